@@ -1,0 +1,30 @@
+# Set-up is two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv and install the pinned dependencies first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## run the 100,000-account baseline under the no-model baseline and segment tiers
+	$(VENV)/bin/covsim run scenarios/baseline.toml --policy unstructured --policy segment_tiers --out out/demo
+
+test: $(STAMP)  ## the whole test suite
+	$(PY) -m pytest -q
+
+bench: $(STAMP)  ## benchmarks: prints a table, writes benchmarks/results.md
+	$(PY) benchmarks/run.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/ruff format --check sim tests benchmarks
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

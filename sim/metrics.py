@@ -1,0 +1,258 @@
+"""Metrics: pure functions from a quarter's tallies and account snapshot to tidy rows.
+
+Every metric has one definition here (``DEFINITIONS``) and in docs/metrics.md,
+and one function. Rows are ``(segment, metric, value)``; the segment ``all`` is
+the whole population. A value is NaN where the metric is undefined (a rate with
+nothing to divide by), never a made-up zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from sim.opportunities import CAUSES
+from sim.population import CHURNED, CUSTOMER, PROSPECT
+from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
+from sim.scenario import OPPORTUNITY_KINDS, ROLES, WEEKS_PER_QUARTER, WEEKS_PER_YEAR
+
+ALL = "all"
+MIN_RESPONSES_PER_REP = 3
+
+DEFINITIONS: dict[str, str] = {
+    # Revenue captured
+    "revenue_captured": "won value of new logos and expansions plus retained renewal value, in the quarter (currency)",
+    "won_value_new_logo": "first-year value of new-logo deals won in the quarter (currency)",
+    "won_value_expansion": "added annual spend from expansion deals won in the quarter (currency)",
+    "retained_spend": "annual spend renewed by renewal deals won in the quarter (currency)",
+    "recurring_revenue": "spend of customers recognised week by week in the quarter, spend/52 a week (currency)",
+    "share_of_potential": "recurring_revenue / (sum of all accounts' potential x 13/52)",
+    "partner_margin": "value kept by channel partners from the deals they won (currency)",
+    # Opportunities
+    "opps_created": "opportunities that arose in the quarter",
+    "opps_won": "opportunities won in the quarter (by reps, partners or the digital channel)",
+    "opps_lost": "opportunities lost in the quarter (decided against us, or the customer churned)",
+    "opps_missed": "opportunities missed in the quarter (sum of the five causes)",
+    **{f"missed_{c}": f"opportunities missed in the quarter for cause {c} (see docs/metrics.md)" for c in CAUSES},
+    "miss_rate": "opps_missed / (opps_won + opps_lost + opps_missed), of opportunities closed in the quarter",
+    "win_rate": "opps_won / (opps_won + opps_lost)",
+    "opps_open": "opportunities still open at the end of the quarter",
+    "digital_won": "opportunities won by the digital channel with no rep time",
+    # Consistency of treatment
+    "promised_untouched_share": "share of accounts promised a touch (cadence > 0) that got none in the quarter",
+    "touch_gini": "Gini coefficient of touch-hours across the segment's live accounts in the quarter",
+    "response_days_mean": "mean business days from arrival to first response, responses in the quarter",
+    "response_days_p90": "90th percentile of the same response times",
+    "response_days_rep_sd": "standard deviation across reps of each rep's mean response time (reps with >= 3 responses)",
+    "rep_lottery": "omega squared of accounts' won value / potential across covering reps (share of variance explained by who covers them)",
+    "sla_breach_rate": "share of opportunities whose response stage ended in the quarter without a response inside the service-level window",
+    "conflicting_engagements": "accounts worked by two or more uncoordinated closing reps in the quarter",
+    # Effort and cost
+    **{f"hours_{a}": f"rep hours spent on {a} in the quarter" for a in ACTIVITIES},
+    "hours_total": "rep hours spent on customer work in the quarter (all activities)",
+    "hours_low_value": "rep hours spent on low-value accounts (potential below the scenario's low_value_quantile)",
+    "low_value_hours_share": "hours_low_value / hours_total",
+    "capacity_hours": "selling hours available to filled seats in the quarter (segment all only)",
+    "utilisation": "hours_total / capacity_hours (segment all only)",
+    **{f"hours_role_{r}": f"hours worked by {r} seats (segment all only)" for r in ROLES},
+    **{f"utilisation_{r}": f"hours / capacity of {r} seats (segment all only)" for r in ROLES},
+    "cost_of_sales": "cost of filled seats, prorated by week, plus partner margins (currency, segment all only)",
+    "cost_of_sales_ratio": "cost_of_sales / revenue_captured (segment all only)",
+    "revenue_per_rep": "revenue_captured / average filled own seats in the quarter (segment all only)",
+    # Customer base
+    "customers": "accounts that are customers at the end of the quarter",
+    "prospects": "accounts that are prospects at the end of the quarter",
+    "churned": "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
+    "new_logos": "prospects won as customers in the quarter",
+    "never_contacted": "live accounts no rep has worked since the start of the run",
+    "never_contacted_share": "never_contacted / live accounts",
+}
+
+Row = tuple[str, str, float]
+
+
+def quarter_rows(tally: QuarterTally, accounts: AccountQuarter, segment_names: tuple[str, ...]) -> list[Row]:
+    """All metrics of one quarter as (segment, metric, value) rows."""
+    rows: list[Row] = []
+    for s, name in [*enumerate(segment_names), (None, ALL)]:
+        mask = np.ones(accounts.segment.size, dtype=bool) if s is None else accounts.segment == s
+        sel: slice | int = slice(None) if s is None else s
+        for metric, value in _segment_metrics(tally, accounts, mask, sel):
+            rows.append((name, metric, float(value)))
+        if s is None:
+            rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally))
+    return rows
+
+
+def _total(v: np.ndarray, sel: slice | int) -> float:
+    """Sum of a by-segment array (last axis) over the selection."""
+    return float(np.sum(v[..., sel]))
+
+
+def _segment_metrics(
+    t: QuarterTally, a: AccountQuarter, mask: np.ndarray, sel: slice | int
+) -> Iterator[tuple[str, float]]:
+    won = {k: _total(t.won_value[i], sel) for i, k in enumerate(OPPORTUNITY_KINDS)}
+    revenue = won["new_logo"] + won["expansion"] + won["renewal"]
+    n_won, n_lost = _total(t.won, sel), _total(t.lost, sel)
+    missed = [_total(t.missed[i], sel) for i in range(len(CAUSES))]
+    n_missed = sum(missed)
+    recurring = _total(t.recurring, sel)
+    quarter_potential = float(a.potential[mask].sum()) * WEEKS_PER_QUARTER / WEEKS_PER_YEAR
+    yield "revenue_captured", revenue
+    yield "won_value_new_logo", won["new_logo"]
+    yield "won_value_expansion", won["expansion"]
+    yield "retained_spend", won["renewal"]
+    yield "recurring_revenue", recurring
+    yield "share_of_potential", ratio(recurring, quarter_potential)
+    yield "partner_margin", _total(t.partner_margin, sel)
+
+    yield "opps_created", _total(t.created, sel)
+    yield "opps_won", n_won
+    yield "opps_lost", n_lost
+    yield "opps_missed", n_missed
+    for cause, m in zip(CAUSES, missed, strict=True):
+        yield f"missed_{cause}", m
+    yield "miss_rate", ratio(n_missed, n_won + n_lost + n_missed)
+    yield "win_rate", ratio(n_won, n_won + n_lost)
+    yield "opps_open", _total(a.open_opportunities, sel)
+    yield "digital_won", _total(t.digital_won, sel)
+
+    live = mask & (a.status != CHURNED)
+    promised = live & (a.cadence > 0)
+    yield "promised_untouched_share", ratio(float(np.sum(promised & (a.touches == 0))), float(promised.sum()))
+    yield "touch_gini", gini(a.touch_hours[live])
+    seg, rep, days = t.responses()
+    in_sel = np.ones(days.size, dtype=bool) if isinstance(sel, slice) else seg == sel
+    yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
+    yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan
+    yield "response_days_rep_sd", between_rep_sd(rep[in_sel], days[in_sel])
+    covered = mask & (a.coverer >= 0)
+    yield "rep_lottery", omega_squared(a.won_value[covered] / a.potential[covered], a.coverer[covered])
+    yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
+    yield "conflicting_engagements", float(np.sum(a.conflict[mask]))
+
+    hours_total = _total(t.hours, sel)
+    for i, activity in enumerate(ACTIVITIES):
+        yield f"hours_{activity}", _total(t.hours[i], sel)
+    yield "hours_total", hours_total
+    yield "hours_low_value", _total(t.hours_low_value, sel)
+    yield "low_value_hours_share", ratio(_total(t.hours_low_value, sel), hours_total)
+
+    yield "customers", float(np.sum(mask & (a.status == CUSTOMER)))
+    yield "prospects", float(np.sum(mask & (a.status == PROSPECT)))
+    yield "churned", _total(t.churned, sel)
+    yield "new_logos", _total(t.won[0], sel)
+    never = float(np.sum(live & ~a.ever_touched))
+    yield "never_contacted", never
+    yield "never_contacted_share", ratio(never, float(live.sum()))
+
+
+def _team_metrics(t: QuarterTally) -> Iterator[tuple[str, float]]:
+    hours, capacity = float(t.role_hours.sum()), float(t.role_capacity.sum())
+    revenue = float(t.won_value.sum())
+    cost = t.seat_cost + float(t.partner_margin.sum())
+    yield "capacity_hours", capacity
+    yield "utilisation", ratio(hours, capacity)
+    for i, role in enumerate(ROLES):
+        if t.role_capacity[i] > 0:
+            yield f"hours_role_{role}", float(t.role_hours[i])
+            yield f"utilisation_{role}", ratio(float(t.role_hours[i]), float(t.role_capacity[i]))
+    yield "cost_of_sales", cost
+    yield "cost_of_sales_ratio", ratio(cost, revenue)
+    yield "revenue_per_rep", ratio(revenue, t.filled_seat_weeks / WEEKS_PER_QUARTER)
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is zero."""
+    return numerator / denominator if denominator > 0 else float("nan")
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 equal, 1 all on one); NaN if all zero."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float(np.sum((2 * ranks - n - 1) * x) / (n * total))
+
+
+def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
+    """Share of the variance of ``outcome`` explained by ``group`` (one-way ANOVA).
+
+    omega^2 = (SS_between - (k - 1) MS_within) / (SS_total + MS_within), which,
+    unlike eta^2, does not grow just because there are many small groups;
+    clipped at 0. NaN with fewer than two groups or no within-group freedom.
+    """
+    if outcome.size == 0:
+        return float("nan")
+    labels, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    k, n = labels.size, outcome.size
+    if k < 2 or n - k <= 0:
+        return float("nan")
+    means = np.bincount(inverse, weights=outcome) / counts
+    grand = outcome.mean()
+    ss_between = float(np.sum(counts * (means - grand) ** 2))
+    ss_within = float(np.sum((outcome - means[inverse]) ** 2))
+    ms_within = ss_within / (n - k)
+    total = ss_between + ss_within
+    if total + ms_within <= 0:
+        return float("nan")
+    return max(0.0, (ss_between - (k - 1) * ms_within) / (total + ms_within))
+
+
+def between_rep_sd(rep: np.ndarray, days: np.ndarray) -> float:
+    """Standard deviation across reps of each rep's mean response time.
+
+    Only reps with at least MIN_RESPONSES_PER_REP responses count; NaN with
+    fewer than two such reps.
+    """
+    if days.size == 0:
+        return float("nan")
+    _labels, inverse, counts = np.unique(rep, return_inverse=True, return_counts=True)
+    means = np.bincount(inverse, weights=days) / counts
+    means = means[counts >= MIN_RESPONSES_PER_REP]
+    return float(np.std(means, ddof=1)) if means.size >= 2 else float("nan")
+
+
+# How a quarterly metric becomes one figure for a whole run: flows add up, stocks
+# take their last value, rates and shares are averaged over quarters.
+_LAST = {"customers", "prospects", "never_contacted", "never_contacted_share", "opps_open", "share_of_potential"}
+_MEAN_PREFIXES = (
+    "utilisation",
+    "response_days",
+    "miss_rate",
+    "win_rate",
+    "promised_untouched",
+    "touch_gini",
+    "rep_lottery",
+    "sla_breach",
+    "low_value_hours_share",
+    "cost_of_sales_ratio",
+    "revenue_per_rep",
+)
+
+
+def run_aggregate(metric: str) -> str:
+    """``sum``, ``last`` or ``mean``: how ``metric`` is summarised over a run's quarters."""
+    if metric in _LAST:
+        return "last"
+    if metric.startswith(_MEAN_PREFIXES):
+        return "mean"
+    return "sum"
+
+
+def run_totals(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One value per (policy, seed, segment, metric) for the whole run (see run_aggregate)."""
+    keys = ["policy", "seed", "segment", "metric"]
+    ordered = metrics.sort_values("quarter", kind="stable")
+    groups = ordered.groupby(keys, sort=False)["value"]
+    out = pd.concat(
+        {"sum": groups.sum(min_count=1), "last": groups.last(), "mean": groups.mean()}, axis=1
+    ).reset_index()
+    how = out["metric"].map(run_aggregate)
+    out["value"] = np.select([how == "sum", how == "last"], [out["sum"], out["last"]], out["mean"])
+    return out[[*keys, "value"]]

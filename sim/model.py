@@ -1,0 +1,700 @@
+"""The coverage model: a Mesa model whose reps are agents and customers are arrays.
+
+One ``step`` is one week. The order of events is written out in ``step`` and
+is the same every week; policies replan at quarter boundaries.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.allocation import allocate_hours
+from sim.errors import PolicyError
+from sim.metrics import quarter_rows
+from sim.opportunities import (
+    AWAITING_RESPONSE,
+    DRAW_CAPTURE,
+    DRAW_DAY,
+    DRAW_KIND,
+    DRAW_RENEWAL_CHURN,
+    DRAW_VALUE,
+    DRAW_WIN,
+    IN_WORK,
+    NO_OWNER,
+    OWNER_AT_CAPACITY,
+    SLA_EXPIRED,
+    STALLED,
+    VACANCY,
+    OpportunityBook,
+)
+from sim.policies.protocol import (
+    DIGITAL,
+    EXPANSION,
+    HIGH_TOUCH,
+    NEW_LOGO,
+    RENEWAL,
+    RESPONSE,
+    TOUCH,
+    WORK,
+    Accounts,
+    CoveragePlan,
+    Pending,
+    PlanView,
+    Policy,
+    RouteView,
+    Tasks,
+    TaskView,
+    Team,
+    read_only,
+)
+from sim.policies.rules import standard_priority
+from sim.population import CHURNED, CUSTOMER, PROSPECT, Population
+from sim.randomness import Streams, keyed_normal, keyed_uniform
+from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
+from sim.reps import Rep, WeekDraws, seat_arrays
+from sim.response import churn_relief, demand_lift, weekly_decay, weekly_hazard, win_probability
+from sim.scenario import (
+    BUSINESS_DAYS_PER_WEEK,
+    OPPORTUNITY_KINDS,
+    WEEKS_PER_QUARTER,
+    WEEKS_PER_YEAR,
+    RepGroup,
+    Scenario,
+)
+from sim.shocks import apply_quarter_shocks, frozen_hiring
+
+DAYS = BUSINESS_DAYS_PER_WEEK
+_VISIT, _CALL, _TRAVEL = ACTIVITIES.index("visit"), ACTIVITIES.index("call"), ACTIVITIES.index("travel")
+
+
+class CoverageModel(mesa.Model):
+    """A sales team covering a customer population under one coverage policy.
+
+    Build it with a validated scenario, a policy and a seed; call ``step`` once
+    per week (or use :func:`sim.run.run`). Results accumulate in ``rows`` (the
+    tidy quarterly metrics) and ``weekly`` (a weekly time series).
+    """
+
+    def __init__(self, scenario: Scenario, policy: Policy, seed: int | None = None) -> None:
+        self.seed_used = scenario.seed if seed is None else seed
+        self.streams = Streams.from_seed(self.seed_used)
+        super().__init__(rng=self.streams.mesa)
+        self.scenario = scenario
+        self.policy = policy
+        self.week = 0
+        self.weeks = scenario.weeks
+        self.response_fn = scenario.relationship.response
+        self.decay = weekly_decay(scenario.relationship.monthly_retention)
+        self.population = Population.generate(scenario, self.streams.population)
+        n = self.population.size
+        segs = scenario.population.segments
+        self.n_segments = len(segs)
+
+        # Segment x kind parameter tables.
+        def table(attr: str) -> np.ndarray:
+            return np.array([[getattr(getattr(s, k), attr) for k in OPPORTUNITY_KINDS] for s in segs], dtype=np.float64)
+
+        self.rate = table("rate_per_year")
+        self.effort = table("effort_hours")
+        self.cycle = table("cycle_weeks")
+        self.base_win = table("win_probability")
+        self.value_share = table("value_share")
+        self.value_sigma = np.array([s.value_sigma for s in segs])
+        self.median_potential = np.array([s.potential_median for s in segs])
+        self.potential_exponent = np.array([s.potential_exponent for s in segs])
+        self.base_hazard = weekly_hazard(np.array([s.churn_per_year for s in segs]))
+        self.demand = np.ones((self.n_segments, len(OPPORTUNITY_KINDS)))
+
+        self.lifted_rate = np.zeros(n)  # weekly intensity lifted by the relationship (new logo / expansion)
+        self.flat_rate = np.zeros(n)  # weekly intensity not lifted (renewal)
+        self.p0 = np.zeros(n)  # weekly arrival probability with no relationship
+        self.hazard0 = np.zeros(n)  # weekly churn probability with no relationship
+        self.refresh_rates()
+        q = scenario.metrics.low_value_quantile
+        self.low_value = self.population.potential < np.quantile(self.population.potential, q)
+
+        self.seats: list[Rep] = []
+        for group in scenario.reps:
+            self._add_seats(group, group.count, tenure_weeks=WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
+
+        self.book = OpportunityBook.empty()
+        self._closed = np.zeros(0, dtype=bool)
+        self.plan = CoveragePlan(
+            owner=np.full(n, -1, dtype=np.int64),
+            service=np.zeros(n, dtype=np.int8),
+            cadence=np.zeros(n),
+            coordinated=np.zeros(n, dtype=bool),
+        )
+        self._cadenced = np.empty(0, dtype=np.int64)
+        self.tally = QuarterTally(self.n_segments)
+        self._reset_quarter_accounts()
+        self.rows: list[tuple[int, str, str, float]] = []
+        self.weekly: list[tuple[int, str, float]] = []
+        self.team: Team | None = None
+
+    # ---- the week ---------------------------------------------------------------
+
+    def step(self) -> None:
+        """One week, in this order (the same every week)."""
+        w = self.week
+        if w % WEEKS_PER_QUARTER == 0:
+            self._start_quarter(w // WEEKS_PER_QUARTER + 1)  # shocks, then the policy's plan
+        self._begin_week(w)  # reps: tenure, attrition, backfill; capacity
+        self.population.decay(self.decay)  # relationship carry-over
+        self._arrivals(w)  # new opportunities (digital ones go to self-service)
+        handlers = self._route(w)  # the policy routes opportunities without a handler
+        self._work(w, handlers)  # the policy prioritises; the engine spends each rep's hours
+        self._expire(w)  # response windows and sales cycles that ran out; digital decisions
+        self._churn(w)  # customers leave at a hazard relieved by the relationship
+        self._end_week(w)  # recurring revenue, costs, weekly series; drop closed
+        if (w + 1) % WEEKS_PER_QUARTER == 0:
+            self._end_quarter(w // WEEKS_PER_QUARTER + 1)
+        self.week += 1
+
+    def run(self, weeks: int | None = None) -> None:
+        for _ in range(self.weeks if weeks is None else weeks):
+            self.step()
+
+    def release(self) -> None:
+        """Drop Mesa's class-level reference to this model (DESIGN §7: Agent._ids).
+
+        Without this, every model ever built stays reachable through
+        ``mesa.Agent._ids`` and a long batch in one process grows without bound.
+        """
+        self.remove_all_agents()
+        mesa.Agent._ids.pop(self, None)
+
+    # ---- quarter boundary -------------------------------------------------------
+
+    def _start_quarter(self, quarter: int) -> None:
+        apply_quarter_shocks(self, quarter, self.streams.shocks)
+        self.tally = QuarterTally(self.n_segments)
+        self._reset_quarter_accounts()
+        view = PlanView(quarter=quarter, accounts=self._accounts_view(), team=self._team_view(), previous=self.plan)
+        self.plan = self._checked_plan(self.policy.plan(view, self.streams.policy))
+        self._cadenced = np.flatnonzero(self.plan.cadence > 0)
+
+    def _reset_quarter_accounts(self) -> None:
+        n = self.population.size
+        self.touches_q = np.zeros(n, dtype=np.int32)
+        self.touch_hours_q = np.zeros(n)
+        self.coverer_q = np.full(n, -1, dtype=np.int64)
+        self.closer_q = np.full(n, -1, dtype=np.int64)
+        self.conflict_q = np.zeros(n, dtype=bool)
+        self.won_value_q = np.zeros(n)
+
+    def _checked_plan(self, plan: CoveragePlan) -> CoveragePlan:
+        n, seats = self.population.size, len(self.seats)
+        name = self.policy.name
+        if not isinstance(plan, CoveragePlan):
+            raise PolicyError(f"policy {name}: plan() must return a CoveragePlan, got {type(plan).__name__}")
+        out = {}
+        for field, dtype in (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool)):
+            a = np.asarray(getattr(plan, field))
+            if a.shape != (n,):
+                raise PolicyError(f"policy {name}: plan.{field} has shape {a.shape}, expected ({n},)")
+            out[field] = a.astype(dtype, copy=True)
+        if out["owner"].min(initial=0) < -1 or out["owner"].max(initial=-1) >= seats:
+            raise PolicyError(f"policy {name}: plan.owner holds a seat outside -1..{seats - 1}")
+        if not np.isin(out["service"], (0, 1, 2)).all():
+            raise PolicyError(f"policy {name}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
+        if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
+            raise PolicyError(f"policy {name}: plan.cadence must be finite and >= 0")
+        return CoveragePlan(**out)
+
+    def _end_quarter(self, quarter: int) -> None:
+        pop = self.population
+        open_by_segment = np.bincount(self.book.segment, minlength=self.n_segments).astype(np.float64)
+        accounts = AccountQuarter(
+            segment=pop.segment,
+            status=pop.status,
+            potential=pop.potential,
+            spend=pop.spend,
+            ever_touched=pop.ever_touched,
+            low_value=self.low_value,
+            cadence=self.plan.cadence,
+            touches=self.touches_q,
+            touch_hours=self.touch_hours_q,
+            coverer=self.coverer_q,
+            conflict=self.conflict_q,
+            won_value=self.won_value_q,
+            open_opportunities=open_by_segment,
+        )
+        for segment, metric, value in quarter_rows(self.tally, accounts, self.scenario.segment_names):
+            self.rows.append((quarter, segment, metric, value))
+
+    # ---- reps ---------------------------------------------------------------------
+
+    def _add_seats(self, group: RepGroup, count: int, tenure_weeks: int) -> None:
+        regions = self.scenario.population.regions
+        rng = self.streams.reps
+        for i in range(count):
+            r = [g.name for g in regions].index(group.region) if group.region else i % len(regions)
+            reg = regions[r]
+            x = reg.x_km + 0.5 * reg.radius_km * float(rng.standard_normal())
+            y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
+            skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
+            rep = Rep(self, len(self.seats), group, skill, x, y, r, tenure_weeks)
+            self.seats.append(rep)
+
+    def add_specialists(self, count: int) -> None:
+        """New overlay specialist seats (an overlay launch), starting at the bottom of the ramp."""
+        self._add_seats(RepGroup(role="specialist", count=count), count, tenure_weeks=0)
+
+    def vacate_seat(self, rep: Rep) -> None:
+        """The seat's holder leaves; deals it was working lose their handler."""
+        rep.vacate(self.scenario.workforce.backfill_weeks)
+        self._release_deals(rep.seat)
+
+    def _release_deals(self, seat: int) -> None:
+        """Deals a vacated seat was working wait for another closer."""
+        b = self.book
+        b.handler[(b.handler == seat) & (b.stage == IN_WORK)] = -1
+
+    def _begin_week(self, w: int) -> None:
+        wf = self.scenario.workforce
+        n = len(self.seats)
+        leave = self.streams.reps.random(n)
+        skill = self.streams.reps.standard_normal(n)
+        frozen = frozen_hiring(self.scenario, w // WEEKS_PER_QUARTER + 1)
+        for rep in self.seats:  # seat order, every week
+            was_filled = rep.filled
+            rep.begin_week(
+                WeekDraws(float(leave[rep.seat]), float(skill[rep.seat])),
+                wf.attrition_per_year,
+                wf.backfill_weeks,
+                frozen,
+            )
+            if was_filled and not rep.filled:
+                self._release_deals(rep.seat)
+        self._seat_info = seat_arrays(self.seats, wf.ramp)
+        self.team = self._team_view(self._seat_info)
+
+    def _team_view(self, a: dict[str, np.ndarray] | None = None) -> Team:
+        if a is None:
+            a = seat_arrays(self.seats, self.scenario.workforce.ramp)
+        return Team(
+            **{
+                k: read_only(a[k])
+                for k in ("role", "field", "can_close", "filled", "capacity", "skill", "x", "y", "region")
+            }
+        )
+
+    # ---- customers ----------------------------------------------------------------
+
+    def refresh_rates(self, idx: np.ndarray | None = None) -> None:
+        """Recompute arrival intensities and base hazards (after status, demand or potential changes)."""
+        pop = self.population
+        sel = slice(None) if idx is None else idx
+        seg = pop.segment[sel]
+        status = pop.status[sel]
+        scale = (pop.potential[sel] / self.median_potential[seg]) ** self.potential_exponent[seg]
+        r = self.rate * self.demand / WEEKS_PER_YEAR
+        lifted = (
+            np.where(status == PROSPECT, r[seg, NEW_LOGO], np.where(status == CUSTOMER, r[seg, EXPANSION], 0.0)) * scale
+        )
+        flat = np.where(status == CUSTOMER, r[seg, RENEWAL], 0.0)
+        self.lifted_rate[sel] = lifted
+        self.flat_rate[sel] = flat
+        self.p0[sel] = -np.expm1(-(lifted * self.response_fn.b + flat))
+        self.hazard0[sel] = np.where(status == CUSTOMER, self.base_hazard[seg], 0.0)
+
+    def churn_accounts(self, customers: np.ndarray) -> None:
+        """Customers leave; their open opportunities are lost."""
+        customers = np.unique(customers)
+        customers = customers[self.population.status[customers] == CUSTOMER]
+        if customers.size == 0:
+            return
+        self.population.churn(customers)
+        self.tally.add(self.tally.churned, self.population.segment[customers])
+        self.refresh_rates(customers)
+        b = self.book
+        gone = np.flatnonzero(np.isin(b.customer, customers) & ~self._closed)
+        self._count_closed(gone, won=np.zeros(gone.size, dtype=bool))
+
+    def _accounts_view(self) -> Accounts:
+        pop = self.population
+        return Accounts(
+            segment=read_only(pop.segment),
+            segment_names=self.scenario.segment_names,
+            region=read_only(pop.region),
+            x=read_only(pop.x),
+            y=read_only(pop.y),
+            potential=read_only(pop.potential),
+            status=read_only(pop.status),
+            spend=read_only(pop.spend),
+            stock=read_only(pop.stock),
+        )
+
+    # ---- opportunities --------------------------------------------------------------
+
+    def _arrivals(self, w: int) -> None:
+        pop = self.population
+        u = self.streams.arrivals.random(pop.size)
+        hit = u < self.p0
+        touched = np.flatnonzero(pop.ever_touched)
+        if touched.size:
+            lam = self.lifted_rate[touched] * demand_lift(
+                pop.stock[touched], pop.responsiveness[touched], self.response_fn
+            )
+            hit[touched] = u[touched] < -np.expm1(-(lam + self.flat_rate[touched]))
+        c = np.flatnonzero(hit)
+        if c.size == 0:
+            return
+        key = c * self.weeks + w
+        seg = pop.segment[c].astype(np.int64)
+        lifted = self.lifted_rate[c] * demand_lift(pop.stock[c], pop.responsiveness[c], self.response_fn)
+        renewal = (
+            keyed_uniform(self.streams.outcome_key, key, DRAW_KIND) * (lifted + self.flat_rate[c]) < self.flat_rate[c]
+        )
+        kind = np.where(pop.status[c] == PROSPECT, NEW_LOGO, np.where(renewal, RENEWAL, EXPANSION))
+        day = DAYS * (w + keyed_uniform(self.streams.outcome_key, key, DRAW_DAY))
+        service = self.plan.service[c]
+        dig = self.scenario.digital
+        digital = (
+            (service == DIGITAL)
+            & dig.enabled
+            & (keyed_uniform(self.streams.outcome_key, key, DRAW_CAPTURE) < dig.capture)
+        )
+        sv = self.scenario.service
+        window = np.where(service == HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
+        effort = self.effort[seg, kind]
+        cycle = self.cycle[seg, kind]
+        value = self._value_estimate(c, kind)
+        self.book.add(
+            key=key,
+            customer=c,
+            segment=seg,
+            kind=kind,
+            stage=np.where(digital, IN_WORK, AWAITING_RESPONSE),
+            digital=digital,
+            day=day,
+            sla_deadline=day + window,
+            effort_left=np.where(digital, 0.0, effort),
+            chunk=effort / cycle,
+            work_deadline=np.where(digital, w + cycle, -1).astype(np.int64),
+            handler=np.full(c.size, -1),
+            blocked=np.full(c.size, NO_OWNER),
+            expected_value=self.base_win[seg, kind] * value,
+            responded=np.full(c.size, -1),
+        )
+        self._closed = np.r_[self._closed, np.zeros(c.size, dtype=bool)]
+        self.tally.count(self.tally.created, kind, seg)
+
+    def _value_estimate(self, c: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Expected won value by kind: share of potential, untapped wallet or spend."""
+        pop = self.population
+        seg = pop.segment[c]
+        base = np.select(
+            [kind == NEW_LOGO, kind == EXPANSION],
+            [pop.potential[c], np.maximum(pop.potential[c] - pop.spend[c], 0.0)],
+            pop.spend[c],
+        )
+        return self.value_share[seg, kind] * base
+
+    def _route(self, w: int) -> np.ndarray:
+        """This week's handler of every open opportunity (-1: none)."""
+        b = self.book
+        handlers = np.where(b.stage == IN_WORK, b.handler, -1)
+        pending = np.flatnonzero(~b.digital & ~self._closed & ((b.stage == AWAITING_RESPONSE) | (b.handler < 0)))
+        if pending.size == 0:
+            return handlers
+        stage = b.stage[pending]
+        days_left = np.where(
+            stage == AWAITING_RESPONSE,
+            b.sla_deadline[pending] - DAYS * w,
+            DAYS * (b.work_deadline[pending] + 1 - w),
+        )
+        pend = Pending(
+            customer=read_only(b.customer[pending]),
+            segment=read_only(b.segment[pending]),
+            kind=read_only(b.kind[pending]),
+            stage=read_only(stage),
+            expected_value=read_only(b.expected_value[pending]),
+            days_left=read_only(days_left),
+        )
+        assert self.team is not None
+        view = RouteView(week=w, accounts=self._accounts_view(), team=self.team, plan=self._plan_view(), pending=pend)
+        h = self._checked_vector(self.policy.route(view, self.streams.policy), pending.size, "route", integer=True)
+        if h.min(initial=0) < -1 or h.max(initial=-1) >= len(self.seats):
+            raise PolicyError(f"policy {self.policy.name}: route() returned a seat outside -1..{len(self.seats) - 1}")
+        needs_closer = (stage == IN_WORK) & (h >= 0)
+        if needs_closer.any() and not self.team.can_close[h[needs_closer]].all():
+            raise PolicyError(f"policy {self.policy.name}: route() gave a deal to a seat that cannot close (an SDR)")
+        handlers[pending] = h
+        closer = pending[needs_closer & self.team.filled[np.maximum(h, 0)]]
+        b.handler[closer] = handlers[closer]
+        return handlers
+
+    def _plan_view(self) -> CoveragePlan:
+        p = self.plan
+        return CoveragePlan(read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated))
+
+    def _checked_vector(self, a: object, n: int, what: str, integer: bool) -> np.ndarray:
+        arr = np.asarray(a)
+        if arr.shape != (n,):
+            raise PolicyError(f"policy {self.policy.name}: {what}() returned shape {arr.shape}, expected ({n},)")
+        if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise PolicyError(f"policy {self.policy.name}: {what}() must return integer seat indices")
+        return arr.astype(np.int64 if integer else np.float64)
+
+    def _work(self, w: int, handlers: np.ndarray) -> None:
+        assert self.team is not None
+        b, pop, team, act = self.book, self.population, self.team, self.scenario.activities
+        open_ = ~self._closed & ~b.digital
+        # Response tasks: opportunities awaiting a first response, with a handler in a filled seat.
+        resp = np.flatnonzero(open_ & (b.stage == AWAITING_RESPONSE))
+        h = handlers[resp]
+        b.blocked[resp[h < 0]] = NO_OWNER
+        vacant = (h >= 0) & ~team.filled[np.maximum(h, 0)]
+        b.blocked[resp[vacant]] = VACANCY
+        resp = resp[(h >= 0) & ~vacant]
+        # Work tasks: responded deals with a closer, effort outstanding, from the week after response.
+        work = np.flatnonzero(
+            open_ & (b.stage == IN_WORK) & (b.handler >= 0) & (b.effort_left > 1e-9) & (b.responded < w)
+        )
+        # Touch tasks: planned cadence that is behind schedule, for owners in filled seats.
+        c = self._cadenced
+        owner = self.plan.owner[c]
+        wq = w % WEEKS_PER_QUARTER
+        due = (owner >= 0) & (pop.status[c] != CHURNED)
+        due &= team.filled[np.maximum(owner, 0)]
+        due &= self.touches_q[c] < self.plan.cadence[c] * (wq + 1) / WEEKS_PER_QUARTER
+        c, owner = c[due], owner[due]
+        field = team.field[owner]
+        distance = np.hypot(pop.x[c] - team.x[owner], pop.y[c] - team.y[owner])
+        travel = np.where(field, distance / self.scenario.workforce.travel_speed_kmh, 0.0)
+        touch_cost = np.where(field, act.visit_hours, act.call_hours) + travel
+
+        kind = np.concatenate([np.full(resp.size, RESPONSE), np.full(work.size, WORK), np.full(c.size, TOUCH)]).astype(
+            np.int8
+        )
+        opp = np.concatenate([resp, work, np.full(c.size, -1)])
+        rep = np.concatenate([handlers[resp], b.handler[work], owner]).astype(np.int64)
+        customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
+        cost = np.concatenate(
+            [np.full(resp.size, act.response_hours), np.minimum(b.chunk[work], b.effort_left[work]), touch_cost]
+        )
+        travel_all = np.concatenate([np.zeros(resp.size + work.size), travel])
+        days_left = np.concatenate(
+            [b.sla_deadline[resp] - DAYS * w, DAYS * (b.work_deadline[work] + 1 - w), np.full(c.size, np.inf)]
+        )
+        ev = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
+        tasks = Tasks(
+            rep=read_only(rep),
+            kind=read_only(kind),
+            customer=read_only(customer),
+            segment=read_only(pop.segment[customer]),
+            cost=read_only(cost),
+            expected_value=read_only(ev),
+            days_left=read_only(days_left),
+        )
+        view = TaskView(week=w, accounts=self._accounts_view(), team=team, plan=self._plan_view(), tasks=tasks)
+        priority = self._checked_vector(
+            self.policy.prioritise(view, self.streams.policy), rep.size, "prioritise", integer=False
+        )
+        partner = self._seat_info["margin"][rep] > 0
+        if partner.any():
+            # A channel partner follows its own priorities, not the policy's.
+            priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
+        capacity = self._seat_info["capacity"]
+        alloc = allocate_hours(rep, cost, priority, capacity)
+        done = alloc.accepted
+
+        # Responses the rep could not reach, or chose not to make.
+        r_mask = kind == RESPONSE
+        b.blocked[opp[r_mask & ~done & ~alloc.declined]] = OWNER_AT_CAPACITY
+        b.blocked[opp[r_mask & alloc.declined]] = SLA_EXPIRED
+        self._record_effort(rep[done], customer[done], kind[done], cost[done], travel_all[done])
+
+        # Responses made: on time, the deal moves to work; late, it is missed.
+        r = done & r_mask
+        ri, rr = opp[r], rep[r]
+        # The rep's week is spread evenly over its business days, tasks in the order
+        # taken; a deal that arrived this week is answered in the part after it arrived.
+        position = alloc.start[r] / np.maximum(capacity[rr], 1e-9)
+        week_start = float(DAYS * w)
+        begin = np.maximum(b.day[ri], week_start)
+        when = begin + (week_start + DAYS - begin) * position
+        late = when > b.sla_deadline[ri]
+        self._count_sla(ri, breached=late)
+        self._miss(ri[late], SLA_EXPIRED)
+        ok, okr = ri[~late], rr[~late]
+        self.tally.response_segment.append(b.segment[ok].astype(np.int64))
+        self.tally.response_rep.append(okr)
+        self.tally.response_days.append(when[~late] - b.day[ok])
+        b.stage[ok] = IN_WORK
+        b.responded[ok] = w
+        cycles = self.cycle[b.segment[ok], b.kind[ok]]
+        b.work_deadline[ok] = w + np.ceil(cycles * self.scenario.service.stall_factor).astype(np.int64)
+        b.handler[ok] = np.where(team.can_close[okr], okr, -1)  # an SDR hands off to a closer
+        pop.touch(b.customer[ok], act.call_stock)
+
+        # Work delivered; deals whose effort is complete are decided.
+        wk = done & (kind == WORK)
+        wi = opp[wk]
+        b.effort_left[wi] -= cost[wk]
+        pop.touch(b.customer[wi], act.work_stock_per_hour * cost[wk])
+        finished = wi[b.effort_left[wi] <= 1e-9]
+        self._decide(finished)
+
+        # Planned touches.
+        t = done & (kind == TOUCH)
+        pop.touch(customer[t], np.where(team.field[rep[t]], act.visit_stock, act.call_stock))
+
+    def _record_effort(
+        self, rep: np.ndarray, customer: np.ndarray, kind: np.ndarray, cost: np.ndarray, travel: np.ndarray
+    ) -> None:
+        """Hours, attention and conflicts of the tasks done this week."""
+        if rep.size == 0:
+            return
+        assert self.team is not None
+        pop, t, team = self.population, self.tally, self.team
+        seg = pop.segment[customer]
+        field = team.field[rep]
+        activity = np.where(kind == RESPONSE, 0, np.where(kind == WORK, 1, np.where(field, _VISIT, _CALL)))
+        t.count(t.hours, activity, seg, cost - travel)
+        t.count(t.hours, np.full(rep.size, _TRAVEL), seg, travel)
+        t.add(t.hours_low_value, seg[self.low_value[customer]], cost[self.low_value[customer]])
+        np.add.at(t.role_hours, self._seat_info["role_index"][rep], cost)
+        np.add.at(self.touch_hours_q, customer, cost)
+        np.add.at(self.touches_q, customer, 1)
+        self.coverer_q[customer] = rep
+        # Conflicting engagements: two or more closing seats on one account in the quarter.
+        closing = team.can_close[rep]
+        cc, cr = customer[closing], rep[closing]
+        pairs = np.unique(np.stack([cc, cr]), axis=1) if cc.size else np.empty((2, 0), dtype=np.int64)
+        pc, pr = pairs[0], pairs[1]
+        several = np.bincount(pc, minlength=pop.size)[pc] > 1 if pc.size else np.zeros(0, dtype=bool)
+        previous = self.closer_q[pc]
+        clash = several | ((previous >= 0) & (previous != pr))
+        self.conflict_q[pc[clash & ~self.plan.coordinated[pc]]] = True
+        self.closer_q[pc] = pr
+
+    def _count_sla(self, idx: np.ndarray, breached: np.ndarray | bool) -> None:
+        seg = self.book.segment[idx]
+        self.tally.add(self.tally.sla_due, seg)
+        self.tally.add(self.tally.sla_breached, seg, np.asarray(breached, dtype=np.float64))
+
+    def _miss(self, idx: np.ndarray, cause: np.ndarray | int) -> None:
+        """Close opportunities as missed, each with exactly one cause.
+
+        A customer whose renewal is missed leaves with probability
+        ``missed_renewal_churn``; otherwise the contract renews on its own.
+        """
+        if idx.size == 0:
+            return
+        b = self.book
+        self._closed[idx] = True
+        self.tally.count(self.tally.missed, np.broadcast_to(cause, idx.shape), b.segment[idx])
+        renewals = idx[b.kind[idx] == RENEWAL]
+        u = keyed_uniform(self.streams.outcome_key, b.key[renewals], DRAW_RENEWAL_CHURN)
+        self.churn_accounts(b.customer[renewals[u < self.scenario.service.missed_renewal_churn]])
+
+    def _decide(self, idx: np.ndarray) -> None:
+        """Win or lose opportunities whose effort is complete (or whose digital cycle ended)."""
+        if idx.size == 0:
+            return
+        assert self.team is not None
+        b, pop, rel = self.book, self.population, self.scenario.relationship
+        c, seg, kind, digital = (
+            b.customer[idx],
+            b.segment[idx].astype(np.int64),
+            b.kind[idx].astype(np.int64),
+            b.digital[idx],
+        )
+        handler = b.handler[idx]
+        dig = self.scenario.digital
+        skill = np.where(handler >= 0, self._seat_info["skill"][np.maximum(handler, 0)], 1.0)
+        factor = np.where(kind == RENEWAL, dig.renewal_win_factor, dig.win_factor)
+        base = self.base_win[seg, kind] * np.where(digital, factor, 1.0)
+        conflict = self.conflict_q[c] & ~self.plan.coordinated[c]
+        p = win_probability(base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), rel)
+        key = b.key[idx]
+        won = keyed_uniform(self.streams.outcome_key, key, DRAW_WIN) < p
+        sigma = self.value_sigma[seg]
+        noise = np.exp(sigma * keyed_normal(self.streams.outcome_key, key, DRAW_VALUE) - sigma**2 / 2)
+        value = self._value_estimate(c, kind) * np.where(kind == RENEWAL, 1.0, noise)
+        value *= np.where(digital & (kind != RENEWAL), dig.value_factor, 1.0)
+        margin = np.where(handler >= 0, self._seat_info["margin"][np.maximum(handler, 0)], 0.0) * value
+        self._count_closed(idx, won, value - margin, margin)
+        w = won
+        self.tally.add(self.tally.digital_won, seg[w & digital])
+        self.tally.add(self.tally.digital_value, seg[w & digital], (value - margin)[w & digital])
+        np.add.at(self.won_value_q, c[w], (value - margin)[w])
+        new = w & (kind == NEW_LOGO) & (pop.status[c] != CHURNED)
+        pop.convert(c[new], value[new])
+        exp = w & (kind == EXPANSION) & (pop.status[c] == CUSTOMER)
+        pop.expand(c[exp], value[exp])
+        ren = w & (kind == RENEWAL) & (pop.status[c] == CUSTOMER)
+        pop.renew(c[ren], value[ren])
+        self.refresh_rates(np.unique(c[new]))
+        self.churn_accounts(c[~w & (kind == RENEWAL)])
+
+    def _count_closed(
+        self, idx: np.ndarray, won: np.ndarray, value: np.ndarray | None = None, margin: np.ndarray | None = None
+    ) -> None:
+        b, t = self.book, self.tally
+        self._closed[idx] = True
+        seg, kind = b.segment[idx].astype(np.int64), b.kind[idx].astype(np.int64)
+        t.count(t.won, kind[won], seg[won])
+        t.count(t.lost, kind[~won], seg[~won])
+        if value is not None and margin is not None:
+            t.count(t.won_value, kind[won], seg[won], value[won])
+            t.add(t.partner_margin, seg[won], margin[won])
+
+    def _expire(self, w: int) -> None:
+        b = self.book
+        open_ = ~self._closed
+        end_day = DAYS * (w + 1)
+        unanswered = np.flatnonzero(open_ & ~b.digital & (b.stage == AWAITING_RESPONSE) & (b.sla_deadline <= end_day))
+        self._count_sla(unanswered, breached=True)
+        self._miss(unanswered, b.blocked[unanswered].astype(np.int64))
+        open_ = ~self._closed
+        stalled = np.flatnonzero(
+            open_ & ~b.digital & (b.stage == IN_WORK) & (b.effort_left > 1e-9) & (b.work_deadline <= w)
+        )
+        self._miss(stalled, STALLED)
+        open_ = ~self._closed
+        self._decide(np.flatnonzero(open_ & b.digital & (b.work_deadline <= w)))
+
+    def _churn(self, w: int) -> None:
+        pop = self.population
+        u = self.streams.churn.random(pop.size)
+        candidates = np.flatnonzero(u < self.hazard0)
+        relief = churn_relief(pop.stock[candidates], self.scenario.relationship)
+        self.churn_accounts(candidates[u[candidates] < self.hazard0[candidates] * relief])
+
+    def _end_week(self, w: int) -> None:
+        pop, t = self.population, self.tally
+        weekly_spend = np.bincount(pop.segment, weights=pop.spend, minlength=self.n_segments) / WEEKS_PER_YEAR
+        t.recurring += weekly_spend
+        info = self._seat_info
+        filled = info["filled"]
+        own = filled & (info["margin"] == 0)
+        t.seat_cost += float(info["cost_per_year"][filled].sum()) / WEEKS_PER_YEAR
+        t.filled_seat_weeks += float(own.sum())
+        np.add.at(t.role_capacity, info["role_index"], info["capacity"])
+        self.weekly.append((w, "recurring_revenue", float(weekly_spend.sum())))
+        self.weekly.append((w, "open_opportunities", float((~self._closed).sum())))
+        self.weekly.append((w, "capacity_hours", float(info["capacity"].sum())))
+        self.weekly.append((w, "filled_seats", float(filled.sum())))
+        self.book.keep(~self._closed)
+        self._closed = np.zeros(len(self.book), dtype=bool)
+
+    # ---- results ----------------------------------------------------------------
+
+    def metrics_frame(self, policy_label: str | None = None) -> pd.DataFrame:
+        """The tidy table: policy, seed, quarter, segment, metric, value."""
+        df = pd.DataFrame(self.rows, columns=["quarter", "segment", "metric", "value"])
+        df.insert(0, "seed", self.seed_used)
+        df.insert(0, "policy", policy_label or self.policy.name)
+        return df
+
+    def weekly_frame(self, policy_label: str | None = None) -> pd.DataFrame:
+        df = pd.DataFrame(self.weekly, columns=["week", "metric", "value"])
+        df.insert(0, "seed", self.seed_used)
+        df.insert(0, "policy", policy_label or self.policy.name)
+        return df

@@ -1,0 +1,79 @@
+"""Figures a sales leader reads at a glance (matplotlib, written to PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is needed or assumed
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from sim.metrics import ALL
+from sim.opportunities import CAUSES
+
+CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    m = metrics[(metrics["segment"] == ALL) & (metrics["metric"] == metric)]
+    return m.pivot_table(index="quarter", columns="policy", values="value", aggfunc="mean", sort=False)
+
+
+def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
+    """Six panels: revenue, misses by cause, customers, promises kept, response time, utilisation."""
+    policies = list(dict.fromkeys(metrics["policy"]))
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), constrained_layout=True)
+    fig.suptitle(title, fontsize=13)
+
+    def lines(ax: plt.Axes, metric: str, ylabel: str, scale: float = 1.0, percent: bool = False) -> None:
+        s = _series(metrics, metric)
+        for p in policies:
+            if p in s:
+                ax.plot(s.index, s[p] * (100 if percent else 1) / scale, marker="o", label=p)
+        ax.set_xlabel("quarter")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+
+    lines(axes[0, 0], "revenue_captured", "revenue captured (M)", scale=1e6)
+    axes[0, 0].set_title("Revenue captured per quarter")
+    axes[0, 0].legend(fontsize=8)
+
+    ax = axes[0, 1]
+    totals = metrics[(metrics["segment"] == ALL) & metrics["metric"].isin([f"missed_{c}" for c in CAUSES])]
+    totals = totals.groupby(["policy", "metric"], sort=False)["value"].sum()
+    bottom = np.zeros(len(policies))
+    for cause, colour in zip(CAUSES, CAUSE_COLOURS, strict=True):
+        v = np.array([totals.get((p, f"missed_{cause}"), 0.0) for p in policies])
+        ax.bar(policies, v, bottom=bottom, color=colour, label=cause.replace("_", " "))
+        bottom += v
+    ax.set_title("Missed opportunities by cause (whole run)")
+    ax.set_ylabel("opportunities")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+
+    lines(axes[0, 2], "customers", "customers at quarter end")
+    axes[0, 2].set_title("Installed base")
+
+    lines(axes[1, 0], "sla_breach_rate", "% of opportunities", percent=True)
+    axes[1, 0].set_title("Response window missed (SLA breach)")
+
+    lines(axes[1, 1], "response_days_p90", "business days")
+    axes[1, 1].set_title("Response time, 90th percentile")
+
+    lines(axes[1, 2], "utilisation", "% of selling hours", percent=True)
+    axes[1, 2].set_title("Rep utilisation")
+    return fig
+
+
+def write_summary_png(metrics: pd.DataFrame, title: str, path: Path) -> None:
+    fig = summary_figure(metrics, title)
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)

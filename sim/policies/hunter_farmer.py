@@ -1,0 +1,108 @@
+"""``hunter_farmer``: hunters work prospects, farmers the installed base."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.policies.protocol import (
+    DIGITAL,
+    HIGH_TOUCH,
+    NEW_LOGO,
+    POOLED,
+    CoveragePlan,
+    PlanView,
+    Policy,
+    RouteView,
+    TaskView,
+)
+from sim.policies.rules import (
+    assign_books,
+    empty_plan,
+    route_to_owner,
+    route_to_pool,
+    standard_priority,
+)
+from sim.policies.segment_tiers import FIELD_CLOSERS
+from sim.population import CUSTOMER, PROSPECT
+
+
+class HunterFarmerParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    hunter_share: Annotated[
+        float, Field(ge=0.0, le=1.0, description="share of field closing seats that hunt (the rest farm)")
+    ] = 1 / 3
+    hunter_accounts: Annotated[
+        int, Field(ge=0, le=100_000, description="prospects in each hunter's book, largest potential first")
+    ] = 60
+    farmer_accounts: Annotated[
+        int, Field(ge=0, le=100_000, description="customers in each farmer's book, largest spend first")
+    ] = 60
+    hunter_cadence: Annotated[
+        float, Field(ge=0.0, le=13.0, description="planned prospecting touches per quarter and book account")
+    ] = 2.0
+    farmer_cadence: Annotated[
+        float, Field(ge=0.0, le=13.0, description="planned account-management touches per quarter")
+    ] = 2.0
+    rest: Annotated[Literal["pooled", "digital"], Field(description="service level of accounts in no book")] = "pooled"
+
+
+class HunterFarmer(Policy):
+    """A split team: hunters own prospect books, farmers own customer books.
+
+    The field closing seats (hunter, farmer, full-cycle roles) are re-designated:
+    the first ``hunter_share`` of them hunt, the rest farm. Hunters get the
+    prospects with the largest potential, farmers the customers with the largest
+    spend, dealt region by region. Inbound demand from an account in a book goes
+    to its owner; the rest is served by ``rest``: a pooled queue (inside reps and
+    SDRs; hunters take new-logo and farmers other demand when there are no inside
+    reps) or the digital channel.
+    """
+
+    name = "hunter_farmer"
+    Params = HunterFarmerParams
+    params: HunterFarmerParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        acc, prm = view.accounts, self.params
+        hunters, farmers = self._split(view.team.role)
+        plan = empty_plan(acc.size, POOLED if prm.rest == "pooled" else DIGITAL)
+        plan.service[acc.status == 2] = DIGITAL
+        for status, seats, size, cadence, key in (
+            (PROSPECT, hunters, prm.hunter_accounts, prm.hunter_cadence, acc.potential),
+            (CUSTOMER, farmers, prm.farmer_accounts, prm.farmer_cadence, acc.spend),
+        ):
+            ranked = np.flatnonzero(acc.status == status)
+            ranked = ranked[np.argsort(-key[ranked], kind="stable")]
+            named, owner = assign_books(acc, view.team, ranked, seats, size)
+            plan.owner[named] = owner
+            plan.service[named] = HIGH_TOUCH
+            plan.cadence[named] = cadence
+        return plan
+
+    def _split(self, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seats = np.flatnonzero(np.isin(role, FIELD_CLOSERS))
+        k = round(self.params.hunter_share * seats.size)
+        return seats[:k], seats[k:]
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        handler = route_to_owner(view)
+        p, team = view.pending, view.team
+        queue = (handler < 0) & (view.plan.service[p.customer] == POOLED)
+        inside = team.seats("inside", "sdr")
+        inside_closers = team.seats("inside", closers=True)
+        if inside.size and inside_closers.size:
+            route_to_pool(view, queue & (p.stage == 0), inside, handler)
+            route_to_pool(view, queue & (p.stage == 1), inside_closers, handler)
+            return handler
+        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
+        hunt = p.kind == NEW_LOGO
+        route_to_pool(view, queue & hunt, hunters, handler)
+        route_to_pool(view, queue & ~hunt, farmers, handler)
+        return handler
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)

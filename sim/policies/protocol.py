@@ -1,0 +1,251 @@
+"""The coverage-policy protocol: what a policy sees, decides and returns.
+
+A policy makes three decisions; the engine does everything else (enforces
+capacity, applies work, records outcomes):
+
+1. ``plan`` at each quarter boundary: who owns each account (a seat or -1),
+   at which service level, with how many planned touches per quarter.
+2. ``route`` each week: which seat answers each opportunity that has no
+   handler yet (-1: nobody this week). Called again every week until answered.
+3. ``prioritise`` each week: a priority per candidate task. Each seat works its
+   tasks in descending priority until its hours run out; a task with priority
+   <= 0 (or NaN) is declined.
+
+Views hold read-only arrays: a policy that writes to one fails at once. A
+policy draws randomness only from the generator it is given.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sim.errors import InputError
+
+DIGITAL, POOLED, HIGH_TOUCH = 0, 1, 2
+SERVICE_LEVELS = ("digital", "pooled", "high_touch")
+
+RESPONSE, WORK, TOUCH = 0, 1, 2
+TASK_KINDS = ("response", "work", "touch")
+
+NEW_LOGO, EXPANSION, RENEWAL = 0, 1, 2
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that raises on write."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+@dataclass(frozen=True)
+class Team:
+    """The seats of the team, one entry per seat (read-only arrays).
+
+    role: role name; field: visits in person; can_close: may work an
+    opportunity to a close (not an SDR); filled: a holder is in the seat;
+    capacity: selling hours this week (0 when vacant, lower while ramping);
+    skill: 1 = average; x, y: home base, km; region: index of home region.
+    """
+
+    role: np.ndarray
+    field: np.ndarray
+    can_close: np.ndarray
+    filled: np.ndarray
+    capacity: np.ndarray
+    skill: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    region: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.role.size)
+
+    def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
+        """Indices of filled seats with one of ``roles`` (any role when none given)."""
+        mask = self.filled.copy()
+        if roles:
+            mask &= np.isin(self.role, roles)
+        if closers:
+            mask &= self.can_close
+        return np.flatnonzero(mask)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """What a policy may see of every account (read-only arrays).
+
+    Responsiveness is latent and not shown. potential, spend: currency units a
+    year; status: 0 prospect, 1 customer, 2 churned; stock: relationship stock.
+    """
+
+    segment: np.ndarray
+    segment_names: tuple[str, ...]
+    region: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    potential: np.ndarray
+    status: np.ndarray
+    spend: np.ndarray
+    stock: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.size)
+
+    def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Boolean mask of accounts whose segment is one of ``names``."""
+        codes = [i for i, n in enumerate(self.segment_names) if n in names]
+        return np.isin(self.segment, codes)
+
+
+@dataclass(frozen=True)
+class CoveragePlan:
+    """A policy's quarterly decision, one entry per account.
+
+    owner: seat index or -1; service: DIGITAL / POOLED / HIGH_TOUCH;
+    cadence: planned touches per quarter (> 0 means a touch is promised);
+    coordinated: the account's team coordinates, so several reps working it
+    is not a conflicting engagement.
+    """
+
+    owner: np.ndarray
+    service: np.ndarray
+    cadence: np.ndarray
+    coordinated: np.ndarray
+
+
+@dataclass(frozen=True)
+class PlanView:
+    quarter: int  # 1-based quarter about to start
+    accounts: Accounts
+    team: Team
+    previous: CoveragePlan | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Opportunities waiting for a handler this week (read-only arrays).
+
+    stage: 0 awaiting first response, 1 responded and waiting for a closer;
+    kind: 0 new logo, 1 expansion, 2 renewal; expected_value: engine's estimate
+    of win probability x value, currency units; days_left: business days to the
+    response deadline (stage 0) or to the stall deadline (stage 1).
+    """
+
+    customer: np.ndarray
+    segment: np.ndarray
+    kind: np.ndarray
+    stage: np.ndarray
+    expected_value: np.ndarray
+    days_left: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.customer.size)
+
+
+@dataclass(frozen=True)
+class RouteView:
+    week: int
+    accounts: Accounts
+    team: Team
+    plan: CoveragePlan
+    pending: Pending
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """Candidate tasks this week (read-only arrays).
+
+    rep: seat that would do it; kind: RESPONSE, WORK or TOUCH; customer and
+    segment of the account; cost: hours including travel; expected_value:
+    engine's estimate for the opportunity (0 for touches); days_left: business
+    days to the deadline (inf for touches).
+    """
+
+    rep: np.ndarray
+    kind: np.ndarray
+    customer: np.ndarray
+    segment: np.ndarray
+    cost: np.ndarray
+    expected_value: np.ndarray
+    days_left: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.rep.size)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    week: int
+    accounts: Accounts
+    team: Team
+    plan: CoveragePlan
+    tasks: Tasks
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Policy:
+    """Base class of coverage policies (built-in and user-defined).
+
+    Subclasses set ``name``, a pydantic ``Params`` model (strict, extra keys
+    forbidden) and implement ``plan``, ``route`` and ``prioritise``. Parameters
+    are validated once, at construction, and shown in ``repr``.
+    """
+
+    name: ClassVar[str] = "policy"
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    params: BaseModel
+
+    def __init__(self, **params: Any) -> None:
+        self.params = self.Params(**params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
+        return f"{type(self).__name__}({args})"
+
+    def get_params(self) -> dict[str, Any]:
+        return self.params.model_dump()
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        raise NotImplementedError
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:
+        """Build from scenario or command-line parameters, or raise InputError."""
+        try:
+            return cls(**params)
+        except ValidationError as e:
+            raise InputError(
+                [
+                    f"{where}.{'.'.join(str(p) for p in err['loc'])}: "
+                    + ("unknown parameter" if err["type"] == "extra_forbidden" else err["msg"])
+                    for err in e.errors()
+                ]
+            ) from None
+
+    @classmethod
+    def describe(cls) -> str:
+        """First paragraph of the docstring and the parameters with defaults."""
+        doc = inspect.getdoc(cls) or ""
+        lines = [f"{cls.name}: {doc.split(chr(10) + chr(10))[0]}"]
+        for field, info in cls.Params.model_fields.items():
+            lines.append(f"    {field} = {info.default!r}  {info.description or ''}".rstrip())
+        return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Building blocks that several policies share: books, routing rules, priorities.
+
+Each is a plain function of a view (and a generator where it draws), so a
+policy reads as a composition of named rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.policies.protocol import (
+    DIGITAL,
+    RESPONSE,
+    TOUCH,
+    WORK,
+    Accounts,
+    CoveragePlan,
+    RouteView,
+    Tasks,
+    Team,
+)
+
+
+def empty_plan(n: int, service: int = DIGITAL) -> CoveragePlan:
+    """Nobody owns anything; every account on ``service``; no cadence."""
+    return CoveragePlan(
+        owner=np.full(n, -1, dtype=np.int64),
+        service=np.full(n, service, dtype=np.int8),
+        cadence=np.zeros(n),
+        coordinated=np.zeros(n, dtype=bool),
+    )
+
+
+def assign_books(
+    accounts: Accounts,
+    team: Team,
+    candidates: np.ndarray,
+    seats: np.ndarray,
+    book_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deal ranked accounts to seats, region by region, ``book_size`` each.
+
+    ``candidates`` are account indices, best first. Accounts go to seats based in
+    their region (all ``seats`` when the region has none) in turn, so every
+    seat's book has a similar mix. Returns (accounts assigned, their seats).
+    """
+    empty = np.empty(0, dtype=np.int64)
+    if seats.size == 0 or candidates.size == 0 or book_size <= 0:
+        return empty, empty
+    cand_region = accounts.region[candidates]
+    seat_region = team.region[seats]
+    owner = np.full(candidates.size, -1, dtype=np.int64)
+    homeless = np.zeros(candidates.size, dtype=bool)
+    for g in np.unique(cand_region):
+        local = seats[seat_region == g]
+        pos = np.flatnonzero(cand_region == g)
+        if local.size == 0:
+            homeless[pos] = True
+            continue
+        take = pos[: local.size * book_size]
+        owner[take] = local[np.arange(take.size) % local.size]
+    if homeless.any():
+        # Accounts of regions without a seat of their own go to whoever has room, in turn.
+        used = np.bincount(np.searchsorted(np.sort(seats), owner[owner >= 0]), minlength=seats.size)
+        room = np.maximum(book_size - used, 0)
+        slots = np.repeat(np.sort(seats), room)
+        turn = np.concatenate([np.arange(r) for r in room]) if slots.size else empty
+        slots = slots[np.argsort(turn, kind="stable")]
+        pos = np.flatnonzero(homeless)[: slots.size]
+        owner[pos] = slots[: pos.size]
+    keep = owner >= 0
+    return candidates[keep], owner[keep]
+
+
+def route_to_owner(view: RouteView) -> np.ndarray:
+    """Each pending opportunity goes to its account's owner (vacant seats included).
+
+    An opportunity that needs a closer is not given to a seat that cannot close.
+    """
+    p = view.pending
+    owner = view.plan.owner[p.customer].astype(np.int64)
+    has = owner >= 0
+    needs_closer = p.stage == 1
+    bad = has & needs_closer & ~view.team.can_close[np.where(has, owner, 0)]
+    owner[bad] = -1
+    return owner
+
+
+def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler: np.ndarray) -> None:
+    """Share the pending opportunities in ``which`` over ``seats`` by capacity.
+
+    The most urgent opportunity goes first; seat loads end up proportional to
+    their capacity this week (a shared queue served by the next free rep).
+    Writes into ``handler`` (the policy's own output array).
+    """
+    idx = np.flatnonzero(which)
+    cap = view.team.capacity[seats]
+    if idx.size == 0 or seats.size == 0 or cap.sum() <= 0:
+        return
+    idx = idx[np.argsort(view.pending.days_left[idx], kind="stable")]
+    share = np.cumsum(cap) / cap.sum()
+    slot = np.searchsorted(share, (np.arange(idx.size) + 0.5) / idx.size, side="right")
+    # Interleave so the most urgent items are spread over seats, not stacked on one.
+    order = np.argsort(np.arange(idx.size) % max(1, seats.size), kind="stable")
+    handler[idx[order]] = seats[np.minimum(slot, seats.size - 1)]
+
+
+def standard_priority(tasks: Tasks, accounts: Accounts) -> np.ndarray:
+    """Answer new demand first (most urgent first), then work deals by value per
+    hour, then planned touches by account potential.
+    """
+    pr = np.zeros(tasks.size)
+    urgency = 1.0 / (1.0 + np.maximum(tasks.days_left, 0.0))
+    value_rate = tasks.expected_value / np.maximum(tasks.cost, 1e-9)
+    pot = accounts.potential[tasks.customer]
+    r, w, t = tasks.kind == RESPONSE, tasks.kind == WORK, tasks.kind == TOUCH
+    pr[r] = 30.0 + urgency[r]
+    pr[w] = 20.0 + _unit(value_rate[w])
+    pr[t] = 10.0 + _unit(pot[t])
+    return pr
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """Map non-negative values monotonically into [0, 1)."""
+    return v / (v + np.median(v) + 1e-9) if v.size else v

@@ -1,0 +1,106 @@
+"""``segment_tiers``: field reps for the top segment, pooled inside sales, digital for the rest."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.policies.protocol import (
+    DIGITAL,
+    HIGH_TOUCH,
+    POOLED,
+    CoveragePlan,
+    PlanView,
+    Policy,
+    RouteView,
+    TaskView,
+)
+from sim.policies.rules import (
+    assign_books,
+    empty_plan,
+    route_to_owner,
+    route_to_pool,
+    standard_priority,
+)
+
+FIELD_CLOSERS = ("hunter", "farmer", "full_cycle")
+
+
+class SegmentTiersParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    field_segments: Annotated[str, Field(description="comma-separated segments covered by named field reps")] = (
+        "enterprise"
+    )
+    pooled_segments: Annotated[
+        str, Field(description="comma-separated segments served by the pooled inside team; the rest is digital")
+    ] = "mid_market"
+    accounts_per_rep: Annotated[int, Field(ge=0, le=100_000, description="named accounts in each field rep's book")] = (
+        40
+    )
+    tier_a_share: Annotated[
+        float, Field(ge=0.0, le=1.0, description="share of each book (the largest accounts) in tier A")
+    ] = 0.4
+    cadence_a: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, tier A")] = 3.0
+    cadence_b: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, tier B")] = 1.0
+    digital_overflow: Annotated[
+        bool, Field(description="send digital accounts' opportunities that need a human to the pool")
+    ] = False
+
+
+class SegmentTiers(Policy):
+    """Tiers A/B/C/D by segment and potential.
+
+    The largest accounts of the field segments are dealt, region by region, into
+    books of ``accounts_per_rep`` for the field closers (hunter, farmer and
+    full-cycle seats): tier A (the top ``tier_a_share`` of the books,
+    ``cadence_a`` touches a quarter) and tier B (``cadence_b``). Tier C, the
+    pooled segments and field-segment accounts beyond the books, is a shared
+    queue for inside reps and SDRs. Tier D, every other segment, is digital.
+    """
+
+    name = "segment_tiers"
+    Params = SegmentTiersParams
+    params: SegmentTiersParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        acc, team, prm = view.accounts, view.team, self.params
+        plan = empty_plan(acc.size, DIGITAL)
+        live = acc.status != 2
+        field = acc.in_segments(_names(prm.field_segments)) & live
+        pooled = acc.in_segments(_names(prm.pooled_segments)) & live
+        plan.service[field | pooled] = POOLED
+
+        seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
+        ranked = np.flatnonzero(field)
+        ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
+        named, owner = assign_books(acc, team, ranked, seats, prm.accounts_per_rep)
+        plan.owner[named] = owner
+        plan.service[named] = HIGH_TOUCH
+        plan.cadence[named] = prm.cadence_b
+        in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
+        plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
+        return plan
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        handler = route_to_owner(view)
+        p, team = view.pending, view.team
+        service = view.plan.service[p.customer]
+        queue = handler < 0
+        queue &= (service == POOLED) | (self.params.digital_overflow & (service == DIGITAL))
+        inside = team.seats("inside", "sdr")
+        closers = team.seats("inside", closers=True)
+        if closers.size == 0:
+            closers = team.seats(closers=True)
+        route_to_pool(view, queue & (p.stage == 0), inside if inside.size else closers, handler)
+        route_to_pool(view, queue & (p.stage == 1), closers, handler)
+        return handler
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)
+
+
+def _names(csv: str) -> list[str]:
+    return [s.strip() for s in csv.split(",") if s.strip()]

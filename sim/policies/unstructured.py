@@ -1,0 +1,66 @@
+"""``unstructured``: the no-coverage-model baseline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.policies.protocol import POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.rules import empty_plan
+
+
+class UnstructuredParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    pickup: Annotated[
+        float,
+        Field(
+            ge=0.0, le=1.0, description="chance a week that somebody picks up an unanswered opportunity of typical size"
+        ),
+    ] = 0.5
+    size_bias: Annotated[
+        float, Field(ge=0.0, le=5.0, description="pickup and attention grow with (potential / median) ** size_bias")
+    ] = 0.5
+
+
+class Unstructured(Policy):
+    """No territories, no owners, no cadence: whoever is free and happens to respond.
+
+    Every account is in one shared pool. Each week an unanswered opportunity is
+    picked up with probability ``pickup * (potential / median) ** size_bias``
+    (big names get noticed), by a rep drawn in proportion to free hours; a rep
+    then works its tasks in an order biased to big names but otherwise random,
+    so follow-up is inconsistent and nobody is promised a touch.
+    """
+
+    name = "unstructured"
+    Params = UnstructuredParams
+    params: UnstructuredParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        return empty_plan(view.accounts.size, POOLED)
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        p = view.pending
+        handler = np.full(p.size, -1, dtype=np.int64)
+        pot = view.accounts.potential[p.customer]
+        chance = np.minimum(1.0, self.params.pickup * _relative(pot) ** self.params.size_bias)
+        picked = rng.random(p.size) < chance
+        for closers in (False, True):
+            which = np.flatnonzero(picked & ((p.stage == 1) == closers))
+            seats = view.team.seats(closers=closers)
+            cap = view.team.capacity[seats]
+            if which.size and cap.sum() > 0:
+                handler[which] = rng.choice(seats, size=which.size, p=cap / cap.sum())
+        return handler
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        pot = view.accounts.potential[view.tasks.customer]
+        noise = rng.random(view.tasks.size) + 1e-6
+        return noise * _relative(pot) ** self.params.size_bias
+
+
+def _relative(v: np.ndarray) -> np.ndarray:
+    return v / (np.median(v) + 1e-9) if v.size else v

@@ -1,0 +1,137 @@
+"""The customer population: one numpy array per attribute, changed by named methods.
+
+Customers are not Mesa agents: one Python object per customer would cost more
+than the whole weekly step (see docs/performance.md). Every change of state goes
+through a method below, so the places that change customers can be listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import WEEKS_PER_YEAR, Scenario
+
+PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
+STATUS_NAMES = ("prospect", "customer", "churned")
+
+
+@dataclass
+class Population:
+    """All customers (prospects, customers and churned accounts) of one run.
+
+    Units: potential and spend in currency units per year; x, y in km;
+    stock in touch-equivalents (one field visit adds 1).
+    """
+
+    segment: np.ndarray  # int8, index into scenario segments
+    industry: np.ndarray  # int8, index into population.industries
+    region: np.ndarray  # int8, index into population.regions
+    x: np.ndarray  # float32 km
+    y: np.ndarray  # float32 km
+    potential: np.ndarray  # float64 annual wallet
+    responsiveness: np.ndarray  # float64 in [0, 1]
+    status: np.ndarray  # int8 PROSPECT / CUSTOMER / CHURNED
+    spend: np.ndarray  # float64 current annual spend (customers only)
+    stock: np.ndarray  # float64 relationship stock
+    ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.size)
+
+    @classmethod
+    def generate(cls, scenario: Scenario, rng: np.random.Generator) -> Population:
+        """Draw a population from the scenario (the only randomness: ``rng``)."""
+        pop = scenario.population
+        n = pop.customers
+        seg_shares = np.array([s.share for s in pop.segments])
+        segment = _allocate(n, seg_shares, rng).astype(np.int8)
+        industry = rng.integers(0, len(pop.industries), n).astype(np.int8)
+        reg_shares = np.array([r.share for r in pop.regions])
+        region = _allocate(n, reg_shares, rng).astype(np.int8)
+        cx = np.array([r.x_km for r in pop.regions])[region]
+        cy = np.array([r.y_km for r in pop.regions])[region]
+        radius = np.array([r.radius_km for r in pop.regions])[region]
+        x = (cx + radius * rng.standard_normal(n)).astype(np.float32)
+        y = (cy + radius * rng.standard_normal(n)).astype(np.float32)
+
+        median = np.array([s.potential_median for s in pop.segments])[segment]
+        sigma = np.array([s.potential_sigma for s in pop.segments])[segment]
+        potential = median * np.exp(sigma * rng.standard_normal(n))
+        a = np.array([s.responsiveness[0] for s in pop.segments])[segment]
+        b = np.array([s.responsiveness[1] for s in pop.segments])[segment]
+        responsiveness = rng.beta(a, b)
+
+        customer_share = np.array([s.customer_share for s in pop.segments])[segment]
+        is_customer = rng.random(n) < customer_share
+        status = np.where(is_customer, CUSTOMER, PROSPECT).astype(np.int8)
+        wallet = np.array([s.share_of_wallet for s in pop.segments])[segment]
+        spend = np.where(is_customer, potential * wallet, 0.0)
+        return cls(
+            segment=segment,
+            industry=industry,
+            region=region,
+            x=x,
+            y=y,
+            potential=potential,
+            responsiveness=responsiveness,
+            status=status,
+            spend=spend,
+            stock=np.zeros(n),
+            ever_touched=np.zeros(n, dtype=bool),
+        )
+
+    def decay(self, factor: float) -> None:
+        """Carry-over: every relationship stock keeps ``factor`` of itself for another week."""
+        self.stock *= factor
+
+    def touch(self, customers: np.ndarray, amount: np.ndarray | float) -> None:
+        """Add relationship stock from rep work (customers may repeat)."""
+        np.add.at(self.stock, customers, amount)
+        self.ever_touched[customers] = True
+
+    def reset_relationships(self, customers: np.ndarray, share_lost: float) -> None:
+        """Lose part of the stock (an owner change after realignment)."""
+        self.stock[customers] *= 1.0 - share_lost
+
+    def convert(self, customers: np.ndarray, value: np.ndarray) -> None:
+        """Won new logos become customers; won value adds to spend, up to the potential."""
+        self.status[customers] = CUSTOMER
+        self.expand(customers, value)
+
+    def expand(self, customers: np.ndarray, value: np.ndarray) -> None:
+        """Won expansion adds to spend, capped at the account's potential."""
+        np.add.at(self.spend, customers, value)
+        self.spend[customers] = np.minimum(self.spend[customers], self.potential[customers])
+
+    def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
+        """A won renewal sets spend to the renewed contract value, capped at the potential."""
+        self.spend[customers] = np.minimum(value, self.potential[customers])
+
+    def churn(self, customers: np.ndarray) -> None:
+        """Customers leave: they stop spending and generate nothing more."""
+        self.status[customers] = CHURNED
+        self.spend[customers] = 0.0
+
+    def scale_potential(self, customers: np.ndarray, factor: float) -> None:
+        """A potential shift; spend above the new potential is cut to it."""
+        self.potential[customers] *= factor
+        self.spend[customers] = np.minimum(self.spend[customers], self.potential[customers])
+
+
+def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Category of each of ``n`` items with exact counts (largest remainder), shuffled."""
+    raw = shares / shares.sum() * n
+    counts = np.floor(raw).astype(np.int64)
+    rest = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
+    labels = np.repeat(np.arange(shares.size), counts)
+    rng.shuffle(labels)
+    return labels
+
+
+def weekly_rate(annual: np.ndarray) -> np.ndarray:
+    """Weekly Poisson intensity from an annual rate."""
+    return annual / WEEKS_PER_YEAR

@@ -1,0 +1,109 @@
+"""Rep agents: seats of the sales team, as Mesa agents.
+
+A rep is a *seat*: when its holder leaves, the seat is vacant until a
+replacement starts (after the backfill delay) at the bottom of the ramp.
+Policies own customers by seat, so a vacancy leaves its accounts uncovered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.scenario import CLOSING_ROLES, FIELD_ROLES, ROLES, WEEKS_PER_QUARTER, WEEKS_PER_YEAR, RepGroup
+
+
+@dataclass(frozen=True)
+class WeekDraws:
+    """This week's rep-event draws for one seat (from the ``reps`` stream)."""
+
+    leave: float  # uniform: leaves when below the weekly attrition probability
+    skill: float  # standard normal: skill of a replacement hired this week
+
+
+class Rep(mesa.Agent):
+    """One seat of the sales team.
+
+    weekly_hours: paid hours per week; selling_share: share available for
+    customer work; skill: 1 = average (enters win probability); cost_per_year:
+    fully loaded currency units; x, y: home base in km (travel starts there).
+    """
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        seat: int,
+        group: RepGroup,
+        skill: float,
+        x: float,
+        y: float,
+        region: int,
+        tenure_weeks: int,
+    ) -> None:
+        super().__init__(model)
+        self.seat = seat
+        self.role = group.role
+        self.field = group.role in FIELD_ROLES
+        self.can_close = group.role in CLOSING_ROLES
+        self.weekly_hours = group.weekly_hours
+        self.selling_share = group.selling_share
+        self.skill_mean = group.skill_mean
+        self.skill_sd = group.skill_sd
+        self.skill = skill
+        self.cost_per_year = group.cost_per_year
+        self.margin = group.margin
+        self.x, self.y, self.region = x, y, region
+        self.tenure_weeks = tenure_weeks
+        self.vacant_weeks_left = 0  # > 0 while the seat is vacant
+        self.filled = True
+
+    def ramp_factor(self, ramp: tuple[float, ...]) -> float:
+        """Productivity by quarter of tenure (the last value holds afterwards)."""
+        quarter = min(self.tenure_weeks // WEEKS_PER_QUARTER, len(ramp) - 1)
+        return ramp[quarter]
+
+    def begin_week(self, draws: WeekDraws, attrition_per_year: float, backfill_weeks: int, frozen: bool) -> None:
+        """Advance tenure, let the holder leave, or fill a vacancy whose delay has passed."""
+        if self.filled:
+            self.tenure_weeks += 1
+            weekly = 1.0 - (1.0 - attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
+            if draws.leave < weekly:
+                self.vacate(backfill_weeks)
+            return
+        if self.vacant_weeks_left > 0:
+            self.vacant_weeks_left -= 1
+        if self.vacant_weeks_left == 0 and not frozen:
+            self.filled = True
+            self.tenure_weeks = 0
+            self.skill = max(0.1, self.skill_mean + self.skill_sd * draws.skill)
+
+    def vacate(self, backfill_weeks: int) -> None:
+        """The holder leaves; the seat is refilled after ``backfill_weeks``."""
+        self.filled = False
+        self.vacant_weeks_left = max(1, backfill_weeks)
+
+    def capacity(self, ramp: tuple[float, ...]) -> float:
+        """Selling hours available this week."""
+        if not self.filled:
+            return 0.0
+        return self.weekly_hours * self.selling_share * self.ramp_factor(ramp)
+
+
+def seat_arrays(reps: list[Rep], ramp: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """The team as arrays, one entry per seat, for vectorized work and policy views."""
+    return {
+        "role": np.array([r.role for r in reps], dtype=object),
+        "role_index": np.array([ROLES.index(r.role) for r in reps], dtype=np.int64),
+        "field": np.array([r.field for r in reps], dtype=bool),
+        "can_close": np.array([r.can_close for r in reps], dtype=bool),
+        "filled": np.array([r.filled for r in reps], dtype=bool),
+        "capacity": np.array([r.capacity(ramp) for r in reps], dtype=np.float64),
+        "skill": np.array([r.skill for r in reps], dtype=np.float64),
+        "x": np.array([r.x for r in reps], dtype=np.float64),
+        "y": np.array([r.y for r in reps], dtype=np.float64),
+        "region": np.array([r.region for r in reps], dtype=np.int64),
+        "margin": np.array([r.margin for r in reps], dtype=np.float64),
+        "cost_per_year": np.array([r.cost_per_year for r in reps], dtype=np.float64),
+    }
