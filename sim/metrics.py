@@ -144,7 +144,7 @@ def _segment_metrics(
     yield "customers", float(np.sum(mask & (a.status == CUSTOMER)))
     yield "prospects", float(np.sum(mask & (a.status == PROSPECT)))
     yield "churned", _total(t.churned, sel)
-    yield "new_logos", _total(t.won[0], sel)
+    yield "new_logos", _total(t.new_logos, sel)
     never = float(np.sum(live & ~a.ever_touched))
     yield "never_contacted", never
     yield "never_contacted_share", ratio(never, float(live.sum()))

@@ -384,15 +384,11 @@ class CoverageModel(mesa.Model):
         self.tally.count(self.tally.created, kind, seg)
 
     def _value_estimate(self, c: np.ndarray, kind: np.ndarray) -> np.ndarray:
-        """Expected won value by kind: share of potential, untapped wallet or spend."""
+        """Expected won value: a share of the untapped wallet (new logo, expansion) or of spend (renewal)."""
         pop = self.population
-        seg = pop.segment[c]
-        base = np.select(
-            [kind == NEW_LOGO, kind == EXPANSION],
-            [pop.potential[c], np.maximum(pop.potential[c] - pop.spend[c], 0.0)],
-            pop.spend[c],
-        )
-        return self.value_share[seg, kind] * base
+        untapped = np.maximum(pop.potential[c] - pop.spend[c], 0.0)
+        base = np.where(kind == RENEWAL, pop.spend[c], untapped)
+        return self.value_share[pop.segment[c], kind] * base
 
     def _route(self, w: int) -> np.ndarray:
         """This week's handler of every open opportunity (-1: none)."""
@@ -595,6 +591,7 @@ class CoverageModel(mesa.Model):
 
     def _decide(self, idx: np.ndarray) -> None:
         """Win or lose opportunities whose effort is complete (or whose digital cycle ended)."""
+        idx = idx[~self._closed[idx]]  # a churn earlier this week may have closed some
         if idx.size == 0:
             return
         assert self.team is not None
@@ -625,6 +622,8 @@ class CoverageModel(mesa.Model):
         self.tally.add(self.tally.digital_value, seg[w & digital], (value - margin)[w & digital])
         np.add.at(self.won_value_q, c[w], (value - margin)[w])
         new = w & (kind == NEW_LOGO) & (pop.status[c] != CHURNED)
+        converted = np.unique(c[new & (pop.status[c] == PROSPECT)])
+        self.tally.add(self.tally.new_logos, pop.segment[converted])
         pop.convert(c[new], value[new])
         exp = w & (kind == EXPANSION) & (pop.status[c] == CUSTOMER)
         pop.expand(c[exp], value[exp])

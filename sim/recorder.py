@@ -37,6 +37,7 @@ class QuarterTally:
     hours_low_value: np.ndarray = field(init=False)
     recurring: np.ndarray = field(init=False)  # spend recognised week by week
     churned: np.ndarray = field(init=False)
+    new_logos: np.ndarray = field(init=False)  # prospects that became customers
     partner_margin: np.ndarray = field(init=False)
     role_hours: np.ndarray = field(init=False)  # (role,)
     role_capacity: np.ndarray = field(init=False)  # (role,)
@@ -67,6 +68,7 @@ class QuarterTally:
             "hours_low_value",
             "recurring",
             "churned",
+            "new_logos",
             "partner_margin",
         ):
             setattr(self, name, np.zeros(s))

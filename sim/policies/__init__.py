@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 from sim.errors import InputError
@@ -22,6 +24,9 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         known = ", ".join(sorted(BUILT_IN))
         raise InputError([f"{where}: unknown policy {name!r} (built-in: {known}; or package.module:ClassName)"])
     module_name, _, attr = name.partition(":")
+    # A user's policy module usually sits in the folder they run covsim from.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except Exception as e:  # any import failure is the user's module, reported in one line

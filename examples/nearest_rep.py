@@ -1,0 +1,51 @@
+"""An example user-defined coverage policy: every account to the nearest field rep.
+
+Run it with:  covsim run scenarios/small.toml --policy examples.nearest_rep:NearestRep
+Check it with:  python -c "from sim.policies.contract import check_policy; \
+    from examples.nearest_rep import NearestRep; print(check_policy(NearestRep) or 'ok')"
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.policies.protocol import HIGH_TOUCH, POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.rules import empty_plan, route_to_owner, standard_priority
+
+
+class NearestRepParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    cadence: Annotated[float, Field(ge=0.0, le=13.0, description="touches per quarter for the largest accounts")] = 1.0
+    top_share: Annotated[float, Field(ge=0.0, le=1.0, description="share of accounts (by potential) given a cadence")] = 0.01
+
+
+class NearestRep(Policy):
+    """Each live account is owned by the closest closing seat; the largest get a cadence."""
+
+    name = "nearest_rep"
+    Params = NearestRepParams
+    params: NearestRepParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        acc, team = view.accounts, view.team
+        plan = empty_plan(acc.size, POOLED)
+        seats = np.flatnonzero(team.can_close)
+        if seats.size == 0:
+            return plan
+        d2 = (acc.x[:, None] - team.x[seats][None, :]) ** 2 + (acc.y[:, None] - team.y[seats][None, :]) ** 2
+        plan.owner[:] = seats[np.argmin(d2, axis=1)]
+        top = np.argsort(-acc.potential, kind="stable")[: round(self.params.top_share * acc.size)]
+        plan.service[top] = HIGH_TOUCH
+        plan.cadence[top] = self.params.cadence
+        plan.owner[acc.status == 2] = -1
+        return plan
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return route_to_owner(view)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)

@@ -1,0 +1,65 @@
+"""Shared fixtures: the shipped scenarios and a builder for tiny hand-made ones."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.scenario import Scenario, load_scenario, parse_scenario, read_toml
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "scenarios" / "small.toml"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+@pytest.fixture(scope="session")
+def small() -> Scenario:
+    return load_scenario(SMALL)
+
+
+def small_data() -> dict[str, Any]:
+    """The small scenario as a mutable mapping, for tests that change it."""
+    return copy.deepcopy(read_toml(SMALL))
+
+
+def kind(rate: float, effort: float = 1.0, cycle: int = 1, win: float = 0.5, value: float = 0.5) -> dict[str, Any]:
+    return {"rate_per_year": rate, "effort_hours": effort, "cycle_weeks": cycle, "win_probability": win, "value_share": value}
+
+
+def tiny(**overrides: Any) -> Scenario:
+    """A one-segment, one-region scenario with no randomness in sizes or values.
+
+    Keyword arguments replace top-level keys; ``segment`` (a dict) updates the
+    single segment.
+    """
+    segment = {
+        "name": "only",
+        "share": 1.0,
+        "potential_median": 10_000.0,
+        "potential_sigma": 0.0,
+        "value_sigma": 0.0,
+        "customer_share": 0.0,
+        "share_of_wallet": 0.5,
+        "churn_per_year": 0.0,
+        "new_logo": kind(0.5),
+        "expansion": kind(0.5),
+        "renewal": kind(0.5),
+    }
+    segment.update(overrides.pop("segment", {}))
+    data: dict[str, Any] = {
+        "name": "tiny",
+        "seed": 11,
+        "quarters": 1,
+        "population": {
+            "customers": overrides.pop("customers", 1000),
+            "regions": [{"name": "here", "share": 1.0, "radius_km": 10.0}],
+            "segments": [segment],
+        },
+        "reps": [{"role": "full_cycle", "count": 1}],
+        "workforce": {"attrition_per_year": 0.0},
+    }
+    data.update(overrides)
+    return parse_scenario(data, "tiny")

@@ -1,0 +1,106 @@
+"""The command line: clear one-line errors with exit code 2, readable output, atomic files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, SMALL
+
+
+def covsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def assert_bad_input(result: subprocess.CompletedProcess[str], *expected_lines: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: {e}" for e in expected_lines]
+
+
+def test_validate_prints_resolved_scenario():
+    r = covsim("validate", str(SMALL))
+    assert r.returncode == 0, r.stderr
+    assert 'name = "small"' in r.stdout
+    assert "stall_factor = 1.5" in r.stdout  # a default filled in
+
+
+def test_validate_bad_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    text = SMALL.read_text().replace("customers = 5000", 'customers = "5000"').replace("count = 2", "count = -2", 1)
+    bad.write_text(text + "\n[metrics]\nlow_value = 0.3\n")
+    assert_bad_input(
+        covsim("validate", str(bad)),
+        f"{bad}: population.customers: Input should be a valid integer",
+        f"{bad}: reps.0.count: Input should be greater than or equal to 0",
+        f"{bad}: metrics.low_value: unknown key",
+    )
+
+
+def test_validate_syntax_error_and_missing_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("name = \n")
+    r = covsim("validate", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "TOML syntax error" in r.stderr and "line 1" in r.stderr
+    assert_bad_input(covsim("validate", str(tmp_path / "none.toml")), f"{tmp_path / 'none.toml'}: file not found")
+
+
+def test_run_unknown_policy_and_bad_param(tmp_path):
+    out = tmp_path / "out"
+    r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
+    assert_bad_input(
+        r, "policy.name: unknown policy 'territorial' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+    )
+    assert not out.exists()
+    r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
+    assert_bad_input(
+        r, "policy.params.accounts_per_rep: Input should be greater than or equal to 0", "policy.params.shoe: unknown parameter"
+    )
+
+
+def test_run_bad_option_is_a_usage_error():
+    r = covsim("run", str(SMALL), "--seed", "-1")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "--seed" in r.stderr
+
+
+def test_run_prints_quarters_and_writes_outputs(tmp_path):
+    out = tmp_path / "out"
+    r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--quarters", "2", "--seed", "4", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "segment_tiers: small, seed 4" in r.stdout
+    assert "main causes of misses" in r.stdout
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert list(metrics.columns) == ["policy", "seed", "quarter", "segment", "metric", "value"]
+    assert set(metrics.quarter) == {1, 2}
+    assert set(metrics.segment) == {"enterprise", "mid_market", "smb", "all"}
+    assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_run_several_policies_side_by_side(tmp_path):
+    r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer", "--quarters", "1")
+    assert r.returncode == 0, r.stderr
+    assert "Side by side" in r.stdout
+    header = next(line for line in r.stdout.splitlines() if "unstructured" in line and "hunter_farmer" in line)
+    assert header.split() == ["unstructured", "hunter_farmer"]
+    assert "missed: no owner" in r.stdout
+
+
+def test_run_user_policy_from_the_working_folder():
+    r = covsim("run", str(SMALL), "--policy", "examples.nearest_rep:NearestRep", "--quarters", "1")
+    assert r.returncode == 0, r.stderr
+    assert "nearest_rep: small" in r.stdout
+
+
+@pytest.mark.parametrize("cmd", [["--help"], ["run", "--help"], ["policies"]])
+def test_help_and_listing(cmd):
+    r = covsim(*cmd)
+    assert r.returncode == 0
+    if cmd == ["policies"]:
+        assert "segment_tiers:" in r.stdout and "accounts_per_rep = 40" in r.stdout

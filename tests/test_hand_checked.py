@@ -1,0 +1,117 @@
+"""Tiny scenarios whose results are worked out by hand in each test.
+
+A rate of 52 x 50 a year makes the weekly arrival probability 1 - exp(-50),
+which is 1.0 in floating point: every account has an opportunity every week.
+A win probability of 1 is clipped to 1 - 1e-9 on the log-odds scale, so every
+decided deal is won. Potentials have no spread (sigma 0), values no noise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.policies import make_policy
+from sim.run import run
+from tests.conftest import kind, tiny
+
+CERTAIN = 52 * 50.0
+
+
+def quarter_one(result, metric: str, segment: str = "all") -> float:
+    m = result.metrics
+    row = m[(m.quarter == 1) & (m.segment == segment) & (m.metric == metric)]
+    assert len(row) == 1, metric
+    return float(row.value.iloc[0])
+
+
+def test_nobody_answers_so_everything_is_missed_for_no_owner():
+    # 1,000 prospects, an opportunity each every week, nobody ever picks up.
+    scenario = tiny(
+        segment={"new_logo": kind(CERTAIN)},
+        digital={"enabled": False},
+        policy={"name": "unstructured", "params": {"pickup": 0.0}},
+    )
+    r = run(scenario)
+    assert quarter_one(r, "opps_created") == 13 * 1000
+    # Pooled window: 5 business days. An opportunity arriving on day d of week w
+    # (5w <= d < 5w + 5) expires after d + 5, i.e. at the end of week w + 1.
+    # Arrivals of weeks 0..11 have expired by the end of week 12; week 12's are open.
+    assert quarter_one(r, "missed_no_owner") == 12 * 1000
+    assert quarter_one(r, "opps_missed") == 12 * 1000
+    assert quarter_one(r, "opps_open") == 1000
+    for metric in ("opps_won", "opps_lost", "revenue_captured", "customers", "hours_total", "churned"):
+        assert quarter_one(r, metric) == 0, metric
+    assert quarter_one(r, "sla_breach_rate") == 1.0
+    assert quarter_one(r, "never_contacted") == 1000
+    assert quarter_one(r, "prospects") == 1000
+
+
+def test_self_service_renewals_are_all_won_and_retain_spend():
+    # 500 customers spending 10,000 x 0.5 = 5,000 a year each; a renewal every
+    # week, all on the digital channel (no segment is covered by reps).
+    scenario = tiny(
+        customers=500,
+        segment={
+            "customer_share": 1.0,
+            "expansion": kind(0.0),
+            "renewal": kind(CERTAIN, cycle=1, win=1.0, value=1.0),
+        },
+        digital={"capture": 1.0, "renewal_win_factor": 1.0},
+        policy={"name": "segment_tiers", "params": {"field_segments": "", "pooled_segments": ""}},
+    )
+    r = run(scenario)
+    # A digital deal is decided one cycle (1 week) after it arrives: weeks 0..11 decide in 1..12.
+    assert quarter_one(r, "opps_created") == 13 * 500
+    assert quarter_one(r, "opps_won") == 12 * 500
+    assert quarter_one(r, "digital_won") == 12 * 500
+    assert quarter_one(r, "opps_open") == 500
+    assert quarter_one(r, "retained_spend") == pytest.approx(12 * 500 * 5_000)
+    # Recurring revenue: 13 weeks of 500 x 5,000 / 52.
+    assert quarter_one(r, "recurring_revenue") == pytest.approx(13 * 500 * 5_000 / 52)
+    assert quarter_one(r, "share_of_potential") == pytest.approx(0.5)
+    # One full-cycle rep, 40 h x 0.77 selling share, fully ramped, 13 weeks; idle.
+    assert quarter_one(r, "capacity_hours") == pytest.approx(13 * 40 * 0.77)
+    assert quarter_one(r, "utilisation") == 0.0
+    # Default seat cost 150,000 a year, prorated over 13 of 52 weeks.
+    assert quarter_one(r, "cost_of_sales") == pytest.approx(150_000 * 13 / 52)
+    assert quarter_one(r, "customers") == 500
+    assert quarter_one(r, "churned") == 0
+
+
+def test_one_rep_works_one_account_to_three_wins():
+    # One prospect of potential 10,000 with a new-logo opportunity every week
+    # until it has none left to give: 4 hours of effort over a 2-week cycle,
+    # always picked up by the only rep, always won, value = 0.5 x untapped wallet.
+    scenario = tiny(
+        customers=1,
+        segment={
+            "new_logo": kind(CERTAIN, effort=4.0, cycle=2, win=1.0, value=0.5),
+            "expansion": kind(0.0),
+            "renewal": kind(0.0),
+        },
+        digital={"enabled": False},
+        policy={"name": "unstructured", "params": {"pickup": 1.0, "size_bias": 0.0}},
+    )
+    r = run(scenario)
+    # Week 0: opp A arrives, answered (0.5 h). Week 1: B arrives and is answered;
+    # A gets 2 h. Week 2: C answered; A gets its last 2 h and is won (5,000: the
+    # account converts), B gets 2 h. Week 3: B won (0.5 x 5,000 untapped = 2,500),
+    # C gets 2 h. Week 4: C won (0.5 x 2,500 = 1,250). Then a customer with no
+    # expansion or renewal demand: nothing more arrives.
+    assert quarter_one(r, "opps_created") == 3
+    assert quarter_one(r, "opps_won") == 3
+    assert quarter_one(r, "won_value_new_logo") == pytest.approx(5_000 + 2_500 + 1_250)
+    assert quarter_one(r, "new_logos") == 1
+    assert quarter_one(r, "customers") == 1
+    assert quarter_one(r, "hours_response") == pytest.approx(3 * 0.5)
+    assert quarter_one(r, "hours_work") == pytest.approx(3 * 4.0)
+    # Spend is recognised weekly: 5,000 from week 2, 7,500 in week 3, 8,750 in weeks 4..12.
+    assert quarter_one(r, "recurring_revenue") == pytest.approx((5_000 + 7_500 + 9 * 8_750) / 52)
+    assert quarter_one(r, "opps_missed") == 0
+    assert quarter_one(r, "never_contacted") == 0
+
+
+def test_policy_named_in_scenario_is_the_default():
+    scenario = tiny(policy={"name": "hunter_farmer"})
+    assert run(scenario).policy == "hunter_farmer"
+    assert run(scenario, make_policy("unstructured")).policy == "unstructured"

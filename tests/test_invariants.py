@@ -1,0 +1,163 @@
+"""Invariants that must hold in every run, checked week by week and by property tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import model as model_module
+from sim.model import CoverageModel
+from sim.opportunities import CAUSES
+from sim.policies import BUILT_IN, make_policy
+from sim.population import CHURNED
+from sim.scenario import ROLES, parse_scenario
+from tests.conftest import kind, small_data
+
+POLICIES = sorted(BUILT_IN)
+
+
+class Audit:
+    """Wraps the engine's bookkeeping to check each closing and each rep-week."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.errors: list[str] = []
+        self.missed_causes: list[int] = []
+        original_alloc = model_module.allocate_hours
+        original_miss = CoverageModel._miss
+        original_closed = CoverageModel._count_closed
+
+        def alloc(rep, cost, priority, capacity, **kw):
+            result = original_alloc(rep, cost, priority, capacity, **kw)
+            used = np.bincount(rep[result.accepted], weights=cost[result.accepted], minlength=capacity.size)
+            if np.any(used > capacity + 1e-9):
+                self.errors.append(f"rep over capacity: {used} > {capacity}")
+            if np.any(cost < 0):
+                self.errors.append("negative task cost")
+            return result
+
+        audit = self
+
+        def miss(model, idx, cause):
+            if np.any(model._closed[idx]):
+                audit.errors.append("an opportunity was missed after it had closed")
+            causes = np.broadcast_to(np.asarray(cause), idx.shape)
+            if idx.size and (causes.min() < 0 or causes.max() >= len(CAUSES)):
+                audit.errors.append(f"invalid cause {causes}")
+            audit.missed_causes.extend(int(c) for c in causes)
+            return original_miss(model, idx, cause)
+
+        def closed(model, idx, won, value=None, margin=None):
+            if np.any(model._closed[idx]):
+                audit.errors.append("an opportunity was closed twice")
+            if len(np.unique(idx)) != len(idx):
+                audit.errors.append("an opportunity was closed twice in one call")
+            if value is not None and np.any(value < 0):
+                audit.errors.append("negative won value")
+            return original_closed(model, idx, won, value, margin)
+
+        monkeypatch.setattr(model_module, "allocate_hours", alloc)
+        monkeypatch.setattr(CoverageModel, "_miss", miss)
+        monkeypatch.setattr(CoverageModel, "_count_closed", closed)
+
+
+def run_checked(scenario, policy_name: str, monkeypatch: pytest.MonkeyPatch, seed: int = 5) -> tuple[pd.DataFrame, Audit]:
+    audit = Audit(monkeypatch)
+    model = CoverageModel(scenario, make_policy(policy_name), seed)
+    try:
+        for _ in range(scenario.weeks):
+            model.step()
+            pop = model.population
+            churned = pop.status == CHURNED
+            assert np.all(pop.spend[churned] == 0), "a churned account still spends"
+            assert np.all(model.p0[churned] == 0) and np.all(model.hazard0[churned] == 0)
+            assert not np.isin(model.book.customer, np.flatnonzero(churned)).any(), "churned account has open deals"
+            assert np.all(pop.potential > 0) and np.all(pop.spend >= 0)
+            assert np.all(pop.spend <= pop.potential + 1e-6)
+            assert np.all(pop.stock >= 0)
+        return model.metrics_frame(), audit
+    finally:
+        model.release()
+
+
+def wide(metrics: pd.DataFrame, segment: str = "all") -> pd.DataFrame:
+    m = metrics[metrics.segment == segment]
+    return m.pivot_table(index="quarter", columns="metric", values="value", dropna=False)
+
+
+def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -> None:
+    assert not audit.errors, audit.errors[:5]
+    for segment in [*segments, "all"]:
+        w = wide(metrics, segment)
+        opened_before = 0.0
+        for q, row in w.iterrows():
+            # Conservation: what was open plus what arrived = what closed plus what is open now.
+            closed = row.opps_won + row.opps_lost + row.opps_missed
+            assert opened_before + row.opps_created == pytest.approx(closed + row.opps_open), (segment, q)
+            assert row.opps_missed == pytest.approx(sum(row[f"missed_{c}"] for c in CAUSES))
+            for metric in ("revenue_captured", "recurring_revenue", "won_value_new_logo", "won_value_expansion", "retained_spend"):
+                assert row[metric] >= 0
+            opened_before = row.opps_open
+    total_missed = wide(metrics)[[f"missed_{c}" for c in CAUSES]].to_numpy().sum()
+    # Each missed opportunity was closed once, with exactly one cause.
+    assert total_missed == len(audit.missed_causes)
+    # Segments add up to the total.
+    by_seg = metrics[(metrics.segment != "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
+    totals = metrics[(metrics.segment == "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
+    summed = by_seg.groupby(["quarter", "metric"]).value.sum()
+    assert np.allclose(summed.sort_index().to_numpy(), totals.set_index(["quarter", "metric"]).value.sort_index().to_numpy())
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_invariants_small_scenario(small, policy, monkeypatch):
+    metrics, audit = run_checked(small, policy, monkeypatch)
+    check_accounting(metrics, audit, list(small.segment_names))
+    w = wide(metrics)
+    assert (w.utilisation <= 1 + 1e-9).all()
+    assert (w.opps_created > 0).all() and (w.opps_won > 0).all()
+
+
+@st.composite
+def scenarios(draw):
+    data = small_data()
+    data["quarters"] = draw(st.integers(1, 2))
+    data["seed"] = draw(st.integers(0, 2**31))
+    data["population"]["customers"] = draw(st.integers(20, 600))
+    shares = draw(st.lists(st.integers(1, 10), min_size=3, max_size=3))
+    for seg, s in zip(data["population"]["segments"], shares, strict=True):
+        seg["share"] = s / sum(shares)
+        seg["customer_share"] = draw(st.floats(0, 1))
+        for k in ("new_logo", "expansion", "renewal"):
+            seg[k] = kind(
+                draw(st.floats(0, 20)),
+                effort=draw(st.floats(0.1, 30)),
+                cycle=draw(st.integers(1, 10)),
+                win=draw(st.floats(0, 1)),
+                value=draw(st.floats(0, 2)),
+            )
+    roles = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=4))
+    data["reps"] = [{"role": r, "count": draw(st.integers(1, 3))} for r in roles]
+    data["reps"][0]["role"] = draw(st.sampled_from(["full_cycle", "inside", "hunter", "farmer"]))
+    data["workforce"] = {"attrition_per_year": draw(st.floats(0, 0.9)), "backfill_weeks": draw(st.integers(0, 20))}
+    data["digital"] = {"enabled": draw(st.booleans()), "capture": draw(st.floats(0, 1))}
+    if draw(st.booleans()):
+        data["shocks"] = [
+            {"kind": "rep_attrition", "quarter": 1, "share": 0.5},
+            {"kind": "demand", "quarter": 1, "factor": draw(st.floats(0, 3))},
+            {"kind": "key_account_loss", "quarter": 1, "accounts": 3},
+        ]
+    for r in data["reps"]:
+        if r["role"] == "partner":
+            r["margin"] = 0.2
+            r["cost_per_year"] = 0.0
+    return parse_scenario(data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scenario=scenarios(), policy=st.sampled_from(POLICIES))
+def test_invariants_hold_for_random_small_scenarios(scenario, policy, monkeypatch):
+    metrics, audit = run_checked(scenario, policy, monkeypatch)
+    check_accounting(metrics, audit, list(scenario.segment_names))
+    monkeypatch.undo()

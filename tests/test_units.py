@@ -1,0 +1,125 @@
+"""Unit tests of the pure pieces: allocation, response functions, statistics, keyed draws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.allocation import allocate_hours
+from sim.metrics import between_rep_sd, gini, omega_squared
+from sim.randomness import Streams, keyed_normal, keyed_uniform
+from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
+from sim.scenario import Adbudg, Power, Relationship
+
+
+def test_allocation_by_hand():
+    # Rep 0 (4 h): tasks of 2 h (priority 3), 3 h (2), 1 h (1): takes the 2 h, skips
+    # the 3 h that no longer fits, then fits the 1 h. Rep 1 (5 h): 1 h first, then 5 h no.
+    a = allocate_hours(
+        rep=np.array([0, 0, 0, 1, 1, 1]),
+        cost=np.array([2.0, 3.0, 1.0, 5.0, 1.0, 1.0]),
+        priority=np.array([3.0, 2.0, 1.0, 1.0, 2.0, 0.0]),
+        capacity=np.array([4.0, 5.0]),
+    )
+    assert a.accepted.tolist() == [True, False, True, False, True, False]
+    assert a.declined.tolist() == [False] * 5 + [True]
+    assert a.start[[0, 2, 4]].tolist() == [0.0, 2.0, 0.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.floats(0, 10), st.floats(-1, 5)), max_size=60),
+    st.lists(st.floats(0, 40), min_size=5, max_size=5),
+)
+def test_allocation_never_exceeds_capacity_and_respects_priority(tasks, capacity):
+    rep = np.array([t[0] for t in tasks], dtype=np.int64)
+    cost = np.array([t[1] for t in tasks])
+    priority = np.array([t[2] for t in tasks])
+    cap = np.array(capacity)
+    a = allocate_hours(rep, cost, priority, cap, passes=100)
+    used = np.bincount(rep[a.accepted], weights=cost[a.accepted], minlength=5)
+    assert np.all(used <= cap + 1e-6)
+    assert not np.any(a.accepted & a.declined)
+    assert np.array_equal(a.declined, ~(priority > 0))
+    for i in np.flatnonzero(~a.accepted & ~a.declined):
+        r = rep[i]
+        # Left undone only because it no longer fitted in what the rep had left...
+        assert cost[i] > cap[r] - used[r] - 1e-9
+        # ...so anything of lower priority the rep did instead was shorter.
+        later = a.accepted & (rep == r) & (priority < priority[i])
+        assert np.all(cost[later] <= cost[i] + 1e-9)
+
+
+def test_adbudg_defining_points():
+    f = Adbudg(a=3.0, b=1.0, c=2.0, d=4.0)
+    assert response_multiplier(np.array([0.0]), f)[0] == 1.0  # y(0) = b
+    half = f.d ** (1 / f.c)
+    assert response_multiplier(np.array([half]), f)[0] == pytest.approx((f.a + f.b) / 2)
+    assert response_multiplier(np.array([1e6]), f)[0] == pytest.approx(f.a, rel=1e-6)
+    # S-shaped for c > 1: marginal response rises, then falls.
+    x = np.linspace(0, 10, 1001)
+    slope = np.diff(response_multiplier(x, f))
+    assert slope[10] < slope[150] and slope[-1] < slope[150]
+    concave = Adbudg(a=3.0, b=1.0, c=1.0, d=4.0)
+    assert np.all(np.diff(np.diff(response_multiplier(x, concave))) <= 1e-12)
+
+
+def test_power_defining_points_and_elasticity():
+    f = Power(b=0.0, z=2.0, e=0.3, cap=1e9)
+    assert response_multiplier(np.array([0.0]), f)[0] == 0.0
+    assert response_multiplier(np.array([1.0]), f)[0] == pytest.approx(2.0)
+    y1, y2 = response_multiplier(np.array([10.0, 11.0]), f)
+    assert math.log(y2 / y1) / math.log(11 / 10) == pytest.approx(0.3)
+    assert response_multiplier(np.array([1e12]), Power(cap=4.0))[0] == 4.0
+
+
+def test_relationship_decay_half_life():
+    # Monthly retention 0.84: after 52/12 weeks, 84% is left.
+    d = weekly_decay(0.84)
+    assert d ** (52 / 12) == pytest.approx(0.84)
+    assert d ** half_life_weeks(0.84) == pytest.approx(0.5)
+    assert half_life_weeks(0.84) == pytest.approx(17.23, abs=0.01)
+
+
+def test_churn_relief_and_win_probability():
+    rel = Relationship(churn_floor=0.3, churn_half_stock=2.0)
+    assert churn_relief(np.array([0.0, 2.0, 1e9]), rel).tolist() == pytest.approx([1.0, 0.65, 0.3])
+    one = np.ones(1)
+    p = win_probability(one * 0.25, one * 0, one * 0.5, one, one * 0, Relationship())
+    assert p[0] == pytest.approx(0.25)
+    better = win_probability(one * 0.25, one * 2.0, one * 0.5, one, one * 0, Relationship())
+    assert better[0] > 0.25
+    conflicted = win_probability(one * 0.25, one * 0, one * 0.5, one, one, Relationship())
+    assert conflicted[0] < 0.25
+
+
+def test_gini_and_omega_squared_by_hand():
+    assert gini(np.array([1.0, 1.0, 1.0, 1.0])) == 0.0
+    assert gini(np.array([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)  # (n - 1) / n
+    assert math.isnan(gini(np.zeros(3)))
+    # Groups explain everything: (SSb - (k-1) MSw) / (SSt + MSw) with MSw = 0 -> 1.
+    assert omega_squared(np.array([0.0, 0.0, 1.0, 1.0]), np.array([0, 0, 1, 1])) == pytest.approx(1.0)
+    # Identical group means: nothing explained (clipped at 0).
+    assert omega_squared(np.array([0.0, 1.0, 0.0, 1.0]), np.array([0, 0, 1, 1])) == 0.0
+    # Worked example: groups {1,2,3} and {4,5,6}: SSb = 13.5, SSw = 4, MSw = 1, SSt = 17.5.
+    assert omega_squared(np.arange(1.0, 7.0), np.array([0, 0, 0, 1, 1, 1])) == pytest.approx((13.5 - 1) / (17.5 + 1))
+    assert between_rep_sd(np.array([0, 0, 0, 1, 1, 1, 2]), np.array([1.0, 1, 1, 3, 3, 3, 9])) == pytest.approx(
+        np.std([1.0, 3.0], ddof=1)
+    )
+
+
+def test_keyed_draws_are_uniform_and_stable():
+    key = Streams.from_seed(1).outcome_key
+    ids = np.arange(200_000)
+    u = keyed_uniform(key, ids, 3)
+    assert u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.005 and abs(u.var() - 1 / 12) < 0.002
+    assert np.array_equal(u[:10], keyed_uniform(key, ids[:10], 3))
+    assert abs(np.corrcoef(u, keyed_uniform(key, ids, 4))[0, 1]) < 0.01
+    z = keyed_normal(key, ids, 0)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    assert not np.array_equal(u, keyed_uniform(Streams.from_seed(2).outcome_key, ids, 3))
