@@ -58,7 +58,9 @@ def case(customers: int, policy: str, repeats: int) -> dict:
 
 def main() -> None:
     rows = []
-    plan = [(100_000, p, 5) for p in ("unstructured", "segment_tiers", "hunter_farmer")] + [(10_000, "segment_tiers", 5)]
+    plan = [(100_000, p, 5) for p in ("unstructured", "segment_tiers", "hunter_farmer")] + [
+        (10_000, "segment_tiers", 5)
+    ]
     for customers, policy, repeats in plan:
         r = case(customers, policy, repeats)
         rows.append(
@@ -87,7 +89,9 @@ def main() -> None:
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     versions = ", ".join(f"{p} {version(p)}" for p in ("covsim", "mesa", "numpy", "pandas"))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Written by `make bench` on {dt.date.today().isoformat()}; machine: {machine}; {versions}; "

@@ -20,7 +20,9 @@ class NearestRepParams(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     cadence: Annotated[float, Field(ge=0.0, le=13.0, description="touches per quarter for the largest accounts")] = 1.0
-    top_share: Annotated[float, Field(ge=0.0, le=1.0, description="share of accounts (by potential) given a cadence")] = 0.01
+    top_share: Annotated[
+        float, Field(ge=0.0, le=1.0, description="share of accounts (by potential) given a cadence")
+    ] = 0.01
 
 
 class NearestRep(Policy):

@@ -169,9 +169,9 @@ class CoverageModel(mesa.Model):
     # ---- quarter boundary -------------------------------------------------------
 
     def _start_quarter(self, quarter: int) -> None:
-        apply_quarter_shocks(self, quarter, self.streams.shocks)
         self.tally = QuarterTally(self.n_segments)
         self._reset_quarter_accounts()
+        apply_quarter_shocks(self, quarter, self.streams.shocks)
         view = PlanView(quarter=quarter, accounts=self._accounts_view(), team=self._team_view(), previous=self.plan)
         self.plan = self._checked_plan(self.policy.plan(view, self.streams.policy))
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)

@@ -93,7 +93,7 @@ def test_unknown_shock_kind_and_response_kind():
 
 
 def test_file_errors_name_the_file(tmp_path):
-    with pytest.raises(InputError, match="nope.toml: file not found"):
+    with pytest.raises(InputError, match=r"nope\.toml: file not found"):
         load_scenario(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\npopulation = {customers = 5\n')

@@ -66,7 +66,6 @@ class _Audited(Policy):
 
     def __init__(self, inner: Policy, problems: list[str]) -> None:
         self.inner, self.problems = inner, problems
-        self.name = inner.name
         self.params = inner.params
 
     def _call(self, method: str, view: Any, rng: np.random.Generator) -> Any:
@@ -129,7 +128,10 @@ def check_policy(
             instance = policy()
         except Exception as e:
             return [f"cannot construct the policy with defaults: {type(e).__name__}: {e}"]
-        model = CoverageModel(scenario, _Audited(instance, problems) if attempt == 0 else instance, seed)
+        if attempt == 0:
+            # Same name as the policy, so the engine's messages name it.
+            audited = type("Audited", (_Audited,), {"name": instance.name})(instance, problems)
+        model = CoverageModel(scenario, audited if attempt == 0 else instance, seed)
         model_module.allocate_hours = audited_allocation  # type: ignore[assignment]
         try:
             model.run()

@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.policies.protocol import POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.protocol import POOLED, WORK, CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan
 
 
@@ -19,6 +19,9 @@ class UnstructuredParams(BaseModel):
         Field(
             ge=0.0, le=1.0, description="chance a week that somebody picks up an unanswered opportunity of typical size"
         ),
+    ] = 0.5
+    follow_through: Annotated[
+        float, Field(ge=0.0, le=10.0, description="added priority of work on deals already started (0: none)")
     ] = 0.5
     size_bias: Annotated[
         float, Field(ge=0.0, le=5.0, description="pickup and attention grow with (potential / median) ** size_bias")
@@ -32,7 +35,8 @@ class Unstructured(Policy):
     picked up with probability ``pickup * (potential / median) ** size_bias``
     (big names get noticed), by a rep drawn in proportion to free hours; a rep
     then works its tasks in an order biased to big names but otherwise random,
-    so follow-up is inconsistent and nobody is promised a touch.
+    with ``follow_through`` added to the priority of deals already started, so
+    follow-up is inconsistent and nobody is promised a touch.
     """
 
     name = "unstructured"
@@ -57,9 +61,10 @@ class Unstructured(Policy):
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
-        pot = view.accounts.potential[view.tasks.customer]
-        noise = rng.random(view.tasks.size) + 1e-6
-        return noise * _relative(pot) ** self.params.size_bias
+        tasks = view.tasks
+        pot = view.accounts.potential[tasks.customer]
+        noise = rng.random(tasks.size) + 1e-6
+        return noise * _relative(pot) ** self.params.size_bias + self.params.follow_through * (tasks.kind == WORK)
 
 
 def _relative(v: np.ndarray) -> np.ndarray:

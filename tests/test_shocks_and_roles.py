@@ -1,0 +1,173 @@
+"""Stress-test events and the special roles each have the effect they promise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import CoverageModel
+from sim.policies import make_policy
+from sim.population import CUSTOMER
+from sim.run import run
+from sim.scenario import parse_scenario
+from tests.conftest import small_data
+
+
+def scenario(**changes):
+    data = small_data()
+    data["quarters"] = 2
+    data.update(changes)
+    return parse_scenario(data)
+
+
+def value(result, metric, quarter, segment="all"):
+    m = result.metrics
+    return float(m[(m.metric == metric) & (m.quarter == quarter) & (m.segment == segment)].value.iloc[0])
+
+
+def test_rep_attrition_and_hiring_freeze_leave_seats_empty():
+    calm = run(scenario(), make_policy("segment_tiers"), seed=1)
+    shocked = run(
+        scenario(
+            shocks=[
+                {"kind": "rep_attrition", "quarter": 2, "share": 1.0},
+                {"kind": "hiring_freeze", "quarter": 2, "until_quarter": 2},
+            ]
+        ),
+        make_policy("segment_tiers"),
+        seed=1,
+    )
+    assert value(shocked, "capacity_hours", 2) == 0
+    assert value(shocked, "hours_total", 2) == 0
+    assert value(shocked, "opps_won", 2) < value(calm, "opps_won", 2)
+    assert value(shocked, "missed_vacancy", 2) > 0  # named accounts routed to empty seats
+    # Quarter 1 is untouched by a quarter-2 shock (common random numbers).
+    q1 = lambda r: r.metrics[r.metrics.quarter == 1].value.to_numpy()  # noqa: E731
+    assert np.array_equal(q1(calm), q1(shocked), equal_nan=True)
+
+
+def test_attrition_of_one_role_only():
+    model = CoverageModel(
+        scenario(shocks=[{"kind": "rep_attrition", "quarter": 1, "share": 1.0, "role": "inside"}]),
+        make_policy("unstructured"),
+        1,
+    )
+    try:
+        model.step()
+        assert {r.role for r in model.seats if not r.filled} == {"inside"}
+        assert all(r.filled for r in model.seats if r.role != "inside")
+    finally:
+        model.release()
+
+
+def test_demand_shock_zero_stops_new_demand_in_one_segment():
+    r = run(
+        scenario(shocks=[{"kind": "demand", "quarter": 2, "factor": 0.0, "segment": "smb"}]),
+        make_policy("unstructured"),
+        seed=2,
+    )
+    assert value(r, "opps_created", 1, "smb") > 0
+    assert value(r, "opps_created", 2, "smb") == 0
+    assert value(r, "opps_created", 2, "mid_market") > 0
+
+
+def test_potential_shift_scales_potential():
+    base = CoverageModel(scenario(), make_policy("unstructured"), 3)
+    shifted = CoverageModel(
+        scenario(shocks=[{"kind": "potential_shift", "quarter": 1, "factor": 0.5, "segment": "enterprise"}]),
+        make_policy("unstructured"),
+        3,
+    )
+    try:
+        base.step()
+        shifted.step()
+        ent = base.population.segment == 0
+        assert np.allclose(shifted.population.potential[ent], 0.5 * base.population.potential[ent])
+        assert np.array_equal(shifted.population.potential[~ent], base.population.potential[~ent])
+        assert np.all(shifted.population.spend <= shifted.population.potential)
+    finally:
+        base.release()
+        shifted.release()
+
+
+def test_realignment_resets_relationships_of_owned_accounts():
+    s = scenario(shocks=[{"kind": "realignment", "quarter": 2, "share": 1.0, "stock_lost": 1.0}])
+    model = CoverageModel(s, make_policy("segment_tiers"), 4)
+    try:
+        for _ in range(13):
+            model.step()
+        owned = model.plan.owner >= 0
+        before = model.population.stock.copy()
+        model.step()  # quarter 2 starts: every owned account loses its stock, then a week of work
+        quiet = owned & (model.touches_q == 0)  # owned accounts nobody worked this week
+        assert before[quiet].sum() > 0
+        assert np.all(model.population.stock[quiet] == 0)
+        unowned = ~owned & (model.touches_q == 0)
+        assert np.allclose(model.population.stock[unowned], before[unowned] * model.decay)
+    finally:
+        model.release()
+
+
+def test_overlay_launch_adds_specialists_and_expansion_demand():
+    s = scenario(shocks=[{"kind": "overlay_launch", "quarter": 2, "specialists": 2, "expansion_lift": 3.0}])
+    r = run(s, make_policy("unstructured"), seed=5)
+    calm = run(scenario(), make_policy("unstructured"), seed=5)
+    assert "hours_role_specialist" in set(r.metrics.metric)
+    assert value(r, "won_value_expansion", 2) + value(r, "opps_created", 2) > value(calm, "opps_created", 2)
+
+
+def test_key_account_loss_churns_the_largest_customers():
+    s = scenario(shocks=[{"kind": "key_account_loss", "quarter": 1, "accounts": 5}])
+    model = CoverageModel(s, make_policy("unstructured"), 6)
+    try:
+        spend = model.population.spend.copy()
+        top = np.argsort(-spend)[:5]
+        model.step()
+        assert np.all(model.population.status[top] == 2)
+        assert model.tally.churned.sum() >= 5
+    finally:
+        model.release()
+
+
+def test_channel_partner_keeps_its_margin():
+    data = small_data()
+    data["quarters"] = 2
+    data["reps"] = [
+        {"role": "partner", "count": 3, "margin": 0.25, "cost_per_year": 0.0},
+        {"role": "inside", "count": 1},
+    ]
+    r = run(parse_scenario(data), make_policy("unstructured"), seed=1)
+    margin = sum(value(r, "partner_margin", q) for q in (1, 2))
+    assert margin > 0
+    assert value(r, "cost_of_sales", 1) == pytest.approx(
+        110_000 * 0 + 150_000 * 13 / 52 + value(r, "partner_margin", 1)
+    )
+
+
+def test_sdr_hands_off_to_a_closer():
+    data = small_data()
+    data["quarters"] = 1
+    data["reps"] = [{"role": "sdr", "count": 2}, {"role": "inside", "count": 2}]
+    r = run(parse_scenario(data), make_policy("segment_tiers"), seed=2)
+    assert value(r, "hours_role_sdr", 1) > 0
+    assert value(r, "hours_work", 1) > 0 and value(r, "opps_won", 1) > 0
+    # SDR time is responses only: all work hours are the closers'.
+    assert value(r, "hours_role_sdr", 1) <= value(r, "hours_response", 1) + 1e-9
+
+
+def test_field_reps_travel_and_inside_reps_do_not():
+    field = run(scenario(), make_policy("segment_tiers"), seed=1)
+    assert value(field, "hours_travel", 1) > 0
+    data = small_data()
+    data["reps"] = [{"role": "inside", "count": 3}]
+    inside = run(parse_scenario(data), make_policy("segment_tiers"), seed=1)
+    assert value(inside, "hours_travel", 1) == 0
+
+
+def test_customers_start_with_spend_and_prospects_without():
+    model = CoverageModel(scenario(), make_policy("unstructured"), 1)
+    try:
+        pop = model.population
+        assert np.all((pop.spend > 0) == (pop.status == CUSTOMER))
+    finally:
+        model.release()
