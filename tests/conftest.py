@@ -26,7 +26,13 @@ def small_data() -> dict[str, Any]:
 
 
 def kind(rate: float, effort: float = 1.0, cycle: int = 1, win: float = 0.5, value: float = 0.5) -> dict[str, Any]:
-    return {"rate_per_year": rate, "effort_hours": effort, "cycle_weeks": cycle, "win_probability": win, "value_share": value}
+    return {
+        "rate_per_year": rate,
+        "effort_hours": effort,
+        "cycle_weeks": cycle,
+        "win_probability": win,
+        "value_share": value,
+    }
 
 
 def tiny(**overrides: Any) -> Scenario:

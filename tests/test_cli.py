@@ -55,12 +55,15 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     out = tmp_path / "out"
     r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
     assert_bad_input(
-        r, "policy.name: unknown policy 'territorial' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+        r,
+        "policy.name: unknown policy 'territorial' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)",
     )
     assert not out.exists()
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
     assert_bad_input(
-        r, "policy.params.accounts_per_rep: Input should be greater than or equal to 0", "policy.params.shoe: unknown parameter"
+        r,
+        "policy.params.accounts_per_rep: Input should be greater than or equal to 0",
+        "policy.params.shoe: unknown parameter",
     )
 
 

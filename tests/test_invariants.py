@@ -63,7 +63,9 @@ class Audit:
         monkeypatch.setattr(CoverageModel, "_count_closed", closed)
 
 
-def run_checked(scenario, policy_name: str, monkeypatch: pytest.MonkeyPatch, seed: int = 5) -> tuple[pd.DataFrame, Audit]:
+def run_checked(
+    scenario, policy_name: str, monkeypatch: pytest.MonkeyPatch, seed: int = 5
+) -> tuple[pd.DataFrame, Audit]:
     audit = Audit(monkeypatch)
     model = CoverageModel(scenario, make_policy(policy_name), seed)
     try:
@@ -97,7 +99,13 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             closed = row.opps_won + row.opps_lost + row.opps_missed
             assert opened_before + row.opps_created == pytest.approx(closed + row.opps_open), (segment, q)
             assert row.opps_missed == pytest.approx(sum(row[f"missed_{c}"] for c in CAUSES))
-            for metric in ("revenue_captured", "recurring_revenue", "won_value_new_logo", "won_value_expansion", "retained_spend"):
+            for metric in (
+                "revenue_captured",
+                "recurring_revenue",
+                "won_value_new_logo",
+                "won_value_expansion",
+                "retained_spend",
+            ):
                 assert row[metric] >= 0
             opened_before = row.opps_open
     total_missed = wide(metrics)[[f"missed_{c}" for c in CAUSES]].to_numpy().sum()
@@ -107,7 +115,9 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
     by_seg = metrics[(metrics.segment != "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
     totals = metrics[(metrics.segment == "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
     summed = by_seg.groupby(["quarter", "metric"]).value.sum()
-    assert np.allclose(summed.sort_index().to_numpy(), totals.set_index(["quarter", "metric"]).value.sort_index().to_numpy())
+    assert np.allclose(
+        summed.sort_index().to_numpy(), totals.set_index(["quarter", "metric"]).value.sort_index().to_numpy()
+    )
 
 
 @pytest.mark.parametrize("policy", POLICIES)
