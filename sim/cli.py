@@ -87,6 +87,7 @@ def validate(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with _reported_errors():
         scenario = load_scenario(scenario_file)
+        make_policy(scenario.policy.name, dict(scenario.policy.params), where=f"{scenario_file}: policy")
         click.echo(dump_scenario(scenario), nl=False)
 
 
@@ -142,7 +143,7 @@ def run(
     with _reported_errors():
         scenario = load_scenario(scenario_file)
         if quarters is not None:
-            scenario = scenario.with_overrides(quarters=quarters)
+            scenario = scenario.with_overrides(f"{scenario_file} (with --quarters {quarters})", quarters=quarters)
         names = policy_names or (scenario.policy.name,)
         if len(set(names)) != len(names):
             raise InputError(["--policy: a policy is named twice"])

@@ -251,7 +251,7 @@ def run_totals(metrics: pd.DataFrame) -> pd.DataFrame:
     ordered = metrics.sort_values("quarter", kind="stable")
     groups = ordered.groupby(keys, sort=False)["value"]
     out = pd.concat(
-        {"sum": groups.sum(min_count=1), "last": groups.last(), "mean": groups.mean()}, axis=1
+        {"sum": groups.sum(min_count=1), "last": groups.last(skipna=False), "mean": groups.mean()}, axis=1
     ).reset_index()
     how = out["metric"].map(run_aggregate)
     out["value"] = np.select([how == "sum", how == "last"], [out["sum"], out["last"]], out["mean"])

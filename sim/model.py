@@ -63,7 +63,7 @@ from sim.scenario import (
     RepGroup,
     Scenario,
 )
-from sim.shocks import apply_quarter_shocks, frozen_hiring
+from sim.shocks import apply_quarter_shocks, apply_realignments, frozen_hiring
 
 DAYS = BUSINESS_DAYS_PER_WEEK
 _VISIT, _CALL, _TRAVEL = ACTIVITIES.index("visit"), ACTIVITIES.index("call"), ACTIVITIES.index("travel")
@@ -175,6 +175,7 @@ class CoverageModel(mesa.Model):
         view = PlanView(quarter=quarter, accounts=self._accounts_view(), team=self._team_view(), previous=self.plan)
         self.plan = self._checked_plan(self.policy.plan(view, self.streams.policy))
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
+        apply_realignments(self, quarter, self.streams.shocks)
 
     def _reset_quarter_accounts(self) -> None:
         n = self.population.size
@@ -491,7 +492,7 @@ class CoverageModel(mesa.Model):
         priority = self._checked_vector(
             self.policy.prioritise(view, self.streams.policy), rep.size, "prioritise", integer=False
         )
-        partner = self._seat_info["margin"][rep] > 0
+        partner = self._seat_info["role"][rep] == "partner"
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
@@ -516,6 +517,7 @@ class CoverageModel(mesa.Model):
         when = begin + (week_start + DAYS - begin) * position
         late = when > b.sla_deadline[ri]
         self._count_sla(ri, breached=late)
+        pop.touch(b.customer[ri], act.call_stock)  # a late answer still contacts the account
         self._miss(ri[late], SLA_EXPIRED)
         ok, okr = ri[~late], rr[~late]
         self.tally.response_segment.append(b.segment[ok].astype(np.int64))
@@ -526,7 +528,6 @@ class CoverageModel(mesa.Model):
         cycles = self.cycle[b.segment[ok], b.kind[ok]]
         b.work_deadline[ok] = w + np.ceil(cycles * self.scenario.service.stall_factor).astype(np.int64)
         b.handler[ok] = np.where(team.can_close[okr], okr, -1)  # an SDR hands off to a closer
-        pop.touch(b.customer[ok], act.call_stock)
 
         # Work delivered; deals whose effort is complete are decided.
         wk = done & (kind == WORK)
@@ -672,7 +673,7 @@ class CoverageModel(mesa.Model):
         t.recurring += weekly_spend
         info = self._seat_info
         filled = info["filled"]
-        own = filled & (info["margin"] == 0)
+        own = filled & (info["role"] != "partner")
         t.seat_cost += float(info["cost_per_year"][filled].sum()) / WEEKS_PER_YEAR
         t.filled_seat_weeks += float(own.sum())
         np.add.at(t.role_capacity, info["role_index"], info["capacity"])

@@ -41,7 +41,7 @@ def run(
     give an identical result, in any process.
     """
     if quarters is not None and quarters != scenario.quarters:
-        scenario = scenario.with_overrides(quarters=quarters)
+        scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)
     if policy is None:
         policy = make_policy(scenario.policy.name, dict(scenario.policy.params))
     start = time.perf_counter()

@@ -43,14 +43,16 @@ CLOSING_ROLES = frozenset(set(ROLES) - {"sdr"})
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats but never a valid input here.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class OpportunityKind(Strict):
     """One kind of opportunity (new logo, expansion or renewal) in one segment."""
 
     rate_per_year: NonNegative
-    """Opportunities per account-year for an account of median potential with no relationship."""
+    """Opportunities per account-year with no relationship; new-logo and expansion rates are for an
+    account of median potential and scale with potential, renewal rates do not."""
     effort_hours: Positive
     """Rep hours needed after the first response to bring it to a decision."""
     cycle_weeks: Annotated[int, Field(ge=1, le=104)]
@@ -58,7 +60,7 @@ class OpportunityKind(Strict):
     win_probability: Probability
     """Win probability for an average account (responsiveness 0.5, no relationship, skill 1)."""
     value_share: NonNegative
-    """Won value as a share of: potential (new logo), untapped wallet (expansion), spend (renewal)."""
+    """Won value as a share of the untapped wallet, potential - spend (new logo, expansion), or of spend (renewal)."""
 
 
 class Segment(Strict):
@@ -148,7 +150,7 @@ class RepGroup(Strict):
     """Mean skill (1 = average; enters the win probability)."""
     skill_sd: NonNegative = 0.1
     cost_per_year: NonNegative = 150_000.0
-    """Fully loaded cost of a seat, currency units per year (a partner's is usually 0)."""
+    """Fully loaded cost of a seat, currency units per year (set 0 for a channel partner, paid by its margin)."""
     margin: Probability = 0.0
     """Share of won revenue a channel partner keeps (partners only)."""
     region: str = ""
@@ -168,10 +170,10 @@ class Workforce(Strict):
     """Productivity of a new hire by quarter of tenure; the last value holds afterwards."""
     attrition_per_year: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.15
     """Probability that a rep leaves within a year."""
-    backfill_weeks: Annotated[int, Field(ge=0, le=520)] = 12
+    backfill_weeks: Annotated[int, Field(ge=1, le=520)] = 12
     """Weeks a seat stays vacant before its replacement starts (at the start of the ramp)."""
     travel_speed_kmh: Positive = 60.0
-    """Average travel speed for field visits, km per hour (round trip from home base)."""
+    """Average travel speed for field visits, km per hour (one way from the home base: visits are chained)."""
 
     @model_validator(mode="after")
     def _check(self) -> Workforce:
@@ -221,6 +223,12 @@ class Power(Strict):
     cap: Positive = 4.0
     """Upper bound on the multiplier, so a large stock cannot produce unbounded demand."""
 
+    @model_validator(mode="after")
+    def _check(self) -> Power:
+        if self.cap < self.b:
+            raise ValueError("cap: must be at least b (the multiplier at zero relationship)")
+        return self
+
 
 class Relationship(Strict):
     """Relationship stock: carry-over, its effect on demand, wins and churn."""
@@ -264,9 +272,9 @@ class Digital(Strict):
     capture: Probability = 0.7
     """Share of a digital account's opportunities the channel can take with no rep."""
     win_factor: Probability = 0.6
-    """Win probability of a new logo or expansion relative to a rep-worked one."""
+    """Multiplies the base win probability of a self-service new logo or expansion."""
     renewal_win_factor: Probability = 0.95
-    """Win probability of a self-service renewal relative to a rep-worked one."""
+    """Multiplies the base win probability of a self-service renewal."""
     value_factor: Probability = 0.5
     """Won value of a new logo or expansion relative to a rep-worked one (renewals keep their spend)."""
 
@@ -310,7 +318,8 @@ class PotentialShift(Strict):
 
 
 class Realignment(Strict):
-    """A share of owned accounts change hands; their relationship stock is partly lost."""
+    """Territories are redrawn: a share of the accounts owned in the new plan are treated as
+    having changed hands, and lose part of their relationship stock."""
 
     kind: Literal["realignment"]
     quarter: Quarter
@@ -412,11 +421,11 @@ class Scenario(Strict):
     def segment_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.population.segments)
 
-    def with_overrides(self, **changes: Any) -> Scenario:
-        """A copy with top-level fields replaced, validated again."""
+    def with_overrides(self, source: str = "override", **changes: Any) -> Scenario:
+        """A copy with top-level fields replaced, validated again (InputError if it no longer holds)."""
         data = self.model_dump(mode="json")
         data.update(changes)
-        return Scenario.model_validate_json(json.dumps(data), strict=True)
+        return parse_scenario(data, source)
 
 
 def _shares_sum_to_one(items: tuple[Any, ...], where: str) -> None:
@@ -434,11 +443,35 @@ def _unique_names(items: tuple[Any, ...], where: str) -> None:
         raise ValueError(f"{where}: duplicate names {', '.join(duplicates)}")
 
 
+_UNION_TAGS = frozenset(
+    {"rep_attrition", "hiring_freeze", "demand", "potential_shift", "realignment", "overlay_launch"}
+    | {"key_account_loss", "adbudg", "power"}
+)
+_SCALAR_TYPES = ("bool", "int", "float", "str")
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    """The TOML key path of an error location, without pydantic's union-member tags."""
+    parts = []
+    for i, p in enumerate(loc):
+        after_union = i > 0 and (isinstance(loc[i - 1], int) or loc[i - 1] == "response")
+        if isinstance(p, str) and p in _UNION_TAGS and after_union:
+            continue
+        parts.append(str(p))
+    return ".".join(parts)
+
+
 def format_validation_error(source: str, error: ValidationError) -> list[str]:
     """One line per problem: ``source: key.path: message``."""
-    lines = []
+    lines: list[str] = []
     for e in error.errors():
-        path = ".".join(str(p) for p in e["loc"])
+        loc = tuple(e["loc"])
+        if len(loc) >= 3 and loc[0] == "policy" and loc[1] == "params" and loc[-1] in _SCALAR_TYPES:
+            line = f"{source}: {_key_path(loc[:-1])}: must be a boolean, integer, number or string"
+            if line not in lines:
+                lines.append(line)
+            continue
+        path = _key_path(loc)
         message = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             message = "unknown key"

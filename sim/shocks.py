@@ -61,10 +61,6 @@ def apply_quarter_shocks(model: CoverageModel, quarter: int, rng: np.random.Gene
             )
             pop.scale_potential(who, shock.factor)
             model.refresh_rates()
-        elif isinstance(shock, Realignment):
-            owned = np.flatnonzero(model.plan.owner >= 0)
-            moved = rng.choice(owned, size=round(shock.share * owned.size), replace=False) if owned.size else owned
-            pop.reset_relationships(np.sort(moved), shock.stock_lost)
         elif isinstance(shock, OverlayLaunch):
             model.add_specialists(shock.specialists)
             model.demand[:, OPPORTUNITY_KINDS.index("expansion")] *= shock.expansion_lift
@@ -73,4 +69,13 @@ def apply_quarter_shocks(model: CoverageModel, quarter: int, rng: np.random.Gene
             customers = np.flatnonzero(pop.status == CUSTOMER)
             top = customers[np.argsort(-pop.spend[customers], kind="stable")[: shock.accounts]]
             model.churn_accounts(top)
-        # HiringFreeze acts through frozen_hiring() each week.
+        # HiringFreeze acts through frozen_hiring() each week; Realignment after the plan.
+
+
+def apply_realignments(model: CoverageModel, quarter: int, rng: np.random.Generator) -> None:
+    """Realignments of ``quarter``: a share of the accounts owned in the new plan lose stock."""
+    for shock in model.scenario.shocks:
+        if isinstance(shock, Realignment) and shock.quarter == quarter:
+            owned = np.flatnonzero(model.plan.owner >= 0)
+            moved = rng.choice(owned, size=round(shock.share * owned.size), replace=False) if owned.size else owned
+            model.population.reset_relationships(np.sort(moved), shock.stock_lost)

@@ -107,3 +107,17 @@ def test_help_and_listing(cmd):
     assert r.returncode == 0
     if cmd == ["policies"]:
         assert "segment_tiers:" in r.stdout and "accounts_per_rep = 40" in r.stdout
+
+
+def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 3\nfactor = 0.5\n')
+    r = covsim("run", str(path), "--quarters", "2")
+    assert_bad_input(r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2)")
+
+
+def test_validate_checks_the_scenario_policy(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL.read_text() + '\n[policy]\nname = "segment_tiers"\nparams = { accounts_per_rep = "many" }\n')
+    r = covsim("validate", str(path))
+    assert_bad_input(r, f"{path}: policy.params.accounts_per_rep: Input should be a valid integer")

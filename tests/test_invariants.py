@@ -150,7 +150,7 @@ def scenarios(draw):
     roles = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=4))
     data["reps"] = [{"role": r, "count": draw(st.integers(1, 3))} for r in roles]
     data["reps"][0]["role"] = draw(st.sampled_from(["full_cycle", "inside", "hunter", "farmer"]))
-    data["workforce"] = {"attrition_per_year": draw(st.floats(0, 0.9)), "backfill_weeks": draw(st.integers(0, 20))}
+    data["workforce"] = {"attrition_per_year": draw(st.floats(0, 0.9)), "backfill_weeks": draw(st.integers(1, 20))}
     data["digital"] = {"enabled": draw(st.booleans()), "capture": draw(st.floats(0, 1))}
     if draw(st.booleans()):
         data["shocks"] = [

@@ -107,3 +107,25 @@ def test_written_file_validates(tmp_path):
     path = tmp_path / "ok.toml"
     path.write_text(tomli_w.dumps(small_data()))
     assert load_scenario(path).name == "small"
+
+
+def test_inf_and_nan_are_rejected():
+    d = small_data()
+    d["population"]["segments"][0]["potential_median"] = float("inf")
+    d["population"]["regions"][0]["x_km"] = float("nan")
+    assert problems(d) == [
+        "s.toml: population.regions.0.x_km: Input should be a finite number",
+        "s.toml: population.segments.0.potential_median: Input should be a finite number",
+    ]
+
+
+def test_union_members_do_not_appear_in_key_paths():
+    d = small_data()
+    d["shocks"] = [{"kind": "demand", "quarter": 1, "factor": -1.0}]
+    d["relationship"] = {"response": {"kind": "power", "e": 2.0}}
+    d["policy"] = {"name": "unstructured", "params": {"pickup": [1, 2]}}
+    assert problems(d) == [
+        "s.toml: relationship.response.e: Input should be less than or equal to 1",
+        "s.toml: shocks.0.factor: Input should be greater than or equal to 0",
+        "s.toml: policy.params.pickup: must be a boolean, integer, number or string",
+    ]

@@ -37,9 +37,9 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     return cls
 
 
-def make_policy(name: str, params: dict[str, Any] | None = None) -> Policy:
-    """Build a policy from its name and parameters, validating both."""
-    return policy_class(name).from_config(params or {})
+def make_policy(name: str, params: dict[str, Any] | None = None, where: str = "policy") -> Policy:
+    """Build a policy from its name and parameters, validating both; ``where`` prefixes errors."""
+    return policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
 
 
 __all__ = ["BUILT_IN", "Policy", "make_policy", "policy_class"]

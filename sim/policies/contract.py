@@ -110,7 +110,7 @@ def check_policy(
     from sim.model import CoverageModel
 
     scenario = scenario or load_scenario(SMALL_SCENARIO)
-    scenario = scenario.with_overrides(quarters=quarters)
+    scenario = scenario.with_overrides("contract check", quarters=quarters)
     problems: list[str] = []
 
     original = model_module.allocate_hours
