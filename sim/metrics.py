@@ -180,6 +180,17 @@ def gini(values: np.ndarray) -> float:
     return float(np.sum((2 * ranks - n - 1) * x) / (n * total))
 
 
+def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Share of the total held by the smallest ``shares`` of ``values`` (the Lorenz curve
+    at those points, linearly interpolated); the diagonal when the total is 0."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    total = x.sum()
+    if x.size == 0 or total <= 0:
+        return np.asarray(shares, dtype=np.float64).copy()
+    cum = np.r_[0.0, np.cumsum(x)] / total
+    return np.interp(shares, np.linspace(0.0, 1.0, x.size + 1), cum)
+
+
 def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
     """Share of the variance of ``outcome`` explained by ``group`` (one-way ANOVA).
 
@@ -245,9 +256,9 @@ def run_aggregate(metric: str) -> str:
     return "sum"
 
 
-def run_totals(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One value per (policy, seed, segment, metric) for the whole run (see run_aggregate)."""
-    keys = ["policy", "seed", "segment", "metric"]
+def run_totals(metrics: pd.DataFrame, by: tuple[str, ...] = ("policy", "seed")) -> pd.DataFrame:
+    """One value per run (``by``), segment and metric for the whole run (see run_aggregate)."""
+    keys = [*by, "segment", "metric"]
     ordered = metrics.sort_values("quarter", kind="stable")
     groups = ordered.groupby(keys, sort=False)["value"]
     out = pd.concat(

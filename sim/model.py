@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.allocation import allocate_hours
 from sim.errors import PolicyError
-from sim.metrics import quarter_rows
+from sim.metrics import ALL, lorenz_curve, quarter_rows
 from sim.opportunities import (
     AWAITING_RESPONSE,
     DRAW_CAPTURE,
@@ -130,6 +130,7 @@ class CoverageModel(mesa.Model):
         self._cadenced = np.empty(0, dtype=np.int64)
         self.tally = QuarterTally(self.n_segments)
         self._reset_quarter_accounts()
+        self.touch_hours_run = np.zeros(n)  # rep hours each account received over the whole run
         self.rows: list[tuple[int, str, str, float]] = []
         self.weekly: list[tuple[int, str, float]] = []
         self.team: Team | None = None
@@ -557,6 +558,7 @@ class CoverageModel(mesa.Model):
         t.add(t.hours_low_value, seg[self.low_value[customer]], cost[self.low_value[customer]])
         np.add.at(t.role_hours, self._seat_info["role_index"][rep], cost)
         np.add.at(self.touch_hours_q, customer, cost)
+        np.add.at(self.touch_hours_run, customer, cost)
         np.add.at(self.touches_q, customer, 1)
         self.coverer_q[customer] = rep
         # Conflicting engagements: two or more closing seats on one account in the quarter.
@@ -692,6 +694,19 @@ class CoverageModel(mesa.Model):
         df.insert(0, "seed", self.seed_used)
         df.insert(0, "policy", policy_label or self.policy.name)
         return df
+
+    def lorenz_frame(self) -> pd.DataFrame:
+        """Lorenz curves of attention over the run: share of rep hours received by the
+        least-attended share of accounts, per segment and for all (segment, share_of_accounts, share_of_hours)."""
+        rows = []
+        # Attention is concentrated on few accounts: sample the top tail finely.
+        grid = np.unique(np.r_[np.linspace(0.0, 1.0, 21), 1.0 - np.logspace(-4, -1.5, 6)])
+        names = self.scenario.segment_names
+        for s, name in [*enumerate(names), (None, ALL)]:
+            hours = self.touch_hours_run if s is None else self.touch_hours_run[self.population.segment == s]
+            for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
+                rows.append((name, float(share), float(value)))
+        return pd.DataFrame(rows, columns=["segment", "share_of_accounts", "share_of_hours"])
 
     def weekly_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         df = pd.DataFrame(self.weekly, columns=["week", "metric", "value"])

@@ -18,6 +18,7 @@ class RunResult:
 
     metrics: tidy table (policy, seed, quarter, segment, metric, value);
     weekly: weekly time series (policy, seed, week, metric, value);
+    lorenz: Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours);
     seconds: wall-clock time of the simulation.
     """
 
@@ -26,6 +27,7 @@ class RunResult:
     seed: int
     metrics: pd.DataFrame
     weekly: pd.DataFrame
+    lorenz: pd.DataFrame
     seconds: float
 
 
@@ -55,6 +57,7 @@ def run(
             seed=model.seed_used,
             metrics=model.metrics_frame(),
             weekly=model.weekly_frame(),
+            lorenz=model.lorenz_frame(),
             seconds=seconds,
         )
     finally:

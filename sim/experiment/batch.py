@@ -1,0 +1,68 @@
+"""Open a planned experiment on its store and run what is not yet stored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sim.experiment.design import plan_runs, replication_seeds
+from sim.experiment.records import RunSpec
+from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_versions, run_batch
+from sim.experiment.spec import Experiment, content_hash
+from sim.experiment.store import Store
+from sim.scenario import Scenario
+from sim.writing import atomic_write_text
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Batch:
+    """A planned experiment bound to its store."""
+
+    experiment: Experiment
+    scenario: Scenario
+    store: Store
+    specs: dict[str, RunSpec]
+    cells: int
+
+
+def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
+    return content_hash(
+        {"experiment": experiment.model_dump(mode="json"), "scenario": scenario.model_dump(mode="json")}
+    )
+
+
+def open_batch(experiment: Experiment, scenario: Scenario, out: Path | None, fresh: bool = False) -> Batch:
+    """Plan the runs (validating every design point first), open the store, record the plan."""
+    points, cells, specs = plan_runs(experiment, scenario)
+    digest = experiment_hash(experiment, scenario)
+    store = Store(out, digest, fresh)
+    store.register(points, cells, specs)
+    store.set_meta("experiment", json.dumps(experiment.model_dump(mode="json"), sort_keys=True))
+    store.set_meta("scenario", json.dumps(scenario.model_dump(mode="json"), sort_keys=True))
+    if out is not None:
+        manifest = {
+            "experiment": experiment.name,
+            "config_hash": digest,
+            "root_seed": experiment.seed,
+            "replication_seeds": replication_seeds(experiment.seed, experiment.replications),
+            "design": experiment.design.kind,
+            "points": len(points),
+            "cells": len(cells),
+            "runs": len(specs),
+            "versions": package_versions(),
+            "git_commit": git_commit(Path(__file__).resolve().parent),
+            "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    return Batch(experiment, scenario, store, specs, len(cells))
+
+
+def execute_batch(
+    batch: Batch, executor: Executor = "processes", workers: int | None = None, scheduler: str | None = None
+) -> BatchOutcome:
+    """Run what is not yet stored. Ctrl-C stops cleanly: finished runs stay stored."""
+    return run_batch(batch.store, batch.specs, executor, workers, scheduler)

@@ -1,0 +1,166 @@
+"""Design points and the runs they call for.
+
+A *cell* is (design point, policy label, replication); a *run* is what the
+simulator executes, keyed by the hash of its full configuration (resolved
+scenario, policy, parameters, seed). Cells whose configuration is identical
+(a factor a policy does not have, say) share one run.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from sim.errors import InputError
+from sim.experiment.records import RunSpec
+from sim.experiment.spec import Experiment, Factor, content_hash
+from sim.policies import make_policy, policy_class
+from sim.scenario import Scenario, parse_scenario
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One combination of factor values.
+
+    For Sobol' designs, ``block`` is ``A``, ``B`` or ``AB<i>`` (column i from B)
+    and ``row`` the sample index; both are empty / -1 otherwise.
+    """
+
+    index: int
+    values: dict[str, Any]
+    block: str = ""
+    row: int = -1
+
+
+@dataclass(frozen=True)
+class Cell:
+    point: int
+    policy: str  # label
+    replication: int
+    run_key: str
+
+
+def replication_seeds(root: int, replications: int) -> list[int]:
+    """One 63-bit seed per replication, spawned from the root seed."""
+    children = np.random.SeedSequence(root).spawn(replications)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def design_points(exp: Experiment) -> list[DesignPoint]:
+    factors = exp.factors
+    if not factors:
+        return [DesignPoint(0, {})]
+    if exp.design.kind == "grid":
+        combos = itertools.product(*(f.values for f in factors))
+        return [
+            DesignPoint(i, {f.name: v for f, v in zip(factors, combo, strict=True)}) for i, combo in enumerate(combos)
+        ]
+    d, n = len(factors), exp.design.samples
+    if exp.design.kind == "lhs":
+        unit = qmc.LatinHypercube(d=d, rng=np.random.default_rng(exp.seed)).random(n)
+        return [DesignPoint(i, _scaled(factors, u)) for i, u in enumerate(unit)]
+    # Saltelli's scheme: A and B from one 2d-dimensional scrambled Sobol' sequence;
+    # AB_i is A with column i taken from B.
+    unit = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(exp.seed)).random_base2(int(np.log2(n)))
+    a, b = unit[:, :d], unit[:, d:]
+    points: list[DesignPoint] = []
+    blocks = [("A", a), ("B", b)]
+    for i in range(d):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append((f"AB{i}", ab))
+    for block, matrix in blocks:
+        for row, u in enumerate(matrix):
+            points.append(DesignPoint(len(points), _scaled(factors, u), block, row))
+    return points
+
+
+def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f, u in zip(factors, unit, strict=True):
+        assert f.low is not None and f.high is not None
+        v = f.low + float(u) * (f.high - f.low)
+        out[f.name] = round(v) if f.integer else v
+    return out
+
+
+def _apply(node: Any, parts: list[str], factor: Factor, value: Any) -> int:
+    """Set (or scale) what ``parts`` names under ``node``; returns how many values changed.
+
+    ``*`` matches every list item or key; under a wildcard, branches that do not
+    have the rest of the path are passed over.
+    """
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, list):
+        keys: list[Any] = (
+            list(range(len(node))) if head == "*" else [int(head)] if head.isdigit() and int(head) < len(node) else []
+        )
+    elif isinstance(node, dict):
+        keys = list(node) if head == "*" else [head] if head in node else []
+    else:
+        return 0
+    changed = 0
+    for k in keys:
+        if rest:
+            changed += _apply(node[k], rest, factor, value)
+        elif (isinstance(node[k], (int, float)) and not isinstance(node[k], bool)) or factor.mode == "set":
+            new = node[k] * value if factor.mode == "scale" else value
+            node[k] = round(new) if factor.integer else new
+            changed += 1
+    return changed
+
+
+def apply_point(
+    base: dict[str, Any], exp: Experiment, point: DesignPoint
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The scenario data and the per-policy parameter overrides at a design point."""
+    data = copy.deepcopy(base)
+    overrides: dict[str, dict[str, Any]] = {p.key: {} for p in exp.policies}
+    for i, f in enumerate(exp.factors):
+        value = point.values[f.name]
+        section, _, path = f.target.partition(".")
+        if section == "scenario":
+            if _apply(data, path.split("."), f, value) == 0:
+                raise InputError([f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"])
+            continue
+        takers = [p for p in exp.policies if path in policy_class(p.name).Params.model_fields]
+        if not takers:
+            raise InputError([f"factors.{i}.target: no policy in the experiment has a parameter {path!r}"])
+        for p in takers:
+            current = p.params.get(path, policy_class(p.name).Params.model_fields[path].default)
+            new = current * value if f.mode == "scale" else value
+            overrides[p.key][path] = round(new) if f.integer else new
+    return data, overrides
+
+
+def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
+    """All cells of the experiment and the distinct runs they need, or InputError."""
+    points = design_points(exp)
+    seeds = replication_seeds(exp.seed, exp.replications)
+    base_data = base.model_dump(mode="json")
+    cells: list[Cell] = []
+    specs: dict[str, RunSpec] = {}
+    for point in points:
+        data, overrides = apply_point(base_data, exp, point)
+        scenario = parse_scenario(data, f"design point {point.index} {point.values}")
+        scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+        for i, entry in enumerate(exp.policies):
+            params = {**entry.params, **overrides[entry.key]}
+            try:
+                make_policy(entry.name, params)
+            except InputError as e:
+                raise InputError(
+                    [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
+                ) from None
+            for r, seed in enumerate(seeds):
+                key = content_hash({"scenario": scenario_json, "policy": entry.name, "params": params, "seed": seed})
+                cells.append(Cell(point.index, entry.key, r, key))
+                if key not in specs:
+                    specs[key] = RunSpec(key, scenario_json, entry.name, params, seed)
+    return points, cells, specs

@@ -1,0 +1,175 @@
+"""Execute an experiment's runs on an executor and stream them into the store.
+
+Executors: ``serial`` (in this process), ``processes`` (local worker processes,
+spawn start method, the default) and ``dask`` (a dask.distributed cluster; an
+optional extra). A run is a pure function of its RunSpec, so results are the
+same, bit for bit, whatever the executor, the number of workers or the order
+in which runs finish. Each finished run is committed on its own: an
+interrupted batch loses no finished run and resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal
+
+from sim.errors import InputError
+from sim.experiment.records import RunOutput, RunSpec
+from sim.experiment.store import Store
+from sim.experiment.worker import _worker_setup, execute
+
+Executor = Literal["serial", "processes", "dask"]
+VERSIONED = ("covsim", "mesa", "numpy", "pandas", "scipy", "pydantic")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except Exception:  # a package missing from metadata is reported, not fatal
+            out[name] = "unknown"
+    return out
+
+
+def git_commit(folder: Path) -> str | None:
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=folder, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+    for spec in specs:
+        yield execute(spec)
+
+
+def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+    """``workers`` processes: this one and ``workers - 1`` pool workers.
+
+    Workers are started with the spawn method (a fresh interpreter: no inherited
+    threads, locks or open SQLite handle). Starting one takes about half a
+    second of imports, which this process spends running specs itself; it keeps
+    running specs between collecting the pool's results, so no core waits.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=workers - 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup,
+        initargs=(os.getpid(),),
+    )
+    try:
+        pending: set[Future[RunOutput]] = set()
+        queue = iter(specs)
+        # Workers start while Ctrl-C is ignored, so they inherit "ignored" from birth:
+        # a Ctrl-C to the whole terminal group then reaches only this process.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for spec in itertools.islice(queue, 2 * (workers - 1)):
+                pending.add(pool.submit(execute, spec))
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        exhausted = False
+        while pending or not exhausted:
+            done, pending = wait(pending, timeout=None if exhausted else 0, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(execute, nxt))
+            if not exhausted:
+                own = next(queue, None)
+                if own is None:
+                    exhausted = True
+                else:
+                    yield execute(own)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError(
+            ["--executor dask: dask is not installed; install covsim with the extra: pip install '.[dask]'"]
+        ) from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = client.map(execute, specs, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+EXECUTORS: dict[str, Callable[[list[RunSpec], int, str | None], Iterator[RunOutput]]] = {
+    "serial": _serial,
+    "processes": _processes,
+    "dask": _dask,
+}
+
+
+@dataclass
+class BatchOutcome:
+    total: int
+    skipped: int
+    done: int = 0
+    failed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (run key, error)
+    seconds: float = 0.0
+
+
+def run_batch(
+    store: Store,
+    specs: dict[str, RunSpec],
+    executor: Executor = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> BatchOutcome:
+    """Execute every run not yet finished in ``store``; record each as it completes."""
+    from tqdm import tqdm
+
+    finished = store.finished_keys()
+    todo = [s for key, s in sorted(specs.items()) if key not in finished]
+    outcome = BatchOutcome(total=len(specs), skipped=len(specs) - len(todo))
+    workers = workers or os.cpu_count() or 1
+    versions = json.dumps(package_versions(), sort_keys=True)
+    if executor == "processes" and (workers == 1 or len(todo) <= 2):
+        executor = "serial"  # a pool of one is the serial executor plus start-up cost
+    start = time.perf_counter()
+    show = sys.stderr.isatty() if progress is None else progress
+    with tqdm(total=len(todo), disable=not show, file=sys.stderr, unit="run", dynamic_ncols=True) as bar:
+        for out in EXECUTORS[executor](todo, workers, scheduler):
+            store.record(out, versions)
+            if out.status == "done":
+                outcome.done += 1
+            else:
+                outcome.failed += 1
+                outcome.errors.append((out.run_key, out.error))
+            bar.update(1)
+            bar.set_postfix(done=outcome.done + outcome.skipped, failed=outcome.failed, refresh=False)
+    outcome.seconds = time.perf_counter() - start
+    return outcome

@@ -1,0 +1,168 @@
+"""Experiment files: a base scenario, policies, factors, a design, replications, a root seed.
+
+Validated like scenario files (strict, unknown keys rejected, one line per
+problem naming the key path). Factors are kept apart from policies (EMA
+workbench style): a factor with target ``scenario.<path>`` is an uncertainty of
+the world, one with target ``policy.<param>`` a lever of the policies that have
+that parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from sim.errors import InputError
+from sim.scenario import Name, PolicyParam, Scenario, Shock, Strict, format_validation_error, load_scenario, read_toml
+
+#: Metrics summarised with confidence intervals unless the file names others.
+HEADLINE_METRICS = (
+    "revenue_captured",
+    "recurring_revenue",
+    "opps_missed",
+    "miss_rate",
+    "promised_untouched_share",
+    "response_days_p90",
+    "rep_lottery",
+    "sla_breach_rate",
+    "utilisation",
+    "customers",
+    "cost_of_sales",
+)
+
+
+#: Column names of the stored results and design points, which a factor may not take.
+RESERVED_FACTOR_NAMES = frozenset(
+    {"point", "block", "row", "policy", "replication", "seed", "quarter", "segment", "metric", "value"}
+)
+
+
+class PolicyEntry(Strict):
+    """A policy to run, under a label (the same policy may appear with other parameters)."""
+
+    name: str
+    label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-.]*$")] = ""
+    params: dict[str, PolicyParam] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+
+class Factor(Strict):
+    """Something varied across design points.
+
+    target: ``scenario.<dotted.path>`` (``*`` matches every list item or key) or
+    ``policy.<parameter>``; mode: ``set`` the value or ``scale`` the current one.
+    Grid designs use ``values``; sampled designs draw within [low, high].
+    """
+
+    name: Name
+    target: Annotated[str, Field(pattern=r"^(scenario|policy)\.[A-Za-z0-9_.*]+$")]
+    mode: Literal["set", "scale"] = "set"
+    values: tuple[float | int | bool | str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    """Round sampled (or scaled) values to whole numbers."""
+
+
+class Design(Strict):
+    """How factor values are combined into design points."""
+
+    kind: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    """lhs: number of points; sobol: base sample N (a power of 2; N x (factors + 2) points)."""
+
+
+class Experiment(Strict):
+    """A validated experiment file."""
+
+    name: Name
+    description: str = ""
+    scenario: str
+    """Base scenario file, relative to the experiment file."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Root seed: replication r of every design point and policy uses the same streams."""
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    quarters: Annotated[int, Field(ge=1, le=400)] | None = None
+    policies: Annotated[tuple[PolicyEntry, ...], Field(min_length=1)]
+    baseline: str = ""
+    """Label of the policy others are compared with (default: the first)."""
+    factors: tuple[Factor, ...] = ()
+    design: Design = Design()
+    shocks: tuple[Shock, ...] = ()
+    """Added to the base scenario's shocks."""
+    metrics: tuple[str, ...] = HEADLINE_METRICS
+
+    @model_validator(mode="after")
+    def _check(self) -> Experiment:
+        problems = []
+        labels = [p.key for p in self.policies]
+        for dup in sorted({x for x in labels if labels.count(x) > 1}):
+            problems.append(f"policies: label {dup!r} is used twice (give each a distinct label)")
+        if self.baseline and self.baseline not in labels:
+            problems.append(f"baseline: {self.baseline!r} is not a policy label ({', '.join(labels)})")
+        names = [f.name for f in self.factors]
+        for reserved in sorted(set(names) & RESERVED_FACTOR_NAMES):
+            problems.append(f"factors: {reserved!r} is a column of the results; name the factor otherwise")
+        for dup in sorted({x for x in names if names.count(x) > 1}):
+            problems.append(f"factors: name {dup!r} is used twice")
+        for i, f in enumerate(self.factors):
+            where = f"factors.{i}"
+            if self.design.kind == "grid" and not f.values:
+                problems.append(f"{where}.values: a grid design needs values")
+            if self.design.kind != "grid":
+                if f.low is None or f.high is None or not f.low < f.high:
+                    problems.append(f"{where}: a sampled design needs low < high")
+                if f.values:
+                    problems.append(f"{where}.values: a sampled design draws values; give low and high instead")
+        if self.design.kind != "grid":
+            if not self.factors:
+                problems.append("design.kind: a sampled design needs factors")
+            n = self.design.samples
+            if n < 2:
+                problems.append("design.samples: at least 2 are needed for a sampled design")
+            elif self.design.kind == "sobol" and n & (n - 1):
+                problems.append(f"design.samples: {n} is not a power of 2 (Sobol' designs need one)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def baseline_label(self) -> str:
+        return self.baseline or self.policies[0].key
+
+
+def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
+    try:
+        return Experiment.model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as e:
+        raise InputError(format_validation_error(source, e)) from None
+
+
+def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
+    """Load an experiment file and its base scenario (with the experiment's shocks and horizon)."""
+    path = Path(path)
+    experiment = parse_experiment(read_toml(path), str(path))
+    scenario = load_scenario(path.parent / experiment.scenario)
+    return experiment, resolve_base(experiment, scenario)
+
+
+def resolve_base(experiment: Experiment, scenario: Scenario) -> Scenario:
+    changes: dict[str, Any] = {}
+    if experiment.quarters is not None:
+        changes["quarters"] = experiment.quarters
+    if experiment.shocks:
+        changes["shocks"] = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
+    return scenario.with_overrides(f"experiment {experiment.name}", **changes) if changes else scenario
+
+
+def content_hash(obj: Any) -> str:
+    """SHA-256 of the canonical JSON of ``obj`` (sorted keys, no whitespace)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,213 @@
+"""Statistics over replications: means with t and bootstrap CIs, paired differences, sensitivity.
+
+Every formula is named in docs/experiments.md. The unit of analysis is one
+run's whole-run value of a metric for segment ``all`` (see
+``sim.metrics.run_totals``): quarters within a run are not independent.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.metrics import run_totals
+
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20260101  # fixed, so a report is reproducible to the digit
+
+
+def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
+    """One value per (point, policy, replication, metric): the run total of segment ``segment``."""
+    r = results[(results.segment == segment) & results.metric.isin(metrics)]
+    totals = run_totals(r, by=("point", "policy", "replication"))
+    return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)
+
+
+def t_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """mean +- t_{(1+c)/2, n-1} s / sqrt(n); NaN with fewer than two values."""
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def bootstrap_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """BCa bootstrap interval of the mean (percentile when BCa is undefined); NaN below 3 values."""
+    x = x[np.isfinite(x)]
+    if x.size < 3:
+        return float("nan"), float("nan")
+    if np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ci = stats.bootstrap(
+                (x,),
+                np.mean,
+                confidence_level=confidence,
+                n_resamples=BOOTSTRAP_RESAMPLES,
+                method=method,
+                rng=np.random.default_rng(BOOTSTRAP_SEED),
+            ).confidence_interval
+        if np.isfinite(ci.low) and np.isfinite(ci.high):
+            return float(ci.low), float(ci.high)
+    return float("nan"), float("nan")
+
+
+def describe(values: pd.DataFrame) -> pd.DataFrame:
+    """Per (point, policy, metric): n, mean, sd, t CI and bootstrap CI."""
+    rows = []
+    for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=True):
+        x = g["value"].to_numpy(dtype=float)
+        finite = x[np.isfinite(x)]
+        t_lo, t_hi = t_interval(x)
+        b_lo, b_hi = bootstrap_interval(x)
+        rows.append(
+            {
+                "point": point,
+                "policy": policy,
+                "metric": metric,
+                "n": finite.size,
+                "mean": finite.mean() if finite.size else np.nan,
+                "sd": finite.std(ddof=1) if finite.size > 1 else np.nan,
+                "t_low": t_lo,
+                "t_high": t_hi,
+                "boot_low": b_lo,
+                "boot_high": b_hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok])
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[ok][order])
+    values = np.empty(m)
+    values[order] = np.minimum(adjusted, 1.0)
+    out[ok] = values
+    return out
+
+
+def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Policy minus baseline, paired by (point, replication) (common random numbers).
+
+    Per (point, policy, metric): mean difference, its t CI, the paired t-test
+    p-value, the Holm-adjusted p-value over all comparisons of the same point,
+    and a Bonferroni-adjusted (simultaneous) CI at the same family size.
+    """
+    wide = values.pivot_table(index=["point", "metric", "replication"], columns="policy", values="value", dropna=False)
+    if baseline not in wide.columns:
+        return pd.DataFrame()
+    rows = []
+    for policy in [c for c in wide.columns if c != baseline]:
+        diff = (wide[policy] - wide[baseline]).rename("d").reset_index()
+        for (point, metric), g in diff.groupby(["point", "metric"], sort=True):
+            d = g["d"].to_numpy(dtype=float)
+            d = d[np.isfinite(d)]
+            lo, hi = t_interval(d)
+            if d.size >= 2 and np.std(d) > 0:
+                p = float(stats.ttest_1samp(d, 0.0).pvalue)
+            else:
+                p = float("nan") if d.size < 2 else (1.0 if np.all(d == 0) else 0.0)
+            rows.append(
+                {
+                    "point": point,
+                    "policy": policy,
+                    "metric": metric,
+                    "n": d.size,
+                    "mean_diff": d.mean() if d.size else np.nan,
+                    "low": lo,
+                    "high": hi,
+                    "p": p,
+                }
+            )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["p_holm"] = np.nan
+    out["low_adj"] = np.nan
+    out["high_adj"] = np.nan
+    for _point, idx in out.groupby("point").groups.items():
+        family = len(idx)
+        out.loc[idx, "p_holm"] = holm(out.loc[idx, "p"].to_numpy())
+        for i in idx:
+            d = _diffs(wide, out.at[i, "policy"], baseline, out.at[i, "point"], out.at[i, "metric"])
+            lo, hi = t_interval(d, 1 - (1 - CONFIDENCE) / family)
+            out.at[i, "low_adj"], out.at[i, "high_adj"] = lo, hi
+    return out
+
+
+def _diffs(wide: pd.DataFrame, policy: str, baseline: str, point: int, metric: str) -> np.ndarray:
+    g = wide.loc[(point, metric)]
+    d = (g[policy] - g[baseline]).to_numpy(dtype=float)
+    return d[np.isfinite(d)]
+
+
+def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
+    """First-order (Saltelli 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
+
+    Computed per policy and metric on the replication means of each design
+    point of a Saltelli design (blocks A, B and AB_i).
+    """
+    means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean()
+    means = means.merge(points[["point", "block", "row"]], on="point")
+    rows = []
+    d = len(factors)
+    for (policy, metric), g in means.groupby(["policy", "metric"], sort=True):
+        table = g.pivot_table(index="row", columns="block", values="value")
+        needed = ["A", "B", *[f"AB{i}" for i in range(d)]]
+        if any(b not in table.columns for b in needed) or table[needed].isna().any().any():
+            continue  # an incomplete design (failed runs): no indices rather than wrong ones
+        f_a = table["A"].to_numpy()[None, :]
+        f_b = table["B"].to_numpy()[None, :]
+        f_ab = np.stack([table[f"AB{i}"].to_numpy()[None, :] for i in range(d)])
+        if np.var(np.r_[f_a.ravel(), f_b.ravel()]) == 0:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = stats.sobol_indices(
+                func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=f_a.shape[1], rng=np.random.default_rng(seed)
+            )
+            boot = res.bootstrap(confidence_level=CONFIDENCE, n_resamples=999)
+        for i, factor in enumerate(factors):
+            rows.append(
+                {
+                    "policy": policy,
+                    "metric": metric,
+                    "factor": factor,
+                    "first_order": float(np.ravel(res.first_order)[i]),
+                    "first_low": float(np.ravel(boot.first_order.confidence_interval.low)[i]),
+                    "first_high": float(np.ravel(boot.first_order.confidence_interval.high)[i]),
+                    "total": float(np.ravel(res.total_order)[i]),
+                    "total_low": float(np.ravel(boot.total_order.confidence_interval.low)[i]),
+                    "total_high": float(np.ravel(boot.total_order.confidence_interval.high)[i]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def rank_correlations(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Spearman rank correlation of each factor with each metric (Latin hypercube designs)."""
+    means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean().merge(points, on="point")
+    rows = []
+    for (policy, metric), g in means.groupby(["policy", "metric"], sort=True):
+        for factor in factors:
+            x, y = g[factor].to_numpy(dtype=float), g["value"].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            if ok.sum() < 3 or np.all(y[ok] == y[ok][0]):
+                continue
+            rho, p = stats.spearmanr(x[ok], y[ok])
+            rows.append({"policy": policy, "metric": metric, "factor": factor, "spearman": float(rho), "p": float(p)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,207 @@
+"""The embedded SQLite store of an experiment: a ledger of runs and their tidy results.
+
+A run's results and its ``done`` status are written in one transaction, so a
+reader never sees part of a run, and a process killed mid-write leaves the
+store as it was before that run. One process at a time may write a store (an
+exclusive lock on ``.covsim.lock`` beside it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sim.errors import InputError
+from sim.experiment.design import Cell, DesignPoint
+from sim.experiment.records import RunOutput, RunSpec
+
+STORE_NAME = "store.sqlite"
+LOCK_NAME = ".covsim.lock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS points (point INTEGER PRIMARY KEY, block TEXT NOT NULL, row INTEGER NOT NULL,
+    factors TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cells (point INTEGER NOT NULL, policy TEXT NOT NULL, replication INTEGER NOT NULL,
+    run_key TEXT NOT NULL, PRIMARY KEY (point, policy, replication));
+CREATE TABLE IF NOT EXISTS runs (run_key TEXT PRIMARY KEY, config_hash TEXT NOT NULL, policy TEXT NOT NULL,
+    params TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL, error TEXT, started REAL, finished REAL,
+    seconds REAL, versions TEXT);
+CREATE TABLE IF NOT EXISTS results (run_key TEXT NOT NULL, quarter INTEGER NOT NULL, segment TEXT NOT NULL,
+    metric TEXT NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS weekly (run_key TEXT NOT NULL, week INTEGER NOT NULL, metric TEXT NOT NULL, value REAL);
+CREATE TABLE IF NOT EXISTS lorenz (run_key TEXT NOT NULL, segment TEXT NOT NULL, share_of_accounts REAL NOT NULL,
+    share_of_hours REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS results_run ON results (run_key);
+CREATE INDEX IF NOT EXISTS weekly_run ON weekly (run_key);
+"""
+
+
+class Store:
+    """An experiment's store in a folder (or in memory when ``folder`` is None)."""
+
+    def __init__(self, folder: Path | None, experiment_hash: str, fresh: bool = False) -> None:
+        self.folder = folder
+        self._lock: IO[str] | None = None
+        if folder is None:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._lock = open(folder / LOCK_NAME, "w")  # noqa: SIM115 (held for the store's life)
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._lock.close()
+                raise InputError(
+                    [f"{folder}: another covsim process is writing this store; wait for it or use another --out"]
+                ) from None
+            path = folder / STORE_NAME
+            if fresh:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        stored = self.meta("experiment_hash")
+        if stored is not None and stored != experiment_hash:
+            self.close()
+            raise InputError(
+                [
+                    f"{folder}: holds results of a different experiment (the file or its scenario changed); "
+                    "rerun with --fresh to discard them, or use another --out"
+                ]
+            )
+        self.set_meta("experiment_hash", experiment_hash)
+
+    @classmethod
+    def existing(cls, folder: Path) -> Store:
+        """Open a stored experiment for reading and reporting (takes the lock)."""
+        db = sqlite3.connect(folder / STORE_NAME)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'experiment_hash'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise InputError([f"{folder / STORE_NAME}: not a covsim store ({e})"]) from None
+        finally:
+            db.close()
+        if row is None:
+            raise InputError([f"{folder / STORE_NAME}: not a covsim store (no experiment recorded)"])
+        return cls(folder, str(row[0]))
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def register(self, points: list[DesignPoint], cells: list[Cell], specs: dict[str, RunSpec]) -> None:
+        """Record the plan (idempotent: a resumed batch registers the same rows)."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)",
+                [(p.index, p.block, p.row, json.dumps(p.values, sort_keys=True)) for p in points],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?)",
+                [(c.point, c.policy, c.replication, c.run_key) for c in cells],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO runs (run_key, config_hash, policy, params, seed, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+                [
+                    (s.run_key, s.run_key, s.policy, json.dumps(s.params, sort_keys=True), s.seed)
+                    for s in specs.values()
+                ],
+            )
+
+    def finished_keys(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT run_key FROM runs WHERE status = 'done'")}
+
+    def record(self, out: RunOutput, versions: str) -> None:
+        """Store one run's outcome: results and status together, or the error alone."""
+        with self._transaction():
+            if out.status == "done":
+                self.db.executemany(
+                    "INSERT INTO results VALUES (?, ?, ?, ?, ?)", ((out.run_key, *row) for row in out.metrics)
+                )
+                self.db.executemany(
+                    "INSERT INTO weekly VALUES (?, ?, ?, ?)", ((out.run_key, *row) for row in out.weekly)
+                )
+                self.db.executemany(
+                    "INSERT INTO lorenz VALUES (?, ?, ?, ?)", ((out.run_key, *row) for row in out.lorenz)
+                )
+            self.db.execute(
+                "UPDATE runs SET status = ?, error = ?, started = ?, finished = ?, seconds = ?, versions = ? WHERE run_key = ?",
+                (out.status, out.error or None, out.started, out.finished, out.seconds, versions, out.run_key),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # ---- reading -------------------------------------------------------------
+
+    def frame(self, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
+        return pd.read_sql_query(sql, self.db, params=list(params))
+
+    def results(self) -> pd.DataFrame:
+        """Tidy results of finished runs, one row per cell: point, policy, replication, seed, quarter, segment, metric, value."""
+        return self.frame(
+            "SELECT c.point, c.policy, c.replication, r.seed, x.quarter, x.segment, x.metric, x.value "
+            "FROM cells c JOIN runs r ON r.run_key = c.run_key JOIN results x ON x.run_key = c.run_key "
+            "WHERE r.status = 'done' ORDER BY c.point, c.policy, c.replication, x.quarter, x.segment, x.metric"
+        )
+
+    def weekly(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT c.point, c.policy, c.replication, w.week, w.metric, w.value FROM cells c "
+            "JOIN runs r ON r.run_key = c.run_key JOIN weekly w ON w.run_key = c.run_key "
+            "WHERE r.status = 'done' ORDER BY c.point, c.policy, c.replication, w.week, w.metric"
+        )
+
+    def lorenz(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT c.point, c.policy, c.replication, l.segment, l.share_of_accounts, l.share_of_hours FROM cells c "
+            "JOIN runs r ON r.run_key = c.run_key JOIN lorenz l ON l.run_key = c.run_key "
+            "WHERE r.status = 'done' ORDER BY c.point, c.policy, c.replication, l.segment, l.share_of_accounts"
+        )
+
+    def points(self) -> pd.DataFrame:
+        df = self.frame("SELECT point, block, row, factors FROM points ORDER BY point")
+        factors = pd.json_normalize([json.loads(f) for f in df.pop("factors")])
+        return pd.concat([df, factors], axis=1)
+
+    def ledger(self) -> pd.DataFrame:
+        return self.frame("SELECT * FROM runs ORDER BY run_key")
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (Ctrl-C included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,59 @@
+"""What runs in a worker process: execute one RunSpec. Imports only what a run needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from functools import lru_cache
+
+from sim.experiment.records import RunOutput, RunSpec
+from sim.policies import make_policy
+from sim.run import run
+from sim.scenario import Scenario, parse_scenario
+
+
+@lru_cache(maxsize=8)
+def _scenario(scenario_json: str) -> Scenario:
+    return parse_scenario(json.loads(scenario_json), "run spec")
+
+
+def _worker_setup(batch_pid: int) -> None:
+    """Workers leave Ctrl-C to the batch, and exit when the batch process goes (a kill -9).
+
+    ``batch_pid`` is passed in rather than read here: a batch killed while this
+    worker was still starting has already left it to another parent.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == batch_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def execute(spec: RunSpec) -> RunOutput:
+    """Run one spec in whatever process this is; never raises for a failing run."""
+    started = time.time()
+    clock = time.perf_counter()
+    try:
+        result = run(_scenario(spec.scenario_json), make_policy(spec.policy, spec.params), spec.seed)
+    except Exception as e:  # a failing run is recorded with its error and must not sink the batch
+        message = f"{type(e).__name__}: {e}".replace("\n", " ")
+        return RunOutput(spec.run_key, "failed", message, started, time.time(), time.perf_counter() - clock, [], [], [])
+    m, w, lz = result.metrics, result.weekly, result.lorenz
+    return RunOutput(
+        run_key=spec.run_key,
+        status="done",
+        error="",
+        started=started,
+        finished=time.time(),
+        seconds=time.perf_counter() - clock,
+        metrics=list(zip(m.quarter.tolist(), m.segment.tolist(), m.metric.tolist(), m.value.tolist(), strict=True)),
+        weekly=list(zip(w.week.tolist(), w.metric.tolist(), w.value.tolist(), strict=True)),
+        lorenz=list(zip(lz.segment.tolist(), lz.share_of_accounts.tolist(), lz.share_of_hours.tolist(), strict=True)),
+    )

@@ -1,0 +1,18 @@
+"""A policy that fails in some runs (for tests of failure isolation)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.policies.segment_tiers import SegmentTiers
+
+
+class SometimesFails(SegmentTiers):
+    """segment_tiers, except that about half of all runs fail when planning quarter 1."""
+
+    name = "sometimes_fails"
+
+    def plan(self, view, rng: np.random.Generator):
+        if view.quarter == 1 and rng.random() < 0.5:
+            raise RuntimeError("planning failed on purpose")
+        return super().plan(view, rng)

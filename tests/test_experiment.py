@@ -1,0 +1,267 @@
+"""The experiment runner: resumable, isolated failures, identical results on every executor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.errors import InputError
+from sim.experiment import runner as runner_module
+from sim.experiment.batch import execute_batch, open_batch
+from sim.experiment.design import design_points, plan_runs, replication_seeds
+from sim.experiment.spec import load_experiment, parse_experiment
+from sim.experiment.store import Store
+from tests.conftest import ROOT, SMALL
+
+EXPERIMENT = f"""
+name = "t"
+scenario = "{SMALL}"
+seed = 3
+replications = 3
+quarters = 1
+baseline = "unstructured"
+
+[[policies]]
+name = "unstructured"
+
+[[policies]]
+name = "hunter_farmer"
+
+[[factors]]
+name = "pickup"
+target = "policy.pickup"
+values = [0.3, 0.8]
+"""
+
+
+def write(tmp_path: Path, text: str = EXPERIMENT, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def results_of(folder: Path) -> pd.DataFrame:
+    store = Store.existing(folder)
+    try:
+        return store.results()
+    finally:
+        store.close()
+
+
+def run_to(folder: Path, path: Path, executor: str = "serial", workers: int = 1, fresh: bool = False):
+    exp, scenario = load_experiment(path)
+    batch = open_batch(exp, scenario, folder, fresh)
+    try:
+        return execute_batch(batch, executor, workers)
+    finally:
+        batch.store.close()
+
+
+def test_plan_shares_runs_between_cells(tmp_path):
+    exp, scenario = load_experiment(write(tmp_path))
+    points, cells, specs = plan_runs(exp, scenario)
+    assert len(points) == 2 and len(cells) == 2 * 2 * 3
+    # hunter_farmer has no pickup parameter: its runs are the same at both points.
+    assert len(specs) == 2 * 3 + 3
+    assert replication_seeds(3, 3) == replication_seeds(3, 3) != replication_seeds(4, 3)
+
+
+def test_interrupted_batch_resumes_to_the_same_result(tmp_path, monkeypatch):
+    path = write(tmp_path)
+    run_to(tmp_path / "whole", path)
+    whole = results_of(tmp_path / "whole")
+
+    original = runner_module.EXECUTORS["serial"]
+
+    def interrupted(specs, workers, scheduler):
+        for i, out in enumerate(original(specs, workers, scheduler)):
+            if i == 4:
+                raise KeyboardInterrupt
+            yield out
+
+    monkeypatch.setitem(runner_module.EXECUTORS, "serial", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_to(tmp_path / "cut", path)
+    partial = results_of(tmp_path / "cut")
+    assert (
+        partial.groupby(["point", "policy", "replication"]).ngroups
+        < whole.groupby(["point", "policy", "replication"]).ngroups
+    )
+    monkeypatch.setitem(runner_module.EXECUTORS, "serial", original)
+    outcome = run_to(tmp_path / "cut", path)
+    assert outcome.skipped == 4 and outcome.done == 5 and outcome.failed == 0
+    pd.testing.assert_frame_equal(results_of(tmp_path / "cut"), whole)
+    # A third run has nothing to do.
+    assert run_to(tmp_path / "cut", path).done == 0
+
+
+def test_executors_agree_bit_for_bit(tmp_path):
+    path = write(tmp_path)
+    run_to(tmp_path / "serial", path, "serial")
+    run_to(tmp_path / "processes", path, "processes", workers=2)
+    run_to(tmp_path / "dask", path, "dask", workers=2)
+    serial = results_of(tmp_path / "serial")
+    assert len(serial) > 0
+    pd.testing.assert_frame_equal(results_of(tmp_path / "processes"), serial, check_exact=True)
+    pd.testing.assert_frame_equal(results_of(tmp_path / "dask"), serial, check_exact=True)
+
+
+def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path):
+    text = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "tests.failing_policy:SometimesFails"\nlabel = "flaky"')
+    path = write(tmp_path, text)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "experiment",
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+            "--executor",
+            "serial",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 1, r.stderr
+    assert "planning failed on purpose" in r.stderr and "resume with: covsim experiment" in r.stderr
+    store = Store.existing(tmp_path / "o")
+    ledger = store.ledger()
+    store.close()
+    failed = ledger[ledger.status == "failed"]
+    assert 0 < len(failed) < 3 and failed.error.str.contains("RuntimeError: planning failed on purpose").all()
+    assert (ledger[ledger.policy == "unstructured"].status == "done").all()
+    assert (tmp_path / "o" / "report.md").exists()
+
+
+def test_adding_a_policy_leaves_the_others_unchanged(tmp_path):
+    one = EXPERIMENT.replace('[[policies]]\nname = "hunter_farmer"\n', "")
+    run_to(tmp_path / "one", write(tmp_path, one, "one.toml"))
+    run_to(tmp_path / "two", write(tmp_path))
+    a = results_of(tmp_path / "one")
+    b = results_of(tmp_path / "two")
+    b = b[b.policy == "unstructured"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_changed_file_is_refused_unless_fresh(tmp_path):
+    path = write(tmp_path)
+    run_to(tmp_path / "o", path)
+    changed = write(tmp_path, EXPERIMENT.replace("replications = 3", "replications = 2"))
+    with pytest.raises(InputError, match="different experiment"):
+        run_to(tmp_path / "o", changed)
+    outcome = run_to(tmp_path / "o", changed, fresh=True)
+    assert outcome.skipped == 0 and outcome.done == 6
+
+
+def test_a_second_process_on_the_same_store_is_refused(tmp_path):
+    exp, scenario = load_experiment(write(tmp_path))
+    batch = open_batch(exp, scenario, tmp_path / "o")
+    try:
+        with pytest.raises(InputError, match="another covsim process"):
+            open_batch(exp, scenario, tmp_path / "o")
+    finally:
+        batch.store.close()
+    open_batch(exp, scenario, tmp_path / "o").store.close()  # free again once closed
+
+
+def _wait_for_done_runs(store: Path, n: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if store.exists():
+            try:
+                with sqlite3.connect(store) as db:
+                    if db.execute("SELECT count(*) FROM runs WHERE status = 'done'").fetchone()[0] >= n:
+                        return
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the batch never got going")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_a_killed_batch_resumes_to_the_uninterrupted_result(tmp_path, sig):
+    text = EXPERIMENT.replace("replications = 3", "replications = 12")
+    path = write(tmp_path, text)
+    run_to(tmp_path / "whole", path)
+    cmd = [sys.executable, "-m", "sim.cli", "experiment", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_done_runs(tmp_path / "o" / "store.sqlite", 3)
+    os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, err
+        assert "resume with: covsim experiment" in err and "Traceback" not in err
+    else:
+        assert proc.returncode == -9
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(results_of(tmp_path / "o"), results_of(tmp_path / "whole"), check_exact=True)
+    # The ledger holds each run once, each done.
+    store = Store.existing(tmp_path / "o")
+    ledger = store.ledger()
+    store.close()
+    assert ledger.run_key.is_unique and (ledger.status == "done").all()
+
+
+def test_bad_experiment_files(tmp_path):
+    bad = EXPERIMENT.replace("replications = 3", 'replications = "3"').replace(
+        'target = "policy.pickup"', 'target = "policy.nonsense"'
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, bad))],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'exp.toml'}: replications: Input should be a valid integer"
+    ]
+    fixed = bad.replace('replications = "3"', "replications = 3")
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, fixed))],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: factors.0.target: no policy in the experiment has a parameter 'nonsense'"
+    with pytest.raises(InputError) as e:
+        parse_experiment({"name": "x", "scenario": "s", "policies": [], "design": {"kind": "sobol", "samples": 6}})
+    assert e.value.problems == [
+        "<experiment>: policies: Tuple should have at least 1 item after validation, not 0",
+    ] or any("power of 2" in p for p in e.value.problems)
+
+
+def test_sampled_designs():
+    base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
+    factors = [
+        {"name": "a", "target": "scenario.seed", "low": 0.0, "high": 10.0, "integer": True},
+        {"name": "b", "target": "policy.pickup", "low": 0.2, "high": 0.4},
+    ]
+    lhs = parse_experiment({**base, "factors": factors, "design": {"kind": "lhs", "samples": 8}})
+    points = design_points(lhs)
+    assert len(points) == 8
+    # Latin hypercube: one sample in each of the 8 strata of every factor.
+    strata = sorted(int((p.values["b"] - 0.2) / 0.2 * 8) for p in points)
+    assert strata == list(range(8))
+    sobol = parse_experiment({**base, "factors": factors, "design": {"kind": "sobol", "samples": 8}})
+    points = design_points(sobol)
+    assert len(points) == 8 * (2 + 2)
+    blocks = {p.block for p in points}
+    assert blocks == {"A", "B", "AB0", "AB1"}
+    a = {p.row: p.values for p in points if p.block == "A"}
+    b = {p.row: p.values for p in points if p.block == "B"}
+    ab0 = {p.row: p.values for p in points if p.block == "AB0"}
+    assert all(ab0[r]["a"] == b[r]["a"] and ab0[r]["b"] == a[r]["b"] for r in range(8))
