@@ -87,6 +87,24 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
 
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "200"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    one, two = json.loads(out.stdout)
+    overhead_ms = 1000 * (one["wall"] - one["run_seconds"]) / one["runs"]
+    speedup = one["wall"] / two["wall"]
+    throughput = (
+        f"| {'batch of 200 small runs':<30} | {'1 worker':>9} | {'2 workers':>9} | {'speed-up':>8} | {'runner ms/run':>13} |\n"
+        f"|{'-' * 32}|{'-' * 11}|{'-' * 11}|{'-' * 10}|{'-' * 15}|\n"
+        f"| {'wall time, s':<30} | {one['wall']:>9.2f} | {two['wall']:>9.2f} | {speedup:>7.2f}x | {overhead_ms:>13.1f} |"
+    )
+    print()
+    print(throughput)
+
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     versions = ", ".join(f"{p} {version(p)}" for p in ("covsim", "mesa", "numpy", "pandas"))
     commit = subprocess.run(
@@ -99,7 +117,12 @@ def main() -> None:
         "A full run is the whole of `sim.run.run`: population, 8 quarters of 13 weeks, all metrics. "
         "Median of 5 runs in one process; peak memory is the process's maximum resident size "
         "(interpreter and libraries included).\n\n"
-        f"{table}\n"
+        f"{table}\n\n"
+        "Runner throughput: 200 runs of `scenarios/small.toml` (segment_tiers, 4 quarters) through "
+        "`covsim`'s experiment runner with an in-memory store; `runner ms/run` is the 1-worker wall time "
+        "not spent inside runs, per run (planning, sending, storing). 2 workers are this process and one "
+        "spawned worker.\n\n"
+        f"{throughput}\n"
     )
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 

@@ -181,8 +181,14 @@ def _finish_batch(batch: Any, outcome: Any, out_dir: Path | None, resume_hint: s
     results = batch.store.results()
     if not results.empty:
         values = run_values(results, exp.metrics)
-        first = values[values.point == values.point.min()]
-        click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all):")
+        point = int(values.point.min())
+        first = values[values.point == point]
+        where = ""
+        if exp.factors:
+            factors = batch.store.points().set_index("point").loc[point, [f.name for f in exp.factors]]
+            setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
+            where = f" at design point {point} ({setting}; every point is in the report)"
+        click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all){where}:")
         order = [p.key for p in exp.policies]
         click.echo(means_table(describe(first), exp.metrics, order))
         click.echo("\nPaired differences (common random numbers), 95% CI, Holm-adjusted p:")
