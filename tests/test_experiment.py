@@ -265,3 +265,40 @@ def test_sampled_designs():
     b = {p.row: p.values for p in points if p.block == "B"}
     ab0 = {p.row: p.values for p in points if p.block == "AB0"}
     assert all(ab0[r]["a"] == b[r]["a"] and ab0[r]["b"] == a[r]["b"] for r in range(8))
+
+
+def test_manifest_records_versions_hash_seeds_and_commit(tmp_path):
+    import json
+
+    run_to(tmp_path / "o", write(tmp_path))
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["root_seed"] == 3 and manifest["replication_seeds"] == replication_seeds(3, 3)
+    assert len(manifest["config_hash"]) == 64
+    assert manifest["versions"]["mesa"] == "3.3.1" and manifest["versions"]["covsim"]
+    assert "git_commit" in manifest
+
+
+def test_dask_scheduler_address_gives_the_same_results(tmp_path):
+    from dask.distributed import LocalCluster
+
+    path = write(tmp_path)
+    run_to(tmp_path / "serial", path)
+    exp, scenario = load_experiment(path)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        batch = open_batch(exp, scenario, tmp_path / "remote")
+        try:
+            outcome = execute_batch(batch, "dask", 1, cluster.scheduler_address)
+        finally:
+            batch.store.close()
+    assert outcome.done == 9
+    pd.testing.assert_frame_equal(results_of(tmp_path / "remote"), results_of(tmp_path / "serial"), check_exact=True)
+
+
+def test_progress_bar_shows_done_and_failed(tmp_path, capsys):
+    from sim.experiment.runner import run_batch
+
+    exp, scenario = load_experiment(write(tmp_path))
+    batch = open_batch(exp, scenario, None)
+    run_batch(batch.store, batch.specs, "serial", 1, progress=True)
+    err = capsys.readouterr().err
+    assert "9/9" in err and "failed=0" in err
