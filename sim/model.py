@@ -51,7 +51,7 @@ from sim.policies.protocol import (
 )
 from sim.policies.rules import standard_priority
 from sim.population import CHURNED, CUSTOMER, PROSPECT, Population
-from sim.randomness import Streams, keyed_normal, keyed_uniform
+from sim.randomness import Streams, Thinning, keyed_normal, keyed_uniform
 from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
 from sim.reps import Rep, WeekDraws, seat_arrays
 from sim.response import churn_relief, demand_lift, weekly_decay, weekly_hazard, win_probability
@@ -60,6 +60,7 @@ from sim.scenario import (
     OPPORTUNITY_KINDS,
     WEEKS_PER_QUARTER,
     WEEKS_PER_YEAR,
+    Adbudg,
     RepGroup,
     Scenario,
 )
@@ -109,15 +110,16 @@ class CoverageModel(mesa.Model):
 
         self.lifted_rate = np.zeros(n)  # weekly intensity lifted by the relationship (new logo / expansion)
         self.flat_rate = np.zeros(n)  # weekly intensity not lifted (renewal)
-        self.p0 = np.zeros(n)  # weekly arrival probability with no relationship
         self.hazard0 = np.zeros(n)  # weekly churn probability with no relationship
+        self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
+        self._churn_draws = Thinning.by_group(self.population.segment, self.base_hazard)
         self.refresh_rates()
         q = scenario.metrics.low_value_quantile
         self.low_value = self.population.potential < np.quantile(self.population.potential, q)
 
         self.seats: list[Rep] = []
         for group in scenario.reps:
-            self._add_seats(group, group.count, tenure_weeks=WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
+            self._add_seats(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
 
         self.book = OpportunityBook.empty()
         self._closed = np.zeros(0, dtype=bool)
@@ -170,6 +172,7 @@ class CoverageModel(mesa.Model):
     # ---- quarter boundary -------------------------------------------------------
 
     def _start_quarter(self, quarter: int) -> None:
+        self.population.recount_spend()  # bound the rounding drift of the running segment totals
         self.tally = QuarterTally(self.n_segments)
         self._reset_quarter_accounts()
         apply_quarter_shocks(self, quarter, self.streams.shocks)
@@ -229,7 +232,7 @@ class CoverageModel(mesa.Model):
 
     # ---- reps ---------------------------------------------------------------------
 
-    def _add_seats(self, group: RepGroup, count: int, tenure_weeks: int) -> None:
+    def _add_seats(self, group: RepGroup, count: int, hired_week: int) -> None:
         regions = self.scenario.population.regions
         rng = self.streams.reps
         for i in range(count):
@@ -238,16 +241,16 @@ class CoverageModel(mesa.Model):
             x = reg.x_km + 0.5 * reg.radius_km * float(rng.standard_normal())
             y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
             skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
-            rep = Rep(self, len(self.seats), group, skill, x, y, r, tenure_weeks)
+            rep = Rep(self, len(self.seats), group, skill, x, y, r, hired_week)
             self.seats.append(rep)
 
     def add_specialists(self, count: int) -> None:
         """New overlay specialist seats (an overlay launch), starting at the bottom of the ramp."""
-        self._add_seats(RepGroup(role="specialist", count=count), count, tenure_weeks=0)
+        self._add_seats(RepGroup(role="specialist", count=count), count, hired_week=self.week)
 
     def vacate_seat(self, rep: Rep) -> None:
         """The seat's holder leaves; deals it was working lose their handler."""
-        rep.vacate(self.scenario.workforce.backfill_weeks)
+        rep.vacate(self.week)
         self._release_deals(rep.seat)
 
     def _release_deals(self, seat: int) -> None:
@@ -265,18 +268,19 @@ class CoverageModel(mesa.Model):
             was_filled = rep.filled
             rep.begin_week(
                 WeekDraws(float(leave[rep.seat]), float(skill[rep.seat])),
+                w,
                 wf.attrition_per_year,
                 wf.backfill_weeks,
                 frozen,
             )
             if was_filled and not rep.filled:
                 self._release_deals(rep.seat)
-        self._seat_info = seat_arrays(self.seats, wf.ramp)
+        self._seat_info = seat_arrays(self.seats, wf.ramp, w)
         self.team = self._team_view(self._seat_info)
 
     def _team_view(self, a: dict[str, np.ndarray] | None = None) -> Team:
         if a is None:
-            a = seat_arrays(self.seats, self.scenario.workforce.ramp)
+            a = seat_arrays(self.seats, self.scenario.workforce.ramp, self.week)
         return Team(
             **{
                 k: read_only(a[k])
@@ -287,7 +291,12 @@ class CoverageModel(mesa.Model):
     # ---- customers ----------------------------------------------------------------
 
     def refresh_rates(self, idx: np.ndarray | None = None) -> None:
-        """Recompute arrival intensities and base hazards (after status, demand or potential changes)."""
+        """Recompute arrival intensities and base hazards (after status, demand or potential changes).
+
+        A full refresh (``idx`` None: at the start, after a demand or potential
+        shock) also rebuilds the arrival draws' bounds, which depend on the
+        scenario alone, never on what a policy did.
+        """
         pop = self.population
         sel = slice(None) if idx is None else idx
         seg = pop.segment[sel]
@@ -297,11 +306,15 @@ class CoverageModel(mesa.Model):
         lifted = (
             np.where(status == PROSPECT, r[seg, NEW_LOGO], np.where(status == CUSTOMER, r[seg, EXPANSION], 0.0)) * scale
         )
-        flat = np.where(status == CUSTOMER, r[seg, RENEWAL], 0.0)
         self.lifted_rate[sel] = lifted
-        self.flat_rate[sel] = flat
-        self.p0[sel] = -np.expm1(-(lifted * self.response_fn.b + flat))
+        self.flat_rate[sel] = np.where(status == CUSTOMER, r[seg, RENEWAL], 0.0)
         self.hazard0[sel] = np.where(status == CUSTOMER, self.base_hazard[seg], 0.0)
+        if idx is None:
+            # Whatever its status and relationship, an account's weekly intensity is at most this.
+            fn = self.response_fn
+            top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
+            most = np.maximum(r[seg, NEW_LOGO], r[seg, EXPANSION]) * scale * top_lift + r[seg, RENEWAL]
+            self._arrival_draws = Thinning.by_bound(-np.expm1(-most) * (1.0 + 1e-9))
 
     def churn_accounts(self, customers: np.ndarray) -> None:
         """Customers leave; their open opportunities are lost."""
@@ -313,7 +326,10 @@ class CoverageModel(mesa.Model):
         self.tally.add(self.tally.churned, self.population.segment[customers])
         self.refresh_rates(customers)
         b = self.book
-        gone = np.flatnonzero(np.isin(b.customer, customers) & ~self._closed)
+        # A reusable mask over accounts: cheaper than np.isin's sort at millions of accounts.
+        self._account_mark[customers] = True
+        gone = np.flatnonzero(self._account_mark[b.customer] & ~self._closed)
+        self._account_mark[customers] = False
         self._count_closed(gone, won=np.zeros(gone.size, dtype=bool))
 
     def _accounts_view(self) -> Accounts:
@@ -334,20 +350,20 @@ class CoverageModel(mesa.Model):
 
     def _arrivals(self, w: int) -> None:
         pop = self.population
-        u = self.streams.arrivals.random(pop.size)
-        hit = u < self.p0
-        touched = np.flatnonzero(pop.ever_touched)
-        if touched.size:
-            lam = self.lifted_rate[touched] * demand_lift(
-                pop.stock[touched], pop.responsiveness[touched], self.response_fn
-            )
-            hit[touched] = u[touched] < -np.expm1(-(lam + self.flat_rate[touched]))
-        c = np.flatnonzero(hit)
+        c, bound, u = self._arrival_draws.candidates(self.streams.arrivals)
+        lift = np.where(
+            pop.ever_touched[c], demand_lift(pop.stock[c], pop.responsiveness[c], self.response_fn), self.response_fn.b
+        )
+        lifted = self.lifted_rate[c] * lift
+        p = -np.expm1(-(lifted + self.flat_rate[c]))
+        if np.any(p > bound):
+            raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")
+        hit = u * bound < p
+        c, lifted = c[hit], lifted[hit]
         if c.size == 0:
             return
         key = c * self.weeks + w
         seg = pop.segment[c].astype(np.int64)
-        lifted = self.lifted_rate[c] * demand_lift(pop.stock[c], pop.responsiveness[c], self.response_fn)
         renewal = (
             keyed_uniform(self.streams.outcome_key, key, DRAW_KIND) * (lifted + self.flat_rate[c]) < self.flat_rate[c]
         )
@@ -422,7 +438,7 @@ class CoverageModel(mesa.Model):
         if needs_closer.any() and not self.team.can_close[h[needs_closer]].all():
             raise PolicyError(f"policy {self.policy.name}: route() gave a deal to a seat that cannot close (an SDR)")
         handlers[pending] = h
-        closer = pending[needs_closer & self.team.filled[np.maximum(h, 0)]]
+        closer = pending[needs_closer & _at_seat(self.team.filled, h, False)]
         b.handler[closer] = handlers[closer]
         return handlers
 
@@ -446,7 +462,7 @@ class CoverageModel(mesa.Model):
         resp = np.flatnonzero(open_ & (b.stage == AWAITING_RESPONSE))
         h = handlers[resp]
         b.blocked[resp[h < 0]] = NO_OWNER
-        vacant = (h >= 0) & ~team.filled[np.maximum(h, 0)]
+        vacant = (h >= 0) & ~_at_seat(team.filled, h, False)
         b.blocked[resp[vacant]] = VACANCY
         resp = resp[(h >= 0) & ~vacant]
         # Work tasks: responded deals with a closer, effort outstanding, from the week after response.
@@ -458,7 +474,7 @@ class CoverageModel(mesa.Model):
         owner = self.plan.owner[c]
         wq = w % WEEKS_PER_QUARTER
         due = (owner >= 0) & (pop.status[c] != CHURNED)
-        due &= team.filled[np.maximum(owner, 0)]
+        due &= _at_seat(team.filled, owner, False)
         due &= self.touches_q[c] < self.plan.cadence[c] * (wq + 1) / WEEKS_PER_QUARTER
         c, owner = c[due], owner[due]
         field = team.field[owner]
@@ -563,10 +579,10 @@ class CoverageModel(mesa.Model):
         self.coverer_q[customer] = rep
         # Conflicting engagements: two or more closing seats on one account in the quarter.
         closing = team.can_close[rep]
-        cc, cr = customer[closing], rep[closing]
-        pairs = np.unique(np.stack([cc, cr]), axis=1) if cc.size else np.empty((2, 0), dtype=np.int64)
-        pc, pr = pairs[0], pairs[1]
-        several = np.bincount(pc, minlength=pop.size)[pc] > 1 if pc.size else np.zeros(0, dtype=bool)
+        seats = np.int64(team.size)
+        pairs = np.unique(customer[closing] * seats + rep[closing])  # distinct (account, seat) pairs
+        pc, pr = pairs // seats, pairs % seats
+        several = np.r_[pc[1:] == pc[:-1], False] | np.r_[False, pc[1:] == pc[:-1]]  # pairs are sorted by account
         previous = self.closer_q[pc]
         clash = several | ((previous >= 0) & (previous != pr))
         self.conflict_q[pc[clash & ~self.plan.coordinated[pc]]] = True
@@ -607,7 +623,7 @@ class CoverageModel(mesa.Model):
         )
         handler = b.handler[idx]
         dig = self.scenario.digital
-        skill = np.where(handler >= 0, self._seat_info["skill"][np.maximum(handler, 0)], 1.0)
+        skill = _at_seat(self._seat_info["skill"], handler, 1.0)
         factor = np.where(kind == RENEWAL, dig.renewal_win_factor, dig.win_factor)
         base = self.base_win[seg, kind] * np.where(digital, factor, 1.0)
         conflict = self.conflict_q[c] & ~self.plan.coordinated[c]
@@ -618,7 +634,7 @@ class CoverageModel(mesa.Model):
         noise = np.exp(sigma * keyed_normal(self.streams.outcome_key, key, DRAW_VALUE) - sigma**2 / 2)
         value = self._value_estimate(c, kind) * np.where(kind == RENEWAL, 1.0, noise)
         value *= np.where(digital & (kind != RENEWAL), dig.value_factor, 1.0)
-        margin = np.where(handler >= 0, self._seat_info["margin"][np.maximum(handler, 0)], 0.0) * value
+        margin = _at_seat(self._seat_info["margin"], handler, 0.0) * value
         self._count_closed(idx, won, value - margin, margin)
         w = won
         self.tally.add(self.tally.digital_won, seg[w & digital])
@@ -664,14 +680,13 @@ class CoverageModel(mesa.Model):
 
     def _churn(self, w: int) -> None:
         pop = self.population
-        u = self.streams.churn.random(pop.size)
-        candidates = np.flatnonzero(u < self.hazard0)
-        relief = churn_relief(pop.stock[candidates], self.scenario.relationship)
-        self.churn_accounts(candidates[u[candidates] < self.hazard0[candidates] * relief])
+        c, bound, u = self._churn_draws.candidates(self.streams.churn)
+        hazard = self.hazard0[c] * churn_relief(pop.stock[c], self.scenario.relationship)
+        self.churn_accounts(c[u * bound < hazard])
 
     def _end_week(self, w: int) -> None:
         pop, t = self.population, self.tally
-        weekly_spend = np.bincount(pop.segment, weights=pop.spend, minlength=self.n_segments) / WEEKS_PER_YEAR
+        weekly_spend = np.maximum(pop.segment_spend, 0.0) / WEEKS_PER_YEAR  # running sums may drift below 0 by 1e-12
         t.recurring += weekly_spend
         info = self._seat_info
         filled = info["filled"]
@@ -713,3 +728,11 @@ class CoverageModel(mesa.Model):
         df.insert(0, "seed", self.seed_used)
         df.insert(0, "policy", policy_label or self.policy.name)
         return df
+
+
+def _at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np.ndarray:
+    """``per_seat[seat]`` where a seat is given (>= 0), ``default`` where not (-1); safe for an empty team."""
+    out = np.full(seat.shape, default, dtype=per_seat.dtype)
+    given = seat >= 0
+    out[given] = per_seat[seat[given]]
+    return out

@@ -36,6 +36,7 @@ class Population:
     spend: np.ndarray  # float64 current annual spend (customers only)
     stock: np.ndarray  # float64 relationship stock
     ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
+    segment_spend: np.ndarray  # float64 total spend by segment, kept up to date by the methods below
 
     @property
     def size(self) -> int:
@@ -81,6 +82,7 @@ class Population:
             spend=spend,
             stock=np.zeros(n),
             ever_touched=np.zeros(n, dtype=bool),
+            segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),
         )
 
     def decay(self, factor: float) -> None:
@@ -102,23 +104,38 @@ class Population:
         self.expand(customers, value)
 
     def expand(self, customers: np.ndarray, value: np.ndarray) -> None:
-        """Won expansion adds to spend, capped at the account's potential."""
-        np.add.at(self.spend, customers, value)
-        self.spend[customers] = np.minimum(self.spend[customers], self.potential[customers])
+        """Won expansion adds to spend, capped at the account's potential (accounts may repeat)."""
+        accounts, inverse = np.unique(customers, return_inverse=True)
+        added = np.bincount(inverse, weights=value, minlength=accounts.size)
+        self._set_spend(accounts, np.minimum(self.spend[accounts] + added, self.potential[accounts]))
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
-        """A won renewal sets spend to the renewed contract value, capped at the potential."""
-        self.spend[customers] = np.minimum(value, self.potential[customers])
+        """A won renewal sets spend to the renewed contract value, capped at the potential.
+
+        If an account renews twice in one call, the later value holds.
+        """
+        accounts, last = np.unique(customers[::-1], return_index=True)
+        value = np.asarray(value)[::-1][last]
+        self._set_spend(accounts, np.minimum(value, self.potential[accounts]))
 
     def churn(self, customers: np.ndarray) -> None:
         """Customers leave: they stop spending and generate nothing more."""
         self.status[customers] = CHURNED
-        self.spend[customers] = 0.0
+        self._set_spend(customers, np.zeros(customers.size))
 
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:
         """A potential shift; spend above the new potential is cut to it."""
         self.potential[customers] *= factor
-        self.spend[customers] = np.minimum(self.spend[customers], self.potential[customers])
+        self._set_spend(customers, np.minimum(self.spend[customers], self.potential[customers]))
+
+    def recount_spend(self) -> None:
+        """Recompute the segment spend totals from scratch."""
+        self.segment_spend[:] = np.bincount(self.segment, weights=self.spend, minlength=self.segment_spend.size)
+
+    def _set_spend(self, customers: np.ndarray, new: np.ndarray) -> None:
+        # Distinct accounts only: the segment totals move by the change of each.
+        np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
+        self.spend[customers] = new
 
 
 def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:

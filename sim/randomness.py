@@ -71,3 +71,67 @@ def keyed_normal(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:
     u1 = keyed_uniform(key, ids, purpose)
     u2 = keyed_uniform(key, ids, purpose + 1_000_003)
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Sorted positions in ``range(n)``, each included independently with probability ``p``.
+
+    Exact, in O(n p) rather than O(n): a Binomial(n, p) count of positions,
+    chosen uniformly without replacement, is a set of independent Bernoulli(p)
+    inclusions. The draws depend only on (n, p) and the generator's state,
+    never on anything else, so common random numbers are kept.
+    """
+    if n <= 0 or p <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(n, dtype=np.int64)
+    k = int(rng.binomial(n, p))
+    return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Thinning:
+    """Exact Bernoulli(p_i) draws for many items, at a cost proportional to the draws.
+
+    Items are grouped in buckets, each with a bound on its items' probabilities.
+    A week's draw picks each item of bucket k with the bucket's bound b_k
+    (:func:`bernoulli_positions`), then keeps a picked item i with probability
+    p_i / b_k, which is exactly Bernoulli(p_i) overall. Buckets and bounds come
+    from the scenario alone (not from state a policy changes), so every policy
+    sees the same candidates and the same uniforms.
+    """
+
+    members: tuple[np.ndarray, ...]
+    bounds: tuple[float, ...]
+
+    @classmethod
+    def by_bound(cls, bound: np.ndarray) -> Thinning:
+        """Buckets by powers of two of each item's own bound (each item kept with probability >= 1/2 of its bound)."""
+        bound = np.asarray(bound, dtype=np.float64)
+        live = np.flatnonzero(bound > 0)
+        level = np.ceil(np.log2(np.minimum(bound[live], 1.0))).astype(np.int64)
+        level = np.maximum(level, -60)
+        members, bounds = [], []
+        for k in np.unique(level):
+            ids = live[level == k]
+            members.append(ids)
+            bounds.append(float(min(1.0, bound[ids].max())))
+        return cls(tuple(members), tuple(bounds))
+
+    @classmethod
+    def by_group(cls, group: np.ndarray, bound: np.ndarray) -> Thinning:
+        """One bucket per group value g, with bound ``bound[g]``."""
+        members, bounds = [], []
+        for g, b in enumerate(np.asarray(bound, dtype=np.float64)):
+            ids = np.flatnonzero(group == g)
+            if b > 0 and ids.size:
+                members.append(ids)
+                bounds.append(float(min(1.0, b)))
+        return cls(tuple(members), tuple(bounds))
+
+    def candidates(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(items picked at their bucket bound, those bounds, a uniform each), bucket by bucket."""
+        picked = [m[bernoulli_positions(rng, m.size, b)] for m, b in zip(self.members, self.bounds, strict=True)]
+        ids = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+        bound = np.repeat(np.array(self.bounds), [p.size for p in picked]) if picked else np.empty(0)
+        return ids, bound, rng.random(ids.size)

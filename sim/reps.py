@@ -40,7 +40,7 @@ class Rep(mesa.Agent):
         x: float,
         y: float,
         region: int,
-        tenure_weeks: int,
+        hired_week: int,
     ) -> None:
         super().__init__(model)
         self.seat = seat
@@ -55,51 +55,50 @@ class Rep(mesa.Agent):
         self.cost_per_year = group.cost_per_year
         self.margin = group.margin
         self.x, self.y, self.region = x, y, region
-        self.tenure_weeks = tenure_weeks
-        self.vacant_weeks_left = 0  # > 0 while the seat is vacant
+        self.hired_week = hired_week  # week the holder started (negative: before the run)
+        self.vacated_week = 0  # week the seat was last vacated
         self.filled = True
 
-    def ramp_factor(self, ramp: tuple[float, ...]) -> float:
-        """Productivity by quarter of tenure (the last value holds afterwards)."""
-        quarter = min(self.tenure_weeks // WEEKS_PER_QUARTER, len(ramp) - 1)
+    def ramp_factor(self, ramp: tuple[float, ...], week: int) -> float:
+        """Productivity by quarter of tenure in ``week`` (the last value holds afterwards)."""
+        quarter = min((week - self.hired_week) // WEEKS_PER_QUARTER, len(ramp) - 1)
         return ramp[quarter]
 
-    def begin_week(self, draws: WeekDraws, attrition_per_year: float, backfill_weeks: int, frozen: bool) -> None:
-        """Advance tenure, let the holder leave, or fill a vacancy whose delay has passed."""
+    def begin_week(
+        self, draws: WeekDraws, week: int, attrition_per_year: float, backfill_weeks: int, frozen: bool
+    ) -> None:
+        """Let the holder leave, or fill a seat vacant for ``backfill_weeks`` weeks (not while frozen)."""
         if self.filled:
-            self.tenure_weeks += 1
             weekly = 1.0 - (1.0 - attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
-            if draws.leave < weekly:
-                self.vacate(backfill_weeks)
+            if week > self.hired_week and draws.leave < weekly:
+                self.vacate(week)
             return
-        if self.vacant_weeks_left > 0:
-            self.vacant_weeks_left -= 1
-        if self.vacant_weeks_left == 0 and not frozen:
+        if week - self.vacated_week >= backfill_weeks and not frozen:
             self.filled = True
-            self.tenure_weeks = 0
+            self.hired_week = week
             self.skill = max(0.1, self.skill_mean + self.skill_sd * draws.skill)
 
-    def vacate(self, backfill_weeks: int) -> None:
-        """The holder leaves; the seat is refilled after ``backfill_weeks``."""
+    def vacate(self, week: int) -> None:
+        """The holder leaves in ``week``: the seat is vacant from this week on."""
         self.filled = False
-        self.vacant_weeks_left = max(1, backfill_weeks)
+        self.vacated_week = week
 
-    def capacity(self, ramp: tuple[float, ...]) -> float:
-        """Selling hours available this week."""
+    def capacity(self, ramp: tuple[float, ...], week: int) -> float:
+        """Selling hours available in ``week``."""
         if not self.filled:
             return 0.0
-        return self.weekly_hours * self.selling_share * self.ramp_factor(ramp)
+        return self.weekly_hours * self.selling_share * self.ramp_factor(ramp, week)
 
 
-def seat_arrays(reps: list[Rep], ramp: tuple[float, ...]) -> dict[str, np.ndarray]:
-    """The team as arrays, one entry per seat, for vectorized work and policy views."""
+def seat_arrays(reps: list[Rep], ramp: tuple[float, ...], week: int) -> dict[str, np.ndarray]:
+    """The team in ``week`` as arrays, one entry per seat, for vectorized work and policy views."""
     return {
         "role": np.array([r.role for r in reps], dtype=object),
         "role_index": np.array([ROLES.index(r.role) for r in reps], dtype=np.int64),
         "field": np.array([r.field for r in reps], dtype=bool),
         "can_close": np.array([r.can_close for r in reps], dtype=bool),
         "filled": np.array([r.filled for r in reps], dtype=bool),
-        "capacity": np.array([r.capacity(ramp) for r in reps], dtype=np.float64),
+        "capacity": np.array([r.capacity(ramp, week) for r in reps], dtype=np.float64),
         "skill": np.array([r.skill for r in reps], dtype=np.float64),
         "x": np.array([r.x for r in reps], dtype=np.float64),
         "y": np.array([r.y for r in reps], dtype=np.float64),

@@ -74,7 +74,10 @@ def run_checked(
             pop = model.population
             churned = pop.status == CHURNED
             assert np.all(pop.spend[churned] == 0), "a churned account still spends"
-            assert np.all(model.p0[churned] == 0) and np.all(model.hazard0[churned] == 0)
+            assert np.all(model.lifted_rate[churned] == 0) and np.all(model.flat_rate[churned] == 0)
+            assert np.all(model.hazard0[churned] == 0)
+            by_segment = np.bincount(pop.segment, weights=pop.spend, minlength=pop.segment_spend.size)
+            assert np.allclose(pop.segment_spend, by_segment, rtol=1e-9, atol=1e-6)
             assert not np.isin(model.book.customer, np.flatnonzero(churned)).any(), "churned account has open deals"
             assert np.all(pop.potential > 0) and np.all(pop.spend >= 0)
             assert np.all(pop.spend <= pop.potential + 1e-6)

@@ -33,7 +33,8 @@ class Unstructured(Policy):
 
     Every account is in one shared pool. Each week an unanswered opportunity is
     picked up with probability ``pickup * (potential / median) ** size_bias``
-    (big names get noticed), by a rep drawn in proportion to free hours; a rep
+    (the median over this week's pending opportunities: big names get noticed),
+    by a rep drawn in proportion to its hours this week; a rep
     then works its tasks in an order biased to big names but otherwise random,
     with ``follow_through`` added to the priority of deals already started, so
     follow-up is inconsistent and nobody is promised a touch.
