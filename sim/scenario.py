@@ -16,7 +16,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -485,12 +485,20 @@ def format_validation_error(source: str, error: ValidationError) -> list[str]:
     return lines
 
 
-def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a mapping (as read from TOML) into a Scenario, or raise InputError."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
+    """Validate a mapping (as read from TOML) into ``model``, strictly, or raise InputError."""
     try:
-        return Scenario.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as e:
         raise InputError(format_validation_error(source, e)) from None
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a mapping (as read from TOML) into a Scenario, or raise InputError."""
+    return validate_strict(Scenario, data, source)
 
 
 def read_toml(path: Path | str) -> dict[str, Any]:

@@ -14,10 +14,9 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from sim.errors import InputError
-from sim.scenario import Name, PolicyParam, Scenario, Shock, Strict, format_validation_error, load_scenario, read_toml
+from sim.scenario import Name, PolicyParam, Scenario, Shock, Strict, load_scenario, read_toml, validate_strict
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -139,10 +138,8 @@ class Experiment(Strict):
 
 
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
-    try:
-        return Experiment.model_validate_json(json.dumps(data), strict=True)
-    except ValidationError as e:
-        raise InputError(format_validation_error(source, e)) from None
+    """Validate a mapping (as read from TOML) into an Experiment, or raise InputError."""
+    return validate_strict(Experiment, data, source)
 
 
 def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
