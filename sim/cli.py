@@ -329,5 +329,64 @@ def report(out_dir: Path) -> None:
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.option("--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV.")
+@click.option("--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV.")
+@click.option("--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV.")
+@click.option("--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV.")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Scenario to write."
+)
+@click.option(
+    "--column",
+    "column_pairs",
+    multiple=True,
+    metavar="FILE_KIND.FIELD=NAME",
+    help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
+)
+@click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
+@click.option(
+    "--customers",
+    type=click.IntRange(min=1, max=50_000_000),
+    default=None,
+    help="Accounts in the scenario (default: those in the accounts file); segment shares are kept.",
+)
+def calibrate(
+    accounts_file: Path,
+    pipeline_file: Path,
+    teams_file: Path,
+    products_file: Path | None,
+    out_file: Path,
+    column_pairs: tuple[str, ...],
+    cutoff: str | None,
+    customers: int | None,
+) -> None:
+    """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
+    from sim import crm
+
+    with _reported_errors():
+        columns = crm.parse_columns(column_pairs)
+        cutoff_date = crm.parse_cutoff(cutoff)
+        export = crm.read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        cleaned, notes = crm.clean(export, cutoff_date)
+        calibration = crm.calibrate(cleaned, customers)
+        all_notes = [*notes, *calibration.notes]
+        parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
+        parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
+        parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
+        parts += ([f"--customers {customers}"] if customers else []) + [f"--out {out_file}"]
+        name = crm.scenario_name(out_file.stem)
+        text, data = crm.scenario_toml(calibration, all_notes, name, " ".join(parts))
+        crm.check_scenario_text(text, data, str(out_file))
+        click.echo("Data checks:")
+        for note in all_notes:
+            click.echo(f"  - {note}")
+        click.echo()
+        for line in crm.summary_lines(calibration):
+            click.echo(line)
+        atomic_write(out_file, lambda p: p.write_text(text, encoding="utf-8"))
+        click.echo(f"\nwrote {out_file}")
+
+
 if __name__ == "__main__":
     main()

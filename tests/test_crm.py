@@ -1,0 +1,270 @@
+"""Calibrating a scenario from a CRM export (sim/crm.py, `covsim calibrate`).
+
+Most tests use the public CRM export in the shared data folder and check the
+calibrated figures against the numbers its SOURCE.md gives; they are skipped
+when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import crm
+from sim.errors import InputError
+from sim.run import run
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
+FILES = {
+    "accounts": "accounts.csv",
+    "pipeline": "sales_pipeline.csv",
+    "teams": "sales_teams.csv",
+    "products": "products.csv",
+}
+needs_data = pytest.mark.skipif(
+    not (DATA / "sales_pipeline.csv").exists(),
+    reason=f"the shared CRM export is not at {DATA} (it lives beside the repository, in shared/data)",
+)
+
+
+def covsim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def calibrate_args(out: Path, **files: Path) -> list[str]:
+    paths = {kind: DATA / name for kind, name in FILES.items()} | files
+    args = ["calibrate", "--out", str(out)]
+    for kind, path in paths.items():
+        args += [f"--{kind}", str(path)]
+    return args
+
+
+@cache
+def calibrated(cutoff: date | None = None) -> tuple[crm.Calibration, tuple[str, ...]]:
+    """The shared export calibrated in-process (cached: each cut-off is computed once)."""
+    export = crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products")))
+    cleaned, notes = crm.clean(export, cutoff)
+    calibration = crm.calibrate(cleaned)
+    return calibration, (*notes, *calibration.notes)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    if not (DATA / "sales_pipeline.csv").exists():
+        pytest.skip(f"the shared CRM export is not at {DATA}")
+    out = tmp_path_factory.mktemp("crm") / "crm.toml"
+    return covsim(*calibrate_args(out)), out
+
+
+# ---- the shared export, end to end ---------------------------------------------------
+
+
+@needs_data
+def test_calibrated_scenario_validates_and_runs(cli_run) -> None:
+    result, out = cli_run
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"wrote {out}" in result.stdout
+    assert not list(out.parent.glob(".*")), "a temporary file was left behind"
+    check = covsim("validate", str(out))
+    assert check.returncode == 0, check.stderr
+    scenario = load_scenario(out)
+    assert scenario.policy.name == "unstructured" and scenario.quarters == 4 and scenario.seed == 0
+    metrics = run(scenario, quarters=1).metrics
+    assert set(metrics["quarter"]) == {1}
+    won = metrics[(metrics.metric == "opps_won") & (metrics.segment == "all")]["value"]
+    assert float(won.sum()) > 0
+
+
+@needs_data
+def test_figures_match_the_data(cli_run) -> None:
+    result, out = cli_run
+    cal, _ = calibrated()
+    team = cal.team
+    # SOURCE.md: 4,238 won and 2,473 lost deals, win rate of closed deals 63.2%.
+    assert (team.won, team.lost) == (4238, 2473)
+    assert team.win_rate == pytest.approx(4238 / (4238 + 2473))
+    assert "4,238 won / 6,711 closed = 63.2% win rate" in result.stdout
+    # Every closed deal has an account: the segment-weighted win rate is the same figure.
+    closed = sum(s.closed for s in cal.segments)
+    weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed
+    assert closed == 6711 and weighted == pytest.approx(4238 / 6711)
+    # Median cycle 45 days -> 6-7 weeks.
+    assert team.cycle_days == 45
+    assert "median cycle 45 days (6.4 weeks)" in result.stdout
+    assert all(6 <= s.cycle_weeks <= 7 for s in cal.segments)
+    assert (team.first_engage, team.last_engage) == ("2016-10-20", "2017-12-27")
+    assert team.deal_median == 1117
+
+    data = tomllib.loads(out.read_text(encoding="utf-8"))
+    pop = data["population"]
+    assert pop["customers"] == 85
+    assert [s["name"] for s in pop["segments"]] == ["enterprise", "mid_market", "smb"]
+    assert [s["share"] for s in pop["segments"]] == pytest.approx([0.2, 0.4, 0.4])
+    # 35 agents -> 35 full-cycle seats over 3 regions (the regional offices).
+    assert sum(g["count"] for g in data["reps"]) == 35
+    assert {g["role"] for g in data["reps"]} == {"full_cycle"}
+    assert sorted(r["name"] for r in pop["regions"]) == ["Central", "East", "West"]
+    assert sorted(g["region"] for g in data["reps"]) == ["Central", "East", "West"]
+    assert "seats: 35 agents in 3 regions" in result.stdout
+    for seg, fit in zip(pop["segments"], cal.segments, strict=True):
+        for kind in ("new_logo", "expansion"):
+            assert seg[kind]["win_probability"] == pytest.approx(fit.won / fit.closed, abs=1e-4)
+            assert seg[kind]["rate_per_year"] == pytest.approx(fit.engaged / (fit.accounts * team.span_years), rel=1e-3)
+        assert seg["renewal"]["rate_per_year"] == 0
+        assert seg["potential_sigma"] >= 0.1
+    # Engaged opportunities with an account: 8,800 - 1,425 without an account - 163 never engaged.
+    assert sum(s.engaged for s in cal.segments) == 8800 - 1425 - 163
+    # "technolgy" is read as "technology" among the industries.
+    assert "technology" in pop["industries"] and "technolgy" not in pop["industries"]
+
+
+@needs_data
+def test_summary_reports_every_flaw(cli_run) -> None:
+    result, _ = cli_run
+    text = result.stdout
+    assert re.search(r"sector 'technolgy' \(12\) read as 'technology'", text)
+    assert re.search(r"product 'GTXPro' \(1,480 opportunities\) read as 'GTX Pro'", text)
+    assert re.search(
+        r"1,425 opportunities have no account .*kept in team-level counts, set aside from per-segment", text
+    )
+    assert re.search(r"5 of 35 agents have no opportunity .*kept as seats", text)
+    for agent in ("Mei-Mei Johns", "Elizabeth Anderson", "Natalya Ivanova", "Carol Thompson", "Carl Lin"):
+        assert agent in text
+    assert re.search(r"2,089 open deals .*counted as open, excluded from win rates, cycle lengths", text)
+    assert "countries" in text  # office_location is not a sales office
+    # Per-segment summary table.
+    for segment in ("enterprise", "mid_market", "smb"):
+        assert re.search(rf"^{segment}\s+\d+", text, flags=re.M)
+
+
+@needs_data
+def test_every_number_in_the_file_has_a_comment_above_it(cli_run) -> None:
+    _, out = cli_run
+    lines = out.read_text(encoding="utf-8").splitlines()
+    numbers = [i for i, line in enumerate(lines) if re.match(r"^\w+ = -?[\d.]", line)]
+    assert len(numbers) > 40
+    bare = [lines[i] for i in numbers if not lines[i - 1].startswith("#")]
+    assert not bare, f"numbers without a source comment: {bare}"
+    text = "\n".join(lines)
+    assert "# sales_pipeline.csv: 1,118 won of 1,801 closed deals with an account" in text
+    assert "the export has no renewals" in text
+    assert "[A] share of wallet 0.3" in text
+    assert "countries, not offices" in text
+
+
+# ---- bad input -----------------------------------------------------------------------
+
+
+@needs_data
+def test_missing_column_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    pd.read_csv(DATA / "accounts.csv").drop(columns=["revenue"]).to_csv(accounts, index=False)
+    out = tmp_path / "out.toml"
+    result = covsim(*calibrate_args(out, accounts=accounts))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {accounts}: missing column 'revenue'")
+    assert not out.exists()
+
+
+@needs_data
+def test_bad_values_name_file_row_and_column(tmp_path: Path) -> None:
+    pipeline = pd.read_csv(DATA / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    pipeline.loc[3, "engage_date"] = "2016-13-01"
+    pipeline.loc[0, "close_value"] = "a lot"
+    path = tmp_path / "pipeline.csv"
+    pipeline.to_csv(path, index=False)
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: row 2: close_value: 'a lot' is not a number",
+        f"{path}: row 5: engage_date: '2016-13-01' is not a date (YYYY-MM-DD)",
+    ]
+    with pytest.raises(InputError, match="file not found"):
+        crm.read_table(tmp_path / "none.csv", "accounts")
+
+
+def test_column_options_are_checked() -> None:
+    assert crm.parse_columns(["pipeline.close_value=amount"])["pipeline"] == {"close_value": "amount"}
+    with pytest.raises(InputError) as e:
+        crm.parse_columns(["pipeline.amount=x", "ledger.account=x", "close_value"])
+    assert len(e.value.problems) == 3
+    assert "unknown field 'amount'" in e.value.problems[0]
+    assert "unknown file kind 'ledger'" in e.value.problems[1]
+    with pytest.raises(InputError, match="--cutoff"):
+        crm.parse_cutoff("2017-02-30")
+
+
+@needs_data
+def test_column_mapping_reads_a_renamed_column(tmp_path: Path) -> None:
+    pipeline = tmp_path / "deals.csv"
+    frame = pd.read_csv(DATA / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    frame.rename(columns={"close_value": "amount", "account": "customer"}).to_csv(pipeline, index=False)
+    paths = (DATA / "accounts.csv", pipeline, DATA / "sales_teams.csv", DATA / "products.csv")
+    with pytest.raises(InputError) as e:
+        crm.read_export(*paths)
+    assert e.value.problems[0].startswith(f"{pipeline}: missing column 'account'")
+    assert len(e.value.problems) == 2
+    columns = crm.parse_columns(["pipeline.close_value=amount", "pipeline.account=customer"])
+    cleaned, _ = crm.clean(crm.read_export(*paths, columns=columns))
+    mapped = crm.calibrate(cleaned)
+    default, _ = calibrated()
+    assert mapped.team == default.team
+    assert mapped.segments == default.segments
+
+
+@needs_data
+def test_cutoff_uses_fewer_opportunities() -> None:
+    full, _ = calibrated()
+    cut, notes = calibrated(date(2017, 6, 30))
+    assert cut.team.opportunities < full.team.opportunities
+    assert cut.team.won + cut.team.lost < full.team.won + full.team.lost
+    assert cut.team.last_engage < "2017-06-30"
+    assert sum(s.engaged for s in cut.segments) < sum(s.engaged for s in full.segments)
+    assert any("engaged on or after it set aside" in n for n in notes)
+    assert any("counted as open (their outcome was not known at the cut-off)" in n for n in notes)
+    text, data = crm.scenario_toml(cut, notes, "cut")
+    assert crm.check_scenario_text(text, data, "cut.toml").name == "cut"
+    assert "cut-off 2017-06-30" in data["description"]
+
+
+@needs_data
+def test_customers_scales_the_population_keeping_shares() -> None:
+    cal, notes = calibrated()
+    cleaned, _ = crm.clean(
+        crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products"))), None
+    )
+    big = crm.calibrate(cleaned, customers=10_000)
+    text, data = crm.scenario_toml(big, notes, "big")
+    scenario = crm.check_scenario_text(text, data, "big.toml")
+    assert scenario.population.customers == 10_000
+    assert [s.share for s in scenario.population.segments] == pytest.approx([s.share for s in cal.segments])
+    assert "--customers 10,000" in text
+
+
+# ---- cleaning rules ------------------------------------------------------------------
+
+
+def test_misspelt_categories() -> None:
+    values = pd.Series(["retail"] * 10 + ["retial"] + ["technolgy"] * 5 + ["Medical", "medical", "medical"])
+    fixes, notes = crm.fix_categories(values, "a.csv", "sector", crm.KNOWN_SECTORS)
+    assert fixes == {"retial": "retail", "technolgy": "technology", "Medical": "medical"}
+    assert len(notes) == 3 and all(n.startswith("a.csv: sector ") for n in notes)
+    # Without a vocabulary only the rare-versus-frequent rule applies; a frequent value stays.
+    fixes, _ = crm.fix_categories(pd.Series(["East"] * 5 + ["Eastt"] + ["West"] * 5), "t.csv", "office")
+    assert fixes == {"Eastt": "East"}
+    fixes, _ = crm.fix_categories(pd.Series(["finance"] * 3 + ["financial services"] * 3), "a.csv", "sector")
+    assert fixes == {}
