@@ -1,0 +1,174 @@
+"""covsim against the same model written agent-per-customer in plain Mesa.
+
+``python benchmarks/compare_mesa.py`` (about a minute on 2 cores):
+
+1. Timing: the baseline scenario scaled to 1,000, 10,000 and 100,000 customers
+   (42 reps per 100,000, each rep group scaled and rounded, at least 1 seat),
+   104 weeks, the same seed, under ``unstructured``; covsim's engine against
+   ``benchmarks/mesa_baseline.py``. Each case runs in a fresh process so its
+   peak memory is its own. Times are the simulation proper, model construction
+   included (covsim's ``RunResult.seconds``; the same span for Mesa), median of
+   the repeats. The 100,000-customer Mesa case is run only if the 10,000 one
+   projects (linearly) to under a minute.
+2. Statistics: both implementations at 10,000 customers, 5 seeds, 4 quarters;
+   per whole-run total, the two means, the Welch t-test p-value and the
+   relative difference. The two share no random numbers: agreement is of
+   distributions, not of individual runs.
+
+Prints both as Markdown tables and returns them from ``main()`` as a dict.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.mesa_baseline import METRICS, compare  # noqa: E402
+from sim.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+SIZES = (1_000, 10_000, 100_000)
+WEEKS = 104
+SEED = 1
+MESA_BUDGET_S = 60.0  # the largest Mesa case runs only if projected under this
+STAT_CUSTOMERS, STAT_SEEDS, STAT_QUARTERS = 10_000, (1, 2, 3, 4, 5), 4
+
+CASE = r"""
+import json, resource, statistics, sys
+from benchmarks.compare_mesa import scaled_scenario
+from benchmarks.mesa_baseline import run_mesa_baseline
+from sim.policies import make_policy
+from sim.run import run
+which, customers, seed, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+scenario = scaled_scenario(customers, quarters=8)
+times = []
+for _ in range(repeats):
+    if which == "covsim":
+        times.append(run(scenario, make_policy("unstructured"), seed).seconds)
+    else:
+        times.append(run_mesa_baseline(scenario, seed)["seconds"])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"times": times, "peak": peak, "reps": sum(g.count for g in scenario.reps)}))
+"""
+
+
+def scaled_scenario(customers: int, quarters: int | None = None, path: Path = BASELINE) -> Scenario:
+    """The scenario at ``customers`` accounts, rep groups scaled like benchmarks/run.py (at least 1 each)."""
+    scenario = load_scenario(path)
+    data = scenario.model_dump(mode="json")
+    scale = customers / scenario.population.customers
+    data["population"]["customers"] = customers
+    for g in data["reps"]:
+        g["count"] = max(1, round(g["count"] * scale))
+    if quarters is not None:
+        data["quarters"] = quarters
+    return parse_scenario(data, str(path))
+
+
+def time_case(which: str, customers: int, repeats: int, timeout: float | None = None) -> dict[str, Any] | None:
+    """Median simulation seconds and peak memory of one implementation in a fresh process (None on timeout)."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", CASE, which, str(customers), str(SEED), str(repeats)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    r = json.loads(out.stdout)
+    return {"seconds": statistics.median(r["times"]), "peak_mb": r["peak"] / 2**20, "reps": r["reps"]}
+
+
+def timing() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    mesa_10k = None
+    for customers in SIZES:
+        repeats = 3 if customers < 100_000 else 1
+        cov = time_case("covsim", customers, 3)
+        assert cov is not None
+        projected = None if mesa_10k is None else mesa_10k * customers / 10_000
+        if projected is not None and projected > MESA_BUDGET_S:
+            mes = None
+        else:
+            mes = time_case("mesa", customers, repeats, timeout=3 * MESA_BUDGET_S)
+        if customers == 10_000 and mes is not None:
+            mesa_10k = mes["seconds"]
+        rows.append(
+            {
+                "customers": customers,
+                "reps": cov["reps"],
+                "weeks": WEEKS,
+                "covsim_s": cov["seconds"],
+                "mesa_s": mes["seconds"] if mes else float("nan"),
+                "speedup": mes["seconds"] / cov["seconds"] if mes else float("nan"),
+                "covsim_peak_mb": cov["peak_mb"],
+                "mesa_peak_mb": mes["peak_mb"] if mes else float("nan"),
+            }
+        )
+        done = f"{rows[-1]['mesa_s']:.2f} s" if mes else "skipped (projected over budget)"
+        print(f"  {customers:>9,} customers: covsim {cov['seconds']:.3f} s, Mesa {done}", file=sys.stderr)
+    return rows
+
+
+def timing_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| customers | reps | weeks | covsim s | Mesa s | Mesa / covsim | covsim peak MB | Mesa peak MB |",
+        "|----------:|-----:|------:|---------:|-------:|--------------:|---------------:|-------------:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['customers']:,} | {r['reps']} | {r['weeks']} | {r['covsim_s']:.3f} | {r['mesa_s']:.2f} | "
+            f"{r['speedup']:.0f}x | {r['covsim_peak_mb']:.0f} | {r['mesa_peak_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def statistics_table(result: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| metric (whole run) | covsim mean | Mesa mean | relative difference | its s.e. (seed noise) | Welch p |",
+        "|--------------------|------------:|----------:|--------------------:|----------------------:|--------:|",
+    ]
+    for metric in METRICS:
+        r = result[metric]
+        lines.append(
+            f"| {metric} | {r['covsim']:,.1f} | {r['mesa']:,.1f} | {r['rel_diff']:+.1%} | {r['rel_se']:.1%} | "
+            f"{r['p_value']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> dict[str, Any]:
+    start = time.perf_counter()
+    rows = timing()
+    scenario = scaled_scenario(STAT_CUSTOMERS)
+    check = compare(scenario, STAT_SEEDS, STAT_QUARTERS)
+    print(
+        f"\n## Timing: baseline scenario under unstructured, {WEEKS} weeks, seed {SEED}\n\n"
+        "Simulation seconds (model construction and the weeks), median of 3 runs (1 at 100,000 for Mesa); "
+        "peak resident memory of the process running the case.\n"
+    )
+    print(timing_table(rows))
+    print(
+        f"\n## Statistical check: {STAT_CUSTOMERS:,} customers, seeds {list(STAT_SEEDS)}, "
+        f"{STAT_QUARTERS} quarters\n\nMeans over seeds of whole-run totals (segment all; flows summed over "
+        "quarters, customers at the end). Relative difference: (Mesa - covsim) / covsim.\n"
+    )
+    print(statistics_table(check))
+    print(f"\n(total {time.perf_counter() - start:.0f} s)")
+    return {"timing": rows, "statistics": check}
+
+
+if __name__ == "__main__":
+    main()

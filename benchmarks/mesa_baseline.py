@@ -1,0 +1,719 @@
+"""covsim's ``unstructured`` world written the way a typical Mesa 3.3.1 user would write it.
+
+This is the comparison baseline behind the claim that covsim's vectorized
+engine is much faster than "the same model in plain Mesa". Every customer is a
+``mesa.Agent`` with Python attributes (segment, potential, responsiveness,
+status, spend, relationship stock and a list of open opportunities, each a
+small Python object); every rep seat is a ``mesa.Agent``; customers are
+activated each week with ``AgentSet.shuffle_do``; a ``mesa.DataCollector``
+records model-level reporters every week; all randomness comes from the Mesa
+model's own ``self.random`` seeded with the run seed.
+
+The mechanics are those of ``sim.model.CoverageModel`` under
+``sim.policies.unstructured.Unstructured`` (every account pooled, no owners, no
+cadence, so there are no planned touches and the digital channel is never used).
+A week, in the engine's order:
+
+1. quarter start: nothing to plan (all pooled); "closers this quarter" restart;
+2. reps begin the week in seat order: tenure, attrition at
+   ``workforce.attrition_per_year``, backfill after ``backfill_weeks`` at the
+   bottom of the ramp; capacity = weekly_hours x selling_share x ramp;
+3. + 4. customers (``shuffle_do("step")``): stock decays by
+   ``monthly_retention ** (12/52)``; one arrival at most, with probability
+   ``1 - exp(-lambda)``, lambda = rate/52 x (potential/median)^potential_exponent
+   x ``b + rho (y(x) - b)`` for new logo (prospects) or expansion (customers) plus
+   the unlifted renewal rate/52 (customers); a customer's arrival is a renewal
+   with probability renewal / lambda;
+5. routing: each opportunity still awaiting a first response, and each responded
+   deal without a closer, is picked up with probability
+   ``min(1, pickup (potential / median) ^ size_bias)``, the median taken over the
+   potentials of this week's pending opportunities, by a filled seat drawn in
+   proportion to capacity (closing seats only for a deal);
+6. work (``shuffle_do("work")``): each rep orders its tasks (responses routed to
+   it this week, effort on its deals responded before this week) by
+   ``(u + 1e-6) (potential / median) ^ size_bias + follow_through [work]``, the
+   median over the potentials of every task of the week, and does them while
+   they fit in its hours: down the list, stopping at the first task that does
+   not fit, at most three times (``sim.allocation.allocate_hours``, passes=3). A response costs
+   ``response_hours``, adds ``call_stock`` and is made at the rep's place in the
+   week (``sim.model``'s rule: the week spread evenly over five business days,
+   an arrival of this week answered in the part after it arrived); past the
+   pooled window it is missed (sla_expired), otherwise the deal moves to work
+   with a stall deadline ``w + ceil(cycle_weeks x stall_factor)`` and the rep as
+   closer (an SDR hands off: no closer). Work costs ``min(effort/cycle, left)``,
+   adds ``work_stock_per_hour`` per hour, and a deal whose effort is complete is
+   decided at once: log-odds win probability (``sim.response.win_probability``)
+   with the closer's skill and the conflict penalty when two or more closing
+   seats engaged the account this quarter; won value ``value_share x (potential
+   - spend)`` with mean-one lognormal noise (new logo, expansion) or
+   ``value_share x spend`` (renewal); a lost renewal churns the customer;
+7. expiry: unanswered opportunities whose window has ended are missed with the
+   cause last recorded (no_owner, owner_at_capacity); deals whose effort was not
+   delivered by their stall deadline are missed (stalled); a missed renewal
+   churns its customer with probability ``missed_renewal_churn``;
+8. customers (``do("settle")``): churn at the weekly base hazard times
+   ``floor + (1 - floor) 2^(-x / churn_half_stock)``; a churned customer's open
+   opportunities are lost; recurring revenue spend/52 is added up;
+9. the ``DataCollector`` collects the week.
+
+How closely it matches (covsim at commit c801bc4, default ``unstructured``
+parameters, whole-run totals of segment ``all``; relative difference of means,
+Mesa - covsim, and Welch p):
+
+- baseline.toml at 10,000 customers (5 seats), 4 quarters, 120 seeds each:
+  created -0.2% (p 0.55), won -3.1% (0.20), lost -2.5% (0.33), missed +0.4%
+  (0.42), revenue captured -0.2% (0.94), recurring revenue -1.0% (0.51),
+  customers -1.1% (0.15), churned +0.6% (0.40); every missed cause within
+  1.5%, hours -0.7% (0.47). Won and lost move with the seats' capacity
+  (attrition and 12-week vacancies with 5 seats), which differed by -0.8% in
+  this sample; adjusted for it, won -1.6%, lost -0.9%.
+- small.toml (5,000 customers, 5 seats), 4 quarters, 800 seeds each: created
+  +0.2% (p 0.13), won +0.8% (0.26), lost +1.7% (0.015), missed -0.8% (0.21),
+  revenue -0.4% (0.71), recurring -0.6% (0.44), customers +0.4% (0.23),
+  churned -0.2% (0.63); missed for sla_expired +1.8% (0.03), for capacity
+  -3.2% (0.10), stalled -4.6% (0.14); hours +0.6% (0.06) on +0.4% capacity.
+  Adjusted for capacity, lost +1.0% (0.03) and sla_expired +1.3% (0.07) are
+  the largest residuals: Mesa's reps reach slightly more of their tasks. The
+  within-week sequencing below is the only mechanism left that can do that;
+  at this size it is a 1% effect, far inside what 5 seeds can see (the
+  5-seed check has a standard error of 5-10% on won and lost).
+
+Remaining differences from the engine:
+
+- Random streams: this model draws everything from one ``random.Random``
+  seeded with the run seed; the engine draws from named numpy streams, exact
+  thinned Bernoulli draws (``sim.randomness.Thinning``) for arrivals and churn
+  and keyed SplitMix64 draws for each opportunity's kind, day, outcome and
+  value. Same distributions, different realisations: agreement is statistical,
+  never per seed. (Value noise is drawn here only for won deals; the engine
+  draws it for every decided deal. No effect on distributions.)
+- Population: segment sizes are exact (largest remainder, as in the engine);
+  potential, responsiveness and customer status are drawn per agent from the
+  same distributions. Industry, region and location are not modelled: under
+  ``unstructured`` there are no planned touches, so nobody visits or travels.
+- Within a week the engine first allocates every rep's hours (all reps at
+  once), then applies all responses, then all work, then decides every deal
+  finished this week. Here reps act one after another in shuffled order, each
+  doing its tasks in priority order and deciding a finished deal at once. So
+  (a) a decision here sees the account's stock and its "two closing seats this
+  quarter" conflict flag as they stand at that moment, where the engine's sees
+  every task of the week; (b) a task whose opportunity closed earlier in the
+  same week (its customer churned after another rep lost its renewal or missed
+  it late) is skipped here and costs no hours, where the engine still spends
+  the hours (measured: 1-2 such tasks per 10,000-customer year, out of about
+  6,000 hours); (c) a late first response to a renewal can churn its customer
+  (missed_renewal_churn) before or after other reps work that account's other
+  deals, where in the engine it is always before. All need two opportunities
+  of one account handled by different reps in the same week.
+- Seats: tenure is a counter incremented each filled week (the engine, since
+  c801bc4, records hiring and vacating weeks); for attrition and backfill the
+  two give the same capacity week by week (checked: capacity over 2,000
+  seeds, p 0.25). Capacity is computed by the same formula.
+- Not implemented (``run_mesa_baseline`` refuses a scenario that needs them):
+  shocks and channel partners (their own priorities and margins). Not needed
+  under ``unstructured``: cadence touches, visits and travel, owners and
+  coordination flags (there are none), the digital channel (every account is
+  on the pooled service level, so its response window is
+  ``pooled_window_days``), each opportunity's expected value (no unstructured
+  rule reads it), the quarterly tidy metrics (this model returns run totals
+  and a weekly ``DataCollector`` frame).
+- Performance choices, so the timing is fair to Mesa rather than a straw man:
+  each customer caches its (potential / median) ^ exponent; counters on the
+  model (customers, opportunities, revenue) replace weekly scans of the
+  agents by the ``DataCollector``; churn and recurring revenue are a second,
+  unshuffled pass over the customers (``do("settle")``) so that churn comes
+  after the week's work as in the engine; that pass is about 8% of the weeks' time,
+  and folding it into ``step`` would move churn before the work.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+from scipy import stats
+
+from sim.policies.unstructured import UnstructuredParams
+from sim.response import weekly_decay, weekly_hazard, win_probability
+from sim.scenario import (
+    BUSINESS_DAYS_PER_WEEK,
+    CLOSING_ROLES,
+    OPPORTUNITY_KINDS,
+    WEEKS_PER_QUARTER,
+    WEEKS_PER_YEAR,
+    Adbudg,
+    Scenario,
+)
+
+DAYS = BUSINESS_DAYS_PER_WEEK
+PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
+NEW_LOGO, EXPANSION, RENEWAL = 0, 1, 2
+AWAITING_RESPONSE, IN_WORK = 0, 1
+RESPONSE, WORK = 0, 1
+CAUSES = ("no_owner", "owner_at_capacity", "vacancy", "sla_expired", "stalled")
+NO_OWNER, OWNER_AT_CAPACITY, VACANCY, SLA_EXPIRED, STALLED = range(5)
+
+#: Whole-run totals compared with covsim (flows summed over the run; customers at the end).
+METRICS = (
+    "opps_created",
+    "opps_won",
+    "opps_lost",
+    "opps_missed",
+    "revenue_captured",
+    "recurring_revenue",
+    "customers",
+    "churned",
+)
+#: revenue_captured by kind of opportunity: new logo, expansion, renewal.
+VALUE_METRICS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
+
+
+@dataclass(eq=False)
+class Opportunity:
+    """One opportunity: a small Python object, as a Mesa user would keep it."""
+
+    customer: Customer
+    kind: int
+    day: float  # arrival, business days since week 0
+    sla_deadline: float
+    effort_left: float
+    chunk: float  # hours asked for per week
+    cycle_weeks: int
+    stage: int = AWAITING_RESPONSE
+    handler: SalesRep | None = None
+    responded: int = -1
+    work_deadline: int = -1
+    blocked: int = NO_OWNER  # the cause it would be missed for if its window closed now
+    closed: bool = False
+
+
+class Customer(mesa.Agent):
+    """One account: prospect, customer or churned."""
+
+    def __init__(self, model: MesaCoverageModel, segment: int, potential: float, responsiveness: float, status: int):
+        super().__init__(model)
+        seg = model.scenario.population.segments[segment]
+        self.segment = segment
+        self.potential = potential
+        self.responsiveness = responsiveness
+        self.status = status
+        self.spend = potential * seg.share_of_wallet if status == CUSTOMER else 0.0
+        self.stock = 0.0
+        self.opportunities: list[Opportunity] = []
+        # Opportunity rates grow with size: (potential / median) ** potential_exponent.
+        self.size_factor = (potential / seg.potential_median) ** seg.potential_exponent
+        self.closers: set[int] = set()  # closing seats that engaged the account this quarter
+        self.closers_quarter = 0
+
+    def step(self) -> None:
+        """Relationship carry-over, then at most one new opportunity this week."""
+        if self.status == CHURNED:
+            return
+        model = self.model
+        self.stock *= model.decay
+        rates = model.weekly_rates[self.segment]
+        if self.status == PROSPECT:
+            lifted, flat = rates[NEW_LOGO] * self.size_factor, 0.0
+        else:
+            lifted, flat = rates[EXPANSION] * self.size_factor, rates[RENEWAL]
+        lifted *= model.demand_lift(self.stock, self.responsiveness)
+        lam = lifted + flat
+        if self.random.random() < -math.expm1(-lam):
+            # A customer's opportunity is a renewal with probability renewal rate / lambda.
+            renewal = self.status == CUSTOMER and self.random.random() * lam < flat
+            model.new_opportunity(self, NEW_LOGO if self.status == PROSPECT else RENEWAL if renewal else EXPANSION)
+
+    def settle(self) -> None:
+        """End of the week: the customer may leave; what it spends is recognised."""
+        if self.status != CUSTOMER:
+            return
+        model = self.model
+        rel = model.scenario.relationship
+        relief = rel.churn_floor + (1.0 - rel.churn_floor) * 2.0 ** (-self.stock / rel.churn_half_stock)
+        if self.random.random() < model.base_hazard[self.segment] * relief:
+            model.churn(self)
+        model.week_recurring += self.spend / WEEKS_PER_YEAR
+
+    def engage(self, rep: SalesRep) -> None:
+        """Remember closing seats that worked the account this quarter (conflicting engagement)."""
+        if not rep.can_close:
+            return
+        if self.closers_quarter != self.model.quarter:
+            self.closers = set()
+            self.closers_quarter = self.model.quarter
+        self.closers.add(rep.unique_id)
+
+    @property
+    def conflicted(self) -> bool:
+        return self.closers_quarter == self.model.quarter and len(self.closers) >= 2
+
+
+class SalesRep(mesa.Agent):
+    """One seat of the sales team."""
+
+    def __init__(self, model: MesaCoverageModel, group: Any) -> None:
+        super().__init__(model)
+        self.role = group.role
+        self.can_close = group.role in CLOSING_ROLES
+        self.weekly_hours = group.weekly_hours
+        self.selling_share = group.selling_share
+        self.skill_mean, self.skill_sd = group.skill_mean, group.skill_sd
+        self.skill = max(0.1, self.skill_mean + self.skill_sd * self.random.gauss(0.0, 1.0))
+        self.tenure_weeks = WEEKS_PER_QUARTER * len(model.scenario.workforce.ramp)  # fully ramped
+        self.filled = True
+        self.vacant_weeks_left = 0
+        self.capacity = 0.0
+        self.inbox: list[Opportunity] = []  # first responses routed to this seat this week
+        self.deals: list[Opportunity] = []  # responded deals this seat is closing
+        self.tasks: list[tuple[int, Opportunity]] = []
+
+    def begin_week(self) -> None:
+        """Tenure, attrition, backfill; this week's selling hours."""
+        wf = self.model.scenario.workforce
+        if self.filled:
+            self.tenure_weeks += 1
+            if self.random.random() < self.model.weekly_attrition:
+                self.filled = False
+                self.vacant_weeks_left = max(1, wf.backfill_weeks)
+                for opp in self.deals:  # deals wait for another closer
+                    opp.handler = None
+                self.deals = []
+        else:
+            if self.vacant_weeks_left > 0:
+                self.vacant_weeks_left -= 1
+            if self.vacant_weeks_left == 0:
+                self.filled = True
+                self.tenure_weeks = 0
+                self.skill = max(0.1, self.skill_mean + self.skill_sd * self.random.gauss(0.0, 1.0))
+        if self.filled:
+            ramp = wf.ramp[min(self.tenure_weeks // WEEKS_PER_QUARTER, len(wf.ramp) - 1)]
+            self.capacity = self.weekly_hours * self.selling_share * ramp
+        else:
+            self.capacity = 0.0
+
+    def list_tasks(self) -> None:
+        """This week's candidate tasks: routed first responses and deals responded before this week."""
+        w = self.model.week
+        self.deals = [o for o in self.deals if not o.closed]
+        self.tasks = [(RESPONSE, o) for o in self.inbox] + [
+            (WORK, o) for o in self.deals if o.effort_left > 1e-9 and o.responded < w
+        ]
+        self.inbox = []
+
+    def work(self) -> None:
+        """Tasks in a random order biased to big names (deals started first), while hours last."""
+        if not self.tasks:
+            return
+        model = self.model
+        params = model.params
+        median = model.task_median + 1e-9
+        ranked = []
+        for kind, opp in self.tasks:
+            noise = self.random.random() + 1e-6
+            priority = noise * (opp.customer.potential / median) ** params.size_bias
+            if kind == WORK:
+                priority += params.follow_through
+            ranked.append((priority, kind, opp))
+        ranked.sort(key=lambda t: -t[0])
+        # Down the list in priority order, taking what fits; like the engine's
+        # allocate_hours, the rep goes down the list at most three times, each time
+        # stopping at the first task that no longer fits.
+        used = 0.0
+        todo = [(kind, opp, self.task_cost(kind, opp)) for _priority, kind, opp in ranked]
+        for _pass in range(3):
+            rest = []
+            full = False
+            for kind, opp, cost in todo:
+                if opp.closed:  # its customer churned earlier this week
+                    continue
+                if full or used + cost > self.capacity + 1e-9:
+                    full = True
+                    rest.append((kind, opp, cost))
+                    continue
+                start, used = used, used + cost
+                self.do_task(kind, opp, cost, position=start / self.capacity)
+            todo = [t for t in rest if used + t[2] <= self.capacity + 1e-9]
+            if not todo:
+                break
+        for kind, opp in self.tasks:  # first responses the rep did not reach
+            if kind == RESPONSE and opp.stage == AWAITING_RESPONSE and not opp.closed:
+                opp.blocked = OWNER_AT_CAPACITY
+
+    def task_cost(self, kind: int, opp: Opportunity) -> float:
+        if kind == RESPONSE:
+            return self.model.scenario.activities.response_hours
+        return min(opp.chunk, opp.effort_left)
+
+    def do_task(self, kind: int, opp: Opportunity, cost: float, position: float) -> None:
+        model, act = self.model, self.model.scenario.activities
+        model.hours += cost
+        customer = opp.customer
+        customer.engage(self)
+        if kind == RESPONSE:
+            customer.stock += act.call_stock  # a late answer still contacts the account
+            model.respond(opp, self, position)
+        else:
+            opp.effort_left -= cost
+            customer.stock += act.work_stock_per_hour * cost
+            if opp.effort_left <= 1e-9:
+                model.decide(opp)
+
+
+class MesaCoverageModel(mesa.Model):
+    """The ``unstructured`` coverage world with one agent per customer."""
+
+    def __init__(self, scenario: Scenario, seed: int, params: UnstructuredParams | None = None) -> None:
+        super().__init__(seed=seed)
+        if scenario.shocks:
+            raise ValueError("the Mesa baseline does not implement shocks")
+        if any(g.role == "partner" and g.count for g in scenario.reps):
+            raise ValueError("the Mesa baseline does not implement channel partners")
+        self.scenario = scenario
+        self.params = params or UnstructuredParams()
+        self.week = 0
+        self.quarter = 0
+        self.decay = weekly_decay(scenario.relationship.monthly_retention)
+        self.weekly_attrition = 1.0 - (1.0 - scenario.workforce.attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
+        segments = scenario.population.segments
+        self.kinds = [[getattr(s, k) for k in OPPORTUNITY_KINDS] for s in segments]
+        self.weekly_rates = [[k.rate_per_year / WEEKS_PER_YEAR for k in kinds] for kinds in self.kinds]
+        self.base_hazard = [float(weekly_hazard(s.churn_per_year)) for s in segments]
+
+        # Counters read by the DataCollector (cumulative over the run, except week_recurring).
+        self.opps_created = self.opps_won = self.opps_lost = self.opps_missed = 0
+        self.missed_by_cause = [0] * len(CAUSES)
+        self.revenue_captured = 0.0
+        self.won_value = [0.0] * len(OPPORTUNITY_KINDS)
+        self.recurring_revenue = 0.0
+        self.week_recurring = 0.0
+        self.churned = 0
+        self.new_logos = 0
+        self.hours = 0.0
+        self.capacity_hours = 0.0
+        self.customers = 0
+        self.open_opportunities: list[Opportunity] = []
+        self.task_median = 0.0
+
+        pop = scenario.population
+        shares = [s.share for s in segments]
+        for s, count in enumerate(_segment_counts(pop.customers, shares)):
+            seg = segments[s]
+            for _ in range(count):
+                potential = seg.potential_median * math.exp(seg.potential_sigma * self.random.gauss(0.0, 1.0))
+                responsiveness = self.random.betavariate(*seg.responsiveness)
+                status = CUSTOMER if self.random.random() < seg.customer_share else PROSPECT
+                self.customers += status == CUSTOMER
+                Customer(self, s, potential, responsiveness, status)
+        for group in scenario.reps:
+            for _ in range(group.count):
+                SalesRep(self, group)
+        self.reps = list(self.agents_by_type[SalesRep])  # seat order
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "opps_created": "opps_created",
+                "opps_won": "opps_won",
+                "opps_lost": "opps_lost",
+                "opps_missed": "opps_missed",
+                "revenue_captured": "revenue_captured",
+                "recurring_revenue": "week_recurring",
+                "customers": "customers",
+                "churned": "churned",
+            }
+        )
+
+    # ---- the week ---------------------------------------------------------------
+
+    def step(self) -> None:
+        if self.week % WEEKS_PER_QUARTER == 0:
+            self.quarter += 1  # customers' "closers this quarter" restart lazily
+        self.agents_by_type[SalesRep].do("begin_week")  # seat order
+        self.agents_by_type[Customer].shuffle_do("step")  # decay, arrivals
+        self.capacity_hours += sum(r.capacity for r in self.reps)
+        self.route()
+        reps = self.agents_by_type[SalesRep]
+        reps.do("list_tasks")
+        potentials = [o.customer.potential for r in self.reps for _kind, o in r.tasks]
+        self.task_median = statistics.median(potentials) if potentials else 0.0
+        reps.shuffle_do("work")
+        self.expire()
+        self.week_recurring = 0.0
+        self.agents_by_type[Customer].do("settle")  # churn, recurring revenue
+        self.recurring_revenue += self.week_recurring
+        self.open_opportunities = [o for o in self.open_opportunities if not o.closed]
+        self.datacollector.collect(self)
+        self.week += 1
+
+    def demand_lift(self, x: float, rho: float) -> float:
+        """``b + rho (y(x) - b)`` of the scenario's response function (ADBUDG or power)."""
+        fn = self.scenario.relationship.response
+        if isinstance(fn, Adbudg):
+            xc = x**fn.c
+            y = fn.b + (fn.a - fn.b) * xc / (fn.d + xc)
+        else:
+            y = min(fn.cap, fn.b + fn.z * x**fn.e)
+        return fn.b + rho * (y - fn.b)
+
+    def new_opportunity(self, customer: Customer, kind: int) -> None:
+        k = self.kinds[customer.segment][kind]
+        day = DAYS * (self.week + self.random.random())
+        opp = Opportunity(
+            customer=customer,
+            kind=kind,
+            day=day,
+            sla_deadline=day + self.scenario.service.pooled_window_days,  # every account is pooled
+            effort_left=k.effort_hours,
+            chunk=k.effort_hours / k.cycle_weeks,
+            cycle_weeks=k.cycle_weeks,
+        )
+        customer.opportunities.append(opp)
+        self.open_opportunities.append(opp)
+        self.opps_created += 1
+
+    def route(self) -> None:
+        """Whoever happens to notice picks up: bigger names more often."""
+        pending = [
+            o for o in self.open_opportunities if not o.closed and (o.stage == AWAITING_RESPONSE or o.handler is None)
+        ]
+        if not pending:
+            return
+        median = statistics.median([o.customer.potential for o in pending]) + 1e-9
+        seats = [r for r in self.reps if r.filled]
+        closers = [r for r in seats if r.can_close]
+        weights = [r.capacity for r in seats]
+        closer_weights = [r.capacity for r in closers]
+        p = self.params
+        for opp in pending:
+            chance = min(1.0, p.pickup * (opp.customer.potential / median) ** p.size_bias)
+            picked = self.random.random() < chance
+            if opp.stage == AWAITING_RESPONSE:
+                if picked and sum(weights) > 0:
+                    self.random.choices(seats, weights)[0].inbox.append(opp)
+                else:
+                    opp.blocked = NO_OWNER
+            elif picked and sum(closer_weights) > 0:
+                rep = self.random.choices(closers, closer_weights)[0]
+                opp.handler = rep
+                rep.deals.append(opp)
+
+    def respond(self, opp: Opportunity, rep: SalesRep, position: float) -> None:
+        """A first response at ``position`` (0..1) of the rep's week: on time it becomes a deal."""
+        week_start = float(DAYS * self.week)
+        begin = max(opp.day, week_start)
+        when = begin + (week_start + DAYS - begin) * position
+        if when > opp.sla_deadline:
+            self.miss(opp, SLA_EXPIRED)
+            return
+        opp.stage = IN_WORK
+        opp.responded = self.week
+        opp.work_deadline = self.week + math.ceil(opp.cycle_weeks * self.scenario.service.stall_factor)
+        if rep.can_close:
+            opp.handler = rep
+            rep.deals.append(opp)
+        # an SDR hands off: the deal waits for a closer
+
+    def decide(self, opp: Opportunity) -> None:
+        """Win or lose a deal whose effort is complete."""
+        if opp.closed:
+            return
+        c = opp.customer
+        k = self.kinds[c.segment][opp.kind]
+        skill = opp.handler.skill if opp.handler is not None else 1.0
+        p = float(
+            win_probability(
+                np.float64(k.win_probability),
+                np.float64(c.stock),
+                np.float64(c.responsiveness),
+                np.float64(skill),
+                np.float64(c.conflicted),
+                self.scenario.relationship,
+            )
+        )
+        won = self.random.random() < p
+        self._close(opp)
+        if not won:
+            self.opps_lost += 1
+            if opp.kind == RENEWAL:
+                self.churn(c)
+            return
+        self.opps_won += 1
+        if opp.kind == RENEWAL:
+            value = k.value_share * c.spend
+        else:
+            sigma = self.scenario.population.segments[c.segment].value_sigma
+            noise = math.exp(sigma * self.random.gauss(0.0, 1.0) - sigma**2 / 2)
+            value = k.value_share * max(c.potential - c.spend, 0.0) * noise
+        self.revenue_captured += value
+        self.won_value[opp.kind] += value
+        if opp.kind == NEW_LOGO and c.status != CHURNED:
+            if c.status == PROSPECT:
+                self.new_logos += 1
+                self.customers += 1
+            c.status = CUSTOMER
+            c.spend = min(c.spend + value, c.potential)
+        elif opp.kind == EXPANSION and c.status == CUSTOMER:
+            c.spend = min(c.spend + value, c.potential)
+        elif opp.kind == RENEWAL and c.status == CUSTOMER:
+            c.spend = min(value, c.potential)
+
+    def miss(self, opp: Opportunity, cause: int) -> None:
+        self._close(opp)
+        self.opps_missed += 1
+        self.missed_by_cause[cause] += 1
+        if opp.kind == RENEWAL and self.random.random() < self.scenario.service.missed_renewal_churn:
+            self.churn(opp.customer)
+
+    def churn(self, customer: Customer) -> None:
+        """The customer leaves; its open opportunities are lost."""
+        if customer.status != CUSTOMER:
+            return
+        customer.status = CHURNED
+        customer.spend = 0.0
+        self.churned += 1
+        self.customers -= 1
+        for opp in list(customer.opportunities):
+            self._close(opp)
+            self.opps_lost += 1
+
+    def _close(self, opp: Opportunity) -> None:
+        opp.closed = True
+        opp.customer.opportunities.remove(opp)
+
+    def expire(self) -> None:
+        """Response windows that ended this week; deals whose effort is late."""
+        end_day = DAYS * (self.week + 1)
+        for opp in self.open_opportunities:
+            if not opp.closed and opp.stage == AWAITING_RESPONSE and opp.sla_deadline <= end_day:
+                self.miss(opp, opp.blocked)
+        for opp in self.open_opportunities:
+            if not opp.closed and opp.stage == IN_WORK and opp.effort_left > 1e-9 and opp.work_deadline <= self.week:
+                self.miss(opp, STALLED)
+
+    def release(self) -> None:
+        """Drop Mesa's class-level reference to this model (DESIGN §7: Agent._ids)."""
+        mesa.Agent._ids.pop(self, None)
+
+
+def _segment_counts(n: int, shares: list[float]) -> list[int]:
+    """Exact segment sizes by largest remainder (as sim.population does)."""
+    total = sum(shares)
+    raw = [s / total * n for s in shares]
+    counts = [math.floor(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: -(raw[i] - counts[i]))
+    for i in order[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def run_mesa_baseline(
+    scenario: Scenario, seed: int, quarters: int | None = None, params: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """Run the Mesa baseline and return whole-run totals and its wall time.
+
+    Totals: opps_created, opps_won, opps_lost, opps_missed (and missed_<cause>),
+    opps_open at the end, revenue_captured (won value of new logos and
+    expansions plus retained renewal value), recurring_revenue, customers at the
+    end, churned, new_logos, hours; ``seconds``: model construction and the
+    weeks (the same span as covsim's ``RunResult.seconds``).
+    """
+    quarters = scenario.quarters if quarters is None else quarters
+    start = time.perf_counter()
+    model = MesaCoverageModel(scenario, seed, UnstructuredParams(**(params or {})))
+    try:
+        for _ in range(quarters * WEEKS_PER_QUARTER):
+            model.step()
+        seconds = time.perf_counter() - start
+        weekly = model.datacollector.get_model_vars_dataframe()
+        out: dict[str, float] = {
+            "opps_created": model.opps_created,
+            "opps_won": model.opps_won,
+            "opps_lost": model.opps_lost,
+            "opps_missed": model.opps_missed,
+            **{f"missed_{c}": n for c, n in zip(CAUSES, model.missed_by_cause, strict=True)},
+            "opps_open": len(model.open_opportunities),
+            "revenue_captured": model.revenue_captured,
+            **dict(zip(VALUE_METRICS, model.won_value, strict=True)),
+            "recurring_revenue": float(weekly["recurring_revenue"].sum()),
+            "customers": model.customers,
+            "churned": model.churned,
+            "new_logos": model.new_logos,
+            "hours": model.hours,
+            "capacity_hours": model.capacity_hours,
+            "seconds": seconds,
+        }
+        return {k: float(v) for k, v in out.items()}
+    finally:
+        model.release()
+
+
+def covsim_totals(scenario: Scenario, seed: int, quarters: int | None = None) -> dict[str, float]:
+    """The same totals from a covsim run under ``unstructured`` (segment ``all``).
+
+    Flows are summed over the run's quarters; customers and open opportunities
+    are those of the last quarter. ``seconds`` is covsim's own RunResult.seconds.
+    """
+    from sim.policies import make_policy
+    from sim.run import run
+
+    result = run(scenario, make_policy("unstructured"), seed, quarters)
+    m = result.metrics
+    m = m[m.segment == "all"]
+    last = m.quarter.max()
+    flows = m.groupby("metric")["value"].sum()
+    at_end = m[m.quarter == last].set_index("metric")["value"]
+    names = (*METRICS, *VALUE_METRICS, *(f"missed_{c}" for c in CAUSES), "new_logos", "hours_total", "capacity_hours")
+    out = {k: float(flows[k]) for k in names}
+    out["hours"] = out.pop("hours_total")
+    out["customers"] = float(at_end["customers"])
+    out["opps_open"] = float(at_end["opps_open"])
+    out["seconds"] = result.seconds
+    return out
+
+
+def compare(
+    scenario: Scenario, seeds: list[int] | range, quarters: int | None = None, metrics: tuple[str, ...] = METRICS
+) -> dict[str, dict[str, float]]:
+    """Run covsim and the Mesa baseline on the same seeds and compare totals.
+
+    For each metric: the two means over seeds, the Welch t-test p-value
+    (``scipy.stats.ttest_ind(equal_var=False)``), the relative difference
+    (Mesa - covsim) / covsim and its standard error (the standard error of the
+    difference of means over the covsim mean: how large a difference the seeds'
+    noise alone makes). The two never share random numbers, so this is a test
+    of the two models' distributions, not of identical runs.
+    """
+    cov = [covsim_totals(scenario, s, quarters) for s in seeds]
+    mes = [run_mesa_baseline(scenario, s, quarters) for s in seeds]
+    out: dict[str, dict[str, float]] = {}
+    for metric in metrics:
+        a = np.array([r[metric] for r in cov])
+        b = np.array([r[metric] for r in mes])
+        if np.ptp(a) == 0 and np.ptp(b) == 0:
+            p = 1.0 if a[0] == b[0] else 0.0
+        else:
+            p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+        mean_a, mean_b = float(a.mean()), float(b.mean())
+        se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if min(a.size, b.size) > 1 else math.nan
+        out[metric] = {
+            "covsim": mean_a,
+            "mesa": mean_b,
+            "p_value": p,
+            "rel_diff": (mean_b - mean_a) / mean_a if mean_a else math.nan,
+            "rel_se": se / abs(mean_a) if mean_a else math.nan,
+        }
+    out["seconds"] = {
+        "covsim": float(np.mean([r["seconds"] for r in cov])),
+        "mesa": float(np.mean([r["seconds"] for r in mes])),
+        "p_value": math.nan,
+        "rel_diff": math.nan,
+        "rel_se": math.nan,
+    }
+    return out
+
+
+__all__ = ["METRICS", "MesaCoverageModel", "compare", "covsim_totals", "run_mesa_baseline"]
