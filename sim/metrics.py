@@ -171,13 +171,20 @@ def ratio(numerator: float, denominator: float) -> float:
 
 
 def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 equal, 1 all on one); NaN if all zero."""
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    n, total = x.size, x.sum()
+    """Gini coefficient of non-negative values (0 equal, 1 all on one); NaN if all zero.
+
+    ``G = sum_i (2 i - n - 1) x_(i) / (n sum x)`` over the values sorted
+    ascending; zeros take the lowest ranks, so only the non-zero values (few,
+    for attention) need sorting.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    positive = np.sort(x[x > 0])
+    total = positive.sum()
     if n == 0 or total <= 0:
         return float("nan")
-    ranks = np.arange(1, n + 1)
-    return float(np.sum((2 * ranks - n - 1) * x) / (n * total))
+    ranks = np.arange(n - positive.size + 1, n + 1)
+    return float(np.sum((2 * ranks - n - 1) * positive) / (n * total))
 
 
 def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:

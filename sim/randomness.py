@@ -76,17 +76,24 @@ def keyed_normal(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:
 def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     """Sorted positions in ``range(n)``, each included independently with probability ``p``.
 
-    Exact, in O(n p) rather than O(n): a Binomial(n, p) count of positions,
-    chosen uniformly without replacement, is a set of independent Bernoulli(p)
-    inclusions. The draws depend only on (n, p) and the generator's state,
-    never on anything else, so common random numbers are kept.
+    Exact, in O(n p) rather than O(n): the gaps between included positions are
+    geometric. For tiny ``p`` (where geometric gaps could overflow 64 bits) a
+    Binomial(n, p) count of positions chosen uniformly without replacement is
+    used instead, which is the same distribution. The draws depend only on
+    (n, p) and the generator's state, so common random numbers are kept.
     """
     if n <= 0 or p <= 0.0:
         return np.empty(0, dtype=np.int64)
     if p >= 1.0:
         return np.arange(n, dtype=np.int64)
-    k = int(rng.binomial(n, p))
-    return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+    if p < 1e-6:
+        k = int(rng.binomial(n, p))
+        return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+    chunk = int(n * p + 6.0 * np.sqrt(n * p * (1.0 - p))) + 16
+    ends = np.cumsum(rng.geometric(p, size=chunk)) - 1
+    while ends[-1] < n:
+        ends = np.concatenate([ends, ends[-1] + np.cumsum(rng.geometric(p, size=chunk))])
+    return ends[: np.searchsorted(ends, n)]
 
 
 @dataclass(frozen=True)
