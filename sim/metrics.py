@@ -61,6 +61,7 @@ DEFINITIONS: dict[str, str] = {
     "cost_of_sales": "cost of filled seats, prorated by week, plus partner margins (currency, segment all only)",
     "cost_of_sales_ratio": "cost_of_sales / revenue_captured (segment all only)",
     "revenue_per_rep": "revenue_captured / average filled own seats in the quarter (segment all only)",
+    "profit": "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
     # Customer base
     "customers": "accounts that are customers at the end of the quarter",
     "prospects": "accounts that are prospects at the end of the quarter",
@@ -73,8 +74,10 @@ DEFINITIONS: dict[str, str] = {
 Row = tuple[str, str, float]
 
 
-def quarter_rows(tally: QuarterTally, accounts: AccountQuarter, segment_names: tuple[str, ...]) -> list[Row]:
-    """All metrics of one quarter as (segment, metric, value) rows."""
+def quarter_rows(
+    tally: QuarterTally, accounts: AccountQuarter, segment_names: tuple[str, ...], gross_margin: float = 0.7
+) -> list[Row]:
+    """All metrics of one quarter as (segment, metric, value) rows (``gross_margin``: see MetricsConfig)."""
     rows: list[Row] = []
     for s, name in [*enumerate(segment_names), (None, ALL)]:
         mask = np.ones(accounts.segment.size, dtype=bool) if s is None else accounts.segment == s
@@ -82,7 +85,7 @@ def quarter_rows(tally: QuarterTally, accounts: AccountQuarter, segment_names: t
         for metric, value in _segment_metrics(tally, accounts, mask, sel):
             rows.append((name, metric, float(value)))
         if s is None:
-            rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally))
+            rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally, gross_margin))
     return rows
 
 
@@ -150,7 +153,7 @@ def _segment_metrics(
     yield "never_contacted_share", ratio(never, float(live.sum()))
 
 
-def _team_metrics(t: QuarterTally) -> Iterator[tuple[str, float]]:
+def _team_metrics(t: QuarterTally, gross_margin: float) -> Iterator[tuple[str, float]]:
     hours, capacity = float(t.role_hours.sum()), float(t.role_capacity.sum())
     revenue = float(t.won_value.sum())
     cost = t.seat_cost + float(t.partner_margin.sum())
@@ -163,6 +166,7 @@ def _team_metrics(t: QuarterTally) -> Iterator[tuple[str, float]]:
     yield "cost_of_sales", cost
     yield "cost_of_sales_ratio", ratio(cost, revenue)
     yield "revenue_per_rep", ratio(revenue, t.filled_seat_weeks / WEEKS_PER_QUARTER)
+    yield "profit", gross_margin * float(t.recurring.sum()) - cost
 
 
 def ratio(numerator: float, denominator: float) -> float:

@@ -227,7 +227,8 @@ class CoverageModel(mesa.Model):
             won_value=self.won_value_q,
             open_opportunities=open_by_segment,
         )
-        for segment, metric, value in quarter_rows(self.tally, accounts, self.scenario.segment_names):
+        rows = quarter_rows(self.tally, accounts, self.scenario.segment_names, self.scenario.metrics.gross_margin)
+        for segment, metric, value in rows:
             self.rows.append((quarter, segment, metric, value))
 
     # ---- reps ---------------------------------------------------------------------

@@ -362,6 +362,8 @@ class PolicyConfig(Strict):
 class MetricsConfig(Strict):
     low_value_quantile: Probability = 0.5
     """Accounts below this quantile of potential count as low-value (effort metrics)."""
+    gross_margin: Probability = 0.7
+    """Share of recurring revenue left after the cost of serving it (for the profit metric)."""
 
 
 class Scenario(Strict):

@@ -93,6 +93,7 @@ COMPARISON_ROWS: list[tuple[str, str, str]] = [
     ("  utilisation", "utilisation", "share"),
     ("  hours on low-value accounts", "low_value_hours_share", "share"),
     ("  cost of sales", "cost_of_sales", "money"),
+    ("  profit (margin on recurring - cost of sales)", "profit", "money"),
     ("  revenue per rep (per quarter)", "revenue_per_rep", "money"),
     ("Customer base", "", ""),
     ("  customers at the end", "customers", "number"),

@@ -31,6 +31,7 @@ HEADLINE_METRICS = (
     "utilisation",
     "customers",
     "cost_of_sales",
+    "profit",
 )
 
 

@@ -13,6 +13,7 @@ STYLE = {
     "revenue_captured": money,
     "recurring_revenue": money,
     "cost_of_sales": money,
+    "profit": money,
     "revenue_per_rep": money,
     "opps_missed": number,
     "opps_won": number,
