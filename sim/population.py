@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import WEEKS_PER_YEAR, Scenario
+from sim.scenario import Scenario
 
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
 STATUS_NAMES = ("prospect", "customer", "churned")
@@ -148,7 +148,3 @@ def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarra
     rng.shuffle(labels)
     return labels
 
-
-def weekly_rate(annual: np.ndarray) -> np.ndarray:
-    """Weekly Poisson intensity from an annual rate."""
-    return annual / WEEKS_PER_YEAR
