@@ -28,7 +28,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -226,38 +226,35 @@ def read_table(path: Path | str, kind: str, columns: Mapping[str, str] | None = 
         if fld in absent:
             frame[fld] = np.nan
             continue
-        values, bad = [], []
-        for i, text in enumerate(frame[fld]):
-            if text == "":
-                values.append(math.nan)
-                continue
-            number = _number(text)
-            if number is None:
-                bad.append(f"{where}: row {i + 2}: {columns.get(fld, fld)}: {text!r} is not a number")
-                values.append(math.nan)
-            else:
-                values.append(number)
-        problems += _capped(bad, where, columns.get(fld, fld))
+        col = columns.get(fld, fld)
+        values, bad = _parse_column(frame[fld], _number, math.nan, where, col, "a number")
+        problems += _capped(bad, where, col)
         frame[fld] = np.array(values, dtype=float)
     for fld in DATES.get(kind, ()):
-        stamps: list[Any] = []
-        bad = []
-        for i, text in enumerate(frame[fld]):
-            if text == "":
-                stamps.append(pd.NaT)
-                continue
-            parsed = _date(text)
-            if parsed is None:
-                bad.append(f"{where}: row {i + 2}: {columns.get(fld, fld)}: {text!r} is not a date (YYYY-MM-DD)")
-                stamps.append(pd.NaT)
-            else:
-                stamps.append(pd.Timestamp(parsed))
-        problems += _capped(bad, where, columns.get(fld, fld))
+        col = columns.get(fld, fld)
+        stamps, bad = _parse_column(frame[fld], _date, pd.NaT, where, col, "a date (YYYY-MM-DD)")
+        problems += _capped(bad, where, col)
+        stamps = [pd.Timestamp(v) if v is not pd.NaT else v for v in stamps]
         frame[fld] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
     if problems:
         raise InputError(problems)
     frame["row"] = np.arange(len(frame)) + 2
     return Table(kind=kind, path=where, frame=frame, absent=tuple(absent))
+
+
+def _parse_column(
+    texts: pd.Series, parse: Callable[[str], Any], missing: Any, where: str, column: str, expected: str
+) -> tuple[list[Any], list[str]]:
+    """Parse each cell; an empty or unparsable cell is ``missing``, and each unparsable one gets a
+    problem line naming its row (as in a spreadsheet: the header is row 1) and column."""
+    values: list[Any] = []
+    bad: list[str] = []
+    for i, text in enumerate(texts):
+        value = parse(text) if text != "" else None
+        if value is None and text != "":
+            bad.append(f"{where}: row {i + 2}: {column}: {text!r} is not {expected}")
+        values.append(missing if value is None else value)
+    return values, bad
 
 
 def _capped(lines: list[str], where: str, column: str) -> list[str]:
