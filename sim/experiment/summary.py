@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -49,24 +50,33 @@ def _ordered(present: pd.Series, order: list[str] | None) -> list[str]:
     return [p for p in order if p in seen] if order else seen
 
 
-def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], order: list[str] | None = None) -> str:
-    """Per metric and policy (in ``order``): mean and 95% t interval (n replications)."""
-    policies = _ordered(described["policy"], order)
-    lines = [f"{'metric':<26}" + "".join(f"{p:>30}" for p in policies)]
+def _grid(
+    table: pd.DataFrame,
+    metrics: list[str] | tuple[str, ...],
+    corner: str,
+    width: int,
+    order: list[str] | None,
+    cell: Callable[[str, pd.Series], str],
+) -> str:
+    """A metric x policy text table; ``cell(metric, row)`` renders one entry ("-" where there is none)."""
+    policies = _ordered(table["policy"], order)
+    lines = [f"{corner:<26}" + "".join(f"{p:>{width}}" for p in policies)]
     for metric in metrics:
-        rows = described[described.metric == metric].set_index("policy")
+        rows = table[table.metric == metric].set_index("policy")
         if rows.empty:
             continue
-        cells = []
-        for p in policies:
-            if p not in rows.index:
-                cells.append(f"{'-':>30}")
-                continue
-            r = rows.loc[p]
-            text = f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
-            cells.append(f"{text:>30}")
-        lines.append(f"{metric:<26}" + "".join(cells))
+        cells = [cell(metric, rows.loc[p]) if p in rows.index else "-" for p in policies]
+        lines.append(f"{metric:<26}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)
+
+
+def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], order: list[str] | None = None) -> str:
+    """Per metric and policy (in ``order``): mean and 95% t interval (n replications)."""
+
+    def cell(metric: str, r: pd.Series) -> str:
+        return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
+
+    return _grid(described, metrics, "metric", 30, order, cell)
 
 
 def differences_table(
@@ -75,24 +85,12 @@ def differences_table(
     """Per metric and policy: mean paired difference against the baseline, 95% CI, Holm-adjusted p."""
     if paired.empty:
         return "(no paired comparisons: one policy, or too few replications)"
-    policies = _ordered(paired["policy"], order)
-    lines = [f"{'difference vs ' + baseline:<26}" + "".join(f"{p:>40}" for p in policies)]
-    for metric in metrics:
-        rows = paired[paired.metric == metric].set_index("policy")
-        if rows.empty:
-            continue
-        cells = []
-        for p in policies:
-            if p not in rows.index:
-                cells.append(f"{'-':>40}")
-                continue
-            r = rows.loc[p]
-            sign = "+" if r["mean_diff"] > 0 else ""
-            if not math.isfinite(r["mean_diff"]):
-                cells.append(f"{'-':>40}")
-                continue
-            p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
-            text = f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low'], r['high'])}{p_text}"
-            cells.append(f"{text:>40}")
-        lines.append(f"{metric:<26}" + "".join(cells))
-    return "\n".join(lines)
+
+    def cell(metric: str, r: pd.Series) -> str:
+        if not math.isfinite(r["mean_diff"]):
+            return "-"
+        sign = "+" if r["mean_diff"] > 0 else ""
+        p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
+        return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low'], r['high'])}{p_text}"
+
+    return _grid(paired, metrics, f"difference vs {baseline}", 40, order, cell)
