@@ -218,7 +218,6 @@ class CoverageModel(mesa.Model):
             potential=pop.potential,
             spend=pop.spend,
             ever_touched=pop.ever_touched,
-            low_value=self.low_value,
             cadence=self.plan.cadence,
             touches=self.touches_q,
             touch_hours=self.touch_hours_q,
@@ -639,7 +638,6 @@ class CoverageModel(mesa.Model):
         self._count_closed(idx, won, value - margin, margin)
         w = won
         self.tally.add(self.tally.digital_won, seg[w & digital])
-        self.tally.add(self.tally.digital_value, seg[w & digital], (value - margin)[w & digital])
         np.add.at(self.won_value_q, c[w], (value - margin)[w])
         new = w & (kind == NEW_LOGO) & (pop.status[c] != CHURNED)
         converted = np.unique(c[new & (pop.status[c] == PROSPECT)])

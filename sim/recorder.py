@@ -30,7 +30,6 @@ class QuarterTally:
     missed: np.ndarray = field(init=False)  # (cause, segment)
     won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
     digital_won: np.ndarray = field(init=False)
-    digital_value: np.ndarray = field(init=False)
     sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
     sla_breached: np.ndarray = field(init=False)  # ... without a response inside the window
     hours: np.ndarray = field(init=False)  # (activity, segment)
@@ -62,7 +61,6 @@ class QuarterTally:
             setattr(self, name, np.zeros(shape))
         for name in (
             "digital_won",
-            "digital_value",
             "sla_due",
             "sla_breached",
             "hours_low_value",
@@ -109,7 +107,6 @@ class AccountQuarter:
     potential: np.ndarray
     spend: np.ndarray
     ever_touched: np.ndarray
-    low_value: np.ndarray
     cadence: np.ndarray
     touches: np.ndarray
     touch_hours: np.ndarray

@@ -215,9 +215,6 @@ class Policy:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({args})"
 
-    def get_params(self) -> dict[str, Any]:
-        return self.params.model_dump()
-
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         raise NotImplementedError
 
