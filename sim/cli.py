@@ -18,7 +18,7 @@ import click
 import pandas as pd
 
 from sim.errors import InputError, PolicyError
-from sim.policies import BUILT_IN, make_policy
+from sim.policies import BUILT_IN, make_policy, policy_class
 from sim.run import run as run_model
 from sim.scenario import dump_scenario, load_scenario
 from sim.writing import atomic_write
@@ -98,7 +98,7 @@ def policies() -> None:
     "param_pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Policy parameter (repeatable); replaces the scenario's policy params.",
+    help="Policy parameter (repeatable), given to each named policy that has it; replaces the scenario's policy params.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
 @click.option(
@@ -135,11 +135,23 @@ def run(
             raise InputError(["--policy: a policy is named twice"])
         cli_params = _parse_params(param_pairs)
         policies = []
+        taken: set[str] = set()
         for name in names:
-            params = (
-                cli_params if param_pairs else (dict(scenario.policy.params) if name == scenario.policy.name else {})
+            if param_pairs:
+                # Each --param goes to the named policies that have it, as an experiment factor does.
+                accepted = policy_class(name, "--policy.name").Params.model_fields
+                params = {k: v for k, v in cli_params.items() if k in accepted or len(names) == 1}
+                taken.update(params)
+                policies.append(make_policy(name, params, where="--policy"))
+            elif name == scenario.policy.name:
+                policies.append(make_policy(name, dict(scenario.policy.params), where=f"{scenario_file}: policy"))
+            else:
+                policies.append(make_policy(name, {}, where="--policy"))
+        unused = sorted(set(cli_params) - taken)
+        if unused:
+            raise InputError(
+                [f"--param {k}: none of the policies ({', '.join(names)}) has this parameter" for k in unused]
             )
-            policies.append(make_policy(name, params))
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)

@@ -56,14 +56,14 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
     assert_bad_input(
         r,
-        "policy.name: unknown policy 'territorial' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)",
+        "--policy.name: unknown policy 'territorial' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)",
     )
     assert not out.exists()
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
     assert_bad_input(
         r,
-        "policy.params.accounts_per_rep: Input should be greater than or equal to 0",
-        "policy.params.shoe: unknown parameter",
+        "--policy.params.accounts_per_rep: Input should be greater than or equal to 0",
+        "--policy.params.shoe: unknown parameter",
     )
 
 
@@ -121,3 +121,22 @@ def test_validate_checks_the_scenario_policy(tmp_path):
     path.write_text(SMALL.read_text() + '\n[policy]\nname = "segment_tiers"\nparams = { accounts_per_rep = "many" }\n')
     r = covsim("validate", str(path))
     assert_bad_input(r, f"{path}: policy.params.accounts_per_rep: Input should be a valid integer")
+
+
+def test_param_goes_to_the_policies_that_have_it():
+    r = covsim(
+        "run",
+        str(SMALL),
+        "--policy",
+        "unstructured",
+        "--policy",
+        "hunter_farmer",
+        "--param",
+        "hunter_share=0.5",
+        "--quarters",
+        "1",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "HunterFarmer(hunter_share=0.5" in r.stderr and "Unstructured(pickup=0.5" in r.stderr
+    r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer", "--param", "colour=1")
+    assert_bad_input(r, "--param colour: none of the policies (unstructured, hunter_farmer) has this parameter")
