@@ -9,6 +9,7 @@ nothing to divide by), never a made-up zero.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -79,14 +80,70 @@ def quarter_rows(
 ) -> list[Row]:
     """All metrics of one quarter as (segment, metric, value) rows (``gross_margin``: see MetricsConfig)."""
     rows: list[Row] = []
+    groups = _AccountGroups.of(accounts, len(segment_names))
     for s, name in [*enumerate(segment_names), (None, ALL)]:
-        mask = np.ones(accounts.segment.size, dtype=bool) if s is None else accounts.segment == s
         sel: slice | int = slice(None) if s is None else s
-        for metric, value in _segment_metrics(tally, accounts, mask, sel):
+        for metric, value in _segment_metrics(tally, groups, sel):
             rows.append((name, metric, float(value)))
         if s is None:
             rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally, gross_margin))
     return rows
+
+
+@dataclass(frozen=True)
+class _AccountGroups:
+    """The quarter's account snapshot reduced to what the metrics read, by segment.
+
+    Counts and sums are by-segment vectors; the per-account values the metrics
+    need in full (touch-hours of touched live accounts, covered accounts) are
+    kept only for those accounts, with their segment, because at millions of
+    accounts a full pass per segment and metric is most of a quarter's cost.
+    """
+
+    live: np.ndarray
+    customers: np.ndarray
+    prospects: np.ndarray
+    potential: np.ndarray
+    promised: np.ndarray
+    promised_untouched: np.ndarray
+    never_contacted: np.ndarray
+    conflicts: np.ndarray
+    open_opportunities: np.ndarray
+    touched_segment: np.ndarray  # live accounts with touch-hours > 0 ...
+    touched_hours: np.ndarray  # ... and those hours
+    covered_segment: np.ndarray  # accounts a seat worked this quarter ...
+    covered_coverer: np.ndarray  # ... the last seat that did ...
+    covered_yield: np.ndarray  # ... and won value / potential
+
+    @classmethod
+    def of(cls, a: AccountQuarter, n_segments: int) -> _AccountGroups:
+        seg = a.segment.astype(np.int64)
+
+        def count(idx: np.ndarray) -> np.ndarray:
+            return np.bincount(seg[idx], minlength=n_segments).astype(np.float64)
+
+        by_status = np.bincount(seg * 3 + a.status, minlength=3 * n_segments).reshape(n_segments, 3)
+        live = a.status != CHURNED
+        promised = np.flatnonzero((a.cadence > 0) & live)
+        touched = np.flatnonzero(a.touch_hours > 0)
+        touched = touched[live[touched]]
+        covered = np.flatnonzero(a.coverer >= 0)
+        return cls(
+            live=(by_status[:, PROSPECT] + by_status[:, CUSTOMER]).astype(np.float64),
+            customers=by_status[:, CUSTOMER].astype(np.float64),
+            prospects=by_status[:, PROSPECT].astype(np.float64),
+            potential=np.bincount(seg, weights=a.potential, minlength=n_segments),
+            promised=count(promised),
+            promised_untouched=count(promised[a.touches[promised] == 0]),
+            never_contacted=count(np.flatnonzero(live & ~a.ever_touched)),
+            conflicts=count(np.flatnonzero(a.conflict)),
+            open_opportunities=a.open_opportunities,
+            touched_segment=seg[touched],
+            touched_hours=a.touch_hours[touched],
+            covered_segment=seg[covered],
+            covered_coverer=a.coverer[covered],
+            covered_yield=a.won_value[covered] / a.potential[covered],
+        )
 
 
 def _total(v: np.ndarray, sel: slice | int) -> float:
@@ -94,16 +151,19 @@ def _total(v: np.ndarray, sel: slice | int) -> float:
     return float(np.sum(v[..., sel]))
 
 
-def _segment_metrics(
-    t: QuarterTally, a: AccountQuarter, mask: np.ndarray, sel: slice | int
-) -> Iterator[tuple[str, float]]:
+def _in(segment: np.ndarray, sel: slice | int) -> np.ndarray | slice:
+    """Index of the entries of ``segment`` in the selection."""
+    return sel if isinstance(sel, slice) else segment == sel
+
+
+def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> Iterator[tuple[str, float]]:
     won = {k: _total(t.won_value[i], sel) for i, k in enumerate(OPPORTUNITY_KINDS)}
     revenue = won["new_logo"] + won["expansion"] + won["renewal"]
     n_won, n_lost = _total(t.won, sel), _total(t.lost, sel)
     missed = [_total(t.missed[i], sel) for i in range(len(CAUSES))]
     n_missed = sum(missed)
     recurring = _total(t.recurring, sel)
-    quarter_potential = float(a.potential[mask].sum()) * WEEKS_PER_QUARTER / WEEKS_PER_YEAR
+    quarter_potential = _total(a.potential, sel) * WEEKS_PER_QUARTER / WEEKS_PER_YEAR
     yield "revenue_captured", revenue
     yield "won_value_new_logo", won["new_logo"]
     yield "won_value_expansion", won["expansion"]
@@ -123,19 +183,18 @@ def _segment_metrics(
     yield "opps_open", _total(a.open_opportunities, sel)
     yield "digital_won", _total(t.digital_won, sel)
 
-    live = mask & (a.status != CHURNED)
-    promised = live & (a.cadence > 0)
-    yield "promised_untouched_share", ratio(float(np.sum(promised & (a.touches == 0))), float(promised.sum()))
-    yield "touch_gini", gini(a.touch_hours[live])
+    yield "promised_untouched_share", ratio(_total(a.promised_untouched, sel), _total(a.promised, sel))
+    touched = _in(a.touched_segment, sel)
+    yield "touch_gini", gini_of_positive(np.sort(a.touched_hours[touched]), round(_total(a.live, sel)))
     seg, rep, days = t.responses()
     in_sel = np.ones(days.size, dtype=bool) if isinstance(sel, slice) else seg == sel
     yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
     yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan
     yield "response_days_rep_sd", between_rep_sd(rep[in_sel], days[in_sel])
-    covered = mask & (a.coverer >= 0)
-    yield "rep_lottery", omega_squared(a.won_value[covered] / a.potential[covered], a.coverer[covered])
+    covered = _in(a.covered_segment, sel)
+    yield "rep_lottery", omega_squared(a.covered_yield[covered], a.covered_coverer[covered])
     yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
-    yield "conflicting_engagements", float(np.sum(a.conflict[mask]))
+    yield "conflicting_engagements", _total(a.conflicts, sel)
 
     hours_total = _total(t.hours, sel)
     for i, activity in enumerate(ACTIVITIES):
@@ -144,13 +203,13 @@ def _segment_metrics(
     yield "hours_low_value", _total(t.hours_low_value, sel)
     yield "low_value_hours_share", ratio(_total(t.hours_low_value, sel), hours_total)
 
-    yield "customers", float(np.sum(mask & (a.status == CUSTOMER)))
-    yield "prospects", float(np.sum(mask & (a.status == PROSPECT)))
+    yield "customers", _total(a.customers, sel)
+    yield "prospects", _total(a.prospects, sel)
     yield "churned", _total(t.churned, sel)
     yield "new_logos", _total(t.new_logos, sel)
-    never = float(np.sum(live & ~a.ever_touched))
+    never = _total(a.never_contacted, sel)
     yield "never_contacted", never
-    yield "never_contacted_share", ratio(never, float(live.sum()))
+    yield "never_contacted_share", ratio(never, _total(a.live, sel))
 
 
 def _team_metrics(t: QuarterTally, gross_margin: float) -> Iterator[tuple[str, float]]:
@@ -182,8 +241,11 @@ def gini(values: np.ndarray) -> float:
     for attention) need sorting.
     """
     x = np.asarray(values, dtype=np.float64)
-    n = x.size
-    positive = np.sort(x[x > 0])
+    return gini_of_positive(np.sort(x[x > 0]), x.size)
+
+
+def gini_of_positive(positive: np.ndarray, n: int) -> float:
+    """:func:`gini` of ``n`` values of which ``positive`` (sorted ascending) are the non-zero ones."""
     total = positive.sum()
     if n == 0 or total <= 0:
         return float("nan")

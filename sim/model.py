@@ -53,7 +53,7 @@ from sim.policies.rules import standard_priority
 from sim.population import CHURNED, CUSTOMER, PROSPECT, Population
 from sim.randomness import Streams, Thinning, keyed_normal, keyed_uniform
 from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
-from sim.reps import Rep, WeekDraws, seat_arrays
+from sim.reps import Rep, seat_constants, seat_state, weekly_attrition
 from sim.response import churn_relief, demand_lift, weekly_decay, weekly_hazard, win_probability
 from sim.scenario import (
     BUSINESS_DAYS_PER_WEEK,
@@ -120,6 +120,7 @@ class CoverageModel(mesa.Model):
         self.seats: list[Rep] = []
         for group in scenario.reps:
             self._add_seats(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
+        self._seat_constants = seat_constants(self.seats)
 
         self.book = OpportunityBook.empty()
         self._closed = np.zeros(0, dtype=bool)
@@ -183,7 +184,7 @@ class CoverageModel(mesa.Model):
 
     def _reset_quarter_accounts(self) -> None:
         n = self.population.size
-        self.touches_q = np.zeros(n, dtype=np.int32)
+        self.touches_q = np.zeros(n, dtype=np.int64)
         self.touch_hours_q = np.zeros(n)
         self.coverer_q = np.full(n, -1, dtype=np.int64)
         self.closer_q = np.full(n, -1, dtype=np.int64)
@@ -261,26 +262,27 @@ class CoverageModel(mesa.Model):
     def _begin_week(self, w: int) -> None:
         wf = self.scenario.workforce
         n = len(self.seats)
-        leave = self.streams.reps.random(n)
-        skill = self.streams.reps.standard_normal(n)
+        leave = self.streams.reps.random(n).tolist()
+        skill = self.streams.reps.standard_normal(n).tolist()
         frozen = frozen_hiring(self.scenario, w // WEEKS_PER_QUARTER + 1)
+        attrition = weekly_attrition(wf.attrition_per_year)
         for rep in self.seats:  # seat order, every week
             was_filled = rep.filled
-            rep.begin_week(
-                WeekDraws(float(leave[rep.seat]), float(skill[rep.seat])),
-                w,
-                wf.attrition_per_year,
-                wf.backfill_weeks,
-                frozen,
-            )
+            rep.begin_week(leave[rep.seat], skill[rep.seat], w, attrition, wf.backfill_weeks, frozen)
             if was_filled and not rep.filled:
                 self._release_deals(rep.seat)
-        self._seat_info = seat_arrays(self.seats, wf.ramp, w)
+        self._seat_info = self._seat_arrays(w)
         self.team = self._team_view(self._seat_info)
+
+    def _seat_arrays(self, week: int) -> dict[str, np.ndarray]:
+        """The team in ``week`` as arrays, one entry per seat."""
+        if len(self._seat_constants["role"]) != len(self.seats):
+            self._seat_constants = seat_constants(self.seats)
+        return {**self._seat_constants, **seat_state(self.seats, self.scenario.workforce.ramp, week)}
 
     def _team_view(self, a: dict[str, np.ndarray] | None = None) -> Team:
         if a is None:
-            a = seat_arrays(self.seats, self.scenario.workforce.ramp, self.week)
+            a = self._seat_arrays(self.week)
         return Team(
             **{
                 k: read_only(a[k])
@@ -318,6 +320,8 @@ class CoverageModel(mesa.Model):
 
     def churn_accounts(self, customers: np.ndarray) -> None:
         """Customers leave; their open opportunities are lost."""
+        if customers.size == 0:
+            return
         customers = np.unique(customers)
         customers = customers[self.population.status[customers] == CUSTOMER]
         if customers.size == 0:
@@ -330,7 +334,7 @@ class CoverageModel(mesa.Model):
         self._account_mark[customers] = True
         gone = np.flatnonzero(self._account_mark[b.customer] & ~self._closed)
         self._account_mark[customers] = False
-        self._count_closed(gone, won=np.zeros(gone.size, dtype=bool))
+        self._count_lost(gone)
 
     def _accounts_view(self) -> Accounts:
         pop = self.population
@@ -351,9 +355,10 @@ class CoverageModel(mesa.Model):
     def _arrivals(self, w: int) -> None:
         pop = self.population
         c, bound, u = self._arrival_draws.candidates(self.streams.arrivals)
-        lift = np.where(
-            pop.ever_touched[c], demand_lift(pop.stock[c], pop.responsiveness[c], self.response_fn), self.response_fn.b
-        )
+        # Accounts never touched have no stock to lift them: the response's base level (most candidates).
+        lift = np.full(c.size, self.response_fn.b)
+        touched = np.flatnonzero(pop.ever_touched[c])
+        lift[touched] = demand_lift(pop.stock[c[touched]], pop.responsiveness[c[touched]], self.response_fn)
         lifted = self.lifted_rate[c] * lift
         p = -np.expm1(-(lifted + self.flat_rate[c]))
         if np.any(p > bound):
@@ -398,7 +403,7 @@ class CoverageModel(mesa.Model):
             expected_value=self.base_win[seg, kind] * value,
             responded=np.full(c.size, -1),
         )
-        self._closed = np.r_[self._closed, np.zeros(c.size, dtype=bool)]
+        self._closed = np.concatenate([self._closed, np.zeros(c.size, dtype=bool)])
         self.tally.count(self.tally.created, kind, seg)
 
     def _value_estimate(self, c: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -579,14 +584,12 @@ class CoverageModel(mesa.Model):
         self.coverer_q[customer] = rep
         # Conflicting engagements: two or more closing seats on one account in the quarter.
         closing = team.can_close[rep]
-        seats = np.int64(team.size)
-        pairs = np.unique(customer[closing] * seats + rep[closing])  # distinct (account, seat) pairs
-        pc, pr = pairs // seats, pairs % seats
-        several = np.r_[pc[1:] == pc[:-1], False] | np.r_[False, pc[1:] == pc[:-1]]  # pairs are sorted by account
-        previous = self.closer_q[pc]
-        clash = several | ((previous >= 0) & (previous != pr))
-        self.conflict_q[pc[clash & ~self.plan.coordinated[pc]]] = True
-        self.closer_q[pc] = pr
+        cc, cr = customer[closing], rep[closing]
+        previous = self.closer_q[cc]
+        self.closer_q[cc] = cr  # where an account has several tasks, one seat's write wins ...
+        several = self.closer_q[cc] != cr  # ... so a task whose seat lost shares its account with another seat
+        clash = several | ((previous >= 0) & (previous != cr))
+        self.conflict_q[cc[clash & ~self.plan.coordinated[cc]]] = True
 
     def _count_sla(self, idx: np.ndarray, breached: np.ndarray | bool) -> None:
         seg = self.book.segment[idx]
@@ -605,6 +608,8 @@ class CoverageModel(mesa.Model):
         self._closed[idx] = True
         self.tally.count(self.tally.missed, np.broadcast_to(cause, idx.shape), b.segment[idx])
         renewals = idx[b.kind[idx] == RENEWAL]
+        if renewals.size == 0:
+            return
         u = keyed_uniform(self.streams.outcome_key, b.key[renewals], DRAW_RENEWAL_CHURN)
         self.churn_accounts(b.customer[renewals[u < self.scenario.service.missed_renewal_churn]])
 
@@ -628,39 +633,43 @@ class CoverageModel(mesa.Model):
         base = self.base_win[seg, kind] * np.where(digital, factor, 1.0)
         conflict = self.conflict_q[c] & ~self.plan.coordinated[c]
         p = win_probability(base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), rel)
-        key = b.key[idx]
-        won = keyed_uniform(self.streams.outcome_key, key, DRAW_WIN) < p
+        won = keyed_uniform(self.streams.outcome_key, b.key[idx], DRAW_WIN) < p
+        self._count_lost(idx[~won])
+        lost_renewals = c[~won & (kind == RENEWAL)]
+        # Deal values are drawn for the won deals only: nothing reads a lost deal's value.
+        idx, c, seg, kind, digital, handler = idx[won], c[won], seg[won], kind[won], digital[won], handler[won]
         sigma = self.value_sigma[seg]
-        noise = np.exp(sigma * keyed_normal(self.streams.outcome_key, key, DRAW_VALUE) - sigma**2 / 2)
+        noise = np.exp(sigma * keyed_normal(self.streams.outcome_key, b.key[idx], DRAW_VALUE) - sigma**2 / 2)
         value = self._value_estimate(c, kind) * np.where(kind == RENEWAL, 1.0, noise)
         value *= np.where(digital & (kind != RENEWAL), dig.value_factor, 1.0)
         margin = _at_seat(self._seat_info["margin"], handler, 0.0) * value
-        self._count_closed(idx, won, value - margin, margin)
-        w = won
-        self.tally.add(self.tally.digital_won, seg[w & digital])
-        np.add.at(self.won_value_q, c[w], (value - margin)[w])
-        new = w & (kind == NEW_LOGO) & (pop.status[c] != CHURNED)
+        self._count_won(idx, value - margin, margin)
+        self.tally.add(self.tally.digital_won, seg[digital])
+        np.add.at(self.won_value_q, c, value - margin)
+        new = (kind == NEW_LOGO) & (pop.status[c] != CHURNED)
         converted = np.unique(c[new & (pop.status[c] == PROSPECT)])
         self.tally.add(self.tally.new_logos, pop.segment[converted])
         pop.convert(c[new], value[new])
-        exp = w & (kind == EXPANSION) & (pop.status[c] == CUSTOMER)
+        exp = (kind == EXPANSION) & (pop.status[c] == CUSTOMER)
         pop.expand(c[exp], value[exp])
-        ren = w & (kind == RENEWAL) & (pop.status[c] == CUSTOMER)
+        ren = (kind == RENEWAL) & (pop.status[c] == CUSTOMER)
         pop.renew(c[ren], value[ren])
         self.refresh_rates(np.unique(c[new]))
-        self.churn_accounts(c[~w & (kind == RENEWAL)])
+        self.churn_accounts(lost_renewals)
 
-    def _count_closed(
-        self, idx: np.ndarray, won: np.ndarray, value: np.ndarray | None = None, margin: np.ndarray | None = None
-    ) -> None:
+    def _count_lost(self, idx: np.ndarray) -> None:
+        b, t = self.book, self.tally
+        self._closed[idx] = True
+        t.count(t.lost, b.kind[idx].astype(np.int64), b.segment[idx].astype(np.int64))
+
+    def _count_won(self, idx: np.ndarray, value: np.ndarray, margin: np.ndarray) -> None:
+        """Close won deals: ``value`` is what the company keeps, ``margin`` what a partner kept (currency)."""
         b, t = self.book, self.tally
         self._closed[idx] = True
         seg, kind = b.segment[idx].astype(np.int64), b.kind[idx].astype(np.int64)
-        t.count(t.won, kind[won], seg[won])
-        t.count(t.lost, kind[~won], seg[~won])
-        if value is not None and margin is not None:
-            t.count(t.won_value, kind[won], seg[won], value[won])
-            t.add(t.partner_margin, seg[won], margin[won])
+        t.count(t.won, kind, seg)
+        t.count(t.won_value, kind, seg, value)
+        t.add(t.partner_margin, seg, margin)
 
     def _expire(self, w: int) -> None:
         b = self.book

@@ -105,6 +105,8 @@ class Population:
 
     def expand(self, customers: np.ndarray, value: np.ndarray) -> None:
         """Won expansion adds to spend, capped at the account's potential (accounts may repeat)."""
+        if customers.size == 0:
+            return
         accounts, inverse = np.unique(customers, return_inverse=True)
         added = np.bincount(inverse, weights=value, minlength=accounts.size)
         self._set_spend(accounts, np.minimum(self.spend[accounts] + added, self.potential[accounts]))
@@ -114,6 +116,8 @@ class Population:
 
         If an account renews twice in one call, the later value holds.
         """
+        if customers.size == 0:
+            return
         accounts, last = np.unique(customers[::-1], return_index=True)
         value = np.asarray(value)[::-1][last]
         self._set_spend(accounts, np.minimum(value, self.potential[accounts]))
@@ -147,4 +151,3 @@ def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarra
     labels = np.repeat(np.arange(shares.size), counts)
     rng.shuffle(labels)
     return labels
-

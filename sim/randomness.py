@@ -18,8 +18,6 @@ import numpy as np
 
 STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "shocks", "mesa")
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 @dataclass(frozen=True)
 class Streams:
@@ -43,12 +41,25 @@ class Streams:
         return cls(outcome_key=np.uint64(key), **generators)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_ID_MULT = np.uint64(0xD1B54A32D192ED03)
+_PURPOSE_MULT = 0x8CB92BA72F3D8DD7
+
+
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser: a bijective 64-bit mixer (Steele et al., 2014)."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """The SplitMix64 finaliser, in place: a bijective 64-bit mixer (Steele et al., 2014).
+
+    Array arithmetic on uint64 wraps modulo 2**64 silently, as the mixer needs.
+    """
+    x += _GOLDEN
+    x ^= x >> _S30
+    x *= _MIX1
+    x ^= x >> _S27
+    x *= _MIX2
+    x ^= x >> _S31
+    return x
 
 
 def keyed_uniform(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:
@@ -58,12 +69,13 @@ def keyed_uniform(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:
     ``customer * weeks + week``); ``purpose`` separates independent draws for
     the same thing (win, value, arrival day, ...).
     """
-    with np.errstate(over="ignore"):
-        x = ids.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03)
-        x = x ^ (key + np.uint64(purpose) * np.uint64(0x8CB92BA72F3D8DD7))
-        x = _splitmix64(_splitmix64(x))
+    salt = np.uint64((int(key) + purpose * _PURPOSE_MULT) & 0xFFFFFFFFFFFFFFFF)
+    x = ids.astype(np.uint64)  # a copy: the mixing below is in place
+    x *= _ID_MULT
+    x ^= salt
+    x = _splitmix64(_splitmix64(x))
     # The top 53 bits give a double in [0, 1) with full precision.
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return (x >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
 def keyed_normal(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:

@@ -7,20 +7,10 @@ Policies own customers by seat, so a vacancy leaves its accounts uncovered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
 from sim.scenario import CLOSING_ROLES, FIELD_ROLES, ROLES, WEEKS_PER_QUARTER, WEEKS_PER_YEAR, RepGroup
-
-
-@dataclass(frozen=True)
-class WeekDraws:
-    """This week's rep-event draws for one seat (from the ``reps`` stream)."""
-
-    leave: float  # uniform: leaves when below the weekly attrition probability
-    skill: float  # standard normal: skill of a replacement hired this week
 
 
 class Rep(mesa.Agent):
@@ -65,18 +55,22 @@ class Rep(mesa.Agent):
         return ramp[quarter]
 
     def begin_week(
-        self, draws: WeekDraws, week: int, attrition_per_year: float, backfill_weeks: int, frozen: bool
+        self, leave: float, skill: float, week: int, weekly_attrition: float, backfill_weeks: int, frozen: bool
     ) -> None:
-        """Let the holder leave, or fill a seat vacant for ``backfill_weeks`` weeks (not while frozen)."""
+        """Let the holder leave, or fill a seat vacant for ``backfill_weeks`` weeks (not while frozen).
+
+        ``leave`` (uniform) and ``skill`` (standard normal) are this week's draws
+        for the seat from the ``reps`` stream: the holder leaves when ``leave`` is
+        below the weekly attrition probability; ``skill`` sets a new hire's skill.
+        """
         if self.filled:
-            weekly = 1.0 - (1.0 - attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
-            if week > self.hired_week and draws.leave < weekly:
+            if week > self.hired_week and leave < weekly_attrition:
                 self.vacate(week)
             return
         if week - self.vacated_week >= backfill_weeks and not frozen:
             self.filled = True
             self.hired_week = week
-            self.skill = max(0.1, self.skill_mean + self.skill_sd * draws.skill)
+            self.skill = max(0.1, self.skill_mean + self.skill_sd * skill)
 
     def vacate(self, week: int) -> None:
         """The holder leaves in ``week``: the seat is vacant from this week on."""
@@ -90,19 +84,30 @@ class Rep(mesa.Agent):
         return self.weekly_hours * self.selling_share * self.ramp_factor(ramp, week)
 
 
-def seat_arrays(reps: list[Rep], ramp: tuple[float, ...], week: int) -> dict[str, np.ndarray]:
-    """The team in ``week`` as arrays, one entry per seat, for vectorized work and policy views."""
+def weekly_attrition(attrition_per_year: float) -> float:
+    """Probability that a holder leaves in a given week, from the yearly rate."""
+    return 1.0 - (1.0 - attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
+
+
+def seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
+    """What never changes about the seats, as arrays (rebuilt only when seats are added)."""
     return {
         "role": np.array([r.role for r in reps], dtype=object),
         "role_index": np.array([ROLES.index(r.role) for r in reps], dtype=np.int64),
         "field": np.array([r.field for r in reps], dtype=bool),
         "can_close": np.array([r.can_close for r in reps], dtype=bool),
-        "filled": np.array([r.filled for r in reps], dtype=bool),
-        "capacity": np.array([r.capacity(ramp, week) for r in reps], dtype=np.float64),
-        "skill": np.array([r.skill for r in reps], dtype=np.float64),
         "x": np.array([r.x for r in reps], dtype=np.float64),
         "y": np.array([r.y for r in reps], dtype=np.float64),
         "region": np.array([r.region for r in reps], dtype=np.int64),
         "margin": np.array([r.margin for r in reps], dtype=np.float64),
         "cost_per_year": np.array([r.cost_per_year for r in reps], dtype=np.float64),
+    }
+
+
+def seat_state(reps: list[Rep], ramp: tuple[float, ...], week: int) -> dict[str, np.ndarray]:
+    """What changes week to week about the seats (holder, hours, skill), as arrays."""
+    return {
+        "filled": np.array([r.filled for r in reps], dtype=bool),
+        "capacity": np.array([r.capacity(ramp, week) for r in reps], dtype=np.float64),
+        "skill": np.array([r.skill for r in reps], dtype=np.float64),
     }

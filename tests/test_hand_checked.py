@@ -8,9 +8,12 @@ decided deal is won. Potentials have no spread (sigma 0), values no noise.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.policies import make_policy
+from sim.policies.protocol import POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.rules import empty_plan
 from sim.run import run
 from tests.conftest import kind, tiny
 
@@ -115,3 +118,43 @@ def test_policy_named_in_scenario_is_the_default():
     scenario = tiny(policy={"name": "hunter_farmer"})
     assert run(scenario).policy == "hunter_farmer"
     assert run(scenario, make_policy("unstructured")).policy == "unstructured"
+
+
+class _TwoSeatsOnAccountZero(Policy):
+    """Account 0's opportunities go to seat (week mod 2), account 1's always to seat 0."""
+
+    name = "two_seats_on_account_zero"
+    coordinate = False
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        plan = empty_plan(view.accounts.size, POOLED)
+        plan.coordinated[0] = self.coordinate
+        return plan
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return np.where(view.pending.customer == 0, view.week % 2, 0).astype(np.int64)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return np.ones(view.tasks.size)
+
+
+class _CoordinatedTwoSeats(_TwoSeatsOnAccountZero):
+    coordinate = True
+
+
+@pytest.mark.parametrize(("policy", "expected"), [(_TwoSeatsOnAccountZero, 1), (_CoordinatedTwoSeats, 0)])
+def test_conflicting_engagements_count_accounts_worked_by_two_uncoordinated_closers(policy, expected):
+    # Two accounts, each with an opportunity every week (new logo, then
+    # expansion once won), two closers
+    # with hours to spare. Account 0 is answered by seat 0 in even weeks and by
+    # seat 1 in odd weeks: one conflicting account, unless the plan marks it
+    # coordinated. Account 1 is only ever worked by seat 0: never a conflict.
+    scenario = tiny(
+        customers=2,
+        segment={"new_logo": kind(CERTAIN, win=1.0), "expansion": kind(CERTAIN, win=1.0), "renewal": kind(0.0)},
+        reps=[{"role": "full_cycle", "count": 2}],
+        digital={"enabled": False},
+    )
+    r = run(scenario, policy())
+    assert quarter_one(r, "opps_created") == 2 * 13
+    assert quarter_one(r, "conflicting_engagements") == expected

@@ -27,7 +27,8 @@ class Audit:
         self.missed_causes: list[int] = []
         original_alloc = model_module.allocate_hours
         original_miss = CoverageModel._miss
-        original_closed = CoverageModel._count_closed
+        original_lost = CoverageModel._count_lost
+        original_won = CoverageModel._count_won
 
         def alloc(rep, cost, priority, capacity, **kw):
             result = original_alloc(rep, cost, priority, capacity, **kw)
@@ -49,18 +50,26 @@ class Audit:
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def closed(model, idx, won, value=None, margin=None):
+        def check_closing(model, idx):
             if np.any(model._closed[idx]):
                 audit.errors.append("an opportunity was closed twice")
             if len(np.unique(idx)) != len(idx):
                 audit.errors.append("an opportunity was closed twice in one call")
-            if value is not None and np.any(value < 0):
-                audit.errors.append("negative won value")
-            return original_closed(model, idx, won, value, margin)
+
+        def lost(model, idx):
+            check_closing(model, idx)
+            return original_lost(model, idx)
+
+        def won(model, idx, value, margin):
+            check_closing(model, idx)
+            if np.any(value < 0) or np.any(margin < 0):
+                audit.errors.append("negative won value or partner margin")
+            return original_won(model, idx, value, margin)
 
         monkeypatch.setattr(model_module, "allocate_hours", alloc)
         monkeypatch.setattr(CoverageModel, "_miss", miss)
-        monkeypatch.setattr(CoverageModel, "_count_closed", closed)
+        monkeypatch.setattr(CoverageModel, "_count_lost", lost)
+        monkeypatch.setattr(CoverageModel, "_count_won", won)
 
 
 def run_checked(
