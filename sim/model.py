@@ -89,6 +89,7 @@ class CoverageModel(mesa.Model):
         self.response_fn = scenario.relationship.response
         self.decay = weekly_decay(scenario.relationship.monthly_retention)
         self.population = Population.generate(scenario, self.streams.population)
+        self._accounts = self._read_only_accounts()
         n = self.population.size
         segs = scenario.population.segments
         self.n_segments = len(segs)
@@ -177,8 +178,12 @@ class CoverageModel(mesa.Model):
         self.tally = QuarterTally(self.n_segments)
         self._reset_quarter_accounts()
         apply_quarter_shocks(self, quarter, self.streams.shocks)
-        view = PlanView(quarter=quarter, accounts=self._accounts_view(), team=self._team_view(), previous=self.plan)
+        view = PlanView(quarter=quarter, accounts=self._accounts, team=self._team_view(), previous=self.plan)
         self.plan = self._checked_plan(self.policy.plan(view, self.streams.policy))
+        p = self.plan
+        self._plan_read_only = CoveragePlan(
+            read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated)
+        )
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
         apply_realignments(self, quarter, self.streams.shocks)
 
@@ -322,13 +327,17 @@ class CoverageModel(mesa.Model):
         """Customers leave; their open opportunities are lost."""
         if customers.size == 0:
             return
-        customers = np.unique(customers)
+        if customers.size > 1:
+            customers = np.unique(customers)
         customers = customers[self.population.status[customers] == CUSTOMER]
         if customers.size == 0:
             return
         self.population.churn(customers)
         self.tally.add(self.tally.churned, self.population.segment[customers])
-        self.refresh_rates(customers)
+        # What refresh_rates gives a churned account, without its work: nothing arrives, nothing to lose.
+        self.lifted_rate[customers] = 0.0
+        self.flat_rate[customers] = 0.0
+        self.hazard0[customers] = 0.0
         b = self.book
         # A reusable mask over accounts: cheaper than np.isin's sort at millions of accounts.
         self._account_mark[customers] = True
@@ -336,7 +345,8 @@ class CoverageModel(mesa.Model):
         self._account_mark[customers] = False
         self._count_lost(gone)
 
-    def _accounts_view(self) -> Accounts:
+    def _read_only_accounts(self) -> Accounts:
+        """Read-only views of the population for policies (built once: its arrays change in place)."""
         pop = self.population
         return Accounts(
             segment=read_only(pop.segment),
@@ -435,7 +445,7 @@ class CoverageModel(mesa.Model):
             days_left=read_only(days_left),
         )
         assert self.team is not None
-        view = RouteView(week=w, accounts=self._accounts_view(), team=self.team, plan=self._plan_view(), pending=pend)
+        view = RouteView(week=w, accounts=self._accounts, team=self.team, plan=self._plan_read_only, pending=pend)
         h = self._checked_vector(self.policy.route(view, self.streams.policy), pending.size, "route", integer=True)
         if h.min(initial=0) < -1 or h.max(initial=-1) >= len(self.seats):
             raise PolicyError(f"policy {self.policy.name}: route() returned a seat outside -1..{len(self.seats) - 1}")
@@ -446,10 +456,6 @@ class CoverageModel(mesa.Model):
         closer = pending[needs_closer & _at_seat(self.team.filled, h, False)]
         b.handler[closer] = handlers[closer]
         return handlers
-
-    def _plan_view(self) -> CoveragePlan:
-        p = self.plan
-        return CoveragePlan(read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated))
 
     def _checked_vector(self, a: object, n: int, what: str, integer: bool) -> np.ndarray:
         arr = np.asarray(a)
@@ -510,7 +516,7 @@ class CoverageModel(mesa.Model):
             expected_value=read_only(ev),
             days_left=read_only(days_left),
         )
-        view = TaskView(week=w, accounts=self._accounts_view(), team=team, plan=self._plan_view(), tasks=tasks)
+        view = TaskView(week=w, accounts=self._accounts, team=team, plan=self._plan_read_only, tasks=tasks)
         priority = self._checked_vector(
             self.policy.prioritise(view, self.streams.policy), rep.size, "prioritise", integer=False
         )

@@ -1,0 +1,49 @@
+"""The benchmark report marks each target met or missed from the measured figures."""
+
+from __future__ import annotations
+
+from benchmarks.run import MB, targets
+
+
+def _rows(s_100k: float, peak_10m_mb: float) -> list[dict]:
+    return [
+        {"customers": 100_000, "median_s": s_100k, "peak_mb": 200.0, "bytes_per_customer": 2000.0},
+        {"customers": 1_000_000, "median_s": 3.0, "peak_mb": 600.0, "bytes_per_customer": 600.0},
+        {
+            "customers": 10_000_000,
+            "median_s": 41.0,
+            "peak_mb": peak_10m_mb,
+            "bytes_per_customer": peak_10m_mb * MB / 10_000_000,
+        },
+    ]
+
+
+def _mesa(mesa_s: float, covsim_s: float) -> dict:
+    return {"timing": [{"customers": 100_000, "mesa_s": mesa_s, "covsim_s": covsim_s, "speedup": mesa_s / covsim_s}]}
+
+
+def _verdicts(table: str) -> dict[str, str]:
+    rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    return {cells[0].strip(): cells[-1].strip() for cells in rows}
+
+
+def test_all_targets_met():
+    v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2)))
+    assert set(v.values()) == {"met"}
+    assert len(v) == 8
+
+
+def test_missed_targets_are_named():
+    v = _verdicts(targets(_rows(0.6, 2600.0), 1.5, 1.6, _mesa(23.0, 0.25)))
+    assert v["100k x 42, 104 weeks: run time"] == "MISSED"
+    assert v["10M x 4,200: peak memory"] == "MISSED"
+    assert v["10M: bytes per customer"] == "MISSED"
+    assert v["1,000 runs: memory after / after 10"] == "MISSED"
+    assert v["runner speed-up on 2 workers"] == "MISSED"
+    assert v["one-agent-per-customer Mesa model / covsim at 100k"] == "MISSED"  # 92x
+    assert v["1M x 420: run time"] == "met"
+
+
+def test_an_unmeasured_mesa_comparison_is_not_met():
+    v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, None))
+    assert v["one-agent-per-customer Mesa model / covsim at 100k"] == "MISSED"
