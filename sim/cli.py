@@ -21,7 +21,7 @@ from sim.errors import InputError, PolicyError
 from sim.policies import BUILT_IN, make_policy, policy_class
 from sim.run import run as run_model
 from sim.scenario import dump_scenario, load_scenario
-from sim.writing import atomic_write
+from sim.writing import atomic_write, atomic_write_text
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -361,7 +361,15 @@ def report(out_dir: Path) -> None:
     "--customers",
     type=click.IntRange(min=1, max=50_000_000),
     default=None,
-    help="Accounts in the scenario (default: those in the accounts file); segment shares are kept.",
+    help="Accounts in the scenario (default: those in the accounts file, times --units); segment shares are kept.",
+)
+@click.option(
+    "--units",
+    type=click.IntRange(min=1, max=1000),
+    default=1,
+    show_default=True,
+    help="Model each account as this many buying units, dividing its opportunity rate and wallet among them "
+    "(for accounts with more opportunities than the model's one per account and week).",
 )
 def calibrate(
     accounts_file: Path,
@@ -372,6 +380,7 @@ def calibrate(
     column_pairs: tuple[str, ...],
     cutoff: str | None,
     customers: int | None,
+    units: int,
 ) -> None:
     """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
     from sim import crm
@@ -381,12 +390,13 @@ def calibrate(
         cutoff_date = crm.parse_cutoff(cutoff)
         export = crm.read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
         cleaned, notes = crm.clean(export, cutoff_date)
-        calibration = crm.calibrate(cleaned, customers)
+        calibration = crm.calibrate(cleaned, customers, units)
         all_notes = [*notes, *calibration.notes]
         parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
         parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
         parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
-        parts += ([f"--customers {customers}"] if customers else []) + [f"--out {out_file}"]
+        parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units > 1 else [])
+        parts += [f"--out {out_file}"]
         name = crm.scenario_name(out_file.stem)
         text, data = crm.scenario_toml(calibration, all_notes, name, " ".join(parts))
         crm.check_scenario_text(text, data, str(out_file))
@@ -398,6 +408,103 @@ def calibrate(
             click.echo(line)
         atomic_write(out_file, lambda p: p.write_text(text, encoding="utf-8"))
         click.echo(f"\nwrote {out_file}")
+
+
+@main.command()
+@click.option("--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV.")
+@click.option("--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV.")
+@click.option("--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV.")
+@click.option("--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV.")
+@click.option(
+    "--column",
+    "column_pairs",
+    multiple=True,
+    metavar="FILE_KIND.FIELD=NAME",
+    help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
+)
+@click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
+@click.option(
+    "--quarters", type=click.IntRange(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it."
+)
+@click.option("--seeds", type=click.IntRange(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
+@click.option(
+    "--units",
+    type=click.IntRange(min=1, max=1000),
+    default=None,
+    help="Buying units per account (default: enough to keep the model's arrivals within 5% of the data's rates).",
+)
+@click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
+@click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for the results."
+)
+def backtest(
+    accounts_file: Path,
+    pipeline_file: Path,
+    teams_file: Path,
+    products_file: Path | None,
+    column_pairs: tuple[str, ...],
+    cutoff: str,
+    quarters: int,
+    seeds: int,
+    units: int | None,
+    policy_name: str | None,
+    param_pairs: tuple[str, ...],
+    out_dir: Path | None,
+) -> None:
+    """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
+    from sim import backtest as bt
+    from sim import crm
+    from sim.plots import write_backtest_png
+
+    with _reported_errors():
+        columns = crm.parse_columns(column_pairs)
+        cutoff_date = crm.parse_cutoff(cutoff)
+        assert cutoff_date is not None  # --cutoff is required
+        params = _parse_params(param_pairs)
+        if params and policy_name is None:
+            raise InputError(["--param: give the policy it is for with --policy"])
+        policy = None
+        if policy_name is not None:
+            name = policy_name
+            make_policy(name, params, where="--policy")  # a bad name or parameter fails before any work
+
+            def policy(_scenario: Any) -> Any:
+                return make_policy(name, params, where="--policy")
+
+        export = crm.read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        with click.progressbar(length=seeds, label="simulating", file=sys.stderr) as bar:
+            result = bt.backtest(
+                export,
+                cutoff_date,
+                quarters,
+                range(1, seeds + 1),
+                units,
+                policy,
+                progress=lambda done, total: bar.update(1),
+            )
+        click.echo("Data checks (calibration):")
+        for note in result.notes:
+            click.echo(f"  - {note}")
+        label = policy_name or result.scenario.policy.name
+        click.echo(f"\nbacktest of {label} on {pipeline_file}")
+        for line in bt.summary_lines(result):
+            click.echo(line)
+        if out_dir is not None:
+            table = result.table()
+            seeds_frame = pd.DataFrame(
+                [
+                    {"seed": s, **{m: o.value(m) for m, _ in bt.MEASURES}}
+                    for s, o in zip(result.seeds, result.simulated, strict=True)
+                ]
+            )
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out_dir / "scenario.toml", result.scenario_text)
+            atomic_write(out_dir / "seeds.csv", lambda p: seeds_frame.to_csv(p, index=False))
+            title = f"Backtest {result.cutoff} + {quarters} quarters, {label}, {seeds} seeds"
+            atomic_write(out_dir / "backtest.png", lambda p: write_backtest_png(table, seeds_frame, title, p))
+            atomic_write(out_dir / "backtest.csv", lambda p: table.to_csv(p, index=False))
+            click.echo(f"\nwrote {out_dir}/backtest.csv, seeds.csv, backtest.png, scenario.toml")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import pandas as pd
 import tomli_w
 
 from sim.errors import InputError
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import Adbudg, Scenario, parse_scenario
 
 # ---- the export's layout -------------------------------------------------------------
 
@@ -107,6 +107,9 @@ POLICY = "unstructured"
 #: Regional offices are placed evenly on a circle of this radius (km) [A]; the export has no geography.
 OFFICE_RING_KM = 400.0
 DAYS_PER_YEAR = 365.25
+#: Largest shortfall of the model's Bernoulli weekly arrivals below the rate that units_for allows.
+BERNOULLI_SHORTFALL = 0.05
+TOP_LIFT = float(Adbudg.model_fields["a"].default)  # the default response ceiling
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
 
@@ -801,6 +804,7 @@ class Calibration:
 
     files: dict[str, str]
     cutoff: date | None
+    units: int  # buying units per account
     customers: int
     accounts_in_file: int
     thresholds: tuple[float, float]
@@ -844,8 +848,15 @@ def _sig(x: float, digits: int = 4) -> float:
     return round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
-def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
-    """Segment the accounts and fit every scenario number from the cleaned export."""
+def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) -> Calibration:
+    """Segment the accounts and fit every scenario number from the cleaned export.
+
+    ``units`` models each account as that many buying units (see
+    :func:`units_for`): opportunity rates and potentials are divided among
+    them, value shares multiplied so that deal sizes stay those of the data.
+    """
+    if units < 1:
+        raise InputError([f"--units: must be at least 1, got {units}"])
     notes: list[str] = []
     acc = cleaned.accounts.copy()
     pipe = cleaned.pipeline
@@ -896,7 +907,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
         raise InputError([f"{files['pipeline']}: no won deal with a close_value: no deal size to calibrate"])
 
     n_total = len(acc)
-    scale_to = n_total if customers is None else customers
+    scale_to = n_total * units if customers is None else customers
     fits = []
     for seg_name in SEGMENTS:
         members = acc[acc["segment"] == seg_name]
@@ -966,13 +977,13 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
                 revenue_max=float(members["revenue"].max()),
                 customers=int(members["customer"].sum()),
                 customer_share=float(members["customer"].mean()),
-                potential_median=p_median,
+                potential_median=p_median / units,
                 potential_sigma=max(MIN_SIGMA, sigma),
                 potentials_from_won=int((~fallback).sum()),
                 potentials_from_revenue=int(fallback.sum()),
                 won_per_revenue=ratio_used,
                 engaged=len(engaged),
-                rate_per_year=rate,
+                rate_per_year=rate / units,
                 closed=n_closed,
                 won=n_won,
                 win_probability=win,
@@ -984,8 +995,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
                 deal_median=deal,
                 deal_mean=deal_mean,
                 value_sigma=value_sigma,
-                value_share_new=deal_mean / p_median,
-                value_share_expansion=deal_mean / (p_median * (1 - SHARE_OF_WALLET)),
+                value_share_new=deal_mean / (p_median / units),
+                value_share_expansion=deal_mean / (p_median / units * (1 - SHARE_OF_WALLET)),
                 effort_hours=EFFORT_HOURS * cycle_days / team_cycle_days,
                 churn_per_year=CHURN_PER_YEAR.get(seg_name, DEFAULT_CHURN),
                 first_engage=str(dates.min().date()) if len(dates) else "-",
@@ -1001,13 +1012,20 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
         + ", ".join(f"{f.name} {f.accounts}" for f in fits)
         + " accounts"
     )
+    if units > 1:
+        notes.append(
+            f"--units {units}: each account is modelled as {units} buying units (population {n_total} x {units} = "
+            f"{n_total * units:,}): opportunity rates and potentials / {units}, value shares x {units}, so each "
+            "account's opportunities, wallet and deal sizes are those of the data"
+        )
     for f in fits:
         weekly = 52 * (1 - math.exp(-f.rate_per_year / 52))
         if f.rate_per_year > 26:
             notes.append(
                 f"segment {f.name}: {f.rate_per_year:.1f} opportunities per account-year; the model raises at most "
                 f"one per account and week (1 - exp(-rate/52) a week), about {weekly:.1f} a year at this rate, "
-                f"before the relationship lift"
+                f"before the relationship lift: --units {units_for(f.rate_per_year * units)} would keep within "
+                f"{BERNOULLI_SHORTFALL:.0%} of the rate"
             )
 
     # Team and offices.
@@ -1058,6 +1076,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
     return Calibration(
         files=files,
         cutoff=cleaned.cutoff,
+        units=units,
         customers=scale_to,
         accounts_in_file=n_total,
         thresholds=(q_lo, q_hi),
@@ -1068,6 +1087,24 @@ def calibrate(cleaned: Cleaned, customers: int | None = None) -> Calibration:
         countries=cleaned.countries,
         notes=tuple(notes),
     )
+
+
+def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
+    """Buying units per account that keep the model's weekly arrivals within ``shortfall`` of ``rate_per_year``.
+
+    The model raises at most one opportunity per account and week, with
+    probability ``1 - exp(-lambda)`` for a weekly intensity ``lambda``; the
+    expected count falls short of ``lambda`` by about ``lambda / 2``. Splitting
+    an account into ``k`` units divides ``lambda`` by ``k``. The intensity
+    checked is the rate at the relationship's top lift (2.5, the default
+    ADBUDG ceiling), so the bound holds for well-served accounts too.
+    """
+    limit = BERNOULLI_SHORTFALL if shortfall is None else shortfall
+    weekly = rate_per_year * TOP_LIFT / 52
+    k = 1
+    while weekly / k > 0 and 1 - (-math.expm1(-weekly / k)) / (weekly / k) > limit:
+        k += 1
+    return k
 
 
 def _replace_share(fit: SegmentFit, share: float) -> SegmentFit:
@@ -1160,8 +1197,11 @@ def scenario_toml(
     w.header("[population]")
     pop: dict[str, Any] = {}
     data["population"] = pop
-    if cal.customers == cal.accounts_in_file:
-        why = f"{accf}: {cal.accounts_in_file} accounts with a revenue (default of --customers)"
+    per_unit = f" / {cal.units} buying units per account (--units)" if cal.units > 1 else ""
+    if cal.customers == cal.accounts_in_file * cal.units:
+        why = f"{accf}: {cal.accounts_in_file} accounts with a revenue" + (
+            f" x {cal.units} buying units each (--units)" if cal.units > 1 else " (default of --customers)"
+        )
     else:
         why = f"--customers {cal.customers:,} ({accf} has {cal.accounts_in_file}; segment shares kept)"
     w.key(pop, "customers", cal.customers, why)
@@ -1222,7 +1262,7 @@ def scenario_toml(
             round(s.potential_median),
             f"median of {s.accounts} account potentials: {s.potentials_from_won} = annual won value / share of wallet "
             f"{SHARE_OF_WALLET} [A]",
-            f"({pipe}: sum of won close_value / {t.span_years:.3f} years); {fallback}",
+            f"({pipe}: sum of won close_value / {t.span_years:.3f} years); {fallback}{per_unit}",
         )
         w.key(
             seg,
@@ -1292,7 +1332,7 @@ def scenario_toml(
                 "rate_per_year",
                 rate,
                 f"{pipe}: {s.engaged:,} engaged opportunities with an account in the segment / ({s.accounts} accounts x "
-                f"{t.span_years:.3f} years);",
+                f"{t.span_years:.3f} years){per_unit};",
                 f"the export does not tell new logos from expansions: the same rate for {who}",
             )
             w.key(

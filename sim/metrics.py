@@ -40,6 +40,7 @@ DEFINITIONS: dict[str, str] = {
     "miss_rate": "opps_missed / (opps_won + opps_lost + opps_missed), of opportunities closed in the quarter",
     "win_rate": "opps_won / (opps_won + opps_lost)",
     "opps_open": "opportunities still open at the end of the quarter",
+    "cycle_weeks_mean": "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at the end of the week)",
     "digital_won": "opportunities won by the digital channel with no rep time",
     # Consistency of treatment
     "promised_untouched_share": "share of accounts promised a touch (cadence > 0) that got none in the quarter",
@@ -181,6 +182,7 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "miss_rate", ratio(n_missed, n_won + n_lost + n_missed)
     yield "win_rate", ratio(n_won, n_won + n_lost)
     yield "opps_open", _total(a.open_opportunities, sel)
+    yield "cycle_weeks_mean", ratio(_total(t.cycle_weeks, sel), n_won + n_lost)
     yield "digital_won", _total(t.digital_won, sel)
 
     yield "promised_untouched_share", ratio(_total(a.promised_untouched, sel), _total(a.promised, sel))
@@ -308,6 +310,7 @@ _LAST = {"customers", "prospects", "never_contacted", "never_contacted_share", "
 _MEAN_PREFIXES = (
     "utilisation",
     "response_days",
+    "cycle_weeks",
     "miss_rate",
     "win_rate",
     "promised_untouched",

@@ -667,6 +667,12 @@ class CoverageModel(mesa.Model):
         b, t = self.book, self.tally
         self._closed[idx] = True
         t.count(t.lost, b.kind[idx].astype(np.int64), b.segment[idx].astype(np.int64))
+        self._count_cycle(idx)
+
+    def _count_cycle(self, idx: np.ndarray) -> None:
+        """Weeks from arrival to close of deals won or lost this week (closed at the week's end)."""
+        b = self.book
+        self.tally.add(self.tally.cycle_weeks, b.segment[idx], (self.week + 1) - b.day[idx] / DAYS)
 
     def _count_won(self, idx: np.ndarray, value: np.ndarray, margin: np.ndarray) -> None:
         """Close won deals: ``value`` is what the company keeps, ``margin`` what a partner kept (currency)."""
@@ -676,6 +682,7 @@ class CoverageModel(mesa.Model):
         t.count(t.won, kind, seg)
         t.count(t.won_value, kind, seg, value)
         t.add(t.partner_margin, seg, margin)
+        self._count_cycle(idx)
 
     def _expire(self, w: int) -> None:
         b = self.book

@@ -77,3 +77,26 @@ def write_summary_png(metrics: pd.DataFrame, title: str, path: Path) -> None:
         fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
+
+
+def write_backtest_png(table: pd.DataFrame, simulated: pd.DataFrame, title: str, path: Path) -> None:
+    """Each measure's simulated seeds relative to the actual value (1 = what happened).
+
+    ``table``: :meth:`sim.backtest.Backtest.table`; ``simulated``: one row per
+    seed, one column per measure.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    try:
+        measures = list(table["measure"])
+        ratios = [simulated[m].to_numpy() / a for m, a in zip(measures, table["actual"], strict=True)]
+        ax.boxplot(ratios, vert=False, whis=(2.5, 97.5), showfliers=True)
+        ax.set_yticks(range(1, len(measures) + 1), [m.replace("_", " ") for m in measures])
+        ax.invert_yaxis()  # the first measure on top
+        ax.axvline(1.0, color="#d62728", lw=1.5, label="actual")
+        ax.set_xlabel("simulated / actual (box: quartiles of the seeds; whiskers: 95%)")
+        ax.legend(loc="lower right")
+        ax.set_title(title, fontsize=10)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)

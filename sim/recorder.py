@@ -29,6 +29,7 @@ class QuarterTally:
     lost: np.ndarray = field(init=False)  # (kind, segment)
     missed: np.ndarray = field(init=False)  # (cause, segment)
     won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
+    cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
     digital_won: np.ndarray = field(init=False)
     sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
     sla_breached: np.ndarray = field(init=False)  # ... without a response inside the window
@@ -61,6 +62,7 @@ class QuarterTally:
             setattr(self, name, np.zeros(shape))
         for name in (
             "digital_won",
+            "cycle_weeks",
             "sla_due",
             "sla_breached",
             "hours_low_value",

@@ -268,3 +268,21 @@ def test_misspelt_categories() -> None:
     assert fixes == {"Eastt": "East"}
     fixes, _ = crm.fix_categories(pd.Series(["finance"] * 3 + ["financial services"] * 3), "a.csv", "sector")
     assert fixes == {}
+
+
+@needs_data
+def test_units_divide_rates_and_wallets_but_keep_deal_sizes():
+    export = crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products")))
+    cleaned, _ = crm.clean(export)
+    one, ten = crm.calibrate(cleaned), crm.calibrate(cleaned, units=10)
+    assert ten.customers == 10 * one.customers == 850
+    for a, b in zip(one.segments, ten.segments, strict=True):
+        assert b.rate_per_year == pytest.approx(a.rate_per_year / 10)
+        assert b.potential_median == pytest.approx(a.potential_median / 10)
+        assert b.value_share_new * b.potential_median == pytest.approx(a.value_share_new * a.potential_median)
+        assert (b.win_probability, b.cycle_weeks, b.effort_hours) == (a.win_probability, a.cycle_weeks, a.effort_hours)
+    assert any(n.startswith("--units 10: each account is modelled as 10 buying units") for n in ten.notes)
+    text, data = crm.scenario_toml(ten, ten.notes)
+    assert crm.check_scenario_text(text, data, "units").population.customers == 850
+    with pytest.raises(InputError, match="--units"):
+        crm.calibrate(cleaned, units=0)

@@ -112,6 +112,9 @@ def test_one_rep_works_one_account_to_three_wins():
     assert quarter_one(r, "recurring_revenue") == pytest.approx((5_000 + 7_500 + 9 * 8_750) / 52)
     assert quarter_one(r, "opps_missed") == 0
     assert quarter_one(r, "never_contacted") == 0
+    # Each deal closes at the end of the second week after its arrival week:
+    # 3 weeks less the part of its arrival week before it arrived.
+    assert 2.0 < quarter_one(r, "cycle_weeks_mean") <= 3.0
 
 
 def test_policy_named_in_scenario_is_the_default():

@@ -1,0 +1,180 @@
+"""The backtest: the real side counted by hand, the simulated side read off runs, the command."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import crm
+from sim.backtest import actual_outcome, backtest, simulated_outcome, window_end
+from sim.errors import InputError
+from tests.test_crm import DATA, FILES, covsim, needs_data
+
+
+def _cleaned(rows: list[tuple[str, str, str, str | None, float | None]]) -> crm.Cleaned:
+    """A cleaned export from (account, status, engage_date, close_date, close_value) rows."""
+    pipe = pd.DataFrame(rows, columns=["account", "status", "engage_date", "close_date", "close_value"])
+    pipe["known"] = pipe["account"] != ""
+    for col in ("engage_date", "close_date"):
+        pipe[col] = pd.to_datetime(pipe[col])
+    return crm.Cleaned(
+        accounts=pd.DataFrame({"account": ["a"], "sector": [""], "revenue": [1.0]}),
+        teams=pd.DataFrame({"sales_agent": ["x"], "regional_office": ["o"]}),
+        pipeline=pipe,
+        files={"pipeline": "pipe.csv"},
+        cutoff=None,
+        countries={},
+        no_deal_agents=(),
+        set_aside={},
+    )
+
+
+def test_actual_outcome_counts_the_window_cohort_as_of_its_end():
+    cleaned = _cleaned(
+        [
+            ("a", "won", "2017-06-29", "2017-07-10", 100.0),  # engaged before the window: out
+            ("a", "won", "2017-07-01", "2017-07-15", 200.0),  # 2 weeks
+            ("a", "won", "2017-07-03", "2017-08-14", 300.0),  # 6 weeks
+            ("a", "lost", "2017-07-10", "2017-07-17", 0.0),  # 1 week
+            ("a", "won", "2017-07-20", "2017-10-02", 999.0),  # closed after the window's end: still open then
+            ("a", "open", "2017-07-21", None, None),
+            ("", "open", "2017-07-22", None, None),  # no known account: out, as in the calibration
+            ("a", "won", "2017-09-28", "2017-09-28", 50.0),  # engaged and won on the window's last day
+            ("a", "lost", "2017-09-27", "2017-09-29", 0.0),  # closed on the end date: still open then
+            ("a", "won", "2017-09-29", "2017-09-29", 50.0),  # engaged on the end date: out
+        ]
+    )
+    start, end = date(2017, 6, 30), date(2017, 9, 29)
+    out = actual_outcome(cleaned, start, end)
+    assert out.opportunities == 7
+    assert out.won_deals == 3
+    assert out.lost_deals == 1
+    assert out.win_rate == pytest.approx(0.75)
+    assert out.won_value == pytest.approx(550.0)
+    assert out.cycle_weeks == pytest.approx((14 + 42 + 7 + 0) / 4 / 7)
+
+
+def test_actual_outcome_with_an_empty_window_is_an_input_error():
+    cleaned = _cleaned([("a", "won", "2017-01-01", "2017-02-01", 1.0)])
+    with pytest.raises(InputError, match="no opportunity engaged"):
+        actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
+
+
+def test_window_is_whole_model_quarters():
+    assert window_end(date(2017, 6, 30), 2) == date(2017, 12, 29)  # 26 weeks
+
+
+def test_simulated_outcome_weights_each_quarters_cycle_by_its_closed_deals():
+    rows = []
+    for q, (created, won, lost, cycle, new, exp) in enumerate([(10, 3, 1, 2.0, 5.0, 1.0), (20, 6, 0, 5.0, 0.0, 4.0)]):
+        for metric, value in {
+            "opps_created": created,
+            "opps_won": won,
+            "opps_lost": lost,
+            "cycle_weeks_mean": cycle,
+            "won_value_new_logo": new,
+            "won_value_expansion": exp,
+            "retained_spend": 0.5,
+        }.items():
+            rows.append((q + 1, "all", metric, value))
+            rows.append((q + 1, "smb", metric, 1000.0))  # other segments are not read
+    out = simulated_outcome(pd.DataFrame(rows, columns=["quarter", "segment", "metric", "value"]))
+    assert (out.opportunities, out.won_deals, out.lost_deals) == (30, 9, 1)
+    assert out.won_value == pytest.approx(5 + 1 + 4 + 2 * 0.5)
+    assert out.cycle_weeks == pytest.approx((4 * 2.0 + 6 * 5.0) / 10)
+
+
+@pytest.mark.parametrize("rate", [0.5, 5.0, 26.0, 86.6, 200.0])
+def test_units_for_is_the_fewest_units_within_the_shortfall(rate):
+    def shortfall(k: int) -> float:
+        lam = rate * crm.TOP_LIFT / 52 / k
+        return 1 - (-math.expm1(-lam)) / lam
+
+    k = crm.units_for(rate)
+    assert shortfall(k) <= crm.BERNOULLI_SHORTFALL
+    assert k == 1 or shortfall(k - 1) > crm.BERNOULLI_SHORTFALL
+
+
+def _export() -> crm.Export:
+    return crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products")))
+
+
+@needs_data
+def test_backtest_of_the_shared_export_is_reproducible_and_counts_the_real_window():
+    a = backtest(_export(), date(2017, 6, 30), 2, seeds=(1, 2, 3))
+    b = backtest(_export(), date(2017, 6, 30), 2, seeds=(1, 2, 3))
+    pd.testing.assert_frame_equal(a.table(), b.table())
+    # The real side, counted straight from the CSV: engaged 2017-06-30..2017-12-28 with an account,
+    # won or lost by 2017-12-29 (the export's closes end 2017-12-31).
+    raw = pd.read_csv(DATA / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
+    cohort = raw[raw["account"].notna() & (raw["engage_date"] >= "2017-06-30") & (raw["engage_date"] < "2017-12-29")]
+    closed = cohort["close_date"] < "2017-12-29"
+    won = cohort[closed & (cohort["deal_stage"] == "Won")]
+    lost = cohort[closed & (cohort["deal_stage"] == "Lost")]
+    assert a.actual.opportunities == len(cohort)
+    assert a.actual.won_deals == len(won)
+    assert a.actual.lost_deals == len(lost)
+    assert a.actual.won_value == pytest.approx(won["close_value"].sum())
+    # The simulated side: buying units chosen to keep arrivals within 5%, and real runs behind it.
+    assert a.units == max(
+        crm.units_for(s.rate_per_year) for s in crm.calibrate(crm.clean(_export(), date(2017, 6, 30))[0]).segments
+    )
+    assert a.scenario.population.customers == 85 * a.units
+    t = a.table().set_index("measure")
+    assert np.all(t["simulated_mean"] > 0)
+    assert (
+        t.loc["win_rate", "simulated_low"] <= t.loc["win_rate", "simulated_mean"] <= t.loc["win_rate", "simulated_high"]
+    )
+
+
+@needs_data
+def test_backtest_command_writes_its_results(tmp_path):
+    args = [f"--{k}={DATA / FILES[k]}" for k in ("accounts", "pipeline", "teams", "products")]
+    out = tmp_path / "bt"
+    r = covsim("backtest", *args, "--cutoff", "2017-06-30", "--seeds", "2", "--units", "10", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "won_deals" in r.stdout and "10 buying unit(s) per account" in r.stdout
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table["measure"]) == [
+        "opportunities",
+        "won_deals",
+        "lost_deals",
+        "win_rate",
+        "won_value",
+        "cycle_weeks",
+    ]
+    assert len(pd.read_csv(out / "seeds.csv")) == 2
+    assert (out / "backtest.png").stat().st_size > 0
+    assert "customers = 850" in (out / "scenario.toml").read_text()
+
+
+@needs_data
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cutoff", "2017-02-30"], "--cutoff"),
+        (["--cutoff", "2019-01-01"], "no opportunity engaged"),
+        (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
+        (["--cutoff", "2017-06-30", "--param", "pickup=1.0"], "--param"),
+        (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "pickup=2"], "pickup"),
+    ],
+)
+def test_backtest_bad_input_is_one_line_and_exit_2(tmp_path, extra, message):
+    args = [f"--{k}={DATA / FILES[k]}" for k in ("accounts", "pipeline", "teams")]
+    out = tmp_path / "bt"
+    r = covsim("backtest", *args, *extra, "--seeds", "2", "--out", str(out))
+    assert r.returncode == 2, r.stdout + r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert errors and message in errors[0]
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_backtest_without_a_cutoff_is_a_usage_error():
+    r = covsim("backtest", "--accounts=a.csv", "--pipeline=p.csv", "--teams=t.csv")
+    assert r.returncode == 2
+    assert "--cutoff" in r.stderr
