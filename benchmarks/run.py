@@ -65,6 +65,14 @@ def case(customers: int, policy: str, repeats: int) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
+def script(name: str, *args: str) -> Any:
+    """Run ``benchmarks/<name>`` in a fresh process (its memory its own) and read the JSON it prints."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return json.loads(out.stdout)
+
+
 SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 1)]  # (customers, repeats)
 MB = 2**20
 
@@ -132,14 +140,7 @@ def main() -> None:
     print()
     print(policy_table)
 
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "200"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    one, two = json.loads(out.stdout)
+    one, two = script("throughput.py", "200")
     overhead_ms = 1000 * (one["wall"] - one["run_seconds"]) / one["runs"]
     speedup = one["wall"] / two["wall"]
     throughput = (
@@ -150,14 +151,7 @@ def main() -> None:
     print()
     print(throughput)
 
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "memory.py"), "1000"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    mem = json.loads(out.stdout)
+    mem = script("memory.py", "1000")
     memory = (
         f"| {'1,000 runs in one worker process':<34} | {'after 10 runs':>13} | {'after 1,000':>11} | {'ratio':>5} |\n"
         f"|{'-' * 36}|{'-' * 15}|{'-' * 13}|{'-' * 7}|\n"
@@ -181,14 +175,7 @@ def main() -> None:
     print()
     print(against)
 
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "phases.py"), "100000", "unstructured"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    profile = json.loads(out.stdout)
+    profile = script("phases.py", "100000", "unstructured")
     where = phases.table(profile)
     print()
     print(where)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -341,20 +341,39 @@ def report(out_dir: Path) -> None:
         click.echo(f"wrote {path}")
 
 
+def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options naming a CRM export's files and its column mapping (calibrate, backtest)."""
+    for option in reversed(
+        (
+            click.option(
+                "--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV."
+            ),
+            click.option(
+                "--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV."
+            ),
+            click.option(
+                "--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV."
+            ),
+            click.option(
+                "--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV."
+            ),
+            click.option(
+                "--column",
+                "column_pairs",
+                multiple=True,
+                metavar="FILE_KIND.FIELD=NAME",
+                help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.option("--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV.")
-@click.option("--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV.")
-@click.option("--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV.")
-@click.option("--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV.")
+@_crm_export_options
 @click.option(
     "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Scenario to write."
-)
-@click.option(
-    "--column",
-    "column_pairs",
-    multiple=True,
-    metavar="FILE_KIND.FIELD=NAME",
-    help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
 )
 @click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
 @click.option(
@@ -411,17 +430,7 @@ def calibrate(
 
 
 @main.command()
-@click.option("--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV.")
-@click.option("--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV.")
-@click.option("--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV.")
-@click.option("--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV.")
-@click.option(
-    "--column",
-    "column_pairs",
-    multiple=True,
-    metavar="FILE_KIND.FIELD=NAME",
-    help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
-)
+@_crm_export_options
 @click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
 @click.option(
     "--quarters", type=click.IntRange(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it."
