@@ -47,15 +47,13 @@ def allocate_hours(
     # (cheaper than a lexsort; the second is a radix sort on the small seat numbers).
     todo = todo[np.argsort(-priority[todo], kind="stable")]
     todo = todo[np.argsort(rep[todo].astype(np.int32 if capacity.size > 32767 else np.int16), kind="stable")]
+    seats = np.arange(capacity.size)
     for _ in range(passes):
         if todo.size == 0:
             break
         r, c = rep[todo], cost[todo]
         cum = np.cumsum(c)
-        first = np.empty(r.size, dtype=bool)
-        first[0] = True
-        np.not_equal(r[1:], r[:-1], out=first[1:])
-        group_start = np.maximum.accumulate(np.where(first, np.arange(r.size), 0))
+        group_start = np.searchsorted(r, seats)[r]  # r is sorted: where each rep's tasks begin
         before = cum - c - (cum[group_start] - c[group_start])
         # Within a pass tasks are taken in order until the first that does not fit.
         ok = before + c <= left[r] + 1e-9

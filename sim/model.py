@@ -51,7 +51,7 @@ from sim.policies.protocol import (
 )
 from sim.policies.rules import standard_priority
 from sim.population import CHURNED, CUSTOMER, PROSPECT, Population
-from sim.randomness import Streams, Thinning, keyed_normal, keyed_uniform
+from sim.randomness import Streams, Thinning, box_muller, keyed_uniform, keyed_uniforms, normal_purposes
 from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
 from sim.reps import Rep, seat_constants, seat_state, weekly_attrition
 from sim.response import churn_relief, demand_lift, weekly_decay, weekly_hazard, win_probability
@@ -304,6 +304,8 @@ class CoverageModel(mesa.Model):
         shock) also rebuilds the arrival draws' bounds, which depend on the
         scenario alone, never on what a policy did.
         """
+        if idx is not None and idx.size == 0:
+            return
         pop = self.population
         sel = slice(None) if idx is None else idx
         seg = pop.segment[sel]
@@ -379,18 +381,14 @@ class CoverageModel(mesa.Model):
             return
         key = c * self.weeks + w
         seg = pop.segment[c].astype(np.int64)
-        renewal = (
-            keyed_uniform(self.streams.outcome_key, key, DRAW_KIND) * (lifted + self.flat_rate[c]) < self.flat_rate[c]
-        )
+        u_kind, u_day, u_capture = keyed_uniforms(self.streams.outcome_key, key, (DRAW_KIND, DRAW_DAY, DRAW_CAPTURE))
+        flat = self.flat_rate[c]
+        renewal = u_kind * (lifted + flat) < flat
         kind = np.where(pop.status[c] == PROSPECT, NEW_LOGO, np.where(renewal, RENEWAL, EXPANSION))
-        day = DAYS * (w + keyed_uniform(self.streams.outcome_key, key, DRAW_DAY))
+        day = DAYS * (w + u_day)
         service = self.plan.service[c]
         dig = self.scenario.digital
-        digital = (
-            (service == DIGITAL)
-            & dig.enabled
-            & (keyed_uniform(self.streams.outcome_key, key, DRAW_CAPTURE) < dig.capture)
-        )
+        digital = (service == DIGITAL) & dig.enabled & (u_capture < dig.capture)
         sv = self.scenario.service
         window = np.where(service == HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
         effort = self.effort[seg, kind]
@@ -612,7 +610,7 @@ class CoverageModel(mesa.Model):
             return
         b = self.book
         self._closed[idx] = True
-        self.tally.count(self.tally.missed, np.broadcast_to(cause, idx.shape), b.segment[idx])
+        self.tally.count(self.tally.missed, cause, b.segment[idx])
         renewals = idx[b.kind[idx] == RENEWAL]
         if renewals.size == 0:
             return
@@ -639,13 +637,14 @@ class CoverageModel(mesa.Model):
         base = self.base_win[seg, kind] * np.where(digital, factor, 1.0)
         conflict = self.conflict_q[c] & ~self.plan.coordinated[c]
         p = win_probability(base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), rel)
-        won = keyed_uniform(self.streams.outcome_key, b.key[idx], DRAW_WIN) < p
+        u_win, *u_value = keyed_uniforms(self.streams.outcome_key, b.key[idx], (DRAW_WIN, *normal_purposes(DRAW_VALUE)))
+        won = u_win < p
         self._count_lost(idx[~won])
         lost_renewals = c[~won & (kind == RENEWAL)]
-        # Deal values are drawn for the won deals only: nothing reads a lost deal's value.
+        # Values are computed for the won deals only: nothing reads a lost deal's value.
         idx, c, seg, kind, digital, handler = idx[won], c[won], seg[won], kind[won], digital[won], handler[won]
         sigma = self.value_sigma[seg]
-        noise = np.exp(sigma * keyed_normal(self.streams.outcome_key, b.key[idx], DRAW_VALUE) - sigma**2 / 2)
+        noise = np.exp(sigma * box_muller(u_value[0][won], u_value[1][won]) - sigma**2 / 2)
         value = self._value_estimate(c, kind) * np.where(kind == RENEWAL, 1.0, noise)
         value *= np.where(digital & (kind != RENEWAL), dig.value_factor, 1.0)
         margin = _at_seat(self._seat_info["margin"], handler, 0.0) * value

@@ -83,5 +83,6 @@ class OpportunityBook:
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the opportunities where ``mask`` is False (they have closed)."""
+        idx = np.flatnonzero(mask)  # taking by index is about twice as fast as by mask, per column
         for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name)[mask])
+            setattr(self, f.name, getattr(self, f.name).take(idx))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from sim.allocation import allocate_hours
 from sim.metrics import between_rep_sd, gini, omega_squared
+from sim.policies.rules import median, weighted_draw
 from sim.randomness import Streams, keyed_normal, keyed_uniform
 from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
 from sim.scenario import Adbudg, Power, Relationship
@@ -123,3 +124,18 @@ def test_keyed_draws_are_uniform_and_stable():
     z = keyed_normal(key, ids, 0)
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
     assert not np.array_equal(u, keyed_uniform(Streams.from_seed(2).outcome_key, ids, 3))
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_median_is_numpys_median(values: list[float]) -> None:
+    v = np.array(values)
+    assert median(v) == np.median(v)
+
+
+def test_weighted_draw_is_numpys_choice() -> None:
+    items, weights = np.array([3, 8, 9, 20]), np.array([4.0, 0.0, 10.5, 1.5])
+    drawn = weighted_draw(np.random.default_rng(6), items, weights, 2_000)
+    assert np.array_equal(drawn, np.random.default_rng(6).choice(items, size=2_000, p=weights / weights.sum()))
+    assert 8 not in drawn
+    assert np.mean(drawn == 9) == pytest.approx(10.5 / 16, abs=0.03)

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.policies.protocol import POOLED, WORK, CoveragePlan, PlanView, Policy, RouteView, TaskView
-from sim.policies.rules import empty_plan
+from sim.policies.rules import empty_plan, median, weighted_draw
 
 
 class UnstructuredParams(BaseModel):
@@ -58,7 +58,7 @@ class Unstructured(Policy):
             seats = view.team.seats(closers=closers)
             cap = view.team.capacity[seats]
             if which.size and cap.sum() > 0:
-                handler[which] = rng.choice(seats, size=which.size, p=cap / cap.sum())
+                handler[which] = weighted_draw(rng, seats, cap, which.size)
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
@@ -69,4 +69,4 @@ class Unstructured(Policy):
 
 
 def _relative(v: np.ndarray) -> np.ndarray:
-    return v / (np.median(v) + 1e-9) if v.size else v
+    return v / (median(v) + 1e-9) if v.size else v

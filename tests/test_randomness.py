@@ -1,0 +1,106 @@
+"""The draws behind arrivals and churn: geometric gaps, Bernoulli positions, thinning, keyed draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim.randomness as randomness
+from sim.randomness import (
+    Streams,
+    Thinning,
+    bernoulli_positions,
+    box_muller,
+    geometric,
+    keyed_normal,
+    keyed_uniform,
+    keyed_uniforms,
+    normal_purposes,
+)
+
+
+@pytest.mark.parametrize("p", [1e-6, 0.002, 0.0625, 0.3])
+def test_geometric_is_numpys_geometric_below_a_third(p: float) -> None:
+    ours = geometric(np.random.default_rng(7), p, 5_000)
+    assert ours.dtype == np.int64
+    assert np.array_equal(ours, np.random.default_rng(7).geometric(p, 5_000))
+
+
+def test_geometric_above_a_third_has_the_geometric_law() -> None:
+    # numpy searches instead of inverting here; ours still inverts, so check the law itself.
+    g = geometric(np.random.default_rng(3), 0.5, 200_000)
+    assert g.min() == 1
+    for k in (1, 2, 3):
+        assert np.mean(g == k) == pytest.approx(0.5**k, abs=0.005)
+
+
+def test_bernoulli_positions_are_independent_draws_at_p() -> None:
+    rng = np.random.default_rng(11)
+    counts, halves = [], []
+    for _ in range(400):
+        pos = bernoulli_positions(rng, 10_000, 0.01)
+        assert np.all(np.diff(pos) > 0) and pos.min(initial=0) >= 0 and pos.max(initial=0) < 10_000
+        counts.append(pos.size)
+        halves.append(np.mean(pos < 5_000) if pos.size else 0.5)
+    # Binomial(10000, 0.01): mean 100, sd 9.95; 400 draws give the mean to +-0.5.
+    assert np.mean(counts) == pytest.approx(100.0, abs=2.5)
+    assert np.std(counts) == pytest.approx(9.95, rel=0.15)
+    assert np.mean(halves) == pytest.approx(0.5, abs=0.01)
+
+
+def _buckets() -> Thinning:
+    rng = np.random.default_rng(5)
+    ids = rng.permutation(30_000)
+    return Thinning((np.sort(ids[:5_000]), np.sort(ids[5_000:25_000]), np.sort(ids[25_000:])), (0.003, 0.031, 0.12))
+
+
+def test_thinning_draws_all_buckets_at_once_as_bucket_after_bucket() -> None:
+    th = _buckets()
+    for seed in range(20):
+        ids, bound, u = th.candidates(np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        picked = [m[bernoulli_positions(rng, m.size, b)] for m, b in zip(th.members, th.bounds, strict=True)]
+        assert np.array_equal(ids, np.concatenate(picked))
+        assert np.array_equal(bound, np.repeat(th.bounds, [p.size for p in picked]))
+        assert np.array_equal(u, rng.random(ids.size))
+
+
+def _check_rates(th: Thinning, draws: int) -> None:
+    rng = np.random.default_rng(2)
+    per_bucket = np.zeros(len(th.members))
+    for _ in range(draws):
+        ids, bound, _u = th.candidates(rng)
+        assert np.unique(ids).size == ids.size
+        for k, (m, b) in enumerate(zip(th.members, th.bounds, strict=True)):
+            mine = ids[bound == b]
+            assert np.isin(mine, m).all() and np.all(np.diff(mine) > 0)
+            per_bucket[k] += mine.size
+    for k, (m, b) in enumerate(zip(th.members, th.bounds, strict=True)):
+        expected = draws * m.size * b
+        assert per_bucket[k] == pytest.approx(expected, abs=5 * np.sqrt(expected))
+
+
+def test_thinning_is_exact_when_gaps_fall_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One gap per bucket: every week takes the rare path that draws more gaps.
+    monkeypatch.setattr(randomness, "_chunk", lambda n, p: 1)
+    _check_rates(_buckets(), 300)
+
+
+def test_thinning_with_a_certain_or_tiny_bucket_draws_bucket_by_bucket() -> None:
+    th = Thinning((np.arange(0, 50), np.arange(50, 20_050), np.arange(20_050, 30_000)), (1.0, 0.02, 1e-7))
+    ids, bound, _u = th.candidates(np.random.default_rng(1))
+    assert np.array_equal(ids[:50], np.arange(50)) and np.all(bound[:50] == 1.0)
+    _check_rates(th, 300)
+
+
+def test_keyed_uniforms_are_keyed_uniform_per_purpose() -> None:
+    key = Streams.from_seed(4).outcome_key
+    ids = np.arange(1_000, 3_000)
+    rows = keyed_uniforms(key, ids, (0, 5, 1_000_003))
+    for row, purpose in zip(rows, (0, 5, 1_000_003), strict=True):
+        assert np.array_equal(row, keyed_uniform(key, ids, purpose))
+    assert np.array_equal(keyed_normal(key, ids, 5), box_muller(*keyed_uniforms(key, ids, normal_purposes(5))))
+    # A pinned value: changing the generator changes every run's results.
+    assert keyed_uniform(np.uint64(12345), np.array([0, 7]), 2).tolist() == pytest.approx(
+        [0.16503689045508707, 0.38489284689567393], abs=0
+    )
