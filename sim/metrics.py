@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sim.opportunities import CAUSES
@@ -123,7 +125,13 @@ class _AccountGroups:
         def count(idx: np.ndarray) -> np.ndarray:
             return np.bincount(seg[idx], minlength=n_segments).astype(np.float64)
 
-        by_status = np.bincount(seg * 3 + a.status, minlength=3 * n_segments).reshape(n_segments, 3)
+        # One pass counts accounts by (segment, status, ever touched), in the narrowest integers that hold the codes.
+        code: npt.NDArray[np.unsignedinteger[Any]] = a.segment.astype(np.uint8 if 6 * n_segments <= 256 else np.uint16)
+        code *= 6
+        code += a.status.astype(code.dtype) * 2
+        code += a.ever_touched
+        by_code = np.bincount(code, minlength=6 * n_segments).reshape(n_segments, 3, 2)
+        by_status = by_code.sum(axis=2)
         live = a.status != CHURNED
         promised = np.flatnonzero((a.cadence > 0) & live)
         touched = np.flatnonzero(a.touch_hours > 0)
@@ -133,10 +141,10 @@ class _AccountGroups:
             live=(by_status[:, PROSPECT] + by_status[:, CUSTOMER]).astype(np.float64),
             customers=by_status[:, CUSTOMER].astype(np.float64),
             prospects=by_status[:, PROSPECT].astype(np.float64),
-            potential=np.bincount(seg, weights=a.potential, minlength=n_segments),
+            potential=a.segment_potential,
             promised=count(promised),
             promised_untouched=count(promised[a.touches[promised] == 0]),
-            never_contacted=count(np.flatnonzero(live & ~a.ever_touched)),
+            never_contacted=(by_code[:, PROSPECT, 0] + by_code[:, CUSTOMER, 0]).astype(np.float64),
             conflicts=count(np.flatnonzero(a.conflict)),
             open_opportunities=a.open_opportunities,
             touched_segment=seg[touched],
@@ -267,7 +275,7 @@ def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
 
 
 def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
-    """Share of the variance of ``outcome`` explained by ``group`` (one-way ANOVA).
+    """Share of the variance of ``outcome`` explained by ``group`` (one-way ANOVA; groups are seats, ints >= 0).
 
     omega^2 = (SS_between - (k - 1) MS_within) / (SS_total + MS_within), which,
     unlike eta^2, does not grow just because there are many small groups;
@@ -275,14 +283,18 @@ def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
     """
     if outcome.size == 0:
         return float("nan")
-    labels, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
-    k, n = labels.size, outcome.size
+    all_counts = np.bincount(group)
+    present = all_counts > 0
+    counts = all_counts[present]
+    k, n = counts.size, outcome.size
     if k < 2 or n - k <= 0:
         return float("nan")
-    means = np.bincount(inverse, weights=outcome) / counts
+    group_means = np.bincount(group, weights=outcome)
+    group_means[present] = group_means[present] / counts
+    means = group_means[present]
     grand = outcome.mean()
     ss_between = float(np.sum(counts * (means - grand) ** 2))
-    ss_within = float(np.sum((outcome - means[inverse]) ** 2))
+    ss_within = float(np.sum((outcome - group_means[group]) ** 2))
     ms_within = ss_within / (n - k)
     total = ss_between + ss_within
     if total + ms_within <= 0:
@@ -291,16 +303,16 @@ def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
 
 
 def between_rep_sd(rep: np.ndarray, days: np.ndarray) -> float:
-    """Standard deviation across reps of each rep's mean response time.
+    """Standard deviation across reps (seat numbers, >= 0) of each rep's mean response time.
 
     Only reps with at least MIN_RESPONSES_PER_REP responses count; NaN with
     fewer than two such reps.
     """
     if days.size == 0:
         return float("nan")
-    _labels, inverse, counts = np.unique(rep, return_inverse=True, return_counts=True)
-    means = np.bincount(inverse, weights=days) / counts
-    means = means[counts >= MIN_RESPONSES_PER_REP]
+    counts = np.bincount(rep)
+    enough = counts >= MIN_RESPONSES_PER_REP
+    means = np.bincount(rep, weights=days)[enough] / counts[enough]
     return float(np.std(means, ddof=1)) if means.size >= 2 else float("nan")
 
 

@@ -209,7 +209,7 @@ class CoverageModel(mesa.Model):
             out[field] = a.astype(dtype, copy=True)
         if out["owner"].min(initial=0) < -1 or out["owner"].max(initial=-1) >= seats:
             raise PolicyError(f"policy {name}: plan.owner holds a seat outside -1..{seats - 1}")
-        if not np.isin(out["service"], (0, 1, 2)).all():
+        if not ((out["service"] >= 0) & (out["service"] <= 2)).all():
             raise PolicyError(f"policy {name}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
         if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
             raise PolicyError(f"policy {name}: plan.cadence must be finite and >= 0")
@@ -230,6 +230,7 @@ class CoverageModel(mesa.Model):
             coverer=self.coverer_q,
             conflict=self.conflict_q,
             won_value=self.won_value_q,
+            segment_potential=pop.segment_potential,
             open_opportunities=open_by_segment,
         )
         rows = quarter_rows(self.tally, accounts, self.scenario.segment_names, self.scenario.metrics.gross_margin)

@@ -37,6 +37,7 @@ class Population:
     stock: np.ndarray  # float64 relationship stock
     ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
     segment_spend: np.ndarray  # float64 total spend by segment, kept up to date by the methods below
+    segment_potential: np.ndarray  # float64 total potential by segment, recounted when potential changes
 
     @property
     def size(self) -> int:
@@ -83,6 +84,7 @@ class Population:
             stock=np.zeros(n),
             ever_touched=np.zeros(n, dtype=bool),
             segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),
+            segment_potential=np.bincount(segment, weights=potential, minlength=len(pop.segments)),
         )
 
     def decay(self, factor: float) -> None:
@@ -130,6 +132,9 @@ class Population:
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:
         """A potential shift; spend above the new potential is cut to it."""
         self.potential[customers] *= factor
+        self.segment_potential[:] = np.bincount(
+            self.segment, weights=self.potential, minlength=self.segment_potential.size
+        )
         self._set_spend(customers, np.minimum(self.spend[customers], self.potential[customers]))
 
     def recount_spend(self) -> None:

@@ -115,4 +115,5 @@ class AccountQuarter:
     coverer: np.ndarray
     conflict: np.ndarray
     won_value: np.ndarray
+    segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end

@@ -85,6 +85,10 @@ def test_potential_shift_scales_potential():
         assert np.allclose(shifted.population.potential[ent], 0.5 * base.population.potential[ent])
         assert np.array_equal(shifted.population.potential[~ent], base.population.potential[~ent])
         assert np.all(shifted.population.spend <= shifted.population.potential)
+        # The segment totals the metrics read follow the shift (the engine does not recount them each quarter).
+        pop = shifted.population
+        assert pop.segment_potential[0] == pytest.approx(0.5 * base.population.segment_potential[0], rel=1e-12)
+        assert np.array_equal(pop.segment_potential, np.bincount(pop.segment, weights=pop.potential))
     finally:
         base.release()
         shifted.release()
