@@ -104,3 +104,10 @@ def test_keyed_uniforms_are_keyed_uniform_per_purpose() -> None:
     assert keyed_uniform(np.uint64(12345), np.array([0, 7]), 2).tolist() == pytest.approx(
         [0.16503689045508707, 0.38489284689567393], abs=0
     )
+
+
+def test_thinning_keeps_one_copy_of_its_members() -> None:
+    th = _buckets()
+    flat = th.members[0].base
+    assert flat is not None and all(m.base is flat for m in th.members)
+    assert th._slots is not None and th._slots.members is flat
