@@ -43,8 +43,8 @@ def allocate_hours(
     left = capacity.astype(np.float64).copy()
     used = np.zeros_like(left)
     todo = np.flatnonzero(~declined)
-    # By rep, then by descending priority, ties in the order given: two stable sorts
-    # (cheaper than a lexsort; the second is a radix sort on the small seat numbers).
+    # By rep, then by descending priority, ties in the order given: by priority, then a
+    # stable radix sort on the small seat numbers (together cheaper than a lexsort).
     todo = todo[_descending(priority[todo])]
     todo = todo[np.argsort(rep[todo].astype(np.int32 if capacity.size > 32767 else np.int16), kind="stable")]
     seats = np.arange(capacity.size)

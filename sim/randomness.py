@@ -116,6 +116,9 @@ def _chunk(n: int, p: float) -> int:
     return int(n * p + 6.0 * math.sqrt(n * p * (1.0 - p))) + 16
 
 
+_TINY = 1e-6  # below this, bernoulli_positions draws a binomial count instead of gaps
+
+
 def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     """Sorted positions in ``range(n)``, each included independently with probability ``p``.
 
@@ -137,9 +140,6 @@ def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarra
     while ends[-1] < n:
         ends = np.concatenate([ends, ends[-1] + np.cumsum(geometric(rng, p, chunk))])
     return ends[: np.searchsorted(ends, n)]
-
-
-_TINY = 1e-6  # below this, bernoulli_positions draws a binomial count instead of gaps
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,6 @@ class _Slots:
         def per_slot(v: np.ndarray) -> np.ndarray:
             return np.repeat(v, chunks)
 
-        b = np.array(bounds)
         return cls(
             members=flat,
             starts=ends - chunks,
@@ -180,7 +179,7 @@ class _Slots:
             scale=per_slot(-np.array([math.log1p(-x) for x in bounds])),
             n=per_slot(sizes),
             offset=per_slot(np.cumsum(sizes) - sizes),
-            bound=per_slot(b),
+            bound=per_slot(np.array(bounds)),
         )
 
     def positions(self, rng: np.random.Generator) -> np.ndarray:
