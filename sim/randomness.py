@@ -135,11 +135,15 @@ def bernoulli_positions(rng: np.random.Generator, n: int, p: float) -> np.ndarra
     if p < _TINY:
         k = int(rng.binomial(n, p))
         return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
-    chunk = _chunk(n, p)
-    ends = np.cumsum(geometric(rng, p, chunk)) - 1
-    while ends[-1] < n:
-        ends = np.concatenate([ends, ends[-1] + np.cumsum(geometric(rng, p, chunk))])
+    ends = _past(rng, np.cumsum(geometric(rng, p, _chunk(n, p))) - 1, n, p)
     return ends[: np.searchsorted(ends, n)]
+
+
+def _past(rng: np.random.Generator, ends: np.ndarray, n: int, p: float) -> np.ndarray:
+    """Sorted positions ``ends``, with more geometric gaps drawn after the last until one reaches ``n``."""
+    while ends[-1] < n:
+        ends = np.concatenate([ends, ends[-1] + np.cumsum(geometric(rng, p, _chunk(n, p)))])
+    return ends
 
 
 @dataclass(frozen=True)
@@ -251,27 +255,22 @@ class Thinning:
         buckets draw more gaps after all the others (the same distribution).
         """
         s = self._slots
+        buckets = list(zip(self.members, self.bounds, strict=True))
         if s is None:
-            picked = [m[bernoulli_positions(rng, m.size, b)] for m, b in zip(self.members, self.bounds, strict=True)]
-            ids = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
-            bound = np.repeat(np.array(self.bounds), [p.size for p in picked]) if picked else np.empty(0)
-            return ids, bound, rng.random(ids.size)
+            return self._by_bucket(rng, [m[bernoulli_positions(rng, m.size, b)] for m, b in buckets])
         pos = s.positions(rng)
         if (pos[s.last] < s.n[s.last]).any():
-            return self._extended(rng, pos)
+            # Rare: a bucket's gaps ended before its last item.
+            ends = [_past(rng, pos[s.starts[k] : s.last[k] + 1], m.size, b) for k, (m, b) in enumerate(buckets)]
+            return self._by_bucket(rng, [m[e[e < m.size]] for (m, _b), e in zip(buckets, ends, strict=True)])
         keep = pos < s.n
         ids = s.members[s.offset[keep] + pos[keep]]
         return ids, s.bound[keep], rng.random(ids.size)
 
-    def _extended(self, rng: np.random.Generator, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``candidates`` for the rare week where some bucket's gaps ended before its last item."""
-        s = self._slots
-        assert s is not None
-        picked = []
-        for k, (m, b) in enumerate(zip(self.members, self.bounds, strict=True)):
-            ends = pos[s.starts[k] : s.last[k] + 1]
-            while ends[-1] < m.size:
-                ends = np.concatenate([ends, ends[-1] + np.cumsum(geometric(rng, b, _chunk(m.size, b)))])
-            picked.append(m[ends[ends < m.size]])
-        ids = np.concatenate(picked)
-        return ids, np.repeat(np.array(self.bounds), [p.size for p in picked]), rng.random(ids.size)
+    def _by_bucket(
+        self, rng: np.random.Generator, picked: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``candidates`` from each bucket's picked items."""
+        ids = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+        bound = np.repeat(np.array(self.bounds), [p.size for p in picked]) if picked else np.empty(0)
+        return ids, bound, rng.random(ids.size)
