@@ -138,17 +138,11 @@ import mesa
 import numpy as np
 from scipy import stats
 
+from sim.clock import BUSINESS_DAYS_PER_WEEK, WEEKS_PER_QUARTER, WEEKS_PER_YEAR
+from sim.codes import CLOSING_ROLES, OPPORTUNITY_KINDS
 from sim.policies.unstructured import UnstructuredParams
 from sim.response import weekly_decay, weekly_hazard, win_probability
-from sim.scenario import (
-    BUSINESS_DAYS_PER_WEEK,
-    CLOSING_ROLES,
-    OPPORTUNITY_KINDS,
-    WEEKS_PER_QUARTER,
-    WEEKS_PER_YEAR,
-    Adbudg,
-    Scenario,
-)
+from sim.scenario import Adbudg, Scenario
 
 DAYS = BUSINESS_DAYS_PER_WEEK
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2

@@ -26,7 +26,10 @@ from sim.policies import make_policy  # noqa: E402
 
 #: The steps of CoverageModel.step, in the order they run.
 STEPS = (
-    "_start_quarter",
+    "_open_quarter",
+    "_apply_shocks",
+    "_plan",
+    "_realign",
     "_begin_week",
     "_arrivals",
     "_route",
@@ -34,7 +37,7 @@ STEPS = (
     "_expire",
     "_churn",
     "_end_week",
-    "_end_quarter",
+    "_close_quarter",
 )
 
 

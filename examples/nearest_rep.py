@@ -12,7 +12,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.policies.protocol import HIGH_TOUCH, POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.codes import Service, Status
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, route_to_owner, standard_priority
 
 
@@ -34,16 +35,16 @@ class NearestRep(Policy):
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, team = view.accounts, view.team
-        plan = empty_plan(acc.size, POOLED)
+        plan = empty_plan(acc.size, Service.POOLED)
         seats = np.flatnonzero(team.can_close)
         if seats.size == 0:
             return plan
         d2 = (acc.x[:, None] - team.x[seats][None, :]) ** 2 + (acc.y[:, None] - team.y[seats][None, :]) ** 2
         plan.owner[:] = seats[np.argmin(d2, axis=1)]
         top = np.argsort(-acc.potential, kind="stable")[: round(self.params.top_share * acc.size)]
-        plan.service[top] = HIGH_TOUCH
+        plan.service[top] = Service.HIGH_TOUCH
         plan.cadence[top] = self.params.cadence
-        plan.owner[acc.status == 2] = -1
+        plan.owner[acc.status == Status.CHURNED] = -1
         return plan
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

@@ -16,10 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sim.opportunities import CAUSES
-from sim.population import CHURNED, CUSTOMER, PROSPECT
-from sim.recorder import ACTIVITIES, AccountQuarter, QuarterTally
-from sim.scenario import OPPORTUNITY_KINDS, ROLES, WEEKS_PER_QUARTER, WEEKS_PER_YEAR
+from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
+from sim.tally import AccountQuarter, QuarterTally
 
 ALL = "all"
 MIN_RESPONSES_PER_REP = 3
@@ -132,19 +131,19 @@ class _AccountGroups:
         code += a.ever_touched
         by_code = np.bincount(code, minlength=6 * n_segments).reshape(n_segments, 3, 2)
         by_status = by_code.sum(axis=2)
-        live = a.status != CHURNED
+        live = a.status != Status.CHURNED
         promised = np.flatnonzero((a.cadence > 0) & live)
         touched = np.flatnonzero(a.touch_hours > 0)
         touched = touched[live[touched]]
         covered = np.flatnonzero(a.coverer >= 0)
         return cls(
-            live=(by_status[:, PROSPECT] + by_status[:, CUSTOMER]).astype(np.float64),
-            customers=by_status[:, CUSTOMER].astype(np.float64),
-            prospects=by_status[:, PROSPECT].astype(np.float64),
+            live=(by_status[:, Status.PROSPECT] + by_status[:, Status.CUSTOMER]).astype(np.float64),
+            customers=by_status[:, Status.CUSTOMER].astype(np.float64),
+            prospects=by_status[:, Status.PROSPECT].astype(np.float64),
             potential=a.segment_potential,
             promised=count(promised),
             promised_untouched=count(promised[a.touches[promised] == 0]),
-            never_contacted=(by_code[:, PROSPECT, 0] + by_code[:, CUSTOMER, 0]).astype(np.float64),
+            never_contacted=(by_code[:, Status.PROSPECT, 0] + by_code[:, Status.CUSTOMER, 0]).astype(np.float64),
             conflicts=count(np.flatnonzero(a.conflict)),
             open_opportunities=a.open_opportunities,
             touched_segment=seg[touched],

@@ -1,7 +1,8 @@
-"""Open opportunities: a struct of arrays holding only what is still open.
+"""Open opportunities: the book, a struct of arrays changed only by its named transitions.
 
-Closed opportunities leave the book the week they close; what they were is kept
-in the recorder's tallies, so the book stays small however long the run.
+Closed opportunities leave the book at the end of the week they close; what
+they were is kept in the recorder's tallies, so the book stays small however
+long the run.
 """
 
 from __future__ import annotations
@@ -10,29 +11,43 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-# Stages of an open opportunity.
-AWAITING_RESPONSE, IN_WORK = 0, 1
+from sim.codes import Cause, Stage
 
-# Why an opportunity was missed: exactly one cause each.
-NO_OWNER, OWNER_AT_CAPACITY, VACANCY, SLA_EXPIRED, STALLED = range(5)
-CAUSES = ("no_owner", "owner_at_capacity", "vacancy", "sla_expired", "stalled")
-
-# Purposes of keyed draws for an opportunity (see sim.randomness.keyed_uniform).
-DRAW_KIND, DRAW_DAY, DRAW_CAPTURE, DRAW_WIN, DRAW_VALUE, DRAW_RENEWAL_CHURN = range(6)
+_DTYPES = {
+    "key": np.int64,
+    "customer": np.int64,
+    "segment": np.int8,
+    "kind": np.int8,
+    "stage": np.int8,
+    "digital": bool,
+    "day": np.float64,
+    "sla_deadline": np.float64,
+    "effort_left": np.float64,
+    "chunk": np.float64,
+    "work_deadline": np.int64,
+    "handler": np.int64,
+    "blocked": np.int8,
+    "expected_value": np.float64,
+    "responded": np.int64,
+    "closed": bool,
+}
 
 
 @dataclass
 class OpportunityBook:
-    """Open opportunities, one entry per opportunity.
+    """Open opportunities, one entry per opportunity, and the only writer of their arrays.
 
     key: customer * weeks + arrival week (unique: at most one arrival per
-    customer-week), names its keyed random draws; day: arrival in business days
-    since week 0; sla_deadline: last business day a first response counts;
-    effort_left, chunk: hours still needed and hours asked for per week;
-    work_deadline: last week the effort may be delivered before it stalls;
-    handler: seat working it (-1 none); responded: week of the first
-    response (-1 before); blocked: the cause it would be missed
-    for if its response window closed now.
+    customer-week), names its keyed random draws; kind: ``Kind``; stage:
+    ``Stage``; digital: taken by the self-service channel; day: arrival in
+    business days since week 0; sla_deadline: last business day a first
+    response counts; effort_left, chunk: hours still needed and hours asked
+    for per week; work_deadline: last week the effort may be delivered before
+    it stalls (for a digital deal: the week it is decided); handler: seat
+    working it (-1 none); blocked: the ``Cause`` it would be missed for if its
+    response window closed now; expected_value: win probability x value
+    (currency); responded: week of the first response (-1 before); closed:
+    decided or missed this week (dropped at the week's end).
     """
 
     key: np.ndarray
@@ -50,39 +65,61 @@ class OpportunityBook:
     blocked: np.ndarray
     expected_value: np.ndarray
     responded: np.ndarray
+    closed: np.ndarray
 
     @classmethod
     def empty(cls) -> OpportunityBook:
-        dtypes = {
-            "key": np.int64,
-            "customer": np.int64,
-            "segment": np.int8,
-            "kind": np.int8,
-            "stage": np.int8,
-            "digital": bool,
-            "day": np.float64,
-            "sla_deadline": np.float64,
-            "effort_left": np.float64,
-            "chunk": np.float64,
-            "work_deadline": np.int64,
-            "handler": np.int64,
-            "blocked": np.int8,
-            "expected_value": np.float64,
-            "responded": np.int64,
-        }
-        return cls(**{name: np.empty(0, dtype=dt) for name, dt in dtypes.items()})
+        return cls(**{name: np.empty(0, dtype=dt) for name, dt in _DTYPES.items()})
 
     def __len__(self) -> int:
         return int(self.key.size)
 
     def add(self, **columns: np.ndarray) -> None:
-        """Append new opportunities; every column must be given."""
+        """Append new opportunities, open; every column but ``closed`` must be given."""
+        columns["closed"] = np.zeros(np.asarray(columns["key"]).size, dtype=bool)
         for f in fields(self):
             old = getattr(self, f.name)
             setattr(self, f.name, np.concatenate([old, np.asarray(columns[f.name], dtype=old.dtype)]))
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop the opportunities where ``mask`` is False (they have closed)."""
-        idx = np.flatnonzero(mask)  # taking by index is about twice as fast as by mask, per column
+    def assign(self, idx: np.ndarray, seats: np.ndarray) -> None:
+        """``seats`` become the handlers (closers) of the deals ``idx``."""
+        self.handler[idx] = seats
+
+    def release(self, seats: np.ndarray) -> None:
+        """Deals in work at ``seats`` (whose holders left) wait for another closer."""
+        if seats.size:
+            self.handler[np.isin(self.handler, seats) & (self.stage == Stage.IN_WORK)] = -1
+
+    def block(self, idx: np.ndarray, cause: Cause) -> None:
+        """The deals ``idx`` were not answered this week, for ``cause`` (their miss cause if the window closes)."""
+        self.blocked[idx] = cause
+
+    def respond(self, idx: np.ndarray, week: int, work_deadline: np.ndarray, handler: np.ndarray) -> None:
+        """First responses made in ``week``: the deals move to work under ``handler`` (-1: waits for a closer)."""
+        self.stage[idx] = Stage.IN_WORK
+        self.responded[idx] = week
+        self.work_deadline[idx] = work_deadline
+        self.handler[idx] = handler
+
+    def deliver(self, idx: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """Effort delivered to the deals ``idx``; returns those whose effort is now complete."""
+        self.effort_left[idx] -= hours
+        return idx[self.effort_left[idx] <= 1e-9]
+
+    def close(self, idx: np.ndarray) -> None:
+        """The deals ``idx`` are decided (won or lost) or missed: closed, dropped at the week's end.
+
+        The outcome itself is the recorder's to tally; the book only stops
+        offering the deal for work.
+        """
+        self.closed[idx] = True
+
+    def open_of(self, customers_mask: np.ndarray) -> np.ndarray:
+        """Open deals whose account is marked in ``customers_mask`` (a mask over accounts)."""
+        return np.flatnonzero(customers_mask[self.customer] & ~self.closed)
+
+    def drop_closed(self) -> None:
+        """Drop the deals closed this week."""
+        idx = np.flatnonzero(~self.closed)  # taking by index is about twice as fast as by mask, per column
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name).take(idx))

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.codes import Status
 from sim.scenario import Scenario
-
-PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
-STATUS_NAMES = ("prospect", "customer", "churned")
 
 
 @dataclass
@@ -32,7 +30,7 @@ class Population:
     y: np.ndarray  # float32 km
     potential: np.ndarray  # float64 annual wallet
     responsiveness: np.ndarray  # float64 in [0, 1]
-    status: np.ndarray  # int8 PROSPECT / CUSTOMER / CHURNED
+    status: np.ndarray  # int8 Status
     spend: np.ndarray  # float64 current annual spend (customers only)
     stock: np.ndarray  # float64 relationship stock
     ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
@@ -68,7 +66,7 @@ class Population:
 
         customer_share = np.array([s.customer_share for s in pop.segments])[segment]
         is_customer = rng.random(n) < customer_share
-        status = np.where(is_customer, CUSTOMER, PROSPECT).astype(np.int8)
+        status = np.where(is_customer, Status.CUSTOMER, Status.PROSPECT).astype(np.int8)
         wallet = np.array([s.share_of_wallet for s in pop.segments])[segment]
         spend = np.where(is_customer, potential * wallet, 0.0)
         return cls(
@@ -102,7 +100,7 @@ class Population:
 
     def convert(self, customers: np.ndarray, value: np.ndarray) -> None:
         """Won new logos become customers; won value adds to spend, up to the potential."""
-        self.status[customers] = CUSTOMER
+        self.status[customers] = Status.CUSTOMER
         self.expand(customers, value)
 
     def expand(self, customers: np.ndarray, value: np.ndarray) -> None:
@@ -126,7 +124,7 @@ class Population:
 
     def churn(self, customers: np.ndarray) -> None:
         """Customers leave: they stop spending and generate nothing more."""
-        self.status[customers] = CHURNED
+        self.status[customers] = Status.CHURNED
         self._set_spend(customers, np.zeros(customers.size))
 
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:

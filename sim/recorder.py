@@ -1,119 +1,219 @@
-"""What the engine tallies while it runs, per quarter; metrics are computed from it.
+"""The recorder: everything a run tallies while it runs, and the tidy tables made from it.
 
-The engine only adds to these tallies; the metric functions in ``sim.metrics``
-read them (and the quarter's customer snapshot) and never write.
+The engine reports events to the ``Recorder`` (opportunities created, won,
+lost, missed; hours worked; responses; churn); the recorder is the only
+writer of the tallies and the per-account attention arrays. At each quarter's
+end it hands the tallies and an account snapshot to the pure metric functions
+of ``sim.metrics`` and keeps their rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+import pandas as pd
 
-from sim.opportunities import CAUSES
-from sim.scenario import OPPORTUNITY_KINDS, ROLES
+from sim.clock import WEEKS_PER_YEAR
+from sim.codes import Activity, TaskKind
+from sim.metrics import lorenz_curve, quarter_rows
+from sim.population import Population
+from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
+from sim.reps import SeatWeek
+from sim.tally import AccountQuarter, QuarterTally
 
-ACTIVITIES = ("response", "work", "visit", "call", "travel")
 
+class Recorder:
+    """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-@dataclass
-class QuarterTally:
-    """Counts and sums for one quarter, by segment (last axis) unless stated.
-
-    Money in currency units, hours in hours, response times in business days.
+    Per account, this quarter: touches (tasks done), touch_hours, coverer (the
+    last seat that worked it, -1 none), conflict (two or more uncoordinated
+    closing seats worked it), won_value (currency). Over the run:
+    touch_hours_run; most_over_capacity, the most hours any seat worked
+    beyond its capacity in any week (0 while the engine keeps every seat
+    within its hours; the policy contract checks it). Low-value accounts are
+    those below the scenario's quantile of potential at the start.
     """
 
-    n_segments: int
-    created: np.ndarray = field(init=False)  # (kind, segment)
-    won: np.ndarray = field(init=False)  # (kind, segment)
-    lost: np.ndarray = field(init=False)  # (kind, segment)
-    missed: np.ndarray = field(init=False)  # (cause, segment)
-    won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
-    cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
-    digital_won: np.ndarray = field(init=False)
-    sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
-    sla_breached: np.ndarray = field(init=False)  # ... without a response inside the window
-    hours: np.ndarray = field(init=False)  # (activity, segment)
-    hours_low_value: np.ndarray = field(init=False)
-    recurring: np.ndarray = field(init=False)  # spend recognised week by week
-    churned: np.ndarray = field(init=False)
-    new_logos: np.ndarray = field(init=False)  # prospects that became customers
-    partner_margin: np.ndarray = field(init=False)
-    role_hours: np.ndarray = field(init=False)  # (role,)
-    role_capacity: np.ndarray = field(init=False)  # (role,)
-    seat_cost: float = 0.0  # cost of filled seats, prorated by week
-    filled_seat_weeks: float = 0.0  # own team, partners excluded
-    response_segment: list[np.ndarray] = field(default_factory=list)
-    response_rep: list[np.ndarray] = field(default_factory=list)
-    response_days: list[np.ndarray] = field(default_factory=list)
+    def __init__(self, pop: Population, segment_names: tuple[str, ...], low_value_quantile: float) -> None:
+        self.segment_names = segment_names
+        self.low_value = pop.potential < np.quantile(pop.potential, low_value_quantile)
+        self.touch_hours_run = np.zeros(pop.size)
+        self.most_over_capacity = 0.0
+        self.rows: list[MetricRow] = []
+        self.weekly: list[WeeklyRow] = []
+        self.start_quarter()
 
-    def __post_init__(self) -> None:
-        s, k = self.n_segments, len(OPPORTUNITY_KINDS)
-        for name, shape in (
-            ("created", (k, s)),
-            ("won", (k, s)),
-            ("lost", (k, s)),
-            ("missed", (len(CAUSES), s)),
-            ("won_value", (k, s)),
-            ("hours", (len(ACTIVITIES), s)),
-            ("role_hours", (len(ROLES),)),
-            ("role_capacity", (len(ROLES),)),
-        ):
-            setattr(self, name, np.zeros(shape))
-        for name in (
-            "digital_won",
-            "cycle_weeks",
-            "sla_due",
-            "sla_breached",
-            "hours_low_value",
-            "recurring",
-            "churned",
-            "new_logos",
-            "partner_margin",
-        ):
-            setattr(self, name, np.zeros(s))
+    def start_quarter(self) -> None:
+        """Fresh tallies for a new quarter."""
+        n = self.touch_hours_run.size
+        self.tally = QuarterTally(len(self.segment_names))
+        self.touches = np.zeros(n, dtype=np.int64)
+        self.touch_hours = np.zeros(n)
+        self.coverer = np.full(n, -1, dtype=np.int64)
+        self._closer = np.full(n, -1, dtype=np.int64)  # last closing seat that worked the account
+        self.conflict = np.zeros(n, dtype=bool)
+        self.won_value = np.zeros(n)
 
-    def count(
-        self, table: np.ndarray, row: np.ndarray | int, segment: np.ndarray, weight: np.ndarray | float = 1.0
+    # ---- opportunities ----------------------------------------------------------
+
+    def created(self, kind: np.ndarray, segment: np.ndarray) -> None:
+        self.tally.count(self.tally.created, kind, segment)
+
+    def missed(self, cause: np.ndarray | int, segment: np.ndarray) -> None:
+        self.tally.count(self.tally.missed, cause, segment)
+
+    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
+        """Deals lost this week; ``cycle_weeks``: from arrival to the week's end."""
+        t = self.tally
+        t.count(t.lost, kind, segment)
+        t.add(t.cycle_weeks, segment, cycle_weeks)
+
+    def won(
+        self,
+        kind: np.ndarray,
+        segment: np.ndarray,
+        cycle_weeks: np.ndarray,
+        customer: np.ndarray,
+        value: np.ndarray,
+        margin: np.ndarray,
+        digital: np.ndarray,
     ) -> None:
-        """Add ``weight`` at (row, segment) for each event (rows and segments may repeat)."""
-        np.add.at(table, (np.asarray(row), segment), weight)
+        """Deals won this week: ``value`` is what the company keeps, ``margin`` what a partner kept (currency)."""
+        t = self.tally
+        t.count(t.won, kind, segment)
+        t.count(t.won_value, kind, segment, value)
+        t.add(t.partner_margin, segment, margin)
+        t.add(t.cycle_weeks, segment, cycle_weeks)
+        t.add(t.digital_won, segment[digital])
+        np.add.at(self.won_value, customer, value)
 
-    def add(self, vector: np.ndarray, segment: np.ndarray, weight: np.ndarray | float = 1.0) -> None:
-        """Add ``weight`` per event into a by-segment vector."""
-        np.add.at(vector, segment, weight)
+    def sla(self, segment: np.ndarray, breached: np.ndarray | bool) -> None:
+        """Response stages that ended: answered in the window or not (``breached``)."""
+        self.tally.add(self.tally.sla_due, segment)
+        self.tally.add(self.tally.sla_breached, segment, np.asarray(breached, dtype=np.float64))
 
-    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(segment, rep, days) of every first response this quarter."""
-        if not self.response_days:
-            e = np.empty(0)
-            return e.astype(np.int64), e.astype(np.int64), e
-        return (
-            np.concatenate(self.response_segment),
-            np.concatenate(self.response_rep),
-            np.concatenate(self.response_days),
+    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
+        """First responses inside the window: by whom and after how many business days."""
+        t = self.tally
+        t.response_segment.append(segment.astype(np.int64))
+        t.response_rep.append(rep)
+        t.response_days.append(days)
+
+    # ---- customers --------------------------------------------------------------
+
+    def churned(self, segment: np.ndarray) -> None:
+        self.tally.add(self.tally.churned, segment)
+
+    def new_logos(self, segment: np.ndarray) -> None:
+        self.tally.add(self.tally.new_logos, segment)
+
+    # ---- effort -----------------------------------------------------------------
+
+    def effort(
+        self,
+        seats: SeatWeek,
+        segment_of: np.ndarray,
+        coordinated: np.ndarray,
+        rep: np.ndarray,
+        customer: np.ndarray,
+        kind: np.ndarray,
+        cost: np.ndarray,
+        travel: np.ndarray,
+    ) -> None:
+        """Hours, attention and conflicts of the tasks done this week (``segment_of``: every account's segment)."""
+        if rep.size == 0:
+            return
+        t = self.tally
+        seg = segment_of[customer]
+        field = seats.field[rep]
+        activity = np.where(
+            kind == TaskKind.RESPONSE,
+            Activity.RESPONSE,
+            np.where(kind == TaskKind.WORK, Activity.WORK, np.where(field, Activity.VISIT, Activity.CALL)),
         )
+        worked = np.bincount(rep, weights=cost, minlength=seats.size)
+        self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
+        t.count(t.hours, activity, seg, cost - travel)
+        t.count(t.hours, np.full(rep.size, Activity.TRAVEL), seg, travel)
+        low = self.low_value[customer]
+        t.add(t.hours_low_value, seg[low], cost[low])
+        np.add.at(t.role_hours, seats.role_index[rep], cost)
+        np.add.at(self.touch_hours, customer, cost)
+        np.add.at(self.touch_hours_run, customer, cost)
+        np.add.at(self.touches, customer, 1)
+        self.coverer[customer] = rep
+        # Conflicting engagements: two or more closing seats on one account in the quarter.
+        closing = seats.can_close[rep]
+        cc, cr = customer[closing], rep[closing]
+        previous = self._closer[cc]
+        self._closer[cc] = cr  # where an account has several tasks, one seat's write wins ...
+        several = self._closer[cc] != cr  # ... so a task whose seat lost shares its account with another seat
+        clash = several | ((previous >= 0) & (previous != cr))
+        self.conflict[cc[clash & ~coordinated[cc]]] = True
+
+    # ---- week and quarter ends --------------------------------------------------
+
+    def end_week(self, week: int, segment_spend: np.ndarray, seats: SeatWeek, open_opportunities: int) -> None:
+        """Recurring revenue, seat costs and capacity of the week, and the weekly series."""
+        t = self.tally
+        weekly_spend = np.maximum(segment_spend, 0.0) / WEEKS_PER_YEAR  # running sums may drift below 0 by 1e-12
+        t.recurring += weekly_spend
+        filled = seats.filled
+        own = filled & (seats.role != "partner")
+        t.seat_cost += float(seats.cost_per_year[filled].sum()) / WEEKS_PER_YEAR
+        t.filled_seat_weeks += float(own.sum())
+        np.add.at(t.role_capacity, seats.role_index, seats.capacity)
+        self.weekly.append(WeeklyRow(week, "recurring_revenue", float(weekly_spend.sum())))
+        self.weekly.append(WeeklyRow(week, "open_opportunities", float(open_opportunities)))
+        self.weekly.append(WeeklyRow(week, "capacity_hours", float(seats.capacity.sum())))
+        self.weekly.append(WeeklyRow(week, "filled_seats", float(filled.sum())))
+
+    def end_quarter(
+        self, quarter: int, pop: Population, cadence: np.ndarray, open_segments: np.ndarray, gross_margin: float
+    ) -> None:
+        """Compute the quarter's metrics (``open_segments``: segment of each open opportunity)."""
+        accounts = AccountQuarter(
+            segment=pop.segment,
+            status=pop.status,
+            potential=pop.potential,
+            spend=pop.spend,
+            ever_touched=pop.ever_touched,
+            cadence=cadence,
+            touches=self.touches,
+            touch_hours=self.touch_hours,
+            coverer=self.coverer,
+            conflict=self.conflict,
+            won_value=self.won_value,
+            segment_potential=pop.segment_potential,
+            open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
+        )
+        for segment, metric, value in quarter_rows(self.tally, accounts, self.segment_names, gross_margin):
+            self.rows.append(MetricRow(quarter, segment, metric, value))
+
+    # ---- tables -----------------------------------------------------------------
+
+    def metrics_frame(self, policy: str, seed: int) -> pd.DataFrame:
+        """The tidy table: policy, seed, quarter, segment, metric, value."""
+        return _with_run_keys(pd.DataFrame(self.rows, columns=MetricRow._fields), policy, seed)
+
+    def weekly_frame(self, policy: str, seed: int) -> pd.DataFrame:
+        """The weekly series: policy, seed, week, metric, value."""
+        return _with_run_keys(pd.DataFrame(self.weekly, columns=WeeklyRow._fields), policy, seed)
+
+    def lorenz_frame(self, segment: np.ndarray) -> pd.DataFrame:
+        """Lorenz curves of attention over the run: share of rep hours received by the
+        least-attended share of accounts, per segment and for all (``segment``: every account's)."""
+        rows = []
+        # Attention is concentrated on few accounts: sample the top tail finely.
+        grid = np.unique(np.r_[np.linspace(0.0, 1.0, 21), 1.0 - np.logspace(-4, -1.5, 6)])
+        for s, name in [*enumerate(self.segment_names), (None, ALL)]:
+            hours = self.touch_hours_run if s is None else self.touch_hours_run[segment == s]
+            for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
+                rows.append(LorenzRow(name, float(share), float(value)))
+        return pd.DataFrame(rows, columns=LORENZ_COLUMNS)
 
 
-@dataclass(frozen=True)
-class AccountQuarter:
-    """Every account at the end of a quarter, plus what it received in the quarter.
-
-    cadence: touches promised this quarter; touches, touch_hours: what it got;
-    coverer: the last seat that worked it this quarter (-1 none); conflict: two
-    or more uncoordinated seats worked it; won_value: value won from it.
-    """
-
-    segment: np.ndarray
-    status: np.ndarray
-    potential: np.ndarray
-    spend: np.ndarray
-    ever_touched: np.ndarray
-    cadence: np.ndarray
-    touches: np.ndarray
-    touch_hours: np.ndarray
-    coverer: np.ndarray
-    conflict: np.ndarray
-    won_value: np.ndarray
-    segment_potential: np.ndarray  # (segment,) total potential
-    open_opportunities: np.ndarray  # (segment,) open at quarter end
+def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
+    policy_key, seed_key = RUN_KEYS
+    frame.insert(0, seed_key, seed)
+    frame.insert(0, policy_key, policy)
+    return frame

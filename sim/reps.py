@@ -1,4 +1,4 @@
-"""Rep agents: seats of the sales team, as Mesa agents.
+"""The sales team: rep seats as Mesa agents, and the Team that owns them.
 
 A rep is a *seat*: when its holder leaves, the seat is vacant until a
 replacement starts (after the backfill delay) at the bottom of the ramp.
@@ -7,10 +7,14 @@ Policies own customers by seat, so a vacancy leaves its accounts uncovered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
-from sim.scenario import CLOSING_ROLES, FIELD_ROLES, ROLES, WEEKS_PER_QUARTER, WEEKS_PER_YEAR, RepGroup
+from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
+from sim.codes import CLOSING_ROLES, FIELD_ROLES, ROLES
+from sim.scenario import RepGroup, Scenario
 
 
 class Rep(mesa.Agent):
@@ -89,7 +93,114 @@ def weekly_attrition(attrition_per_year: float) -> float:
     return 1.0 - (1.0 - attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
 
 
-def seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class SeatWeek:
+    """The team in one week as arrays, one entry per seat.
+
+    Constant per seat: role (name), role_index (into ``ROLES``), field,
+    can_close, x, y (km), region, margin (share kept by a partner),
+    cost_per_year (currency). This week: filled, capacity (selling hours),
+    skill (1 = average).
+    """
+
+    role: np.ndarray
+    role_index: np.ndarray
+    field: np.ndarray
+    can_close: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    region: np.ndarray
+    margin: np.ndarray
+    cost_per_year: np.ndarray
+    filled: np.ndarray
+    capacity: np.ndarray
+    skill: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.role.size)
+
+
+class Team:
+    """Every seat of the sales team; the only writer of the seats' state.
+
+    Seats are added (at the start, by an overlay launch) and never removed, so
+    a seat index names the same seat for the whole run.
+    """
+
+    def __init__(self, model: mesa.Model, scenario: Scenario, rng: np.random.Generator) -> None:
+        self._model = model
+        self._regions = scenario.population.regions
+        self._workforce = scenario.workforce
+        self._rng = rng
+        self.seats: list[Rep] = []
+        self._constants = _seat_constants(self.seats)
+        for group in scenario.reps:
+            self.add(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
+
+    def __len__(self) -> int:
+        return len(self.seats)
+
+    def add(self, group: RepGroup, count: int, hired_week: int) -> None:
+        """``count`` new seats of ``group``, holders hired in ``hired_week``, placed in their region."""
+        names = [g.name for g in self._regions]
+        rng = self._rng
+        for i in range(count):
+            r = names.index(group.region) if group.region else i % len(self._regions)
+            reg = self._regions[r]
+            x = reg.x_km + 0.5 * reg.radius_km * float(rng.standard_normal())
+            y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
+            skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
+            self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week))
+        self._constants = _seat_constants(self.seats)
+
+    def add_specialists(self, count: int, week: int) -> None:
+        """New overlay specialist seats (an overlay launch), starting at the bottom of the ramp."""
+        self.add(RepGroup(role="specialist", count=count), count, hired_week=week)
+
+    def vacate(self, seats: np.ndarray, week: int) -> None:
+        """The holders of ``seats`` leave in ``week``."""
+        for seat in seats.tolist():
+            self.seats[seat].vacate(week)
+
+    def filled(self) -> np.ndarray:
+        """Whether each seat has a holder now."""
+        return np.array([r.filled for r in self.seats], dtype=bool)
+
+    def roles(self) -> np.ndarray:
+        """Each seat's role name."""
+        return self._constants["role"]
+
+    def begin_week(self, week: int, frozen: bool) -> np.ndarray:
+        """Holders leave at the weekly attrition rate; vacant seats are backfilled (not while ``frozen``).
+
+        Returns the seats whose holder left this week. Draws two numbers per
+        seat from the team's stream every week, whatever happens.
+        """
+        n = len(self.seats)
+        leave = self._rng.random(n).tolist()
+        skill = self._rng.standard_normal(n).tolist()
+        attrition = weekly_attrition(self._workforce.attrition_per_year)
+        left = []
+        for rep in self.seats:  # seat order, every week
+            was_filled = rep.filled
+            rep.begin_week(leave[rep.seat], skill[rep.seat], week, attrition, self._workforce.backfill_weeks, frozen)
+            if was_filled and not rep.filled:
+                left.append(rep.seat)
+        return np.array(left, dtype=np.int64)
+
+    def week(self, week: int) -> SeatWeek:
+        """The team in ``week`` as arrays."""
+        ramp = self._workforce.ramp
+        return SeatWeek(
+            **self._constants,
+            filled=np.array([r.filled for r in self.seats], dtype=bool),
+            capacity=np.array([r.capacity(ramp, week) for r in self.seats], dtype=np.float64),
+            skill=np.array([r.skill for r in self.seats], dtype=np.float64),
+        )
+
+
+def _seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
     """What never changes about the seats, as arrays (rebuilt only when seats are added)."""
     return {
         "role": np.array([r.role for r in reps], dtype=object),
@@ -101,13 +212,4 @@ def seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
         "region": np.array([r.region for r in reps], dtype=np.int64),
         "margin": np.array([r.margin for r in reps], dtype=np.float64),
         "cost_per_year": np.array([r.cost_per_year for r in reps], dtype=np.float64),
-    }
-
-
-def seat_state(reps: list[Rep], ramp: tuple[float, ...], week: int) -> dict[str, np.ndarray]:
-    """What changes week to week about the seats (holder, hours, skill), as arrays."""
-    return {
-        "filled": np.array([r.filled for r in reps], dtype=bool),
-        "capacity": np.array([r.capacity(ramp, week) for r in reps], dtype=np.float64),
-        "skill": np.array([r.skill for r in reps], dtype=np.float64),
     }

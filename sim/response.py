@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import (
-    WEEKS_PER_YEAR,
-    Adbudg,
-    Power,
-    Relationship,
-)
+from sim.clock import WEEKS_PER_YEAR
+from sim.scenario import Adbudg, Power, Relationship
 
 
 def response_multiplier(x: np.ndarray, fn: Adbudg | Power) -> np.ndarray:

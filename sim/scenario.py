@@ -12,39 +12,19 @@ accepted where a float is expected, but nothing else is coerced.
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from sim.errors import InputError
+from sim.clock import WEEKS_PER_QUARTER
+from sim.codes import OPPORTUNITY_KINDS, ROLES
+from sim.config import Name, NonNegative, Positive, Probability, Strict, read_toml, validate_strict
+from sim.shocks import HiringFreeze, Shock
 
-WEEKS_PER_QUARTER = 13
-WEEKS_PER_YEAR = 52
-BUSINESS_DAYS_PER_WEEK = 5
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Quarter = Annotated[int, Field(ge=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-OPPORTUNITY_KINDS = ("new_logo", "expansion", "renewal")
-ROLES = ("hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner")
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
-#: Roles that meet customers in person (visits cost travel); the others work by phone.
-FIELD_ROLES = frozenset({"hunter", "farmer", "full_cycle", "specialist", "partner"})
-#: Roles that may work an opportunity to a close; an SDR qualifies and hands off.
-CLOSING_ROLES = frozenset(set(ROLES) - {"sdr"})
-
-
-class Strict(BaseModel):
-    # inf and nan are valid TOML floats but never a valid input here.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class OpportunityKind(Strict):
@@ -279,76 +259,6 @@ class Digital(Strict):
     """Won value of a new logo or expansion relative to a rep-worked one (renewals keep their spend)."""
 
 
-class RepAttrition(Strict):
-    """A share of seats is vacated at the start of a quarter."""
-
-    kind: Literal["rep_attrition"]
-    quarter: Quarter
-    share: Probability
-    role: str = ""
-    """Only seats of this role; empty for all."""
-
-
-class HiringFreeze(Strict):
-    """Vacated seats are not backfilled from one quarter to another (inclusive)."""
-
-    kind: Literal["hiring_freeze"]
-    quarter: Quarter
-    until_quarter: Quarter
-
-
-class DemandShock(Strict):
-    """Opportunity rates are multiplied by a factor from a quarter on."""
-
-    kind: Literal["demand"]
-    quarter: Quarter
-    factor: NonNegative
-    segment: str = ""
-    opportunity: str = ""
-    """Only this opportunity kind (new_logo, expansion, renewal); empty for all."""
-
-
-class PotentialShift(Strict):
-    """Potentials are multiplied by a factor from a quarter on."""
-
-    kind: Literal["potential_shift"]
-    quarter: Quarter
-    factor: Positive
-    segment: str = ""
-
-
-class Realignment(Strict):
-    """Territories are redrawn: a share of the accounts owned in the new plan are treated as
-    having changed hands, and lose part of their relationship stock."""
-
-    kind: Literal["realignment"]
-    quarter: Quarter
-    share: Probability
-    stock_lost: Probability = 1.0
-
-
-class OverlayLaunch(Strict):
-    """A new offering: specialist seats join and expansion demand rises."""
-
-    kind: Literal["overlay_launch"]
-    quarter: Quarter
-    specialists: Annotated[int, Field(ge=0, le=100_000)]
-    expansion_lift: Positive = 1.5
-
-
-class KeyAccountLoss(Strict):
-    """The largest customers by spend churn at the start of a quarter."""
-
-    kind: Literal["key_account_loss"]
-    quarter: Quarter
-    accounts: Annotated[int, Field(ge=1)]
-
-
-Shock = Annotated[
-    RepAttrition | HiringFreeze | DemandShock | PotentialShift | Realignment | OverlayLaunch | KeyAccountLoss,
-    Field(discriminator="kind"),
-]
-
 PolicyParam = bool | int | float | str
 
 
@@ -445,77 +355,9 @@ def _unique_names(items: tuple[Any, ...], where: str) -> None:
         raise ValueError(f"{where}: duplicate names {', '.join(duplicates)}")
 
 
-_UNION_TAGS = frozenset(
-    {"rep_attrition", "hiring_freeze", "demand", "potential_shift", "realignment", "overlay_launch"}
-    | {"key_account_loss", "adbudg", "power"}
-)
-_SCALAR_TYPES = ("bool", "int", "float", "str")
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    """The TOML key path of an error location, without pydantic's union-member tags."""
-    parts = []
-    for i, p in enumerate(loc):
-        after_union = i > 0 and (isinstance(loc[i - 1], int) or loc[i - 1] == "response")
-        if isinstance(p, str) and p in _UNION_TAGS and after_union:
-            continue
-        parts.append(str(p))
-    return ".".join(parts)
-
-
-def format_validation_error(source: str, error: ValidationError) -> list[str]:
-    """One line per problem: ``source: key.path: message``."""
-    lines: list[str] = []
-    for e in error.errors():
-        loc = tuple(e["loc"])
-        if len(loc) >= 3 and loc[0] == "policy" and loc[1] == "params" and loc[-1] in _SCALAR_TYPES:
-            line = f"{source}: {_key_path(loc[:-1])}: must be a boolean, integer, number or string"
-            if line not in lines:
-                lines.append(line)
-            continue
-        path = _key_path(loc)
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            message = "unknown key"
-        for part in message.split("; "):
-            # A cross-field check names its own key path ("reps.0.region: ...").
-            if ":" in part and " " not in part.split(":", 1)[0]:
-                sub, msg = part.split(":", 1)
-                lines.append(f"{source}: {'.'.join(filter(None, [path, sub]))}:{msg}")
-            else:
-                lines.append(f"{source}: {path or '(top)'}: {part}")
-    return lines
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
-    """Validate a mapping (as read from TOML) into ``model``, strictly, or raise InputError."""
-    try:
-        return model.model_validate_json(json.dumps(data), strict=True)
-    except ValidationError as e:
-        raise InputError(format_validation_error(source, e)) from None
-
-
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a mapping (as read from TOML) into a Scenario, or raise InputError."""
     return validate_strict(Scenario, data, source)
-
-
-def read_toml(path: Path | str) -> dict[str, Any]:
-    """Read a TOML file, or raise InputError naming the file, line and column."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([f"{path}: cannot read: {e}"]) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise InputError([f"{path}: TOML syntax error: {e}"]) from None
 
 
 def load_scenario(path: Path | str) -> Scenario:

@@ -1,81 +1,135 @@
-"""Shocks and events for stress tests, applied at the start of their quarter.
+"""Shocks and events for stress tests: their schemas and pure choosers of what each one hits.
 
-Each shock is a frozen config object (see ``sim.scenario``); this module says
-what each does, through the named methods of the population and the model.
+A shock is a frozen config object, part of a scenario. The functions below
+choose what it affects (which seats leave, which accounts, by how much demand
+moves) from plain arrays and a generator; the model applies the choices
+through the named methods of the state's owners. Nothing here imports the
+model or writes state.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
-from sim.population import CUSTOMER
-from sim.scenario import (
-    OPPORTUNITY_KINDS,
-    DemandShock,
-    HiringFreeze,
-    KeyAccountLoss,
-    OverlayLaunch,
-    PotentialShift,
-    Realignment,
-    RepAttrition,
-    Scenario,
-)
-
-if TYPE_CHECKING:
-    from sim.model import CoverageModel
+from sim.codes import OPPORTUNITY_KINDS, Kind, Status
+from sim.config import NonNegative, Positive, Probability, Quarter, Strict
 
 
-def frozen_hiring(scenario: Scenario, quarter: int) -> bool:
+class RepAttrition(Strict):
+    """A share of seats is vacated at the start of a quarter."""
+
+    kind: Literal["rep_attrition"]
+    quarter: Quarter
+    share: Probability
+    role: str = ""
+    """Only seats of this role; empty for all."""
+
+
+class HiringFreeze(Strict):
+    """Vacated seats are not backfilled from one quarter to another (inclusive)."""
+
+    kind: Literal["hiring_freeze"]
+    quarter: Quarter
+    until_quarter: Quarter
+
+
+class DemandShock(Strict):
+    """Opportunity rates are multiplied by a factor from a quarter on."""
+
+    kind: Literal["demand"]
+    quarter: Quarter
+    factor: NonNegative
+    segment: str = ""
+    opportunity: str = ""
+    """Only this opportunity kind (new_logo, expansion, renewal); empty for all."""
+
+
+class PotentialShift(Strict):
+    """Potentials are multiplied by a factor from a quarter on."""
+
+    kind: Literal["potential_shift"]
+    quarter: Quarter
+    factor: Positive
+    segment: str = ""
+
+
+class Realignment(Strict):
+    """Territories are redrawn: a share of the accounts owned in the new plan are treated as
+    having changed hands, and lose part of their relationship stock."""
+
+    kind: Literal["realignment"]
+    quarter: Quarter
+    share: Probability
+    stock_lost: Probability = 1.0
+
+
+class OverlayLaunch(Strict):
+    """A new offering: specialist seats join and expansion demand rises."""
+
+    kind: Literal["overlay_launch"]
+    quarter: Quarter
+    specialists: Annotated[int, Field(ge=0, le=100_000)]
+    expansion_lift: Positive = 1.5
+
+
+class KeyAccountLoss(Strict):
+    """The largest customers by spend churn at the start of a quarter."""
+
+    kind: Literal["key_account_loss"]
+    quarter: Quarter
+    accounts: Annotated[int, Field(ge=1)]
+
+
+Shock = Annotated[
+    RepAttrition | HiringFreeze | DemandShock | PotentialShift | Realignment | OverlayLaunch | KeyAccountLoss,
+    Field(discriminator="kind"),
+]
+
+
+def frozen_hiring(shocks: Sequence[object], quarter: int) -> bool:
     """Whether a hiring freeze covers this (1-based) quarter."""
-    return any(isinstance(s, HiringFreeze) and s.quarter <= quarter <= s.until_quarter for s in scenario.shocks)
+    return any(isinstance(s, HiringFreeze) and s.quarter <= quarter <= s.until_quarter for s in shocks)
 
 
-def apply_quarter_shocks(model: CoverageModel, quarter: int, rng: np.random.Generator) -> None:
-    """Apply every shock scheduled for the start of ``quarter`` (1-based), in file order.
-
-    ``rng`` is the run's shock stream: which seats leave and which accounts are
-    realigned do not depend on the policy.
-    """
-    scenario, pop = model.scenario, model.population
-    segments = scenario.segment_names
-    for shock in scenario.shocks:
-        if shock.quarter != quarter:
-            continue
-        if isinstance(shock, RepAttrition):
-            seats = [r for r in model.seats if r.filled and (not shock.role or r.role == shock.role)]
-            n = round(shock.share * len(seats))
-            for i in np.sort(rng.choice(len(seats), size=n, replace=False)):
-                model.vacate_seat(seats[int(i)])
-        elif isinstance(shock, DemandShock):
-            seg = [segments.index(shock.segment)] if shock.segment else slice(None)
-            kind = [OPPORTUNITY_KINDS.index(shock.opportunity)] if shock.opportunity else slice(None)
-            model.demand[np.ix_(np.arange(len(segments))[seg], np.arange(3)[kind])] *= shock.factor
-            model.refresh_rates()
-        elif isinstance(shock, PotentialShift):
-            who = (
-                np.arange(pop.size)
-                if not shock.segment
-                else np.flatnonzero(pop.segment == segments.index(shock.segment))
-            )
-            pop.scale_potential(who, shock.factor)
-            model.refresh_rates()
-        elif isinstance(shock, OverlayLaunch):
-            model.add_specialists(shock.specialists)
-            model.demand[:, OPPORTUNITY_KINDS.index("expansion")] *= shock.expansion_lift
-            model.refresh_rates()
-        elif isinstance(shock, KeyAccountLoss):
-            customers = np.flatnonzero(pop.status == CUSTOMER)
-            top = customers[np.argsort(-pop.spend[customers], kind="stable")[: shock.accounts]]
-            model.churn_accounts(top)
-        # HiringFreeze acts through frozen_hiring() each week; Realignment after the plan.
+def leaving_seats(shock: RepAttrition, filled: np.ndarray, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Seats whose holders leave: ``share`` of the filled seats (of ``role``, if given), in seat order."""
+    seats = np.flatnonzero(filled & ((role == shock.role) if shock.role else True))
+    n = round(shock.share * seats.size)
+    return seats[np.sort(rng.choice(seats.size, size=n, replace=False))]
 
 
-def apply_realignments(model: CoverageModel, quarter: int, rng: np.random.Generator) -> None:
-    """Realignments of ``quarter``: a share of the accounts owned in the new plan lose stock."""
-    for shock in model.scenario.shocks:
-        if isinstance(shock, Realignment) and shock.quarter == quarter:
-            owned = np.flatnonzero(model.plan.owner >= 0)
-            moved = rng.choice(owned, size=round(shock.share * owned.size), replace=False) if owned.size else owned
-            model.population.reset_relationships(np.sort(moved), shock.stock_lost)
+def demand_factors(shock: DemandShock | OverlayLaunch, segments: tuple[str, ...]) -> np.ndarray:
+    """Multipliers of the opportunity rates, (segment, kind): the shock's factor where it applies, else 1."""
+    factors = np.ones((len(segments), len(OPPORTUNITY_KINDS)))
+    if isinstance(shock, OverlayLaunch):
+        factors[:, Kind.EXPANSION] = shock.expansion_lift
+        return factors
+    rows = [segments.index(shock.segment)] if shock.segment else slice(None)
+    cols = [OPPORTUNITY_KINDS.index(shock.opportunity)] if shock.opportunity else slice(None)
+    factors[np.ix_(np.arange(len(segments))[rows], np.arange(len(OPPORTUNITY_KINDS))[cols])] = shock.factor
+    return factors
+
+
+def shifted_accounts(shock: PotentialShift, segment: np.ndarray, segments: tuple[str, ...]) -> np.ndarray:
+    """Accounts whose potential the shift scales: its segment's, or all."""
+    if not shock.segment:
+        return np.arange(segment.size)
+    return np.flatnonzero(segment == segments.index(shock.segment))
+
+
+def key_accounts(shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray) -> np.ndarray:
+    """The ``accounts`` largest customers by spend (ties by account order)."""
+    customers = np.flatnonzero(status == Status.CUSTOMER)
+    return customers[np.argsort(-spend[customers], kind="stable")[: shock.accounts]]
+
+
+def realigned_accounts(shock: Realignment, owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Accounts treated as having changed hands: ``share`` of those owned in the new plan, sorted."""
+    owned = np.flatnonzero(owner >= 0)
+    if owned.size == 0:
+        return owned
+    return np.sort(rng.choice(owned, size=round(shock.share * owned.size), replace=False))

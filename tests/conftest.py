@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from sim.scenario import Scenario, load_scenario, parse_scenario, read_toml
+from sim.config import read_toml
+from sim.scenario import Scenario, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"

@@ -52,20 +52,20 @@ def test_common_random_numbers_across_policies(small):
     try:
         for field in ("segment", "potential", "responsiveness", "status", "spend", "x", "y"):
             assert np.array_equal(getattr(a.population, field), getattr(b.population, field))
-        assert [r.skill for r in a.seats] == [r.skill for r in b.seats]
+        assert [r.skill for r in a.team.seats] == [r.skill for r in b.team.seats]
         a.step()
         b.step()
         # No relationship exists before the first touch, so week 0 demand is policy-free.
         assert np.array_equal(np.sort(a.book.key), np.sort(b.book.key)) or (
             # keys of closed deals left the book; compare what arrived instead
-            a.tally.created.sum() == b.tally.created.sum()
+            a.recorder.tally.created.sum() == b.recorder.tally.created.sum()
         )
-        assert np.array_equal(a.tally.created, b.tally.created)
+        assert np.array_equal(a.recorder.tally.created, b.recorder.tally.created)
         # Rep events (attrition draws) are the same whatever the policy.
         for _ in range(12):
             a.step()
             b.step()
-        assert [r.filled for r in a.seats] == [r.filled for r in b.seats]
+        assert [r.filled for r in a.team.seats] == [r.filled for r in b.team.seats]
     finally:
         a.release()
         b.release()

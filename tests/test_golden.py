@@ -89,7 +89,7 @@ def test_golden_run_unchanged(policy, seed):
 def test_golden_scenario_switches_on_every_shock_kind():
     from typing import get_args
 
-    from sim.scenario import Shock
+    from sim.shocks import Shock
 
     union = get_args(Shock)[0]
     kinds = {get_args(c.model_fields["kind"].annotation)[0] for c in get_args(union)}

@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.codes import Service
 from sim.policies import make_policy
-from sim.policies.protocol import POOLED, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan
 from sim.run import run
 from tests.conftest import kind, tiny
@@ -130,7 +131,7 @@ class _TwoSeatsOnAccountZero(Policy):
     coordinate = False
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
-        plan = empty_plan(view.accounts.size, POOLED)
+        plan = empty_plan(view.accounts.size, Service.POOLED)
         plan.coordinated[0] = self.coordinate
         return plan
 

@@ -8,68 +8,57 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import model as model_module
+from sim.codes import CAUSES, ROLES, Status
 from sim.model import CoverageModel
-from sim.opportunities import CAUSES
+from sim.opportunities import OpportunityBook
 from sim.policies import BUILT_IN, make_policy
-from sim.population import CHURNED
-from sim.scenario import ROLES, parse_scenario
+from sim.recorder import Recorder
+from sim.scenario import parse_scenario
 from tests.conftest import kind, small_data
 
 POLICIES = sorted(BUILT_IN)
 
 
 class Audit:
-    """Wraps the engine's bookkeeping to check each closing and each rep-week."""
+    """Wraps the engine's bookkeeping to check each closing, each missed cause and each win."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.errors: list[str] = []
         self.missed_causes: list[int] = []
-        original_alloc = model_module.allocate_hours
+        original_close = OpportunityBook.close
         original_miss = CoverageModel._miss
-        original_lost = CoverageModel._count_lost
-        original_won = CoverageModel._count_won
-
-        def alloc(rep, cost, priority, capacity, **kw):
-            result = original_alloc(rep, cost, priority, capacity, **kw)
-            used = np.bincount(rep[result.accepted], weights=cost[result.accepted], minlength=capacity.size)
-            if np.any(used > capacity + 1e-9):
-                self.errors.append(f"rep over capacity: {used} > {capacity}")
-            if np.any(cost < 0):
-                self.errors.append("negative task cost")
-            return result
-
+        original_won = Recorder.won
+        original_effort = Recorder.effort
         audit = self
 
+        def close(book, idx):
+            if np.any(book.closed[idx]):
+                audit.errors.append("an opportunity was closed twice")
+            if len(np.unique(idx)) != len(idx):
+                audit.errors.append("an opportunity was closed twice in one call")
+            return original_close(book, idx)
+
         def miss(model, idx, cause):
-            if np.any(model._closed[idx]):
-                audit.errors.append("an opportunity was missed after it had closed")
             causes = np.broadcast_to(np.asarray(cause), idx.shape)
             if idx.size and (causes.min() < 0 or causes.max() >= len(CAUSES)):
                 audit.errors.append(f"invalid cause {causes}")
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def check_closing(model, idx):
-            if np.any(model._closed[idx]):
-                audit.errors.append("an opportunity was closed twice")
-            if len(np.unique(idx)) != len(idx):
-                audit.errors.append("an opportunity was closed twice in one call")
-
-        def lost(model, idx):
-            check_closing(model, idx)
-            return original_lost(model, idx)
-
-        def won(model, idx, value, margin):
-            check_closing(model, idx)
+        def won(recorder, kind, segment, cycle_weeks, customer, value, margin, digital):
             if np.any(value < 0) or np.any(margin < 0):
                 audit.errors.append("negative won value or partner margin")
-            return original_won(model, idx, value, margin)
+            return original_won(recorder, kind, segment, cycle_weeks, customer, value, margin, digital)
 
-        monkeypatch.setattr(model_module, "allocate_hours", alloc)
+        def effort(recorder, seats, segment_of, coordinated, rep, customer, kind, cost, travel):
+            if np.any(cost < 0):
+                audit.errors.append("negative task cost")
+            return original_effort(recorder, seats, segment_of, coordinated, rep, customer, kind, cost, travel)
+
+        monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)
-        monkeypatch.setattr(CoverageModel, "_count_lost", lost)
-        monkeypatch.setattr(CoverageModel, "_count_won", won)
+        monkeypatch.setattr(Recorder, "won", won)
+        monkeypatch.setattr(Recorder, "effort", effort)
 
 
 def run_checked(
@@ -81,10 +70,12 @@ def run_checked(
         for _ in range(scenario.weeks):
             model.step()
             pop = model.population
-            churned = pop.status == CHURNED
+            churned = pop.status == Status.CHURNED
             assert np.all(pop.spend[churned] == 0), "a churned account still spends"
-            assert np.all(model.lifted_rate[churned] == 0) and np.all(model.flat_rate[churned] == 0)
-            assert np.all(model.hazard0[churned] == 0)
+            demand = model.demand
+            assert np.all(demand.lifted_rate[churned] == 0) and np.all(demand.flat_rate[churned] == 0)
+            assert np.all(demand.hazard0[churned] == 0)
+            assert model.recorder.most_over_capacity <= 1e-9, "a rep worked beyond its hours"
             by_segment = np.bincount(pop.segment, weights=pop.spend, minlength=pop.segment_spend.size)
             assert np.allclose(pop.segment_spend, by_segment, rtol=1e-9, atol=1e-6)
             assert not np.isin(model.book.customer, np.flatnonzero(churned)).any(), "churned account has open deals"

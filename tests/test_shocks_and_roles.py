@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.codes import Status
 from sim.model import CoverageModel
 from sim.policies import make_policy
-from sim.population import CUSTOMER
 from sim.run import run
 from sim.scenario import parse_scenario
 from tests.conftest import small_data
@@ -54,8 +54,8 @@ def test_attrition_of_one_role_only():
     )
     try:
         model.step()
-        assert {r.role for r in model.seats if not r.filled} == {"inside"}
-        assert all(r.filled for r in model.seats if r.role != "inside")
+        assert {r.role for r in model.team.seats if not r.filled} == {"inside"}
+        assert all(r.filled for r in model.team.seats if r.role != "inside")
     finally:
         model.release()
 
@@ -103,10 +103,10 @@ def test_realignment_resets_relationships_of_owned_accounts():
         owned = model.plan.owner >= 0
         before = model.population.stock.copy()
         model.step()  # quarter 2 starts: every owned account loses its stock, then a week of work
-        quiet = owned & (model.touches_q == 0)  # owned accounts nobody worked this week
+        quiet = owned & (model.recorder.touches == 0)  # owned accounts nobody worked this week
         assert before[quiet].sum() > 0
         assert np.all(model.population.stock[quiet] == 0)
-        unowned = ~owned & (model.touches_q == 0)
+        unowned = ~owned & (model.recorder.touches == 0)
         assert np.allclose(model.population.stock[unowned], before[unowned] * model.decay)
     finally:
         model.release()
@@ -128,7 +128,7 @@ def test_key_account_loss_churns_the_largest_customers():
         top = np.argsort(-spend)[:5]
         model.step()
         assert np.all(model.population.status[top] == 2)
-        assert model.tally.churned.sum() >= 5
+        assert model.recorder.tally.churned.sum() >= 5
     finally:
         model.release()
 
@@ -172,6 +172,6 @@ def test_customers_start_with_spend_and_prospects_without():
     model = CoverageModel(scenario(), make_policy("unstructured"), 1)
     try:
         pop = model.population
-        assert np.all((pop.spend > 0) == (pop.status == CUSTOMER))
+        assert np.all((pop.spend > 0) == (pop.status == Status.CUSTOMER))
     finally:
         model.release()

@@ -38,9 +38,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.codes import Status
 from sim.model import CoverageModel
 from sim.policies import make_policy
-from sim.population import CUSTOMER
 from sim.response import demand_lift, half_life_weeks, response_multiplier, weekly_decay
 from sim.run import run
 from sim.scenario import Adbudg, Power, RepGroup, Scenario, parse_scenario
@@ -334,10 +334,10 @@ def test_customer_arrivals_and_the_renewal_share():
         b=b,
     )
     model = model_for(scenario)
-    assert np.all(model.population.status == CUSTOMER)
+    assert np.all(model.population.status == Status.CUSTOMER)
     model.run()
     # The quarter's tally by (kind, segment) is still in place after the last week.
-    created = model.tally.created[:, 0]
+    created = model.recorder.tally.created[:, 0]
     new_logo, expansion, renewal = (int(x) for x in created)
     assert new_logo == 0
     model.release()
@@ -582,13 +582,13 @@ def test_untouched_customers_churn_at_the_base_hazard_and_the_stock_relieves_it(
     pop = model.population
     groups = [pop.segment == s for s in range(3)]
     n = [int(g.sum()) for g in groups]
-    assert n == [10_000, 10_000, 10_000] and np.all(pop.status == CUSTOMER)
+    assert n == [10_000, 10_000, 10_000] and np.all(pop.status == Status.CUSTOMER)
     for _ in range(scenario.weeks):
         pop.stock[groups[1]] = half / model.decay  # decayed to `half` before churn
         pop.stock[groups[2]] = 1e6
         model.step()
     m = model.metrics_frame()
-    survivors = [int(np.sum(g & (pop.status == CUSTOMER))) for g in groups]
+    survivors = [int(np.sum(g & (pop.status == Status.CUSTOMER))) for g in groups]
     model.release()
     h = 1 - (1 - churn) ** (1 / 52)
     relief = [1.0, (1 + floor) / 2, floor]
@@ -616,7 +616,7 @@ def test_a_seat_vacated_by_a_shock_is_vacant_for_backfill_weeks(backfill):
     vacant = []
     for w in range(scenario.weeks):
         model.step()
-        if not model.team.filled[0]:
+        if not model.team.filled()[0]:
             vacant.append(w)
     model.release()
     # docs/scenario-format.md 5.4 / 5.9: vacant for backfill_weeks weeks, from the shock's week 13.
@@ -629,7 +629,7 @@ def test_overlay_specialists_spend_a_full_quarter_at_the_bottom_of_the_ramp():
     capacity = []
     for _ in range(scenario.weeks):
         model.step()
-        capacity.append(float(model.team.capacity[1]))
+        capacity.append(float(model.team.week(model.week - 1).capacity[1]))
     model.release()
     full = 40 * 0.77
     assert capacity[:13] == pytest.approx([0.33 * full] * 13)

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario import Name, PolicyParam, Scenario, Shock, Strict, load_scenario, read_toml, validate_strict
+from sim.config import Name, Strict, read_toml, validate_strict
+from sim.policies import make_policy
+from sim.scenario import PolicyParam, Scenario, load_scenario
+from sim.shocks import Shock
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -149,6 +153,34 @@ def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
     experiment = parse_experiment(read_toml(path), str(path))
     scenario = load_scenario(path.parent / experiment.scenario)
     return experiment, resolve_base(experiment, scenario)
+
+
+def comparison(
+    scenario: Scenario,
+    scenario_file: str,
+    policies: Sequence[str],
+    replications: int,
+    seed: int | None = None,
+    quarters: int | None = None,
+) -> Experiment:
+    """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired.
+
+    Each policy takes its defaults and is labelled by its name (a user
+    policy by its class name); the first is the baseline. The root seed is
+    ``seed`` or else the scenario's; ``quarters`` (None: the scenario's)
+    is recorded as the horizon. A name that is not a policy is an InputError
+    naming ``--policy``.
+    """
+    for name in policies:
+        make_policy(name, {}, where="--policy")
+    return Experiment(
+        name=f"compare-{scenario.name}",
+        scenario=scenario_file,
+        seed=scenario.seed if seed is None else seed,
+        replications=replications,
+        quarters=quarters,
+        policies=tuple(PolicyEntry(name=n, label=n.rpartition(":")[2]) for n in policies),
+    )
 
 
 def resolve_base(experiment: Experiment, scenario: Scenario) -> Scenario:

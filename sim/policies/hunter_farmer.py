@@ -7,17 +7,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.policies.protocol import (
-    DIGITAL,
-    HIGH_TOUCH,
-    NEW_LOGO,
-    POOLED,
-    CoveragePlan,
-    PlanView,
-    Policy,
-    RouteView,
-    TaskView,
-)
+from sim.codes import Kind, Service, Stage, Status
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     assign_books,
     empty_plan,
@@ -26,7 +17,6 @@ from sim.policies.rules import (
     standard_priority,
 )
 from sim.policies.segment_tiers import FIELD_CLOSERS
-from sim.population import CUSTOMER, PROSPECT
 
 
 class HunterFarmerParams(BaseModel):
@@ -69,17 +59,17 @@ class HunterFarmer(Policy):
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, prm = view.accounts, self.params
         hunters, farmers = self._split(view.team.role)
-        plan = empty_plan(acc.size, POOLED if prm.rest == "pooled" else DIGITAL)
-        plan.service[acc.status == 2] = DIGITAL
+        plan = empty_plan(acc.size, Service.POOLED if prm.rest == "pooled" else Service.DIGITAL)
+        plan.service[acc.status == Status.CHURNED] = Service.DIGITAL
         for status, seats, size, cadence, key in (
-            (PROSPECT, hunters, prm.hunter_accounts, prm.hunter_cadence, acc.potential),
-            (CUSTOMER, farmers, prm.farmer_accounts, prm.farmer_cadence, acc.spend),
+            (Status.PROSPECT, hunters, prm.hunter_accounts, prm.hunter_cadence, acc.potential),
+            (Status.CUSTOMER, farmers, prm.farmer_accounts, prm.farmer_cadence, acc.spend),
         ):
             ranked = np.flatnonzero(acc.status == status)
             ranked = ranked[np.argsort(-key[ranked], kind="stable")]
             named, owner = assign_books(acc, view.team, ranked, seats, size)
             plan.owner[named] = owner
-            plan.service[named] = HIGH_TOUCH
+            plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence
         return plan
 
@@ -91,15 +81,15 @@ class HunterFarmer(Policy):
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
         p, team = view.pending, view.team
-        queue = (handler < 0) & (view.plan.service[p.customer] == POOLED)
+        queue = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
         inside = team.seats("inside", "sdr")
         inside_closers = team.seats("inside", closers=True)
         if inside.size and inside_closers.size:
-            route_to_pool(view, queue & (p.stage == 0), inside, handler)
-            route_to_pool(view, queue & (p.stage == 1), inside_closers, handler)
+            route_to_pool(view, queue & (p.stage == Stage.AWAITING_RESPONSE), inside, handler)
+            route_to_pool(view, queue & (p.stage == Stage.IN_WORK), inside_closers, handler)
             return handler
         hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
-        hunt = p.kind == NEW_LOGO
+        hunt = p.kind == Kind.NEW_LOGO
         route_to_pool(view, queue & hunt, hunters, handler)
         route_to_pool(view, queue & ~hunt, farmers, handler)
         return handler

@@ -12,7 +12,10 @@ capacity, applies work, records outcomes):
    <= 0 (or NaN) is declined.
 
 Views hold read-only arrays: a policy that writes to one fails at once. A
-policy draws randomness only from the generator it is given.
+policy draws randomness only from the generator it is given. Codes in the
+arrays (status, kind, stage, service level, task kind) are the enumerations of
+``sim.codes``. What a policy returns is checked here (``checked_plan``,
+``checked_route``, ``checked_priority``) before the engine uses it.
 """
 
 from __future__ import annotations
@@ -24,15 +27,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.errors import InputError
-
-DIGITAL, POOLED, HIGH_TOUCH = 0, 1, 2
-SERVICE_LEVELS = ("digital", "pooled", "high_touch")
-
-RESPONSE, WORK, TOUCH = 0, 1, 2
-TASK_KINDS = ("response", "work", "touch")
-
-NEW_LOGO, EXPANSION, RENEWAL = 0, 1, 2
+from sim.codes import Service, Stage
+from sim.errors import InputError, PolicyError
 
 
 def read_only(a: np.ndarray) -> np.ndarray:
@@ -43,8 +39,8 @@ def read_only(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Team:
-    """The seats of the team, one entry per seat (read-only arrays).
+class TeamView:
+    """The seats of the team this week, one entry per seat (read-only arrays).
 
     role: role name; field: visits in person; can_close: may work an
     opportunity to a close (not an SDR); filled: a holder is in the seat;
@@ -81,7 +77,7 @@ class Accounts:
     """What a policy may see of every account (read-only arrays).
 
     Responsiveness is latent and not shown. potential, spend: currency units a
-    year; status: 0 prospect, 1 customer, 2 churned; stock: relationship stock.
+    year; status: ``Status``; stock: relationship stock.
     """
 
     segment: np.ndarray
@@ -108,7 +104,7 @@ class Accounts:
 class CoveragePlan:
     """A policy's quarterly decision, one entry per account.
 
-    owner: seat index or -1; service: DIGITAL / POOLED / HIGH_TOUCH;
+    owner: seat index or -1; service: ``Service`` (digital, pooled, high touch);
     cadence: planned touches per quarter (> 0 means a touch is promised);
     coordinated: the account's team coordinates, so several reps working it
     is not a conflicting engagement.
@@ -124,7 +120,7 @@ class CoveragePlan:
 class PlanView:
     quarter: int  # 1-based quarter about to start
     accounts: Accounts
-    team: Team
+    team: TeamView
     previous: CoveragePlan | None
 
 
@@ -132,8 +128,8 @@ class PlanView:
 class Pending:
     """Opportunities waiting for a handler this week (read-only arrays).
 
-    stage: 0 awaiting first response, 1 responded and waiting for a closer;
-    kind: 0 new logo, 1 expansion, 2 renewal; expected_value: engine's estimate
+    stage: ``Stage`` (awaiting first response, or responded and waiting for
+    a closer); kind: ``Kind``; expected_value: engine's estimate
     of win probability x value, currency units; days_left: business days to the
     response deadline (stage 0) or to the stall deadline (stage 1).
     """
@@ -154,7 +150,7 @@ class Pending:
 class RouteView:
     week: int
     accounts: Accounts
-    team: Team
+    team: TeamView
     plan: CoveragePlan
     pending: Pending
 
@@ -163,7 +159,7 @@ class RouteView:
 class Tasks:
     """Candidate tasks this week (read-only arrays).
 
-    rep: seat that would do it; kind: RESPONSE, WORK or TOUCH; customer and
+    rep: seat that would do it; kind: ``TaskKind``; customer and
     segment of the account; cost: hours including travel; expected_value:
     engine's estimate for the opportunity (0 for touches); days_left: business
     days to the deadline (inf for touches).
@@ -186,7 +182,7 @@ class Tasks:
 class TaskView:
     week: int
     accounts: Accounts
-    team: Team
+    team: TeamView
     plan: CoveragePlan
     tasks: Tasks
 
@@ -246,3 +242,51 @@ class Policy:
         for field, info in cls.Params.model_fields.items():
             lines.append(f"    {field} = {info.default!r}  {info.description or ''}".rstrip())
         return "\n".join(lines)
+
+
+def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> CoveragePlan:
+    """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong."""
+    if not isinstance(plan, CoveragePlan):
+        raise PolicyError(f"policy {policy}: plan() must return a CoveragePlan, got {type(plan).__name__}")
+    out = {}
+    for field, dtype in (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool)):
+        a = np.asarray(getattr(plan, field))
+        if a.shape != (accounts,):
+            raise PolicyError(f"policy {policy}: plan.{field} has shape {a.shape}, expected ({accounts},)")
+        out[field] = a.astype(dtype, copy=True)
+    if out["owner"].min(initial=0) < -1 or out["owner"].max(initial=-1) >= seats:
+        raise PolicyError(f"policy {policy}: plan.owner holds a seat outside -1..{seats - 1}")
+    if not ((out["service"] >= min(Service)) & (out["service"] <= max(Service))).all():
+        raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
+    if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
+        raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
+    return CoveragePlan(**out)
+
+
+def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.shape != (n,):
+        raise PolicyError(f"policy {policy}: {what}() returned shape {arr.shape}, expected ({n},)")
+    if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise PolicyError(f"policy {policy}: {what}() must return integer seat indices")
+    return arr.astype(np.int64 if integer else np.float64)
+
+
+def checked_route(handlers: object, pending: Pending, team: TeamView, policy: str) -> np.ndarray:
+    """The seats a policy routed the pending opportunities to, or PolicyError.
+
+    Each is a seat or -1, and a deal that needs a closer (responded) goes to a
+    seat that can close.
+    """
+    h = _vector(handlers, pending.size, "route", policy, integer=True)
+    if h.min(initial=0) < -1 or h.max(initial=-1) >= team.size:
+        raise PolicyError(f"policy {policy}: route() returned a seat outside -1..{team.size - 1}")
+    needs_closer = (pending.stage == Stage.IN_WORK) & (h >= 0)
+    if needs_closer.any() and not team.can_close[h[needs_closer]].all():
+        raise PolicyError(f"policy {policy}: route() gave a deal to a seat that cannot close (an SDR)")
+    return h
+
+
+def checked_priority(priority: object, tasks: Tasks, policy: str) -> np.ndarray:
+    """One priority per task, as floats, or PolicyError."""
+    return _vector(priority, tasks.size, "prioritise", policy, integer=False)

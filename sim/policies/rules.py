@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.policies.protocol import (
-    DIGITAL,
-    RESPONSE,
-    TOUCH,
-    WORK,
-    Accounts,
-    CoveragePlan,
-    RouteView,
-    Tasks,
-    Team,
-)
+from sim.codes import Service, Stage, TaskKind
+from sim.policies.protocol import Accounts, CoveragePlan, RouteView, Tasks, TeamView
 
 
-def empty_plan(n: int, service: int = DIGITAL) -> CoveragePlan:
+def empty_plan(n: int, service: int = Service.DIGITAL) -> CoveragePlan:
     """Nobody owns anything; every account on ``service``; no cadence."""
     return CoveragePlan(
         owner=np.full(n, -1, dtype=np.int64),
@@ -33,7 +24,7 @@ def empty_plan(n: int, service: int = DIGITAL) -> CoveragePlan:
 
 def assign_books(
     accounts: Accounts,
-    team: Team,
+    team: TeamView,
     candidates: np.ndarray,
     seats: np.ndarray,
     book_size: int,
@@ -80,7 +71,7 @@ def route_to_owner(view: RouteView) -> np.ndarray:
     p = view.pending
     owner = view.plan.owner[p.customer].astype(np.int64)
     has = owner >= 0
-    needs_closer = p.stage == 1
+    needs_closer = p.stage == Stage.IN_WORK
     bad = has & needs_closer & ~view.team.can_close[np.where(has, owner, 0)]
     owner[bad] = -1
     return owner
@@ -113,7 +104,7 @@ def standard_priority(tasks: Tasks, accounts: Accounts) -> np.ndarray:
     urgency = 1.0 / (1.0 + np.maximum(tasks.days_left, 0.0))
     value_rate = tasks.expected_value / np.maximum(tasks.cost, 1e-9)
     pot = accounts.potential[tasks.customer]
-    r, w, t = tasks.kind == RESPONSE, tasks.kind == WORK, tasks.kind == TOUCH
+    r, w, t = tasks.kind == TaskKind.RESPONSE, tasks.kind == TaskKind.WORK, tasks.kind == TaskKind.TOUCH
     pr[r] = 30.0 + urgency[r]
     pr[w] = 20.0 + _unit(value_rate[w])
     pr[t] = 10.0 + _unit(pot[t])

@@ -7,16 +7,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.policies.protocol import (
-    DIGITAL,
-    HIGH_TOUCH,
-    POOLED,
-    CoveragePlan,
-    PlanView,
-    Policy,
-    RouteView,
-    TaskView,
-)
+from sim.codes import Service, Stage, Status
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     assign_books,
     empty_plan,
@@ -67,18 +59,18 @@ class SegmentTiers(Policy):
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, team, prm = view.accounts, view.team, self.params
-        plan = empty_plan(acc.size, DIGITAL)
-        live = acc.status != 2
+        plan = empty_plan(acc.size, Service.DIGITAL)
+        live = acc.status != Status.CHURNED
         field = acc.in_segments(_names(prm.field_segments)) & live
         pooled = acc.in_segments(_names(prm.pooled_segments)) & live
-        plan.service[field | pooled] = POOLED
+        plan.service[field | pooled] = Service.POOLED
 
         seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
         ranked = np.flatnonzero(field)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         named, owner = assign_books(acc, team, ranked, seats, prm.accounts_per_rep)
         plan.owner[named] = owner
-        plan.service[named] = HIGH_TOUCH
+        plan.service[named] = Service.HIGH_TOUCH
         plan.cadence[named] = prm.cadence_b
         in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
         plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
@@ -89,13 +81,13 @@ class SegmentTiers(Policy):
         p, team = view.pending, view.team
         service = view.plan.service[p.customer]
         queue = handler < 0
-        queue &= (service == POOLED) | (self.params.digital_overflow & (service == DIGITAL))
+        queue &= (service == Service.POOLED) | (self.params.digital_overflow & (service == Service.DIGITAL))
         inside = team.seats("inside", "sdr")
         closers = team.seats("inside", closers=True)
         if closers.size == 0:
             closers = team.seats(closers=True)
-        route_to_pool(view, queue & (p.stage == 0), inside if inside.size else closers, handler)
-        route_to_pool(view, queue & (p.stage == 1), closers, handler)
+        route_to_pool(view, queue & (p.stage == Stage.AWAITING_RESPONSE), inside if inside.size else closers, handler)
+        route_to_pool(view, queue & (p.stage == Stage.IN_WORK), closers, handler)
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:

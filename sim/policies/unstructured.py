@@ -7,7 +7,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.policies.protocol import POOLED, WORK, CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.codes import Service, Stage, TaskKind
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, median, weighted_draw
 
 
@@ -45,7 +46,7 @@ class Unstructured(Policy):
     params: UnstructuredParams
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
-        return empty_plan(view.accounts.size, POOLED)
+        return empty_plan(view.accounts.size, Service.POOLED)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         p = view.pending
@@ -54,7 +55,7 @@ class Unstructured(Policy):
         chance = np.minimum(1.0, self.params.pickup * _relative(pot) ** self.params.size_bias)
         picked = rng.random(p.size) < chance
         for closers in (False, True):
-            which = np.flatnonzero(picked & ((p.stage == 1) == closers))
+            which = np.flatnonzero(picked & ((p.stage == Stage.IN_WORK) == closers))
             seats = view.team.seats(closers=closers)
             cap = view.team.capacity[seats]
             if which.size and cap.sum() > 0:
@@ -65,7 +66,9 @@ class Unstructured(Policy):
         tasks = view.tasks
         pot = view.accounts.potential[tasks.customer]
         noise = rng.random(tasks.size) + 1e-6
-        return noise * _relative(pot) ** self.params.size_bias + self.params.follow_through * (tasks.kind == WORK)
+        return noise * _relative(pot) ** self.params.size_bias + self.params.follow_through * (
+            tasks.kind == TaskKind.WORK
+        )
 
 
 def _relative(v: np.ndarray) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Demand: each account's weekly chance of an opportunity and of churning, and the draws of both.
+
+``Demand`` owns the per-account intensities (recomputed when an account's
+status, a segment's demand or a potential changes) and the thinned draws that
+turn them into arrivals and churn each week. ``SegmentTerms`` holds the
+scenario's segment x opportunity-kind tables the engine reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.clock import WEEKS_PER_YEAR
+from sim.codes import OPPORTUNITY_KINDS, Kind, Status
+from sim.population import Population
+from sim.randomness import Thinning
+from sim.response import churn_relief, demand_lift, weekly_hazard
+from sim.scenario import Adbudg, Scenario
+
+
+@dataclass(frozen=True)
+class SegmentTerms:
+    """The scenario's segment tables: (segment, kind) arrays unless noted.
+
+    rate: opportunities per account-year at median potential, no relationship;
+    effort: rep hours after the first response; cycle: planned weeks;
+    base_win: win probability of an average account; value_share: won value as
+    a share of the untapped wallet (renewal: of spend); value_sigma (segment):
+    lognormal spread of won value; median_potential, potential_exponent
+    (segment): rates scale with (potential / median) ** exponent; base_hazard
+    (segment): weekly churn probability with no relationship.
+    """
+
+    rate: np.ndarray
+    effort: np.ndarray
+    cycle: np.ndarray
+    base_win: np.ndarray
+    value_share: np.ndarray
+    value_sigma: np.ndarray
+    median_potential: np.ndarray
+    potential_exponent: np.ndarray
+    base_hazard: np.ndarray
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> SegmentTerms:
+        segs = scenario.population.segments
+
+        def table(attr: str) -> np.ndarray:
+            return np.array([[getattr(getattr(s, k), attr) for k in OPPORTUNITY_KINDS] for s in segs], dtype=np.float64)
+
+        return cls(
+            rate=table("rate_per_year"),
+            effort=table("effort_hours"),
+            cycle=table("cycle_weeks"),
+            base_win=table("win_probability"),
+            value_share=table("value_share"),
+            value_sigma=np.array([s.value_sigma for s in segs]),
+            median_potential=np.array([s.potential_median for s in segs]),
+            potential_exponent=np.array([s.potential_exponent for s in segs]),
+            base_hazard=weekly_hazard(np.array([s.churn_per_year for s in segs])),
+        )
+
+    def value_estimate(self, pop: Population, c: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Expected won value: a share of the untapped wallet (new logo, expansion) or of spend (renewal)."""
+        untapped = np.maximum(pop.potential[c] - pop.spend[c], 0.0)
+        base = np.where(kind == Kind.RENEWAL, pop.spend[c], untapped)
+        return self.value_share[pop.segment[c], kind] * base
+
+
+class Demand:
+    """Every account's weekly opportunity intensity and churn hazard, and their draws.
+
+    lifted_rate: weekly intensity that the relationship lifts (new logo for a
+    prospect, expansion for a customer); flat_rate: weekly intensity it does
+    not lift (renewal); hazard0: weekly churn probability with no
+    relationship; factor: (segment, kind) multiplier from demand shocks.
+    """
+
+    def __init__(self, scenario: Scenario, terms: SegmentTerms, pop: Population) -> None:
+        self._terms = terms
+        self._response = scenario.relationship.response
+        self._relationship = scenario.relationship
+        n = pop.size
+        self.factor = np.ones((len(scenario.population.segments), len(OPPORTUNITY_KINDS)))
+        self.lifted_rate = np.zeros(n)
+        self.flat_rate = np.zeros(n)
+        self.hazard0 = np.zeros(n)
+        self._churn_draws = Thinning.by_group(pop.segment, terms.base_hazard)
+        self.refresh(pop)
+
+    def scale(self, factor: np.ndarray, pop: Population) -> None:
+        """A demand shock: multiply the (segment, kind) rates by ``factor``."""
+        self.factor *= factor
+        self.refresh(pop)
+
+    def refresh(self, pop: Population, idx: np.ndarray | None = None) -> None:
+        """Recompute intensities and base hazards of ``idx`` (all when None) after their status changed.
+
+        A full refresh (at the start, after a demand or potential shock) also
+        rebuilds the arrival draws' bounds, which depend on the scenario alone,
+        never on what a policy did.
+        """
+        if idx is not None and idx.size == 0:
+            return
+        t = self._terms
+        sel = slice(None) if idx is None else idx
+        seg = pop.segment[sel]
+        status = pop.status[sel]
+        scale = (pop.potential[sel] / t.median_potential[seg]) ** t.potential_exponent[seg]
+        r = t.rate * self.factor / WEEKS_PER_YEAR
+        prospect, customer = status == Status.PROSPECT, status == Status.CUSTOMER
+        lifted = np.where(prospect, r[seg, Kind.NEW_LOGO], np.where(customer, r[seg, Kind.EXPANSION], 0.0)) * scale
+        self.lifted_rate[sel] = lifted
+        self.flat_rate[sel] = np.where(customer, r[seg, Kind.RENEWAL], 0.0)
+        self.hazard0[sel] = np.where(customer, t.base_hazard[seg], 0.0)
+        if idx is None:
+            # Whatever its status and relationship, an account's weekly intensity is at most this.
+            fn = self._response
+            top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
+            most = np.maximum(r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]) * scale * top_lift + r[seg, Kind.RENEWAL]
+            self._arrival_draws = Thinning.by_bound(-np.expm1(-most) * (1.0 + 1e-9))
+
+    def silence(self, customers: np.ndarray) -> None:
+        """Churned accounts: nothing arrives, nothing more to lose (what ``refresh`` gives them, cheaper)."""
+        self.lifted_rate[customers] = 0.0
+        self.flat_rate[customers] = 0.0
+        self.hazard0[customers] = 0.0
+
+    def arrivals(self, pop: Population, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This week's accounts with a new opportunity: (account, lifted intensity, flat intensity)."""
+        c, bound, u = self._arrival_draws.candidates(rng)
+        # Accounts never touched have no stock to lift them: the response's base level (most candidates).
+        lift = np.full(c.size, self._response.b)
+        touched = np.flatnonzero(pop.ever_touched[c])
+        lift[touched] = demand_lift(pop.stock[c[touched]], pop.responsiveness[c[touched]], self._response)
+        lifted = self.lifted_rate[c] * lift
+        p = -np.expm1(-(lifted + self.flat_rate[c]))
+        if np.any(p > bound):
+            raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")
+        hit = u * bound < p
+        c = c[hit]
+        return c, lifted[hit], self.flat_rate[c]
+
+    def churning(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
+        """Customers who leave this week, at a hazard the relationship relieves."""
+        c, bound, u = self._churn_draws.candidates(rng)
+        hazard = self.hazard0[c] * churn_relief(pop.stock[c], self._relationship)
+        return c[u * bound < hazard]

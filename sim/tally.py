@@ -1,0 +1,112 @@
+"""What one quarter tallies, by segment, and the account snapshot at its end: the inputs of the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES
+
+
+@dataclass
+class QuarterTally:
+    """Counts and sums for one quarter, by segment (last axis) unless stated.
+
+    Money in currency units, hours in hours, response times in business days.
+    """
+
+    n_segments: int
+    created: np.ndarray = field(init=False)  # (kind, segment)
+    won: np.ndarray = field(init=False)  # (kind, segment)
+    lost: np.ndarray = field(init=False)  # (kind, segment)
+    missed: np.ndarray = field(init=False)  # (cause, segment)
+    won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
+    cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
+    digital_won: np.ndarray = field(init=False)
+    sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
+    sla_breached: np.ndarray = field(init=False)  # ... without a response inside the window
+    hours: np.ndarray = field(init=False)  # (activity, segment)
+    hours_low_value: np.ndarray = field(init=False)
+    recurring: np.ndarray = field(init=False)  # spend recognised week by week
+    churned: np.ndarray = field(init=False)
+    new_logos: np.ndarray = field(init=False)  # prospects that became customers
+    partner_margin: np.ndarray = field(init=False)
+    role_hours: np.ndarray = field(init=False)  # (role,)
+    role_capacity: np.ndarray = field(init=False)  # (role,)
+    seat_cost: float = 0.0  # cost of filled seats, prorated by week
+    filled_seat_weeks: float = 0.0  # own team, partners excluded
+    response_segment: list[np.ndarray] = field(default_factory=list)
+    response_rep: list[np.ndarray] = field(default_factory=list)
+    response_days: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s, k = self.n_segments, len(OPPORTUNITY_KINDS)
+        for name, shape in (
+            ("created", (k, s)),
+            ("won", (k, s)),
+            ("lost", (k, s)),
+            ("missed", (len(CAUSES), s)),
+            ("won_value", (k, s)),
+            ("hours", (len(ACTIVITIES), s)),
+            ("role_hours", (len(ROLES),)),
+            ("role_capacity", (len(ROLES),)),
+        ):
+            setattr(self, name, np.zeros(shape))
+        for name in (
+            "digital_won",
+            "cycle_weeks",
+            "sla_due",
+            "sla_breached",
+            "hours_low_value",
+            "recurring",
+            "churned",
+            "new_logos",
+            "partner_margin",
+        ):
+            setattr(self, name, np.zeros(s))
+
+    def count(
+        self, table: np.ndarray, row: np.ndarray | int, segment: np.ndarray, weight: np.ndarray | float = 1.0
+    ) -> None:
+        """Add ``weight`` at (row, segment) for each event (rows and segments may repeat)."""
+        np.add.at(table, (np.asarray(row), segment), weight)
+
+    def add(self, vector: np.ndarray, segment: np.ndarray, weight: np.ndarray | float = 1.0) -> None:
+        """Add ``weight`` per event into a by-segment vector."""
+        np.add.at(vector, segment, weight)
+
+    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, rep, days) of every first response this quarter."""
+        if not self.response_days:
+            e = np.empty(0)
+            return e.astype(np.int64), e.astype(np.int64), e
+        return (
+            np.concatenate(self.response_segment),
+            np.concatenate(self.response_rep),
+            np.concatenate(self.response_days),
+        )
+
+
+@dataclass(frozen=True)
+class AccountQuarter:
+    """Every account at the end of a quarter, plus what it received in the quarter.
+
+    cadence: touches promised this quarter; touches, touch_hours: what it got;
+    coverer: the last seat that worked it this quarter (-1 none); conflict: two
+    or more uncoordinated seats worked it; won_value: value won from it.
+    """
+
+    segment: np.ndarray
+    status: np.ndarray
+    potential: np.ndarray
+    spend: np.ndarray
+    ever_touched: np.ndarray
+    cadence: np.ndarray
+    touches: np.ndarray
+    touch_hours: np.ndarray
+    coverer: np.ndarray
+    conflict: np.ndarray
+    won_value: np.ndarray
+    segment_potential: np.ndarray  # (segment,) total potential
+    open_opportunities: np.ndarray  # (segment,) open at quarter end

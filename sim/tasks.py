@@ -1,0 +1,118 @@
+"""The week's candidate tasks: first responses, deal work and planned touches, with their hours.
+
+A pure function of the book, the plan and the team this week: it lists what
+each seat could do, and the engine then lets the policy prioritise and
+spends each seat's hours (``sim.allocation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
+from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
+from sim.codes import Stage, Status, TaskKind
+from sim.opportunities import OpportunityBook
+from sim.policies.protocol import CoveragePlan, Tasks, read_only
+from sim.population import Population
+from sim.reps import SeatWeek
+from sim.scenario import Activities
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """This week's candidate tasks (``tasks``, as policies see them) and what the engine needs besides.
+
+    opportunity: book index of a response or work task (-1 for a touch);
+    travel: hours of the cost spent travelling; unowned, vacant: opportunities
+    awaiting a response that nobody will answer this week (no handler, or the
+    handler's seat is vacant).
+    """
+
+    tasks: Tasks
+    opportunity: np.ndarray
+    travel: np.ndarray
+    unowned: np.ndarray
+    vacant: np.ndarray
+
+
+def at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np.ndarray:
+    """``per_seat[seat]`` where a seat is given (>= 0), ``default`` where not (-1); safe for an empty team."""
+    out = np.full(seat.shape, default, dtype=per_seat.dtype)
+    given = seat >= 0
+    out[given] = per_seat[seat[given]]
+    return out
+
+
+def week_tasks(
+    week: int,
+    book: OpportunityBook,
+    handlers: np.ndarray,
+    seats: SeatWeek,
+    pop: Population,
+    plan: CoveragePlan,
+    cadenced: np.ndarray,
+    touches: np.ndarray,
+    activities: Activities,
+    travel_speed_kmh: float,
+) -> TaskList:
+    """Every task a seat could do in ``week``.
+
+    Responses: opportunities awaiting a first response, with a handler in a
+    filled seat. Work: responded deals with a closer and effort outstanding,
+    from the week after the response. Touches: planned cadence of the accounts
+    ``cadenced`` that is behind schedule (``touches`` done this quarter), for
+    owners in filled seats; a field seat visits (travel by distance), the
+    others call.
+    """
+    b = book
+    open_ = ~b.closed & ~b.digital
+    resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
+    h = handlers[resp]
+    vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
+    unowned, vacant_idx = resp[h < 0], resp[vacant]
+    resp = resp[(h >= 0) & ~vacant]
+    work = np.flatnonzero(
+        open_ & (b.stage == Stage.IN_WORK) & (b.handler >= 0) & (b.effort_left > 1e-9) & (b.responded < week)
+    )
+    c = cadenced
+    owner = plan.owner[c]
+    due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
+    due &= at_seat(seats.filled, owner, False)
+    due &= touches[c] < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+    c, owner = c[due], owner[due]
+    field = seats.field[owner]
+    distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
+    travel = np.where(field, distance / travel_speed_kmh, 0.0)
+    touch_cost = np.where(field, activities.visit_hours, activities.call_hours) + travel
+
+    kind = np.concatenate(
+        [np.full(resp.size, TaskKind.RESPONSE), np.full(work.size, TaskKind.WORK), np.full(c.size, TaskKind.TOUCH)]
+    ).astype(np.int8)
+    rep = np.concatenate([handlers[resp], b.handler[work], owner]).astype(np.int64)
+    customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
+    cost = np.concatenate(
+        [np.full(resp.size, activities.response_hours), np.minimum(b.chunk[work], b.effort_left[work]), touch_cost]
+    )
+    days_left = np.concatenate(
+        [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
+    )
+    value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
+    tasks = Tasks(
+        rep=read_only(rep),
+        kind=read_only(kind),
+        customer=read_only(customer),
+        segment=read_only(pop.segment[customer]),
+        cost=read_only(cost),
+        expected_value=read_only(value),
+        days_left=read_only(days_left),
+    )
+    return TaskList(
+        tasks=tasks,
+        opportunity=np.concatenate([resp, work, np.full(c.size, -1)]),
+        travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
+        unowned=unowned,
+        vacant=vacant_idx,
+    )
