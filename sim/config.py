@@ -42,7 +42,7 @@ def _key_path(loc: tuple[Any, ...], data: Any) -> str:
     found by walking the input: a tag stands where the mapping reached has that
     ``kind``.
     """
-    parts = []
+    parts: list[str] = []
     node = data
     for p in loc:
         if isinstance(node, dict) and isinstance(p, str) and node.get("kind") == p and parts:

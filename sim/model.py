@@ -13,21 +13,20 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import shocks
 from sim.allocation import allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import ends_quarter, quarter_of, starts_quarter
-from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
+from sim.codes import Cause, Draw, Kind, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
 from sim.opportunities import OpportunityBook
+from sim.outcomes import arrival_columns, win_chance, won_value
 from sim.policies.protocol import (
-    Accounts,
     CoveragePlan,
-    Pending,
     PlanView,
     Policy,
     RouteView,
     TaskView,
-    TeamView,
     checked_plan,
     checked_priority,
     checked_route,
@@ -35,26 +34,12 @@ from sim.policies.protocol import (
 )
 from sim.policies.rules import standard_priority
 from sim.population import Population
-from sim.randomness import Streams, box_muller, keyed_uniform, keyed_uniforms, normal_purposes
+from sim.randomness import Streams, keyed_uniform, keyed_uniforms, normal_purposes
 from sim.recorder import Recorder
 from sim.reps import SeatWeek, Team
-from sim.response import weekly_decay, win_probability
+from sim.response import weekly_decay
 from sim.scenario import Scenario
-from sim.shocks import (
-    DemandShock,
-    KeyAccountLoss,
-    OverlayLaunch,
-    PotentialShift,
-    Realignment,
-    RepAttrition,
-    demand_factors,
-    frozen_hiring,
-    key_accounts,
-    leaving_seats,
-    realigned_accounts,
-    shifted_accounts,
-)
-from sim.tasks import at_seat, week_tasks
+from sim.tasks import answer_day, at_seat, week_tasks
 
 
 class CoverageModel(mesa.Model):
@@ -90,7 +75,7 @@ class CoverageModel(mesa.Model):
             )
         )
         self._cadenced = np.empty(0, dtype=np.int64)
-        self._accounts = self._read_only_accounts()
+        self._accounts = self.population.view(scenario.segment_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
 
     # ---- the week ---------------------------------------------------------------
@@ -140,25 +125,25 @@ class CoverageModel(mesa.Model):
         for shock in self.scenario.shocks:
             if shock.quarter != quarter:
                 continue
-            if isinstance(shock, RepAttrition):
-                seats = leaving_seats(shock, self.team.filled(), self.team.roles(), rng)
+            if isinstance(shock, shocks.RepAttrition):
+                seats = shocks.leaving_seats(shock, self.team.filled(), self.team.roles(), rng)
                 self.team.vacate(seats, self.week)
                 self.book.release(seats)
-            elif isinstance(shock, DemandShock):
-                self.demand.scale(demand_factors(shock, segments), pop)
-            elif isinstance(shock, PotentialShift):
-                pop.scale_potential(shifted_accounts(shock, pop.segment, segments), shock.factor)
+            elif isinstance(shock, shocks.DemandShock):
+                self.demand.scale(shocks.demand_factors(shock, segments), pop)
+            elif isinstance(shock, shocks.PotentialShift):
+                pop.scale_potential(shocks.shifted_accounts(shock, pop.segment, segments), shock.factor)
                 self.demand.refresh(pop)
-            elif isinstance(shock, OverlayLaunch):
+            elif isinstance(shock, shocks.OverlayLaunch):
                 self.team.add_specialists(shock.specialists, self.week)
-                self.demand.scale(demand_factors(shock, segments), pop)
-            elif isinstance(shock, KeyAccountLoss):
-                self._churn_accounts(key_accounts(shock, pop.status, pop.spend))
-            # A hiring freeze acts through frozen_hiring() each week; a realignment after the plan.
+                self.demand.scale(shocks.demand_factors(shock, segments), pop)
+            elif isinstance(shock, shocks.KeyAccountLoss):
+                self._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
+            # A hiring freeze acts through shocks.frozen_hiring() each week; a realignment after the plan.
 
     def _plan(self, quarter: int) -> None:
         view = PlanView(
-            quarter=quarter, accounts=self._accounts, team=_team_view(self.team.week(self.week)), previous=self.plan
+            quarter=quarter, accounts=self._accounts, team=self.team.week(self.week).view, previous=self.plan
         )
         plan = self.policy.plan(view, self.streams.policy)
         self.plan = _read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
@@ -166,8 +151,8 @@ class CoverageModel(mesa.Model):
 
     def _realign(self, quarter: int) -> None:
         for shock in self.scenario.shocks:
-            if isinstance(shock, Realignment) and shock.quarter == quarter:
-                moved = realigned_accounts(shock, self.plan.owner, self.streams.shocks)
+            if isinstance(shock, shocks.Realignment) and shock.quarter == quarter:
+                moved = shocks.realigned_accounts(shock, self.plan.owner, self.streams.shocks)
                 self.population.reset_relationships(moved, shock.stock_lost)
 
     def _close_quarter(self, quarter: int) -> None:
@@ -179,7 +164,7 @@ class CoverageModel(mesa.Model):
     # ---- reps -------------------------------------------------------------------
 
     def _begin_week(self, w: int) -> SeatWeek:
-        left = self.team.begin_week(w, frozen_hiring(self.scenario.shocks, quarter_of(w)))
+        left = self.team.begin_week(w, shocks.frozen_hiring(self.scenario.shocks, quarter_of(w)))
         self.book.release(left)
         return self.team.week(w)
 
@@ -207,108 +192,41 @@ class CoverageModel(mesa.Model):
     def _churn(self) -> None:
         self._churn_accounts(self.demand.churning(self.population, self.streams.churn))
 
-    def _read_only_accounts(self) -> Accounts:
-        """Read-only views of the population for policies (built once: its arrays change in place)."""
-        pop = self.population
-        return Accounts(
-            segment=read_only(pop.segment),
-            segment_names=self.scenario.segment_names,
-            region=read_only(pop.region),
-            x=read_only(pop.x),
-            y=read_only(pop.y),
-            potential=read_only(pop.potential),
-            status=read_only(pop.status),
-            spend=read_only(pop.spend),
-            stock=read_only(pop.stock),
-        )
-
     # ---- opportunities ----------------------------------------------------------
 
     def _arrivals(self, w: int) -> None:
-        pop, t = self.population, self.terms
+        pop = self.population
         c, lifted, flat = self.demand.arrivals(pop, self.streams.arrivals)
         if c.size == 0:
             return
         key = c * self.weeks + w
-        seg = pop.segment[c].astype(np.int64)
-        u_kind, u_day, u_capture = keyed_uniforms(self.streams.outcome_key, key, (Draw.KIND, Draw.DAY, Draw.CAPTURE))
-        renewal = u_kind * (lifted + flat) < flat
-        kind = np.where(
-            pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, np.where(renewal, Kind.RENEWAL, Kind.EXPANSION)
-        )
-        day = DAYS * (w + u_day)
-        service = self.plan.service[c]
-        dig, sv = self.scenario.digital, self.scenario.service
-        digital = (service == Service.DIGITAL) & dig.enabled & (u_capture < dig.capture)
-        window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-        effort, cycle = t.effort[seg, kind], t.cycle[seg, kind]
-        self.book.add(
-            key=key,
-            customer=c,
-            segment=seg,
-            kind=kind,
-            stage=np.where(digital, Stage.IN_WORK, Stage.AWAITING_RESPONSE),
-            digital=digital,
-            day=day,
-            sla_deadline=day + window,
-            effort_left=np.where(digital, 0.0, effort),
-            chunk=effort / cycle,
-            work_deadline=np.where(digital, w + cycle, -1).astype(np.int64),
-            handler=np.full(c.size, -1),
-            blocked=np.full(c.size, Cause.NO_OWNER),
-            expected_value=t.base_win[seg, kind] * t.value_estimate(pop, c, kind),
-            responded=np.full(c.size, -1),
-        )
-        self.recorder.created(kind, seg)
+        u = keyed_uniforms(self.streams.outcome_key, key, (Draw.KIND, Draw.DAY, Draw.CAPTURE))
+        new = arrival_columns(self.scenario, self.terms, pop, self.plan.service[c], w, c, key, lifted, flat, u)
+        self.book.add(**new)
+        self.recorder.created(new["kind"], new["segment"])
 
     def _route(self, w: int, seats: SeatWeek) -> np.ndarray:
         """This week's handler of every open opportunity (-1: none)."""
         b = self.book
         handlers = np.where(b.stage == Stage.IN_WORK, b.handler, -1)
-        pending = np.flatnonzero(~b.digital & ~b.closed & ((b.stage == Stage.AWAITING_RESPONSE) | (b.handler < 0)))
+        pending, pend = b.pending(w)
         if pending.size == 0:
             return handlers
-        stage = b.stage[pending]
-        days_left = np.where(
-            stage == Stage.AWAITING_RESPONSE,
-            b.sla_deadline[pending] - DAYS * w,
-            DAYS * (b.work_deadline[pending] + 1 - w),
-        )
-        pend = Pending(
-            customer=read_only(b.customer[pending]),
-            segment=read_only(b.segment[pending]),
-            kind=read_only(b.kind[pending]),
-            stage=read_only(stage),
-            expected_value=read_only(b.expected_value[pending]),
-            days_left=read_only(days_left),
-        )
-        team = _team_view(seats)
-        view = RouteView(week=w, accounts=self._accounts, team=team, plan=self.plan, pending=pend)
-        h = checked_route(self.policy.route(view, self.streams.policy), pend, team, self.policy.name)
+        view = RouteView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, pending=pend)
+        h = checked_route(self.policy.route(view, self.streams.policy), pend, seats.view, self.policy.name)
         handlers[pending] = h
-        closer = pending[(stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
+        closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
         b.assign(closer, handlers[closer])
         return handlers
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray) -> None:
         b, pop, act = self.book, self.population, self.scenario.activities
-        todo = week_tasks(
-            w,
-            b,
-            handlers,
-            seats,
-            pop,
-            self.plan,
-            self._cadenced,
-            self.recorder.touches,
-            act,
-            self.scenario.workforce.travel_speed_kmh,
-        )
+        todo = week_tasks(w, b, handlers, seats, pop, self.plan, self._cadenced, self.recorder.touches, self.scenario)
         b.block(todo.unowned, Cause.NO_OWNER)
         b.block(todo.vacant, Cause.VACANCY)
         tasks, opp = todo.tasks, todo.opportunity
         rep, kind, cost = tasks.rep, tasks.kind, tasks.cost
-        view = TaskView(week=w, accounts=self._accounts, team=_team_view(seats), plan=self.plan, tasks=tasks)
+        view = TaskView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, tasks=tasks)
         priority = checked_priority(self.policy.prioritise(view, self.streams.policy), tasks, self.policy.name)
         partner = seats.role[rep] == "partner"
         if partner.any():
@@ -321,26 +239,12 @@ class CoverageModel(mesa.Model):
         r_mask = kind == TaskKind.RESPONSE
         b.block(opp[r_mask & ~done & ~alloc.declined], Cause.OWNER_AT_CAPACITY)
         b.block(opp[r_mask & alloc.declined], Cause.SLA_EXPIRED)
-        self.recorder.effort(
-            seats,
-            pop.segment,
-            self.plan.coordinated,
-            rep[done],
-            tasks.customer[done],
-            kind[done],
-            cost[done],
-            todo.travel[done],
-        )
+        self.recorder.effort(seats, pop.segment, self.plan.coordinated, tasks, done, todo.travel)
 
         # Responses made: on time, the deal moves to work; late, it is missed.
         r = done & r_mask
         ri, rr = opp[r], rep[r]
-        # The rep's week is spread evenly over its business days, tasks in the order
-        # taken; a deal that arrived this week is answered in the part after it arrived.
-        position = alloc.start[r] / np.maximum(seats.capacity[rr], 1e-9)
-        week_start = float(DAYS * w)
-        begin = np.maximum(b.day[ri], week_start)
-        when = begin + (week_start + DAYS - begin) * position
+        when = answer_day(w, b.day[ri], alloc.start[r], seats.capacity[rr])
         late = when > b.sla_deadline[ri]
         self.recorder.sla(b.segment[ri], breached=late)
         pop.touch(b.customer[ri], act.call_stock)  # a late answer still contacts the account
@@ -401,23 +305,15 @@ class CoverageModel(mesa.Model):
             b.digital[idx],
         )
         handler = b.handler[idx]
-        dig = self.scenario.digital
-        skill = at_seat(seats.skill, handler, 1.0)
-        factor = np.where(kind == Kind.RENEWAL, dig.renewal_win_factor, dig.win_factor)
-        base = t.base_win[seg, kind] * np.where(digital, factor, 1.0)
         conflict = self.recorder.conflict[c] & ~self.plan.coordinated[c]
-        rel = self.scenario.relationship
-        p = win_probability(base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), rel)
-        u_win, *u_value = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
+        p = win_chance(self.scenario, t, pop, c, seg, kind, digital, at_seat(seats.skill, handler, 1.0), conflict)
+        u_win, u1, u2 = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
         won = u_win < p
         self._lose(idx[~won])
         lost_renewals = c[~won & (kind == Kind.RENEWAL)]
         # Values are computed for the won deals only: nothing reads a lost deal's value.
         idx, c, seg, kind, digital, handler = idx[won], c[won], seg[won], kind[won], digital[won], handler[won]
-        sigma = t.value_sigma[seg]
-        noise = np.exp(sigma * box_muller(u_value[0][won], u_value[1][won]) - sigma**2 / 2)
-        value = t.value_estimate(pop, c, kind) * np.where(kind == Kind.RENEWAL, 1.0, noise)
-        value *= np.where(digital & (kind != Kind.RENEWAL), dig.value_factor, 1.0)
+        value = won_value(self.scenario, t, pop, c, seg, kind, digital, u1[won], u2[won])
         margin = at_seat(seats.margin, handler, 0.0) * value
         b.close(idx)
         self.recorder.won(kind, seg, self._cycle_weeks(idx), c, value - margin, margin, digital)
@@ -467,13 +363,3 @@ class CoverageModel(mesa.Model):
 
 def _read_only_plan(p: CoveragePlan) -> CoveragePlan:
     return CoveragePlan(read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated))
-
-
-def _team_view(seats: SeatWeek) -> TeamView:
-    """What a policy sees of the team this week."""
-    return TeamView(
-        **{
-            k: read_only(getattr(seats, k))
-            for k in ("role", "field", "can_close", "filled", "capacity", "skill", "x", "y", "region")
-        }
-    )

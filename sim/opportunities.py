@@ -11,7 +11,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Cause, Stage
+from sim.policies.protocol import Pending, read_only
 
 _DTYPES = {
     "key": np.int64,
@@ -80,6 +82,27 @@ class OpportunityBook:
         for f in fields(self):
             old = getattr(self, f.name)
             setattr(self, f.name, np.concatenate([old, np.asarray(columns[f.name], dtype=old.dtype)]))
+
+    def pending(self, week: int) -> tuple[np.ndarray, Pending]:
+        """Open deals with no handler this week (awaiting a first response, or responded and without a
+        closer), outside the digital channel: their indices and what a policy sees of them."""
+        idx = np.flatnonzero(
+            ~self.digital & ~self.closed & ((self.stage == Stage.AWAITING_RESPONSE) | (self.handler < 0))
+        )
+        stage = self.stage[idx]
+        days_left = np.where(
+            stage == Stage.AWAITING_RESPONSE,
+            self.sla_deadline[idx] - DAYS * week,
+            DAYS * (self.work_deadline[idx] + 1 - week),
+        )
+        return idx, Pending(
+            customer=read_only(self.customer[idx]),
+            segment=read_only(self.segment[idx]),
+            kind=read_only(self.kind[idx]),
+            stage=read_only(stage),
+            expected_value=read_only(self.expected_value[idx]),
+            days_left=read_only(days_left),
+        )
 
     def assign(self, idx: np.ndarray, seats: np.ndarray) -> None:
         """``seats`` become the handlers (closers) of the deals ``idx``."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.codes import Status
+from sim.policies.protocol import Accounts, read_only
 from sim.scenario import Scenario
 
 
@@ -83,6 +84,20 @@ class Population:
             ever_touched=np.zeros(n, dtype=bool),
             segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),
             segment_potential=np.bincount(segment, weights=potential, minlength=len(pop.segments)),
+        )
+
+    def view(self, segment_names: tuple[str, ...]) -> Accounts:
+        """What policies see of the accounts: read-only views, current as the arrays change in place."""
+        return Accounts(
+            segment=read_only(self.segment),
+            segment_names=segment_names,
+            region=read_only(self.region),
+            x=read_only(self.x),
+            y=read_only(self.y),
+            potential=read_only(self.potential),
+            status=read_only(self.status),
+            spend=read_only(self.spend),
+            stock=read_only(self.stock),
         )
 
     def decay(self, factor: float) -> None:

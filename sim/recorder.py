@@ -15,6 +15,7 @@ import pandas as pd
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import Activity, TaskKind
 from sim.metrics import lorenz_curve, quarter_rows
+from sim.policies.protocol import Tasks
 from sim.population import Population
 from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
 from sim.reps import SeatWeek
@@ -113,15 +114,24 @@ class Recorder:
         seats: SeatWeek,
         segment_of: np.ndarray,
         coordinated: np.ndarray,
-        rep: np.ndarray,
-        customer: np.ndarray,
-        kind: np.ndarray,
-        cost: np.ndarray,
+        tasks: Tasks,
+        done: np.ndarray,
         travel: np.ndarray,
     ) -> None:
-        """Hours, attention and conflicts of the tasks done this week (``segment_of``: every account's segment)."""
-        if rep.size == 0:
+        """Hours, attention and conflicts of the ``done`` tasks this week.
+
+        ``segment_of``: every account's segment; ``coordinated``: the plan's
+        coordinated accounts; ``travel``: hours of each task's cost spent travelling.
+        """
+        if not done.any():
             return
+        rep, customer, kind, cost, travel = (
+            tasks.rep[done],
+            tasks.customer[done],
+            tasks.kind[done],
+            tasks.cost[done],
+            travel[done],
+        )
         t = self.tally
         seg = segment_of[customer]
         field = seats.field[rep]

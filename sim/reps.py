@@ -7,13 +7,15 @@ Policies own customers by seat, so a vacancy leaves its accounts uncovered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 
 import mesa
 import numpy as np
 
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import CLOSING_ROLES, FIELD_ROLES, ROLES
+from sim.policies.protocol import TeamView, read_only
 from sim.scenario import RepGroup, Scenario
 
 
@@ -100,7 +102,7 @@ class SeatWeek:
     Constant per seat: role (name), role_index (into ``ROLES``), field,
     can_close, x, y (km), region, margin (share kept by a partner),
     cost_per_year (currency). This week: filled, capacity (selling hours),
-    skill (1 = average).
+    skill (1 = average). view: what a policy sees of it (read-only).
     """
 
     role: np.ndarray
@@ -115,6 +117,11 @@ class SeatWeek:
     filled: np.ndarray
     capacity: np.ndarray
     skill: np.ndarray
+    view: TeamView = dataclass_field(init=False)
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in fields(TeamView)]
+        object.__setattr__(self, "view", TeamView(**{k: read_only(getattr(self, k)) for k in names}))
 
     @property
     def size(self) -> int:

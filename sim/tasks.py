@@ -18,7 +18,7 @@ from sim.opportunities import OpportunityBook
 from sim.policies.protocol import CoveragePlan, Tasks, read_only
 from sim.population import Population
 from sim.reps import SeatWeek
-from sim.scenario import Activities
+from sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ def week_tasks(
     plan: CoveragePlan,
     cadenced: np.ndarray,
     touches: np.ndarray,
-    activities: Activities,
-    travel_speed_kmh: float,
+    scenario: Scenario,
 ) -> TaskList:
     """Every task a seat could do in ``week``.
 
@@ -67,7 +66,7 @@ def week_tasks(
     owners in filled seats; a field seat visits (travel by distance), the
     others call.
     """
-    b = book
+    b, activities = book, scenario.activities
     open_ = ~b.closed & ~b.digital
     resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
     h = handlers[resp]
@@ -85,7 +84,7 @@ def week_tasks(
     c, owner = c[due], owner[due]
     field = seats.field[owner]
     distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
-    travel = np.where(field, distance / travel_speed_kmh, 0.0)
+    travel = np.where(field, distance / scenario.workforce.travel_speed_kmh, 0.0)
     touch_cost = np.where(field, activities.visit_hours, activities.call_hours) + travel
 
     kind = np.concatenate(
@@ -116,3 +115,16 @@ def week_tasks(
         unowned=unowned,
         vacant=vacant_idx,
     )
+
+
+def answer_day(week: int, arrival_day: np.ndarray, start: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Business day of first responses made in ``week``, from each task's ``start`` (hours of the rep's week before it).
+
+    The rep's week is spread evenly over its business days, tasks in the order
+    taken; a deal that arrived this week is answered in the part of the week
+    after it arrived, so nobody answers before the lead exists (no look-ahead).
+    """
+    position = start / np.maximum(capacity, 1e-9)
+    week_start = float(DAYS * week)
+    begin = np.maximum(arrival_day, week_start)
+    return begin + (week_start + DAYS - begin) * position

@@ -50,10 +50,10 @@ class Audit:
                 audit.errors.append("negative won value or partner margin")
             return original_won(recorder, kind, segment, cycle_weeks, customer, value, margin, digital)
 
-        def effort(recorder, seats, segment_of, coordinated, rep, customer, kind, cost, travel):
-            if np.any(cost < 0):
+        def effort(recorder, seats, segment_of, coordinated, tasks, done, travel):
+            if np.any(tasks.cost < 0):
                 audit.errors.append("negative task cost")
-            return original_effort(recorder, seats, segment_of, coordinated, rep, customer, kind, cost, travel)
+            return original_effort(recorder, seats, segment_of, coordinated, tasks, done, travel)
 
         monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)

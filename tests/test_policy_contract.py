@@ -7,19 +7,17 @@ import pytest
 
 from examples.nearest_rep import NearestRep
 from sim.errors import InputError
-from sim.policies import BUILT_IN, make_policy, policy_class
-from sim.policies.contract import check_policy
-from sim.policies.protocol import Policy
+from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
+from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
+from sim.policies.protocol import CoveragePlan, Policy
 from sim.policies.rules import empty_plan
+from sim.policies.segment_tiers import SegmentTiers
+from sim.policies.unstructured import Unstructured
 
 
-@pytest.mark.parametrize("name", sorted(BUILT_IN))
-def test_built_in_policies_keep_the_contract(name):
-    assert check_policy(BUILT_IN[name]) == []
-
-
-def test_example_user_policy_keeps_the_contract():
-    assert check_policy(NearestRep) == []
+@parametrize_with_checks([*(BUILT_IN[name] for name in sorted(BUILT_IN)), NearestRep])
+def test_built_in_and_example_policies_keep_the_contract(policy, check):
+    check()
 
 
 class Nobody(Policy):
@@ -67,6 +65,35 @@ class WritesReadOnly(Nobody):
         return np.ones(view.tasks.size)
 
 
+class BadPlan(Nobody):
+    def plan(self, view, rng):
+        plan = super().plan(view, rng)
+        return CoveragePlan(plan.owner, np.full(view.accounts.size, 7), plan.cadence, plan.coordinated)
+
+
+class NoPriorities(Nobody):
+    def prioritise(self, view, rng):
+        return np.ones(view.tasks.size + 2)
+
+
+class Unbuildable(Nobody):
+    def __init__(self):
+        raise RuntimeError("needs a licence key")
+
+
+class CountsCalls(Nobody):
+    """Deterministic, but keeps a counter between calls."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.calls = 0
+
+    def route(self, view, rng):
+        self.calls += 1
+        closers = np.flatnonzero(view.team.can_close & view.team.filled)
+        return np.full(view.pending.size, closers[0] if self.calls % 2 and closers.size else -1)
+
+
 class UsesGlobalRandom(Nobody):
     def route(self, view, rng):
         closers = np.flatnonzero(view.team.can_close)
@@ -78,19 +105,50 @@ def test_a_useless_but_valid_policy_passes():
 
 
 @pytest.mark.parametrize(
-    ("cls", "expected"),
+    ("cls", "failing", "expected", "also"),
     [
-        (WrongShape, "route() returned shape"),
-        (BadSeat, "seat outside"),
-        (SdrCloses, "cannot close"),
-        (Mutates, "plan() changed its view: accounts.potential"),
-        (WritesReadOnly, "read-only"),
-        (UsesGlobalRandom, "not deterministic"),
+        (WrongShape, "check_route_valid", "route() returned shape", ()),
+        (BadSeat, "check_route_valid", "seat outside", ()),
+        (SdrCloses, "check_route_valid", "cannot close", ()),
+        (BadPlan, "check_plan_valid", "plan.service must be", ()),
+        (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
+        # Doubling the potential on every call also changes the run (the audit calls plan twice).
+        (Mutates, "check_view_unchanged", "plan() changed its view: accounts.potential", ("check_deterministic_run",)),
+        (WritesReadOnly, "check_runs", "read-only", ()),
+        (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ("check_deterministic_run",)),
+        (Unbuildable, "check_constructs", "cannot construct", ()),
     ],
 )
-def test_contract_catches_broken_policies(cls, expected):
-    problems = check_policy(cls)
-    assert any(expected in p for p in problems), problems
+def test_each_broken_policy_fails_its_named_check(cls, failing, expected, also):
+    results = {name: check() for name, check in policy_checks(cls)}
+    assert set(results) == set(CHECKS)
+    assert any(expected in p for p in results[failing]), results
+    assert {name for name, problems in results.items() if problems} == {failing, *also}
+    assert any(expected in p for p in check_policy(cls))
+
+
+def test_a_check_failure_names_the_policy_and_the_check():
+    [check] = [c for name, c in policy_checks(BadSeat) if name == "check_route_valid"]
+    with pytest.raises(AssertionError, match="BadSeat fails check_route_valid: policy nobody: route"):
+        _assert_kept("BadSeat", "check_route_valid", check)
+
+
+def test_capacity_check_reads_the_hours_each_seat_worked(monkeypatch):
+    # The engine spends the hours, so no policy can break capacity: break the engine instead.
+    import sim.model
+    from sim.allocation import Allocation
+
+    def everything_accepted(rep, cost, priority, capacity):
+        n = rep.size
+        return Allocation(accepted=np.ones(n, dtype=bool), start=np.zeros(n), declined=np.zeros(n, dtype=bool))
+
+    monkeypatch.setattr(sim.model, "allocate_hours", everything_accepted)
+    [problems] = [check() for name, check in policy_checks(BUILT_IN["segment_tiers"]) if name == "check_capacity"]
+    assert problems and "more than its capacity" in problems[0]
+
+
+def test_a_policy_that_keeps_state_deterministically_passes():
+    assert check_policy(CountsCalls) == []
 
 
 def test_user_policy_by_import_path_and_unknown_names():
@@ -112,3 +170,62 @@ def test_policy_parameters_are_validated_and_shown():
         "policy.params.accounts_per_rep: Input should be a valid integer",
         "policy.params.colour: unknown parameter",
     ]
+
+
+def test_policies_for_a_run_share_out_the_command_line_params(small):
+    scenario = small.with_overrides(policy={"name": "segment_tiers", "params": {"accounts_per_rep": 25}})
+    # Without --param the scenario's policy keeps its file's parameters; another takes its defaults.
+    tiers, unstructured = policies_for(["segment_tiers", "unstructured"], {}, scenario, "s.toml")
+    assert tiers.params.accounts_per_rep == 25
+    assert unstructured.params == Unstructured.Params()
+    assert [p.name for p in policies_for([], {}, scenario, "s.toml")] == ["segment_tiers"]
+    # Each --param goes to the policies that have it, and replaces the file's parameters.
+    unstructured, hunter = policies_for(["unstructured", "hunter_farmer"], {"hunter_share": 0.5}, scenario, "s.toml")
+    assert hunter.params.hunter_share == 0.5 and unstructured.params == Unstructured.Params()
+    (tiers,) = policies_for([], {"cadence_a": 2.0}, scenario, "s.toml")
+    assert tiers.params.cadence_a == 2.0 and tiers.params.accounts_per_rep == SegmentTiers.Params().accounts_per_rep
+
+
+@pytest.mark.parametrize(
+    ("names", "params", "problems"),
+    [
+        (
+            ["unstructured", "hunter_farmer"],
+            {"colour": 1},
+            ["--param colour: none of the policies (unstructured, hunter_farmer) has this parameter"],
+        ),
+        (
+            ["segment_tiers"],
+            {"accounts_per_rep": -1, "shoe": 9},
+            [
+                "--policy.params.accounts_per_rep: Input should be greater than or equal to 0",
+                "--policy.params.shoe: unknown parameter",
+            ],
+        ),
+        (
+            ["nope"],
+            {"pickup": 0.5},
+            [
+                "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+            ],
+        ),
+        (
+            ["nope"],
+            {},
+            [
+                "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+            ],
+        ),
+    ],
+)
+def test_policies_for_a_run_name_the_bad_option(small, names, params, problems):
+    with pytest.raises(InputError) as e:
+        policies_for(names, params, small, "s.toml")
+    assert e.value.problems == problems
+
+
+def test_policies_for_a_run_name_the_scenario_file_for_its_policy(small):
+    scenario = small.with_overrides(policy={"name": "segment_tiers", "params": {"shoe": 9}})
+    with pytest.raises(InputError) as e:
+        policies_for([], {}, scenario, "s.toml")
+    assert e.value.problems == ["s.toml: policy.params.shoe: unknown parameter"]

@@ -1,38 +1,62 @@
-"""The public contract every coverage policy must pass (built-in or user-defined).
+"""The public contract every coverage policy must keep (built-in or user-defined), as named checks.
 
     from sim.policies.contract import check_policy
     problems = check_policy(MyPolicy)          # [] when the policy keeps the contract
 
-Checks, on a small scenario run for one quarter:
+or, one pytest test per check (ids ``MyPolicy-check_route_valid`` ...)::
 
-1. ``plan`` returns a valid plan: one owner (seat or -1), service level and a
-   finite non-negative cadence per account;
-2. ``route`` returns one valid seat (or -1) per pending opportunity and never
-   gives a deal that needs a closer to a seat that cannot close;
-3. ``prioritise`` returns one number per task;
-4. the policy does not write to what it is shown (every array of every view is
-   the same after the call as before);
-5. it is deterministic for a fixed generator: the same view and a generator in
-   the same state give the same answer, and two whole runs give identical
-   metrics;
-6. the engine keeps every rep within its hours under it (capacity).
+    from sim.policies.contract import parametrize_with_checks
+
+    @parametrize_with_checks([MyPolicy])
+    def test_contract(policy, check):
+        check()
+
+The checks, each on a small scenario run for one quarter:
+
+- ``check_constructs``: the policy builds with its default parameters;
+- ``check_runs``: a whole run finishes without the policy raising;
+- ``check_plan_valid``: ``plan`` returns a CoveragePlan with one owner (seat
+  or -1), service level and finite non-negative cadence per account;
+- ``check_route_valid``: ``route`` returns one seat (or -1) per pending
+  opportunity, and never gives a deal that needs a closer to a seat that
+  cannot close;
+- ``check_priorities_valid``: ``prioritise`` returns one number per task;
+- ``check_view_unchanged``: the policy does not write to what it is shown
+  (every array of every view is the same after the call as before);
+- ``check_deterministic_call``: the same view and a generator in the same
+  state give the same answer;
+- ``check_deterministic_run``: two whole runs with the same seed give
+  identical metrics;
+- ``check_capacity``: no rep works more hours in a week than it has, read
+  from the hours the run recorded per seat.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.errors import PolicyError
-from sim.policies.protocol import Policy
+from sim.policies.protocol import (
+    PlanView,
+    Policy,
+    RouteView,
+    TaskView,
+    checked_plan,
+    checked_priority,
+    checked_route,
+)
 from sim.scenario import Scenario, load_scenario
 
 SMALL_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "small.toml"
+
+PolicyFactory = Callable[[], Policy] | type[Policy]
 
 
 def _arrays(view: Any) -> dict[str, np.ndarray]:
@@ -61,90 +85,165 @@ def _same(a: Any, b: Any) -> bool:
     return _equal(a, b)
 
 
-class _Audited(Policy):
-    """Wraps a policy; checks each call for mutation and determinism."""
+@dataclass
+class _Findings:
+    """What the contract runs of one policy found, by check name (first problem of each kind kept once)."""
 
-    def __init__(self, inner: Policy, problems: list[str]) -> None:
-        self.inner, self.problems = inner, problems
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, check: str, message: str) -> None:
+        found = self.problems.setdefault(check, [])
+        if message not in found:
+            found.append(message)
+
+
+_VALIDATE = {
+    "plan": (
+        "check_plan_valid",
+        lambda result, view, name: checked_plan(result, view.accounts.size, view.team.size, name),
+    ),
+    "route": ("check_route_valid", lambda result, view, name: checked_route(result, view.pending, view.team, name)),
+    "prioritise": ("check_priorities_valid", lambda result, view, name: checked_priority(result, view.tasks, name)),
+}
+
+
+class _Audited(Policy):
+    """Wraps a policy: validates each answer, and checks each call for mutation and determinism."""
+
+    def __init__(self, inner: Policy, findings: _Findings) -> None:
+        self.inner, self.findings = inner, findings
         self.params = inner.params
 
-    def _call(self, method: str, view: Any, rng: np.random.Generator) -> Any:
+    def _call(self, method: str, view: PlanView | RouteView | TaskView, rng: np.random.Generator) -> Any:
         before = _arrays(view)
         twin = copy.deepcopy(rng)
+        clone = copy.deepcopy(self.inner)  # before the call, so a policy that keeps state is compared fairly
         first = getattr(self.inner, method)(view, rng)
-        after = _arrays(view)
-        changed = [k for k in before if not _equal(before[k], after[k])]
+        changed = [k for k, v in _arrays(view).items() if not _equal(before[k], v)]
         if changed:
-            self._report(f"{method}() changed its view: {', '.join(changed)}")
-        again = getattr(copy.deepcopy(self.inner), method)(view, twin)
+            self.findings.add("check_view_unchanged", f"{method}() changed its view: {', '.join(changed)}")
+        check, validate = _VALIDATE[method]
+        try:
+            validate(first, view, self.name)
+        except PolicyError as e:
+            self.findings.add(check, str(e))
+        again = getattr(clone, method)(view, twin)
         if not _same(first, again):
-            self._report(f"{method}() is not deterministic for a fixed generator")
+            self.findings.add("check_deterministic_call", f"{method}() is not deterministic for a fixed generator")
         return first
 
-    def _report(self, message: str) -> None:
-        if message not in self.problems:
-            self.problems.append(message)
-
-    def plan(self, view: Any, rng: np.random.Generator) -> Any:
+    def plan(self, view: PlanView, rng: np.random.Generator) -> Any:
         return self._call("plan", view, rng)
 
-    def route(self, view: Any, rng: np.random.Generator) -> Any:
+    def route(self, view: RouteView, rng: np.random.Generator) -> Any:
         return self._call("route", view, rng)
 
-    def prioritise(self, view: Any, rng: np.random.Generator) -> Any:
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> Any:
         return self._call("prioritise", view, rng)
 
 
-def check_policy(
-    policy: Callable[[], Policy] | type[Policy],
-    scenario: Scenario | None = None,
-    seed: int = 3,
-    quarters: int = 1,
-) -> list[str]:
-    """Run the contract checks; returns the problems found (empty when it passes).
+class _ContractRuns:
+    """The runs every check of one policy reads, made once, on first use."""
+
+    def __init__(self, policy: PolicyFactory, scenario: Scenario | None, seed: int, quarters: int) -> None:
+        self.policy, self.seed = policy, seed
+        self.scenario = (scenario or load_scenario(SMALL_SCENARIO)).with_overrides("contract check", quarters=quarters)
+        self._findings: _Findings | None = None
+
+    def findings(self) -> _Findings:
+        if self._findings is None:
+            self._findings = self._run()
+        return self._findings
+
+    def _run(self) -> _Findings:
+        from sim.model import CoverageModel
+
+        found = _Findings()
+        tables = []
+        for attempt in range(2):
+            try:
+                instance = self.policy()
+            except Exception as e:
+                found.add("check_constructs", f"cannot construct the policy with defaults: {type(e).__name__}: {e}")
+                return found
+            if attempt == 0:
+                # Same name as the policy, so the engine's messages name it.
+                instance = type("Audited", (_Audited,), {"name": instance.name})(instance, found)
+            model = CoverageModel(self.scenario, instance, self.seed)
+            try:
+                model.run()
+            except PolicyError as e:
+                if not found.problems:  # else the audited policy has named the broken answer under its check
+                    found.add("check_runs", str(e))
+                return found
+            except Exception as e:
+                found.add("check_runs", f"the policy raised {type(e).__name__}: {e}")
+                return found
+            finally:
+                model.release()
+            if model.recorder.most_over_capacity > 1e-6:
+                found.add(
+                    "check_capacity",
+                    f"a rep worked {model.recorder.most_over_capacity:.3g} hours more than its capacity in a week",
+                )
+            tables.append(model.metrics_frame())
+        if not tables[0].equals(tables[1]):
+            found.add("check_deterministic_run", "two runs with the same seed gave different metrics")
+        return found
+
+
+CHECKS = (
+    "check_constructs",
+    "check_runs",
+    "check_plan_valid",
+    "check_route_valid",
+    "check_priorities_valid",
+    "check_view_unchanged",
+    "check_deterministic_call",
+    "check_deterministic_run",
+    "check_capacity",
+)
+
+
+def _problems_of(runs: _ContractRuns, check: str) -> list[str]:
+    return list(runs.findings().problems.get(check, []))
+
+
+def policy_checks(
+    policy: PolicyFactory, scenario: Scenario | None = None, seed: int = 3, quarters: int = 1
+) -> Iterator[tuple[str, Callable[[], list[str]]]]:
+    """Each check of the contract by name, as a function returning the problems it found ([] when kept).
 
     ``policy`` is a class or a zero-argument factory, so each run gets a fresh
-    instance.
+    instance. The checks share one set of runs, made when the first is called.
     """
-    from sim import model as model_module
-    from sim.model import CoverageModel
+    runs = _ContractRuns(policy, scenario, seed, quarters)
+    for check in CHECKS:
+        yield check, partial(_problems_of, runs, check)
 
-    scenario = scenario or load_scenario(SMALL_SCENARIO)
-    scenario = scenario.with_overrides("contract check", quarters=quarters)
-    problems: list[str] = []
 
-    original = model_module.allocate_hours
+def check_policy(
+    policy: PolicyFactory, scenario: Scenario | None = None, seed: int = 3, quarters: int = 1
+) -> list[str]:
+    """Run every check; returns the problems found (empty when the policy keeps the contract)."""
+    return [problem for _, check in policy_checks(policy, scenario, seed, quarters) for problem in check()]
 
-    def audited_allocation(rep: np.ndarray, cost: np.ndarray, priority: np.ndarray, capacity: np.ndarray) -> Any:
-        result = original(rep, cost, priority, capacity)
-        used = np.bincount(rep[result.accepted], weights=cost[result.accepted], minlength=capacity.size)
-        if np.any(used > capacity + 1e-6):
-            problems.append("a rep worked more hours than its capacity")
-        return result
 
-    tables = []
-    for attempt in range(2):
-        try:
-            instance = policy()
-        except Exception as e:
-            return [f"cannot construct the policy with defaults: {type(e).__name__}: {e}"]
-        if attempt == 0:
-            # Same name as the policy, so the engine's messages name it.
-            audited = type("Audited", (_Audited,), {"name": instance.name})(instance, problems)
-        model = CoverageModel(scenario, audited if attempt == 0 else instance, seed)
-        model_module.allocate_hours = audited_allocation  # type: ignore[assignment]
-        try:
-            model.run()
-        except PolicyError as e:
-            problems.append(str(e))
-            return problems
-        except Exception as e:
-            problems.append(f"the policy raised {type(e).__name__}: {e}")
-            return problems
-        finally:
-            model_module.allocate_hours = original
-            model.release()
-        tables.append(model.metrics_frame())
-    if not tables[0].equals(tables[1]):
-        problems.append("two runs with the same seed gave different metrics")
-    return problems
+def parametrize_with_checks(policies: Sequence[PolicyFactory]) -> Any:
+    """A pytest decorator: one test per policy and check, with arguments ``policy`` and ``check``.
+
+    ``check()`` raises AssertionError naming the policy, the check and what broke.
+    """
+    import pytest
+
+    cases = []
+    for policy in policies:
+        label = getattr(policy, "__name__", repr(policy))
+        for name, problems in policy_checks(policy):
+            cases.append(pytest.param(policy, partial(_assert_kept, label, name, problems), id=f"{label}-{name}"))
+    return pytest.mark.parametrize(("policy", "check"), cases)
+
+
+def _assert_kept(label: str, name: str, problems: Callable[[], list[str]]) -> None:
+    found = problems()
+    assert not found, f"{label} fails {name}: " + "; ".join(found)
