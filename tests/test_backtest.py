@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import crm
-from sim.backtest import actual_outcome, backtest, simulated_outcome, window_end
+from sim.crm.backtest import MEASURES, Backtest, Outcome, actual_outcome, backtest, simulated_outcome, window_end
 from sim.errors import InputError
 from tests.test_crm import DATA, FILES, covsim, needs_data
 
@@ -86,6 +86,27 @@ def test_simulated_outcome_weights_each_quarters_cycle_by_its_closed_deals():
     assert (out.opportunities, out.won_deals, out.lost_deals) == (30, 9, 1)
     assert out.won_value == pytest.approx(5 + 1 + 4 + 2 * 0.5)
     assert out.cycle_weeks == pytest.approx((4 * 2.0 + 6 * 5.0) / 10)
+
+
+def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
+    simulated = (Outcome(10, 3, 1, 500.0, 2.0), Outcome(12, 0, 0, 0.0, math.nan))
+    result = Backtest(
+        cutoff=date(2017, 6, 30),
+        end=date(2017, 9, 29),
+        quarters=1,
+        units=1,
+        scenario=small,
+        scenario_text="",
+        notes=(),
+        actual=simulated[0],
+        simulated=simulated,
+        seeds=(4, 7),
+    )
+    table = result.seed_table()
+    assert list(table.columns) == ["seed", *(m for m, _ in MEASURES)]
+    assert list(table["seed"]) == [4, 7]
+    assert table.loc[0].drop("seed").tolist() == [10, 3, 1, 0.75, 500.0, 2.0]
+    assert math.isnan(table.loc[1, "win_rate"])  # no deal decided
 
 
 @pytest.mark.parametrize("rate", [0.5, 5.0, 26.0, 86.6, 200.0])

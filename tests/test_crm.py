@@ -1,4 +1,4 @@
-"""Calibrating a scenario from a CRM export (sim/crm.py, `covsim calibrate`).
+"""Calibrating a scenario from a CRM export (sim/crm/, `covsim calibrate`).
 
 Most tests use the public CRM export in the shared data folder and check the
 calibrated figures against the numbers its SOURCE.md gives; they are skipped

@@ -1,5 +1,7 @@
-"""Backtest: calibrate on a CRM export up to a cut-off, simulate the quarters after it,
-and compare with what the export says happened.
+"""Backtesting a calibration: calibrate on a CRM export up to a cut-off, simulate on, compare with the export.
+
+Calibrate on what was known at the cut-off, simulate the quarters after it once
+per seed, and compare with what the export says happened in them.
 
     read_export -> clean(cutoff) -> calibrate -> simulate Q quarters x seeds
                 -> clean(no cutoff) -> the opportunities engaged in the window -> compare
@@ -21,14 +23,18 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sim import crm
+from sim.clock import WEEKS_PER_QUARTER
+from sim.crm.calibration import calibrate, units_for
+from sim.crm.cleaning import Cleaned, clean
+from sim.crm.read import Export
+from sim.crm.scenario_file import check_scenario_text, scenario_toml
 from sim.errors import InputError
 from sim.metrics import ALL
 from sim.policies import Policy
 from sim.run import run
-from sim.scenario import WEEKS_PER_QUARTER, Scenario
+from sim.scenario import Scenario
 
-#: What is compared, in this order: (name, unit, how it is read off a run's totals).
+#: What is compared, in this order: (name, unit); each is an :class:`Outcome` field or property.
 MEASURES: tuple[tuple[str, str], ...] = (
     ("opportunities", "count"),
     ("won_deals", "count"),
@@ -104,13 +110,22 @@ class Backtest:
             )
         return pd.DataFrame(rows)
 
+    def seed_table(self) -> pd.DataFrame:
+        """One row per seed: ``seed``, then each measure's simulated value (MEASURES' names, in order)."""
+        return pd.DataFrame(
+            [
+                {"seed": seed, **{m: outcome.value(m) for m, _ in MEASURES}}
+                for seed, outcome in zip(self.seeds, self.simulated, strict=True)
+            ]
+        )
+
 
 def window_end(cutoff: date, quarters: int) -> date:
-    """The first day after ``quarters`` model quarters (13 weeks each) from ``cutoff``."""
+    """The first day after ``quarters`` model quarters (WEEKS_PER_QUARTER weeks each) from ``cutoff``."""
     return cutoff + timedelta(weeks=WEEKS_PER_QUARTER * quarters)
 
 
-def actual_outcome(cleaned: crm.Cleaned, start: date, end: date) -> Outcome:
+def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     """What the export says became of the opportunities engaged in ``[start, end)``, as of ``end``.
 
     ``cleaned`` must be cleaned without a cut-off (its statuses are final).
@@ -155,14 +170,14 @@ def simulated_outcome(metrics: pd.DataFrame) -> Outcome:
     )
 
 
-def auto_units(cleaned: crm.Cleaned) -> int:
-    """Buying units per account that bring every segment's arrivals within crm.BERNOULLI_SHORTFALL."""
-    one = crm.calibrate(cleaned)
-    return max(crm.units_for(s.rate_per_year) for s in one.segments)
+def auto_units(cleaned: Cleaned) -> int:
+    """Buying units per account that bring every segment's arrivals within BERNOULLI_SHORTFALL (see units_for)."""
+    one = calibrate(cleaned)
+    return max(units_for(s.rate_per_year) for s in one.segments)
 
 
 def backtest(
-    export: crm.Export,
+    export: Export,
     cutoff: date,
     quarters: int,
     seeds: Sequence[int],
@@ -175,16 +190,16 @@ def backtest(
     ``units`` None picks them with :func:`auto_units`; ``policy`` builds the
     policy for the calibrated scenario (default: the scenario's own).
     """
-    cleaned_cut, notes = crm.clean(export, cutoff)
+    cleaned_cut, notes = clean(export, cutoff)
     k = auto_units(cleaned_cut) if units is None else units
-    calibration = crm.calibrate(cleaned_cut, units=k)
+    calibration = calibrate(cleaned_cut, units=k)
     all_notes = [*notes, *calibration.notes]
-    text, data = crm.scenario_toml(calibration, all_notes, "backtest", f"covsim backtest --cutoff {cutoff}")
-    scenario = crm.check_scenario_text(text, data, "backtest")
+    text, data = scenario_toml(calibration, all_notes, "backtest", f"covsim backtest --cutoff {cutoff}")
+    scenario = check_scenario_text(text, data, "backtest")
     scenario = scenario.with_overrides(f"{scenario.name} ({quarters} quarters from {cutoff})", quarters=quarters)
 
     end = window_end(cutoff, quarters)
-    final, _ = crm.clean(export, None)
+    final, _ = clean(export, None)
     actual = actual_outcome(final, cutoff, end)
 
     simulated = []
@@ -211,7 +226,7 @@ def summary_lines(bt: Backtest) -> list[str]:
     """The comparison as a fixed-width table with a one-line reading per measure."""
     t = bt.table()
     lines = [
-        f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({bt.quarters} quarters of 13 weeks); "
+        f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({bt.quarters} quarters of {WEEKS_PER_QUARTER} weeks); "
         f"{len(bt.seeds)} seeds; {bt.units} buying unit(s) per account",
         "",
         f"{'measure':<14} {'actual':>12} {'simulated':>12} {f'{INTERVAL:.0%} of seeds':>25} {'error':>8}  inside",
@@ -230,6 +245,7 @@ def summary_lines(bt: Backtest) -> list[str]:
 
 
 def _formatter(unit: str) -> Callable[[float], str]:
+    """How the summary writes a value of ``unit``: shares as percentages, weeks with two decimals, the rest whole."""
     if unit == "share":
         return lambda v: f"{v:.1%}" if math.isfinite(v) else "-"
     if unit == "weeks":

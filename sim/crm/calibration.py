@@ -1,0 +1,328 @@
+"""Calibrating a scenario's numbers from a cleaned CRM export, with a note per choice made.
+
+Accounts are put in size segments by revenue quantile; each segment's
+potentials, opportunity rate, win rate, cycle and deal sizes are fitted from
+its accounts and their opportunities, falling back on team-level figures where
+a segment has no data of its own. Figures the export cannot give are
+assumptions [A], each stated in the written scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.clock import WEEKS_PER_YEAR
+from sim.crm.cleaning import Cleaned
+from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
+from sim.crm.names import identifier, unique_names
+from sim.crm.notes import name_list
+from sim.errors import InputError
+from sim.scenario import Adbudg
+
+#: Assumed share of an account's annual wallet that the company wins [A].
+SHARE_OF_WALLET = 0.3
+#: Assumed rep hours per deal of the team's median cycle length [A]; scaled by a segment's cycle.
+EFFORT_HOURS = 10.0
+#: Segments by account revenue, largest first: enterprise above the 0.8 quantile of revenue (top 20%),
+#: mid_market above the 0.4 quantile (next 40%), smb the rest (bottom 40%).
+SEGMENTS = ("enterprise", "mid_market", "smb")
+SEGMENT_QUANTILES = (0.4, 0.8)
+#: Smallest potential_sigma fitted: a segment whose potentials (nearly) agree still varies a little.
+MIN_SIGMA = 0.1
+#: Annual churn of an untouched customer: not in the export; the baseline scenario's assumption [A].
+CHURN_PER_YEAR = {"enterprise": 0.05, "mid_market": 0.08, "smb": 0.12}
+DEFAULT_CHURN = 0.08
+DAYS_PER_YEAR = 365.25
+#: Largest shortfall of the model's Bernoulli weekly arrivals below the rate that units_for allows.
+BERNOULLI_SHORTFALL = 0.05
+TOP_LIFT = float(Adbudg.model_fields["a"].default)  # the default response ceiling
+
+
+def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) -> Calibration:
+    """Segment the accounts and fit every scenario number from the cleaned export.
+
+    ``units`` models each account as that many buying units (see
+    :func:`units_for`): opportunity rates and potentials are divided among
+    them, value shares multiplied so that deal sizes stay those of the data.
+    """
+    if units < 1:
+        raise InputError([f"--units: must be at least 1, got {units}"])
+    notes: list[str] = []
+    pipe = cleaned.pipeline
+    files = cleaned.files
+    team, team_deal_mean = _team_fit(pipe, files)
+    acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
+    overall_ratio = _median(acc["ratio"].dropna())
+    segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
+
+    n_total = len(acc)
+    fits = []
+    for seg_name in SEGMENTS:
+        members = acc[acc["segment"] == seg_name]
+        if members.empty:
+            notes.append(f"segment {seg_name}: no account in its revenue band: left out of the scenario")
+            continue
+        fit, fit_notes = _fit_segment(
+            seg_name, members, pipe[segment_of == seg_name], n_total, units, team, team_deal_mean, overall_ratio
+        )
+        fits.append(fit)
+        notes += fit_notes
+    notes.append(
+        f"segments by account revenue ({files['accounts']}): enterprise above {q_hi:,.2f} (top 20%), mid_market "
+        f"above {q_lo:,.2f} (next 40%), smb the rest (bottom 40%): "
+        + ", ".join(f"{f.name} {f.accounts}" for f in fits)
+        + " accounts"
+    )
+    if units > 1:
+        notes.append(
+            f"--units {units}: each account is modelled as {units} buying units (population {n_total} x {units} = "
+            f"{n_total * units:,}): opportunity rates and potentials / {units}, value shares x {units}, so each "
+            "account's opportunities, wallet and deal sizes are those of the data"
+        )
+    for f in fits:
+        if f.rate_per_year > 26:
+            weekly = WEEKS_PER_YEAR * (1 - math.exp(-f.rate_per_year / WEEKS_PER_YEAR))
+            notes.append(
+                f"segment {f.name}: {f.rate_per_year:.1f} opportunities per account-year; the model raises at most "
+                f"one per account and week (1 - exp(-rate/52) a week), about {weekly:.1f} a year at this rate, "
+                f"before the relationship lift: --units {units_for(f.rate_per_year * units)} would keep within "
+                f"{BERNOULLI_SHORTFALL:.0%} of the rate"
+            )
+    industries = [identifier(s.casefold(), "other") for s, _ in Counter(s for s in acc["sector"] if s).most_common()]
+    if customers is not None and customers != n_total:
+        notes.append(
+            f"--customers {customers:,}: the population is scaled from the {n_total} accounts of {files['accounts']} "
+            f"to {customers:,}, keeping the segment shares and per-account rates"
+        )
+    return Calibration(
+        files=files,
+        cutoff=cleaned.cutoff,
+        units=units,
+        customers=n_total * units if customers is None else customers,
+        accounts_in_file=n_total,
+        thresholds=(q_lo, q_hi),
+        segments=tuple(fits),
+        team=team,
+        offices=_offices(cleaned),
+        industries=tuple(dict.fromkeys(industries)) or ("unknown",),
+        countries=cleaned.countries,
+        notes=tuple(notes),
+    )
+
+
+def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
+    """Buying units per account that keep the model's weekly arrivals within ``shortfall`` of ``rate_per_year``.
+
+    The model raises at most one opportunity per account and week, with
+    probability ``1 - exp(-lambda)`` for a weekly intensity ``lambda``; the
+    expected count falls short of ``lambda`` by about ``lambda / 2``. Splitting
+    an account into ``k`` units divides ``lambda`` by ``k``. The intensity
+    checked is the rate at the relationship's top lift (2.5, the default
+    ADBUDG ceiling), so the bound holds for well-served accounts too.
+    """
+    limit = BERNOULLI_SHORTFALL if shortfall is None else shortfall
+    weekly = rate_per_year * TOP_LIFT / WEEKS_PER_YEAR
+    k = 1
+    while weekly / k > 0 and 1 - (-math.expm1(-weekly / k)) / (weekly / k) > limit:
+        k += 1
+    return k
+
+
+def _team_fit(pipe: pd.DataFrame, files: dict[str, str]) -> tuple[TeamFit, float]:
+    """The team-level figures of every opportunity kept, and the mean won deal (currency); InputError when
+    the export gives no time span (no engage date), win rate, sales cycle or deal size."""
+    # The time span every annual figure is computed over: the engage dates of the opportunities used.
+    engaged = pipe[pipe["engage_date"].notna()]
+    if engaged.empty:
+        raise InputError([f"{files['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])
+    first, last = engaged["engage_date"].min(), engaged["engage_date"].max()
+    span_days = int((last - first).days) + 1
+
+    closed = pipe[pipe["status"] != "open"]
+    cycles = (closed["close_date"] - closed["engage_date"]).dt.days.dropna()
+    cycle_days = _median(cycles)
+    won_valued = pipe[(pipe["status"] == "won") & pipe["close_value"].notna()]
+    deal_median = _median(won_valued["close_value"])
+    deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
+    won = int((pipe["status"] == "won").sum())
+    lost = int((pipe["status"] == "lost").sum())
+    if won + lost == 0:
+        raise InputError([f"{files['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"])
+    if math.isnan(cycle_days):
+        raise InputError([f"{files['pipeline']}: no closed deal with engage and close dates: no sales cycle"])
+    if math.isnan(deal_median):
+        raise InputError([f"{files['pipeline']}: no won deal with a close_value: no deal size to calibrate"])
+    with_account = int((pipe["account"] != "").sum())
+    team = TeamFit(
+        opportunities=len(pipe),
+        with_account=with_account,
+        without_account=len(pipe) - with_account,
+        engaged=len(engaged),
+        won=won,
+        lost=lost,
+        open=int((pipe["status"] == "open").sum()),
+        win_rate=won / (won + lost),
+        cycle_days=cycle_days,
+        cycle_deals=len(cycles),
+        deal_median=deal_median,
+        won_value=float(won_valued["close_value"].sum()),
+        first_engage=str(first.date()),
+        last_engage=str(last.date()),
+        span_days=span_days,
+        span_years=span_days / DAYS_PER_YEAR,
+    )
+    return team, deal_mean
+
+
+def _account_figures(
+    accounts: pd.DataFrame, pipe: pd.DataFrame, span_years: float
+) -> tuple[pd.DataFrame, tuple[float, float]]:
+    """The accounts with their ``segment`` (by revenue quantile), annual won value (``annual_won``),
+    ``customer`` (has a won deal), won value per unit of revenue (``ratio``) and, when they have a won
+    deal (``from_won``), ``potential``; and the two revenue thresholds between the segments."""
+    acc = accounts.copy()
+    revenue = acc["revenue"].to_numpy(dtype=float)
+    q_lo, q_hi = (float(np.quantile(revenue, q)) for q in SEGMENT_QUANTILES)
+    acc["segment"] = np.where(revenue > q_hi, "enterprise", np.where(revenue > q_lo, "mid_market", "smb"))
+    known = pipe[pipe["known"]]
+    won = known[known["status"] == "won"]
+    won_value = won.groupby("account")["close_value"].sum(min_count=1)
+    acc["won_value"] = acc["account"].map(won_value).astype(float).fillna(0.0)
+    acc["annual_won"] = acc["won_value"] / span_years
+    acc["customer"] = acc["account"].isin(set(won["account"]))
+    acc["ratio"] = np.where(acc["annual_won"] > 0, acc["annual_won"] / acc["revenue"], np.nan)
+    acc["potential"] = np.where(acc["annual_won"] > 0, acc["annual_won"] / SHARE_OF_WALLET, np.nan)
+    acc["from_won"] = acc["annual_won"] > 0
+    return acc, (q_lo, q_hi)
+
+
+def _fit_segment(
+    name: str,
+    members: pd.DataFrame,
+    seg_pipe: pd.DataFrame,
+    accounts_total: int,
+    units: int,
+    team: TeamFit,
+    team_deal_mean: float,
+    overall_ratio: float,
+) -> tuple[SegmentFit, list[str]]:
+    """One segment's figures from its accounts (``members``, see :func:`_account_figures`) and their
+    opportunities, and a note per team-level fallback: the segment has no won deal, closed deal, dated
+    closed deal or valued won deal of its own. ``overall_ratio``: the median won value per unit of
+    revenue of all accounts."""
+    notes = []
+    n = len(members)
+    ratio = _median(members["ratio"].dropna())
+    if math.isnan(ratio):
+        ratio = overall_ratio
+        notes.append(
+            f"segment {name}: no account with a won deal: potentials from the median won-value-per-revenue "
+            f"of all accounts ({overall_ratio:.4g})"
+        )
+    # An account without a won deal has the wallet its revenue suggests, at the segment's won value per revenue.
+    fallback = ~members["from_won"]
+    pot = members["potential"].to_numpy(dtype=float).copy()
+    pot[fallback.to_numpy()] = ratio * members.loc[fallback, "revenue"].to_numpy(dtype=float) / SHARE_OF_WALLET
+    if fallback.any():
+        notes.append(
+            f"segment {name}: {int(fallback.sum())} accounts without a won deal: potential = "
+            f"{ratio:.4g} (median annual won value per unit of revenue in the segment) x revenue / "
+            f"{SHARE_OF_WALLET} ({name_list(list(members.loc[fallback, 'account']))})"
+        )
+    good = pot[np.isfinite(pot) & (pot > 0)]
+    if good.size == 0:
+        raise InputError([f"segment {name}: no account with a positive potential (no won value, no revenue)"])
+    p_median = float(np.median(good))
+    sigma = float(np.std(np.log(good), ddof=1)) if good.size > 1 else 0.0
+
+    engaged = seg_pipe[seg_pipe["engage_date"].notna()]
+    closed = seg_pipe[seg_pipe["status"] != "open"]
+    n_won = int((closed["status"] == "won").sum())
+    if len(closed):
+        win, win_source = n_won / len(closed), "segment"
+    else:
+        win, win_source = team.win_rate, "team"
+        notes.append(f"segment {name}: no closed deal: team-level win rate {team.win_rate:.1%} used")
+    cycles = (closed["close_date"] - closed["engage_date"]).dt.days.dropna()
+    cycle_days = _median(cycles)
+    if math.isnan(cycle_days):
+        cycle_days = team.cycle_days
+        notes.append(f"segment {name}: no closed deal with dates: team-level cycle {team.cycle_days:g} days used")
+    won_valued = closed[(closed["status"] == "won") & closed["close_value"].notna()]
+    deal = _median(won_valued["close_value"])
+    deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
+    if math.isnan(deal):
+        deal, deal_mean = team.deal_median, team_deal_mean
+        notes.append(
+            f"segment {name}: no won deal with a value: team-level median and mean deal "
+            f"{team.deal_median:,.0f} and {team_deal_mean:,.0f} used"
+        )
+    # A lognormal value draw with this sigma around the mean has the data's median.
+    value_sigma = math.sqrt(2 * math.log(deal_mean / deal)) if deal > 0 and deal_mean > deal else 0.0
+    dates = engaged["engage_date"]
+    fit = SegmentFit(
+        name=name,
+        accounts=n,
+        share=n / accounts_total,
+        revenue_min=float(members["revenue"].min()),
+        revenue_max=float(members["revenue"].max()),
+        customers=int(members["customer"].sum()),
+        customer_share=float(members["customer"].mean()),
+        potential_median=p_median / units,
+        potential_sigma=max(MIN_SIGMA, sigma),
+        potentials_from_won=int((~fallback).sum()),
+        potentials_from_revenue=int(fallback.sum()),
+        won_per_revenue=ratio,
+        engaged=len(engaged),
+        rate_per_year=len(engaged) / (n * team.span_years) / units,
+        closed=len(closed),
+        won=n_won,
+        win_probability=win,
+        win_source=win_source,
+        cycle_days=cycle_days,
+        cycle_deals=len(cycles),
+        cycle_weeks=max(1, round(cycle_days / 7)),
+        won_values=len(won_valued),
+        deal_median=deal,
+        deal_mean=deal_mean,
+        value_sigma=value_sigma,
+        value_share_new=deal_mean / (p_median / units),
+        value_share_expansion=deal_mean / (p_median / units * (1 - SHARE_OF_WALLET)),
+        effort_hours=EFFORT_HOURS * cycle_days / team.cycle_days,
+        churn_per_year=CHURN_PER_YEAR.get(name, DEFAULT_CHURN),
+        first_engage=str(dates.min().date()) if len(dates) else "-",
+        last_engage=str(dates.max().date()) if len(dates) else "-",
+    )
+    return fit, notes
+
+
+def _offices(cleaned: Cleaned) -> tuple[Office, ...]:
+    """The regional offices of the teams file in order of first appearance, each a region of the scenario."""
+    teams = cleaned.teams
+    office_names = list(dict.fromkeys(teams["regional_office"]))
+    regions = unique_names([identifier(o, "office") for o in office_names])
+    opp_by_agent = Counter(cleaned.pipeline["sales_agent"])
+    offices = []
+    for office, region in zip(office_names, regions, strict=True):
+        agents = list(teams.loc[teams["regional_office"] == office, "sales_agent"])
+        offices.append(
+            Office(
+                name=office,
+                region=region,
+                agents=len(agents),
+                agents_without_deals=sum(1 for a in agents if a in cleaned.no_deal_agents),
+                opportunities=sum(opp_by_agent[a] for a in agents),
+            )
+        )
+    return tuple(offices)
+
+
+def _median(values: Iterable[float]) -> float:
+    """The median, NaN when there are no values."""
+    arr = np.asarray(list(values), dtype=float)
+    return float(np.median(arr)) if arr.size else math.nan

@@ -1,0 +1,292 @@
+"""Cleaning the pipeline file of a CRM export: its opportunities reconciled with the accounts and teams.
+
+:func:`clean_pipeline` runs one small step per kind of flaw, in order: repeated
+opportunities, deal stages, names (products, agents, accounts) read as the
+other files write them, open and closed deals' dates and values, and the
+pipeline as it stood on the cut-off. Steps work as in :mod:`sim.crm.cleaning`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from sim.crm.names import fix_categories, fold
+from sim.crm.notes import Report, count_list, name_list, row_list
+from sim.crm.read import Export, Table
+from sim.errors import InputError
+
+WON_STAGES = frozenset({"won", "closed won", "closedwon", "closed-won", "closed_won"})
+LOST_STAGES = frozenset({"lost", "closed lost", "closedlost", "closed-lost", "closed_lost"})
+#: Stage names a deal_stage is checked against for misspellings.
+KNOWN_STAGES = ("Won", "Lost", "Closed Won", "Closed Lost")
+
+
+def clean_pipeline(
+    export: Export, acc: pd.DataFrame, teams: pd.DataFrame, cutoff: date | None, report: Report
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The opportunities kept, reconciled with the cleaned accounts and teams and seen as of ``cutoff``,
+    and the agents without any; InputError if no opportunity is left."""
+    table, where = export.pipeline, export.pipeline.name
+    pipe = table.frame.copy()
+    rows = len(pipe)
+    if "opportunity_id" not in table.absent:
+        pipe = _unique_opportunities(pipe, where, report)
+    pipe = _read_stages(pipe, where, rows, report)
+    if export.products is not None and "product" not in table.absent:
+        pipe = _match_products(pipe, where, export.products, report)
+    pipe = _match_agents(pipe, where, teams, export.teams.name, report)
+    no_deal = _agents_without_opportunities(pipe, where, teams, export.teams.name, report)
+    pipe = _match_accounts(pipe, where, acc, export.accounts, report)
+    _accounts_without_opportunities(pipe, acc, export.accounts.name, report)
+    pipe = _open_deals(pipe, where, report)
+    pipe = _engage_dates(pipe, where, cutoff, report)
+    pipe = _closed_deals(pipe, where, report)
+    if cutoff is not None:
+        pipe = _as_of_cutoff(pipe, where, cutoff, table.path, report)
+    if pipe.empty:
+        raise InputError([f"{table.path}: no opportunity"])
+    return pipe, no_deal
+
+
+def _unique_opportunities(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
+    """Sets aside every row but the first of an opportunity_id given twice. Reports the rows."""
+    ids = pipe["opportunity_id"]
+    dup = (ids != "") & ids.duplicated()
+    if dup.any():
+        report.note(
+            f"{where}: {int(dup.sum()):,} rows repeat an opportunity_id: set aside, the first row of each "
+            f"kept (rows {row_list(pipe[dup])})"
+        )
+        report.set_aside_rows("duplicate_opportunities", int(dup.sum()))
+        pipe = pipe[~dup]
+    return pipe
+
+
+def _read_stages(pipe: pd.DataFrame, where: str, rows: int, report: Report) -> pd.DataFrame:
+    """Repairs deal_stage spellings and adds each opportunity's ``status``: won (Won or Closed Won), lost
+    (Lost or Closed Lost) or open (any other stage). Reports each repair and the opportunities per stage
+    (``rows``: the file's rows, repeated ones included)."""
+    stage_fixes, notes = fix_categories(pipe["deal_stage"], where, "deal_stage", KNOWN_STAGES)
+    report.note(*notes)
+    stage = pipe["deal_stage"].map(lambda v: stage_fixes.get(v, v))
+    folded = stage.str.casefold()
+    status = np.where(folded.isin(WON_STAGES), "won", np.where(folded.isin(LOST_STAGES), "lost", "open"))
+    pipe["deal_stage"] = stage
+    pipe["status"] = status
+    closed_counts = Counter(stage[pipe["status"] != "open"])
+    open_counts = Counter(v or "(blank)" for v in stage[pipe["status"] == "open"])
+    report.note(
+        f"{where}: {rows:,} opportunities; deal_stage closed: {count_list(closed_counts) or 'none'}; "
+        f"open: {count_list(open_counts) or 'none'} (won: Won or Closed Won; lost: Lost or Closed Lost; "
+        f"any other stage is open)"
+    )
+    return pipe
+
+
+def _match_products(pipe: pd.DataFrame, where: str, products: Table, report: Report) -> pd.DataFrame:
+    """Reads a product written with other case or spacing as the catalogue's name. Reports each such
+    product, and each product not in the catalogue (kept as written: the calibration does not use them)."""
+    catalogue = [p for p in products.frame["product"] if p]
+    by_fold = {fold(p): p for p in catalogue}
+    counts = Counter(v for v in pipe["product"] if v)
+    product_fixes = {}
+    for v, c in counts.most_common():
+        if v in catalogue:
+            continue
+        match = by_fold.get(fold(v))
+        if match is not None:
+            product_fixes[v] = match
+            report.note(
+                f"{where}: product {v!r} ({c:,} opportunities) read as {match!r} of {products.name} "
+                f"(same name ignoring case and spaces)"
+            )
+        else:
+            report.note(
+                f"{where}: product {v!r} ({c:,} opportunities) is not in {products.name}: kept as "
+                f"written (products are not used by the calibration)"
+            )
+    pipe["product"] = pipe["product"].map(lambda v: product_fixes.get(v, v))
+    return pipe
+
+
+def _match_agents(pipe: pd.DataFrame, where: str, teams: pd.DataFrame, team_file: str, report: Report) -> pd.DataFrame:
+    """Reads a sales_agent written with other case or spacing as the teams file's name. Reports each such
+    agent, and the opportunities of agents not in the teams file (kept in team-level counts)."""
+    agent_by_fold = dict(zip(teams["key"], teams["sales_agent"], strict=True))
+    unknown_agents: dict[str, int] = {}
+    agent_fixes = {}
+    for v, c in Counter(pipe["sales_agent"]).items():
+        match = agent_by_fold.get(fold(v))
+        if match is None:
+            unknown_agents[v or "(blank)"] = c
+        elif match != v:
+            agent_fixes[v] = match
+            report.note(f"{where}: sales_agent {v!r} ({c:,}) read as {match!r} of {team_file} (case or spacing)")
+    pipe["sales_agent"] = pipe["sales_agent"].map(lambda v: agent_fixes.get(v, v))
+    if unknown_agents:
+        report.note(
+            f"{where}: {sum(unknown_agents.values()):,} opportunities of {len(unknown_agents)} agents not in "
+            f"{team_file} ({name_list(sorted(unknown_agents))}): kept in team-level counts, no seat for them"
+        )
+    return pipe
+
+
+def _agents_without_opportunities(
+    pipe: pd.DataFrame, where: str, teams: pd.DataFrame, team_file: str, report: Report
+) -> tuple[str, ...]:
+    """The agents of the teams file with no opportunity (they stay seats: new hires or a gap in the
+    export). Reports them by name."""
+    worked = set(pipe["sales_agent"])
+    no_deal = tuple(a for a in teams["sales_agent"] if a not in worked)
+    if no_deal:
+        report.note(
+            f"{team_file}: {len(no_deal)} of {len(teams)} agents have no opportunity in {where} "
+            f"({name_list(list(no_deal))}): kept as seats (new hires or a gap in the export)"
+        )
+    return no_deal
+
+
+def _match_accounts(pipe: pd.DataFrame, where: str, acc: pd.DataFrame, accounts: Table, report: Report) -> pd.DataFrame:
+    """Reads an account written with other case or spacing as the accounts file's name, and adds ``known``
+    (the account is among the cleaned accounts). Reports the opportunities without an account or with one
+    not in the accounts file (both kept in team-level counts, set aside from per-segment rates), and each
+    repair."""
+    account_by_fold = dict(zip(acc["key"], acc["account"], strict=True))
+    # Accounts the cleaning set aside are in the file: their opportunities are not "not in the file".
+    in_file = set(accounts.frame["account"].map(fold))
+    no_account = pipe["account"] == ""
+    if no_account.any():
+        by_stage = Counter(pipe.loc[no_account, "deal_stage"])
+        report.note(
+            f"{where}: {int(no_account.sum()):,} opportunities have no account ({count_list(by_stage)}): "
+            f"kept in team-level counts, set aside from per-segment rates"
+        )
+        report.set_aside_rows("no_account", int(no_account.sum()))
+    account_fixes = {}
+    unknown_accounts: Counter[str] = Counter()
+    for v, c in Counter(pipe.loc[~no_account, "account"]).items():
+        match = account_by_fold.get(fold(v))
+        if match is None:
+            if fold(v) not in in_file:
+                unknown_accounts[v] = c
+        elif match != v:
+            account_fixes[v] = match
+            report.note(f"{where}: account {v!r} ({c:,}) read as {match!r} of {accounts.name} (case or spacing)")
+    pipe["account"] = pipe["account"].map(lambda v: account_fixes.get(v, v))
+    if unknown_accounts:
+        report.note(
+            f"{where}: {sum(unknown_accounts.values()):,} opportunities name {len(unknown_accounts)} accounts "
+            f"not in {accounts.name} ({name_list(sorted(unknown_accounts))}): kept in team-level counts, set aside "
+            f"from per-segment rates"
+        )
+    pipe["known"] = pipe["account"].isin(set(acc["account"]))
+    return pipe
+
+
+def _accounts_without_opportunities(pipe: pd.DataFrame, acc: pd.DataFrame, acc_file: str, report: Report) -> None:
+    """Reports the accounts no opportunity names: they stay in the population (and lower their segment's
+    opportunity rate)."""
+    no_opportunity = sorted(set(acc["account"]) - set(pipe["account"]))
+    if no_opportunity:
+        report.note(
+            f"{acc_file}: {len(no_opportunity)} accounts have no opportunity ({name_list(no_opportunity)}): kept in "
+            f"the population (they lower their segment's opportunity rate)"
+        )
+
+
+def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
+    """Clears the close_date and close_value of open deals (the stage says they are open). Reports those,
+    and the open deals without either (counted as open, out of win rates, cycle lengths and won value)."""
+    is_open = pipe["status"] == "open"
+    open_close = is_open & (pipe["close_date"].notna() | pipe["close_value"].notna())
+    if open_close.any():
+        report.note(
+            f"{where}: {int(open_close.sum()):,} open deals carry a close_date or close_value: ignored, "
+            f"the stage says they are open"
+        )
+        pipe.loc[open_close, ["close_date", "close_value"]] = [pd.NaT, np.nan]
+    open_missing = is_open & pipe["close_date"].isna() & pipe["close_value"].isna()
+    if open_missing.any():
+        report.note(
+            f"{where}: {int(open_missing.sum()):,} open deals ({count_list(Counter(pipe.loc[open_missing, 'deal_stage']))}) "
+            f"have no close_date or close_value: counted as open, excluded from win rates, cycle lengths and "
+            f"won value"
+        )
+    return pipe
+
+
+def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: Report) -> pd.DataFrame:
+    """Reports the opportunities without an engage_date: not yet engaged (kept in team-level totals), or,
+    with a cut-off, set aside (they cannot be placed before or after it)."""
+    no_engage = pipe["engage_date"].isna()
+    if no_engage.any():
+        stages = count_list(Counter(pipe.loc[no_engage, "deal_stage"]))
+        if cutoff is None:
+            report.note(
+                f"{where}: {int(no_engage.sum()):,} opportunities have no engage_date ({stages}): not yet "
+                f"engaged, so not in opportunity rates or cycle lengths; counted in team-level totals"
+            )
+        else:
+            report.note(
+                f"{where}: {int(no_engage.sum()):,} opportunities have no engage_date ({stages}): they cannot "
+                f"be placed before or after --cutoff {cutoff}: set aside"
+            )
+            report.set_aside_rows("no_engage_date_with_cutoff", int(no_engage.sum()))
+            pipe = pipe[~no_engage]
+    return pipe
+
+
+def _closed_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
+    """Clears the close_date of closed deals that close before they were engaged. Reports those, the
+    closed deals without a close_date (both kept in win rates, out of cycle lengths) and the won deals
+    without a close_value (kept in win rates, out of won value), by row."""
+    closed = pipe["status"] != "open"
+    no_close = closed & pipe["close_date"].isna()
+    if no_close.any():
+        report.note(
+            f"{where}: {int(no_close.sum()):,} closed deals have no close_date: kept in win rates, excluded "
+            f"from cycle lengths (rows {row_list(pipe[no_close])})"
+        )
+    backwards = closed & (pipe["close_date"] < pipe["engage_date"])
+    if backwards.any():
+        report.note(
+            f"{where}: {int(backwards.sum()):,} closed deals close before they were engaged: kept in win "
+            f"rates, excluded from cycle lengths (rows {row_list(pipe[backwards])})"
+        )
+        pipe.loc[backwards, "close_date"] = pd.NaT
+    won_no_value = (pipe["status"] == "won") & pipe["close_value"].isna()
+    if won_no_value.any():
+        report.note(
+            f"{where}: {int(won_no_value.sum()):,} won deals have no close_value: kept in win rates, "
+            f"excluded from won value (rows {row_list(pipe[won_no_value])})"
+        )
+    return pipe
+
+
+def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, report: Report) -> pd.DataFrame:
+    """The pipeline as it stood on ``cutoff``: sets aside opportunities engaged on or after it, and counts
+    as open (close date and value cleared) those that closed on or after it. Reports both counts;
+    InputError if none was engaged before it (``path``: the pipeline file)."""
+    stamp = pd.Timestamp(cutoff)
+    later = pipe["engage_date"] >= stamp
+    report.note(
+        f"{where}: --cutoff {cutoff}: {int(later.sum()):,} opportunities engaged on or after it set aside; "
+        f"{int((~later).sum()):,} engaged before it are used"
+    )
+    report.set_aside_rows("engaged_after_cutoff", int(later.sum()))
+    pipe = pipe[~later].copy()
+    reopened = (pipe["status"] != "open") & (pipe["close_date"] >= stamp)
+    if reopened.any():
+        report.note(
+            f"{where}: --cutoff {cutoff}: {int(reopened.sum()):,} of those closed on or after it: counted "
+            f"as open (their outcome was not known at the cut-off)"
+        )
+        pipe.loc[reopened, "status"] = "open"
+        pipe.loc[reopened, ["close_date", "close_value"]] = [pd.NaT, np.nan]
+    if pipe.empty:
+        raise InputError([f"--cutoff {cutoff}: no opportunity in {path} was engaged before it"])
+    return pipe

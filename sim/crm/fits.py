@@ -1,0 +1,134 @@
+"""The figures a calibration fits from a CRM export (per segment, team, office) and their summary table.
+
+Amounts (revenue, potentials, deal values) are in the export's currency;
+rates and potentials are per buying unit (``Calibration.units`` per account)
+and year; cycles are in days unless named in weeks; engage dates are
+``YYYY-MM-DD`` text ("-" when a segment has none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    """The calibrated figures of one segment, with the counts they come from."""
+
+    name: str
+    accounts: int
+    share: float
+    revenue_min: float
+    revenue_max: float
+    customers: int
+    customer_share: float
+    potential_median: float
+    potential_sigma: float
+    potentials_from_won: int
+    potentials_from_revenue: int
+    won_per_revenue: float
+    engaged: int
+    rate_per_year: float
+    closed: int
+    won: int
+    win_probability: float
+    win_source: str
+    cycle_days: float
+    cycle_deals: int
+    cycle_weeks: int
+    won_values: int
+    deal_median: float
+    deal_mean: float
+    value_sigma: float
+    value_share_new: float
+    value_share_expansion: float
+    effort_hours: float
+    churn_per_year: float
+    first_engage: str
+    last_engage: str
+
+
+@dataclass(frozen=True)
+class TeamFit:
+    """Team-level figures (every opportunity, with an account or not)."""
+
+    opportunities: int
+    with_account: int
+    without_account: int
+    engaged: int
+    won: int
+    lost: int
+    open: int
+    win_rate: float
+    cycle_days: float
+    cycle_deals: int
+    deal_median: float
+    won_value: float
+    first_engage: str
+    last_engage: str
+    span_days: int
+    span_years: float
+
+
+@dataclass(frozen=True)
+class Office:
+    """A regional office of the teams file: its region's name in the scenario, its agents and their opportunities."""
+
+    name: str
+    region: str
+    agents: int
+    agents_without_deals: int
+    opportunities: int
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Everything the written scenario needs, and the notes of the calibration itself."""
+
+    files: dict[str, str]
+    cutoff: date | None
+    units: int  # buying units per account
+    customers: int
+    accounts_in_file: int
+    thresholds: tuple[float, float]
+    segments: tuple[SegmentFit, ...]
+    team: TeamFit
+    offices: tuple[Office, ...]
+    industries: tuple[str, ...]
+    countries: dict[str, int]
+    notes: tuple[str, ...]
+
+
+def summary_lines(cal: Calibration) -> list[str]:
+    """A short table of the calibrated numbers per segment, and the team-level figures."""
+    t = cal.team
+    cut = f", engaged before {cal.cutoff}" if cal.cutoff else ""
+    lines = [
+        f"team: {t.opportunities:,} opportunities{cut} ({t.with_account:,} with an account, "
+        f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
+        f"{t.open:,} open; median cycle {t.cycle_days:g} days ({t.cycle_days / 7:.1f} weeks) over "
+        f"{t.cycle_deals:,} closed deals; median won deal {t.deal_median:,.0f}; engage dates "
+        f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
+        f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
+        + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
+        + f"); population {cal.customers:,} accounts",
+        "",
+        f"{'segment':<11} {'accounts':>8} {'share':>6} {'customers':>9} {'potential':>10} {'sigma':>6} "
+        f"{'opps/yr':>8} {'win':>6} {'cycle wk':>8} {'deal med':>8} {'deal mean':>9} {'value share':>11} "
+        f"{'effort h':>8}",
+    ]
+    for s in cal.segments:
+        lines.append(
+            f"{s.name:<11} {s.accounts:>8} {s.share:>6.1%} {s.customer_share:>9.1%} {s.potential_median:>10,.0f} "
+            f"{s.potential_sigma:>6.2f} {s.rate_per_year:>8.2f} {s.win_probability:>6.1%} {s.cycle_weeks:>8} "
+            f"{s.deal_median:>8,.0f} {s.deal_mean:>9,.0f} {s.value_share_new:>11.5f} {s.effort_hours:>8.1f}"
+        )
+    closed = sum(s.closed for s in cal.segments)
+    won = sum(s.won for s in cal.segments)
+    if closed:
+        lines.append(
+            f"{'(weighted)':<11} {'':>8} {'':>6} {'':>9} {'':>10} {'':>6} {'':>8} {won / closed:>6.1%}  "
+            f"= {won:,} won / {closed:,} closed deals with an account"
+        )
+    return lines

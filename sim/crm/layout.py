@@ -1,0 +1,102 @@
+"""The layout of a CRM export: its files and fields, the ``--column`` mapping, and how values are written.
+
+The default layout is that of the public "CRM Sales Opportunities" data set;
+another CRM maps its own column names onto the fields with ``--column
+FILE_KIND.FIELD=NAME``. Numbers may carry thousands separators (``1,200`` or
+``1_200``); dates are written ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from sim.errors import InputError
+
+FILE_KINDS = ("accounts", "pipeline", "teams", "products")
+#: Every field the importer knows, by file kind; the default column name is the field name.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account", "sector", "revenue", "employees", "office_location"),
+    "pipeline": (
+        "opportunity_id",
+        "sales_agent",
+        "product",
+        "account",
+        "deal_stage",
+        "engage_date",
+        "close_date",
+        "close_value",
+    ),
+    "teams": ("sales_agent", "manager", "regional_office"),
+    "products": ("product", "series", "sales_price"),
+}
+#: Fields without which the calibration cannot be made; the others are used when present.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "accounts": ("account", "revenue"),
+    "pipeline": ("sales_agent", "account", "deal_stage", "engage_date", "close_date", "close_value"),
+    "teams": ("sales_agent", "regional_office"),
+    "products": ("product",),
+}
+#: Fields read as numbers (see :func:`parse_number`), by file kind.
+NUMBERS: dict[str, tuple[str, ...]] = {
+    "accounts": ("revenue", "employees"),
+    "pipeline": ("close_value",),
+    "products": ("sales_price",),
+}
+#: Fields read as dates (see :func:`parse_date`), by file kind.
+DATES: dict[str, tuple[str, ...]] = {"pipeline": ("engage_date", "close_date")}
+
+
+def parse_columns(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``--column FILE_KIND.FIELD=NAME`` options as {kind: {field: column name}}, or InputError."""
+    columns: dict[str, dict[str, str]] = {kind: {} for kind in FILE_KINDS}
+    problems = []
+    for pair in pairs:
+        target, sep, name = pair.partition("=")
+        kind, dot, fld = target.strip().partition(".")
+        name = name.strip()
+        if not sep or not dot or not name:
+            problems.append(f"--column {pair!r}: expected FILE_KIND.FIELD=NAME, e.g. pipeline.close_value=amount")
+        elif kind not in FIELDS:
+            problems.append(f"--column {pair!r}: unknown file kind {kind!r} (one of {', '.join(FILE_KINDS)})")
+        elif fld not in FIELDS[kind]:
+            problems.append(f"--column {pair!r}: unknown field {fld!r} of {kind} (one of {', '.join(FIELDS[kind])})")
+        elif fld in columns[kind]:
+            problems.append(f"--column {pair!r}: {kind}.{fld} is mapped twice")
+        else:
+            columns[kind][fld] = name
+    if problems:
+        raise InputError(problems)
+    return columns
+
+
+def parse_cutoff(text: str | None) -> date | None:
+    """``--cutoff YYYY-MM-DD``, or InputError."""
+    if text is None:
+        return None
+    parsed = parse_date(text.strip())
+    if parsed is None:
+        raise InputError([f"--cutoff: {text!r} is not a date (YYYY-MM-DD)"])
+    return parsed
+
+
+def parse_date(text: str) -> date | None:
+    """A ``YYYY-MM-DD`` date, or None when ``text`` is not one."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_number(text: str) -> float | None:
+    """A finite number, thousands separators (``,`` or ``_``) allowed, or None when ``text`` is not one."""
+    cleaned = text.replace(",", "").replace("_", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
