@@ -1,7 +1,7 @@
 """Metrics: pure functions from a quarter's tallies and account snapshot to tidy rows.
 
-Every metric has one definition here (``DEFINITIONS``) and in docs/metrics.md,
-and one function. Rows are ``(segment, metric, value)``; the segment ``all`` is
+Every metric has one function here, one record in ``sim.catalogue`` and one
+entry in docs/metrics.md. Rows are ``(segment, metric, value)``; the segment ``all`` is
 the whole population. A value is NaN where the metric is undefined (a rate with
 nothing to divide by), never a made-up zero.
 """
@@ -16,63 +16,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.catalogue import CATALOGUE
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
 from sim.tally import AccountQuarter, QuarterTally
 
 ALL = "all"
 MIN_RESPONSES_PER_REP = 3
-
-DEFINITIONS: dict[str, str] = {
-    # Revenue captured
-    "revenue_captured": "won value of new logos and expansions plus retained renewal value, in the quarter (currency)",
-    "won_value_new_logo": "first-year value of new-logo deals won in the quarter (currency)",
-    "won_value_expansion": "added annual spend from expansion deals won in the quarter (currency)",
-    "retained_spend": "annual spend renewed by renewal deals won in the quarter (currency)",
-    "recurring_revenue": "spend of customers recognised week by week in the quarter, spend/52 a week (currency)",
-    "share_of_potential": "recurring_revenue / (sum of all accounts' potential x 13/52)",
-    "partner_margin": "value kept by channel partners from the deals they won (currency)",
-    # Opportunities
-    "opps_created": "opportunities that arose in the quarter",
-    "opps_won": "opportunities won in the quarter (by reps, partners or the digital channel)",
-    "opps_lost": "opportunities lost in the quarter (decided against us, or the customer churned)",
-    "opps_missed": "opportunities missed in the quarter (sum of the five causes)",
-    **{f"missed_{c}": f"opportunities missed in the quarter for cause {c} (see docs/metrics.md)" for c in CAUSES},
-    "miss_rate": "opps_missed / (opps_won + opps_lost + opps_missed), of opportunities closed in the quarter",
-    "win_rate": "opps_won / (opps_won + opps_lost)",
-    "opps_open": "opportunities still open at the end of the quarter",
-    "cycle_weeks_mean": "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at the end of the week)",
-    "digital_won": "opportunities won by the digital channel with no rep time",
-    # Consistency of treatment
-    "promised_untouched_share": "share of accounts promised a touch (cadence > 0) that got none in the quarter",
-    "touch_gini": "Gini coefficient of touch-hours across the segment's live accounts in the quarter",
-    "response_days_mean": "mean business days from arrival to first response, responses in the quarter",
-    "response_days_p90": "90th percentile of the same response times",
-    "response_days_rep_sd": "standard deviation across reps of each rep's mean response time (reps with >= 3 responses)",
-    "rep_lottery": "omega squared of accounts' won value / potential across covering reps (share of variance explained by who covers them)",
-    "sla_breach_rate": "share of opportunities whose response stage ended in the quarter without a response inside the service-level window",
-    "conflicting_engagements": "accounts worked by two or more uncoordinated closing reps in the quarter",
-    # Effort and cost
-    **{f"hours_{a}": f"rep hours spent on {a} in the quarter" for a in ACTIVITIES},
-    "hours_total": "rep hours spent on customer work in the quarter (all activities)",
-    "hours_low_value": "rep hours spent on low-value accounts (potential below the scenario's low_value_quantile)",
-    "low_value_hours_share": "hours_low_value / hours_total",
-    "capacity_hours": "selling hours available to filled seats in the quarter (segment all only)",
-    "utilisation": "hours_total / capacity_hours (segment all only)",
-    **{f"hours_role_{r}": f"hours worked by {r} seats (segment all only)" for r in ROLES},
-    **{f"utilisation_{r}": f"hours / capacity of {r} seats (segment all only)" for r in ROLES},
-    "cost_of_sales": "cost of filled seats, prorated by week, plus partner margins (currency, segment all only)",
-    "cost_of_sales_ratio": "cost_of_sales / revenue_captured (segment all only)",
-    "revenue_per_rep": "revenue_captured / average filled own seats in the quarter (segment all only)",
-    "profit": "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
-    # Customer base
-    "customers": "accounts that are customers at the end of the quarter",
-    "prospects": "accounts that are prospects at the end of the quarter",
-    "churned": "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
-    "new_logos": "prospects won as customers in the quarter",
-    "never_contacted": "live accounts no rep has worked since the start of the run",
-    "never_contacted_share": "never_contacted / live accounts",
-}
 
 Row = tuple[str, str, float]
 
@@ -315,42 +265,14 @@ def between_rep_sd(rep: np.ndarray, days: np.ndarray) -> float:
     return float(np.std(means, ddof=1)) if means.size >= 2 else float("nan")
 
 
-# How a quarterly metric becomes one figure for a whole run: flows add up, stocks
-# take their last value, rates and shares are averaged over quarters.
-_LAST = {"customers", "prospects", "never_contacted", "never_contacted_share", "opps_open", "share_of_potential"}
-_MEAN_PREFIXES = (
-    "utilisation",
-    "response_days",
-    "cycle_weeks",
-    "miss_rate",
-    "win_rate",
-    "promised_untouched",
-    "touch_gini",
-    "rep_lottery",
-    "sla_breach",
-    "low_value_hours_share",
-    "cost_of_sales_ratio",
-    "revenue_per_rep",
-)
-
-
-def run_aggregate(metric: str) -> str:
-    """``sum``, ``last`` or ``mean``: how ``metric`` is summarised over a run's quarters."""
-    if metric in _LAST:
-        return "last"
-    if metric.startswith(_MEAN_PREFIXES):
-        return "mean"
-    return "sum"
-
-
 def run_totals(metrics: pd.DataFrame, by: tuple[str, ...] = ("policy", "seed")) -> pd.DataFrame:
-    """One value per run (``by``), segment and metric for the whole run (see run_aggregate)."""
+    """One value per run (``by``), segment and metric for the whole run (each metric's catalogue ``aggregate``)."""
     keys = [*by, "segment", "metric"]
     ordered = metrics.sort_values("quarter", kind="stable")
     groups = ordered.groupby(keys, sort=False)["value"]
     out = pd.concat(
         {"sum": groups.sum(min_count=1), "last": groups.last(skipna=False), "mean": groups.mean()}, axis=1
     ).reset_index()
-    how = out["metric"].map(run_aggregate)
+    how = out["metric"].map(lambda m: CATALOGUE[m].aggregate)
     out["value"] = np.select([how == "sum", how == "last"], [out["sum"], out["last"]], out["mean"])
     return out[[*keys, "value"]]

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from sim.catalogue import CATALOGUE
+from sim.codes import CAUSES
 from sim.metrics import ALL
-from sim.opportunities import CAUSES
 
 CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -22,6 +23,12 @@ CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
 def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
     m = metrics[(metrics["segment"] == ALL) & (metrics["metric"] == metric)]
     return m.pivot_table(index="quarter", columns="policy", values="value", aggfunc="mean", sort=False)
+
+
+def _heading(metric: str) -> str:
+    """A metric's catalogue title as a panel heading: ``rep utilisation`` -> ``Rep utilisation``."""
+    text = CATALOGUE[metric].title
+    return text[:1].upper() + text[1:]
 
 
 def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
@@ -61,13 +68,13 @@ def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
     axes[0, 2].set_title("Installed base")
 
     lines(axes[1, 0], "sla_breach_rate", "% of opportunities", percent=True)
-    axes[1, 0].set_title("Response window missed (SLA breach)")
+    axes[1, 0].set_title(_heading("sla_breach_rate"))
 
     lines(axes[1, 1], "response_days_p90", "business days")
-    axes[1, 1].set_title("Response time, 90th percentile")
+    axes[1, 1].set_title(_heading("response_days_p90"))
 
     lines(axes[1, 2], "utilisation", "% of selling hours", percent=True)
-    axes[1, 2].set_title("Rep utilisation")
+    axes[1, 2].set_title(_heading("utilisation"))
     return fig
 
 

@@ -21,12 +21,12 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 import sim.scenario as scn
-from sim.metrics import ALL, DEFINITIONS, run_aggregate
-from sim.opportunities import CAUSES
+from sim.catalogue import CATALOGUE
+from sim.codes import ACTIVITIES, CAUSES, ROLES
+from sim.metrics import ALL
 from sim.policies import make_policy
-from sim.recorder import ACTIVITIES
 from sim.run import run
-from sim.scenario import ROLES, Scenario, load_scenario, parse_scenario
+from sim.scenario import Scenario, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DOC = ROOT / "docs" / "scenario-format.md"
@@ -350,28 +350,34 @@ def test_every_emitted_metric_is_defined_in_the_docs() -> None:
     assert not missing, f"{METRICS_DOC.name} lacks metrics a run emits: {missing}"
 
 
-def test_every_definition_key_is_in_the_docs() -> None:
+def test_every_emitted_metric_is_in_the_catalogue() -> None:
+    emitted = set(_result().metrics["metric"])
+    assert emitted - set(CATALOGUE) == set(), "sim.catalogue has no record of metrics a run emits"
+
+
+def test_every_catalogued_metric_is_in_the_docs() -> None:
     doc = _metrics_doc()
-    missing = [m for m in DEFINITIONS if f"`{m}`" not in doc]
+    missing = [m for m in CATALOGUE if f"`{m}`" not in doc]
     assert not missing, f"{METRICS_DOC.name} lacks: {missing}"
 
 
-def test_metric_entries_match_definitions_exactly() -> None:
+def test_metric_entries_match_the_catalogue_exactly() -> None:
     documented = set(_metric_entries())
-    assert documented - set(DEFINITIONS) == set(), f"{METRICS_DOC.name} defines metrics the code does not have"
-    assert set(DEFINITIONS) - documented == set(), f"{METRICS_DOC.name} has no entry for some metrics"
+    assert documented - set(CATALOGUE) == set(), f"{METRICS_DOC.name} defines metrics the catalogue does not have"
+    assert set(CATALOGUE) - documented == set(), f"{METRICS_DOC.name} has no entry for some metrics"
     families = {f"hours_{a}" for a in ACTIVITIES} | {f"missed_{c}" for c in CAUSES}
     assert families <= documented
 
 
-@pytest.mark.parametrize("metric", sorted(DEFINITIONS))
+@pytest.mark.parametrize("metric", sorted(CATALOGUE))
 def test_metric_entry_has_unit_definition_and_run_total(metric: str) -> None:
     body = _metric_entries()[metric]
     fields = dict(re.findall(r"^- \*\*([\w ]+):\*\*\s*(.+)$", body, flags=re.M))
     for key in ("Unit", "Segments", "Run total", "Definition"):
         assert fields.get(key, "").strip(), f"{METRICS_DOC.name}: `{metric}` has no {key}"
-    assert fields["Run total"].strip() == run_aggregate(metric), (
-        f"{METRICS_DOC.name}: `{metric}` run total is {run_aggregate(metric)!r} in sim.metrics.run_aggregate"
+    aggregate = CATALOGUE[metric].aggregate
+    assert fields["Run total"].strip() == aggregate, (
+        f"{METRICS_DOC.name}: `{metric}` run total is {aggregate!r} in sim.catalogue"
     )
 
 

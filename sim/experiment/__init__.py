@@ -1,5 +1,5 @@
 """Experiments: designs, replications with common random numbers, a resumable store, statistics, reports.
 
 Modules: spec (experiment files), design (design points and runs), records (what workers exchange),
-worker (one run), runner (executors), store (SQLite), batch (plan + store + run), stats, summary, report.
+worker (one run), runner (executors), store (SQLite), batch (plan + store + run), stats, report/.
 """

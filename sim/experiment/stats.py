@@ -175,27 +175,54 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
         f_ab = np.stack([table[f"AB{i}"].to_numpy()[None, :] for i in range(d)])
         if np.var(np.r_[f_a.ravel(), f_b.ravel()]) == 0:
             continue
+        point = _sobol(f_a, f_b, f_ab)
+
+        def statistic(
+            sample: np.ndarray, f_a: np.ndarray = f_a, f_b: np.ndarray = f_b, f_ab: np.ndarray = f_ab
+        ) -> np.ndarray:
+            return _sobol(f_a[:, sample], f_b[:, sample], f_ab[..., sample])
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = stats.sobol_indices(
-                func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=f_a.shape[1], rng=np.random.default_rng(seed)
-            )
-            boot = res.bootstrap(confidence_level=CONFIDENCE, n_resamples=999)
+            # scipy's SobolResult.bootstrap takes no generator, so its intervals changed from run to run:
+            # the same BCa bootstrap over the design's rows, drawn from the experiment's seed.
+            ci = stats.bootstrap(
+                [np.arange(f_a.shape[1])],
+                statistic=statistic,
+                method="BCa",
+                n_resamples=999,
+                confidence_level=CONFIDENCE,
+                vectorized=False,
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
         for i, factor in enumerate(factors):
             rows.append(
                 {
                     "policy": policy,
                     "metric": metric,
                     "factor": factor,
-                    "first_order": float(np.ravel(res.first_order)[i]),
-                    "first_low": float(np.ravel(boot.first_order.confidence_interval.low)[i]),
-                    "first_high": float(np.ravel(boot.first_order.confidence_interval.high)[i]),
-                    "total": float(np.ravel(res.total_order)[i]),
-                    "total_low": float(np.ravel(boot.total_order.confidence_interval.low)[i]),
-                    "total_high": float(np.ravel(boot.total_order.confidence_interval.high)[i]),
+                    "first_order": float(point[i]),
+                    "first_low": float(ci.low[i]),
+                    "first_high": float(ci.high[i]),
+                    "total": float(point[d + i]),
+                    "total_low": float(ci.low[d + i]),
+                    "total_high": float(ci.high[d + i]),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _sobol(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
+    """First-order then total indices of each factor from the Saltelli blocks (shapes (1, n), (1, n), (d, 1, n)).
+
+    The estimators scipy.stats.sobol_indices uses by default: Saltelli et al.
+    (2010) Table 2 (b) and, for the total index, (f) (Jansen 1999); the
+    variance is taken over blocks A and B only.
+    """
+    var = np.var([f_a, f_b], axis=(0, -1))
+    first = np.mean(f_b * (f_ab - f_a), axis=-1) / var
+    total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
+    return np.r_[np.ravel(first), np.ravel(total)]
 
 
 def rank_correlations(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]) -> pd.DataFrame:

@@ -1,0 +1,275 @@
+"""The metric catalogue: one record per metric a run emits, with everything known about it.
+
+A record names the metric once with its one-line definition (the full one is
+in docs/metrics.md), its unit, how a run summarises its quarters, its title in
+figures and, where it is known, whether more is better. The metric functions
+(``sim.metrics``), the text tables and formats (``sim.tables``, ``sim.format``)
+and the experiment report read it; nothing else keeps metric metadata.
+
+Pure data: no numpy, pandas or matplotlib, and no import of ``sim.metrics``
+(which imports this module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal
+
+from sim.codes import ACTIVITIES, CAUSES, ROLES
+
+
+class Unit(StrEnum):
+    """What a metric's value counts or measures; the value is how figures' axes name it."""
+
+    CURRENCY = "currency units"
+    SHARE = "share"  # in [0, 1]
+    OPPORTUNITIES = "opportunities"
+    ACCOUNTS = "accounts"
+    HOURS = "hours"
+    BUSINESS_DAYS = "business days"
+    WEEKS = "weeks"
+    GINI = "Gini coefficient (0-1)"
+    OMEGA_SQUARED = "omega squared (0-1)"
+    RATIO = "ratio"
+
+
+#: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
+#: flows add up (``sum``), stocks take their last quarter (``last``), rates, shares and
+#: statistics are the unweighted mean of the quarters where they are defined (``mean``).
+Aggregate = Literal["sum", "last", "mean"]
+
+
+def _spaced(name: str) -> str:
+    """A metric name as words: ``opps_missed`` -> ``opps missed``."""
+    return name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its name, one-line definition, unit, run total, figure title and direction.
+
+    ``higher_is_better`` is None where the catalogue does not say (the report's
+    stress-test regret table covers exactly the metrics where it is True).
+    ``title`` defaults to the spaced name.
+    """
+
+    name: str
+    unit: Unit
+    aggregate: Aggregate
+    definition: str
+    title: str = ""
+    higher_is_better: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", _spaced(self.name))  # frozen: set once, here
+
+
+_METRICS = (
+    # Revenue captured
+    Metric(
+        "revenue_captured",
+        Unit.CURRENCY,
+        "sum",
+        "won value of new logos and expansions plus retained renewal value, in the quarter (currency)",
+        title="revenue captured (won + renewed)",
+        higher_is_better=True,
+    ),
+    Metric(
+        "won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter (currency)"
+    ),
+    Metric(
+        "won_value_expansion",
+        Unit.CURRENCY,
+        "sum",
+        "added annual spend from expansion deals won in the quarter (currency)",
+    ),
+    Metric(
+        "retained_spend", Unit.CURRENCY, "sum", "annual spend renewed by renewal deals won in the quarter (currency)"
+    ),
+    Metric(
+        "recurring_revenue",
+        Unit.CURRENCY,
+        "sum",
+        "spend of customers recognised week by week in the quarter, spend/52 a week (currency)",
+        title="recurring revenue recognised",
+        higher_is_better=True,
+    ),
+    Metric("share_of_potential", Unit.SHARE, "last", "recurring_revenue / (sum of all accounts' potential x 13/52)"),
+    Metric("partner_margin", Unit.CURRENCY, "sum", "value kept by channel partners from the deals they won (currency)"),
+    # Opportunities
+    Metric("opps_created", Unit.OPPORTUNITIES, "sum", "opportunities that arose in the quarter"),
+    Metric(
+        "opps_won",
+        Unit.OPPORTUNITIES,
+        "sum",
+        "opportunities won in the quarter (by reps, partners or the digital channel)",
+        title="opportunities won",
+    ),
+    Metric(
+        "opps_lost",
+        Unit.OPPORTUNITIES,
+        "sum",
+        "opportunities lost in the quarter (decided against us, or the customer churned)",
+    ),
+    Metric(
+        "opps_missed",
+        Unit.OPPORTUNITIES,
+        "sum",
+        "opportunities missed in the quarter (sum of the five causes)",
+        title="opportunities missed",
+    ),
+    *(
+        Metric(
+            f"missed_{c}",
+            Unit.OPPORTUNITIES,
+            "sum",
+            f"opportunities missed in the quarter for cause {c} (see docs/metrics.md)",
+        )
+        for c in CAUSES
+    ),
+    Metric(
+        "miss_rate",
+        Unit.SHARE,
+        "mean",
+        "opps_missed / (opps_won + opps_lost + opps_missed), of opportunities closed in the quarter",
+        title="miss rate of closed opportunities",
+    ),
+    Metric("win_rate", Unit.SHARE, "mean", "opps_won / (opps_won + opps_lost)"),
+    Metric("opps_open", Unit.OPPORTUNITIES, "last", "opportunities still open at the end of the quarter"),
+    Metric(
+        "cycle_weeks_mean",
+        Unit.WEEKS,
+        "mean",
+        "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at the end of the "
+        "week)",
+    ),
+    Metric("digital_won", Unit.OPPORTUNITIES, "sum", "opportunities won by the digital channel with no rep time"),
+    # Consistency of treatment
+    Metric(
+        "promised_untouched_share",
+        Unit.SHARE,
+        "mean",
+        "share of accounts promised a touch (cadence > 0) that got none in the quarter",
+        title="promised a touch, got none",
+    ),
+    Metric(
+        "touch_gini",
+        Unit.GINI,
+        "mean",
+        "Gini coefficient of touch-hours across the segment's live accounts in the quarter",
+    ),
+    Metric(
+        "response_days_mean",
+        Unit.BUSINESS_DAYS,
+        "mean",
+        "mean business days from arrival to first response, responses in the quarter",
+        title="response time, mean",
+    ),
+    Metric(
+        "response_days_p90",
+        Unit.BUSINESS_DAYS,
+        "mean",
+        "90th percentile of the same response times",
+        title="response time, 90th percentile",
+    ),
+    Metric(
+        "response_days_rep_sd",
+        Unit.BUSINESS_DAYS,
+        "mean",
+        "standard deviation across reps of each rep's mean response time (reps with >= 3 responses)",
+    ),
+    Metric(
+        "rep_lottery",
+        Unit.OMEGA_SQUARED,
+        "mean",
+        "omega squared of accounts' won value / potential across covering reps (share of variance explained by who "
+        "covers them)",
+        title="rep lottery (who covers you matters)",
+    ),
+    Metric(
+        "sla_breach_rate",
+        Unit.SHARE,
+        "mean",
+        "share of opportunities whose response stage ended in the quarter without a response inside the service-level "
+        "window",
+        title="response window missed (SLA breach)",
+    ),
+    Metric(
+        "conflicting_engagements",
+        Unit.ACCOUNTS,
+        "sum",
+        "accounts worked by two or more uncoordinated closing reps in the quarter",
+    ),
+    # Effort and cost
+    *(Metric(f"hours_{a}", Unit.HOURS, "sum", f"rep hours spent on {a} in the quarter") for a in ACTIVITIES),
+    Metric("hours_total", Unit.HOURS, "sum", "rep hours spent on customer work in the quarter (all activities)"),
+    Metric(
+        "hours_low_value",
+        Unit.HOURS,
+        "sum",
+        "rep hours spent on low-value accounts (potential below the scenario's low_value_quantile)",
+    ),
+    Metric("low_value_hours_share", Unit.SHARE, "mean", "hours_low_value / hours_total"),
+    Metric(
+        "capacity_hours", Unit.HOURS, "sum", "selling hours available to filled seats in the quarter (segment all only)"
+    ),
+    Metric(
+        "utilisation", Unit.SHARE, "mean", "hours_total / capacity_hours (segment all only)", title="rep utilisation"
+    ),
+    *(Metric(f"hours_role_{r}", Unit.HOURS, "sum", f"hours worked by {r} seats (segment all only)") for r in ROLES),
+    *(
+        Metric(f"utilisation_{r}", Unit.SHARE, "mean", f"hours / capacity of {r} seats (segment all only)")
+        for r in ROLES
+    ),
+    Metric(
+        "cost_of_sales",
+        Unit.CURRENCY,
+        "sum",
+        "cost of filled seats, prorated by week, plus partner margins (currency, segment all only)",
+        title="cost of sales",
+    ),
+    Metric("cost_of_sales_ratio", Unit.RATIO, "mean", "cost_of_sales / revenue_captured (segment all only)"),
+    Metric(
+        "revenue_per_rep",
+        Unit.CURRENCY,
+        "mean",
+        "revenue_captured / average filled own seats in the quarter (segment all only)",
+    ),
+    Metric(
+        "profit",
+        Unit.CURRENCY,
+        "sum",
+        "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
+    ),
+    # Customer base
+    Metric(
+        "customers",
+        Unit.ACCOUNTS,
+        "last",
+        "accounts that are customers at the end of the quarter",
+        title="customers at the end",
+    ),
+    Metric("prospects", Unit.ACCOUNTS, "last", "accounts that are prospects at the end of the quarter"),
+    Metric(
+        "churned",
+        Unit.ACCOUNTS,
+        "sum",
+        "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
+    ),
+    Metric("new_logos", Unit.ACCOUNTS, "sum", "prospects won as customers in the quarter"),
+    Metric("never_contacted", Unit.ACCOUNTS, "last", "live accounts no rep has worked since the start of the run"),
+    Metric("never_contacted_share", Unit.SHARE, "last", "never_contacted / live accounts"),
+)
+
+#: Every metric a run emits, by name, grouped as docs/metrics.md groups them.
+CATALOGUE: Mapping[str, Metric] = MappingProxyType({m.name: m for m in _METRICS})
+
+
+def title(name: str) -> str:
+    """A metric's title in figures; the spaced name for a metric the catalogue does not hold."""
+    metric = CATALOGUE.get(name)
+    return metric.title if metric else _spaced(name)

@@ -1,0 +1,166 @@
+"""The report of a stored experiment: Markdown with tables and figures, CSV and Parquet exports.
+
+Everything is read from the store (and ``manifest.json`` beside it when
+present), so ``covsim report DIR`` rebuilds the same report from a finished or
+interrupted batch. Every file is written through ``sim.writing.atomic_write``:
+a reader sees the previous file or the new one, never a torn one.
+
+Files written into ``out_dir``:
+
+- ``report.md``: what was run, the ledger, means with 95% t and bootstrap
+  intervals, paired differences against the baseline, sensitivity tables for
+  sampled designs, the figures with captions, methods and reproducibility;
+- ``results.csv`` and ``results.parquet``: the tidy results of finished runs
+  joined with the factor values of their design point;
+- ``figures/*.png``: the figures embedded in the report.
+
+Modules: context (what the report reads from the store), markdown (text
+pieces), sections and design_sections (the Markdown sections of one design
+point and across design points), figures and design_figures (the same for the
+figures), export (results.csv and results.parquet). Importing this package
+loads matplotlib, scipy and pyarrow: import it only to write a report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display is needed or assumed (before any module here imports pyplot)
+
+import pandas as pd
+
+from sim.experiment import stats
+from sim.experiment.report.context import ReportContext, load_context
+from sim.experiment.report.design_figures import response_figure, sobol_figure
+from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
+from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
+from sim.experiment.report.figures import (
+    FIGURE_NAMES,
+    FIGURES,
+    ReportFigure,
+    lorenz_figure,
+    missed_figure,
+    policy_figure,
+    weekly_figure,
+)
+from sim.experiment.report.sections import (
+    figure_lines,
+    ledger,
+    means_section,
+    methods,
+    paired_section,
+    reproducibility,
+    table_points,
+    what_was_run,
+)
+from sim.experiment.store import Store
+from sim.writing import atomic_write_text
+
+__all__ = ["REPORT", "write_report"]
+
+REPORT = "report.md"
+
+
+def _clean_leftovers(out_dir: Path) -> None:
+    """Remove temporaries a killed report left behind (hidden ``.<name>.*`` beside our own files)."""
+    names = [REPORT, RESULTS_CSV, RESULTS_PARQUET]
+    for name in names:
+        for tmp in out_dir.glob(f".{name}.*"):
+            tmp.unlink(missing_ok=True)
+    figures = out_dir / FIGURES
+    if figures.is_dir():
+        for tmp in figures.glob(".*.png.*"):
+            tmp.unlink(missing_ok=True)
+
+
+def write_report(store: Store, out_dir: Path) -> Path:
+    """Write report.md, figures/*.png, results.csv and results.parquet into ``out_dir``; return report.md's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    owned = store.folder is not None and store.folder.resolve() == out_dir.resolve()
+    if owned:
+        _clean_leftovers(out_dir)  # we hold the store's lock: no other covsim process writes here
+    ctx = load_context(store, out_dir)
+    export_results(ctx, out_dir)
+
+    exp = ctx.experiment
+    lines = [f"# {exp.name}", ""]
+    if exp.description:
+        lines += [exp.description.strip(), ""]
+    lines += what_was_run(ctx)
+    lines += ["", *ledger(ctx)]
+
+    produced: list[str] = []
+    if ctx.results.empty:
+        lines += [
+            "",
+            "## Results",
+            "",
+            "No finished runs yet: there is nothing to summarise. Run (or resume) the batch, then rebuild this "
+            "report with `covsim report` on this folder.",
+        ]
+    else:
+        sections, produced = _results_sections(ctx, out_dir)
+        lines += sections
+    if owned:
+        _remove_stale_figures(out_dir, produced)
+
+    lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
+    atomic_write_text(out_dir / REPORT, "\n".join(lines))
+    return out_dir / REPORT
+
+
+def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
+    """Figures of an earlier report that this one did not draw (after --fresh, say) would mislead: remove them."""
+    keep = {Path(p).name for p in produced}
+    for path in (out_dir / FIGURES).glob("*.png"):
+        if path.name not in keep and (path.stem in FIGURE_NAMES or path.stem.startswith("response_")):
+            path.unlink(missing_ok=True)
+
+
+def _results_sections(ctx: ReportContext, out_dir: Path) -> tuple[list[str], list[str]]:
+    """The sections on finished runs, with their figures drawn into ``out_dir``; and the figures' paths."""
+    figures_dir = out_dir / FIGURES
+    values = stats.run_values(ctx.results, ctx.metrics)
+    points, truncated = table_points(ctx, values)
+    first = ctx.first_point
+    shown = sorted({*points, first})
+    described = stats.describe(values[values.point.isin(shown)])
+    if not described.empty:
+        described = described.astype({"n": int})
+
+    lines = ["", *means_section(ctx, described, points, truncated)]
+    lines += ["", *paired_section(ctx, values, points, truncated)]
+
+    per_point = point_stats(values) if len(ctx.points) > 1 else pd.DataFrame()
+    regret = regret_section(ctx, per_point)
+    if regret:
+        lines += ["", *regret]
+
+    indices_figure = None
+    indices = None
+    sobol_problem = ""
+    if ctx.experiment.design.kind == "sobol" and ctx.factors:
+        indices, sobol_problem = sobol(ctx, values)
+        indices_figure = sobol_figure(ctx, indices, figures_dir / "sobol_indices.png")
+    sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
+    if sensitivity:
+        lines += ["", *sensitivity]
+
+    figures: list[ReportFigure | None] = [
+        policy_figure(ctx, described, first, figures_dir / "policy_comparison.png"),
+        missed_figure(ctx, first, figures_dir / "missed_by_cause.png"),
+        lorenz_figure(ctx, ctx.lorenz, first, figures_dir / "lorenz_attention.png"),
+        weekly_figure(ctx, ctx.weekly, first, figures_dir / "weekly_series.png"),
+    ]
+    if ctx.factors and not per_point.empty:
+        for factor in ctx.factors:
+            figures.append(response_figure(ctx, per_point, factor, figures_dir / f"response_{factor}.png"))
+    figures.append(indices_figure)
+    drawn = [f for f in figures if f is not None]
+    lines += ["", "## Figures"]
+    for number, figure in enumerate(drawn, start=1):
+        lines += figure_lines(number, figure)
+    lines += ["", f"All results, one row per run, quarter, segment and metric: `{RESULTS_CSV}`, `{RESULTS_PARQUET}`."]
+    return lines, [f.path for f in drawn]

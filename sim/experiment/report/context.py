@@ -1,0 +1,96 @@
+"""What the report reads from the store: the experiment, its scenario, results, design points and ledger.
+
+Everything comes from the store (and ``manifest.json`` beside it when present),
+so the same store always gives the same report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.experiment.report.markdown import value_text
+from sim.experiment.spec import Experiment
+from sim.experiment.store import Store
+
+
+@dataclass
+class ReportContext:
+    """Everything the report is built from, with each policy's colour in every figure."""
+
+    experiment: Experiment
+    scenario: dict[str, Any]  # the resolved scenario as stored
+    results: pd.DataFrame  # tidy results of finished runs
+    points: pd.DataFrame  # design points: point, block, row, one column per factor
+    cells: pd.DataFrame  # the ledger: one row per cell with its run's status, error and seconds
+    weekly: pd.DataFrame
+    lorenz: pd.DataFrame
+    manifest: dict[str, Any] | None
+    config_hash: str | None
+    policies: list[str] = field(default_factory=list)  # policy labels, in the experiment's order
+    factors: list[str] = field(default_factory=list)
+    colours: dict[str, str] = field(default_factory=dict)  # policy label -> hex colour
+
+    @property
+    def baseline(self) -> str:
+        return self.experiment.baseline_label
+
+    @property
+    def metrics(self) -> list[str]:
+        """The headline metrics, in the experiment's order."""
+        return list(self.experiment.metrics)
+
+    @property
+    def first_point(self) -> int:
+        """The design point the single-point tables and figures show: the first with results."""
+        return int(self.results["point"].min()) if not self.results.empty else int(self.points["point"].min())
+
+    def point_label(self, point: int) -> str:
+        """The factor values of a design point (``demand = 0.8, attrition = 0.2``); empty without factors."""
+        if not self.factors:
+            return ""
+        row = self.points.set_index("point").loc[point]
+        return ", ".join(f"{f} = {value_text(row[f])}" for f in self.factors)
+
+
+def load_context(store: Store, out_dir: Path) -> ReportContext:
+    """Read everything the report needs from ``store`` and ``out_dir/manifest.json``."""
+    raw = store.meta("experiment")
+    if raw is None:
+        raise InputError([f"{out_dir}: the store records no experiment; rerun the batch"])
+    experiment = Experiment.model_validate_json(raw)
+    scenario = json.loads(store.meta("scenario") or "{}")
+    manifest = None
+    path = out_dir / "manifest.json"
+    if path.exists():
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None  # a damaged manifest only costs the reproducibility section
+    cells = store.frame(
+        "SELECT c.point, c.policy, c.replication, c.run_key, r.status, r.error, r.seconds "
+        "FROM cells c JOIN runs r ON r.run_key = c.run_key ORDER BY c.point, c.policy, c.replication"
+    )
+    ctx = ReportContext(
+        experiment=experiment,
+        scenario=scenario,
+        results=store.results(),
+        points=store.points(),
+        cells=cells,
+        weekly=store.weekly(),
+        lorenz=store.lorenz(),
+        manifest=manifest,
+        config_hash=store.meta("experiment_hash"),
+    )
+    ctx.policies = [p.key for p in experiment.policies]
+    ctx.factors = [f.name for f in experiment.factors]
+    palette = matplotlib.colormaps["tab10"](np.arange(10))
+    ctx.colours = {p: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, p in enumerate(ctx.policies)}
+    return ctx

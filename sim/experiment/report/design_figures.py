@@ -1,0 +1,124 @@
+"""The report's figures across design points: each factor's response, and the Sobol' indices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import title
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, save
+from sim.experiment.report.markdown import code
+
+#: Headline metrics shown in the factor-response and Sobol' figures.
+MAX_RESPONSE_METRICS = 4
+
+
+def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, path: Path) -> ReportFigure:
+    """How the first headline metrics' per-point means (``per_point``) move with ``factor``, one colour per policy."""
+    metrics = ctx.metrics[:MAX_RESPONSE_METRICS]
+    fig, axes = panel_grid(len(metrics), width=5.0, height=3.6, max_cols=2)
+    xs = ctx.points.set_index("point")[factor]
+    numeric = pd.api.types.is_numeric_dtype(xs) and not pd.api.types.is_bool_dtype(xs)
+    categories = list(dict.fromkeys(xs.tolist()))
+    position = {v: i for i, v in enumerate(categories)}
+    connect = ctx.experiment.design.kind == "grid" and len(ctx.factors) == 1
+    present = [p for p in ctx.policies if p in set(per_point["policy"])]
+    # side by side, so that policies' intervals at the same factor value do not hide each other
+    span = float(np.ptp(xs.to_numpy(dtype=float))) if numeric and len(xs) > 1 else 1.0
+    dodge = 0.012 * span if numeric else 0.12
+    offsets = np.linspace(-dodge, dodge, len(present)) if len(present) > 1 else np.zeros(len(present))
+    for ax, metric in zip(axes, metrics, strict=True):
+        d = per_point[per_point.metric == metric]
+        if d.empty or not d["mean"].notna().any():
+            no_data(ax)
+            ax.set_title(title(metric), fontsize=10)
+            continue
+        divisor, ylabel = axis_scale(metric, d[["mean", "t_low", "t_high"]].to_numpy(dtype=float).ravel())
+        for i, p in enumerate(present):
+            g = d[d.policy == p].copy()
+            g["x"] = g["point"].map(xs)
+            g = g.sort_values("x", key=lambda s: s.map(position) if not numeric else s)
+            x = (g["x"] if numeric else g["x"].map(position)).to_numpy(dtype=float) + offsets[i]
+            m = g["mean"].to_numpy(dtype=float) / divisor
+            lo = g["t_low"].to_numpy(dtype=float) / divisor
+            hi = g["t_high"].to_numpy(dtype=float) / divisor
+            err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
+            ax.errorbar(
+                x, m, yerr=err, fmt="o-" if connect else "o", color=ctx.colours[p], capsize=3, ms=5, lw=1.5, label=p
+            )
+        if not numeric:
+            ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+        ax.set_xlabel(factor)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_title(title(metric), fontsize=10)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    if axes:
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8)
+    target = next(f for f in ctx.experiment.factors if f.name == factor).target
+    fig.suptitle(f"Response to factor {factor} ({target}): mean per design point with 95% t intervals", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save(fig, path)
+    spread = " (other factors vary between points)" if len(ctx.factors) > 1 else ""
+    return ReportFigure(
+        f"{FIGURES}/{path.name}",
+        f"Response to factor {factor}",
+        f"How the first {len(metrics)} headline metrics respond to factor {code(factor)}: each marker is one design "
+        f"point's mean over replications with its 95% t interval, one colour per policy{spread}.",
+    )
+
+
+def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> ReportFigure | None:
+    """First-order and total Sobol' indices per policy and headline metric; None without indices."""
+    if indices.empty:
+        return None
+    metrics = [m for m in ctx.metrics if m in set(indices["metric"])][:MAX_RESPONSE_METRICS]
+    present = [p for p in ctx.policies if p in set(indices["policy"])]
+    fig, axes = plt.subplots(
+        len(present), len(metrics), figsize=(3.6 * len(metrics) + 0.4, 3.0 * len(present) + 0.9), squeeze=False
+    )
+    x = np.arange(len(ctx.factors))
+    width = 0.38
+    for r, p in enumerate(present):
+        for c, metric in enumerate(metrics):
+            ax = axes[r, c]
+            g = indices[(indices.policy == p) & (indices.metric == metric)].set_index("factor")
+            if g.empty:
+                no_data(ax)
+            else:
+                g = g.reindex(ctx.factors)
+                for k, (col, label, colour) in enumerate(
+                    (("first_order", "first order", "#1f77b4"), ("total", "total", "#ff7f0e"))
+                ):
+                    prefix = "first" if col == "first_order" else "total"
+                    v = g[col].to_numpy(dtype=float)
+                    lo = np.clip(np.nan_to_num(v - g[f"{prefix}_low"].to_numpy(dtype=float)), 0, None)
+                    hi = np.clip(np.nan_to_num(g[f"{prefix}_high"].to_numpy(dtype=float) - v), 0, None)
+                    ax.bar(x + (k - 0.5) * width, v, width, color=colour, label=label)
+                    ax.errorbar(x + (k - 0.5) * width, v, yerr=[lo, hi], fmt="none", ecolor="0.2", capsize=3, lw=1)
+                ax.axhline(0, color="0.3", lw=0.8)
+                ax.set_xticks(x, ctx.factors, fontsize=8)
+            ax.set_title(f"{title(metric)}: {p}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel("Sobol' index (share of variance)", fontsize=8)
+            ax.tick_params(labelsize=8)
+            ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
+    fig.suptitle("Sobol' sensitivity indices with 95% bootstrap intervals", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save(fig, path)
+    return ReportFigure(
+        f"{FIGURES}/{path.name}",
+        "Sobol' sensitivity indices",
+        "Share of the variance of each metric across design points explained by each factor alone (first order) "
+        "and with its interactions (total), per policy, with 95% bootstrap intervals; small base samples give "
+        "wide intervals.",
+    )

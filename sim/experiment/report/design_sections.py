@@ -1,0 +1,147 @@
+"""The report's sections across design points: per-point means, stress-test regret and sensitivity.
+
+Sensitivity is Sobol' indices for Sobol' designs and Spearman rank
+correlations for Latin hypercubes; a grid has neither.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import CATALOGUE
+from sim.experiment import stats
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.figures import ReportFigure
+from sim.experiment.report.markdown import ci, code, md_table, p_value
+from sim.format import fmt
+
+
+def point_stats(values: pd.DataFrame) -> pd.DataFrame:
+    """Per (point, policy, metric): n, mean and 95% t interval (no bootstrap: fast)."""
+    rows = []
+    for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=False):
+        x = g["value"].to_numpy(dtype=float)
+        finite = x[np.isfinite(x)]
+        lo, hi = stats.t_interval(x)
+        mean = float(finite.mean()) if finite.size else np.nan
+        rows.append({"point": point, "policy": policy, "metric": metric, "mean": mean, "t_low": lo, "t_high": hi})
+    return pd.DataFrame(rows, columns=["point", "policy", "metric", "mean", "t_low", "t_high"])
+
+
+def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
+    """Stress test: how far each policy falls short of the best policy at each design point."""
+    metrics = [m for m, entry in CATALOGUE.items() if entry.higher_is_better and m in ctx.metrics]
+    if len(ctx.points) < 2 or len(ctx.policies) < 2 or not metrics or per_point.empty:
+        return []
+    lines = [
+        "## Stress-test regret across design points",
+        "",
+        "At each design point, a policy's regret is the best policy's mean minus its own mean (0 when it is the "
+        "best); points where a policy has no finished run are left out.",
+    ]
+    for metric in metrics:
+        wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
+        wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
+        if wide.empty or wide.shape[1] < 2:
+            continue
+        regret = wide.max(axis=1).to_numpy()[:, None] - wide.to_numpy()
+        best = wide.to_numpy() == wide.max(axis=1).to_numpy()[:, None]
+        rows = [
+            [
+                p,
+                fmt(metric, float(regret[:, i].mean())),
+                fmt(metric, float(regret[:, i].max())),
+                f"{int(best[:, i].sum())} of {len(wide)}",
+            ]
+            for i, p in enumerate(wide.columns)
+        ]
+        lines += ["", f"{code(metric)} (more is better):", ""]
+        lines.append(md_table(["policy", "mean regret", "worst regret", "best at"], rows))
+    return lines
+
+
+def sobol(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Sobol' indices, or none and the reason: a failing statistic must not sink the rest of the report."""
+    try:
+        return stats.sobol_indices(values, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
+    except (ArithmeticError, IndexError, ValueError) as e:
+        return pd.DataFrame(), f"{type(e).__name__}: {e}"
+
+
+def sensitivity_section(
+    ctx: ReportContext,
+    values: pd.DataFrame,
+    indices: pd.DataFrame | None,
+    figure: ReportFigure | None,
+    problem: str = "",
+) -> list[str]:
+    """Sobol' indices (given, or the ``problem`` that stopped them) or rank correlations; nothing for a grid."""
+    kind = ctx.experiment.design.kind
+    if kind == "grid" or not ctx.factors:
+        return []
+    lines = ["## Sensitivity", ""]
+    if kind == "sobol":
+        assert indices is not None
+        if problem:
+            return [*lines, f"Sobol' indices could not be computed ({code(problem)})."]
+        if indices.empty:
+            return [
+                *lines,
+                "No Sobol' indices: the design is incomplete (failed or pending runs) or the metrics do not vary.",
+            ]
+        lines.append(
+            "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
+            "2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
+        )
+        rows = []
+        for p in ctx.policies:
+            for metric in ctx.metrics:
+                g = indices[(indices.policy == p) & (indices.metric == metric)].set_index("factor")
+                for factor in ctx.factors:
+                    if factor not in g.index:
+                        continue
+                    r = g.loc[factor]
+                    rows.append(
+                        [
+                            p,
+                            code(metric),
+                            factor,
+                            f"{r['first_order']:.2f}",
+                            ci("", r["first_low"], r["first_high"], lambda _m, v: f"{v:.2f}"),
+                            f"{r['total']:.2f}",
+                            ci("", r["total_low"], r["total_high"], lambda _m, v: f"{v:.2f}"),
+                        ]
+                    )
+        lines += [
+            "",
+            md_table(["policy", "metric", "factor", "first order", "95% CI", "total", "95% CI"], rows, "lllrrrr"),
+        ]
+        if figure is not None:
+            lines += ["", "The figure of these indices is with the others below."]
+        return lines
+    corr = stats.rank_correlations(values, ctx.points, ctx.factors)
+    if corr.empty:
+        return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
+    lines.append(
+        "Spearman rank correlation of each factor with each headline metric across design points (replication "
+        "means), with its p-value; |rho| near 1 means the metric moves steadily with the factor."
+    )
+    for p in ctx.policies:
+        c = corr[corr.policy == p]
+        if c.empty:
+            continue
+        rows = []
+        for metric in ctx.metrics:
+            g = c[c.metric == metric].set_index("factor")
+            if g.empty:
+                continue
+            rows.append(
+                [code(metric)]
+                + [
+                    f"{g.at[f, 'spearman']:+.2f} (p {p_value(g.at[f, 'p'])})" if f in g.index else "-"
+                    for f in ctx.factors
+                ]
+            )
+        lines += ["", f"### {p}", "", md_table(["metric", *ctx.factors], rows)]
+    return lines

@@ -1,0 +1,63 @@
+"""Text pieces of the report: Markdown tables and code spans, and values, intervals and p-values as text."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from sim.catalogue import CATALOGUE, Unit
+from sim.format import fmt
+
+
+def value_text(v: Any) -> str:
+    """A factor or parameter value: whole numbers with separators, other numbers to 4 significant digits."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return str(v)
+    if isinstance(v, (int, np.integer)) or float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{float(v):.4g}"
+
+
+def finite(*values: float) -> bool:
+    """Whether every value is a finite number."""
+    return all(isinstance(v, (int, float, np.floating)) and math.isfinite(v) for v in values)
+
+
+def ci(metric: str, low: float, high: float, show: Callable[[str, float], str] = fmt) -> str:
+    """``[low, high]``, each end shown by ``show``; ``-`` when either end is undefined."""
+    return f"[{show(metric, low)}, {show(metric, high)}]" if finite(low, high) else "-"
+
+
+def difference(metric: str, v: float) -> str:
+    """A difference: shares in percentage points, others in the metric's own format, signed."""
+    if not finite(v):
+        return "-"
+    entry = CATALOGUE.get(metric)
+    if entry is not None and entry.unit is Unit.SHARE:
+        return f"{100 * v:+.1f} pp"
+    text = fmt(metric, v)
+    return f"+{text}" if v > 0 and not text.startswith("+") else text
+
+
+def p_value(p: float) -> str:
+    """A p-value to 3 decimals, ``<0.001`` below that."""
+    if not finite(p):
+        return "-"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
+    """A Markdown table; ``align`` has one letter per column (l, r, c), default: first left, others right."""
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def code(text: str) -> str:
+    """``text`` as a Markdown code span."""
+    return f"`{text}`"

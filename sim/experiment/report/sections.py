@@ -1,0 +1,269 @@
+"""The report's sections: what was run, the ledger, means, paired differences, methods and reproducibility.
+
+Each section is a list of Markdown lines; the tables show the design points
+``table_points`` chooses (all of them, or the first of a large design).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from sim.experiment import stats
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.export import RESULTS_CSV
+from sim.experiment.report.figures import ReportFigure
+from sim.experiment.report.markdown import ci, code, difference, md_table, p_value, value_text
+from sim.format import fmt
+
+#: Design points shown one by one in the tables; beyond this, the first point only.
+MAX_POINTS_IN_TABLES = 6
+#: Failed runs listed one by one in the ledger section.
+MAX_FAILED_LISTED = 100
+
+
+def what_was_run(ctx: ReportContext) -> list[str]:
+    """The scenario, policies, design, factors, replications, seeds and headline metrics."""
+    exp, sc, m = ctx.experiment, ctx.scenario, ctx.manifest
+    lines = ["## What was run", ""]
+    quarters = sc.get("quarters", exp.quarters)
+    lines.append(
+        f"- **Base scenario:** {code(str(sc.get('name', exp.scenario)))} (file {code(exp.scenario)})"
+        + (f", {quarters} quarters" if quarters else "")
+        + (f'; the scenario file describes it as "{sc["description"]}"' if sc.get("description") else "")
+    )
+    lines.append(f"- **Policies** (in this order; baseline {code(ctx.baseline)}):")
+    for p in exp.policies:
+        params = ", ".join(f"{k} = {value_text(v)}" for k, v in sorted(p.params.items())) or "default parameters"
+        name = f" (policy {code(p.name)})" if p.key != p.name else ""
+        lines.append(f"    - {code(p.key)}{name}: {params}")
+    lines.append(
+        f"- **Design:** {exp.design.kind}" + (f", base sample {exp.design.samples}" if exp.design.samples else "")
+    )
+    if exp.factors:
+        lines.append("- **Factors:**")
+        for f in exp.factors:
+            span = (
+                ", ".join(value_text(v) for v in f.values)
+                if f.values
+                else f"[{value_text(f.low)}, {value_text(f.high)}]"
+            )
+            extra = ", rounded to whole numbers" if f.integer else ""
+            lines.append(f"    - {code(f.name)}: {f.mode} {code(f.target)} to {span}{extra}")
+    else:
+        lines.append("- **Factors:** none (one design point)")
+    if exp.shocks:
+        lines.append(f"- **Shocks added to the scenario:** {len(exp.shocks)}")
+    points = len(ctx.points)
+    lines.append(
+        f"- **Replications:** {exp.replications} per design point and policy, {points} design point"
+        f"{'s' if points != 1 else ''}, {len(ctx.cells)} cells from {ctx.cells['run_key'].nunique()} distinct runs"
+    )
+    lines.append(f"- **Root seed:** {exp.seed} (replication seeds are spawned from it)")
+    if m is not None and m.get("replication_seeds"):
+        seeds = m["replication_seeds"]
+        shown = ", ".join(str(s) for s in seeds[:5]) + (", ..." if len(seeds) > 5 else "")
+        lines.append(f"- **Replication seeds:** {shown}")
+    lines.append(f"- **Headline metrics:** {', '.join(code(x) for x in exp.metrics)}")
+    return lines
+
+
+def ledger(ctx: ReportContext) -> list[str]:
+    """Runs done, failed and pending, run time, and each failed run with its error."""
+    lines = ["## Ledger", ""]
+    runs = ctx.cells.drop_duplicates("run_key")
+    counts = runs["status"].value_counts()
+    done, failed = int(counts.get("done", 0)), int(counts.get("failed", 0))
+    pending = len(runs) - done - failed
+    cells_done = int((ctx.cells["status"] == "done").sum())
+    lines.append(
+        f"{done} runs done, {failed} failed, {pending} pending, of {len(runs)} distinct runs "
+        f"({cells_done} of {len(ctx.cells)} cells have results)."
+    )
+    seconds = runs.loc[runs.status == "done", "seconds"].dropna()
+    if not seconds.empty:
+        lines.append(f"Run time: {seconds.sum():.1f} s in total, {seconds.median():.2f} s median per run.")
+    if failed:
+        lines += ["", "Failed runs (fix the cause and rerun the same command to resume):", ""]
+        failures = ctx.cells[ctx.cells.status == "failed"].groupby("run_key", sort=False)
+        for shown, (key, g) in enumerate(failures):
+            if shown == MAX_FAILED_LISTED:
+                lines.append(f"- ... and {failed - shown} more: every error is in the `runs` table of the store.")
+                break
+            where = "; ".join(f"point {r.point}, {r.policy}, replication {r.replication}" for r in g.itertuples())
+            error = str(g["error"].iloc[0] or "no error message").replace("`", "'")
+            lines.append(f"- run {code(str(key)[:12])} ({where}): {code(error)}")
+    if pending:
+        lines += ["", "Pending runs have not been executed yet: rerun the same command to resume the batch."]
+    return lines
+
+
+def table_points(ctx: ReportContext, values: pd.DataFrame) -> tuple[list[int], bool]:
+    """The design points the tables show, and whether that is fewer than have results."""
+    points = sorted(values["point"].unique().tolist())
+    if len(points) <= MAX_POINTS_IN_TABLES:
+        return points, False
+    return points[:1], True
+
+
+def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
+    """Per design point, metric and policy: n, mean, 95% t and bootstrap intervals."""
+    lines = [
+        "## Means and 95% confidence intervals",
+        "",
+        "Whole-run value per run, segment `all`; mean over replications with the 95% t interval and the 95% BCa "
+        "bootstrap interval (`-`: too few replications, or no defined value).",
+    ]
+    if truncated:
+        lines.append(
+            f"The design has {len(ctx.points)} points: the table shows the first; every point is in `{RESULTS_CSV}`."
+        )
+    for point in points:
+        d = described[described.point == point]
+        if len(points) > 1 or ctx.factors:
+            lines += ["", f"### Design point {point}" + (f": {ctx.point_label(point)}" if ctx.factors else "")]
+        rows = []
+        for metric in ctx.metrics:
+            g = d[d.metric == metric].set_index("policy")
+            if g.empty:
+                rows.append([code(metric), "(no values recorded)", "0", "-", "-", "-"])
+            for p in ctx.policies:
+                if p not in g.index:
+                    continue
+                r = g.loc[p]
+                rows.append(
+                    [
+                        code(metric),
+                        p,
+                        str(int(r["n"])),
+                        fmt(metric, float(r["mean"])),
+                        ci(metric, r["t_low"], r["t_high"]),
+                        ci(metric, r["boot_low"], r["boot_high"]),
+                    ]
+                )
+        lines += ["", md_table(["metric", "policy", "n", "mean", "95% t CI", "95% bootstrap CI"], rows, "llrrrr")]
+    return lines
+
+
+def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
+    """Per design point, metric and policy: the paired difference against the baseline, Holm p, Bonferroni interval."""
+    lines = ["## Paired differences against the baseline", ""]
+    present = [p for p in ctx.policies if p in set(values["policy"])]
+    if len(ctx.policies) < 2:
+        return [*lines, "One policy only: there is nothing to compare."]
+    if ctx.baseline not in present:
+        return [*lines, f"The baseline {code(ctx.baseline)} has no finished run: no paired comparison."]
+    paired = stats.paired_differences(values[values.point.isin(points)], ctx.baseline)
+    if paired.empty:
+        return [*lines, "No policy other than the baseline has a finished run: no paired comparison."]
+    lines.append(
+        f"Policy minus baseline {code(ctx.baseline)}, paired by replication (common random numbers). Differences "
+        "of shares are in percentage points (pp). The Holm-adjusted p-value and the Bonferroni-adjusted "
+        "(simultaneous) 95% interval correct for every comparison at the same design point."
+    )
+    if truncated:
+        lines.append(f"The first of {len(ctx.points)} design points is shown; every run is in `{RESULTS_CSV}`.")
+    for point in points:
+        d = paired[paired.point == point]
+        if d.empty:
+            continue
+        family = len(d)
+        defined = int(d["p"].notna().sum())
+        compared = d["policy"].nunique()
+        heading = f"### Design point {point}: {ctx.point_label(point)}" if ctx.factors else ""
+        if heading:
+            lines += ["", heading]
+        note = f"; {defined} with a defined p-value" if defined < family else ""
+        lines += [
+            "",
+            f"Family: {family} comparisons ({compared} polic{'ies' if compared != 1 else 'y'} x "
+            f"{d['metric'].nunique()} metrics{note}).",
+        ]
+        rows = []
+        for metric in ctx.metrics:
+            g = d[d.metric == metric].set_index("policy")
+            for p in ctx.policies:
+                if p not in g.index:
+                    continue
+                r = g.loc[p]
+                show: Callable[[str, float], str] = difference
+                rows.append(
+                    [
+                        code(metric),
+                        f"{p} - {ctx.baseline}",
+                        str(int(r["n"])),
+                        difference(metric, float(r["mean_diff"])),
+                        ci(metric, r["low"], r["high"], show),
+                        p_value(float(r["p_holm"])),
+                        ci(metric, r["low_adj"], r["high_adj"], show),
+                    ]
+                )
+        lines += [
+            "",
+            md_table(
+                ["metric", "comparison", "pairs", "mean difference", "95% CI", "Holm p", "Bonferroni 95% CI"],
+                rows,
+                "llrrrrr",
+            ),
+        ]
+    return lines
+
+
+def methods(ctx: ReportContext) -> list[str]:
+    """How the statistics were computed, and where the metrics are defined."""
+    lines = [
+        "## Definitions and methods",
+        "",
+        "Every metric is defined in `docs/metrics.md`; designs and statistics in `docs/experiments.md` "
+        "(covsim repository).",
+        "",
+        "- **Unit of analysis:** one run's whole-run value of a metric for segment `all` (flows summed, stocks at "
+        "the end, rates averaged over quarters: `sim.metrics.run_totals`); quarters within a run are not treated "
+        "as independent.",
+        "- **Common random numbers:** replication r of every policy and design point uses the same seed, spawned "
+        "from the root seed, so policies are compared paired, replication by replication.",
+        "- **t interval:** mean ± t(0.975, n-1) · s / sqrt(n), s the sample standard deviation of the n run values.",
+        f"- **Bootstrap interval:** BCa bootstrap of the mean, {stats.BOOTSTRAP_RESAMPLES} resamples, fixed seed "
+        f"{stats.BOOTSTRAP_SEED} (percentile interval when BCa is undefined; needs 3 or more replications).",
+        "- **Multiple comparisons:** Holm's step-down correction of the paired t-test p-values, and Bonferroni "
+        "intervals at level 1 - 0.05/m, over the m comparisons (policies x metrics) at one design point.",
+    ]
+    if ctx.experiment.design.kind == "sobol":
+        lines.append(
+            "- **Sobol' indices:** Saltelli's A/B/AB design; first order by Saltelli (2010), total by Jansen "
+            "(1999), on replication means, with bootstrap intervals (999 resamples)."
+        )
+    if ctx.experiment.design.kind == "lhs":
+        lines.append("- **Rank correlation:** Spearman's rho between factor values and replication means.")
+    return lines
+
+
+def reproducibility(ctx: ReportContext) -> list[str]:
+    """Config hash, root seed, versions and commit: what reproduces these results."""
+    lines = ["## Reproducibility", ""]
+    m = ctx.manifest
+    if m is None:
+        lines.append("No `manifest.json` beside the store; the store's own record:")
+        lines.append("")
+        lines.append(f"- **Config hash:** `{ctx.config_hash or '-'}`")
+        lines.append(f"- **Root seed:** {ctx.experiment.seed}")
+        return lines
+    lines.append(f"- **Config hash** (experiment and resolved scenario): `{m.get('config_hash', ctx.config_hash)}`")
+    lines.append(f"- **Root seed:** {m.get('root_seed', ctx.experiment.seed)}")
+    versions = m.get("versions") or {}
+    if versions:
+        lines.append("- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    lines.append(f"- **Git commit:** `{m.get('git_commit') or 'unknown (not a git checkout)'}`")
+    if m.get("written"):
+        lines.append(f"- **Batch planned:** {m['written']}")
+    lines.append(
+        "- Runs are pure functions of their configuration and seed: the same experiment file, scenario and "
+        "versions give the same results, bit for bit, on any executor."
+    )
+    return lines
+
+
+def figure_lines(number: int, figure: ReportFigure) -> list[str]:
+    """A figure embedded in the report with its number, title and caption."""
+    return ["", f"![Figure {number}: {figure.title}]({figure.path})", "", f"*Figure {number}. {figure.caption}*"]

@@ -1,0 +1,68 @@
+"""How a value is shown in text: money, shares and counts, and a metric's value in its catalogue unit.
+
+A value that is NaN (an undefined metric) is shown as ``-``; an interval with
+an undefined end is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from sim.catalogue import CATALOGUE, Unit
+
+#: Suffixes of large amounts of money and what they divide by, largest first.
+MONEY_SCALES = (("bn", 1e9), ("M", 1e6), ("k", 1e3))
+
+
+def money(v: float) -> str:
+    """Currency in k / M / bn with no false precision: ``1.9M``, ``702.7k``, ``640``."""
+    if not math.isfinite(v):
+        return "-"
+    for suffix, scale in MONEY_SCALES:
+        if abs(v) >= scale:
+            return f"{v / scale:.1f}{suffix}"
+    return f"{v:.0f}"
+
+
+def share(v: float) -> str:
+    """A share in [0, 1] as a percentage with one decimal: ``0.467`` -> ``46.7%``."""
+    return "-" if not math.isfinite(v) else f"{100 * v:.1f}%"
+
+
+def number(v: float, digits: int = 0) -> str:
+    """A number with thousands separators and ``digits`` decimals."""
+    return "-" if not math.isfinite(v) else f"{v:,.{digits}f}"
+
+
+def _decimals(digits: int) -> Callable[[float], str]:
+    """:func:`number` with ``digits`` decimals."""
+    return lambda v: number(v, digits)
+
+
+#: How a value of each unit is shown: counts whole, days and weeks to 2 decimals, statistics in [0, 1] to 3.
+_SHOW: dict[Unit, Callable[[float], str]] = {
+    Unit.CURRENCY: money,
+    Unit.SHARE: share,
+    Unit.OPPORTUNITIES: number,
+    Unit.ACCOUNTS: number,
+    Unit.HOURS: number,
+    Unit.BUSINESS_DAYS: _decimals(2),
+    Unit.WEEKS: _decimals(2),
+    Unit.GINI: _decimals(3),
+    Unit.OMEGA_SQUARED: _decimals(3),
+    Unit.RATIO: _decimals(3),
+}
+
+
+def fmt(metric: str, v: float) -> str:
+    """``v`` shown in the unit of ``metric``; to 3 decimals for a metric the catalogue does not hold."""
+    entry = CATALOGUE.get(metric)
+    return _SHOW[entry.unit](v) if entry else number(v, 3)
+
+
+def interval(metric: str, low: float, high: float) -> str:
+    """``[low, high]`` in the unit of ``metric``; empty when either end is undefined."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"[{fmt(metric, low)}, {fmt(metric, high)}]"

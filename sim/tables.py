@@ -1,0 +1,179 @@
+"""Terminal text tables: one run by quarter, runs side by side, an experiment's means and paired differences.
+
+Values are shown in their metric's unit (``sim.format.fmt``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pandas as pd
+
+from sim.codes import CAUSES
+from sim.format import fmt, interval
+from sim.metrics import ALL, run_totals
+
+# ---- runs ----------------------------------------------------------------------
+
+
+def _wide(metrics: pd.DataFrame, segment: str = ALL) -> pd.DataFrame:
+    m = metrics[metrics["segment"] == segment]
+    return m.pivot_table(index="quarter", columns="metric", values="value", aggfunc="first", dropna=False)
+
+
+def _main_causes(row: pd.Series, top: int = 2) -> str:
+    """The ``top`` causes of the quarter's misses with their share of the misses."""
+    counts = {c: row.get(f"missed_{c}", 0.0) for c in CAUSES}
+    total = sum(counts.values())
+    if total <= 0:
+        return "-"
+    best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{c.replace('_', ' ')} {100 * v / total:.0f}%" for c, v in best if v > 0)
+
+
+#: The metrics of quarter_table's columns, besides the main causes of misses.
+_QUARTER_METRICS = (
+    "revenue_captured",
+    "recurring_revenue",
+    "opps_won",
+    "opps_lost",
+    "opps_missed",
+    "never_contacted_share",
+    "response_days_mean",
+    "response_days_p90",
+    "utilisation",
+)
+
+
+def quarter_table(metrics: pd.DataFrame) -> str:
+    """Per-quarter summary of one run (segment all)."""
+    w = _wide(metrics)
+    header = (
+        f"{'Q':>2} {'revenue':>9} {'recurring':>9} {'won':>6} {'lost':>6} {'missed':>6}  "
+        f"{'main causes of misses':<34} {'untouched':>9} {'resp d':>6} {'p90 d':>6} {'util':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for q, row in w.iterrows():
+        v = {m: fmt(m, row[m]) for m in _QUARTER_METRICS}
+        lines.append(
+            f"{q:>2} {v['revenue_captured']:>9} {v['recurring_revenue']:>9} "
+            f"{v['opps_won']:>6} {v['opps_lost']:>6} {v['opps_missed']:>6}  "
+            f"{_main_causes(row):<34} {v['never_contacted_share']:>9} "
+            f"{v['response_days_mean']:>6} {v['response_days_p90']:>6} {v['utilisation']:>6}"
+        )
+    lines.append(
+        "revenue: won value of new logos and expansions plus retained renewals; untouched: accounts never contacted;"
+    )
+    lines.append(
+        "resp d / p90 d: business days to first response (mean / 90th percentile); util: share of selling hours used."
+    )
+    return "\n".join(lines)
+
+
+#: (label, metric) rows of the side-by-side comparison; a row with no metric is a heading.
+COMPARISON_ROWS: list[tuple[str, str]] = [
+    ("Revenue captured", ""),
+    ("  revenue captured (won + retained)", "revenue_captured"),
+    ("  recurring revenue recognised", "recurring_revenue"),
+    ("  share of potential, last quarter", "share_of_potential"),
+    ("Opportunities", ""),
+    ("  created", "opps_created"),
+    ("  won", "opps_won"),
+    ("  lost", "opps_lost"),
+    ("  missed", "opps_missed"),
+    *[(f"    missed: {c.replace('_', ' ')}", f"missed_{c}") for c in CAUSES],
+    ("  miss rate (mean of quarters)", "miss_rate"),
+    ("Consistency of treatment (mean of quarters)", ""),
+    ("  promised a touch, got none", "promised_untouched_share"),
+    ("  Gini of touch-hours", "touch_gini"),
+    ("  response time, mean (days)", "response_days_mean"),
+    ("  response time, p90 (days)", "response_days_p90"),
+    ("  response time, sd across reps", "response_days_rep_sd"),
+    ("  rep lottery (omega squared)", "rep_lottery"),
+    ("  SLA breach rate", "sla_breach_rate"),
+    ("  conflicting engagements (sum)", "conflicting_engagements"),
+    ("Effort and cost", ""),
+    ("  utilisation", "utilisation"),
+    ("  hours on low-value accounts", "low_value_hours_share"),
+    ("  cost of sales", "cost_of_sales"),
+    ("  profit (margin on recurring - cost of sales)", "profit"),
+    ("  revenue per rep (per quarter)", "revenue_per_rep"),
+    ("Customer base", ""),
+    ("  customers at the end", "customers"),
+    ("  churned", "churned"),
+    ("  new logos", "new_logos"),
+    ("  never contacted at the end", "never_contacted_share"),
+]
+
+
+def comparison_table(metrics: pd.DataFrame, segment: str = ALL) -> str:
+    """Whole-run figures of several policies side by side (one seed each)."""
+    totals = run_totals(metrics)
+    totals = totals[totals["segment"] == segment]
+    policies = list(dict.fromkeys(metrics["policy"]))
+    wide = totals.pivot_table(index="metric", columns="policy", values="value", aggfunc="first", dropna=False)
+    width = max(14, *(len(p) + 2 for p in policies))
+    label_w = max(len(r[0]) for r in COMPARISON_ROWS) + 2
+    lines = [f"{'':<{label_w}}" + "".join(f"{p:>{width}}" for p in policies)]
+    for label, metric in COMPARISON_ROWS:
+        if not metric:
+            lines.append(label)
+            continue
+        values = [wide.at[metric, p] if metric in wide.index else float("nan") for p in policies]
+        lines.append(f"{label:<{label_w}}" + "".join(f"{fmt(metric, float(v)):>{width}}" for v in values))
+    return "\n".join(lines)
+
+
+# ---- experiments ---------------------------------------------------------------
+
+
+def _ordered(present: pd.Series, order: list[str] | None) -> list[str]:
+    seen = list(dict.fromkeys(present))
+    return [p for p in order if p in seen] if order else seen
+
+
+def _grid(
+    table: pd.DataFrame,
+    metrics: list[str] | tuple[str, ...],
+    corner: str,
+    width: int,
+    order: list[str] | None,
+    cell: Callable[[str, pd.Series], str],
+) -> str:
+    """A metric x policy text table; ``cell(metric, row)`` renders one entry ("-" where there is none)."""
+    policies = _ordered(table["policy"], order)
+    lines = [f"{corner:<26}" + "".join(f"{p:>{width}}" for p in policies)]
+    for metric in metrics:
+        rows = table[table.metric == metric].set_index("policy")
+        if rows.empty:
+            continue
+        cells = [cell(metric, rows.loc[p]) if p in rows.index else "-" for p in policies]
+        lines.append(f"{metric:<26}" + "".join(f"{c:>{width}}" for c in cells))
+    return "\n".join(lines)
+
+
+def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], order: list[str] | None = None) -> str:
+    """Per metric and policy (in ``order``): mean and 95% t interval (n replications)."""
+
+    def cell(metric: str, r: pd.Series) -> str:
+        return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
+
+    return _grid(described, metrics, "metric", 30, order, cell)
+
+
+def differences_table(
+    paired: pd.DataFrame, metrics: list[str] | tuple[str, ...], baseline: str, order: list[str] | None = None
+) -> str:
+    """Per metric and policy: mean paired difference against the baseline, 95% CI, Holm-adjusted p."""
+    if paired.empty:
+        return "(no paired comparisons: one policy, or too few replications)"
+
+    def cell(metric: str, r: pd.Series) -> str:
+        if not math.isfinite(r["mean_diff"]):
+            return "-"
+        sign = "+" if r["mean_diff"] > 0 else ""
+        p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
+        return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low'], r['high'])}{p_text}"
+
+    return _grid(paired, metrics, f"difference vs {baseline}", 40, order, cell)
