@@ -17,7 +17,7 @@ from sim.errors import InputError
 from sim.experiment import runner as runner_module
 from sim.experiment.batch import execute_batch, open_batch
 from sim.experiment.design import design_points, plan_runs, replication_seeds
-from sim.experiment.spec import load_experiment, parse_experiment
+from sim.experiment.spec import comparison, load_experiment, parse_experiment
 from sim.experiment.store import Store
 from tests.conftest import ROOT, SMALL
 
@@ -302,3 +302,20 @@ def test_progress_bar_shows_done_and_failed(tmp_path, capsys):
     run_batch(batch.store, batch.specs, "serial", 1, progress=True)
     err = capsys.readouterr().err
     assert "9/9" in err and "failed=0" in err
+
+
+def test_comparison_of_policies_on_a_scenario(small):
+    exp = comparison(small, "s.toml", ["unstructured", "examples.nearest_rep:NearestRep"], 4)
+    assert (exp.name, exp.scenario, exp.seed, exp.replications, exp.quarters) == ("compare-small", "s.toml", 7, 4, None)
+    assert [(p.name, p.key, p.params) for p in exp.policies] == [
+        ("unstructured", "unstructured", {}),
+        ("examples.nearest_rep:NearestRep", "NearestRep", {}),
+    ]
+    assert exp.baseline_label == "unstructured" and exp.factors == ()
+    again = comparison(small, "s.toml", ["unstructured"], 2, seed=11, quarters=1)
+    assert (again.seed, again.quarters) == (11, 1)
+    with pytest.raises(InputError) as e:
+        comparison(small, "s.toml", ["unstructured", "nope"], 2)
+    assert e.value.problems == [
+        "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+    ]

@@ -1,17 +1,21 @@
-"""Coverage policies: the protocol, the built-ins and loading by name or import path."""
+"""Coverage policies: the protocol, the built-ins, loading by name or import path, and choosing a run's."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.protocol import Policy
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 BUILT_IN: dict[str, type[Policy]] = {p.name: p for p in (Unstructured, SegmentTiers, HunterFarmer)}
 
@@ -42,4 +46,33 @@ def make_policy(name: str, params: dict[str, Any] | None = None, where: str = "p
     return policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
 
 
-__all__ = ["BUILT_IN", "Policy", "make_policy", "policy_class"]
+def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str) -> list[Policy]:
+    """The policies ``covsim run`` runs ``scenario`` under: ``names`` (distinct; default: the scenario's).
+
+    Each of ``params`` goes to the named policies that have it, as an
+    experiment's policy factor does; a single policy is given all of them, so
+    its own validation names those it lacks. Without ``params`` the scenario's
+    policy keeps its parameters from ``scenario_file`` and any other policy
+    takes its defaults. Problems are InputError lines naming the command-line
+    options (``--policy``, ``--param``); a parameter no policy has is one.
+    """
+    names = tuple(names) or (scenario.policy.name,)
+    policies = []
+    taken: set[str] = set()
+    for name in names:
+        if params:
+            accepted = policy_class(name, "--policy.name").Params.model_fields
+            given = {k: v for k, v in params.items() if k in accepted or len(names) == 1}
+            taken.update(given)
+            policies.append(make_policy(name, given, where="--policy"))
+        elif name == scenario.policy.name:
+            policies.append(make_policy(name, dict(scenario.policy.params), where=f"{scenario_file}: policy"))
+        else:
+            policies.append(make_policy(name, {}, where="--policy"))
+    unused = sorted(set(params) - taken)
+    if unused:
+        raise InputError([f"--param {k}: none of the policies ({', '.join(names)}) has this parameter" for k in unused])
+    return policies
+
+
+__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class"]

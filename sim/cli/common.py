@@ -1,0 +1,72 @@
+"""What the command groups share: errors turned into messages and exit codes, and reading their arguments."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sim.errors import InputError, PolicyError
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """The block's failures as messages without a traceback, each with its exit code.
+
+    Bad input: one ``error:`` line per problem, exit 2; a policy that broke its
+    contract: exit 1; Ctrl-C: exit 130 (nothing is written until the work is done).
+    """
+    try:
+        yield
+    except InputError as e:
+        for line in e.problems:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except PolicyError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; VALUE is read as a TOML value (42, 0.5, true, "text") or else as text."""
+    params: dict[str, Any] = {}
+    problems = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            problems.append(f"--param {pair!r}: expected KEY=VALUE")
+            continue
+        try:
+            params[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            params[key] = raw
+    if problems:
+        raise InputError(problems)
+    return params
+
+
+def check_distinct(policy_names: tuple[str, ...]) -> None:
+    """InputError if ``--policy`` names a policy twice."""
+    if len(set(policy_names)) != len(policy_names):
+        raise InputError(["--policy: a policy is named twice"])
+
+
+def at_horizon(scenario: Scenario, scenario_file: Path, quarters: int | None) -> Scenario:
+    """``scenario`` over ``--quarters`` (unchanged without it)."""
+    if quarters is None:
+        return scenario
+    return scenario.with_overrides(f"{scenario_file} (with --quarters {quarters})", quarters=quarters)

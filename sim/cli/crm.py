@@ -1,0 +1,200 @@
+"""Commands on a CRM export: ``calibrate`` a scenario from it and ``backtest`` the model against it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sim.cli.common import parse_params, reported_errors
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.policies import Policy
+    from sim.scenario import Scenario
+
+
+def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options naming a CRM export's files and its column mapping (calibrate, backtest)."""
+    for option in reversed(
+        (
+            click.option(
+                "--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV."
+            ),
+            click.option(
+                "--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV."
+            ),
+            click.option(
+                "--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV."
+            ),
+            click.option(
+                "--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV."
+            ),
+            click.option(
+                "--column",
+                "column_pairs",
+                multiple=True,
+                metavar="FILE_KIND.FIELD=NAME",
+                help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@click.command("calibrate")
+@_crm_export_options
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Scenario to write."
+)
+@click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
+@click.option(
+    "--customers",
+    type=click.IntRange(min=1, max=50_000_000),
+    default=None,
+    help="Accounts in the scenario (default: those in the accounts file, times --units); segment shares are kept.",
+)
+@click.option(
+    "--units",
+    type=click.IntRange(min=1, max=1000),
+    default=1,
+    show_default=True,
+    help="Model each account as this many buying units, dividing its opportunity rate and wallet among them "
+    "(for accounts with more opportunities than the model's one per account and week).",
+)
+def calibrate_command(
+    accounts_file: Path,
+    pipeline_file: Path,
+    teams_file: Path,
+    products_file: Path | None,
+    out_file: Path,
+    column_pairs: tuple[str, ...],
+    cutoff: str | None,
+    customers: int | None,
+    units: int,
+) -> None:
+    """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
+    from sim.crm import (
+        calibrate,
+        check_scenario_text,
+        clean,
+        parse_columns,
+        parse_cutoff,
+        read_export,
+        scenario_name,
+        scenario_toml,
+        summary_lines,
+    )
+    from sim.writing import atomic_write_text
+
+    with reported_errors():
+        columns = parse_columns(column_pairs)
+        cutoff_date = parse_cutoff(cutoff)
+        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        cleaned, notes = clean(export, cutoff_date)
+        calibration = calibrate(cleaned, customers, units)
+        all_notes = [*notes, *calibration.notes]
+        # The command line goes into the scenario's header, so the file says how to write it again.
+        parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
+        parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
+        parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
+        parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units > 1 else [])
+        parts += [f"--out {out_file}"]
+        text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), " ".join(parts))
+        check_scenario_text(text, data, str(out_file))
+        click.echo("Data checks:")
+        for note in all_notes:
+            click.echo(f"  - {note}")
+        click.echo()
+        for line in summary_lines(calibration):
+            click.echo(line)
+        atomic_write_text(out_file, text)
+        click.echo(f"\nwrote {out_file}")
+
+
+@click.command("backtest")
+@_crm_export_options
+@click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
+@click.option(
+    "--quarters", type=click.IntRange(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it."
+)
+@click.option("--seeds", type=click.IntRange(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
+@click.option(
+    "--units",
+    type=click.IntRange(min=1, max=1000),
+    default=None,
+    help="Buying units per account (default: enough to keep the model's arrivals within 5% of the data's rates).",
+)
+@click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
+@click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for the results."
+)
+def backtest_command(
+    accounts_file: Path,
+    pipeline_file: Path,
+    teams_file: Path,
+    products_file: Path | None,
+    column_pairs: tuple[str, ...],
+    cutoff: str,
+    quarters: int,
+    seeds: int,
+    units: int | None,
+    policy_name: str | None,
+    param_pairs: tuple[str, ...],
+    out_dir: Path | None,
+) -> None:
+    """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
+    from sim.crm import parse_columns, parse_cutoff, read_export
+    from sim.crm.backtest import backtest, summary_lines
+    from sim.policies import make_policy
+
+    with reported_errors():
+        columns = parse_columns(column_pairs)
+        cutoff_date = parse_cutoff(cutoff)
+        assert cutoff_date is not None  # --cutoff is required
+        params = parse_params(param_pairs)
+        if params and policy_name is None:
+            raise InputError(["--param: give the policy it is for with --policy"])
+        policy = None
+        if policy_name is not None:
+            name = policy_name
+            make_policy(name, params, where="--policy")  # a bad name or parameter fails before any work
+
+            def policy(_scenario: Scenario) -> Policy:
+                return make_policy(name, params, where="--policy")
+
+        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        with click.progressbar(length=seeds, label="simulating", file=sys.stderr) as bar:
+            result = backtest(
+                export,
+                cutoff_date,
+                quarters,
+                range(1, seeds + 1),
+                units,
+                policy,
+                progress=lambda done, total: bar.update(1),
+            )
+        click.echo("Data checks (calibration):")
+        for note in result.notes:
+            click.echo(f"  - {note}")
+        label = policy_name or result.scenario.policy.name
+        click.echo(f"\nbacktest of {label} on {pipeline_file}")
+        for line in summary_lines(result):
+            click.echo(line)
+        if out_dir is not None:
+            from sim.plots import write_backtest_png  # matplotlib: only when there is a figure to draw
+            from sim.writing import atomic_write, atomic_write_text
+
+            table, seed_table = result.table(), result.seed_table()
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out_dir / "scenario.toml", result.scenario_text)
+            atomic_write(out_dir / "seeds.csv", lambda p: seed_table.to_csv(p, index=False))
+            title = f"Backtest {result.cutoff} + {quarters} quarters, {label}, {seeds} seeds"
+            atomic_write(out_dir / "backtest.png", lambda p: write_backtest_png(table, seed_table, title, p))
+            atomic_write(out_dir / "backtest.csv", lambda p: table.to_csv(p, index=False))
+            click.echo(f"\nwrote {out_dir}/backtest.csv, seeds.csv, backtest.png, scenario.toml")

@@ -1,0 +1,172 @@
+"""Commands on replicated experiments: ``compare``, ``experiment`` and ``report``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sim.cli.common import EXIT_INTERRUPTED, at_horizon, check_distinct, reported_errors
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.experiment.batch import Batch
+    from sim.experiment.runner import BatchOutcome
+
+EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
+
+
+def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
+    """Statistics to the terminal, the report to --out, exit 1 if a run failed."""
+    from sim.experiment.stats import describe, paired_differences, run_values
+    from sim.tables import differences_table, means_table
+
+    exp = batch.experiment
+    click.echo(
+        f"{outcome.done} runs done, {outcome.skipped} already stored, {outcome.failed} failed "
+        f"({outcome.seconds:.1f} s); {batch.cells} cells from {len(batch.specs)} distinct runs",
+        err=True,
+    )
+    results = batch.store.results()
+    if not results.empty:
+        values = run_values(results, exp.metrics)
+        point = int(values.point.min())
+        first = values[values.point == point]
+        where = ""
+        if exp.factors:
+            factors = batch.store.points().set_index("point").loc[point, [f.name for f in exp.factors]]
+            setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
+            where = f" at design point {point} ({setting}; every point is in the report)"
+        click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all){where}:")
+        order = [p.key for p in exp.policies]
+        click.echo(means_table(describe(first), exp.metrics, order))
+        click.echo("\nPaired differences (common random numbers), 95% CI, Holm-adjusted p:")
+        paired = paired_differences(first, exp.baseline_label)
+        click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
+    if out_dir is not None:
+        from sim.experiment.report import write_report
+
+        report = write_report(batch.store, out_dir)
+        click.echo(f"\nwrote {report}, {out_dir / 'results.csv'} and {out_dir / 'results.parquet'}")
+    if outcome.failed:
+        click.echo(f"\n{outcome.failed} run(s) failed:", err=True)
+        for key, error in outcome.errors[:10]:
+            click.echo(f"  {key}: {error}", err=True)
+        click.echo(f"fix the cause and resume with: {resume_hint}", err=True)
+        sys.exit(1)
+
+
+def _run_batch(
+    batch: Batch, executor: str, workers: int | None, scheduler: str | None, resume_hint: str
+) -> BatchOutcome:
+    """Run what the batch has not stored; on Ctrl-C, say how much is stored and how to resume."""
+    from sim.experiment.batch import execute_batch
+
+    try:
+        return execute_batch(batch, executor, workers, scheduler)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        stored = len(batch.store.finished_keys())
+        batch.store.close()
+        click.echo(
+            f"\ninterrupted: {stored} of {len(batch.specs)} runs are stored; resume with: {resume_hint}", err=True
+        )
+        sys.exit(EXIT_INTERRUPTED)
+
+
+@click.command("compare")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--policy",
+    "policy_names",
+    multiple=True,
+    required=True,
+    help="Policy to compare (repeat); the first is the baseline.",
+)
+@click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
+@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's).")
+@click.option("--quarters", type=click.IntRange(min=1, max=400), default=None)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Store, report and exports go here.",
+)
+@click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+def compare_command(
+    scenario_file: Path,
+    policy_names: tuple[str, ...],
+    replications: int,
+    workers: int | None,
+    executor: str,
+    seed: int | None,
+    quarters: int | None,
+    out_dir: Path | None,
+    fresh: bool,
+) -> None:
+    """Compare policies over replications with common random numbers (paired)."""
+    from sim.experiment.batch import open_batch
+    from sim.experiment.spec import comparison
+    from sim.scenario import load_scenario
+
+    with reported_errors():
+        scenario = load_scenario(scenario_file)
+        check_distinct(policy_names)
+        experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters)
+        batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
+        hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
+        outcome = _run_batch(batch, executor, workers, None, hint)
+        _finish_batch(batch, outcome, out_dir, hint)
+        batch.store.close()
+
+
+@click.command("experiment")
+@click.argument("experiment_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Default: out/<experiment name>.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers (default: cores).")
+@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (with --executor dask).")
+@click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+def experiment_command(
+    experiment_file: Path, out_dir: Path | None, workers: int | None, executor: str, scheduler: str | None, fresh: bool
+) -> None:
+    """Run an experiment file; rerunning the same command resumes it."""
+    from sim.experiment.batch import open_batch
+    from sim.experiment.spec import load_experiment
+
+    with reported_errors():
+        exp, scenario = load_experiment(experiment_file)
+        if scheduler and executor != "dask":
+            raise InputError(["--scheduler: only with --executor dask"])
+        out_dir = out_dir or Path("out") / exp.name
+        batch = open_batch(exp, scenario, out_dir, fresh)
+        hint = f"covsim experiment {experiment_file} --out {out_dir}"
+        outcome = _run_batch(batch, executor, workers, scheduler, hint)
+        _finish_batch(batch, outcome, out_dir, hint)
+        batch.store.close()
+
+
+@click.command("report")
+@click.argument("out_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def report_command(out_dir: Path) -> None:
+    """Write report.md, figures, results.csv and results.parquet from a stored experiment."""
+    from sim.experiment.report import write_report
+    from sim.experiment.store import STORE_NAME, Store
+
+    with reported_errors():
+        if not (out_dir / STORE_NAME).exists():
+            raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
+        store = Store.existing(out_dir)
+        path = write_report(store, out_dir)
+        store.close()
+        click.echo(f"wrote {path}")

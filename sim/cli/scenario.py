@@ -1,0 +1,108 @@
+"""Commands on one scenario: ``validate``, ``policies`` and ``run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sim.cli.common import at_horizon, check_distinct, parse_params, reported_errors
+
+
+@click.command("validate")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+def validate_command(scenario_file: Path) -> None:
+    """Check a scenario file and print it with every default filled in."""
+    from sim.policies import make_policy
+    from sim.scenario import dump_scenario, load_scenario
+
+    with reported_errors():
+        scenario = load_scenario(scenario_file)
+        make_policy(scenario.policy.name, dict(scenario.policy.params), where=f"{scenario_file}: policy")
+        click.echo(dump_scenario(scenario), nl=False)
+
+
+@click.command("policies")
+def policies_command() -> None:
+    """List the built-in coverage policies and their parameters."""
+    from sim.policies import BUILT_IN
+
+    for cls in BUILT_IN.values():
+        click.echo(cls.describe())
+        click.echo()
+
+
+@click.command("run")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--policy",
+    "policy_names",
+    multiple=True,
+    help="Policy name or package.module:ClassName; repeat to compare. Default: the scenario's.",
+)
+@click.option(
+    "--param",
+    "param_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Policy parameter (repeatable), given to each named policy that has it; replaces the scenario's policy params.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option(
+    "--quarters",
+    type=click.IntRange(min=1, max=400),
+    default=None,
+    help="Horizon in quarters (default: the scenario's).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write metrics.csv, weekly.csv and summary.png here.",
+)
+def run_command(
+    scenario_file: Path,
+    policy_names: tuple[str, ...],
+    param_pairs: tuple[str, ...],
+    seed: int | None,
+    quarters: int | None,
+    out_dir: Path | None,
+) -> None:
+    """Run a scenario under one or more policies and summarise it quarter by quarter."""
+    import pandas as pd
+
+    from sim.policies import policies_for
+    from sim.run import run
+    from sim.scenario import load_scenario
+    from sim.tables import comparison_table, quarter_table
+
+    with reported_errors():
+        scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
+        check_distinct(policy_names)
+        policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        results = []
+        for policy in policies:
+            click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
+            result = run(scenario, policy, seed)
+            results.append(result)
+            click.echo(
+                f"\n{policy.name}: {scenario.name}, seed {result.seed}, "
+                f"{scenario.population.customers:,} accounts, {sum(g.count for g in scenario.reps)} reps "
+                f"({result.seconds:.2f} s)"
+            )
+            click.echo(quarter_table(result.metrics))
+        metrics = pd.concat([r.metrics for r in results], ignore_index=True)
+        if len(results) > 1:
+            click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
+            click.echo(comparison_table(metrics))
+        if out_dir is not None:
+            from sim.plots import write_summary_png  # matplotlib: only when there is a figure to draw
+            from sim.writing import atomic_write
+
+            weekly = pd.concat([r.weekly for r in results], ignore_index=True)
+            atomic_write(out_dir / "metrics.csv", lambda p: metrics.to_csv(p, index=False))
+            atomic_write(out_dir / "weekly.csv", lambda p: weekly.to_csv(p, index=False))
+            title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
+            atomic_write(out_dir / "summary.png", lambda p: write_summary_png(metrics, title, p))
+            click.echo(f"\nwrote {out_dir / 'metrics.csv'}, {out_dir / 'weekly.csv'} and {out_dir / 'summary.png'}")
