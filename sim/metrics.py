@@ -19,9 +19,9 @@ import pandas as pd
 from sim.catalogue import CATALOGUE
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
+from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
-ALL = "all"
 MIN_RESPONSES_PER_REP = 3
 
 Row = tuple[str, str, float]

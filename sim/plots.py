@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.metrics import ALL
+from sim.records import ALL
 
 CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.format import fmt, interval
-from sim.metrics import ALL, run_totals
+from sim.metrics import run_totals
+from sim.records import ALL
 
 # ---- runs ----------------------------------------------------------------------
 

@@ -89,7 +89,7 @@ def calibrate_command(
         scenario_toml,
         summary_lines,
     )
-    from sim.writing import atomic_write_text
+    from sim.files import atomic_write_text
 
     with reported_errors():
         columns = parse_columns(column_pairs)
@@ -187,8 +187,8 @@ def backtest_command(
         for line in summary_lines(result):
             click.echo(line)
         if out_dir is not None:
+            from sim.files import atomic_write, atomic_write_text
             from sim.plots import write_backtest_png  # matplotlib: only when there is a figure to draw
-            from sim.writing import atomic_write, atomic_write_text
 
             table, seed_table = result.table(), result.seed_table()
             out_dir.mkdir(parents=True, exist_ok=True)

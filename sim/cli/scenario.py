@@ -97,8 +97,8 @@ def run_command(
             click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
             click.echo(comparison_table(metrics))
         if out_dir is not None:
+            from sim.files import atomic_write
             from sim.plots import write_summary_png  # matplotlib: only when there is a figure to draw
-            from sim.writing import atomic_write
 
             weekly = pd.concat([r.weekly for r in results], ignore_index=True)
             atomic_write(out_dir / "metrics.csv", lambda p: metrics.to_csv(p, index=False))

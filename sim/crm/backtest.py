@@ -29,8 +29,8 @@ from sim.crm.cleaning import Cleaned, clean
 from sim.crm.read import Export
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
 from sim.errors import InputError
-from sim.metrics import ALL
 from sim.policies import Policy
+from sim.records import ALL
 from sim.run import run
 from sim.scenario import Scenario
 

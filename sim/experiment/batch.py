@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.experiment.design import plan_runs, replication_seeds
-from sim.experiment.records import RunSpec
+from sim.experiment.jobs import RunSpec
 from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_versions, run_batch
 from sim.experiment.spec import Experiment, content_hash
 from sim.experiment.store import Store
+from sim.files import atomic_write_text
 from sim.scenario import Scenario
-from sim.writing import atomic_write_text
 
 MANIFEST = "manifest.json"
 

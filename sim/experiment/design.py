@@ -18,7 +18,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.errors import InputError
-from sim.experiment.records import RunSpec
+from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
 from sim.policies import make_policy, policy_class
 from sim.scenario import Scenario, parse_scenario

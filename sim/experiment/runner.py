@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from sim.errors import InputError
-from sim.experiment.records import RunOutput, RunSpec
+from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.store import Store
 from sim.experiment.worker import _worker_setup, execute
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.experiment.design import Cell, DesignPoint
-from sim.experiment.records import RunOutput, RunSpec
+from sim.experiment.jobs import RunOutput, RunSpec
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = ".covsim.lock"

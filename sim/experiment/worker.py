@@ -9,7 +9,7 @@ import threading
 import time
 from functools import lru_cache
 
-from sim.experiment.records import RunOutput, RunSpec
+from sim.experiment.jobs import RunOutput, RunSpec
 from sim.policies import make_policy
 from sim.run import run
 from sim.scenario import Scenario, parse_scenario

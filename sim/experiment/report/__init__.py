@@ -2,7 +2,7 @@
 
 Everything is read from the store (and ``manifest.json`` beside it when
 present), so ``covsim report DIR`` rebuilds the same report from a finished or
-interrupted batch. Every file is written through ``sim.writing.atomic_write``:
+interrupted batch. Every file is written through ``sim.files.atomic_write``:
 a reader sees the previous file or the new one, never a torn one.
 
 Files written into ``out_dir``:
@@ -56,7 +56,7 @@ from sim.experiment.report.sections import (
     what_was_run,
 )
 from sim.experiment.store import Store
-from sim.writing import atomic_write_text
+from sim.files import atomic_write_text
 
 __all__ = ["REPORT", "write_report"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiment.report.context import ReportContext
-from sim.writing import atomic_write
+from sim.files import atomic_write
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"

@@ -21,10 +21,11 @@ from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import CAUSES
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import finite
+from sim.files import atomic_write
 from sim.format import MONEY_SCALES
-from sim.metrics import ALL, run_totals
+from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS
-from sim.writing import atomic_write
+from sim.records import ALL
 
 FIGURES = "figures"
 DPI = 120

@@ -1,4 +1,4 @@
-"""Writing files so that nothing is ever half-written: temporary file, then rename."""
+"""Atomic file writes: nothing covsim writes is ever half-written (a temporary file, then a rename)."""
 
 from __future__ import annotations
 
