@@ -140,3 +140,19 @@ def test_param_goes_to_the_policies_that_have_it():
     assert "HunterFarmer(hunter_share=0.5" in r.stderr and "Unstructured(pickup=0.5" in r.stderr
     r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer", "--param", "colour=1")
     assert_bad_input(r, "--param colour: none of the policies (unstructured, hunter_farmer) has this parameter")
+
+
+def test_libraries_load_with_the_collector_paused_then_frozen():
+    import gc
+
+    from sim.cli.common import loading_libraries
+
+    gc.unfreeze()
+    with loading_libraries():
+        paused = not gc.isenabled()
+        kept = [[] for _ in range(10)]  # objects made while loading ...
+    try:
+        assert paused and gc.isenabled()
+        assert gc.get_freeze_count() >= len(kept)  # ... are left out of later collections
+    finally:
+        gc.unfreeze()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli.common import parse_params, reported_errors
+from sim.cli.common import loading_libraries, parse_params, reported_errors
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -78,18 +78,19 @@ def calibrate_command(
     units: int,
 ) -> None:
     """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
-    from sim.crm import (
-        calibrate,
-        check_scenario_text,
-        clean,
-        parse_columns,
-        parse_cutoff,
-        read_export,
-        scenario_name,
-        scenario_toml,
-        summary_lines,
-    )
-    from sim.files import atomic_write_text
+    with loading_libraries():
+        from sim.crm import (
+            calibrate,
+            check_scenario_text,
+            clean,
+            parse_columns,
+            parse_cutoff,
+            read_export,
+            scenario_name,
+            scenario_toml,
+            summary_lines,
+        )
+        from sim.files import atomic_write_text
 
     with reported_errors():
         columns = parse_columns(column_pairs)
@@ -149,9 +150,10 @@ def backtest_command(
     out_dir: Path | None,
 ) -> None:
     """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
-    from sim.crm import parse_columns, parse_cutoff, read_export
-    from sim.crm.backtest import backtest, summary_lines
-    from sim.policies import make_policy
+    with loading_libraries():
+        from sim.crm import parse_columns, parse_cutoff, read_export
+        from sim.crm.backtest import backtest, summary_lines
+        from sim.policies import make_policy
 
     with reported_errors():
         columns = parse_columns(column_pairs)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli.common import EXIT_INTERRUPTED, at_horizon, check_distinct, reported_errors
+from sim.cli.common import EXIT_INTERRUPTED, at_horizon, check_distinct, loading_libraries, reported_errors
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -109,9 +109,10 @@ def compare_command(
     fresh: bool,
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
-    from sim.experiment.batch import open_batch
-    from sim.experiment.spec import comparison
-    from sim.scenario import load_scenario
+    with loading_libraries():
+        from sim.experiment.batch import open_batch
+        from sim.experiment.spec import comparison
+        from sim.scenario import load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
@@ -141,8 +142,9 @@ def experiment_command(
     experiment_file: Path, out_dir: Path | None, workers: int | None, executor: str, scheduler: str | None, fresh: bool
 ) -> None:
     """Run an experiment file; rerunning the same command resumes it."""
-    from sim.experiment.batch import open_batch
-    from sim.experiment.spec import load_experiment
+    with loading_libraries():
+        from sim.experiment.batch import open_batch
+        from sim.experiment.spec import load_experiment
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file)
@@ -160,8 +162,9 @@ def experiment_command(
 @click.argument("out_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 def report_command(out_dir: Path) -> None:
     """Write report.md, figures, results.csv and results.parquet from a stored experiment."""
-    from sim.experiment.report import write_report
-    from sim.experiment.store import STORE_NAME, Store
+    with loading_libraries():
+        from sim.experiment.report import write_report
+        from sim.experiment.store import STORE_NAME, Store
 
     with reported_errors():
         if not (out_dir / STORE_NAME).exists():

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import at_horizon, check_distinct, parse_params, reported_errors
+from sim.cli.common import at_horizon, check_distinct, loading_libraries, parse_params, reported_errors
 
 
 @click.command("validate")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
-    from sim.policies import make_policy
-    from sim.scenario import dump_scenario, load_scenario
+    with loading_libraries():
+        from sim.policies import make_policy
+        from sim.scenario import dump_scenario, load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
@@ -25,7 +26,8 @@ def validate_command(scenario_file: Path) -> None:
 @click.command("policies")
 def policies_command() -> None:
     """List the built-in coverage policies and their parameters."""
-    from sim.policies import BUILT_IN
+    with loading_libraries():
+        from sim.policies import BUILT_IN
 
     for cls in BUILT_IN.values():
         click.echo(cls.describe())
@@ -70,12 +72,13 @@ def run_command(
     out_dir: Path | None,
 ) -> None:
     """Run a scenario under one or more policies and summarise it quarter by quarter."""
-    import pandas as pd
+    with loading_libraries():
+        import pandas as pd
 
-    from sim.policies import policies_for
-    from sim.run import run
-    from sim.scenario import load_scenario
-    from sim.tables import comparison_table, quarter_table
+        from sim.policies import policies_for
+        from sim.run import run
+        from sim.scenario import load_scenario
+        from sim.tables import comparison_table, quarter_table
 
     with reported_errors():
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
