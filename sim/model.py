@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import shocks
-from sim.allocation import allocate_hours
+from sim.allocation import Allocation, allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import ends_quarter, quarter_of, starts_quarter
 from sim.codes import Cause, Draw, Kind, Stage, Status, TaskKind
@@ -32,14 +32,14 @@ from sim.policies.protocol import (
     checked_route,
     read_only,
 )
-from sim.policies.rules import standard_priority
+from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
 from sim.randomness import Streams, keyed_uniform, keyed_uniforms, normal_purposes
 from sim.recorder import Recorder
 from sim.reps import SeatWeek, Team
 from sim.response import weekly_decay
 from sim.scenario import Scenario
-from sim.tasks import answer_day, at_seat, week_tasks
+from sim.tasks import TaskList, answer_day, at_seat, week_tasks
 
 
 class CoverageModel(mesa.Model):
@@ -66,14 +66,7 @@ class CoverageModel(mesa.Model):
         self.book = OpportunityBook.empty()
         self.recorder = Recorder(self.population, scenario.segment_names, scenario.metrics.low_value_quantile)
         n = self.population.size
-        self.plan = _read_only_plan(
-            CoveragePlan(
-                owner=np.full(n, -1, dtype=np.int64),
-                service=np.zeros(n, dtype=np.int8),
-                cadence=np.zeros(n),
-                coordinated=np.zeros(n, dtype=bool),
-            )
-        )
+        self.plan = _read_only_plan(empty_plan(n))  # before the first quarter: nobody owns anything
         self._cadenced = np.empty(0, dtype=np.int64)
         self._accounts = self.population.view(scenario.segment_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
@@ -82,12 +75,12 @@ class CoverageModel(mesa.Model):
 
     def step(self) -> None:
         """One week, in this order (the same every week)."""
-        w = self.week
+        w, q = self.week, quarter_of(self.week)
         if starts_quarter(w):
             self._open_quarter()  # fresh tallies
-            self._apply_shocks(quarter_of(w))  # attrition, demand, potential, overlay, key accounts
-            self._plan(quarter_of(w))  # the policy's owners, service levels and cadences
-            self._realign(quarter_of(w))  # realigned accounts lose relationship stock
+            self._apply_shocks(q)  # attrition, demand, potential, overlay, key accounts
+            self._plan(q)  # the policy's owners, service levels and cadences
+            self._realign(q)  # realigned accounts lose relationship stock
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
         self._arrivals(w)  # new opportunities (digital ones go to self-service)
@@ -97,7 +90,7 @@ class CoverageModel(mesa.Model):
         self._churn()  # customers leave at a hazard relieved by the relationship
         self._end_week(w, seats)  # recurring revenue, costs, weekly series; drop closed
         if ends_quarter(w):
-            self._close_quarter(quarter_of(w))  # the quarter's metrics
+            self._close_quarter(q)  # the quarter's metrics
         self.week += 1
 
     def run(self, weeks: int | None = None) -> None:
@@ -156,9 +149,9 @@ class CoverageModel(mesa.Model):
                 self.population.reset_relationships(moved, shock.stock_lost)
 
     def _close_quarter(self, quarter: int) -> None:
-        s = self.scenario
+        margin = self.scenario.metrics.gross_margin
         self.recorder.end_quarter(
-            quarter, self.population, self.plan.cadence, self.book.segment.astype(np.int64), s.metrics.gross_margin
+            quarter, self.population, self.plan.cadence, self.book.segment.astype(np.int64), margin
         )
 
     # ---- reps -------------------------------------------------------------------
@@ -220,34 +213,42 @@ class CoverageModel(mesa.Model):
         return handlers
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray) -> None:
-        b, pop, act = self.book, self.population, self.scenario.activities
-        todo = week_tasks(w, b, handlers, seats, pop, self.plan, self._cadenced, self.recorder.touches, self.scenario)
+        """The policy prioritises the week's tasks; the engine spends each rep's hours on them, in that order."""
+        b = self.book
+        todo = week_tasks(
+            w, b, handlers, seats, self.population, self.plan, self._cadenced, self.recorder.touches, self.scenario
+        )
         b.block(todo.unowned, Cause.NO_OWNER)
         b.block(todo.vacant, Cause.VACANCY)
-        tasks, opp = todo.tasks, todo.opportunity
-        rep, kind, cost = tasks.rep, tasks.kind, tasks.cost
+        tasks = todo.tasks
         view = TaskView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, tasks=tasks)
         priority = checked_priority(self.policy.prioritise(view, self.streams.policy), tasks, self.policy.name)
-        partner = seats.role[rep] == "partner"
+        partner = seats.role[tasks.rep] == "partner"
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
-        alloc = allocate_hours(rep, cost, priority, seats.capacity)
-        done = alloc.accepted
-
+        alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity)
         # Responses the rep could not reach, or chose not to make.
-        r_mask = kind == TaskKind.RESPONSE
-        b.block(opp[r_mask & ~done & ~alloc.declined], Cause.OWNER_AT_CAPACITY)
-        b.block(opp[r_mask & alloc.declined], Cause.SLA_EXPIRED)
-        self.recorder.effort(seats, pop.segment, self.plan.coordinated, tasks, done, todo.travel)
+        response = tasks.kind == TaskKind.RESPONSE
+        b.block(todo.opportunity[response & ~alloc.accepted & ~alloc.declined], Cause.OWNER_AT_CAPACITY)
+        b.block(todo.opportunity[response & alloc.declined], Cause.SLA_EXPIRED)
+        self.recorder.effort(seats, self.population.segment, self.plan.coordinated, tasks, alloc.accepted, todo.travel)
+        self._respond(w, seats, todo, alloc)
+        self._deliver(seats, todo, alloc.accepted)
+        touched = alloc.accepted & (tasks.kind == TaskKind.TOUCH)
+        act = self.scenario.activities
+        stock = np.where(seats.field[tasks.rep[touched]], act.visit_stock, act.call_stock)
+        self.population.touch(tasks.customer[touched], stock)
 
-        # Responses made: on time, the deal moves to work; late, it is missed.
-        r = done & r_mask
-        ri, rr = opp[r], rep[r]
+    def _respond(self, w: int, seats: SeatWeek, todo: TaskList, alloc: Allocation) -> None:
+        """First responses made this week: on time, the deal moves to work; late, it is missed."""
+        b, tasks = self.book, todo.tasks
+        r = alloc.accepted & (tasks.kind == TaskKind.RESPONSE)
+        ri, rr = todo.opportunity[r], tasks.rep[r]
         when = answer_day(w, b.day[ri], alloc.start[r], seats.capacity[rr])
         late = when > b.sla_deadline[ri]
         self.recorder.sla(b.segment[ri], breached=late)
-        pop.touch(b.customer[ri], act.call_stock)  # a late answer still contacts the account
+        self.population.touch(b.customer[ri], self.scenario.activities.call_stock)  # a late answer still contacts
         self._miss(ri[late], Cause.SLA_EXPIRED)
         ok, okr = ri[~late], rr[~late]
         self.recorder.responded(b.segment[ok], okr, when[~late] - b.day[ok])
@@ -255,16 +256,14 @@ class CoverageModel(mesa.Model):
         deadline = w + np.ceil(cycles * self.scenario.service.stall_factor).astype(np.int64)
         b.respond(ok, w, deadline, np.where(seats.can_close[okr], okr, -1))  # an SDR hands off to a closer
 
-        # Work delivered; deals whose effort is complete are decided.
-        wk = done & (kind == TaskKind.WORK)
-        wi = opp[wk]
-        finished = b.deliver(wi, cost[wk])
-        pop.touch(b.customer[wi], act.work_stock_per_hour * cost[wk])
+    def _deliver(self, seats: SeatWeek, todo: TaskList, done: np.ndarray) -> None:
+        """Effort delivered on deals in work; those whose effort is complete are decided."""
+        tasks = todo.tasks
+        worked = done & (tasks.kind == TaskKind.WORK)
+        idx, hours = todo.opportunity[worked], tasks.cost[worked]
+        finished = self.book.deliver(idx, hours)
+        self.population.touch(self.book.customer[idx], self.scenario.activities.work_stock_per_hour * hours)
         self._decide(finished, seats)
-
-        # Planned touches.
-        t = done & (kind == TaskKind.TOUCH)
-        pop.touch(tasks.customer[t], np.where(seats.field[rep[t]], act.visit_stock, act.call_stock))
 
     def _miss(self, idx: np.ndarray, cause: np.ndarray | int) -> None:
         """Close opportunities as missed, each with exactly one cause.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import Cause, Stage
+from sim.codes import Stage
 from sim.policies.protocol import Pending, read_only
 
 _DTYPES = {
@@ -46,7 +46,7 @@ class OpportunityBook:
     response counts; effort_left, chunk: hours still needed and hours asked
     for per week; work_deadline: last week the effort may be delivered before
     it stalls (for a digital deal: the week it is decided); handler: seat
-    working it (-1 none); blocked: the ``Cause`` it would be missed for if its
+    working it (-1 none); blocked: the ``Cause`` code it would be missed for if its
     response window closed now; expected_value: win probability x value
     (currency); responded: week of the first response (-1 before); closed:
     decided or missed this week (dropped at the week's end).
@@ -113,7 +113,7 @@ class OpportunityBook:
         if seats.size:
             self.handler[np.isin(self.handler, seats) & (self.stage == Stage.IN_WORK)] = -1
 
-    def block(self, idx: np.ndarray, cause: Cause) -> None:
+    def block(self, idx: np.ndarray, cause: int) -> None:
         """The deals ``idx`` were not answered this week, for ``cause`` (their miss cause if the window closes)."""
         self.blocked[idx] = cause
 

@@ -120,12 +120,14 @@ class SeatWeek:
     view: TeamView = dataclass_field(init=False)
 
     def __post_init__(self) -> None:
-        names = [f.name for f in fields(TeamView)]
-        object.__setattr__(self, "view", TeamView(**{k: read_only(getattr(self, k)) for k in names}))
+        object.__setattr__(self, "view", TeamView(**{k: read_only(getattr(self, k)) for k in _VIEW_FIELDS}))
 
     @property
     def size(self) -> int:
         return int(self.role.size)
+
+
+_VIEW_FIELDS = tuple(f.name for f in fields(TeamView))
 
 
 class Team:

@@ -256,7 +256,7 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> Covera
         out[field] = a.astype(dtype, copy=True)
     if out["owner"].min(initial=0) < -1 or out["owner"].max(initial=-1) >= seats:
         raise PolicyError(f"policy {policy}: plan.owner holds a seat outside -1..{seats - 1}")
-    if not ((out["service"] >= min(Service)) & (out["service"] <= max(Service))).all():
+    if not ((out["service"] >= 0) & (out["service"] < len(Service.names()))).all():
         raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
     if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
         raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
