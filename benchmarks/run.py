@@ -222,7 +222,7 @@ def main() -> None:
         "## Runner throughput\n\n"
         "200 runs of `scenarios/small.toml` (segment_tiers, 4 quarters) through the experiment runner with an "
         "in-memory store; `runner ms/run` is the 1-worker wall time not spent inside runs, per run (planning, "
-        "sending, storing). 2 workers are the batch process and one spawned worker. Target: at least 1.7x.\n\n"
+        "sending, storing). N workers are N spawned worker processes, each given one run at a time by the batch process, which runs none itself. Target: at least 1.7x.\n\n"
         f"{throughput}\n\n"
         "## Flat memory over a long batch\n\n"
         "1,000 runs (small scenario, one quarter, hunter_farmer) through the worker's entry point in one process. "

@@ -8,11 +8,15 @@ import signal
 import threading
 import time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.policies import make_policy
 from sim.run import run
 from sim.scenario import Scenario, parse_scenario
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 @lru_cache(maxsize=8)
@@ -37,14 +41,21 @@ def _worker_setup(batch_pid: int) -> None:
 
 
 def execute(spec: RunSpec) -> RunOutput:
-    """Run one spec in whatever process this is; never raises for a failing run."""
+    """Run one spec in whatever process this is; never raises for a failing run.
+
+    Only Ctrl-C passes: the batch handles it. ``os._exit`` and signals cannot be
+    caught here; the processes executor runs specs in worker processes for that.
+    """
     started = time.time()
     clock = time.perf_counter()
     try:
         result = run(_scenario(spec.scenario_json), make_policy(spec.policy, spec.params), spec.seed)
+    except KeyboardInterrupt:
+        raise
     except Exception as e:  # a failing run is recorded with its error and must not sink the batch
-        message = f"{type(e).__name__}: {e}".replace("\n", " ")
-        return RunOutput(spec.run_key, "failed", message, started, time.time(), time.perf_counter() - clock, [], [], [])
+        return failed(spec, f"{type(e).__name__}: {e}", started, clock)
+    except BaseException as e:  # sys.exit() in a policy would otherwise end the batch and record nothing
+        return failed(spec, f"the policy tried to leave the process: {e!r}", started, clock)
     m, w, lz = result.metrics, result.weekly, result.lorenz
     return RunOutput(
         run_key=spec.run_key,
@@ -57,3 +68,16 @@ def execute(spec: RunSpec) -> RunOutput:
         weekly=list(zip(w.week.tolist(), w.metric.tolist(), w.value.tolist(), strict=True)),
         lorenz=list(zip(lz.segment.tolist(), lz.share_of_accounts.tolist(), lz.share_of_hours.tolist(), strict=True)),
     )
+
+
+def failed(spec: RunSpec, error: str, started: float, clock: float) -> RunOutput:
+    """The output of a failed run: ``error`` on one line, no rows; ``clock`` is its start on perf_counter."""
+    error = error.replace("\n", " ")
+    return RunOutput(spec.run_key, "failed", error, started, time.time(), time.perf_counter() - clock, [], [], [])
+
+
+def serve(connection: Connection, batch_pid: int) -> None:
+    """The body of a worker process: execute each spec received on ``connection`` and send back its output; stop at None."""
+    _worker_setup(batch_pid)
+    while (spec := connection.recv()) is not None:
+        connection.send(execute(spec))

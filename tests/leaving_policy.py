@@ -1,0 +1,38 @@
+"""A policy that leaves its process in chosen runs (for tests of fault isolation).
+
+The runs and the ways out are named by the environment variable ``FAULTS``, a
+JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
+``"os_exit"`` (``os._exit(9)``) or ``"sigkill"`` (the process kills itself with
+SIGKILL). The variable is outside the experiment file, so a test removes the
+faults and resumes the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+import numpy as np
+
+from sim.policies.segment_tiers import SegmentTiers
+
+FAULTS = "COVSIM_TEST_FAULTS"
+
+
+class LeavesTheProcess(SegmentTiers):
+    """segment_tiers, except that the runs named in ``FAULTS`` leave the process when planning."""
+
+    name = "leaves_the_process"
+
+    def plan(self, view, rng: np.random.Generator):
+        # The policy stream is spawned from the run's seed, which it keeps as its entropy.
+        fault = json.loads(os.environ.get(FAULTS, "{}")).get(str(rng.bit_generator.seed_seq.entropy))
+        if fault == "sys_exit":
+            sys.exit(3)
+        if fault == "os_exit":
+            os._exit(9)
+        if fault == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().plan(view, rng)

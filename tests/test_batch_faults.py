@@ -1,0 +1,136 @@
+"""Policies and workers that leave their process cannot take a batch down."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.experiment.batch import execute_batch, open_batch
+from sim.experiment.design import replication_seeds
+from sim.experiment.spec import load_experiment
+from sim.experiment.store import Store
+from tests.conftest import ROOT, SMALL
+from tests.leaving_policy import FAULTS
+
+SEED, REPLICATIONS = 5, 4
+LEAVING = "tests.leaving_policy:LeavesTheProcess"
+EXPERIMENT = f"""
+name = "faults"
+scenario = "{SMALL}"
+seed = {SEED}
+replications = {REPLICATIONS}
+quarters = 1
+baseline = "unstructured"
+
+[[policies]]
+name = "unstructured"
+
+[[policies]]
+name = "{LEAVING}"
+label = "leaving"
+"""
+EXITED = "the policy tried to leave the process: SystemExit(3)"
+
+
+def faults(by_replication: dict[int, str]) -> str:
+    """The value of ``FAULTS`` for faults in the leaving policy's runs of the given replications."""
+    seeds = replication_seeds(SEED, REPLICATIONS)
+    return json.dumps({str(seeds[r]): fault for r, fault in by_replication.items()})
+
+
+def ledger_and_results(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    store = Store.existing(folder)
+    try:
+        return store.ledger(), store.results()
+    finally:
+        store.close()
+
+
+def guilty(ledger: pd.DataFrame, replications: list[int]) -> pd.DataFrame:
+    """The ledger rows of the leaving policy's runs of ``replications``."""
+    seeds = [replication_seeds(SEED, REPLICATIONS)[r] for r in replications]
+    return ledger[(ledger.policy == LEAVING) & ledger.seed.isin(seeds)]
+
+
+def without(results: pd.DataFrame, replications: list[int]) -> pd.DataFrame:
+    """``results`` less the leaving policy's cells of ``replications``."""
+    drop = (results.policy == "leaving") & results.replication.isin(replications)
+    return results[~drop].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def experiment_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("faults") / "faults.toml"
+    path.write_text(EXPERIMENT)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean(experiment_file) -> pd.DataFrame:
+    """The results of the batch without faults."""
+    assert FAULTS not in os.environ
+    folder = experiment_file.parent / "clean"
+    batch_to(folder, experiment_file, "serial", 1)
+    return ledger_and_results(folder)[1]
+
+
+def batch_to(folder: Path, path: Path, executor: str, workers: int):
+    exp, scenario = load_experiment(path)
+    batch = open_batch(exp, scenario, folder)
+    try:
+        return execute_batch(batch, executor, workers)  # type: ignore[arg-type]
+    finally:
+        batch.store.close()
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_a_policy_calling_sys_exit_fails_only_its_run(tmp_path, monkeypatch, experiment_file, clean, executor):
+    monkeypatch.setenv(FAULTS, faults({0: "sys_exit", 2: "sys_exit"}))
+    outcome = batch_to(tmp_path / "o", experiment_file, executor, 2)
+    assert (outcome.done, outcome.failed) == (6, 2)
+    ledger, results = ledger_and_results(tmp_path / "o")
+    failed = ledger[ledger.status == "failed"]
+    assert sorted(failed.run_key) == sorted(guilty(ledger, [0, 2]).run_key)
+    assert (failed.error == EXITED).all() and sorted(outcome.errors) == sorted((k, EXITED) for k in failed.run_key)
+    pd.testing.assert_frame_equal(results, without(clean, [0, 2]), check_exact=True)
+
+    monkeypatch.delenv(FAULTS)
+    again = batch_to(tmp_path / "o", experiment_file, executor, 2)
+    assert (again.skipped, again.done, again.failed) == (6, 2, 0)
+    pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
+
+
+def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, experiment_file, clean):
+    env = {**os.environ, FAULTS: faults({0: "sys_exit", 1: "os_exit", 2: "sigkill"})}
+    cmd = [sys.executable, "-m", "sim.cli", "experiment", str(experiment_file), "--out", str(tmp_path / "o")]
+    cmd += ["--executor", "processes", "--workers", "2"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "BrokenProcessPool" not in r.stderr
+    expected = {
+        0: EXITED,
+        1: "the worker process died (exit code 9) while running this run",
+        2: "the worker process died (signal 9, SIGKILL) while running this run",
+    }
+    ledger, results = ledger_and_results(tmp_path / "o")
+    failed = ledger[ledger.status == "failed"].set_index("run_key").error
+    assert len(failed) == 3 and (ledger.status != "pending").all()
+    for replication, error in expected.items():
+        key = guilty(ledger, [replication]).run_key.item()
+        assert failed[key] == error
+        assert f"  {key}: {error}\n" in r.stderr
+    assert "3 run(s) failed:" in r.stderr and "resume with: covsim experiment" in r.stderr
+    assert "Failed runs" in (tmp_path / "o" / "report.md").read_text()
+    pd.testing.assert_frame_equal(results, without(clean, [0, 1, 2]), check_exact=True)
+
+    del env[FAULTS]
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "3 runs done, 5 already stored, 0 failed" in again.stderr
+    pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
