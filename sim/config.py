@@ -11,6 +11,9 @@ problem: ``source: key.path: message``.
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -81,6 +84,33 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
     return lines
 
 
+def locate(data: Any, path: str) -> list[tuple[Any, Any]]:
+    """The ``(container, key)`` of every value a dotted ``path`` names in data as read from TOML.
+
+    Each part of the path is a key of a table or, as a number, an index into
+    an array (``reps.0.count``); ``*`` is every key or index. Under a ``*``,
+    branches that lack the rest of the path are passed over. A path that names
+    nothing gives an empty list, for the caller to report.
+    """
+    return _locate(data, path.split("."))
+
+
+def _locate(node: Any, parts: list[str]) -> list[tuple[Any, Any]]:
+    head, rest = parts[0], parts[1:]
+    keys: list[Any]
+    if isinstance(node, list):
+        keys = (
+            list(range(len(node))) if head == "*" else [int(head)] if head.isdigit() and int(head) < len(node) else []
+        )
+    elif isinstance(node, dict):
+        keys = list(node) if head == "*" else [head] if head in node else []
+    else:
+        return []
+    if not rest:
+        return [(node, k) for k in keys]
+    return [place for k in keys for place in _locate(node[k], rest)]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -92,16 +122,72 @@ def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
         raise InputError(format_validation_error(source, e, data)) from None
 
 
+#: The largest file :func:`read_toml` reads. Real scenarios and experiments are a few kilobytes; the cap
+#: refuses a wrong file (a data dump, a disk image) before it is read into memory.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
 def read_toml(path: Path | str) -> dict[str, Any]:
-    """Read a TOML file, or raise InputError naming the file, line and column."""
+    """Read a TOML file, or raise InputError with one line naming the file (and line and column, for syntax).
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES` is read: a directory,
+    a pipe or a device (``/dev/stdin``, ``/dev/zero``) is refused at once, and
+    a file nested too deeply for the parser or too large for memory is one
+    error line, not a traceback.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # stat first, so that a FIFO is refused without being opened (opening one blocks until a writer comes).
+        info = path.stat()
     except FileNotFoundError:
         raise InputError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([f"{path}: cannot read: {e}"]) from None
+    except OSError as e:
+        raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
+    _require_regular(path, info)
     try:
-        return tomllib.loads(text)
+        raw = _read_regular(path)
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise InputError([f"{path}: TOML syntax error: {e}"]) from None
+    except UnicodeDecodeError as e:
+        raise InputError([f"{path}: cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+    except OSError as e:
+        raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise InputError([f"{path}: arrays or tables nested too deeply to read"]) from None
+    except MemoryError:
+        raise InputError([f"{path}: not enough memory to read it"]) from None
+
+
+def _require_regular(path: Path, info: os.stat_result) -> None:
+    """InputError unless ``info`` is that of a regular file within the size cap."""
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError([f"{path}: not a regular file"])
+    _require_small(path, info.st_size)
+
+
+def _require_small(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            [
+                # Rounded up, so that a file just over the cap never reads as "16.0 MB, larger than the 16 MB".
+                f"{path}: file is {math.ceil(size * 10 / 2**20) / 10:.1f} MB, larger than the "
+                f"{MAX_FILE_BYTES // 2**20} MB a scenario or experiment may be"
+            ]
+        )
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a file already stat'ed as regular, checked again on the open descriptor.
+
+    The path may have been swapped for a FIFO or a growing file since the
+    stat: O_NONBLOCK makes opening a FIFO return at once (it does nothing to a
+    regular file), and reading one byte past the cap catches growth.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        _require_regular(path, os.fstat(fd))
+        raw = f.read(MAX_FILE_BYTES + 1)
+    _require_small(path, len(raw))
+    return raw

@@ -22,6 +22,19 @@ from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
 from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
+__all__ = [
+    "MIN_RESPONSES_PER_REP",
+    "Row",
+    "between_rep_sd",
+    "gini",
+    "gini_of_positive",
+    "lorenz_curve",
+    "omega_squared",
+    "quarter_rows",
+    "ratio",
+    "run_totals",
+]
+
 MIN_RESPONSES_PER_REP = 3
 
 Row = tuple[str, str, float]
@@ -266,7 +279,15 @@ def between_rep_sd(rep: np.ndarray, days: np.ndarray) -> float:
 
 
 def run_totals(metrics: pd.DataFrame, by: tuple[str, ...] = ("policy", "seed")) -> pd.DataFrame:
-    """One value per run (``by``), segment and metric for the whole run (each metric's catalogue ``aggregate``)."""
+    """Whole-run figures: one value per run, segment and metric, from a tidy table of quarterly metrics.
+
+    ``metrics`` has the columns of ``RunResult.metrics`` (one run or many
+    concatenated); ``by`` names the columns that tell runs apart. Each metric
+    is summarised over the quarters as its catalogue record's ``aggregate``
+    says: flows summed, stocks at the last quarter, rates averaged over the
+    quarters where defined (docs/metrics.md, section 2). Returns the columns
+    ``[*by, "segment", "metric", "value"]``.
+    """
     keys = [*by, "segment", "metric"]
     ordered = metrics.sort_values("quarter", kind="stable")
     groups = ordered.groupby(keys, sort=False)["value"]

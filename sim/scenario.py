@@ -12,6 +12,8 @@ accepted where a float is expected, but nothing else is coerced.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,7 +23,8 @@ from pydantic import Field, model_validator
 
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import OPPORTUNITY_KINDS, ROLES
-from sim.config import Name, NonNegative, Positive, Probability, Strict, read_toml, validate_strict
+from sim.config import Name, NonNegative, Positive, Probability, Strict, locate, read_toml, validate_strict
+from sim.errors import InputError
 from sim.shocks import HiringFreeze, Shock
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
@@ -334,9 +337,39 @@ class Scenario(Strict):
         return tuple(s.name for s in self.population.segments)
 
     def with_overrides(self, source: str = "override", **changes: Any) -> Scenario:
-        """A copy with top-level fields replaced, validated again (InputError if it no longer holds)."""
+        """A copy with the named fields replaced, validated again; ``source`` names it in error messages.
+
+        A field is named by its dotted path in the scenario file, with numbers
+        for array items and ``*`` for every item::
+
+            small.with_overrides("bigger", quarters=2)
+            small.with_overrides("bigger", **{"population.customers": 500, "reps.0.count": 4})
+            small.with_overrides("stickier", **{"population.segments.*.churn_per_year": 0.05})
+
+        A value is given as in the file (a table as a dict); to add a key to a
+        free-form table such as ``policy.params``, replace the whole table. A
+        path that names nothing, or a result that no longer validates, raises
+        InputError with one ``source: path: message`` line per problem.
+
+        Unless the changes set ``name``, the copy is named ``<name>-<8 hex
+        digits>``, the digits a hash of the changes: a variant never shares its
+        base's name, and the same changes to the same scenario give the same name.
+        """
+        if not changes:
+            return self
         data = self.model_dump(mode="json")
-        data.update(changes)
+        unknown = []
+        for path, value in changes.items():
+            places = locate(data, path)
+            if not places:
+                unknown.append(f"{source}: {path}: names no field of the scenario")
+            for container, key in places:
+                container[key] = value
+        if unknown:
+            raise InputError(unknown)
+        if "name" not in changes:
+            digest = hashlib.sha256(json.dumps(changes, sort_keys=True, default=str).encode()).hexdigest()
+            data["name"] = f"{self.name}-{digest[:8]}"
         return parse_scenario(data, source)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,36 @@ def test_validate_syntax_error_and_missing_file(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "TOML syntax error" in r.stderr and "line 1" in r.stderr
     assert_bad_input(covsim("validate", str(tmp_path / "none.toml")), f"{tmp_path / 'none.toml'}: file not found")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pipes, devices and memory limits of POSIX")
+@pytest.mark.parametrize("special", ["folder", "fifo", "/dev/zero"])
+def test_validate_refuses_what_is_not_a_regular_file_in_one_line(tmp_path, special):
+    import resource
+
+    if special == "folder":
+        path = tmp_path
+    elif special == "fifo":
+        path = tmp_path / "s.toml"
+        os.mkfifo(path)
+    else:
+        path = Path(special)
+
+    def limit_memory() -> None:
+        # Should the check regress, reading /dev/zero ends in MemoryError here, not in a machine out of memory.
+        resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))
+
+    # The timeout turns a read that blocks on the pipe into a failure rather than a hung suite.
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=limit_memory,
+    )
+    assert_bad_input(r, f"{path}: not a regular file")
 
 
 def test_run_unknown_policy_and_bad_param(tmp_path):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
 import pytest
 import tomli_w
 
+import sim.config
+from sim.config import MAX_FILE_BYTES, read_toml
 from sim.errors import InputError
 from sim.scenario import dump_scenario, load_scenario, parse_scenario
 from tests.conftest import BASELINE, SMALL, small_data
@@ -129,3 +137,125 @@ def test_union_members_do_not_appear_in_key_paths():
         "s.toml: shocks.0.factor: Input should be greater than or equal to 0",
         "s.toml: policy.params.pickup: must be a boolean, integer, number or string",
     ]
+
+
+def read_problems_within(path: Path | str, seconds: float = 10.0) -> list[str]:
+    """The lines of the InputError ``read_toml(path)`` raises; fails, rather than hangs, if it blocks."""
+    outcome: dict[str, Any] = {}
+
+    def read() -> None:
+        try:
+            outcome["data"] = read_toml(path)
+        except InputError as e:
+            outcome["problems"] = e.problems
+
+    # A daemon thread: should a regression block it, the test fails and the process can still exit.
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"read_toml({path}) was still blocked after {seconds} s"
+    assert "problems" in outcome, f"read_toml({path}) returned {outcome.get('data')!r}"
+    return outcome["problems"]
+
+
+def test_a_folder_is_not_read(tmp_path):
+    assert read_problems_within(tmp_path) == [f"{tmp_path}: not a regular file"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    try:
+        assert read_problems_within(fifo) == [f"{fifo}: not a regular file"]
+    finally:
+        # Should a regression have opened the pipe to read, a writer's arrival releases it.
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs a character device")
+def test_a_device_is_refused():
+    # /dev/null, not /dev/zero: should the check regress, it reads as an empty file rather than filling memory.
+    assert read_problems_within("/dev/null") == ["/dev/null: not a regular file"]
+
+
+def test_a_file_over_the_size_cap_is_refused_and_one_at_it_is_read(tmp_path):
+    big = tmp_path / "big.toml"
+    with big.open("wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)  # sparse: no 16 MB written to disk
+    assert read_problems_within(big) == [
+        f"{big}: file is 16.1 MB, larger than the 16 MB a scenario or experiment may be"
+    ]
+    at_cap = tmp_path / "at_cap.toml"
+    with at_cap.open("wb") as f:
+        f.truncate(MAX_FILE_BYTES)
+    (line,) = read_problems_within(at_cap)
+    assert line.startswith(f"{at_cap}: TOML syntax error:")  # read and parsed: NUL bytes are not TOML
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["a = " + "[" * 100_000 + "]" * 100_000, "a = " + "{b = " * 100_000 + "}" * 100_000],
+    ids=["arrays", "inline-tables"],
+)
+def test_a_pathologically_nested_file_is_one_line(tmp_path, nested):
+    deep = tmp_path / "deep.toml"
+    deep.write_text(nested)
+    assert read_problems_within(deep) == [f"{deep}: arrays or tables nested too deeply to read"]
+
+
+def test_running_out_of_memory_while_parsing_is_one_line(tmp_path, monkeypatch):
+    def exhausted(text: str) -> dict[str, Any]:
+        raise MemoryError
+
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n')
+    monkeypatch.setattr(sim.config.tomllib, "loads", exhausted)
+    assert read_problems_within(path) == [f"{path}: not enough memory to read it"]
+
+
+def test_overrides_reach_nested_fields_and_array_items(small):
+    changed = small.with_overrides(
+        "bigger",
+        **{"population.customers": 800, "relationship.monthly_retention": 0.8, "reps.1.count": 4},
+    )
+    assert changed.population.customers == 800
+    assert changed.relationship.monthly_retention == 0.8
+    assert [g.count for g in changed.reps] == [2, 4, 1]
+    # Everything else, and the base, as it was.
+    assert changed.population.segments == small.population.segments
+    assert small.population.customers == 5000 and [g.count for g in small.reps] == [2, 2, 1]
+
+
+def test_an_override_with_a_star_changes_every_item(small):
+    changed = small.with_overrides("sticky", **{"population.segments.*.churn_per_year": 0.01})
+    assert [s.churn_per_year for s in changed.population.segments] == [0.01] * len(small.population.segments)
+
+
+def test_an_override_path_that_names_nothing_is_an_error(small):
+    with pytest.raises(InputError) as e:
+        small.with_overrides("x", **{"population.customerz": 5, "reps.7.count": 1, "quarters": 2})
+    assert e.value.problems == [
+        "x: population.customerz: names no field of the scenario",
+        "x: reps.7.count: names no field of the scenario",
+    ]
+
+
+def test_an_override_is_validated_again(small):
+    with pytest.raises(InputError) as e:
+        small.with_overrides("x", **{"reps.0.count": -1, "relationship.monthly_retention": "high"})
+    assert e.value.problems == [
+        "x: reps.0.count: Input should be greater than or equal to 0",
+        "x: relationship.monthly_retention: Input should be a valid number",
+    ]
+
+
+def test_an_overridden_scenario_is_named_apart_from_its_base(small):
+    two = small.with_overrides("a", quarters=2)
+    three = small.with_overrides("b", quarters=3)
+    assert len({small.name, two.name, three.name}) == 3
+    assert two.name.startswith("small-")
+    assert small.with_overrides("c", quarters=2).name == two.name  # the same changes, the same name
+    assert small.with_overrides("d", quarters=2, name="short").name == "short"
+    assert small.with_overrides("e") is small  # no change, no new scenario

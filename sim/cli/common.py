@@ -86,7 +86,12 @@ def check_distinct(policy_names: tuple[str, ...]) -> None:
 
 
 def at_horizon(scenario: Scenario, scenario_file: Path, quarters: int | None) -> Scenario:
-    """``scenario`` over ``--quarters`` (unchanged without it)."""
+    """``scenario`` over ``--quarters`` (unchanged without it).
+
+    It keeps the file's name: the command line names the horizon beside it, and
+    a ``compare`` store's hash, which includes the name, stays that of the file.
+    """
     if quarters is None:
         return scenario
-    return scenario.with_overrides(f"{scenario_file} (with --quarters {quarters})", quarters=quarters)
+    source = f"{scenario_file} (with --quarters {quarters})"
+    return scenario.with_overrides(source, name=scenario.name, quarters=quarters)

@@ -76,7 +76,7 @@ def _run_batch(
 
 
 @click.command("compare")
-@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",
@@ -126,7 +126,7 @@ def compare_command(
 
 
 @click.command("experiment")
-@click.argument("experiment_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("experiment_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
 @click.option(
     "--out",
     "out_dir",

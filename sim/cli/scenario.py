@@ -10,7 +10,7 @@ from sim.cli.common import at_horizon, check_distinct, loading_libraries, parse_
 
 
 @click.command("validate")
-@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
@@ -35,7 +35,7 @@ def policies_command() -> None:
 
 
 @click.command("run")
-@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from sim.config import locate
 from sim.errors import InputError
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
@@ -90,29 +91,21 @@ def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _apply(node: Any, parts: list[str], factor: Factor, value: Any) -> int:
-    """Set (or scale) what ``parts`` names under ``node``; returns how many values changed.
+def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
+    """Set (or scale) every value ``path`` names in the scenario data; returns how many changed.
 
-    ``*`` matches every list item or key; under a wildcard, branches that do not
-    have the rest of the path are passed over.
+    ``path`` is read by :func:`sim.config.locate` (``*`` matches every list item
+    or key); ``scale`` passes over values that are not numbers.
     """
-    head, rest = parts[0], parts[1:]
-    if isinstance(node, list):
-        keys: list[Any] = (
-            list(range(len(node))) if head == "*" else [int(head)] if head.isdigit() and int(head) < len(node) else []
-        )
-    elif isinstance(node, dict):
-        keys = list(node) if head == "*" else [head] if head in node else []
-    else:
-        return 0
     changed = 0
-    for k in keys:
-        if rest:
-            changed += _apply(node[k], rest, factor, value)
-        elif (isinstance(node[k], (int, float)) and not isinstance(node[k], bool)) or factor.mode == "set":
-            new = node[k] * value if factor.mode == "scale" else value
-            node[k] = round(new) if factor.integer else new
-            changed += 1
+    for container, key in locate(data, path):
+        current = container[key]
+        is_number = isinstance(current, int | float) and not isinstance(current, bool)
+        if factor.mode == "scale" and not is_number:
+            continue
+        new = current * value if factor.mode == "scale" else value
+        container[key] = round(new) if factor.integer else new
+        changed += 1
     return changed
 
 
@@ -126,7 +119,7 @@ def apply_point(
         value = point.values[f.name]
         section, _, path = f.target.partition(".")
         if section == "scenario":
-            if _apply(data, path.split("."), f, value) == 0:
+            if _apply(data, path, f, value) == 0:
                 raise InputError([f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"])
             continue
         takers = [p for p in exp.policies if path in policy_class(p.name).Params.model_fields]

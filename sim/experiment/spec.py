@@ -184,12 +184,19 @@ def comparison(
 
 
 def resolve_base(experiment: Experiment, scenario: Scenario) -> Scenario:
+    """The scenario every run of the experiment starts from: the file's, at the experiment's horizon and shocks.
+
+    It keeps the file's name: the experiment already names the variant, and
+    the name is part of the store's experiment hash and of every run key.
+    """
     changes: dict[str, Any] = {}
     if experiment.quarters is not None:
         changes["quarters"] = experiment.quarters
     if experiment.shocks:
         changes["shocks"] = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
-    return scenario.with_overrides(f"experiment {experiment.name}", **changes) if changes else scenario
+    return (
+        scenario.with_overrides(f"experiment {experiment.name}", name=scenario.name, **changes) if changes else scenario
+    )
 
 
 def content_hash(obj: Any) -> str:

@@ -2,21 +2,24 @@
 
 A run's results and its ``done`` status are written in one transaction, so a
 reader never sees part of a run, and a process killed mid-write leaves the
-store as it was before that run. One process at a time may write a store (an
-exclusive lock on ``.covsim.lock`` beside it).
+store as it was before that run. One process at a time may write a store: it
+holds an exclusive lock on ``.covsim.lock`` beside it (``filelock``'s, which
+works on Unix and Windows and will not follow a symbolic link planted at that
+path).
 """
 
 from __future__ import annotations
 
-import fcntl
+import errno
 import json
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from sim.errors import InputError
 from sim.experiment.design import Cell, DesignPoint
@@ -44,24 +47,39 @@ CREATE INDEX IF NOT EXISTS weekly_run ON weekly (run_key);
 """
 
 
+def _take_lock(folder: Path) -> FileLock:
+    """The store's exclusive lock, held until released, or InputError if another process holds it.
+
+    filelock opens the lock file with O_NOFOLLOW and without truncating it: a
+    symbolic link planted at its path (to make covsim create or overwrite a
+    file elsewhere) is refused with one line, not written through.
+    """
+    path = folder / LOCK_NAME
+    lock = FileLock(path, blocking=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(
+            [f"{folder}: another covsim process is writing this store; wait for it or use another --out"]
+        ) from None
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        raise InputError([f"{path}: is a symbolic link, which covsim will not write through; remove it"]) from None
+    return lock
+
+
 class Store:
     """An experiment's store in a folder (or in memory when ``folder`` is None)."""
 
     def __init__(self, folder: Path | None, experiment_hash: str, fresh: bool = False) -> None:
         self.folder = folder
-        self._lock: IO[str] | None = None
+        self._lock: FileLock | None = None
         if folder is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
         else:
             folder.mkdir(parents=True, exist_ok=True)
-            self._lock = open(folder / LOCK_NAME, "w")  # noqa: SIM115 (held for the store's life)
-            try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._lock.close()
-                raise InputError(
-                    [f"{folder}: another covsim process is writing this store; wait for it or use another --out"]
-                ) from None
+            self._lock = _take_lock(folder)
             path = folder / STORE_NAME
             if fresh:
                 for suffix in ("", "-wal", "-shm", "-journal"):
@@ -98,7 +116,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def meta(self, key: str) -> str | None:
