@@ -247,7 +247,7 @@ def test_bad_experiment_files(tmp_path):
 def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [
-        {"name": "a", "target": "scenario.seed", "low": 0.0, "high": 10.0, "integer": True},
+        {"name": "a", "target": "scenario.population.customers", "low": 100.0, "high": 900.0, "integer": True},
         {"name": "b", "target": "policy.pickup", "low": 0.2, "high": 0.4},
     ]
     lhs = parse_experiment({**base, "factors": factors, "design": {"kind": "lhs", "samples": 8}})
@@ -318,4 +318,30 @@ def test_comparison_of_policies_on_a_scenario(small):
         comparison(small, "s.toml", ["unstructured", "nope"], 2)
     assert e.value.problems == [
         "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, segment_tiers, unstructured; or package.module:ClassName)"
+    ]
+
+
+def test_experiment_entries_are_checked_before_any_run():
+    base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}]}
+    with pytest.raises(InputError) as e:
+        parse_experiment(
+            {
+                **base,
+                "metrics": ["revenue_captured", "revenue"],
+                "factors": [
+                    {"name": "s", "target": "scenario.seed", "values": [1, 2]},
+                    {"name": "p", "target": "policy.name", "values": ["segment_tiers"]},
+                    {"name": "q", "target": "scenario.policy.params.pickup", "values": [0.5]},
+                    {"name": "ok", "target": "scenario.population.customers", "values": [100]},
+                ],
+            }
+        )
+    assert e.value.problems == [
+        "<experiment>: metrics.1: unknown metric 'revenue' (docs/metrics.md lists every metric)",
+        "<experiment>: factors.0.target: scenario.seed cannot be a factor: a run's seed comes from the "
+        "experiment's seed and the replication (vary replications instead)",
+        "<experiment>: factors.1.target: policy.name cannot be a factor: the policies to compare are listed "
+        "under policies, not varied by a factor",
+        "<experiment>: factors.2.target: scenario.policy.params.pickup cannot be a factor: policy parameters "
+        "are varied as policy.<parameter>",
     ]

@@ -175,15 +175,15 @@ def test_single_replication_shows_no_intervals(tmp_path: Path) -> None:
 
 
 def test_single_policy_and_metrics_with_no_value(tmp_path: Path) -> None:
-    # unstructured promises no touch: promised_untouched_share is NaN in every run; "no_such_metric" is never recorded
+    # unstructured promises no touch: promised_untouched_share is NaN in every run; a team without partners records no utilisation_partner
     exp = experiment(
         policies=(PolicyEntry(name="unstructured", label="free", params={"pickup": 0.4}),),
-        metrics=("revenue_captured", "promised_untouched_share", "no_such_metric"),
+        metrics=("revenue_captured", "promised_untouched_share", "utilisation_partner"),
     )
     text = run(exp, tmp_path).read_text()
     assert "`free` (policy `unstructured`): pickup = 0.4" in text
     assert "| `promised_untouched_share` | free | 0 | - | - | - |" in text
-    assert "| `no_such_metric` | (no values recorded) | 0 | - | - | - |" in text
+    assert "| `utilisation_partner` | (no values recorded) | 0 | - | - | - |" in text
     assert "One policy only" in text
     assert (tmp_path / "figures" / "policy_comparison.png").read_bytes()[:8] == PNG
 

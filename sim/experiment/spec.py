@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.catalogue import CATALOGUE
 from sim.config import Name, Strict, read_toml, validate_strict
 from sim.policies import make_policy
 from sim.scenario import PolicyParam, Scenario, load_scenario
@@ -38,6 +39,14 @@ HEADLINE_METRICS = (
     "profit",
 )
 
+
+#: Targets a factor may not vary, and why: varying them would silently duplicate or mislabel runs.
+FIXED_TARGETS = {
+    "scenario.seed": "a run's seed comes from the experiment's seed and the replication (vary replications instead)",
+    "scenario.name": "the name labels the scenario and changes no result",
+    "scenario.policy.name": "the policies to compare are listed under policies, not varied by a factor",
+    "policy.name": "the policies to compare are listed under policies, not varied by a factor",
+}
 
 #: Column names of the stored results and design points, which a factor may not take.
 RESERVED_FACTOR_NAMES = frozenset(
@@ -116,8 +125,14 @@ class Experiment(Strict):
             problems.append(f"factors: {reserved!r} is a column of the results; name the factor otherwise")
         for dup in sorted({x for x in names if names.count(x) > 1}):
             problems.append(f"factors: name {dup!r} is used twice")
+        for i, metric in enumerate(self.metrics):
+            if metric not in CATALOGUE:
+                problems.append(f"metrics.{i}: unknown metric {metric!r} (docs/metrics.md lists every metric)")
         for i, f in enumerate(self.factors):
             where = f"factors.{i}"
+            if f.target in FIXED_TARGETS or f.target.startswith("scenario.policy."):
+                reason = FIXED_TARGETS.get(f.target, "policy parameters are varied as policy.<parameter>")
+                problems.append(f"{where}.target: {f.target} cannot be a factor: {reason}")
             if self.design.kind == "grid" and not f.values:
                 problems.append(f"{where}.values: a grid design needs values")
             if self.design.kind != "grid":
