@@ -29,8 +29,3 @@ def starts_quarter(week: int) -> bool:
 def ends_quarter(week: int) -> bool:
     """Whether ``week`` is the last week of a quarter (metrics are computed then)."""
     return (week + 1) % WEEKS_PER_QUARTER == 0
-
-
-def first_day(week: int) -> float:
-    """Business days from the start of the run to the start of ``week``."""
-    return float(BUSINESS_DAYS_PER_WEEK * week)

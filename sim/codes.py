@@ -102,11 +102,8 @@ class Draw(Codes):
     RENEWAL_CHURN = 5
 
 
-STATUS_NAMES = Status.names()
 OPPORTUNITY_KINDS = Kind.names()
-SERVICE_LEVELS = Service.names()
 CAUSES = Cause.names()
-TASK_KINDS = TaskKind.names()
 ACTIVITIES = Activity.names()
 
 #: Rep roles; seats hold them as names.

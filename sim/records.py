@@ -40,6 +40,4 @@ class LorenzRow(NamedTuple):
     share_of_hours: float
 
 
-METRIC_COLUMNS = (*RUN_KEYS, *MetricRow._fields)
-WEEKLY_COLUMNS = (*RUN_KEYS, *WeeklyRow._fields)
 LORENZ_COLUMNS = LorenzRow._fields
