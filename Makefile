@@ -1,5 +1,5 @@
 # Set-up is two commands on a fresh machine: `make demo` and `make test`.
-# Both create .venv and install the pinned dependencies first.
+# Both create .venv and install the dependencies first, at the exact versions of constraints.txt.
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
@@ -7,9 +7,9 @@ PYTHON ?= python3
 
 .PHONY: demo test bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## run the 100,000-account baseline under the no-model baseline and segment tiers
