@@ -140,9 +140,11 @@ from scipy import stats
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK, WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import CLOSING_ROLES, OPPORTUNITY_KINDS
+from sim.demand import renewal_churn
 from sim.policies.unstructured import UnstructuredParams
-from sim.response import weekly_decay, weekly_hazard, win_probability
-from sim.scenario import Adbudg, Scenario
+from sim.response import speed_multiplier, weekly_decay, weekly_hazard, win_probability
+from sim.scenario import Scenario
+from sim.selling import Adbudg
 
 DAYS = BUSINESS_DAYS_PER_WEEK
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
@@ -151,6 +153,7 @@ AWAITING_RESPONSE, IN_WORK = 0, 1
 RESPONSE, WORK = 0, 1
 CAUSES = ("no_owner", "owner_at_capacity", "vacancy", "sla_expired", "stalled")
 NO_OWNER, OWNER_AT_CAPACITY, VACANCY, SLA_EXPIRED, STALLED = range(5)
+EPS = 1e-9  # slack on comparisons of hours (as sim.allocation)
 
 #: Whole-run totals compared with covsim (flows summed over the run; customers at the end).
 METRICS = (
@@ -165,6 +168,8 @@ METRICS = (
 )
 #: revenue_captured by kind of opportunity: new logo, expansion, renewal.
 VALUE_METRICS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
+#: Contracts that reached their renewal date, and those that ended there (renewal lost or not renewed).
+RENEWAL_METRICS = ("renewals_due", "churned_at_renewal")
 
 
 @dataclass(eq=False)
@@ -176,11 +181,13 @@ class Opportunity:
     day: float  # arrival, business days since week 0
     sla_deadline: float
     effort_left: float
-    chunk: float  # hours asked for per week
-    cycle_weeks: int
+    chunk: float  # effort asked for per week
+    cycle: float  # this deal's planned weeks
+    due: int | None = None  # a renewal's date: its work must be done by then
     stage: int = AWAITING_RESPONSE
     handler: SalesRep | None = None
     responded: int = -1
+    delay: float = 0.0  # business days from arrival to the first response
     work_deadline: int = -1
     blocked: int = NO_OWNER  # the cause it would be missed for if its window closed now
     closed: bool = False
@@ -189,7 +196,15 @@ class Opportunity:
 class Customer(mesa.Agent):
     """One account: prospect, customer or churned."""
 
-    def __init__(self, model: MesaCoverageModel, segment: int, potential: float, responsiveness: float, status: int):
+    def __init__(
+        self,
+        model: MesaCoverageModel,
+        segment: int,
+        potential: float,
+        responsiveness: float,
+        status: int,
+        renewal_week: int | None,
+    ) -> None:
         super().__init__(model)
         seg = model.scenario.population.segments[segment]
         self.segment = segment
@@ -197,7 +212,11 @@ class Customer(mesa.Agent):
         self.responsiveness = responsiveness
         self.status = status
         self.spend = potential * seg.share_of_wallet if status == CUSTOMER else 0.0
-        self.stock = 0.0
+        self.renewal_week = renewal_week  # the contract's next renewal date (None: no contract)
+        self.renewal_won = False  # a rep won this term's renewal ahead of the date
+        self.stock = 0.0  # relationship stock: company and personal together
+        self.personal = 0.0  # the part of it held with one rep ...
+        self.holder: SalesRep | None = None  # ... this one
         self.opportunities: list[Opportunity] = []
         # Opportunity rates grow with size: (potential / median) ** potential_exponent.
         self.size_factor = (potential / seg.potential_median) ** seg.potential_exponent
@@ -205,25 +224,26 @@ class Customer(mesa.Agent):
         self.closers_quarter = 0
 
     def step(self) -> None:
-        """Relationship carry-over, then at most one new opportunity this week."""
+        """Relationship carry-over, at most one new opportunity this week, and a renewal opening."""
         if self.status == CHURNED:
             return
         model = self.model
         self.stock *= model.decay
-        rates = model.weekly_rates[self.segment]
-        if self.status == PROSPECT:
-            lifted, flat = rates[NEW_LOGO] * self.size_factor, 0.0
-        else:
-            lifted, flat = rates[EXPANSION] * self.size_factor, rates[RENEWAL]
-        lifted *= model.demand_lift(self.stock, self.responsiveness)
-        lam = lifted + flat
+        self.personal *= model.decay
+        kind = NEW_LOGO if self.status == PROSPECT else EXPANSION
+        lam = model.weekly_rates[self.segment][kind] * self.size_factor
+        lam *= model.demand_lift(self.stock, self.responsiveness)
         if self.random.random() < -math.expm1(-lam):
-            # A customer's opportunity is a renewal with probability renewal rate / lambda.
-            renewal = self.status == CUSTOMER and self.random.random() * lam < flat
-            model.new_opportunity(self, NEW_LOGO if self.status == PROSPECT else RENEWAL if renewal else EXPANSION)
+            model.new_opportunity(self, kind)
+        if self.status == CUSTOMER:
+            # The renewal opens renewal_notice_weeks before the date; in week 0 any already inside its
+            # notice opens too, but for those due in week 0 itself (no work could reach them in time).
+            opens = self.renewal_week - model.notice[self.segment]
+            if opens == model.week or (model.week == 0 and opens < 0 and self.renewal_week > 0):
+                model.new_opportunity(self, RENEWAL)
 
     def settle(self) -> None:
-        """End of the week: the customer may leave; what it spends is recognised."""
+        """End of the week: the customer may leave, or reach its renewal date; what it spends is recognised."""
         if self.status != CUSTOMER:
             return
         model = self.model
@@ -231,6 +251,9 @@ class Customer(mesa.Agent):
         relief = rel.churn_floor + (1.0 - rel.churn_floor) * 2.0 ** (-self.stock / rel.churn_half_stock)
         if self.random.random() < model.base_hazard[self.segment] * relief:
             model.churn(self)
+            return
+        if self.renewal_week == model.week:
+            model.renewal_date(self)
         model.week_recurring += self.spend / WEEKS_PER_YEAR
 
     def engage(self, rep: SalesRep) -> None:
@@ -241,6 +264,25 @@ class Customer(mesa.Agent):
             self.closers = set()
             self.closers_quarter = self.model.quarter
         self.closers.add(rep.unique_id)
+
+    def touch(self, rep: SalesRep, amount: float) -> None:
+        """Rep work adds stock. Nobody owns an account, so the rep holds the personal part; a rep who
+        did not hold it takes it over with no hand-off, keeping ``cold_carry`` of it."""
+        rel = self.model.scenario.relationship
+        if self.holder is not rep:
+            lost = self.personal * (1.0 - rel.handoff.cold_carry)
+            self.stock -= lost
+            self.personal -= lost
+            self.holder = rep
+        self.stock += amount
+        self.personal += amount * rel.personal_share
+
+    def holder_left(self) -> None:
+        """The holder of the personal relationship left: all but ``cold_carry`` of it goes; that stays
+        with the company."""
+        self.stock -= self.personal * (1.0 - self.model.scenario.relationship.handoff.cold_carry)
+        self.personal = 0.0
+        self.holder = None
 
     @property
     def conflicted(self) -> bool:
@@ -258,6 +300,8 @@ class SalesRep(mesa.Agent):
         self.selling_share = group.selling_share
         self.skill_mean, self.skill_sd = group.skill_mean, group.skill_sd
         self.skill = max(0.1, self.skill_mean + self.skill_sd * self.random.gauss(0.0, 1.0))
+        # The seat's own eagerness to answer new leads: multiplies the priority of its first responses.
+        self.eagerness = self.random.lognormvariate(0.0, model.params.habit_spread)
         self.tenure_weeks = WEEKS_PER_QUARTER * len(model.scenario.workforce.ramp)  # fully ramped
         self.filled = True
         self.vacant_weeks_left = 0
@@ -277,6 +321,9 @@ class SalesRep(mesa.Agent):
                 for opp in self.deals:  # deals wait for another closer
                     opp.handler = None
                 self.deals = []
+                for customer in self.model.customer_list:  # the leaver's personal relationships go
+                    if customer.holder is self:
+                        customer.holder_left()
         else:
             if self.vacant_weeks_left > 0:
                 self.vacant_weeks_left -= 1
@@ -300,60 +347,65 @@ class SalesRep(mesa.Agent):
         self.inbox = []
 
     def work(self) -> None:
-        """Tasks in a random order biased to big names (deals started first), while hours last."""
+        """The week's tasks in a random order biased to big names (deals started first), dispatched on the
+        rep's clock: whenever free, the rep takes the best task that already exists (a lead exists from
+        its arrival); a task that no longer fits is skipped; with nothing there the rep waits for the
+        next lead. As ``sim.allocation.allocate_hours``."""
         if not self.tasks:
             return
         model = self.model
         params = model.params
         median = model.task_median + 1e-9
+        week_hours = self.capacity
         ranked = []
         for kind, opp in self.tasks:
-            noise = self.random.random() + 1e-6
-            priority = noise * (opp.customer.potential / median) ** params.size_bias
+            priority = (self.random.random() + 1e-6) * (opp.customer.potential / median) ** params.size_bias
             if kind == WORK:
                 priority += params.follow_through
-            ranked.append((priority, kind, opp))
+                cost = min(opp.chunk, opp.effort_left) / self.skill  # a skilled rep needs fewer hours
+                release = 0.0
+            else:
+                priority *= self.eagerness  # the rep's own habit
+                cost = model.scenario.activities.response_hours
+                # A lead that arrived this week exists from that point of the rep's week.
+                release = min(max(opp.day / DAYS - model.week, 0.0), 1.0) * week_hours
+            ranked.append((priority, kind, opp, cost, release))
         ranked.sort(key=lambda t: -t[0])
-        # Down the list in priority order, taking what fits; like the engine's
-        # allocate_hours, the rep goes down the list at most three times, each time
-        # stopping at the first task that no longer fits.
-        used = 0.0
-        todo = [(kind, opp, self.task_cost(kind, opp)) for _priority, kind, opp in ranked]
-        for _pass in range(3):
-            rest = []
-            full = False
-            for kind, opp, cost in todo:
-                if opp.closed:  # its customer churned earlier this week
-                    continue
-                if full or used + cost > self.capacity + 1e-9:
-                    full = True
-                    rest.append((kind, opp, cost))
-                    continue
-                start, used = used, used + cost
-                self.do_task(kind, opp, cost, position=start / self.capacity)
-            todo = [t for t in rest if used + t[2] <= self.capacity + 1e-9]
-            if not todo:
-                break
+        clock = 0.0
+        while ranked:
+            pick = -1
+            arrival = math.inf
+            for i, task in enumerate(ranked):
+                if task[4] <= clock + EPS:
+                    pick = i
+                    break
+                arrival = min(arrival, task[4])
+            if pick < 0:
+                if arrival >= week_hours:  # nothing more arrives this week
+                    break
+                clock = arrival  # idle until it does
+                continue
+            _priority, kind, opp, cost, _release = ranked.pop(pick)
+            if opp.closed:  # its customer churned earlier this week
+                continue
+            if clock + cost <= week_hours + EPS:
+                self.do_task(kind, opp, cost, start=clock)
+                clock += cost
         for kind, opp in self.tasks:  # first responses the rep did not reach
             if kind == RESPONSE and opp.stage == AWAITING_RESPONSE and not opp.closed:
                 opp.blocked = OWNER_AT_CAPACITY
 
-    def task_cost(self, kind: int, opp: Opportunity) -> float:
-        if kind == RESPONSE:
-            return self.model.scenario.activities.response_hours
-        return min(opp.chunk, opp.effort_left)
-
-    def do_task(self, kind: int, opp: Opportunity, cost: float, position: float) -> None:
+    def do_task(self, kind: int, opp: Opportunity, cost: float, start: float) -> None:
         model, act = self.model, self.model.scenario.activities
         model.hours += cost
         customer = opp.customer
         customer.engage(self)
         if kind == RESPONSE:
-            customer.stock += act.call_stock  # a late answer still contacts the account
-            model.respond(opp, self, position)
+            customer.touch(self, act.call_stock)  # a late answer still contacts the account
+            model.respond(opp, self, start)
         else:
-            opp.effort_left -= cost
-            customer.stock += act.work_stock_per_hour * cost
+            opp.effort_left -= cost * self.skill
+            customer.touch(self, act.work_stock_per_hour * cost)
             if opp.effort_left <= 1e-9:
                 model.decide(opp)
 
@@ -375,8 +427,25 @@ class MesaCoverageModel(mesa.Model):
         self.weekly_attrition = 1.0 - (1.0 - scenario.workforce.attrition_per_year) ** (1.0 / WEEKS_PER_YEAR)
         segments = scenario.population.segments
         self.kinds = [[getattr(s, k) for k in OPPORTUNITY_KINDS] for s in segments]
-        self.weekly_rates = [[k.rate_per_year / WEEKS_PER_YEAR for k in kinds] for kinds in self.kinds]
-        self.base_hazard = [float(weekly_hazard(s.churn_per_year)) for s in segments]
+        self.weekly_rates = [
+            [s.new_logo.rate_per_year / WEEKS_PER_YEAR, s.expansion.rate_per_year / WEEKS_PER_YEAR] for s in segments
+        ]
+        # Churn between renewals, and the chance that a customer nobody covers renews at its date.
+        self.base_hazard = [
+            float(weekly_hazard(1.0 - (1.0 - s.churn_per_year) ** s.mid_term_churn_share)) for s in segments
+        ]
+        self.renewal_base = [
+            1.0 - float(renewal_churn(s.churn_per_year, s.mid_term_churn_share, s.contract_term_weeks))
+            for s in segments
+        ]
+        self.base_win = [
+            [s.new_logo.win_probability, s.expansion.win_probability, b]
+            for s, b in zip(segments, self.renewal_base, strict=True)
+        ]
+        self.term = [s.contract_term_weeks for s in segments]
+        self.notice = [s.renewal_notice_weeks for s in segments]
+        curves = scenario.service.speed_to_lead
+        self.speed = [(getattr(curves, k).half_life_days, getattr(curves, k).floor) for k in OPPORTUNITY_KINDS]
 
         # Counters read by the DataCollector (cumulative over the run, except week_recurring).
         self.opps_created = self.opps_won = self.opps_lost = self.opps_missed = 0
@@ -386,6 +455,8 @@ class MesaCoverageModel(mesa.Model):
         self.recurring_revenue = 0.0
         self.week_recurring = 0.0
         self.churned = 0
+        self.renewals_due = 0
+        self.churned_at_renewal = 0
         self.new_logos = 0
         self.hours = 0.0
         self.capacity_hours = 0.0
@@ -401,11 +472,14 @@ class MesaCoverageModel(mesa.Model):
                 potential = seg.potential_median * math.exp(seg.potential_sigma * self.random.gauss(0.0, 1.0))
                 responsiveness = self.random.betavariate(*seg.responsiveness)
                 status = CUSTOMER if self.random.random() < seg.customer_share else PROSPECT
+                # Contracts signed before week 0 come up for renewal evenly over one term.
+                renewal_week = self.random.randrange(seg.contract_term_weeks) if status == CUSTOMER else None
                 self.customers += status == CUSTOMER
-                Customer(self, s, potential, responsiveness, status)
+                Customer(self, s, potential, responsiveness, status, renewal_week)
         for group in scenario.reps:
             for _ in range(group.count):
                 SalesRep(self, group)
+        self.customer_list = list(self.agents_by_type[Customer])
         self.reps = list(self.agents_by_type[SalesRep])  # seat order
 
         self.datacollector = mesa.DataCollector(
@@ -427,7 +501,7 @@ class MesaCoverageModel(mesa.Model):
         if self.week % WEEKS_PER_QUARTER == 0:
             self.quarter += 1  # customers' "closers this quarter" restart lazily
         self.agents_by_type[SalesRep].do("begin_week")  # seat order
-        self.agents_by_type[Customer].shuffle_do("step")  # decay, arrivals
+        self.agents_by_type[Customer].shuffle_do("step")  # decay, arrivals, renewals opening
         self.capacity_hours += sum(r.capacity for r in self.reps)
         self.route()
         reps = self.agents_by_type[SalesRep]
@@ -437,7 +511,7 @@ class MesaCoverageModel(mesa.Model):
         reps.shuffle_do("work")
         self.expire()
         self.week_recurring = 0.0
-        self.agents_by_type[Customer].do("settle")  # churn, recurring revenue
+        self.agents_by_type[Customer].do("settle")  # churn, renewal dates, recurring revenue
         self.recurring_revenue += self.week_recurring
         self.open_opportunities = [o for o in self.open_opportunities if not o.closed]
         self.datacollector.collect(self)
@@ -454,16 +528,27 @@ class MesaCoverageModel(mesa.Model):
         return fn.b + rho * (y - fn.b)
 
     def new_opportunity(self, customer: Customer, kind: int) -> None:
+        """A new logo or expansion arriving, or a renewal opening; each deal draws its own size."""
+        seg = self.scenario.population.segments[customer.segment]
         k = self.kinds[customer.segment][kind]
         day = DAYS * (self.week + self.random.random())
+        size = math.exp(seg.deal_sigma * self.random.gauss(0.0, 1.0))  # scales effort and cycle together
+        effort, cycle = k.effort_hours * size, k.cycle_weeks * size
+        window = self.scenario.service.pooled_window_days  # every account is pooled
+        due = None
+        if kind == RENEWAL:
+            # The first response may come until the work must start (notice - cycle), not after the date.
+            due = customer.renewal_week
+            window = min(max(window, DAYS * (seg.renewal_notice_weeks - k.cycle_weeks)), max(DAYS * due - day, 0.0))
         opp = Opportunity(
             customer=customer,
             kind=kind,
             day=day,
-            sla_deadline=day + self.scenario.service.pooled_window_days,  # every account is pooled
-            effort_left=k.effort_hours,
-            chunk=k.effort_hours / k.cycle_weeks,
-            cycle_weeks=k.cycle_weeks,
+            sla_deadline=day + window,
+            effort_left=effort,
+            chunk=effort / max(cycle, 1.0),  # a deal shorter than a week is worked in one week
+            cycle=cycle,
+            due=due,
         )
         customer.opportunities.append(opp)
         self.open_opportunities.append(opp)
@@ -495,17 +580,20 @@ class MesaCoverageModel(mesa.Model):
                 opp.handler = rep
                 rep.deals.append(opp)
 
-    def respond(self, opp: Opportunity, rep: SalesRep, position: float) -> None:
-        """A first response at ``position`` (0..1) of the rep's week: on time it becomes a deal."""
-        week_start = float(DAYS * self.week)
-        begin = max(opp.day, week_start)
-        when = begin + (week_start + DAYS - begin) * position
+    def respond(self, opp: Opportunity, rep: SalesRep, start: float) -> None:
+        """A first response begun ``start`` hours into the rep's week: on time it becomes a deal."""
+        when = DAYS * (self.week + start / rep.capacity)  # the rep's hours spread evenly over the days
         if when > opp.sla_deadline:
             self.miss(opp, SLA_EXPIRED)
             return
         opp.stage = IN_WORK
         opp.responded = self.week
-        opp.work_deadline = self.week + math.ceil(opp.cycle_weeks * self.scenario.service.stall_factor)
+        opp.delay = when - opp.day
+        opp.work_deadline = self.week + math.ceil(opp.cycle * self.scenario.service.stall_factor)
+        if opp.due is not None:  # a renewal's work must be done by its date
+            opp.work_deadline = min(opp.work_deadline, opp.due)
+        # A deal left fewer weeks than its cycle (a renewal answered late) asks for its effort faster.
+        opp.chunk = max(opp.chunk, opp.effort_left / max(opp.work_deadline - self.week, 1))
         if rep.can_close:
             opp.handler = rep
             rep.deals.append(opp)
@@ -520,7 +608,7 @@ class MesaCoverageModel(mesa.Model):
         skill = opp.handler.skill if opp.handler is not None else 1.0
         p = float(
             win_probability(
-                np.float64(k.win_probability),
+                np.float64(self.base_win[c.segment][opp.kind]),
                 np.float64(c.stock),
                 np.float64(c.responsiveness),
                 np.float64(skill),
@@ -528,11 +616,14 @@ class MesaCoverageModel(mesa.Model):
                 self.scenario.relationship,
             )
         )
+        half_life, floor = self.speed[opp.kind]
+        p *= float(speed_multiplier(np.float64(opp.delay), np.float64(half_life), np.float64(floor)))
         won = self.random.random() < p
         self._close(opp)
         if not won:
             self.opps_lost += 1
-            if opp.kind == RENEWAL:
+            if opp.kind == RENEWAL and c.status == CUSTOMER:
+                self.churned_at_renewal += 1
                 self.churn(c)
             return
         self.opps_won += 1
@@ -548,19 +639,44 @@ class MesaCoverageModel(mesa.Model):
             if c.status == PROSPECT:
                 self.new_logos += 1
                 self.customers += 1
+                c.renewal_week = self.week + self.term[c.segment]
             c.status = CUSTOMER
             c.spend = min(c.spend + value, c.potential)
         elif opp.kind == EXPANSION and c.status == CUSTOMER:
             c.spend = min(c.spend + value, c.potential)
         elif opp.kind == RENEWAL and c.status == CUSTOMER:
             c.spend = min(value, c.potential)
+            c.renewal_won = True
+
+    def renewal_date(self, customer: Customer) -> None:
+        """The contract reaches its date: renewed by a rep already, or decided with no rep: renewed at
+        ``unattended_renewal_value`` of its spend or ended (``sim.outcomes.unattended_renewal``)."""
+        self.renewals_due += 1
+        if not customer.renewal_won:
+            p = float(
+                win_probability(
+                    np.float64(self.renewal_base[customer.segment]),
+                    np.float64(customer.stock),
+                    np.float64(0.5),
+                    np.float64(1.0),
+                    np.float64(0.0),
+                    self.scenario.relationship,
+                )
+            )
+            if self.random.random() >= p:
+                self.churned_at_renewal += 1
+                self.churn(customer)
+                return
+            value = customer.spend * self.scenario.service.unattended_renewal_value
+            customer.spend = min(value, customer.potential)
+        customer.renewal_week += self.term[customer.segment]
+        customer.renewal_won = False
 
     def miss(self, opp: Opportunity, cause: int) -> None:
+        """Missed: a missed renewal's contract is decided on its date, with no rep."""
         self._close(opp)
         self.opps_missed += 1
         self.missed_by_cause[cause] += 1
-        if opp.kind == RENEWAL and self.random.random() < self.scenario.service.missed_renewal_churn:
-            self.churn(opp.customer)
 
     def churn(self, customer: Customer) -> None:
         """The customer leaves; its open opportunities are lost."""
@@ -568,6 +684,7 @@ class MesaCoverageModel(mesa.Model):
             return
         customer.status = CHURNED
         customer.spend = 0.0
+        customer.renewal_week = None
         self.churned += 1
         self.customers -= 1
         for opp in list(customer.opportunities):
@@ -611,8 +728,9 @@ def run_mesa_baseline(
 
     Totals: opps_created, opps_won, opps_lost, opps_missed (and missed_<cause>),
     opps_open at the end, revenue_captured (won value of new logos and
-    expansions plus retained renewal value), recurring_revenue, customers at the
-    end, churned, new_logos, hours; ``seconds``: model construction and the
+    expansions plus the value of renewals a rep won), recurring_revenue,
+    customers at the end, churned, renewals_due, churned_at_renewal, new_logos,
+    hours, capacity_hours; ``seconds``: model construction and the
     weeks (the same span as covsim's ``RunResult.seconds``).
     """
     quarters = scenario.quarters if quarters is None else quarters
@@ -635,6 +753,8 @@ def run_mesa_baseline(
             "recurring_revenue": float(weekly["recurring_revenue"].sum()),
             "customers": model.customers,
             "churned": model.churned,
+            "renewals_due": model.renewals_due,
+            "churned_at_renewal": model.churned_at_renewal,
             "new_logos": model.new_logos,
             "hours": model.hours,
             "capacity_hours": model.capacity_hours,
@@ -660,7 +780,15 @@ def covsim_totals(scenario: Scenario, seed: int, quarters: int | None = None) ->
     last = m.quarter.max()
     flows = m.groupby("metric")["value"].sum()
     at_end = m[m.quarter == last].set_index("metric")["value"]
-    names = (*METRICS, *VALUE_METRICS, *(f"missed_{c}" for c in CAUSES), "new_logos", "hours_total", "capacity_hours")
+    names = (
+        *METRICS,
+        *VALUE_METRICS,
+        *RENEWAL_METRICS,
+        *(f"missed_{c}" for c in CAUSES),
+        "new_logos",
+        "hours_total",
+        "capacity_hours",
+    )
     out = {k: float(flows[k]) for k in names}
     out["hours"] = out.pop("hours_total")
     out["customers"] = float(at_end["customers"])

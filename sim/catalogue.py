@@ -32,8 +32,9 @@ class Unit(StrEnum):
     BUSINESS_DAYS = "business days"
     WEEKS = "weeks"
     GINI = "Gini coefficient (0-1)"
-    OMEGA_SQUARED = "omega squared (0-1)"
+    PROBABILITY_SD = "probability points (standard deviation)"
     RATIO = "ratio"
+    STOCK = "touch-equivalents"
 
 
 #: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
@@ -139,6 +140,13 @@ _METRICS = (
         title="miss rate of closed opportunities",
     ),
     Metric("win_rate", Unit.SHARE, "mean", "opps_won / (opps_won + opps_lost)"),
+    Metric(
+        "win_rate_new_logo",
+        Unit.SHARE,
+        "mean",
+        "new-logo opportunities won / (won + lost) in the quarter (falls with slower first responses)",
+        higher_is_better=True,
+    ),
     Metric("opps_open", Unit.OPPORTUNITIES, "last", "opportunities still open at the end of the quarter"),
     Metric(
         "cycle_weeks_mean",
@@ -184,11 +192,12 @@ _METRICS = (
     ),
     Metric(
         "rep_lottery",
-        Unit.OMEGA_SQUARED,
+        Unit.PROBABILITY_SD,
         "mean",
-        "omega squared of accounts' won value / potential across covering reps (share of variance explained by who "
-        "covers them)",
-        title="rep lottery (who covers you matters)",
+        "how much comparable opportunities' chance of an answer inside the service window depends on which rep, or "
+        "nobody, picked them up (explained standard deviation within segment x potential band x service level)",
+        title="rep lottery (who picks you up matters)",
+        higher_is_better=False,
     ),
     Metric(
         "sla_breach_rate",
@@ -203,6 +212,30 @@ _METRICS = (
         Unit.ACCOUNTS,
         "sum",
         "accounts worked by two or more uncoordinated closing reps in the quarter",
+    ),
+    # Continuity
+    Metric(
+        "owner_changed_share",
+        Unit.SHARE,
+        "mean",
+        "of the accounts with an owner in the previous quarter's plan, the share whose owner is another seat or none "
+        "in this quarter's (after any realignment)",
+        title="accounts that changed owner",
+        higher_is_better=False,
+    ),
+    Metric(
+        "personal_stock_lost",
+        Unit.STOCK,
+        "sum",
+        "personal relationship stock lost when accounts changed hands in the quarter (touch-equivalents)",
+        title="personal relationship lost",
+        higher_is_better=False,
+    ),
+    Metric(
+        "handoff_hours",
+        Unit.HOURS,
+        "sum",
+        "hours of warm hand-offs made in the quarter's plan (both reps together); they come off selling hours",
     ),
     # Effort and cost
     *(Metric(f"hours_{a}", Unit.HOURS, "sum", f"rep hours spent on {a} in the quarter") for a in ACTIVITIES),
@@ -260,6 +293,13 @@ _METRICS = (
         "sum",
         "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
     ),
+    Metric(
+        "churned_at_renewal",
+        Unit.ACCOUNTS,
+        "sum",
+        "customers whose contract a renewal ended in the quarter (renewal lost, or not renewed on the date)",
+    ),
+    Metric("renewals_due", Unit.ACCOUNTS, "sum", "contracts that reached their renewal date in the quarter"),
     Metric("new_logos", Unit.ACCOUNTS, "sum", "prospects won as customers in the quarter"),
     Metric("never_contacted", Unit.ACCOUNTS, "last", "live accounts no rep has worked since the start of the run"),
     Metric("never_contacted_share", Unit.SHARE, "last", "never_contacted / live accounts"),

@@ -92,14 +92,15 @@ class Activity(Codes):
 
 
 class Draw(Codes):
-    """Purposes of an opportunity's keyed random draws (see ``sim.randomness.keyed_uniform``)."""
+    """Purposes of keyed random draws (see ``sim.randomness.keyed_uniform``): an opportunity's, and
+    a contract's at its renewal date (``UNATTENDED_RENEWAL``)."""
 
-    KIND = 0
-    DAY = 1
-    CAPTURE = 2
-    WIN = 3
-    VALUE = 4
-    RENEWAL_CHURN = 5
+    DAY = 0
+    CAPTURE = 1
+    WIN = 2
+    VALUE = 3
+    DEAL = 4
+    UNATTENDED_RENEWAL = 5
 
 
 OPPORTUNITY_KINDS = Kind.names()

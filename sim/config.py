@@ -114,6 +114,15 @@ def _locate(node: Any, parts: list[str]) -> list[tuple[Any, Any]]:
 M = TypeVar("M", bound=BaseModel)
 
 
+def refuse_removed(data: Any, reasons: dict[str, str]) -> Any:
+    """Refuse keys of an earlier file format, each with the reason it went (for a "before" model validator)."""
+    if isinstance(data, dict):
+        gone = [f"{key}: {why}" for key, why in reasons.items() if key in data]
+        if gone:
+            raise ValueError("; ".join(gone))
+    return data
+
+
 def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     """Validate a mapping (as read from TOML) into ``model``, strictly, or raise InputError."""
     try:

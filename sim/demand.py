@@ -17,20 +17,25 @@ from sim.codes import OPPORTUNITY_KINDS, Kind, Status
 from sim.population import Population
 from sim.randomness import Thinning
 from sim.response import churn_relief, demand_lift, weekly_hazard
-from sim.scenario import Adbudg, Scenario
+from sim.scenario import Scenario
+from sim.selling import Adbudg
 
 
 @dataclass(frozen=True)
 class SegmentTerms:
     """The scenario's segment tables: (segment, kind) arrays unless noted.
 
-    rate: opportunities per account-year at median potential, no relationship;
-    effort: rep hours after the first response; cycle: planned weeks;
-    base_win: win probability of an average account; value_share: won value as
-    a share of the untapped wallet (renewal: of spend); value_sigma (segment):
-    lognormal spread of won value; median_potential, potential_exponent
-    (segment): rates scale with (potential / median) ** exponent; base_hazard
-    (segment): weekly churn probability with no relationship.
+    rate: opportunities per account-year at median potential, no relationship
+    (renewals: 0, they come due on contract dates); effort: median rep hours
+    after the first response; cycle: median planned weeks; base_win: win
+    probability of an average account (renewal: the chance that a customer
+    nobody covers renews, from the segment's churn); value_share: won value as
+    a share of the untapped wallet (renewal: of spend). By segment:
+    value_sigma: lognormal spread of won value; deal_sigma: lognormal spread
+    of a deal's effort and cycle; median_potential, potential_exponent: rates
+    scale with (potential / median) ** exponent; base_hazard: weekly churn
+    probability between renewals with no relationship; notice: renewal
+    notice, weeks.
     """
 
     rate: np.ndarray
@@ -39,27 +44,37 @@ class SegmentTerms:
     base_win: np.ndarray
     value_share: np.ndarray
     value_sigma: np.ndarray
+    deal_sigma: np.ndarray
     median_potential: np.ndarray
     potential_exponent: np.ndarray
     base_hazard: np.ndarray
+    notice: np.ndarray
 
     @classmethod
     def of(cls, scenario: Scenario) -> SegmentTerms:
         segs = scenario.population.segments
 
-        def table(attr: str) -> np.ndarray:
-            return np.array([[getattr(getattr(s, k), attr) for k in OPPORTUNITY_KINDS] for s in segs], dtype=np.float64)
+        def table(attr: str, renewal: np.ndarray | None = None) -> np.ndarray:
+            t = np.array([[getattr(getattr(s, k), attr, 0.0) for k in OPPORTUNITY_KINDS] for s in segs], dtype=float)
+            if renewal is not None:
+                t[:, Kind.RENEWAL] = renewal
+            return t
 
+        churn = np.array([s.churn_per_year for s in segs])
+        mid_share = np.array([s.mid_term_churn_share for s in segs])
+        term = np.array([s.contract_term_weeks for s in segs], dtype=np.int64)
         return cls(
             rate=table("rate_per_year"),
             effort=table("effort_hours"),
             cycle=table("cycle_weeks"),
-            base_win=table("win_probability"),
+            base_win=table("win_probability", 1.0 - renewal_churn(churn, mid_share, term)),
             value_share=table("value_share"),
             value_sigma=np.array([s.value_sigma for s in segs]),
+            deal_sigma=np.array([s.deal_sigma for s in segs]),
             median_potential=np.array([s.potential_median for s in segs]),
             potential_exponent=np.array([s.potential_exponent for s in segs]),
-            base_hazard=weekly_hazard(np.array([s.churn_per_year for s in segs])),
+            base_hazard=weekly_hazard(1.0 - (1.0 - churn) ** mid_share),
+            notice=np.array([s.renewal_notice_weeks for s in segs], dtype=np.int64),
         )
 
     def value_estimate(self, pop: Population, c: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -69,13 +84,26 @@ class SegmentTerms:
         return self.value_share[pop.segment[c], kind] * base
 
 
+def renewal_churn(churn_per_year: np.ndarray, mid_term_share: np.ndarray, term_weeks: np.ndarray) -> np.ndarray:
+    """Chance that a customer nobody covers leaves at a renewal date.
+
+    An uncovered customer survives a year with probability ``1 - churn``; the
+    part ``(1 - churn) ** mid_term_share`` of that survival is spent between
+    renewals and the rest over the ``52 / term`` renewals of the year, so
+    ``(1 - p) ** (52 / term) = (1 - churn) ** (1 - mid_term_share)``.
+    """
+    keep = (1.0 - churn_per_year) ** ((1.0 - mid_term_share) * term_weeks / WEEKS_PER_YEAR)
+    return 1.0 - keep
+
+
 class Demand:
     """Every account's weekly opportunity intensity and churn hazard, and their draws.
 
     lifted_rate: weekly intensity that the relationship lifts (new logo for a
-    prospect, expansion for a customer); flat_rate: weekly intensity it does
-    not lift (renewal); hazard0: weekly churn probability with no
-    relationship; factor: (segment, kind) multiplier from demand shocks.
+    prospect, expansion for a customer); hazard0: weekly churn probability
+    between renewals with no relationship; factor: (segment, kind) multiplier
+    from demand shocks. Renewals do not arrive at a rate: they come due on
+    contract dates (``Population.renewals_opening``).
     """
 
     def __init__(self, scenario: Scenario, terms: SegmentTerms, pop: Population) -> None:
@@ -85,7 +113,6 @@ class Demand:
         n = pop.size
         self.factor = np.ones((len(scenario.population.segments), len(OPPORTUNITY_KINDS)))
         self.lifted_rate = np.zeros(n)
-        self.flat_rate = np.zeros(n)
         self.hazard0 = np.zeros(n)
         self._churn_draws = Thinning.by_group(pop.segment, terms.base_hazard)
         self.refresh(pop)
@@ -113,35 +140,30 @@ class Demand:
         prospect, customer = status == Status.PROSPECT, status == Status.CUSTOMER
         lifted = np.where(prospect, r[seg, Kind.NEW_LOGO], np.where(customer, r[seg, Kind.EXPANSION], 0.0)) * scale
         self.lifted_rate[sel] = lifted
-        self.flat_rate[sel] = np.where(customer, r[seg, Kind.RENEWAL], 0.0)
         self.hazard0[sel] = np.where(customer, t.base_hazard[seg], 0.0)
         if idx is None:
             # Whatever its status and relationship, an account's weekly intensity is at most this.
             fn = self._response
             top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
-            most = np.maximum(r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]) * scale * top_lift + r[seg, Kind.RENEWAL]
+            most = np.maximum(r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]) * scale * top_lift
             self._arrival_draws = Thinning.by_bound(-np.expm1(-most) * (1.0 + 1e-9))
 
     def silence(self, customers: np.ndarray) -> None:
         """Churned accounts: nothing arrives, nothing more to lose (what ``refresh`` gives them, cheaper)."""
         self.lifted_rate[customers] = 0.0
-        self.flat_rate[customers] = 0.0
         self.hazard0[customers] = 0.0
 
-    def arrivals(self, pop: Population, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This week's accounts with a new opportunity: (account, lifted intensity, flat intensity)."""
+    def arrivals(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
+        """This week's accounts with a new opportunity (a new logo for a prospect, an expansion for a customer)."""
         c, bound, u = self._arrival_draws.candidates(rng)
         # Accounts never touched have no stock to lift them: the response's base level (most candidates).
         lift = np.full(c.size, self._response.b)
         touched = np.flatnonzero(pop.ever_touched[c])
         lift[touched] = demand_lift(pop.stock[c[touched]], pop.responsiveness[c[touched]], self._response)
-        lifted = self.lifted_rate[c] * lift
-        p = -np.expm1(-(lifted + self.flat_rate[c]))
+        p = -np.expm1(-self.lifted_rate[c] * lift)
         if np.any(p > bound):
             raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")
-        hit = u * bound < p
-        c = c[hit]
-        return c, lifted[hit], self.flat_rate[c]
+        return c[u * bound < p]
 
     def churning(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
         """Customers who leave this week, at a hazard the relationship relieves."""

@@ -50,8 +50,9 @@ _SHOW: dict[Unit, Callable[[float], str]] = {
     Unit.BUSINESS_DAYS: _decimals(2),
     Unit.WEEKS: _decimals(2),
     Unit.GINI: _decimals(3),
-    Unit.OMEGA_SQUARED: _decimals(3),
+    Unit.PROBABILITY_SD: _decimals(3),
     Unit.RATIO: _decimals(3),
+    Unit.STOCK: _decimals(1),
 }
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Status
 from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
@@ -26,10 +26,10 @@ __all__ = [
     "MIN_RESPONSES_PER_REP",
     "Row",
     "between_rep_sd",
+    "explained_sd",
     "gini",
     "gini_of_positive",
     "lorenz_curve",
-    "omega_squared",
     "quarter_rows",
     "ratio",
     "run_totals",
@@ -76,9 +76,8 @@ class _AccountGroups:
     open_opportunities: np.ndarray
     touched_segment: np.ndarray  # live accounts with touch-hours > 0 ...
     touched_hours: np.ndarray  # ... and those hours
-    covered_segment: np.ndarray  # accounts a seat worked this quarter ...
-    covered_coverer: np.ndarray  # ... the last seat that did ...
-    covered_yield: np.ndarray  # ... and won value / potential
+    comparable: np.ndarray  # every account's group of comparable accounts (see AccountQuarter) ...
+    segment_of: np.ndarray  # ... and its segment
 
     @classmethod
     def of(cls, a: AccountQuarter, n_segments: int) -> _AccountGroups:
@@ -98,7 +97,6 @@ class _AccountGroups:
         promised = np.flatnonzero((a.cadence > 0) & live)
         touched = np.flatnonzero(a.touch_hours > 0)
         touched = touched[live[touched]]
-        covered = np.flatnonzero(a.coverer >= 0)
         return cls(
             live=(by_status[:, Status.PROSPECT] + by_status[:, Status.CUSTOMER]).astype(np.float64),
             customers=by_status[:, Status.CUSTOMER].astype(np.float64),
@@ -111,9 +109,8 @@ class _AccountGroups:
             open_opportunities=a.open_opportunities,
             touched_segment=seg[touched],
             touched_hours=a.touch_hours[touched],
-            covered_segment=seg[covered],
-            covered_coverer=a.coverer[covered],
-            covered_yield=a.won_value[covered] / a.potential[covered],
+            comparable=a.comparable,
+            segment_of=a.segment,
         )
 
 
@@ -151,6 +148,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
         yield f"missed_{cause}", m
     yield "miss_rate", ratio(n_missed, n_won + n_lost + n_missed)
     yield "win_rate", ratio(n_won, n_won + n_lost)
+    won_new, lost_new = _total(t.won[Kind.NEW_LOGO], sel), _total(t.lost[Kind.NEW_LOGO], sel)
+    yield "win_rate_new_logo", ratio(won_new, won_new + lost_new)
     yield "opps_open", _total(a.open_opportunities, sel)
     yield "cycle_weeks_mean", ratio(_total(t.cycle_weeks, sel), n_won + n_lost)
     yield "digital_won", _total(t.digital_won, sel)
@@ -158,15 +157,23 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "promised_untouched_share", ratio(_total(a.promised_untouched, sel), _total(a.promised, sel))
     touched = _in(a.touched_segment, sel)
     yield "touch_gini", gini_of_positive(np.sort(a.touched_hours[touched]), round(_total(a.live, sel)))
-    seg, rep, days = t.responses()
+    seg, rep, days, _ = t.responses()
     in_sel = np.ones(days.size, dtype=bool) if isinstance(sel, slice) else seg == sel
     yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
     yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan
     yield "response_days_rep_sd", between_rep_sd(rep[in_sel], days[in_sel])
-    covered = _in(a.covered_segment, sel)
-    yield "rep_lottery", omega_squared(a.covered_yield[covered], a.covered_coverer[covered])
+    treated, by, in_time = t.treated()
+    if not isinstance(sel, slice):
+        keep = a.segment_of[treated] == sel
+        treated, by, in_time = treated[keep], by[keep], in_time[keep]
+    nobody = int(by.max(initial=0)) + 1  # "nobody picked it up" is one more group
+    yield "rep_lottery", explained_sd(in_time.astype(np.float64), np.where(by >= 0, by, nobody), a.comparable[treated])
     yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
     yield "conflicting_engagements", _total(a.conflicts, sel)
+
+    yield "owner_changed_share", ratio(_total(t.owner_changed, sel), _total(t.owned_before, sel))
+    yield "personal_stock_lost", _total(t.personal_lost, sel)
+    yield "handoff_hours", _total(t.handoff_hours, sel)
 
     hours_total = _total(t.hours, sel)
     for i, activity in enumerate(ACTIVITIES):
@@ -178,6 +185,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "customers", _total(a.customers, sel)
     yield "prospects", _total(a.prospects, sel)
     yield "churned", _total(t.churned, sel)
+    yield "churned_at_renewal", _total(t.churned_at_renewal, sel)
+    yield "renewals_due", _total(t.renewals_due, sel)
     yield "new_logos", _total(t.new_logos, sel)
     never = _total(a.never_contacted, sel)
     yield "never_contacted", never
@@ -236,32 +245,38 @@ def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return np.interp(shares, np.linspace(0.0, 1.0, x.size + 1), cum)
 
 
-def omega_squared(outcome: np.ndarray, group: np.ndarray) -> float:
-    """Share of the variance of ``outcome`` explained by ``group`` (one-way ANOVA; groups are seats, ints >= 0).
+def explained_sd(outcome: np.ndarray, group: np.ndarray, cell: np.ndarray | None = None) -> float:
+    """How much of ``outcome`` is explained by ``group`` (ints >= 0) inside each ``cell`` (ints >= 0; one
+    cell when None), as a standard deviation in the outcome's own units.
 
-    omega^2 = (SS_between - (k - 1) MS_within) / (SS_total + MS_within), which,
-    unlike eta^2, does not grow just because there are many small groups;
-    clipped at 0. NaN with fewer than two groups or no within-group freedom.
+    A one-way ANOVA by group inside each cell, pooled over the cells, so that
+    only differences between groups serving comparable items count. The
+    variance between groups expected by chance alone, ``df_between MS_within``
+    (``df_between``: the sum over cells of groups in the cell - 1;
+    ``MS_within = SS_within / (n - groups)``), is taken off, and the rest is
+    spread over the ``n`` items::
+
+        sqrt(max(0, SS_between - df_between MS_within) / n)
+
+    NaN with no between-group or no within-group freedom.
     """
     if outcome.size == 0:
         return float("nan")
-    all_counts = np.bincount(group)
-    present = all_counts > 0
-    counts = all_counts[present]
-    k, n = counts.size, outcome.size
-    if k < 2 or n - k <= 0:
+    cell = np.zeros(outcome.size, dtype=np.int64) if cell is None else cell.astype(np.int64)
+    width = int(group.max()) + 1
+    keys, inverse, counts = np.unique(cell * width + group, return_inverse=True, return_counts=True)
+    cells, cell_inverse, cell_counts = np.unique(cell, return_inverse=True, return_counts=True)
+    k, n = keys.size, outcome.size
+    df_between = k - cells.size
+    if df_between < 1 or n - k <= 0:
         return float("nan")
-    group_means = np.bincount(group, weights=outcome)
-    group_means[present] = group_means[present] / counts
-    means = group_means[present]
-    grand = outcome.mean()
-    ss_between = float(np.sum(counts * (means - grand) ** 2))
-    ss_within = float(np.sum((outcome - group_means[group]) ** 2))
+    group_means = np.bincount(inverse, weights=outcome) / counts
+    cell_means = np.bincount(cell_inverse, weights=outcome) / cell_counts
+    group_cell = np.searchsorted(cells, keys // width)
+    ss_between = float(np.sum(counts * (group_means - cell_means[group_cell]) ** 2))
+    ss_within = float(np.sum((outcome - group_means[inverse]) ** 2))
     ms_within = ss_within / (n - k)
-    total = ss_between + ss_within
-    if total + ms_within <= 0:
-        return float("nan")
-    return max(0.0, (ss_between - (k - 1) * ms_within) / (total + ms_within))
+    return float(np.sqrt(max(0.0, ss_between - df_between * ms_within) / n))
 
 
 def between_rep_sd(rep: np.ndarray, days: np.ndarray) -> float:

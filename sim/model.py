@@ -9,6 +9,8 @@ quarter boundaries.
 
 from __future__ import annotations
 
+import dataclasses
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -17,10 +19,10 @@ from sim import shocks
 from sim.allocation import Allocation, allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import ends_quarter, quarter_of, starts_quarter
-from sim.codes import Cause, Draw, Kind, Stage, Status, TaskKind
+from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
 from sim.opportunities import OpportunityBook
-from sim.outcomes import arrival_columns, win_chance, won_value
+from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
 from sim.policies.protocol import (
     CoveragePlan,
     PlanView,
@@ -79,15 +81,17 @@ class CoverageModel(mesa.Model):
         if starts_quarter(w):
             self._open_quarter()  # fresh tallies
             self._apply_shocks(q)  # attrition, demand, potential, overlay, key accounts
-            self._plan(q)  # the policy's owners, service levels and cadences
-            self._realign(q)  # realigned accounts lose relationship stock
+            previous = self._plan(q)  # the policy's owners, service levels and cadences
+            self._realign(q)  # a realignment deals some accounts again among their owners
+            self._hand_over(previous)  # accounts that changed owner keep what the hand-off carries
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
-        self._arrivals(w)  # new opportunities (digital ones go to self-service)
+        self._arrivals(w)  # new opportunities (digital ones go to self-service); renewals opening
         handlers = self._route(w, seats)  # the policy routes opportunities without a handler
         self._work(w, seats, handlers)  # the policy prioritises; the engine spends each rep's hours
         self._expire(w, seats)  # response windows and sales cycles that ran out; digital decisions
         self._churn()  # customers leave at a hazard relieved by the relationship
+        self._renewal_dates(w)  # contracts at their date: renewed by a rep, on their own, or ended
         self._end_week(w, seats)  # recurring revenue, costs, weekly series; drop closed
         if ends_quarter(w):
             self._close_quarter(q)  # the quarter's metrics
@@ -121,7 +125,7 @@ class CoverageModel(mesa.Model):
             if isinstance(shock, shocks.RepAttrition):
                 seats = shocks.leaving_seats(shock, self.team.filled(), self.team.roles(), rng)
                 self.team.vacate(seats, self.week)
-                self.book.release(seats)
+                self._vacated(seats)
             elif isinstance(shock, shocks.DemandShock):
                 self.demand.scale(shocks.demand_factors(shock, segments), pop)
             elif isinstance(shock, shocks.PotentialShift):
@@ -134,32 +138,87 @@ class CoverageModel(mesa.Model):
                 self._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
             # A hiring freeze acts through shocks.frozen_hiring() each week; a realignment after the plan.
 
-    def _plan(self, quarter: int) -> None:
+    def _plan(self, quarter: int) -> np.ndarray:
+        """The policy plans the quarter; returns the previous plan's owners."""
+        previous = self.plan.owner
         view = PlanView(
             quarter=quarter, accounts=self._accounts, team=self.team.week(self.week).view, previous=self.plan
         )
         plan = self.policy.plan(view, self.streams.policy)
         self.plan = _read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
+        return previous
 
     def _realign(self, quarter: int) -> None:
         for shock in self.scenario.shocks:
             if isinstance(shock, shocks.Realignment) and shock.quarter == quarter:
-                moved = shocks.realigned_accounts(shock, self.plan.owner, self.streams.shocks)
-                self.population.reset_relationships(moved, shock.stock_lost)
+                picked, owners = shocks.realigned_owners(shock, self.plan.owner, self.streams.shocks)
+                owner = self.plan.owner.copy()
+                owner[picked] = owners
+                warm = np.array(self.plan.warm)  # the realignment's own rule for the accounts it moves
+                warm[picked] = shock.warm
+                self.plan = _read_only_plan(dataclasses.replace(self.plan, owner=owner, warm=warm))
+
+    def _hand_over(self, previous: np.ndarray) -> None:
+        """Accounts whose new owner does not hold their personal relationship change hands: a warm hand-off
+        (the plan's choice, both reps still in their seats, and a personal relationship of at least one call
+        to hand over) carries ``warm_carry`` of it and costs both reps hours, a cold one carries
+        ``cold_carry``."""
+        pop, owner, handoff, planned = (
+            self.population,
+            self.plan.owner,
+            self.scenario.relationship.handoff,
+            self.plan.warm,
+        )
+        assert planned is not None  # checked_plan fills it in
+        self.recorder.owners(pop.segment, previous, owner)
+        moving = np.flatnonzero((owner >= 0) & (pop.holder != owner))
+        if moving.size == 0:
+            return
+        old, new = pop.holder[moving], owner[moving]
+        filled = self.team.filled()
+        # An introduction is made only where there is a personal relationship to hand over (at least one call's).
+        worth = pop.personal[moving] >= self.scenario.activities.call_stock * self.scenario.relationship.personal_share
+        warm = planned[moving] & worth & at_seat(filled, old, False) & at_seat(filled, new, False)
+        self._change_hands(moving[warm], new[warm], handoff.warm_carry)
+        self._change_hands(moving[~warm], new[~warm], handoff.cold_carry)
+        if warm.any():
+            self.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), handoff.warm_hours)
+            self.recorder.handoffs(pop.segment[moving[warm]], 2.0 * handoff.warm_hours)
+
+    def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None:
+        c, lost = self.population.hand_over(customers, seats, carry)
+        self.recorder.personal_lost(self.population.segment[c], lost)
 
     def _close_quarter(self, quarter: int) -> None:
         margin = self.scenario.metrics.gross_margin
-        self.recorder.end_quarter(
-            quarter, self.population, self.plan.cadence, self.book.segment.astype(np.int64), margin
-        )
+        self.recorder.end_quarter(quarter, self.population, self.plan, self.book.segment.astype(np.int64), margin)
 
     # ---- reps -------------------------------------------------------------------
 
     def _begin_week(self, w: int) -> SeatWeek:
         left = self.team.begin_week(w, shocks.frozen_hiring(self.scenario.shocks, quarter_of(w)))
-        self.book.release(left)
-        return self.team.week(w)
+        self._vacated(left)
+        seats = self.team.week(w)
+        self.team.made_handoffs(seats.handoff)
+        return seats
+
+    def _vacated(self, seats: np.ndarray) -> None:
+        """Holders of ``seats`` left: their deals wait for another closer; their personal relationships go,
+        but for what a cold change of hands carries (notes in the CRM)."""
+        if seats.size == 0:
+            return
+        self.book.release(seats)
+        held = self.population.held_by(seats)
+        self._change_hands(held, np.full(held.size, -1), self.scenario.relationship.handoff.cold_carry)
+
+    def _touch(self, customers: np.ndarray, seats: np.ndarray, amount: np.ndarray | float) -> None:
+        """Rep work adds relationship stock (personal with the covering rep; see ``Population.touch``)."""
+        rel = self.scenario.relationship
+        c, lost = self.population.touch(
+            customers, seats, amount, self.plan.owner[customers], rel.personal_share, rel.handoff.cold_carry
+        )
+        self.recorder.personal_lost(self.population.segment[c], lost)
 
     # ---- customers --------------------------------------------------------------
 
@@ -188,13 +247,22 @@ class CoverageModel(mesa.Model):
     # ---- opportunities ----------------------------------------------------------
 
     def _arrivals(self, w: int) -> None:
-        pop = self.population
-        c, lifted, flat = self.demand.arrivals(pop, self.streams.arrivals)
-        if c.size == 0:
-            return
-        key = c * self.weeks + w
-        u = keyed_uniforms(self.streams.outcome_key, key, (Draw.KIND, Draw.DAY, Draw.CAPTURE))
-        new = arrival_columns(self.scenario, self.terms, pop, self.plan.service[c], w, c, key, lifted, flat, u)
+        """New-logo and expansion opportunities at the accounts' intensities, and renewals opening on
+        contract dates (except on digital accounts, whose contracts renew by themselves)."""
+        pop, scenario, plan = self.population, self.scenario, self.plan
+        c = self.demand.arrivals(pop, self.streams.arrivals)
+        if c.size:
+            key = 2 * (c * self.weeks + w)  # even keys: arrivals; odd: renewals (one of each per account-week)
+            u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL)))
+            self._open(arrival_columns(scenario, self.terms, pop, plan.service[c], w, c, key, u))
+        r = pop.renewals_opening(w)
+        r = r[~((plan.service[r] == Service.DIGITAL) & scenario.digital.enabled)]
+        if r.size:
+            key = 2 * (r * self.weeks + w) + 1
+            u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, *normal_purposes(Draw.DEAL)))
+            self._open(renewal_columns(scenario, self.terms, pop, plan.service[r], w, r, key, u))
+
+    def _open(self, new: dict[str, np.ndarray]) -> None:
         self.book.add(**new)
         self.recorder.created(new["kind"], new["segment"])
 
@@ -227,7 +295,7 @@ class CoverageModel(mesa.Model):
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
-        alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity)
+        alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity, todo.release)
         # Responses the rep could not reach, or chose not to make.
         response = tasks.kind == TaskKind.RESPONSE
         b.block(todo.opportunity[response & ~alloc.accepted & ~alloc.declined], Cause.OWNER_AT_CAPACITY)
@@ -236,51 +304,43 @@ class CoverageModel(mesa.Model):
         self._respond(w, seats, todo, alloc)
         self._deliver(seats, todo, alloc.accepted)
         touched = alloc.accepted & (tasks.kind == TaskKind.TOUCH)
-        act = self.scenario.activities
-        stock = np.where(seats.field[tasks.rep[touched]], act.visit_stock, act.call_stock)
-        self.population.touch(tasks.customer[touched], stock)
+        act, reps = self.scenario.activities, tasks.rep[touched]
+        self._touch(tasks.customer[touched], reps, np.where(seats.field[reps], act.visit_stock, act.call_stock))
 
     def _respond(self, w: int, seats: SeatWeek, todo: TaskList, alloc: Allocation) -> None:
         """First responses made this week: on time, the deal moves to work; late, it is missed."""
         b, tasks = self.book, todo.tasks
         r = alloc.accepted & (tasks.kind == TaskKind.RESPONSE)
         ri, rr = todo.opportunity[r], tasks.rep[r]
-        when = answer_day(w, b.day[ri], alloc.start[r], seats.capacity[rr])
+        when = answer_day(w, alloc.start[r], seats.capacity[rr])
         late = when > b.sla_deadline[ri]
         self.recorder.sla(b.segment[ri], breached=late)
-        self.population.touch(b.customer[ri], self.scenario.activities.call_stock)  # a late answer still contacts
+        self.recorder.treated(b.customer[ri], rr, ~late)
+        self._touch(b.customer[ri], rr, self.scenario.activities.call_stock)  # a late answer still contacts
         self._miss(ri[late], Cause.SLA_EXPIRED)
-        ok, okr = ri[~late], rr[~late]
-        self.recorder.responded(b.segment[ok], okr, when[~late] - b.day[ok])
-        cycles = self.terms.cycle[b.segment[ok], b.kind[ok]]
-        deadline = w + np.ceil(cycles * self.scenario.service.stall_factor).astype(np.int64)
-        b.respond(ok, w, deadline, np.where(seats.can_close[okr], okr, -1))  # an SDR hands off to a closer
+        ok, okr, delay = ri[~late], rr[~late], when[~late] - b.day[ri[~late]]
+        self.recorder.responded(b.segment[ok], okr, delay, b.customer[ok])
+        stall = w + np.ceil(b.cycle[ok] * self.scenario.service.stall_factor).astype(np.int64)
+        # An SDR hands off to a closer; a renewal's work must be done by its date.
+        b.respond(ok, w, delay, np.minimum(stall, b.due[ok]), np.where(seats.can_close[okr], okr, -1))
 
     def _deliver(self, seats: SeatWeek, todo: TaskList, done: np.ndarray) -> None:
-        """Effort delivered on deals in work; those whose effort is complete are decided."""
+        """Effort delivered on deals in work (a rep's hours count times its skill); complete deals are decided."""
         tasks = todo.tasks
         worked = done & (tasks.kind == TaskKind.WORK)
-        idx, hours = todo.opportunity[worked], tasks.cost[worked]
-        finished = self.book.deliver(idx, hours)
-        self.population.touch(self.book.customer[idx], self.scenario.activities.work_stock_per_hour * hours)
+        idx, hours, reps = todo.opportunity[worked], tasks.cost[worked], tasks.rep[worked]
+        finished = self.book.deliver(idx, hours * seats.skill[reps])
+        self._touch(self.book.customer[idx], reps, self.scenario.activities.work_stock_per_hour * hours)
         self._decide(finished, seats)
 
     def _miss(self, idx: np.ndarray, cause: np.ndarray | int) -> None:
-        """Close opportunities as missed, each with exactly one cause.
-
-        A customer whose renewal is missed leaves with probability
-        ``missed_renewal_churn``; otherwise the contract renews on its own.
-        """
+        """Close opportunities as missed, each with exactly one cause (a missed renewal's contract is
+        decided on its date, with no rep: ``_renewal_dates``)."""
         if idx.size == 0:
             return
         b = self.book
         b.close(idx)
         self.recorder.missed(cause, b.segment[idx])
-        renewals = idx[b.kind[idx] == Kind.RENEWAL]
-        if renewals.size == 0:
-            return
-        u = keyed_uniform(self.streams.outcome_key, b.key[renewals], Draw.RENEWAL_CHURN)
-        self._churn_accounts(b.customer[renewals[u < self.scenario.service.missed_renewal_churn]])
 
     def _cycle_weeks(self, idx: np.ndarray) -> np.ndarray:
         """Weeks from arrival to close of deals decided this week (closed at the week's end)."""
@@ -305,7 +365,8 @@ class CoverageModel(mesa.Model):
         )
         handler = b.handler[idx]
         conflict = self.recorder.conflict[c] & ~self.plan.coordinated[c]
-        p = win_chance(self.scenario, t, pop, c, seg, kind, digital, at_seat(seats.skill, handler, 1.0), conflict)
+        skill = at_seat(seats.skill, handler, 1.0)
+        p = win_chance(self.scenario, t, pop, c, seg, kind, digital, skill, conflict, b.delay[idx])
         u_win, u1, u2 = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
         won = u_win < p
         self._lose(idx[~won])
@@ -319,13 +380,33 @@ class CoverageModel(mesa.Model):
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
         converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])
-        pop.convert(c[new], value[new])
+        pop.convert(c[new], value[new], self.week)
         exp = (kind == Kind.EXPANSION) & (pop.status[c] == Status.CUSTOMER)
         pop.expand(c[exp], value[exp])
         ren = (kind == Kind.RENEWAL) & (pop.status[c] == Status.CUSTOMER)
         pop.renew(c[ren], value[ren])
+        pop.renewal_secured(c[ren])
         self.demand.refresh(pop, np.unique(c[new]))
+        lost_renewals = lost_renewals[pop.status[lost_renewals] == Status.CUSTOMER]
+        self.recorder.ended_at_renewal(pop.segment[lost_renewals])
         self._churn_accounts(lost_renewals)
+
+    def _renewal_dates(self, w: int) -> None:
+        """Contracts at their renewal date run another term; those whose renewal no rep won are decided
+        with no rep: renewed at ``unattended_renewal_value`` of their spend, or ended."""
+        pop = self.population
+        due = pop.renewals_due(w)
+        if due.size == 0:
+            return
+        self.recorder.renewals_due(pop.segment[due])
+        alone = due[~pop.renewal_won[due]]
+        u = keyed_uniform(self.streams.outcome_key, alone * self.weeks + w, Draw.UNATTENDED_RENEWAL)
+        stay = u < unattended_renewal(self.scenario, self.terms, pop, alone)
+        kept = alone[stay]
+        pop.renew(kept, pop.spend[kept] * self.scenario.service.unattended_renewal_value)
+        pop.next_term(due)
+        self.recorder.ended_at_renewal(pop.segment[alone[~stay]])
+        self._churn_accounts(alone[~stay])
 
     def _expire(self, w: int, seats: SeatWeek) -> None:
         b = self.book
@@ -334,6 +415,8 @@ class CoverageModel(mesa.Model):
             ~b.closed & ~b.digital & (b.stage == Stage.AWAITING_RESPONSE) & (b.sla_deadline <= end_day)
         )
         self.recorder.sla(b.segment[unanswered], breached=True)
+        c = b.customer[unanswered]
+        self.recorder.treated(c, self.plan.owner[c], False)
         self._miss(unanswered, b.blocked[unanswered].astype(np.int64))
         stalled = np.flatnonzero(
             ~b.closed & ~b.digital & (b.stage == Stage.IN_WORK) & (b.effort_left > 1e-9) & (b.work_deadline <= w)
@@ -361,4 +444,7 @@ class CoverageModel(mesa.Model):
 
 
 def _read_only_plan(p: CoveragePlan) -> CoveragePlan:
-    return CoveragePlan(read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated))
+    assert p.warm is not None  # checked_plan fills it in
+    return CoveragePlan(
+        read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated), read_only(p.warm)
+    )

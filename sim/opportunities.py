@@ -26,11 +26,14 @@ _DTYPES = {
     "sla_deadline": np.float64,
     "effort_left": np.float64,
     "chunk": np.float64,
+    "cycle": np.float64,
+    "due": np.int64,
     "work_deadline": np.int64,
     "handler": np.int64,
     "blocked": np.int8,
     "expected_value": np.float64,
     "responded": np.int64,
+    "delay": np.float64,
     "closed": bool,
 }
 
@@ -48,7 +51,9 @@ class OpportunityBook:
     it stalls (for a digital deal: the week it is decided); handler: seat
     working it (-1 none); blocked: the ``Cause`` code it would be missed for if its
     response window closed now; expected_value: win probability x value
-    (currency); responded: week of the first response (-1 before); closed:
+    (currency); responded: week of the first response (-1 before); delay:
+    business days from arrival to the first response (0 before and for
+    self-service); closed:
     decided or missed this week (dropped at the week's end).
     """
 
@@ -62,11 +67,14 @@ class OpportunityBook:
     sla_deadline: np.ndarray
     effort_left: np.ndarray
     chunk: np.ndarray
+    cycle: np.ndarray
+    due: np.ndarray
     work_deadline: np.ndarray
     handler: np.ndarray
     blocked: np.ndarray
     expected_value: np.ndarray
     responded: np.ndarray
+    delay: np.ndarray
     closed: np.ndarray
 
     @classmethod
@@ -117,12 +125,21 @@ class OpportunityBook:
         """The deals ``idx`` were not answered this week, for ``cause`` (their miss cause if the window closes)."""
         self.blocked[idx] = cause
 
-    def respond(self, idx: np.ndarray, week: int, work_deadline: np.ndarray, handler: np.ndarray) -> None:
-        """First responses made in ``week``: the deals move to work under ``handler`` (-1: waits for a closer)."""
+    def respond(
+        self, idx: np.ndarray, week: int, delay: np.ndarray, work_deadline: np.ndarray, handler: np.ndarray
+    ) -> None:
+        """First responses made in ``week``, ``delay`` business days after arrival: the deals move to work
+        under ``handler`` (-1: waits for a closer), from next week to ``work_deadline``.
+
+        A deal whose deadline leaves fewer weeks than its cycle (a renewal
+        answered late) asks for its effort faster, so that it can still be done.
+        """
         self.stage[idx] = Stage.IN_WORK
         self.responded[idx] = week
+        self.delay[idx] = delay
         self.work_deadline[idx] = work_deadline
         self.handler[idx] = handler
+        self.chunk[idx] = np.maximum(self.chunk[idx], self.effort_left[idx] / np.maximum(work_deadline - week, 1))
 
     def deliver(self, idx: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Effort delivered to the deals ``idx``; returns those whose effort is now complete."""

@@ -14,7 +14,7 @@ from sim.codes import Cause, Kind, Service, Stage, Status
 from sim.demand import SegmentTerms
 from sim.population import Population
 from sim.randomness import box_muller
-from sim.response import win_probability
+from sim.response import speed_multiplier, win_probability
 from sim.scenario import Scenario
 
 
@@ -26,27 +26,76 @@ def arrival_columns(
     week: int,
     c: np.ndarray,
     key: np.ndarray,
-    lifted: np.ndarray,
-    flat: np.ndarray,
     u: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The book's columns of this week's new opportunities (one per account ``c``).
+    """The book's columns of this week's new-logo and expansion opportunities (one per account ``c``).
 
-    ``service``: each account's service level; ``lifted``, ``flat``: its
-    intensities this week; ``u``: uniform draws (kind, day, capture) per
-    opportunity. A renewal is drawn in proportion to the flat intensity; the
-    arrival day is uniform over the week; a digital account's opportunity goes
-    to self-service with probability ``capture``.
+    ``service``: each account's service level; ``u``: uniform draws (day,
+    capture, deal size, deal size) per opportunity. A prospect's opportunity
+    is a new logo, a customer's an expansion; the arrival day is uniform over
+    the week; a digital account's opportunity goes to self-service with
+    probability ``capture``.
     """
-    seg = pop.segment[c].astype(np.int64)
-    u_kind, u_day, u_capture = u
-    renewal = u_kind * (lifted + flat) < flat
-    kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, np.where(renewal, Kind.RENEWAL, Kind.EXPANSION))
+    u_day, u_capture, u1, u2 = u
+    kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
     day = DAYS * (week + u_day)
     dig, sv = scenario.digital, scenario.service
     digital = (service == Service.DIGITAL) & dig.enabled & (u_capture < dig.capture)
     window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-    effort, cycle = terms.effort[seg, kind], terms.cycle[seg, kind]
+    return _columns(terms, pop, week, c, key, kind, day, window, digital, np.full(c.size, NO_DUE), u1, u2)
+
+
+def renewal_columns(
+    scenario: Scenario,
+    terms: SegmentTerms,
+    pop: Population,
+    service: np.ndarray,
+    week: int,
+    c: np.ndarray,
+    key: np.ndarray,
+    u: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The book's columns of the renewal opportunities opening this week (one per customer ``c``).
+
+    ``u``: uniform draws (day, deal size, deal size). The first response may
+    come until the renewal needs its work to start: ``notice - cycle`` weeks
+    after opening, at least the service window and at most the renewal date;
+    the work must be done by the renewal date (``due``).
+    """
+    u_day, u1, u2 = u
+    seg = pop.segment[c].astype(np.int64)
+    kind = np.full(c.size, Kind.RENEWAL)
+    due = pop.renewal_week[c]
+    day = DAYS * (week + u_day)
+    sv = scenario.service
+    window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
+    lead_days = DAYS * (terms.notice[seg] - terms.cycle[seg, Kind.RENEWAL])
+    window = np.minimum(np.maximum(window, lead_days), np.maximum(DAYS * due - day, 0.0))
+    return _columns(terms, pop, week, c, key, kind, day, window, np.zeros(c.size, dtype=bool), due, u1, u2)
+
+
+#: ``due`` of an opportunity with no fixed date (new logos and expansions).
+NO_DUE = 2**40
+
+
+def _columns(
+    terms: SegmentTerms,
+    pop: Population,
+    week: int,
+    c: np.ndarray,
+    key: np.ndarray,
+    kind: np.ndarray,
+    day: np.ndarray,
+    window: np.ndarray,
+    digital: np.ndarray,
+    due: np.ndarray,
+    u1: np.ndarray,
+    u2: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Columns common to every new opportunity; its effort and cycle scale together around the medians."""
+    seg = pop.segment[c].astype(np.int64)
+    size = np.exp(terms.deal_sigma[seg] * box_muller(u1, u2))
+    effort, cycle = terms.effort[seg, kind] * size, terms.cycle[seg, kind] * size
     return {
         "key": key,
         "customer": c,
@@ -57,12 +106,15 @@ def arrival_columns(
         "day": day,
         "sla_deadline": day + window,
         "effort_left": np.where(digital, 0.0, effort),
-        "chunk": effort / cycle,
-        "work_deadline": np.where(digital, week + cycle, -1).astype(np.int64),
+        "chunk": effort / np.maximum(cycle, 1.0),  # a deal shorter than a week is worked in one week
+        "cycle": cycle,
+        "due": due,
+        "work_deadline": np.where(digital, week + np.ceil(cycle), -1).astype(np.int64),
         "handler": np.full(c.size, -1),
         "blocked": np.full(c.size, Cause.NO_OWNER),
         "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind),
         "responded": np.full(c.size, -1),
+        "delay": np.zeros(c.size),
     }
 
 
@@ -76,15 +128,27 @@ def win_chance(
     digital: np.ndarray,
     skill: np.ndarray,
     conflict: np.ndarray,
+    delay: np.ndarray,
 ) -> np.ndarray:
     """Win probability of deals on accounts ``c``: the segment's base (lower through self-service),
-    moved by relationship, responsiveness, the closer's ``skill`` and an uncoordinated ``conflict``."""
-    dig = scenario.digital
-    factor = np.where(kind == Kind.RENEWAL, dig.renewal_win_factor, dig.win_factor)
-    base = terms.base_win[seg, kind] * np.where(digital, factor, 1.0)
-    return win_probability(
+    moved by relationship, responsiveness, the closer's ``skill`` and an uncoordinated ``conflict``,
+    times the speed-to-lead multiplier of the first-response ``delay`` (business days)."""
+    base = terms.base_win[seg, kind] * np.where(digital, scenario.digital.win_factor, 1.0)
+    p = win_probability(
         base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), scenario.relationship
     )
+    curves = scenario.service.speed_to_lead
+    half_life = np.array([getattr(curves, k).half_life_days for k in Kind.names()])[kind]
+    floor = np.array([getattr(curves, k).floor for k in Kind.names()])[kind]
+    return p * speed_multiplier(delay, half_life, floor)
+
+
+def unattended_renewal(scenario: Scenario, terms: SegmentTerms, pop: Population, c: np.ndarray) -> np.ndarray:
+    """Chance that customers ``c`` renew on their own (no rep worked the renewal, or self-service):
+    the uncovered renewal chance, raised by the relationship they still have with the company."""
+    base = terms.base_win[pop.segment[c], Kind.RENEWAL]
+    neutral = np.full(c.size, 0.5)
+    return win_probability(base, pop.stock[c], neutral, np.ones(c.size), np.zeros(c.size), scenario.relationship)
 
 
 def won_value(
@@ -99,7 +163,8 @@ def won_value(
     u2: np.ndarray,
 ) -> np.ndarray:
     """Value of won deals (currency): the expected value times mean-one lognormal noise from ``u1``, ``u2``
-    (renewals keep their spend exactly); self-service new logos and expansions are worth ``value_factor``."""
+    (renewals: ``value_share`` of spend exactly); self-service new logos and expansions are worth
+    ``value_factor``."""
     sigma = terms.value_sigma[seg]
     noise = np.exp(sigma * box_muller(u1, u2) - sigma**2 / 2)
     value = terms.value_estimate(pop, c, kind) * np.where(kind == Kind.RENEWAL, 1.0, noise)

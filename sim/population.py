@@ -15,13 +15,20 @@ from sim.codes import Status
 from sim.policies.protocol import Accounts, read_only
 from sim.scenario import Scenario
 
+#: ``renewal_week`` of an account with no contract (a prospect or a churned account).
+NO_DATE = -(2**30)
+
 
 @dataclass
 class Population:
     """All customers (prospects, customers and churned accounts) of one run.
 
     Units: potential and spend in currency units per year; x, y in km;
-    stock in touch-equivalents (one field visit adds 1).
+    stock in touch-equivalents (one field visit adds 1); weeks since week 0.
+
+    The relationship stock is company stock plus a personal part held with
+    one rep (``holder``): when the account changes hands the personal part is
+    lost except the share the hand-off carries (:meth:`hand_over`).
     """
 
     segment: np.ndarray  # int8, index into scenario segments
@@ -33,10 +40,17 @@ class Population:
     responsiveness: np.ndarray  # float64 in [0, 1]
     status: np.ndarray  # int8 Status
     spend: np.ndarray  # float64 current annual spend (customers only)
-    stock: np.ndarray  # float64 relationship stock
+    stock: np.ndarray  # float64 relationship stock, company and personal together
+    personal: np.ndarray  # float64 the part of the stock held with the rep ``holder``
+    holder: np.ndarray  # int32 seat holding the personal stock (-1: none)
+    renewal_week: np.ndarray  # int32 week of the contract's next renewal date (customers; else NO_DATE)
+    renewal_opens: np.ndarray  # int32 week its renewal opportunity opens: renewal_week - notice (else NO_DATE)
+    renewal_won: np.ndarray  # bool: a rep has won this term's renewal ahead of the date
     ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
     segment_spend: np.ndarray  # float64 total spend by segment, kept up to date by the methods below
     segment_potential: np.ndarray  # float64 total potential by segment, recounted when potential changes
+    term_weeks: np.ndarray  # int32 contract term by segment
+    notice_weeks: np.ndarray  # int32 renewal notice by segment
 
     @property
     def size(self) -> int:
@@ -70,6 +84,10 @@ class Population:
         status = np.where(is_customer, Status.CUSTOMER, Status.PROSPECT).astype(np.int8)
         wallet = np.array([s.share_of_wallet for s in pop.segments])[segment]
         spend = np.where(is_customer, potential * wallet, 0.0)
+        # Contracts signed before week 0 come up for renewal evenly over one term.
+        term_weeks = np.array([s.contract_term_weeks for s in pop.segments], dtype=np.int32)
+        notice_weeks = np.array([s.renewal_notice_weeks for s in pop.segments], dtype=np.int32)
+        renewal_week = np.where(is_customer, rng.integers(0, term_weeks[segment]), NO_DATE).astype(np.int32)
         return cls(
             segment=segment,
             industry=industry,
@@ -81,9 +99,16 @@ class Population:
             status=status,
             spend=spend,
             stock=np.zeros(n),
+            personal=np.zeros(n),
+            holder=np.full(n, -1, dtype=np.int32),
+            renewal_week=renewal_week,
+            renewal_opens=np.where(is_customer, renewal_week - notice_weeks[segment], NO_DATE).astype(np.int32),
+            renewal_won=np.zeros(n, dtype=bool),
             ever_touched=np.zeros(n, dtype=bool),
             segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),
             segment_potential=np.bincount(segment, weights=potential, minlength=len(pop.segments)),
+            term_weeks=term_weeks,
+            notice_weeks=notice_weeks,
         )
 
     def view(self, segment_names: tuple[str, ...]) -> Accounts:
@@ -103,18 +128,87 @@ class Population:
     def decay(self, factor: float) -> None:
         """Carry-over: every relationship stock keeps ``factor`` of itself for another week."""
         self.stock *= factor
+        self.personal *= factor
 
-    def touch(self, customers: np.ndarray, amount: np.ndarray | float) -> None:
-        """Add relationship stock from rep work (customers may repeat)."""
-        np.add.at(self.stock, customers, amount)
+    def touch(
+        self,
+        customers: np.ndarray,
+        seats: np.ndarray,
+        amount: np.ndarray | float,
+        owners: np.ndarray,
+        personal_share: float,
+        carry: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add relationship stock from rep work by ``seats`` on ``customers`` (which may repeat).
+
+        ``owners``: each account's planned owner (-1: none). An owner's touch,
+        or any rep's on an account nobody owns, adds ``personal_share`` of the
+        stock to the personal part, held with that rep; a rep who is not the
+        owner (an SDR, a pooled responder, a specialist) adds the company part
+        only. On an unowned account a new rep takes over the personal
+        relationship with no hand-off (``carry``). Returns each account's
+        personal stock lost that way (indexed like the unique accounts that
+        changed hands: see :meth:`hand_over`), as (accounts, lost).
+        """
+        amount = np.broadcast_to(np.asarray(amount, dtype=np.float64), customers.shape)
+        other = (owners >= 0) & (seats != owners)
+        mine = ~other
+        moved = mine & (self.holder[customers] != seats)
+        lost = self.hand_over(*_last_per_account(customers[moved], seats[moved]), carry)
+        np.add.at(self.stock, customers, np.where(other, amount * (1.0 - personal_share), amount))
+        np.add.at(self.personal, customers[mine], amount[mine] * personal_share)
         self.ever_touched[customers] = True
+        return lost
 
-    def reset_relationships(self, customers: np.ndarray, share_lost: float) -> None:
-        """Lose part of the stock (an owner change after realignment)."""
-        self.stock[customers] *= 1.0 - share_lost
+    def hand_over(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct ``customers`` change hands to ``seats`` (-1: nobody), keeping ``carry`` of the personal stock.
 
-    def convert(self, customers: np.ndarray, value: np.ndarray) -> None:
-        """Won new logos become customers; won value adds to spend, up to the potential."""
+        The share carried stays personal with the new holder; with nobody to
+        hold it (the rep left) it stays with the company (notes in the CRM).
+        Returns (customers, personal stock lost by each).
+        """
+        lost = self.personal[customers] * (1.0 - carry)
+        self.stock[customers] -= lost
+        self.personal[customers] = np.where(seats >= 0, self.personal[customers] - lost, 0.0)
+        self.holder[customers] = seats
+        return customers, lost
+
+    def held_by(self, seats: np.ndarray) -> np.ndarray:
+        """Accounts whose personal relationship is held by one of ``seats``."""
+        return np.flatnonzero(np.isin(self.holder, seats))
+
+    def renewals_due(self, week: int) -> np.ndarray:
+        """Customers whose contract comes up for renewal in ``week``."""
+        return np.flatnonzero(self.renewal_week == week)
+
+    def renewals_opening(self, week: int) -> np.ndarray:
+        """Customers whose renewal opportunity opens in ``week``: their notice before the date.
+
+        In week 0 the renewals already inside their notice period open too,
+        except those due in week 0 itself: no work can reach them in time.
+        """
+        if week == 0:
+            return np.flatnonzero((self.renewal_opens <= 0) & (self.renewal_week > 0))
+        return np.flatnonzero(self.renewal_opens == week)
+
+    def next_term(self, customers: np.ndarray) -> None:
+        """The contracts of ``customers`` run another term from their renewal date."""
+        term = self.term_weeks[self.segment[customers]]
+        self.renewal_week[customers] += term
+        self.renewal_opens[customers] += term
+        self.renewal_won[customers] = False
+
+    def renewal_secured(self, customers: np.ndarray) -> None:
+        """A rep won these customers' renewals ahead of the date."""
+        self.renewal_won[customers] = True
+
+    def convert(self, customers: np.ndarray, value: np.ndarray, week: int) -> None:
+        """Won new logos become customers on a contract of their segment's term from ``week``;
+        won value adds to spend, up to the potential."""
+        new = customers[self.status[customers] == Status.PROSPECT]
+        seg = self.segment[new]
+        self.renewal_week[new] = week + self.term_weeks[seg]
+        self.renewal_opens[new] = self.renewal_week[new] - self.notice_weeks[seg]
         self.status[customers] = Status.CUSTOMER
         self.expand(customers, value)
 
@@ -140,6 +234,8 @@ class Population:
     def churn(self, customers: np.ndarray) -> None:
         """Customers leave: they stop spending and generate nothing more."""
         self.status[customers] = Status.CHURNED
+        self.renewal_week[customers] = NO_DATE
+        self.renewal_opens[customers] = NO_DATE
         self._set_spend(customers, np.zeros(customers.size))
 
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:
@@ -158,6 +254,14 @@ class Population:
         # Distinct accounts only: the segment totals move by the change of each.
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new
+
+
+def _last_per_account(customers: np.ndarray, seats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct accounts and, for each, the last of ``seats`` given for it."""
+    if customers.size <= 1:
+        return customers, seats
+    accounts, last = np.unique(customers[::-1], return_index=True)
+    return accounts, seats[::-1][last]
 
 
 def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import Activity, TaskKind
+from sim.codes import Activity, Service, TaskKind
 from sim.metrics import lorenz_curve, quarter_rows
-from sim.policies.protocol import Tasks
+from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
 from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
 from sim.reps import SeatWeek
@@ -37,6 +37,7 @@ class Recorder:
     def __init__(self, pop: Population, segment_names: tuple[str, ...], low_value_quantile: float) -> None:
         self.segment_names = segment_names
         self.low_value = pop.potential < np.quantile(pop.potential, low_value_quantile)
+        self.band = potential_bands(pop.segment, pop.potential, len(segment_names))
         self.touch_hours_run = np.zeros(pop.size)
         self.most_over_capacity = 0.0
         self.rows: list[MetricRow] = []
@@ -92,11 +93,20 @@ class Recorder:
         self.tally.add(self.tally.sla_due, segment)
         self.tally.add(self.tally.sla_breached, segment, np.asarray(breached, dtype=np.float64))
 
-    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
+    def treated(self, customer: np.ndarray, seat: np.ndarray, in_time: np.ndarray | bool) -> None:
+        """Response stages that ended: the seat that answered or was to answer (-1 nobody), and whether the
+        answer came inside the service window."""
+        t = self.tally
+        t.treated_customer.append(customer.astype(np.int64))
+        t.treated_by.append(seat.astype(np.int64))
+        t.treated_in_time.append(np.broadcast_to(np.asarray(in_time, dtype=bool), customer.shape))
+
+    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray, customer: np.ndarray) -> None:
         """First responses inside the window: by whom and after how many business days."""
         t = self.tally
         t.response_segment.append(segment.astype(np.int64))
         t.response_rep.append(rep)
+        t.response_customer.append(customer)
         t.response_days.append(days)
 
     # ---- customers --------------------------------------------------------------
@@ -106,6 +116,31 @@ class Recorder:
 
     def new_logos(self, segment: np.ndarray) -> None:
         self.tally.add(self.tally.new_logos, segment)
+
+    def renewals_due(self, segment: np.ndarray) -> None:
+        """Contracts that reached their renewal date this week."""
+        self.tally.add(self.tally.renewals_due, segment)
+
+    def ended_at_renewal(self, segment: np.ndarray) -> None:
+        """Contracts that a renewal ended (lost to a rep's face, or not renewed on the date)."""
+        self.tally.add(self.tally.churned_at_renewal, segment)
+
+    # ---- continuity -------------------------------------------------------------
+
+    def owners(self, segment: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """The quarter's plan (after any realignment) against the previous one: owners ``before`` and ``after``."""
+        t = self.tally
+        owned = before >= 0
+        t.add(t.owned_before, segment[owned])
+        t.add(t.owner_changed, segment[owned & (after != before)])
+
+    def personal_lost(self, segment: np.ndarray, lost: np.ndarray) -> None:
+        """Personal relationship stock lost when accounts changed hands (touch-equivalents)."""
+        self.tally.add(self.tally.personal_lost, segment, lost)
+
+    def handoffs(self, segment: np.ndarray, hours: float) -> None:
+        """Warm hand-offs of accounts of ``segment``, each costing ``hours`` in all (both reps)."""
+        self.tally.add(self.tally.handoff_hours, segment, hours)
 
     # ---- effort -----------------------------------------------------------------
 
@@ -178,9 +213,10 @@ class Recorder:
         self.weekly.append(WeeklyRow(week, "filled_seats", float(filled.sum())))
 
     def end_quarter(
-        self, quarter: int, pop: Population, cadence: np.ndarray, open_segments: np.ndarray, gross_margin: float
+        self, quarter: int, pop: Population, plan: CoveragePlan, open_segments: np.ndarray, gross_margin: float
     ) -> None:
         """Compute the quarter's metrics (``open_segments``: segment of each open opportunity)."""
+        cadence = plan.cadence
         accounts = AccountQuarter(
             segment=pop.segment,
             status=pop.status,
@@ -193,6 +229,8 @@ class Recorder:
             coverer=self.coverer,
             conflict=self.conflict,
             won_value=self.won_value,
+            comparable=(pop.segment.astype(np.int64) * POTENTIAL_BANDS + self.band) * len(Service.names())
+            + plan.service,
             segment_potential=pop.segment_potential,
             open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
         )
@@ -220,6 +258,22 @@ class Recorder:
             for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
                 rows.append(LorenzRow(name, float(share), float(value)))
         return pd.DataFrame(rows, columns=LORENZ_COLUMNS)
+
+
+#: Comparable accounts for the rep lottery: the same segment and the same fifth of its potential.
+POTENTIAL_BANDS = 5
+
+
+def potential_bands(segment: np.ndarray, potential: np.ndarray, n_segments: int) -> np.ndarray:
+    """Each account's potential band within its segment: 0 (lowest fifth) to 4 (highest), by rank."""
+    order = np.lexsort((potential, segment))
+    size = np.bincount(segment, minlength=n_segments)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    seg_sorted = segment[order]
+    rank = np.arange(order.size) - start[seg_sorted]
+    band = np.empty(order.size, dtype=np.int8)
+    band[order] = (rank * POTENTIAL_BANDS // np.maximum(size[seg_sorted], 1)).astype(np.int8)
+    return band
 
 
 def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:

@@ -54,6 +54,7 @@ class Rep(mesa.Agent):
         self.hired_week = hired_week  # week the holder started (negative: before the run)
         self.vacated_week = 0  # week the seat was last vacated
         self.filled = True
+        self.handoff_owed = 0.0  # hours of warm hand-offs still to make (taken before other work)
 
     def ramp_factor(self, ramp: tuple[float, ...], week: int) -> float:
         """Productivity by quarter of tenure in ``week`` (the last value holds afterwards)."""
@@ -82,12 +83,18 @@ class Rep(mesa.Agent):
         """The holder leaves in ``week``: the seat is vacant from this week on."""
         self.filled = False
         self.vacated_week = week
+        self.handoff_owed = 0.0  # a holder who left makes no more hand-offs
 
     def capacity(self, ramp: tuple[float, ...], week: int) -> float:
         """Selling hours available in ``week``."""
         if not self.filled:
             return 0.0
         return self.weekly_hours * self.selling_share * self.ramp_factor(ramp, week)
+
+
+#: The most of a week's selling hours a seat spends on hand-offs it owes [A]: introductions are booked
+#: around the rep's other work, so it keeps answering its accounts while it hands some over.
+HANDOFF_SHARE_OF_WEEK = 0.5
 
 
 def weekly_attrition(attrition_per_year: float) -> float:
@@ -101,8 +108,10 @@ class SeatWeek:
 
     Constant per seat: role (name), role_index (into ``ROLES``), field,
     can_close, x, y (km), region, margin (share kept by a partner),
-    cost_per_year (currency). This week: filled, capacity (selling hours),
-    skill (1 = average). view: what a policy sees of it (read-only).
+    cost_per_year (currency). This week: filled, capacity (selling hours
+    left for customer work after hand-offs), handoff (hours of warm hand-offs
+    made), skill (1 = average: wins more and needs fewer hours per deal
+    above it). view: what a policy sees of it (read-only).
     """
 
     role: np.ndarray
@@ -116,6 +125,7 @@ class SeatWeek:
     cost_per_year: np.ndarray
     filled: np.ndarray
     capacity: np.ndarray
+    handoff: np.ndarray
     skill: np.ndarray
     view: TeamView = dataclass_field(init=False)
 
@@ -172,6 +182,18 @@ class Team:
         for seat in seats.tolist():
             self.seats[seat].vacate(week)
 
+    def owe_handoffs(self, seats: np.ndarray, hours: float) -> None:
+        """Each of ``seats`` (repeats add up) owes ``hours`` of warm hand-off, made before other work (at most
+        ``HANDOFF_SHARE_OF_WEEK`` of a week's hours)."""
+        owed = np.bincount(seats, minlength=len(self.seats)) * hours
+        for seat in np.flatnonzero(owed).tolist():
+            self.seats[seat].handoff_owed += float(owed[seat])
+
+    def made_handoffs(self, hours: np.ndarray) -> None:
+        """The week's hand-off ``hours`` (per seat, from :meth:`week`) are made."""
+        for seat in np.flatnonzero(hours).tolist():
+            self.seats[seat].handoff_owed = max(0.0, self.seats[seat].handoff_owed - float(hours[seat]))
+
     def filled(self) -> np.ndarray:
         """Whether each seat has a holder now."""
         return np.array([r.filled for r in self.seats], dtype=bool)
@@ -199,12 +221,16 @@ class Team:
         return np.array(left, dtype=np.int64)
 
     def week(self, week: int) -> SeatWeek:
-        """The team in ``week`` as arrays."""
+        """The team in ``week`` as arrays; hand-offs owed take up to half of each seat's hours."""
         ramp = self._workforce.ramp
+        hours = np.array([r.capacity(ramp, week) for r in self.seats], dtype=np.float64)
+        owed = np.array([r.handoff_owed for r in self.seats], dtype=np.float64)
+        handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, owed)
         return SeatWeek(
             **self._constants,
             filled=np.array([r.filled for r in self.seats], dtype=bool),
-            capacity=np.array([r.capacity(ramp, week) for r in self.seats], dtype=np.float64),
+            capacity=hours - handoff,
+            handoff=handoff,
             skill=np.array([r.skill for r in self.seats], dtype=np.float64),
         )
 

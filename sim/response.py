@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.scenario import Adbudg, Power, Relationship
+from sim.selling import Adbudg, Power, Relationship
 
 
 def response_multiplier(x: np.ndarray, fn: Adbudg | Power) -> np.ndarray:
@@ -64,6 +64,14 @@ def win_probability(
     logit = logit + rel.skill_win_weight * (skill - 1.0)
     logit = logit - rel.conflict_penalty * conflict
     return 1.0 / (1.0 + np.exp(-logit))
+
+
+def speed_multiplier(delay_days: np.ndarray, half_life_days: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Speed-to-lead: share of the win probability left after a first-response delay (business days).
+
+    ``floor + (1 - floor) * 2 ** (-delay / half_life)``: 1 when answered at once.
+    """
+    return floor + (1.0 - floor) * np.exp2(-np.maximum(delay_days, 0.0) / half_life_days)
 
 
 def weekly_hazard(annual: np.ndarray | float) -> np.ndarray:

@@ -23,27 +23,60 @@ from pydantic import Field, model_validator
 
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import OPPORTUNITY_KINDS, ROLES
-from sim.config import Name, NonNegative, Positive, Probability, Strict, locate, read_toml, validate_strict
+from sim.config import (
+    Name,
+    NonNegative,
+    Positive,
+    Probability,
+    Strict,
+    locate,
+    read_toml,
+    refuse_removed,
+    validate_strict,
+)
 from sim.errors import InputError
+from sim.selling import Activities, Digital, Relationship, Service
 from sim.shocks import HiringFreeze, Shock
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
 
 class OpportunityKind(Strict):
-    """One kind of opportunity (new logo, expansion or renewal) in one segment."""
+    """One kind of opportunity raised at a rate (new logo or expansion) in one segment."""
 
     rate_per_year: NonNegative
-    """Opportunities per account-year with no relationship; new-logo and expansion rates are for an
-    account of median potential and scale with potential, renewal rates do not."""
+    """Opportunities per account-year of median potential with no relationship; scales with potential."""
     effort_hours: Positive
-    """Rep hours needed after the first response to bring it to a decision."""
+    """Median rep hours needed after the first response to bring it to a decision (each deal draws its own)."""
     cycle_weeks: Annotated[int, Field(ge=1, le=104)]
-    """Planned sales cycle, weeks: the effort is delivered in equal weekly parts over it."""
+    """Median planned sales cycle, weeks (each deal draws its own): the effort is delivered in equal weekly
+    parts over it."""
     win_probability: Probability
-    """Win probability for an average account (responsiveness 0.5, no relationship, skill 1)."""
+    """Win probability for an average account (responsiveness 0.5, no relationship, skill 1, answered at once)."""
     value_share: NonNegative
-    """Won value as a share of the untapped wallet, potential - spend (new logo, expansion), or of spend (renewal)."""
+    """Won value as a share of the untapped wallet, potential - spend."""
+
+
+class RenewalKind(Strict):
+    """Renewals in one segment: they come due on each customer's contract date, not at a rate."""
+
+    effort_hours: Positive
+    """Median rep hours to work a renewal after the first response."""
+    cycle_weeks: Annotated[int, Field(ge=1, le=104)]
+    """Median weeks of work a renewal needs; the work must be done by the renewal date."""
+    value_share: NonNegative = 1.0
+    """Renewed contract value as a share of current spend when a rep wins the renewal."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_format(cls, data: Any) -> Any:
+        return refuse_removed(
+            data,
+            {
+                "rate_per_year": "renewals come due on contract dates (set the segment's contract_term_weeks)",
+                "win_probability": "a renewal's chance follows from the segment's churn_per_year (docs/ODD.md)",
+            },
+        )
 
 
 class Segment(Strict):
@@ -65,12 +98,27 @@ class Segment(Strict):
     share_of_wallet: Annotated[float, Field(gt=0.0, le=1.0)]
     """Initial spend of a customer as a share of its potential."""
     churn_per_year: Annotated[float, Field(ge=0.0, lt=1.0)]
-    """Annual churn probability of a customer nobody has touched (the base hazard)."""
+    """Annual churn probability of a customer nobody covers (no rep time at all): at renewals and between."""
+    mid_term_churn_share: Probability = 0.2
+    """Share of that churn that happens between renewals; the rest happens at the renewal date."""
+    contract_term_weeks: Annotated[int, Field(ge=4, le=520)] = 52
+    """Contract term, weeks: a customer's contract comes up for renewal this often."""
+    renewal_notice_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    """Weeks before the renewal date that the renewal opportunity opens."""
     value_sigma: NonNegative = 0.5
     """Lognormal spread of won value around its expected share (mean preserved)."""
+    deal_sigma: NonNegative = 0.6
+    """Lognormal spread of each deal's effort hours and cycle weeks around the segment's medians (one draw
+    scales both: a bigger deal takes more hours and more weeks)."""
     new_logo: OpportunityKind
     expansion: OpportunityKind
-    renewal: OpportunityKind
+    renewal: RenewalKind
+
+    @model_validator(mode="after")
+    def _check(self) -> Segment:
+        if self.renewal_notice_weeks >= self.contract_term_weeks:
+            raise ValueError("renewal_notice_weeks: must be shorter than contract_term_weeks")
+        return self
 
 
 class Region(Strict):
@@ -131,7 +179,8 @@ class RepGroup(Strict):
     """Share of hours available for customer work (40 h x 52 x 0.77 = about 1,600 h a year)."""
     skill_mean: Positive = 1.0
     """Mean skill (1 = average; enters the win probability)."""
-    skill_sd: NonNegative = 0.1
+    skill_sd: NonNegative = 0.2
+    """Spread of skill across the seats (each holder draws its own, at least 0.1)."""
     cost_per_year: NonNegative = 150_000.0
     """Fully loaded cost of a seat, currency units per year (set 0 for a channel partner, paid by its margin)."""
     margin: Probability = 0.0
@@ -163,103 +212,6 @@ class Workforce(Strict):
         if not self.ramp:
             raise ValueError("ramp: at least one value is needed")
         return self
-
-
-class Activities(Strict):
-    """What each activity costs in hours and adds to the relationship stock."""
-
-    visit_hours: Positive = 2.0
-    """A field visit on site, hours (travel is added by distance)."""
-    call_hours: Positive = 0.5
-    """A phone or video touch, hours."""
-    response_hours: Positive = 0.5
-    """The first response to a new opportunity, hours."""
-    visit_stock: NonNegative = 1.0
-    """Relationship stock added by one visit."""
-    call_stock: NonNegative = 0.4
-    """Relationship stock added by one call (and by a first response)."""
-    work_stock_per_hour: NonNegative = 0.05
-    """Relationship stock added per hour of opportunity work."""
-
-
-class Adbudg(Strict):
-    """ADBUDG response: y = b + (a - b) x^c / (d + x^c); S-shaped for c > 1."""
-
-    kind: Literal["adbudg"] = "adbudg"
-    a: Positive = 2.5
-    """Multiplier at saturation."""
-    b: NonNegative = 1.0
-    """Multiplier at zero relationship."""
-    c: Positive = 1.5
-    """Shape: S-shaped above 1, concave at or below 1."""
-    d: Positive = 2.0
-    """Half-saturation constant: y = (a + b) / 2 at x = d ** (1 / c)."""
-
-
-class Power(Strict):
-    """Power response: y = b + z x^e (e is the selling-effort elasticity of the lift)."""
-
-    kind: Literal["power"] = "power"
-    b: NonNegative = 1.0
-    z: NonNegative = 0.6
-    e: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
-    cap: Positive = 4.0
-    """Upper bound on the multiplier, so a large stock cannot produce unbounded demand."""
-
-    @model_validator(mode="after")
-    def _check(self) -> Power:
-        if self.cap < self.b:
-            raise ValueError("cap: must be at least b (the multiplier at zero relationship)")
-        return self
-
-
-class Relationship(Strict):
-    """Relationship stock: carry-over, its effect on demand, wins and churn."""
-
-    monthly_retention: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.84
-    """Share of the stock left after one month without touches."""
-    response: Annotated[Adbudg | Power, Field(discriminator="kind")] = Adbudg()
-    win_weight: NonNegative = 1.0
-    """Log-odds added to the win probability by a saturated relationship."""
-    win_half_stock: Positive = 2.0
-    """Stock at which half of win_weight is realised."""
-    responsiveness_win_weight: NonNegative = 1.0
-    """Log-odds per unit of (responsiveness - 0.5)."""
-    skill_win_weight: NonNegative = 2.0
-    """Log-odds per unit of (rep skill - 1)."""
-    conflict_penalty: NonNegative = 0.5
-    """Log-odds removed when two or more reps worked the account in the same quarter."""
-    churn_floor: Probability = 0.3
-    """Churn hazard of a fully engaged customer, as a share of the base hazard."""
-    churn_half_stock: Positive = 1.5
-    """Stock at which the hazard has fallen half-way from the base to the floor."""
-
-
-class Service(Strict):
-    """Service-level windows and how long a worked opportunity may stall."""
-
-    high_touch_window_days: Positive = 3.0
-    """First-response window for high-touch accounts, business days."""
-    pooled_window_days: Positive = 5.0
-    """First-response window for pooled accounts, business days."""
-    stall_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 1.5
-    """An opportunity stalls when its effort is not delivered within cycle x this factor."""
-    missed_renewal_churn: Probability = 0.5
-    """Probability that a customer whose renewal is missed leaves (otherwise it auto-renews)."""
-
-
-class Digital(Strict):
-    """The self-service channel for accounts on the digital service level."""
-
-    enabled: bool = True
-    capture: Probability = 0.7
-    """Share of a digital account's opportunities the channel can take with no rep."""
-    win_factor: Probability = 0.6
-    """Multiplies the base win probability of a self-service new logo or expansion."""
-    renewal_win_factor: Probability = 0.95
-    """Multiplies the base win probability of a self-service renewal."""
-    value_factor: Probability = 0.5
-    """Won value of a new logo or expansion relative to a rep-worked one (renewals keep their spend)."""
 
 
 PolicyParam = bool | int | float | str
@@ -317,7 +269,9 @@ class Scenario(Strict):
             if segment and segment not in segments:
                 problems.append(f"{where}.segment: unknown segment {segment!r}")
             opportunity = getattr(s, "opportunity", "")
-            if opportunity and opportunity not in OPPORTUNITY_KINDS:
+            if opportunity == "renewal":
+                problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")
+            elif opportunity and opportunity not in OPPORTUNITY_KINDS:
                 problems.append(f"{where}.opportunity: unknown kind {opportunity!r}")
             role = getattr(s, "role", "")
             if role and role not in ROLES:

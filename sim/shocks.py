@@ -10,13 +10,13 @@ model or writes state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.codes import OPPORTUNITY_KINDS, Kind, Status
-from sim.config import NonNegative, Positive, Probability, Quarter, Strict
+from sim.config import NonNegative, Positive, Probability, Quarter, Strict, refuse_removed
 
 
 class RepAttrition(Strict):
@@ -45,7 +45,8 @@ class DemandShock(Strict):
     factor: NonNegative
     segment: str = ""
     opportunity: str = ""
-    """Only this opportunity kind (new_logo, expansion, renewal); empty for all."""
+    """Only this opportunity kind (new_logo or expansion; renewals come due on contract dates); empty for
+    both."""
 
 
 class PotentialShift(Strict):
@@ -58,13 +59,21 @@ class PotentialShift(Strict):
 
 
 class Realignment(Strict):
-    """Territories are redrawn: a share of the accounts owned in the new plan are treated as
-    having changed hands, and lose part of their relationship stock."""
+    """Territories are redrawn: a share of the accounts owned in the new plan are dealt again among
+    their owners, and those that change hands keep the personal relationship by the hand-off rule."""
 
     kind: Literal["realignment"]
     quarter: Quarter
     share: Probability
-    stock_lost: Probability = 1.0
+    warm: bool = False
+    """The moved accounts are handed over warm (each old owner introduces the new); otherwise cold."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_format(cls, data: Any) -> Any:
+        return refuse_removed(
+            data, {"stock_lost": "what an account keeps now follows the hand-off rule (relationship.handoff)"}
+        )
 
 
 class OverlayLaunch(Strict):
@@ -127,9 +136,9 @@ def key_accounts(shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray) -
     return customers[np.argsort(-spend[customers], kind="stable")[: shock.accounts]]
 
 
-def realigned_accounts(shock: Realignment, owner: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Accounts treated as having changed hands: ``share`` of those owned in the new plan, sorted."""
+def realigned_owners(shock: Realignment, owner: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``share`` of the accounts owned in the new plan (sorted), and their new owners: the same owners
+    shuffled among them, so each owner keeps its number of accounts (some may draw their own again)."""
     owned = np.flatnonzero(owner >= 0)
-    if owned.size == 0:
-        return owned
-    return np.sort(rng.choice(owned, size=round(shock.share * owned.size), replace=False))
+    picked = np.sort(rng.choice(owned, size=round(shock.share * owned.size), replace=False))
+    return picked, rng.permutation(owner[picked])

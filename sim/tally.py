@@ -32,6 +32,12 @@ class QuarterTally:
     churned: np.ndarray = field(init=False)
     new_logos: np.ndarray = field(init=False)  # prospects that became customers
     partner_margin: np.ndarray = field(init=False)
+    owned_before: np.ndarray = field(init=False)  # accounts with an owner in the previous quarter's plan
+    owner_changed: np.ndarray = field(init=False)  # ... whose owner is another seat, or none, in this one
+    personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
+    handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
+    renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
+    churned_at_renewal: np.ndarray = field(init=False)  # ... that ended there (renewal lost or not renewed)
     role_hours: np.ndarray = field(init=False)  # (role,)
     role_capacity: np.ndarray = field(init=False)  # (role,)
     seat_cost: float = 0.0  # cost of filled seats, prorated by week
@@ -39,6 +45,11 @@ class QuarterTally:
     response_segment: list[np.ndarray] = field(default_factory=list)
     response_rep: list[np.ndarray] = field(default_factory=list)
     response_days: list[np.ndarray] = field(default_factory=list)
+    response_customer: list[np.ndarray] = field(default_factory=list)
+    # Every opportunity whose response stage ended (answered, late or not at all), for the rep lottery.
+    treated_customer: list[np.ndarray] = field(default_factory=list)
+    treated_by: list[np.ndarray] = field(default_factory=list)  # the seat that answered, or was to; -1 nobody
+    treated_in_time: list[np.ndarray] = field(default_factory=list)  # answered inside the service window
 
     def __post_init__(self) -> None:
         s, k = self.n_segments, len(OPPORTUNITY_KINDS)
@@ -63,6 +74,12 @@ class QuarterTally:
             "churned",
             "new_logos",
             "partner_margin",
+            "owned_before",
+            "owner_changed",
+            "personal_lost",
+            "handoff_hours",
+            "renewals_due",
+            "churned_at_renewal",
         ):
             setattr(self, name, np.zeros(s))
 
@@ -76,15 +93,27 @@ class QuarterTally:
         """Add ``weight`` per event into a by-segment vector."""
         np.add.at(vector, segment, weight)
 
-    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(segment, rep, days) of every first response this quarter."""
+    def treated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(customer, seat or -1, answered in time) of every response stage that ended this quarter."""
+        if not self.treated_in_time:
+            e = np.empty(0, dtype=np.int64)
+            return e, e, e.astype(bool)
+        return (
+            np.concatenate(self.treated_customer),
+            np.concatenate(self.treated_by),
+            np.concatenate(self.treated_in_time),
+        )
+
+    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, rep, days, customer) of every first response this quarter."""
         if not self.response_days:
             e = np.empty(0)
-            return e.astype(np.int64), e.astype(np.int64), e
+            return e.astype(np.int64), e.astype(np.int64), e, e.astype(np.int64)
         return (
             np.concatenate(self.response_segment),
             np.concatenate(self.response_rep),
             np.concatenate(self.response_days),
+            np.concatenate(self.response_customer),
         )
 
 
@@ -93,7 +122,9 @@ class AccountQuarter:
     """Every account at the end of a quarter, plus what it received in the quarter.
 
     cadence: touches promised this quarter; touches, touch_hours: what it got;
-    coverer: the last seat that worked it this quarter (-1 none); conflict: two
+    coverer: the last seat that worked it this quarter (-1 none); comparable:
+    its potential band within its segment (fifth of the initial potential)
+    and its service level this quarter, as one group number; conflict: two
     or more uncoordinated seats worked it; won_value: value won from it.
     """
 
@@ -108,5 +139,6 @@ class AccountQuarter:
     coverer: np.ndarray
     conflict: np.ndarray
     won_value: np.ndarray
+    comparable: np.ndarray  # group of comparable accounts in a segment: potential band x service level
     segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end

@@ -26,7 +26,9 @@ class TaskList:
     """This week's candidate tasks (``tasks``, as policies see them) and what the engine needs besides.
 
     opportunity: book index of a response or work task (-1 for a touch);
-    travel: hours of the cost spent travelling; unowned, vacant: opportunities
+    travel: hours of the cost spent travelling; release: hours into the
+    rep's week before which the task does not exist (a lead arriving
+    mid-week; 0 for the rest); unowned, vacant: opportunities
     awaiting a response that nobody will answer this week (no handler, or the
     handler's seat is vacant).
     """
@@ -34,6 +36,7 @@ class TaskList:
     tasks: Tasks
     opportunity: np.ndarray
     travel: np.ndarray
+    release: np.ndarray
     unowned: np.ndarray
     vacant: np.ndarray
 
@@ -61,7 +64,8 @@ def week_tasks(
 
     Responses: opportunities awaiting a first response, with a handler in a
     filled seat. Work: responded deals with a closer and effort outstanding,
-    from the week after the response. Touches: planned cadence of the accounts
+    from the week after the response, costing the rep ``chunk / skill`` hours
+    (a skilled rep needs fewer). Touches: planned cadence of the accounts
     ``cadenced`` that is behind schedule (``touches`` done this quarter), for
     owners in filled seats; a field seat visits (travel by distance), the
     others call.
@@ -90,11 +94,14 @@ def week_tasks(
     kind = np.concatenate(
         [np.full(resp.size, TaskKind.RESPONSE), np.full(work.size, TaskKind.WORK), np.full(c.size, TaskKind.TOUCH)]
     ).astype(np.int8)
-    rep = np.concatenate([handlers[resp], b.handler[work], owner]).astype(np.int64)
+    closer = b.handler[work]
+    rep = np.concatenate([handlers[resp], closer, owner]).astype(np.int64)
     customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
-    cost = np.concatenate(
-        [np.full(resp.size, activities.response_hours), np.minimum(b.chunk[work], b.effort_left[work]), touch_cost]
-    )
+    work_hours = np.minimum(b.chunk[work], b.effort_left[work]) / seats.skill[closer]
+    cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
+    # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
+    share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
+    release = np.concatenate([share_gone * seats.capacity[handlers[resp]], np.zeros(work.size + c.size)])
     days_left = np.concatenate(
         [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
     )
@@ -112,19 +119,19 @@ def week_tasks(
         tasks=tasks,
         opportunity=np.concatenate([resp, work, np.full(c.size, -1)]),
         travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
+        release=release,
         unowned=unowned,
         vacant=vacant_idx,
     )
 
 
-def answer_day(week: int, arrival_day: np.ndarray, start: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Business day of first responses made in ``week``, from each task's ``start`` (hours of the rep's week before it).
+def answer_day(week: int, start: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Business day of first responses made in ``week``, from each task's ``start`` on its rep's clock.
 
-    The rep's week is spread evenly over its business days, tasks in the order
-    taken; a deal that arrived this week is answered in the part of the week
-    after it arrived, so nobody answers before the lead exists (no look-ahead).
+    The rep's ``capacity`` hours are spread evenly over the week's business
+    days, so ``start`` hours into them is ``start / capacity`` of the way
+    through the week. The allocation starts a response no earlier than its
+    lead arrived and only when the rep is free (``sim.allocation``), so there
+    is no look-ahead.
     """
-    position = start / np.maximum(capacity, 1e-9)
-    week_start = float(DAYS * week)
-    begin = np.maximum(arrival_day, week_start)
-    return begin + (week_start + DAYS - begin) * position
+    return DAYS * (week + start / np.maximum(capacity, 1e-9))

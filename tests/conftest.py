@@ -36,6 +36,11 @@ def kind(rate: float, effort: float = 1.0, cycle: int = 1, win: float = 0.5, val
     }
 
 
+def renewal(effort: float = 1.0, cycle: int = 1, value: float = 1.0) -> dict[str, Any]:
+    """A segment's renewal table (renewals come due on contract dates: no rate, no win probability)."""
+    return {"effort_hours": effort, "cycle_weeks": cycle, "value_share": value}
+
+
 def tiny(**overrides: Any) -> Scenario:
     """A one-segment, one-region scenario with no randomness in sizes or values.
 
@@ -53,7 +58,7 @@ def tiny(**overrides: Any) -> Scenario:
         "churn_per_year": 0.0,
         "new_logo": kind(0.5),
         "expansion": kind(0.5),
-        "renewal": kind(0.5),
+        "renewal": renewal(),
     }
     segment.update(overrides.pop("segment", {}))
     data: dict[str, Any] = {

@@ -10,8 +10,20 @@ import pandas as pd
 import pytest
 
 from sim import crm
-from sim.crm.backtest import MEASURES, Backtest, Outcome, actual_outcome, backtest, simulated_outcome, window_end
+from sim.codes import Kind
+from sim.crm.backtest import (
+    COMPARED_KINDS,
+    MEASURES,
+    Backtest,
+    Outcome,
+    actual_outcome,
+    backtest,
+    simulated_outcome,
+    window_end,
+)
 from sim.errors import InputError
+from sim.records import ALL
+from sim.run import run
 from tests.test_crm import DATA, FILES, covsim, needs_data
 
 
@@ -68,24 +80,38 @@ def test_window_is_whole_model_quarters():
     assert window_end(date(2017, 6, 30), 2) == date(2017, 12, 29)  # 26 weeks
 
 
-def test_simulated_outcome_weights_each_quarters_cycle_by_its_closed_deals():
-    rows = []
-    for q, (created, won, lost, cycle, new, exp) in enumerate([(10, 3, 1, 2.0, 5.0, 1.0), (20, 6, 0, 5.0, 0.0, 4.0)]):
-        for metric, value in {
-            "opps_created": created,
-            "opps_won": won,
-            "opps_lost": lost,
-            "cycle_weeks_mean": cycle,
-            "won_value_new_logo": new,
-            "won_value_expansion": exp,
-            "retained_spend": 0.5,
-        }.items():
-            rows.append((q + 1, "all", metric, value))
-            rows.append((q + 1, "smb", metric, 1000.0))  # other segments are not read
-    out = simulated_outcome(pd.DataFrame(rows, columns=["quarter", "segment", "metric", "value"]))
-    assert (out.opportunities, out.won_deals, out.lost_deals) == (30, 9, 1)
-    assert out.won_value == pytest.approx(5 + 1 + 4 + 2 * 0.5)
-    assert out.cycle_weeks == pytest.approx((4 * 2.0 + 6 * 5.0) / 10)
+ALL_KINDS = (Kind.NEW_LOGO, Kind.EXPANSION, Kind.RENEWAL)
+
+
+def test_simulated_outcome_of_every_kind_is_the_runs_own_metrics(small):
+    # The same run (a run is a pure function of scenario, policy and seed): the recorder that counts by
+    # kind changes nothing, and over every kind it counts what the metrics do.
+    scenario = small.with_overrides("small, 1 quarter", quarters=1)
+    m = run(scenario, seed=3).metrics
+    total = m[m["segment"] == ALL].groupby("metric")["value"].sum()
+    out = simulated_outcome(scenario, seed=3, kinds=ALL_KINDS)
+    assert out.opportunities == total["opps_created"]
+    assert (out.won_deals, out.lost_deals) == (total["opps_won"], total["opps_lost"])
+    assert out.won_value == pytest.approx(
+        total["won_value_new_logo"] + total["won_value_expansion"] + total["retained_spend"]
+    )
+    assert out.cycle_weeks == pytest.approx(total["cycle_weeks_mean"])  # one quarter: its mean is the run's
+
+
+def test_simulated_outcome_leaves_renewals_out_of_the_comparison(small):
+    # The export has no renewals; the model renews its customers on their contract dates.
+    assert COMPARED_KINDS == (Kind.NEW_LOGO, Kind.EXPANSION)
+    scenario = small.with_overrides("small, 1 quarter", quarters=1)
+    compared = simulated_outcome(scenario, seed=3)
+    renewals = simulated_outcome(scenario, seed=3, kinds=(Kind.RENEWAL,))
+    every = simulated_outcome(scenario, seed=3, kinds=ALL_KINDS)
+    assert renewals.opportunities > 0 and renewals.won_deals > 0
+    for measure in ("opportunities", "won_deals", "lost_deals", "won_value"):
+        assert compared.value(measure) + renewals.value(measure) == pytest.approx(every.value(measure))
+    decided = {o: o.won_deals + o.lost_deals for o in (compared, renewals, every)}
+    assert compared.cycle_weeks * decided[compared] + renewals.cycle_weeks * decided[renewals] == pytest.approx(
+        every.cycle_weeks * decided[every]
+    )
 
 
 def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):

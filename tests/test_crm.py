@@ -21,7 +21,7 @@ import pytest
 from sim import crm
 from sim.errors import InputError
 from sim.run import run
-from sim.scenario import load_scenario
+from sim.scenario import Segment, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
@@ -121,7 +121,15 @@ def test_figures_match_the_data(cli_run) -> None:
         for kind in ("new_logo", "expansion"):
             assert seg[kind]["win_probability"] == pytest.approx(fit.won / fit.closed, abs=1e-4)
             assert seg[kind]["rate_per_year"] == pytest.approx(fit.engaged / (fit.accounts * team.span_years), rel=1e-3)
-        assert seg["renewal"]["rate_per_year"] == 0
+        # No renewals in the export: the renewal table is the expansion's effort and cycle, the whole spend renewed;
+        # the contract keys are the model's defaults (no contract dates in the export).
+        assert seg["renewal"] == {
+            "effort_hours": seg["expansion"]["effort_hours"],
+            "cycle_weeks": seg["expansion"]["cycle_weeks"],
+            "value_share": 1.0,
+        }
+        for key in ("contract_term_weeks", "renewal_notice_weeks", "mid_term_churn_share", "deal_sigma"):
+            assert seg[key] == Segment.model_fields[key].default, key
         assert seg["potential_sigma"] >= 0.1
     # Engaged opportunities with an account: 8,800 - 1,425 without an account - 163 never engaged.
     assert sum(s.engaged for s in cal.segments) == 8800 - 1425 - 163

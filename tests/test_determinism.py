@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from sim.codes import Kind
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
@@ -56,11 +57,11 @@ def test_common_random_numbers_across_policies(small):
         a.step()
         b.step()
         # No relationship exists before the first touch, so week 0 demand is policy-free.
-        assert np.array_equal(np.sort(a.book.key), np.sort(b.book.key)) or (
-            # keys of closed deals left the book; compare what arrived instead
-            a.recorder.tally.created.sum() == b.recorder.tally.created.sum()
-        )
-        assert np.array_equal(a.recorder.tally.created, b.recorder.tally.created)
+        # New logos and expansions arrive alike; renewals open on contract dates only where a rep may work
+        # them (a digital account renews on its own), so they follow the plan.
+        created_a, created_b = a.recorder.tally.created, b.recorder.tally.created
+        assert np.array_equal(created_a[: Kind.RENEWAL], created_b[: Kind.RENEWAL])
+        assert created_a[Kind.RENEWAL].sum() >= created_b[Kind.RENEWAL].sum() > 0
         # Rep events (attrition draws) are the same whatever the policy.
         for _ in range(12):
             a.step()

@@ -186,7 +186,7 @@ def test_walk_reaches_every_model_and_shock_variant() -> None:
     expected = {
         "Scenario", "Population", "Region", "Segment", "OpportunityKind", "RepGroup", "Workforce",
         "Activities", "Adbudg", "Power", "Relationship", "Service", "Digital", "PolicyConfig",
-        "MetricsConfig",
+        "MetricsConfig", "RenewalKind", "Handoff", "SpeedToLead", "SpeedCurve",
     } | {s.__name__ for s in shocks}  # fmt: skip
     assert len(shocks) == 7
     assert names == expected

@@ -28,7 +28,7 @@ SHOCKS = [
     {"kind": "hiring_freeze", "quarter": 2, "until_quarter": 3},
     {"kind": "demand", "quarter": 2, "factor": 0.7, "segment": "smb"},
     {"kind": "potential_shift", "quarter": 3, "factor": 1.2, "segment": "mid_market"},
-    {"kind": "realignment", "quarter": 3, "share": 0.3, "stock_lost": 0.8},
+    {"kind": "realignment", "quarter": 3, "share": 0.3, "warm": True},
     {"kind": "overlay_launch", "quarter": 3, "specialists": 2, "expansion_lift": 1.3},
     {"kind": "key_account_loss", "quarter": 4, "accounts": 3},
 ]
@@ -36,28 +36,28 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "db3760c5729cb08a0aafe3071b494fe8ee28d104deeed28f391f1993d901692e",
-        "f80a913f2831e90929d820e3c31aeeb8341e17753339e12c5ad20f3322b90b29",
+        "e15aab3b0fb3fc2037dbbb30197b5a95729ec10834146d77776b0db470b751ed",
+        "00ed9df096e95de09e4d3d4ba5b4a5c182a2240ed906165680f41c2cb5fb0382",
     ),
     ("hunter_farmer", 2): (
-        "057878c70256beb4154856daa3f4ef9134829fd9e6ecb041b9c4c8b6abe5ee43",
-        "9f0088b4fb147c64a3c8e8e9ac883c375ffc16d88621ca6a8727e7d9bb2c0b6a",
+        "0d353a4c7f0b6161d21f63f2dd9cdacbf5701193ac0864c79f097a2385a2fe9a",
+        "2c50269bc791b970dc50777a83eb3de9162246be9c092124aafada5bc3a1e710",
     ),
     ("segment_tiers", 1): (
-        "9767ab46c9d30b4a93003621d67fb82ddba7296f22ed12bdd58080ec635bace7",
-        "4468dd874a03882f028dc758d57db809dbc74c585122f46e14df9c477cbb62e0",
+        "7484cbf352a949611287b9b09e5113cf2d8ce8b1119aab3e2fd9dde90d0a23b5",
+        "a87cedd7a03c6ff2e7e491e2e4d8246d3cbcefcb51f3a6b6ba6da2ea5d5c648e",
     ),
     ("segment_tiers", 2): (
-        "dc368000ba96a24cd72cbd5ad038504c9c75b35c80987a8fd71b5a95c8a6d685",
-        "86eb033e0e3c3a47959f22269f020b4c532eef93609639d4d82cc822b9021d76",
+        "b44e63220bf4783f3a56195751095d500f78e2241e206ed9b34d695200bd456a",
+        "22ad4c7a7211b0548192f7da89e173e71b724a99b447e3431c23663074b0139b",
     ),
     ("unstructured", 1): (
-        "c94cc75ff6a4fffe081d22b91297f62de07e2cd356d10b2d1d12c28cf34df537",
-        "070d60f932397292e01585ce061b85315446e64fab6525fc1d6dd23c25d026ea",
+        "69c747344c7ca553b40b65c26fdcaabd6203b317ac4c71321090ff4b1c6e8421",
+        "b8f3d5ecc66843a921735a3f315fa446a64a709fc07be5c23a96acac5652984c",
     ),
     ("unstructured", 2): (
-        "f50ab3f6d0f0884b0bf1bbb02e075b2318e72405e072bd6a6e89e42a4822954b",
-        "41044c0222e02299c345e690ff34f733eeb65ecd2585f067ca0eb6800253d222",
+        "55297b656685087ee62164c3a302dea96cb0fac31bf274a9d4ae1a5d9020a027",
+        "b0a66467340a4337c1aabdf69588062b07de8fd2c33590faab68b246bf1bdd83",
     ),
 }
 

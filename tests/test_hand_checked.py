@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim.codes import Service
+from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan
@@ -50,36 +51,32 @@ def test_nobody_answers_so_everything_is_missed_for_no_owner():
     assert quarter_one(r, "prospects") == 1000
 
 
-def test_self_service_renewals_are_all_won_and_retain_spend():
-    # 500 customers spending 10,000 x 0.5 = 5,000 a year each; a renewal every
-    # week, all on the digital channel (no segment is covered by reps).
+def test_renewal_self_service_contracts_renew_on_their_date_at_the_unattended_value():
+    # 500 customers spending 10,000 x 0.5 = 5,000 a year each, all on the digital channel (no
+    # segment is covered by reps) and nobody churns (churn_per_year 0): each contract whose date
+    # falls in the quarter renews on its own at 0.8 of its spend, and no renewal opportunity opens.
     scenario = tiny(
         customers=500,
-        segment={
-            "customer_share": 1.0,
-            "expansion": kind(0.0),
-            "renewal": kind(CERTAIN, cycle=1, win=1.0, value=1.0),
-        },
-        digital={"capture": 1.0, "renewal_win_factor": 1.0},
+        segment={"customer_share": 1.0, "expansion": kind(0.0)},
+        service={"unattended_renewal_value": 0.8},
         policy={"name": "segment_tiers", "params": {"field_segments": "", "pooled_segments": ""}},
     )
-    r = run(scenario)
-    # A digital deal is decided one cycle (1 week) after it arrives: weeks 0..11 decide in 1..12.
-    assert quarter_one(r, "opps_created") == 13 * 500
-    assert quarter_one(r, "opps_won") == 12 * 500
-    assert quarter_one(r, "digital_won") == 12 * 500
-    assert quarter_one(r, "opps_open") == 500
-    assert quarter_one(r, "retained_spend") == pytest.approx(12 * 500 * 5_000)
-    # Recurring revenue: 13 weeks of 500 x 5,000 / 52.
-    assert quarter_one(r, "recurring_revenue") == pytest.approx(13 * 500 * 5_000 / 52)
-    assert quarter_one(r, "share_of_potential") == pytest.approx(0.5)
-    # One full-cycle rep, 40 h x 0.77 selling share, fully ramped, 13 weeks; idle.
-    assert quarter_one(r, "capacity_hours") == pytest.approx(13 * 40 * 0.77)
-    assert quarter_one(r, "utilisation") == 0.0
-    # Default seat cost 150,000 a year, prorated over 13 of 52 weeks.
-    assert quarter_one(r, "cost_of_sales") == pytest.approx(150_000 * 13 / 52)
-    assert quarter_one(r, "customers") == 500
-    assert quarter_one(r, "churned") == 0
+    model = CoverageModel(scenario, make_policy("segment_tiers", {"field_segments": "", "pooled_segments": ""}), 11)
+    try:
+        due = model.population.renewal_week < 13  # dates drawn evenly over the 52-week term
+        assert 80 < due.sum() < 170
+        model.run()
+        pop = model.population
+        assert pop.spend[due] == pytest.approx(0.8 * 5_000)
+        assert pop.spend[~due] == pytest.approx(5_000)
+        assert np.all(pop.renewal_week[due] >= 52) and np.all(pop.renewal_week[due] < 65)  # the next term is booked
+        r = model.metrics_frame()
+    finally:
+        model.release()
+    value = dict(r[(r.segment == "all")][["metric", "value"]].itertuples(index=False))
+    assert value["renewals_due"] == due.sum()
+    assert value["opps_created"] == 0 and value["churned"] == 0 and value["churned_at_renewal"] == 0
+    assert value["customers"] == 500
 
 
 def test_one_rep_works_one_account_to_three_wins():
@@ -91,9 +88,11 @@ def test_one_rep_works_one_account_to_three_wins():
         segment={
             "new_logo": kind(CERTAIN, effort=4.0, cycle=2, win=1.0, value=0.5),
             "expansion": kind(0.0),
-            "renewal": kind(0.0),
+            "deal_sigma": 0.0,
         },
         digital={"enabled": False},
+        service={"speed_to_lead": {"new_logo": {"half_life_days": 1.0, "floor": 1.0}}},
+        reps=[{"role": "full_cycle", "count": 1, "skill_sd": 0.0}],
         policy={"name": "unstructured", "params": {"pickup": 1.0, "size_bias": 0.0}},
     )
     r = run(scenario)
@@ -155,7 +154,7 @@ def test_conflicting_engagements_count_accounts_worked_by_two_uncoordinated_clos
     # coordinated. Account 1 is only ever worked by seat 0: never a conflict.
     scenario = tiny(
         customers=2,
-        segment={"new_logo": kind(CERTAIN, win=1.0), "expansion": kind(CERTAIN, win=1.0), "renewal": kind(0.0)},
+        segment={"new_logo": kind(CERTAIN, win=1.0), "expansion": kind(CERTAIN, win=1.0)},
         reps=[{"role": "full_cycle", "count": 2}],
         digital={"enabled": False},
     )

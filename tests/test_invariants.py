@@ -12,9 +12,10 @@ from sim.codes import CAUSES, ROLES, Status
 from sim.model import CoverageModel
 from sim.opportunities import OpportunityBook
 from sim.policies import BUILT_IN, make_policy
+from sim.population import NO_DATE
 from sim.recorder import Recorder
 from sim.scenario import parse_scenario
-from tests.conftest import kind, small_data
+from tests.conftest import kind, renewal, small_data
 
 POLICIES = sorted(BUILT_IN)
 
@@ -73,7 +74,10 @@ def run_checked(
             churned = pop.status == Status.CHURNED
             assert np.all(pop.spend[churned] == 0), "a churned account still spends"
             demand = model.demand
-            assert np.all(demand.lifted_rate[churned] == 0) and np.all(demand.flat_rate[churned] == 0)
+            assert np.all(demand.lifted_rate[churned] == 0)
+            assert np.all(pop.renewal_week[churned] == NO_DATE), "a churned account still has a contract"
+            assert np.all(pop.personal <= pop.stock + 1e-9) and np.all(pop.personal >= -1e-12)
+            assert np.all((pop.holder >= 0) | (pop.personal == 0)), "personal stock with nobody"
             assert np.all(demand.hazard0[churned] == 0)
             assert model.recorder.most_over_capacity <= 1e-9, "a rep worked beyond its hours"
             by_segment = np.bincount(pop.segment, weights=pop.spend, minlength=pop.segment_spend.size)
@@ -142,7 +146,10 @@ def scenarios(draw):
     for seg, s in zip(data["population"]["segments"], shares, strict=True):
         seg["share"] = s / sum(shares)
         seg["customer_share"] = draw(st.floats(0, 1))
-        for k in ("new_logo", "expansion", "renewal"):
+        seg["renewal"] = renewal(draw(st.floats(0.1, 30)), draw(st.integers(1, 10)), draw(st.floats(0, 2)))
+        seg["contract_term_weeks"] = draw(st.integers(10, 60))
+        seg["renewal_notice_weeks"] = draw(st.integers(1, 9))
+        for k in ("new_logo", "expansion"):
             seg[k] = kind(
                 draw(st.floats(0, 20)),
                 effort=draw(st.floats(0.1, 30)),

@@ -15,7 +15,7 @@ import mesa
 import pytest
 from scipy import stats
 
-from benchmarks.mesa_baseline import covsim_totals, run_mesa_baseline
+from benchmarks.mesa_baseline import RENEWAL, Customer, MesaCoverageModel, covsim_totals, run_mesa_baseline
 from sim.scenario import Scenario, parse_scenario
 from tests.conftest import small_data
 
@@ -49,7 +49,8 @@ def test_totals_are_sensible(runs):
         )
         assert r["recurring_revenue"] > 0
         assert 0 < r["customers"] <= 300
-        assert r["churned"] >= 0
+        assert 0 <= r["churned_at_renewal"] <= r["churned"]
+        assert r["renewals_due"] > 0
         assert 0 < r["hours"] <= r["capacity_hours"] + 1e-6
         assert r["seconds"] > 0
 
@@ -60,12 +61,34 @@ def test_the_model_is_released_after_a_run(small_300):
     assert len(mesa.Agent._ids) == before
 
 
-@pytest.mark.parametrize("metric", ["opps_created", "opps_missed", "opps_won", "customers"])
+@pytest.mark.parametrize("metric", ["opps_created", "opps_missed", "opps_won", "customers", "renewals_due", "churned"])
 def test_counts_agree_with_covsim(runs, metric):
     mesa_runs, covsim_runs = runs
     m = sum(r[metric] for r in mesa_runs)
     c = sum(r[metric] for r in covsim_runs)
     assert abs(m - c) <= 4 * math.sqrt(m + c) + 2, (metric, m, c)
+
+
+def test_renewals_open_on_contract_dates(small_300):
+    """Week 0: each customer due within its notice (but not in week 0 itself) gets one renewal, due on its date
+    and answerable until the date at the latest; nobody else gets one."""
+    model = MesaCoverageModel(small_300, 3)
+    try:
+        model.agents_by_type[Customer].shuffle_do("step")  # the week's arrivals and renewals opening
+        opened = 0
+        for c in model.agents_by_type[Customer]:
+            renewals = [o for o in c.opportunities if o.kind == RENEWAL]
+            notice = small_300.population.segments[c.segment].renewal_notice_weeks
+            if c.renewal_week is not None and 1 <= c.renewal_week <= notice:
+                assert len(renewals) == 1, c.renewal_week
+                assert renewals[0].due == c.renewal_week
+                assert renewals[0].day <= renewals[0].sla_deadline <= 5 * c.renewal_week
+                opened += 1
+            else:
+                assert not renewals, c.renewal_week
+        assert opened > 0
+    finally:
+        model.release()
 
 
 @pytest.mark.parametrize("metric", ["revenue_captured", "recurring_revenue"])

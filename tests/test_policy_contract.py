@@ -138,7 +138,7 @@ def test_capacity_check_reads_the_hours_each_seat_worked(monkeypatch):
     import sim.model
     from sim.allocation import Allocation
 
-    def everything_accepted(rep, cost, priority, capacity):
+    def everything_accepted(rep, cost, priority, capacity, release=None):
         n = rep.size
         return Allocation(accepted=np.ones(n, dtype=bool), start=np.zeros(n), declined=np.zeros(n, dtype=bool))
 

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.allocation import allocate_hours
-from sim.metrics import between_rep_sd, gini, omega_squared
+from sim.metrics import between_rep_sd, explained_sd, gini
 from sim.policies.rules import median, weighted_draw
 from sim.randomness import Streams, keyed_normal, keyed_uniform
 from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
-from sim.scenario import Adbudg, Power, Relationship
+from sim.selling import Adbudg, Power, Relationship
 
 
 def test_allocation_by_hand():
@@ -41,7 +41,7 @@ def test_allocation_never_exceeds_capacity_and_respects_priority(tasks, capacity
     cost = np.array([t[1] for t in tasks])
     priority = np.array([t[2] for t in tasks])
     cap = np.array(capacity)
-    a = allocate_hours(rep, cost, priority, cap, passes=100)
+    a = allocate_hours(rep, cost, priority, cap)
     used = np.bincount(rep[a.accepted], weights=cost[a.accepted], minlength=5)
     assert np.all(used <= cap + 1e-6)
     assert not np.any(a.accepted & a.declined)
@@ -98,16 +98,24 @@ def test_churn_relief_and_win_probability():
     assert conflicted[0] < 0.25
 
 
-def test_gini_and_omega_squared_by_hand():
+def test_gini_and_explained_sd_by_hand():
     assert gini(np.array([1.0, 1.0, 1.0, 1.0])) == 0.0
     assert gini(np.array([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)  # (n - 1) / n
     assert math.isnan(gini(np.zeros(3)))
-    # Groups explain everything: (SSb - (k-1) MSw) / (SSt + MSw) with MSw = 0 -> 1.
-    assert omega_squared(np.array([0.0, 0.0, 1.0, 1.0]), np.array([0, 0, 1, 1])) == pytest.approx(1.0)
+    # Groups explain everything: SSb = 1, MSw = 0, n = 4 -> sqrt(1 / 4).
+    assert explained_sd(np.array([0.0, 0.0, 1.0, 1.0]), np.array([0, 0, 1, 1])) == pytest.approx(0.5)
     # Identical group means: nothing explained (clipped at 0).
-    assert omega_squared(np.array([0.0, 1.0, 0.0, 1.0]), np.array([0, 0, 1, 1])) == 0.0
-    # Worked example: groups {1,2,3} and {4,5,6}: SSb = 13.5, SSw = 4, MSw = 1, SSt = 17.5.
-    assert omega_squared(np.arange(1.0, 7.0), np.array([0, 0, 0, 1, 1, 1])) == pytest.approx((13.5 - 1) / (17.5 + 1))
+    assert explained_sd(np.array([0.0, 1.0, 0.0, 1.0]), np.array([0, 0, 1, 1])) == 0.0
+    # Worked example: groups {1,2,3} and {4,5,6}: SSb = 13.5, SSw = 4, MSw = 1, n = 6.
+    assert explained_sd(np.arange(1.0, 7.0), np.array([0, 0, 0, 1, 1, 1])) == pytest.approx(math.sqrt(12.5 / 6))
+    # Cells: reps differ only in cell 0 (SSb = 1, SSw = 0, 8 items) -> sqrt(1 / 8); without the cells the
+    # reps' mixes differ too: SSb = 0.5, SSw = 1, MSw = 1 / 6 -> sqrt((0.5 - 1 / 6) / 8).
+    y, rep, cell = (
+        np.array(v) for v in ([0.0, 0, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 0, 0, 1, 1], [0, 0, 0, 0, 1, 1, 1, 1])
+    )
+    assert explained_sd(y, rep, cell) == pytest.approx(math.sqrt(1 / 8))
+    assert explained_sd(y, rep) == pytest.approx(math.sqrt((0.5 - 1 / 6) / 8))
+    assert math.isnan(explained_sd(y, np.zeros(8, dtype=np.int64)))  # one group: nothing to compare
     assert between_rep_sd(np.array([0, 0, 0, 1, 1, 1, 2]), np.array([1.0, 1, 1, 3, 3, 3, 9])) == pytest.approx(
         np.std([1.0, 3.0], ddof=1)
     )
@@ -139,3 +147,11 @@ def test_weighted_draw_is_numpys_choice() -> None:
     assert np.array_equal(drawn, np.random.default_rng(6).choice(items, size=2_000, p=weights / weights.sum()))
     assert 8 not in drawn
     assert np.mean(drawn == 9) == pytest.approx(10.5 / 16, abs=0.03)
+
+
+def test_every_unit_has_a_format():
+    # A metric in a unit without a format crashed the experiment summary (a KeyError after every run).
+    from sim.catalogue import Unit
+    from sim.format import _SHOW
+
+    assert set(_SHOW) == set(Unit)

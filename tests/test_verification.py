@@ -43,8 +43,9 @@ from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.response import demand_lift, half_life_weeks, response_multiplier, weekly_decay
 from sim.run import run
-from sim.scenario import Adbudg, Power, RepGroup, Scenario, parse_scenario
-from tests.conftest import kind, small_data, tiny
+from sim.scenario import RepGroup, Scenario, parse_scenario
+from sim.selling import Adbudg, Power
+from tests.conftest import kind, renewal, small_data, tiny
 
 LEVEL = 0.999
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2))  # 3.29: two-sided 99.9% normal quantile
@@ -89,12 +90,11 @@ def model_for(scenario: Scenario, policy: dict[str, Any] | None = None, seed: in
 
 def quiet_small(**changes: Any) -> Scenario:
     """The small scenario (three segments, customers and prospects) for two quarters, with
-    the digital channel off and no way for a customer to leave: churn hazard 0 and missed
-    renewals renew on their own. Then every opportunity can only end missed (or stay open)."""
+    the digital channel off and no way for a customer to leave: churn 0, so an unattended
+    renewal always renews. Then every opportunity can only end missed (or stay open)."""
     d = small_data()
     d["quarters"] = 2
     d["digital"] = {"enabled": False}
-    d["service"] = {"missed_renewal_churn": 0.0}
     for s in d["population"]["segments"]:
         s["churn_per_year"] = 0.0
     d.update(changes)
@@ -153,7 +153,7 @@ def ample(full_cycle: int, inside: int, sdr: int, demand: float = 4.0) -> Scenar
     d["quarters"] = 2
     d["population"]["customers"] = 1500
     for s in d["population"]["segments"]:
-        for k in ("new_logo", "expansion", "renewal"):
+        for k in ("new_logo", "expansion"):
             s[k]["rate_per_year"] *= demand
     d["workforce"] = {"attrition_per_year": 0.0}
     d["reps"] = [
@@ -175,11 +175,14 @@ def run_recording_load(
     loads: list[float] = [0.0]
     refused = [0]
 
-    def recording(rep, cost, priority, capacity, passes=3):  # type: ignore[no-untyped-def]
-        a = original(rep, cost, priority, capacity, passes)
+    def recording(rep, cost, priority, capacity, release=None):  # type: ignore[no-untyped-def]
+        a = original(rep, cost, priority, capacity, release)
         used = np.bincount(rep[a.accepted], weights=cost[a.accepted], minlength=capacity.size)
         loads.append(float(np.max(used / np.maximum(capacity, 1e-9), initial=0.0)))
-        refused[0] += int(np.sum(~a.accepted & ~a.declined))
+        # A lead that arrives too late in the week to be answered within it waits for next week
+        # whatever the load (no look-ahead); anything else left undone is for want of hours.
+        too_late = (release if release is not None else 0.0) + cost > capacity[rep] + 1e-9
+        refused[0] += int(np.sum(~a.accepted & ~a.declined & ~too_late))
         return a
 
     monkeypatch.setattr(sim.model, "allocate_hours", recording)
@@ -268,17 +271,16 @@ def test_the_same_world_short_of_capacity_does_miss_for_capacity(policy):
 
 
 def untouched_world(customers: int, segment: dict[str, Any], quarters: int = 2, b: float = 1.25) -> Scenario:
-    """Nobody answers, no digital channel, statuses never change (no churn hazard, missed
-    renewals renew on their own): every account-week is an independent Bernoulli trial
-    with the same probability all run. The response function's b (the multiplier at zero
-    stock) is not 1, so the test sees that new-logo and expansion rates are multiplied by
-    it and renewal rates are not."""
+    """Nobody answers, no digital channel, statuses never change (no churn, so contracts
+    renew on their own): every account-week is an independent Bernoulli trial with the
+    same probability all run. The response function's b (the multiplier at zero stock)
+    is not 1, so the test sees that new-logo and expansion rates are multiplied by it and
+    renewals (on contract dates) are not."""
     return tiny(
         customers=customers,
         quarters=quarters,
         segment={"churn_per_year": 0.0, **segment},
         digital={"enabled": False},
-        service={"missed_renewal_churn": 0.0},
         relationship={"response": {"kind": "adbudg", "b": b}},
         policy=NOBODY,
     )
@@ -318,32 +320,28 @@ def test_arrivals_scale_with_potential_as_stated():
     assert abs(created - unscaled) > Z * math.sqrt(unscaled)
 
 
-def test_customer_arrivals_and_the_renewal_share():
-    # Identical customers (customer_share 1, sigma 0) with expansion and renewal demand:
-    # per week P(an opportunity) = 1 - exp(-(r_e / 52) b - r_r / 52), and an
-    # opportunity is a renewal with probability (r_r) / (r_e b + r_r) (the first of two
-    # competing Poisson streams); renewals are not lifted by b.
-    # Catches: renewal demand lifted or scaled like expansion, the kind drawn with the
-    # wrong odds, renewals not arising at all. (If b applied to renewals too, the share
-    # would be 0.6, not 0.545: about 8 sd away.)
-    n, r_e, r_r, b = 5000, 2.0, 3.0, 1.25
-    scenario = untouched_world(
-        n,
-        {"customer_share": 1.0, "expansion": kind(r_e), "renewal": kind(r_r)},
-        quarters=1,
-        b=b,
-    )
+def test_renewal_openings_are_exactly_the_contract_dates_and_expansions_are_binomial():
+    # Identical customers (customer_share 1, sigma 0) with expansion demand, 52-week contracts
+    # and 8 weeks' notice, one quarter. Per week P(an expansion) = 1 - exp(-(r_e / 52) b);
+    # renewals are not drawn at all: week 0 opens every contract due in weeks 1 to 8 (one due
+    # in week 0 cannot be worked in time), week w > 0 those due in week w + 8, so the quarter
+    # opens exactly those due in weeks 1 to 20.
+    # Catches: renewals arriving at a rate or lifted by b, a wrong notice, openings skipped
+    # or repeated, renewals opened for contracts whose date is beyond the notice.
+    n, r_e, b = 5000, 2.0, 1.25
+    scenario = untouched_world(n, {"customer_share": 1.0, "expansion": kind(r_e)}, quarters=1, b=b)
     model = model_for(scenario)
     assert np.all(model.population.status == Status.CUSTOMER)
+    due = model.population.renewal_week
+    due_by_20 = int(np.sum((due >= 1) & (due <= 20)))
     model.run()
     # The quarter's tally by (kind, segment) is still in place after the last week.
-    created = model.recorder.tally.created[:, 0]
-    new_logo, expansion, renewal = (int(x) for x in created)
-    assert new_logo == 0
+    new_logo, expansion, renewals = (int(x) for x in model.recorder.tally.created[:, 0])
     model.release()
-    p = -math.expm1(-(r_e / 52) * b - r_r / 52)
-    assert_binomial(expansion + renewal, n * scenario.weeks, p)
-    assert_binomial(renewal, expansion + renewal, r_r / (r_e * b + r_r))
+    assert new_logo == 0
+    assert renewals == due_by_20
+    assert abs(renewals - n * 20 / 52) < Z * math.sqrt(n * 20 / 52)  # dates spread evenly over the term
+    assert_binomial(expansion, n * scenario.weeks, -math.expm1(-(r_e / 52) * b))
 
 
 # ---- d. response functions ----------------------------------------------------------------------
@@ -413,7 +411,7 @@ def warm_and_cold(response: dict[str, Any]) -> Scenario:
         "churn_per_year": 0.0,
         "new_logo": kind(2.0),
         "expansion": kind(0.0),
-        "renewal": kind(0.0),
+        "renewal": renewal(),
     }
     d = {
         "name": "warm_and_cold",
@@ -529,17 +527,19 @@ def test_relationship_stock_decays_at_its_stated_rate_and_half_life(monthly_rete
 
 
 def churn_world(churn: float, floor: float, half: float) -> Scenario:
-    """Three identical customer segments with no demand at all (so no renewal-driven
-    churn), no digital channel and nobody working."""
+    """Three identical customer segments with no demand, no digital channel and nobody
+    working, where all the churn is between renewals (mid_term_churn_share 1: a contract
+    reaching its date renews)."""
     seg = {
         "potential_median": 10_000.0,
         "potential_sigma": 0.0,
         "customer_share": 1.0,
         "share_of_wallet": 0.5,
         "churn_per_year": churn,
+        "mid_term_churn_share": 1.0,
         "new_logo": kind(0.0),
         "expansion": kind(0.0),
-        "renewal": kind(0.0),
+        "renewal": renewal(),
     }
     d = {
         "name": "churn",

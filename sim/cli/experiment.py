@@ -49,7 +49,9 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         from sim.experiment.report import write_report
 
         report = write_report(batch.store, out_dir)
-        click.echo(f"\nwrote {report}, {out_dir / 'results.csv'} and {out_dir / 'results.parquet'}")
+        morris = out_dir / "morris.csv"
+        extra = f", {morris}" if morris.exists() else ""
+        click.echo(f"\nwrote {report}, {out_dir / 'results.csv'}{extra} and {out_dir / 'results.parquet'}")
     if outcome.failed:
         click.echo(f"\n{outcome.failed} run(s) failed:", err=True)
         for key, error in outcome.errors[:10]:

@@ -22,7 +22,7 @@ from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
-from sim.scenario import Adbudg
+from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
 SHARE_OF_WALLET = 0.3

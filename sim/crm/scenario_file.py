@@ -17,7 +17,7 @@ import tomli_w
 
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import Scenario, Segment, parse_scenario
 
 QUARTERS = 4
 SEED = 0
@@ -128,8 +128,13 @@ def _write_assumptions(w: _Writer, cal: Calibration) -> None:
         "      segment's median cycle (the export records no activity or time).",
         "  [A] churn_per_year: the baseline scenario's values (the export shows no churn).",
         "  The export has no new-logo / expansion / renewal field: accounts with a won deal are customers, and",
-        "  new_logo (prospects) and expansion (customers) share the segment's rate, win rate and cycle; renewal",
-        "  rate 0 (no renewals in the export).",
+        "  new_logo (prospects) and expansion (customers) share the segment's rate, win rate and cycle.",
+        "  [A] renewals and contracts: the export has no renewals and no contract dates. Renewals take the",
+        "      expansion's effort and cycle and renew the whole spend (value_share 1.0); contract_term_weeks,",
+        "      renewal_notice_weeks, mid_term_churn_share and deal_sigma are the model's defaults. The model",
+        "      renews customers on their contract dates whatever this file says, so a simulation of it has",
+        "      renewal opportunities the export does not show, and their work takes rep hours (`covsim backtest`",
+        "      leaves renewals out of the deals it compares with the export).",
         "  Reps: one full_cycle group per regional office; the regions are those offices with equal customer",
         "  shares (the accounts file has countries, not offices). Quarters 4, seed 0, policy unstructured (the",
         "  CRM shows no coverage model). Every key not written here takes its default (docs/scenario-format.md).",
@@ -202,6 +207,7 @@ def _write_segment(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
     seg = _write_segment_accounts(w, cal, s)
     _write_potentials(w, cal, s, seg)
     _write_customers(w, cal, s, seg)
+    _write_contracts(w, seg)
     seg["new_logo"] = _write_opportunities(w, cal, s, "new_logo")
     seg["expansion"] = _write_opportunities(w, cal, s, "expansion")
     seg["renewal"] = _write_renewal(w, s)
@@ -337,15 +343,33 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
 
 
 def _write_renewal(w: _Writer, s: SegmentFit) -> dict[str, Any]:
-    """A segment's ``renewal`` table: none are raised (rate 0), the other keys as expansion."""
+    """A segment's ``renewal`` table [A]: the export has no renewals, so the expansion's effort and cycle."""
     renewal: dict[str, Any] = {}
     w.header("[population.segments.renewal]")
-    w.key(renewal, "rate_per_year", 0.0, "the export has no renewals: none are raised")
-    w.key(renewal, "effort_hours", round(s.effort_hours, 1), "unused while rate_per_year is 0 (as expansion)")
-    w.key(renewal, "cycle_weeks", s.cycle_weeks, "unused while rate_per_year is 0 (as expansion)")
-    w.key(renewal, "win_probability", _sig(s.win_probability), "unused while rate_per_year is 0 (as expansion)")
-    w.key(renewal, "value_share", 1.0, "unused while rate_per_year is 0 (renew at the same spend)")
+    w.comment(
+        "[A] the export has no renewals: these are assumptions. Renewals still come due on the contract dates",
+        "(contract_term_weeks above), so a simulated world has renewals the export does not show.",
+    )
+    w.key(renewal, "effort_hours", round(s.effort_hours, 1), "[A] as expansion (no renewal in the export)")
+    w.key(renewal, "cycle_weeks", s.cycle_weeks, "[A] as expansion (no renewal in the export)")
+    w.key(renewal, "value_share", 1.0, "[A] a renewal a rep wins renews the whole spend")
     return renewal
+
+
+def _write_contracts(w: _Writer, seg: dict[str, Any]) -> None:
+    """A segment's contract keys and deal spread: the model's defaults [A] (the export has no contract dates)."""
+    no_dates = "[A] the model's default: the export has no contract dates"
+    comments: dict[str, tuple[str, ...]] = {
+        "contract_term_weeks": (f"{no_dates} (a contract comes up for renewal this often)",),
+        "renewal_notice_weeks": (f"{no_dates} (a renewal opportunity opens this long before the date)",),
+        "mid_term_churn_share": (f"{no_dates} (share of churn_per_year that happens between renewal dates)",),
+        "deal_sigma": (
+            "[A] the model's default: the export records no effort per deal (lognormal spread of each deal's",
+            "hours and weeks around the effort_hours and cycle_weeks below)",
+        ),
+    }
+    for key, lines in comments.items():
+        w.key(seg, key, Segment.model_fields[key].default, *lines)
 
 
 def _write_rep_group(w: _Writer, cal: Calibration, office: Office) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Experiments: designs, replications with common random numbers, a resumable store, statistics, reports.
 
 Modules: spec (experiment files), design (design points and runs), records (what workers exchange),
-worker (one run), runner (executors), store (SQLite), batch (plan + store + run), stats, report/.
+worker (one run), runner (executors), store (SQLite), batch (plan + store + run), stats, morris (screening
+design and elementary effects), report/.
 """

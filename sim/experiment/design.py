@@ -19,6 +19,7 @@ from scipy.stats import qmc
 
 from sim.config import locate
 from sim.errors import InputError
+from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
 from sim.policies import make_policy, policy_class
@@ -30,7 +31,9 @@ class DesignPoint:
     """One combination of factor values.
 
     For Sobol' designs, ``block`` is ``A``, ``B`` or ``AB<i>`` (column i from B)
-    and ``row`` the sample index; both are empty / -1 otherwise.
+    and ``row`` the sample index; for Morris designs, ``block`` is ``T<t>``
+    (trajectory t) and ``row`` the point's step j along it (0 to the number of
+    factors); both are empty / -1 otherwise.
     """
 
     index: int
@@ -63,6 +66,14 @@ def design_points(exp: Experiment) -> list[DesignPoint]:
             DesignPoint(i, {f.name: v for f, v in zip(factors, combo, strict=True)}) for i, combo in enumerate(combos)
         ]
     d, n = len(factors), exp.design.samples
+    if exp.design.kind == "morris":
+        # Morris (1991): r trajectories of d + 1 points on a p-level grid, one factor moving per step.
+        unit = morris_unit(exp)
+        return [
+            DesignPoint(t * (d + 1) + j, _scaled(factors, u), f"T{t}", j)
+            for t, trajectory in enumerate(unit)
+            for j, u in enumerate(trajectory)
+        ]
     if exp.design.kind == "lhs":
         unit = qmc.LatinHypercube(d=d, rng=np.random.default_rng(exp.seed)).random(n)
         return [DesignPoint(i, _scaled(factors, u)) for i, u in enumerate(unit)]
@@ -80,6 +91,16 @@ def design_points(exp: Experiment) -> list[DesignPoint]:
         for row, u in enumerate(matrix):
             points.append(DesignPoint(len(points), _scaled(factors, u), block, row))
     return points
+
+
+def morris_unit(exp: Experiment) -> np.ndarray:
+    """The trajectories of a Morris design in the unit cube, shape (r, factors + 1, factors), from the root seed.
+
+    Design point ``t (factors + 1) + j`` is point j of trajectory t, scaled to
+    each factor's [low, high].
+    """
+    d = exp.design
+    return morris.trajectories(len(exp.factors), d.morris_trajectories, d.morris_levels, exp.seed)
 
 
 def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:

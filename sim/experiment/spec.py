@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sim.catalogue import CATALOGUE
 from sim.config import Name, Strict, read_toml, validate_strict
@@ -84,12 +84,65 @@ class Factor(Strict):
     """Round sampled (or scaled) values to whole numbers."""
 
 
+#: Morris designs: trajectories r and grid levels p when the file gives none.
+MORRIS_TRAJECTORIES = 10
+MORRIS_LEVELS = 4
+#: Largest r and p a Morris design may ask for (r (k + 1) points; p levels per factor).
+MORRIS_MAX_TRAJECTORIES = 10_000
+MORRIS_MAX_LEVELS = 1_000
+
+
 class Design(Strict):
     """How factor values are combined into design points."""
 
-    kind: Literal["grid", "lhs", "sobol"] = "grid"
+    kind: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     """lhs: number of points; sobol: base sample N (a power of 2; N x (factors + 2) points)."""
+    trajectories: int | None = None
+    """morris: number of trajectories r (default 10; r (factors + 1) points)."""
+    levels: int | None = None
+    """morris: levels p of the grid each factor takes (even, default 4; step Delta = p / (2 (p - 1)))."""
+
+    @property
+    def morris_trajectories(self) -> int:
+        return MORRIS_TRAJECTORIES if self.trajectories is None else self.trajectories
+
+    @property
+    def morris_levels(self) -> int:
+        return MORRIS_LEVELS if self.levels is None else self.levels
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Morris settings left unset are not written: the dump of a grid, lhs or sobol design (and so the
+        # hash of its experiment, which a store checks on resume) is what it was before Morris designs.
+        data: dict[str, Any] = handler(self)
+        for key in ("trajectories", "levels"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    def problems(self) -> list[str]:
+        """What is wrong with the Morris settings (trajectories, levels, samples), one line each."""
+        out = []
+        r, p = self.trajectories, self.levels
+        if self.kind != "morris":
+            for key, value in (("trajectories", r), ("levels", p)):
+                if value is not None:
+                    out.append(f"design.{key}: only a morris design has {key} (this one is {self.kind})")
+            return out
+        if self.samples:
+            out.append("design.samples: a morris design has no samples (give trajectories r and levels p)")
+        if r is not None and not 2 <= r <= MORRIS_MAX_TRAJECTORIES:
+            out.append(
+                f"design.trajectories: must be from 2 to {MORRIS_MAX_TRAJECTORIES:,}, not {r} "
+                "(sigma is a standard deviation over trajectories)"
+            )
+        if p is not None and (not 2 <= p <= MORRIS_MAX_LEVELS or p % 2):
+            out.append(
+                f"design.levels: must be an even number from 2 to {MORRIS_MAX_LEVELS:,}, not {p} "
+                "(only an even p keeps every step of Delta = p / (2 (p - 1)) on the grid)"
+            )
+        return out
 
 
 class Experiment(Strict):
@@ -122,7 +175,7 @@ class Experiment(Strict):
             problems.append(f"baseline: {self.baseline!r} is not a policy label ({', '.join(labels)})")
         names = [f.name for f in self.factors]
         for reserved in sorted(set(names) & RESERVED_FACTOR_NAMES):
-            problems.append(f"factors: {reserved!r} is a column of the results; name the factor otherwise")
+            problems.append(f"factors: {reserved!r} is a column of the results (name the factor otherwise)")
         for dup in sorted({x for x in names if names.count(x) > 1}):
             problems.append(f"factors: name {dup!r} is used twice")
         for i, metric in enumerate(self.metrics):
@@ -137,18 +190,22 @@ class Experiment(Strict):
                 problems.append(f"{where}.values: a grid design needs values")
             if self.design.kind != "grid":
                 if f.low is None or f.high is None or not f.low < f.high:
-                    problems.append(f"{where}: a sampled design needs low < high")
+                    if self.design.kind == "morris":
+                        problems.append(f"{where}: a morris design needs low < high (the factor's grid spans them)")
+                    else:
+                        problems.append(f"{where}: a sampled design needs low < high")
                 if f.values:
-                    problems.append(f"{where}.values: a sampled design draws values; give low and high instead")
-        if self.design.kind != "grid":
-            if not self.factors:
-                problems.append("design.kind: a sampled design needs factors")
+                    problems.append(f"{where}.values: a sampled design draws values (give low and high instead)")
+        problems += self.design.problems()
+        if self.design.kind != "grid" and not self.factors:
+            problems.append("design.kind: a sampled design needs factors")
+        if self.design.kind in ("lhs", "sobol"):  # a morris design has no samples (design.problems)
             n = self.design.samples
             if n < 2:
                 problems.append("design.samples: at least 2 are needed for a sampled design")
             elif self.design.kind == "sobol" and n & (n - 1):
                 problems.append(f"design.samples: {n} is not a power of 2 (Sobol' designs need one)")
-        if problems:
+        if problems:  # joined with "; " and split back into lines: no message may hold "; " itself
             raise ValueError("; ".join(problems))
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 import numpy as np
@@ -12,6 +13,7 @@ from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, Tas
 from sim.policies.rules import (
     assign_books,
     empty_plan,
+    keep_owners,
     route_to_owner,
     route_to_pool,
     standard_priority,
@@ -38,6 +40,14 @@ class HunterFarmerParams(BaseModel):
         float, Field(ge=0.0, le=13.0, description="planned account-management touches per quarter")
     ] = 2.0
     rest: Annotated[Literal["pooled", "digital"], Field(description="service level of accounts in no book")] = "pooled"
+    books: Annotated[
+        Literal["keep", "redeal"],
+        Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
+    ] = "keep"
+    handoff: Annotated[
+        Literal["cold", "warm"],
+        Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
+    ] = "cold"
 
 
 class HunterFarmer(Policy):
@@ -68,10 +78,12 @@ class HunterFarmer(Policy):
             ranked = np.flatnonzero(acc.status == status)
             ranked = ranked[np.argsort(-key[ranked], kind="stable")]
             named, owner = assign_books(acc, view.team, ranked, seats, size)
+            if prm.books == "keep" and view.previous is not None:
+                owner = keep_owners(named, owner, view.previous.owner, seats, size)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence
-        return plan
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
 
     def _split(self, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seats = np.flatnonzero(np.isin(role, FIELD_CLOSERS))

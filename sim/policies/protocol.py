@@ -20,6 +20,7 @@ arrays (status, kind, stage, service level, task kind) are the enumerations of
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -107,13 +108,17 @@ class CoveragePlan:
     owner: seat index or -1; service: ``Service`` (digital, pooled, high touch);
     cadence: planned touches per quarter (> 0 means a touch is promised);
     coordinated: the account's team coordinates, so several reps working it
-    is not a conflicting engagement.
+    is not a conflicting engagement; warm: if the account changes owner this
+    quarter, the old owner hands it over warm (an introduction that keeps
+    more of the personal relationship and costs both reps hours); None: all
+    cold.
     """
 
     owner: np.ndarray
     service: np.ndarray
     cadence: np.ndarray
     coordinated: np.ndarray
+    warm: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,10 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> Covera
     if not isinstance(plan, CoveragePlan):
         raise PolicyError(f"policy {policy}: plan() must return a CoveragePlan, got {type(plan).__name__}")
     out = {}
-    for field, dtype in (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool)):
+    if plan.warm is None:
+        plan = dataclasses.replace(plan, warm=np.zeros(accounts, dtype=bool))
+    fields = (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool), ("warm", bool))
+    for field, dtype in fields:
         a = np.asarray(getattr(plan, field))
         if a.shape != (accounts,):
             raise PolicyError(f"policy {policy}: plan.{field} has shape {a.shape}, expected ({accounts},)")

@@ -19,6 +19,7 @@ def empty_plan(n: int, service: int = Service.DIGITAL) -> CoveragePlan:
         service=np.full(n, service, dtype=np.int8),
         cadence=np.zeros(n),
         coordinated=np.zeros(n, dtype=bool),
+        warm=np.zeros(n, dtype=bool),
     )
 
 
@@ -61,6 +62,38 @@ def assign_books(
         owner[pos] = slots[: pos.size]
     keep = owner >= 0
     return candidates[keep], owner[keep]
+
+
+def keep_owners(
+    named: np.ndarray, owner: np.ndarray, previous: np.ndarray, seats: np.ndarray, book_size: int
+) -> np.ndarray:
+    """Owners for the accounts ``named`` (best first) that keep each account with its previous owner.
+
+    ``owner`` is a fresh dealing of the same accounts (``assign_books``);
+    ``previous`` the previous plan's owner of every account. An account whose
+    previous owner is still one of ``seats`` stays with it, up to
+    ``book_size`` accounts a seat (the best first); the others take their
+    fresh owner where it has room, else the seat with the most room. A
+    coverage model that keeps its books changes owners only where it must.
+    """
+    prev = previous[named]
+    kept = np.isin(prev, seats)
+    # The n-th kept account of a seat, counted best first: over book_size it must move.
+    order = np.argsort(np.where(kept, prev, -1), kind="stable")
+    sorted_prev = np.where(kept, prev, -1)[order]
+    first = np.searchsorted(sorted_prev, sorted_prev)
+    nth = np.empty(named.size, dtype=np.int64)
+    nth[order] = np.arange(named.size) - first
+    kept &= nth < book_size
+    result = np.where(kept, prev, -1)
+    room = book_size - np.bincount(np.searchsorted(seats, result[kept]), minlength=seats.size)
+    for i in np.flatnonzero(~kept).tolist():
+        at = int(np.searchsorted(seats, owner[i]))
+        if room[at] <= 0:
+            at = int(np.argmax(room))
+        room[at] -= 1
+        result[i] = seats[at]
+    return result
 
 
 def route_to_owner(view: RouteView) -> np.ndarray:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.codes import Service, Stage, Status
+from sim.codes import Service, Stage, Status, TaskKind
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     assign_books,
     empty_plan,
+    keep_owners,
     route_to_owner,
     route_to_pool,
     standard_priority,
@@ -40,6 +42,18 @@ class SegmentTiersParams(BaseModel):
     digital_overflow: Annotated[
         bool, Field(description="send digital accounts' opportunities that need a human to the pool")
     ] = False
+    books: Annotated[
+        Literal["keep", "redeal"],
+        Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
+    ] = "keep"
+    answer_leads: Annotated[
+        Literal["first", "last"],
+        Field(description="first: reps answer new leads before other work; last: after deal work and touches"),
+    ] = "first"
+    handoff: Annotated[
+        Literal["cold", "warm"],
+        Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
+    ] = "cold"
 
 
 class SegmentTiers(Policy):
@@ -51,6 +65,8 @@ class SegmentTiers(Policy):
     ``cadence_a`` touches a quarter) and tier B (``cadence_b``). Tier C, the
     pooled segments and field-segment accounts beyond the books, is a shared
     queue for inside reps and SDRs. Tier D, every other segment, is digital.
+    With ``books = "keep"`` an account stays with its owner from quarter to
+    quarter while it stays in the books; ``"redeal"`` deals them afresh.
     """
 
     name = "segment_tiers"
@@ -69,12 +85,14 @@ class SegmentTiers(Policy):
         ranked = np.flatnonzero(field)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         named, owner = assign_books(acc, team, ranked, seats, prm.accounts_per_rep)
+        if prm.books == "keep" and view.previous is not None:
+            owner = keep_owners(named, owner, view.previous.owner, seats, prm.accounts_per_rep)
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH
         plan.cadence[named] = prm.cadence_b
         in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
         plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
-        return plan
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
@@ -91,7 +109,12 @@ class SegmentTiers(Policy):
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
-        return standard_priority(view.tasks, view.accounts)
+        priority = standard_priority(view.tasks, view.accounts)
+        if self.params.answer_leads == "last":
+            # Work the pipeline and the plan first; new leads wait for the time left (a slower first response).
+            response = view.tasks.kind == TaskKind.RESPONSE
+            priority[response] -= 25.0
+        return priority
 
 
 def _names(csv: str) -> list[str]:

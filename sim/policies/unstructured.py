@@ -27,6 +27,14 @@ class UnstructuredParams(BaseModel):
     size_bias: Annotated[
         float, Field(ge=0.0, le=5.0, description="pickup and attention grow with (potential / median) ** size_bias")
     ] = 0.5
+    habit_spread: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=3.0,
+            description="spread (sd of the log) of each rep's own eagerness to answer new leads; 0: all alike",
+        ),
+    ] = 1.0
 
 
 class Unstructured(Policy):
@@ -39,13 +47,27 @@ class Unstructured(Policy):
     then works its tasks in an order biased to big names but otherwise random,
     with ``follow_through`` added to the priority of deals already started, so
     follow-up is inconsistent and nobody is promised a touch.
+
+    With no common process each rep keeps its own habits: a rep's eagerness to
+    answer new leads (drawn once per seat, lognormal with ``habit_spread``)
+    multiplies the priority of its first responses, so how fast a lead is
+    answered depends on who happened to pick it up.
     """
 
     name = "unstructured"
     Params = UnstructuredParams
     params: UnstructuredParams
 
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self._eagerness = np.empty(0)
+
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        if view.quarter == 1:  # a new run: its reps are met afresh
+            self._eagerness = np.empty(0)
+        new = view.team.size - self._eagerness.size
+        if new > 0:  # seats never met before (the first quarter, an overlay launch) bring their own habits
+            self._eagerness = np.concatenate([self._eagerness, rng.lognormal(0.0, self.params.habit_spread, new)])
         return empty_plan(view.accounts.size, Service.POOLED)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +88,8 @@ class Unstructured(Policy):
         tasks = view.tasks
         pot = view.accounts.potential[tasks.customer]
         noise = rng.random(tasks.size) + 1e-6
-        return noise * _relative(pot) ** self.params.size_bias + self.params.follow_through * (
+        eager = np.where(tasks.kind == TaskKind.RESPONSE, self._eagerness[tasks.rep], 1.0)
+        return noise * eager * _relative(pot) ** self.params.size_bias + self.params.follow_through * (
             tasks.kind == TaskKind.WORK
         )
 

@@ -12,13 +12,16 @@ Files written into ``out_dir``:
   sampled designs, the figures with captions, methods and reproducibility;
 - ``results.csv`` and ``results.parquet``: the tidy results of finished runs
   joined with the factor values of their design point;
+- ``morris.csv`` (Morris designs): mu*, mu and sigma of the elementary effects
+  per factor, metric and comparison (screening);
 - ``figures/*.png``: the figures embedded in the report.
 
 Modules: context (what the report reads from the store), markdown (text
 pieces), sections and design_sections (the Markdown sections of one design
 point and across design points), figures and design_figures (the same for the
-figures), export (results.csv and results.parquet). Importing this package
-loads matplotlib, scipy and pyarrow: import it only to write a report.
+figures), export (results.csv and results.parquet), screening (morris.csv and
+its section). Importing this package loads matplotlib, scipy and pyarrow:
+import it only to write a report.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from sim.experiment.report.figures import (
     policy_figure,
     weekly_figure,
 )
+from sim.experiment.report.screening import MORRIS_CSV, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
     ledger,
@@ -65,7 +69,7 @@ REPORT = "report.md"
 
 def _clean_leftovers(out_dir: Path) -> None:
     """Remove temporaries a killed report left behind (hidden ``.<name>.*`` beside our own files)."""
-    names = [REPORT, RESULTS_CSV, RESULTS_PARQUET]
+    names = [REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV]
     for name in names:
         for tmp in out_dir.glob(f".{name}.*"):
             tmp.unlink(missing_ok=True)
@@ -105,6 +109,8 @@ def write_report(store: Store, out_dir: Path) -> Path:
         lines += sections
     if owned:
         _remove_stale_figures(out_dir, produced)
+        if exp.design.kind != "morris" or ctx.results.empty:
+            (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     atomic_write_text(out_dir / REPORT, "\n".join(lines))
@@ -144,7 +150,12 @@ def _results_sections(ctx: ReportContext, out_dir: Path) -> tuple[list[str], lis
     if ctx.experiment.design.kind == "sobol" and ctx.factors:
         indices, sobol_problem = sobol(ctx, values)
         indices_figure = sobol_figure(ctx, indices, figures_dir / "sobol_indices.png")
-    sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
+    if ctx.experiment.design.kind == "morris" and ctx.factors:
+        screening, problem = morris_screening(ctx, values)
+        write_morris_csv(screening, out_dir)
+        sensitivity = morris_section(ctx, screening, problem)
+    else:
+        sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
     if sensitivity:
         lines += ["", *sensitivity]
 

@@ -38,9 +38,12 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         params = ", ".join(f"{k} = {value_text(v)}" for k, v in sorted(p.params.items())) or "default parameters"
         name = f" (policy {code(p.name)})" if p.key != p.name else ""
         lines.append(f"    - {code(p.key)}{name}: {params}")
-    lines.append(
-        f"- **Design:** {exp.design.kind}" + (f", base sample {exp.design.samples}" if exp.design.samples else "")
-    )
+    design = exp.design
+    if design.kind == "morris":
+        r, k = design.morris_trajectories, len(exp.factors)
+        lines.append(f"- **Design:** morris, {r} trajectories of {k + 1} points, {design.morris_levels} levels")
+    else:
+        lines.append(f"- **Design:** {design.kind}" + (f", base sample {design.samples}" if design.samples else ""))
     if exp.factors:
         lines.append("- **Factors:**")
         for f in exp.factors:
@@ -236,6 +239,12 @@ def methods(ctx: ReportContext) -> list[str]:
         )
     if ctx.experiment.design.kind == "lhs":
         lines.append("- **Rank correlation:** Spearman's rho between factor values and replication means.")
+    if ctx.experiment.design.kind == "morris":
+        lines.append(
+            "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of replication "
+            "means and mean paired differences; mu* = mean |effect| (Campolongo, Cariboni & Saltelli 2007), mu, "
+            "sigma (sd, n - 1)."
+        )
     return lines
 
 

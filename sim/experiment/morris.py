@@ -1,0 +1,203 @@
+"""Morris elementary-effects screening: one-at-a-time trajectories on a p-level grid, and mu*, mu and sigma.
+
+Morris (1991), "Factorial Sampling Plans for Preliminary Computational
+Experiments", Technometrics 33(2):161-174: r trajectories, each of k + 1 points
+of the unit cube [0, 1]^k on the grid {0, 1/(p - 1), ..., 1}. A trajectory
+starts at a random grid point and moves one factor at a time, in a random
+order, by Delta = p / (2 (p - 1)) (up or down, whichever stays in the cube),
+so that each of its k steps gives one elementary effect of the factor moved:
+
+    EE_i = (y(x + Delta e_i) - y(x)) / Delta
+
+(a step down from x to x - Delta e_i gives (y(x) - y(x - Delta e_i)) / Delta:
+the same quantity). Per factor, over the r trajectories: mu* = mean |EE|
+(Campolongo, Cariboni & Saltelli 2007, "An effective screening design for
+sensitivity analysis of large models", Environmental Modelling & Software
+22(10):1509-1518), mu = mean EE (Morris 1991) and sigma = sd of EE (Morris
+1991; n - 1 in the denominator). Factors are ranked by mu*: a large mu* is an
+influential factor, a large sigma one whose effect depends on where the others
+are (non-linear or interacting).
+
+Units: the unit cube stands for each factor's [low, high] (``sim.experiment.design``
+maps u to low + u (high - low)), so an elementary effect is in units of the
+output per whole range of the factor: the change in y a straight line through
+the two points would give over [low, high]. mu*, mu and sigma are in the same
+units, comparable across factors.
+
+With an even p, every start level l (of 0..p-1) can move by p/2 levels up
+(l < p/2) or down (l >= p/2) and stay on the grid; the start is uniform over
+the p^k grid points. This is Morris' construction B* = (J x* + (Delta/2)
+((2B - J) D* + J)) P* with x* uniform on the lower p/2 levels, D* random
+signs and P* a random order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the screening table (``morris.csv``).
+COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects")
+
+
+def delta(levels: int) -> float:
+    """Morris' step in the unit cube, Delta = p / (2 (p - 1)): 2/3 for p = 4, 1 for p = 2."""
+    if levels < 2 or levels % 2:
+        raise ValueError(f"levels: {levels} must be an even number of at least 2")
+    return levels / (2 * (levels - 1))
+
+
+def trajectory_levels(factors: int, trajectories: int, levels: int, seed: int) -> np.ndarray:
+    """Grid levels (integers 0..p-1) of ``trajectories`` Morris trajectories, shape (r, k + 1, k).
+
+    Drawn from ``numpy.random.default_rng(seed)`` only (no global random state):
+    the same arguments give the same trajectories. Point j + 1 of a trajectory
+    differs from point j in one factor, by exactly p/2 levels (Delta in the
+    unit cube); every factor moves once per trajectory.
+    """
+    if factors < 1 or trajectories < 1:
+        raise ValueError("factors and trajectories must be at least 1")
+    delta(levels)  # checks that p is even
+    half = levels // 2
+    rng = np.random.default_rng(seed)
+    out = np.empty((trajectories, factors + 1, factors), dtype=np.int64)
+    for t in range(trajectories):
+        base = rng.integers(0, levels - half, size=factors)  # x*: a level from which +p/2 stays on the grid
+        up = rng.integers(0, 2, size=factors).astype(bool)  # D*: the direction of each factor's move
+        order = rng.permutation(factors)  # P*: the order in which the factors move
+        point = np.where(up, base, base + half)
+        out[t, 0] = point
+        for j, i in enumerate(order):
+            point = point.copy()
+            point[i] += half if up[i] else -half
+            out[t, j + 1] = point
+    return out
+
+
+def trajectories(factors: int, trajectories: int, levels: int, seed: int) -> np.ndarray:
+    """The trajectories of :func:`trajectory_levels` in the unit cube (level / (p - 1)), shape (r, k + 1, k)."""
+    return trajectory_levels(factors, trajectories, levels, seed) / (levels - 1)
+
+
+def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarray:
+    """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k).
+
+    ``unit``: trajectories in the unit cube, shape (r, k + 1, k) (as
+    :func:`trajectories` gives); ``y``: the output at each point, shape
+    (r, k + 1). EE = (y after - y before) / Delta for a step up, and
+    (y before - y after) / Delta for a step down, in units of y per whole range
+    of the factor. An effect whose two outputs are not both finite (a failed
+    run) is NaN.
+    """
+    unit = np.asarray(unit, dtype=float)
+    y = np.asarray(y, dtype=float)
+    r, steps, k = unit.shape
+    if steps != k + 1 or y.shape != (r, k + 1):
+        raise ValueError(f"shapes: trajectories {unit.shape} and outputs {y.shape} do not match (r, k + 1, k)")
+    d = delta(levels)
+    out = np.full((r, k), np.nan)
+    for t in range(r):
+        for j in range(k):
+            step = unit[t, j + 1] - unit[t, j]
+            moved = np.flatnonzero(step)
+            if moved.size != 1:
+                raise ValueError(f"trajectory {t}, step {j}: {moved.size} factors move; a Morris step moves one")
+            i = int(moved[0])
+            out[t, i] = np.sign(step[i]) * (y[t, j + 1] - y[t, j]) / d
+    return out
+
+
+def summarise(effects: np.ndarray) -> dict[str, np.ndarray]:
+    """Per factor (column) of ``effects`` (r, k): mu_star = mean |EE|, mu = mean EE, sigma = sd of EE, effects = n.
+
+    NaN effects (failed runs) are left out; sigma uses n - 1 and is NaN below
+    two effects, mu and mu_star below one.
+    """
+    effects = np.asarray(effects, dtype=float)
+    ok = np.isfinite(effects)
+    n = ok.sum(axis=0)
+    filled = np.where(ok, effects, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = filled.sum(axis=0) / n
+        mu_star = np.abs(filled).sum(axis=0) / n
+        sigma = np.sqrt(np.where(ok, (effects - mu) ** 2, 0.0).sum(axis=0) / (n - 1))
+    mu = np.where(n >= 1, mu, np.nan)
+    mu_star = np.where(n >= 1, mu_star, np.nan)
+    sigma = np.where(n >= 2, sigma, np.nan)
+    return {"mu_star": mu_star, "mu": mu, "sigma": sigma, "effects": n}
+
+
+def ranks(mu_star: np.ndarray) -> np.ndarray:
+    """Rank of each factor by mu* (1 = largest; ties keep the factors' order; NaN last)."""
+    key = np.where(np.isfinite(mu_star), -np.asarray(mu_star, dtype=float), np.inf)
+    order = np.argsort(key, kind="stable")
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = np.arange(1, len(order) + 1)
+    return out
+
+
+def screening(
+    values: pd.DataFrame,
+    points: pd.DataFrame,
+    unit: np.ndarray,
+    factors: Sequence[str],
+    levels: int,
+    policies: Sequence[str],
+    baseline: str,
+) -> pd.DataFrame:
+    """The screening table: mu*, mu, sigma and rank per factor, metric and comparison.
+
+    ``values``: one value per (point, policy, replication, metric), the run
+    totals of ``sim.experiment.stats.run_values``; ``points``: the design
+    points with ``block`` ``T<t>`` (trajectory t) and ``row`` (its step j, point
+    j of the trajectory); ``unit``: the trajectories in the unit cube (r, k + 1,
+    k). y at a point is the mean over replications; a comparison is a policy
+    (y = its mean) or ``policy - baseline`` (y = the mean over replications of
+    the paired difference, common random numbers). Columns: :data:`COLUMNS`.
+    """
+    unit = np.asarray(unit, dtype=float)
+    r, steps, _k = unit.shape
+    where = {
+        int(p.point): (int(str(p.block)[1:]), int(p.row))
+        for p in points.itertuples()
+        if str(p.block).startswith("T") and str(p.block)[1:].isdigit()
+    }
+    rows: list[dict[str, object]] = []
+    if values.empty:
+        return pd.DataFrame(rows, columns=list(COLUMNS))
+    wide = values.pivot_table(index=["metric", "point", "replication"], columns="policy", values="value", dropna=False)
+    present = [p for p in policies if p in wide.columns]
+    series: list[tuple[str, str, pd.Series]] = []  # (metric, comparison, per-point mean)
+    for metric in wide.index.get_level_values("metric").unique():
+        m = wide.xs(metric, level="metric")
+        for p in present:
+            series.append((str(metric), p, m[p].groupby(level="point").mean()))
+        if baseline in present:
+            for p in present:
+                if p != baseline:
+                    diff = (m[p] - m[baseline]).groupby(level="point").mean()
+                    series.append((str(metric), f"{p} - {baseline}", diff))
+    for metric, comparison, means in series:
+        y = np.full((r, steps), np.nan)
+        for point, value in means.items():
+            t, j = where.get(int(point), (-1, -1))
+            if 0 <= t < r and 0 <= j < steps:
+                y[t, j] = value
+        summary = summarise(elementary_effects(unit, y, levels))
+        rank = ranks(summary["mu_star"])
+        for i, factor in enumerate(factors):
+            rows.append(
+                {
+                    "factor": factor,
+                    "metric": metric,
+                    "comparison": comparison,
+                    "mu_star": float(summary["mu_star"][i]),
+                    "mu": float(summary["mu"][i]),
+                    "sigma": float(summary["sigma"][i]),
+                    "rank": int(rank[i]),
+                    "effects": int(summary["effects"][i]),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -1,0 +1,131 @@
+"""The report's Morris screening: ``morris.csv`` and its section (Morris designs only).
+
+The computation is :func:`sim.experiment.morris.screening`; this module feeds
+it the store's design points and run totals, writes the table and says in one
+sentence which factor the comparison of the first policy with the baseline
+hangs on most.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import CATALOGUE, Unit
+from sim.experiment import morris
+from sim.experiment.design import morris_unit
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.markdown import code, difference, finite, md_table
+from sim.files import atomic_write
+from sim.format import fmt
+
+MORRIS_CSV = "morris.csv"
+#: The metric whose paired difference the section's first sentence is about, when the experiment has it.
+LEAD_METRIC = "profit"
+
+
+def morris_screening(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The screening table (:data:`sim.experiment.morris.COLUMNS`), or an empty one and the reason it failed."""
+    try:
+        table = morris.screening(
+            values,
+            ctx.points,
+            morris_unit(ctx.experiment),
+            ctx.factors,
+            ctx.experiment.design.morris_levels,
+            ctx.policies,
+            ctx.baseline,
+        )
+    except (ArithmeticError, IndexError, ValueError) as e:  # a failing statistic must not sink the report
+        return pd.DataFrame(columns=list(morris.COLUMNS)), f"{type(e).__name__}: {e}"
+    return table, ""
+
+
+def write_morris_csv(table: pd.DataFrame, out_dir: Path) -> None:
+    atomic_write(out_dir / MORRIS_CSV, lambda p: table.to_csv(p, index=False))
+
+
+def _effect(metric: str, v: float, signed: bool = False) -> str:
+    """An elementary-effect statistic in the metric's unit (shares in percentage points)."""
+    if not finite(v):
+        return "-"
+    entry = CATALOGUE.get(metric)
+    if entry is not None and entry.unit is Unit.SHARE:
+        return f"{100 * v:+.1f} pp" if signed else f"{100 * v:.1f} pp"
+    return difference(metric, v) if signed else fmt(metric, v)
+
+
+def _comparisons(ctx: ReportContext) -> list[str]:
+    """Paired comparisons (policy - baseline) first, then each policy alone, in the experiment's order."""
+    paired = [f"{p} - {ctx.baseline}" for p in ctx.policies if p != ctx.baseline]
+    return paired + list(ctx.policies)
+
+
+def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -> list[str]:
+    """The lead sentence (top factor for the paired difference in profit), then the screening table."""
+    lines = ["## Sensitivity", ""]
+    if problem:
+        return [*lines, f"The Morris screening could not be computed ({code(problem)})."]
+    ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
+    if ranked.empty:
+        return [*lines, "No elementary effects: the design has no pair of consecutive points with finished runs."]
+    design = ctx.experiment.design
+    r, p, k = design.morris_trajectories, design.morris_levels, len(ctx.factors)
+    comparisons = [c for c in _comparisons(ctx) if c in set(ranked["comparison"])]
+    metrics = [m for m in ctx.metrics if m in set(ranked["metric"])]
+    lead_metric = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
+    lead = comparisons[0]
+    top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
+    if not top.empty:
+        first = top.iloc[0]
+        what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
+        runners_up = top.iloc[1:3]
+        rest = ", ".join(
+            f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
+            for row in runners_up[runners_up.mu_star > 0].itertuples()
+        )
+        lines.append(
+            f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
+            f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
+            f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}." if rest else ".")
+        )
+        lines.append("")
+    lines.append(
+        f"Morris elementary-effects screening (Morris 1991): {r} trajectories of {k + 1} points on a {p}-level grid, "
+        f"each moving one factor at a time by Delta = {morris.delta(p):.3g} of its range. An elementary effect is "
+        "the change in a metric's replication mean (for `policy - baseline`, in the mean paired difference over "
+        "replications, common random numbers) over one step, divided by Delta: units of the metric per whole "
+        "range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
+        "the factors (rank 1: most influential); mu the mean effect (its sign: the direction); sigma the "
+        "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
+        f"other factors). Every row is in `{MORRIS_CSV}`."
+    )
+    if int(ranked["effects"].min()) < r:
+        lines.append(
+            "Some effects are missing (failed or pending runs): the effects column counts those computed, of "
+            f"{r} per factor."
+        )
+    rows = []
+    for comparison in comparisons:
+        for metric in metrics:
+            g = ranked[(ranked.comparison == comparison) & (ranked.metric == metric)].sort_values("rank")
+            for row in g.itertuples():
+                rows.append(
+                    [
+                        comparison,
+                        code(metric),
+                        str(row.rank),
+                        str(row.factor),
+                        _effect(metric, float(row.mu_star)),
+                        _effect(metric, float(row.mu), signed=True),
+                        _effect(metric, float(row.sigma)),
+                        str(row.effects),
+                    ]
+                )
+    lines += [
+        "",
+        md_table(["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects"], rows, "llrlrrrr"),
+    ]
+    return lines

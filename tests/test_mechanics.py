@@ -1,0 +1,176 @@
+"""The mechanisms of Mechanics I, each shown to act: ownership and hand-offs (continuity), speed-to-lead,
+contract renewals, deal spread and rep skill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.codes import Kind, Status
+from sim.demand import renewal_churn
+from sim.metrics import run_totals
+from sim.model import CoverageModel
+from sim.policies import make_policy
+from sim.population import Population
+from sim.response import speed_multiplier
+from sim.run import run
+from sim.scenario import load_scenario
+from tests.conftest import SMALL, kind, renewal, tiny
+
+
+def totals(scenario, seed: int = 3) -> dict[str, float]:
+    t = run_totals(run(scenario, seed=seed).metrics)
+    return t[t.segment == "all"].set_index("metric").value.to_dict()
+
+
+def with_policy(scenario, name: str, **params):
+    return scenario.with_overrides(name=scenario.name, policy={"name": name, "params": params})
+
+
+# ---- continuity -----------------------------------------------------------------
+
+
+def test_continuity_hand_over_keeps_the_carried_share_and_a_leaver_leaves_it_to_the_company():
+    pop = Population.generate(tiny(customers=4), np.random.default_rng(0))
+    c = np.arange(4)
+    pop.touch(c, np.array([0, 0, 1, 1]), 2.0, np.full(4, -1), personal_share=0.75, carry=0.1)
+    assert pop.stock.tolist() == [2.0] * 4 and pop.personal.tolist() == [1.5] * 4
+    accounts, lost = pop.hand_over(np.array([0, 2]), np.array([5, -1]), carry=0.6)
+    assert accounts.tolist() == [0, 2] and lost == pytest.approx([0.6, 0.6])
+    assert pop.personal[[0, 2]] == pytest.approx([0.9, 0.0])  # nobody holds a leaver's share: the company keeps it
+    assert pop.stock[[0, 2]] == pytest.approx([1.4, 1.4])
+    assert pop.holder.tolist() == [5, 0, -1, 1]
+
+
+def test_continuity_a_non_owner_adds_company_stock_only_and_a_new_rep_on_an_unowned_account_takes_over():
+    pop = Population.generate(tiny(customers=2), np.random.default_rng(0))
+    owners = np.array([3, -1])
+    pop.touch(np.array([0, 1]), np.array([3, 3]), 1.0, owners, personal_share=0.7, carry=0.0)
+    pop.touch(np.array([0, 1]), np.array([4, 4]), 1.0, owners, personal_share=0.7, carry=0.0)
+    # Account 0: the owner's 0.7 stays personal, the SDR's touch adds 0.3 of company stock.
+    assert pop.personal[0] == pytest.approx(0.7) and pop.stock[0] == pytest.approx(1.3)
+    # Account 1, unowned: rep 4 takes over from rep 3 cold (carry 0) and builds its own.
+    assert pop.holder.tolist() == [3, 4]
+    assert pop.personal[1] == pytest.approx(0.7) and pop.stock[1] == pytest.approx(1.3)
+
+
+def test_continuity_redealing_books_every_quarter_changes_owners_and_loses_relationship():
+    base = load_scenario(SMALL)
+    keep = totals(with_policy(base, "segment_tiers", books="keep"))
+    redeal = totals(with_policy(base, "segment_tiers", books="redeal"))
+    assert keep["owner_changed_share"] < 0.05 < redeal["owner_changed_share"]
+    assert redeal["personal_stock_lost"] > 1.5 * keep["personal_stock_lost"]
+
+
+def test_continuity_a_cold_hand_off_loses_what_a_warm_one_keeps_at_the_warm_ones_hours():
+    base = load_scenario(SMALL)
+    cold = totals(with_policy(base, "hunter_farmer", books="redeal", handoff="cold"))
+    warm = totals(with_policy(base, "hunter_farmer", books="redeal", handoff="warm"))
+    assert cold["handoff_hours"] == 0 < warm["handoff_hours"]
+    assert warm["personal_stock_lost"] < cold["personal_stock_lost"]
+    # The hours come off the reps' selling time, and the same accounts changed hands either way.
+    assert warm["owner_changed_share"] == pytest.approx(cold["owner_changed_share"], rel=0.1)
+
+
+def test_continuity_a_realignment_can_be_warm():
+    shock = {"kind": "realignment", "quarter": 2, "share": 1.0}
+    base = with_policy(load_scenario(SMALL), "segment_tiers")
+    cold = totals(base.with_overrides(shocks=[shock]))
+    warm = totals(base.with_overrides(shocks=[{**shock, "warm": True}]))
+    calm = totals(base)
+    assert calm["personal_stock_lost"] < warm["personal_stock_lost"] < cold["personal_stock_lost"]
+    assert calm["handoff_hours"] == cold["handoff_hours"] == 0 < warm["handoff_hours"]
+
+
+# ---- speed-to-lead --------------------------------------------------------------
+
+
+def test_speed_to_lead_the_multiplier_falls_with_delay_to_its_floor():
+    delay = np.array([0.0, 1.0, 2.0, 50.0])
+    m = speed_multiplier(delay, np.full(4, 1.0), np.full(4, 0.4))
+    assert m == pytest.approx([1.0, 0.7, 0.55, 0.4], abs=1e-9)
+
+
+def test_speed_to_lead_no_response_comes_before_its_lead_and_a_busy_rep_answers_later():
+    # One rep, leads all week: every first response is at or after its arrival (no look-ahead), and a
+    # rep with more of its week taken answers later on average.
+    def mean_delay(hours: float) -> float:
+        s = tiny(
+            customers=400,
+            quarters=2,
+            segment={"new_logo": kind(3.0, effort=hours, cycle=1), "expansion": kind(0.0)},
+        )
+        model = CoverageModel(s, make_policy("unstructured", {"pickup": 1.0}), seed=4)
+        try:
+            model.run()
+            _, _, days, _ = model.recorder.tally.responses()
+        finally:
+            model.release()
+        assert days.size > 0 and days.min() >= 0.0
+        return float(days.mean())
+
+    assert mean_delay(8.0) > mean_delay(0.5)
+
+
+# ---- renewals -------------------------------------------------------------------
+
+
+def renewal_world(churn: float, customers: int = 20_000, **segment):
+    return tiny(
+        customers=customers,
+        quarters=4,
+        segment={
+            "customer_share": 1.0,
+            "churn_per_year": churn,
+            "new_logo": kind(0.0),
+            "expansion": kind(0.0),
+            "renewal": renewal(effort=2.0, cycle=2),
+            **segment,
+        },
+        policy={"name": "unstructured", "params": {"pickup": 0.0}},  # nobody ever picks anything up
+    )
+
+
+def test_renewal_an_uncovered_base_churns_at_its_configured_rate():
+    churn, n = 0.2, 20_000
+    t = totals(renewal_world(churn, n), seed=9)
+    assert t["hours_total"] == 0  # no rep time at all
+    se = np.sqrt(churn * (1 - churn) / n)
+    assert abs(t["churned"] / n - churn) < 4 * se
+    # Most of it at the renewal date, as configured (mid_term_churn_share 0.2).
+    at_renewal = 1 - (1 - churn) ** 0.8
+    assert abs(t["churned_at_renewal"] / n - at_renewal) < 4 * np.sqrt(at_renewal * (1 - at_renewal) / n)
+
+
+def test_renewal_churn_at_a_date_follows_from_the_annual_rate():
+    p = renewal_churn(np.array([0.2]), np.array([0.25]), np.array([26]))
+    # Two renewals a year, three quarters of the year's churn spread over them.
+    assert (1 - p[0]) ** 2 == pytest.approx(0.8**0.75)
+
+
+def test_renewal_opportunities_open_their_notice_before_the_contract_date():
+    s = renewal_world(0.1, customers=2000, renewal_notice_weeks=6)
+    model = CoverageModel(s, make_policy("unstructured", {"pickup": 0.0}), seed=2)
+    try:
+        for w in range(s.weeks):
+            due_before = model.population.renewal_week.copy()
+            model.step()
+            if w == 0:
+                continue
+            opened = np.flatnonzero(due_before == w + 6)
+            created = model.recorder.tally.created[Kind.RENEWAL].sum()
+            assert opened.size > 0
+            assert created >= opened.size  # the quarter's tally so far includes this week's openings
+        customers = model.population.status == Status.CUSTOMER
+        assert np.all(model.population.renewal_week[customers] >= s.weeks - 6)
+    finally:
+        model.release()
+
+
+def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
+    uncovered = totals(renewal_world(0.3, customers=3000), seed=5)
+    covered_scenario = renewal_world(0.3, customers=3000).with_overrides(
+        policy={"name": "unstructured", "params": {"pickup": 1.0}}, **{"reps.0.count": 20}
+    )
+    covered = totals(covered_scenario, seed=5)
+    assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]

@@ -1,0 +1,293 @@
+"""Morris elementary-effects screening: trajectories, effects on known functions, experiment files, the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import InputError
+from sim.experiment import morris
+from sim.experiment.batch import execute_batch, open_batch
+from sim.experiment.design import design_points
+from sim.experiment.report import write_report
+from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, parse_experiment
+from tests.conftest import tiny
+
+
+def steps(levels: np.ndarray) -> np.ndarray:
+    """Differences between consecutive points of each trajectory, shape (r, k, k)."""
+    return np.diff(levels, axis=1)
+
+
+@pytest.mark.parametrize(("k", "r", "p"), [(1, 3, 2), (3, 20, 4), (10, 9, 4), (5, 50, 8)])
+def test_trajectories_move_one_factor_by_delta_on_the_grid(k: int, r: int, p: int) -> None:
+    levels = morris.trajectory_levels(k, r, p, seed=7)
+    unit = morris.trajectories(k, r, p, seed=7)
+    assert levels.shape == unit.shape == (r, k + 1, k)  # k + 1 points per trajectory
+    # On the grid: levels 0..p-1, unit values l / (p - 1) in [0, 1].
+    assert levels.min() >= 0 and levels.max() <= p - 1
+    assert np.array_equal(unit, levels / (p - 1))
+    assert unit.min() >= 0.0 and unit.max() <= 1.0
+    d = steps(levels)
+    # Each step moves exactly one factor, by exactly p/2 levels (Delta = p / (2 (p - 1)) in the unit cube) ...
+    assert ((d != 0).sum(axis=2) == 1).all()
+    assert set(np.abs(d[d != 0]).tolist()) == {p // 2}
+    moved = np.abs(np.diff(unit, axis=1)).max(axis=2)
+    assert np.allclose(moved, morris.delta(p), rtol=0, atol=1e-15)
+    # ... and every factor moves once per trajectory.
+    assert ((d != 0).sum(axis=1) == 1).all()
+
+
+def test_delta() -> None:
+    assert morris.delta(2) == 1.0
+    assert morris.delta(4) == pytest.approx(2 / 3, abs=1e-16)
+    assert morris.delta(6) == pytest.approx(0.6, abs=1e-16)
+    with pytest.raises(ValueError):
+        morris.delta(3)  # an odd p would step off the grid
+
+
+def test_trajectories_come_from_the_seed_alone() -> None:
+    np.random.seed(1)
+    first = morris.trajectory_levels(4, 10, 4, seed=123)
+    np.random.seed(2)  # the global state plays no part
+    assert np.array_equal(first, morris.trajectory_levels(4, 10, 4, seed=123))
+    assert not np.array_equal(first, morris.trajectory_levels(4, 10, 4, seed=124))
+
+
+def test_starts_cover_the_grid_and_both_directions() -> None:
+    levels = morris.trajectory_levels(2, 400, 4, seed=1)
+    assert set(levels[:, 0, :].ravel().tolist()) == {0, 1, 2, 3}  # every level is a start
+    d = steps(levels)
+    assert (d > 0).any() and (d < 0).any()  # up from levels 0 and 1, down from 2 and 3
+
+
+def known(unit: np.ndarray) -> np.ndarray:
+    """y = 3 x1 + 0 x2 + x3^2 at every point of the trajectories."""
+    return 3 * unit[..., 0] + 0 * unit[..., 1] + unit[..., 2] ** 2
+
+
+def test_elementary_effects_of_a_known_function() -> None:
+    p, r = 4, 40
+    unit = morris.trajectories(3, r, p, seed=11)
+    effects = morris.elementary_effects(unit, known(unit), p)
+    assert effects.shape == (r, 3)
+    stats = morris.summarise(effects)
+    # x1 enters linearly with slope 3: every effect is 3.
+    assert stats["mu_star"][0] == pytest.approx(3.0, abs=1e-12)
+    assert stats["mu"][0] == pytest.approx(3.0, abs=1e-12)
+    assert stats["sigma"][0] == pytest.approx(0.0, abs=1e-12)
+    # x2 does not enter: every effect is exactly 0.
+    assert np.all(effects[:, 1] == 0.0)
+    assert stats["mu_star"][1] == 0.0 and stats["sigma"][1] == 0.0
+    # x3^2 from the lower level a of a step: ((a + Delta)^2 - a^2) / Delta = 2a + Delta, a in {0, 1/3}:
+    # an effect of 2/3 or 4/3, and mu* the mean of 2a + Delta over the trajectories.
+    delta = 2 / 3
+    lower = np.array(
+        [min(u[j, 2], u[j + 1, 2]) for u in unit for j in range(3) if u[j, 2] != u[j + 1, 2]]
+    )  # one step of x3 per trajectory, in trajectory order
+    assert lower.shape == (r,)
+    assert np.allclose(effects[:, 2], 2 * lower + delta, rtol=0, atol=1e-12)
+    assert set(np.round(effects[:, 2], 12)) <= {round(2 / 3, 12), round(4 / 3, 12)}
+    assert stats["mu_star"][2] == pytest.approx(float(np.mean(2 * lower + delta)), abs=1e-12)
+    assert stats["effects"].tolist() == [r, r, r]
+    assert morris.ranks(stats["mu_star"]).tolist() == [1, 3, 2]
+
+
+def test_elementary_effects_with_two_levels_are_exact() -> None:
+    # p = 2: Delta = 1, every step goes between 0 and 1, so x3^2 has effect (1 - 0) / 1 = 1 on every trajectory.
+    unit = morris.trajectories(3, 5, 2, seed=3)
+    stats = morris.summarise(morris.elementary_effects(unit, known(unit), 2))
+    assert stats["mu_star"].tolist() == [3.0, 0.0, 1.0]
+    assert stats["mu"].tolist() == [3.0, 0.0, 1.0]
+    assert stats["sigma"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_step_down_has_the_sign_of_the_slope() -> None:
+    # p = 4; trajectory (1, 0) -> (1/3, 0) -> (1/3, 2/3): x0 moves down, x1 up.
+    unit = np.array([[[1.0, 0.0], [1 / 3, 0.0], [1 / 3, 2 / 3]]])
+    y = 2 * unit[..., 0] - 5 * unit[..., 1]
+    effects = morris.elementary_effects(unit, y, 4)
+    assert effects == pytest.approx(np.array([[2.0, -5.0]]), abs=1e-12)
+    stats = morris.summarise(effects)
+    assert stats["mu_star"].tolist() == pytest.approx([2.0, 5.0], abs=1e-12)
+    assert stats["mu"].tolist() == pytest.approx([2.0, -5.0], abs=1e-12)
+    assert np.isnan(stats["sigma"]).all()  # one trajectory: no standard deviation
+
+
+def test_summary_leaves_out_failed_runs() -> None:
+    effects = np.array([[1.0, np.nan], [-3.0, 2.0], [2.0, np.nan]])
+    stats = morris.summarise(effects)
+    assert stats["mu_star"].tolist() == [2.0, 2.0]
+    assert stats["mu"].tolist() == [0.0, 2.0]
+    assert stats["sigma"][0] == pytest.approx(np.sqrt(7.0))  # deviations 1, -3, 2: (1 + 9 + 4) / 2
+    assert np.isnan(stats["sigma"][1])
+    assert stats["effects"].tolist() == [3, 1]
+    assert morris.ranks(np.array([1.0, np.nan, 4.0, 1.0])).tolist() == [2, 4, 1, 3]
+
+
+def test_screening_of_a_paired_difference() -> None:
+    # Two policies on common random numbers: the noise of each replication is shared, so the paired
+    # difference sees only the factor the policies differ on (x1, slope 5) and none of x0.
+    p, r, k = 4, 6, 2
+    unit = morris.trajectories(k, r, p, seed=2)
+    flat = unit.reshape(-1, k)
+    noise = np.array([0.4, -0.7])  # per replication
+    rows = []
+    for point, x in enumerate(flat):
+        for rep, e in enumerate(noise):
+            base = 3 * x[0] + e
+            rows.append({"point": point, "policy": "base", "replication": rep, "metric": "m", "value": base})
+            rows.append({"point": point, "policy": "new", "replication": rep, "metric": "m", "value": base + 5 * x[1]})
+    points = pd.DataFrame(
+        {
+            "point": range(len(flat)),
+            "block": [f"T{i // (k + 1)}" for i in range(len(flat))],
+            "row": np.arange(len(flat)) % (k + 1),
+        }
+    )
+    table = morris.screening(pd.DataFrame(rows), points, unit, ["x0", "x1"], p, ["base", "new"], "base")
+    assert list(table.columns) == list(morris.COLUMNS)
+    assert len(table) == 2 * 3  # factors x comparisons (base, new, new - base) for one metric
+    t = table.set_index(["comparison", "factor"])
+    assert t.loc[("new - base", "x1"), "mu_star"] == pytest.approx(5.0, abs=1e-12)
+    assert t.loc[("new - base", "x0"), "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert t.loc[("new - base", "x1"), "rank"] == 1
+    assert t.loc[("base", "x0"), "mu"] == pytest.approx(3.0, abs=1e-12)
+    assert t.loc[("new", "x1"), "mu"] == pytest.approx(5.0, abs=1e-12)
+    assert (table["effects"] == r).all()
+
+
+# ---- experiment files --------------------------------------------------------------------------------------------
+
+BASE: dict[str, Any] = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
+FACTORS = [
+    {"name": "share", "target": "scenario.relationship.personal_share", "low": 0.4, "high": 0.9},
+    {"name": "pickup", "target": "policy.pickup", "low": 0.2, "high": 0.8},
+    {"name": "customers", "target": "scenario.population.customers", "low": 100.0, "high": 900.0, "integer": True},
+]
+
+
+def problems(**changes: Any) -> list[str]:
+    with pytest.raises(InputError) as e:
+        parse_experiment({**BASE, **changes})
+    return e.value.problems
+
+
+def test_a_morris_experiment_validates_with_its_defaults() -> None:
+    exp = parse_experiment({**BASE, "factors": FACTORS, "design": {"kind": "morris"}})
+    assert (exp.design.morris_trajectories, exp.design.morris_levels) == (10, 4)
+    points = design_points(exp)
+    assert len(points) == 10 * (3 + 1)  # r (k + 1)
+    assert [p.block for p in points[:5]] == ["T0", "T0", "T0", "T0", "T1"]
+    assert [p.row for p in points[:5]] == [0, 1, 2, 3, 0]
+    # Scaled to [low, high] on the 4-level grid: share in {0.4, 0.5667, 0.7333, 0.9}.
+    shares = {round(p.values["share"], 10) for p in points}
+    assert shares <= {0.4, round(0.4 + 0.5 / 3, 10), round(0.4 + 1.0 / 3, 10), 0.9}
+    assert all(isinstance(p.values["customers"], int) for p in points)
+    same = design_points(parse_experiment({**BASE, "factors": FACTORS, "design": {"kind": "morris"}}))
+    assert [p.values for p in same] == [p.values for p in points]
+    exp = parse_experiment({**BASE, "factors": FACTORS, "design": {"kind": "morris", "trajectories": 3, "levels": 6}})
+    assert len(design_points(exp)) == 3 * 4
+
+
+def test_a_morris_design_keeps_other_designs_dumps_unchanged() -> None:
+    grid = Design(kind="grid")
+    assert grid.model_dump(mode="json") == {"kind": "grid", "samples": 0}  # the hash of older stores holds
+    morris_design = Design(kind="morris", trajectories=5)
+    assert morris_design.model_dump(mode="json") == {"kind": "morris", "samples": 0, "trajectories": 5}
+    assert Design.model_validate_json(Design(kind="morris", levels=6).model_dump_json()).morris_levels == 6
+
+
+def test_bad_morris_designs_give_one_line_each() -> None:
+    no_range = [{"name": "share", "target": "scenario.relationship.personal_share"}]
+    assert problems(factors=no_range, design={"kind": "morris"}) == [
+        "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
+    ]
+    assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 0}) == [
+        "<experiment>: design.trajectories: must be from 2 to 10,000, not 0 "
+        "(sigma is a standard deviation over trajectories)"
+    ]
+    assert problems(factors=FACTORS, design={"kind": "morris", "levels": 5}) == [
+        "<experiment>: design.levels: must be an even number from 2 to 1,000, not 5 "
+        "(only an even p keeps every step of Delta = p / (2 (p - 1)) on the grid)"
+    ]
+    assert problems(factors=FACTORS, design={"kind": "morris", "samples": 16}) == [
+        "<experiment>: design.samples: a morris design has no samples (give trajectories r and levels p)"
+    ]
+    assert problems(factors=FACTORS, design={"kind": "lhs", "samples": 8, "trajectories": 4}) == [
+        "<experiment>: design.trajectories: only a morris design has trajectories (this one is lhs)"
+    ]
+    assert problems(design={"kind": "morris"}) == ["<experiment>: design.kind: a sampled design needs factors"]
+    assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": "4"}) == [
+        "<experiment>: design.trajectories: Input should be a valid integer"
+    ]
+
+
+# ---- end to end --------------------------------------------------------------------------------------------------
+
+
+def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
+    factors = (
+        Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
+        Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
+        Factor(name="floor", target="scenario.service.speed_to_lead.new_logo.floor", low=0.2, high=0.8),
+    )
+    exp = Experiment(
+        name="tiny-morris",
+        scenario="tiny",
+        seed=4,
+        replications=2,
+        baseline="unstructured",
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        metrics=("profit", "revenue_captured"),
+        factors=factors,
+        design=Design(kind="morris", trajectories=2),
+    )
+    batch = open_batch(exp, tiny(), tmp_path)
+    try:
+        assert execute_batch(batch, "serial").failed == 0
+        report = write_report(batch.store, tmp_path).read_text()
+    finally:
+        batch.store.close()
+    table = pd.read_csv(tmp_path / "morris.csv")
+    assert list(table.columns) == list(morris.COLUMNS)
+    comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}
+    assert len(table) == 3 * 2 * 3  # factors x metrics x comparisons, one row each
+    assert set(table.comparison) == comparisons
+    assert not table.duplicated(["factor", "metric", "comparison"]).any()
+    assert (table.effects == 2).all()
+    for _, g in table.groupby(["metric", "comparison"]):
+        assert sorted(g["rank"]) == [1, 2, 3]
+
+    # Recompute the paired profit effects independently, from results.csv and the stored factor values.
+    csv = pd.read_csv(tmp_path / "results.csv")
+    totals = (
+        csv[(csv.segment == "all") & (csv.metric == "profit")].groupby(["point", "policy", "replication"]).value.sum()
+    )
+    diff = (
+        (totals.xs("segment_tiers", level="policy") - totals.xs("unstructured", level="policy")).groupby("point").mean()
+    )
+    pts = csv.groupby("point")[["block", "row", *[f.name for f in factors]]].first().sort_values(["block", "row"])
+    effects: dict[str, list[float]] = {f.name: [] for f in factors}
+    for _, g in pts.groupby("block"):
+        for (a, ra), (b, rb) in zip(list(g.iterrows())[:-1], list(g.iterrows())[1:], strict=True):
+            for f in factors:
+                assert f.low is not None and f.high is not None
+                if ra[f.name] != rb[f.name]:
+                    effects[f.name].append((diff[b] - diff[a]) / ((rb[f.name] - ra[f.name]) / (f.high - f.low)))
+    paired = table[(table.metric == "profit") & (table.comparison == "segment_tiers - unstructured")]
+    for f in factors:
+        row = paired.set_index("factor").loc[f.name]
+        assert row.mu_star == pytest.approx(np.mean(np.abs(effects[f.name])), rel=1e-9, abs=1e-6)
+        assert row.mu == pytest.approx(np.mean(effects[f.name]), rel=1e-9, abs=1e-6)
+
+    assert "## Sensitivity" in report
+    top = paired.sort_values("rank").iloc[0].factor
+    assert f"In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `{top}`" in report
+    assert "| segment_tiers - unstructured | `profit` | 1 |" in report
+    assert "- **Design:** morris, 2 trajectories of 4 points, 4 levels" in report
+    assert "Campolongo, Cariboni & Saltelli 2007" in report
