@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.codes import Kind, Service, Stage, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
+    BookRule,
+    HandoffRule,
     assign_books,
     empty_plan,
     keep_owners,
@@ -40,14 +42,8 @@ class HunterFarmerParams(BaseModel):
         float, Field(ge=0.0, le=13.0, description="planned account-management touches per quarter")
     ] = 2.0
     rest: Annotated[Literal["pooled", "digital"], Field(description="service level of accounts in no book")] = "pooled"
-    books: Annotated[
-        Literal["keep", "redeal"],
-        Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
-    ] = "keep"
-    handoff: Annotated[
-        Literal["cold", "warm"],
-        Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
-    ] = "cold"
+    books: BookRule = "keep"
+    handoff: HandoffRule = "cold"
 
 
 class HunterFarmer(Policy):

@@ -6,10 +6,25 @@ policy reads as a composition of named rules.
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import numpy as np
+from pydantic import Field
 
 from sim.codes import Service, Stage, TaskKind
 from sim.policies.protocol import Accounts, CoveragePlan, RouteView, Tasks, TeamView
+
+#: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
+BookRule = Annotated[
+    Literal["keep", "redeal"],
+    Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
+]
+
+#: A policy parameter: how an account that changes owner is handed over (``CoveragePlan.warm``).
+HandoffRule = Annotated[
+    Literal["cold", "warm"],
+    Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
+]
 
 
 def empty_plan(n: int, service: int = Service.DIGITAL) -> CoveragePlan:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.codes import Service, Stage, Status, TaskKind
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
+    BookRule,
+    HandoffRule,
     assign_books,
     empty_plan,
     keep_owners,
@@ -42,18 +44,12 @@ class SegmentTiersParams(BaseModel):
     digital_overflow: Annotated[
         bool, Field(description="send digital accounts' opportunities that need a human to the pool")
     ] = False
-    books: Annotated[
-        Literal["keep", "redeal"],
-        Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
-    ] = "keep"
+    books: BookRule = "keep"
     answer_leads: Annotated[
         Literal["first", "last"],
         Field(description="first: reps answer new leads before other work; last: after deal work and touches"),
     ] = "first"
-    handoff: Annotated[
-        Literal["cold", "warm"],
-        Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
-    ] = "cold"
+    handoff: HandoffRule = "cold"
 
 
 class SegmentTiers(Policy):

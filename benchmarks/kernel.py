@@ -1,0 +1,83 @@
+"""The allocation kernel's cost per process: importing numba, and its first call with a cold and a warm cache.
+
+    python benchmarks/kernel.py [rounds]
+
+``sim.allocation`` compiles its dispatch kernel with numba on first use and
+keeps the machine code in numba's on-disk cache. A process pays once, on its
+first allocation: with a cold cache it compiles the kernel, with a warm one it
+loads it. Each case is a fresh process pointed at its own cache directory
+(``NUMBA_CACHE_DIR``); the figure of each is its median over ``rounds``
+(default 3). Prints JSON: the medians in seconds, and one steady-state call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIRST_CALL = """
+import json, time
+import numpy as np
+from sim.allocation import allocate_hours
+rng = np.random.default_rng(1)
+n, seats = 4000, 42
+args = (rng.integers(0, seats, n), rng.uniform(0.5, 3, n), rng.uniform(0, 1, n), np.full(seats, 30.8), rng.uniform(0, 5, n))
+t = time.perf_counter()
+allocate_hours(*args)
+first = time.perf_counter() - t
+t = time.perf_counter()
+for _ in range(100):
+    allocate_hours(*args)
+print(json.dumps({"first": first, "steady": (time.perf_counter() - t) / 100}))
+"""
+
+IMPORT_NUMBA = (
+    "import json, time; t = time.perf_counter(); import numba; print(json.dumps({'first': time.perf_counter() - t}))"
+)
+
+
+def _once(code: str, cache: str) -> dict[str, float]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def measure(rounds: int = 3) -> dict[str, float]:
+    imports, cold, warm, steady = [], [], [], []
+    for _ in range(rounds):
+        imports.append(_once(IMPORT_NUMBA, tempfile.mkdtemp())["first"])
+        cache = tempfile.mkdtemp()
+        cold.append(_once(FIRST_CALL, cache)["first"])  # an empty cache: compiles
+        w = _once(FIRST_CALL, cache)  # the same cache, now filled: loads
+        warm.append(w["first"])
+        steady.append(w["steady"])
+    return {
+        "import_numba": statistics.median(imports),
+        "first_call_cold": statistics.median(cold),
+        "first_call_warm": statistics.median(warm),
+        "steady_call": statistics.median(steady),
+    }
+
+
+def table(k: dict[str, float]) -> str:
+    rows = [
+        ("import numba", k["import_numba"]),
+        ("first allocation, cold cache (compiles the kernel)", k["first_call_cold"]),
+        ("first allocation, warm cache (loads it)", k["first_call_warm"]),
+        ("one allocation after that (4,000 tasks, 42 reps)", k["steady_call"]),
+    ]
+    lines = ["| once per process | seconds |", "|------------------|--------:|"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 3)))
