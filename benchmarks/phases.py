@@ -30,12 +30,14 @@ STEPS = (
     "_apply_shocks",
     "_plan",
     "_realign",
+    "_hand_over",
     "_begin_week",
     "_arrivals",
     "_route",
     "_work",
     "_expire",
     "_churn",
+    "_renewal_dates",
     "_end_week",
     "_close_quarter",
 )
@@ -81,6 +83,8 @@ def table(p: dict[str, Any]) -> str:
     lines = ["| step | ms per run | share | ms per week |", "|------|-----------:|------:|------------:|"]
     parts = [("model construction (population, seats)", p["construction_s"])]
     parts += [(name.strip("_").replace("_", " "), p["steps_s"].get(name, 0.0)) for name in STEPS]
+    rest = p["total_s"] - sum(seconds for _, seconds in parts)
+    parts.append(("the rest (relationship decay, the step's own calls)", max(rest, 0.0)))
     for name, seconds in sorted(parts, key=lambda x: -x[1]):
         lines.append(
             f"| {name} | {1000 * seconds:.1f} | {seconds / p['total_s']:.0%} | {1000 * seconds / p['weeks']:.2f} |"

@@ -35,7 +35,8 @@ class SegmentTerms:
     of a deal's effort and cycle; median_potential, potential_exponent: rates
     scale with (potential / median) ** exponent; base_hazard: weekly churn
     probability between renewals with no relationship; notice: renewal
-    notice, weeks.
+    notice, weeks. By kind: speed_half_life (business days), speed_floor: the
+    speed-to-lead curve.
     """
 
     rate: np.ndarray
@@ -49,6 +50,8 @@ class SegmentTerms:
     potential_exponent: np.ndarray
     base_hazard: np.ndarray
     notice: np.ndarray
+    speed_half_life: np.ndarray
+    speed_floor: np.ndarray
 
     @classmethod
     def of(cls, scenario: Scenario) -> SegmentTerms:
@@ -60,6 +63,7 @@ class SegmentTerms:
                 t[:, Kind.RENEWAL] = renewal
             return t
 
+        curves = scenario.service.speed_to_lead
         churn = np.array([s.churn_per_year for s in segs])
         mid_share = np.array([s.mid_term_churn_share for s in segs])
         term = np.array([s.contract_term_weeks for s in segs], dtype=np.int64)
@@ -75,6 +79,8 @@ class SegmentTerms:
             potential_exponent=np.array([s.potential_exponent for s in segs]),
             base_hazard=weekly_hazard(1.0 - (1.0 - churn) ** mid_share),
             notice=np.array([s.renewal_notice_weeks for s in segs], dtype=np.int64),
+            speed_half_life=np.array([getattr(curves, k).half_life_days for k in OPPORTUNITY_KINDS]),
+            speed_floor=np.array([getattr(curves, k).floor for k in OPPORTUNITY_KINDS]),
         )
 
     def value_estimate(self, pop: Population, c: np.ndarray, kind: np.ndarray) -> np.ndarray:

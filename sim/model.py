@@ -250,21 +250,24 @@ class CoverageModel(mesa.Model):
         """New-logo and expansion opportunities at the accounts' intensities, and renewals opening on
         contract dates (except on digital accounts, whose contracts renew by themselves)."""
         pop, scenario, plan = self.population, self.scenario, self.plan
+        new = []
         c = self.demand.arrivals(pop, self.streams.arrivals)
         if c.size:
             key = 2 * (c * self.weeks + w)  # even keys: arrivals; odd: renewals (one of each per account-week)
             u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL)))
-            self._open(arrival_columns(scenario, self.terms, pop, plan.service[c], w, c, key, u))
+            new.append(arrival_columns(scenario, self.terms, pop, plan.service[c], w, c, key, u))
         r = pop.renewals_opening(w)
         r = r[~((plan.service[r] == Service.DIGITAL) & scenario.digital.enabled)]
         if r.size:
             key = 2 * (r * self.weeks + w) + 1
             u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, *normal_purposes(Draw.DEAL)))
-            self._open(renewal_columns(scenario, self.terms, pop, plan.service[r], w, r, key, u))
-
-    def _open(self, new: dict[str, np.ndarray]) -> None:
-        self.book.add(**new)
-        self.recorder.created(new["kind"], new["segment"])
+            new.append(renewal_columns(scenario, self.terms, pop, plan.service[r], w, r, key, u))
+        if not new:
+            return
+        # One append to the book a week (each append copies every column).
+        columns = new[0] if len(new) == 1 else {k: np.concatenate([n[k] for n in new]) for k in new[0]}
+        self.book.add(**columns)
+        self.recorder.created(columns["kind"], columns["segment"])
 
     def _route(self, w: int, seats: SeatWeek) -> np.ndarray:
         """This week's handler of every open opportunity (-1: none)."""

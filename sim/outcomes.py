@@ -137,10 +137,7 @@ def win_chance(
     p = win_probability(
         base, pop.stock[c], pop.responsiveness[c], skill, conflict.astype(np.float64), scenario.relationship
     )
-    curves = scenario.service.speed_to_lead
-    half_life = np.array([getattr(curves, k).half_life_days for k in Kind.names()])[kind]
-    floor = np.array([getattr(curves, k).floor for k in Kind.names()])[kind]
-    return p * speed_multiplier(delay, half_life, floor)
+    return p * speed_multiplier(delay, terms.speed_half_life[kind], terms.speed_floor[kind])
 
 
 def unattended_renewal(scenario: Scenario, terms: SegmentTerms, pop: Population, c: np.ndarray) -> np.ndarray:
