@@ -21,6 +21,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import ends_quarter, quarter_of, starts_quarter
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
+from sim.handoffs import changes_of_hands
 from sim.opportunities import OpportunityBook
 from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
 from sim.policies.protocol import (
@@ -160,31 +161,20 @@ class CoverageModel(mesa.Model):
                 self.plan = _read_only_plan(dataclasses.replace(self.plan, owner=owner, warm=warm))
 
     def _hand_over(self, previous: np.ndarray) -> None:
-        """Accounts whose new owner does not hold their personal relationship change hands: a warm hand-off
-        (the plan's choice, both reps still in their seats, and a personal relationship of at least one call
-        to hand over) carries ``warm_carry`` of it and costs both reps hours, a cold one carries
-        ``cold_carry``."""
-        pop, owner, handoff, planned = (
-            self.population,
-            self.plan.owner,
-            self.scenario.relationship.handoff,
-            self.plan.warm,
+        """Accounts whose new owner does not hold their personal relationship change hands, keeping
+        ``warm_carry`` of it after a warm hand-off (which costs both reps hours), ``cold_carry`` else."""
+        pop, plan, rel = self.population, self.plan, self.scenario.relationship
+        assert plan.warm is not None  # checked_plan fills it in
+        self.recorder.owners(pop.segment, previous, plan.owner)
+        worth = self.scenario.activities.call_stock * rel.personal_share  # at least one call's relationship
+        moving, old, new, warm = changes_of_hands(
+            pop.holder, pop.personal, plan.owner, plan.warm, self.team.filled(), worth
         )
-        assert planned is not None  # checked_plan fills it in
-        self.recorder.owners(pop.segment, previous, owner)
-        moving = np.flatnonzero((owner >= 0) & (pop.holder != owner))
-        if moving.size == 0:
-            return
-        old, new = pop.holder[moving], owner[moving]
-        filled = self.team.filled()
-        # An introduction is made only where there is a personal relationship to hand over (at least one call's).
-        worth = pop.personal[moving] >= self.scenario.activities.call_stock * self.scenario.relationship.personal_share
-        warm = planned[moving] & worth & at_seat(filled, old, False) & at_seat(filled, new, False)
-        self._change_hands(moving[warm], new[warm], handoff.warm_carry)
-        self._change_hands(moving[~warm], new[~warm], handoff.cold_carry)
+        self._change_hands(moving[warm], new[warm], rel.handoff.warm_carry)
+        self._change_hands(moving[~warm], new[~warm], rel.handoff.cold_carry)
         if warm.any():
-            self.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), handoff.warm_hours)
-            self.recorder.handoffs(pop.segment[moving[warm]], 2.0 * handoff.warm_hours)
+            self.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), rel.handoff.warm_hours)
+            self.recorder.handoffs(pop.segment[moving[warm]], 2.0 * rel.handoff.warm_hours)
 
     def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None:
         c, lost = self.population.hand_over(customers, seats, carry)

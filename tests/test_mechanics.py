@@ -174,3 +174,18 @@ def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
     )
     covered = totals(covered_scenario, seed=5)
     assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]
+
+
+def test_continuity_only_accounts_that_change_hands_move_and_only_worthwhile_ones_warmly():
+    from sim.handoffs import changes_of_hands
+
+    holder = np.array([0, 0, 1, -1, 2, 1])
+    owner = np.array([0, 1, 2, 3, -1, 0])  # kept, moved, moved, first owner, no owner, moved
+    personal = np.array([1.0, 1.0, 0.1, 0.0, 1.0, 1.0])
+    warm_plan = np.array([True, True, True, True, True, False])
+    filled = np.array([True, True, False, True])  # seat 2 is vacant
+    moving, old, new, warm = changes_of_hands(holder, personal, owner, warm_plan, filled, worth_handing=0.28)
+    assert moving.tolist() == [1, 2, 3, 5]
+    assert old.tolist() == [0, 1, -1, 1] and new.tolist() == [1, 2, 3, 0]
+    # 1: warm; 2: too little to hand over (and its new seat is vacant); 3: nobody held it; 5: the plan says cold.
+    assert warm.tolist() == [True, False, False, False]
