@@ -3,127 +3,171 @@
 This is the comparison baseline behind the claim that covsim's vectorized
 engine is much faster than "the same model in plain Mesa". Every customer is a
 ``mesa.Agent`` with Python attributes (segment, potential, responsiveness,
-status, spend, relationship stock and a list of open opportunities, each a
-small Python object); every rep seat is a ``mesa.Agent``; customers are
-activated each week with ``AgentSet.shuffle_do``; a ``mesa.DataCollector``
-records model-level reporters every week; all randomness comes from the Mesa
-model's own ``self.random`` seeded with the run seed.
+status, spend, contract date, relationship stock and its personal part and
+holder, and a list of open opportunities, each a small Python object); every
+rep seat is a ``mesa.Agent``; customers are activated each week with
+``AgentSet.shuffle_do``; a ``mesa.DataCollector`` records model-level
+reporters every week; all randomness comes from the Mesa model's own
+``self.random`` seeded with the run seed.
 
 The mechanics are those of ``sim.model.CoverageModel`` under
 ``sim.policies.unstructured.Unstructured`` (every account pooled, no owners, no
-cadence, so there are no planned touches and the digital channel is never used).
-A week, in the engine's order:
+cadence, so there are no planned touches, no planned hand-offs and the digital
+channel is never used). A week, in the engine's order:
 
 1. quarter start: nothing to plan (all pooled); "closers this quarter" restart;
 2. reps begin the week in seat order: tenure, attrition at
    ``workforce.attrition_per_year``, backfill after ``backfill_weeks`` at the
-   bottom of the ramp; capacity = weekly_hours x selling_share x ramp;
-3. + 4. customers (``shuffle_do("step")``): stock decays by
-   ``monthly_retention ** (12/52)``; one arrival at most, with probability
+   bottom of the ramp with a fresh skill (normal, ``skill_mean``,
+   ``skill_sd``, at least 0.1); capacity = weekly_hours x selling_share x ramp.
+   A leaver's deals wait for another closer, and every account whose personal
+   relationship it held loses it but for ``handoff.cold_carry``, which stays
+   as company stock;
+3. + 4. customers (``shuffle_do("step")``): stock and its personal part decay
+   by ``monthly_retention ** (12/52)``; one arrival at most, with probability
    ``1 - exp(-lambda)``, lambda = rate/52 x (potential/median)^potential_exponent
-   x ``b + rho (y(x) - b)`` for new logo (prospects) or expansion (customers) plus
-   the unlifted renewal rate/52 (customers); a customer's arrival is a renewal
-   with probability renewal / lambda;
+   x ``b + rho (y(x) - b)``, a new logo for a prospect, an expansion for a
+   customer; then a customer's renewal opens ``renewal_notice_weeks`` before
+   its renewal date (in week 0 every renewal already inside its notice opens,
+   but for those due in week 0 itself). Renewal dates: initial customers
+   uniformly over one ``contract_term_weeks``, a new logo one term after the
+   week it was won. Every new opportunity draws its size z: effort and cycle
+   are the segment's medians x ``exp(deal_sigma z)``, it asks for
+   ``effort / max(cycle, 1)`` hours a week, and arrives on a uniform day of
+   the week. Its response window is ``pooled_window_days``; a renewal's is
+   ``max(window, notice - median cycle weeks)``, ending no later than the date;
 5. routing: each opportunity still awaiting a first response, and each responded
    deal without a closer, is picked up with probability
    ``min(1, pickup (potential / median) ^ size_bias)``, the median taken over the
    potentials of this week's pending opportunities, by a filled seat drawn in
    proportion to capacity (closing seats only for a deal);
-6. work (``shuffle_do("work")``): each rep orders its tasks (responses routed to
-   it this week, effort on its deals responded before this week) by
-   ``(u + 1e-6) (potential / median) ^ size_bias + follow_through [work]``, the
-   median over the potentials of every task of the week, and does them while
-   they fit in its hours: down the list, stopping at the first task that does
-   not fit, at most three times (``sim.allocation.allocate_hours``, passes=3). A response costs
-   ``response_hours``, adds ``call_stock`` and is made at the rep's place in the
-   week (``sim.model``'s rule: the week spread evenly over five business days,
-   an arrival of this week answered in the part after it arrived); past the
-   pooled window it is missed (sla_expired), otherwise the deal moves to work
-   with a stall deadline ``w + ceil(cycle_weeks x stall_factor)`` and the rep as
-   closer (an SDR hands off: no closer). Work costs ``min(effort/cycle, left)``,
-   adds ``work_stock_per_hour`` per hour, and a deal whose effort is complete is
-   decided at once: log-odds win probability (``sim.response.win_probability``)
-   with the closer's skill and the conflict penalty when two or more closing
-   seats engaged the account this quarter; won value ``value_share x (potential
-   - spend)`` with mean-one lognormal noise (new logo, expansion) or
-   ``value_share x spend`` (renewal); a lost renewal churns the customer;
+6. work (``shuffle_do("work")``): each rep's tasks are the responses routed to
+   it this week and effort on its deals responded before this week; priority
+   ``(u + 1e-6) (potential / median) ^ size_bias``, times the seat's
+   eagerness (lognormal, ``habit_spread``, drawn once per seat) for a
+   response, plus ``follow_through`` for work, the median over the potentials
+   of every task of the week. A work task costs ``min(chunk, effort left) /
+   skill`` hours and delivers hours x skill of effort. The rep's week is a
+   clock from 0 to its capacity, run as ``sim.allocation.allocate_hours``:
+   whenever free it takes the best task that already exists (a lead that
+   arrived this week exists from the share of the week gone at its arrival x
+   capacity), skips one that no longer fits, and with nothing there waits for
+   the next lead. A response costs ``response_hours`` and touches the account
+   with ``call_stock``; it is made on business day ``5 (week + start /
+   capacity)``, past the window it is missed (sla_expired), otherwise the deal
+   moves to work with its delay (days from arrival), the rep as closer (an SDR
+   hands off: no closer) and a work deadline ``w + ceil(cycle x stall_factor)``
+   on the deal's own cycle, for a renewal no later than its date; a deal left
+   fewer weeks than that asks for ``effort / weeks left`` a week. Work touches
+   the account with ``work_stock_per_hour`` per rep hour. A touch adds
+   ``personal_share`` of its stock to the personal part, held with that rep (no
+   account has an owner); a rep who did not hold it takes it over, keeping
+   ``cold_carry`` of it. A deal whose effort is complete is decided at once:
+   log-odds win probability (``sim.response.win_probability``) with the
+   closer's skill and the conflict penalty when two or more closing seats
+   engaged the account this quarter, times the speed-to-lead multiplier of its
+   delay (``sim.response.speed_multiplier``, the kind's curve); a renewal's
+   base is the chance that a customer nobody covers renews at its date, ``1 -
+   sim.demand.renewal_churn``. Won value ``value_share x (potential - spend)``
+   with mean-one lognormal noise (new logo, expansion) or ``value_share x
+   spend`` (renewal: the term is secured); a lost renewal churns the customer;
 7. expiry: unanswered opportunities whose window has ended are missed with the
    cause last recorded (no_owner, owner_at_capacity); deals whose effort was not
-   delivered by their stall deadline are missed (stalled); a missed renewal
-   churns its customer with probability ``missed_renewal_churn``;
-8. customers (``do("settle")``): churn at the weekly base hazard times
-   ``floor + (1 - floor) 2^(-x / churn_half_stock)``; a churned customer's open
-   opportunities are lost; recurring revenue spend/52 is added up;
+   delivered by their work deadline are missed (stalled). A missed renewal
+   does nothing yet: its contract is decided at its date;
+8. customers (``do("settle")``): churn between renewals at the weekly hazard of
+   ``1 - (1 - churn_per_year) ^ mid_term_churn_share`` times ``floor + (1 -
+   floor) 2^(-x / churn_half_stock)``; then a customer at its renewal date
+   whose renewal no rep won renews with probability ``win_probability`` of
+   that renewal base, its stock, responsiveness 0.5 and skill 1
+   (``sim.outcomes.unattended_renewal``), at ``unattended_renewal_value`` of
+   its spend, or ends; either way the next term starts. A churned customer's
+   open opportunities are lost; recurring revenue spend/52 is added up;
 9. the ``DataCollector`` collects the week.
 
-How closely it matches (covsim at commit c801bc4, default ``unstructured``
-parameters, whole-run totals of segment ``all``; relative difference of means,
-Mesa - covsim, and Welch p):
+How closely it matches (covsim's working tree of 30 November 2026 on
+commit 554d6bc, with the "Mechanics I" engine; default ``unstructured``
+parameters; whole-run totals of segment ``all``; relative difference of
+means, Mesa - covsim, and Welch p):
 
+- small.toml (5,000 customers, 5 seats), 4 quarters, 300 seeds each:
+  created -0.2% (p 0.38), won -0.2% (0.92), lost +0.3% (0.85), missed -0.1%
+  (0.93; no_owner -0.1%, owner_at_capacity +1.4%, sla_expired +2.1%,
+  stalled -2.3%, all p > 0.29), revenue captured +0.1% (0.94; new logo
+  +1.2%, expansion -2.6%, renewals +0.4%), recurring revenue -0.5% (0.67),
+  customers 0.0% (0.95), churned +1.2% (0.43), renewal dates reached -0.1%
+  (0.85), contracts ended at renewal +1.3% (0.43), hours 0.0% (0.99) on
+  capacity -0.2%; open at the end -1.7% (0.055).
 - baseline.toml at 10,000 customers (5 seats), 4 quarters, 120 seeds each:
-  created -0.2% (p 0.55), won -3.1% (0.20), lost -2.5% (0.33), missed +0.4%
-  (0.42), revenue captured -0.2% (0.94), recurring revenue -1.0% (0.51),
-  customers -1.1% (0.15), churned +0.6% (0.40); every missed cause within
-  1.5%, hours -0.7% (0.47). Won and lost move with the seats' capacity
-  (attrition and 12-week vacancies with 5 seats), which differed by -0.8% in
-  this sample; adjusted for it, won -1.6%, lost -0.9%.
-- small.toml (5,000 customers, 5 seats), 4 quarters, 800 seeds each: created
-  +0.2% (p 0.13), won +0.8% (0.26), lost +1.7% (0.015), missed -0.8% (0.21),
-  revenue -0.4% (0.71), recurring -0.6% (0.44), customers +0.4% (0.23),
-  churned -0.2% (0.63); missed for sla_expired +1.8% (0.03), for capacity
-  -3.2% (0.10), stalled -4.6% (0.14); hours +0.6% (0.06) on +0.4% capacity.
-  Adjusted for capacity, lost +1.0% (0.03) and sla_expired +1.3% (0.07) are
-  the largest residuals: Mesa's reps reach slightly more of their tasks. The
-  within-week sequencing below is the only mechanism left that can do that;
-  at this size it is a 1% effect, far inside what 5 seeds can see (the
-  5-seed check has a standard error of 5-10% on won and lost).
+  created +0.1% (0.78), won -2.8% (0.40), lost -3.9% (0.29), missed +0.7%
+  (0.25; every cause within 2.1%), revenue captured -4.3% (0.12), recurring
+  revenue -2.7% (0.07), customers +0.2% (0.69), churned -4.2% (0.008),
+  renewal dates reached +0.1% (0.86), contracts ended at renewal -3.8%
+  (0.03), hours +0.5% on capacity +0.6%. The churn gap is covsim's draws on
+  these seeds, not a mechanism: the expected number of contracts ending
+  unattended (the sum of 1 - p at the dates) agrees within 0.7%, and covsim's
+  realised number was 2.6 standard deviations above its own expectation on
+  seeds 1-100 but 0.7 on seeds 101-400.
+- Per kind (small.toml, 40 seeds, attrition and deal spread off, every
+  seat's eagerness 1): of about 40 counts compared (opportunities created,
+  decided, won, lost and missed by cause, work tasks offered and done, work
+  hours, stock and response delay at decisions), two have p < 0.05: hours
+  of new-logo work +3.2% (p 0.02, on +1.1% of such tasks done) and the
+  summed stock at expansion decisions -5.5% (p 0.04); the rest have p >
+  0.1 (renewals decided -1.0%, won -0.8%, stalled +9%, p 0.31).
 
 Remaining differences from the engine:
 
 - Random streams: this model draws everything from one ``random.Random``
   seeded with the run seed; the engine draws from named numpy streams, exact
-  thinned Bernoulli draws (``sim.randomness.Thinning``) for arrivals and churn
-  and keyed SplitMix64 draws for each opportunity's kind, day, outcome and
-  value. Same distributions, different realisations: agreement is statistical,
-  never per seed. (Value noise is drawn here only for won deals; the engine
-  draws it for every decided deal. No effect on distributions.)
+  thinned Bernoulli draws (``sim.randomness.Thinning``) for arrivals and churn,
+  keyed SplitMix64 draws for each opportunity's day, capture, deal size,
+  outcome and value and for each contract's unattended renewal, and the
+  policy's stream for the seats' eagerness. Same distributions, different
+  realisations: agreement is statistical, never per seed. (Value noise is
+  drawn here only for won deals; the engine draws it for every decided deal.
+  No effect on distributions.)
 - Population: segment sizes are exact (largest remainder, as in the engine);
-  potential, responsiveness and customer status are drawn per agent from the
-  same distributions. Industry, region and location are not modelled: under
-  ``unstructured`` there are no planned touches, so nobody visits or travels.
+  potential, responsiveness, customer status and initial renewal week are
+  drawn per agent from the same distributions. Industry, region and location
+  are not modelled: under ``unstructured`` there are no planned touches, so
+  nobody visits or travels.
 - Within a week the engine first allocates every rep's hours (all reps at
   once), then applies all responses, then all work, then decides every deal
   finished this week. Here reps act one after another in shuffled order, each
-  doing its tasks in priority order and deciding a finished deal at once. So
-  (a) a decision here sees the account's stock and its "two closing seats this
+  dispatching its tasks on its clock and applying each at once. So (a) a
+  decision here sees the account's stock and its "two closing seats this
   quarter" conflict flag as they stand at that moment, where the engine's sees
   every task of the week; (b) a task whose opportunity closed earlier in the
-  same week (its customer churned after another rep lost its renewal or missed
-  it late) is skipped here and costs no hours, where the engine still spends
-  the hours (measured: 1-2 such tasks per 10,000-customer year, out of about
-  6,000 hours); (c) a late first response to a renewal can churn its customer
-  (missed_renewal_churn) before or after other reps work that account's other
-  deals, where in the engine it is always before. All need two opportunities
-  of one account handled by different reps in the same week.
-- Seats: tenure is a counter incremented each filled week (the engine, since
-  c801bc4, records hiring and vacating weeks); for attrition and backfill the
-  two give the same capacity week by week (checked: capacity over 2,000
-  seeds, p 0.25). Capacity is computed by the same formula.
+  same week (its customer churned after another rep lost its renewal) is
+  skipped here and costs no hours, where the engine still spends the hours;
+  (c) when two reps touch one account in the same week, here the personal
+  relationship changes hands at each touch, in the order the reps act, where
+  the engine hands it over once per batch of touches (responses, then work)
+  to the last of them. All need two tasks on one account done by different
+  reps in the same week.
+- Seats: tenure is a counter incremented each filled week (the engine
+  records hiring and vacating weeks); for attrition and backfill the two give
+  the same capacity week by week. The seat's eagerness is drawn with the seat
+  and kept through backfills, as the policy keeps it per seat.
 - Not implemented (``run_mesa_baseline`` refuses a scenario that needs them):
   shocks and channel partners (their own priorities and margins). Not needed
-  under ``unstructured``: cadence touches, visits and travel, owners and
-  coordination flags (there are none), the digital channel (every account is
-  on the pooled service level, so its response window is
-  ``pooled_window_days``), each opportunity's expected value (no unstructured
-  rule reads it), the quarterly tidy metrics (this model returns run totals
-  and a weekly ``DataCollector`` frame).
+  under ``unstructured``: cadence touches, visits and travel, owners and so
+  planned hand-offs (warm or cold, and the hours a warm one takes), an owner's
+  versus another rep's touches (nobody owns an account, so every touch is the
+  holder's or takes the relationship over), coordination flags, the digital
+  channel and its renewals (every account is on the pooled service level),
+  high-touch windows, each opportunity's expected value (no unstructured rule
+  reads it), the quarterly tidy metrics (this model returns run totals and a
+  weekly ``DataCollector`` frame).
 - Performance choices, so the timing is fair to Mesa rather than a straw man:
   each customer caches its (potential / median) ^ exponent; counters on the
   model (customers, opportunities, revenue) replace weekly scans of the
-  agents by the ``DataCollector``; churn and recurring revenue are a second,
-  unshuffled pass over the customers (``do("settle")``) so that churn comes
-  after the week's work as in the engine; that pass is about 8% of the weeks' time,
-  and folding it into ``step`` would move churn before the work.
+  agents by the ``DataCollector``; churn, renewal dates and recurring revenue
+  are a second, unshuffled pass over the customers (``do("settle")``) so that
+  they come after the week's work as in the engine (folding it into ``step``
+  would move them before the work). A leaver's relationships are found by a
+  scan of the customers (a rare event: a few per run).
 """
 
 from __future__ import annotations
@@ -213,6 +257,10 @@ class Customer(mesa.Agent):
         self.status = status
         self.spend = potential * seg.share_of_wallet if status == CUSTOMER else 0.0
         self.renewal_week = renewal_week  # the contract's next renewal date (None: no contract)
+        # The week its renewal opens, renewal_notice_weeks before the date; in week 0 every renewal already
+        # inside its notice opens, but for those due in week 0 itself (no work could reach them in time).
+        notice = seg.renewal_notice_weeks
+        self.renewal_opens = max(renewal_week - notice, 0) if renewal_week is not None and renewal_week > 0 else None
         self.renewal_won = False  # a rep won this term's renewal ahead of the date
         self.stock = 0.0  # relationship stock: company and personal together
         self.personal = 0.0  # the part of it held with one rep ...
@@ -235,12 +283,8 @@ class Customer(mesa.Agent):
         lam *= model.demand_lift(self.stock, self.responsiveness)
         if self.random.random() < -math.expm1(-lam):
             model.new_opportunity(self, kind)
-        if self.status == CUSTOMER:
-            # The renewal opens renewal_notice_weeks before the date; in week 0 any already inside its
-            # notice opens too, but for those due in week 0 itself (no work could reach them in time).
-            opens = self.renewal_week - model.notice[self.segment]
-            if opens == model.week or (model.week == 0 and opens < 0 and self.renewal_week > 0):
-                model.new_opportunity(self, RENEWAL)
+        if self.renewal_opens == model.week:
+            model.new_opportunity(self, RENEWAL)
 
     def settle(self) -> None:
         """End of the week: the customer may leave, or reach its renewal date; what it spends is recognised."""
@@ -640,6 +684,7 @@ class MesaCoverageModel(mesa.Model):
                 self.new_logos += 1
                 self.customers += 1
                 c.renewal_week = self.week + self.term[c.segment]
+                c.renewal_opens = c.renewal_week - self.notice[c.segment]
             c.status = CUSTOMER
             c.spend = min(c.spend + value, c.potential)
         elif opp.kind == EXPANSION and c.status == CUSTOMER:
@@ -670,6 +715,7 @@ class MesaCoverageModel(mesa.Model):
             value = customer.spend * self.scenario.service.unattended_renewal_value
             customer.spend = min(value, customer.potential)
         customer.renewal_week += self.term[customer.segment]
+        customer.renewal_opens = customer.renewal_week - self.notice[customer.segment]
         customer.renewal_won = False
 
     def miss(self, opp: Opportunity, cause: int) -> None:
@@ -684,7 +730,7 @@ class MesaCoverageModel(mesa.Model):
             return
         customer.status = CHURNED
         customer.spend = 0.0
-        customer.renewal_week = None
+        customer.renewal_week = customer.renewal_opens = None
         self.churned += 1
         self.customers -= 1
         for opp in list(customer.opportunities):
