@@ -187,3 +187,31 @@ def test_libraries_load_with_the_collector_paused_then_frozen():
         assert gc.get_freeze_count() >= len(kept)  # ... are left out of later collections
     finally:
         gc.unfreeze()
+
+
+def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
+    out = tmp_path / "out"
+    r = covsim(
+        "compare",
+        str(SMALL),
+        "--policy",
+        "unstructured",
+        "--policy",
+        "segment_tiers",
+        "--replications",
+        "2",
+        "--quarters",
+        "1",
+        "--executor",
+        "serial",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("Answer: on revenue_captured (higher is better), ")
+    assert r.stdout.index("Answer: ") < r.stdout.index("Means over 2 replications")
+    report = (out / "report.md").read_text()
+    answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
+    assert report.index(answer) < report.index("## What was run")
+    assert lines[0] == answer.replace("**", "").replace("`", "")  # the same sentence, without Markdown

@@ -299,3 +299,165 @@ def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
     x0 = first.set_index("factor").loc["x0"]
     assert x0.first_low <= x0.first_order <= x0.first_high
     assert x0.first_order > 0.8 and first.set_index("factor").loc["x1"].first_order < 0.2
+
+
+# ---- the answer the report opens with ------------------------------------------------------------------------------
+#
+# Stored experiments with hand-made results: each planned run is recorded with chosen whole-run values (one quarter,
+# segment all), so the best policy, its paired differences and their intervals are known in advance.
+
+M = 1e6
+ANSWER_METRICS = ("revenue_captured", "opps_missed")  # revenue: higher is better; opps_missed: no direction
+
+
+def stored(exp: Experiment, out: Path, revenue: Any) -> str:
+    """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)."""
+    from sim.experiment.jobs import RunOutput
+
+    b = batch(exp, out)
+    try:
+        cells = b.store.frame(
+            "SELECT point, policy, replication, run_key FROM cells ORDER BY point, policy, replication"
+        )
+        for key, g in cells.groupby("run_key", sort=False):
+            point, policy, rep = int(g.point.iloc[0]), str(g.policy.iloc[0]), int(g.replication.iloc[0])
+            rows = [
+                (1, "all", "revenue_captured", float(revenue(point, policy, rep))),
+                (1, "all", "opps_missed", float(50 + (rep + 1) * (POLICIES.index(policy) + 1) ** 2)),
+            ]
+            b.store.record(RunOutput(str(key), "done", "", 0.0, 1.0, 1.0, rows, [], []), versions="test")
+        return write_report(b.store, out).read_text()
+    finally:
+        b.store.close()
+
+
+def opening(text: str) -> str:
+    """The answer: the paragraph after the title and description, before "What was run"."""
+    head = text[: text.index("## What was run")].strip().split("\n\n")
+    assert head[0] == "# report-test" and head[1] == "A small experiment for the report tests."
+    assert len(head) == 3 and head[2].startswith("**Answer:** ")
+    return head[2]
+
+
+#: Paired differences against unstructured, per replication: segment_tiers +1 on average, hunter_farmer +3.
+ONE_POINT = {"unstructured": [0.0, 0.0, 0.0, 0.0], "segment_tiers": [0.5, 0.5, 1.5, 1.5], "hunter_farmer": [2, 3, 4, 3]}
+
+
+def one_point(point: int, policy: str, rep: int) -> float:
+    return (10 + rep + ONE_POINT[policy][rep]) * M
+
+
+def test_answer_names_the_best_policy_with_its_difference_and_interval(tmp_path: Path) -> None:
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point)
+    # hunter_farmer - unstructured: d = 2, 3, 4, 3 (M); mean 3, sd 0.8165; Bonferroni over 4 comparisons:
+    # t(1 - 0.05/8, 3) = 5.392, so 3 +- 2.201 = [+0.80M, +5.20M]; t = 7.35, p = 0.0052, Holm x4 (smallest p) = 0.021
+    assert opening(text) == (
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best: +3.0M against the baseline "
+        "`unstructured` [+798.7k, +5.2M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.021, over the 4 "
+        "comparisons at the design point), over 4 paired replications (common random numbers)."
+    )
+    # the same difference, interval and p as the paired-differences table's row
+    assert (
+        "| `revenue_captured` | hunter_farmer - unstructured | 4 | +3.0M | [+1.7M, +4.3M] | 0.021 | [+798.7k, +5.2M] |"
+        in text
+    )
+
+
+def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS, baseline="hunter_farmer"), tmp_path, one_point)
+    # the closest is segment_tiers: d = -1.5, -2.5, -2.5, -1.5 (M); mean -2, sd 0.577, Bonferroni -2 +- 1.557;
+    # p = 0.0062, Holm: 0.0052 x 4, then max(0.021, 0.0062 x 3) = 0.021
+    assert opening(text) == (
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline) does best; the "
+        "closest, `segment_tiers`, is 2.0M lower [443.5k, 3.6M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
+        "p = 0.021, over the 4 comparisons at the design point), over 4 paired replications (common random numbers)."
+    )
+
+
+def test_answer_over_several_design_points(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+    )
+    # hunter_farmer leads unstructured by 1M, 3M and 5M on average; segment_tiers by 2M at the first point only
+    lead = {"segment_tiers": (2, 0, 0), "hunter_farmer": (1, 3, 5), "unstructured": (0, 0, 0)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        noise = (0.0, 0.5, -0.5, 0.0)[rep] if policy != "unstructured" else 0.0
+        return (10 + rep + lead[policy][point] + noise) * M
+
+    text = stored(exp, tmp_path, revenue)
+    # weakest case at customers = 300: d = 1, 1.5, 0.5, 1 (M); mean 1, sd 0.408; Bonferroni over 4: 1 +- 1.101;
+    # p = 0.0163, Holm (second smallest of 4) 0.0163 x 3 = 0.049: below 0.05 while the Bonferroni interval holds 0
+    assert opening(text) == (
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
+        "(at customers = 300 `segment_tiers` is); where its difference is smallest, at customers = 300, it is "
+        "not distinguishable from the baseline at this replication count: +1.0M against the baseline "
+        "`unstructured` [-100.6k, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
+        "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
+        "conservative, includes 0), over 4 paired replications (common random numbers)."
+    )
+    # the count agrees with the stress-test regret table
+    assert "| hunter_farmer | 333.3k | 1.0M | 2 of 3 |" in text
+    assert "| segment_tiers |" in text and "| 1 of 3 |" in text
+
+
+def test_answer_when_no_metric_has_a_direction(tmp_path: Path) -> None:
+    text = stored(experiment(replications=2, metrics=("opps_missed",)), tmp_path, one_point)
+    assert opening(text) == (
+        "**Answer:** None of the headline metrics has a direction of better, so the report names no best policy."
+    )
+    assert "## Paired differences against the baseline" in text  # the tables follow as before
+
+
+def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+    )
+    swings = (3, -1, 2, -2)  # segment_tiers - unstructured, M: mean +0.5, sd 2.38; t(1 - 0.05/4, 3) = 4.177
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + (swings[rep] if policy == "segment_tiers" else 0)) * M
+
+    text = stored(exp, tmp_path, revenue)
+    answer = opening(text)
+    assert answer == (
+        "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` has the best mean but is not "
+        "distinguishable from the baseline at this replication count: +500.0k against the baseline `unstructured` "
+        "[-4.5M, +5.5M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.703, over the 2 comparisons at the "
+        "design point), over 4 paired replications (common random numbers)."
+    )
+    assert "does best" not in answer
+
+
+def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:
+    text = (compared / "report.md").read_text()
+    answer = opening(text)
+    r = read_csv(compared / "results.csv")
+    means = r[(r.segment == "all") & (r.metric == "revenue_captured")].groupby("policy")["value"].mean()
+    best = str(means.idxmax())
+    assert answer.startswith(f"**Answer:** on `revenue_captured` (higher is better), `{best}`")
+    if best == "segment_tiers":  # the baseline: the gap to the closest other policy
+        assert "`segment_tiers` (the baseline)" in answer
+        closest = str(means.drop("segment_tiers").idxmax())
+        assert f"the closest, `{closest}`," in answer
+    else:
+        row = next(
+            line for line in text.splitlines() if line.startswith(f"| `revenue_captured` | {best} - segment_tiers |")
+        )
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert f"{cells[3]} against the baseline `segment_tiers` {cells[6]}" in answer
+        assert "p = " + cells[5] in answer or "p < 0.001" in answer
+    assert "over 3 paired replications" in answer and "over the 8 comparisons at the design point" in answer
+
+
+def test_no_finished_runs_has_no_answer_yet(tmp_path: Path) -> None:
+    b = batch(experiment(), tmp_path)
+    try:
+        text = write_report(b.store, tmp_path).read_text()
+    finally:
+        b.store.close()
+    assert opening(text) == "**Answer:** none yet: no run has finished."

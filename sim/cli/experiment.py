@@ -19,7 +19,8 @@ EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
 
 
 def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
-    """Statistics to the terminal, the report to --out, exit 1 if a run failed."""
+    """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
+    from sim.experiment.report.answer import answer
     from sim.experiment.stats import describe, paired_differences, run_values
     from sim.tables import differences_table, means_table
 
@@ -32,15 +33,18 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
     results = batch.store.results()
     if not results.empty:
         values = run_values(results, exp.metrics)
+        order = [p.key for p in exp.policies]
+        design = batch.store.points()
+        factor_names = [f.name for f in exp.factors]
+        click.echo("\n" + answer(values, exp.metrics, order, exp.baseline_label, design, factor_names, markdown=False))
         point = int(values.point.min())
         first = values[values.point == point]
         where = ""
         if exp.factors:
-            factors = batch.store.points().set_index("point").loc[point, [f.name for f in exp.factors]]
+            factors = design.set_index("point").loc[point, factor_names]
             setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
             where = f" at design point {point} ({setting}; every point is in the report)"
         click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all){where}:")
-        order = [p.key for p in exp.policies]
         click.echo(means_table(describe(first), exp.metrics, order))
         click.echo("\nPaired differences (common random numbers), 95% CI, Holm-adjusted p:")
         paired = paired_differences(first, exp.baseline_label)

@@ -7,19 +7,22 @@ a reader sees the previous file or the new one, never a torn one.
 
 Files written into ``out_dir``:
 
-- ``report.md``: what was run, the ledger, means with 95% t and bootstrap
-  intervals, paired differences against the baseline, sensitivity tables for
-  sampled designs, the figures with captions, methods and reproducibility;
+- ``report.md``: the answer (the best policy on the first headline metric
+  with a direction of better, against the baseline), what was run, the
+  ledger, means with 95% t and bootstrap intervals, paired differences
+  against the baseline, sensitivity tables for sampled designs, the figures
+  with captions, methods and reproducibility;
 - ``results.csv`` and ``results.parquet``: the tidy results of finished runs
   joined with the factor values of their design point;
 - ``morris.csv`` (Morris designs): mu*, mu and sigma of the elementary effects
   per factor, metric and comparison (screening);
 - ``figures/*.png``: the figures embedded in the report.
 
-Modules: context (what the report reads from the store), markdown (text
-pieces), sections and design_sections (the Markdown sections of one design
-point and across design points), figures and design_figures (the same for the
-figures), export (results.csv and results.parquet), screening (morris.csv and
+Modules: context (what the report reads from the store), answer (the sentence
+the report and the terminal summary open with), markdown (text pieces),
+sections and design_sections (the Markdown sections of one design point and
+across design points), figures and design_figures (the same for the figures),
+export (results.csv and results.parquet), screening (morris.csv and
 its section). Importing this package loads matplotlib, scipy and pyarrow:
 import it only to write a report.
 """
@@ -35,6 +38,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
+from sim.experiment.report.answer import answer
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
@@ -92,6 +96,8 @@ def write_report(store: Store, out_dir: Path) -> Path:
     lines = [f"# {exp.name}", ""]
     if exp.description:
         lines += [exp.description.strip(), ""]
+    values = stats.run_values(ctx.results, ctx.metrics) if not ctx.results.empty else pd.DataFrame()
+    lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors), ""]
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 
@@ -105,7 +111,7 @@ def write_report(store: Store, out_dir: Path) -> Path:
             "report with `covsim report` on this folder.",
         ]
     else:
-        sections, produced = _results_sections(ctx, out_dir)
+        sections, produced = _results_sections(ctx, values, out_dir)
         lines += sections
     if owned:
         _remove_stale_figures(out_dir, produced)
@@ -125,10 +131,10 @@ def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _results_sections(ctx: ReportContext, out_dir: Path) -> tuple[list[str], list[str]]:
-    """The sections on finished runs, with their figures drawn into ``out_dir``; and the figures' paths."""
+def _results_sections(ctx: ReportContext, values: pd.DataFrame, out_dir: Path) -> tuple[list[str], list[str]]:
+    """The sections on finished runs (``values``: their run values) with their figures drawn into ``out_dir``,
+    and the figures' paths."""
     figures_dir = out_dir / FIGURES
-    values = stats.run_values(ctx.results, ctx.metrics)
     points, truncated = table_points(ctx, values)
     first = ctx.first_point
     shown = sorted({*points, first})

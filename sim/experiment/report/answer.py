@@ -1,0 +1,226 @@
+"""The answer the report and the terminal summary open with: which policy does best, by how much, and where.
+
+The chosen metric is the first headline metric whose catalogue entry says
+which way is better. At each design point the best policy (baseline included)
+has the best mean of that metric's whole-run value (segment ``all``); the
+policy best at the most points is named, with its paired difference against
+the baseline (or, when it is the baseline, the gap to the closest other
+policy) at the point where that difference is smallest. The difference, its
+Bonferroni-adjusted 95% interval and its Holm-adjusted p-value are those of
+the paired-differences table (``stats.paired_differences`` over the family of
+every comparison at that design point); a difference whose interval includes
+0 is not called a win.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.catalogue import CATALOGUE
+from sim.experiment import stats
+from sim.experiment.report.markdown import difference, finite, p_value, value_text
+
+#: Design points named one by one where another policy is best; beyond this, a count.
+MAX_POINTS_NAMED = 3
+
+NO_DIRECTION = "None of the headline metrics has a direction of better, so the report names no best policy."
+NO_RUNS = "none yet: no run has finished."
+
+
+def chosen_metric(metrics: Sequence[str]) -> str | None:
+    """The first headline metric whose catalogue entry says whether more or less is better."""
+    for metric in metrics:
+        entry = CATALOGUE.get(metric)
+        if entry is not None and entry.higher_is_better is not None:
+            return metric
+    return None
+
+
+def answer(
+    values: pd.DataFrame,
+    metrics: Sequence[str],
+    policies: Sequence[str],
+    baseline: str,
+    points: pd.DataFrame,
+    factors: Sequence[str],
+    markdown: bool = True,
+) -> str:
+    """The answer sentence, from run values (``stats.run_values``) of every design point.
+
+    ``points`` is the design (a ``point`` column and one column per factor);
+    ``markdown`` marks names as code and the lead-in as bold, else plain text.
+    """
+    quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    lead = "**Answer:** " if markdown else "Answer: "
+    if values.empty:
+        return lead + NO_RUNS
+    metric = chosen_metric(metrics)
+    if metric is None:
+        return lead + NO_DIRECTION
+    higher = bool(CATALOGUE[metric].higher_is_better)
+    sign = 1.0 if higher else -1.0
+    head = f"on {quote(metric)} ({'higher' if higher else 'lower'} is better), "
+    present = [p for p in policies if p in set(values["policy"])]
+    if len(policies) < 2:
+        return lead + head + f"there is one policy only, {quote(policies[0])}: nothing to compare."
+    if baseline not in present:
+        return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
+
+    v = values[(values.metric == metric) & np.isfinite(values["value"])]
+    means = v.groupby(["point", "policy"])["value"].mean().unstack("policy")
+    means = (sign * means.reindex(columns=[p for p in present if p in means.columns])).dropna(how="all")
+    if means.empty:
+        return lead + head + "no policy has a value of it: the report names no best policy."
+    best = means.eq(means.max(axis=1), axis=0)  # ties: every policy with the best mean is best there
+    counts = best.sum()
+    winner = str(counts.idxmax())  # the most points; ties go to the first in the experiment's order
+    multi = len(points) > 1
+
+    # the winner's paired difference (or the baseline's lead) at every point, on this metric alone ...
+    paired = stats.paired_differences(v, baseline)
+    lead_at = _lead(paired, winner, baseline, sign)
+    if lead_at.empty:
+        return (
+            lead + head + f"{quote(winner)}{' (the baseline)' if winner == baseline else ''} has the best mean, "
+            "but no replication has a value for both it and the policy it would be compared with: no paired "
+            "difference."
+        )
+    weakest = lead_at.idxmin()  # ... its weakest case ...
+    point, other = int(weakest[0]), str(weakest[1])
+    # ... and that point's comparison within its whole family, exactly as in the paired-differences table
+    family = stats.paired_differences(values[values.point == point], baseline)
+    row = family[(family.policy == other) & (family.metric == metric)].iloc[0]
+    where = "that design point" if multi else "the design point"
+    label = _labeller(points, factors)
+
+    name = f"{quote(winner)}{' (the baseline)' if winner == baseline else ''}"
+    diff, low, high = float(row["mean_diff"]), float(row["low_adj"]), float(row["high_adj"])
+    defined = finite(low, high)
+    clear = defined and (low > 0 or high < 0)  # the interval excludes 0
+    ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
+    stat = _stat(row, len(family), where, defined)
+    p_holm = float(row["p_holm"])
+    if defined and not clear and finite(p_holm) and p_holm < 0.05:
+        stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
+    n = int(row["n"])
+    tail = f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
+    undecided = "not distinguishable from the baseline at this replication count"
+
+    if winner != baseline:
+        versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
+        versus += f" {_interval(metric, low, high)}" if defined else ""
+        if clear and ahead:
+            single, several = f"{name} does best: {versus}", f"it is {versus}"
+        elif clear:
+            single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
+            several = f"it is worse than the baseline: {versus}"
+        else:
+            single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
+    else:
+        # the gap to the closest other policy, as an amount "lower" or "higher"
+        word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
+        ends = (-high, -low) if diff < 0 else (low, high)
+        gap = ("" if diff == 0 else _amount(metric, abs(diff)) + " ") + word
+        gap += f" {_interval(metric, *ends, signed=min(ends) < 0)}" if defined else ""
+        if clear and ahead:
+            several = f"the closest, {quote(other)}, is {gap}"
+            single = f"{name} does best; {several}"
+        elif clear:
+            several = f"{quote(other)} does better: it is {gap}"
+            single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
+        else:
+            several = f"the closest, {quote(other)}, is {undecided}: {gap}"
+            single = f"{name} has the best mean, but {several}"
+    if not multi:
+        return lead + head + single + tail
+    shown = int(best.shape[0])
+    of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
+    smallest = "lead" if winner == baseline else "difference"
+    return (
+        lead
+        + head
+        + f"{name} is best at {int(counts[winner])} of {of}{_others(best, winner, present, label, quote)}; "
+        + f"where its {smallest} is smallest, at {label(point)}, {several}"
+        + tail
+    )
+
+
+def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.Series:
+    """Per (point, compared policy): the winner's advantage in the direction of better (negative: behind).
+
+    For a winner other than the baseline, its paired difference against the
+    baseline; for the baseline, minus the best other policy's difference.
+    """
+    if paired.empty:
+        return pd.Series(dtype=float)
+    d = paired[np.isfinite(paired["mean_diff"].astype(float))]
+    if winner != baseline:
+        d = d[d.policy == winner]
+        return pd.Series((sign * d["mean_diff"]).to_numpy(), index=pd.MultiIndex.from_frame(d[["point", "policy"]]))
+    rows = {}
+    for point, g in d.groupby("point", sort=True):
+        closest = g.loc[(sign * g["mean_diff"]).idxmax()]
+        rows[(point, closest["policy"])] = -sign * float(closest["mean_diff"])
+    return pd.Series(rows, dtype=float)
+
+
+def _others(
+    best: pd.DataFrame, winner: str, present: list[str], label: Callable[[int], str], quote: Callable[[str], str]
+) -> str:
+    """`` (at a = 1 and a = 2, `x` is; ...)``: the points where the winner is not best, and who is."""
+    lost = best[~best[winner]]
+    if lost.empty:
+        return ""
+    by_policy: dict[str, list[int]] = {}
+    for point, row in lost.iterrows():
+        first = next(p for p in present if p in row.index and bool(row[p]))
+        by_policy.setdefault(first, []).append(int(point))
+    parts = []
+    for policy in [p for p in present if p in by_policy]:
+        where = [label(p) for p in by_policy[policy]]
+        if len(where) > MAX_POINTS_NAMED:
+            where = [*where[:MAX_POINTS_NAMED], f"{len(where) - MAX_POINTS_NAMED} more"]
+        listed = where[0] if len(where) == 1 else ", ".join(where[:-1]) + " and " + where[-1]
+        parts.append(f"at {listed} {quote(policy)} is")
+    return " (" + "; ".join(parts) + ")"
+
+
+def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], str]:
+    """A design point's factor values (``team_size = 0.5``), or ``design point 3`` without factors."""
+    table = points.set_index("point") if "point" in points.columns else points
+
+    def label(point: int) -> str:
+        if not factors or point not in table.index:
+            return f"design point {point}"
+        row = table.loc[point]
+        return ", ".join(f"{f} = {value_text(row[f])}" for f in factors)
+
+    return label
+
+
+def _stat(row: pd.Series, family: int, where: str, defined: bool) -> str:
+    """Which interval and p-value these are, over which family (those of the paired-differences table)."""
+    if not defined:
+        return "no interval: too few paired replications"
+    p = float(row["p_holm"])
+    comparisons = f"{family} comparison{'s' if family != 1 else ''}"
+    if not finite(p):
+        return f"Bonferroni-adjusted 95% CI over the {comparisons} at {where}"
+    shown = p_value(p)
+    p_text = f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
+    return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} at {where}"
+
+
+def _amount(metric: str, v: float) -> str:
+    """An unsigned amount of a difference: shares in percentage points, others in the metric's format."""
+    return difference(metric, v).lstrip("+")
+
+
+def _interval(metric: str, low: float, high: float, signed: bool = True) -> str:
+    """``[low, high]`` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts."""
+    show = difference if signed else _amount
+    return f"[{show(metric, low)}, {show(metric, high)}]" if not (math.isnan(low) or math.isnan(high)) else ""
