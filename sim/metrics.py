@@ -157,7 +157,7 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "promised_untouched_share", ratio(_total(a.promised_untouched, sel), _total(a.promised, sel))
     touched = _in(a.touched_segment, sel)
     yield "touch_gini", gini_of_positive(np.sort(a.touched_hours[touched]), round(_total(a.live, sel)))
-    seg, rep, days, _ = t.responses()
+    seg, rep, days = t.responses()
     in_sel = np.ones(days.size, dtype=bool) if isinstance(sel, slice) else seg == sel
     yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
     yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan

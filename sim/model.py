@@ -312,7 +312,7 @@ class CoverageModel(mesa.Model):
         self._touch(b.customer[ri], rr, self.scenario.activities.call_stock)  # a late answer still contacts
         self._miss(ri[late], Cause.SLA_EXPIRED)
         ok, okr, delay = ri[~late], rr[~late], when[~late] - b.day[ri[~late]]
-        self.recorder.responded(b.segment[ok], okr, delay, b.customer[ok])
+        self.recorder.responded(b.segment[ok], okr, delay)
         stall = w + np.ceil(b.cycle[ok] * self.scenario.service.stall_factor).astype(np.int64)
         # An SDR hands off to a closer; a renewal's work must be done by its date.
         b.respond(ok, w, delay, np.minimum(stall, b.due[ok]), np.where(seats.can_close[okr], okr, -1))
@@ -369,7 +369,7 @@ class CoverageModel(mesa.Model):
         value = won_value(self.scenario, t, pop, c, seg, kind, digital, u1[won], u2[won])
         margin = at_seat(seats.margin, handler, 0.0) * value
         b.close(idx)
-        self.recorder.won(kind, seg, self._cycle_weeks(idx), c, value - margin, margin, digital)
+        self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital)
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
         converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])

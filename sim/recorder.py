@@ -25,9 +25,8 @@ from sim.tally import AccountQuarter, QuarterTally
 class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-    Per account, this quarter: touches (tasks done), touch_hours, coverer (the
-    last seat that worked it, -1 none), conflict (two or more uncoordinated
-    closing seats worked it), won_value (currency). Over the run:
+    Per account, this quarter: touches (tasks done), touch_hours, conflict
+    (two or more uncoordinated closing seats worked it). Over the run:
     touch_hours_run; most_over_capacity, the most hours any seat worked
     beyond its capacity in any week (0 while the engine keeps every seat
     within its hours; the policy contract checks it). Low-value accounts are
@@ -50,10 +49,8 @@ class Recorder:
         self.tally = QuarterTally(len(self.segment_names))
         self.touches = np.zeros(n, dtype=np.int64)
         self.touch_hours = np.zeros(n)
-        self.coverer = np.full(n, -1, dtype=np.int64)
         self._closer = np.full(n, -1, dtype=np.int64)  # last closing seat that worked the account
         self.conflict = np.zeros(n, dtype=bool)
-        self.won_value = np.zeros(n)
 
     # ---- opportunities ----------------------------------------------------------
 
@@ -74,7 +71,6 @@ class Recorder:
         kind: np.ndarray,
         segment: np.ndarray,
         cycle_weeks: np.ndarray,
-        customer: np.ndarray,
         value: np.ndarray,
         margin: np.ndarray,
         digital: np.ndarray,
@@ -86,7 +82,6 @@ class Recorder:
         t.add(t.partner_margin, segment, margin)
         t.add(t.cycle_weeks, segment, cycle_weeks)
         t.add(t.digital_won, segment[digital])
-        np.add.at(self.won_value, customer, value)
 
     def sla(self, segment: np.ndarray, breached: np.ndarray | bool) -> None:
         """Response stages that ended: answered in the window or not (``breached``)."""
@@ -101,12 +96,11 @@ class Recorder:
         t.treated_by.append(seat.astype(np.int64))
         t.treated_in_time.append(np.broadcast_to(np.asarray(in_time, dtype=bool), customer.shape))
 
-    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray, customer: np.ndarray) -> None:
+    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
         """First responses inside the window: by whom and after how many business days."""
         t = self.tally
         t.response_segment.append(segment.astype(np.int64))
         t.response_rep.append(rep)
-        t.response_customer.append(customer)
         t.response_days.append(days)
 
     # ---- customers --------------------------------------------------------------
@@ -185,7 +179,6 @@ class Recorder:
         np.add.at(self.touch_hours, customer, cost)
         np.add.at(self.touch_hours_run, customer, cost)
         np.add.at(self.touches, customer, 1)
-        self.coverer[customer] = rep
         # Conflicting engagements: two or more closing seats on one account in the quarter.
         closing = seats.can_close[rep]
         cc, cr = customer[closing], rep[closing]
@@ -226,9 +219,7 @@ class Recorder:
             cadence=cadence,
             touches=self.touches,
             touch_hours=self.touch_hours,
-            coverer=self.coverer,
             conflict=self.conflict,
-            won_value=self.won_value,
             comparable=(pop.segment.astype(np.int64) * POTENTIAL_BANDS + self.band) * len(Service.names())
             + plan.service,
             segment_potential=pop.segment_potential,

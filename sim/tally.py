@@ -45,7 +45,6 @@ class QuarterTally:
     response_segment: list[np.ndarray] = field(default_factory=list)
     response_rep: list[np.ndarray] = field(default_factory=list)
     response_days: list[np.ndarray] = field(default_factory=list)
-    response_customer: list[np.ndarray] = field(default_factory=list)
     # Every opportunity whose response stage ended (answered, late or not at all), for the rep lottery.
     treated_customer: list[np.ndarray] = field(default_factory=list)
     treated_by: list[np.ndarray] = field(default_factory=list)  # the seat that answered, or was to; -1 nobody
@@ -112,16 +111,15 @@ class QuarterTally:
             np.concatenate(self.treated_in_time),
         )
 
-    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(segment, rep, days, customer) of every first response this quarter."""
+    def responses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, rep, days) of every first response this quarter."""
         if not self.response_days:
             e = np.empty(0)
-            return e.astype(np.int64), e.astype(np.int64), e, e.astype(np.int64)
+            return e.astype(np.int64), e.astype(np.int64), e
         return (
             np.concatenate(self.response_segment),
             np.concatenate(self.response_rep),
             np.concatenate(self.response_days),
-            np.concatenate(self.response_customer),
         )
 
 
@@ -130,10 +128,9 @@ class AccountQuarter:
     """Every account at the end of a quarter, plus what it received in the quarter.
 
     cadence: touches promised this quarter; touches, touch_hours: what it got;
-    coverer: the last seat that worked it this quarter (-1 none); comparable:
-    its potential band within its segment (fifth of the initial potential)
-    and its service level this quarter, as one group number; conflict: two
-    or more uncoordinated seats worked it; won_value: value won from it.
+    comparable: its potential band within its segment (fifth of the initial
+    potential) and its service level this quarter, as one group number;
+    conflict: two or more uncoordinated seats worked it.
     """
 
     segment: np.ndarray
@@ -144,9 +141,7 @@ class AccountQuarter:
     cadence: np.ndarray
     touches: np.ndarray
     touch_hours: np.ndarray
-    coverer: np.ndarray
     conflict: np.ndarray
-    won_value: np.ndarray
     comparable: np.ndarray  # group of comparable accounts in a segment: potential band x service level
     segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end

@@ -46,10 +46,10 @@ class Audit:
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def won(recorder, kind, segment, cycle_weeks, customer, value, margin, digital):
+        def won(recorder, kind, segment, cycle_weeks, value, margin, digital):
             if np.any(value < 0) or np.any(margin < 0):
                 audit.errors.append("negative won value or partner margin")
-            return original_won(recorder, kind, segment, cycle_weeks, customer, value, margin, digital)
+            return original_won(recorder, kind, segment, cycle_weeks, value, margin, digital)
 
         def effort(recorder, seats, segment_of, coordinated, tasks, done, travel):
             if np.any(tasks.cost < 0):

@@ -103,7 +103,7 @@ def test_speed_to_lead_no_response_comes_before_its_lead_and_a_busy_rep_answers_
         model = CoverageModel(s, make_policy("unstructured", {"pickup": 1.0}), seed=4)
         try:
             model.run()
-            _, _, days, _ = model.recorder.tally.responses()
+            _, _, days = model.recorder.tally.responses()
         finally:
             model.release()
         assert days.size > 0 and days.min() >= 0.0

@@ -214,12 +214,11 @@ class DealRecorder(Recorder):
         kind: np.ndarray,
         segment: np.ndarray,
         cycle_weeks: np.ndarray,
-        customer: np.ndarray,
         value: np.ndarray,
         margin: np.ndarray,
         digital: np.ndarray,
     ) -> None:
-        super().won(kind, segment, cycle_weeks, customer, value, margin, digital)
+        super().won(kind, segment, cycle_weeks, value, margin, digital)
         counted = self._counted(kind)
         self.won_deals += int(np.count_nonzero(counted))
         self.won_total += float(np.sum(value[counted]))
