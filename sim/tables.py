@@ -166,7 +166,8 @@ def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], o
 def differences_table(
     paired: pd.DataFrame, metrics: list[str] | tuple[str, ...], baseline: str, order: list[str] | None = None
 ) -> str:
-    """Per metric and policy: mean paired difference against the baseline, 95% CI, Holm-adjusted p."""
+    """Per metric and policy: mean paired difference against the baseline, its Bonferroni-adjusted 95% CI and
+    Holm-adjusted p, both over the family of comparisons in ``paired`` (as the report shows them)."""
     if paired.empty:
         return "(no paired comparisons: one policy, or too few replications)"
 
@@ -175,6 +176,6 @@ def differences_table(
             return "-"
         sign = "+" if r["mean_diff"] > 0 else ""
         p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
-        return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low'], r['high'])}{p_text}"
+        return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low_adj'], r['high_adj'])}{p_text}"
 
     return _grid(paired, metrics, f"difference vs {baseline}", 40, order, cell)

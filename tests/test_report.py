@@ -461,3 +461,27 @@ def test_no_finished_runs_has_no_answer_yet(tmp_path: Path) -> None:
     finally:
         b.store.close()
     assert opening(text) == "**Answer:** none yet: no run has finished."
+
+
+def test_terminal_paired_table_shows_the_interval_that_matches_its_holm_p():
+    # The report pairs the Holm-adjusted p with the Bonferroni-adjusted interval; the terminal table must
+    # show the same pair, not the unadjusted interval (which can exclude 0 beside a "not significant" p).
+    import pandas as pd
+
+    from sim.tables import differences_table
+
+    paired = pd.DataFrame(
+        {
+            "metric": ["opps_won"],
+            "policy": ["segment_tiers"],
+            "mean_diff": [12.0],
+            "low": [4.0],
+            "high": [20.0],
+            "low_adj": [-3.0],
+            "high_adj": [27.0],
+            "p_holm": [0.08],
+        }
+    )
+    text = differences_table(paired, ["opps_won"], "unstructured")
+    assert "+12 [-3, 27] p=0.08" in text
+    assert "[4, 20]" not in text

@@ -46,7 +46,10 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
             where = f" at design point {point} ({setting}; every point is in the report)"
         click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all){where}:")
         click.echo(means_table(describe(first), exp.metrics, order))
-        click.echo("\nPaired differences (common random numbers), 95% CI, Holm-adjusted p:")
+        click.echo(
+            "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "
+            "the comparisons shown:"
+        )
         paired = paired_differences(first, exp.baseline_label)
         click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
     if out_dir is not None:
