@@ -485,3 +485,34 @@ def test_terminal_paired_table_shows_the_interval_that_matches_its_holm_p():
     text = differences_table(paired, ["opps_won"], "unstructured")
     assert "+12 [-3, 27] p=0.08" in text
     assert "[4, 20]" not in text
+
+
+def test_too_few_replications_give_no_interval_and_a_warning_instead():
+    # Two replications: a 95% t interval would be the mean +- 12.7 standard errors (it ran below 0 for counts).
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiment import stats
+    from sim.experiment.report.sections import too_few_replications
+
+    assert all(np.isnan(stats.t_interval(np.array([3.0, 5.0]))))
+    assert all(np.isnan(stats.bootstrap_interval(np.array([3.0, 5.0]))))
+    low, high = stats.t_interval(np.array([3.0, 5.0, 4.0]))
+    assert (low, high) == pytest.approx((4.0 - 2.4841, 4.0 + 2.4841), abs=1e-3)  # t(2) = 4.303, s = 1
+    values = pd.DataFrame(
+        {
+            "point": [0] * 4,
+            "policy": ["a", "a", "b", "b"],
+            "replication": [0, 1, 0, 1],
+            "metric": ["opps_won"] * 4,
+            "value": [10.0, 12.0, 15.0, 16.0],
+        }
+    )
+    row = stats.paired_differences(values, "a").iloc[0]
+    assert row["mean_diff"] == pytest.approx(4.5)
+    assert np.isnan(row["low"]) and np.isnan(row["low_adj"]) and np.isnan(row["p"])
+    [_, warning] = too_few_replications(SimpleNamespace(experiment=SimpleNamespace(replications=2)))
+    assert warning.startswith("**Too few replications for intervals:** 2 per cell")
+    assert too_few_replications(SimpleNamespace(experiment=SimpleNamespace(replications=3))) == []

@@ -27,19 +27,25 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
     return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)
 
 
+#: The fewest replications an interval or a p-value is given for. With two, a 95% t interval is the mean
+#: +- 12.7 standard errors (t with one degree of freedom) and a bootstrap has two values to resample: an
+#: "interval" that tells nothing, so the tables show none and the report says why.
+MIN_REPLICATIONS = 3
+
+
 def t_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """mean +- t_{(1+c)/2, n-1} s / sqrt(n); NaN with fewer than two values."""
+    """mean +- t_{(1+c)/2, n-1} s / sqrt(n); NaN with fewer than ``MIN_REPLICATIONS`` values."""
     x = x[np.isfinite(x)]
-    if x.size < 2:
+    if x.size < MIN_REPLICATIONS:
         return float("nan"), float("nan")
     half = stats.t.ppf((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return float(x.mean() - half), float(x.mean() + half)
 
 
 def bootstrap_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """BCa bootstrap interval of the mean (percentile when BCa is undefined); NaN below 3 values."""
+    """BCa bootstrap interval of the mean (percentile when BCa is undefined); NaN below ``MIN_REPLICATIONS``."""
     x = x[np.isfinite(x)]
-    if x.size < 3:
+    if x.size < MIN_REPLICATIONS:
         return float("nan"), float("nan")
     if np.all(x == x[0]):
         return float(x[0]), float(x[0])
@@ -117,10 +123,10 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
             d = g["d"].to_numpy(dtype=float)
             d = d[np.isfinite(d)]
             lo, hi = t_interval(d)
-            if d.size >= 2 and np.std(d) > 0:
+            if d.size >= MIN_REPLICATIONS and np.std(d) > 0:
                 p = float(stats.ttest_1samp(d, 0.0).pvalue)
             else:
-                p = float("nan") if d.size < 2 else (1.0 if np.all(d == 0) else 0.0)
+                p = float("nan") if d.size < MIN_REPLICATIONS else (1.0 if np.all(d == 0) else 0.0)
             rows.append(
                 {
                     "point": point,

@@ -118,6 +118,7 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
         "Whole-run value per run, segment `all`; mean over replications with the 95% t interval and the 95% BCa "
         "bootstrap interval (`-`: too few replications, or no defined value).",
     ]
+    lines += too_few_replications(ctx)
     if truncated:
         lines.append(
             f"The design has {len(ctx.points)} points: the table shows the first; every point is in `{RESULTS_CSV}`."
@@ -149,6 +150,19 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
     return lines
 
 
+def too_few_replications(ctx: ReportContext) -> list[str]:
+    """A warning when the experiment has too few replications for intervals and p-values (none are shown)."""
+    n = ctx.experiment.replications
+    if n >= stats.MIN_REPLICATIONS:
+        return []
+    return [
+        "",
+        f"**Too few replications for intervals:** {n} per cell, and an interval or p-value needs at least "
+        f"{stats.MIN_REPLICATIONS} (with 2, a 95% t interval is the mean +- 12.7 standard errors), so none is shown. "
+        "Raise `replications` in the experiment file and run it again.",
+    ]
+
+
 def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
     """Per design point, metric and policy: the paired difference against the baseline, Holm p, Bonferroni interval."""
     lines = ["## Paired differences against the baseline", ""]
@@ -165,6 +179,7 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
         "of shares are in percentage points (pp). The Holm-adjusted p-value and the Bonferroni-adjusted "
         "(simultaneous) 95% interval correct for every comparison at the same design point."
     )
+    lines += too_few_replications(ctx)
     if truncated:
         lines.append(f"The first of {len(ctx.points)} design points is shown; every run is in `{RESULTS_CSV}`.")
     for point in points:
