@@ -34,8 +34,7 @@ class SegmentTerms:
     value_sigma: lognormal spread of won value; deal_sigma: lognormal spread
     of a deal's effort and cycle; median_potential, potential_exponent: rates
     scale with (potential / median) ** exponent; base_hazard: weekly churn
-    probability between renewals with no relationship; notice: renewal
-    notice, weeks. By kind: speed_half_life (business days), speed_floor: the
+    probability between renewals with no relationship. By kind: speed_half_life (business days), speed_floor: the
     speed-to-lead curve.
     """
 
@@ -49,7 +48,6 @@ class SegmentTerms:
     median_potential: np.ndarray
     potential_exponent: np.ndarray
     base_hazard: np.ndarray
-    notice: np.ndarray
     speed_half_life: np.ndarray
     speed_floor: np.ndarray
 
@@ -78,7 +76,6 @@ class SegmentTerms:
             median_potential=np.array([s.potential_median for s in segs]),
             potential_exponent=np.array([s.potential_exponent for s in segs]),
             base_hazard=weekly_hazard(1.0 - (1.0 - churn) ** mid_share),
-            notice=np.array([s.renewal_notice_weeks for s in segs], dtype=np.int64),
             speed_half_life=np.array([getattr(curves, k).half_life_days for k in OPPORTUNITY_KINDS]),
             speed_floor=np.array([getattr(curves, k).floor for k in OPPORTUNITY_KINDS]),
         )

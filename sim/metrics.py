@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Status
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Service, Status
 from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
@@ -30,6 +30,7 @@ __all__ = [
     "gini",
     "gini_of_positive",
     "lorenz_curve",
+    "potential_bands",
     "quarter_rows",
     "ratio",
     "run_totals",
@@ -39,13 +40,28 @@ MIN_RESPONSES_PER_REP = 3
 
 Row = tuple[str, str, float]
 
+#: Comparable accounts for the rep lottery: the same segment and the same fifth of its potential.
+POTENTIAL_BANDS = 5
+
+
+def potential_bands(segment: np.ndarray, potential: np.ndarray, n_segments: int) -> np.ndarray:
+    """Each account's potential band within its segment: 0 (lowest fifth) to 4 (highest), by rank."""
+    order = np.lexsort((potential, segment))
+    size = np.bincount(segment, minlength=n_segments)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    seg_sorted = segment[order]
+    rank = np.arange(order.size) - start[seg_sorted]
+    band = np.empty(order.size, dtype=np.int8)
+    band[order] = (rank * POTENTIAL_BANDS // np.maximum(size[seg_sorted], 1)).astype(np.int8)
+    return band
+
 
 def quarter_rows(
     tally: QuarterTally, accounts: AccountQuarter, segment_names: tuple[str, ...], gross_margin: float = 0.7
 ) -> list[Row]:
     """All metrics of one quarter as (segment, metric, value) rows (``gross_margin``: see MetricsConfig)."""
     rows: list[Row] = []
-    groups = _AccountGroups.of(accounts, len(segment_names))
+    groups = _AccountGroups.of(accounts, tally, len(segment_names))
     for s, name in [*enumerate(segment_names), (None, ALL)]:
         sel: slice | int = slice(None) if s is None else s
         for metric, value in _segment_metrics(tally, groups, sel):
@@ -76,11 +92,13 @@ class _AccountGroups:
     open_opportunities: np.ndarray
     touched_segment: np.ndarray  # live accounts with touch-hours > 0 ...
     touched_hours: np.ndarray  # ... and those hours
-    comparable: np.ndarray  # every account's group of comparable accounts (see AccountQuarter) ...
-    segment_of: np.ndarray  # ... and its segment
+    treated_segment: np.ndarray  # opportunities whose response stage ended: their account's segment ...
+    treated_by: np.ndarray  # ... the seat that answered or was to (nobody: one more group) ...
+    treated_in_time: np.ndarray  # ... whether the answer came inside the window (1.0) or not ...
+    treated_group: np.ndarray  # ... and their comparable accounts: segment x potential band x service level
 
     @classmethod
-    def of(cls, a: AccountQuarter, n_segments: int) -> _AccountGroups:
+    def of(cls, a: AccountQuarter, t: QuarterTally, n_segments: int) -> _AccountGroups:
         seg = a.segment.astype(np.int64)
 
         def count(idx: np.ndarray) -> np.ndarray:
@@ -97,6 +115,9 @@ class _AccountGroups:
         promised = np.flatnonzero((a.cadence > 0) & live)
         touched = np.flatnonzero(a.touch_hours > 0)
         touched = touched[live[touched]]
+        treated, by, in_time = t.treated()
+        nobody = int(by.max(initial=0)) + 1  # "nobody picked it up" is one more group
+        comparable = (seg[treated] * POTENTIAL_BANDS + a.band[treated]) * len(Service.names()) + a.service[treated]
         return cls(
             live=(by_status[:, Status.PROSPECT] + by_status[:, Status.CUSTOMER]).astype(np.float64),
             customers=by_status[:, Status.CUSTOMER].astype(np.float64),
@@ -109,8 +130,10 @@ class _AccountGroups:
             open_opportunities=a.open_opportunities,
             touched_segment=seg[touched],
             touched_hours=a.touch_hours[touched],
-            comparable=a.comparable,
-            segment_of=a.segment,
+            treated_segment=seg[treated],
+            treated_by=np.where(by >= 0, by, nobody),
+            treated_in_time=in_time.astype(np.float64),
+            treated_group=comparable,
         )
 
 
@@ -162,12 +185,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
     yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan
     yield "response_days_rep_sd", between_rep_sd(rep[in_sel], days[in_sel])
-    treated, by, in_time = t.treated()
-    if not isinstance(sel, slice):
-        keep = a.segment_of[treated] == sel
-        treated, by, in_time = treated[keep], by[keep], in_time[keep]
-    nobody = int(by.max(initial=0)) + 1  # "nobody picked it up" is one more group
-    yield "rep_lottery", explained_sd(in_time.astype(np.float64), np.where(by >= 0, by, nobody), a.comparable[treated])
+    treated = _in(a.treated_segment, sel)
+    yield "rep_lottery", explained_sd(a.treated_in_time[treated], a.treated_by[treated], a.treated_group[treated])
     yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
     yield "conflicting_engagements", _total(a.conflicts, sel)
 

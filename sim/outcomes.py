@@ -69,7 +69,7 @@ def renewal_columns(
     day = DAYS * (week + u_day)
     sv = scenario.service
     window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-    lead_days = DAYS * (terms.notice[seg] - terms.cycle[seg, Kind.RENEWAL])
+    lead_days = DAYS * (pop.notice_weeks[seg] - terms.cycle[seg, Kind.RENEWAL])
     window = np.minimum(np.maximum(window, lead_days), np.maximum(DAYS * due - day, 0.0))
     return _columns(terms, pop, week, c, key, kind, day, window, np.zeros(c.size, dtype=bool), due, u1, u2)
 

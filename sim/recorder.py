@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import Activity, Service, TaskKind
-from sim.metrics import lorenz_curve, quarter_rows
+from sim.codes import Activity, TaskKind
+from sim.metrics import lorenz_curve, potential_bands, quarter_rows
 from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
 from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
@@ -220,8 +220,8 @@ class Recorder:
             touches=self.touches,
             touch_hours=self.touch_hours,
             conflict=self.conflict,
-            comparable=(pop.segment.astype(np.int64) * POTENTIAL_BANDS + self.band) * len(Service.names())
-            + plan.service,
+            band=self.band,
+            service=plan.service,
             segment_potential=pop.segment_potential,
             open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
         )
@@ -249,22 +249,6 @@ class Recorder:
             for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
                 rows.append(LorenzRow(name, float(share), float(value)))
         return pd.DataFrame(rows, columns=LORENZ_COLUMNS)
-
-
-#: Comparable accounts for the rep lottery: the same segment and the same fifth of its potential.
-POTENTIAL_BANDS = 5
-
-
-def potential_bands(segment: np.ndarray, potential: np.ndarray, n_segments: int) -> np.ndarray:
-    """Each account's potential band within its segment: 0 (lowest fifth) to 4 (highest), by rank."""
-    order = np.lexsort((potential, segment))
-    size = np.bincount(segment, minlength=n_segments)
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])
-    seg_sorted = segment[order]
-    rank = np.arange(order.size) - start[seg_sorted]
-    band = np.empty(order.size, dtype=np.int8)
-    band[order] = (rank * POTENTIAL_BANDS // np.maximum(size[seg_sorted], 1)).astype(np.int8)
-    return band
 
 
 def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:

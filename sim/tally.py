@@ -128,9 +128,9 @@ class AccountQuarter:
     """Every account at the end of a quarter, plus what it received in the quarter.
 
     cadence: touches promised this quarter; touches, touch_hours: what it got;
-    comparable: its potential band within its segment (fifth of the initial
-    potential) and its service level this quarter, as one group number;
-    conflict: two or more uncoordinated seats worked it.
+    band: its potential band within its segment (fifth of the initial
+    potential); service: its service level this quarter; conflict: two or
+    more uncoordinated seats worked it.
     """
 
     segment: np.ndarray
@@ -142,6 +142,7 @@ class AccountQuarter:
     touches: np.ndarray
     touch_hours: np.ndarray
     conflict: np.ndarray
-    comparable: np.ndarray  # group of comparable accounts in a segment: potential band x service level
+    band: np.ndarray
+    service: np.ndarray
     segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end

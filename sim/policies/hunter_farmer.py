@@ -13,9 +13,8 @@ from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, Tas
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
-    assign_books,
+    deal_books,
     empty_plan,
-    keep_owners,
     route_to_owner,
     route_to_pool,
     standard_priority,
@@ -73,9 +72,7 @@ class HunterFarmer(Policy):
         ):
             ranked = np.flatnonzero(acc.status == status)
             ranked = ranked[np.argsort(-key[ranked], kind="stable")]
-            named, owner = assign_books(acc, view.team, ranked, seats, size)
-            if prm.books == "keep" and view.previous is not None:
-                owner = keep_owners(named, owner, view.previous.owner, seats, size)
+            named, owner = deal_books(acc, view.team, ranked, seats, size, prm.books, view.previous)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence

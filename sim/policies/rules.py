@@ -111,6 +111,23 @@ def keep_owners(
     return result
 
 
+def deal_books(
+    accounts: Accounts,
+    team: TeamView,
+    candidates: np.ndarray,
+    seats: np.ndarray,
+    book_size: int,
+    rule: str,
+    previous: CoveragePlan | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Books by ``assign_books``; under the ``rule`` "keep", accounts stay with their ``previous`` owners where
+    they can (``keep_owners``). Returns (accounts assigned, their seats)."""
+    named, owner = assign_books(accounts, team, candidates, seats, book_size)
+    if rule == "keep" and previous is not None:
+        owner = keep_owners(named, owner, previous.owner, seats, book_size)
+    return named, owner
+
+
 def route_to_owner(view: RouteView) -> np.ndarray:
     """Each pending opportunity goes to its account's owner (vacant seats included).
 

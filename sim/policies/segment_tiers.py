@@ -13,9 +13,8 @@ from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, Tas
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
-    assign_books,
+    deal_books,
     empty_plan,
-    keep_owners,
     route_to_owner,
     route_to_pool,
     standard_priority,
@@ -80,9 +79,7 @@ class SegmentTiers(Policy):
         seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
         ranked = np.flatnonzero(field)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
-        named, owner = assign_books(acc, team, ranked, seats, prm.accounts_per_rep)
-        if prm.books == "keep" and view.previous is not None:
-            owner = keep_owners(named, owner, view.previous.owner, seats, prm.accounts_per_rep)
+        named, owner = deal_books(acc, team, ranked, seats, prm.accounts_per_rep, prm.books, view.previous)
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH
         plan.cadence[named] = prm.cadence_b
