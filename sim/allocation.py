@@ -3,7 +3,9 @@
 Each rep's week is a clock running from 0 to its selling hours. Whenever the
 rep is free it takes, among the tasks that already exist, the one of highest
 priority; a lead that arrives while the rep is busy waits until the task in
-hand is done (non-preemptive). The per-rep loop is a numba kernel, compiled on
+hand is done (non-preemptive). A pooled coverage model adds shared queues:
+inbound work waits in a pool's queue and the next rep of the pool with free
+time takes it (``Queues``). The loop over reps is a numba kernel, compiled on
 first use and cached on disk; numba is imported only then, so that importing
 covsim (``covsim --help``) does not pay for it.
 """
@@ -11,6 +13,7 @@ covsim (``covsim --help``) does not pay for it.
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,19 +25,37 @@ EPS = 1e-9
 
 
 @dataclass(frozen=True)
+class Queues:
+    """Shared queues of one week: the tasks that wait in a pool's queue rather than at a seat.
+
+    pool: per task, the pool whose queue holds it (-1: the task is its rep's
+    own); arrival: per task, the share of the week (0 to 1) by which a queue
+    task exists (ignored for own tasks); seat_pool: per seat, the pool whose
+    queue it answers (-1: none).
+    """
+
+    pool: np.ndarray
+    arrival: np.ndarray
+    seat_pool: np.ndarray
+
+
+@dataclass(frozen=True)
 class Allocation:
     """Result of one week's allocation, one entry per task.
 
-    accepted: the task is done this week; start: hours of the rep's week elapsed
-    when the task is begun, on the rep's clock (so counting the rep's idle time
-    waiting for work to arrive as well as the hours of the tasks done before
-    it), NaN where not accepted; declined: the policy gave it a priority <= 0
-    (or NaN), so the rep did not try.
+    accepted: the task is done this week; start: hours of the doing rep's week
+    elapsed when the task is begun, on that rep's clock (so counting its idle
+    time waiting for work to arrive as well as the hours of the tasks done
+    before it), NaN where not accepted; declined: the policy gave it a
+    priority <= 0 (or NaN), so no rep tried; seat: the seat that does it (a
+    rep's own task: that rep, done or not; a queue task: the rep that took it,
+    -1 while nobody did).
     """
 
     accepted: np.ndarray
     start: np.ndarray
     declined: np.ndarray
+    seat: np.ndarray
 
 
 def allocate_hours(
@@ -43,14 +64,16 @@ def allocate_hours(
     priority: np.ndarray,
     capacity: np.ndarray,
     release: np.ndarray | None = None,
+    queues: Queues | None = None,
 ) -> Allocation:
     """Each rep's week spent on its tasks by a non-preemptive priority dispatch with release times.
 
-    Per task: ``rep`` its seat (0 .. ``capacity.size`` - 1), ``cost`` its hours
-    (> 0), ``priority`` (the rep declines a task of priority <= 0 or NaN) and
-    ``release`` the hours into the rep's week before which the task does not
-    exist (a lead arriving mid-week; default 0, all there from the start).
-    ``capacity``: each seat's selling hours this week.
+    Per task: ``rep`` its seat (0 .. ``capacity.size`` - 1; -1 for a task in a
+    shared queue, see below), ``cost`` its hours (> 0), ``priority`` (a task
+    of priority <= 0 or NaN is declined) and ``release`` the hours into the
+    rep's week before which the task does not exist (a lead arriving
+    mid-week; default 0, all there from the start). ``capacity``: each
+    seat's selling hours this week.
 
     Each rep, independently: its clock ``t`` starts at 0. At each decision it
     looks only at the tasks released by ``t`` (within 1e-9 h) that it has not
@@ -62,89 +85,213 @@ def allocate_hours(
     meanwhile waiting. With nothing released left to do the rep idles until
     the next release, if that comes before the week ends. A rep never works
     more than ``capacity`` hours and never starts a task before it exists.
+
+    Shared queues (``queues``): a task of ``rep`` -1 waits in the queue of its
+    ``queues.pool``, from ``queues.arrival`` (a share of the week) on; the
+    seats whose ``queues.seat_pool`` is that pool answer it. Each rep's hours
+    spread evenly over the week, so a rep at ``t`` hours is ``t / capacity``
+    of the way through it; whenever a rep of the pool is free, the one
+    furthest behind in the week (ties: the lowest seat) decides first, and
+    takes the best of its own released tasks and the queue's released tasks,
+    by priority (ties: its own). So the next free rep takes the queue's head.
+    A rep whose time left is shorter than the queue task it would take takes
+    nothing more from the queue that week (it does not cherry-pick shorter
+    ones); the task waits for another rep, or for next week.
     """
     n = rep.size
     declined = ~(priority > 0)  # NaN compares False, so NaN declines too
-    todo = np.flatnonzero(~declined)
     accepted = np.zeros(n, dtype=bool)
     start = np.full(n, np.nan)
-    if todo.size == 0:
-        return Allocation(accepted, start, declined)
+    seat = np.asarray(rep, dtype=np.int64).copy()
     if release is None:
         release = np.zeros(n)
     elif np.shape(release) != rep.shape:
         raise ValueError(f"release has shape {np.shape(release)}, the tasks {rep.shape}")
     seats = capacity.size
-    lowest, highest = int(rep[todo].min()), int(rep[todo].max())
-    if lowest < 0 or highest >= seats:
-        raise ValueError(f"seat numbers {lowest}..{highest} outside the {seats} seats")
-    # By rep, then by descending priority, ties in the order given: by priority, then a
-    # stable radix sort on the small seat numbers (together cheaper than a lexsort).
-    todo = todo[_descending(priority[todo])]
-    todo = todo[np.argsort(rep[todo].astype(np.int32 if seats > 32767 else np.int16), kind="stable")]
-    done, begun = _kernel()(
-        np.ascontiguousarray(rep[todo], dtype=np.int64),
-        np.ascontiguousarray(cost[todo], dtype=np.float64),
-        np.ascontiguousarray(release[todo], dtype=np.float64),
+    queued = np.zeros(n, dtype=bool) if queues is None else queues.pool >= 0
+    if queues is not None:
+        if queues.pool.shape != rep.shape or queues.arrival.shape != rep.shape:
+            raise ValueError(f"queues.pool and .arrival must have the tasks' shape {rep.shape}")
+        if queues.seat_pool.shape != capacity.shape:
+            raise ValueError(f"queues.seat_pool has shape {queues.seat_pool.shape}, the seats {capacity.shape}")
+        if (rep[queued] != -1).any():
+            raise ValueError("a task in a queue (pool >= 0) must have rep -1")
+    own = np.flatnonzero(~declined & ~queued)
+    waiting = np.flatnonzero(~declined & queued)
+    if own.size == 0 and waiting.size == 0:
+        return Allocation(accepted, start, declined, seat)
+    if own.size:
+        lowest, highest = int(rep[own].min()), int(rep[own].max())
+        if lowest < 0 or highest >= seats:
+            raise ValueError(f"seat numbers {lowest}..{highest} outside the {seats} seats")
+    # By rep (by pool), then by descending priority, ties in the order given: by priority, then a
+    # stable radix sort on the small seat (pool) numbers (together cheaper than a lexsort).
+    own = _grouped(own, rep, priority, seats)
+    if queues is None or waiting.size == 0:
+        pools, pool_of_seat = 0, np.full(seats, -1, dtype=np.int64)
+        waiting = waiting[:0]
+        pool = arrival = np.zeros(0)
+    else:
+        pool_of_seat = np.ascontiguousarray(queues.seat_pool, dtype=np.int64)
+        pools = int(max(queues.pool.max(), pool_of_seat.max(initial=-1))) + 1
+        waiting = _grouped(waiting, queues.pool, priority, pools)
+        pool, arrival = queues.pool[waiting], queues.arrival[waiting]
+    by_arrival = np.lexsort((arrival, pool))
+    done, begun, taker, taken_at = _kernel()(
+        np.ascontiguousarray(rep[own], dtype=np.int64),
+        np.ascontiguousarray(cost[own], dtype=np.float64),
+        np.ascontiguousarray(priority[own], dtype=np.float64),
+        np.ascontiguousarray(release[own], dtype=np.float64),
+        np.ascontiguousarray(pool, dtype=np.int64),
+        np.ascontiguousarray(cost[waiting], dtype=np.float64),
+        np.ascontiguousarray(priority[waiting], dtype=np.float64),
+        np.ascontiguousarray(arrival, dtype=np.float64),
+        by_arrival.astype(np.int64),
         np.ascontiguousarray(capacity, dtype=np.float64),
+        pool_of_seat,
+        pools,
     )
-    accepted[todo] = done
-    start[todo] = begun
-    return Allocation(accepted, start, declined)
+    accepted[own] = done
+    start[own] = begun
+    accepted[waiting] = taker >= 0
+    start[waiting] = taken_at
+    seat[waiting] = taker
+    return Allocation(accepted, start, declined, seat)
+
+
+def _grouped(idx: np.ndarray, group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
+    """``idx`` ordered by ``group``, then by descending ``priority``, ties in the order given."""
+    idx = idx[_descending(priority[idx])]
+    return idx[np.argsort(group[idx].astype(np.int32 if groups > 32767 else np.int16), kind="stable")]
 
 
 def _dispatch(
-    rep: np.ndarray, cost: np.ndarray, release: np.ndarray, capacity: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The dispatch of ``allocate_hours`` on tasks sorted by rep, then by priority: (accepted, start).
+    rep: np.ndarray,
+    cost: np.ndarray,
+    priority: np.ndarray,
+    release: np.ndarray,
+    qpool: np.ndarray,
+    qcost: np.ndarray,
+    qpriority: np.ndarray,
+    qarrival: np.ndarray,
+    qby_arrival: np.ndarray,
+    capacity: np.ndarray,
+    seat_pool: np.ndarray,
+    pools: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The dispatch of ``allocate_hours``: (accepted, start) of the own tasks, (taker, start) of the queue's.
 
-    Compiled by numba (``_kernel``). Per rep, O(k) per decision for k tasks, in
-    practice less: the scan starts at the best task not yet done or skipped and
-    stops at the first released one, so it passes over only leads still to come.
+    Own tasks come sorted by rep, then priority; queue tasks by pool, then
+    priority, and ``qby_arrival`` lists the queue tasks by pool, then
+    arrival. Compiled by numba (``_kernel``). A rep of no busy queue works
+    alone: O(k) per decision for k tasks, in practice less (the scan starts
+    at the best task not yet settled and stops at the first released one, so
+    it passes over only leads still to come). The reps of a queue decide in
+    the order of their progress through the week, from a heap; the order of
+    arrival tells at once whether anything in the queue is waiting.
     """
-    n = rep.size
+    n, m, seats = rep.size, qpool.size, capacity.size
     accepted = np.zeros(n, dtype=np.bool_)
     start = np.full(n, np.nan)
     settled = np.zeros(n, dtype=np.bool_)  # done or skipped
-    lo = 0
-    while lo < n:
-        r = rep[lo]
-        hi = lo + 1
-        while hi < n and rep[hi] == r:
-            hi += 1
-        week = capacity[r]
-        t = 0.0
-        first = lo  # every task before it is settled
-        while True:
-            while first < hi and settled[first]:
-                first += 1
-            if first == hi:
-                break
-            pick = -1
-            arrival = np.inf  # the next release, if nothing is there to take now
-            for j in range(first, hi):
+    taker = np.full(m, -1, dtype=np.int64)
+    taken_at = np.full(m, np.nan)
+    qsettled = np.zeros(m, dtype=np.bool_)  # taken
+    first = np.zeros(seats, dtype=np.int64)  # each rep's own tasks: [first, end), all before first settled
+    end = np.zeros(seats, dtype=np.int64)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and rep[j] == rep[i]:
+            j += 1
+        first[rep[i]], end[rep[i]] = i, j
+        i = j
+    qstart = np.zeros(pools, dtype=np.int64)  # each pool's queue: [qstart, qend)
+    qend = np.zeros(pools, dtype=np.int64)
+    i = 0
+    while i < m:
+        j = i + 1
+        while j < m and qpool[j] == qpool[i]:
+            j += 1
+        qstart[qpool[i]], qend[qpool[i]] = i, j
+        i = j
+    qfirst = qstart.copy()  # all of a queue before it is settled (taken), in priority order
+    qseen = qstart.copy()  # all of a queue before it, in order of arrival, has arrived
+    qtaken = np.zeros(pools, dtype=np.int64)
+    clock = np.zeros(seats)
+    off_queue = np.zeros(seats, dtype=np.bool_)  # the rep takes nothing more from its queue this week
+    for p in range(-1, pools):
+        if p >= 0 and qend[p] == qstart[p]:
+            continue  # an empty queue: its reps worked alone, above (p = -1)
+        heap = [(0.0, 0)]
+        heap.pop()
+        for r in range(seats):
+            alone = seat_pool[r] < 0 or qend[seat_pool[r]] == qstart[seat_pool[r]]
+            works_alone = p < 0 and alone and (capacity[r] > 0.0 or first[r] < end[r])
+            if works_alone or (p >= 0 and seat_pool[r] == p and capacity[r] > 0.0):
+                heap.append((0.0, r))
+        heapq.heapify(heap)
+        while len(heap) > 0:
+            _, r = heapq.heappop(heap)
+            week, t = capacity[r], clock[r]
+            a = first[r]
+            while a < end[r] and settled[a]:
+                a += 1
+            first[r] = a
+            pick, upcoming = -1, np.inf  # the best released own task; the next own release
+            for j in range(a, end[r]):
                 if settled[j]:
                     continue
                 if release[j] <= t + EPS:
                     pick = j
                     break
-                arrival = min(arrival, release[j])
-            if pick < 0:
-                if arrival >= week:  # nothing more arrives this week
-                    break
-                t = arrival  # idle until it does
+                upcoming = min(upcoming, release[j])
+            qpick = -1
+            if p >= 0 and not off_queue[r]:
+                # Arrivals so far, in order of arrival: with none of them waiting, the queue has
+                # nothing to offer before the next arrival, and no scan is needed.
+                while qseen[p] < qend[p] and qarrival[qby_arrival[qseen[p]]] * week <= t + EPS:
+                    qseen[p] += 1
+                if qseen[p] - qstart[p] > qtaken[p]:
+                    while qfirst[p] < qend[p] and qsettled[qfirst[p]]:
+                        qfirst[p] += 1
+                    for j in range(qfirst[p], qend[p]):
+                        if qsettled[j]:
+                            continue
+                        if qarrival[j] * week <= t + EPS:
+                            qpick = j
+                            break
+                        upcoming = min(upcoming, qarrival[j] * week)
+                elif qseen[p] < qend[p]:
+                    upcoming = min(upcoming, qarrival[qby_arrival[qseen[p]]] * week)
+            if pick < 0 and qpick < 0:
+                if upcoming >= week:  # nothing more arrives this week
+                    continue
+                clock[r] = upcoming  # idle until it does
+                heapq.heappush(heap, (upcoming / week, r))
                 continue
-            settled[pick] = True
-            if t + cost[pick] <= week + EPS:
-                accepted[pick] = True
-                start[pick] = t
-                t += cost[pick]
-        lo = hi
-    return accepted, start
+            if qpick >= 0 and (pick < 0 or qpriority[qpick] > priority[pick]):
+                if t + qcost[qpick] <= week + EPS:
+                    qsettled[qpick] = True
+                    qtaken[p] += 1
+                    taker[qpick] = r
+                    taken_at[qpick] = t
+                    t += qcost[qpick]
+                else:
+                    off_queue[r] = True
+            else:
+                settled[pick] = True
+                if t + cost[pick] <= week + EPS:
+                    accepted[pick] = True
+                    start[pick] = t
+                    t += cost[pick]
+            clock[r] = t
+            heapq.heappush(heap, (t / week if week > 0.0 else 0.0, r))
+    return accepted, start, taker, taken_at
 
 
 @functools.cache
-def _kernel() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _kernel() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """``_dispatch`` compiled, numba imported on first use (it takes about half a second).
 
     ``cache=True`` keeps the machine code in ``sim/__pycache__``, or if that is
@@ -155,7 +302,7 @@ def _kernel() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tupl
     """
     import numba
 
-    kernel: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    kernel: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     try:
         kernel = numba.njit(cache=True, nogil=True)(_dispatch)
     except RuntimeError:  # "cannot cache function ...: no locator available"

@@ -138,9 +138,10 @@ def test_capacity_check_reads_the_hours_each_seat_worked(monkeypatch):
     import sim.model
     from sim.allocation import Allocation
 
-    def everything_accepted(rep, cost, priority, capacity, release=None):
+    def everything_accepted(rep, cost, priority, capacity, release=None, queues=None):
         n = rep.size
-        return Allocation(accepted=np.ones(n, dtype=bool), start=np.zeros(n), declined=np.zeros(n, dtype=bool))
+        seat = np.maximum(rep, 0)  # a queue task, if any, to the first seat
+        return Allocation(np.ones(n, dtype=bool), np.zeros(n), np.zeros(n, dtype=bool), seat)
 
     monkeypatch.setattr(sim.model, "allocate_hours", everything_accepted)
     [problems] = [check() for name, check in policy_checks(BUILT_IN["segment_tiers"]) if name == "check_capacity"]
