@@ -91,7 +91,9 @@ def allocate_hours(
     seats whose ``queues.seat_pool`` is that pool answer it. Each rep's hours
     spread evenly over the week, so a rep at ``t`` hours is ``t / capacity``
     of the way through it; whenever a rep of the pool is free, the one
-    furthest behind in the week (ties: the lowest seat) decides first, and
+    furthest behind in the week decides first (ties: the one idle longest,
+    as a contact centre routes to the longest-idle agent; then the lowest
+    seat), and
     takes the best of its own released tasks and the queue's released tasks,
     by priority (ties: its own). So the next free rep takes the queue's head.
     A rep whose time left is shorter than the queue task it would take takes
@@ -219,20 +221,21 @@ def _dispatch(
     qseen = qstart.copy()  # all of a queue before it, in order of arrival, has arrived
     qtaken = np.zeros(pools, dtype=np.int64)
     clock = np.zeros(seats)
+    idle_since = np.zeros(seats)  # share of the week at which the rep last finished a task
     off_queue = np.zeros(seats, dtype=np.bool_)  # the rep takes nothing more from its queue this week
     for p in range(-1, pools):
         if p >= 0 and qend[p] == qstart[p]:
             continue  # an empty queue: its reps worked alone, above (p = -1)
-        heap = [(0.0, 0)]
+        heap = [(0.0, 0.0, 0)]  # (share of the week reached, idle since, seat): the next to decide first
         heap.pop()
         for r in range(seats):
             alone = seat_pool[r] < 0 or qend[seat_pool[r]] == qstart[seat_pool[r]]
             works_alone = p < 0 and alone and (capacity[r] > 0.0 or first[r] < end[r])
             if works_alone or (p >= 0 and seat_pool[r] == p and capacity[r] > 0.0):
-                heap.append((0.0, r))
+                heap.append((0.0, 0.0, r))
         heapq.heapify(heap)
         while len(heap) > 0:
-            _, r = heapq.heappop(heap)
+            _, _, r = heapq.heappop(heap)
             week, t = capacity[r], clock[r]
             a = first[r]
             while a < end[r] and settled[a]:
@@ -268,7 +271,7 @@ def _dispatch(
                 if upcoming >= week:  # nothing more arrives this week
                     continue
                 clock[r] = upcoming  # idle until it does
-                heapq.heappush(heap, (upcoming / week, r))
+                heapq.heappush(heap, (upcoming / week, idle_since[r], r))
                 continue
             if qpick >= 0 and (pick < 0 or qpriority[qpick] > priority[pick]):
                 if t + qcost[qpick] <= week + EPS:
@@ -285,8 +288,11 @@ def _dispatch(
                     accepted[pick] = True
                     start[pick] = t
                     t += cost[pick]
+            reached = t / week if week > 0.0 else 0.0  # a seat of no hours still settles its tasks
+            if t > clock[r]:
+                idle_since[r] = reached
             clock[r] = t
-            heapq.heappush(heap, (t / week if week > 0.0 else 0.0, r))
+            heapq.heappush(heap, (reached, idle_since[r], r))
     return accepted, start, taker, taken_at
 
 

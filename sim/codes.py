@@ -71,6 +71,7 @@ class Cause(Codes):
     VACANCY = 2
     SLA_EXPIRED = 3
     STALLED = 4
+    QUEUE_WAIT = 5  # waited in a pool's shared queue and no rep of the pool took it in time
 
 
 class TaskKind(Codes):

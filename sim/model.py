@@ -25,7 +25,6 @@ from sim.handoffs import changes_of_hands
 from sim.opportunities import OpportunityBook
 from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
 from sim.policies.protocol import (
-    CoveragePlan,
     PlanView,
     Policy,
     RouteView,
@@ -33,7 +32,7 @@ from sim.policies.protocol import (
     checked_plan,
     checked_priority,
     checked_route,
-    read_only,
+    read_only_plan,
 )
 from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
@@ -69,7 +68,8 @@ class CoverageModel(mesa.Model):
         self.book = OpportunityBook.empty()
         self.recorder = Recorder(self.population, scenario.segment_names, scenario.metrics.low_value_quantile)
         n = self.population.size
-        self.plan = _read_only_plan(empty_plan(n))  # before the first quarter: nobody owns anything
+        # Before the first quarter: nobody owns anything.
+        self.plan = read_only_plan(checked_plan(empty_plan(n), n, len(self.team), "(none yet)"))
         self._cadenced = np.empty(0, dtype=np.int64)
         self._accounts = self.population.view(scenario.segment_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
@@ -146,7 +146,7 @@ class CoverageModel(mesa.Model):
             quarter=quarter, accounts=self._accounts, team=self.team.week(self.week).view, previous=self.plan
         )
         plan = self.policy.plan(view, self.streams.policy)
-        self.plan = _read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
+        self.plan = read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
         return previous
 
@@ -158,7 +158,7 @@ class CoverageModel(mesa.Model):
                 owner[picked] = owners
                 warm = np.array(self.plan.warm)  # the realignment's own rule for the accounts it moves
                 warm[picked] = shock.warm
-                self.plan = _read_only_plan(dataclasses.replace(self.plan, owner=owner, warm=warm))
+                self.plan = read_only_plan(dataclasses.replace(self.plan, owner=owner, warm=warm))
 
     def _hand_over(self, previous: np.ndarray) -> None:
         """Accounts whose new owner does not hold their personal relationship change hands, keeping
@@ -267,7 +267,8 @@ class CoverageModel(mesa.Model):
         if pending.size == 0:
             return handlers
         view = RouteView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, pending=pend)
-        h = checked_route(self.policy.route(view, self.streams.policy), pend, seats.view, self.policy.name)
+        route = self.policy.route(view, self.streams.policy)
+        h = checked_route(route, pend, seats.view, self.plan.seat_pool, self.policy.name)
         handlers[pending] = h
         closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
         b.assign(closer, handlers[closer])
@@ -284,27 +285,32 @@ class CoverageModel(mesa.Model):
         tasks = todo.tasks
         view = TaskView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, tasks=tasks)
         priority = checked_priority(self.policy.prioritise(view, self.streams.policy), tasks, self.policy.name)
-        partner = seats.role[tasks.rep] == "partner"
+        partner = at_seat(seats.role == "partner", tasks.rep, False)
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
-        alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity, todo.release)
-        # Responses the rep could not reach, or chose not to make.
-        response = tasks.kind == TaskKind.RESPONSE
-        b.block(todo.opportunity[response & ~alloc.accepted & ~alloc.declined], Cause.OWNER_AT_CAPACITY)
+        alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity, todo.release, todo.queues)
+        # Responses the rep could not reach, or chose not to make; in a queue, that no rep of the pool took.
+        response, queued = tasks.kind == TaskKind.RESPONSE, tasks.pool >= 0
+        untaken = response & ~alloc.accepted & ~alloc.declined
+        b.block(todo.opportunity[untaken & ~queued], Cause.OWNER_AT_CAPACITY)
+        b.block(todo.opportunity[untaken & queued], Cause.QUEUE_WAIT)
         b.block(todo.opportunity[response & alloc.declined], Cause.SLA_EXPIRED)
-        self.recorder.effort(seats, self.population.segment, self.plan.coordinated, tasks, alloc.accepted, todo.travel)
-        self._respond(w, seats, todo, alloc)
-        self._deliver(seats, todo, alloc.accepted)
-        touched = alloc.accepted & (tasks.kind == TaskKind.TOUCH)
-        act, reps = self.scenario.activities, tasks.rep[touched]
+        done, rep = alloc.accepted, alloc.seat  # who did each task: a queue task's rep is the one that took it
+        self.recorder.effort(
+            seats, self.population.segment, self.plan.coordinated, tasks, rep, todo.engages, done, todo.travel
+        )
+        self._respond(w, seats, todo, rep, alloc)
+        self._deliver(seats, todo, rep, done)
+        touched = done & (tasks.kind == TaskKind.TOUCH)
+        act, reps = self.scenario.activities, rep[touched]
         self._touch(tasks.customer[touched], reps, np.where(seats.field[reps], act.visit_stock, act.call_stock))
 
-    def _respond(self, w: int, seats: SeatWeek, todo: TaskList, alloc: Allocation) -> None:
-        """First responses made this week: on time, the deal moves to work; late, it is missed."""
+    def _respond(self, w: int, seats: SeatWeek, todo: TaskList, rep: np.ndarray, alloc: Allocation) -> None:
+        """First responses made this week (by ``rep``): on time, the deal moves to work; late, it is missed."""
         b, tasks = self.book, todo.tasks
         r = alloc.accepted & (tasks.kind == TaskKind.RESPONSE)
-        ri, rr = todo.opportunity[r], tasks.rep[r]
+        ri, rr, pooled = todo.opportunity[r], rep[r], tasks.pool[r] >= 0
         when = answer_day(w, alloc.start[r], seats.capacity[rr])
         late = when > b.sla_deadline[ri]
         self.recorder.sla(b.segment[ri], breached=late)
@@ -315,13 +321,13 @@ class CoverageModel(mesa.Model):
         self.recorder.responded(b.segment[ok], okr, delay)
         stall = w + np.ceil(b.cycle[ok] * self.scenario.service.stall_factor).astype(np.int64)
         # An SDR hands off to a closer; a renewal's work must be done by its date.
-        b.respond(ok, w, delay, np.minimum(stall, b.due[ok]), np.where(seats.can_close[okr], okr, -1))
+        b.respond(ok, w, delay, np.minimum(stall, b.due[ok]), np.where(seats.can_close[okr], okr, -1), pooled[~late])
 
-    def _deliver(self, seats: SeatWeek, todo: TaskList, done: np.ndarray) -> None:
+    def _deliver(self, seats: SeatWeek, todo: TaskList, rep: np.ndarray, done: np.ndarray) -> None:
         """Effort delivered on deals in work (a rep's hours count times its skill); complete deals are decided."""
         tasks = todo.tasks
         worked = done & (tasks.kind == TaskKind.WORK)
-        idx, hours, reps = todo.opportunity[worked], tasks.cost[worked], tasks.rep[worked]
+        idx, hours, reps = todo.opportunity[worked], tasks.cost[worked], rep[worked]
         finished = self.book.deliver(idx, hours * seats.skill[reps])
         self._touch(self.book.customer[idx], reps, self.scenario.activities.work_stock_per_hour * hours)
         self._decide(finished, seats)
@@ -434,10 +440,3 @@ class CoverageModel(mesa.Model):
     def lorenz_frame(self) -> pd.DataFrame:
         """Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours)."""
         return self.recorder.lorenz_frame(self.population.segment)
-
-
-def _read_only_plan(p: CoveragePlan) -> CoveragePlan:
-    assert p.warm is not None  # checked_plan fills it in
-    return CoveragePlan(
-        read_only(p.owner), read_only(p.service), read_only(p.cadence), read_only(p.coordinated), read_only(p.warm)
-    )

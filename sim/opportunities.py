@@ -34,6 +34,7 @@ _DTYPES = {
     "expected_value": np.float64,
     "responded": np.int64,
     "delay": np.float64,
+    "pooled": bool,
     "closed": bool,
 }
 
@@ -53,8 +54,9 @@ class OpportunityBook:
     response window closed now; expected_value: win probability x value
     (currency); responded: week of the first response (-1 before); delay:
     business days from arrival to the first response (0 before and for
-    self-service); closed:
-    decided or missed this week (dropped at the week's end).
+    self-service); pooled: answered from a pool's shared queue (the pool
+    serves it, so nobody's work on it engages the account); closed: decided
+    or missed this week (dropped at the week's end).
     """
 
     key: np.ndarray
@@ -75,6 +77,7 @@ class OpportunityBook:
     expected_value: np.ndarray
     responded: np.ndarray
     delay: np.ndarray
+    pooled: np.ndarray
     closed: np.ndarray
 
     @classmethod
@@ -126,10 +129,17 @@ class OpportunityBook:
         self.blocked[idx] = cause
 
     def respond(
-        self, idx: np.ndarray, week: int, delay: np.ndarray, work_deadline: np.ndarray, handler: np.ndarray
+        self,
+        idx: np.ndarray,
+        week: int,
+        delay: np.ndarray,
+        work_deadline: np.ndarray,
+        handler: np.ndarray,
+        pooled: np.ndarray,
     ) -> None:
         """First responses made in ``week``, ``delay`` business days after arrival: the deals move to work
-        under ``handler`` (-1: waits for a closer), from next week to ``work_deadline``.
+        under ``handler`` (-1: waits for a closer), from next week to ``work_deadline``; ``pooled``: the
+        response was taken from a shared queue.
 
         A deal whose deadline leaves fewer weeks than its cycle (a renewal
         answered late) asks for its effort faster, so that it can still be done.
@@ -139,6 +149,7 @@ class OpportunityBook:
         self.delay[idx] = delay
         self.work_deadline[idx] = work_deadline
         self.handler[idx] = handler
+        self.pooled[idx] = pooled
         self.chunk[idx] = np.maximum(self.chunk[idx], self.effort_left[idx] / np.maximum(work_deadline - week, 1))
 
     def deliver(self, idx: np.ndarray, hours: np.ndarray) -> np.ndarray:

@@ -115,6 +115,7 @@ def _columns(
         "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind),
         "responded": np.full(c.size, -1),
         "delay": np.zeros(c.size),
+        "pooled": np.zeros(c.size, dtype=bool),
     }
 
 

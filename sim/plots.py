@@ -17,7 +17,7 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.records import ALL
 
-CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b")
+CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
 def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -144,18 +144,22 @@ class Recorder:
         segment_of: np.ndarray,
         coordinated: np.ndarray,
         tasks: Tasks,
+        seat: np.ndarray,
+        engages: np.ndarray,
         done: np.ndarray,
         travel: np.ndarray,
     ) -> None:
-        """Hours, attention and conflicts of the ``done`` tasks this week.
+        """Hours, attention and conflicts of the ``done`` tasks this week, done by ``seat``.
 
         ``segment_of``: every account's segment; ``coordinated``: the plan's
-        coordinated accounts; ``travel``: hours of each task's cost spent travelling.
+        coordinated accounts; ``engages``: the task engages its account (a
+        pool's work on requests from its queue does not); ``travel``: hours
+        of each task's cost spent travelling.
         """
         if not done.any():
             return
         rep, customer, kind, cost, travel = (
-            tasks.rep[done],
+            seat[done],
             tasks.customer[done],
             tasks.kind[done],
             tasks.cost[done],
@@ -179,8 +183,8 @@ class Recorder:
         np.add.at(self.touch_hours, customer, cost)
         np.add.at(self.touch_hours_run, customer, cost)
         np.add.at(self.touches, customer, 1)
-        # Conflicting engagements: two or more closing seats on one account in the quarter.
-        closing = seats.can_close[rep]
+        # Conflicting engagements: two or more closing seats engaging one account in the quarter.
+        closing = seats.can_close[rep] & engages[done]
         cc, cr = customer[closing], rep[closing]
         previous = self._closer[cc]
         self._closer[cc] = cr  # where an account has several tasks, one seat's write wins ...

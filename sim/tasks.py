@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
 from sim.codes import Stage, Status, TaskKind
 from sim.opportunities import OpportunityBook
-from sim.policies.protocol import CoveragePlan, Tasks, read_only
+from sim.policies.protocol import CoveragePlan, Tasks, pool_of, read_only
 from sim.population import Population
 from sim.reps import SeatWeek
 from sim.scenario import Scenario
@@ -28,15 +29,20 @@ class TaskList:
     opportunity: book index of a response or work task (-1 for a touch);
     travel: hours of the cost spent travelling; release: hours into the
     rep's week before which the task does not exist (a lead arriving
-    mid-week; 0 for the rest); unowned, vacant: opportunities
-    awaiting a response that nobody will answer this week (no handler, or the
-    handler's seat is vacant).
+    mid-week; 0 for the rest and for queue tasks); queues: the shared
+    queues, with each queue task's arrival as a share of the week; engages:
+    the task engages its account (not a pool's work on a request from its
+    queue: pooled reps answer, and work, whatever comes); unowned,
+    vacant: opportunities awaiting a response that nobody will answer this
+    week (no handler, or the handler's seat is vacant).
     """
 
     tasks: Tasks
     opportunity: np.ndarray
     travel: np.ndarray
     release: np.ndarray
+    queues: Queues
+    engages: np.ndarray
     unowned: np.ndarray
     vacant: np.ndarray
 
@@ -63,7 +69,7 @@ def week_tasks(
     """Every task a seat could do in ``week``.
 
     Responses: opportunities awaiting a first response, with a handler in a
-    filled seat. Work: responded deals with a closer and effort outstanding,
+    filled seat, or waiting in a pool's shared queue (rep -1). Work: responded deals with a closer and effort outstanding,
     from the week after the response, costing the rep ``chunk / skill`` hours
     (a skilled rep needs fewer). Touches: planned cadence of the accounts
     ``cadenced`` that is behind schedule (``touches`` done this quarter), for
@@ -75,8 +81,8 @@ def week_tasks(
     resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
     h = handlers[resp]
     vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
-    unowned, vacant_idx = resp[h < 0], resp[vacant]
-    resp = resp[(h >= 0) & ~vacant]
+    unowned, vacant_idx = resp[h == -1], resp[vacant]
+    resp = resp[(h >= 0) & ~vacant | (h <= -2)]
     work = np.flatnonzero(
         open_ & (b.stage == Stage.IN_WORK) & (b.handler >= 0) & (b.effort_left > 1e-9) & (b.responded < week)
     )
@@ -95,19 +101,26 @@ def week_tasks(
         [np.full(resp.size, TaskKind.RESPONSE), np.full(work.size, TaskKind.WORK), np.full(c.size, TaskKind.TOUCH)]
     ).astype(np.int8)
     closer = b.handler[work]
-    rep = np.concatenate([handlers[resp], closer, owner]).astype(np.int64)
+    answer = handlers[resp]
+    pool = pool_of(answer)
+    queued = pool >= 0
+    answer = np.where(queued, -1, answer)
+    rep = np.concatenate([answer, closer, owner]).astype(np.int64)
     customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
     work_hours = np.minimum(b.chunk[work], b.effort_left[work]) / seats.skill[closer]
     cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
     # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
     share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
-    release = np.concatenate([share_gone * seats.capacity[handlers[resp]], np.zeros(work.size + c.size)])
+    own_release = np.where(queued, 0.0, share_gone * at_seat(seats.capacity, answer, 0.0))
+    release = np.concatenate([own_release, np.zeros(work.size + c.size)])
+    rest = np.full(work.size + c.size, -1)
     days_left = np.concatenate(
         [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
     )
     value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
     tasks = Tasks(
         rep=read_only(rep),
+        pool=read_only(np.concatenate([pool, rest])),
         kind=read_only(kind),
         customer=read_only(customer),
         segment=read_only(pop.segment[customer]),
@@ -120,6 +133,12 @@ def week_tasks(
         opportunity=np.concatenate([resp, work, np.full(c.size, -1)]),
         travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
         release=release,
+        queues=Queues(
+            pool=tasks.pool,
+            arrival=np.concatenate([np.where(queued, share_gone, 0.0), np.zeros(rest.size)]),
+            seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
+        ),
+        engages=np.concatenate([~queued, ~b.pooled[work], np.ones(c.size, dtype=bool)]),
         unowned=unowned,
         vacant=vacant_idx,
     )

@@ -51,10 +51,12 @@ class Audit:
                 audit.errors.append("negative won value or partner margin")
             return original_won(recorder, kind, segment, cycle_weeks, value, margin, digital)
 
-        def effort(recorder, seats, segment_of, coordinated, tasks, done, travel):
+        def effort(recorder, seats, segment_of, coordinated, tasks, seat, engages, done, travel):
             if np.any(tasks.cost < 0):
                 audit.errors.append("negative task cost")
-            return original_effort(recorder, seats, segment_of, coordinated, tasks, done, travel)
+            if np.any(seat[done] < 0):
+                audit.errors.append("a task done by no seat")
+            return original_effort(recorder, seats, segment_of, coordinated, tasks, seat, engages, done, travel)
 
         monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from examples.nearest_rep import NearestRep
 from sim.errors import InputError
 from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
 from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
-from sim.policies.protocol import CoveragePlan, Policy
+from sim.policies.protocol import CoveragePlan, Policy, queue
 from sim.policies.rules import empty_plan
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
@@ -49,6 +51,27 @@ class SdrCloses(Nobody):
     def route(self, view, rng):
         sdr = np.flatnonzero(view.team.role == "sdr")
         return np.full(view.pending.size, sdr[0])
+
+
+class QueueNobodyAnswers(Nobody):
+    def route(self, view, rng):
+        return np.full(view.pending.size, queue(0))
+
+
+class ClosersInAQueue(Nobody):
+    """An SDR answers the queue; the deals it qualifies are put in the queue again, to wait for a closer."""
+
+    def plan(self, view, rng):
+        seat_pool = np.where(view.team.role == "sdr", 0, -1)
+        return dataclasses.replace(super().plan(view, rng), seat_pool=seat_pool)
+
+    def route(self, view, rng):
+        return np.full(view.pending.size, queue(0))
+
+
+class BadSeatPool(Nobody):
+    def plan(self, view, rng):
+        return dataclasses.replace(super().plan(view, rng), seat_pool=np.zeros(view.team.size + 1, dtype=np.int64))
 
 
 class Mutates(Nobody):
@@ -110,6 +133,9 @@ def test_a_useless_but_valid_policy_passes():
         (WrongShape, "check_route_valid", "route() returned shape", ()),
         (BadSeat, "check_route_valid", "seat outside", ()),
         (SdrCloses, "check_route_valid", "cannot close", ()),
+        (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),
+        (ClosersInAQueue, "check_route_valid", "put a responded deal in a queue", ()),
+        (BadSeatPool, "check_plan_valid", "plan.seat_pool has shape", ()),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         # Doubling the potential on every call also changes the run (the audit calls plan twice).

@@ -175,13 +175,16 @@ def run_recording_load(
     loads: list[float] = [0.0]
     refused = [0]
 
-    def recording(rep, cost, priority, capacity, release=None):  # type: ignore[no-untyped-def]
-        a = original(rep, cost, priority, capacity, release)
-        used = np.bincount(rep[a.accepted], weights=cost[a.accepted], minlength=capacity.size)
+    def recording(rep, cost, priority, capacity, release=None, queues=None):  # type: ignore[no-untyped-def]
+        a = original(rep, cost, priority, capacity, release, queues)
+        used = np.bincount(a.seat[a.accepted], weights=cost[a.accepted], minlength=capacity.size)
         loads.append(float(np.max(used / np.maximum(capacity, 1e-9), initial=0.0)))
         # A lead that arrives too late in the week to be answered within it waits for next week
-        # whatever the load (no look-ahead); anything else left undone is for want of hours.
-        too_late = (release if release is not None else 0.0) + cost > capacity[rep] + 1e-9
+        # whatever the load (no look-ahead); anything else left undone is for want of hours. A lead
+        # in a queue is released at the same share of each pool rep's week.
+        hours = np.where(rep >= 0, capacity[np.maximum(rep, 0)], capacity.max(initial=0.0))
+        arrived = np.zeros(rep.size) if queues is None else np.where(rep < 0, queues.arrival * hours, 0.0)
+        too_late = (release if release is not None else 0.0) + arrived + cost > hours + 1e-9
         refused[0] += int(np.sum(~a.accepted & ~a.declined & ~too_late))
         return a
 
@@ -192,7 +195,13 @@ def run_recording_load(
     return model.metrics_frame(), max(loads), refused[0]
 
 
-CAPACITY_CAUSES = ("missed_owner_at_capacity", "missed_sla_expired", "missed_stalled", "missed_vacancy")
+CAPACITY_CAUSES = (
+    "missed_owner_at_capacity",
+    "missed_queue_wait",
+    "missed_sla_expired",
+    "missed_stalled",
+    "missed_vacancy",
+)
 
 
 def check_ample(load: float, refused: int) -> None:

@@ -102,7 +102,10 @@ _VALIDATE = {
         "check_plan_valid",
         lambda result, view, name: checked_plan(result, view.accounts.size, view.team.size, name),
     ),
-    "route": ("check_route_valid", lambda result, view, name: checked_route(result, view.pending, view.team, name)),
+    "route": (
+        "check_route_valid",
+        lambda result, view, name: checked_route(result, view.pending, view.team, view.plan.seat_pool, name),
+    ),
     "prioritise": ("check_priorities_valid", lambda result, view, name: checked_priority(result, view.tasks, name)),
 }
 

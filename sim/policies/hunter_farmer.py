@@ -17,6 +17,7 @@ from sim.policies.rules import (
     empty_plan,
     route_to_owner,
     route_to_pool,
+    route_to_queue,
     standard_priority,
 )
 from sim.policies.segment_tiers import FIELD_CLOSERS
@@ -52,9 +53,10 @@ class HunterFarmer(Policy):
     the first ``hunter_share`` of them hunt, the rest farm. Hunters get the
     prospects with the largest potential, farmers the customers with the largest
     spend, dealt region by region. Inbound demand from an account in a book goes
-    to its owner; the rest is served by ``rest``: a pooled queue (inside reps and
-    SDRs; hunters take new-logo and farmers other demand when there are no inside
-    reps) or the digital channel.
+    to its owner; the rest is served by ``rest``: a shared queue answered by the
+    next free inside rep or SDR (with no inside reps, two queues: new-logo
+    demand for the hunters, the rest for the farmers), a deal an SDR qualified
+    dealt to an inside closer by capacity; or the digital channel.
     """
 
     name = "hunter_farmer"
@@ -76,7 +78,13 @@ class HunterFarmer(Policy):
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence
-        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
+        seat_pool = np.full(view.team.size, -1, dtype=np.int64)
+        inside = np.isin(view.team.role, ("inside", "sdr"))
+        if (view.team.role == "inside").any():
+            seat_pool[inside] = 0
+        else:  # the hunters answer new-logo demand (pool 0), the farmers the rest (pool 1)
+            seat_pool[hunters], seat_pool[farmers] = 0, 1
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def _split(self, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seats = np.flatnonzero(np.isin(role, FIELD_CLOSERS))
@@ -86,17 +94,18 @@ class HunterFarmer(Policy):
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
         p, team = view.pending, view.team
-        queue = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
-        inside = team.seats("inside", "sdr")
-        inside_closers = team.seats("inside", closers=True)
-        if inside.size and inside_closers.size:
-            route_to_pool(view, queue & (p.stage == Stage.AWAITING_RESPONSE), inside, handler)
-            route_to_pool(view, queue & (p.stage == Stage.IN_WORK), inside_closers, handler)
-            return handler
-        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
+        pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
         hunt = p.kind == Kind.NEW_LOGO
-        route_to_pool(view, queue & hunt, hunters, handler)
-        route_to_pool(view, queue & ~hunt, farmers, handler)
+        in_work = pooled & (p.stage == Stage.IN_WORK)
+        if (team.role == "inside").any():
+            route_to_queue(view, pooled, 0, handler)
+            route_to_pool(view, in_work, team.seats("inside", closers=True), handler)
+            return handler
+        route_to_queue(view, pooled & hunt, 0, handler)
+        route_to_queue(view, pooled & ~hunt, 1, handler)
+        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
+        route_to_pool(view, in_work & hunt, hunters, handler)
+        route_to_pool(view, in_work & ~hunt, farmers, handler)
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:

@@ -6,7 +6,9 @@ capacity, applies work, records outcomes):
 1. ``plan`` at each quarter boundary: who owns each account (a seat or -1),
    at which service level, with how many planned touches per quarter.
 2. ``route`` each week: which seat answers each opportunity that has no
-   handler yet (-1: nobody this week). Called again every week until answered.
+   handler yet (-1: nobody this week), or which pool's shared queue it waits
+   in (``queue(pool)``: the next rep of the pool with free time answers it).
+   Called again every week until answered.
 3. ``prioritise`` each week: a priority per candidate task. Each seat works its
    tasks in descending priority until its hours run out; a task with priority
    <= 0 (or NaN) is declined.
@@ -111,7 +113,9 @@ class CoveragePlan:
     is not a conflicting engagement; warm: if the account changes owner this
     quarter, the old owner hands it over warm (an introduction that keeps
     more of the personal relationship and costs both reps hours); None: all
-    cold.
+    cold. seat_pool, one entry per *seat*: the pool whose shared queue the
+    seat answers (0, 1, ...; -1: none; None: no pools), for opportunities
+    that ``route`` puts in a queue (``queue(pool)``).
     """
 
     owner: np.ndarray
@@ -119,6 +123,17 @@ class CoveragePlan:
     cadence: np.ndarray
     coordinated: np.ndarray
     warm: np.ndarray | None = None
+    seat_pool: np.ndarray | None = None
+
+
+def queue(pool: int | np.ndarray) -> int | np.ndarray:
+    """What ``route`` returns for an opportunity that waits in the shared queue of ``pool`` (-2 - pool)."""
+    return -2 - pool
+
+
+def pool_of(handler: np.ndarray) -> np.ndarray:
+    """The pool of each routed handler that is a queue (``queue(pool)``), -1 where it is a seat or nobody."""
+    return np.where(handler <= -2, -2 - handler, -1)
 
 
 @dataclass(frozen=True)
@@ -164,13 +179,16 @@ class RouteView:
 class Tasks:
     """Candidate tasks this week (read-only arrays).
 
-    rep: seat that would do it; kind: ``TaskKind``; customer and
-    segment of the account; cost: hours including travel; expected_value:
-    engine's estimate for the opportunity (0 for touches); days_left: business
-    days to the deadline (inf for touches).
+    rep: seat that would do it (-1 for a first response waiting in a shared
+    queue: the rep of its pool who is free first takes it); pool: the pool
+    whose queue holds it (-1: the task is its rep's own); kind:
+    ``TaskKind``; customer and segment of the account; cost: hours including
+    travel; expected_value: engine's estimate for the opportunity (0 for
+    touches); days_left: business days to the deadline (inf for touches).
     """
 
     rep: np.ndarray
+    pool: np.ndarray
     kind: np.ndarray
     customer: np.ndarray
     segment: np.ndarray
@@ -249,6 +267,12 @@ class Policy:
         return "\n".join(lines)
 
 
+def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
+    """The checked ``plan`` with every array read-only (the plan in force, as policies see it)."""
+    assert plan.warm is not None and plan.seat_pool is not None  # checked_plan fills them in
+    return CoveragePlan(**{f.name: read_only(getattr(plan, f.name)) for f in dataclasses.fields(plan)})
+
+
 def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> CoveragePlan:
     """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong."""
     if not isinstance(plan, CoveragePlan):
@@ -256,6 +280,11 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> Covera
     out = {}
     if plan.warm is None:
         plan = dataclasses.replace(plan, warm=np.zeros(accounts, dtype=bool))
+    pools = np.full(seats, -1) if plan.seat_pool is None else np.asarray(plan.seat_pool)
+    if pools.shape != (seats,):
+        raise PolicyError(f"policy {policy}: plan.seat_pool has shape {pools.shape}, expected ({seats},): one per seat")
+    if pools.size and (not np.issubdtype(pools.dtype, np.integer) or pools.min() < -1):
+        raise PolicyError(f"policy {policy}: plan.seat_pool must hold pool numbers 0, 1, ... or -1 (none)")
     fields = (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool), ("warm", bool))
     for field, dtype in fields:
         a = np.asarray(getattr(plan, field))
@@ -268,7 +297,7 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> Covera
         raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
     if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
         raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
-    return CoveragePlan(**out)
+    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True))
 
 
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:
@@ -280,15 +309,28 @@ def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndar
     return arr.astype(np.int64 if integer else np.float64)
 
 
-def checked_route(handlers: object, pending: Pending, team: TeamView, policy: str) -> np.ndarray:
-    """The seats a policy routed the pending opportunities to, or PolicyError.
+def checked_route(
+    handlers: object, pending: Pending, team: TeamView, seat_pool: np.ndarray | None, policy: str
+) -> np.ndarray:
+    """The seats (or queues) a policy routed the pending opportunities to, or PolicyError.
 
-    Each is a seat or -1, and a deal that needs a closer (responded) goes to a
-    seat that can close.
+    Each is a seat, -1, or the queue of a pool that the plan gave seats
+    (``seat_pool``); only a first response waits in a queue, and a deal that
+    needs a closer (responded) goes to a seat that can close.
     """
     h = _vector(handlers, pending.size, "route", policy, integer=True)
-    if h.min(initial=0) < -1 or h.max(initial=-1) >= team.size:
+    if h.max(initial=-1) >= team.size:
         raise PolicyError(f"policy {policy}: route() returned a seat outside -1..{team.size - 1}")
+    queued = h <= -2
+    if queued.any():
+        pools = -2 - h[queued]
+        if seat_pool is None or not np.isin(pools, seat_pool).all():
+            raise PolicyError(
+                f"policy {policy}: route() put an opportunity in the queue of pool {int(pools.max())}, "
+                "which no seat answers (plan.seat_pool)"
+            )
+        if (pending.stage[queued] != Stage.AWAITING_RESPONSE).any():
+            raise PolicyError(f"policy {policy}: route() put a responded deal in a queue; a closer is a seat")
     needs_closer = (pending.stage == Stage.IN_WORK) & (h >= 0)
     if needs_closer.any() and not team.can_close[h[needs_closer]].all():
         raise PolicyError(f"policy {policy}: route() gave a deal to a seat that cannot close (an SDR)")

@@ -12,12 +12,21 @@ import numpy as np
 from pydantic import Field
 
 from sim.codes import Service, Stage, TaskKind
-from sim.policies.protocol import Accounts, CoveragePlan, RouteView, Tasks, TeamView
+from sim.policies.protocol import Accounts, CoveragePlan, RouteView, Tasks, TeamView, queue
 
 #: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
 BookRule = Annotated[
     Literal["keep", "redeal"],
     Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
+]
+
+#: A policy parameter: the order in which a pool's shared queue is answered.
+QueueOrder = Annotated[
+    Literal["deadline", "value"],
+    Field(
+        description="order of a shared queue: deadline (earliest service deadline first, so first come first "
+        "served within one service window) or value (highest expected value first)"
+    ),
 ]
 
 #: A policy parameter: how an account that changes owner is handed over (``CoveragePlan.warm``).
@@ -142,12 +151,44 @@ def route_to_owner(view: RouteView) -> np.ndarray:
     return owner
 
 
+def pools_of_roles(team: TeamView, *pools: tuple[str, ...]) -> np.ndarray:
+    """``CoveragePlan.seat_pool`` where the seats of the roles ``pools[k]`` answer the queue of pool k."""
+    seat_pool = np.full(team.size, -1, dtype=np.int64)
+    for k, roles in enumerate(pools):
+        seat_pool[np.isin(team.role, roles) & (seat_pool < 0)] = k
+    return seat_pool
+
+
+def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.ndarray) -> None:
+    """The first responses among ``which`` wait in the shared queue of ``pool``, if a seat answers it.
+
+    The next rep of the pool with free time answers each (``sim.allocation``);
+    an answer not made this week is asked for again next week, the
+    opportunity keeping its place by its arrival. Writes into ``handler``.
+    """
+    seat_pool = view.plan.seat_pool
+    if seat_pool is not None and (seat_pool == pool).any():
+        handler[which & (view.pending.stage == Stage.AWAITING_RESPONSE)] = queue(pool)
+
+
+def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray:
+    """``priority`` with the shared queues' first responses in ``order`` (``QueueOrder``): by deadline as
+    ``standard_priority`` gives them, or by expected value (still above every other task)."""
+    if order == "value":
+        queued = tasks.pool >= 0
+        priority = priority.copy()
+        priority[queued] = 30.0 + _unit(tasks.expected_value[queued])
+    return priority
+
+
 def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler: np.ndarray) -> None:
     """Share the pending opportunities in ``which`` over ``seats`` by capacity.
 
     The most urgent opportunity goes first; seat loads end up proportional to
-    their capacity this week (a shared queue served by the next free rep).
-    Writes into ``handler`` (the policy's own output array).
+    their capacity this week: a manager dealing out the week's work, each item
+    to one seat before the week starts (for a queue answered by whoever is
+    free, see ``route_to_queue``). Writes into ``handler`` (the policy's own
+    output array).
     """
     idx = np.flatnonzero(which)
     cap = view.team.capacity[seats]

@@ -8,15 +8,19 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.codes import Service, Stage, Status, TaskKind
+from sim.codes import CLOSING_ROLES, Service, Stage, Status, TaskKind
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
+    QueueOrder,
     deal_books,
     empty_plan,
+    pools_of_roles,
+    queue_priority,
     route_to_owner,
     route_to_pool,
+    route_to_queue,
     standard_priority,
 )
 
@@ -49,6 +53,14 @@ class SegmentTiersParams(BaseModel):
         Field(description="first: reps answer new leads before other work; last: after deal work and touches"),
     ] = "first"
     handoff: HandoffRule = "cold"
+    queue_order: QueueOrder = "deadline"
+    lead_routing: Annotated[
+        Literal["queue", "assigned"],
+        Field(
+            description="queue: pooled leads wait in a shared queue for the next free rep; assigned: each is "
+            "dealt to one pool seat before the week, by capacity (round robin)"
+        ),
+    ] = "queue"
 
 
 class SegmentTiers(Policy):
@@ -59,7 +71,10 @@ class SegmentTiers(Policy):
     full-cycle seats): tier A (the top ``tier_a_share`` of the books,
     ``cadence_a`` touches a quarter) and tier B (``cadence_b``). Tier C, the
     pooled segments and field-segment accounts beyond the books, is a shared
-    queue for inside reps and SDRs. Tier D, every other segment, is digital.
+    queue answered by the next free inside rep or SDR (by any closer if the
+    team has neither), in ``queue_order`` (with ``lead_routing = "assigned"``
+    each lead is instead dealt to one of those seats before the week, by
+    capacity); a deal an SDR qualified is dealt to an inside closer by capacity. Tier D, every other segment, is digital.
     With ``books = "keep"`` an account stays with its owner from quarter to
     quarter while it stays in the books; ``"redeal"`` deals them afresh.
     """
@@ -85,24 +100,31 @@ class SegmentTiers(Policy):
         plan.cadence[named] = prm.cadence_b
         in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
         plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
-        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
+        inside = ("inside", "sdr")
+        answerers = inside if np.isin(team.role, inside).any() else tuple(sorted(CLOSING_ROLES))
+        return dataclasses.replace(
+            plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=pools_of_roles(team, answerers)
+        )
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
         p, team = view.pending, view.team
         service = view.plan.service[p.customer]
-        queue = handler < 0
-        queue &= (service == Service.POOLED) | (self.params.digital_overflow & (service == Service.DIGITAL))
-        inside = team.seats("inside", "sdr")
+        pooled = handler < 0
+        pooled &= (service == Service.POOLED) | (self.params.digital_overflow & (service == Service.DIGITAL))
+        if self.params.lead_routing == "queue":
+            route_to_queue(view, pooled, 0, handler)
+        else:
+            answerers = np.flatnonzero((view.plan.seat_pool == 0) & team.filled)
+            route_to_pool(view, pooled & (p.stage == Stage.AWAITING_RESPONSE), answerers, handler)
         closers = team.seats("inside", closers=True)
         if closers.size == 0:
             closers = team.seats(closers=True)
-        route_to_pool(view, queue & (p.stage == Stage.AWAITING_RESPONSE), inside if inside.size else closers, handler)
-        route_to_pool(view, queue & (p.stage == Stage.IN_WORK), closers, handler)
+        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
-        priority = standard_priority(view.tasks, view.accounts)
+        priority = queue_priority(standard_priority(view.tasks, view.accounts), view.tasks, self.params.queue_order)
         if self.params.answer_leads == "last":
             # Work the pipeline and the plan first; new leads wait for the time left (a slower first response).
             response = view.tasks.kind == TaskKind.RESPONSE
