@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
-from sim.policies.rules import empty_plan, route_to_owner, standard_priority
+from sim.policies.rules import empty_plan, nearest_seat, route_to_owner, standard_priority
 
 
 class NearestRepParams(BaseModel):
@@ -39,8 +39,7 @@ class NearestRep(Policy):
         seats = np.flatnonzero(team.can_close)
         if seats.size == 0:
             return plan
-        d2 = (acc.x[:, None] - team.x[seats][None, :]) ** 2 + (acc.y[:, None] - team.y[seats][None, :]) ** 2
-        plan.owner[:] = seats[np.argmin(d2, axis=1)]
+        plan.owner[:] = nearest_seat(acc, team, np.arange(acc.size), seats)
         top = np.argsort(-acc.potential, kind="stable")[: round(self.params.top_share * acc.size)]
         plan.service[top] = Service.HIGH_TOUCH
         plan.cadence[top] = self.params.cadence

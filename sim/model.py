@@ -28,10 +28,13 @@ from sim.policies.protocol import (
     PlanView,
     Policy,
     RouteView,
+    Selling,
     TaskView,
     checked_plan,
     checked_priority,
     checked_route,
+    checked_touches,
+    read_only,
     read_only_plan,
 )
 from sim.policies.rules import empty_plan, standard_priority
@@ -73,6 +76,7 @@ class CoverageModel(mesa.Model):
         self._cadenced = np.empty(0, dtype=np.int64)
         self._accounts = self.population.view(scenario.segment_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
+        self.selling = Selling.of(scenario, self.decay)
 
     # ---- the week ---------------------------------------------------------------
 
@@ -88,8 +92,8 @@ class CoverageModel(mesa.Model):
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
         self._arrivals(w)  # new opportunities (digital ones go to self-service); renewals opening
-        handlers = self._route(w, seats)  # the policy routes opportunities without a handler
-        self._work(w, seats, handlers)  # the policy prioritises; the engine spends each rep's hours
+        handlers, extra = self._route(w, seats)  # the policy routes opportunities without a handler
+        self._work(w, seats, handlers, extra)  # the policy prioritises; the engine spends each rep's hours
         self._expire(w, seats)  # response windows and sales cycles that ran out; digital decisions
         self._churn()  # customers leave at a hazard relieved by the relationship
         self._renewal_dates(w)  # contracts at their date: renewed by a rep, on their own, or ended
@@ -142,9 +146,8 @@ class CoverageModel(mesa.Model):
     def _plan(self, quarter: int) -> np.ndarray:
         """The policy plans the quarter; returns the previous plan's owners."""
         previous = self.plan.owner
-        view = PlanView(
-            quarter=quarter, accounts=self._accounts, team=self.team.week(self.week).view, previous=self.plan
-        )
+        team = self.team.week(self.week).view
+        view = PlanView(quarter=quarter, accounts=self._accounts, team=team, previous=self.plan, selling=self.selling)
         plan = self.policy.plan(view, self.streams.policy)
         self.plan = read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
@@ -259,31 +262,35 @@ class CoverageModel(mesa.Model):
         self.book.add(**columns)
         self.recorder.created(columns["kind"], columns["segment"])
 
-    def _route(self, w: int, seats: SeatWeek) -> np.ndarray:
-        """This week's handler of every open opportunity (-1: none)."""
-        b = self.book
+    def _route(self, w: int, seats: SeatWeek) -> tuple[np.ndarray, np.ndarray]:
+        """This week's handler of every open opportunity (-1: none), and the accounts the policy offers a
+        touch beyond their cadence."""
+        b, policy, rng = self.book, self.policy, self.streams.policy
         handlers = np.where(b.stage == Stage.IN_WORK, b.handler, -1)
-        pending, pend = b.pending(w)
-        if pending.size == 0:
-            return handlers
-        view = RouteView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, pending=pend)
-        route = self.policy.route(view, self.streams.policy)
-        h = checked_route(route, pend, seats.view, self.plan.seat_pool, self.policy.name)
-        handlers[pending] = h
-        closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
-        b.assign(closer, handlers[closer])
-        return handlers
+        rows, opportunities = b.worked(w)
+        pending, pend = b.pending(w, rows)
+        free = np.maximum(seats.capacity - b.committed(w, seats.skill), 0.0)
+        view = RouteView(w, self._accounts, seats.view, self.plan, pend, read_only(free), opportunities, self.selling)
+        if pending.size:
+            h = checked_route(policy.route(view, rng), pend, seats.view, self.plan.seat_pool, policy.name)
+            handlers[pending] = h
+            closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
+            b.assign(closer, handlers[closer])
+        return handlers, checked_touches(policy.touches(view, rng), self.population.size, policy.name)
 
-    def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray) -> None:
-        """The policy prioritises the week's tasks; the engine spends each rep's hours on them, in that order."""
+    def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
+        """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
+        the engine spends each rep's hours on them, in that order."""
         b = self.book
+        rows, opportunities = b.worked(w)
+        touch = self._cadenced if extra.size == 0 else np.union1d(self._cadenced, extra)
         todo = week_tasks(
-            w, b, handlers, seats, self.population, self.plan, self._cadenced, self.recorder.touches, self.scenario
+            w, b, rows, handlers, seats, self.population, self.plan, touch, extra, self.recorder.touches, self.scenario
         )
         b.block(todo.unowned, Cause.NO_OWNER)
         b.block(todo.vacant, Cause.VACANCY)
         tasks = todo.tasks
-        view = TaskView(week=w, accounts=self._accounts, team=seats.view, plan=self.plan, tasks=tasks)
+        view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
         priority = checked_priority(self.policy.prioritise(view, self.streams.policy), tasks, self.policy.name)
         partner = at_seat(seats.role == "partner", tasks.rep, False)
         if partner.any():

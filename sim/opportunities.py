@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Stage
-from sim.policies.protocol import Pending, read_only
+from sim.policies.protocol import Opportunities, Pending, read_only
 
 _DTYPES = {
     "key": np.int64,
@@ -94,12 +94,15 @@ class OpportunityBook:
             old = getattr(self, f.name)
             setattr(self, f.name, np.concatenate([old, np.asarray(columns[f.name], dtype=old.dtype)]))
 
-    def pending(self, week: int) -> tuple[np.ndarray, Pending]:
-        """Open deals with no handler this week (awaiting a first response, or responded and without a
-        closer), outside the digital channel: their indices and what a policy sees of them."""
-        idx = np.flatnonzero(
-            ~self.digital & ~self.closed & ((self.stage == Stage.AWAITING_RESPONSE) | (self.handler < 0))
-        )
+    def worked(self, week: int) -> tuple[np.ndarray, Opportunities]:
+        """Open deals outside the digital channel: their indices (ascending) and what a policy sees of them."""
+        rows = np.flatnonzero(~self.digital & ~self.closed)
+        return rows, Opportunities({f.name: getattr(self, f.name) for f in fields(self)}, rows, week)
+
+    def pending(self, week: int, rows: np.ndarray) -> tuple[np.ndarray, Pending]:
+        """Of the open deals ``rows`` (``worked``), those with no handler this week (awaiting a first
+        response, or responded and without a closer): their indices and what a policy sees of them."""
+        idx = rows[(self.stage[rows] == Stage.AWAITING_RESPONSE) | (self.handler[rows] < 0)]
         stage = self.stage[idx]
         days_left = np.where(
             stage == Stage.AWAITING_RESPONSE,
@@ -107,13 +110,29 @@ class OpportunityBook:
             DAYS * (self.work_deadline[idx] + 1 - week),
         )
         return idx, Pending(
+            opportunity=read_only(np.searchsorted(rows, idx)),
             customer=read_only(self.customer[idx]),
             segment=read_only(self.segment[idx]),
             kind=read_only(self.kind[idx]),
             stage=read_only(stage),
             expected_value=read_only(self.expected_value[idx]),
             days_left=read_only(days_left),
+            effort_left=read_only(self.effort_left[idx]),
         )
+
+    def committed(self, week: int, skill: np.ndarray) -> np.ndarray:
+        """Hours of ``week`` each seat's deals in work ask of it: their weekly parts over its ``skill``."""
+        idx = np.flatnonzero(
+            ~self.closed
+            & ~self.digital
+            & (self.stage == Stage.IN_WORK)
+            & (self.handler >= 0)
+            & (self.effort_left > 1e-9)
+            & (self.responded < week)
+        )
+        seat = self.handler[idx]
+        hours = np.minimum(self.chunk[idx], self.effort_left[idx]) / skill[seat]
+        return np.bincount(seat, weights=hours, minlength=skill.size)
 
     def assign(self, idx: np.ndarray, seats: np.ndarray) -> None:
         """``seats`` become the handlers (closers) of the deals ``idx``."""

@@ -123,6 +123,8 @@ class Population:
             status=read_only(self.status),
             spend=read_only(self.spend),
             stock=read_only(self.stock),
+            personal=read_only(self.personal),
+            holder=read_only(self.holder),
         )
 
     def decay(self, factor: float) -> None:

@@ -58,23 +58,27 @@ def at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np
 def week_tasks(
     week: int,
     book: OpportunityBook,
+    rows: np.ndarray,
     handlers: np.ndarray,
     seats: SeatWeek,
     pop: Population,
     plan: CoveragePlan,
     cadenced: np.ndarray,
+    offered: np.ndarray,
     touches: np.ndarray,
     scenario: Scenario,
 ) -> TaskList:
-    """Every task a seat could do in ``week``.
+    """Every task a seat could do in ``week`` (``rows``: the book's open deals outside the digital channel).
 
     Responses: opportunities awaiting a first response, with a handler in a
-    filled seat, or waiting in a pool's shared queue (rep -1). Work: responded deals with a closer and effort outstanding,
-    from the week after the response, costing the rep ``chunk / skill`` hours
-    (a skilled rep needs fewer). Touches: planned cadence of the accounts
-    ``cadenced`` that is behind schedule (``touches`` done this quarter), for
-    owners in filled seats; a field seat visits (travel by distance), the
-    others call.
+    filled seat, or waiting in a pool's shared queue (rep -1). Work:
+    responded deals with a closer and effort outstanding, from the week after
+    the response, costing the rep ``chunk / skill`` hours (a skilled rep
+    needs fewer). Touches: planned cadence of the accounts ``cadenced`` that
+    is behind schedule (``touches`` done this quarter), and the accounts the
+    policy ``offered`` a touch this week whatever their cadence (among
+    ``cadenced``), for owners in filled seats; a field seat visits (travel by
+    distance), the others call.
     """
     b, activities = book, scenario.activities
     open_ = ~b.closed & ~b.digital
@@ -90,7 +94,8 @@ def week_tasks(
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
     due &= at_seat(seats.filled, owner, False)
-    due &= touches[c] < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+    behind = touches[c] < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+    due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
     field = seats.field[owner]
     distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
@@ -118,9 +123,11 @@ def week_tasks(
         [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
     )
     value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
+    opportunity = np.concatenate([resp, work, np.full(c.size, -1)])
     tasks = Tasks(
         rep=read_only(rep),
         pool=read_only(np.concatenate([pool, rest])),
+        opportunity=read_only(np.where(opportunity >= 0, np.searchsorted(rows, opportunity), -1)),
         kind=read_only(kind),
         customer=read_only(customer),
         segment=read_only(pop.segment[customer]),
@@ -130,7 +137,7 @@ def week_tasks(
     )
     return TaskList(
         tasks=tasks,
-        opportunity=np.concatenate([resp, work, np.full(c.size, -1)]),
+        opportunity=opportunity,
         travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
         release=release,
         queues=Queues(

@@ -74,6 +74,11 @@ class BadSeatPool(Nobody):
         return dataclasses.replace(super().plan(view, rng), seat_pool=np.zeros(view.team.size + 1, dtype=np.int64))
 
 
+class TouchesNowhere(Nobody):
+    def touches(self, view, rng):
+        return np.array([view.accounts.size])  # one past the last account
+
+
 class Mutates(Nobody):
     def plan(self, view, rng):
         potential = view.accounts.potential
@@ -136,6 +141,7 @@ def test_a_useless_but_valid_policy_passes():
         (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),
         (ClosersInAQueue, "check_route_valid", "put a responded deal in a queue", ()),
         (BadSeatPool, "check_plan_valid", "plan.seat_pool has shape", ()),
+        (TouchesNowhere, "check_touches_valid", "touches() returned an account outside", ()),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         # Doubling the potential on every call also changes the run (the audit calls plan twice).

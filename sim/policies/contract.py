@@ -21,6 +21,7 @@ The checks, each on a small scenario run for one quarter:
   opportunity, and never gives a deal that needs a closer to a seat that
   cannot close;
 - ``check_priorities_valid``: ``prioritise`` returns one number per task;
+- ``check_touches_valid``: ``touches`` returns account indices in range;
 - ``check_view_unchanged``: the policy does not write to what it is shown
   (every array of every view is the same after the call as before);
 - ``check_deterministic_call``: the same view and a generator in the same
@@ -51,6 +52,7 @@ from sim.policies.protocol import (
     checked_plan,
     checked_priority,
     checked_route,
+    checked_touches,
 )
 from sim.scenario import Scenario, load_scenario
 
@@ -107,6 +109,10 @@ _VALIDATE = {
         lambda result, view, name: checked_route(result, view.pending, view.team, view.plan.seat_pool, name),
     ),
     "prioritise": ("check_priorities_valid", lambda result, view, name: checked_priority(result, view.tasks, name)),
+    "touches": (
+        "check_touches_valid",
+        lambda result, view, name: checked_touches(result, view.accounts.size, name),
+    ),
 }
 
 
@@ -143,6 +149,9 @@ class _Audited(Policy):
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> Any:
         return self._call("prioritise", view, rng)
+
+    def touches(self, view: RouteView, rng: np.random.Generator) -> Any:
+        return self._call("touches", view, rng)
 
 
 class _ContractRuns:
@@ -201,6 +210,7 @@ CHECKS = (
     "check_plan_valid",
     "check_route_valid",
     "check_priorities_valid",
+    "check_touches_valid",
     "check_view_unchanged",
     "check_deterministic_call",
     "check_deterministic_run",

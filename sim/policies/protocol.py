@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,182 +31,45 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.codes import Service, Stage
 from sim.errors import InputError, PolicyError
+from sim.policies.views import (
+    Accounts,
+    CoveragePlan,
+    Opportunities,
+    Pending,
+    PlanView,
+    RouteView,
+    Selling,
+    Tasks,
+    TaskView,
+    TeamView,
+    pool_of,
+    queue,
+    read_only,
+)
 
-
-def read_only(a: np.ndarray) -> np.ndarray:
-    """A view of ``a`` that raises on write."""
-    v = a.view()
-    v.flags.writeable = False
-    return v
-
-
-@dataclass(frozen=True)
-class TeamView:
-    """The seats of the team this week, one entry per seat (read-only arrays).
-
-    role: role name; field: visits in person; can_close: may work an
-    opportunity to a close (not an SDR); filled: a holder is in the seat;
-    capacity: selling hours this week (0 when vacant, lower while ramping);
-    skill: 1 = average; x, y: home base, km; region: index of home region.
-    """
-
-    role: np.ndarray
-    field: np.ndarray
-    can_close: np.ndarray
-    filled: np.ndarray
-    capacity: np.ndarray
-    skill: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    region: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.role.size)
-
-    def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
-        """Indices of filled seats with one of ``roles`` (any role when none given)."""
-        mask = self.filled.copy()
-        if roles:
-            mask &= np.isin(self.role, roles)
-        if closers:
-            mask &= self.can_close
-        return np.flatnonzero(mask)
-
-
-@dataclass(frozen=True)
-class Accounts:
-    """What a policy may see of every account (read-only arrays).
-
-    Responsiveness is latent and not shown. potential, spend: currency units a
-    year; status: ``Status``; stock: relationship stock.
-    """
-
-    segment: np.ndarray
-    segment_names: tuple[str, ...]
-    region: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    potential: np.ndarray
-    status: np.ndarray
-    spend: np.ndarray
-    stock: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.segment.size)
-
-    def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
-        """Boolean mask of accounts whose segment is one of ``names``."""
-        codes = [i for i, n in enumerate(self.segment_names) if n in names]
-        return np.isin(self.segment, codes)
-
-
-@dataclass(frozen=True)
-class CoveragePlan:
-    """A policy's quarterly decision, one entry per account.
-
-    owner: seat index or -1; service: ``Service`` (digital, pooled, high touch);
-    cadence: planned touches per quarter (> 0 means a touch is promised);
-    coordinated: the account's team coordinates, so several reps working it
-    is not a conflicting engagement; warm: if the account changes owner this
-    quarter, the old owner hands it over warm (an introduction that keeps
-    more of the personal relationship and costs both reps hours); None: all
-    cold. seat_pool, one entry per *seat*: the pool whose shared queue the
-    seat answers (0, 1, ...; -1: none; None: no pools), for opportunities
-    that ``route`` puts in a queue (``queue(pool)``).
-    """
-
-    owner: np.ndarray
-    service: np.ndarray
-    cadence: np.ndarray
-    coordinated: np.ndarray
-    warm: np.ndarray | None = None
-    seat_pool: np.ndarray | None = None
-
-
-def queue(pool: int | np.ndarray) -> int | np.ndarray:
-    """What ``route`` returns for an opportunity that waits in the shared queue of ``pool`` (-2 - pool)."""
-    return -2 - pool
-
-
-def pool_of(handler: np.ndarray) -> np.ndarray:
-    """The pool of each routed handler that is a queue (``queue(pool)``), -1 where it is a seat or nobody."""
-    return np.where(handler <= -2, -2 - handler, -1)
-
-
-@dataclass(frozen=True)
-class PlanView:
-    quarter: int  # 1-based quarter about to start
-    accounts: Accounts
-    team: TeamView
-    previous: CoveragePlan | None
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Opportunities waiting for a handler this week (read-only arrays).
-
-    stage: ``Stage`` (awaiting first response, or responded and waiting for
-    a closer); kind: ``Kind``; expected_value: engine's estimate
-    of win probability x value, currency units; days_left: business days to the
-    response deadline (stage 0) or to the stall deadline (stage 1).
-    """
-
-    customer: np.ndarray
-    segment: np.ndarray
-    kind: np.ndarray
-    stage: np.ndarray
-    expected_value: np.ndarray
-    days_left: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.customer.size)
-
-
-@dataclass(frozen=True)
-class RouteView:
-    week: int
-    accounts: Accounts
-    team: TeamView
-    plan: CoveragePlan
-    pending: Pending
-
-
-@dataclass(frozen=True)
-class Tasks:
-    """Candidate tasks this week (read-only arrays).
-
-    rep: seat that would do it (-1 for a first response waiting in a shared
-    queue: the rep of its pool who is free first takes it); pool: the pool
-    whose queue holds it (-1: the task is its rep's own); kind:
-    ``TaskKind``; customer and segment of the account; cost: hours including
-    travel; expected_value: engine's estimate for the opportunity (0 for
-    touches); days_left: business days to the deadline (inf for touches).
-    """
-
-    rep: np.ndarray
-    pool: np.ndarray
-    kind: np.ndarray
-    customer: np.ndarray
-    segment: np.ndarray
-    cost: np.ndarray
-    expected_value: np.ndarray
-    days_left: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.rep.size)
-
-
-@dataclass(frozen=True)
-class TaskView:
-    week: int
-    accounts: Accounts
-    team: TeamView
-    plan: CoveragePlan
-    tasks: Tasks
+#: The policy API: import what a policy sees and returns from here.
+__all__ = [
+    "Accounts",
+    "CoveragePlan",
+    "NoParams",
+    "Opportunities",
+    "Pending",
+    "PlanView",
+    "Policy",
+    "RouteView",
+    "Selling",
+    "TaskView",
+    "Tasks",
+    "TeamView",
+    "checked_plan",
+    "checked_priority",
+    "checked_route",
+    "checked_touches",
+    "pool_of",
+    "queue",
+    "read_only",
+    "read_only_plan",
+]
 
 
 class NoParams(BaseModel):
@@ -242,6 +104,16 @@ class Policy:
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
+
+    def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        """Accounts whose owner is offered a touch this week beyond any cadence (default: none).
+
+        Each week, after ``route``: account indices. An offered account whose
+        owner is in its seat gets a touch task, which ``prioritise`` scores like
+        any other, so a policy can choose touches where they pay (a value-based
+        plan) instead of promising a cadence and declining touches.
+        """
+        return _NO_ACCOUNTS
 
     @classmethod
     def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:
@@ -335,6 +207,21 @@ def checked_route(
     if needs_closer.any() and not team.can_close[h[needs_closer]].all():
         raise PolicyError(f"policy {policy}: route() gave a deal to a seat that cannot close (an SDR)")
     return h
+
+
+def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
+    """The accounts a policy offered a touch (``Policy.touches``), unique and sorted, or PolicyError."""
+    a = np.asarray(accounts)
+    if a.size == 0:
+        return _NO_ACCOUNTS
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise PolicyError(f"policy {policy}: touches() must return a 1-d array of account indices")
+    if a.min() < 0 or a.max() >= n:
+        raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
+    return np.unique(a.astype(np.int64))
+
+
+_NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
 
 
 def checked_priority(priority: object, tasks: Tasks, policy: str) -> np.ndarray:

@@ -137,6 +137,23 @@ def deal_books(
     return named, owner
 
 
+def distance_km(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """Straight-line km from each of ``seats``' home bases to each of ``customers`` (customers x seats)."""
+    dx = accounts.x[customers][:, None] - team.x[seats][None, :]
+    dy = accounts.y[customers][:, None] - team.y[seats][None, :]
+    return np.hypot(dx, dy)
+
+
+def nearest_seat(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """The seat of ``seats`` nearest to each of ``customers`` (ties: the first), in blocks to bound memory."""
+    out = np.empty(customers.size, dtype=np.int64)
+    block = max(1, 2_000_000 // max(seats.size, 1))
+    for start in range(0, customers.size, block):
+        part = customers[start : start + block]
+        out[start : start + part.size] = seats[np.argmin(distance_km(accounts, team, part, seats), axis=1)]
+    return out
+
+
 def route_to_owner(view: RouteView) -> np.ndarray:
     """Each pending opportunity goes to its account's owner (vacant seats included).
 
@@ -182,16 +199,17 @@ def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray
 
 
 def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler: np.ndarray) -> None:
-    """Share the pending opportunities in ``which`` over ``seats`` by capacity.
+    """Share the pending opportunities in ``which`` over ``seats`` by their free hours this week.
 
     The most urgent opportunity goes first; seat loads end up proportional to
-    their capacity this week: a manager dealing out the week's work, each item
-    to one seat before the week starts (for a queue answered by whoever is
-    free, see ``route_to_queue``). Writes into ``handler`` (the policy's own
-    output array).
+    the hours each seat has left after the deals it already works
+    (``RouteView.free``): a manager dealing out the week's work, each item to
+    one seat before the week starts (for a queue answered by whoever is free,
+    see ``route_to_queue``). Writes into ``handler`` (the policy's own output
+    array).
     """
     idx = np.flatnonzero(which)
-    cap = view.team.capacity[seats]
+    cap = view.free[seats]
     if idx.size == 0 or seats.size == 0 or cap.sum() <= 0:
         return
     idx = idx[np.argsort(view.pending.days_left[idx], kind="stable")]

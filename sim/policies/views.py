@@ -1,0 +1,339 @@
+"""What a policy sees: read-only views of the engine's state each time it is asked to decide.
+
+A view holds read-only arrays (a policy that writes to one fails at once),
+current when the policy is called. Codes in the arrays (status, kind, stage,
+service level, task kind) are the enumerations of ``sim.codes``; units are
+given per attribute. ``CoveragePlan`` is here because policies see the plan
+in force (and, when planning, the previous one) as well as return one.
+Import all of it from ``sim.policies.protocol``, the policy API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
+from sim.codes import Stage
+from sim.response import response_multiplier
+from sim.selling import Adbudg, Power
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that raises on write."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """The seats of the team this week, one entry per seat (read-only arrays).
+
+    role: role name; field: visits in person; can_close: may work an
+    opportunity to a close (not an SDR); filled: a holder is in the seat;
+    capacity: selling hours this week (0 when vacant, lower while ramping);
+    skill: 1 = average; x, y: home base, km; region: index of home region.
+    """
+
+    role: np.ndarray
+    field: np.ndarray
+    can_close: np.ndarray
+    filled: np.ndarray
+    capacity: np.ndarray
+    skill: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    region: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.role.size)
+
+    def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
+        """Indices of filled seats with one of ``roles`` (any role when none given)."""
+        mask = self.filled.copy()
+        if roles:
+            mask &= np.isin(self.role, roles)
+        if closers:
+            mask &= self.can_close
+        return np.flatnonzero(mask)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """What a policy may see of every account (read-only arrays).
+
+    segment: index into ``segment_names``; region: index of the scenario's
+    region; x, y: location, km; potential, spend: currency units a year;
+    status: ``Status``; stock: relationship stock (touch-equivalents: a visit
+    adds ``Selling.visit_stock``), of which personal is held with the seat
+    holder (-1: nobody); the rest belongs to the company. The holder is the
+    previous owner who built the relationship: an owner change that does not
+    give the account to its holder loses most of the personal part.
+    Responsiveness is latent and not shown (``Selling`` gives its mean).
+    """
+
+    segment: np.ndarray
+    segment_names: tuple[str, ...]
+    region: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    potential: np.ndarray
+    status: np.ndarray
+    spend: np.ndarray
+    stock: np.ndarray
+    personal: np.ndarray
+    holder: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.segment.size)
+
+    def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Boolean mask of accounts whose segment is one of ``names``."""
+        codes = [i for i, n in enumerate(self.segment_names) if n in names]
+        return np.isin(self.segment, codes)
+
+
+@dataclass(frozen=True)
+class CoveragePlan:
+    """A policy's quarterly decision, one entry per account.
+
+    owner: seat index or -1; service: ``Service`` (digital, pooled, high touch);
+    cadence: planned touches per quarter (> 0 means a touch is promised);
+    coordinated: the account's team coordinates, so several reps working it
+    is not a conflicting engagement; warm: if the account changes owner this
+    quarter, the old owner hands it over warm (an introduction that keeps
+    more of the personal relationship and costs both reps hours); None: all
+    cold. seat_pool, one entry per *seat*: the pool whose shared queue the
+    seat answers (0, 1, ...; -1: none; None: no pools), for opportunities
+    that ``route`` puts in a queue (``queue(pool)``).
+    """
+
+    owner: np.ndarray
+    service: np.ndarray
+    cadence: np.ndarray
+    coordinated: np.ndarray
+    warm: np.ndarray | None = None
+    seat_pool: np.ndarray | None = None
+
+
+def queue(pool: int | np.ndarray) -> int | np.ndarray:
+    """What ``route`` returns for an opportunity that waits in the shared queue of ``pool`` (-2 - pool)."""
+    return -2 - pool
+
+
+def pool_of(handler: np.ndarray) -> np.ndarray:
+    """The pool of each routed handler that is a queue (``queue(pool)``), -1 where it is a seat or nobody."""
+    return np.where(handler <= -2, -2 - handler, -1)
+
+
+@dataclass(frozen=True)
+class Selling:
+    """What a policy may know of how selling works: the scenario's response, not any account's draws.
+
+    response: the sales response function, the multiplier on an account's
+    opportunity rate at relationship stock x (``Adbudg`` or ``Power``, with
+    their parameters); responsiveness_mean: per segment, the mean of the
+    latent responsiveness (the share of the response an account realises);
+    visit_stock, call_stock: stock a visit or call adds; work_stock_per_hour:
+    stock an hour of deal work adds; weekly_retention: share of the stock
+    kept from one week to the next.
+    """
+
+    response: Adbudg | Power
+    responsiveness_mean: np.ndarray
+    visit_stock: float
+    call_stock: float
+    work_stock_per_hour: float
+    weekly_retention: float
+
+    @classmethod
+    def of(cls, scenario: Scenario, weekly_retention: float) -> Selling:
+        act = scenario.activities
+        return cls(
+            response=scenario.relationship.response,
+            responsiveness_mean=read_only(
+                np.array([a / (a + b) for a, b in (s.responsiveness for s in scenario.population.segments)])
+            ),
+            visit_stock=act.visit_stock,
+            call_stock=act.call_stock,
+            work_stock_per_hour=act.work_stock_per_hour,
+            weekly_retention=weekly_retention,
+        )
+
+    def lift(self, stock: np.ndarray, segment: np.ndarray, added: np.ndarray | float = 0.0) -> np.ndarray:
+        """Expected multiplier on the opportunity rate of accounts with ``stock`` (of ``segment``) after
+        ``added`` stock, at their segment's mean responsiveness: ``b + rho (y(stock + added) - b)``."""
+        b = self.response.b
+        return b + self.responsiveness_mean[segment] * (response_multiplier(stock + added, self.response) - b)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    quarter: int  # 1-based quarter about to start
+    accounts: Accounts
+    team: TeamView
+    previous: CoveragePlan | None
+    selling: Selling
+
+
+class Opportunities:
+    """Every open opportunity that reps work (self-service ones excepted), as of the call (read-only arrays).
+
+    customer, segment: the account and its segment; kind: ``Kind``; stage:
+    ``Stage`` (0 awaiting a first response, 1 responded); handler: the seat
+    working it (-1: none: not yet answered, or waiting for a closer);
+    effort_left: rep hours still needed to decide it (at skill 1); part:
+    the hours of it asked for each week (at skill 1; a week's work is
+    ``min(part, effort_left) / skill`` of the handler's hours); days_left: business days to its response deadline (stage 0) or to its
+    stall deadline (stage 1); expected_value: the engine's estimate of win
+    probability x value, currency units; arrived: business day of arrival
+    (since week 0); responded: week of the first response (-1 before).
+    ``Pending.opportunity`` and ``Tasks.opportunity`` index these rows. Each
+    attribute is computed when first read, so a policy pays only for what it reads.
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], rows: np.ndarray, week: int) -> None:
+        self._columns, self._rows, self._week = columns, rows, week
+
+    @property
+    def size(self) -> int:
+        return int(self._rows.size)
+
+    def _column(self, name: str) -> np.ndarray:
+        return read_only(self._columns[name][self._rows])
+
+    @cached_property
+    def customer(self) -> np.ndarray:
+        return self._column("customer")
+
+    @cached_property
+    def segment(self) -> np.ndarray:
+        return self._column("segment")
+
+    @cached_property
+    def kind(self) -> np.ndarray:
+        return self._column("kind")
+
+    @cached_property
+    def stage(self) -> np.ndarray:
+        return self._column("stage")
+
+    @cached_property
+    def handler(self) -> np.ndarray:
+        return self._column("handler")
+
+    @cached_property
+    def effort_left(self) -> np.ndarray:
+        return self._column("effort_left")
+
+    @cached_property
+    def part(self) -> np.ndarray:
+        return self._column("chunk")
+
+    @cached_property
+    def expected_value(self) -> np.ndarray:
+        return self._column("expected_value")
+
+    @cached_property
+    def arrived(self) -> np.ndarray:
+        return self._column("day")
+
+    @cached_property
+    def responded(self) -> np.ndarray:
+        return self._column("responded")
+
+    @cached_property
+    def days_left(self) -> np.ndarray:
+        c, r, w = self._columns, self._rows, self._week
+        answered = c["stage"][r] == Stage.IN_WORK
+        return read_only(np.where(answered, DAYS * (c["work_deadline"][r] + 1 - w), c["sla_deadline"][r] - DAYS * w))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Opportunities waiting for a handler this week (read-only arrays).
+
+    opportunity: its row in the view's ``opportunities``; stage: ``Stage``
+    (awaiting first response, or responded and waiting for a closer); kind:
+    ``Kind``; expected_value: engine's estimate of win probability x value,
+    currency units; days_left: business days to the response deadline
+    (stage 0) or to the stall deadline (stage 1); effort_left: rep hours
+    still needed after the first response.
+    """
+
+    opportunity: np.ndarray
+    customer: np.ndarray
+    segment: np.ndarray
+    kind: np.ndarray
+    stage: np.ndarray
+    expected_value: np.ndarray
+    days_left: np.ndarray
+    effort_left: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.customer.size)
+
+
+@dataclass(frozen=True)
+class RouteView:
+    """The week's routing: ``pending`` to route; ``free``, per seat, its selling hours this week not yet
+    taken by the weekly parts of the deals it works (the first response of what it is routed comes on top)."""
+
+    week: int
+    accounts: Accounts
+    team: TeamView
+    plan: CoveragePlan
+    pending: Pending
+    free: np.ndarray
+    opportunities: Opportunities
+    selling: Selling
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """Candidate tasks this week (read-only arrays).
+
+    rep: seat that would do it (-1 for a first response waiting in a shared
+    queue: the rep of its pool who is free first takes it); pool: the pool
+    whose queue holds it (-1: the task is its rep's own); kind:
+    ``TaskKind``; customer and segment of the account; cost: hours including
+    travel; expected_value: engine's estimate for the opportunity (0 for
+    touches); days_left: business days to the deadline (inf for touches);
+    opportunity: its row in the view's ``opportunities`` (-1 for a touch).
+    """
+
+    rep: np.ndarray
+    pool: np.ndarray
+    opportunity: np.ndarray
+    kind: np.ndarray
+    customer: np.ndarray
+    segment: np.ndarray
+    cost: np.ndarray
+    expected_value: np.ndarray
+    days_left: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.rep.size)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    week: int
+    accounts: Accounts
+    team: TeamView
+    plan: CoveragePlan
+    tasks: Tasks
+    opportunities: Opportunities
+    selling: Selling

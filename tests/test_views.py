@@ -1,0 +1,112 @@
+"""What a policy sees (sim.policies.views): every view attribute a policy reads is what the engine uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.codes import Stage, TaskKind
+from sim.model import CoverageModel
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.rules import empty_plan, standard_priority
+from sim.policies.segment_tiers import SegmentTiers
+from sim.response import demand_lift
+from tests.conftest import SMALL, kind, tiny
+
+
+class Recording(SegmentTiers):
+    """Segment tiers, checking each view it is shown against the others."""
+
+    name = "recording"
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.weeks_checked = 0
+        self.free_below_capacity = 0
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        o, p, team = view.opportunities, view.pending, view.team
+        assert np.array_equal(o.customer[p.opportunity], p.customer)
+        assert np.array_equal(o.stage[p.opportunity], p.stage)
+        assert np.array_equal(o.effort_left[p.opportunity], p.effort_left)
+        # Free hours: capacity less the weekly parts of the deals each seat works, by the opportunities view.
+        working = (o.stage == Stage.IN_WORK) & (o.handler >= 0) & (o.effort_left > 1e-9) & (o.responded < view.week)
+        seat = o.handler[working]
+        hours = np.minimum(o.part[working], o.effort_left[working]) / team.skill[seat]
+        committed = np.bincount(seat, weights=hours, minlength=team.size)
+        assert view.free == pytest.approx(np.maximum(team.capacity - committed, 0.0), abs=1e-9)
+        self.free_below_capacity += int((view.free < team.capacity - 1e-9).sum())
+        return super().route(view, rng)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        t, o = view.tasks, view.opportunities
+        deal = t.opportunity >= 0
+        assert np.array_equal(deal, t.kind != TaskKind.TOUCH)
+        assert np.array_equal(o.customer[t.opportunity[deal]], t.customer[deal])
+        assert np.all(o.handler[t.opportunity[t.kind == TaskKind.WORK]] == t.rep[t.kind == TaskKind.WORK])
+        self.weeks_checked += 1
+        return super().prioritise(view, rng)
+
+
+def test_views_agree_with_each_other_and_free_hours_are_capacity_less_committed_work():
+    from sim.scenario import load_scenario
+
+    policy = Recording()
+    model = CoverageModel(load_scenario(SMALL), policy, 3)
+    model.run()
+    model.release()
+    assert policy.weeks_checked == model.weeks
+    assert policy.free_below_capacity > 50  # deals in work do take hours: the check is not vacuous
+
+
+def test_selling_lift_is_the_demand_lift_at_the_mean_responsiveness():
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(SMALL)
+    model = CoverageModel(scenario, SegmentTiers(), 1)
+    s = model.selling
+    a, b = scenario.population.segments[1].responsiveness
+    stock, segment = np.array([0.0, 0.5, 2.0, 8.0]), np.array([1, 1, 1, 1])
+    want = demand_lift(stock + 1.0, np.full(4, a / (a + b)), scenario.relationship.response)
+    assert s.lift(stock, segment, added=1.0) == pytest.approx(want)
+    assert s.lift(np.array([0.0]), np.array([0]))[0] == pytest.approx(scenario.relationship.response.b)
+    assert s.weekly_retention == pytest.approx(scenario.relationship.monthly_retention ** (12 / 52))
+    model.release()
+
+
+class OfferedTouches(Policy):
+    """Owns accounts 0-9 from seat 0 with no cadence, and offers accounts 0-4 a touch in week 3 only."""
+
+    name = "offered_touches"
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        plan = empty_plan(view.accounts.size, 2)
+        plan.owner[:10] = 0
+        return plan
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return np.full(view.pending.size, -1)
+
+    def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return np.arange(5) if view.week == 3 else np.arange(0)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)
+
+
+def test_touches_offered_without_a_cadence_are_made_by_the_owner_and_build_its_relationship():
+    scenario = tiny(customers=20, segment={"new_logo": kind(0.0), "expansion": kind(0.0)})
+    model = CoverageModel(scenario, OfferedTouches(), 1)
+    for _ in range(3):
+        model.step()
+    assert model.recorder.touches.sum() == 0  # no cadence, nothing offered yet
+    model.step()  # week 3
+    assert model.recorder.touches[:5].tolist() == [1] * 5
+    assert model.recorder.touches[5:].sum() == 0
+    accounts = model._accounts
+    assert (accounts.holder[:10] == 0).all() and (accounts.holder[10:] == -1).all()  # the owner holds them
+    assert (accounts.personal[:5] > 0).all() and (accounts.personal[:5] <= accounts.stock[:5]).all()
+    assert (accounts.personal[5:] == 0).all()
+    with pytest.raises(ValueError, match="read-only"):
+        accounts.holder[0] = 1
+    model.release()
