@@ -40,8 +40,7 @@ channel is never used). A week, in the engine's order:
    deal without a closer, is picked up with probability
    ``min(1, pickup (potential / median) ^ size_bias)``, the median taken over the
    potentials of this week's pending opportunities, by a filled seat drawn in
-   proportion to its free hours (capacity less the weekly parts of its deals
-   in work; closing seats only for a deal);
+   proportion to capacity (closing seats only for a deal);
 6. work (``shuffle_do("work")``): each rep's tasks are the responses routed to
    it this week and effort on its deals responded before this week; priority
    ``(u + 1e-6) (potential / median) ^ size_bias``, times the seat's
@@ -382,16 +381,6 @@ class SalesRep(mesa.Agent):
         else:
             self.capacity = 0.0
 
-    def free_hours(self) -> float:
-        """Hours this week not yet taken by the weekly parts of the deals the rep works (as ``RouteView.free``)."""
-        w = self.model.week
-        committed = sum(
-            min(o.chunk, o.effort_left) / self.skill
-            for o in self.deals
-            if not o.closed and o.effort_left > 1e-9 and o.responded < w
-        )
-        return max(self.capacity - committed, 0.0)
-
     def list_tasks(self) -> None:
         """This week's candidate tasks: routed first responses and deals responded before this week."""
         w = self.model.week
@@ -619,8 +608,8 @@ class MesaCoverageModel(mesa.Model):
         median = statistics.median([o.customer.potential for o in pending]) + 1e-9
         seats = [r for r in self.reps if r.filled]
         closers = [r for r in seats if r.can_close]
-        weights = [r.free_hours() for r in seats]
-        closer_weights = [r.free_hours() for r in closers]
+        weights = [r.capacity for r in seats]
+        closer_weights = [r.capacity for r in closers]
         p = self.params
         for opp in pending:
             chance = min(1.0, p.pickup * (opp.customer.potential / median) ** p.size_bias)

@@ -199,24 +199,11 @@ def _dispatch(
     taker = np.full(m, -1, dtype=np.int64)
     taken_at = np.full(m, np.nan)
     qsettled = np.zeros(m, dtype=np.bool_)  # taken
-    first = np.zeros(seats, dtype=np.int64)  # each rep's own tasks: [first, end), all before first settled
-    end = np.zeros(seats, dtype=np.int64)
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and rep[j] == rep[i]:
-            j += 1
-        first[rep[i]], end[rep[i]] = i, j
-        i = j
-    qstart = np.zeros(pools, dtype=np.int64)  # each pool's queue: [qstart, qend)
-    qend = np.zeros(pools, dtype=np.int64)
-    i = 0
-    while i < m:
-        j = i + 1
-        while j < m and qpool[j] == qpool[i]:
-            j += 1
-        qstart[qpool[i]], qend[qpool[i]] = i, j
-        i = j
+    # Each rep's own tasks are [first, end), all before first settled; each pool's queue [qstart, qend).
+    first = np.searchsorted(rep, np.arange(seats))
+    end = np.searchsorted(rep, np.arange(seats), side="right")
+    qstart = np.searchsorted(qpool, np.arange(pools))
+    qend = np.searchsorted(qpool, np.arange(pools), side="right")
     qfirst = qstart.copy()  # all of a queue before it is settled (taken), in priority order
     qseen = qstart.copy()  # all of a queue before it, in order of arrival, has arrived
     qtaken = np.zeros(pools, dtype=np.int64)

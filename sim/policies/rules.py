@@ -199,17 +199,18 @@ def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray
 
 
 def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler: np.ndarray) -> None:
-    """Share the pending opportunities in ``which`` over ``seats`` by their free hours this week.
+    """Share the pending opportunities in ``which`` over ``seats`` by capacity.
 
     The most urgent opportunity goes first; seat loads end up proportional to
-    the hours each seat has left after the deals it already works
-    (``RouteView.free``): a manager dealing out the week's work, each item to
-    one seat before the week starts (for a queue answered by whoever is free,
-    see ``route_to_queue``). Writes into ``handler`` (the policy's own output
-    array).
+    their capacity this week: a manager dealing out the week's work, each item
+    to one seat before the week starts (for a queue answered by whoever is
+    free, see ``route_to_queue``). Dealing by ``RouteView.free`` instead would
+    deal nothing when every seat's deals already fill its week, and leave
+    the deals to stall unseen. Writes into ``handler`` (the policy's own
+    output array).
     """
     idx = np.flatnonzero(which)
-    cap = view.free[seats]
+    cap = view.team.capacity[seats]
     if idx.size == 0 or seats.size == 0 or cap.sum() <= 0:
         return
     idx = idx[np.argsort(view.pending.days_left[idx], kind="stable")]

@@ -43,8 +43,7 @@ class Unstructured(Policy):
     Every account is in one shared pool. Each week an unanswered opportunity is
     picked up with probability ``pickup * (potential / median) ** size_bias``
     (the median over this week's pending opportunities: big names get noticed),
-    by a rep drawn in proportion to its free hours this week (those its deals
-    in work leave it); a rep
+    by a rep drawn in proportion to its hours this week; a rep
     then works its tasks in an order biased to big names but otherwise random,
     with ``follow_through`` added to the priority of deals already started, so
     follow-up is inconsistent and nobody is promised a touch.
@@ -80,7 +79,7 @@ class Unstructured(Policy):
         for closers in (False, True):
             which = np.flatnonzero(picked & ((p.stage == Stage.IN_WORK) == closers))
             seats = view.team.seats(closers=closers)
-            cap = view.free[seats]
+            cap = view.team.capacity[seats]
             if which.size and cap.sum() > 0:
                 handler[which] = weighted_draw(rng, seats, cap, which.size)
         return handler
