@@ -164,6 +164,18 @@ def test_changed_file_is_refused_unless_fresh(tmp_path):
     assert outcome.skipped == 0 and outcome.done == 6
 
 
+def test_a_store_is_not_resumed_by_a_changed_engine(tmp_path, monkeypatch):
+    # Results are a function of the code too: resuming after covsim changed would mix two engines' runs.
+    import sim.experiment.batch as batch
+
+    path = write(tmp_path)
+    run_to(tmp_path / "o", path)
+    monkeypatch.setattr(batch, "engine_fingerprint", lambda: "another engine")
+    with pytest.raises(InputError, match="covsim's code changed"):
+        run_to(tmp_path / "o", path)
+    assert run_to(tmp_path / "o", path, fresh=True).skipped == 0
+
+
 def test_a_second_process_on_the_same_store_is_refused(tmp_path):
     exp, scenario = load_experiment(write(tmp_path))
     batch = open_batch(exp, scenario, tmp_path / "o")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,9 +32,25 @@ class Batch:
 
 
 def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
+    """What a store's results are a function of: the experiment, its scenario and the engine's code."""
     return content_hash(
-        {"experiment": experiment.model_dump(mode="json"), "scenario": scenario.model_dump(mode="json")}
+        {
+            "experiment": experiment.model_dump(mode="json"),
+            "scenario": scenario.model_dump(mode="json"),
+            "engine": engine_fingerprint(),
+        }
     )
+
+
+@functools.cache
+def engine_fingerprint() -> str:
+    """A hash of covsim's source, so that a store is never resumed by different code: a run is a pure
+    function of its scenario, policy and seed only for one version of the engine."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def open_batch(experiment: Experiment, scenario: Scenario, out: Path | None, fresh: bool = False) -> Batch:

@@ -93,8 +93,8 @@ class Store:
             self.close()
             raise InputError(
                 [
-                    f"{folder}: holds results of a different experiment (the file or its scenario changed); "
-                    "rerun with --fresh to discard them, or use another --out"
+                    f"{folder}: holds results of a different experiment (the file, its scenario or covsim's "
+                    "code changed); rerun with --fresh to discard them, or use another --out"
                 ]
             )
         self.set_meta("experiment_hash", experiment_hash)
