@@ -210,19 +210,58 @@ def _dispatch(
     clock = np.zeros(seats)
     idle_since = np.zeros(seats)  # share of the week at which the rep last finished a task
     off_queue = np.zeros(seats, dtype=np.bool_)  # the rep takes nothing more from its queue this week
-    for p in range(-1, pools):
-        if p >= 0 and qend[p] == qstart[p]:
-            continue  # an empty queue: its reps worked alone, above (p = -1)
+    # Each rep of no busy queue decides alone (groups 0 .. seats - 1); the reps of each busy queue together.
+    for group in range(seats + pools):
         heap = [(0.0, 0.0, 0)]  # (share of the week reached, idle since, seat): the next to decide first
         heap.pop()
-        for r in range(seats):
+        # The rep deciding next is held, not pushed, while nobody else could come first (always, for a rep
+        # alone): the heap's pushes and pops would otherwise cost more than the decisions.
+        hold = group < seats
+        if hold:
+            p, r = -1, group
             alone = seat_pool[r] < 0 or qend[seat_pool[r]] == qstart[seat_pool[r]]
-            works_alone = p < 0 and alone and (capacity[r] > 0.0 or first[r] < end[r])
-            if works_alone or (p >= 0 and seat_pool[r] == p and capacity[r] > 0.0):
-                heap.append((0.0, 0.0, r))
-        heapq.heapify(heap)
-        while len(heap) > 0:
-            _, _, r = heapq.heappop(heap)
+            if not (alone and (capacity[r] > 0.0 or first[r] < end[r])):
+                continue
+        else:
+            p = group - seats
+            for r in range(seats):
+                if seat_pool[r] == p and qend[p] > qstart[p] and capacity[r] > 0.0:
+                    heap.append((0.0, 0.0, r))
+            heapq.heapify(heap)
+        # Reps of the pool with nothing of their own left, idle until the queue has work: (idle since, seat).
+        # Each arrival wakes the longest idle of them only; waking them all at every arrival, to find
+        # the lead taken, would cost the reps of a large pool times the arrivals.
+        waiting = [(0.0, 0)]
+        waiting.pop()
+        wake = qstart[p] if p >= 0 else 0  # the next arrival, in order of arrival, not yet offered to them
+        offer = -1.0  # the share of the week of the last arrival offered
+        while hold or len(heap) > 0 or (len(waiting) > 0 and (wake < qend[p] or offer >= 0.0)):
+            if len(waiting) > 0:
+                # Leads arrived by the last offer and not taken (the rep woken for them took another,
+                # or had too little time) wake the next rep at the same moment; else the next arrival does.
+                again = offer >= 0.0 and wake - qstart[p] > qtaken[p]
+                if not again and wake == qend[p]:
+                    waiting.clear()  # nothing more arrives this week
+                    continue
+                share = offer if again else qarrival[qby_arrival[wake]]
+                w = waiting[0][1]
+                at = share * capacity[w]
+                if at >= capacity[w]:  # nothing more arrives this week for it
+                    heapq.heappop(waiting)
+                    continue
+                key = (at / capacity[w], idle_since[w], w)
+                if len(heap) == 0 or key < heap[0]:
+                    heapq.heappop(waiting)
+                    if not again:
+                        wake += 1
+                        offer = share
+                    clock[w] = at
+                    heapq.heappush(heap, key)
+                    continue
+            if hold:
+                hold = False
+            else:
+                _, _, r = heapq.heappop(heap)
             week, t = capacity[r], clock[r]
             a = first[r]
             while a < end[r] and settled[a]:
@@ -257,8 +296,15 @@ def _dispatch(
             if pick < 0 and qpick < 0:
                 if upcoming >= week:  # nothing more arrives this week
                     continue
+                if p >= 0 and a == end[r] and not off_queue[r] and qseen[p] - qstart[p] == qtaken[p]:
+                    heapq.heappush(waiting, (idle_since[r], r))  # the next arrival that finds it longest idle
+                    wake = max(wake, qseen[p])
+                    continue
                 clock[r] = upcoming  # idle until it does
-                heapq.heappush(heap, (upcoming / week, idle_since[r], r))
+                key = (upcoming / week, idle_since[r], r)
+                hold = len(waiting) == 0 and (len(heap) == 0 or key < heap[0])
+                if not hold:
+                    heapq.heappush(heap, key)
                 continue
             if qpick >= 0 and (pick < 0 or qpriority[qpick] > priority[pick]):
                 if t + qcost[qpick] <= week + EPS:
@@ -279,7 +325,10 @@ def _dispatch(
             if t > clock[r]:
                 idle_since[r] = reached
             clock[r] = t
-            heapq.heappush(heap, (reached, idle_since[r], r))
+            key = (reached, idle_since[r], r)
+            hold = len(waiting) == 0 and (len(heap) == 0 or key < heap[0])
+            if not hold:
+                heapq.heappush(heap, key)
     return accepted, start, taker, taken_at
 
 
