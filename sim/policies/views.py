@@ -186,6 +186,21 @@ class PlanView:
     selling: Selling
 
 
+class _BookColumn:
+    """An attribute of ``Opportunities``: a column of the book at its rows, read-only, made on first read."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: Opportunities, owner: type | None = None) -> np.ndarray:
+        value = read_only(view._columns[self.column][view._rows])
+        view.__dict__[self.name] = value  # later reads find it there, not here
+        return value
+
+
 class Opportunities:
     """Every open opportunity that reps work (self-service ones excepted), as of the call (read-only arrays).
 
@@ -209,48 +224,16 @@ class Opportunities:
     def size(self) -> int:
         return int(self._rows.size)
 
-    def _column(self, name: str) -> np.ndarray:
-        return read_only(self._columns[name][self._rows])
-
-    @cached_property
-    def customer(self) -> np.ndarray:
-        return self._column("customer")
-
-    @cached_property
-    def segment(self) -> np.ndarray:
-        return self._column("segment")
-
-    @cached_property
-    def kind(self) -> np.ndarray:
-        return self._column("kind")
-
-    @cached_property
-    def stage(self) -> np.ndarray:
-        return self._column("stage")
-
-    @cached_property
-    def handler(self) -> np.ndarray:
-        return self._column("handler")
-
-    @cached_property
-    def effort_left(self) -> np.ndarray:
-        return self._column("effort_left")
-
-    @cached_property
-    def part(self) -> np.ndarray:
-        return self._column("chunk")
-
-    @cached_property
-    def expected_value(self) -> np.ndarray:
-        return self._column("expected_value")
-
-    @cached_property
-    def arrived(self) -> np.ndarray:
-        return self._column("day")
-
-    @cached_property
-    def responded(self) -> np.ndarray:
-        return self._column("responded")
+    customer = _BookColumn("customer")
+    segment = _BookColumn("segment")
+    kind = _BookColumn("kind")
+    stage = _BookColumn("stage")
+    handler = _BookColumn("handler")
+    effort_left = _BookColumn("effort_left")
+    part = _BookColumn("chunk")
+    expected_value = _BookColumn("expected_value")
+    arrived = _BookColumn("day")
+    responded = _BookColumn("responded")
 
     @cached_property
     def days_left(self) -> np.ndarray:
