@@ -209,6 +209,7 @@ def _dispatch(
     qtaken = np.zeros(pools, dtype=np.int64)
     clock = np.zeros(seats)
     idle_since = np.zeros(seats)  # share of the week at which the rep last finished a task
+    reached = np.zeros(seats)  # share of the week the rep has reached: its place in the heap
     off_queue = np.zeros(seats, dtype=np.bool_)  # the rep takes nothing more from its queue this week
     # Each rep of no busy queue decides alone (groups 0 .. seats - 1); the reps of each busy queue together.
     for group in range(seats + pools):
@@ -249,13 +250,13 @@ def _dispatch(
                 if at >= capacity[w]:  # nothing more arrives this week for it
                     heapq.heappop(waiting)
                     continue
-                key = (at / capacity[w], idle_since[w], w)
+                key = (share, idle_since[w], w)  # the arrival's share: waiting reps tie, and the longest idle goes
                 if len(heap) == 0 or key < heap[0]:
                     heapq.heappop(waiting)
                     if not again:
                         wake += 1
                         offer = share
-                    clock[w] = at
+                    clock[w], reached[w] = at, share
                     heapq.heappush(heap, key)
                     continue
             if hold:
@@ -267,7 +268,7 @@ def _dispatch(
             while a < end[r] and settled[a]:
                 a += 1
             first[r] = a
-            pick, upcoming = -1, np.inf  # the best released own task; the next own release
+            pick, upcoming, arrival = -1, np.inf, np.inf  # best released own task; next own release; next arrival
             for j in range(a, end[r]):
                 if settled[j]:
                     continue
@@ -290,18 +291,19 @@ def _dispatch(
                         if qarrival[j] * week <= t + EPS:
                             qpick = j
                             break
-                        upcoming = min(upcoming, qarrival[j] * week)
+                        arrival = min(arrival, qarrival[j])
                 elif qseen[p] < qend[p]:
-                    upcoming = min(upcoming, qarrival[qby_arrival[qseen[p]]] * week)
+                    arrival = min(arrival, qarrival[qby_arrival[qseen[p]]])
             if pick < 0 and qpick < 0:
-                if upcoming >= week:  # nothing more arrives this week
+                if min(upcoming, arrival * week) >= week:  # nothing more arrives this week
                     continue
                 if p >= 0 and a == end[r] and not off_queue[r] and qseen[p] - qstart[p] == qtaken[p]:
                     heapq.heappush(waiting, (idle_since[r], r))  # the next arrival that finds it longest idle
                     wake = max(wake, qseen[p])
                     continue
-                clock[r] = upcoming  # idle until it does
-                key = (upcoming / week, idle_since[r], r)
+                clock[r] = min(upcoming, arrival * week)  # idle until it does
+                reached[r] = min(upcoming / week, arrival)
+                key = (reached[r], idle_since[r], r)
                 hold = len(waiting) == 0 and (len(heap) == 0 or key < heap[0])
                 if not hold:
                     heapq.heappush(heap, key)
@@ -321,11 +323,11 @@ def _dispatch(
                     accepted[pick] = True
                     start[pick] = t
                     t += cost[pick]
-            reached = t / week if week > 0.0 else 0.0  # a seat of no hours still settles its tasks
             if t > clock[r]:
-                idle_since[r] = reached
+                reached[r] = t / week if week > 0.0 else 0.0  # a seat of no hours still settles its tasks
+                idle_since[r] = reached[r]
             clock[r] = t
-            key = (reached, idle_since[r], r)
+            key = (reached[r], idle_since[r], r)
             hold = len(waiting) == 0 and (len(heap) == 0 or key < heap[0])
             if not hold:
                 heapq.heappush(heap, key)

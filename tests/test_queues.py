@@ -29,6 +29,7 @@ def reference(
     live = [i for i in range(n) if tasks[i][3] > 0]
     clock = [0.0] * len(capacity)
     idle_since = [0.0] * len(capacity)
+    reached = [0.0] * len(capacity)  # share of the week reached (an idle rep: the share it idles to)
     off_queue = [False] * len(capacity)
     own = {r: [i for i in live if tasks[i][0] == r] for r in range(len(capacity))}
     queue = [i for i in live if tasks[i][1] >= 0]
@@ -39,7 +40,7 @@ def reference(
 
     while active:
         # Whoever is furthest behind in its week decides next (ties: the one idle longest, then the lowest seat).
-        r = min(active, key=lambda s: (clock[s] / capacity[s] if capacity[s] > 0 else 0.0, idle_since[s], s))
+        r = min(active, key=lambda s: (reached[s], idle_since[s], s))
         week, t = capacity[r], clock[r]
         mine = own[r]
         theirs = [i for i in queue if tasks[i][1] == seat_pool[r]] if seat_pool[r] >= 0 and not off_queue[r] else []
@@ -51,6 +52,7 @@ def reference(
                 active.remove(r)
             else:
                 clock[r] = min(upcoming)
+                reached[r] = min([tasks[i][4] / week for i in mine] + [tasks[i][4] for i in theirs])
             continue
         if ready_queue is not None and (ready_own is None or tasks[ready_queue][3] > tasks[ready_own][3]):
             i = ready_queue
@@ -58,7 +60,7 @@ def reference(
                 queue.remove(i)
                 accepted[i], start[i], seat[i] = True, t, r
                 clock[r] = t + tasks[i][2]
-                idle_since[r] = clock[r] / week
+                idle_since[r] = reached[r] = clock[r] / week
             else:
                 off_queue[r] = True
         else:
@@ -67,7 +69,7 @@ def reference(
             if t + tasks[i][2] <= week + EPS:
                 accepted[i], start[i] = True, t
                 clock[r] = t + tasks[i][2]
-                idle_since[r] = clock[r] / week
+                idle_since[r] = reached[r] = clock[r] / week
     return accepted, start, seat
 
 
@@ -133,6 +135,16 @@ def test_own_tasks_win_ties_and_a_declined_queue_task_is_never_taken():
     assert accepted.tolist() == [True, True, False]
     assert start.tolist()[:2] == [1.0, 0.0]
     assert seat.tolist() == [0, 0, -1]
+
+
+def test_reps_waiting_for_the_same_lead_go_longest_idle_first_whatever_their_hours():
+    # Three idle reps of one pool wait for a lead arriving 0.7 of the way through the week. They
+    # reach it together (0.7 x 3 h / 3 h is not exactly 0.7 in floating point, which must not
+    # decide), so the tie goes to the lowest seat: seat 0 answers it, 0.7 x 30.8 h into its week.
+    tasks = [(-1, 0, 0.1, 1.0, 0.7)]
+    accepted, start, seat = allocate(tasks, [30.8, 7.0, 3.0], [0, 0, 0])
+    assert accepted.tolist() == [True] and seat.tolist() == [0] and start[0] == pytest.approx(0.7 * 30.8)
+    assert reference(tasks, [30.8, 7.0, 3.0], [0, 0, 0])[2] == [0]
 
 
 def test_bad_queues_are_refused():
