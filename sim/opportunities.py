@@ -120,9 +120,9 @@ class OpportunityBook:
             effort_left=read_only(self.effort_left[idx]),
         )
 
-    def committed(self, week: int, skill: np.ndarray) -> np.ndarray:
-        """Hours of ``week`` each seat's deals in work ask of it: their weekly parts over its ``skill``."""
-        idx = np.flatnonzero(
+    def workable(self, week: int) -> np.ndarray:
+        """Deals a closer can work in ``week``: responded before it, with a handler and effort left."""
+        return np.flatnonzero(
             ~self.closed
             & ~self.digital
             & (self.stage == Stage.IN_WORK)
@@ -130,9 +130,15 @@ class OpportunityBook:
             & (self.effort_left > 1e-9)
             & (self.responded < week)
         )
-        seat = self.handler[idx]
-        hours = np.minimum(self.chunk[idx], self.effort_left[idx]) / skill[seat]
-        return np.bincount(seat, weights=hours, minlength=skill.size)
+
+    def week_hours(self, idx: np.ndarray, skill: np.ndarray) -> np.ndarray:
+        """Hours the deals ``idx`` ask of their handlers this week: the weekly part over the handler's skill."""
+        return np.minimum(self.chunk[idx], self.effort_left[idx]) / skill[self.handler[idx]]
+
+    def committed(self, week: int, skill: np.ndarray) -> np.ndarray:
+        """Hours of ``week`` each seat's deals in work ask of it (``workable``, ``week_hours``)."""
+        idx = self.workable(week)
+        return np.bincount(self.handler[idx], weights=self.week_hours(idx, skill), minlength=skill.size)
 
     def assign(self, idx: np.ndarray, seats: np.ndarray) -> None:
         """``seats`` become the handlers (closers) of the deals ``idx``."""

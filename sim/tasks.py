@@ -87,9 +87,7 @@ def week_tasks(
     vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
     unowned, vacant_idx = resp[h == -1], resp[vacant]
     resp = resp[(h >= 0) & ~vacant | (h <= -2)]
-    work = np.flatnonzero(
-        open_ & (b.stage == Stage.IN_WORK) & (b.handler >= 0) & (b.effort_left > 1e-9) & (b.responded < week)
-    )
+    work = b.workable(week)
     c = cadenced
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
@@ -112,7 +110,7 @@ def week_tasks(
     answer = np.where(queued, -1, answer)
     rep = np.concatenate([answer, closer, owner]).astype(np.int64)
     customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
-    work_hours = np.minimum(b.chunk[work], b.effort_left[work]) / seats.skill[closer]
+    work_hours = b.week_hours(work, seats.skill)
     cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
     # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
     share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
