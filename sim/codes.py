@@ -102,6 +102,11 @@ class Draw(Codes):
     VALUE = 3
     DEAL = 4
     UNATTENDED_RENEWAL = 5
+    LINE = 6
+
+
+#: ``line`` of a renewal: it covers the whole contract, every product line.
+WHOLE_CONTRACT = -1
 
 
 OPPORTUNITY_KINDS = Kind.names()

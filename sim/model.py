@@ -74,7 +74,7 @@ class CoverageModel(mesa.Model):
         # Before the first quarter: nobody owns anything.
         self.plan = read_only_plan(checked_plan(empty_plan(n), n, len(self.team), "(none yet)"))
         self._cadenced = np.empty(0, dtype=np.int64)
-        self._accounts = self.population.view(scenario.segment_names)
+        self._accounts = self.population.view(scenario.segment_names, scenario.line_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
 
@@ -137,7 +137,7 @@ class CoverageModel(mesa.Model):
                 pop.scale_potential(shocks.shifted_accounts(shock, pop.segment, segments), shock.factor)
                 self.demand.refresh(pop)
             elif isinstance(shock, shocks.OverlayLaunch):
-                self.team.add_specialists(shock.specialists, self.week)
+                self.team.add_specialists(shock.specialists, shock.line, self.week)
                 self.demand.scale(shocks.demand_factors(shock, segments), pop)
             elif isinstance(shock, shocks.KeyAccountLoss):
                 self._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
@@ -247,7 +247,10 @@ class CoverageModel(mesa.Model):
         c = self.demand.arrivals(pop, self.streams.arrivals)
         if c.size:
             key = 2 * (c * self.weeks + w)  # even keys: arrivals; odd: renewals (one of each per account-week)
-            u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL)))
+            line = (Draw.LINE,) if pop.lines > 1 else ()
+            u = keyed_uniforms(
+                self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line)
+            )
             new.append(arrival_columns(scenario, self.terms, pop, plan.service[c], w, c, key, u))
         r = pop.renewals_opening(w)
         r = r[~((plan.service[r] == Service.DIGITAL) & scenario.digital.enabled)]
@@ -363,10 +366,11 @@ class CoverageModel(mesa.Model):
         idx = idx[~b.closed[idx]]  # a churn earlier this week may have closed some
         if idx.size == 0:
             return
-        c, seg, kind, digital = (
+        c, seg, kind, line, digital = (
             b.customer[idx],
             b.segment[idx].astype(np.int64),
             b.kind[idx].astype(np.int64),
+            b.line[idx].astype(np.int64),
             b.digital[idx],
         )
         handler = b.handler[idx]
@@ -378,17 +382,25 @@ class CoverageModel(mesa.Model):
         self._lose(idx[~won])
         lost_renewals = c[~won & (kind == Kind.RENEWAL)]
         # Values are computed for the won deals only: nothing reads a lost deal's value.
-        idx, c, seg, kind, digital, handler = idx[won], c[won], seg[won], kind[won], digital[won], handler[won]
-        value = won_value(self.scenario, t, pop, c, seg, kind, digital, u1[won], u2[won])
+        idx, c, seg, kind, line, digital, handler = (
+            idx[won],
+            c[won],
+            seg[won],
+            kind[won],
+            line[won],
+            digital[won],
+            handler[won],
+        )
+        value = won_value(self.scenario, t, pop, c, seg, kind, line, digital, u1[won], u2[won])
         margin = at_seat(seats.margin, handler, 0.0) * value
         b.close(idx)
         self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital)
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
         converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])
-        pop.convert(c[new], value[new], self.week)
+        pop.convert(c[new], value[new], self.week, line[new])
         exp = (kind == Kind.EXPANSION) & (pop.status[c] == Status.CUSTOMER)
-        pop.expand(c[exp], value[exp])
+        pop.expand(c[exp], value[exp], line[exp])
         ren = (kind == Kind.RENEWAL) & (pop.status[c] == Status.CUSTOMER)
         pop.renew(c[ren], value[ren])
         pop.renewal_secured(c[ren])

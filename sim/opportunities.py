@@ -20,6 +20,7 @@ _DTYPES = {
     "customer": np.int64,
     "segment": np.int8,
     "kind": np.int8,
+    "line": np.int8,
     "stage": np.int8,
     "digital": bool,
     "day": np.float64,
@@ -44,7 +45,8 @@ class OpportunityBook:
     """Open opportunities, one entry per opportunity, and the only writer of their arrays.
 
     key: customer * weeks + arrival week (unique: at most one arrival per
-    customer-week), names its keyed random draws; kind: ``Kind``; stage:
+    customer-week), names its keyed random draws; kind: ``Kind``; line: the
+    product line (``WHOLE_CONTRACT`` for a renewal); stage:
     ``Stage``; digital: taken by the self-service channel; day: arrival in
     business days since week 0; sla_deadline: last business day a first
     response counts; effort_left, chunk: hours still needed and hours asked
@@ -63,6 +65,7 @@ class OpportunityBook:
     customer: np.ndarray
     segment: np.ndarray
     kind: np.ndarray
+    line: np.ndarray
     stage: np.ndarray
     digital: np.ndarray
     day: np.ndarray
@@ -114,6 +117,7 @@ class OpportunityBook:
             customer=read_only(self.customer[idx]),
             segment=read_only(self.segment[idx]),
             kind=read_only(self.kind[idx]),
+            line=read_only(self.line[idx]),
             stage=read_only(stage),
             expected_value=read_only(self.expected_value[idx]),
             days_left=read_only(days_left),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import Cause, Kind, Service, Stage, Status
+from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage, Status
 from sim.demand import SegmentTerms
 from sim.population import Population
 from sim.randomness import box_muller
@@ -31,18 +31,28 @@ def arrival_columns(
     """The book's columns of this week's new-logo and expansion opportunities (one per account ``c``).
 
     ``service``: each account's service level; ``u``: uniform draws (day,
-    capture, deal size, deal size) per opportunity. A prospect's opportunity
-    is a new logo, a customer's an expansion; the arrival day is uniform over
-    the week; a digital account's opportunity goes to self-service with
-    probability ``capture``.
+    capture, deal size, deal size, and with several product lines the line)
+    per opportunity. A prospect's opportunity is a new logo, a customer's an
+    expansion; its product line is drawn in proportion to the account's
+    wallet on each line (an expansion: its untapped wallet, or the wallet
+    where nothing is untapped); the arrival day is uniform over the week; a
+    digital account's opportunity goes to self-service with probability
+    ``capture``.
     """
-    u_day, u_capture, u1, u2 = u
+    u_day, u_capture, u1, u2 = u[:4]
     kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
+    line = np.zeros(c.size, dtype=np.int64)
+    if pop.lines > 1:
+        share = pop.line_share[c]
+        untapped = np.maximum(pop.potential[c, None] * share - pop.line_spend[c], 0.0)
+        room = (kind == Kind.EXPANSION) & (untapped.sum(axis=1) > 0)
+        weight = np.where(room[:, None], untapped, share).cumsum(axis=1)
+        line = (weight < (u[4] * weight[:, -1])[:, None]).sum(axis=1)
     day = DAYS * (week + u_day)
     dig, sv = scenario.digital, scenario.service
     digital = (service == Service.DIGITAL) & dig.enabled & (u_capture < dig.capture)
     window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-    return _columns(terms, pop, week, c, key, kind, day, window, digital, np.full(c.size, NO_DUE), u1, u2)
+    return _columns(terms, pop, week, c, key, kind, line, day, window, digital, np.full(c.size, NO_DUE), u1, u2)
 
 
 def renewal_columns(
@@ -71,7 +81,8 @@ def renewal_columns(
     window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
     lead_days = DAYS * (pop.notice_weeks[seg] - terms.cycle[seg, Kind.RENEWAL])
     window = np.minimum(np.maximum(window, lead_days), np.maximum(DAYS * due - day, 0.0))
-    return _columns(terms, pop, week, c, key, kind, day, window, np.zeros(c.size, dtype=bool), due, u1, u2)
+    line = np.full(c.size, WHOLE_CONTRACT)
+    return _columns(terms, pop, week, c, key, kind, line, day, window, np.zeros(c.size, dtype=bool), due, u1, u2)
 
 
 #: ``due`` of an opportunity with no fixed date (new logos and expansions).
@@ -85,6 +96,7 @@ def _columns(
     c: np.ndarray,
     key: np.ndarray,
     kind: np.ndarray,
+    line: np.ndarray,
     day: np.ndarray,
     window: np.ndarray,
     digital: np.ndarray,
@@ -101,6 +113,7 @@ def _columns(
         "customer": c,
         "segment": seg,
         "kind": kind,
+        "line": line,
         "stage": np.where(digital, Stage.IN_WORK, Stage.AWAITING_RESPONSE),
         "digital": digital,
         "day": day,
@@ -112,7 +125,7 @@ def _columns(
         "work_deadline": np.where(digital, week + np.ceil(cycle), -1).astype(np.int64),
         "handler": np.full(c.size, -1),
         "blocked": np.full(c.size, Cause.NO_OWNER),
-        "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind),
+        "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind, line),
         "responded": np.full(c.size, -1),
         "delay": np.zeros(c.size),
         "pooled": np.zeros(c.size, dtype=bool),
@@ -156,6 +169,7 @@ def won_value(
     c: np.ndarray,
     seg: np.ndarray,
     kind: np.ndarray,
+    line: np.ndarray,
     digital: np.ndarray,
     u1: np.ndarray,
     u2: np.ndarray,
@@ -165,6 +179,6 @@ def won_value(
     ``value_factor``."""
     sigma = terms.value_sigma[seg]
     noise = np.exp(sigma * box_muller(u1, u2) - sigma**2 / 2)
-    value = terms.value_estimate(pop, c, kind) * np.where(kind == Kind.RENEWAL, 1.0, noise)
+    value = terms.value_estimate(pop, c, kind, line) * np.where(kind == Kind.RENEWAL, 1.0, noise)
     value *= np.where(digital & (kind != Kind.RENEWAL), scenario.digital.value_factor, 1.0)
     return value

@@ -29,6 +29,12 @@ class Population:
     The relationship stock is company stock plus a personal part held with
     one rep (``holder``): when the account changes hands the personal part is
     lost except the share the hand-off carries (:meth:`hand_over`).
+
+    The wallet is split over the scenario's product lines: ``line_share``
+    (accounts x lines) is each line's share of the potential and
+    ``line_spend`` the spend on each line, whose sum is ``spend``. With one
+    line both are views (a broadcast 1 and ``spend`` itself), so a
+    one-line world costs no memory for them.
     """
 
     segment: np.ndarray  # int8, index into scenario segments
@@ -51,10 +57,16 @@ class Population:
     segment_potential: np.ndarray  # float64 total potential by segment, recounted when potential changes
     term_weeks: np.ndarray  # int32 contract term by segment
     notice_weeks: np.ndarray  # int32 renewal notice by segment
+    line_share: np.ndarray  # float64 (accounts, lines): each line's share of the potential; rows sum to 1
+    line_spend: np.ndarray  # float64 (accounts, lines): annual spend on each line; rows sum to spend
 
     @property
     def size(self) -> int:
         return int(self.segment.size)
+
+    @property
+    def lines(self) -> int:
+        return int(self.line_share.shape[1])
 
     @classmethod
     def generate(cls, scenario: Scenario, rng: np.random.Generator) -> Population:
@@ -88,6 +100,14 @@ class Population:
         term_weeks = np.array([s.contract_term_weeks for s in pop.segments], dtype=np.int32)
         notice_weeks = np.array([s.renewal_notice_weeks for s in pop.segments], dtype=np.int32)
         renewal_week = np.where(is_customer, rng.integers(0, term_weeks[segment]), NO_DATE).astype(np.int32)
+        lines = pop.lines
+        if len(lines) == 1:
+            line_share = np.broadcast_to(np.float64(1.0), (n, 1))
+            line_spend = spend[:, None]  # the same memory: writing one writes the other
+        else:
+            mean = np.array([line.wallet_share for line in lines])
+            line_share = rng.dirichlet(pop.wallet_concentration * mean, n)
+            line_spend = spend[:, None] * line_share
         return cls(
             segment=segment,
             industry=industry,
@@ -109,13 +129,16 @@ class Population:
             segment_potential=np.bincount(segment, weights=potential, minlength=len(pop.segments)),
             term_weeks=term_weeks,
             notice_weeks=notice_weeks,
+            line_share=line_share,
+            line_spend=line_spend,
         )
 
-    def view(self, segment_names: tuple[str, ...]) -> Accounts:
+    def view(self, segment_names: tuple[str, ...], line_names: tuple[str, ...]) -> Accounts:
         """What policies see of the accounts: read-only views, current as the arrays change in place."""
         return Accounts(
             segment=read_only(self.segment),
             segment_names=segment_names,
+            line_names=line_names,
             region=read_only(self.region),
             x=read_only(self.x),
             y=read_only(self.y),
@@ -125,6 +148,8 @@ class Population:
             stock=read_only(self.stock),
             personal=read_only(self.personal),
             holder=read_only(self.holder),
+            line_share=read_only(self.line_share),
+            line_spend=read_only(self.line_spend),
         )
 
     def decay(self, factor: float) -> None:
@@ -204,23 +229,26 @@ class Population:
         """A rep won these customers' renewals ahead of the date."""
         self.renewal_won[customers] = True
 
-    def convert(self, customers: np.ndarray, value: np.ndarray, week: int) -> None:
+    def convert(self, customers: np.ndarray, value: np.ndarray, week: int, line: np.ndarray | int = 0) -> None:
         """Won new logos become customers on a contract of their segment's term from ``week``;
-        won value adds to spend, up to the potential."""
+        won value adds to the spend on ``line``, up to its wallet."""
         new = customers[self.status[customers] == Status.PROSPECT]
         seg = self.segment[new]
         self.renewal_week[new] = week + self.term_weeks[seg]
         self.renewal_opens[new] = self.renewal_week[new] - self.notice_weeks[seg]
         self.status[customers] = Status.CUSTOMER
-        self.expand(customers, value)
+        self.expand(customers, value, line)
 
-    def expand(self, customers: np.ndarray, value: np.ndarray) -> None:
-        """Won expansion adds to spend, capped at the account's potential (accounts may repeat)."""
+    def expand(self, customers: np.ndarray, value: np.ndarray, line: np.ndarray | int = 0) -> None:
+        """Won expansion adds to the spend on ``line``, capped at the line's wallet (accounts may repeat)."""
         if customers.size == 0:
             return
-        accounts, inverse = np.unique(customers, return_inverse=True)
-        added = np.bincount(inverse, weights=value, minlength=accounts.size)
-        self._set_spend(accounts, np.minimum(self.spend[accounts] + added, self.potential[accounts]))
+        lines = self.lines
+        cells, inverse = np.unique(customers * lines + line, return_inverse=True)
+        added = np.bincount(inverse, weights=value, minlength=cells.size)
+        c, ln = np.divmod(cells, lines)
+        wallet = self.potential[c] * self.line_share[c, ln]
+        self._set_line_spend(c, ln, np.minimum(self.line_spend[c, ln] + added, wallet))
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
         """A won renewal sets spend to the renewed contract value, capped at the potential.
@@ -241,11 +269,16 @@ class Population:
         self._set_spend(customers, np.zeros(customers.size))
 
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:
-        """A potential shift; spend above the new potential is cut to it."""
+        """A potential shift; spend above the new wallet (of each line) is cut to it."""
         self.potential[customers] *= factor
         self.segment_potential[:] = np.bincount(
             self.segment, weights=self.potential, minlength=self.segment_potential.size
         )
+        if self.lines > 1:
+            wallet = self.potential[customers, None] * self.line_share[customers]
+            self.line_spend[customers] = np.minimum(self.line_spend[customers], wallet)
+            self._set_total(customers, self.line_spend[customers].sum(axis=1))
+            return
         self._set_spend(customers, np.minimum(self.spend[customers], self.potential[customers]))
 
     def recount_spend(self) -> None:
@@ -253,6 +286,26 @@ class Population:
         self.segment_spend[:] = np.bincount(self.segment, weights=self.spend, minlength=self.segment_spend.size)
 
     def _set_spend(self, customers: np.ndarray, new: np.ndarray) -> None:
+        """Set the total spend of distinct ``customers``; with several lines, each line's spend moves in
+        proportion (split by the wallet shares where the account spent nothing)."""
+        if self.lines > 1:
+            old = self.spend[customers]
+            spent = old > 0
+            split = self.line_share[customers]
+            split[spent] = self.line_spend[customers[spent]] / old[spent, None]
+            self.line_spend[customers] = new[:, None] * split
+        self._set_total(customers, new)
+
+    def _set_line_spend(self, customers: np.ndarray, line: np.ndarray, new: np.ndarray) -> None:
+        """Set the spend on distinct (account, line) cells; the totals follow."""
+        if self.lines == 1:
+            self._set_total(customers, new)  # line_spend is spend
+            return
+        self.line_spend[customers, line] = new
+        accounts = np.unique(customers)
+        self._set_total(accounts, self.line_spend[accounts].sum(axis=1))
+
+    def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:
         # Distinct accounts only: the segment totals move by the change of each.
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new

@@ -173,9 +173,11 @@ class Team:
             self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week))
         self._constants = _seat_constants(self.seats)
 
-    def add_specialists(self, count: int, week: int) -> None:
-        """New overlay specialist seats (an overlay launch), starting at the bottom of the ramp."""
-        self.add(RepGroup(role="specialist", count=count), count, hired_week=week)
+    def add_specialists(self, count: int, line: str, week: int) -> None:
+        """New overlay specialist seats of ``line`` and paid on it (an overlay launch; "": no line of their
+        own), starting at the bottom of the ramp."""
+        group = RepGroup(role="specialist", count=count, line=line, paid_on_lines=(line,) if line else ())
+        self.add(group, count, hired_week=week)
 
     def vacate(self, seats: np.ndarray, week: int) -> None:
         """The holders of ``seats`` leave in ``week``."""

@@ -133,6 +133,18 @@ class Region(Strict):
     """Share of customers located in this region."""
 
 
+class ProductLine(Strict):
+    """A product line: part of every account's wallet, sold by generalists and by its own specialists."""
+
+    name: Name
+    wallet_share: Annotated[float, Field(gt=0.0, le=1.0)]
+    """Mean share of an account's potential (annual wallet) that this line is (each account draws its own split)."""
+
+
+def _one_line() -> tuple[ProductLine, ...]:
+    return (ProductLine(name="core", wallet_share=1.0),)
+
+
 def _default_regions() -> tuple[Region, ...]:
     return (
         Region(name="north", x_km=0.0, y_km=400.0, share=0.25),
@@ -156,6 +168,11 @@ class Population(Strict):
     )
     regions: tuple[Region, ...] = Field(default_factory=_default_regions)
     segments: tuple[Segment, ...]
+    lines: tuple[ProductLine, ...] = Field(default_factory=_one_line)
+    """Product lines; one line ("core") unless the scenario names several."""
+    wallet_concentration: Positive = 10.0
+    """How alike accounts split their wallet over the lines: each account's shares are Dirichlet with parameters
+    ``wallet_concentration x wallet_share`` (higher: closer to the mean shares)."""
 
     @model_validator(mode="after")
     def _check(self) -> Population:
@@ -163,6 +180,8 @@ class Population(Strict):
         _shares_sum_to_one(self.regions, "regions")
         _unique_names(self.segments, "segments")
         _unique_names(self.regions, "regions")
+        _shares_sum_to_one(self.lines, "lines", "wallet_share")
+        _unique_names(self.lines, "lines")
         if not self.industries:
             raise ValueError("industries: at least one industry is needed")
         return self
@@ -187,6 +206,13 @@ class RepGroup(Strict):
     """Share of won revenue a channel partner keeps (partners only)."""
     region: str = ""
     """Home region of the seats; empty spreads them evenly over all regions."""
+    line: str = ""
+    """The product line the seats specialise in (an overlay specialist's line); empty: no line of their own."""
+    paid_on_lines: tuple[str, ...] = ()
+    """The lane: product lines the seats are paid on, and so pursue; empty: every line (and renewals, which
+    cover the whole contract)."""
+    paid_on_kinds: tuple[Literal["new_logo", "expansion", "renewal"], ...] = ()
+    """The lane: opportunity kinds the seats are paid on, and so pursue; empty: every kind."""
 
     @model_validator(mode="after")
     def _check(self) -> RepGroup:
@@ -258,13 +284,22 @@ class Scenario(Strict):
         regions = {r.name for r in self.population.regions}
         segments = {s.name for s in self.population.segments}
         problems: list[str] = []
+        lines = {line.name for line in self.population.lines}
         for i, g in enumerate(self.reps):
             if g.region and g.region not in regions:
                 problems.append(f"reps.{i}.region: unknown region {g.region!r}")
+            if g.line and g.line not in lines:
+                problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
+            for name in g.paid_on_lines:
+                if name not in lines:
+                    problems.append(f"reps.{i}.paid_on_lines: unknown product line {name!r}")
         for i, s in enumerate(self.shocks):
             where = f"shocks.{i}"
             if s.quarter > self.quarters:
                 problems.append(f"{where}.quarter: {s.quarter} is after the last quarter ({self.quarters})")
+            line = getattr(s, "line", "")
+            if line and line not in lines:
+                problems.append(f"{where}.line: unknown product line {line!r}")
             segment = getattr(s, "segment", "")
             if segment and segment not in segments:
                 problems.append(f"{where}.segment: unknown segment {segment!r}")
@@ -289,6 +324,10 @@ class Scenario(Strict):
     @property
     def segment_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.population.segments)
+
+    @property
+    def line_names(self) -> tuple[str, ...]:
+        return tuple(line.name for line in self.population.lines)
 
     def with_overrides(self, source: str = "override", **changes: Any) -> Scenario:
         """A copy with the named fields replaced, validated again; ``source`` names it in error messages.
@@ -327,10 +366,10 @@ class Scenario(Strict):
         return parse_scenario(data, source)
 
 
-def _shares_sum_to_one(items: tuple[Any, ...], where: str) -> None:
+def _shares_sum_to_one(items: tuple[Any, ...], where: str, attr: str = "share") -> None:
     if not items:
         raise ValueError(f"{where}: at least one is needed")
-    total = math.fsum(i.share for i in items)
+    total = math.fsum(getattr(i, attr) for i in items)
     if abs(total - 1.0) > 1e-6:
         raise ValueError(f"{where}: shares sum to {total:.6g}, not 1")
 

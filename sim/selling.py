@@ -94,7 +94,14 @@ class Relationship(Strict):
     skill_win_weight: NonNegative = 2.0
     """Log-odds per unit of (rep skill - 1)."""
     conflict_penalty: NonNegative = 0.5
-    """Log-odds removed when two or more reps worked the account in the same quarter."""
+    """Log-odds removed from a deal when, while it was open, its account had a week of conflicting engagement
+    (two or more closing reps working it in the same week without coordination)."""
+    conflict_stock_loss: Probability = 0.1
+    """Share of the account's relationship stock (company and personal parts) lost in each week of
+    conflicting engagement."""
+    coordination_hours: NonNegative = 2.0
+    """Hours a quarter that a coordinated account (an account plan) costs each seat of its account team:
+    the owner and every specialist the plan gives it."""
     churn_floor: Probability = 0.3
     """Churn hazard of a fully engaged customer, as a share of the base hazard."""
     churn_half_stock: Positive = 1.5

@@ -83,6 +83,9 @@ class OverlayLaunch(Strict):
     quarter: Quarter
     specialists: Annotated[int, Field(ge=0, le=100_000)]
     expansion_lift: Positive = 1.5
+    line: str = ""
+    """The product line the new specialists sell and are paid on (their lane); empty: no line of their own,
+    paid on every line."""
 
 
 class KeyAccountLoss(Strict):

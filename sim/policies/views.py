@@ -78,11 +78,15 @@ class Accounts:
     holder (-1: nobody); the rest belongs to the company. The holder is the
     previous owner who built the relationship: an owner change that does not
     give the account to its holder loses most of the personal part.
+    line_share, line_spend (accounts x lines, lines named by ``line_names``):
+    each product line's share of the potential, and the annual spend on it
+    (its untapped wallet is ``potential x line_share - line_spend``).
     Responsiveness is latent and not shown (``Selling`` gives its mean).
     """
 
     segment: np.ndarray
     segment_names: tuple[str, ...]
+    line_names: tuple[str, ...]
     region: np.ndarray
     x: np.ndarray
     y: np.ndarray
@@ -92,10 +96,17 @@ class Accounts:
     stock: np.ndarray
     personal: np.ndarray
     holder: np.ndarray
+    line_share: np.ndarray
+    line_spend: np.ndarray
 
     @property
     def size(self) -> int:
         return int(self.segment.size)
+
+    def untapped(self, line: int) -> np.ndarray:
+        """Each account's untapped wallet on product ``line`` (currency a year): its share of the potential
+        less the spend on it."""
+        return np.maximum(self.potential * self.line_share[:, line] - self.line_spend[:, line], 0.0)
 
     def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
         """Boolean mask of accounts whose segment is one of ``names``."""
@@ -204,7 +215,9 @@ class _BookColumn:
 class Opportunities:
     """Every open opportunity that reps work (self-service ones excepted), as of the call (read-only arrays).
 
-    customer, segment: the account and its segment; kind: ``Kind``; stage:
+    customer, segment: the account and its segment; kind: ``Kind``; line:
+    the product line, an index into ``Accounts.line_names`` (-1,
+    ``WHOLE_CONTRACT``, for a renewal: the whole contract); stage:
     ``Stage`` (0 awaiting a first response, 1 responded); handler: the seat
     working it (-1: none: not yet answered, or waiting for a closer);
     effort_left: rep hours still needed to decide it (at skill 1); part:
@@ -227,6 +240,7 @@ class Opportunities:
     customer = _BookColumn("customer")
     segment = _BookColumn("segment")
     kind = _BookColumn("kind")
+    line = _BookColumn("line")
     stage = _BookColumn("stage")
     handler = _BookColumn("handler")
     effort_left = _BookColumn("effort_left")
@@ -251,13 +265,15 @@ class Pending:
     ``Kind``; expected_value: engine's estimate of win probability x value,
     currency units; days_left: business days to the response deadline
     (stage 0) or to the stall deadline (stage 1); effort_left: rep hours
-    still needed after the first response.
+    still needed after the first response; line: product line (as
+    ``Opportunities.line``).
     """
 
     opportunity: np.ndarray
     customer: np.ndarray
     segment: np.ndarray
     kind: np.ndarray
+    line: np.ndarray
     stage: np.ndarray
     expected_value: np.ndarray
     days_left: np.ndarray
