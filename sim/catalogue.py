@@ -12,10 +12,10 @@ Pure data: no numpy, pandas or matplotlib, and no import of ``sim.metrics``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Literal
 
 from sim.codes import ACTIVITIES, CAUSES, ROLES
@@ -211,7 +211,8 @@ _METRICS = (
         "conflicting_engagements",
         Unit.ACCOUNTS,
         "sum",
-        "accounts worked by two or more uncoordinated closing reps in the quarter",
+        "accounts that had a week in the quarter when two or more closing reps worked them without coordination",
+        higher_is_better=False,
     ),
     # Continuity
     Metric(
@@ -236,6 +237,13 @@ _METRICS = (
         Unit.HOURS,
         "sum",
         "hours of warm hand-offs made in the quarter's plan (both reps together); they come off selling hours",
+    ),
+    Metric(
+        "coordination_hours",
+        Unit.HOURS,
+        "sum",
+        "hours the quarter's account plans cost: coordination_hours for each seat of each coordinated account's team; "
+        "they come off selling hours",
     ),
     # Effort and cost
     *(Metric(f"hours_{a}", Unit.HOURS, "sum", f"rep hours spent on {a} in the quarter") for a in ACTIVITIES),
@@ -305,8 +313,71 @@ _METRICS = (
     Metric("never_contacted_share", Unit.SHARE, "last", "never_contacted / live accounts"),
 )
 
-#: Every metric a run emits, by name, grouped as docs/metrics.md groups them.
-CATALOGUE: Mapping[str, Metric] = MappingProxyType({m.name: m for m in _METRICS})
+#: Metrics kept for each product line when a scenario has several, named ``<family>:<line>``.
+_LINE_FAMILIES = {
+    m.name: m
+    for m in (
+        Metric(
+            "won_value_line",
+            Unit.CURRENCY,
+            "sum",
+            "won value of the line's new logos and expansions in the quarter (currency)",
+            title="won value",
+            higher_is_better=True,
+        ),
+        Metric(
+            "opps_missed_line",
+            Unit.OPPORTUNITIES,
+            "sum",
+            "the line's new-logo and expansion opportunities missed in the quarter (every cause)",
+            title="opportunities missed",
+            higher_is_better=False,
+        ),
+        Metric(
+            "hours_line",
+            Unit.HOURS,
+            "sum",
+            "rep hours on the line's opportunities and its specialists' touches in the quarter",
+            title="hours",
+        ),
+    )
+}
+
+#: How a product line's metrics are named in templates (the catalogue lists each family once, so).
+LINE_PLACEHOLDER = "<line>"
+
+
+def line_metric(family: str, line: str) -> str:
+    """The name of metric ``family`` for product ``line``: ``won_value_line:security``."""
+    return f"{family}:{line}"
+
+
+class _Catalogue(Mapping[str, Metric]):
+    """The metrics by name; a product line's metric (``family:line``) is its family's record, renamed."""
+
+    def __init__(self, metrics: tuple[Metric, ...]) -> None:
+        self._fixed = {m.name: m for m in metrics}
+        self._names = (*self._fixed, *(line_metric(f, LINE_PLACEHOLDER) for f in _LINE_FAMILIES))
+
+    def __getitem__(self, name: str) -> Metric:
+        if name in self._fixed:
+            return self._fixed[name]
+        family, sep, line = name.partition(":")
+        if sep and line and family in _LINE_FAMILIES:
+            m = _LINE_FAMILIES[family]
+            return dataclasses.replace(m, name=name, title=f"{m.title} ({line})")
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+#: Every metric a run emits, by name, grouped as docs/metrics.md groups them; each product-line family once,
+#: under the name ``<family>:<line>``.
+CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 
 
 def title(name: str) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, line_metric
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Service, Status
 from sim.records import ALL
@@ -57,15 +57,24 @@ def potential_bands(segment: np.ndarray, potential: np.ndarray, n_segments: int)
 
 
 def quarter_rows(
-    tally: QuarterTally, accounts: AccountQuarter, segment_names: tuple[str, ...], gross_margin: float = 0.7
+    tally: QuarterTally,
+    accounts: AccountQuarter,
+    segment_names: tuple[str, ...],
+    gross_margin: float = 0.7,
+    line_names: tuple[str, ...] = (),
 ) -> list[Row]:
-    """All metrics of one quarter as (segment, metric, value) rows (``gross_margin``: see MetricsConfig)."""
+    """All metrics of one quarter as (segment, metric, value) rows (``gross_margin``: see MetricsConfig;
+    ``line_names``: the product lines whose metrics are wanted, none in a one-line world)."""
     rows: list[Row] = []
     groups = _AccountGroups.of(accounts, tally, len(segment_names))
     for s, name in [*enumerate(segment_names), (None, ALL)]:
         sel: slice | int = slice(None) if s is None else s
         for metric, value in _segment_metrics(tally, groups, sel):
             rows.append((name, metric, float(value)))
+        for i, line in enumerate(line_names):
+            rows.append((name, line_metric("won_value_line", line), _total(tally.won_value_line[i], sel)))
+            rows.append((name, line_metric("opps_missed_line", line), _total(tally.missed_line[i], sel)))
+            rows.append((name, line_metric("hours_line", line), _total(tally.hours_line[i], sel)))
         if s is None:
             rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally, gross_margin))
     return rows
@@ -193,6 +202,7 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "owner_changed_share", ratio(_total(t.owner_changed, sel), _total(t.owned_before, sel))
     yield "personal_stock_lost", _total(t.personal_lost, sel)
     yield "handoff_hours", _total(t.handoff_hours, sel)
+    yield "coordination_hours", _total(t.coordination_hours, sel)
 
     hours_total = _total(t.hours, sel)
     for i, activity in enumerate(ACTIVITIES):

@@ -21,6 +21,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import ends_quarter, quarter_of, starts_quarter
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
+from sim.engagement import conflicting_accounts
 from sim.handoffs import changes_of_hands
 from sim.opportunities import OpportunityBook
 from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
@@ -29,6 +30,7 @@ from sim.policies.protocol import (
     Policy,
     RouteView,
     Selling,
+    Tasks,
     TaskView,
     checked_plan,
     checked_priority,
@@ -69,11 +71,14 @@ class CoverageModel(mesa.Model):
         self.demand = Demand(scenario, self.terms, self.population)
         self.team = Team(self, scenario, self.streams.reps)
         self.book = OpportunityBook.empty()
-        self.recorder = Recorder(self.population, scenario.segment_names, scenario.metrics.low_value_quantile)
+        self.recorder = Recorder(
+            self.population, scenario.segment_names, scenario.metrics.low_value_quantile, scenario.line_names
+        )
         n = self.population.size
         # Before the first quarter: nobody owns anything.
         self.plan = read_only_plan(checked_plan(empty_plan(n), n, len(self.team), "(none yet)"))
         self._cadenced = np.empty(0, dtype=np.int64)
+        self._specialist_cells = np.empty(0, dtype=np.int64)  # flat (account, line) with a specialist cadence
         self._accounts = self.population.view(scenario.segment_names, scenario.line_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
@@ -89,6 +94,7 @@ class CoverageModel(mesa.Model):
             previous = self._plan(q)  # the policy's owners, service levels and cadences
             self._realign(q)  # a realignment deals some accounts again among their owners
             self._hand_over(previous)  # accounts that changed owner keep what the hand-off carries
+            self._coordinate()  # coordinated accounts' teams plan them, at a cost in hours
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
         self._arrivals(w)  # new opportunities (digital ones go to self-service); renewals opening
@@ -119,7 +125,7 @@ class CoverageModel(mesa.Model):
 
     def _open_quarter(self) -> None:
         self.population.recount_spend()  # bound the rounding drift of the running segment totals
-        self.recorder.start_quarter()
+        self.recorder.start_quarter(self.week)
 
     def _apply_shocks(self, quarter: int) -> None:
         """Every shock scheduled for the start of ``quarter``, in file order; choices from the shock stream."""
@@ -149,8 +155,12 @@ class CoverageModel(mesa.Model):
         team = self.team.week(self.week).view
         view = PlanView(quarter=quarter, accounts=self._accounts, team=team, previous=self.plan, selling=self.selling)
         plan = self.policy.plan(view, self.streams.policy)
-        self.plan = read_only_plan(checked_plan(plan, self.population.size, len(self.team), self.policy.name))
+        self.plan = read_only_plan(
+            checked_plan(plan, self.population.size, len(self.team), self.policy.name, self.population.lines)
+        )
         self._cadenced = np.flatnonzero(self.plan.cadence > 0)
+        cadence = self.plan.specialist_cadence
+        self._specialist_cells = np.empty(0, dtype=np.int64) if cadence is None else np.flatnonzero(cadence > 0)
         return previous
 
     def _realign(self, quarter: int) -> None:
@@ -178,6 +188,19 @@ class CoverageModel(mesa.Model):
         if warm.any():
             self.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), rel.handoff.warm_hours)
             self.recorder.handoffs(pop.segment[moving[warm]], 2.0 * rel.handoff.warm_hours)
+
+    def _coordinate(self) -> None:
+        """Each coordinated account costs every seat of its team (owner, specialists) ``coordination_hours``
+        over the quarter."""
+        plan, hours = self.plan, self.scenario.relationship.coordination_hours
+        c = np.flatnonzero(plan.coordinated)
+        team = [plan.owner[c]] if plan.specialist is None else [plan.owner[c], *plan.specialist[c].T]
+        seats = np.concatenate(team)
+        self.team.plan_coordination(seats[seats >= 0], hours)
+        members = np.zeros(c.size)
+        for seat in team:
+            members += seat >= 0
+        self.recorder.coordination(self.population.segment[c], hours * members)
 
     def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None:
         c, lost = self.population.hand_over(customers, seats, carry)
@@ -287,8 +310,21 @@ class CoverageModel(mesa.Model):
         b = self.book
         rows, opportunities = b.worked(w)
         touch = self._cadenced if extra.size == 0 else np.union1d(self._cadenced, extra)
+        rec = self.recorder
         todo = week_tasks(
-            w, b, rows, handlers, seats, self.population, self.plan, touch, extra, self.recorder.touches, self.scenario
+            w,
+            b,
+            rows,
+            handlers,
+            seats,
+            self.population,
+            self.plan,
+            touch,
+            extra,
+            rec.touches,
+            self.scenario,
+            self._specialist_cells,
+            rec.line_touches,
         )
         b.block(todo.unowned, Cause.NO_OWNER)
         b.block(todo.vacant, Cause.VACANCY)
@@ -299,6 +335,10 @@ class CoverageModel(mesa.Model):
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
+        # A rep pursues only what it is paid on (its lane), whatever the policy asks.
+        deal = (todo.opportunity >= 0) & (tasks.rep >= 0)
+        lane = seats.view.pursues(tasks.rep[deal], tasks.line[deal], b.kind[todo.opportunity[deal]])
+        priority[np.flatnonzero(deal)[~lane]] = 0.0
         alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity, todo.release, todo.queues)
         # Responses the rep could not reach, or chose not to make; in a queue, that no rep of the pool took.
         response, queued = tasks.kind == TaskKind.RESPONSE, tasks.pool >= 0
@@ -307,14 +347,24 @@ class CoverageModel(mesa.Model):
         b.block(todo.opportunity[untaken & queued], Cause.QUEUE_WAIT)
         b.block(todo.opportunity[response & alloc.declined], Cause.SLA_EXPIRED)
         done, rep = alloc.accepted, alloc.seat  # who did each task: a queue task's rep is the one that took it
-        self.recorder.effort(
-            seats, self.population.segment, self.plan.coordinated, tasks, rep, todo.engages, done, todo.travel
-        )
+        rec.effort(seats, self.population.segment, tasks, rep, done, todo.travel)
         self._respond(w, seats, todo, rep, alloc)
         self._deliver(seats, todo, rep, done)
         touched = done & (tasks.kind == TaskKind.TOUCH)
         act, reps = self.scenario.activities, rep[touched]
         self._touch(tasks.customer[touched], reps, np.where(seats.field[reps], act.visit_stock, act.call_stock))
+        overlay = touched & (tasks.line >= 0)
+        rec.specialist_touched(tasks.customer[overlay], tasks.line[overlay])
+        self._conflicts(w, seats, tasks, rep, done & todo.engages)
+
+    def _conflicts(self, w: int, seats: SeatWeek, tasks: Tasks, rep: np.ndarray, engaged: np.ndarray) -> None:
+        """Accounts two or more closing reps worked this week without coordination lose some relationship
+        (``conflict_stock_loss``); their open deals are decided with ``conflict_penalty``."""
+        engaged &= seats.can_close[np.maximum(rep, 0)]
+        clash = conflicting_accounts(tasks.customer[engaged], rep[engaged], self.plan.coordinated)
+        if clash.size:
+            self.recorder.conflicted(clash, w)
+            self.population.strain(clash, 1.0 - self.scenario.relationship.conflict_stock_loss)
 
     def _respond(self, w: int, seats: SeatWeek, todo: TaskList, rep: np.ndarray, alloc: Allocation) -> None:
         """First responses made this week (by ``rep``): on time, the deal moves to work; late, it is missed."""
@@ -349,7 +399,7 @@ class CoverageModel(mesa.Model):
             return
         b = self.book
         b.close(idx)
-        self.recorder.missed(cause, b.segment[idx])
+        self.recorder.missed(cause, b.segment[idx], b.line[idx])
 
     def _cycle_weeks(self, idx: np.ndarray) -> np.ndarray:
         """Weeks from arrival to close of deals decided this week (closed at the week's end)."""
@@ -374,7 +424,8 @@ class CoverageModel(mesa.Model):
             b.digital[idx],
         )
         handler = b.handler[idx]
-        conflict = self.recorder.conflict[c] & ~self.plan.coordinated[c]
+        # A conflicting week on the account while the deal was open (from its arrival week) counts against it.
+        conflict = self.recorder.last_conflict[c] >= np.floor(b.day[idx] / DAYS)
         skill = at_seat(seats.skill, handler, 1.0)
         p = win_chance(self.scenario, t, pop, c, seg, kind, digital, skill, conflict, b.delay[idx])
         u_win, u1, u2 = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
@@ -394,7 +445,7 @@ class CoverageModel(mesa.Model):
         value = won_value(self.scenario, t, pop, c, seg, kind, line, digital, u1[won], u2[won])
         margin = at_seat(seats.margin, handler, 0.0) * value
         b.close(idx)
-        self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital)
+        self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital, line)
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
         converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])

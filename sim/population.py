@@ -157,6 +157,12 @@ class Population:
         self.stock *= factor
         self.personal *= factor
 
+    def strain(self, customers: np.ndarray, keep: float) -> None:
+        """Distinct ``customers`` keep only ``keep`` of their relationship stock, both parts (a week of
+        conflicting engagement)."""
+        self.stock[customers] *= keep
+        self.personal[customers] *= keep
+
     def touch(
         self,
         customers: np.ndarray,

@@ -25,40 +25,56 @@ from sim.tally import AccountQuarter, QuarterTally
 class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-    Per account, this quarter: touches (tasks done), touch_hours, conflict
-    (two or more uncoordinated closing seats worked it). Over the run:
-    touch_hours_run; most_over_capacity, the most hours any seat worked
-    beyond its capacity in any week (0 while the engine keeps every seat
-    within its hours; the policy contract checks it). Low-value accounts are
-    those below the scenario's quantile of potential at the start.
+    Per account, this quarter: touches (tasks done), touch_hours;
+    line_touches (accounts x lines, made on the first one): the touches of
+    each line's specialist. Over the run: touch_hours_run; last_conflict,
+    the last week of conflicting engagement (-1: none; ``sim.engagement``);
+    most_over_capacity, the most hours any seat worked beyond its capacity in
+    any week (0 while the engine keeps every seat within its hours; the
+    policy contract checks it). Low-value accounts are those below the
+    scenario's quantile of potential at the start. ``line_names``: the
+    scenario's product lines, whose metrics are kept when there are several.
     """
 
-    def __init__(self, pop: Population, segment_names: tuple[str, ...], low_value_quantile: float) -> None:
+    def __init__(
+        self,
+        pop: Population,
+        segment_names: tuple[str, ...],
+        low_value_quantile: float,
+        line_names: tuple[str, ...] = (),
+    ) -> None:
         self.segment_names = segment_names
+        self.line_names = line_names
+        self.lines = pop.lines
         self.low_value = pop.potential < np.quantile(pop.potential, low_value_quantile)
         self.band = potential_bands(pop.segment, pop.potential, len(segment_names))
         self.touch_hours_run = np.zeros(pop.size)
+        self.last_conflict = np.full(pop.size, -1, dtype=np.int32)
         self.most_over_capacity = 0.0
         self.rows: list[MetricRow] = []
         self.weekly: list[WeeklyRow] = []
-        self.start_quarter()
+        self.start_quarter(0)
 
-    def start_quarter(self) -> None:
-        """Fresh tallies for a new quarter."""
+    def start_quarter(self, week: int) -> None:
+        """Fresh tallies for a new quarter starting in ``week``."""
         n = self.touch_hours_run.size
-        self.tally = QuarterTally(len(self.segment_names))
+        self.quarter_start = week
+        self.tally = QuarterTally(len(self.segment_names), self.lines)
         self.touches = np.zeros(n, dtype=np.int64)
         self.touch_hours = np.zeros(n)
-        self._closer = np.full(n, -1, dtype=np.int64)  # last closing seat that worked the account
-        self.conflict = np.zeros(n, dtype=bool)
+        self.line_touches: np.ndarray | None = None
 
     # ---- opportunities ----------------------------------------------------------
 
     def created(self, kind: np.ndarray, segment: np.ndarray) -> None:
         self.tally.count(self.tally.created, kind, segment)
 
-    def missed(self, cause: np.ndarray | int, segment: np.ndarray) -> None:
-        self.tally.count(self.tally.missed, cause, segment)
+    def missed(self, cause: np.ndarray | int, segment: np.ndarray, line: np.ndarray) -> None:
+        """Opportunities missed this week, for ``cause``, of ``line`` (-1: renewals, not counted by line)."""
+        t = self.tally
+        t.count(t.missed, cause, segment)
+        one = line >= 0
+        t.count(t.missed_line, line[one], segment[one])
 
     def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
         """Deals lost this week; ``cycle_weeks``: from arrival to the week's end."""
@@ -74,11 +90,15 @@ class Recorder:
         value: np.ndarray,
         margin: np.ndarray,
         digital: np.ndarray,
+        line: np.ndarray,
     ) -> None:
-        """Deals won this week: ``value`` is what the company keeps, ``margin`` what a partner kept (currency)."""
+        """Deals won this week: ``value`` is what the company keeps, ``margin`` what a partner kept (currency);
+        ``line``: each deal's product line (-1: renewals, not counted by line)."""
         t = self.tally
         t.count(t.won, kind, segment)
         t.count(t.won_value, kind, segment, value)
+        one = line >= 0
+        t.count(t.won_value_line, line[one], segment[one], value[one])
         t.add(t.partner_margin, segment, margin)
         t.add(t.cycle_weeks, segment, cycle_weeks)
         t.add(t.digital_won, segment[digital])
@@ -142,28 +162,26 @@ class Recorder:
         self,
         seats: SeatWeek,
         segment_of: np.ndarray,
-        coordinated: np.ndarray,
         tasks: Tasks,
         seat: np.ndarray,
-        engages: np.ndarray,
         done: np.ndarray,
         travel: np.ndarray,
     ) -> None:
-        """Hours, attention and conflicts of the ``done`` tasks this week, done by ``seat``.
+        """Hours and attention of the ``done`` tasks this week, done by ``seat``.
 
-        ``segment_of``: every account's segment; ``coordinated``: the plan's
-        coordinated accounts; ``engages``: the task engages its account (a
-        pool's work on requests from its queue does not); ``travel``: hours
-        of each task's cost spent travelling.
+        ``segment_of``: every account's segment; ``travel``: hours of each
+        task's cost spent travelling. Hours on a product line are those of
+        tasks with a line (its opportunities' and its specialists' touches).
         """
         if not done.any():
             return
-        rep, customer, kind, cost, travel = (
+        rep, customer, kind, cost, travel, line = (
             seat[done],
             tasks.customer[done],
             tasks.kind[done],
             tasks.cost[done],
             travel[done],
+            tasks.line[done],
         )
         t = self.tally
         seg = segment_of[customer]
@@ -177,20 +195,30 @@ class Recorder:
         self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
         t.count(t.hours, activity, seg, cost - travel)
         t.count(t.hours, np.full(rep.size, Activity.TRAVEL), seg, travel)
+        one = line >= 0
+        t.count(t.hours_line, line[one], seg[one], cost[one])
         low = self.low_value[customer]
         t.add(t.hours_low_value, seg[low], cost[low])
         np.add.at(t.role_hours, seats.role_index[rep], cost)
         np.add.at(self.touch_hours, customer, cost)
         np.add.at(self.touch_hours_run, customer, cost)
         np.add.at(self.touches, customer, 1)
-        # Conflicting engagements: two or more closing seats engaging one account in the quarter.
-        closing = seats.can_close[rep] & engages[done]
-        cc, cr = customer[closing], rep[closing]
-        previous = self._closer[cc]
-        self._closer[cc] = cr  # where an account has several tasks, one seat's write wins ...
-        several = self._closer[cc] != cr  # ... so a task whose seat lost shares its account with another seat
-        clash = several | ((previous >= 0) & (previous != cr))
-        self.conflict[cc[clash & ~coordinated[cc]]] = True
+
+    def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
+        """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
+        if customer.size == 0:
+            return
+        if self.line_touches is None:
+            self.line_touches = np.zeros((self.touch_hours.size, self.lines), dtype=np.int32)
+        np.add.at(self.line_touches, (customer, line), 1)
+
+    def conflicted(self, customers: np.ndarray, week: int) -> None:
+        """``customers`` had a week of conflicting engagement in ``week`` (``sim.engagement``)."""
+        self.last_conflict[customers] = week
+
+    def coordination(self, segment: np.ndarray, hours: np.ndarray) -> None:
+        """Coordinated accounts of ``segment`` in the quarter's plan, each costing its team ``hours`` in all."""
+        self.tally.add(self.tally.coordination_hours, segment, hours)
 
     # ---- week and quarter ends --------------------------------------------------
 
@@ -223,13 +251,14 @@ class Recorder:
             cadence=cadence,
             touches=self.touches,
             touch_hours=self.touch_hours,
-            conflict=self.conflict,
+            conflict=self.last_conflict >= self.quarter_start,
             band=self.band,
             service=plan.service,
             segment_potential=pop.segment_potential,
             open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
         )
-        for segment, metric, value in quarter_rows(self.tally, accounts, self.segment_names, gross_margin):
+        lines = self.line_names if len(self.line_names) > 1 else ()
+        for segment, metric, value in quarter_rows(self.tally, accounts, self.segment_names, gross_margin, lines):
             self.rows.append(MetricRow(quarter, segment, metric, value))
 
     # ---- tables -----------------------------------------------------------------

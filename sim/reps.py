@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import CLOSING_ROLES, FIELD_ROLES, ROLES
+from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
 from sim.policies.protocol import TeamView, read_only
 from sim.scenario import RepGroup, Scenario
 
@@ -37,6 +37,7 @@ class Rep(mesa.Agent):
         y: float,
         region: int,
         hired_week: int,
+        line_names: tuple[str, ...],
     ) -> None:
         super().__init__(model)
         self.seat = seat
@@ -51,10 +52,16 @@ class Rep(mesa.Agent):
         self.cost_per_year = group.cost_per_year
         self.margin = group.margin
         self.x, self.y, self.region = x, y, region
+        self.line = line_names.index(group.line) if group.line else -1
+        # The lane: product lines (the last entry: renewals, the whole contract) and kinds it is paid on.
+        own = group.lane == "own_line"
+        self.lane_lines = (*(not own or i == self.line for i in range(len(line_names))), not own)
+        self.lane_kinds = tuple(not group.paid_on_kinds or k in group.paid_on_kinds for k in OPPORTUNITY_KINDS)
         self.hired_week = hired_week  # week the holder started (negative: before the run)
         self.vacated_week = 0  # week the seat was last vacated
         self.filled = True
         self.handoff_owed = 0.0  # hours of warm hand-offs still to make (taken before other work)
+        self.coordination_weekly = 0.0  # hours a week of the quarter's account plans (taken before other work)
 
     def ramp_factor(self, ramp: tuple[float, ...], week: int) -> float:
         """Productivity by quarter of tenure in ``week`` (the last value holds afterwards)."""
@@ -92,8 +99,9 @@ class Rep(mesa.Agent):
         return self.weekly_hours * self.selling_share * self.ramp_factor(ramp, week)
 
 
-#: The most of a week's selling hours a seat spends on hand-offs it owes [A]: introductions are booked
-#: around the rep's other work, so it keeps answering its accounts while it hands some over.
+#: The most of a week's selling hours a seat spends on hand-offs it owes and account plans, together [A]:
+#: introductions and planning meetings are booked around the rep's other work, so it keeps answering its
+#: accounts meanwhile.
 HANDOFF_SHARE_OF_WEEK = 0.5
 
 
@@ -108,9 +116,13 @@ class SeatWeek:
 
     Constant per seat: role (name), role_index (into ``ROLES``), field,
     can_close, x, y (km), region, margin (share kept by a partner),
-    cost_per_year (currency). This week: filled, capacity (selling hours
-    left for customer work after hand-offs), handoff (hours of warm hand-offs
-    made), skill (1 = average: wins more and needs fewer hours per deal
+    cost_per_year (currency), line (product line it specialises in, -1
+    none), lane_lines (seat x line+1: the lines it is paid on, the last
+    column renewals, which cover the whole contract, so that a line of -1
+    indexes it), lane_kinds (seat x kind: the kinds it is paid on). This week: filled, capacity (selling hours
+    left for customer work after hand-offs and account plans), handoff
+    (hours of warm hand-offs made), coordination (hours of account plans),
+    skill (1 = average: wins more and needs fewer hours per deal
     above it). view: what a policy sees of it (read-only).
     """
 
@@ -123,9 +135,13 @@ class SeatWeek:
     region: np.ndarray
     margin: np.ndarray
     cost_per_year: np.ndarray
+    line: np.ndarray
+    lane_lines: np.ndarray
+    lane_kinds: np.ndarray
     filled: np.ndarray
     capacity: np.ndarray
     handoff: np.ndarray
+    coordination: np.ndarray
     skill: np.ndarray
     view: TeamView = dataclass_field(init=False)
 
@@ -150,10 +166,11 @@ class Team:
     def __init__(self, model: mesa.Model, scenario: Scenario, rng: np.random.Generator) -> None:
         self._model = model
         self._regions = scenario.population.regions
+        self._lines = scenario.line_names
         self._workforce = scenario.workforce
         self._rng = rng
         self.seats: list[Rep] = []
-        self._constants = _seat_constants(self.seats)
+        self._constants = _seat_constants(self.seats, len(self._lines))
         for group in scenario.reps:
             self.add(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
 
@@ -170,13 +187,13 @@ class Team:
             x = reg.x_km + 0.5 * reg.radius_km * float(rng.standard_normal())
             y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
             skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
-            self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week))
-        self._constants = _seat_constants(self.seats)
+            self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week, self._lines))
+        self._constants = _seat_constants(self.seats, len(self._lines))
 
     def add_specialists(self, count: int, line: str, week: int) -> None:
         """New overlay specialist seats of ``line`` and paid on it (an overlay launch; "": no line of their
         own), starting at the bottom of the ramp."""
-        group = RepGroup(role="specialist", count=count, line=line, paid_on_lines=(line,) if line else ())
+        group = RepGroup(role="specialist", count=count, line=line, lane="own_line" if line else "all_lines")
         self.add(group, count, hired_week=week)
 
     def vacate(self, seats: np.ndarray, week: int) -> None:
@@ -190,6 +207,13 @@ class Team:
         owed = np.bincount(seats, minlength=len(self.seats)) * hours
         for seat in np.flatnonzero(owed).tolist():
             self.seats[seat].handoff_owed += float(owed[seat])
+
+    def plan_coordination(self, seats: np.ndarray, hours: float) -> None:
+        """This quarter's account plans: each of ``seats`` (repeats add up) spends ``hours`` on each, spread
+        evenly over the quarter's weeks (replacing last quarter's)."""
+        weekly = np.bincount(seats, minlength=len(self.seats)) * hours / WEEKS_PER_QUARTER
+        for rep, h in zip(self.seats, weekly.tolist(), strict=True):
+            rep.coordination_weekly = h
 
     def made_handoffs(self, hours: np.ndarray) -> None:
         """The week's hand-off ``hours`` (per seat, from :meth:`week`) are made."""
@@ -223,22 +247,27 @@ class Team:
         return np.array(left, dtype=np.int64)
 
     def week(self, week: int) -> SeatWeek:
-        """The team in ``week`` as arrays; hand-offs owed take up to half of each seat's hours."""
+        """The team in ``week`` as arrays; hand-offs owed, then account plans, take up to half of each seat's
+        hours (what account plans ask beyond that is not made)."""
         ramp = self._workforce.ramp
         hours = np.array([r.capacity(ramp, week) for r in self.seats], dtype=np.float64)
         owed = np.array([r.handoff_owed for r in self.seats], dtype=np.float64)
         handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, owed)
+        planning = np.array([r.coordination_weekly for r in self.seats], dtype=np.float64)
+        coordination = np.minimum(HANDOFF_SHARE_OF_WEEK * hours - handoff, planning)
         return SeatWeek(
             **self._constants,
             filled=np.array([r.filled for r in self.seats], dtype=bool),
-            capacity=hours - handoff,
+            capacity=hours - handoff - coordination,
             handoff=handoff,
+            coordination=coordination,
             skill=np.array([r.skill for r in self.seats], dtype=np.float64),
         )
 
 
-def _seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
+def _seat_constants(reps: list[Rep], lines: int) -> dict[str, np.ndarray]:
     """What never changes about the seats, as arrays (rebuilt only when seats are added)."""
+    kinds = len(OPPORTUNITY_KINDS)
     return {
         "role": np.array([r.role for r in reps], dtype=object),
         "role_index": np.array([ROLES.index(r.role) for r in reps], dtype=np.int64),
@@ -249,4 +278,7 @@ def _seat_constants(reps: list[Rep]) -> dict[str, np.ndarray]:
         "region": np.array([r.region for r in reps], dtype=np.int64),
         "margin": np.array([r.margin for r in reps], dtype=np.float64),
         "cost_per_year": np.array([r.cost_per_year for r in reps], dtype=np.float64),
+        "line": np.array([r.line for r in reps], dtype=np.int64),
+        "lane_lines": np.array([r.lane_lines for r in reps], dtype=bool).reshape(len(reps), lines + 1),
+        "lane_kinds": np.array([r.lane_kinds for r in reps], dtype=bool).reshape(len(reps), kinds),
     }

@@ -208,9 +208,9 @@ class RepGroup(Strict):
     """Home region of the seats; empty spreads them evenly over all regions."""
     line: str = ""
     """The product line the seats specialise in (an overlay specialist's line); empty: no line of their own."""
-    paid_on_lines: tuple[str, ...] = ()
-    """The lane: product lines the seats are paid on, and so pursue; empty: every line (and renewals, which
-    cover the whole contract)."""
+    lane: Literal["all_lines", "own_line"] = "all_lines"
+    """The lane, the lines the seats are paid on and so pursue: all_lines (and renewals, which cover the
+    whole contract), or own_line, only their ``line`` ("focus on my own lane")."""
     paid_on_kinds: tuple[Literal["new_logo", "expansion", "renewal"], ...] = ()
     """The lane: opportunity kinds the seats are paid on, and so pursue; empty: every kind."""
 
@@ -218,6 +218,8 @@ class RepGroup(Strict):
     def _check(self) -> RepGroup:
         if self.margin > 0 and self.role != "partner":
             raise ValueError("margin: only a channel partner keeps a margin")
+        if self.lane == "own_line" and not self.line:
+            raise ValueError("lane: own_line needs the seats' line")
         return self
 
 
@@ -290,9 +292,6 @@ class Scenario(Strict):
                 problems.append(f"reps.{i}.region: unknown region {g.region!r}")
             if g.line and g.line not in lines:
                 problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
-            for name in g.paid_on_lines:
-                if name not in lines:
-                    problems.append(f"reps.{i}.paid_on_lines: unknown product line {name!r}")
         for i, s in enumerate(self.shocks):
             where = f"shocks.{i}"
             if s.quarter > self.quarters:

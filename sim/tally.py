@@ -17,11 +17,15 @@ class QuarterTally:
     """
 
     n_segments: int
+    n_lines: int = 1
     created: np.ndarray = field(init=False)  # (kind, segment)
     won: np.ndarray = field(init=False)  # (kind, segment)
     lost: np.ndarray = field(init=False)  # (kind, segment)
     missed: np.ndarray = field(init=False)  # (cause, segment)
     won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
+    won_value_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
+    missed_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
+    hours_line: np.ndarray = field(init=False)  # (line, segment): its opportunities and its specialists' touches
     cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
     digital_won: np.ndarray = field(init=False)
     sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
@@ -36,6 +40,7 @@ class QuarterTally:
     owner_changed: np.ndarray = field(init=False)  # ... whose owner is another seat, or none, in this one
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
     handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
+    coordination_hours: np.ndarray = field(init=False)  # hours of account plans of coordinated accounts
     renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
     churned_at_renewal: np.ndarray = field(init=False)  # ... that ended there (renewal lost or not renewed)
     role_hours: np.ndarray = field(init=False)  # (role,)
@@ -58,6 +63,9 @@ class QuarterTally:
             ("lost", (k, s)),
             ("missed", (len(CAUSES), s)),
             ("won_value", (k, s)),
+            ("won_value_line", (self.n_lines, s)),
+            ("missed_line", (self.n_lines, s)),
+            ("hours_line", (self.n_lines, s)),
             ("hours", (len(ACTIVITIES), s)),
             ("role_hours", (len(ROLES),)),
             ("role_capacity", (len(ROLES),)),
@@ -77,6 +85,7 @@ class QuarterTally:
             "owner_changed",
             "personal_lost",
             "handoff_hours",
+            "coordination_hours",
             "renewals_due",
             "churned_at_renewal",
         ):

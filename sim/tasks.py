@@ -14,7 +14,7 @@ import numpy as np
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
-from sim.codes import Stage, Status, TaskKind
+from sim.codes import WHOLE_CONTRACT, Stage, Status, TaskKind
 from sim.opportunities import OpportunityBook
 from sim.policies.protocol import CoveragePlan, Tasks, pool_of, read_only
 from sim.population import Population
@@ -67,6 +67,8 @@ def week_tasks(
     offered: np.ndarray,
     touches: np.ndarray,
     scenario: Scenario,
+    specialist_cells: np.ndarray,
+    line_touches: np.ndarray | None,
 ) -> TaskList:
     """Every task a seat could do in ``week`` (``rows``: the book's open deals outside the digital channel).
 
@@ -77,8 +79,11 @@ def week_tasks(
     needs fewer). Touches: planned cadence of the accounts ``cadenced`` that
     is behind schedule (``touches`` done this quarter), and the accounts the
     policy ``offered`` a touch this week whatever their cadence (among
-    ``cadenced``), for owners in filled seats; a field seat visits (travel by
-    distance), the others call.
+    ``cadenced``), for owners in filled seats; and the overlay's: each
+    (account, line) of ``specialist_cells`` (flat indices into the plan's
+    specialist arrays) whose specialist, in a filled seat, is behind its own
+    cadence (``line_touches`` this quarter, None: none yet). A field seat
+    visits (travel by distance), the others call.
     """
     b, activities = book, scenario.activities
     open_ = ~b.closed & ~b.digital
@@ -95,6 +100,19 @@ def week_tasks(
     behind = touches[c] < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
     due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
+    touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
+    if specialist_cells.size:
+        assert plan.specialist is not None and plan.specialist_cadence is not None
+        sc, sl = np.divmod(specialist_cells, pop.lines)
+        sp = plan.specialist[sc, sl]
+        done = line_touches[sc, sl] if line_touches is not None else 0
+        on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
+        on &= done < plan.specialist_cadence[sc, sl] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+        c, owner, touch_line = (
+            np.concatenate([c, sc[on]]),
+            np.concatenate([owner, sp[on]]),
+            np.concatenate([touch_line, sl[on]]),
+        )
     field = seats.field[owner]
     distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
     travel = np.where(field, distance / scenario.workforce.travel_speed_kmh, 0.0)
@@ -127,6 +145,7 @@ def week_tasks(
         pool=read_only(np.concatenate([pool, rest])),
         opportunity=read_only(np.where(opportunity >= 0, np.searchsorted(rows, opportunity), -1)),
         kind=read_only(kind),
+        line=read_only(np.concatenate([b.line[resp], b.line[work], touch_line]).astype(np.int64)),
         customer=read_only(customer),
         segment=read_only(pop.segment[customer]),
         cost=read_only(cost),

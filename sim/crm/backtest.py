@@ -217,8 +217,9 @@ class DealRecorder(Recorder):
         value: np.ndarray,
         margin: np.ndarray,
         digital: np.ndarray,
+        line: np.ndarray,
     ) -> None:
-        super().won(kind, segment, cycle_weeks, value, margin, digital)
+        super().won(kind, segment, cycle_weeks, value, margin, digital, line)
         counted = self._counted(kind)
         self.won_deals += int(np.count_nonzero(counted))
         self.won_total += float(np.sum(value[counted]))

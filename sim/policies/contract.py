@@ -102,7 +102,9 @@ class _Findings:
 _VALIDATE = {
     "plan": (
         "check_plan_valid",
-        lambda result, view, name: checked_plan(result, view.accounts.size, view.team.size, name),
+        lambda result, view, name: checked_plan(
+            result, view.accounts.size, view.team.size, name, len(view.accounts.line_names)
+        ),
     ),
     "route": (
         "check_route_valid",

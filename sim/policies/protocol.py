@@ -142,10 +142,11 @@ class Policy:
 def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
     """The checked ``plan`` with every array read-only (the plan in force, as policies see it)."""
     assert plan.warm is not None and plan.seat_pool is not None  # checked_plan fills them in
-    return CoveragePlan(**{f.name: read_only(getattr(plan, f.name)) for f in dataclasses.fields(plan)})
+    arrays = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
+    return dataclasses.replace(plan, **{k: read_only(a) for k, a in arrays.items() if a is not None})
 
 
-def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> CoveragePlan:
+def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: int = 1) -> CoveragePlan:
     """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong."""
     if not isinstance(plan, CoveragePlan):
         raise PolicyError(f"policy {policy}: plan() must return a CoveragePlan, got {type(plan).__name__}")
@@ -169,7 +170,34 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str) -> Covera
         raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
     if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
         raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
-    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True))
+    overlay = _checked_overlay(plan, accounts, seats, lines, policy)
+    team = out["owner"] >= 0
+    if overlay["specialist"] is not None:
+        team |= (overlay["specialist"] >= 0).any(axis=1)
+    if (out["coordinated"] & ~team).any():
+        raise PolicyError(
+            f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "
+            "an account plan of the reps who cover the account"
+        )
+    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay)
+
+
+def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str) -> dict[str, Any]:
+    """The plan's specialists and their cadence as owned arrays (None: no overlay), or PolicyError."""
+    if plan.specialist is None:
+        if plan.specialist_cadence is not None:
+            raise PolicyError(f"policy {policy}: plan.specialist_cadence is given without plan.specialist")
+        return {"specialist": None, "specialist_cadence": None}
+    shape = (accounts, lines)
+    seat = np.asarray(plan.specialist)
+    if seat.shape != shape or (seat.size and not np.issubdtype(seat.dtype, np.integer)):
+        raise PolicyError(f"policy {policy}: plan.specialist must be seats of shape {shape} (accounts x lines)")
+    if seat.min(initial=0) < -1 or seat.max(initial=-1) >= seats:
+        raise PolicyError(f"policy {policy}: plan.specialist holds a seat outside -1..{seats - 1}")
+    cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence, float)
+    if cadence.shape != shape or not (np.isfinite(cadence).all() and (cadence >= 0).all()):
+        raise PolicyError(f"policy {policy}: plan.specialist_cadence must be finite, >= 0, of shape {shape}")
+    return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence.astype(np.float64)}
 
 
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import CLOSING_ROLES, Service, Stage, Status, TaskKind
-from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
@@ -91,7 +91,7 @@ class SegmentTiers(Policy):
         pooled = acc.in_segments(_names(prm.pooled_segments)) & live
         plan.service[field | pooled] = Service.POOLED
 
-        seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
+        seats = self.book_seats(team)
         ranked = np.flatnonzero(field)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         named, owner = deal_books(acc, team, ranked, seats, prm.accounts_per_rep, prm.books, view.previous)
@@ -105,6 +105,10 @@ class SegmentTiers(Policy):
         return dataclasses.replace(
             plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=pools_of_roles(team, answerers)
         )
+
+    def book_seats(self, team: TeamView) -> np.ndarray:
+        """The seats that own the named accounts: the field closers."""
+        return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)

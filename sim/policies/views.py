@@ -40,7 +40,12 @@ class TeamView:
     role: role name; field: visits in person; can_close: may work an
     opportunity to a close (not an SDR); filled: a holder is in the seat;
     capacity: selling hours this week (0 when vacant, lower while ramping);
-    skill: 1 = average; x, y: home base, km; region: index of home region.
+    skill: 1 = average; x, y: home base, km; region: index of home region;
+    line: the product line the seat specialises in (index into
+    ``Accounts.line_names``; -1: none); lane_lines (seat x line+1) and
+    lane_kinds (seat x ``Kind``): its lane, the lines (the last column:
+    renewals, the whole contract) and kinds it is paid on. A seat works only
+    opportunities in its lane: the engine declines the rest (``pursues``).
     """
 
     role: np.ndarray
@@ -52,10 +57,18 @@ class TeamView:
     x: np.ndarray
     y: np.ndarray
     region: np.ndarray
+    line: np.ndarray
+    lane_lines: np.ndarray
+    lane_kinds: np.ndarray
 
     @property
     def size(self) -> int:
         return int(self.role.size)
+
+    def pursues(self, seat: np.ndarray, line: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Whether each ``seat`` is paid on, and so pursues, an opportunity of ``line`` (-1: a renewal, the
+        whole contract) and ``kind``."""
+        return self.lane_lines[seat, line] & self.lane_kinds[seat, kind]
 
     def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
         """Indices of filled seats with one of ``roles`` (any role when none given)."""
@@ -127,6 +140,15 @@ class CoveragePlan:
     cold. seat_pool, one entry per *seat*: the pool whose shared queue the
     seat answers (0, 1, ...; -1: none; None: no pools), for opportunities
     that ``route`` puts in a queue (``queue(pool)``).
+
+    An overlay: specialist (accounts x product lines) names the seat that
+    covers each line of each account beside the owner (-1: none; None: no
+    overlay), and specialist_cadence (same shape) its planned touches per
+    quarter. The owner and the specialists are the account's team. A
+    coordinated account's team keeps an account plan: working it in the
+    same week is then no conflicting engagement, and the plan costs each
+    seat of the team ``relationship.coordination_hours`` a quarter; only an
+    account with a team can be coordinated.
     """
 
     owner: np.ndarray
@@ -135,6 +157,8 @@ class CoveragePlan:
     coordinated: np.ndarray
     warm: np.ndarray | None = None
     seat_pool: np.ndarray | None = None
+    specialist: np.ndarray | None = None
+    specialist_cadence: np.ndarray | None = None
 
 
 def queue(pool: int | np.ndarray) -> int | np.ndarray:
@@ -309,13 +333,17 @@ class Tasks:
     ``TaskKind``; customer and segment of the account; cost: hours including
     travel; expected_value: engine's estimate for the opportunity (0 for
     touches); days_left: business days to the deadline (inf for touches);
-    opportunity: its row in the view's ``opportunities`` (-1 for a touch).
+    opportunity: its row in the view's ``opportunities`` (-1 for a touch);
+    line: the opportunity's product line, or the line of a specialist's
+    touch (-1: a renewal, the whole contract, or the owner's touch of the
+    account).
     """
 
     rep: np.ndarray
     pool: np.ndarray
     opportunity: np.ndarray
     kind: np.ndarray
+    line: np.ndarray
     customer: np.ndarray
     segment: np.ndarray
     cost: np.ndarray

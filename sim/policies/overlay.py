@@ -1,0 +1,100 @@
+"""``overlay``: a primary owner per named account plus product-line specialists, coordinated or not."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.policies.protocol import CoveragePlan, PlanView, RouteView, TeamView
+from sim.policies.rules import assign_books
+from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams
+
+
+class OverlayParams(SegmentTiersParams):
+    specialist_accounts: Annotated[
+        int, Field(ge=0, le=100_000, description="named accounts each specialist covers for its line")
+    ] = 60
+    specialist_cadence: Annotated[
+        float, Field(ge=0.0, le=13.0, description="planned specialist touches per quarter and covered account")
+    ] = 1.0
+    coordinated: Annotated[
+        bool,
+        Field(
+            description="the named accounts' teams keep an account plan: no conflicting engagement, at "
+            "relationship.coordination_hours per seat, account and quarter"
+        ),
+    ] = False
+    owners: Annotated[
+        Literal["generalists", "specialists"],
+        Field(
+            description="generalists: the field closers own the named accounts; specialists: the specialists do "
+            "(each the point of contact for every line of its book)"
+        ),
+    ] = "generalists"
+    line_leads: Annotated[
+        Literal["specialist", "owner"],
+        Field(description="who answers a named account's lead on a line it has a specialist for"),
+    ] = "specialist"
+
+
+class Overlay(SegmentTiers):
+    """Named accounts with a primary owner, and specialists who cover their own product line on them.
+
+    Segments, books, pooled and digital tiers are those of ``segment_tiers``
+    (its parameters apply). With ``owners = "generalists"`` the field closers
+    own the named accounts; with ``"specialists"`` the specialists do, books
+    dealt as ``segment_tiers`` deals them, so a specialist is the point of
+    contact for every line of its accounts. Then each
+    line's specialists (seats whose ``line`` is that line) are dealt the
+    named accounts with the most untapped wallet on it, ``specialist_accounts``
+    each, at ``specialist_cadence`` touches a quarter; a lead on a covered
+    line goes to the line's specialist (``line_leads = "specialist"``) or to
+    the owner. With ``coordinated`` the account team keeps a quarterly
+    account plan: its reps working the account in one week is no
+    conflicting engagement, and the plan costs each of them
+    ``relationship.coordination_hours``. Specialists pursue only what their
+    lane pays (``reps.lane``): a lead on another line routed to a
+    specialist paid on its own line is not answered.
+    """
+
+    name = "overlay"
+    Params = OverlayParams
+    params: OverlayParams
+
+    def book_seats(self, team: TeamView) -> np.ndarray:
+        role = "specialist" if self.params.owners == "specialists" else None
+        return super().book_seats(team) if role is None else np.flatnonzero(team.role == role)
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        plan = super().plan(view, rng)
+        acc, team, prm = view.accounts, view.team, self.params
+        named = np.flatnonzero(plan.owner >= 0)
+        lines = len(acc.line_names)
+        specialist = np.full((acc.size, lines), -1, dtype=np.int64)
+        cadence = np.zeros((acc.size, lines))
+        for line in range(lines):
+            seats = np.flatnonzero((team.role == "specialist") & (team.line == line))
+            ranked = named[team.line[plan.owner[named]] != line]  # an owner of this line covers it already
+            ranked = ranked[np.argsort(-acc.untapped(line)[ranked], kind="stable")]
+            covered, seat = assign_books(acc, team, ranked, seats, prm.specialist_accounts)
+            specialist[covered, line] = seat
+            cadence[covered, line] = prm.specialist_cadence
+        coordinated = np.zeros(acc.size, dtype=bool)
+        if prm.coordinated:
+            coordinated[named] = True
+        return dataclasses.replace(plan, specialist=specialist, specialist_cadence=cadence, coordinated=coordinated)
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        handler = super().route(view, rng)
+        specialist = view.plan.specialist
+        if self.params.line_leads == "owner" or specialist is None:
+            return handler
+        p, team = view.pending, view.team
+        line = p.line.astype(np.int64)
+        seat = np.where(line >= 0, specialist[p.customer, np.maximum(line, 0)], -1)
+        ok = (seat >= 0) & team.filled[np.maximum(seat, 0)]  # a vacant specialist's line falls back to the owner
+        handler[ok] = seat[ok]
+        return handler
