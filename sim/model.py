@@ -9,8 +9,6 @@ quarter boundaries.
 
 from __future__ import annotations
 
-import dataclasses
-
 import mesa
 import numpy as np
 import pandas as pd
@@ -22,11 +20,9 @@ from sim.clock import ends_quarter, quarter_of, starts_quarter
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
 from sim.engagement import conflicting_accounts
-from sim.handoffs import changes_of_hands
 from sim.opportunities import OpportunityBook
 from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
 from sim.policies.protocol import (
-    PlanView,
     Policy,
     RouteView,
     Selling,
@@ -41,6 +37,7 @@ from sim.policies.protocol import (
 )
 from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
+from sim.quarter_start import start_quarter
 from sim.randomness import Streams, keyed_uniform, keyed_uniforms, normal_purposes
 from sim.recorder import Recorder
 from sim.reps import SeatWeek, Team
@@ -89,12 +86,7 @@ class CoverageModel(mesa.Model):
         """One week, in this order (the same every week)."""
         w, q = self.week, quarter_of(self.week)
         if starts_quarter(w):
-            self._open_quarter()  # fresh tallies
-            self._apply_shocks(q)  # attrition, demand, potential, overlay, key accounts
-            previous = self._plan(q)  # the policy's owners, service levels and cadences
-            self._realign(q)  # a realignment deals some accounts again among their owners
-            self._hand_over(previous)  # accounts that changed owner keep what the hand-off carries
-            self._coordinate()  # coordinated accounts' teams plan them, at a cost in hours
+            start_quarter(self, q)  # shocks, the policy's plan, realignments, hand-offs, account plans
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
         self._arrivals(w)  # new opportunities (digital ones go to self-service); renewals opening
@@ -122,85 +114,6 @@ class CoverageModel(mesa.Model):
         mesa.Agent._ids.pop(self, None)
 
     # ---- quarter boundary -------------------------------------------------------
-
-    def _open_quarter(self) -> None:
-        self.population.recount_spend()  # bound the rounding drift of the running segment totals
-        self.recorder.start_quarter(self.week)
-
-    def _apply_shocks(self, quarter: int) -> None:
-        """Every shock scheduled for the start of ``quarter``, in file order; choices from the shock stream."""
-        rng, pop, segments = self.streams.shocks, self.population, self.scenario.segment_names
-        for shock in self.scenario.shocks:
-            if shock.quarter != quarter:
-                continue
-            if isinstance(shock, shocks.RepAttrition):
-                seats = shocks.leaving_seats(shock, self.team.filled(), self.team.roles(), rng)
-                self.team.vacate(seats, self.week)
-                self._vacated(seats)
-            elif isinstance(shock, shocks.DemandShock):
-                self.demand.scale(shocks.demand_factors(shock, segments), pop)
-            elif isinstance(shock, shocks.PotentialShift):
-                pop.scale_potential(shocks.shifted_accounts(shock, pop.segment, segments), shock.factor)
-                self.demand.refresh(pop)
-            elif isinstance(shock, shocks.OverlayLaunch):
-                self.team.add_specialists(shock.specialists, shock.line, self.week)
-                self.demand.scale(shocks.demand_factors(shock, segments), pop)
-            elif isinstance(shock, shocks.KeyAccountLoss):
-                self._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
-            # A hiring freeze acts through shocks.frozen_hiring() each week; a realignment after the plan.
-
-    def _plan(self, quarter: int) -> np.ndarray:
-        """The policy plans the quarter; returns the previous plan's owners."""
-        previous = self.plan.owner
-        team = self.team.week(self.week).view
-        view = PlanView(quarter=quarter, accounts=self._accounts, team=team, previous=self.plan, selling=self.selling)
-        plan = self.policy.plan(view, self.streams.policy)
-        self.plan = read_only_plan(
-            checked_plan(plan, self.population.size, len(self.team), self.policy.name, self.population.lines)
-        )
-        self._cadenced = np.flatnonzero(self.plan.cadence > 0)
-        cadence = self.plan.specialist_cadence
-        self._specialist_cells = np.empty(0, dtype=np.int64) if cadence is None else np.flatnonzero(cadence > 0)
-        return previous
-
-    def _realign(self, quarter: int) -> None:
-        for shock in self.scenario.shocks:
-            if isinstance(shock, shocks.Realignment) and shock.quarter == quarter:
-                picked, owners = shocks.realigned_owners(shock, self.plan.owner, self.streams.shocks)
-                owner = self.plan.owner.copy()
-                owner[picked] = owners
-                warm = np.array(self.plan.warm)  # the realignment's own rule for the accounts it moves
-                warm[picked] = shock.warm
-                self.plan = read_only_plan(dataclasses.replace(self.plan, owner=owner, warm=warm))
-
-    def _hand_over(self, previous: np.ndarray) -> None:
-        """Accounts whose new owner does not hold their personal relationship change hands, keeping
-        ``warm_carry`` of it after a warm hand-off (which costs both reps hours), ``cold_carry`` else."""
-        pop, plan, rel = self.population, self.plan, self.scenario.relationship
-        assert plan.warm is not None  # checked_plan fills it in
-        self.recorder.owners(pop.segment, previous, plan.owner)
-        worth = self.scenario.activities.call_stock * rel.personal_share  # at least one call's relationship
-        moving, old, new, warm = changes_of_hands(
-            pop.holder, pop.personal, plan.owner, plan.warm, self.team.filled(), worth
-        )
-        self._change_hands(moving[warm], new[warm], rel.handoff.warm_carry)
-        self._change_hands(moving[~warm], new[~warm], rel.handoff.cold_carry)
-        if warm.any():
-            self.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), rel.handoff.warm_hours)
-            self.recorder.handoffs(pop.segment[moving[warm]], 2.0 * rel.handoff.warm_hours)
-
-    def _coordinate(self) -> None:
-        """Each coordinated account costs every seat of its team (owner, specialists) ``coordination_hours``
-        over the quarter."""
-        plan, hours = self.plan, self.scenario.relationship.coordination_hours
-        c = np.flatnonzero(plan.coordinated)
-        team = [plan.owner[c]] if plan.specialist is None else [plan.owner[c], *plan.specialist[c].T]
-        seats = np.concatenate(team)
-        self.team.plan_coordination(seats[seats >= 0], hours)
-        members = np.zeros(c.size)
-        for seat in team:
-            members += seat >= 0
-        self.recorder.coordination(self.population.segment[c], hours * members)
 
     def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None:
         c, lost = self.population.hand_over(customers, seats, carry)

@@ -36,28 +36,36 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "72f08d92df8b3c6084810352a1984c43294613af257d1ad2291ed987c6b5c0c3",
+        "8fcf902e9c77632df3df78e1302abd98f262a31feb1b2c83ca4fbca483c44488",
         "ab7cd1473257900a595f3d9ba49c550447809a7140fbd8268e39e643e15def88",
     ),
     ("hunter_farmer", 2): (
-        "d5d267c932610ae74d5b1b7a9a41e3bad75a3b6cc40883c0a23666655f9b7f07",
+        "14db0d45f98f2b3822ee697ed2ee5b8c0ae966baea512556571cfe486658a3e5",
         "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
     ),
     ("segment_tiers", 1): (
-        "635ad8ce2a636675545e15a92c204570d9d1fe64160e3269dbde9169ae9f9a39",
+        "b6d498375f967a83851dd7626082fa70fbdfbb662bddd0e3633bffe56a973294",
         "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",
     ),
     ("segment_tiers", 2): (
-        "9b241fa824d67f595560ce118ef39b4cb7b479105cee5451e790ab87a0646911",
+        "518371424c377eec8fcd1dce7356ebda5da9ba5e6e1b55254dd1c45942233beb",
         "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
     ),
     ("unstructured", 1): (
-        "6f0e421d1e4bb847f47d3e68226e7d320c654f6e9a46a71f3f1a1d524593e359",
-        "b8f3d5ecc66843a921735a3f315fa446a64a709fc07be5c23a96acac5652984c",
+        "1999e48484ba5019d769c951ff73d477fde33e774ad93982dc6a692a7dd3f48f",
+        "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",
     ),
     ("unstructured", 2): (
-        "7cb9355825005dba584bc127e2f3b43a0edc1e94f6cb292e819eed061a9b07bb",
-        "b0a66467340a4337c1aabdf69588062b07de8fd2c33590faab68b246bf1bdd83",
+        "baaf1600ee4e514fe2dc8dbdc68cd593d5e3ff43cef95121f939f4479e37a926",
+        "e0115aa6ae393e1bf633e2acc45499bc7e57150efc0066d7e0892bc1904408cc",
+    ),
+    ("overlay", 1): (
+        "8824ea9e6c15fee5aefd4e53a403c57fd45222840b0d5c524ef9d6560003ac5d",
+        "4b41f5b5285032e780ebb06def404a84a1b8c068d833f27ecb9d317f3c253eeb",
+    ),
+    ("overlay", 2): (
+        "65818d2e4ef1659358d22627689046a3cd608866b6024d387af3064f6f6ee036",
+        "c48d693976190c2cea4749027414398ce9a0c83b2cade0bb3613f48b4f72d4cb",
     ),
 }
 

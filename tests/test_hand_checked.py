@@ -131,7 +131,8 @@ class _TwoSeatsOnAccountZero(Policy):
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         plan = empty_plan(view.accounts.size, Service.POOLED)
-        plan.coordinated[0] = self.coordinate
+        if self.coordinate:  # an account plan needs an account team: seat 0 owns account 0
+            plan.owner[0], plan.coordinated[0] = 0, True
         return plan
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
@@ -150,8 +151,10 @@ def test_conflicting_engagements_count_accounts_worked_by_two_uncoordinated_clos
     # Two accounts, each with an opportunity every week (new logo, then
     # expansion once won), two closers
     # with hours to spare. Account 0 is answered by seat 0 in even weeks and by
-    # seat 1 in odd weeks: one conflicting account, unless the plan marks it
-    # coordinated. Account 1 is only ever worked by seat 0: never a conflict.
+    # seat 1 in odd weeks, and each deal is worked the week after its answer, so
+    # both seats work it in every week but the first: one conflicting account,
+    # unless the plan marks it coordinated. Account 1 is only ever worked by
+    # seat 0: never a conflict.
     scenario = tiny(
         customers=2,
         segment={"new_logo": kind(CERTAIN, win=1.0), "expansion": kind(CERTAIN, win=1.0)},

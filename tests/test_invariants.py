@@ -46,17 +46,17 @@ class Audit:
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def won(recorder, kind, segment, cycle_weeks, value, margin, digital):
+        def won(recorder, kind, segment, cycle_weeks, value, margin, digital, line):
             if np.any(value < 0) or np.any(margin < 0):
                 audit.errors.append("negative won value or partner margin")
-            return original_won(recorder, kind, segment, cycle_weeks, value, margin, digital)
+            return original_won(recorder, kind, segment, cycle_weeks, value, margin, digital, line)
 
-        def effort(recorder, seats, segment_of, coordinated, tasks, seat, engages, done, travel):
+        def effort(recorder, seats, segment_of, tasks, seat, done, travel):
             if np.any(tasks.cost < 0):
                 audit.errors.append("negative task cost")
             if np.any(seat[done] < 0):
                 audit.errors.append("a task done by no seat")
-            return original_effort(recorder, seats, segment_of, coordinated, tasks, seat, engages, done, travel)
+            return original_effort(recorder, seats, segment_of, tasks, seat, done, travel)
 
         monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)

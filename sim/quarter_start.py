@@ -1,0 +1,115 @@
+"""The quarter boundary of the coverage model: shocks, the policy's plan, realignments, changes of hands
+and account plans, in that order (``CoverageModel.step`` calls them at the start of each quarter).
+
+Functions of the model, kept in their own module; each delegates to the owner of the state it changes,
+as the week's phases do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import shocks
+from sim.handoffs import changes_of_hands
+from sim.policies.protocol import PlanView, checked_plan, read_only_plan
+
+if TYPE_CHECKING:
+    from sim.model import CoverageModel
+
+
+def start_quarter(model: CoverageModel, quarter: int) -> None:
+    """The start of ``quarter``, in this order."""
+    _open_quarter(model)  # fresh tallies
+    _apply_shocks(model, quarter)  # attrition, demand, potential, overlay, key accounts
+    previous = _plan(model, quarter)  # the policy's owners, service levels and cadences
+    _realign(model, quarter)  # a realignment deals some accounts again among their owners
+    _hand_over(model, previous)  # accounts that changed owner keep what the hand-off carries
+    _coordinate(model)  # coordinated accounts' teams plan them, at a cost in hours
+
+
+def _open_quarter(model: CoverageModel) -> None:
+    model.population.recount_spend()  # bound the rounding drift of the running segment totals
+    model.recorder.start_quarter(model.week)
+
+
+def _apply_shocks(model: CoverageModel, quarter: int) -> None:
+    """Every shock scheduled for the start of ``quarter``, in file order; choices from the shock stream."""
+    rng, pop, segments = model.streams.shocks, model.population, model.scenario.segment_names
+    for shock in model.scenario.shocks:
+        if shock.quarter != quarter:
+            continue
+        if isinstance(shock, shocks.RepAttrition):
+            seats = shocks.leaving_seats(shock, model.team.filled(), model.team.roles(), rng)
+            model.team.vacate(seats, model.week)
+            model._vacated(seats)
+        elif isinstance(shock, shocks.DemandShock):
+            model.demand.scale(shocks.demand_factors(shock, segments), pop)
+        elif isinstance(shock, shocks.PotentialShift):
+            pop.scale_potential(shocks.shifted_accounts(shock, pop.segment, segments), shock.factor)
+            model.demand.refresh(pop)
+        elif isinstance(shock, shocks.OverlayLaunch):
+            model.team.add_specialists(shock.specialists, shock.line, model.week)
+            model.demand.scale(shocks.demand_factors(shock, segments), pop)
+        elif isinstance(shock, shocks.KeyAccountLoss):
+            model._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
+        # A hiring freeze acts through shocks.frozen_hiring() each week; a realignment after the plan.
+
+
+def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
+    """The policy plans the quarter; returns the previous plan's owners."""
+    previous = model.plan.owner
+    team = model.team.week(model.week).view
+    view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
+    plan = model.policy.plan(view, model.streams.policy)
+    model.plan = read_only_plan(
+        checked_plan(plan, model.population.size, len(model.team), model.policy.name, model.population.lines)
+    )
+    model._cadenced = np.flatnonzero(model.plan.cadence > 0)
+    cadence = model.plan.specialist_cadence
+    model._specialist_cells = np.empty(0, dtype=np.int64) if cadence is None else np.flatnonzero(cadence > 0)
+    return previous
+
+
+def _realign(model: CoverageModel, quarter: int) -> None:
+    for shock in model.scenario.shocks:
+        if isinstance(shock, shocks.Realignment) and shock.quarter == quarter:
+            picked, owners = shocks.realigned_owners(shock, model.plan.owner, model.streams.shocks)
+            owner = model.plan.owner.copy()
+            owner[picked] = owners
+            warm = np.array(model.plan.warm)  # the realignment's own rule for the accounts it moves
+            warm[picked] = shock.warm
+            model.plan = read_only_plan(dataclasses.replace(model.plan, owner=owner, warm=warm))
+
+
+def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
+    """Accounts whose new owner does not hold their personal relationship change hands, keeping
+    ``warm_carry`` of it after a warm hand-off (which costs both reps hours), ``cold_carry`` else."""
+    pop, plan, rel = model.population, model.plan, model.scenario.relationship
+    assert plan.warm is not None  # checked_plan fills it in
+    model.recorder.owners(pop.segment, previous, plan.owner)
+    worth = model.scenario.activities.call_stock * rel.personal_share  # at least one call's relationship
+    moving, old, new, warm = changes_of_hands(
+        pop.holder, pop.personal, plan.owner, plan.warm, model.team.filled(), worth
+    )
+    model._change_hands(moving[warm], new[warm], rel.handoff.warm_carry)
+    model._change_hands(moving[~warm], new[~warm], rel.handoff.cold_carry)
+    if warm.any():
+        model.team.owe_handoffs(np.concatenate([old[warm], new[warm]]), rel.handoff.warm_hours)
+        model.recorder.handoffs(pop.segment[moving[warm]], 2.0 * rel.handoff.warm_hours)
+
+
+def _coordinate(model: CoverageModel) -> None:
+    """Each coordinated account costs every seat of its team (owner, specialists) ``coordination_hours``
+    over the quarter."""
+    plan, hours = model.plan, model.scenario.relationship.coordination_hours
+    c = np.flatnonzero(plan.coordinated)
+    team = [plan.owner[c]] if plan.specialist is None else [plan.owner[c], *plan.specialist[c].T]
+    seats = np.concatenate(team)
+    model.team.plan_coordination(seats[seats >= 0], hours)
+    members = np.zeros(c.size)
+    for seat in team:
+        members += seat >= 0
+    model.recorder.coordination(model.population.segment[c], hours * members)

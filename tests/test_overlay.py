@@ -1,0 +1,300 @@
+"""Overlays and lanes (Mechanics II, item 2): product lines in the wallet and on opportunities, line
+specialists who touch and work their line, conflicting engagement week by week with its penalties,
+coordination as an account plan that costs hours, and lanes (what a rep is paid on) deciding what it
+pursues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage
+from sim.engagement import conflicting_accounts
+from sim.errors import InputError, PolicyError
+from sim.metrics import run_totals
+from sim.model import CoverageModel
+from sim.policies import make_policy
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, checked_plan
+from sim.policies.rules import empty_plan
+from sim.population import Population
+from sim.run import run
+from sim.scenario import load_scenario
+from tests.conftest import ROOT, SMALL, kind, tiny
+
+LINES = [
+    {"name": "core", "wallet_share": 0.6},
+    {"name": "security", "wallet_share": 0.25},
+    {"name": "analytics", "wallet_share": 0.15},
+]
+SPECIALISTS = [
+    {"role": "specialist", "count": 2, "line": "security", "lane": "own_line"},
+    {"role": "specialist", "count": 2, "line": "analytics", "lane": "own_line"},
+]
+
+
+def overlay_world(lane: str = "own_line", **changes: Any):
+    """The small world (5,000 accounts, 2 field, 2 inside, 1 SDR) with three lines and four specialists."""
+    base = load_scenario(SMALL)
+    reps = [g.model_dump(mode="json") for g in base.reps] + [{**g, "lane": lane} for g in SPECIALISTS]
+    return base.with_overrides("overlay", **{"population.lines": LINES, "reps": reps, **changes})
+
+
+def totals(scenario, policy: str, seeds=(1, 2, 3), **params) -> dict[str, float]:
+    """Run totals over ``seeds`` (segment all), summed."""
+    out: dict[str, float] = {}
+    for seed in seeds:
+        t = run_totals(run(scenario, make_policy(policy, params), seed).metrics)
+        for metric, value in t[t.segment == "all"].set_index("metric").value.items():
+            out[metric] = out.get(metric, 0.0) + value
+    return out
+
+
+# ---- product lines ----------------------------------------------------------------
+
+
+def test_overlay_lines_split_every_wallet_and_spend_sums_over_them():
+    world = overlay_world()
+    pop = Population.generate(world, np.random.default_rng(5))
+    assert pop.lines == 3
+    np.testing.assert_allclose(pop.line_share.sum(axis=1), 1.0)
+    np.testing.assert_allclose(pop.line_spend.sum(axis=1), pop.spend)
+    # Each account draws its own split; the mean split is the scenario's (Dirichlet mean; 5,000 accounts:
+    # the standard error of a mean share is under 0.003).
+    np.testing.assert_allclose(pop.line_share.mean(axis=0), [0.6, 0.25, 0.15], atol=0.01)
+    assert pop.line_share[:, 1].std() > 0.05
+
+
+def test_overlay_one_line_keeps_spend_and_line_spend_the_same_memory():
+    pop = Population.generate(load_scenario(SMALL), np.random.default_rng(5))
+    assert pop.lines == 1 and np.shares_memory(pop.line_spend, pop.spend)
+    c = np.flatnonzero(pop.spend > 0)[:3]
+    before = pop.spend[c].copy()
+    pop.expand(c, np.array([10.0, 20.0, 30.0]))
+    np.testing.assert_allclose(pop.spend[c], np.minimum(before + [10, 20, 30], pop.potential[c]))
+
+
+def test_overlay_expansion_fills_its_own_line_up_to_that_lines_wallet():
+    pop = Population.generate(overlay_world(), np.random.default_rng(5))
+    c = int(np.flatnonzero(pop.spend > 0)[0])
+    wallet = pop.potential[c] * pop.line_share[c]
+    core, security = pop.line_spend[c, 0], pop.line_spend[c, 1]
+    pop.expand(np.array([c, c]), np.array([1.0, 2.0]), np.array([1, 1]))
+    assert pop.line_spend[c, 1] == pytest.approx(security + 3.0)
+    assert pop.line_spend[c, 0] == core
+    pop.expand(np.array([c]), np.array([1e12]), np.array([1]))
+    assert pop.line_spend[c, 1] == pytest.approx(wallet[1])
+    assert pop.spend[c] == pytest.approx(pop.line_spend[c].sum())
+    assert pop.segment_spend.sum() == pytest.approx(pop.spend.sum())
+
+
+def test_overlay_renewal_churn_and_potential_shift_move_every_line_with_the_total():
+    pop = Population.generate(overlay_world(), np.random.default_rng(5))
+    c = np.flatnonzero(pop.spend > 0)[:4]
+    split = pop.line_spend[c] / pop.spend[c, None]
+    pop.renew(c, pop.spend[c] * 0.5)
+    np.testing.assert_allclose(pop.line_spend[c] / pop.spend[c, None], split)  # renewed at half: same split
+    pop.scale_potential(c[:2], 0.01)
+    assert (pop.line_spend[c[:2]] <= pop.potential[c[:2], None] * pop.line_share[c[:2]] + 1e-9).all()
+    pop.churn(c[2:])
+    assert (pop.line_spend[c[2:]] == 0).all() and (pop.spend[c[2:]] == 0).all()
+    np.testing.assert_allclose(pop.line_spend.sum(axis=1), pop.spend)
+    assert pop.segment_spend.sum() == pytest.approx(pop.spend.sum())
+
+
+def test_overlay_opportunities_sell_one_line_each_in_proportion_to_the_wallet_and_renewals_the_contract():
+    model = CoverageModel(overlay_world(quarters=1), make_policy("overlay"), 3)
+    lines, kinds = [], []
+    for _ in range(13):
+        model.step()
+        lines.append(model.book.line.copy())
+        kinds.append(model.book.kind.copy())
+    model.release()
+    line, kind_ = np.concatenate(lines), np.concatenate(kinds)
+    assert (line[kind_ == Kind.RENEWAL] == WHOLE_CONTRACT).all()
+    new = line[kind_ == Kind.NEW_LOGO]
+    share = np.bincount(new, minlength=3) / new.size
+    # Prospects buy a line in proportion to their wallet split (mean 0.6 / 0.25 / 0.15); open deals are
+    # counted once a week while open, so allow 4 binomial standard errors of the smallest count.
+    tolerance = 4 * np.sqrt(0.25 * 0.75 / (new.size / 8))
+    np.testing.assert_allclose(share, [0.6, 0.25, 0.15], atol=tolerance)
+
+
+def test_overlay_scenario_errors_name_the_line_problems():
+    with pytest.raises(InputError) as e:
+        overlay_world().with_overrides("x", **{"reps.4.line": "hardware"})
+    assert "reps.4.line: unknown product line 'hardware'" in str(e.value)
+    with pytest.raises(InputError) as e:
+        load_scenario(SMALL).with_overrides("x", **{"population.lines": [{"name": "a", "wallet_share": 0.5}]})
+    assert "lines: shares sum to 0.5, not 1" in str(e.value)
+    with pytest.raises(InputError) as e:
+        load_scenario(SMALL).with_overrides("x", **{"reps.0.lane": "own_line"})
+    assert "lane: own_line needs the seats' line" in str(e.value)
+
+
+# ---- conflicting engagement ---------------------------------------------------------
+
+
+def test_overlay_conflicts_are_two_distinct_seats_on_an_account_in_one_week():
+    customer = np.array([5, 5, 7, 7, 9, 9, 9])
+    seat = np.array([1, 1, 1, 2, 3, 4, 3])
+    coordinated = np.zeros(10, dtype=bool)
+    # Account 5: one seat twice (no conflict); 7: two seats; 9: two seats, one of them twice.
+    assert conflicting_accounts(customer, seat, coordinated).tolist() == [7, 9]
+    coordinated[9] = True
+    assert conflicting_accounts(customer, seat, coordinated).tolist() == [7]
+    assert conflicting_accounts(customer[:1], seat[:1], coordinated).size == 0
+
+
+def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship_and_wins():
+    world = overlay_world()
+    loose = totals(world, "overlay")
+    tight = totals(world, "overlay", coordinated=True)
+    assert loose["conflicting_engagements"] > 20
+    assert tight["conflicting_engagements"] == 0
+    # The same worlds and draws (common random numbers): the uncoordinated team wins less of what it works.
+    assert loose["opps_won"] / (loose["opps_won"] + loose["opps_lost"]) < tight["opps_won"] / (
+        tight["opps_won"] + tight["opps_lost"]
+    )
+    assert loose["coordination_hours"] == 0 and tight["coordination_hours"] > 0
+
+
+def test_overlay_a_conflicting_week_strains_the_relationship():
+    pop = Population.generate(overlay_world(), np.random.default_rng(5))
+    pop.stock[:3], pop.personal[:3] = 2.0, 1.0
+    pop.strain(np.array([0, 2]), 0.9)
+    assert pop.stock[:3].tolist() == pytest.approx([1.8, 2.0, 1.8])
+    assert pop.personal[:3].tolist() == pytest.approx([0.9, 1.0, 0.9])
+
+
+# ---- coordination -------------------------------------------------------------------
+
+
+def test_overlay_coordination_costs_each_team_seat_its_hours_every_quarter():
+    world = overlay_world(quarters=1, **{"relationship.coordination_hours": 2.6})
+    model = CoverageModel(world, make_policy("overlay", {"coordinated": True}), 3)
+    model.step()
+    plan, seats = model.plan, model.team.week(0)
+    coordinated = np.flatnonzero(plan.coordinated)
+    assert plan.specialist is not None and coordinated.size > 0
+    team = np.concatenate([plan.owner[coordinated], *plan.specialist[coordinated].T])
+    owed = np.bincount(team[team >= 0], minlength=seats.size) * 2.6 / 13
+    np.testing.assert_allclose(seats.coordination, np.minimum(owed, 0.5 * (seats.capacity + seats.coordination)))
+    t = model.recorder.tally
+    assert t.coordination_hours.sum() == pytest.approx(2.6 * (team >= 0).sum())
+    model.release()
+
+
+class _CoordinatesNobody(Policy):
+    name = "coordinates_nobody"
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        plan = empty_plan(view.accounts.size, Service.POOLED)
+        plan.coordinated[0] = True
+        return plan
+
+
+def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked():
+    plan = _CoordinatesNobody().plan(_plan_view(), np.random.default_rng(0))
+    with pytest.raises(PolicyError, match="coordinated marks accounts with no owner and no specialist"):
+        checked_plan(plan, 10, 2, "p", 3)
+    ok = CoveragePlan(owner=np.full(10, -1), service=np.zeros(10), cadence=np.zeros(10), coordinated=np.zeros(10, bool))
+    with pytest.raises(PolicyError, match="specialist must be seats of shape"):
+        checked_plan(_with(ok, specialist=np.full((10, 2), -1)), 10, 2, "p", 3)
+    with pytest.raises(PolicyError, match="outside -1..1"):
+        checked_plan(_with(ok, specialist=np.full((10, 3), 2)), 10, 2, "p", 3)
+    with pytest.raises(PolicyError, match="specialist_cadence must be finite"):
+        checked_plan(_with(ok, specialist=np.full((10, 3), 1), specialist_cadence=-np.ones((10, 3))), 10, 2, "p", 3)
+    with pytest.raises(PolicyError, match="without plan.specialist"):
+        checked_plan(_with(ok, specialist_cadence=np.ones((10, 3))), 10, 2, "p", 3)
+    specialist = np.full((10, 3), -1)
+    specialist[0, 1] = 1
+    checked = checked_plan(_with(ok, specialist=specialist, coordinated=np.arange(10) == 0), 10, 2, "p", 3)
+    assert checked.specialist is not None and checked.specialist[0, 1] == 1
+
+
+def _with(plan: CoveragePlan, **changes: Any) -> CoveragePlan:
+    import dataclasses
+
+    return dataclasses.replace(plan, **changes)
+
+
+def _plan_view() -> PlanView:
+    model = CoverageModel(tiny(customers=10), make_policy("unstructured"), 1)
+    view = PlanView(1, model._accounts, model.team.week(0).view, None, model.selling)
+    model.release()
+    return view
+
+
+# ---- specialists and lanes ----------------------------------------------------------
+
+
+def test_overlay_specialists_touch_and_work_their_own_line():
+    t = totals(overlay_world(), "overlay", seeds=(1,))
+    assert t["hours_role_specialist"] > 100
+    assert t["hours_line:security"] > 0 and t["hours_line:analytics"] > 0
+    assert t["won_value_line:security"] > 0
+
+
+def test_lane_a_specialist_paid_on_its_own_line_neglects_the_other_lines():
+    # Specialists own the named accounts (the point of contact for every line): paid on their own line
+    # they leave the core and the renewals unanswered, paid on the account they work them.
+    focused = totals(overlay_world("own_line"), "overlay", owners="specialists")
+    broad = totals(overlay_world("all_lines"), "overlay", owners="specialists")
+    assert focused["opps_missed_line:core"] > broad["opps_missed_line:core"]
+    assert focused["won_value_line:core"] < 0.8 * broad["won_value_line:core"]
+    assert focused["hours_line:core"] < broad["hours_line:core"]
+
+
+class _EverythingToSeatZero(Policy):
+    """Every lead to seat 0, an analytics specialist paid on its own line."""
+
+    name = "everything_to_seat_zero"
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        return empty_plan(view.accounts.size, Service.POOLED)
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros(view.pending.size, dtype=np.int64)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return np.ones(view.tasks.size)
+
+
+def test_lane_the_engine_declines_work_outside_a_reps_lane_whatever_the_policy_asks():
+    world = tiny(
+        customers=200,
+        segment={"new_logo": kind(2.0)},
+        reps=[{"role": "specialist", "count": 1, "line": "analytics", "lane": "own_line"}],
+        digital={"enabled": False},
+        population={
+            "customers": 200,
+            "regions": [{"name": "here", "share": 1.0, "radius_km": 10.0}],
+            "segments": [tiny().population.segments[0].model_dump(mode="json") | {"new_logo": kind(2.0)}],
+            "lines": [{"name": "core", "wallet_share": 0.5}, {"name": "analytics", "wallet_share": 0.5}],
+        },
+    )
+    model = CoverageModel(world, _EverythingToSeatZero(), 2)
+    answered = {0: 0, 1: 0}
+    created = {0: 0, 1: 0}
+    for _ in range(13):
+        model.step()
+        b = model.book
+        for line in (0, 1):
+            mine = b.line == line
+            created[line] += int(((b.stage == Stage.AWAITING_RESPONSE) & mine).sum())
+            answered[line] += int(((b.responded == model.week - 1) & mine).sum())
+    missed = model.recorder.tally.missed
+    model.release()
+    assert answered[0] == 0 and answered[1] > 0
+    assert missed[Cause.SLA_EXPIRED].sum() > 0  # a lead out of its lane is declined: its window runs out
+
+
+def test_overlay_experiments_ship_and_name_line_metrics_the_catalogue_knows():
+    from sim.catalogue import CATALOGUE
+
+    for name in ("overlay.toml", "lanes.toml"):
+        assert (ROOT / "experiments" / "mechanisms" / name).exists()
+    assert CATALOGUE["won_value_line:security"].title == "won value (security)"
+    assert "won_value_line:<line>" in CATALOGUE
