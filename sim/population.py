@@ -171,6 +171,7 @@ class Population:
         owners: np.ndarray,
         personal_share: float,
         carry: float,
+        specialist: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Add relationship stock from rep work by ``seats`` on ``customers`` (which may repeat).
 
@@ -178,8 +179,11 @@ class Population:
         or any rep's on an account nobody owns, adds ``personal_share`` of the
         stock to the personal part, held with that rep; a rep who is not the
         owner (an SDR, a pooled responder, a specialist) adds the company part
-        only. On an unowned account a new rep takes over the personal
-        relationship with no hand-off (``carry``). Returns each account's
+        only, unless it is the account's ``specialist`` for a line (a mask
+        over the touches): a specialist's whole touch builds the company part
+        (a personal stock per specialist is not kept, so a specialist's
+        relationship survives a change of owner). On an unowned account a new
+        rep takes over the personal relationship with no hand-off (``carry``). Returns each account's
         personal stock lost that way (indexed like the unique accounts that
         changed hands: see :meth:`hand_over`), as (accounts, lost).
         """
@@ -188,7 +192,8 @@ class Population:
         mine = ~other
         moved = mine & (self.holder[customers] != seats)
         lost = self.hand_over(*_last_per_account(customers[moved], seats[moved]), carry)
-        np.add.at(self.stock, customers, np.where(other, amount * (1.0 - personal_share), amount))
+        partial = other if specialist is None else other & ~specialist
+        np.add.at(self.stock, customers, np.where(partial, amount * (1.0 - personal_share), amount))
         np.add.at(self.personal, customers[mine], amount[mine] * personal_share)
         self.ever_touched[customers] = True
         return lost
