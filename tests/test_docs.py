@@ -184,7 +184,7 @@ def test_walk_reaches_every_model_and_shock_variant() -> None:
     names = {m.__name__ for m, *_ in FIELDS}
     shocks = set(typing.get_args(typing.get_args(scn.Shock)[0]))
     expected = {
-        "Scenario", "Population", "Region", "Segment", "OpportunityKind", "RepGroup", "Workforce",
+        "Scenario", "Population", "Region", "ProductLine", "Segment", "OpportunityKind", "RepGroup", "Workforce",
         "Activities", "Adbudg", "Power", "Relationship", "Service", "Digital", "PolicyConfig",
         "MetricsConfig", "RenewalKind", "Handoff", "SpeedToLead", "SpeedCurve",
     } | {s.__name__ for s in shocks}  # fmt: skip
