@@ -72,7 +72,7 @@ def test_overlay_one_line_keeps_spend_and_line_spend_the_same_memory():
     c = np.flatnonzero(pop.spend > 0)[:3]
     before = pop.spend[c].copy()
     pop.expand(c, np.array([10.0, 20.0, 30.0]))
-    np.testing.assert_allclose(pop.spend[c], np.minimum(before + [10, 20, 30], pop.potential[c]))
+    np.testing.assert_allclose(pop.spend[c], np.minimum(before + np.array([10.0, 20.0, 30.0]), pop.potential[c]))
 
 
 def test_overlay_expansion_fills_its_own_line_up_to_that_lines_wallet():
@@ -202,11 +202,11 @@ def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked(
     ok = CoveragePlan(owner=np.full(10, -1), service=np.zeros(10), cadence=np.zeros(10), coordinated=np.zeros(10, bool))
     with pytest.raises(PolicyError, match="specialist must be seats of shape"):
         checked_plan(_with(ok, specialist=np.full((10, 2), -1)), 10, 2, "p", 3)
-    with pytest.raises(PolicyError, match="outside -1..1"):
+    with pytest.raises(PolicyError, match=r"outside -1\.\.1"):
         checked_plan(_with(ok, specialist=np.full((10, 3), 2)), 10, 2, "p", 3)
     with pytest.raises(PolicyError, match="specialist_cadence must be finite"):
         checked_plan(_with(ok, specialist=np.full((10, 3), 1), specialist_cadence=-np.ones((10, 3))), 10, 2, "p", 3)
-    with pytest.raises(PolicyError, match="without plan.specialist"):
+    with pytest.raises(PolicyError, match=r"without plan\.specialist"):
         checked_plan(_with(ok, specialist_cadence=np.ones((10, 3))), 10, 2, "p", 3)
     specialist = np.full((10, 3), -1)
     specialist[0, 1] = 1
