@@ -65,7 +65,9 @@ def test_an_unmeasured_mesa_comparison_is_not_met():
 
 def test_start_up_is_judged_against_importing_numpy_and_mesa():
     # --help at 2.9x numpy is met; validate at 3.3x and policies at 8x are not; run 0.15 s over Mesa is not.
-    v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), _start(0.1, 0.29, 0.33, 0.8, 0.6, 0.75), 0.3))
+    v = _verdicts(
+        targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), _start(0.1, 0.29, 0.33, 0.8, 0.6, 0.75), 0.3)
+    )
     assert v["start-up: covsim --help / import numpy"] == "met"
     assert v["start-up: covsim validate / import numpy"] == "MISSED"
     assert v["start-up: covsim policies / import numpy"] == "MISSED"

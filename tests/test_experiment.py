@@ -357,3 +357,18 @@ def test_experiment_entries_are_checked_before_any_run():
         "<experiment>: factors.2.target: scenario.policy.params.pickup cannot be a factor: policy parameters "
         "are varied as policy.<parameter>",
     ]
+
+
+def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatch):
+    # A user policy's code is part of what a run is a function of, like covsim's own.
+    from sim.experiment.batch import experiment_hash
+
+    module = tmp_path / "my_tiers.py"
+    module.write_text("from sim.policies.segment_tiers import SegmentTiers\n\nclass Mine(SegmentTiers):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "my_tiers:Mine"\nlabel = "mine"')
+    exp, scenario = load_experiment(write(tmp_path, text))
+    before = experiment_hash(exp, scenario)
+    assert before == experiment_hash(exp, scenario)
+    module.write_text(module.read_text() + "\n# changed: answers leads last\n")
+    assert experiment_hash(exp, scenario) != before

@@ -413,3 +413,31 @@ def run_totals_all(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
     t = run_totals(result.metrics)
     return t[t.segment == "all"].set_index("metric").value.to_dict()
+
+
+def test_erlang_a_pool_whose_seats_are_all_vacant_misses_its_leads_for_the_vacancy():
+    # Every inside rep and SDR leaves at the start of the second quarter (no backfill within the run):
+    # the mid-market's leads are missed as vacancy, not as a wait in a queue nobody answers.
+    from sim.codes import Cause
+    from sim.model import CoverageModel
+    from sim.policies import make_policy
+    from sim.scenario import load_scenario
+    from tests.conftest import SMALL
+
+    world = load_scenario(SMALL).with_overrides(
+        "vacant pool",
+        quarters=2,
+        shocks=[
+            {"kind": "rep_attrition", "quarter": 2, "share": 1.0, "role": "inside"},
+            {"kind": "rep_attrition", "quarter": 2, "share": 1.0, "role": "sdr"},
+        ],
+        **{"workforce.backfill_weeks": 52},
+    )
+    model = CoverageModel(world, make_policy("segment_tiers"), 3)
+    model.run(13)
+    assert model.recorder.tally.missed[Cause.VACANCY].sum() == 0
+    model.run(13)
+    missed = model.recorder.tally.missed
+    model.release()
+    assert missed[Cause.VACANCY].sum() > 10
+    assert missed[Cause.QUEUE_WAIT].sum() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_ve
 from sim.experiment.spec import Experiment, content_hash
 from sim.experiment.store import Store
 from sim.files import atomic_write_text
+from sim.policies import policy_class
 from sim.scenario import Scenario
 
 MANIFEST = "manifest.json"
@@ -32,14 +34,25 @@ class Batch:
 
 
 def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
-    """What a store's results are a function of: the experiment, its scenario and the engine's code."""
+    """What a store's results are a function of: the experiment, its scenario, the engine's code and the
+    code of any user policy it runs."""
     return content_hash(
         {
             "experiment": experiment.model_dump(mode="json"),
             "scenario": scenario.model_dump(mode="json"),
             "engine": engine_fingerprint(),
+            "user_policies": user_policy_fingerprints(experiment),
         }
     )
+
+
+def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
+    """A hash of the source file of each user policy (``package.module:ClassName``) the experiment runs."""
+    out = {}
+    for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
+        source = inspect.getsourcefile(policy_class(name))
+        out[name] = hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else "no source file"
+    return out
 
 
 @functools.cache

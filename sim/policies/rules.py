@@ -181,11 +181,17 @@ def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.nd
 
     The next rep of the pool with free time answers each (``sim.allocation``);
     an answer not made this week is asked for again next week, the
-    opportunity keeping its place by its arrival. Writes into ``handler``.
+    opportunity keeping its place by its arrival. While every seat of the
+    pool is vacant the leads go to its first seat instead, so that they are
+    missed for the vacancy, not for a wait in a queue nobody answers.
+    Writes into ``handler``.
     """
     seat_pool = view.plan.seat_pool
-    if seat_pool is not None and (seat_pool == pool).any():
-        handler[which & (view.pending.stage == Stage.AWAITING_RESPONSE)] = queue(pool)
+    seats = np.empty(0, dtype=np.int64) if seat_pool is None else np.flatnonzero(seat_pool == pool)
+    if seats.size == 0:
+        return
+    first = which & (view.pending.stage == Stage.AWAITING_RESPONSE)
+    handler[first] = queue(pool) if view.team.filled[seats].any() else seats[0]
 
 
 def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray:
