@@ -36,7 +36,7 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "8fcf902e9c77632df3df78e1302abd98f262a31feb1b2c83ca4fbca483c44488",
+        "e3e0c1d3dad1a03e35414ad98c4ffe570b8973d375eb6398f5b89f71ab0be7ed",
         "ab7cd1473257900a595f3d9ba49c550447809a7140fbd8268e39e643e15def88",
     ),
     ("hunter_farmer", 2): (
@@ -44,7 +44,7 @@ PINNED = {
         "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
     ),
     ("segment_tiers", 1): (
-        "b6d498375f967a83851dd7626082fa70fbdfbb662bddd0e3633bffe56a973294",
+        "9e27a8e1aedb17a147349abecc76b20583b5e1a9e015a55cd09da67a7c2747ec",
         "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",
     ),
     ("segment_tiers", 2): (
@@ -60,7 +60,7 @@ PINNED = {
         "e0115aa6ae393e1bf633e2acc45499bc7e57150efc0066d7e0892bc1904408cc",
     ),
     ("overlay", 1): (
-        "8824ea9e6c15fee5aefd4e53a403c57fd45222840b0d5c524ef9d6560003ac5d",
+        "a8fa3783982d2cbd0008bbbe3b930918949af0d044951f2677da18f86affcd37",
         "4b41f5b5285032e780ebb06def404a84a1b8c068d833f27ecb9d317f3c253eeb",
     ),
     ("overlay", 2): (
