@@ -8,16 +8,44 @@ as the week's phases do.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from sim import shocks
+from sim.demand import Demand
 from sim.handoffs import changes_of_hands
-from sim.policies.protocol import PlanView, checked_plan, read_only_plan
+from sim.policies.protocol import Accounts, CoveragePlan, PlanView, Policy, Selling, checked_plan, read_only_plan
+from sim.population import Population
+from sim.randomness import Streams
+from sim.recorder import Recorder
+from sim.reps import Team
+from sim.scenario import Scenario
 
-if TYPE_CHECKING:
-    from sim.model import CoverageModel
+
+class CoverageModel(Protocol):
+    """What the quarter's start reads and changes of ``sim.model.CoverageModel`` (named here, not imported:
+    the model imports this module)."""
+
+    scenario: Scenario
+    streams: Streams
+    policy: Policy
+    week: int
+    population: Population
+    team: Team
+    demand: Demand
+    recorder: Recorder
+    selling: Selling
+    plan: CoveragePlan
+    _accounts: Accounts
+    _cadenced: np.ndarray
+    _specialist_cells: np.ndarray
+
+    def _vacated(self, seats: np.ndarray) -> None: ...
+
+    def _churn_accounts(self, customers: np.ndarray) -> None: ...
+
+    def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None: ...
 
 
 def start_quarter(model: CoverageModel, quarter: int) -> None:
