@@ -214,6 +214,19 @@ _METRICS = (
         "accounts that had a week in the quarter when two or more closing reps worked them without coordination",
         higher_is_better=False,
     ),
+    Metric(
+        "opps_decided_in_conflict",
+        Unit.OPPORTUNITIES,
+        "sum",
+        "deals won or lost in the quarter whose account had a week of conflicting engagement while they were open "
+        "(decided with conflict_penalty)",
+    ),
+    Metric(
+        "win_rate_in_conflict",
+        Unit.SHARE,
+        "mean",
+        "of the deals decided in conflict, the share won",
+    ),
     # Continuity
     Metric(
         "owner_changed_share",

@@ -198,6 +198,9 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "rep_lottery", explained_sd(a.treated_in_time[treated], a.treated_by[treated], a.treated_group[treated])
     yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
     yield "conflicting_engagements", _total(a.conflicts, sel)
+    won_c, lost_c = _total(t.conflict_won, sel), _total(t.conflict_lost, sel)
+    yield "opps_decided_in_conflict", won_c + lost_c
+    yield "win_rate_in_conflict", ratio(won_c, won_c + lost_c)
 
     yield "owner_changed_share", ratio(_total(t.owner_changed, sel), _total(t.owned_before, sel))
     yield "personal_stock_lost", _total(t.personal_lost, sel)

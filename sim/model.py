@@ -344,6 +344,7 @@ class CoverageModel(mesa.Model):
         p = win_chance(self.scenario, t, pop, c, seg, kind, digital, skill, conflict, b.delay[idx])
         u_win, u1, u2 = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
         won = u_win < p
+        self.recorder.decided_in_conflict(seg[conflict], won[conflict])
         self._lose(idx[~won])
         lost_renewals = c[~won & (kind == Kind.RENEWAL)]
         # Values are computed for the won deals only: nothing reads a lost deal's value.

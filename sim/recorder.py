@@ -76,6 +76,12 @@ class Recorder:
         one = line >= 0
         t.count(t.missed_line, line[one], segment[one])
 
+    def decided_in_conflict(self, segment: np.ndarray, won: np.ndarray) -> None:
+        """Deals decided this week with the conflict penalty (their account conflicted while they were open)."""
+        t = self.tally
+        t.add(t.conflict_won, segment[won])
+        t.add(t.conflict_lost, segment[~won])
+
     def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
         """Deals lost this week; ``cycle_weeks``: from arrival to the week's end."""
         t = self.tally

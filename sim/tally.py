@@ -41,6 +41,8 @@ class QuarterTally:
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
     handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
     coordination_hours: np.ndarray = field(init=False)  # hours of account plans of coordinated accounts
+    conflict_won: np.ndarray = field(init=False)  # deals won with the conflict penalty
+    conflict_lost: np.ndarray = field(init=False)  # ... and lost
     renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
     churned_at_renewal: np.ndarray = field(init=False)  # ... that ended there (renewal lost or not renewed)
     role_hours: np.ndarray = field(init=False)  # (role,)
@@ -86,6 +88,8 @@ class QuarterTally:
             "personal_lost",
             "handoff_hours",
             "coordination_hours",
+            "conflict_won",
+            "conflict_lost",
             "renewals_due",
             "churned_at_renewal",
         ):

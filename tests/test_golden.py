@@ -36,35 +36,35 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "e3e0c1d3dad1a03e35414ad98c4ffe570b8973d375eb6398f5b89f71ab0be7ed",
+        "0b2d41752f3a6cb365f100be795594ba24328d013bd2000b3d4967354565a8e4",
         "ab7cd1473257900a595f3d9ba49c550447809a7140fbd8268e39e643e15def88",
     ),
     ("hunter_farmer", 2): (
-        "14db0d45f98f2b3822ee697ed2ee5b8c0ae966baea512556571cfe486658a3e5",
+        "693b7510719ea2d201bae51ae508270b3d16b16540a827fc1d8c9d5420060014",
         "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
     ),
     ("segment_tiers", 1): (
-        "9e27a8e1aedb17a147349abecc76b20583b5e1a9e015a55cd09da67a7c2747ec",
+        "950a5959e101f6211d3cfcce290902687510525f4148cbfd581aa9533da686e9",
         "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",
     ),
     ("segment_tiers", 2): (
-        "518371424c377eec8fcd1dce7356ebda5da9ba5e6e1b55254dd1c45942233beb",
+        "100720f91fd4f3d8f22dd5af0a1320c24ffd8b94539339ed1e8b1be3c95cd036",
         "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
     ),
     ("unstructured", 1): (
-        "1999e48484ba5019d769c951ff73d477fde33e774ad93982dc6a692a7dd3f48f",
+        "6a3bc6ee42d008d4abe98ae2aa8ee8da25d343a23d7071d948806f866b205594",
         "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",
     ),
     ("unstructured", 2): (
-        "baaf1600ee4e514fe2dc8dbdc68cd593d5e3ff43cef95121f939f4479e37a926",
+        "10d1ff93936b4ff770870fd789a97afbbf754ed10d8717cbaad5808ccd78d45f",
         "e0115aa6ae393e1bf633e2acc45499bc7e57150efc0066d7e0892bc1904408cc",
     ),
     ("overlay", 1): (
-        "a8fa3783982d2cbd0008bbbe3b930918949af0d044951f2677da18f86affcd37",
+        "3ee9c6f572b22aa8de5fb3f85254a030a7e9608e221dc9a3ff977c32bbcb6c33",
         "4b41f5b5285032e780ebb06def404a84a1b8c068d833f27ecb9d317f3c253eeb",
     ),
     ("overlay", 2): (
-        "65818d2e4ef1659358d22627689046a3cd608866b6024d387af3064f6f6ee036",
+        "d77baa4ff07167208b93d7fb1052d1ac692e79d3f5bc11be947c82f74af49c72",
         "c48d693976190c2cea4749027414398ce9a0c83b2cade0bb3613f48b4f72d4cb",
     ),
 }

@@ -158,6 +158,7 @@ def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship
         tight["opps_won"] + tight["opps_lost"]
     )
     assert loose["coordination_hours"] == 0 and tight["coordination_hours"] > 0
+    assert loose["opps_decided_in_conflict"] > 0 and tight["opps_decided_in_conflict"] == 0
 
 
 def test_overlay_a_conflicting_week_strains_the_relationship():
