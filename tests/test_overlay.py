@@ -299,3 +299,29 @@ def test_overlay_experiments_ship_and_name_line_metrics_the_catalogue_knows():
         assert (ROOT / "experiments" / "mechanisms" / name).exists()
     assert CATALOGUE["won_value_line:security"].title == "won value (security)"
     assert "won_value_line:<line>" in CATALOGUE
+
+
+class _EverythingInOnePool(_EverythingToSeatZero):
+    """Every seat answers one shared queue, and every lead waits in it."""
+
+    name = "everything_in_one_pool"
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        import dataclasses
+
+        plan = empty_plan(view.accounts.size, Service.POOLED)
+        return dataclasses.replace(plan, seat_pool=np.zeros(view.team.size, dtype=np.int64))
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        from sim.policies.protocol import queue
+
+        return np.where(view.pending.stage == Stage.AWAITING_RESPONSE, queue(0), -1).astype(np.int64)
+
+
+def test_lane_a_pool_must_pursue_every_lead_queued_for_it():
+    # Whoever of a pool is free takes the queue's head: a specialist paid on its own line in a pool that
+    # queues every line would answer what it is not paid on, so the route is refused.
+    world = overlay_world(quarters=1)
+    with pytest.raises(PolicyError, match="a seat of the pool is not paid on"):
+        run(world, _EverythingInOnePool(), 1)
+    run(overlay_world("all_lines", quarters=1), _EverythingInOnePool(), 1)  # paid on everything: fine

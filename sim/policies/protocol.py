@@ -231,10 +231,27 @@ def checked_route(
             )
         if (pending.stage[queued] != Stage.AWAITING_RESPONSE).any():
             raise PolicyError(f"policy {policy}: route() put a responded deal in a queue; a closer is a seat")
+        _check_queue_lanes(pools, pending.line[queued], pending.kind[queued], team, seat_pool, policy)
     needs_closer = (pending.stage == Stage.IN_WORK) & (h >= 0)
     if needs_closer.any() and not team.can_close[h[needs_closer]].all():
         raise PolicyError(f"policy {policy}: route() gave a deal to a seat that cannot close (an SDR)")
     return h
+
+
+def _check_queue_lanes(
+    pools: np.ndarray, line: np.ndarray, kind: np.ndarray, team: TeamView, seat_pool: np.ndarray, policy: str
+) -> None:
+    """Whoever of a pool is free takes its queue's head, so every seat of the pool must pursue (be paid on)
+    each lead queued there; else PolicyError."""
+    for pool in np.unique(pools).tolist():
+        seats = np.flatnonzero(seat_pool == pool)
+        mine = pools == pool
+        ok = team.pursues(seats[None, :], line[mine, None].astype(np.int64), kind[mine, None].astype(np.int64))
+        if not ok.all():
+            raise PolicyError(
+                f"policy {policy}: route() queued for pool {pool} a lead that a seat of the pool is not paid on "
+                "(its lane): a pool's reps answer whatever its queue holds"
+            )
 
 
 def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
