@@ -255,8 +255,8 @@ _METRICS = (
         "coordination_hours",
         Unit.HOURS,
         "sum",
-        "hours the quarter's account plans cost: coordination_hours for each seat of each coordinated account's team; "
-        "they come off selling hours",
+        "hours the seats spent on account plans in the quarter: coordination_hours for each seat of each coordinated "
+        "account's team, spread over the weeks; they come off selling hours (segment all only)",
     ),
     # Effort and cost
     *(Metric(f"hours_{a}", Unit.HOURS, "sum", f"rep hours spent on {a} in the quarter") for a in ACTIVITIES),

@@ -205,7 +205,6 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "owner_changed_share", ratio(_total(t.owner_changed, sel), _total(t.owned_before, sel))
     yield "personal_stock_lost", _total(t.personal_lost, sel)
     yield "handoff_hours", _total(t.handoff_hours, sel)
-    yield "coordination_hours", _total(t.coordination_hours, sel)
 
     hours_total = _total(t.hours, sel)
     for i, activity in enumerate(ACTIVITIES):
@@ -231,6 +230,7 @@ def _team_metrics(t: QuarterTally, gross_margin: float) -> Iterator[tuple[str, f
     cost = t.seat_cost + float(t.partner_margin.sum())
     yield "capacity_hours", capacity
     yield "utilisation", ratio(hours, capacity)
+    yield "coordination_hours", t.coordination_hours
     for i, role in enumerate(ROLES):
         if t.role_capacity[i] > 0:
             yield f"hours_role_{role}", float(t.role_hours[i])

@@ -262,6 +262,8 @@ class CoverageModel(mesa.Model):
         b.block(todo.opportunity[response & alloc.declined], Cause.SLA_EXPIRED)
         done, rep = alloc.accepted, alloc.seat  # who did each task: a queue task's rep is the one that took it
         rec.effort(seats, self.population.segment, tasks, rep, done, todo.travel)
+        # Conflicts first: the week's clash weighs on every deal open on the account, those decided now too.
+        self._conflicts(w, seats, tasks, rep, done & todo.engages)
         self._respond(w, seats, todo, rep, alloc)
         self._deliver(seats, todo, rep, done)
         touched = done & (tasks.kind == TaskKind.TOUCH)
@@ -269,7 +271,6 @@ class CoverageModel(mesa.Model):
         self._touch(tasks.customer[touched], reps, np.where(seats.field[reps], act.visit_stock, act.call_stock))
         overlay = touched & (tasks.line >= 0)
         rec.specialist_touched(tasks.customer[overlay], tasks.line[overlay])
-        self._conflicts(w, seats, tasks, rep, done & todo.engages)
 
     def _conflicts(self, w: int, seats: SeatWeek, tasks: Tasks, rep: np.ndarray, engaged: np.ndarray) -> None:
         """Accounts two or more closing reps worked this week without coordination lose some relationship

@@ -298,13 +298,15 @@ class Population:
 
     def _set_spend(self, customers: np.ndarray, new: np.ndarray) -> None:
         """Set the total spend of distinct ``customers``; with several lines, each line's spend moves in
-        proportion (split by the wallet shares where the account spent nothing)."""
+        proportion (split by the wallet shares where the account spent nothing), capped at the line's wallet."""
         if self.lines > 1:
             old = self.spend[customers]
             spent = old > 0
             split = self.line_share[customers]
             split[spent] = self.line_spend[customers[spent]] / old[spent, None]
-            self.line_spend[customers] = new[:, None] * split
+            wallet = self.potential[customers, None] * self.line_share[customers]
+            self.line_spend[customers] = np.minimum(new[:, None] * split, wallet)
+            new = self.line_spend[customers].sum(axis=1)
         self._set_total(customers, new)
 
     def _set_line_spend(self, customers: np.ndarray, line: np.ndarray, new: np.ndarray) -> None:

@@ -130,14 +130,11 @@ def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
 
 
 def _coordinate(model: CoverageModel) -> None:
-    """Each coordinated account costs every seat of its team (owner, specialists) ``coordination_hours``
-    over the quarter."""
-    plan, hours = model.plan, model.scenario.relationship.coordination_hours
+    """Each coordinated account costs every distinct seat of its team (owner, specialists)
+    ``coordination_hours`` over the quarter."""
+    plan = model.plan
     c = np.flatnonzero(plan.coordinated)
-    team = [plan.owner[c]] if plan.specialist is None else [plan.owner[c], *plan.specialist[c].T]
-    seats = np.concatenate(team)
-    model.team.plan_coordination(seats[seats >= 0], hours)
-    members = np.zeros(c.size)
-    for seat in team:
-        members += seat >= 0
-    model.recorder.coordination(model.population.segment[c], hours * members)
+    team = plan.owner[c, None] if plan.specialist is None else np.column_stack([plan.owner[c], plan.specialist[c]])
+    team = np.sort(team, axis=1)
+    team[:, 1:][team[:, 1:] == team[:, :-1]] = -1  # a seat in two places of one team plans the account once
+    model.team.plan_coordination(team[team >= 0], model.scenario.relationship.coordination_hours)

@@ -208,7 +208,8 @@ class Recorder:
         np.add.at(t.role_hours, seats.role_index[rep], cost)
         np.add.at(self.touch_hours, customer, cost)
         np.add.at(self.touch_hours_run, customer, cost)
-        np.add.at(self.touches, customer, 1)
+        # A specialist's touch serves its own cadence (``specialist_touched``), not the owner's.
+        np.add.at(self.touches, customer[~((kind == TaskKind.TOUCH) & one)], 1)
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
@@ -222,10 +223,6 @@ class Recorder:
         """``customers`` had a week of conflicting engagement in ``week`` (``sim.engagement``)."""
         self.last_conflict[customers] = week
 
-    def coordination(self, segment: np.ndarray, hours: np.ndarray) -> None:
-        """Coordinated accounts of ``segment`` in the quarter's plan, each costing its team ``hours`` in all."""
-        self.tally.add(self.tally.coordination_hours, segment, hours)
-
     # ---- week and quarter ends --------------------------------------------------
 
     def end_week(self, week: int, segment_spend: np.ndarray, seats: SeatWeek, open_opportunities: int) -> None:
@@ -236,6 +233,7 @@ class Recorder:
         filled = seats.filled
         own = filled & (seats.role != "partner")
         t.seat_cost += float(seats.cost_per_year[filled].sum()) / WEEKS_PER_YEAR
+        t.coordination_hours += float(seats.coordination.sum())
         t.filled_seat_weeks += float(own.sum())
         np.add.at(t.role_capacity, seats.role_index, seats.capacity)
         self.weekly.append(WeeklyRow(week, "recurring_revenue", float(weekly_spend.sum())))

@@ -168,7 +168,7 @@ class Population(Strict):
     )
     regions: tuple[Region, ...] = Field(default_factory=_default_regions)
     segments: tuple[Segment, ...]
-    lines: tuple[ProductLine, ...] = Field(default_factory=_one_line)
+    lines: Annotated[tuple[ProductLine, ...], Field(max_length=100)] = Field(default_factory=_one_line)
     """Product lines; one line ("core") unless the scenario names several."""
     wallet_concentration: Positive = 10.0
     """How alike accounts split their wallet over the lines: each account's shares are Dirichlet with parameters

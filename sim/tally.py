@@ -40,7 +40,6 @@ class QuarterTally:
     owner_changed: np.ndarray = field(init=False)  # ... whose owner is another seat, or none, in this one
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
     handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
-    coordination_hours: np.ndarray = field(init=False)  # hours of account plans of coordinated accounts
     conflict_won: np.ndarray = field(init=False)  # deals won with the conflict penalty
     conflict_lost: np.ndarray = field(init=False)  # ... and lost
     renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
@@ -48,6 +47,7 @@ class QuarterTally:
     role_hours: np.ndarray = field(init=False)  # (role,)
     role_capacity: np.ndarray = field(init=False)  # (role,)
     seat_cost: float = 0.0  # cost of filled seats, prorated by week
+    coordination_hours: float = 0.0  # hours the seats spent on account plans
     filled_seat_weeks: float = 0.0  # own team, partners excluded
     response_segment: list[np.ndarray] = field(default_factory=list)
     response_rep: list[np.ndarray] = field(default_factory=list)
@@ -87,7 +87,6 @@ class QuarterTally:
             "owner_changed",
             "personal_lost",
             "handoff_hours",
-            "coordination_hours",
             "conflict_won",
             "conflict_lost",
             "renewals_due",

@@ -36,35 +36,35 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "0b2d41752f3a6cb365f100be795594ba24328d013bd2000b3d4967354565a8e4",
+        "804ab23be9c908ebb023e16156de5254aeb2ba449a5bf740372d0350ad9ebf46",
         "ab7cd1473257900a595f3d9ba49c550447809a7140fbd8268e39e643e15def88",
     ),
     ("hunter_farmer", 2): (
-        "693b7510719ea2d201bae51ae508270b3d16b16540a827fc1d8c9d5420060014",
+        "25dc90f0a51746bfd6548f5b0e6559a64c1a2262ad7ca2c3e9b2bac4e315118a",
         "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
     ),
     ("segment_tiers", 1): (
-        "950a5959e101f6211d3cfcce290902687510525f4148cbfd581aa9533da686e9",
+        "88e3f1bf7962458e2e77c91e3193bdadca49d3b6a67827714d948d190d6b6594",
         "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",
     ),
     ("segment_tiers", 2): (
-        "100720f91fd4f3d8f22dd5af0a1320c24ffd8b94539339ed1e8b1be3c95cd036",
+        "a636d346beb3f6385fc4a1bec36cf62998e232f7beeadd66bfdfa7c15a17082d",
         "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
     ),
     ("unstructured", 1): (
-        "6a3bc6ee42d008d4abe98ae2aa8ee8da25d343a23d7071d948806f866b205594",
+        "77ab9fa606dc5a30a282e9d93910c7a0b005f3b0972b5c587441442f0f7b55d1",
         "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",
     ),
     ("unstructured", 2): (
-        "10d1ff93936b4ff770870fd789a97afbbf754ed10d8717cbaad5808ccd78d45f",
-        "e0115aa6ae393e1bf633e2acc45499bc7e57150efc0066d7e0892bc1904408cc",
+        "56cd61f4fd2d90ee92e0994d30df803fb97f25bd84aaeb497d74ecddc9e0f1c9",
+        "c7549da2aaa36ba171080df6d63ece772d59fe2ad13908becae916aee2a55158",
     ),
     ("overlay", 1): (
-        "3ee9c6f572b22aa8de5fb3f85254a030a7e9608e221dc9a3ff977c32bbcb6c33",
+        "32c7f970983be7d83ba4b9c92b3ee2d0501b1eadcbdf80422164f05dede51798",
         "4b41f5b5285032e780ebb06def404a84a1b8c068d833f27ecb9d317f3c253eeb",
     ),
     ("overlay", 2): (
-        "d77baa4ff07167208b93d7fb1052d1ac692e79d3f5bc11be947c82f74af49c72",
+        "b2a48aba5ca6595daf59b9de1849efcacd7d8c89e1f5635fa91fadf6c8c90f7c",
         "c48d693976190c2cea4749027414398ce9a0c83b2cade0bb3613f48b4f72d4cb",
     ),
 }

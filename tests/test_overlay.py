@@ -97,6 +97,9 @@ def test_overlay_renewal_churn_and_potential_shift_move_every_line_with_the_tota
     np.testing.assert_allclose(pop.line_spend[c] / pop.spend[c, None], split)  # renewed at half: same split
     pop.scale_potential(c[:2], 0.01)
     assert (pop.line_spend[c[:2]] <= pop.potential[c[:2], None] * pop.line_share[c[:2]] + 1e-9).all()
+    pop.renew(c[2:3], pop.potential[c[2:3]] * 5.0)  # renewed far above the wallet: each line stops at its own
+    wallet = pop.potential[c[2], None] * pop.line_share[c[2]]
+    assert (pop.line_spend[c[2]] <= wallet + 1e-9).all() and pop.spend[c[2]] <= pop.potential[c[2]] + 1e-9
     pop.churn(c[2:])
     assert (pop.line_spend[c[2:]] == 0).all() and (pop.spend[c[2:]] == 0).all()
     np.testing.assert_allclose(pop.line_spend.sum(axis=1), pop.spend)
@@ -176,15 +179,59 @@ def test_overlay_coordination_costs_each_team_seat_its_hours_every_quarter():
     world = overlay_world(quarters=1, **{"relationship.coordination_hours": 2.6})
     model = CoverageModel(world, make_policy("overlay", {"coordinated": True}), 3)
     model.step()
-    plan, seats = model.plan, model.team.week(0)
+    plan = model.plan
     coordinated = np.flatnonzero(plan.coordinated)
     assert plan.specialist is not None and coordinated.size > 0
+    # Only accounts with a specialist beside the owner have a team to coordinate.
+    assert (plan.specialist[coordinated] >= 0).any(axis=1).all()
     team = np.concatenate([plan.owner[coordinated], *plan.specialist[coordinated].T])
-    owed = np.bincount(team[team >= 0], minlength=seats.size) * 2.6 / 13
+    owed = np.bincount(team[team >= 0], minlength=len(model.team)) * 2.6 / 13
+    seats = model.team.week(0)
     np.testing.assert_allclose(seats.coordination, np.minimum(owed, 0.5 * (seats.capacity + seats.coordination)))
-    t = model.recorder.tally
-    assert t.coordination_hours.sum() == pytest.approx(2.6 * (team >= 0).sum())
+    # A vacant seat spends nothing on account plans, and the metric counts the hours taken.
+    specialist = int(plan.specialist[coordinated[0]].max())
+    model.team.vacate(np.array([specialist]), 1)
+    taken = [float(seats.coordination.sum())]
+    end_week = model.recorder.end_week
+
+    def seen(week, spend, seats, open_):  # the team each week's work used
+        assert seats.coordination[specialist] == 0.0
+        taken.append(float(seats.coordination.sum()))
+        end_week(week, spend, seats, open_)
+
+    model.recorder.end_week = seen
+    model.run(12)
+    assert model.recorder.tally.coordination_hours == pytest.approx(sum(taken))
     model.release()
+
+
+def test_overlay_a_seat_in_two_places_of_one_team_plans_the_account_once():
+    world = overlay_world(quarters=1)
+    model = CoverageModel(world, _OwnerIsAlsoSpecialist(), 3)
+    model.step()
+    owed = np.array([r.coordination_weekly for r in model.team.seats])
+    model.release()
+    # Account 0 is coordinated, owned by seat 0 which is also its security and analytics specialist.
+    np.testing.assert_allclose(owed, np.r_[2.0 / 13, np.zeros(owed.size - 1)])
+
+
+class _OwnerIsAlsoSpecialist(Policy):
+    name = "owner_is_also_specialist"
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        import dataclasses
+
+        plan = empty_plan(view.accounts.size, Service.POOLED)
+        plan.owner[0], plan.coordinated[0] = 0, True
+        specialist = np.full((view.accounts.size, 3), -1)
+        specialist[0, 1:] = 0
+        return dataclasses.replace(plan, specialist=specialist)
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return np.full(view.pending.size, -1, dtype=np.int64)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return np.ones(view.tasks.size)
 
 
 class _CoordinatesNobody(Policy):
@@ -232,17 +279,22 @@ def _plan_view() -> PlanView:
 
 
 def test_overlay_specialists_touch_and_work_their_own_line():
-    t = totals(overlay_world(), "overlay", seeds=(1,))
-    assert t["hours_role_specialist"] > 100
-    assert t["hours_line:security"] > 0 and t["hours_line:analytics"] > 0
-    assert t["won_value_line:security"] > 0
+    world = overlay_world()
+    on = totals(world, "overlay", seeds=(1,))
+    no_touches = totals(world, "overlay", seeds=(1,), specialist_cadence=0.0)
+    unused = totals(world, "overlay", seeds=(1,), specialist_accounts=0)
+    assert unused["hours_role_specialist"] == 0
+    # Their cadence is real work: visits to their accounts, on top of the leads of their line they answer.
+    assert on["hours_role_specialist"] > no_touches["hours_role_specialist"] > 100
+    assert on["hours_line:security"] > unused["hours_line:security"]
+    assert on["hours_line:analytics"] > unused["hours_line:analytics"]
 
 
 def test_lane_a_specialist_paid_on_its_own_line_neglects_the_other_lines():
     # Specialists own the named accounts (the point of contact for every line): paid on their own line
     # they leave the core and the renewals unanswered, paid on the account they work them.
-    focused = totals(overlay_world("own_line"), "overlay", owners="specialists")
-    broad = totals(overlay_world("all_lines"), "overlay", owners="specialists")
+    focused = totals(overlay_world("own_line"), "overlay", owners="everyone")
+    broad = totals(overlay_world("all_lines"), "overlay", owners="everyone")
     assert focused["opps_missed_line:core"] > broad["opps_missed_line:core"]
     assert focused["won_value_line:core"] < 0.8 * broad["won_value_line:core"]
     assert focused["hours_line:core"] < broad["hours_line:core"]
@@ -288,6 +340,7 @@ def test_lane_the_engine_declines_work_outside_a_reps_lane_whatever_the_policy_a
             answered[line] += int(((b.responded == model.week - 1) & mine).sum())
     missed = model.recorder.tally.missed
     model.release()
+    assert created[0] > 0 and created[1] > 0
     assert answered[0] == 0 and answered[1] > 0
     assert missed[Cause.SLA_EXPIRED].sum() > 0  # a lead out of its lane is declined: its window runs out
 

@@ -28,10 +28,10 @@ class OverlayParams(SegmentTiersParams):
         ),
     ] = False
     owners: Annotated[
-        Literal["generalists", "specialists"],
+        Literal["generalists", "everyone"],
         Field(
-            description="generalists: the field closers own the named accounts; specialists: the specialists do "
-            "(each the point of contact for every line of its book)"
+            description="generalists: the field closers own the named accounts; everyone: the specialists own "
+            "books too, like the field closers (each the point of contact for every line of its book)"
         ),
     ] = "generalists"
     line_leads: Annotated[
@@ -45,15 +45,18 @@ class Overlay(SegmentTiers):
 
     Segments, books, pooled and digital tiers are those of ``segment_tiers``
     (its parameters apply). With ``owners = "generalists"`` the field closers
-    own the named accounts; with ``"specialists"`` the specialists do, books
-    dealt as ``segment_tiers`` deals them, so a specialist is the point of
-    contact for every line of its accounts. Then each
+    own the named accounts; with ``"everyone"`` the specialists own books
+    too, dealt with the field closers' as ``segment_tiers`` deals them, so a
+    specialist is the point of contact for every line of its own accounts.
+    Then each
     line's specialists (seats whose ``line`` is that line) are dealt the
     named accounts with the most untapped wallet on it, ``specialist_accounts``
     each, at ``specialist_cadence`` touches a quarter; a lead on a covered
     line goes to the line's specialist (``line_leads = "specialist"``) or to
-    the owner. With ``coordinated`` the account team keeps a quarterly
-    account plan: its reps working the account in one week is no
+    the owner (also when the specialist's seat is vacant or its lane does not
+    pay for the lead). With ``coordinated`` each named account with a
+    specialist keeps a quarterly account plan: its reps working it in one
+    week is no
     conflicting engagement, and the plan costs each of them
     ``relationship.coordination_hours``. Specialists pursue only what their
     lane pays (``reps.lane``): a lead on another line routed to a
@@ -65,8 +68,10 @@ class Overlay(SegmentTiers):
     params: OverlayParams
 
     def book_seats(self, team: TeamView) -> np.ndarray:
-        role = "specialist" if self.params.owners == "specialists" else None
-        return super().book_seats(team) if role is None else np.flatnonzero(team.role == role)
+        seats = super().book_seats(team)
+        if self.params.owners == "everyone":
+            seats = np.union1d(seats, np.flatnonzero(team.role == "specialist"))
+        return seats
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         plan = super().plan(view, rng)
@@ -82,9 +87,10 @@ class Overlay(SegmentTiers):
             covered, seat = assign_books(acc, team, ranked, seats, prm.specialist_accounts)
             specialist[covered, line] = seat
             cadence[covered, line] = prm.specialist_cadence
+        # An account plan coordinates a team: the accounts where a specialist works beside the owner.
         coordinated = np.zeros(acc.size, dtype=bool)
         if prm.coordinated:
-            coordinated[named] = True
+            coordinated |= (specialist >= 0).any(axis=1)
         return dataclasses.replace(plan, specialist=specialist, specialist_cadence=cadence, coordinated=coordinated)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
@@ -93,8 +99,10 @@ class Overlay(SegmentTiers):
         if self.params.line_leads == "owner" or specialist is None:
             return handler
         p, team = view.pending, view.team
-        line = p.line.astype(np.int64)
+        line, kind = p.line.astype(np.int64), p.kind.astype(np.int64)
         seat = np.where(line >= 0, specialist[p.customer, np.maximum(line, 0)], -1)
-        ok = (seat >= 0) & team.filled[np.maximum(seat, 0)]  # a vacant specialist's line falls back to the owner
+        at = np.maximum(seat, 0)
+        # The owner keeps what a vacant specialist, or one not paid on the lead, would not answer.
+        ok = (seat >= 0) & team.filled[at] & team.pursues(at, line, kind)
         handler[ok] = seat[ok]
         return handler
