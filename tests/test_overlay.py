@@ -378,3 +378,18 @@ def test_lane_a_pool_must_pursue_every_lead_queued_for_it():
     with pytest.raises(PolicyError, match="a seat of the pool is not paid on"):
         run(world, _EverythingInOnePool(), 1)
     run(overlay_world("all_lines", quarters=1), _EverythingInOnePool(), 1)  # paid on everything: fine
+
+
+def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_path):
+    from sim.experiment.spec import load_experiment
+
+    text = (ROOT / "experiments" / "mechanisms" / "overlay.toml").read_text()
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        text.replace("../../scenarios/overlay.toml", str(ROOT / "scenarios" / "overlay.toml")).replace(
+            '"won_value_line:security"', '"won_value_line:securty"'
+        )
+    )
+    with pytest.raises(InputError, match="'won_value_line:securty' names no product line of the scenario"):
+        load_experiment(path)
+    load_experiment(ROOT / "experiments" / "mechanisms" / "overlay.toml")

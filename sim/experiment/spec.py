@@ -19,6 +19,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 
 from sim.catalogue import CATALOGUE
 from sim.config import Name, Strict, read_toml, validate_strict
+from sim.errors import InputError
 from sim.policies import make_policy
 from sim.scenario import PolicyParam, Scenario, load_scenario
 from sim.shocks import Shock
@@ -224,6 +225,14 @@ def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
     path = Path(path)
     experiment = parse_experiment(read_toml(path), str(path))
     scenario = load_scenario(path.parent / experiment.scenario)
+    lines = scenario.line_names if len(scenario.line_names) > 1 else ()
+    unknown = [
+        f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
+        for i, metric in enumerate(experiment.metrics)
+        if ":" in metric and metric.split(":", 1)[1] not in lines
+    ]
+    if unknown:
+        raise InputError(unknown)
     return experiment, resolve_base(experiment, scenario)
 
 

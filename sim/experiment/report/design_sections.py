@@ -32,6 +32,8 @@ def point_stats(values: pd.DataFrame) -> pd.DataFrame:
 def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
     """Stress test: how far each policy falls short of the best policy at each design point."""
     metrics = [m for m, entry in CATALOGUE.items() if entry.higher_is_better and m in ctx.metrics]
+    # Product-line metrics are in the catalogue by family only: take those the experiment names.
+    metrics += [m for m in ctx.metrics if ":" in m and m in CATALOGUE and CATALOGUE[m].higher_is_better]
     if len(ctx.points) < 2 or len(ctx.policies) < 2 or not metrics or per_point.empty:
         return []
     lines = [
