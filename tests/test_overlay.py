@@ -393,3 +393,18 @@ def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_p
     with pytest.raises(InputError, match="'won_value_line:securty' names no product line of the scenario"):
         load_experiment(path)
     load_experiment(ROOT / "experiments" / "mechanisms" / "overlay.toml")
+
+
+def test_overlay_specialists_an_overlay_launch_adds_work_their_line_from_that_quarter():
+    world = load_scenario(SMALL).with_overrides(
+        "launch",
+        quarters=3,
+        shocks=[{"kind": "overlay_launch", "quarter": 2, "specialists": 2, "line": "security"}],
+        **{"population.lines": LINES},
+    )
+    m = run(world, make_policy("overlay"), 1).metrics
+    hours = m[(m.metric == "hours_role_specialist") & (m.segment == "all")].set_index("quarter").value
+    security = m[(m.metric == "hours_line:security") & (m.segment == "all")].set_index("quarter").value
+    assert 1 not in hours.index or hours.get(1, 0.0) == 0.0  # no specialist seat before the launch
+    assert hours[2] > 0 and hours[3] > hours[2]  # new hires ramp up
+    assert security[3] > security[1]
