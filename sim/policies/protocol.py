@@ -244,10 +244,11 @@ def _check_queue_lanes(
     """Whoever of a pool is free takes its queue's head, so every seat of the pool must pursue (be paid on)
     each lead queued there; else PolicyError."""
     for pool in np.unique(pools).tolist():
-        seats = np.flatnonzero(seat_pool == pool)
+        seats = seat_pool == pool
+        # What every seat of the pool is paid on: a (line, kind) table, line -1 (renewals) its last row.
+        paid = team.lane_lines[seats].all(axis=0)[:, None] & team.lane_kinds[seats].all(axis=0)[None, :]
         mine = pools == pool
-        ok = team.pursues(seats[None, :], line[mine, None].astype(np.int64), kind[mine, None].astype(np.int64))
-        if not ok.all():
+        if not paid[line[mine].astype(np.int64), kind[mine].astype(np.int64)].all():
             raise PolicyError(
                 f"policy {policy}: route() queued for pool {pool} a lead that a seat of the pool is not paid on "
                 "(its lane): a pool's reps answer whatever its queue holds"
