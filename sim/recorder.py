@@ -25,7 +25,7 @@ from sim.tally import AccountQuarter, QuarterTally
 class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-    Per account, this quarter: touches (tasks done), touch_hours;
+    Per account, this quarter: touches (tasks done, a specialist's touches excepted), touch_hours;
     line_touches (accounts x lines, made on the first one): the touches of
     each line's specialist. Over the run: touch_hours_run; last_conflict,
     the last week of conflicting engagement (-1: none; ``sim.engagement``);

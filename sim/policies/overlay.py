@@ -44,23 +44,22 @@ class Overlay(SegmentTiers):
     """Named accounts with a primary owner, and specialists who cover their own product line on them.
 
     Segments, books, pooled and digital tiers are those of ``segment_tiers``
-    (its parameters apply). With ``owners = "generalists"`` the field closers
-    own the named accounts; with ``"everyone"`` the specialists own books
-    too, dealt with the field closers' as ``segment_tiers`` deals them, so a
-    specialist is the point of contact for every line of its own accounts.
-    Then each
-    line's specialists (seats whose ``line`` is that line) are dealt the
-    named accounts with the most untapped wallet on it, ``specialist_accounts``
-    each, at ``specialist_cadence`` touches a quarter; a lead on a covered
-    line goes to the line's specialist (``line_leads = "specialist"``) or to
-    the owner (also when the specialist's seat is vacant or its lane does not
-    pay for the lead). With ``coordinated`` each named account with a
-    specialist keeps a quarterly account plan: its reps working it in one
-    week is no
+    (its parameters apply). With ``owners = "generalists"`` the field
+    closers own the named accounts; with ``"everyone"`` the specialists own
+    books too, dealt with the field closers' as ``segment_tiers`` deals
+    them, so a specialist is the point of contact for every line of its own
+    accounts. Then each line's specialists (seats whose ``line`` is that
+    line) are dealt the named accounts with the most untapped wallet on it,
+    ``specialist_accounts`` each, at ``specialist_cadence`` touches a
+    quarter. A lead on a covered line goes to the line's specialist
+    (``line_leads = "specialist"``) or to the owner, which also keeps it when
+    the specialist's seat is vacant or its lane does not pay for the lead.
+    With ``coordinated`` each named account with a specialist keeps a
+    quarterly account plan: its reps working it in one week is no
     conflicting engagement, and the plan costs each of them
-    ``relationship.coordination_hours``. Specialists pursue only what their
-    lane pays (``reps.lane``): a lead on another line routed to a
-    specialist paid on its own line is not answered.
+    ``relationship.coordination_hours``. Every rep pursues only what its lane
+    pays (``reps.lane``): a specialist paid on its own line that owns an
+    account leaves the account's other lines and its renewals alone.
     """
 
     name = "overlay"
