@@ -263,7 +263,7 @@ class CoverageModel(mesa.Model):
         done, rep = alloc.accepted, alloc.seat  # who did each task: a queue task's rep is the one that took it
         rec.effort(seats, self.population.segment, tasks, rep, done, todo.travel)
         # Conflicts first: the week's clash weighs on every deal open on the account, those decided now too.
-        self._conflicts(w, seats, tasks, rep, done & todo.engages)
+        clash = self._conflicts(w, seats, tasks, rep, done & todo.engages)
         self._respond(w, seats, todo, rep, alloc)
         self._deliver(seats, todo, rep, done)
         touched = done & (tasks.kind == TaskKind.TOUCH)
@@ -271,15 +271,16 @@ class CoverageModel(mesa.Model):
         self._touch(tasks.customer[touched], reps, np.where(seats.field[reps], act.visit_stock, act.call_stock))
         overlay = touched & (tasks.line >= 0)
         rec.specialist_touched(tasks.customer[overlay], tasks.line[overlay])
+        # The clash costs the account part of its relationship, what the week's work added included.
+        self.population.strain(clash, 1.0 - self.scenario.relationship.conflict_stock_loss)
 
-    def _conflicts(self, w: int, seats: SeatWeek, tasks: Tasks, rep: np.ndarray, engaged: np.ndarray) -> None:
-        """Accounts two or more closing reps worked this week without coordination lose some relationship
-        (``conflict_stock_loss``); their open deals are decided with ``conflict_penalty``."""
+    def _conflicts(self, w: int, seats: SeatWeek, tasks: Tasks, rep: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+        """Accounts two or more closing reps worked this week without coordination (recorded: their open
+        deals are decided with ``conflict_penalty``); returns them."""
         engaged &= seats.can_close[np.maximum(rep, 0)]
         clash = conflicting_accounts(tasks.customer[engaged], rep[engaged], self.plan.coordinated)
-        if clash.size:
-            self.recorder.conflicted(clash, w)
-            self.population.strain(clash, 1.0 - self.scenario.relationship.conflict_stock_loss)
+        self.recorder.conflicted(clash, w)
+        return clash
 
     def _respond(self, w: int, seats: SeatWeek, todo: TaskList, rep: np.ndarray, alloc: Allocation) -> None:
         """First responses made this week (by ``rep``): on time, the deal moves to work; late, it is missed."""

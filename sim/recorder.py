@@ -25,7 +25,7 @@ from sim.tally import AccountQuarter, QuarterTally
 class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-    Per account, this quarter: touches (tasks done, a specialist's touches excepted), touch_hours;
+    Per account, this quarter: touches (tasks done), touch_hours;
     line_touches (accounts x lines, made on the first one): the touches of
     each line's specialist. Over the run: touch_hours_run; last_conflict,
     the last week of conflicting engagement (-1: none; ``sim.engagement``);
@@ -208,8 +208,7 @@ class Recorder:
         np.add.at(t.role_hours, seats.role_index[rep], cost)
         np.add.at(self.touch_hours, customer, cost)
         np.add.at(self.touch_hours_run, customer, cost)
-        # A specialist's touch serves its own cadence (``specialist_touched``), not the owner's.
-        np.add.at(self.touches, customer[~((kind == TaskKind.TOUCH) & one)], 1)
+        np.add.at(self.touches, customer, 1)
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""

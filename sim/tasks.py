@@ -97,7 +97,9 @@ def week_tasks(
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
     due &= at_seat(seats.filled, owner, False)
-    behind = touches[c] < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+    # A specialist's touches serve its own cadence, not the owner's.
+    got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
+    behind = got < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
     due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
     touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)

@@ -52,11 +52,11 @@ PINNED = {
         "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
     ),
     ("unstructured", 1): (
-        "77ab9fa606dc5a30a282e9d93910c7a0b005f3b0972b5c587441442f0f7b55d1",
+        "c50997d33e06cbc6685ee3deeee007f5f2704f67959055e4ba50117fe11d03ba",
         "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",
     ),
     ("unstructured", 2): (
-        "56cd61f4fd2d90ee92e0994d30df803fb97f25bd84aaeb497d74ecddc9e0f1c9",
+        "e5b855f4f06eb307aca6ddf5a8cd37b3ca6d565b1778c2a8b8ce2c6825a0ad91",
         "c7549da2aaa36ba171080df6d63ece772d59fe2ad13908becae916aee2a55158",
     ),
     ("overlay", 1): (

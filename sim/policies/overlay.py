@@ -23,8 +23,8 @@ class OverlayParams(SegmentTiersParams):
     coordinated: Annotated[
         bool,
         Field(
-            description="the named accounts' teams keep an account plan: no conflicting engagement, at "
-            "relationship.coordination_hours per seat, account and quarter"
+            description="each named account with a specialist keeps an account plan: no conflicting engagement, "
+            "at relationship.coordination_hours per distinct seat of its team, account and quarter"
         ),
     ] = False
     owners: Annotated[

@@ -169,12 +169,10 @@ def route_to_owner(view: RouteView) -> np.ndarray:
 
 
 def pools_of_roles(team: TeamView, *pools: tuple[str, ...]) -> np.ndarray:
-    """``CoveragePlan.seat_pool`` where the seats of the roles ``pools[k]`` answer the queue of pool k, those
-    paid on every line and kind only (a pool's reps answer whatever its queue holds)."""
+    """``CoveragePlan.seat_pool`` where the seats of the roles ``pools[k]`` answer the queue of pool k."""
     seat_pool = np.full(team.size, -1, dtype=np.int64)
-    everything = team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1)
     for k, roles in enumerate(pools):
-        seat_pool[np.isin(team.role, roles) & everything & (seat_pool < 0)] = k
+        seat_pool[np.isin(team.role, roles) & (seat_pool < 0)] = k
     return seat_pool
 
 

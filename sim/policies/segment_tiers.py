@@ -71,8 +71,8 @@ class SegmentTiers(Policy):
     full-cycle seats): tier A (the top ``tier_a_share`` of the books,
     ``cadence_a`` touches a quarter) and tier B (``cadence_b``). Tier C, the
     pooled segments and field-segment accounts beyond the books, is a shared
-    queue answered by the next free inside rep or SDR (by any closer if the
-    team has neither), in ``queue_order`` (with ``lead_routing = "assigned"``
+    queue answered by the next free inside rep or SDR (by any closer paid on
+    every line and kind if the team has neither), in ``queue_order`` (with ``lead_routing = "assigned"``
     each lead is instead dealt to one of those seats before the week, by
     capacity); a deal an SDR qualified is dealt to an inside closer by capacity. Tier D, every other segment, is digital.
     With ``books = "keep"`` an account stays with its owner from quarter to
@@ -101,10 +101,12 @@ class SegmentTiers(Policy):
         in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
         plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
         inside = ("inside", "sdr")
-        answerers = inside if np.isin(team.role, inside).any() else tuple(sorted(CLOSING_ROLES))
-        return dataclasses.replace(
-            plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=pools_of_roles(team, answerers)
-        )
+        if np.isin(team.role, inside).any():
+            seat_pool = pools_of_roles(team, inside)
+        else:  # any closer answers, but a pool's reps answer whatever comes: those paid on everything
+            seat_pool = pools_of_roles(team, tuple(sorted(CLOSING_ROLES)))
+            seat_pool[~(team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1))] = -1
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def book_seats(self, team: TeamView) -> np.ndarray:
         """The seats that own the named accounts: the field closers."""

@@ -147,7 +147,7 @@ class CoveragePlan:
     quarter. The owner and the specialists are the account's team. A
     coordinated account's team keeps an account plan: working it in the
     same week is then no conflicting engagement, and the plan costs each
-    seat of the team ``relationship.coordination_hours`` a quarter; only an
+    distinct seat of the team ``relationship.coordination_hours`` a quarter; only an
     account with a team can be coordinated.
     """
 
