@@ -84,7 +84,7 @@ class SegmentTerms:
         """Expected won value: a share of the untapped wallet of the deal's product ``line`` (new logo,
         expansion) or of spend (renewal, whose line is ``WHOLE_CONTRACT``)."""
         ln = np.maximum(line, 0)
-        untapped = np.maximum(pop.potential[c] * pop.line_share[c, ln] - pop.line_spend[c, ln], 0.0)
+        untapped = np.maximum(pop.wallet(c, ln) - pop.line_spend[c, ln], 0.0)
         base = np.where(kind == Kind.RENEWAL, pop.spend[c], untapped)
         return self.value_share[pop.segment[c], kind] * base
 

@@ -69,7 +69,7 @@ class CoverageModel(mesa.Model):
         self.team = Team(self, scenario, self.streams.reps)
         self.book = OpportunityBook.empty()
         self.recorder = Recorder(
-            self.population, scenario.segment_names, scenario.metrics.low_value_quantile, scenario.line_names
+            self.population, scenario.segment_names, scenario.metrics.low_value_quantile, scenario.reported_lines
         )
         n = self.population.size
         # Before the first quarter: nobody owns anything.

@@ -43,10 +43,9 @@ def arrival_columns(
     kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
     line = np.zeros(c.size, dtype=np.int64)
     if pop.lines > 1:
-        share = pop.line_share[c]
-        untapped = np.maximum(pop.potential[c, None] * share - pop.line_spend[c], 0.0)
+        untapped = np.maximum(pop.wallet(c) - pop.line_spend[c], 0.0)
         room = (kind == Kind.EXPANSION) & (untapped.sum(axis=1) > 0)
-        weight = np.where(room[:, None], untapped, share).cumsum(axis=1)
+        weight = np.where(room[:, None], untapped, pop.line_share[c]).cumsum(axis=1)
         line = (weight < (u[4] * weight[:, -1])[:, None]).sum(axis=1)
     day = DAYS * (week + u_day)
     dig, sv = scenario.digital, scenario.service

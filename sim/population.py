@@ -68,6 +68,13 @@ class Population:
     def lines(self) -> int:
         return int(self.line_share.shape[1])
 
+    def wallet(self, customers: np.ndarray, line: np.ndarray | None = None) -> np.ndarray:
+        """Annual wallet of ``customers`` on each product line (customers x lines), or on ``line`` (one per
+        customer): the potential times the line's share."""
+        if line is None:
+            return self.potential[customers, None] * self.line_share[customers]
+        return self.potential[customers] * self.line_share[customers, line]
+
     @classmethod
     def generate(cls, scenario: Scenario, rng: np.random.Generator) -> Population:
         """Draw a population from the scenario (the only randomness: ``rng``)."""
@@ -258,8 +265,7 @@ class Population:
         cells, inverse = np.unique(customers * lines + line, return_inverse=True)
         added = np.bincount(inverse, weights=value, minlength=cells.size)
         c, ln = np.divmod(cells, lines)
-        wallet = self.potential[c] * self.line_share[c, ln]
-        self._set_line_spend(c, ln, np.minimum(self.line_spend[c, ln] + added, wallet))
+        self._set_line_spend(c, ln, np.minimum(self.line_spend[c, ln] + added, self.wallet(c, ln)))
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
         """A won renewal sets spend to the renewed contract value, capped at the potential.
@@ -286,8 +292,7 @@ class Population:
             self.segment, weights=self.potential, minlength=self.segment_potential.size
         )
         if self.lines > 1:
-            wallet = self.potential[customers, None] * self.line_share[customers]
-            self.line_spend[customers] = np.minimum(self.line_spend[customers], wallet)
+            self.line_spend[customers] = np.minimum(self.line_spend[customers], self.wallet(customers))
             self._set_total(customers, self.line_spend[customers].sum(axis=1))
             return
         self._set_spend(customers, np.minimum(self.spend[customers], self.potential[customers]))
@@ -304,8 +309,7 @@ class Population:
             spent = old > 0
             split = self.line_share[customers]
             split[spent] = self.line_spend[customers[spent]] / old[spent, None]
-            wallet = self.potential[customers, None] * self.line_share[customers]
-            self.line_spend[customers] = np.minimum(new[:, None] * split, wallet)
+            self.line_spend[customers] = np.minimum(new[:, None] * split, self.wallet(customers))
             new = self.line_spend[customers].sum(axis=1)
         self._set_total(customers, new)
 

@@ -33,7 +33,7 @@ class Recorder:
     any week (0 while the engine keeps every seat within its hours; the
     policy contract checks it). Low-value accounts are those below the
     scenario's quantile of potential at the start. ``line_names``: the
-    scenario's product lines, whose metrics are kept when there are several.
+    product lines whose metrics are kept (``Scenario.reported_lines``).
     """
 
     def __init__(
@@ -73,8 +73,7 @@ class Recorder:
         """Opportunities missed this week, for ``cause``, of ``line`` (-1: renewals, not counted by line)."""
         t = self.tally
         t.count(t.missed, cause, segment)
-        one = line >= 0
-        t.count(t.missed_line, line[one], segment[one])
+        _by_line(t, t.missed_line, line, segment)
 
     def decided_in_conflict(self, segment: np.ndarray, won: np.ndarray) -> None:
         """Deals decided this week with the conflict penalty (their account conflicted while they were open)."""
@@ -103,8 +102,7 @@ class Recorder:
         t = self.tally
         t.count(t.won, kind, segment)
         t.count(t.won_value, kind, segment, value)
-        one = line >= 0
-        t.count(t.won_value_line, line[one], segment[one], value[one])
+        _by_line(t, t.won_value_line, line, segment, value)
         t.add(t.partner_margin, segment, margin)
         t.add(t.cycle_weeks, segment, cycle_weeks)
         t.add(t.digital_won, segment[digital])
@@ -201,8 +199,7 @@ class Recorder:
         self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
         t.count(t.hours, activity, seg, cost - travel)
         t.count(t.hours, np.full(rep.size, Activity.TRAVEL), seg, travel)
-        one = line >= 0
-        t.count(t.hours_line, line[one], seg[one], cost[one])
+        _by_line(t, t.hours_line, line, seg, cost)
         low = self.low_value[customer]
         t.add(t.hours_low_value, seg[low], cost[low])
         np.add.at(t.role_hours, seats.role_index[rep], cost)
@@ -260,8 +257,9 @@ class Recorder:
             segment_potential=pop.segment_potential,
             open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
         )
-        lines = self.line_names if len(self.line_names) > 1 else ()
-        for segment, metric, value in quarter_rows(self.tally, accounts, self.segment_names, gross_margin, lines):
+        for segment, metric, value in quarter_rows(
+            self.tally, accounts, self.segment_names, gross_margin, self.line_names
+        ):
             self.rows.append(MetricRow(quarter, segment, metric, value))
 
     # ---- tables -----------------------------------------------------------------
@@ -285,6 +283,15 @@ class Recorder:
             for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
                 rows.append(LorenzRow(name, float(share), float(value)))
         return pd.DataFrame(rows, columns=LORENZ_COLUMNS)
+
+
+def _by_line(
+    t: QuarterTally, table: np.ndarray, line: np.ndarray, segment: np.ndarray, weight: np.ndarray | None = None
+) -> None:
+    """Count events into a (line, segment) ``table``; those of no line (-1: renewals, an owner's touches) are
+    counted by no line."""
+    one = line >= 0
+    t.count(table, line[one], segment[one], 1.0 if weight is None else weight[one])
 
 
 def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:

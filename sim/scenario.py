@@ -328,6 +328,13 @@ class Scenario(Strict):
     def line_names(self) -> tuple[str, ...]:
         return tuple(line.name for line in self.population.lines)
 
+    @property
+    def reported_lines(self) -> tuple[str, ...]:
+        """The product lines a run reports metrics for (``won_value_line:<line>`` ...): every line when the
+        scenario has several, none with one (its line's figures are the whole run's)."""
+        names = self.line_names
+        return names if len(names) > 1 else ()
+
     def with_overrides(self, source: str = "override", **changes: Any) -> Scenario:
         """A copy with the named fields replaced, validated again; ``source`` names it in error messages.
 

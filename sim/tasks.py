@@ -99,7 +99,7 @@ def week_tasks(
     due &= at_seat(seats.filled, owner, False)
     # A specialist's touches serve its own cadence, not the owner's.
     got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
-    behind = got < plan.cadence[c] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+    behind = _behind(got, plan.cadence[c], week)
     due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
     touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
@@ -109,7 +109,7 @@ def week_tasks(
         sp = plan.specialist[sc, sl]
         done = line_touches[sc, sl] if line_touches is not None else 0
         on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
-        on &= done < plan.specialist_cadence[sc, sl] * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
+        on &= _behind(done, plan.specialist_cadence[sc, sl], week)
         c, owner, touch_line = (
             np.concatenate([c, sc[on]]),
             np.concatenate([owner, sp[on]]),
@@ -168,6 +168,12 @@ def week_tasks(
         unowned=unowned,
         vacant=vacant_idx,
     )
+
+
+def _behind(done: np.ndarray | int, cadence: np.ndarray, week: int) -> np.ndarray:
+    """Whether ``done`` touches this quarter fall short of a ``cadence`` a quarter, spread evenly, by the
+    end of ``week``."""
+    return done < cadence * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
 
 
 def answer_day(week: int, start: np.ndarray, capacity: np.ndarray) -> np.ndarray:

@@ -225,7 +225,7 @@ def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
     path = Path(path)
     experiment = parse_experiment(read_toml(path), str(path))
     scenario = load_scenario(path.parent / experiment.scenario)
-    lines = scenario.line_names if len(scenario.line_names) > 1 else ()
+    lines = scenario.reported_lines
     unknown = [
         f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
         for i, metric in enumerate(experiment.metrics)
