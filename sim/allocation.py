@@ -16,6 +16,7 @@ import functools
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,7 @@ def allocate_hours(
         waiting = _grouped(waiting, queues.pool, priority, pools)
         pool, arrival = queues.pool[waiting], queues.arrival[waiting]
     by_arrival = np.lexsort((arrival, pool))
-    done, begun, taker, taken_at = _kernel()(
+    done, begun, taker, taken_at = _compiled(_dispatch)(
         np.ascontiguousarray(rep[own], dtype=np.int64),
         np.ascontiguousarray(cost[own], dtype=np.float64),
         np.ascontiguousarray(priority[own], dtype=np.float64),
@@ -163,8 +164,32 @@ def allocate_hours(
 
 def _grouped(idx: np.ndarray, group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
     """``idx`` ordered by ``group``, then by descending ``priority``, ties in the order given."""
-    idx = idx[_descending(priority[idx])]
-    return idx[np.argsort(group[idx].astype(np.int32 if groups > 32767 else np.int16), kind="stable")]
+    g = np.ascontiguousarray(group[idx], dtype=np.int64)
+    return idx[_compiled(_order)(g, np.ascontiguousarray(priority[idx], dtype=np.float64), groups)]
+
+
+def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
+    """Positions ordered by ``group`` (0 .. ``groups`` - 1), then by descending ``priority``, ties in the
+    order given. Compiled by numba: a counting sort on the groups, then a stable merge sort of each
+    group's priorities (a group holds a rep's or a pool's tasks, a few dozen to a few hundred), which
+    together cost a fraction of two whole-array sorts."""
+    n = group.size
+    bound = np.zeros(groups + 1, dtype=np.int64)
+    for i in range(n):
+        bound[group[i] + 1] += 1
+    for g in range(groups):
+        bound[g + 1] += bound[g]
+    fill = bound[:-1].copy()
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[fill[group[i]]] = i
+        fill[group[i]] += 1
+    for g in range(groups):
+        a, b = bound[g], bound[g + 1]
+        if b - a > 1:
+            members = out[a:b].copy()
+            out[a:b] = members[np.argsort(-priority[members], kind="mergesort")]
+    return out
 
 
 def _dispatch(
@@ -185,7 +210,7 @@ def _dispatch(
 
     Own tasks come sorted by rep, then priority; queue tasks by pool, then
     priority, and ``qby_arrival`` lists the queue tasks by pool, then
-    arrival. Compiled by numba (``_kernel``). A rep of no busy queue works
+    arrival. Compiled by numba (``_compiled``). A rep of no busy queue works
     alone: O(k) per decision for k tasks, in practice less (the scan starts
     at the best task not yet settled and stops at the first released one, so
     it passes over only leads still to come). The reps of a queue decide in
@@ -335,8 +360,8 @@ def _dispatch(
 
 
 @functools.cache
-def _kernel() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """``_dispatch`` compiled, numba imported on first use (it takes about half a second).
+def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` compiled by numba, imported on first use (it takes about half a second).
 
     ``cache=True`` keeps the machine code in ``sim/__pycache__``, or if that is
     read-only in numba's user-wide cache (``~/.cache/numba``, or
@@ -346,23 +371,7 @@ def _kernel() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     """
     import numba
 
-    kernel: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     try:
-        kernel = numba.njit(cache=True, nogil=True)(_dispatch)
+        return numba.njit(cache=True, nogil=True)(function)  # type: ignore[no-any-return]
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        kernel = numba.njit(nogil=True)(_dispatch)
-    return kernel
-
-
-def _descending(values: np.ndarray) -> np.ndarray:
-    """Indices that sort ``values`` (no NaN) descending, ties in the order given: a stable sort.
-
-    A stable sort of floats is a branchy merge sort, about three times slower
-    inside a run than numpy's vectorized default sort; without ties the two give
-    the same order, so the default is used whenever no two values are equal.
-    """
-    order = np.argsort(-values)
-    ordered = values[order]
-    if (ordered[1:] == ordered[:-1]).any():
-        return np.argsort(-values, kind="stable")
-    return order
+        return numba.njit(nogil=True)(function)  # type: ignore[no-any-return]
