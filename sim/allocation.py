@@ -215,7 +215,8 @@ def _dispatch(
     at the best task not yet settled and stops at the first released one, so
     it passes over only leads still to come). The reps of a queue decide in
     the order of their progress through the week, from a heap; the order of
-    arrival tells at once whether anything in the queue is waiting.
+    arrival tells at once whether anything in the queue is waiting, and a heap
+    of the arrived tasks gives the best of them.
     """
     n, m, seats = rep.size, qpool.size, capacity.size
     accepted = np.zeros(n, dtype=np.bool_)
@@ -260,6 +261,11 @@ def _dispatch(
         waiting = [(0.0, 0)]
         waiting.pop()
         wake = qstart[p] if p >= 0 else 0  # the next arrival, in order of arrival, not yet offered to them
+        # The queue's arrived tasks (by the reps' clocks so far), by priority: its taken ones leave when on top.
+        # Scanning the queue in priority order for the first arrived task instead costs its length per
+        # decision when the best tasks are still to come, which at millions of accounts is most of the week.
+        arrived = [0]
+        arrived.pop()
         offer = -1.0  # the share of the week of the last arrival offered
         while hold or len(heap) > 0 or (len(waiting) > 0 and (wake < qend[p] or offer >= 0.0)):
             if len(waiting) > 0:
@@ -306,17 +312,23 @@ def _dispatch(
                 # Arrivals so far, in order of arrival: with none of them waiting, the queue has
                 # nothing to offer before the next arrival, and no scan is needed.
                 while qseen[p] < qend[p] and qarrival[qby_arrival[qseen[p]]] * week <= t + EPS:
+                    heapq.heappush(arrived, qby_arrival[qseen[p]])
                     qseen[p] += 1
                 if qseen[p] - qstart[p] > qtaken[p]:
-                    while qfirst[p] < qend[p] and qsettled[qfirst[p]]:
-                        qfirst[p] += 1
-                    for j in range(qfirst[p], qend[p]):
-                        if qsettled[j]:
-                            continue
-                        if qarrival[j] * week <= t + EPS:
-                            qpick = j
-                            break
-                        arrival = min(arrival, qarrival[j])
+                    while qsettled[arrived[0]]:
+                        heapq.heappop(arrived)
+                    if qarrival[arrived[0]] * week <= t + EPS:
+                        qpick = arrived[0]  # the first in priority order of those arrived: what the scan finds
+                    else:  # arrived by another rep's clock, not yet by this one's (within EPS): scan
+                        while qfirst[p] < qend[p] and qsettled[qfirst[p]]:
+                            qfirst[p] += 1
+                        for j in range(qfirst[p], qend[p]):
+                            if qsettled[j]:
+                                continue
+                            if qarrival[j] * week <= t + EPS:
+                                qpick = j
+                                break
+                            arrival = min(arrival, qarrival[j])
                 elif qseen[p] < qend[p]:
                     arrival = min(arrival, qarrival[qby_arrival[qseen[p]]])
             if pick < 0 and qpick < 0:
