@@ -220,7 +220,11 @@ class Population:
 
     def held_by(self, seats: np.ndarray) -> np.ndarray:
         """Accounts whose personal relationship is held by one of ``seats``."""
-        return np.flatnonzero(np.isin(self.holder, seats))
+        # A lookup by seat (holder -1, nobody, is the last entry): one gather, where np.isin would sort.
+        held = np.zeros(max(int(self.holder.max(initial=-1)), int(seats.max(initial=-1))) + 2, dtype=bool)
+        held[seats] = True
+        held[-1] = False
+        return np.flatnonzero(held[self.holder])
 
     def renewals_due(self, week: int) -> np.ndarray:
         """Customers whose contract comes up for renewal in ``week``."""

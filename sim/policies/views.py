@@ -123,8 +123,9 @@ class Accounts:
 
     def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
         """Boolean mask of accounts whose segment is one of ``names``."""
-        codes = [i for i, n in enumerate(self.segment_names) if n in names]
-        return np.isin(self.segment, codes)
+        # A lookup by segment code: one gather, where np.isin would sort every account.
+        wanted = np.array([n in names for n in self.segment_names], dtype=bool)
+        return wanted[self.segment]
 
 
 @dataclass(frozen=True)
