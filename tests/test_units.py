@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.allocation import allocate_hours
-from sim.metrics import between_rep_sd, explained_sd, gini
+from sim.metrics import POTENTIAL_BANDS, between_rep_sd, explained_sd, gini, potential_bands
 from sim.policies.rules import median, weighted_draw
 from sim.randomness import Streams, keyed_normal, keyed_uniform
 from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
@@ -155,3 +155,22 @@ def test_every_unit_has_a_format():
     from sim.format import _SHOW
 
     assert set(_SHOW) == set(Unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.sampled_from([1.0, 2.0, 2.0, 7.5]) | st.floats(0.01, 1e6)),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_potential_bands_are_fifths_by_rank_within_the_segment(accounts) -> None:
+    segment = np.array([a[0] for a in accounts], dtype=np.int8)
+    potential = np.array([a[1] for a in accounts])
+    band = potential_bands(segment, potential, 3)
+    for s in range(3):
+        members = [i for i in range(len(accounts)) if segment[i] == s]
+        ranked = sorted(members, key=lambda i: (potential[i], i))  # ties in account order
+        for rank, i in enumerate(ranked):
+            assert band[i] == rank * POTENTIAL_BANDS // len(members)
