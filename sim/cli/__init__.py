@@ -1,6 +1,6 @@
 """The ``covsim`` command line: parses, calls the library, writes. Nothing else.
 
-One module per command group: ``scenario`` (validate, policies, run),
+One module per command group: ``scenario`` (validate, policies, run, examples),
 ``experiment`` (compare, experiment, report) and ``crm`` (calibrate,
 backtest); ``common`` holds what they share. Each command imports the library
 it calls inside its function, so that ``covsim --help`` and the commands that
@@ -18,7 +18,7 @@ import click
 
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
-from sim.cli.scenario import policies_command, run_command, validate_command
+from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,5 +36,6 @@ for command in (
     report_command,
     calibrate_command,
     backtest_command,
+    examples_command,
 ):
     main.add_command(command)

@@ -1,4 +1,4 @@
-"""Commands on one scenario: ``validate``, ``policies`` and ``run``."""
+"""Commands on one scenario: ``validate``, ``policies`` and ``run``; and ``examples``, the sample files to start from."""
 
 from __future__ import annotations
 
@@ -109,3 +109,21 @@ def run_command(
             title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
             atomic_write(out_dir / "summary.png", lambda p: write_summary_png(metrics, title, p))
             click.echo(f"\nwrote {out_dir / 'metrics.csv'}, {out_dir / 'weekly.csv'} and {out_dir / 'summary.png'}")
+
+
+@click.command("examples")
+@click.argument("folder", type=click.Path(path_type=Path), default="covsim-examples")
+def examples_command(folder: Path) -> None:
+    """Copy the sample scenarios and experiments into FOLDER (default: covsim-examples) to start from."""
+    from sim.sample_files import copy_samples
+
+    with reported_errors():
+        written = copy_samples(folder)
+    counts = {
+        top: sum(1 for p in written if p.relative_to(folder).parts[0] == top) for top in ("scenarios", "experiments")
+    }
+    click.echo(
+        f"copied {len(written)} files to {folder}/: {counts['scenarios']} scenarios, {counts['experiments']} experiments"
+    )
+    click.echo(f"try:  covsim run {folder / 'scenarios' / 'small.toml'}")
+    click.echo(f"      covsim experiment {folder / 'experiments' / 'mechanisms' / 'books.toml'} --out results/books")
