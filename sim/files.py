@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -53,25 +54,64 @@ def file_mode() -> int:
     return 0o666 & ~(_UMASK_AT_IMPORT if umask is None else umask)
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place.
+def unwritable(folder: Path) -> str | None:
+    """Why files could not be written into ``folder`` (made if missing), or None if they can. Creates nothing.
 
-    A reader sees the old file or the new one, never a torn one; an interrupted
-    write leaves at most a hidden ``.name.*`` temporary, which nothing reads.
-    The file ends with :func:`file_mode`'s permissions, not the owner-only
+    It probes the folder, or its nearest existing ancestor, with a temporary
+    file it removes at once, so a read-only file system, a missing permission
+    or a file standing where a folder should be is found before any work.
+    """
+    probe = folder
+    while not os.path.lexists(probe) and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".covsim-probe.")
+    except OSError as e:
+        return f"cannot write in {probe} ({e.strerror or e})"
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
+def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object]]) -> None:
+    """Write the files ``writers`` names into ``folder``, all or none of them.
+
+    Each writer fills a temporary file in the folder; only when every one has
+    succeeded are they renamed into place, so a failure (a full disk, a figure
+    that cannot be drawn, Ctrl-C) leaves the folder as it was, without even the
+    folders this call made. A reader sees each file old or new, never torn.
+    Files end with :func:`file_mode`'s permissions, not the owner-only
     ``0o600`` that ``mkstemp`` creates temporaries with.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
+    made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[Path, Path]] = []
     try:
-        write(Path(tmp))
-        # After ``write``: a writer may replace the temporary rather than write into it.
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
+        for name, write in writers.items():
+            path = folder / name
+            fd, name_of_temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=path.suffix)
+            os.close(fd)
+            temporary = Path(name_of_temporary)
+            written.append((temporary, path))
+            write(temporary)
+            # After ``write``: a writer may replace the temporary rather than write into it.
+            os.chmod(temporary, file_mode())
+        for temporary, path in written:
+            os.replace(temporary, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        for made_folder in made:  # innermost first
+            with suppress(OSError):
+                made_folder.rmdir()
         raise
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write one file through a temporary in the same folder, then rename it into place (:func:`atomic_write_all`)."""
+    atomic_write_all(path.parent, {path.name: write})
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -17,8 +18,11 @@ from sim.errors import InputError, PolicyError
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: Set to 1 to let a failure nothing expected end in its traceback instead of one line.
+TRACEBACK_VARIABLE = "COVSIM_TRACEBACK"
 
 
 @contextmanager
@@ -36,10 +40,51 @@ def reported_errors() -> Iterator[None]:
         sys.exit(EXIT_BAD_INPUT)
     except PolicyError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of spaces folded, so a message stays one line."""
+    return " ".join(text.split())
+
+
+@contextmanager
+def unexpected_errors() -> Iterator[None]:
+    """What no command expected, as one line and exit 1 instead of a traceback.
+
+    An operating-system error (a full disk, a folder that vanished) names its
+    file; anything else names its type and asks for a report. Click's own
+    exits pass through. ``COVSIM_TRACEBACK=1`` re-raises, for whoever debugs it.
+    """
+    try:
+        yield
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except Exception as e:
+        if os.environ.get(TRACEBACK_VARIABLE) == "1":
+            raise
+        if isinstance(e, OSError):
+            where = f"{e.filename}: " if e.filename else ""
+            click.echo(f"error: {where}{one_line(e.strerror or str(e))}", err=True)
+        else:
+            click.echo(
+                f"error: covsim failed unexpectedly ({type(e).__name__}: {one_line(str(e))}); "
+                f"rerun with {TRACEBACK_VARIABLE}=1 to see where, and please report it",
+                err=True,
+            )
+        sys.exit(EXIT_FAILED)
+
+
+def check_out(folder: Path, option: str) -> None:
+    """InputError, before any work, unless files can be written into ``folder`` (the ``option`` that named it)."""
+    from sim.files import unwritable
+
+    reason = unwritable(folder)
+    if reason is not None:
+        raise InputError([f"{option} {folder}: {reason}; nothing was run"])
 
 
 @contextmanager

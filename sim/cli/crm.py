@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli.common import loading_libraries, parse_params, reported_errors
+from sim.cli.common import check_out, loading_libraries, parse_params, reported_errors
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def calibrate_command(
     with reported_errors():
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
+        check_out(out_file.parent, "--out")
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
         cleaned, notes = clean(export, cutoff_date)
         calibration = calibrate(cleaned, customers, units)
@@ -170,6 +171,8 @@ def backtest_command(
             def policy(_scenario: Scenario) -> Policy:
                 return make_policy(name, params, where="--policy")
 
+        if out_dir is not None:
+            check_out(out_dir, "--out")
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
         with click.progressbar(length=seeds, label="simulating", file=sys.stderr) as bar:
             result = backtest(
@@ -189,14 +192,18 @@ def backtest_command(
         for line in summary_lines(result):
             click.echo(line)
         if out_dir is not None:
-            from sim.files import atomic_write, atomic_write_text
+            from sim.files import atomic_write_all
             from sim.plots import write_backtest_png  # matplotlib: only when there is a figure to draw
 
             table, seed_table = result.table(), result.seed_table()
-            out_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(out_dir / "scenario.toml", result.scenario_text)
-            atomic_write(out_dir / "seeds.csv", lambda p: seed_table.to_csv(p, index=False))
             title = f"Backtest {result.cutoff} + {quarters} quarters, {label}, {seeds} seeds"
-            atomic_write(out_dir / "backtest.png", lambda p: write_backtest_png(table, seed_table, title, p))
-            atomic_write(out_dir / "backtest.csv", lambda p: table.to_csv(p, index=False))
+            atomic_write_all(
+                out_dir,
+                {
+                    "scenario.toml": lambda p: p.write_text(result.scenario_text, encoding="utf-8"),
+                    "seeds.csv": lambda p: seed_table.to_csv(p, index=False),
+                    "backtest.png": lambda p: write_backtest_png(table, seed_table, title, p),
+                    "backtest.csv": lambda p: table.to_csv(p, index=False),
+                },
+            )
             click.echo(f"\nwrote {out_dir}/backtest.csv, seeds.csv, backtest.png, scenario.toml")

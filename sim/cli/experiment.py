@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli.common import EXIT_INTERRUPTED, at_horizon, check_distinct, loading_libraries, reported_errors
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    at_horizon,
+    check_distinct,
+    check_out,
+    loading_libraries,
+    one_line,
+    reported_errors,
+)
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -55,7 +64,17 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
     if out_dir is not None:
         from sim.experiment.report import write_report
 
-        report = write_report(batch.store, out_dir)
+        try:
+            report = write_report(batch.store, out_dir)
+        except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
+            where = f"{e.filename}: " if e.filename else ""
+            click.echo(
+                f"error: the report could not be written ({where}{one_line(e.strerror or str(e))}); "
+                f"{len(batch.store.finished_keys())} runs are stored in {out_dir}; "
+                f"write it again with: covsim report {out_dir}",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
         morris = out_dir / "morris.csv"
         extra = f", {morris}" if morris.exists() else ""
         click.echo(f"\nwrote {report}, {out_dir / 'results.csv'}{extra} and {out_dir / 'results.parquet'}")
@@ -64,7 +83,7 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         for key, error in outcome.errors[:10]:
             click.echo(f"  {key}: {error}", err=True)
         click.echo(f"fix the cause and resume with: {resume_hint}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
 
 
 def _run_batch(
@@ -127,6 +146,8 @@ def compare_command(
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
         experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters)
+        if out_dir is not None:
+            check_out(out_dir, "--out")
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
         hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
         outcome = _run_batch(batch, executor, workers, None, hint)
@@ -160,6 +181,7 @@ def experiment_command(
         if scheduler and executor != "dask":
             raise InputError(["--scheduler: only with --executor dask"])
         out_dir = out_dir or Path("out") / exp.name
+        check_out(out_dir, "--out")
         batch = open_batch(exp, scenario, out_dir, fresh)
         hint = f"covsim experiment {experiment_file} --out {out_dir}"
         outcome = _run_batch(batch, executor, workers, scheduler, hint)
@@ -178,6 +200,7 @@ def report_command(out_dir: Path) -> None:
     with reported_errors():
         if not (out_dir / STORE_NAME).exists():
             raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
+        check_out(out_dir, "report folder")
         store = Store.existing(out_dir)
         path = write_report(store, out_dir)
         store.close()

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import at_horizon, check_distinct, loading_libraries, parse_params, reported_errors
+from sim.cli.common import (
+    at_horizon,
+    check_distinct,
+    check_out,
+    loading_libraries,
+    parse_params,
+    reported_errors,
+)
 
 
 @click.command("validate")
@@ -84,6 +91,8 @@ def run_command(
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
         check_distinct(policy_names)
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        if out_dir is not None:
+            check_out(out_dir, "--out")
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
@@ -100,14 +109,19 @@ def run_command(
             click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
             click.echo(comparison_table(metrics))
         if out_dir is not None:
-            from sim.files import atomic_write
+            from sim.files import atomic_write_all
             from sim.plots import write_summary_png  # matplotlib: only when there is a figure to draw
 
             weekly = pd.concat([r.weekly for r in results], ignore_index=True)
-            atomic_write(out_dir / "metrics.csv", lambda p: metrics.to_csv(p, index=False))
-            atomic_write(out_dir / "weekly.csv", lambda p: weekly.to_csv(p, index=False))
             title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
-            atomic_write(out_dir / "summary.png", lambda p: write_summary_png(metrics, title, p))
+            atomic_write_all(
+                out_dir,
+                {
+                    "metrics.csv": lambda p: metrics.to_csv(p, index=False),
+                    "weekly.csv": lambda p: weekly.to_csv(p, index=False),
+                    "summary.png": lambda p: write_summary_png(metrics, title, p),
+                },
+            )
             click.echo(f"\nwrote {out_dir / 'metrics.csv'}, {out_dir / 'weekly.csv'} and {out_dir / 'summary.png'}")
 
 

@@ -1,0 +1,143 @@
+"""The error contract of every command (README, "When something goes wrong").
+
+Bad input: one line per problem, exit 2, nothing run or written. A failure of
+the system or of covsim itself: one line, exit 1, no traceback, and no set of
+output files left half-written. Output folders are checked before any work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import sim.plots
+import sim.tables
+from sim.cli import main
+from sim.files import atomic_write_all, unwritable
+from tests.conftest import SMALL
+
+RUN = ["run", str(SMALL), "--quarters", "1"]
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def lines_of(stderr: str) -> list[str]:
+    return stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        RUN,
+        ["compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers", "--replications", "2"],
+        ["experiment", str(Path(__file__).parents[1] / "experiments" / "hunter_vs_farmer.toml")],
+    ],
+    ids=["run", "compare", "experiment"],
+)
+def test_an_out_folder_under_a_file_is_refused_before_any_run(tmp_path, command):
+    (tmp_path / "notes.txt").write_text("x")
+    result = invoke(*command, "--out", str(tmp_path / "notes.txt" / "results"))
+    assert result.exit_code == 2, result.output
+    assert lines_of(result.stderr) == [
+        f"error: --out {tmp_path / 'notes.txt' / 'results'}: {tmp_path / 'notes.txt'} is not a folder; nothing was run"
+    ]
+    assert "running" not in result.output and "runs done" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_read_only_file_system_is_refused_before_any_run():
+    # /proc refuses new files even to root, so this holds whoever runs the tests.
+    result = invoke(*RUN, "--out", "/proc/covsim-results")
+    assert result.exit_code == 2
+    (line,) = lines_of(result.stderr)
+    assert line.startswith("error: --out /proc/covsim-results: cannot write in /proc (")
+    assert line.endswith("; nothing was run")
+
+
+def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    missing = str(tmp_path / "missing.csv")
+    out = tmp_path / "notes.txt" / "crm.toml"
+    result = invoke("calibrate", "--accounts", missing, "--pipeline", missing, "--teams", missing, "--out", str(out))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {out.parent}: {tmp_path / 'notes.txt'} is not a folder; nothing was run"
+    ]
+
+
+def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_line(tmp_path, monkeypatch):
+    def disk_full(metrics, title, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(sim.plots, "write_summary_png", disk_full)
+    out = tmp_path / "results" / "small"
+    result = invoke(*RUN, "--out", str(out))
+    assert result.exit_code == 1
+    (line,) = lines_of(result.stderr)[-1:]
+    assert line.startswith(f"error: {out}/.summary.png.") and line.endswith(": No space left on device")
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # not metrics.csv, not weekly.csv, not even the folders
+
+
+def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_request(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("index 7 is out of bounds\nfor axis 0")
+
+    # Patched where only the command reads it (a module importing it meanwhile would keep the fake).
+    monkeypatch.setattr(sim.tables, "quarter_table", broken)
+    result = invoke(*RUN)
+    assert result.exit_code == 1
+    assert lines_of(result.stderr)[-1] == (
+        "error: covsim failed unexpectedly (RuntimeError: index 7 is out of bounds for axis 0); "
+        "rerun with COVSIM_TRACEBACK=1 to see where, and please report it"
+    )
+    shown = invoke(*RUN, env={"COVSIM_TRACEBACK": "1"})
+    assert isinstance(shown.exception, RuntimeError)
+
+
+def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_it(tmp_path, monkeypatch):
+    import sim.experiment.report as report
+
+    def disk_full(store, out_dir):
+        raise OSError(28, "No space left on device", str(out_dir / "report.md"))
+
+    monkeypatch.setattr(report, "write_report", disk_full)
+    out = tmp_path / "cmp"
+    args = ["compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers"]
+    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
+    assert result.exit_code == 1
+    assert lines_of(result.stderr)[-1] == (
+        f"error: the report could not be written ({out / 'report.md'}: No space left on device); "
+        f"4 runs are stored in {out}; write it again with: covsim report {out}"
+    )
+    assert (out / "store.sqlite").exists()
+
+
+def test_unwritable_finds_the_nearest_existing_folder_and_creates_nothing(tmp_path):
+    assert unwritable(tmp_path / "a" / "b" / "c") is None
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("")
+    assert unwritable(tmp_path / "f" / "b") == f"{tmp_path / 'f'} is not a folder"
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert unwritable(tmp_path / "dangling" / "x") == f"{tmp_path / 'dangling'} is not a folder"
+
+
+def test_a_set_of_files_is_written_all_or_none(tmp_path):
+    (tmp_path / "kept.csv").write_text("old")
+
+    def fails(path: Path) -> None:
+        path.write_text("half")
+        raise ValueError("cannot draw")
+
+    with pytest.raises(ValueError):
+        atomic_write_all(tmp_path, {"kept.csv": lambda p: p.write_text("new"), "figure.png": fails})
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
+    assert (tmp_path / "kept.csv").read_text() == "old"
+
+    atomic_write_all(tmp_path, {"kept.csv": lambda p: p.write_text("new"), "figure.png": lambda p: p.write_text("ok")})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png", "kept.csv"]
+    assert (tmp_path / "kept.csv").read_text() == "new"
