@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test docs-check bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ demo: $(STAMP)  ## run the 100,000-account baseline under the no-model baseline 
 
 test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest -q
+
+docs-check: $(STAMP)  ## every command of README.md and docs/ as written, the long experiments too
+	COVSIM_DOCS_LONG=1 $(PY) -m pytest -q tests/test_docs_commands.py
 
 bench: $(STAMP)  ## benchmarks: prints a table, writes benchmarks/results.md
 	$(PY) benchmarks/run.py

@@ -23,6 +23,7 @@ from pydantic_core import PydanticUndefined
 import sim.scenario as scn
 from sim.catalogue import CATALOGUE
 from sim.codes import ACTIVITIES, CAUSES, ROLES
+from sim.errors import InputError
 from sim.metrics import ALL
 from sim.policies import make_policy
 from sim.run import run
@@ -298,6 +299,10 @@ def test_toml_examples_validate() -> None:
     blocks = re.findall(r"```toml\n(.*?)```", _scenario_doc(), flags=re.S)
     assert len(blocks) >= 2, "expected a minimal and a full example"
     for i, block in enumerate(blocks):
+        if block.startswith("# bad.toml"):  # the error-format example: its errors are checked where it is run
+            with pytest.raises(InputError):
+                parse_scenario(tomllib.loads(block), "bad.toml")
+            continue
         scenario = parse_scenario(tomllib.loads(block), f"example {i}")
         assert scenario.reps and scenario.population.segments
 

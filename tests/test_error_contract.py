@@ -102,7 +102,7 @@ def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_requ
 def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_it(tmp_path, monkeypatch):
     import sim.experiment.report as report
 
-    def disk_full(store, out_dir):
+    def disk_full(store, out_dir, step):
         raise OSError(28, "No space left on device", str(out_dir / "report.md"))
 
     monkeypatch.setattr(report, "write_report", disk_full)

@@ -11,8 +11,10 @@ import pytest
 
 from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.report import write_report
+from sim.experiment.report.design_figures import main_effect
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, resolve_base
 from sim.experiment.stats import sobol_indices
+from sim.experiment.store import Store
 from sim.scenario import load_scenario
 from tests.conftest import SMALL
 
@@ -260,6 +262,10 @@ def test_sobol_design(sobol: Path) -> None:
     assert "## Sensitivity" in text
     for factor in ("customers", "pickup"):
         assert (sobol / "figures" / f"response_{factor}.png").read_bytes()[:8] == PNG
+    # Two factors vary together: each figure draws a factor's main effect, not 16 overlapping intervals.
+    assert (
+        "the line is the factor's main effect, the average of the design points' means at each of up to 8 bins" in text
+    )
     csv = read_csv(sobol / "results.csv")
     assert csv.point.nunique() == 16  # N x (factors + 2)
     assert set(csv.block) == {"A", "B", "AB0", "AB1"}
@@ -516,3 +522,45 @@ def test_too_few_replications_give_no_interval_and_a_warning_instead():
     [_, warning] = too_few_replications(SimpleNamespace(experiment=SimpleNamespace(replications=2)))
     assert warning.startswith("**Too few replications for intervals:** 2 per cell")
     assert too_few_replications(SimpleNamespace(experiment=SimpleNamespace(replications=3))) == []
+
+
+def test_main_effect_of_a_factorial_averages_over_the_other_factor() -> None:
+    # y = 10 a + b on a 3 x 2 factorial: a's main effect is 10 a + mean(b), whatever the order of the points.
+    a = pd.Series([1, 2, 3, 3, 2, 1])
+    b = pd.Series([0, 0, 0, 4, 4, 4])
+    level, mean = main_effect(a, 10 * a + b, numeric=True, kind="grid")
+    assert level.tolist() == [1, 2, 3]
+    assert mean.tolist() == [12.0, 22.0, 32.0]
+
+
+def test_main_effect_of_a_sampled_factor_is_binned_by_equal_counts() -> None:
+    x = pd.Series(np.linspace(0.0, 1.0, 40)[::-1])
+    level, mean = main_effect(x, 2 * x, numeric=True, kind="sobol")
+    assert len(level) == 8  # 40 distinct values in 8 bins of 5
+    assert np.allclose(mean.to_numpy(), 2 * level.to_numpy())
+    assert np.all(np.diff(level.to_numpy()) > 0)
+
+
+def test_main_effect_of_a_categorical_factor_keeps_its_values_in_order_met() -> None:
+    level, mean = main_effect(
+        pd.Series(["keep", "keep", "redeal", "redeal"]), pd.Series([1.0, 3.0, 5.0, 7.0]), False, "grid"
+    )
+    assert level.tolist() == ["keep", "redeal"] and mean.tolist() == [2.0, 6.0]
+
+
+def test_report_writing_names_each_part_before_making_it(compared: Path) -> None:
+    parts: list[str] = []
+    store = Store.existing(compared)
+    try:
+        write_report(store, compared, parts.append)
+    finally:
+        store.close()
+    assert parts == [
+        "results",
+        "statistics",
+        "policy_comparison.png",
+        "missed_by_cause.png",
+        "lorenz_attention.png",
+        "weekly_series.png",
+        "report.md",
+    ]

@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,21 @@ def unexpected_errors() -> Iterator[None]:
                 err=True,
             )
         sys.exit(EXIT_FAILED)
+
+
+@contextmanager
+def report_progress() -> Iterator[Callable[[str], None]]:
+    """A live line on stderr (on a terminal only, like the runs' bar) naming the part of a report being made."""
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty()
+    with tqdm(desc="report", unit="part", file=sys.stderr, disable=not show, leave=False, dynamic_ncols=True) as bar:
+
+        def step(part: str) -> None:
+            bar.set_postfix_str(part, refresh=False)
+            bar.update(1)
+
+        yield step
 
 
 def check_out(folder: Path, option: str) -> None:

@@ -16,6 +16,7 @@ from sim.cli.common import (
     check_out,
     loading_libraries,
     one_line,
+    report_progress,
     reported_errors,
 )
 from sim.errors import InputError
@@ -65,7 +66,8 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         from sim.experiment.report import write_report
 
         try:
-            report = write_report(batch.store, out_dir)
+            with report_progress() as step:
+                report = write_report(batch.store, out_dir, step)
         except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
             where = f"{e.filename}: " if e.filename else ""
             click.echo(
@@ -202,6 +204,7 @@ def report_command(out_dir: Path) -> None:
             raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
         check_out(out_dir, "report folder")
         store = Store.existing(out_dir)
-        path = write_report(store, out_dir)
+        with report_progress() as step:
+            path = write_report(store, out_dir, step)
         store.close()
         click.echo(f"wrote {path}")

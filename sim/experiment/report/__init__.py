@@ -29,6 +29,8 @@ import it only to write a report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -83,14 +85,24 @@ def _clean_leftovers(out_dir: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def write_report(store: Store, out_dir: Path) -> Path:
-    """Write report.md, figures/*.png, results.csv and results.parquet into ``out_dir``; return report.md's path."""
+def _quiet(_: str) -> None:
+    """A step of the report, unreported."""
+
+
+def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _quiet) -> Path:
+    """Write report.md, figures/*.png, results.csv and results.parquet into ``out_dir``; return report.md's path.
+
+    ``step`` is told each part before it is made ("results", "statistics", a
+    figure's file name, "report.md"), for a progress display.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     owned = store.folder is not None and store.folder.resolve() == out_dir.resolve()
     if owned:
         _clean_leftovers(out_dir)  # we hold the store's lock: no other covsim process writes here
+    step("results")
     ctx = load_context(store, out_dir)
     export_results(ctx, out_dir)
+    step("statistics")
 
     exp = ctx.experiment
     lines = [f"# {exp.name}", ""]
@@ -111,7 +123,7 @@ def write_report(store: Store, out_dir: Path) -> Path:
             "report with `covsim report` on this folder.",
         ]
     else:
-        sections, produced = _results_sections(ctx, values, out_dir)
+        sections, produced = _results_sections(ctx, values, out_dir, step)
         lines += sections
     if owned:
         _remove_stale_figures(out_dir, produced)
@@ -119,6 +131,7 @@ def write_report(store: Store, out_dir: Path) -> Path:
             (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
+    step(REPORT)
     atomic_write_text(out_dir / REPORT, "\n".join(lines))
     return out_dir / REPORT
 
@@ -131,9 +144,11 @@ def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _results_sections(ctx: ReportContext, values: pd.DataFrame, out_dir: Path) -> tuple[list[str], list[str]]:
+def _results_sections(
+    ctx: ReportContext, values: pd.DataFrame, out_dir: Path, step: Callable[[str], None]
+) -> tuple[list[str], list[str]]:
     """The sections on finished runs (``values``: their run values) with their figures drawn into ``out_dir``,
-    and the figures' paths."""
+    and the figures' paths; ``step`` is told each figure before it is drawn."""
     figures_dir = out_dir / FIGURES
     points, truncated = table_points(ctx, values)
     first = ctx.first_point
@@ -165,15 +180,19 @@ def _results_sections(ctx: ReportContext, values: pd.DataFrame, out_dir: Path) -
     if sensitivity:
         lines += ["", *sensitivity]
 
-    figures: list[ReportFigure | None] = [
-        policy_figure(ctx, described, first, figures_dir / "policy_comparison.png"),
-        missed_figure(ctx, first, figures_dir / "missed_by_cause.png"),
-        lorenz_figure(ctx, ctx.lorenz, first, figures_dir / "lorenz_attention.png"),
-        weekly_figure(ctx, ctx.weekly, first, figures_dir / "weekly_series.png"),
+    drawers: list[tuple[str, Callable[[Path], ReportFigure | None]]] = [
+        ("policy_comparison.png", lambda path: policy_figure(ctx, described, first, path)),
+        ("missed_by_cause.png", lambda path: missed_figure(ctx, first, path)),
+        ("lorenz_attention.png", lambda path: lorenz_figure(ctx, ctx.lorenz, first, path)),
+        ("weekly_series.png", lambda path: weekly_figure(ctx, ctx.weekly, first, path)),
     ]
     if ctx.factors and not per_point.empty:
         for factor in ctx.factors:
-            figures.append(response_figure(ctx, per_point, factor, figures_dir / f"response_{factor}.png"))
+            drawers.append((f"response_{factor}.png", partial(response_figure, ctx, per_point, factor)))
+    figures: list[ReportFigure | None] = []
+    for name, draw in drawers:
+        step(name)
+        figures.append(draw(figures_dir / name))
     figures.append(indices_figure)
     drawn = [f for f in figures if f is not None]
     lines += ["", "## Figures"]

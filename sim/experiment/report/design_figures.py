@@ -15,6 +15,8 @@ from sim.experiment.report.markdown import code
 
 #: Headline metrics shown in the factor-response and Sobol' figures.
 MAX_RESPONSE_METRICS = 4
+#: Bins a sampled design's factor is cut into for its main effect [A]: enough for a shape, each a mean of many points.
+MAIN_EFFECT_BINS = 8
 
 
 def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, path: Path) -> ReportFigure:
@@ -25,7 +27,9 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
     numeric = pd.api.types.is_numeric_dtype(xs) and not pd.api.types.is_bool_dtype(xs)
     categories = list(dict.fromkeys(xs.tolist()))
     position = {v: i for i, v in enumerate(categories)}
-    connect = ctx.experiment.design.kind == "grid" and len(ctx.factors) == 1
+    kind = ctx.experiment.design.kind
+    connect = kind == "grid" and len(ctx.factors) == 1
+    several = len(ctx.factors) > 1
     present = [p for p in ctx.policies if p in set(per_point["policy"])]
     # side by side, so that policies' intervals at the same factor value do not hide each other
     span = float(np.ptp(xs.to_numpy(dtype=float))) if numeric and len(xs) > 1 else 1.0
@@ -44,6 +48,13 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
             g = g.sort_values("x", key=lambda s: s.map(position) if not numeric else s)
             x = (g["x"] if numeric else g["x"].map(position)).to_numpy(dtype=float) + offsets[i]
             m = g["mean"].to_numpy(dtype=float) / divisor
+            if several:
+                # Each point's interval would hide the others; the line is the factor's main effect.
+                ax.plot(x, m, "o", color=ctx.colours[p], ms=3, alpha=0.35)
+                mx, my = main_effect(g["x"], g["mean"] / divisor, numeric, kind)
+                mx = (mx if numeric else mx.map(position)).to_numpy(dtype=float) + offsets[i]
+                ax.plot(mx, my.to_numpy(dtype=float), "o-", color=ctx.colours[p], ms=6, lw=2, label=p)
+                continue
             lo = g["t_low"].to_numpy(dtype=float) / divisor
             hi = g["t_high"].to_numpy(dtype=float) / divisor
             err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
@@ -62,16 +73,42 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
         if handles:
             fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8)
     target = next(f for f in ctx.experiment.factors if f.name == factor).target
-    fig.suptitle(f"Response to factor {factor} ({target}): mean per design point with 95% t intervals", fontsize=11)
+    shown = "main effect over all points" if several else "mean per design point with 95% t intervals"
+    fig.suptitle(f"Response to factor {factor} ({target}): {shown}", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save(fig, path)
-    spread = " (other factors vary between points)" if len(ctx.factors) > 1 else ""
+    if several:
+        levels = "each level" if kind == "grid" else f"each of up to {MAIN_EFFECT_BINS} bins of equal count"
+        how = (
+            f"the line is the factor's main effect, the average of the design points' means at {levels} of "
+            f"{code(factor)} over the other factors' values; each small dot is one design point's mean over "
+            "replications"
+        )
+    else:
+        how = "each marker is one design point's mean over replications with its 95% t interval"
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         f"Response to factor {factor}",
-        f"How the first {len(metrics)} headline metrics respond to factor {code(factor)}: each marker is one design "
-        f"point's mean over replications with its 95% t interval, one colour per policy{spread}.",
+        f"How the first {len(metrics)} headline metrics respond to factor {code(factor)}: {how}, "
+        "one colour per policy.",
     )
+
+
+def main_effect(x: pd.Series, y: pd.Series, numeric: bool, kind: str) -> tuple[pd.Series, pd.Series]:
+    """A factor's main effect: the mean of ``y`` (per-point means) at each level of ``x`` (its values).
+
+    A grid design (or a factor that is not a number) has levels: the values it
+    takes, each met by every combination of the other factors in a full
+    factorial. A sampled design's values are all distinct, so they are cut into
+    up to :data:`MAIN_EFFECT_BINS` bins of equal count, each at its mean value.
+    Returns (level, mean) sorted by level.
+    """
+    if numeric and kind != "grid" and x.nunique() > MAIN_EFFECT_BINS:
+        bins = pd.qcut(x.rank(method="first"), MAIN_EFFECT_BINS, labels=False)
+        grouped = pd.DataFrame({"x": x.to_numpy(), "y": y.to_numpy(), "bin": bins.to_numpy()}).groupby("bin")
+        return grouped["x"].mean(), grouped["y"].mean()
+    grouped = pd.DataFrame({"x": x.to_numpy(), "y": y.to_numpy()}).groupby("x", sort=numeric)["y"].mean()
+    return pd.Series(grouped.index, index=grouped.index), grouped
 
 
 def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> ReportFigure | None:
