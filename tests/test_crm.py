@@ -198,7 +198,7 @@ def test_bad_values_name_file_row_and_column(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         crm.read_table(path, "pipeline")
     assert e.value.problems == [
-        f"{path}: row 2: close_value: 'a lot' is not a number",
+        f"{path}: row 2: close_value: 'a lot' is not a number (1,054.50)",
         f"{path}: row 5: engage_date: '2016-13-01' is not a date (YYYY-MM-DD)",
     ]
     with pytest.raises(InputError, match="file not found"):

@@ -40,6 +40,21 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
                 metavar="FILE_KIND.FIELD=NAME",
                 help="Read a field from another column, e.g. pipeline.close_value=amount (repeatable).",
             ),
+            click.option(
+                "--number-format",
+                type=click.Choice(["auto", "plain", "european"]),
+                default="auto",
+                show_default=True,
+                help="How amounts are written: plain 1,054.50 or european 1.054,50 (auto: detected, and said).",
+            ),
+            click.option(
+                "--date-format",
+                default="auto",
+                show_default=True,
+                metavar="auto|iso|us|eu|PATTERN",
+                help="How dates are written: iso 2017-03-01, us 03/01/2017, eu 01/03/2017, or a strftime "
+                "pattern such as %d.%m.%Y (auto: the one every date fits, and said).",
+            ),
         )
     ):
         command = option(command)
@@ -73,6 +88,8 @@ def calibrate_command(
     products_file: Path | None,
     out_file: Path,
     column_pairs: tuple[str, ...],
+    number_format: str,
+    date_format: str,
     cutoff: str | None,
     customers: int | None,
     units: int,
@@ -85,6 +102,7 @@ def calibrate_command(
             clean,
             parse_columns,
             parse_cutoff,
+            parse_formats,
             read_export,
             scenario_name,
             scenario_toml,
@@ -96,7 +114,8 @@ def calibrate_command(
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
         check_out(out_file.parent, "--out")
-        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        formats = parse_formats(number_format, date_format)
+        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
         calibration = calibrate(cleaned, customers, units)
         all_notes = [*notes, *calibration.notes]
@@ -104,6 +123,8 @@ def calibrate_command(
         parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
         parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
         parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
+        parts += [f"--number-format {number_format}"] if number_format != "auto" else []
+        parts += [f"--date-format {date_format}"] if date_format != "auto" else []
         parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units > 1 else [])
         parts += [f"--out {out_file}"]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), " ".join(parts))
@@ -142,6 +163,8 @@ def backtest_command(
     teams_file: Path,
     products_file: Path | None,
     column_pairs: tuple[str, ...],
+    number_format: str,
+    date_format: str,
     cutoff: str,
     quarters: int,
     seeds: int,
@@ -152,7 +175,7 @@ def backtest_command(
 ) -> None:
     """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
     with loading_libraries():
-        from sim.crm import parse_columns, parse_cutoff, read_export
+        from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
         from sim.crm.backtest import backtest, summary_lines
         from sim.policies import make_policy
 
@@ -173,7 +196,8 @@ def backtest_command(
 
         if out_dir is not None:
             check_out(out_dir, "--out")
-        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns)
+        formats = parse_formats(number_format, date_format)
+        export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with click.progressbar(length=seeds, label="simulating", file=sys.stderr) as bar:
             result = backtest(
                 export,

@@ -32,6 +32,7 @@ always the function.
 from sim.crm.calibration import BERNOULLI_SHORTFALL, TOP_LIFT, calibrate, units_for
 from sim.crm.cleaning import KNOWN_SECTORS, Cleaned, clean
 from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit, summary_lines
+from sim.crm.formats import Formats, parse_formats
 from sim.crm.layout import parse_columns, parse_cutoff
 from sim.crm.names import fix_categories, scenario_name
 from sim.crm.read import Export, Table, read_export, read_table
@@ -44,6 +45,7 @@ __all__ = [
     "Calibration",
     "Cleaned",
     "Export",
+    "Formats",
     "Office",
     "SegmentFit",
     "Table",
@@ -54,6 +56,7 @@ __all__ = [
     "fix_categories",
     "parse_columns",
     "parse_cutoff",
+    "parse_formats",
     "read_export",
     "read_table",
     "scenario_name",

@@ -65,6 +65,11 @@ def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str
     files = {"accounts": export.accounts.name, "pipeline": export.pipeline.name, "teams": export.teams.name}
     if export.products is not None:
         files["products"] = export.products.name
+    for table in (export.accounts, export.pipeline, export.teams, export.products):
+        if table is not None:  # what reading decided comes first: the formats, and the rows it set aside
+            report.note(*table.notes)
+            for reason, rows in table.set_aside.items():
+                report.set_aside_rows(reason, report.set_aside.get(reason, 0) + rows)
     acc, countries = _clean_accounts(export.accounts, report)
     teams = _clean_teams(export.teams, report)
     pipe, no_deal = clean_pipeline(export, acc, teams, cutoff, report)

@@ -2,13 +2,12 @@
 
 The default layout is that of the public "CRM Sales Opportunities" data set;
 another CRM maps its own column names onto the fields with ``--column
-FILE_KIND.FIELD=NAME``. Numbers may carry thousands separators (``1,200`` or
-``1_200``); dates are written ``YYYY-MM-DD``.
+FILE_KIND.FIELD=NAME``. How its numbers and dates are written is
+:mod:`sim.crm.formats`' concern; ``--cutoff`` is always ``YYYY-MM-DD``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -39,13 +38,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "teams": ("sales_agent", "regional_office"),
     "products": ("product",),
 }
-#: Fields read as numbers (see :func:`parse_number`), by file kind.
+#: Fields read as numbers (see :mod:`sim.crm.formats`), by file kind.
 NUMBERS: dict[str, tuple[str, ...]] = {
     "accounts": ("revenue", "employees"),
     "pipeline": ("close_value",),
     "products": ("sales_price",),
 }
-#: Fields read as dates (see :func:`parse_date`), by file kind.
+#: Fields read as dates (see :mod:`sim.crm.formats`), by file kind.
 DATES: dict[str, tuple[str, ...]] = {"pipeline": ("engage_date", "close_date")}
 
 
@@ -90,13 +89,3 @@ def parse_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def parse_number(text: str) -> float | None:
-    """A finite number, thousands separators (``,`` or ``_``) allowed, or None when ``text`` is not one."""
-    cleaned = text.replace(",", "").replace("_", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None

@@ -7,16 +7,30 @@ or column, a bad number or date each give one line naming the file, the row
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.crm.layout import DATES, FIELDS, NUMBERS, REQUIRED, parse_date, parse_number
+from sim.crm.formats import (
+    CURRENCY,
+    DETECTED,
+    FIRST_DATE,
+    LAST_DATE,
+    NUMBER_EXAMPLES,
+    Formats,
+    date_format,
+    date_name,
+    number_format,
+    number_notes,
+    read_dates,
+    read_numbers,
+)
+from sim.crm.layout import DATES, FIELDS, NUMBERS, REQUIRED
+from sim.crm.notes import row_list
 from sim.errors import InputError
 
 #: At most this many bad values are listed per file and column; the rest are counted.
@@ -37,6 +51,10 @@ class Table:
     path: str
     frame: pd.DataFrame
     absent: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    """What reading decided: the formats detected, values read in a way to know about, rows set aside."""
+    set_aside: dict[str, int] = field(default_factory=dict)
+    """Rows set aside while reading, by reason (``negative_amount``, ``date_out_of_range``)."""
 
     @property
     def name(self) -> str:
@@ -61,8 +79,9 @@ def read_export(
     teams: Path | str,
     products: Path | str | None = None,
     columns: Mapping[str, Mapping[str, str]] | None = None,
+    formats: Formats = DETECTED,
 ) -> Export:
-    """Read every file, reporting the problems of all of them at once (InputError)."""
+    """Read every file in ``formats``, reporting the problems of all of them at once (InputError)."""
     mapping = {k: dict(v) for k, v in (columns or {}).items()}
     tables: dict[str, Table | None] = {"products": None}
     problems: list[str] = []
@@ -70,7 +89,7 @@ def read_export(
         if path is None:
             continue
         try:
-            tables[kind] = read_table(path, kind, mapping.get(kind))
+            tables[kind] = read_table(path, kind, mapping.get(kind), formats)
         except InputError as e:
             problems += e.problems
     if problems:
@@ -80,8 +99,15 @@ def read_export(
     return Export(accounts=acc, pipeline=pipe, teams=team, products=tables["products"], columns=mapping)
 
 
-def read_table(path: Path | str, kind: str, columns: Mapping[str, str] | None = None) -> Table:
-    """Read one CSV file of the export, or raise InputError (one line per problem)."""
+def read_table(
+    path: Path | str, kind: str, columns: Mapping[str, str] | None = None, formats: Formats = DETECTED
+) -> Table:
+    """Read one CSV file of the export, or raise InputError (one line per problem).
+
+    Numbers and dates are read in ``formats`` (detected where ``auto``); a row
+    with a negative amount or a date outside FIRST_DATE..LAST_DATE is set aside,
+    with a note naming its rows.
+    """
     columns = dict(columns or {})
     where = str(path)
     try:
@@ -117,39 +143,69 @@ def read_table(path: Path | str, kind: str, columns: Mapping[str, str] | None = 
         else:
             frame[fld] = ""
             absent.append(fld)
+    frame["row"] = np.arange(len(frame)) + 2
+    notes: list[str] = []
+    numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
+    style, found = number_format(
+        pd.concat([frame[f] for f in numbers]) if numbers else pd.Series([], dtype=str), formats.number, where
+    )
+    notes += found
+    negative = np.zeros(len(frame), dtype=bool)
     for fld in NUMBERS.get(kind, ()):
         if fld in absent:
             frame[fld] = np.nan
             continue
         col = columns.get(fld, fld)
-        values, bad = _parse_column(frame[fld], parse_number, math.nan, where, col, "a number")
-        problems += _capped(bad, where, col)
-        frame[fld] = np.array(values, dtype=float)
+        read = read_numbers(frame[fld], style)
+        problems += _bad_cells(frame[fld], read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
+        example = next((t for t in frame[fld] if re.search(CURRENCY, t)), "")
+        notes += number_notes(read, style, where, col, example)
+        frame[fld] = read.values
+        below = read.values < 0
+        if below.any():
+            notes.append(
+                f"{where}: {col}: {int(below.sum()):,} negative values (rows {row_list(frame[below])}): "
+                "rows set aside (an amount, a revenue or a price is never negative)"
+            )
+        negative |= below
+    dates = [f for f in DATES.get(kind, ()) if f not in absent]
+    pattern, found = date_format(
+        pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
+    )
+    notes += found
+    far = np.zeros(len(frame), dtype=bool)
     for fld in DATES.get(kind, ()):
         col = columns.get(fld, fld)
-        stamps, bad = _parse_column(frame[fld], parse_date, pd.NaT, where, col, "a date (YYYY-MM-DD)")
-        problems += _capped(bad, where, col)
-        stamps = [pd.Timestamp(v) if v is not pd.NaT else v for v in stamps]
-        frame[fld] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
+        stamps, bad = read_dates(frame[fld], pattern)
+        problems += _bad_cells(frame[fld], bad, where, col, date_name(pattern))
+        frame[fld] = stamps
+        outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
+        if outside.any():
+            notes.append(
+                f"{where}: {col}: {int(outside.sum()):,} dates outside {FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} "
+                f"(rows {row_list(frame[outside])}, e.g. {frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): "
+                "taken as typing errors, rows set aside"
+            )
+        far |= outside
     if problems:
         raise InputError(problems)
-    frame["row"] = np.arange(len(frame)) + 2
-    return Table(kind=kind, path=where, frame=frame, absent=tuple(absent))
+    kept = ~(negative | far)
+    set_aside = {"negative_amount": int(negative.sum()), "date_out_of_range": int((far & ~negative).sum())}
+    return Table(
+        kind=kind,
+        path=where,
+        frame=frame[kept].reset_index(drop=True),
+        absent=tuple(absent),
+        notes=tuple(notes),
+        set_aside={k: v for k, v in set_aside.items() if v},
+    )
 
 
-def _parse_column(
-    texts: pd.Series, parse: Callable[[str], Any], missing: Any, where: str, column: str, expected: str
-) -> tuple[list[Any], list[str]]:
-    """Parse each cell; an empty or unparsable cell is ``missing``, and each unparsable one gets a
-    problem line naming its row (as in a spreadsheet: the header is row 1) and column."""
-    values: list[Any] = []
-    bad: list[str] = []
-    for i, text in enumerate(texts):
-        value = parse(text) if text != "" else None
-        if value is None and text != "":
-            bad.append(f"{where}: row {i + 2}: {column}: {text!r} is not {expected}")
-        values.append(missing if value is None else value)
-    return values, bad
+def _bad_cells(texts: pd.Series, bad: np.ndarray, where: str, column: str, expected: str) -> list[str]:
+    """One line per unreadable cell naming its row (as in a spreadsheet: the header is row 1) and column,
+    at most MAX_LISTED of them and a count of the rest."""
+    lines = [f"{where}: row {i + 2}: {column}: {texts.iloc[i]!r} is not {expected}" for i in np.flatnonzero(bad)]
+    return _capped(lines, where, column)
 
 
 def _capped(lines: list[str], where: str, column: str) -> list[str]:

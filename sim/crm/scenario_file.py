@@ -9,6 +9,7 @@ Figures that are neither in the export nor in the calibration are assumptions
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +27,9 @@ POLICY = "unstructured"
 OFFICE_RING_KM = 400.0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 class _Writer:
     """TOML text with a comment above every number, and the same data as a mapping."""
 
@@ -33,10 +37,14 @@ class _Writer:
         self.lines: list[str] = []
 
     def comment(self, *texts: str) -> None:
-        """Comment lines, one per line of each text (an empty text is an empty comment line)."""
+        """Comment lines, one per line of each text (an empty text is an empty comment line).
+
+        A control character (a name in the export may hold one) is written as
+        its ``\\xNN`` escape: TOML allows none in a comment but the tab.
+        """
         for text in texts:
             for line in text.splitlines() or [""]:
-                self.lines.append(f"# {line}".rstrip())
+                self.lines.append(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", f"# {line}".rstrip()))
 
     def blank(self) -> None:
         """An empty line."""

@@ -1,0 +1,176 @@
+"""How an export writes its numbers and dates: the formats one can name, and the likely one, detected.
+
+Numbers are written ``plain`` (a decimal point, commas or ``_`` between
+thousands: ``1,054.50``) or ``european`` (a decimal comma, points, spaces or
+apostrophes between thousands: ``1.054,50``). Dates are ``iso``
+(``2017-03-01``), ``us`` (``03/01/2017``), ``eu`` (``01/03/2017``) or any
+``strftime`` pattern (``%d.%m.%Y``). ``auto``, the default of both, reads the
+export's values and takes the one format they fit, saying so in a note; when
+they fit two (every date's day is 12 or less, say) it asks for the format by
+name rather than guess. A currency sign or code (``$1,054``, ``1054 EUR``) is
+read as the number, and counted in a note. Parsing is pandas' own
+(``to_numeric``, ``to_datetime`` with an explicit format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+NUMBER_FORMATS = ("auto", "plain", "european")
+#: The date formats known by name, as ``strftime`` patterns.
+DATE_FORMATS = {"iso": "%Y-%m-%d", "us": "%m/%d/%Y", "eu": "%d/%m/%Y"}
+#: How each number format is shown in messages.
+NUMBER_EXAMPLES = {"plain": "1,054.50", "european": "1.054,50"}
+#: Currency signs and ISO codes read as part of an amount and dropped.
+CURRENCY = r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|SEK|NOK|DKK)\b"
+#: Dates outside these are taken as typing errors (a year 1017 or 3017) and their rows set aside [A].
+FIRST_DATE = pd.Timestamp("1970-01-01")
+LAST_DATE = pd.Timestamp("2099-12-31")
+
+# A cell that can only be one format: both separators with the decimal last, a decimal part of
+# 1-2 or 4+ digits, or two thousands groups. "1,054" and "1.054" fit both: ambiguous.
+_PLAIN_ONLY = r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.(\d{1,2}|\d{4,})$|^-?\d{1,3}(,\d{3}){2,}$"
+_EUROPEAN_ONLY = r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,(\d{1,2}|\d{4,})$|^-?\d{1,3}(\.\d{3}){2,}$"
+_AMBIGUOUS = r"^-?\d{1,3}[.,]\d{3}$"
+
+
+@dataclass(frozen=True)
+class Formats:
+    """The number and date formats to read an export with (``auto``: detect them)."""
+
+    number: str = "auto"
+    date: str = "auto"
+
+
+#: Both formats detected: what an export is read with unless the user names them.
+DETECTED = Formats()
+
+
+def parse_formats(number: str = "auto", date: str = "auto") -> Formats:
+    """``--number-format`` and ``--date-format`` as Formats, or InputError naming the option."""
+    problems = []
+    if number not in NUMBER_FORMATS:
+        problems.append(f"--number-format: {number!r} is not one of {', '.join(NUMBER_FORMATS)}")
+    if date != "auto" and date not in DATE_FORMATS and "%" not in date:
+        problems.append(
+            f"--date-format: {date!r} is not auto, {', '.join(DATE_FORMATS)} or a strftime pattern such as %d.%m.%Y"
+        )
+    if problems:
+        raise InputError(problems)
+    return Formats(number, date)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A column read as numbers: values (NaN where blank or unreadable), which cells could not be read,
+    how many carried a currency, and how many could be read either way (``1,054``), with the first of them."""
+
+    values: np.ndarray
+    bad: np.ndarray
+    currency: int
+    ambiguous: int
+    ambiguous_example: tuple[str, float] | None = None
+
+
+def number_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list[str]]:
+    """The number format of a file's number cells (``texts``): the requested one, or the detected one with a note."""
+    if requested != "auto":
+        return requested, []
+    cells = _bare(texts[texts != ""])
+    plain = int(cells.str.match(_PLAIN_ONLY).sum())
+    european = int(cells.str.match(_EUROPEAN_ONLY).sum())
+    if plain and european:
+        raise InputError(
+            [
+                f"{where}: numbers are written both ways ({plain:,} like '{NUMBER_EXAMPLES['plain']}', {european:,} "
+                f"like '{NUMBER_EXAMPLES['european']}'): name the format with --number-format plain or european"
+            ]
+        )
+    if european:
+        return "european", [
+            f"{where}: numbers read as european (decimal comma, '1.054,50' = 1054.5), detected from {european:,} "
+            "values only that format fits; --number-format plain overrides it"
+        ]
+    return "plain", []
+
+
+def read_numbers(texts: pd.Series, style: str) -> Numbers:
+    """Parse a column's cells in ``style`` (plain or european); blank cells are NaN, not bad."""
+    blank = (texts == "").to_numpy()
+    currency = texts.str.contains(CURRENCY, regex=True)
+    bare = _bare(texts)
+    either = bare.str.match(_AMBIGUOUS).to_numpy()
+    if style == "european":
+        bare = bare.str.replace(r"[.\s\u00a0'’]", "", regex=True).str.replace(",", ".", regex=False)
+    else:
+        bare = bare.str.replace(r"[,_\s\u00a0'’]", "", regex=True)
+    values = np.array(pd.to_numeric(bare, errors="coerce"), dtype=float)
+    values[~np.isfinite(values)] = np.nan
+    bad = np.isnan(values) & ~blank
+    first = int(np.argmax(either)) if either.any() else None
+    example = None if first is None else (str(texts.iloc[first]), float(values[first]))
+    return Numbers(values, bad, int((currency & ~pd.Series(bad, index=texts.index)).sum()), int(either.sum()), example)
+
+
+def number_notes(numbers: Numbers, style: str, where: str, column: str, example: str) -> list[str]:
+    """The notes on values read in a way the reader should know about: currencies, and thousands or decimals."""
+    notes = []
+    if numbers.currency:
+        notes.append(
+            f"{where}: {column}: {numbers.currency:,} values carry a currency sign or code (e.g. {example!r}): "
+            "read as plain amounts, all taken to be in one currency"
+        )
+    if numbers.ambiguous_example is not None:
+        other = "european" if style == "plain" else "plain"
+        text, value = numbers.ambiguous_example
+        notes.append(
+            f"{where}: {column}: {numbers.ambiguous:,} values such as {text!r} fit both number formats: read as "
+            f"{style} ({text!r} = {value:g}); if that is wrong, give --number-format {other}"
+        )
+    return notes
+
+
+def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list[str]]:
+    """The strftime pattern of a file's date cells: the requested one, or the one they all fit (with a note)."""
+    if requested != "auto":
+        return DATE_FORMATS.get(requested, requested), []
+    cells = texts[texts != ""]
+    if cells.empty:
+        return DATE_FORMATS["iso"], []
+    fits = [n for n, f in DATE_FORMATS.items() if pd.to_datetime(cells, format=f, errors="coerce").notna().all()]
+    if fits == ["iso"] or not fits:  # none fits all: read as ISO, and each bad cell is named
+        return DATE_FORMATS["iso"], []
+    if len(fits) > 1:
+        raise InputError(
+            [
+                f"{where}: dates such as {cells.iloc[0]!r} fit both {' and '.join(fits)} "
+                f"({' and '.join(DATE_FORMATS[n] for n in fits)}): name the format with --date-format "
+                f"{' or '.join(fits)}"
+            ]
+        )
+    return DATE_FORMATS[fits[0]], [
+        f"{where}: dates read as {fits[0]} ({DATE_FORMATS[fits[0]]}), the only format every date fits; "
+        "--date-format overrides it"
+    ]
+
+
+def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
+    """Parse a column's cells with ``pattern``: dates (NaT where blank or unreadable) and which cells were bad."""
+    dates = pd.to_datetime(texts.where(texts != ""), format=pattern, errors="coerce")
+    return dates, (dates.isna() & (texts != "")).to_numpy()
+
+
+def date_name(pattern: str) -> str:
+    """How a date pattern is named in messages: ``a date (YYYY-MM-DD)``, or the pattern itself."""
+    shown = pattern.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+    return f"a date ({shown})"
+
+
+def _bare(texts: pd.Series) -> pd.Series:
+    """Cells without currency signs or codes and surrounding spaces."""
+    return texts.str.replace(CURRENCY, "", regex=True).str.strip()

@@ -1,0 +1,194 @@
+"""Reading a CRM export's numbers and dates in the format it writes them (sim/crm/formats.py).
+
+Small hand-made files, so that every value's reading can be checked; the
+last tests take the shared export, rewritten the way other CRMs write it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import crm
+from sim.crm.formats import parse_formats
+from sim.errors import InputError
+from tests.test_crm import DATA, ROOT, calibrate_args, needs_data
+
+HEADER = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+
+
+def pipeline(tmp_path: Path, rows: list[tuple[str, str, str]], name: str = "pipeline.csv") -> Path:
+    """A pipeline file of won deals with these (engage_date, close_date, close_value) cells."""
+    path = tmp_path / name
+    lines = [f'o{i},Ann,GTX,Acme,Won,{e},{c},"{v}"' for i, (e, c, v) in enumerate(rows)]
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def values(table: crm.Table) -> list[float]:
+    return table.frame["close_value"].tolist()
+
+
+def test_european_numbers_are_detected_and_said(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1.054,50"), ("2017-01-03", "2017-02-02", "980,25")])
+    table = crm.read_table(path, "pipeline")
+    assert values(table) == [1054.5, 980.25]
+    assert any("numbers read as european (decimal comma" in n and "from 2 values" in n for n in table.notes)
+
+
+def test_plain_numbers_with_thousands_commas_are_the_default(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1,054.50"), ("2017-01-03", "2017-02-02", "12")])
+    table = crm.read_table(path, "pipeline")
+    assert values(table) == [1054.5, 12.0]
+    assert table.notes == ()
+
+
+def test_currency_signs_and_codes_are_read_and_counted(tmp_path: Path) -> None:
+    rows = [("2017-01-02", "2017-02-01", "$1,054"), ("2017-01-03", "2017-02-02", "2500 USD"), ("2017-01-04", "", "7")]
+    table = crm.read_table(pipeline(tmp_path, rows), "pipeline")
+    assert values(table) == [1054.0, 2500.0, 7.0]
+    (note,) = [n for n in table.notes if "carry a currency" in n]
+    assert "close_value: 2 values carry a currency sign or code (e.g. '$1,054')" in note
+
+
+def test_a_value_that_fits_both_formats_is_read_plain_with_a_warning_and_the_option_turns_it(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1,054"), ("2017-01-03", "2017-02-02", "1,500")])
+    plain = crm.read_table(path, "pipeline")
+    assert values(plain) == [1054.0, 1500.0]
+    assert any(
+        "close_value: 2 values such as '1,054' fit both number formats: read as plain ('1,054' = 1054); "
+        "if that is wrong, give --number-format european" in n
+        for n in plain.notes
+    )
+    european = crm.read_table(path, "pipeline", formats=parse_formats(number="european"))
+    assert values(european) == [1.054, 1.5]
+
+
+def test_numbers_written_both_ways_are_refused_naming_the_file(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1,054.50"), ("2017-01-03", "2017-02-02", "1.054,50")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: numbers are written both ways (1 like '1,054.50', 1 like '1.054,50'): "
+        "name the format with --number-format plain or european"
+    ]
+
+
+def test_us_dates_are_detected_when_a_day_tells_them_apart(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("03/25/2017", "04/02/2017", "10"), ("01/02/2017", "", "")])
+    table = crm.read_table(path, "pipeline")
+    assert table.frame["engage_date"].tolist() == [pd.Timestamp("2017-03-25"), pd.Timestamp("2017-01-02")]
+    assert table.frame["close_date"].iloc[0] == pd.Timestamp("2017-04-02")
+    assert any("dates read as us (%m/%d/%Y), the only format every date fits" in n for n in table.notes)
+
+
+def test_dates_that_fit_us_and_european_are_refused_until_named(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("03/04/2017", "05/06/2017", "10")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: dates such as '03/04/2017' fit both us and eu (%m/%d/%Y and %d/%m/%Y): "
+        "name the format with --date-format us or eu"
+    ]
+    eu = crm.read_table(path, "pipeline", formats=parse_formats(date="eu"))
+    assert eu.frame["engage_date"].iloc[0] == pd.Timestamp("2017-04-03")
+    dotted = pipeline(tmp_path, [("03.04.2017", "05.06.2017", "10")], "dotted.csv")
+    table = crm.read_table(dotted, "pipeline", formats=parse_formats(date="%d.%m.%Y"))
+    assert table.frame["close_date"].iloc[0] == pd.Timestamp("2017-06-05")
+
+
+def test_a_date_not_in_the_named_format_names_its_row_column_and_the_format(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "10"), ("2017-01-03", "2017-02-31", "10")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", formats=parse_formats(date="iso"))
+    assert e.value.problems == [f"{path}: row 3: close_date: '2017-02-31' is not a date (YYYY-MM-DD)"]
+
+
+def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tmp_path: Path) -> None:
+    rows = [
+        ("2017-01-02", "2017-02-01", "100"),
+        ("2017-01-03", "2017-02-02", "-250"),
+        ("1017-01-04", "2017-02-03", "300"),
+        ("2017-01-05", "3017-02-04", "400"),
+    ]
+    table = crm.read_table(pipeline(tmp_path, rows), "pipeline")
+    assert values(table) == [100.0]
+    assert table.frame["row"].tolist() == [2]
+    assert table.set_aside == {"negative_amount": 1, "date_out_of_range": 2}
+    notes = "\n".join(table.notes)
+    assert "close_value: 1 negative values (rows 3): rows set aside" in notes
+    assert "engage_date: 1 dates outside 1970-01-01..2099-12-31 (rows 4, e.g. 1017-01-04)" in notes
+    assert "close_date: 1 dates outside 1970-01-01..2099-12-31 (rows 5, e.g. 3017-02-04)" in notes
+
+
+def test_format_options_are_checked() -> None:
+    with pytest.raises(InputError) as e:
+        parse_formats(number="swiss", date="dd/mm")
+    assert e.value.problems == [
+        "--number-format: 'swiss' is not one of auto, plain, european",
+        "--date-format: 'dd/mm' is not auto, iso, us, eu or a strftime pattern such as %d.%m.%Y",
+    ]
+
+
+def _european(tmp_path: Path) -> dict[str, Path]:
+    """The shared export as a European CRM writes it: amounts ``€1.054,00``, revenues ``1100,04``, dates ``25/03/2017``."""
+    swap = str.maketrans(",.", ".,")
+    accounts = pd.read_csv(DATA / "accounts.csv", dtype=str, keep_default_na=False)
+    accounts["revenue"] = accounts["revenue"].str.replace(".", ",", regex=False)
+    pipe = pd.read_csv(DATA / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    for col in ("engage_date", "close_date"):
+        pipe[col] = pd.to_datetime(pipe[col].where(pipe[col] != "")).dt.strftime("%d/%m/%Y").fillna("")
+    amount = pd.to_numeric(pipe["close_value"].where(pipe["close_value"] != ""))
+    pipe["close_value"] = amount.map(lambda v: "" if np.isnan(v) else "€" + f"{v:,.2f}".translate(swap))
+    files = {"accounts": tmp_path / "accounts.csv", "pipeline": tmp_path / "sales_pipeline.csv"}
+    accounts.to_csv(files["accounts"], index=False)
+    pipe.to_csv(files["pipeline"], index=False)
+    return files
+
+
+@needs_data
+def test_an_export_in_european_formats_calibrates_to_the_same_scenario_and_says_how_it_was_read(
+    tmp_path: Path,
+) -> None:
+    def calibrate(out: Path, **files: Path) -> tuple[str, dict]:
+        result = subprocess.run(
+            [sys.executable, "-m", "sim.cli", *calibrate_args(out, **files)], capture_output=True, text=True, cwd=ROOT
+        )
+        assert result.returncode == 0, result.stderr
+        data = tomllib.loads(out.read_text())
+        data.pop("name")
+        return result.stdout, data
+
+    stdout, european = calibrate(tmp_path / "european.toml", **_european(tmp_path))
+    _, reference = calibrate(tmp_path / "reference.toml")
+    assert european == reference
+    assert "accounts.csv: numbers read as european (decimal comma" in stdout
+    assert "sales_pipeline.csv: dates read as eu (%d/%m/%Y), the only format every date fits" in stdout
+    assert "sales_pipeline.csv: close_value: 6,711 values carry a currency sign or code (e.g. '€1.054,00')" in stdout
+
+
+def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text('account,sector,revenue\n"Acme \x02 ""Big"" \\ Co",tech\x07,1200\nBolt,retail,800\n')
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,regional_office\nAnn,East\x01\nBob,East\x01\n")
+    path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
+    path.write_text(path.read_text().replace(",Acme,", ",Bolt,"))  # Acme has none: a note names it
+    out = tmp_path / "crm.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "calibrate", "--accounts", str(accounts), "--pipeline", str(path),
+         "--teams", str(teams), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert "\\x02" in text and "\x02" not in text  # escaped in the comments, never raw
+    tomllib.loads(text)
+    check = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
