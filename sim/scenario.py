@@ -41,6 +41,14 @@ from sim.shocks import HiringFreeze, Shock
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
 
+#: The largest amount a scenario may name (a median wallet, a seat's cost), currency units a year [A]:
+#: a trillion, beyond any account or seat, so that sums over millions of accounts stay finite.
+MAX_AMOUNT = 1e12
+#: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
+#: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
+MAX_SIGMA = 5.0
+
+
 class OpportunityKind(Strict):
     """One kind of opportunity raised at a rate (new logo or expansion) in one segment."""
 
@@ -85,9 +93,9 @@ class Segment(Strict):
     name: Name
     share: Annotated[float, Field(gt=0.0, le=1.0)]
     """Share of the population in this segment."""
-    potential_median: Positive
+    potential_median: Annotated[float, Field(gt=0.0, le=MAX_AMOUNT)]
     """Median annual wallet, currency units per year (lognormal)."""
-    potential_sigma: NonNegative = 1.0
+    potential_sigma: Annotated[float, Field(ge=0.0, le=MAX_SIGMA)] = 1.0
     """Lognormal shape (standard deviation of log potential)."""
     potential_exponent: NonNegative = 0.5
     """Opportunity rates scale with (potential / median) ** this exponent."""
@@ -105,9 +113,9 @@ class Segment(Strict):
     """Contract term, weeks: a customer's contract comes up for renewal this often."""
     renewal_notice_weeks: Annotated[int, Field(ge=1, le=52)] = 8
     """Weeks before the renewal date that the renewal opportunity opens."""
-    value_sigma: NonNegative = 0.5
+    value_sigma: Annotated[float, Field(ge=0.0, le=MAX_SIGMA)] = 0.5
     """Lognormal spread of won value around its expected share (mean preserved)."""
-    deal_sigma: NonNegative = 0.6
+    deal_sigma: Annotated[float, Field(ge=0.0, le=MAX_SIGMA)] = 0.6
     """Lognormal spread of each deal's effort hours and cycle weeks around the segment's medians (one draw
     scales both: a bigger deal takes more hours and more weeks)."""
     new_logo: OpportunityKind
@@ -200,7 +208,7 @@ class RepGroup(Strict):
     """Mean skill (1 = average; enters the win probability)."""
     skill_sd: NonNegative = 0.2
     """Spread of skill across the seats (each holder draws its own, at least 0.1)."""
-    cost_per_year: NonNegative = 150_000.0
+    cost_per_year: Annotated[float, Field(ge=0.0, le=MAX_AMOUNT)] = 150_000.0
     """Fully loaded cost of a seat, currency units per year (set 0 for a channel partner, paid by its margin)."""
     margin: Probability = 0.0
     """Share of won revenue a channel partner keeps (partners only)."""

@@ -7,6 +7,7 @@ output files left half-written. Output folders are checked before any work.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,48 @@ def test_a_set_of_files_is_written_all_or_none(tmp_path):
     atomic_write_all(tmp_path, {"kept.csv": lambda p: p.write_text("new"), "figure.png": lambda p: p.write_text("ok")})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png", "kept.csv"]
     assert (tmp_path / "kept.csv").read_text() == "new"
+
+
+def test_a_policy_parameter_naming_a_segment_the_scenario_lacks_is_refused_before_any_run() -> None:
+    result = invoke(*RUN, "--policy", "segment_tiers", "--param", "field_segments=enterprise,nosuch")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: --policy.params.field_segments: unknown segment 'nosuch' (the scenario's: enterprise, mid_market, smb)"
+    ]
+    both = invoke(*RUN, "--policy", "segment_tiers", "--param", "pooled_segments=enterprise")
+    assert lines_of(both.stderr) == [
+        "error: --policy.params.pooled_segments: 'enterprise' is also a field segment (name it in one of the two)"
+    ]
+
+
+def test_an_experiment_whose_policy_names_a_missing_segment_at_a_design_point_runs_nothing(tmp_path):
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(
+        f'name = "e"\nscenario = "{SMALL}"\nreplications = 3\n'
+        '[[policies]]\nname = "segment_tiers"\n'
+        '[[factors]]\nname = "field"\ntarget = "policy.field_segments"\nvalues = ["enterprise", "large"]\n'
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: policies.0 (segment_tiers) at design point 1: policy.params.field_segments: unknown segment "
+        "'large' (the scenario's: enterprise, mid_market, smb)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("potential_median", "1e308", "Input should be less than or equal to 1000000000000"),
+        ("potential_sigma", "1e308", "Input should be less than or equal to 5"),
+    ],
+)
+def test_amounts_and_spreads_that_would_overflow_are_refused(tmp_path, key, value, message):
+    text, replaced = re.subn(rf"\n{key} = [^\n]*", f"\n{key} = {value}", SMALL.read_text(), count=1)
+    assert replaced == 1  # the first segment sets it
+    scenario = tmp_path / "huge.toml"
+    scenario.write_text(text)
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [f"error: {scenario}: population.segments.0.{key}: {message}"]

@@ -47,6 +47,14 @@ def make_policy(name: str, params: dict[str, Any] | None = None, where: str = "p
     return policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
 
 
+def check_for(policy: Policy, scenario: Scenario, where: str) -> Policy:
+    """``policy`` if its parameters name only what ``scenario`` has, else InputError (``where.params.KEY: ...``)."""
+    problems = policy.problems(scenario)
+    if problems:
+        raise InputError([f"{where}.params.{p}" for p in problems])
+    return policy
+
+
 def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str) -> list[Policy]:
     """The policies ``covsim run`` runs ``scenario`` under: ``names`` (distinct; default: the scenario's).
 
@@ -65,15 +73,16 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
             accepted = policy_class(name, "--policy.name").Params.model_fields
             given = {k: v for k, v in params.items() if k in accepted or len(names) == 1}
             taken.update(given)
-            policies.append(make_policy(name, given, where="--policy"))
+            policies.append(check_for(make_policy(name, given, where="--policy"), scenario, "--policy"))
         elif name == scenario.policy.name:
-            policies.append(make_policy(name, dict(scenario.policy.params), where=f"{scenario_file}: policy"))
+            where = f"{scenario_file}: policy"
+            policies.append(check_for(make_policy(name, dict(scenario.policy.params), where=where), scenario, where))
         else:
-            policies.append(make_policy(name, {}, where="--policy"))
+            policies.append(check_for(make_policy(name, {}, where="--policy"), scenario, "--policy"))
     unused = sorted(set(params) - taken)
     if unused:
         raise InputError([f"--param {k}: none of the policies ({', '.join(names)}) has this parameter" for k in unused])
     return policies
 
 
-__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class"]
+__all__ = ["BUILT_IN", "Policy", "check_for", "make_policy", "policies_for", "policy_class"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -46,6 +46,9 @@ from sim.policies.views import (
     queue,
     read_only,
 )
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 #: The policy API: import what a policy sees and returns from here.
 __all__ = [
@@ -114,6 +117,11 @@ class Policy:
         plan) instead of promising a cadence and declining touches.
         """
         return _NO_ACCOUNTS
+
+    def problems(self, scenario: Scenario) -> list[str]:
+        """What in the parameters names nothing in ``scenario`` (a segment it lacks, say), one line each
+        as ``parameter: message``; checked before any run (default: nothing)."""
+        return []
 
     @classmethod
     def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:

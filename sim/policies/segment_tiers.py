@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,10 @@ from sim.policies.rules import (
 )
 
 FIELD_CLOSERS = ("hunter", "farmer", "full_cycle")
+
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 
 class SegmentTiersParams(BaseModel):
@@ -82,6 +86,19 @@ class SegmentTiers(Policy):
     name = "segment_tiers"
     Params = SegmentTiersParams
     params: SegmentTiersParams
+
+    def problems(self, scenario: Scenario) -> list[str]:
+        """A field or pooled segment the scenario does not have, or a segment named in both."""
+        known = [s.name for s in scenario.population.segments]
+        out = [
+            f"{key}: unknown segment {name!r} (the scenario's: {', '.join(known)})"
+            for key in ("field_segments", "pooled_segments")
+            for name in _names(getattr(self.params, key))
+            if name not in known
+        ]
+        both = sorted(set(_names(self.params.field_segments)) & set(_names(self.params.pooled_segments)))
+        out += [f"pooled_segments: {name!r} is also a field segment (name it in one of the two)" for name in both]
+        return out
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, team, prm = view.accounts, view.team, self.params
