@@ -108,7 +108,11 @@ def test_figures_match_the_data(cli_run) -> None:
 
     data = tomllib.loads(out.read_text(encoding="utf-8"))
     pop = data["population"]
-    assert pop["customers"] == 85
+    # By default each account is 44 buying units: the fewest that keep arrivals within 5% of the rates.
+    units = crm.units_for(max(s.rate_per_year for s in cal.segments))
+    assert units == 44
+    assert f"--units {units} chosen: the fewest buying units per account" in result.stdout
+    assert pop["customers"] == 85 * units
     assert [s["name"] for s in pop["segments"]] == ["enterprise", "mid_market", "smb"]
     assert [s["share"] for s in pop["segments"]] == pytest.approx([0.2, 0.4, 0.4])
     # 35 agents -> 35 full-cycle seats over 3 regions (the regional offices).
@@ -120,7 +124,8 @@ def test_figures_match_the_data(cli_run) -> None:
     for seg, fit in zip(pop["segments"], cal.segments, strict=True):
         for kind in ("new_logo", "expansion"):
             assert seg[kind]["win_probability"] == pytest.approx(fit.won / fit.closed, abs=1e-4)
-            assert seg[kind]["rate_per_year"] == pytest.approx(fit.engaged / (fit.accounts * team.span_years), rel=1e-3)
+            per_account = fit.engaged / (fit.accounts * team.span_years)
+            assert seg[kind]["rate_per_year"] == pytest.approx(per_account / units, rel=1e-3)
         # No renewals in the export: the renewal table is the expansion's effort and cycle, the whole spend renewed;
         # the contract keys are the model's defaults (no contract dates in the export).
         assert seg["renewal"] == {

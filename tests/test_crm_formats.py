@@ -116,13 +116,15 @@ def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tm
         ("2017-01-03", "2017-02-02", "-250"),
         ("1017-01-04", "2017-02-03", "300"),
         ("2017-01-05", "3017-02-04", "400"),
+        ("2017-01-06", "2017-02-05", "1e15"),
     ]
     table = crm.read_table(pipeline(tmp_path, rows), "pipeline")
     assert values(table) == [100.0]
     assert table.frame["row"].tolist() == [2]
-    assert table.set_aside == {"negative_amount": 1, "date_out_of_range": 2}
+    assert table.set_aside == {"negative_amount": 1, "amount_too_large": 1, "date_out_of_range": 2}
     notes = "\n".join(table.notes)
     assert "close_value: 1 negative values (rows 3): rows set aside" in notes
+    assert "close_value: 1 values above 1,000,000,000,000 (rows 6): rows set aside" in notes
     assert "engage_date: 1 dates outside 1970-01-01..2099-12-31 (rows 4, e.g. 1017-01-04)" in notes
     assert "close_date: 1 dates outside 1970-01-01..2099-12-31 (rows 5, e.g. 3017-02-04)" in notes
 

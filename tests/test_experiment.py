@@ -372,3 +372,31 @@ def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatc
     assert before == experiment_hash(exp, scenario)
     module.write_text(module.read_text() + "\n# changed: answers leads last\n")
     assert experiment_hash(exp, scenario) != before
+
+
+@pytest.mark.parametrize(
+    "kind, low, high, refused",
+    [
+        ("lhs", 1, 1.4, "needs at least 2 whole numbers in [low, high], not 1"),
+        ("sobol", 1, 2, None),
+        ("morris", 1, 3, "needs at least 4 whole numbers in [low, high], not 3"),
+        ("morris", 1, 4, None),
+    ],
+)
+def test_an_integer_factor_a_design_could_not_vary_is_refused(kind, low, high, refused):
+    data = {
+        "name": "e",
+        "scenario": "small.toml",
+        "policies": [{"name": "unstructured"}],
+        "factors": [{"name": "n", "target": "scenario.reps.0.count", "low": low, "high": high, "integer": True}],
+        "design": {"kind": kind} | ({} if kind == "morris" else {"samples": 4}),
+    }
+    if refused is None:
+        assert parse_experiment(data).factors[0].integer
+        return
+    with pytest.raises(InputError) as e:
+        parse_experiment(data, "e.toml")
+    assert e.value.problems == [
+        f"e.toml: factors.0: an integer factor of a {kind} design {refused} (its values would round onto fewer "
+        "and its effect could not be measured)"
+    ]

@@ -76,10 +76,10 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--units",
     type=click.IntRange(min=1, max=1000),
-    default=1,
-    show_default=True,
+    default=None,
     help="Model each account as this many buying units, dividing its opportunity rate and wallet among them "
-    "(for accounts with more opportunities than the model's one per account and week).",
+    "(default: the fewest that keep the model's arrivals, at most one per unit and week, within 5% of the "
+    "data's rates; 1 models each account as one).",
 )
 def calibrate_command(
     accounts_file: Path,
@@ -92,11 +92,12 @@ def calibrate_command(
     date_format: str,
     cutoff: str | None,
     customers: int | None,
-    units: int,
+    units: int | None,
 ) -> None:
     """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
     with loading_libraries():
         from sim.crm import (
+            auto_units,
             calibrate,
             check_scenario_text,
             clean,
@@ -117,15 +118,22 @@ def calibrate_command(
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
-        calibration = calibrate(cleaned, customers, units)
+        chosen = auto_units(cleaned) if units is None else units
+        calibration = calibrate(cleaned, customers, chosen)
         all_notes = [*notes, *calibration.notes]
+        if units is None:
+            all_notes.append(
+                f"--units {chosen} chosen: the fewest buying units per account that keep every segment's arrivals "
+                "(at most one opportunity per unit and week) within 5% of its rate; --units 1 models each account "
+                "as one"
+            )
         # The command line goes into the scenario's header, so the file says how to write it again.
         parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
         parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
         parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
         parts += [f"--number-format {number_format}"] if number_format != "auto" else []
         parts += [f"--date-format {date_format}"] if date_format != "auto" else []
-        parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units > 1 else [])
+        parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units else [])
         parts += [f"--out {out_file}"]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), " ".join(parts))
         check_scenario_text(text, data, str(out_file))

@@ -38,7 +38,7 @@ import pandas as pd
 
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import Kind
-from sim.crm.calibration import calibrate, units_for
+from sim.crm.calibration import auto_units, calibrate
 from sim.crm.cleaning import Cleaned, clean
 from sim.crm.read import Export
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
@@ -251,12 +251,6 @@ def simulated_outcome(
     finally:
         model.release()
     return recorder.outcome()
-
-
-def auto_units(cleaned: Cleaned) -> int:
-    """Buying units per account that bring every segment's arrivals within BERNOULLI_SHORTFALL (see units_for)."""
-    one = calibrate(cleaned)
-    return max(units_for(s.rate_per_year) for s in one.segments)
 
 
 def backtest(

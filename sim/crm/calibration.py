@@ -115,6 +115,13 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
     )
 
 
+def auto_units(cleaned: Cleaned) -> int:
+    """Buying units per account that bring every segment's arrivals within BERNOULLI_SHORTFALL (see units_for):
+    the default of ``covsim calibrate`` and ``covsim backtest``."""
+    one = calibrate(cleaned)
+    return max(units_for(s.rate_per_year) for s in one.segments)
+
+
 def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
     """Buying units per account that keep the model's weekly arrivals within ``shortfall`` of ``rate_per_year``.
 

@@ -32,6 +32,7 @@ from sim.crm.formats import (
 from sim.crm.layout import DATES, FIELDS, NUMBERS, REQUIRED
 from sim.crm.notes import row_list
 from sim.errors import InputError
+from sim.scenario import MAX_AMOUNT
 
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
@@ -54,7 +55,7 @@ class Table:
     notes: tuple[str, ...] = ()
     """What reading decided: the formats detected, values read in a way to know about, rows set aside."""
     set_aside: dict[str, int] = field(default_factory=dict)
-    """Rows set aside while reading, by reason (``negative_amount``, ``date_out_of_range``)."""
+    """Rows set aside while reading, by reason (``negative_amount``, ``amount_too_large``, ``date_out_of_range``)."""
 
     @property
     def name(self) -> str:
@@ -105,7 +106,8 @@ def read_table(
     """Read one CSV file of the export, or raise InputError (one line per problem).
 
     Numbers and dates are read in ``formats`` (detected where ``auto``); a row
-    with a negative amount or a date outside FIRST_DATE..LAST_DATE is set aside,
+    with a negative amount, one above MAX_AMOUNT or a date outside
+    FIRST_DATE..LAST_DATE is set aside,
     with a note naming its rows.
     """
     columns = dict(columns or {})
@@ -151,6 +153,7 @@ def read_table(
     )
     notes += found
     negative = np.zeros(len(frame), dtype=bool)
+    huge = np.zeros(len(frame), dtype=bool)
     for fld in NUMBERS.get(kind, ()):
         if fld in absent:
             frame[fld] = np.nan
@@ -168,6 +171,13 @@ def read_table(
                 "rows set aside (an amount, a revenue or a price is never negative)"
             )
         negative |= below
+        above = read.values > MAX_AMOUNT
+        if above.any():
+            notes.append(
+                f"{where}: {col}: {int(above.sum()):,} values above {MAX_AMOUNT:,.0f} (rows {row_list(frame[above])}): "
+                "rows set aside (larger than any account, deal or price: a unit or typing error)"
+            )
+        huge |= above
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
     pattern, found = date_format(
         pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
@@ -189,8 +199,12 @@ def read_table(
         far |= outside
     if problems:
         raise InputError(problems)
-    kept = ~(negative | far)
-    set_aside = {"negative_amount": int(negative.sum()), "date_out_of_range": int((far & ~negative).sum())}
+    kept = ~(negative | huge | far)
+    set_aside = {
+        "negative_amount": int(negative.sum()),
+        "amount_too_large": int((huge & ~negative).sum()),
+        "date_out_of_range": int((far & ~negative & ~huge).sum()),
+    }
     return Table(
         kind=kind,
         path=where,

@@ -197,6 +197,18 @@ class Experiment(Strict):
                         problems.append(f"{where}: a sampled design needs low < high")
                 if f.values:
                     problems.append(f"{where}.values: a sampled design draws values (give low and high instead)")
+                elif f.integer and f.low is not None and f.high is not None and f.low < f.high:
+                    # Rounded, the design's values collapse onto the whole numbers of the range: too few of
+                    # them and the factor never changes (or a Morris step rounds to nothing), so its indices
+                    # would measure nothing.
+                    wholes = round(f.high) - round(f.low) + 1
+                    needed = self.design.morris_levels if self.design.kind == "morris" else 2
+                    if wholes < needed:
+                        problems.append(
+                            f"{where}: an integer factor of a {self.design.kind} design needs at least {needed} "
+                            f"whole numbers in [low, high], not {max(wholes, 1)} (its values would round onto "
+                            "fewer and its effect could not be measured)"
+                        )
         problems += self.design.problems()
         if self.design.kind != "grid" and not self.factors:
             problems.append("design.kind: a sampled design needs factors")
