@@ -249,7 +249,9 @@ def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked(
     plan = _CoordinatesNobody().plan(_plan_view(), np.random.default_rng(0))
     with pytest.raises(PolicyError, match="coordinated marks accounts with no owner and no specialist"):
         checked_plan(plan, 10, 2, "p", 3)
-    ok = CoveragePlan(owner=np.full(10, -1), service=np.zeros(10), cadence=np.zeros(10), coordinated=np.zeros(10, bool))
+    ok = CoveragePlan(
+        owner=np.full(10, -1), service=np.zeros(10, np.int8), cadence=np.zeros(10), coordinated=np.zeros(10, bool)
+    )
     with pytest.raises(PolicyError, match="specialist must be seats of shape"):
         checked_plan(_with(ok, specialist=np.full((10, 2), -1)), 10, 2, "p", 3)
     with pytest.raises(PolicyError, match=r"outside -1\.\.1"):

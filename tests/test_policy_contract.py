@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 
 from examples.nearest_rep import NearestRep
-from sim.errors import InputError
+from sim.errors import InputError, PolicyError
 from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
 from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
-from sim.policies.protocol import CoveragePlan, Policy, queue
+from sim.policies.protocol import CoveragePlan, Policy, checked_plan, queue
 from sim.policies.rules import empty_plan
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
+from sim.scenario import load_scenario
+from tests.conftest import SMALL
 
 
 @parametrize_with_checks([*(BUILT_IN[name] for name in sorted(BUILT_IN)), NearestRep])
@@ -262,3 +264,76 @@ def test_policies_for_a_run_name_the_scenario_file_for_its_policy(small):
     with pytest.raises(InputError) as e:
         policies_for([], {}, scenario, "s.toml")
     assert e.value.problems == ["s.toml: policy.params.shoe: unknown parameter"]
+
+
+def _plan(**changes: np.ndarray) -> CoveragePlan:
+    n = 4
+    fields = {
+        "owner": np.array([0, 1, -1, -1]),
+        "service": np.array([2, 2, 1, 0], dtype=np.int8),
+        "cadence": np.array([2.0, 1.0, 0.0, 0.0]),
+        "coordinated": np.zeros(n, bool),
+    }
+    return CoveragePlan(**(fields | changes))
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("owner", np.array([0.0, 1.7, -1.0, -1.0]), "plan.owner must hold integer seat indices, got dtype float64"),
+        ("service", np.array([2, 2, 1, 257]), "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)"),
+        ("service", np.array([2.0, 2.0, 1.9, 0.0]), "plan.service must hold integer service levels, got dtype float64"),
+        ("coordinated", np.array([0, 0, 0, 1]), "plan.coordinated must hold booleans, got dtype int64"),
+        ("cadence", np.array([True, False, False, False]), "plan.cadence must hold numbers, got dtype bool"),
+    ],
+)
+def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, message):
+    assert checked_plan(_plan(), 4, 2, "p").owner.tolist() == [0, 1, -1, -1]  # the valid plan passes
+    with pytest.raises(PolicyError) as e:
+        checked_plan(_plan(**{field: value}), 4, 2, "p")
+    assert str(e.value) == f"policy p: {message}"
+
+
+def test_a_mistyped_parameter_is_refused_with_the_closest_name_even_if_params_allow_extras():
+    from pydantic import BaseModel, ConfigDict
+
+    class LaxParams(BaseModel):
+        model_config = ConfigDict(extra="allow")  # a user's Params that forgot extra="forbid"
+        reach: float = 1.0
+
+    class Lax(Unstructured):
+        name = "lax"
+        Params = LaxParams
+
+    with pytest.raises(InputError) as e:
+        Lax.from_config({"raech": 2.0}, "--policy.params")
+    assert e.value.problems == ["--policy.params.raech: unknown parameter (did you mean 'reach'?)"]
+    with pytest.raises(InputError) as e:
+        make_policy("hunter_farmer", {"huntr_share": 0.5, "zzz": 1}, where="--policy")
+    assert e.value.problems == [
+        "--policy.params.huntr_share: unknown parameter (did you mean 'hunter_share'?)",
+        "--policy.params.zzz: unknown parameter",
+    ]
+
+
+def test_two_policies_of_one_name_are_refused_not_merged(tmp_path, monkeypatch):
+    (tmp_path / "twin_policies.py").write_text(
+        "from sim.policies.unstructured import Unstructured\n\n"
+        "class A(Unstructured):\n    name = 'mine'\n\n"
+        "class B(Unstructured):\n    name = 'mine'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scenario = load_scenario(SMALL)
+    with pytest.raises(InputError) as e:
+        policies_for(("twin_policies:A", "twin_policies:B"), {}, scenario, "small.toml")
+    assert e.value.problems == [
+        "--policy: twin_policies:A and twin_policies:B are both named 'mine'; give each policy class its own `name`"
+    ]
+
+
+def test_a_policy_class_that_implements_nothing_is_refused_by_name():
+    with pytest.raises(InputError) as e:
+        policy_class("sim.policies:Policy", "--policy.name")
+    assert e.value.problems == [
+        "--policy.name: 'sim.policies:Policy' does not implement plan, route, prioritise (a policy must write all three)"
+    ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.overlay import Overlay
-from sim.policies.protocol import Policy
+from sim.policies.protocol import Policy, did_you_mean
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
 
@@ -39,6 +39,9 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
+    missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
+    if missing:
+        raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])
     return cls
 
 
@@ -79,9 +82,27 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
             policies.append(check_for(make_policy(name, dict(scenario.policy.params), where=where), scenario, where))
         else:
             policies.append(check_for(make_policy(name, {}, where="--policy"), scenario, "--policy"))
+    # The tables label results by a policy's name: two policies of one name would be summed as one.
+    first: dict[str, str] = {}
+    twins = []
+    for given, policy in zip(names, policies, strict=True):
+        if policy.name in first:
+            twins.append(
+                f"--policy: {first[policy.name]} and {given} are both named {policy.name!r}; "
+                "give each policy class its own `name`"
+            )
+        first.setdefault(policy.name, given)
+    if twins:
+        raise InputError(twins)
     unused = sorted(set(params) - taken)
     if unused:
-        raise InputError([f"--param {k}: none of the policies ({', '.join(names)}) has this parameter" for k in unused])
+        known = sorted({f for name in names for f in policy_class(name, "--policy.name").Params.model_fields})
+        raise InputError(
+            [
+                f"--param {k}: none of the policies ({', '.join(names)}) has this parameter{did_you_mean(k, known)}"
+                for k in unused
+            ]
+        )
     return policies
 
 

@@ -23,6 +23,7 @@ arrays (status, kind, stage, service level, task kind) are the enumerations of
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -125,17 +126,22 @@ class Policy:
 
     @classmethod
     def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:
-        """Build from scenario or command-line parameters, or raise InputError."""
+        """Build from scenario or command-line parameters, or raise InputError.
+
+        A parameter the policy's ``Params`` does not declare is refused here
+        even if a user's ``Params`` forgot ``extra="forbid"``: a mistyped
+        ``--param`` must not be ignored silently.
+        """
+        known = list(cls.Params.model_fields)
+        problems = []
         try:
-            return cls(**params)
+            policy = cls(**{k: v for k, v in params.items() if k in known})
         except ValidationError as e:
-            raise InputError(
-                [
-                    f"{where}.{'.'.join(str(p) for p in err['loc'])}: "
-                    + ("unknown parameter" if err["type"] == "extra_forbidden" else err["msg"])
-                    for err in e.errors()
-                ]
-            ) from None
+            problems += [f"{where}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        problems += [f"{where}.{k}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known]
+        if problems:
+            raise InputError(problems)
+        return policy
 
     @classmethod
     def describe(cls) -> str:
@@ -145,6 +151,12 @@ class Policy:
         for field, info in cls.Params.model_fields.items():
             lines.append(f"    {field} = {info.default!r}  {info.description or ''}".rstrip())
         return "\n".join(lines)
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is close."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
@@ -166,16 +178,26 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
         raise PolicyError(f"policy {policy}: plan.seat_pool has shape {pools.shape}, expected ({seats},): one per seat")
     if pools.size and (not np.issubdtype(pools.dtype, np.integer) or pools.min() < -1):
         raise PolicyError(f"policy {policy}: plan.seat_pool must hold pool numbers 0, 1, ... or -1 (none)")
-    fields = (("owner", np.int64), ("service", np.int8), ("cadence", np.float64), ("coordinated", bool), ("warm", bool))
-    for field, dtype in fields:
+    # Each field's kind is checked before it is cast: a cast would truncate a float owner (2.7 -> seat 2) or
+    # wrap a service level (257 -> 1, pooled) into something valid, and the fault would change results unseen.
+    fields = (
+        ("owner", np.int64, "integer seat indices"),
+        ("service", np.int8, "integer service levels"),
+        ("cadence", np.float64, "numbers"),
+        ("coordinated", bool, "booleans"),
+        ("warm", bool, "booleans"),
+    )
+    for field, dtype, kind in fields:
         a = np.asarray(getattr(plan, field))
         if a.shape != (accounts,):
             raise PolicyError(f"policy {policy}: plan.{field} has shape {a.shape}, expected ({accounts},)")
+        if a.size and not _of_kind(a, dtype):
+            raise PolicyError(f"policy {policy}: plan.{field} must hold {kind}, got dtype {a.dtype}")
+        if field == "owner" and (a.min(initial=0) < -1 or a.max(initial=-1) >= seats):
+            raise PolicyError(f"policy {policy}: plan.owner holds a seat outside -1..{seats - 1}")
+        if field == "service" and not ((a >= 0) & (a < len(Service.names()))).all():
+            raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
         out[field] = a.astype(dtype, copy=True)
-    if out["owner"].min(initial=0) < -1 or out["owner"].max(initial=-1) >= seats:
-        raise PolicyError(f"policy {policy}: plan.owner holds a seat outside -1..{seats - 1}")
-    if not ((out["service"] >= 0) & (out["service"] < len(Service.names()))).all():
-        raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
     if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
         raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
     overlay = _checked_overlay(plan, accounts, seats, lines, policy)
@@ -188,6 +210,16 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
             "an account plan of the reps who cover the account"
         )
     return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay)
+
+
+def _of_kind(a: np.ndarray, dtype: Any) -> bool:
+    """Whether ``a`` holds what a field of ``dtype`` takes: integers for integers, booleans for booleans,
+    and any real number (not a boolean) for floats."""
+    if dtype is bool:
+        return a.dtype == np.bool_
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        return bool(np.issubdtype(a.dtype, np.integer))
+    return bool(np.issubdtype(a.dtype, np.number)) and a.dtype != np.bool_
 
 
 def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str) -> dict[str, Any]:
