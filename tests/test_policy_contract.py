@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 import pytest
 
 from examples.nearest_rep import NearestRep
+from sim.codes import Status
 from sim.errors import InputError, PolicyError
 from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
 from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
@@ -130,6 +132,42 @@ class UsesGlobalRandom(Nobody):
         return np.random.default_rng().choice(closers, size=view.pending.size)
 
 
+class ClockSeeded(Nobody):
+    """Draws its own generator from the clock: the same within a second, so two runs in a row agree."""
+
+    def route(self, view, rng):
+        closers = np.flatnonzero(view.team.can_close & view.team.filled)
+        own = np.random.default_rng(int(time.time()))
+        return own.choice(closers, size=view.pending.size) if closers.size else np.full(view.pending.size, -1)
+
+
+class SetOrder(Nobody):
+    """Orders its closers by iterating a set of strings: the order follows the process's hash seed."""
+
+    def route(self, view, rng):
+        closers = np.flatnonzero(view.team.can_close & view.team.filled)
+        ordered = [int(name[5:]) for name in {f"seat-{s}" for s in closers}]
+        if not ordered:
+            return np.full(view.pending.size, -1)
+        return np.resize(np.array(ordered), view.pending.size)
+
+
+class FailsInQuarterTwo(Nobody):
+    def plan(self, view, rng):
+        if view.quarter >= 2:
+            raise RuntimeError("no plan for a second quarter")
+        return super().plan(view, rng)
+
+
+class DropsChurned(Nobody):
+    """Plans only the accounts still live: one entry short per churned account."""
+
+    def plan(self, view, rng):
+        plan = super().plan(view, rng)
+        live = view.accounts.status != Status.CHURNED
+        return CoveragePlan(plan.owner[live], plan.service[live], plan.cadence[live], plan.coordinated[live])
+
+
 def test_a_useless_but_valid_policy_passes():
     assert check_policy(Nobody) == []
 
@@ -147,10 +185,14 @@ def test_a_useless_but_valid_policy_passes():
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         # Doubling the potential on every call also changes the run (the audit calls plan twice).
-        (Mutates, "check_view_unchanged", "plan() changed its view: accounts.potential", ("check_deterministic_run",)),
+        (Mutates, "check_view_unchanged", "plan() changed its view: accounts.potential", ()),
         (WritesReadOnly, "check_runs", "read-only", ()),
-        (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ("check_deterministic_run",)),
+        (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ()),
         (Unbuildable, "check_constructs", "cannot construct", ()),
+        (ClockSeeded, "check_deterministic_run", "draws on something besides its generator", ()),
+        (SetOrder, "check_deterministic_run", "draws on something besides its generator", ()),
+        (FailsInQuarterTwo, "check_runs", "RuntimeError: no plan for a second quarter", ()),
+        (DropsChurned, "check_plan_valid", "plan.owner has shape", ()),
     ],
 )
 def test_each_broken_policy_fails_its_named_check(cls, failing, expected, also):
@@ -158,7 +200,8 @@ def test_each_broken_policy_fails_its_named_check(cls, failing, expected, also):
     assert set(results) == set(CHECKS)
     assert any(expected in p for p in results[failing]), results
     assert {name for name, problems in results.items() if problems} == {failing, *also}
-    assert any(expected in p for p in check_policy(cls))
+    again = check_policy(cls)
+    assert any(expected in p for p in again), again
 
 
 def test_a_check_failure_names_the_policy_and_the_check():

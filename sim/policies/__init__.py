@@ -85,13 +85,13 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     # The tables label results by a policy's name: two policies of one name would be summed as one.
     first: dict[str, str] = {}
     twins = []
-    for given, policy in zip(names, policies, strict=True):
+    for typed, policy in zip(names, policies, strict=True):
         if policy.name in first:
             twins.append(
-                f"--policy: {first[policy.name]} and {given} are both named {policy.name!r}; "
+                f"--policy: {first[policy.name]} and {typed} are both named {policy.name!r}; "
                 "give each policy class its own `name`"
             )
-        first.setdefault(policy.name, given)
+        first.setdefault(policy.name, typed)
     if twins:
         raise InputError(twins)
     unused = sorted(set(params) - taken)
