@@ -16,10 +16,11 @@ import pandas as pd
 from sim import shocks
 from sim.allocation import Allocation, allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.clock import ends_quarter, quarter_of, starts_quarter
+from sim.clock import WEEKS_PER_QUARTER, ends_quarter, quarter_of, starts_quarter, week_in_quarter
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
 from sim.engagement import conflicting_accounts
+from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
 from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
 from sim.policies.protocol import (
@@ -28,6 +29,7 @@ from sim.policies.protocol import (
     Selling,
     Tasks,
     TaskView,
+    ask,
     checked_plan,
     checked_priority,
     checked_route,
@@ -83,6 +85,16 @@ class CoverageModel(mesa.Model):
     # ---- the week ---------------------------------------------------------------
 
     def step(self) -> None:
+        """One week; a policy's fault is a PolicyError that names the quarter and week it came in."""
+        try:
+            self._week()
+        except PolicyError as e:
+            w = self.week
+            raise PolicyError(
+                f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER})"
+            ) from e
+
+    def _week(self) -> None:
         """One week, in this order (the same every week)."""
         w, q = self.week, quarter_of(self.week)
         if starts_quarter(w):
@@ -212,11 +224,11 @@ class CoverageModel(mesa.Model):
         free = np.maximum(seats.capacity - b.committed(w, seats.skill), 0.0)
         view = RouteView(w, self._accounts, seats.view, self.plan, pend, read_only(free), opportunities, self.selling)
         if pending.size:
-            h = checked_route(policy.route(view, rng), pend, seats.view, self.plan.seat_pool, policy.name)
+            h = checked_route(ask(policy, "route", view, rng), pend, seats.view, self.plan.seat_pool, policy.name)
             handlers[pending] = h
             closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
             b.assign(closer, handlers[closer])
-        return handlers, checked_touches(policy.touches(view, rng), self.population.size, policy.name)
+        return handlers, checked_touches(ask(policy, "touches", view, rng), self.population.size, policy.name)
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
         """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
@@ -244,7 +256,8 @@ class CoverageModel(mesa.Model):
         b.block(todo.vacant, Cause.VACANCY)
         tasks = todo.tasks
         view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
-        priority = checked_priority(self.policy.prioritise(view, self.streams.policy), tasks, self.policy.name)
+        answer = ask(self.policy, "prioritise", view, self.streams.policy)
+        priority = checked_priority(answer, tasks, self.policy.name)
         partner = at_seat(seats.role == "partner", tasks.rep, False)
         if partner.any():
             # A channel partner follows its own priorities, not the policy's.

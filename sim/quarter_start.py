@@ -15,7 +15,16 @@ import numpy as np
 from sim import shocks
 from sim.demand import Demand
 from sim.handoffs import changes_of_hands
-from sim.policies.protocol import Accounts, CoveragePlan, PlanView, Policy, Selling, checked_plan, read_only_plan
+from sim.policies.protocol import (
+    Accounts,
+    CoveragePlan,
+    PlanView,
+    Policy,
+    Selling,
+    ask,
+    checked_plan,
+    read_only_plan,
+)
 from sim.population import Population
 from sim.randomness import Streams
 from sim.recorder import Recorder
@@ -91,7 +100,7 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
     previous = model.plan.owner
     team = model.team.week(model.week).view
     view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
-    plan = model.policy.plan(view, model.streams.policy)
+    plan = ask(model.policy, "plan", view, model.streams.policy)
     model.plan = read_only_plan(
         checked_plan(plan, model.population.size, len(model.team), model.policy.name, model.population.lines)
     )

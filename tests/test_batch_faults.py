@@ -35,7 +35,7 @@ name = "unstructured"
 name = "{LEAVING}"
 label = "leaving"
 """
-EXITED = "the policy tried to leave the process: SystemExit(3)"
+EXITED = "PolicyError: policy leaves_the_process: plan() raised SystemExit: 3 (quarter 1, week 1 of 13)"
 
 
 def faults(by_replication: dict[int, str]) -> str:

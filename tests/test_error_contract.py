@@ -187,3 +187,23 @@ def test_amounts_and_spreads_that_would_overflow_are_refused(tmp_path, key, valu
     result = invoke("validate", str(scenario))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [f"error: {scenario}: population.segments.0.{key}: {message}"]
+
+
+def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_path, monkeypatch):
+    (tmp_path / "faulty_policies.py").write_text(
+        "from sim.policies.unstructured import Unstructured\n\n"
+        "class Raises(Unstructured):\n"
+        "    name = 'raises'\n"
+        "    def route(self, view, rng):\n"
+        "        if view.week > 20:\n"
+        "            raise KeyError('account 12')\n"
+        "        return super().route(view, rng)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    result = invoke("run", str(SMALL), "--quarters", "2", "--policy", "faulty_policies:Raises", "--out", str(out))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr)[-1] == (
+        "error: policy raises: route() raised KeyError: 'account 12' (quarter 2, week 9 of 13)"
+    )
+    assert not out.exists()

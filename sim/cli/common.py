@@ -30,7 +30,9 @@ def reported_errors() -> Iterator[None]:
     """The block's failures as messages without a traceback, each with its exit code.
 
     Bad input: one ``error:`` line per problem, exit 2; a policy that broke its
-    contract: exit 1; Ctrl-C: exit 130 (nothing is written until the work is done).
+    contract (an invalid answer, or raising) is bad input too, named with its
+    quarter and week: exit 2; Ctrl-C: exit 130 (nothing is written until the
+    work is done).
     """
     try:
         yield
@@ -39,8 +41,8 @@ def reported_errors() -> Iterator[None]:
             click.echo(f"error: {line}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except PolicyError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(EXIT_FAILED)
+        click.echo(f"error: {one_line(str(e))}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -153,6 +153,17 @@ class Policy:
         return "\n".join(lines)
 
 
+def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any:
+    """``policy.<method>(view, rng)``; whatever the policy raises, or a ``sys.exit`` in it, as a PolicyError
+    naming the policy and the method (the engine adds the quarter and week)."""
+    try:
+        return getattr(policy, method)(view, rng)
+    except PolicyError:
+        raise
+    except (Exception, SystemExit) as e:
+        raise PolicyError(f"policy {policy.name}: {method}() raised {type(e).__name__}: {e}") from e
+
+
 def did_you_mean(name: str, known: list[str]) -> str:
     """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is close."""
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
