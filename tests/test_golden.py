@@ -43,6 +43,22 @@ PINNED = {
         "25dc90f0a51746bfd6548f5b0e6559a64c1a2262ad7ca2c3e9b2bac4e315118a",
         "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
     ),
+    ("named_accounts", 1): (
+        "4bfea3a7657bcf669c727d36a25a1bdffd6afac1016002860b80a7d1ac53169b",
+        "5d46a6d7c0ff04ea84c9cc21d8119e50c7812131aa478c26c09fbdc1d4be2926",
+    ),
+    ("named_accounts", 2): (
+        "5a368cce6728449881f6c3f4ee49a6c119970cc4ba2915a09217bf0b83a42e07",
+        "d405a882cf24a9d8b8c1df396913dcea00de480e543c88ab19cfd97f95cd2e72",
+    ),
+    ("random_books", 1): (
+        "fb4e66a1b80704f4e318cf7760d94164219344d403267269fa1f428bc84a592a",
+        "58e62768e23963f3556d33048bc8c9d1a6f5420b8e10bfd743b7beea65882e7e",
+    ),
+    ("random_books", 2): (
+        "c3b62eaea782c9eb28d214538edbc426561b08c5ed450be2e6130b94a522d8a7",
+        "351547e2f475ba9851e807ec41d4dda983183cb6eb2a44356bde3ef6f130e2ec",
+    ),
     ("segment_tiers", 1): (
         "88e3f1bf7962458e2e77c91e3193bdadca49d3b6a67827714d948d190d6b6594",
         "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",

@@ -10,15 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
+from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
 from sim.policies.protocol import Policy, did_you_mean
+from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
-BUILT_IN: dict[str, type[Policy]] = {p.name: p for p in (Unstructured, SegmentTiers, HunterFarmer, Overlay)}
+BUILT_IN: dict[str, type[Policy]] = {
+    p.name: p for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Overlay)
+}
 
 
 def policy_class(name: str, where: str = "policy.name") -> type[Policy]:

@@ -1,0 +1,61 @@
+"""``named_accounts``: the largest accounts have a named owner; everything else is served digitally."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.codes import Service, Status
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.rules import BookRule, HandoffRule, deal_books, empty_plan, route_to_owner, standard_priority
+
+
+class NamedAccountsParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    accounts_per_rep: Annotated[
+        int, Field(ge=0, le=100_000, description="named accounts in each closer's book, largest potential first")
+    ] = 40
+    cadence: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, named account")] = 2.0
+    books: BookRule = "keep"
+    handoff: HandoffRule = "cold"
+
+
+class NamedAccounts(Policy):
+    """Top accounts by potential get a named owner (high touch); the rest are digital.
+
+    The accounts with the largest potential, in every segment, are dealt region
+    by region into books of ``accounts_per_rep`` for every seat that can close
+    and is paid on every line and kind (an SDR qualifies, it does not own; a
+    line specialist works only its lane). An owner touches its accounts
+    ``cadence`` times a quarter and answers their demand; every other account
+    is on the digital channel, where a lead that needs a human waits for
+    nobody. With ``books = "keep"`` an account stays with its owner from
+    quarter to quarter while it stays among the largest.
+    """
+
+    name = "named_accounts"
+    Params = NamedAccountsParams
+    params: NamedAccountsParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        acc, prm = view.accounts, self.params
+        plan = empty_plan(acc.size, Service.DIGITAL)
+        ranked = np.flatnonzero(acc.status != Status.CHURNED)
+        ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
+        team = view.team  # an owner answers every kind of demand on every line: closers paid on everything
+        closers = np.flatnonzero(team.can_close & team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1))
+        named, owner = deal_books(acc, team, ranked, closers, prm.accounts_per_rep, prm.books, view.previous)
+        plan.owner[named] = owner
+        plan.service[named] = Service.HIGH_TOUCH
+        plan.cadence[named] = prm.cadence
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return route_to_owner(view)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)
