@@ -47,7 +47,7 @@ class NamedAccounts(Policy):
         ranked = np.flatnonzero(acc.status != Status.CHURNED)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         team = view.team  # an owner answers every kind of demand on every line: closers paid on everything
-        closers = np.flatnonzero(team.can_close & team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1))
+        closers = np.flatnonzero(team.can_close & team.paid_on_everything)
         named, owner = deal_books(acc, team, ranked, closers, prm.accounts_per_rep, prm.books, view.previous)
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH

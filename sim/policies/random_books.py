@@ -77,7 +77,7 @@ class RandomBooks(Policy):
     def _owners(view: PlanView | RouteView) -> np.ndarray:
         """The seats that own books: closers paid on every line and kind."""
         team = view.team
-        return np.flatnonzero(team.can_close & team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1))
+        return np.flatnonzero(team.can_close & team.paid_on_everything)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)

@@ -122,7 +122,7 @@ class SegmentTiers(Policy):
             seat_pool = pools_of_roles(team, inside)
         else:  # any closer answers, but a pool's reps answer whatever comes: those paid on everything
             seat_pool = pools_of_roles(team, tuple(sorted(CLOSING_ROLES)))
-            seat_pool[~(team.lane_lines.all(axis=1) & team.lane_kinds.all(axis=1))] = -1
+            seat_pool[~team.paid_on_everything] = -1
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def book_seats(self, team: TeamView) -> np.ndarray:

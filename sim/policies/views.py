@@ -70,6 +70,11 @@ class TeamView:
         whole contract) and ``kind``."""
         return self.lane_lines[seat, line] & self.lane_kinds[seat, kind]
 
+    @property
+    def paid_on_everything(self) -> np.ndarray:
+        """Per seat: paid on every line and every kind (no lane of its own: a generalist)."""
+        return self.lane_lines.all(axis=1) & self.lane_kinds.all(axis=1)
+
     def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
         """Indices of filled seats with one of ``roles`` (any role when none given)."""
         mask = self.filled.copy()
