@@ -73,7 +73,7 @@ class TeamView:
     @property
     def paid_on_everything(self) -> np.ndarray:
         """Per seat: paid on every line and every kind (no lane of its own: a generalist)."""
-        return self.lane_lines.all(axis=1) & self.lane_kinds.all(axis=1)
+        return np.asarray(self.lane_lines.all(axis=1) & self.lane_kinds.all(axis=1))
 
     def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
         """Indices of filled seats with one of ``roles`` (any role when none given)."""
