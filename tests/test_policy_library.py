@@ -68,3 +68,16 @@ def test_random_books_are_dealt_without_regard_to_potential_and_stay_stable(seed
     kept = (before >= 0) & (pop.status != Status.CHURNED)
     assert (after[kept] == before[kept]).mean() > 0.97
     assert _whole_run("random_books", seed, "owner_changed_share") < 0.05
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pooled_answers_from_one_queue_faster_than_named_owners_at_the_same_headcount(seed):
+    # The same team: owners answer only their own books' demand; the pool answers everything with whoever is free.
+    pooled = _whole_run("pooled", seed, "response_days_mean")
+    named = _whole_run("named_accounts", seed, "response_days_mean")
+    assert pooled < named
+    model, plans = _plans("pooled", seed)
+    live = model.population.status != Status.CHURNED
+    assert (plans[-1].owner == -1).all()  # named_per_rep = 0: nobody owns anything
+    assert (plans[-1].service[live] == Service.POOLED).all()
+    assert set(plans[-1].seat_pool.tolist()) == {0}  # every seat of the small team answers the one queue

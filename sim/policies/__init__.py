@@ -12,6 +12,7 @@ from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
+from sim.policies.pooled import Pooled
 from sim.policies.protocol import Policy, did_you_mean
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 BUILT_IN: dict[str, type[Policy]] = {
-    p.name: p for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Overlay)
+    p.name: p for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Pooled, Overlay)
 }
 
 
