@@ -207,3 +207,63 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
         "error: policy raises: route() raised KeyError: 'account 12' (quarter 2, week 9 of 13)"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["run", str(SMALL), "--quarters", "0"], "Invalid value for '--quarters': 0 is not in the range 1<=x<=400."),
+        (
+            ["report", "/nonexistent-folder"],
+            "Invalid value for 'OUT_DIR': Directory '/nonexistent-folder' does not exist.",
+        ),
+        (["nosuch"], "No such command 'nosuch'."),
+    ],
+)
+def test_clicks_own_usage_errors_are_one_error_line_too(args, line):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    (only,) = lines_of(result.stderr)
+    assert only.startswith(f"error: {line} (see: ")
+
+
+def test_a_parameter_given_twice_is_refused_not_last_wins():
+    result = invoke(*RUN, "--param", "pickup=0.1", "--param", "pickup=0.2")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: --param pickup: given twice (once is enough; the last would silently win)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "source, policy, line",
+    [
+        ("import sys\nsys.exit(5)\n", "leaves_at_import:X", "cannot import 'leaves_at_import': SystemExit: 5"),
+        ("", "empty_module:Nope", "'empty_module' has no 'Nope'"),
+        (
+            "from sim.policies.unstructured import Unstructured\nclass P(Unstructured):\n    Params = int\n",
+            "int_params:P",
+            "'int_params:P': Params must be a pydantic model (a BaseModel subclass)",
+        ),
+    ],
+)
+def test_a_user_policy_that_cannot_be_loaded_is_named(tmp_path, monkeypatch, source, policy, line):
+    (tmp_path / f"{policy.split(':')[0]}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = invoke(*RUN, "--policy", policy)
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [f"error: --policy.name: {line}"]
+
+
+def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch):
+    (tmp_path / "raising_init.py").write_text(
+        "from sim.policies.unstructured import Unstructured\n"
+        "class P(Unstructured):\n    name = 'p'\n"
+        "    def __init__(self, **params):\n        raise ValueError('needs a licence key')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = invoke(*RUN, "--policy", "raising_init:P")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: --policy.params: building policy 'p' raised ValueError: needs a licence key"
+    ]

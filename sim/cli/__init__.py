@@ -16,11 +16,13 @@ written together when the work is done, all or none of them.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
 
-from sim.cli.common import unexpected_errors
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, one_line, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
@@ -32,6 +34,34 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         with unexpected_errors():
             return super().invoke(ctx)
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        """Click's own usage errors (a bad option value, a missing argument) as one ``error:`` line, exit 2."""
+        run = super().main
+        if not standalone_mode:
+            return run(args, prog_name, standalone_mode=False, **extra)
+        try:
+            code = run(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:  # bare ``covsim``: the help, as click gives it
+            click.echo(e.ctx.get_help() if e.ctx is not None else e.format_message())
+            sys.exit(EXIT_BAD_INPUT)
+        except click.exceptions.UsageError as e:
+            where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
+            click.echo(f"error: {one_line(e.format_message())}{where}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.exceptions.ClickException as e:
+            click.echo(f"error: {one_line(e.format_message())}", err=True)
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as click does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so that flushing what is left at exit does not fail again
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

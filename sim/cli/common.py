@@ -63,8 +63,8 @@ def unexpected_errors() -> Iterator[None]:
     """
     try:
         yield
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-        raise
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
+        raise  # click's own, and a reader that stopped reading (``covsim policies | head``): the group's
     except Exception as e:
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             raise
@@ -131,6 +131,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             problems.append(f"--param {pair!r}: expected KEY=VALUE")
+            continue
+        if key in params:
+            problems.append(f"--param {key}: given twice (once is enough; the last would silently win)")
             continue
         try:
             params[key] = tomllib.loads(f"v = {raw}")["v"]

@@ -81,10 +81,15 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         extra = f", {morris}" if morris.exists() else ""
         click.echo(f"\nwrote {report}, {out_dir / 'results.csv'}{extra} and {out_dir / 'results.parquet'}")
     if outcome.failed:
-        click.echo(f"\n{outcome.failed} run(s) failed:", err=True)
+        click.echo("", err=True)
         for key, error in outcome.errors[:10]:
-            click.echo(f"  {key}: {error}", err=True)
-        click.echo(f"fix the cause and resume with: {resume_hint}", err=True)
+            click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
+        more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
+        click.echo(
+            f"error: {outcome.failed} run(s) failed{more}; the others are stored. Fix the cause and resume with: "
+            f"{resume_hint}",
+            err=True,
+        )
         sys.exit(EXIT_FAILED)
 
 

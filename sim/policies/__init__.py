@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
@@ -37,13 +39,19 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     # A user's policy module usually sits in the folder they run covsim from.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    if not module_name or not attr:
+        raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
     try:
         module = importlib.import_module(module_name)
-    except Exception as e:  # any import failure is the user's module, reported in one line
+    except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
         raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
     cls = getattr(module, attr, None)
+    if cls is None:
+        raise InputError([f"{where}: {module_name!r} has no {attr!r}"])
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
+    if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
+        raise InputError([f"{where}: {name!r}: Params must be a pydantic model (a BaseModel subclass)"])
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])

@@ -138,6 +138,8 @@ class Policy:
             policy = cls(**{k: v for k, v in params.items() if k in known})
         except ValidationError as e:
             problems += [f"{where}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        except Exception as e:  # a user's constructor: its fault, named, not covsim's
+            problems.append(f"{where}: building policy {cls.name!r} raised {type(e).__name__}: {e}")
         problems += [f"{where}.{k}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known]
         if problems:
             raise InputError(problems)
