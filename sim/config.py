@@ -26,7 +26,7 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Quarter = Annotated[int, Field(ge=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 _SCALAR_TYPES = ("bool", "int", "float", "str")
 
@@ -129,11 +129,14 @@ def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as e:
         raise InputError(format_validation_error(source, e, data)) from None
+    except RecursionError:  # tables nested deeper than any scenario has (``[a.b.c. ...]`` thousands deep)
+        raise InputError([f"{source}: tables nested too deeply to read"]) from None
 
 
 #: The largest file :func:`read_toml` reads. Real scenarios and experiments are a few kilobytes; the cap
 #: refuses a wrong file (a data dump, a disk image) before it is read into memory.
 MAX_FILE_BYTES = 16 * 1024 * 1024
+_TOML_FILE = "a scenario or experiment"
 
 
 def read_toml(path: Path | str) -> dict[str, Any]:
@@ -145,17 +148,11 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     error line, not a traceback.
     """
     path = Path(path)
-    try:
-        # stat first, so that a FIFO is refused without being opened (opening one blocks until a writer comes).
-        info = path.stat()
-    except FileNotFoundError:
-        raise InputError([f"{path}: file not found"]) from None
-    except OSError as e:
-        raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
-    _require_regular(path, info)
+    # stat first, so that a FIFO is refused without being opened (opening one blocks until a writer comes).
+    require_regular_file(path, MAX_FILE_BYTES, _TOML_FILE)
     try:
         raw = _read_regular(path)
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as some editors write, is no error
     except tomllib.TOMLDecodeError as e:
         raise InputError([f"{path}: TOML syntax error: {e}"]) from None
     except UnicodeDecodeError as e:
@@ -169,20 +166,36 @@ def read_toml(path: Path | str) -> dict[str, Any]:
         raise InputError([f"{path}: not enough memory to read it"]) from None
 
 
-def _require_regular(path: Path, info: os.stat_result) -> None:
-    """InputError unless ``info`` is that of a regular file within the size cap."""
+def require_regular_file(path: Path, cap: int, what: str) -> None:
+    """InputError (one line naming ``path``) unless it is a regular file of at most ``cap`` bytes.
+
+    It stats without opening, so a FIFO is refused without waiting for a
+    writer and a device (``/dev/zero``) without reading it: ``what`` names what
+    the file should be, in the size message.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError([f"{path}: file not found"]) from None
+    except OSError as e:
+        raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
+    _require_regular(path, info, cap, what)
+
+
+def _require_regular(path: Path, info: os.stat_result, cap: int, what: str) -> None:
+    """InputError unless ``info`` is that of a regular file of at most ``cap`` bytes."""
     if not stat.S_ISREG(info.st_mode):
         raise InputError([f"{path}: not a regular file"])
-    _require_small(path, info.st_size)
+    _require_small(path, info.st_size, cap, what)
 
 
-def _require_small(path: Path, size: int) -> None:
-    if size > MAX_FILE_BYTES:
+def _require_small(path: Path, size: int, cap: int, what: str) -> None:
+    if size > cap:
         raise InputError(
             [
                 # Rounded up, so that a file just over the cap never reads as "16.0 MB, larger than the 16 MB".
                 f"{path}: file is {math.ceil(size * 10 / 2**20) / 10:.1f} MB, larger than the "
-                f"{MAX_FILE_BYTES // 2**20} MB a scenario or experiment may be"
+                f"{cap // 2**20} MB {what} may be"
             ]
         )
 
@@ -196,7 +209,7 @@ def _read_regular(path: Path) -> bytes:
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as f:
-        _require_regular(path, os.fstat(fd))
+        _require_regular(path, os.fstat(fd), MAX_FILE_BYTES, _TOML_FILE)
         raw = f.read(MAX_FILE_BYTES + 1)
-    _require_small(path, len(raw))
+    _require_small(path, len(raw), MAX_FILE_BYTES, _TOML_FILE)
     return raw

@@ -54,6 +54,10 @@ def file_mode() -> int:
     return 0o666 & ~(_UMASK_AT_IMPORT if umask is None else umask)
 
 
+#: The longest file or folder name common file systems take, in bytes (ext4, APFS, NTFS: 255).
+_NAME_MAX = 255
+
+
 def unwritable(folder: Path) -> str | None:
     """Why files could not be written into ``folder`` (made if missing), or None if they can. Creates nothing.
 
@@ -61,6 +65,9 @@ def unwritable(folder: Path) -> str | None:
     file it removes at once, so a read-only file system, a missing permission
     or a file standing where a folder should be is found before any work.
     """
+    too_long = [part for part in folder.parts if len(part.encode()) > _NAME_MAX]
+    if too_long:
+        return f"a name in it is longer than the {_NAME_MAX} bytes a file system allows ({too_long[0][:24]}...)"
     probe = folder
     while not os.path.lexists(probe) and probe.parent != probe:
         probe = probe.parent
@@ -100,12 +107,15 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
             os.chmod(temporary, file_mode())
         for temporary, path in written:
             os.replace(temporary, path)
-    except BaseException:
+    except BaseException as e:
         for temporary, _ in written:
             temporary.unlink(missing_ok=True)
         for made_folder in made:  # innermost first
             with suppress(OSError):
                 made_folder.rmdir()
+        if isinstance(e, OSError) and written:  # a full disk names no file: name the one being written
+            path = written[-1][1]
+            raise OSError(e.errno, f"{e.strerror or e}; none of {', '.join(writers)} was written", str(path)) from e
         raise
 
 

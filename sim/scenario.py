@@ -47,6 +47,9 @@ MAX_AMOUNT = 1e12
 #: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
 #: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
 MAX_SIGMA = 5.0
+#: The largest distance a region may spread over, km [A]: half the earth's circumference; a larger one is a
+#: typing error (1e308 overflowed the location draws).
+MAX_KM = 20_000.0
 
 
 class OpportunityKind(Strict):
@@ -135,7 +138,7 @@ class Region(Strict):
     name: Name
     x_km: float = 0.0
     y_km: float = 0.0
-    radius_km: NonNegative = 80.0
+    radius_km: Annotated[float, Field(ge=0.0, le=MAX_KM)] = 80.0
     """Standard deviation of customer locations around the centre, km."""
     share: Annotated[float, Field(gt=0.0, le=1.0)]
     """Share of customers located in this region."""

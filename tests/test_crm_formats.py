@@ -194,3 +194,69 @@ def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_pa
     tomllib.loads(text)
     check = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1 054,50"), ("2017-01-03", "2017-02-02", "4514")])
+    table = crm.read_table(path, "pipeline")
+    assert values(table) == [1054.5, 4514.0]  # not 105450
+    assert any("numbers read as european" in n for n in table.notes)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (
+            HEADER.replace("close_value", "close_value,close_value").rstrip() + "\n",
+            "column 'close_value' appears twice",
+        ),
+        (HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10,extra,more\n", "some rows have more fields than"),
+        (HEADER.replace(",", ";"), "the file seems separated by semicolons"),
+    ],
+)
+def test_a_file_pandas_would_misread_is_refused_with_its_shape(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "pipeline.csv"
+    path.write_text(text + ("" if text.count("\n") > 1 else "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10\n"))
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    (line,) = e.value.problems
+    assert line.startswith(f"{path}: ") and problem in line
+
+
+def test_a_csv_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path) -> None:
+    for special in (Path("/dev/zero"), tmp_path):
+        with pytest.raises(InputError) as e:
+            crm.read_table(special, "pipeline")
+        assert e.value.problems == [f"{special}: not a regular file"]
+
+
+def test_a_date_pattern_pandas_refuses_is_named(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "10")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", formats=parse_formats(date="%Q"))
+    (line,) = e.value.problems
+    assert line.startswith("--date-format: '%Q' is no date pattern")
+
+
+@needs_data
+def test_calibrate_refuses_to_write_over_one_of_its_inputs(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_bytes((DATA / "accounts.csv").read_bytes())
+    args = calibrate_args(accounts, accounts=accounts)
+    result = subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: --out {accounts}: is the --accounts file; write the scenario elsewhere"
+    assert accounts.read_bytes() == (DATA / "accounts.csv").read_bytes()
+
+
+@needs_data
+def test_backtest_checks_a_policy_parameter_against_the_calibrated_world(tmp_path: Path) -> None:
+    args = ["backtest", "--accounts", str(DATA / "accounts.csv"), "--pipeline", str(DATA / "sales_pipeline.csv")]
+    args += ["--teams", str(DATA / "sales_teams.csv"), "--cutoff", "2017-06-30", "--seeds", "2", "--quarters", "1"]
+    args += ["--policy", "segment_tiers", "--param", "field_segments=galaxy", "--out", str(tmp_path / "bt")]
+    result = subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --policy.params.field_segments: unknown segment 'galaxy' (the scenario's: enterprise, mid_market, smb)"
+    )
+    assert not (tmp_path / "bt").exists()

@@ -79,7 +79,9 @@ def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_
     result = invoke(*RUN, "--out", str(out))
     assert result.exit_code == 1
     (line,) = lines_of(result.stderr)[-1:]
-    assert line.startswith(f"error: {out}/.summary.png.") and line.endswith(": No space left on device")
+    assert line == (
+        f"error: {out}/summary.png: No space left on device; none of metrics.csv, weekly.csv, summary.png was written"
+    )
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []  # not metrics.csv, not weekly.csv, not even the folders
 
@@ -166,8 +168,8 @@ def test_an_experiment_whose_policy_names_a_missing_segment_at_a_design_point_ru
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        "error: policies.0 (segment_tiers) at design point 1: policy.params.field_segments: unknown segment "
-        "'large' (the scenario's: enterprise, mid_market, smb)"
+        f"error: {experiment}: policies.0 (segment_tiers) at design point 1: policy.params.field_segments: "
+        "unknown segment 'large' (the scenario's: enterprise, mid_market, smb)"
     ]
     assert not (tmp_path / "out").exists()
 
@@ -267,3 +269,94 @@ def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch
     assert lines_of(result.stderr) == [
         "error: --policy.params: building policy 'p' raised ValueError: needs a licence key"
     ]
+
+
+def test_tables_nested_thousands_deep_and_a_byte_order_mark(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text(SMALL.read_text() + "\n[x." + ".".join(f"a{i}" for i in range(3000)) + "]\nk = 1\n")
+    result = invoke("validate", str(deep))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [f"error: {deep}: tables nested too deeply to read"]
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + SMALL.read_bytes())
+    assert invoke("validate", str(bom)).exit_code == 0
+
+
+def _experiment(tmp_path, body: str) -> Path:
+    path = tmp_path / "e.toml"
+    path.write_text(f'name = "e"\nscenario = "{SMALL}"\nreplications = 3\nquarters = 1\n' + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        ('metrics = []\n[[policies]]\nname = "unstructured"\n', "metrics: Tuple should have at least 1 item"),
+        (
+            '[[policies]]\nname = "unstructured"\n'
+            + "".join(
+                f'[[factors]]\nname = "f{i}"\ntarget = "scenario.seed"\nvalues = [{", ".join(map(str, range(50)))}]\n'
+                for i in range(4)
+            ),
+            "design: a grid of 6,250,000 points",
+        ),
+        (
+            '[[policies]]\nname = "unstructured"\n[[factors]]\nname = "n"\ntarget = "scenario.reps.*.count"\n'
+            'mode = "scale"\ninteger = true\nvalues = [1e308]\n',
+            "factor n: inf has no whole number to round to",
+        ),
+    ],
+)
+def test_experiments_that_could_only_fail_late_or_hang_are_refused_first(tmp_path, body, line):
+    result = invoke("experiment", str(_experiment(tmp_path, body)), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert any(line in x for x in lines_of(result.stderr)), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        ("radius_km = 60", "radius_km = 1e308", "radius_km: Input should be less than or equal to 20000"),
+        ('name = "small"', 'name = "' + "n" * 101 + '"', "name: String should have at most 100 characters"),
+    ],
+)
+def test_values_far_beyond_any_real_world_are_refused(tmp_path, old, new, key):
+    text = SMALL.read_text()
+    assert old in text
+    scenario = tmp_path / "far.toml"
+    scenario.write_text(text.replace(old, new, 1))
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2
+    assert any(key in x for x in lines_of(result.stderr)), result.stderr
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    import subprocess
+    import sys
+
+    code = "import sys, sim.cli; print(sorted({'pandas', 'mesa', 'scipy', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_an_out_folder_with_a_name_too_long_for_the_file_system_is_refused_before_any_run(tmp_path):
+    result = invoke(*RUN, "--out", str(tmp_path / ("x" * 300)))
+    assert result.exit_code == 2
+    (line,) = lines_of(result.stderr)
+    assert "a name in it is longer than the 255 bytes a file system allows" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_on_a_full_disk_says_what_is_kept_and_how_to_resume(capsys):
+    import sqlite3
+
+    from sim.cli.common import unexpected_errors
+
+    with pytest.raises(SystemExit) as e, unexpected_errors():
+        raise sqlite3.OperationalError("database or disk is full")
+    assert e.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: the disk is full: the experiment's store keeps every run it finished; free some space and run "
+        "the same command again to resume\n"
+    )

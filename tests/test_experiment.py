@@ -248,7 +248,9 @@ def test_bad_experiment_files(tmp_path):
         cwd=tmp_path,
     )
     assert r.returncode == 2
-    assert r.stderr.strip() == "error: factors.0.target: no policy in the experiment has a parameter 'nonsense'"
+    assert r.stderr.strip() == (
+        f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'"
+    )
     with pytest.raises(InputError) as e:
         parse_experiment({"name": "x", "scenario": "s", "policies": [], "design": {"kind": "sobol", "samples": 6}})
     assert e.value.problems == [

@@ -71,6 +71,12 @@ def unexpected_errors() -> Iterator[None]:
         if isinstance(e, OSError):
             where = f"{e.filename}: " if e.filename else ""
             click.echo(f"error: {where}{one_line(e.strerror or str(e))}", err=True)
+        elif type(e).__name__ == "OperationalError" and "disk is full" in str(e):  # sqlite3's, from a store
+            click.echo(
+                "error: the disk is full: the experiment's store keeps every run it finished; free some space "
+                "and run the same command again to resume",
+                err=True,
+            )
         else:
             click.echo(
                 f"error: covsim failed unexpectedly ({type(e).__name__}: {one_line(str(e))}); "

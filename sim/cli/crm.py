@@ -109,12 +109,18 @@ def calibrate_command(
             scenario_toml,
             summary_lines,
         )
+        from sim.crm.names import printable
         from sim.files import atomic_write_text
 
     with reported_errors():
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
         check_out(out_file.parent, "--out")
+        inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
+        inputs |= {"--products": products_file} if products_file else {}
+        for option, given in inputs.items():
+            if out_file.resolve() == Path(given).resolve():
+                raise InputError([f"--out {out_file}: is the {option} file; write the scenario elsewhere"])
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
@@ -139,7 +145,7 @@ def calibrate_command(
         check_scenario_text(text, data, str(out_file))
         click.echo("Data checks:")
         for note in all_notes:
-            click.echo(f"  - {note}")
+            click.echo(f"  - {printable(note)}")
         click.echo()
         for line in summary_lines(calibration):
             click.echo(line)
@@ -185,7 +191,8 @@ def backtest_command(
     with loading_libraries():
         from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
         from sim.crm.backtest import backtest, summary_lines
-        from sim.policies import make_policy
+        from sim.crm.names import printable
+        from sim.policies import check_for, make_policy
 
     with reported_errors():
         columns = parse_columns(column_pairs)
@@ -199,8 +206,9 @@ def backtest_command(
             name = policy_name
             make_policy(name, params, where="--policy")  # a bad name or parameter fails before any work
 
-            def policy(_scenario: Scenario) -> Policy:
-                return make_policy(name, params, where="--policy")
+            def policy(calibrated: Scenario) -> Policy:
+                # Checked against the calibrated world: a segment it names must be one of the calibration's.
+                return check_for(make_policy(name, params, where="--policy"), calibrated, "--policy")
 
         if out_dir is not None:
             check_out(out_dir, "--out")
@@ -218,7 +226,7 @@ def backtest_command(
             )
         click.echo("Data checks (calibration):")
         for note in result.notes:
-            click.echo(f"  - {note}")
+            click.echo(f"  - {printable(note)}")
         label = policy_name or result.scenario.policy.name
         click.echo(f"\nbacktest of {label} on {pipeline_file}")
         for line in summary_lines(result):

@@ -181,12 +181,17 @@ def experiment_command(
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
         from sim.experiment.batch import open_batch
+        from sim.experiment.design import plan_runs
         from sim.experiment.spec import load_experiment
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file)
         if scheduler and executor != "dask":
             raise InputError(["--scheduler: only with --executor dask"])
+        try:  # planned once here, so that a problem at a design point names the file it is in
+            plan_runs(exp, scenario)
+        except InputError as e:
+            raise InputError([f"{experiment_file}: {problem}" for problem in e.problems]) from None
         out_dir = out_dir or Path("out") / exp.name
         check_out(out_dir, "--out")
         batch = open_batch(exp, scenario, out_dir, fresh)

@@ -34,8 +34,9 @@ LAST_DATE = pd.Timestamp("2099-12-31")
 
 # A cell that can only be one format: both separators with the decimal last, a decimal part of
 # 1-2 or 4+ digits, or two thousands groups. "1,054" and "1.054" fit both: ambiguous.
-_PLAIN_ONLY = r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.(\d{1,2}|\d{4,})$|^-?\d{1,3}(,\d{3}){2,}$"
-_EUROPEAN_ONLY = r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,(\d{1,2}|\d{4,})$|^-?\d{1,3}(\.\d{3}){2,}$"
+# Spaces and apostrophes group thousands in both ("1 054,50", "1'054.50"): the decimal sign tells them apart.
+_PLAIN_ONLY = r"^-?\d{1,3}([,\s\u00a0'’]\d{3})+\.\d*$|^-?\d*\.(\d{1,2}|\d{4,})$|^-?\d{1,3}(,\d{3}){2,}$"
+_EUROPEAN_ONLY = r"^-?\d{1,3}([.\s\u00a0'’]\d{3})+,\d*$|^-?\d*,(\d{1,2}|\d{4,})$|^-?\d{1,3}(\.\d{3}){2,}$"
 _AMBIGUOUS = r"^-?\d{1,3}[.,]\d{3}$"
 
 
@@ -161,7 +162,10 @@ def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list
 
 def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     """Parse a column's cells with ``pattern``: dates (NaT where blank or unreadable) and which cells were bad."""
-    dates = pd.to_datetime(texts.where(texts != ""), format=pattern, errors="coerce")
+    try:
+        dates = pd.to_datetime(texts.where(texts != ""), format=pattern, errors="coerce")
+    except ValueError as e:  # pandas refuses the pattern itself ("'Q' is a bad directive")
+        raise InputError([f"--date-format: {pattern!r} is no date pattern: {e}"]) from None
     return dates, (dates.isna() & (texts != "")).to_numpy()
 
 

@@ -4,7 +4,9 @@
   repairs of a categorical column: case and spacing variants, misspellings);
 - identifiers: :func:`identifier`, :func:`scenario_name` and
   :func:`unique_names` turn labels from the data (offices, sectors, a file
-  name) into the names a scenario file allows.
+  name) into the names a scenario file allows;
+- :func:`printable`: a text that may quote names, with their control
+  characters escaped for a terminal or a TOML comment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,19 @@ from collections import Counter
 from collections.abc import Sequence
 
 import pandas as pd
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but the tab as its ``\\xNN`` escape.
+
+    A name in an export may hold one (a bell, an escape sequence, a line
+    break): printed raw it would drive the terminal, and TOML allows none in a
+    comment.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 # ---- matching ------------------------------------------------------------------------
 

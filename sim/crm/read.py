@@ -7,6 +7,7 @@ or column, a bad number or date each give one line naming the file, the row
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config import require_regular_file
 from sim.crm.formats import (
     CURRENCY,
     DETECTED,
@@ -34,6 +36,9 @@ from sim.crm.notes import row_list
 from sim.errors import InputError
 from sim.scenario import MAX_AMOUNT
 
+#: The largest CSV file read [A]: a few million opportunities; a larger file (or a device such as /dev/zero,
+#: refused as no regular file) would exhaust memory before any check could speak.
+MAX_CSV_BYTES = 1024 * 1024 * 1024
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
 
@@ -112,6 +117,7 @@ def read_table(
     """
     columns = dict(columns or {})
     where = str(path)
+    require_regular_file(Path(path), MAX_CSV_BYTES, "a CRM export file")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
     except FileNotFoundError:
@@ -121,6 +127,7 @@ def read_table(
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
+    _check_layout(raw, Path(path), where)
     raw.columns = [str(c).strip() for c in raw.columns]
     problems = []
     for fld in REQUIRED[kind]:
@@ -213,6 +220,27 @@ def read_table(
         notes=tuple(notes),
         set_aside={k: v for k, v in set_aside.items() if v},
     )
+
+
+def _check_layout(raw: pd.DataFrame, path: Path, where: str) -> None:
+    """InputError for a file whose shape pandas would read into nonsense: a column named twice, rows
+    with more fields than the header, a file separated by semicolons."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        header = [name.strip() for name in next(csv.reader(f), [])]
+    twice = sorted({name for name in header if header.count(name) > 1 and name})
+    if twice:
+        raise InputError([f"{where}: column {', '.join(map(repr, twice))} appears twice in the header row"])
+    if len(header) == 1 and ";" in header[0]:
+        raise InputError(
+            [
+                f"{where}: the header is one column holding ';': the file seems separated by semicolons; covsim "
+                "reads comma-separated files (save or export it with commas)"
+            ]
+        )
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the extra leading fields into the index
+        raise InputError(
+            [f"{where}: some rows have more fields than the header's {len(header)} (a comma inside an unquoted value?)"]
+        )
 
 
 def _bad_cells(texts: pd.Series, bad: np.ndarray, where: str, column: str, expected: str) -> list[str]:

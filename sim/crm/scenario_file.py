@@ -9,7 +9,6 @@ Figures that are neither in the export nor in the calibration are assumptions
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,6 +17,7 @@ import tomli_w
 
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit
+from sim.crm.names import printable
 from sim.scenario import Scenario, Segment, parse_scenario
 
 QUARTERS = 4
@@ -25,9 +25,6 @@ SEED = 0
 POLICY = "unstructured"
 #: Regional offices are placed evenly on a circle of this radius (km) [A]; the export has no geography.
 OFFICE_RING_KM = 400.0
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class _Writer:
@@ -44,7 +41,7 @@ class _Writer:
         """
         for text in texts:
             for line in text.splitlines() or [""]:
-                self.lines.append(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", f"# {line}".rstrip()))
+                self.lines.append(printable(f"# {line}".rstrip()))
 
     def blank(self) -> None:
         """An empty line."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,13 @@ def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def _whole(value: float, factor: Factor) -> int:
+    """``value`` rounded to a whole number for an integer factor, or InputError if it has none (inf, nan)."""
+    if not math.isfinite(value):
+        raise InputError([f"factor {factor.name}: {value} has no whole number to round to (is the value too large?)"])
+    return round(value)
+
+
 def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
     """Set (or scale) every value ``path`` names in the scenario data; returns how many changed.
 
@@ -125,7 +133,7 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
         if factor.mode == "scale" and not is_number:
             continue
         new = current * value if factor.mode == "scale" else value
-        container[key] = round(new) if factor.integer else new
+        container[key] = _whole(new, factor) if factor.integer else new
         changed += 1
     return changed
 
@@ -149,7 +157,7 @@ def apply_point(
         for p in takers:
             current = p.params.get(path, policy_class(p.name).Params.model_fields[path].default)
             new = current * value if f.mode == "scale" else value
-            overrides[p.key][path] = round(new) if f.integer else new
+            overrides[p.key][path] = _whole(new, f) if f.integer else new
     return data, overrides
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -84,6 +85,10 @@ class Factor(Strict):
     integer: bool = False
     """Round sampled (or scaled) values to whole numbers."""
 
+
+#: The most points a grid design may have, as for a sampled design's samples [A]: a grid of millions of
+#: points would spend minutes planning before saying anything.
+MAX_GRID_POINTS = 1_000_000
 
 #: Morris designs: trajectories r and grid levels p when the file gives none.
 MORRIS_TRAJECTORIES = 10
@@ -164,7 +169,7 @@ class Experiment(Strict):
     design: Design = Design()
     shocks: tuple[Shock, ...] = ()
     """Added to the base scenario's shocks."""
-    metrics: tuple[str, ...] = HEADLINE_METRICS
+    metrics: Annotated[tuple[str, ...], Field(min_length=1)] = HEADLINE_METRICS
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
@@ -209,6 +214,13 @@ class Experiment(Strict):
                             f"whole numbers in [low, high], not {max(wholes, 1)} (its values would round onto "
                             "fewer and its effect could not be measured)"
                         )
+        if self.design.kind == "grid" and self.factors:
+            points = math.prod(max(len(f.values), 1) for f in self.factors)
+            if points > MAX_GRID_POINTS:
+                problems.append(
+                    f"design: a grid of {points:,} points (the product of the factors' values) is more than "
+                    f"{MAX_GRID_POINTS:,}; use fewer values, or a sampled design (lhs, sobol, morris)"
+                )
         problems += self.design.problems()
         if self.design.kind != "grid" and not self.factors:
             problems.append("design.kind: a sampled design needs factors")
