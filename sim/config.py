@@ -65,8 +65,9 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
     lines: list[str] = []
     for e in error.errors():
         loc = tuple(e["loc"])
-        if len(loc) >= 3 and loc[0] == "policy" and loc[1] == "params" and loc[-1] in _SCALAR_TYPES:
-            line = f"{source}: {_key_path(loc[:-1], data)}: must be a boolean, integer, number or string"
+        if len(loc) >= 2 and loc[-1] in _SCALAR_TYPES and isinstance(loc[-2], int | str) and loc[-2] != "":
+            # A value that may be any scalar fails as each of them: one line, not four.
+            line = f"{source}: {_key_path(loc[:-1], data)}: must be a boolean, integer, finite number or string"
             if line not in lines:
                 lines.append(line)
             continue

@@ -360,3 +360,15 @@ def test_a_store_on_a_full_disk_says_what_is_kept_and_how_to_resume(capsys):
         "error: the disk is full: the experiment's store keeps every run it finished; free some space and run "
         "the same command again to resume\n"
     )
+
+
+def test_a_value_that_may_be_any_scalar_fails_in_one_line_not_four(tmp_path):
+    body = (
+        '[[policies]]\nname = "unstructured"\n[[factors]]\nname = "f"\ntarget = "policy.pickup"\nvalues = [nan, 0.5]\n'
+    )
+    experiment = _experiment(tmp_path, body)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {experiment}: factors.0.values.0: must be a boolean, integer, finite number or string"
+    ]

@@ -135,7 +135,7 @@ def test_union_members_do_not_appear_in_key_paths():
     assert problems(d) == [
         "s.toml: relationship.response.e: Input should be less than or equal to 1",
         "s.toml: shocks.0.factor: Input should be greater than or equal to 0",
-        "s.toml: policy.params.pickup: must be a boolean, integer, number or string",
+        "s.toml: policy.params.pickup: must be a boolean, integer, finite number or string",
     ]
 
 
