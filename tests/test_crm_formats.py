@@ -260,3 +260,17 @@ def test_backtest_checks_a_policy_parameter_against_the_calibrated_world(tmp_pat
         "error: --policy.params.field_segments: unknown segment 'galaxy' (the scenario's: enterprise, mid_market, smb)"
     )
     assert not (tmp_path / "bt").exists()
+
+
+@needs_data
+def test_a_pipeline_whose_account_column_names_no_account_is_named_by_file_and_column(tmp_path: Path) -> None:
+    pipe = pd.read_csv(DATA / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    pipe["account"] = ""
+    path = tmp_path / "sales_pipeline.csv"
+    pipe.to_csv(path, index=False)
+    export = crm.read_export(DATA / "accounts.csv", path, DATA / "sales_teams.csv")
+    cleaned, _ = crm.clean(export)
+    with pytest.raises(InputError) as e:
+        crm.calibrate(cleaned)
+    (line,) = e.value.problems
+    assert line.startswith("sales_pipeline.csv: account: no opportunity names an account of accounts.csv")

@@ -564,3 +564,24 @@ def test_report_writing_names_each_part_before_making_it(compared: Path) -> None
         "weekly_series.png",
         "report.md",
     ]
+
+
+def test_a_report_that_fails_part_way_leaves_the_previous_one_whole(compared: Path, monkeypatch) -> None:
+    import sim.experiment.report as report_module
+
+    before = {p.relative_to(compared): p.read_bytes() for p in compared.rglob("*") if p.is_file()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_module, "weekly_figure", full_disk)  # results.csv and three figures are done
+    store = Store.existing(compared)
+    try:
+        with pytest.raises(OSError):
+            write_report(store, compared)
+    finally:
+        store.close()
+    after = {p.relative_to(compared): p.read_bytes() for p in compared.rglob("*") if p.is_file()}
+    assert after.keys() == before.keys()  # no staging folder, no stray file
+    for name in ("report.md", "results.csv", "figures/policy_comparison.png"):
+        assert after[Path(name)] == before[Path(name)]

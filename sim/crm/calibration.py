@@ -55,6 +55,14 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
     notes: list[str] = []
     pipe = cleaned.pipeline
     files = cleaned.files
+    if not pipe["known"].any():
+        raise InputError(
+            [
+                f"{files['pipeline']}: account: no opportunity names an account of {files['accounts']} (the column "
+                "is blank or holds other names; map another with --column pipeline.account=NAME): nothing to "
+                "calibrate the segments on"
+            ]
+        )
     team, team_deal_mean = _team_fit(pipe, files)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())

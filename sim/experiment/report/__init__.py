@@ -29,6 +29,9 @@ import it only to write a report.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -66,15 +69,19 @@ from sim.experiment.report.sections import (
     what_was_run,
 )
 from sim.experiment.store import Store
-from sim.files import atomic_write_text
 
 __all__ = ["REPORT", "write_report"]
 
 REPORT = "report.md"
+#: The prefix of the hidden folder a report is written into before its files are moved into place.
+STAGING = ".report-"
 
 
 def _clean_leftovers(out_dir: Path) -> None:
-    """Remove temporaries a killed report left behind (hidden ``.<name>.*`` beside our own files)."""
+    """Remove temporaries a killed report left behind (hidden ``.<name>.*`` beside our own files, and its
+    staging folder)."""
+    for stage in out_dir.glob(f"{STAGING}*"):
+        shutil.rmtree(stage, ignore_errors=True)
     names = [REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV]
     for name in names:
         for tmp in out_dir.glob(f".{name}.*"):
@@ -92,16 +99,39 @@ def _quiet(_: str) -> None:
 def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _quiet) -> Path:
     """Write report.md, figures/*.png, results.csv and results.parquet into ``out_dir``; return report.md's path.
 
-    ``step`` is told each part before it is made ("results", "statistics", a
-    figure's file name, "report.md"), for a progress display.
+    The files are written all or none: into a hidden staging folder in
+    ``out_dir`` first, and moved into place only once every one is done, so a
+    failure (a full disk, a figure that cannot be drawn) leaves the previous
+    report as it was. ``step`` is told each part before it is made
+    ("results", "statistics", a figure's file name, "report.md"), for a
+    progress display.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     owned = store.folder is not None and store.folder.resolve() == out_dir.resolve()
     if owned:
         _clean_leftovers(out_dir)  # we hold the store's lock: no other covsim process writes here
+    stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING))
+    try:
+        ctx, produced = _write(store, out_dir, stage, step)
+        if owned:
+            _remove_stale_figures(out_dir, produced)
+            if ctx.experiment.design.kind != "morris" or ctx.results.empty:
+                (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
+        for made in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = out_dir / made.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(made, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out_dir / REPORT
+
+
+def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]) -> tuple[ReportContext, list[str]]:
+    """Every file of the report of ``store`` (whose manifest is in ``out_dir``) into ``stage``; returns the
+    context read and the figures drawn."""
     step("results")
     ctx = load_context(store, out_dir)
-    export_results(ctx, out_dir)
+    export_results(ctx, stage)
     step("statistics")
 
     exp = ctx.experiment
@@ -123,17 +153,13 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
             "report with `covsim report` on this folder.",
         ]
     else:
-        sections, produced = _results_sections(ctx, values, out_dir, step)
+        sections, produced = _results_sections(ctx, values, stage, step)
         lines += sections
-    if owned:
-        _remove_stale_figures(out_dir, produced)
-        if exp.design.kind != "morris" or ctx.results.empty:
-            (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     step(REPORT)
-    atomic_write_text(out_dir / REPORT, "\n".join(lines))
-    return out_dir / REPORT
+    (stage / REPORT).write_text("\n".join(lines), encoding="utf-8")
+    return ctx, produced
 
 
 def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
