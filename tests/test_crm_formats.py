@@ -274,3 +274,13 @@ def test_a_pipeline_whose_account_column_names_no_account_is_named_by_file_and_c
         crm.calibrate(cleaned)
     (line,) = e.value.problems
     assert line.startswith("sales_pipeline.csv: account: no opportunity names an account of accounts.csv")
+
+
+@needs_data
+def test_backtest_input_errors_come_without_a_progress_bar(tmp_path: Path) -> None:
+    args = ["backtest", "--accounts", str(DATA / "accounts.csv"), "--pipeline", str(DATA / "sales_pipeline.csv")]
+    args += ["--teams", str(DATA / "sales_teams.csv"), "--cutoff", "2001-01-01", "--seeds", "2"]
+    result = subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -214,16 +215,17 @@ def backtest_command(
             check_out(out_dir, "--out")
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
-        with click.progressbar(length=seeds, label="simulating", file=sys.stderr) as bar:
-            result = backtest(
-                export,
-                cutoff_date,
-                quarters,
-                range(1, seeds + 1),
-                units,
-                policy,
-                progress=lambda done, total: bar.update(1),
-            )
+        with ExitStack() as shown:
+            bars: list[Any] = []  # opened at the first seed done, so an input error is not preceded by a bar
+
+            def progress(done: int, total: int) -> None:
+                if not bars:
+                    bars.append(
+                        shown.enter_context(click.progressbar(length=total, label="simulating", file=sys.stderr))
+                    )
+                bars[0].update(1)
+
+            result = backtest(export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress)
         click.echo("Data checks (calibration):")
         for note in result.notes:
             click.echo(f"  - {printable(note)}")
