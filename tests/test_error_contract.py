@@ -372,3 +372,19 @@ def test_a_value_that_may_be_any_scalar_fails_in_one_line_not_four(tmp_path):
     assert lines_of(result.stderr) == [
         f"error: {experiment}: factors.0.values.0: must be a boolean, integer, finite number or string"
     ]
+
+
+def test_an_unreachable_dask_scheduler_is_refused_before_any_folder_is_made(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once this closes
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    experiment = Path(__file__).parents[1] / "experiments" / "mechanisms" / "books.toml"
+    address = f"tcp://127.0.0.1:{port}"
+    out = tmp_path / "out"
+    result = invoke("experiment", str(experiment), "--executor", "dask", "--scheduler", address, "--out", str(out))
+    assert result.exit_code == 2
+    (line,) = lines_of(result.stderr)
+    assert line.startswith(f"error: --scheduler {address}: cannot reach it (")
+    assert not out.exists()

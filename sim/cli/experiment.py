@@ -93,6 +93,27 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         sys.exit(EXIT_FAILED)
 
 
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
+    folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = where.hostname, where.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise InputError([f"--scheduler {address}: not an address like tcp://host:8786"])
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as e:
+        raise InputError(
+            [f"--scheduler {address}: cannot reach it ({e.strerror or e}); is the Dask scheduler running?"]
+        ) from None
+
+
 def _run_batch(
     batch: Batch, executor: str, workers: int | None, scheduler: str | None, resume_hint: str
 ) -> BatchOutcome:
@@ -188,6 +209,8 @@ def experiment_command(
         exp, scenario = load_experiment(experiment_file)
         if scheduler and executor != "dask":
             raise InputError(["--scheduler: only with --executor dask"])
+        if scheduler:
+            _check_reachable(scheduler)
         try:  # planned once here, so that a problem at a design point names the file it is in
             plan_runs(exp, scenario)
         except InputError as e:
