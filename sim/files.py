@@ -88,13 +88,15 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
     Each writer fills a temporary file in the folder; only when every one has
     succeeded are they renamed into place, so a failure (a full disk, a figure
     that cannot be drawn, Ctrl-C) leaves the folder as it was, without even the
-    folders this call made. A reader sees each file old or new, never torn.
+    folders this call made. (A rename that fails part way, which takes the
+    folder vanishing meanwhile, is said as such.) A reader sees each file old or new, never torn.
     Files end with :func:`file_mode`'s permissions, not the owner-only
     ``0o600`` that ``mkstemp`` creates temporaries with.
     """
     made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
     folder.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, Path]] = []
+    moved = 0
     try:
         for name, write in writers.items():
             path = folder / name
@@ -107,15 +109,20 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
             os.chmod(temporary, file_mode())
         for temporary, path in written:
             os.replace(temporary, path)
+            moved += 1
     except BaseException as e:
-        for temporary, _ in written:
+        for temporary, _ in written[moved:]:
             temporary.unlink(missing_ok=True)
-        for made_folder in made:  # innermost first
-            with suppress(OSError):
-                made_folder.rmdir()
-        if isinstance(e, OSError) and written:  # a full disk names no file: name the one being written
-            path = written[-1][1]
-            raise OSError(e.errno, f"{e.strerror or e}; none of {', '.join(writers)} was written", str(path)) from e
+        if not moved:
+            for made_folder in made:  # innermost first
+                with suppress(OSError):
+                    made_folder.rmdir()
+        if isinstance(e, OSError) and written:  # a full disk names no file: name the one it failed on
+            path = written[moved][1] if moved else written[-1][1]  # the rename, or the write, that failed
+            names = ", ".join(writers)
+            # Renames cannot fail for want of space; one that fails (the folder removed meanwhile) is said.
+            kept = f"none of {names} was written" if not moved else f"{moved} of {names} were replaced, not the rest"
+            raise OSError(e.errno, f"{e.strerror or e}; {kept}", str(path)) from e
         raise
 
 

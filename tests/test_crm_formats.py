@@ -284,3 +284,22 @@ def test_backtest_input_errors_come_without_a_progress_bar(tmp_path: Path) -> No
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+def test_a_named_format_refuses_values_only_the_other_writes(tmp_path: Path) -> None:
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1.054,50"), ("2017-01-03", "2017-02-02", "12")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", formats=parse_formats(number="plain"))
+    assert e.value.problems == [f"{path}: row 2: close_value: '1.054,50' is not a number (1,054.50)"]
+    plain = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1,054.50")], "plain.csv")
+    with pytest.raises(InputError) as e:
+        crm.read_table(plain, "pipeline", formats=parse_formats(number="european"))
+    assert e.value.problems == [f"{plain}: row 2: close_value: '1,054.50' is not a number (1.054,50)"]
+
+
+def test_one_mistyped_date_in_a_european_file_names_that_date_only(tmp_path: Path) -> None:
+    rows = [("25/03/2017", "02/04/2017", "10"), ("26/03/2017", "31/02/2017", "10"), ("27/03/2017", "", "")]
+    path = pipeline(tmp_path, rows)
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [f"{path}: row 3: close_date: '31/02/2017' is not a date (DD/MM/YYYY)"]

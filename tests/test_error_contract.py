@@ -66,7 +66,7 @@ def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path
     result = invoke("calibrate", "--accounts", missing, "--pipeline", missing, "--teams", missing, "--out", str(out))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        f"error: --out {out.parent}: {tmp_path / 'notes.txt'} is not a folder; nothing was run"
+        f"error: --out {out.parent}: {tmp_path / 'notes.txt'} is not a folder; nothing was read"
     ]
 
 

@@ -381,7 +381,8 @@ def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatc
     [
         ("lhs", 1, 1.4, "needs at least 2 whole numbers in [low, high], not 1"),
         ("sobol", 1, 2, None),
-        ("morris", 1, 3, "needs at least 4 whole numbers in [low, high], not 3"),
+        ("morris", 1, 3, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),
+        ("morris", 0.5, 3.5, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),  # 0, 2, 2, 4
         ("morris", 1, 4, None),
     ],
 )

@@ -124,8 +124,9 @@ def test_torn_and_leftover_files_do_not_break_the_report(tmp_path: Path) -> None
     b = batch(exp, tmp_path)
     try:
         execute_batch(b, executor="serial")
-        leftover = tmp_path / ".results.csv.xyz.csv"
-        leftover.write_text("point,policy\n0,half-writ")
+        leftover = tmp_path / ".report-killed"  # the staging folder of a report killed part way
+        leftover.mkdir()
+        (leftover / "results.csv").write_text("point,policy\n0,half-writ")
         (tmp_path / "results.csv").write_text("point,policy,replication,se")  # torn
         (tmp_path / "results.parquet").write_bytes(b"PAR1 torn")
         write_report(b.store, tmp_path)
@@ -585,3 +586,21 @@ def test_a_report_that_fails_part_way_leaves_the_previous_one_whole(compared: Pa
     assert after.keys() == before.keys()  # no staging folder, no stray file
     for name in ("report.md", "results.csv", "figures/policy_comparison.png"):
         assert after[Path(name)] == before[Path(name)]
+
+
+def test_a_report_that_fails_names_its_own_file_not_the_staging_folder(compared: Path, monkeypatch) -> None:
+    import sim.experiment.report as report_module
+
+    def full_disk(ctx, out_dir):
+        raise OSError(28, "No space left on device", str(out_dir / "results.csv"))
+
+    monkeypatch.setattr(report_module, "export_results", full_disk)
+    store = Store.existing(compared)
+    try:
+        with pytest.raises(OSError) as e:
+            write_report(store, compared)
+    finally:
+        store.close()
+    assert e.value.filename == str(compared / "results.csv")
+    assert e.value.strerror == "No space left on device; the previous report is unchanged"
+    assert not list(compared.glob(".report-*"))

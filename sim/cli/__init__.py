@@ -16,13 +16,12 @@ written together when the work is done, all or none of them.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 import click
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, one_line, unexpected_errors
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
@@ -55,12 +54,8 @@ class _Commands(click.Group):
             click.echo(f"error: {one_line(e.format_message())}", err=True)
             sys.exit(e.exit_code)
         except click.exceptions.Abort:
-            click.echo("interrupted: nothing was written", err=True)
+            click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as click does
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # so that flushing what is left at exit does not fail again
-            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 

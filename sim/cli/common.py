@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: What Ctrl-C ends with: a batch keeps the runs it finished; every other output is written only when done.
+INTERRUPTED = "interrupted: nothing half-written is left (a batch keeps the runs it finished; rerun to resume)"
 #: Set to 1 to let a failure nothing expected end in its traceback instead of one line.
 TRACEBACK_VARIABLE = "COVSIM_TRACEBACK"
 
@@ -44,7 +46,7 @@ def reported_errors() -> Iterator[None]:
         click.echo(f"error: {one_line(str(e))}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)
 
 
@@ -64,7 +66,7 @@ def unexpected_errors() -> Iterator[None]:
     try:
         yield
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
-        raise  # click's own, and a reader that stopped reading (``covsim policies | head``): the group's
+        raise  # click's own, and a reader that stopped reading (``covsim policies | head``): click's to handle
     except Exception as e:
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             raise
@@ -101,13 +103,14 @@ def report_progress() -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def check_out(folder: Path, option: str) -> None:
-    """InputError, before any work, unless files can be written into ``folder`` (the ``option`` that named it)."""
+def check_out(folder: Path, option: str, before: str = "nothing was run") -> None:
+    """InputError, before any work, unless files can be written into ``folder`` (the ``option`` that named
+    it); ``before`` says what the refusal spared."""
     from sim.files import unwritable
 
     reason = unwritable(folder)
     if reason is not None:
-        raise InputError([f"{option} {folder}: {reason}; nothing was run"])
+        raise InputError([f"{option} {folder}: {reason}; {before}"])
 
 
 @contextmanager

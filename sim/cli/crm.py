@@ -116,7 +116,7 @@ def calibrate_command(
     with reported_errors():
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
-        check_out(out_file.parent, "--out")
+        check_out(out_file.parent, "--out", "nothing was read")
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}
         for option, given in inputs.items():

@@ -112,6 +112,9 @@ def read_numbers(texts: pd.Series, style: str) -> Numbers:
         bare = bare.str.replace(r"[,_\s\u00a0'’]", "", regex=True)
     values = np.array(pd.to_numeric(bare, errors="coerce"), dtype=float)
     values[~np.isfinite(values)] = np.nan
+    # A value only the other format writes ("1.054,50" read as plain) would parse, 1,000 times off: it is bad.
+    other = _EUROPEAN_ONLY if style == "plain" else _PLAIN_ONLY
+    values[_bare(texts).str.match(other).to_numpy()] = np.nan
     bad = np.isnan(values) & ~blank
     first = int(np.argmax(either)) if either.any() else None
     example = None if first is None else (str(texts.iloc[first]), float(values[first]))
@@ -143,8 +146,12 @@ def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list
     cells = texts[texts != ""]
     if cells.empty:
         return DATE_FORMATS["iso"], []
-    fits = [n for n, f in DATE_FORMATS.items() if pd.to_datetime(cells, format=f, errors="coerce").notna().all()]
-    if fits == ["iso"] or not fits:  # none fits all: read as ISO, and each bad cell is named
+    fitting = {n: int(pd.to_datetime(cells, format=f, errors="coerce").notna().sum()) for n, f in DATE_FORMATS.items()}
+    fits = [n for n, count in fitting.items() if count == cells.size]
+    if not fits:  # none fits every date: the one most fit, so that only the dates it cannot read are named
+        best = max(fitting, key=lambda n: fitting[n])  # ties to iso, the first
+        return DATE_FORMATS[best], []
+    if fits == ["iso"]:
         return DATE_FORMATS["iso"], []
     if len(fits) > 1:
         raise InputError(

@@ -168,7 +168,7 @@ def read_table(
         col = columns.get(fld, fld)
         read = read_numbers(frame[fld], style)
         problems += _bad_cells(frame[fld], read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
-        example = next((t for t in frame[fld] if re.search(CURRENCY, t)), "")
+        example = next((t for t in frame[fld] if re.search(CURRENCY, t)), "") if read.currency else ""
         notes += number_notes(read, style, where, col, example)
         frame[fld] = read.values
         below = read.values < 0

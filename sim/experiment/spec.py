@@ -206,13 +206,19 @@ class Experiment(Strict):
                     # Rounded, the design's values collapse onto the whole numbers of the range: too few of
                     # them and the factor never changes (or a Morris step rounds to nothing), so its indices
                     # would measure nothing.
-                    wholes = round(f.high) - round(f.low) + 1
-                    needed = self.design.morris_levels if self.design.kind == "morris" else 2
-                    if wholes < needed:
+                    if self.design.kind == "morris":  # the grid's p levels, rounded, must stay p distinct values
+                        p_ = self.design.morris_levels
+                        values = (
+                            {round(f.low + k * (f.high - f.low) / (p_ - 1)) for k in range(p_)} if p_ > 1 else set()
+                        )
+                        needed, have, what = p_, len(values), "distinct whole numbers at its grid's levels"
+                    else:
+                        needed, have, what = 2, max(round(f.high) - round(f.low) + 1, 1), "whole numbers in [low, high]"
+                    if have < needed:
                         problems.append(
                             f"{where}: an integer factor of a {self.design.kind} design needs at least {needed} "
-                            f"whole numbers in [low, high], not {max(wholes, 1)} (its values would round onto "
-                            "fewer and its effect could not be measured)"
+                            f"{what}, not {have} (its values would round onto fewer and its effect could not be "
+                            "measured)"
                         )
         if self.design.kind == "grid" and self.factors:
             points = math.prod(max(len(f.values), 1) for f in self.factors)

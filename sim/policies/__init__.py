@@ -65,7 +65,10 @@ def make_policy(name: str, params: dict[str, Any] | None = None, where: str = "p
 
 def check_for(policy: Policy, scenario: Scenario, where: str) -> Policy:
     """``policy`` if its parameters name only what ``scenario`` has, else InputError (``where.params.KEY: ...``)."""
-    problems = policy.problems(scenario)
+    try:
+        problems = policy.problems(scenario)
+    except Exception as e:  # a user's check that raises: its fault, named, not covsim's
+        raise InputError([f"{where}: policy {policy.name}: problems() raised {type(e).__name__}: {e}"]) from None
     if problems:
         raise InputError([f"{where}.params.{p}" for p in problems])
     return policy

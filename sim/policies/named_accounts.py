@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
-from sim.policies.rules import BookRule, HandoffRule, deal_books, empty_plan, route_to_owner, standard_priority
+from sim.policies.rules import (
+    BookRule,
+    HandoffRule,
+    deal_books,
+    empty_plan,
+    generalist_closers,
+    route_to_owner,
+    standard_priority,
+)
 
 
 class NamedAccountsParams(BaseModel):
@@ -47,7 +55,7 @@ class NamedAccounts(Policy):
         ranked = np.flatnonzero(acc.status != Status.CHURNED)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         team = view.team  # an owner answers every kind of demand on every line: closers paid on everything
-        closers = np.flatnonzero(team.can_close & team.paid_on_everything)
+        closers = generalist_closers(team)
         named, owner = deal_books(acc, team, ranked, closers, prm.accounts_per_rep, prm.books, view.previous)
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH

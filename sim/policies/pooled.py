@@ -16,6 +16,7 @@ from sim.policies.rules import (
     QueueOrder,
     deal_books,
     empty_plan,
+    generalist_closers,
     queue_priority,
     route_to_owner,
     route_to_pool,
@@ -59,7 +60,7 @@ class Pooled(Policy):
         plan = empty_plan(acc.size, Service.POOLED)
         live = acc.status != Status.CHURNED
         plan.service[~live] = Service.DIGITAL
-        closers = np.flatnonzero(team.can_close & team.paid_on_everything)
+        closers = generalist_closers(team)
         ranked = np.flatnonzero(live)
         ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
         named, owner = deal_books(acc, team, ranked, closers, prm.named_per_rep, prm.books, view.previous)
@@ -76,7 +77,7 @@ class Pooled(Policy):
         p, team = view.pending, view.team
         pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
         route_to_queue(view, pooled, 0, handler)
-        closers = np.flatnonzero(team.can_close & team.paid_on_everything & team.filled)
+        closers = generalist_closers(team, filled_only=True)
         route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
         return handler
 

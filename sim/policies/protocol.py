@@ -227,12 +227,12 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
 
 def _of_kind(a: np.ndarray, dtype: Any) -> bool:
     """Whether ``a`` holds what a field of ``dtype`` takes: integers for integers, booleans for booleans,
-    and any real number (not a boolean) for floats."""
+    and real numbers (integers or floats; not booleans, not complex) for floats."""
     if dtype is bool:
         return a.dtype == np.bool_
     if np.issubdtype(np.dtype(dtype), np.integer):
         return bool(np.issubdtype(a.dtype, np.integer))
-    return bool(np.issubdtype(a.dtype, np.number)) and a.dtype != np.bool_
+    return bool(np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer))
 
 
 def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str) -> dict[str, Any]:

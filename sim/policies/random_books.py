@@ -14,6 +14,7 @@ from sim.policies.rules import (
     HandoffRule,
     deal_books,
     empty_plan,
+    generalist_closers,
     pools_of_roles,
     route_to_owner,
     route_to_pool,
@@ -77,7 +78,7 @@ class RandomBooks(Policy):
     def _owners(view: PlanView | RouteView) -> np.ndarray:
         """The seats that own books: closers paid on every line and kind."""
         team = view.team
-        return np.flatnonzero(team.can_close & team.paid_on_everything)
+        return generalist_closers(team)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)

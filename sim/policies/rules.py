@@ -36,6 +36,12 @@ HandoffRule = Annotated[
 ]
 
 
+def generalist_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
+    """Seats that can close and are paid on every line and kind (``filled_only``: with a holder this week)."""
+    mask = team.can_close & team.paid_on_everything
+    return np.flatnonzero(mask & team.filled if filled_only else mask)
+
+
 def empty_plan(n: int, service: int = Service.DIGITAL) -> CoveragePlan:
     """Nobody owns anything; every account on ``service``; no cadence."""
     return CoveragePlan(

@@ -78,18 +78,9 @@ STAGING = ".report-"
 
 
 def _clean_leftovers(out_dir: Path) -> None:
-    """Remove temporaries a killed report left behind (hidden ``.<name>.*`` beside our own files, and its
-    staging folder)."""
+    """Remove the staging folder a killed report left behind (every file is written inside it)."""
     for stage in out_dir.glob(f"{STAGING}*"):
         shutil.rmtree(stage, ignore_errors=True)
-    names = [REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV]
-    for name in names:
-        for tmp in out_dir.glob(f".{name}.*"):
-            tmp.unlink(missing_ok=True)
-    figures = out_dir / FIGURES
-    if figures.is_dir():
-        for tmp in figures.glob(".*.png.*"):
-            tmp.unlink(missing_ok=True)
 
 
 def _quiet(_: str) -> None:
@@ -112,17 +103,21 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
         _clean_leftovers(out_dir)  # we hold the store's lock: no other covsim process writes here
     stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING))
     try:
-        ctx, produced = _write(store, out_dir, stage, step)
-        if owned:
-            _remove_stale_figures(out_dir, produced)
-            if ctx.experiment.design.kind != "morris" or ctx.results.empty:
-                (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
+        try:
+            ctx, produced = _write(store, out_dir, stage, step)
+        except OSError as e:  # named by the report's own file, not the staging folder about to go
+            name = Path(e.filename).name if e.filename else REPORT
+            raise OSError(e.errno, f"{e.strerror or e}; the previous report is unchanged", str(out_dir / name)) from e
         for made in sorted(p for p in stage.rglob("*") if p.is_file()):
             target = out_dir / made.relative_to(stage)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(made, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    if owned:  # after the new files are in place: a failure above leaves the old report whole
+        _remove_stale_figures(out_dir, produced)
+        if ctx.experiment.design.kind != "morris" or ctx.results.empty:
+            (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
     return out_dir / REPORT
 
 
