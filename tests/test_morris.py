@@ -242,7 +242,11 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         seed=4,
         replications=2,
         baseline="unstructured",
-        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        policies=(
+            PolicyEntry(name="unstructured"),
+            # The tiny world's one segment is digital (segment_tiers' defaults name segments it lacks).
+            PolicyEntry(name="segment_tiers", params={"field_segments": "", "pooled_segments": ""}),
+        ),
         metrics=("profit", "revenue_captured"),
         factors=factors,
         design=Design(kind="morris", trajectories=2),
