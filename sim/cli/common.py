@@ -55,6 +55,12 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def os_error_text(e: OSError) -> str:
+    """An operating-system error as one line: ``FILE: what went wrong`` (the file when it names one)."""
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{one_line(e.strerror or str(e))}"
+
+
 @contextmanager
 def unexpected_errors() -> Iterator[None]:
     """What no command expected, as one line and exit 1 instead of a traceback.
@@ -71,8 +77,7 @@ def unexpected_errors() -> Iterator[None]:
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             raise
         if isinstance(e, OSError):
-            where = f"{e.filename}: " if e.filename else ""
-            click.echo(f"error: {where}{one_line(e.strerror or str(e))}", err=True)
+            click.echo(f"error: {os_error_text(e)}", err=True)
         elif type(e).__name__ == "OperationalError" and "disk is full" in str(e):  # sqlite3's, from a store
             click.echo(
                 "error: the disk is full: the experiment's store keeps every run it finished; free some space "

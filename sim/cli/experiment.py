@@ -16,6 +16,7 @@ from sim.cli.common import (
     check_out,
     loading_libraries,
     one_line,
+    os_error_text,
     report_progress,
     reported_errors,
 )
@@ -69,9 +70,8 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
             with report_progress() as step:
                 report = write_report(batch.store, out_dir, step)
         except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
-            where = f"{e.filename}: " if e.filename else ""
             click.echo(
-                f"error: the report could not be written ({where}{one_line(e.strerror or str(e))}); "
+                f"error: the report could not be written ({os_error_text(e)}); "
                 f"{len(batch.store.finished_keys())} runs are stored in {out_dir}; "
                 f"write it again with: covsim report {out_dir}",
                 err=True,

@@ -13,9 +13,9 @@ from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, Tas
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
-    deal_books,
     empty_plan,
     generalist_closers,
+    name_largest,
     route_to_owner,
     standard_priority,
 )
@@ -52,14 +52,9 @@ class NamedAccounts(Policy):
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, prm = view.accounts, self.params
         plan = empty_plan(acc.size, Service.DIGITAL)
-        ranked = np.flatnonzero(acc.status != Status.CHURNED)
-        ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
-        team = view.team  # an owner answers every kind of demand on every line: closers paid on everything
-        closers = generalist_closers(team)
-        named, owner = deal_books(acc, team, ranked, closers, prm.accounts_per_rep, prm.books, view.previous)
-        plan.owner[named] = owner
-        plan.service[named] = Service.HIGH_TOUCH
-        plan.cadence[named] = prm.cadence
+        # An owner answers every kind of demand on every line: the closers paid on everything own the books.
+        live = np.flatnonzero(acc.status != Status.CHURNED)
+        name_largest(plan, view, live, generalist_closers(view.team), prm.accounts_per_rep, prm.books, prm.cadence)
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

@@ -14,9 +14,9 @@ from sim.policies.rules import (
     BookRule,
     HandoffRule,
     QueueOrder,
-    deal_books,
     empty_plan,
     generalist_closers,
+    name_largest,
     queue_priority,
     route_to_owner,
     route_to_pool,
@@ -61,12 +61,7 @@ class Pooled(Policy):
         live = acc.status != Status.CHURNED
         plan.service[~live] = Service.DIGITAL
         closers = generalist_closers(team)
-        ranked = np.flatnonzero(live)
-        ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
-        named, owner = deal_books(acc, team, ranked, closers, prm.named_per_rep, prm.books, view.previous)
-        plan.owner[named] = owner
-        plan.service[named] = Service.HIGH_TOUCH
-        plan.cadence[named] = prm.cadence
+        name_largest(plan, view, np.flatnonzero(live), closers, prm.named_per_rep, prm.books, prm.cadence)
         seat_pool = np.full(team.size, -1, dtype=np.int64)
         seat_pool[closers] = 0
         seat_pool[team.role == "sdr"] = 0

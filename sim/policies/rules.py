@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.codes import Service, Stage, TaskKind
-from sim.policies.protocol import Accounts, CoveragePlan, RouteView, Tasks, TeamView, queue
+from sim.policies.protocol import Accounts, CoveragePlan, PlanView, RouteView, Tasks, TeamView, queue
 
 #: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
 BookRule = Annotated[
@@ -141,6 +141,25 @@ def deal_books(
     if rule == "keep" and previous is not None:
         owner = keep_owners(named, owner, previous.owner, seats, book_size)
     return named, owner
+
+
+def name_largest(
+    plan: CoveragePlan,
+    view: PlanView,
+    candidates: np.ndarray,
+    seats: np.ndarray,
+    book_size: int,
+    rule: str,
+    cadence: float,
+) -> np.ndarray:
+    """Deal the ``candidates`` with the largest potential into books of ``seats`` (``deal_books``), writing
+    their owners, high touch and ``cadence`` into ``plan``; returns the candidates ranked, largest first."""
+    ranked = candidates[np.argsort(-view.accounts.potential[candidates], kind="stable")]
+    named, owner = deal_books(view.accounts, view.team, ranked, seats, book_size, rule, view.previous)
+    plan.owner[named] = owner
+    plan.service[named] = Service.HIGH_TOUCH
+    plan.cadence[named] = cadence
+    return ranked
 
 
 def distance_km(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:

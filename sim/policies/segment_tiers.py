@@ -14,8 +14,8 @@ from sim.policies.rules import (
     BookRule,
     HandoffRule,
     QueueOrder,
-    deal_books,
     empty_plan,
+    name_largest,
     pools_of_roles,
     queue_priority,
     route_to_owner,
@@ -109,12 +109,7 @@ class SegmentTiers(Policy):
         plan.service[field | pooled] = Service.POOLED
 
         seats = self.book_seats(team)
-        ranked = np.flatnonzero(field)
-        ranked = ranked[np.argsort(-acc.potential[ranked], kind="stable")]
-        named, owner = deal_books(acc, team, ranked, seats, prm.accounts_per_rep, prm.books, view.previous)
-        plan.owner[named] = owner
-        plan.service[named] = Service.HIGH_TOUCH
-        plan.cadence[named] = prm.cadence_b
+        ranked = name_largest(plan, view, np.flatnonzero(field), seats, prm.accounts_per_rep, prm.books, prm.cadence_b)
         in_book = ranked[plan.owner[ranked] >= 0]  # named accounts, largest first
         plan.cadence[in_book[: round(prm.tier_a_share * in_book.size)]] = prm.cadence_a
         inside = ("inside", "sdr")
