@@ -76,9 +76,11 @@ def unexpected_errors() -> Iterator[None]:
     except Exception as e:
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             raise
+        import sqlite3  # here, not at start-up: only a failure needs it
+
         if isinstance(e, OSError):
             click.echo(f"error: {os_error_text(e)}", err=True)
-        elif type(e).__name__ == "OperationalError" and "disk is full" in str(e):  # sqlite3's, from a store
+        elif isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):  # from an experiment's store
             click.echo(
                 "error: the disk is full: the experiment's store keeps every run it finished; free some space "
                 "and run the same command again to resume",

@@ -202,7 +202,6 @@ def experiment_command(
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
         from sim.experiment.batch import open_batch
-        from sim.experiment.design import plan_runs
         from sim.experiment.spec import load_experiment
 
     with reported_errors():
@@ -211,13 +210,9 @@ def experiment_command(
             raise InputError(["--scheduler: only with --executor dask"])
         if scheduler:
             _check_reachable(scheduler)
-        try:  # planned once here, so that a problem at a design point names the file it is in
-            plan_runs(exp, scenario)
-        except InputError as e:
-            raise InputError([f"{experiment_file}: {problem}" for problem in e.problems]) from None
         out_dir = out_dir or Path("out") / exp.name
         check_out(out_dir, "--out")
-        batch = open_batch(exp, scenario, out_dir, fresh)
+        batch = open_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
         hint = f"covsim experiment {experiment_file} --out {out_dir}"
         outcome = _run_batch(batch, executor, workers, scheduler, hint)
         _finish_batch(batch, outcome, out_dir, hint)

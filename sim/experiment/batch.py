@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.errors import InputError
 from sim.experiment.design import plan_runs, replication_seeds
 from sim.experiment.jobs import RunSpec
 from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_versions, run_batch
@@ -66,9 +67,19 @@ def engine_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def open_batch(experiment: Experiment, scenario: Scenario, out: Path | None, fresh: bool = False) -> Batch:
-    """Plan the runs (validating every design point first), open the store, record the plan."""
-    points, cells, specs = plan_runs(experiment, scenario)
+def open_batch(
+    experiment: Experiment, scenario: Scenario, out: Path | None, fresh: bool = False, source: str = ""
+) -> Batch:
+    """Plan the runs (validating every design point first), open the store, record the plan.
+
+    ``source``, the experiment file, is named in front of each problem the plan finds at a design point.
+    """
+    try:
+        points, cells, specs = plan_runs(experiment, scenario)
+    except InputError as e:
+        if not source:
+            raise
+        raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
     digest = experiment_hash(experiment, scenario)
     store = Store(out, digest, fresh)
     store.register(points, cells, specs)
