@@ -39,6 +39,12 @@ from sim.scenario import MAX_AMOUNT
 #: The largest CSV file read [A]: a few million opportunities; a larger file (or a device such as /dev/zero,
 #: refused as no regular file) would exhaust memory before any check could speak.
 MAX_CSV_BYTES = 1024 * 1024 * 1024
+#: Why a row read is set aside, by reason (``Table.set_aside``), in the order a row's first reason claims it.
+_ASIDE = {
+    "negative_amount": "an amount, a revenue or a price is never negative",
+    "amount_too_large": "larger than any account, deal or price: a unit or typing error",
+    "date_out_of_range": "taken as typing errors",
+}
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
 
@@ -112,8 +118,7 @@ def read_table(
 
     Numbers and dates are read in ``formats`` (detected where ``auto``); a row
     with a negative amount, one above MAX_AMOUNT or a date outside
-    FIRST_DATE..LAST_DATE is set aside,
-    with a note naming its rows.
+    FIRST_DATE..LAST_DATE is set aside, with a note naming its rows.
     """
     columns = dict(columns or {})
     where = str(path)
@@ -159,8 +164,8 @@ def read_table(
         pd.concat([frame[f] for f in numbers]) if numbers else pd.Series([], dtype=str), formats.number, where
     )
     notes += found
-    negative = np.zeros(len(frame), dtype=bool)
-    huge = np.zeros(len(frame), dtype=bool)
+    # Rows set aside, by reason, in the order a row's first reason claims it.
+    aside = {reason: np.zeros(len(frame), dtype=bool) for reason in _ASIDE}
     for fld in NUMBERS.get(kind, ()):
         if fld in absent:
             frame[fld] = np.nan
@@ -171,26 +176,21 @@ def read_table(
         example = next((t for t in frame[fld] if re.search(CURRENCY, t)), "") if read.currency else ""
         notes += number_notes(read, style, where, col, example)
         frame[fld] = read.values
-        below = read.values < 0
-        if below.any():
-            notes.append(
-                f"{where}: {col}: {int(below.sum()):,} negative values (rows {row_list(frame[below])}): "
-                "rows set aside (an amount, a revenue or a price is never negative)"
-            )
-        negative |= below
-        above = read.values > MAX_AMOUNT
-        if above.any():
-            notes.append(
-                f"{where}: {col}: {int(above.sum()):,} values above {MAX_AMOUNT:,.0f} (rows {row_list(frame[above])}): "
-                "rows set aside (larger than any account, deal or price: a unit or typing error)"
-            )
-        huge |= above
+        for reason, mask, what in (
+            ("negative_amount", read.values < 0, "negative values"),
+            ("amount_too_large", read.values > MAX_AMOUNT, f"values above {MAX_AMOUNT:,.0f}"),
+        ):
+            if mask.any():
+                notes.append(
+                    f"{where}: {col}: {int(mask.sum()):,} {what} (rows {row_list(frame[mask])}): "
+                    f"rows set aside ({_ASIDE[reason]})"
+                )
+            aside[reason] |= mask
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
     pattern, found = date_format(
         pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
     )
     notes += found
-    far = np.zeros(len(frame), dtype=bool)
     for fld in DATES.get(kind, ()):
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
@@ -201,24 +201,24 @@ def read_table(
             notes.append(
                 f"{where}: {col}: {int(outside.sum()):,} dates outside {FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} "
                 f"(rows {row_list(frame[outside])}, e.g. {frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): "
-                "taken as typing errors, rows set aside"
+                f"rows set aside ({_ASIDE['date_out_of_range']})"
             )
-        far |= outside
+        aside["date_out_of_range"] |= outside
     if problems:
         raise InputError(problems)
-    kept = ~(negative | huge | far)
-    set_aside = {
-        "negative_amount": int(negative.sum()),
-        "amount_too_large": int((huge & ~negative).sum()),
-        "date_out_of_range": int((far & ~negative & ~huge).sum()),
-    }
+    claimed = np.zeros(len(frame), dtype=bool)
+    set_aside = {}
+    for reason, mask in aside.items():
+        if (mask & ~claimed).any():
+            set_aside[reason] = int((mask & ~claimed).sum())
+        claimed |= mask
     return Table(
         kind=kind,
         path=where,
-        frame=frame[kept].reset_index(drop=True),
+        frame=frame[~claimed].reset_index(drop=True),
         absent=tuple(absent),
         notes=tuple(notes),
-        set_aside={k: v for k, v in set_aside.items() if v},
+        set_aside=set_aside,
     )
 
 
