@@ -193,7 +193,7 @@ def backtest_command(
         from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
         from sim.crm.backtest import backtest, summary_lines
         from sim.crm.names import printable
-        from sim.policies import check_for, make_policy
+        from sim.policies import make_policy
 
     with reported_errors():
         columns = parse_columns(column_pairs)
@@ -209,7 +209,7 @@ def backtest_command(
 
             def policy(calibrated: Scenario) -> Policy:
                 # Checked against the calibrated world: a segment it names must be one of the calibration's.
-                return check_for(make_policy(name, params, where="--policy"), calibrated, "--policy")
+                return make_policy(name, params, where="--policy", scenario=calibrated)
 
         if out_dir is not None:
             check_out(out_dir, "--out")

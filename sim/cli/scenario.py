@@ -21,13 +21,13 @@ from sim.cli.common import (
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
-        from sim.policies import check_for, make_policy
+        from sim.policies import make_policy
         from sim.scenario import dump_scenario, load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
         where = f"{scenario_file}: policy"
-        check_for(make_policy(scenario.policy.name, dict(scenario.policy.params), where=where), scenario, where)
+        make_policy(scenario.policy.name, dict(scenario.policy.params), where, scenario)
         click.echo(dump_scenario(scenario), nl=False)
 
 

@@ -23,7 +23,7 @@ from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
-from sim.policies import check_for, make_policy, policy_class
+from sim.policies import make_policy, policy_class
 from sim.scenario import Scenario, parse_scenario
 
 
@@ -175,7 +175,7 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         for i, entry in enumerate(exp.policies):
             params = {**entry.params, **overrides[entry.key]}
             try:
-                check_for(make_policy(entry.name, params), scenario, "policy")
+                make_policy(entry.name, params, scenario=scenario)
             except InputError as e:
                 raise InputError(
                     [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]

@@ -58,13 +58,17 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     return cls
 
 
-def make_policy(name: str, params: dict[str, Any] | None = None, where: str = "policy") -> Policy:
-    """Build a policy from its name and parameters, validating both; ``where`` prefixes errors."""
-    return policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
+def make_policy(
+    name: str, params: dict[str, Any] | None = None, where: str = "policy", scenario: Scenario | None = None
+) -> Policy:
+    """Build a policy from its name and parameters, validating both; ``where`` prefixes errors.
 
-
-def check_for(policy: Policy, scenario: Scenario, where: str) -> Policy:
-    """``policy`` if its parameters name only what ``scenario`` has, else InputError (``where.params.KEY: ...``)."""
+    With a ``scenario``, the parameters must also name only what it has (``Policy.problems``: a segment
+    it lacks is an InputError ``where.params.KEY: ...``).
+    """
+    policy = policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
+    if scenario is None:
+        return policy
     try:
         problems = policy.problems(scenario)
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
@@ -90,14 +94,13 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     for name in names:
         if params:
             accepted = policy_class(name, "--policy.name").Params.model_fields
-            given = {k: v for k, v in params.items() if k in accepted or len(names) == 1}
+            given, where = {k: v for k, v in params.items() if k in accepted or len(names) == 1}, "--policy"
             taken.update(given)
-            policies.append(check_for(make_policy(name, given, where="--policy"), scenario, "--policy"))
         elif name == scenario.policy.name:
-            where = f"{scenario_file}: policy"
-            policies.append(check_for(make_policy(name, dict(scenario.policy.params), where=where), scenario, where))
+            given, where = dict(scenario.policy.params), f"{scenario_file}: policy"
         else:
-            policies.append(check_for(make_policy(name, {}, where="--policy"), scenario, "--policy"))
+            given, where = {}, "--policy"
+        policies.append(make_policy(name, given, where, scenario))
     # The tables label results by a policy's name: two policies of one name would be summed as one.
     first: dict[str, str] = {}
     twins = []
@@ -122,4 +125,4 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     return policies
 
 
-__all__ = ["BUILT_IN", "Policy", "check_for", "make_policy", "policies_for", "policy_class"]
+__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class"]
