@@ -69,12 +69,14 @@ def parse_formats(number: str = "auto", date: str = "auto") -> Formats:
 @dataclass(frozen=True)
 class Numbers:
     """A column read as numbers: values (NaN where blank or unreadable), which cells could not be read,
-    how many carried a currency, and how many could be read either way (``1,054``), with the first of them."""
+    how many carried a currency (and the first of them), and how many could be read either way
+    (``1,054``), with the first of them and its reading."""
 
     values: np.ndarray
     bad: np.ndarray
     currency: int
     ambiguous: int
+    currency_example: str = ""
     ambiguous_example: tuple[str, float] | None = None
 
 
@@ -103,30 +105,37 @@ def number_format(texts: pd.Series, requested: str, where: str) -> tuple[str, li
 def read_numbers(texts: pd.Series, style: str) -> Numbers:
     """Parse a column's cells in ``style`` (plain or european); blank cells are NaN, not bad."""
     blank = (texts == "").to_numpy()
-    currency = texts.str.contains(CURRENCY, regex=True)
-    bare = _bare(texts)
-    either = bare.str.match(_AMBIGUOUS).to_numpy()
+    currency = texts.str.contains(CURRENCY, regex=True).to_numpy()
+    stripped = _bare(texts)
+    either = stripped.str.match(_AMBIGUOUS).to_numpy()
     if style == "european":
-        bare = bare.str.replace(r"[.\s\u00a0'’]", "", regex=True).str.replace(",", ".", regex=False)
+        digits = stripped.str.replace(r"[.\s\u00a0'’]", "", regex=True).str.replace(",", ".", regex=False)
     else:
-        bare = bare.str.replace(r"[,_\s\u00a0'’]", "", regex=True)
-    values = np.array(pd.to_numeric(bare, errors="coerce"), dtype=float)
+        digits = stripped.str.replace(r"[,_\s\u00a0'’]", "", regex=True)
+    values = np.array(pd.to_numeric(digits, errors="coerce"), dtype=float)
     values[~np.isfinite(values)] = np.nan
     # A value only the other format writes ("1.054,50" read as plain) would parse, 1,000 times off: it is bad.
-    other = _EUROPEAN_ONLY if style == "plain" else _PLAIN_ONLY
-    values[_bare(texts).str.match(other).to_numpy()] = np.nan
+    values[stripped.str.match(_EUROPEAN_ONLY if style == "plain" else _PLAIN_ONLY).to_numpy()] = np.nan
     bad = np.isnan(values) & ~blank
+    read_currency = currency & ~bad
     first = int(np.argmax(either)) if either.any() else None
-    example = None if first is None else (str(texts.iloc[first]), float(values[first]))
-    return Numbers(values, bad, int((currency & ~pd.Series(bad, index=texts.index)).sum()), int(either.sum()), example)
+    return Numbers(
+        values,
+        bad,
+        int(read_currency.sum()),
+        int(either.sum()),
+        str(texts.iloc[int(np.argmax(read_currency))]) if read_currency.any() else "",
+        None if first is None else (str(texts.iloc[first]), float(values[first])),
+    )
 
 
-def number_notes(numbers: Numbers, style: str, where: str, column: str, example: str) -> list[str]:
+def number_notes(numbers: Numbers, style: str, where: str, column: str) -> list[str]:
     """The notes on values read in a way the reader should know about: currencies, and thousands or decimals."""
     notes = []
     if numbers.currency:
         notes.append(
-            f"{where}: {column}: {numbers.currency:,} values carry a currency sign or code (e.g. {example!r}): "
+            f"{where}: {column}: {numbers.currency:,} values carry a currency sign or code "
+            f"(e.g. {numbers.currency_example!r}): "
             "read as plain amounts, all taken to be in one currency"
         )
     if numbers.ambiguous_example is not None:

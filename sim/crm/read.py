@@ -8,7 +8,6 @@ or column, a bad number or date each give one line naming the file, the row
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ import pandas as pd
 
 from sim.config import require_regular_file
 from sim.crm.formats import (
-    CURRENCY,
     DETECTED,
     FIRST_DATE,
     LAST_DATE,
@@ -173,8 +171,7 @@ def read_table(
         col = columns.get(fld, fld)
         read = read_numbers(frame[fld], style)
         problems += _bad_cells(frame[fld], read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
-        example = next((t for t in frame[fld] if re.search(CURRENCY, t)), "") if read.currency else ""
-        notes += number_notes(read, style, where, col, example)
+        notes += number_notes(read, style, where, col)
         frame[fld] = read.values
         for reason, mask, what in (
             ("negative_amount", read.values < 0, "negative values"),

@@ -61,7 +61,7 @@ class RandomBooks(Policy):
         drawn = live[rng.permutation(live.size)]
         if view.previous is not None:  # last quarter's book accounts first, so each book keeps them
             drawn = drawn[np.argsort(view.previous.owner[drawn] < 0, kind="stable")]
-        closers = self._owners(view)
+        closers = generalist_closers(team)
         named, owner = deal_books(acc, team, drawn, closers, prm.accounts_per_rep, "keep", view.previous)
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH
@@ -74,20 +74,14 @@ class RandomBooks(Policy):
             seat_pool[closers] = 0
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
-    @staticmethod
-    def _owners(view: PlanView | RouteView) -> np.ndarray:
-        """The seats that own books: closers paid on every line and kind."""
-        team = view.team
-        return generalist_closers(team)
-
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
         p, team = view.pending, view.team
         pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
         route_to_queue(view, pooled, 0, handler)
         # A qualified deal of no book goes to any closer, by capacity: nobody planned who works it.
-        closers = np.union1d(team.seats("inside", closers=True), self._owners(view))
-        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers[team.filled[closers]], handler)
+        closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
+        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
         return handler
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
