@@ -75,6 +75,14 @@ PINNED = {
         "a636d346beb3f6385fc4a1bec36cf62998e232f7beeadd66bfdfa7c15a17082d",
         "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
     ),
+    ("territories", 1): (
+        "98fa0ac8f73d75a9e63756774e0064cdeda1eeb46a2a2744b859649c984e200a",
+        "6e92754dac32ce79200f2565f98fee70f5dbdd01ffda267536b5f55c52970c9f",
+    ),
+    ("territories", 2): (
+        "b5a3b0d8b7a5b63a967247481687368ff4a6f118fd5059a842e8942829a30b29",
+        "fce87d3594cc0b143c26709dffee7d31b965108fc2cda84a47e688dc36b3d2f4",
+    ),
     ("unstructured", 1): (
         "c50997d33e06cbc6685ee3deeee007f5f2704f67959055e4ba50117fe11d03ba",
         "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",

@@ -18,13 +18,15 @@ from sim.policies.pooled import Pooled
 from sim.policies.protocol import Policy, did_you_mean
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
+from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 BUILT_IN: dict[str, type[Policy]] = {
-    p.name: p for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Pooled, Overlay)
+    p.name: p
+    for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Territories, Pooled, Overlay)
 }
 
 
