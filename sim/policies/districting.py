@@ -2,8 +2,8 @@
 
 The method is the classic location-allocation model of sales districting
 (Hess, S. W. and Samuels, S. A. (1971) "Experiences with a sales districting
-model: criteria and implementation", Management Science 18(4, Part II):
-P41-P54): accounts are grouped into small geographic basic units, and the
+model: criteria and implementation", Management Science 18(4, Part II)):
+accounts are grouped into small geographic basic units, and the
 units are assigned to territory centres by a transportation linear program
 that minimises the account-weighted distance to the centre, subject to each
 territory's share of every balanced measure lying within a tolerance of an

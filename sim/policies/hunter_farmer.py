@@ -44,6 +44,13 @@ class HunterFarmerParams(BaseModel):
     rest: Annotated[Literal["pooled", "digital"], Field(description="service level of accounts in no book")] = "pooled"
     books: BookRule = "keep"
     handoff: HandoffRule = "cold"
+    division: Annotated[
+        Literal["split", "full_cycle"],
+        Field(
+            description="split: hunters and farmers; full_cycle: the same accounts in mixed books, every field "
+            "closer both hunting and farming its own (the same heads, no hand-off)"
+        ),
+    ] = "split"
 
 
 class HunterFarmer(Policy):
@@ -57,6 +64,15 @@ class HunterFarmer(Policy):
     next free inside rep or SDR (with no inside reps, two queues: new-logo
     demand for the hunters, the rest for the farmers), a deal an SDR qualified
     dealt to an inside closer by capacity; or the digital channel.
+
+    A prospect a hunter wins becomes a customer, so it leaves the hunter's
+    book and, if its spend ranks it into a farmer's book, changes owner at
+    the next quarter: the hand-off, whose cost (the personal relationship
+    not carried over, ``handoff``) the engine applies. ``division =
+    "full_cycle"`` is the comparison with the same heads: the same accounts
+    are named (the prospects the hunters would hold and the customers the
+    farmers would), but dealt into mixed books of every field closer, who
+    keeps an account it wins.
     """
 
     name = "hunter_farmer"
@@ -68,25 +84,40 @@ class HunterFarmer(Policy):
         hunters, farmers = self._split(view.team.role)
         plan = empty_plan(acc.size, Service.POOLED if prm.rest == "pooled" else Service.DIGITAL)
         plan.service[acc.status == Status.CHURNED] = Service.DIGITAL
+        chosen = []
         for status, seats, size, cadence, key in (
             (Status.PROSPECT, hunters, prm.hunter_accounts, prm.hunter_cadence, acc.potential),
             (Status.CUSTOMER, farmers, prm.farmer_accounts, prm.farmer_cadence, acc.spend),
         ):
             ranked = np.flatnonzero(acc.status == status)
             ranked = ranked[np.argsort(-key[ranked], kind="stable")]
+            if prm.division == "full_cycle":
+                chosen.append(ranked[: seats.size * size])
+                plan.cadence[chosen[-1]] = cadence  # cleared below where no book takes the account
+                continue
             named, owner = deal_books(acc, view.team, ranked, seats, size, prm.books, view.previous)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence
+        if chosen:  # full cycle: the prospects first, then the customers, each dealt in turn over every closer
+            seats = np.union1d(hunters, farmers)
+            book = -(-sum(c.size for c in chosen) // max(seats.size, 1))
+            named, owner = deal_books(acc, view.team, np.concatenate(chosen), seats, book, prm.books, view.previous)
+            plan.owner[named] = owner
+            plan.service[named] = Service.HIGH_TOUCH
+            plan.cadence[plan.owner < 0] = 0.0
         seat_pool = np.full(view.team.size, -1, dtype=np.int64)
         inside = np.isin(view.team.role, ("inside", "sdr"))
         if (view.team.role == "inside").any():
             seat_pool[inside] = 0
+        elif prm.division == "full_cycle":  # every field closer answers the one queue
+            seat_pool[hunters], seat_pool[farmers] = 0, 0
         else:  # the hunters answer new-logo demand (pool 0), the farmers the rest (pool 1)
             seat_pool[hunters], seat_pool[farmers] = 0, 1
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def _split(self, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The hunters' and the farmers' seats (as the split would make them under either division)."""
         seats = np.flatnonzero(np.isin(role, FIELD_CLOSERS))
         k = round(self.params.hunter_share * seats.size)
         return seats[:k], seats[k:]
@@ -101,9 +132,13 @@ class HunterFarmer(Policy):
             route_to_queue(view, pooled, 0, handler)
             route_to_pool(view, in_work, team.seats("inside", closers=True), handler)
             return handler
+        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
+        if self.params.division == "full_cycle":
+            route_to_queue(view, pooled, 0, handler)
+            route_to_pool(view, in_work, np.union1d(hunters, farmers), handler)
+            return handler
         route_to_queue(view, pooled & hunt, 0, handler)
         route_to_queue(view, pooled & ~hunt, 1, handler)
-        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
         route_to_pool(view, in_work & hunt, hunters, handler)
         route_to_pool(view, in_work & ~hunt, farmers, handler)
         return handler
