@@ -19,12 +19,14 @@ from sim.policies.protocol import Policy, did_you_mean
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
+from sim.policies.value_based import ValueBased
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 BUILT_IN: dict[str, type[Policy]] = {
-    p.name: p for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Pooled, Overlay)
+    p.name: p
+    for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Pooled, Overlay, ValueBased)
 }
 
 
