@@ -87,7 +87,7 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
     assert_bad_input(
         r,
-        "--policy.name: unknown policy 'territorial' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, unstructured; or package.module:ClassName)",
+        "--policy.name: unknown policy 'territorial' (did you mean 'territories'?) (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
     )
     assert not out.exists()
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")

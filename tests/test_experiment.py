@@ -331,7 +331,7 @@ def test_comparison_of_policies_on_a_scenario(small):
     with pytest.raises(InputError) as e:
         comparison(small, "s.toml", ["unstructured", "nope"], 2)
     assert e.value.problems == [
-        "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, unstructured; or package.module:ClassName)"
+        "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
     ]
 
 

@@ -99,6 +99,14 @@ PINNED = {
         "b2a48aba5ca6595daf59b9de1849efcacd7d8c89e1f5635fa91fadf6c8c90f7c",
         "c48d693976190c2cea4749027414398ce9a0c83b2cade0bb3613f48b4f72d4cb",
     ),
+    ("value_based", 1): (
+        "904bdca3370d922b67a62f76e099dacb788c637a008f2aeda3096f181a249293",
+        "5761feb83a0d191503024672629b2280448f999f01025c6559a54b5cd17b1785",
+    ),
+    ("value_based", 2): (
+        "25498c044a31c10322fff1c32312978cef9e312dd9c7a2de28f36d96fd5c84bb",
+        "c4dd2e0a7348bf579b2757c47adb674067ec06b1828853203e883b57e214fdde",
+    ),
 }
 
 

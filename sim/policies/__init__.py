@@ -20,13 +20,24 @@ from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
+from sim.policies.value_based import ValueBased
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 BUILT_IN: dict[str, type[Policy]] = {
     p.name: p
-    for p in (Unstructured, RandomBooks, NamedAccounts, SegmentTiers, HunterFarmer, Territories, Pooled, Overlay)
+    for p in (
+        Unstructured,
+        RandomBooks,
+        NamedAccounts,
+        SegmentTiers,
+        HunterFarmer,
+        Territories,
+        Pooled,
+        Overlay,
+        ValueBased,
+    )
 }
 
 
@@ -36,7 +47,12 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         return BUILT_IN[name]
     if ":" not in name:
         known = ", ".join(sorted(BUILT_IN))
-        raise InputError([f"{where}: unknown policy {name!r} (built-in: {known}; or package.module:ClassName)"])
+        raise InputError(
+            [
+                f"{where}: unknown policy {name!r}{did_you_mean(name, list(BUILT_IN))} (built-in: {known}; or "
+                "package.module:ClassName)"
+            ]
+        )
     module_name, _, attr = name.partition(":")
     # A user's policy module usually sits in the folder they run covsim from.
     if os.getcwd() not in sys.path:

@@ -1,0 +1,346 @@
+"""``value_based``: CALLPLAN-style call planning, touches where the marginal response per hour is highest."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.clock import WEEKS_PER_QUARTER
+from sim.codes import Kind, Service, Stage, Status
+from sim.policies.protocol import Accounts, CoveragePlan, PlanView, Policy, RouteView, Selling, TaskView, TeamView
+from sim.policies.rules import (
+    HandoffRule,
+    empty_plan,
+    generalist_closers,
+    nearest_seat,
+    pools_of_roles,
+    route_to_owner,
+    route_to_pool,
+    route_to_queue,
+    standard_priority,
+)
+
+#: Quarters in a year: the segment rates are yearly, the plan is for one quarter.
+QUARTERS_PER_YEAR = 4
+
+
+class ValueBasedParams(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    max_cadence: Annotated[
+        int, Field(ge=0, le=WEEKS_PER_QUARTER, description="most planned touches per quarter of one account [A]")
+    ] = 6
+    planned_share: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="share of each owner's quarterly selling hours planned for touches; the rest is left "
+            "for its accounts' demand [A]",
+        ),
+    ] = 0.5
+    rest: Annotated[Literal["pooled", "digital"], Field(description="service level of accounts given no touch")] = (
+        "pooled"
+    )
+    handoff: HandoffRule = "cold"
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What the greedy allocation decided, for one quarter (``call_plan``).
+
+    Per candidate account (``account``: live accounts with a seat to cover
+    them): rep, its seat; hours, of one touch by that seat (travel included);
+    cadence, touches planned a quarter. Per seat: budget, hours a quarter
+    planned for touches. Per increment of an account's concave envelope
+    (``inc_*``, the account's candidate row, the touches it goes from and to,
+    its hours, value per hour in currency per hour, and whether it was given
+    in full): what the greedy chose from. An increment refused in part is
+    the one the budget ended in (``cadence`` says how many of its touches
+    were given).
+    """
+
+    account: np.ndarray
+    rep: np.ndarray
+    hours: np.ndarray
+    cadence: np.ndarray
+    budget: np.ndarray
+    inc_row: np.ndarray
+    inc_from: np.ndarray
+    inc_to: np.ndarray
+    inc_hours: np.ndarray
+    inc_rate: np.ndarray
+    inc_given: np.ndarray
+
+
+class ValueBased(Policy):
+    """Call frequencies set where the marginal response per hour of rep time is highest (CALLPLAN).
+
+    The real-world model is Lodish (1971), "CALLPLAN: An Interactive
+    Salesman's Call Planning System", Management Science 18(4, Part II):
+    each rep chooses each account's call frequency so that the last
+    hour given to any account returns as much as the last hour given to any
+    other, under the rep's hours.
+
+    Each live account is a candidate of the nearest generalist closer (the
+    field seats when the team has any, since a visit builds more stock than
+    a call), in its own region where that has one. A touch by that seat costs
+    a visit and the travel to it, or a call (``Selling.touch_hours``). For n
+    = 0 .. ``max_cadence`` touches a quarter the account's expected
+    quarterly value is ``V(n) = lift(s(n)) x quarterly rate x win x value
+    share x wallet``, from what the organisation knows of its segment
+    (``Selling``): new logos for a prospect, expansions for a customer; s(n)
+    the steady-state stock that n touches a quarter keep (``steady_stock``).
+    The ADBUDG response is S-shaped, so V is not concave in n: as Lodish
+    does, each account's upper concave envelope over hours is taken, and its
+    segments are the increments a rep can buy. Each seat then buys, best
+    value per hour first, the increments of its candidates until
+    ``planned_share`` of its quarterly selling hours is spent; the increment
+    the budget ends in is given in part (as many whole touches as fit). This
+    greedy marginal analysis is exact for the continuous relaxation of the
+    separable concave knapsack, and the integer plan is at most that one
+    increment away from the integer optimum, per rep.
+
+    An account given a touch is owned by its seat (high touch, its cadence);
+    the others are ``rest``: a shared queue answered by the next free inside
+    rep or SDR (every generalist closer without them), its qualified deals
+    dealt to closers by capacity, as ``random_books`` does; or digital.
+
+    What the plan leaves out, and why: a touch also lifts the win
+    probability and relieves churn, which this plan does not count (it values
+    the opportunity rate alone, the response Lodish estimated); and it plans
+    the steady state, not the path there from today's stock. It keeps no
+    books: each quarter's plan is made afresh, so an account whose value
+    moved (a prospect won, a wallet tapped) or whose seat changed (a
+    vacancy, a ramp) may change hands and lose its personal stock (on the
+    baseline about a sixth of the owned accounts a quarter).
+    """
+
+    name = "value_based"
+    Params = ValueBasedParams
+    params: ValueBasedParams
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        acc, team, prm = view.accounts, view.team, self.params
+        plan = empty_plan(acc.size, Service.POOLED if prm.rest == "pooled" else Service.DIGITAL)
+        plan.service[acc.status == Status.CHURNED] = Service.DIGITAL
+        calls = call_plan(view, prm.max_cadence, prm.planned_share)
+        touched = calls.cadence > 0
+        named = calls.account[touched]
+        plan.owner[named] = calls.rep[touched]
+        plan.service[named] = Service.HIGH_TOUCH
+        plan.cadence[named] = calls.cadence[touched]
+        inside = ("inside", "sdr")
+        if np.isin(team.role, inside).any():
+            seat_pool = pools_of_roles(team, inside)
+        else:
+            seat_pool = np.full(team.size, -1, dtype=np.int64)
+            seat_pool[generalist_closers(team)] = 0
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        handler = route_to_owner(view)
+        p, team = view.pending, view.team
+        pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
+        route_to_queue(view, pooled, 0, handler)
+        # A qualified deal of no book goes to any closer, by capacity: nobody planned who works it.
+        closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
+        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
+        return handler
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return standard_priority(view.tasks, view.accounts)
+
+
+def call_plan(view: PlanView, max_cadence: int, planned_share: float) -> CallPlan:
+    """The quarter's touches: each live account's seat and cadence, by greedy marginal analysis per seat."""
+    acc, team, selling = view.accounts, view.team, view.selling
+    seats = owner_seats(team)
+    account = np.flatnonzero(acc.status != Status.CHURNED) if seats.size else np.empty(0, dtype=np.int64)
+    rep = nearest_in_region(acc, team, account, seats)
+    km = np.hypot(acc.x[account] - team.x[rep], acc.y[account] - team.y[rep])
+    hours = selling.touch_hours(team.field[rep], km)
+    per_touch = np.where(team.field[rep], selling.visit_stock, selling.call_stock)
+    levels = np.arange(max_cadence + 1)
+    stock = steady_stock(levels[None, :] * per_touch[:, None], selling.weekly_retention)
+    segment = acc.segment[account]
+    value = selling.lift(stock, segment[:, None]) * base_value(acc, selling, account)[:, None]
+    frm, to = concave_envelope(value)
+    rows = np.arange(account.size)[:, None]
+    gain = value[rows, to] - value[rows, frm]
+    inc_hours = (to - frm) * hours[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(to > frm, gain / inc_hours, -np.inf)
+    # The envelope's slopes fall from one increment to the next; rounding must not reorder them.
+    rate = np.minimum.accumulate(rate, axis=1)
+    budget = planned_share * WEEKS_PER_QUARTER * team.capacity.astype(float)
+    row, col = np.nonzero(rate > 0.0)
+    given, taken = greedy(rep[row], rate[row, col], inc_hours[row, col], hours[row], budget)
+    # The level each account reaches after its increments given in full (a prefix of its envelope's).
+    reached = np.concatenate([np.zeros((account.size, 1), dtype=np.int64), to], axis=1)
+    cadence = reached[rows[:, 0], np.bincount(row[given], minlength=account.size)]
+    cadence[row[taken > 0]] += taken[taken > 0]  # the increment the budget ended in, in part
+    return CallPlan(
+        account=account,
+        rep=rep,
+        hours=hours,
+        cadence=cadence.astype(np.int64),
+        budget=budget,
+        inc_row=row,
+        inc_from=frm[row, col],
+        inc_to=to[row, col],
+        inc_hours=inc_hours[row, col],
+        inc_rate=rate[row, col],
+        inc_given=given,
+    )
+
+
+def owner_seats(team: TeamView) -> np.ndarray:
+    """The seats that own accounts: filled generalist closers (an owner answers every kind of demand on every
+    line), the field ones when there are any (a visit builds more stock than a call)."""
+    closers = generalist_closers(team, filled_only=True)
+    field = closers[team.field[closers]]
+    return field if field.size else closers
+
+
+def nearest_in_region(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """The seat of ``seats`` nearest to each of ``customers``, among those of its region where it has one."""
+    out = np.empty(customers.size, dtype=np.int64)
+    if customers.size == 0:
+        return out
+    region = accounts.region[customers]
+    for g in np.unique(region).tolist():
+        local = seats[team.region[seats] == g]
+        here = region == g
+        out[here] = nearest_seat(accounts, team, customers[here], local if local.size else seats)
+    return out
+
+
+def steady_stock(touches_stock: np.ndarray, weekly_retention: float) -> np.ndarray:
+    """Mean relationship stock (touch-equivalents) over the 13 weeks of a quarter in the steady state of
+    touches adding ``touches_stock`` a quarter, spread evenly, as demand sees it each week.
+
+    The engine decays the stock at the start of a week, draws demand, then
+    works the touches: in the steady state the mean stock before the week's
+    touches is ``r A / (1 - r)`` with A the stock added in a week and r the
+    weekly retention (the sum of the periodic path is the same each quarter).
+    """
+    r = weekly_retention
+    return r * (touches_stock / WEEKS_PER_QUARTER) / (1.0 - r)
+
+
+def base_value(accounts: Accounts, selling: Selling, customers: np.ndarray) -> np.ndarray:
+    """Expected value won a quarter from each of ``customers`` with no relationship (lift 1), currency.
+
+    A prospect's new logos or a customer's expansions: the segment's
+    quarterly rate, scaled by potential, times its win probability and value
+    share, times the wallet a deal draws from (``expected_wallet``).
+    """
+    seg = accounts.segment[customers]
+    status = accounts.status[customers]
+    kind = np.where(status == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
+    scale = (accounts.potential[customers] / selling.potential_median[seg]) ** selling.potential_exponent[seg]
+    per_deal = selling.win_probability[seg, kind] * selling.value_share[seg, kind]
+    quarterly = selling.rate_per_year[seg, kind] / QUARTERS_PER_YEAR * scale
+    return np.where(status == Status.CHURNED, 0.0, quarterly * per_deal * expected_wallet(accounts, customers))
+
+
+def expected_wallet(accounts: Accounts, customers: np.ndarray) -> np.ndarray:
+    """The untapped wallet (currency a year) a deal of each of ``customers`` draws its value from, averaged
+    over the product line it sells: a new logo's line in proportion to the line's share of the wallet, an
+    expansion's to its untapped wallet (as the engine draws them, ``sim.outcomes.arrival_columns``)."""
+    wallet = accounts.potential[customers, None] * accounts.line_share[customers]
+    untapped = np.maximum(wallet - accounts.line_spend[customers], 0.0)
+    total = untapped.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_untapped = np.where(total > 0, (untapped**2).sum(axis=1) / total, 0.0)
+    by_share = (accounts.line_share[customers] * untapped).sum(axis=1)
+    return np.where(accounts.status[customers] == Status.PROSPECT, by_share, by_untapped)
+
+
+def concave_envelope(value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper concave envelope of each row of ``value`` (accounts x touch levels 0..N) over the levels.
+
+    Hours grow in proportion to the level (one touch costs an account the
+    same hours each time), so the envelope over hours is that over levels.
+    Returns (from, to), each accounts x N: the levels each segment of the
+    envelope goes from and to, in order; a row's segments end at N, after
+    which from = to = N (no increment). Built by gift wrapping: from a
+    vertex, the next is the level of steepest slope (the nearest of equal
+    ones, so collinear levels stay steps of their own).
+    """
+    m, levels = value.shape
+    steps = levels - 1
+    frm = np.full((m, steps), steps, dtype=np.int64)
+    to = np.full((m, steps), steps, dtype=np.int64)
+    cur = np.zeros(m, dtype=np.int64)
+    rows = np.arange(m)
+    level = np.arange(levels)
+    for k in range(steps):
+        ahead = level[None, :] > cur[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = (value - value[rows, cur][:, None]) / (level[None, :] - cur[:, None])
+        nxt = np.argmax(np.where(ahead, slope, -np.inf), axis=1)
+        open_ = cur < steps
+        frm[open_, k] = cur[open_]
+        to[open_, k] = nxt[open_]
+        cur = np.where(open_, nxt, cur)
+    return frm, to
+
+
+def greedy(
+    rep: np.ndarray, rate: np.ndarray, hours: np.ndarray, per_touch: np.ndarray, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Marginal analysis per seat: each seat's increments, best value per hour first, until its budget ends.
+
+    ``rep``, ``rate`` (value per hour), ``hours``, ``per_touch`` (hours of
+    one of its touches): one entry per increment; an account's increments
+    have falling rates, so they are bought in order. ``budget``: hours per
+    seat. Returns (given: bought in full; taken: of the one increment per
+    seat that the budget ends in, the whole touches that still fit, 0
+    elsewhere). Of equal rates the earlier entry goes first.
+    """
+    # Best rate first, then grouped by seat: two stable sorts keep equal rates in entry order (one lexsort of
+    # the three keys takes several times longer), and only of the entries a seat may reach.
+    order = np.flatnonzero(reachable(rep, rate, hours, budget))
+    order = order[np.argsort(-rate[order], kind="stable")]
+    order = order[np.argsort(rep[order], kind="stable")]
+    r, h = rep[order], hours[order]
+    spent = np.cumsum(h)
+    first = np.searchsorted(r, r, side="left")  # each entry's seat's first entry
+    within = spent - (spent[first] - h[first])  # hours of the seat's increments up to and with this one
+    fits = within <= budget[r] + 1e-9
+    # The seat's first refused entry: the budget ends in it, and what is left of it buys whole touches.
+    ends = ~fits & ((np.arange(r.size) == first) | np.roll(fits, 1))
+    left = budget[r[ends]] - (within[ends] - h[ends])
+    given, taken = np.zeros(rep.size, dtype=bool), np.zeros(rep.size, dtype=np.int64)
+    given[order] = fits
+    touches = np.rint(h[ends] / per_touch[order[ends]])
+    taken[order[ends]] = np.minimum(np.floor(left / per_touch[order[ends]] + 1e-9), touches - 1).astype(np.int64)
+    return given, taken
+
+
+def reachable(rep: np.ndarray, rate: np.ndarray, hours: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """A mask of the increments that hold every one a seat's greedy can reach: all those at or above a rate
+    under which each seat has more hours of increments than its budget (or has no more at all).
+
+    A seat buys in falling rate and ends within its budget, so it never
+    reaches below such a rate. The rate is sought among the best 1/64, 1/16,
+    1/4 of the increments, then all: sorting half a million increments when
+    a seat buys a hundred is most of a plan's time on the baseline.
+    """
+    total = np.bincount(rep, weights=hours, minlength=budget.size)
+    need = np.minimum(budget, total)
+    for share in (1 / 64, 1 / 16, 1 / 4):
+        k = int(rate.size * share)
+        if k == 0:
+            continue
+        bar = np.partition(rate, rate.size - k)[rate.size - k]
+        keep = rate >= bar
+        if (np.bincount(rep[keep], weights=hours[keep], minlength=budget.size) >= need - 1e-9).all():
+            return keep
+    return np.ones(rate.size, dtype=bool)
