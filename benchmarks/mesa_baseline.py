@@ -37,10 +37,14 @@ channel is never used). A week, in the engine's order:
    the week. Its response window is ``pooled_window_days``; a renewal's is
    ``max(window, notice - median cycle weeks)``, ending no later than the date;
 5. routing: each opportunity still awaiting a first response, and each responded
-   deal without a closer, is picked up with probability
-   ``min(1, pickup (potential / median) ^ size_bias)``, the median taken over the
-   potentials of this week's pending opportunities, by a filled seat drawn in
-   proportion to capacity (closing seats only for a deal);
+   deal without a closer, may be noticed by each filled seat (closing seats
+   only for a deal), independently, with chance
+   ``min(1, notice (potential / median) ^ size_bias) x free / capacity``, the
+   median taken over the potentials of this week's pending opportunities and
+   ``free`` the seat's capacity less the weekly parts of its deals responded
+   before this week (at least 0); it is picked up when at least one seat
+   noticed it, ``1 - prod (1 - chance)``, by a seat drawn in proportion to the
+   free share of its week;
 6. work (``shuffle_do("work")``): each rep's tasks are the responses routed to
    it this week and effort on its deals responded before this week; priority
    ``(u + 1e-6) (potential / median) ^ size_bias``, times the seat's
@@ -88,7 +92,9 @@ channel is never used). A week, in the engine's order:
 How closely it matches (covsim's working tree of 30 November 2026 on
 commit 554d6bc, with the "Mechanics I" engine; default ``unstructured``
 parameters; whole-run totals of segment ``all``; relative difference of
-means, Mesa - covsim, and Welch p):
+means, Mesa - covsim, and Welch p). These were measured with the former
+``unstructured`` routing, a fixed weekly pickup chance; both sides now route
+by free hours (step 5) and the figures are yet to be measured again:
 
 - small.toml (5,000 customers, 5 seats), 4 quarters, 300 seeds each:
   created -0.2% (p 0.38), won -0.2% (0.92), lost +0.3% (0.85), missed -0.1%
@@ -381,6 +387,17 @@ class SalesRep(mesa.Agent):
         else:
             self.capacity = 0.0
 
+    def free_share(self, week: int) -> float:
+        """The share of this week's selling hours not taken by the weekly parts of deals responded before it."""
+        if self.capacity <= 0:
+            return 0.0
+        committed = sum(
+            min(o.chunk, o.effort_left) / self.skill
+            for o in self.deals
+            if not o.closed and o.effort_left > 1e-9 and o.responded < week
+        )
+        return max(self.capacity - committed, 0.0) / self.capacity
+
     def list_tasks(self) -> None:
         """This week's candidate tasks: routed first responses and deals responded before this week."""
         w = self.model.week
@@ -599,7 +616,7 @@ class MesaCoverageModel(mesa.Model):
         self.opps_created += 1
 
     def route(self) -> None:
-        """Whoever happens to notice picks up: bigger names more often."""
+        """Whoever has free hours and happens to notice picks up: bigger names more often."""
         pending = [
             o for o in self.open_opportunities if not o.closed and (o.stage == AWAITING_RESPONSE or o.handler is None)
         ]
@@ -607,20 +624,22 @@ class MesaCoverageModel(mesa.Model):
             return
         median = statistics.median([o.customer.potential for o in pending]) + 1e-9
         seats = [r for r in self.reps if r.filled]
+        shares = [r.free_share(self.week) for r in seats]
         closers = [r for r in seats if r.can_close]
-        weights = [r.capacity for r in seats]
-        closer_weights = [r.capacity for r in closers]
+        closer_shares = [r.free_share(self.week) for r in closers]
         p = self.params
         for opp in pending:
-            chance = min(1.0, p.pickup * (opp.customer.potential / median) ** p.size_bias)
-            picked = self.random.random() < chance
+            look = min(1.0, p.notice * (opp.customer.potential / median) ** p.size_bias)
+            group, weights = (seats, shares) if opp.stage == AWAITING_RESPONSE else (closers, closer_shares)
+            unseen = math.prod(1.0 - look * f for f in weights)
+            picked = self.random.random() < 1.0 - unseen
             if opp.stage == AWAITING_RESPONSE:
                 if picked and sum(weights) > 0:
-                    self.random.choices(seats, weights)[0].inbox.append(opp)
+                    self.random.choices(group, weights)[0].inbox.append(opp)
                 else:
                     opp.blocked = NO_OWNER
-            elif picked and sum(closer_weights) > 0:
-                rep = self.random.choices(closers, closer_weights)[0]
+            elif picked and sum(weights) > 0:
+                rep = self.random.choices(group, weights)[0]
                 opp.handler = rep
                 rep.deals.append(opp)
 

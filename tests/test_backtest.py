@@ -206,8 +206,8 @@ def test_backtest_command_writes_its_results(tmp_path):
         (["--cutoff", "2017-02-30"], "--cutoff"),
         (["--cutoff", "2019-01-01"], "no opportunity engaged"),
         (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
-        (["--cutoff", "2017-06-30", "--param", "pickup=1.0"], "--param"),
-        (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "pickup=2"], "pickup"),
+        (["--cutoff", "2017-06-30", "--param", "notice=1.0"], "--param"),
+        (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "notice=2"], "notice"),
     ],
 )
 def test_backtest_bad_input_is_one_line_and_exit_2(tmp_path, extra, message):

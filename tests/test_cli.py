@@ -168,7 +168,7 @@ def test_param_goes_to_the_policies_that_have_it():
         "1",
     )
     assert r.returncode == 0, r.stderr
-    assert "HunterFarmer(hunter_share=0.5" in r.stderr and "Unstructured(pickup=0.5" in r.stderr
+    assert "HunterFarmer(hunter_share=0.5" in r.stderr and "Unstructured(notice=0.14" in r.stderr
     r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer", "--param", "colour=1")
     assert_bad_input(r, "--param colour: none of the policies (unstructured, hunter_farmer) has this parameter")
 

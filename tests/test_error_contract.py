@@ -230,10 +230,10 @@ def test_clicks_own_usage_errors_are_one_error_line_too(args, line):
 
 
 def test_a_parameter_given_twice_is_refused_not_last_wins():
-    result = invoke(*RUN, "--param", "pickup=0.1", "--param", "pickup=0.2")
+    result = invoke(*RUN, "--param", "notice=0.1", "--param", "notice=0.2")
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        "error: --param pickup: given twice (once is enough; the last would silently win)"
+        "error: --param notice: given twice (once is enough; the last would silently win)"
     ]
 
 
@@ -364,7 +364,7 @@ def test_a_store_on_a_full_disk_says_what_is_kept_and_how_to_resume(capsys):
 
 def test_a_value_that_may_be_any_scalar_fails_in_one_line_not_four(tmp_path):
     body = (
-        '[[policies]]\nname = "unstructured"\n[[factors]]\nname = "f"\ntarget = "policy.pickup"\nvalues = [nan, 0.5]\n'
+        '[[policies]]\nname = "unstructured"\n[[factors]]\nname = "f"\ntarget = "policy.notice"\nvalues = [nan, 0.5]\n'
     )
     experiment = _experiment(tmp_path, body)
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))

@@ -36,8 +36,8 @@ name = "unstructured"
 name = "hunter_farmer"
 
 [[factors]]
-name = "pickup"
-target = "policy.pickup"
+name = "notice"
+target = "policy.notice"
 values = [0.3, 0.8]
 """
 
@@ -69,7 +69,7 @@ def test_plan_shares_runs_between_cells(tmp_path):
     exp, scenario = load_experiment(write(tmp_path))
     points, cells, specs = plan_runs(exp, scenario)
     assert len(points) == 2 and len(cells) == 2 * 2 * 3
-    # hunter_farmer has no pickup parameter: its runs are the same at both points.
+    # hunter_farmer has no notice parameter: its runs are the same at both points.
     assert len(specs) == 2 * 3 + 3
     assert replication_seeds(3, 3) == replication_seeds(3, 3) != replication_seeds(4, 3)
 
@@ -228,7 +228,7 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(tmp_path, sig):
 
 def test_bad_experiment_files(tmp_path):
     bad = EXPERIMENT.replace("replications = 3", 'replications = "3"').replace(
-        'target = "policy.pickup"', 'target = "policy.nonsense"'
+        'target = "policy.notice"', 'target = "policy.nonsense"'
     )
     r = subprocess.run(
         [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, bad))],
@@ -262,7 +262,7 @@ def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [
         {"name": "a", "target": "scenario.population.customers", "low": 100.0, "high": 900.0, "integer": True},
-        {"name": "b", "target": "policy.pickup", "low": 0.2, "high": 0.4},
+        {"name": "b", "target": "policy.notice", "low": 0.2, "high": 0.4},
     ]
     lhs = parse_experiment({**base, "factors": factors, "design": {"kind": "lhs", "samples": 8}})
     points = design_points(lhs)
@@ -345,7 +345,7 @@ def test_experiment_entries_are_checked_before_any_run():
                 "factors": [
                     {"name": "s", "target": "scenario.seed", "values": [1, 2]},
                     {"name": "p", "target": "policy.name", "values": ["segment_tiers"]},
-                    {"name": "q", "target": "scenario.policy.params.pickup", "values": [0.5]},
+                    {"name": "q", "target": "scenario.policy.params.notice", "values": [0.5]},
                     {"name": "ok", "target": "scenario.population.customers", "values": [100]},
                 ],
             }
@@ -356,7 +356,7 @@ def test_experiment_entries_are_checked_before_any_run():
         "experiment's seed and the replication (vary replications instead)",
         "<experiment>: factors.1.target: policy.name cannot be a factor: the policies to compare are listed "
         "under policies, not varied by a factor",
-        "<experiment>: factors.2.target: scenario.policy.params.pickup cannot be a factor: policy parameters "
+        "<experiment>: factors.2.target: scenario.policy.params.notice cannot be a factor: policy parameters "
         "are varied as policy.<parameter>",
     ]
 

@@ -84,12 +84,12 @@ PINNED = {
         "fce87d3594cc0b143c26709dffee7d31b965108fc2cda84a47e688dc36b3d2f4",
     ),
     ("unstructured", 1): (
-        "c50997d33e06cbc6685ee3deeee007f5f2704f67959055e4ba50117fe11d03ba",
-        "25d4ba08180fbf8f461c80c20be729026cea018f99db5bec2980ac295d030021",
+        "b2ac14c1a4a52bb0ed9d9eaf7d1ee255228ad8d43ea548564e8809bfb73fa51a",
+        "bc66802a35fc7f9042c747dca3d2730ce85d128f30caa080ad163ae7d7262a59",
     ),
     ("unstructured", 2): (
-        "e5b855f4f06eb307aca6ddf5a8cd37b3ca6d565b1778c2a8b8ce2c6825a0ad91",
-        "c7549da2aaa36ba171080df6d63ece772d59fe2ad13908becae916aee2a55158",
+        "7490801bc60cfea4ce900e221bc43488025968c74e972952b937369b654d7885",
+        "a6842c7ae48282fdba3673bf423ba00cd545d53866473a57a4b70055d7ea3fed",
     ),
     ("overlay", 1): (
         "32c7f970983be7d83ba4b9c92b3ee2d0501b1eadcbdf80422164f05dede51798",

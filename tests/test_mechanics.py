@@ -100,7 +100,7 @@ def test_speed_to_lead_no_response_comes_before_its_lead_and_a_busy_rep_answers_
             quarters=2,
             segment={"new_logo": kind(3.0, effort=hours, cycle=1), "expansion": kind(0.0)},
         )
-        model = CoverageModel(s, make_policy("unstructured", {"pickup": 1.0}), seed=4)
+        model = CoverageModel(s, make_policy("unstructured", {"notice": 1.0}), seed=4)
         try:
             model.run()
             _, _, days = model.recorder.tally.responses()
@@ -127,7 +127,7 @@ def renewal_world(churn: float, customers: int = 20_000, **segment):
             "renewal": renewal(effort=2.0, cycle=2),
             **segment,
         },
-        policy={"name": "unstructured", "params": {"pickup": 0.0}},  # nobody ever picks anything up
+        policy={"name": "unstructured", "params": {"notice": 0.0}},  # nobody ever notices anything
     )
 
 
@@ -150,7 +150,7 @@ def test_renewal_churn_at_a_date_follows_from_the_annual_rate():
 
 def test_renewal_opportunities_open_their_notice_before_the_contract_date():
     s = renewal_world(0.1, customers=2000, renewal_notice_weeks=6)
-    model = CoverageModel(s, make_policy("unstructured", {"pickup": 0.0}), seed=2)
+    model = CoverageModel(s, make_policy("unstructured", {"notice": 0.0}), seed=2)
     try:
         for w in range(s.weeks):
             due_before = model.population.renewal_week.copy()
@@ -170,7 +170,7 @@ def test_renewal_opportunities_open_their_notice_before_the_contract_date():
 def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
     uncovered = totals(renewal_world(0.3, customers=3000), seed=5)
     covered_scenario = renewal_world(0.3, customers=3000).with_overrides(
-        policy={"name": "unstructured", "params": {"pickup": 1.0}}, **{"reps.0.count": 20}
+        policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
     )
     covered = totals(covered_scenario, seed=5)
     assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]

@@ -166,7 +166,7 @@ def test_screening_of_a_paired_difference() -> None:
 BASE: dict[str, Any] = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
 FACTORS = [
     {"name": "share", "target": "scenario.relationship.personal_share", "low": 0.4, "high": 0.9},
-    {"name": "pickup", "target": "policy.pickup", "low": 0.2, "high": 0.8},
+    {"name": "notice", "target": "policy.notice", "low": 0.2, "high": 0.8},
     {"name": "customers", "target": "scenario.population.customers", "low": 100.0, "high": 900.0, "integer": True},
 ]
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sim.codes import Service, Status
 from sim.model import CoverageModel
 from sim.policies import make_policy
+from sim.policies.protocol import RouteView
+from sim.policies.unstructured import Unstructured, free_shares, pickup_chance
 from sim.run import run
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from tests.conftest import SMALL
 
 SEEDS = (1, 2, 3)
@@ -81,3 +85,71 @@ def test_pooled_answers_from_one_queue_faster_than_named_owners_at_the_same_head
     assert (plans[-1].owner == -1).all()  # named_per_rep = 0: nobody owns anything
     assert (plans[-1].service[live] == Service.POOLED).all()
     assert set(plans[-1].seat_pool.tolist()) == {0}  # every seat of the small team answers the one queue
+
+
+def _scaled_small(factor: int) -> Scenario:
+    """The small world with ``factor`` times each of its rep groups (2 full-cycle, 2 inside, 1 SDR)."""
+    small = load_scenario(SMALL)
+    counts = {f"reps.{i}.count": g.count * factor for i, g in enumerate(small.reps)}
+    return small.with_overrides(f"small x{factor}", **counts)
+
+
+def test_unstructured_misses_for_want_of_an_owner_fall_as_the_team_grows():
+    # Whoever has free hours may notice a lead, so a larger team leaves fewer leads unanswered; a fixed
+    # weekly pickup chance (the former rule) left about 15% missed for no owner even at x8.
+    missed = []
+    for factor in (1, 2, 4, 8):
+        m = run(_scaled_small(factor), make_policy("unstructured"), 1).metrics
+        totals = m[m.segment == "all"].groupby("metric").value.sum()
+        missed.append(totals["missed_no_owner"] / totals["opps_created"])
+    # Observed (seed 1, four quarters): 0.383, 0.148, 0.019, 0.003.
+    assert missed[0] > 0.25  # five reps whose weeks fill up: many leads nobody noticed
+    assert np.all(np.diff(missed) < 0), missed
+    assert missed[-1] < 0.02, missed
+
+
+def test_unstructured_pickup_chance_is_one_minus_the_chance_that_no_free_rep_notices():
+    one = np.ones(1)
+    assert pickup_chance(np.array([1.0]), one, 0.2, 0.5) == pytest.approx([0.2])
+    # Twice the median: 0.1 x 4 ** 0.5 = 0.2 for a whole free week, half that for a half-free one.
+    assert pickup_chance(np.array([1.0, 0.5]), np.array([4.0]), 0.1, 0.5) == pytest.approx([1 - 0.8 * 0.9])
+    # Noticing is capped at 1 before the free share scales it.
+    assert pickup_chance(np.array([0.25, 0.25]), np.array([100.0]), 0.5, 1.0) == pytest.approx([1 - 0.75**2])
+    # Seats with no free hours add nothing; with none free, nothing is picked up.
+    assert pickup_chance(np.array([0.0, 1.0, 0.0]), np.array([1.0, 0.5]), 0.3, 1.0) == pytest.approx([0.3, 0.15])
+    assert (pickup_chance(np.zeros(3), np.array([1.0, 9.0]), 1.0, 0.0) == 0).all()
+    assert (pickup_chance(np.ones(3), np.array([1.0, 9.0]), 0.0, 2.0) == 0).all()
+    # The free share of a week: 0 for a seat with no hours (vacant), never above 1.
+    assert free_shares(np.array([0.0, 5.0, 10.0, 3.0]), np.array([0.0, 10.0, 10.0, 0.0])) == pytest.approx(
+        [0.0, 0.5, 1.0, 0.0]
+    )
+
+
+def test_unstructured_a_rep_with_no_free_hours_picks_up_nothing():
+    # A week of the small world as the engine routes it; the same view with seat 0's week full, or every week full.
+    seen: dict[str, np.ndarray] = {}
+
+    class Probe(Unstructured):
+        def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+            if view.week == 6:
+                whole = np.asarray(view.team.capacity, dtype=float)
+                busy0 = whole.copy()
+                busy0[0] = 0.0
+                for name, free in (("whole", whole), ("busy0", busy0), ("none", np.zeros_like(whole))):
+                    v = dataclasses.replace(view, free=free)
+                    seen[name] = np.concatenate([self.route_as_is(v, np.random.default_rng(s)) for s in range(40)])
+            return super().route(view, rng)
+
+        def route_as_is(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+            return super().route(view, rng)
+
+    model = CoverageModel(load_scenario(SMALL), Probe(notice=0.5), 3)
+    try:
+        model.run(7)
+    finally:
+        model.release()
+    assert (seen["none"] == -1).all()
+    # Observed over 40 draws of 42 pending leads: 1,520 of 1,680 picked up, 321 by seat 0; with seat 0 full,
+    # 1,458, none by seat 0.
+    assert (seen["whole"] == 0).sum() > 200  # with its week free, seat 0 takes its share
+    assert (seen["busy0"] >= 0).sum() > 1200 and not (seen["busy0"] == 0).any()

@@ -180,11 +180,11 @@ def test_single_replication_shows_no_intervals(tmp_path: Path) -> None:
 def test_single_policy_and_metrics_with_no_value(tmp_path: Path) -> None:
     # unstructured promises no touch: promised_untouched_share is NaN in every run; a team without partners records no utilisation_partner
     exp = experiment(
-        policies=(PolicyEntry(name="unstructured", label="free", params={"pickup": 0.4}),),
+        policies=(PolicyEntry(name="unstructured", label="free", params={"notice": 0.4}),),
         metrics=("revenue_captured", "promised_untouched_share", "utilisation_partner"),
     )
     text = run(exp, tmp_path).read_text()
-    assert "`free` (policy `unstructured`): pickup = 0.4" in text
+    assert "`free` (policy `unstructured`): notice = 0.4" in text
     assert "| `promised_untouched_share` | free | 0 | - | - | - |" in text
     assert "| `utilisation_partner` | (no values recorded) | 0 | - | - | - |" in text
     assert "One policy only" in text
@@ -219,19 +219,19 @@ def test_failed_run_is_reported_with_its_error(tmp_path: Path, monkeypatch: pyte
 def test_grid_factor(tmp_path: Path) -> None:
     exp = experiment(
         policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
-        factors=(Factor(name="pickup", target="policy.pickup", values=(0.3, 0.7)),),
+        factors=(Factor(name="notice", target="policy.notice", values=(0.3, 0.7)),),
     )
     text = run(exp, tmp_path).read_text()
-    assert "### Design point 0: pickup = 0.3" in text
-    assert "### Design point 1: pickup = 0.7" in text
-    assert "`pickup`: set `policy.pickup` to 0.3, 0.7" in text
-    assert (tmp_path / "figures" / "response_pickup.png").read_bytes()[:8] == PNG
-    assert "](figures/response_pickup.png)" in text
+    assert "### Design point 0: notice = 0.3" in text
+    assert "### Design point 1: notice = 0.7" in text
+    assert "`notice`: set `policy.notice` to 0.3, 0.7" in text
+    assert (tmp_path / "figures" / "response_notice.png").read_bytes()[:8] == PNG
+    assert "](figures/response_notice.png)" in text
     assert "## Stress-test regret" in text
     csv = read_csv(tmp_path / "results.csv")
-    assert sorted(csv.pickup.unique()) == [0.3, 0.7]
-    assert set(csv.groupby("point").pickup.first()) == {0.3, 0.7}
-    # segment_tiers has no pickup: both points share its runs, so its results are equal
+    assert sorted(csv.notice.unique()) == [0.3, 0.7]
+    assert set(csv.groupby("point").notice.first()) == {0.3, 0.7}
+    # segment_tiers has no notice: both points share its runs, so its results are equal
     tiers = csv[(csv.policy == "segment_tiers") & (csv.segment == "all")]
     a, b = (g.sort_values(["replication", "metric"])["value"].to_numpy() for _, g in tiers.groupby("point"))
     assert np.array_equal(a, b, equal_nan=True)
@@ -242,7 +242,7 @@ SOBOL = {
     "policies": (PolicyEntry(name="unstructured"),),
     "factors": (
         Factor(name="customers", target="scenario.population.customers", low=300, high=800, integer=True),
-        Factor(name="pickup", target="policy.pickup", low=0.2, high=0.8),
+        Factor(name="notice", target="policy.notice", low=0.2, high=0.8),
     ),
     "design": Design(kind="sobol", samples=4),
 }
@@ -261,7 +261,7 @@ def test_sobol_design(sobol: Path) -> None:
     assert "- **Design:** sobol, base sample 4" in text
     assert "`customers`: set `scenario.population.customers` to [300, 800], rounded to whole numbers" in text
     assert "## Sensitivity" in text
-    for factor in ("customers", "pickup"):
+    for factor in ("customers", "notice"):
         assert (sobol / "figures" / f"response_{factor}.png").read_bytes()[:8] == PNG
     # Two factors vary together: each figure draws a factor's main effect, not 16 overlapping intervals.
     assert (

@@ -131,11 +131,11 @@ def test_union_members_do_not_appear_in_key_paths():
     d = small_data()
     d["shocks"] = [{"kind": "demand", "quarter": 1, "factor": -1.0}]
     d["relationship"] = {"response": {"kind": "power", "e": 2.0}}
-    d["policy"] = {"name": "unstructured", "params": {"pickup": [1, 2]}}
+    d["policy"] = {"name": "unstructured", "params": {"notice": [1, 2]}}
     assert problems(d) == [
         "s.toml: relationship.response.e: Input should be less than or equal to 1",
         "s.toml: shocks.0.factor: Input should be greater than or equal to 0",
-        "s.toml: policy.params.pickup: must be a boolean, integer, finite number or string",
+        "s.toml: policy.params.notice: must be a boolean, integer, finite number or string",
     ]
 
 

@@ -50,7 +50,7 @@ from tests.conftest import kind, renewal, small_data, tiny
 LEVEL = 0.999
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2))  # 3.29: two-sided 99.9% normal quantile
 
-NOBODY = {"name": "unstructured", "params": {"pickup": 0.0}}
+NOBODY = {"name": "unstructured", "params": {"notice": 0.0}}
 
 
 def total(metrics: pd.DataFrame, metric: str, segment: str = "all") -> float:
@@ -120,19 +120,19 @@ def check_all_missed_for_no_owner(metrics: pd.DataFrame) -> None:
 
 def test_reps_who_never_pick_up_win_nothing_and_miss_everything_for_no_owner():
     # Catches: any path by which an opportunity is won, lost or worked without a
-    # response, routing that ignores the policy's pickup, and a miss cause other than
+    # response, routing that ignores the policy's notice, and a miss cause other than
     # the one recorded when nobody was routed.
-    r = run(quiet_small(), make_policy("unstructured", {"pickup": 0.0}))
+    r = run(quiet_small(), make_policy("unstructured", {"notice": 0.0}))
     check_all_missed_for_no_owner(r.metrics)
 
 
 def test_reps_without_selling_hours_win_nothing_and_miss_everything_for_no_owner():
     # Seats exist but have no selling hours (selling_share 0): the validated scenario
     # needs capacity, so the team is swapped in with model_copy (not re-validated).
-    # `unstructured` routes in proportion to free hours, so nobody is routed.
+    # `unstructured`: only a rep with free hours may notice a lead, so nobody is routed.
     # Catches: routing to seats with no hours; a cause other than no_owner recorded.
     scenario = quiet_small().model_copy(update={"reps": (RepGroup(role="full_cycle", count=3, selling_share=0.0),)})
-    r = run(scenario, make_policy("unstructured"))  # default pickup 0.5: willing, but no hours
+    r = run(scenario, make_policy("unstructured"))  # default notice: willing, but no hours
     check_all_missed_for_no_owner(r.metrics)
     assert total(r.metrics, "capacity_hours") == 0
 
