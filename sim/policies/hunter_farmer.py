@@ -91,21 +91,21 @@ class HunterFarmer(Policy):
         ):
             ranked = np.flatnonzero(acc.status == status)
             ranked = ranked[np.argsort(-key[ranked], kind="stable")]
-            if prm.division == "full_cycle":
-                chosen.append(ranked[: seats.size * size])
-                plan.cadence[chosen[-1]] = cadence  # cleared below where no book takes the account
+            if prm.division == "full_cycle":  # the accounts the split would name, dealt below to everyone
+                named, _ = deal_books(acc, view.team, ranked, seats, size, "redeal", None)
+                chosen.append(named)
+                plan.cadence[named] = cadence
                 continue
             named, owner = deal_books(acc, view.team, ranked, seats, size, prm.books, view.previous)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
             plan.cadence[named] = cadence
-        if chosen:  # full cycle: the prospects first, then the customers, each dealt in turn over every closer
+        if chosen:  # full cycle: the prospects first, then the customers, dealt in turn over every closer
             seats = np.union1d(hunters, farmers)
             book = -(-sum(c.size for c in chosen) // max(seats.size, 1))
             named, owner = deal_books(acc, view.team, np.concatenate(chosen), seats, book, prm.books, view.previous)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
-            plan.cadence[plan.owner < 0] = 0.0
         seat_pool = np.full(view.team.size, -1, dtype=np.int64)
         inside = np.isin(view.team.role, ("inside", "sdr"))
         if (view.team.role == "inside").any():

@@ -1,0 +1,69 @@
+"""``hunter_farmer`` acts like a split sales force: hunters win new logos, farmers grow the base, and a won
+account is handed over; ``division = "full_cycle"`` is the same heads and accounts without the split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.codes import Status
+from sim.model import CoverageModel
+from sim.policies import make_policy
+from sim.run import run
+from sim.scenario import load_scenario
+from tests.conftest import ROOT
+
+WORLD = ROOT / "scenarios" / "hunter_vs_farmer.toml"
+SEEDS = (1, 2, 3)
+
+
+def _totals(seed: int, **params: object) -> dict[str, float]:
+    scenario = load_scenario(WORLD).with_overrides("hunter-farmer", quarters=4)
+    metrics = run(scenario, make_policy("hunter_farmer", dict(params)), seed).metrics
+    whole = metrics[metrics.segment == "all"].groupby("metric").value.sum()
+    return {m: float(whole[m]) for m in ("new_logos", "won_value_expansion", "personal_stock_lost")}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_hunters_win_more_new_logos_and_less_expansion_of_the_installed_base(seed):
+    few, many = _totals(seed, hunter_share=1 / 6), _totals(seed, hunter_share=1 / 2)
+    assert many["new_logos"] > 1.3 * few["new_logos"]
+    # Fewer farmers: fewer customers with an owner who touches them and works their expansions.
+    assert many["won_value_expansion"] < few["won_value_expansion"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_split_hands_won_accounts_over_and_loses_personal_relationship_that_full_cycle_keeps(seed):
+    split = _totals(seed, hunter_share=1 / 3)
+    full = _totals(seed, hunter_share=1 / 3, division="full_cycle")
+    assert split["personal_stock_lost"] > full["personal_stock_lost"]
+
+
+def test_full_cycle_names_the_same_accounts_in_mixed_books_and_keeps_what_it_wins():
+    scenario = load_scenario(WORLD).with_overrides("hunter-farmer", quarters=3)
+    plans = {}
+    for division in ("split", "full_cycle"):
+        model = CoverageModel(scenario, make_policy("hunter_farmer", {"division": division}), 1)
+        try:
+            model.run(1)
+            first, status = model.plan.owner.copy(), model.population.status.copy()
+            model.run(26)  # into quarter 3
+            plans[division] = (first, status, model.plan.owner.copy(), model.population.status.copy())
+        finally:
+            model.release()
+    split, full = plans["split"][0], plans["full_cycle"][0]
+    assert np.array_equal(split >= 0, full >= 0)  # the same accounts named
+    status = plans["full_cycle"][1]
+    for seat in np.unique(full[full >= 0]):
+        book = status[full == seat]
+        assert (book == Status.PROSPECT).any() and (book == Status.CUSTOMER).any()  # every book is mixed
+    # Prospects in a book at quarter 1 that were won by quarter 3: full cycle keeps each with its owner.
+    for division in ("split", "full_cycle"):
+        first, before, second, after = plans[division]
+        won = (first >= 0) & (before == Status.PROSPECT) & (after == Status.CUSTOMER)
+        assert won.sum() >= 5
+        kept = (second[won] == first[won]).mean()
+        if division == "full_cycle":
+            assert kept == 1.0
+        else:
+            assert kept < 0.5  # a hunter's won account leaves its book for a farmer's or the pool
