@@ -388,3 +388,23 @@ def test_a_policy_class_that_implements_nothing_is_refused_by_name():
     assert e.value.problems == [
         "--policy.name: 'sim.policies:Policy' does not implement plan, route, prioritise (a policy must write all three)"
     ]
+
+
+def test_a_user_params_with_aliases_is_given_and_checked_by_its_aliases():
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class AliasedParams(BaseModel):
+        model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+        top_share: float = Field(0.01, alias="topShare", ge=0.0, le=1.0, description="share given a cadence")
+
+    class Aliased(NearestRep):
+        name = "aliased"
+        Params = AliasedParams  # type: ignore[assignment]
+
+    assert list(Aliased.parameters()) == ["topShare"]
+    assert Aliased.from_config({"topShare": 0.2}).params.top_share == 0.2  # type: ignore[attr-defined]
+    assert "    topShare = 0.01  share given a cadence" in Aliased.describe()
+    with pytest.raises(InputError) as e:
+        Aliased.from_config({"topshare": 0.2})
+    assert e.value.problems == ["policy.params.topshare: unknown parameter (did you mean 'topShare'?)"]

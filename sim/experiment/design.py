@@ -151,11 +151,11 @@ def apply_point(
             if _apply(data, path, f, value) == 0:
                 raise InputError([f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"])
             continue
-        takers = [p for p in exp.policies if path in policy_class(p.name).Params.model_fields]
+        takers = [p for p in exp.policies if path in policy_class(p.name).parameters()]
         if not takers:
             raise InputError([f"factors.{i}.target: no policy in the experiment has a parameter {path!r}"])
         for p in takers:
-            current = p.params.get(path, policy_class(p.name).Params.model_fields[path].default)
+            current = p.params.get(path, policy_class(p.name).parameters()[path].default)
             new = current * value if f.mode == "scale" else value
             overrides[p.key][path] = _whole(new, f) if f.integer else new
     return data, overrides

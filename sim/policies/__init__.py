@@ -111,7 +111,7 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     taken: set[str] = set()
     for name in names:
         if params:
-            accepted = policy_class(name, "--policy.name").Params.model_fields
+            accepted = policy_class(name, "--policy.name").parameters()
             given, where = {k: v for k, v in params.items() if k in accepted or len(names) == 1}, "--policy"
             taken.update(given)
         elif name == scenario.policy.name:
@@ -133,7 +133,7 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
         raise InputError(twins)
     unused = sorted(set(params) - taken)
     if unused:
-        known = sorted({f for name in names for f in policy_class(name, "--policy.name").Params.model_fields})
+        known = sorted({f for name in names for f in policy_class(name, "--policy.name").parameters()})
         raise InputError(
             [
                 f"--param {k}: none of the policies ({', '.join(names)}) has this parameter{did_you_mean(k, known)}"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
 
 from sim.codes import Service, Stage
 from sim.errors import InputError, PolicyError
@@ -132,7 +133,7 @@ class Policy:
         even if a user's ``Params`` forgot ``extra="forbid"``: a mistyped
         ``--param`` must not be ignored silently.
         """
-        known = list(cls.Params.model_fields)
+        known = list(cls.parameters())
         problems = []
         try:
             policy = cls(**{k: v for k, v in params.items() if k in known})
@@ -146,11 +147,16 @@ class Policy:
         return policy
 
     @classmethod
+    def parameters(cls) -> dict[str, FieldInfo]:
+        """The parameters by the name a user gives them (a field's alias where it has one)."""
+        return {info.alias or name: info for name, info in cls.Params.model_fields.items()}
+
+    @classmethod
     def describe(cls) -> str:
         """First paragraph of the docstring and the parameters with defaults."""
         doc = inspect.getdoc(cls) or ""
         lines = [f"{cls.name}: {doc.split(chr(10) + chr(10))[0]}"]
-        for field, info in cls.Params.model_fields.items():
+        for field, info in cls.parameters().items():
             lines.append(f"    {field} = {info.default!r}  {info.description or ''}".rstrip())
         return "\n".join(lines)
 
