@@ -407,3 +407,10 @@ def test_tidy_and_weekly_columns_and_weekly_metrics_are_documented() -> None:
     assert all(f"`{c}`" in weekly for c in result.weekly.columns)
     documented = set(re.findall(r"^\| `(\w+)` \|", weekly, flags=re.M))
     assert documented == set(result.weekly["metric"])
+
+
+def test_the_worked_custom_policy_in_docs_policies_is_the_example_file_verbatim() -> None:
+    doc = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    shown = re.search(r"```python\n(.*?)```", doc, re.S)
+    assert shown is not None
+    assert shown.group(1) == (ROOT / "examples" / "untapped_wallet.py").read_text(encoding="utf-8")

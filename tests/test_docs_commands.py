@@ -10,7 +10,8 @@ command are its output: each must appear, in order (a line with `...` need
 only begin as written; a line `...` stands for any lines), and `$ echo $?`
 gives the exit code expected of the command before it (else 0).
 
-The two longest experiments (about a minute each here) run only with
+The longest experiments (a minute or more each here: the screening, the
+stylised facts, and docs/policies.md's comparison of all nine built-ins) run only with
 ``COVSIM_DOCS_LONG=1`` (`make docs-check`); here they are checked for what
 can be checked at once: every run count the documents give for an experiment
 file is the number of runs that file plans.
@@ -37,7 +38,7 @@ SHARED = ROOT.parent / "shared"
 SAMPLES = ("scenarios", "experiments", "examples", "README.md")
 ACTIVATE = "`. .venv/bin/activate`"
 #: The longest commands (a minute or more each): run by `make docs-check`, not by `make test`.
-LONG = ("experiments/screening.toml", "experiments/stylised_facts.toml")
+LONG = ("experiments/screening.toml", "experiments/stylised_facts.toml", "--out out/policies")
 LONG_VARIABLE = "COVSIM_DOCS_LONG"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
