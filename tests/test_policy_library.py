@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.codes import Service, Status
+from sim.metrics import run_totals
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.policies.protocol import RouteView
@@ -153,3 +154,18 @@ def test_unstructured_a_rep_with_no_free_hours_picks_up_nothing():
     # 1,458, none by seat 0.
     assert (seen["whole"] == 0).sum() > 200  # with its week free, seat 0 takes its share
     assert (seen["busy0"] >= 0).sum() > 1200 and not (seen["busy0"] == 0).any()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_unstructured_leaves_more_of_the_covered_segments_untouched_and_has_a_higher_rep_lottery(seed):
+    # Where segment_tiers puts people (enterprise owners, the mid-market pool), no model reaches fewer
+    # accounts, and whether a lead is answered in time depends on who picked it up.
+    def whole(policy: str) -> dict[tuple[str, str], float]:
+        t = run_totals(run(load_scenario(SMALL), make_policy(policy), seed).metrics)
+        return {(r.segment, r.metric): r.value for r in t.itertuples()}
+
+    none, tiers = whole("unstructured"), whole("segment_tiers")
+    for segment in ("enterprise", "mid_market"):
+        assert none[(segment, "never_contacted_share")] > tiers[(segment, "never_contacted_share")]
+    assert none[("enterprise", "never_contacted_share")] > 3 * tiers[("enterprise", "never_contacted_share")]
+    assert none[("all", "rep_lottery")] > 0.3 > 0.05 > tiers[("all", "rep_lottery")]
