@@ -56,8 +56,8 @@ class CallPlan:
     Per candidate account (``account``: live accounts with a seat to cover
     them): rep, its seat; hours, of one touch by that seat (travel included);
     cadence, touches planned a quarter. Per seat: budget, hours a quarter
-    planned for touches. Per increment of an account's concave envelope
-    (``inc_*``, the account's candidate row, the touches it goes from and to,
+    planned for touches. Per increment of the concave envelope of an
+    account its seat could reach (``inc_*``, the account's candidate row, the touches it goes from and to,
     its hours, value per hour in currency per hour, and whether it was given
     in full): what the greedy chose from. An increment refused in part is
     the one the budget ended in (``cadence`` says how many of its touches
@@ -159,38 +159,55 @@ class ValueBased(Policy):
 def call_plan(view: PlanView, max_cadence: int, planned_share: float) -> CallPlan:
     """The quarter's touches: each live account's seat and cadence, by greedy marginal analysis per seat."""
     acc, team, selling = view.accounts, view.team, view.selling
+    r = selling.weekly_retention
     seats = owner_seats(team)
     account = np.flatnonzero(acc.status != Status.CHURNED) if seats.size else np.empty(0, dtype=np.int64)
     rep = nearest_in_region(acc, team, account, seats)
     km = np.hypot(acc.x[account] - team.x[rep], acc.y[account] - team.y[rep])
     hours = selling.touch_hours(team.field[rep], km)
-    per_touch = np.where(team.field[rep], selling.visit_stock, selling.call_stock)
+    # An account's value at each level is its base value times a lift that depends only on its segment and
+    # on whether its seat visits or calls: the lifts, and their concave envelopes (unchanged by a positive
+    # factor), are worked out once per (segment, visits) and gathered.
     levels = np.arange(max_cadence + 1)
-    stock = steady_stock(levels[None, :] * per_touch[:, None], selling.weekly_retention)
-    segment = acc.segment[account]
-    value = selling.lift(stock, segment[:, None]) * base_value(acc, selling, account)[:, None]
-    frm, to = concave_envelope(value)
-    rows = np.arange(account.size)[:, None]
+    stock = steady_stock(levels[None, :] * np.array([[selling.call_stock], [selling.visit_stock]]), r)
+    segments = np.arange(selling.responsiveness_mean.size)
+    lift = selling.lift(stock[None, :, :], segments[:, None, None]).reshape(-1, levels.size)
+    kind = acc.segment[account].astype(np.int64) * 2 + team.field[rep]
+    base = base_value(acc, selling, account)
+    env_frm, env_to = concave_envelope(lift)
+    budget = planned_share * WEEKS_PER_QUARTER * team.capacity.astype(float)
+    # An account's first increment has its best rate; a seat's greedy ends at or above any rate under which
+    # its first increments alone fill its budget, so accounts whose first increment is below that cannot
+    # be reached, and the increments are worked out only for the others (a small part of the live ones).
+    f0, t0 = env_frm[kind, 0], env_to[kind, 0]
+    first_hours = (t0 - f0) * hours
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first_rate = np.where(t0 > f0, (lift[kind, t0] * base - lift[kind, f0] * base) / first_hours, -np.inf)
+    some = np.flatnonzero(first_rate > 0.0)
+    sub = some[reachable(rep[some], first_rate[some], first_hours[some], budget)]
+    value = lift[kind[sub]] * base[sub, None]
+    frm, to = env_frm[kind[sub]], env_to[kind[sub]]
+    rows = np.arange(sub.size)[:, None]
     gain = value[rows, to] - value[rows, frm]
-    inc_hours = (to - frm) * hours[:, None]
+    inc_hours = (to - frm) * hours[sub, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(to > frm, gain / inc_hours, -np.inf)
     # The envelope's slopes fall from one increment to the next; rounding must not reorder them.
     rate = np.minimum.accumulate(rate, axis=1)
-    budget = planned_share * WEEKS_PER_QUARTER * team.capacity.astype(float)
     row, col = np.nonzero(rate > 0.0)
-    given, taken = greedy(rep[row], rate[row, col], inc_hours[row, col], hours[row], budget)
+    given, taken = greedy(rep[sub[row]], rate[row, col], inc_hours[row, col], hours[sub[row]], budget)
     # The level each account reaches after its increments given in full (a prefix of its envelope's).
-    reached = np.concatenate([np.zeros((account.size, 1), dtype=np.int64), to], axis=1)
-    cadence = reached[rows[:, 0], np.bincount(row[given], minlength=account.size)]
-    cadence[row[taken > 0]] += taken[taken > 0]  # the increment the budget ended in, in part
+    reached = np.concatenate([np.zeros((sub.size, 1), dtype=np.int64), to], axis=1)
+    cadence = np.zeros(account.size, dtype=np.int64)
+    cadence[sub] = reached[rows[:, 0], np.bincount(row[given], minlength=sub.size)]
+    cadence[sub[row[taken > 0]]] += taken[taken > 0]  # the increment the budget ended in, in part
     return CallPlan(
         account=account,
         rep=rep,
         hours=hours,
-        cadence=cadence.astype(np.int64),
+        cadence=cadence,
         budget=budget,
-        inc_row=row,
+        inc_row=sub[row],
         inc_from=frm[row, col],
         inc_to=to[row, col],
         inc_hours=inc_hours[row, col],
