@@ -117,7 +117,7 @@ class ValueBased(Policy):
     books: each quarter's plan is made afresh, so an account whose value
     moved (a prospect won, a wallet tapped) or whose seat changed (a
     vacancy, a ramp) may change hands and lose its personal stock (on the
-    baseline about a sixth of the owned accounts a quarter).
+    baseline 8-18% of the owned accounts a quarter).
     """
 
     name = "value_based"
