@@ -8,17 +8,15 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.codes import Service, Stage, Status
+from sim.codes import Service, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     HandoffRule,
     deal_books,
     empty_plan,
     generalist_closers,
-    pools_of_roles,
-    route_to_owner,
-    route_to_pool,
-    route_to_queue,
+    rest_pools,
+    route_owner_then_rest,
     standard_priority,
 )
 
@@ -66,23 +64,10 @@ class RandomBooks(Policy):
         plan.owner[named] = owner
         plan.service[named] = Service.HIGH_TOUCH
         plan.cadence[named] = prm.cadence
-        inside = ("inside", "sdr")
-        if np.isin(team.role, inside).any():
-            seat_pool = pools_of_roles(team, inside)
-        else:
-            seat_pool = np.full(team.size, -1, dtype=np.int64)
-            seat_pool[closers] = 0
-        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=rest_pools(team))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        handler = route_to_owner(view)
-        p, team = view.pending, view.team
-        pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
-        route_to_queue(view, pooled, 0, handler)
-        # A qualified deal of no book goes to any closer, by capacity: nobody planned who works it.
-        closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
-        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
-        return handler
+        return route_owner_then_rest(view)
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return standard_priority(view.tasks, view.accounts)

@@ -252,6 +252,30 @@ def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler
     handler[idx[order]] = seats[np.minimum(slot, seats.size - 1)]
 
 
+def rest_pools(team: TeamView) -> np.ndarray:
+    """``CoveragePlan.seat_pool`` for accounts in no book: the inside reps and SDRs answer the shared queue
+    (pool 0), or every closer paid on everything when the team has neither."""
+    inside = ("inside", "sdr")
+    if np.isin(team.role, inside).any():
+        return pools_of_roles(team, inside)
+    seat_pool = np.full(team.size, -1, dtype=np.int64)
+    seat_pool[generalist_closers(team)] = 0
+    return seat_pool
+
+
+def route_owner_then_rest(view: RouteView) -> np.ndarray:
+    """Each pending opportunity to its account's owner; a pooled account's first response to the shared
+    queue (``rest_pools``); a qualified deal of no book to any filled closer by capacity (the inside
+    closers and those paid on everything): nobody planned who works it."""
+    handler = route_to_owner(view)
+    p, team = view.pending, view.team
+    pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
+    route_to_queue(view, pooled, 0, handler)
+    closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
+    route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
+    return handler
+
+
 def standard_priority(tasks: Tasks, accounts: Accounts) -> np.ndarray:
     """Answer new demand first (most urgent first), then work deals by value per
     hour, then planned touches by account potential.

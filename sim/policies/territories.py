@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.codes import Service, Stage, Status
+from sim.codes import Service, Status
 from sim.policies.districting import balanced_districts
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
 from sim.policies.rules import (
@@ -16,10 +16,8 @@ from sim.policies.rules import (
     empty_plan,
     generalist_closers,
     nearest_seat,
-    pools_of_roles,
-    route_to_owner,
-    route_to_pool,
-    route_to_queue,
+    rest_pools,
+    route_owner_then_rest,
     standard_priority,
 )
 
@@ -91,7 +89,7 @@ class Territories(Policy):
         mine = np.flatnonzero(live & acc.in_segments(_names(prm.segments)))
         seats = territory_seats(team)
         if mine.size == 0 or seats.size == 0:
-            return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=_pools(team))
+            return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=rest_pools(team))
         redraw = (
             view.previous is None
             or view.quarter == 1
@@ -106,16 +104,10 @@ class Territories(Policy):
         plan.owner[mine] = owner
         plan.service[mine] = Service.HIGH_TOUCH
         plan.cadence[mine[_largest_per_owner(owner, acc.potential[mine], prm.called_per_rep)]] = prm.cadence
-        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=_pools(team))
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=rest_pools(team))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        handler = route_to_owner(view)
-        p, team = view.pending, view.team
-        pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
-        route_to_queue(view, pooled, 0, handler)
-        closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
-        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
-        return handler
+        return route_owner_then_rest(view)
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return standard_priority(view.tasks, view.accounts)
@@ -155,16 +147,6 @@ def _largest_per_owner(owner: np.ndarray, potential: np.ndarray, n: int) -> np.n
     order = np.lexsort((-potential, owner))
     first = np.searchsorted(owner[order], owner[order])
     return order[np.arange(order.size) - first < n]
-
-
-def _pools(team: TeamView) -> np.ndarray:
-    """The shared queue of accounts in no territory: inside reps and SDRs, or every generalist closer."""
-    inside = ("inside", "sdr")
-    if np.isin(team.role, inside).any():
-        return pools_of_roles(team, inside)
-    seat_pool = np.full(team.size, -1, dtype=np.int64)
-    seat_pool[generalist_closers(team)] = 0
-    return seat_pool
 
 
 def _names(csv: str) -> list[str]:

@@ -10,17 +10,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.clock import WEEKS_PER_QUARTER
-from sim.codes import Kind, Service, Stage, Status
+from sim.codes import Kind, Service, Status
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, Policy, RouteView, Selling, TaskView, TeamView
 from sim.policies.rules import (
     HandoffRule,
     empty_plan,
     generalist_closers,
     nearest_seat,
-    pools_of_roles,
-    route_to_owner,
-    route_to_pool,
-    route_to_queue,
+    rest_pools,
+    route_owner_then_rest,
     standard_priority,
 )
 
@@ -134,23 +132,10 @@ class ValueBased(Policy):
         plan.owner[named] = calls.rep[touched]
         plan.service[named] = Service.HIGH_TOUCH
         plan.cadence[named] = calls.cadence[touched]
-        inside = ("inside", "sdr")
-        if np.isin(team.role, inside).any():
-            seat_pool = pools_of_roles(team, inside)
-        else:
-            seat_pool = np.full(team.size, -1, dtype=np.int64)
-            seat_pool[generalist_closers(team)] = 0
-        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
+        return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=rest_pools(team))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        handler = route_to_owner(view)
-        p, team = view.pending, view.team
-        pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
-        route_to_queue(view, pooled, 0, handler)
-        # A qualified deal of no book goes to any closer, by capacity: nobody planned who works it.
-        closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
-        route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
-        return handler
+        return route_owner_then_rest(view)
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return standard_priority(view.tasks, view.accounts)
