@@ -67,3 +67,18 @@ def test_full_cycle_names_the_same_accounts_in_mixed_books_and_keeps_what_it_win
             assert kept == 1.0
         else:
             assert kept < 0.5  # a hunter's won account leaves its book for a farmer's or the pool
+
+
+def test_full_cycle_promises_touches_only_to_accounts_it_gives_an_owner():
+    # Unequal book sizes can leave a region's mixed books full: an account they cannot take has no owner,
+    # so it must not be promised a touch nobody will make.
+    scenario = load_scenario(WORLD).with_overrides("hunter-farmer", quarters=1)
+    params = {"division": "full_cycle", "hunter_accounts": 90, "farmer_accounts": 10, "hunter_share": 0.5}
+    model = CoverageModel(scenario, make_policy("hunter_farmer", params), 1)
+    try:
+        model.run(1)
+        plan = model.plan
+    finally:
+        model.release()
+    assert (plan.owner >= 0).sum() > 1000
+    assert not ((plan.cadence > 0) & (plan.owner < 0)).any()

@@ -106,6 +106,7 @@ class HunterFarmer(Policy):
             named, owner = deal_books(acc, view.team, np.concatenate(chosen), seats, book, prm.books, view.previous)
             plan.owner[named] = owner
             plan.service[named] = Service.HIGH_TOUCH
+            plan.cadence[plan.owner < 0] = 0.0  # a region's books can be full: no owner, no promised touch
         seat_pool = np.full(view.team.size, -1, dtype=np.int64)
         inside = np.isin(view.team.role, ("inside", "sdr"))
         if (view.team.role == "inside").any():
