@@ -25,7 +25,8 @@ def main(customers: int) -> dict[str, float]:
     from sim.model import CoverageModel
     from sim.policies import make_policy
     from sim.policies.protocol import PlanView
-    from sim.policies.territories import draw_territories, territory_seats
+    from sim.policies.rules import field_closers
+    from sim.policies.territories import draw_territories
     from sim.scenario import load_scenario
 
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
@@ -38,7 +39,7 @@ def main(customers: int) -> dict[str, float]:
         acc, team = model._accounts, model.team.week(0).view
         view = PlanView(quarter=1, accounts=acc, team=team, previous=None, selling=model.selling)
         mine = np.flatnonzero((acc.status != Status.CHURNED) & acc.in_segments(["enterprise", "mid_market"]))
-        seats = territory_seats(team)
+        seats = field_closers(team)
         times = []
         for _ in range(4):
             start = time.perf_counter()

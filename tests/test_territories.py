@@ -10,8 +10,7 @@ from sim.errors import InputError
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.policies.districting import balanced_districts, basic_units
-from sim.policies.rules import nearest_seat
-from sim.policies.territories import territory_seats
+from sim.policies.rules import field_closers, nearest_seat
 from sim.scenario import load_scenario
 from tests.conftest import ROOT
 
@@ -70,7 +69,7 @@ def test_the_baseline_territories_are_balanced_in_each_region_and_cover_the_fiel
         plan, pop, team = model.plan, model.population, model.team.week(model.week).view
     finally:
         model.release()
-    seats = territory_seats(team)
+    seats = field_closers(team)
     assert team.field[seats].all() and seats.size == 28
     # Every account of the field segments live at the plan (the week's churn came after it) has an owner.
     field = plan.owner >= 0
@@ -121,7 +120,7 @@ def test_bad_parameters_are_refused_one_line_each():
     with pytest.raises(InputError) as e:
         make_policy("territories", {"segments": "enterprise,midmarket"}, scenario=scenario)
     assert e.value.problems == [
-        "policy.params.segments: unknown segment 'midmarket' (the scenario has enterprise, mid_market, smb)"
+        "policy.params.segments: unknown segment 'midmarket' (the scenario's: enterprise, mid_market, smb)"
     ]
     with pytest.raises(InputError) as e:
         make_policy("territories", {"tolerance": 0.0, "redraw_every": -1, "redraw_evry": 2})

@@ -83,23 +83,24 @@ def balanced_districts(
     dist = np.hypot(ux[:, None] - centre_x[None, :], uy[:, None] - centre_y[None, :])
     # Every unit split equally over all centres meets any balance, so the program over all of them always
     # has a solution; the one over the nearest few usually has one and is much smaller.
-    share = _assign_units(count[:, None] * dist, sums, dist, min(NEAREST_CENTRES, k), PROGRAM_SHARE * tolerance)
+    share = _assign_units(count, dist, sums, min(NEAREST_CENTRES, k), PROGRAM_SHARE * tolerance)
     if share is None:
-        share = _assign_units(count[:, None] * dist, sums, dist, k, PROGRAM_SHARE * tolerance)
+        share = _assign_units(count, dist, sums, k, PROGRAM_SHARE * tolerance)
     if share is None:
         raise RuntimeError("the districting program over all centres found no solution, which always exists")
     return _deal_points(unit, share, measures)
 
 
 def _assign_units(
-    cost: np.ndarray, sums: np.ndarray, dist: np.ndarray, near: int, tolerance: float
+    count: np.ndarray, dist: np.ndarray, sums: np.ndarray, near: int, tolerance: float
 ) -> np.ndarray | None:
     """Fractions (units x centres) of each unit per territory from the transportation program, or None
-    when no assignment to each unit's ``near`` nearest centres meets the balance."""
+    when no assignment to each unit's ``near`` nearest centres meets the balance. ``count``: points per
+    unit; ``dist``: units x centres, km; ``sums``: (measures, units)."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix, vstack
 
-    units, k = cost.shape
+    units, k = dist.shape
     m = sums.shape[0]
     cand = np.argsort(dist, axis=1, kind="stable")[:, :near]  # units x near: the candidate centres
     u = np.repeat(np.arange(units), near)
@@ -114,7 +115,7 @@ def _assign_units(
     a_bal = coo_matrix((equal[:, u].ravel(), (rows, np.tile(v, m))), shape=(m * k, v.size)).tocsr()
     target = np.ones(m * k)
     res = linprog(
-        cost[u, c],
+        count[u] * dist[u, c],  # the points' total distance to their centre
         A_ub=vstack([a_bal, -a_bal]),
         b_ub=np.concatenate([target * (1 + tolerance), -target * (1 - tolerance)]),
         A_eq=a_eq,

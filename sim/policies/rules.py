@@ -6,13 +6,16 @@ policy reads as a composition of named rules.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sim.codes import Service, Stage, TaskKind
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, RouteView, Tasks, TeamView, queue
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 #: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
 BookRule = Annotated[
@@ -40,6 +43,31 @@ def generalist_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
     """Seats that can close and are paid on every line and kind (``filled_only``: with a holder this week)."""
     mask = team.can_close & team.paid_on_everything
     return np.flatnonzero(mask & team.filled if filled_only else mask)
+
+
+def field_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
+    """The generalist closers who visit (``generalist_closers``), or every generalist closer if none does:
+    the seats that own geographic books (``filled_only``: with a holder this week)."""
+    closers = generalist_closers(team, filled_only)
+    field = closers[team.field[closers]]
+    return field if field.size else closers
+
+
+def segment_names(csv: str) -> list[str]:
+    """The segment names of a comma-separated policy parameter, blanks dropped."""
+    return [s.strip() for s in csv.split(",") if s.strip()]
+
+
+def unknown_segments(scenario: Scenario, policy: BaseModel, *keys: str) -> list[str]:
+    """``Policy.problems`` lines for the segments the parameters ``keys`` of ``policy`` name and ``scenario``
+    lacks, one line each as ``key: message``."""
+    known = [s.name for s in scenario.population.segments]
+    return [
+        f"{key}: unknown segment {name!r} (the scenario's: {', '.join(known)})"
+        for key in keys
+        for name in segment_names(getattr(policy, key))
+        if name not in known
+    ]
 
 
 def empty_plan(n: int, service: int = Service.DIGITAL) -> CoveragePlan:

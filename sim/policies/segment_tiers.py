@@ -21,7 +21,9 @@ from sim.policies.rules import (
     route_to_owner,
     route_to_pool,
     route_to_queue,
+    segment_names,
     standard_priority,
+    unknown_segments,
 )
 
 FIELD_CLOSERS = ("hunter", "farmer", "full_cycle")
@@ -89,14 +91,8 @@ class SegmentTiers(Policy):
 
     def problems(self, scenario: Scenario) -> list[str]:
         """A field or pooled segment the scenario does not have, or a segment named in both."""
-        known = [s.name for s in scenario.population.segments]
-        out = [
-            f"{key}: unknown segment {name!r} (the scenario's: {', '.join(known)})"
-            for key in ("field_segments", "pooled_segments")
-            for name in _names(getattr(self.params, key))
-            if name not in known
-        ]
-        both = sorted(set(_names(self.params.field_segments)) & set(_names(self.params.pooled_segments)))
+        out = unknown_segments(scenario, self.params, "field_segments", "pooled_segments")
+        both = sorted(set(segment_names(self.params.field_segments)) & set(segment_names(self.params.pooled_segments)))
         out += [f"pooled_segments: {name!r} is also a field segment (name it in one of the two)" for name in both]
         return out
 
@@ -104,8 +100,8 @@ class SegmentTiers(Policy):
         acc, team, prm = view.accounts, view.team, self.params
         plan = empty_plan(acc.size, Service.DIGITAL)
         live = acc.status != Status.CHURNED
-        field = acc.in_segments(_names(prm.field_segments)) & live
-        pooled = acc.in_segments(_names(prm.pooled_segments)) & live
+        field = acc.in_segments(segment_names(prm.field_segments)) & live
+        pooled = acc.in_segments(segment_names(prm.pooled_segments)) & live
         plan.service[field | pooled] = Service.POOLED
 
         seats = self.book_seats(team)
@@ -148,7 +144,3 @@ class SegmentTiers(Policy):
             response = view.tasks.kind == TaskKind.RESPONSE
             priority[response] -= 25.0
         return priority
-
-
-def _names(csv: str) -> list[str]:
-    return [s.strip() for s in csv.split(",") if s.strip()]

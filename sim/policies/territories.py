@@ -10,15 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.districting import balanced_districts
-from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import (
     HandoffRule,
     empty_plan,
-    generalist_closers,
+    field_closers,
     nearest_seat,
     rest_pools,
     route_owner_then_rest,
+    segment_names,
     standard_priority,
+    unknown_segments,
 )
 
 if TYPE_CHECKING:
@@ -74,20 +76,15 @@ class Territories(Policy):
     params: TerritoriesParams
 
     def problems(self, scenario: Scenario) -> list[str]:
-        known = [s.name for s in scenario.population.segments]
-        return [
-            f"segments: unknown segment {s!r} (the scenario has {', '.join(known)})"
-            for s in _names(self.params.segments)
-            if s not in known
-        ]
+        return unknown_segments(scenario, self.params, "segments")
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, team, prm = view.accounts, view.team, self.params
         plan = empty_plan(acc.size, Service.POOLED if prm.rest == "pooled" else Service.DIGITAL)
         live = acc.status != Status.CHURNED
         plan.service[~live] = Service.DIGITAL
-        mine = np.flatnonzero(live & acc.in_segments(_names(prm.segments)))
-        seats = territory_seats(team)
+        mine = np.flatnonzero(live & acc.in_segments(segment_names(prm.segments)))
+        seats = field_closers(team)
         if mine.size == 0 or seats.size == 0:
             return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=rest_pools(team))
         redraw = (
@@ -111,13 +108,6 @@ class Territories(Policy):
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return standard_priority(view.tasks, view.accounts)
-
-
-def territory_seats(team: TeamView) -> np.ndarray:
-    """The seats that hold territories: generalist closers who visit, or every generalist closer if none does."""
-    closers = generalist_closers(team)
-    field = closers[team.field[closers]]
-    return field if field.size else closers
 
 
 def draw_territories(view: PlanView, accounts: np.ndarray, seats: np.ndarray, tolerance: float) -> np.ndarray:
@@ -147,7 +137,3 @@ def _largest_per_owner(owner: np.ndarray, potential: np.ndarray, n: int) -> np.n
     order = np.lexsort((-potential, owner))
     first = np.searchsorted(owner[order], owner[order])
     return order[np.arange(order.size) - first < n]
-
-
-def _names(csv: str) -> list[str]:
-    return [s.strip() for s in csv.split(",") if s.strip()]

@@ -9,21 +9,18 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.clock import WEEKS_PER_QUARTER
+from sim.clock import QUARTERS_PER_YEAR, WEEKS_PER_QUARTER
 from sim.codes import Kind, Service, Status
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, Policy, RouteView, Selling, TaskView, TeamView
 from sim.policies.rules import (
     HandoffRule,
     empty_plan,
-    generalist_closers,
+    field_closers,
     nearest_seat,
     rest_pools,
     route_owner_then_rest,
     standard_priority,
 )
-
-#: Quarters in a year: the segment rates are yearly, the plan is for one quarter.
-QUARTERS_PER_YEAR = 4
 
 
 class ValueBasedParams(BaseModel):
@@ -145,7 +142,7 @@ def call_plan(view: PlanView, max_cadence: int, planned_share: float) -> CallPla
     """The quarter's touches: each live account's seat and cadence, by greedy marginal analysis per seat."""
     acc, team, selling = view.accounts, view.team, view.selling
     r = selling.weekly_retention
-    seats = owner_seats(team)
+    seats = field_closers(team, filled_only=True)
     account = np.flatnonzero(acc.status != Status.CHURNED) if seats.size else np.empty(0, dtype=np.int64)
     rep = nearest_in_region(acc, team, account, seats)
     km = np.hypot(acc.x[account] - team.x[rep], acc.y[account] - team.y[rep])
@@ -199,14 +196,6 @@ def call_plan(view: PlanView, max_cadence: int, planned_share: float) -> CallPla
         inc_rate=rate[row, col],
         inc_given=given,
     )
-
-
-def owner_seats(team: TeamView) -> np.ndarray:
-    """The seats that own accounts: filled generalist closers (an owner answers every kind of demand on every
-    line), the field ones when there are any (a visit builds more stock than a call)."""
-    closers = generalist_closers(team, filled_only=True)
-    field = closers[team.field[closers]]
-    return field if field.size else closers
 
 
 def nearest_in_region(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
