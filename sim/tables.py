@@ -185,3 +185,23 @@ def differences_table(
         return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low_adj'], r['high_adj'])}{p_text}"
 
     return _grid(paired, metrics, f"difference vs {baseline}", 40, order, cell)
+
+
+def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str]) -> str:
+    """Per stress and policy: profit against the unshocked run (mean paired difference, relative) and the
+    quarters its revenue takes to recover."""
+    d = impacts[impacts.metric == "profit"].set_index(["shock", "policy"])
+    rec = recovery.set_index(["shock", "policy"])
+    width = max(30, *(len(p) + 2 for p in order))
+    lines = [f"{'profit vs unshocked (recovery)':<32}" + "".join(f"{p:>{width}}" for p in order)]
+    for shock in stresses:
+        cells = []
+        for p in order:
+            if (shock, p) not in d.index:
+                cells.append("-")
+                continue
+            q = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
+            back = "not back" if q is None or q != q else ("never hurt" if q == 0 else f"{int(q)} q")
+            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({back})")
+        lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
+    return "\n".join(lines)

@@ -227,7 +227,8 @@ def test_grid_factor(tmp_path: Path) -> None:
     assert "`notice`: set `policy.notice` to 0.3, 0.7" in text
     assert (tmp_path / "figures" / "response_notice.png").read_bytes()[:8] == PNG
     assert "](figures/response_notice.png)" in text
-    assert "## Stress-test regret" in text
+    assert "## Robustness across design points" in text
+    assert "is the robust choice on `revenue_captured`" in text
     csv = read_csv(tmp_path / "results.csv")
     assert sorted(csv.notice.unique()) == [0.3, 0.7]
     assert set(csv.groupby("point").notice.first()) == {0.3, 0.7}
@@ -405,8 +406,12 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
         "conservative, includes 0), over 4 paired replications (common random numbers)."
     )
-    # the count agrees with the stress-test regret table
-    assert "| hunter_farmer | 333.3k | 1.0M | 2 of 3 |" in text
+    # the count agrees with the robustness table: means 12.5M, 14.5M, 16.5M; 1.0M behind segment_tiers at point 0
+    assert "| hunter_farmer | 14.5M | 12.5M (point 0) | 333.3k | 1.0M (point 0) | 2 of 3 |" in text
+    assert (
+        "`hunter_farmer` is the robust choice on `revenue_captured`: its largest regret over 3 points is 1.0M, "
+        "the smallest, and it also has the best mean and worst case."
+    ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
 
 

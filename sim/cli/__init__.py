@@ -1,7 +1,7 @@
 """The ``covsim`` command line: parses, calls the library, writes. Nothing else.
 
 One module per command group: ``scenario`` (validate, policies, run, examples),
-``experiment`` (compare, experiment, report) and ``crm`` (calibrate,
+``experiment`` (compare, experiment, report), ``stress`` and ``crm`` (calibrate,
 backtest); ``common`` holds what they share. Each command imports the library
 it calls inside its function, so that ``covsim --help`` and the commands that
 run no model start without pandas, Mesa, scipy or matplotlib
@@ -25,6 +25,7 @@ from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_li
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
+from sim.cli.stress import stress_command
 
 
 class _Commands(click.Group):
@@ -72,6 +73,7 @@ for command in (
     compare_command,
     experiment_command,
     report_command,
+    stress_command,
     calibrate_command,
     backtest_command,
     examples_command,

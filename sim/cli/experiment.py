@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
 
 
-def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
+def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
     from sim.experiment.report.answer import answer
     from sim.experiment.stats import describe, paired_differences, run_values
@@ -42,7 +42,17 @@ def _finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, res
         err=True,
     )
     results = batch.store.results()
-    if not results.empty:
+    if not results.empty and exp.suite:
+        from sim.experiment.report.stress_sections import stress_answer
+        from sim.experiment.stress import analyse
+        from sim.tables import stress_table
+
+        order = [p.key for p in exp.policies]
+        findings = analyse(results, batch.store.points(), exp.suite)
+        click.echo("\n" + stress_answer(findings, order, markdown=False))
+        click.echo(f"\nMeans of {exp.replications} paired replications (every interval is in the report):")
+        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order))
+    elif not results.empty:
         values = run_values(results, exp.metrics)
         order = [p.key for p in exp.policies]
         design = batch.store.points()
@@ -114,7 +124,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
         ) from None
 
 
-def _run_batch(
+def run_batch_or_stop(
     batch: Batch, executor: str, workers: int | None, scheduler: str | None, resume_hint: str
 ) -> BatchOutcome:
     """Run what the batch has not stored; on Ctrl-C, say how much is stored and how to resume."""
@@ -178,8 +188,8 @@ def compare_command(
             check_out(out_dir, "--out")
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
         hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
-        outcome = _run_batch(batch, executor, workers, None, hint)
-        _finish_batch(batch, outcome, out_dir, hint)
+        outcome = run_batch_or_stop(batch, executor, workers, None, hint)
+        finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
 
 
@@ -214,8 +224,8 @@ def experiment_command(
         check_out(out_dir, "--out")
         batch = open_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
         hint = f"covsim experiment {experiment_file} --out {out_dir}"
-        outcome = _run_batch(batch, executor, workers, scheduler, hint)
-        _finish_batch(batch, outcome, out_dir, hint)
+        outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
+        finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
 
 

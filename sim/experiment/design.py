@@ -23,6 +23,7 @@ from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
+from sim.experiment.suite import UNSHOCKED
 from sim.policies import make_policy, policy_class
 from sim.scenario import Scenario, parse_scenario
 
@@ -58,6 +59,20 @@ def replication_seeds(root: int, replications: int) -> list[int]:
 
 
 def design_points(exp: Experiment) -> list[DesignPoint]:
+    """The experiment's design points; with a stress suite, each factor setting once unshocked and once under
+    each stress (the value of ``shock``), in that order."""
+    points = _factor_points(exp)
+    if not exp.suite:
+        return points
+    names = [UNSHOCKED, *(s.name for s in exp.suite)]
+    return [
+        DesignPoint(i * len(names) + j, {**p.values, "shock": name}, p.block, p.row)
+        for i, p in enumerate(points)
+        for j, name in enumerate(names)
+    ]
+
+
+def _factor_points(exp: Experiment) -> list[DesignPoint]:
     factors = exp.factors
     if not factors:
         return [DesignPoint(0, {})]
@@ -144,6 +159,10 @@ def apply_point(
     """The scenario data and the per-policy parameter overrides at a design point."""
     data = copy.deepcopy(base)
     overrides: dict[str, dict[str, Any]] = {p.key: {} for p in exp.policies}
+    stress = point.values.get("shock", UNSHOCKED)
+    if stress != UNSHOCKED:
+        (shocks,) = (s.shocks for s in exp.suite if s.name == stress)
+        data["shocks"] = [*data.get("shocks", []), *(s.model_dump(mode="json") for s in shocks)]
     for i, f in enumerate(exp.factors):
         value = point.values[f.name]
         section, _, path = f.target.partition(".")

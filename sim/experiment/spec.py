@@ -21,6 +21,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 from sim.catalogue import CATALOGUE
 from sim.config import Name, Strict, read_toml, validate_strict
 from sim.errors import InputError
+from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy
 from sim.scenario import PolicyParam, Scenario, load_scenario
 from sim.shocks import Shock
@@ -52,7 +53,7 @@ FIXED_TARGETS = {
 
 #: Column names of the stored results and design points, which a factor may not take.
 RESERVED_FACTOR_NAMES = frozenset(
-    {"point", "block", "row", "policy", "replication", "seed", "quarter", "segment", "metric", "value"}
+    {"point", "block", "row", "policy", "replication", "seed", "quarter", "segment", "metric", "value", "shock"}
 )
 
 
@@ -170,6 +171,9 @@ class Experiment(Strict):
     shocks: tuple[Shock, ...] = ()
     """Added to the base scenario's shocks."""
     metrics: Annotated[tuple[str, ...], Field(min_length=1)] = HEADLINE_METRICS
+    suite: tuple[Stress, ...] = ()
+    """A stress test's suite: every design point is run unshocked (``shock = "none"``) and under each stress,
+    on the same seeds (``covsim stress`` writes it; see sim.experiment.suite)."""
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
@@ -228,6 +232,13 @@ class Experiment(Strict):
                     f"{MAX_GRID_POINTS:,}; use fewer values, or a sampled design (lhs, sobol, morris)"
                 )
         problems += self.design.problems()
+        if self.suite and self.design.kind != "grid":
+            problems.append("suite: a stress suite runs on a grid design (or none), not a sampled one")
+        stress_names = [s.name for s in self.suite]
+        if UNSHOCKED in stress_names:
+            problems.append(f"suite: {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")
+        for dup in sorted({x for x in stress_names if stress_names.count(x) > 1}):
+            problems.append(f"suite: stress {dup!r} is named twice")
         if self.design.kind != "grid" and not self.factors:
             problems.append("design.kind: a sampled design needs factors")
         if self.design.kind in ("lhs", "sobol"):  # a morris design has no samples (design.problems)
@@ -292,6 +303,23 @@ def comparison(
         quarters=quarters,
         policies=tuple(PolicyEntry(name=n, label=n.rpartition(":")[2]) for n in policies),
     )
+
+
+def stress_experiment(
+    scenario: Scenario,
+    scenario_file: str,
+    policies: Sequence[str],
+    suite: tuple[Stress, ...],
+    replications: int,
+    seed: int | None = None,
+    quarters: int | None = None,
+) -> Experiment:
+    """The experiment ``covsim stress`` runs: ``policies`` on the scenario of ``scenario_file``, unshocked and
+    under each stress of ``suite``, on common random numbers (see :func:`comparison` for the rest)."""
+    from sim.experiment.stress import STRESS_METRICS
+
+    base = comparison(scenario, scenario_file, policies, replications, seed, quarters)
+    return Experiment(**{**dict(base), "name": f"stress-{scenario.name}", "suite": suite, "metrics": STRESS_METRICS})
 
 
 def resolve_base(experiment: Experiment, scenario: Scenario) -> Scenario:

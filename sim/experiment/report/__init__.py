@@ -68,7 +68,17 @@ from sim.experiment.report.sections import (
     table_points,
     what_was_run,
 )
+from sim.experiment.report.stress_figures import STRESS_FIGURE_NAMES, impact_figure, series_figure
+from sim.experiment.report.stress_sections import (
+    impact_section,
+    misses_section,
+    rollout_section,
+    stress_answer,
+    stress_regret_section,
+    suite_section,
+)
 from sim.experiment.store import Store
+from sim.experiment.stress import Findings, analyse
 
 __all__ = ["REPORT", "write_report"]
 
@@ -133,8 +143,12 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     lines = [f"# {exp.name}", ""]
     if exp.description:
         lines += [exp.description.strip(), ""]
+    findings = analyse(ctx.results, ctx.points, exp.suite) if exp.suite and not ctx.results.empty else None
     values = stats.run_values(ctx.results, ctx.metrics) if not ctx.results.empty else pd.DataFrame()
-    lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors), ""]
+    if findings is not None:
+        lines += [stress_answer(findings, ctx.policies), ""]
+    else:
+        lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors), ""]
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 
@@ -147,6 +161,9 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
             "No finished runs yet: there is nothing to summarise. Run (or resume) the batch, then rebuild this "
             "report with `covsim report` on this folder.",
         ]
+    elif findings is not None:
+        sections, produced = _stress_sections(ctx, findings, stage, step)
+        lines += sections
     else:
         sections, produced = _results_sections(ctx, values, stage, step)
         lines += sections
@@ -161,8 +178,34 @@ def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
     """Figures of an earlier report that this one did not draw (after --fresh, say) would mislead: remove them."""
     keep = {Path(p).name for p in produced}
     for path in (out_dir / FIGURES).glob("*.png"):
-        if path.name not in keep and (path.stem in FIGURE_NAMES or path.stem.startswith("response_")):
+        named = path.stem in FIGURE_NAMES or path.stem in STRESS_FIGURE_NAMES or path.stem.startswith("response_")
+        if path.name not in keep and named:
             path.unlink(missing_ok=True)
+
+
+def _stress_sections(
+    ctx: ReportContext, findings: Findings, out_dir: Path, step: Callable[[str], None]
+) -> tuple[list[str], list[str]]:
+    """The sections of a stress test (``findings``) with its figures drawn into ``out_dir``, and their paths."""
+    figures_dir = out_dir / FIGURES
+    lines = ["", *suite_section(findings)]
+    lines += ["", *impact_section(findings, ctx.policies)]
+    lines += ["", *misses_section(findings, ctx.policies)]
+    for section in (stress_regret_section(findings), rollout_section(findings)):
+        if section:
+            lines += ["", *section]
+    step("stress_impact.png")
+    impact = impact_figure(ctx, findings.impacts, findings.stresses, figures_dir / "stress_impact.png")
+    step("stress_series.png")
+    series = series_figure(
+        ctx, findings.gaps, findings.first_quarter, findings.stresses, figures_dir / "stress_series.png"
+    )
+    drawn = [f for f in (impact, series) if f is not None]
+    lines += ["", "## Figures"]
+    for number, figure in enumerate(drawn, start=1):
+        lines += figure_lines(number, figure)
+    lines += ["", f"All results, one row per run, quarter, segment and metric: `{RESULTS_CSV}`, `{RESULTS_PARQUET}`."]
+    return lines, [f.path for f in drawn]
 
 
 def _results_sections(

@@ -1,4 +1,4 @@
-"""The report's sections across design points: per-point means, stress-test regret and sensitivity.
+"""The report's sections across design points: per-point means, robustness (regret) and sensitivity.
 
 Sensitivity is Sobol' indices for Sobol' designs and Spearman rank
 correlations for Latin hypercubes; a grid has neither.
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.catalogue import CATALOGUE
-from sim.experiment import stats
+from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value
@@ -30,36 +30,51 @@ def point_stats(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
-    """Stress test: how far each policy falls short of the best policy at each design point."""
+    """Robustness across design points: each policy's mean, worst case and regret, ranked by minimax regret."""
     metrics = [m for m, entry in CATALOGUE.items() if entry.higher_is_better and m in ctx.metrics]
     # Product-line metrics are in the catalogue by family only: take those the experiment names.
     metrics += [m for m in ctx.metrics if ":" in m and m in CATALOGUE and CATALOGUE[m].higher_is_better]
     if len(ctx.points) < 2 or len(ctx.policies) < 2 or not metrics or per_point.empty:
         return []
     lines = [
-        "## Stress-test regret across design points",
+        "## Robustness across design points",
         "",
-        "At each design point, a policy's regret is the best policy's mean minus its own mean (0 when it is the "
-        "best); points where a policy has no finished run are left out.",
+        "Each design point is a possible world. Per point, each policy's mean over replications; its regret is "
+        "the best policy's mean minus its own (0 where it is the best). Policies are ranked by their largest "
+        "regret (minimax regret, Savage 1951): the robust choice never falls far behind whatever would have "
+        "been best in the world that comes. Points where a policy has no finished run are left out.",
     ]
     for metric in metrics:
         wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
         wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
         if wide.empty or wide.shape[1] < 2:
             continue
-        regret = wide.max(axis=1).to_numpy()[:, None] - wide.to_numpy()
-        best = wide.to_numpy() == wide.max(axis=1).to_numpy()[:, None]
+        ranking = robustness.rank(wide)
+        t = ranking.table
         rows = [
             [
                 p,
-                fmt(metric, float(regret[:, i].mean())),
-                fmt(metric, float(regret[:, i].max())),
-                f"{int(best[:, i].sum())} of {len(wide)}",
+                fmt(metric, t.at[p, "mean"]),
+                f"{fmt(metric, t.at[p, 'worst'])} (point {t.at[p, 'worst_world']})",
+                fmt(metric, t.at[p, "mean_regret"]),
+                f"{fmt(metric, t.at[p, 'max_regret'])} (point {t.at[p, 'max_regret_world']})",
+                f"{int(t.at[p, 'best_in'])} of {ranking.worlds}",
             ]
-            for i, p in enumerate(wide.columns)
+            for p in t.index
         ]
-        lines += ["", f"{code(metric)} (more is better):", ""]
-        lines.append(md_table(["policy", "mean regret", "worst regret", "best at"], rows))
+        robust = ranking.robust
+        verdict = (
+            f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
+            f"points is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
+        )
+        others = []
+        if ranking.best_mean != robust:
+            others.append(f"{code(ranking.best_mean)} has the best mean")
+        if ranking.best_worst_case != robust:
+            others.append(f"{code(ranking.best_worst_case)} the best worst case")
+        verdict += f"; {' and '.join(others)}." if others else ", and it also has the best mean and worst case."
+        lines += ["", f"{code(metric)} (more is better). {verdict}", ""]
+        lines.append(md_table(["policy", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
     return lines
 
 

@@ -58,6 +58,11 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         lines.append("- **Factors:** none (one design point)")
     if exp.shocks:
         lines.append(f"- **Shocks added to the scenario:** {len(exp.shocks)}")
+    if exp.suite:
+        lines.append(
+            f"- **Stress suite:** {len(exp.suite)} stresses, each a design point beside the unshocked run "
+            "(`shock = none`); see The suite"
+        )
     points = len(ctx.points)
     lines.append(
         f"- **Replications:** {exp.replications} per design point and policy, {points} design point"
@@ -244,9 +249,24 @@ def methods(ctx: ReportContext) -> list[str]:
         "- **t interval:** mean ± t(0.975, n-1) · s / sqrt(n), s the sample standard deviation of the n run values.",
         f"- **Bootstrap interval:** BCa bootstrap of the mean, {stats.BOOTSTRAP_RESAMPLES} resamples, fixed seed "
         f"{stats.BOOTSTRAP_SEED} (percentile interval when BCa is undefined; needs 3 or more replications).",
-        "- **Multiple comparisons:** Holm's step-down correction of the paired t-test p-values, and Bonferroni "
-        "intervals at level 1 - 0.05/m, over the m comparisons (policies x metrics) at one design point.",
     ]
+    if ctx.experiment.suite:
+        lines += [
+            "- **Stress impact:** per replication, the stressed run minus the unshocked run on the same seed; the "
+            "mean over replications with its 95% t interval, per comparison (each row of the impact table is its "
+            "own question; not adjusted for the number of rows).",
+            "- **Recovery:** per quarter, the mean paired difference of `revenue_captured` relative to the "
+            "unshocked mean; a quarter more than 2% below is hurt; recovery is the number of quarters from the "
+            "stress's first quarter to the first after which no quarter is hurt (`sim.experiment.stress`).",
+            "- **Regret:** under each stress, the best policy's mean profit minus each policy's; the safer rollout "
+            "has the smallest largest regret (minimax regret, Savage 1951), and the answer says whether the "
+            "paired intervals of the policies' profit differences bear it out.",
+        ]
+    else:
+        lines.append(
+            "- **Multiple comparisons:** Holm's step-down correction of the paired t-test p-values, and Bonferroni "
+            "intervals at level 1 - 0.05/m, over the m comparisons (policies x metrics) at one design point."
+        )
     if ctx.experiment.design.kind == "sobol":
         lines.append(
             "- **Sobol' indices:** Saltelli's A/B/AB design; first order by Saltelli (2010), total by Jansen "

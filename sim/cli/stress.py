@@ -1,0 +1,98 @@
+"""``covsim stress``: put coverage models through a suite of shocks, paired with the unshocked run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sim.cli.common import at_horizon, check_distinct, check_out, loading_libraries, reported_errors
+from sim.cli.experiment import EXECUTOR_CHOICE, finish_batch, run_batch_or_stop
+from sim.errors import InputError
+
+DEFAULT_SUITE = "default"
+
+
+@click.command("stress")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_names", multiple=True, required=True, help="Policy to stress (repeat to compare).")
+@click.option(
+    "--suite",
+    "suite_name",
+    default=DEFAULT_SUITE,
+    show_default=True,
+    help="'default' (the built-in suite) or a suite file of [[stress]] tables.",
+)
+@click.option(
+    "--current",
+    default=None,
+    help="The model in force that rollouts start from (default: the scenario's own policy).",
+)
+@click.option("--replications", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
+@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's).")
+@click.option("--quarters", type=click.IntRange(min=2, max=400), default=None)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Store, report and exports (default: out/stress-<scenario name>).",
+)
+@click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+def stress_command(
+    scenario_file: Path,
+    policy_names: tuple[str, ...],
+    suite_name: str,
+    current: str | None,
+    replications: int,
+    workers: int | None,
+    executor: str,
+    seed: int | None,
+    quarters: int | None,
+    out_dir: Path | None,
+    fresh: bool,
+) -> None:
+    """Stress-test policies: each shock of a suite against the unshocked run, on common random numbers.
+
+    Reports each shock's paired impact on profit and revenue with 95% intervals,
+    extra misses by cause, recovery time, worst cases, regret against the best
+    policy under each shock, and whether to roll out big-bang or phased.
+    Rerunning the same command resumes it.
+    """
+    with loading_libraries():
+        from sim.experiment.batch import open_batch
+        from sim.experiment.spec import stress_experiment
+        from sim.experiment.suite import default_suite, load_suite, suite_problems
+        from sim.policies import make_policy
+        from sim.scenario import load_scenario
+
+    with reported_errors():
+        scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
+        check_distinct(policy_names)
+        for name in policy_names:
+            make_policy(name, {}, where="--policy")
+        if scenario.quarters < 2:
+            raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
+        if suite_name == DEFAULT_SUITE:
+            name = current or scenario.policy.name
+            params = scenario.policy.params if current is None else {}
+            make_policy(name, params, where="--current" if current else f"{scenario_file}: policy")
+            suite, source = default_suite(scenario, name, params), "default suite"
+        else:
+            if current is not None:
+                raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
+            suite, source = load_suite(suite_name), suite_name
+        problems = suite_problems(suite, scenario, source)
+        if problems:
+            raise InputError(problems)
+        experiment = stress_experiment(scenario, str(scenario_file), policy_names, suite, replications, seed)
+        out_dir = out_dir or Path("out") / experiment.name
+        check_out(out_dir, "--out")
+        batch = open_batch(experiment, scenario, out_dir, fresh)
+        hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
+        outcome = run_batch_or_stop(batch, executor, workers, None, hint)
+        finish_batch(batch, outcome, out_dir, hint)
+        batch.store.close()

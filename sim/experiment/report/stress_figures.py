@@ -1,0 +1,94 @@
+"""The stress report's figures: the impact heatmap (stress x policy) and the quarterly series around each stress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.figures import FIGURES, ReportFigure, panel_grid, save
+from sim.experiment.stress import DECISION_METRIC, RECOVERY_METRIC, RECOVERY_TOLERANCE
+
+#: Figures the stress report draws (fixed names).
+STRESS_FIGURE_NAMES = ("stress_impact", "stress_series")
+
+
+def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str], path: Path) -> ReportFigure | None:
+    """A heatmap of each stress's mean relative impact on profit, per policy, annotated with the value."""
+    d = impacts[impacts.metric == DECISION_METRIC]
+    if d.empty:
+        return None
+    wide = d.pivot_table(index="shock", columns="policy", values="relative").reindex(
+        index=[s for s in stresses if s in set(d.shock)], columns=[p for p in ctx.policies if p in set(d.policy)]
+    )
+    grid = 100 * wide.to_numpy(dtype=float)
+    top = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+    top = max(top, 0.5)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * wide.shape[1], 0.9 + 0.42 * wide.shape[0]))
+    image = ax.imshow(grid, cmap="RdBu", vmin=-top, vmax=top, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                f"{v:+.1f}%",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(v) > 0.6 * top else "black",
+            )
+    ax.set_xticks(range(wide.shape[1]), list(wide.columns), fontsize=8)
+    ax.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=8)
+    ax.xaxis.tick_top()
+    bar = fig.colorbar(image, ax=ax, fraction=0.05)
+    bar.set_label("profit vs unshocked run, %", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    save(fig, path)
+    return ReportFigure(
+        f"{FIGURES}/{path.name}",
+        "Impact of each stress on profit, by policy",
+        "Mean paired difference of whole-run profit between the stressed and the unshocked run (same seeds), as a "
+        "percentage of the unshocked profit; red is a loss, blue a gain. The intervals are in the impact table.",
+    )
+
+
+def series_figure(
+    ctx: ReportContext, gaps: pd.DataFrame, first_quarter: dict[str, int], stresses: list[str], path: Path
+) -> ReportFigure | None:
+    """One panel per stress: each policy's quarterly revenue gap to the unshocked run, the stress's first quarter
+    marked and the recovery band shaded."""
+    shown = [s for s in stresses if s in set(gaps.shock)]
+    if not shown:
+        return None
+    fig, axes = panel_grid(len(shown), width=3.4, height=2.6)
+    band = 100 * RECOVERY_TOLERANCE
+    for ax, shock in zip(axes, shown, strict=True):
+        g = gaps[gaps.shock == shock]
+        for policy in [p for p in ctx.policies if p in set(g.policy)]:
+            s = g[g.policy == policy].sort_values("quarter")
+            ax.plot(s["quarter"], 100 * s["gap"], marker="o", ms=3, lw=1.5, color=ctx.colours[policy], label=policy)
+        ax.axhspan(-band, band, color="0.85", zorder=0)
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.axvline(first_quarter[shock], color="0.3", ls="--", lw=0.8)
+        ax.set_title(shock, fontsize=9)
+        ax.set_xlabel("quarter", fontsize=8)
+        ax.set_ylabel("revenue vs unshocked, %", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Quarterly revenue captured against the unshocked run, around each stress", fontsize=11)
+    fig.tight_layout()
+    save(fig, path)
+    return ReportFigure(
+        f"{FIGURES}/{path.name}",
+        "Revenue around each stress, quarter by quarter",
+        f"Mean paired difference of each quarter's `{RECOVERY_METRIC}` from the unshocked run, as a percentage of "
+        f"the unshocked quarter, per policy. The dashed line is the stress's first quarter; the grey band is "
+        f"+-{band:g}%: a quarter below it is hurt, and recovery is the first quarter after which none is.",
+    )

@@ -1,0 +1,235 @@
+"""The stress report's text: the answer, impacts with intervals, extra misses by cause, recovery, worst
+cases, regret and the rollout plan (definitions in ``sim.experiment.stress``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.experiment.report.markdown import ci, code, difference, md_table
+from sim.experiment.stress import (
+    DECISION_METRIC,
+    MISS_CAUSES,
+    RECOVERY_METRIC,
+    RECOVERY_TOLERANCE,
+    Findings,
+)
+from sim.format import fmt, money
+
+
+def _pct(v: float) -> str:
+    return "-" if not np.isfinite(v) else f"{100 * v:+.1f}%"
+
+
+def recovery_text(quarters: float | None) -> str:
+    """Recovery time in words: ``never hurt``, ``1 quarter``, ``not within the horizon``."""
+    if quarters is None or (isinstance(quarters, float) and not np.isfinite(quarters)):
+        return "not within the horizon"
+    q = int(quarters)
+    return "never hurt" if q == 0 else f"{q} quarter{'s' if q != 1 else ''}"
+
+
+def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
+    """The sentences the report and the terminal open with: the safer rollout and why, the stress that hurts
+    most, what does not recover, and the better rollout plan."""
+    q: Callable[[str], str] = code if markdown else (lambda s: s)
+    lead = "**Answer:** " if markdown else "Answer: "
+    profit = f.impacts[f.impacts.metric == DECISION_METRIC]
+    if profit.empty:
+        return lead + "none yet: no stressed run has a finished unshocked partner."
+    out = []
+    if f.ranking is not None:
+        t = f.ranking.table
+        safe = f.ranking.robust
+        others = [p for p in t.index if p != safe]
+        worst_other = max(others, key=lambda p: t.at[p, "max_regret"])
+        out.append(
+            f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
+            f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
+            f"{q(str(t.at[safe, 'max_regret_world']))}), against {money(t.at[worst_other, 'max_regret'])} for "
+            f"{q(worst_other)} (under {q(str(t.at[worst_other, 'max_regret_world']))})."
+        )
+        v = f.versus[f.versus.other == worst_other]
+        ahead = v[v.low > 0].sort_values("diff", ascending=False)
+        behind = v[v.high < 0]
+        if not ahead.empty and behind.empty:
+            top = ahead.iloc[0]
+            out.append(
+                f"The gap is clear: under {q(str(top.shock))} {q(safe)} keeps {money(top['diff'])} more profit "
+                f"{ci(DECISION_METRIC, top.low, top.high)} than {q(worst_other)} (paired, same seeds)."
+            )
+        elif ahead.empty and behind.empty:
+            out.append(
+                f"But not clearly: under no stress does the paired 95% interval of the two policies' profit "
+                f"difference exclude 0, so more replications are needed before calling {q(safe)} safer."
+            )
+        else:
+            out.append(
+                f"Neither dominates: {q(safe)} is clearly ahead under "
+                f"{', '.join(q(str(s)) for s in ahead.shock) or 'no stress'} and clearly behind under "
+                f"{', '.join(q(str(s)) for s in behind.shock)} (paired 95% intervals of the profit difference)."
+            )
+    else:
+        out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
+    worst = profit.sort_values("relative").iloc[0]
+    by_policy = profit[profit.shock == worst.shock].set_index("policy")
+    each = ", ".join(f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" for p in policies if p in by_policy.index)
+    out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}).")
+    never = f.recovery[f.recovery.quarters.isna()]
+    if not never.empty:
+        names = sorted(set(never.shock), key=f.stresses.index)
+        out.append(
+            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue by the end of the horizon: "
+            + ", ".join(
+                f"{q(s)} ({', '.join(q(p) for p in policies if p in set(never[never.shock == s].policy))})"
+                for s in names
+            )
+            + "."
+        )
+    for c in f.rollouts:
+        sure = "" if c.clear else " (the paired interval includes 0: no clear difference)"
+        out.append(
+            f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
+            f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
+        )
+    return lead + " ".join(out)
+
+
+def impact_section(f: Findings, policies: list[str]) -> list[str]:
+    """Paired impact of each stress on profit and revenue, with intervals, worst replication and recovery."""
+    lines = [
+        "## Impact of each stress",
+        "",
+        "Paired against the unshocked run on the same seeds: the mean difference over replications with its 95% "
+        "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
+        f"mean, the worst replication's difference, and the quarters until `{RECOVERY_METRIC}` is back within "
+        f"{RECOVERY_TOLERANCE:.0%} of the unshocked run.",
+    ]
+    rec = f.recovery.set_index(["shock", "policy"])
+    for metric in (DECISION_METRIC, RECOVERY_METRIC):
+        d = f.impacts[f.impacts.metric == metric].set_index(["shock", "policy"])
+        rows = []
+        for shock in f.stresses[1:]:
+            for p in policies:
+                if (shock, p) not in d.index:
+                    continue
+                r = d.loc[(shock, p)]
+                row = [
+                    code(shock),
+                    p,
+                    difference(metric, r["impact"]),
+                    ci(metric, r["low"], r["high"]),
+                    _pct(r["relative"]),
+                    difference(metric, r["worst"]),
+                ]
+                if metric == DECISION_METRIC:
+                    quarters = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
+                    row.append(recovery_text(quarters))
+                rows.append(row)
+        header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
+        if metric == DECISION_METRIC:
+            header.append("recovery")
+        lines += ["", f"{code(metric)}, whole run:", "", md_table(header, rows, "ll" + "r" * (len(header) - 2))]
+    return lines
+
+
+def misses_section(f: Findings, policies: list[str]) -> list[str]:
+    """Extra missed opportunities per stress by cause (mean paired difference over replications)."""
+    d = f.impacts[f.impacts.metric.isin(MISS_CAUSES)]
+    causes = [c for c in MISS_CAUSES if c in set(d.metric) and (d[d.metric == c]["impact"].abs() >= 0.5).any()]
+    if not causes:
+        return ["## Extra missed opportunities", "", "No stress changed the missed opportunities of any cause."]
+    wide = d.pivot_table(index=["shock", "policy"], columns="metric", values="impact")
+    rows = []
+    for shock in f.stresses[1:]:
+        for p in policies:
+            if (shock, p) in wide.index:
+                rows.append([code(shock), p, *(difference(c, wide.at[(shock, p), c]) for c in causes)])
+    return [
+        "## Extra missed opportunities",
+        "",
+        "Mean paired difference over replications of the opportunities missed in the whole run, by cause "
+        "(docs/metrics.md defines each cause).",
+        "",
+        md_table(["stress", "policy", *(c.removeprefix("missed_").replace("_", " ") for c in causes)], rows),
+    ]
+
+
+def stress_regret_section(f: Findings) -> list[str]:
+    """Each policy's profit, worst case and regret across the stresses (the unshocked run included)."""
+    if f.ranking is None:
+        return []
+    t = f.ranking.table
+    rows = [
+        [
+            p,
+            money(t.at[p, "mean"]),
+            f"{money(t.at[p, 'worst'])} ({code(str(t.at[p, 'worst_world']))})",
+            money(t.at[p, "mean_regret"]),
+            f"{money(t.at[p, 'max_regret'])} ({code(str(t.at[p, 'max_regret_world']))})",
+            f"{int(t.at[p, 'best_in'])} of {f.ranking.worlds}",
+        ]
+        for p in t.index
+    ]
+    return [
+        "## Regret against the best policy under each stress",
+        "",
+        "Per stress, each policy's mean profit over replications; its regret is the best policy's mean minus "
+        "its own (0 where it is the best). Policies are ranked by their largest regret (minimax regret: the "
+        "safer rollout never falls far behind whatever would have been best), then by mean.",
+        "",
+        md_table(["policy", "mean profit", "worst case", "mean regret", "largest regret", "best under"], rows),
+    ]
+
+
+def rollout_section(f: Findings) -> list[str]:
+    """Big-bang against phased: the paired difference between the rollout plans, per policy."""
+    if not f.rollouts:
+        return []
+    rows = [
+        [
+            c.policy,
+            code(c.better),
+            code(c.worse),
+            difference(DECISION_METRIC, c.diff),
+            ci(DECISION_METRIC, c.low, c.high),
+            "yes" if c.clear else "no",
+        ]
+        for c in f.rollouts
+    ]
+    continuity = f.impacts[f.impacts.metric.isin(["personal_stock_lost", "handoff_hours"])]
+    extra = []
+    if not continuity.empty:
+        wide = continuity.pivot_table(index=["shock", "policy"], columns="metric", values="impact")
+        for (shock, p), r in wide.iterrows():
+            if shock in {c.better for c in f.rollouts} | {c.worse for c in f.rollouts}:
+                extra.append(
+                    [code(str(shock)), str(p)]
+                    + [fmt(m, r.get(m, np.nan)) for m in ("personal_stock_lost", "handoff_hours")]
+                )
+    lines = [
+        "## Rollout plan",
+        "",
+        "Each rollout stress covers every account with the model in force before it (the rollout's `current` "
+        "policy) and moves accounts to the policy under test from its first quarter: all at once (big-bang) or "
+        "a share each quarter (phased). Accounts that change owner keep the personal relationship the hand-off "
+        "rule says. The paired difference of whole-run profit between the two plans:",
+        "",
+        md_table(["policy", "better plan", "than", "more profit", "95% CI", "clear"], rows, "lllrrl"),
+    ]
+    if extra:
+        lines += [
+            "",
+            "What the change of hands cost, against the unshocked run (mean paired difference): personal "
+            "relationship stock lost and hours of warm hand-offs.",
+            "",
+            md_table(["stress", "policy", "stock lost", "hand-off hours"], extra),
+        ]
+    return lines
+
+
+def suite_section(f: Findings) -> list[str]:
+    """The stresses run, with what each does."""
+    rows = [[code(s), str(f.first_quarter.get(s, "-")), f.description.get(s, "")] for s in f.stresses]
+    return ["## The suite", "", md_table(["stress", "from quarter", "what happens"], rows, "lrl")]

@@ -1,0 +1,256 @@
+"""What a stress test finds: each stress's paired impact, recovery, worst case, regret and the rollout plan.
+
+Pure functions of the stored results of a stress experiment (a design point
+per stress, ``shock`` naming it; ``none`` is the unshocked run). Replication r
+of every stress and policy uses the same seed as replication r of the
+unshocked run (common random numbers), so each stress's effect is measured as
+a paired difference per replication: ``d_r = x_r(stress) - x_r(none)``.
+
+- **Impact**: the mean of ``d_r`` over replications with its 95% t interval
+  (per comparison; not adjusted for the number of stresses and policies: each
+  row answers its own question), and relative to the unshocked mean.
+- **Recovery**: per quarter, the relative gap ``g_q = mean_r d_r,q /
+  mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC`; a quarter is *hurt* when
+  ``g_q < -RECOVERY_TOLERANCE``. Recovery time is the number of quarters from
+  the stress's first quarter to the first quarter after which no quarter is
+  hurt (0: never hurt); when the last quarter is still hurt, there is no
+  recovery within the horizon.
+- **Worst case**: the worst replication's impact, and each policy's worst stress.
+- **Regret** against the best policy under each stress (``sim.experiment.robustness``),
+  and the safer rollout: the policy of smallest maximum regret over the stresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.codes import CAUSES
+from sim.experiment import robustness
+from sim.experiment.stats import t_interval
+from sim.experiment.suite import UNSHOCKED, Stress
+
+#: The metric a stress test decides on: profit over the horizon (currency units).
+DECISION_METRIC = "profit"
+#: The metric recovery is read from, quarter by quarter: the quarter's sales result (won value and retained
+#: spend), which answers "how long until we are back to plan?".
+RECOVERY_METRIC = "revenue_captured"
+#: A quarter is back when its revenue is within this share of the unshocked run's [A].
+RECOVERY_TOLERANCE = 0.02
+#: The causes of a missed opportunity, as metrics (docs/metrics.md).
+MISS_CAUSES = tuple(f"missed_{c}" for c in CAUSES)
+#: What a stress test records and reports, whole run, segment ``all``.
+STRESS_METRICS = (
+    DECISION_METRIC,
+    RECOVERY_METRIC,
+    "recurring_revenue",
+    "opps_missed",
+    *MISS_CAUSES,
+    "customers",
+    "churned",
+    "owner_changed_share",
+    "personal_stock_lost",
+    "handoff_hours",
+    "cost_of_sales",
+)
+
+
+def with_shock(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (with a ``point`` column) with the stress of each point as ``shock``."""
+    return frame.merge(points[["point", "shock"]], on="point", how="left")
+
+
+def impacts(values: pd.DataFrame) -> pd.DataFrame:
+    """Paired impact of each stress per (shock, policy, metric).
+
+    ``values``: run values with ``shock``, ``policy``, ``replication``,
+    ``metric``, ``value``. Returns shock, policy, metric, n (paired
+    replications), unshocked (its mean), impact (mean of d), low, high (95% t),
+    relative (impact / |unshocked|), worst (the smallest d).
+    """
+    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
+    rows = []
+    for shock in [c for c in wide.columns if c != UNSHOCKED]:
+        for (policy, metric), g in wide.groupby(level=["policy", "metric"], sort=False):
+            pair = g[[UNSHOCKED, shock]].dropna()
+            base = pair[UNSHOCKED].to_numpy()
+            d = pair[shock].to_numpy() - base
+            lo, hi = t_interval(d)
+            mean_base = float(base.mean()) if base.size else np.nan
+            mean = float(d.mean()) if d.size else np.nan
+            rows.append(
+                {
+                    "shock": shock,
+                    "policy": policy,
+                    "metric": metric,
+                    "n": int(d.size),
+                    "unshocked": mean_base,
+                    "impact": mean,
+                    "low": lo,
+                    "high": hi,
+                    "relative": mean / abs(mean_base) if mean_base else np.nan,
+                    "worst": float(d.min()) if d.size else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def recovery_quarters(gaps: np.ndarray, first: int, tolerance: float = RECOVERY_TOLERANCE) -> int | None:
+    """Quarters from quarter ``first`` (1-based) until no later quarter is hurt, from the relative ``gaps`` of
+    quarters 1, 2, ...; 0 if none is hurt from ``first`` on, None if the last quarter is still hurt."""
+    hurt = np.flatnonzero(gaps[first - 1 :] < -tolerance)
+    if hurt.size == 0:
+        return 0
+    last_hurt = int(hurt[-1])  # counted from quarter ``first``
+    if first + last_hurt >= gaps.size:
+        return None
+    return last_hurt + 1
+
+
+def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.DataFrame:
+    """Per (shock, policy, quarter): the mean paired difference of ``metric`` (segment all) from the unshocked
+    run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``.
+
+    ``results``: tidy results with ``shock``."""
+    r = results[(results.segment == "all") & (results.metric == metric)]
+    wide = r.pivot_table(index=["policy", "quarter", "replication"], columns="shock", values="value")
+    rows = []
+    for shock in [c for c in wide.columns if c != UNSHOCKED]:
+        pair = wide[[UNSHOCKED, shock]].dropna()
+        d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"]).mean()
+        base = pair[UNSHOCKED].groupby(level=["policy", "quarter"]).mean()
+        frame = pd.DataFrame({"diff": d, "unshocked": base}).reset_index()
+        frame["gap"] = frame["diff"] / frame["unshocked"].abs().where(frame["unshocked"] != 0)
+        frame.insert(0, "shock", shock)
+        rows.append(frame)
+    cols = ["shock", "policy", "quarter", "diff", "unshocked", "gap"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
+    """Per (shock, policy): ``quarters`` to recover (None: not within the horizon) and the deepest
+    quarterly gap, ``trough``, from each stress's ``first_quarter``."""
+    rows = []
+    for (shock, policy), g in gaps.groupby(["shock", "policy"], sort=False):
+        series = g.sort_values("quarter")["gap"].fillna(0.0).to_numpy()
+        first = first_quarter[shock]
+        rows.append(
+            {
+                "shock": shock,
+                "policy": policy,
+                "quarters": recovery_quarters(series, first),
+                "trough": float(series[first - 1 :].min()) if series.size >= first else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["shock", "policy", "quarters", "trough"])
+
+
+def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robustness.Ranking:
+    """Policies ranked by their regret on ``metric`` across the stresses (the unshocked run included): in each
+    stress, the best policy's mean minus each policy's mean."""
+    r = values[values.metric == metric]
+    wide = r.pivot_table(index="shock", columns="policy", values="value", aggfunc="mean")
+    return robustness.rank(wide)
+
+
+def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION_METRIC) -> pd.DataFrame:
+    """Per (shock, other policy): the paired difference ``x(policy) - x(other)`` of ``metric`` over replications
+    (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t) and ``n``."""
+    r = values[values.metric == metric]
+    wide = r.pivot_table(index=["shock", "replication"], columns="policy", values="value")
+    rows = []
+    for other in [c for c in wide.columns if c != policy]:
+        for shock, g in wide.groupby(level="shock", sort=False):
+            d = (g[policy] - g[other]).dropna().to_numpy()
+            lo, hi = t_interval(d)
+            rows.append(
+                {"shock": shock, "other": other, "diff": float(d.mean()) if d.size else np.nan, "low": lo, "high": hi}
+            )
+    return pd.DataFrame(rows, columns=["shock", "other", "diff", "low", "high"])
+
+
+@dataclass(frozen=True)
+class RolloutChoice:
+    """Which rollout plan costs a policy less: the paired difference of ``metric`` between two rollout stresses.
+
+    better, worse: the stresses; diff, low, high: mean of ``x(better) - x(worse)`` over replications with its
+    95% t interval (positive: ``better`` keeps more); clear: the interval excludes 0.
+    """
+
+    policy: str
+    better: str
+    worse: str
+    diff: float
+    low: float
+    high: float
+
+    @property
+    def clear(self) -> bool:
+        return bool(self.low > 0)
+
+
+def rollout_choices(values: pd.DataFrame, rollouts: list[str], metric: str = DECISION_METRIC) -> list[RolloutChoice]:
+    """For each policy, the best of the ``rollouts`` stresses on ``metric`` against the next best, paired."""
+    if len(rollouts) < 2:
+        return []
+    r = values[(values.metric == metric) & values.shock.isin(rollouts)]
+    out = []
+    for policy, g in r.groupby("policy", sort=False):
+        wide = g.pivot_table(index="replication", columns="shock", values="value").dropna()
+        if wide.shape[1] < 2 or wide.empty:
+            continue
+        order = wide.mean().sort_values(ascending=False).index
+        d = (wide[order[0]] - wide[order[1]]).to_numpy()
+        lo, hi = t_interval(d)
+        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi))
+    return out
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything a stress test found, from its stored results.
+
+    stresses: the stresses in suite order (``none`` first); first_quarter and
+    description per stress; values: run values with ``shock``; impacts,
+    gaps, recovery: as the functions above; ranking: policies by regret
+    across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
+    policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
+    each policy does best with (empty without two rollout stresses).
+    """
+
+    stresses: list[str]
+    first_quarter: dict[str, int]
+    description: dict[str, str]
+    values: pd.DataFrame
+    impacts: pd.DataFrame
+    gaps: pd.DataFrame
+    recovery: pd.DataFrame
+    ranking: robustness.Ranking | None
+    versus: pd.DataFrame
+    rollouts: list[RolloutChoice]
+
+
+def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
+    """The findings of a stress test from its tidy ``results`` and design ``points`` (with ``shock``)."""
+    from sim.experiment.stats import run_values
+
+    tagged = with_shock(results, points)
+    values = with_shock(run_values(results, list(STRESS_METRICS)), points)
+    first = {s.name: s.quarter for s in suite}
+    rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
+    ranking = stress_regret(values) if values.policy.nunique() > 1 else None
+    gaps = quarterly_gaps(tagged)
+    return Findings(
+        stresses=[UNSHOCKED, *(s.name for s in suite)],
+        first_quarter=first,
+        description={UNSHOCKED: "no shock", **{s.name: s.description for s in suite}},
+        values=values,
+        impacts=impacts(values),
+        gaps=gaps,
+        recovery=recovery(gaps, first),
+        ranking=ranking,
+        versus=policy_differences(values, ranking.robust) if ranking is not None else pd.DataFrame(),
+        rollouts=rollout_choices(values, [r for r in rollouts if r in set(values.shock)]),
+    )

@@ -1,0 +1,187 @@
+"""Stress suites: named sets of shocks, each run against the unshocked world on common random numbers.
+
+A suite is the list of stresses ``covsim stress`` puts a coverage model
+through. Each stress names one or more shocks (``sim.shocks``); the unshocked
+run, named ``none``, is always added first as the reference every stress is
+paired with. The default suite is the one of the design brief (attrition, a
+hiring freeze, demand down and up, key-account loss, a potential shift and a
+rollout big-bang or phased); its sizes depend on the scenario where they must
+(how many key accounts, which segments), as :func:`default_suite` documents.
+A suite file holds ``[[stress]]`` tables::
+
+    [[stress]]
+    name = "attrition_20"
+    description = "a fifth of the reps leave at the start of quarter 2"
+    shocks = [{ kind = "rep_attrition", quarter = 2, share = 0.2 }]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import model_validator
+
+from sim.config import Name, Strict, read_toml, validate_strict
+from sim.errors import InputError
+from sim.scenario import Scenario
+from sim.shocks import Shock
+
+#: The name of the unshocked reference run, which every suite has first.
+UNSHOCKED = "none"
+
+#: The quarter the default suite's shocks start in (the brief's "20% of reps leave in Q2").
+SHOCK_QUARTER = 2
+#: Quarters a default hiring freeze lasts, from the shock quarter on [A].
+FREEZE_QUARTERS = 4
+#: The default key-account loss takes this share of the customers the scenario starts with, the largest by
+#: spend [A].
+KEY_ACCOUNT_SHARE = 0.01
+#: The default potential shift moves this share of the potential of the segment with the most accounts into
+#: the segment with the highest median potential [A].
+POTENTIAL_SHIFT = 0.2
+#: Quarters a default phased rollout takes: a third of the accounts join the new model each quarter [A].
+PHASED_QUARTERS = 3
+
+
+class Stress(Strict):
+    """One stress of a suite: a name and the shocks added to the scenario for it."""
+
+    name: Name
+    description: str = ""
+    shocks: tuple[Shock, ...]
+
+    @model_validator(mode="after")
+    def _some(self) -> Stress:
+        # Checked here, not as a minimum length, which pydantic also reports when an item fails: two lines
+        # for one mistake.
+        if not self.shocks:
+            raise ValueError("shocks: at least one shock is needed")
+        return self
+
+    @property
+    def quarter(self) -> int:
+        """The first quarter any of its shocks acts in."""
+        return min(s.quarter for s in self.shocks)
+
+
+class SuiteFile(Strict):
+    """A validated suite file."""
+
+    description: str = ""
+    stress: tuple[Stress, ...]
+
+    @model_validator(mode="after")
+    def _some(self) -> SuiteFile:
+        if not self.stress:
+            raise ValueError("stress: at least one [[stress]] table is needed")
+        return self
+
+
+def load_suite(path: Path | str) -> tuple[Stress, ...]:
+    """The stresses of a suite file, or InputError (one line per problem, naming the key path)."""
+    suite = validate_strict(SuiteFile, read_toml(path), str(path))
+    return suite.stress
+
+
+def starting_customers(scenario: Scenario) -> float:
+    """The customers the scenario expects at week 0: accounts x each segment's share x customer share."""
+    pop = scenario.population
+    return pop.customers * sum(s.share * s.customer_share for s in pop.segments)
+
+
+def default_suite(scenario: Scenario, current: str, current_params: dict[str, Any] | None = None) -> tuple[Stress, ...]:
+    """The default suite for ``scenario``; rollouts start from the policy ``current`` (the model in force).
+
+    Every shock starts in quarter 2. A scenario with one segment has no
+    potential shift (there is no other segment to shift into). The sizes are
+    the brief's (attrition 10/20/30%, demand -30% and +30%) or marked ``[A]``
+    at the constants above.
+    """
+    q = SHOCK_QUARTER
+    last = scenario.quarters
+    segments = scenario.population.segments
+    keys = max(1, round(KEY_ACCOUNT_SHARE * starting_customers(scenario)))
+    rollout = {"kind": "rollout", "quarter": q, "current": {"name": current, "params": current_params or {}}}
+    entries: list[dict[str, Any]] = [
+        *(
+            {
+                "name": f"attrition_{round(100 * share)}",
+                "description": f"{share:.0%} of the reps leave at the start of quarter {q} (backfilled as usual)",
+                "shocks": [{"kind": "rep_attrition", "quarter": q, "share": share}],
+            }
+            for share in (0.1, 0.2, 0.3)
+        ),
+        {
+            "name": "hiring_freeze",
+            "description": f"no seat is backfilled from quarter {q} to {min(q + FREEZE_QUARTERS - 1, last)}",
+            "shocks": [{"kind": "hiring_freeze", "quarter": q, "until_quarter": min(q + FREEZE_QUARTERS - 1, last)}],
+        },
+        {
+            "name": "demand_down_30",
+            "description": f"new-logo and expansion demand 30% lower from quarter {q} on",
+            "shocks": [{"kind": "demand", "quarter": q, "factor": 0.7}],
+        },
+        {
+            "name": "demand_up_30",
+            "description": f"new-logo and expansion demand 30% higher from quarter {q} on",
+            "shocks": [{"kind": "demand", "quarter": q, "factor": 1.3}],
+        },
+        {
+            "name": "key_account_loss",
+            "description": f"the {keys:,} largest customers by spend leave at the start of quarter {q}",
+            "shocks": [{"kind": "key_account_loss", "quarter": q, "accounts": keys}],
+        },
+    ]
+    if len(segments) > 1:
+        source = max(segments, key=lambda s: s.share)
+        target = max((s for s in segments if s is not source), key=lambda s: s.potential_median)
+        entries.append(
+            {
+                "name": "potential_shift",
+                "description": f"{POTENTIAL_SHIFT:.0%} of {source.name}'s potential moves to {target.name} in "
+                f"quarter {q}",
+                "shocks": [
+                    {
+                        "kind": "potential_shift",
+                        "quarter": q,
+                        "segment": source.name,
+                        "factor": 1 - POTENTIAL_SHIFT,
+                        "into": target.name,
+                    }
+                ],
+            }
+        )
+    entries += [
+        {
+            "name": "rollout_big_bang",
+            "description": f"the model replaces {current} for every account at once in quarter {q}",
+            "shocks": [{**rollout, "quarters": 1}],
+        },
+        {
+            "name": "rollout_phased",
+            "description": f"the model replaces {current} for a further 1/{PHASED_QUARTERS} of the accounts each "
+            f"quarter from quarter {q}",
+            "shocks": [{**rollout, "quarters": PHASED_QUARTERS}],
+        },
+    ]
+    return validate_strict(SuiteFile, {"stress": entries}, "default suite").stress
+
+
+def suite_problems(stresses: tuple[Stress, ...], scenario: Scenario, source: str) -> list[str]:
+    """What is wrong with ``stresses`` on ``scenario``, one line each naming ``source`` and the stress: a
+    reserved or repeated name, or shocks the scenario refuses (a quarter after its horizon, a segment it lacks)."""
+    problems = []
+    names = [s.name for s in stresses]
+    for i, stress in enumerate(stresses):
+        where = f"{source}: stress.{i} ({stress.name})"
+        if stress.name == UNSHOCKED:
+            problems.append(f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")
+        elif names.index(stress.name) != i:
+            problems.append(f"{where}: name {stress.name!r} is used twice")
+        shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
+        try:
+            scenario.with_overrides(f"{where}", shocks=shocks)
+        except InputError as e:
+            problems += e.problems
+    return problems

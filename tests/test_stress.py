@@ -1,0 +1,307 @@
+"""Stress tests: regret, recovery and impacts on hand-made inputs with known answers; suites; the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.errors import InputError
+from sim.experiment import robustness
+from sim.experiment.stress import (
+    impacts,
+    policy_differences,
+    quarterly_gaps,
+    recovery,
+    recovery_quarters,
+    rollout_choices,
+)
+from sim.experiment.suite import default_suite, load_suite, suite_problems
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "scenarios" / "small.toml"
+
+
+# ---- robustness: regret and minimax regret ----------------------------------------
+
+
+def test_regret_is_the_shortfall_from_the_best_policy_in_each_world() -> None:
+    wide = pd.DataFrame({"a": [10.0, 4.0, 7.0], "b": [8.0, 6.0, 7.0]}, index=["w1", "w2", "w3"])
+    r = robustness.regret(wide)
+    assert r.to_dict() == {"a": {"w1": 0.0, "w2": 2.0, "w3": 0.0}, "b": {"w1": 2.0, "w2": 0.0, "w3": 0.0}}
+
+
+def test_minimax_regret_can_differ_from_the_best_mean_and_the_best_worst_case() -> None:
+    # a: best on average but falls 9 behind in w3; b: never more than 4 behind; c: the best worst case.
+    wide = pd.DataFrame(
+        {"a": [20.0, 20.0, 1.0], "b": [16.0, 17.0, 6.0], "c": [10.0, 10.0, 10.0]}, index=["w1", "w2", "w3"]
+    )
+    ranking = robustness.rank(wide)
+    t = ranking.table
+    assert list(t.index) == ["b", "a", "c"]  # max regret: b 4, a 9, c 10
+    assert ranking.robust == "b" and ranking.best_mean == "a" and ranking.best_worst_case == "c"
+    assert t.at["b", "max_regret"] == 4.0 and t.at["b", "max_regret_world"] == "w1"
+    assert t.at["a", "max_regret"] == 9.0 and t.at["a", "max_regret_world"] == "w3"
+    assert t.at["c", "worst"] == 10.0 and t.at["a", "worst_world"] == "w3"
+    assert t.at["b", "mean_regret"] == pytest.approx((4 + 3 + 4) / 3)
+    assert list(t["best_in"]) == [0, 2, 1]
+    assert ranking.worlds == 3
+
+
+def test_minimax_regret_ties_go_to_the_better_mean_and_worlds_with_gaps_are_left_out() -> None:
+    wide = pd.DataFrame({"a": [5.0, 3.0, np.nan], "b": [3.0, 5.0, 100.0]}, index=["w1", "w2", "w3"])
+    ranking = robustness.rank(wide)
+    assert ranking.worlds == 2  # w3 has no value for a
+    assert ranking.table.at["a", "max_regret"] == ranking.table.at["b", "max_regret"] == 2.0
+    assert ranking.robust == "a"  # equal means too: the stable order keeps a first
+    with pytest.raises(ValueError, match="no world"):
+        robustness.rank(pd.DataFrame({"a": [np.nan]}))
+
+
+# ---- recovery ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("gaps", "first", "expected"),
+    [
+        ([0.0, -0.10, -0.05, -0.01, 0.0], 2, 2),  # hurt in quarters 2 and 3, back in 4
+        ([0.0, -0.01, 0.01, 0.0], 2, 0),  # never more than 2% below
+        ([0.0, -0.10, 0.0, -0.03, 0.0], 2, 3),  # a relapse in quarter 4 counts: back for good in 5
+        ([0.0, -0.10, -0.10, -0.10], 2, None),  # still hurt in the last quarter
+        ([-0.50, 0.0, 0.0], 2, 0),  # before the stress does not count
+        ([0.0, 0.0, 0.30], 2, 0),  # a gain is not a hurt
+    ],
+)
+def test_recovery_quarters(gaps: list[float], first: int, expected: int | None) -> None:
+    assert recovery_quarters(np.array(gaps), first) == expected
+
+
+def tidy(rows: list[tuple[int, str, int, int, str, float]]) -> pd.DataFrame:
+    """Tidy results from (point, policy, replication, quarter, metric, value), segment all."""
+    frame = pd.DataFrame(rows, columns=["point", "policy", "replication", "quarter", "metric", "value"])
+    frame["segment"] = "all"
+    frame["seed"] = frame["replication"]
+    return frame
+
+
+POINTS = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none", "cut"]})
+
+
+def test_quarterly_gaps_and_recovery_from_paired_runs() -> None:
+    # Unshocked: 100 a quarter. Stressed: 100, 80, 90, 99 (replication 0) and 100, 60, 96, 101 (1): the mean
+    # paired gap is 0, -30%, -7%, 0%: hurt in quarters 2 and 3, back in 4, so 2 quarters.
+    rows = []
+    for rep, series in enumerate([(100, 80, 90, 99), (100, 60, 96, 101)]):
+        for q, v in enumerate(series, start=1):
+            rows.append((0, "p", rep, q, "revenue_captured", 100.0))
+            rows.append((1, "p", rep, q, "revenue_captured", float(v)))
+    results = tidy(rows).merge(POINTS[["point", "shock"]], on="point")
+    gaps = quarterly_gaps(results)
+    assert gaps.gap.round(6).tolist() == [0.0, -0.3, -0.07, 0.0]
+    assert gaps["diff"].tolist() == [0.0, -30.0, -7.0, 0.0]
+    rec = recovery(gaps, {"cut": 2})
+    assert rec.to_dict("records") == [{"shock": "cut", "policy": "p", "quarters": 2, "trough": pytest.approx(-0.3)}]
+
+
+def values_frame(data: dict[tuple[str, str], list[float]], metric: str = "profit") -> pd.DataFrame:
+    """Run values from {(shock, policy): [value per replication]}."""
+    rows = [
+        {"shock": s, "policy": p, "replication": r, "metric": metric, "value": v}
+        for (s, p), xs in data.items()
+        for r, v in enumerate(xs)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_impact_is_the_paired_difference_with_its_t_interval() -> None:
+    v = values_frame({("none", "p"): [100.0, 110.0, 120.0], ("cut", "p"): [90.0, 101.0, 108.0]})
+    row = impacts(v).iloc[0]
+    d = np.array([-10.0, -9.0, -12.0])
+    half = 4.302652729911275 * d.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert row.shock == "cut" and row.n == 3
+    assert row.impact == pytest.approx(d.mean())
+    assert (row.low, row.high) == (pytest.approx(d.mean() - half), pytest.approx(d.mean() + half))
+    assert row.relative == pytest.approx(d.mean() / 110.0)
+    assert row.worst == -12.0
+
+
+def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> None:
+    v = values_frame(
+        {
+            ("big", "a"): [10.0, 20.0, 30.0],
+            ("phased", "a"): [12.0, 22.2, 31.9],
+            ("big", "b"): [9.0, 19.0, 29.0],
+            ("phased", "b"): [8.0, 18.0, 28.0],
+        }
+    )
+    (a, b) = sorted(rollout_choices(v, ["big", "phased"]), key=lambda c: c.policy)
+    assert (a.better, a.worse, a.diff) == ("phased", "big", pytest.approx(6.1 / 3))
+    assert a.clear  # differences 2, 2.2, 1.9: a tight interval above 0
+    assert (b.better, b.worse, b.diff) == ("big", "phased", 1.0)
+    assert (b.low, b.high) == (1.0, 1.0) and b.clear  # the same difference in every replication
+    d = policy_differences(v, "a").set_index("shock")
+    assert d.at["big", "diff"] == 1.0 and d.at["phased", "diff"] == pytest.approx((4 + 4.2 + 3.9) / 3)
+    assert rollout_choices(v, ["big"]) == []
+
+
+# ---- suites ----------------------------------------------------------------------------
+
+
+def test_default_suite_is_the_briefs_and_fits_the_scenario() -> None:
+    small = load_scenario(SMALL)
+    suite = default_suite(small, "unstructured")
+    names = [s.name for s in suite]
+    assert names == [
+        "attrition_10",
+        "attrition_20",
+        "attrition_30",
+        "hiring_freeze",
+        "demand_down_30",
+        "demand_up_30",
+        "key_account_loss",
+        "potential_shift",
+        "rollout_big_bang",
+        "rollout_phased",
+    ]
+    assert all(s.quarter == 2 for s in suite)
+    by = {s.name: s.shocks[0] for s in suite}
+    assert by["attrition_20"].share == 0.2
+    assert by["demand_down_30"].factor == 0.7 and by["demand_up_30"].factor == 1.3
+    assert by["hiring_freeze"].until_quarter == small.quarters  # 4 quarters from 2, cut at the horizon
+    expected = small.population.customers * sum(s.share * s.customer_share for s in small.population.segments)
+    assert by["key_account_loss"].accounts == max(1, round(0.01 * expected))
+    assert suite_problems(suite, small, "default suite") == []
+
+
+def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
+    bad = tmp_path / "suite.toml"
+    bad.write_text(
+        '[[stress]]\nname = "x"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
+        '[[stress]]\nname = "y"\nshocks = []\n'
+        '[[stress]]\nname = "z z"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n'
+    )
+    with pytest.raises(InputError) as e:
+        load_suite(bad)
+    assert e.value.problems == [
+        f"{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1",
+        f"{bad}: stress.1.shocks: at least one shock is needed",
+        f"{bad}: stress.2.name: String should match pattern '^[A-Za-z0-9_\\-]+$'",
+    ]
+
+
+def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
+    path = tmp_path / "suite.toml"
+    path.write_text(
+        '[[stress]]\nname = "none"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n'
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }]\n'
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
+    )
+    problems = suite_problems(load_suite(path), load_scenario(SMALL), str(path))
+    assert problems == [
+        f"{path}: stress.0 (none): name 'none' is the unshocked reference run; name the stress otherwise",
+        f"{path}: stress.1 (late): shocks.0.quarter: 9 is after the last quarter (4)",
+        f"{path}: stress.2 (late): name 'late' is used twice",
+        f"{path}: stress.2 (late): shocks.0.segment: unknown segment 'nope'",
+    ]
+
+
+# ---- the command --------------------------------------------------------------------------
+
+SUITE = """
+[[stress]]
+name = "attrition_30"
+description = "30% of reps leave in quarter 2"
+shocks = [{ kind = "rep_attrition", quarter = 2, share = 0.3 }]
+
+[[stress]]
+name = "demand_up_30"
+shocks = [{ kind = "demand", quarter = 2, factor = 1.3 }]
+"""
+
+
+@pytest.fixture(scope="module")
+def stressed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("stress")
+    (folder / "suite.toml").write_text(SUITE)
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--policy", "hunter_farmer"]
+    args += ["--suite", str(folder / "suite.toml"), "--replications", "3", "--executor", "serial"]
+    args += ["--out", str(folder / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return folder / "out", result.output
+
+
+def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path, str]) -> None:
+    out, output = stressed
+    assert "Answer: " in output and "is the safer rollout" in output
+    assert "The stress that hurts most is attrition_30" in output
+    text = (out / "report.md").read_text()
+    assert text.splitlines()[2].startswith("**Answer:** ")
+    for heading in ("## The suite", "## Impact of each stress", "## Extra missed opportunities", "## Regret"):
+        assert heading in text
+    for figure in ("stress_impact.png", "stress_series.png"):
+        assert (out / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = pd.read_csv(out / "results.csv")
+    assert sorted(csv.shock.unique()) == ["attrition_30", "demand_up_30", "none"]
+    assert csv.groupby(["shock", "policy"]).replication.nunique().eq(3).all()
+
+
+def test_stress_impacts_match_runs_made_by_hand(stressed: tuple[Path, str]) -> None:
+    """The report's attrition impact is the paired difference of runs made directly with the same seeds."""
+    from sim.experiment.design import replication_seeds
+    from sim.metrics import run_totals
+    from sim.policies import make_policy
+    from sim.run import run
+
+    out, _ = stressed
+    small = load_scenario(SMALL)
+    shocked = small.with_overrides(
+        "test", name=small.name, shocks=[{"kind": "rep_attrition", "quarter": 2, "share": 0.3}]
+    )
+    diffs = []
+    for seed in replication_seeds(small.seed, 3):
+        values = []
+        for scenario in (small, shocked):
+            m = run(scenario, make_policy("segment_tiers"), seed).metrics
+            t = run_totals(m)
+            values.append(float(t[(t.segment == "all") & (t.metric == "profit")].value.iloc[0]))
+        diffs.append(values[1] - values[0])
+    csv = pd.read_csv(out / "results.csv")
+    stored = csv[(csv.policy == "segment_tiers") & (csv.segment == "all") & (csv.metric == "profit")]
+    per_run = stored.groupby(["shock", "replication"]).value.sum().unstack("shock")
+    np.testing.assert_allclose((per_run["attrition_30"] - per_run["none"]).to_numpy(), diffs, rtol=1e-12)
+
+
+def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> None:
+    out, _ = stressed
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--policy", "hunter_farmer"]
+    args += ["--suite", str(out.parent / "suite.toml"), "--replications", "3", "--executor", "serial"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 runs done, 18 already stored, 0 failed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--policy", "nope"], "error: --policy.name: unknown policy 'nope'"),
+        (["--policy", "segment_tiers", "--current", "nope"], "error: --current.name: unknown policy 'nope'"),
+        (["--policy", "segment_tiers", "--quarters", "1"], "error: Invalid value for '--quarters'"),
+        (["--policy", "segment_tiers", "--suite", "missing.toml"], "missing.toml"),
+        (
+            ["--policy", "segment_tiers", "--suite", str(SMALL), "--current", "unstructured"],
+            "error: --current: only with the default suite",
+        ),
+    ],
+)
+def test_stress_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["stress", str(SMALL), *extra, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
