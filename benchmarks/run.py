@@ -87,6 +87,7 @@ def targets(
     overlay_s: float,
     slowest: tuple[float, str],
     partition: dict[str, Any],
+    stress: dict[str, Any],
 ) -> str:
     """The issue's targets against this run's figures, each marked met or missed."""
     by_size = {r["customers"]: r for r in rows}
@@ -112,6 +113,13 @@ def targets(
             partition["first_s"],
             10.0,
             "{:.1f} s",
+        ),
+        (
+            "covsim stress, default suite, 100k, 2 policies x 5 replications",
+            "<= 180 s",
+            stress["seconds"],
+            180.0,
+            f"{{:.0f}} s ({stress['runs']} runs)",
         ),
     ]
     start_up = [
@@ -184,6 +192,8 @@ def main() -> None:
     print()
     print(policy_table)
     partition = script("territories.py", "1000000")
+    stress = script("stress.py")
+    print(f"\n  covsim stress, default suite: {stress['seconds']:.0f} s for {stress['runs']} runs", file=sys.stderr)
 
     one, two = script("throughput.py", "200")
     overhead_ms = 1000 * (one["wall"] - one["run_seconds"]) / one["runs"]
@@ -226,7 +236,7 @@ def main() -> None:
     print(kernel_table)
 
     against = targets(
-        rows, speedup, mem["after_all_mb"] / mem["after_10_mb"], mesa, start, overlay_s, slowest, partition
+        rows, speedup, mem["after_all_mb"] / mem["after_10_mb"], mesa, start, overlay_s, slowest, partition, stress
     )
     print()
     print(against)
@@ -262,6 +272,10 @@ def main() -> None:
         f"segments into {partition['territories']} territories in {partition['first_s']:.1f} s the first time in a "
         f"process (scipy's import included), {partition['median_s']:.1f} s after (`benchmarks/territories.py`; "
         "target: 10 s).\n\n"
+        "## A stress test\n\n"
+        "`covsim stress scenarios/baseline.toml --policy segment_tiers --policy hunter_farmer` with the default "
+        f"suite and 5 replications on 2 worker processes (`benchmarks/stress.py`): {stress['runs']} runs, the "
+        f"report and its figures in {stress['seconds']:.0f} s from launch to exit (target: 3 minutes).\n\n"
         "## Runner throughput\n\n"
         "200 runs of `scenarios/small.toml` (segment_tiers, 4 quarters) through the experiment runner with an "
         "in-memory store; `runner ms/run` is the 1-worker wall time not spent inside runs, per run (planning, "

@@ -298,6 +298,7 @@ _METRICS = (
         Unit.CURRENCY,
         "sum",
         "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
+        higher_is_better=True,
     ),
     # Customer base
     Metric(
