@@ -2,5 +2,6 @@
 
 Modules: spec (experiment files), design (design points and runs), records (what workers exchange),
 worker (one run), runner (executors), store (SQLite), batch (plan + store + run), stats, morris (screening
-design and elementary effects), report/.
+design and elementary effects), discovery (PRIM scenario discovery: the box of uncertain parameters inside
+which a case of interest concentrates), report/.
 """
