@@ -609,3 +609,36 @@ def test_a_report_that_fails_names_its_own_file_not_the_staging_folder(compared:
     assert e.value.filename == str(compared / "results.csv")
     assert e.value.strerror == "No space left on device; the previous report is unchanged"
     assert not list(compared.glob(".report-*"))
+
+
+def test_scenario_discovery_finds_where_a_policy_does_worse(tmp_path: Path) -> None:
+    """Synthetic: hunter_farmer captures 1M less than the baseline where customers > 600 and 1M more below;
+    segment_tiers is always 1M better. PRIM must box customers > ~600 for hunter_farmer and say there is nothing
+    to discover for segment_tiers."""
+    exp = experiment(
+        replications=2,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", low=300, high=900, integer=True),),
+        design=Design(kind="lhs", samples=40),
+    )
+    from sim.experiment.design import design_points
+
+    size = {p.index: p.values["customers"] for p in design_points(exp)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        lead = {"unstructured": 0.0, "segment_tiers": 1.0, "hunter_farmer": -1.0 if size[point] > 600 else 1.0}
+        return (10 + rep + lead[policy]) * M
+
+    text = stored(exp, tmp_path, revenue)
+    section = text[text.index("## Scenario discovery") : text.index("## Figures")]
+    worse = sum(s > 600 for s in size.values())
+    assert f"hunter_farmer does worse at {worse} of 40 design points" in section
+    line = next(x for x in section.splitlines() if x.startswith("**`hunter_farmer` does worse"))
+    assert "coverage 100%, density 100%" in line
+    bound = float(line.split("customers > ")[1].split(" ")[0])
+    below = max(s for s in size.values() if s <= 600)
+    above = min(s for s in size.values() if s > 600)
+    assert bound == pytest.approx((below + above) / 2, abs=1)  # halfway between the last removed and the first kept
+    assert "`segment_tiers` does worse than `unstructured` at none of the 40 design points" in section
+    assert (tmp_path / "figures" / "discovery_hunter_farmer.png").read_bytes()[:8] == PNG
+    assert "](figures/discovery_hunter_farmer.png)" in text

@@ -14,6 +14,9 @@ Files written into ``out_dir``:
   with captions, methods and reproducibility;
 - ``results.csv`` and ``results.parquet``: the tidy results of finished runs
   joined with the factor values of their design point;
+- scenario discovery (sampled designs): for each policy, the PRIM box of the
+  factor values where it does worse than the baseline (``discovery``), with
+  its peeling trade-off as ``figures/discovery_<policy>.png``;
 - ``morris.csv`` (Morris designs): mu*, mu and sigma of the elementary effects
   per factor, metric and comparison (screening);
 - ``figures/*.png``: the figures embedded in the report.
@@ -47,6 +50,7 @@ from sim.experiment.report.answer import answer
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
+from sim.experiment.report.discovery import discovery_section
 from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
 from sim.experiment.report.figures import (
     FIGURE_NAMES,
@@ -178,7 +182,8 @@ def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
     """Figures of an earlier report that this one did not draw (after --fresh, say) would mislead: remove them."""
     keep = {Path(p).name for p in produced}
     for path in (out_dir / FIGURES).glob("*.png"):
-        named = path.stem in FIGURE_NAMES or path.stem in STRESS_FIGURE_NAMES or path.stem.startswith("response_")
+        named = path.stem in FIGURE_NAMES or path.stem in STRESS_FIGURE_NAMES
+        named = named or path.stem.startswith(("response_", "discovery_"))
         if path.name not in keep and named:
             path.unlink(missing_ok=True)
 
@@ -243,6 +248,10 @@ def _results_sections(
         sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
     if sensitivity:
         lines += ["", *sensitivity]
+    step("scenario discovery")
+    discovered, discovery_figures = discovery_section(ctx, per_point, figures_dir)
+    if discovered:
+        lines += ["", *discovered]
 
     drawers: list[tuple[str, Callable[[Path], ReportFigure | None]]] = [
         ("policy_comparison.png", lambda path: policy_figure(ctx, described, first, path)),
@@ -258,6 +267,7 @@ def _results_sections(
         step(name)
         figures.append(draw(figures_dir / name))
     figures.append(indices_figure)
+    figures += discovery_figures
     drawn = [f for f in figures if f is not None]
     lines += ["", "## Figures"]
     for number, figure in enumerate(drawn, start=1):
