@@ -26,6 +26,7 @@ from sim.codes import OPPORTUNITY_KINDS, ROLES
 from sim.config import (
     Name,
     NonNegative,
+    PolicyConfig,
     Positive,
     Probability,
     Strict,
@@ -251,16 +252,6 @@ class Workforce(Strict):
         if not self.ramp:
             raise ValueError("ramp: at least one value is needed")
         return self
-
-
-PolicyParam = bool | int | float | str
-
-
-class PolicyConfig(Strict):
-    """Which coverage policy runs, by built-in name or ``package.module:ClassName``."""
-
-    name: str = "unstructured"
-    params: dict[str, PolicyParam] = Field(default_factory=dict)
 
 
 class MetricsConfig(Strict):
