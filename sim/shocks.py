@@ -20,13 +20,16 @@ from sim.config import NonNegative, Positive, Probability, Quarter, Strict, refu
 
 
 class RepAttrition(Strict):
-    """A share of seats is vacated at the start of a quarter."""
+    """A share of seats is vacated at the start of a quarter: ``share`` of the filled seats of ``role`` in
+    ``region``."""
 
     kind: Literal["rep_attrition"]
     quarter: Quarter
     share: Probability
     role: str = ""
     """Only seats of this role; empty for all."""
+    region: str = ""
+    """Only seats whose home region is this one (a region of ``population.regions``); empty for all."""
 
 
 class HiringFreeze(Strict):
@@ -50,12 +53,32 @@ class DemandShock(Strict):
 
 
 class PotentialShift(Strict):
-    """Potentials are multiplied by a factor from a quarter on."""
+    """Potentials are multiplied by a factor from a quarter on; with ``into``, what the accounts of ``segment``
+    lose is added to those of ``into`` (a shift between segments: the total potential is kept)."""
 
     kind: Literal["potential_shift"]
     quarter: Quarter
     factor: Positive
     segment: str = ""
+    into: str = ""
+    """The segment whose accounts gain the potential ``segment``'s accounts lose, ``(1 - factor)`` of theirs,
+    shared in proportion to their own potential; empty: nothing gains (the potential is gone)."""
+
+    @model_validator(mode="after")
+    def _between_segments(self) -> PotentialShift:
+        problems = []
+        if self.into and self.factor >= 1.0:
+            problems.append(
+                f"factor: must be below 1 when into is set (the share of its potential each account of "
+                f"segment keeps, the rest moving into {self.into!r})"
+            )
+        if self.into and not self.segment:
+            problems.append("segment: a shift into another segment needs the segment it comes from")
+        elif self.into and self.into == self.segment:
+            problems.append("into: must differ from segment")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Realignment(Strict):
@@ -89,11 +112,13 @@ class OverlayLaunch(Strict):
 
 
 class KeyAccountLoss(Strict):
-    """The largest customers by spend churn at the start of a quarter."""
+    """The largest customers by spend (of ``segment``, or of all) churn at the start of a quarter."""
 
     kind: Literal["key_account_loss"]
     quarter: Quarter
     accounts: Annotated[int, Field(ge=1)]
+    segment: str = ""
+    """Only customers of this segment; empty for all."""
 
 
 Shock = Annotated[
@@ -107,9 +132,20 @@ def frozen_hiring(shocks: Sequence[object], quarter: int) -> bool:
     return any(isinstance(s, HiringFreeze) and s.quarter <= quarter <= s.until_quarter for s in shocks)
 
 
-def leaving_seats(shock: RepAttrition, filled: np.ndarray, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Seats whose holders leave: ``share`` of the filled seats (of ``role``, if given), in seat order."""
-    seats = np.flatnonzero(filled & ((role == shock.role) if shock.role else True))
+def leaving_seats(
+    shock: RepAttrition,
+    filled: np.ndarray,
+    role: np.ndarray,
+    region: np.ndarray,
+    regions: tuple[str, ...],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Seats whose holders leave: ``share`` of the filled seats (of ``role`` and in ``region``, if given; a seat's
+    region is an index into ``regions``), drawn at random, in seat order."""
+    mask = filled & ((role == shock.role) if shock.role else True)
+    if shock.region:
+        mask &= region == regions.index(shock.region)
+    seats = np.flatnonzero(mask)
     n = round(shock.share * seats.size)
     return seats[np.sort(rng.choice(seats.size, size=n, replace=False))]
 
@@ -126,16 +162,35 @@ def demand_factors(shock: DemandShock | OverlayLaunch, segments: tuple[str, ...]
     return factors
 
 
-def shifted_accounts(shock: PotentialShift, segment: np.ndarray, segments: tuple[str, ...]) -> np.ndarray:
-    """Accounts whose potential the shift scales: its segment's, or all."""
-    if not shock.segment:
-        return np.arange(segment.size)
-    return np.flatnonzero(segment == segments.index(shock.segment))
+def potential_moves(
+    shock: PotentialShift, potential: np.ndarray, segment: np.ndarray, segments: tuple[str, ...]
+) -> list[tuple[np.ndarray, float]]:
+    """The shift as (accounts, factor) pairs, each scaling those accounts' potentials, in order.
+
+    Without ``into``: the accounts of ``segment`` (or all) by ``factor``. With it: those by ``factor``, then
+    the accounts of ``into`` by ``1 + lost / theirs``, where ``lost = (1 - factor) x`` the first group's
+    potential and ``theirs`` the second's, so each gains in proportion to its potential and the total is
+    kept. When ``into`` has no accounts, nothing moves (no pairs).
+    """
+    losing = np.arange(segment.size) if not shock.segment else np.flatnonzero(segment == segments.index(shock.segment))
+    if not shock.into:
+        return [(losing, shock.factor)]
+    gaining = np.flatnonzero(segment == segments.index(shock.into))
+    theirs = float(potential[gaining].sum())
+    if theirs <= 0.0:
+        return []
+    lost = (1.0 - shock.factor) * float(potential[losing].sum())
+    return [(losing, shock.factor), (gaining, 1.0 + lost / theirs)]
 
 
-def key_accounts(shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray) -> np.ndarray:
-    """The ``accounts`` largest customers by spend (ties by account order)."""
-    customers = np.flatnonzero(status == Status.CUSTOMER)
+def key_accounts(
+    shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray, segment: np.ndarray, segments: tuple[str, ...]
+) -> np.ndarray:
+    """The ``accounts`` largest customers by spend (of ``segment``, if given), ties by account order."""
+    mine = status == Status.CUSTOMER
+    if shock.segment:
+        mine &= segment == segments.index(shock.segment)
+    customers = np.flatnonzero(mine)
     return customers[np.argsort(-spend[customers], kind="stable")[: shock.accounts]]
 
 

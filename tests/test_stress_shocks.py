@@ -1,0 +1,230 @@
+"""Shocks for stress tests: their targets (a region, a segment, a shift between segments) and the rollout of a
+new coverage model from the current one, each checked for the effect it promises, with fixed seeds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.codes import Kind, Status
+from sim.errors import InputError
+from sim.model import CoverageModel
+from sim.policies import make_policy
+from sim.run import run
+from sim.scenario import parse_scenario
+from tests.conftest import small_data
+
+FULL_WEEK = 40.0 * 0.77  # a fully ramped seat's selling hours a week with the RepGroup defaults
+
+
+def scenario(shocks=(), quarters=2, **changes):
+    """The small scenario over ``quarters`` with ``shocks`` and other top-level keys replaced."""
+    data = small_data()
+    data.update(quarters=quarters, shocks=list(shocks), **changes)
+    return parse_scenario(data, "test")
+
+
+def problems(shocks, **changes):
+    """The validation lines of the small scenario with ``shocks``."""
+    with pytest.raises(InputError) as e:
+        scenario(shocks, **changes)
+    return e.value.problems
+
+
+def weekly(result, metric):
+    w = result.weekly
+    return w[w.metric == metric].set_index("week").value
+
+
+# ---- rep attrition: a share of the seats, of a role and of a region -------------------------------------
+
+
+def two_regions(shocks=(), backfill_weeks=4):
+    """Twenty full-cycle seats, ten in each of two regions, with no attrition but the shock's."""
+    data = small_data()
+    data["population"]["regions"] = [
+        {"name": "west", "x_km": -300.0, "share": 0.5, "radius_km": 60},
+        {"name": "east", "x_km": 300.0, "share": 0.5, "radius_km": 60},
+    ]
+    data["reps"] = [
+        {"role": "full_cycle", "count": 10, "region": "west"},
+        {"role": "full_cycle", "count": 10, "region": "east"},
+    ]
+    data["workforce"] = {"attrition_per_year": 0.0, "backfill_weeks": backfill_weeks}
+    data.update(quarters=4, shocks=list(shocks))
+    return parse_scenario(data, "two regions")
+
+
+def test_attrition_of_a_share_removes_that_share_of_capacity_in_the_shock_quarter():
+    result = run(two_regions([{"kind": "rep_attrition", "quarter": 2, "share": 0.3}]), make_policy("unstructured"), 1)
+    capacity = weekly(result, "capacity_hours")
+    # unstructured plans no warm hand-off and no account plan: a seat's capacity is its selling hours.
+    assert capacity[12] == pytest.approx(20 * FULL_WEEK)
+    assert capacity[13] == pytest.approx(14 * FULL_WEEK)  # round(0.3 x 20) = 6 seats leave at week 13
+
+
+def test_attrition_of_one_region_empties_that_share_of_its_seats_and_backfills_them_at_the_bottom_of_the_ramp():
+    shock = {"kind": "rep_attrition", "quarter": 2, "share": 0.5, "region": "east"}
+    s = two_regions([shock], backfill_weeks=4)
+    model = CoverageModel(s, make_policy("unstructured"), 2)
+    try:
+        model.run(14)  # through week 13, the first of quarter 2
+        gone = [r for r in model.team.seats if not r.filled]
+        assert len(gone) == 5 and {r.region for r in gone} == {1}  # half of the ten east seats; west untouched
+        ramp = s.workforce.ramp
+
+        def capacity(week):
+            return [r.capacity(ramp, week) for r in gone]
+
+        assert capacity(13) == [0.0] * 5
+        model.run(3)  # weeks 14..16: still vacant (backfill after 4 weeks)
+        assert capacity(16) == [0.0] * 5
+        model.run(1)  # week 17 = 13 + backfill_weeks: a new hire at ramp[0]
+        assert all(r.filled and r.hired_week == 17 for r in gone)
+        assert capacity(17) == pytest.approx([ramp[0] * FULL_WEEK] * 5)
+        assert capacity(29) == pytest.approx([ramp[0] * FULL_WEEK] * 5)
+        assert capacity(30) == pytest.approx([ramp[1] * FULL_WEEK] * 5)  # a quarter of tenure later
+    finally:
+        model.release()
+    result = run(s, make_policy("unstructured"), 2)
+    capacity_week = weekly(result, "capacity_hours")
+    assert capacity_week[13] == pytest.approx(15 * FULL_WEEK)
+    assert capacity_week[17] == pytest.approx((15 + 5 * ramp[0]) * FULL_WEEK)
+    assert capacity_week[30] == pytest.approx((15 + 5 * ramp[1]) * FULL_WEEK)
+
+
+# ---- demand: one segment's rates --------------------------------------------------------------------------
+
+
+def busy(shocks=()):
+    """The small scenario with every new-logo and expansion rate five times higher (more arrivals to count)."""
+    data = small_data()
+    for seg in data["population"]["segments"]:
+        for kind in ("new_logo", "expansion"):
+            seg[kind]["rate_per_year"] *= 5
+    data.update(quarters=4, shocks=list(shocks))
+    return parse_scenario(data, "busy")
+
+
+def arrivals(s, seed):
+    """New-logo and expansion opportunities created over the run, by segment; and the intensities of week 0."""
+    model = CoverageModel(s, make_policy("unstructured"), seed)
+    counts = np.zeros(len(s.segment_names))
+    try:
+        model.step()
+        rates = model.demand.lifted_rate.copy()
+        for quarter in range(s.quarters):
+            model.run(12 if quarter == 0 else 13)
+            counts += model.recorder.tally.created[: Kind.RENEWAL].sum(axis=0)  # the quarter's, before its restart
+    finally:
+        model.release()
+    return counts, rates, model.population.segment
+
+
+def test_a_demand_shock_scales_arrivals_in_its_segment_only():
+    factor = 0.5
+    calm, calm_rates, segment = arrivals(busy(), 3)
+    shocked, rates, _ = arrivals(busy([{"kind": "demand", "quarter": 1, "factor": factor, "segment": "smb"}]), 3)
+    smb = segment == 2
+    # The intensities: exactly the factor in smb, unchanged elsewhere (statuses are the week-0 ones in both).
+    assert np.array_equal(rates[smb], factor * calm_rates[smb])
+    assert np.array_equal(rates[~smb], calm_rates[~smb])
+    # The counts. Arrivals are thinned Bernoulli draws over all accounts at once, so a shock that moves one
+    # segment's bounds moves the other segments' draws too: equal in law, not draw for draw. Each count is
+    # about Poisson: with N0 the calm count (its mean estimated by N0) and N1 the shocked one,
+    # Var(N1 - f N0) <= f N0 + f^2 N0 if the two runs were independent; common random numbers only correlate
+    # them positively, which makes the difference smaller. Four standard deviations each side.
+    assert calm.min() > 200  # enough arrivals for the normal approximation
+    for seg, f in ((0, 1.0), (1, 1.0), (2, factor)):
+        tolerance = 4.0 * math.sqrt(f * calm[seg] * (1.0 + f))
+        assert abs(shocked[seg] - f * calm[seg]) <= tolerance, (seg, shocked[seg], calm[seg], tolerance)
+    # And the shock is seen: smb's count is far from the calm one.
+    assert calm[2] - shocked[2] > 8.0 * math.sqrt(calm[2])
+
+
+# ---- potential: a shift between segments -------------------------------------------------------------------
+
+
+def test_a_potential_shift_into_another_segment_keeps_the_total_potential():
+    shift = {"kind": "potential_shift", "quarter": 1, "factor": 0.6, "segment": "enterprise", "into": "smb"}
+    models = [CoverageModel(scenario(sh), make_policy("unstructured"), 4) for sh in ([shift], [])]
+    shifted, calm = models
+    try:
+        for m in models:
+            m.step()
+        seg, before, after = calm.population.segment, calm.population.potential, shifted.population.potential
+        ent, mid, smb = seg == 0, seg == 1, seg == 2
+        lost = 0.4 * before[ent].sum()
+        assert after[ent] == pytest.approx(0.6 * before[ent], rel=1e-15)
+        assert np.array_equal(after[mid], before[mid])
+        # smb's accounts gain the enterprise loss in proportion to their potential.
+        assert after[smb] == pytest.approx(before[smb] * (1.0 + lost / before[smb].sum()), rel=1e-14)
+        assert after[smb].sum() - before[smb].sum() == pytest.approx(lost, rel=1e-9)
+        assert after.sum() == pytest.approx(before.sum(), rel=1e-12)
+        assert shifted.population.segment_potential.sum() == pytest.approx(before.sum(), rel=1e-12)
+        assert np.all(shifted.population.spend <= after)
+    finally:
+        for m in models:
+            m.release()
+
+
+# ---- key accounts of one segment ---------------------------------------------------------------------------
+
+
+def test_key_account_loss_within_one_segment_churns_that_segments_largest():
+    s = scenario([{"kind": "key_account_loss", "quarter": 1, "accounts": 3, "segment": "mid_market"}])
+    model = CoverageModel(s, make_policy("unstructured"), 6)
+    try:
+        pop = model.population
+        customers = np.flatnonzero(pop.status == Status.CUSTOMER)
+        mid = customers[pop.segment[customers] == 1]
+        top_mid = mid[np.argsort(-pop.spend[mid], kind="stable")[:3]]
+        top_all = customers[np.argsort(-pop.spend[customers], kind="stable")[:3]]
+        assert not set(top_all) & set(top_mid)  # the largest overall are enterprise accounts, not these
+        model.step()
+        assert np.all(pop.status[top_mid] == Status.CHURNED)
+        assert np.all(pop.status[top_all] == Status.CUSTOMER)
+        assert model.recorder.tally.churned[1] >= 3
+    finally:
+        model.release()
+
+
+# ---- validation of the targets -----------------------------------------------------------------------------
+
+
+def test_unknown_targets_are_one_line_each_naming_the_key():
+    assert problems(
+        [
+            {"kind": "rep_attrition", "quarter": 1, "share": 0.5, "region": "north", "role": "hunter"},
+            {"kind": "key_account_loss", "quarter": 1, "accounts": 2, "segment": "giants"},
+            {"kind": "potential_shift", "quarter": 1, "factor": 0.5, "segment": "smb", "into": "giants"},
+        ]
+    ) == [
+        "test: shocks.0.region: unknown region 'north'",
+        "test: shocks.0.role: no group of reps has role 'hunter'",
+        "test: shocks.1.segment: unknown segment 'giants'",
+        "test: shocks.2.into: unknown segment 'giants'",
+    ]
+
+
+def test_specialist_attrition_is_valid_once_an_overlay_launch_adds_specialists():
+    launch = {"kind": "overlay_launch", "quarter": 1, "specialists": 2}
+    attrition = {"kind": "rep_attrition", "quarter": 2, "share": 0.5, "role": "specialist"}
+    assert problems([attrition]) == ["test: shocks.0.role: no group of reps has role 'specialist'"]
+    assert scenario([launch, attrition]).shocks[1].role == "specialist"
+
+
+def test_a_shift_between_segments_needs_a_factor_below_one_a_source_and_another_segment():
+    shift = {"kind": "potential_shift", "quarter": 1, "segment": "enterprise", "into": "smb"}
+    assert problems([{**shift, "factor": 1.0}]) == [
+        "test: shocks.0.factor: must be below 1 when into is set (the share of its potential each account of "
+        "segment keeps, the rest moving into 'smb')"
+    ]
+    assert problems([{**shift, "factor": 0.5, "segment": ""}]) == [
+        "test: shocks.0.segment: a shift into another segment needs the segment it comes from"
+    ]
+    assert problems([{**shift, "factor": 0.5, "into": "enterprise"}]) == [
+        "test: shocks.0.into: must differ from segment"
+    ]
