@@ -37,7 +37,7 @@ from sim.config import (
 )
 from sim.errors import InputError
 from sim.selling import Activities, Digital, Relationship, Service
-from sim.shocks import HiringFreeze, OverlayLaunch, Shock
+from sim.shocks import HiringFreeze, ModelRollout, OverlayLaunch, Shock
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
@@ -322,6 +322,9 @@ class Scenario(Strict):
                 problems.append(f"{where}.role: no group of reps has role {role!r}")
             if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
                 problems.append(f"{where}.until_quarter: before quarter")
+        rollouts = [i for i, s in enumerate(self.shocks) if isinstance(s, ModelRollout)]
+        for i in rollouts[1:]:
+            problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.codes import OPPORTUNITY_KINDS, Kind, Status
-from sim.config import NonNegative, Positive, Probability, Quarter, Strict, refuse_removed
+from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
+from sim.config import NonNegative, PolicyConfig, Positive, Probability, Quarter, Strict, refuse_removed
+from sim.randomness import keyed_uniform
 
 
 class RepAttrition(Strict):
@@ -121,10 +122,40 @@ class KeyAccountLoss(Strict):
     """Only customers of this segment; empty for all."""
 
 
+class ModelRollout(Strict):
+    """The rollout of a new coverage model, the run's policy, from the current one: before ``quarter`` every
+    account follows ``current``; from it on, a further ``1 / quarters`` of the accounts each quarter follow the
+    new model, in an order fixed by the account number alone (``rollout_rank``), all of them from
+    ``quarter + quarters - 1`` on. Accounts whose owner changes keep the personal relationship by the
+    hand-off rule."""
+
+    kind: Literal["rollout"]
+    quarter: Quarter
+    """The first quarter in which the new model covers any account."""
+    quarters: Annotated[int, Field(ge=1, le=400)] = 1
+    """Quarters the rollout takes: 1 is a big-bang; n > 1 is phased, a further 1/n of the accounts each quarter."""
+    current: PolicyConfig = PolicyConfig()
+    """The coverage model in force before (a policy name and parameters, as ``[policy]``)."""
+    warm: bool = False
+    """Accounts that join the new model in a quarter and change owner are handed over warm (each old owner
+    introduces the new); otherwise cold, whatever either policy planned for them."""
+
+
 Shock = Annotated[
-    RepAttrition | HiringFreeze | DemandShock | PotentialShift | Realignment | OverlayLaunch | KeyAccountLoss,
+    RepAttrition
+    | HiringFreeze
+    | DemandShock
+    | PotentialShift
+    | Realignment
+    | OverlayLaunch
+    | KeyAccountLoss
+    | ModelRollout,
     Field(discriminator="kind"),
 ]
+
+#: The key of the rollout order's keyed draws: a constant, so that the order depends on the account numbers
+#: alone, the same in every run, replication and policy (any fixed value would do; these are "ROLLOUT" in ASCII).
+ROLLOUT_KEY = np.uint64(0x524F4C4C4F5554)
 
 
 def frozen_hiring(shocks: Sequence[object], quarter: int) -> bool:
@@ -200,3 +231,24 @@ def realigned_owners(shock: Realignment, owner: np.ndarray, rng: np.random.Gener
     owned = np.flatnonzero(owner >= 0)
     picked = np.sort(rng.choice(owned, size=round(shock.share * owned.size), replace=False))
     return picked, rng.permutation(owner[picked])
+
+
+def rollout_rank(accounts: int) -> np.ndarray:
+    """Each account's place (0 first) in the order a rollout moves accounts to the new model: the account
+    numbers sorted by a keyed uniform draw of the number alone (``ROLLOUT_KEY``), so every run, policy and
+    replication moves the same account numbers in the same quarter (common random numbers), and the order
+    of any two accounts does not depend on how many there are."""
+    u = keyed_uniform(ROLLOUT_KEY, np.arange(accounts), Draw.ROLLOUT)
+    rank = np.empty(accounts, dtype=np.int64)
+    rank[np.argsort(u, kind="stable")] = np.arange(accounts)
+    return rank
+
+
+def rollout_count(shock: ModelRollout, quarter: int, accounts: int) -> int:
+    """How many of ``accounts``, the first in the rollout order, follow the new model in (1-based) ``quarter``:
+    none before ``shock.quarter``; ``round((k + 1) / quarters x accounts)`` (halves up) in its k-th quarter
+    (k = 0, 1, ...); all from its last on."""
+    if quarter < shock.quarter:
+        return 0
+    k = min(quarter - shock.quarter, shock.quarters - 1)
+    return ((k + 1) * 2 * accounts + shock.quarters) // (2 * shock.quarters)

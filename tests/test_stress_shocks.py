@@ -6,15 +6,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.codes import Kind, Status
 from sim.errors import InputError
+from sim.experiment.jobs import RunSpec
+from sim.experiment.worker import execute
 from sim.model import CoverageModel
 from sim.policies import make_policy
+from sim.policies.random_books import RandomBooks
+from sim.policies.rollout import Rollout, current_policy
+from sim.policies.territories import Territories
 from sim.run import run
 from sim.scenario import parse_scenario
-from tests.conftest import small_data
+from sim.shocks import rollout_rank
+from tests.conftest import SMALL, small_data
+from tests.test_cli import assert_bad_input, covsim
 
 FULL_WEEK = 40.0 * 0.77  # a fully ramped seat's selling hours a week with the RepGroup defaults
 
@@ -228,3 +236,206 @@ def test_a_shift_between_segments_needs_a_factor_below_one_a_source_and_another_
     assert problems([{**shift, "factor": 0.5, "into": "enterprise"}]) == [
         "test: shocks.0.into: must differ from segment"
     ]
+
+
+# ---- rollout of a new coverage model from the current one --------------------------------------------------
+
+
+class Recording:
+    """A policy that keeps the owners of each plan it makes, by quarter (for the tests to read)."""
+
+    def plan(self, view, rng):
+        plan = super().plan(view, rng)
+        self.__dict__.setdefault("owners", {})[view.quarter] = np.array(plan.owner)
+        return plan
+
+
+class Books(Recording, RandomBooks):
+    """random_books, recording its plans."""
+
+
+class Regions(Recording, Territories):
+    """territories, recording its plans."""
+
+
+BOOKS = "tests.test_stress_shocks:Books"
+
+
+def rollout(quarter=2, quarters=1, current=None, warm=False):
+    current = current or {"name": BOOKS}
+    return {"kind": "rollout", "quarter": quarter, "quarters": quarters, "current": current, "warm": warm}
+
+
+def plans_in_force(s, new, seed):
+    """The owners of the plan in force at the start of each quarter, and the model (released)."""
+    model = CoverageModel(s, new, seed)
+    owners = {}
+    try:
+        for quarter in range(1, s.quarters + 1):
+            model.run(13)
+            owners[quarter] = np.array(model.plan.owner)
+    finally:
+        model.release()
+    return owners, model
+
+
+def test_a_phased_rollout_moves_a_further_third_of_the_accounts_each_quarter_to_the_new_plan():
+    s = scenario([rollout(quarter=2, quarters=3)], quarters=4)
+    owners, model = plans_in_force(s, Regions(), 1)
+    rollout_policy = model.policy
+    assert isinstance(rollout_policy, Rollout) and rollout_policy.name == "territories"
+    current, new = rollout_policy.current.owners, rollout_policy.new.owners
+    assert sorted(current) == [1, 2, 3] and sorted(new) == [2, 3, 4]  # each asked only while it covers accounts
+    rank = rollout_rank(5000)
+    for quarter, moved in ((1, 0), (2, 1667), (3, 3333), (4, 5000)):  # round(k / 3 x 5000)
+        side = rank < moved
+        assert side.sum() == moved
+        if moved:
+            assert np.array_equal(owners[quarter][side], new[quarter][side])
+        if moved < 5000:
+            assert np.array_equal(owners[quarter][~side], current[quarter][~side])
+        if 0 < moved < 5000:
+            # On each side, hundreds of accounts have different owners in the two plans: the checks tell them apart.
+            differ = new[quarter] != current[quarter]
+            assert differ[side].sum() > 200 and differ[~side].sum() > 200
+
+
+def test_a_big_bang_rollout_moves_every_account_at_once():
+    s = scenario([rollout(quarter=2, quarters=1)], quarters=3)
+    owners, model = plans_in_force(s, Regions(), 1)
+    current, new = model.policy.current.owners, model.policy.new.owners
+    assert sorted(current) == [1] and sorted(new) == [2, 3]
+    assert np.array_equal(owners[1], current[1])
+    assert np.array_equal(owners[2], new[2]) and np.array_equal(owners[3], new[3])
+
+
+def test_the_rollout_order_is_the_account_number_alone_and_mixes_the_segments():
+    rank = rollout_rank(5000)
+    assert np.array_equal(np.sort(rank), np.arange(5000))
+    # The same order of the first 5,000 accounts in a population of 20,000: it does not depend on the size.
+    assert np.array_equal(np.argsort(rollout_rank(20_000)[:5000]), np.argsort(rank))
+    segment = CoverageModel(scenario(), make_policy("unstructured"), 1).population.segment
+    first = rank < 1667
+    # Accounts are generated segment by segment; the first third in the order holds each segment in about
+    # its share (binomial: 4 standard deviations of a share p among 1,667 accounts).
+    for seg, share in enumerate((0.02, 0.18, 0.80)):
+        assert abs((segment[first] == seg).mean() - share) < 4 * math.sqrt(share * (1 - share) / 1667)
+
+
+def test_before_the_rollout_the_run_is_the_current_policys_own():
+    shocked = run(scenario([rollout(quarter=2, current={"name": "random_books"})]), make_policy("territories"), 5)
+    alone = run(scenario(), make_policy("random_books"), 5)
+    assert shocked.policy == "territories"  # the run is labelled by the policy under test
+
+    def quarter(result, q):
+        m = result.metrics
+        return m[m.quarter == q][["segment", "metric", "value"]].reset_index(drop=True)
+
+    assert quarter(shocked, 1).equals(quarter(alone, 1))
+    assert not quarter(shocked, 2).equals(quarter(alone, 2))
+    w = lambda r: r.weekly[r.weekly.week < 13][["week", "metric", "value"]].reset_index(drop=True)  # noqa: E731
+    assert w(shocked).equals(w(alone))
+
+
+def handed_over(warm, new):
+    """A big-bang rollout from random_books to ``new`` at quarter 2 on seed 1: the quarter-2 tallies and, for
+    the accounts that changed hands at its start and saw no work in its first week, their personal stock
+    before and after that week, and whether the hand-off rule let them go warm."""
+    s = scenario([rollout(quarter=2, current={"name": "random_books"}, warm=warm)])
+    model = CoverageModel(s, new, 1)
+    try:
+        model.run(13)
+        before, holder, filled = model.population.personal.copy(), model.population.holder.copy(), model.team.filled()
+        model.step()  # the rollout, then week 13
+        owner = model.plan.owner
+        moved = (owner >= 0) & (holder >= 0) & (owner != holder)
+        worth = s.activities.call_stock * s.relationship.personal_share  # what a warm hand-off needs to be worth
+        can_be_warm = moved & (before >= worth) & filled[np.maximum(holder, 0)] & filled[np.maximum(owner, 0)]
+        quiet = moved & (model.recorder.touches == 0) & model.team.filled()[np.maximum(owner, 0)]
+        after = model.population.personal
+        tally = model.recorder.tally
+        return before[quiet], after[quiet], can_be_warm[quiet], can_be_warm.sum(), tally, model.decay
+    finally:
+        model.release()
+
+
+def test_a_rollout_pays_the_hand_off_rule_warm_keeps_more_and_costs_hours():
+    handoff = scenario().relationship.handoff
+    # Cold, even though the new policy would hand its changes over warm: the rollout's flag decides.
+    before, after, _, _, cold, decay = handed_over(False, Territories(handoff="warm"))
+    assert before.size > 50
+    assert after == pytest.approx(before * handoff.cold_carry * decay, rel=1e-12)
+    assert cold.handoff_hours.sum() == 0.0
+    before, after, can_be_warm, warm_moves, warm, decay = handed_over(True, Territories())
+    assert can_be_warm.sum() > 10 and (~can_be_warm).sum() > 10  # both rules are seen
+    carry = np.where(can_be_warm, handoff.warm_carry, handoff.cold_carry)
+    assert after == pytest.approx(before * carry * decay, rel=1e-12)
+    # Each warm change costs both reps warm_hours; the warm rollout loses less of the personal relationship.
+    assert warm.handoff_hours.sum() == pytest.approx(2 * handoff.warm_hours * warm_moves)
+    assert warm.personal_lost.sum() < cold.personal_lost.sum()
+
+
+def test_a_rollout_runs_through_the_experiment_worker_as_through_run():
+    s = scenario([rollout(quarter=2, quarters=2, current={"name": "random_books"})])
+    output = execute(RunSpec("k", s.model_dump_json(), "segment_tiers", {}, 3))
+    assert output.status == "done", output.error
+    columns = ["quarter", "segment", "metric", "value"]
+    worker = pd.DataFrame(output.metrics, columns=columns)
+    assert worker.equals(run(s, make_policy("segment_tiers"), 3).metrics[columns])
+    # The rollout is in it: quarter 1 is random_books' own, not segment_tiers'.
+    calm = run(scenario(), make_policy("segment_tiers"), 3).metrics[columns]
+    assert not worker[worker.quarter == 1].reset_index(drop=True).equals(calm[calm.quarter == 1].reset_index(drop=True))
+
+
+def test_a_phased_rollout_keeps_the_policy_contract():
+    from sim.policies.contract import check_policy
+    from sim.shocks import ModelRollout
+
+    shock = ModelRollout(kind="rollout", quarter=2, quarters=2)
+    for current, new in (("random_books", "segment_tiers"), ("pooled", "hunter_farmer"), ("overlay", "value_based")):
+        assert check_policy(lambda c=current, n=new: Rollout.of(make_policy(c), make_policy(n), shock)) == []
+
+
+# ---- validation of a rollout -------------------------------------------------------------------------------
+
+
+def test_a_scenario_has_at_most_one_rollout_and_each_key_is_checked():
+    assert problems([rollout(), rollout(quarter=2, quarters=2)]) == [
+        "test: shocks.1: a scenario has at most one rollout (shocks.0 is one)"
+    ]
+    assert problems([{**rollout(), "quarters": 0, "quarter": 9}]) == [
+        "test: shocks.0.quarters: Input should be greater than or equal to 1"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("current", "line"),
+    [
+        ({"name": "nope"}, "shocks.0.current.name: unknown policy 'nope'"),
+        ({"name": "random_books", "params": {"bogus": 1}}, "shocks.0.current.params.bogus: unknown parameter"),
+        (
+            {"name": "segment_tiers", "params": {"field_segments": "giants"}},
+            "shocks.0.current.params.field_segments: unknown segment 'giants' (the scenario's: enterprise, "
+            "mid_market, smb)",
+        ),
+    ],
+)
+def test_the_current_model_is_checked_before_any_run_in_one_line(current, line):
+    s = scenario([rollout(current=current)])
+    with pytest.raises(InputError) as e:
+        current_policy(s, "test: ")
+    assert len(e.value.problems) == 1 and e.value.problems[0].startswith(f"test: {line}")
+    with pytest.raises(InputError) as e:
+        CoverageModel(s, make_policy("territories"), 1)  # the library path: before any simulated week
+    assert e.value.problems[0].startswith(line)
+
+
+def test_covsim_validate_and_run_name_a_bad_current_model(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        SMALL.read_text()
+        + '\n[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "random_books", params = { bogus = 1 } }\n'
+    )
+    line = f"{path}: shocks.0.current.params.bogus: unknown parameter"
+    assert_bad_input(covsim("validate", str(path)), line)
+    assert_bad_input(covsim("run", str(path), "--policy", "territories"), line)
