@@ -83,6 +83,9 @@ def _apply_shocks(model: CoverageModel, quarter: int) -> None:
             seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, rng)
             model.team.vacate(seats, model.week)
             model._vacated(seats)
+        elif isinstance(shock, shocks.DemandShock) and shock.region:
+            regions = model.scenario.region_names
+            model.demand.scale_regions(shocks.regional_demand_factors(shock, segments, regions), pop)
         elif isinstance(shock, shocks.DemandShock):
             model.demand.scale(shocks.demand_factors(shock, segments), pop)
         elif isinstance(shock, shocks.PotentialShift):

@@ -42,7 +42,7 @@ class HiringFreeze(Strict):
 
 
 class DemandShock(Strict):
-    """Opportunity rates are multiplied by a factor from a quarter on."""
+    """Opportunity rates are multiplied by a factor from a quarter on (of a segment, a kind, a region, or all)."""
 
     kind: Literal["demand"]
     quarter: Quarter
@@ -51,6 +51,8 @@ class DemandShock(Strict):
     opportunity: str = ""
     """Only this opportunity kind (new_logo or expansion; renewals come due on contract dates); empty for
     both."""
+    region: str = ""
+    """Only accounts located in this region (a region of ``population.regions``); empty for all."""
 
 
 class PotentialShift(Strict):
@@ -190,6 +192,14 @@ def demand_factors(shock: DemandShock | OverlayLaunch, segments: tuple[str, ...]
     rows = [segments.index(shock.segment)] if shock.segment else slice(None)
     cols = [OPPORTUNITY_KINDS.index(shock.opportunity)] if shock.opportunity else slice(None)
     factors[np.ix_(np.arange(len(segments))[rows], np.arange(len(OPPORTUNITY_KINDS))[cols])] = shock.factor
+    return factors
+
+
+def regional_demand_factors(shock: DemandShock, segments: tuple[str, ...], regions: tuple[str, ...]) -> np.ndarray:
+    """Multipliers of the opportunity rates of the accounts of each region, (region, segment, kind): the
+    shock's ``demand_factors`` in its region, 1 in the others."""
+    factors = np.ones((len(regions), len(segments), len(OPPORTUNITY_KINDS)))
+    factors[regions.index(shock.region)] = demand_factors(shock, segments)
     return factors
 
 

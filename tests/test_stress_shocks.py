@@ -152,6 +152,44 @@ def test_a_demand_shock_scales_arrivals_in_its_segment_only():
     assert calm[2] - shocked[2] > 8.0 * math.sqrt(calm[2])
 
 
+def test_a_demand_shock_on_one_region_scales_the_rates_of_its_accounts_only():
+    east_smb = {
+        "kind": "demand",
+        "quarter": 1,
+        "factor": 2.0,
+        "region": "east",
+        "segment": "smb",
+        "opportunity": "new_logo",
+    }
+    shocks = ([], [{"kind": "demand", "quarter": 1, "factor": 0.5, "region": "east"}], [east_smb])
+    models = [CoverageModel(two_regions(sh), make_policy("unstructured"), 7) for sh in shocks]
+    calm, shocked, narrow = models
+    try:
+        for m in models:
+            m.step()
+        pop = calm.population
+        east = pop.region == 1
+        assert np.array_equal(shocked.demand.lifted_rate[east], 0.5 * calm.demand.lifted_rate[east])
+        assert np.array_equal(shocked.demand.lifted_rate[~east], calm.demand.lifted_rate[~east])
+        hit = east & (pop.segment == 2) & (pop.status == Status.PROSPECT)
+        assert hit.sum() > 1000
+        assert np.array_equal(narrow.demand.lifted_rate[hit], 2.0 * calm.demand.lifted_rate[hit])
+        assert np.array_equal(narrow.demand.lifted_rate[~hit], calm.demand.lifted_rate[~hit])
+        # Arrivals drawn at those rates (relationships held still): the east's halve, the west's stay, within
+        # four standard deviations of the difference of two Poisson counts (as in the segment test above).
+        counts = []
+        for m in (calm, shocked):
+            rng = np.random.default_rng(0)
+            draws = [m.demand.arrivals(m.population, rng) for _ in range(200)]
+            counts.append(np.bincount(pop.region[np.concatenate(draws)], minlength=2).astype(float))
+        for region, f in ((0, 1.0), (1, 0.5)):
+            n0, n1 = counts[0][region], counts[1][region]
+            assert n0 > 1000 and abs(n1 - f * n0) <= 4.0 * math.sqrt(f * n0 * (1.0 + f)), (region, n0, n1)
+    finally:
+        for m in models:
+            m.release()
+
+
 # ---- potential: a shift between segments -------------------------------------------------------------------
 
 
@@ -208,12 +246,14 @@ def test_unknown_targets_are_one_line_each_naming_the_key():
             {"kind": "rep_attrition", "quarter": 1, "share": 0.5, "region": "north", "role": "hunter"},
             {"kind": "key_account_loss", "quarter": 1, "accounts": 2, "segment": "giants"},
             {"kind": "potential_shift", "quarter": 1, "factor": 0.5, "segment": "smb", "into": "giants"},
+            {"kind": "demand", "quarter": 1, "factor": 0.5, "region": "local-ish"},
         ]
     ) == [
         "test: shocks.0.region: unknown region 'north'",
         "test: shocks.0.role: no group of reps has role 'hunter'",
         "test: shocks.1.segment: unknown segment 'giants'",
         "test: shocks.2.into: unknown segment 'giants'",
+        "test: shocks.3.region: unknown region 'local-ish'",
     ]
 
 
