@@ -93,8 +93,9 @@ class Activity(Codes):
 
 
 class Draw(Codes):
-    """Purposes of keyed random draws (see ``sim.randomness.keyed_uniform``): an opportunity's, and
-    a contract's at its renewal date (``UNATTENDED_RENEWAL``)."""
+    """Purposes of keyed random draws (see ``sim.randomness.keyed_uniform``): an opportunity's, a
+    contract's at its renewal date (``UNATTENDED_RENEWAL``), and an account's place in the order a
+    rollout moves accounts (``ROLLOUT``)."""
 
     DAY = 0
     CAPTURE = 1
@@ -103,6 +104,7 @@ class Draw(Codes):
     DEAL = 4
     UNATTENDED_RENEWAL = 5
     LINE = 6
+    ROLLOUT = 7
 
 
 #: ``line`` of a renewal: it covers the whole contract, every product line.

@@ -38,6 +38,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+#: A policy parameter's value, as a TOML scalar.
+PolicyParam = bool | int | float | str
+
+
+class PolicyConfig(Strict):
+    """A coverage policy by built-in name or ``package.module:ClassName``, with its parameters (validated by the
+    policy itself, before any run): a scenario's ``[policy]``, and the model a rollout shock starts from."""
+
+    name: str = "unstructured"
+    params: dict[str, PolicyParam] = Field(default_factory=dict)
+
+
 def _key_path(loc: tuple[Any, ...], data: Any) -> str:
     """The TOML key path of an error location, without pydantic's union-member tags.
 

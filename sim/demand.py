@@ -107,8 +107,11 @@ class Demand:
     lifted_rate: weekly intensity that the relationship lifts (new logo for a
     prospect, expansion for a customer); hazard0: weekly churn probability
     between renewals with no relationship; factor: (segment, kind) multiplier
-    from demand shocks. Renewals do not arrive at a rate: they come due on
-    contract dates (``Population.renewals_opening``).
+    from demand shocks; regional: (region, segment, kind) multiplier from
+    demand shocks on one region, on top of ``factor`` (None until the first
+    such shock: the weekly refreshes of converted accounts then skip it).
+    Renewals do not arrive at a rate: they come due on contract dates
+    (``Population.renewals_opening``).
     """
 
     def __init__(self, scenario: Scenario, terms: SegmentTerms, pop: Population) -> None:
@@ -117,6 +120,7 @@ class Demand:
         self._relationship = scenario.relationship
         n = pop.size
         self.factor = np.ones((len(scenario.population.segments), len(OPPORTUNITY_KINDS)))
+        self.regional: np.ndarray | None = None
         self.lifted_rate = np.zeros(n)
         self.hazard0 = np.zeros(n)
         self._churn_draws = Thinning.by_group(pop.segment, terms.base_hazard)
@@ -125,6 +129,11 @@ class Demand:
     def scale(self, factor: np.ndarray, pop: Population) -> None:
         """A demand shock: multiply the (segment, kind) rates by ``factor``."""
         self.factor *= factor
+        self.refresh(pop)
+
+    def scale_regions(self, factor: np.ndarray, pop: Population) -> None:
+        """A demand shock on one region: multiply the (region, segment, kind) rates by ``factor``."""
+        self.regional = factor.copy() if self.regional is None else self.regional * factor
         self.refresh(pop)
 
     def refresh(self, pop: Population, idx: np.ndarray | None = None) -> None:
@@ -143,14 +152,18 @@ class Demand:
         scale = (pop.potential[sel] / t.median_potential[seg]) ** t.potential_exponent[seg]
         r = t.rate * self.factor / WEEKS_PER_YEAR
         prospect, customer = status == Status.PROSPECT, status == Status.CUSTOMER
-        lifted = np.where(prospect, r[seg, Kind.NEW_LOGO], np.where(customer, r[seg, Kind.EXPANSION], 0.0)) * scale
+        new_logo, expansion = r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]
+        if self.regional is not None:
+            by_region = self.regional[pop.region[sel], seg]
+            new_logo, expansion = new_logo * by_region[:, Kind.NEW_LOGO], expansion * by_region[:, Kind.EXPANSION]
+        lifted = np.where(prospect, new_logo, np.where(customer, expansion, 0.0)) * scale
         self.lifted_rate[sel] = lifted
         self.hazard0[sel] = np.where(customer, t.base_hazard[seg], 0.0)
         if idx is None:
             # Whatever its status and relationship, an account's weekly intensity is at most this.
             fn = self._response
             top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
-            most = np.maximum(r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]) * scale * top_lift
+            most = np.maximum(new_logo, expansion) * scale * top_lift
             self._arrival_draws = Thinning.by_bound(-np.expm1(-most) * (1.0 + 1e-9))
 
     def silence(self, customers: np.ndarray) -> None:

@@ -37,6 +37,7 @@ from sim.policies.protocol import (
     read_only,
     read_only_plan,
 )
+from sim.policies.rollout import with_rollout
 from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
 from sim.quarter_start import start_quarter
@@ -61,7 +62,7 @@ class CoverageModel(mesa.Model):
         self.streams = Streams.from_seed(self.seed_used)
         super().__init__(rng=self.streams.mesa)
         self.scenario = scenario
-        self.policy = policy
+        self.policy = with_rollout(policy, scenario)  # the new model of a rollout shock, else as given
         self.week = 0
         self.weeks = scenario.weeks
         self.decay = weekly_decay(scenario.relationship.monthly_retention)

@@ -79,19 +79,24 @@ def _apply_shocks(model: CoverageModel, quarter: int) -> None:
         if shock.quarter != quarter:
             continue
         if isinstance(shock, shocks.RepAttrition):
-            seats = shocks.leaving_seats(shock, model.team.filled(), model.team.roles(), rng)
+            team, regions = model.team, model.scenario.region_names
+            seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, rng)
             model.team.vacate(seats, model.week)
             model._vacated(seats)
+        elif isinstance(shock, shocks.DemandShock) and shock.region:
+            regions = model.scenario.region_names
+            model.demand.scale_regions(shocks.regional_demand_factors(shock, segments, regions), pop)
         elif isinstance(shock, shocks.DemandShock):
             model.demand.scale(shocks.demand_factors(shock, segments), pop)
         elif isinstance(shock, shocks.PotentialShift):
-            pop.scale_potential(shocks.shifted_accounts(shock, pop.segment, segments), shock.factor)
+            for accounts, factor in shocks.potential_moves(shock, pop.potential, pop.segment, segments):
+                pop.scale_potential(accounts, factor)
             model.demand.refresh(pop)
         elif isinstance(shock, shocks.OverlayLaunch):
             model.team.add_specialists(shock.specialists, shock.line, model.week)
             model.demand.scale(shocks.demand_factors(shock, segments), pop)
         elif isinstance(shock, shocks.KeyAccountLoss):
-            model._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend))
+            model._churn_accounts(shocks.key_accounts(shock, pop.status, pop.spend, pop.segment, segments))
         # A hiring freeze acts through shocks.frozen_hiring() each week; a realignment after the plan.
 
 

@@ -228,6 +228,10 @@ class Team:
         """Each seat's role name."""
         return self._constants["role"]
 
+    def regions(self) -> np.ndarray:
+        """Each seat's home region, an index into ``population.regions``."""
+        return self._constants["region"]
+
     def begin_week(self, week: int, frozen: bool) -> np.ndarray:
         """Holders leave at the weekly attrition rate; vacant seats are backfilled (not while ``frozen``).
 

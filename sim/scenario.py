@@ -26,6 +26,7 @@ from sim.codes import OPPORTUNITY_KINDS, ROLES
 from sim.config import (
     Name,
     NonNegative,
+    PolicyConfig,
     Positive,
     Probability,
     Strict,
@@ -36,7 +37,7 @@ from sim.config import (
 )
 from sim.errors import InputError
 from sim.selling import Activities, Digital, Relationship, Service
-from sim.shocks import HiringFreeze, Shock
+from sim.shocks import HiringFreeze, ModelRollout, OverlayLaunch, Shock
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
@@ -253,16 +254,6 @@ class Workforce(Strict):
         return self
 
 
-PolicyParam = bool | int | float | str
-
-
-class PolicyConfig(Strict):
-    """Which coverage policy runs, by built-in name or ``package.module:ClassName``."""
-
-    name: str = "unstructured"
-    params: dict[str, PolicyParam] = Field(default_factory=dict)
-
-
 class MetricsConfig(Strict):
     low_value_quantile: Probability = 0.5
     """Accounts below this quantile of potential count as low-value (effort metrics)."""
@@ -298,6 +289,8 @@ class Scenario(Strict):
         segments = {s.name for s in self.population.segments}
         problems: list[str] = []
         lines = {line.name for line in self.population.lines}
+        # Seats that exist at some point of the run: the reps' groups, and the specialists an overlay launches.
+        roles = {g.role for g in self.reps} | {"specialist" for s in self.shocks if isinstance(s, OverlayLaunch)}
         for i, g in enumerate(self.reps):
             if g.region and g.region not in regions:
                 problems.append(f"reps.{i}.region: unknown region {g.region!r}")
@@ -310,9 +303,13 @@ class Scenario(Strict):
             line = getattr(s, "line", "")
             if line and line not in lines:
                 problems.append(f"{where}.line: unknown product line {line!r}")
-            segment = getattr(s, "segment", "")
-            if segment and segment not in segments:
-                problems.append(f"{where}.segment: unknown segment {segment!r}")
+            for key in ("segment", "into"):
+                segment = getattr(s, key, "")
+                if segment and segment not in segments:
+                    problems.append(f"{where}.{key}: unknown segment {segment!r}")
+            region = getattr(s, "region", "")
+            if region and region not in regions:
+                problems.append(f"{where}.region: unknown region {region!r}")
             opportunity = getattr(s, "opportunity", "")
             if opportunity == "renewal":
                 problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")
@@ -321,8 +318,13 @@ class Scenario(Strict):
             role = getattr(s, "role", "")
             if role and role not in ROLES:
                 problems.append(f"{where}.role: unknown role {role!r}")
+            elif role and role not in roles:
+                problems.append(f"{where}.role: no group of reps has role {role!r}")
             if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
                 problems.append(f"{where}.until_quarter: before quarter")
+        rollouts = [i for i, s in enumerate(self.shocks) if isinstance(s, ModelRollout)]
+        for i in rollouts[1:]:
+            problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -334,6 +336,10 @@ class Scenario(Strict):
     @property
     def segment_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.population.segments)
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.population.regions)
 
     @property
     def line_names(self) -> tuple[str, ...]:

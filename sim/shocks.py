@@ -15,18 +15,22 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.codes import OPPORTUNITY_KINDS, Kind, Status
-from sim.config import NonNegative, Positive, Probability, Quarter, Strict, refuse_removed
+from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
+from sim.config import NonNegative, PolicyConfig, Positive, Probability, Quarter, Strict, refuse_removed
+from sim.randomness import keyed_uniform
 
 
 class RepAttrition(Strict):
-    """A share of seats is vacated at the start of a quarter."""
+    """A share of seats is vacated at the start of a quarter: ``share`` of the filled seats of ``role`` in
+    ``region``."""
 
     kind: Literal["rep_attrition"]
     quarter: Quarter
     share: Probability
     role: str = ""
     """Only seats of this role; empty for all."""
+    region: str = ""
+    """Only seats whose home region is this one (a region of ``population.regions``); empty for all."""
 
 
 class HiringFreeze(Strict):
@@ -38,7 +42,7 @@ class HiringFreeze(Strict):
 
 
 class DemandShock(Strict):
-    """Opportunity rates are multiplied by a factor from a quarter on."""
+    """Opportunity rates are multiplied by a factor from a quarter on (of a segment, a kind, a region, or all)."""
 
     kind: Literal["demand"]
     quarter: Quarter
@@ -47,15 +51,37 @@ class DemandShock(Strict):
     opportunity: str = ""
     """Only this opportunity kind (new_logo or expansion; renewals come due on contract dates); empty for
     both."""
+    region: str = ""
+    """Only accounts located in this region (a region of ``population.regions``); empty for all."""
 
 
 class PotentialShift(Strict):
-    """Potentials are multiplied by a factor from a quarter on."""
+    """Potentials are multiplied by a factor from a quarter on; with ``into``, what the accounts of ``segment``
+    lose is added to those of ``into`` (a shift between segments: the total potential is kept)."""
 
     kind: Literal["potential_shift"]
     quarter: Quarter
     factor: Positive
     segment: str = ""
+    into: str = ""
+    """The segment whose accounts gain the potential ``segment``'s accounts lose, ``(1 - factor)`` of theirs,
+    shared in proportion to their own potential; empty: nothing gains (the potential is gone)."""
+
+    @model_validator(mode="after")
+    def _between_segments(self) -> PotentialShift:
+        problems = []
+        if self.into and self.factor >= 1.0:
+            problems.append(
+                f"factor: must be below 1 when into is set (the share of its potential each account of "
+                f"segment keeps, the rest moving into {self.into!r})"
+            )
+        if self.into and not self.segment:
+            problems.append("segment: a shift into another segment needs the segment it comes from")
+        elif self.into and self.into == self.segment:
+            problems.append("into: must differ from segment")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Realignment(Strict):
@@ -89,17 +115,49 @@ class OverlayLaunch(Strict):
 
 
 class KeyAccountLoss(Strict):
-    """The largest customers by spend churn at the start of a quarter."""
+    """The largest customers by spend (of ``segment``, or of all) churn at the start of a quarter."""
 
     kind: Literal["key_account_loss"]
     quarter: Quarter
     accounts: Annotated[int, Field(ge=1)]
+    segment: str = ""
+    """Only customers of this segment; empty for all."""
+
+
+class ModelRollout(Strict):
+    """The rollout of a new coverage model, the run's policy, from the current one: before ``quarter`` every
+    account follows ``current``; from it on, a further ``1 / quarters`` of the accounts each quarter follow the
+    new model, in an order fixed by the account number alone (``rollout_rank``), all of them from
+    ``quarter + quarters - 1`` on. Accounts whose owner changes keep the personal relationship by the
+    hand-off rule."""
+
+    kind: Literal["rollout"]
+    quarter: Quarter
+    """The first quarter in which the new model covers any account."""
+    quarters: Annotated[int, Field(ge=1, le=400)] = 1
+    """Quarters the rollout takes: 1 is a big-bang; n > 1 is phased, a further 1/n of the accounts each quarter."""
+    current: PolicyConfig = PolicyConfig()
+    """The coverage model in force before (a policy name and parameters, as ``[policy]``)."""
+    warm: bool = False
+    """Accounts that join the new model in a quarter and change owner are handed over warm (each old owner
+    introduces the new); otherwise cold, whatever either policy planned for them."""
 
 
 Shock = Annotated[
-    RepAttrition | HiringFreeze | DemandShock | PotentialShift | Realignment | OverlayLaunch | KeyAccountLoss,
+    RepAttrition
+    | HiringFreeze
+    | DemandShock
+    | PotentialShift
+    | Realignment
+    | OverlayLaunch
+    | KeyAccountLoss
+    | ModelRollout,
     Field(discriminator="kind"),
 ]
+
+#: The key of the rollout order's keyed draws: a constant, so that the order depends on the account numbers
+#: alone, the same in every run, replication and policy (any fixed value would do; these are "ROLLOUT" in ASCII).
+ROLLOUT_KEY = np.uint64(0x524F4C4C4F5554)
 
 
 def frozen_hiring(shocks: Sequence[object], quarter: int) -> bool:
@@ -107,9 +165,20 @@ def frozen_hiring(shocks: Sequence[object], quarter: int) -> bool:
     return any(isinstance(s, HiringFreeze) and s.quarter <= quarter <= s.until_quarter for s in shocks)
 
 
-def leaving_seats(shock: RepAttrition, filled: np.ndarray, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Seats whose holders leave: ``share`` of the filled seats (of ``role``, if given), in seat order."""
-    seats = np.flatnonzero(filled & ((role == shock.role) if shock.role else True))
+def leaving_seats(
+    shock: RepAttrition,
+    filled: np.ndarray,
+    role: np.ndarray,
+    region: np.ndarray,
+    regions: tuple[str, ...],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Seats whose holders leave: ``share`` of the filled seats (of ``role`` and in ``region``, if given; a seat's
+    region is an index into ``regions``), drawn at random, in seat order."""
+    mask = filled & ((role == shock.role) if shock.role else True)
+    if shock.region:
+        mask &= region == regions.index(shock.region)
+    seats = np.flatnonzero(mask)
     n = round(shock.share * seats.size)
     return seats[np.sort(rng.choice(seats.size, size=n, replace=False))]
 
@@ -126,16 +195,43 @@ def demand_factors(shock: DemandShock | OverlayLaunch, segments: tuple[str, ...]
     return factors
 
 
-def shifted_accounts(shock: PotentialShift, segment: np.ndarray, segments: tuple[str, ...]) -> np.ndarray:
-    """Accounts whose potential the shift scales: its segment's, or all."""
-    if not shock.segment:
-        return np.arange(segment.size)
-    return np.flatnonzero(segment == segments.index(shock.segment))
+def regional_demand_factors(shock: DemandShock, segments: tuple[str, ...], regions: tuple[str, ...]) -> np.ndarray:
+    """Multipliers of the opportunity rates of the accounts of each region, (region, segment, kind): the
+    shock's ``demand_factors`` in its region, 1 in the others."""
+    factors = np.ones((len(regions), len(segments), len(OPPORTUNITY_KINDS)))
+    factors[regions.index(shock.region)] = demand_factors(shock, segments)
+    return factors
 
 
-def key_accounts(shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray) -> np.ndarray:
-    """The ``accounts`` largest customers by spend (ties by account order)."""
-    customers = np.flatnonzero(status == Status.CUSTOMER)
+def potential_moves(
+    shock: PotentialShift, potential: np.ndarray, segment: np.ndarray, segments: tuple[str, ...]
+) -> list[tuple[np.ndarray, float]]:
+    """The shift as (accounts, factor) pairs, each scaling those accounts' potentials, in order.
+
+    Without ``into``: the accounts of ``segment`` (or all) by ``factor``. With it: those by ``factor``, then
+    the accounts of ``into`` by ``1 + lost / theirs``, where ``lost = (1 - factor) x`` the first group's
+    potential and ``theirs`` the second's, so each gains in proportion to its potential and the total is
+    kept. When ``into`` has no accounts, nothing moves (no pairs).
+    """
+    losing = np.arange(segment.size) if not shock.segment else np.flatnonzero(segment == segments.index(shock.segment))
+    if not shock.into:
+        return [(losing, shock.factor)]
+    gaining = np.flatnonzero(segment == segments.index(shock.into))
+    theirs = float(potential[gaining].sum())
+    if theirs <= 0.0:
+        return []
+    lost = (1.0 - shock.factor) * float(potential[losing].sum())
+    return [(losing, shock.factor), (gaining, 1.0 + lost / theirs)]
+
+
+def key_accounts(
+    shock: KeyAccountLoss, status: np.ndarray, spend: np.ndarray, segment: np.ndarray, segments: tuple[str, ...]
+) -> np.ndarray:
+    """The ``accounts`` largest customers by spend (of ``segment``, if given), ties by account order."""
+    mine = status == Status.CUSTOMER
+    if shock.segment:
+        mine &= segment == segments.index(shock.segment)
+    customers = np.flatnonzero(mine)
     return customers[np.argsort(-spend[customers], kind="stable")[: shock.accounts]]
 
 
@@ -145,3 +241,24 @@ def realigned_owners(shock: Realignment, owner: np.ndarray, rng: np.random.Gener
     owned = np.flatnonzero(owner >= 0)
     picked = np.sort(rng.choice(owned, size=round(shock.share * owned.size), replace=False))
     return picked, rng.permutation(owner[picked])
+
+
+def rollout_rank(accounts: int) -> np.ndarray:
+    """Each account's place (0 first) in the order a rollout moves accounts to the new model: the account
+    numbers sorted by a keyed uniform draw of the number alone (``ROLLOUT_KEY``), so every run, policy and
+    replication moves the same account numbers in the same quarter (common random numbers), and the order
+    of any two accounts does not depend on how many there are."""
+    u = keyed_uniform(ROLLOUT_KEY, np.arange(accounts), Draw.ROLLOUT)
+    rank = np.empty(accounts, dtype=np.int64)
+    rank[np.argsort(u, kind="stable")] = np.arange(accounts)
+    return rank
+
+
+def rollout_count(shock: ModelRollout, quarter: int, accounts: int) -> int:
+    """How many of ``accounts``, the first in the rollout order, follow the new model in (1-based) ``quarter``:
+    none before ``shock.quarter``; ``round((k + 1) / quarters x accounts)`` (halves up) in its k-th quarter
+    (k = 0, 1, ...); all from its last on."""
+    if quarter < shock.quarter:
+        return 0
+    k = min(quarter - shock.quarter, shock.quarters - 1)
+    return ((k + 1) * 2 * accounts + shock.quarters) // (2 * shock.quarters)

@@ -189,7 +189,7 @@ def test_walk_reaches_every_model_and_shock_variant() -> None:
         "Activities", "Adbudg", "Power", "Relationship", "Service", "Digital", "PolicyConfig",
         "MetricsConfig", "RenewalKind", "Handoff", "SpeedToLead", "SpeedCurve",
     } | {s.__name__ for s in shocks}  # fmt: skip
-    assert len(shocks) == 7
+    assert len(shocks) == 8
     assert names == expected
 
 

@@ -2,7 +2,8 @@
 
 A refactor must not change any result. These runs cover every built-in policy,
 two seeds and every shock kind on the small scenario (plus a channel-partner
-group, so the partner paths run too). When a change alters results on
+group, so the partner paths run too); the rollout shock, which came later, in
+runs of its own. When a change alters results on
 purpose, update the pins in the same commit and say why in its message:
 
     .venv/bin/python -m tests.test_golden     # prints the current hashes
@@ -119,12 +120,35 @@ def golden_scenario() -> Scenario:
     return parse_scenario(data, "golden")
 
 
+# The rollout shock came after the pins above, and a scenario without one must keep them: it has its own
+# golden runs, the golden scenario with a phased, warm rollout added, from a current model to a new one (the
+# second pair has shared queues on both sides).
+ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2))
+
+ROLLOUT_PINNED = {
+    # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
+    ("random_books", "segment_tiers", 1): (
+        "5eb7ff82d77184758d5a55ad86d0328e649ceaa06bbf4a52fbea0a6952846404",
+        "0d9c4707cb0ac0c9dd53a6a383eb9386abbdf970746ebf51c18513a7c3fa938e",
+    ),
+    ("pooled", "hunter_farmer", 2): (
+        "66ee210ed170f9a9c914bd216873f6c0813c4eaebad30cf3c6e208eedcf9a0f2",
+        "0886823581e042810d8964bd307fb853e1840e7865e39936c15384ca06a314f9",
+    ),
+}
+
+
+def rollout_scenario(current: str) -> Scenario:
+    rollout = {"kind": "rollout", "quarter": 2, "quarters": 2, "current": {"name": current}, "warm": True}
+    return golden_scenario().with_overrides("golden rollout", name="golden_rollout", shocks=[*SHOCKS, rollout])
+
+
 def _sha(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
-def golden_hashes(policy: str, seed: int) -> tuple[str, str]:
-    result = run(golden_scenario(), make_policy(policy), seed=seed)
+def golden_hashes(policy: str, seed: int, scenario: Scenario | None = None) -> tuple[str, str]:
+    result = run(scenario or golden_scenario(), make_policy(policy), seed=seed)
     return _sha(result.metrics), _sha(result.weekly)
 
 
@@ -134,6 +158,12 @@ def test_golden_run_unchanged(policy, seed):
     assert golden_hashes(policy, seed) == PINNED[(policy, seed)]
 
 
+@pytest.mark.parametrize(("current", "new", "seed"), ROLLOUTS)
+def test_golden_rollout_run_unchanged(current, new, seed):
+    assert (current, new, seed) in ROLLOUT_PINNED, f"no pin for {current} to {new}: run python -m tests.test_golden"
+    assert golden_hashes(new, seed, rollout_scenario(current)) == ROLLOUT_PINNED[(current, new, seed)]
+
+
 def test_golden_scenario_switches_on_every_shock_kind():
     from typing import get_args
 
@@ -141,10 +171,12 @@ def test_golden_scenario_switches_on_every_shock_kind():
 
     union = get_args(Shock)[0]
     kinds = {get_args(c.model_fields["kind"].annotation)[0] for c in get_args(union)}
-    assert {s.kind for s in golden_scenario().shocks} == kinds
+    assert {s.kind for s in (*golden_scenario().shocks, *rollout_scenario("unstructured").shocks)} == kinds
 
 
 if __name__ == "__main__":
     for p in sorted(BUILT_IN):
         for s in SEEDS:
             print(f"    ({p!r}, {s}): {golden_hashes(p, s)!r},")
+    for c, n, s in ROLLOUTS:
+        print(f"    ({c!r}, {n!r}, {s}): {golden_hashes(n, s, rollout_scenario(c))!r},")

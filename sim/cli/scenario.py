@@ -22,12 +22,14 @@ def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
         from sim.policies import make_policy
+        from sim.policies.rollout import current_policy
         from sim.scenario import dump_scenario, load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
         where = f"{scenario_file}: policy"
         make_policy(scenario.policy.name, dict(scenario.policy.params), where, scenario)
+        current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         click.echo(dump_scenario(scenario), nl=False)
 
 
@@ -84,6 +86,7 @@ def run_command(
         import pandas as pd
 
         from sim.policies import policies_for
+        from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.scenario import load_scenario
         from sim.tables import comparison_table, quarter_table
@@ -92,6 +95,7 @@ def run_command(
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
         check_distinct(policy_names)
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
             check_out(out_dir, "--out")
         results = []

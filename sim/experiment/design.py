@@ -25,6 +25,7 @@ from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
 from sim.experiment.suite import UNSHOCKED
 from sim.policies import make_policy, policy_class
+from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
 
 
@@ -191,6 +192,7 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         data, overrides = apply_point(base_data, exp, point)
         scenario = parse_scenario(data, f"design point {point.index} {point.values}")
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+        current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
         for i, entry in enumerate(exp.policies):
             params = {**entry.params, **overrides[entry.key]}
             try:

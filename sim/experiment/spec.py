@@ -19,11 +19,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sim.catalogue import CATALOGUE
-from sim.config import Name, Strict, read_toml, validate_strict
+from sim.config import Name, PolicyParam, Strict, read_toml, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy
-from sim.scenario import PolicyParam, Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock
 
 #: Metrics summarised with confidence intervals unless the file names others.

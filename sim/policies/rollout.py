@@ -1,0 +1,256 @@
+"""The rollout of a new coverage model from the current one: a policy made of two policies (a ``rollout`` shock).
+
+During a rollout each account follows one of two coverage models: the
+current one until its turn comes, then the new one, the run's own policy.
+Which accounts have moved by a quarter is ``sim.shocks.rollout_count`` of
+them, first in ``sim.shocks.rollout_rank``'s order, fixed by the account
+number alone. ``Rollout`` asks both policies each time the engine asks it
+and takes each account's answer from the side the account is on; the engine
+sees one policy, named as the new one, and pays for every change of owner
+by its hand-off rule, as for any other plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import shocks
+from sim.clock import quarter_of
+from sim.policies import make_policy
+from sim.policies.protocol import (
+    CoveragePlan,
+    PlanView,
+    Policy,
+    RouteView,
+    TaskView,
+    ask,
+    checked_plan,
+    checked_priority,
+    checked_route,
+    checked_touches,
+    read_only,
+)
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+class Rollout(Policy):
+    """A new coverage model (``new``) rolled out from the one in force (``current``), as ``shock`` schedules.
+
+    Before the rollout's first quarter only the current policy is asked, so
+    the run is the current policy's own; once every account has moved, only
+    the new one. In between both are asked, the current one first, each with
+    the generator the engine gives (so a run stays a function of its seed),
+    and each account takes the answers of its side:
+
+    - ``plan``: owner, service, cadence, coordinated, warm, and the overlay's
+      specialists and their cadence, per account from its side's plan. The
+      accounts that join the new model this quarter are warm if the shock's
+      ``warm`` is true, cold otherwise, whatever either plan said for them (a
+      realignment's rule). A seat answers the queue the new plan gives it,
+      else the one the current plan gives it: the current plan's pools are
+      numbered after the new plan's, so the two models' queues stay apart,
+      and each policy is shown its own pools as they stand (a seat both
+      plans pool answers the new model's queue only).
+    - ``route``: each pending opportunity's handler from the side of its
+      account; ``prioritise``: each task's priority from the side of its
+      account (``tasks.customer``); ``touches``: each side's offers, kept for
+      its own accounts; ``problems``: both policies'.
+
+    Both policies see the plan in force (the merged one) and, when planning,
+    the previous merged plan. Build it with :meth:`of`, which names it as the
+    new policy: the run is labelled by the policy under test.
+    """
+
+    name = "rollout"
+
+    def __init__(self, current: Policy, new: Policy, shock: shocks.ModelRollout) -> None:
+        self.current, self.new, self.shock = current, new, shock
+        self.params = new.params
+        self._rank = np.empty(0, dtype=np.int64)  # rollout_rank of the accounts, made on first use
+        self._offset = 0  # the current plan's pools are numbered from this in the plan in force
+
+    @classmethod
+    def of(cls, current: Policy, new: Policy, shock: shocks.ModelRollout) -> Rollout:
+        """A rollout named as ``new``: the name is a class attribute of a policy, so a subclass carries it."""
+        named: type[Rollout] = type(cls.__name__, (cls,), {"name": new.name, "__doc__": cls.__doc__})
+        return named(current, new, shock)
+
+    def __repr__(self) -> str:
+        s = self.shock
+        when = f"quarter={s.quarter}, quarters={s.quarters}, warm={s.warm}"
+        return f"Rollout(current={self.current!r}, new={self.new!r}, {when})"
+
+    # ---- which side an account is on ---------------------------------------------------------------------
+
+    def _moved(self, quarter: int, accounts: int) -> int:
+        """How many accounts, first in the rollout order, follow the new model in ``quarter``."""
+        return shocks.rollout_count(self.shock, quarter, accounts)
+
+    def _rank_of(self, accounts: np.ndarray, size: int) -> np.ndarray:
+        """The rollout order's place of each of ``accounts`` (indices into ``size`` accounts)."""
+        if self._rank.size != size:
+            self._rank = shocks.rollout_rank(size)
+        return self._rank[accounts]
+
+    # ---- the policy -------------------------------------------------------------------------------------
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        n, quarter = view.accounts.size, view.quarter
+        moved = self._moved(quarter, n)
+        self._offset = 0
+        if moved == 0:
+            return self._planned(self.current, view, rng)
+        current = None if moved == n else self._planned(self.current, view, rng)
+        new = self._planned(self.new, view, rng)
+        rank = self._rank_of(np.arange(n), n)
+        joined = (rank < moved) & (rank >= self._moved(quarter - 1, n))  # the accounts moved this quarter
+        new_warm, new_pools = _filled(new)
+        if current is None:
+            return dataclasses.replace(new, warm=np.where(joined, self.shock.warm, new_warm))
+        current_warm, current_pools = _filled(current)
+        side = rank < moved
+        specialist, specialist_cadence = _overlay(new, current, side, len(view.accounts.line_names))
+        self._offset = int(new_pools.max(initial=-1)) + 1
+        return CoveragePlan(
+            owner=np.where(side, new.owner, current.owner),
+            service=np.where(side, new.service, current.service),
+            cadence=np.where(side, new.cadence, current.cadence),
+            coordinated=np.where(side, new.coordinated, current.coordinated),
+            warm=np.where(joined, self.shock.warm, np.where(side, new_warm, current_warm)),
+            seat_pool=np.where(
+                new_pools >= 0, new_pools, np.where(current_pools >= 0, current_pools + self._offset, -1)
+            ),
+            specialist=specialist,
+            specialist_cadence=specialist_cadence,
+        )
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
+        if moved in (0, n):
+            return self._routed(self.new if moved else self.current, view, rng)
+        current_view, new_view = self._route_views(view)
+        current = self._routed(self.current, current_view, rng)
+        current = np.where(current <= -2, current - self._offset, current)  # its queue(p) is queue(p + offset)
+        new = self._routed(self.new, new_view, rng)
+        return np.where(self._rank_of(view.pending.customer, n) < moved, new, current)
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
+        if moved in (0, n):
+            return self._prioritised(self.new if moved else self.current, view, rng)
+        current_view, new_view = self._task_views(view)
+        current = self._prioritised(self.current, current_view, rng)
+        new = self._prioritised(self.new, new_view, rng)
+        return np.where(self._rank_of(view.tasks.customer, n) < moved, new, current)
+
+    def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
+        if moved in (0, n):
+            return self._offered(self.new if moved else self.current, view, rng)
+        current_view, new_view = self._route_views(view)
+        current = self._offered(self.current, current_view, rng)
+        new = self._offered(self.new, new_view, rng)
+        current, new = current[self._rank_of(current, n) >= moved], new[self._rank_of(new, n) < moved]
+        return np.union1d(current, new)
+
+    def problems(self, scenario: Scenario) -> list[str]:
+        return [*self.new.problems(scenario), *self.current.problems(scenario)]
+
+    # ---- asking one side --------------------------------------------------------------------------------
+
+    def _plans(self, plan: CoveragePlan) -> tuple[CoveragePlan, CoveragePlan]:
+        """The plan in force as the current and as the new policy see it: each with its own pools, numbered
+        as it numbered them."""
+        pools, offset = _filled(plan)[1], self._offset
+        current = read_only(np.where(pools >= offset, pools - offset, -1))
+        new = read_only(np.where(pools < offset, pools, -1))
+        return dataclasses.replace(plan, seat_pool=current), dataclasses.replace(plan, seat_pool=new)
+
+    def _route_views(self, view: RouteView) -> tuple[RouteView, RouteView]:
+        current, new = self._plans(view.plan)
+        return dataclasses.replace(view, plan=current), dataclasses.replace(view, plan=new)
+
+    def _task_views(self, view: TaskView) -> tuple[TaskView, TaskView]:
+        """As ``_route_views``; the current policy's queue tasks also carry its own pool numbers (the other
+        side's keep theirs: their priorities from this side go unused)."""
+        current, new = self._plans(view.plan)
+        pool = view.tasks.pool
+        tasks = dataclasses.replace(
+            view.tasks, pool=read_only(np.where(pool >= self._offset, pool - self._offset, pool))
+        )
+        return dataclasses.replace(view, plan=current, tasks=tasks), dataclasses.replace(view, plan=new)
+
+    @staticmethod
+    def _planned(policy: Policy, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        plan = ask(policy, "plan", view, rng)
+        return checked_plan(plan, view.accounts.size, view.team.size, policy.name, len(view.accounts.line_names))
+
+    @staticmethod
+    def _routed(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        handlers = ask(policy, "route", view, rng)
+        return checked_route(handlers, view.pending, view.team, view.plan.seat_pool, policy.name)
+
+    @staticmethod
+    def _prioritised(policy: Policy, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        return checked_priority(ask(policy, "prioritise", view, rng), view.tasks, policy.name)
+
+    @staticmethod
+    def _offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        return checked_touches(ask(policy, "touches", view, rng), view.accounts.size, policy.name)
+
+
+def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
+    """A checked plan's ``warm`` and ``seat_pool`` (``checked_plan`` fills both in)."""
+    assert plan.warm is not None and plan.seat_pool is not None
+    return plan.warm, plan.seat_pool
+
+
+def _overlay(
+    new: CoveragePlan, current: CoveragePlan, side: np.ndarray, lines: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The specialists and their cadence per account from its side's plan (None when neither plan has an
+    overlay; a side without one has no specialist on its accounts)."""
+    if new.specialist is None and current.specialist is None:
+        return None, None
+    n = side.size
+
+    def of(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
+        if plan.specialist is None or plan.specialist_cadence is None:
+            return np.full((n, lines), -1, dtype=np.int64), np.zeros((n, lines))
+        return plan.specialist, plan.specialist_cadence
+
+    (new_seat, new_cadence), (current_seat, current_cadence) = of(new), of(current)
+    return np.where(side[:, None], new_seat, current_seat), np.where(side[:, None], new_cadence, current_cadence)
+
+
+def rollout_of(scenario: Scenario) -> tuple[int, shocks.ModelRollout] | None:
+    """The scenario's rollout shock and its place in ``shocks`` (a scenario has at most one), or None."""
+    for i, shock in enumerate(scenario.shocks):
+        if isinstance(shock, shocks.ModelRollout):
+            return i, shock
+    return None
+
+
+def current_policy(scenario: Scenario, source: str = "") -> Policy | None:
+    """The coverage model in force before the scenario's rollout (its ``current``), built and checked against
+    the scenario; None without a rollout. An unknown name or a bad parameter is an InputError line
+    ``<source>shocks.<i>.current.name: ...`` or ``<source>shocks.<i>.current.params.<key>: ...``."""
+    found = rollout_of(scenario)
+    if found is None:
+        return None
+    i, shock = found
+    return make_policy(shock.current.name, dict(shock.current.params), f"{source}shocks.{i}.current", scenario)
+
+
+def with_rollout(policy: Policy, scenario: Scenario) -> Policy:
+    """``policy`` as the new model of the scenario's rollout (a :class:`Rollout` from its ``current``), or
+    ``policy`` itself when the scenario has no rollout; InputError for a bad ``current``."""
+    found, current = rollout_of(scenario), current_policy(scenario)
+    if found is None or current is None:
+        return policy
+    return Rollout.of(current, policy, found[1])
