@@ -11,7 +11,7 @@ only begin as written; a line `...` stands for any lines), and `$ echo $?`
 gives the exit code expected of the command before it (else 0).
 
 The longest experiments (a minute or more each here: the screening, the
-stylised facts, and docs/policies.md's comparison of all nine built-ins) run only with
+stylised facts, the robustness experiment, the stress test of the baseline, and docs/policies.md's comparison of all nine built-ins) run only with
 ``COVSIM_DOCS_LONG=1`` (`make docs-check`); here they are checked for what
 can be checked at once: every run count the documents give for an experiment
 file is the number of runs that file plans.
@@ -38,7 +38,13 @@ SHARED = ROOT.parent / "shared"
 SAMPLES = ("scenarios", "experiments", "examples", "README.md")
 ACTIVATE = "`. .venv/bin/activate`"
 #: The longest commands (a minute or more each): run by `make docs-check`, not by `make test`.
-LONG = ("experiments/screening.toml", "experiments/stylised_facts.toml", "--out out/policies")
+LONG = (
+    "experiments/screening.toml",
+    "experiments/stylised_facts.toml",
+    "experiments/robustness.toml",
+    "stress scenarios/baseline.toml",
+    "--out out/policies",
+)
 LONG_VARIABLE = "COVSIM_DOCS_LONG"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
