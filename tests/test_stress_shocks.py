@@ -354,7 +354,9 @@ def test_the_rollout_order_is_the_account_number_alone_and_mixes_the_segments():
     assert np.array_equal(np.sort(rank), np.arange(5000))
     # The same order of the first 5,000 accounts in a population of 20,000: it does not depend on the size.
     assert np.array_equal(np.argsort(rollout_rank(20_000)[:5000]), np.argsort(rank))
-    segment = CoverageModel(scenario(), make_policy("unstructured"), 1).population.segment
+    model = CoverageModel(scenario(), make_policy("unstructured"), 1)
+    segment = model.population.segment
+    model.release()
     first = rank < 1667
     # Accounts are generated segment by segment; the first third in the order holds each segment in about
     # its share (binomial: 4 standard deviations of a share p among 1,667 accounts).
