@@ -26,7 +26,7 @@ import pandas as pd
 
 def regret(wide: pd.DataFrame) -> pd.DataFrame:
     """Regret of each policy (column) in each world (row) of ``wide``, a table of means where more is better."""
-    return -(wide.sub(wide.max(axis=1), axis=0))
+    return (-wide).add(wide.max(axis=1), axis=0)  # max - x, so a best policy's regret is 0.0, not -0.0
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from sim.experiment.report.answer import answer
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
-from sim.experiment.report.discovery import discovery_section
+from sim.experiment.report.discovery import SAMPLED, discovery_section
 from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
 from sim.experiment.report.figures import (
     FIGURE_NAMES,
@@ -196,7 +196,7 @@ def _stress_sections(
     lines = ["", *suite_section(findings)]
     lines += ["", *impact_section(findings, ctx.policies)]
     lines += ["", *misses_section(findings, ctx.policies)]
-    for section in (stress_regret_section(findings), rollout_section(findings)):
+    for section in (stress_regret_section(findings), rollout_section(findings, ctx.policies)):
         if section:
             lines += ["", *section]
     step("stress_impact.png")
@@ -248,7 +248,8 @@ def _results_sections(
         sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
     if sensitivity:
         lines += ["", *sensitivity]
-    step("scenario discovery")
+    if ctx.experiment.design.kind in SAMPLED:
+        step("scenario discovery")
     discovered, discovery_figures = discovery_section(ctx, per_point, figures_dir)
     if discovered:
         lines += ["", *discovered]

@@ -44,12 +44,21 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         safe = f.ranking.robust
         others = [p for p in t.index if p != safe]
         worst_other = max(others, key=lambda p: t.at[p, "max_regret"])
-        out.append(
-            f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
-            f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
-            f"{q(str(t.at[safe, 'max_regret_world']))}), against {money(t.at[worst_other, 'max_regret'])} for "
-            f"{q(worst_other)} (under {q(str(t.at[worst_other, 'max_regret_world']))})."
+        behind = (
+            f"{q(worst_other)} falls up to {money(t.at[worst_other, 'max_regret'])} behind the best (under "
+            f"{q(str(t.at[worst_other, 'max_regret_world']))})"
         )
+        if t.at[safe, "max_regret"] <= 0:
+            out.append(
+                f"{q(safe)} is the safer rollout: it has the best profit under every stress (and without one); "
+                f"{behind}."
+            )
+        else:
+            out.append(
+                f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
+                f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
+                f"{q(str(t.at[safe, 'max_regret_world']))}), while {behind}."
+            )
         v = f.versus[f.versus.other == worst_other]
         ahead = v[v.low > 0].sort_values("diff", ascending=False)
         behind = v[v.high < 0]
@@ -78,21 +87,38 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}).")
     never = f.recovery[f.recovery.quarters.isna()]
     if not never.empty:
+        present = [p for p in policies if p in set(f.recovery.policy)]
         names = sorted(set(never.shock), key=f.stresses.index)
+        who = {s: [p for p in present if p in set(never[never.shock == s].policy)] for s in names}
+        everyone = [s for s in names if who[s] == present]
+        some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
+        parts = []
+        if everyone:
+            parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
+        if some:
+            parts.append(("for some: " if everyone else "") + ", ".join(some))
         out.append(
-            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue by the end of the horizon: "
-            + ", ".join(
-                f"{q(s)} ({', '.join(q(p) for p in policies if p in set(never[never.shock == s].policy))})"
-                for s in names
-            )
+            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue by the end of the horizon, "
+            + "; ".join(parts)
             + "."
         )
-    for c in f.rollouts:
-        sure = "" if c.clear else " (the paired interval includes 0: no clear difference)"
-        out.append(
-            f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
-            f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
+    rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
+    plans = {(c.better, c.worse) for c in rollouts}
+    if len(plans) == 1 and len(rollouts) > 1:
+        better, worse = plans.pop()
+        each = ", ".join(
+            f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}"
+            + ("" if c.clear else " (its interval includes 0)")
+            for c in rollouts
         )
+        out.append(f"Whichever policy, roll out as {q(better)} rather than {q(worse)}: {each}.")
+    else:
+        for c in rollouts:
+            sure = "" if c.clear else " (the paired interval includes 0: no clear difference)"
+            out.append(
+                f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
+                f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
+            )
     return lead + " ".join(out)
 
 
@@ -145,14 +171,19 @@ def misses_section(f: Findings, policies: list[str]) -> list[str]:
     for shock in f.stresses[1:]:
         for p in policies:
             if (shock, p) in wide.index:
-                rows.append([code(shock), p, *(difference(c, wide.at[(shock, p), c]) for c in causes)])
+                # whole counts: a mean below half an opportunity is no change, not "+0" or "-0"
+                rows.append([code(shock), p, *(difference(c, round(wide.at[(shock, p), c]) + 0.0) for c in causes)])
     return [
         "## Extra missed opportunities",
         "",
         "Mean paired difference over replications of the opportunities missed in the whole run, by cause "
         "(docs/metrics.md defines each cause).",
         "",
-        md_table(["stress", "policy", *(c.removeprefix("missed_").replace("_", " ") for c in causes)], rows),
+        md_table(
+            ["stress", "policy", *(c.removeprefix("missed_").replace("_", " ") for c in causes)],
+            rows,
+            "ll" + "r" * len(causes),
+        ),
     ]
 
 
@@ -167,7 +198,9 @@ def stress_regret_section(f: Findings) -> list[str]:
             money(t.at[p, "mean"]),
             f"{money(t.at[p, 'worst'])} ({code(str(t.at[p, 'worst_world']))})",
             money(t.at[p, "mean_regret"]),
-            f"{money(t.at[p, 'max_regret'])} ({code(str(t.at[p, 'max_regret_world']))})",
+            f"{money(t.at[p, 'max_regret'])} ({code(str(t.at[p, 'max_regret_world']))})"
+            if t.at[p, "max_regret"] > 0
+            else "0",
             f"{int(t.at[p, 'best_in'])} of {f.ranking.worlds}",
         ]
         for p in t.index
@@ -183,10 +216,11 @@ def stress_regret_section(f: Findings) -> list[str]:
     ]
 
 
-def rollout_section(f: Findings) -> list[str]:
+def rollout_section(f: Findings, policies: list[str]) -> list[str]:
     """Big-bang against phased: the paired difference between the rollout plans, per policy."""
     if not f.rollouts:
         return []
+    order = {p: i for i, p in enumerate(policies)}
     rows = [
         [
             c.policy,
@@ -196,7 +230,7 @@ def rollout_section(f: Findings) -> list[str]:
             ci(DECISION_METRIC, c.low, c.high),
             "yes" if c.clear else "no",
         ]
-        for c in f.rollouts
+        for c in sorted(f.rollouts, key=lambda c: order.get(c.policy, len(order)))
     ]
     continuity = f.impacts[f.impacts.metric.isin(["personal_stock_lost", "handoff_hours"])]
     extra = []
@@ -224,7 +258,7 @@ def rollout_section(f: Findings) -> list[str]:
             "What the change of hands cost, against the unshocked run (mean paired difference): personal "
             "relationship stock lost and hours of warm hand-offs.",
             "",
-            md_table(["stress", "policy", "stock lost", "hand-off hours"], extra),
+            md_table(["stress", "policy", "stock lost", "hand-off hours"], extra, "llrr"),
         ]
     return lines
 
