@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -27,6 +28,27 @@ if TYPE_CHECKING:
     from sim.experiment.runner import BatchOutcome
 
 EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def paired_batch_options(command: F) -> F:
+    """The options of a batch built from the command line (``compare``, ``stress``): where runs execute, the
+    root seed, and starting again."""
+    for option in reversed(
+        (
+            click.option(
+                "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores)."
+            ),
+            click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True),
+            click.option(
+                "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
+            ),
+            click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
@@ -151,9 +173,6 @@ def run_batch_or_stop(
     help="Policy to compare (repeat); the first is the baseline.",
 )
 @click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
-@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's).")
 @click.option("--quarters", type=click.IntRange(min=1, max=400), default=None)
 @click.option(
     "--out",
@@ -162,7 +181,7 @@ def run_batch_or_stop(
     default=None,
     help="Store, report and exports go here.",
 )
-@click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+@paired_batch_options
 def compare_command(
     scenario_file: Path,
     policy_names: tuple[str, ...],

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import at_horizon, check_distinct, check_out, loading_libraries, reported_errors
-from sim.cli.experiment import EXECUTOR_CHOICE, finish_batch, run_batch_or_stop
+from sim.cli.experiment import finish_batch, paired_batch_options, run_batch_or_stop
 from sim.errors import InputError
 
 DEFAULT_SUITE = "default"
@@ -30,9 +30,6 @@ DEFAULT_SUITE = "default"
     help="The model in force that rollouts start from (default: the scenario's own policy).",
 )
 @click.option("--replications", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
-@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's).")
 @click.option("--quarters", type=click.IntRange(min=2, max=400), default=None)
 @click.option(
     "--out",
@@ -41,18 +38,18 @@ DEFAULT_SUITE = "default"
     default=None,
     help="Store, report and exports (default: out/stress-<scenario name>).",
 )
-@click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+@paired_batch_options
 def stress_command(
     scenario_file: Path,
     policy_names: tuple[str, ...],
     suite_name: str,
     current: str | None,
     replications: int,
+    quarters: int | None,
+    out_dir: Path | None,
     workers: int | None,
     executor: str,
     seed: int | None,
-    quarters: int | None,
-    out_dir: Path | None,
     fresh: bool,
 ) -> None:
     """Stress-test policies: each shock of a suite against the unshocked run, on common random numbers.
