@@ -3,6 +3,7 @@ worse than the baseline, as a PRIM box (``sim.experiment.discovery``)."""
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from sim.files import atomic_write
 
 #: Designs whose points are sampled from the factors' ranges: the ones scenario discovery reads.
 SAMPLED = ("lhs", "sobol")
+
+
+def _limit(value: float) -> str:
+    """A box limit; ``-`` for an open side (an infinite limit)."""
+    return show(value) if math.isfinite(value) else "-"
 
 
 def _draw(trajectory: discovery.Trajectory, box: discovery.Box | None, title: str, path: Path) -> None:
@@ -89,7 +95,7 @@ def discovery_section(
             )
         else:
             lines += ["", f"**{discovery.describe(box, case)}.**", ""]
-            rows = [[code(name), show(lower), show(upper)] for name, lower, upper in box.limits]
+            rows = [[code(name), _limit(lower), _limit(upper)] for name, lower, upper in box.limits]
             if rows:
                 lines.append(md_table(["factor", "above", "below"], rows, "lrr"))
         name = f"discovery_{policy}.png"
