@@ -59,6 +59,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
                 f"{q(str(t.at[safe, 'max_regret_world']))}), while {behind}."
             )
+        why = _miss_mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
+        if why:
+            out.append(why)
         v = f.versus[f.versus.other == worst_other]
         ahead = v[v.low > 0].sort_values("diff", ascending=False)
         behind = v[v.high < 0]
@@ -120,6 +123,25 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
             )
     return lead + " ".join(out)
+
+
+def _miss_mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
+    """Where ``other`` falls furthest behind ``safe``, the miss cause whose extra misses differ most between
+    them, as a sentence (empty when no cause tells them apart by at least one opportunity)."""
+    d = f.impacts[(f.impacts.shock == stress) & f.impacts.metric.isin(MISS_CAUSES)]
+    wide = d.pivot_table(index="metric", columns="policy", values="impact")
+    if other not in wide.columns or safe not in wide.columns:
+        return ""
+    gap = (wide[other] - wide[safe]).sort_values(ascending=False)
+    if gap.empty or not gap.iloc[0] >= 1:
+        return ""
+    cause = str(gap.index[0])
+    words = cause.removeprefix("missed_").replace("_", " ")
+    return (
+        f"Under {q(stress)} the difference is in the misses: {difference(cause, round(wide.at[cause, other]) + 0.0)} "
+        f"missed ({words}) for {q(other)} against {difference(cause, round(wide.at[cause, safe]) + 0.0)} for "
+        f"{q(safe)}."
+    )
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
