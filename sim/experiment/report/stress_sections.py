@@ -151,8 +151,8 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         "",
         "Paired against the unshocked run on the same seeds: the mean difference over replications with its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
-        f"mean, the worst replication's difference, and the quarters until `{RECOVERY_METRIC}` is back within "
-        f"{RECOVERY_TOLERANCE:.0%} of the unshocked run.",
+        f"mean, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
+        f"gap to the unshocked run and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it.",
     ]
     rec = f.recovery.set_index(["shock", "policy"])
     for metric in (DECISION_METRIC, RECOVERY_METRIC):
@@ -172,12 +172,13 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                     difference(metric, r["worst"]),
                 ]
                 if metric == DECISION_METRIC:
-                    quarters = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
-                    row.append(recovery_text(quarters))
+                    known = (shock, p) in rec.index
+                    row.append(_pct(rec.at[(shock, p), "trough"]) if known else "-")
+                    row.append(recovery_text(rec.at[(shock, p), "quarters"] if known else None))
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
-            header.append("recovery")
+            header += ["deepest quarter", "recovery"]
         lines += ["", f"{code(metric)}, whole run:", "", md_table(header, rows, "ll" + "r" * (len(header) - 2))]
     return lines
 
