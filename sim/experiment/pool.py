@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
@@ -133,7 +133,7 @@ class WorkerPool:
         self._await_warm_up(worker)  # a worker that dies warming up fails the first spec it is given
         return worker
 
-    def map(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
+    def map(self, specs: Iterable[RunSpec]) -> Generator[RunOutput]:
         """Execute every spec on the workers, at most ``size`` at once; yield each output as it arrives.
 
         Closing the iterator early (Ctrl-C, a cancelled comparison) kills the

@@ -16,7 +16,8 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -50,7 +51,7 @@ def git_commit(folder: Path) -> str | None:
     return r.stdout.strip() or None if r.returncode == 0 else None
 
 
-def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
     """Every spec in this process, one after another.
 
     It trusts its policies: a run that raises, even ``SystemExit``, is recorded
@@ -62,7 +63,7 @@ def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterat
         yield execute(spec)
 
 
-def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
     """``workers`` spawned processes (a :class:`~sim.experiment.pool.WorkerPool`), each holding one spec at a
     time; this one hands them out and collects them, and stops them at the end."""
     if not specs:
@@ -71,7 +72,7 @@ def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Ite
         yield from pool.map(specs)
 
 
-def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator[RunOutput]:
+def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -94,7 +95,7 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Iterator
             cluster.close()
 
 
-EXECUTORS: dict[str, Callable[[list[RunSpec], int, str | None], Iterator[RunOutput]]] = {
+EXECUTORS: dict[str, Callable[[list[RunSpec], int, str | None], Generator[RunOutput]]] = {
     "serial": _serial,
     "processes": _processes,
     "dask": _dask,
@@ -118,8 +119,15 @@ def run_batch(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    pool: WorkerPool | None = None,
+    on_run: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchOutcome:
-    """Execute every run not yet finished in ``store``; record each as it completes."""
+    """Execute every run not yet finished in ``store``; record each as it completes.
+
+    ``pool``: workers already running (the what-if page's warm ones), used in
+    place of ``executor``; ``on_run`` is told the outcome so far after each run
+    is stored, and stops the batch by raising (finished runs stay stored).
+    """
     from tqdm import tqdm
 
     finished = store.finished_keys()
@@ -129,8 +137,12 @@ def run_batch(
     versions = json.dumps(package_versions(), sort_keys=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
-    with tqdm(total=len(todo), disable=not show, file=sys.stderr, unit="run", dynamic_ncols=True) as bar:
-        for out in EXECUTORS[executor](todo, workers, scheduler):
+    outputs = pool.map(todo) if pool is not None else EXECUTORS[executor](todo, workers, scheduler)
+    with (
+        closing(outputs),  # stopped early, the executor stops its workers at once, not when collected
+        tqdm(total=len(todo), disable=not show, file=sys.stderr, unit="run", dynamic_ncols=True) as bar,
+    ):
+        for out in outputs:
             store.record(out, versions)
             if out.status == "done":
                 outcome.done += 1
@@ -139,5 +151,8 @@ def run_batch(
                 outcome.errors.append((out.run_key, out.error))
             bar.update(1)
             bar.set_postfix(done=outcome.done + outcome.skipped, failed=outcome.failed, refresh=False)
+            outcome.seconds = time.perf_counter() - start
+            if on_run is not None:
+                on_run(outcome)
     outcome.seconds = time.perf_counter() - start
     return outcome
