@@ -163,10 +163,10 @@ def configure(base: Scenario, source: str, settings: Settings) -> Scenario:
 
 
 def policy_choices(settings: Settings, scenario: Scenario | None) -> list[PolicyChoice]:
-    """The ticked policies, the baseline first, each with the parameters set away from its defaults;
+    """The ticked policies, the baseline first and the others in the built-in order, each with the parameters set away from its defaults;
     InputError (lines ``POLICY.params.NAME: ...``, checked against ``scenario`` when it is valid)."""
     problems = []
-    names = [p for p in settings.policies if p in BUILT_IN]
+    names = [p for p in BUILT_IN if p in settings.policies]  # in the order the page lists them
     if len(names) < 2:
         problems.append(f"{POLICIES}: choose two or more policies to compare")
     baseline = settings.baseline if settings.baseline in names else (names[0] if names else "")
