@@ -34,7 +34,7 @@ def main() -> dict[str, object]:
     scenario = load_scenario(ROOT / "scenarios" / "baseline.toml")
     choices = [PolicyChoice(p) for p in POLICIES]
     start = time.perf_counter()
-    with WorkerPool(WORKERS, warm_up_spec(scenario)) as pool:
+    with WorkerPool(WORKERS, warm_up_spec()) as pool:
         warm_up = time.perf_counter() - start
         times = []
         for _ in range(ROUNDS + 1):

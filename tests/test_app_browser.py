@@ -90,10 +90,12 @@ def page() -> Iterator[str]:
     yield address
     server.send_signal(signal.SIGINT)  # Ctrl-C: the server stops and its workers with it
     try:
-        server.wait(timeout=20)
+        output, _ = server.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         server.kill()
-        server.wait()
+        output, _ = server.communicate()
+    assert server.returncode == 0, output
+    assert output.splitlines()[-1] == "covsim what-if page: stopped"
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +245,10 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text)
     assert by_id(browser, "run-problems").text == "scenario: choose a shipped scenario or upload a valid one"
     assert by_id(browser, "progress-text").text == ""
+    # a valid file (one `covsim calibrate` wrote would do as well) replaces it, and the errors go
+    mine = tmp_path / "mine.toml"
+    mine.write_text(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000"), encoding="utf-8")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(mine))
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("mine.toml"))
+    assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
+    assert by_id(browser, "scenario-error").text == ""

@@ -18,7 +18,7 @@ POLICIES = ("unstructured", "segment_tiers")
 
 @pytest.fixture(scope="module")
 def pool():
-    with WorkerPool(2, warm_up_spec(load_scenario(SMALL))) as workers:
+    with WorkerPool(2, warm_up_spec()) as workers:
         yield workers
 
 

@@ -20,6 +20,9 @@ from sim.experiment.pool import WorkerPool
 from sim.policies import BUILT_IN
 from sim.scenario import Scenario, dump_scenario, parse_scenario
 
+#: The policies' parameter fields, each ``{"type": "param", "policy": NAME, "name": PARAMETER}``.
+PARAMS = {"type": "param", "policy": ALL, "name": ALL}
+
 #: What the page says when no scenario is loaded (an upload failed and none was chosen since).
 NO_SCENARIO = "scenario: choose a shipped scenario or upload a valid one"
 
@@ -52,20 +55,22 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
                 if not contents:
                     return (no_update,) * 7
                 name = filename or "uploaded.toml"
-                scenario, data, chosen = form.read_upload(contents, name), None, None
-                data = stored(scenario, name)
+                scenario, source, chosen = form.read_upload(contents, name), name, None
             elif choice:
-                scenario, chosen = form.load_shipped(choice), choice
-                data = stored(scenario, choice)
+                scenario, source, chosen = form.load_shipped(choice), choice, choice
             elif current:  # the scenario the page was opened with (``covsim app FILE``)
-                scenario, data, chosen = parse_scenario(current["scenario"], current["source"]), current, None
+                scenario, source, chosen = (
+                    parse_scenario(current["scenario"], current["source"]),
+                    current["source"],
+                    None,
+                )
             else:
                 return None, "", "", [], None, "", None
         except InputError as e:  # nothing is kept: a run now says no scenario is loaded
             return None, "\n".join(e.problems), "", [], None, "", None
         team = layout.team_inputs(scenario)
-        text = layout.summary(scenario, data["source"])
-        return data, "", text, team, scenario.quarters, f"the scenario's: {scenario.seed}", chosen
+        text = layout.summary(scenario, source)
+        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen
 
     @app.callback(
         Output("baseline", "options"),
@@ -91,10 +96,12 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
         State("demand-quarter", "value"),
         State("policies", "value"),
         State("baseline", "value"),
-        State({"type": "param", "policy": ALL, "name": ALL}, "value"),
+        State(PARAMS, "value"),
         State("replications", "value"),
         State("seed", "value"),
     ]
+
+    params_at = next(i for i, s in enumerate(settings_states) if s.component_id == PARAMS)
 
     @app.callback(
         Output({"type": "error", "field": ALL}, "children"),
@@ -113,7 +120,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
             return [""] * len(fields), NO_SCENARIO, no_update, no_update, no_update
         source = data["source"]
         base = parse_scenario(data["scenario"], source)
-        settings = read_settings(counts, values, ctx.states_list[11])
+        settings = read_settings(counts, values, ctx.states_list[params_at])
         try:
             if ctx.triggered_id == "download-scenario-button":
                 scenario = form.configure(base, source, settings)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.codes import CAUSES
+from sim.config import parse_toml
 from sim.experiment.batch import Batch, open_batch
 from sim.experiment.jobs import RunSpec
 from sim.experiment.pool import WorkerPool
@@ -30,7 +31,8 @@ from sim.experiment.runner import BatchOutcome, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry, comparison
 from sim.experiment.stats import describe, paired_differences, run_values
 from sim.policies import policy_class
-from sim.scenario import Scenario
+from sim.sample_files import samples
+from sim.scenario import Scenario, parse_scenario
 from sim.tables import difference_cell, mean_cell
 
 #: The second table's metrics, a family of its own (so the headline table's adjusted intervals stay those of
@@ -41,6 +43,10 @@ DETAIL_METRICS: tuple[str, ...] = (
     "owner_changed_share",
     "personal_stock_lost",
 )
+
+
+#: The scenario a worker's warm-up run shrinks, by its path among the samples.
+WARM_UP = "scenarios/small.toml"
 
 
 @dataclass(frozen=True)
@@ -127,9 +133,13 @@ def experiment_for(
     return Experiment(**{**dict(base), "policies": entries})
 
 
-def warm_up_spec(scenario: Scenario) -> RunSpec:
+def warm_up_spec(scenario: Scenario | None = None) -> RunSpec:
     """A tiny run that loads everything a run needs in a fresh worker (imports, the numba kernel): one quarter
-    of ``scenario`` shrunk to 200 accounts, under the no-model baseline."""
+    of ``scenario`` (default: the shipped small one) shrunk to 200 accounts, without its shocks, under the
+    no-model baseline."""
+    if scenario is None:
+        files = samples()
+        scenario = parse_scenario(parse_toml(files[WARM_UP].read_bytes(), WARM_UP), WARM_UP)
     tiny = scenario.with_overrides("warm-up", quarters=1, **{"population.customers": 200, "shocks": []})
     return RunSpec("warm-up", json.dumps(tiny.model_dump(mode="json"), sort_keys=True), "unstructured", {}, 0)
 

@@ -75,7 +75,13 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
                         ]
                     ),
                     error(form.REPLICATIONS),
-                    html.Div([html.Span("Root seed ", style=INLINE), number("seed", None, "the file's")]),
+                    html.Div(
+                        [
+                            html.Span("Root seed ", style=INLINE),
+                            number("seed", None),
+                            html.Span("empty: the scenario's", style=HINT),
+                        ]
+                    ),
                     error(form.SEED),
                 ],
             ),

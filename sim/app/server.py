@@ -79,10 +79,10 @@ def serve(path: Path | None, host: str, port: int, workers: int | None, ready: C
 
     ``ready`` is told the page's address once the workers are up.
     """
-    _, scenario, _ = opening(path)  # bad input stops here, before any process starts
+    opening(path)  # bad input stops here, before any process starts
     check_port(host, port)
     size = workers or os.cpu_count() or 1
-    with WorkerPool(size, warm_up_spec(scenario)) as pool:
+    with WorkerPool(size, warm_up_spec()) as pool:
         app = create_app(path, pool)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         shown = f"[{host}]" if ":" in host else host
