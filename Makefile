@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: demo test docs-check bench lint clean
+.PHONY: demo app test docs-check bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)  ## run the 100,000-account baseline under the no-model baseline and segment tiers
 	$(VENV)/bin/covsim run scenarios/baseline.toml --policy unstructured --policy segment_tiers --out out/demo
 
-test: $(STAMP)  ## the whole test suite
+app: $(STAMP)  ## the what-if page: compare coverage models in a browser, on http://127.0.0.1:8050/ (Ctrl-C stops it)
+	$(VENV)/bin/covsim app
+
+test: $(STAMP)  ## the whole test suite (the browser test installs Debian's chromium and chromium-driver if missing, as root)
 	$(PY) -m pytest -q
 
 docs-check: $(STAMP)  ## every command of README.md and docs/ as written, the long experiments too

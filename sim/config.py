@@ -165,18 +165,28 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     require_regular_file(path, MAX_FILE_BYTES, _TOML_FILE)
     try:
         raw = _read_regular(path)
-        return tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as some editors write, is no error
-    except tomllib.TOMLDecodeError as e:
-        raise InputError([f"{path}: TOML syntax error: {e}"]) from None
-    except UnicodeDecodeError as e:
-        raise InputError([f"{path}: cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
     except OSError as e:
         raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
-    except RecursionError:
-        # tomllib parses nested arrays and inline tables recursively.
-        raise InputError([f"{path}: arrays or tables nested too deeply to read"]) from None
     except MemoryError:
         raise InputError([f"{path}: not enough memory to read it"]) from None
+    return parse_toml(raw, str(path))
+
+
+def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
+    """The tables of TOML text given as bytes (a file's, or an upload's), or InputError with one line naming
+    ``source`` (and line and column, for syntax): the same lines :func:`read_toml` gives for a file."""
+    _require_small(Path(source), len(raw), MAX_FILE_BYTES, _TOML_FILE)
+    try:
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as some editors write, is no error
+    except tomllib.TOMLDecodeError as e:
+        raise InputError([f"{source}: TOML syntax error: {e}"]) from None
+    except UnicodeDecodeError as e:
+        raise InputError([f"{source}: cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise InputError([f"{source}: arrays or tables nested too deeply to read"]) from None
+    except MemoryError:
+        raise InputError([f"{source}: not enough memory to read it"]) from None
 
 
 def require_regular_file(path: Path, cap: int, what: str) -> None:

@@ -134,6 +134,9 @@ def comparison_table(metrics: pd.DataFrame, segment: str = ALL) -> str:
 
 # ---- experiments ---------------------------------------------------------------
 
+#: What the differences table says when there is nothing to pair.
+NO_PAIRED = "(no paired comparisons: one policy, or too few replications)"
+
 
 def _ordered(present: pd.Series, order: list[str] | None) -> list[str]:
     seen = list(dict.fromkeys(present))
@@ -162,11 +165,22 @@ def _grid(
 
 def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], order: list[str] | None = None) -> str:
     """Per metric and policy (in ``order``): mean and 95% t interval (n replications)."""
+    return _grid(described, metrics, "metric", 30, order, mean_cell)
 
-    def cell(metric: str, r: pd.Series) -> str:
-        return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
 
-    return _grid(described, metrics, "metric", 30, order, cell)
+def mean_cell(metric: str, r: pd.Series) -> str:
+    """A mean and its 95% t interval (a row of ``stats.describe``), as the means table shows it."""
+    return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
+
+
+def difference_cell(metric: str, r: pd.Series) -> str:
+    """A paired difference, its Bonferroni-adjusted interval and Holm-adjusted p (a row of
+    ``stats.paired_differences``), as the differences table shows it; ``-`` when undefined."""
+    if not math.isfinite(r["mean_diff"]):
+        return "-"
+    sign = "+" if r["mean_diff"] > 0 else ""
+    p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
+    return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low_adj'], r['high_adj'])}{p_text}"
 
 
 def differences_table(
@@ -175,16 +189,8 @@ def differences_table(
     """Per metric and policy: mean paired difference against the baseline, its Bonferroni-adjusted 95% CI and
     Holm-adjusted p, both over the family of comparisons in ``paired`` (as the report shows them)."""
     if paired.empty:
-        return "(no paired comparisons: one policy, or too few replications)"
-
-    def cell(metric: str, r: pd.Series) -> str:
-        if not math.isfinite(r["mean_diff"]):
-            return "-"
-        sign = "+" if r["mean_diff"] > 0 else ""
-        p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
-        return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low_adj'], r['high_adj'])}{p_text}"
-
-    return _grid(paired, metrics, f"difference vs {baseline}", 40, order, cell)
+        return NO_PAIRED
+    return _grid(paired, metrics, f"difference vs {baseline}", 40, order, difference_cell)
 
 
 def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str]) -> str:

@@ -1,8 +1,8 @@
 """The ``covsim`` command line: parses, calls the library, writes. Nothing else.
 
 One module per command group: ``scenario`` (validate, policies, run, examples),
-``experiment`` (compare, experiment, report), ``stress`` and ``crm`` (calibrate,
-backtest); ``common`` holds what they share. Each command imports the library
+``experiment`` (compare, experiment, report), ``stress``, ``crm`` (calibrate,
+backtest) and ``app`` (the what-if page); ``common`` holds what they share. Each command imports the library
 it calls inside its function, so that ``covsim --help`` and the commands that
 run no model start without pandas, Mesa, scipy or matplotlib
 (``benchmarks/startup.py`` measures it).
@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from sim.cli.app import app_command
 from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
@@ -77,5 +78,6 @@ for command in (
     calibrate_command,
     backtest_command,
     examples_command,
+    app_command,
 ):
     main.add_command(command)

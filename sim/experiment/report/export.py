@@ -16,14 +16,20 @@ TIDY_COLUMNS = ["point", "policy", "replication", "seed", "quarter", "segment", 
 
 def tidy_results(ctx: ReportContext) -> pd.DataFrame:
     """Finished runs' results joined with their design point (block, row, one column per factor)."""
-    points = ctx.points.copy()
+    return tidy_table(ctx.results, ctx.points)
+
+
+def tidy_table(results: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """``results`` (``Store.results``) joined with their design ``points`` (``Store.points``): the rows of
+    ``results.csv``."""
+    points = points.copy()
     points["block"] = points["block"].replace("", None)
     clash = {c: f"factor_{c}" for c in points.columns if c in TIDY_COLUMNS and c != "point"}
     points = points.rename(columns=clash)
     for c in points.columns:
         if points[c].dtype == object and points[c].map(type).nunique() > 1:
             points[c] = points[c].astype(str)  # mixed types cannot be written to Parquet
-    results = ctx.results if not ctx.results.empty else pd.DataFrame(columns=TIDY_COLUMNS)
+    results = results if not results.empty else pd.DataFrame(columns=TIDY_COLUMNS)
     tidy = results.merge(points, on="point", how="left")
     front = ["point", *[c for c in points.columns if c != "point"]]
     return tidy[front + [c for c in TIDY_COLUMNS if c != "point"]]

@@ -186,7 +186,7 @@ def missed_figure(ctx: ReportContext, point: int, path: Path) -> ReportFigure | 
     )
 
 
-def _mean_curves(frame: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+def mean_curves(frame: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
     """Mean of each replication's curve, interpolated on the union of their x values."""
     grid = np.unique(np.round(frame[x].to_numpy(dtype=float), 9))
     curves = []
@@ -209,7 +209,7 @@ def lorenz_figure(ctx: ReportContext, lorenz: pd.DataFrame, point: int, path: Pa
         g = lz[lz.policy == p]
         if g.empty:
             continue
-        x, y = _mean_curves(g, "share_of_accounts", "share_of_hours")
+        x, y = mean_curves(g, "share_of_accounts", "share_of_hours")
         ax1.plot(100 * x, 100 * y, color=ctx.colours[p], lw=2, label=p)
         top, hours = 100 * (1 - x[::-1]), 100 * (1 - y[::-1])  # the top top% of accounts get hours% of the hours
         keep = top > 0

@@ -1,0 +1,233 @@
+"""The what-if page's callbacks (Dash): load a scenario, validate the settings, start, follow and show a comparison.
+
+A comparison starts in the background (``sim.app.jobs``) and the page polls
+its progress every quarter second, so the page stays responsive while it
+runs. Bad input never starts one: each problem is written beside its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+
+from sim.app import charts, form, layout
+from sim.app.engine import compare
+from sim.app.jobs import Busy, Jobs
+from sim.errors import InputError
+from sim.experiment.pool import WorkerPool
+from sim.policies import BUILT_IN
+from sim.scenario import Scenario, dump_scenario, parse_scenario
+
+#: The policies' parameter fields, each ``{"type": "param", "policy": NAME, "name": PARAMETER}``.
+PARAMS = {"type": "param", "policy": ALL, "name": ALL}
+
+#: What the page says when no scenario is loaded (an upload failed and none was chosen since).
+NO_SCENARIO = "scenario: choose a shipped scenario or upload a valid one"
+
+
+def stored(scenario: Scenario, source: str) -> dict[str, Any]:
+    """A scenario as the page keeps it in the browser: its resolved fields and the name its messages use."""
+    return {"source": source, "scenario": scenario.model_dump(mode="json")}
+
+
+def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
+    """Wire the page's callbacks to ``pool`` (the warm workers; None: runs in this process) and ``jobs``."""
+
+    @app.callback(
+        Output("scenario-store", "data"),
+        Output("scenario-error", "children"),
+        Output("scenario-summary", "children"),
+        Output("team", "children"),
+        Output("quarters", "value"),
+        Output("seed", "placeholder"),
+        Output("scenario-choice", "value"),
+        Input("scenario-choice", "value"),
+        Input("upload", "contents"),
+        State("upload", "filename"),
+        State("scenario-store", "data"),
+    )
+    def load(choice: str | None, contents: str | None, filename: str | None, current: dict | None) -> tuple:
+        trigger = ctx.triggered_id
+        try:
+            if trigger == "upload":
+                if not contents:
+                    return (no_update,) * 7
+                name = filename or "uploaded.toml"
+                scenario, source, chosen = form.read_upload(contents, name), name, None
+            elif choice:
+                scenario, source, chosen = form.load_shipped(choice), choice, choice
+            elif current:  # the scenario the page was opened with (``covsim app FILE``)
+                scenario, source, chosen = (
+                    parse_scenario(current["scenario"], current["source"]),
+                    current["source"],
+                    None,
+                )
+            else:
+                return None, "", "", [], None, "", None
+        except InputError as e:  # nothing is kept: a run now says no scenario is loaded
+            return None, "\n".join(e.problems), "", [], None, "", None
+        team = layout.team_inputs(scenario)
+        text = layout.summary(scenario, source)
+        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen
+
+    @app.callback(
+        Output("baseline", "options"),
+        Output("baseline", "value"),
+        *[Output(f"params-{name}", "style") for name in BUILT_IN],
+        Input("policies", "value"),
+        State("baseline", "value"),
+    )
+    def choose(policies: list[str] | None, baseline: str | None) -> tuple:
+        ticked = [p for p in BUILT_IN if p in (policies or [])]
+        styles = [{"display": "block" if p in ticked else "none", "marginTop": "4px"} for p in BUILT_IN]
+        return ticked, baseline if baseline in ticked else (ticked[0] if ticked else None), *styles
+
+    settings_states = [
+        State("scenario-store", "data"),
+        State({"type": "count", "index": ALL}, "value"),
+        State("quarters", "value"),
+        State("attrition-on", "value"),
+        State("attrition-share", "value"),
+        State("attrition-quarter", "value"),
+        State("demand-on", "value"),
+        State("demand-factor", "value"),
+        State("demand-quarter", "value"),
+        State("policies", "value"),
+        State("baseline", "value"),
+        State(PARAMS, "value"),
+        State("replications", "value"),
+        State("seed", "value"),
+    ]
+
+    params_at = next(i for i, s in enumerate(settings_states) if s.component_id == PARAMS)
+
+    @app.callback(
+        Output({"type": "error", "field": ALL}, "children"),
+        Output("run-problems", "children"),
+        Output("job", "data"),
+        Output("tick", "disabled"),
+        Output("download-scenario", "data"),
+        Input("run", "n_clicks"),
+        Input("download-scenario-button", "n_clicks"),
+        *settings_states,
+        prevent_initial_call=True,
+    )
+    def act(_run: Any, _download: Any, data: dict | None, counts: list, *values: Any) -> tuple:
+        fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
+        if not data:
+            return [""] * len(fields), NO_SCENARIO, no_update, no_update, no_update
+        source = data["source"]
+        base = parse_scenario(data["scenario"], source)
+        settings = read_settings(counts, values, ctx.states_list[params_at])
+        try:
+            if ctx.triggered_id == "download-scenario-button":
+                scenario = form.configure(base, source, settings)
+                file = dcc.send_string(dump_scenario(scenario), f"{scenario.name}.toml")
+                return [""] * len(fields), "", no_update, no_update, file
+            plan = form.plan(base, source, settings)
+        except InputError as e:
+            beside, rest = placed(e.problems, fields, source, len(base.shocks), settings)
+            return beside, rest, no_update, no_update, no_update
+
+        def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            return compare(plan.scenario, source, plan.policies, plan.replications, plan.seed, pool, on_run, cancelled)
+
+        try:
+            job = jobs.start(work)
+        except Busy:
+            busy = "a comparison is already running: wait for it, or press Cancel"
+            return [""] * len(fields), busy, no_update, no_update, no_update
+        return [""] * len(fields), "", job.id, False, no_update
+
+    @app.callback(
+        Output("progress", "value"),
+        Output("progress", "max"),
+        Output("progress-text", "children"),
+        Output("tick", "disabled", allow_duplicate=True),
+        Output("finished", "data"),
+        Input("tick", "n_intervals"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def follow(_tick: Any, job_id: str | None) -> tuple:
+        # Quick by design: a reply slower than the tick would be overtaken by the next, and Dash drops
+        # overtaken replies; the results are drawn once, by ``show``, when this names the finished job.
+        job = jobs.get(job_id)
+        if job is None:
+            return no_update, no_update, "", True, no_update
+        total = str(max(job.total, 1))
+        if job.state == "running":
+            text = f"running: {job.finished} of {job.total or '?'} runs, {job.seconds:.1f} s"
+            return str(job.finished), total, text, False, no_update
+        if job.state == "cancelled":
+            return str(job.finished), total, "cancelled: nothing is shown", True, no_update
+        if job.state == "failed" or job.result is None:
+            return "0", "1", "\n".join(job.problems), True, no_update
+        return total, total, f"done: {job.total} runs in {job.seconds:.1f} s", True, job.id
+
+    @app.callback(
+        Output("results", "children"),
+        Output("download-results-button", "disabled"),
+        Input("finished", "data"),
+        prevent_initial_call=True,
+    )
+    def show(job_id: str | None) -> tuple:
+        job = jobs.get(job_id)
+        if job is None or job.result is None:
+            return no_update, True
+        return layout.results(job.result, charts.figures(job.result)), False
+
+    @app.callback(Output("cancel", "n_clicks"), Input("cancel", "n_clicks"), State("job", "data"))
+    def cancel(clicks: Any, job_id: str | None) -> Any:
+        if clicks:
+            jobs.cancel(job_id)
+        return no_update
+
+    @app.callback(
+        Output("download-results", "data"),
+        Input("download-results-button", "n_clicks"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def download_results(_clicks: Any, job_id: str | None) -> Any:
+        job = jobs.get(job_id)
+        if job is None or job.result is None:
+            return no_update
+        c = job.result
+        return dcc.send_string(c.tidy_csv(), f"{c.scenario.name}-results.csv")
+
+
+def read_settings(counts: list, values: tuple, param_states: list[dict]) -> form.Settings:
+    """The page's fields as :class:`form.Settings` (``values``: the settings states after the counts)."""
+    quarters, a_on, a_share, a_quarter, d_on, d_factor, d_quarter, policies, baseline, params, reps, seed = values
+    kinds = {(p, f.name): f.kind for p in BUILT_IN for f in form.param_fields(p)}
+    by_policy: dict[str, dict[str, Any]] = {}
+    for state, value in zip(param_states, params, strict=True):
+        policy, name = state["id"]["policy"], state["id"]["name"]
+        kind = kinds.get((policy, name))
+        by_policy.setdefault(policy, {})[name] = "on" in (value or []) if kind == "bool" else value
+    return form.Settings(
+        counts=tuple(counts),
+        quarters=quarters,
+        attrition=form.Shock("on" in (a_on or []), a_share, a_quarter),
+        demand=form.Shock("on" in (d_on or []), d_factor, d_quarter),
+        policies=tuple(policies or ()),
+        baseline=baseline or "",
+        params=by_policy,
+        replications=reps,
+        seed=seed,
+    )
+
+
+def placed(
+    problems: list[str], fields: list[str], source: str, base_shocks: int, settings: form.Settings
+) -> tuple[list[str], str]:
+    """Each field's problems (one line each) in the order of ``fields``, and those no field on the page holds."""
+    beside: dict[str, list[str]] = {f: [] for f in fields}
+    rest: list[str] = []
+    for line in problems:
+        key = form.field_of(line, source, base_shocks, settings)
+        beside.get(key, rest).append(line)
+    return ["\n".join(beside[f]) for f in fields], "\n".join(rest)

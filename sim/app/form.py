@@ -1,0 +1,267 @@
+"""What the what-if page's fields hold, turned into a scenario and policies to compare, or the problems.
+
+A scenario comes from a shipped file or an upload; the page's settings change
+it through ``Scenario.with_overrides`` (team size and mix, horizon, shocks
+added after the file's own) and name the policies with their parameters. Every
+problem is the line the command line prints for the same value in a file or
+on a policy (``FILE: reps.0.count: Input should be ...``), and
+:func:`field_of` says which field of the page it belongs beside. Nothing here
+imports Dash: the page calls these with plain values.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sim.app.engine import PolicyChoice, non_default
+from sim.config import parse_toml
+from sim.errors import InputError
+from sim.policies import BUILT_IN, make_policy, policy_class
+from sim.sample_files import samples
+from sim.scenario import Scenario, parse_scenario
+
+#: The most replications the page runs per policy [A]: 100 runs of the 100,000-account baseline take about
+#: 45 s on 2 cores; more belongs in an experiment file (``covsim experiment``), which resumes if stopped.
+MAX_REPLICATIONS = 100
+#: Replications per policy the page starts with.
+DEFAULT_REPLICATIONS = 5
+
+#: Field keys: where a problem is shown on the page.
+SCENARIO, TEAM, QUARTERS, ATTRITION, DEMAND, POLICIES, REPLICATIONS, SEED = (
+    "scenario",
+    "team",
+    "quarters",
+    "attrition",
+    "demand",
+    "policies",
+    "replications",
+    "seed",
+)
+
+
+def team_field(group: int) -> str:
+    """The field key of the head count of rep group ``group`` (``reps.<group>.count``)."""
+    return f"team-{group}"
+
+
+def param_field(policy: str, name: str) -> str:
+    """The field key of parameter ``name`` of ``policy``."""
+    return f"param-{policy}-{name}"
+
+
+def shipped_scenarios() -> list[str]:
+    """The sample scenarios by their path as the docs name them (``scenarios/small.toml``, ...)."""
+    return [name for name in samples() if name.startswith("scenarios/")]
+
+
+def load_shipped(name: str) -> Scenario:
+    """A shipped scenario by its path (:func:`shipped_scenarios`), or InputError naming it."""
+    files = samples()
+    if name not in files:
+        raise InputError([f"{name}: not a shipped scenario ({', '.join(shipped_scenarios())})"])
+    return parse_scenario(parse_toml(files[name].read_bytes(), name), name)
+
+
+def read_upload(contents: str, filename: str) -> Scenario:
+    """An uploaded scenario file: ``contents`` as a browser sends it (a ``data:`` URL, base64), validated with
+    the messages ``covsim validate FILE`` prints, each naming ``filename``."""
+    _, _, encoded = contents.partition(",")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError([f"{filename}: cannot read: the upload is not base64 data"]) from None
+    return parse_scenario(parse_toml(raw, filename), filename)
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """A policy parameter as a page field: its kind of input, default, the choices of a Literal, its meaning."""
+
+    name: str
+    kind: Literal["bool", "int", "float", "choice", "text"]
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+def param_fields(policy: str) -> list[ParamField]:
+    """The parameters of a policy (``policy_class(name).parameters()``) as page fields."""
+    out = []
+    for name, info in policy_class(policy).parameters().items():
+        annotation = info.annotation
+        choices: tuple[str, ...] = ()
+        kind: Literal["bool", "int", "float", "choice", "text"]
+        if annotation is bool:
+            kind = "bool"
+        elif annotation is int:
+            kind = "int"
+        elif annotation is float:
+            kind = "float"
+        elif typing.get_origin(annotation) is Literal:
+            kind, choices = "choice", tuple(str(c) for c in typing.get_args(annotation))
+        else:
+            kind = "text"
+        out.append(ParamField(name, kind, info.default, info.description or "", choices))
+    return out
+
+
+@dataclass(frozen=True)
+class Shock:
+    """A shock the page adds: on or off, its size (a share of seats, or a demand factor) and its quarter."""
+
+    on: bool = False
+    size: Any = None
+    quarter: Any = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the page's fields hold, as the browser sent it (numbers may be None when a field is empty).
+
+    ``counts``: head count of each rep group, in the scenario's order;
+    ``policies``: the policies ticked, the ``baseline`` among them compared
+    with the others; ``params``: per policy, its parameters' values.
+    """
+
+    counts: tuple[Any, ...] = ()
+    quarters: Any = None
+    attrition: Shock = Shock()
+    demand: Shock = Shock()
+    policies: tuple[str, ...] = ()
+    baseline: str = ""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replications: Any = DEFAULT_REPLICATIONS
+    seed: Any = None
+
+
+def configure(base: Scenario, source: str, settings: Settings) -> Scenario:
+    """``base`` with the page's team, horizon and shocks, validated again; InputError naming ``source``.
+
+    Only what differs from ``base`` is changed: left as it is, the scenario is
+    the file's (same name, same runs). The shocks are added after the file's:
+    rep attrition (a share of every role's filled seats) then a demand shock
+    (every segment and kind).
+    """
+    changes: dict[str, Any] = {}
+    for i, (group, count) in enumerate(zip(base.reps, settings.counts, strict=False)):
+        if count != group.count:
+            changes[f"reps.{i}.count"] = count
+    if settings.quarters != base.quarters:
+        changes["quarters"] = settings.quarters
+    added = []
+    if settings.attrition.on:
+        added.append({"kind": "rep_attrition", "quarter": settings.attrition.quarter, "share": settings.attrition.size})
+    if settings.demand.on:
+        added.append({"kind": "demand", "quarter": settings.demand.quarter, "factor": settings.demand.size})
+    if added:
+        changes["shocks"] = [*(s.model_dump(mode="json") for s in base.shocks), *added]
+    return base.with_overrides(source, **changes)
+
+
+def policy_choices(settings: Settings, scenario: Scenario | None) -> list[PolicyChoice]:
+    """The ticked policies, the baseline first and the others in the built-in order, each with the parameters set away from its defaults;
+    InputError (lines ``POLICY.params.NAME: ...``, checked against ``scenario`` when it is valid)."""
+    problems = []
+    names = [p for p in BUILT_IN if p in settings.policies]  # in the order the page lists them
+    if len(names) < 2:
+        problems.append(f"{POLICIES}: choose two or more policies to compare")
+    baseline = settings.baseline if settings.baseline in names else (names[0] if names else "")
+    ordered = [baseline, *(n for n in names if n != baseline)] if baseline else []
+    choices = []
+    for name in ordered:
+        params = non_default(name, dict(settings.params.get(name, {})))
+        try:
+            make_policy(name, params, where=name, scenario=scenario)
+        except InputError as e:
+            problems += e.problems
+            continue
+        choices.append(PolicyChoice(name, params))
+    if problems:
+        raise InputError(problems)
+    return choices
+
+
+def check_run(settings: Settings) -> tuple[int, int | None]:
+    """The replications and the root seed (None: the scenario's), or InputError."""
+    problems = []
+    r, seed = settings.replications, settings.seed
+    if not _whole(r) or not 1 <= r <= MAX_REPLICATIONS:
+        problems.append(f"{REPLICATIONS}: {_shown(r)} is not a whole number from 1 to {MAX_REPLICATIONS}")
+    if seed is not None and (not _whole(seed) or seed < 0):
+        problems.append(f"{SEED}: {_shown(seed)} is not a whole number, 0 or more (empty: the scenario's seed)")
+    if problems:
+        raise InputError(problems)
+    return int(r), None if seed is None else int(seed)
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
+
+
+def _shown(v: Any) -> str:
+    return "nothing" if v is None else repr(v)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A comparison ready to run: the configured scenario, the policies (baseline first), replications, seed."""
+
+    scenario: Scenario
+    policies: list[PolicyChoice]
+    replications: int
+    seed: int | None
+
+
+def plan(base: Scenario, source: str, settings: Settings) -> Plan:
+    """Everything the page's fields set, validated together: a Plan, or one InputError with every problem."""
+    problems: list[str] = []
+    scenario: Scenario | None = None
+    try:
+        scenario = configure(base, source, settings)
+    except InputError as e:
+        problems += e.problems
+    choices: list[PolicyChoice] = []
+    try:
+        choices = policy_choices(settings, scenario)
+    except InputError as e:
+        problems += e.problems
+    try:
+        replications, seed = check_run(settings)
+    except InputError as e:
+        problems += e.problems
+    if problems or scenario is None:
+        raise InputError(problems)
+    return Plan(scenario, choices, replications, seed)
+
+
+def field_of(problem: str, source: str, base_shocks: int, settings: Settings) -> str:
+    """The field key a problem line belongs beside (:data:`SCENARIO` when no narrower field holds it).
+
+    ``base_shocks`` is the number of the file's own shocks: ``shocks.<i>``
+    beyond them are the page's (rep attrition first when it is on).
+    """
+    text = problem.removeprefix(f"{source}: ")
+    path = text.split(":", 1)[0]
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[0] == "reps" and parts[1].isdigit() and parts[2] == "count":
+        return team_field(int(parts[1]))
+    if path == "reps":
+        return TEAM
+    if parts[0] == "quarters":
+        return QUARTERS
+    if parts[0] == "shocks" and len(parts) > 1 and parts[1].isdigit():
+        index = int(parts[1]) - base_shocks
+        if index < 0:  # the file's own shock, valid in the file: the horizon set on the page cut it off
+            return QUARTERS
+        return ATTRITION if settings.attrition.on and index == 0 else DEMAND
+    if len(parts) >= 3 and parts[1] == "params" and parts[0] in BUILT_IN:
+        return param_field(parts[0], parts[2])
+    if parts[0] in BUILT_IN:
+        return POLICIES
+    if parts[0] in (POLICIES, REPLICATIONS, SEED):
+        return parts[0]
+    return SCENARIO

@@ -1,0 +1,113 @@
+"""Comparisons running in the background of the page's process: one at a time, with progress and a result.
+
+The page starts a comparison and returns at once; the comparison runs in a
+thread of the server process, handing its runs to the warm workers, while the
+page asks for its progress a few times a second. So the page never waits on a
+run (it stays responsive), and a comparison can be stopped half-way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sim.app.engine import Cancelled, Comparison
+from sim.errors import InputError, PolicyError
+
+#: A comparison's work: given a callback for each finished run (finished, total) and a test of whether it was
+#: cancelled, it returns the comparison.
+Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Comparison]
+
+State = Literal["running", "done", "failed", "cancelled"]
+
+#: Finished jobs kept for the page to read (their results and downloads), the oldest dropped first.
+KEEP = 8
+
+
+class Busy(Exception):
+    """A comparison is already running (the workers take one at a time)."""
+
+
+@dataclass
+class Job:
+    """One comparison: its progress (runs ``finished`` of ``total``), then its result or its problems.
+
+    ``problems`` holds one line each: an InputError's lines, or what went
+    wrong unexpectedly. ``seconds`` is the time from start to end (or so far).
+    """
+
+    id: str
+    started: float = field(default_factory=time.perf_counter)
+    state: State = "running"
+    finished: int = 0
+    total: int = 0
+    result: Comparison | None = None
+    problems: list[str] = field(default_factory=list)
+    ended: float | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended or time.perf_counter()) - self.started
+
+
+class Jobs:
+    """The page's comparisons: at most one running; finished ones kept (the last :data:`KEEP`) by id."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def start(self, work: Work) -> Job:
+        """Start ``work`` in a background thread and return its job at once, or raise Busy."""
+        with self._lock:
+            if any(j.state == "running" for j in self._jobs.values()):
+                raise Busy
+            job = Job(uuid.uuid4().hex)
+            self._jobs[job.id] = job
+            while len(self._jobs) > KEEP:
+                del self._jobs[next(iter(self._jobs))]
+        threading.Thread(target=self._run, args=(job, work), name=f"comparison-{job.id[:8]}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str | None) -> Job | None:
+        return self._jobs.get(job_id or "")
+
+    def cancel(self, job_id: str | None) -> None:
+        """Ask a running comparison to stop after the run it is storing."""
+        job = self.get(job_id)
+        if job is not None:
+            job.cancel_event.set()
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """The job once it is no longer running (or when ``timeout`` seconds have passed)."""
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        job = self._jobs[job_id]
+        while job.state == "running" and (deadline is None or time.perf_counter() < deadline):
+            time.sleep(0.02)
+        return job
+
+    @staticmethod
+    def _run(job: Job, work: Work) -> None:
+        def progress(finished: int, total: int) -> None:
+            job.finished, job.total = finished, total
+
+        try:
+            job.result = work(progress, job.cancel_event.is_set)
+            job.state = "done"
+        except Cancelled:
+            job.state = "cancelled"
+        except InputError as e:
+            job.problems, job.state = list(e.problems), "failed"
+        except PolicyError as e:
+            job.problems, job.state = [" ".join(str(e).split())], "failed"
+        except Exception as e:  # the page must say what happened in one line, whatever it was
+            text = " ".join(str(e).split())
+            job.problems = [f"covsim failed unexpectedly ({type(e).__name__}: {text}); please report it"]
+            job.state = "failed"
+        finally:
+            job.ended = time.perf_counter()

@@ -1,0 +1,287 @@
+"""The what-if page's layout (Dash components): the settings on the left, the results on the right.
+
+Every field that can hold bad input has an error line beside it, a
+``html.Div`` with the id ``{"type": "error", "field": KEY}`` (keys from
+``sim.app.form``); the callbacks fill them. Ids are plain strings where the
+field is fixed, so a browser test finds each one by its id.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from dash import dcc, html
+
+from sim.app import form
+from sim.app.engine import Comparison
+from sim.policies import BUILT_IN
+from sim.scenario import Scenario
+
+#: The policies ticked when the page opens: the no-model baseline and the segment model.
+DEFAULT_POLICIES = ["unstructured", "segment_tiers"]
+
+LABEL = {"display": "block", "fontWeight": 600, "marginTop": "10px"}
+HINT = {"color": "#666", "fontSize": "12px"}
+NUMBER = {"width": "80px", "marginRight": "8px"}
+INLINE = {"display": "inline-block", "width": "190px", "fontWeight": 600}
+ERROR = {"color": "#b00020", "fontSize": "13px", "whiteSpace": "pre-wrap"}
+SECTION = {"borderTop": "1px solid #ddd", "paddingTop": "6px", "marginTop": "10px"}
+TABLE = {"borderCollapse": "collapse", "fontSize": "13px", "marginBottom": "14px"}
+#: Each column scrolls on its own, so the results stay in view beside a long list of settings.
+SCROLL = {"overflowY": "auto", "height": "100%"}
+CELL = {"border": "1px solid #ddd", "padding": "3px 8px", "textAlign": "right", "whiteSpace": "nowrap"}
+
+
+def error(key: str) -> html.Div:
+    """The error line of field ``key``."""
+    return html.Div(id={"type": "error", "field": key}, style=ERROR, className="field-error")
+
+
+def number(id_: Any, value: Any, placeholder: str = "") -> dcc.Input:
+    return dcc.Input(id=id_, type="number", value=value, placeholder=placeholder, style=NUMBER, debounce=False)
+
+
+def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] | None = None) -> html.Div:
+    """The whole page; ``initial`` is the shipped scenario chosen when it opens, or None and ``kept`` the
+    scenario it opens with (as ``callbacks.stored`` keeps it)."""
+    settings = html.Div(
+        style={"width": "440px", "flex": "none", "paddingRight": "14px", "borderRight": "1px solid #ddd", **SCROLL},
+        children=[
+            html.H3("Scenario", style={"margin": "0 0 4px 0"}),
+            dcc.RadioItems(id="scenario-choice", options=scenario_options, value=initial),
+            dcc.Upload(
+                id="upload",
+                children=html.Button("Upload a scenario file (.toml) ..."),
+                accept=".toml",
+                max_size=-1,
+                style={"marginTop": "6px"},
+            ),
+            html.Div("any valid scenario, one covsim calibrate wrote from a CRM export too", style=HINT),
+            html.Div(id="scenario-error", style=ERROR, className="field-error"),
+            html.Div(id="scenario-summary", style={**HINT, "marginTop": "6px"}),
+            error(form.SCENARIO),
+            html.Div(style=SECTION, children=[html.H3("Team", style={"margin": "0"}), html.Div(id="team")]),
+            error(form.TEAM),
+            html.Div(
+                style=SECTION,
+                children=[
+                    html.Div([html.Span("Quarters simulated ", style=INLINE), number("quarters", None)]),
+                    error(form.QUARTERS),
+                    html.Div(
+                        [
+                            html.Span("Replications per policy ", style=INLINE),
+                            number("replications", form.DEFAULT_REPLICATIONS),
+                        ]
+                    ),
+                    error(form.REPLICATIONS),
+                    html.Div(
+                        [
+                            html.Span("Root seed ", style=INLINE),
+                            number("seed", None),
+                            html.Span("empty: the scenario's", style=HINT),
+                        ]
+                    ),
+                    error(form.SEED),
+                ],
+            ),
+            html.Div(style=SECTION, children=policy_fields()),
+            html.Div(style=SECTION, children=[html.H3("Shocks", style={"margin": "0"}), *shock_fields()]),
+        ],
+    )
+    actions = html.Div(
+        style={"display": "flex", "gap": "8px", "flexWrap": "wrap", "alignItems": "center"},
+        children=[
+            html.Button("Run comparison", id="run", style={"fontWeight": 700}),
+            html.Button("Cancel", id="cancel"),
+            html.Button("Download scenario (.toml)", id="download-scenario-button"),
+            html.Button("Download results (.csv)", id="download-results-button", disabled=True),
+            html.Progress(id="progress", value="0", max="1", style={"width": "220px"}),
+            html.Span(id="progress-text", style=HINT),
+        ],
+    )
+    results = html.Div(
+        style={"flex": "1", "paddingLeft": "18px", "minWidth": "0", **SCROLL},
+        children=[
+            actions,
+            html.Div(id="run-problems", style=ERROR, className="field-error"),
+            html.Div(
+                id="results",
+                style={"marginTop": "10px"},
+                children=html.P("Set up a comparison on the left and run it.", style=HINT),
+            ),
+        ],
+    )
+    return html.Div(
+        style={"fontFamily": "system-ui, sans-serif", "margin": "12px 18px"},
+        children=[
+            html.H2("covsim: what-if page", style={"margin": "0 0 4px 0"}),
+            html.Div(
+                "Compare coverage models on one scenario: every policy runs on the same random numbers "
+                "(replication r of each policy sees the same world), and the differences are paired.",
+                style=HINT,
+            ),
+            html.Div(
+                style={"display": "flex", "marginTop": "10px", "height": "calc(100vh - 80px)"},
+                children=[settings, results],
+            ),
+            dcc.Store(id="scenario-store", data=kept),
+            dcc.Store(id="job"),
+            dcc.Store(id="finished"),
+            dcc.Interval(id="tick", interval=250, disabled=True),
+            dcc.Download(id="download-scenario"),
+            dcc.Download(id="download-results"),
+        ],
+    )
+
+
+def shock_fields() -> list[Any]:
+    """Rep attrition (share of filled seats, quarter) and a demand shock (factor, quarter), both off at first."""
+    return [
+        dcc.Checklist(id="attrition-on", options=[{"label": " rep attrition", "value": "on"}], value=[]),
+        html.Div(
+            [
+                html.Span("share leaving ", style=HINT),
+                number("attrition-share", 0.2),
+                html.Span("at quarter ", style=HINT),
+                number("attrition-quarter", 2),
+            ]
+        ),
+        error(form.ATTRITION),
+        dcc.Checklist(id="demand-on", options=[{"label": " demand shock", "value": "on"}], value=[]),
+        html.Div(
+            [
+                html.Span("opportunity rates x ", style=HINT),
+                number("demand-factor", 0.7),
+                html.Span("from quarter ", style=HINT),
+                number("demand-quarter", 3),
+            ]
+        ),
+        error(form.DEMAND),
+    ]
+
+
+def policy_fields() -> list[Any]:
+    """The policies to compare, the baseline among them, and each policy's parameters (shown when ticked)."""
+    options = [
+        {"label": html.Span(f" {name}", title=(inspect.getdoc(cls) or "").split("\n\n")[0]), "value": name}
+        for name, cls in BUILT_IN.items()
+    ]
+    params = [
+        html.Details(
+            id=f"params-{name}",
+            style={"display": "block" if name in DEFAULT_POLICIES else "none", "marginTop": "4px"},
+            children=[html.Summary(f"{name} parameters"), *[param_input(name, f) for f in form.param_fields(name)]],
+        )
+        for name in BUILT_IN
+    ]
+    return [
+        html.H3("Policies to compare", style={"margin": "0"}),
+        dcc.Checklist(id="policies", options=options, value=DEFAULT_POLICIES, inline=True),
+        error(form.POLICIES),
+        html.Label("Baseline (the others are compared with it)", style=LABEL),
+        dcc.RadioItems(id="baseline", options=DEFAULT_POLICIES, value=DEFAULT_POLICIES[0], inline=True),
+        *params,
+    ]
+
+
+def param_input(policy: str, f: form.ParamField) -> html.Div:
+    """One parameter's field, its default in place, its description as the hint."""
+    id_ = {"type": "param", "policy": policy, "name": f.name}
+    field: Any
+    if f.kind == "bool":
+        field = dcc.Checklist(id=id_, options=[{"label": " on", "value": "on"}], value=["on"] if f.default else [])
+    elif f.kind == "choice":
+        field = dcc.RadioItems(id=id_, options=list(f.choices), value=str(f.default), inline=True)
+    elif f.kind in ("int", "float"):
+        field = number(id_, f.default)
+    else:
+        field = dcc.Input(id=id_, type="text", value=str(f.default), style={"width": "200px"})
+    return html.Div(
+        style={"marginLeft": "12px"},
+        children=[
+            html.Label(f.name, style={**LABEL, "fontWeight": 500, "marginTop": "4px"}),
+            field,
+            html.Div(f.description, style=HINT),
+            error(form.param_field(policy, f.name)),
+        ],
+    )
+
+
+def team_inputs(scenario: Scenario) -> list[Any]:
+    """A head-count field per rep group of ``scenario`` (``reps.<i>.count``), named by role, region and line."""
+    rows = []
+    for i, g in enumerate(scenario.reps):
+        extra = ", ".join(x for x in (g.region and f"region {g.region}", g.line and f"line {g.line}") if x)
+        name = g.role.replace("_", " ") + (f" ({extra})" if extra else "")
+        rows.append(
+            html.Div(
+                children=[
+                    html.Span(f"{name} ", style={**INLINE, "fontWeight": 400}),
+                    number({"type": "count", "index": i}, g.count),
+                    html.Span(f"seats, {g.weekly_hours:g} h a week", style=HINT),
+                    error(form.team_field(i)),
+                ],
+                style={"marginTop": "4px"},
+            )
+        )
+    return rows
+
+
+def summary(scenario: Scenario, source: str) -> str:
+    """One line on the scenario chosen: where from, accounts, seats, quarters, seed, the file's own shocks."""
+    seats = sum(g.count for g in scenario.reps)
+    shocks = f", {len(scenario.shocks)} shocks of its own" if scenario.shocks else ""
+    return (
+        f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats} seats, "
+        f"{scenario.quarters} quarters, seed {scenario.seed}{shocks}"
+    )
+
+
+def table(c: Comparison, detail: bool, id_: str) -> html.Table:
+    """The results side by side: each policy's mean [95% t CI], then each paired difference against the
+    baseline [Bonferroni-adjusted CI] with its Holm-adjusted p, as ``covsim compare`` prints them."""
+    others = [p for p in c.policies if p != c.baseline]
+    head = ["metric", *c.policies, *(f"{p} - {c.baseline}" for p in others)]
+    header = html.Tr([html.Th(h, style={**CELL, "textAlign": "center", "background": "#f4f4f4"}) for h in head])
+    body = [
+        html.Tr(
+            [html.Td(row[0], style={**CELL, "textAlign": "left"})]
+            + [html.Td(cell, style=CELL, className="value") for cell in row[1:]],
+            id=f"{id_}-{row[0]}",
+        )
+        for row in c.rows(detail)
+    ]
+    return html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE)
+
+
+def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
+    """The results area of a finished comparison: the answer, the two tables, the charts."""
+    n = c.experiment.replications
+    failed = (
+        [html.P(f"{len(c.failures)} runs failed: " + "; ".join(e for _, e in c.failures[:3]), style=ERROR)]
+        if c.failures
+        else []
+    )
+    return [
+        html.H3("Answer", style={"margin": "0 0 4px 0"}),
+        html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px"}),
+        *failed,
+        html.Div(
+            f"{len(c.policies)} policies x {n} replications on {c.scenario.name} in {c.seconds:.1f} s",
+            id="run-summary",
+            style=HINT,
+        ),
+        html.H4(
+            f"Means over {n} replications, 95% t intervals (whole run, segment all); paired differences "
+            "(common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown",
+            style={"marginBottom": "4px"},
+        ),
+        table(c, False, "headline"),
+        html.H4(
+            "Misses by cause, response time and continuity (a family of comparisons of their own)",
+            style={"marginBottom": "4px"},
+        ),
+        table(c, True, "detail"),
+        *[dcc.Graph(id=f"chart-{name}", figure=fig, config={"displaylogo": False}) for name, fig in graphs.items()],
+    ]

@@ -1,0 +1,39 @@
+"""The ``app`` command: the what-if page, a local web page comparing coverage models (``sim.app``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from contextlib import suppress
+from pathlib import Path
+
+import click
+
+from sim.cli.common import loading_libraries, reported_errors
+from sim.errors import InputError
+
+#: The address the page listens on unless told otherwise: this machine only.
+LOCALHOST = "127.0.0.1"
+
+
+@click.command("app")
+@click.argument("scenario_file", required=False, type=click.Path(path_type=Path))
+@click.option("--host", default=LOCALHOST, show_default=True, help="Address to listen on (this machine only).")
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8050, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
+def app_command(scenario_file: Path | None, host: str, port: int, workers: int | None) -> None:
+    """The what-if page: pick or upload a scenario, set the team, policies and shocks, compare in a browser.
+
+    Ctrl-C stops it (exit code 0): it writes nothing, and its worker processes stop with it.
+    """
+    with reported_errors():
+        if importlib.util.find_spec("dash") is None:
+            raise InputError(["covsim app: Dash is not installed; install covsim with the extra: pip install '.[app]'"])
+        with loading_libraries():
+            from sim.app.server import serve
+
+        def ready(address: str) -> None:
+            click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
+
+        with suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops (while serving, Werkzeug takes it itself)
+            serve(scenario_file, host, port, workers, ready)
+        click.echo("covsim what-if page: stopped", err=True)

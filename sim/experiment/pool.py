@@ -1,0 +1,191 @@
+"""Worker processes that execute run specs, one spec at a time each, and may outlive a batch.
+
+A batch (``--executor processes``) opens a pool for its runs and closes it at
+the end; the what-if page (``covsim app``) opens one when it starts, warms each
+worker with a tiny run (imports done, the numba kernel loaded), and keeps it
+for every comparison, so that a comparison spends its time on runs only.
+
+Workers are started with the spawn method (a fresh interpreter: no inherited
+threads, locks or open SQLite handle). No spec runs in the pool's process, so
+a policy that ends its process (``os._exit``, a signal) takes down a worker,
+never the caller; and as a worker holds one spec at a time, the spec it was
+running is the one that killed it. That run is reported failed with how the
+process ended, a new worker takes its place, and no other run is disturbed.
+(A ``ProcessPoolExecutor`` queues specs ahead and, when a worker dies, fails
+them all without saying which one was running.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
+from multiprocessing.context import SpawnProcess
+from types import TracebackType
+from typing import cast
+
+from sim.experiment.jobs import RunOutput, RunSpec
+from sim.experiment.worker import failed, serve
+
+SPAWN = multiprocessing.get_context("spawn")
+
+#: A worker: this end of its pipe and its process.
+Worker = tuple[Connection, SpawnProcess]
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes start.
+
+    They inherit "ignored" from birth, so a Ctrl-C to the whole terminal group
+    reaches only this process, which stops the batch cleanly. (Signals can be
+    set from the main thread only; started from another thread, a worker sets
+    its own in :func:`sim.experiment.worker.serve`.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def start_worker() -> Worker:
+    """A new worker process (:func:`sim.experiment.worker.serve`) and this end of its pipe."""
+    mine, theirs = SPAWN.Pipe()
+    process = SPAWN.Process(target=serve, args=(theirs, os.getpid()), daemon=True)
+    with _sigint_ignored():
+        process.start()
+    theirs.close()  # the worker now holds the only other end: its death is an EOF here
+    return mine, process
+
+
+def ending(exitcode: int | None) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    if exitcode is None or exitcode >= 0:
+        return f"exit code {exitcode}"
+    names = {s.value: s.name for s in signal.Signals}
+    return f"signal {-exitcode}" + (f", {names[-exitcode]}" if -exitcode in names else "")
+
+
+class WorkerPool:
+    """``size`` spawned worker processes; :meth:`map` hands them specs one at a time and yields the outputs.
+
+    With ``warm_up``, each worker executes that spec once as it starts (its
+    output is discarded), and so does a worker started later in place of one
+    that died. One :meth:`map` at a time: the pool is not shared between threads
+    while mapping (the what-if page runs one comparison at a time).
+    """
+
+    def __init__(self, size: int, warm_up: RunSpec | None = None) -> None:
+        self.size = max(1, size)
+        self._warm_up = warm_up
+        self._idle: list[Worker] = []
+        self._lock = threading.Lock()
+        started = [start_worker() for _ in range(self.size)]
+        for connection, _process in started:  # every worker warms at once: send to all, then wait for each
+            self._send_warm_up(connection)
+        for worker in started:
+            if self._await_warm_up(worker):
+                self._idle.append(worker)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def idle(self) -> int:
+        """Workers alive and waiting for a spec."""
+        return len(self._idle)
+
+    def _send_warm_up(self, connection: Connection) -> None:
+        if self._warm_up is not None:
+            with suppress(OSError):
+                connection.send(self._warm_up)
+
+    def _await_warm_up(self, worker: Worker) -> bool:
+        """Whether ``worker`` finished its warm-up run alive (it is closed if not)."""
+        if self._warm_up is None:
+            return True
+        connection, process = worker
+        try:
+            connection.recv()
+            return True
+        except (EOFError, OSError):
+            connection.close()
+            process.join()
+            return False
+
+    def _fresh(self) -> Worker:
+        worker = start_worker()
+        self._send_warm_up(worker[0])
+        self._await_warm_up(worker)  # a worker that dies warming up fails the first spec it is given
+        return worker
+
+    def map(self, specs: Iterable[RunSpec]) -> Generator[RunOutput]:
+        """Execute every spec on the workers, at most ``size`` at once; yield each output as it arrives.
+
+        Closing the iterator early (Ctrl-C, a cancelled comparison) kills the
+        workers still running a spec; the idle ones stay in the pool.
+        """
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("a WorkerPool maps one batch at a time")
+        waiting = deque(specs)
+        busy: dict[Connection, tuple[SpawnProcess, RunSpec, float, float]] = {}
+
+        def hand_out() -> None:
+            while waiting and len(busy) < self.size:
+                connection, process = self._idle.pop() if self._idle else self._fresh()
+                spec = waiting.popleft()
+                try:
+                    connection.send(spec)
+                except OSError:  # the worker died while idle (killed from outside): not this spec's doing
+                    waiting.appendleft(spec)
+                    connection.close()
+                    process.join()
+                    continue
+                busy[connection] = (process, spec, time.time(), time.perf_counter())
+
+        try:
+            hand_out()
+            while busy:
+                for ready in connection_wait(list(busy)):
+                    connection = cast(Connection, ready)
+                    process, spec, started, clock = busy.pop(connection)
+                    try:
+                        out = connection.recv()
+                        self._idle.append((connection, process))
+                    except EOFError:
+                        connection.close()
+                        process.join()
+                        how = ending(process.exitcode)
+                        out = failed(spec, f"the worker process died ({how}) while running this run", started, clock)
+                    hand_out()  # before the caller handles this output, so that no worker waits for it
+                    yield out
+        finally:
+            for connection, (process, *_) in busy.items():
+                process.kill()  # still running a spec: the caller stopped early
+                process.join()
+                connection.close()
+            self._lock.release()
+
+    def close(self) -> None:
+        """Stop every idle worker and wait for it to exit."""
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            with suppress(OSError):  # one that died while idle has nothing to be told
+                connection.send(None)
+        for connection, process in idle:
+            process.join()
+            connection.close()

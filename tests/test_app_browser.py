@@ -1,0 +1,254 @@
+"""The what-if page in a real browser: headless Chromium, driven by selenium, against `covsim app`.
+
+The test starts `covsim app` on a free localhost port, changes the team on the
+page, runs a comparison of two policies with 3 replications on the small
+scenario, and checks that every number shown is the number `covsim compare`
+prints for the same settings and seeds (the scenario file the page downloads,
+the same policies, replications and seed). Bad input is shown beside its
+field, in the command line's words, and runs nothing.
+
+Chromium and its driver are Debian's packages (``chromium``,
+``chromium-driver``): when ``chromedriver`` is missing and the test runs as
+root, it installs them (``.ci/install-chromium``); otherwise it is skipped with
+the command to run. With ``COVSIM_SCREENSHOTS=DIR`` the page's main states are
+saved there as PNG files (the README's are in docs/figures/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SMALL
+
+pytest.importorskip("dash", reason="the what-if page needs the app extra (pip install '.[app]')")
+webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (the dev extra)")
+
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+INSTALL = ROOT / ".ci" / "install-chromium"
+POLICIES = ("unstructured", "segment_tiers")
+SCREENSHOTS = os.environ.get("COVSIM_SCREENSHOTS")
+
+
+def chromedriver() -> str:
+    """The path of chromedriver, installing Debian's chromium and chromium-driver first when it is missing."""
+    found = shutil.which("chromedriver")
+    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run([str(INSTALL)], check=True, timeout=1200)
+        found = shutil.which("chromedriver")
+    if found is None:
+        pytest.skip(
+            f"no chromedriver: run {INSTALL.relative_to(ROOT)} as root (apt-get install chromium chromium-driver)"
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[str]:
+    """`covsim app scenarios/small.toml` on a free localhost port, with 2 warm workers: the page's address."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "app", "scenarios/small.toml", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    address = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(address, timeout=2) as r:
+                assert r.status == 200
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"covsim app did not start: {server.communicate()[0]}")
+            time.sleep(0.2)
+    yield address
+    server.send_signal(signal.SIGINT)  # Ctrl-C: the server stops and its workers with it
+    try:
+        output, _ = server.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        output, _ = server.communicate()
+    assert server.returncode == 0, output
+    assert output.splitlines()[-1] == "covsim what-if page: stopped"
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads)})
+    driver = webdriver.Chrome(service=Service(chromedriver()), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def find(driver: webdriver.Chrome, id_: str) -> WebElement:
+    """The element of id ``id_``; a pattern-matching id (JSON, with quotes a CSS selector cannot hold) by XPath."""
+    return (
+        driver.find_element(By.XPATH, f"//*[@id='{id_}']") if id_.startswith("{") else driver.find_element(By.ID, id_)
+    )
+
+
+def by_id(driver: webdriver.Chrome, id_: str, seconds: float = 20) -> WebElement:
+    return WebDriverWait(driver, seconds).until(lambda d: find(d, id_))
+
+
+def pattern_id(**parts: object) -> str:
+    """The DOM id Dash gives a pattern-matching id: its JSON with sorted keys and no spaces."""
+    inner = ",".join(f'"{k}":{v}' if isinstance(v, int) else f'"{k}":"{v}"' for k, v in sorted(parts.items()))
+    return "{" + inner + "}"
+
+
+def type_into(field: WebElement, text: str) -> None:
+    """Replace what a field holds, as a person does (select all, type)."""
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(text)
+
+
+def field_error(driver: webdriver.Chrome, key: str) -> str:
+    return find(driver, pattern_id(field=key, type="error")).text
+
+
+def shot(driver: webdriver.Chrome, name: str) -> None:
+    """Save what the page shows as ``app-<name>.png`` in the folder ``COVSIM_SCREENSHOTS`` names, if any."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(SCREENSHOTS) / f"app-{name}.png"))
+
+
+def wait_for_file(folder: Path, suffix: str, seconds: float = 20) -> Path:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob(f"*{suffix}") if not p.name.endswith(".crdownload")]
+        if done:
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {suffix} file was downloaded into {folder}")
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page, browser, downloads, tmp_path):
+    browser.get(page)
+    assert by_id(browser, "scenario-summary").text.startswith("scenarios/small.toml: small, 5,000 accounts")
+    shot(browser, "start")
+    # a parameter: one more full-cycle seat (reps.0.count 2 -> 3), and 3 replications
+    type_into(by_id(browser, pattern_id(index=0, type="count")), "3")
+    type_into(by_id(browser, "replications"), "3")
+    assert [e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "#policies input:checked")] == [
+        *POLICIES
+    ]
+    by_id(browser, "run").click()
+    # the page answers while it runs: the progress line moves, then says done
+    WebDriverWait(browser, 60, poll_frequency=0.05).until(lambda d: d.find_element(By.ID, "progress-text").text)
+    shot(browser, "running")
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 6 runs"))
+    answer = by_id(browser, "answer").text
+    headline = {
+        row.find_elements(By.TAG_NAME, "td")[0].text: [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "#headline tbody tr")
+    }
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-lorenz .main-svg"))
+    shot(browser, "results")
+    if SCREENSHOTS:
+        browser.execute_script("arguments[0].scrollIntoView()", find(browser, "chart-misses"))
+        time.sleep(0.5)
+        shot(browser, "charts")
+
+    # the configured scenario, downloaded from the page: small with 3 full-cycle seats
+    by_id(browser, "download-scenario-button").click()
+    configured = wait_for_file(downloads, ".toml")
+    assert "count = 3" in configured.read_text(encoding="utf-8")
+    # the same comparison from the command line, on that file: the same answer and the same table
+    out = tmp_path / "compare"
+    args = ["compare", str(configured), *[a for p in POLICIES for a in ("--policy", p)], "--replications", "3"]
+    r = cli(*args, "--executor", "serial", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert answer in lines
+    assert answer.startswith("Answer: on revenue_captured (higher is better), ")
+    assert len(headline) == 12
+    for metric, cells in headline.items():
+        assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric
+        assert f"{metric:<26}" + f"{cells[2]:>40}" in lines, metric
+    # and the tidy results CSV, byte for byte as compare's results.csv
+    by_id(browser, "download-results-button").click()
+    results = wait_for_file(downloads, ".csv")
+    assert results.read_text(encoding="utf-8") == (out / "results.csv").read_text(encoding="utf-8")
+
+
+def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs_nothing(page, browser, tmp_path):
+    browser.get(page)
+    by_id(browser, pattern_id(index=0, type="count"))
+    type_into(by_id(browser, pattern_id(index=0, type="count")), "-1")
+    type_into(by_id(browser, "replications"), "0")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 20).until(lambda d: field_error(d, "team-0"))
+    # the line `covsim validate` prints for a file with count = -1, without its "error: "
+    bad = tmp_path / "scenarios" / "small.toml"
+    bad.parent.mkdir()
+    bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -1", 1), encoding="utf-8")
+    expected = cli("validate", "scenarios/small.toml", cwd=tmp_path).stderr.splitlines()
+    assert expected == ["error: scenarios/small.toml: reps.0.count: Input should be greater than or equal to 0"]
+    assert [f"error: {line}" for line in field_error(browser, "team-0").splitlines()] == expected
+    assert field_error(browser, "replications") == "replications: 0 is not a whole number from 1 to 100"
+    browser.execute_script("arguments[0].scrollIntoView()", find(browser, "team"))
+    shot(browser, "bad-input")
+    time.sleep(0.5)
+    assert by_id(browser, "progress-text").text == ""  # nothing ran
+
+    # an uploaded file that is not a valid scenario: its problems beside the upload, and a run is refused
+    upload = tmp_path / "bad.toml"
+    text = SMALL.read_text(encoding="utf-8").replace("customers = 5000", 'customers = "5000"')
+    upload.write_text(text + "\n[metrics]\nlow_value = 0.3\n", encoding="utf-8")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(upload))
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-error").text)
+    expected = cli("validate", "bad.toml", cwd=tmp_path).stderr.splitlines()
+    assert [f"error: {line}" for line in by_id(browser, "scenario-error").text.splitlines()] == expected
+    assert len(expected) == 2
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text)
+    assert by_id(browser, "run-problems").text == "scenario: choose a shipped scenario or upload a valid one"
+    assert by_id(browser, "progress-text").text == ""
+    # a valid file (one `covsim calibrate` wrote would do as well) replaces it, and the errors go
+    mine = tmp_path / "mine.toml"
+    mine.write_text(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000"), encoding="utf-8")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(mine))
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("mine.toml"))
+    assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
+    assert by_id(browser, "scenario-error").text == ""

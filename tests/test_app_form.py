@@ -1,0 +1,226 @@
+"""The what-if page's fields: a scenario and policies from them, or the command line's lines beside each field."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sim.app import form
+from sim.app.engine import Cancelled, PolicyChoice
+from sim.app.jobs import Busy, Jobs
+from sim.errors import InputError
+from sim.scenario import load_scenario
+from tests.conftest import ROOT, SMALL
+
+SOURCE = "scenarios/small.toml"
+
+
+def settings(**changes) -> form.Settings:
+    """The page as it opens on the small scenario (counts 2, 2, 1; 4 quarters), with ``changes``."""
+    base = {
+        "counts": (2, 2, 1),
+        "quarters": 4,
+        "policies": ("unstructured", "segment_tiers"),
+        "baseline": "unstructured",
+    }
+    return form.Settings(**{**base, **changes})
+
+
+def problems(call) -> list[str]:
+    with pytest.raises(InputError) as e:
+        call()
+    return e.value.problems
+
+
+def upload(text: str) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(text.encode()).decode()
+
+
+def test_left_as_it_opens_the_plan_is_the_file_and_covsim_compares_defaults():
+    small = load_scenario(SMALL)
+    plan = form.plan(small, SOURCE, settings())
+    assert plan.scenario == small  # same name, same runs as covsim compare on the file
+    assert plan.policies == [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")]
+    assert (plan.replications, plan.seed) == (form.DEFAULT_REPLICATIONS, None)
+
+
+def test_team_horizon_shocks_and_parameters_reach_the_scenario_and_policies():
+    small = load_scenario(SMALL)
+    s = settings(
+        counts=(3, 2, 0),
+        quarters=6,
+        attrition=form.Shock(True, 0.25, 2),
+        demand=form.Shock(True, 0.7, 3),
+        policies=("hunter_farmer", "unstructured", "segment_tiers"),
+        baseline="segment_tiers",
+        params={"segment_tiers": {"cadence_a": 3.0, "tier_a_share": 0.5}, "hunter_farmer": {"hunter_share": 0.5}},
+        replications=4,
+        seed=11,
+    )
+    plan = form.plan(small, SOURCE, s)
+    assert [g.count for g in plan.scenario.reps] == [3, 2, 0]
+    assert plan.scenario.quarters == 6
+    assert [(x.kind, x.quarter) for x in plan.scenario.shocks] == [("rep_attrition", 2), ("demand", 3)]
+    assert plan.scenario.shocks[0].share == 0.25 and plan.scenario.shocks[1].factor == 0.7
+    assert plan.scenario.name.startswith("small-")  # a variant is named apart from its file
+    # the baseline first, then the others in the built-in order; only parameters away from their defaults
+    assert plan.policies == [
+        PolicyChoice("segment_tiers", {"tier_a_share": 0.5}),
+        PolicyChoice("unstructured"),
+        PolicyChoice("hunter_farmer", {"hunter_share": 0.5}),
+    ]
+    assert (plan.replications, plan.seed) == (4, 11)
+
+
+def test_every_problem_is_the_command_lines_line_and_names_its_field():
+    small = load_scenario(SMALL)
+    s = settings(
+        counts=(-1, 2.5, None),
+        quarters=0,
+        attrition=form.Shock(True, 1.5, 2),
+        demand=form.Shock(True, -1, None),
+        policies=("unstructured", "segment_tiers"),
+        params={"segment_tiers": {"cadence_a": 20, "field_segments": "nope"}},
+        replications=0,
+        seed=-3,
+    )
+    lines = problems(lambda: form.plan(small, SOURCE, s))
+    assert lines == [
+        f"{SOURCE}: quarters: Input should be greater than or equal to 1",
+        f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0",
+        f"{SOURCE}: reps.1.count: Input should be a valid integer",
+        f"{SOURCE}: reps.2.count: Input should be a valid integer",
+        f"{SOURCE}: shocks.0.share: Input should be less than or equal to 1",
+        f"{SOURCE}: shocks.1.quarter: Input should be a valid integer",
+        f"{SOURCE}: shocks.1.factor: Input should be greater than or equal to 0",
+        "segment_tiers.params.cadence_a: Input should be less than or equal to 13",
+        "replications: 0 is not a whole number from 1 to 100",
+        "seed: -3 is not a whole number, 0 or more (empty: the scenario's seed)",
+    ]
+    fields = [form.field_of(line, SOURCE, len(small.shocks), s) for line in lines]
+    assert fields == [
+        "quarters",
+        "team-0",
+        "team-1",
+        "team-2",
+        "attrition",
+        "demand",
+        "demand",
+        "param-segment_tiers-cadence_a",
+        "replications",
+        "seed",
+    ]
+
+
+def test_a_parameter_naming_nothing_in_the_scenario_and_too_few_policies_are_refused():
+    small = load_scenario(SMALL)
+    s = settings(params={"segment_tiers": {"field_segments": "nope"}})
+    (line,) = problems(lambda: form.plan(small, SOURCE, s))
+    assert (
+        line
+        == "segment_tiers.params.field_segments: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)"
+    )
+    assert form.field_of(line, SOURCE, 0, s) == "param-segment_tiers-field_segments"
+    one = settings(policies=("segment_tiers",))
+    assert problems(lambda: form.plan(small, SOURCE, one)) == ["policies: choose two or more policies to compare"]
+    assert form.field_of("policies: choose two or more policies to compare", SOURCE, 0, one) == "policies"
+
+
+def test_no_seats_left_and_a_files_shock_cut_off_by_the_horizon_name_the_team_and_the_quarters():
+    small = load_scenario(SMALL)
+    s = settings(counts=(0, 0, 0))
+    (line,) = problems(lambda: form.configure(small, SOURCE, s))
+    assert line == f"{SOURCE}: reps: at least one rep with selling hours is needed"
+    assert form.field_of(line, SOURCE, 0, s) == "team"
+    shocked = small.with_overrides("x", name="small", shocks=[{"kind": "demand", "quarter": 4, "factor": 0.5}])
+    cut = settings(quarters=2)
+    (line,) = problems(lambda: form.configure(shocked, SOURCE, cut))
+    assert line == f"{SOURCE}: shocks.0.quarter: 4 is after the last quarter (2)"
+    assert form.field_of(line, SOURCE, 1, cut) == "quarters"
+
+
+def test_an_upload_is_read_with_covsim_validates_lines(tmp_path):
+    good = form.read_upload(upload(SMALL.read_text(encoding="utf-8")), "mine.toml")
+    assert good == load_scenario(SMALL)
+    text = SMALL.read_text(encoding="utf-8").replace("customers = 5000", 'customers = "5000"')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    expected = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", "bad.toml"], capture_output=True, text=True, cwd=tmp_path
+    ).stderr.splitlines()
+    assert [f"error: {line}" for line in problems(lambda: form.read_upload(upload(text), "bad.toml"))] == expected
+    assert problems(lambda: form.read_upload(upload("name = \n"), "broken.toml"))[0].startswith(
+        "broken.toml: TOML syntax error: "
+    )
+    assert problems(lambda: form.read_upload("data:,%%%", "x.toml")) == [
+        "x.toml: cannot read: the upload is not base64 data"
+    ]
+
+
+def test_shipped_scenarios_and_policy_parameters_as_fields():
+    assert form.shipped_scenarios() == [
+        "scenarios/baseline.toml",
+        "scenarios/hunter_vs_farmer.toml",
+        "scenarios/overlay.toml",
+        "scenarios/small.toml",
+    ]
+    assert problems(lambda: form.load_shipped("scenarios/none.toml"))[0].startswith(
+        "scenarios/none.toml: not a shipped"
+    )
+    fields = {f.name: f for f in form.param_fields("segment_tiers")}
+    assert fields["accounts_per_rep"].kind == "int" and fields["accounts_per_rep"].default == 40
+    assert fields["cadence_a"].kind == "float" and fields["digital_overflow"].kind == "bool"
+    assert fields["answer_leads"].kind == "choice" and fields["answer_leads"].choices == ("first", "last")
+    assert fields["field_segments"].kind == "text"
+    assert fields["cadence_a"].description == "planned touches per quarter, tier A"
+
+
+def test_one_comparison_runs_at_a_time_and_reports_its_progress_and_end():
+    jobs = Jobs()
+
+    def until_cancelled(on_run, cancelled):
+        on_run(1, 2)
+        while not cancelled():
+            time.sleep(0.01)
+        raise Cancelled
+
+    job = jobs.start(until_cancelled)
+    with pytest.raises(Busy):
+        jobs.start(until_cancelled)
+    jobs.cancel(job.id)
+    done = jobs.wait(job.id, timeout=10)
+    assert (done.state, done.finished, done.total) == ("cancelled", 1, 2)
+
+    def refused(on_run, cancelled):
+        raise InputError(["a: one", "b: two"])
+
+    failed = jobs.wait(jobs.start(refused).id, timeout=10)
+    assert (failed.state, failed.problems, failed.result) == ("failed", ["a: one", "b: two"], None)
+
+
+def covsim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_covsim_app_refuses_a_bad_scenario_and_a_busy_port_in_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -2", 1), encoding="utf-8")
+    r = covsim("app", str(bad))
+    assert r.returncode == 2 and r.stderr.splitlines() == [
+        f"error: {bad}: reps.0.count: Input should be greater than or equal to 0"
+    ]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = covsim("app", "--port", str(port))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"error: --port {port}: cannot listen on 127.0.0.1:{port} (")
+    assert r.stderr.rstrip().endswith("choose another with --port") and len(r.stderr.splitlines()) == 1
