@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.experiment import robustness
-from sim.experiment.stats import t_interval
+from sim.experiment.stats import run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -234,8 +234,6 @@ class Findings:
 
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
     """The findings of a stress test from its tidy ``results`` and design ``points`` (with ``shock``)."""
-    from sim.experiment.stats import run_values
-
     tagged = with_shock(results, points)
     values = with_shock(run_values(results, list(STRESS_METRICS)), points)
     first = {s.name: s.quarter for s in suite}

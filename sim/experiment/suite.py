@@ -99,7 +99,7 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     at the constants above.
     """
     q = SHOCK_QUARTER
-    last = scenario.quarters
+    thaw = min(q + FREEZE_QUARTERS - 1, scenario.quarters)  # the freeze's last quarter, within the horizon
     segments = scenario.population.segments
     keys = max(1, round(KEY_ACCOUNT_SHARE * starting_customers(scenario)))
     rollout = {"kind": "rollout", "quarter": q, "current": {"name": current, "params": current_params or {}}}
@@ -114,8 +114,8 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
         ),
         {
             "name": "hiring_freeze",
-            "description": f"no seat is backfilled from quarter {q} to {min(q + FREEZE_QUARTERS - 1, last)}",
-            "shocks": [{"kind": "hiring_freeze", "quarter": q, "until_quarter": min(q + FREEZE_QUARTERS - 1, last)}],
+            "description": f"no seat is backfilled from quarter {q} to {thaw}",
+            "shocks": [{"kind": "hiring_freeze", "quarter": q, "until_quarter": thaw}],
         },
         {
             "name": "demand_down_30",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.catalogue import CATALOGUE
 from sim.errors import InputError
 from sim.experiment import discovery
 from sim.experiment.report.answer import chosen_metric
@@ -34,8 +35,6 @@ def _draw(trajectory: discovery.Trajectory, box: discovery.Box | None, title: st
 def worse_than_baseline(ctx: ReportContext, per_point: pd.DataFrame, metric: str, policy: str) -> pd.Series:
     """Per design point (with both policies' means): whether ``policy``'s mean of ``metric`` is worse than the
     baseline's, in the catalogue's direction of better."""
-    from sim.catalogue import CATALOGUE
-
     wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
     pair = wide[[policy, ctx.baseline]].dropna()
     if CATALOGUE[metric].higher_is_better:
