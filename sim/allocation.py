@@ -12,13 +12,12 @@ covsim (``covsim --help``) does not pay for it.
 
 from __future__ import annotations
 
-import functools
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from sim.compiled import compiled
 
 # Slack on comparisons of hours: a task fits if it ends within EPS of the week's
 # end, and exists if it was released within EPS of the rep's clock.
@@ -140,7 +139,7 @@ def allocate_hours(
         waiting = _grouped(waiting, queues.pool, priority, pools)
         pool, arrival = queues.pool[waiting], queues.arrival[waiting]
     by_arrival = np.lexsort((arrival, pool))
-    done, begun, taker, taken_at = _compiled(_dispatch)(
+    done, begun, taker, taken_at = compiled(_dispatch)(
         np.ascontiguousarray(rep[own], dtype=np.int64),
         np.ascontiguousarray(cost[own], dtype=np.float64),
         np.ascontiguousarray(priority[own], dtype=np.float64),
@@ -165,7 +164,7 @@ def allocate_hours(
 def _grouped(idx: np.ndarray, group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
     """``idx`` ordered by ``group``, then by descending ``priority``, ties in the order given."""
     g = np.ascontiguousarray(group[idx], dtype=np.int64)
-    return idx[_compiled(_order)(g, np.ascontiguousarray(priority[idx], dtype=np.float64), groups)]
+    return idx[compiled(_order)(g, np.ascontiguousarray(priority[idx], dtype=np.float64), groups)]
 
 
 def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
@@ -210,7 +209,7 @@ def _dispatch(
 
     Own tasks come sorted by rep, then priority; queue tasks by pool, then
     priority, and ``qby_arrival`` lists the queue tasks by pool, then
-    arrival. Compiled by numba (``_compiled``). A rep of no busy queue works
+    arrival. Compiled by numba (``sim.compiled``). A rep of no busy queue works
     alone: O(k) per decision for k tasks, in practice less (the scan starts
     at the best task not yet settled and stops at the first released one, so
     it passes over only leads still to come). The reps of a queue decide in
@@ -369,21 +368,3 @@ def _dispatch(
             if not hold:
                 heapq.heappush(heap, key)
     return accepted, start, taker, taken_at
-
-
-@functools.cache
-def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` compiled by numba, imported on first use (it takes about half a second).
-
-    ``cache=True`` keeps the machine code in ``sim/__pycache__``, or if that is
-    read-only in numba's user-wide cache (``~/.cache/numba``, or
-    ``NUMBA_CACHE_DIR``), so that later processes load it (about 0.6 s) instead
-    of compiling it (about 1.5 s). With no writable cache at all, numba refuses
-    ``cache=True``; each process then compiles.
-    """
-    import numba
-
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True)(function)

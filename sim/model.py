@@ -235,13 +235,12 @@ class CoverageModel(mesa.Model):
         """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
         the engine spends each rep's hours on them, in that order."""
         b = self.book
-        rows, opportunities = b.worked(w)
+        _, opportunities = b.worked(w)
         touch = self._cadenced if extra.size == 0 else np.union1d(self._cadenced, extra)
         rec = self.recorder
         todo = week_tasks(
             w,
             b,
-            rows,
             handlers,
             seats,
             self.population,

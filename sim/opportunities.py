@@ -105,7 +105,8 @@ class OpportunityBook:
     def pending(self, week: int, rows: np.ndarray) -> tuple[np.ndarray, Pending]:
         """Of the open deals ``rows`` (``worked``), those with no handler this week (awaiting a first
         response, or responded and without a closer): their indices and what a policy sees of them."""
-        idx = rows[(self.stage[rows] == Stage.AWAITING_RESPONSE) | (self.handler[rows] < 0)]
+        at = np.flatnonzero((self.stage[rows] == Stage.AWAITING_RESPONSE) | (self.handler[rows] < 0))
+        idx = rows[at]
         stage = self.stage[idx]
         days_left = np.where(
             stage == Stage.AWAITING_RESPONSE,
@@ -113,7 +114,7 @@ class OpportunityBook:
             DAYS * (self.work_deadline[idx] + 1 - week),
         )
         return idx, Pending(
-            opportunity=read_only(np.searchsorted(rows, idx)),
+            opportunity=read_only(at),
             customer=read_only(self.customer[idx]),
             segment=read_only(self.segment[idx]),
             kind=read_only(self.kind[idx]),

@@ -58,7 +58,6 @@ def at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np
 def week_tasks(
     week: int,
     book: OpportunityBook,
-    rows: np.ndarray,
     handlers: np.ndarray,
     seats: SeatWeek,
     pop: Population,
@@ -70,7 +69,7 @@ def week_tasks(
     specialist_cells: np.ndarray,
     line_touches: np.ndarray | None,
 ) -> TaskList:
-    """Every task a seat could do in ``week`` (``rows``: the book's open deals outside the digital channel).
+    """Every task a seat could do in ``week``.
 
     Responses: opportunities awaiting a first response, with a handler in a
     filled seat, or waiting in a pool's shared queue (rep -1). Work:
@@ -142,10 +141,12 @@ def week_tasks(
     )
     value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
     opportunity = np.concatenate([resp, work, np.full(c.size, -1)])
+    # Each deal's place among the open deals outside the digital channel (the policies' ``opportunities``).
+    place = np.cumsum(open_) - 1
     tasks = Tasks(
         rep=read_only(rep),
         pool=read_only(np.concatenate([pool, rest])),
-        opportunity=read_only(np.where(opportunity >= 0, np.searchsorted(rows, opportunity), -1)),
+        opportunity=read_only(np.concatenate([place[resp], place[work], np.full(c.size, -1)])),
         kind=read_only(kind),
         line=read_only(np.concatenate([b.line[resp], b.line[work], touch_line]).astype(np.int64)),
         customer=read_only(customer),

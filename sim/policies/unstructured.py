@@ -150,5 +150,8 @@ def pickup_chance(free_share: np.ndarray, relative_size: np.ndarray, notice: flo
     shares, count = shares[keep], count[keep]
     if shares.size == 0:
         return np.zeros(rel.shape)
-    unseen = np.prod((1.0 - look[:, None] * shares[None, :]) ** count[None, :], axis=1)
-    return 1.0 - unseen
+    unseen = 1.0 - look[:, None] * shares[None, :]
+    many = count > 1
+    if many.any():  # the power of a share held by one seat is itself: only shared ones need it
+        unseen[:, many] **= count[many]
+    return 1.0 - np.prod(unseen, axis=1)
