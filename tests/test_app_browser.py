@@ -241,6 +241,8 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     expected = cli("validate", "bad.toml", cwd=tmp_path).stderr.splitlines()
     assert [f"error: {line}" for line in by_id(browser, "scenario-error").text.splitlines()] == expected
     assert len(expected) == 2
+    # the lines about small.toml's fields go with it (a run would only say that no scenario is loaded)
+    WebDriverWait(browser, 20).until(lambda d: field_error(d, "replications") == "")
     by_id(browser, "run").click()
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text)
     assert by_id(browser, "run-problems").text == "scenario: choose a shipped scenario or upload a valid one"
@@ -252,3 +254,4 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("mine.toml"))
     assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
     assert by_id(browser, "scenario-error").text == ""
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text == "")

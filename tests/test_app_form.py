@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -142,6 +143,45 @@ def test_no_seats_left_and_a_files_shock_cut_off_by_the_horizon_name_the_team_an
     (line,) = problems(lambda: form.configure(shocked, SOURCE, cut))
     assert line == f"{SOURCE}: shocks.0.quarter: 4 is after the last quarter (2)"
     assert form.field_of(line, SOURCE, 1, cut) == "quarters"
+
+
+def test_switching_the_scenario_clears_the_errors_it_made_stale_and_keeps_those_a_run_would_write_again():
+    small = load_scenario(SMALL)
+    fields = ["quarters", "attrition", "replications", "team-0"]
+    bad = settings(counts=(-1, 2, 1), quarters=0, attrition=form.Shock(True, 1.5, 2), replications=0)
+    shown, rest = form.checked(small, SOURCE, fields, bad)
+    assert all(shown) and rest == ""
+    # another shipped scenario: the fields it resets (team, quarters) hold its values
+    other, source = form.load_shipped("scenarios/baseline.toml"), "scenarios/baseline.toml"
+    now = replace(bad, counts=tuple(g.count for g in other.reps), quarters=other.quarters)
+    after, after_rest = form.after_switch(shown, rest, other, source, fields, now)
+    assert dict(zip(fields, after, strict=True)) == {
+        "quarters": "",  # about small.toml's horizon, reset
+        "attrition": "",  # names small.toml; a run would name baseline.toml
+        "replications": "replications: 0 is not a whole number from 1 to 100",  # the field still holds 0
+        "team-0": "",  # small.toml's team, replaced
+    }
+    assert after_rest == ""
+    # a parameter naming a segment the new scenario lacks too: still applies
+    nope = settings(params={"segment_tiers": {"field_segments": "nope"}})
+    key = ["param-segment_tiers-field_segments"]
+    shown_nope, _ = form.checked(small, SOURCE, key, nope)
+    assert shown_nope[0].startswith("segment_tiers.params.field_segments: unknown segment 'nope'")
+    moved = replace(nope, counts=tuple(g.count for g in other.reps), quarters=other.quarters)
+    assert form.after_switch(shown_nope, "", other, source, key, moved) == (shown_nope, "")
+    # an upload that fails: no scenario, so nothing about one stays; a run says none is loaded
+    assert form.after_switch(shown, "", None, "", fields, now) == ([""] * len(fields), "")
+    assert form.after_switch([None] * 4, form.NO_SCENARIO, None, "", fields, now) == ([""] * 4, form.NO_SCENARIO)
+    # ... until a valid one is loaded
+    assert form.after_switch([None] * 4, form.NO_SCENARIO, other, source, fields, now)[1] == ""
+    # an error that still applies to the newly loaded file stays: mine.toml again, edited, 4 quarters still
+    late = settings(demand=form.Shock(True, 0.5, 6))
+    shown, _ = form.checked(small, "mine.toml", ["quarters", "demand"], late)
+    assert shown == ["", "mine.toml: shocks.0.quarter: 6 is after the last quarter (4)"]
+    edited = form.read_upload(
+        upload(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000")), "mine.toml"
+    )
+    assert form.after_switch(shown, "", edited, "mine.toml", ["quarters", "demand"], late) == (shown, "")
 
 
 def test_an_upload_is_read_with_covsim_validates_lines(tmp_path):

@@ -2,7 +2,8 @@
 
 A comparison starts in the background (``sim.app.jobs``) and the page polls
 its progress every quarter second, so the page stays responsive while it
-runs. Bad input never starts one: each problem is written beside its field.
+runs. Bad input never starts one: each problem is written beside its field,
+until a run, or a switch of scenario that makes it stale, clears it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from sim.scenario import Scenario, dump_scenario, parse_scenario
 
 #: The policies' parameter fields, each ``{"type": "param", "policy": NAME, "name": PARAMETER}``.
 PARAMS = {"type": "param", "policy": ALL, "name": ALL}
-
-#: What the page says when no scenario is loaded (an upload failed and none was chosen since).
-NO_SCENARIO = "scenario: choose a shipped scenario or upload a valid one"
 
 
 def stored(scenario: Scenario, source: str) -> dict[str, Any]:
@@ -117,7 +115,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
     def act(_run: Any, _download: Any, data: dict | None, counts: list, *values: Any) -> tuple:
         fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
         if not data:
-            return [""] * len(fields), NO_SCENARIO, no_update, no_update, no_update
+            return [""] * len(fields), form.NO_SCENARIO, no_update, no_update, no_update
         source = data["source"]
         base = parse_scenario(data["scenario"], source)
         settings = read_settings(counts, values, ctx.states_list[params_at])
@@ -128,7 +126,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
                 return [""] * len(fields), "", no_update, no_update, file
             plan = form.plan(base, source, settings)
         except InputError as e:
-            beside, rest = placed(e.problems, fields, source, len(base.shocks), settings)
+            beside, rest = form.placed(e.problems, fields, source, len(base.shocks), settings)
             return beside, rest, no_update, no_update, no_update
 
         def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
@@ -140,6 +138,26 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
             busy = "a comparison is already running: wait for it, or press Cancel"
             return [""] * len(fields), busy, no_update, no_update, no_update
         return [""] * len(fields), "", job.id, False, no_update
+
+    @app.callback(
+        Output({"type": "error", "field": ALL}, "children", allow_duplicate=True),
+        Output("run-problems", "children", allow_duplicate=True),
+        Input("scenario-store", "data"),
+        State({"type": "error", "field": ALL}, "children"),
+        State("run-problems", "children"),
+        *settings_states[1:],
+        prevent_initial_call=True,
+    )
+    def switched(data: dict | None, shown: list, shown_rest: str | None, counts: list, *values: Any) -> tuple:
+        # After ``load`` put another scenario in place (its team and horizon in the fields): the lines that
+        # were about the scenario left go, those a run would write again stay.
+        if not any(shown) and not shown_rest:
+            return no_update, no_update
+        fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
+        settings = read_settings(counts, values, ctx.states_list[params_at + 1])
+        source = data["source"] if data else ""
+        base = parse_scenario(data["scenario"], source) if data else None
+        return form.after_switch(shown, shown_rest, base, source, fields, settings)
 
     @app.callback(
         Output("progress", "value"),
@@ -219,15 +237,3 @@ def read_settings(counts: list, values: tuple, param_states: list[dict]) -> form
         replications=reps,
         seed=seed,
     )
-
-
-def placed(
-    problems: list[str], fields: list[str], source: str, base_shocks: int, settings: form.Settings
-) -> tuple[list[str], str]:
-    """Each field's problems (one line each) in the order of ``fields``, and those no field on the page holds."""
-    beside: dict[str, list[str]] = {f: [] for f in fields}
-    rest: list[str] = []
-    for line in problems:
-        key = form.field_of(line, source, base_shocks, settings)
-        beside.get(key, rest).append(line)
-    return ["\n".join(beside[f]) for f in fields], "\n".join(rest)

@@ -42,6 +42,9 @@ SCENARIO, TEAM, QUARTERS, ATTRITION, DEMAND, POLICIES, REPLICATIONS, SEED = (
     "seed",
 )
 
+#: What a run says when no scenario is loaded (an upload failed and none was chosen since).
+NO_SCENARIO = "scenario: choose a shipped scenario or upload a valid one"
+
 
 def team_field(group: int) -> str:
     """The field key of the head count of rep group ``group`` (``reps.<group>.count``)."""
@@ -265,3 +268,49 @@ def field_of(problem: str, source: str, base_shocks: int, settings: Settings) ->
     if parts[0] in (POLICIES, REPLICATIONS, SEED):
         return parts[0]
     return SCENARIO
+
+
+def placed(
+    problems: list[str], fields: list[str], source: str, base_shocks: int, settings: Settings
+) -> tuple[list[str], str]:
+    """Each field's problems (one line each) in the order of ``fields``, and those no field on the page holds."""
+    beside: dict[str, list[str]] = {f: [] for f in fields}
+    rest: list[str] = []
+    for line in problems:
+        key = field_of(line, source, base_shocks, settings)
+        beside.get(key, rest).append(line)
+    return ["\n".join(beside[f]) for f in fields], "\n".join(rest)
+
+
+def checked(base: Scenario | None, source: str, fields: list[str], settings: Settings) -> tuple[list[str], str]:
+    """What a run refused now writes beside each of ``fields`` and under the buttons (all empty: it would start);
+    ``base`` None: no scenario is loaded, and that is all it says."""
+    if base is None:
+        return [""] * len(fields), NO_SCENARIO
+    try:
+        plan(base, source, settings)
+    except InputError as e:
+        return placed(e.problems, fields, source, len(base.shocks), settings)
+    return [""] * len(fields), ""
+
+
+def after_switch(
+    shown: list[str | None],
+    shown_rest: str | None,
+    base: Scenario | None,
+    source: str,
+    fields: list[str],
+    settings: Settings,
+) -> tuple[list[str], str]:
+    """The error lines still shown once the scenario is switched to ``base`` (None: an upload failed) and the
+    fields it resets hold its values: of the lines ``shown`` beside ``fields`` and under the buttons
+    (``shown_rest``), those a run would write again (:func:`checked`). The others were about the scenario
+    left (its team, horizon, shocks, a parameter it lacked, that none was loaded) and go; nothing new is added.
+    """
+    now, rest = checked(base, source, fields, settings)
+
+    def kept(old: str | None, new: str) -> str:
+        still = set(new.splitlines())
+        return "\n".join(line for line in (old or "").splitlines() if line in still)
+
+    return [kept(o, n) for o, n in zip(shown, now, strict=True)], kept(shown_rest, rest)
