@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
-from sim.app.engine import Cancelled, PolicyChoice, compare, experiment_for, non_default, warm_up_spec
+from sim.app.engine import Cancelled, PolicyChoice, RunCache, compare, experiment_for, non_default, warm_up_spec
 from sim.errors import InputError
+from sim.experiment.design import plan_runs
+from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
 from sim.scenario import load_scenario
 from tests.conftest import ROOT, SMALL
@@ -106,3 +110,128 @@ def test_an_unknown_policy_is_refused_before_any_run():
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("tiers")], 3)
     assert e.value.problems[0].startswith("--policy.name: unknown policy 'tiers'")
+
+
+# ---- the page's run cache ---------------------------------------------------
+
+A, B = PolicyChoice("unstructured"), PolicyChoice("segment_tiers")
+B6 = PolicyChoice("segment_tiers", {"cadence_a": 6.0})  # B with one parameter changed
+
+
+class Counting:
+    """The module's warm pool, recording the run keys of the specs each comparison hands it."""
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.sent = []
+
+    def map(self, specs):
+        specs = list(specs)
+        self.sent.append(sorted(s.run_key for s in specs))
+        yield from self.pool.map(specs)
+
+
+def short():
+    return load_scenario(SMALL).with_overrides("short", quarters=2)
+
+
+def run_keys(scenario, choices, replications, seed=None):
+    return set(plan_runs(experiment_for(scenario, "s", choices, replications, seed), scenario)[2])
+
+
+def assert_same(got, fresh):
+    """Every table, figure source and line the page shows, exactly."""
+    assert got.experiment == fresh.experiment
+    for name in ("results", "points", "weekly", "lorenz", "means", "paired", "detail_means", "detail_paired"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(fresh, name), check_exact=True, obj=name)
+    assert got.answer == fresh.answer
+    assert got.rows() == fresh.rows() and got.rows(detail=True) == fresh.rows(detail=True)
+    assert got.tidy_csv() == fresh.tidy_csv()
+    assert sorted(got.failures) == sorted(fresh.failures)  # in the order runs finished, on any comparison
+
+
+def test_a_second_comparison_runs_only_the_runs_it_does_not_hold_with_a_fresh_comparisons_numbers(pool):
+    scenario, runs, counting = short(), RunCache(), Counting(pool)
+    first = compare(scenario, "s", [A, B], 3, pool=counting, runs=runs)
+    assert len(counting.sent[-1]) == 6 and first.reused == 0 and len(runs) == 6
+    # B's parameter changed: only B's 3 runs go to the workers; A's are reused and counted done at once
+    seen = []
+    second = compare(scenario, "s", [A, B6], 3, pool=counting, on_run=lambda *a: seen.append(a), runs=runs)
+    assert counting.sent[-1] == sorted(run_keys(scenario, [A, B6], 3) - run_keys(scenario, [A, B], 3))
+    assert second.reused == 3
+    assert seen == [(3, 6), (4, 6), (5, 6), (6, 6)]
+    assert_same(second, compare(scenario, "s", [A, B6], 3, pool=pool))
+    # keyed on what a run is, not on its place: the other policy the baseline, one more replication
+    third = compare(scenario, "s", [B6, A], 4, pool=counting, runs=runs)
+    assert len(counting.sent[-1]) == 2 and third.reused == 6  # the 4th replication of each policy
+    assert_same(third, compare(scenario, "s", [B6, A], 4, pool=pool))
+    # everything held: nothing reaches the workers
+    seen.clear()
+    again = compare(scenario, "s", [A, B], 3, pool=counting, on_run=lambda *a: seen.append(a), runs=runs)
+    assert counting.sent[-1] == [] and again.reused == 6 and seen == [(6, 6)]
+    assert_same(again, first)
+
+
+def test_a_changed_parameter_seed_or_scenario_is_not_served_from_the_cache(pool):
+    scenario, runs, counting = short(), RunCache(), Counting(pool)
+    compare(scenario, "s", [A, B], 2, pool=counting, runs=runs)
+    held = run_keys(scenario, [A, B], 2)
+    other_seed = compare(scenario, "s", [A, B], 2, seed=8, pool=counting, runs=runs)
+    assert other_seed.reused == 0 and len(counting.sent[-1]) == 4 and held.isdisjoint(counting.sent[-1])
+    # the same name, other content (as an experiment's horizon keeps its file's name)
+    longer = scenario.with_overrides("longer", name=scenario.name, quarters=3)
+    assert longer.name == scenario.name
+    other_scenario = compare(longer, "s", [A, B], 2, pool=counting, runs=runs)
+    assert other_scenario.reused == 0 and len(counting.sent[-1]) == 4 and held.isdisjoint(counting.sent[-1])
+    assert_same(other_scenario, compare(longer, "s", [A, B], 2, pool=pool))
+    other_param = compare(scenario, "s", [A, B6], 2, pool=counting, runs=runs)
+    assert other_param.reused == 2 and sorted(counting.sent[-1]) == sorted(run_keys(scenario, [B6], 2))
+
+
+def test_failed_runs_run_again_and_a_cancelled_comparisons_finished_runs_are_kept(pool):
+    scenario, runs, counting = short(), RunCache(), Counting(pool)
+    flaky = [A, PolicyChoice("tests.failing_policy:SometimesFails")]
+    first = compare(scenario, "s", flaky, 4, pool=counting, runs=runs)
+    failed = sorted(key for key, _ in first.failures)
+    assert 0 < len(failed) < 4  # the policy fails about half of its runs
+    again = compare(scenario, "s", flaky, 4, pool=counting, runs=runs)
+    assert counting.sent[-1] == failed and again.reused == 8 - len(failed)
+    assert_same(again, first)
+    runs, done = RunCache(), []  # (the cache above holds A's runs on these seeds)
+    with pytest.raises(Cancelled):
+        compare(
+            scenario,
+            "s",
+            [A, B],
+            3,
+            pool=counting,
+            on_run=lambda *a: done.append(a),
+            cancelled=lambda: bool(done),
+            runs=runs,
+        )
+    resumed = compare(scenario, "s", [A, B], 3, pool=counting, runs=runs)
+    assert resumed.reused == 1 and len(counting.sent[-1]) == 5
+
+
+def _output(key, rows):
+    return RunOutput(key, "done", "", 0.0, 0.0, 0.0, [(1, "all", "m", float(i)) for i in range(rows)], [], [])
+
+
+def test_the_cache_drops_the_least_recently_used_runs_past_its_bound():
+    size = len(pickle.dumps(_output("a", 10), protocol=pickle.HIGHEST_PROTOCOL))
+    cache = RunCache(max_bytes=2 * size + size // 2)  # room for two
+    cache.put(("a", ""), _output("a", 10))
+    cache.put(("b", ""), _output("b", 10))
+    assert cache.get(("a", "")) == _output("a", 10)  # a is now the most recently used
+    cache.put(("c", ""), _output("c", 10))
+    assert cache.get(("b", "")) is None and len(cache) == 2 and cache.nbytes <= cache.max_bytes
+    cache.put(("d", ""), RunOutput("d", "failed", "boom", 0.0, 0.0, 0.0, [], [], []))
+    cache.put(("e", ""), _output("e", 1000))  # larger than the whole bound
+    assert cache.get(("d", "")) is None and cache.get(("e", "")) is None
+    assert cache.get(("a", "")) == _output("a", 10) and cache.get(("c", "")) == _output("c", 10)
+    # a user policy's key carries its source's hash: an edited policy is another run
+    spec = RunSpec("k", "{}", "pkg.mod:Mine", {}, 1)
+    assert RunCache.key(spec, {"pkg.mod:Mine": "x"}) != RunCache.key(spec, {"pkg.mod:Mine": "y"})
+    assert RunCache.key(RunSpec("k", "{}", "unstructured", {}, 1), {"pkg.mod:Mine": "x"}) == ("k", "")
+    cache.clear()
+    assert len(cache) == 0 and cache.nbytes == 0

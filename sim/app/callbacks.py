@@ -14,7 +14,7 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
 
 from sim.app import charts, form, layout
-from sim.app.engine import compare
+from sim.app.engine import RunCache, compare
 from sim.app.jobs import Busy, Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
@@ -30,8 +30,9 @@ def stored(scenario: Scenario, source: str) -> dict[str, Any]:
     return {"source": source, "scenario": scenario.model_dump(mode="json")}
 
 
-def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
-    """Wire the page's callbacks to ``pool`` (the warm workers; None: runs in this process) and ``jobs``."""
+def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | None = None) -> None:
+    """Wire the page's callbacks to ``pool`` (the warm workers; None: runs in this process), ``jobs`` and
+    ``runs`` (the finished runs comparisons reuse; None: none)."""
 
     @app.callback(
         Output("scenario-store", "data"),
@@ -130,7 +131,9 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs) -> None:
             return beside, rest, no_update, no_update, no_update
 
         def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
-            return compare(plan.scenario, source, plan.policies, plan.replications, plan.seed, pool, on_run, cancelled)
+            return compare(
+                plan.scenario, source, plan.policies, plan.replications, plan.seed, pool, on_run, cancelled, runs
+            )
 
         try:
             job = jobs.start(work)

@@ -8,13 +8,24 @@ and into an in-memory store; the statistics are those of the terminal summary
 (``stats.describe`` and ``stats.paired_differences`` over the headline metrics,
 and the answer sentence). So, for the same scenario, policies, replications and
 seed, every number the page shows is the number ``covsim compare`` prints.
+
+A run is a pure function of what its run key hashes (the resolved scenario,
+the policy, its parameters, the seed: ``sim.experiment.design.plan_runs``), so
+the page keeps its finished runs in a :class:`RunCache` and a comparison runs
+only those it does not hold: the ones it holds are recorded in the batch's
+store first, and ``run_batch`` skips them as it skips the runs of a resumed
+store. Their rows are the very ones the run gave, so the numbers are those of
+a fresh comparison.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +33,12 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.config import parse_toml
-from sim.experiment.batch import Batch, open_batch
-from sim.experiment.jobs import RunSpec
+from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
+from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer
 from sim.experiment.report.export import tidy_table
-from sim.experiment.runner import BatchOutcome, run_batch
+from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry, comparison
 from sim.experiment.stats import describe, paired_differences, run_values
 from sim.policies import policy_class
@@ -48,6 +59,15 @@ DETAIL_METRICS: tuple[str, ...] = (
 #: The scenario a worker's warm-up run shrinks, by its path among the samples.
 WARM_UP = "scenarios/small.toml"
 
+#: The page's run cache holds at most this many bytes of finished runs (each kept pickled). A run of the
+#: 8-quarter baseline pickles to about 90 KB (its quarterly metrics, weekly series and Lorenz curves; 45 KB for
+#: the 4-quarter small world), so 64 MiB keeps some 700 such runs: the runs of the last several comparisons
+#: (10 at 2 policies x 5 replications, 400 at 4 policies x the page's most of 100 replications), which is what
+#: a user changing one setting at a time comes back to, while the page's process stays small over a long
+#: session. The bound is on bytes rather than on a count of runs because a run's rows grow with its horizon
+#: (up to 400 quarters).
+CACHE_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class PolicyChoice:
@@ -59,7 +79,76 @@ class PolicyChoice:
 
 
 class Cancelled(Exception):
-    """A comparison stopped at the page's request; the runs it finished are discarded with it."""
+    """A comparison stopped at the page's request; nothing of it is shown (the runs it finished stay in the
+    page's :class:`RunCache`, if it was given one, for the next comparison)."""
+
+
+#: A run's key in a :class:`RunCache`: its run key and the hash of its user policy's source ("" for a built-in).
+CacheKey = tuple[str, str]
+
+
+class RunCache:
+    """The finished runs of the page's session, by what determines them; the least recently used are dropped
+    first once they hold more than ``max_bytes`` (see :data:`CACHE_BYTES`).
+
+    A run's key is its run key (``plan_runs``: the hash of the resolved
+    scenario's content, the policy, its parameters and the seed; not its
+    place in a design, nor a policy's label or order) and, for a user policy
+    (``package.module:ClassName``), the hash of its source file, so that an
+    edited policy runs again. The engine's own code is that of this process,
+    the same for every entry. Only runs that finished are kept: a failed run
+    is run again. Safe to use from several threads.
+    """
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._runs: OrderedDict[CacheKey, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(spec: RunSpec, code: Mapping[str, str]) -> CacheKey:
+        """``spec``'s key; ``code``: the hash of each user policy's source (``user_policy_fingerprints``)."""
+        return spec.run_key, code.get(spec.policy, "")
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the kept runs take (pickled)."""
+        return self._bytes
+
+    def get(self, key: CacheKey) -> RunOutput | None:
+        """The finished run under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            data = self._runs.get(key)
+            if data is None:
+                return None
+            self._runs.move_to_end(key)
+        out: RunOutput = pickle.loads(data)
+        return out
+
+    def put(self, key: CacheKey, out: RunOutput) -> None:
+        """Keep ``out`` under ``key`` if it finished (and fits in the bound on its own)."""
+        if out.status != "done":
+            return
+        data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            old = self._runs.pop(key, None)
+            self._bytes -= len(old) if old is not None else 0
+            if len(data) > self.max_bytes:
+                return
+            self._runs[key] = data
+            self._bytes += len(data)
+            while self._bytes > self.max_bytes:
+                _, dropped = self._runs.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+            self._bytes = 0
 
 
 @dataclass(frozen=True)
@@ -71,7 +160,8 @@ class Comparison:
     ``covsim compare`` prints); ``detail_means`` and ``detail_paired`` the same
     over :data:`DETAIL_METRICS`, a family of their own. ``failures`` holds (run
     key, one-line error) of runs that failed; ``seconds`` is the wall time
-    from planning to statistics.
+    from planning to statistics; ``reused`` counts the runs taken from the
+    page's :class:`RunCache` rather than run.
     """
 
     experiment: Experiment
@@ -87,6 +177,7 @@ class Comparison:
     answer: str
     failures: list[tuple[str, str]]
     seconds: float
+    reused: int = 0
 
     @property
     def policies(self) -> list[str]:
@@ -160,34 +251,61 @@ def compare(
     pool: WorkerPool | None = None,
     on_run: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    runs: RunCache | None = None,
 ) -> Comparison:
     """Run ``policies`` on ``scenario`` (named ``source`` in messages) over ``replications`` paired seeds.
 
     ``seed``: the root seed (None: the scenario's). Runs go to ``pool``'s
-    workers (None: this process, one after another). ``on_run(finished,
-    total)`` is called as each run is stored; when ``cancelled()`` turns true
-    the comparison stops with :class:`Cancelled`. Bad input (a policy, a
-    parameter that names nothing in the scenario) is an InputError, raised
-    before any run.
+    workers (None: this process, one after another), except those ``runs``
+    (the page's cache; None: none) already holds, which are reused, and each
+    run that finishes is added to it. ``on_run(finished, total)`` is called as
+    each run is stored, reused runs counted as finished (once, before the
+    others, when there are any); when ``cancelled()`` turns true the
+    comparison stops with :class:`Cancelled`. Bad input (a policy, a parameter
+    that names nothing in the scenario) is an InputError, raised before any
+    run.
     """
     start = time.perf_counter()
     experiment = experiment_for(scenario, source, policies, replications, seed)
     batch = open_batch(experiment, scenario, None)
+    code = user_policy_fingerprints(experiment) if runs is not None else {}
+    keys = {run_key: RunCache.key(spec, code) for run_key, spec in batch.specs.items()}
 
-    def after_run(outcome: BatchOutcome) -> None:
+    def after_run(outcome: BatchOutcome, out: RunOutput) -> None:
+        if runs is not None:
+            runs.put(keys[out.run_key], out)
         if on_run is not None:
-            on_run(outcome.done + outcome.failed, outcome.total)
+            on_run(outcome.skipped + outcome.done + outcome.failed, outcome.total)
         if cancelled():
             raise Cancelled
 
     try:
+        reused = reuse(batch, runs, keys) if runs is not None else 0
+        if reused and on_run is not None:
+            on_run(reused, len(batch.specs))
         outcome = run_batch(batch.store, batch.specs, "serial", progress=False, pool=pool, on_run=after_run)
-        return summarise(batch, outcome.errors, start)
+        return summarise(batch, outcome.errors, start, reused)
     finally:
         batch.store.close()
 
 
-def summarise(batch: Batch, failures: list[tuple[str, str]], start: float) -> Comparison:
+def reuse(batch: Batch, runs: RunCache, keys: Mapping[str, CacheKey]) -> int:
+    """Record in ``batch``'s store each of its runs that ``runs`` holds (``keys``: each run key's cache key),
+    as the run itself would be recorded, so that ``run_batch`` skips it as it skips the finished runs of a
+    resumed store; how many."""
+    versions = None
+    found = 0
+    for run_key in sorted(batch.specs):
+        out = runs.get(keys[run_key])
+        if out is None:
+            continue
+        versions = versions or json.dumps(package_versions(), sort_keys=True)
+        batch.store.record(out, versions)
+        found += 1
+    return found
+
+
+def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reused: int = 0) -> Comparison:
     """The statistics of a finished batch, as ``covsim compare`` prints them (its one design point)."""
     exp = batch.experiment
     results = batch.store.results()
@@ -210,4 +328,5 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float) -> Co
         answer=answer(values, exp.metrics, order, exp.baseline_label, points, [], markdown=False),
         failures=failures,
         seconds=time.perf_counter() - start,
+        reused=reused,
     )

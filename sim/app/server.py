@@ -18,7 +18,7 @@ from pathlib import Path
 from dash import Dash
 
 from sim.app import callbacks, form, layout
-from sim.app.engine import warm_up_spec
+from sim.app.engine import RunCache, warm_up_spec
 from sim.app.jobs import Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
@@ -51,14 +51,17 @@ def _same_as_shipped(path: Path, name: str) -> bool:
         return False
 
 
-def create_app(path: Path | None, pool: WorkerPool | None, jobs: Jobs | None = None) -> Dash:
-    """The page's Dash app, opening on ``path`` (None: the small scenario), running comparisons on ``pool``."""
+def create_app(
+    path: Path | None, pool: WorkerPool | None, jobs: Jobs | None = None, runs: RunCache | None = None
+) -> Dash:
+    """The page's Dash app, opening on ``path`` (None: the small scenario), running comparisons on ``pool``
+    and reusing the finished runs of ``runs`` (None: a cache of its own, for as long as the app lives)."""
     chosen, scenario, source = opening(path)
     app = Dash(__name__, title="covsim what-if page", update_title="")
     # a file of the user's is kept by the page as an upload is
     kept = callbacks.stored(scenario, source) if chosen is None else None
     app.layout = layout.page(form.shipped_scenarios(), chosen, kept)
-    callbacks.register(app, pool, jobs or Jobs())
+    callbacks.register(app, pool, jobs or Jobs(), RunCache() if runs is None else runs)
     return app
 
 

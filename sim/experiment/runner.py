@@ -120,13 +120,14 @@ def run_batch(
     scheduler: str | None = None,
     progress: bool | None = None,
     pool: WorkerPool | None = None,
-    on_run: Callable[[BatchOutcome], None] | None = None,
+    on_run: Callable[[BatchOutcome, RunOutput], None] | None = None,
 ) -> BatchOutcome:
     """Execute every run not yet finished in ``store``; record each as it completes.
 
     ``pool``: workers already running (the what-if page's warm ones), used in
-    place of ``executor``; ``on_run`` is told the outcome so far after each run
-    is stored, and stops the batch by raising (finished runs stay stored).
+    place of ``executor``; ``on_run`` is told the outcome so far and the run's
+    output after each run is stored, and stops the batch by raising (finished
+    runs stay stored).
     """
     from tqdm import tqdm
 
@@ -153,6 +154,6 @@ def run_batch(
             bar.set_postfix(done=outcome.done + outcome.skipped, failed=outcome.failed, refresh=False)
             outcome.seconds = time.perf_counter() - start
             if on_run is not None:
-                on_run(outcome)
+                on_run(outcome, out)
     outcome.seconds = time.perf_counter() - start
     return outcome
