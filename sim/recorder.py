@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import Activity, TaskKind
+from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quarter_rows
 from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
@@ -203,9 +204,7 @@ class Recorder:
         low = self.low_value[customer]
         t.add(t.hours_low_value, seg[low], cost[low])
         np.add.at(t.role_hours, seats.role_index[rep], cost)
-        np.add.at(self.touch_hours, customer, cost)
-        np.add.at(self.touch_hours_run, customer, cost)
-        np.add.at(self.touches, customer, 1)
+        compiled(_per_account)(customer, cost, self.touch_hours, self.touch_hours_run, self.touches)
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
@@ -299,3 +298,15 @@ def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
     frame.insert(0, seed_key, seed)
     frame.insert(0, policy_key, policy)
     return frame
+
+
+def _per_account(
+    customer: np.ndarray, cost: np.ndarray, hours: np.ndarray, hours_run: np.ndarray, touches: np.ndarray
+) -> None:
+    """Each task done on ``customer`` adds its ``cost`` to the account's hours (quarter and run) and one to
+    its touches, in the order given (as ``np.add.at`` would), in one compiled pass (``sim.compiled``)."""
+    for i in range(customer.size):
+        c = customer[i]
+        hours[c] += cost[i]
+        hours_run[c] += cost[i]
+        touches[c] += 1

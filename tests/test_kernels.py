@@ -102,3 +102,33 @@ def test_pickup_chance_takes_powers_only_of_shared_shares_with_the_same_numbers(
     shares, count = shares[keep], count[keep]
     want = 1.0 - np.prod((1.0 - look[:, None] * shares[None, :]) ** count[None, :], axis=1) if shares.size else 0 * rel
     assert pickup_chance(free_share, rel, 0.14, 0.5).tobytes() == np.asarray(want, dtype=float).tobytes()
+
+
+def expand_reference(pop: Population, customers, value, line=0):
+    """``Population.expand`` as it was written in numpy before the one-line world's was compiled."""
+    cells, inverse = np.unique(customers * pop.lines + line, return_inverse=True)
+    added = np.bincount(inverse, weights=value, minlength=cells.size)
+    c, ln = np.divmod(cells, pop.lines)
+    new = np.minimum(pop.line_spend[c, ln] + added, pop.wallet(c, ln))
+    np.add.at(pop.segment_spend, pop.segment[c], new - pop.spend[c])
+    pop.spend[c] = new
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, ACCOUNTS - 1), st.floats(0.0, 6e3)), max_size=15),
+    st.integers(0, 2**16),
+)
+def test_compiled_expand_equals_the_numpy_it_replaced(wins, seed):
+    customers = np.array([c for c, _ in wins], dtype=np.int64)
+    value = np.array([v for _, v in wins], dtype=np.float64)
+    got, want = fresh(seed), fresh(seed)
+    for pop in (got, want):
+        rng = np.random.default_rng(seed)
+        pop.spend[:] = rng.random(ACCOUNTS) * pop.potential  # line_spend is the same memory
+        pop.segment_spend[:] = rng.random(pop.segment_spend.size) * 1e6
+    got.expand(customers, value)
+    expand_reference(want, customers, value)
+    for name in ("spend", "segment_spend"):
+        assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
+    assert (got.spend <= got.potential).all()
