@@ -388,9 +388,11 @@ def _touch(
     touch adds its stock, in the order given.
     """
     n = customers.size
-    moved = np.zeros(n, dtype=np.bool_)
+    mine = np.empty(n, dtype=np.bool_)  # by the owner, or on an account nobody owns: builds the personal part
+    moved = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        moved[i] = not (owners[i] >= 0 and seats[i] != owners[i]) and holder[customers[i]] != seats[i]
+        mine[i] = owners[i] < 0 or seats[i] == owners[i]
+        moved[i] = mine[i] and holder[customers[i]] != seats[i]
     which = np.flatnonzero(moved)
     order = which[np.argsort(customers[which], kind="mergesort")]  # by account, ties in the order given
     last = np.zeros(order.size, dtype=np.bool_)
@@ -408,7 +410,7 @@ def _touch(
     for i in range(n):
         stock[customers[i]] += amount[i] * (1.0 - personal_share) if partial[i] else amount[i]
     for i in range(n):
-        if not (owners[i] >= 0 and seats[i] != owners[i]):
+        if mine[i]:
             personal[customers[i]] += amount[i] * personal_share
         ever_touched[customers[i]] = True
     return accounts, lost
