@@ -42,6 +42,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 INSTALL = ROOT / ".ci" / "install-chromium"
 POLICIES = ("unstructured", "segment_tiers")
+MINE = "examples.nearest_rep:NearestRep"  # a user's policy, as docs/app.md adds it
 SCREENSHOTS = os.environ.get("COVSIM_SCREENSHOTS")
 
 
@@ -255,3 +256,27 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
     assert by_id(browser, "scenario-error").text == ""
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text == "")
+
+    # a policy of the user's, added by its import path: a bad path is refused beside the field in the line
+    # `policy_class` raises, and adds nothing; a good one is offered, ticked, with its parameters, and runs
+    type_into(by_id(browser, "policy-path"), "nowhere:Mine")
+    by_id(browser, "add-policy").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "add-policy-error").text)
+    assert by_id(browser, "add-policy-error").text == (
+        "policy.name: cannot import 'nowhere': ModuleNotFoundError: No module named 'nowhere'"
+    )
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#policies input")) == 9  # the built-ins only
+    type_into(by_id(browser, "policy-path"), MINE)
+    by_id(browser, "add-policy").click()
+    block = by_id(browser, pattern_id(policy=MINE, type="params"))  # its parameters, folded as a built-in's are
+    WebDriverWait(browser, 20).until(lambda d: block.is_displayed())
+    block.click()
+    assert find(browser, pattern_id(name="cadence", policy=MINE, type="param")).get_attribute("value") == "1"
+    assert by_id(browser, "add-policy-error").text == ""
+    ticked = [e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "#policies input:checked")]
+    assert ticked == [*POLICIES, MINE]
+    type_into(by_id(browser, "replications"), "1")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 3 runs"))
+    head = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#headline thead th"))
+    assert [th.text for th in head][1:4] == ["unstructured", "segment_tiers", "NearestRep"]

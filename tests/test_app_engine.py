@@ -72,6 +72,30 @@ def test_the_engine_gives_the_numbers_covsim_compare_prints(pool, cli):
     assert row[1] == "17.2M [12.0M, 22.3M]"
 
 
+MINE = "examples.nearest_rep:NearestRep"  # a user's policy, by its import path (docs/app.md)
+
+
+def test_a_user_policy_gives_the_numbers_covsim_compare_prints_for_its_import_path(pool, tmp_path):
+    args = ["compare", "scenarios/small.toml", "--policy", "unstructured", "--policy", MINE, "--replications", "3"]
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args, "--executor", "serial", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    scenario = load_scenario(SMALL)
+    choices = [PolicyChoice("unstructured"), PolicyChoice(MINE, non_default(MINE, {"cadence": 1.0}))]
+    result = compare(scenario, "scenarios/small.toml", choices, 3, pool=pool, runs=RunCache())
+    assert result.failures == [] and result.policies == ["unstructured", "NearestRep"]
+    lines = r.stdout.splitlines()
+    assert result.answer in lines
+    for metric, *cells in result.rows():
+        assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric
+        assert f"{metric:<26}" + f"{cells[2]:>40}" in lines, metric
+    assert result.tidy_csv() == (tmp_path / "results.csv").read_text(encoding="utf-8")
+
+
 def test_policy_parameters_change_the_runs_and_defaults_do_not(pool):
     scenario = load_scenario(SMALL).with_overrides("short", quarters=2)
     plain = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")], 2, pool=pool)
@@ -110,6 +134,11 @@ def test_an_unknown_policy_is_refused_before_any_run():
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("tiers")], 3)
     assert e.value.problems[0].startswith("--policy.name: unknown policy 'tiers'")
+    with pytest.raises(InputError) as e:
+        experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("nowhere:Mine")], 3)
+    assert e.value.problems == [
+        "--policy.name: cannot import 'nowhere': ModuleNotFoundError: No module named 'nowhere'"
+    ]
 
 
 # ---- the page's run cache ---------------------------------------------------

@@ -264,3 +264,66 @@ def test_covsim_app_refuses_a_bad_scenario_and_a_busy_port_in_one_line(tmp_path)
     assert r.returncode == 2
     assert r.stderr.startswith(f"error: --port {port}: cannot listen on 127.0.0.1:{port} (")
     assert r.stderr.rstrip().endswith("choose another with --port") and len(r.stderr.splitlines()) == 1
+
+
+# ---- a user's own policy, added by its import path --------------------------
+
+MINE = "examples.nearest_rep:NearestRep"
+
+
+def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_built_in_is():
+    added = form.add_policy(f" {MINE} ", ())
+    assert added == (MINE,)
+    assert form.offered(added)[-1] == MINE and form.offered(added)[:-1] == list(form.BUILT_IN)
+    assert form.add_policy(MINE, added) == added  # once only
+    assert form.add_policy("segment_tiers", added) == added  # a built-in is offered already
+    # its parameters as fields, from its pydantic Params model, as a built-in's are
+    fields = {f.name: f for f in form.param_fields(MINE)}
+    assert fields["cadence"].kind == "float" and fields["cadence"].default == 1.0
+    assert fields["cadence"].description == "touches per quarter for the largest accounts"
+    small = load_scenario(SMALL)
+    s = settings(policies=(MINE, "unstructured"), baseline=MINE, added=added, params={MINE: {"cadence": 2.0}})
+    assert form.plan(small, SOURCE, s).policies == [PolicyChoice(MINE, {"cadence": 2.0}), PolicyChoice("unstructured")]
+    defaults = settings(policies=("unstructured", MINE), added=added, params={MINE: {"cadence": 1.0}})
+    assert form.plan(small, SOURCE, defaults).policies == [PolicyChoice("unstructured"), PolicyChoice(MINE)]
+    # a bad value: the command line's line, beside the parameter's field
+    bad = settings(policies=("unstructured", MINE), added=added, params={MINE: {"cadence": 20.0}})
+    (line,) = problems(lambda: form.plan(small, SOURCE, bad))
+    assert line == f"{MINE}.params.cadence: Input should be less than or equal to 13"
+    assert form.field_of(line, SOURCE, 0, bad) == form.param_field(MINE, "cadence")
+    # ticked but not added (the page forgot it): not offered, so not compared
+    assert problems(lambda: form.plan(small, SOURCE, settings(policies=("unstructured", MINE)))) == [
+        "policies: choose two or more policies to compare"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        (
+            "no_such_module:Mine",
+            "policy.name: cannot import 'no_such_module': ModuleNotFoundError: No module named 'no_such_module'",
+        ),
+        ("examples.nearest_rep:Nearest", "policy.name: 'examples.nearest_rep' has no 'Nearest'"),
+        (
+            "examples.nearest_rep:NearestRepParams",
+            "policy.name: 'examples.nearest_rep:NearestRepParams' is not a subclass of sim.policies.Policy",
+        ),
+        ("examples.nearest_rep", "policy.name: unknown policy 'examples.nearest_rep' (built-in: "),
+    ],
+)
+def test_a_path_that_is_not_a_policy_is_refused_in_policy_classs_one_line_and_nothing_is_added(path, line):
+    from sim.policies import policy_class
+
+    (got,) = problems(lambda: form.add_policy(path, (MINE,)))
+    assert got == problems(lambda: policy_class(path))[0]
+    assert got.startswith(line) and (got == line or line.endswith("(built-in: "))
+
+
+def test_a_user_policy_labelled_as_one_offered_already_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "my_policies.py").write_text("from examples.nearest_rep import NearestRep\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert problems(lambda: form.add_policy("my_policies:NearestRep", (MINE,))) == [
+        f"policy.name: 'my_policies:NearestRep' would be labelled 'NearestRep' in the results, as {MINE!r} is"
+    ]
+    assert form.add_policy("my_policies:NearestRep", ()) == ("my_policies:NearestRep",)

@@ -11,18 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, no_update
 
 from sim.app import charts, form, layout
 from sim.app.engine import RunCache, compare
 from sim.app.jobs import Busy, Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
-from sim.policies import BUILT_IN
 from sim.scenario import Scenario, dump_scenario, parse_scenario
 
 #: The policies' parameter fields, each ``{"type": "param", "policy": NAME, "name": PARAMETER}``.
 PARAMS = {"type": "param", "policy": ALL, "name": ALL}
+#: Each policy's block of parameter fields, ``{"type": "params", "policy": NAME}``, shown when it is ticked.
+BLOCKS = {"type": "params", "policy": ALL}
 
 
 def stored(scenario: Scenario, source: str) -> dict[str, Any]:
@@ -74,14 +75,43 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
     @app.callback(
         Output("baseline", "options"),
         Output("baseline", "value"),
-        *[Output(f"params-{name}", "style") for name in BUILT_IN],
+        Output(BLOCKS, "style"),
         Input("policies", "value"),
         State("baseline", "value"),
+        State("added-policies", "data"),
     )
-    def choose(policies: list[str] | None, baseline: str | None) -> tuple:
-        ticked = [p for p in BUILT_IN if p in (policies or [])]
-        styles = [{"display": "block" if p in ticked else "none", "marginTop": "4px"} for p in BUILT_IN]
-        return ticked, baseline if baseline in ticked else (ticked[0] if ticked else None), *styles
+    def choose(policies: list[str] | None, baseline: str | None, added: list[str] | None) -> tuple:
+        ticked = [p for p in form.offered(added or ()) if p in (policies or [])]
+        styles = [layout.params_style(o["id"]["policy"] in ticked) for o in ctx.outputs_list[2]]
+        return ticked, baseline if baseline in ticked else (ticked[0] if ticked else None), styles
+
+    @app.callback(
+        Output("added-policies", "data"),
+        Output("policies", "options"),
+        Output("policies", "value"),
+        Output("param-blocks", "children"),
+        Output("policy-path", "value"),
+        Output("add-policy-error", "children"),
+        Input("add-policy", "n_clicks"),
+        Input("policy-path", "n_submit"),
+        State("policy-path", "value"),
+        State("added-policies", "data"),
+        State("policies", "value"),
+        prevent_initial_call=True,
+    )
+    def add(_click: Any, _submit: Any, path: str | None, added: list[str] | None, ticked: list[str] | None) -> tuple:
+        # A policy added is offered as a built-in is, ticked, its parameters' fields shown; nothing else changes.
+        before = tuple(added or ())
+        try:
+            now = form.add_policy(path, before)
+        except InputError as e:
+            return no_update, no_update, no_update, no_update, no_update, "\n".join(e.problems)
+        blocks: Any = Patch() if len(now) > len(before) else no_update
+        for name in now[len(before) :]:
+            blocks.append(layout.params_block(name, True))
+        name = (path or "").strip()
+        value = [*(ticked or []), *([name] if name not in (ticked or []) else [])]
+        return list(now), layout.policy_options(now), value, blocks, "", ""
 
     settings_states = [
         State("scenario-store", "data"),
@@ -98,6 +128,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         State(PARAMS, "value"),
         State("replications", "value"),
         State("seed", "value"),
+        State("added-policies", "data"),
     ]
 
     params_at = next(i for i, s in enumerate(settings_states) if s.component_id == PARAMS)
@@ -222,8 +253,11 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
 
 def read_settings(counts: list, values: tuple, param_states: list[dict]) -> form.Settings:
     """The page's fields as :class:`form.Settings` (``values``: the settings states after the counts)."""
-    quarters, a_on, a_share, a_quarter, d_on, d_factor, d_quarter, policies, baseline, params, reps, seed = values
-    kinds = {(p, f.name): f.kind for p in BUILT_IN for f in form.param_fields(p)}
+    quarters, a_on, a_share, a_quarter, d_on, d_factor, d_quarter, policies, baseline, params, reps, seed, added = (
+        values
+    )
+    added = tuple(added or ())
+    kinds = {(p, f.name): f.kind for p in form.offered(added) for f in form.param_fields(p)}
     by_policy: dict[str, dict[str, Any]] = {}
     for state, value in zip(param_states, params, strict=True):
         policy, name = state["id"]["policy"], state["id"]["name"]
@@ -239,4 +273,5 @@ def read_settings(counts: list, values: tuple, param_states: list[dict]) -> form
         params=by_policy,
         replications=reps,
         seed=seed,
+        added=added,
     )

@@ -5,8 +5,9 @@ it through ``Scenario.with_overrides`` (team size and mix, horizon, shocks
 added after the file's own) and name the policies with their parameters. Every
 problem is the line the command line prints for the same value in a file or
 on a policy (``FILE: reps.0.count: Input should be ...``), and
-:func:`field_of` says which field of the page it belongs beside. Nothing here
-imports Dash: the page calls these with plain values.
+:func:`field_of` says which field of the page it belongs beside. A user's own
+policy is offered once :func:`add_policy` accepts its import path. Nothing
+here imports Dash: the page calls these with plain values.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,6 +82,34 @@ def read_upload(contents: str, filename: str) -> Scenario:
     return parse_scenario(parse_toml(raw, filename), filename)
 
 
+def offered(added: Sequence[str]) -> list[str]:
+    """The policies the page offers, in its order: the built-ins, then the user's policies in the order added."""
+    return [*BUILT_IN, *(p for p in added if p not in BUILT_IN)]
+
+
+def label(policy: str) -> str:
+    """A policy's label in the results, as ``covsim compare`` gives it: a user policy's is its class name."""
+    return policy.rpartition(":")[2]
+
+
+def add_policy(path: str | None, added: Sequence[str]) -> tuple[str, ...]:
+    """``added`` with the user policy ``path`` (``package.module:ClassName``) after them, or InputError with
+    the one line ``policy_class`` raises for it (cannot import, not a Policy subclass, ...).
+
+    A policy already offered (a built-in's name too) is not added twice; a
+    class whose label (:func:`label`) another policy offered already has is
+    refused, since the results would show the two under one name.
+    """
+    path = (path or "").strip()
+    if path in offered(added):
+        return tuple(added)
+    policy_class(path)
+    same = [p for p in offered(added) if label(p) == label(path)]
+    if same:
+        raise InputError([f"policy.name: {path!r} would be labelled {label(path)!r} in the results, as {same[0]!r} is"])
+    return (*added, path)
+
+
 @dataclass(frozen=True)
 class ParamField:
     """A policy parameter as a page field: its kind of input, default, the choices of a Literal, its meaning."""
@@ -127,7 +157,9 @@ class Settings:
 
     ``counts``: head count of each rep group, in the scenario's order;
     ``policies``: the policies ticked, the ``baseline`` among them compared
-    with the others; ``params``: per policy, its parameters' values.
+    with the others; ``params``: per policy, its parameters' values;
+    ``added``: the user policies added to those offered (import paths, in
+    the order added).
     """
 
     counts: tuple[Any, ...] = ()
@@ -139,6 +171,7 @@ class Settings:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     replications: Any = DEFAULT_REPLICATIONS
     seed: Any = None
+    added: tuple[str, ...] = ()
 
 
 def configure(base: Scenario, source: str, settings: Settings) -> Scenario:
@@ -166,10 +199,11 @@ def configure(base: Scenario, source: str, settings: Settings) -> Scenario:
 
 
 def policy_choices(settings: Settings, scenario: Scenario | None) -> list[PolicyChoice]:
-    """The ticked policies, the baseline first and the others in the built-in order, each with the parameters set away from its defaults;
-    InputError (lines ``POLICY.params.NAME: ...``, checked against ``scenario`` when it is valid)."""
+    """The ticked policies, the baseline first and the others in the page's order (:func:`offered`), each with the
+    parameters set away from its defaults; InputError (lines ``POLICY.params.NAME: ...``, checked against
+    ``scenario`` when it is valid)."""
     problems = []
-    names = [p for p in BUILT_IN if p in settings.policies]  # in the order the page lists them
+    names = [p for p in offered(settings.added) if p in settings.policies]  # in the order the page lists them
     if len(names) < 2:
         problems.append(f"{POLICIES}: choose two or more policies to compare")
     baseline = settings.baseline if settings.baseline in names else (names[0] if names else "")
@@ -248,6 +282,10 @@ def field_of(problem: str, source: str, base_shocks: int, settings: Settings) ->
     beyond them are the page's (rep attrition first when it is on).
     """
     text = problem.removeprefix(f"{source}: ")
+    for name in settings.added:  # a user policy's import path holds a colon: ``pkg.mod:Class.params.NAME: ...``
+        if text.startswith((f"{name}.", f"{name}: ")):
+            rest = text[len(name) + 1 :].split(":", 1)[0].split(".")
+            return param_field(name, rest[1]) if len(rest) >= 2 and rest[0] == "params" else POLICIES
     path = text.split(":", 1)[0]
     parts = path.split(".")
     if len(parts) >= 3 and parts[0] == "reps" and parts[1].isdigit() and parts[2] == "count":

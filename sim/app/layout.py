@@ -9,13 +9,14 @@ field is fixed, so a browser test finds each one by its id.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from dash import dcc, html
 
 from sim.app import form
 from sim.app.engine import Comparison
-from sim.policies import BUILT_IN
+from sim.policies import BUILT_IN, policy_class
 from sim.scenario import Scenario
 
 #: The policies ticked when the page opens: the no-model baseline and the segment model.
@@ -162,27 +163,56 @@ def shock_fields() -> list[Any]:
 
 
 def policy_fields() -> list[Any]:
-    """The policies to compare, the baseline among them, and each policy's parameters (shown when ticked)."""
-    options = [
-        {"label": html.Span(f" {name}", title=(inspect.getdoc(cls) or "").split("\n\n")[0]), "value": name}
-        for name, cls in BUILT_IN.items()
-    ]
-    params = [
-        html.Details(
-            id=f"params-{name}",
-            style={"display": "block" if name in DEFAULT_POLICIES else "none", "marginTop": "4px"},
-            children=[html.Summary(f"{name} parameters"), *[param_input(name, f) for f in form.param_fields(name)]],
-        )
-        for name in BUILT_IN
-    ]
+    """The policies to compare, the baseline among them, each policy's parameters (shown when ticked), and a
+    field to add a user policy by its import path."""
     return [
         html.H3("Policies to compare", style={"margin": "0"}),
-        dcc.Checklist(id="policies", options=options, value=DEFAULT_POLICIES, inline=True),
+        dcc.Checklist(id="policies", options=policy_options(()), value=DEFAULT_POLICIES, inline=True),
         error(form.POLICIES),
+        html.Div(
+            style={"marginTop": "6px"},
+            children=[
+                dcc.Input(
+                    id="policy-path",
+                    type="text",
+                    placeholder="package.module:ClassName",
+                    style={"width": "260px", "marginRight": "8px"},
+                ),
+                html.Button("Add policy", id="add-policy"),
+                html.Div("your own policy, by its import path from the folder covsim app runs in", style=HINT),
+                html.Div(id="add-policy-error", style=ERROR, className="field-error"),
+            ],
+        ),
+        dcc.Store(id="added-policies", data=[]),
         html.Label("Baseline (the others are compared with it)", style=LABEL),
         dcc.RadioItems(id="baseline", options=DEFAULT_POLICIES, value=DEFAULT_POLICIES[0], inline=True),
-        *params,
+        html.Div(id="param-blocks", children=[params_block(name, name in DEFAULT_POLICIES) for name in BUILT_IN]),
     ]
+
+
+def policy_options(added: Sequence[str]) -> list[dict[str, Any]]:
+    """The policies offered (``form.offered``), each labelled by its name or import path, its docstring's first
+    paragraph as the tooltip."""
+    return [
+        {
+            "label": html.Span(f" {name}", title=(inspect.getdoc(policy_class(name)) or "").split("\n\n")[0]),
+            "value": name,
+        }
+        for name in form.offered(added)
+    ]
+
+
+def params_block(policy: str, shown: bool) -> html.Details:
+    """A policy's parameter fields under one heading (``{"type": "params", "policy": NAME}``), shown or not."""
+    return html.Details(
+        id={"type": "params", "policy": policy},
+        style=params_style(shown),
+        children=[html.Summary(f"{policy} parameters"), *[param_input(policy, f) for f in form.param_fields(policy)]],
+    )
+
+
+def params_style(shown: bool) -> dict[str, str]:
+    return {"display": "block" if shown else "none", "marginTop": "4px"}
 
 
 def param_input(policy: str, f: form.ParamField) -> html.Div:
