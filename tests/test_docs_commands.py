@@ -10,8 +10,11 @@ command are its output: each must appear, in order (a line with `...` need
 only begin as written; a line `...` stands for any lines), and `$ echo $?`
 gives the exit code expected of the command before it (else 0).
 
-The longest experiments (a minute or more each here: the screening, the
-stylised facts, the robustness experiment, the stress test of the baseline, and docs/policies.md's comparison of all nine built-ins) run only with
+The longest experiments (most of a minute or more each here: the screening,
+the stylised facts, the robustness experiment, the stress test of the
+baseline, docs/policies.md's comparison of all nine built-ins, and the
+README's hunter-and-farmer experiment with the commands that read its
+output) run only with
 ``COVSIM_DOCS_LONG=1`` (`make docs-check`); here they are checked for what
 can be checked at once: every run count the documents give for an experiment
 file is the number of runs that file plans.
@@ -37,13 +40,14 @@ SHARED = ROOT.parent / "shared"
 #: Taken by the working folder from the repository, as the commands name them.
 SAMPLES = ("scenarios", "experiments", "examples", "README.md")
 ACTIVATE = "`. .venv/bin/activate`"
-#: The longest commands (a minute or more each): run by `make docs-check`, not by `make test`.
+#: The longest commands (most of a minute or more each): run by `make docs-check`, not by `make test`.
 LONG = (
     "experiments/screening.toml",
     "experiments/stylised_facts.toml",
     "experiments/robustness.toml",
     "stress scenarios/baseline.toml",
     "--out out/policies",
+    "out/hvf",  # the hunter-and-farmer experiment (60 runs of the 100,000-account world) and the commands on its output
 )
 LONG_VARIABLE = "COVSIM_DOCS_LONG"
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
