@@ -198,15 +198,12 @@ class Population:
         amount = np.asarray(amount, dtype=np.float64)
         if amount.ndim == 0:
             amount = np.full(customers.shape, amount)
-        partial = (owners >= 0) & (seats != owners)  # not the owner: adds the company part only
-        if specialist is not None:
-            partial &= ~specialist
         c, lost = compiled(_touch)(
             customers.astype(np.int64, copy=False),
             seats.astype(np.int64, copy=False),
             amount,
             owners.astype(np.int64, copy=False),
-            partial,
+            _NO_SPECIALIST if specialist is None else specialist,
             personal_share,
             carry,
             self.holder,
@@ -364,12 +361,16 @@ def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return labels
 
 
+#: ``Population.touch``'s specialist mask when no touch is a specialist's.
+_NO_SPECIALIST = np.zeros(0, dtype=bool)
+
+
 def _touch(
     customers: np.ndarray,
     seats: np.ndarray,
     amount: np.ndarray,
     owners: np.ndarray,
-    partial: np.ndarray,
+    specialist: np.ndarray,
     personal_share: float,
     carry: float,
     holder: np.ndarray,
@@ -385,7 +386,9 @@ def _touch(
     nobody owns, to a rep other than its holder, as the holders stood before
     these touches) hand each such account, once, to the last of them
     (:meth:`Population.hand_over`, accounts in ascending order); then each
-    touch adds its stock, in the order given.
+    touch adds its stock, in the order given: all of it to the company part
+    by anyone else but an account's specialist (``specialist``, a mask over
+    the touches; empty: none).
     """
     n = customers.size
     mine = np.empty(n, dtype=np.bool_)  # by the owner, or on an account nobody owns: builds the personal part
@@ -408,7 +411,8 @@ def _touch(
         personal[a] = personal[a] - lost[k] if seat >= 0 else 0.0
         holder[a] = seat
     for i in range(n):
-        stock[customers[i]] += amount[i] * (1.0 - personal_share) if partial[i] else amount[i]
+        partial = not mine[i] and not (specialist.size > 0 and specialist[i])
+        stock[customers[i]] += amount[i] * (1.0 - personal_share) if partial else amount[i]
     for i in range(n):
         if mine[i]:
             personal[customers[i]] += amount[i] * personal_share
