@@ -104,6 +104,38 @@ def test_pickup_chance_takes_powers_only_of_shared_shares_with_the_same_numbers(
     assert pickup_chance(free_share, rel, 0.14, 0.5).tobytes() == np.asarray(want, dtype=float).tobytes()
 
 
+def pickup_reference(free_share, rel, notice, size_bias):
+    """``pickup_chance`` as it was written in numpy before its product over shares was compiled."""
+    look = np.minimum(1.0, notice * rel**size_bias)
+    shares, count = np.unique(free_share, return_counts=True)
+    keep = shares > 0
+    shares, count = shares[keep], count[keep]
+    if shares.size == 0:
+        return np.zeros(rel.shape)
+    unseen = 1.0 - look[:, None] * shares[None, :]
+    many = count > 1
+    if many.any():
+        unseen[:, many] **= count[many]
+    return 1.0 - np.prod(unseen, axis=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 600),
+    st.integers(0, 400),
+    st.floats(0.01, 1.0),
+    st.sampled_from([0.0, 0.5, 1.0]),
+    st.integers(0, 2**16),
+)
+def test_compiled_pickup_chance_equals_the_numpy_it_replaced(seats, opportunities, notice, size_bias, seed):
+    # A team's free shares as a week leaves them: most distinct, some idle (1) or full (0) seats alike.
+    rng = np.random.default_rng(seed)
+    free_share = np.where(rng.random(seats) < 0.3, rng.integers(0, 2, seats), rng.random(seats))
+    rel = rng.lognormal(0.0, 1.0, opportunities)
+    got = pickup_chance(free_share, rel, notice, size_bias)
+    assert got.tobytes() == pickup_reference(free_share, rel, notice, size_bias).tobytes()
+
+
 def expand_reference(pop: Population, customers, value, line=0):
     """``Population.expand`` as it was written in numpy before the one-line world's was compiled."""
     cells, inverse = np.unique(customers * pop.lines + line, return_inverse=True)
