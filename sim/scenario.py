@@ -178,8 +178,9 @@ class Population(Strict):
         "finance",
         "services",
     )
-    regions: tuple[Region, ...] = Field(default_factory=_default_regions)
-    segments: tuple[Segment, ...]
+    # Segments and regions are stored per account as int8 codes: 100 of each is far beyond any sales org.
+    regions: Annotated[tuple[Region, ...], Field(max_length=100)] = Field(default_factory=_default_regions)
+    segments: Annotated[tuple[Segment, ...], Field(max_length=100)]
     lines: Annotated[tuple[ProductLine, ...], Field(max_length=100)] = Field(default_factory=_one_line)
     """Product lines; one line ("core") unless the scenario names several."""
     wallet_concentration: Positive = 10.0

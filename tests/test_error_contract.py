@@ -8,6 +8,7 @@ output files left half-written. Output folders are checked before any work.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 import sim.plots
 import sim.tables
 from sim.cli import main
+from sim.errors import InputError
 from sim.files import atomic_write_all, unwritable
 from tests.conftest import SMALL
 
@@ -388,3 +390,18 @@ def test_an_unreachable_dask_scheduler_is_refused_before_any_folder_is_made(tmp_
     (line,) = lines_of(result.stderr)
     assert line.startswith(f"error: --scheduler {address}: cannot reach it (")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("table", ["segments", "regions"])
+def test_more_than_a_hundred_segments_or_regions_are_refused_before_the_per_account_codes_overflow(table):
+    # Accounts hold their segment and region as int8 codes: the 128th would wrap to a negative code.
+    from sim.scenario import parse_scenario
+
+    data = tomllib.loads(SMALL.read_text())
+    template = data["population"][table][0]
+    data["population"][table] = [{**template, "name": f"x{i}", "share": 1 / 101} for i in range(101)]
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "many.toml")
+    assert e.value.problems == [
+        f"many.toml: population.{table}: Tuple should have at most 100 items after validation, not 101"
+    ]
