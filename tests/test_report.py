@@ -642,3 +642,16 @@ def test_scenario_discovery_finds_where_a_policy_does_worse(tmp_path: Path) -> N
     assert "`segment_tiers` does worse than `unstructured` at none of the 40 design points" in section
     assert (tmp_path / "figures" / "discovery_hunter_farmer.png").read_bytes()[:8] == PNG
     assert "](figures/discovery_hunter_farmer.png)" in text
+
+
+def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy_best_everywhere() -> None:
+    from sim.experiment.report.markdown import regret_rows
+    from sim.experiment.robustness import rank
+
+    # a is best in both worlds; b trails by 2 in world x and 1 in world y
+    ranking = rank(pd.DataFrame({"a": [10.0, 8.0], "b": [8.0, 7.0]}, index=pd.Index(["x", "y"], name="world")))
+    rows = regret_rows(ranking, lambda v: f"{v:g}", lambda w: f"world {w}")
+    assert rows == [
+        ["a", "9", "8 (world y)", "0", "0", "2 of 2"],
+        ["b", "7.5", "7 (world y)", "1.5", "2 (world x)", "0 of 2"],
+    ]

@@ -6,6 +6,8 @@ correlations for Latin hypercubes; a grid has neither.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -13,7 +15,7 @@ from sim.catalogue import CATALOGUE
 from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, md_table, p_value
+from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows
 from sim.format import fmt
 
 
@@ -51,17 +53,7 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
             continue
         ranking = robustness.rank(wide)
         t = ranking.table
-        rows = [
-            [
-                p,
-                fmt(metric, t.at[p, "mean"]),
-                f"{fmt(metric, t.at[p, 'worst'])} (point {t.at[p, 'worst_world']})",
-                fmt(metric, t.at[p, "mean_regret"]),
-                f"{fmt(metric, t.at[p, 'max_regret'])} (point {t.at[p, 'max_regret_world']})",
-                f"{int(t.at[p, 'best_in'])} of {ranking.worlds}",
-            ]
-            for p in t.index
-        ]
+        rows = regret_rows(ranking, functools.partial(fmt, metric), lambda w: f"point {w}")
         robust = ranking.robust
         verdict = (
             f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "

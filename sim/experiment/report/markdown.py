@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.catalogue import CATALOGUE, Unit
 from sim.format import fmt
+
+if TYPE_CHECKING:
+    from sim.experiment.robustness import Ranking
 
 
 def value_text(v: Any) -> str:
@@ -61,3 +64,23 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = 
 def code(text: str) -> str:
     """``text`` as a Markdown code span."""
     return f"`{text}`"
+
+
+def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable[[Any], str]) -> list[list[str]]:
+    """A robustness table's rows, one per policy in the ranking's order: mean, worst case (in which world),
+    mean regret, largest regret (in which world; "0" alone for a policy best in every world, where no world
+    is the worst) and the worlds where it is best. ``value`` shows a value, ``world`` names a world."""
+    t = ranking.table
+    return [
+        [
+            str(p),
+            value(t.at[p, "mean"]),
+            f"{value(t.at[p, 'worst'])} ({world(t.at[p, 'worst_world'])})",
+            value(t.at[p, "mean_regret"]),
+            f"{value(t.at[p, 'max_regret'])} ({world(t.at[p, 'max_regret_world'])})"
+            if t.at[p, "max_regret"] > 0
+            else "0",
+            f"{int(t.at[p, 'best_in'])} of {ranking.worlds}",
+        ]
+        for p in t.index
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.experiment.report.markdown import ci, code, difference, md_table
+from sim.experiment.report.markdown import ci, code, difference, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
@@ -214,20 +214,7 @@ def stress_regret_section(f: Findings) -> list[str]:
     """Each policy's profit, worst case and regret across the stresses (the unshocked run included)."""
     if f.ranking is None:
         return []
-    t = f.ranking.table
-    rows = [
-        [
-            p,
-            money(t.at[p, "mean"]),
-            f"{money(t.at[p, 'worst'])} ({code(str(t.at[p, 'worst_world']))})",
-            money(t.at[p, "mean_regret"]),
-            f"{money(t.at[p, 'max_regret'])} ({code(str(t.at[p, 'max_regret_world']))})"
-            if t.at[p, "max_regret"] > 0
-            else "0",
-            f"{int(t.at[p, 'best_in'])} of {f.ranking.worlds}",
-        ]
-        for p in t.index
-    ]
+    rows = regret_rows(f.ranking, money, lambda w: code(str(w)))
     return [
         "## Regret against the best policy under each stress",
         "",
