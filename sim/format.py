@@ -25,6 +25,17 @@ def money(v: float) -> str:
     return f"{v:.0f}"
 
 
+def recovery_words(quarters: float | None, short: bool = False) -> str:
+    """How long a stressed policy's revenue took to come back, in words: ``never hurt``, ``1 quarter``,
+    ``not within the horizon`` (None or NaN); ``short``, for a terminal table's cell: ``1 q``, ``not back``."""
+    if quarters is None or not math.isfinite(quarters):
+        return "not back" if short else "not within the horizon"
+    q = int(quarters)
+    if q == 0:
+        return "never hurt"
+    return f"{q} q" if short else f"{q} quarter{'s' if q != 1 else ''}"
+
+
 def share(v: float) -> str:
     """A share in [0, 1] as a percentage with one decimal: ``0.467`` -> ``46.7%``."""
     return "-" if not math.isfinite(v) else f"{100 * v:.1f}%"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.codes import CAUSES
-from sim.format import fmt, interval
+from sim.format import fmt, interval, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -207,7 +207,6 @@ def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[s
                 cells.append("-")
                 continue
             q = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
-            back = "not back" if q is None or q != q else ("never hurt" if q == 0 else f"{int(q)} q")
-            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({back})")
+            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({recovery_words(q, short=True)})")
         lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

@@ -174,3 +174,22 @@ def test_potential_bands_are_fifths_by_rank_within_the_segment(accounts) -> None
         ranked = sorted(members, key=lambda i: (potential[i], i))  # ties in account order
         for rank, i in enumerate(ranked):
             assert band[i] == rank * POTENTIAL_BANDS // len(members)
+
+
+def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
+    from sim.format import recovery_words as recovery
+
+    assert [recovery(q) for q in (0, 1, 3.0, None, float("nan"))] == [
+        "never hurt",
+        "1 quarter",
+        "3 quarters",
+        "not within the horizon",
+        "not within the horizon",
+    ]
+    assert [recovery(q, short=True) for q in (0, 1, 3.0, None, float("nan"))] == [
+        "never hurt",
+        "1 q",
+        "3 q",
+        "not back",
+        "not back",
+    ]

@@ -15,19 +15,11 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import fmt, money
+from sim.format import fmt, money, recovery_words
 
 
 def _pct(v: float) -> str:
     return "-" if not np.isfinite(v) else f"{100 * v:+.1f}%"
-
-
-def recovery_text(quarters: float | None) -> str:
-    """Recovery time in words: ``never hurt``, ``1 quarter``, ``not within the horizon``."""
-    if quarters is None or (isinstance(quarters, float) and not np.isfinite(quarters)):
-        return "not within the horizon"
-    q = int(quarters)
-    return "never hurt" if q == 0 else f"{q} quarter{'s' if q != 1 else ''}"
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -174,7 +166,7 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                 if metric == DECISION_METRIC:
                     known = (shock, p) in rec.index
                     row.append(_pct(rec.at[(shock, p), "trough"]) if known else "-")
-                    row.append(recovery_text(rec.at[(shock, p), "quarters"] if known else None))
+                    row.append(recovery_words(rec.at[(shock, p), "quarters"] if known else None))
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
