@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from sim.policies.unstructured import pickup_chance
 from sim.population import Population
+from sim.randomness import keyed_uniforms
 from tests.conftest import tiny
 
 ACCOUNTS = 6
@@ -164,3 +165,37 @@ def test_compiled_expand_equals_the_numpy_it_replaced(wins, seed):
     for name in ("spend", "segment_spend"):
         assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
     assert (got.spend <= got.potential).all()
+
+
+def keyed_reference(key, ids, purposes):
+    """``keyed_uniforms`` as it was written in numpy before it was compiled."""
+    golden, mix1, mix2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+    def splitmix64(x):
+        x += golden
+        x ^= x >> np.uint64(30)
+        x *= mix1
+        x ^= x >> np.uint64(27)
+        x *= mix2
+        x ^= x >> np.uint64(31)
+        return x
+
+    salts = np.array([(int(key) + p * 0x8CB92BA72F3D8DD7) & 0xFFFFFFFFFFFFFFFF for p in purposes], dtype=np.uint64)
+    x = ids.astype(np.uint64)
+    x *= np.uint64(0xD1B54A32D192ED03)
+    x = x[None, :] ^ salts[:, None]
+    x = splitmix64(splitmix64(x))
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**64 - 1),
+    st.lists(st.integers(0, 2**62), max_size=30),
+    st.lists(st.integers(0, 3_000_000), min_size=1, max_size=6),
+)
+def test_compiled_keyed_draws_equal_the_numpy_they_replaced(key, ids, purposes):
+    ids = np.array(ids, dtype=np.int64)
+    got = keyed_uniforms(np.uint64(key), ids, tuple(purposes))
+    assert got.tobytes() == keyed_reference(np.uint64(key), ids, tuple(purposes)).tobytes()
+    assert ((got >= 0.0) & (got < 1.0)).all()
