@@ -103,7 +103,7 @@ def test_unstructured_misses_for_want_of_an_owner_fall_as_the_team_grows():
         m = run(_scaled_small(factor), make_policy("unstructured"), 1).metrics
         totals = m[m.segment == "all"].groupby("metric").value.sum()
         missed.append(totals["missed_no_owner"] / totals["opps_created"])
-    # Observed (seed 1, four quarters): 0.383, 0.148, 0.019, 0.003.
+    # Observed (seed 1, four quarters): 0.425, 0.147, 0.027, 0.005.
     assert missed[0] > 0.25  # five reps whose weeks fill up: many leads nobody noticed
     assert np.all(np.diff(missed) < 0), missed
     assert missed[-1] < 0.02, missed
