@@ -41,7 +41,7 @@ from sim.policies.rollout import with_rollout
 from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
 from sim.quarter_start import start_quarter
-from sim.randomness import Streams, keyed_uniform, keyed_uniforms, normal_purposes
+from sim.randomness import Streams, account_week, keyed_uniform, keyed_uniforms, normal_purposes
 from sim.recorder import Recorder
 from sim.reps import SeatWeek, Team
 from sim.response import weekly_decay
@@ -196,7 +196,7 @@ class CoverageModel(mesa.Model):
         new = []
         c = self.demand.arrivals(pop, self.streams.arrivals)
         if c.size:
-            key = 2 * (c * self.weeks + w)  # even keys: arrivals; odd: renewals (one of each per account-week)
+            key = 2 * account_week(c, w)  # even keys: arrivals; odd: renewals (one of each per account-week)
             line = (Draw.LINE,) if pop.lines > 1 else ()
             u = keyed_uniforms(
                 self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line)
@@ -205,7 +205,7 @@ class CoverageModel(mesa.Model):
         r = pop.renewals_opening(w)
         r = r[~((plan.service[r] == Service.DIGITAL) & scenario.digital.enabled)]
         if r.size:
-            key = 2 * (r * self.weeks + w) + 1
+            key = 2 * account_week(r, w) + 1
             u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, *normal_purposes(Draw.DEAL)))
             new.append(renewal_columns(scenario, self.terms, pop, plan.service[r], w, r, key, u))
         if not new:
@@ -399,7 +399,7 @@ class CoverageModel(mesa.Model):
             return
         self.recorder.renewals_due(pop.segment[due])
         alone = due[~pop.renewal_won[due]]
-        u = keyed_uniform(self.streams.outcome_key, alone * self.weeks + w, Draw.UNATTENDED_RENEWAL)
+        u = keyed_uniform(self.streams.outcome_key, account_week(alone, w), Draw.UNATTENDED_RENEWAL)
         stay = u < unattended_renewal(self.scenario, self.terms, pop, alone)
         kept = alone[stay]
         pop.renew(kept, pop.spend[kept] * self.scenario.service.unattended_renewal_value)

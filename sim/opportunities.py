@@ -44,8 +44,10 @@ _DTYPES = {
 class OpportunityBook:
     """Open opportunities, one entry per opportunity, and the only writer of their arrays.
 
-    key: customer * weeks + arrival week (unique: at most one arrival per
-    customer-week), names its keyed random draws; kind: ``Kind``; line: the
+    key: ``2 * account_week(customer, arrival week)``, plus 1 for a renewal
+    (``sim.randomness``: unique, at most one arrival and one renewal per
+    customer-week; the same whatever the run's horizon), names its keyed
+    random draws; kind: ``Kind``; line: the
     product line (``WHOLE_CONTRACT`` for a renewal); stage:
     ``Stage``; digital: taken by the self-service channel; day: arrival in
     business days since week 0; sla_deadline: last business day a first

@@ -8,6 +8,11 @@ Draws whose number depends on the policy (the outcome of an opportunity, its
 value, its arrival day) come instead from :func:`keyed_uniform`, a
 counter-based generator: the draw for opportunity kind k of customer i in week w
 is a fixed function of (stream key, i, w, k, purpose), whatever else happened.
+The id of an (account, week) pair is :func:`account_week`, with a stride fixed
+for every run (:data:`KEY_WEEK_STRIDE`), not the run's horizon: the draws of a
+week do not depend on how many weeks the run will go on, so a 4-quarter run and
+the first 4 quarters of an 8-quarter run of the same scenario, policy and seed
+are the same.
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.compiled import compiled
+
+#: Weeks an account's draw ids leave room for: the id of (account, week) is
+#: ``account * KEY_WEEK_STRIDE + week`` (:func:`account_week`). Every week of
+#: any run must be below it, or two accounts' ids would meet. A run has at most
+#: 400 quarters (5,200 weeks: ``Scenario.quarters`` and ``covsim experiment
+#: --quarters`` are bounded there), far below 2**20; and at the largest population a
+#: scenario allows (50 million accounts, ``Population.customers``) the largest key,
+#: ``2 * (account * KEY_WEEK_STRIDE + week) + 1``, is about 1.05e14, far inside
+#: int64 (9.2e18), so the cast to uint64 in :func:`keyed_uniforms` is exact.
+#: A constant, not the run's horizon, so that a run's draws do not depend on how
+#: long it will go on (common random numbers across horizons). Changing it
+#: changes every result.
+KEY_WEEK_STRIDE = 2**20
 
 STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "shocks", "mesa")
 
@@ -51,11 +69,21 @@ _ID_MULT = np.uint64(0xD1B54A32D192ED03)
 _PURPOSE_MULT = 0x8CB92BA72F3D8DD7
 
 
+def account_week(accounts: np.ndarray, week: int) -> np.ndarray:
+    """The draw ids of ``accounts`` in ``week``: ``account * KEY_WEEK_STRIDE + week`` (int64).
+
+    The same for a week whatever the run's horizon. A week at or past the
+    stride is a ValueError (it would give another account's id)."""
+    if not 0 <= week < KEY_WEEK_STRIDE:
+        raise ValueError(f"week {week} is outside the draw ids' range [0, {KEY_WEEK_STRIDE})")
+    return np.asarray(accounts, dtype=np.int64) * KEY_WEEK_STRIDE + week
+
+
 def keyed_uniform(key: np.uint64, ids: np.ndarray, purpose: int) -> np.ndarray:
     """Uniform(0, 1) draws that depend only on (key, id, purpose).
 
     ``ids`` are non-negative integers naming the thing drawn for (for example
-    ``customer * weeks + week``); ``purpose`` separates independent draws for
+    ``account_week(customers, week)``); ``purpose`` separates independent draws for
     the same thing (win, value, arrival day, ...).
     """
     return keyed_uniforms(key, ids, (purpose,))[0]

@@ -37,76 +37,76 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "804ab23be9c908ebb023e16156de5254aeb2ba449a5bf740372d0350ad9ebf46",
-        "ab7cd1473257900a595f3d9ba49c550447809a7140fbd8268e39e643e15def88",
+        "daa76d1555225a72d26d86f661821c900fd98a878db997fbede8fa05bc4cf307",
+        "445fe48e7e7a63f7e4e5df381b9d4610f9b6fe39a9e90cc8e3529abd8fc95675",
     ),
     ("hunter_farmer", 2): (
-        "25dc90f0a51746bfd6548f5b0e6559a64c1a2262ad7ca2c3e9b2bac4e315118a",
-        "fe9f33def890a649f256700197b39322747f83f8274f23a8cc783aa63a6a7cdd",
+        "dc392cdf220c2dbe53e495f88f50cb0eec8161cb3a008cf197692e638fb5aef9",
+        "f863dc22fe34612c7d1a62e581ab1378911e21d536ff5331259be4e79241297c",
     ),
     ("named_accounts", 1): (
-        "4bfea3a7657bcf669c727d36a25a1bdffd6afac1016002860b80a7d1ac53169b",
-        "5d46a6d7c0ff04ea84c9cc21d8119e50c7812131aa478c26c09fbdc1d4be2926",
+        "02de7105060bbc975d1e4738eb4e45b38430a6df35fb43b2cefc1ab4e4cbcd6b",
+        "22a808ab90426d676e0b04a812d08632794bd7cb4b3c3ea2a18560a504d3c5a4",
     ),
     ("named_accounts", 2): (
-        "5a368cce6728449881f6c3f4ee49a6c119970cc4ba2915a09217bf0b83a42e07",
-        "d405a882cf24a9d8b8c1df396913dcea00de480e543c88ab19cfd97f95cd2e72",
+        "faf7b461cf8c9fc893fdffcd58c9111c1ea3919435bb1cf9de084a2a90869e4d",
+        "ac02d2f7d478e983072c91782ac77ee12b7ad7a6ca7f590db8feedb9b3718dd9",
     ),
     ("pooled", 1): (
-        "a5bf0402237e6a1fe2175b9ecd859681f1eab3e3f31b673014e889b71134dbfb",
-        "fb7430080db18c8a168a9fb9d78656122b998c3d9915938d9ea3c3ecb40f2d01",
+        "c110724fd6208064ea4c657888e0d636442daf7792ecc7b895cb040401edcb5e",
+        "1967cfec4bc59353cf8dc24ddb2b969c706efea2a302498e77bd9594a3981755",
     ),
     ("pooled", 2): (
-        "9856556ae595904081f254e19997903f600038c2a0cbd2dd144dda84c559e6fe",
-        "3f6d8ae5da0b996210767eb4dec4c7a1101aef40fc6817a48c87584abfd1508d",
+        "50f4a741c4d5c47d43f6cf9209c0defe599c4b368a5907f8cfc9eaa90fe55f44",
+        "194c23fe8a7fc140a257735b6d18e3ecf7ce94f8d4fbb4fe5457ded35f7e13c5",
     ),
     ("random_books", 1): (
-        "fb4e66a1b80704f4e318cf7760d94164219344d403267269fa1f428bc84a592a",
-        "58e62768e23963f3556d33048bc8c9d1a6f5420b8e10bfd743b7beea65882e7e",
+        "0ae733878899e14a631a37f45d4c1be01413aedc0d2eecfab0056746b53aec87",
+        "f974a0a1d22c1f60b458e30de2f7710ad9e2ae2e29ba6de2c941c225d07be2fe",
     ),
     ("random_books", 2): (
-        "c3b62eaea782c9eb28d214538edbc426561b08c5ed450be2e6130b94a522d8a7",
-        "351547e2f475ba9851e807ec41d4dda983183cb6eb2a44356bde3ef6f130e2ec",
+        "11794282ae8433d67cd970c0dbced7be8121eaf1a358a005ae1344cfcfb074ce",
+        "4182b3ab8fbcecd807d54353492391d53d0f81d6cfed1caa57965826c359bb5f",
     ),
     ("segment_tiers", 1): (
-        "88e3f1bf7962458e2e77c91e3193bdadca49d3b6a67827714d948d190d6b6594",
-        "e445e5d254353b804c383b8ef2f71c93b8e584fecba55fd598c614adeb930967",
+        "965437cc03ca826b05515952aa879adc59fcdafe8938e7acb1cf368393e1e33a",
+        "e519eb36668d1c8f57affdb4224bb59a9ba0547a995369235d7ae59bced1b00a",
     ),
     ("segment_tiers", 2): (
-        "a636d346beb3f6385fc4a1bec36cf62998e232f7beeadd66bfdfa7c15a17082d",
-        "70bc92451ba5b208ae30724e55a1d75f1e04db0475cec0e0354fb400adc017cb",
+        "aa2ea89f0b1df15a0842be293f8ded2137c55b3084bffab525e926f50b9329dc",
+        "e4a57a33eeb8fb6ed2c4de9f10a690fd356e9045a89ea46d0d5f569a208d786f",
     ),
     ("territories", 1): (
-        "98fa0ac8f73d75a9e63756774e0064cdeda1eeb46a2a2744b859649c984e200a",
-        "6e92754dac32ce79200f2565f98fee70f5dbdd01ffda267536b5f55c52970c9f",
+        "c567d28de6fc7f28c3fadfc61b3dd3b8871afbf26bbfcebfe812a2df59e0b655",
+        "1359e868d3cd6c53aea3647ece9554419b6b4edd6ffb57fc20558373c77b1ff9",
     ),
     ("territories", 2): (
-        "b5a3b0d8b7a5b63a967247481687368ff4a6f118fd5059a842e8942829a30b29",
-        "fce87d3594cc0b143c26709dffee7d31b965108fc2cda84a47e688dc36b3d2f4",
+        "5b93d3785031babaa0c3c66ba743af16c78aaf660bde274b968944d0b7d05ad3",
+        "707b2e43561e5edbedb07a74697e4396f3f81b335b73d69b59db202aded91691",
     ),
     ("unstructured", 1): (
-        "b2ac14c1a4a52bb0ed9d9eaf7d1ee255228ad8d43ea548564e8809bfb73fa51a",
-        "bc66802a35fc7f9042c747dca3d2730ce85d128f30caa080ad163ae7d7262a59",
+        "3126204fae25b9eeb3c3a65f3a33fe69443e5a1c0aa1c443e7b6bca1ae69ff97",
+        "f451b70fec2f5706fa5b44859bfd01c43dc4e5fcf47333155229dad6e8484cf2",
     ),
     ("unstructured", 2): (
-        "7490801bc60cfea4ce900e221bc43488025968c74e972952b937369b654d7885",
-        "a6842c7ae48282fdba3673bf423ba00cd545d53866473a57a4b70055d7ea3fed",
+        "c6fa916df6e5208e9157a203ba40bfc801ee145a31dafa90267391f749545177",
+        "e13c030a63f1b078bdcfd3d50a7e9d8a5fb899ca8ac353a7885ab790c1f29eca",
     ),
     ("overlay", 1): (
-        "32c7f970983be7d83ba4b9c92b3ee2d0501b1eadcbdf80422164f05dede51798",
-        "4b41f5b5285032e780ebb06def404a84a1b8c068d833f27ecb9d317f3c253eeb",
+        "34b8d683ae7153082d795246b10ffbcd6af55e3a46fc545cb8ac839ed3df8241",
+        "b041a769107156ecc0fa35be4dcb1c6483cd0baa73d8ea43fe7b3c9b9fca7e35",
     ),
     ("overlay", 2): (
-        "b2a48aba5ca6595daf59b9de1849efcacd7d8c89e1f5635fa91fadf6c8c90f7c",
-        "c48d693976190c2cea4749027414398ce9a0c83b2cade0bb3613f48b4f72d4cb",
+        "655022b511e563d406dd6225dbe495680c11c610ebe93559fb4b850eb3f9c32e",
+        "6f797f5e21bc6eb6f6ee38e501e27aad22674f9cdff69812808d7585ac6ba852",
     ),
     ("value_based", 1): (
-        "904bdca3370d922b67a62f76e099dacb788c637a008f2aeda3096f181a249293",
-        "5761feb83a0d191503024672629b2280448f999f01025c6559a54b5cd17b1785",
+        "1143a77663e2b1598689571f624a754581000986ea4ffa14c5839cb73304fe04",
+        "4eb19ff1300a14ced55b7f2f8c49a92ce9d39263a478bb549c527a536f30f882",
     ),
     ("value_based", 2): (
-        "25498c044a31c10322fff1c32312978cef9e312dd9c7a2de28f36d96fd5c84bb",
-        "c4dd2e0a7348bf579b2757c47adb674067ec06b1828853203e883b57e214fdde",
+        "a5797d16662f15c4a03650ed0446c382cec03104ed7c847a17bde3268ab76d68",
+        "df5cac7801c9bcccd06afd7d20ac23bbf1b4cae1ac026457e43119bf326d3de6",
     ),
 }
 
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "5eb7ff82d77184758d5a55ad86d0328e649ceaa06bbf4a52fbea0a6952846404",
-        "0d9c4707cb0ac0c9dd53a6a383eb9386abbdf970746ebf51c18513a7c3fa938e",
+        "8ed2917840676371e145faf797800023c427e50da2dfbda2cb6254ec37fe7424",
+        "b0b1b0f1d2ee9b5f6aa2dce3e1a43ea29d9f2619313c38440a0f0d547c738c56",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "66ee210ed170f9a9c914bd216873f6c0813c4eaebad30cf3c6e208eedcf9a0f2",
-        "0886823581e042810d8964bd307fb853e1840e7865e39936c15384ca06a314f9",
+        "8890da42f408fe145dc7c18e89403a672cb99bb3eb3eb6286ff084cca3b16855",
+        "10fe58a3c5d82459c6060a45e13aa99301e6d969943869cccc57e6043387daaf",
     ),
 }
 

@@ -103,7 +103,7 @@ def test_unstructured_misses_for_want_of_an_owner_fall_as_the_team_grows():
         m = run(_scaled_small(factor), make_policy("unstructured"), 1).metrics
         totals = m[m.segment == "all"].groupby("metric").value.sum()
         missed.append(totals["missed_no_owner"] / totals["opps_created"])
-    # Observed (seed 1, four quarters): 0.383, 0.148, 0.019, 0.003.
+    # Observed (seed 1, four quarters): 0.425, 0.147, 0.027, 0.005.
     assert missed[0] > 0.25  # five reps whose weeks fill up: many leads nobody noticed
     assert np.all(np.diff(missed) < 0), missed
     assert missed[-1] < 0.02, missed
@@ -150,10 +150,12 @@ def test_unstructured_a_rep_with_no_free_hours_picks_up_nothing():
     finally:
         model.release()
     assert (seen["none"] == -1).all()
-    # Observed over 40 draws of 42 pending leads: 1,520 of 1,680 picked up, 321 by seat 0; with seat 0 full,
-    # 1,458, none by seat 0.
-    assert (seen["whole"] == 0).sum() > 200  # with its week free, seat 0 takes its share
-    assert (seen["busy0"] >= 0).sum() > 1200 and not (seen["busy0"] == 0).any()
+    # Observed over 40 draws of 34 pending leads: 1,227 of 1,360 picked up, 252 (19%) by seat 0; with seat 0
+    # full, 1,182 (87%), none by seat 0. The bounds are shares of the draws (how many leads are pending in
+    # week 6 is the seed's): over seeds 1-20 seat 0 took 18-24% and, full, the rest picked up 78-90%.
+    n = seen["whole"].size
+    assert (seen["whole"] == 0).sum() > 0.12 * n  # with its week free, seat 0 takes its share
+    assert (seen["busy0"] >= 0).sum() > 0.72 * n and not (seen["busy0"] == 0).any()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
