@@ -217,8 +217,10 @@ def check_ample(load: float, refused: int) -> None:
 
 
 def test_segment_tiers_with_ample_capacity_misses_only_the_digital_tiers_leftovers(monkeypatch):
-    # 95 seats (about 2,900 selling hours a week) for 1,500 accounts. What can still be
-    # missed, and why:
+    # 95 seats of 80 hours (about 5,900 selling hours a week) for 1,500 accounts, all of one
+    # skill: with 40-hour weeks and the skill spread (a seat's hours for a deal are over its
+    # skill) the busiest seat-week passed 0.6 at 10 of seeds 1-20 (up to 0.88), and the
+    # premise held here by the seed's luck; now at most 0.39. What can still be missed, and why:
     # - owner_at_capacity: no, no seat left a task undone;
     # - sla_expired: no, every response comes early in its seat's week (check_ample),
     #   and none is declined (standard priorities are all > 0);
@@ -233,12 +235,12 @@ def test_segment_tiers_with_ample_capacity_misses_only_the_digital_tiers_leftove
     # allocator that wastes hours only near capacity is not visible here: the unit
     # tests of sim.allocation check that; the control test below checks that capacity
     # misses are recorded at all.)
-    scenario = ample(60, 30, 5)
+    scenario = ample(60, 30, 5, weekly_hours=80.0, skill_sd=0.0)
     m, load, refused = run_recording_load(scenario, "segment_tiers", {}, monkeypatch)
     check_ample(load, refused)
-    # Capacity is the closed form: seats x 40 h x 0.77 x 13 weeks a quarter (fully ramped, no attrition).
+    # Capacity is the closed form: seats x 80 h x 0.77 x 13 weeks a quarter (fully ramped, no attrition).
     capacity = m[(m.metric == "capacity_hours") & (m.segment == "all")].value
-    assert capacity.tolist() == pytest.approx([95 * 40 * 0.77 * 13] * scenario.quarters, rel=1e-12)
+    assert capacity.tolist() == pytest.approx([95 * 80 * 0.77 * 13] * scenario.quarters, rel=1e-12)
     for segment in ("enterprise", "mid_market", "smb", "all"):
         for cause in CAPACITY_CAUSES:
             assert total(m, cause, segment) == 0, (segment, cause)
