@@ -3,9 +3,9 @@
     python benchmarks/kernel.py [rounds]
 
 The engine's loops compiled by numba (``sim.compiled``: the allocation's
-dispatch and order, the touch, expansion and per-account tallies, and
-``unstructured``'s pickup chance) are compiled on first use and kept in
-numba's on-disk cache. A process pays once
+dispatch and order, the touch, expansion and per-account tallies, the
+keyed draws, and ``unstructured``'s pickup chance) are compiled on first use
+and kept in numba's on-disk cache. A process pays once
 for each: with a cold cache it compiles it, with a warm one it loads it. Two
 figures: the allocation kernel alone (its first call), and every kernel a run
 uses (a tiny run's first time in a process, less its second). Each case is a fresh process pointed at its own cache directory

@@ -13,6 +13,7 @@ numpy code they replace, bit for bit (the golden test pins them).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,9 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     compiling it (``benchmarks/kernel.py`` measures both). With no writable
     cache at all, numba refuses ``cache=True``; each process then compiles.
     """
+    # Intel's SVML, when installed, would vectorise pow and exp with routines whose last bits differ from
+    # the C library's that numpy's numbers (and the golden pins) rest on.
+    os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     import numba
 
     try:

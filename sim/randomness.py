@@ -18,6 +18,7 @@ are the same.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,7 +74,9 @@ def account_week(accounts: np.ndarray, week: int) -> np.ndarray:
     """The draw ids of ``accounts`` in ``week``: ``account * KEY_WEEK_STRIDE + week`` (int64).
 
     The same for a week whatever the run's horizon. A week at or past the
-    stride is a ValueError (it would give another account's id)."""
+    stride is a ValueError (it would give another account's id), and so is a
+    week that is not a whole number."""
+    week = operator.index(week)  # 3.5 would name no week, and make the ids floats
     if not 0 <= week < KEY_WEEK_STRIDE:
         raise ValueError(f"week {week} is outside the draw ids' range [0, {KEY_WEEK_STRIDE})")
     return np.asarray(accounts, dtype=np.int64) * KEY_WEEK_STRIDE + week

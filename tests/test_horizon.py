@@ -67,6 +67,9 @@ def test_the_key_stride_leaves_room_for_every_horizon_and_population():
     weeks = quarters * WEEKS_PER_QUARTER
     assert weeks < KEY_WEEK_STRIDE  # a week never reaches the next account's ids
     # The largest key (a renewal's, the last account, the last week) fits int64, so the cast to uint64 is exact.
-    assert 2 * (int(account_week(np.array([customers - 1]), weeks - 1)[0])) + 1 < 2**63
+    # In Python integers, which do not wrap as int64 would, and account_week gives that same id.
+    largest = (customers - 1) * KEY_WEEK_STRIDE + weeks - 1
+    assert 2 * largest + 1 < 2**63
+    assert int(account_week(np.array([customers - 1]), weeks - 1)[0]) == largest
     with pytest.raises(ValueError, match="outside the draw ids' range"):
         account_week(np.array([0]), KEY_WEEK_STRIDE)

@@ -650,8 +650,8 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
 
     # a is best in both worlds; b trails by 2 in world x and 1 in world y
     ranking = rank(pd.DataFrame({"a": [10.0, 8.0], "b": [8.0, 7.0]}, index=pd.Index(["x", "y"], name="world")))
-    rows = regret_rows(ranking, lambda v: f"{v:g}", lambda w: f"world {w}")
+    rows = regret_rows(ranking, lambda v: f"{v:.1f}", lambda w: f"world {w}")
     assert rows == [
-        ["a", "9", "8 (world y)", "0", "0", "2 of 2"],
-        ["b", "7.5", "7 (world y)", "1.5", "2 (world x)", "0 of 2"],
+        ["a", "9.0", "8.0 (world y)", "0.0", "0.0", "2 of 2"],
+        ["b", "7.5", "7.0 (world y)", "1.5", "2.0 (world x)", "0 of 2"],
     ]

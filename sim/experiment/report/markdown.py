@@ -68,8 +68,8 @@ def code(text: str) -> str:
 
 def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable[[Any], str]) -> list[list[str]]:
     """A robustness table's rows, one per policy in the ranking's order: mean, worst case (in which world),
-    mean regret, largest regret (in which world; "0" alone for a policy best in every world, where no world
-    is the worst) and the worlds where it is best. ``value`` shows a value, ``world`` names a world."""
+    mean regret, largest regret (in which world; the zero alone for a policy best in every world, where no
+    world is the worst) and the worlds where it is best. ``value`` shows a value, ``world`` names a world."""
     t = ranking.table
     return [
         [
@@ -79,7 +79,7 @@ def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable
             value(t.at[p, "mean_regret"]),
             f"{value(t.at[p, 'max_regret'])} ({world(t.at[p, 'max_regret_world'])})"
             if t.at[p, "max_regret"] > 0
-            else "0",
+            else value(t.at[p, "max_regret"]),
             f"{int(t.at[p, 'best_in'])} of {ranking.worlds}",
         ]
         for p in t.index
