@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, nearest_seat, route_to_owner, standard_priority
+from sim.strict import Field, Strict
 
 
-class NearestRepParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class NearestRepParams(Strict):
     cadence: Annotated[float, Field(ge=0.0, le=13.0, description="touches per quarter for the largest accounts")] = 1.0
     top_share: Annotated[
         float, Field(ge=0.0, le=1.0, description="share of accounts (by potential) given a cadence")

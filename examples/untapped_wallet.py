@@ -10,7 +10,6 @@ import dataclasses
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Stage, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
@@ -24,12 +23,11 @@ from sim.policies.rules import (
     route_to_queue,
     standard_priority,
 )
+from sim.strict import Field, Strict
 
 
-class UntappedWalletParams(BaseModel):
-    # strict: no silent casts; extra="forbid": a mistyped --param is an error; frozen: set once.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class UntappedWalletParams(Strict):
+    # Strict: no silent casts, a mistyped --param is an error, set once (frozen).
     accounts_per_rep: Annotated[int, Field(ge=0, le=100_000, description="accounts in each field closer's book")] = 40
     cadence: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, book account")] = 2.0
 

@@ -1,11 +1,12 @@
 """Strict configuration: TOML read safely and validated once, at the edge, into frozen objects.
 
 Every file covsim reads (scenarios, experiments, calibration output) goes
-through here. Validation is strict (``"500"`` is not an integer, unknown keys
-are errors) and runs in pydantic's JSON mode, so TOML arrays become tuples and
-TOML integers are accepted where a float is expected, but nothing else is
-coerced. A bad file raises :class:`~sim.errors.InputError` with one line per
-problem: ``source: key.path: message``.
+through here, into the strict models of :mod:`sim.strict`. Validation is
+strict (``"500"`` is not an integer, unknown keys are errors) and follows
+JSON's types, so TOML arrays become tuples and TOML integers are accepted
+where a float is expected, but nothing else is coerced. A bad file raises
+:class:`~sim.errors.InputError` with one line per problem:
+``source: key.path: message``.
 """
 
 from __future__ import annotations
@@ -18,24 +19,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from sim.errors import InputError
+from sim.strict import Field, Strict, ValidationError
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Quarter = Annotated[int, Field(ge=1)]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-_SCALAR_TYPES = ("bool", "int", "float", "str")
-
-
-class Strict(BaseModel):
-    """Base of every configuration object: strict, frozen, unknown keys rejected."""
-
-    # inf and nan are valid TOML floats but never a valid input here.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 #: A policy parameter's value, as a TOML scalar.
@@ -50,48 +41,20 @@ class PolicyConfig(Strict):
     params: dict[str, PolicyParam] = Field(default_factory=dict)
 
 
-def _key_path(loc: tuple[Any, ...], data: Any) -> str:
-    """The TOML key path of an error location, without pydantic's union-member tags.
+def format_validation_error(source: str, error: ValidationError) -> list[str]:
+    """One line per problem: ``source: key.path: message``.
 
-    A tagged union (``kind = "demand"``) adds its tag to the location; it is
-    found by walking the input: a tag stands where the mapping reached has that
-    ``kind``.
+    A model's own check may report several problems in one message, joined
+    by ``"; "``, each naming its key path under the model
+    (``"reps.0.region: unknown region 'x'"``): each becomes a line of its own.
     """
-    parts: list[str] = []
-    node = data
-    for p in loc:
-        if isinstance(node, dict) and isinstance(p, str) and node.get("kind") == p and parts:
-            continue  # the union member's tag, not a key of the file
-        parts.append(str(p))
-        if isinstance(node, dict):
-            node = node.get(p)
-        elif isinstance(node, list | tuple) and isinstance(p, int) and 0 <= p < len(node):
-            node = node[p]
-        else:
-            node = None
-    return ".".join(parts)
-
-
-def format_validation_error(source: str, error: ValidationError, data: Any = None) -> list[str]:
-    """One line per problem: ``source: key.path: message`` (``data``: the input, to name union keys)."""
     lines: list[str] = []
-    for e in error.errors():
-        loc = tuple(e["loc"])
-        if len(loc) >= 2 and loc[-1] in _SCALAR_TYPES and isinstance(loc[-2], int | str) and loc[-2] != "":
-            # A value that may be any scalar fails as each of them: one line, not four.
-            line = f"{source}: {_key_path(loc[:-1], data)}: must be a boolean, integer, finite number or string"
-            if line not in lines:
-                lines.append(line)
-            continue
-        path = _key_path(loc, data)
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            message = "unknown key"
+    for loc, message in error.problems:
+        path = ".".join(str(p) for p in loc)
         for part in message.split("; "):
-            # A cross-field check names its own key path ("reps.0.region: ...").
-            if ":" in part and " " not in part.split(":", 1)[0]:
-                sub, msg = part.split(":", 1)
-                lines.append(f"{source}: {'.'.join(filter(None, [path, sub]))}:{msg}")
+            head, _, rest = part.partition(":")
+            if rest and " " not in head:
+                lines.append(f"{source}: {'.'.join(filter(None, [path, head]))}:{rest}")
             else:
                 lines.append(f"{source}: {path or '(top)'}: {part}")
     return lines
@@ -124,7 +87,7 @@ def _locate(node: Any, parts: list[str]) -> list[tuple[Any, Any]]:
     return [place for k in keys for place in _locate(node[k], rest)]
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Strict)
 
 
 def refuse_removed(data: Any, reasons: dict[str, str]) -> Any:
@@ -141,7 +104,7 @@ def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as e:
-        raise InputError(format_validation_error(source, e, data)) from None
+        raise InputError(format_validation_error(source, e)) from None
     except RecursionError:  # tables nested deeper than any scenario has (``[a.b.c. ...]`` thousands deep)
         raise InputError([f"{source}: tables nested too deeply to read"]) from None
 

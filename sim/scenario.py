@@ -6,8 +6,8 @@ service levels, the digital channel and scheduled shocks. Every field, its unit,
 default and source is documented in ``docs/scenario-format.md``.
 
 Validation is strict (``"500"`` is not an integer, unknown keys are errors) and
-runs in pydantic's JSON mode, so TOML arrays become tuples and TOML integers are
-accepted where a float is expected, but nothing else is coerced.
+follows JSON's types (``sim.strict``), so TOML arrays become tuples and TOML
+integers are accepted where a float is expected, but nothing else is coerced.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import Field, model_validator
 
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import OPPORTUNITY_KINDS, ROLES
@@ -29,7 +28,6 @@ from sim.config import (
     PolicyConfig,
     Positive,
     Probability,
-    Strict,
     locate,
     read_toml,
     refuse_removed,
@@ -38,6 +36,7 @@ from sim.config import (
 from sim.errors import InputError
 from sim.selling import Activities, Digital, Relationship, Service
 from sim.shocks import HiringFreeze, ModelRollout, OverlayLaunch, Shock
+from sim.strict import Field, Strict, model_validator
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 

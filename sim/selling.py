@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-
-from sim.config import NonNegative, Positive, Probability, Strict, refuse_removed
+from sim.config import NonNegative, Positive, Probability, refuse_removed
+from sim.strict import Field, Strict, model_validator
 
 
 class Activities(Strict):

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
-from sim.config import NonNegative, PolicyConfig, Positive, Probability, Quarter, Strict, refuse_removed
+from sim.config import NonNegative, PolicyConfig, Positive, Probability, Quarter, refuse_removed
 from sim.randomness import keyed_uniform
+from sim.strict import Field, Strict, model_validator
 
 
 class RepAttrition(Strict):

@@ -277,7 +277,7 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
     assert form.offered(added)[-1] == MINE and form.offered(added)[:-1] == list(form.BUILT_IN)
     assert form.add_policy(MINE, added) == added  # once only
     assert form.add_policy("segment_tiers", added) == added  # a built-in is offered already
-    # its parameters as fields, from its pydantic Params model, as a built-in's are
+    # its parameters as fields, from its strict Params model, as a built-in's are
     fields = {f.name: f for f in form.param_fields(MINE)}
     assert fields["cadence"].kind == "float" and fields["cadence"].default == 1.0
     assert fields["cadence"].description == "touches per quarter for the largest accounts"

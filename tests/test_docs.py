@@ -16,9 +16,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 import sim.scenario as scn
 from sim.catalogue import CATALOGUE
@@ -28,6 +25,7 @@ from sim.metrics import ALL
 from sim.policies import make_policy
 from sim.run import run
 from sim.scenario import Scenario, load_scenario, parse_scenario
+from sim.strict import FieldInfo, Strict
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DOC = ROOT / "docs" / "scenario-format.md"
@@ -46,8 +44,8 @@ DESIGN_SOURCED = {
 # ---- scenario models --------------------------------------------------------------
 
 
-def _unwrap(annotation: object) -> tuple[list[type[BaseModel]], bool]:
-    """The pydantic models an annotation holds, and whether it is an array of them."""
+def _unwrap(annotation: object) -> tuple[list[type[Strict]], bool]:
+    """The strict models an annotation holds, and whether it is an array of them."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         return _unwrap(args[0])
@@ -57,14 +55,14 @@ def _unwrap(annotation: object) -> tuple[list[type[BaseModel]], bool]:
     if origin is tuple:
         models = [m for a in args if a is not Ellipsis for m in _unwrap(a)[0]]
         return models, bool(models)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
         return [annotation], False
     return [], False
 
 
 def _walk(
-    model: type[BaseModel], prefix: str = "", seen: set | None = None
-) -> typing.Iterator[tuple[type[BaseModel], str, FieldInfo, str]]:
+    model: type[Strict], prefix: str = "", seen: set | None = None
+) -> typing.Iterator[tuple[type[Strict], str, FieldInfo, str]]:
     """(model, field name, field, TOML key path) for every field, recursively.
 
     Arrays of tables get ``[]`` (``reps[].count``); the three opportunity kinds
@@ -121,7 +119,7 @@ def _key_rows() -> dict[tuple[str, str], list[dict[str, str]]]:
     return rows
 
 
-def _row(model: type[BaseModel], path: str) -> dict[str, str]:
+def _row(model: type[Strict], path: str) -> dict[str, str]:
     found = _key_rows().get((model.__name__, path), [])
     assert len(found) == 1, f"{SCENARIO_DOC.name}: expected one row for `{path}` in the `{model.__name__}` table"
     return found[0]
@@ -139,17 +137,17 @@ def _toml(value: object) -> str:
     return repr(value)
 
 
-def _interval(metadata: list[object]) -> tuple[str, float, float, str] | None:
+def _interval(specs: list[FieldInfo]) -> tuple[str, float, float, str] | None:
     lo = hi = None
     lo_b, hi_b = "[", "]"
-    for m in metadata:
-        if hasattr(m, "ge"):
+    for m in specs:
+        if m.ge is not None:
             lo, lo_b = m.ge, "["
-        elif hasattr(m, "gt"):
+        if m.gt is not None:
             lo, lo_b = m.gt, "("
-        elif hasattr(m, "le"):
+        if m.le is not None:
             hi, hi_b = m.le, "]"
-        elif hasattr(m, "lt"):
+        if m.lt is not None:
             hi, hi_b = m.lt, ")"
     if lo is None and hi is None:
         return None
@@ -171,13 +169,13 @@ def _intervals_in(text: str) -> list[tuple[str, float, float, str]]:
     ]
 
 
-def _inner_metadata(annotation: object) -> list[object]:
+def _inner_metadata(annotation: object) -> list[FieldInfo]:
     """Constraints on the elements of a tuple field (``ramp``: each in [0, 1])."""
     if typing.get_origin(annotation) is not tuple:
         return []
     for arg in typing.get_args(annotation):
         if typing.get_origin(arg) is typing.Annotated:
-            return [m for info in typing.get_args(arg)[1:] for m in getattr(info, "metadata", [])]
+            return [info for info in typing.get_args(arg)[1:] if isinstance(info, FieldInfo)]
     return []
 
 
@@ -194,7 +192,7 @@ def test_walk_reaches_every_model_and_shock_variant() -> None:
 
 
 @pytest.mark.parametrize(("model", "name", "field", "path"), FIELDS, ids=[f"{m.__name__}.{n}" for m, n, _, _ in FIELDS])
-def test_every_field_is_documented(model: type[BaseModel], name: str, field: FieldInfo, path: str) -> None:
+def test_every_field_is_documented(model: type[Strict], name: str, field: FieldInfo, path: str) -> None:
     doc = _scenario_doc()
     # The field name appears as the last part of a key path in backticks ...
     assert re.search(rf"`(?:[\w<>\[\].]*\.)?{re.escape(name)}`", doc), f"field {name!r} is not in {SCENARIO_DOC.name}"
@@ -205,7 +203,7 @@ def test_every_field_is_documented(model: type[BaseModel], name: str, field: Fie
 
 @pytest.mark.parametrize(("model", "name", "field", "path"), FIELDS, ids=[f"{m.__name__}.{n}" for m, n, _, _ in FIELDS])
 def test_documented_type_default_range_and_source_match_the_code(
-    model: type[BaseModel], name: str, field: FieldInfo, path: str
+    model: type[Strict], name: str, field: FieldInfo, path: str
 ) -> None:
     row = _row(model, path)
     where = f"{SCENARIO_DOC.name}: `{path}`"
@@ -224,16 +222,14 @@ def test_documented_type_default_range_and_source_match_the_code(
         assert word in row["Type"], f"{where}: type should say {word!r}, says {row['Type']!r}"
 
     # Default.
-    required = field.default is PydanticUndefined and field.default_factory is None
+    required = field.required
     cell = row["Default"]
     if required:
         assert cell == "required", f"{where}: required, but the default column says {cell!r}"
     else:
-        default = field.get_default(call_default_factory=True)
+        default = field.default
         assert cell != "required", f"{where}: has a default in the code"
-        if isinstance(default, BaseModel) or (
-            isinstance(default, tuple) and default and isinstance(default[0], BaseModel)
-        ):
+        if isinstance(default, Strict) or (isinstance(default, tuple) and default and isinstance(default[0], Strict)):
             pass  # a table of defaults, documented in its own table
         elif isinstance(default, (bool, str)):
             assert _toml(default) in cell, f"{where}: default {_toml(default)} not in {cell!r}"
@@ -254,15 +250,13 @@ def test_documented_type_default_range_and_source_match_the_code(
 
     # Range: the interval enforced by Field(...) constraints, on the field or its elements.
     rng = row["Range"]
-    interval = _interval(field.metadata) or _interval(_inner_metadata(annotation))
+    interval = _interval([field]) or _interval(_inner_metadata(annotation))
     if interval is not None:
         assert interval in _intervals_in(rng), f"{where}: range should contain {interval}, says {rng!r}"
     elif annotation in (int, float):
         assert "any" in rng, f"{where}: unconstrained number, range should say 'any', says {rng!r}"
-    for m in field.metadata:
-        pattern = getattr(m, "pattern", None)
-        if pattern:
-            assert pattern in rng, f"{where}: range should give the pattern {pattern}"
+    if field.pattern:
+        assert field.pattern in rng, f"{where}: range should give the pattern {field.pattern}"
 
     # Source.
     source = row["Source"]

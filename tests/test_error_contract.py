@@ -247,7 +247,7 @@ def test_a_parameter_given_twice_is_refused_not_last_wins():
         (
             "from sim.policies.unstructured import Unstructured\nclass P(Unstructured):\n    Params = int\n",
             "int_params:P",
-            "'int_params:P': Params must be a pydantic model (a BaseModel subclass)",
+            "'int_params:P': Params must be a strict model (a subclass of sim.strict.Strict)",
         ),
     ],
 )

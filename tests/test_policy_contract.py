@@ -345,16 +345,15 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
     assert str(e.value) == f"policy p: {message}"
 
 
-def test_a_mistyped_parameter_is_refused_with_the_closest_name_even_if_params_allow_extras():
-    from pydantic import BaseModel, ConfigDict
+def test_a_mistyped_parameter_is_refused_with_the_closest_name():
+    from sim.strict import Strict
 
-    class LaxParams(BaseModel):
-        model_config = ConfigDict(extra="allow")  # a user's Params that forgot extra="forbid"
+    class ReachParams(Strict):
         reach: float = 1.0
 
     class Lax(Unstructured):
         name = "lax"
-        Params = LaxParams
+        Params = ReachParams
 
     with pytest.raises(InputError) as e:
         Lax.from_config({"raech": 2.0}, "--policy.params")
@@ -388,23 +387,3 @@ def test_a_policy_class_that_implements_nothing_is_refused_by_name():
     assert e.value.problems == [
         "--policy.name: 'sim.policies:Policy' does not implement plan, route, prioritise (a policy must write all three)"
     ]
-
-
-def test_a_user_params_with_aliases_is_given_and_checked_by_its_aliases():
-    from pydantic import BaseModel, ConfigDict, Field
-
-    class AliasedParams(BaseModel):
-        model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-        top_share: float = Field(0.01, alias="topShare", ge=0.0, le=1.0, description="share given a cadence")
-
-    class Aliased(NearestRep):
-        name = "aliased"
-        Params = AliasedParams  # type: ignore[assignment]
-
-    assert list(Aliased.parameters()) == ["topShare"]
-    assert Aliased.from_config({"topShare": 0.2}).params.top_share == 0.2  # type: ignore[attr-defined]
-    assert "    topShare = 0.01  share given a cadence" in Aliased.describe()
-    with pytest.raises(InputError) as e:
-        Aliased.from_config({"topshare": 0.2})
-    assert e.value.problems == ["policy.params.topshare: unknown parameter (did you mean 'topShare'?)"]

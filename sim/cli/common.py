@@ -124,7 +124,7 @@ def check_out(folder: Path, option: str, before: str = "nothing was run") -> Non
 def loading_libraries() -> Iterator[None]:
     """Import a command's libraries with the cyclic garbage collector paused, then freeze what they made.
 
-    Importing pandas, Mesa and pydantic creates hundreds of thousands of
+    Importing pandas and Mesa creates hundreds of thousands of
     objects that live as long as the process. With the collector on, the
     imports set off full collections that walk them all, again and again:
     about 0.2 s of ``covsim run``'s start-up here (``benchmarks/startup.py``).

@@ -30,7 +30,7 @@ from sim.experiment.store import Store
 from sim.experiment.worker import execute
 
 Executor = Literal["serial", "processes", "dask"]
-VERSIONED = ("covsim", "mesa", "numpy", "pandas", "scipy", "pydantic")
+VERSIONED = ("covsim", "mesa", "numpy", "pandas", "scipy")
 
 
 def package_versions() -> dict[str, str]:

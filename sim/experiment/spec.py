@@ -16,15 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
-
 from sim.catalogue import CATALOGUE
-from sim.config import Name, PolicyParam, Strict, read_toml, validate_strict
+from sim.config import Name, PolicyParam, read_toml, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy
 from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock
+from sim.strict import Field, Strict, model_validator
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -118,11 +117,10 @@ class Design(Strict):
     def morris_levels(self) -> int:
         return MORRIS_LEVELS if self.levels is None else self.levels
 
-    @model_serializer(mode="wrap")
-    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
         # Morris settings left unset are not written: the dump of a grid, lhs or sobol design (and so the
         # hash of its experiment, which a store checks on resume) is what it was before Morris designs.
-        data: dict[str, Any] = handler(self)
+        data = super().model_dump(mode=mode)
         for key in ("trajectories", "levels"):
             if data.get(key) is None:
                 data.pop(key, None)

@@ -20,12 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import model_validator
-
-from sim.config import Name, Strict, read_toml, validate_strict
+from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
 from sim.scenario import Scenario
 from sim.shocks import Shock
+from sim.strict import Strict, model_validator
 
 #: The name of the unshocked reference run, which every suite has first.
 UNSHOCKED = "none"
@@ -53,8 +52,7 @@ class Stress(Strict):
 
     @model_validator(mode="after")
     def _some(self) -> Stress:
-        # Checked here, not as a minimum length, which pydantic also reports when an item fails: two lines
-        # for one mistake.
+        # Checked here, not as a minimum length, for a message that says what is needed.
         if not self.shocks:
             raise ValueError("shocks: at least one shock is needed")
         return self

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from sim.errors import InputError
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
@@ -21,6 +19,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
 from sim.policies.value_based import ValueBased
+from sim.strict import Strict
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -68,8 +67,8 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         raise InputError([f"{where}: {module_name!r} has no {attr!r}"])
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
-    if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
-        raise InputError([f"{where}: {name!r}: Params must be a pydantic model (a BaseModel subclass)"])
+    if not (isinstance(cls.Params, type) and issubclass(cls.Params, Strict)):
+        raise InputError([f"{where}: {name!r}: Params must be a strict model (a subclass of sim.strict.Strict)"])
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Kind, Service, Stage, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
@@ -21,11 +20,10 @@ from sim.policies.rules import (
     standard_priority,
 )
 from sim.policies.segment_tiers import FIELD_CLOSERS
+from sim.strict import Field, Strict
 
 
-class HunterFarmerParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class HunterFarmerParams(Strict):
     hunter_share: Annotated[
         float, Field(ge=0.0, le=1.0, description="share of field closing seats that hunt (the rest farm)")
     ] = 1 / 3

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
@@ -19,11 +18,10 @@ from sim.policies.rules import (
     route_to_owner,
     standard_priority,
 )
+from sim.strict import Field, Strict
 
 
-class NamedAccountsParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class NamedAccountsParams(Strict):
     accounts_per_rep: Annotated[
         int, Field(ge=0, le=100_000, description="named accounts in each closer's book, largest potential first")
     ] = 40

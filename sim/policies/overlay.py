@@ -6,11 +6,11 @@ import dataclasses
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
 
 from sim.policies.protocol import CoveragePlan, PlanView, RouteView, TeamView
 from sim.policies.rules import assign_books
 from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams
+from sim.strict import Field
 
 
 class OverlayParams(SegmentTiersParams):

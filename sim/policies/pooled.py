@@ -6,7 +6,6 @@ import dataclasses
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Stage, Status
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
@@ -23,11 +22,10 @@ from sim.policies.rules import (
     route_to_queue,
     standard_priority,
 )
+from sim.strict import Field, Strict
 
 
-class PooledParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class PooledParams(Strict):
     named_per_rep: Annotated[
         int, Field(ge=0, le=100_000, description="largest accounts each closer still owns by name (0: none)")
     ] = 0

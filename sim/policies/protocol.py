@@ -28,8 +28,6 @@ import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.fields import FieldInfo
 
 from sim.codes import Service, Stage
 from sim.errors import InputError, PolicyError
@@ -48,6 +46,7 @@ from sim.policies.views import (
     queue,
     read_only,
 )
+from sim.strict import FieldInfo, Strict, ValidationError
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -77,22 +76,22 @@ __all__ = [
 ]
 
 
-class NoParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+class NoParams(Strict):
+    """A policy without parameters."""
 
 
 class Policy:
     """Base class of coverage policies (built-in and user-defined).
 
-    Subclasses set ``name``, a pydantic ``Params`` model (strict, extra keys
-    forbidden) and implement ``plan``, ``route`` and ``prioritise``. Parameters
+    Subclasses set ``name``, a ``Params`` model (a :class:`sim.strict.Strict`:
+    strict, frozen, unknown keys refused) and implement ``plan``, ``route`` and ``prioritise``. Parameters
     are validated once, at construction, and shown in ``repr``.
     """
 
     name: ClassVar[str] = "policy"
-    Params: ClassVar[type[BaseModel]] = NoParams
+    Params: ClassVar[type[Strict]] = NoParams
 
-    params: BaseModel
+    params: Strict
 
     def __init__(self, **params: Any) -> None:
         self.params = self.Params(**params)
@@ -148,8 +147,8 @@ class Policy:
 
     @classmethod
     def parameters(cls) -> dict[str, FieldInfo]:
-        """The parameters by the name a user gives them (a field's alias where it has one)."""
-        return {info.alias or name: info for name, info in cls.Params.model_fields.items()}
+        """The parameters by name, with their defaults and constraints."""
+        return cls.Params.model_fields
 
     @classmethod
     def describe(cls) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from sim.codes import Service, Stage, TaskKind
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, RouteView, Tasks, TeamView, queue
+from sim.strict import Field, Strict
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -58,7 +58,7 @@ def segment_names(csv: str) -> list[str]:
     return [s.strip() for s in csv.split(",") if s.strip()]
 
 
-def unknown_segments(scenario: Scenario, policy: BaseModel, *keys: str) -> list[str]:
+def unknown_segments(scenario: Scenario, policy: Strict, *keys: str) -> list[str]:
     """``Policy.problems`` lines for the segments the parameters ``keys`` of ``policy`` name and ``scenario``
     lacks, one line each as ``key: message``."""
     known = [s.name for s in scenario.population.segments]

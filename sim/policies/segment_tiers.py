@@ -6,7 +6,6 @@ import dataclasses
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import CLOSING_ROLES, Service, Stage, Status, TaskKind
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
@@ -25,6 +24,7 @@ from sim.policies.rules import (
     standard_priority,
     unknown_segments,
 )
+from sim.strict import Field, Strict
 
 FIELD_CLOSERS = ("hunter", "farmer", "full_cycle")
 
@@ -33,9 +33,7 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 
-class SegmentTiersParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class SegmentTiersParams(Strict):
     field_segments: Annotated[str, Field(description="comma-separated segments covered by named field reps")] = (
         "enterprise"
     )

@@ -6,7 +6,6 @@ import dataclasses
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Status
 from sim.policies.districting import balanced_districts
@@ -22,14 +21,13 @@ from sim.policies.rules import (
     standard_priority,
     unknown_segments,
 )
+from sim.strict import Field, Strict
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 
-class TerritoriesParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class TerritoriesParams(Strict):
     segments: Annotated[
         str, Field(description="comma-separated segments in the field territories; the rest is served by `rest`")
     ] = "enterprise,mid_market"

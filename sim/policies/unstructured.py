@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, median, weighted_draw
+from sim.strict import Field, Strict
 
 
-class UnstructuredParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class UnstructuredParams(Strict):
     notice: Annotated[
         float,
         Field(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from sim.clock import QUARTERS_PER_YEAR, WEEKS_PER_QUARTER
 from sim.codes import Kind, Service, Status
@@ -21,11 +20,10 @@ from sim.policies.rules import (
     route_owner_then_rest,
     standard_priority,
 )
+from sim.strict import Field, Strict
 
 
-class ValueBasedParams(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
+class ValueBasedParams(Strict):
     max_cadence: Annotated[
         int, Field(ge=0, le=WEEKS_PER_QUARTER, description="most planned touches per quarter of one account [A]")
     ] = 6

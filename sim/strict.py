@@ -1,0 +1,249 @@
+"""Strict models: frozen, typed configuration objects validated from data read as JSON or TOML.
+
+The configuration objects of covsim (scenarios, experiments, stress suites,
+policy parameters) are classes of :class:`Strict`, declared as annotated
+fields in the way of pydantic and dataclasses::
+
+    class Region(Strict):
+        name: Name
+        radius_km: Annotated[float, Field(ge=0.0, le=20_000.0)] = 80.0
+
+and validated with ``Region.model_validate(data)`` (or ``Region(**data)``),
+which checks every field and raises :class:`ValidationError` listing each
+problem with its location. covsim used pydantic for this; this module keeps
+the names covsim used (``Field``, ``model_validator``, ``model_dump``,
+``model_fields``, and pydantic's error messages) for the part of it covsim
+needs, because pydantic's import alone (0.1 s) is more than a command's whole
+start-up may add to the libraries it runs on.
+
+The rules are those of pydantic's strict JSON mode, which covsim used:
+
+- ``int``: an integer, not a boolean and not ``2.0``; ``float``: an integer or
+  a float, finite, and stored as a float; ``str`` and ``bool`` only
+  themselves; a ``Literal`` one of its values.
+- ``tuple[X, ...]`` and ``tuple[X, Y]`` from a list (or tuple); ``dict[str,
+  X]`` from a table; a nested model from a table, or an instance of it.
+- A union takes the member whose type the value has, else the first that
+  validates; a union of models marked ``Field(discriminator="kind")`` the
+  member named by the value's ``kind``.
+- Unknown keys are errors, missing keys without a default are errors; every
+  problem of a file is reported, not only the first.
+- ``model_validator(mode="before")`` functions see the raw table first,
+  ``mode="after"`` ones the validated object (only when its fields are all
+  valid); a ``ValueError`` they raise is a problem at the model's location.
+
+Instances are frozen (setting a field raises), compare and hash by their
+field values, and print as ``Name(field=value, ...)``. A class's fields are
+read from its annotations on first use, not at import.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Literal, TypeVar
+
+from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for
+
+__all__ = ["Field", "FieldInfo", "Strict", "ValidationError", "model_validator"]
+
+
+class ValidationError(ValueError):
+    """Data that does not validate: ``problems`` holds ``(location, message)`` pairs, in the order found."""
+
+    def __init__(self, title: str, problems: list[Problem]) -> None:
+        self.title = title
+        self.problems = problems
+        lines = [f"{'.'.join(str(p) for p in loc) or '(top)'}: {msg}" for loc, msg in problems]
+        super().__init__(f"{len(problems)} problem(s) validating {title}:\n" + "\n".join(lines))
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The problems as ``{"loc": ..., "msg": ...}`` mappings (pydantic's shape)."""
+        return [{"loc": loc, "msg": msg} for loc, msg in self.problems]
+
+
+def model_validator(*, mode: Literal["before", "after"]) -> Callable[[Any], Any]:
+    """Mark a method as a model check: ``before`` (a classmethod given the raw data, returning it) or
+    ``after`` (given the validated object, returning it); either raises ValueError for a problem."""
+
+    def mark(fn: Any) -> Any:
+        target: Any = fn.__func__ if isinstance(fn, classmethod) else fn
+        target.__strict_check__ = mode
+        return fn
+
+    return mark
+
+
+class _Schema:
+    """A model class's fields and checks, read from its annotations on first use."""
+
+    def __init__(self, cls: type[Strict]) -> None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        self.fields: dict[str, FieldInfo] = {}
+        self.checks: dict[str, Check] = {}
+        for name, hint in hints.items():
+            if name.startswith(("_", "model_")) or typing.get_origin(hint) is ClassVar:
+                continue
+            spec = FieldInfo()
+            inner = hint
+            if typing.get_origin(hint) is typing.Annotated:
+                inner, *meta = typing.get_args(hint)
+                for m in meta:
+                    if isinstance(m, FieldInfo):
+                        spec = spec._merged(m)
+            default = getattr(cls, name, MISSING)
+            if isinstance(default, FieldInfo):
+                spec = spec._merged(default)
+            elif default is not MISSING:
+                spec._default = default
+            spec.name, spec.annotation = name, inner
+            self.fields[name] = spec
+            self.checks[name] = check_for(inner, spec)
+        self.before = _checks_of(cls, "before")
+        self.after = _checks_of(cls, "after")
+
+
+def _checks_of(cls: type, mode: str) -> list[Callable[..., Any]]:
+    found: list[Callable[..., Any]] = []
+    seen: set[str] = set()
+    for klass in reversed(cls.__mro__):
+        for key, value in vars(klass).items():
+            fn = value.__func__ if isinstance(value, classmethod) else value
+            if getattr(fn, "__strict_check__", None) == mode and key not in seen:
+                seen.add(key)
+                found.append(getattr(cls, key))
+    return found
+
+
+M = TypeVar("M", bound="Strict")
+
+
+class _FieldsOf:
+    """``Model.model_fields``: the fields by name, in declaration order."""
+
+    def __get__(self, obj: Any, cls: type[Strict]) -> dict[str, FieldInfo]:
+        return cls._schema().fields
+
+
+class Strict:
+    """Base of every configuration object: strict, frozen, unknown keys rejected."""
+
+    model_fields: ClassVar[dict[str, FieldInfo]] = _FieldsOf()  # type: ignore[assignment]
+    __strict_schema: ClassVar[_Schema | None] = None
+
+    def __init__(self, **data: Any) -> None:
+        made = type(self).model_validate(data)
+        object.__setattr__(self, "__dict__", made.__dict__)
+
+    @classmethod
+    def _schema(cls) -> _Schema:
+        schema = cls.__dict__.get("_Strict__strict_schema")
+        if schema is None:
+            schema = _Schema(cls)
+            cls.__strict_schema = schema
+        return schema
+
+    @classmethod
+    def _validate(cls, data: Any, loc: Loc, problems: list[Problem]) -> Any:
+        """The check of a value of this model (``sim.strict_types``): an instance, or INVALID."""
+        return _validate_model(cls, data, loc, problems)
+
+    @classmethod
+    def model_validate(cls: type[M], data: Any, *, strict: bool = True) -> M:
+        """An instance from a mapping (or an instance), or ValidationError listing every problem."""
+        problems: list[Problem] = []
+        out = _validate_model(cls, data, (), problems)
+        if problems:
+            raise ValidationError(cls.__name__, problems)
+        return out
+
+    @classmethod
+    def model_validate_json(cls: type[M], raw: str | bytes, *, strict: bool = True) -> M:
+        """An instance from JSON text."""
+        return cls.model_validate(json.loads(raw))
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """The fields as a mapping, nested models as mappings; in ``json`` mode tuples become lists."""
+        return {name: _dump(getattr(self, name), mode) for name in type(self).model_fields}
+
+    def model_dump_json(self) -> str:
+        """The JSON mode dump as compact JSON text."""
+        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), allow_nan=False)
+
+    def model_copy(self: M, *, update: dict[str, Any] | None = None) -> M:
+        """A copy with ``update``'s fields replaced, not validated again."""
+        out = object.__new__(type(self))
+        object.__setattr__(out, "__dict__", {**self.__dict__, **(update or {})})
+        return out
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__[name] for name in type(self).model_fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be deleted")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """The fields as ``(name, value)`` pairs: ``dict(model)`` is a shallow dump."""
+        return iter(self.__dict__.items())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+
+def _dump(value: Any, mode: str) -> Any:
+    if isinstance(value, Strict):
+        return value.model_dump(mode=mode)  # type: ignore[arg-type]
+    if isinstance(value, tuple | list):
+        items = [_dump(v, mode) for v in value]
+        return items if mode == "json" else tuple(items)
+    if isinstance(value, dict):
+        return {k: _dump(v, mode) for k, v in value.items()}
+    return value
+
+
+def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Problem]) -> Any:
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        problems.append((loc, "Input should be an object"))
+        return INVALID
+    schema = cls._schema()
+    for before in schema.before:
+        try:
+            data = before(data)
+        except ValueError as e:
+            problems.append((loc, str(e)))
+            return INVALID
+    found = len(problems)
+    values: dict[str, Any] = {}
+    for name, spec in schema.fields.items():
+        if name in data:
+            values[name] = schema.checks[name](data[name], (*loc, name), problems)
+        elif spec.required:
+            problems.append(((*loc, name), "Field required"))
+        else:
+            values[name] = spec.default
+    problems += [((*loc, key), "unknown key") for key in data if key not in schema.fields]
+    if len(problems) > found:
+        return INVALID
+    out = object.__new__(cls)
+    object.__setattr__(out, "__dict__", values)
+    for after in schema.after:
+        try:
+            out = after(out)
+        except ValueError as e:
+            problems.append((loc, str(e)))
+            return INVALID
+    return out

@@ -1,0 +1,367 @@
+"""How a strict model checks one value of a declared type: the rules of ``sim.strict``, one type at a time.
+
+A check is built once per field, from its type and its :class:`FieldInfo`
+constraints, and called on each value: it appends ``(location, message)``
+problems (pydantic's wording) to a list and returns the value as stored, or
+:data:`INVALID`. Nested models are checked by their own ``_validate``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal
+
+Loc = tuple[str | int, ...]
+#: One problem: where, and what (pydantic's wording).
+Problem = tuple[Loc, str]
+#: Validates one value: the problems go to the list; the result is the value as stored, or INVALID.
+Check = Callable[[Any, Loc, list[Problem]], Any]
+
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+#: What a check returns for a value that failed (its problems are in the list).
+INVALID: Any = _Invalid()
+MISSING: Any = object()
+
+
+def Field(default: Any = MISSING, **settings: Any) -> Any:
+    """A field's declaration, in ``Annotated[...]`` or as the default: ``Field(ge=0.0, le=1.0)``,
+    ``Field(default_factory=dict)``; the settings are :class:`FieldInfo`'s."""
+    return FieldInfo(default, **settings)
+
+
+class FieldInfo:
+    """A field's declaration: its default and constraints, in ``Annotated[...]`` or as the default.
+
+    ``ge``, ``gt``, ``le``, ``lt`` bound a number; ``min_length`` and
+    ``max_length`` a string's characters or a tuple's items; ``pattern`` is a
+    regular expression a string must match (``re.search``); ``discriminator``
+    names the key that picks a union's member. Read back from
+    ``Model.model_fields``, ``annotation`` is the field's type (outer
+    ``Annotated`` removed) and ``default`` its default, or ``required`` is true.
+    """
+
+    _CONSTRAINTS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "discriminator")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        ge: float | None = None,
+        gt: float | None = None,
+        le: float | None = None,
+        lt: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        discriminator: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        self._default = default
+        self.default_factory = default_factory
+        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
+        self.min_length, self.max_length = min_length, max_length
+        self.pattern, self.discriminator = pattern, discriminator
+        self.description = description
+        self.name = ""
+        self.annotation: Any = None
+
+    @property
+    def required(self) -> bool:
+        return self._default is MISSING and self.default_factory is None
+
+    @property
+    def default(self) -> Any:
+        """The default value (a fresh one, from ``default_factory``, where the field has one)."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        if self._default is MISSING:
+            raise AttributeError(f"field {self.name!r} is required: it has no default")
+        return self._default
+
+    def _merged(self, other: FieldInfo) -> FieldInfo:
+        """This declaration with ``other``'s settings where it has them."""
+        out = FieldInfo(self._default, default_factory=self.default_factory, description=self.description)
+        for key in self._CONSTRAINTS:
+            setattr(out, key, getattr(self, key))
+        for key in self._CONSTRAINTS:
+            if getattr(other, key) is not None:
+                setattr(out, key, getattr(other, key))
+        if other._default is not MISSING or other.default_factory is not None:
+            out._default, out.default_factory = other._default, other.default_factory
+        out.description = other.description or self.description
+        return out
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k)!r}" for k in self._CONSTRAINTS if getattr(self, k) is not None]
+        return f"Field({self.name!r}{', ' if parts else ''}{', '.join(parts)})"
+
+
+# ---- checks of one value, built once per field from its type ----------------------------------------------
+
+
+def _number_text(x: float) -> str:
+    """A bound as pydantic writes it: 0.0 as 0, 1e12 as 1000000000000."""
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def _bounded(check: Check, spec: FieldInfo) -> Check:
+    """``check`` followed by the spec's bounds on a number."""
+    bounds = [
+        (b, op, text)
+        for b, op, text in (
+            (spec.ge, lambda v, b: v >= b, "greater than or equal to"),
+            (spec.gt, lambda v, b: v > b, "greater than"),
+            (spec.le, lambda v, b: v <= b, "less than or equal to"),
+            (spec.lt, lambda v, b: v < b, "less than"),
+        )
+        if b is not None
+    ]
+    if not bounds:
+        return check
+
+    def bounded(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        v = check(value, loc, problems)
+        if v is INVALID:
+            return v
+        for bound, ok, text in bounds:
+            if not ok(v, bound):
+                problems.append((loc, f"Input should be {text} {_number_text(bound)}"))
+                return INVALID
+        return v
+
+    return bounded
+
+
+def _int(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+    if type(value) is int:
+        return value
+    problems.append((loc, "Input should be a valid integer"))
+    return INVALID
+
+
+def _float(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+    if type(value) is float or type(value) is int:
+        try:
+            v = float(value)
+        except OverflowError:  # an integer beyond any float
+            v = math.inf
+        if math.isfinite(v):
+            return v
+        problems.append((loc, "Input should be a finite number"))
+        return INVALID
+    problems.append((loc, "Input should be a valid number"))
+    return INVALID
+
+
+def _exactly(kind: type, message: str) -> Check:
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if type(value) is kind:
+            return value
+        problems.append((loc, message))
+        return INVALID
+
+    return check
+
+
+_SCALARS: dict[Any, Check] = {
+    int: _int,
+    float: _float,
+    bool: _exactly(bool, "Input should be a valid boolean"),
+    str: _exactly(str, "Input should be a valid string"),
+    type(None): _exactly(type(None), "Input should be None"),
+}
+#: How a union's message names each scalar member, in the order it lists them.
+_SCALAR_WORDS = {bool: "boolean", int: "integer", float: "finite number", str: "string"}
+
+
+def _string(spec: FieldInfo) -> Check:
+    plain = _SCALARS[str]
+    if spec.min_length is None and spec.max_length is None and spec.pattern is None:
+        return plain
+    pattern = re.compile(spec.pattern) if spec.pattern is not None else None
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        v = plain(value, loc, problems)
+        if v is INVALID:
+            return v
+        if spec.min_length is not None and len(v) < spec.min_length:
+            problems.append((loc, f"String should have at least {_count(spec.min_length, 'character')}"))
+            return INVALID
+        if spec.max_length is not None and len(v) > spec.max_length:
+            problems.append((loc, f"String should have at most {_count(spec.max_length, 'character')}"))
+            return INVALID
+        if pattern is not None and not pattern.search(v):
+            problems.append((loc, f"String should match pattern '{spec.pattern}'"))
+            return INVALID
+        return v
+
+    return check
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _literal(options: tuple[Any, ...]) -> Check:
+    words = [repr(o) for o in options]
+    expected = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        for o in options:
+            if type(value) is type(o) and value == o:
+                return o
+        problems.append((loc, f"Input should be {expected}"))
+        return INVALID
+
+    return check
+
+
+def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = check_for(args[0], None)
+
+        def items(value: list[Any] | tuple[Any, ...], loc: Loc, problems: list[Problem]) -> list[Any]:
+            return [item(v, (*loc, i), problems) for i, v in enumerate(value)]
+
+    else:
+        fixed = [check_for(a, None) for a in args]
+
+        def items(value: list[Any] | tuple[Any, ...], loc: Loc, problems: list[Problem]) -> list[Any]:
+            if len(value) > len(fixed):
+                problems.append(
+                    (loc, f"Tuple should have at most {_count(len(fixed), 'item')} after validation, not {len(value)}")
+                )
+                return []
+            out = [c(v, (*loc, i), problems) for i, (c, v) in enumerate(zip(fixed, value, strict=False))]
+            problems += [((*loc, i), "Field required") for i in range(len(value), len(fixed))]
+            return out
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if not isinstance(value, list | tuple):
+            problems.append((loc, "Input should be a valid array"))
+            return INVALID
+        found = len(problems)
+        out = items(value, loc, problems)
+        if len(problems) > found:
+            return INVALID
+        if spec.min_length is not None and len(out) < spec.min_length:
+            problems.append(
+                (loc, f"Tuple should have at least {_count(spec.min_length, 'item')} after validation, not {len(out)}")
+            )
+            return INVALID
+        if spec.max_length is not None and len(out) > spec.max_length:
+            problems.append(
+                (loc, f"Tuple should have at most {_count(spec.max_length, 'item')} after validation, not {len(out)}")
+            )
+            return INVALID
+        return tuple(out)
+
+    return check
+
+
+def _dict(args: tuple[Any, ...]) -> Check:
+    key, item = check_for(args[0], None), check_for(args[1], None)
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            problems.append((loc, "Input should be an object"))
+            return INVALID
+        found = len(problems)
+        out = {key(k, (*loc, k), problems): item(v, (*loc, k), problems) for k, v in value.items()}
+        return INVALID if len(problems) > found else out
+
+    return check
+
+
+def _union(members: tuple[Any, ...]) -> Check:
+    checks = [(m, check_for(m, None)) for m in members]
+    scalars = [m for m in members if m in _SCALAR_WORDS]
+    described = [m for m in members if m is not type(None)]
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        # The member of the value's own type first (as pydantic's smart mode: 1 stays an integer in
+        # ``float | int``), then the others in order.
+        for _, c in sorted(checks, key=lambda mc: type(value) is not mc[0]):
+            attempt: list[Problem] = []
+            v = c(value, loc, attempt)
+            if not attempt:
+                return v
+        if len(described) == 1:  # ``X | None``: a file cannot hold None, so the problem is X's
+            return check_for(described[0], None)(value, loc, problems)
+        if len(scalars) == len(described):
+            words = [_SCALAR_WORDS[m] for m in _SCALAR_WORDS if m in scalars]
+            problems.append((loc, f"must be a {', '.join(words[:-1])} or {words[-1]}"))
+        else:
+            problems.append(
+                (loc, f"Input should be one of {', '.join(getattr(m, '__name__', str(m)) for m in described)}")
+            )
+        return INVALID
+
+    return check
+
+
+def _tagged(members: tuple[Any, ...], tag: str) -> Check:
+    by_tag: dict[Any, Any] = {}
+    for m in members:
+        (value,) = typing.get_args(typing.get_type_hints(m)[tag])
+        by_tag[value] = m
+    expected = ", ".join(repr(t) for t in by_tag)
+
+    def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if isinstance(value, tuple(by_tag.values())):
+            return value
+        if not isinstance(value, dict):
+            problems.append((loc, "Input should be an object"))
+            return INVALID
+        if tag not in value:
+            problems.append((loc, f"Unable to extract tag using discriminator '{tag}'"))
+            return INVALID
+        key = value[tag]
+        model = by_tag.get(key) if isinstance(key, str) else None
+        if model is None:
+            problems.append(
+                (loc, f"Input tag '{key}' found using '{tag}' does not match any of the expected tags: {expected}")
+            )
+            return INVALID
+        return model._validate(value, loc, problems)
+
+    return check
+
+
+def check_for(tp: Any, spec: FieldInfo | None) -> Check:
+    """The check of a value of type ``tp`` (``spec``: the field's constraints)."""
+    spec = spec or FieldInfo()
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        inner, *meta = args
+        for m in meta:
+            if isinstance(m, FieldInfo):
+                spec = spec._merged(m)
+        return check_for(inner, spec)
+    if origin in (typing.Union, types.UnionType):
+        if spec.discriminator is not None:
+            return _tagged(args, spec.discriminator)
+        return _union(args)
+    if origin is Literal:
+        return _literal(args)
+    if origin is tuple:
+        return _tuple(args, spec)
+    if origin is dict:
+        return _dict(args)
+    if tp is str:
+        return _string(spec)
+    if tp in _SCALARS:
+        return _bounded(_SCALARS[tp], spec)
+    if isinstance(tp, type) and hasattr(tp, "_validate"):  # a strict model (sim.strict imports this module)
+        return tp._validate
+    raise TypeError(f"a strict model cannot hold {tp!r}")
