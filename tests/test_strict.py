@@ -1,0 +1,171 @@
+"""The strict models (sim.strict): pydantic's strict JSON rules and wording, kept without pydantic."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Annotated, Any, Literal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.config import PolicyParam
+from sim.experiment.spec import Design
+from sim.scenario import Scenario, load_scenario
+from sim.strict import Field, Strict, ValidationError, model_validator
+
+
+class Curve(Strict):
+    kind: Literal["curve"] = "curve"
+    steep: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+
+class Line(Strict):
+    kind: Literal["line"] = "line"
+    slope: float = 0.0
+
+
+class Thing(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=5, pattern=r"^[a-z]+$")]
+    count: Annotated[int, Field(ge=0)] = 1
+    share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    on: bool = True
+    mode: Literal["a", "b", "c"] = "a"
+    pair: tuple[float, float] = (1.0, 2.0)
+    items: Annotated[tuple[int, ...], Field(max_length=3)] = ()
+    params: dict[str, PolicyParam] = Field(default_factory=dict)
+    low: float | None = None
+    shape: Annotated[Curve | Line, Field(discriminator="kind")] = Curve()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gone(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "old" in data:
+            raise ValueError("old: removed (use count)")
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Thing:
+        if self.count > 100 and not self.on:
+            raise ValueError("count: more than 100 only when on")
+        return self
+
+
+def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as e:
+        Thing.model_validate(data)
+    return e.value.problems
+
+
+def test_defaults_and_types_as_stored():
+    t = Thing.model_validate({"name": "ab", "share": 1, "pair": [3, 4], "items": [1, 2], "low": 2})
+    assert (t.count, t.share, t.on, t.mode, t.pair, t.items, t.low) == (1, 1.0, True, "a", (3.0, 4.0), (1, 2), 2.0)
+    assert type(t.share) is float and type(t.pair[0]) is float  # an integer where a float is expected becomes one
+    assert t.shape == Curve() and t.params == {}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("count", "5", "Input should be a valid integer"),
+        ("count", 5.0, "Input should be a valid integer"),
+        ("count", True, "Input should be a valid integer"),
+        ("count", -1, "Input should be greater than or equal to 0"),
+        ("share", "0.5", "Input should be a valid number"),
+        ("share", True, "Input should be a valid number"),
+        ("share", float("nan"), "Input should be a finite number"),
+        ("share", float("inf"), "Input should be a finite number"),
+        ("share", 10**400, "Input should be a finite number"),
+        ("share", 1.5, "Input should be less than or equal to 1"),
+        ("on", 1, "Input should be a valid boolean"),
+        ("mode", "d", "Input should be 'a', 'b' or 'c'"),
+        ("name", "", "String should have at least 1 character"),
+        ("name", "abcdef", "String should have at most 5 characters"),
+        ("name", "A", "String should match pattern '^[a-z]+$'"),
+        ("name", 3, "Input should be a valid string"),
+        ("items", "1", "Input should be a valid array"),
+        ("items", [1, 2, 3, 4], "Tuple should have at most 3 items after validation, not 4"),
+        ("pair", [1, 2, 3], "Tuple should have at most 2 items after validation, not 3"),
+        ("params", [1], "Input should be an object"),
+        ("low", "x", "Input should be a valid number"),
+        ("shape", 3, "Input should be an object"),
+        ("shape", {"steep": 2.0}, "Unable to extract tag using discriminator 'kind'"),
+        ("shape", {"kind": "arc"}, "Input tag 'arc' found using 'kind' does not match any of the expected tags: 'curve', 'line'"),
+    ],
+)  # fmt: skip
+def test_each_wrong_value_gets_pydantic_s_message_at_its_key(key, value, message):
+    assert problems({"name": "ab", key: value}) == [((key,), message)]
+
+
+def test_every_problem_is_reported_in_field_order_then_unknown_keys():
+    found = problems({"count": -1, "zz": 1, "pair": [1], "items": [1, "x"], "shape": {"kind": "curve", "steep": 0}})
+    assert found == [
+        (("name",), "Field required"),
+        (("count",), "Input should be greater than or equal to 0"),
+        (("pair", 1), "Field required"),
+        (("items", 1), "Input should be a valid integer"),
+        (("shape", "steep"), "Input should be greater than 0"),
+        (("zz",), "unknown key"),
+    ]
+
+
+def test_a_union_keeps_the_value_s_own_type_and_reports_a_bad_one_in_one_line():
+    t = Thing.model_validate({"name": "ab", "params": {"b": True, "i": 1, "f": 1.5, "s": "x"}})
+    assert [type(v) for v in t.params.values()] == [bool, int, float, str]
+    assert problems({"name": "ab", "params": {"x": [1], "y": float("nan")}}) == [
+        (("params", "x"), "must be a boolean, integer, finite number or string"),
+        (("params", "y"), "must be a boolean, integer, finite number or string"),
+    ]
+
+
+def test_model_checks_run_before_on_the_data_and_after_on_a_valid_object():
+    assert problems({"name": "ab", "old": 1}) == [((), "old: removed (use count)")]
+    assert problems({"name": "ab", "count": 101, "on": False}) == [((), "count: more than 100 only when on")]
+    assert problems({"name": "ab", "count": -5, "on": False}) == [  # no after-check on invalid fields
+        (("count",), "Input should be greater than or equal to 0")
+    ]
+
+
+def test_instances_are_frozen_comparable_hashable_and_picklable():
+    t = Thing(name="ab", items=(1, 2))
+    with pytest.raises(AttributeError, match="frozen"):
+        t.count = 3  # type: ignore[misc]
+    assert t == Thing.model_validate({"name": "ab", "items": [1, 2]}) and t != Thing(name="ac")
+    assert hash(Curve(steep=2.0)) == hash(Curve.model_validate({"steep": 2}))
+    assert pickle.loads(pickle.dumps(t)) == t
+    assert repr(Curve()) == "Curve(kind='curve', steep=1.0)"
+    assert Thing(name="ab", shape=Line(slope=1.0)).shape == Line(slope=1.0)  # an instance is taken as it is
+    with pytest.raises(ValidationError):
+        Thing(name="ab", count="1")
+
+
+def test_dumps_copies_and_fields():
+    t = Thing(name="ab", pair=(1.0, 2.5), items=(3,))
+    assert t.model_dump()["pair"] == (1.0, 2.5) and t.model_dump(mode="json")["pair"] == [1.0, 2.5]
+    assert json.loads(t.model_dump_json())["shape"] == {"kind": "curve", "steep": 1.0}
+    assert Thing.model_validate_json(t.model_dump_json()) == t
+    assert t.model_copy(update={"count": 7}).count == 7 and t.count == 1  # not validated again
+    fields = Thing.model_fields
+    assert list(fields)[:3] == ["name", "count", "share"]
+    assert fields["name"].required and not fields["count"].required
+    assert (fields["share"].ge, fields["share"].le, fields["count"].default) == (0.0, 1.0, 1)
+    assert fields["params"].default == {} and fields["params"].default is not fields["params"].default
+
+
+def test_a_design_dump_leaves_out_unset_morris_settings():
+    # An experiment's hash, checked when a store is resumed, is what it was before Morris designs.
+    assert Design().model_dump(mode="json") == {"kind": "grid", "samples": 0}
+    assert Design(kind="morris", levels=6).model_dump(mode="json") == {"kind": "morris", "samples": 0, "levels": 6}
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load_scenario("scenarios/baseline.toml")
+
+
+@given(quarters=st.integers(1, 400), seed=st.integers(0, 2**63), churn=st.floats(0.0, 0.999))
+def test_a_scenario_dumped_and_read_back_is_the_same(baseline, quarters, seed, churn):
+    changed = baseline.with_overrides(quarters=quarters, seed=seed, **{"population.segments.*.churn_per_year": churn})
+    again = Scenario.model_validate_json(json.dumps(changed.model_dump(mode="json")))
+    assert again == changed and again.model_dump(mode="json") == changed.model_dump(mode="json")
