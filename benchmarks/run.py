@@ -131,10 +131,10 @@ def targets(
         ),
     ]
     start_up = [
-        ("start-up: covsim --help / import numpy", "<= 3x", start["help"] / start["numpy"], 3.0, "{:.1f}x"),
-        ("start-up: covsim validate / import numpy", "<= 3x", start["validate"] / start["numpy"], 3.0, "{:.1f}x"),
-        ("start-up: covsim policies / import numpy", "<= 3x", start["policies"] / start["numpy"], 3.0, "{:.1f}x"),
-        ("start-up: covsim run - import mesa", "<= 0.1 s", start["run"] - start["mesa"], 0.1, "{:+.2f} s"),
+        ("start-up: covsim --help / import numpy", "<= 3x", start["help_over_numpy"], 3.0, "{:.1f}x"),
+        ("start-up: covsim validate / import numpy", "<= 3x", start["validate_over_numpy"], 3.0, "{:.1f}x"),
+        ("start-up: covsim policies / import numpy", "<= 3x", start["policies_over_numpy"], 3.0, "{:.1f}x"),
+        ("start-up: covsim run - import mesa", "<= 0.1 s", start["run_over_mesa"], 0.1, "{:+.2f} s"),
     ]
 
     def at_most(name: str, bound: str, value: float, limit: float, fmt: str) -> str:
@@ -305,7 +305,9 @@ def main() -> None:
         "(`benchmarks/startup.py`). `covsim run` is timed to the point where its model would start (the command "
         "with `sim.run.run` replaced by an exit): interpreter, imports, reading the scenario and building the "
         "policies. Targets: `--help`, `validate` and `policies` within 3x of importing numpy (they load neither "
-        "pandas nor Mesa), `run` within 0.1 s of importing Mesa (which brings pandas, scipy and pyarrow).\n\n"
+        "pandas nor Mesa), `run` within 0.1 s of importing Mesa (which brings pandas, scipy and pyarrow). Each "
+        "command is judged against its reference in the same round, by the median of those pairs: the machine's "
+        "speed drifts more than 0.1 s between minutes.\n\n"
         f"{start_table}\n\n"
         "## The compiled kernels, once per process\n\n"
         "Each rep's week is a dispatch loop compiled by numba on first use (`sim/allocation.py`), and so are the "
