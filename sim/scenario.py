@@ -47,6 +47,9 @@ MAX_AMOUNT = 1e12
 #: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
 #: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
 MAX_SIGMA = 5.0
+#: The most industries a scenario may name [A]: accounts store theirs as an int8 code; 100 is far beyond any
+#: CRM's sector list.
+MAX_INDUSTRIES = 100
 #: The largest distance a region may spread over, km [A]: half the earth's circumference; a larger one is a
 #: typing error (1e308 overflowed the location draws).
 MAX_KM = 20_000.0
@@ -169,7 +172,8 @@ class Population(Strict):
     """The potential customers: how many and how they are distributed."""
 
     customers: Annotated[int, Field(ge=1, le=50_000_000)]
-    industries: tuple[Name, ...] = (
+    # Stored per account as int8 codes, as segments and regions are.
+    industries: Annotated[tuple[Name, ...], Field(max_length=MAX_INDUSTRIES)] = (
         "software",
         "manufacturing",
         "retail",

@@ -21,7 +21,7 @@ import pytest
 from sim import crm
 from sim.errors import InputError
 from sim.run import run
-from sim.scenario import Segment, load_scenario
+from sim.scenario import Segment, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
@@ -299,3 +299,28 @@ def test_units_divide_rates_and_wallets_but_keep_deal_sizes():
     assert crm.check_scenario_text(text, data, "units").population.customers == 850
     with pytest.raises(InputError, match="--units"):
         crm.calibrate(cleaned, units=0)
+
+
+def test_a_crm_with_more_sectors_than_a_scenario_may_name_keeps_the_most_frequent_and_other() -> None:
+    from sim.crm.calibration import industry_names
+    from sim.scenario import MAX_INDUSTRIES
+
+    sectors = [f"sector{i}" for i in range(150) for _ in range(150 - i)]  # sector0 most frequent
+    names, notes = industry_names(sectors)
+    assert len(names) == MAX_INDUSTRIES == 100
+    assert names[:2] == ("sector0", "sector1") and names[-2:] == ("sector98", "other")
+    assert notes == [
+        "150 sectors: the scenario names the 99 most frequent and 'other' (a scenario names at most 100 industries)"
+    ]
+    assert industry_names(["b", "a", "b", ""]) == (("b", "a"), [])
+    assert industry_names([""]) == (("unknown",), [])
+
+
+def test_a_scenario_names_at_most_100_industries() -> None:
+    data = tomllib.loads(Path("scenarios/small.toml").read_text(encoding="utf-8"))
+    data["population"]["industries"] = [f"i{k}" for k in range(101)]
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == [
+        "s.toml: population.industries: Tuple should have at most 100 items after validation, not 101"
+    ]

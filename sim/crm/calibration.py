@@ -22,6 +22,7 @@ from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
+from sim.scenario import MAX_INDUSTRIES
 from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
@@ -101,7 +102,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
                 f"before the relationship lift: --units {units_for(f.rate_per_year * units)} would keep within "
                 f"{BERNOULLI_SHORTFALL:.0%} of the rate"
             )
-    industries = [identifier(s.casefold(), "other") for s, _ in Counter(s for s in acc["sector"] if s).most_common()]
+    industries, note = industry_names(acc["sector"])
+    notes += note
     if customers is not None and customers != n_total:
         notes.append(
             f"--customers {customers:,}: the population is scaled from the {n_total} accounts of {files['accounts']} "
@@ -117,7 +119,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         segments=tuple(fits),
         team=team,
         offices=_offices(cleaned),
-        industries=tuple(dict.fromkeys(industries)) or ("unknown",),
+        industries=industries,
         countries=cleaned.countries,
         notes=tuple(notes),
     )
@@ -341,3 +343,20 @@ def _median(values: Iterable[float]) -> float:
     """The median, NaN when there are no values."""
     arr = np.asarray(list(values), dtype=float)
     return float(np.median(arr)) if arr.size else math.nan
+
+
+def industry_names(sectors: Iterable[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The scenario's industries from the accounts' sectors, most frequent first, and a note when they are cut.
+
+    A scenario names at most ``MAX_INDUSTRIES``: beyond that, the most
+    frequent less one and ``other`` (no model process reads an industry).
+    """
+    counts = Counter(s for s in sectors if s)
+    names = list(dict.fromkeys(identifier(s.casefold(), "other") for s, _ in counts.most_common()))
+    if len(names) <= MAX_INDUSTRIES:
+        return tuple(names) or ("unknown",), []
+    kept = [n for n in names if n != "other"][: MAX_INDUSTRIES - 1]
+    return (*kept, "other"), [
+        f"{len(names)} sectors: the scenario names the {MAX_INDUSTRIES - 1} most frequent and 'other' (a scenario "
+        f"names at most {MAX_INDUSTRIES} industries)"
+    ]
