@@ -102,7 +102,7 @@ def refuse_removed(data: Any, reasons: dict[str, str]) -> Any:
 def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     """Validate a mapping (as read from TOML) into ``model``, strictly, or raise InputError."""
     try:
-        return model.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate_json(json.dumps(data))
     except ValidationError as e:
         raise InputError(format_validation_error(source, e)) from None
     except RecursionError:  # tables nested deeper than any scenario has (``[a.b.c. ...]`` thousands deep)

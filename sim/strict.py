@@ -150,7 +150,7 @@ class Strict:
         return _validate_model(cls, data, loc, problems)
 
     @classmethod
-    def model_validate(cls: type[M], data: Any, *, strict: bool = True) -> M:
+    def model_validate(cls: type[M], data: Any) -> M:
         """An instance from a mapping (or an instance), or ValidationError listing every problem."""
         problems: list[Problem] = []
         out = _validate_model(cls, data, (), problems)
@@ -159,7 +159,7 @@ class Strict:
         return out
 
     @classmethod
-    def model_validate_json(cls: type[M], raw: str | bytes, *, strict: bool = True) -> M:
+    def model_validate_json(cls: type[M], raw: str | bytes) -> M:
         """An instance from JSON text."""
         return cls.model_validate(json.loads(raw))
 

@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+#: A location: the keys and array indices leading to a value.
 Loc = tuple[str | int, ...]
 #: One problem: where, and what (pydantic's wording).
 Problem = tuple[Loc, str]
@@ -29,6 +30,7 @@ class _Invalid:
 
 #: What a check returns for a value that failed (its problems are in the list).
 INVALID: Any = _Invalid()
+#: The default of a field that has none (it is required).
 MISSING: Any = object()
 
 
@@ -92,10 +94,8 @@ class FieldInfo:
         """This declaration with ``other``'s settings where it has them."""
         out = FieldInfo(self._default, default_factory=self.default_factory, description=self.description)
         for key in self._CONSTRAINTS:
-            setattr(out, key, getattr(self, key))
-        for key in self._CONSTRAINTS:
-            if getattr(other, key) is not None:
-                setattr(out, key, getattr(other, key))
+            theirs = getattr(other, key)
+            setattr(out, key, getattr(self, key) if theirs is None else theirs)
         if other._default is not MISSING or other.default_factory is not None:
             out._default, out.default_factory = other._default, other.default_factory
         out.description = other.description or self.description
