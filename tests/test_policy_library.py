@@ -126,6 +126,29 @@ def test_unstructured_pickup_chance_is_one_minus_the_chance_that_no_free_rep_not
     )
 
 
+def test_unstructured_picks_up_a_typical_lead_about_half_the_weeks_on_the_baseline():
+    """The figures the default ``notice`` is documented by (the policy's docstring, docs/model.md): on the
+    42-rep baseline, seed 1, 8 quarters, the chance a lead of median size is picked up in a week averages
+    0.50 (0.42 to 0.62 by quarter), and a responded deal waiting for a closer about 0.12."""
+    weekly: dict[bool, list[tuple[int, float]]] = {False: [], True: []}
+
+    class Probe(Unstructured):
+        def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+            share = free_shares(view.free, view.team.capacity)
+            for closers, chances in weekly.items():  # a lead (any seat answers it), a deal (closers work it)
+                free = share[view.team.seats(closers=closers)]
+                typical = pickup_chance(free, np.ones(1), self.params.notice, self.params.size_bias)[0]
+                chances.append((view.week, float(typical)))
+            return super().route(view, rng)
+
+    run(load_scenario("scenarios/baseline.toml"), Probe(), seed=1)
+    week, lead = np.array(weekly[False]).T
+    by_quarter = [lead[week // 13 == q].mean() for q in range(8)]
+    assert round(lead.mean(), 2) == 0.50
+    assert (round(min(by_quarter), 2), round(max(by_quarter), 2)) == (0.42, 0.62)
+    assert round(np.array(weekly[True])[:, 1].mean(), 2) == 0.12
+
+
 def test_unstructured_a_rep_with_no_free_hours_picks_up_nothing():
     # A week of the small world as the engine routes it; the same view with seat 0's week full, or every week full.
     seen: dict[str, np.ndarray] = {}

@@ -73,8 +73,9 @@ class Unstructured(Policy):
     measured, 0.50 a week on average over the baseline's 8 quarters (seed 1;
     0.42 to 0.62 by quarter). A responded deal waiting for a closer is picked
     up with about 0.12 a week there (below ``1 - (1 - 0.14 x 0.03) ** 38 = 0.15``,
-    as the closers' free hours are uneven). Both move with the team's
-    free hours, as a fixed chance did not.
+    as the closers' free hours are uneven; ``tests/test_policy_library.py``
+    measures both). Both move with the team's free hours, as a fixed chance
+    did not.
     """
 
     name = "unstructured"
