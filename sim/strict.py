@@ -220,12 +220,9 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
         problems.append((loc, "Input should be an object"))
         return INVALID
     schema = cls._schema()
-    for before in schema.before:
-        try:
-            data = before(data)
-        except ValueError as e:
-            problems.append((loc, str(e)))
-            return INVALID
+    data = _model_checks(schema.before, data, loc, problems)
+    if data is INVALID:
+        return INVALID
     found = len(problems)
     values: dict[str, Any] = {}
     for name, spec in schema.fields.items():
@@ -240,10 +237,15 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
         return INVALID
     out = object.__new__(cls)
     object.__setattr__(out, "__dict__", values)
-    for after in schema.after:
+    return _model_checks(schema.after, out, loc, problems)
+
+
+def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:
+    """``value`` through a model's checks in turn, or INVALID at the first that raises ValueError."""
+    for check in checks:
         try:
-            out = after(out)
+            value = check(value)
         except ValueError as e:
             problems.append((loc, str(e)))
             return INVALID
-    return out
+    return value
