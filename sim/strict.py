@@ -67,7 +67,12 @@ def model_validator(*, mode: Literal["before", "after"]) -> Callable[[Any], Any]
     """Mark a method as a model check: ``before`` (a classmethod given the raw data, returning it) or
     ``after`` (given the validated object, returning it); either raises ValueError for a problem."""
 
+    if mode not in ("before", "after"):
+        raise ValueError(f"a model check runs 'before' or 'after', not {mode!r}")
+
     def mark(fn: Any) -> Any:
+        if mode == "before" and not isinstance(fn, classmethod):
+            raise TypeError(f"{fn.__qualname__}: a 'before' check is a classmethod (it sees the data, not an object)")
         target: Any = fn.__func__ if isinstance(fn, classmethod) else fn
         target.__strict_check__ = mode
         return fn
@@ -83,8 +88,10 @@ class _Schema:
         self.fields: dict[str, FieldInfo] = {}
         self.checks: dict[str, Check] = {}
         for name, hint in hints.items():
-            if name.startswith(("_", "model_")) or typing.get_origin(hint) is ClassVar:
+            if name.startswith("_") or typing.get_origin(hint) is ClassVar:
                 continue
+            if hasattr(Strict, name):
+                raise TypeError(f"{cls.__name__}.{name}: a field cannot take the name of a method of Strict")
             spec = FieldInfo()
             inner = hint
             if typing.get_origin(hint) is typing.Annotated:
@@ -92,7 +99,11 @@ class _Schema:
                 for m in meta:
                     if isinstance(m, FieldInfo):
                         spec = spec._merged(m)
-            default = getattr(cls, name, MISSING)
+            # The default of the class that declares the field last: a subclass that declares it again
+            # without one makes it required.
+            default = next(
+                vars(k).get(name, MISSING) for k in cls.__mro__ if name in vars(k).get("__annotations__", {})
+            )
             if isinstance(default, FieldInfo):
                 spec = spec._merged(default)
             elif default is not MISSING:
@@ -169,7 +180,7 @@ class Strict:
 
     def model_dump_json(self) -> str:
         """The JSON mode dump as compact JSON text."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), allow_nan=False)
+        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
     def model_copy(self: M, *, update: dict[str, Any] | None = None) -> M:
         """A copy with ``update``'s fields replaced, not validated again."""
@@ -207,7 +218,7 @@ def _dump(value: Any, mode: str) -> Any:
         return value.model_dump(mode=mode)  # type: ignore[arg-type]
     if isinstance(value, tuple | list):
         items = [_dump(v, mode) for v in value]
-        return items if mode == "json" else tuple(items)
+        return tuple(items) if mode == "python" and isinstance(value, tuple) else items
     if isinstance(value, dict):
         return {k: _dump(v, mode) for k, v in value.items()}
     return value
@@ -241,11 +252,14 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
 
 
 def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:
-    """``value`` through a model's checks in turn, or INVALID at the first that raises ValueError."""
+    """``value`` through a model's checks in turn, or INVALID at the first that raises ValueError. An
+    ``after`` check that returns nothing (a forgotten ``return self``) keeps the object."""
     for check in checks:
         try:
-            value = check(value)
+            result = check(value)
         except ValueError as e:
             problems.append((loc, str(e)))
             return INVALID
+        if result is not None or not isinstance(value, Strict):
+            value = result
     return value

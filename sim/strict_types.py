@@ -8,7 +8,9 @@ problems (pydantic's wording) to a list and returns the value as stored, or
 
 from __future__ import annotations
 
+import copy
 import math
+import numbers
 import re
 import types
 import typing
@@ -88,6 +90,8 @@ class FieldInfo:
             return self.default_factory()
         if self._default is MISSING:
             raise AttributeError(f"field {self.name!r} is required: it has no default")
+        if isinstance(self._default, list | dict | set):  # each instance its own, as a default_factory gives
+            return copy.deepcopy(self._default)
         return self._default
 
     def _merged(self, other: FieldInfo) -> FieldInfo:
@@ -145,12 +149,15 @@ def _bounded(check: Check, spec: FieldInfo) -> Check:
 def _int(value: Any, loc: Loc, problems: list[Problem]) -> Any:
     if type(value) is int:
         return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's, from the Python API
+        return int(value)
     problems.append((loc, "Input should be a valid integer"))
     return INVALID
 
 
 def _float(value: Any, loc: Loc, problems: list[Problem]) -> Any:
-    if type(value) is float or type(value) is int:
+    # A file holds Python floats and integers; through the Python API numpy's numbers come too.
+    if type(value) is float or type(value) is int or (isinstance(value, numbers.Real) and not isinstance(value, bool)):
         try:
             v = float(value)
         except OverflowError:  # an integer beyond any float
@@ -188,7 +195,7 @@ def _string(spec: FieldInfo) -> Check:
     plain = _SCALARS[str]
     if spec.min_length is None and spec.max_length is None and spec.pattern is None:
         return plain
-    pattern = re.compile(spec.pattern) if spec.pattern is not None else None
+    pattern = None if spec.pattern is None else re.compile(_end_of_text(spec.pattern))
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         v = plain(value, loc, problems)
@@ -206,6 +213,14 @@ def _string(spec: FieldInfo) -> Check:
         return v
 
     return check
+
+
+def _end_of_text(pattern: str) -> str:
+    """``pattern`` with a final ``$`` as ``\\Z``: in pydantic's patterns ``$`` matches only at the end of the
+    text, in Python's also before a final newline (``"small\\n"`` would pass ``^[a-z]+$``)."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 def _count(n: int, noun: str) -> str:
@@ -250,6 +265,11 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
         if not isinstance(value, list | tuple):
             problems.append((loc, "Input should be a valid array"))
             return INVALID
+        if spec.max_length is not None and len(value) > spec.max_length:  # too long: its items are not read
+            problems.append(
+                (loc, f"Tuple should have at most {_count(spec.max_length, 'item')} after validation, not {len(value)}")
+            )
+            return INVALID
         found = len(problems)
         out = items(value, loc, problems)
         if len(problems) > found:
@@ -257,11 +277,6 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
         if spec.min_length is not None and len(out) < spec.min_length:
             problems.append(
                 (loc, f"Tuple should have at least {_count(spec.min_length, 'item')} after validation, not {len(out)}")
-            )
-            return INVALID
-        if spec.max_length is not None and len(out) > spec.max_length:
-            problems.append(
-                (loc, f"Tuple should have at most {_count(spec.max_length, 'item')} after validation, not {len(out)}")
             )
             return INVALID
         return tuple(out)
@@ -285,8 +300,13 @@ def _dict(args: tuple[Any, ...]) -> Check:
 
 def _union(members: tuple[Any, ...]) -> Check:
     checks = [(m, check_for(m, None)) for m in members]
-    scalars = [m for m in members if m in _SCALAR_WORDS]
-    described = [m for m in members if m is not type(None)]
+    # A file cannot hold None, so the problem of a value that fits no member is told without it.
+    described = [m for m in _SCALAR_WORDS if m in members] + [m for m in members if m not in _SCALAR_WORDS]
+    described = [m for m in described if m is not type(None)]
+    only = check_for(described[0], None) if len(described) == 1 else None
+    words = [_SCALAR_WORDS.get(m) or getattr(m, "__name__", str(m)) for m in described]
+    expected = f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
+    message = f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}"
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         # The member of the value's own type first (as pydantic's smart mode: 1 stays an integer in
@@ -296,15 +316,9 @@ def _union(members: tuple[Any, ...]) -> Check:
             v = c(value, loc, attempt)
             if not attempt:
                 return v
-        if len(described) == 1:  # ``X | None``: a file cannot hold None, so the problem is X's
-            return check_for(described[0], None)(value, loc, problems)
-        if len(scalars) == len(described):
-            words = [_SCALAR_WORDS[m] for m in _SCALAR_WORDS if m in scalars]
-            problems.append((loc, f"must be a {', '.join(words[:-1])} or {words[-1]}"))
-        else:
-            problems.append(
-                (loc, f"Input should be one of {', '.join(getattr(m, '__name__', str(m)) for m in described)}")
-            )
+        if only is not None:  # ``X | None``: the problem is X's
+            return only(value, loc, problems)
+        problems.append((loc, message))
         return INVALID
 
     return check
@@ -313,8 +327,8 @@ def _union(members: tuple[Any, ...]) -> Check:
 def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     by_tag: dict[Any, Any] = {}
     for m in members:
-        (value,) = typing.get_args(typing.get_type_hints(m)[tag])
-        by_tag[value] = m
+        for value in typing.get_args(typing.get_type_hints(m)[tag]):  # ``Literal["a", "b"]``: both name m
+            by_tag[value] = m
     expected = ", ".join(repr(t) for t in by_tag)
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:

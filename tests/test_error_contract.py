@@ -249,6 +249,29 @@ def test_a_parameter_given_twice_is_refused_not_last_wins():
             "int_params:P",
             "'int_params:P': Params must be a strict model (a subclass of sim.strict.Strict)",
         ),
+        (
+            "from sim.policies.unstructured import Unstructured\nfrom sim.strict import Strict\n"
+            "class Q(Strict):\n    reach: float\n"
+            "class P(Unstructured):\n    Params = Q\n",
+            "required_params:P",
+            "'required_params:P': parameter reach has no default (every parameter needs one: a policy is run, "
+            "listed and offered on the page with the parameters it is not given at their defaults)",
+        ),
+        (
+            "from typing import Annotated\nfrom sim.policies.unstructured import Unstructured\n"
+            "from sim.strict import Field, Strict\n"
+            "class Q(Strict):\n    cadence: Annotated[float, Field(le=13.0)] = 20.0\n"
+            "class P(Unstructured):\n    Params = Q\n",
+            "bad_default:P",
+            "'bad_default:P': the defaults of its Params are invalid: cadence: Input should be less than or equal to 13",
+        ),
+        (
+            "from sim.policies.unstructured import Unstructured\nfrom sim.strict import Strict\n"
+            "class Q(Strict):\n    names: list[str] = []\n"
+            "class P(Unstructured):\n    Params = Q\n",
+            "list_param:P",
+            "'list_param:P': Params: TypeError: a strict model cannot hold list[str]",
+        ),
     ],
 )
 def test_a_user_policy_that_cannot_be_loaded_is_named(tmp_path, monkeypatch, source, policy, line):
@@ -275,10 +298,18 @@ def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch
 
 def test_tables_nested_thousands_deep_and_a_byte_order_mark(tmp_path):
     deep = tmp_path / "deep.toml"
+    # Validation reads no deeper than the schema: an unknown key is refused whole, a table where a value
+    # belongs is one wrong type, however deep it goes.
     deep.write_text(SMALL.read_text() + "\n[x." + ".".join(f"a{i}" for i in range(3000)) + "]\nk = 1\n")
     result = invoke("validate", str(deep))
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [f"error: {deep}: tables nested too deeply to read"]
+    assert lines_of(result.stderr) == [f"error: {deep}: x: unknown key"]
+    deep.write_text(SMALL.read_text() + "\n[policy.params." + ".".join(f"a{i}" for i in range(3000)) + "]\nk = 1\n")
+    result = invoke("validate", str(deep))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {deep}: policy.params.a0: must be a boolean, integer, finite number or string"
+    ]
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b"\xef\xbb\xbf" + SMALL.read_bytes())
     assert invoke("validate", str(bom)).exit_code == 0

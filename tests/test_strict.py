@@ -169,3 +169,110 @@ def test_a_scenario_dumped_and_read_back_is_the_same(baseline, quarters, seed, c
     changed = baseline.with_overrides(quarters=quarters, seed=seed, **{"population.segments.*.churn_per_year": churn})
     again = Scenario.model_validate_json(json.dumps(changed.model_dump(mode="json")))
     assert again == changed and again.model_dump(mode="json") == changed.model_dump(mode="json")
+
+
+def test_a_pattern_s_end_is_the_end_of_the_text_not_a_final_newline():
+    assert problems({"name": "ab\n"}) == [(("name",), "String should match pattern '^[a-z]+$'")]
+
+
+def test_numbers_from_numpy_are_taken_through_the_python_api_and_stored_as_python_numbers():
+    np = pytest.importorskip("numpy")
+    t = Thing(name="ab", count=np.int64(3), share=np.float64(0.25), pair=(np.float32(1.5), 2))
+    assert (t.count, t.share, t.pair) == (3, 0.25, (1.5, 2.0))
+    assert (type(t.count), type(t.share), type(t.pair[0])) == (int, float, float)
+    assert problems({"name": "ab", "count": np.float64(2.0)}) == [(("count",), "Input should be a valid integer")]
+
+
+def test_a_toml_date_is_one_wrong_type_line_not_a_traceback():
+    import datetime
+
+    from sim.config import validate_strict
+    from sim.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        validate_strict(Thing, {"name": datetime.date(1979, 5, 27)}, "f.toml")
+    assert e.value.problems == ["f.toml: name: Input should be a valid string"]
+
+
+def test_a_too_long_array_is_one_line_however_bad_its_items():
+    assert problems({"name": "ab", "items": ["x", "y", "z", "w"]}) == [
+        (("items",), "Tuple should have at most 3 items after validation, not 4")
+    ]
+
+
+def test_defaults_are_not_shared_and_dumps_keep_lists():
+    class Weights(Strict):
+        weights: dict[str, float] = {}  # noqa: RUF012 - the mistake a user makes, which must not share it
+        tags: tuple[str, ...] = ()
+
+    first = Weights()
+    first.weights["x"] = 1.0
+    assert Weights().weights == {}
+    assert Weights().model_copy(update={"tags": ["a"]}).model_dump()["tags"] == ["a"]  # a list stays a list
+
+
+class Base(Strict):
+    size: int = 1
+    label: str = "x"
+
+
+class Required(Base):
+    size: int  # declared again without a default: required here
+
+
+class TwoTags(Strict):
+    kind: Literal["a", "aa"] = "a"
+
+
+class Holder(Strict):
+    item: Annotated[TwoTags | Curve, Field(discriminator="kind")]
+    number: int | float = 0
+
+
+def test_subclasses_unions_and_after_checks_as_pydantic_has_them():
+    assert Required.model_fields["size"].required and Base().size == 1
+    assert Required(size=2).label == "x"
+    assert Holder.model_validate({"item": {"kind": "aa"}}).item == TwoTags(kind="aa")
+    assert Holder.model_validate({"item": {"kind": "curve"}, "number": 2}).number == 2  # an int stays one
+    with pytest.raises(ValidationError) as e:
+        Holder.model_validate({"item": {"kind": "a"}, "number": "2"})
+    assert e.value.problems == [(("number",), "must be an integer or finite number")]
+
+    class Forgetful(Strict):
+        n: int = 0
+
+        @model_validator(mode="after")
+        def _check(self) -> None:  # no ``return self``: the object is kept
+            pass
+
+    assert Forgetful(n=3).n == 3
+
+
+def test_models_that_cannot_work_are_refused_when_declared_or_first_used():
+    with pytest.raises(ValueError, match="'before' or 'after'"):
+        model_validator(mode="wrap")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a 'before' check is a classmethod"):
+
+        class Plain(Strict):
+            @model_validator(mode="before")
+            def _fix(cls, data: Any) -> Any:
+                return data
+
+    class Clash(Strict):
+        model_dump: int = 0  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="cannot take the name of a method of Strict"):
+        Clash.model_validate({})
+
+    class Fine(Strict):
+        model_name: str = "a"  # a name that only starts like Strict's own
+
+    assert Fine(model_name="b").model_name == "b"
+
+
+def test_every_built_in_policy_s_defaults_keep_their_own_rules():
+    from sim.policies import BUILT_IN
+
+    for cls in BUILT_IN.values():
+        defaults = {p: info.default for p, info in cls.parameters().items()}
+        assert cls.Params.model_validate(defaults) == cls.Params(), cls.name

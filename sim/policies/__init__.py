@@ -19,7 +19,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
 from sim.policies.value_based import ValueBased
-from sim.strict import Strict
+from sim.strict import Strict, ValidationError
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -69,6 +69,26 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
     if not (isinstance(cls.Params, type) and issubclass(cls.Params, Strict)):
         raise InputError([f"{where}: {name!r}: Params must be a strict model (a subclass of sim.strict.Strict)"])
+    try:
+        required = [p for p, info in cls.parameters().items() if info.required]
+    except (TypeError, NameError) as e:  # a Params class the strict models cannot read
+        raise InputError([f"{where}: {name!r}: Params: {type(e).__name__}: {e}"]) from None
+    if required:
+        raise InputError(
+            [
+                f"{where}: {name!r}: parameter {', '.join(required)} has no default (every parameter needs one: a "
+                "policy is run, listed and offered on the page with the parameters it is not given at their defaults)"
+            ]
+        )
+    try:
+        cls.Params.model_validate({p: info.default for p, info in cls.parameters().items()})
+    except ValidationError as e:  # a default that breaks its own field's rule would run unchecked
+        raise InputError(
+            [
+                f"{where}: {name!r}: the defaults of its Params are invalid: {'.'.join(map(str, loc)) or 'Params'}: {msg}"
+                for loc, msg in e.problems
+            ]
+        ) from None
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])

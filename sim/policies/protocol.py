@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -128,9 +129,9 @@ class Policy:
     def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:
         """Build from scenario or command-line parameters, or raise InputError.
 
-        A parameter the policy's ``Params`` does not declare is refused here
-        even if a user's ``Params`` forgot ``extra="forbid"``: a mistyped
-        ``--param`` must not be ignored silently.
+        A parameter the policy's ``Params`` does not declare is refused here,
+        with the closest declared name: a mistyped ``--param`` must not be
+        ignored silently.
         """
         known = list(cls.parameters())
         problems = []
@@ -152,12 +153,22 @@ class Policy:
 
     @classmethod
     def describe(cls) -> str:
-        """First paragraph of the docstring and the parameters with defaults."""
+        """First paragraph of the docstring and the parameters with defaults, written as a scenario's
+        ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``)."""
         doc = inspect.getdoc(cls) or ""
         lines = [f"{cls.name}: {doc.split(chr(10) + chr(10))[0]}"]
         for field, info in cls.parameters().items():
-            lines.append(f"    {field} = {info.default!r}  {info.description or ''}".rstrip())
+            lines.append(f"    {field} = {toml_value(info.default)}  {info.description or ''}".rstrip())
         return "\n".join(lines)
+
+
+def toml_value(value: Any) -> str:
+    """A parameter's value as TOML writes it: ``true``, ``"keep"``, ``0.5``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
 
 
 def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any:
