@@ -329,7 +329,8 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     for m in members:
         for value in typing.get_args(typing.get_type_hints(m)[tag]):  # ``Literal["a", "b"]``: both name m
             by_tag[value] = m
-    expected = ", ".join(repr(t) for t in by_tag)
+    tags = [repr(t) for t in by_tag]
+    expected = tags[0] if len(tags) == 1 else f"{', '.join(tags[:-1])} or {tags[-1]}"
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if isinstance(value, tuple(by_tag.values())):
@@ -337,15 +338,15 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
         if not isinstance(value, dict):
             problems.append((loc, "Input should be an object"))
             return INVALID
+        # The tag is a key like any other: missing, or none of its values, it is named (pydantic named only
+        # the table: "Unable to extract tag using discriminator 'kind'").
         if tag not in value:
-            problems.append((loc, f"Unable to extract tag using discriminator '{tag}'"))
+            problems.append(((*loc, tag), "Field required"))
             return INVALID
         key = value[tag]
         model = by_tag.get(key) if isinstance(key, str) else None
         if model is None:
-            problems.append(
-                (loc, f"Input tag '{key}' found using '{tag}' does not match any of the expected tags: {expected}")
-            )
+            problems.append(((*loc, tag), f"Input should be {expected}"))
             return INVALID
         return model._validate(value, loc, problems)
 
