@@ -243,12 +243,23 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
             problems.append(((*loc, name), "Field required"))
         else:
             values[name] = spec.default
-    problems += [((*loc, key), "unknown key") for key in data if key not in schema.fields]
+    unknown = [key for key in data if key not in schema.fields]
+    if unknown:
+        problems += [((*loc, key), f"unknown key{_closest(key, schema.fields, data)}") for key in unknown]
     if len(problems) > found:
         return INVALID
     out = object.__new__(cls)
     object.__setattr__(out, "__dict__", values)
     return _model_checks(schema.after, out, loc, problems)
+
+
+def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str:
+    """`` (did you mean 'x'?)`` for the field not given that an unknown key most resembles, or ""."""
+    import difflib  # only for a file with a mistake
+
+    missing = [name for name in fields if name not in data]
+    close = difflib.get_close_matches(str(key), missing, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:

@@ -293,3 +293,17 @@ def test_a_tagged_union_names_its_tag_key_when_it_is_missing_or_unknown():
         "'realignment', 'overlay_launch', 'key_account_loss' or 'rollout'",
         "s.toml: shocks.1.kind: Field required",
     ]
+
+
+def test_a_misspelt_key_is_offered_the_field_it_resembles():
+    data = tomllib.loads(Path("scenarios/small.toml").read_text(encoding="utf-8"))
+    segment = data["population"]["segments"][0]
+    segment["churn_per_yr"] = segment.pop("churn_per_year")
+    data["zzz"] = 1
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == [
+        "s.toml: population.segments.0.churn_per_year: Field required",
+        "s.toml: population.segments.0.churn_per_yr: unknown key (did you mean 'churn_per_year'?)",
+        "s.toml: zzz: unknown key",
+    ]
