@@ -47,9 +47,9 @@ MAX_AMOUNT = 1e12
 #: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
 #: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
 MAX_SIGMA = 5.0
-#: The most industries a scenario may name [A]: accounts store theirs as an int8 code; 100 is far beyond any
-#: CRM's sector list.
-MAX_INDUSTRIES = 100
+#: The most industries, regions, segments or product lines a scenario may name [A]: accounts and opportunities
+#: store each as an int8 code, and 100 of any is far beyond a sales org or a CRM's sector list.
+MAX_CATEGORIES = 100
 #: The largest distance a region may spread over, km [A]: half the earth's circumference; a larger one is a
 #: typing error (1e308 overflowed the location draws).
 MAX_KM = 20_000.0
@@ -172,8 +172,7 @@ class Population(Strict):
     """The potential customers: how many and how they are distributed."""
 
     customers: Annotated[int, Field(ge=1, le=50_000_000)]
-    # Stored per account as int8 codes, as segments and regions are.
-    industries: Annotated[tuple[Name, ...], Field(max_length=MAX_INDUSTRIES)] = (
+    industries: Annotated[tuple[Name, ...], Field(max_length=MAX_CATEGORIES)] = (
         "software",
         "manufacturing",
         "retail",
@@ -181,10 +180,9 @@ class Population(Strict):
         "finance",
         "services",
     )
-    # Segments and regions are stored per account as int8 codes: 100 of each is far beyond any sales org.
-    regions: Annotated[tuple[Region, ...], Field(max_length=100)] = Field(default_factory=_default_regions)
-    segments: Annotated[tuple[Segment, ...], Field(max_length=100)]
-    lines: Annotated[tuple[ProductLine, ...], Field(max_length=100)] = Field(default_factory=_one_line)
+    regions: Annotated[tuple[Region, ...], Field(max_length=MAX_CATEGORIES)] = Field(default_factory=_default_regions)
+    segments: Annotated[tuple[Segment, ...], Field(max_length=MAX_CATEGORIES)]
+    lines: Annotated[tuple[ProductLine, ...], Field(max_length=MAX_CATEGORIES)] = Field(default_factory=_one_line)
     """Product lines; one line ("core") unless the scenario names several."""
     wallet_concentration: Positive = 10.0
     """How alike accounts split their wallet over the lines: each account's shares are Dirichlet with parameters

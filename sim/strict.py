@@ -44,7 +44,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, TypeVar
 
-from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for
+from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for, unwrap
 
 __all__ = ["Field", "FieldInfo", "Strict", "ValidationError", "model_validator"]
 
@@ -92,13 +92,7 @@ class _Schema:
                 continue
             if hasattr(Strict, name):
                 raise TypeError(f"{cls.__name__}.{name}: a field cannot take the name of a method of Strict")
-            spec = FieldInfo()
-            inner = hint
-            if typing.get_origin(hint) is typing.Annotated:
-                inner, *meta = typing.get_args(hint)
-                for m in meta:
-                    if isinstance(m, FieldInfo):
-                        spec = spec._merged(m)
+            inner, spec = unwrap(hint, FieldInfo())
             # The default of the class that declares the field last: a subclass that declares it again
             # without one makes it required.
             default = next(

@@ -227,9 +227,13 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _either(words: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``: the choices as a message lists them."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def _literal(options: tuple[Any, ...]) -> Check:
-    words = [repr(o) for o in options]
-    expected = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    expected = _either([repr(o) for o in options])
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         for o in options:
@@ -304,8 +308,7 @@ def _union(members: tuple[Any, ...]) -> Check:
     described = [m for m in _SCALAR_WORDS if m in members] + [m for m in members if m not in _SCALAR_WORDS]
     described = [m for m in described if m is not type(None)]
     only = check_for(described[0], None) if len(described) == 1 else None
-    words = [_SCALAR_WORDS.get(m) or getattr(m, "__name__", str(m)) for m in described]
-    expected = f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
+    expected = _either([_SCALAR_WORDS.get(m) or str(getattr(m, "__name__", m)) for m in described])
     message = f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}"
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
@@ -329,8 +332,7 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     for m in members:
         for value in typing.get_args(typing.get_type_hints(m)[tag]):  # ``Literal["a", "b"]``: both name m
             by_tag[value] = m
-    tags = [repr(t) for t in by_tag]
-    expected = tags[0] if len(tags) == 1 else f"{', '.join(tags[:-1])} or {tags[-1]}"
+    expected = _either([repr(t) for t in by_tag])
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if isinstance(value, tuple(by_tag.values())):
@@ -353,16 +355,21 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     return check
 
 
+def unwrap(tp: Any, spec: FieldInfo) -> tuple[Any, FieldInfo]:
+    """``tp`` without an outer ``Annotated``, and ``spec`` with the declarations it carried."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return tp, spec
+    inner, *meta = typing.get_args(tp)
+    for m in meta:
+        if isinstance(m, FieldInfo):
+            spec = spec._merged(m)
+    return inner, spec
+
+
 def check_for(tp: Any, spec: FieldInfo | None) -> Check:
     """The check of a value of type ``tp`` (``spec``: the field's constraints)."""
-    spec = spec or FieldInfo()
+    tp, spec = unwrap(tp, spec or FieldInfo())
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Annotated:
-        inner, *meta = args
-        for m in meta:
-            if isinstance(m, FieldInfo):
-                spec = spec._merged(m)
-        return check_for(inner, spec)
     if origin in (typing.Union, types.UnionType):
         if spec.discriminator is not None:
             return _tagged(args, spec.discriminator)

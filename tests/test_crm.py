@@ -303,11 +303,11 @@ def test_units_divide_rates_and_wallets_but_keep_deal_sizes():
 
 def test_a_crm_with_more_sectors_than_a_scenario_may_name_keeps_the_most_frequent_and_other() -> None:
     from sim.crm.calibration import industry_names
-    from sim.scenario import MAX_INDUSTRIES
+    from sim.scenario import MAX_CATEGORIES
 
     sectors = [f"sector{i}" for i in range(150) for _ in range(150 - i)]  # sector0 most frequent
     names, notes = industry_names(sectors)
-    assert len(names) == MAX_INDUSTRIES == 100
+    assert len(names) == MAX_CATEGORIES == 100
     assert names[:2] == ("sector0", "sector1") and names[-2:] == ("sector98", "other")
     assert notes == [
         "150 sectors: the scenario names the 99 most frequent and 'other' (a scenario names at most 100 industries)"

@@ -22,7 +22,7 @@ from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
-from sim.scenario import MAX_INDUSTRIES
+from sim.scenario import MAX_CATEGORIES
 from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
@@ -348,15 +348,15 @@ def _median(values: Iterable[float]) -> float:
 def industry_names(sectors: Iterable[str]) -> tuple[tuple[str, ...], list[str]]:
     """The scenario's industries from the accounts' sectors, most frequent first, and a note when they are cut.
 
-    A scenario names at most ``MAX_INDUSTRIES``: beyond that, the most
+    A scenario names at most ``MAX_CATEGORIES``: beyond that, the most
     frequent less one and ``other`` (no model process reads an industry).
     """
     counts = Counter(s for s in sectors if s)
     names = list(dict.fromkeys(identifier(s.casefold(), "other") for s, _ in counts.most_common()))
-    if len(names) <= MAX_INDUSTRIES:
+    if len(names) <= MAX_CATEGORIES:
         return tuple(names) or ("unknown",), []
-    kept = [n for n in names if n != "other"][: MAX_INDUSTRIES - 1]
+    kept = [n for n in names if n != "other"][: MAX_CATEGORIES - 1]
     return (*kept, "other"), [
-        f"{len(names)} sectors: the scenario names the {MAX_INDUSTRIES - 1} most frequent and 'other' (a scenario "
-        f"names at most {MAX_INDUSTRIES} industries)"
+        f"{len(names)} sectors: the scenario names the {MAX_CATEGORIES - 1} most frequent and 'other' (a scenario "
+        f"names at most {MAX_CATEGORIES} industries)"
     ]

@@ -70,9 +70,10 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     if not (isinstance(cls.Params, type) and issubclass(cls.Params, Strict)):
         raise InputError([f"{where}: {name!r}: Params must be a strict model (a subclass of sim.strict.Strict)"])
     try:
-        required = [p for p, info in cls.parameters().items() if info.required]
+        fields = cls.parameters()
     except (TypeError, NameError) as e:  # a Params class the strict models cannot read
         raise InputError([f"{where}: {name!r}: Params: {type(e).__name__}: {e}"]) from None
+    required = [p for p, info in fields.items() if info.required]
     if required:
         raise InputError(
             [
@@ -81,7 +82,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             ]
         )
     try:
-        cls.Params.model_validate({p: info.default for p, info in cls.parameters().items()})
+        cls.Params.model_validate({p: info.default for p, info in fields.items()})
     except ValidationError as e:  # a default that breaks its own field's rule would run unchecked
         raise InputError(
             [

@@ -25,10 +25,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import tomli_w
 
 from sim.codes import Service, Stage
 from sim.errors import InputError, PolicyError
@@ -85,8 +85,9 @@ class Policy:
     """Base class of coverage policies (built-in and user-defined).
 
     Subclasses set ``name``, a ``Params`` model (a :class:`sim.strict.Strict`:
-    strict, frozen, unknown keys refused) and implement ``plan``, ``route`` and ``prioritise``. Parameters
-    are validated once, at construction, and shown in ``repr``.
+    strict, frozen, unknown keys refused) and implement ``plan``, ``route``
+    and ``prioritise``. Parameters are validated once, at construction, and
+    shown in ``repr``.
     """
 
     name: ClassVar[str] = "policy"
@@ -158,17 +159,8 @@ class Policy:
         doc = inspect.getdoc(cls) or ""
         lines = [f"{cls.name}: {doc.split(chr(10) + chr(10))[0]}"]
         for field, info in cls.parameters().items():
-            lines.append(f"    {field} = {toml_value(info.default)}  {info.description or ''}".rstrip())
+            lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {info.description or ''}".rstrip())
         return "\n".join(lines)
-
-
-def toml_value(value: Any) -> str:
-    """A parameter's value as TOML writes it: ``true``, ``"keep"``, ``0.5``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    return repr(value)
 
 
 def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any:
