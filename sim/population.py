@@ -7,7 +7,7 @@ through a method below, so the places that change customers can be listed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,12 @@ class Population:
     notice_weeks: np.ndarray  # int32 renewal notice by segment
     line_share: np.ndarray  # float64 (accounts, lines): each line's share of the potential; rows sum to 1
     line_spend: np.ndarray  # float64 (accounts, lines): annual spend on each line; rows sum to spend
+    _due: _Dates = field(init=False, repr=False)  # the accounts by renewal_week, to find a week's without a scan
+    _opening: _Dates = field(init=False, repr=False)  # ... and by renewal_opens
+
+    def __post_init__(self) -> None:
+        self._due = _Dates.of(self.renewal_week)
+        self._opening = _Dates.of(self.renewal_opens)
 
     @property
     def size(self) -> int:
@@ -235,8 +241,8 @@ class Population:
         return np.flatnonzero(held[self.holder])
 
     def renewals_due(self, week: int) -> np.ndarray:
-        """Customers whose contract comes up for renewal in ``week``."""
-        return np.flatnonzero(self.renewal_week == week)
+        """Customers whose contract comes up for renewal in ``week`` (ascending; once a week, in order)."""
+        return self._due.take(week, self.renewal_week)
 
     def renewals_opening(self, week: int) -> np.ndarray:
         """Customers whose renewal opportunity opens in ``week``: their notice before the date.
@@ -246,7 +252,7 @@ class Population:
         """
         if week == 0:
             return np.flatnonzero((self.renewal_opens <= 0) & (self.renewal_week > 0))
-        return np.flatnonzero(self.renewal_opens == week)
+        return self._opening.take(week, self.renewal_opens)
 
     def next_term(self, customers: np.ndarray) -> None:
         """The contracts of ``customers`` run another term from their renewal date."""
@@ -254,6 +260,8 @@ class Population:
         self.renewal_week[customers] += term
         self.renewal_opens[customers] += term
         self.renewal_won[customers] = False
+        self._due.add(customers, self.renewal_week[customers])
+        self._opening.add(customers, self.renewal_opens[customers])
 
     def renewal_secured(self, customers: np.ndarray) -> None:
         """A rep won these customers' renewals ahead of the date."""
@@ -266,6 +274,8 @@ class Population:
         seg = self.segment[new]
         self.renewal_week[new] = week + self.term_weeks[seg]
         self.renewal_opens[new] = self.renewal_week[new] - self.notice_weeks[seg]
+        self._due.add(new, self.renewal_week[new])
+        self._opening.add(new, self.renewal_opens[new])
         self.status[customers] = Status.CUSTOMER
         self.expand(customers, value, line)
 
@@ -348,6 +358,54 @@ class Population:
         # Distinct accounts only: the segment totals move by the change of each.
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new
+
+
+class _Dates:
+    """Accounts filed by the week of one of their dates, so that a week's accounts are found without
+    comparing every account's date (two scans of every account a week had cost more than all of a
+    week's renewals at a hundred thousand accounts).
+
+    An account is filed under each week its date is set to; a filing whose date has since moved (a
+    renewal booked again, a churn) is dropped when its week is taken, so only setting a date files.
+    """
+
+    def __init__(self) -> None:
+        self._weeks: dict[int, list[np.ndarray]] = {}
+
+    @classmethod
+    def of(cls, dates: np.ndarray) -> _Dates:
+        """Every account filed by ``dates`` (NO_DATE: none)."""
+        filed = cls()
+        accounts = np.flatnonzero(dates >= 0)
+        filed.add(accounts, dates[accounts])
+        return filed
+
+    def add(self, accounts: np.ndarray, weeks: np.ndarray) -> None:
+        """File ``accounts`` under their ``weeks`` (one each)."""
+        if accounts.size == 0:
+            return
+        first, last = int(weeks.min()), int(weeks.max())
+        if first == last:  # a week's renewals booked again: a term or two apart, often one
+            self._weeks.setdefault(first, []).append(accounts)
+            return
+        # A stable sort by week: accounts stay ascending within their week. Weeks fit 16 bits in any run
+        # covsim makes, and numpy sorts 16-bit keys by radix, at millions of accounts many times faster.
+        keys = weeks - first
+        keys = keys.astype(np.uint16) if last - first < 2**16 else keys
+        order = np.argsort(keys, kind="stable")
+        sorted_weeks = weeks[order]
+        cuts = np.flatnonzero(sorted_weeks[1:] != sorted_weeks[:-1]) + 1
+        for part, week in zip(np.split(accounts[order], cuts), sorted_weeks[np.r_[0, cuts]], strict=True):
+            self._weeks.setdefault(int(week), []).append(part)
+
+    def take(self, week: int, dates: np.ndarray) -> np.ndarray:
+        """The accounts whose date is ``week`` now (ascending, as ``np.flatnonzero(dates == week)``), and
+        forget that week's filings."""
+        filed = self._weeks.pop(week, None)
+        if filed is None:
+            return np.empty(0, dtype=np.int64)
+        accounts = filed[0] if len(filed) == 1 else np.concatenate(filed)
+        return np.unique(accounts[dates[accounts] == week]).astype(np.int64, copy=False)
 
 
 def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -8,12 +8,16 @@ the reference.
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.codes import Status
+from sim.opportunities import OpportunityBook
 from sim.policies.unstructured import pickup_chance
-from sim.population import Population
+from sim.population import NO_DATE, Population
 from sim.randomness import keyed_uniforms
 from tests.conftest import tiny
 
@@ -199,3 +203,64 @@ def test_compiled_keyed_draws_equal_the_numpy_they_replaced(key, ids, purposes):
     got = keyed_uniforms(np.uint64(key), ids, tuple(purposes))
     assert got.tobytes() == keyed_reference(np.uint64(key), ids, tuple(purposes)).tobytes()
     assert ((got >= 0.0) & (got < 1.0)).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, ACCOUNTS - 1), st.booleans()), max_size=25),
+    st.lists(st.booleans(), min_size=ACCOUNTS, max_size=ACCOUNTS),
+)
+def test_compiled_open_of_equals_the_numpy_it_replaced(deals, marked):
+    book = OpportunityBook.empty()
+    if deals:
+        n = len(deals)
+        columns = {
+            name: np.zeros(n, dtype=book.customer.dtype if name == "customer" else getattr(book, name).dtype)
+            for name in (f.name for f in fields(book))
+        }
+        columns["customer"] = np.array([c for c, _ in deals], dtype=np.int64)
+        columns.pop("closed")
+        book.add(**columns)
+        book.closed[:] = [closed for _, closed in deals]
+    mark = np.array(marked)
+    want = np.flatnonzero(mark[book.customer] & ~book.closed)
+    got = book.open_of(mark)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**16), st.integers(1, 40), st.integers(2, 10), st.integers(0, 3))
+def test_renewal_calendar_finds_what_a_scan_of_every_date_finds(seed, weeks, term, notice):
+    """``renewals_due`` and ``renewals_opening`` take a week's accounts from a calendar filed as dates are
+    set (booked again, converted, churned); week by week, they are the scan they replaced."""
+    rng = np.random.default_rng(seed)
+    pop = Population.generate(tiny(customers=60), rng)
+    customer = rng.random(pop.size) < 0.6
+    due = np.where(customer, rng.integers(0, term, pop.size), NO_DATE).astype(np.int32)
+    pop = replace(
+        pop,
+        status=np.where(customer, Status.CUSTOMER, Status.PROSPECT).astype(np.int8),
+        renewal_week=due,
+        renewal_opens=np.where(customer, due - notice, NO_DATE).astype(np.int32),
+        term_weeks=np.array([term], dtype=np.int32),
+        notice_weeks=np.array([notice], dtype=np.int32),
+    )
+    booked = 0
+    for week in range(weeks):
+        due_scan = np.flatnonzero(pop.renewal_week == week)
+        opening_scan = (
+            np.flatnonzero((pop.renewal_opens <= 0) & (pop.renewal_week > 0))
+            if week == 0
+            else np.flatnonzero(pop.renewal_opens == week)
+        )
+        assert np.array_equal(pop.renewals_opening(week), opening_scan)
+        due = pop.renewals_due(week)
+        assert due.dtype == np.int64 and np.array_equal(due, due_scan)
+        booked += due.size
+        pop.next_term(due)
+        prospects = np.flatnonzero(pop.status == Status.PROSPECT)
+        won = rng.choice(prospects, size=min(prospects.size, int(rng.integers(0, 4))))
+        pop.convert(np.concatenate([won, won[:1]]), np.ones(won.size + min(won.size, 1)), week)  # repeats too
+        customers = np.flatnonzero(pop.status == Status.CUSTOMER)
+        pop.churn(np.unique(rng.choice(customers, size=min(customers.size, int(rng.integers(0, 3))))))
+    assert booked > 0 or weeks < term  # every customer's date comes within a term
