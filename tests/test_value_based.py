@@ -149,6 +149,32 @@ def test_value_based_touches_where_the_response_per_hour_is_highest(seed):
     assert mine.cadence.max() <= 6
 
 
+def test_the_figures_docs_model_gives_for_value_based_against_segment_tiers():
+    """docs/model.md's figures, measured as it states them: the baseline over four quarters, the file's
+    seed; each policy's own plans, valued by ``_gain_per_hour`` (expected value a quarter per planned hour),
+    the share of owned accounts that change hands, and the profit."""
+    scenario = load_scenario(BASELINE).with_overrides("value-based-figures", quarters=4)
+    figures = {}
+    for name in ("value_based", "segment_tiers"):
+        policy, gains = make_policy(name), []
+        made = policy.plan
+
+        def plan(view: PlanView, rng: np.random.Generator, made=made, gains=gains):
+            chosen = made(view, rng)
+            gains.append(_gain_per_hour(view, chosen.owner, chosen.cadence))
+            return chosen
+
+        policy.plan = plan
+        m = run(scenario, policy).metrics
+        m = m[m.segment == "all"].groupby("metric").value
+        changed = m.apply(list)["owner_changed_share"][1:]  # the first quarter has no owners before it
+        figures[name] = ([round(g) for g in gains], round(100 * float(np.mean(changed)), 1), m.sum()["profit"])
+    assert figures["value_based"][0] == [1399, 1401, 1453, 1513]
+    assert figures["segment_tiers"][0] == [979, 962, 946, 968]
+    assert figures["value_based"][1] == 17.3
+    assert (round(figures["value_based"][2] / 1e5), round(figures["segment_tiers"][2] / 1e5)) == (1421, 1420)
+
+
 def _totals(policy: str, seed: int) -> dict[str, float]:
     """Whole-run figures of the baseline over three quarters, segment "all": sums, and the mean share of
     promised touches not made."""
