@@ -40,6 +40,7 @@ read from its annotations on first use, not at import.
 from __future__ import annotations
 
 import json
+import sys
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, TypeVar
@@ -84,7 +85,10 @@ class _Schema:
     """A model class's fields and checks, read from its annotations on first use."""
 
     def __init__(self, cls: type[Strict]) -> None:
-        hints = typing.get_type_hints(cls, include_extras=True)
+        names: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            names.update(vars(klass).get("_Strict__names_where_defined", {}))
+        hints = typing.get_type_hints(cls, localns=names or None, include_extras=True)
         self.fields: dict[str, FieldInfo] = {}
         self.checks: dict[str, Check] = {}
         for name, hint in hints.items():
@@ -136,6 +140,17 @@ class Strict:
 
     model_fields: ClassVar[dict[str, FieldInfo]] = _FieldsOf()  # type: ignore[assignment]
     __strict_schema: ClassVar[_Schema | None] = None
+    __names_where_defined: ClassVar[dict[str, Any]] = {}  # a model's defined in a function: that function's names
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Annotations are read on first use. A model defined inside a function may name that function's
+        # other classes, gone by then (a NameError): keep the function's names, as pydantic does.
+        frame = sys._getframe(1)
+        while frame.f_code.co_name == "__init_subclass__" and frame.f_back is not None:
+            frame = frame.f_back
+        if frame.f_locals is not frame.f_globals:
+            cls.__names_where_defined = dict(frame.f_locals)
 
     def __init__(self, **data: Any) -> None:
         made = type(self).model_validate(data)

@@ -330,7 +330,7 @@ def _union(members: tuple[Any, ...]) -> Check:
 def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     by_tag: dict[Any, Any] = {}
     for m in members:
-        for value in typing.get_args(typing.get_type_hints(m)[tag]):  # ``Literal["a", "b"]``: both name m
+        for value in typing.get_args(m.model_fields[tag].annotation):  # ``Literal["a", "b"]``: both name m
             by_tag[value] = m
     expected = _either([repr(t) for t in by_tag])
 

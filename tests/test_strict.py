@@ -307,3 +307,32 @@ def test_a_misspelt_key_is_offered_the_field_it_resembles():
         "s.toml: population.segments.0.churn_per_yr: unknown key (did you mean 'churn_per_year'?)",
         "s.toml: zzz: unknown key",
     ]
+
+
+def test_a_model_defined_inside_a_function_may_name_that_function_s_other_models():
+    # This file's annotations are postponed (strings) and read on first use, after ``define`` returned.
+    def define() -> type[Strict]:
+        class Calm(Strict):
+            kind: Literal["calm"] = "calm"
+
+        class Storm(Strict):
+            kind: Literal["storm"]
+            force: Annotated[int, Field(ge=1)] = 3
+
+        class Weather(Strict):
+            days: int = 1
+            sky: Annotated[Calm | Storm, Field(discriminator="kind")] = Calm()
+
+        return Weather
+
+    weather = define()
+    assert weather.model_validate({"sky": {"kind": "storm"}}).model_dump() == {
+        "days": 1,
+        "sky": {"kind": "storm", "force": 3},
+    }
+    with pytest.raises(ValidationError) as e:
+        weather.model_validate({"sky": {"kind": "fog"}, "days": "2"})
+    assert e.value.problems == [
+        (("days",), "Input should be a valid integer"),
+        (("sky", "kind"), "Input should be 'calm' or 'storm'"),
+    ]
