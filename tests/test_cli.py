@@ -93,8 +93,8 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
     assert_bad_input(
         r,
-        "--policy.params.accounts_per_rep: Input should be greater than or equal to 0",
-        "--policy.params.shoe: unknown parameter",
+        "--param accounts_per_rep: Input should be greater than or equal to 0",
+        "--param shoe: segment_tiers has no such parameter",
     )
 
 

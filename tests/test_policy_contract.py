@@ -284,8 +284,17 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             ["segment_tiers"],
             {"accounts_per_rep": -1, "shoe": 9},
             [
-                "--policy.params.accounts_per_rep: Input should be greater than or equal to 0",
-                "--policy.params.shoe: unknown parameter",
+                "--param accounts_per_rep: Input should be greater than or equal to 0",
+                "--param shoe: segment_tiers has no such parameter",
+            ],
+        ),
+        (
+            ["segment_tiers", "territories"],
+            {"handoff": "lukewarm", "cadenze": 2},
+            [
+                "--param handoff: Input should be 'cold' or 'warm'",  # both refuse it: one line
+                "--param cadenze: none of the policies (segment_tiers, territories) has this parameter "
+                "(did you mean 'cadence'?)",
             ],
         ),
         (

@@ -13,7 +13,7 @@ from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
 from sim.policies.pooled import Pooled
-from sim.policies.protocol import Policy, did_you_mean
+from sim.policies.protocol import Policy, did_you_mean, param_at
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
@@ -97,14 +97,20 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
 
 
 def make_policy(
-    name: str, params: dict[str, Any] | None = None, where: str = "policy", scenario: Scenario | None = None
+    name: str,
+    params: dict[str, Any] | None = None,
+    where: str = "policy",
+    scenario: Scenario | None = None,
+    params_at: str | None = None,
 ) -> Policy:
-    """Build a policy from its name and parameters, validating both; ``where`` prefixes errors.
+    """Build a policy from its name and parameters, validating both; ``where`` prefixes errors, and
+    ``params_at`` those of the parameters (default ``where.params``; ``--param`` for the command line).
 
     With a ``scenario``, the parameters must also name only what it has (``Policy.problems``: a segment
     it lacks is an InputError ``where.params.KEY: ...``).
     """
-    policy = policy_class(name, f"{where}.name").from_config(params or {}, f"{where}.params")
+    at = f"{where}.params" if params_at is None else params_at
+    policy = policy_class(name, f"{where}.name").from_config(params or {}, at)
     if scenario is None:
         return policy
     try:
@@ -112,7 +118,7 @@ def make_policy(
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
         raise InputError([f"{where}: policy {policy.name}: problems() raised {type(e).__name__}: {e}"]) from None
     if problems:
-        raise InputError([f"{where}.params.{p}" for p in problems])
+        raise InputError([param_at(at, p) for p in problems])
     return policy
 
 
@@ -120,25 +126,35 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     """The policies ``covsim run`` runs ``scenario`` under: ``names`` (distinct; default: the scenario's).
 
     Each of ``params`` goes to the named policies that have it, as an
-    experiment's policy factor does; a single policy is given all of them, so
-    its own validation names those it lacks. Without ``params`` the scenario's
+    experiment's policy factor does. Without ``params`` the scenario's
     policy keeps its parameters from ``scenario_file`` and any other policy
     takes its defaults. Problems are InputError lines naming the command-line
-    options (``--policy``, ``--param``); a parameter no policy has is one.
+    options as typed (``--policy``, ``--param KEY``), every one at once: a
+    value a policy refuses, and a parameter no policy has.
     """
     names = tuple(names) or (scenario.policy.name,)
-    policies = []
-    taken: set[str] = set()
+    accepted = {name: policy_class(name, "--policy.name").parameters() for name in names}
+    policies, problems = [], []
     for name in names:
         if params:
-            accepted = policy_class(name, "--policy.name").parameters()
-            given, where = {k: v for k, v in params.items() if k in accepted or len(names) == 1}, "--policy"
-            taken.update(given)
+            given, where = {k: v for k, v in params.items() if k in accepted[name]}, "--policy"
         elif name == scenario.policy.name:
             given, where = dict(scenario.policy.params), f"{scenario_file}: policy"
         else:
             given, where = {}, "--policy"
-        policies.append(make_policy(name, given, where, scenario))
+        try:
+            policies.append(make_policy(name, given, where, scenario, params_at="--param" if params else None))
+        except InputError as e:
+            problems += [p for p in e.problems if p not in problems]  # a value two policies refuse: one line
+    known = sorted({k for fields in accepted.values() for k in fields})
+    nobody = (
+        f"{names[0]} has no such parameter"
+        if len(names) == 1
+        else f"none of the policies ({', '.join(names)}) has this parameter"
+    )
+    problems += [f"--param {k}: {nobody}{did_you_mean(k, known)}" for k in params if k not in known]
+    if problems:
+        raise InputError(problems)
     # The tables label results by a policy's name: two policies of one name would be summed as one.
     first: dict[str, str] = {}
     twins = []
@@ -151,15 +167,6 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
         first.setdefault(policy.name, typed)
     if twins:
         raise InputError(twins)
-    unused = sorted(set(params) - taken)
-    if unused:
-        known = sorted({f for name in names for f in policy_class(name, "--policy.name").parameters()})
-        raise InputError(
-            [
-                f"--param {k}: none of the policies ({', '.join(names)}) has this parameter{did_you_mean(k, known)}"
-                for k in unused
-            ]
-        )
     return policies
 
 

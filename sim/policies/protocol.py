@@ -139,10 +139,12 @@ class Policy:
         try:
             policy = cls(**{k: v for k, v in params.items() if k in known})
         except ValidationError as e:
-            problems += [f"{where}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+            problems += [f"{param_at(where, '.'.join(map(str, err['loc'])))}: {err['msg']}" for err in e.errors()]
         except Exception as e:  # a user's constructor: its fault, named, not covsim's
             problems.append(f"{where}: building policy {cls.name!r} raised {type(e).__name__}: {e}")
-        problems += [f"{where}.{k}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known]
+        problems += [
+            f"{param_at(where, k)}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known
+        ]
         if problems:
             raise InputError(problems)
         return policy
@@ -172,6 +174,12 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
         raise
     except (Exception, SystemExit) as e:
         raise PolicyError(f"policy {policy.name}: {method}() raised {type(e).__name__}: {e}") from e
+
+
+def param_at(where: str, key: str) -> str:
+    """Where parameter ``key`` is given: in a table (``policy.params``: ``policy.params.KEY``), or on the
+    command line (``--param``: ``--param KEY``, as the option is typed)."""
+    return f"{where} {key}" if where == "--param" else f"{where}.{key}"
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
