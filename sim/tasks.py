@@ -14,9 +14,10 @@ import numpy as np
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
-from sim.codes import WHOLE_CONTRACT, Stage, Status, TaskKind
+from sim.codes import Stage, Status, TaskKind
+from sim.compiled import compiled
 from sim.opportunities import OpportunityBook
-from sim.policies.protocol import CoveragePlan, Tasks, pool_of, read_only
+from sim.policies.protocol import CoveragePlan, Tasks, read_only
 from sim.population import Population
 from sim.reps import SeatWeek
 from sim.scenario import Scenario
@@ -85,23 +86,10 @@ def week_tasks(
     visits (travel by distance), the others call.
     """
     b, activities = book, scenario.activities
-    open_ = ~b.closed & ~b.digital
-    resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
-    h = handlers[resp]
-    vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
-    unowned, vacant_idx = resp[h == -1], resp[vacant]
-    resp = resp[(h >= 0) & ~vacant | (h <= -2)]
-    work = b.workable(week)
     c = cadenced
-    owner = plan.owner[c]
-    due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
-    due &= at_seat(seats.filled, owner, False)
     # A specialist's touches serve its own cadence, not the owner's.
     got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
-    behind = _behind(got, plan.cadence[c], week)
-    due &= (behind | np.isin(c, offered)) if offered.size else behind
-    c, owner = c[due], owner[due]
-    touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
+    extra_c = extra_seat = extra_line = np.empty(0, dtype=np.int64)
     if specialist_cells.size:
         assert plan.specialist is not None and plan.specialist_cadence is not None
         sc, sl = np.divmod(specialist_cells, pop.lines)
@@ -109,65 +97,267 @@ def week_tasks(
         done = line_touches[sc, sl] if line_touches is not None else 0
         on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
         on &= _behind(done, plan.specialist_cadence[sc, sl], week)
-        c, owner, touch_line = (
-            np.concatenate([c, sc[on]]),
-            np.concatenate([owner, sp[on]]),
-            np.concatenate([touch_line, sl[on]]),
+        extra_c, extra_seat, extra_line = sc[on], sp[on].astype(np.int64), sl[on]
+    # One compiled pass over the book and the touches (``_assemble``) where numpy took some eighty calls.
+    resp, work, unowned, vacant, rep, pool, place, kind, line, customer, cost, value, days_left, travel, release = (
+        compiled(_assemble)(
+            week,
+            week_in_quarter(week) + 1,
+            b.closed,
+            b.digital,
+            b.stage,
+            handlers,
+            b.handler,
+            b.customer,
+            b.day,
+            b.sla_deadline,
+            b.work_deadline,
+            b.expected_value,
+            b.line,
+            b.chunk,
+            b.effort_left,
+            b.responded,
+            seats.filled,
+            seats.capacity,
+            seats.skill,
+            seats.field,
+            seats.x,
+            seats.y,
+            pop.status,
+            pop.x,
+            pop.y,
+            np.asarray(c, dtype=np.int64),
+            np.asarray(got, dtype=np.int64),
+            plan.cadence,
+            plan.owner,
+            offered,
+            extra_c,
+            extra_seat,
+            extra_line,
+            activities.response_hours,
+            activities.visit_hours,
+            activities.call_hours,
+            scenario.workforce.travel_speed_kmh,
         )
-    field = seats.field[owner]
-    distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
-    travel = np.where(field, distance / scenario.workforce.travel_speed_kmh, 0.0)
-    touch_cost = np.where(field, activities.visit_hours, activities.call_hours) + travel
-
-    kind = np.concatenate(
-        [np.full(resp.size, TaskKind.RESPONSE), np.full(work.size, TaskKind.WORK), np.full(c.size, TaskKind.TOUCH)]
-    ).astype(np.int8)
-    closer = b.handler[work]
-    answer = handlers[resp]
-    pool = pool_of(answer)
-    queued = pool >= 0
-    answer = np.where(queued, -1, answer)
-    rep = np.concatenate([answer, closer, owner]).astype(np.int64)
-    customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
-    work_hours = b.week_hours(work, seats.skill)
-    cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
-    # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
-    share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
-    own_release = np.where(queued, 0.0, share_gone * at_seat(seats.capacity, answer, 0.0))
-    release = np.concatenate([own_release, np.zeros(work.size + c.size)])
-    rest = np.full(work.size + c.size, -1)
-    days_left = np.concatenate(
-        [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
     )
-    value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
-    opportunity = np.concatenate([resp, work, np.full(c.size, -1)])
-    # Each deal's place among the open deals outside the digital channel (the policies' ``opportunities``).
-    place = np.cumsum(open_) - 1
+    queued = pool[: resp.size] >= 0
+    share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
     tasks = Tasks(
         rep=read_only(rep),
-        pool=read_only(np.concatenate([pool, rest])),
-        opportunity=read_only(np.concatenate([place[resp], place[work], np.full(c.size, -1)])),
+        pool=read_only(pool),
+        opportunity=read_only(place),
         kind=read_only(kind),
-        line=read_only(np.concatenate([b.line[resp], b.line[work], touch_line]).astype(np.int64)),
+        line=read_only(line),
         customer=read_only(customer),
         segment=read_only(pop.segment[customer]),
         cost=read_only(cost),
         expected_value=read_only(value),
         days_left=read_only(days_left),
     )
+    rest = rep.size - resp.size
     return TaskList(
         tasks=tasks,
-        opportunity=opportunity,
-        travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
+        opportunity=np.concatenate([resp, work, np.full(rest - work.size, -1)]),
+        travel=travel,
         release=release,
         queues=Queues(
             pool=tasks.pool,
-            arrival=np.concatenate([np.where(queued, share_gone, 0.0), np.zeros(rest.size)]),
+            arrival=np.concatenate([np.where(queued, share_gone, 0.0), np.zeros(rest)]),
             seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
         ),
-        engages=np.concatenate([~queued, ~b.pooled[work], np.ones(c.size, dtype=bool)]),
+        engages=np.concatenate([~queued, ~b.pooled[work], np.ones(rest - work.size, dtype=bool)]),
         unowned=unowned,
-        vacant=vacant_idx,
+        vacant=vacant,
+    )
+
+
+_AWAITING, _IN_WORK, _CHURNED = int(Stage.AWAITING_RESPONSE), int(Stage.IN_WORK), int(Status.CHURNED)
+_RESPONSE, _WORK, _TOUCH = int(TaskKind.RESPONSE), int(TaskKind.WORK), int(TaskKind.TOUCH)
+
+
+def _assemble(
+    week: int,
+    weeks_into_quarter: int,
+    closed: np.ndarray,
+    digital: np.ndarray,
+    stage: np.ndarray,
+    handlers: np.ndarray,
+    handler: np.ndarray,
+    customer: np.ndarray,
+    day: np.ndarray,
+    sla_deadline: np.ndarray,
+    work_deadline: np.ndarray,
+    expected_value: np.ndarray,
+    line: np.ndarray,
+    chunk: np.ndarray,
+    effort_left: np.ndarray,
+    responded: np.ndarray,
+    filled: np.ndarray,
+    capacity: np.ndarray,
+    skill: np.ndarray,
+    field: np.ndarray,
+    seat_x: np.ndarray,
+    seat_y: np.ndarray,
+    status: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    cadenced: np.ndarray,
+    got: np.ndarray,
+    cadence: np.ndarray,
+    owner: np.ndarray,
+    offered: np.ndarray,
+    extra_c: np.ndarray,
+    extra_seat: np.ndarray,
+    extra_line: np.ndarray,
+    response_hours: float,
+    visit_hours: float,
+    call_hours: float,
+    speed: float,
+) -> tuple[np.ndarray, ...]:
+    """The arrays of ``week_tasks``: first responses (book order), then deal work (book order), then touches
+    (the owners' of ``cadenced`` behind their cadence or ``offered`` a touch, in that order, then the
+    ``extra`` ones, a specialist's). Compiled by numba (``sim.compiled``), with numpy's arithmetic in its
+    order, so each number is the one the vectorized code gave (tests/test_kernels.py).
+
+    Returns the book indices of the responses, the work, the responses nobody will answer (no handler) and
+    those whose handler's seat is vacant; then per task: rep, pool, place among the open deals outside the
+    digital channel (-1: a touch), kind, line, customer, cost, expected value, business days left, travel
+    hours and release hours.
+    """
+    n = closed.size
+    place = np.empty(n, dtype=np.int64)
+    is_resp = np.zeros(n, dtype=np.bool_)
+    is_work = np.zeros(n, dtype=np.bool_)
+    opened = n_resp = n_work = n_unowned = n_vacant = 0
+    for i in range(n):
+        if closed[i] or digital[i]:
+            continue
+        place[i] = opened
+        opened += 1
+        if stage[i] == _AWAITING:
+            h = handlers[i]
+            if h == -1:
+                n_unowned += 1
+            elif h >= 0 and not filled[h]:
+                n_vacant += 1
+            elif h >= 0 or h <= -2:
+                is_resp[i] = True
+                n_resp += 1
+        elif stage[i] == _IN_WORK and handler[i] >= 0 and effort_left[i] > 1e-9 and responded[i] < week:
+            is_work[i] = True
+            n_work += 1
+    due = np.zeros(cadenced.size, dtype=np.bool_)
+    n_touch = extra_c.size
+    for j in range(cadenced.size):
+        a = cadenced[j]
+        o = owner[a]
+        if o < 0 or status[a] == _CHURNED or not filled[o]:
+            continue
+        behind = got[j] < cadence[a] * weeks_into_quarter / WEEKS_PER_QUARTER
+        if not behind and offered.size:
+            k = np.searchsorted(offered, a)
+            behind = k < offered.size and offered[k] == a
+        if behind:
+            due[j] = True
+            n_touch += 1
+
+    resp = np.empty(n_resp, dtype=np.int64)
+    work = np.empty(n_work, dtype=np.int64)
+    unowned = np.empty(n_unowned, dtype=np.int64)
+    vacant = np.empty(n_vacant, dtype=np.int64)
+    total = n_resp + n_work + n_touch
+    rep = np.empty(total, dtype=np.int64)
+    pool = np.full(total, -1, dtype=np.int64)
+    at = np.full(total, -1, dtype=np.int64)
+    kind = np.empty(total, dtype=np.int8)
+    task_line = np.empty(total, dtype=np.int64)
+    task_customer = np.empty(total, dtype=np.int64)
+    cost = np.empty(total)
+    value = np.zeros(total)
+    days_left = np.empty(total)
+    travel = np.zeros(total)
+    release = np.zeros(total)
+    r = w = u = v = 0
+    for i in range(n):
+        if closed[i] or digital[i] or stage[i] != _AWAITING:
+            continue
+        h = handlers[i]
+        if h == -1:
+            unowned[u] = i
+            u += 1
+        elif h >= 0 and not filled[h]:
+            vacant[v] = i
+            v += 1
+        elif is_resp[i]:
+            resp[r] = i
+            if h <= -2:
+                pool[r] = -2 - h
+                rep[r] = -1
+            else:
+                rep[r] = h
+                # A lead that arrives mid-week exists from that point of the rep's week (its hours spread
+                # evenly over the days).
+                gone = day[i] / 5 - week
+                gone = min(max(gone, 0.0), 1.0)
+                release[r] = gone * capacity[h]
+            at[r] = place[i]
+            kind[r] = _RESPONSE
+            task_line[r] = line[i]
+            task_customer[r] = customer[i]
+            cost[r] = response_hours
+            value[r] = expected_value[i]
+            days_left[r] = sla_deadline[i] - 5 * week
+            r += 1
+    for i in range(n):
+        if not is_work[i]:
+            continue
+        t = n_resp + w
+        work[w] = i
+        closer = handler[i]
+        rep[t] = closer
+        at[t] = place[i]
+        kind[t] = _WORK
+        task_line[t] = line[i]
+        task_customer[t] = customer[i]
+        cost[t] = min(chunk[i], effort_left[i]) / skill[closer]
+        value[t] = expected_value[i]
+        days_left[t] = 5 * (work_deadline[i] + 1 - week)
+        w += 1
+    t = n_resp + n_work
+    for j in range(cadenced.size + extra_c.size):
+        if j < cadenced.size:
+            if not due[j]:
+                continue
+            a, o, ln = cadenced[j], owner[cadenced[j]], -1
+        else:
+            a, o, ln = extra_c[j - cadenced.size], extra_seat[j - cadenced.size], extra_line[j - cadenced.size]
+        rep[t] = o
+        kind[t] = _TOUCH
+        task_line[t] = ln
+        task_customer[t] = a
+        days_left[t] = np.inf
+        if field[o]:
+            travel[t] = np.hypot(x[a] - seat_x[o], y[a] - seat_y[o]) / speed
+            cost[t] = visit_hours + travel[t]
+        else:
+            cost[t] = call_hours + 0.0
+        t += 1
+    return (
+        resp,
+        work,
+        unowned,
+        vacant,
+        rep,
+        pool,
+        at,
+        kind,
+        task_line,
+        task_customer,
+        cost,
+        value,
+        days_left,
+        travel,
+        release,
     )
 
 

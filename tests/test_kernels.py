@@ -11,14 +11,24 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.codes import Status
+import sim.model
+from sim.allocation import Queues
+from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
+from sim.codes import WHOLE_CONTRACT, Stage, Status, TaskKind
 from sim.opportunities import OpportunityBook
+from sim.policies import make_policy
+from sim.policies.protocol import Tasks, pool_of, read_only
+from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
 from sim.randomness import keyed_uniforms
+from sim.run import run
+from sim.scenario import load_scenario
+from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import tiny
 
 ACCOUNTS = 6
@@ -264,3 +274,163 @@ def test_renewal_calendar_finds_what_a_scan_of_every_date_finds(seed, weeks, ter
         customers = np.flatnonzero(pop.status == Status.CUSTOMER)
         pop.churn(np.unique(rng.choice(customers, size=min(customers.size, int(rng.integers(0, 3))))))
     assert booked > 0 or weeks < term  # every customer's date comes within a term
+
+
+def week_tasks_reference(
+    week, book, handlers, seats, pop, plan, cadenced, offered, touches, scenario, specialist_cells, line_touches
+):
+    """``sim.tasks.week_tasks`` as it was written in numpy before it was compiled."""
+    b, activities = book, scenario.activities
+    open_ = ~b.closed & ~b.digital
+    resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
+    h = handlers[resp]
+    vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
+    unowned, vacant_idx = resp[h == -1], resp[vacant]
+    resp = resp[(h >= 0) & ~vacant | (h <= -2)]
+    work = b.workable(week)
+    c = cadenced
+    owner = plan.owner[c]
+    due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
+    due &= at_seat(seats.filled, owner, False)
+    # A specialist's touches serve its own cadence, not the owner's.
+    got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
+    behind = _behind(got, plan.cadence[c], week)
+    due &= (behind | np.isin(c, offered)) if offered.size else behind
+    c, owner = c[due], owner[due]
+    touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
+    if specialist_cells.size:
+        assert plan.specialist is not None and plan.specialist_cadence is not None
+        sc, sl = np.divmod(specialist_cells, pop.lines)
+        sp = plan.specialist[sc, sl]
+        done = line_touches[sc, sl] if line_touches is not None else 0
+        on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
+        on &= _behind(done, plan.specialist_cadence[sc, sl], week)
+        c, owner, touch_line = (
+            np.concatenate([c, sc[on]]),
+            np.concatenate([owner, sp[on]]),
+            np.concatenate([touch_line, sl[on]]),
+        )
+    field = seats.field[owner]
+    distance = np.hypot(pop.x[c] - seats.x[owner], pop.y[c] - seats.y[owner])
+    travel = np.where(field, distance / scenario.workforce.travel_speed_kmh, 0.0)
+    touch_cost = np.where(field, activities.visit_hours, activities.call_hours) + travel
+
+    kind = np.concatenate(
+        [np.full(resp.size, TaskKind.RESPONSE), np.full(work.size, TaskKind.WORK), np.full(c.size, TaskKind.TOUCH)]
+    ).astype(np.int8)
+    closer = b.handler[work]
+    answer = handlers[resp]
+    pool = pool_of(answer)
+    queued = pool >= 0
+    answer = np.where(queued, -1, answer)
+    rep = np.concatenate([answer, closer, owner]).astype(np.int64)
+    customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
+    work_hours = b.week_hours(work, seats.skill)
+    cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
+    # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
+    share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
+    own_release = np.where(queued, 0.0, share_gone * at_seat(seats.capacity, answer, 0.0))
+    release = np.concatenate([own_release, np.zeros(work.size + c.size)])
+    rest = np.full(work.size + c.size, -1)
+    days_left = np.concatenate(
+        [b.sla_deadline[resp] - DAYS * week, DAYS * (b.work_deadline[work] + 1 - week), np.full(c.size, np.inf)]
+    )
+    value = np.concatenate([b.expected_value[resp], b.expected_value[work], np.zeros(c.size)])
+    opportunity = np.concatenate([resp, work, np.full(c.size, -1)])
+    # Each deal's place among the open deals outside the digital channel (the policies' ``opportunities``).
+    place = np.cumsum(open_) - 1
+    tasks = Tasks(
+        rep=read_only(rep),
+        pool=read_only(np.concatenate([pool, rest])),
+        opportunity=read_only(np.concatenate([place[resp], place[work], np.full(c.size, -1)])),
+        kind=read_only(kind),
+        line=read_only(np.concatenate([b.line[resp], b.line[work], touch_line]).astype(np.int64)),
+        customer=read_only(customer),
+        segment=read_only(pop.segment[customer]),
+        cost=read_only(cost),
+        expected_value=read_only(value),
+        days_left=read_only(days_left),
+    )
+    return TaskList(
+        tasks=tasks,
+        opportunity=opportunity,
+        travel=np.concatenate([np.zeros(resp.size + work.size), travel]),
+        release=release,
+        queues=Queues(
+            pool=tasks.pool,
+            arrival=np.concatenate([np.where(queued, share_gone, 0.0), np.zeros(rest.size)]),
+            seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
+        ),
+        engages=np.concatenate([~queued, ~b.pooled[work], np.ones(c.size, dtype=bool)]),
+        unowned=unowned,
+        vacant=vacant_idx,
+    )
+
+
+class Offering(SegmentTiers):
+    """``segment_tiers`` that also offers every third owned account a touch each week, cadence or not."""
+
+    name = "segment_tiers_offering"
+
+    def touches(self, view, rng):
+        owned = np.flatnonzero(np.asarray(self._owner) >= 0) if self._owner is not None else np.empty(0, np.int64)
+        return owned[view.week % 3 :: 3]
+
+    def plan(self, view, rng):
+        chosen = super().plan(view, rng)
+        self._owner = chosen.owner
+        return chosen
+
+    _owner = None
+
+
+@pytest.mark.parametrize(
+    ("scenario", "policy"),
+    [
+        ("scenarios/small.toml", "segment_tiers"),
+        ("attrition", "segment_tiers"),  # seats left vacant until backfilled
+        ("scenarios/small.toml", "pooled"),  # a shared queue
+        ("scenarios/small.toml", "hunter_farmer"),
+        ("scenarios/small.toml", "unstructured"),
+        ("scenarios/small.toml", Offering),  # touches offered beyond the cadence
+        ("scenarios/overlay.toml", "overlay"),  # specialists' touches by product line
+    ],
+)
+def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
+    """Every array of every week's tasks, bit for bit, on real weeks (vacancies, queues, specialists)."""
+    compiled_tasks, weeks = sim.model.week_tasks, []
+
+    def both(*args):
+        got, want = compiled_tasks(*args), week_tasks_reference(*args)
+        for name in ("opportunity", "travel", "release", "engages", "unowned", "vacant"):
+            a, b = getattr(got, name), getattr(want, name)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        for name in (
+            "rep",
+            "pool",
+            "opportunity",
+            "kind",
+            "line",
+            "customer",
+            "segment",
+            "cost",
+            "expected_value",
+            "days_left",
+        ):
+            a, b = getattr(got.tasks, name), getattr(want.tasks, name)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        for name in ("pool", "arrival", "seat_pool"):
+            a, b = getattr(got.queues, name), getattr(want.queues, name)
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), name
+        weeks.append((got.tasks.size, got.vacant.size))
+        return got
+
+    monkeypatch.setattr(sim.model, "week_tasks", both)
+    shocks = [{"kind": "rep_attrition", "quarter": 2, "share": 0.4}] if scenario == "attrition" else None
+    s = load_scenario("scenarios/small.toml" if shocks else scenario).with_overrides(
+        "kernel-check", quarters=2, **{"population.customers": 5000}, **({"shocks": shocks} if shocks else {})
+    )
+    run(s, policy() if isinstance(policy, type) else make_policy(policy), seed=4)
+    tasks, vacant = np.array(weeks).T
+    assert tasks.size == 26 and tasks.sum() > 0
+    assert vacant.sum() > 0 or scenario != "attrition"
