@@ -22,7 +22,7 @@ from sim.demand import Demand, SegmentTerms
 from sim.engagement import conflicting_accounts
 from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
-from sim.outcomes import arrival_columns, renewal_columns, unattended_renewal, win_chance, won_value
+from sim.outcomes import arrival_columns, decisions, renewal_columns, unattended_renewal
 from sim.policies.protocol import (
     Policy,
     RouteView,
@@ -341,39 +341,33 @@ class CoverageModel(mesa.Model):
 
     def _decide(self, idx: np.ndarray, seats: SeatWeek) -> None:
         """Win or lose opportunities whose effort is complete (or whose digital cycle ended)."""
-        b, pop, t = self.book, self.population, self.terms
-        idx = idx[~b.closed[idx]]  # a churn earlier this week may have closed some
-        if idx.size == 0:
+        b, pop = self.book, self.population
+        d = decisions(
+            self.scenario,
+            self.terms,
+            pop,
+            b,
+            idx,
+            seats.skill,
+            seats.margin,
+            self.recorder.last_conflict,
+            self.streams.outcome_key,
+        )
+        if d.idx.size == 0:
             return
-        c, seg, kind, line, digital = (
-            b.customer[idx],
-            b.segment[idx].astype(np.int64),
-            b.kind[idx].astype(np.int64),
-            b.line[idx].astype(np.int64),
-            b.digital[idx],
+        self.recorder.decided_in_conflict(d.segment[d.conflict], d.won[d.conflict])
+        self._lose(d.idx[~d.won])
+        lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
+        won = d.won
+        idx, c, seg, kind, line, digital = (
+            d.idx[won],
+            d.customer[won],
+            d.segment[won],
+            d.kind[won],
+            d.line[won],
+            d.digital[won],
         )
-        handler = b.handler[idx]
-        # A conflicting week on the account while the deal was open (from its arrival week) counts against it.
-        conflict = self.recorder.last_conflict[c] >= np.floor(b.day[idx] / DAYS)
-        skill = at_seat(seats.skill, handler, 1.0)
-        p = win_chance(self.scenario, t, pop, c, seg, kind, digital, skill, conflict, b.delay[idx])
-        u_win, u1, u2 = keyed_uniforms(self.streams.outcome_key, b.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
-        won = u_win < p
-        self.recorder.decided_in_conflict(seg[conflict], won[conflict])
-        self._lose(idx[~won])
-        lost_renewals = c[~won & (kind == Kind.RENEWAL)]
-        # Values are computed for the won deals only: nothing reads a lost deal's value.
-        idx, c, seg, kind, line, digital, handler = (
-            idx[won],
-            c[won],
-            seg[won],
-            kind[won],
-            line[won],
-            digital[won],
-            handler[won],
-        )
-        value = won_value(self.scenario, t, pop, c, seg, kind, line, digital, u1[won], u2[won])
-        margin = at_seat(seats.margin, handler, 0.0) * value
+        value, margin = d.value[won], d.margin[won]
         b.close(idx)
         self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital, line)
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)

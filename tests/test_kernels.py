@@ -18,18 +18,20 @@ from hypothesis import strategies as st
 import sim.model
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import WHOLE_CONTRACT, Stage, Status, TaskKind
+from sim.codes import WHOLE_CONTRACT, Draw, Kind, Stage, Status, TaskKind
 from sim.opportunities import OpportunityBook
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
-from sim.randomness import keyed_uniforms
+from sim.randomness import box_muller, keyed_uniforms, normal_purposes
+from sim.response import speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import load_scenario
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import tiny
+from tests.test_golden import golden_scenario
 
 ACCOUNTS = 6
 
@@ -434,3 +436,71 @@ def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, mon
     tasks, vacant = np.array(weeks).T
     assert tasks.size == 26 and tasks.sum() > 0
     assert vacant.sum() > 0 or scenario != "attrition"
+
+
+def decisions_reference(scenario, terms, pop, book, idx, skill, seat_margin, last_conflict, outcome_key):
+    """``sim.outcomes.decisions`` as the engine computed it in numpy before it was compiled."""
+    idx = idx[~book.closed[idx]]
+    c, seg, kind = book.customer[idx], book.segment[idx].astype(np.int64), book.kind[idx].astype(np.int64)
+    line, digital, handler = book.line[idx].astype(np.int64), book.digital[idx], book.handler[idx]
+    conflict = last_conflict[c] >= np.floor(book.day[idx] / DAYS)
+    base = terms.base_win[seg, kind] * np.where(digital, scenario.digital.win_factor, 1.0)
+    p = win_probability(
+        base,
+        pop.stock[c],
+        pop.responsiveness[c],
+        at_seat(skill, handler, 1.0),
+        conflict.astype(np.float64),
+        scenario.relationship,
+    )
+    p = p * speed_multiplier(book.delay[idx], terms.speed_half_life[kind], terms.speed_floor[kind])
+    u_win, u1, u2 = keyed_uniforms(outcome_key, book.key[idx], (Draw.WIN, *normal_purposes(Draw.VALUE)))
+    won = u_win < p
+    sigma = terms.value_sigma[seg[won]]
+    noise = np.exp(sigma * box_muller(u1[won], u2[won]) - sigma**2 / 2)
+    k = kind[won]
+    value = terms.value_estimate(pop, c[won], k, line[won]) * np.where(k == Kind.RENEWAL, 1.0, noise)
+    value *= np.where(digital[won] & (k != Kind.RENEWAL), scenario.digital.value_factor, 1.0)
+    margin = at_seat(seat_margin, handler[won], 0.0) * value
+    return idx, c, seg, kind, line, digital, handler, conflict, won, value, margin
+
+
+@pytest.mark.parametrize(
+    ("scenario", "policy"),
+    [
+        ("scenarios/small.toml", "segment_tiers"),  # self-service deals, renewals
+        ("scenarios/small.toml", "unstructured"),  # conflicts
+        ("golden", "unstructured"),  # the golden world: a partner's margins, attrition, shocks
+        ("scenarios/overlay.toml", "overlay"),  # several product lines
+    ],
+)
+def test_compiled_decisions_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
+    """Every decision of every week, bit for bit: the win draw against its chance, the value and margin
+    (exp, log1p, cos and exp2 are the C library's in both on this machine)."""
+    compiled_decisions, seen = sim.model.decisions, []
+
+    def both(*args):
+        got = compiled_decisions(*args)
+        want = decisions_reference(*args)
+        won = got.won
+        assert np.array_equal(got.idx, want[0])
+        for name, b in zip(
+            ("customer", "segment", "kind", "line", "digital", "handler", "conflict", "won"), want[1:9], strict=True
+        ):
+            a = getattr(got, name)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        assert got.value[won].tobytes() == want[9].tobytes() and got.margin[won].tobytes() == want[10].tobytes()
+        seen.append((won.sum(), (~won).sum(), got.conflict.sum(), (got.margin > 0).sum(), (got.line > 0).sum()))
+        return got
+
+    monkeypatch.setattr(sim.model, "decisions", both)
+    world = golden_scenario() if scenario == "golden" else load_scenario(scenario)
+    s = world.with_overrides(
+        "kernel-check", quarters=4 if scenario == "golden" else 2, **{"population.customers": 8000}
+    )
+    run(s, make_policy(policy), seed=4)
+    won, lost, conflicts, margins, lines = np.array(seen).sum(axis=0)
+    assert won > 0 and lost > 0
+    assert conflicts > 0 or policy != "unstructured"
+    assert margins > 0 or scenario != "golden"
+    assert lines > 0 or policy != "overlay"
