@@ -14,9 +14,10 @@ import numpy as np
 
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import OPPORTUNITY_KINDS, Kind, Status
+from sim.compiled import compiled
 from sim.population import Population
 from sim.randomness import Thinning
-from sim.response import churn_relief, demand_lift, weekly_hazard
+from sim.response import churn_relief, weekly_hazard
 from sim.scenario import Scenario
 from sim.selling import Adbudg
 
@@ -174,17 +175,91 @@ class Demand:
     def arrivals(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
         """This week's accounts with a new opportunity (a new logo for a prospect, an expansion for a customer)."""
         c, bound, u = self._arrival_draws.candidates(rng)
-        # Accounts never touched have no stock to lift them: the response's base level (most candidates).
-        lift = np.full(c.size, self._response.b)
-        touched = np.flatnonzero(pop.ever_touched[c])
-        lift[touched] = demand_lift(pop.stock[c[touched]], pop.responsiveness[c[touched]], self._response)
-        p = -np.expm1(-self.lifted_rate[c] * lift)
-        if np.any(p > bound):
+        fn = self._response
+        adbudg = isinstance(fn, Adbudg)
+        # One compiled pass over the candidates (``_arrived``) where numpy took a dozen calls.
+        kept, exceeded = compiled(_arrived)(
+            c,
+            bound,
+            u,
+            pop.ever_touched,
+            pop.stock,
+            pop.responsiveness,
+            self.lifted_rate,
+            adbudg,
+            fn.a if isinstance(fn, Adbudg) else 0.0,
+            fn.b,
+            fn.c if isinstance(fn, Adbudg) else fn.e,
+            fn.d if isinstance(fn, Adbudg) else 0.0,
+            0.0 if isinstance(fn, Adbudg) else fn.z,
+            0.0 if isinstance(fn, Adbudg) else fn.cap,
+        )
+        if exceeded:
             raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")
-        return c[u * bound < p]
+        return kept
 
     def churning(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
         """Customers who leave this week, at a hazard the relationship relieves."""
         c, bound, u = self._churn_draws.candidates(rng)
         hazard = self.hazard0[c] * churn_relief(pop.stock[c], self._relationship)
         return c[u * bound < hazard]
+
+
+def _arrived(
+    c: np.ndarray,
+    bound: np.ndarray,
+    u: np.ndarray,
+    ever_touched: np.ndarray,
+    stock: np.ndarray,
+    responsiveness: np.ndarray,
+    lifted_rate: np.ndarray,
+    adbudg: bool,
+    a: float,
+    b: float,
+    shape: float,
+    d: float,
+    z: float,
+    cap: float,
+) -> tuple[np.ndarray, bool]:
+    """The candidates ``c`` (picked at their ``bound``) whose uniform ``u`` keeps them at their arrival
+    probability ``1 - exp(-rate * lift)``, and whether any probability exceeded its bound (an engine bug).
+
+    The lift is the response's base ``b`` for an account never touched (no stock to lift it), else
+    ``sim.response.demand_lift`` of its stock: ADBUDG ``b + (a - b) x^shape / (d + x^shape)`` or power
+    ``min(cap, b + z x^shape)``, realised by its responsiveness. Compiled by numba (``sim.compiled``), in
+    numpy's order of operations and with its shortcuts for some powers, so every draw is the one
+    numpy gave (tests/test_kernels.py).
+    """
+    keep = np.zeros(c.size, dtype=np.bool_)
+    count = 0
+    exceeded = False
+    for j in range(c.size):
+        i = c[j]
+        lift = b
+        if ever_touched[i]:
+            x = max(stock[i], 0.0)
+            # x ** shape as numpy computes an array to a scalar power: its shortcuts for the exponents 2, 1
+            # and 0.5 (a square, a copy, a square root), the C library's pow otherwise.
+            if shape == 2.0:
+                xs = x * x
+            elif shape == 1.0:
+                xs = x
+            elif shape == 0.5:
+                xs = np.sqrt(x)
+            else:
+                xs = x**shape
+            y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
+            lift = b + responsiveness[i] * (y - b)
+        p = -np.expm1(-lifted_rate[i] * lift)
+        if p > bound[j]:
+            exceeded = True
+        if u[j] * bound[j] < p:
+            keep[j] = True
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for j in range(c.size):
+        if keep[j]:
+            out[k] = c[j]
+            k += 1
+    return out, exceeded

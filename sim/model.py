@@ -22,7 +22,7 @@ from sim.demand import Demand, SegmentTerms
 from sim.engagement import conflicting_accounts
 from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
-from sim.outcomes import arrival_columns, decisions, renewal_columns, unattended_renewal
+from sim.outcomes import decisions, new_opportunities, unattended_renewal
 from sim.policies.protocol import (
     Policy,
     RouteView,
@@ -41,7 +41,7 @@ from sim.policies.rollout import with_rollout
 from sim.policies.rules import empty_plan, standard_priority
 from sim.population import Population
 from sim.quarter_start import start_quarter
-from sim.randomness import Streams, account_week, keyed_uniform, keyed_uniforms, normal_purposes
+from sim.randomness import Streams, account_week, keyed_uniform
 from sim.recorder import Recorder
 from sim.reps import SeatWeek, Team
 from sim.response import weekly_decay
@@ -193,25 +193,14 @@ class CoverageModel(mesa.Model):
         """New-logo and expansion opportunities at the accounts' intensities, and renewals opening on
         contract dates (except on digital accounts, whose contracts renew by themselves)."""
         pop, scenario, plan = self.population, self.scenario, self.plan
-        new = []
-        c = self.demand.arrivals(pop, self.streams.arrivals)
-        if c.size:
-            key = 2 * account_week(c, w)  # even keys: arrivals; odd: renewals (one of each per account-week)
-            line = (Draw.LINE,) if pop.lines > 1 else ()
-            u = keyed_uniforms(
-                self.streams.outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line)
-            )
-            new.append(arrival_columns(scenario, self.terms, pop, plan.service[c], w, c, key, u))
-        r = pop.renewals_opening(w)
-        r = r[~((plan.service[r] == Service.DIGITAL) & scenario.digital.enabled)]
-        if r.size:
-            key = 2 * account_week(r, w) + 1
-            u = keyed_uniforms(self.streams.outcome_key, key, (Draw.DAY, *normal_purposes(Draw.DEAL)))
-            new.append(renewal_columns(scenario, self.terms, pop, plan.service[r], w, r, key, u))
-        if not new:
+        arrived = self.demand.arrivals(pop, self.streams.arrivals)
+        renewing = pop.renewals_opening(w)
+        renewing = renewing[~((plan.service[renewing] == Service.DIGITAL) & scenario.digital.enabled)]
+        if arrived.size == 0 and renewing.size == 0:
             return
-        # One append to the book a week (each append copies every column).
-        columns = new[0] if len(new) == 1 else {k: np.concatenate([n[k] for n in new]) for k in new[0]}
+        columns = new_opportunities(
+            scenario, self.terms, pop, plan.service, w, arrived, renewing, self.streams.outcome_key
+        )
         self.book.add(**columns)
         self.recorder.created(columns["kind"], columns["segment"])
 

@@ -11,128 +11,221 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import WHOLE_CONTRACT, Cause, Draw, Kind, Service, Stage, Status
+from sim.codes import Cause, Draw, Kind, Service, Stage, Status
 from sim.compiled import compiled
 from sim.demand import SegmentTerms
 from sim.opportunities import OpportunityBook
 from sim.population import Population
-from sim.randomness import box_muller, keyed_uniforms, normal_purposes
+from sim.randomness import account_week, keyed_uniforms, normal_purposes
 from sim.response import win_probability
 from sim.scenario import Scenario
-
-
-def arrival_columns(
-    scenario: Scenario,
-    terms: SegmentTerms,
-    pop: Population,
-    service: np.ndarray,
-    week: int,
-    c: np.ndarray,
-    key: np.ndarray,
-    u: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The book's columns of this week's new-logo and expansion opportunities (one per account ``c``).
-
-    ``service``: each account's service level; ``u``: uniform draws (day,
-    capture, deal size, deal size, and with several product lines the line)
-    per opportunity. A prospect's opportunity is a new logo, a customer's an
-    expansion; its product line is drawn in proportion to the account's
-    wallet on each line (an expansion: its untapped wallet, or the wallet
-    where nothing is untapped); the arrival day is uniform over the week; a
-    digital account's opportunity goes to self-service with probability
-    ``capture``.
-    """
-    u_day, u_capture, u1, u2 = u[:4]
-    kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
-    line = np.zeros(c.size, dtype=np.int64)
-    if pop.lines > 1:
-        untapped = np.maximum(pop.wallet(c) - pop.line_spend[c], 0.0)
-        room = (kind == Kind.EXPANSION) & (untapped.sum(axis=1) > 0)
-        weight = np.where(room[:, None], untapped, pop.line_share[c]).cumsum(axis=1)
-        line = (weight < (u[4] * weight[:, -1])[:, None]).sum(axis=1)
-    day = DAYS * (week + u_day)
-    dig, sv = scenario.digital, scenario.service
-    digital = (service == Service.DIGITAL) & dig.enabled & (u_capture < dig.capture)
-    window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-    return _columns(terms, pop, week, c, key, kind, line, day, window, digital, np.full(c.size, NO_DUE), u1, u2)
-
-
-def renewal_columns(
-    scenario: Scenario,
-    terms: SegmentTerms,
-    pop: Population,
-    service: np.ndarray,
-    week: int,
-    c: np.ndarray,
-    key: np.ndarray,
-    u: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The book's columns of the renewal opportunities opening this week (one per customer ``c``).
-
-    ``u``: uniform draws (day, deal size, deal size). The first response may
-    come until the renewal needs its work to start: ``notice - cycle`` weeks
-    after opening, at least the service window and at most the renewal date;
-    the work must be done by the renewal date (``due``).
-    """
-    u_day, u1, u2 = u
-    seg = pop.segment[c].astype(np.int64)
-    kind = np.full(c.size, Kind.RENEWAL)
-    due = pop.renewal_week[c]
-    day = DAYS * (week + u_day)
-    sv = scenario.service
-    window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
-    lead_days = DAYS * (pop.notice_weeks[seg] - terms.cycle[seg, Kind.RENEWAL])
-    window = np.minimum(np.maximum(window, lead_days), np.maximum(DAYS * due - day, 0.0))
-    line = np.full(c.size, WHOLE_CONTRACT)
-    return _columns(terms, pop, week, c, key, kind, line, day, window, np.zeros(c.size, dtype=bool), due, u1, u2)
-
 
 #: ``due`` of an opportunity with no fixed date (new logos and expansions).
 NO_DUE = 2**40
 
 
-def _columns(
+def new_opportunities(
+    scenario: Scenario,
     terms: SegmentTerms,
     pop: Population,
+    service: np.ndarray,
     week: int,
-    c: np.ndarray,
-    key: np.ndarray,
-    kind: np.ndarray,
-    line: np.ndarray,
-    day: np.ndarray,
-    window: np.ndarray,
-    digital: np.ndarray,
-    due: np.ndarray,
-    u1: np.ndarray,
-    u2: np.ndarray,
+    arrived: np.ndarray,
+    renewing: np.ndarray,
+    outcome_key: np.uint64,
 ) -> dict[str, np.ndarray]:
-    """Columns common to every new opportunity; its effort and cycle scale together around the medians."""
-    seg = pop.segment[c].astype(np.int64)
-    size = np.exp(terms.deal_sigma[seg] * box_muller(u1, u2))
-    effort, cycle = terms.effort[seg, kind] * size, terms.cycle[seg, kind] * size
-    return {
-        "key": key,
-        "customer": c,
-        "segment": seg,
-        "kind": kind,
-        "line": line,
-        "stage": np.where(digital, Stage.IN_WORK, Stage.AWAITING_RESPONSE),
-        "digital": digital,
-        "day": day,
-        "sla_deadline": day + window,
-        "effort_left": np.where(digital, 0.0, effort),
-        "chunk": effort / np.maximum(cycle, 1.0),  # a deal shorter than a week is worked in one week
-        "cycle": cycle,
-        "due": due,
-        "work_deadline": np.where(digital, week + np.ceil(cycle), -1).astype(np.int64),
-        "handler": np.full(c.size, -1),
-        "blocked": np.full(c.size, Cause.NO_OWNER),
-        "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind, line),
-        "responded": np.full(c.size, -1),
-        "delay": np.zeros(c.size),
-        "pooled": np.zeros(c.size, dtype=bool),
-    }
+    """The book's columns of this week's new opportunities: a new-logo or expansion opportunity on each
+    account ``arrived``, then a renewal opportunity on each customer ``renewing`` (``service``: every
+    account's service level).
+
+    A prospect's opportunity is a new logo, a customer's an expansion; its product line is drawn in
+    proportion to the account's wallet on each line (an expansion: its untapped wallet, or the wallet where
+    nothing is untapped); the arrival day is uniform over the week; a digital account's opportunity goes to
+    self-service with probability ``capture``. A renewal's first response may come until the renewal needs
+    its work to start: ``notice - cycle`` weeks after opening, at least the service window and at most the
+    renewal date; its work must be done by the renewal date (``due``). Every opportunity's effort and cycle
+    scale together around the segment's medians (lognormal, ``deal_sigma``).
+
+    The draws are keyed to the account and week (even keys: arrivals; odd: renewals), so they do not
+    depend on what else happened in the week. One compiled pass (``_opened``) where numpy took some sixty
+    calls, in numpy's order of operations (tests/test_kernels.py).
+    """
+    line = (Draw.LINE,) if pop.lines > 1 else ()
+    key_a = 2 * account_week(arrived, week)
+    key_r = 2 * account_week(renewing, week) + 1
+    u_a = keyed_uniforms(outcome_key, key_a, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line))
+    u_r = keyed_uniforms(outcome_key, key_r, (Draw.DAY, *normal_purposes(Draw.DEAL)))
+    dig, sv = scenario.digital, scenario.service
+    columns = compiled(_opened)(
+        week,
+        arrived,
+        renewing,
+        u_a,
+        u_r,
+        service,
+        pop.status,
+        pop.segment,
+        pop.potential,
+        pop.line_share,
+        pop.line_spend,
+        pop.spend,
+        pop.renewal_week,
+        pop.notice_weeks,
+        terms.deal_sigma,
+        terms.effort,
+        terms.cycle,
+        terms.base_win,
+        terms.value_share,
+        dig.enabled,
+        dig.capture,
+        sv.high_touch_window_days,
+        sv.pooled_window_days,
+    )
+    return dict(zip(_COLUMNS, (np.concatenate([key_a, key_r]), *columns), strict=True))
+
+
+#: The columns ``new_opportunities`` gives, in the order ``_opened`` returns them after the key.
+_COLUMNS = (
+    "key",
+    "customer",
+    "segment",
+    "kind",
+    "line",
+    "stage",
+    "digital",
+    "day",
+    "sla_deadline",
+    "effort_left",
+    "chunk",
+    "cycle",
+    "due",
+    "work_deadline",
+    "handler",
+    "blocked",
+    "expected_value",
+    "responded",
+    "delay",
+    "pooled",
+)
+_PROSPECT, _NEW_LOGO, _EXPANSION = int(Status.PROSPECT), int(Kind.NEW_LOGO), int(Kind.EXPANSION)
+_RENEWAL = int(Kind.RENEWAL)
+_DIGITAL, _HIGH_TOUCH = int(Service.DIGITAL), int(Service.HIGH_TOUCH)
+_AWAITING, _IN_WORK, _NO_OWNER = int(Stage.AWAITING_RESPONSE), int(Stage.IN_WORK), int(Cause.NO_OWNER)
+
+
+def _opened(
+    week: int,
+    arrived: np.ndarray,
+    renewing: np.ndarray,
+    u_a: np.ndarray,
+    u_r: np.ndarray,
+    service: np.ndarray,
+    status: np.ndarray,
+    segment: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+    line_spend: np.ndarray,
+    spend: np.ndarray,
+    renewal_week: np.ndarray,
+    notice_weeks: np.ndarray,
+    deal_sigma: np.ndarray,
+    effort: np.ndarray,
+    cycle: np.ndarray,
+    base_win: np.ndarray,
+    value_share: np.ndarray,
+    digital_enabled: bool,
+    capture: float,
+    high_touch_window: float,
+    pooled_window: float,
+) -> tuple[np.ndarray, ...]:
+    """The columns of ``new_opportunities`` after the key. Compiled by numba (``sim.compiled``)."""
+    na, n = arrived.size, arrived.size + renewing.size
+    lines = line_share.shape[1]
+    customer = np.empty(n, dtype=np.int64)
+    seg_out = np.empty(n, dtype=np.int8)
+    kind_out = np.empty(n, dtype=np.int8)
+    line_out = np.empty(n, dtype=np.int8)
+    stage = np.empty(n, dtype=np.int8)
+    digital = np.zeros(n, dtype=np.bool_)
+    day = np.empty(n)
+    sla_deadline = np.empty(n)
+    effort_left = np.empty(n)
+    chunk = np.empty(n)
+    cycle_out = np.empty(n)
+    due = np.empty(n, dtype=np.int64)
+    work_deadline = np.empty(n, dtype=np.int64)
+    expected = np.empty(n)
+    weight = np.empty(lines)
+    for j in range(n):
+        renewal = j >= na
+        c = renewing[j - na] if renewal else arrived[j]
+        sg = segment[c]
+        sv = service[c]
+        window = high_touch_window if sv == _HIGH_TOUCH else pooled_window
+        ln = -1
+        if renewal:
+            k = _RENEWAL
+            d = 5 * (week + u_r[0, j - na])
+            due[j] = renewal_week[c]
+            lead_days = 5 * (notice_weeks[sg] - cycle[sg, k])
+            window = min(max(window, lead_days), max(5 * renewal_week[c] - d, 0.0))
+            u1, u2 = u_r[1, j - na], u_r[2, j - na]
+        else:
+            k = _NEW_LOGO if status[c] == _PROSPECT else _EXPANSION
+            d = 5 * (week + u_a[0, j])
+            due[j] = NO_DUE
+            digital[j] = sv == _DIGITAL and digital_enabled and u_a[1, j] < capture
+            u1, u2 = u_a[2, j], u_a[3, j]
+            ln = 0
+            if lines > 1:
+                # Drawn in proportion to the untapped wallet on each line (an expansion with some), else the wallet.
+                room = False
+                for q in range(lines):
+                    weight[q] = max(potential[c] * line_share[c, q] - line_spend[c, q], 0.0)
+                    room = room or weight[q] > 0
+                room = room and k == _EXPANSION
+                total = 0.0
+                for q in range(lines):
+                    total += weight[q] if room else line_share[c, q]
+                    weight[q] = total
+                for q in range(lines):
+                    if weight[q] < u_a[4, j] * total:
+                        ln += 1
+        size = np.exp(deal_sigma[sg] * (np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)))
+        e, cy = effort[sg, k] * size, cycle[sg, k] * size
+        customer[j], seg_out[j], kind_out[j], line_out[j] = c, sg, k, ln
+        stage[j] = _IN_WORK if digital[j] else _AWAITING
+        day[j] = d
+        sla_deadline[j] = d + window
+        effort_left[j] = 0.0 if digital[j] else e
+        chunk[j] = e / max(cy, 1.0)  # a deal shorter than a week is worked in one week
+        cycle_out[j] = cy
+        work_deadline[j] = int(week + np.ceil(cy)) if digital[j] else -1
+        # The base win chance times the value estimate (SegmentTerms.value_estimate).
+        lc = max(ln, 0)
+        base = spend[c] if k == _RENEWAL else max(potential[c] * line_share[c, lc] - line_spend[c, lc], 0.0)
+        expected[j] = base_win[sg, k] * (value_share[sg, k] * base)
+    return (
+        customer,
+        seg_out,
+        kind_out,
+        line_out,
+        stage,
+        digital,
+        day,
+        sla_deadline,
+        effort_left,
+        chunk,
+        cycle_out,
+        due,
+        work_deadline,
+        np.full(n, -1, dtype=np.int64),
+        np.full(n, _NO_OWNER, dtype=np.int8),
+        expected,
+        np.full(n, -1, dtype=np.int64),
+        np.zeros(n),
+        np.zeros(n, dtype=np.bool_),
+    )
 
 
 def unattended_renewal(scenario: Scenario, terms: SegmentTerms, pop: Population, c: np.ndarray) -> np.ndarray:
@@ -225,9 +318,6 @@ def decisions(
         rel.conflict_penalty,
     )
     return Decisions(idx, *out)
-
-
-_RENEWAL = int(Kind.RENEWAL)
 
 
 def _decide(

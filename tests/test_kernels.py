@@ -18,17 +18,19 @@ from hypothesis import strategies as st
 import sim.model
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import WHOLE_CONTRACT, Draw, Kind, Stage, Status, TaskKind
+from sim.codes import WHOLE_CONTRACT, Cause, Draw, Kind, Service, Stage, Status, TaskKind
+from sim.demand import Demand, SegmentTerms
 from sim.opportunities import OpportunityBook
+from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
-from sim.randomness import box_muller, keyed_uniforms, normal_purposes
-from sim.response import speed_multiplier, win_probability
+from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes
+from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import tiny
 from tests.test_golden import golden_scenario
@@ -504,3 +506,186 @@ def test_compiled_decisions_equal_the_numpy_they_replaced(scenario, policy, monk
     assert conflicts > 0 or policy != "unstructured"
     assert margins > 0 or scenario != "golden"
     assert lines > 0 or policy != "overlay"
+
+
+# ``sim.outcomes.new_opportunities`` as the engine computed it in numpy before it was compiled.
+
+
+def arrival_columns_reference(
+    scenario: Scenario,
+    terms: SegmentTerms,
+    pop: Population,
+    service: np.ndarray,
+    week: int,
+    c: np.ndarray,
+    key: np.ndarray,
+    u: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The book's columns of this week's new-logo and expansion opportunities (one per account ``c``).
+
+    ``service``: each account's service level; ``u``: uniform draws (day,
+    capture, deal size, deal size, and with several product lines the line)
+    per opportunity. A prospect's opportunity is a new logo, a customer's an
+    expansion; its product line is drawn in proportion to the account's
+    wallet on each line (an expansion: its untapped wallet, or the wallet
+    where nothing is untapped); the arrival day is uniform over the week; a
+    digital account's opportunity goes to self-service with probability
+    ``capture``.
+    """
+    u_day, u_capture, u1, u2 = u[:4]
+    kind = np.where(pop.status[c] == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
+    line = np.zeros(c.size, dtype=np.int64)
+    if pop.lines > 1:
+        untapped = np.maximum(pop.wallet(c) - pop.line_spend[c], 0.0)
+        room = (kind == Kind.EXPANSION) & (untapped.sum(axis=1) > 0)
+        weight = np.where(room[:, None], untapped, pop.line_share[c]).cumsum(axis=1)
+        line = (weight < (u[4] * weight[:, -1])[:, None]).sum(axis=1)
+    day = DAYS * (week + u_day)
+    dig, sv = scenario.digital, scenario.service
+    digital = (service == Service.DIGITAL) & dig.enabled & (u_capture < dig.capture)
+    window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
+    return _columns_reference(
+        terms, pop, week, c, key, kind, line, day, window, digital, np.full(c.size, NO_DUE), u1, u2
+    )
+
+
+def renewal_columns_reference(
+    scenario: Scenario,
+    terms: SegmentTerms,
+    pop: Population,
+    service: np.ndarray,
+    week: int,
+    c: np.ndarray,
+    key: np.ndarray,
+    u: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The book's columns of the renewal opportunities opening this week (one per customer ``c``).
+
+    ``u``: uniform draws (day, deal size, deal size). The first response may
+    come until the renewal needs its work to start: ``notice - cycle`` weeks
+    after opening, at least the service window and at most the renewal date;
+    the work must be done by the renewal date (``due``).
+    """
+    u_day, u1, u2 = u
+    seg = pop.segment[c].astype(np.int64)
+    kind = np.full(c.size, Kind.RENEWAL)
+    due = pop.renewal_week[c]
+    day = DAYS * (week + u_day)
+    sv = scenario.service
+    window = np.where(service == Service.HIGH_TOUCH, sv.high_touch_window_days, sv.pooled_window_days)
+    lead_days = DAYS * (pop.notice_weeks[seg] - terms.cycle[seg, Kind.RENEWAL])
+    window = np.minimum(np.maximum(window, lead_days), np.maximum(DAYS * due - day, 0.0))
+    line = np.full(c.size, WHOLE_CONTRACT)
+    return _columns_reference(
+        terms, pop, week, c, key, kind, line, day, window, np.zeros(c.size, dtype=bool), due, u1, u2
+    )
+
+
+def _columns_reference(
+    terms: SegmentTerms,
+    pop: Population,
+    week: int,
+    c: np.ndarray,
+    key: np.ndarray,
+    kind: np.ndarray,
+    line: np.ndarray,
+    day: np.ndarray,
+    window: np.ndarray,
+    digital: np.ndarray,
+    due: np.ndarray,
+    u1: np.ndarray,
+    u2: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Columns common to every new opportunity; its effort and cycle scale together around the medians."""
+    seg = pop.segment[c].astype(np.int64)
+    size = np.exp(terms.deal_sigma[seg] * box_muller(u1, u2))
+    effort, cycle = terms.effort[seg, kind] * size, terms.cycle[seg, kind] * size
+    return {
+        "key": key,
+        "customer": c,
+        "segment": seg,
+        "kind": kind,
+        "line": line,
+        "stage": np.where(digital, Stage.IN_WORK, Stage.AWAITING_RESPONSE),
+        "digital": digital,
+        "day": day,
+        "sla_deadline": day + window,
+        "effort_left": np.where(digital, 0.0, effort),
+        "chunk": effort / np.maximum(cycle, 1.0),  # a deal shorter than a week is worked in one week
+        "cycle": cycle,
+        "due": due,
+        "work_deadline": np.where(digital, week + np.ceil(cycle), -1).astype(np.int64),
+        "handler": np.full(c.size, -1),
+        "blocked": np.full(c.size, Cause.NO_OWNER),
+        "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind, line),
+        "responded": np.full(c.size, -1),
+        "delay": np.zeros(c.size),
+        "pooled": np.zeros(c.size, dtype=bool),
+    }
+
+
+def new_opportunities_reference(scenario, terms, pop, service, week, arrived, renewing, outcome_key):
+    new = []
+    line = (Draw.LINE,) if pop.lines > 1 else ()
+    key = 2 * account_week(arrived, week)
+    u = keyed_uniforms(outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line))
+    new.append(arrival_columns_reference(scenario, terms, pop, service[arrived], week, arrived, key, u))
+    key = 2 * account_week(renewing, week) + 1
+    u = keyed_uniforms(outcome_key, key, (Draw.DAY, *normal_purposes(Draw.DEAL)))
+    new.append(renewal_columns_reference(scenario, terms, pop, service[renewing], week, renewing, key, u))
+    return {k: np.concatenate([n[k] for n in new]) for k in new[0]}
+
+
+def arrivals_reference(demand, pop, c, bound, u):
+    """What ``Demand.arrivals`` kept of its candidates, in numpy, before it was compiled."""
+    lift = np.full(c.size, demand._response.b)
+    touched = np.flatnonzero(pop.ever_touched[c])
+    lift[touched] = demand_lift(pop.stock[c[touched]], pop.responsiveness[c[touched]], demand._response)
+    p = -np.expm1(-demand.lifted_rate[c] * lift)
+    assert not np.any(p > bound)
+    return c[u * bound < p]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "response"),
+    [
+        ("scenarios/small.toml", None),  # ADBUDG, shape 1.5; self-service, renewals
+        ("scenarios/small.toml", {"kind": "adbudg", "c": 2.0}),  # numpy squares
+        ("scenarios/small.toml", {"kind": "adbudg", "c": 1.0}),
+        ("scenarios/small.toml", {"kind": "power", "e": 0.5}),  # numpy takes the square root
+        ("scenarios/small.toml", {"kind": "power", "e": 0.3}),
+        ("scenarios/overlay.toml", None),  # several product lines
+    ],
+)
+def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, monkeypatch):
+    """Every week's arrivals (the accounts kept of the thinned candidates) and the columns of every new
+    opportunity, bit for bit, on real runs."""
+    compiled_new, by_kind, kept = sim.model.new_opportunities, np.zeros(3, dtype=np.int64), []
+    dtypes = {name: column.dtype for name, column in vars(OpportunityBook.empty()).items()}
+
+    def both(*args):
+        got, want = compiled_new(*args), new_opportunities_reference(*args)
+        assert list(got) == list(want)
+        for name, a in got.items():
+            b = np.asarray(want[name]).astype(dtypes[name])
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+        by_kind[:] += np.bincount(got["kind"], minlength=3)
+        return got
+
+    arrivals = Demand.arrivals
+
+    def checked(self, pop, rng):
+        twin = np.random.default_rng()  # the same candidates, drawn from a copy of the generator
+        twin.bit_generator.state = rng.bit_generator.state
+        c, bound, u = self._arrival_draws.candidates(twin)
+        got = arrivals(self, pop, rng)
+        assert got.tobytes() == arrivals_reference(self, pop, c, bound, u).tobytes()
+        kept.append(got.size)
+        return got
+
+    monkeypatch.setattr(sim.model, "new_opportunities", both)
+    monkeypatch.setattr(Demand, "arrivals", checked)
+    overrides = {"population.customers": 8000} | ({"relationship.response": response} if response else {})
+    s = load_scenario(scenario).with_overrides("kernel-check", quarters=2, **overrides)
+    run(s, make_policy("overlay" if "overlay" in scenario else "segment_tiers"), seed=4)
+    assert (by_kind > 0).all() and sum(kept) > 0  # new logos, expansions and renewals
