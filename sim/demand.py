@@ -176,23 +176,15 @@ class Demand:
         """This week's accounts with a new opportunity (a new logo for a prospect, an expansion for a customer)."""
         c, bound, u = self._arrival_draws.candidates(rng)
         fn = self._response
-        adbudg = isinstance(fn, Adbudg)
+        # (adbudg, a, b, shape, d, z, cap) of either response.
+        response = (
+            (True, fn.a, fn.b, fn.c, fn.d, 0.0, 0.0)
+            if isinstance(fn, Adbudg)
+            else (False, 0.0, fn.b, fn.e, 0.0, fn.z, fn.cap)
+        )
         # One compiled pass over the candidates (``_arrived``) where numpy took a dozen calls.
         kept, exceeded = compiled(_arrived)(
-            c,
-            bound,
-            u,
-            pop.ever_touched,
-            pop.stock,
-            pop.responsiveness,
-            self.lifted_rate,
-            adbudg,
-            fn.a if isinstance(fn, Adbudg) else 0.0,
-            fn.b,
-            fn.c if isinstance(fn, Adbudg) else fn.e,
-            fn.d if isinstance(fn, Adbudg) else 0.0,
-            0.0 if isinstance(fn, Adbudg) else fn.z,
-            0.0 if isinstance(fn, Adbudg) else fn.cap,
+            c, bound, u, pop.ever_touched, pop.stock, pop.responsiveness, self.lifted_rate, *response
         )
         if exceeded:
             raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status
 from sim.compiled import compiled
 from sim.demand import SegmentTerms
@@ -165,14 +166,14 @@ def _opened(
         ln = -1
         if renewal:
             k = _RENEWAL
-            d = 5 * (week + u_r[0, j - na])
+            d = DAYS * (week + u_r[0, j - na])
             due[j] = renewal_week[c]
-            lead_days = 5 * (notice_weeks[sg] - cycle[sg, k])
-            window = min(max(window, lead_days), max(5 * renewal_week[c] - d, 0.0))
+            lead_days = DAYS * (notice_weeks[sg] - cycle[sg, k])
+            window = min(max(window, lead_days), max(DAYS * renewal_week[c] - d, 0.0))
             u1, u2 = u_r[1, j - na], u_r[2, j - na]
         else:
             k = _NEW_LOGO if status[c] == _PROSPECT else _EXPANSION
-            d = 5 * (week + u_a[0, j])
+            d = DAYS * (week + u_a[0, j])
             due[j] = NO_DUE
             digital[j] = sv == _DIGITAL and digital_enabled and u_a[1, j] < capture
             u1, u2 = u_a[2, j], u_a[3, j]
@@ -370,7 +371,7 @@ def _decide(
         c, sg, k, ln, dg, h = customer[i], segment[i], kind[i], line[i], digital[i], handler[i]
         c_out[j], seg_out[j], kind_out[j], line_out[j], dig_out[j], h_out[j] = c, sg, k, ln, dg, h
         # A conflicting week on the account while the deal was open (from its arrival week) counts against it.
-        conflict[j] = last_conflict[c] >= np.floor(day[i] / 5)
+        conflict[j] = last_conflict[c] >= np.floor(day[i] / DAYS)
         # The win probability on the log-odds scale (sim.response.win_probability), then speed-to-lead
         # (sim.response.speed_multiplier).
         base = base_win[sg, k] * (win_factor if dg else 1.0)

@@ -13,7 +13,9 @@ import numpy as np
 
 from sim.codes import Status
 from sim.compiled import compiled
+from sim.date_index import DateIndex
 from sim.policies.protocol import Accounts, read_only
+from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
@@ -60,12 +62,12 @@ class Population:
     notice_weeks: np.ndarray  # int32 renewal notice by segment
     line_share: np.ndarray  # float64 (accounts, lines): each line's share of the potential; rows sum to 1
     line_spend: np.ndarray  # float64 (accounts, lines): annual spend on each line; rows sum to spend
-    _due: _Dates = field(init=False, repr=False)  # the accounts by renewal_week, to find a week's without a scan
-    _opening: _Dates = field(init=False, repr=False)  # ... and by renewal_opens
+    _due: DateIndex = field(init=False, repr=False)  # the accounts by renewal_week, to find a week's without a scan
+    _opening: DateIndex = field(init=False, repr=False)  # ... and by renewal_opens
 
     def __post_init__(self) -> None:
-        self._due = _Dates.of(self.renewal_week)
-        self._opening = _Dates.of(self.renewal_opens)
+        self._due = DateIndex.of(self.renewal_week)
+        self._opening = DateIndex.of(self.renewal_opens)
 
     @property
     def size(self) -> int:
@@ -88,10 +90,10 @@ class Population:
         pop = scenario.population
         n = pop.customers
         seg_shares = np.array([s.share for s in pop.segments])
-        segment = _allocate(n, seg_shares, rng)
+        segment = shuffled_categories(n, seg_shares, rng)
         industry = rng.integers(0, len(pop.industries), n).astype(np.int8)
         reg_shares = np.array([r.share for r in pop.regions])
-        region = _allocate(n, reg_shares, rng)
+        region = shuffled_categories(n, reg_shares, rng)
         cx = np.array([r.x_km for r in pop.regions])[region]
         cy = np.array([r.y_km for r in pop.regions])[region]
         radius = np.array([r.radius_km for r in pop.regions])[region]
@@ -358,67 +360,6 @@ class Population:
         # Distinct accounts only: the segment totals move by the change of each.
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new
-
-
-class _Dates:
-    """Accounts filed by the week of one of their dates, so that a week's accounts are found without
-    comparing every account's date (two scans of every account a week had cost more than all of a
-    week's renewals at a hundred thousand accounts).
-
-    An account is filed under each week its date is set to; a filing whose date has since moved (a
-    renewal booked again, a churn) is dropped when its week is taken, so only setting a date files.
-    """
-
-    def __init__(self) -> None:
-        self._weeks: dict[int, list[np.ndarray]] = {}
-
-    @classmethod
-    def of(cls, dates: np.ndarray) -> _Dates:
-        """Every account filed by ``dates`` (NO_DATE: none)."""
-        filed = cls()
-        accounts = np.flatnonzero(dates >= 0)
-        filed.add(accounts, dates[accounts])
-        return filed
-
-    def add(self, accounts: np.ndarray, weeks: np.ndarray) -> None:
-        """File ``accounts`` under their ``weeks`` (one each)."""
-        if accounts.size == 0:
-            return
-        first, last = int(weeks.min()), int(weeks.max())
-        if first == last:  # a week's renewals booked again: a term or two apart, often one
-            self._weeks.setdefault(first, []).append(accounts)
-            return
-        # A stable sort by week: accounts stay ascending within their week. Weeks fit 16 bits in any run
-        # covsim makes, and numpy sorts 16-bit keys by radix, at millions of accounts many times faster.
-        keys = weeks - first
-        keys = keys.astype(np.uint16) if last - first < 2**16 else keys
-        order = np.argsort(keys, kind="stable")
-        sorted_weeks = weeks[order]
-        cuts = np.flatnonzero(sorted_weeks[1:] != sorted_weeks[:-1]) + 1
-        for part, week in zip(np.split(accounts[order], cuts), sorted_weeks[np.r_[0, cuts]], strict=True):
-            self._weeks.setdefault(int(week), []).append(part)
-
-    def take(self, week: int, dates: np.ndarray) -> np.ndarray:
-        """The accounts whose date is ``week`` now (ascending, as ``np.flatnonzero(dates == week)``), and
-        forget that week's filings."""
-        filed = self._weeks.pop(week, None)
-        if filed is None:
-            return np.empty(0, dtype=np.int64)
-        accounts = filed[0] if len(filed) == 1 else np.concatenate(filed)
-        return np.unique(accounts[dates[accounts] == week]).astype(np.int64, copy=False)
-
-
-def _allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Category (int8) of each of ``n`` items with exact counts (largest remainder), shuffled."""
-    raw = shares / shares.sum() * n
-    counts = np.floor(raw).astype(np.int64)
-    rest = n - counts.sum()
-    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
-    # Shuffled as int8, not int64: the same permutation (the draws do not depend on the dtype) for an
-    # eighth of the memory traffic, a third less time at ten million accounts.
-    labels = np.repeat(np.arange(shares.size, dtype=np.int8), counts)
-    rng.shuffle(labels)
-    return labels
 
 
 #: ``Population.touch``'s specialist mask when no touch is a specialist's.

@@ -297,7 +297,7 @@ def _assemble(
                 rep[r] = h
                 # A lead that arrives mid-week exists from that point of the rep's week (its hours spread
                 # evenly over the days).
-                gone = day[i] / 5 - week
+                gone = day[i] / DAYS - week
                 gone = min(max(gone, 0.0), 1.0)
                 release[r] = gone * capacity[h]
             at[r] = place[i]
@@ -306,7 +306,7 @@ def _assemble(
             task_customer[r] = customer[i]
             cost[r] = response_hours
             value[r] = expected_value[i]
-            days_left[r] = sla_deadline[i] - 5 * week
+            days_left[r] = sla_deadline[i] - DAYS * week
             r += 1
     for i in range(n):
         if not is_work[i]:
@@ -321,7 +321,7 @@ def _assemble(
         task_customer[t] = customer[i]
         cost[t] = min(chunk[i], effort_left[i]) / skill[closer]
         value[t] = expected_value[i]
-        days_left[t] = 5 * (work_deadline[i] + 1 - week)
+        days_left[t] = DAYS * (work_deadline[i] + 1 - week)
         w += 1
     t = n_resp + n_work
     for j in range(cadenced.size + extra_c.size):

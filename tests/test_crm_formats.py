@@ -257,7 +257,7 @@ def test_backtest_checks_a_policy_parameter_against_the_calibrated_world(tmp_pat
     result = subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: --policy.params.field_segments: unknown segment 'galaxy' (the scenario's: enterprise, mid_market, smb)"
+        "error: --param field_segments: unknown segment 'galaxy' (the scenario's: enterprise, mid_market, smb)"
     )
     assert not (tmp_path / "bt").exists()
 

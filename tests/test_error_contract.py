@@ -152,11 +152,11 @@ def test_a_policy_parameter_naming_a_segment_the_scenario_lacks_is_refused_befor
     result = invoke(*RUN, "--policy", "segment_tiers", "--param", "field_segments=enterprise,nosuch")
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        "error: --policy.params.field_segments: unknown segment 'nosuch' (the scenario's: enterprise, mid_market, smb)"
+        "error: --param field_segments: unknown segment 'nosuch' (the scenario's: enterprise, mid_market, smb)"
     ]
     both = invoke(*RUN, "--policy", "segment_tiers", "--param", "pooled_segments=enterprise")
     assert lines_of(both.stderr) == [
-        "error: --policy.params.pooled_segments: 'enterprise' is also a field segment (name it in one of the two)"
+        "error: --param pooled_segments: 'enterprise' is also a field segment (name it in one of the two)"
     ]
 
 

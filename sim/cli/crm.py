@@ -205,11 +205,12 @@ def backtest_command(
         policy = None
         if policy_name is not None:
             name = policy_name
-            make_policy(name, params, where="--policy")  # a bad name or parameter fails before any work
+            # A bad name or parameter fails before any work.
+            make_policy(name, params, where="--policy", params_at="--param")
 
             def policy(calibrated: Scenario) -> Policy:
                 # Checked against the calibrated world: a segment it names must be one of the calibration's.
-                return make_policy(name, params, where="--policy", scenario=calibrated)
+                return make_policy(name, params, where="--policy", scenario=calibrated, params_at="--param")
 
         if out_dir is not None:
             check_out(out_dir, "--out")
