@@ -67,8 +67,7 @@ def new_opportunities(
         pop.status,
         pop.segment,
         pop.potential,
-        pop.line_share,
-        pop.line_spend,
+        *_lines_of(pop),
         pop.spend,
         pop.renewal_week,
         pop.notice_weeks,
@@ -83,6 +82,16 @@ def new_opportunities(
         sv.pooled_window_days,
     )
     return dict(zip(_COLUMNS, (np.concatenate([key_a, key_r]), *columns), strict=True))
+
+
+def _lines_of(pop: Population) -> tuple[int, np.ndarray, np.ndarray]:
+    """The product lines, ``pop.line_share`` and ``pop.line_spend`` for a kernel; in a one-line world, whose
+    wallet is the potential and whose line spend the spend, two 1 x 1 arrays it does not read (the views a
+    one-line world keeps would each compile the kernel again, for their layout)."""
+    return (pop.lines, pop.line_share, pop.line_spend) if pop.lines > 1 else (1, _ONE_LINE, _ONE_LINE)
+
+
+_ONE_LINE = np.ones((1, 1))
 
 
 #: The columns ``new_opportunities`` gives, in the order ``_opened`` returns them after the key.
@@ -124,6 +133,7 @@ def _opened(
     status: np.ndarray,
     segment: np.ndarray,
     potential: np.ndarray,
+    lines: int,
     line_share: np.ndarray,
     line_spend: np.ndarray,
     spend: np.ndarray,
@@ -141,7 +151,6 @@ def _opened(
 ) -> tuple[np.ndarray, ...]:
     """The columns of ``new_opportunities`` after the key. Compiled by numba (``sim.compiled``)."""
     na, n = arrived.size, arrived.size + renewing.size
-    lines = line_share.shape[1]
     customer = np.empty(n, dtype=np.int64)
     seg_out = np.empty(n, dtype=np.int8)
     kind_out = np.empty(n, dtype=np.int8)
@@ -204,7 +213,8 @@ def _opened(
         work_deadline[j] = int(week + np.ceil(cy)) if digital[j] else -1
         # The base win chance times the value estimate (SegmentTerms.value_estimate).
         lc = max(ln, 0)
-        base = spend[c] if k == _RENEWAL else max(potential[c] * line_share[c, lc] - line_spend[c, lc], 0.0)
+        wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
+        base = spend[c] if k == _RENEWAL else max(wallet - spent, 0.0)
         expected[j] = base_win[sg, k] * (value_share[sg, k] * base)
     return (
         customer,
@@ -299,8 +309,7 @@ def decisions(
         pop.stock,
         pop.responsiveness,
         pop.potential,
-        pop.line_share,
-        pop.line_spend,
+        *_lines_of(pop),
         pop.spend,
         skill,
         seat_margin,
@@ -335,6 +344,7 @@ def _decide(
     stock: np.ndarray,
     responsiveness: np.ndarray,
     potential: np.ndarray,
+    lines: int,
     line_share: np.ndarray,
     line_spend: np.ndarray,
     spend: np.ndarray,
@@ -388,7 +398,8 @@ def _decide(
             continue
         # The expected value (SegmentTerms.value_estimate) times mean-one lognormal noise (box_muller).
         lc = max(ln, 0)
-        untapped = max(potential[c] * line_share[c, lc] - line_spend[c, lc], 0.0)
+        wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
+        untapped = max(wallet - spent, 0.0)
         v = value_share[sg, k] * (spend[c] if k == _RENEWAL else untapped)
         if k != _RENEWAL:
             sigma = value_sigma[sg]

@@ -130,7 +130,7 @@ def week_tasks(
             np.asarray(got, dtype=np.int64),
             plan.cadence,
             plan.owner,
-            offered,
+            offered if offered.flags.writeable else offered.copy(),  # one compiled version, whoever offered it
             extra_c,
             extra_seat,
             extra_line,

@@ -186,7 +186,8 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         # After ``load`` put another scenario in place (its team and horizon in the fields): the lines that
         # were about the scenario left go, those a run would write again stay.
         if not any(shown) and not shown_rest:
-            return no_update, no_update
+            # A wildcard output takes a list, one per field (Dash refuses a bare no_update there).
+            return [no_update] * len(ctx.outputs_list[0]), no_update
         fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
         settings = read_settings(counts, values, ctx.states_list[params_at + 1])
         source = data["source"] if data else ""

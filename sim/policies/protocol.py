@@ -289,7 +289,8 @@ def checked_route(
     needs a closer (responded) goes to a seat that can close.
     """
     h = _vector(handlers, pending.size, "route", policy, integer=True)
-    pools = np.full(team.size, -1, dtype=np.int64) if seat_pool is None else np.asarray(seat_pool, dtype=np.int64)
+    # A copy (writable, as the other is): a read-only one would compile the check once more.
+    pools = np.full(team.size, -1, dtype=np.int64) if seat_pool is None else np.array(seat_pool, dtype=np.int64)
     # Every check in one compiled pass (``_route_fault``): numpy's some thirty calls a week were a third of
     # routing's time. The first fault found, in the order written there, is the one named.
     fault, pool = compiled(_route_fault)(
