@@ -81,3 +81,25 @@ def tiny(**overrides: Any) -> Scenario:
     }
     data.update(overrides)
     return parse_scenario(data, "tiny")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled_once() -> None:
+    """Compile every kernel a run uses in this process before any test starts a command or a worker.
+
+    On a cold cache (a fresh clone, as CI runs) each process would otherwise compile them itself, several
+    at once (a page's two workers, a batch's), about 40 s each on this 2-core machine; compiled here, they
+    load from numba's cache in about a second. A one-line world and the overlay world's three lines take
+    different versions of some kernels; both are made.
+    """
+    from sim.policies import make_policy
+    from sim.run import run
+
+    worlds = (
+        ("scenarios/small.toml", "pooled"),
+        ("scenarios/small.toml", "unstructured"),
+        ("scenarios/overlay.toml", "overlay"),
+    )
+    for path, policy in worlds:
+        world = load_scenario(ROOT / path).with_overrides("warm-up", quarters=1, **{"population.customers": 500})
+        run(world, make_policy(policy), seed=0)
