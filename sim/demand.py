@@ -81,14 +81,6 @@ class SegmentTerms:
             speed_floor=np.array([getattr(curves, k).floor for k in OPPORTUNITY_KINDS]),
         )
 
-    def value_estimate(self, pop: Population, c: np.ndarray, kind: np.ndarray, line: np.ndarray) -> np.ndarray:
-        """Expected won value: a share of the untapped wallet of the deal's product ``line`` (new logo,
-        expansion) or of spend (renewal, whose line is ``WHOLE_CONTRACT``)."""
-        ln = np.maximum(line, 0)
-        untapped = np.maximum(pop.wallet(c, ln) - pop.line_spend[c, ln], 0.0)
-        base = np.where(kind == Kind.RENEWAL, pop.spend[c], untapped)
-        return self.value_share[pop.segment[c], kind] * base
-
 
 def renewal_churn(churn_per_year: np.ndarray, mid_term_share: np.ndarray, term_weeks: np.ndarray) -> np.ndarray:
     """Chance that a customer nobody covers leaves at a renewal date.

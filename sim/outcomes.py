@@ -211,7 +211,8 @@ def _opened(
         chunk[j] = e / max(cy, 1.0)  # a deal shorter than a week is worked in one week
         cycle_out[j] = cy
         work_deadline[j] = int(week + np.ceil(cy)) if digital[j] else -1
-        # The base win chance times the value estimate (SegmentTerms.value_estimate).
+        # The base win chance times the value estimate: a share of the untapped wallet of the deal's line, or of
+        # spend for a renewal.
         lc = max(ln, 0)
         wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
         base = spend[c] if k == _RENEWAL else max(wallet - spent, 0.0)
@@ -396,7 +397,7 @@ def _decide(
         won[j] = u[0, j] < p
         if not won[j]:
             continue
-        # The expected value (SegmentTerms.value_estimate) times mean-one lognormal noise (box_muller).
+        # The expected value (as new_opportunities estimates it) times mean-one lognormal noise (Box-Muller).
         lc = max(ln, 0)
         wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
         untapped = max(wallet - spent, 0.0)

@@ -440,6 +440,15 @@ def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, mon
     assert vacant.sum() > 0 or scenario != "attrition"
 
 
+def value_estimate_reference(terms, pop, c, kind, line):
+    """The expected won value as the engine computed it in numpy (``SegmentTerms.value_estimate``): a share of
+    the untapped wallet of the deal's product line, or of spend for a renewal."""
+    ln = np.maximum(line, 0)
+    untapped = np.maximum(pop.wallet(c, ln) - pop.line_spend[c, ln], 0.0)
+    base = np.where(kind == Kind.RENEWAL, pop.spend[c], untapped)
+    return terms.value_share[pop.segment[c], kind] * base
+
+
 def decisions_reference(scenario, terms, pop, book, idx, skill, seat_margin, last_conflict, outcome_key):
     """``sim.outcomes.decisions`` as the engine computed it in numpy before it was compiled."""
     idx = idx[~book.closed[idx]]
@@ -461,7 +470,7 @@ def decisions_reference(scenario, terms, pop, book, idx, skill, seat_margin, las
     sigma = terms.value_sigma[seg[won]]
     noise = np.exp(sigma * box_muller(u1[won], u2[won]) - sigma**2 / 2)
     k = kind[won]
-    value = terms.value_estimate(pop, c[won], k, line[won]) * np.where(k == Kind.RENEWAL, 1.0, noise)
+    value = value_estimate_reference(terms, pop, c[won], k, line[won]) * np.where(k == Kind.RENEWAL, 1.0, noise)
     value *= np.where(digital[won] & (k != Kind.RENEWAL), scenario.digital.value_factor, 1.0)
     margin = at_seat(seat_margin, handler[won], 0.0) * value
     return idx, c, seg, kind, line, digital, handler, conflict, won, value, margin
@@ -617,7 +626,7 @@ def _columns_reference(
         "work_deadline": np.where(digital, week + np.ceil(cycle), -1).astype(np.int64),
         "handler": np.full(c.size, -1),
         "blocked": np.full(c.size, Cause.NO_OWNER),
-        "expected_value": terms.base_win[seg, kind] * terms.value_estimate(pop, c, kind, line),
+        "expected_value": terms.base_win[seg, kind] * value_estimate_reference(terms, pop, c, kind, line),
         "responded": np.full(c.size, -1),
         "delay": np.zeros(c.size),
         "pooled": np.zeros(c.size, dtype=bool),
