@@ -40,6 +40,9 @@ _DTYPES = {
     "closed": bool,
 }
 
+#: The columns a new opportunity is given (``OpportunityBook.add``): every one but ``closed``, in the book's order.
+NEW_COLUMNS = tuple(name for name in _DTYPES if name != "closed")
+
 
 @dataclass
 class OpportunityBook:

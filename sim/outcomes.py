@@ -15,7 +15,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status
 from sim.compiled import compiled
 from sim.demand import SegmentTerms
-from sim.opportunities import OpportunityBook
+from sim.opportunities import NEW_COLUMNS, OpportunityBook
 from sim.population import Population
 from sim.randomness import account_week, keyed_uniforms, normal_purposes
 from sim.response import win_probability
@@ -81,7 +81,8 @@ def new_opportunities(
         sv.high_touch_window_days,
         sv.pooled_window_days,
     )
-    return dict(zip(_COLUMNS, (np.concatenate([key_a, key_r]), *columns), strict=True))
+    # ``_opened`` returns the columns in the book's order, after the key.
+    return dict(zip(NEW_COLUMNS, (np.concatenate([key_a, key_r]), *columns), strict=True))
 
 
 def _lines_of(pop: Population) -> tuple[int, np.ndarray, np.ndarray]:
@@ -94,29 +95,6 @@ def _lines_of(pop: Population) -> tuple[int, np.ndarray, np.ndarray]:
 _ONE_LINE = np.ones((1, 1))
 
 
-#: The columns ``new_opportunities`` gives, in the order ``_opened`` returns them after the key.
-_COLUMNS = (
-    "key",
-    "customer",
-    "segment",
-    "kind",
-    "line",
-    "stage",
-    "digital",
-    "day",
-    "sla_deadline",
-    "effort_left",
-    "chunk",
-    "cycle",
-    "due",
-    "work_deadline",
-    "handler",
-    "blocked",
-    "expected_value",
-    "responded",
-    "delay",
-    "pooled",
-)
 _PROSPECT, _NEW_LOGO, _EXPANSION = int(Status.PROSPECT), int(Kind.NEW_LOGO), int(Kind.EXPANSION)
 _RENEWAL = int(Kind.RENEWAL)
 _DIGITAL, _HIGH_TOUCH = int(Service.DIGITAL), int(Service.HIGH_TOUCH)
