@@ -203,7 +203,7 @@ class Recorder:
         _by_line(t, t.hours_line, line, seg, cost)
         low = self.low_value[customer]
         t.add(t.hours_low_value, seg[low], cost[low])
-        np.add.at(t.role_hours, seats.role_index[rep], cost)
+        t.add(t.role_hours, seats.role_index[rep], cost)
         compiled(_per_account)(customer, cost, self.touch_hours, self.touch_hours_run, self.touches)
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
@@ -230,7 +230,7 @@ class Recorder:
         t.seat_cost += float(seats.cost_per_year[filled].sum()) / WEEKS_PER_YEAR
         t.coordination_hours += float(seats.coordination.sum())
         t.filled_seat_weeks += float(own.sum())
-        np.add.at(t.role_capacity, seats.role_index, seats.capacity)
+        t.add(t.role_capacity, seats.role_index, seats.capacity)
         self.weekly.append(WeeklyRow(week, "recurring_revenue", float(weekly_spend.sum())))
         self.weekly.append(WeeklyRow(week, "open_opportunities", float(open_opportunities)))
         self.weekly.append(WeeklyRow(week, "capacity_hours", float(seats.capacity.sum())))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES
+from sim.compiled import compiled
 
 
 @dataclass
@@ -100,21 +101,13 @@ class QuarterTally:
         """Add ``weight`` at (row, segment) for each event (rows and segments may repeat)."""
         if segment.size == 0:  # a fifth of a run's calls: no event, and a table is cheaper left alone
             return
-        if isinstance(weight, float) and weight == 1.0:
-            # Counting: a bincount is exact in any order and much cheaper than ufunc.at on a small table.
-            flat = np.asarray(row, dtype=np.int64) * table.shape[1] + segment
-            table += np.bincount(np.ravel(flat), minlength=table.size).reshape(table.shape)
-            return
-        np.add.at(table, (np.asarray(row), segment), weight)
+        compiled(_scatter)(table, np.atleast_1d(row), segment, _weights(weight))
 
     def add(self, vector: np.ndarray, segment: np.ndarray, weight: np.ndarray | float = 1.0) -> None:
-        """Add ``weight`` per event into a by-segment vector."""
+        """Add ``weight`` per event into a vector by segment (or by role: ``role_hours``, ``role_capacity``)."""
         if segment.size == 0:
             return
-        if isinstance(weight, float) and weight == 1.0:
-            vector += np.bincount(segment, minlength=vector.size)
-            return
-        np.add.at(vector, segment, weight)
+        compiled(_scatter)(vector[None, :], _ZERO, segment, _weights(weight))
 
     def treated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(customer, seat or -1, answered in time) of every response stage that ended this quarter."""
@@ -162,3 +155,20 @@ class AccountQuarter:
     service: np.ndarray
     segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end
+
+
+_ONE, _ZERO = np.ones(1), np.zeros(1, dtype=np.int64)
+
+
+def _weights(weight: np.ndarray | float) -> np.ndarray:
+    return _ONE if isinstance(weight, float) and weight == 1.0 else np.atleast_1d(weight)
+
+
+def _scatter(table: np.ndarray, row: np.ndarray, segment: np.ndarray, weight: np.ndarray) -> None:
+    """Add ``weight[i]`` at ``table[row[i], segment[i]]`` for each event ``i``, in order, as ``np.add.at``
+    would (compiled, ``sim.compiled``: a tally takes some fifty of these a week, a few events each, where
+    numpy's calls cost more than the sums). A ``row`` or ``weight`` of one element serves every event."""
+    rs = 0 if row.size == 1 else 1
+    ws = 0 if weight.size == 1 else 1
+    for i in range(segment.size):
+        table[row[i * rs], segment[i]] += weight[i * ws]

@@ -31,6 +31,7 @@ from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purp
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import Scenario, load_scenario
+from sim.tally import QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import tiny
 from tests.test_golden import golden_scenario
@@ -240,6 +241,30 @@ def test_compiled_open_of_equals_the_numpy_it_replaced(deals, marked):
     want = np.flatnonzero(mark[book.customer] & ~book.closed)
     got = book.open_of(mark)
     assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.floats(-1e6, 1e6)), max_size=30),
+    st.sampled_from(["array", "scalar"]),
+    st.sampled_from(["one", "scalar", "array"]),
+    st.sampled_from([np.int8, np.int64]),
+)
+def test_compiled_tallies_equal_the_numpy_they_replaced(events, row_as, weight_as, dtype):
+    # The tally's table starts with fractions, so an order of addition other than the events' would show.
+    tally = QuarterTally(n_segments=4)
+    start = np.random.default_rng(len(events)).random((3, 4)) * 1e3
+    table, vector = start.copy(), start[0].copy()
+    row = np.array([r for r, _, _ in events], dtype=dtype) if row_as == "array" else 2
+    segment = np.array([s for _, s, _ in events], dtype=dtype)
+    weight = {"one": 1.0, "scalar": 0.1, "array": np.array([w for _, _, w in events])}[weight_as]
+    tally.count(table, row, segment, weight)
+    tally.add(vector, segment, weight)
+    want_table, want_vector = start.copy(), start[0].copy()
+    if segment.size:
+        np.add.at(want_table, (np.asarray(row), segment), weight)
+        np.add.at(want_vector, segment, weight)
+    assert np.array_equal(table, want_table) and np.array_equal(vector, want_vector)
 
 
 @settings(max_examples=150, deadline=None)
