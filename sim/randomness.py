@@ -269,7 +269,7 @@ def _picks(
     for k in range(starts.size):
         at = -1
         for j in range(starts[k], last[k] + 1):
-            at += np.int64(np.ceil(exponential[j] / scale[j]))
+            at += math.ceil(exponential[j] / scale[j])
             pos[j] = at
             if at < n[j]:
                 kept += 1
