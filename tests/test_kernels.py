@@ -305,6 +305,51 @@ def test_renewal_calendar_finds_what_a_scan_of_every_date_finds(seed, weeks, ter
     assert booked > 0 or weeks < term  # every customer's date comes within a term
 
 
+def workable_reference(b, week):
+    """Deals a closer can work in ``week`` as the book listed them in numpy (``OpportunityBook.workable``)."""
+    return np.flatnonzero(
+        ~b.closed
+        & ~b.digital
+        & (b.stage == Stage.IN_WORK)
+        & (b.handler >= 0)
+        & (b.effort_left > 1e-9)
+        & (b.responded < week)
+    )
+
+
+def week_hours_reference(b, idx, skill):
+    """Hours the deals ``idx`` ask of their handlers this week, in numpy (``OpportunityBook.week_hours``)."""
+    return np.minimum(b.chunk[idx], b.effort_left[idx]) / skill[b.handler[idx]]
+
+
+def committed_reference(b, week, skill):
+    """``OpportunityBook.committed`` as it was written in numpy."""
+    idx = workable_reference(b, week)
+    return np.bincount(b.handler[idx], weights=week_hours_reference(b, idx, skill), minlength=skill.size)
+
+
+@pytest.mark.parametrize(("scenario", "policy"), [("scenarios/small.toml", "segment_tiers"), ("attrition", "pooled")])
+def test_compiled_committed_hours_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
+    """Each seat's hours committed to its deals in work, bit for bit, every week of real runs (vacancies,
+    a shared queue)."""
+    committed, busy = OpportunityBook.committed, []
+
+    def both(b, week, skill):
+        # numpy's bincount of no deal gave integer zeros; the engine subtracts them from float capacities.
+        got, want = committed(b, week, skill), committed_reference(b, week, skill).astype(np.float64)
+        assert got.dtype == np.float64 and got.tobytes() == want.tobytes()
+        busy.append(int((got > 0).sum()))
+        return got
+
+    monkeypatch.setattr(OpportunityBook, "committed", both)
+    shocks = [{"kind": "rep_attrition", "quarter": 2, "share": 0.4}] if scenario == "attrition" else None
+    s = load_scenario("scenarios/small.toml").with_overrides(
+        "kernel-check", quarters=3, **{"population.customers": 5000}, **({"shocks": shocks} if shocks else {})
+    )
+    run(s, make_policy(policy), seed=4)
+    assert len(busy) == 39 and sum(busy) > 100
+
+
 def week_tasks_reference(
     week, book, handlers, seats, pop, plan, cadenced, offered, touches, scenario, specialist_cells, line_touches
 ):
@@ -316,7 +361,7 @@ def week_tasks_reference(
     vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
     unowned, vacant_idx = resp[h == -1], resp[vacant]
     resp = resp[(h >= 0) & ~vacant | (h <= -2)]
-    work = b.workable(week)
+    work = workable_reference(b, week)
     c = cadenced
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
@@ -354,7 +399,7 @@ def week_tasks_reference(
     answer = np.where(queued, -1, answer)
     rep = np.concatenate([answer, closer, owner]).astype(np.int64)
     customer = np.concatenate([b.customer[resp], b.customer[work], c]).astype(np.int64)
-    work_hours = b.week_hours(work, seats.skill)
+    work_hours = week_hours_reference(b, work, seats.skill)
     cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
     # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
     share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
