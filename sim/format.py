@@ -73,6 +73,18 @@ def fmt(metric: str, v: float) -> str:
     return _SHOW[entry.unit](v) if entry else number(v, 3)
 
 
+def difference(metric: str, v: float) -> str:
+    """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
+    others in the metric's own format."""
+    if not math.isfinite(v):
+        return "-"
+    entry = CATALOGUE.get(metric)
+    if entry is not None and entry.unit is Unit.SHARE:
+        return f"{100 * v:+.1f} pp"
+    text = fmt(metric, v)
+    return f"+{text}" if v > 0 and not text.startswith("+") else text
+
+
 def interval(metric: str, low: float, high: float) -> str:
     """``[low, high]`` in the unit of ``metric``; empty when either end is undefined."""
     if not (math.isfinite(low) and math.isfinite(high)):

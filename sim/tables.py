@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.codes import CAUSES
-from sim.format import fmt, interval, recovery_words
+from sim.format import difference, fmt, interval, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -178,9 +178,11 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     ``stats.paired_differences``), as the differences table shows it; ``-`` when undefined."""
     if not math.isfinite(r["mean_diff"]):
         return "-"
-    sign = "+" if r["mean_diff"] > 0 else ""
     p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
-    return f"{sign}{fmt(metric, r['mean_diff'])} {interval(metric, r['low_adj'], r['high_adj'])}{p_text}"
+    low, high = r["low_adj"], r["high_adj"]
+    # As the report shows them: differences of shares in percentage points.
+    bounds = f"[{difference(metric, low)}, {difference(metric, high)}]" if math.isfinite(low + high) else ""
+    return f"{difference(metric, r['mean_diff'])} {bounds}{p_text}"
 
 
 def differences_table(

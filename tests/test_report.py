@@ -495,8 +495,25 @@ def test_terminal_paired_table_shows_the_interval_that_matches_its_holm_p():
         }
     )
     text = differences_table(paired, ["opps_won"], "unstructured")
-    assert "+12 [-3, 27] p=0.08" in text
-    assert "[4, 20]" not in text
+    assert "+12 [-3, +27] p=0.08" in text
+    assert "[+4, +20]" not in text
+
+
+def test_terminal_paired_table_gives_differences_of_shares_in_percentage_points_as_the_report_does():
+    # Miss rate 60.2% against 25.8%: the difference is 34.4 points, which "-34.4%" would misstate as relative.
+    import pandas as pd
+
+    from sim.experiment.report.markdown import ci
+    from sim.format import difference
+    from sim.tables import differences_table
+
+    row = {"policy": "segment_tiers", "mean_diff": -0.344, "low_adj": -0.409, "high_adj": -0.279, "p_holm": 0.002}
+    paired = pd.DataFrame([{"metric": "miss_rate", **row, "low": -0.4, "high": -0.3}])
+    text = differences_table(paired, ["miss_rate"], "unstructured")
+    assert "-34.4 pp [-40.9 pp, -27.9 pp] p=0.002" in text
+    assert "%" not in text.splitlines()[1]
+    # The report's cell for the same row.
+    assert difference("miss_rate", -0.344) + " " + ci("miss_rate", -0.409, -0.279, difference) in text
 
 
 def test_too_few_replications_give_no_interval_and_a_warning_instead():

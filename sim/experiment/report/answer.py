@@ -22,7 +22,8 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
-from sim.experiment.report.markdown import difference, finite, p_value, value_text
+from sim.experiment.report.markdown import finite, p_value, value_text
+from sim.format import difference
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.catalogue import CATALOGUE, Unit
 from sim.format import fmt
 
 if TYPE_CHECKING:
@@ -32,17 +31,6 @@ def finite(*values: float) -> bool:
 def ci(metric: str, low: float, high: float, show: Callable[[str, float], str] = fmt) -> str:
     """``[low, high]``, each end shown by ``show``; ``-`` when either end is undefined."""
     return f"[{show(metric, low)}, {show(metric, high)}]" if finite(low, high) else "-"
-
-
-def difference(metric: str, v: float) -> str:
-    """A difference: shares in percentage points, others in the metric's own format, signed."""
-    if not finite(v):
-        return "-"
-    entry = CATALOGUE.get(metric)
-    if entry is not None and entry.unit is Unit.SHARE:
-        return f"{100 * v:+.1f} pp"
-    text = fmt(metric, v)
-    return f"+{text}" if v > 0 and not text.startswith("+") else text
 
 
 def p_value(p: float) -> str:

@@ -17,9 +17,9 @@ from sim.catalogue import CATALOGUE, Unit
 from sim.experiment import morris
 from sim.experiment.design import morris_unit
 from sim.experiment.report.context import ReportContext
-from sim.experiment.report.markdown import code, difference, finite, md_table
+from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
-from sim.format import fmt
+from sim.format import difference, fmt
 
 MORRIS_CSV = "morris.csv"
 #: The metric whose paired difference the section's first sentence is about, when the experiment has it.

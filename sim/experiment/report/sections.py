@@ -14,8 +14,8 @@ from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, difference, md_table, p_value, value_text
-from sim.format import fmt
+from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
+from sim.format import difference, fmt
 
 #: Design points shown one by one in the tables; beyond this, the first point only.
 MAX_POINTS_IN_TABLES = 6

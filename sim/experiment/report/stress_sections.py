@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.experiment.report.markdown import ci, code, difference, md_table, regret_rows
+from sim.experiment.report.markdown import ci, code, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
@@ -15,7 +15,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import fmt, money, recovery_words
+from sim.format import difference, fmt, money, recovery_words
 
 
 def _pct(v: float) -> str:
