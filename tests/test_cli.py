@@ -173,6 +173,24 @@ def test_param_goes_to_the_policies_that_have_it():
     assert_bad_input(r, "--param colour: none of the policies (unstructured, hunter_farmer) has this parameter")
 
 
+def test_param_overrides_one_of_the_scenario_policys_params_and_keeps_the_others(tmp_path):
+    scenario = tmp_path / "hf.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8")
+        + '\n[policy]\nname = "hunter_farmer"\n[policy.params]\nhunter_share = 0.5\nhunter_accounts = 30\n',
+        encoding="utf-8",
+    )
+    r = covsim("run", str(scenario), "--param", "hunter_cadence=3", "--quarters", "1")
+    assert r.returncode == 0, r.stderr
+    assert "HunterFarmer(hunter_share=0.5, hunter_accounts=30," in r.stderr and "hunter_cadence=3.0" in r.stderr
+    # A bad value in the file is named in the file; one on the command line, as typed.
+    scenario.write_text(scenario.read_text(encoding="utf-8").replace("hunter_accounts = 30", "hunter_accounts = -3"))
+    r = covsim("run", str(scenario), "--param", "hunter_cadence=3")
+    assert_bad_input(r, f"{scenario}: policy.params.hunter_accounts: Input should be greater than or equal to 0")
+    r = covsim("run", str(scenario), "--param", "hunter_accounts=30", "--param", "hunter_share=2")
+    assert_bad_input(r, "--param hunter_share: Input should be less than or equal to 1")
+
+
 def test_libraries_load_with_the_collector_paused_then_frozen():
     import gc
 

@@ -57,7 +57,10 @@ def policies_command() -> None:
     "param_pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Policy parameter (repeatable), given to each named policy that has it; replaces the scenario's policy params.",
+    help=(
+        "Policy parameter (repeatable), given to each named policy that has it; the scenario's own policy keeps "
+        "its other params from the file."
+    ),
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
 @click.option(

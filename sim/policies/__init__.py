@@ -126,24 +126,25 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     """The policies ``covsim run`` runs ``scenario`` under: ``names`` (distinct; default: the scenario's).
 
     Each of ``params`` goes to the named policies that have it, as an
-    experiment's policy factor does. Without ``params`` the scenario's
-    policy keeps its parameters from ``scenario_file`` and any other policy
-    takes its defaults. Problems are InputError lines naming the command-line
-    options as typed (``--policy``, ``--param KEY``), every one at once: a
-    value a policy refuses, and a parameter no policy has.
+    experiment's policy factor does. The scenario's own policy keeps its
+    parameters from ``scenario_file`` but for those ``params`` set; any other
+    policy takes its defaults but for those. Problems are InputError lines
+    naming where each value was given (``--policy``, ``--param KEY``, the
+    file's ``policy.params.KEY``), every one at once: a value a policy
+    refuses, and a parameter no policy has.
     """
     names = tuple(names) or (scenario.policy.name,)
     accepted = {name: policy_class(name, "--policy.name").parameters() for name in names}
     policies, problems = [], []
     for name in names:
-        if params:
-            given, where = {k: v for k, v in params.items() if k in accepted[name]}, "--policy"
-        elif name == scenario.policy.name:
-            given, where = dict(scenario.policy.params), f"{scenario_file}: policy"
-        else:
-            given, where = {}, "--policy"
+        given = {k: v for k, v in params.items() if k in accepted[name]}
         try:
-            policies.append(make_policy(name, given, where, scenario, params_at="--param" if params else None))
+            if name == scenario.policy.name:
+                # The file's values that stay are checked on their own first, so that a problem in one is named there.
+                kept = {k: v for k, v in scenario.policy.params.items() if k not in given}
+                make_policy(name, kept, f"{scenario_file}: policy", scenario)
+                given = {**kept, **given}
+            policies.append(make_policy(name, given, "--policy", scenario, params_at="--param" if params else None))
         except InputError as e:
             problems += [p for p in e.problems if p not in problems]  # a value two policies refuse: one line
     known = sorted({k for fields in accepted.values() for k in fields})
