@@ -54,7 +54,7 @@ def paired_batch_options(command: F) -> F:
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
     from sim.experiment.report.answer import answer
-    from sim.experiment.stats import describe, paired_differences, run_values
+    from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
     from sim.tables import differences_table, means_table
 
     exp = batch.experiment
@@ -87,7 +87,12 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             factors = design.set_index("point").loc[point, factor_names]
             setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
             where = f" at design point {point} ({setting}; every point is in the report)"
-        click.echo(f"\nMeans over {exp.replications} replications, 95% t intervals (whole run, segment all){where}:")
+        intervals = (
+            "95% t intervals"
+            if exp.replications >= MIN_REPLICATIONS
+            else f"no intervals: they need at least {MIN_REPLICATIONS}"
+        )
+        click.echo(f"\nMeans over {exp.replications} replications (whole run, segment all), {intervals}{where}:")
         click.echo(means_table(describe(first), exp.metrics, order))
         click.echo(
             "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "

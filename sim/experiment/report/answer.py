@@ -206,7 +206,7 @@ def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], s
 def _stat(row: pd.Series, family: int, where: str, defined: bool) -> str:
     """Which interval and p-value these are, over which family (those of the paired-differences table)."""
     if not defined:
-        return "no interval: too few paired replications"
+        return f"no interval: one needs at least {stats.MIN_REPLICATIONS} paired replications"
     p = float(row["p_holm"])
     comparisons = f"{family} comparison{'s' if family != 1 else ''}"
     if not finite(p):
