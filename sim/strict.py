@@ -244,17 +244,18 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
     if data is INVALID:
         return INVALID
     found = len(problems)
+    # A misspelt key is one mistake, one line: its "did you mean" stands for the field it leaves missing.
+    meant = {key: _closest(key, schema.fields, data) for key in data if key not in schema.fields}
     values: dict[str, Any] = {}
     for name, spec in schema.fields.items():
         if name in data:
             values[name] = schema.checks[name](data[name], (*loc, name), problems)
-        elif spec.required:
+        elif spec.required and name not in meant.values():
             problems.append(((*loc, name), "Field required"))
-        else:
+        elif not spec.required:
             values[name] = spec.default
-    unknown = [key for key in data if key not in schema.fields]
-    if unknown:
-        problems += [((*loc, key), f"unknown key{_closest(key, schema.fields, data)}") for key in unknown]
+    for key, close in meant.items():
+        problems.append(((*loc, key), "unknown key" + (f" (did you mean {close!r}?)" if close else "")))
     if len(problems) > found:
         return INVALID
     out = object.__new__(cls)
@@ -262,13 +263,13 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
     return _model_checks(schema.after, out, loc, problems)
 
 
-def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str:
-    """`` (did you mean 'x'?)`` for the field not given that an unknown key most resembles, or ""."""
+def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:
+    """The field not given that an unknown key most resembles, or None."""
     import difflib  # only for a file with a mistake
 
     missing = [name for name in fields if name not in data]
     close = difflib.get_close_matches(str(key), missing, n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
 
 
 def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:

@@ -302,11 +302,15 @@ def test_a_misspelt_key_is_offered_the_field_it_resembles():
     data["zzz"] = 1
     with pytest.raises(InputError) as e:
         parse_scenario(data, "s.toml")
+    # One mistake, one line: no "churn_per_year: Field required" beside the key that misspells it.
     assert e.value.problems == [
-        "s.toml: population.segments.0.churn_per_year: Field required",
         "s.toml: population.segments.0.churn_per_yr: unknown key (did you mean 'churn_per_year'?)",
         "s.toml: zzz: unknown key",
     ]
+    del data["population"]["customers"]  # a required field missing with no key resembling it is still named
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert "s.toml: population.customers: Field required" in e.value.problems
 
 
 def test_a_model_defined_inside_a_function_may_name_that_function_s_other_models():
