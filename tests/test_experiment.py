@@ -19,6 +19,7 @@ from sim.experiment.batch import execute_batch, open_batch
 from sim.experiment.design import design_points, plan_runs, replication_seeds
 from sim.experiment.spec import comparison, load_experiment, parse_experiment
 from sim.experiment.store import Store
+from sim.scenario import load_scenario
 from tests.conftest import ROOT, SMALL
 
 EXPERIMENT = f"""
@@ -256,6 +257,28 @@ def test_bad_experiment_files(tmp_path):
     assert e.value.problems == [
         "<experiment>: policies: Tuple should have at least 1 item after validation, not 0",
     ] or any("power of 2" in p for p in e.value.problems)
+
+
+def test_every_policy_a_design_point_refuses_is_named_at_once_and_a_misspelt_metric_is_offered_its_name():
+    base = {"name": "x", "scenario": "s", "seed": 1}
+    policies = [
+        {"name": "segment_tiers", "label": "a", "params": {"books": "re-deal"}},
+        {"name": "segment_tiers", "label": "b", "params": {"books": "keep"}},
+        {"name": "hunter_farmer", "label": "c", "params": {"books": "re-deal"}},
+    ]
+    experiment = parse_experiment({**base, "policies": policies})
+    with pytest.raises(InputError) as e:
+        plan_runs(experiment, load_scenario(SMALL))
+    refused = "policy.params.books: Input should be 'keep' or 'redeal'"
+    assert e.value.problems == [
+        f"policies.0 (a) at design point 0: {refused}",
+        f"policies.2 (c) at design point 0: {refused}",
+    ]
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "policies": policies[1:2], "metrics": ["profit", "winrate"]}, "e.toml")
+    assert e.value.problems == [
+        "e.toml: metrics.1: unknown metric 'winrate' (did you mean 'win_rate'?) (docs/metrics.md lists every metric)"
+    ]
 
 
 def test_sampled_designs():

@@ -193,17 +193,20 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         scenario = parse_scenario(data, f"design point {point.index} {point.values}")
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
         current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
+        problems = []
         for i, entry in enumerate(exp.policies):
             params = {**entry.params, **overrides[entry.key]}
             try:
                 make_policy(entry.name, params, scenario=scenario)
             except InputError as e:
-                raise InputError(
-                    [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
-                ) from None
+                # Every policy's problems at the first point that has any, not the first policy's alone.
+                problems += [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
+                continue
             for r, seed in enumerate(seeds):
                 key = content_hash({"scenario": scenario_json, "policy": entry.name, "params": params, "seed": seed})
                 cells.append(Cell(point.index, entry.key, r, key))
                 if key not in specs:
                     specs[key] = RunSpec(key, scenario_json, entry.name, params, seed)
+        if problems:
+            raise InputError(problems)
     return points, cells, specs

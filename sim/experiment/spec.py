@@ -21,6 +21,7 @@ from sim.config import Name, PolicyParam, read_toml, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy
+from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock
 from sim.strict import Field, Strict, model_validator
@@ -188,7 +189,8 @@ class Experiment(Strict):
             problems.append(f"factors: name {dup!r} is used twice")
         for i, metric in enumerate(self.metrics):
             if metric not in CATALOGUE:
-                problems.append(f"metrics.{i}: unknown metric {metric!r} (docs/metrics.md lists every metric)")
+                close = did_you_mean(metric.partition(":")[0], list(CATALOGUE))
+                problems.append(f"metrics.{i}: unknown metric {metric!r}{close} (docs/metrics.md lists every metric)")
         for i, f in enumerate(self.factors):
             where = f"factors.{i}"
             if f.target in FIXED_TARGETS or f.target.startswith("scenario.policy."):
