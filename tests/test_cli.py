@@ -236,3 +236,9 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
     assert report.index(answer) < report.index("## What was run")
     assert lines[0] == answer.replace("**", "").replace("`", "")  # the same sentence, without Markdown
+    # Both compare and report, which writes it all again, name every file they write.
+    figures = len(list((out / "figures").glob("*.png")))
+    wrote = f"wrote {out / 'report.md'}, {out / 'results.csv'}, {figures} figures in {out / 'figures'} and "
+    assert figures > 0 and wrote + f"{out / 'results.parquet'}" in lines
+    again = covsim("report", str(out))
+    assert again.returncode == 0 and again.stdout.strip() == wrote + f"{out / 'results.parquet'}"

@@ -114,9 +114,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
                 err=True,
             )
             sys.exit(EXIT_FAILED)
-        morris = out_dir / "morris.csv"
-        extra = f", {morris}" if morris.exists() else ""
-        click.echo(f"\nwrote {report}, {out_dir / 'results.csv'}{extra} and {out_dir / 'results.parquet'}")
+        click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
         click.echo("", err=True)
         for key, error in outcome.errors[:10]:
@@ -269,4 +267,14 @@ def report_command(out_dir: Path) -> None:
         with report_progress() as step:
             path = write_report(store, out_dir, step)
         store.close()
-        click.echo(f"wrote {path}")
+        click.echo(_written(path, out_dir))
+
+
+def _written(report: Path, out_dir: Path) -> str:
+    """The line naming what a report wrote: itself, the results, the screening's table and the figures."""
+    files = [report, out_dir / "results.csv", out_dir / "morris.csv"]
+    figures = sorted((out_dir / "figures").glob("*.png"))
+    named = [str(f) for f in files if f.exists()] + (
+        [f"{len(figures)} figure{'s' if len(figures) != 1 else ''} in {out_dir / 'figures'}"] if figures else []
+    )
+    return f"wrote {', '.join(named)} and {out_dir / 'results.parquet'}"
