@@ -121,6 +121,9 @@ def test_figures_match_the_data(cli_run) -> None:
     assert sorted(r["name"] for r in pop["regions"]) == ["Central", "East", "West"]
     assert sorted(g["region"] for g in data["reps"]) == ["Central", "East", "West"]
     assert "seats: 35 agents in 3 regions" in result.stdout
+    # The population is of buying units: the headline says so, beside the export's own count of accounts.
+    assert "population 3,740 accounts (the export's 85 accounts x 44 buying units each)" in result.stdout
+    assert "# median of 17 account potentials, 17 of them each account's annual won value" in out.read_text()
     for seg, fit in zip(pop["segments"], cal.segments, strict=True):
         for kind in ("new_logo", "expansion"):
             assert seg[kind]["win_probability"] == pytest.approx(fit.won / fit.closed, abs=1e-4)

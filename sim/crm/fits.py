@@ -112,7 +112,12 @@ def summary_lines(cal: Calibration) -> list[str]:
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
-        + f"); population {cal.customers:,} accounts",
+        + f"); population {cal.customers:,} accounts"
+        + (
+            f" (the export's {cal.accounts_in_file:,} accounts x {cal.units} buying units each)"
+            if cal.units > 1 and cal.customers == cal.accounts_in_file * cal.units
+            else ""
+        ),
         "",
         f"{'segment':<11} {'accounts':>8} {'share':>6} {'customers':>9} {'potential':>10} {'sigma':>6} "
         f"{'opps/yr':>8} {'win':>6} {'cycle wk':>8} {'deal med':>8} {'deal mean':>9} {'value share':>11} "

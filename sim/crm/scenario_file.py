@@ -252,8 +252,8 @@ def _write_potentials(w: _Writer, cal: Calibration, s: SegmentFit, seg: dict[str
         seg,
         "potential_median",
         round(s.potential_median),
-        f"median of {s.accounts} account potentials: {s.potentials_from_won} = annual won value / share of wallet "
-        f"{SHARE_OF_WALLET} [A]",
+        f"median of {s.accounts} account potentials, {s.potentials_from_won} of them each account's annual won "
+        f"value / share of wallet {SHARE_OF_WALLET} [A]",
         f"({pipe}: sum of won close_value / {cal.team.span_years:.3f} years); {fallback}{_per_unit(cal)}",
     )
     w.key(
