@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.format import difference, fmt, interval, recovery_words
 from sim.metrics import run_totals
@@ -193,6 +194,23 @@ def differences_table(
     if paired.empty:
         return NO_PAIRED
     return _grid(paired, metrics, f"difference vs {baseline}", 40, order, difference_cell)
+
+
+def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
+    """What each metric of the tables is, in words: its title, unit and better direction (docs/metrics.md
+    defines each)."""
+    lines = [
+        "Metrics (docs/metrics.md defines each; '-' is undefined for that policy, or an interval too few runs give):"
+    ]
+    width = max(len(m) for m in metrics)
+    for m in metrics:
+        entry = CATALOGUE.get(m.partition(":")[0])
+        if entry is None:
+            continue
+        better = {True: "; higher is better", False: "; lower is better", None: ""}[entry.higher_is_better]
+        line = f" (product line {m.partition(':')[2]})" if ":" in m else ""
+        lines.append(f"  {m:<{width}}  {entry.title}{line} [{entry.unit}]{better}")
+    return "\n".join(lines)
 
 
 def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str]) -> str:

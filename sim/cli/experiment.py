@@ -55,7 +55,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
     from sim.experiment.report.answer import answer
     from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
-    from sim.tables import differences_table, means_table
+    from sim.tables import differences_table, means_table, metrics_legend
 
     exp = batch.experiment
     click.echo(
@@ -100,6 +100,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         )
         paired = paired_differences(first, exp.baseline_label)
         click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
+        click.echo("\n" + metrics_legend(exp.metrics))
     if out_dir is not None:
         from sim.experiment.report import write_report
 
