@@ -265,11 +265,13 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
     assert tiers.params.accounts_per_rep == 25
     assert unstructured.params == Unstructured.Params()
     assert [p.name for p in policies_for([], {}, scenario, "s.toml")] == ["segment_tiers"]
-    # Each --param goes to the policies that have it, and replaces the file's parameters.
+    # Each --param goes to the policies that have it; the scenario's policy keeps the file's others.
     unstructured, hunter = policies_for(["unstructured", "hunter_farmer"], {"hunter_share": 0.5}, scenario, "s.toml")
     assert hunter.params.hunter_share == 0.5 and unstructured.params == Unstructured.Params()
     (tiers,) = policies_for([], {"cadence_a": 2.0}, scenario, "s.toml")
-    assert tiers.params.cadence_a == 2.0 and tiers.params.accounts_per_rep == SegmentTiers.Params().accounts_per_rep
+    assert tiers.params.cadence_a == 2.0 and tiers.params.accounts_per_rep == 25
+    (tiers,) = policies_for([], {"accounts_per_rep": 30}, scenario, "s.toml")
+    assert tiers.params.accounts_per_rep == 30 and tiers.params.cadence_a == SegmentTiers.Params().cadence_a
 
 
 @pytest.mark.parametrize(

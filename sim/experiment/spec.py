@@ -189,7 +189,8 @@ class Experiment(Strict):
             problems.append(f"factors: name {dup!r} is used twice")
         for i, metric in enumerate(self.metrics):
             if metric not in CATALOGUE:
-                close = did_you_mean(metric.partition(":")[0], list(CATALOGUE))
+                # A near-spelling only ("winrate"): many metrics share a word, and "revenue" is several of them.
+                close = did_you_mean(metric.partition(":")[0], list(CATALOGUE), cutoff=0.75)
                 problems.append(f"metrics.{i}: unknown metric {metric!r}{close} (docs/metrics.md lists every metric)")
         for i, f in enumerate(self.factors):
             where = f"factors.{i}"

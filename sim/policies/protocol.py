@@ -183,9 +183,10 @@ def param_at(where: str, key: str) -> str:
     return f"{where} {key}" if where == "--param" else f"{where}.{key}"
 
 
-def did_you_mean(name: str, known: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is close."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is within
+    ``cutoff`` (difflib's similarity ratio)."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
