@@ -133,6 +133,28 @@ def comparison_table(metrics: pd.DataFrame, segment: str = ALL) -> str:
     return "\n".join(lines)
 
 
+def run_answer(metrics: pd.DataFrame, segment: str = ALL) -> str:
+    """One sentence before the side-by-side table: which policy captured the most revenue over the run, by
+    how much against the first, and their profits; one seed each, so no interval (compare replicates)."""
+    totals = run_totals(metrics)
+    totals = totals[totals["segment"] == segment].set_index(["metric", "policy"])["value"]
+    policies = list(dict.fromkeys(metrics["policy"]))
+    first = policies[0]
+    revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
+    best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
+    others = "".join(
+        f"; {p} {fmt('revenue_captured', revenue[p])} ({difference('revenue_captured', revenue[p] - revenue[first])} "
+        f"against {first})"
+        for p in policies[1:]
+    )
+    profits = ", ".join(f"{p} {fmt('profit', float(totals.get(('profit', p), float('nan'))))}" for p in policies)
+    return (
+        f"Answer: over the run, {best} captured the most revenue: {first} {fmt('revenue_captured', revenue[first])}"
+        f"{others}. Profit: {profits}. One seed each, so no interval: `covsim compare` pairs replications and says "
+        "which differences are more than noise."
+    )
+
+
 # ---- experiments ---------------------------------------------------------------
 
 #: What the differences table says when there is nothing to pair.

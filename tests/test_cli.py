@@ -121,8 +121,15 @@ def test_run_several_policies_side_by_side(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer", "--quarters", "1")
     assert r.returncode == 0, r.stderr
     assert "Side by side" in r.stdout
-    header = next(line for line in r.stdout.splitlines() if "unstructured" in line and "hunter_farmer" in line)
+    side = r.stdout[r.stdout.index("Side by side") :].splitlines()
+    header = next(line for line in side if "unstructured" in line and "hunter_farmer" in line)
     assert header.split() == ["unstructured", "hunter_farmer"]
+    # The answer comes before the side-by-side table, its figures the table's own.
+    answer = next(line for line in r.stdout.splitlines() if line.startswith("Answer: over the run, "))
+    assert r.stdout.index(answer) < r.stdout.index("Side by side")
+    row = next(line for line in r.stdout.splitlines() if line.startswith("  revenue captured"))
+    first, second = row.split()[-2:]
+    assert f"unstructured {first}; hunter_farmer {second} (" in answer and "One seed each, so no interval" in answer
     assert "missed: no owner" in r.stdout
 
 

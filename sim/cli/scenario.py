@@ -92,7 +92,7 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.scenario import load_scenario
-        from sim.tables import comparison_table, quarter_table
+        from sim.tables import comparison_table, quarter_table, run_answer
 
     with reported_errors():
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
@@ -114,6 +114,7 @@ def run_command(
             click.echo(quarter_table(result.metrics))
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         if len(results) > 1:
+            click.echo("\n" + run_answer(metrics))
             click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
             click.echo(comparison_table(metrics))
         if out_dir is not None:
