@@ -196,11 +196,11 @@ def _past(rng: np.random.Generator, ends: np.ndarray, n: int, p: float) -> np.nd
 
 @dataclass(frozen=True)
 class _Slots:
-    """Every bucket's gaps laid end to end, so one week's draw is a few array operations.
+    """Every bucket's gaps laid end to end, so one week's draw is one call for the exponentials and one
+    compiled pass (``_picks``).
 
-    Slot j belongs to bucket ``k``; ``scale``, ``n``, ``offset`` and ``bound`` give,
-    per slot, -log(1 - b_k), the bucket's size, where its members start in
-    ``members`` and b_k.
+    Bucket ``k`` has the slots ``starts[k]`` to ``last[k]``; ``scale``, ``n``, ``offset`` and ``bound``
+    give, per bucket, -log(1 - b_k), the bucket's size, where its members start in ``members``, and b_k.
     """
 
     members: np.ndarray
@@ -217,21 +217,17 @@ class _Slots:
         bucket needs the general path (bound 1 or tiny)."""
         if not members or not all(_TINY <= b < 1.0 for b in bounds):
             return None
-        sizes = np.array([m.size for m in members])
-        chunks = np.array([_chunk(m.size, b) for m, b in zip(members, bounds, strict=True)])
+        sizes = np.array([m.size for m in members], dtype=np.int64)
+        chunks = np.array([_chunk(m.size, b) for m, b in zip(members, bounds, strict=True)], dtype=np.int64)
         ends = np.cumsum(chunks)
-
-        def per_slot(v: np.ndarray) -> np.ndarray:
-            return np.repeat(v, chunks)
-
         return cls(
             members=flat,
             starts=ends - chunks,
             last=ends - 1,
-            scale=per_slot(-np.array([math.log1p(-x) for x in bounds])),
-            n=per_slot(sizes),
-            offset=per_slot(np.cumsum(sizes) - sizes),
-            bound=per_slot(np.array(bounds)),
+            scale=-np.array([math.log1p(-x) for x in bounds]),
+            n=sizes,
+            offset=np.cumsum(sizes) - sizes,
+            bound=np.array(bounds),
         )
 
     def picks(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -239,7 +235,7 @@ class _Slots:
         items picked and their buckets' bounds, and whether a bucket's gaps ended before its last item."""
         # geometric() for every slot, then one compiled pass (``_picks``) where numpy took ten calls.
         return compiled(_picks)(
-            rng.standard_exponential(self.scale.size),
+            rng.standard_exponential(int(self.last[-1]) + 1),
             self.scale,
             self.starts,
             self.last,
@@ -269,19 +265,20 @@ def _picks(
     for k in range(starts.size):
         at = -1
         for j in range(starts[k], last[k] + 1):
-            at += math.ceil(exponential[j] / scale[j])
+            at += math.ceil(exponential[j] / scale[k])
             pos[j] = at
-            if at < n[j]:
+            if at < n[k]:
                 kept += 1
-        short |= at < n[last[k]]
+        short |= at < n[k]
     ids = np.empty(kept, dtype=members.dtype)
     bounds = np.empty(kept)
     i = 0
-    for j in range(pos.size):
-        if pos[j] < n[j]:
-            ids[i] = members[offset[j] + pos[j]]
-            bounds[i] = bound[j]
-            i += 1
+    for k in range(starts.size):
+        for j in range(starts[k], last[k] + 1):
+            if pos[j] < n[k]:
+                ids[i] = members[offset[k] + pos[j]]
+                bounds[i] = bound[k]
+                i += 1
     return pos, ids, bounds, short
 
 
