@@ -140,9 +140,13 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
         given = {k: v for k, v in params.items() if k in accepted[name]}
         try:
             if name == scenario.policy.name:
-                # The file's values that stay are checked on their own first, so that a problem in one is named there.
+                # The file's values that stay are checked on their own first, so that a problem in one is named
+                # there; with none overridden, that is the policy.
                 kept = {k: v for k, v in scenario.policy.params.items() if k not in given}
-                make_policy(name, kept, f"{scenario_file}: policy", scenario)
+                from_file = make_policy(name, kept, f"{scenario_file}: policy", scenario)
+                if not given:
+                    policies.append(from_file)
+                    continue
                 given = {**kept, **given}
             policies.append(make_policy(name, given, "--policy", scenario, params_at="--param" if params else None))
         except InputError as e:
