@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.distinct import distinct
+
 
 class DateIndex:
     """Accounts filed by the week of one of their dates, so that a week's accounts are found without
@@ -50,4 +52,4 @@ class DateIndex:
         if filed is None:
             return np.empty(0, dtype=np.int64)
         accounts = filed[0] if len(filed) == 1 else np.concatenate(filed)
-        return np.unique(accounts[dates[accounts] == week]).astype(np.int64, copy=False)
+        return distinct(accounts[dates[accounts] == week]).astype(np.int64, copy=False)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.distinct import distinct
+
 
 def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
     """Accounts (sorted, distinct) that two or more distinct ``seat``\\ s worked this week and whose plan
@@ -23,9 +25,9 @@ def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np
     # Distinct (account, seat) pairs, sorted by account: an account listed twice had two seats.
     order = np.lexsort((seat, customer))
     c, s = customer[order], seat[order]
-    distinct = np.ones(c.size, dtype=bool)
-    distinct[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
-    c = c[distinct]
+    new_pair = np.ones(c.size, dtype=bool)
+    new_pair[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
+    c = c[new_pair]
     second = c[1:][c[1:] == c[:-1]]
-    accounts = np.unique(second)
+    accounts = distinct(second)
     return accounts[~coordinated[accounts]]

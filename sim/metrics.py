@@ -19,6 +19,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE, line_metric
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Service, Status
+from sim.distinct import distinct_inverse
 from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
@@ -318,8 +319,8 @@ def explained_sd(outcome: np.ndarray, group: np.ndarray, cell: np.ndarray | None
         return float("nan")
     cell = np.zeros(outcome.size, dtype=np.int64) if cell is None else cell.astype(np.int64)
     width = int(group.max()) + 1
-    keys, inverse, counts = np.unique(cell * width + group, return_inverse=True, return_counts=True)
-    cells, cell_inverse, cell_counts = np.unique(cell, return_inverse=True, return_counts=True)
+    keys, inverse, counts = distinct_inverse(cell * width + group)
+    cells, cell_inverse, cell_counts = distinct_inverse(cell)
     k, n = keys.size, outcome.size
     df_between = k - cells.size
     if df_between < 1 or n - k <= 0:

@@ -19,6 +19,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, ends_quarter, quarter_of, starts_quarter, week_in_quarter
 from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
+from sim.distinct import distinct
 from sim.engagement import conflicting_accounts
 from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
@@ -170,7 +171,7 @@ class CoverageModel(mesa.Model):
         if customers.size == 0:
             return
         if customers.size > 1:
-            customers = np.unique(customers)
+            customers = distinct(customers)
         pop = self.population
         customers = customers[pop.status[customers] == Status.CUSTOMER]
         if customers.size == 0:
@@ -225,7 +226,7 @@ class CoverageModel(mesa.Model):
         the engine spends each rep's hours on them, in that order."""
         b = self.book
         _, opportunities = b.worked(w)
-        touch = self._cadenced if extra.size == 0 else np.union1d(self._cadenced, extra)
+        touch = self._cadenced if extra.size == 0 else distinct(np.concatenate([self._cadenced, extra]))
         rec = self.recorder
         todo = week_tasks(
             w,
@@ -360,7 +361,7 @@ class CoverageModel(mesa.Model):
         b.close(idx)
         self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital, line)
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
-        converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
+        converted = distinct(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])
         pop.convert(c[new], value[new], self.week, line[new])
         exp = (kind == Kind.EXPANSION) & (pop.status[c] == Status.CUSTOMER)
@@ -368,7 +369,7 @@ class CoverageModel(mesa.Model):
         ren = (kind == Kind.RENEWAL) & (pop.status[c] == Status.CUSTOMER)
         pop.renew(c[ren], value[ren])
         pop.renewal_secured(c[ren])
-        self.demand.refresh(pop, np.unique(c[new]))
+        self.demand.refresh(pop, distinct(c[new]))
         lost_renewals = lost_renewals[pop.status[lost_renewals] == Status.CUSTOMER]
         self.recorder.ended_at_renewal(pop.segment[lost_renewals])
         self._churn_accounts(lost_renewals)

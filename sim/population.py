@@ -14,6 +14,7 @@ import numpy as np
 from sim.codes import Status
 from sim.compiled import compiled
 from sim.date_index import DateIndex
+from sim.distinct import distinct, distinct_first, distinct_inverse
 from sim.policies.protocol import Accounts, read_only
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
@@ -296,7 +297,7 @@ class Population:
                 self.segment_spend,
             )
             return
-        cells, inverse = np.unique(customers * lines + line, return_inverse=True)
+        cells, inverse, _ = distinct_inverse(customers * lines + line)
         added = np.bincount(inverse, weights=value, minlength=cells.size)
         c, ln = np.divmod(cells, lines)
         self._set_line_spend(c, ln, np.minimum(self.line_spend[c, ln] + added, self.wallet(c, ln)))
@@ -308,7 +309,7 @@ class Population:
         """
         if customers.size == 0:
             return
-        accounts, last = np.unique(customers[::-1], return_index=True)
+        accounts, last = distinct_first(customers[::-1])
         value = np.asarray(value)[::-1][last]
         self._set_spend(accounts, np.minimum(value, self.potential[accounts]))
 
@@ -353,7 +354,7 @@ class Population:
             self._set_total(customers, new)  # line_spend is spend
             return
         self.line_spend[customers, line] = new
-        accounts = np.unique(customers)
+        accounts = distinct(customers)
         self._set_total(accounts, self.line_spend[accounts].sum(axis=1))
 
     def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:

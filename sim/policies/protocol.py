@@ -32,6 +32,7 @@ import tomli_w
 
 from sim.codes import Service, Stage
 from sim.compiled import compiled
+from sim.distinct import distinct
 from sim.errors import InputError, PolicyError
 from sim.policies.views import (
     Accounts,
@@ -394,7 +395,7 @@ def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
         raise PolicyError(f"policy {policy}: touches() must return a 1-d array of account indices")
     if a.min() < 0 or a.max() >= n:
         raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
-    return np.unique(a.astype(np.int64))
+    return distinct(a.astype(np.int64))
 
 
 _NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))

@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
+from sim.distinct import distinct_counts
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, median, weighted_draw
 from sim.strict import Field, Strict
@@ -145,7 +146,7 @@ def pickup_chance(free_share: np.ndarray, relative_size: np.ndarray, notice: flo
     """
     rel = np.asarray(relative_size, dtype=float)
     look = np.minimum(1.0, notice * rel**size_bias)
-    shares, count = np.unique(np.asarray(free_share, dtype=float), return_counts=True)
+    shares, count = distinct_counts(np.asarray(free_share, dtype=float))
     keep = shares > 0
     shares, count = shares[keep], count[keep]
     if shares.size == 0:
