@@ -155,8 +155,8 @@ class RunCache:
 class Comparison:
     """A finished comparison: the experiment run, its tidy results and the statistics the page shows.
 
-    ``means`` and ``paired`` are ``stats.describe`` and
-    ``stats.paired_differences`` of the headline metrics (the family
+    ``means`` and ``paired`` are ``stats.describe`` (t intervals only, as the
+    page shows) and ``stats.paired_differences`` of the headline metrics (the family
     ``covsim compare`` prints); ``detail_means`` and ``detail_paired`` the same
     over :data:`DETAIL_METRICS`, a family of their own. ``failures`` holds (run
     key, one-line error) of runs that failed; ``seconds`` is the wall time
@@ -321,9 +321,9 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
         points=points,
         weekly=batch.store.weekly(),
         lorenz=batch.store.lorenz(),
-        means=describe(values) if not values.empty else empty,
+        means=describe(values, bootstrap=False) if not values.empty else empty,
         paired=paired_differences(values, exp.baseline_label) if not values.empty else empty,
-        detail_means=describe(details) if not details.empty else empty,
+        detail_means=describe(details, bootstrap=False) if not details.empty else empty,
         detail_paired=paired_differences(details, exp.baseline_label) if not details.empty else empty,
         answer=answer(values, exp.metrics, order, exp.baseline_label, points, [], markdown=False),
         failures=failures,

@@ -93,7 +93,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             else f"no intervals: they need at least {MIN_REPLICATIONS}"
         )
         click.echo(f"\nMeans over {exp.replications} replications (whole run, segment all), {intervals}{where}:")
-        click.echo(means_table(describe(first), exp.metrics, order))
+        click.echo(means_table(describe(first, bootstrap=False), exp.metrics, order))
         click.echo(
             "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "
             "the comparisons shown:"

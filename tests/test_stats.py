@@ -1,0 +1,127 @@
+"""The replication statistics: paired differences as the pivot they replaced gave them, describe with and
+without its bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from sim.experiment import stats
+
+
+def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The pivot-table version ``stats.paired_differences`` replaced (every (point, metric, replication) of
+    the levels' product), kept as the reference."""
+    wide = values.pivot_table(index=["point", "metric", "replication"], columns="policy", values="value", dropna=False)
+    if baseline not in wide.columns:
+        return pd.DataFrame()
+    rows = []
+    differences = []
+    for policy in [c for c in wide.columns if c != baseline]:
+        diff = (wide[policy] - wide[baseline]).rename("d").reset_index()
+        for (point, metric), g in diff.groupby(["point", "metric"], sort=True):
+            d = g["d"].to_numpy(dtype=float)
+            d = d[np.isfinite(d)]
+            differences.append(d)
+            lo, hi = stats.t_interval(d)
+            if d.size >= stats.MIN_REPLICATIONS and np.std(d) > 0:
+                p = float(scipy_stats.ttest_1samp(d, 0.0).pvalue)
+            else:
+                p = float("nan") if d.size < stats.MIN_REPLICATIONS else (1.0 if np.all(d == 0) else 0.0)
+            rows.append(
+                {
+                    "point": point,
+                    "policy": policy,
+                    "metric": metric,
+                    "n": d.size,
+                    "mean_diff": d.mean() if d.size else np.nan,
+                    "low": lo,
+                    "high": hi,
+                    "p": p,
+                }
+            )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["p_holm"] = np.nan
+    out["low_adj"] = np.nan
+    out["high_adj"] = np.nan
+    for _point, idx in out.groupby("point").groups.items():
+        family = len(idx)
+        out.loc[idx, "p_holm"] = stats.holm(out.loc[idx, "p"].to_numpy())
+        for i in idx:
+            lo, hi = stats.t_interval(differences[i], 1 - (1 - stats.CONFIDENCE) / family)
+            out.at[i, "low_adj"], out.at[i, "high_adj"] = lo, hi
+    return out
+
+
+@st.composite
+def run_values(draw: st.DrawFn) -> pd.DataFrame:
+    """Run values of a few points, policies, metrics and replications, some missing and some not finite."""
+    policies = draw(st.lists(st.sampled_from(["base", "b", "c"]), min_size=1, max_size=3, unique=True))
+    points = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True))
+    metrics = draw(st.lists(st.sampled_from(["win_rate", "revenue_captured", "miss_rate"]), min_size=1, unique=True))
+    value = st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([np.nan, np.inf, 0.0, 2.5]), st.integers(-3, 3)
+    )
+    rows = [
+        {"point": point, "policy": policy, "metric": metric, "replication": r, "value": float(draw(value))}
+        for point in points
+        for policy in policies
+        for metric in metrics
+        for r in range(draw(st.integers(0, 20)))
+        if draw(st.integers(0, 9)) > 0  # now and then a replication is missing
+    ]
+    frame = pd.DataFrame(rows, columns=["point", "policy", "metric", "replication", "value"])
+    return frame.sample(frac=1.0, random_state=draw(st.integers(0, 99)))  # in no particular order
+
+
+@settings(max_examples=150, deadline=None)
+@given(run_values())
+def test_paired_differences_are_the_pivots_to_the_last_digit(values: pd.DataFrame) -> None:
+    if values.empty:
+        return
+    want = pivot_paired_differences(values, "base")
+    got = stats.paired_differences(values, "base")
+    if want.empty:
+        assert got.empty
+        return
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_paired_differences_of_a_known_table() -> None:
+    values = pd.DataFrame(
+        {
+            "point": [0] * 8,
+            "policy": ["base"] * 4 + ["other"] * 4,
+            "metric": ["win_rate"] * 8,
+            "replication": [0, 1, 2, 3] * 2,
+            "value": [1.0, 2.0, 3.0, 4.0, 2.0, 4.0, 5.0, 6.0],
+        }
+    )
+    row = stats.paired_differences(values, "base").iloc[0]
+    # Differences 1, 2, 2, 2: mean 1.75, sd 0.5, t = 1.75 / (0.5 / 2) = 7 on 3 degrees of freedom.
+    assert row["n"] == 4 and row["mean_diff"] == 1.75
+    assert abs(row["p"] - 2 * scipy_stats.t.sf(7.0, 3)) < 1e-12
+    half = scipy_stats.t.ppf(0.975, 3) * 0.5 / 2
+    assert abs(row["low"] - (1.75 - half)) < 1e-12 and abs(row["high"] - (1.75 + half)) < 1e-12
+
+
+def test_describe_without_the_bootstrap_is_describe_less_its_bootstrap_columns() -> None:
+    rng = np.random.default_rng(4)
+    values = pd.DataFrame(
+        {
+            "point": 0,
+            "policy": np.repeat(["a", "b"], 10),
+            "metric": np.tile(np.repeat(["x", "y"], 5), 2),
+            "replication": np.tile(np.arange(5), 4),
+            "value": rng.normal(10.0, 2.0, 20),
+        }
+    )
+    full, fast = stats.describe(values), stats.describe(values, bootstrap=False)
+    assert {"boot_low", "boot_high"} <= set(full.columns) and not {"boot_low", "boot_high"} & set(fast.columns)
+    pd.testing.assert_frame_equal(fast, full.drop(columns=["boot_low", "boot_high"]), check_exact=True)
+    assert (full.boot_low < full["mean"]).all() and (full["mean"] < full.boot_high).all()
