@@ -40,12 +40,16 @@ class PolicyConfig(Strict):
     params: dict[str, PolicyParam] = Field(default_factory=dict)
 
 
-def format_validation_error(source: str, error: ValidationError) -> list[str]:
+def format_validation_error(source: str, error: ValidationError, data: Any = None) -> list[str]:
     """One line per problem: ``source: key.path: message``.
 
     A model's own check may report several problems in one message, joined
     by ``"; "``, each naming its key path under the model
     (``"reps.0.region: unknown region 'x'"``): each becomes a line of its own.
+    Where the path runs through a block of an array of tables that has a
+    name in ``data`` (as read from TOML), the line ends with it
+    (``population.segments.1.renewal: Field required (in the block named
+    "mid")``), since a reader finds a block by its name, not its position.
     """
     lines: list[str] = []
     for loc, message in error.problems:
@@ -53,10 +57,26 @@ def format_validation_error(source: str, error: ValidationError) -> list[str]:
         for part in message.split("; "):
             head, _, rest = part.partition(":")
             if rest and " " not in head:
-                lines.append(f"{source}: {'.'.join(filter(None, [path, head]))}:{rest}")
+                where = ".".join(filter(None, [path, head]))
+                lines.append(f"{source}: {where}:{rest}{_block_name(data, where)}")
             else:
-                lines.append(f"{source}: {path or '(top)'}: {part}")
+                lines.append(f"{source}: {path or '(top)'}: {part}{_block_name(data, path)}")
     return lines
+
+
+def _block_name(data: Any, path: str) -> str:
+    """`` (in the block named "x")`` for the innermost named table of an array on ``path`` in ``data``, or ""."""
+    node, name = data, None
+    for part in path.split(".") if path else []:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                name = node["name"]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+    return f' (in the block named "{name}")' if name else ""
 
 
 def locate(data: Any, path: str) -> list[tuple[Any, Any]]:
@@ -106,7 +126,7 @@ def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise InputError(format_validation_error(source, e)) from None
+        raise InputError(format_validation_error(source, e, data)) from None
 
 
 #: The largest file :func:`read_toml` reads. Real scenarios and experiments are a few kilobytes; the cap

@@ -190,7 +190,9 @@ def test_amounts_and_spreads_that_would_overflow_are_refused(tmp_path, key, valu
     scenario.write_text(text)
     result = invoke("validate", str(scenario))
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [f"error: {scenario}: population.segments.0.{key}: {message}"]
+    assert lines_of(result.stderr) == [
+        f'error: {scenario}: population.segments.0.{key}: {message} (in the block named "enterprise")'
+    ]
 
 
 def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_path, monkeypatch):
@@ -404,6 +406,7 @@ def test_a_value_that_may_be_any_scalar_fails_in_one_line_not_four(tmp_path):
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         f"error: {experiment}: factors.0.values.0: must be a boolean, integer, finite number or string"
+        ' (in the block named "f")'
     ]
 
 

@@ -376,11 +376,11 @@ def test_experiment_entries_are_checked_before_any_run():
     assert e.value.problems == [
         "<experiment>: metrics.1: unknown metric 'revenue' (docs/metrics.md lists every metric)",
         "<experiment>: factors.0.target: scenario.seed cannot be a factor: a run's seed comes from the "
-        "experiment's seed and the replication (vary replications instead)",
+        'experiment\'s seed and the replication (vary replications instead) (in the block named "s")',
         "<experiment>: factors.1.target: policy.name cannot be a factor: the policies to compare are listed "
-        "under policies, not varied by a factor",
+        'under policies, not varied by a factor (in the block named "p")',
         "<experiment>: factors.2.target: scenario.policy.params.notice cannot be a factor: policy parameters "
-        "are varied as policy.<parameter>",
+        'are varied as policy.<parameter> (in the block named "q")',
     ]
 
 
@@ -424,5 +424,5 @@ def test_an_integer_factor_a_design_could_not_vary_is_refused(kind, low, high, r
         parse_experiment(data, "e.toml")
     assert e.value.problems == [
         f"e.toml: factors.0: an integer factor of a {kind} design {refused} (its values would round onto fewer "
-        "and its effect could not be measured)"
+        'and its effect could not be measured) (in the block named "n")'
     ]

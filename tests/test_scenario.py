@@ -68,7 +68,8 @@ def test_negative_count_and_unknown_key_each_get_a_line():
 def test_missing_required_key():
     d = small_data()
     del d["population"]["segments"][1]["renewal"]
-    assert problems(d) == ["s.toml: population.segments.1.renewal: Field required"]
+    # The block's name closes the line: a reader finds a segment by its name, not by its place.
+    assert problems(d) == ['s.toml: population.segments.1.renewal: Field required (in the block named "mid_market")']
 
 
 def test_cross_field_checks():
@@ -123,8 +124,8 @@ def test_inf_and_nan_are_rejected():
     d["population"]["segments"][0]["potential_median"] = float("inf")
     d["population"]["regions"][0]["x_km"] = float("nan")
     assert problems(d) == [
-        "s.toml: population.regions.0.x_km: Input should be a finite number",
-        "s.toml: population.segments.0.potential_median: Input should be a finite number",
+        's.toml: population.regions.0.x_km: Input should be a finite number (in the block named "local")',
+        's.toml: population.segments.0.potential_median: Input should be a finite number (in the block named "enterprise")',
     ]
 
 

@@ -304,7 +304,8 @@ def test_a_misspelt_key_is_offered_the_field_it_resembles():
         parse_scenario(data, "s.toml")
     # One mistake, one line: no "churn_per_year: Field required" beside the key that misspells it.
     assert e.value.problems == [
-        "s.toml: population.segments.0.churn_per_yr: unknown key (did you mean 'churn_per_year'?)",
+        "s.toml: population.segments.0.churn_per_yr: unknown key (did you mean 'churn_per_year'?)"
+        ' (in the block named "enterprise")',
         "s.toml: zzz: unknown key",
     ]
     del data["population"]["customers"]  # a required field missing with no key resembling it is still named
