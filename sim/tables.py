@@ -115,12 +115,16 @@ COMPARISON_ROWS: list[tuple[str, str]] = [
 ]
 
 
-def comparison_table(metrics: pd.DataFrame, segment: str = ALL) -> str:
-    """Whole-run figures of several policies side by side (one seed each)."""
+def whole_run(metrics: pd.DataFrame, segment: str = ALL) -> tuple[pd.Series, list[str]]:
+    """Whole-run totals of ``segment`` by (metric, policy) of runs' tidy metrics (one seed each), and the
+    policies in the order they ran: what :func:`run_answer` and :func:`comparison_table` read."""
     totals = run_totals(metrics)
-    totals = totals[totals["segment"] == segment]
-    policies = list(dict.fromkeys(metrics["policy"]))
-    wide = totals.pivot_table(index="metric", columns="policy", values="value", aggfunc="first", dropna=False)
+    totals = totals[totals["segment"] == segment].set_index(["metric", "policy"])["value"]
+    return totals, list(dict.fromkeys(metrics["policy"]))
+
+
+def comparison_table(totals: pd.Series, policies: list[str]) -> str:
+    """Whole-run figures of several policies side by side (:func:`whole_run`)."""
     width = max(14, *(len(p) + 2 for p in policies))
     label_w = max(len(r[0]) for r in COMPARISON_ROWS) + 2
     lines = [f"{'':<{label_w}}" + "".join(f"{p:>{width}}" for p in policies)]
@@ -128,17 +132,15 @@ def comparison_table(metrics: pd.DataFrame, segment: str = ALL) -> str:
         if not metric:
             lines.append(label)
             continue
-        values = [wide.at[metric, p] if metric in wide.index else float("nan") for p in policies]
-        lines.append(f"{label:<{label_w}}" + "".join(f"{fmt(metric, float(v)):>{width}}" for v in values))
+        values = [float(totals.get((metric, p), float("nan"))) for p in policies]
+        lines.append(f"{label:<{label_w}}" + "".join(f"{fmt(metric, v):>{width}}" for v in values))
     return "\n".join(lines)
 
 
-def run_answer(metrics: pd.DataFrame, segment: str = ALL) -> str:
-    """One sentence before the side-by-side table: which policy captured the most revenue over the run, by
-    how much against the first, and their profits; one seed each, so no interval (compare replicates)."""
-    totals = run_totals(metrics)
-    totals = totals[totals["segment"] == segment].set_index(["metric", "policy"])["value"]
-    policies = list(dict.fromkeys(metrics["policy"]))
+def run_answer(totals: pd.Series, policies: list[str]) -> str:
+    """One sentence before the side-by-side table (:func:`whole_run`): which policy captured the most revenue
+    over the run, by how much against the first, and their profits; one seed each, so no interval (compare
+    replicates)."""
     first = policies[0]
     revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
     best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)

@@ -92,7 +92,7 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.scenario import load_scenario
-        from sim.tables import comparison_table, quarter_table, run_answer
+        from sim.tables import comparison_table, quarter_table, run_answer, whole_run
 
     with reported_errors():
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
@@ -114,9 +114,10 @@ def run_command(
             click.echo(quarter_table(result.metrics))
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         if len(results) > 1:
-            click.echo("\n" + run_answer(metrics))
+            totals, order = whole_run(metrics)
+            click.echo("\n" + run_answer(totals, order))
             click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
-            click.echo(comparison_table(metrics))
+            click.echo(comparison_table(totals, order))
         if out_dir is not None:
             from sim.files import atomic_write_all
             from sim.plots import write_summary_png  # matplotlib: only when there is a figure to draw
