@@ -331,6 +331,8 @@ class CoverageModel(mesa.Model):
 
     def _decide(self, idx: np.ndarray, seats: SeatWeek) -> None:
         """Win or lose opportunities whose effort is complete (or whose digital cycle ended)."""
+        if idx.size == 0:  # half the calls under a policy with no digital channel
+            return
         b, pop = self.book, self.population
         d = decisions(
             self.scenario,

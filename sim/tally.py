@@ -101,7 +101,7 @@ class QuarterTally:
         """Add ``weight`` at (row, segment) for each event (rows and segments may repeat)."""
         if segment.size == 0:  # a fifth of a run's calls: no event, and a table is cheaper left alone
             return
-        compiled(_scatter)(table, np.atleast_1d(row), segment, _weights(weight))
+        compiled(_scatter)(table, _at_least_1d(row), segment, _weights(weight))
 
     def add(self, vector: np.ndarray, segment: np.ndarray, weight: np.ndarray | float = 1.0) -> None:
         """Add ``weight`` per event into a vector by segment (or by role: ``role_hours``, ``role_capacity``)."""
@@ -161,7 +161,13 @@ _ONE, _ZERO = np.ones(1), np.zeros(1, dtype=np.int64)
 
 
 def _weights(weight: np.ndarray | float) -> np.ndarray:
-    return _ONE if isinstance(weight, float) and weight == 1.0 else np.atleast_1d(weight)
+    return _ONE if isinstance(weight, float) and weight == 1.0 else _at_least_1d(weight)
+
+
+def _at_least_1d(x: np.ndarray | float | int) -> np.ndarray:
+    """``np.atleast_1d`` of one value or array, without its Python (a tally takes some fifty a week)."""
+    a = np.asarray(x)
+    return a if a.ndim else a.reshape(1)
 
 
 def _scatter(table: np.ndarray, row: np.ndarray, segment: np.ndarray, weight: np.ndarray) -> None:
