@@ -171,7 +171,11 @@ class _AccountGroups:
 
 def _total(v: np.ndarray, sel: slice | int) -> float:
     """Sum of a by-segment array (last axis) over the selection."""
-    return float(np.sum(v[..., sel]))
+    # A quarter takes some 1,300 of these: one segment's entry of a vector is its own sum (0.2 us), and the
+    # array's method sums as np.sum does without np.sum's Python wrapper (3 us against 6 us).
+    if v.ndim == 1 and isinstance(sel, int):
+        return float(v[sel])
+    return float(v[..., sel].sum())
 
 
 def _in(segment: np.ndarray, sel: slice | int) -> np.ndarray | slice:
