@@ -206,6 +206,7 @@ def test_bad_morris_designs_give_one_line_each() -> None:
     no_range = [{"name": "share", "target": "scenario.relationship.personal_share"}]
     assert problems(factors=no_range, design={"kind": "morris"}) == [
         "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
+        ' (in the block named "share")'
     ]
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 0}) == [
         "<experiment>: design.trajectories: must be from 2 to 10,000, not 0 "

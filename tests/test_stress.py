@@ -188,9 +188,9 @@ def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_suite(bad)
     assert e.value.problems == [
-        f"{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1",
-        f"{bad}: stress.1.shocks: at least one shock is needed",
-        f"{bad}: stress.2.name: String should match pattern '^[A-Za-z0-9_\\-]+$'",
+        f'{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "x")',
+        f'{bad}: stress.1.shocks: at least one shock is needed (in the block named "y")',
+        f"{bad}: stress.2.name: String should match pattern '^[A-Za-z0-9_\\-]+$' (in the block named \"z z\")",
     ]
 
 
