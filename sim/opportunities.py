@@ -44,7 +44,7 @@ _DTYPES = {
 _NAMES = tuple(_DTYPES)
 
 #: The columns a new opportunity is given (``OpportunityBook.add``): every one but ``closed``, in the book's order.
-NEW_COLUMNS = tuple(name for name in _DTYPES if name != "closed")
+NEW_COLUMNS = tuple(name for name in _NAMES if name != "closed")
 
 
 @dataclass

@@ -142,8 +142,9 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
     def keyed(name: str) -> tuple[np.ndarray, np.ndarray]:
         mine = policy == name
-        order = np.argsort(key[mine], kind="stable")
-        return key[mine][order], value[mine][order]
+        k, v = key[mine], value[mine]
+        order = np.argsort(k, kind="stable")
+        return k[order], v[order]
 
     base_key, base_value = keyed(baseline)
     differences: list[np.ndarray] = []  # per row: policy-major, then cells; the finite differences, by replication
