@@ -63,40 +63,18 @@ class Rep(mesa.Agent):
         self.handoff_owed = 0.0  # hours of warm hand-offs still to make (taken before other work)
         self.coordination_weekly = 0.0  # hours a week of the quarter's account plans (taken before other work)
 
-    def ramp_factor(self, ramp: tuple[float, ...], week: int) -> float:
-        """Productivity by quarter of tenure in ``week`` (the last value holds afterwards)."""
-        quarter = min((week - self.hired_week) // WEEKS_PER_QUARTER, len(ramp) - 1)
-        return ramp[quarter]
-
-    def begin_week(
-        self, leave: float, skill: float, week: int, weekly_attrition: float, backfill_weeks: int, frozen: bool
-    ) -> None:
-        """Let the holder leave, or fill a seat vacant for ``backfill_weeks`` weeks (not while frozen).
-
-        ``leave`` (uniform) and ``skill`` (standard normal) are this week's draws
-        for the seat from the ``reps`` stream: the holder leaves when ``leave`` is
-        below the weekly attrition probability; ``skill`` sets a new hire's skill.
-        """
-        if self.filled:
-            if week > self.hired_week and leave < weekly_attrition:
-                self.vacate(week)
-            return
-        if week - self.vacated_week >= backfill_weeks and not frozen:
-            self.filled = True
-            self.hired_week = week
-            self.skill = max(0.1, self.skill_mean + self.skill_sd * skill)
+    def fill(self, week: int, skill: float) -> None:
+        """A new holder starts in ``week``, at the bottom of the ramp; ``skill`` is the seat's standard
+        normal draw of that week, which sets the new holder's skill."""
+        self.filled = True
+        self.hired_week = week
+        self.skill = max(0.1, self.skill_mean + self.skill_sd * skill)
 
     def vacate(self, week: int) -> None:
         """The holder leaves in ``week``: the seat is vacant from this week on."""
         self.filled = False
         self.vacated_week = week
         self.handoff_owed = 0.0  # a holder who left makes no more hand-offs
-
-    def capacity(self, ramp: tuple[float, ...], week: int) -> float:
-        """Selling hours available in ``week``."""
-        if not self.filled:
-            return 0.0
-        return self.weekly_hours * self.selling_share * self.ramp_factor(ramp, week)
 
 
 #: The most of a week's selling hours a seat spends on hand-offs it owes and account plans, together [A]:
@@ -168,9 +146,11 @@ class Team:
         self._regions = scenario.population.regions
         self._lines = scenario.line_names
         self._workforce = scenario.workforce
+        self._ramp = np.asarray(scenario.workforce.ramp, dtype=np.float64)
+        self._attrition = weekly_attrition(scenario.workforce.attrition_per_year)
         self._rng = rng
         self.seats: list[Rep] = []
-        self._constants = _seat_constants(self.seats, len(self._lines))
+        self._constants_changed()
         for group in scenario.reps:
             self.add(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
 
@@ -188,7 +168,12 @@ class Team:
             y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
             skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
             self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week, self._lines))
+        self._constants_changed()
+
+    def _constants_changed(self) -> None:
+        """The seats' constants as arrays, after seats were added."""
         self._constants = _seat_constants(self.seats, len(self._lines))
+        self._paid_hours = np.array([r.weekly_hours * r.selling_share for r in self.seats], dtype=np.float64)
 
     def add_specialists(self, count: int, line: str, week: int) -> None:
         """New overlay specialist seats of ``line`` and paid on it (an overlay launch; "": no line of their
@@ -220,6 +205,9 @@ class Team:
         for seat in np.flatnonzero(hours).tolist():
             self.seats[seat].handoff_owed = max(0.0, self.seats[seat].handoff_owed - float(hours[seat]))
 
+    def _hired_weeks(self) -> np.ndarray:
+        return np.array([r.hired_week for r in self.seats], dtype=np.int64)
+
     def filled(self) -> np.ndarray:
         """Whether each seat has a holder now."""
         return np.array([r.filled for r in self.seats], dtype=bool)
@@ -233,35 +221,43 @@ class Team:
         return self._constants["region"]
 
     def begin_week(self, week: int, frozen: bool) -> np.ndarray:
-        """Holders leave at the weekly attrition rate; vacant seats are backfilled (not while ``frozen``).
+        """Holders leave at the weekly attrition rate; seats vacant for the backfill delay are filled (not
+        while ``frozen``); a seat that empties this week is not filled in the same week.
 
         Returns the seats whose holder left this week. Draws two numbers per
-        seat from the team's stream every week, whatever happens.
+        seat from the team's stream every week, whatever happens: a uniform
+        (the holder leaves when it is below the weekly attrition probability)
+        and a standard normal (a new holder's skill).
         """
         n = len(self.seats)
-        leave = self._rng.random(n).tolist()
-        skill = self._rng.standard_normal(n).tolist()
-        attrition = weekly_attrition(self._workforce.attrition_per_year)
-        left = []
-        for rep in self.seats:  # seat order, every week
-            was_filled = rep.filled
-            rep.begin_week(leave[rep.seat], skill[rep.seat], week, attrition, self._workforce.backfill_weeks, frozen)
-            if was_filled and not rep.filled:
-                left.append(rep.seat)
-        return np.array(left, dtype=np.int64)
+        leave = self._rng.random(n)
+        skill = self._rng.standard_normal(n)
+        # The seats' state read as arrays, and only the seats that change touched: a call per seat and week
+        # cost thousands of calls a week at thousands of seats.
+        filled = self.filled()
+        left = np.flatnonzero(filled & (self._hired_weeks() < week) & (leave < self._attrition))
+        for seat in left.tolist():
+            self.seats[seat].vacate(week)
+        if not frozen:
+            vacated = np.array([r.vacated_week for r in self.seats], dtype=np.int64)
+            for seat in np.flatnonzero(~filled & (week - vacated >= self._workforce.backfill_weeks)).tolist():
+                self.seats[seat].fill(week, float(skill[seat]))
+        return left
 
     def week(self, week: int) -> SeatWeek:
         """The team in ``week`` as arrays; hand-offs owed, then account plans, take up to half of each seat's
         hours (what account plans ask beyond that is not made)."""
-        ramp = self._workforce.ramp
-        hours = np.array([r.capacity(ramp, week) for r in self.seats], dtype=np.float64)
+        filled = self.filled()
+        # Productivity by quarter of tenure (the ramp's last value holds afterwards); a vacant seat has none.
+        tenure = np.minimum((week - self._hired_weeks()) // WEEKS_PER_QUARTER, self._ramp.size - 1)
+        hours = np.where(filled, self._paid_hours * self._ramp[tenure], 0.0)
         owed = np.array([r.handoff_owed for r in self.seats], dtype=np.float64)
         handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, owed)
         planning = np.array([r.coordination_weekly for r in self.seats], dtype=np.float64)
         coordination = np.minimum(HANDOFF_SHARE_OF_WEEK * hours - handoff, planning)
         return SeatWeek(
             **self._constants,
-            filled=np.array([r.filled for r in self.seats], dtype=bool),
+            filled=filled,
             capacity=hours - handoff - coordination,
             handoff=handoff,
             coordination=coordination,

@@ -83,8 +83,8 @@ def test_attrition_of_one_region_empties_that_share_of_its_seats_and_backfills_t
         assert len(gone) == 5 and {r.region for r in gone} == {1}  # half of the ten east seats; west untouched
         ramp = s.workforce.ramp
 
-        def capacity(week):
-            return [r.capacity(ramp, week) for r in gone]
+        def capacity(week):  # unstructured owes no hand-off and plans no account: capacity is selling hours
+            return model.team.week(week).capacity[[r.seat for r in gone]].tolist()
 
         assert capacity(13) == [0.0] * 5
         model.run(3)  # weeks 14..16: still vacant (backfill after 4 weeks)
