@@ -7,8 +7,6 @@ long the run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
@@ -40,14 +38,17 @@ _DTYPES = {
     "closed": bool,
 }
 
-#: The book's columns, in its order (``dataclasses.fields`` took longer than some of the work it listed).
+#: The book's columns, in its order.
 _NAMES = tuple(_DTYPES)
 
 #: The columns a new opportunity is given (``OpportunityBook.add``): every one but ``closed``, in the book's order.
 NEW_COLUMNS = tuple(name for name in _NAMES if name != "closed")
 
+#: The columns of each dtype: they are the rows of one 2-D block, so that adding and dropping deals takes a
+#: call per dtype, not a call per column (about 150 calls a week).
+_BLOCKS = {dt: tuple(n for n, d in _DTYPES.items() if d is dt) for dt in dict.fromkeys(_DTYPES.values())}
 
-@dataclass
+
 class OpportunityBook:
     """Open opportunities, one entry per opportunity, and the only writer of their arrays.
 
@@ -92,9 +93,19 @@ class OpportunityBook:
     pooled: np.ndarray
     closed: np.ndarray
 
+    def __init__(self, blocks: dict[type, np.ndarray]) -> None:
+        self._hold(blocks)
+
+    def _hold(self, blocks: dict[type, np.ndarray]) -> None:
+        """Hold ``blocks`` (one 2-D array per dtype of ``_BLOCKS``, a row per column); the column attributes
+        are views of their rows."""
+        self._blocks = blocks
+        for dt, names in _BLOCKS.items():
+            self.__dict__.update(zip(names, blocks[dt], strict=True))
+
     @classmethod
     def empty(cls) -> OpportunityBook:
-        return cls(**{name: np.empty(0, dtype=dt) for name, dt in _DTYPES.items()})
+        return cls({dt: np.empty((len(names), 0), dtype=dt) for dt, names in _BLOCKS.items()})
 
     def __len__(self) -> int:
         return int(self.key.size)
@@ -102,14 +113,19 @@ class OpportunityBook:
     def add(self, **columns: np.ndarray) -> None:
         """Append new opportunities, open; every column but ``closed`` must be given."""
         columns["closed"] = np.zeros(np.asarray(columns["key"]).size, dtype=bool)
-        for name in _NAMES:
-            old = getattr(self, name)
-            setattr(self, name, np.concatenate([old, np.asarray(columns[name], dtype=old.dtype)]))
+        blocks = self._blocks
+        self._hold(
+            {
+                dt: np.concatenate([blocks[dt], np.array([columns[n] for n in names], dtype=dt)], axis=1)
+                for dt, names in _BLOCKS.items()
+            }
+        )
 
     def worked(self, week: int) -> tuple[np.ndarray, Opportunities]:
         """Open deals outside the digital channel: their indices (ascending) and what a policy sees of them."""
         rows = np.flatnonzero(~self.digital & ~self.closed)
-        return rows, Opportunities({name: getattr(self, name) for name in _NAMES}, rows, week)
+        # The columns as they are now (a copy of the attribute dict: one call where a getattr per column took 21).
+        return rows, Opportunities(self.__dict__.copy(), rows, week)
 
     def pending(self, week: int, rows: np.ndarray) -> tuple[np.ndarray, Pending]:
         """Of the open deals ``rows`` (``worked``), those with no handler this week (awaiting a first
@@ -209,9 +225,8 @@ class OpportunityBook:
 
     def drop_closed(self) -> None:
         """Drop the deals closed this week."""
-        idx = np.flatnonzero(~self.closed)  # taking by index is about twice as fast as by mask, per column
-        for name in _NAMES:
-            setattr(self, name, getattr(self, name).take(idx))
+        idx = np.flatnonzero(~self.closed)  # taking by index is about twice as fast as by mask
+        self._hold({dt: block.take(idx, axis=1) for dt, block in self._blocks.items()})
 
 
 def _open_of(customer: np.ndarray, closed: np.ndarray, mark: np.ndarray) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.codes import CAUSES, ROLES, Status
 from sim.model import CoverageModel
-from sim.opportunities import _NAMES, NEW_COLUMNS, OpportunityBook
+from sim.opportunities import _BLOCKS, _DTYPES, _NAMES, NEW_COLUMNS, OpportunityBook
 from sim.policies import BUILT_IN, make_policy
 from sim.population import NO_DATE
 from sim.recorder import Recorder
@@ -188,6 +186,9 @@ def test_invariants_hold_for_random_small_scenarios(scenario, policy, monkeypatc
 
 
 def test_the_books_column_list_is_its_fields_in_order() -> None:
-    # OpportunityBook appends, drops and shows its columns by this list, not by dataclasses.fields.
-    assert tuple(f.name for f in fields(OpportunityBook)) == _NAMES
+    # OpportunityBook appends, drops and shows its columns by this list and its blocks by dtype.
+    assert tuple(OpportunityBook.__annotations__) == _NAMES
+    book = OpportunityBook.empty()
+    assert all(getattr(book, name).dtype == dtype for name, dtype in _DTYPES.items())
+    assert sorted(n for names in _BLOCKS.values() for n in names) == sorted(_NAMES)
     assert tuple(n for n in _NAMES if n != "closed") == NEW_COLUMNS

@@ -8,7 +8,7 @@ the reference.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
-from sim.opportunities import OpportunityBook
+from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
@@ -231,7 +231,7 @@ def test_compiled_open_of_equals_the_numpy_it_replaced(deals, marked):
         n = len(deals)
         columns = {
             name: np.zeros(n, dtype=book.customer.dtype if name == "customer" else getattr(book, name).dtype)
-            for name in (f.name for f in fields(book))
+            for name in _NAMES
         }
         columns["customer"] = np.array([c for c, _ in deals], dtype=np.int64)
         columns.pop("closed")
@@ -740,7 +740,8 @@ def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, mon
     """Every week's arrivals (the accounts kept of the thinned candidates) and the columns of every new
     opportunity, bit for bit, on real runs."""
     compiled_new, by_kind, kept = sim.model.new_opportunities, np.zeros(3, dtype=np.int64), []
-    dtypes = {name: column.dtype for name, column in vars(OpportunityBook.empty()).items()}
+    book = OpportunityBook.empty()
+    dtypes = {name: getattr(book, name).dtype for name in _NAMES}
 
     def both(*args):
         got, want = compiled_new(*args), new_opportunities_reference(*args)
