@@ -15,6 +15,7 @@ from sim.codes import Status
 from sim.compiled import compiled
 from sim.date_index import DateIndex
 from sim.distinct import distinct, distinct_first, distinct_inverse
+from sim.marks import marked_positions
 from sim.policies.protocol import Accounts, read_only
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
@@ -237,11 +238,11 @@ class Population:
 
     def held_by(self, seats: np.ndarray) -> np.ndarray:
         """Accounts whose personal relationship is held by one of ``seats``."""
-        # A lookup by seat (holder -1, nobody, is the last entry): one gather, where np.isin would sort.
-        held = np.zeros(max(int(self.holder.max(initial=-1)), int(seats.max(initial=-1))) + 2, dtype=bool)
+        if seats.size == 0:
+            return np.empty(0, dtype=np.int64)
+        held = np.zeros(int(seats.max()) + 1, dtype=bool)
         held[seats] = True
-        held[-1] = False
-        return np.flatnonzero(held[self.holder])
+        return marked_positions(self.holder, held)
 
     def renewals_due(self, week: int) -> np.ndarray:
         """Customers whose contract comes up for renewal in ``week`` (ascending; once a week, in order)."""
