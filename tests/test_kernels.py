@@ -24,6 +24,7 @@ from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
+from sim.policies.rules import keep_owners
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
@@ -769,3 +770,41 @@ def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, mon
     s = load_scenario(scenario).with_overrides("kernel-check", quarters=2, **overrides)
     run(s, make_policy("overlay" if "overlay" in scenario else "segment_tiers"), seed=4)
     assert (by_kind > 0).all() and sum(kept) > 0  # new logos, expansions and renewals
+
+
+def keep_owners_reference(named, owner, previous, seats, book_size):
+    """``keep_owners`` as it was written, its movers seated by a Python loop."""
+    prev = previous[named]
+    kept = np.isin(prev, seats)
+    order = np.argsort(np.where(kept, prev, -1), kind="stable")
+    sorted_prev = np.where(kept, prev, -1)[order]
+    first = np.searchsorted(sorted_prev, sorted_prev)
+    nth = np.empty(named.size, dtype=np.int64)
+    nth[order] = np.arange(named.size) - first
+    kept &= nth < book_size
+    result = np.where(kept, prev, -1)
+    room = book_size - np.bincount(np.searchsorted(seats, result[kept]), minlength=seats.size)
+    for i in np.flatnonzero(~kept).tolist():
+        at = int(np.searchsorted(seats, owner[i]))
+        if room[at] <= 0:
+            at = int(np.argmax(room))
+        room[at] -= 1
+        result[i] = seats[at]
+    return result
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(-1, 9), min_size=1, max_size=60),
+    st.sets(st.integers(0, 9), min_size=1, max_size=6),
+    st.integers(1, 12),
+    st.integers(0, 2**16),
+)
+def test_compiled_keep_owners_equals_the_loop_it_replaced(previous, seats, book_size, seed):
+    previous, seats = np.array(previous, dtype=np.int64), np.array(sorted(seats), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    named = rng.permutation(previous.size)[: rng.integers(1, previous.size + 1)]
+    owner = rng.choice(seats, named.size)  # a fresh dealing: every account to one of the seats
+    want = keep_owners_reference(named, owner, previous, seats, book_size)
+    got = keep_owners(named, owner, previous, seats, book_size)
+    assert got.tolist() == want.tolist()
