@@ -312,13 +312,14 @@ class Thinning:
         bound = np.asarray(bound, dtype=np.float64)
         live = np.flatnonzero(bound > 0)
         level = np.ceil(np.log2(np.minimum(bound[live], 1.0))).astype(np.int64)
-        level = np.maximum(level, -60)
-        members, bounds = [], []
-        for k in np.unique(level):
-            ids = live[level == k]
-            members.append(ids)
-            bounds.append(float(min(1.0, bound[ids].max())))
-        return cls(tuple(members), tuple(bounds))
+        level = np.maximum(level, -60).astype(np.int8)
+        # The buckets in level order, each's members ascending: one stable sort (a radix sort on int8), where a
+        # pass per level over every item took a second at ten million accounts.
+        order = np.argsort(level, kind="stable")
+        ids, cuts = live[order], np.flatnonzero(np.diff(level[order])) + 1
+        members = np.split(ids, cuts)
+        most = np.maximum.reduceat(bound[ids], np.concatenate([[0], cuts])) if ids.size else np.empty(0)
+        return cls(tuple(members) if ids.size else (), tuple(float(min(1.0, b)) for b in most))
 
     @classmethod
     def by_group(cls, group: np.ndarray, bound: np.ndarray) -> Thinning:

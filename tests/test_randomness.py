@@ -111,3 +111,23 @@ def test_thinning_keeps_one_copy_of_its_members() -> None:
     flat = th.members[0].base
     assert flat is not None and all(m.base is flat for m in th.members)
     assert th._slots is not None and th._slots.members is flat
+
+
+@pytest.mark.parametrize("kind", ["spread", "all zero", "some above one", "tiny"])
+def test_buckets_by_bound_hold_each_item_once_in_its_power_of_two_with_the_bucket_maximum(kind):
+    rng = np.random.default_rng(8)
+    n = 20_000
+    bound = {
+        "spread": rng.uniform(0, 1, n) ** 6,
+        "all zero": np.zeros(n),
+        "some above one": rng.uniform(0, 2, n),
+        "tiny": np.where(rng.random(n) < 0.5, 0.0, 1e-30 + rng.random(n) * 1e-20),
+    }[kind]
+    th = Thinning.by_bound(bound)
+    live = np.flatnonzero(bound > 0)
+    level = np.maximum(np.ceil(np.log2(np.minimum(bound[live], 1.0))), -60)
+    # One bucket per level present, lowest level first, members ascending, bound the largest of its members.
+    assert len(th.members) == np.unique(level).size
+    for ids, b, k in zip(th.members, th.bounds, np.unique(level), strict=True):
+        assert ids.tolist() == live[level == k].tolist()
+        assert b == min(1.0, float(bound[ids].max()))
