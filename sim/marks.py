@@ -19,17 +19,23 @@ def marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
 
 
 def _marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
-    """Compiled by numba (``sim.compiled``): a count, then the positions."""
-    count = 0
-    for i in range(values.size):
-        v = values[i]
-        if 0 <= v < marked.size and marked[v]:
-            count += 1
-    out = np.empty(count, dtype=np.int64)
-    j = 0
-    for i in range(values.size):
-        v = values[i]
-        if 0 <= v < marked.size and marked[v]:
-            out[j] = i
-            j += 1
-    return out
+    """Compiled by numba (``sim.compiled``): one pass, the positions kept in a buffer that doubles when
+    full (a count first would read ``values``, tens of megabytes at ten million accounts, twice). The scan
+    goes in stretches no longer than the room left, so the inner loop never grows the buffer: growing it
+    there made numba's loop six times slower."""
+    n, size = values.size, marked.size
+    out = np.empty(1024, dtype=np.int64)
+    j = i = 0
+    while i < n:
+        stop = min(n, i + out.size - j)
+        for k in range(i, stop):
+            v = values[k]
+            if 0 <= v < size and marked[v]:
+                out[j] = k
+                j += 1
+        i = stop
+        if j == out.size and i < n:
+            grown = np.empty(2 * out.size, dtype=np.int64)
+            grown[:j] = out
+            out = grown
+    return out[:j].copy()

@@ -12,6 +12,7 @@ import numpy as np
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Stage
 from sim.compiled import compiled
+from sim.marks import marked_positions
 from sim.policies.protocol import Opportunities, Pending, read_only
 
 _DTYPES = {
@@ -219,30 +220,15 @@ class OpportunityBook:
 
     def open_of(self, customers_mask: np.ndarray) -> np.ndarray:
         """Open deals whose account is marked in ``customers_mask`` (a mask over accounts)."""
-        # One compiled pass: numpy's gather, mask and flatnonzero made three over a book of hundreds of
-        # thousands of deals at ten million accounts, several times a week.
-        return compiled(_open_of)(self.customer, self.closed, customers_mask)
+        # One compiled pass over the book (numpy's gather, mask and flatnonzero made three over a book of
+        # hundreds of thousands of deals at ten million accounts, several times a week); few are marked.
+        idx = marked_positions(self.customer, customers_mask)
+        return idx[~self.closed[idx]]
 
     def drop_closed(self) -> None:
         """Drop the deals closed this week."""
         idx = np.flatnonzero(~self.closed)  # taking by index is about twice as fast as by mask
         self._hold({dt: block.take(idx, axis=1) for dt, block in self._blocks.items()})
-
-
-def _open_of(customer: np.ndarray, closed: np.ndarray, mark: np.ndarray) -> np.ndarray:
-    """Positions of the deals not ``closed`` whose ``customer`` is marked in ``mark``, ascending.
-    Compiled by numba (``sim.compiled``): a count, then the positions."""
-    count = 0
-    for i in range(customer.size):
-        if mark[customer[i]] and not closed[i]:
-            count += 1
-    out = np.empty(count, dtype=np.int64)
-    j = 0
-    for i in range(customer.size):
-        if mark[customer[i]] and not closed[i]:
-            out[j] = i
-            j += 1
-    return out
 
 
 def _committed(

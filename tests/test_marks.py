@@ -24,6 +24,16 @@ def test_marked_positions_equal_numpy(values, marked):
     assert got.dtype == np.int64 and got.tolist() == want.tolist()
 
 
+def test_marked_positions_past_the_first_buffer():
+    # Thousands of positions: the buffer (1,024 at first) doubles several times on the way.
+    rng = np.random.default_rng(4)
+    values = rng.integers(-1, 50, 100_000).astype(np.int32)
+    marked = rng.random(50) < 0.3
+    got = marked_positions(values, marked)
+    want = np.flatnonzero((values >= 0) & marked[np.maximum(values, 0)])
+    assert want.size > 10_000 and got.tolist() == want.tolist()
+
+
 def test_the_accounts_a_leaving_seat_held_are_those_whose_holder_it_is():
     model = CoverageModel(load_scenario(ROOT / "scenarios" / "small.toml"), make_policy("segment_tiers"), 3)
     try:
