@@ -206,6 +206,7 @@ class Team:
             self.seats[seat].handoff_owed = max(0.0, self.seats[seat].handoff_owed - float(hours[seat]))
 
     def _hired_weeks(self) -> np.ndarray:
+        """The week each seat's holder started (negative: before the run)."""
         return np.array([r.hired_week for r in self.seats], dtype=np.int64)
 
     def filled(self) -> np.ndarray:
