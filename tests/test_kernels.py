@@ -19,12 +19,13 @@ import sim.model
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Cause, Draw, Kind, Service, Stage, Status, TaskKind
+from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
 from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
-from sim.policies.rules import keep_owners
+from sim.policies.rules import _seat_movers
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
@@ -772,39 +773,29 @@ def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, mon
     assert (by_kind > 0).all() and sum(kept) > 0  # new logos, expansions and renewals
 
 
-def keep_owners_reference(named, owner, previous, seats, book_size):
-    """``keep_owners`` as it was written, its movers seated by a Python loop."""
-    prev = previous[named]
-    kept = np.isin(prev, seats)
-    order = np.argsort(np.where(kept, prev, -1), kind="stable")
-    sorted_prev = np.where(kept, prev, -1)[order]
-    first = np.searchsorted(sorted_prev, sorted_prev)
-    nth = np.empty(named.size, dtype=np.int64)
-    nth[order] = np.arange(named.size) - first
-    kept &= nth < book_size
-    result = np.where(kept, prev, -1)
-    room = book_size - np.bincount(np.searchsorted(seats, result[kept]), minlength=seats.size)
+def seat_movers_reference(result, kept, owner, seats, room):
+    """``keep_owners``' seating of the accounts that move, as the Python loop it was."""
     for i in np.flatnonzero(~kept).tolist():
         at = int(np.searchsorted(seats, owner[i]))
         if room[at] <= 0:
             at = int(np.argmax(room))
         room[at] -= 1
         result[i] = seats[at]
-    return result
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.integers(-1, 9), min_size=1, max_size=60),
+    st.lists(st.booleans(), min_size=1, max_size=60),
     st.sets(st.integers(0, 9), min_size=1, max_size=6),
-    st.integers(1, 12),
     st.integers(0, 2**16),
 )
-def test_compiled_keep_owners_equals_the_loop_it_replaced(previous, seats, book_size, seed):
-    previous, seats = np.array(previous, dtype=np.int64), np.array(sorted(seats), dtype=np.int64)
+def test_compiled_seat_movers_equal_the_loop_they_replaced(kept, seats, seed):
+    kept, seats = np.array(kept), np.array(sorted(seats), dtype=np.int64)
     rng = np.random.default_rng(seed)
-    named = rng.permutation(previous.size)[: rng.integers(1, previous.size + 1)]
-    owner = rng.choice(seats, named.size)  # a fresh dealing: every account to one of the seats
-    want = keep_owners_reference(named, owner, previous, seats, book_size)
-    got = keep_owners(named, owner, previous, seats, book_size)
-    assert got.tolist() == want.tolist()
+    owner = rng.choice(seats, kept.size)  # a fresh dealing: every account to one of the seats
+    room = rng.integers(-1, 6, seats.size)  # some seats already full (or over: a shrunken book size)
+    result = np.where(kept, rng.choice(seats, kept.size), -1)
+    want, want_room = result.copy(), room.copy()
+    seat_movers_reference(want, kept, owner, seats, want_room)
+    compiled(_seat_movers)(result, kept, owner, seats, room)
+    assert result.tolist() == want.tolist() and room.tolist() == want_room.tolist()
