@@ -24,14 +24,28 @@ def test_marked_positions_equal_numpy(values, marked):
     assert got.dtype == np.int64 and got.tolist() == want.tolist()
 
 
-def test_marked_positions_past_the_first_buffer():
-    # Thousands of positions: the buffer (1,024 at first) doubles several times on the way.
+def test_marked_positions_over_many_blocks_and_out_of_range_values():
+    # Thousands of positions over a hundred blocks (1,024 entries each), and values far outside the mask
+    # on both sides, as int32 (holders) and int64 (the book's customers).
     rng = np.random.default_rng(4)
-    values = rng.integers(-1, 50, 100_000).astype(np.int32)
+    values = rng.integers(-3, 60, 100_000)
+    values[::997] = -(2**40)
+    values[5::991] = 2**40
     marked = rng.random(50) < 0.3
-    got = marked_positions(values, marked)
-    want = np.flatnonzero((values >= 0) & marked[np.maximum(values, 0)])
-    assert want.size > 10_000 and got.tolist() == want.tolist()
+    want = np.flatnonzero((values >= 0) & (values < 50) & marked[np.clip(values, 0, 49)])
+    assert want.size > 10_000
+    for dtype in (np.int32, np.int64):
+        typed = values.astype(dtype) if dtype is np.int64 else np.clip(values, -(2**31), 2**31 - 1).astype(dtype)
+        assert marked_positions(typed, marked).tolist() == want.tolist()
+
+
+def test_marked_positions_of_rare_marks_in_one_block_and_at_the_ends():
+    values = np.full(5_000, -1, dtype=np.int32)
+    values[[0, 1023, 1024, 4999]] = 7
+    marked = np.zeros(8, dtype=bool)
+    marked[7] = True
+    assert marked_positions(values, marked).tolist() == [0, 1023, 1024, 4999]
+    assert marked_positions(values, np.zeros(0, dtype=bool)).size == 0
 
 
 def test_the_accounts_a_leaving_seat_held_are_those_whose_holder_it_is():
