@@ -37,15 +37,13 @@ def _marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
     last = np.uintp(marked.size - 1)
     blocks = (n + _BLOCK - 1) // _BLOCK
     counts = np.zeros(blocks, dtype=np.int64)
-    hits = 0
     for b in range(blocks):
-        c = 0
+        c = np.int64(0)
         for k in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
             u = np.uintp(values[k])
             c += np.int64(marked[min(u, last)]) * np.int64(u <= last)
         counts[b] = c
-        hits += c
-    out = np.empty(hits, dtype=np.int64)
+    out = np.empty(counts.sum(), dtype=np.int64)
     j = 0
     for b in range(blocks):
         if counts[b] == 0:
