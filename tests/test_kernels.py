@@ -9,6 +9,7 @@ the reference.
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
-from sim.policies.rules import _seat_movers
+from sim.policies.rules import _seat_movers, nearest_seat
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
@@ -799,3 +800,53 @@ def test_compiled_seat_movers_equal_the_loop_they_replaced(kept, seats, seed):
     seat_movers_reference(want, kept, owner, seats, want_room)
     compiled(_seat_movers)(result, kept, owner, seats, room)
     assert result.tolist() == want.tolist() and room.tolist() == want_room.tolist()
+
+
+def nearest_seat_reference(accounts, team, customers, seats):
+    """``nearest_seat`` as numpy did it: a customers x seats matrix of squared distances and its argmin."""
+    dx = accounts.x[customers][:, None] - team.x[seats][None, :]
+    dy = accounts.y[customers][:, None] - team.y[seats][None, :]
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return seats[np.argmin(dx, axis=1)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.lists(st.integers(0, 11), min_size=1, max_size=8),
+    st.sampled_from(["spread", "grid", "nan"]),
+    st.integers(0, 2**16),
+)
+def test_compiled_nearest_seat_equals_the_numpy_it_replaced(customers, seats, layout, seed):
+    # "grid": points and homes on whole kilometres, so equal distances (ties) are common; "nan": a NaN
+    # coordinate among the homes, which numpy's argmin picks first where it appears.
+    rng = np.random.default_rng(seed)
+    n, m = 50, 12
+    if layout == "spread":
+        x, y = rng.normal(0, 300, n), rng.normal(0, 300, n)
+        sx, sy = rng.normal(0, 300, m), rng.normal(0, 300, m)
+    else:
+        x, y = rng.integers(-3, 4, n).astype(float), rng.integers(-3, 4, n).astype(float)
+        sx, sy = rng.integers(-3, 4, m).astype(float), rng.integers(-3, 4, m).astype(float)
+        if layout == "nan":
+            sx[rng.integers(0, m)] = np.nan
+    accounts = points(x.astype(np.float32), y.astype(np.float32))
+    team = points(sx, sy)
+    idx, seat = rng.integers(0, n, customers), np.array(seats, dtype=np.int64)
+    got = nearest_seat(accounts, team, idx, seat)
+    assert got.dtype == np.int64 and got.tolist() == nearest_seat_reference(accounts, team, idx, seat).tolist()
+
+
+def points(x, y):
+    """A stand-in with the ``x`` and ``y`` that ``nearest_seat`` reads of the accounts and of the team."""
+    return SimpleNamespace(x=read_only(x), y=read_only(y))
+
+
+def test_nearest_seat_with_no_seats():
+    view = points(np.zeros(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    none = np.empty(0, dtype=np.int64)
+    assert nearest_seat(view, view, none, none).size == 0
+    with pytest.raises(ValueError, match="no seats"):
+        nearest_seat(view, view, np.array([0, 1]), none)
