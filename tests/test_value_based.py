@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.codes import Service, Status
 from sim.errors import InputError
@@ -17,6 +19,7 @@ from sim.policies.value_based import (
     call_plan,
     concave_envelope,
     greedy,
+    reachable,
     steady_stock,
 )
 from sim.run import run
@@ -55,6 +58,30 @@ def test_greedy_buys_best_value_per_hour_first_and_ends_with_the_touches_that_fi
     given, taken = greedy(rep, rate, hours, per_touch, np.array([10.0, 3.0]))
     assert given.tolist() == [True, True, False, False]
     assert taken.tolist() == [0, 0, 1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 3000), st.integers(0, 2**16), st.sampled_from([0.5, 3.0, 40.0, 1e9]))
+def test_greedy_over_the_reachable_increments_decides_as_over_all_of_them(seats, size, seed, budget_scale):
+    # Whole-hour increments and rates from a few values: ties of rate, and budgets met exactly, are common.
+    rng = np.random.default_rng(seed)
+    rep = rng.integers(0, seats, size)
+    rate = rng.integers(1, 40, size) / 4.0
+    per_touch = rng.integers(1, 4, size).astype(float)
+    hours = per_touch * rng.integers(1, 3, size)
+    budget = np.floor(rng.random(seats) * budget_scale * (1 + size / seats))
+    keep = reachable(rep, rate, hours, budget)
+    every = pytest.MonkeyPatch()
+    try:
+        every.setattr("sim.policies.value_based.reachable", lambda rep, rate, hours, budget: np.ones(rate.size, bool))
+        want = greedy(rep, rate, hours, per_touch, budget)
+    finally:
+        every.undo()
+    got = greedy(rep, rate, hours, per_touch, budget)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert not (want[0] & ~keep).any()  # nothing a seat buys in full lies outside the mask
+    if size >= 1024 and budget_scale == 0.5:  # budgets a sixth of the hours: only the best part is kept
+        assert keep.mean() < 0.5
 
 
 def test_the_steady_stock_is_the_mean_the_engine_s_weekly_order_gives():

@@ -315,22 +315,29 @@ def greedy(
 
 
 def reachable(rep: np.ndarray, rate: np.ndarray, hours: np.ndarray, budget: np.ndarray) -> np.ndarray:
-    """A mask of the increments that hold every one a seat's greedy can reach: all those at or above a rate
-    under which each seat has more hours of increments than its budget (or has no more at all).
+    """A mask of the increments that hold every one a seat's greedy can reach: a seat's at or above a rate
+    under which the seat has more hours of increments than its budget (all of them if it has no more).
 
     A seat buys in falling rate and ends within its budget, so it never
-    reaches below such a rate. The rate is sought among the best 1/64, 1/16,
-    1/4 of the increments, then all: sorting half a million increments when
-    a seat buys a hundred is most of a plan's time on the baseline.
+    reaches below such a rate. The rates are sought among the best 1/256,
+    1/64, 1/16, 1/4 of the increments, each seat taking the highest at which
+    it has enough, then all: sorting half a million increments when a seat
+    buys a hundred is most of a plan's time on the baseline. (One rate for
+    every seat, the one the neediest seat takes, kept the first increments
+    of 24,900 of the baseline's 99,600 accounts; a rate per seat keeps 4,200.)
     """
-    total = np.bincount(rep, weights=hours, minlength=budget.size)
-    need = np.minimum(budget, total)
-    for share in (1 / 64, 1 / 16, 1 / 4):
+    need = np.minimum(budget, np.bincount(rep, weights=hours, minlength=budget.size)) - 1e-9
+    bar = np.full(budget.size, -np.inf)
+    unsettled = np.ones(budget.size, dtype=bool)
+    for share in (1 / 256, 1 / 64, 1 / 16, 1 / 4):
         k = int(rate.size * share)
         if k == 0:
             continue
-        bar = np.partition(rate, rate.size - k)[rate.size - k]
-        keep = rate >= bar
-        if (np.bincount(rep[keep], weights=hours[keep], minlength=budget.size) >= need - 1e-9).all():
-            return keep
-    return np.ones(rate.size, dtype=bool)
+        level = np.partition(rate, rate.size - k)[rate.size - k]
+        keep = rate >= level
+        enough = np.bincount(rep[keep], weights=hours[keep], minlength=budget.size) >= need
+        bar[unsettled & enough] = level
+        unsettled &= ~enough
+        if not unsettled.any():
+            break
+    return rate >= bar[rep]
