@@ -78,6 +78,26 @@ SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 1)]  # (custome
 MB = 2**20
 
 
+def cost_per_week(profile: dict[str, Any], rows: list[dict[str, Any]], mesa: dict[str, Any] | None) -> str:
+    """Sentences of this run's figures: a 100k week, what grows with customers and what does not, and Mesa's."""
+    by_size = {r["customers"]: r for r in rows}
+    small, large = by_size[100_000], by_size[1_000_000]
+    weeks = small["weeks"]
+    slope = (large["median_s"] - small["median_s"]) / ((large["customers"] - small["customers"]) * weeks)
+    fixed_ms = 1000 * (small["median_s"] - slope * small["customers"] * weeks) / weeks
+    text = (
+        f"At this size a week costs {1000 * profile['total_s'] / profile['weeks']:.1f} ms in the fastest run. "
+        f"From 100k to 1M customers (the medians above) a run grows by {1e6 * slope:.3f} microseconds per "
+        f"customer-week, with the week's activity; what does not grow, about {fixed_ms:.1f} ms a week, is the "
+        "week's many small calls (numpy's and the engine's), each a microsecond or more between real weeks."
+    )
+    mesa_100k = next((r for r in mesa["timing"] if r["customers"] == 100_000), None) if mesa else None
+    if mesa_100k:
+        per_customer = 1e6 * mesa_100k["mesa_s"] / (mesa_100k["customers"] * weeks)
+        text += f" The Mesa model's week costs {per_customer:.1f} microseconds per customer."
+    return text
+
+
 def targets(
     rows: list[dict[str, Any]],
     speedup: float,
@@ -320,12 +340,8 @@ def main() -> None:
         f"{against}\n\n"
         "## Where the time goes at 100k\n\n"
         "The 100,000-customer baseline under `unstructured` (the Mesa comparison's case), each step of the week "
-        "timed and summed over the run; fastest of 5 runs in one process (`benchmarks/phases.py`). At this size a "
-        "week costs about 2 ms. A third of that is fixed per-week work: a 1,000-customer run still costs 0.7 ms a "
-        "week, in about 1,800 function calls, most of them numpy. The rest grows with the week's activity (about "
-        "1,400 tasks, 1,350 open deals and 5,400 arrival candidates), each call a microsecond or more between real "
-        "weeks. The per-customer cost (the slope from 1M to 10M above, about 0.03 microseconds per customer-week) "
-        "is a small part of it; the Mesa model's is about 2 microseconds. docs/performance.md says what was cut "
+        "timed and summed over the run; fastest of 5 runs in one process (`benchmarks/phases.py`). "
+        f"{cost_per_week(profile, rows, mesa)} docs/performance.md counts the week's calls and says what was cut "
         "and how it was measured.\n\n"
         f"{where}\n\n"
         "## Against the one-agent-per-customer Mesa model\n\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.run import MB
+from benchmarks.run import MB, cost_per_week
 from benchmarks.run import targets as _targets
 
 
@@ -143,3 +143,17 @@ def test_the_what_if_page_answers_two_policies_x_5_replications_within_5_s():
     # To the hundredth: a time just over the bound does not print as the bound itself.
     table = targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, app_s=5.04)
     assert "| <= 5 s | 5.04 s (10 runs on 2 warm workers) | MISSED |" in table
+
+
+def test_the_week_s_cost_is_stated_from_this_run_s_figures():
+    # 100k in 0.89 s, 1M in 5.66 s: 4.77 s more for 900,000 more customers over 104 weeks is 0.051 us per
+    # customer-week; 100k's run less 0.53 s of that leaves 0.36 s, 3.5 ms a week. Mesa: 66.2 s over 10.4M.
+    rows = [
+        {"customers": 100_000, "weeks": 104, "median_s": 0.89},
+        {"customers": 1_000_000, "weeks": 104, "median_s": 5.66},
+    ]
+    mesa = {"timing": [{"customers": 100_000, "mesa_s": 66.2, "covsim_s": 0.9}]}
+    text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, mesa)
+    assert "a week costs 6.5 ms" in text and "0.051 microseconds per customer-week" in text
+    assert "about 3.5 ms a week" in text and "6.4 microseconds per customer" in text
+    assert "Mesa" not in cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, None)
