@@ -82,12 +82,12 @@ def cost_per_week(profile: dict[str, Any], rows: list[dict[str, Any]], mesa: dic
     """Sentences of this run's figures: a 100k week, what grows with customers and what does not, and Mesa's."""
     by_size = {r["customers"]: r for r in rows}
     small, large = by_size[100_000], by_size[1_000_000]
-    weeks = small["weeks"]
+    weeks = profile["weeks"]  # the runs by size are whole runs of the same 104 weeks
     slope = (large["median_s"] - small["median_s"]) / ((large["customers"] - small["customers"]) * weeks)
     fixed_ms = 1000 * (small["median_s"] - slope * small["customers"] * weeks) / weeks
     text = (
         f"At this size a week costs {1000 * profile['total_s'] / profile['weeks']:.1f} ms in the fastest run. "
-        f"From 100k to 1M customers (the medians above) a run grows by {1e6 * slope:.3f} microseconds per "
+        f"From 100k to 1M customers (the medians above, under `segment_tiers`) a run grows by {1e6 * slope:.3f} microseconds per "
         f"customer-week, with the week's activity; what does not grow, about {fixed_ms:.1f} ms a week, is the "
         "week's many small calls (numpy's and the engine's), each a microsecond or more between real weeks."
     )
@@ -177,20 +177,22 @@ def targets(
     return "\n".join(lines)
 
 
+def size_row(customers: int, r: dict[str, Any]) -> dict[str, Any]:
+    """One row of the runs by size: ``r`` is ``case``'s result (seats, run times, peak resident bytes)."""
+    return {
+        "customers": customers,
+        "reps": r["reps"],
+        "median_s": statistics.median(r["times"]),
+        "min_s": min(r["times"]),
+        "peak_mb": r["peak"] / 2**20,
+        "bytes_per_customer": r["peak"] / customers,
+    }
+
+
 def main() -> None:
     rows = []
     for customers, repeats in SIZES:
-        r = case(customers, "segment_tiers", repeats)
-        rows.append(
-            {
-                "customers": customers,
-                "reps": r["reps"],
-                "median_s": statistics.median(r["times"]),
-                "min_s": min(r["times"]),
-                "peak_mb": r["peak"] / 2**20,
-                "bytes_per_customer": r["peak"] / customers,
-            }
-        )
+        rows.append(size_row(customers, case(customers, "segment_tiers", repeats)))
         print(f"  {customers:>11,} customers: {rows[-1]['median_s']:.2f} s", file=sys.stderr)
     header = f"| {'customers':>11} | {'reps':>5} | {'weeks':>5} | {'median s':>8} | {'min s':>6} | {'peak MB':>7} | {'bytes/customer':>14} |"
     rule = "|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|"

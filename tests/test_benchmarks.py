@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.run import MB, cost_per_week
+from benchmarks.run import MB, cost_per_week, size_row
 from benchmarks.run import targets as _targets
 
 
@@ -149,8 +149,8 @@ def test_the_week_s_cost_is_stated_from_this_run_s_figures():
     # 100k in 0.89 s, 1M in 5.66 s: 4.77 s more for 900,000 more customers over 104 weeks is 0.051 us per
     # customer-week; 100k's run less 0.53 s of that leaves 0.36 s, 3.5 ms a week. Mesa: 66.2 s over 10.4M.
     rows = [
-        {"customers": 100_000, "weeks": 104, "median_s": 0.89},
-        {"customers": 1_000_000, "weeks": 104, "median_s": 5.66},
+        size_row(100_000, {"reps": 42, "times": [0.8, 0.89, 0.95], "peak": 3e8}),
+        size_row(1_000_000, {"reps": 420, "times": [5.66], "peak": 7e8}),
     ]
     mesa = {"timing": [{"customers": 100_000, "mesa_s": 66.2, "covsim_s": 0.9}]}
     text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, mesa)
