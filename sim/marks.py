@@ -1,8 +1,8 @@
 """Positions of the entries of an integer array whose value is marked in a lookup mask.
 
 A step that asks "which accounts are held by these seats" over millions of
-accounts is one compiled pass here, where numpy took a maximum, a gather
-into a temporary mask of the accounts' size and a flatnonzero.
+accounts is compiled here, where numpy took a maximum, a gather into a
+temporary mask of the accounts' size and a flatnonzero.
 """
 
 from __future__ import annotations

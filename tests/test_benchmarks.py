@@ -155,5 +155,5 @@ def test_the_week_s_cost_is_stated_from_this_run_s_figures():
     mesa = {"timing": [{"customers": 100_000, "mesa_s": 66.2, "covsim_s": 0.9}]}
     text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, mesa)
     assert "a week costs 6.5 ms" in text and "0.051 microseconds per customer-week" in text
-    assert "about 3.5 ms a week" in text and "6.4 microseconds per customer" in text
+    assert "about 3.5 ms of the median run's 8.6 ms a week" in text and "6.4 microseconds per customer" in text
     assert "Mesa" not in cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, None)
