@@ -281,6 +281,26 @@ def test_every_policy_a_design_point_refuses_is_named_at_once_and_a_misspelt_met
     ]
 
 
+def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
+    # Before, a factor that matched nothing stopped the plan, and the policies' problems came on the next try.
+    base = {"name": "x", "scenario": "s", "seed": 1}
+    policies = [{"name": "segment_tiers", "label": "a", "params": {"books": "re-deal"}}, {"name": "unstructured"}]
+    factors = [
+        {"name": "f", "target": "scenario.reps.*.countx", "values": [1, 2]},
+        {"name": "g", "target": "policy.nonsense", "values": [1, 2]},
+        {"name": "h", "target": "scenario.reps.*.count", "mode": "scale", "integer": True, "values": [1e308]},
+    ]
+    experiment = parse_experiment({**base, "policies": policies, "factors": factors})
+    with pytest.raises(InputError) as e:
+        plan_runs(experiment, load_scenario(SMALL))
+    assert e.value.problems == [
+        "factors.0.target: 'scenario.reps.*.countx' matches no value of the resolved scenario",
+        "factors.1.target: no policy in the experiment has a parameter 'nonsense'",
+        "factor h: inf has no whole number to round to (is the value too large?)",
+        "policies.0 (a) at design point 0: policy.params.books: Input should be 'keep' or 'redeal'",
+    ]
+
+
 def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [

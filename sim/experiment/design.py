@@ -156,10 +156,12 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
 
 def apply_point(
     base: dict[str, Any], exp: Experiment, point: DesignPoint
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The scenario data and the per-policy parameter overrides at a design point."""
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
+    """The scenario data and the per-policy parameter overrides at a design point, and the problems of the
+    factors that could not be applied there (one line each; such a factor is left out of the data)."""
     data = copy.deepcopy(base)
     overrides: dict[str, dict[str, Any]] = {p.key: {} for p in exp.policies}
+    problems: list[str] = []
     stress = point.values.get("shock", UNSHOCKED)
     if stress != UNSHOCKED:
         (shocks,) = (s.shocks for s in exp.suite if s.name == stress)
@@ -167,18 +169,21 @@ def apply_point(
     for i, f in enumerate(exp.factors):
         value = point.values[f.name]
         section, _, path = f.target.partition(".")
-        if section == "scenario":
-            if _apply(data, path, f, value) == 0:
-                raise InputError([f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"])
-            continue
-        takers = [p for p in exp.policies if path in policy_class(p.name).parameters()]
-        if not takers:
-            raise InputError([f"factors.{i}.target: no policy in the experiment has a parameter {path!r}"])
-        for p in takers:
-            current = p.params.get(path, policy_class(p.name).parameters()[path].default)
-            new = current * value if f.mode == "scale" else value
-            overrides[p.key][path] = _whole(new, f) if f.integer else new
-    return data, overrides
+        try:
+            if section == "scenario":
+                if _apply(data, path, f, value) == 0:
+                    problems.append(f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario")
+                continue
+            takers = [p for p in exp.policies if path in policy_class(p.name).parameters()]
+            if not takers:
+                problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}")
+            for p in takers:
+                current = p.params.get(path, policy_class(p.name).parameters()[path].default)
+                new = current * value if f.mode == "scale" else value
+                overrides[p.key][path] = _whole(new, f) if f.integer else new
+        except InputError as e:
+            problems += e.problems
+    return data, overrides, problems
 
 
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
@@ -189,17 +194,20 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
     cells: list[Cell] = []
     specs: dict[str, RunSpec] = {}
     for point in points:
-        data, overrides = apply_point(base_data, exp, point)
-        scenario = parse_scenario(data, f"design point {point.index} {point.values}")
+        # Every problem at the first point that has any, in one round: the factors', then the scenario's
+        # there (or, if it is valid, every policy's), not the first found alone.
+        data, overrides, problems = apply_point(base_data, exp, point)
+        try:
+            scenario = parse_scenario(data, f"design point {point.index} {point.values}")
+            current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
+        except InputError as e:
+            raise InputError([*problems, *e.problems]) from None
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
-        current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
-        problems = []
         for i, entry in enumerate(exp.policies):
             params = {**entry.params, **overrides[entry.key]}
             try:
                 make_policy(entry.name, params, scenario=scenario)
             except InputError as e:
-                # Every policy's problems at the first point that has any, not the first policy's alone.
                 problems += [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
                 continue
             for r, seed in enumerate(seeds):
