@@ -82,3 +82,21 @@ def test_no_import_cycle_in_sim():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_readme_names_every_module_where_things_are():
+    # "Where things are": a reader finds a module from the table, so a new module must be named in its row
+    # (the built-in policies, each in its own module, are named by the row's "one module per built-in policy").
+    import re
+
+    from sim.policies import BUILT_IN
+
+    readme = (SIM.parent / "README.md").read_text(encoding="utf-8").splitlines()
+    for folder in (SIM, *(p for p in SIM.iterdir() if p.is_dir() and (p / "__init__.py").exists())):
+        label = folder.relative_to(SIM.parent).as_posix()
+        row = next(line for line in readme if line.startswith(f"| `{label}/` |"))
+        named = set(re.findall(r"`([a-z_]+)`", row))
+        modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "__main__"}
+        if folder.name == "policies":
+            modules -= set(BUILT_IN)
+        assert modules <= named, f"README's row for {label}/ does not name {sorted(modules - named)}"
