@@ -93,7 +93,7 @@ def cost_per_week(profile: dict[str, Any], rows: list[dict[str, Any]], mesa: dic
         "engine's), each a microsecond or more between real weeks."
     )
     mesa_100k = next((r for r in mesa["timing"] if r["customers"] == 100_000), None) if mesa else None
-    if mesa_100k:
+    if mesa_100k and math.isfinite(mesa_100k["mesa_s"]):  # nan: Mesa's 100k run was skipped
         per_customer = 1e6 * mesa_100k["mesa_s"] / (mesa_100k["customers"] * weeks)
         text += f" The Mesa model's week costs {per_customer:.1f} microseconds per customer."
     return text

@@ -220,7 +220,7 @@ class OpportunityBook:
 
     def open_of(self, customers_mask: np.ndarray) -> np.ndarray:
         """Open deals whose account is marked in ``customers_mask`` (a mask over accounts)."""
-        # One compiled pass over the book (numpy's gather, mask and flatnonzero made three over a book of
+        # A compiled scan of the book (numpy's gather, mask and flatnonzero made three passes over a book of
         # hundreds of thousands of deals at ten million accounts, several times a week); few are marked.
         idx = marked_positions(self.customer, customers_mask)
         return idx[~self.closed[idx]]

@@ -157,3 +157,13 @@ def test_the_week_s_cost_is_stated_from_this_run_s_figures():
     assert "a week costs 6.5 ms" in text and "0.051 microseconds per customer-week" in text
     assert "about 3.5 ms of the median run's 8.6 ms a week" in text and "6.4 microseconds per customer" in text
     assert "Mesa" not in cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, None)
+
+
+def test_the_week_s_cost_leaves_out_a_mesa_run_that_was_skipped():
+    rows = [
+        size_row(100_000, {"reps": 42, "times": [0.89], "peak": 3e8}),
+        size_row(1_000_000, {"reps": 420, "times": [5.66], "peak": 7e8}),
+    ]
+    skipped = {"timing": [{"customers": 100_000, "mesa_s": float("nan"), "covsim_s": 0.9}]}
+    text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, skipped)
+    assert "Mesa" not in text and "nan" not in text

@@ -61,15 +61,23 @@ def test_greedy_buys_best_value_per_hour_first_and_ends_with_the_touches_that_fi
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 6), st.integers(0, 3000), st.integers(0, 2**16), st.sampled_from([0.5, 3.0, 40.0, 1e9]))
-def test_greedy_over_the_reachable_increments_decides_as_over_all_of_them(seats, size, seed, budget_scale):
-    # Whole-hour increments and rates from a few values: ties of rate, and budgets met exactly, are common.
+@given(
+    st.integers(1, 6),
+    st.integers(0, 3000),
+    st.integers(0, 2**16),
+    st.sampled_from([0.5, 3.0, 40.0, 1e9]),
+    st.sampled_from([1.0, 0.1, 1e8 / 3]),
+)
+def test_greedy_over_the_reachable_increments_decides_as_over_all_of_them(seats, size, seed, budget_scale, unit):
+    # Rates from a few values and hours in whole ``unit``s: ties of rate and budgets met exactly are common.
+    # A unit of 0.1 h or 1e8/3 h sums with rounding, which must not depend on which other seats' increments
+    # were left out (a seat's hours are summed on their own).
     rng = np.random.default_rng(seed)
     rep = rng.integers(0, seats, size)
     rate = rng.integers(1, 40, size) / 4.0
-    per_touch = rng.integers(1, 4, size).astype(float)
+    per_touch = rng.integers(1, 4, size) * unit
     hours = per_touch * rng.integers(1, 3, size)
-    budget = np.floor(rng.random(seats) * budget_scale * (1 + size / seats))
+    budget = np.floor(rng.random(seats) * budget_scale * (1 + size / seats)) * unit
     keep = reachable(rep, rate, hours, budget)
     every = pytest.MonkeyPatch()
     try:

@@ -158,7 +158,8 @@ def apply_point(
     base: dict[str, Any], exp: Experiment, point: DesignPoint
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
     """The scenario data and the per-policy parameter overrides at a design point, and the problems of the
-    factors that could not be applied there (one line each; such a factor is left out of the data)."""
+    factors that could not be applied there (one line each; such a factor may be applied in part, so the
+    data serve only to find the point's other problems: a plan with any problem is refused)."""
     data = copy.deepcopy(base)
     overrides: dict[str, dict[str, Any]] = {p.key: {} for p in exp.policies}
     problems: list[str] = []
