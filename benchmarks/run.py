@@ -78,6 +78,11 @@ SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 1)]  # (custome
 MB = 2**20
 
 
+def mesa_at_100k(mesa: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The Mesa comparison's row at 100,000 customers (None: no comparison, or no such row)."""
+    return next((r for r in mesa["timing"] if r["customers"] == 100_000), None) if mesa else None
+
+
 def cost_per_week(profile: dict[str, Any], rows: list[dict[str, Any]], mesa: dict[str, Any] | None) -> str:
     """Sentences of this run's figures: a 100k week, what grows with customers and what does not, and Mesa's."""
     by_size = {r["customers"]: r for r in rows}
@@ -86,13 +91,13 @@ def cost_per_week(profile: dict[str, Any], rows: list[dict[str, Any]], mesa: dic
     slope = (large["median_s"] - small["median_s"]) / ((large["customers"] - small["customers"]) * weeks)
     fixed_ms = 1000 * (small["median_s"] - slope * small["customers"] * weeks) / weeks
     text = (
-        f"At this size a week costs {1000 * profile['total_s'] / profile['weeks']:.1f} ms in the fastest run. "
-        f"From 100k to 1M customers (the medians above, under `segment_tiers`) a run grows by {1e6 * slope:.3f} microseconds per "
-        f"customer-week, with the week's activity; what does not grow, about {fixed_ms:.1f} ms of the median "
+        f"At this size a week costs {1000 * profile['total_s'] / weeks:.1f} ms in the fastest run. From 100k to "
+        f"1M customers (the medians above, under `segment_tiers`) a run grows by {1e6 * slope:.3f} microseconds "
+        f"per customer-week, with the week's activity; what does not grow, about {fixed_ms:.1f} ms of the median "
         f"run's {1000 * small['median_s'] / weeks:.1f} ms a week, is the week's many small calls (numpy's and the "
         "engine's), each a microsecond or more between real weeks."
     )
-    mesa_100k = next((r for r in mesa["timing"] if r["customers"] == 100_000), None) if mesa else None
+    mesa_100k = mesa_at_100k(mesa)
     if mesa_100k and math.isfinite(mesa_100k["mesa_s"]):  # nan: Mesa's 100k run was skipped
         per_customer = 1e6 * mesa_100k["mesa_s"] / (mesa_100k["customers"] * weeks)
         text += f" The Mesa model's week costs {per_customer:.1f} microseconds per customer."
@@ -113,7 +118,7 @@ def targets(
 ) -> str:
     """The issue's targets against this run's figures, each marked met or missed."""
     by_size = {r["customers"]: r for r in rows}
-    mesa_100k = next((r for r in mesa["timing"] if r["customers"] == 100_000), None) if mesa else None
+    mesa_100k = mesa_at_100k(mesa)
     checks = [
         ("100k x 42, 104 weeks: run time", "<= 0.35 s", by_size[100_000]["median_s"], 0.35, "{:.2f} s"),
         ("1M x 420: run time", "<= 5 s", by_size[1_000_000]["median_s"], 5.0, "{:.2f} s"),
@@ -185,7 +190,7 @@ def size_row(customers: int, r: dict[str, Any]) -> dict[str, Any]:
         "reps": r["reps"],
         "median_s": statistics.median(r["times"]),
         "min_s": min(r["times"]),
-        "peak_mb": r["peak"] / 2**20,
+        "peak_mb": r["peak"] / MB,
         "bytes_per_customer": r["peak"] / customers,
     }
 

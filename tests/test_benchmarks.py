@@ -145,13 +145,18 @@ def test_the_what_if_page_answers_two_policies_x_5_replications_within_5_s():
     assert "| <= 5 s | 5.04 s (10 runs on 2 warm workers) | MISSED |" in table
 
 
+def _week_rows(times_100k: list[float]) -> list[dict[str, Any]]:
+    """Rows by size as ``make bench`` builds them: 100k in ``times_100k`` (median 0.89 s), 1M in 5.66 s."""
+    return [
+        size_row(100_000, {"reps": 42, "times": times_100k, "peak": 3e8}),
+        size_row(1_000_000, {"reps": 420, "times": [5.66], "peak": 7e8}),
+    ]
+
+
 def test_the_week_s_cost_is_stated_from_this_run_s_figures():
     # 100k in 0.89 s, 1M in 5.66 s: 4.77 s more for 900,000 more customers over 104 weeks is 0.051 us per
     # customer-week; 100k's run less 0.53 s of that leaves 0.36 s, 3.5 ms a week. Mesa: 66.2 s over 10.4M.
-    rows = [
-        size_row(100_000, {"reps": 42, "times": [0.8, 0.89, 0.95], "peak": 3e8}),
-        size_row(1_000_000, {"reps": 420, "times": [5.66], "peak": 7e8}),
-    ]
+    rows = _week_rows([0.8, 0.89, 0.95])
     mesa = {"timing": [{"customers": 100_000, "mesa_s": 66.2, "covsim_s": 0.9}]}
     text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, mesa)
     assert "a week costs 6.5 ms" in text and "0.051 microseconds per customer-week" in text
@@ -160,10 +165,7 @@ def test_the_week_s_cost_is_stated_from_this_run_s_figures():
 
 
 def test_the_week_s_cost_leaves_out_a_mesa_run_that_was_skipped():
-    rows = [
-        size_row(100_000, {"reps": 42, "times": [0.89], "peak": 3e8}),
-        size_row(1_000_000, {"reps": 420, "times": [5.66], "peak": 7e8}),
-    ]
+    rows = _week_rows([0.89])
     skipped = {"timing": [{"customers": 100_000, "mesa_s": float("nan"), "covsim_s": 0.9}]}
     text = cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, skipped)
     assert "Mesa" not in text and "nan" not in text

@@ -301,16 +301,16 @@ def greedy(
     order = order[np.argsort(-rate[order], kind="stable")]
     order = order[np.argsort(rep[order], kind="stable")]
     r, h = rep[order], hours[order]
-    first = np.searchsorted(r, r, side="left")  # each entry's seat's first entry
+    first = np.searchsorted(r, r, side="left") == np.arange(r.size)  # each seat's first entry
     # Hours of the seat's increments up to and with this one, summed seat by seat: a sum over every seat's,
     # less the seats' before, rounds by the others' hours, so leaving some out (``reachable``) could move it.
     within = np.empty_like(h)
-    bounds = [*np.flatnonzero(first == np.arange(r.size)).tolist(), r.size]
+    bounds = [*np.flatnonzero(first).tolist(), r.size]
     for a, b in itertools.pairwise(bounds):
         within[a:b] = np.cumsum(h[a:b])
     fits = within <= budget[r] + 1e-9
     # The seat's first refused entry: the budget ends in it, and what is left of it buys whole touches.
-    ends = ~fits & ((np.arange(r.size) == first) | np.roll(fits, 1))
+    ends = ~fits & (first | np.roll(fits, 1))
     left = budget[r[ends]] - (within[ends] - h[ends])
     given, taken = np.zeros(rep.size, dtype=bool), np.zeros(rep.size, dtype=np.int64)
     given[order] = fits
