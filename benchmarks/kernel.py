@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FIRST_CALL = """
 import json, time
-import numpy as np
 from sim.allocation import allocate_hours
+import numpy as np
 rng = np.random.default_rng(1)
 n, seats = 4000, 42
 args = (rng.integers(0, seats, n), rng.uniform(0.5, 3, n), rng.uniform(0, 1, n), np.full(seats, 30.8), rng.uniform(0, 5, n))

@@ -184,6 +184,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import sim  # noqa: F401  (before numpy: numpy's AVX-512 loops off, as in every covsim process; sim/simd.py)
+
+# isort: split
 import mesa
 import numpy as np
 from scipy import stats

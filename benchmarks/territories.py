@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(customers: int) -> dict[str, float]:
+    from sim.codes import Status  # sim before numpy: numpy's AVX-512 loops off (sim/simd.py)
+
+    # isort: split
     import numpy as np
 
-    from sim.codes import Status
     from sim.model import CoverageModel
     from sim.policies import make_policy
     from sim.policies.protocol import PlanView

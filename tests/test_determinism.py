@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from sim.codes import Kind
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
+from sim.simd import avx512_in_use
 
 
 def test_same_seed_gives_identical_table(small):
@@ -70,3 +72,39 @@ def test_common_random_numbers_across_policies(small):
     finally:
         a.release()
         b.release()
+
+
+def _fresh(code: str, **env: str) -> list[str]:
+    """Lines printed by ``code`` in a fresh interpreter whose environment has no NPY_DISABLE_CPU_FEATURES
+    but ``env``'s; its warnings on stderr, as lines of their own."""
+    base = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    out = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], env={**base, **env}, capture_output=True, text=True, check=True
+    )
+    return out.stdout.splitlines() + [line for line in out.stderr.splitlines() if "RuntimeWarning" in line]
+
+
+def test_this_process_computes_with_the_c_library_as_other_machines_do():
+    # The suite itself runs with numpy's AVX-512 loops off (sim was imported before numpy), so the golden
+    # pins are checked against the numbers every x86-64 machine gives.
+    assert avx512_in_use() == []
+
+
+def test_importing_sim_first_turns_numpys_avx512_loops_off_and_keeps_the_users_own_setting():
+    code = "import os, sim, numpy; from sim.simd import avx512_in_use; print(avx512_in_use()); print(os.environ['{}'])"
+    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES")) == ["[]", "X86_V4 AVX512_ICL AVX512_SPR"]
+    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES"), NPY_DISABLE_CPU_FEATURES="AVX512_ICL") == [
+        "[]",
+        "AVX512_ICL X86_V4 AVX512_SPR",
+    ]
+
+
+def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_and_otherwise_not():
+    code = "import numpy; from sim.simd import avx512_in_use; print(bool(avx512_in_use())); import sim"
+    lines = _fresh(code)
+    on_avx512 = lines[0] == "True"  # this machine's processor has AVX-512 and numpy uses it
+    assert len(lines) == (2 if on_avx512 else 1)
+    if on_avx512:
+        assert "numpy was imported before covsim and uses its AVX-512 loops" in lines[1]
+    # Turned off by the variable before Python starts, nothing to warn of.
+    assert _fresh(code, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR") == ["False"]
