@@ -14,11 +14,12 @@ import numpy as np
 from sim.codes import Status
 from sim.compiled import compiled
 from sim.date_index import DateIndex
-from sim.distinct import distinct, distinct_first, distinct_inverse
+from sim.distinct import distinct_first
 from sim.marks import marked_positions
 from sim.policies.protocol import Accounts, read_only
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
+from sim.spend import expand_lines, expand_one_line, line_totals, set_spend_lines
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
 NO_DATE = -(2**30)
@@ -287,21 +288,20 @@ class Population:
         """Won expansion adds to the spend on ``line``, capped at the line's wallet (accounts may repeat)."""
         if customers.size == 0:
             return
-        lines = self.lines
-        if lines == 1:  # line_spend is spend and each wallet the potential: one compiled pass
-            compiled(_expand_one_line)(
-                customers.astype(np.int64, copy=False),
-                np.asarray(value, dtype=np.float64),
-                self.spend,
-                self.potential,
-                self.segment,
-                self.segment_spend,
-            )
+        customers = customers.astype(np.int64, copy=False)
+        value = np.asarray(value, dtype=np.float64)
+        if self.lines == 1:  # line_spend is spend and each wallet the potential
+            compiled(expand_one_line)(customers, value, self.spend, self.potential, self.segment, self.segment_spend)
             return
-        cells, inverse, _ = distinct_inverse(customers * lines + line)
-        added = np.bincount(inverse, weights=value, minlength=cells.size)
-        c, ln = np.divmod(cells, lines)
-        self._set_line_spend(c, ln, np.minimum(self.line_spend[c, ln] + added, self.wallet(c, ln)))
+        accounts = compiled(expand_lines)(
+            customers,
+            np.broadcast_to(np.asarray(line, dtype=np.int64), customers.shape),
+            np.broadcast_to(value, customers.shape),
+            self.line_spend,
+            self.potential,
+            self.line_share,
+        )
+        compiled(line_totals)(accounts, self.spend, self.line_spend, self.segment, self.segment_spend)
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
         """A won renewal sets spend to the renewed contract value, capped at the potential.
@@ -341,22 +341,12 @@ class Population:
         """Set the total spend of distinct ``customers``; with several lines, each line's spend moves in
         proportion (split by the wallet shares where the account spent nothing), capped at the line's wallet."""
         if self.lines > 1:
-            old = self.spend[customers]
-            spent = old > 0
-            split = self.line_share[customers]
-            split[spent] = self.line_spend[customers[spent]] / old[spent, None]
-            self.line_spend[customers] = np.minimum(new[:, None] * split, self.wallet(customers))
-            new = self.line_spend[customers].sum(axis=1)
-        self._set_total(customers, new)
-
-    def _set_line_spend(self, customers: np.ndarray, line: np.ndarray, new: np.ndarray) -> None:
-        """Set the spend on distinct (account, line) cells; the totals follow."""
-        if self.lines == 1:
-            self._set_total(customers, new)  # line_spend is spend
+            customers = customers.astype(np.int64, copy=False)
+            new = np.asarray(new, dtype=np.float64)
+            compiled(set_spend_lines)(customers, new, self.spend, self.line_spend, self.potential, self.line_share)
+            compiled(line_totals)(customers, self.spend, self.line_spend, self.segment, self.segment_spend)
             return
-        self.line_spend[customers, line] = new
-        accounts = distinct(customers)
-        self._set_total(accounts, self.line_spend[accounts].sum(axis=1))
+        self._set_total(customers, new)
 
     def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:
         # Distinct accounts only: the segment totals move by the change of each.
@@ -421,27 +411,3 @@ def _touch(
             personal[customers[i]] += amount[i] * personal_share
         ever_touched[customers[i]] = True
     return accounts, lost
-
-
-def _expand_one_line(
-    customers: np.ndarray,
-    value: np.ndarray,
-    spend: np.ndarray,
-    potential: np.ndarray,
-    segment: np.ndarray,
-    segment_spend: np.ndarray,
-) -> None:
-    """:meth:`Population.expand` of a one-line world, compiled (``sim.compiled``), in the order the
-    vectorized version took: by account ascending, each account's ``value`` summed from 0 in the order
-    given, its spend raised by it up to the potential, the segment totals moved by the change."""
-    order = np.argsort(customers, kind="mergesort")
-    k, n = 0, customers.size
-    while k < n:
-        a = customers[order[k]]
-        added = 0.0
-        while k < n and customers[order[k]] == a:
-            added += value[order[k]]
-            k += 1
-        new = min(spend[a] + added, potential[a] * 1.0)
-        segment_spend[segment[a]] += new - spend[a]
-        spend[a] = new

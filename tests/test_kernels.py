@@ -189,6 +189,67 @@ def test_compiled_expand_equals_the_numpy_it_replaced(wins, seed):
     assert (got.spend <= got.potential).all()
 
 
+def several_lines(seed: int, lines: int) -> Population:
+    """``fresh``'s accounts with ``lines`` product lines, some spend on each up to its wallet, none on some."""
+    pop = fresh(seed)
+    rng = np.random.default_rng(seed)
+    pop.line_share = rng.dirichlet(np.ones(lines), ACCOUNTS)
+    pop.line_spend = (
+        pop.wallet(np.arange(ACCOUNTS)) * rng.random((ACCOUNTS, lines)) * (rng.random(ACCOUNTS) < 0.7)[:, None]
+    )
+    pop.spend = pop.line_spend.sum(axis=1)
+    pop.segment_spend[:] = rng.random(pop.segment_spend.size) * 1e6
+    return pop
+
+
+def total_reference(pop: Population, customers, new):
+    np.add.at(pop.segment_spend, pop.segment[customers], new - pop.spend[customers])
+    pop.spend[customers] = new
+
+
+def expand_lines_reference(pop: Population, customers, value, line):
+    """``Population.expand`` of a world of several lines as it was written in numpy before it was compiled."""
+    cells, inverse = np.unique(customers * pop.lines + line, return_inverse=True)
+    added = np.bincount(inverse, weights=value, minlength=cells.size)
+    c, ln = np.divmod(cells, pop.lines)
+    pop.line_spend[c, ln] = np.minimum(pop.line_spend[c, ln] + added, pop.wallet(c, ln))
+    accounts = np.unique(c)
+    total_reference(pop, accounts, pop.line_spend[accounts].sum(axis=1))
+
+
+def set_spend_lines_reference(pop: Population, customers, new):
+    """``Population._set_spend`` of a world of several lines as it was written in numpy before it was compiled."""
+    old = pop.spend[customers]
+    spent = old > 0
+    split = pop.line_share[customers]
+    split[spent] = pop.line_spend[customers[spent]] / old[spent, None]
+    pop.line_spend[customers] = np.minimum(new[:, None] * split, pop.wallet(customers))
+    total_reference(pop, customers, pop.line_spend[customers].sum(axis=1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([2, 3, 7, 8, 9, 17, 100]),
+    st.lists(st.tuples(st.integers(0, ACCOUNTS - 1), st.integers(0, 99), st.floats(0.0, 6e3)), max_size=15),
+    st.lists(st.tuples(st.integers(0, ACCOUNTS - 1), st.floats(0.0, 3e4)), max_size=ACCOUNTS),
+    st.integers(0, 2**16),
+)
+def test_compiled_spend_of_several_lines_equals_the_numpy_it_replaced(lines, wins, renewals, seed):
+    customers = np.array([c for c, _, _ in wins], dtype=np.int64)
+    line = np.array([ln % lines for _, ln, _ in wins], dtype=np.int64)
+    value = np.array([v for _, _, v in wins], dtype=np.float64)
+    renewed = np.array(list(dict(renewals)), dtype=np.int64)  # distinct accounts, as _set_spend takes them
+    new = np.array(list(dict(renewals).values()), dtype=np.float64)
+    got, want = several_lines(seed, lines), several_lines(seed, lines)
+    got.expand(customers, value, line)
+    expand_lines_reference(want, customers, value, line)
+    got._set_spend(renewed, new)
+    set_spend_lines_reference(want, renewed, new)
+    for name in ("spend", "line_spend", "segment_spend"):
+        assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
+    assert (got.line_spend <= got.wallet(np.arange(ACCOUNTS)) + 1e-9).all()
+
+
 def keyed_reference(key, ids, purposes):
     """``keyed_uniforms`` as it was written in numpy before it was compiled."""
     golden, mix1, mix2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)

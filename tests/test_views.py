@@ -110,3 +110,19 @@ def test_touches_offered_without_a_cadence_are_made_by_the_owner_and_build_its_r
     with pytest.raises(ValueError, match="read-only"):
         accounts.holder[0] = 1
     model.release()
+
+
+def test_untapped_wallet_of_some_accounts_is_theirs_of_every_accounts():
+    from sim.policies import make_policy
+    from sim.scenario import load_scenario
+
+    model = CoverageModel(load_scenario("scenarios/overlay.toml"), make_policy("overlay"), 2)
+    model.run(20)  # wins have spent some lines' wallets
+    acc = model.population.view(("a",) * 4, ("l",) * 3)
+    model.release()
+    some = np.array([7, 3, 7, 99_999, 0])
+    for line in range(3):
+        every = acc.untapped(line)
+        assert (every >= 0).all() and (every < acc.potential * acc.line_share[:, line] + 1e-9).all()
+        assert np.array_equal(acc.untapped(line, some), every[some])
+    assert (acc.untapped(0) < acc.potential * acc.line_share[:, 0]).sum() > 100  # some accounts spent on line 0

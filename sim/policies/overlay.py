@@ -82,14 +82,15 @@ class Overlay(SegmentTiers):
         for line in range(lines):
             seats = np.flatnonzero((team.role == "specialist") & (team.line == line))
             ranked = named[team.line[plan.owner[named]] != line]  # an owner of this line covers it already
-            ranked = ranked[np.argsort(-acc.untapped(line)[ranked], kind="stable")]
+            ranked = ranked[np.argsort(-acc.untapped(line, ranked), kind="stable")]
             covered, seat = assign_books(acc, team, ranked, seats, prm.specialist_accounts)
             specialist[covered, line] = seat
             cadence[covered, line] = prm.specialist_cadence
         # An account plan coordinates a team: the accounts where a specialist works beside the owner.
         coordinated = np.zeros(acc.size, dtype=bool)
         if prm.coordinated:
-            coordinated |= (specialist >= 0).any(axis=1)
+            for column in specialist.T:
+                coordinated |= column >= 0
         return dataclasses.replace(plan, specialist=specialist, specialist_cadence=cadence, coordinated=coordinated)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

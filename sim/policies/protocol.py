@@ -235,7 +235,8 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
     overlay = _checked_overlay(plan, accounts, seats, lines, policy)
     team = out["owner"] >= 0
     if overlay["specialist"] is not None:
-        team |= (overlay["specialist"] >= 0).any(axis=1)
+        for column in overlay["specialist"].T:  # a line at a time: any(axis=1) over 3 lines took 1.2 ms at 100k
+            team |= column >= 0
     if (out["coordinated"] & ~team).any():
         raise PolicyError(
             f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "

@@ -121,10 +121,14 @@ class Accounts:
     def size(self) -> int:
         return int(self.segment.size)
 
-    def untapped(self, line: int) -> np.ndarray:
+    def untapped(self, line: int, customers: np.ndarray | None = None) -> np.ndarray:
         """Each account's untapped wallet on product ``line`` (currency a year): its share of the potential
-        less the spend on it."""
-        return np.maximum(self.potential * self.line_share[:, line] - self.line_spend[:, line], 0.0)
+        less the spend on it; of ``customers`` (indices) only, if given."""
+        if customers is None:
+            return np.maximum(self.potential * self.line_share[:, line] - self.line_spend[:, line], 0.0)
+        return np.maximum(
+            self.potential[customers] * self.line_share[customers, line] - self.line_spend[customers, line], 0.0
+        )
 
     def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
         """Boolean mask of accounts whose segment is one of ``names``."""

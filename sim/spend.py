@@ -1,0 +1,116 @@
+"""Changes of accounts' spend, compiled: the loops behind ``Population.expand`` and ``Population._set_spend``.
+
+Won expansions and new logos raise the spend on a product line up to its
+wallet; renewals and churn set an account's total spend, its lines moving in
+proportion. Each is a few thousand accounts a week at most, where numpy took
+ten to twenty calls (a distinct-cell count, gathers over accounts x lines, a
+row sum, a scatter into the segment totals). Each loop adds in the order the
+numpy version did, so the numbers are the same bit for bit
+(``tests/test_kernels.py`` keeps the numpy versions as the reference). The
+arrays are the population's own; only its methods call these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def expand_one_line(
+    customers: np.ndarray,
+    value: np.ndarray,
+    spend: np.ndarray,
+    potential: np.ndarray,
+    segment: np.ndarray,
+    segment_spend: np.ndarray,
+) -> None:
+    """``Population.expand`` in a one-line world: by account ascending, each account's ``value`` summed from
+    0 in the order given, its spend raised by it up to the potential, the segment totals moved by the change."""
+    order = np.argsort(customers, kind="mergesort")
+    k, n = 0, customers.size
+    while k < n:
+        a = customers[order[k]]
+        added = 0.0
+        while k < n and customers[order[k]] == a:
+            added += value[order[k]]
+            k += 1
+        new = min(spend[a] + added, potential[a] * 1.0)
+        segment_spend[segment[a]] += new - spend[a]
+        spend[a] = new
+
+
+def expand_lines(
+    customers: np.ndarray,
+    line: np.ndarray,
+    value: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+) -> np.ndarray:
+    """``Population.expand``'s spend on each line in a world of several lines (``customers``, ``line``,
+    ``value`` one per won deal; accounts and lines may repeat): by (account, line) cell ascending, each
+    cell's ``value`` summed from 0 in the order given, its spend raised by it up to the line's wallet
+    (potential x share). Returns the distinct accounts, ascending, whose totals ``line_totals`` then sets."""
+    lines = line_spend.shape[1]
+    cell = customers * lines + line
+    order = np.argsort(cell, kind="mergesort")
+    accounts = np.empty(cell.size, dtype=np.int64)
+    k, n, m = 0, cell.size, 0
+    while k < n:
+        c = cell[order[k]]
+        added = 0.0
+        while k < n and cell[order[k]] == c:
+            added += value[order[k]]
+            k += 1
+        a, ln = c // lines, c % lines
+        line_spend[a, ln] = min(line_spend[a, ln] + added, potential[a] * line_share[a, ln])
+        if m == 0 or accounts[m - 1] != a:
+            accounts[m] = a
+            m += 1
+    return accounts[:m]
+
+
+def set_spend_lines(
+    customers: np.ndarray,
+    new: np.ndarray,
+    spend: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+) -> None:
+    """``Population._set_spend``'s spend on each line in a world of several lines, for distinct
+    ``customers``: each line's spend moves in proportion to the total ``new`` (split by the wallet shares
+    where the account spent nothing), capped at the line's wallet; ``line_totals`` then sets the totals."""
+    for i in range(customers.size):
+        a = customers[i]
+        old = spend[a]
+        for ln in range(line_spend.shape[1]):
+            split = line_spend[a, ln] / old if old > 0 else line_share[a, ln]
+            line_spend[a, ln] = min(new[i] * split, potential[a] * line_share[a, ln])
+
+
+def line_totals(
+    accounts: np.ndarray, spend: np.ndarray, line_spend: np.ndarray, segment: np.ndarray, segment_spend: np.ndarray
+) -> None:
+    """Each of distinct ``accounts``' spend set to the sum of its lines, in order, the segment totals moved
+    by the change (as ``np.add.at``). The sum is numpy's own of a row of accounts x lines (its pairwise
+    sum: left to right under 8 lines, else eight running sums combined in pairs, then the rest), so that
+    the numbers are those of the numpy version; lines are at most 100, under numpy's block of 128."""
+    lines = line_spend.shape[1]
+    for a in accounts:
+        if lines < 8:
+            total = 0.0
+            for ln in range(lines):
+                total += line_spend[a, ln]
+        else:
+            r = line_spend[a, :8].copy()
+            i = 8
+            while i + 8 <= lines:
+                for j in range(8):
+                    r[j] += line_spend[a, i + j]
+                i += 8
+            total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            while i < lines:
+                total += line_spend[a, i]
+                i += 1
+        segment_spend[segment[a]] += total - spend[a]
+        spend[a] = total
