@@ -178,33 +178,32 @@ class Recorder:
         task's cost spent travelling. Hours on a product line are those of
         tasks with a line (its opportunities' and its specialists' touches).
         """
-        if not done.any():
-            return
-        rep, customer, kind, cost, travel, line = (
-            seat[done],
-            tasks.customer[done],
-            tasks.kind[done],
-            tasks.cost[done],
-            travel[done],
-            tasks.line[done],
-        )
         t = self.tally
-        seg = segment_of[customer]
-        field = seats.field[rep]
-        activity = np.where(
-            kind == TaskKind.RESPONSE,
-            Activity.RESPONSE,
-            np.where(kind == TaskKind.WORK, Activity.WORK, np.where(field, Activity.VISIT, Activity.CALL)),
+        worked = np.zeros(seats.size)
+        # One compiled pass (``_effort``) over the tasks done, where numpy took some twenty calls a week.
+        compiled(_effort)(
+            done,
+            seat,
+            tasks.customer,
+            tasks.kind,
+            tasks.cost,
+            travel,
+            tasks.line,
+            segment_of,
+            seats.field,
+            seats.role_index,
+            self.low_value,
+            t.hours,
+            t.hours_line,
+            t.hours_low_value,
+            t.role_hours,
+            self.touch_hours,
+            self.touch_hours_run,
+            self.touches,
+            worked,
         )
-        worked = np.bincount(rep, weights=cost, minlength=seats.size)
-        self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
-        t.count(t.hours, activity, seg, cost - travel)
-        t.count(t.hours, np.full(rep.size, Activity.TRAVEL), seg, travel)
-        _by_line(t, t.hours_line, line, seg, cost)
-        low = self.low_value[customer]
-        t.add(t.hours_low_value, seg[low], cost[low])
-        t.add(t.role_hours, seats.role_index[rep], cost)
-        compiled(_per_account)(customer, cost, self.touch_hours, self.touch_hours_run, self.touches)
+        if worked.size:
+            self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
@@ -300,13 +299,56 @@ def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
     return frame
 
 
-def _per_account(
-    customer: np.ndarray, cost: np.ndarray, hours: np.ndarray, hours_run: np.ndarray, touches: np.ndarray
+_RESPONSE, _WORK = int(TaskKind.RESPONSE), int(TaskKind.WORK)
+_BY_KIND = (int(Activity.RESPONSE), int(Activity.WORK), int(Activity.VISIT), int(Activity.CALL))
+_TRAVEL = int(Activity.TRAVEL)
+
+
+def _effort(
+    done: np.ndarray,
+    seat: np.ndarray,
+    customer: np.ndarray,
+    kind: np.ndarray,
+    cost: np.ndarray,
+    travel: np.ndarray,
+    line: np.ndarray,
+    segment_of: np.ndarray,
+    field: np.ndarray,
+    role_index: np.ndarray,
+    low_value: np.ndarray,
+    hours: np.ndarray,
+    hours_line: np.ndarray,
+    hours_low_value: np.ndarray,
+    role_hours: np.ndarray,
+    touch_hours: np.ndarray,
+    touch_hours_run: np.ndarray,
+    touches: np.ndarray,
+    worked: np.ndarray,
 ) -> None:
-    """Each task done on ``customer`` adds its ``cost`` to the account's hours (quarter and run) and one to
-    its touches, in the order given (as ``np.add.at`` would), in one compiled pass (``sim.compiled``)."""
-    for i in range(customer.size):
-        c = customer[i]
-        hours[c] += cost[i]
-        hours_run[c] += cost[i]
+    """:meth:`Recorder.effort`'s tallies of the tasks ``done`` (by ``seat``), compiled (``sim.compiled``).
+
+    Each task's hours go by (activity, segment) less its travel, and its
+    travel to the travel row; by (line, segment) when it has a line; to the
+    low-value hours and to its seat's role; to its account's hours (quarter
+    and run) with one touch; and to ``worked`` (hours by seat, from 0). Each
+    cell adds its tasks in their order, as the numpy tallies did
+    (``np.add.at``, ``np.bincount``), so the sums are the same bit for bit.
+    """
+    for i in range(done.size):
+        if not done[i]:
+            continue
+        rep, c, h, trip = seat[i], customer[i], cost[i], travel[i]
+        seg = segment_of[c]
+        k = kind[i]
+        activity = _BY_KIND[0] if k == _RESPONSE else _BY_KIND[1] if k == _WORK else _BY_KIND[2 if field[rep] else 3]
+        hours[activity, seg] += h - trip
+        hours[_TRAVEL, seg] += trip
+        if line[i] >= 0:
+            hours_line[line[i], seg] += h
+        if low_value[c]:
+            hours_low_value[seg] += h
+        role_hours[role_index[rep]] += h
+        touch_hours[c] += h
+        touch_hours_run[c] += h
         touches[c] += 1
+        worked[rep] += h

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import sim.model
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.codes import WHOLE_CONTRACT, Cause, Draw, Kind, Service, Stage, Status, TaskKind
+from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
 from sim.opportunities import _NAMES, OpportunityBook
@@ -31,6 +31,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.population import NO_DATE, Population
 from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes
+from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import Scenario, load_scenario
@@ -412,6 +413,70 @@ def test_compiled_committed_hours_equal_the_numpy_they_replaced(scenario, policy
     )
     run(s, make_policy(policy), seed=4)
     assert len(busy) == 39 and sum(busy) > 100
+
+
+def effort_reference(t, low_value, attention, seats, segment_of, tasks, seat, done, travel):
+    """``Recorder.effort`` as it was written in numpy before it was compiled: on the tally ``t``
+    (a namespace of its tables) and ``attention`` (touch_hours, touch_hours_run, touches); returns the
+    most hours a seat worked over its capacity (None: no task done)."""
+    if not done.any():
+        return None
+    rep, customer, kind, cost, travel, line = (
+        seat[done],
+        tasks.customer[done],
+        tasks.kind[done],
+        tasks.cost[done],
+        travel[done],
+        tasks.line[done],
+    )
+    seg = segment_of[customer].astype(np.int64)
+    field = seats.field[rep]
+    activity = np.where(
+        kind == TaskKind.RESPONSE,
+        Activity.RESPONSE,
+        np.where(kind == TaskKind.WORK, Activity.WORK, np.where(field, Activity.VISIT, Activity.CALL)),
+    )
+    worked = np.bincount(rep, weights=cost, minlength=seats.size)
+    np.add.at(t.hours, (activity, seg), cost - travel)
+    np.add.at(t.hours, (np.full(rep.size, Activity.TRAVEL), seg), travel)
+    one = line >= 0
+    np.add.at(t.hours_line, (line[one], seg[one]), cost[one])
+    low = low_value[customer]
+    np.add.at(t.hours_low_value, seg[low], cost[low])
+    np.add.at(t.role_hours, seats.role_index[rep], cost)
+    hours, hours_run, touches = attention
+    np.add.at(hours, customer, cost)
+    np.add.at(hours_run, customer, cost)
+    np.add.at(touches, customer, 1)
+    return float(np.max(worked - seats.capacity))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "policy"), [("scenarios/small.toml", "segment_tiers"), ("scenarios/overlay.toml", "overlay")]
+)
+def test_compiled_effort_equals_the_numpy_it_replaced(scenario, policy, monkeypatch):
+    """Hours by activity, line, low value and role, attention per account and the most over capacity,
+    bit for bit, every week of real runs (field visits with travel, specialists on product lines)."""
+    effort, weeks = Recorder.effort, []
+    tables = ("hours", "hours_line", "hours_low_value", "role_hours")
+
+    def both(rec, seats, segment_of, tasks, seat, done, travel):
+        t = SimpleNamespace(**{name: getattr(rec.tally, name).copy() for name in tables})
+        attention = (rec.touch_hours.copy(), rec.touch_hours_run.copy(), rec.touches.copy())
+        most = effort_reference(t, rec.low_value, attention, seats, segment_of, tasks, seat, done, travel)
+        before = rec.most_over_capacity
+        effort(rec, seats, segment_of, tasks, seat, done, travel)
+        for name in tables:
+            assert getattr(rec.tally, name).tobytes() == getattr(t, name).tobytes(), name
+        for got, want in zip((rec.touch_hours, rec.touch_hours_run, rec.touches), attention, strict=True):
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        assert rec.most_over_capacity == (before if most is None else max(before, most))
+        weeks.append(float(rec.tally.hours[Activity.TRAVEL].sum()) + float(rec.tally.hours_line.sum()))
+
+    monkeypatch.setattr(Recorder, "effort", both)
+    s = load_scenario(scenario).with_overrides("kernel-check", quarters=2, **{"population.customers": 5000})
+    run(s, make_policy(policy), seed=4)
+    assert len(weeks) == 26 and weeks[-1] > 0  # travel (field visits) or product-line hours were tallied
 
 
 def week_tasks_reference(
