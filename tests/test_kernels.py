@@ -22,13 +22,15 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
+from sim.model import CoverageModel
 from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
-from sim.policies.rules import _seat_movers, nearest_seat
+from sim.policies.rules import _seat_movers, nearest_seat, nearest_seat_in_region
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
+from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
 from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes
 from sim.recorder import Recorder
@@ -963,6 +965,72 @@ def test_compiled_nearest_seat_equals_the_numpy_it_replaced(customers, seats, la
     idx, seat = rng.integers(0, n, customers), np.array(seats, dtype=np.int64)
     got = nearest_seat(accounts, team, idx, seat)
     assert got.dtype == np.int64 and got.tolist() == nearest_seat_reference(accounts, team, idx, seat).tolist()
+
+
+def nearest_in_region_reference(accounts, team, customers, seats):
+    """``value_based``'s nearest seat by region as it was written: ``nearest_seat`` once per region present,
+    over the region's seats, or over all where the region has none."""
+    out = np.empty(customers.size, dtype=np.int64)
+    region = accounts.region[customers]
+    for g in np.unique(region).tolist():
+        local = seats[team.region[seats] == g]
+        here = region == g
+        out[here] = nearest_seat_reference(accounts, team, customers[here], local if local.size else seats)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.lists(st.integers(0, 11), min_size=1, max_size=8),
+    st.integers(1, 4),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_nearest_seat_in_region_equals_a_nearest_seat_per_region(customers, seats, regions, grid, seed):
+    # Regions with no seat of their own (their accounts take the nearest of all seats), seats outside every
+    # region of the accounts (-1), and ties on a grid of whole kilometres.
+    rng = np.random.default_rng(seed)
+    n, m = 50, 12
+    draw = (lambda k: rng.integers(-3, 4, k).astype(float)) if grid else (lambda k: rng.normal(0, 300, k))
+    accounts = SimpleNamespace(
+        x=read_only(draw(n).astype(np.float32)),
+        y=read_only(draw(n).astype(np.float32)),
+        region=read_only(rng.integers(0, regions, n).astype(np.int8)),
+    )
+    team = SimpleNamespace(x=read_only(draw(m)), y=read_only(draw(m)), region=read_only(rng.integers(-1, regions, m)))
+    idx, seat = rng.integers(0, n, customers), np.array(seats, dtype=np.int64)
+    got = nearest_seat_in_region(accounts, team, idx, seat)
+    assert got.dtype == np.int64 and got.tolist() == nearest_in_region_reference(accounts, team, idx, seat).tolist()
+
+
+def base_value_reference(accounts, selling, customers):
+    """``value_based.base_value`` as it was written in numpy before it was compiled."""
+    seg = accounts.segment[customers]
+    status = accounts.status[customers]
+    kind = np.where(status == Status.PROSPECT, Kind.NEW_LOGO, Kind.EXPANSION)
+    scale = (accounts.potential[customers] / selling.potential_median[seg]) ** selling.potential_exponent[seg]
+    per_deal = selling.win_probability[seg, kind] * selling.value_share[seg, kind]
+    quarterly = selling.rate_per_year[seg, kind] / 4 * scale
+    return np.where(status == Status.CHURNED, 0.0, quarterly * per_deal * expected_wallet(accounts, customers))
+
+
+@pytest.mark.parametrize("scenario", ["scenarios/baseline.toml", "scenarios/overlay.toml"])
+def test_compiled_base_value_equals_the_numpy_it_replaced(scenario):
+    # Half a year in: prospects, customers with spend on some lines, and churned accounts, every segment.
+    model = CoverageModel(
+        load_scenario(scenario).with_overrides("kernel-check", **{"population.customers": 20_000}),
+        make_policy("value_based"),
+        5,
+    )
+    model.run(26)
+    accounts, selling = model._accounts, model.selling
+    model.release()
+    every = np.arange(accounts.size)
+    assert {Status.PROSPECT, Status.CUSTOMER, Status.CHURNED} <= set(accounts.status.tolist())
+    got, want = base_value(accounts, selling, every), base_value_reference(accounts, selling, every)
+    assert got.tobytes() == want.tobytes() and (got[accounts.status == Status.CHURNED] == 0).all()
+    assert (got > 0).sum() > 10_000
 
 
 def points(x, y):

@@ -211,30 +211,65 @@ def distance_km(accounts: Accounts, team: TeamView, customers: np.ndarray, seats
 
 def nearest_seat(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
     """The seat of ``seats`` nearest to each of ``customers`` (ties: the first)."""
-    if seats.size == 0:
-        if customers.size:
-            raise ValueError("nearest_seat: no seats to choose from")
+    return _nearest_of(accounts, team, customers, np.zeros(customers.size, dtype=np.int64), [seats], seats)
+
+
+def nearest_seat_in_region(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """The seat of ``seats`` nearest to each of ``customers``, among those of its region where it has one,
+    else among all (ties: the first)."""
+    region = accounts.region[customers].astype(np.int64)
+    at = team.region[seats]
+    local = [seats[at == g] for g in range(int(region.max(initial=-1)) + 1)]
+    return _nearest_of(accounts, team, customers, region, [g if g.size else seats for g in local], seats)
+
+
+def _nearest_of(
+    accounts: Accounts,
+    team: TeamView,
+    customers: np.ndarray,
+    group: np.ndarray,
+    candidates: list[np.ndarray],
+    seats: np.ndarray,
+) -> np.ndarray:
+    """The nearest to each of ``customers`` of the seats ``candidates[group]`` (each a part of ``seats``)."""
+    if customers.size == 0:
         return np.empty(0, dtype=np.int64)
+    if seats.size == 0:
+        raise ValueError("nearest_seat: no seats to choose from")
     # One compiled pass (``_nearest``), where numpy built a customers x seats matrix of squared distances in
-    # blocks (a tenth of value_based's quarterly plan at 100,000 accounts).
+    # blocks (a tenth of value_based's quarterly plan at 100,000 accounts), and value_based a pass per region.
+    listed = np.concatenate(candidates).astype(np.int64)
+    bounds = np.concatenate([[0], np.cumsum([c.size for c in candidates])]).astype(np.int64)
     return compiled(_nearest)(
         accounts.x[customers],
         accounts.y[customers],
-        np.array(team.x[seats], dtype=np.float64),
-        np.array(team.y[seats], dtype=np.float64),
-        np.array(seats, dtype=np.int64),
+        np.array(team.x[listed], dtype=np.float64),
+        np.array(team.y[listed], dtype=np.float64),
+        listed,
+        group,
+        bounds,
     )
 
 
-def _nearest(x: np.ndarray, y: np.ndarray, seat_x: np.ndarray, seat_y: np.ndarray, seats: np.ndarray) -> np.ndarray:
-    """For each point (``x``, ``y``; float32, as the accounts keep them), the seat of ``seats`` whose home
-    (``seat_x``, ``seat_y``) is nearest by squared distance, the first of equals, as numpy's ``argmin`` over
-    ``dx * dx + dy * dy`` in float64 picks it (a NaN distance, first, wins as there). Compiled by numba
-    (``sim.compiled``); tests/test_kernels.py checks it against that numpy."""
+def _nearest(
+    x: np.ndarray,
+    y: np.ndarray,
+    seat_x: np.ndarray,
+    seat_y: np.ndarray,
+    seats: np.ndarray,
+    group: np.ndarray,
+    bounds: np.ndarray,
+) -> np.ndarray:
+    """For each point (``x``, ``y``; float32, as the accounts keep them), the seat of its group's seats
+    (``seats[bounds[g]:bounds[g + 1]]``, g = ``group[i]``) whose home (``seat_x``, ``seat_y``) is nearest
+    by squared distance, the first of equals, as numpy's ``argmin`` over ``dx * dx + dy * dy`` in float64
+    picks it (a NaN distance, first, wins as there). Compiled by numba (``sim.compiled``);
+    tests/test_kernels.py checks it against that numpy."""
     out = np.empty(x.size, dtype=np.int64)
     for i in range(x.size):
-        best, arg = np.inf, 0
-        for j in range(seats.size):
+        lo, hi = bounds[group[i]], bounds[group[i] + 1]
+        best, arg = np.inf, lo
+        for j in range(lo, hi):
             dx = np.float64(x[i]) - seat_x[j]
             dy = np.float64(y[i]) - seat_y[j]
             d = dx * dx + dy * dy
