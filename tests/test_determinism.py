@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import platform
 import subprocess
 import sys
 
@@ -13,7 +15,7 @@ from sim.codes import Kind
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
-from sim.simd import avx512_in_use
+from sim.simd import AVX512_TARGETS, C_LIBRARY_TARGETS, avx512_in_use
 
 
 def test_same_seed_gives_identical_table(small):
@@ -75,36 +77,70 @@ def test_common_random_numbers_across_policies(small):
 
 
 def _fresh(code: str, **env: str) -> list[str]:
-    """Lines printed by ``code`` in a fresh interpreter whose environment has no NPY_DISABLE_CPU_FEATURES
-    but ``env``'s; its warnings on stderr, as lines of their own."""
-    base = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    """Lines printed by ``code`` in a fresh interpreter whose environment has neither of numpy's CPU-feature
+    variables but ``env``'s; its warnings on stderr, as lines of their own."""
+    base = {k: v for k, v in os.environ.items() if k not in ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES")}
     out = subprocess.run(
         [sys.executable, "-W", "always", "-c", code], env={**base, **env}, capture_output=True, text=True, check=True
     )
     return out.stdout.splitlines() + [line for line in out.stderr.splitlines() if "RuntimeWarning" in line]
 
 
-def test_this_process_computes_with_the_c_library_as_other_machines_do():
-    # The suite itself runs with numpy's AVX-512 loops off (sim was imported before numpy), so the golden
-    # pins are checked against the numbers every x86-64 machine gives.
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+
+
+def test_numpys_exp_log_and_powers_are_the_c_librarys_in_this_process():
+    # What the golden pins and the kernels rest on, whatever the machine: numpy's float64 exp, log, log1p,
+    # expm1 and power give the C library's numbers (Python's math module is the C library's). With
+    # numpy's AVX-512 loops on, an AVX-512 machine gave hundreds to thousands of other last bits here.
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(-30, 30, 40_000), rng.uniform(-700, 700, 40_000), rng.uniform(-1e-3, 1e-3, 20_000)])
+    positive = np.concatenate(
+        [rng.lognormal(0, 3, 40_000), rng.uniform(0.5, 2, 40_000), rng.uniform(1e-300, 1e-3, 20_000)]
+    )
+    y = rng.uniform(-3, 3, x.size)
+    for name, got, want in (
+        ("exp", np.exp(x), [math.exp(v) for v in x.tolist()]),
+        ("log", np.log(positive), [math.log(v) for v in positive.tolist()]),
+        ("log1p", np.log1p(positive), [math.log1p(v) for v in positive.tolist()]),
+        ("expm1", np.expm1(x), [math.expm1(v) for v in x.tolist()]),
+        ("power", positive**y, [math.pow(a, b) for a, b in zip(positive.tolist(), y.tolist(), strict=True)]),
+    ):
+        assert got.tobytes() == np.array(want).tobytes(), name
+
+
+def test_numpy_dispatches_only_to_targets_whose_numbers_are_known():
+    # A numpy upgrade that renames or adds a dispatch target must be looked at (sim/simd.py) before it runs.
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+
+    if X86:
+        assert set(__cpu_dispatch__) <= {*C_LIBRARY_TARGETS, *AVX512_TARGETS}, __cpu_dispatch__
     assert avx512_in_use() == []
 
 
 def test_importing_sim_first_turns_numpys_avx512_loops_off_and_keeps_the_users_own_setting():
-    code = "import os, sim, numpy; from sim.simd import avx512_in_use; print(avx512_in_use()); print(os.environ['{}'])"
-    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES")) == ["[]", "X86_V4 AVX512_ICL AVX512_SPR"]
-    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES"), NPY_DISABLE_CPU_FEATURES="AVX512_ICL") == [
-        "[]",
-        "AVX512_ICL X86_V4 AVX512_SPR",
-    ]
+    code = "import os, sim, numpy; from sim.simd import AVX512_TARGETS, C_LIBRARY_TARGETS, avx512_in_use; print(avx512_in_use()); print(os.environ.get('{}'))"
+    expected = "X86_V4 AVX512_ICL AVX512_SPR" if X86 else "None"
+    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES")) == ["[]", expected]
+    if X86:
+        assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES"), NPY_DISABLE_CPU_FEATURES="AVX512_ICL") == [
+            "[]",
+            "AVX512_ICL X86_V4 AVX512_SPR",
+        ]
+    # A process that chose its loops with NPY_ENABLE_CPU_FEATURES is left alone: numpy refuses both variables.
+    assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES"), NPY_ENABLE_CPU_FEATURES="X86_V3") == ["[]", "None"]
 
 
-def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_and_otherwise_not():
-    code = "import numpy; from sim.simd import avx512_in_use; print(bool(avx512_in_use())); import sim"
+def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_and_its_workers_are_not_affected():
+    code = (
+        "import numpy, os; from sim.simd import AVX512_TARGETS, C_LIBRARY_TARGETS, avx512_in_use; print(bool(avx512_in_use())); import sim; "
+        "print(os.environ.get('NPY_DISABLE_CPU_FEATURES'))"
+    )
     lines = _fresh(code)
     on_avx512 = lines[0] == "True"  # this machine's processor has AVX-512 and numpy uses it
-    assert len(lines) == (2 if on_avx512 else 1)
+    assert lines[1] == ("X86_V4 AVX512_ICL AVX512_SPR" if X86 else "None")  # set for the processes it starts
+    assert len(lines) == (3 if on_avx512 else 2)
     if on_avx512:
-        assert "numpy was imported before covsim and uses its AVX-512 loops" in lines[1]
+        assert "numpy was imported before covsim and uses its AVX-512 loops" in lines[2]
     # Turned off by the variable before Python starts, nothing to warn of.
-    assert _fresh(code, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR") == ["False"]
+    assert _fresh(code, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")[0] == "False"

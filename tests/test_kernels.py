@@ -36,7 +36,7 @@ from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purp
 from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
 from sim.tally import QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import tiny
@@ -973,7 +973,7 @@ def nearest_in_region_reference(accounts, team, customers, seats):
     out = np.empty(customers.size, dtype=np.int64)
     region = accounts.region[customers]
     for g in np.unique(region).tolist():
-        local = seats[team.region[seats] == g]
+        local = seats[team.region[seats] == g] if g >= 0 else seats
         here = region == g
         out[here] = nearest_seat_reference(accounts, team, customers[here], local if local.size else seats)
     return out
@@ -988,15 +988,15 @@ def nearest_in_region_reference(accounts, team, customers, seats):
     st.integers(0, 2**16),
 )
 def test_nearest_seat_in_region_equals_a_nearest_seat_per_region(customers, seats, regions, grid, seed):
-    # Regions with no seat of their own (their accounts take the nearest of all seats), seats outside every
-    # region of the accounts (-1), and ties on a grid of whole kilometres.
+    # Regions with no seat of their own (their accounts take the nearest of all seats), accounts and seats
+    # of no region (-1: all seats are an account's candidates), and ties on a grid of whole kilometres.
     rng = np.random.default_rng(seed)
     n, m = 50, 12
     draw = (lambda k: rng.integers(-3, 4, k).astype(float)) if grid else (lambda k: rng.normal(0, 300, k))
     accounts = SimpleNamespace(
         x=read_only(draw(n).astype(np.float32)),
         y=read_only(draw(n).astype(np.float32)),
-        region=read_only(rng.integers(0, regions, n).astype(np.int8)),
+        region=read_only(rng.integers(-1, regions, n).astype(np.int8)),  # -1: of no region
     )
     team = SimpleNamespace(x=read_only(draw(m)), y=read_only(draw(m)), region=read_only(rng.integers(-1, regions, m)))
     idx, seat = rng.integers(0, n, customers), np.array(seats, dtype=np.int64)
@@ -1013,6 +1013,12 @@ def base_value_reference(accounts, selling, customers):
     per_deal = selling.win_probability[seg, kind] * selling.value_share[seg, kind]
     quarterly = selling.rate_per_year[seg, kind] / 4 * scale
     return np.where(status == Status.CHURNED, 0.0, quarterly * per_deal * expected_wallet(accounts, customers))
+
+
+def test_product_lines_stay_within_the_block_of_numpys_pairwise_sum():
+    # sim.spend.line_totals sums a row of lines as numpy does up to 128 lines (one block of its pairwise
+    # sum); beyond, numpy splits the row in halves and the loop would need to as well.
+    assert MAX_CATEGORIES <= 128
 
 
 @pytest.mark.parametrize("scenario", ["scenarios/baseline.toml", "scenarios/overlay.toml"])

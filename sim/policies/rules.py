@@ -216,11 +216,12 @@ def nearest_seat(accounts: Accounts, team: TeamView, customers: np.ndarray, seat
 
 def nearest_seat_in_region(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
     """The seat of ``seats`` nearest to each of ``customers``, among those of its region where it has one,
-    else among all (ties: the first)."""
+    else (or for an account of no region, < 0) among all (ties: the first)."""
     region = accounts.region[customers].astype(np.int64)
     at = team.region[seats]
     local = [seats[at == g] for g in range(int(region.max(initial=-1)) + 1)]
-    return _nearest_of(accounts, team, customers, region, [g if g.size else seats for g in local], seats)
+    group = np.where(region >= 0, region, len(local))  # the last group: every seat
+    return _nearest_of(accounts, team, customers, group, [*(g if g.size else seats for g in local), seats], seats)
 
 
 def _nearest_of(
