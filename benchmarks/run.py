@@ -29,6 +29,7 @@ from benchmarks import compare_mesa, kernel, phases, startup  # noqa: E402
 from sim.policies import BUILT_IN  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.md"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 CASE = r"""
 import json, resource, sys, time
@@ -70,9 +71,10 @@ print(json.dumps({"times": [a for a, _ in pairs], "tiers": [b for _, b in pairs]
 """
 
 
-def case(customers: int, policy: str, repeats: int, scenario: str = "baseline.toml") -> dict[str, Any]:
+def case(customers: int, policy: str, repeats: int) -> dict[str, Any]:
+    """``repeats`` runs of ``policy`` on the baseline scaled to ``customers``, in a fresh process."""
     out = subprocess.run(
-        [sys.executable, "-c", CASE, str(ROOT / "scenarios" / scenario), str(customers), policy, str(repeats)],
+        [sys.executable, "-c", CASE, str(BASELINE), str(customers), policy, str(repeats)],
         capture_output=True,
         text=True,
         check=True,
@@ -93,7 +95,7 @@ def paired(policy: str, repeats: int, scenario: str = "baseline.toml") -> dict[s
             str(ROOT / "scenarios" / scenario),
             policy,
             str(repeats),
-            str(ROOT / "scenarios" / "baseline.toml"),
+            str(BASELINE),
         ],
         capture_output=True,
         text=True,

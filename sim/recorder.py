@@ -300,8 +300,9 @@ def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
 
 
 _RESPONSE, _WORK = int(TaskKind.RESPONSE), int(TaskKind.WORK)
-_BY_KIND = (int(Activity.RESPONSE), int(Activity.WORK), int(Activity.VISIT), int(Activity.CALL))
-_TRAVEL = int(Activity.TRAVEL)
+_ANSWERING, _WORKING, _VISIT, _CALL, _TRAVEL = (
+    int(a) for a in (Activity.RESPONSE, Activity.WORK, Activity.VISIT, Activity.CALL, Activity.TRAVEL)
+)
 
 
 def _effort(
@@ -339,8 +340,12 @@ def _effort(
             continue
         rep, c, h, trip = seat[i], customer[i], cost[i], travel[i]
         seg = segment_of[c]
-        k = kind[i]
-        activity = _BY_KIND[0] if k == _RESPONSE else _BY_KIND[1] if k == _WORK else _BY_KIND[2 if field[rep] else 3]
+        if kind[i] == _RESPONSE:
+            activity = _ANSWERING
+        elif kind[i] == _WORK:
+            activity = _WORKING
+        else:  # a touch: a visit by a field rep, a call otherwise
+            activity = _VISIT if field[rep] else _CALL
         hours[activity, seg] += h - trip
         hours[_TRAVEL, seg] += trip
         if line[i] >= 0:
