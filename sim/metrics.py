@@ -28,6 +28,7 @@ __all__ = [
     "Row",
     "between_rep_sd",
     "explained_sd",
+    "explained_sd_by_part",
     "gini",
     "gini_of_positive",
     "lorenz_curve",
@@ -124,10 +125,8 @@ class _AccountGroups:
     open_opportunities: np.ndarray
     touched_segment: np.ndarray  # live accounts with touch-hours > 0 ...
     touched_hours: np.ndarray  # ... and those hours
-    treated_segment: np.ndarray  # opportunities whose response stage ended: their account's segment ...
-    treated_by: np.ndarray  # ... the seat that answered or was to (nobody: one more group) ...
-    treated_in_time: np.ndarray  # ... whether the answer came inside the window (1.0) or not ...
-    treated_group: np.ndarray  # ... and their comparable accounts: segment x potential band x service level
+    rep_lottery: np.ndarray  # by segment ...
+    rep_lottery_all: float  # ... and of the whole population
 
     @classmethod
     def of(cls, a: AccountQuarter, t: QuarterTally, n_segments: int) -> _AccountGroups:
@@ -152,7 +151,13 @@ class _AccountGroups:
         touched = touched[live[touched]]
         treated, by, in_time = t.treated()
         nobody = int(by.max(initial=0)) + 1  # "nobody picked it up" is one more group
-        comparable = (seg(treated) * POTENTIAL_BANDS + a.band[treated]) * len(Service.names()) + a.service[treated]
+        # The opportunities whose response stage ended, in time or not, by who answered (or was to), among
+        # comparable accounts: segment x potential band x service level.
+        treated_segment = seg(treated)
+        comparable = (treated_segment * POTENTIAL_BANDS + a.band[treated]) * len(Service.names()) + a.service[treated]
+        lottery, lottery_all = explained_sd_by_part(
+            in_time.astype(np.float64), np.where(by >= 0, by, nobody), comparable, treated_segment, n_segments
+        )
         return cls(
             live=(by_status[:, Status.PROSPECT] + by_status[:, Status.CUSTOMER]).astype(np.float64),
             customers=by_status[:, Status.CUSTOMER].astype(np.float64),
@@ -165,10 +170,8 @@ class _AccountGroups:
             open_opportunities=a.open_opportunities,
             touched_segment=seg(touched),
             touched_hours=a.touch_hours[touched],
-            treated_segment=seg(treated),
-            treated_by=np.where(by >= 0, by, nobody),
-            treated_in_time=in_time.astype(np.float64),
-            treated_group=comparable,
+            rep_lottery=lottery,
+            rep_lottery_all=lottery_all,
         )
 
 
@@ -224,8 +227,7 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "response_days_mean", float(days[in_sel].mean()) if in_sel.any() else np.nan
     yield "response_days_p90", float(np.percentile(days[in_sel], 90)) if in_sel.any() else np.nan
     yield "response_days_rep_sd", between_rep_sd(rep[in_sel], days[in_sel])
-    treated = _in(a.treated_segment, sel)
-    yield "rep_lottery", explained_sd(a.treated_in_time[treated], a.treated_by[treated], a.treated_group[treated])
+    yield "rep_lottery", a.rep_lottery_all if isinstance(sel, slice) else float(a.rep_lottery[sel])
     yield "sla_breach_rate", ratio(_total(t.sla_breached, sel), _total(t.sla_due, sel))
     yield "conflicting_engagements", _total(a.conflicts, sel)
     won_c, lost_c = _total(t.conflict_won, sel), _total(t.conflict_lost, sel)
@@ -324,20 +326,52 @@ def explained_sd(outcome: np.ndarray, group: np.ndarray, cell: np.ndarray | None
     """
     if outcome.size == 0:
         return float("nan")
-    cell = np.zeros(outcome.size, dtype=np.int64) if cell is None else cell.astype(np.int64)
+    cell = np.zeros(outcome.size, dtype=np.int64) if cell is None else cell
+    return explained_sd_by_part(outcome, group, cell, np.zeros(outcome.size, dtype=np.int64), 0)[1]
+
+
+def explained_sd_by_part(
+    outcome: np.ndarray, group: np.ndarray, cell: np.ndarray, part: np.ndarray, parts: int
+) -> tuple[np.ndarray, float]:
+    """:func:`explained_sd` of the items of each ``part`` (0 .. ``parts`` - 1, a function of the cell: no
+    cell spans two parts), and of all items, from one pass.
+
+    A part's figure is the one :func:`explained_sd` gives its items alone, to the last bit: its groups'
+    and cells' sums run over the same items in the same order, and its sums of squares over the same
+    terms in the same order (the distinct keys keep their order when the other parts' are taken out).
+    """
+    by_part = np.full(parts, np.nan)
+    if outcome.size == 0:
+        return by_part, float("nan")
+    cell = cell.astype(np.int64)
     width = int(group.max()) + 1
     keys, inverse, counts = distinct_inverse(cell * width + group)
     cells, cell_inverse, cell_counts = distinct_inverse(cell)
-    k, n = keys.size, outcome.size
-    df_between = k - cells.size
-    if df_between < 1 or n - k <= 0:
-        return float("nan")
     group_means = np.bincount(inverse, weights=outcome) / counts
     cell_means = np.bincount(cell_inverse, weights=outcome) / cell_counts
     group_cell = np.searchsorted(cells, keys // width)
-    ss_between = float(np.sum(counts * (group_means - cell_means[group_cell]) ** 2))
-    ss_within = float(np.sum((outcome - group_means[inverse]) ** 2))
-    ms_within = ss_within / (n - k)
+    between = counts * (group_means - cell_means[group_cell]) ** 2  # per (cell, group)
+    within = (outcome - group_means[inverse]) ** 2  # per item
+    if parts:
+        cell_part = np.empty(cells.size, dtype=np.int64)
+        cell_part[cell_inverse] = part  # every item of a cell is in its part
+        key_part = cell_part[group_cell]
+        for s in range(parts):
+            items = part == s
+            by_part[s] = _anova_sd(
+                between[key_part == s], within[items], int(np.count_nonzero(cell_part == s)), int(items.sum())
+            )
+    return by_part, _anova_sd(between, within, cells.size, outcome.size)
+
+
+def _anova_sd(between: np.ndarray, within: np.ndarray, cells: int, n: int) -> float:
+    """``explained_sd`` from its terms: ``between`` per (cell, group), ``within`` per item, ``cells`` cells."""
+    k = between.size
+    df_between = k - cells
+    if n == 0 or df_between < 1 or n - k <= 0:
+        return float("nan")
+    ss_between = float(np.sum(between))
+    ms_within = float(np.sum(within)) / (n - k)
     return float(np.sqrt(max(0.0, ss_between - df_between * ms_within) / n))
 
 

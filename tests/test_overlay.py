@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage
 from sim.engagement import conflicting_accounts
@@ -148,6 +150,20 @@ def test_overlay_conflicts_are_two_distinct_seats_on_an_account_in_one_week():
     coordinated[9] = True
     assert conflicting_accounts(customer, seat, coordinated).tolist() == [7]
     assert conflicting_accounts(customer[:1], seat[:1], coordinated).size == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 60), st.integers(1, 8))
+def test_overlay_conflicts_are_those_of_distinct_pairs(seed, n, accounts, seats):
+    # The compiled pass against the plain definition: accounts with two or more distinct seats, not coordinated.
+    rng = np.random.default_rng(seed)
+    customer, seat = rng.integers(0, accounts, n), rng.integers(0, seats, n)
+    coordinated = rng.random(accounts) < 0.2
+    pairs = {(int(c), int(s)) for c, s in zip(customer, seat, strict=True)}
+    seats_of = {c: sum(1 for a, _ in pairs if a == c) for c, _ in pairs}
+    expected = sorted(c for c, k in seats_of.items() if k >= 2 and not coordinated[c])
+    got = conflicting_accounts(customer, seat, coordinated)
+    assert got.dtype == np.int64 and got.tolist() == expected
 
 
 def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship_and_wins():

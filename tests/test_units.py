@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.allocation import allocate_hours
-from sim.metrics import POTENTIAL_BANDS, between_rep_sd, explained_sd, gini, potential_bands
+from sim.metrics import POTENTIAL_BANDS, between_rep_sd, explained_sd, explained_sd_by_part, gini, potential_bands
 from sim.policies.rules import median, weighted_draw
 from sim.randomness import Streams, keyed_normal, keyed_uniform
 from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
@@ -116,9 +116,28 @@ def test_gini_and_explained_sd_by_hand():
     assert explained_sd(y, rep, cell) == pytest.approx(math.sqrt(1 / 8))
     assert explained_sd(y, rep) == pytest.approx(math.sqrt((0.5 - 1 / 6) / 8))
     assert math.isnan(explained_sd(y, np.zeros(8, dtype=np.int64)))  # one group: nothing to compare
+    # By part, each cell its own part: cell 0's reps differ (sqrt(1 / 4)), cell 1's do not (0).
+    by_part, overall = explained_sd_by_part(y, rep, cell, cell, 2)
+    assert by_part.tolist() == [0.5, 0.0] and overall == pytest.approx(math.sqrt(1 / 8))
     assert between_rep_sd(np.array([0, 0, 0, 1, 1, 1, 2]), np.array([1.0, 1, 1, 3, 3, 3, 9])) == pytest.approx(
         np.std([1.0, 3.0], ddof=1)
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 4), st.integers(1, 6), st.booleans())
+def test_explained_sd_by_part_is_each_part_alone_to_the_last_bit(seed, n, parts, groups, binary):
+    # Cells nest in parts (cell // 3 is the part), as comparable accounts nest in segments.
+    rng = np.random.default_rng(seed)
+    cell = rng.integers(0, 3 * parts, n)
+    part = cell // 3
+    group = rng.integers(0, groups, n)
+    y = rng.integers(0, 2, n).astype(float) if binary else rng.normal(size=n)
+    by_part, overall = explained_sd_by_part(y, group, cell, part, parts)
+    assert by_part.shape == (parts,)
+    assert np.array_equal([overall], [explained_sd(y, group, cell)], equal_nan=True)
+    alone = [explained_sd(y[part == s], group[part == s], cell[part == s]) for s in range(parts)]
+    assert np.array_equal(by_part, alone, equal_nan=True)
 
 
 def test_keyed_draws_are_uniform_and_stable():
