@@ -248,14 +248,16 @@ class CoverageModel(mesa.Model):
         view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
         answer = ask(self.policy, "prioritise", view, self.streams.policy)
         priority = checked_priority(answer, tasks, self.policy.name)
-        partner = at_seat(seats.role == "partner", tasks.rep, False)
-        if partner.any():
+        partners = seats.role == "partner"
+        partner = at_seat(partners, tasks.rep, False) if partners.any() else None
+        if partner is not None and partner.any():
             # A channel partner follows its own priorities, not the policy's.
             priority = np.where(partner, standard_priority(tasks, view.accounts), priority)
-        # A rep pursues only what it is paid on (its lane), whatever the policy asks.
-        deal = (todo.opportunity >= 0) & (tasks.rep >= 0)
-        lane = seats.view.pursues(tasks.rep[deal], tasks.line[deal], b.kind[todo.opportunity[deal]])
-        priority[np.flatnonzero(deal)[~lane]] = 0.0
+        if not (seats.lane_lines.all() and seats.lane_kinds.all()):
+            # A rep pursues only what it is paid on (its lane), whatever the policy asks.
+            deal = (todo.opportunity >= 0) & (tasks.rep >= 0)
+            lane = seats.view.pursues(tasks.rep[deal], tasks.line[deal], b.kind[todo.opportunity[deal]])
+            priority[np.flatnonzero(deal)[~lane]] = 0.0
         alloc = allocate_hours(tasks.rep, tasks.cost, priority, seats.capacity, todo.release, todo.queues)
         # Responses the rep could not reach, or chose not to make; in a queue, that no rep of the pool took.
         response, queued = tasks.kind == TaskKind.RESPONSE, tasks.pool >= 0
