@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.marks import marked_positions
+from sim.marks import SMALL_MASK, marked_positions
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.scenario import load_scenario
@@ -24,6 +24,15 @@ def test_marked_positions_equal_numpy(values, marked):
     assert got.dtype == np.int64 and got.tolist() == want.tolist()
 
 
+@given(st.lists(st.integers(-5, 40), max_size=3000), st.lists(st.booleans(), min_size=1, max_size=30))
+def test_marked_positions_of_a_large_mask_equal_those_of_a_small_one(values, marked):
+    # The same mask, once within SMALL_MASK (the table path) and once padded past it (the other path).
+    values, small = np.array(values, dtype=np.int64), np.array(marked)
+    large = np.zeros(SMALL_MASK + 1, dtype=bool)
+    large[: small.size] = small
+    assert marked_positions(values, small).tolist() == marked_positions(values, large).tolist()
+
+
 def test_marked_positions_over_many_blocks_and_out_of_range_values():
     # Thousands of positions over a hundred blocks (1,024 entries each), and values far outside the mask
     # on both sides, as int32 (holders) and int64 (the book's customers).
@@ -34,9 +43,12 @@ def test_marked_positions_over_many_blocks_and_out_of_range_values():
     marked = rng.random(50) < 0.3
     want = np.flatnonzero((values >= 0) & (values < 50) & marked[np.clip(values, 0, 49)])
     assert want.size > 10_000
+    padded = np.zeros(SMALL_MASK + 1, dtype=bool)  # the same marks, through the path of large masks
+    padded[:50] = marked
     for dtype in (np.int32, np.int64):
         typed = values.astype(dtype) if dtype is np.int64 else np.clip(values, -(2**31), 2**31 - 1).astype(dtype)
         assert marked_positions(typed, marked).tolist() == want.tolist()
+        assert marked_positions(typed, padded).tolist() == want.tolist()
 
 
 def test_marked_positions_of_rare_marks_in_one_block_and_at_the_ends():
