@@ -17,6 +17,7 @@ from sim.date_index import DateIndex
 from sim.distinct import distinct_first
 from sim.marks import marked_positions
 from sim.policies.protocol import Accounts, read_only
+from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
 from sim.spend import expand_lines, expand_one_line, line_totals, set_spend_lines
@@ -97,28 +98,36 @@ class Population:
         industry = rng.integers(0, len(pop.industries), n).astype(np.int8)
         reg_shares = np.array([r.share for r in pop.regions])
         region = shuffled_categories(n, reg_shares, rng)
-        cx = np.array([r.x_km for r in pop.regions])[region]
-        cy = np.array([r.y_km for r in pop.regions])[region]
-        radius = np.array([r.radius_km for r in pop.regions])[region]
-        x = (cx + radius * rng.standard_normal(n)).astype(np.float32)
-        y = (cy + radius * rng.standard_normal(n)).astype(np.float32)
-
-        median = np.array([s.potential_median for s in pop.segments])[segment]
-        sigma = np.array([s.potential_sigma for s in pop.segments])[segment]
-        potential = median * np.exp(sigma * rng.standard_normal(n))
+        # Each column in one compiled pass over the draws (sim/population_columns.py), in the draws' order.
+        radius = np.array([r.radius_km for r in pop.regions])
+        x, y = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+        compiled(located)(rng.standard_normal(n), region, np.array([r.x_km for r in pop.regions]), radius, x)
+        compiled(located)(rng.standard_normal(n), region, np.array([r.y_km for r in pop.regions]), radius, y)
+        potential = rng.standard_normal(n)
+        median, sigma = (
+            np.array([getattr(s, k) for s in pop.segments]) for k in ("potential_median", "potential_sigma")
+        )
+        compiled(potentials)(potential, segment, median, sigma)
         a = np.array([s.responsiveness[0] for s in pop.segments])[segment]
         b = np.array([s.responsiveness[1] for s in pop.segments])[segment]
         responsiveness = rng.beta(a, b)
-
-        customer_share = np.array([s.customer_share for s in pop.segments])[segment]
-        is_customer = rng.random(n) < customer_share
-        status = np.where(is_customer, Status.CUSTOMER, Status.PROSPECT).astype(np.int8)
-        wallet = np.array([s.share_of_wallet for s in pop.segments])[segment]
-        spend = np.where(is_customer, potential * wallet, 0.0)
+        del a, b  # 80 MB each at ten million accounts, not needed past the draw
+        spend, is_customer, status = rng.random(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int8)
+        share, wallet = (np.array([getattr(s, k) for s in pop.segments]) for k in ("customer_share", "share_of_wallet"))
+        compiled(contracts)(spend, segment, share, wallet, potential, is_customer, status)
         # Contracts signed before week 0 come up for renewal evenly over one term.
         term_weeks = np.array([s.contract_term_weeks for s in pop.segments], dtype=np.int32)
         notice_weeks = np.array([s.renewal_notice_weeks for s in pop.segments], dtype=np.int32)
-        renewal_week = np.where(is_customer, rng.integers(0, term_weeks[segment]), NO_DATE).astype(np.int32)
+        renewal_week, renewal_opens = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+        compiled(renewal_dates)(
+            rng.integers(0, term_weeks[segment]),
+            is_customer,
+            segment,
+            notice_weeks,
+            NO_DATE,
+            renewal_week,
+            renewal_opens,
+        )
         lines = pop.lines
         if len(lines) == 1:
             line_share = np.broadcast_to(np.float64(1.0), (n, 1))
@@ -141,7 +150,7 @@ class Population:
             personal=np.zeros(n),
             holder=np.full(n, -1, dtype=np.int32),
             renewal_week=renewal_week,
-            renewal_opens=np.where(is_customer, renewal_week - notice_weeks[segment], NO_DATE).astype(np.int32),
+            renewal_opens=renewal_opens,
             renewal_won=np.zeros(n, dtype=bool),
             ever_touched=np.zeros(n, dtype=bool),
             segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),

@@ -32,14 +32,14 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
-from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes
+from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
 from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
 from sim.tally import QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
-from tests.conftest import tiny
+from tests.conftest import ROOT, tiny
 from tests.test_golden import golden_scenario
 
 ACCOUNTS = 6
@@ -1050,3 +1050,52 @@ def test_nearest_seat_with_no_seats():
     assert nearest_seat(view, view, none, none).size == 0
     with pytest.raises(ValueError, match="no seats"):
         nearest_seat(view, view, np.array([0, 1]), none)
+
+
+def generate_reference(scenario: Scenario, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The numpy of ``Population.generate`` that sim/population_columns.py replaced, column by column."""
+    pop = scenario.population
+    n = pop.customers
+    by_segment = {name: np.array([getattr(s, name) for s in pop.segments]) for name in ("share", "potential_median")}
+    segment = shuffled_categories(n, by_segment["share"], rng)
+    rng.integers(0, len(pop.industries), n)
+    region = shuffled_categories(n, np.array([r.share for r in pop.regions]), rng)
+    cx, cy, radius = (np.array([getattr(r, k) for r in pop.regions])[region] for k in ("x_km", "y_km", "radius_km"))
+    x = (cx + radius * rng.standard_normal(n)).astype(np.float32)
+    y = (cy + radius * rng.standard_normal(n)).astype(np.float32)
+    median = by_segment["potential_median"][segment]
+    sigma = np.array([s.potential_sigma for s in pop.segments])[segment]
+    potential = median * np.exp(sigma * rng.standard_normal(n))
+    a = np.array([s.responsiveness[0] for s in pop.segments])[segment]
+    b = np.array([s.responsiveness[1] for s in pop.segments])[segment]
+    responsiveness = rng.beta(a, b)
+    is_customer = rng.random(n) < np.array([s.customer_share for s in pop.segments])[segment]
+    status = np.where(is_customer, Status.CUSTOMER, Status.PROSPECT).astype(np.int8)
+    spend = np.where(is_customer, potential * np.array([s.share_of_wallet for s in pop.segments])[segment], 0.0)
+    term_weeks = np.array([s.contract_term_weeks for s in pop.segments], dtype=np.int32)
+    notice_weeks = np.array([s.renewal_notice_weeks for s in pop.segments], dtype=np.int32)
+    renewal_week = np.where(is_customer, rng.integers(0, term_weeks[segment]), NO_DATE).astype(np.int32)
+    renewal_opens = np.where(is_customer, renewal_week - notice_weeks[segment], NO_DATE).astype(np.int32)
+    return {
+        "x": x,
+        "y": y,
+        "potential": potential,
+        "responsiveness": responsiveness,
+        "status": status,
+        "spend": spend,
+        "renewal_week": renewal_week,
+        "renewal_opens": renewal_opens,
+    }
+
+
+@pytest.mark.parametrize("scenario", ["baseline.toml", "overlay.toml", "small.toml"])
+@pytest.mark.parametrize("seed", [1, 29])
+def test_compiled_population_columns_equal_the_numpy_they_replaced(scenario, seed):
+    s = load_scenario(ROOT / "scenarios" / scenario)
+    s = s.with_overrides(s.name, **{"population.customers": 20_000})
+    got = Population.generate(s, np.random.default_rng(seed))
+    want = generate_reference(s, np.random.default_rng(seed))
+    for name, column in want.items():
+        mine = getattr(got, name)
+        assert mine.dtype == column.dtype and mine.tobytes() == column.tobytes(), name
+    assert (got.status == Status.CUSTOMER).sum() > 1_000 and np.unique(got.x).size > 10_000  # not all alike
