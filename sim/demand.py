@@ -139,25 +139,31 @@ class Demand:
         if idx is not None and idx.size == 0:
             return
         t = self._terms
-        sel = slice(None) if idx is None else idx
-        seg = pop.segment[sel]
-        status = pop.status[sel]
-        scale = (pop.potential[sel] / t.median_potential[seg]) ** t.potential_exponent[seg]
         r = t.rate * self.factor / WEEKS_PER_YEAR
-        prospect, customer = status == Status.PROSPECT, status == Status.CUSTOMER
-        new_logo, expansion = r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]
-        if self.regional is not None:
-            by_region = self.regional[pop.region[sel], seg]
-            new_logo, expansion = new_logo * by_region[:, Kind.NEW_LOGO], expansion * by_region[:, Kind.EXPANSION]
-        lifted = np.where(prospect, new_logo, np.where(customer, expansion, 0.0)) * scale
-        self.lifted_rate[sel] = lifted
-        self.hazard0[sel] = np.where(customer, t.base_hazard[seg], 0.0)
+        regional = self.regional is not None
+        fn = self._response
+        # Whatever its status and relationship, an account's weekly intensity is at most its top rate times this.
+        top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
+        most = compiled(_intensities)(
+            np.empty(0, dtype=np.int64) if idx is None else idx.astype(np.int64, copy=False),
+            idx is None,
+            pop.segment,
+            pop.status,
+            pop.region,
+            pop.potential,
+            t.median_potential,
+            t.potential_exponent,
+            r,
+            self.regional if regional else _NO_REGIONS,
+            regional,
+            t.base_hazard,
+            top_lift,
+            self.lifted_rate,
+            self.hazard0,
+        )
         if idx is None:
-            # Whatever its status and relationship, an account's weekly intensity is at most this.
-            fn = self._response
-            top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
-            most = np.maximum(new_logo, expansion) * scale * top_lift
-            self._arrival_draws = Thinning.by_bound(-np.expm1(-most) * (1.0 + 1e-9))
+            # The arrival draws' bounds depend on the scenario alone, never on what a policy did.
+            self._arrival_draws = Thinning.by_bound(most)
 
     def silence(self, customers: np.ndarray) -> None:
         """Churned accounts: nothing arrives, nothing more to lose (what ``refresh`` gives them, cheaper)."""
@@ -187,6 +193,57 @@ class Demand:
         c, bound, u = self._churn_draws.candidates(rng)
         hazard = self.hazard0[c] * churn_relief(pop.stock[c], self._relationship)
         return c[u * bound < hazard]
+
+
+#: ``_intensities``' regional factors when no shock has set any (a 1 x 1 x 1 array it does not read).
+_NO_REGIONS = np.ones((1, 1, 1))
+_PROSPECT, _CUSTOMER = int(Status.PROSPECT), int(Status.CUSTOMER)
+_NEW_LOGO, _EXPANSION = int(Kind.NEW_LOGO), int(Kind.EXPANSION)
+
+
+def _intensities(
+    idx: np.ndarray,
+    every: bool,
+    segment: np.ndarray,
+    status: np.ndarray,
+    region: np.ndarray,
+    potential: np.ndarray,
+    median_potential: np.ndarray,
+    potential_exponent: np.ndarray,
+    rate: np.ndarray,
+    regional: np.ndarray,
+    is_regional: bool,
+    base_hazard: np.ndarray,
+    top_lift: float,
+    lifted_rate: np.ndarray,
+    hazard0: np.ndarray,
+) -> np.ndarray:
+    """``Demand.refresh`` of the accounts ``idx`` (of every account if ``every``), in place of their
+    ``lifted_rate`` and ``hazard0``; with ``every``, returns each account's bound on its weekly arrival
+    probability, ``1 - exp(-top rate x top_lift)`` widened by 1e-9 of itself (empty otherwise).
+
+    A prospect's rate is its segment's new-logo rate, a customer's the expansion rate (times the regional
+    factor once a shock set one), scaled by ``(potential / median) ** exponent``; a churned account has
+    none. Compiled (``sim.compiled``) in numpy's order of operations, with the C library's ``pow`` and
+    ``expm1`` as numpy's below AVX-512, so the numbers are numpy's bit for bit (tests/test_kernels.py),
+    where numpy made some fifteen arrays of the accounts' size (at ten million accounts, 80 MB each).
+    """
+    count = segment.size if every else idx.size
+    most = np.empty(count if every else 0)
+    for j in range(count):
+        i = j if every else idx[j]
+        s = segment[i]
+        scale = (potential[i] / median_potential[s]) ** potential_exponent[s]
+        new_logo, expansion = rate[s, _NEW_LOGO], rate[s, _EXPANSION]
+        if is_regional:
+            new_logo = new_logo * regional[region[i], s, _NEW_LOGO]
+            expansion = expansion * regional[region[i], s, _EXPANSION]
+        st = status[i]
+        lifted_rate[i] = (new_logo if st == _PROSPECT else (expansion if st == _CUSTOMER else 0.0)) * scale
+        hazard0[i] = base_hazard[s] if st == _CUSTOMER else 0.0
+        if every:
+            most[j] = -np.expm1(-(max(new_logo, expansion) * scale * top_lift)) * (1.0 + 1e-9)
+    return most
 
 
 def _arrived(

@@ -32,7 +32,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import pickup_chance
 from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
-from sim.randomness import account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
+from sim.randomness import Thinning, account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
 from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
@@ -1099,3 +1099,57 @@ def test_compiled_population_columns_equal_the_numpy_they_replaced(scenario, see
         mine = getattr(got, name)
         assert mine.dtype == column.dtype and mine.tobytes() == column.tobytes(), name
     assert (got.status == Status.CUSTOMER).sum() > 1_000 and np.unique(got.x).size > 10_000  # not all alike
+
+
+def refresh_reference(demand: Demand, pop: Population, idx: np.ndarray | None) -> np.ndarray | None:
+    """``Demand.refresh`` as numpy did it (writing ``lifted_rate`` and ``hazard0``); returns the arrival
+    bounds of a full refresh."""
+    t = demand._terms
+    sel = slice(None) if idx is None else idx
+    seg, status = pop.segment[sel], pop.status[sel]
+    scale = (pop.potential[sel] / t.median_potential[seg]) ** t.potential_exponent[seg]
+    r = t.rate * demand.factor / 52
+    prospect, customer = status == Status.PROSPECT, status == Status.CUSTOMER
+    new_logo, expansion = r[seg, Kind.NEW_LOGO], r[seg, Kind.EXPANSION]
+    if demand.regional is not None:
+        by_region = demand.regional[pop.region[sel], seg]
+        new_logo, expansion = new_logo * by_region[:, Kind.NEW_LOGO], expansion * by_region[:, Kind.EXPANSION]
+    demand.lifted_rate[sel] = np.where(prospect, new_logo, np.where(customer, expansion, 0.0)) * scale
+    demand.hazard0[sel] = np.where(customer, t.base_hazard[seg], 0.0)
+    if idx is not None:
+        return None
+    fn = demand._response
+    top_lift = max(fn.a, fn.b) if hasattr(fn, "a") else fn.cap
+    return -np.expm1(-(np.maximum(new_logo, expansion) * scale * top_lift)) * (1.0 + 1e-9)
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.37, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("response", [None, {"kind": "power", "e": 0.5}])
+def test_compiled_demand_refresh_equals_the_numpy_it_replaced(exponent, response):
+    overrides = {
+        "population.customers": 6000,
+        **{f"population.segments.{k}.potential_exponent": exponent for k in range(3)},
+    }
+    if response:
+        overrides["relationship.response"] = response
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides("refresh-check", **overrides)
+    terms = SegmentTerms.of(s)
+    rng = np.random.default_rng(7)
+    pop = Population.generate(s, rng)
+    pop.status[:] = rng.integers(0, 3, pop.size)  # prospects, customers and churned accounts
+    got, want = Demand(s, terms, pop), Demand(s, terms, pop)
+    for step in range(3):
+        if step == 1:  # a demand shock on one region, then another on top
+            factor = 0.5 + rng.random((len(s.population.regions), 3, 3))
+            got.regional = want.regional = factor
+        idx = rng.integers(0, pop.size, 500) if step == 2 else None
+        pop.potential[:] *= 0.9 + 0.2 * rng.random(pop.size)
+        got.refresh(pop, idx)
+        bound = refresh_reference(want, pop, idx)
+        for name in ("lifted_rate", "hazard0"):
+            assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), (name, step)
+        if bound is not None:
+            reference = Thinning.by_bound(bound)
+            assert [m.tobytes() for m in got._arrival_draws.members] == [m.tobytes() for m in reference.members]
+            assert got._arrival_draws.bounds == reference.bounds
+    assert (got.lifted_rate > 0).sum() > 1000 and (got.hazard0 > 0).sum() > 1000  # not a check of zeros
