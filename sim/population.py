@@ -20,7 +20,7 @@ from sim.policies.protocol import Accounts, read_only
 from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
-from sim.spend import expand_lines, expand_one_line, line_totals, set_spend_lines
+from sim.spend import expand_lines, expand_one_line, line_totals, segment_totals, set_spend_lines
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
 NO_DATE = -(2**30)
@@ -344,7 +344,7 @@ class Population:
 
     def recount_spend(self) -> None:
         """Recompute the segment spend totals from scratch."""
-        self.segment_spend[:] = np.bincount(self.segment, weights=self.spend, minlength=self.segment_spend.size)
+        compiled(segment_totals)(self.segment, self.spend, self.segment_spend)
 
     def _set_spend(self, customers: np.ndarray, new: np.ndarray) -> None:
         """Set the total spend of distinct ``customers``; with several lines, each line's spend moves in

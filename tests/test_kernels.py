@@ -37,6 +37,7 @@ from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
+from sim.spend import segment_totals
 from sim.tally import QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import ROOT, tiny
@@ -1153,3 +1154,14 @@ def test_compiled_demand_refresh_equals_the_numpy_it_replaced(exponent, response
             assert [m.tobytes() for m in got._arrival_draws.members] == [m.tobytes() for m in reference.members]
             assert got._arrival_draws.bounds == reference.bounds
     assert (got.lifted_rate > 0).sum() > 1000 and (got.hazard0 > 0).sum() > 1000  # not a check of zeros
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 5000), st.integers(1, 6))
+def test_compiled_segment_totals_equal_numpys_bincount(seed, n, segments):
+    rng = np.random.default_rng(seed)
+    segment = rng.integers(0, segments, n).astype(np.int8)
+    spend = rng.lognormal(8.0, 3.0, n) * (rng.random(n) < 0.7)  # spreads of many orders, and zeros
+    totals = np.full(segments, np.nan)  # overwritten, not added to
+    compiled(segment_totals)(segment, spend, totals)
+    assert totals.tobytes() == np.bincount(segment, weights=spend, minlength=segments).tobytes()
