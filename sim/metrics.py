@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from sim.catalogue import CATALOGUE, line_metric
@@ -130,30 +128,14 @@ class _AccountGroups:
 
     @classmethod
     def of(cls, a: AccountQuarter, t: QuarterTally, n_segments: int) -> _AccountGroups:
-        # Segments are gathered at the few positions needed, then widened: widening all of them first was
-        # a copy of eight bytes an account each quarter (80 MB at ten million accounts).
-        def seg(idx: np.ndarray) -> np.ndarray:
-            return a.segment[idx].astype(np.int64)
-
-        def count(idx: np.ndarray) -> np.ndarray:
-            return np.bincount(seg(idx), minlength=n_segments).astype(np.float64)
-
-        # One pass counts accounts by (segment, status, ever touched), in the narrowest integers that hold the codes.
-        code: npt.NDArray[np.unsignedinteger[Any]] = a.segment.astype(np.uint8 if 6 * n_segments <= 256 else np.uint16)
-        code *= 6
-        code += a.status.astype(code.dtype) * 2
-        code += a.ever_touched
-        by_code = np.bincount(code, minlength=6 * n_segments).reshape(n_segments, 3, 2)
+        counts = a.by_segment(n_segments)
+        by_code = counts.by_code
         by_status = by_code.sum(axis=2)
-        live = a.status != Status.CHURNED
-        promised = np.flatnonzero((a.cadence > 0) & live)
-        touched = np.flatnonzero(a.touch_hours > 0)
-        touched = touched[live[touched]]
         treated, by, in_time = t.treated()
         nobody = int(by.max(initial=0)) + 1  # "nobody picked it up" is one more group
         # The opportunities whose response stage ended, in time or not, by who answered (or was to), among
         # comparable accounts: segment x potential band x service level.
-        treated_segment = seg(treated)
+        treated_segment = a.segment[treated].astype(np.int64)  # gathered, then widened (not every account)
         comparable = (treated_segment * POTENTIAL_BANDS + a.band[treated]) * len(Service.names()) + a.service[treated]
         lottery, lottery_all = explained_sd_by_part(
             in_time.astype(np.float64), np.where(by >= 0, by, nobody), comparable, treated_segment, n_segments
@@ -163,13 +145,13 @@ class _AccountGroups:
             customers=by_status[:, Status.CUSTOMER].astype(np.float64),
             prospects=by_status[:, Status.PROSPECT].astype(np.float64),
             potential=a.segment_potential,
-            promised=count(promised),
-            promised_untouched=count(promised[a.touches[promised] == 0]),
+            promised=counts.promised.astype(np.float64),
+            promised_untouched=counts.promised_untouched.astype(np.float64),
             never_contacted=(by_code[:, Status.PROSPECT, 0] + by_code[:, Status.CUSTOMER, 0]).astype(np.float64),
-            conflicts=count(np.flatnonzero(a.conflict)),
+            conflicts=counts.conflicts.astype(np.float64),
             open_opportunities=a.open_opportunities,
-            touched_segment=seg(touched),
-            touched_hours=a.touch_hours[touched],
+            touched_segment=counts.touched_segment,
+            touched_hours=counts.touched_hours,
             rep_lottery=lottery,
             rep_lottery_all=lottery_all,
         )

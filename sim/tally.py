@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
 from sim.compiled import compiled
 
 
@@ -155,6 +155,83 @@ class AccountQuarter:
     service: np.ndarray
     segment_potential: np.ndarray  # (segment,) total potential
     open_opportunities: np.ndarray  # (segment,) open at quarter end
+
+    def by_segment(self, n_segments: int) -> SegmentCounts:
+        """The accounts counted by segment in one compiled pass, where numpy took a dozen passes over every
+        account and as many temporaries of their size (at ten million accounts, 0.2 s a quarter)."""
+        return SegmentCounts(
+            *compiled(_by_segment)(
+                self.segment,
+                self.status,
+                self.ever_touched,
+                self.cadence,
+                self.touches,
+                self.touch_hours,
+                self.conflict,
+                n_segments,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class SegmentCounts:
+    """``AccountQuarter.by_segment``: accounts by (segment, ``Status``, ever touched: 0 or 1); by segment,
+    the live accounts promised a touch (cadence > 0), those of them with no touch this quarter, and the
+    accounts in conflict; and the live accounts with touch-hours, ascending: their segment and hours."""
+
+    by_code: np.ndarray
+    promised: np.ndarray
+    promised_untouched: np.ndarray
+    conflicts: np.ndarray
+    touched_segment: np.ndarray
+    touched_hours: np.ndarray
+
+
+_CHURNED = int(Status.CHURNED)
+_LANES = 4  # copies of each counter, so that consecutive accounts do not wait on one another's increment
+_SLOTS = 9  # per lane and segment: 6 by (status, ever touched), promised, promised untouched, in conflict
+
+
+def _by_segment(
+    segment: np.ndarray,
+    status: np.ndarray,
+    ever_touched: np.ndarray,
+    cadence: np.ndarray,
+    touches: np.ndarray,
+    touch_hours: np.ndarray,
+    conflict: np.ndarray,
+    n_segments: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``AccountQuarter.by_segment``, compiled (``sim.compiled``), without a branch on the accounts'
+    values, which come in no order (a branch mispredicted on every few accounts)."""
+    c = np.zeros(_LANES * n_segments * _SLOTS, dtype=np.int64)
+    n_touched = np.int64(0)
+    for i in range(segment.size):
+        live = np.int64(status[i] != _CHURNED)
+        promised = live & np.int64(cadence[i] > 0)
+        base = ((i % _LANES) * n_segments + segment[i]) * _SLOTS
+        c[base + status[i] * 2 + np.int64(ever_touched[i])] += 1
+        c[base + 6] += promised
+        c[base + 7] += promised & np.int64(touches[i] == 0)
+        c[base + 8] += np.int64(conflict[i])
+        n_touched += live & np.int64(touch_hours[i] > 0)
+    # Every account is written at the next free place, which moves on only past a touched one.
+    touched_segment = np.empty(n_touched + 1, dtype=np.int64)
+    hours = np.empty(n_touched + 1)
+    j = np.int64(0)
+    for i in range(segment.size):
+        touched_segment[j] = segment[i]
+        hours[j] = touch_hours[i]
+        j += np.int64(status[i] != _CHURNED) & np.int64(touch_hours[i] > 0)
+    total = c.reshape(_LANES, n_segments, _SLOTS).sum(axis=0)
+    return (
+        total[:, :6].copy().reshape(n_segments, 3, 2),
+        total[:, 6].copy(),
+        total[:, 7].copy(),
+        total[:, 8].copy(),
+        touched_segment[:n_touched],
+        hours[:n_touched],
+    )
 
 
 _ONE, _ZERO = np.ones(1), np.zeros(1, dtype=np.int64)

@@ -38,7 +38,7 @@ from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
 from sim.spend import segment_totals
-from sim.tally import QuarterTally
+from sim.tally import AccountQuarter, QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import ROOT, tiny
 from tests.test_golden import golden_scenario
@@ -1165,3 +1165,43 @@ def test_compiled_segment_totals_equal_numpys_bincount(seed, n, segments):
     totals = np.full(segments, np.nan)  # overwritten, not added to
     compiled(segment_totals)(segment, spend, totals)
     assert totals.tobytes() == np.bincount(segment, weights=spend, minlength=segments).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3000), st.integers(1, 5))
+def test_compiled_segment_counts_equal_the_numpy_they_replaced(seed, n, segments):
+    rng = np.random.default_rng(seed)
+    a = SimpleNamespace(
+        segment=rng.integers(0, segments, n).astype(np.int8),
+        status=rng.integers(0, 3, n).astype(np.int8),
+        ever_touched=rng.random(n) < 0.5,
+        cadence=read_only(np.where(rng.random(n) < 0.4, rng.integers(1, 6, n) / 2, 0.0)),  # the plan's view
+        touches=np.where(rng.random(n) < 0.5, rng.integers(0, 4, n), 0),
+        touch_hours=np.where(rng.random(n) < 0.3, rng.random(n) * 5, 0.0),
+        conflict=rng.random(n) < 0.05,
+    )
+    got = AccountQuarter.by_segment(a, segments)  # type: ignore[arg-type]
+    # The numpy it replaced.
+    code = a.segment.astype(np.int64) * 6 + a.status * 2 + a.ever_touched
+    live = a.status != Status.CHURNED
+    promised = np.flatnonzero((a.cadence > 0) & live)
+    touched = np.flatnonzero((a.touch_hours > 0) & live)
+
+    def count(idx: np.ndarray) -> np.ndarray:
+        return np.bincount(a.segment[idx].astype(np.int64), minlength=segments)
+
+    want = (
+        np.bincount(code, minlength=6 * segments).reshape(segments, 3, 2),
+        count(promised),
+        count(promised[a.touches[promised] == 0]),
+        count(np.flatnonzero(a.conflict)),
+        a.segment[touched].astype(np.int64),
+        a.touch_hours[touched],
+    )
+    for name, w in zip(
+        ("by_code", "promised", "promised_untouched", "conflicts", "touched_segment", "touched_hours"),
+        want,
+        strict=True,
+    ):
+        g = getattr(got, name)
+        assert g.shape == w.shape and g.tobytes() == w.astype(g.dtype).tobytes(), name
