@@ -113,7 +113,7 @@ def test_thinning_keeps_one_copy_of_its_members() -> None:
     assert th._slots is not None and th._slots.members is flat
 
 
-@pytest.mark.parametrize("kind", ["spread", "all zero", "some above one", "tiny"])
+@pytest.mark.parametrize("kind", ["spread", "all zero", "some above one", "tiny", "powers of two"])
 def test_buckets_by_bound_hold_each_item_once_in_its_power_of_two_with_the_bucket_maximum(kind):
     rng = np.random.default_rng(8)
     n = 20_000
@@ -122,6 +122,7 @@ def test_buckets_by_bound_hold_each_item_once_in_its_power_of_two_with_the_bucke
         "all zero": np.zeros(n),
         "some above one": rng.uniform(0, 2, n),
         "tiny": np.where(rng.random(n) < 0.5, 0.0, 1e-30 + rng.random(n) * 1e-20),
+        "powers of two": np.ldexp(1.0, -rng.integers(0, 70, n)) * np.where(rng.random(n) < 0.5, 1.0, 1 + 2**-52),
     }[kind]
     th = Thinning.by_bound(bound)
     live = np.flatnonzero(bound > 0)
