@@ -316,7 +316,7 @@ def explained_sd_by_part(
     outcome: np.ndarray, group: np.ndarray, cell: np.ndarray, part: np.ndarray, parts: int
 ) -> tuple[np.ndarray, float]:
     """:func:`explained_sd` of the items of each ``part`` (0 .. ``parts`` - 1, a function of the cell: no
-    cell spans two parts), and of all items, from one pass.
+    cell spans two parts), and of all items, from one pair of sorts.
 
     A part's figure is the one :func:`explained_sd` gives its items alone, to the last bit: its groups'
     and cells' sums run over the same items in the same order, and its sums of squares over the same

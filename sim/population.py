@@ -128,6 +128,9 @@ class Population:
             renewal_week,
             renewal_opens,
         )
+        segment_spend, segment_potential = np.empty(len(pop.segments)), np.empty(len(pop.segments))
+        compiled(segment_totals)(segment, spend, segment_spend)
+        compiled(segment_totals)(segment, potential, segment_potential)
         lines = pop.lines
         if len(lines) == 1:
             line_share = np.broadcast_to(np.float64(1.0), (n, 1))
@@ -153,8 +156,8 @@ class Population:
             renewal_opens=renewal_opens,
             renewal_won=np.zeros(n, dtype=bool),
             ever_touched=np.zeros(n, dtype=bool),
-            segment_spend=np.bincount(segment, weights=spend, minlength=len(pop.segments)),
-            segment_potential=np.bincount(segment, weights=potential, minlength=len(pop.segments)),
+            segment_spend=segment_spend,
+            segment_potential=segment_potential,
             term_weeks=term_weeks,
             notice_weeks=notice_weeks,
             line_share=line_share,

@@ -1086,6 +1086,8 @@ def generate_reference(scenario: Scenario, rng: np.random.Generator) -> dict[str
         "spend": spend,
         "renewal_week": renewal_week,
         "renewal_opens": renewal_opens,
+        "segment_spend": np.bincount(segment, weights=spend, minlength=len(pop.segments)),
+        "segment_potential": np.bincount(segment, weights=potential, minlength=len(pop.segments)),
     }
 
 
