@@ -242,7 +242,8 @@ def _intensities(
         lifted_rate[i] = (new_logo if st == _PROSPECT else (expansion if st == _CUSTOMER else 0.0)) * scale
         hazard0[i] = base_hazard[s] if st == _CUSTOMER else 0.0
         if every:
-            most[j] = -np.expm1(-(max(new_logo, expansion) * scale * top_lift)) * (1.0 + 1e-9)
+            # np.maximum, not max: a NaN rate (a zero rate times an infinite shock) stays NaN, as in numpy.
+            most[j] = -np.expm1(-(np.maximum(new_logo, expansion) * scale * top_lift)) * (1.0 + 1e-9)
     return most
 
 

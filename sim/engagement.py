@@ -30,9 +30,11 @@ def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np
 def _clashes(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
     """``conflicting_accounts`` by one sort of (account, seat) keys, then one pass: an account whose sorted
     keys change seat is one with two seats. Compiled by numba (``sim.compiled``), where numpy took a
-    lexsort and a dozen calls."""
-    width = seat.max() + 1
-    keys = np.sort(customer * width + seat)
+    lexsort and a dozen calls. Accounts index ``coordinated`` (numba does not check); seats may be any
+    integers (the key counts them from the lowest)."""
+    lowest = seat.min()
+    width = seat.max() - lowest + 1
+    keys = np.sort(customer * width + (seat - lowest))
     out = np.empty(keys.size, dtype=np.int64)
     n = 0
     for j in range(1, keys.size):

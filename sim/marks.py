@@ -26,7 +26,7 @@ def marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
 
 
 def _marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
-    """Compiled by numba (``sim.compiled``), in two passes: the first counts the marked entries of each
+    """``marked_positions`` of non-empty arrays. Compiled by numba (``sim.compiled``), in two passes: the first counts the marked entries of each
     block of ``_BLOCK`` without a branch, the second writes the positions of the blocks that have any.
 
     Why: marks are rare (a leaving rep's accounts among millions), but whether an entry is in range at
@@ -35,8 +35,6 @@ def _marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
     branch-free count and the rare second look 12 ms.
     """
     n = values.size
-    if n == 0 or marked.size == 0:
-        return np.empty(0, dtype=np.int64)
     # As unsigned, -1 (and every negative) is past the mask's end, so one comparison checks both ends.
     last = np.uintp(marked.size - 1)
     blocks = (n + _BLOCK - 1) // _BLOCK

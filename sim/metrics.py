@@ -309,14 +309,14 @@ def explained_sd(outcome: np.ndarray, group: np.ndarray, cell: np.ndarray | None
     if outcome.size == 0:
         return float("nan")
     cell = np.zeros(outcome.size, dtype=np.int64) if cell is None else cell
-    return explained_sd_by_part(outcome, group, cell, np.zeros(outcome.size, dtype=np.int64), 0)[1]
+    return explained_sd_by_part(outcome, group, cell)[1]
 
 
 def explained_sd_by_part(
-    outcome: np.ndarray, group: np.ndarray, cell: np.ndarray, part: np.ndarray, parts: int
+    outcome: np.ndarray, group: np.ndarray, cell: np.ndarray, part: np.ndarray | None = None, parts: int = 0
 ) -> tuple[np.ndarray, float]:
     """:func:`explained_sd` of the items of each ``part`` (0 .. ``parts`` - 1, a function of the cell: no
-    cell spans two parts), and of all items, from one pair of sorts.
+    cell spans two parts; none when None), and of all items, from one pair of sorts.
 
     A part's figure is the one :func:`explained_sd` gives its items alone, to the last bit: its groups'
     and cells' sums run over the same items in the same order, and its sums of squares over the same
@@ -334,7 +334,7 @@ def explained_sd_by_part(
     group_cell = np.searchsorted(cells, keys // width)
     between = counts * (group_means - cell_means[group_cell]) ** 2  # per (cell, group)
     within = (outcome - group_means[inverse]) ** 2  # per item
-    if parts:
+    if part is not None:
         cell_part = np.empty(cells.size, dtype=np.int64)
         cell_part[cell_inverse] = part  # every item of a cell is in its part
         key_part = cell_part[group_cell]

@@ -336,9 +336,7 @@ class Population:
     def scale_potential(self, customers: np.ndarray, factor: float) -> None:
         """A potential shift; spend above the new wallet (of each line) is cut to it."""
         self.potential[customers] *= factor
-        self.segment_potential[:] = np.bincount(
-            self.segment, weights=self.potential, minlength=self.segment_potential.size
-        )
+        compiled(segment_totals)(self.segment, self.potential, self.segment_potential)
         if self.lines > 1:
             self.line_spend[customers] = np.minimum(self.line_spend[customers], self.wallet(customers))
             self._set_total(customers, self.line_spend[customers].sum(axis=1))

@@ -119,7 +119,8 @@ def line_totals(
 def segment_totals(segment: np.ndarray, spend: np.ndarray, totals: np.ndarray) -> None:
     """Every account's spend summed by segment into ``totals`` (``Population.recount_spend``), account by
     account in order as ``np.bincount(segment, weights=spend)`` adds, without its widened copy of the
-    segments (80 MB at ten million accounts, each quarter)."""
+    segments (80 MB at ten million accounts, each quarter). Segments index ``totals`` (numba does not
+    check)."""
     totals[:] = 0.0
     for i in range(segment.size):
         totals[segment[i]] += spend[i]

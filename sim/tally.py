@@ -203,7 +203,8 @@ def _by_segment(
     n_segments: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``AccountQuarter.by_segment``, compiled (``sim.compiled``), without a branch on the accounts'
-    values, which come in no order (a branch mispredicted on every few accounts)."""
+    values, which come in no order (a branch mispredicted on every few accounts). Segments are below
+    ``n_segments`` and statuses ``Status`` codes (numba does not check)."""
     c = np.zeros(_LANES * n_segments * _SLOTS, dtype=np.int64)
     n_touched = np.int64(0)
     for i in range(segment.size):

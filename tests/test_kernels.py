@@ -1141,14 +1141,18 @@ def test_compiled_demand_refresh_equals_the_numpy_it_replaced(exponent, response
     pop = Population.generate(s, rng)
     pop.status[:] = rng.integers(0, 3, pop.size)  # prospects, customers and churned accounts
     got, want = Demand(s, terms, pop), Demand(s, terms, pop)
-    for step in range(3):
+    for step in range(4):
         if step == 1:  # a demand shock on one region, then another on top
             factor = 0.5 + rng.random((len(s.population.regions), 3, 3))
             got.regional = want.regional = factor
+        if step == 3:  # a zero rate times an infinite shock: NaN rates and bounds, as numpy gave
+            terms.rate[0, Kind.EXPANSION] = 0.0
+            got.factor[0, Kind.EXPANSION] = want.factor[0, Kind.EXPANSION] = np.inf
         idx = rng.integers(0, pop.size, 500) if step == 2 else None
         pop.potential[:] *= 0.9 + 0.2 * rng.random(pop.size)
-        got.refresh(pop, idx)
-        bound = refresh_reference(want, pop, idx)
+        with np.errstate(invalid="ignore"):  # 0 x inf in step 3, in both
+            got.refresh(pop, idx)
+            bound = refresh_reference(want, pop, idx)
         for name in ("lifted_rate", "hazard0"):
             assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), (name, step)
         if bound is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.marks import SMALL_MASK, marked_positions
@@ -13,6 +13,7 @@ from sim.scenario import load_scenario
 from tests.conftest import ROOT
 
 
+@settings(deadline=None)  # the first example may compile the kernel
 @given(st.lists(st.integers(-1, 12), max_size=60), st.lists(st.booleans(), min_size=1, max_size=10))
 def test_marked_positions_equal_numpy(values, marked):
     values, marked = np.array(values, dtype=np.int32), np.array(marked)
@@ -24,6 +25,7 @@ def test_marked_positions_equal_numpy(values, marked):
     assert got.dtype == np.int64 and got.tolist() == want.tolist()
 
 
+@settings(deadline=None)  # the first example may compile the kernels
 @given(st.lists(st.integers(-5, 40), max_size=3000), st.lists(st.booleans(), min_size=1, max_size=30))
 def test_marked_positions_of_a_large_mask_equal_those_of_a_small_one(values, marked):
     # The same mask, once within SMALL_MASK (the table path) and once padded past it (the other path).

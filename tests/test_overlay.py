@@ -157,7 +157,7 @@ def test_overlay_conflicts_are_two_distinct_seats_on_an_account_in_one_week():
 def test_overlay_conflicts_are_those_of_distinct_pairs(seed, n, accounts, seats):
     # The compiled pass against the plain definition: accounts with two or more distinct seats, not coordinated.
     rng = np.random.default_rng(seed)
-    customer, seat = rng.integers(0, accounts, n), rng.integers(0, seats, n)
+    customer, seat = rng.integers(0, accounts, n), rng.integers(-2, seats, n)  # any seat numbers, -1 and -2 too
     coordinated = rng.random(accounts) < 0.2
     pairs = {(int(c), int(s)) for c, s in zip(customer, seat, strict=True)}
     seats_of = {c: sum(1 for a, _ in pairs if a == c) for c, _ in pairs}
