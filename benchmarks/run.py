@@ -71,38 +71,22 @@ print(json.dumps({"times": [a for a, _ in pairs], "tiers": [b for _, b in pairs]
 """
 
 
+def printed_json(*args: str) -> Any:
+    """Run ``python *args`` in a fresh process (its memory its own) and read the JSON it prints."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
 def case(customers: int, policy: str, repeats: int) -> dict[str, Any]:
     """``repeats`` runs of ``policy`` on the baseline scaled to ``customers``, in a fresh process."""
-    out = subprocess.run(
-        [sys.executable, "-c", CASE, str(BASELINE), str(customers), policy, str(repeats)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return json.loads(out.stdout)
+    return printed_json("-c", CASE, str(BASELINE), str(customers), policy, str(repeats))
 
 
 def paired(policy: str, repeats: int, scenario: str = "baseline.toml") -> dict[str, float]:
     """``policy`` on ``scenario`` (100,000 accounts) against ``segment_tiers`` on the baseline, run by turns in
     one process: each one's median seconds and the median of the pairs' ratios. Run minutes apart, as the
     runs by size are, the ratio moved with the machine's speed (1.26x and 1.68x for the overlay world)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            PAIR,
-            str(ROOT / "scenarios" / scenario),
-            policy,
-            str(repeats),
-            str(BASELINE),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    r = json.loads(out.stdout)
+    r = printed_json("-c", PAIR, str(ROOT / "scenarios" / scenario), policy, str(repeats), str(BASELINE))
     return {
         "median_s": statistics.median(r["times"]),
         "tiers_s": statistics.median(r["tiers"]),
@@ -112,10 +96,7 @@ def paired(policy: str, repeats: int, scenario: str = "baseline.toml") -> dict[s
 
 def script(name: str, *args: str) -> Any:
     """Run ``benchmarks/<name>`` in a fresh process (its memory its own) and read the JSON it prints."""
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / name), *args], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    return json.loads(out.stdout)
+    return printed_json(str(ROOT / "benchmarks" / name), *args)
 
 
 SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 1)]  # (customers, repeats)
