@@ -397,19 +397,13 @@ class CoverageModel(mesa.Model):
 
     def _expire(self, w: int, seats: SeatWeek) -> None:
         b = self.book
-        end_day = DAYS * (w + 1)
-        unanswered = np.flatnonzero(
-            ~b.closed & ~b.digital & (b.stage == Stage.AWAITING_RESPONSE) & (b.sla_deadline <= end_day)
-        )
+        unanswered, stalled, decided = b.expiring(w)
         self.recorder.sla(b.segment[unanswered], breached=True)
         c = b.customer[unanswered]
         self.recorder.treated(c, self.plan.owner[c], False)
         self._miss(unanswered, b.blocked[unanswered].astype(np.int64))
-        stalled = np.flatnonzero(
-            ~b.closed & ~b.digital & (b.stage == Stage.IN_WORK) & (b.effort_left > 1e-9) & (b.work_deadline <= w)
-        )
         self._miss(stalled, Cause.STALLED)
-        self._decide(np.flatnonzero(~b.closed & b.digital & (b.work_deadline <= w)), seats)
+        self._decide(decided, seats)
 
     def _end_week(self, w: int, seats: SeatWeek) -> None:
         self.recorder.end_week(w, self.population.segment_spend, seats, int((~self.book.closed).sum()))

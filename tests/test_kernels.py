@@ -418,6 +418,37 @@ def test_compiled_committed_hours_equal_the_numpy_they_replaced(scenario, policy
     assert len(busy) == 39 and sum(busy) > 100
 
 
+def expiring_reference(b, week):
+    """``OpportunityBook.expiring`` as ``CoverageModel._expire`` wrote it in numpy before it was compiled."""
+    unanswered = np.flatnonzero(
+        ~b.closed & ~b.digital & (b.stage == Stage.AWAITING_RESPONSE) & (b.sla_deadline <= DAYS * (week + 1))
+    )
+    stalled = np.flatnonzero(
+        ~b.closed & ~b.digital & (b.stage == Stage.IN_WORK) & (b.effort_left > 1e-9) & (b.work_deadline <= week)
+    )
+    return unanswered, stalled, np.flatnonzero(~b.closed & b.digital & (b.work_deadline <= week))
+
+
+@pytest.mark.parametrize("policy", ["segment_tiers", "unstructured"])
+def test_compiled_expiring_deals_equal_the_numpy_they_replaced(policy, monkeypatch):
+    """The deals whose window, work deadline or self-service cycle ran out, every week of real runs (with
+    and without a digital channel)."""
+    expiring, counts = OpportunityBook.expiring, np.zeros(3, dtype=np.int64)
+
+    def both(b, week):
+        got, want = expiring(b, week), expiring_reference(b, week)
+        for k, (g, r) in enumerate(zip(got, want, strict=True)):
+            assert g.dtype == np.int64 and np.array_equal(g, r)
+            counts[k] += g.size
+        return got
+
+    monkeypatch.setattr(OpportunityBook, "expiring", both)
+    s = load_scenario("scenarios/small.toml").with_overrides("kernel-check", quarters=3)
+    run(s, make_policy(policy), seed=4)
+    assert counts[0] > 100 and counts[1] > 20
+    assert (counts[2] > 50) == (policy == "segment_tiers")
+
+
 def effort_reference(t, low_value, attention, seats, segment_of, tasks, seat, done, travel):
     """``Recorder.effort`` as it was written in numpy before it was compiled: on the tally ``t``
     (a namespace of its tables) and ``attention`` (touch_hours, touch_hours_run, touches); returns the
