@@ -349,21 +349,13 @@ class CoverageModel(mesa.Model):
         )
         if d.idx.size == 0:
             return
-        self.recorder.decided_in_conflict(d.segment[d.conflict], d.won[d.conflict])
-        self._lose(d.idx[~d.won])
-        lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
-        won = d.won
-        idx, c, seg, kind, line, digital = (
-            d.idx[won],
-            d.customer[won],
-            d.segment[won],
-            d.kind[won],
-            d.line[won],
-            d.digital[won],
+        b.close(d.idx)
+        kept = d.value - d.margin
+        self.recorder.decided(
+            d.kind, d.segment, d.line, d.digital, d.conflict, d.won, kept, d.margin, self._cycle_weeks(d.idx)
         )
-        value, margin = d.value[won], d.margin[won]
-        b.close(idx)
-        self.recorder.won(kind, seg, self._cycle_weeks(idx), value - margin, margin, digital, line)
+        lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
+        c, kind, line, value = d.customer[d.won], d.kind[d.won], d.line[d.won], d.value[d.won]
         new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
         converted = distinct(c[new & (pop.status[c] == Status.PROSPECT)])
         self.recorder.new_logos(pop.segment[converted])

@@ -76,37 +76,29 @@ class Recorder:
         t.count(t.missed, cause, segment)
         _by_line(t, t.missed_line, line, segment)
 
-    def decided_in_conflict(self, segment: np.ndarray, won: np.ndarray) -> None:
-        """Deals decided this week with the conflict penalty (their account conflicted while they were open)."""
-        t = self.tally
-        t.add(t.conflict_won, segment[won])
-        t.add(t.conflict_lost, segment[~won])
-
-    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
-        """Deals lost this week; ``cycle_weeks``: from arrival to the week's end."""
-        t = self.tally
-        t.count(t.lost, kind, segment)
-        t.add(t.cycle_weeks, segment, cycle_weeks)
-
-    def won(
+    def decided(
         self,
         kind: np.ndarray,
         segment: np.ndarray,
-        cycle_weeks: np.ndarray,
-        value: np.ndarray,
-        margin: np.ndarray,
-        digital: np.ndarray,
         line: np.ndarray,
+        digital: np.ndarray,
+        conflict: np.ndarray,
+        won: np.ndarray,
+        kept: np.ndarray,
+        margin: np.ndarray,
+        cycle_weeks: np.ndarray,
     ) -> None:
-        """Deals won this week: ``value`` is what the company keeps, ``margin`` what a partner kept (currency);
-        ``line``: each deal's product line (-1: renewals, not counted by line)."""
+        """Deals decided this week (won or lost), one per element (``QuarterTally.decided``): ``kept`` is what
+        the company keeps of a won deal and ``margin`` what a partner kept (currency); ``line`` each deal's
+        product line (-1: renewals, not counted by line); ``conflict``: decided with the conflict penalty
+        (their account conflicted while they were open); ``cycle_weeks``: from arrival to the week's end."""
+        self.tally.decided(kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+
+    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
+        """Deals lost this week (those of churned accounts); ``cycle_weeks``: from arrival to the week's end."""
         t = self.tally
-        t.count(t.won, kind, segment)
-        t.count(t.won_value, kind, segment, value)
-        _by_line(t, t.won_value_line, line, segment, value)
-        t.add(t.partner_margin, segment, margin)
+        t.count(t.lost, kind, segment)
         t.add(t.cycle_weeks, segment, cycle_weeks)
-        t.add(t.digital_won, segment[digital])
 
     def sla(self, segment: np.ndarray, breached: np.ndarray | bool) -> None:
         """Response stages that ended: answered in the window or not (``breached``)."""

@@ -28,7 +28,7 @@ class Audit:
         self.missed_causes: list[int] = []
         original_close = OpportunityBook.close
         original_miss = CoverageModel._miss
-        original_won = Recorder.won
+        original_decided = Recorder.decided
         original_effort = Recorder.effort
         audit = self
 
@@ -46,10 +46,12 @@ class Audit:
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def won(recorder, kind, segment, cycle_weeks, value, margin, digital, line):
-            if np.any(value < 0) or np.any(margin < 0):
+        def decided(recorder, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
+            if np.any(kept[won] < 0) or np.any(margin[won] < 0):
                 audit.errors.append("negative won value or partner margin")
-            return original_won(recorder, kind, segment, cycle_weeks, value, margin, digital, line)
+            if np.any(cycle_weeks < 0):
+                audit.errors.append("a deal decided before it arrived")
+            return original_decided(recorder, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
 
         def effort(recorder, seats, segment_of, tasks, seat, done, travel):
             if np.any(tasks.cost < 0):
@@ -60,7 +62,7 @@ class Audit:
 
         monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)
-        monkeypatch.setattr(Recorder, "won", won)
+        monkeypatch.setattr(Recorder, "decided", decided)
         monkeypatch.setattr(Recorder, "effort", effort)
 
 

@@ -449,6 +449,62 @@ def test_compiled_expiring_deals_equal_the_numpy_they_replaced(policy, monkeypat
     assert (counts[2] > 50) == (policy == "segment_tiers")
 
 
+_DECIDED_TABLES = (
+    "conflict_won",
+    "conflict_lost",
+    "lost",
+    "won",
+    "won_value",
+    "won_value_line",
+    "partner_margin",
+    "cycle_weeks",
+    "digital_won",
+)
+
+
+def decided_reference(t, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
+    """``QuarterTally.decided`` as the recorder's numpy tallies made it before it was compiled (the conflicted,
+    then the lost, then the won), on ``t``, a namespace of copies of the tables."""
+    np.add.at(t.conflict_won, segment[conflict & won], 1.0)
+    np.add.at(t.conflict_lost, segment[conflict & ~won], 1.0)
+    np.add.at(t.lost, (kind[~won], segment[~won]), 1.0)
+    np.add.at(t.cycle_weeks, segment[~won], cycle_weeks[~won])
+    np.add.at(t.won, (kind[won], segment[won]), 1.0)
+    np.add.at(t.won_value, (kind[won], segment[won]), kept[won])
+    by_line = won & (line >= 0)
+    np.add.at(t.won_value_line, (line[by_line], segment[by_line]), kept[by_line])
+    np.add.at(t.partner_margin, segment[won], margin[won])
+    np.add.at(t.cycle_weeks, segment[won], cycle_weeks[won])
+    np.add.at(t.digital_won, segment[won & digital], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "policy"), [("scenarios/small.toml", "segment_tiers"), ("scenarios/overlay.toml", "unstructured")]
+)
+def test_compiled_decision_tallies_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
+    """The tallies of every week's decided deals, bit for bit, in real runs with a channel partner's margins,
+    self-service wins, conflicts and (in the overlay world) product lines."""
+    decided, seen = QuarterTally.decided, np.zeros(5)
+
+    def both(tally, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
+        want = SimpleNamespace(**{name: getattr(tally, name).copy() for name in _DECIDED_TABLES})
+        decided_reference(want, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+        decided(tally, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+        for name in _DECIDED_TABLES:
+            assert getattr(tally, name).tobytes() == getattr(want, name).tobytes(), name
+        seen[:] += (won.sum(), (~won).sum(), (conflict & won).sum(), (won & digital).sum(), margin[won].sum())
+
+    monkeypatch.setattr(QuarterTally, "decided", both)
+    data = load_scenario(scenario).model_dump(mode="json")
+    data["reps"].append({"role": "partner", "count": 1, "cost_per_year": 0, "margin": 0.2})
+    run(Scenario.model_validate(data).with_overrides("kernel-check", quarters=3), make_policy(policy), seed=4)
+    assert seen[0] > 50 and seen[1] > 50
+    if policy == "segment_tiers":
+        assert seen[3] > 20
+    else:  # every seat of the pool may take any deal: the partner's among them, conflicts between them
+        assert seen[2] > 0 and seen[4] > 0
+
+
 def effort_reference(t, low_value, attention, seats, segment_of, tasks, seat, done, travel):
     """``Recorder.effort`` as it was written in numpy before it was compiled: on the tally ``t``
     (a namespace of its tables) and ``attention`` (touch_hours, touch_hours_run, touches); returns the

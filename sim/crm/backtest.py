@@ -209,21 +209,26 @@ class DealRecorder(Recorder):
         self.lost_deals += int(np.count_nonzero(counted))
         self.cycle_total += float(np.sum(cycle_weeks[counted]))
 
-    def won(
+    def decided(
         self,
         kind: np.ndarray,
         segment: np.ndarray,
-        cycle_weeks: np.ndarray,
-        value: np.ndarray,
-        margin: np.ndarray,
-        digital: np.ndarray,
         line: np.ndarray,
+        digital: np.ndarray,
+        conflict: np.ndarray,
+        won: np.ndarray,
+        kept: np.ndarray,
+        margin: np.ndarray,
+        cycle_weeks: np.ndarray,
     ) -> None:
-        super().won(kind, segment, cycle_weeks, value, margin, digital, line)
+        super().decided(kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
         counted = self._counted(kind)
-        self.won_deals += int(np.count_nonzero(counted))
-        self.won_total += float(np.sum(value[counted]))
-        self.cycle_total += float(np.sum(cycle_weeks[counted]))
+        lost, gained = counted & ~won, counted & won
+        self.lost_deals += int(np.count_nonzero(lost))
+        self.cycle_total += float(np.sum(cycle_weeks[lost]))
+        self.won_deals += int(np.count_nonzero(gained))
+        self.won_total += float(np.sum(kept[gained]))
+        self.cycle_total += float(np.sum(cycle_weeks[gained]))
 
     def outcome(self) -> Outcome:
         """The counted deals as an :class:`Outcome` (cycle_weeks NaN if none was decided)."""
