@@ -7,13 +7,17 @@ about half a second to import, so nothing imports it until a kernel first
 runs, and ``covsim --help`` never does. The kernels use plain IEEE
 arithmetic in the order numpy would (numba contracts nothing into fused
 multiply-adds unless asked for fastmath), so their results are those of the
-numpy code they replace, bit for bit (the golden test pins them).
+numpy code they replace, bit for bit (the golden test pins them). A kernel
+may call the other kernels of its own module by name (``sim.spend.won_deals``
+runs ``add_value`` and ``renew_spend``), which stay plain functions until
+compiled.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +37,34 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     import numba
 
+    kernel = _calling_compiled_helpers(function)
     try:
-        return numba.njit(cache=True, nogil=True)(function)
+        return numba.njit(cache=True, nogil=True)(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True)(function)
+        return numba.njit(nogil=True)(kernel)
+
+
+def _calling_compiled_helpers(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` calling the compiled versions of the plain functions of its own module that it calls
+    (numba calls only compiled functions), so that one kernel may run others. Its own module's only:
+    numba's cache judges a kernel's machine code stale by the kernel's own file, so a helper in another
+    file could change unseen."""
+    assert isinstance(function, types.FunctionType)
+    helpers = {
+        name: compiled(helper)
+        for name in function.__code__.co_names
+        if isinstance(helper := function.__globals__.get(name), types.FunctionType)
+        and helper is not function
+        and helper.__module__ == function.__module__
+    }
+    if not helpers:
+        return function
+    kernel = types.FunctionType(
+        function.__code__, {**function.__globals__, **helpers}, function.__name__, function.__defaults__
+    )
+    kernel.__qualname__, kernel.__module__, kernel.__doc__ = (
+        function.__qualname__,
+        function.__module__,
+        function.__doc__,
+    )
+    return kernel

@@ -355,17 +355,9 @@ class CoverageModel(mesa.Model):
             d.kind, d.segment, d.line, d.digital, d.conflict, d.won, kept, d.margin, self._cycle_weeks(d.idx)
         )
         lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
-        c, kind, line, value = d.customer[d.won], d.kind[d.won], d.line[d.won], d.value[d.won]
-        new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
-        converted = distinct(c[new & (pop.status[c] == Status.PROSPECT)])
+        converted, new_logos = pop.won(d.customer[d.won], d.kind[d.won], d.value[d.won], d.line[d.won], self.week)
         self.recorder.new_logos(pop.segment[converted])
-        pop.convert(c[new], value[new], self.week, line[new])
-        exp = (kind == Kind.EXPANSION) & (pop.status[c] == Status.CUSTOMER)
-        pop.expand(c[exp], value[exp], line[exp])
-        ren = (kind == Kind.RENEWAL) & (pop.status[c] == Status.CUSTOMER)
-        pop.renew(c[ren], value[ren])
-        pop.renewal_secured(c[ren])
-        self.demand.refresh(pop, distinct(c[new]))
+        self.demand.refresh(pop, new_logos)
         lost_renewals = lost_renewals[pop.status[lost_renewals] == Status.CUSTOMER]
         self.recorder.ended_at_renewal(pop.segment[lost_renewals])
         self._churn_accounts(lost_renewals)

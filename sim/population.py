@@ -14,13 +14,12 @@ import numpy as np
 from sim.codes import Status
 from sim.compiled import compiled
 from sim.date_index import DateIndex
-from sim.distinct import distinct_first
 from sim.marks import marked_positions
 from sim.policies.protocol import Accounts, read_only
 from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
-from sim.spend import expand_lines, expand_one_line, line_totals, segment_totals, set_spend_lines
+from sim.spend import add_value, renew_spend, segment_totals, set_spend, won_deals
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
 NO_DATE = -(2**30)
@@ -280,40 +279,51 @@ class Population:
         self._due.add(customers, self.renewal_week[customers])
         self._opening.add(customers, self.renewal_opens[customers])
 
-    def renewal_secured(self, customers: np.ndarray) -> None:
-        """A rep won these customers' renewals ahead of the date."""
-        self.renewal_won[customers] = True
+    def won(
+        self, customers: np.ndarray, kind: np.ndarray, value: np.ndarray, line: np.ndarray, week: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Deals won on ``customers`` (accounts may repeat), each of ``kind`` worth ``value`` on ``line``.
 
-    def convert(self, customers: np.ndarray, value: np.ndarray, week: int, line: np.ndarray | int = 0) -> None:
-        """Won new logos become customers on a contract of their segment's term from ``week``;
-        won value adds to the spend on ``line``, up to its wallet."""
-        new = customers[self.status[customers] == Status.PROSPECT]
-        seg = self.segment[new]
-        self.renewal_week[new] = week + self.term_weeks[seg]
-        self.renewal_opens[new] = self.renewal_week[new] - self.notice_weeks[seg]
-        self._due.add(new, self.renewal_week[new])
-        self._opening.add(new, self.renewal_opens[new])
-        self.status[customers] = Status.CUSTOMER
-        self.expand(customers, value, line)
+        A won new logo makes a prospect a customer on a contract of its
+        segment's term from ``week`` (none on a churned account); its value,
+        as an expansion's on a customer, adds to the spend on its line, up to
+        the line's wallet; a won renewal sets the spend to the renewed value
+        (the later, if an account renewed twice), capped at the potential, and
+        secures the term ahead of its date. Returns the prospects that became
+        customers and the accounts of every new logo won (both distinct,
+        ascending). One compiled pass (``sim.spend.won_deals``).
+        """
+        newly, converted, new_logos = compiled(won_deals)(
+            customers,
+            kind,
+            np.asarray(value, dtype=np.float64),
+            line,
+            week,
+            self.status,
+            self.term_weeks,
+            self.notice_weeks,
+            self.renewal_week,
+            self.renewal_opens,
+            self.renewal_won,
+            *self.line_arrays(),
+            self.segment_spend,
+        )
+        self._due.add(newly, self.renewal_week[newly])
+        self._opening.add(newly, self.renewal_opens[newly])
+        return converted, new_logos
 
     def expand(self, customers: np.ndarray, value: np.ndarray, line: np.ndarray | int = 0) -> None:
         """Won expansion adds to the spend on ``line``, capped at the line's wallet (accounts may repeat)."""
         if customers.size == 0:
             return
         customers = customers.astype(np.int64, copy=False)
-        value = np.asarray(value, dtype=np.float64)
-        if self.lines == 1:  # line_spend is spend and each wallet the potential
-            compiled(expand_one_line)(customers, value, self.spend, self.potential, self.segment, self.segment_spend)
-            return
-        accounts = compiled(expand_lines)(
+        compiled(add_value)(
             customers,
+            np.broadcast_to(np.asarray(value, dtype=np.float64), customers.shape),
             np.broadcast_to(np.asarray(line, dtype=np.int64), customers.shape),
-            np.broadcast_to(value, customers.shape),
-            self.line_spend,
-            self.potential,
-            self.line_share,
+            *self.line_arrays(),
+            self.segment_spend,
         )
-        compiled(line_totals)(accounts, self.spend, self.line_spend, self.segment, self.segment_spend)
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
         """A won renewal sets spend to the renewed contract value, capped at the potential.
@@ -322,9 +332,12 @@ class Population:
         """
         if customers.size == 0:
             return
-        accounts, last = distinct_first(customers[::-1])
-        value = np.asarray(value)[::-1][last]
-        self._set_spend(accounts, np.minimum(value, self.potential[accounts]))
+        compiled(renew_spend)(
+            customers.astype(np.int64, copy=False),
+            np.asarray(value, dtype=np.float64),
+            *self.line_arrays(),
+            self.segment_spend,
+        )
 
     def churn(self, customers: np.ndarray) -> None:
         """Customers leave: they stop spending and generate nothing more."""
@@ -350,18 +363,30 @@ class Population:
     def _set_spend(self, customers: np.ndarray, new: np.ndarray) -> None:
         """Set the total spend of distinct ``customers``; with several lines, each line's spend moves in
         proportion (split by the wallet shares where the account spent nothing), capped at the line's wallet."""
-        if self.lines > 1:
-            customers = customers.astype(np.int64, copy=False)
-            new = np.asarray(new, dtype=np.float64)
-            compiled(set_spend_lines)(customers, new, self.spend, self.line_spend, self.potential, self.line_share)
-            compiled(line_totals)(customers, self.spend, self.line_spend, self.segment, self.segment_spend)
-            return
-        self._set_total(customers, new)
+        compiled(set_spend)(
+            customers.astype(np.int64, copy=False),
+            np.asarray(new, dtype=np.float64),
+            *self.line_arrays(),
+            self.segment_spend,
+        )
 
     def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:
         # Distinct accounts only: the segment totals move by the change of each.
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new
+
+    def line_arrays(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(lines, spend, line_spend, potential, line_share, segment) for a kernel of ``sim.spend``; in a
+        one-line world, whose wallet is the potential and whose line spend the spend, 1 x 1 arrays for the
+        lines, not read (the views a one-line world keeps would each compile the kernel again, for their
+        layout)."""
+        if self.lines > 1:
+            return self.lines, self.spend, self.line_spend, self.potential, self.line_share, self.segment
+        return 1, self.spend, _ONE_LINE, self.potential, _ONE_LINE, self.segment
+
+
+#: The lines of a one-line world as ``sim.spend``'s kernels take them (not read).
+_ONE_LINE = np.ones((1, 1))
 
 
 #: ``Population.touch``'s specialist mask when no touch is a specialist's.

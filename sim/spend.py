@@ -1,18 +1,170 @@
-"""Changes of accounts' spend, compiled: the loops behind ``Population.expand`` and ``Population._set_spend``.
+"""Changes of accounts' spend and contracts, compiled: the loops behind ``Population.won``, ``expand``,
+``renew`` and ``_set_spend``.
 
 Won expansions and new logos raise the spend on a product line up to its
 wallet; renewals and churn set an account's total spend, its lines moving in
-proportion. Each is a few thousand accounts a week at most, where numpy took
-ten to twenty calls (a distinct-cell count, gathers over accounts x lines, a
-row sum, a scatter into the segment totals). Each loop adds in the order the
-numpy version did, so the numbers are the same bit for bit
-(``tests/test_kernels.py`` keeps the numpy versions as the reference). The
-arrays are the population's own; only its methods call these.
+proportion; a won new logo puts a prospect on a contract. Each is a few
+thousand accounts a week at most, where numpy took ten to twenty calls (a
+distinct-cell count, gathers over accounts x lines, a row sum, a scatter
+into the segment totals). Each loop adds in the order the numpy version did,
+so the numbers are the same bit for bit (``tests/test_kernels.py`` keeps the
+numpy versions as the reference). The arrays are the population's own; only
+its methods call these. A world of one line passes 1 x 1 arrays for its lines
+(``Population.line_arrays``), which the kernels do not read.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from sim.codes import Kind, Status
+
+_NEW_LOGO, _EXPANSION, _RENEWAL = int(Kind.NEW_LOGO), int(Kind.EXPANSION), int(Kind.RENEWAL)
+_PROSPECT, _CUSTOMER, _CHURNED = int(Status.PROSPECT), int(Status.CUSTOMER), int(Status.CHURNED)
+
+
+def won_deals(
+    customers: np.ndarray,
+    kind: np.ndarray,
+    value: np.ndarray,
+    line: np.ndarray,
+    week: int,
+    status: np.ndarray,
+    term_weeks: np.ndarray,
+    notice_weeks: np.ndarray,
+    renewal_week: np.ndarray,
+    renewal_opens: np.ndarray,
+    renewal_won: np.ndarray,
+    lines: int,
+    spend: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+    segment: np.ndarray,
+    segment_spend: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Population.won`` in the order the engine applied it deal kind by deal kind: the new logos won on
+    accounts not churned (a prospect becomes a customer on a contract from ``week``, then each adds its
+    value), the expansions on customers, then the renewals on customers (the last value of an account
+    renewed twice). Returns the prospects converted (in order, as often as they won), the same distinct
+    and ascending, and every account of those new logos, distinct and ascending."""
+    n = customers.size
+    take = np.empty(n, dtype=np.int64)
+    k = 0
+    for j in range(n):
+        if kind[j] == _NEW_LOGO and status[customers[j]] != _CHURNED:
+            take[k] = j
+            k += 1
+    won_new = customers[take[:k]]
+    converted = np.empty(k, dtype=np.int64)
+    m = 0
+    for a in won_new:
+        if status[a] == _PROSPECT:
+            converted[m] = a
+            m += 1
+    converted = converted[:m]
+    for a in converted:
+        s = segment[a]
+        renewal_week[a] = week + term_weeks[s]
+        renewal_opens[a] = renewal_week[a] - notice_weeks[s]
+    for a in won_new:
+        status[a] = _CUSTOMER
+    add_value(
+        won_new,
+        value[take[:k]],
+        line[take[:k]],
+        lines,
+        spend,
+        line_spend,
+        potential,
+        line_share,
+        segment,
+        segment_spend,
+    )
+    for wanted in (_EXPANSION, _RENEWAL):
+        k = 0
+        for j in range(n):
+            if kind[j] == wanted and status[customers[j]] == _CUSTOMER:
+                take[k] = j
+                k += 1
+        c, v = customers[take[:k]], value[take[:k]]
+        if wanted == _EXPANSION:
+            add_value(c, v, line[take[:k]], lines, spend, line_spend, potential, line_share, segment, segment_spend)
+        else:
+            renew_spend(c, v, lines, spend, line_spend, potential, line_share, segment, segment_spend)
+            for a in c:
+                renewal_won[a] = True
+    return converted, np.unique(converted), np.unique(won_new)
+
+
+def add_value(
+    customers: np.ndarray,
+    value: np.ndarray,
+    line: np.ndarray,
+    lines: int,
+    spend: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+    segment: np.ndarray,
+    segment_spend: np.ndarray,
+) -> None:
+    """``Population.expand``: won ``value`` added to the spend of ``customers`` on ``line``, up to its wallet."""
+    if lines == 1:
+        expand_one_line(customers, value, spend, potential, segment, segment_spend)
+    else:
+        accounts = expand_lines(customers, line, value, line_spend, potential, line_share)
+        line_totals(accounts, spend, line_spend, segment, segment_spend)
+
+
+def renew_spend(
+    customers: np.ndarray,
+    value: np.ndarray,
+    lines: int,
+    spend: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+    segment: np.ndarray,
+    segment_spend: np.ndarray,
+) -> None:
+    """``Population.renew``: each account's spend set to its last renewed ``value``, capped at the potential,
+    by account ascending (``np.unique`` of the reversed accounts found the last)."""
+    last = customers[::-1]
+    order = np.argsort(last, kind="mergesort")
+    accounts = np.empty(customers.size, dtype=np.int64)
+    new = np.empty(customers.size)
+    m = 0
+    for i in order:
+        a = last[i]
+        if m == 0 or accounts[m - 1] != a:
+            accounts[m] = a
+            new[m] = min(value[customers.size - 1 - i], potential[a])
+            m += 1
+    set_spend(accounts[:m], new[:m], lines, spend, line_spend, potential, line_share, segment, segment_spend)
+
+
+def set_spend(
+    customers: np.ndarray,
+    new: np.ndarray,
+    lines: int,
+    spend: np.ndarray,
+    line_spend: np.ndarray,
+    potential: np.ndarray,
+    line_share: np.ndarray,
+    segment: np.ndarray,
+    segment_spend: np.ndarray,
+) -> None:
+    """``Population._set_spend``: the total spend of distinct ``customers`` set to ``new``, the segment totals
+    moved by each change in order (as ``np.add.at``); with several lines, through each line's spend."""
+    if lines == 1:
+        for i in range(customers.size):
+            a = customers[i]
+            segment_spend[segment[a]] += new[i] - spend[a]
+            spend[a] = new[i]
+    else:
+        set_spend_lines(customers, new, spend, line_spend, potential, line_share)
+        line_totals(customers, spend, line_spend, segment, segment_spend)
 
 
 def expand_one_line(

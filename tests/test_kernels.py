@@ -254,6 +254,65 @@ def test_compiled_spend_of_several_lines_equals_the_numpy_it_replaced(lines, win
     assert (got.line_spend <= got.wallet(np.arange(ACCOUNTS)) + 1e-9).all()
 
 
+def won_reference(pop: Population, c, kind, value, line, week):
+    """The won deals' changes to their accounts as ``CoverageModel._decide`` made them in numpy, step by step,
+    before ``Population.won`` (its former ``convert``, ``expand``, ``renew`` and ``renewal_secured``)."""
+    several = pop.lines > 1
+    expand = expand_lines_reference if several else lambda p, c, v, _ln: expand_reference(p, c, v)
+    new = (kind == Kind.NEW_LOGO) & (pop.status[c] != Status.CHURNED)
+    converted = np.unique(c[new & (pop.status[c] == Status.PROSPECT)])
+    c_new = c[new]
+    newly = c_new[pop.status[c_new] == Status.PROSPECT]
+    seg = pop.segment[newly]
+    pop.renewal_week[newly] = week + pop.term_weeks[seg]
+    pop.renewal_opens[newly] = pop.renewal_week[newly] - pop.notice_weeks[seg]
+    pop._due.add(newly, pop.renewal_week[newly])
+    pop._opening.add(newly, pop.renewal_opens[newly])
+    pop.status[c_new] = Status.CUSTOMER
+    expand(pop, c_new, value[new], line[new])
+    exp = (kind == Kind.EXPANSION) & (pop.status[c] == Status.CUSTOMER)
+    expand(pop, c[exp], value[exp], line[exp])
+    ren = (kind == Kind.RENEWAL) & (pop.status[c] == Status.CUSTOMER)
+    accounts, last = np.unique(c[ren][::-1], return_index=True)
+    total = np.minimum(value[ren][::-1][last], pop.potential[accounts])
+    (set_spend_lines_reference if several else total_reference)(pop, accounts, total)
+    pop.renewal_won[c[ren]] = True
+    return converted, np.unique(c_new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([1, 3, 9]),
+    st.lists(
+        st.tuples(
+            st.integers(0, ACCOUNTS - 1), st.integers(0, len(Kind.names()) - 1), st.floats(0.0, 3e4), st.integers(0, 8)
+        ),
+        max_size=15,
+    ),
+    st.lists(st.integers(0, len(Status.names()) - 1), min_size=ACCOUNTS, max_size=ACCOUNTS),
+    st.integers(0, 60),
+    st.integers(0, 2**16),
+)
+def test_compiled_won_deals_equal_the_engine_steps_they_replaced(lines, wins, status, week, seed):
+    """New logos on prospects (and on accounts already customers or churned), expansions and renewals
+    (accounts renewing twice), in one or several lines: spend, contracts and the date indexes, bit for bit."""
+    c = np.array([a for a, *_ in wins], dtype=np.int64)
+    kind = np.array([k for _, k, _, _ in wins], dtype=np.int8)
+    value = np.array([v for _, _, v, _ in wins], dtype=np.float64)
+    line = np.where(kind == Kind.RENEWAL, WHOLE_CONTRACT, np.array([ln for *_, ln in wins], dtype=np.int64) % lines)
+    got, want = (several_lines(seed, lines) if lines > 1 else fresh(seed) for _ in range(2))
+    for pop in (got, want):
+        pop.status[:] = status
+    got_converted, got_new = got.won(c, kind, value, line.astype(np.int8), week)
+    want_converted, want_new = won_reference(want, c, kind, value, line, week)
+    assert np.array_equal(got_converted, want_converted) and np.array_equal(got_new, want_new)
+    for name in ("spend", "line_spend", "segment_spend", "status", "renewal_week", "renewal_opens", "renewal_won"):
+        assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
+    for index in ("_due", "_opening"):
+        filed = [{w: np.concatenate(a).tolist() for w, a in getattr(p, index)._weeks.items()} for p in (got, want)]
+        assert filed[0] == filed[1], index
+
+
 def keyed_reference(key, ids, purposes):
     """``keyed_uniforms`` as it was written in numpy before it was compiled."""
     golden, mix1, mix2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -367,7 +426,10 @@ def test_renewal_calendar_finds_what_a_scan_of_every_date_finds(seed, weeks, ter
         pop.next_term(due)
         prospects = np.flatnonzero(pop.status == Status.PROSPECT)
         won = rng.choice(prospects, size=min(prospects.size, int(rng.integers(0, 4))))
-        pop.convert(np.concatenate([won, won[:1]]), np.ones(won.size + min(won.size, 1)), week)  # repeats too
+        won = np.concatenate([won, won[:1]]).astype(np.int64)  # repeats too
+        pop.won(
+            won, np.full(won.size, Kind.NEW_LOGO, dtype=np.int8), np.ones(won.size), np.zeros(won.size, np.int8), week
+        )
         customers = np.flatnonzero(pop.status == Status.CUSTOMER)
         pop.churn(np.unique(rng.choice(customers, size=min(customers.size, int(rng.integers(0, 3))))))
     assert booked > 0 or weeks < term  # every customer's date comes within a term
