@@ -272,14 +272,20 @@ def _arrived(
     numpy's order of operations and with its shortcuts for some powers, so every draw is the one
     numpy gave (tests/test_kernels.py).
     """
-    keep = np.zeros(c.size, dtype=np.bool_)
+    # The candidates' columns gathered first, every load independent of the others, so that the processor
+    # has many in flight: scattered over the accounts, each is a cache miss.
+    n = c.size
+    touched, held, realised, rate = np.empty(n, dtype=np.bool_), np.empty(n), np.empty(n), np.empty(n)
+    for j in range(n):
+        i = c[j]
+        touched[j], held[j], realised[j], rate[j] = ever_touched[i], stock[i], responsiveness[i], lifted_rate[i]
+    keep = np.zeros(n, dtype=np.bool_)
     count = 0
     exceeded = False
-    for j in range(c.size):
-        i = c[j]
+    for j in range(n):
         lift = b
-        if ever_touched[i]:
-            x = max(stock[i], 0.0)
+        if touched[j]:
+            x = max(held[j], 0.0)
             # x ** shape as numpy computes an array to a scalar power: its shortcuts for the exponents 2, 1
             # and 0.5 (a square, a copy, a square root), the C library's pow otherwise.
             if shape == 2.0:
@@ -291,8 +297,8 @@ def _arrived(
             else:
                 xs = x**shape
             y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
-            lift = b + responsiveness[i] * (y - b)
-        p = -np.expm1(-lifted_rate[i] * lift)
+            lift = b + realised[j] * (y - b)
+        p = -np.expm1(-rate[j] * lift)
         if p > bound[j]:
             exceeded = True
         if u[j] * bound[j] < p:
