@@ -144,11 +144,15 @@ def _opened(
     work_deadline = np.empty(n, dtype=np.int64)
     expected = np.empty(n)
     weight = np.empty(lines)
+    # The accounts' columns gathered first, every load independent (each a cache miss), then the arithmetic.
+    service_of, status_of, potential_of, spend_of = np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n)
+    for j in range(n):
+        c = renewing[j - na] if j >= na else arrived[j]
+        customer[j], seg_out[j], service_of[j], status_of[j] = c, segment[c], service[c], status[c]
+        potential_of[j], spend_of[j] = potential[c], spend[c]
     for j in range(n):
         renewal = j >= na
-        c = renewing[j - na] if renewal else arrived[j]
-        sg = segment[c]
-        sv = service[c]
+        c, sg, sv = customer[j], seg_out[j], service_of[j]
         window = high_touch_window if sv == _HIGH_TOUCH else pooled_window
         ln = -1
         if renewal:
@@ -159,7 +163,7 @@ def _opened(
             window = min(max(window, lead_days), max(DAYS * renewal_week[c] - d, 0.0))
             u1, u2 = u_r[1, j - na], u_r[2, j - na]
         else:
-            k = _NEW_LOGO if status[c] == _PROSPECT else _EXPANSION
+            k = _NEW_LOGO if status_of[j] == _PROSPECT else _EXPANSION
             d = DAYS * (week + u_a[0, j])
             due[j] = NO_DUE
             digital[j] = sv == _DIGITAL and digital_enabled and u_a[1, j] < capture
@@ -169,7 +173,7 @@ def _opened(
                 # Drawn in proportion to the untapped wallet on each line (an expansion with some), else the wallet.
                 room = False
                 for q in range(lines):
-                    weight[q] = max(potential[c] * line_share[c, q] - line_spend[c, q], 0.0)
+                    weight[q] = max(potential_of[j] * line_share[c, q] - line_spend[c, q], 0.0)
                     room = room or weight[q] > 0
                 room = room and k == _EXPANSION
                 total = 0.0
@@ -181,7 +185,7 @@ def _opened(
                         ln += 1
         size = np.exp(deal_sigma[sg] * (np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)))
         e, cy = effort[sg, k] * size, cycle[sg, k] * size
-        customer[j], seg_out[j], kind_out[j], line_out[j] = c, sg, k, ln
+        kind_out[j], line_out[j] = k, ln
         stage[j] = _IN_WORK if digital[j] else _AWAITING
         day[j] = d
         sla_deadline[j] = d + window
@@ -192,8 +196,10 @@ def _opened(
         # The base win chance times the value estimate: a share of the untapped wallet of the deal's line, or of
         # spend for a renewal.
         lc = max(ln, 0)
-        wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
-        base = spend[c] if k == _RENEWAL else max(wallet - spent, 0.0)
+        wallet, spent = (
+            (potential_of[j] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential_of[j], spend_of[j])
+        )
+        base = spend_of[j] if k == _RENEWAL else max(wallet - spent, 0.0)
         expected[j] = base_win[sg, k] * (value_share[sg, k] * base)
     return (
         customer,
@@ -355,19 +361,26 @@ def _decide(
     won = np.empty(n, dtype=np.bool_)
     value = np.zeros(n)
     margin = np.zeros(n)
+    # The accounts' columns gathered first, every load independent (each a cache miss), then the arithmetic.
+    conflicted, held, realised = np.empty(n, np.int64), np.empty(n), np.empty(n)
+    potential_of, spend_of = np.empty(n), np.empty(n)
+    for j in range(n):
+        c = customer[idx[j]]
+        c_out[j], conflicted[j], held[j], realised[j] = c, last_conflict[c], stock[c], responsiveness[c]
+        potential_of[j], spend_of[j] = potential[c], spend[c]
     for j in range(n):
         i = idx[j]
-        c, sg, k, ln, dg, h = customer[i], segment[i], kind[i], line[i], digital[i], handler[i]
-        c_out[j], seg_out[j], kind_out[j], line_out[j], dig_out[j], h_out[j] = c, sg, k, ln, dg, h
+        c, sg, k, ln, dg, h = c_out[j], segment[i], kind[i], line[i], digital[i], handler[i]
+        seg_out[j], kind_out[j], line_out[j], dig_out[j], h_out[j] = sg, k, ln, dg, h
         # A conflicting week on the account while the deal was open (from its arrival week) counts against it.
-        conflict[j] = last_conflict[c] >= np.floor(day[i] / DAYS)
+        conflict[j] = conflicted[j] >= np.floor(day[i] / DAYS)
         # The win probability on the log-odds scale (sim.response.win_probability), then speed-to-lead
         # (sim.response.speed_multiplier).
         base = base_win[sg, k] * (win_factor if dg else 1.0)
         base = min(max(base, 1e-9), 1 - 1e-9)
         logit = np.log(base / (1.0 - base))
-        logit = logit + win_weight * stock[c] / (stock[c] + win_half_stock)
-        logit = logit + responsiveness_win_weight * (responsiveness[c] - 0.5)
+        logit = logit + win_weight * held[j] / (held[j] + win_half_stock)
+        logit = logit + responsiveness_win_weight * (realised[j] - 0.5)
         logit = logit + skill_win_weight * ((skill[h] if h >= 0 else 1.0) - 1.0)
         logit = logit - conflict_penalty * (1.0 if conflict[j] else 0.0)
         p = 1.0 / (1.0 + np.exp(-logit))
@@ -377,9 +390,11 @@ def _decide(
             continue
         # The expected value (as new_opportunities estimates it) times mean-one lognormal noise (Box-Muller).
         lc = max(ln, 0)
-        wallet, spent = (potential[c] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential[c], spend[c])
+        wallet, spent = (
+            (potential_of[j] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential_of[j], spend_of[j])
+        )
         untapped = max(wallet - spent, 0.0)
-        v = value_share[sg, k] * (spend[c] if k == _RENEWAL else untapped)
+        v = value_share[sg, k] * (spend_of[j] if k == _RENEWAL else untapped)
         if k != _RENEWAL:
             sigma = value_sigma[sg]
             normal = np.sqrt(-2.0 * np.log1p(-u[1, j])) * np.cos(2.0 * np.pi * u[2, j])
