@@ -350,10 +350,7 @@ class CoverageModel(mesa.Model):
         if d.idx.size == 0:
             return
         b.close(d.idx)
-        kept = d.value - d.margin
-        self.recorder.decided(
-            d.kind, d.segment, d.line, d.digital, d.conflict, d.won, kept, d.margin, self._cycle_weeks(d.idx)
-        )
+        self.recorder.decided(d, self._cycle_weeks(d.idx))
         lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
         converted, new_logos = pop.won(d.customer[d.won], d.kind[d.won], d.value[d.won], d.line[d.won], self.week)
         self.recorder.new_logos(pop.segment[converted])

@@ -19,7 +19,7 @@ from sim.policies.protocol import Accounts, read_only
 from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
-from sim.spend import add_value, renew_spend, segment_totals, set_spend, won_deals
+from sim.spend import SpendArrays, add_value, renew_spend, segment_totals, set_spend, won_deals
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
 NO_DATE = -(2**30)
@@ -305,8 +305,7 @@ class Population:
             self.renewal_week,
             self.renewal_opens,
             self.renewal_won,
-            *self.line_arrays(),
-            self.segment_spend,
+            self.spend_arrays(),
         )
         self._due.add(newly, self.renewal_week[newly])
         self._opening.add(newly, self.renewal_opens[newly])
@@ -321,8 +320,7 @@ class Population:
             customers,
             np.broadcast_to(np.asarray(value, dtype=np.float64), customers.shape),
             np.broadcast_to(np.asarray(line, dtype=np.int64), customers.shape),
-            *self.line_arrays(),
-            self.segment_spend,
+            self.spend_arrays(),
         )
 
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
@@ -335,8 +333,7 @@ class Population:
         compiled(renew_spend)(
             customers.astype(np.int64, copy=False),
             np.asarray(value, dtype=np.float64),
-            *self.line_arrays(),
-            self.segment_spend,
+            self.spend_arrays(),
         )
 
     def churn(self, customers: np.ndarray) -> None:
@@ -366,8 +363,7 @@ class Population:
         compiled(set_spend)(
             customers.astype(np.int64, copy=False),
             np.asarray(new, dtype=np.float64),
-            *self.line_arrays(),
-            self.segment_spend,
+            self.spend_arrays(),
         )
 
     def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:
@@ -375,14 +371,15 @@ class Population:
         np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
         self.spend[customers] = new
 
-    def line_arrays(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(lines, spend, line_spend, potential, line_share, segment) for a kernel of ``sim.spend``; in a
-        one-line world, whose wallet is the potential and whose line spend the spend, 1 x 1 arrays for the
-        lines, not read (the views a one-line world keeps would each compile the kernel again, for their
-        layout)."""
+    def spend_arrays(self) -> SpendArrays:
+        """The accounts' spend as the kernels of ``sim.spend`` take it; in a one-line world, whose wallet is
+        the potential and whose line spend the spend, 1 x 1 arrays for the lines, not read (the views a
+        one-line world keeps would each compile the kernels again, for their layout)."""
         if self.lines > 1:
-            return self.lines, self.spend, self.line_spend, self.potential, self.line_share, self.segment
-        return 1, self.spend, _ONE_LINE, self.potential, _ONE_LINE, self.segment
+            line_spend, line_share = self.line_spend, self.line_share
+        else:
+            line_spend = line_share = _ONE_LINE
+        return self.lines, self.spend, line_spend, self.potential, line_share, self.segment, self.segment_spend
 
 
 #: The lines of a one-line world as ``sim.spend``'s kernels take them (not read).

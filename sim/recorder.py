@@ -16,6 +16,7 @@ from sim.clock import WEEKS_PER_YEAR
 from sim.codes import Activity, TaskKind
 from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quarter_rows
+from sim.outcomes import Decisions
 from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
 from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
@@ -76,23 +77,12 @@ class Recorder:
         t.count(t.missed, cause, segment)
         _by_line(t, t.missed_line, line, segment)
 
-    def decided(
-        self,
-        kind: np.ndarray,
-        segment: np.ndarray,
-        line: np.ndarray,
-        digital: np.ndarray,
-        conflict: np.ndarray,
-        won: np.ndarray,
-        kept: np.ndarray,
-        margin: np.ndarray,
-        cycle_weeks: np.ndarray,
-    ) -> None:
-        """Deals decided this week (won or lost), one per element (``QuarterTally.decided``): ``kept`` is what
-        the company keeps of a won deal and ``margin`` what a partner kept (currency); ``line`` each deal's
-        product line (-1: renewals, not counted by line); ``conflict``: decided with the conflict penalty
-        (their account conflicted while they were open); ``cycle_weeks``: from arrival to the week's end."""
-        self.tally.decided(kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+    def decided(self, d: Decisions, cycle_weeks: np.ndarray) -> None:
+        """Deals decided this week, won or lost (``QuarterTally.decided``); ``cycle_weeks``: from arrival to
+        the week's end. A won deal counts what the company keeps of its value (a partner keeps its margin)."""
+        self.tally.decided(
+            d.kind, d.segment, d.line, d.digital, d.conflict, d.won, d.value - d.margin, d.margin, cycle_weeks
+        )
 
     def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
         """Deals lost this week (those of churned accounts); ``cycle_weeks``: from arrival to the week's end."""

@@ -10,7 +10,7 @@ into the segment totals). Each loop adds in the order the numpy version did,
 so the numbers are the same bit for bit (``tests/test_kernels.py`` keeps the
 numpy versions as the reference). The arrays are the population's own; only
 its methods call these. A world of one line passes 1 x 1 arrays for its lines
-(``Population.line_arrays``), which the kernels do not read.
+(``Population.spend_arrays``), which the kernels do not read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim.codes import Kind, Status
+
+#: The accounts' spend as ``won_deals``, ``add_value``, ``renew_spend`` and ``set_spend`` take it
+#: (``Population.spend_arrays``): lines, spend, line_spend, potential, line_share, segment, segment_spend.
+SpendArrays = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 _NEW_LOGO, _EXPANSION, _RENEWAL = int(Kind.NEW_LOGO), int(Kind.EXPANSION), int(Kind.RENEWAL)
 _PROSPECT, _CUSTOMER, _CHURNED = int(Status.PROSPECT), int(Status.CUSTOMER), int(Status.CHURNED)
@@ -35,19 +39,14 @@ def won_deals(
     renewal_week: np.ndarray,
     renewal_opens: np.ndarray,
     renewal_won: np.ndarray,
-    lines: int,
-    spend: np.ndarray,
-    line_spend: np.ndarray,
-    potential: np.ndarray,
-    line_share: np.ndarray,
-    segment: np.ndarray,
-    segment_spend: np.ndarray,
+    accounts: SpendArrays,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``Population.won`` in the order the engine applied it deal kind by deal kind: the new logos won on
     accounts not churned (a prospect becomes a customer on a contract from ``week``, then each adds its
     value), the expansions on customers, then the renewals on customers (the last value of an account
     renewed twice). Returns the prospects converted (in order, as often as they won), the same distinct
     and ascending, and every account of those new logos, distinct and ascending."""
+    segment = accounts[5]
     n = customers.size
     take = np.empty(n, dtype=np.int64)
     k = 0
@@ -69,18 +68,7 @@ def won_deals(
         renewal_opens[a] = renewal_week[a] - notice_weeks[s]
     for a in won_new:
         status[a] = _CUSTOMER
-    add_value(
-        won_new,
-        value[take[:k]],
-        line[take[:k]],
-        lines,
-        spend,
-        line_spend,
-        potential,
-        line_share,
-        segment,
-        segment_spend,
-    )
+    add_value(won_new, value[take[:k]], line[take[:k]], accounts)
     for wanted in (_EXPANSION, _RENEWAL):
         k = 0
         for j in range(n):
@@ -89,9 +77,9 @@ def won_deals(
                 k += 1
         c, v = customers[take[:k]], value[take[:k]]
         if wanted == _EXPANSION:
-            add_value(c, v, line[take[:k]], lines, spend, line_spend, potential, line_share, segment, segment_spend)
+            add_value(c, v, line[take[:k]], accounts)
         else:
-            renew_spend(c, v, lines, spend, line_spend, potential, line_share, segment, segment_spend)
+            renew_spend(c, v, accounts)
             for a in c:
                 renewal_won[a] = True
     return converted, np.unique(converted), np.unique(won_new)
@@ -101,62 +89,47 @@ def add_value(
     customers: np.ndarray,
     value: np.ndarray,
     line: np.ndarray,
-    lines: int,
-    spend: np.ndarray,
-    line_spend: np.ndarray,
-    potential: np.ndarray,
-    line_share: np.ndarray,
-    segment: np.ndarray,
-    segment_spend: np.ndarray,
+    accounts: SpendArrays,
 ) -> None:
     """``Population.expand``: won ``value`` added to the spend of ``customers`` on ``line``, up to its wallet."""
+    lines, spend, line_spend, potential, line_share, segment, segment_spend = accounts
     if lines == 1:
         expand_one_line(customers, value, spend, potential, segment, segment_spend)
     else:
-        accounts = expand_lines(customers, line, value, line_spend, potential, line_share)
-        line_totals(accounts, spend, line_spend, segment, segment_spend)
+        changed = expand_lines(customers, line, value, line_spend, potential, line_share)
+        line_totals(changed, spend, line_spend, segment, segment_spend)
 
 
 def renew_spend(
     customers: np.ndarray,
     value: np.ndarray,
-    lines: int,
-    spend: np.ndarray,
-    line_spend: np.ndarray,
-    potential: np.ndarray,
-    line_share: np.ndarray,
-    segment: np.ndarray,
-    segment_spend: np.ndarray,
+    accounts: SpendArrays,
 ) -> None:
     """``Population.renew``: each account's spend set to its last renewed ``value``, capped at the potential,
     by account ascending (``np.unique`` of the reversed accounts found the last)."""
+    potential = accounts[3]
     last = customers[::-1]
     order = np.argsort(last, kind="mergesort")
-    accounts = np.empty(customers.size, dtype=np.int64)
+    renewed = np.empty(customers.size, dtype=np.int64)
     new = np.empty(customers.size)
     m = 0
     for i in order:
         a = last[i]
-        if m == 0 or accounts[m - 1] != a:
-            accounts[m] = a
+        if m == 0 or renewed[m - 1] != a:
+            renewed[m] = a
             new[m] = min(value[customers.size - 1 - i], potential[a])
             m += 1
-    set_spend(accounts[:m], new[:m], lines, spend, line_spend, potential, line_share, segment, segment_spend)
+    set_spend(renewed[:m], new[:m], accounts)
 
 
 def set_spend(
     customers: np.ndarray,
     new: np.ndarray,
-    lines: int,
-    spend: np.ndarray,
-    line_spend: np.ndarray,
-    potential: np.ndarray,
-    line_share: np.ndarray,
-    segment: np.ndarray,
-    segment_spend: np.ndarray,
+    accounts: SpendArrays,
 ) -> None:
     """``Population._set_spend``: the total spend of distinct ``customers`` set to ``new``, the segment totals
     moved by each change in order (as ``np.add.at``); with several lines, through each line's spend."""
+    lines, spend, line_spend, potential, line_share, segment, segment_spend = accounts
     if lines == 1:
         for i in range(customers.size):
             a = customers[i]

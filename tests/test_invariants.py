@@ -46,12 +46,12 @@ class Audit:
             audit.missed_causes.extend(int(c) for c in causes)
             return original_miss(model, idx, cause)
 
-        def decided(recorder, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
-            if np.any(kept[won] < 0) or np.any(margin[won] < 0):
+        def decided(recorder, d, cycle_weeks):
+            if np.any(d.value[d.won] < d.margin[d.won]) or np.any(d.margin[d.won] < 0):
                 audit.errors.append("negative won value or partner margin")
             if np.any(cycle_weeks < 0):
                 audit.errors.append("a deal decided before it arrived")
-            return original_decided(recorder, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+            return original_decided(recorder, d, cycle_weeks)
 
         def effort(recorder, seats, segment_of, tasks, seat, done, travel):
             if np.any(tasks.cost < 0):

@@ -44,6 +44,7 @@ from sim.crm.read import Export
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
 from sim.errors import InputError
 from sim.model import CoverageModel
+from sim.outcomes import Decisions
 from sim.policies import Policy, make_policy
 from sim.population import Population
 from sim.recorder import Recorder
@@ -209,26 +210,15 @@ class DealRecorder(Recorder):
         self.lost_deals += int(np.count_nonzero(counted))
         self.cycle_total += float(np.sum(cycle_weeks[counted]))
 
-    def decided(
-        self,
-        kind: np.ndarray,
-        segment: np.ndarray,
-        line: np.ndarray,
-        digital: np.ndarray,
-        conflict: np.ndarray,
-        won: np.ndarray,
-        kept: np.ndarray,
-        margin: np.ndarray,
-        cycle_weeks: np.ndarray,
-    ) -> None:
-        super().decided(kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
-        counted = self._counted(kind)
-        lost, gained = counted & ~won, counted & won
+    def decided(self, d: Decisions, cycle_weeks: np.ndarray) -> None:
+        super().decided(d, cycle_weeks)
+        counted = self._counted(d.kind)
+        lost, won = counted & ~d.won, counted & d.won
         self.lost_deals += int(np.count_nonzero(lost))
         self.cycle_total += float(np.sum(cycle_weeks[lost]))
-        self.won_deals += int(np.count_nonzero(gained))
-        self.won_total += float(np.sum(kept[gained]))
-        self.cycle_total += float(np.sum(cycle_weeks[gained]))
+        self.won_deals += int(np.count_nonzero(won))
+        self.won_total += float(np.sum((d.value - d.margin)[won]))
+        self.cycle_total += float(np.sum(cycle_weeks[won]))
 
     def outcome(self) -> Outcome:
         """The counted deals as an :class:`Outcome` (cycle_weeks NaN if none was decided)."""
