@@ -187,6 +187,29 @@ def test_invariants_hold_for_random_small_scenarios(scenario, policy, monkeypatc
     monkeypatch.undo()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.lists(st.booleans(), max_size=60)), min_size=1, max_size=12))
+def test_the_book_keeps_its_open_deals_in_order_as_it_grows_and_drops(weeks) -> None:
+    """Weeks of new deals (the book's room grows past its blocks) and of closed ones dropped (the open
+    ones move up in place): every column of the book is that of the open deals, in the order they came."""
+    book, expected, key = OpportunityBook.empty(), [], 0
+    for arrivals, closing in weeks:
+        keys = np.arange(key, key + arrivals, dtype=np.int64)
+        key += arrivals
+        book.add(**{name: (keys % 100).astype(_DTYPES[name]) if name != "key" else keys for name in NEW_COLUMNS})
+        expected.extend(keys.tolist())
+        shut = np.flatnonzero(np.resize(np.array(closing or [False]), len(book)))
+        book.close(shut)
+        book.drop_closed()
+        expected = [k for i, k in enumerate(expected) if i not in set(shut.tolist())]
+        assert book.key.tolist() == expected and len(book) == len(expected)
+        for name in NEW_COLUMNS[1:]:  # after the key
+            column = getattr(book, name)
+            assert column.dtype == _DTYPES[name] and column.flags.c_contiguous
+            assert np.array_equal(column, (np.array(expected, dtype=np.int64) % 100).astype(_DTYPES[name]))
+        assert not book.closed.any()
+
+
 def test_the_books_column_list_is_its_fields_in_order() -> None:
     # OpportunityBook appends, drops and shows its columns by this list and its blocks by dtype.
     assert tuple(OpportunityBook.__annotations__) == _NAMES

@@ -298,7 +298,9 @@ class Opportunities:
     probability x value, currency units; arrived: business day of arrival
     (since week 0); responded: week of the first response (-1 before).
     ``Pending.opportunity`` and ``Tasks.opportunity`` index these rows. Each
-    attribute is computed when first read, so a policy pays only for what it reads.
+    attribute is computed when first read, so a policy pays only for what it reads,
+    from the book as the call finds it: read in a later week, the view no longer
+    describes these rows (keep the arrays read, not the view).
     """
 
     def __init__(self, columns: Mapping[str, np.ndarray], rows: np.ndarray, week: int) -> None:
