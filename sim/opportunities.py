@@ -120,7 +120,9 @@ class OpportunityBook:
         blocks = self._blocks
         if n + k > blocks[np.int64].shape[1]:
             room = 2 * (n + k)
-            grown = {dt: np.empty((len(names), room), dtype=dt) for dt, names in _BLOCKS.items()}
+            grown: dict[type, np.ndarray] = {
+                dt: np.empty((len(names), room), dtype=dt) for dt, names in _BLOCKS.items()
+            }
             for dt, block in grown.items():
                 block[:, :n] = blocks[dt][:, :n]
             blocks = grown
