@@ -8,7 +8,6 @@ import numpy as np
 
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
-from sim.distinct import distinct_counts
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, median, weighted_draw
 from sim.strict import Field, Strict
@@ -146,31 +145,35 @@ def pickup_chance(free_share: np.ndarray, relative_size: np.ndarray, notice: flo
     """
     rel = np.asarray(relative_size, dtype=float)
     look = np.minimum(1.0, notice * rel**size_bias)
-    shares, count = distinct_counts(np.asarray(free_share, dtype=float))
-    keep = shares > 0
-    shares, count = shares[keep], count[keep]
-    if shares.size == 0:
-        return np.zeros(rel.shape)
-    return compiled(_noticed)(look, shares, count.astype(np.float64), count > 1)
+    return compiled(_noticed)(look, np.asarray(free_share, dtype=float))
 
 
-def _noticed(look: np.ndarray, shares: np.ndarray, seats: np.ndarray, shared: np.ndarray) -> np.ndarray:
-    """``1 - prod_k (1 - look_i * shares_k) ** seats_k`` per opportunity ``i``, the power taken only where
-    ``shared`` (a share held by one seat is its own power).
+def _noticed(look: np.ndarray, free_share: np.ndarray) -> np.ndarray:
+    """``1 - prod_k (1 - look_i * share_k) ** seats_k`` per opportunity ``i``, over the distinct positive free
+    shares ``share_k`` of the seats, ascending, each held by ``seats_k`` seats (the power taken only for a
+    share held by more than one: a share held by one seat is its own power).
 
-    Compiled by numba: one pass over the opportunities per share, where numpy built the opportunities-by-shares
-    matrix three times over (at a million accounts, thousands by hundreds). Each opportunity's product still
-    runs over the shares in order, left to right, as ``np.prod`` over a row does, so the numbers are numpy's,
-    bit for bit (tests/test_kernels.py); the opportunities, independent, go through the inner loop together,
-    which the compiler runs several at a time.
+    Compiled by numba: the distinct shares counted as ``np.unique`` counts them, then one pass over the
+    opportunities per share, where numpy built the opportunities-by-shares matrix three times over (at a
+    million accounts, thousands by hundreds). Each opportunity's product still runs over the shares in
+    order, left to right, as ``np.prod`` over a row does, so the numbers are numpy's, bit for bit
+    (tests/test_kernels.py); the opportunities, independent, go through the inner loop together, which the
+    compiler runs several at a time.
     """
+    shares = np.sort(free_share)
     unseen = np.ones(look.size)
-    for k in range(shares.size):
-        s = shares[k]
-        if shared[k]:
-            p = seats[k]
+    k = 0
+    while k < shares.size:
+        s, seats = shares[k], 1
+        while k + seats < shares.size and shares[k + seats] == s:
+            seats += 1
+        k += seats
+        if not s > 0:
+            continue
+        if seats > 1:
+            power = float(seats)
             for i in range(look.size):
-                unseen[i] *= (1.0 - look[i] * s) ** p  # a float power: libm's pow, as numpy's
+                unseen[i] *= (1.0 - look[i] * s) ** power  # a float power: libm's pow, as numpy's
         else:
             for i in range(look.size):
                 unseen[i] *= 1.0 - look[i] * s
