@@ -141,26 +141,23 @@ class OpportunityBook:
 
     def pending(self, week: int, rows: np.ndarray) -> tuple[np.ndarray, Pending]:
         """Of the open deals ``rows`` (``worked``), those with no handler this week (awaiting a first
-        response, or responded and without a closer): their indices and what a policy sees of them."""
-        at = np.flatnonzero((self.stage[rows] == Stage.AWAITING_RESPONSE) | (self.handler[rows] < 0))
-        idx = rows[at]
-        stage = self.stage[idx]
-        days_left = np.where(
-            stage == Stage.AWAITING_RESPONSE,
-            self.sla_deadline[idx] - DAYS * week,
-            DAYS * (self.work_deadline[idx] + 1 - week),
+        response, or responded and without a closer): their indices and what a policy sees of them. One
+        compiled pass (``_pending``), where numpy took some fifteen calls."""
+        idx, at, *columns = compiled(_pending)(
+            rows,
+            self.stage,
+            self.handler,
+            self.customer,
+            self.segment,
+            self.kind,
+            self.line,
+            self.expected_value,
+            self.sla_deadline,
+            self.work_deadline,
+            self.effort_left,
+            week,
         )
-        return idx, Pending(
-            opportunity=read_only(at),
-            customer=read_only(self.customer[idx]),
-            segment=read_only(self.segment[idx]),
-            kind=read_only(self.kind[idx]),
-            line=read_only(self.line[idx]),
-            stage=read_only(stage),
-            expected_value=read_only(self.expected_value[idx]),
-            days_left=read_only(days_left),
-            effort_left=read_only(self.effort_left[idx]),
-        )
+        return idx, Pending(read_only(at), *(read_only(c) for c in columns))
 
     def committed(self, week: int, skill: np.ndarray) -> np.ndarray:
         """Hours of ``week`` each seat's deals in work ask of it, summed in the book's order: deals responded
@@ -291,6 +288,50 @@ def _move_up(block: np.ndarray, kept: np.ndarray) -> None:
         row = block[r]
         for j in range(kept.size):
             row[j] = row[kept[j]]
+
+
+def _pending(
+    rows: np.ndarray,
+    stage: np.ndarray,
+    handler: np.ndarray,
+    customer: np.ndarray,
+    segment: np.ndarray,
+    kind: np.ndarray,
+    line: np.ndarray,
+    expected_value: np.ndarray,
+    sla_deadline: np.ndarray,
+    work_deadline: np.ndarray,
+    effort_left: np.ndarray,
+    week: int,
+) -> tuple[np.ndarray, ...]:
+    """``OpportunityBook.pending`` in one compiled pass over ``rows`` (``sim.compiled``): the deals' book
+    indices and their places among ``rows``, then ``Pending``'s columns in its order."""
+    n = rows.size
+    at = np.empty(n, dtype=np.int64)
+    m = 0
+    for j in range(n):
+        i = rows[j]
+        if stage[i] == _AWAITING or handler[i] < 0:
+            at[m] = j
+            m += 1
+    at = at[:m]
+    idx = rows[at]
+    days_left = np.empty(m)
+    for j in range(m):
+        i = idx[j]
+        days_left[j] = sla_deadline[i] - DAYS * week if stage[i] == _AWAITING else DAYS * (work_deadline[i] + 1 - week)
+    return (
+        idx,
+        at,
+        customer[idx],
+        segment[idx],
+        kind[idx],
+        line[idx],
+        stage[idx],
+        expected_value[idx],
+        days_left,
+        effort_left[idx],
+    )
 
 
 def _expiring(

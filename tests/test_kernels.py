@@ -8,6 +8,7 @@ the reference.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -509,6 +510,38 @@ def test_compiled_expiring_deals_equal_the_numpy_they_replaced(policy, monkeypat
     run(s, make_policy(policy), seed=4)
     assert counts[0] > 100 and counts[1] > 20
     assert (counts[2] > 50) == (policy == "segment_tiers")
+
+
+def pending_reference(b, week, rows):
+    """``OpportunityBook.pending`` as it was written in numpy before it was compiled."""
+    at = np.flatnonzero((b.stage[rows] == Stage.AWAITING_RESPONSE) | (b.handler[rows] < 0))
+    idx = rows[at]
+    stage = b.stage[idx]
+    days_left = np.where(
+        stage == Stage.AWAITING_RESPONSE, b.sla_deadline[idx] - DAYS * week, DAYS * (b.work_deadline[idx] + 1 - week)
+    )
+    columns = (b.customer, b.segment, b.kind, b.line)
+    return idx, (at, *(c[idx] for c in columns), stage, b.expected_value[idx], days_left, b.effort_left[idx])
+
+
+@pytest.mark.parametrize("policy", ["segment_tiers", "unstructured", "pooled"])
+def test_compiled_pending_deals_equal_the_numpy_they_replaced(policy, monkeypatch):
+    """The deals waiting for a handler and what a policy sees of them, every week of real runs."""
+    pending, seen = OpportunityBook.pending, np.zeros(2, dtype=np.int64)
+
+    def both(b, week, rows):
+        idx, view = pending(b, week, rows)
+        want_idx, want = pending_reference(b, week, rows)
+        assert idx.tobytes() == want_idx.tobytes()
+        for name, w in zip(dataclasses.fields(view), want, strict=True):
+            got = getattr(view, name.name)
+            assert got.dtype == w.dtype and got.tobytes() == w.tobytes(), name.name
+        seen[:] += (idx.size, int((view.stage == Stage.IN_WORK).sum()))
+        return idx, view
+
+    monkeypatch.setattr(OpportunityBook, "pending", both)
+    run(load_scenario("scenarios/small.toml").with_overrides("kernel-check", quarters=3), make_policy(policy), seed=4)
+    assert seen[0] > 500 and seen[1] > 0
 
 
 _DECIDED_TABLES = (
