@@ -291,18 +291,15 @@ class CoverageModel(mesa.Model):
         """First responses made this week (by ``rep``): on time, the deal moves to work; late, it is missed."""
         b, tasks = self.book, todo.tasks
         r = alloc.accepted & (tasks.kind == TaskKind.RESPONSE)
-        ri, rr, pooled = todo.opportunity[r], rep[r], tasks.pool[r] >= 0
+        ri, rr = todo.opportunity[r], rep[r]
         when = answer_day(w, alloc.start[r], seats.capacity[rr])
-        late = when > b.sla_deadline[ri]
+        stall = self.scenario.service.stall_factor
+        late, delay = b.first_responses(ri, when, rr, seats.can_close, tasks.pool[r] >= 0, w, stall)
         self.recorder.sla(b.segment[ri], breached=late)
         self.recorder.treated(b.customer[ri], rr, ~late)
         self._touch(b.customer[ri], rr, self.scenario.activities.call_stock)  # a late answer still contacts
         self._miss(ri[late], Cause.SLA_EXPIRED)
-        ok, okr, delay = ri[~late], rr[~late], when[~late] - b.day[ri[~late]]
-        self.recorder.responded(b.segment[ok], okr, delay)
-        stall = w + np.ceil(b.cycle[ok] * self.scenario.service.stall_factor).astype(np.int64)
-        # An SDR hands off to a closer; a renewal's work must be done by its date.
-        b.respond(ok, w, delay, np.minimum(stall, b.due[ok]), np.where(seats.can_close[okr], okr, -1), pooled[~late])
+        self.recorder.responded(b.segment[ri[~late]], rr[~late], delay)
 
     def _deliver(self, seats: SeatWeek, todo: TaskList, rep: np.ndarray, done: np.ndarray) -> None:
         """Effort delivered on deals in work (a rep's hours count times its skill); complete deals are decided."""

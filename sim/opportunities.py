@@ -206,29 +206,46 @@ class OpportunityBook:
         """The deals ``idx`` were not answered this week, for ``cause`` (their miss cause if the window closes)."""
         self.blocked[idx] = cause
 
-    def respond(
+    def first_responses(
         self,
         idx: np.ndarray,
-        week: int,
-        delay: np.ndarray,
-        work_deadline: np.ndarray,
-        handler: np.ndarray,
+        when: np.ndarray,
+        seat: np.ndarray,
+        closes: np.ndarray,
         pooled: np.ndarray,
-    ) -> None:
-        """First responses made in ``week``, ``delay`` business days after arrival: the deals move to work
-        under ``handler`` (-1: waits for a closer), from next week to ``work_deadline``; ``pooled``: the
-        response was taken from a shared queue.
+        week: int,
+        stall_factor: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """First responses to the deals ``idx`` made in ``week`` on business day ``when`` by ``seat``
+        (``closes``: per seat, whether it may close; ``pooled``: per response, taken from a shared queue).
 
-        A deal whose deadline leaves fewer weeks than its cycle (a renewal
-        answered late) asks for its effort faster, so that it can still be done.
-        """
-        self.stage[idx] = Stage.IN_WORK
-        self.responded[idx] = week
-        self.delay[idx] = delay
-        self.work_deadline[idx] = work_deadline
-        self.handler[idx] = handler
-        self.pooled[idx] = pooled
-        self.chunk[idx] = np.maximum(self.chunk[idx], self.effort_left[idx] / np.maximum(work_deadline - week, 1))
+        A response past the deal's window is late (the engine misses the deal). The others move the deal
+        to work from next week, under the seat if it closes (else it waits for a closer), until its stall
+        deadline (``stall_factor`` times its cycle, in whole weeks, and no later than a renewal's date); a
+        deal whose deadline leaves fewer weeks than its cycle (a renewal answered late) asks for its effort
+        faster, so that it can still be done. Returns whether each response was late, and the on-time
+        ones' delays (business days from arrival). One compiled pass (``_first_responses``)."""
+        return compiled(_first_responses)(
+            idx,
+            when,
+            seat,
+            closes,
+            pooled,
+            week,
+            stall_factor,
+            self.day,
+            self.sla_deadline,
+            self.cycle,
+            self.due,
+            self.effort_left,
+            self.stage,
+            self.responded,
+            self.delay,
+            self.work_deadline,
+            self.handler,
+            self.pooled,
+            self.chunk,
+        )
 
     def deliver(self, idx: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Effort delivered to the deals ``idx``; returns those whose effort is now complete."""
@@ -288,6 +305,49 @@ def _move_up(block: np.ndarray, kept: np.ndarray) -> None:
         row = block[r]
         for j in range(kept.size):
             row[j] = row[kept[j]]
+
+
+def _first_responses(
+    idx: np.ndarray,
+    when: np.ndarray,
+    seat: np.ndarray,
+    closes: np.ndarray,
+    pooled_response: np.ndarray,
+    week: int,
+    stall_factor: float,
+    day: np.ndarray,
+    sla_deadline: np.ndarray,
+    cycle: np.ndarray,
+    due: np.ndarray,
+    effort_left: np.ndarray,
+    stage: np.ndarray,
+    responded: np.ndarray,
+    delay: np.ndarray,
+    work_deadline: np.ndarray,
+    handler: np.ndarray,
+    pooled: np.ndarray,
+    chunk: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``OpportunityBook.first_responses``, compiled (``sim.compiled``), in numpy's arithmetic."""
+    late = np.empty(idx.size, dtype=np.bool_)
+    delays = np.empty(idx.size)
+    m = 0
+    for j in range(idx.size):
+        i = idx[j]
+        late[j] = when[j] > sla_deadline[i]
+        if late[j]:
+            continue
+        delays[m] = when[j] - day[i]
+        m += 1
+        deadline = min(week + np.int64(np.ceil(cycle[i] * stall_factor)), due[i])
+        stage[i] = _IN_WORK
+        responded[i] = week
+        delay[i] = delays[m - 1]
+        work_deadline[i] = deadline
+        handler[i] = seat[j] if closes[seat[j]] else -1
+        pooled[i] = pooled_response[j]
+        chunk[i] = max(chunk[i], effort_left[i] / max(deadline - week, 1))
+    return late, delays[:m]
 
 
 def _pending(

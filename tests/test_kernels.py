@@ -544,6 +544,44 @@ def test_compiled_pending_deals_equal_the_numpy_they_replaced(policy, monkeypatc
     assert seen[0] > 500 and seen[1] > 0
 
 
+def first_responses_reference(b, idx, when, seat, closes, pooled, week, stall_factor):
+    """First responses as ``CoverageModel._respond`` and ``OpportunityBook.respond`` made them in numpy, on
+    ``b``, a namespace of copies of the book's columns."""
+    late = when > b.sla_deadline[idx]
+    ok, okr = idx[~late], seat[~late]
+    delay = when[~late] - b.day[ok]
+    deadline = np.minimum(week + np.ceil(b.cycle[ok] * stall_factor).astype(np.int64), b.due[ok])
+    b.stage[ok], b.responded[ok], b.delay[ok] = Stage.IN_WORK, week, delay
+    b.work_deadline[ok], b.handler[ok], b.pooled[ok] = deadline, np.where(closes[okr], okr, -1), pooled[~late]
+    b.chunk[ok] = np.maximum(b.chunk[ok], b.effort_left[ok] / np.maximum(deadline - week, 1))
+    return late, delay
+
+
+@pytest.mark.parametrize("policy", ["segment_tiers", "pooled"])
+def test_compiled_first_responses_equal_the_numpy_they_replaced(policy, monkeypatch):
+    """Late and on-time first responses and the deals they move to work, every week of real runs (SDRs
+    who hand off, a shared queue, renewals answered late)."""
+    first_responses, seen = OpportunityBook.first_responses, np.zeros(2, dtype=np.int64)
+
+    def both(b, idx, when, seat, closes, pooled, week, stall_factor):
+        want = SimpleNamespace(**{name: getattr(b, name).copy() for name in _NAMES})
+        want_late, want_delay = first_responses_reference(want, idx, when, seat, closes, pooled, week, stall_factor)
+        late, delay = first_responses(b, idx, when, seat, closes, pooled, week, stall_factor)
+        assert late.tobytes() == want_late.tobytes() and delay.tobytes() == want_delay.tobytes()
+        for name in _NAMES:
+            assert getattr(b, name).tobytes() == getattr(want, name).tobytes(), name
+        seen[:] += (late.sum(), (~late).sum())
+        return late, delay
+
+    monkeypatch.setattr(OpportunityBook, "first_responses", both)
+    # A short window, so that some answers come late.
+    s = load_scenario("scenarios/small.toml").with_overrides(
+        "kernel-check", quarters=3, **{"service.pooled_window_days": 0.1, "service.high_touch_window_days": 0.1}
+    )
+    run(s, make_policy(policy), seed=4)
+    assert seen[0] > 0 and seen[1] > 200
+
+
 _DECIDED_TABLES = (
     "conflict_won",
     "conflict_lost",
