@@ -319,13 +319,14 @@ def test_erlang_a_lead_left_in_the_queue_is_answered_next_week_first_come_first_
     from sim.policies import make_policy
 
     answered: list[tuple[np.ndarray, np.ndarray]] = []
-    respond = OpportunityBook.respond
+    first_responses = OpportunityBook.first_responses
 
-    def recording(self, idx, week, delay, *args):  # type: ignore[no-untyped-def]
-        answered.append((self.day[idx].copy(), self.day[idx] + delay))
-        respond(self, idx, week, delay, *args)
+    def recording(self, idx, when, *args):  # type: ignore[no-untyped-def]
+        late, delay = first_responses(self, idx, when, *args)
+        answered.append((self.day[idx[~late]].copy(), self.day[idx[~late]] + delay))
+        return late, delay
 
-    monkeypatch.setattr(OpportunityBook, "respond", recording)
+    monkeypatch.setattr(OpportunityBook, "first_responses", recording)
     scenario = _pool_world(5.0, service={"pooled_window_days": 100.0})
     model = CoverageModel(scenario, make_policy("segment_tiers", dict(scenario.policy.params)), 2)
     model.run()
