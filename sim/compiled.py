@@ -44,19 +44,28 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
         return numba.njit(nogil=True)(kernel)
 
 
+#: Kernels whose helpers are being found: a helper calling back into one is not wrapped again (no endless
+#: recursion; numba refuses such a cycle when it compiles).
+_WRAPPING: set[Callable[..., Any]] = set()
+
+
 def _calling_compiled_helpers(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` calling the compiled versions of the plain functions of its own module that it calls
     (numba calls only compiled functions), so that one kernel may run others. Its own module's only:
     numba's cache judges a kernel's machine code stale by the kernel's own file, so a helper in another
     file could change unseen."""
     assert isinstance(function, types.FunctionType)
-    helpers = {
-        name: compiled(helper)
-        for name in function.__code__.co_names
-        if isinstance(helper := function.__globals__.get(name), types.FunctionType)
-        and helper is not function
-        and helper.__module__ == function.__module__
-    }
+    _WRAPPING.add(function)
+    try:
+        helpers = {
+            name: compiled(helper)
+            for name in function.__code__.co_names
+            if isinstance(helper := function.__globals__.get(name), types.FunctionType)
+            and helper not in _WRAPPING  # itself, or a kernel calling back (numba then says so when it compiles)
+            and helper.__module__ == function.__module__
+        }
+    finally:
+        _WRAPPING.discard(function)
     if not helpers:
         return function
     kernel = types.FunctionType(

@@ -95,12 +95,14 @@ class OpportunityBook:
     closed: np.ndarray
 
     def __init__(self, blocks: dict[type, np.ndarray], size: int) -> None:
+        self._changes = [0]  # changes of rows so far, shared with the views made of the book
         self._hold(blocks, size)
 
     def _hold(self, blocks: dict[type, np.ndarray], size: int) -> None:
         """Hold ``blocks`` (one 2-D array per dtype of ``_BLOCKS``, a row per column, room for more deals
         past ``size``); the column attributes are views of their rows' first ``size`` entries."""
         self._blocks, self._size = blocks, size
+        self._changes[0] += 1
         for dt, names in _BLOCKS.items():
             self.__dict__.update(zip(names, blocks[dt][:, :size], strict=True))
 
@@ -137,7 +139,7 @@ class OpportunityBook:
         """Open deals outside the digital channel: their indices (ascending) and what a policy sees of them."""
         rows = np.flatnonzero(~self.digital & ~self.closed)
         # The columns as they are now (a copy of the attribute dict: one call where a getattr per column took 21).
-        return rows, Opportunities(self.__dict__.copy(), rows, week)
+        return rows, Opportunities(self.__dict__.copy(), rows, week, self._changes)
 
     def pending(self, week: int, rows: np.ndarray) -> tuple[np.ndarray, Pending]:
         """Of the open deals ``rows`` (``worked``), those with no handler this week (awaiting a first
@@ -346,7 +348,7 @@ def _first_responses(
         work_deadline[i] = deadline
         handler[i] = seat[j] if closes[seat[j]] else -1
         pooled[i] = pooled_response[j]
-        chunk[i] = max(chunk[i], effort_left[i] / max(deadline - week, 1))
+        chunk[i] = np.maximum(chunk[i], effort_left[i] / max(deadline - week, 1))  # a NaN stays NaN, as numpy
     return late, delays[:m]
 
 

@@ -117,7 +117,7 @@ def renew_spend(
         a = last[i]
         if m == 0 or renewed[m - 1] != a:
             renewed[m] = a
-            new[m] = min(value[customers.size - 1 - i], potential[a])
+            new[m] = np.minimum(value[customers.size - 1 - i], potential[a])  # a NaN stays NaN, as numpy
             m += 1
     set_spend(renewed[:m], new[:m], accounts)
 

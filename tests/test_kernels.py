@@ -255,6 +255,32 @@ def test_compiled_spend_of_several_lines_equals_the_numpy_it_replaced(lines, win
     assert (got.line_spend <= got.wallet(np.arange(ACCOUNTS)) + 1e-9).all()
 
 
+def _doubled(x: float) -> float:
+    return 2.0 * x
+
+
+def _sum_of_doubled(a: np.ndarray) -> float:
+    total = 0.0
+    for v in a:
+        total += _doubled(v)
+    return total
+
+
+def _ping(n: int) -> int:
+    return n if n <= 0 else _pong(n - 1)
+
+
+def _pong(n: int) -> int:
+    return n if n <= 0 else _ping(n - 1)
+
+
+def test_a_kernel_runs_the_plain_functions_of_its_own_module_compiled():
+    assert compiled(_sum_of_doubled)(np.array([1.0, 2.5, -4.0])) == -1.0
+    assert _sum_of_doubled(np.array([1.0])) == 2.0  # the plain function is left as it was
+    # Two that call each other are wrapped once each, not endlessly (numba would refuse the cycle on a call).
+    assert callable(compiled(_ping))
+
+
 def won_reference(pop: Population, c, kind, value, line, week):
     """The won deals' changes to their accounts as ``CoverageModel._decide`` made them in numpy, step by step,
     before ``Population.won`` (its former ``convert``, ``expand``, ``renew`` and ``renewal_secured``)."""

@@ -59,6 +59,38 @@ def test_views_agree_with_each_other_and_free_hours_are_capacity_less_committed_
     assert policy.free_below_capacity > 50  # deals in work do take hours: the check is not vacuous
 
 
+class Keeping(SegmentTiers):
+    """Segment tiers that keeps its first week's opportunities view and reads it a week later."""
+
+    name = "keeping"
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.kept: list = []
+
+    def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        if not self.kept:
+            self.kept.append(view.opportunities)
+            assert self.kept[0].stage.size == view.opportunities.size  # read in its week: fine, and cached
+        elif view.week == 1:
+            assert self.kept[0].stage.size > 0  # read in its week, kept: the cached arrays stand
+            self.kept[0].customer  # noqa: B018  (first read a week later)
+        return super().route(view, rng)
+
+
+def test_an_opportunities_view_kept_past_its_week_raises_when_first_read_later():
+    """The book takes and drops deals in place between weeks: a kept view's rows are no longer the book's,
+    and reading one afresh is the policy's error, not wrong numbers."""
+    from sim.errors import PolicyError
+    from sim.scenario import load_scenario
+
+    model = CoverageModel(load_scenario(SMALL), Keeping(), 3)
+    model.step()  # week 0: the view is made and read
+    with pytest.raises(PolicyError, match=r"opportunities\.customer read after week 0, from a view kept past"):
+        model.step()
+    model.release()
+
+
 def test_selling_lift_is_the_demand_lift_at_the_mean_responsiveness():
     from sim.scenario import load_scenario
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import Stage
+from sim.errors import PolicyError
 from sim.response import response_multiplier
 from sim.selling import Adbudg, Power
 
@@ -278,6 +279,7 @@ class _BookColumn:
         self.name = name
 
     def __get__(self, view: Opportunities, owner: type | None = None) -> np.ndarray:
+        view.check_current(self.name)
         value = read_only(view._columns[self.column][view._rows])
         view.__dict__[self.name] = value  # later reads find it there, not here
         return value
@@ -299,12 +301,25 @@ class Opportunities:
     (since week 0); responded: week of the first response (-1 before).
     ``Pending.opportunity`` and ``Tasks.opportunity`` index these rows. Each
     attribute is computed when first read, so a policy pays only for what it reads,
-    from the book as the call finds it: read in a later week, the view no longer
-    describes these rows (keep the arrays read, not the view).
+    from the book as the call finds it; an attribute first read after the book has
+    taken or dropped deals (a view kept for a later week) raises ``PolicyError``:
+    keep the arrays read, not the view.
     """
 
-    def __init__(self, columns: Mapping[str, np.ndarray], rows: np.ndarray, week: int) -> None:
+    def __init__(
+        self, columns: Mapping[str, np.ndarray], rows: np.ndarray, week: int, changes: list[int] | None = None
+    ) -> None:
+        # ``changes``: the book's count of its changes of rows, shared; the view is good while it stands.
         self._columns, self._rows, self._week = columns, rows, week
+        self._changes, self._seen = changes, None if changes is None else changes[0]
+
+    def check_current(self, name: str) -> None:
+        """PolicyError if the book's rows have changed since the view was made (``name``: what was read)."""
+        if self._changes is not None and self._changes[0] != self._seen:
+            raise PolicyError(
+                f"opportunities.{name} read after week {self._week}, from a view kept past the week it was "
+                "made for: its rows are no longer the book's (keep the arrays read, not the view)"
+            )
 
     @property
     def size(self) -> int:
@@ -324,6 +339,7 @@ class Opportunities:
 
     @cached_property
     def days_left(self) -> np.ndarray:
+        self.check_current("days_left")
         c, r, w = self._columns, self._rows, self._week
         answered = c["stage"][r] == Stage.IN_WORK
         return read_only(np.where(answered, DAYS * (c["work_deadline"][r] + 1 - w), c["sla_deadline"][r] - DAYS * w))
