@@ -339,12 +339,11 @@ def _first_responses(
         late[j] = when[j] > sla_deadline[i]
         if late[j]:
             continue
-        delays[m] = when[j] - day[i]
+        delay[i] = delays[m] = when[j] - day[i]
         m += 1
         deadline = min(week + np.int64(np.ceil(cycle[i] * stall_factor)), due[i])
         stage[i] = _IN_WORK
         responded[i] = week
-        delay[i] = delays[m - 1]
         work_deadline[i] = deadline
         handler[i] = seat[j] if closes[seat[j]] else -1
         pooled[i] = pooled_response[j]

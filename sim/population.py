@@ -19,7 +19,7 @@ from sim.policies.protocol import Accounts, read_only
 from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
-from sim.spend import SpendArrays, add_value, renew_spend, segment_totals, set_spend, won_deals
+from sim.spend import SpendArrays, line_totals, renew_spend, segment_totals, set_spend, won_deals
 
 #: ``renewal_week`` of an account with no contract (a prospect or a churned account).
 NO_DATE = -(2**30)
@@ -311,18 +311,6 @@ class Population:
         self._opening.add(newly, self.renewal_opens[newly])
         return converted, new_logos
 
-    def expand(self, customers: np.ndarray, value: np.ndarray, line: np.ndarray | int = 0) -> None:
-        """Won expansion adds to the spend on ``line``, capped at the line's wallet (accounts may repeat)."""
-        if customers.size == 0:
-            return
-        customers = customers.astype(np.int64, copy=False)
-        compiled(add_value)(
-            customers,
-            np.broadcast_to(np.asarray(value, dtype=np.float64), customers.shape),
-            np.broadcast_to(np.asarray(line, dtype=np.int64), customers.shape),
-            self.spend_arrays(),
-        )
-
     def renew(self, customers: np.ndarray, value: np.ndarray) -> None:
         """A won renewal sets spend to the renewed contract value, capped at the potential.
 
@@ -349,7 +337,8 @@ class Population:
         compiled(segment_totals)(self.segment, self.potential, self.segment_potential)
         if self.lines > 1:
             self.line_spend[customers] = np.minimum(self.line_spend[customers], self.wallet(customers))
-            self._set_total(customers, self.line_spend[customers].sum(axis=1))
+            accounts = customers.astype(np.int64, copy=False)
+            compiled(line_totals)(accounts, self.spend, self.line_spend, self.segment, self.segment_spend)
             return
         self._set_spend(customers, np.minimum(self.spend[customers], self.potential[customers]))
 
@@ -365,11 +354,6 @@ class Population:
             np.asarray(new, dtype=np.float64),
             self.spend_arrays(),
         )
-
-    def _set_total(self, customers: np.ndarray, new: np.ndarray) -> None:
-        # Distinct accounts only: the segment totals move by the change of each.
-        np.add.at(self.segment_spend, self.segment[customers], new - self.spend[customers])
-        self.spend[customers] = new
 
     def spend_arrays(self) -> SpendArrays:
         """The accounts' spend as the kernels of ``sim.spend`` take it; in a one-line world, whose wallet is

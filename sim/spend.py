@@ -1,5 +1,5 @@
-"""Changes of accounts' spend and contracts, compiled: the loops behind ``Population.won``, ``expand``,
-``renew`` and ``_set_spend``.
+"""Changes of accounts' spend and contracts, compiled: the loops behind ``Population.won``, ``renew``,
+``_set_spend`` and ``scale_potential``.
 
 Won expansions and new logos raise the spend on a product line up to its
 wallet; renewals and churn set an account's total spend, its lines moving in
@@ -55,14 +55,14 @@ def won_deals(
             take[k] = j
             k += 1
     won_new = customers[take[:k]]
-    converted = np.empty(k, dtype=np.int64)
+    newly = np.empty(k, dtype=np.int64)
     m = 0
     for a in won_new:
         if status[a] == _PROSPECT:
-            converted[m] = a
+            newly[m] = a
             m += 1
-    converted = converted[:m]
-    for a in converted:
+    newly = newly[:m]
+    for a in newly:
         s = segment[a]
         renewal_week[a] = week + term_weeks[s]
         renewal_opens[a] = renewal_week[a] - notice_weeks[s]
@@ -82,7 +82,7 @@ def won_deals(
             renew_spend(c, v, accounts)
             for a in c:
                 renewal_won[a] = True
-    return converted, np.unique(converted), np.unique(won_new)
+    return newly, np.unique(newly), np.unique(won_new)
 
 
 def add_value(
@@ -91,7 +91,7 @@ def add_value(
     line: np.ndarray,
     accounts: SpendArrays,
 ) -> None:
-    """``Population.expand``: won ``value`` added to the spend of ``customers`` on ``line``, up to its wallet."""
+    """Won ``value`` added to the spend of ``customers`` on ``line``, up to its wallet (accounts may repeat)."""
     lines, spend, line_spend, potential, line_share, segment, segment_spend = accounts
     if lines == 1:
         expand_one_line(customers, value, spend, potential, segment, segment_spend)

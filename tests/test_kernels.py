@@ -187,7 +187,8 @@ def test_compiled_expand_equals_the_numpy_it_replaced(wins, seed):
         rng = np.random.default_rng(seed)
         pop.spend[:] = rng.random(ACCOUNTS) * pop.potential  # line_spend is the same memory
         pop.segment_spend[:] = rng.random(pop.segment_spend.size) * 1e6
-    got.expand(customers, value)
+    got.status[:] = Status.CUSTOMER  # won expansions add to a customer's spend
+    got.won(customers, np.full(customers.size, Kind.EXPANSION, np.int8), value, np.zeros(customers.size, np.int8), 0)
     expand_reference(want, customers, value)
     for name in ("spend", "segment_spend"):
         assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
@@ -246,7 +247,8 @@ def test_compiled_spend_of_several_lines_equals_the_numpy_it_replaced(lines, win
     renewed = np.array(list(dict(renewals)), dtype=np.int64)  # distinct accounts, as _set_spend takes them
     new = np.array(list(dict(renewals).values()), dtype=np.float64)
     got, want = several_lines(seed, lines), several_lines(seed, lines)
-    got.expand(customers, value, line)
+    got.status[:] = Status.CUSTOMER  # won expansions add to a customer's spend
+    got.won(customers, np.full(customers.size, Kind.EXPANSION, np.int8), value, line, 0)
     expand_lines_reference(want, customers, value, line)
     got._set_spend(renewed, new)
     set_spend_lines_reference(want, renewed, new)

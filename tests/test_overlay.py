@@ -68,12 +68,17 @@ def test_overlay_lines_split_every_wallet_and_spend_sums_over_them():
     assert pop.line_share[:, 1].std() > 0.05
 
 
+def won_expansions(pop: Population, customers: np.ndarray, value: np.ndarray, line: np.ndarray) -> None:
+    """Expansions won on ``customers`` (customers already), as the engine applies them."""
+    pop.won(customers, np.full(customers.size, Kind.EXPANSION, dtype=np.int8), value, line, week=0)
+
+
 def test_overlay_one_line_keeps_spend_and_line_spend_the_same_memory():
     pop = Population.generate(load_scenario(SMALL), np.random.default_rng(5))
     assert pop.lines == 1 and np.shares_memory(pop.line_spend, pop.spend)
     c = np.flatnonzero(pop.spend > 0)[:3]
     before = pop.spend[c].copy()
-    pop.expand(c, np.array([10.0, 20.0, 30.0]))
+    won_expansions(pop, c, np.array([10.0, 20.0, 30.0]), np.zeros(3, np.int64))
     np.testing.assert_allclose(pop.spend[c], np.minimum(before + np.array([10.0, 20.0, 30.0]), pop.potential[c]))
 
 
@@ -82,10 +87,10 @@ def test_overlay_expansion_fills_its_own_line_up_to_that_lines_wallet():
     c = int(np.flatnonzero(pop.spend > 0)[0])
     wallet = pop.potential[c] * pop.line_share[c]
     core, security = pop.line_spend[c, 0], pop.line_spend[c, 1]
-    pop.expand(np.array([c, c]), np.array([1.0, 2.0]), np.array([1, 1]))
+    won_expansions(pop, np.array([c, c]), np.array([1.0, 2.0]), np.array([1, 1]))
     assert pop.line_spend[c, 1] == pytest.approx(security + 3.0)
     assert pop.line_spend[c, 0] == core
-    pop.expand(np.array([c]), np.array([1e12]), np.array([1]))
+    won_expansions(pop, np.array([c]), np.array([1e12]), np.array([1]))
     assert pop.line_spend[c, 1] == pytest.approx(wallet[1])
     assert pop.spend[c] == pytest.approx(pop.line_spend[c].sum())
     assert pop.segment_spend.sum() == pytest.approx(pop.spend.sum())
