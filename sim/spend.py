@@ -148,7 +148,7 @@ def expand_one_line(
     segment: np.ndarray,
     segment_spend: np.ndarray,
 ) -> None:
-    """``Population.expand`` in a one-line world: by account ascending, each account's ``value`` summed from
+    """``add_value`` in a one-line world: by account ascending, each account's ``value`` summed from
     0 in the order given, its spend raised by it up to the potential, the segment totals moved by the change."""
     order = np.argsort(customers, kind="mergesort")
     k, n = 0, customers.size
@@ -171,7 +171,7 @@ def expand_lines(
     potential: np.ndarray,
     line_share: np.ndarray,
 ) -> np.ndarray:
-    """``Population.expand``'s spend on each line in a world of several lines (``customers``, ``line``,
+    """``add_value``'s spend on each line in a world of several lines (``customers``, ``line``,
     ``value`` one per won deal; accounts and lines may repeat): by (account, line) cell ascending, each
     cell's ``value`` summed from 0 in the order given, its spend raised by it up to the line's wallet
     (potential x share). Returns the distinct accounts, ascending, whose totals ``line_totals`` then sets."""
