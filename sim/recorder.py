@@ -78,10 +78,29 @@ class Recorder:
         _by_line(t, t.missed_line, line, segment)
 
     def decided(self, d: Decisions, cycle_weeks: np.ndarray) -> None:
-        """Deals decided this week, won or lost (``QuarterTally.decided``); ``cycle_weeks``: from arrival to
-        the week's end. A won deal counts what the company keeps of its value (a partner keeps its margin)."""
-        self.tally.decided(
-            d.kind, d.segment, d.line, d.digital, d.conflict, d.won, d.value - d.margin, d.margin, cycle_weeks
+        """Deals decided this week, won or lost, under the conflict penalty or not; ``cycle_weeks``: from
+        arrival to the week's end. A won deal counts what the company keeps of its value (a partner keeps its
+        margin), by its line too (a renewal by none). One compiled pass per outcome (``_decided``)."""
+        t = self.tally
+        compiled(_decided)(
+            d.kind,
+            d.segment,
+            d.line,
+            d.digital,
+            d.conflict,
+            d.won,
+            d.value - d.margin,
+            d.margin,
+            cycle_weeks,
+            t.conflict_won,
+            t.conflict_lost,
+            t.lost,
+            t.won,
+            t.won_value,
+            t.won_value_line,
+            t.partner_margin,
+            t.cycle_weeks,
+            t.digital_won,
         )
 
     def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
@@ -339,3 +358,48 @@ def _effort(
         touch_hours_run[c] += h
         touches[c] += 1
         worked[rep] += h
+
+
+def _decided(
+    kind: np.ndarray,
+    segment: np.ndarray,
+    line: np.ndarray,
+    digital: np.ndarray,
+    conflict: np.ndarray,
+    won: np.ndarray,
+    kept: np.ndarray,
+    margin: np.ndarray,
+    cycle_weeks: np.ndarray,
+    conflict_won: np.ndarray,
+    conflict_lost: np.ndarray,
+    lost_count: np.ndarray,
+    won_count: np.ndarray,
+    won_value: np.ndarray,
+    won_value_line: np.ndarray,
+    partner_margin: np.ndarray,
+    cycle: np.ndarray,
+    digital_won: np.ndarray,
+) -> None:
+    """:meth:`Recorder.decided`'s tallies, compiled (``sim.compiled``): each deal added in order, the lost first
+    (the lost deals' cycle weeks before the won's, as the numpy tallies added them)."""
+    for i in range(kind.size):
+        s = segment[i]
+        if conflict[i]:
+            if won[i]:
+                conflict_won[s] += 1.0
+            else:
+                conflict_lost[s] += 1.0
+        if not won[i]:
+            lost_count[kind[i], s] += 1.0
+            cycle[s] += cycle_weeks[i]
+    for i in range(kind.size):
+        if won[i]:
+            s = segment[i]
+            won_count[kind[i], s] += 1.0
+            won_value[kind[i], s] += kept[i]
+            if line[i] >= 0:
+                won_value_line[line[i], s] += kept[i]
+            partner_margin[s] += margin[i]
+            cycle[s] += cycle_weeks[i]
+            if digital[i]:
+                digital_won[s] += 1.0

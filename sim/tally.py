@@ -109,43 +109,6 @@ class QuarterTally:
             return
         compiled(_scatter)(vector[None, :], _ZERO, segment, _weights(weight))
 
-    def decided(
-        self,
-        kind: np.ndarray,
-        segment: np.ndarray,
-        line: np.ndarray,
-        digital: np.ndarray,
-        conflict: np.ndarray,
-        won: np.ndarray,
-        kept: np.ndarray,
-        margin: np.ndarray,
-        cycle_weeks: np.ndarray,
-    ) -> None:
-        """Deals decided at once, one per element: won or lost, under the conflict penalty or not, and of the
-        won the value the company ``kept`` and the partner's ``margin`` (currency; by ``line`` too, -1 for a
-        renewal: counted by no line); ``cycle_weeks`` from arrival to the week's end. One compiled pass per
-        outcome (``_decided``), the lost deals' sums before the won's, as the numpy tallies added them."""
-        compiled(_decided)(
-            kind,
-            segment,
-            line,
-            digital,
-            conflict,
-            won,
-            kept,
-            margin,
-            cycle_weeks,
-            self.conflict_won,
-            self.conflict_lost,
-            self.lost,
-            self.won,
-            self.won_value,
-            self.won_value_line,
-            self.partner_margin,
-            self.cycle_weeks,
-            self.digital_won,
-        )
-
     def treated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(customer, seat or -1, answered in time) of every response stage that ended this quarter."""
         if not self.treated_in_time:
@@ -293,47 +256,3 @@ def _scatter(table: np.ndarray, row: np.ndarray, segment: np.ndarray, weight: np
     ws = 0 if weight.size == 1 else 1
     for i in range(segment.size):
         table[row[i * rs], segment[i]] += weight[i * ws]
-
-
-def _decided(
-    kind: np.ndarray,
-    segment: np.ndarray,
-    line: np.ndarray,
-    digital: np.ndarray,
-    conflict: np.ndarray,
-    won: np.ndarray,
-    kept: np.ndarray,
-    margin: np.ndarray,
-    cycle_weeks: np.ndarray,
-    conflict_won: np.ndarray,
-    conflict_lost: np.ndarray,
-    lost_count: np.ndarray,
-    won_count: np.ndarray,
-    won_value: np.ndarray,
-    won_value_line: np.ndarray,
-    partner_margin: np.ndarray,
-    cycle: np.ndarray,
-    digital_won: np.ndarray,
-) -> None:
-    """``QuarterTally.decided``, compiled (``sim.compiled``): each deal added in order, the lost first."""
-    for i in range(kind.size):
-        s = segment[i]
-        if conflict[i]:
-            if won[i]:
-                conflict_won[s] += 1.0
-            else:
-                conflict_lost[s] += 1.0
-        if not won[i]:
-            lost_count[kind[i], s] += 1.0
-            cycle[s] += cycle_weeks[i]
-    for i in range(kind.size):
-        if won[i]:
-            s = segment[i]
-            won_count[kind[i], s] += 1.0
-            won_value[kind[i], s] += kept[i]
-            if line[i] >= 0:
-                won_value_line[line[i], s] += kept[i]
-            partner_margin[s] += margin[i]
-            cycle[s] += cycle_weeks[i]
-            if digital[i]:
-                digital_won[s] += 1.0

@@ -624,7 +624,7 @@ _DECIDED_TABLES = (
 
 
 def decided_reference(t, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
-    """``QuarterTally.decided`` as the recorder's numpy tallies made it before it was compiled (the conflicted,
+    """``Recorder.decided`` as the recorder's numpy tallies made it before it was compiled (the conflicted,
     then the lost, then the won), on ``t``, a namespace of copies of the tables."""
     np.add.at(t.conflict_won, segment[conflict & won], 1.0)
     np.add.at(t.conflict_lost, segment[conflict & ~won], 1.0)
@@ -645,17 +645,19 @@ def decided_reference(t, kind, segment, line, digital, conflict, won, kept, marg
 def test_compiled_decision_tallies_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
     """The tallies of every week's decided deals, bit for bit, in real runs with a channel partner's margins,
     self-service wins, conflicts and (in the overlay world) product lines."""
-    decided, seen = QuarterTally.decided, np.zeros(5)
+    decided, seen = Recorder.decided, np.zeros(5)
 
-    def both(tally, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks):
+    def both(recorder, d, cycle_weeks):
+        tally, won = recorder.tally, d.won
         want = SimpleNamespace(**{name: getattr(tally, name).copy() for name in _DECIDED_TABLES})
-        decided_reference(want, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
-        decided(tally, kind, segment, line, digital, conflict, won, kept, margin, cycle_weeks)
+        kept = d.value - d.margin
+        decided_reference(want, d.kind, d.segment, d.line, d.digital, d.conflict, won, kept, d.margin, cycle_weeks)
+        decided(recorder, d, cycle_weeks)
         for name in _DECIDED_TABLES:
             assert getattr(tally, name).tobytes() == getattr(want, name).tobytes(), name
-        seen[:] += (won.sum(), (~won).sum(), (conflict & won).sum(), (won & digital).sum(), margin[won].sum())
+        seen[:] += (won.sum(), (~won).sum(), (d.conflict & won).sum(), (won & d.digital).sum(), d.margin[won].sum())
 
-    monkeypatch.setattr(QuarterTally, "decided", both)
+    monkeypatch.setattr(Recorder, "decided", both)
     data = load_scenario(scenario).model_dump(mode="json")
     data["reps"].append({"role": "partner", "count": 1, "cost_per_year": 0, "margin": 0.2})
     run(Scenario.model_validate(data).with_overrides("kernel-check", quarters=3), make_policy(policy), seed=4)
