@@ -86,13 +86,10 @@ def new_opportunities(
 
 
 def _lines_of(pop: Population) -> tuple[int, np.ndarray, np.ndarray]:
-    """The product lines, ``pop.line_share`` and ``pop.line_spend`` for a kernel; in a one-line world, whose
-    wallet is the potential and whose line spend the spend, two 1 x 1 arrays it does not read (the views a
-    one-line world keeps would each compile the kernel again, for their layout)."""
-    return (pop.lines, pop.line_share, pop.line_spend) if pop.lines > 1 else (1, _ONE_LINE, _ONE_LINE)
-
-
-_ONE_LINE = np.ones((1, 1))
+    """The product lines, ``pop.line_share`` and ``pop.line_spend`` for a kernel, as ``Population.spend_arrays``
+    gives them (in a one-line world, 1 x 1 arrays the kernel does not read)."""
+    lines, _, line_spend, _, line_share, _, _ = pop.spend_arrays()
+    return lines, line_share, line_spend
 
 
 _PROSPECT, _NEW_LOGO, _EXPANSION = int(Status.PROSPECT), int(Kind.NEW_LOGO), int(Kind.EXPANSION)
