@@ -15,7 +15,7 @@ import pandas as pd
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import Activity, TaskKind
 from sim.compiled import compiled
-from sim.metrics import lorenz_curve, potential_bands, quarter_rows
+from sim.metrics import lorenz_curve, potential_bands, quantile, quarter_rows
 from sim.outcomes import Decisions
 from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
@@ -48,7 +48,7 @@ class Recorder:
         self.segment_names = segment_names
         self.line_names = line_names
         self.lines = pop.lines
-        self.low_value = pop.potential < np.quantile(pop.potential, low_value_quantile)
+        self.low_value = pop.potential < quantile(pop.potential, low_value_quantile)
         self.band = potential_bands(pop.segment, pop.potential, len(segment_names))
         self.touch_hours_run = np.zeros(pop.size)
         self.last_conflict = np.full(pop.size, -1, dtype=np.int32)

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.allocation import allocate_hours
-from sim.metrics import POTENTIAL_BANDS, between_rep_sd, explained_sd, explained_sd_by_part, gini, potential_bands
+from sim.metrics import (
+    POTENTIAL_BANDS,
+    between_rep_sd,
+    explained_sd,
+    explained_sd_by_part,
+    gini,
+    potential_bands,
+    quantile,
+)
 from sim.policies.rules import median, weighted_draw
 from sim.randomness import Streams, keyed_normal, keyed_uniform
 from sim.response import churn_relief, half_life_weeks, response_multiplier, weekly_decay, win_probability
@@ -182,6 +190,24 @@ def test_keyed_draws_are_uniform_and_stable():
 def test_median_is_numpys_median(values: list[float]) -> None:
     v = np.array(values)
     assert median(v) == np.median(v)
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False) | st.integers(0, 5).map(float), min_size=1, max_size=40),
+    st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 0.95, 1.0]) | st.floats(0.0, 1.0),
+)
+@settings(max_examples=300, deadline=None)
+def test_quantile_is_numpys_quantile_to_the_last_bit(values: list[float], q: float) -> None:
+    v = np.array(values)
+    assert quantile(v, q) == np.quantile(v, q)
+    assert quantile(v, 0.9) == np.percentile(v, 90)  # the quarter's response_days_p90
+    assert np.array_equal(v, np.array(values))  # the caller's array is left as it was
+
+
+def test_quantile_of_a_nan_is_nan_as_numpys() -> None:
+    v = np.array([3.0, np.nan, 1.0, 2.0])
+    assert math.isnan(quantile(v, 0.9)) and math.isnan(np.quantile(v, 0.9))
+    assert quantile(np.array([7.5]), 0.9) == 7.5
 
 
 def test_weighted_draw_is_numpys_choice() -> None:
