@@ -173,6 +173,7 @@ class Team:
     def _constants_changed(self) -> None:
         """The seats' constants as arrays, after seats were added."""
         self._constants = _seat_constants(self.seats, len(self._lines))
+        self._gathered: _SeatState | None = None
         self._paid_hours = np.array([r.weekly_hours * r.selling_share for r in self.seats], dtype=np.float64)
 
     def add_specialists(self, count: int, line: str, week: int) -> None:
@@ -185,6 +186,7 @@ class Team:
         """The holders of ``seats`` leave in ``week``."""
         for seat in seats.tolist():
             self.seats[seat].vacate(week)
+        self._gathered = None
 
     def owe_handoffs(self, seats: np.ndarray, hours: float) -> None:
         """Each of ``seats`` (repeats add up) owes ``hours`` of warm hand-off, made before other work (at most
@@ -192,6 +194,7 @@ class Team:
         owed = np.bincount(seats, minlength=len(self.seats)) * hours
         for seat in np.flatnonzero(owed).tolist():
             self.seats[seat].handoff_owed += float(owed[seat])
+        self._gathered = None
 
     def plan_coordination(self, seats: np.ndarray, hours: float) -> None:
         """This quarter's account plans: each of ``seats`` (repeats add up) spends ``hours`` on each, spread
@@ -199,19 +202,34 @@ class Team:
         weekly = np.bincount(seats, minlength=len(self.seats)) * hours / WEEKS_PER_QUARTER
         for rep, h in zip(self.seats, weekly.tolist(), strict=True):
             rep.coordination_weekly = h
+        self._gathered = None
 
     def made_handoffs(self, hours: np.ndarray) -> None:
         """The week's hand-off ``hours`` (per seat, from :meth:`week`) are made."""
-        for seat in np.flatnonzero(hours).tolist():
+        made = np.flatnonzero(hours).tolist()
+        for seat in made:
             self.seats[seat].handoff_owed = max(0.0, self.seats[seat].handoff_owed - float(hours[seat]))
+        if made:
+            self._gathered = None
 
-    def _hired_weeks(self) -> np.ndarray:
-        """The week each seat's holder started (negative: before the run)."""
-        return np.array([r.hired_week for r in self.seats], dtype=np.int64)
+    def _state(self) -> _SeatState:
+        """The seats' changing state as arrays, read from the agents again only after a change: every week
+        reads it twice, and eight reads a week of every agent cost more than the rest of the team's week."""
+        if self._gathered is None:
+            seats = self.seats
+            self._gathered = _SeatState(
+                filled=np.array([r.filled for r in seats], dtype=bool),
+                hired_week=np.array([r.hired_week for r in seats], dtype=np.int64),
+                vacated_week=np.array([r.vacated_week for r in seats], dtype=np.int64),
+                handoff_owed=np.array([r.handoff_owed for r in seats], dtype=np.float64),
+                coordination_weekly=np.array([r.coordination_weekly for r in seats], dtype=np.float64),
+                skill=np.array([r.skill for r in seats], dtype=np.float64),
+            )
+        return self._gathered
 
     def filled(self) -> np.ndarray:
-        """Whether each seat has a holder now."""
-        return np.array([r.filled for r in self.seats], dtype=bool)
+        """Whether each seat has a holder now (the caller's own array)."""
+        return self._state().filled.copy()
 
     def roles(self) -> np.ndarray:
         """Each seat's role name."""
@@ -235,35 +253,51 @@ class Team:
         skill = self._rng.standard_normal(n)
         # The seats' state read as arrays, and only the seats that change touched: a call per seat and week
         # cost thousands of calls a week at thousands of seats.
-        filled = self.filled()
-        left = np.flatnonzero(filled & (self._hired_weeks() < week) & (leave < self._attrition))
+        state = self._state()
+        left = np.flatnonzero(state.filled & (state.hired_week < week) & (leave < self._attrition))
         for seat in left.tolist():
             self.seats[seat].vacate(week)
+        backfilled: list[int] = []
         if not frozen:
-            vacated = np.array([r.vacated_week for r in self.seats], dtype=np.int64)
-            for seat in np.flatnonzero(~filled & (week - vacated >= self._workforce.backfill_weeks)).tolist():
+            backfilled = np.flatnonzero(
+                ~state.filled & (week - state.vacated_week >= self._workforce.backfill_weeks)
+            ).tolist()
+            for seat in backfilled:
                 self.seats[seat].fill(week, float(skill[seat]))
+        if left.size or backfilled:
+            self._gathered = None
         return left
 
     def week(self, week: int) -> SeatWeek:
         """The team in ``week`` as arrays; hand-offs owed, then account plans, take up to half of each seat's
         hours (what account plans ask beyond that is not made)."""
-        filled = self.filled()
+        state = self._state()
         # Productivity by quarter of tenure (the ramp's last value holds afterwards); a vacant seat has none.
-        tenure = np.minimum((week - self._hired_weeks()) // WEEKS_PER_QUARTER, self._ramp.size - 1)
-        hours = np.where(filled, self._paid_hours * self._ramp[tenure], 0.0)
-        owed = np.array([r.handoff_owed for r in self.seats], dtype=np.float64)
-        handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, owed)
-        planning = np.array([r.coordination_weekly for r in self.seats], dtype=np.float64)
-        coordination = np.minimum(HANDOFF_SHARE_OF_WEEK * hours - handoff, planning)
+        tenure = np.minimum((week - state.hired_week) // WEEKS_PER_QUARTER, self._ramp.size - 1)
+        hours = np.where(state.filled, self._paid_hours * self._ramp[tenure], 0.0)
+        handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, state.handoff_owed)
+        coordination = np.minimum(HANDOFF_SHARE_OF_WEEK * hours - handoff, state.coordination_weekly)
         return SeatWeek(
             **self._constants,
-            filled=filled,
+            filled=state.filled,
             capacity=hours - handoff - coordination,
             handoff=handoff,
             coordination=coordination,
-            skill=np.array([r.skill for r in self.seats], dtype=np.float64),
+            skill=state.skill,
         )
+
+
+@dataclass(frozen=True)
+class _SeatState:
+    """What changes about the seats, as arrays (``Team._state``): shared by the weeks until the next change,
+    so that nothing may write them."""
+
+    filled: np.ndarray
+    hired_week: np.ndarray
+    vacated_week: np.ndarray
+    handoff_owed: np.ndarray
+    coordination_weekly: np.ndarray
+    skill: np.ndarray
 
 
 def _seat_constants(reps: list[Rep], lines: int) -> dict[str, np.ndarray]:

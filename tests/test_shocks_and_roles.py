@@ -9,8 +9,8 @@ from sim.codes import Kind, Status
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
-from sim.scenario import parse_scenario
-from tests.conftest import small_data
+from sim.scenario import load_scenario, parse_scenario
+from tests.conftest import SMALL, small_data
 
 
 def scenario(**changes):
@@ -56,6 +56,30 @@ def test_attrition_of_one_role_only():
         model.step()
         assert {r.role for r in model.team.seats if not r.filled} == {"inside"}
         assert all(r.filled for r in model.team.seats if r.role != "inside")
+    finally:
+        model.release()
+
+
+def test_the_teams_arrays_follow_its_agents_week_by_week():
+    """Team reads its agents' state into arrays only after a change (``Team._state``): every week of a run
+    with attrition, backfills and warm hand-offs (books dealt again every quarter), the arrays a week
+    sees are the agents'."""
+    world = load_scenario(SMALL).with_overrides(
+        **{"reps.0.count": 6, "workforce.attrition_per_year": 0.6, "workforce.backfill_weeks": 3}
+    )
+    model = CoverageModel(world, make_policy("hunter_farmer", {"books": "redeal", "handoff": "warm"}), 3)
+    try:
+        vacant = owing = 0
+        for _ in range(model.weeks):
+            model.step()
+            seats, week = model.team.seats, model.team.week(model.week)
+            owed = np.array([r.handoff_owed for r in seats])
+            assert np.array_equal(week.filled, [r.filled for r in seats])
+            assert np.array_equal(week.skill, [r.skill for r in seats])
+            assert np.array_equal(week.handoff, np.minimum(0.5 * (week.capacity + week.handoff), owed))
+            vacant += not week.filled.all()
+            owing += owed.any()
+        assert vacant > 10 and owing > 10  # seats did empty and fill, and hand-offs were owed and made
     finally:
         model.release()
 
