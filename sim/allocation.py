@@ -101,70 +101,142 @@ def allocate_hours(
     ones); the task waits for another rep, or for next week.
     """
     n = rep.size
-    declined = ~(priority > 0)  # NaN compares False, so NaN declines too
-    accepted = np.zeros(n, dtype=bool)
-    start = np.full(n, np.nan)
-    seat = np.asarray(rep, dtype=np.int64).copy()
     if release is None:
         release = np.zeros(n)
     elif np.shape(release) != rep.shape:
         raise ValueError(f"release has shape {np.shape(release)}, the tasks {rep.shape}")
     seats = capacity.size
-    queued = np.zeros(n, dtype=bool) if queues is None else queues.pool >= 0
-    if queues is not None:
+    if queues is None:
+        pool, arrival, seat_pool = _NO_TASKS, _NO_ARRIVALS, np.full(seats, -1, dtype=np.int64)
+    else:
         if queues.pool.shape != rep.shape or queues.arrival.shape != rep.shape:
             raise ValueError(f"queues.pool and .arrival must have the tasks' shape {rep.shape}")
         if queues.seat_pool.shape != capacity.shape:
             raise ValueError(f"queues.seat_pool has shape {queues.seat_pool.shape}, the seats {capacity.shape}")
-        if (rep[queued] != -1).any():
-            raise ValueError("a task in a queue (pool >= 0) must have rep -1")
-    own = np.flatnonzero(~declined & ~queued)
-    waiting = np.flatnonzero(~declined & queued)
-    if own.size == 0 and waiting.size == 0:
-        return Allocation(accepted, start, declined, seat)
-    if own.size:
-        lowest, highest = int(rep[own].min()), int(rep[own].max())
-        if lowest < 0 or highest >= seats:
-            raise ValueError(f"seat numbers {lowest}..{highest} outside the {seats} seats")
-    # By rep (by pool), then by descending priority, ties in the order given: by priority, then a
-    # stable radix sort on the small seat (pool) numbers (together cheaper than a lexsort).
-    own = _grouped(own, rep, priority, seats)
-    if queues is None or waiting.size == 0:
-        pools, pool_of_seat = 0, np.full(seats, -1, dtype=np.int64)
-        waiting = waiting[:0]
-        pool = arrival = np.zeros(0)
-    else:
-        pool_of_seat = np.ascontiguousarray(queues.seat_pool, dtype=np.int64)
-        pools = int(max(queues.pool.max(), pool_of_seat.max(initial=-1))) + 1
-        waiting = _grouped(waiting, queues.pool, priority, pools)
-        pool, arrival = queues.pool[waiting], queues.arrival[waiting]
-    by_arrival = np.lexsort((arrival, pool))
-    done, begun, taker, taken_at = compiled(_dispatch)(
-        np.ascontiguousarray(rep[own], dtype=np.int64),
-        np.ascontiguousarray(cost[own], dtype=np.float64),
-        np.ascontiguousarray(priority[own], dtype=np.float64),
-        np.ascontiguousarray(release[own], dtype=np.float64),
-        np.ascontiguousarray(pool, dtype=np.int64),
-        np.ascontiguousarray(cost[waiting], dtype=np.float64),
-        np.ascontiguousarray(priority[waiting], dtype=np.float64),
-        np.ascontiguousarray(arrival, dtype=np.float64),
-        by_arrival.astype(np.int64),
+        pool = np.ascontiguousarray(queues.pool, dtype=np.int64)
+        arrival = np.ascontiguousarray(queues.arrival, dtype=np.float64)
+        seat_pool = np.ascontiguousarray(queues.seat_pool, dtype=np.int64)
+    # One compiled call (``_allocate``) where numpy took some thirty a week around the dispatch.
+    accepted, start, declined, seat, fault, lowest, highest = compiled(_allocate)(
+        np.ascontiguousarray(rep, dtype=np.int64),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.ascontiguousarray(priority, dtype=np.float64),
+        np.ascontiguousarray(release, dtype=np.float64),
+        pool,
+        arrival,
+        seat_pool,
         np.ascontiguousarray(capacity, dtype=np.float64),
-        pool_of_seat,
-        pools,
     )
-    accepted[own] = done
-    start[own] = begun
-    accepted[waiting] = taker >= 0
-    start[waiting] = taken_at
-    seat[waiting] = taker
+    if fault == _QUEUED_WITH_A_REP:
+        raise ValueError("a task in a queue (pool >= 0) must have rep -1")
+    if fault == _SEAT_OUT_OF_RANGE:
+        raise ValueError(f"seat numbers {lowest}..{highest} outside the {seats} seats")
     return Allocation(accepted, start, declined, seat)
 
 
-def _grouped(idx: np.ndarray, group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
-    """``idx`` ordered by ``group``, then by descending ``priority``, ties in the order given."""
-    g = np.ascontiguousarray(group[idx], dtype=np.int64)
-    return idx[compiled(_order)(g, np.ascontiguousarray(priority[idx], dtype=np.float64), groups)]
+_NO_TASKS, _NO_ARRIVALS = np.empty(0, dtype=np.int64), np.empty(0)
+_QUEUED_WITH_A_REP, _SEAT_OUT_OF_RANGE = 1, 2
+_FAR = 1 << 62
+
+
+def _allocate(
+    rep: np.ndarray,
+    cost: np.ndarray,
+    priority: np.ndarray,
+    release: np.ndarray,
+    pool: np.ndarray,
+    arrival: np.ndarray,
+    seat_pool: np.ndarray,
+    capacity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int]:
+    """``allocate_hours`` (``pool`` and ``arrival`` empty: no queues) as one compiled call (``sim.compiled``):
+    (accepted, start, declined, seat) and a fault (``_QUEUED_WITH_A_REP``, ``_SEAT_OUT_OF_RANGE`` with the
+    lowest and highest seat of the own tasks, or 0).
+
+    The own tasks (not declined, in no queue) by rep, then by descending priority, ties in the order given;
+    the queue tasks by pool, then priority (``_order``), and by pool, then arrival (a stable sort: ties in
+    that order); then the dispatch (``_dispatch``), whose results go back to the tasks' places.
+    """
+    n, seats = rep.size, capacity.size
+    queues = pool.size > 0
+    accepted = np.zeros(n, dtype=np.bool_)
+    start = np.full(n, np.nan)
+    declined = np.empty(n, dtype=np.bool_)
+    seat = rep.copy()
+    n_own = n_waiting = 0
+    lowest, highest = _FAR, -_FAR  # of the own tasks' seats
+    most = -1  # the highest pool of any task (declined or not) or seat
+    for i in range(n):
+        declined[i] = not priority[i] > 0  # NaN compares False, so NaN declines too
+        queued = queues and pool[i] >= 0
+        if queued:
+            most = max(most, pool[i])
+            if rep[i] != -1:
+                return accepted, start, declined, seat, _QUEUED_WITH_A_REP, 0, 0
+        if declined[i]:
+            continue
+        if queued:
+            n_waiting += 1
+        else:
+            n_own += 1
+            lowest, highest = min(lowest, rep[i]), max(highest, rep[i])
+    if n_own == 0 and n_waiting == 0:
+        return accepted, start, declined, seat, 0, 0, 0
+    if n_own > 0 and (lowest < 0 or highest >= seats):
+        return accepted, start, declined, seat, _SEAT_OUT_OF_RANGE, lowest, highest
+    own, waiting = np.empty(n_own, dtype=np.int64), np.empty(n_waiting, dtype=np.int64)
+    o = w = 0
+    for i in range(n):
+        if declined[i]:
+            continue
+        if queues and pool[i] >= 0:
+            waiting[w] = i
+            w += 1
+        else:
+            own[o] = i
+            o += 1
+    own = own[_order(rep[own], priority[own], seats)]
+    pools = 0
+    if n_waiting > 0:
+        for s in range(seats):
+            most = max(most, seat_pool[s])
+        pools = most + 1
+        waiting = waiting[_order(pool[waiting], priority[waiting], pools)]
+    else:
+        seat_pool = np.full(seats, -1, dtype=np.int64)
+    qpool, qarrival = pool[waiting], arrival[waiting]
+    # By pool (as they are), then by arrival: each pool's run sorted stably.
+    by_arrival = np.arange(n_waiting)
+    a = 0
+    while a < n_waiting:
+        b = a + 1
+        while b < n_waiting and qpool[b] == qpool[a]:
+            b += 1
+        if b - a > 1:
+            by_arrival[a:b] = a + np.argsort(qarrival[a:b], kind="mergesort")
+        a = b
+    done, begun, taker, taken_at = _dispatch(
+        rep[own],
+        cost[own],
+        priority[own],
+        release[own],
+        qpool,
+        cost[waiting],
+        priority[waiting],
+        qarrival,
+        by_arrival,
+        capacity,
+        seat_pool,
+        pools,
+    )
+    for k in range(n_own):
+        accepted[own[k]] = done[k]
+        start[own[k]] = begun[k]
+    for k in range(n_waiting):
+        accepted[waiting[k]] = taker[k] >= 0
+        start[waiting[k]] = taken_at[k]
+        seat[waiting[k]] = taker[k]
+    return accepted, start, declined, seat, 0, 0, 0
 
 
 def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:

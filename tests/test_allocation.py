@@ -138,6 +138,8 @@ def test_no_tasks_and_bad_seats():
     assert a.accepted.size == a.start.size == a.declined.size == 0
     with pytest.raises(ValueError, match="seat"):
         allocate_hours(np.array([2]), np.array([1.0]), np.array([1.0]), np.array([40.0, 40.0]))
+    with pytest.raises(ValueError, match=r"seat numbers -3\.\.5 outside the 2 seats"):  # declined ones aside
+        allocate_hours(np.array([1, -3, 5, 9]), np.ones(4), np.array([1.0, 2.0, 1.0, 0.0]), np.array([40.0, 40.0]))
     with pytest.raises(ValueError, match="release"):
         allocate_hours(np.array([0]), np.array([1.0]), np.array([1.0]), np.array([40.0]), np.zeros(2))
     with pytest.raises(ValueError, match="release"):  # the former ``passes``, given by position
