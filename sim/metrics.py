@@ -266,7 +266,7 @@ def ratio(numerator: float, denominator: float) -> float:
 
 def quantile(values: np.ndarray, q: float) -> float:
     """``np.quantile(values, q)`` of a non-empty 1-d array, numpy's default (linear) method, the same value
-    to the last bit, without its tens of microseconds of overhead (a quarter takes four per run).
+    to the last bit, without its tens of microseconds of overhead (a quarter's metrics take one per segment).
 
     The ``q`` quantile sits at the virtual index ``(n - 1) q`` of the sorted values, between the values of
     ranks ``floor`` and ``floor + 1``, interpolated as numpy's ``_lerp`` does (from the upper one when the

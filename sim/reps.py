@@ -25,6 +25,7 @@ class Rep(mesa.Agent):
     weekly_hours: paid hours per week; selling_share: share available for
     customer work; skill: 1 = average (enters win probability); cost_per_year:
     fully loaded currency units; x, y: home base in km (travel starts there).
+    Its state changes only through ``Team``, which reads it into arrays again after each change.
     """
 
     def __init__(
