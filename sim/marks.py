@@ -26,8 +26,9 @@ def marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
 
 
 def _marked_positions(values: np.ndarray, marked: np.ndarray) -> np.ndarray:
-    """``marked_positions`` of non-empty arrays. Compiled by numba (``sim.compiled``), in two passes: the first counts the marked entries of each
-    block of ``_BLOCK`` without a branch, the second writes the positions of the blocks that have any.
+    """``marked_positions`` of non-empty arrays. Compiled by numba (``sim.compiled``), in two passes: the
+    first counts the marked entries of each block of ``_BLOCK`` without a branch, the second writes the
+    positions of the blocks that have any.
 
     Why: marks are rare (a leaving rep's accounts among millions), but whether an entry is in range at
     all is not (-1 for most accounts, a seat for the rest, in no order), and a branch on it mispredicted
