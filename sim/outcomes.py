@@ -18,7 +18,6 @@ from sim.demand import SegmentTerms
 from sim.opportunities import NEW_COLUMNS, OpportunityBook
 from sim.population import Population
 from sim.randomness import account_week, keyed_uniforms, normal_purposes
-from sim.response import win_probability
 from sim.scenario import Scenario
 
 #: ``due`` of an opportunity with no fixed date (new logos and expansions).
@@ -224,9 +223,45 @@ def _opened(
 def unattended_renewal(scenario: Scenario, terms: SegmentTerms, pop: Population, c: np.ndarray) -> np.ndarray:
     """Chance that customers ``c`` renew on their own (no rep worked the renewal, or self-service):
     the uncovered renewal chance, raised by the relationship they still have with the company."""
-    base = terms.base_win[pop.segment[c], Kind.RENEWAL]
-    neutral = np.full(c.size, 0.5)
-    return win_probability(base, pop.stock[c], neutral, np.ones(c.size), np.zeros(c.size), scenario.relationship)
+    rel = scenario.relationship
+    return compiled(_unattended)(
+        c,
+        pop.segment,
+        pop.stock,
+        terms.base_win,
+        rel.win_weight,
+        rel.win_half_stock,
+        rel.responsiveness_win_weight,
+        rel.skill_win_weight,
+        rel.conflict_penalty,
+    )
+
+
+def _unattended(
+    c: np.ndarray,
+    segment: np.ndarray,
+    stock: np.ndarray,
+    base_win: np.ndarray,
+    win_weight: float,
+    win_half_stock: float,
+    responsiveness_win_weight: float,
+    skill_win_weight: float,
+    conflict_penalty: float,
+) -> np.ndarray:
+    """``unattended_renewal``: ``sim.response.win_probability`` of the renewal base with responsiveness 0.5,
+    skill 1 and no conflict, in its order of operations (its zero terms added, as it adds them). Compiled
+    (``sim.compiled``), where numpy took fifteen calls a week."""
+    p = np.empty(c.size)
+    for j in range(c.size):
+        base = min(max(base_win[segment[c[j]], _RENEWAL], 1e-9), 1 - 1e-9)
+        x = stock[c[j]]
+        logit = np.log(base / (1.0 - base))
+        logit = logit + win_weight * x / (x + win_half_stock)
+        logit = logit + responsiveness_win_weight * (0.5 - 0.5)
+        logit = logit + skill_win_weight * (1.0 - 1.0)
+        logit = logit - conflict_penalty * 0.0
+        p[j] = 1.0 / (1.0 + np.exp(-logit))
+    return p
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.model
+import sim.outcomes
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
@@ -967,6 +968,51 @@ def test_compiled_decisions_equal_the_numpy_they_replaced(scenario, policy, monk
     assert conflicts > 0 or policy != "unstructured"
     assert margins > 0 or scenario != "golden"
     assert lines > 0 or policy != "overlay"
+
+
+def test_compiled_unattended_renewal_equals_the_numpy_it_replaced(monkeypatch):
+    """Every contract decided with no rep, in runs with relationships of every size: its chance to renew
+    on its own, bit for bit (log and exp are the C library's in both on this machine)."""
+    compiled_chance, seen = sim.model.unattended_renewal, []
+
+    def both(scenario, terms, pop, c):
+        got = compiled_chance(scenario, terms, pop, c)
+        base = terms.base_win[pop.segment[c], Kind.RENEWAL]
+        neutral = np.full(c.size, 0.5)
+        want = win_probability(base, pop.stock[c], neutral, np.ones(c.size), np.zeros(c.size), scenario.relationship)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        seen.append((c.size, int((pop.stock[c] > 0).sum())))
+        return got
+
+    monkeypatch.setattr(sim.model, "unattended_renewal", both)
+    # A weight other than 1, so that its product with the stock term is rounded as numpy rounds it.
+    s = load_scenario("scenarios/small.toml").with_overrides(
+        "kernel-check", quarters=4, **{"relationship.win_weight": 1.37}
+    )
+    for policy in ("unstructured", "segment_tiers"):
+        run(s, make_policy(policy), seed=4)
+    decided, with_stock = np.array(seen).sum(axis=0)
+    assert decided > 100 and 0 < with_stock < decided
+
+
+def test_compiled_unattended_renewal_rounds_as_numpy_over_every_stock():
+    """The same chance to the last bit over 20,000 stocks and bases of every size, where a run's few hundred
+    contracts, most with no stock, could miss a change in the order of operations."""
+    rng = np.random.default_rng(11)
+    n = 20_000
+    pop = SimpleNamespace(segment=rng.integers(0, 3, n).astype(np.int8), stock=rng.lognormal(0.0, 1.5, n))
+    pop.stock[rng.random(n) < 0.1] = 0.0
+    terms = SimpleNamespace(base_win=rng.uniform(0.0, 1.0, (3, int(Kind.RENEWAL) + 1)))
+    world = load_scenario("scenarios/small.toml").with_overrides(
+        "kernel-check", **{"relationship.win_weight": 1.37, "relationship.win_half_stock": 2.9}
+    )
+    c = rng.permutation(n)[: n // 2]
+    got = sim.outcomes.unattended_renewal(world, terms, pop, c)
+    base = terms.base_win[pop.segment[c], Kind.RENEWAL]
+    want = win_probability(
+        base, pop.stock[c], np.full(c.size, 0.5), np.ones(c.size), np.zeros(c.size), world.relationship
+    )
+    assert got.tobytes() == want.tobytes()
 
 
 # ``sim.outcomes.new_opportunities`` as the engine computed it in numpy before it was compiled.
