@@ -8,6 +8,7 @@ the reference.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import replace
 from types import SimpleNamespace
@@ -31,7 +32,7 @@ from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
 from sim.policies.rules import _seat_movers, nearest_seat, nearest_seat_in_region
 from sim.policies.segment_tiers import SegmentTiers
-from sim.policies.unstructured import pickup_chance
+from sim.policies.unstructured import Unstructured, free_shares, pickup_chance
 from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
 from sim.randomness import Thinning, account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
@@ -153,7 +154,7 @@ def pickup_reference(free_share, rel, notice, size_bias):
     st.integers(1, 600),
     st.integers(0, 400),
     st.floats(0.01, 1.0),
-    st.sampled_from([0.0, 0.5, 1.0]),
+    st.sampled_from([0.0, 0.5, 1.0, 2.0, 0.7]),
     st.integers(0, 2**16),
 )
 def test_compiled_pickup_chance_equals_the_numpy_it_replaced(seats, opportunities, notice, size_bias, seed):
@@ -968,6 +969,51 @@ def test_compiled_decisions_equal_the_numpy_they_replaced(scenario, policy, monk
     assert conflicts > 0 or policy != "unstructured"
     assert margins > 0 or scenario != "golden"
     assert lines > 0 or policy != "overlay"
+
+
+def route_reference(policy, view, rng):
+    """``Unstructured.route`` as it was written in numpy before who notices what was compiled."""
+    p, team = view.pending, view.team
+    handler = np.full(p.size, -1, dtype=np.int64)
+    if p.size == 0:
+        return handler
+    pot = view.accounts.potential[p.customer]
+    size = pot / (np.median(pot) + 1e-9)
+    share = free_shares(view.free, team.capacity)
+    u = rng.random(p.size)
+    for closers in (False, True):
+        which = np.flatnonzero((p.stage == Stage.IN_WORK) == closers)
+        seats = view.team.seats(closers=closers)
+        f = share[seats]
+        if which.size == 0 or f.sum() <= 0:
+            continue
+        chance = pickup_reference(f, size[which], policy.params.notice, policy.params.size_bias)
+        picked = which[u[which] < chance]
+        if picked.size:
+            cdf = (f / f.sum()).cumsum()
+            cdf /= cdf[-1]
+            handler[picked] = seats[cdf.searchsorted(rng.random(picked.size), side="right")]
+    return handler
+
+
+@pytest.mark.parametrize("size_bias", [0.5, 0.8])
+def test_compiled_unstructured_route_equals_the_numpy_it_replaced(size_bias, monkeypatch):
+    """Every week's handlers, and the policy stream after them, as the numpy route gave them."""
+    compiled_route, seen = Unstructured.route, []
+
+    def both(self, view, rng):
+        twin = copy.deepcopy(rng)
+        got = compiled_route(self, view, rng)
+        assert np.array_equal(got, route_reference(self, view, twin))
+        assert rng.random() == twin.random()  # the same draws taken, in the same order
+        seen.append(((got >= 0).sum(), (got[view.pending.stage == Stage.IN_WORK] >= 0).sum()))
+        return got
+
+    monkeypatch.setattr(Unstructured, "route", both)
+    s = load_scenario("scenarios/small.toml").with_overrides("kernel-check", quarters=2)
+    run(s, make_policy("unstructured", {"size_bias": size_bias}), seed=4)
+    responses, closers = np.array(seen).sum(axis=0)
+    assert responses > closers > 0
 
 
 def test_compiled_unattended_renewal_equals_the_numpy_it_replaced(monkeypatch):
