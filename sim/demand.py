@@ -273,12 +273,16 @@ def _arrived(
     numpy gave (tests/test_kernels.py).
     """
     # The candidates' columns gathered first, every load independent of the others, so that the processor
-    # has many in flight: scattered over the accounts, each is a cache miss.
+    # has many in flight: scattered over the accounts, each is a cache miss. Stock and responsiveness only
+    # of the accounts ever touched (most are not: their lift is the base).
     n = c.size
-    touched, held, realised, rate = np.empty(n, dtype=np.bool_), np.empty(n), np.empty(n), np.empty(n)
+    touched, held, realised, rate = np.empty(n, dtype=np.bool_), np.zeros(n), np.zeros(n), np.empty(n)
     for j in range(n):
         i = c[j]
-        touched[j], held[j], realised[j], rate[j] = ever_touched[i], stock[i], responsiveness[i], lifted_rate[i]
+        touched[j], rate[j] = ever_touched[i], lifted_rate[i]
+    for j in range(n):
+        if touched[j]:
+            held[j], realised[j] = stock[c[j]], responsiveness[c[j]]
     keep = np.zeros(n, dtype=np.bool_)
     count = 0
     exceeded = False
@@ -298,6 +302,11 @@ def _arrived(
                 xs = x**shape
             y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
             lift = b + realised[j] * (y - b)
+        # 1 - exp(-r) <= r, and the C library's expm1 is within an ulp: a uniform well above r x (1 + 1e-12)
+        # is above p too, and so is the bound, so the draw is decided without the exponential (most are).
+        at_most = rate[j] * lift * (1.0 + 1e-12)
+        if u[j] * bound[j] > at_most and bound[j] > at_most:
+            continue
         p = -np.expm1(-rate[j] * lift)
         if p > bound[j]:
             exceeded = True

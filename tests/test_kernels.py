@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim.demand
 import sim.model
 import sim.outcomes
 from sim.allocation import Queues
@@ -40,6 +41,7 @@ from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
 from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
+from sim.selling import Adbudg
 from sim.spend import segment_totals
 from sim.tally import AccountQuarter, QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
@@ -1243,6 +1245,30 @@ def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, mon
     s = load_scenario(scenario).with_overrides("kernel-check", quarters=2, **overrides)
     run(s, make_policy("overlay" if "overlay" in scenario else "segment_tiers"), seed=4)
     assert (by_kind > 0).all() and sum(kept) > 0  # new logos, expansions and renewals
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**16), st.sampled_from([1e-7, 1e-3, 0.05, 0.7, 3.0]))
+def test_compiled_arrival_draws_decide_at_the_edge_as_numpy(seed, scale):
+    """Uniforms within a few ulps of the arrival probability, on both sides: the draws decided without the
+    exponential (a uniform above rate x lift) and with it keep exactly the accounts numpy kept."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    touched = rng.random(n) < 0.3
+    stock, realised, rate = rng.lognormal(0.0, 1.0, n), rng.random(n), rng.random(n) * scale
+    lift = np.where(touched, demand_lift(stock, realised, Adbudg()), 1.0)  # the engine's default response
+    p = -np.expm1(-rate * lift)
+    bound = np.minimum(p * rng.uniform(1.0, 3.0, n), 1.0)
+    # u x bound at p, a few ulps either side, or anywhere below 1.
+    ulps = rng.integers(-4, 5, n)
+    edge = np.array([np.nextafter(p[i], np.inf if k > 0 else 0.0) if k else p[i] for i, k in enumerate(ulps)])
+    u = np.where(rng.random(n) < 0.7, edge / np.where(bound > 0, bound, 1.0), rng.random(n))
+    c = np.arange(n)
+    kept, exceeded = compiled(sim.demand._arrived)(
+        c, bound, u, touched, stock, realised, rate, True, 2.5, 1.0, 1.5, 2.0, 0.0, 0.0
+    )
+    assert not exceeded
+    assert kept.tobytes() == c[u * bound < p].tobytes()
 
 
 def seat_movers_reference(result, kept, owner, seats, room):
