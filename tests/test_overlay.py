@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage
-from sim.engagement import conflicting_accounts
+from sim.compiled import compiled
+from sim.engagement import _sorted, conflicting_accounts
 from sim.errors import InputError, PolicyError
 from sim.metrics import run_totals
 from sim.model import CoverageModel
@@ -169,6 +170,17 @@ def test_overlay_conflicts_are_those_of_distinct_pairs(seed, n, accounts, seats)
     expected = sorted(c for c, k in seats_of.items() if k >= 2 and not coordinated[c])
     got = conflicting_accounts(customer, seat, coordinated)
     assert got.dtype == np.int64 and got.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3000), st.integers(0, 62))
+def test_conflicts_radix_sort_orders_keys_of_any_width_as_np_sort(seed, n, bits):
+    # Keys of 0 to 62 bits: no pass (all zero) to eight passes, bytes shared by every key included.
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 2**bits, n, dtype=np.int64) if bits else np.zeros(n, dtype=np.int64)
+    keys[: n // 4] = keys[0] if n else 0  # a run of equal keys
+    got = compiled(_sorted)(keys)
+    assert got.dtype == np.int64 and got.tobytes() == np.sort(keys).tobytes()
 
 
 def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship_and_wins():
