@@ -1018,6 +1018,37 @@ def test_compiled_unstructured_route_equals_the_numpy_it_replaced(size_bias, mon
     assert responses > closers > 0
 
 
+def prioritise_reference(policy, view, rng):
+    """``Unstructured.prioritise`` as it was written in numpy before it was compiled."""
+    tasks = view.tasks
+    pot = view.accounts.potential[tasks.customer]
+    noise = rng.random(tasks.size) + 1e-6
+    eager = np.where(tasks.kind == TaskKind.RESPONSE, policy._eagerness[tasks.rep], 1.0)
+    rel = pot / (np.median(pot) + 1e-9) if pot.size else pot
+    return noise * eager * rel**policy.params.size_bias + policy.params.follow_through * (tasks.kind == TaskKind.WORK)
+
+
+@pytest.mark.parametrize("size_bias", [0.5, 0.8, 2.0])
+def test_compiled_unstructured_priorities_equal_the_numpy_they_replaced(size_bias, monkeypatch):
+    """Every week's priorities, bit for bit, and the policy stream after them."""
+    compiled_prioritise, seen = Unstructured.prioritise, []
+
+    def both(self, view, rng):
+        twin = copy.deepcopy(rng)
+        got = compiled_prioritise(self, view, rng)
+        want = prioritise_reference(self, view, twin)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        assert rng.random() == twin.random()
+        seen.append(((view.tasks.kind == TaskKind.RESPONSE).sum(), (view.tasks.kind == TaskKind.WORK).sum()))
+        return got
+
+    monkeypatch.setattr(Unstructured, "prioritise", both)
+    s = load_scenario("scenarios/small.toml").with_overrides("kernel-check", quarters=2)
+    run(s, make_policy("unstructured", {"size_bias": size_bias}), seed=4)
+    responses, work = np.array(seen).sum(axis=0)
+    assert responses > 0 and work > 0
+
+
 def test_compiled_unattended_renewal_equals_the_numpy_it_replaced(monkeypatch):
     """Every contract decided with no rep, in runs with relationships of every size: its chance to renew
     on its own, bit for bit (log and exp are the C library's in both on this machine)."""

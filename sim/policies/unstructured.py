@@ -9,7 +9,7 @@ import numpy as np
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
-from sim.policies.rules import empty_plan, median, weighted_draw
+from sim.policies.rules import empty_plan, weighted_draw
 from sim.strict import Field, Strict
 
 
@@ -121,16 +121,37 @@ class Unstructured(Policy):
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         tasks = view.tasks
+        if tasks.size == 0:
+            return np.empty(0)
+        u = rng.random(tasks.size)
         pot = view.accounts.potential[tasks.customer]
-        noise = rng.random(tasks.size) + 1e-6
-        eager = np.where(tasks.kind == TaskKind.RESPONSE, self._eagerness[tasks.rep], 1.0)
-        return noise * eager * _relative(pot) ** self.params.size_bias + self.params.follow_through * (
-            tasks.kind == TaskKind.WORK
-        )
+        p = self.params
+        return compiled(_priorities)(u, pot, tasks.kind, tasks.rep, self._eagerness, p.size_bias, p.follow_through)
 
 
-def _relative(v: np.ndarray) -> np.ndarray:
-    return v / (median(v) + 1e-9) if v.size else v
+def _priorities(
+    u: np.ndarray,
+    potential: np.ndarray,
+    kind: np.ndarray,
+    rep: np.ndarray,
+    eagerness: np.ndarray,
+    size_bias: float,
+    follow_through: float,
+) -> np.ndarray:
+    """``prioritise``'s ``(u + 1e-6) x eagerness (a response's) x (potential / median) ** size_bias``, plus
+    ``follow_through`` for work, in numpy's order of operations, with its median and its powers (``_power``).
+    Compiled (``sim.compiled``), where numpy took a dozen calls a week."""
+    n = u.size
+    scale = _median(potential) + 1e-9
+    out = np.empty(n)
+    for i in range(n):
+        xs = _power(potential[i] / scale, size_bias)
+        eager = eagerness[rep[i]] if kind[i] == _RESPONSE else 1.0
+        out[i] = (u[i] + 1e-6) * eager * xs + follow_through * (1.0 if kind[i] == _WORK else 0.0)
+    return out
+
+
+_RESPONSE, _WORK = int(TaskKind.RESPONSE), int(TaskKind.WORK)
 
 
 def free_shares(free: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -170,13 +191,7 @@ def _picked_up(
     pot = np.empty(n)
     for j in range(n):
         pot[j] = potential[customer[j]]
-    h = n // 2
-    if n % 2:
-        middle = np.partition(pot, h)[h]
-    else:
-        part = np.partition(pot, np.array([h - 1, h]))
-        middle = (part[h - 1] + part[h]) / 2.0
-    scale = middle + 1e-9
+    scale = _median(pot) + 1e-9
     picked = []
     for closers, share in ((False, first_share), (True, closer_share)):
         which = np.flatnonzero(in_work == closers)
@@ -189,22 +204,32 @@ def _picked_up(
 
 
 def _chance(rel: np.ndarray, free_share: np.ndarray, notice: float, size_bias: float) -> np.ndarray:
-    """``pickup_chance``, compiled: ``rel ** size_bias`` as numpy computes an array to a scalar power (its
-    shortcuts for the exponents 2, 1 and 0.5: a square, a copy, a square root; the C library's pow
-    otherwise), then ``_noticed``."""
+    """``pickup_chance``, compiled (``_power``, then ``_noticed``)."""
     look = np.empty(rel.size)
     for i in range(rel.size):
-        x = rel[i]
-        if size_bias == 2.0:
-            xs = x * x
-        elif size_bias == 1.0:
-            xs = x
-        elif size_bias == 0.5:
-            xs = np.sqrt(x)
-        else:
-            xs = x**size_bias
-        look[i] = min(1.0, notice * xs)
+        look[i] = min(1.0, notice * _power(rel[i], size_bias))
     return _noticed(look, free_share)
+
+
+def _median(v: np.ndarray) -> float:
+    """``np.median`` of a non-empty array, as ``sim.policies.rules.median`` takes it (the same value)."""
+    h = v.size // 2
+    if v.size % 2:
+        return np.partition(v, h)[h]
+    part = np.partition(v, np.array([h - 1, h]))
+    return (part[h - 1] + part[h]) / 2.0
+
+
+def _power(x: float, e: float) -> float:
+    """``x ** e`` as numpy computes an array to a scalar power: its shortcuts for the exponents 2, 1 and 0.5
+    (a square, a copy, a square root), the C library's pow otherwise."""
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    if e == 0.5:
+        return np.sqrt(x)
+    return x**e
 
 
 def _noticed(look: np.ndarray, free_share: np.ndarray) -> np.ndarray:
