@@ -261,9 +261,9 @@ def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
         at[group[i] + 1] += 1
     at = at.cumsum()
     out = np.empty(n, dtype=np.int64)
-    for i in item:
-        out[at[group[i]]] = i
-        at[group[i]] += 1
+    for j in item:
+        out[at[group[j]]] = j
+        at[group[j]] += 1
     return out
 
 
