@@ -207,14 +207,19 @@ def _by_segment(
     ``n_segments`` and statuses ``Status`` codes (numba does not check)."""
     c = np.zeros(_LANES * n_segments * _SLOTS, dtype=np.int64)
     n_touched = np.int64(0)
+    # A plan that promises no touches (a pool, say), or a quarter with no conflict, skips those counters: a
+    # test once per quarter, where adding zeros cost each account two more increments.
+    any_promised, any_conflict = (cadence > 0).any(), conflict.any()
     for i in range(segment.size):
         live = np.int64(status[i] != _CHURNED)
-        promised = live & np.int64(cadence[i] > 0)
         base = ((i % _LANES) * n_segments + segment[i]) * _SLOTS
         c[base + status[i] * 2 + np.int64(ever_touched[i])] += 1
-        c[base + 6] += promised
-        c[base + 7] += promised & np.int64(touches[i] == 0)
-        c[base + 8] += np.int64(conflict[i])
+        if any_promised:
+            promised = live & np.int64(cadence[i] > 0)
+            c[base + 6] += promised
+            c[base + 7] += promised & np.int64(touches[i] == 0)
+        if any_conflict:
+            c[base + 8] += np.int64(conflict[i])
         n_touched += live & np.int64(touch_hours[i] > 0)
     # Every account is written at the next free place, which moves on only past a touched one.
     touched_segment = np.empty(n_touched + 1, dtype=np.int64)

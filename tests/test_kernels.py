@@ -1573,17 +1573,18 @@ def test_compiled_segment_totals_equal_numpys_bincount(seed, n, segments):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 3000), st.integers(1, 5))
-def test_compiled_segment_counts_equal_the_numpy_they_replaced(seed, n, segments):
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3000), st.integers(1, 5), st.booleans(), st.booleans())
+def test_compiled_segment_counts_equal_the_numpy_they_replaced(seed, n, segments, promises, conflicts):
+    # With and without promised touches and conflicts: the pass skips the counters of what no account has.
     rng = np.random.default_rng(seed)
     a = SimpleNamespace(
         segment=rng.integers(0, segments, n).astype(np.int8),
         status=rng.integers(0, 3, n).astype(np.int8),
         ever_touched=rng.random(n) < 0.5,
-        cadence=read_only(np.where(rng.random(n) < 0.4, rng.integers(1, 6, n) / 2, 0.0)),  # the plan's view
+        cadence=read_only(np.where(rng.random(n) < 0.4 * promises, rng.integers(1, 6, n) / 2, 0.0)),  # the plan's
         touches=np.where(rng.random(n) < 0.5, rng.integers(0, 4, n), 0),
         touch_hours=np.where(rng.random(n) < 0.3, rng.random(n) * 5, 0.0),
-        conflict=rng.random(n) < 0.05,
+        conflict=rng.random(n) < 0.05 * conflicts,
     )
     got = AccountQuarter.by_segment(a, segments)  # type: ignore[arg-type]
     # The numpy it replaced.
