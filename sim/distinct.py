@@ -36,6 +36,18 @@ def _runs(starts: np.ndarray, size: int) -> np.ndarray:
     return counts
 
 
+def _argsort(a: np.ndarray) -> np.ndarray:
+    """An order that sorts ``a`` (ties in any order: what the callers return does not depend on it); for
+    integers spanning fewer than 2**16 values, numpy's radix sort of them as 16-bit keys, four times as
+    fast as its comparison sort at a few thousand (a quarter's rep-lottery cells, say)."""
+    if a.dtype.kind in "iu" and a.size:
+        low = a.min()
+        if int(a.max()) - int(low) < 2**16:
+            # In a's own dtype: a difference that wraps (an int8's above 127) still casts in order.
+            return np.argsort((a - low).astype(np.uint16), kind="stable")
+    return np.argsort(a)
+
+
 def distinct(a: np.ndarray) -> np.ndarray:
     """The distinct values of ``a``, ascending (``np.unique(a)``)."""
     ordered = np.sort(a)
@@ -53,7 +65,7 @@ def distinct_counts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def distinct_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct values of ``a``, ascending; for each entry of ``a`` the position of its value among
     them; and how often each occurs (``np.unique(a, return_inverse=True, return_counts=True)``)."""
-    order = np.argsort(a)
+    order = _argsort(a)
     ordered = a[order]
     keep = _changes(ordered)
     inverse = np.empty(a.size, dtype=np.int64)

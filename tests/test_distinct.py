@@ -12,10 +12,14 @@ from sim.distinct import distinct, distinct_counts, distinct_first, distinct_inv
 # Few distinct values among many entries, so that repeats (what the helpers group) are common.
 INTS = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 12))
 FLOATS = hnp.arrays(np.float64, st.integers(0, 60), elements=st.sampled_from([0.0, -0.0, 0.25, 1.0, 1e-300, 3.5]))
+# Spans narrow enough for the 16-bit radix sort of distinct_inverse, at a dtype's ends, and wider ones.
+INT8 = hnp.arrays(np.int8, st.integers(0, 60), elements=st.sampled_from([-128, -1, 0, 5, 127]))
+WIDE = hnp.arrays(np.int64, st.integers(0, 60), elements=st.sampled_from([-(2**62), -70_000, 0, 65_535, 2**62]))
+UINT = hnp.arrays(np.uint64, st.integers(0, 60), elements=st.sampled_from([2**64 - 1, 2**64 - 4, 2**64 - 70_000]))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(INTS, FLOATS))
+@given(st.one_of(INTS, FLOATS, INT8, WIDE, UINT))
 def test_distinct_helpers_give_np_uniques_answers(a: np.ndarray) -> None:
     values = np.unique(a)
     np.testing.assert_array_equal(distinct(a), values)
