@@ -117,6 +117,8 @@ ACTIVITIES = Activity.names()
 
 #: Rep roles; seats hold them as names.
 ROLES = ("hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner")
+#: ``ROLES``' index of a channel partner (``SeatWeek.role_index``: a compare of small integers, not of names).
+PARTNER = ROLES.index("partner")
 #: Roles that meet customers in person (visits cost travel); the others work by phone.
 FIELD_ROLES = frozenset({"hunter", "farmer", "full_cycle", "specialist", "partner"})
 #: Roles that may work an opportunity to a close; an SDR qualifies and hands off.

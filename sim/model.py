@@ -17,7 +17,7 @@ from sim import shocks
 from sim.allocation import Allocation, allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, ends_quarter, quarter_of, starts_quarter, week_in_quarter
-from sim.codes import Cause, Draw, Kind, Service, Stage, Status, TaskKind
+from sim.codes import PARTNER, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.demand import Demand, SegmentTerms
 from sim.distinct import distinct
 from sim.engagement import conflicting_accounts
@@ -248,7 +248,7 @@ class CoverageModel(mesa.Model):
         view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
         answer = ask(self.policy, "prioritise", view, self.streams.policy)
         priority = checked_priority(answer, tasks, self.policy.name)
-        partners = seats.role == "partner"
+        partners = seats.role_index == PARTNER
         partner = at_seat(partners, tasks.rep, False) if partners.any() else None
         if partner is not None and partner.any():
             # A channel partner follows its own priorities, not the policy's.

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import Activity, TaskKind
+from sim.codes import PARTNER, Activity, TaskKind
 from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quantile, quarter_rows
 from sim.outcomes import Decisions
@@ -226,7 +226,7 @@ class Recorder:
         weekly_spend = np.maximum(segment_spend, 0.0) / WEEKS_PER_YEAR  # running sums may drift below 0 by 1e-12
         t.recurring += weekly_spend
         filled = seats.filled
-        own = filled & (seats.role != "partner")
+        own = filled & (seats.role_index != PARTNER)
         t.seat_cost += float(seats.cost_per_year[filled].sum()) / WEEKS_PER_YEAR
         t.coordination_hours += float(seats.coordination.sum())
         t.filled_seat_weeks += float(own.sum())
