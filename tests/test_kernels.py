@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import sim.demand
 import sim.model
 import sim.outcomes
+import sim.policies.unstructured
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
@@ -971,6 +972,16 @@ def test_compiled_decisions_equal_the_numpy_they_replaced(scenario, policy, monk
     assert conflicts > 0 or policy != "unstructured"
     assert margins > 0 or scenario != "golden"
     assert lines > 0 or policy != "overlay"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 5000), st.integers(0, 50))
+def test_compiled_pairwise_sum_adds_as_np_sum(seed, n, start):
+    # The seats' free shares of a team of any size (4,200 at ten million accounts): below 8, up to 128 and
+    # split in halves, at any offset; values of many magnitudes, so that any other order shows in the last bits.
+    rng = np.random.default_rng(seed)
+    a = rng.lognormal(0.0, 3.0, start + n) * rng.choice([-1.0, 1.0], start + n)
+    assert compiled(sim.policies.unstructured._pairwise_sum)(a, start, n) == 0.0 + a[start:].sum()
 
 
 def route_reference(policy, view, rng):

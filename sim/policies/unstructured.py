@@ -9,7 +9,7 @@ import numpy as np
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
-from sim.policies.rules import empty_plan, weighted_draw
+from sim.policies.rules import empty_plan
 from sim.strict import Field, Strict
 
 
@@ -96,28 +96,26 @@ class Unstructured(Policy):
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         p, team = view.pending, view.team
-        handler = np.full(p.size, -1, dtype=np.int64)
         if p.size == 0:
-            return handler
-        share = free_shares(view.free, team.capacity)
+            return np.full(0, -1, dtype=np.int64)
         u = rng.random(p.size)
-        # Who notices what in one compiled pass (``_picked_up``); the handlers are drawn after it, in the same
-        # order as before (first responses, then deals waiting for a closer), so the stream is unchanged.
-        groups = [team.seats(closers=closers) for closers in (False, True)]
-        picked = compiled(_picked_up)(
+        # Who notices what (``_picked_up``), then who of the seats that may take it does (``_handlers``): one
+        # draw each of the picked, first responses then deals waiting for a closer, as ``weighted_draw`` took
+        # them group by group (one call of their total size gives the same numbers as one call per group).
+        first, first_seats, first_share, deal, closers, closer_share = compiled(_picked_up)(
             view.accounts.potential,
             p.customer,
             p.stage == Stage.IN_WORK,
             u,
-            share[groups[0]],
-            share[groups[1]],
+            view.free,
+            team.capacity,
+            team.filled,
+            team.can_close,
             self.params.notice,
             self.params.size_bias,
         )
-        for seats, chosen in zip(groups, picked, strict=True):
-            if chosen.size:
-                handler[chosen] = weighted_draw(rng, seats, share[seats], chosen.size)
-        return handler
+        r = rng.random(first.size + deal.size)
+        return compiled(_handlers)(p.size, first, first_seats, first_share, deal, closers, closer_share, r)
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         tasks = view.tasks
@@ -156,8 +154,16 @@ _RESPONSE, _WORK = int(TaskKind.RESPONSE), int(TaskKind.WORK)
 
 def free_shares(free: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """Per seat, the share of its week still free (``free / capacity``, in [0, 1]; 0 for a seat with no hours)."""
-    cap = np.asarray(capacity, dtype=float)
-    return np.clip(np.divide(free, cap, out=np.zeros(cap.shape), where=cap > 0), 0.0, 1.0)
+    return compiled(_free_shares)(np.asarray(free, dtype=float), np.asarray(capacity, dtype=float))
+
+
+def _free_shares(free: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``free_shares``, compiled: ``np.clip(free / capacity, 0, 1)``, 0 where there are no hours."""
+    share = np.zeros(capacity.size)
+    for s in range(capacity.size):
+        if capacity[s] > 0:
+            share[s] = min(max(free[s] / capacity[s], 0.0), 1.0)
+    return share
 
 
 def pickup_chance(free_share: np.ndarray, relative_size: np.ndarray, notice: float, size_bias: float) -> np.ndarray:
@@ -177,30 +183,126 @@ def _picked_up(
     customer: np.ndarray,
     in_work: np.ndarray,
     u: np.ndarray,
-    first_share: np.ndarray,
-    closer_share: np.ndarray,
+    free: np.ndarray,
+    capacity: np.ndarray,
+    filled: np.ndarray,
+    can_close: np.ndarray,
     notice: float,
     size_bias: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Of the pending opportunities (``customer``, ``in_work``: responded, waiting for a closer), the
-    positions picked up this week: first responses, by the seats of free shares ``first_share``, then deals,
-    by the closers' ``closer_share``; an opportunity is picked up when its uniform ``u`` falls below its
-    ``pickup_chance``, its size relative to the median potential of all pending. Compiled (``sim.compiled``),
-    with numpy's arithmetic and median, where numpy took some twenty calls a week."""
+    positions picked up this week, first responses by any filled seat, then deals by the filled closers
+    (``can_close``), with those seats and their ``free_shares``: (picked, seats, shares) of each. An
+    opportunity is picked up when its uniform ``u`` falls below its ``pickup_chance``, its size relative to
+    the median potential of all pending. Compiled (``sim.compiled``), with numpy's arithmetic and median,
+    where numpy took some thirty calls a week."""
     n = customer.size
     pot = np.empty(n)
     for j in range(n):
         pot[j] = potential[customer[j]]
     scale = _median(pot) + 1e-9
-    picked = []
-    for closers, share in ((False, first_share), (True, closer_share)):
+    share = _free_shares(free, capacity)
+    out = []
+    for closers in (False, True):
+        seats = np.flatnonzero(filled & can_close) if closers else np.flatnonzero(filled)
+        f = share[seats]
         which = np.flatnonzero(in_work == closers)
-        if which.size == 0 or not (share > 0).any():
-            picked.append(np.empty(0, dtype=np.int64))
+        picked = np.empty(0, dtype=np.int64)
+        if which.size > 0 and (f > 0).any():
+            chance = _chance(pot[which] / scale, f, notice, size_bias)
+            picked = which[u[which] < chance]
+        out.append((picked, seats, f))
+    return out[0][0], out[0][1], out[0][2], out[1][0], out[1][1], out[1][2]
+
+
+def _handlers(
+    n: int,
+    first: np.ndarray,
+    first_seats: np.ndarray,
+    first_share: np.ndarray,
+    deal: np.ndarray,
+    closers: np.ndarray,
+    closer_share: np.ndarray,
+    r: np.ndarray,
+) -> np.ndarray:
+    """The handler of each of ``n`` pending opportunities (-1: not picked up): each picked one's seat drawn
+    in proportion to the seats' free shares by its uniform of ``r`` (the first responses' first), as
+    ``sim.policies.rules.weighted_draw`` draws it: the shares over their sum (numpy's pairwise sum), their
+    running sum over its last, the first entry above the uniform."""
+    handler = np.full(n, -1, dtype=np.int64)
+    k = 0
+    for picked, seats, weights in ((first, first_seats, first_share), (deal, closers, closer_share)):
+        if picked.size == 0:
             continue
-        chance = _chance(pot[which] / scale, share, notice, size_bias)
-        picked.append(which[u[which] < chance])
-    return picked[0], picked[1]
+        total = 0.0 + _pairwise_sum(weights, 0, weights.size)
+        cdf = np.empty(weights.size)
+        running = 0.0
+        for s in range(weights.size):
+            running = weights[s] / total if s == 0 else running + weights[s] / total
+            cdf[s] = running
+        last = cdf[-1]
+        for s in range(weights.size):
+            cdf[s] = cdf[s] / last
+        for j in range(picked.size):
+            handler[picked[j]] = seats[np.searchsorted(cdf, r[k], side="right")]
+            k += 1
+    return handler
+
+
+def _pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
+    """The sum of ``a[start : start + n]`` as numpy's ``np.sum`` adds a float64 array, to the last bit: blocks
+    of up to 128 entries (``_block_sum``), a longer run split in halves, the first a multiple of 8, each
+    half summed so before the two are added. numpy recurses; numba does not compile a function calling
+    itself, so the halves wait on a stack (64 levels: more than any array has)."""
+    if n <= 128:
+        return _block_sum(a, start, n)
+    begin, size = np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)
+    stage, left = np.zeros(64, dtype=np.int64), np.empty(64)  # stage: 0 to split, 1 left half pending, 2 right
+    top, begin[0], size[0] = 0, start, n
+    value, done = 0.0, False
+    while True:
+        if not done:
+            if size[top] <= 128:
+                value, done = _block_sum(a, begin[top], size[top]), True
+                continue
+            half = size[top] // 2
+            half -= half % 8
+            stage[top] = 1
+            top += 1
+            begin[top], size[top], stage[top] = begin[top - 1], half, 0
+            continue
+        top -= 1  # the node just summed is done; its parent takes the value
+        if top < 0:
+            return value
+        if stage[top] == 1:
+            half = size[top] // 2
+            half -= half % 8
+            left[top], stage[top] = value, 2
+            top += 1
+            begin[top], size[top], stage[top] = begin[top - 1] + half, size[top - 1] - half, 0
+            done = False
+        else:
+            value = left[top] + value
+
+
+def _block_sum(a: np.ndarray, start: int, n: int) -> float:
+    """numpy's sum of up to 128 float64 entries: in order below 8; else eight running sums, combined
+    pairwise, then the rest in order."""
+    if n < 8:
+        total = 0.0
+        for i in range(start, start + n):
+            total += a[i]
+        return total
+    r = a[start : start + 8].copy()
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[start + i + j]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for m in range(i, n):
+        total += a[start + m]
+    return total
 
 
 def _chance(rel: np.ndarray, free_share: np.ndarray, notice: float, size_bias: float) -> np.ndarray:
