@@ -99,49 +99,65 @@ def week_tasks(
         on &= _behind(done, plan.specialist_cadence[sc, sl], week)
         extra_c, extra_seat, extra_line = sc[on], sp[on].astype(np.int64), sl[on]
     # One compiled pass over the book and the touches (``_assemble``) where numpy took some eighty calls.
-    resp, work, unowned, vacant, rep, pool, place, kind, line, customer, cost, value, days_left, travel, release = (
-        compiled(_assemble)(
-            week,
-            week_in_quarter(week) + 1,
-            b.closed,
-            b.digital,
-            b.stage,
-            handlers,
-            b.handler,
-            b.customer,
-            b.day,
-            b.sla_deadline,
-            b.work_deadline,
-            b.expected_value,
-            b.line,
-            b.chunk,
-            b.effort_left,
-            b.responded,
-            seats.filled,
-            seats.capacity,
-            seats.skill,
-            seats.field,
-            seats.x,
-            seats.y,
-            pop.status,
-            pop.x,
-            pop.y,
-            np.asarray(c, dtype=np.int64),
-            np.asarray(got, dtype=np.int64),
-            plan.cadence,
-            plan.owner,
-            offered if offered.flags.writeable else offered.copy(),  # one compiled version, whoever offered it
-            extra_c,
-            extra_seat,
-            extra_line,
-            activities.response_hours,
-            activities.visit_hours,
-            activities.call_hours,
-            scenario.workforce.travel_speed_kmh,
-        )
+    (
+        opportunity,
+        unowned,
+        vacant,
+        rep,
+        pool,
+        place,
+        kind,
+        line,
+        customer,
+        segment,
+        cost,
+        value,
+        days_left,
+        travel,
+        release,
+        arrival,
+        engages,
+    ) = compiled(_assemble)(
+        week,
+        week_in_quarter(week) + 1,
+        b.closed,
+        b.digital,
+        b.stage,
+        handlers,
+        b.handler,
+        b.customer,
+        b.day,
+        b.pooled,
+        b.sla_deadline,
+        b.work_deadline,
+        b.expected_value,
+        b.line,
+        b.chunk,
+        b.effort_left,
+        b.responded,
+        seats.filled,
+        seats.capacity,
+        seats.skill,
+        seats.field,
+        seats.x,
+        seats.y,
+        pop.status,
+        pop.segment,
+        pop.x,
+        pop.y,
+        np.asarray(c, dtype=np.int64),
+        np.asarray(got, dtype=np.int64),
+        plan.cadence,
+        plan.owner,
+        offered if offered.flags.writeable else offered.copy(),  # one compiled version, whoever offered it
+        extra_c,
+        extra_seat,
+        extra_line,
+        activities.response_hours,
+        activities.visit_hours,
+        activities.call_hours,
+        scenario.workforce.travel_speed_kmh,
     )
-    queued = pool[: resp.size] >= 0
-    share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
     tasks = Tasks(
         rep=read_only(rep),
         pool=read_only(pool),
@@ -149,23 +165,22 @@ def week_tasks(
         kind=read_only(kind),
         line=read_only(line),
         customer=read_only(customer),
-        segment=read_only(pop.segment[customer]),
+        segment=read_only(segment),
         cost=read_only(cost),
         expected_value=read_only(value),
         days_left=read_only(days_left),
     )
-    rest = rep.size - resp.size
     return TaskList(
         tasks=tasks,
-        opportunity=np.concatenate([resp, work, np.full(rest - work.size, -1)]),
+        opportunity=opportunity,
         travel=travel,
         release=release,
         queues=Queues(
             pool=tasks.pool,
-            arrival=np.concatenate([np.where(queued, share_gone, 0.0), np.zeros(rest)]),
+            arrival=arrival,
             seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
         ),
-        engages=np.concatenate([~queued, ~b.pooled[work], np.ones(rest - work.size, dtype=bool)]),
+        engages=engages,
         unowned=unowned,
         vacant=vacant,
     )
@@ -185,6 +200,7 @@ def _assemble(
     handler: np.ndarray,
     customer: np.ndarray,
     day: np.ndarray,
+    pooled: np.ndarray,
     sla_deadline: np.ndarray,
     work_deadline: np.ndarray,
     expected_value: np.ndarray,
@@ -199,6 +215,7 @@ def _assemble(
     seat_x: np.ndarray,
     seat_y: np.ndarray,
     status: np.ndarray,
+    segment: np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
     cadenced: np.ndarray,
@@ -219,10 +236,11 @@ def _assemble(
     ``extra`` ones, a specialist's). Compiled by numba (``sim.compiled``), with numpy's arithmetic in its
     order, so each number is the one the vectorized code gave (tests/test_kernels.py).
 
-    Returns the book indices of the responses, the work, the responses nobody will answer (no handler) and
-    those whose handler's seat is vacant; then per task: rep, pool, place among the open deals outside the
-    digital channel (-1: a touch), kind, line, customer, cost, expected value, business days left, travel
-    hours and release hours.
+    Returns per task its book index (-1: a touch); the responses nobody will answer (no handler) and those
+    whose handler's seat is vacant; then per task: rep, pool, place among the open deals outside the
+    digital channel (-1: a touch), kind, line, customer, its segment, cost, expected value, business days
+    left, travel hours, release hours, arrival in a queue (the share of the week gone when the lead came;
+    0 for a rep's own task) and whether it engages the account (all but a pool's answers and its deals).
     """
     n = closed.size
     place = np.empty(n, dtype=np.int64)
@@ -261,8 +279,6 @@ def _assemble(
             due[j] = True
             n_touch += 1
 
-    resp = np.empty(n_resp, dtype=np.int64)
-    work = np.empty(n_work, dtype=np.int64)
     unowned = np.empty(n_unowned, dtype=np.int64)
     vacant = np.empty(n_vacant, dtype=np.int64)
     total = n_resp + n_work + n_touch
@@ -277,6 +293,9 @@ def _assemble(
     days_left = np.empty(total)
     travel = np.zeros(total)
     release = np.zeros(total)
+    opportunity = np.full(total, -1, dtype=np.int64)
+    arrival = np.zeros(total)
+    engages = np.ones(total, dtype=np.bool_)
     r = w = u = v = 0
     for i in range(n):
         if closed[i] or digital[i] or stage[i] != _AWAITING:
@@ -289,16 +308,17 @@ def _assemble(
             vacant[v] = i
             v += 1
         elif is_resp[i]:
-            resp[r] = i
+            opportunity[r] = i
+            # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly
+            # over the days), or in its pool's queue from that point of the week.
+            gone = min(max(day[i] / DAYS - week, 0.0), 1.0)
             if h <= -2:
                 pool[r] = -2 - h
                 rep[r] = -1
+                arrival[r] = gone
+                engages[r] = False
             else:
                 rep[r] = h
-                # A lead that arrives mid-week exists from that point of the rep's week (its hours spread
-                # evenly over the days).
-                gone = day[i] / DAYS - week
-                gone = min(max(gone, 0.0), 1.0)
                 release[r] = gone * capacity[h]
             at[r] = place[i]
             kind[r] = _RESPONSE
@@ -312,7 +332,8 @@ def _assemble(
         if not is_work[i]:
             continue
         t = n_resp + w
-        work[w] = i
+        opportunity[t] = i
+        engages[t] = not pooled[i]
         closer = handler[i]
         rep[t] = closer
         at[t] = place[i]
@@ -342,9 +363,11 @@ def _assemble(
         else:
             cost[t] = call_hours + 0.0
         t += 1
+    task_segment = np.empty(total, dtype=segment.dtype)
+    for t in range(total):
+        task_segment[t] = segment[task_customer[t]]
     return (
-        resp,
-        work,
+        opportunity,
         unowned,
         vacant,
         rep,
@@ -353,11 +376,14 @@ def _assemble(
         kind,
         task_line,
         task_customer,
+        task_segment,
         cost,
         value,
         days_left,
         travel,
         release,
+        arrival,
+        engages,
     )
 
 
