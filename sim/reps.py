@@ -102,7 +102,9 @@ class SeatWeek:
     left for customer work after hand-offs and account plans), handoff
     (hours of warm hand-offs made), coordination (hours of account plans),
     skill (1 = average: wins more and needs fewer hours per deal
-    above it). view: what a policy sees of it (read-only).
+    above it). view: what a policy sees of it (read-only). One is shared by
+    the weeks until the team changes (``Team.week``): nothing may write its
+    arrays.
     """
 
     role: np.ndarray
@@ -175,6 +177,8 @@ class Team:
         """The seats' constants as arrays, after seats were added."""
         self._constants = _seat_constants(self.seats, len(self._lines))
         self._gathered: _SeatState | None = None
+        # The last week's team and what it was made of (state, tenure by quarter): most weeks nothing changes.
+        self._last_week: tuple[_SeatState, bytes, SeatWeek] | None = None
         self._paid_hours = np.array([r.weekly_hours * r.selling_share for r in self.seats], dtype=np.float64)
 
     def add_specialists(self, count: int, line: str, week: int) -> None:
@@ -275,10 +279,13 @@ class Team:
         state = self._state()
         # Productivity by quarter of tenure (the ramp's last value holds afterwards); a vacant seat has none.
         tenure = np.minimum((week - state.hired_week) // WEEKS_PER_QUARTER, self._ramp.size - 1)
+        last, key = self._last_week, tenure.tobytes()
+        if last is not None and last[0] is state and last[1] == key:
+            return last[2]  # the same seats in the same state at the same point of their ramps
         hours = np.where(state.filled, self._paid_hours * self._ramp[tenure], 0.0)
         handoff = np.minimum(HANDOFF_SHARE_OF_WEEK * hours, state.handoff_owed)
         coordination = np.minimum(HANDOFF_SHARE_OF_WEEK * hours - handoff, state.coordination_weekly)
-        return SeatWeek(
+        seat_week = SeatWeek(
             **self._constants,
             filled=state.filled,
             capacity=hours - handoff - coordination,
@@ -286,6 +293,8 @@ class Team:
             coordination=coordination,
             skill=state.skill,
         )
+        self._last_week = (state, key, seat_week)
+        return seat_week
 
 
 @dataclass(frozen=True)

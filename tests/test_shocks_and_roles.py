@@ -69,7 +69,8 @@ def test_the_teams_arrays_follow_its_agents_week_by_week():
     )
     model = CoverageModel(world, make_policy("hunter_farmer", {"books": "redeal", "handoff": "warm"}), 3)
     try:
-        vacant = owing = 0
+        vacant = owing = ramping = 0
+        ramp = world.workforce.ramp
         for _ in range(model.weeks):
             model.step()
             seats, week = model.team.seats, model.team.week(model.week)
@@ -77,9 +78,19 @@ def test_the_teams_arrays_follow_its_agents_week_by_week():
             assert np.array_equal(week.filled, [r.filled for r in seats])
             assert np.array_equal(week.skill, [r.skill for r in seats])
             assert np.array_equal(week.handoff, np.minimum(0.5 * (week.capacity + week.handoff), owed))
+            # A week's hours follow each holder's ramp, quarter by quarter of its tenure, though the team's
+            # arrays are reused for as long as nothing changes.
+            tenure = [min((model.week - r.hired_week) // 13, len(ramp) - 1) for r in seats]
+            paid = [
+                r.weekly_hours * r.selling_share * ramp[t] if r.filled else 0.0
+                for r, t in zip(seats, tenure, strict=True)
+            ]
+            assert np.allclose(week.capacity + week.handoff + week.coordination, paid)
+            ramping += any(r.filled and t < len(ramp) - 1 for r, t in zip(seats, tenure, strict=True))
             vacant += not week.filled.all()
             owing += owed.any()
-        assert vacant > 10 and owing > 10  # seats did empty and fill, and hand-offs were owed and made
+        # Seats did empty and fill, new holders ramped up, and hand-offs were owed and made.
+        assert vacant > 10 and owing > 10 and ramping > 10
     finally:
         model.release()
 
