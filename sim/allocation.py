@@ -231,16 +231,20 @@ def _allocate(
 
 
 def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
-    """Positions ordered by ``group`` (0 .. ``groups`` - 1), then by descending ``priority`` (no NaN), ties in
-    the order given. Compiled by numba: a radix sort of the priorities, a byte at a time (each pass stable;
-    a byte the same in every key is skipped), then a counting sort by group, where a comparison sort of each
-    group's priorities cost twice as much in branches the processor could not predict."""
+    """Positions by ``group`` (0 .. ``groups`` - 1), then by descending ``priority`` (a NaN last, as a stable
+    sort of -priority puts it), ties in the order given. Compiled: a radix sort of the priorities, a byte a
+    pass (each stable; a byte the same in every key skipped), then a counting sort by group, where a
+    comparison sort per group cost twice as much in branches the processor could not predict."""
     n = group.size
     # Each priority as an unsigned key in ascending order of 0 - priority (0 - p: no -0.0 before +0.0).
-    key = (0.0 - priority).view(np.uint64)
+    negated = 0.0 - priority
+    key = negated.view(np.uint64)
     sign, byte = np.uint64(1 << 63), np.uint64(255)
     for i in range(n):
-        key[i] = ~key[i] if key[i] & sign else key[i] | sign
+        if negated[i] != negated[i]:
+            key[i] = ~np.uint64(0)  # past every number, +inf included
+        else:
+            key[i] = ~key[i] if key[i] & sign else key[i] | sign
     item, key2, item2 = np.arange(n), np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64)
     at = np.empty(257, dtype=np.int64)
     for shift in range(0, 64, 8):

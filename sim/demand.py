@@ -303,9 +303,8 @@ def _arrived(
             y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
             lift = b + realised[j] * (y - b)
         # 1 - exp(-r) <= r, and the C library's expm1 is within an ulp: a uniform well above r x (1 + 1e-12)
-        # is above p too, and so is the bound, so the draw is decided without the exponential (most are).
-        at_most = rate[j] * lift * (1.0 + 1e-12)
-        if u[j] * bound[j] > at_most and bound[j] > at_most:
+        # is above p too (and so is the bound, u < 1), so the draw is decided without the exponential (most are).
+        if u[j] * bound[j] > rate[j] * lift * (1.0 + 1e-12):
             continue
         p = -np.expm1(-rate[j] * lift)
         if p > bound[j]:

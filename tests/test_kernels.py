@@ -34,7 +34,7 @@ from sim.policies import make_policy
 from sim.policies.protocol import Tasks, pool_of, read_only
 from sim.policies.rules import _seat_movers, nearest_seat, nearest_seat_in_region
 from sim.policies.segment_tiers import SegmentTiers
-from sim.policies.unstructured import Unstructured, free_shares, pickup_chance
+from sim.policies.unstructured import Unstructured, pickup_chance
 from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
 from sim.randomness import Thinning, account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
@@ -992,7 +992,8 @@ def route_reference(policy, view, rng):
         return handler
     pot = view.accounts.potential[p.customer]
     size = pot / (np.median(pot) + 1e-9)
-    share = free_shares(view.free, team.capacity)
+    cap = np.asarray(team.capacity, dtype=float)
+    share = np.clip(np.divide(view.free, cap, out=np.zeros(cap.shape), where=cap > 0), 0.0, 1.0)
     u = rng.random(p.size)
     for closers in (False, True):
         which = np.flatnonzero((p.stage == Stage.IN_WORK) == closers)

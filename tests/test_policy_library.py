@@ -124,6 +124,11 @@ def test_unstructured_pickup_chance_is_one_minus_the_chance_that_no_free_rep_not
     assert free_shares(np.array([0.0, 5.0, 10.0, 3.0]), np.array([0.0, 10.0, 10.0, 0.0])) == pytest.approx(
         [0.0, 0.5, 1.0, 0.0]
     )
+    # As np.clip(free / capacity, 0, 1): more free than the week, or less than none, is clipped; a NaN stays.
+    shares = free_shares(np.array([12.0, -2.0, np.nan]), np.array([10.0, 10.0, 10.0]))
+    assert shares[:2].tolist() == [1.0, 0.0] and np.isnan(shares[2])
+    # A chance that is not a number (0 x an infinite size) stays one, as np.minimum keeps it: never picked up.
+    assert np.isnan(pickup_chance(np.array([0.5, 0.25]), np.array([np.inf, 1.0]), 0.0, 0.5)[0])
 
 
 def test_unstructured_picks_up_a_typical_lead_about_half_the_weeks_on_the_baseline():

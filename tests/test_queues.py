@@ -109,6 +109,17 @@ def test_the_next_free_rep_takes_the_head_of_the_queue():
     assert start.tolist() == [0.0, 0.0, 1.0, 2.5]
 
 
+def test_a_lead_of_no_arrival_time_never_arrives_and_blocks_no_other():
+    # A NaN arrival compares false with every clock: the lead never exists, and the queue's order of
+    # arrival puts it last, so the leads behind it in priority are taken as they come (hours 4 and 12).
+    accepted, start, seat = allocate(
+        [(-1, 0, 1.0, 1.0, 0.3), (-1, 0, 1.0, 2.0, NAN), (-1, 0, 1.0, 3.0, 0.1)], [40.0], [0]
+    )
+    assert accepted.tolist() == [True, False, True]
+    assert start[[0, 2]].tolist() == [12.0, 4.0] and math.isnan(start[1])
+    assert seat.tolist() == [0, -1, 0]
+
+
 def test_a_queue_task_waits_for_a_rep_with_the_time_it_needs():
     # Rep 0 has 0.5 h left after its own task and will not take the 1 h lead (nor, after that,
     # anything else from the queue that week); rep 1, busy until hour 4, takes it then.

@@ -121,6 +121,8 @@ class Unstructured(Policy):
         tasks = view.tasks
         if tasks.size == 0:
             return np.empty(0)
+        if tasks.rep.max() >= self._eagerness.size:  # the kernel does not check its reads
+            raise IndexError(f"a task of seat {tasks.rep.max()}, but habits of {self._eagerness.size} seats")
         u = rng.random(tasks.size)
         pot = view.accounts.potential[tasks.customer]
         p = self.params
@@ -158,11 +160,13 @@ def free_shares(free: np.ndarray, capacity: np.ndarray) -> np.ndarray:
 
 
 def _free_shares(free: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """``free_shares``, compiled: ``np.clip(free / capacity, 0, 1)``, 0 where there are no hours."""
+    """``free_shares``, compiled: ``np.clip(free / capacity, 0, 1)`` (a NaN stays NaN), 0 where there are no
+    hours."""
     share = np.zeros(capacity.size)
     for s in range(capacity.size):
         if capacity[s] > 0:
-            share[s] = min(max(free[s] / capacity[s], 0.0), 1.0)
+            x = free[s] / capacity[s]
+            share[s] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
     return share
 
 
@@ -251,9 +255,9 @@ def _handlers(
 
 def _pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
     """The sum of ``a[start : start + n]`` as numpy's ``np.sum`` adds a float64 array, to the last bit: blocks
-    of up to 128 entries (``_block_sum``), a longer run split in halves, the first a multiple of 8, each
-    half summed so before the two are added. numpy recurses; numba does not compile a function calling
-    itself, so the halves wait on a stack (64 levels: more than any array has)."""
+    of up to 128 entries (``_block_sum``), a longer run split in halves (``_half``), each half summed so
+    before the two are added. numpy recurses; ``sim.compiled`` does not let a kernel's helper call itself,
+    so the halves wait on a stack (64 levels: more than any array has)."""
     if n <= 128:
         return _block_sum(a, start, n)
     begin, size = np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)
@@ -265,8 +269,7 @@ def _pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
             if size[top] <= 128:
                 value, done = _block_sum(a, begin[top], size[top]), True
                 continue
-            half = size[top] // 2
-            half -= half % 8
+            half = _half(size[top])
             stage[top] = 1
             top += 1
             begin[top], size[top], stage[top] = begin[top - 1], half, 0
@@ -275,14 +278,18 @@ def _pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
         if top < 0:
             return value
         if stage[top] == 1:
-            half = size[top] // 2
-            half -= half % 8
+            half = _half(size[top])
             left[top], stage[top] = value, 2
             top += 1
             begin[top], size[top], stage[top] = begin[top - 1] + half, size[top - 1] - half, 0
             done = False
         else:
             value = left[top] + value
+
+
+def _half(n: int) -> int:
+    """Where numpy's pairwise sum splits ``n`` entries: half of them, down to a multiple of 8."""
+    return n // 2 - (n // 2) % 8
 
 
 def _block_sum(a: np.ndarray, start: int, n: int) -> float:
@@ -309,7 +316,8 @@ def _chance(rel: np.ndarray, free_share: np.ndarray, notice: float, size_bias: f
     """``pickup_chance``, compiled (``_power``, then ``_noticed``)."""
     look = np.empty(rel.size)
     for i in range(rel.size):
-        look[i] = min(1.0, notice * _power(rel[i], size_bias))
+        y = notice * _power(rel[i], size_bias)
+        look[i] = 1.0 if y > 1.0 else y  # np.minimum(1.0, y): a NaN stays NaN (and is never picked up)
     return _noticed(look, free_share)
 
 
