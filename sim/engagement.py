@@ -28,10 +28,10 @@ def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np
 
 
 def _clashes(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
-    """``conflicting_accounts`` by one sort of (account, seat) keys (``_sorted``), then one pass: an account whose sorted
-    keys change seat is one with two seats. Compiled by numba (``sim.compiled``), where numpy took a
-    lexsort and a dozen calls. Accounts index ``coordinated`` (numba does not check); seats may be any
-    integers (the key counts them from the lowest)."""
+    """``conflicting_accounts`` by one sort of (account, seat) keys (``_sorted``), then one pass: an account
+    whose sorted keys change seat is one with two seats. Compiled by numba (``sim.compiled``), where numpy
+    took a lexsort and a dozen calls. Accounts index ``coordinated`` (numba does not check); seats may be
+    any integers (the key counts them from the lowest)."""
     lowest = seat.min()
     width = seat.max() - lowest + 1
     keys = _sorted(customer * width + (seat - lowest))
