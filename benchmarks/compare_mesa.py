@@ -1,24 +1,28 @@
 """covsim against the same model written agent-per-customer in plain Mesa.
 
-``python benchmarks/compare_mesa.py`` (about a minute on 2 cores):
+``python benchmarks/compare_mesa.py`` (two to three minutes on 2 cores):
 
 1. Timing: the baseline scenario scaled to 1,000, 10,000 and 100,000 customers
    (42 reps per 100,000, each rep group scaled and rounded, at least 1 seat),
    104 weeks, the same seed, under ``unstructured``; covsim's engine against
    ``benchmarks/mesa_baseline.py``. Each case runs in a fresh process so its
    peak memory is its own. Times are the simulation proper, model construction
-   included (covsim's ``RunResult.seconds``; the same span for Mesa), median of
-   the repeats. The 100,000-customer Mesa case is run only if the 10,000 one
-   projects (linearly) to under a minute. covsim's runs bracket Mesa's: 3
-   just before it and 3 just after, in two processes, and the median of the 6
-   is taken, because this machine's speed drifts by 15-30% from minute to
-   minute and one side measured only before the other's minute-long run
-   gave ratios from 75x to 102x for the same code. Each covsim process first
-   makes one untimed run: a process's first run also loads the compiled
-   kernels (about 0.3 s, once per process), which ``make bench`` reports on
-   its own line (``benchmarks/kernel.py``) rather than inside the median.
-   The Mesa model has nothing to load: its runs are timed from its first
-   (its one run at 100,000 customers is the first in its process).
+   included (covsim's ``RunResult.seconds``; the same span for Mesa), each
+   side the median of its runs. The 100,000-customer Mesa case is run only if
+   the 10,000 one projects (linearly) to under two minutes. The Mesa model runs
+   3 times: below 100,000 customers in one process, at 100,000 in three, one
+   run each (a run is its process's first, as a user's would be), because its
+   run time there moves by a third from one minute to the next (13.7-32.6 s
+   for the same code, on machines of the same kind, over two days) where
+   covsim's moves by a tenth. covsim's runs bracket each Mesa process: 3 in
+   a process just before it and 3 just after, the median of all of them
+   taken, so the two sides are measured over the same minutes (one side
+   measured only before the other's minute-long run gave ratios from 75x to
+   102x for the same code). Each covsim process first makes one untimed run:
+   a process's first run also loads the compiled kernels (about 0.3 s, once
+   per process), which ``make bench`` reports on its own line
+   (``benchmarks/kernel.py``) rather than inside the median. The Mesa model
+   has nothing to load.
 2. Statistics: both implementations at 10,000 customers, 5 seeds, 4 quarters;
    per whole-run total, the two means, the Welch t-test p-value and the
    relative difference. The two share no random numbers: agreement is of
@@ -49,6 +53,7 @@ SIZES = (1_000, 10_000, 100_000)
 WEEKS = 104
 SEED = 1
 MESA_BUDGET_S = 120.0  # the largest Mesa case runs only if projected under this (about 60 s at 100k)
+MESA_RUNS_AT_100K = 3  # one process each: its run time moves by a third from one minute to the next
 STAT_CUSTOMERS, STAT_SEEDS, STAT_QUARTERS = 10_000, (1, 2, 3, 4, 5), 4
 
 CASE = r"""
@@ -111,21 +116,13 @@ def timing() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     mesa_10k = None
     for customers in SIZES:
-        repeats = 3 if customers < 100_000 else 1
-        cov = time_case("covsim", customers, 3)
-        assert cov is not None
         projected = None if mesa_10k is None else mesa_10k * customers / 10_000
         if projected is not None and projected > MESA_BUDGET_S:
-            mes = None
+            cov, mes = covsim_case(customers), None
         else:
-            mes = time_case("mesa", customers, repeats, timeout=3 * MESA_BUDGET_S)
+            cov, mes = bracketed(customers)
         if customers == 10_000 and mes is not None:
             mesa_10k = mes["seconds"]
-        if mes is not None:  # covsim again, right after: the two sides measured over the same minutes
-            after = time_case("covsim", customers, 3)
-            assert after is not None
-            cov["seconds"] = statistics.median(cov["times"] + after["times"])
-            cov["peak_mb"] = max(cov["peak_mb"], after["peak_mb"])
         rows.append(
             {
                 "customers": customers,
@@ -133,6 +130,7 @@ def timing() -> list[dict[str, Any]]:
                 "weeks": WEEKS,
                 "covsim_s": cov["seconds"],
                 "mesa_s": mes["seconds"] if mes else float("nan"),
+                "mesa_runs": mes["times"] if mes else [],
                 "speedup": mes["seconds"] / cov["seconds"] if mes else float("nan"),
                 "covsim_peak_mb": cov["peak_mb"],
                 "mesa_peak_mb": mes["peak_mb"] if mes else float("nan"),
@@ -141,6 +139,36 @@ def timing() -> list[dict[str, Any]]:
         done = f"{rows[-1]['mesa_s']:.2f} s" if mes else "skipped (projected over budget)"
         print(f"  {customers:>9,} customers: covsim {cov['seconds']:.3f} s, Mesa {done}", file=sys.stderr)
     return rows
+
+
+def bracketed(customers: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """covsim's and the Mesa model's times at ``customers``, over the same minutes: covsim's 3 runs before
+    and after each Mesa process (below 100,000 customers one process of 3 runs, at 100,000 three processes
+    of one, each its process's first run), each side the median of its runs (None for Mesa on a timeout)."""
+    processes, repeats = (1, 3) if customers < 100_000 else (MESA_RUNS_AT_100K, 1)
+    cov, mesa = [covsim_case(customers)], []
+    for _ in range(processes):
+        m = time_case("mesa", customers, repeats, timeout=3 * MESA_BUDGET_S)
+        if m is None:
+            break
+        mesa.append(m)
+        cov.append(covsim_case(customers))
+    covsim = {
+        "seconds": statistics.median(t for c in cov for t in c["times"]),
+        "peak_mb": max(c["peak_mb"] for c in cov),
+        "reps": cov[0]["reps"],
+    }
+    if not mesa:
+        return covsim, None
+    times = [t for m in mesa for t in m["times"]]
+    return covsim, {"seconds": statistics.median(times), "times": times, "peak_mb": max(m["peak_mb"] for m in mesa)}
+
+
+def covsim_case(customers: int) -> dict[str, Any]:
+    """covsim's 3 runs at ``customers`` in a fresh process (it has no timeout)."""
+    r = time_case("covsim", customers, 3)
+    assert r is not None
+    return r
 
 
 def timing_table(rows: list[dict[str, Any]]) -> str:
@@ -177,10 +205,11 @@ def main() -> dict[str, Any]:
     check = compare(scenario, STAT_SEEDS, STAT_QUARTERS)
     print(
         f"\n## Timing: baseline scenario under unstructured, {WEEKS} weeks, seed {SEED}\n\n"
-        "Simulation seconds (model construction and the weeks): Mesa's median of 3 runs (1 at 100,000); "
-        "covsim's median of 6, 3 just before Mesa's and 3 just after (this machine's speed drifts from minute "
-        "to minute), each process's first run, which also loads the compiled kernels, left out (that load is "
-        "reported with the kernels); peak resident memory of the process running the case.\n"
+        "Simulation seconds (model construction and the weeks): Mesa's median of 3 runs (at 100,000 three "
+        "processes of one run each; below, one process of three); covsim's median of its runs in processes of "
+        "3 just before and after each Mesa process (6 runs below 100,000, 12 at it: this machine's speed "
+        "drifts from minute to minute), each process's first run, which also loads the compiled kernels, left "
+        "out (that load is reported with the kernels); peak resident memory of the process running the case.\n"
     )
     print(timing_table(rows))
     print(

@@ -202,7 +202,8 @@ def targets(
         x = mesa_100k["speedup"]
         lines.append(
             f"| one-agent-per-customer Mesa model / covsim at 100k | >= 100x | {x:.0f}x "
-            f"({mesa_100k['mesa_s']:.1f} s / {mesa_100k['covsim_s']:.3f} s) | {'met' if x >= 100 else 'MISSED'} |"
+            f"({mesa_100k['mesa_s']:.1f} s / {mesa_100k['covsim_s']:.3f} s; Mesa's runs "
+            f"{', '.join(f'{t:.1f}' for t in mesa_100k['mesa_runs'])} s) | {'met' if x >= 100 else 'MISSED'} |"
         )
     lines += [at_most(*check) for check in start_up]
     return "\n".join(lines)

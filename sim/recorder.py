@@ -120,7 +120,10 @@ class Recorder:
         t = self.tally
         t.treated_customer.append(customer.astype(np.int64))
         t.treated_by.append(seat.astype(np.int64))
-        t.treated_in_time.append(np.broadcast_to(np.asarray(in_time, dtype=bool), customer.shape))
+        # np.full, not np.broadcast_to: the same values, for a microsecond where broadcast_to took fifteen.
+        t.treated_in_time.append(
+            np.full(customer.shape, in_time) if isinstance(in_time, bool) else np.asarray(in_time, dtype=bool)
+        )
 
     def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
         """First responses inside the window: by whom and after how many business days."""
@@ -180,9 +183,8 @@ class Recorder:
         tasks with a line (its opportunities' and its specialists' touches).
         """
         t = self.tally
-        worked = np.zeros(seats.size)
         # One compiled pass (``_effort``) over the tasks done, where numpy took some twenty calls a week.
-        compiled(_effort)(
+        over = compiled(_effort)(
             done,
             seat,
             tasks.customer,
@@ -201,10 +203,9 @@ class Recorder:
             self.touch_hours,
             self.touch_hours_run,
             self.touches,
-            worked,
+            seats.capacity,
         )
-        if worked.size:
-            self.most_over_capacity = max(self.most_over_capacity, float(np.max(worked - seats.capacity)))
+        self.most_over_capacity = max(self.most_over_capacity, over)
 
     def specialist_touched(self, customer: np.ndarray, line: np.ndarray) -> None:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
@@ -325,17 +326,20 @@ def _effort(
     touch_hours: np.ndarray,
     touch_hours_run: np.ndarray,
     touches: np.ndarray,
-    worked: np.ndarray,
-) -> None:
-    """:meth:`Recorder.effort`'s tallies of the tasks ``done`` (by ``seat``), compiled (``sim.compiled``).
+    capacity: np.ndarray,
+) -> float:
+    """:meth:`Recorder.effort`'s tallies of the tasks ``done`` (by ``seat``), compiled (``sim.compiled``);
+    returns the most hours a seat worked over its ``capacity`` (``np.max``'s value: NaN if one is NaN; -inf
+    with no seat).
 
     Each task's hours go by (activity, segment) less its travel, and its
     travel to the travel row; by (line, segment) when it has a line; to the
     low-value hours and to its seat's role; to its account's hours (quarter
-    and run) with one touch; and to ``worked`` (hours by seat, from 0). Each
-    cell adds its tasks in their order, as the numpy tallies did
-    (``np.add.at``, ``np.bincount``), so the sums are the same bit for bit.
+    and run) with one touch; and to its seat's hours worked. Each cell adds
+    its tasks in their order, as the numpy tallies did (``np.add.at``,
+    ``np.bincount``), so the sums are the same bit for bit.
     """
+    worked = np.zeros(capacity.size)
     for i in range(done.size):
         if not done[i]:
             continue
@@ -358,6 +362,14 @@ def _effort(
         touch_hours_run[c] += h
         touches[c] += 1
         worked[rep] += h
+    most = -np.inf
+    for s in range(capacity.size):
+        over = worked[s] - capacity[s]
+        if over != over:
+            return over
+        if over > most:
+            most = over
+    return most
 
 
 def _decided(

@@ -49,10 +49,21 @@ class TaskList:
 
 
 def at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np.ndarray:
-    """``per_seat[seat]`` where a seat is given (>= 0), ``default`` where not (-1); safe for an empty team."""
-    out = np.full(seat.shape, default, dtype=per_seat.dtype)
-    given = seat >= 0
-    out[given] = per_seat[seat[given]]
+    """``per_seat[seat]`` where a seat is given (>= 0), ``default`` where not (negative); safe for an empty
+    team. ``seat`` is 1-d; a seat past ``per_seat`` is an IndexError. One compiled pass (``_at_seat``), where
+    numpy's five calls took some twenty microseconds."""
+    return compiled(_at_seat)(per_seat, seat, per_seat.dtype.type(default))
+
+
+def _at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np.ndarray:
+    """``at_seat``, compiled (``sim.compiled``)."""
+    out = np.full(seat.size, default)
+    for i in range(seat.size):
+        s = seat[i]
+        if s >= per_seat.size:
+            raise IndexError("a seat past the team")
+        if s >= 0:
+            out[i] = per_seat[s]
     return out
 
 

@@ -737,6 +737,35 @@ def test_compiled_effort_equals_the_numpy_it_replaced(scenario, policy, monkeypa
     assert len(weeks) == 26 and weeks[-1] > 0  # travel (field visits) or product-line hours were tallied
 
 
+def at_seat_reference(per_seat, seat, default):
+    """``sim.tasks.at_seat`` as it was written in numpy before it was compiled."""
+    out = np.full(seat.shape, default, dtype=per_seat.dtype)
+    given = seat >= 0
+    out[given] = per_seat[seat[given]]
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=6),
+    st.lists(st.integers(-4, 5), max_size=12),
+    st.sampled_from([0.0, 1.0, float("nan"), False, True]),
+)
+def test_compiled_at_seat_equals_the_numpy_it_replaced(values, seats, default):
+    """A seat's value where a seat is given, the default where not (any negative), for bool and float
+    tables, an empty team included; a seat past the table is an IndexError, as numpy's indexing was."""
+    seat = np.array(seats, dtype=np.int64)
+    for per_seat in (np.array(values, dtype=float), np.array(values, dtype=float) > 0.5):
+        if seat.size and seat.max() >= per_seat.size:
+            with pytest.raises(IndexError):
+                at_seat(per_seat, seat, default)
+            with pytest.raises(IndexError):
+                at_seat_reference(per_seat, seat, default)
+            continue
+        got, want = at_seat(per_seat, seat, default), at_seat_reference(per_seat, seat, default)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
 def week_tasks_reference(
     week, book, handlers, seats, pop, plan, cadenced, offered, touches, scenario, specialist_cells, line_touches
 ):
@@ -745,14 +774,14 @@ def week_tasks_reference(
     open_ = ~b.closed & ~b.digital
     resp = np.flatnonzero(open_ & (b.stage == Stage.AWAITING_RESPONSE))
     h = handlers[resp]
-    vacant = (h >= 0) & ~at_seat(seats.filled, h, False)
+    vacant = (h >= 0) & ~at_seat_reference(seats.filled, h, False)
     unowned, vacant_idx = resp[h == -1], resp[vacant]
     resp = resp[(h >= 0) & ~vacant | (h <= -2)]
     work = workable_reference(b, week)
     c = cadenced
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
-    due &= at_seat(seats.filled, owner, False)
+    due &= at_seat_reference(seats.filled, owner, False)
     # A specialist's touches serve its own cadence, not the owner's.
     got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
     behind = _behind(got, plan.cadence[c], week)
@@ -764,7 +793,7 @@ def week_tasks_reference(
         sc, sl = np.divmod(specialist_cells, pop.lines)
         sp = plan.specialist[sc, sl]
         done = line_touches[sc, sl] if line_touches is not None else 0
-        on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
+        on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat_reference(seats.filled, sp, False)
         on &= _behind(done, plan.specialist_cadence[sc, sl], week)
         c, owner, touch_line = (
             np.concatenate([c, sc[on]]),
@@ -790,7 +819,7 @@ def week_tasks_reference(
     cost = np.concatenate([np.full(resp.size, activities.response_hours), work_hours, touch_cost])
     # A lead that arrives mid-week exists from that point of the rep's week (its hours spread evenly over the days).
     share_gone = np.clip(b.day[resp] / DAYS - week, 0.0, 1.0)
-    own_release = np.where(queued, 0.0, share_gone * at_seat(seats.capacity, answer, 0.0))
+    own_release = np.where(queued, 0.0, share_gone * at_seat_reference(seats.capacity, answer, 0.0))
     release = np.concatenate([own_release, np.zeros(work.size + c.size)])
     rest = np.full(work.size + c.size, -1)
     days_left = np.concatenate(
@@ -917,7 +946,7 @@ def decisions_reference(scenario, terms, pop, book, idx, skill, seat_margin, las
         base,
         pop.stock[c],
         pop.responsiveness[c],
-        at_seat(skill, handler, 1.0),
+        at_seat_reference(skill, handler, 1.0),
         conflict.astype(np.float64),
         scenario.relationship,
     )
@@ -929,7 +958,7 @@ def decisions_reference(scenario, terms, pop, book, idx, skill, seat_margin, las
     k = kind[won]
     value = value_estimate_reference(terms, pop, c[won], k, line[won]) * np.where(k == Kind.RENEWAL, 1.0, noise)
     value *= np.where(digital[won] & (k != Kind.RENEWAL), scenario.digital.value_factor, 1.0)
-    margin = at_seat(seat_margin, handler[won], 0.0) * value
+    margin = at_seat_reference(seat_margin, handler[won], 0.0) * value
     return idx, c, seg, kind, line, digital, handler, conflict, won, value, margin
 
 
