@@ -384,8 +384,8 @@ class CoverageModel(mesa.Model):
         self._decide(decided, seats)
 
     def _end_week(self, w: int, seats: SeatWeek) -> None:
-        self.recorder.end_week(w, self.population.segment_spend, seats, int((~self.book.closed).sum()))
-        self.book.drop_closed()
+        self.book.drop_closed()  # first: the book's size is then the open opportunities
+        self.recorder.end_week(w, self.population.segment_spend, seats, len(self.book))
 
     # ---- results ----------------------------------------------------------------
 

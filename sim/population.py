@@ -252,6 +252,8 @@ class Population:
         """Accounts whose personal relationship is held by one of ``seats``."""
         if seats.size == 0:
             return np.empty(0, dtype=np.int64)
+        if seats.size == 1 and seats[0] >= 0:  # one leaver, the usual case: a comparison numpy vectorizes
+            return np.flatnonzero(self.holder == seats[0])
         held = np.zeros(int(seats.max()) + 1, dtype=bool)
         held[seats] = True
         return marked_positions(self.holder, held)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import PARTNER, Activity, TaskKind
+from sim.codes import Activity, TaskKind
 from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quantile, quarter_rows
 from sim.outcomes import Decisions
@@ -226,16 +226,15 @@ class Recorder:
         t = self.tally
         weekly_spend = np.maximum(segment_spend, 0.0) / WEEKS_PER_YEAR  # running sums may drift below 0 by 1e-12
         t.recurring += weekly_spend
-        filled = seats.filled
-        own = filled & (seats.role_index != PARTNER)
-        t.seat_cost += float(seats.cost_per_year[filled].sum()) / WEEKS_PER_YEAR
-        t.coordination_hours += float(seats.coordination.sum())
-        t.filled_seat_weeks += float(own.sum())
+        totals = seats.totals  # the same for every week that shares the SeatWeek
+        t.seat_cost += totals.cost_per_year / WEEKS_PER_YEAR
+        t.coordination_hours += totals.coordination
+        t.filled_seat_weeks += totals.own_filled
         t.add(t.role_capacity, seats.role_index, seats.capacity)
         self.weekly.append(WeeklyRow(week, "recurring_revenue", float(weekly_spend.sum())))
         self.weekly.append(WeeklyRow(week, "open_opportunities", float(open_opportunities)))
-        self.weekly.append(WeeklyRow(week, "capacity_hours", float(seats.capacity.sum())))
-        self.weekly.append(WeeklyRow(week, "filled_seats", float(filled.sum())))
+        self.weekly.append(WeeklyRow(week, "capacity_hours", totals.capacity))
+        self.weekly.append(WeeklyRow(week, "filled_seats", totals.filled))
 
     def end_quarter(
         self, quarter: int, pop: Population, plan: CoveragePlan, open_segments: np.ndarray, gross_margin: float

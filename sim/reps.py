@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from functools import cached_property
+from typing import NamedTuple
 
 import mesa
 import numpy as np
 
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
+from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, PARTNER, ROLES
 from sim.policies.protocol import TeamView, read_only
 from sim.scenario import RepGroup, Scenario
 
@@ -132,6 +134,29 @@ class SeatWeek:
     @property
     def size(self) -> int:
         return int(self.role.size)
+
+    @cached_property
+    def totals(self) -> WeekTotals:
+        """The week's totals over the seats, worked out once for all the weeks that share this one."""
+        filled = self.filled
+        return WeekTotals(
+            cost_per_year=float(self.cost_per_year[filled].sum()),
+            coordination=float(self.coordination.sum()),
+            own_filled=float((filled & (self.role_index != PARTNER)).sum()),
+            capacity=float(self.capacity.sum()),
+            filled=float(filled.sum()),
+        )
+
+
+class WeekTotals(NamedTuple):
+    """A ``SeatWeek``'s totals: cost per year of its filled seats (currency), hours of account plans, filled
+    seats that are not channel partners, selling hours, filled seats."""
+
+    cost_per_year: float
+    coordination: float
+    own_filled: float
+    capacity: float
+    filled: float
 
 
 _VIEW_FIELDS = tuple(f.name for f in fields(TeamView))

@@ -71,6 +71,10 @@ def test_the_accounts_a_leaving_seat_held_are_those_whose_holder_it_is():
         assert seats.size == 2
         held = model.population.held_by(seats)
         assert held.size > 0 and held.tolist() == np.flatnonzero(np.isin(holder, seats)).tolist()
+        for seat in seats:  # one leaver: its own path, the same answer
+            one = model.population.held_by(np.array([seat]))
+            assert one.dtype == np.int64 and one.size > 0 and one.tolist() == np.flatnonzero(holder == seat).tolist()
+        assert model.population.held_by(np.array([holder.max() + 1])).size == 0  # a seat that holds nothing
         assert model.population.held_by(np.empty(0, dtype=np.int64)).size == 0
     finally:
         model.release()

@@ -86,6 +86,11 @@ def test_the_teams_arrays_follow_its_agents_week_by_week():
                 for r, t in zip(seats, tenure, strict=True)
             ]
             assert np.allclose(week.capacity + week.handoff + week.coordination, paid)
+            # Its totals, worked out once per SeatWeek, are this week's, whichever week made it.
+            totals = week.totals
+            assert totals.filled == week.filled.sum() and totals.capacity == week.capacity.sum()
+            assert totals.cost_per_year == week.cost_per_year[week.filled].sum()
+            assert totals.coordination == week.coordination.sum() and totals.own_filled == week.filled.sum()
             ramping += any(r.filled and t < len(ramp) - 1 for r, t in zip(seats, tenure, strict=True))
             vacant += not week.filled.all()
             owing += owed.any()
