@@ -9,7 +9,8 @@
    peak memory is its own. Times are the simulation proper, model construction
    included (covsim's ``RunResult.seconds``; the same span for Mesa), each
    side the median of its runs. The 100,000-customer Mesa case is run only if
-   the 10,000 one projects (linearly) to under two minutes. The Mesa model runs
+   the 10,000 one projects (linearly) to under two minutes (and did not time
+   out); a Mesa case with a process that timed out has no time at all. The Mesa model runs
    3 times: below 100,000 customers in one process, at 100,000 in three, one
    run each (a run is its process's first, as a user's would be), because its
    run time there moves by a third from one minute to the next (13.7-32.6 s
@@ -114,13 +115,16 @@ def time_case(which: str, customers: int, repeats: int, timeout: float | None = 
 
 def timing() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    mesa_10k = None
+    mesa_10k: float | None = None
+    mesa_gave_up = False  # a Mesa case timed out: the larger ones would too
     for customers in SIZES:
         projected = None if mesa_10k is None else mesa_10k * customers / 10_000
-        if projected is not None and projected > MESA_BUDGET_S:
+        if mesa_gave_up or (projected is not None and projected > MESA_BUDGET_S):
             cov, mes = covsim_case(customers), None
+            why = "skipped (a smaller case timed out)" if mesa_gave_up else "skipped (projected over budget)"
         else:
             cov, mes = bracketed(customers)
+            mesa_gave_up, why = mes is None, f"timed out (over {3 * MESA_BUDGET_S:.0f} s)"
         if customers == 10_000 and mes is not None:
             mesa_10k = mes["seconds"]
         rows.append(
@@ -136,7 +140,7 @@ def timing() -> list[dict[str, Any]]:
                 "mesa_peak_mb": mes["peak_mb"] if mes else float("nan"),
             }
         )
-        done = f"{rows[-1]['mesa_s']:.2f} s" if mes else "skipped (projected over budget)"
+        done = f"{rows[-1]['mesa_s']:.2f} s" if mes else why
         print(f"  {customers:>9,} customers: covsim {cov['seconds']:.3f} s, Mesa {done}", file=sys.stderr)
     return rows
 
@@ -144,12 +148,14 @@ def timing() -> list[dict[str, Any]]:
 def bracketed(customers: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """covsim's and the Mesa model's times at ``customers``, over the same minutes: covsim's 3 runs before
     and after each Mesa process (below 100,000 customers one process of 3 runs, at 100,000 three processes
-    of one, each its process's first run), each side the median of its runs (None for Mesa on a timeout)."""
+    of one, each its process's first run), each side the median of its runs. Mesa's is None if any of its
+    processes timed out: a median of fewer runs than said would pass for one of all."""
     processes, repeats = (1, 3) if customers < 100_000 else (MESA_RUNS_AT_100K, 1)
     cov, mesa = [covsim_case(customers)], []
     for _ in range(processes):
         m = time_case("mesa", customers, repeats, timeout=3 * MESA_BUDGET_S)
         if m is None:
+            mesa = []
             break
         mesa.append(m)
         cov.append(covsim_case(customers))
@@ -206,9 +212,9 @@ def main() -> dict[str, Any]:
     print(
         f"\n## Timing: baseline scenario under unstructured, {WEEKS} weeks, seed {SEED}\n\n"
         "Simulation seconds (model construction and the weeks): Mesa's median of 3 runs (at 100,000 three "
-        "processes of one run each; below, one process of three); covsim's median of its runs in processes of "
-        "3 just before and after each Mesa process (6 runs below 100,000, 12 at it: this machine's speed "
-        "drifts from minute to minute), each process's first run, which also loads the compiled kernels, left "
+        "processes of one run each; below, one process of three; none if one timed out); covsim's median of its "
+        "runs in processes of 3 just before and after each Mesa process (6 runs below 100,000, 12 at it: this "
+        "machine's speed drifts from minute to minute), each process's first run, which also loads the compiled kernels, left "
         "out (that load is reported with the kernels); peak resident memory of the process running the case.\n"
     )
     print(timing_table(rows))

@@ -259,7 +259,11 @@ def main() -> None:
     print(f"  what-if page: {app['seconds']:.1f} s for {app['runs']} runs", file=sys.stderr)
 
     batches = script("throughput.py", "200")  # on 1, 2, 2 and 1 workers: a drift favours neither side
-    one, two = ({k: sum(b[k] for b in batches if b["workers"] == w) / 2 for k in batches[0]} for w in (1, 2))
+    one, two = (
+        {"runs": batches[0]["runs"]}
+        | {k: statistics.mean(b[k] for b in batches if b["workers"] == w) for k in ("wall", "run_seconds")}
+        for w in (1, 2)
+    )
     overhead_ms = 1000 * (one["wall"] - one["run_seconds"]) / one["runs"]
     speedup = one["wall"] / two["wall"]
     throughput = (

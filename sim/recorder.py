@@ -121,9 +121,8 @@ class Recorder:
         t.treated_customer.append(customer.astype(np.int64))
         t.treated_by.append(seat.astype(np.int64))
         # np.full, not np.broadcast_to: the same values, for a microsecond where broadcast_to took fifteen.
-        t.treated_in_time.append(
-            np.full(customer.shape, in_time) if isinstance(in_time, bool) else np.asarray(in_time, dtype=bool)
-        )
+        one = np.ndim(in_time) == 0
+        t.treated_in_time.append(np.full(customer.shape, bool(in_time)) if one else np.asarray(in_time, dtype=bool))
 
     def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
         """First responses inside the window: by whom and after how many business days."""

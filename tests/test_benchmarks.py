@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import Any
 
 from benchmarks import compare_mesa
@@ -194,31 +196,46 @@ def test_the_week_s_cost_leaves_out_a_mesa_run_that_was_skipped():
     assert "Mesa" not in text and "nan" not in text
 
 
+def _fake_cases(mesa_times: list[float | None], cov_times: list[list[float]], calls: list) -> Any:
+    """A ``time_case`` that gives these times in turn (a Mesa None: that process timed out)."""
+    mesa, cov = iter(mesa_times), iter(cov_times)
+
+    def fake(which: str, customers: int, repeats: int, timeout: float | None = None) -> dict[str, Any] | None:
+        calls.append((which, customers, repeats))
+        times = next(cov) if which == "covsim" else next(mesa)
+        if times is None:
+            return None
+        times = times if which == "covsim" else [times] * repeats
+        return {"seconds": statistics.median(times), "times": times, "peak_mb": 100.0, "reps": 42}
+
+    return fake
+
+
 def test_the_mesa_comparison_brackets_each_mesa_process_with_covsim(monkeypatch):
     """At 100k: three Mesa processes of one run each, covsim's processes of 3 runs before the first and after
-    each; each side the median of its runs. Below: one Mesa process of 3 runs, bracketed the same way."""
+    each; each side the median of all its runs (not its first run, nor its first process)."""
     calls: list[tuple[str, int, int]] = []
-    mesa_times = iter([21.0, 30.0, 19.0])
-    cov_times = iter([[0.20, 0.21, 0.22], [0.19, 0.20, 0.20], [0.23, 0.23, 0.24], [0.20, 0.21, 0.21]])
-
-    def fake(which: str, customers: int, repeats: int, timeout: float | None = None) -> dict[str, Any]:
-        calls.append((which, customers, repeats))
-        times = next(cov_times) if which == "covsim" else [next(mesa_times)]
-        return {"times": times, "peak_mb": 100.0, "reps": 42}
-
-    monkeypatch.setattr(compare_mesa, "time_case", fake)
+    covsim_runs = [[0.30, 0.31, 0.32], [0.19, 0.20, 0.20], [0.21, 0.22, 0.24], [0.20, 0.21, 0.21]]
+    monkeypatch.setattr(compare_mesa, "time_case", _fake_cases([30.0, 21.0, 19.0], covsim_runs, calls))
     covsim, mesa = compare_mesa.bracketed(100_000)
     assert calls == [("covsim", 100_000, 3), ("mesa", 100_000, 1)] * 3 + [("covsim", 100_000, 3)]
-    assert mesa is not None and mesa["times"] == [21.0, 30.0, 19.0] and mesa["seconds"] == 21.0
-    assert covsim["seconds"] == 0.21  # the median of all twelve (0.19 to 0.24)
+    assert mesa is not None and mesa["times"] == [30.0, 21.0, 19.0] and mesa["seconds"] == 21.0
+    assert covsim["seconds"] == 0.21  # the median of all twelve (0.19 to 0.32); the first process's is 0.31
+
+
+def test_a_mesa_process_that_times_out_leaves_the_comparison_unmeasured(monkeypatch):
+    """A median of fewer Mesa runs than the table says would pass for one of all: no ratio at all, and the
+    larger cases are not tried (they would time out too)."""
+    calls: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(compare_mesa, "time_case", _fake_cases([21.0, None], [[0.2] * 3] * 3, calls))
+    covsim, mesa = compare_mesa.bracketed(100_000)
+    assert mesa is None and covsim["seconds"] == 0.2
+    assert [c[0] for c in calls] == ["covsim", "mesa", "covsim", "mesa"]  # stopped at the timeout
 
     calls.clear()
-
-    def mesa_times_out(which: str, customers: int, repeats: int, timeout: float | None = None) -> dict | None:
-        calls.append((which, customers, repeats))
-        return None if which == "mesa" else {"times": [0.01] * repeats, "peak_mb": 1.0, "reps": 3}
-
-    monkeypatch.setattr(compare_mesa, "time_case", mesa_times_out)
-    covsim, mesa = compare_mesa.bracketed(1_000)
-    assert calls == [("covsim", 1_000, 3), ("mesa", 1_000, 3)] and mesa is None  # a Mesa timeout: no ratio
-    assert covsim["seconds"] == 0.01
+    monkeypatch.setattr(compare_mesa, "SIZES", (1_000, 10_000, 100_000))
+    monkeypatch.setattr(compare_mesa, "time_case", _fake_cases([0.1, None], [[0.05] * 3] * 5, calls))
+    rows = compare_mesa.timing()
+    assert [c for c in calls if c[0] == "mesa"] == [("mesa", 1_000, 3), ("mesa", 10_000, 3)]
+    assert [r["mesa_runs"] for r in rows] == [[0.1] * 3, [], []]
+    assert math.isnan(rows[2]["speedup"]) and rows[2]["covsim_s"] == 0.05

@@ -745,6 +745,42 @@ def at_seat_reference(per_seat, seat, default):
     return out
 
 
+def test_the_effort_kernel_returns_numpy_s_maximum_of_hours_over_capacity():
+    """The most any seat worked over its capacity, as ``np.max(worked - capacity)`` gives it: a NaN anywhere
+    is NaN, wherever it is; with no seat, -inf (no change to the run's maximum)."""
+    from sim.recorder import _effort
+
+    def most(capacity, rep, hours):
+        n, accounts = len(rep), 3
+        return compiled(_effort)(
+            np.ones(n, dtype=bool),  # done
+            np.array(rep, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),  # customer
+            np.full(n, int(TaskKind.WORK), dtype=np.int8),
+            np.array(hours, dtype=float),
+            np.zeros(n),  # travel
+            np.full(n, -1, dtype=np.int64),  # line
+            np.zeros(accounts, dtype=np.int8),  # segment of each account
+            np.zeros(len(capacity), dtype=bool),  # field
+            np.zeros(len(capacity), dtype=np.int64),  # role index
+            np.zeros(accounts, dtype=bool),  # low value
+            np.zeros((len(Activity.names()), 1)),
+            np.zeros((1, 1)),
+            np.zeros(1),
+            np.zeros(8),
+            np.zeros(accounts),
+            np.zeros(accounts),
+            np.zeros(accounts, dtype=np.int64),
+            np.array(capacity, dtype=float),
+        )
+
+    assert most([10.0, 5.0, 8.0], [1, 1, 2], [4.0, 3.0, 1.0]) == np.max(np.array([0.0, 7.0, 1.0]) - [10.0, 5.0, 8.0])
+    for capacity in ([np.nan, 5.0, 8.0], [10.0, np.nan, 8.0], [10.0, 5.0, np.nan]):
+        assert np.isnan(most(capacity, [1], [4.0]))
+    assert most([], [], []) == -np.inf
+    assert most([np.inf, 1.0], [1], [3.0]) == 2.0
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=6),
@@ -754,16 +790,22 @@ def at_seat_reference(per_seat, seat, default):
 def test_compiled_at_seat_equals_the_numpy_it_replaced(values, seats, default):
     """A seat's value where a seat is given, the default where not (any negative), for bool and float
     tables, an empty team included; a seat past the table is an IndexError, as numpy's indexing was."""
-    seat = np.array(seats, dtype=np.int64)
-    for per_seat in (np.array(values, dtype=float), np.array(values, dtype=float) > 0.5):
-        if seat.size and seat.max() >= per_seat.size:
-            with pytest.raises(IndexError):
-                at_seat(per_seat, seat, default)
-            with pytest.raises(IndexError):
-                at_seat_reference(per_seat, seat, default)
-            continue
-        got, want = at_seat(per_seat, seat, default), at_seat_reference(per_seat, seat, default)
-        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    wide = np.array(seats, dtype=np.int64)
+    for seat in (wide, wide.astype(np.int32), read_only(wide.copy())):  # as the callers pass them
+        for per_seat in (np.array(values, dtype=float), np.array(values, dtype=float) > 0.5):
+            _check_at_seat(per_seat, seat, default)
+
+
+def _check_at_seat(per_seat, seat, default):
+    """``at_seat`` against its numpy reference: the same values and dtype, or an IndexError from both."""
+    if seat.size and seat.max() >= per_seat.size:
+        with pytest.raises(IndexError):
+            at_seat(per_seat, seat, default)
+        with pytest.raises(IndexError):
+            at_seat_reference(per_seat, seat, default)
+        return
+    got, want = at_seat(per_seat, seat, default), at_seat_reference(per_seat, seat, default)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
 def week_tasks_reference(
@@ -1652,3 +1694,17 @@ def test_compiled_segment_counts_equal_the_numpy_they_replaced(seed, n, segments
     ):
         g = getattr(got, name)
         assert g.shape == w.shape and g.tobytes() == w.astype(g.dtype).tobytes(), name
+
+
+def test_treated_takes_in_time_as_a_python_or_numpy_scalar_or_an_array():
+    """Each response stage's "answered in time", one entry per customer, however the flag comes."""
+    scenario = load_scenario(ROOT / "scenarios" / "small.toml")
+    pop = Population.generate(scenario, np.random.default_rng(1))
+    rec = Recorder(pop, scenario.segment_names, 0.2)
+    rec.treated(np.array([1, 2]), np.array([0, -1]), np.bool_(True))
+    rec.treated(np.array([3]), np.array([1]), False)
+    rec.treated(np.array([4, 5]), np.array([0, 0]), np.array([True, False]))
+    rec.treated(np.array([6]), np.array([1]), np.array(True))
+    customer, by, in_time = rec.tally.treated()
+    assert customer.tolist() == [1, 2, 3, 4, 5, 6] and by.tolist() == [0, -1, 1, 0, 0, 1]
+    assert in_time.dtype == bool and in_time.tolist() == [True, True, False, True, False, True]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.codes import Kind, Status
+from sim.codes import PARTNER, Kind, Status
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
@@ -90,7 +90,8 @@ def test_the_teams_arrays_follow_its_agents_week_by_week():
             totals = week.totals
             assert totals.filled == week.filled.sum() and totals.capacity == week.capacity.sum()
             assert totals.cost_per_year == week.cost_per_year[week.filled].sum()
-            assert totals.coordination == week.coordination.sum() and totals.own_filled == week.filled.sum()
+            assert totals.coordination == week.coordination.sum()
+            assert totals.own_filled == (week.filled & (week.role_index != PARTNER)).sum()
             ramping += any(r.filled and t < len(ramp) - 1 for r, t in zip(seats, tenure, strict=True))
             vacant += not week.filled.all()
             owing += owed.any()
@@ -202,6 +203,14 @@ def test_channel_partner_keeps_its_margin():
     assert value(r, "cost_of_sales", 1) == pytest.approx(
         110_000 * 0 + 150_000 * 13 / 52 + value(r, "partner_margin", 1)
     )
+    # The team's own seats are counted without the partners' (seat-weeks, cost per own seat).
+    model = CoverageModel(parse_scenario(data), make_policy("unstructured"), 1)
+    try:
+        model.step()
+        totals = model.team.week(model.week).totals
+        assert (totals.filled, totals.own_filled, totals.cost_per_year) == (4.0, 1.0, 150_000.0)
+    finally:
+        model.release()
 
 
 def test_sdr_hands_off_to_a_closer():
