@@ -7,15 +7,23 @@ about half a second to import, so nothing imports it until a kernel first
 runs, and ``covsim --help`` never does. The kernels use plain IEEE
 arithmetic in the order numpy would (numba contracts nothing into fused
 multiply-adds unless asked for fastmath), so their results are those of the
-numpy code they replace, bit for bit (the golden test pins them). A kernel
-may call the other kernels of its own module by name (``sim.spend.won_deals``
-runs ``add_value`` and ``renew_spend``), which stay plain functions until
-compiled.
+numpy code they replace, bit for bit (the golden test pins them).
+
+A kernel may call, by name, the plain functions of its own package that it
+sees as globals (``sim.spend.won_deals`` runs ``add_value`` and
+``renew_spend`` of its module; a kernel imports a shared helper from another
+module as it would any function), which stay plain functions until compiled.
+numba's disk cache judges a kernel fresh by its own file alone, and the
+machine code of the helpers it calls is part of the kernel's: a kernel whose
+helpers come from other files is cached with a stamp of those files too
+(``_stamped_locator``), so that a change to a helper recompiles the kernels
+that call it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import types
 from collections.abc import Callable
@@ -37,9 +45,17 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     import numba
 
-    kernel = _calling_compiled_helpers(function)
+    kernel, files = _calling_compiled_helpers(function)
+    _FILES[function] = files
+    cache = True
+    if len(files) > 1:
+        if getattr(numba.config, "CACHE_LOCATOR_CLASSES", ""):  # numba then asks only the locators named there
+            cache = False
+        else:
+            _stamped_locator()
+            _STAMPED[kernel] = files
     try:
-        return numba.njit(cache=True, nogil=True)(kernel)
+        return numba.njit(cache=cache, nogil=True)(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return numba.njit(nogil=True)(kernel)
 
@@ -47,14 +63,18 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
 #: Kernels whose helpers are being found: a helper calling back into one is not wrapped again (no endless
 #: recursion; numba refuses such a cycle when it compiles).
 _WRAPPING: set[Callable[..., Any]] = set()
+#: The source files compiled into each function given to ``compiled``: its own and its helpers', all the way down.
+_FILES: dict[Callable[..., Any], frozenset[str]] = {}
+#: The functions handed to numba whose helpers come from other files, with those files (``_stamped_locator``).
+_STAMPED: dict[Callable[..., Any], frozenset[str]] = {}
 
 
-def _calling_compiled_helpers(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` calling the compiled versions of the plain functions of its own module that it calls
-    (numba calls only compiled functions), so that one kernel may run others. Its own module's only:
-    numba's cache judges a kernel's machine code stale by the kernel's own file, so a helper in another
-    file could change unseen."""
+def _calling_compiled_helpers(function: Callable[..., Any]) -> tuple[Callable[..., Any], frozenset[str]]:
+    """``function`` calling the compiled versions of the plain functions of its own package that it calls
+    (numba calls only compiled functions), so that one kernel may run others; and the source files of it
+    and of every helper it runs, all the way down."""
     assert isinstance(function, types.FunctionType)
+    package = function.__module__.partition(".")[0]
     _WRAPPING.add(function)
     try:
         helpers = {
@@ -62,12 +82,14 @@ def _calling_compiled_helpers(function: Callable[..., Any]) -> Callable[..., Any
             for name in function.__code__.co_names
             if isinstance(helper := function.__globals__.get(name), types.FunctionType)
             and helper not in _WRAPPING  # itself, or a kernel calling back (numba then says so when it compiles)
-            and helper.__module__ == function.__module__
+            and helper.__module__.partition(".")[0] == package
         }
+        originals = [function.__globals__[name] for name in helpers]
     finally:
         _WRAPPING.discard(function)
+    files = frozenset({function.__code__.co_filename}.union(*(_FILES[h] for h in originals)))
     if not helpers:
-        return function
+        return function, files
     kernel = types.FunctionType(
         function.__code__, {**function.__globals__, **helpers}, function.__name__, function.__defaults__
     )
@@ -76,4 +98,55 @@ def _calling_compiled_helpers(function: Callable[..., Any]) -> Callable[..., Any
         function.__module__,
         function.__doc__,
     )
-    return kernel
+    return kernel, files
+
+
+@functools.cache
+def _stamped_locator() -> type:
+    """numba's cache locator for the kernels of ``_STAMPED``, first in the list numba asks: the place and
+    name numba would give the kernel, with a source stamp of every file compiled into it (numba's own
+    stamp is a hash of the kernel's file alone). A stale stamp makes numba compile the kernel again and
+    overwrite its cache. Other functions are left to numba's own locators."""
+    from numba.core import caching
+
+    class StampedLocator(caching._CacheLocator):
+        def __init__(self, inner: Any, files: frozenset[str]) -> None:
+            self._inner, self._files = inner, sorted(files)
+
+        def ensure_cache_path(self) -> None:
+            self._inner.ensure_cache_path()
+
+        def get_cache_path(self) -> str:
+            return str(self._inner.get_cache_path())
+
+        def get_disambiguator(self) -> str:
+            return str(self._inner.get_disambiguator())
+
+        def get_source_stamp(self) -> Any:
+            return (self._inner.get_source_stamp(), *(_file_hash(f) for f in self._files))
+
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            files = _STAMPED.get(py_func)
+            if files is None:
+                return None
+            locators: list[Any] = caching.CacheImpl._locator_classes
+            for other in locators:
+                if other is not cls and (inner := other.from_function(py_func, py_file)) is not None:
+                    return cls(inner, files)
+            return None
+
+    caching.CacheImpl._locator_classes.insert(0, StampedLocator)
+    return StampedLocator
+
+
+def _file_hash(path: str) -> tuple[str, bytes]:
+    """A file's path and the sha256 of its bytes (read again when its size or time changes)."""
+    st = os.stat(path)
+    return path, _hashed(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.cache
+def _hashed(path: str, mtime_ns: int, size: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).digest()

@@ -1,0 +1,41 @@
+"""A compiled kernel's disk cache follows every file compiled into it, its helpers' in other modules too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+RUN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from sim.compiled import compiled
+from kernelpkg import kernel
+k = compiled(kernel.scaled)
+value = k(1)
+print(json.dumps({"value": value, "loaded": sum(k.stats.cache_hits.values()), "compiled": sum(k.stats.cache_misses.values())}))
+"""
+
+
+def _run(folder) -> dict:
+    out = subprocess.run([sys.executable, "-c", RUN, str(folder)], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_kernel_is_compiled_again_when_a_helper_in_another_file_changes(tmp_path):
+    """numba judges a cached kernel fresh by its own file; the helper it runs from another module is part
+    of its machine code, so a change there must compile it again (a stale one would give 20 below)."""
+    pkg = tmp_path / "kernelpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helper.py").write_text("def offset(x):\n    return x + 1\n")
+    (pkg / "kernel.py").write_text(
+        "from kernelpkg.helper import offset\n\n\ndef scaled(x):\n    return offset(x) * 10\n"
+    )
+    assert _run(tmp_path) == {"value": 20, "loaded": 0, "compiled": 1}
+    assert _run(tmp_path) == {"value": 20, "loaded": 1, "compiled": 0}  # the disk cache serves it
+    (pkg / "helper.py").write_text("def offset(x):\n    return x + 2  # changed\n")
+    assert _run(tmp_path) == {"value": 30, "loaded": 0, "compiled": 1}  # the kernel's own file is unchanged
+    assert _run(tmp_path) == {"value": 30, "loaded": 1, "compiled": 0}
