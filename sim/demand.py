@@ -15,6 +15,7 @@ import numpy as np
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import OPPORTUNITY_KINDS, Kind, Status
 from sim.compiled import compiled
+from sim.numpy_exact import power
 from sim.population import Population
 from sim.randomness import Thinning
 from sim.response import churn_relief, weekly_hazard
@@ -289,17 +290,7 @@ def _arrived(
     for j in range(n):
         lift = b
         if touched[j]:
-            x = max(held[j], 0.0)
-            # x ** shape as numpy computes an array to a scalar power: its shortcuts for the exponents 2, 1
-            # and 0.5 (a square, a copy, a square root), the C library's pow otherwise.
-            if shape == 2.0:
-                xs = x * x
-            elif shape == 1.0:
-                xs = x
-            elif shape == 0.5:
-                xs = np.sqrt(x)
-            else:
-                xs = x**shape
+            xs = power(max(held[j], 0.0), shape)  # as numpy raises an array to a scalar power
             y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
             lift = b + realised[j] * (y - b)
         # 1 - exp(-r) <= r, and the C library's expm1 is within an ulp: a uniform well above r x (1 + 1e-12)

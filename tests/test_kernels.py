@@ -28,6 +28,7 @@ from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stag
 from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
 from sim.model import CoverageModel
+from sim.numpy_exact import median, pairwise_sum, power
 from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
@@ -1052,7 +1053,24 @@ def test_compiled_pairwise_sum_adds_as_np_sum(seed, n, start):
     # split in halves, at any offset; values of many magnitudes, so that any other order shows in the last bits.
     rng = np.random.default_rng(seed)
     a = rng.lognormal(0.0, 3.0, start + n) * rng.choice([-1.0, 1.0], start + n)
-    assert compiled(sim.policies.unstructured._pairwise_sum)(a, start, n) == 0.0 + a[start:].sum()
+    assert compiled(pairwise_sum)(a, start, n) == 0.0 + a[start:].sum()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False) | st.integers(0, 5).map(float), min_size=1, max_size=40),
+    st.floats(0.0, 1e6) | st.sampled_from([0.0, np.inf]),
+    st.sampled_from([2.0, 1.0, 0.5, 0.3, 1.7, 0.0]),
+)
+def test_numpy_exact_median_and_power_are_numpys_compiled_or_not(values, x, e):
+    """``np.median`` of an array, and an array raised to a scalar power (numpy's shortcuts for 2, 1 and 0.5,
+    the C library's pow otherwise), the same to the last bit in Python and in a compiled loop."""
+    v = np.array(values)
+    want = np.median(v)
+    assert median(v) == want and compiled(median)(v.copy()) == want
+    assert isinstance(median(v), float)
+    want = (np.array([x]) ** e)[0]
+    assert power(x, e) == want and compiled(power)(x, e) == want
 
 
 def route_reference(policy, view, rng):

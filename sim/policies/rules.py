@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
+from sim.numpy_exact import median
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, RouteView, Tasks, TeamView, queue
 from sim.strict import Field, Strict
 
@@ -398,15 +399,6 @@ def standard_priority(tasks: Tasks, accounts: Accounts) -> np.ndarray:
 def _unit(v: np.ndarray) -> np.ndarray:
     """Map non-negative values monotonically into [0, 1)."""
     return v / (v + median(v) + 1e-9) if v.size else v
-
-
-def median(v: np.ndarray) -> float:
-    """``np.median`` of a non-empty 1-d array (the same value), without its several microseconds of overhead."""
-    h = v.size // 2
-    if v.size % 2:
-        return float(np.partition(v, h)[h])
-    part = np.partition(v, (h - 1, h))
-    return float((part[h - 1] + part[h]) / 2.0)
 
 
 def weighted_draw(rng: np.random.Generator, items: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
+from sim.numpy_exact import median, pairwise_sum, power
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan
 from sim.strict import Field, Strict
@@ -139,13 +140,13 @@ def _priorities(
     follow_through: float,
 ) -> np.ndarray:
     """``prioritise``'s ``(u + 1e-6) x eagerness (a response's) x (potential / median) ** size_bias``, plus
-    ``follow_through`` for work, in numpy's order of operations, with its median and its powers (``_power``).
+    ``follow_through`` for work, in numpy's order of operations, with its median and its powers (``sim.numpy_exact``).
     Compiled (``sim.compiled``), where numpy took a dozen calls a week."""
     n = u.size
-    scale = _median(potential) + 1e-9
+    scale = median(potential) + 1e-9
     out = np.empty(n)
     for i in range(n):
-        xs = _power(potential[i] / scale, size_bias)
+        xs = power(potential[i] / scale, size_bias)
         eager = eagerness[rep[i]] if kind[i] == _RESPONSE else 1.0
         out[i] = (u[i] + 1e-6) * eager * xs + follow_through * (1.0 if kind[i] == _WORK else 0.0)
     return out
@@ -204,7 +205,7 @@ def _picked_up(
     pot = np.empty(n)
     for j in range(n):
         pot[j] = potential[customer[j]]
-    scale = _median(pot) + 1e-9
+    scale = median(pot) + 1e-9
     share = _free_shares(free, capacity)
     out = []
     for closers in (False, True):
@@ -238,7 +239,7 @@ def _handlers(
     for picked, seats, weights in ((first, first_seats, first_share), (deal, closers, closer_share)):
         if picked.size == 0:
             continue
-        total = 0.0 + _pairwise_sum(weights, 0, weights.size)
+        total = 0.0 + pairwise_sum(weights, 0, weights.size)
         cdf = np.empty(weights.size)
         running = 0.0
         for s in range(weights.size):
@@ -253,93 +254,13 @@ def _handlers(
     return handler
 
 
-def _pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
-    """The sum of ``a[start : start + n]`` as numpy's ``np.sum`` adds a float64 array, to the last bit: blocks
-    of up to 128 entries (``_block_sum``), a longer run split in halves (``_half``), each half summed so
-    before the two are added. numpy recurses; ``sim.compiled`` does not let a kernel's helper call itself,
-    so the halves wait on a stack (64 levels: more than any array has)."""
-    if n <= 128:
-        return _block_sum(a, start, n)
-    begin, size = np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)
-    stage, left = np.zeros(64, dtype=np.int64), np.empty(64)  # stage: 0 to split, 1 left half pending, 2 right
-    top, begin[0], size[0] = 0, start, n
-    value, done = 0.0, False
-    while True:
-        if not done:
-            if size[top] <= 128:
-                value, done = _block_sum(a, begin[top], size[top]), True
-                continue
-            half = _half(size[top])
-            stage[top] = 1
-            top += 1
-            begin[top], size[top], stage[top] = begin[top - 1], half, 0
-            continue
-        top -= 1  # the node just summed is done; its parent takes the value
-        if top < 0:
-            return value
-        if stage[top] == 1:
-            half = _half(size[top])
-            left[top], stage[top] = value, 2
-            top += 1
-            begin[top], size[top], stage[top] = begin[top - 1] + half, size[top - 1] - half, 0
-            done = False
-        else:
-            value = left[top] + value
-
-
-def _half(n: int) -> int:
-    """Where numpy's pairwise sum splits ``n`` entries: half of them, down to a multiple of 8."""
-    return n // 2 - (n // 2) % 8
-
-
-def _block_sum(a: np.ndarray, start: int, n: int) -> float:
-    """numpy's sum of up to 128 float64 entries: in order below 8; else eight running sums, combined
-    pairwise, then the rest in order."""
-    if n < 8:
-        total = 0.0
-        for i in range(start, start + n):
-            total += a[i]
-        return total
-    r = a[start : start + 8].copy()
-    i = 8
-    while i < n - n % 8:
-        for j in range(8):
-            r[j] += a[start + i + j]
-        i += 8
-    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-    for m in range(i, n):
-        total += a[start + m]
-    return total
-
-
 def _chance(rel: np.ndarray, free_share: np.ndarray, notice: float, size_bias: float) -> np.ndarray:
-    """``pickup_chance``, compiled (``_power``, then ``_noticed``)."""
+    """``pickup_chance``, compiled (``power``, then ``_noticed``)."""
     look = np.empty(rel.size)
     for i in range(rel.size):
-        y = notice * _power(rel[i], size_bias)
+        y = notice * power(rel[i], size_bias)
         look[i] = 1.0 if y > 1.0 else y  # np.minimum(1.0, y): a NaN stays NaN (and is never picked up)
     return _noticed(look, free_share)
-
-
-def _median(v: np.ndarray) -> float:
-    """``np.median`` of a non-empty array, as ``sim.policies.rules.median`` takes it (the same value)."""
-    h = v.size // 2
-    if v.size % 2:
-        return np.partition(v, h)[h]
-    part = np.partition(v, np.array([h - 1, h]))
-    return (part[h - 1] + part[h]) / 2.0
-
-
-def _power(x: float, e: float) -> float:
-    """``x ** e`` as numpy computes an array to a scalar power: its shortcuts for the exponents 2, 1 and 0.5
-    (a square, a copy, a square root), the C library's pow otherwise."""
-    if e == 2.0:
-        return x * x
-    if e == 1.0:
-        return x
-    if e == 0.5:
-        return np.sqrt(x)
-    return x**e
 
 
 def _noticed(look: np.ndarray, free_share: np.ndarray) -> np.ndarray:
@@ -365,9 +286,9 @@ def _noticed(look: np.ndarray, free_share: np.ndarray) -> np.ndarray:
         if not s > 0:
             continue
         if seats > 1:
-            power = float(seats)
+            times = float(seats)
             for i in range(look.size):
-                unseen[i] *= (1.0 - look[i] * s) ** power  # a float power: libm's pow, as numpy's
+                unseen[i] *= (1.0 - look[i] * s) ** times  # a float power: libm's pow, as numpy's
         else:
             for i in range(look.size):
                 unseen[i] *= 1.0 - look[i] * s
