@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.compiled import compiled
+from sim.radix import radix_sort
 
 # Slack on comparisons of hours: a task fits if it ends within EPS of the week's
 # end, and exists if it was released within EPS of the rep's clock.
@@ -239,27 +240,13 @@ def _order(group: np.ndarray, priority: np.ndarray, groups: int) -> np.ndarray:
     # Each priority as an unsigned key in ascending order of 0 - priority (0 - p: no -0.0 before +0.0).
     negated = 0.0 - priority
     key = negated.view(np.uint64)
-    sign, byte = np.uint64(1 << 63), np.uint64(255)
+    sign = np.uint64(1 << 63)
     for i in range(n):
         if negated[i] != negated[i]:
             key[i] = ~np.uint64(0)  # past every number, +inf included
         else:
             key[i] = ~key[i] if key[i] & sign else key[i] | sign
-    item, key2, item2 = np.arange(n), np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64)
-    at = np.empty(257, dtype=np.int64)
-    for shift in range(0, 64, 8):
-        at[:] = 0
-        s = np.uint64(shift)
-        for i in range(n):
-            at[np.int64((key[i] >> s) & byte) + 1] += 1
-        if at.max() == n:
-            continue
-        at = at.cumsum()
-        for i in range(n):
-            d = np.int64((key[i] >> s) & byte)
-            key2[at[d]], item2[at[d]] = key[i], item[i]
-            at[d] += 1
-        key, key2, item, item2 = key2, key, item2, item
+    _, item = radix_sort(key, np.arange(n))
     at = np.zeros(groups + 1, dtype=np.int64)
     for i in range(n):
         at[group[i] + 1] += 1

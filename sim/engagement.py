@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.compiled import compiled
+from sim.radix import radix_sort
 
 
 def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
@@ -47,22 +48,8 @@ def _clashes(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) ->
 
 
 def _sorted(keys: np.ndarray) -> np.ndarray:
-    """Non-negative integer ``keys`` in ascending order: a radix sort, eight bits a pass, as many passes as
-    the largest key needs (three for a hundred thousand accounts times a team), where a comparison sort of
-    a week's few thousand keys cost three times as much in branches the processor could not predict."""
-    n = keys.size
-    out, spare = keys.copy(), np.empty(n, dtype=np.int64)
-    at = np.empty(257, dtype=np.int64)
-    shift, most = 0, keys.max() if n else 0
-    while shift < 64 and most >> shift:
-        at[:] = 0
-        for k in out:
-            at[((k >> shift) & 255) + 1] += 1
-        at = at.cumsum()
-        for k in out:
-            d = (k >> shift) & 255
-            spare[at[d]] = k
-            at[d] += 1
-        out, spare = spare, out
-        shift += 8
-    return out
+    """Non-negative integer ``keys`` (int64) in ascending order, by ``sim.radix.radix_sort`` (as many passes
+    as the largest key needs: three for a hundred thousand accounts times a team), where a comparison sort
+    of a week's few thousand keys cost three times as much in branches the processor could not predict."""
+    out, _ = radix_sort(keys.copy().view(np.uint64), np.empty(0, dtype=np.int64))
+    return out.view(np.int64)
