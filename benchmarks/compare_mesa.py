@@ -10,9 +10,9 @@
    included (covsim's ``RunResult.seconds``; the same span for Mesa), each
    side the median of its runs. The 100,000-customer Mesa case is run only if
    the 10,000 one projects (linearly) to under two minutes (and did not time
-   out); a Mesa case with a process that timed out has no time at all. The Mesa model runs
-   3 times: below 100,000 customers in one process, at 100,000 in three, one
-   run each (a run is its process's first, as a user's would be), because its
+   out); a Mesa case with a process that timed out has no time at all. The
+   Mesa model runs 3 times: below 100,000 customers in one process, at
+   100,000 in three, one run each (a run is its process's first, as a user's would be), because its
    run time there moves by a third from one minute to the next (13.7-32.6 s
    for the same code, on machines of the same kind, over two days) where
    covsim's moves by a tenth. covsim's runs bracket each Mesa process: 3 in
@@ -214,8 +214,9 @@ def main() -> dict[str, Any]:
         "Simulation seconds (model construction and the weeks): Mesa's median of 3 runs (at 100,000 three "
         "processes of one run each; below, one process of three; none if one timed out); covsim's median of its "
         "runs in processes of 3 just before and after each Mesa process (6 runs below 100,000, 12 at it: this "
-        "machine's speed drifts from minute to minute), each process's first run, which also loads the compiled kernels, left "
-        "out (that load is reported with the kernels); peak resident memory of the process running the case.\n"
+        "machine's speed drifts from minute to minute), each process's first run, which also loads the compiled "
+        "kernels, left out (that load is reported with the kernels); peak resident memory of the process running "
+        "the case.\n"
     )
     print(timing_table(rows))
     print(
