@@ -7,7 +7,10 @@ about half a second to import, so nothing imports it until a kernel first
 runs, and ``covsim --help`` never does. The kernels use plain IEEE
 arithmetic in the order numpy would (numba contracts nothing into fused
 multiply-adds unless asked for fastmath), so their results are those of the
-numpy code they replace, bit for bit (the golden test pins them).
+numpy code they replace, bit for bit (the golden test pins them). They
+are compiled with numba's ``error_model="numpy"``: a division by zero gives
+numpy's inf or NaN rather than raising, which spares every division a test
+and lets numba vectorise the loops that divide.
 
 A kernel may call, by name, the plain functions of its own package that it
 sees as globals (``sim.spend.won_deals`` runs ``add_value`` and
@@ -55,9 +58,9 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
             _stamped_locator()
             _STAMPED[kernel] = files
     try:
-        return numba.njit(cache=cache, nogil=True)(kernel)
+        return numba.njit(cache=cache, nogil=True, error_model="numpy")(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True)(kernel)
+        return numba.njit(nogil=True, error_model="numpy")(kernel)
 
 
 #: Kernels whose helpers are being found: a helper calling back into one is not wrapped again (no endless
