@@ -356,6 +356,50 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
     assert str(e.value) == f"policy p: {message}"
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("owner", np.array([0, 2, -1, -1]), "plan.owner holds a seat outside -1..1"),
+        ("owner", np.array([0, 1, -2, -1]), "plan.owner holds a seat outside -1..1"),
+        ("owner", np.array([0, 1, -2, -1], dtype=np.int32), "plan.owner holds a seat outside -1..1"),
+        (
+            "service",
+            np.array([2, 3, 1, 0], dtype=np.int8),
+            "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)",
+        ),
+        (
+            "service",
+            np.array([2, -1, 1, 0], dtype=np.int8),
+            "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)",
+        ),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2, -1, 0, 0]), "plan.cadence must be finite and >= 0"),
+        ("coordinated", np.array([False, False, True, False]), "plan.coordinated marks accounts with no owner"),
+    ],
+)
+def test_a_plan_value_out_of_range_is_refused_whatever_its_dtype(field, value, message):
+    with pytest.raises(PolicyError) as e:
+        checked_plan(_plan(**{field: value}), 4, 2, "p")
+    assert str(e.value).startswith(f"policy p: {message}")
+
+
+def test_a_plan_s_checks_copy_the_values_and_name_the_first_fault_in_field_order():
+    plan = _plan(cadence=np.array([2.0, 1.0, 0.5, 0.0]), coordinated=np.array([True, False, False, False]))
+    checked = checked_plan(plan, 4, 2, "p")
+    assert checked.cadence.tolist() == [2.0, 1.0, 0.5, 0.0] and checked.coordinated.tolist() == [1, 0, 0, 0]
+    assert checked.owner.dtype == np.int64 and checked.service.dtype == np.int8
+    plan.owner[0] = 1  # the policy's arrays are not the plan in force
+    assert checked.owner[0] == 0
+    # An owner and a cadence out of range, a service too: the owner is named (the fields' order), then the service.
+    bad = {"owner": np.array([5, 1, -1, -1]), "cadence": np.array([-1.0, 0, 0, 0]), "service": np.array([9, 2, 1, 0])}
+    with pytest.raises(PolicyError, match="plan.owner holds"):
+        checked_plan(_plan(**bad), 4, 2, "p")
+    with pytest.raises(PolicyError, match="plan.service must be"):
+        checked_plan(_plan(**(bad | {"owner": np.array([0, 1, -1, -1])})), 4, 2, "p")
+
+
 def test_a_mistyped_parameter_is_refused_with_the_closest_name():
     from sim.strict import Strict
 

@@ -16,13 +16,13 @@ capacity, applies work, records outcomes):
 Views hold read-only arrays: a policy that writes to one fails at once. A
 policy draws randomness only from the generator it is given. Codes in the
 arrays (status, kind, stage, service level, task kind) are the enumerations of
-``sim.codes``. What a policy returns is checked here (``checked_plan``,
-``checked_route``, ``checked_priority``) before the engine uses it.
+``sim.codes``. What a policy returns is checked before the engine uses it:
+here (``checked_route``, ``checked_priority``), and the plan in
+``sim.policies.plan_check`` (``checked_plan``, imported from here too).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import tomli_w
 
-from sim.codes import Service, Stage
+from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
 from sim.errors import InputError, PolicyError
+from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     Accounts,
     CoveragePlan,
@@ -189,88 +190,6 @@ def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
     ``cutoff`` (difflib's similarity ratio)."""
     close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
-    """The checked ``plan`` with every array read-only (the plan in force, as policies see it)."""
-    assert plan.warm is not None and plan.seat_pool is not None  # checked_plan fills them in
-    arrays = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
-    return dataclasses.replace(plan, **{k: read_only(a) for k, a in arrays.items() if a is not None})
-
-
-def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: int = 1) -> CoveragePlan:
-    """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong."""
-    if not isinstance(plan, CoveragePlan):
-        raise PolicyError(f"policy {policy}: plan() must return a CoveragePlan, got {type(plan).__name__}")
-    out = {}
-    if plan.warm is None:
-        plan = dataclasses.replace(plan, warm=np.zeros(accounts, dtype=bool))
-    pools = np.full(seats, -1) if plan.seat_pool is None else np.asarray(plan.seat_pool)
-    if pools.shape != (seats,):
-        raise PolicyError(f"policy {policy}: plan.seat_pool has shape {pools.shape}, expected ({seats},): one per seat")
-    if pools.size and (not np.issubdtype(pools.dtype, np.integer) or pools.min() < -1):
-        raise PolicyError(f"policy {policy}: plan.seat_pool must hold pool numbers 0, 1, ... or -1 (none)")
-    # Each field's kind is checked before it is cast: a cast would truncate a float owner (2.7 -> seat 2) or
-    # wrap a service level (257 -> 1, pooled) into something valid, and the fault would change results unseen.
-    fields = (
-        ("owner", np.int64, "integer seat indices"),
-        ("service", np.int8, "integer service levels"),
-        ("cadence", np.float64, "numbers"),
-        ("coordinated", bool, "booleans"),
-        ("warm", bool, "booleans"),
-    )
-    for field, dtype, kind in fields:
-        a = np.asarray(getattr(plan, field))
-        if a.shape != (accounts,):
-            raise PolicyError(f"policy {policy}: plan.{field} has shape {a.shape}, expected ({accounts},)")
-        if a.size and not _of_kind(a, dtype):
-            raise PolicyError(f"policy {policy}: plan.{field} must hold {kind}, got dtype {a.dtype}")
-        if field == "owner" and (a.min(initial=0) < -1 or a.max(initial=-1) >= seats):
-            raise PolicyError(f"policy {policy}: plan.owner holds a seat outside -1..{seats - 1}")
-        if field == "service" and not ((a >= 0) & (a < len(Service.names()))).all():
-            raise PolicyError(f"policy {policy}: plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)")
-        out[field] = a.astype(dtype, copy=True)
-    if not (np.isfinite(out["cadence"]).all() and (out["cadence"] >= 0).all()):
-        raise PolicyError(f"policy {policy}: plan.cadence must be finite and >= 0")
-    overlay = _checked_overlay(plan, accounts, seats, lines, policy)
-    team = out["owner"] >= 0
-    if overlay["specialist"] is not None:
-        for column in overlay["specialist"].T:  # a line at a time: any(axis=1) over 3 lines took 1.2 ms at 100k
-            team |= column >= 0
-    if (out["coordinated"] & ~team).any():
-        raise PolicyError(
-            f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "
-            "an account plan of the reps who cover the account"
-        )
-    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay)
-
-
-def _of_kind(a: np.ndarray, dtype: Any) -> bool:
-    """Whether ``a`` holds what a field of ``dtype`` takes: integers for integers, booleans for booleans,
-    and real numbers (integers or floats; not booleans, not complex) for floats."""
-    if dtype is bool:
-        return a.dtype == np.bool_
-    if np.issubdtype(np.dtype(dtype), np.integer):
-        return bool(np.issubdtype(a.dtype, np.integer))
-    return bool(np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer))
-
-
-def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str) -> dict[str, Any]:
-    """The plan's specialists and their cadence as owned arrays (None: no overlay), or PolicyError."""
-    if plan.specialist is None:
-        if plan.specialist_cadence is not None:
-            raise PolicyError(f"policy {policy}: plan.specialist_cadence is given without plan.specialist")
-        return {"specialist": None, "specialist_cadence": None}
-    shape = (accounts, lines)
-    seat = np.asarray(plan.specialist)
-    if seat.shape != shape or (seat.size and not np.issubdtype(seat.dtype, np.integer)):
-        raise PolicyError(f"policy {policy}: plan.specialist must be seats of shape {shape} (accounts x lines)")
-    if seat.min(initial=0) < -1 or seat.max(initial=-1) >= seats:
-        raise PolicyError(f"policy {policy}: plan.specialist holds a seat outside -1..{seats - 1}")
-    cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence, float)
-    if cadence.shape != shape or not (np.isfinite(cadence).all() and (cadence >= 0).all()):
-        raise PolicyError(f"policy {policy}: plan.specialist_cadence must be finite, >= 0, of shape {shape}")
-    return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence.astype(np.float64)}
 
 
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:
