@@ -394,9 +394,9 @@ def test_a_plan_s_checks_copy_the_values_and_name_the_first_fault_in_field_order
     assert checked.owner[0] == 0
     # An owner and a cadence out of range, a service too: the owner is named (the fields' order), then the service.
     bad = {"owner": np.array([5, 1, -1, -1]), "cadence": np.array([-1.0, 0, 0, 0]), "service": np.array([9, 2, 1, 0])}
-    with pytest.raises(PolicyError, match="plan.owner holds"):
+    with pytest.raises(PolicyError, match=r"plan\.owner holds"):
         checked_plan(_plan(**bad), 4, 2, "p")
-    with pytest.raises(PolicyError, match="plan.service must be"):
+    with pytest.raises(PolicyError, match=r"plan\.service must be"):
         checked_plan(_plan(**(bad | {"owner": np.array([0, 1, -1, -1])})), 4, 2, "p")
 
 
