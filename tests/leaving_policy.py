@@ -3,7 +3,8 @@
 The runs and the ways out are named by the environment variable ``FAULTS``, a
 JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
 ``"os_exit"`` (``os._exit(9)``) or ``"sigkill"`` (the process kills itself with
-SIGKILL). The variable is outside the experiment file, so a test removes the
+SIGKILL); or to ``"print"``, a line on standard output and on standard error,
+unflushed, after which the run goes on. The variable is outside the experiment file, so a test removes the
 faults and resumes the same batch.
 """
 
@@ -35,4 +36,7 @@ class LeavesTheProcess(SegmentTiers):
             os._exit(9)
         if fault == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "print":
+            print(f"a policy's own line (seed {rng.bit_generator.seed_seq.entropy})")
+            print("and one on standard error", file=sys.stderr)
         return super().plan(view, rng)

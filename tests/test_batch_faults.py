@@ -134,3 +134,34 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
     assert again.returncode == 0, again.stderr
     assert "3 runs done, 5 already stored, 0 failed" in again.stderr
     pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
+
+
+def test_a_worker_leaves_at_the_batch_s_end_with_what_its_runs_printed(tmp_path, experiment_file):
+    """Workers leave without the interpreter's teardown (sim.experiment.worker.serve): what a policy printed
+    still reaches the terminal, and each worker exits with code 0."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe's output waits in a buffer
+    env[FAULTS] = faults({1: "print", 3: "print"})
+    cmd = [sys.executable, "-m", "sim.cli", "experiment", str(experiment_file), "--out", str(tmp_path / "o")]
+    r = subprocess.run(
+        [*cmd, "--executor", "processes", "--workers", "2"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0, r.stderr
+    seeds = replication_seeds(SEED, REPLICATIONS)
+    for i in (1, 3):
+        assert f"a policy's own line (seed {seeds[i]})" in r.stdout
+    assert r.stderr.count("and one on standard error") == 2
+
+
+def test_the_store_s_indexes_are_built_when_results_are_first_read(tmp_path, experiment_file, monkeypatch):
+    monkeypatch.delenv(FAULTS, raising=False)
+    batch_to(tmp_path / "o", experiment_file, "serial", 1)
+    store = Store.existing(tmp_path / "o")
+    try:
+        names = "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('results_run', 'weekly_run')"
+        assert store.db.execute(names).fetchall() == []  # not kept up to date run by run
+        results = store.results()
+        assert sorted(n for (n,) in store.db.execute(names)) == ["results_run", "weekly_run"]
+        assert len(results) == store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] > 0
+        pd.testing.assert_frame_equal(store.results(), results)
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from functools import lru_cache
@@ -81,3 +82,9 @@ def serve(connection: Connection, batch_pid: int) -> None:
     _worker_setup(batch_pid)
     while (spec := connection.recv()) is not None:
         connection.send(execute(spec))
+    # Every output is sent and nothing else is kept: the process leaves without the interpreter's teardown,
+    # which (numba's and LLVM's included) took 0.2 s at the end of every batch.
+    connection.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
