@@ -10,17 +10,22 @@ multiply-adds unless asked for fastmath), so their results are those of the
 numpy code they replace, bit for bit (the golden test pins them). They
 are compiled with numba's ``error_model="numpy"``: a division by zero gives
 numpy's inf or NaN rather than raising, which spares every division a test
-and lets numba vectorise the loops that divide.
+and lets numba vectorise the loops that divide. Every divisor in a kernel
+is either a constant, guarded where it is used, or a parameter the
+scenario's validation holds positive (skill at least 0.1, medians, half
+lives and speeds above 0): a division by zero there would now give a NaN
+where it raised.
 
 A kernel may call, by name, the plain functions of its own package that it
 sees as globals (``sim.spend.won_deals`` runs ``add_value`` and
 ``renew_spend`` of its module; a kernel imports a shared helper from another
 module as it would any function), which stay plain functions until compiled.
 numba's disk cache judges a kernel fresh by its own file alone, and the
-machine code of the helpers it calls is part of the kernel's: a kernel whose
-helpers come from other files is cached with a stamp of those files too
-(``_stamped_locator``), so that a change to a helper recompiles the kernels
-that call it.
+machine code of the helpers it calls is part of the kernel's, as are the
+options it is compiled with (``OPTIONS``), which numba's cache does not
+look at: every kernel is cached with a stamp of its files, its helpers',
+and the options (``_stamped_locator``), so that a change to any of them
+recompiles the kernels it concerns.
 """
 
 from __future__ import annotations
@@ -50,17 +55,21 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
 
     kernel, files = _calling_compiled_helpers(function)
     _FILES[function] = files
-    cache = True
-    if len(files) > 1:
-        if getattr(numba.config, "CACHE_LOCATOR_CLASSES", ""):  # numba then asks only the locators named there
-            cache = False
-        else:
-            _stamped_locator()
-            _STAMPED[kernel] = files
+    # numba keys its cache by the kernel's code alone, not by the options below: every kernel is cached
+    # with a stamp of its files and of the options (``_stamped_locator``), so that a change of either
+    # compiles it again.
+    cache = not getattr(numba.config, "CACHE_LOCATOR_CLASSES", "")  # if set, numba asks only the locators named
+    if cache:
+        _stamped_locator()
+        _STAMPED[kernel] = files
     try:
-        return numba.njit(cache=cache, nogil=True, error_model="numpy")(kernel)
+        return numba.njit(cache=cache, **OPTIONS)(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True, error_model="numpy")(kernel)
+        return numba.njit(**OPTIONS)(kernel)
+
+
+#: numba's options for every kernel (part of each kernel's cache stamp).
+OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 
 
 #: Kernels whose helpers are being found: a helper calling back into one is not wrapped again (no endless
@@ -68,7 +77,7 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
 _WRAPPING: set[Callable[..., Any]] = set()
 #: The source files compiled into each function given to ``compiled``: its own and its helpers', all the way down.
 _FILES: dict[Callable[..., Any], frozenset[str]] = {}
-#: The functions handed to numba whose helpers come from other files, with those files (``_stamped_locator``).
+#: The functions handed to numba, with the files compiled into each (``_stamped_locator``).
 _STAMPED: dict[Callable[..., Any], frozenset[str]] = {}
 
 
@@ -107,9 +116,9 @@ def _calling_compiled_helpers(function: Callable[..., Any]) -> tuple[Callable[..
 @functools.cache
 def _stamped_locator() -> type:
     """numba's cache locator for the kernels of ``_STAMPED``, first in the list numba asks: the place and
-    name numba would give the kernel, with a source stamp of every file compiled into it (numba's own
-    stamp is a hash of the kernel's file alone). A stale stamp makes numba compile the kernel again and
-    overwrite its cache. Other functions are left to numba's own locators."""
+    name numba would give the kernel, with a source stamp of every file compiled into it and of
+    ``OPTIONS`` (numba's own stamp is a hash of the kernel's file alone). A stale stamp makes numba compile
+    the kernel again and overwrite its cache. Other functions are left to numba's own locators."""
     from numba.core import caching
 
     class StampedLocator(caching._CacheLocator):
@@ -126,7 +135,8 @@ def _stamped_locator() -> type:
             return str(self._inner.get_disambiguator())
 
         def get_source_stamp(self) -> Any:
-            return (self._inner.get_source_stamp(), *(_file_hash(f) for f in self._files))
+            options = repr(sorted(OPTIONS.items()))
+            return (self._inner.get_source_stamp(), options, *(_file_hash(f) for f in self._files))
 
         @classmethod
         def from_function(cls, py_func: Any, py_file: str) -> Any:

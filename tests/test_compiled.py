@@ -1,4 +1,5 @@
-"""A compiled kernel's disk cache follows every file compiled into it, its helpers' in other modules too."""
+"""A compiled kernel's disk cache follows every file compiled into it, its helpers' in other modules too, and
+the options it is compiled with."""
 
 from __future__ import annotations
 
@@ -39,3 +40,38 @@ def test_a_kernel_is_compiled_again_when_a_helper_in_another_file_changes(tmp_pa
     (pkg / "helper.py").write_text("def offset(x):\n    return x + 2  # changed\n")
     assert _run(tmp_path) == {"value": 30, "loaded": 0, "compiled": 1}  # the kernel's own file is unchanged
     assert _run(tmp_path) == {"value": 30, "loaded": 1, "compiled": 0}
+
+
+OPTIONS_RUN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import sim.compiled
+if sys.argv[2] != "numpy":
+    sim.compiled.OPTIONS["error_model"] = sys.argv[2]
+from kernelpkg import ratio
+k = sim.compiled.compiled(ratio.ratio)
+try:
+    value = str(k(1.0, 0.0))
+except ZeroDivisionError:
+    value = "raised"
+print(json.dumps({"value": value, "loaded": sum(k.stats.cache_hits.values())}))
+"""
+
+
+def test_a_kernel_is_compiled_again_when_its_options_change(tmp_path):
+    """numba keys its cache by the code alone; the error model decides what a division by zero does, so a
+    kernel cached under one model must not be served under the other."""
+    pkg = tmp_path / "kernelpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "ratio.py").write_text("def ratio(x, y):\n    return x / y\n")
+
+    def run(model: str) -> dict:
+        cmd = [sys.executable, "-c", OPTIONS_RUN, str(tmp_path), model]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert run("numpy") == {"value": "inf", "loaded": 0}  # numpy's division: no raise
+    assert run("numpy") == {"value": "inf", "loaded": 1}
+    assert run("python") == {"value": "raised", "loaded": 0}
+    assert run("numpy") == {"value": "inf", "loaded": 0}
