@@ -377,12 +377,44 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
         ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
         ("cadence", np.array([2, -1, 0, 0]), "plan.cadence must be finite and >= 0"),
         ("coordinated", np.array([False, False, True, False]), "plan.coordinated marks accounts with no owner"),
+        ("owner", np.array([0, 2, 1, 1], dtype=np.int32), "plan.owner holds a seat outside -1..1"),
+        ("owner", np.array([0, 2, 1, 1], dtype=np.uint64), "plan.owner holds a seat outside -1..1"),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0], dtype=np.float32), "plan.cadence must be finite and >= 0"),
     ],
 )
-def test_a_plan_value_out_of_range_is_refused_whatever_its_dtype(field, value, message):
+@pytest.mark.parametrize("layout", ["as given", "read-only", "strided"])
+def test_a_plan_value_out_of_range_is_refused_whatever_its_dtype(field, value, message, layout):
+    if layout == "strided":
+        value = np.repeat(value, 2)[::2]
+    elif layout == "read-only":
+        value = value.copy()
+        value.flags.writeable = False
     with pytest.raises(PolicyError) as e:
         checked_plan(_plan(**{field: value}), 4, 2, "p")
     assert str(e.value).startswith(f"policy p: {message}")
+
+
+@pytest.mark.parametrize("layout", ["read-only", "strided"])
+def test_a_plan_of_read_only_or_strided_arrays_is_copied_as_given(layout):
+    fields = {"owner": np.array([0, 1, -1, -1]), "cadence": np.array([2.0, 1.0, 0.5, 0.0])}
+    if layout == "strided":
+        fields = {k: np.repeat(v, 2)[::2] for k, v in fields.items()}
+    else:
+        for v in fields.values():
+            v.flags.writeable = False
+    checked = checked_plan(_plan(**fields), 4, 2, "p")
+    assert checked.owner.tolist() == [0, 1, -1, -1] and checked.cadence.tolist() == [2.0, 1.0, 0.5, 0.0]
+    assert checked.owner.flags.c_contiguous and checked.owner.flags.writeable
+
+
+def test_unsigned_seats_are_checked_not_refused_by_an_overflow():
+    plan = _plan(owner=np.array([0, 1, 1, 0], dtype=np.uint8))
+    assert checked_plan(plan, 4, 2, "p").owner.tolist() == [0, 1, 1, 0]
+    with_specialists = dataclasses.replace(plan, specialist=np.ones((4, 3), dtype=np.uint16))
+    assert checked_plan(with_specialists, 4, 2, "p", 3).specialist.tolist() == [[1, 1, 1]] * 4
+    with pytest.raises(PolicyError, match=r"plan\.specialist holds a seat outside -1\.\.1"):
+        checked_plan(dataclasses.replace(plan, specialist=np.full((4, 3), 2, dtype=np.uint16)), 4, 2, "p", 3)
 
 
 def test_a_plan_s_checks_copy_the_values_and_name_the_first_fault_in_field_order():
@@ -398,6 +430,9 @@ def test_a_plan_s_checks_copy_the_values_and_name_the_first_fault_in_field_order
         checked_plan(_plan(**bad), 4, 2, "p")
     with pytest.raises(PolicyError, match=r"plan\.service must be"):
         checked_plan(_plan(**(bad | {"owner": np.array([0, 1, -1, -1])})), 4, 2, "p")
+    # A cadence out of range is named after every field's shape and kind: here the coordinated flags' kind.
+    with pytest.raises(PolicyError, match=r"plan\.coordinated must hold booleans"):
+        checked_plan(_plan(cadence=np.array([-1.0, 0, 0, 0]), coordinated=np.array([0, 0, 0, 1])), 4, 2, "p")
 
 
 def test_a_mistyped_parameter_is_refused_with_the_closest_name():

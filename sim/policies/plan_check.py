@@ -65,11 +65,18 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
             out[field] = a.astype(dtype, copy=True)
             continue
         low, high = ranges[field]
-        if a.dtype == dtype:  # the engine's own dtype (the usual case): the copy and the check in one pass
-            out[field], fine = compiled(_copied_within)(a, float(low), float(high))
-        else:  # checked before the cast, which could make a fault valid (a float owner 2.7 -> seat 2)
+        # An integer field of another dtype is checked before the cast, which could make a fault valid (257
+        # -> service 1); a cadence after it (to float64, which keeps every number's sign and finiteness). The
+        # engine's own dtype (the usual case) is copied and checked in one compiled pass; read-only or
+        # strided (a numba version of its own), or cast, the copy is checked.
+        if a.dtype != dtype and dtype is not np.float64:
             fine = bool(((a >= low) & (a <= high)).all())
             out[field] = a.astype(dtype, copy=True)
+        elif a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous:
+            out[field], fine = compiled(_copied_within)(a, float(low), float(high))
+        else:
+            out[field] = a.astype(dtype, copy=True)
+            _, fine = compiled(_copied_within)(out[field], float(low), float(high))
         if field == "cadence":
             cadence_fine = fine
         elif not fine:
@@ -135,7 +142,7 @@ def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, 
     seat = np.asarray(plan.specialist)
     if seat.shape != shape or (seat.size and not np.issubdtype(seat.dtype, np.integer)):
         raise PolicyError(f"policy {policy}: plan.specialist must be seats of shape {shape} (accounts x lines)")
-    if seat.min(initial=0) < -1 or seat.max(initial=-1) >= seats:
+    if not ((seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
         raise PolicyError(f"policy {policy}: plan.specialist holds a seat outside -1..{seats - 1}")
     cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence, float)
     if cadence.shape != shape or not (np.isfinite(cadence).all() and (cadence >= 0).all()):
