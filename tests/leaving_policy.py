@@ -3,8 +3,8 @@
 The runs and the ways out are named by the environment variable ``FAULTS``, a
 JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
 ``"os_exit"`` (``os._exit(9)``) or ``"sigkill"`` (the process kills itself with
-SIGKILL); or to ``"print"``, a line on standard output and on standard error,
-unflushed, after which the run goes on. The variable is outside the experiment file, so a test removes the
+SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
+on standard error, neither flushed, after which the run goes on. The variable is outside the experiment file, so a test removes the
 faults and resumes the same batch.
 """
 
@@ -38,5 +38,5 @@ class LeavesTheProcess(SegmentTiers):
             os.kill(os.getpid(), signal.SIGKILL)
         if fault == "print":
             print(f"a policy's own line (seed {rng.bit_generator.seed_seq.entropy})")
-            print("and one on standard error", file=sys.stderr)
+            print("and one on standard error, with no end of line", file=sys.stderr, end="")
         return super().plan(view, rng)

@@ -149,7 +149,25 @@ def test_a_worker_leaves_at_the_batch_s_end_with_what_its_runs_printed(tmp_path,
     seeds = replication_seeds(SEED, REPLICATIONS)
     for i in (1, 3):
         assert f"a policy's own line (seed {seeds[i]})" in r.stdout
-    assert r.stderr.count("and one on standard error") == 2
+    assert r.stderr.count("and one on standard error, with no end of line") == 2
+
+
+def test_a_worker_told_to_stop_exits_with_code_0():
+    from sim.experiment.pool import start_worker
+
+    connection, process = start_worker()
+    connection.send(None)
+    process.join(timeout=60)
+    assert process.exitcode == 0
+    assert connection.poll() and _eof(connection)  # it sent nothing more and closed its end
+
+
+def _eof(connection) -> bool:
+    try:
+        connection.recv()
+    except EOFError:
+        return True
+    return False
 
 
 def test_the_store_s_indexes_are_built_when_results_are_first_read(tmp_path, experiment_file, monkeypatch):
@@ -163,5 +181,8 @@ def test_the_store_s_indexes_are_built_when_results_are_first_read(tmp_path, exp
         assert sorted(n for (n,) in store.db.execute(names)) == ["results_run", "weekly_run"]
         assert len(results) == store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] > 0
         pd.testing.assert_frame_equal(store.results(), results)
+        store.db.executescript("DROP INDEX results_run; DROP INDEX weekly_run;")
+        assert len(store.weekly()) > 0
+        assert sorted(n for (n,) in store.db.execute(names)) == ["results_run", "weekly_run"]
     finally:
         store.close()

@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS lorenz (run_key TEXT NOT NULL, segment TEXT NOT NULL,
 """
 
 #: The indexes the reports' joins read, built when results are first read (``Store._indexed``) rather than
-#: kept up to date row by row as a batch stores each run: a third of the batch process's time a run, where
-#: one build over the stored rows costs a fifth of that a run.
+#: kept up to date row by row as a batch stores each run: storing a run's 1,200 rows took 1.5 ms with them
+#: and 1.0 ms without, and one build over the stored rows costs about 0.2 ms a run.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS results_run ON results (run_key);
 CREATE INDEX IF NOT EXISTS weekly_run ON weekly (run_key);
