@@ -65,18 +65,14 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
             out[field] = a.astype(dtype, copy=True)
             continue
         low, high = ranges[field]
-        # An integer field of another dtype is checked before the cast, which could make a fault valid (257
-        # -> service 1); a cadence after it (to float64, which keeps every number's sign and finiteness). The
-        # engine's own dtype (the usual case) is copied and checked in one compiled pass; read-only or
-        # strided (a numba version of its own), or cast, the copy is checked.
-        if a.dtype != dtype and dtype is not np.float64:
-            fine = bool(((a >= low) & (a <= high)).all())
-            out[field] = a.astype(dtype, copy=True)
-        elif a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous:
+        if a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous:  # the usual case: one compiled pass
             out[field], fine = compiled(_copied_within)(a, float(low), float(high))
-        else:
+        else:  # read-only or strided (each a numba version of its own), or of another dtype: numpy's
             out[field] = a.astype(dtype, copy=True)
-            _, fine = compiled(_copied_within)(out[field], float(low), float(high))
+            # An integer field is checked before its cast, which could make a fault valid (257 -> service 1);
+            # a cadence after it (to float64, which keeps every number's sign and finiteness).
+            b = a if dtype is not np.float64 else out[field]
+            fine = bool(((b >= low) & (b <= high)).all())
         if field == "cadence":
             cadence_fine = fine
         elif not fine:
