@@ -239,3 +239,27 @@ def test_a_mesa_process_that_times_out_leaves_the_comparison_unmeasured(monkeypa
     assert [c for c in calls if c[0] == "mesa"] == [("mesa", 1_000, 3), ("mesa", 10_000, 3)]
     assert [r["mesa_runs"] for r in rows] == [[0.1] * 3, [], []]
     assert math.isnan(rows[2]["speedup"]) and rows[2]["covsim_s"] == 0.05
+
+
+def test_the_phase_profile_splits_each_step_into_compiled_loops_and_the_rest():
+    import sim.compiled
+    import sim.population
+    from benchmarks import phases
+    from sim.model import CoverageModel
+
+    step_methods = {name: getattr(CoverageModel, name) for name in phases.STEPS}
+    p = phases.profile(2_000, "unstructured", repeats=1)
+    kernels, steps = p["kernels_s"], p["steps_s"]
+    # Every step the week runs is timed, and a step's compiled loops take part of its time, never more.
+    assert set(steps) == {phases.QUARTER, *phases.STEPS}
+    assert set(kernels) <= {phases.CONSTRUCTION, *steps}
+    for name in ("_arrivals", "_route", "_work"):  # each runs compiled loops every week
+        assert 0.0 < kernels[name] < steps[name]
+    assert 0.0 < kernels[phases.CONSTRUCTION] < p["construction_s"]
+    assert sum(kernels.values()) < p["total_s"]
+    # The timers are gone afterwards: the model's methods and the modules' compiled are the originals.
+    assert {name: getattr(CoverageModel, name) for name in phases.STEPS} == step_methods
+    assert sim.population.compiled is sim.compiled.compiled
+    table = phases.table(p)
+    assert "of which compiled loops, ms" in table.splitlines()[0]
+    assert table.splitlines()[-1].endswith(f"| {1000 * sum(kernels.values()):.1f} |")
