@@ -19,7 +19,7 @@ app: $(STAMP)  ## the what-if page: compare coverage models in a browser, on htt
 	$(VENV)/bin/covsim app
 
 # Two workers, one test file each at a time (pytest-xdist): a file's tests share its fixtures and keep
-# their order (the documented commands run in document order); about 3 minutes on 2 cores.
+# their order (the documented commands run in document order); about 4 minutes on 2 cores.
 test: $(STAMP)  ## the whole test suite (the browser test installs Debian's chromium and chromium-driver if missing, as root)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 

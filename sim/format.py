@@ -80,9 +80,18 @@ def difference(metric: str, v: float) -> str:
         return "-"
     entry = CATALOGUE.get(metric)
     if entry is not None and entry.unit is Unit.SHARE:
-        return f"{100 * v:+.1f} pp"
+        return f"{_points(100 * v)} pp"
     text = fmt(metric, v)
     return f"+{text}" if v > 0 and not text.startswith("+") else text
+
+
+def _points(pp: float) -> str:
+    """Percentage points, signed, to one decimal, or to two significant digits where one decimal would show a
+    difference that is not zero as ``+0.0`` (``+0.034``), down to a millionth of a point."""
+    if pp == 0.0:
+        return "0.0"
+    decimals = 1 if abs(pp) >= 0.05 else min(6, 1 - math.floor(math.log10(abs(pp))))
+    return f"{pp:+.{decimals}f}"
 
 
 def interval(metric: str, low: float, high: float) -> str:

@@ -178,14 +178,19 @@ def _grid(
 ) -> str:
     """A metric x policy text table; ``cell(metric, row)`` renders one entry ("-" where there is none)."""
     policies = _ordered(table["policy"], order)
-    lines = [f"{corner:<26}" + "".join(f"{p:>{width}}" for p in policies)]
+    # Two spaces before every column, so that an entry wider than its column still stands apart from the last.
+    column = width - len(_GAP)
+    lines = [f"{corner:<26}" + "".join(f"{_GAP}{p:>{column}}" for p in policies)]
     for metric in metrics:
         rows = table[table.metric == metric].set_index("policy")
         if rows.empty:
             continue
         cells = [cell(metric, rows.loc[p]) if p in rows.index else "-" for p in policies]
-        lines.append(f"{metric:<26}" + "".join(f"{c:>{width}}" for c in cells))
+        lines.append(f"{metric:<26}" + "".join(f"{_GAP}{c:>{column}}" for c in cells))
     return "\n".join(lines)
+
+
+_GAP = "  "
 
 
 def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], order: list[str] | None = None) -> str:
@@ -228,12 +233,11 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
     ]
     width = max(len(m) for m in metrics)
     for m in metrics:
-        entry = CATALOGUE.get(m.partition(":")[0])
+        entry = CATALOGUE.get(m)  # a product line's metric (family:line) is titled with its line
         if entry is None:
             continue
         better = {True: "; higher is better", False: "; lower is better", None: ""}[entry.higher_is_better]
-        line = f" (product line {m.partition(':')[2]})" if ":" in m else ""
-        lines.append(f"  {m:<{width}}  {entry.title}{line} [{entry.unit}]{better}")
+        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}]{better}")
     return "\n".join(lines)
 
 

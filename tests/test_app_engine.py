@@ -61,11 +61,11 @@ def test_the_engine_gives_the_numbers_covsim_compare_prints(pool, cli):
     means = [line for line in lines if line.startswith("revenue_captured ")]
     assert len(means) == 2
     row = dict((r[0], r[1:]) for r in result.rows())["revenue_captured"]
-    assert means[0] == f"{'revenue_captured':<26}" + "".join(f"{c:>30}" for c in row[:2])
-    assert means[1] == f"{'revenue_captured':<26}" + f"{row[2]:>40}"
+    assert means[0] == f"{'revenue_captured':<26}" + "".join(f"  {c:>28}" for c in row[:2])
+    assert means[1] == f"{'revenue_captured':<26}" + f"  {row[2]:>38}"
     for metric, *cells in result.rows():
-        assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric
-        assert f"{metric:<26}" + f"{cells[2]:>40}" in lines, metric
+        assert f"{metric:<26}" + "".join(f"  {c:>28}" for c in cells[:2]) in lines, metric
+        assert f"{metric:<26}" + f"  {cells[2]:>38}" in lines, metric
     # the tidy results, byte for byte as compare's results.csv
     assert result.tidy_csv() == (out / "results.csv").read_text(encoding="utf-8")
     # pinned: the small world's revenue under segment tiers, its root seed 7, 3 replications
@@ -91,8 +91,8 @@ def test_a_user_policy_gives_the_numbers_covsim_compare_prints_for_its_import_pa
     lines = r.stdout.splitlines()
     assert result.answer in lines
     for metric, *cells in result.rows():
-        assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric
-        assert f"{metric:<26}" + f"{cells[2]:>40}" in lines, metric
+        assert f"{metric:<26}" + "".join(f"  {c:>28}" for c in cells[:2]) in lines, metric
+        assert f"{metric:<26}" + f"  {cells[2]:>38}" in lines, metric
     assert result.tidy_csv() == (tmp_path / "results.csv").read_text(encoding="utf-8")
 
 

@@ -255,3 +255,23 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     assert figures > 0 and wrote + f"{out / 'results.parquet'}" in lines
     again = covsim("report", str(out))
     assert again.returncode == 0 and again.stdout.strip() == wrote + f"{out / 'results.parquet'}"
+
+
+def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(tmp_path):
+    experiment = tmp_path / "one_policy.toml"
+    experiment.write_text(
+        f'name = "one_policy"\nscenario = "{SMALL.as_posix()}"\nseed = 5\nreplications = 3\nquarters = 1\n'
+        'metrics = ["revenue_captured", "miss_rate"]\n\n[[policies]]\nname = "unstructured"\n\n'
+        '[[factors]]\nname = "notice"\ntarget = "policy.notice"\nvalues = [0.02, 0.4]\n'
+    )
+    r = covsim("experiment", str(experiment), "--executor", "serial", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    answer = next(line for line in lines if line.startswith("Answer: "))
+    assert answer.startswith("Answer: on revenue_captured (higher is better), one policy, unstructured, over 2 ")
+    heading = next(i for i, line in enumerate(lines) if line.startswith("Paired differences of each design point"))
+    assert lines[heading + 1].split() == ["difference", "vs", "point", "0", "point", "1"]
+    assert lines[heading + 2].split()[0] == "revenue_captured" and "p=" in lines[heading + 2]
+    assert "  point 0: notice = 0.02" in lines and "  point 1: notice = 0.4" in lines
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert answer[len("Answer: ") :] in report.replace("`", "")

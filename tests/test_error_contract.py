@@ -215,6 +215,28 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
     assert not out.exists()
 
 
+def test_a_policy_whose_priorities_are_nan_is_refused_with_exit_2(tmp_path, monkeypatch):
+    (tmp_path / "nan_policies.py").write_text(
+        "import numpy as np\n"
+        "from sim.policies.unstructured import Unstructured\n\n"
+        "class ZeroOverZero(Unstructured):\n"
+        "    name = 'zero_over_zero'\n"
+        "    def prioritise(self, view, rng):\n"
+        "        return np.zeros(view.tasks.size) / np.zeros(view.tasks.size)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    result = invoke("run", str(SMALL), "--quarters", "1", "--policy", "nan_policies:ZeroOverZero", "--out", str(out))
+    assert result.exit_code == 2
+    (line,) = [x for x in lines_of(result.stderr) if x.startswith("error:")]
+    assert re.fullmatch(
+        r"error: policy zero_over_zero: prioritise\(\) returned NaN for (\d+) of \1 tasks \(the first: task 0\); "
+        r"return 0 or less to decline a task \(quarter 1, week 1 of 13\)",
+        line,
+    ), line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     "args, line",
     [

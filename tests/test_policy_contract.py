@@ -108,6 +108,15 @@ class NoPriorities(Nobody):
         return np.ones(view.tasks.size + 2)
 
 
+class NanPriorities(Unstructured):
+    """0 / 0 where a value was meant: every priority NaN (on a policy that answers leads, so there are tasks)."""
+
+    name = "nan_priorities"
+
+    def prioritise(self, view, rng):
+        return np.zeros(view.tasks.size) / np.zeros(view.tasks.size)
+
+
 class Unbuildable(Nobody):
     def __init__(self):
         raise RuntimeError("needs a licence key")
@@ -187,6 +196,7 @@ def test_a_useless_but_valid_policy_passes():
         (TouchesNowhere, "check_touches_valid", "touches() returned an account outside", ()),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
+        (NanPriorities, "check_priorities_valid", "prioritise() returned NaN for", ()),
         # Doubling the potential on every call also changes the run (the audit calls plan twice).
         (Mutates, "check_view_unchanged", "plan() changed its view: accounts.potential", ("check_deterministic_run",)),
         (WritesReadOnly, "check_runs", "read-only", ()),

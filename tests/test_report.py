@@ -191,6 +191,37 @@ def test_single_policy_and_metrics_with_no_value(tmp_path: Path) -> None:
     assert (tmp_path / "figures" / "policy_comparison.png").read_bytes()[:8] == PNG
 
 
+def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: Path) -> None:
+    from sim.format import difference
+
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"),),
+        metrics=("revenue_captured", "miss_rate"),
+        replications=4,
+        factors=(Factor(name="notice", target="policy.notice", values=(0.02, 0.4)),),
+    )
+    text = run(exp, tmp_path).read_text()
+    assert "One policy only" not in text
+    assert "## Paired differences against the first design point" in text
+    # The answer's difference, recomputed from the exported runs: point 1 minus point 0, replication by replication.
+    r = read_csv(tmp_path / "results.csv")
+    r = r[(r.segment == "all") & (r.metric == "revenue_captured")]
+    by = r.groupby(["point", "replication"])["value"].sum().unstack("point")
+    diff = float((by[1] - by[0]).mean())
+    better, worse = ("notice = 0.4", "notice = 0.02") if diff > 0 else ("notice = 0.02", "notice = 0.4")
+    answer = next(line for line in text.splitlines() if line.startswith("**Answer:** "))
+    assert answer.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), one policy, `unstructured`, over 2 design points: "
+    )
+    if diff > 0:
+        assert f"it does best at {better}: {difference('revenue_captured', diff)} against the first design " in answer
+    else:
+        assert f"the closest, {worse}, is {difference('revenue_captured', -diff).lstrip('+')} lower" in answer
+    assert "over the 2 comparisons with the first design point), over 4 paired replications" in answer
+    row = f"| `revenue_captured` | notice = 0.4 (point 1) - point 0 | 4 | {difference('revenue_captured', diff)} |"
+    assert row in text
+
+
 def test_failed_run_is_reported_with_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.experiment.worker as worker
 
@@ -514,6 +545,47 @@ def test_terminal_paired_table_gives_differences_of_shares_in_percentage_points_
     assert "%" not in text.splitlines()[1]
     # The report's cell for the same row.
     assert difference("miss_rate", -0.344) + " " + ci("miss_rate", -0.409, -0.279, difference) in text
+
+
+@pytest.mark.parametrize(
+    "share, shown",
+    [
+        (0.344, "+34.4 pp"),
+        (-0.0123, "-1.2 pp"),
+        (-0.00034, "-0.034 pp"),  # one decimal would show "-0.0 pp" for a real difference
+        (0.0000004, "+0.000040 pp"),
+        (0.0, "0.0 pp"),
+    ],
+)
+def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
+    from sim.format import difference
+
+    assert difference("win_rate_new_logo", share) == shown
+
+
+def test_terminal_tables_keep_a_gap_between_columns_wider_than_their_width():
+    # Two policies whose cells are wider than a 40-character column: each must still stand apart.
+    import pandas as pd
+
+    from sim.tables import differences_table
+
+    row = {"metric": "miss_rate", "mean_diff": -0.573, "low_adj": -0.6012, "high_adj": -0.5448, "p_holm": 5.85e-13}
+    paired = pd.DataFrame([{**row, "policy": "segment_tiers"}, {**row, "policy": "hunter_farmer"}])
+    text = differences_table(paired, ["miss_rate"], "unstructured")
+    cell = "-57.3 pp [-60.1 pp, -54.5 pp] p=5.85e-13"
+    assert len(cell) >= 40
+    assert text.splitlines()[1] == "miss_rate".ljust(26) + f"  {cell}  {cell}"
+    assert text.splitlines()[0] == "difference vs unstructured".ljust(26) + "segment_tiers".rjust(40) + "hunter_farmer".rjust(40)
+
+
+def test_the_metrics_legend_names_product_line_metrics_with_their_line():
+    from sim.tables import metrics_legend
+
+    legend = metrics_legend(["revenue_captured", "won_value_line:security", "opps_missed_line:core"]).splitlines()
+    assert len(legend) == 4  # the heading and one line each
+    assert legend[2].split()[0] == "won_value_line:security"
+    assert "(security)" in legend[2] and legend[2].endswith("; higher is better")
+    assert "(core)" in legend[3] and legend[3].endswith("; lower is better")
 
 
 def test_too_few_replications_give_no_interval_and_a_warning_instead():

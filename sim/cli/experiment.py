@@ -79,7 +79,9 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         order = [p.key for p in exp.policies]
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
-        click.echo("\n" + answer(values, exp.metrics, order, exp.baseline_label, design, factor_names, markdown=False))
+        grid = exp.design.kind == "grid"
+        said = answer(values, exp.metrics, order, exp.baseline_label, design, factor_names, markdown=False, grid=grid)
+        click.echo("\n" + said)
         point = int(values.point.min())
         first = values[values.point == point]
         where = ""
@@ -94,12 +96,15 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         )
         click.echo(f"\nMeans over {exp.replications} replications (whole run, segment all), {intervals}{where}:")
         click.echo(means_table(describe(first, bootstrap=False), exp.metrics, order))
-        click.echo(
-            "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "
-            "the comparisons shown:"
-        )
-        paired = paired_differences(first, exp.baseline_label)
-        click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
+        if len(order) == 1 and grid and values.point.nunique() > 1:
+            _point_differences(values, design, factor_names, exp.metrics)
+        else:
+            click.echo(
+                "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "
+                "the comparisons shown:"
+            )
+            paired = paired_differences(first, exp.baseline_label)
+            click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
         click.echo("\n" + metrics_legend(exp.metrics))
     if out_dir is not None:
         from sim.experiment.report import write_report
@@ -279,3 +284,23 @@ def _written(report: Path, out_dir: Path) -> str:
         [f"{len(figures)} figure{'s' if len(figures) != 1 else ''} in {out_dir / 'figures'}"] if figures else []
     )
     return f"wrote {', '.join(named)} and {out_dir / 'results.parquet'}"
+
+
+def _point_differences(values: Any, design: Any, factor_names: list[str], metrics: tuple[str, ...]) -> None:
+    """One policy over a grid: each design point against the first, as the report's table has them."""
+    from sim.experiment.stats import point_differences
+    from sim.tables import differences_table
+
+    first = int(values.point.min())
+    paired = point_differences(values, first)
+    label = {int(p): f"point {int(p)}" for p in design["point"]}
+    click.echo(
+        "\nPaired differences of each design point against the first (one policy; every point runs the same "
+        "seeds: common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over every comparison:"
+    )
+    shown = paired.assign(policy=paired["point"].map(label))
+    order = [label[p] for p in sorted(paired["point"].unique())]
+    click.echo(differences_table(shown, metrics, label[first], order))
+    settings = design.set_index("point")[factor_names]
+    for point, row in settings.iterrows():
+        click.echo(f"  point {int(point)}: " + ", ".join(f"{k} = {v}" for k, v in row.items()))

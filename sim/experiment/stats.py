@@ -189,6 +189,20 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     )
 
 
+def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
+    """One policy's design points against design point ``reference``, paired by replication (replication r
+    has the same seed at every point: common random numbers): :func:`paired_differences` with each point in
+    the place of a policy, so the family of the Holm p and the Bonferroni interval is every comparison made
+    (the other points x metrics). Rows: ``point`` (the one compared with ``reference``), metric, n, mean_diff,
+    low, high, p, p_holm, low_adj, high_adj. ``values`` as :func:`run_values` gives them, of one policy."""
+    if values["policy"].nunique() > 1:
+        raise ValueError("point_differences compares the design points of one policy")
+    d = paired_differences(values.assign(policy=values["point"].astype(str), point=0), str(reference))
+    if d.empty:
+        return d
+    return d.drop(columns="point").rename(columns={"policy": "point"}).astype({"point": np.int64})
+
+
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
     """First-order (Saltelli 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
 

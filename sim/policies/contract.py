@@ -22,7 +22,7 @@ throughout, so a plan is made over a changed world):
 - ``check_route_valid``: ``route`` returns one seat (or -1) per pending
   opportunity, and never gives a deal that needs a closer to a seat that
   cannot close;
-- ``check_priorities_valid``: ``prioritise`` returns one number per task;
+- ``check_priorities_valid``: ``prioritise`` returns one number per task, none NaN;
 - ``check_touches_valid``: ``touches`` returns account indices in range;
 - ``check_view_unchanged``: the policy does not write to what it is shown
   (every array of every view is the same after the call as before);

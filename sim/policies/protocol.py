@@ -322,5 +322,14 @@ _NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
 
 
 def checked_priority(priority: object, tasks: Tasks, policy: str) -> np.ndarray:
-    """One priority per task, as floats, or PolicyError."""
-    return _vector(priority, tasks.size, "prioritise", policy, integer=False)
+    """One priority per task, as floats, or PolicyError. A NaN is refused: it is what a policy's arithmetic
+    gives by mistake (0 / 0, a missing value), and a task is declined by a priority of 0 or less."""
+    p = _vector(priority, tasks.size, "prioritise", policy, integer=False)
+    nan = np.isnan(p)
+    if nan.any():
+        first = int(np.argmax(nan))
+        raise PolicyError(
+            f"policy {policy}: prioritise() returned NaN for {int(nan.sum())} of {p.size} tasks (the first: task "
+            f"{first}); return 0 or less to decline a task"
+        )
+    return p

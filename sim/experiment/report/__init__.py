@@ -152,7 +152,8 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     if findings is not None:
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
-        lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors), ""]
+        grid = exp.design.kind == "grid"
+        lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid), ""]
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 

@@ -10,6 +10,12 @@ Bonferroni-adjusted 95% interval and its Holm-adjusted p-value are those of
 the paired-differences table (``stats.paired_differences`` over the family of
 every comparison at that design point); a difference whose interval includes
 0 is not called a win.
+
+An experiment of one policy over the points of a grid (factors only) is
+answered across its points: the point with the best mean, against the first
+design point (or, when that is best, the gap to the closest other point),
+paired by replication (``stats.point_differences``, the family being every
+comparison with the first point), as its paired-differences table shows it.
 """
 
 from __future__ import annotations
@@ -49,11 +55,15 @@ def answer(
     points: pd.DataFrame,
     factors: Sequence[str],
     markdown: bool = True,
+    grid: bool = False,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
     ``points`` is the design (a ``point`` column and one column per factor);
-    ``markdown`` marks names as code and the lead-in as bold, else plain text.
+    ``markdown`` marks names as code and the lead-in as bold, else plain text;
+    ``grid``: the points are a grid's chosen settings, which one policy is
+    compared across (a sampled design's points are not: its answer is the
+    sensitivity section's).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
@@ -67,7 +77,8 @@ def answer(
     head = f"on {quote(metric)} ({'higher' if higher else 'lower'} is better), "
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
-        return lead + head + f"there is one policy only, {quote(policies[0])}: nothing to compare."
+        across = _across_points(values, metric, sign, policies[0], points, factors, quote) if grid else None
+        return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
 
@@ -103,7 +114,7 @@ def answer(
     defined = finite(low, high)
     clear = defined and (low > 0 or high < 0)  # the interval excludes 0
     ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
-    stat = _stat(row, len(family), where, defined)
+    stat = _stat(row, len(family), f"at {where}", defined)
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
@@ -203,17 +214,73 @@ def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], s
     return label
 
 
-def _stat(row: pd.Series, family: int, where: str, defined: bool) -> str:
-    """Which interval and p-value these are, over which family (those of the paired-differences table)."""
+def _stat(row: pd.Series, family: int, scope: str, defined: bool) -> str:
+    """Which interval and p-value these are, over which family (those of the paired-differences table);
+    ``scope`` says which comparisons (``at the design point``)."""
     if not defined:
         return f"no interval: one needs at least {stats.MIN_REPLICATIONS} paired replications"
     p = float(row["p_holm"])
     comparisons = f"{family} comparison{'s' if family != 1 else ''}"
     if not finite(p):
-        return f"Bonferroni-adjusted 95% CI over the {comparisons} at {where}"
+        return f"Bonferroni-adjusted 95% CI over the {comparisons} {scope}"
     shown = p_value(p)
     p_text = f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
-    return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} at {where}"
+    return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} {scope}"
+
+
+def _across_points(
+    values: pd.DataFrame,
+    metric: str,
+    sign: float,
+    policy: str,
+    points: pd.DataFrame,
+    factors: Sequence[str],
+    quote: Callable[[str], str],
+) -> str | None:
+    """The answer of one policy across its design points (None with fewer than two points with a value)."""
+    v = values[(values.metric == metric) & np.isfinite(values["value"])]
+    present = sorted(int(p) for p in v["point"].unique())
+    if len(present) < 2:
+        return None
+    reference = present[0]
+    best = int((sign * v.groupby("point")["value"].mean()).idxmax())  # ties: the first point
+    family = stats.point_differences(values[values.point.isin(present)], reference)
+    rows = family[(family.metric == metric) & np.isfinite(family["mean_diff"].astype(float))].set_index("point")
+    if rows.empty:
+        return None
+    compared = best if best != reference else int((sign * rows["mean_diff"]).idxmax())
+    if compared not in rows.index:
+        return None
+    row = rows.loc[compared]
+    label = _labeller(points, factors)
+    diff, low, high = float(row["mean_diff"]), float(row["low_adj"]), float(row["high_adj"])
+    defined = finite(low, high)
+    clear = defined and (low > 0 or high < 0)  # the interval excludes 0
+    first = f"the first design point, {label(reference)}"
+    undecided = "not distinguishable from the first design point at this replication count"
+    if best != reference:
+        versus = f"{difference(metric, diff)} against {first}" + (f" {_interval(metric, low, high)}" if defined else "")
+        if clear and sign * diff > 0:
+            body = f"it does best at {label(best)}: {versus}"
+        elif clear:
+            body = f"it has the best mean at {label(best)}, but is worse than {first} in paired comparison: {versus}"
+        else:
+            body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
+    else:
+        word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
+        ends = (-high, -low) if diff < 0 else (low, high)
+        gap = ("" if diff == 0 else _amount(metric, abs(diff)) + " ") + word
+        gap += f" {_interval(metric, *ends, signed=min(ends) < 0)}" if defined else ""
+        if clear and sign * diff < 0:
+            body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
+        elif clear:
+            body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
+        else:
+            body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
+    stat = _stat(row, len(family), "with the first design point", defined)
+    n = int(row["n"])
+    start = f"one policy, {quote(policy)}, over {len(present)} design points: "
+    return start + body + f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
 
 
 def _amount(metric: str, v: float) -> str:

@@ -173,7 +173,8 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
     lines = ["## Paired differences against the baseline", ""]
     present = [p for p in ctx.policies if p in set(values["policy"])]
     if len(ctx.policies) < 2:
-        return [*lines, "One policy only: there is nothing to compare."]
+        compared = ctx.experiment.design.kind == "grid" and values["point"].nunique() > 1
+        return _across_points(ctx, values) if compared else [*lines, "One policy only: there is nothing to compare."]
     if ctx.baseline not in present:
         return [*lines, f"The baseline {code(ctx.baseline)} has no finished run: no paired comparison."]
     paired = stats.paired_differences(values[values.point.isin(points)], ctx.baseline)
@@ -231,6 +232,40 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
             ),
         ]
     return lines
+
+
+def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
+    """One policy over a grid: each design point against the first, paired by replication (every point runs
+    the same seeds), Holm p and Bonferroni interval over every comparison in the table."""
+    first = int(values["point"].min())
+    paired = stats.point_differences(values, first)
+    compared = paired["point"].nunique()
+    lines = [
+        "## Paired differences against the first design point",
+        "",
+        f"One policy, {code(ctx.policies[0])}: each design point minus the first, {ctx.point_label(first)}, paired by "
+        "replication (every point runs the same seeds: common random numbers). Differences of shares are in "
+        "percentage points (pp). The Holm-adjusted p-value and the Bonferroni-adjusted (simultaneous) 95% interval "
+        f"correct for every comparison in the table: {len(paired)} ({compared} points x "
+        f"{paired['metric'].nunique()} metrics).",
+    ]
+    lines += too_few_replications(ctx)
+    rows = []
+    for metric in ctx.metrics:
+        for _, r in paired[paired.metric == metric].iterrows():
+            rows.append(
+                [
+                    code(metric),
+                    f"{ctx.point_label(int(r['point']))} (point {int(r['point'])}) - point {first}",
+                    str(int(r["n"])),
+                    difference(metric, float(r["mean_diff"])),
+                    ci(metric, r["low"], r["high"], difference),
+                    p_value(float(r["p_holm"])),
+                    ci(metric, r["low_adj"], r["high_adj"], difference),
+                ]
+            )
+    headers = ["metric", "comparison", "pairs", "mean difference", "95% CI", "Holm p", "Bonferroni 95% CI"]
+    return [*lines, "", md_table(headers, rows, "llrrrrr")]
 
 
 def methods(ctx: ReportContext) -> list[str]:
