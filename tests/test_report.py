@@ -575,7 +575,8 @@ def test_terminal_tables_keep_a_gap_between_columns_wider_than_their_width():
     cell = "-57.3 pp [-60.1 pp, -54.5 pp] p=5.85e-13"
     assert len(cell) >= 40
     assert text.splitlines()[1] == "miss_rate".ljust(26) + f"  {cell}  {cell}"
-    assert text.splitlines()[0] == "difference vs unstructured".ljust(26) + "segment_tiers".rjust(40) + "hunter_farmer".rjust(40)
+    header = "difference vs unstructured".ljust(26) + "segment_tiers".rjust(40) + "hunter_farmer".rjust(40)
+    assert text.splitlines()[0] == header
 
 
 def test_the_metrics_legend_names_product_line_metrics_with_their_line():
