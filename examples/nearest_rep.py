@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import sim  # noqa: F401  (before numpy: covsim keeps numpy's loops the same on every machine; sim/simd.py)
+
+# isort: split
 import numpy as np
 
 from sim.codes import Service, Status

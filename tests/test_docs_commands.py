@@ -251,3 +251,25 @@ def test_documented_run_counts_are_what_the_experiment_plans(where: str, path: P
 def test_run_counts_are_found_for_every_shipped_experiment_named_with_one() -> None:
     named = {path.name for _, path, _ in RUN_COUNTS}
     assert {"hunter_vs_farmer.toml", "screening.toml", "stylised_facts.toml", "books.toml"} <= named
+
+
+def test_the_readme_s_contract_test_runs_in_a_user_s_pytest_without_a_warning(tmp_path: Path) -> None:
+    """The README's own-test-suite snippet, as a user's test file: every check passes, and covsim's warning of
+    numpy imported first does not come (the example policy imports covsim before numpy, as sim/simd.py asks)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "parametrize_with_checks" in b]
+    (tmp_path / "test_my_policy.py").write_text(snippet, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}  # a fresh user's shell
+    env["PYTHONPATH"] = str(ROOT)
+    pytest_args = ["-q", "-p", "no:cacheprovider", "-W", "error::RuntimeWarning", "test_my_policy.py"]
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    # A RuntimeWarning would have failed it (-W error::RuntimeWarning); dash's own pytest plugin may still warn.
+    assert re.search(r"\b10 passed\b", r.stdout) and "RuntimeWarning" not in r.stdout, r.stdout
