@@ -39,7 +39,9 @@ read from its annotations on first use, not at import.
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -261,6 +263,33 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
     out = object.__new__(cls)
     object.__setattr__(out, "__dict__", values)
     return _model_checks(schema.after, out, loc, problems)
+
+
+_UNKNOWN = re.compile(r"unknown key(?: \(did you mean '(?P<meant>[^']+)'\?\))?$")
+
+
+def without_unknown_keys(model: type[Strict], data: Any) -> Any:
+    """``data`` with every key ``model`` does not know renamed to the field its error suggests ("did you
+    mean") or dropped, so that checks past those mistakes can be made on the rest; None when ``data`` has
+    any other problem too, or none at all."""
+    try:
+        model.model_validate(data)
+    except ValidationError as e:
+        found = [(loc, _UNKNOWN.match(message)) for loc, message in e.problems]
+        if not all(match for _, match in found):
+            return None
+        fixed = copy.deepcopy(data)
+        for loc, match in found:
+            assert match is not None
+            *path, key = loc
+            table = fixed
+            for part in path:
+                table = table[part]
+            value = table.pop(key)
+            if match["meant"]:
+                table[match["meant"]] = value
+        return fixed
+    return None
 
 
 def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:

@@ -176,6 +176,44 @@ def test_an_experiment_whose_policy_names_a_missing_segment_at_a_design_point_ru
     assert not (tmp_path / "out").exists()
 
 
+def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
+    # A misspelt key, a metric of no product line, a factor aimed at no value and a policy parameter out of its
+    # choices: one run shows them all, where each fix used to reveal the next.
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(
+        f'name = "e"\nscenario = "{SMALL}"\nreplicatons = 3\n'
+        'metrics = ["revenue_captured", "won_value_line:security"]\n'
+        '[[policies]]\nname = "segment_tiers"\nparams = { lead_routing = "assign" }\n'
+        '[[factors]]\nname = "inside"\ntarget = "scenario.reps.9.count"\nvalues = [1, 2]\n'
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)",
+        f"error: {experiment}: metrics.1: 'won_value_line:security' names no product line of the scenario (it has one)",
+        f"error: {experiment}: factors.0.target: 'scenario.reps.9.count' matches no value of the resolved scenario",
+        f"error: {experiment}: policies.0 (segment_tiers) at design point 0: policy.params.lead_routing: Input "
+        "should be 'queue' or 'assigned'",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_keys_an_experiment_does_not_know_are_mended_only_when_nothing_else_is_wrong():
+    from sim.experiment.spec import Experiment
+    from sim.strict import without_unknown_keys
+
+    data = {"name": "e", "scenario": "s.toml", "replicatons": 3, "policies": [{"name": "x", "zzz": "y"}]}
+    assert without_unknown_keys(Experiment, data) == {
+        "name": "e",
+        "scenario": "s.toml",
+        "replications": 3,  # its "did you mean"
+        "policies": [{"name": "x"}],  # no field resembles it: left out
+    }
+    assert data["replicatons"] == 3  # the caller's data is unchanged
+    assert without_unknown_keys(Experiment, {**data, "seed": "many"}) is None  # another mistake: no mending
+    assert without_unknown_keys(Experiment, {"name": "e", "scenario": "s.toml", "replications": 3}) is None
+
+
 @pytest.mark.parametrize(
     "key, value, message",
     [

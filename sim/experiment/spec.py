@@ -24,7 +24,7 @@ from sim.policies import make_policy
 from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock
-from sim.strict import Field, Strict, model_validator
+from sim.strict import Field, Strict, model_validator, without_unknown_keys
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -263,19 +263,53 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
 
 
 def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
-    """Load an experiment file and its base scenario (with the experiment's shocks and horizon)."""
+    """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
+
+    A file with mistakes is refused with every one of them at once, as far as they can be found: past
+    misspelt keys (taken as the key they resemble, or left out), the metrics and each design point's
+    factors and policy parameters are checked too (``sim.experiment.design.plan_runs``, which
+    ``open_batch`` runs again on a good file)."""
     path = Path(path)
-    experiment = parse_experiment(read_toml(path), str(path))
+    data = read_toml(path)
+    try:
+        experiment = parse_experiment(data, str(path))
+    except InputError as e:
+        fixed = without_unknown_keys(Experiment, data)  # None: other mistakes, which later checks cannot pass
+        raise InputError([*e.problems, *(_later_problems(fixed, path) if fixed is not None else [])]) from None
     scenario = load_scenario(path.parent / experiment.scenario)
+    problems = _metric_problems(experiment, scenario, path)
+    if problems:
+        raise InputError([*problems, *_plan_problems(experiment, scenario, path)])
+    return experiment, resolve_base(experiment, scenario)
+
+
+def _later_problems(data: dict[str, Any], path: Path) -> list[str]:
+    """What the checks after the schema find in ``data`` (whose only schema problems were mended)."""
+    experiment = parse_experiment(data, str(path))
+    try:
+        scenario = load_scenario(path.parent / experiment.scenario)
+    except InputError as e:
+        return e.problems
+    return [*_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path)]
+
+
+def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
     lines = scenario.reported_lines
-    unknown = [
+    return [
         f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
         for i, metric in enumerate(experiment.metrics)
         if ":" in metric and metric.split(":", 1)[1] not in lines
     ]
-    if unknown:
-        raise InputError(unknown)
-    return experiment, resolve_base(experiment, scenario)
+
+
+def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
+    from sim.experiment.design import plan_runs  # design imports this module
+
+    try:
+        plan_runs(experiment, resolve_base(experiment, scenario))
+    except InputError as e:
+        return [f"{path}: {problem}" for problem in e.problems]
+    return []
 
 
 def comparison(
