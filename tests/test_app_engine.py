@@ -264,3 +264,54 @@ def test_the_cache_drops_the_least_recently_used_runs_past_its_bound():
     assert RunCache.key(RunSpec("k", "{}", "unstructured", {}, 1), {"pkg.mod:Mine": "x"}) == ("k", "")
     cache.clear()
     assert len(cache) == 0 and cache.nbytes == 0
+
+
+def test_the_page_stopped_by_sigterm_stops_as_by_ctrl_c_with_its_workers_and_no_traceback():
+    import signal
+    import socket
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    pytest.importorskip("dash")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "app", str(SMALL), "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "covsim app did not start"
+                time.sleep(0.2)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) >= 2  # the warm workers (and multiprocessing's resource tracker)
+        server.send_signal(signal.SIGTERM)  # what a service manager sends
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, output
+    assert "Traceback" not in output and "EOFError" not in output, output
+    assert output.splitlines()[-1] == "covsim what-if page: stopped"
+
+    def running(pid: str) -> bool:  # a zombie (exited, not yet reaped by whoever adopted it) is not running
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(running(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if running(c)], [Path(f"/proc/{c}/cmdline").read_text() for c in children]

@@ -162,6 +162,22 @@ def test_a_worker_told_to_stop_exits_with_code_0():
     assert connection.poll() and _eof(connection)  # it sent nothing more and closed its end
 
 
+def test_a_worker_whose_batch_process_is_gone_exits_with_code_0_and_no_traceback():
+    # The batch process's end closes when it is gone (stopped by a signal, killed): the worker's wait for its
+    # next run ends in EOF, which is no error of the worker's.
+    script = (
+        "from sim.experiment.pool import start_worker\n"
+        "connection, process = start_worker()\n"
+        "connection.close()\n"
+        "process.join(timeout=60)\n"
+        "print(process.exitcode)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0"]
+    assert "Traceback" not in r.stderr and "EOFError" not in r.stderr, r.stderr
+
+
 def _eof(connection) -> bool:
     try:
         connection.recv()

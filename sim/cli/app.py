@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 from contextlib import suppress
 from pathlib import Path
 
@@ -23,7 +24,7 @@ LOCALHOST = "127.0.0.1"
 def app_command(scenario_file: Path | None, host: str, port: int, workers: int | None) -> None:
     """The what-if page: pick or upload a scenario, set the team, policies and shocks, compare in a browser.
 
-    Ctrl-C stops it (exit code 0): it writes nothing, and its worker processes stop with it.
+    Ctrl-C or SIGTERM stops it (exit code 0): it writes nothing, and its worker processes stop with it.
     """
     with reported_errors():
         if importlib.util.find_spec("dash") is None:
@@ -34,6 +35,12 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
         def ready(address: str) -> None:
             click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
 
+        # A service manager's stop (SIGTERM) stops it as Ctrl-C does: its workers closed, no traceback.
+        signal.signal(signal.SIGTERM, _interrupt)
         with suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops (while serving, Werkzeug takes it itself)
             serve(scenario_file, host, port, workers, ready)
         click.echo("covsim what-if page: stopped", err=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -81,8 +81,11 @@ def failed(spec: RunSpec, error: str, started: float, clock: float) -> RunOutput
 def serve(connection: Connection, batch_pid: int) -> None:
     """The body of a worker process: execute each spec received on ``connection`` and send back its output; stop at None."""
     _worker_setup(batch_pid)
-    while (spec := connection.recv()) is not None:
-        connection.send(execute(spec))
+    # The batch process closes its end when it is gone (stopped by a signal, killed): the worker then leaves
+    # as at the end of a batch, quietly, with nothing left to send to.
+    with suppress(EOFError, OSError):
+        while (spec := connection.recv()) is not None:
+            connection.send(execute(spec))
     # Every output is sent and nothing else is kept: the process leaves without the interpreter's teardown,
     # which (numba's and LLVM's included) took 0.2 s at the end of every batch. What a run printed is
     # flushed first; what a policy left to the teardown (its atexit handlers, files it never closed) is not
