@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
@@ -125,3 +126,32 @@ def test_describe_without_the_bootstrap_is_describe_less_its_bootstrap_columns()
     assert {"boot_low", "boot_high"} <= set(full.columns) and not {"boot_low", "boot_high"} & set(fast.columns)
     pd.testing.assert_frame_equal(fast, full.drop(columns=["boot_low", "boot_high"]), check_exact=True)
     assert (full.boot_low < full["mean"]).all() and (full["mean"] < full.boot_high).all()
+
+
+def test_point_differences_are_each_point_against_the_reference_paired_by_replication() -> None:
+    from sim.experiment.stats import point_differences
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for point in range(12):  # more than ten points: 2 comes before 10
+        for replication in range(5):
+            shared = rng.normal()  # common random numbers: the replication's luck, the same at every point
+            for metric in ("a", "b"):
+                rows.append((point, "p", replication, metric, 10.0 * point + shared + 0.1 * rng.normal()))
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    d = point_differences(values, 0)
+    assert d["point"].tolist() == [p for p in range(1, 12) for _ in ("a", "b")]
+    for _, r in d.iterrows():
+        v = values[values.metric == r["metric"]].pivot(index="replication", columns="point", values="value")
+        diff = (v[r["point"]] - v[0]).to_numpy()
+        assert r["mean_diff"] == pytest.approx(diff.mean(), rel=1e-12)
+        assert r["n"] == 5
+        assert r["p"] == pytest.approx(scipy_stats.ttest_1samp(diff, 0.0).pvalue, rel=1e-9)
+    # One family: every comparison made (11 points x 2 metrics) in the Holm and Bonferroni adjustments.
+    half = scipy_stats.t.ppf(1 - 0.05 / 2 / 22, 4)
+    first = d.iloc[0]
+    v = values[values.metric == "a"].pivot(index="replication", columns="point", values="value")
+    diff = (v[1] - v[0]).to_numpy()
+    assert first["high_adj"] - first["mean_diff"] == pytest.approx(half * diff.std(ddof=1) / np.sqrt(5), rel=1e-9)
+    with pytest.raises(ValueError, match="one policy"):
+        point_differences(pd.concat([values, values.assign(policy="q")]), 0)

@@ -200,7 +200,8 @@ def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
     d = paired_differences(values.assign(policy=values["point"].astype(str), point=0), str(reference))
     if d.empty:
         return d
-    return d.drop(columns="point").rename(columns={"policy": "point"}).astype({"point": np.int64})
+    d = d.drop(columns="point").rename(columns={"policy": "point"}).astype({"point": np.int64})
+    return d.sort_values("point", kind="stable", ignore_index=True)  # 2 before 10, not as the names sort
 
 
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
