@@ -50,11 +50,14 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
     out["p_holm"] = np.nan
     out["low_adj"] = np.nan
     out["high_adj"] = np.nan
+    out["family"] = 0
     for _point, idx in out.groupby("point").groups.items():
-        family = len(idx)
+        # The family: the point's comparisons that are tests (a p-value), for Holm and Bonferroni alike.
+        family = int(out.loc[idx, "p"].notna().sum())
         out.loc[idx, "p_holm"] = stats.holm(out.loc[idx, "p"].to_numpy())
+        out.loc[idx, "family"] = family
         for i in idx:
-            lo, hi = stats.t_interval(differences[i], 1 - (1 - stats.CONFIDENCE) / family)
+            lo, hi = stats.t_interval(differences[i], 1 - (1 - stats.CONFIDENCE) / max(family, 1))
             out.at[i, "low_adj"], out.at[i, "high_adj"] = lo, hi
     return out
 
@@ -155,3 +158,25 @@ def test_point_differences_are_each_point_against_the_reference_paired_by_replic
     assert first["high_adj"] - first["mean_diff"] == pytest.approx(half * diff.std(ddof=1) / np.sqrt(5), rel=1e-9)
     with pytest.raises(ValueError, match="one policy"):
         point_differences(pd.concat([values, values.assign(policy="q")]), 0)
+
+
+def test_holm_and_bonferroni_share_one_family_the_comparisons_that_are_tests() -> None:
+    # Three metrics, one of them undefined for the policy (too few pairs): two tests, so m = 2 for both the
+    # Holm p-values and the Bonferroni intervals, and the family column says so.
+    step = {"a": lambda r: 1.0 + 0.05 * (r % 3), "b": lambda r: 0.2 * r - 0.4}
+    rows = []
+    for r in range(6):
+        for metric in ("a", "b", "c"):
+            base = float(r)
+            rows.append((0, "base", r, metric, base))
+            rows.append((0, "p", r, metric, np.nan if metric == "c" else base + step[metric](r)))
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    d = stats.paired_differences(values, "base").set_index("metric")
+    assert d["family"].tolist() == [2, 2, 2]
+    assert np.isnan(d.loc["c", "p"]) and np.isnan(d.loc["c", "high_adj"])
+    low, high = sorted([d.loc["a", "p"], d.loc["b", "p"]])
+    holm = sorted([min(1.0, 2 * low), max(min(1.0, 2 * low), min(1.0, high))])
+    assert sorted(d.loc[["a", "b"], "p_holm"]) == pytest.approx(holm, rel=1e-12)
+    diff = np.array([step["b"](r) for r in range(6)])
+    half = scipy_stats.t.ppf(1 - 0.05 / 2 / 2, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size)
+    assert d.loc["b", "high_adj"] == pytest.approx(diff.mean() + half, rel=1e-9)

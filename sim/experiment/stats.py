@@ -120,8 +120,10 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Policy minus baseline, paired by (point, replication) (common random numbers).
 
     Per (point, policy, metric): mean difference, its t CI, the paired t-test
-    p-value, the Holm-adjusted p-value over all comparisons of the same point,
-    and a Bonferroni-adjusted (simultaneous) CI at the same family size.
+    p-value, the Holm-adjusted p-value over the comparisons of the same point
+    that have a p-value (``family``, their number: one with fewer than
+    ``MIN_REPLICATIONS`` pairs is no test), and a Bonferroni-adjusted
+    (simultaneous) CI at the same family size.
     Policies in name order, then points and metrics ascending; every (point,
     metric) of ``values`` has a row for every policy, ``n`` 0 where no
     replication has a finite value for both. ``values`` holds one value per
@@ -164,14 +166,16 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     for size in sorted({differences[i].size for i in varied}):
         same = [i for i in varied if differences[i].size == size]
         p[same] = stats.ttest_1samp(np.stack([differences[i] for i in same]), 0.0, axis=1).pvalue
-    family = len(others) * metrics.size  # the comparisons at one design point
     point_of = np.tile(np.repeat(points, metrics.size), len(others))
-    p_holm = np.empty(rows)
+    # The family of a design point: its comparisons that are tests (enough pairs for a p-value), the same m
+    # for Holm's p-values and the Bonferroni intervals; a comparison with too few pairs has neither.
+    p_holm, family = np.empty(rows), np.zeros(rows, dtype=np.int64)
     for point in points:
         at = point_of == point
         p_holm[at] = holm(p[at])
+        family[at] = np.isfinite(p[at]).sum()
     interval = [t_interval(d) for d in differences]
-    adjusted = [t_interval(d, 1 - (1 - CONFIDENCE) / family) for d in differences]
+    adjusted = [t_interval(d, 1 - (1 - CONFIDENCE) / max(int(m), 1)) for d, m in zip(differences, family, strict=True)]
     return pd.DataFrame(
         {
             "point": point_of,
@@ -185,6 +189,7 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
             "p_holm": p_holm,
             "low_adj": [lo for lo, _ in adjusted],
             "high_adj": [hi for _, hi in adjusted],
+            "family": family,
         }
     )
 
@@ -193,8 +198,8 @@ def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
     """One policy's design points against design point ``reference``, paired by replication (replication r
     has the same seed at every point: common random numbers): :func:`paired_differences` with each point in
     the place of a policy, so the family of the Holm p and the Bonferroni interval is every comparison made
-    (the other points x metrics). Rows: ``point`` (the one compared with ``reference``), metric, n, mean_diff,
-    low, high, p, p_holm, low_adj, high_adj. ``values`` as :func:`run_values` gives them, of one policy."""
+    (the other points x metrics that have a p-value). Rows: ``point`` (the one compared with ``reference``),
+    metric, n, mean_diff, low, high, p, p_holm, low_adj, high_adj, family. ``values`` as :func:`run_values` gives them, of one policy."""
     if values["policy"].nunique() > 1:
         raise ValueError("point_differences compares the design points of one policy")
     d = paired_differences(values.assign(policy=values["point"].astype(str), point=0), str(reference))
@@ -205,7 +210,7 @@ def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
 
 
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
-    """First-order (Saltelli 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
+    """First-order (Saltelli et al. 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
 
     Computed per policy and metric on the replication means of each design
     point of a Saltelli design (blocks A, B and AB_i).

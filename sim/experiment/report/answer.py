@@ -114,7 +114,7 @@ def answer(
     defined = finite(low, high)
     clear = defined and (low > 0 or high < 0)  # the interval excludes 0
     ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
-    stat = _stat(row, len(family), f"at {where}", defined)
+    stat = _stat(row, int(row["family"]), f"at {where}", defined)
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
@@ -277,7 +277,7 @@ def _across_points(
             body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    stat = _stat(row, len(family), "with the first design point", defined)
+    stat = _stat(row, int(row["family"]), "with the first design point", defined)
     n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
     return start + body + f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."

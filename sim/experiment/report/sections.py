@@ -192,18 +192,11 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
         d = paired[paired.point == point]
         if d.empty:
             continue
-        family = len(d)
-        defined = int(d["p"].notna().sum())
         compared = d["policy"].nunique()
         heading = f"### Design point {point}: {ctx.point_label(point)}" if ctx.factors else ""
         if heading:
             lines += ["", heading]
-        note = f"; {defined} with a defined p-value" if defined < family else ""
-        lines += [
-            "",
-            f"Family: {family} comparisons ({compared} polic{'ies' if compared != 1 else 'y'} x "
-            f"{d['metric'].nunique()} metrics{note}).",
-        ]
+        lines += ["", _family(d, f"{compared} polic{'ies' if compared != 1 else 'y'}")]
         rows = []
         for metric in ctx.metrics:
             g = d[d.metric == metric].set_index("policy")
@@ -234,6 +227,15 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
     return lines
 
 
+def _family(d: pd.DataFrame, compared: str) -> str:
+    """The family line of one paired-differences table: its tests (comparisons with a p-value), and those
+    left out for too few pairs."""
+    family, rows = int(d["family"].iloc[0]), len(d)
+    left = rows - family
+    note = f"; {left} more with too few pairs for a test, left out" if left else ""
+    return f"Family: {family} comparisons ({compared} x {d['metric'].nunique()} metrics{note})."
+
+
 def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
     """One policy over a grid: each design point against the first, paired by replication (every point runs
     the same seeds), Holm p and Bonferroni interval over every comparison in the table."""
@@ -246,10 +248,10 @@ def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
         f"One policy, {code(ctx.policies[0])}: each design point minus the first, {ctx.point_label(first)}, paired by "
         "replication (every point runs the same seeds: common random numbers). Differences of shares are in "
         "percentage points (pp). The Holm-adjusted p-value and the Bonferroni-adjusted (simultaneous) 95% interval "
-        f"correct for every comparison in the table: {len(paired)} ({compared} points x "
-        f"{paired['metric'].nunique()} metrics).",
+        "correct for every comparison in the table.",
     ]
     lines += too_few_replications(ctx)
+    lines += ["", _family(paired, f"{compared} points")]
     rows = []
     for metric in ctx.metrics:
         for _, r in paired[paired.metric == metric].iterrows():
