@@ -233,8 +233,19 @@ def test_amounts_and_spreads_that_would_overflow_are_refused(tmp_path, key, valu
     ]
 
 
+def _run_user_policy(tmp_path, monkeypatch, module: str, source: str, policy: str, quarters: int):
+    """``covsim run`` of the small scenario under ``module:policy``, written from ``source`` into a folder on
+    the import path; returns the result and the --out folder."""
+    (tmp_path / f"{module}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    return invoke(
+        "run", str(SMALL), "--quarters", str(quarters), "--policy", f"{module}:{policy}", "--out", str(out)
+    ), out
+
+
 def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_path, monkeypatch):
-    (tmp_path / "faulty_policies.py").write_text(
+    source = (
         "from sim.policies.unstructured import Unstructured\n\n"
         "class Raises(Unstructured):\n"
         "    name = 'raises'\n"
@@ -243,9 +254,7 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
         "            raise KeyError('account 12')\n"
         "        return super().route(view, rng)\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    out = tmp_path / "out"
-    result = invoke("run", str(SMALL), "--quarters", "2", "--policy", "faulty_policies:Raises", "--out", str(out))
+    result, out = _run_user_policy(tmp_path, monkeypatch, "faulty_policies", source, "Raises", 2)
     assert result.exit_code == 2
     assert lines_of(result.stderr)[-1] == (
         "error: policy raises: route() raised KeyError: 'account 12' (quarter 2, week 9 of 13)"
@@ -254,7 +263,7 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
 
 
 def test_a_policy_whose_priorities_are_nan_is_refused_with_exit_2(tmp_path, monkeypatch):
-    (tmp_path / "nan_policies.py").write_text(
+    source = (
         "import numpy as np\n"
         "from sim.policies.unstructured import Unstructured\n\n"
         "class ZeroOverZero(Unstructured):\n"
@@ -262,9 +271,7 @@ def test_a_policy_whose_priorities_are_nan_is_refused_with_exit_2(tmp_path, monk
         "    def prioritise(self, view, rng):\n"
         "        return np.zeros(view.tasks.size) / np.zeros(view.tasks.size)\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    out = tmp_path / "out"
-    result = invoke("run", str(SMALL), "--quarters", "1", "--policy", "nan_policies:ZeroOverZero", "--out", str(out))
+    result, out = _run_user_policy(tmp_path, monkeypatch, "nan_policies", source, "ZeroOverZero", 1)
     assert result.exit_code == 2
     (line,) = [x for x in lines_of(result.stderr) if x.startswith("error:")]
     assert re.fullmatch(

@@ -6,8 +6,6 @@ Each section is a list of Markdown lines; the tables show the design points
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 
 from sim.experiment import stats
@@ -200,31 +198,25 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
         rows = []
         for metric in ctx.metrics:
             g = d[d.metric == metric].set_index("policy")
-            for p in ctx.policies:
-                if p not in g.index:
-                    continue
-                r = g.loc[p]
-                show: Callable[[str, float], str] = difference
-                rows.append(
-                    [
-                        code(metric),
-                        f"{p} - {ctx.baseline}",
-                        str(int(r["n"])),
-                        difference(metric, float(r["mean_diff"])),
-                        ci(metric, r["low"], r["high"], show),
-                        p_value(float(r["p_holm"])),
-                        ci(metric, r["low_adj"], r["high_adj"], show),
-                    ]
-                )
-        lines += [
-            "",
-            md_table(
-                ["metric", "comparison", "pairs", "mean difference", "95% CI", "Holm p", "Bonferroni 95% CI"],
-                rows,
-                "llrrrrr",
-            ),
-        ]
+            rows += [_difference_row(metric, f"{p} - {ctx.baseline}", g.loc[p]) for p in ctx.policies if p in g.index]
+        lines += ["", md_table(_DIFFERENCE_HEADERS, rows, "llrrrrr")]
     return lines
+
+
+_DIFFERENCE_HEADERS = ["metric", "comparison", "pairs", "mean difference", "95% CI", "Holm p", "Bonferroni 95% CI"]
+
+
+def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
+    """One row of a paired-differences table (a row of ``stats.paired_differences``); shares in points."""
+    return [
+        code(metric),
+        comparison,
+        str(int(r["n"])),
+        difference(metric, float(r["mean_diff"])),
+        ci(metric, r["low"], r["high"], difference),
+        p_value(float(r["p_holm"])),
+        ci(metric, r["low_adj"], r["high_adj"], difference),
+    ]
 
 
 def _family(d: pd.DataFrame, compared: str) -> str:
@@ -252,22 +244,12 @@ def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
     ]
     lines += too_few_replications(ctx)
     lines += ["", _family(paired, f"{compared} points")]
-    rows = []
-    for metric in ctx.metrics:
-        for _, r in paired[paired.metric == metric].iterrows():
-            rows.append(
-                [
-                    code(metric),
-                    f"{ctx.point_label(int(r['point']))} (point {int(r['point'])}) - point {first}",
-                    str(int(r["n"])),
-                    difference(metric, float(r["mean_diff"])),
-                    ci(metric, r["low"], r["high"], difference),
-                    p_value(float(r["p_holm"])),
-                    ci(metric, r["low_adj"], r["high_adj"], difference),
-                ]
-            )
-    headers = ["metric", "comparison", "pairs", "mean difference", "95% CI", "Holm p", "Bonferroni 95% CI"]
-    return [*lines, "", md_table(headers, rows, "llrrrrr")]
+    rows = [
+        _difference_row(metric, f"{ctx.point_label(int(r['point']))} (point {int(r['point'])}) - point {first}", r)
+        for metric in ctx.metrics
+        for _, r in paired[paired.metric == metric].iterrows()
+    ]
+    return [*lines, "", md_table(_DIFFERENCE_HEADERS, rows, "llrrrrr")]
 
 
 def methods(ctx: ReportContext) -> list[str]:
