@@ -158,3 +158,41 @@ def test_untapped_wallet_of_some_accounts_is_theirs_of_every_accounts():
         assert (every >= 0).all() and (every < acc.potential * acc.line_share[:, line] + 1e-9).all()
         assert np.array_equal(acc.untapped(line, some), every[some])
     assert (acc.untapped(0) < acc.potential * acc.line_share[:, 0]).sum() > 100  # some accounts spent on line 0
+
+
+#: Public names of the view classes that are the engine's, not a policy's: how a view checks it is current,
+#: and how the engine builds the selling tables.
+NOT_FOR_POLICIES = {("Opportunities", "check_current"), ("Selling", "of")}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Accounts",
+        "TeamView",
+        "Opportunities",
+        "Pending",
+        "Tasks",
+        "RouteView",
+        "TaskView",
+        "PlanView",
+        "Selling",
+        "CoveragePlan",
+    ],
+)
+def test_every_public_attribute_of_what_a_policy_sees_is_documented_in_docs_model_md(name):
+    import dataclasses
+
+    import sim.policies.protocol as protocol
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    cls = getattr(protocol, name)
+    public = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    for base in cls.__mro__:
+        if base.__module__.startswith("sim"):
+            public |= {k for k in vars(base) if not k.startswith("_")}
+    undocumented = sorted(
+        a for a in public if (name, a) not in NOT_FOR_POLICIES and f"`{a}`" not in doc and f"`{a}(" not in doc
+    )
+    assert not undocumented, f"{name}: {undocumented} not in docs/model.md"

@@ -240,10 +240,11 @@ def experiment_command(
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
         from sim.experiment.batch import open_batch
+        from sim.experiment.design import plan_runs
         from sim.experiment.spec import load_experiment
 
     with reported_errors():
-        exp, scenario = load_experiment(experiment_file)
+        exp, scenario = load_experiment(experiment_file, plan_runs)
         if scheduler and executor != "dask":
             raise InputError(["--scheduler: only with --executor dask"])
         if scheduler:

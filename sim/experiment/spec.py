@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -262,35 +262,41 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     return validate_strict(Experiment, data, source)
 
 
-def load_experiment(path: Path | str) -> tuple[Experiment, Scenario]:
+def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[Experiment, Scenario]:
     """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
 
     A file with mistakes is refused with every one of them at once, as far as they can be found: past
-    misspelt keys (taken as the key they resemble, or left out), the metrics and each design point's
-    factors and policy parameters are checked too (``sim.experiment.design.plan_runs``, which
-    ``open_batch`` runs again on a good file)."""
+    misspelt keys (taken as the key they resemble, or left out) the metrics are checked too, and with a
+    ``planner`` (``sim.experiment.design.plan_runs``, which ``open_batch`` runs again on a good file) each
+    design point's factors and policy parameters."""
     path = Path(path)
     data = read_toml(path)
     try:
         experiment = parse_experiment(data, str(path))
     except InputError as e:
         fixed = without_unknown_keys(Experiment, data)  # None: other mistakes, which later checks cannot pass
-        raise InputError([*e.problems, *(_later_problems(fixed, path) if fixed is not None else [])]) from None
+        later = _later_problems(fixed, path, planner) if fixed is not None else []
+        raise InputError([*e.problems, *later]) from None
     scenario = load_scenario(path.parent / experiment.scenario)
     problems = _metric_problems(experiment, scenario, path)
     if problems:
-        raise InputError([*problems, *_plan_problems(experiment, scenario, path)])
+        raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
     return experiment, resolve_base(experiment, scenario)
 
 
-def _later_problems(data: dict[str, Any], path: Path) -> list[str]:
+#: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
+#: passed in, since that module builds on this one).
+Planner = Callable[[Experiment, Scenario], object]
+
+
+def _later_problems(data: dict[str, Any], path: Path, planner: Planner | None) -> list[str]:
     """What the checks after the schema find in ``data`` (whose only schema problems were mended)."""
     experiment = parse_experiment(data, str(path))
     try:
         scenario = load_scenario(path.parent / experiment.scenario)
     except InputError as e:
         return e.problems
-    return [*_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path)]
+    return [*_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
 
 
 def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
@@ -302,11 +308,11 @@ def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> 
     ]
 
 
-def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
-    from sim.experiment.design import plan_runs  # design imports this module
-
+def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path, planner: Planner | None) -> list[str]:
+    if planner is None:
+        return []
     try:
-        plan_runs(experiment, resolve_base(experiment, scenario))
+        planner(experiment, resolve_base(experiment, scenario))
     except InputError as e:
         return [f"{path}: {problem}" for problem in e.problems]
     return []
