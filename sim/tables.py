@@ -241,9 +241,11 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str]) -> str:
+def stress_table(
+    impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str], inert: list[str]
+) -> str:
     """Per stress and policy: profit against the unshocked run (mean paired difference, relative) and the
-    quarters its revenue takes to recover."""
+    quarters its revenue takes to recover; a stress in ``inert`` changed nothing in any run."""
     d = impacts[impacts.metric == "profit"].set_index(["shock", "policy"])
     rec = recovery.set_index(["shock", "policy"])
     width = max(30, *(len(p) + 2 for p in order))
@@ -253,6 +255,9 @@ def stress_table(impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[s
         for p in order:
             if (shock, p) not in d.index:
                 cells.append("-")
+                continue
+            if shock in inert:
+                cells.append("changed nothing")
                 continue
             q = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
             cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({recovery_words(q, short=True)})")

@@ -71,7 +71,9 @@ def test_minimax_regret_ties_go_to_the_better_mean_and_worlds_with_gaps_are_left
     [
         ([0.0, -0.10, -0.05, -0.01, 0.0], 2, 2),  # hurt in quarters 2 and 3, back in 4
         ([0.0, -0.01, 0.01, 0.0], 2, 0),  # never more than 2% below
-        ([0.0, -0.10, 0.0, -0.03, 0.0], 2, 3),  # a relapse in quarter 4 counts: back for good in 5
+        ([0.0, -0.10, 0.0, -0.03, 0.0, 0.0], 2, 3),  # a relapse in quarter 4 counts: back for good in 5
+        ([0.0, -0.10, 0.0, -0.03, 0.0], 2, None),  # ... but back in the last quarter alone shows no recovery
+        ([0.0, -0.05, -0.12, -0.11, -0.002], 2, None),  # a permanent cut whose last quarter happens to be close
         ([0.0, -0.10, -0.10, -0.10], 2, None),  # still hurt in the last quarter
         ([-0.50, 0.0, 0.0], 2, 0),  # before the stress does not count
         ([0.0, 0.0, 0.30], 2, 0),  # a gain is not a hurt
@@ -93,17 +95,17 @@ POINTS = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none"
 
 
 def test_quarterly_gaps_and_recovery_from_paired_runs() -> None:
-    # Unshocked: 100 a quarter. Stressed: 100, 80, 90, 99 (replication 0) and 100, 60, 96, 101 (1): the mean
-    # paired gap is 0, -30%, -7%, 0%: hurt in quarters 2 and 3, back in 4, so 2 quarters.
+    # Unshocked: 100 a quarter. Stressed: 100, 80, 90, 99, 100 (replication 0) and 100, 60, 96, 101, 100 (1):
+    # the mean paired gap is 0, -30%, -7%, 0%, 0%: hurt in quarters 2 and 3, back in 4 and 5, so 2 quarters.
     rows = []
-    for rep, series in enumerate([(100, 80, 90, 99), (100, 60, 96, 101)]):
+    for rep, series in enumerate([(100, 80, 90, 99, 100), (100, 60, 96, 101, 100)]):
         for q, v in enumerate(series, start=1):
             rows.append((0, "p", rep, q, "revenue_captured", 100.0))
             rows.append((1, "p", rep, q, "revenue_captured", float(v)))
     results = tidy(rows).merge(POINTS[["point", "shock"]], on="point")
     gaps = quarterly_gaps(results)
-    assert gaps.gap.round(6).tolist() == [0.0, -0.3, -0.07, 0.0]
-    assert gaps["diff"].tolist() == [0.0, -30.0, -7.0, 0.0]
+    assert gaps.gap.round(6).tolist() == [0.0, -0.3, -0.07, 0.0, 0.0]
+    assert gaps["diff"].tolist() == [0.0, -30.0, -7.0, 0.0, 0.0]
     rec = recovery(gaps, {"cut": 2})
     assert rec.to_dict("records") == [{"shock": "cut", "policy": "p", "quarters": 2, "trough": pytest.approx(-0.3)}]
 
@@ -339,3 +341,61 @@ def test_the_answer_names_the_safer_policy_and_the_miss_cause_behind_the_gap() -
         "The stress that hurts most is cut (profit -19.8% for a, -27.5% for b). Not back within 2% of the "
         "unshocked revenue by the end of the horizon, for every policy: cut."
     )
+
+
+def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
+    """Findings of a synthetic stress test: ``shocks`` {name: shock}, ``values(shock, policy, rep)`` -> profit."""
+    from sim.config import validate_strict
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in shocks.items()]}, "t").stress
+    names = ["none", *shocks]
+    rows = [
+        (point, policy, rep, 1, metric, values(shock, policy, rep))
+        for point, shock in enumerate(names)
+        for policy in ("a", "b")
+        for rep in range(4)
+        for metric in ("profit", "revenue_captured")
+    ]
+    points = pd.DataFrame({"point": range(len(names)), "block": "", "row": -1, "shock": names})
+    return analyse(tidy(rows), points, suite)
+
+
+def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
+    from sim.experiment.report.stress_sections import stress_answer
+    from sim.tables import stress_table
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        base = {"a": 100.0, "b": 90.0}[policy] + rep
+        return base - 30.0 if shock == "cut" else base  # "empty" leaves every run as the unshocked one
+
+    f = _synthetic_findings(
+        {
+            "empty": {"kind": "rep_attrition", "quarter": 1, "share": 0.1},
+            "cut": {"kind": "demand", "quarter": 1, "factor": 0.5},
+        },
+        profit,
+    )
+    assert f.inert == ["empty"]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "empty changed nothing in any run: in this world it is empty (a share of a small team can round" in text
+    table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert).splitlines()
+    assert table[1].split() == ["empty", "changed", "nothing", "changed", "nothing"]
+    assert "changed nothing" not in table[2]
+
+
+def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() -> None:
+    from sim.experiment.report.stress_sections import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        noise = (-1.0) ** rep * 5.0  # big (5) against a 1 difference: every interval includes 0
+        return 100.0 + {"none": 0.0, "big_bang": -10.0 + noise, "phased": -11.0 - noise}[shock]
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    assert [c.clear for c in f.rollouts] == [False, False]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "Whichever policy, roll out" not in text
+    assert "No rollout plan is clearly better: big_bang leads phased in profit (1 [" in text
+    assert text.endswith("but every paired 95% interval includes 0, so more replications are needed before choosing.")

@@ -73,7 +73,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         findings = analyse(results, batch.store.points(), exp.suite)
         click.echo("\n" + stress_answer(findings, order, markdown=False))
         click.echo(f"\nMeans of {exp.replications} paired replications (every interval is in the report):")
-        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order))
+        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))
     elif not results.empty:
         values = run_values(results, exp.metrics)
         order = [p.key for p in exp.policies]

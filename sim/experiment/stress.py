@@ -13,8 +13,13 @@ a paired difference per replication: ``d_r = x_r(stress) - x_r(none)``.
   mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC`; a quarter is *hurt* when
   ``g_q < -RECOVERY_TOLERANCE``. Recovery time is the number of quarters from
   the stress's first quarter to the first quarter after which no quarter is
-  hurt (0: never hurt); when the last quarter is still hurt, there is no
-  recovery within the horizon.
+  hurt (0: never hurt), provided at least :data:`RECOVERY_CONFIRMED`
+  quarters are left after it to show it; otherwise (the last quarter still
+  hurt, or back only in the horizon's last quarter) there is no recovery
+  within the horizon.
+- **Inert stresses**: a stress whose every run is the unshocked run, number
+  for number (10% of a five-seat team rounds to no seat, say), is reported as
+  changing nothing rather than as "never hurt".
 - **Worst case**: the worst replication's impact, and each policy's worst stress.
 - **Regret** against the best policy under each stress (``sim.experiment.robustness``),
   and the safer rollout: the policy of smallest maximum regret over the stresses.
@@ -39,6 +44,9 @@ DECISION_METRIC = "profit"
 RECOVERY_METRIC = "revenue_captured"
 #: A quarter is back when its revenue is within this share of the unshocked run's [A].
 RECOVERY_TOLERANCE = 0.02
+#: Quarters a recovery must last to count (a single quarter back at the horizon's end shows no recovery: one
+#: quarter's revenue moves by more than the tolerance with the deals that happen to close in it) [A].
+RECOVERY_CONFIRMED = 2
 #: The causes of a missed opportunity, as metrics (docs/metrics.md).
 MISS_CAUSES = tuple(f"missed_{c}" for c in CAUSES)
 #: What a stress test records and reports, whole run, segment ``all``.
@@ -97,14 +105,17 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def recovery_quarters(gaps: np.ndarray, first: int, tolerance: float = RECOVERY_TOLERANCE) -> int | None:
+def recovery_quarters(
+    gaps: np.ndarray, first: int, tolerance: float = RECOVERY_TOLERANCE, confirmed: int = RECOVERY_CONFIRMED
+) -> int | None:
     """Quarters from quarter ``first`` (1-based) until no later quarter is hurt, from the relative ``gaps`` of
-    quarters 1, 2, ...; 0 if none is hurt from ``first`` on, None if the last quarter is still hurt."""
+    quarters 1, 2, ...; 0 if none is hurt from ``first`` on, None if fewer than ``confirmed`` quarters after
+    the last hurt one are left in the horizon (the last quarter still hurt, say)."""
     hurt = np.flatnonzero(gaps[first - 1 :] < -tolerance)
     if hurt.size == 0:
         return 0
     last_hurt = int(hurt[-1])  # counted from quarter ``first``
-    if first + last_hurt >= gaps.size:
+    if gaps.size - (first + last_hurt) < confirmed:  # the quarters after the last hurt one
         return None
     return last_hurt + 1
 
@@ -145,6 +156,20 @@ def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["shock", "policy", "quarters", "trough"])
+
+
+def inert_stresses(tagged: pd.DataFrame) -> list[str]:
+    """The stresses whose every run is its unshocked partner, number for number: the shock changed nothing
+    in this world. ``tagged``: tidy results with ``shock``."""
+    key = ["policy", "replication", "quarter", "segment", "metric"]
+    base = tagged[tagged.shock == UNSHOCKED].set_index(key)["value"]
+    inert = []
+    for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
+        v = g.set_index(key)["value"]
+        b = base.reindex(v.index)
+        if len(v) and bool(((v == b) | (v.isna() & b.isna())).all()):
+            inert.append(str(shock))
+    return inert
 
 
 def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robustness.Ranking:
@@ -217,7 +242,8 @@ class Findings:
     gaps, recovery: as the functions above; ranking: policies by regret
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
-    each policy does best with (empty without two rollout stresses).
+    each policy does best with (empty without two rollout stresses); inert: the stresses that changed
+    nothing in any run (``inert_stresses``).
     """
 
     stresses: list[str]
@@ -230,6 +256,7 @@ class Findings:
     ranking: robustness.Ranking | None
     versus: pd.DataFrame
     rollouts: list[RolloutChoice]
+    inert: list[str]
 
 
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
@@ -251,4 +278,5 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         ranking=ranking,
         versus=policy_differences(values, ranking.robust) if ranking is not None else pd.DataFrame(),
         rollouts=rollout_choices(values, [r for r in rollouts if r in set(values.shock)]),
+        inert=inert_stresses(tagged),
     )

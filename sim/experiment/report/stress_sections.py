@@ -80,6 +80,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     by_policy = profit[profit.shock == worst.shock].set_index("policy")
     each = ", ".join(f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" for p in policies if p in by_policy.index)
     out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}).")
+    if f.inert:
+        empty = ", ".join(q(s) for s in f.inert)
+        out.append(
+            f"{empty} changed nothing in any run: in this world {'it is' if len(f.inert) == 1 else 'they are'} "
+            "empty (a share of a small team can round to no seat), so read no safety into it."
+        )
     never = f.recovery[f.recovery.quarters.isna()]
     if not never.empty:
         present = [p for p in policies if p in set(f.recovery.policy)]
@@ -99,7 +105,14 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
-    if len(plans) == 1 and len(rollouts) > 1:
+    if len(plans) == 1 and len(rollouts) > 1 and not any(c.clear for c in rollouts):
+        better, worse = plans.pop()
+        each = ", ".join(f"{money(c.diff)} {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}" for c in rollouts)
+        out.append(
+            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but every paired "
+            "95% interval includes 0, so more replications are needed before choosing."
+        )
+    elif len(plans) == 1 and len(rollouts) > 1:
         better, worse = plans.pop()
         each = ", ".join(
             f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}"
@@ -166,7 +179,12 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                 if metric == DECISION_METRIC:
                     known = (shock, p) in rec.index
                     row.append(_pct(rec.at[(shock, p), "trough"]) if known else "-")
-                    row.append(recovery_words(rec.at[(shock, p), "quarters"] if known else None))
+                    inert = shock in f.inert
+                    row.append(
+                        "changed nothing"
+                        if inert
+                        else recovery_words(rec.at[(shock, p), "quarters"] if known else None)
+                    )
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
