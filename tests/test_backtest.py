@@ -76,6 +76,15 @@ def test_actual_outcome_with_an_empty_window_is_an_input_error():
         actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
 
 
+def test_a_window_past_the_exports_last_date_is_refused():
+    # The export's last date is 2017-08-31 (a close): a window to 2017-09-28 would compare the model's whole
+    # window with the part of it the export saw.
+    cleaned = _cleaned([("a", "won", "2017-07-01", "2017-07-15", 1.0), ("a", "lost", "2017-07-02", "2017-08-31", 0.0)])
+    with pytest.raises(InputError, match=r"the window 2017-06-30 \.\. 2017-09-28 runs past the export's last date, "):
+        actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
+    assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 1)).opportunities == 2  # up to its last day
+
+
 def test_window_is_whole_model_quarters():
     assert window_end(date(2017, 6, 30), 2) == date(2017, 12, 29)  # 26 weeks
 
@@ -186,6 +195,9 @@ def test_backtest_command_writes_its_results(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "won_deals" in r.stdout and "10 buying unit(s) per account" in r.stdout
     table = pd.read_csv(out / "backtest.csv")
+    # The answer first: how many measures lie inside the seeds' interval, by the table written.
+    inside = int(table["actual_inside"].sum())
+    assert r.stdout.startswith(f"Answer: what happened lies inside the seeds' 95% interval in {inside} of 6 measures")
     assert list(table["measure"]) == [
         "opportunities",
         "won_deals",
@@ -205,6 +217,7 @@ def test_backtest_command_writes_its_results(tmp_path):
     [
         (["--cutoff", "2017-02-30"], "--cutoff"),
         (["--cutoff", "2019-01-01"], "no opportunity engaged"),
+        (["--cutoff", "2017-11-01"], "runs past the export's last date, 2017-12-31"),
         (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
         (["--cutoff", "2017-06-30", "--param", "notice=1.0"], "--param"),
         (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "notice=2"], "notice"),

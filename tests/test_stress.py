@@ -294,7 +294,11 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
         (["--policy", "nope"], "error: --policy.name: unknown policy 'nope'"),
         (["--policy", "segment_tiers", "--current", "nope"], "error: --current.name: unknown policy 'nope'"),
         (["--policy", "segment_tiers", "--quarters", "1"], "error: Invalid value for '--quarters'"),
-        (["--policy", "segment_tiers", "--suite", "missing.toml"], "missing.toml"),
+        (
+            ["--policy", "segment_tiers", "--suite", "missing.toml"],
+            "error: --suite missing.toml: no such file, and not the built-in suite ('default')",
+        ),
+        (["--policy", "segment_tiers", "--suite", "defualt"], "error: --suite defualt: no such file, and not the"),
         (
             ["--policy", "segment_tiers", "--suite", str(SMALL), "--current", "unstructured"],
             "error: --current: only with the default suite",

@@ -191,7 +191,7 @@ def backtest_command(
     """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
     with loading_libraries():
         from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
-        from sim.crm.backtest import backtest, summary_lines
+        from sim.crm.backtest import backtest, summary_lines, verdict
         from sim.crm.names import printable
         from sim.policies import make_policy
 
@@ -227,6 +227,7 @@ def backtest_command(
                 bars[0].update(1)
 
             result = backtest(export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress)
+        click.echo(verdict(result) + "\n")
         click.echo("Data checks (calibration):")
         for note in result.notes:
             click.echo(f"  - {printable(note)}")

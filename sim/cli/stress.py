@@ -81,6 +81,10 @@ def stress_command(
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
+            if not Path(suite_name).exists():  # a mistyped built-in name, or a file that is not there
+                raise InputError(
+                    [f"--suite {suite_name}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
+                )
             suite, source = load_suite(suite_name), suite_name
         problems = suite_problems(suite, scenario, source)
         if problems:

@@ -158,6 +158,17 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
         raise InputError(
             [f"{cleaned.files['pipeline']}: no opportunity engaged from {start} to {end}: nothing to compare"]
         )
+    # The export's last date (an engagement or a close): what happened after it is not in the export, so a
+    # window running past it would compare the model's whole window with part of one.
+    latest = max(engaged.max(), pipe["close_date"].max())
+    if pd.Timestamp(end) - pd.Timedelta(days=1) > latest:
+        raise InputError(
+            [
+                f"{cleaned.files['pipeline']}: the window {start} .. {end - timedelta(days=1)} runs past the "
+                f"export's last date, {latest.date()}: what happened after it is not in the export, so the "
+                "comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
+            ]
+        )
     closed_in_time = cohort["close_date"].notna() & (cohort["close_date"] < pd.Timestamp(end))
     won = cohort[closed_in_time & (cohort["status"] == "won")]
     lost = cohort[closed_in_time & (cohort["status"] == "lost")]
@@ -293,10 +304,27 @@ def backtest(
     )
 
 
+def verdict(bt: Backtest) -> str:
+    """The answer the summary opens with: in how many measures what happened lies inside the seeds' interval,
+    and the measures furthest off."""
+    t = bt.table()
+    inside = int(t["actual_inside"].sum())
+    off = t[~t["actual_inside"] & np.isfinite(t["error"])].reindex(
+        t.loc[~t["actual_inside"] & np.isfinite(t["error"]), "error"].abs().sort_values(ascending=False).index
+    )
+    head = f"Answer: what happened lies inside the seeds' {INTERVAL:.0%} interval in {inside} of {len(t)} measures"
+    if off.empty:
+        return head + ": the model reproduces the window."
+    worst = ", ".join(f"{r.measure} {r.error:+.0%}" for r in off.head(3).itertuples())
+    return head + f"; furthest off (simulated mean against actual): {worst}."
+
+
 def summary_lines(bt: Backtest) -> list[str]:
-    """The comparison as a fixed-width table with a one-line reading per measure."""
+    """The comparison as a fixed-width table with a one-line reading per measure, after the answer."""
     t = bt.table()
     lines = [
+        verdict(bt),
+        "",
         f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({bt.quarters} quarters of {WEEKS_PER_QUARTER} weeks); "
         f"{len(bt.seeds)} seeds; {bt.units} buying unit(s) per account",
         "",
