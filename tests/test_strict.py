@@ -290,7 +290,7 @@ def test_a_tagged_union_names_its_tag_key_when_it_is_missing_or_unknown():
         parse_scenario(data, "s.toml")
     assert e.value.problems == [
         "s.toml: shocks.0.kind: Input should be 'rep_attrition', 'hiring_freeze', 'demand', 'potential_shift', "
-        "'realignment', 'overlay_launch', 'key_account_loss' or 'rollout'",
+        "'realignment', 'overlay_launch', 'key_account_loss' or 'rollout' (did you mean 'rep_attrition'?)",
         "s.toml: shocks.1.kind: Field required",
     ]
 
