@@ -349,8 +349,9 @@ M = 1e6
 ANSWER_METRICS = ("revenue_captured", "opps_missed")  # revenue: higher is better; opps_missed: no direction
 
 
-def stored(exp: Experiment, out: Path, revenue: Any) -> str:
-    """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)."""
+def stored(exp: Experiment, out: Path, revenue: Any, stalled: Any = None) -> str:
+    """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)
+    (and missed_stalled = stalled(point, policy, replication), when given)."""
     from sim.experiment.jobs import RunOutput
 
     b = batch(exp, out)
@@ -364,6 +365,8 @@ def stored(exp: Experiment, out: Path, revenue: Any) -> str:
                 (1, "all", "revenue_captured", float(revenue(point, policy, rep))),
                 (1, "all", "opps_missed", float(50 + (rep + 1) * (POLICIES.index(policy) + 1) ** 2)),
             ]
+            if stalled is not None:
+                rows.append((1, "all", "missed_stalled", float(stalled(point, policy, rep))))
             b.store.record(RunOutput(str(key), "done", "", 0.0, 1.0, 1.0, rows, [], []), versions="test")
         return write_report(b.store, out).read_text()
     finally:
@@ -400,6 +403,29 @@ def test_answer_names_the_best_policy_with_its_difference_and_interval(tmp_path:
         "| `revenue_captured` | hunter_farmer - unstructured | 4 | +3.0M | [+1.7M, +4.3M] | 0.021 | [+798.7k, +5.2M] |"
         in text
     )
+
+
+def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_path: Path) -> None:
+    from scipy import stats as scipy_stats
+
+    from sim.format import fmt
+
+    # unstructured misses 40, 42, 37 and 39 more deals as stalled than hunter_farmer, replication by replication.
+    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, lambda _, p, r: counts[p][r])
+    d = np.array([40.0, 42.0, 37.0, 39.0])
+    half = scipy_stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    why = (
+        f" Why: at the design point, `unstructured` misses {fmt('missed_stalled', d.mean())} more opportunities "
+        f"(stalled) than `hunter_farmer` [{fmt('missed_stalled', d.mean() - half)}, "
+        f"{fmt('missed_stalled', d.mean() + half)}] (paired 95% interval; every cause is in results.csv)."
+    )
+    assert opening(text).endswith("over 4 paired replications (common random numbers)." + why)
+    # Without a cause that tells the two apart, no "why".
+    same = stored(
+        experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "same", one_point, lambda _, p, r: 50 + r
+    )
+    assert "Why:" not in opening(same)
 
 
 def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
     from sim.experiment.report.answer import answer
     from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
+    from sim.experiment.stress import MISS_CAUSES
     from sim.tables import differences_table, means_table, metrics_legend
 
     exp = batch.experiment
@@ -80,7 +81,18 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
         grid = exp.design.kind == "grid"
-        said = answer(values, exp.metrics, order, exp.baseline_label, design, factor_names, markdown=False, grid=grid)
+        causes = run_values(results, list(MISS_CAUSES))
+        said = answer(
+            values,
+            exp.metrics,
+            order,
+            exp.baseline_label,
+            design,
+            factor_names,
+            markdown=False,
+            grid=grid,
+            causes=causes,
+        )
         click.echo("\n" + said)
         point = int(values.point.min())
         first = values[values.point == point]

@@ -82,7 +82,7 @@ from sim.experiment.report.stress_sections import (
     suite_section,
 )
 from sim.experiment.store import Store
-from sim.experiment.stress import Findings, analyse
+from sim.experiment.stress import MISS_CAUSES, Findings, analyse
 
 __all__ = ["REPORT", "write_report"]
 
@@ -153,7 +153,11 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
         grid = exp.design.kind == "grid"
-        lines += [answer(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid), ""]
+        causes = stats.run_values(ctx.results, list(MISS_CAUSES)) if not ctx.results.empty else None
+        said = answer(
+            values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid, causes=causes
+        )
+        lines += [said, ""]
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 

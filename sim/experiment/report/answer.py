@@ -56,6 +56,7 @@ def answer(
     factors: Sequence[str],
     markdown: bool = True,
     grid: bool = False,
+    causes: pd.DataFrame | None = None,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -63,7 +64,8 @@ def answer(
     ``markdown`` marks names as code and the lead-in as bold, else plain text;
     ``grid``: the points are a grid's chosen settings, which one policy is
     compared across (a sampled design's points are not: its answer is the
-    sensitivity section's).
+    sensitivity section's); ``causes``: run values of the misses by cause
+    (``MISS_CAUSES``), from which a clear lead is explained (``_why``).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
@@ -135,9 +137,11 @@ def answer(
     else:
         # the gap to the closest other policy, as an amount "lower" or "higher"
         word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-        ends = (-high, -low) if diff < 0 else (low, high)
-        gap = ("" if diff == 0 else _amount(metric, abs(diff)) + " ") + word
-        gap += f" {_interval(metric, *ends, signed=min(ends) < 0)}" if defined else ""
+        gap = (
+            ("" if diff == 0 else _amount(metric, abs(diff)) + " ")
+            + word
+            + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
+        )
         if clear and ahead:
             several = f"the closest, {quote(other)}, is {gap}"
             single = f"{name} does best; {several}"
@@ -147,8 +151,10 @@ def answer(
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
+    behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
+    why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
-        return lead + head + single + tail
+        return lead + head + single + tail + why
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     smallest = "lead" if winner == baseline else "difference"
@@ -158,6 +164,27 @@ def answer(
         + f"{name} is best at {int(counts[winner])} of {of}{_others(best, winner, present, label, quote)}; "
         + f"where its {smallest} is smallest, at {label(point)}, {several}"
         + tail
+        + why
+    )
+
+
+def _why(causes: pd.DataFrame, point: int, winner: str, other: str, where: str, quote: Callable[[str], str]) -> str:
+    """`` Why: ...``: the miss cause by which ``other`` misses most more than ``winner`` at ``point`` (paired
+    by replication, its 95% t interval above 0 and at least one opportunity), or "" when none does."""
+    if causes.empty:  # no run recorded a miss cause
+        return ""
+    at = causes[(causes.point == point) & causes.policy.isin([winner, other])]
+    d = stats.paired_differences(at, winner)
+    d = d[(d.policy == other) & (d["low"] > 0) & (d["mean_diff"] >= 1)]
+    if d.empty:
+        return ""
+    top = d.loc[d["mean_diff"].idxmax()]
+    cause = str(top.metric)
+    words = cause.removeprefix("missed_").replace("_", " ")
+    return (
+        f" Why: at {where}, {quote(other)} misses {_amount(cause, float(top.mean_diff))} more opportunities "
+        f"({words}) than {quote(winner)} {_interval(cause, float(top.low), float(top.high), signed=False)} "
+        "(paired 95% interval; every cause is in results.csv)."
     )
 
 
@@ -268,9 +295,11 @@ def _across_points(
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
         word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-        ends = (-high, -low) if diff < 0 else (low, high)
-        gap = ("" if diff == 0 else _amount(metric, abs(diff)) + " ") + word
-        gap += f" {_interval(metric, *ends, signed=min(ends) < 0)}" if defined else ""
+        gap = (
+            ("" if diff == 0 else _amount(metric, abs(diff)) + " ")
+            + word
+            + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
+        )
         if clear and sign * diff < 0:
             body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
         elif clear:
@@ -281,6 +310,14 @@ def _across_points(
     n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
     return start + body + f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
+
+
+def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:
+    """The interval of a gap "lower" or "higher" (``diff``: the other minus the best, ``[low, high]`` its
+    interval): as amounts in the gap's direction when it excludes 0 (``9.3M lower [5.5M, 10.8M]``), else
+    signed as the paired-differences table has it (``[-31.6M, +13.0M]``), so that the two read alike."""
+    ends = (-high, -low) if diff < 0 else (low, high)
+    return _interval(metric, *ends, signed=False) if min(ends) >= 0 else _interval(metric, low, high)
 
 
 def _amount(metric: str, v: float) -> str:
