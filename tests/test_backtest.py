@@ -198,6 +198,7 @@ def test_backtest_command_writes_its_results(tmp_path):
     # The answer first: how many measures lie inside the seeds' interval, by the table written.
     inside = int(table["actual_inside"].sum())
     assert r.stdout.startswith(f"Answer: what happened lies inside the seeds' 95% interval in {inside} of 6 measures")
+    assert r.stdout.count("Answer:") == 1
     assert list(table["measure"]) == [
         "opportunities",
         "won_deals",

@@ -309,9 +309,8 @@ def verdict(bt: Backtest) -> str:
     and the measures furthest off."""
     t = bt.table()
     inside = int(t["actual_inside"].sum())
-    off = t[~t["actual_inside"] & np.isfinite(t["error"])].reindex(
-        t.loc[~t["actual_inside"] & np.isfinite(t["error"]), "error"].abs().sort_values(ascending=False).index
-    )
+    off = t[~t["actual_inside"] & np.isfinite(t["error"])]
+    off = off.loc[off["error"].abs().sort_values(ascending=False).index]
     head = f"Answer: what happened lies inside the seeds' {INTERVAL:.0%} interval in {inside} of {len(t)} measures"
     if off.empty:
         return head + ": the model reproduces the window."
@@ -320,11 +319,9 @@ def verdict(bt: Backtest) -> str:
 
 
 def summary_lines(bt: Backtest) -> list[str]:
-    """The comparison as a fixed-width table with a one-line reading per measure, after the answer."""
+    """The comparison as a fixed-width table with a one-line reading per measure (``verdict`` goes first)."""
     t = bt.table()
     lines = [
-        verdict(bt),
-        "",
         f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({bt.quarters} quarters of {WEEKS_PER_QUARTER} weeks); "
         f"{len(bt.seeds)} seeds; {bt.units} buying unit(s) per account",
         "",
