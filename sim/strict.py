@@ -268,17 +268,18 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
 _UNKNOWN = re.compile(r"unknown key(?: \(did you mean '(?P<meant>[^']+)'\?\))?$")
 
 
-def without_unknown_keys(model: type[Strict], data: Any) -> Any:
+def without_unknown_keys(model: type[Strict], data: Any) -> tuple[Any, list[str]] | None:
     """``data`` with every key ``model`` does not know renamed to the field its error suggests ("did you
-    mean") or dropped, so that checks past those mistakes can be made on the rest; None when ``data`` has
-    any other problem too, or none at all."""
+    mean") or dropped, so that checks past those mistakes can be made on the rest, and the dotted paths of
+    the renamed keys (whose own problems, if any, are the misspelling's, already said); None when ``data``
+    has any other problem too, or none at all."""
     try:
         model.model_validate(data)
     except ValidationError as e:
         found = [(loc, _UNKNOWN.match(message)) for loc, message in e.problems]
         if not all(match for _, match in found):
             return None
-        fixed = copy.deepcopy(data)
+        fixed, renamed = copy.deepcopy(data), []
         for loc, match in found:
             assert match is not None
             *path, key = loc
@@ -288,7 +289,8 @@ def without_unknown_keys(model: type[Strict], data: Any) -> Any:
             value = table.pop(key)
             if match["meant"]:
                 table[match["meant"]] = value
-        return fixed
+                renamed.append(".".join(str(p) for p in (*path, match["meant"])))
+        return fixed, renamed
     return None
 
 

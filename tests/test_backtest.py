@@ -85,6 +85,25 @@ def test_a_window_past_the_exports_last_date_is_refused():
     assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 1)).opportunities == 2  # up to its last day
 
 
+def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
+    from types import SimpleNamespace
+
+    from sim.crm.backtest import verdict
+
+    def bt(rows):
+        columns = ["measure", "error", "actual_inside"]
+        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns))
+
+    every = bt([("opportunities", 0.01, True), ("win_rate", -0.002, True)])
+    assert verdict(every).endswith("in 2 of 2 measures: the model reproduces the window.")
+    # No lost deal in the window: its error is undefined, and the measure is outside all the same.
+    some = bt([("opportunities", 0.004, False), ("lost_deals", float("nan"), False), ("win_rate", 0.1, True)])
+    assert verdict(some) == (
+        "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures; outside it (simulated mean "
+        "against actual): opportunities +0.4%, lost_deals (no actual value to compare)."
+    )
+
+
 def test_window_is_whole_model_quarters():
     assert window_end(date(2017, 6, 30), 2) == date(2017, 12, 29)  # 26 weeks
 

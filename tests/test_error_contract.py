@@ -198,17 +198,37 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_mistake_found_past_a_mended_key_joins_the_first_and_a_mended_key_s_own_is_not_said_twice(tmp_path):
+    experiment = tmp_path / "e.toml"
+    head = '[[policies]]\nname = "segment_tiers"\n'
+    # A misspelt key and a metric no catalogue has: both, at once.
+    experiment.write_text(f'name = "e"\nscenaro = "{SMALL}"\nmetrics = ["revenue_capturd"]\n{head}')
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    lines = lines_of(result.stderr)
+    assert lines[0] == f"error: {experiment}: scenaro: unknown key (did you mean 'scenario'?)"
+    assert len(lines) == 2 and lines[1].startswith(f"error: {experiment}: metrics.0: ")
+    # A misspelt key whose value is wrong too: the misspelling is the one problem said, not the key it resembles.
+    experiment.write_text(f'name = "e"\nscenario = "{SMALL}"\nreplicatons = "ten"\n{head}')
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_keys_an_experiment_does_not_know_are_mended_only_when_nothing_else_is_wrong():
     from sim.experiment.spec import Experiment
     from sim.strict import without_unknown_keys
 
     data = {"name": "e", "scenario": "s.toml", "replicatons": 3, "policies": [{"name": "x", "zzz": "y"}]}
-    assert without_unknown_keys(Experiment, data) == {
-        "name": "e",
-        "scenario": "s.toml",
-        "replications": 3,  # its "did you mean"
-        "policies": [{"name": "x"}],  # no field resembles it: left out
-    }
+    assert without_unknown_keys(Experiment, data) == (
+        {
+            "name": "e",
+            "scenario": "s.toml",
+            "replications": 3,  # its "did you mean"
+            "policies": [{"name": "x"}],  # no field resembles it: left out
+        },
+        ["replications"],
+    )
     assert data["replicatons"] == 3  # the caller's data is unchanged
     assert without_unknown_keys(Experiment, {**data, "seed": "many"}) is None  # another mistake: no mending
     assert without_unknown_keys(Experiment, {"name": "e", "scenario": "s.toml", "replications": 3}) is None

@@ -349,9 +349,10 @@ M = 1e6
 ANSWER_METRICS = ("revenue_captured", "opps_missed")  # revenue: higher is better; opps_missed: no direction
 
 
-def stored(exp: Experiment, out: Path, revenue: Any, stalled: Any = None) -> str:
+def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None) -> str:
     """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)
-    (and missed_stalled = stalled(point, policy, replication), when given)."""
+    (and, when given, the misses ``misses(point, policy, replication)`` gives as {metric: value}, opps_missed
+    among them in place of the default)."""
     from sim.experiment.jobs import RunOutput
 
     b = batch(exp, out)
@@ -361,12 +362,10 @@ def stored(exp: Experiment, out: Path, revenue: Any, stalled: Any = None) -> str
         )
         for key, g in cells.groupby("run_key", sort=False):
             point, policy, rep = int(g.point.iloc[0]), str(g.policy.iloc[0]), int(g.replication.iloc[0])
-            rows = [
-                (1, "all", "revenue_captured", float(revenue(point, policy, rep))),
-                (1, "all", "opps_missed", float(50 + (rep + 1) * (POLICIES.index(policy) + 1) ** 2)),
-            ]
-            if stalled is not None:
-                rows.append((1, "all", "missed_stalled", float(stalled(point, policy, rep))))
+            missed = {"opps_missed": float(50 + (rep + 1) * (POLICIES.index(policy) + 1) ** 2)}
+            missed.update(misses(point, policy, rep) if misses is not None else {})
+            rows = [(1, "all", "revenue_captured", float(revenue(point, policy, rep)))]
+            rows += [(1, "all", metric, float(value)) for metric, value in missed.items()]
             b.store.record(RunOutput(str(key), "done", "", 0.0, 1.0, 1.0, rows, [], []), versions="test")
         return write_report(b.store, out).read_text()
     finally:
@@ -410,9 +409,14 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
 
     from sim.format import fmt
 
-    # unstructured misses 40, 42, 37 and 39 more deals as stalled than hunter_farmer, replication by replication.
+    # unstructured misses 40, 42, 37 and 39 more deals as stalled than hunter_farmer, replication by replication,
+    # and as many more in all.
     counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
-    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, lambda _, p, r: counts[p][r])
+
+    def misses(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"missed_stalled": counts[policy][rep], "opps_missed": counts[policy][rep] + 10}
+
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses)
     d = np.array([40.0, 42.0, 37.0, 39.0])
     half = scipy_stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
     why = (
@@ -423,9 +427,22 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     assert opening(text).endswith("over 4 paired replications (common random numbers)." + why)
     # Without a cause that tells the two apart, no "why".
     same = stored(
-        experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "same", one_point, lambda _, p, r: 50 + r
+        experiment(replications=4, metrics=ANSWER_METRICS),
+        tmp_path / "same",
+        one_point,
+        lambda _, p, r: {"missed_stalled": 50 + r, "opps_missed": 60 + r},
     )
     assert "Why:" not in opening(same)
+    # Nor when the leader misses more in all: 300 fewer stalled, but 1,000 more with no owner.
+    offset = {"hunter_farmer": (1100.0, 100.0), "unstructured": (100.0, 400.0), "segment_tiers": (500.0, 300.0)}
+
+    def offsetting(_: int, policy: str, rep: int) -> dict[str, float]:
+        no_owner, stalled = offset[policy]
+        return {"missed_no_owner": no_owner + rep, "missed_stalled": stalled - rep, "opps_missed": no_owner + stalled}
+
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "offset", one_point, offsetting)
+    assert opening(text).startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
+    assert "Why:" not in opening(text)
 
 
 def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -343,7 +344,7 @@ def test_the_answer_names_the_safer_policy_and_the_miss_cause_behind_the_gap() -
         "15 behind the best (under cut). Under cut the difference is in the misses: +10 missed (stalled) for b "
         "against +2 for a. The gap is clear: under cut a keeps 15 more profit [15, 15] than b (paired, same seeds). "
         "The stress that hurts most is cut (profit -19.8% for a, -27.5% for b). Not back within 2% of the "
-        "unshocked revenue by the end of the horizon, for every policy: cut."
+        "unshocked revenue for 2 quarters before the horizon's end, for every policy: cut."
     )
 
 
@@ -403,3 +404,44 @@ def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() 
     assert "Whichever policy, roll out" not in text
     assert "No rollout plan is clearly better: big_bang leads phased in profit (1 [" in text
     assert text.endswith("but every paired 95% interval includes 0, so more replications are needed before choosing.")
+
+
+def test_inert_stresses_pair_each_stressed_run_with_the_unshocked_run_of_its_settings() -> None:
+    from sim.experiment.stress import inert_stresses
+
+    # Two settings of a factor, each with its unshocked point and its stressed point; the stress changes
+    # nothing at setting 1 and something at setting 2, and one stressed run at setting 2 is missing.
+    points = pd.DataFrame(
+        {
+            "point": [0, 1, 2, 3],
+            "block": "",
+            "row": -1,
+            "shock": ["none", "s", "none", "s"],
+            "team": [1.0, 1.0, 2.0, 2.0],
+        }
+    )
+    rows = []
+    for point, team in ((0, 1.0), (1, 1.0), (2, 2.0), (3, 2.0)):
+        for rep in range(2):
+            if point == 3 and rep == 1:
+                continue  # a run that failed or is pending
+            value = 100.0 * team + rep + (5.0 if point == 3 else 0.0)
+            rows.append((point, "p", rep, 1, "profit", value))
+    tagged = tidy(rows).merge(points[["point", "shock"]], on="point")
+    assert inert_stresses(tagged, points) == []  # setting 2 moved
+    same = tagged.assign(value=np.where(tagged.point == 3, tagged.value - 5.0, tagged.value))
+    assert inert_stresses(same, points) == ["s"]
+
+
+def test_with_one_policy_an_unclear_rollout_plan_is_not_recommended_either() -> None:
+    from sim.experiment.report.stress_sections import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        noise = (-1.0) ** rep * 5.0
+        return 100.0 + {"none": 0.0, "big_bang": -10.0 + noise, "phased": -11.0 - noise}[shock]
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    one = dataclasses.replace(f, rollouts=[c for c in f.rollouts if c.policy == "a"])
+    text = stress_answer(one, ["a"], markdown=False)
+    assert "roll out as" not in text and "No rollout plan is clearly better" in text

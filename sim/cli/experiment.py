@@ -53,9 +53,8 @@ def paired_batch_options(command: F) -> F:
 
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
-    from sim.experiment.report.answer import answer
+    from sim.experiment.report.answer import WHY_METRICS, answer
     from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
-    from sim.experiment.stress import MISS_CAUSES
     from sim.tables import differences_table, means_table, metrics_legend
 
     exp = batch.experiment
@@ -81,7 +80,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
         grid = exp.design.kind == "grid"
-        causes = run_values(results, list(MISS_CAUSES))
+        causes = run_values(results, list(WHY_METRICS))
         said = answer(
             values,
             exp.metrics,

@@ -309,13 +309,16 @@ def verdict(bt: Backtest) -> str:
     and the measures furthest off."""
     t = bt.table()
     inside = int(t["actual_inside"].sum())
-    off = t[~t["actual_inside"] & np.isfinite(t["error"])]
-    off = off.loc[off["error"].abs().sort_values(ascending=False).index]
     head = f"Answer: what happened lies inside the seeds' {INTERVAL:.0%} interval in {inside} of {len(t)} measures"
-    if off.empty:
+    if inside == len(t):
         return head + ": the model reproduces the window."
-    worst = ", ".join(f"{r.measure} {r.error:+.0%}" for r in off.head(3).itertuples())
-    return head + f"; furthest off (simulated mean against actual): {worst}."
+    outside = t[~t["actual_inside"]]
+    off = outside[np.isfinite(outside["error"])]
+    off = off.loc[off["error"].abs().sort_values(ascending=False).index]
+    parts = [f"{r.measure} {r.error:+.1%}" for r in off.head(3).itertuples()]
+    # An error is undefined where the actual value is 0 or none (no deal lost, none decided in the window).
+    parts += [f"{m} (no actual value to compare)" for m in outside.loc[~np.isfinite(outside["error"]), "measure"]]
+    return head + f"; outside it (simulated mean against actual): {', '.join(parts)}."
 
 
 def summary_lines(bt: Backtest) -> list[str]:

@@ -274,8 +274,8 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     try:
         experiment = parse_experiment(data, str(path))
     except InputError as e:
-        fixed = without_unknown_keys(Experiment, data)  # None: other mistakes, which later checks cannot pass
-        later = _later_problems(fixed, path, planner) if fixed is not None else []
+        mended = without_unknown_keys(Experiment, data)  # None: other mistakes, which later checks cannot pass
+        later = _later_problems(*mended, path, planner) if mended is not None else []
         raise InputError([*e.problems, *later]) from None
     scenario = load_scenario(path.parent / experiment.scenario)
     problems = _metric_problems(experiment, scenario, path)
@@ -289,9 +289,14 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
 Planner = Callable[[Experiment, Scenario], object]
 
 
-def _later_problems(data: dict[str, Any], path: Path, planner: Planner | None) -> list[str]:
-    """What the checks after the schema find in ``data`` (whose only schema problems were mended)."""
-    experiment = parse_experiment(data, str(path))
+def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planner: Planner | None) -> list[str]:
+    """What the checks after the schema find in ``data``, whose misspelt keys were read as the ``renamed``
+    ones they resemble: the file's other mistakes, but none of a renamed key's (the misspelling is its
+    problem, already said)."""
+    try:
+        experiment = parse_experiment(data, str(path))
+    except InputError as e:
+        return [p for p in e.problems if not any(p.startswith((f"{path}: {r}:", f"{path}: {r}.")) for r in renamed)]
     try:
         scenario = load_scenario(path.parent / experiment.scenario)
     except InputError as e:

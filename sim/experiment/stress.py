@@ -158,10 +158,15 @@ def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["shock", "policy", "quarters", "trough"])
 
 
-def inert_stresses(tagged: pd.DataFrame) -> list[str]:
+def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
     """The stresses whose every run is its unshocked partner, number for number: the shock changed nothing
-    in this world. ``tagged``: tidy results with ``shock``."""
-    key = ["policy", "replication", "quarter", "segment", "metric"]
+    in this world. ``tagged``: tidy results with ``shock``; ``points``: the design, whose factor columns (an
+    experiment file may vary factors beside its suite) pair each stressed run with the unshocked run of the
+    same settings."""
+    factors = [c for c in points.columns if c not in ("point", "block", "row", "shock")]
+    setting = points.set_index("point")[factors].astype(str).agg("|".join, axis=1) if factors else None
+    tagged = tagged.assign(setting=tagged["point"].map(setting) if setting is not None else "")
+    key = ["setting", "policy", "replication", "quarter", "segment", "metric"]
     base = tagged[tagged.shock == UNSHOCKED].set_index(key)["value"]
     inert = []
     for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
@@ -278,5 +283,5 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         ranking=ranking,
         versus=policy_differences(values, ranking.robust) if ranking is not None else pd.DataFrame(),
         rollouts=rollout_choices(values, [r for r in rollouts if r in set(values.shock)]),
-        inert=inert_stresses(tagged),
+        inert=inert_stresses(tagged, points),
     )

@@ -46,7 +46,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import answer
+from sim.experiment.report.answer import WHY_METRICS, answer
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
@@ -82,7 +82,7 @@ from sim.experiment.report.stress_sections import (
     suite_section,
 )
 from sim.experiment.store import Store
-from sim.experiment.stress import MISS_CAUSES, Findings, analyse
+from sim.experiment.stress import Findings, analyse
 
 __all__ = ["REPORT", "write_report"]
 
@@ -153,7 +153,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
         grid = exp.design.kind == "grid"
-        causes = stats.run_values(ctx.results, list(MISS_CAUSES)) if not ctx.results.empty else None
+        causes = stats.run_values(ctx.results, list(WHY_METRICS)) if not ctx.results.empty else None
         said = answer(
             values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid, causes=causes
         )

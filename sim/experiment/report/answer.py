@@ -29,6 +29,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.markdown import finite, p_value, value_text
+from sim.experiment.stress import MISS_CAUSES
 from sim.format import difference
 
 #: Design points named one by one where another policy is best; beyond this, a count.
@@ -64,8 +65,8 @@ def answer(
     ``markdown`` marks names as code and the lead-in as bold, else plain text;
     ``grid``: the points are a grid's chosen settings, which one policy is
     compared across (a sampled design's points are not: its answer is the
-    sensitivity section's); ``causes``: run values of the misses by cause
-    (``MISS_CAUSES``), from which a clear lead is explained (``_why``).
+    sensitivity section's); ``causes``: run values of ``WHY_METRICS``, from
+    which a clear lead is explained (``_why``).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
@@ -136,12 +137,7 @@ def answer(
             single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
     else:
         # the gap to the closest other policy, as an amount "lower" or "higher"
-        word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-        gap = (
-            ("" if diff == 0 else _amount(metric, abs(diff)) + " ")
-            + word
-            + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
-        )
+        gap = _gap(metric, diff, low, high, defined)
         if clear and ahead:
             several = f"the closest, {quote(other)}, is {gap}"
             single = f"{name} does best; {several}"
@@ -168,14 +164,24 @@ def answer(
     )
 
 
+#: What a lead is explained by: the misses in all and by cause (run values the callers pass as ``causes``).
+WHY_METRICS = ("opps_missed", *MISS_CAUSES)
+
+
 def _why(causes: pd.DataFrame, point: int, winner: str, other: str, where: str, quote: Callable[[str], str]) -> str:
     """`` Why: ...``: the miss cause by which ``other`` misses most more than ``winner`` at ``point`` (paired
-    by replication, its 95% t interval above 0 and at least one opportunity), or "" when none does."""
-    if causes.empty:  # no run recorded a miss cause
+    by replication, its 95% t interval above 0 and at least one opportunity), when ``other`` also misses more
+    in all (``opps_missed``, its interval above 0); else "". ``causes``: run values of ``WHY_METRICS``."""
+    if causes.empty:  # no run recorded a miss
         return ""
     at = causes[(causes.point == point) & causes.policy.isin([winner, other])]
     d = stats.paired_differences(at, winner)
-    d = d[(d.policy == other) & (d["low"] > 0) & (d["mean_diff"] >= 1)]
+    d = d[d.policy == other]
+    total = d[d.metric == "opps_missed"]
+    # Only when the policy behind misses more in all: else a cause it misses more by is offset by another.
+    if total.empty or not total["low"].iloc[0] > 0:
+        return ""
+    d = d[d.metric.isin(MISS_CAUSES) & (d["low"] > 0) & (d["mean_diff"] >= 1)]
     if d.empty:
         return ""
     top = d.loc[d["mean_diff"].idxmax()]
@@ -264,14 +270,16 @@ def _across_points(
     factors: Sequence[str],
     quote: Callable[[str], str],
 ) -> str | None:
-    """The answer of one policy across its design points (None with fewer than two points with a value)."""
+    """The answer of one policy across its design points (None with fewer than two points with results, or
+    when the chosen metric has no paired difference). The reference is the first design point with results,
+    as in the paired-differences table."""
+    present = sorted(int(p) for p in values["point"].unique())
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    present = sorted(int(p) for p in v["point"].unique())
-    if len(present) < 2:
+    if len(present) < 2 or v.empty:
         return None
     reference = present[0]
     best = int((sign * v.groupby("point")["value"].mean()).idxmax())  # ties: the first point
-    family = stats.point_differences(values[values.point.isin(present)], reference)
+    family = stats.point_differences(values, reference)
     rows = family[(family.metric == metric) & np.isfinite(family["mean_diff"].astype(float))].set_index("point")
     if rows.empty:
         return None
@@ -294,12 +302,7 @@ def _across_points(
         else:
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
-        word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-        gap = (
-            ("" if diff == 0 else _amount(metric, abs(diff)) + " ")
-            + word
-            + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
-        )
+        gap = _gap(metric, diff, low, high, defined)
         if clear and sign * diff < 0:
             body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
         elif clear:
@@ -310,6 +313,13 @@ def _across_points(
     n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
     return start + body + f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
+
+
+def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
+    """The other's difference from the best as an amount "lower" or "higher", with its interval if defined."""
+    word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
+    amount = "" if diff == 0 else _amount(metric, abs(diff)) + " "
+    return amount + word + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
 
 
 def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:

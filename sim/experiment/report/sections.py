@@ -276,19 +276,26 @@ def methods(ctx: ReportContext) -> list[str]:
             "own question; not adjusted for the number of rows).",
             "- **Recovery:** per quarter, the mean paired difference of `revenue_captured` relative to the "
             "unshocked mean; a quarter more than 2% below is hurt; recovery is the number of quarters from the "
-            "stress's first quarter to the first after which no quarter is hurt (`sim.experiment.stress`).",
+            "stress's first quarter to the first after which no quarter is hurt, when at least two unhurt quarters "
+            "follow before the horizon's end (`sim.experiment.stress`).",
             "- **Regret:** under each stress, the best policy's mean profit minus each policy's; the safer rollout "
             "has the smallest largest regret (minimax regret, Savage 1951), and the answer says whether the "
             "paired intervals of the policies' profit differences bear it out.",
         ]
     else:
+        one_policy_grid = len(ctx.policies) < 2 and ctx.experiment.design.kind == "grid"
+        family = (
+            "the m comparisons of the design points with the first (points x metrics) that have a p-value"
+            if one_policy_grid
+            else "the m comparisons (policies x metrics) at one design point that have a p-value"
+        )
         lines.append(
             "- **Multiple comparisons:** Holm's step-down correction of the paired t-test p-values, and Bonferroni "
-            "intervals at level 1 - 0.05/m, over the m comparisons (policies x metrics) at one design point."
+            f"intervals at level 1 - 0.05/m, over {family}."
         )
     if ctx.experiment.design.kind == "sobol":
         lines.append(
-            "- **Sobol' indices:** Saltelli's A/B/AB design; first order by Saltelli (2010), total by Jansen "
+            "- **Sobol' indices:** Saltelli's A/B/AB design; first order by Saltelli et al. (2010), total by Jansen "
             "(1999), on replication means, with bootstrap intervals (999 resamples)."
         )
     if ctx.experiment.design.kind == "lhs":

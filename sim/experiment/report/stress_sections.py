@@ -11,6 +11,7 @@ from sim.experiment.report.markdown import ci, code, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
+    RECOVERY_CONFIRMED,
     RECOVERY_METRIC,
     RECOVERY_TOLERANCE,
     Findings,
@@ -99,13 +100,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if some:
             parts.append(("for some: " if everyone else "") + ", ".join(some))
         out.append(
-            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue by the end of the horizon, "
-            + "; ".join(parts)
-            + "."
+            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
+            "before the horizon's end, " + "; ".join(parts) + "."
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
-    if len(plans) == 1 and len(rollouts) > 1 and not any(c.clear for c in rollouts):
+    if rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
         better, worse = plans.pop()
         each = ", ".join(f"{money(c.diff)} {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}" for c in rollouts)
         out.append(
