@@ -526,3 +526,17 @@ def test_more_than_a_hundred_segments_or_regions_are_refused_before_the_per_acco
     assert e.value.problems == [
         f"many.toml: population.{table}: Tuple should have at most 100 items after validation, not 101"
     ]
+
+
+def test_an_out_folder_whose_store_is_not_a_store_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "store.sqlite").write_text("not a database, a note someone left\n")
+    result = invoke("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--out", str(out))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {out / 'store.sqlite'}: not a covsim store (file is not a database); rerun with --fresh to replace "
+        "it, or use another --out"
+    ]
+    assert (out / "store.sqlite").read_text() == "not a database, a note someone left\n"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["store.sqlite"]

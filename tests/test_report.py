@@ -349,7 +349,7 @@ M = 1e6
 ANSWER_METRICS = ("revenue_captured", "opps_missed")  # revenue: higher is better; opps_missed: no direction
 
 
-def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None) -> str:
+def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None, pending: Any = None) -> str:
     """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)
     (and, when given, the misses ``misses(point, policy, replication)`` gives as {metric: value}, opps_missed
     among them in place of the default)."""
@@ -362,6 +362,8 @@ def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None) -> str:
         )
         for key, g in cells.groupby("run_key", sort=False):
             point, policy, rep = int(g.point.iloc[0]), str(g.policy.iloc[0]), int(g.replication.iloc[0])
+            if pending is not None and pending(point, policy, rep):
+                continue  # not run yet: an unfinished batch
             missed = {"opps_missed": float(50 + (rep + 1) * (POLICIES.index(policy) + 1) ** 2)}
             missed.update(misses(point, policy, rep) if misses is not None else {})
             rows = [(1, "all", "revenue_captured", float(revenue(point, policy, rep)))]
@@ -487,6 +489,42 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
+
+
+def test_an_unfinished_store_is_answered_on_the_points_every_policy_has_run(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+    )
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + {"hunter_farmer": 3, "segment_tiers": 1, "unstructured": 0}[policy]) * M
+
+    # At the last point only unstructured has run: it is best there only because nobody else is.
+    text = stored(exp, tmp_path, revenue, pending=lambda point, policy, rep: point == 2 and policy != "unstructured")
+    answer = opening(text)
+    assert "`hunter_farmer` is best at 2 of 2 design points with results (of 3);" in answer
+    assert "`unstructured` is" not in answer
+
+
+def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=3,
+        metrics=ANSWER_METRICS,
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        factors=(Factor(name="customers", target="scenario.population.customers", low=300, high=900, integer=True),),
+        design=Design(kind="lhs", samples=8),
+    )
+
+    def revenue(point: int, policy: str, rep: int) -> float:  # segment_tiers worse at half the points
+        return (10 + rep + (1 if policy == "unstructured" else 2 if point % 2 else -1)) * M
+
+    text = stored(exp, tmp_path, revenue)
+    assert (
+        "No PRIM box: 8 design points with results, and PRIM needs at least 20 (with fewer, one point is more than "
+        "the share it peels at each step); raise the design's samples." in text
+    )
 
 
 def test_answer_when_no_metric_has_a_direction(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ class Store:
         self._lock: FileLock | None = None
         if folder is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self.db.executescript(SCHEMA)
         else:
             folder.mkdir(parents=True, exist_ok=True)
             self._lock = _take_lock(folder)
@@ -91,9 +92,15 @@ class Store:
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+            except sqlite3.DatabaseError as e:  # a file of another kind, or a damaged store
+                self.close()
+                raise InputError(
+                    [f"{path}: not a covsim store ({e}); rerun with --fresh to replace it, or use another --out"]
+                ) from None
         stored = self.meta("experiment_hash")
         if stored is not None and stored != experiment_hash:
             self.close()

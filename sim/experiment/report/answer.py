@@ -86,8 +86,12 @@ def answer(
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
 
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    means = v.groupby(["point", "policy"])["value"].mean().unstack("policy")
-    means = (sign * means.reindex(columns=[p for p in present if p in means.columns])).dropna(how="all")
+    # Means over the replications every policy has a value for at a point (a policy with none anywhere, the
+    # metric undefined for it, left out): on an unfinished store, a mean over fewer replications, other luck,
+    # would be set against the others'.
+    wide = v.pivot_table(index=["point", "replication"], columns="policy", values="value")
+    wide = wide.reindex(columns=[p for p in present if p in wide.columns]).dropna(how="any")
+    means = sign * wide.groupby(level="point").mean()
     if means.empty:
         return lead + head + "no policy has a value of it: the report names no best policy."
     best = means.eq(means.max(axis=1), axis=0)  # ties: every policy with the best mean is best there

@@ -18,6 +18,9 @@ from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows
 from sim.format import fmt
 
+#: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A].
+SOBOL_ADVISED = 64
+
 
 def point_stats(values: pd.DataFrame) -> pd.DataFrame:
     """Per (point, policy, metric): n, mean and 95% t interval (no bootstrap: fast)."""
@@ -101,8 +104,18 @@ def sensitivity_section(
             ]
         lines.append(
             "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
-            "2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
+            "et al. 2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
         )
+        first, total = indices["first_order"].to_numpy(float), indices["total"].to_numpy(float)
+        outside = int(np.sum((first < -0.05) | (first > 1.05) | (total < -0.05) | (total > 1.05)))
+        n = ctx.experiment.design.samples
+        if outside or n < SOBOL_ADVISED:
+            lines.append(
+                f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
+                f"more), {outside} of the {len(indices)} indices lie outside [0, 1], where no true index can be: "
+                "they, and intervals wider than the range, are the estimators' noise, not effects. Raise "
+                "`design.samples` for indices to rank the factors by."
+            )
         rows = []
         for p in ctx.policies:
             for metric in ctx.metrics:

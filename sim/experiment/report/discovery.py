@@ -78,6 +78,13 @@ def discovery_section(
             )
             continue
         x = points.loc[worse.index, ctx.factors].astype(float)
+        need = discovery.minimum_points(discovery.ALPHA)
+        if n < need:  # the design, not the data, is short: say what to change
+            lines.append(
+                f"No PRIM box: {n} design points with results, and PRIM needs at least {need} (with fewer, one "
+                "point is more than the share it peels at each step); raise the design's samples."
+            )
+            continue
         try:
             trajectory = discovery.peel(x, worse.to_numpy())
         except InputError as e:
