@@ -292,7 +292,11 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
 
     assert "## Sensitivity" in report
     top = paired.sort_values("rank").iloc[0].factor
-    assert f"In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `{top}`" in report
+    lead = f"In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `{top}`"
+    assert lead in report
+    # ... and the answer the report opens with says it too, after the answer at the first point.
+    answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
+    assert f" Across the design: {lead}" in answer
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
     assert "- **Design:** morris, 2 trajectories of 4 points, 4 levels" in report
     assert "Campolongo, Cariboni & Saltelli 2007" in report

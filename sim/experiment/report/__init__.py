@@ -46,10 +46,16 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import WHY_METRICS, answer
+from sim.experiment.report.answer import WHY_METRICS, answer, chosen_metric
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
-from sim.experiment.report.design_sections import point_stats, regret_section, sensitivity_section, sobol
+from sim.experiment.report.design_sections import (
+    design_finding,
+    point_stats,
+    regret_section,
+    sensitivity_section,
+    sobol,
+)
 from sim.experiment.report.discovery import SAMPLED, discovery_section
 from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
 from sim.experiment.report.figures import (
@@ -61,7 +67,7 @@ from sim.experiment.report.figures import (
     policy_figure,
     weekly_figure,
 )
-from sim.experiment.report.screening import MORRIS_CSV, morris_screening, morris_section, write_morris_csv
+from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
     ledger,
@@ -158,6 +164,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
             values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid, causes=causes
         )
         lines += [said, ""]
+    answer_at = len(lines) - 2
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 
@@ -174,8 +181,10 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
         sections, produced = _stress_sections(ctx, findings, stage, step)
         lines += sections
     else:
-        sections, produced = _results_sections(ctx, values, stage, step)
+        sections, produced, finding = _results_sections(ctx, values, stage, step)
         lines += sections
+        if finding:  # a sampled design's own answer, across its points, after the one at the first point
+            lines[answer_at] += f" Across the design: {finding}"
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     step(REPORT)
@@ -220,9 +229,10 @@ def _stress_sections(
 
 def _results_sections(
     ctx: ReportContext, values: pd.DataFrame, out_dir: Path, step: Callable[[str], None]
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], str]:
     """The sections on finished runs (``values``: their run values) with their figures drawn into ``out_dir``,
-    and the figures' paths; ``step`` is told each figure before it is drawn."""
+    the figures' paths, and what a Morris or sampled design finds across its points in a sentence (for the
+    answer; "" for other designs); ``step`` is told each figure before it is drawn."""
     figures_dir = out_dir / FIGURES
     points, truncated = table_points(ctx, values)
     first = ctx.first_point
@@ -245,10 +255,12 @@ def _results_sections(
     if ctx.experiment.design.kind == "sobol" and ctx.factors:
         indices, sobol_problem = sobol(ctx, values)
         indices_figure = sobol_figure(ctx, indices, figures_dir / "sobol_indices.png")
+    finding = design_finding(ctx, per_point, chosen_metric(ctx.metrics))
     if ctx.experiment.design.kind == "morris" and ctx.factors:
         screening, problem = morris_screening(ctx, values)
         write_morris_csv(screening, out_dir)
         sensitivity = morris_section(ctx, screening, problem)
+        finding = "" if problem else morris_lead(ctx, screening)
     else:
         sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
     if sensitivity:
@@ -279,4 +291,4 @@ def _results_sections(
     for number, figure in enumerate(drawn, start=1):
         lines += figure_lines(number, figure)
     lines += ["", f"All results, one row per run, quarter, segment and metric: `{RESULTS_CSV}`, `{RESULTS_PARQUET}`."]
-    return lines, [f.path for f in drawn]
+    return lines, [f.path for f in drawn], finding

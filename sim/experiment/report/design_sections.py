@@ -50,27 +50,46 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "been best in the world that comes. Points where a policy has no finished run are left out.",
     ]
     for metric in metrics:
-        wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
-        wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
-        if wide.empty or wide.shape[1] < 2:
+        ranking = _ranking(ctx, per_point, metric)
+        if ranking is None:
             continue
-        ranking = robustness.rank(wide)
-        t = ranking.table
         rows = regret_rows(ranking, functools.partial(fmt, metric), lambda w: f"point {w}")
-        robust = ranking.robust
-        verdict = (
-            f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
-            f"points is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
-        )
-        others = []
-        if ranking.best_mean != robust:
-            others.append(f"{code(ranking.best_mean)} has the best mean")
-        if ranking.best_worst_case != robust:
-            others.append(f"{code(ranking.best_worst_case)} the best worst case")
-        verdict += f"; {' and '.join(others)}." if others else ", and it also has the best mean and worst case."
-        lines += ["", f"{code(metric)} (more is better). {verdict}", ""]
+        lines += ["", f"{code(metric)} (more is better). {robust_verdict(ranking, metric)}", ""]
         lines.append(md_table(["policy", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
     return lines
+
+
+def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robustness.Ranking | None:
+    """The policies ranked by regret over the design points where each has a mean of ``metric``."""
+    wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
+    wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
+    return None if wide.empty or wide.shape[1] < 2 else robustness.rank(wide)
+
+
+def robust_verdict(ranking: robustness.Ranking, metric: str) -> str:
+    """The minimax-regret choice on ``metric`` in a sentence, and who has the best mean and worst case."""
+    t, robust = ranking.table, ranking.robust
+    verdict = (
+        f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
+        f"points is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
+    )
+    others = []
+    if ranking.best_mean != robust:
+        others.append(f"{code(ranking.best_mean)} has the best mean")
+    if ranking.best_worst_case != robust:
+        others.append(f"{code(ranking.best_worst_case)} the best worst case")
+    return verdict + (f"; {' and '.join(others)}." if others else ", and it also has the best mean and worst case.")
+
+
+def design_finding(ctx: ReportContext, per_point: pd.DataFrame, metric: str | None) -> str:
+    """What a sampled design (lhs, sobol) of several policies finds across its points, for the answer: the
+    robust choice on the answer's ``metric`` (when more of it is better); "" otherwise."""
+    if ctx.experiment.design.kind not in ("lhs", "sobol") or metric is None or per_point.empty:
+        return ""
+    if len(ctx.policies) < 2 or not CATALOGUE[metric].higher_is_better:
+        return ""
+    ranking = _ranking(ctx, per_point, metric)
+    return "" if ranking is None else robust_verdict(ranking, metric)
 
 
 def sobol(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:

@@ -63,6 +63,33 @@ def _comparisons(ctx: ReportContext) -> list[str]:
     return paired + list(ctx.policies)
 
 
+def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
+    """The screening's finding in a sentence: the factor the first comparison (the paired difference in profit,
+    or the first policy) is most sensitive to, and the next two; "" without effects."""
+    ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
+    if ranked.empty:
+        return ""
+    comparisons = [c for c in _comparisons(ctx) if c in set(ranked["comparison"])]
+    metrics = [m for m in ctx.metrics if m in set(ranked["metric"])]
+    lead_metric = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
+    lead = comparisons[0]
+    top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
+    if top.empty:
+        return ""
+    first = top.iloc[0]
+    what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
+    runners_up = top.iloc[1:3]
+    rest = ", ".join(
+        f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
+        for row in runners_up[runners_up.mu_star > 0].itertuples()
+    )
+    return (
+        f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
+        f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
+        f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}." if rest else ".")
+    )
+
+
 def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -> list[str]:
     """The lead sentence (top factor for the paired difference in profit), then the screening table."""
     lines = ["## Sensitivity", ""]
@@ -75,23 +102,9 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
     r, p, k = design.morris_trajectories, design.morris_levels, len(ctx.factors)
     comparisons = [c for c in _comparisons(ctx) if c in set(ranked["comparison"])]
     metrics = [m for m in ctx.metrics if m in set(ranked["metric"])]
-    lead_metric = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
-    lead = comparisons[0]
-    top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
-    if not top.empty:
-        first = top.iloc[0]
-        what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
-        runners_up = top.iloc[1:3]
-        rest = ", ".join(
-            f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
-            for row in runners_up[runners_up.mu_star > 0].itertuples()
-        )
-        lines.append(
-            f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
-            f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
-            f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}." if rest else ".")
-        )
-        lines.append("")
+    lead_sentence = morris_lead(ctx, table)
+    if lead_sentence:
+        lines += [lead_sentence, ""]
     lines.append(
         f"Morris elementary-effects screening (Morris 1991): {r} trajectories of {k + 1} points on a {p}-level grid, "
         f"each moving one factor at a time by Delta = {morris.delta(p):.3g} of its range. An elementary effect is "
