@@ -239,6 +239,10 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     # Two replications give no interval: the answer and the table's heading say how many one needs.
     assert "(no interval: one needs at least 3 paired replications)" in lines[0]
     assert "Means over 2 replications (whole run, segment all), no intervals: they need at least 3:" in lines
+    assert (
+        "Paired differences (common random numbers), no intervals or p-values: they need at least 3 replications:"
+        in lines
+    )
     report = (out / "report.md").read_text()
     answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
     assert report.index(answer) < report.index("## What was run")

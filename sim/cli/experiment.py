@@ -110,10 +110,12 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         if len(order) == 1 and grid and values.point.nunique() > 1:
             _point_differences(values, design, factor_names, exp.metrics)
         else:
-            click.echo(
-                "\nPaired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over "
-                "the comparisons shown:"
+            statistics = (
+                "Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown"
+                if exp.replications >= MIN_REPLICATIONS
+                else f"no intervals or p-values: they need at least {MIN_REPLICATIONS} replications"
             )
+            click.echo(f"\nPaired differences (common random numbers), {statistics}:")
             paired = paired_differences(first, exp.baseline_label)
             click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
         click.echo("\n" + metrics_legend(exp.metrics))
