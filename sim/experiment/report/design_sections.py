@@ -164,9 +164,12 @@ def sensitivity_section(
     corr = stats.rank_correlations(values, ctx.points, ctx.factors)
     if corr.empty:
         return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
+    tests = int(np.isfinite(corr["p"].to_numpy(float)).sum())
     lines.append(
         "Spearman rank correlation of each factor with each headline metric across design points (replication "
-        "means), with its p-value; |rho| near 1 means the metric moves steadily with the factor."
+        "means), with its p-value; |rho| near 1 means the metric moves steadily with the factor. Each p-value is "
+        f"its own test, not corrected for the {tests} test{'s' if tests != 1 else ''} in these tables (a screening "
+        "measure: with many, some fall below 0.05 by chance)."
     )
     for p in ctx.policies:
         c = corr[corr.policy == p]
