@@ -291,6 +291,7 @@ def test_sobol_design(sobol: Path) -> None:
     text = (sobol / "report.md").read_text()
     assert "One policy only" in text
     assert "- **Design:** sobol, base sample 4" in text
+    assert "**Read these as rough:** with a base sample of 4 (docs/experiments.md advises 64 or more), " in text
     assert "`customers`: set `scenario.population.customers` to [300, 800], rounded to whole numbers" in text
     assert "## Sensitivity" in text
     for factor in ("customers", "notice"):

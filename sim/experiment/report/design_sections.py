@@ -131,9 +131,9 @@ def sensitivity_section(
         if outside or n < SOBOL_ADVISED:
             lines.append(
                 f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
-                f"more), {outside} of the {len(indices)} indices lie outside [0, 1], where no true index can be: "
-                "they, and intervals wider than the range, are the estimators' noise, not effects. Raise "
-                "`design.samples` for indices to rank the factors by."
+                f"more), {outside} of the {len(indices)} rows below have an index outside [0, 1], where no true "
+                "index can be: those, and intervals wider than the range, are the estimators' noise, not effects. "
+                "Raise `design.samples` for indices to rank the factors by."
             )
         rows = []
         for p in ctx.policies:
