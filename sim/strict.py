@@ -47,7 +47,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, TypeVar
 
-from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for, unwrap
+from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for, closest, unwrap
 
 __all__ = ["Field", "FieldInfo", "Strict", "ValidationError", "model_validator"]
 
@@ -296,11 +296,7 @@ def without_unknown_keys(model: type[Strict], data: Any) -> tuple[Any, list[str]
 
 def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:
     """The field not given that an unknown key most resembles, or None."""
-    import difflib  # only for a file with a mistake
-
-    missing = [name for name in fields if name not in data]
-    close = difflib.get_close_matches(str(key), missing, n=1, cutoff=0.75)
-    return close[0] if close else None
+    return closest(key, [name for name in fields if name not in data])
 
 
 def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:

@@ -348,19 +348,23 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
         key = value[tag]
         model = by_tag.get(key) if isinstance(key, str) else None
         if model is None:
-            problems.append(((*loc, tag), f"Input should be {expected}{_meant(key, by_tag)}"))
+            meant = closest(key, [str(k) for k in by_tag])
+            problems.append(
+                ((*loc, tag), f"Input should be {expected}" + (f" (did you mean {meant!r}?)" if meant else ""))
+            )
             return INVALID
         return model._validate(value, loc, problems)
 
     return check
 
 
-def _meant(key: Any, known: dict[Any, Any]) -> str:
-    """`` (did you mean 'x'?)`` for the known tag closest to a mistyped ``key``, or "" (difflib, as for keys)."""
+def closest(key: Any, known: list[str]) -> str | None:
+    """The name of ``known`` a mistyped ``key`` most resembles (difflib, at a similarity of 0.75), or None: the
+    "did you mean" of a misspelt key or tag."""
     import difflib  # only for a file with a mistake
 
-    close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def unwrap(tp: Any, spec: FieldInfo) -> tuple[Any, FieldInfo]:
