@@ -79,7 +79,6 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         order = [p.key for p in exp.policies]
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
-        grid = exp.design.kind == "grid"
         causes = run_values(results, list(WHY_METRICS))
         said = answer(
             values,
@@ -89,7 +88,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             design,
             factor_names,
             markdown=False,
-            grid=grid,
+            across_points=exp.one_policy_grid,
             causes=causes,
         )
         click.echo("\n" + said)
@@ -107,7 +106,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         )
         click.echo(f"\nMeans over {exp.replications} replications (whole run, segment all), {intervals}{where}:")
         click.echo(means_table(describe(first, bootstrap=False), exp.metrics, order))
-        if len(order) == 1 and grid and values.point.nunique() > 1:
+        if exp.one_policy_grid and values.point.nunique() > 1:
             _point_differences(values, design, factor_names, exp.metrics)
         else:
             statistics = (

@@ -256,6 +256,12 @@ class Experiment(Strict):
     def baseline_label(self) -> str:
         return self.baseline or self.policies[0].key
 
+    @property
+    def one_policy_grid(self) -> bool:
+        """One policy over the points of a grid (factors only): its points are compared with one another,
+        paired by replication, where other experiments compare policies (``stats.point_differences``)."""
+        return len(self.policies) == 1 and self.design.kind == "grid"
+
 
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
     """Validate a mapping (as read from TOML) into an Experiment, or raise InputError."""

@@ -158,10 +158,16 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     if findings is not None:
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
-        grid = exp.design.kind == "grid"
         causes = stats.run_values(ctx.results, list(WHY_METRICS)) if not ctx.results.empty else None
         said = answer(
-            values, ctx.metrics, ctx.policies, ctx.baseline, ctx.points, ctx.factors, grid=grid, causes=causes
+            values,
+            ctx.metrics,
+            ctx.policies,
+            ctx.baseline,
+            ctx.points,
+            ctx.factors,
+            across_points=exp.one_policy_grid,
+            causes=causes,
         )
         lines += [said, ""]
     answer_at = len(lines) - 2

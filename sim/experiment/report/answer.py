@@ -56,16 +56,16 @@ def answer(
     points: pd.DataFrame,
     factors: Sequence[str],
     markdown: bool = True,
-    grid: bool = False,
+    across_points: bool = False,
     causes: pd.DataFrame | None = None,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
     ``points`` is the design (a ``point`` column and one column per factor);
     ``markdown`` marks names as code and the lead-in as bold, else plain text;
-    ``grid``: the points are a grid's chosen settings, which one policy is
-    compared across (a sampled design's points are not: its answer is the
-    sensitivity section's); ``causes``: run values of ``WHY_METRICS``, from
+    ``across_points``: one policy over a grid (``Experiment.one_policy_grid``),
+    answered across its points (a sampled design's points are not compared:
+    its answer is the sensitivity section's); ``causes``: run values of ``WHY_METRICS``, from
     which a clear lead is explained (``_why``).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
@@ -80,7 +80,7 @@ def answer(
     head = f"on {quote(metric)} ({'higher' if higher else 'lower'} is better), "
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
-        across = _across_points(values, metric, sign, policies[0], points, factors, quote) if grid else None
+        across = _across_points(values, metric, sign, policies[0], points, factors, quote) if across_points else None
         return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."

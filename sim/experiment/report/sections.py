@@ -172,7 +172,7 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
     lines = ["## Paired differences against the baseline", ""]
     present = [p for p in ctx.policies if p in set(values["policy"])]
     if len(ctx.policies) < 2:
-        compared = ctx.experiment.design.kind == "grid" and values["point"].nunique() > 1
+        compared = ctx.experiment.one_policy_grid and values["point"].nunique() > 1
         return _across_points(ctx, values) if compared else [*lines, "One policy only: there is nothing to compare."]
     if ctx.baseline not in present:
         return [*lines, f"The baseline {code(ctx.baseline)} has no finished run: no paired comparison."]
@@ -284,10 +284,9 @@ def methods(ctx: ReportContext) -> list[str]:
             "paired intervals of the policies' profit differences bear it out.",
         ]
     else:
-        one_policy_grid = len(ctx.policies) < 2 and ctx.experiment.design.kind == "grid"
         family = (
             "the m comparisons of the design points with the first (points x metrics) that have a p-value"
-            if one_policy_grid
+            if ctx.experiment.one_policy_grid
             else "the m comparisons (policies x metrics) at one design point that have a p-value"
         )
         lines.append(
