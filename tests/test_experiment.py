@@ -158,11 +158,29 @@ def test_adding_a_policy_leaves_the_others_unchanged(tmp_path):
 def test_changed_file_is_refused_unless_fresh(tmp_path):
     path = write(tmp_path)
     run_to(tmp_path / "o", path)
-    changed = write(tmp_path, EXPERIMENT.replace("replications = 3", "replications = 2"))
+    changed = write(tmp_path, EXPERIMENT.replace("seed = 3", "seed = 4"))
     with pytest.raises(InputError, match="different experiment"):
         run_to(tmp_path / "o", changed)
     outcome = run_to(tmp_path / "o", changed, fresh=True)
-    assert outcome.skipped == 0 and outcome.done == 6
+    assert outcome.skipped == 0 and outcome.done == 9
+
+
+def test_more_replications_keep_the_stored_runs_and_fewer_report_on_the_first(tmp_path):
+    # Replication r's seed does not depend on how many there are: raising replications only adds runs.
+    def with_replications(n: int) -> Path:
+        return write(tmp_path, EXPERIMENT.replace("replications = 3", f"replications = {n}"), f"r{n}.toml")
+
+    run_to(tmp_path / "o", with_replications(2))
+    outcome = run_to(tmp_path / "o", with_replications(4))
+    assert (outcome.skipped, outcome.done) == (6, 6)  # 3 distinct runs per replication (hunter_farmer shares)
+    run_to(tmp_path / "fresh4", with_replications(4))
+    pd.testing.assert_frame_equal(results_of(tmp_path / "o"), results_of(tmp_path / "fresh4"), check_exact=True)
+    # Fewer: the report reads replications 0 and 1 only; nothing runs; going back up runs nothing either.
+    assert run_to(tmp_path / "o", with_replications(2)).done == 0
+    run_to(tmp_path / "fresh2", with_replications(2))
+    pd.testing.assert_frame_equal(results_of(tmp_path / "o"), results_of(tmp_path / "fresh2"), check_exact=True)
+    back = run_to(tmp_path / "o", with_replications(4))
+    assert (back.skipped, back.done) == (12, 0)
 
 
 def test_a_store_is_not_resumed_by_a_changed_engine(tmp_path, monkeypatch):

@@ -36,10 +36,14 @@ class Batch:
 
 def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
     """What a store's results are a function of: the experiment, its scenario, the engine's code and the
-    code of any user policy it runs."""
+    code of any user policy it runs; not the number of replications, since replication ``r``'s seed does not
+    depend on it (``replication_seeds``): a store opened with more replications keeps the runs it holds and
+    makes only the new ones, and with fewer reports on the first ones."""
+    plan = experiment.model_dump(mode="json")
+    del plan["replications"]
     return content_hash(
         {
-            "experiment": experiment.model_dump(mode="json"),
+            "experiment": plan,
             "scenario": scenario.model_dump(mode="json"),
             "engine": engine_fingerprint(),
             "user_policies": user_policy_fingerprints(experiment),
@@ -82,7 +86,7 @@ def open_batch(
         raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
     digest = experiment_hash(experiment, scenario)
     store = Store(out, digest, fresh)
-    store.register(points, cells, specs)
+    store.register(points, cells, specs, experiment.replications)
     store.set_meta("experiment", json.dumps(experiment.model_dump(mode="json"), sort_keys=True))
     store.set_meta("scenario", json.dumps(scenario.model_dump(mode="json"), sort_keys=True))
     if out is not None:

@@ -139,9 +139,14 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def register(self, points: list[DesignPoint], cells: list[Cell], specs: dict[str, RunSpec]) -> None:
-        """Record the plan (idempotent: a resumed batch registers the same rows)."""
+    def register(
+        self, points: list[DesignPoint], cells: list[Cell], specs: dict[str, RunSpec], replications: int
+    ) -> None:
+        """Record the plan (idempotent: a resumed batch registers the same rows). Cells of replications past
+        ``replications`` (an earlier plan had more) are no longer read; their runs stay stored, for a plan
+        that asks for them again."""
         with self._transaction():
+            self.db.execute("DELETE FROM cells WHERE replication >= ?", (replications,))
             self.db.executemany(
                 "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)",
                 [(p.index, p.block, p.row, json.dumps(p.values, sort_keys=True)) for p in points],
@@ -159,7 +164,13 @@ class Store:
             )
 
     def finished_keys(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT run_key FROM runs WHERE status = 'done'")}
+        """The finished runs of the plan's cells."""
+        return {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT r.run_key FROM runs r JOIN cells c ON c.run_key = r.run_key WHERE r.status = 'done'"
+            )
+        }
 
     def record(self, out: RunOutput, versions: str) -> None:
         """Store one run's outcome: results and status together, or the error alone."""

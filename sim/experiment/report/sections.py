@@ -162,8 +162,8 @@ def too_few_replications(ctx: ReportContext) -> list[str]:
         "",
         f"**Too few replications for intervals:** {n} per cell, and an interval or p-value needs at least "
         f"{stats.MIN_REPLICATIONS} (with 2, a 95% t interval is the mean +- 12.7 standard errors), so none is shown. "
-        "Raise `replications` in the experiment file and run it again with `--fresh` (a store holds the runs of "
-        "one experiment file as it was; the changed file's runs are all made afresh), or into another `--out`.",
+        "Raise `replications` in the experiment file and run it again on the same `--out`: the runs stored are "
+        "kept and only the new replications run.",
     ]
 
 
