@@ -261,6 +261,23 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     assert again.returncode == 0 and again.stdout.strip() == wrote + f"{out / 'results.parquet'}"
 
 
+def test_a_reader_that_stops_reading_cuts_the_summary_short_not_the_report(tmp_path):
+    # ``covsim compare ... --fresh | head -1``: the report is that of the runs just made, not the store's last.
+    out = tmp_path / "out"
+    args = [*("compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers"), "--quarters", "1"]
+    args += ["--executor", "serial", "--out", str(out)]
+    assert covsim(*args, "--replications", "2").returncode == 0
+    command = [sys.executable, "-m", "sim.cli", *args, "--replications", "3", "--fresh"]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # gone before the answer is printed
+    stderr = reader.stderr.read().decode()
+    assert reader.wait() == 0, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
+    report = (out / "report.md").read_text()
+    assert "over 3 paired replications" in report and "over 2 paired" not in report
+
+
 def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(tmp_path):
     experiment = tmp_path / "one_policy.toml"
     experiment.write_text(

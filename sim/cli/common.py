@@ -62,6 +62,19 @@ def os_error_text(e: OSError) -> str:
 
 
 @contextmanager
+def reader_may_stop() -> Iterator[None]:
+    """Terminal output that its reader may stop reading (``covsim experiment ... | head -1``): from then on
+    the block's output is dropped, and the command goes on to write its files."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Later writes, and Python's flush at exit, go to the null device instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+@contextmanager
 def unexpected_errors() -> Iterator[None]:
     """What no command expected, as one line and exit 1 instead of a traceback.
 

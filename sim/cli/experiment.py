@@ -18,6 +18,7 @@ from sim.cli.common import (
     loading_libraries,
     one_line,
     os_error_text,
+    reader_may_stop,
     report_progress,
     reported_errors,
 )
@@ -53,16 +54,69 @@ def paired_batch_options(command: F) -> F:
 
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
-    from sim.experiment.report.answer import WHY_METRICS, answer
-    from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
-    from sim.tables import differences_table, means_table, metrics_legend
-
-    exp = batch.experiment
     click.echo(
         f"{outcome.done} runs done, {outcome.skipped} already stored, {outcome.failed} failed "
         f"({outcome.seconds:.1f} s); {batch.cells} cells from {len(batch.specs)} distinct runs",
         err=True,
     )
+    with reader_may_stop():  # a reader that stops reading cuts the summary short, not the report
+        _summary(batch)
+    if out_dir is not None:
+        from sim.experiment.report import write_report
+
+        try:
+            with report_progress() as step:
+                report = write_report(batch.store, out_dir, step)
+        except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
+            click.echo(
+                f"error: the report could not be written ({os_error_text(e)}); "
+                f"{len(batch.store.finished_keys())} runs are stored in {out_dir}; "
+                f"write it again with: covsim report {out_dir}",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
+        click.echo("\n" + _written(report, out_dir))
+    if outcome.failed:
+        click.echo("", err=True)
+        for key, error in outcome.errors[:10]:
+            click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
+        more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
+        click.echo(
+            f"error: {outcome.failed} run(s) failed{more}; the others are stored. Fix the cause and resume with: "
+            f"{resume_hint}",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+
+
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
+    folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = where.hostname, where.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise InputError([f"--scheduler {address}: not an address like tcp://host:8786"])
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as e:
+        raise InputError(
+            [f"--scheduler {address}: cannot reach it ({e.strerror or e}); is the Dask scheduler running?"]
+        ) from None
+
+
+def _summary(batch: Batch) -> None:
+    """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
+    from sim.experiment.report.answer import WHY_METRICS, answer
+    from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
+    from sim.tables import differences_table, means_table, metrics_legend
+
+    exp = batch.experiment
     results = batch.store.results()
     if not results.empty and exp.suite:
         from sim.experiment.report.stress_sections import stress_answer
@@ -118,53 +172,6 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             paired = paired_differences(first, exp.baseline_label)
             click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
         click.echo("\n" + metrics_legend(exp.metrics))
-    if out_dir is not None:
-        from sim.experiment.report import write_report
-
-        try:
-            with report_progress() as step:
-                report = write_report(batch.store, out_dir, step)
-        except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
-            click.echo(
-                f"error: the report could not be written ({os_error_text(e)}); "
-                f"{len(batch.store.finished_keys())} runs are stored in {out_dir}; "
-                f"write it again with: covsim report {out_dir}",
-                err=True,
-            )
-            sys.exit(EXIT_FAILED)
-        click.echo("\n" + _written(report, out_dir))
-    if outcome.failed:
-        click.echo("", err=True)
-        for key, error in outcome.errors[:10]:
-            click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
-        more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
-        click.echo(
-            f"error: {outcome.failed} run(s) failed{more}; the others are stored. Fix the cause and resume with: "
-            f"{resume_hint}",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-
-
-def _check_reachable(address: str, seconds: float = 5.0) -> None:
-    """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
-    folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
-    import socket
-    from urllib.parse import urlsplit
-
-    where = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = where.hostname, where.port
-    except ValueError:
-        host = port = None
-    if not host or not port:
-        raise InputError([f"--scheduler {address}: not an address like tcp://host:8786"])
-    try:
-        socket.create_connection((host, port), timeout=seconds).close()
-    except OSError as e:
-        raise InputError(
-            [f"--scheduler {address}: cannot reach it ({e.strerror or e}); is the Dask scheduler running?"]
-        ) from None
 
 
 def run_batch_or_stop(
