@@ -189,6 +189,22 @@ def test_the_week_s_cost_is_stated_from_this_run_s_figures():
     assert "Mesa" not in cost_per_week({"total_s": 0.6807, "weeks": 104}, rows, None)
 
 
+def test_the_week_s_cost_says_what_a_run_with_nothing_between_its_loops_would_take():
+    # The floor: construction (its own loops included) plus the steps' loops; 0.03 + 0.05 + 0.02 = 0.1 s.
+    profile = {
+        "total_s": 0.2,
+        "weeks": 104,
+        "construction_s": 0.03,
+        "kernels_s": {"construction": 0.01, "_work": 0.05, "_route": 0.02},
+    }
+    rows = _week_rows([0.8, 0.89, 0.95])
+    mesa = {"timing": [{"customers": 100_000, "mesa_s": 15.0, "covsim_s": 0.2}]}
+    text = cost_per_week(profile, rows, mesa)
+    assert "a run would still take 0.100 s: model construction (0.030 s," in text
+    assert text.endswith("the loops themselves, 150x the Mesa model's run above at most.")
+    assert cost_per_week(profile, rows, None).endswith("the loops themselves.")
+
+
 def test_the_week_s_cost_leaves_out_a_mesa_run_that_was_skipped():
     rows = _week_rows([0.89])
     skipped = {"timing": [{"customers": 100_000, "mesa_s": float("nan"), "covsim_s": 0.9}]}
