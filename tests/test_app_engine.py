@@ -133,12 +133,10 @@ def test_a_cancelled_comparison_stops_and_the_pool_keeps_working(pool):
 def test_an_unknown_policy_is_refused_before_any_run():
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("tiers")], 3)
-    assert e.value.problems[0].startswith("--policy.name: unknown policy 'tiers'")
+    assert e.value.problems[0].startswith("--policy: unknown policy 'tiers'")
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("nowhere:Mine")], 3)
-    assert e.value.problems == [
-        "--policy.name: cannot import 'nowhere': ModuleNotFoundError: No module named 'nowhere'"
-    ]
+    assert e.value.problems == ["--policy: cannot import 'nowhere': ModuleNotFoundError: No module named 'nowhere'"]
 
 
 # ---- the page's run cache ---------------------------------------------------

@@ -87,7 +87,7 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
     assert_bad_input(
         r,
-        "--policy.name: unknown policy 'territorial' (did you mean 'territories'?) (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
+        "--policy: unknown policy 'territorial' (did you mean 'territories'?) (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
     )
     assert not out.exists()
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
@@ -276,6 +276,20 @@ def test_a_reader_that_stops_reading_cuts_the_summary_short_not_the_report(tmp_p
     assert "Traceback" not in stderr and "error" not in stderr
     report = (out / "report.md").read_text()
     assert "over 3 paired replications" in report and "over 2 paired" not in report
+    # A reader that takes the whole summary and leaves while the report is written (``head -n 46``): the
+    # line naming the files is not printed, and the command still ends well.
+    command[command.index("3")] = "4"
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
+    assert reader.stdout is not None and reader.stderr is not None
+    first = reader.stdout.readline()
+    assert first.startswith("Answer: on revenue_captured"), first  # the answer is the first line
+    for line in reader.stdout:
+        if line.startswith("Metrics (docs/metrics.md"):
+            break
+    reader.stdout.close()
+    stderr = reader.stderr.read()
+    assert reader.wait() == 0, stderr
+    assert "over 4 paired replications" in (out / "report.md").read_text()
 
 
 def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(tmp_path):
@@ -296,3 +310,38 @@ def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(t
     assert "  point 0: notice = 0.02" in lines and "  point 1: notice = 0.4" in lines
     report = (tmp_path / "out" / "report.md").read_text()
     assert answer[len("Answer: ") :] in report.replace("`", "")
+
+
+def test_compare_and_stress_give_policies_their_parameters_as_run_does(tmp_path):
+    # segment_tiers defaults to the baseline's segment names; a world with others needs them set, by --param
+    # or in the scenario's own [policy] table, on compare and stress as on run.
+    renamed = SMALL.read_text().replace('"enterprise"', '"corporate"').replace('"mid_market"', '"midsize"')
+    world = tmp_path / "corp.toml"
+    world.write_text(renamed)
+    args = ["--policy", "unstructured", "--policy", "segment_tiers", "--quarters", "1", "--executor", "serial"]
+    refused = covsim("compare", str(world), *args, "--replications", "2")
+    assert_bad_input(
+        refused,
+        *(
+            f"--policy segment_tiers: parameter {key}, left at its default: unknown segment '{name}' (the "
+            f"scenario's: corporate, midsize, smb) (set it with --param {key}=...)"
+            for key, name in (("field_segments", "enterprise"), ("pooled_segments", "mid_market"))
+        ),
+    )
+    given = ["--param", "field_segments=corporate", "--param", "pooled_segments=midsize"]
+    r = covsim("compare", str(world), *args, *given, "--replications", "2", "--out", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    chosen = "- `segment_tiers`: field_segments = corporate, pooled_segments = midsize"
+    assert chosen in (tmp_path / "c" / "report.md").read_text()
+    own = tmp_path / "own.toml"
+    own.write_text(
+        renamed + '\n[policy]\nname = "segment_tiers"\n'
+        'params = { field_segments = "corporate", pooled_segments = "midsize" }\n'
+    )
+    r = covsim("compare", str(own), *args, "--replications", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert chosen in (tmp_path / "o" / "report.md").read_text()
+    stress = ["--policy", "segment_tiers", "--quarters", "2", "--replications", "2", "--executor", "serial"]
+    r = covsim("stress", str(world), *stress, *given, "--out", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    assert chosen in (tmp_path / "s" / "report.md").read_text()

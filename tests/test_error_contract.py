@@ -368,7 +368,7 @@ def test_a_user_policy_that_cannot_be_loaded_is_named(tmp_path, monkeypatch, sou
     monkeypatch.syspath_prepend(str(tmp_path))
     result = invoke(*RUN, "--policy", policy)
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [f"error: --policy.name: {line}"]
+    assert lines_of(result.stderr) == [f"error: --policy: {line}"]
 
 
 def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch):

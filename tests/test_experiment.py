@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -181,6 +182,30 @@ def test_more_replications_keep_the_stored_runs_and_fewer_report_on_the_first(tm
     pd.testing.assert_frame_equal(results_of(tmp_path / "o"), results_of(tmp_path / "fresh2"), check_exact=True)
     back = run_to(tmp_path / "o", with_replications(4))
     assert (back.skipped, back.done) == (12, 0)
+    # The config hash (manifest, report) counts the replications; the store's identity does not.
+    two, four = (json.loads((tmp_path / f / "manifest.json").read_text())["config_hash"] for f in ("fresh2", "fresh4"))
+    assert two != four == json.loads((tmp_path / "o" / "manifest.json").read_text())["config_hash"]
+
+
+def test_a_store_holding_more_replications_than_asked_says_so(tmp_path):
+    args = [*("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--executor", "serial")]
+    args += ["--out", str(tmp_path / "o")]
+
+    def compare(n: int) -> subprocess.CompletedProcess[str]:
+        r = subprocess.run(
+            [sys.executable, "-m", "sim.cli", *args, "--replications", str(n)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert r.returncode == 0, r.stderr
+        return r
+
+    compare(4)
+    note = "note: the store holds 4 replications and these results use the first 2; ask for 4 to use them all"
+    assert note in compare(2).stderr.splitlines()
+    assert note in compare(2).stderr.splitlines()  # still, though the plan of 2 has forgotten the other cells
+    assert "note:" not in compare(4).stderr
 
 
 def test_a_store_is_not_resumed_by_a_changed_engine(tmp_path, monkeypatch):
@@ -392,7 +417,7 @@ def test_comparison_of_policies_on_a_scenario(small):
     with pytest.raises(InputError) as e:
         comparison(small, "s.toml", ["unstructured", "nope"], 2)
     assert e.value.problems == [
-        "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
+        "--policy: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
     ]
 
 

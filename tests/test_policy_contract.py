@@ -313,14 +313,14 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             ["nope"],
             {"notice": 0.5},
             [
-                "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
+                "--policy: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
             ],
         ),
         (
             ["nope"],
             {},
             [
-                "--policy.name: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
+                "--policy: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
             ],
         ),
     ],

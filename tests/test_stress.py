@@ -292,8 +292,8 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--policy", "nope"], "error: --policy.name: unknown policy 'nope'"),
-        (["--policy", "segment_tiers", "--current", "nope"], "error: --current.name: unknown policy 'nope'"),
+        (["--policy", "nope"], "error: --policy: unknown policy 'nope'"),
+        (["--policy", "segment_tiers", "--current", "nope"], "error: --current: unknown policy 'nope'"),
         (["--policy", "segment_tiers", "--quarters", "1"], "error: Invalid value for '--quarters'"),
         (
             ["--policy", "segment_tiers", "--suite", "missing.toml"],

@@ -18,6 +18,7 @@ from sim.cli.common import (
     loading_libraries,
     one_line,
     os_error_text,
+    parse_params,
     reader_may_stop,
     report_progress,
     reported_errors,
@@ -46,6 +47,14 @@ def paired_batch_options(command: F) -> F:
                 "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
             ),
             click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
+            click.option(
+                "--param",
+                "param_pairs",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="Policy parameter (repeatable), given to each policy that has it; the scenario's own policy "
+                "keeps its other params from the file.",
+            ),
         )
     ):
         command = option(command)
@@ -59,7 +68,13 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         f"({outcome.seconds:.1f} s); {batch.cells} cells from {len(batch.specs)} distinct runs",
         err=True,
     )
-    with reader_may_stop():  # a reader that stops reading cuts the summary short, not the report
+    if batch.replications_stored > batch.experiment.replications:
+        click.echo(
+            f"note: the store holds {batch.replications_stored} replications and these results use the first "
+            f"{batch.experiment.replications}; ask for {batch.replications_stored} to use them all",
+            err=True,
+        )
+    with reader_may_stop():  # a reader that stops reading cuts the terminal's output short, not the report
         _summary(batch)
     if out_dir is not None:
         from sim.experiment.report import write_report
@@ -75,7 +90,8 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
                 err=True,
             )
             sys.exit(EXIT_FAILED)
-        click.echo("\n" + _written(report, out_dir))
+        with reader_may_stop():
+            click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
         click.echo("", err=True)
         for key, error in outcome.errors[:10]:
@@ -125,7 +141,7 @@ def _summary(batch: Batch) -> None:
 
         order = [p.key for p in exp.policies]
         findings = analyse(results, batch.store.points(), exp.suite)
-        click.echo("\n" + stress_answer(findings, order, markdown=False))
+        click.echo(stress_answer(findings, order, markdown=False))
         click.echo(f"\nMeans of {exp.replications} paired replications (every interval is in the report):")
         click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))
     elif not results.empty:
@@ -145,7 +161,7 @@ def _summary(batch: Batch) -> None:
             across_points=exp.one_policy_grid,
             causes=causes,
         )
-        click.echo("\n" + said)
+        click.echo(said)  # the first line a reader gets (``| head -1``)
         point = int(values.point.min())
         first = values[values.point == point]
         where = ""
@@ -200,8 +216,16 @@ def run_batch_or_stop(
     required=True,
     help="Policy to compare (repeat); the first is the baseline.",
 )
-@click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--quarters", type=click.IntRange(min=1, max=400), default=None)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Runs of each policy, on common random numbers (3 or more for intervals).",
+)
+@click.option(
+    "--quarters", type=click.IntRange(min=1, max=400), default=None, help="Quarters to simulate (default: the file's)."
+)
 @click.option(
     "--out",
     "out_dir",
@@ -220,6 +244,7 @@ def compare_command(
     quarters: int | None,
     out_dir: Path | None,
     fresh: bool,
+    param_pairs: tuple[str, ...],
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
     with loading_libraries():
@@ -230,7 +255,8 @@ def compare_command(
     with reported_errors():
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
-        experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters)
+        params = parse_params(param_pairs)
+        experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters, params)
         if out_dir is not None:
             check_out(out_dir, "--out")
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)

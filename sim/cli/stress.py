@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import at_horizon, check_distinct, check_out, loading_libraries, reported_errors
+from sim.cli.common import (
+    at_horizon,
+    check_distinct,
+    check_out,
+    loading_libraries,
+    parse_params,
+    reported_errors,
+)
 from sim.cli.experiment import finish_batch, paired_batch_options, run_batch_or_stop
 from sim.errors import InputError
 
@@ -29,8 +36,16 @@ DEFAULT_SUITE = "default"
     default=None,
     help="The model in force that rollouts start from (default: the scenario's own policy).",
 )
-@click.option("--replications", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--quarters", type=click.IntRange(min=2, max=400), default=None)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Runs of each policy under each stress, on common random numbers (3 or more for intervals).",
+)
+@click.option(
+    "--quarters", type=click.IntRange(min=2, max=400), default=None, help="Quarters to simulate (default: the file's)."
+)
 @click.option(
     "--out",
     "out_dir",
@@ -51,6 +66,7 @@ def stress_command(
     executor: str,
     seed: int | None,
     fresh: bool,
+    param_pairs: tuple[str, ...],
 ) -> None:
     """Stress-test policies: each shock of a suite against the unshocked run, on common random numbers.
 
@@ -63,21 +79,21 @@ def stress_command(
         from sim.experiment.batch import open_batch
         from sim.experiment.spec import stress_experiment
         from sim.experiment.suite import default_suite, load_suite, suite_problems
-        from sim.policies import make_policy
+        from sim.policies import make_policy, policy_params
         from sim.scenario import load_scenario
 
     with reported_errors():
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
         check_distinct(policy_names)
-        for name in policy_names:
-            make_policy(name, {}, where="--policy")
+        params = parse_params(param_pairs)
+        policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's own checks
         if scenario.quarters < 2:
             raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
         if suite_name == DEFAULT_SUITE:
             name = current or scenario.policy.name
-            params = scenario.policy.params if current is None else {}
-            make_policy(name, params, where="--current" if current else f"{scenario_file}: policy")
-            suite, source = default_suite(scenario, name, params), "default suite"
+            in_force = scenario.policy.params if current is None else {}
+            make_policy(name, in_force, where="--current" if current else f"{scenario_file}: policy")
+            suite, source = default_suite(scenario, name, in_force), "default suite"
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
@@ -89,7 +105,9 @@ def stress_command(
         problems = suite_problems(suite, scenario, source)
         if problems:
             raise InputError(problems)
-        experiment = stress_experiment(scenario, str(scenario_file), policy_names, suite, replications, seed)
+        experiment = stress_experiment(
+            scenario, str(scenario_file), policy_names, suite, replications, seed, params=params
+        )
         out_dir = out_dir or Path("out") / experiment.name
         check_out(out_dir, "--out")
         batch = open_batch(experiment, scenario, out_dir, fresh)

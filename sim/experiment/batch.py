@@ -32,23 +32,31 @@ class Batch:
     store: Store
     specs: dict[str, RunSpec]
     cells: int
+    replications_stored: int  # replications the store held finished runs of before this plan (0: none)
 
 
 def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
-    """What a store's results are a function of: the experiment, its scenario, the engine's code and the
-    code of any user policy it runs; not the number of replications, since replication ``r``'s seed does not
-    depend on it (``replication_seeds``): a store opened with more replications keeps the runs it holds and
-    makes only the new ones, and with fewer reports on the first ones."""
+    """What an experiment's results are a function of: the experiment, its scenario, the engine's code and
+    the code of any user policy it runs (the manifest's and the report's config hash)."""
+    return content_hash({**_identity(experiment, scenario), "replications": experiment.replications})
+
+
+def store_identity(experiment: Experiment, scenario: Scenario) -> str:
+    """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
+    since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
+    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones."""
+    return content_hash(_identity(experiment, scenario))
+
+
+def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     plan = experiment.model_dump(mode="json")
     del plan["replications"]
-    return content_hash(
-        {
-            "experiment": plan,
-            "scenario": scenario.model_dump(mode="json"),
-            "engine": engine_fingerprint(),
-            "user_policies": user_policy_fingerprints(experiment),
-        }
-    )
+    return {
+        "experiment": plan,
+        "scenario": scenario.model_dump(mode="json"),
+        "engine": engine_fingerprint(),
+        "user_policies": user_policy_fingerprints(experiment),
+    }
 
 
 def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
@@ -85,8 +93,9 @@ def open_batch(
             raise
         raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
     digest = experiment_hash(experiment, scenario)
-    store = Store(out, digest, fresh)
-    store.register(points, cells, specs, experiment.replications)
+    store = Store(out, store_identity(experiment, scenario), fresh)
+    stored = store.register(points, cells, specs, experiment.replications)
+    store.set_meta("config_hash", digest)
     store.set_meta("experiment", json.dumps(experiment.model_dump(mode="json"), sort_keys=True))
     store.set_meta("scenario", json.dumps(scenario.model_dump(mode="json"), sort_keys=True))
     if out is not None:
@@ -104,7 +113,7 @@ def open_batch(
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    return Batch(experiment, scenario, store, specs, len(cells))
+    return Batch(experiment, scenario, store, specs, len(cells), stored)
 
 
 def execute_batch(

@@ -78,7 +78,10 @@ def _take_lock(folder: Path) -> FileLock:
 class Store:
     """An experiment's store in a folder (or in memory when ``folder`` is None)."""
 
-    def __init__(self, folder: Path | None, experiment_hash: str, fresh: bool = False) -> None:
+    def __init__(self, folder: Path | None, identity: str, fresh: bool = False) -> None:
+        """``identity``: what the store's runs are a function of (``batch.store_identity``); a store that
+        holds another's is refused. It is kept as the meta key ``experiment_hash``, which stores of earlier
+        versions held the whole experiment's hash under, so that those are refused too."""
         self.folder = folder
         self._lock: FileLock | None = None
         if folder is None:
@@ -102,7 +105,7 @@ class Store:
                     [f"{path}: not a covsim store ({e}); rerun with --fresh to replace it, or use another --out"]
                 ) from None
         stored = self.meta("experiment_hash")
-        if stored is not None and stored != experiment_hash:
+        if stored is not None and stored != identity:
             self.close()
             raise InputError(
                 [
@@ -110,7 +113,7 @@ class Store:
                     "code changed); rerun with --fresh to discard them, or use another --out"
                 ]
             )
-        self.set_meta("experiment_hash", experiment_hash)
+        self.set_meta("experiment_hash", identity)
 
     @classmethod
     def existing(cls, folder: Path) -> Store:
@@ -141,10 +144,16 @@ class Store:
 
     def register(
         self, points: list[DesignPoint], cells: list[Cell], specs: dict[str, RunSpec], replications: int
-    ) -> None:
-        """Record the plan (idempotent: a resumed batch registers the same rows). Cells of replications past
-        ``replications`` (an earlier plan had more) are no longer read; their runs stay stored, for a plan
-        that asks for them again."""
+    ) -> int:
+        """Record the plan (idempotent: a resumed batch registers the same rows); returns how many replications
+        the store held finished runs of before (0: none). Cells of replications past ``replications`` (an
+        earlier plan had more) are no longer read; their runs stay stored, for a plan that asks for them again."""
+        (done,) = self.db.execute(
+            "SELECT COALESCE(MAX(c.replication) + 1, 0) FROM cells c JOIN runs r ON r.run_key = c.run_key "
+            "WHERE r.status = 'done'"
+        ).fetchone()
+        held = max(int(done), int(self.meta("replications_held") or 0))  # the cells of a lower plan are gone
+        self.set_meta("replications_held", str(held))
         with self._transaction():
             self.db.execute("DELETE FROM cells WHERE replication >= ?", (replications,))
             self.db.executemany(
@@ -162,6 +171,7 @@ class Store:
                     for s in specs.values()
                 ],
             )
+        return held
 
     def finished_keys(self) -> set[str]:
         """The finished runs of the plan's cells."""
@@ -231,7 +241,8 @@ class Store:
         return pd.concat([df, factors], axis=1)
 
     def ledger(self) -> pd.DataFrame:
-        return self.frame("SELECT * FROM runs ORDER BY run_key")
+        """The runs of the plan's cells (a store keeps the runs of replications an earlier plan had beyond)."""
+        return self.frame("SELECT * FROM runs WHERE run_key IN (SELECT run_key FROM cells) ORDER BY run_key")
 
 
 class _Transaction:

@@ -110,7 +110,8 @@ def make_policy(
     it lacks is an InputError ``where.params.KEY: ...``).
     """
     at = f"{where}.params" if params_at is None else params_at
-    policy = policy_class(name, f"{where}.name").from_config(params or {}, at)
+    # On the command line a policy is named by --policy itself; in a file, by its table's ``name``.
+    policy = policy_class(name, where if where.startswith("--") else f"{where}.name").from_config(params or {}, at)
     if scenario is None:
         return policy
     try:
@@ -118,8 +119,20 @@ def make_policy(
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
         raise InputError([f"{where}: policy {policy.name}: problems() raised {type(e).__name__}: {e}"]) from None
     if problems:
-        raise InputError([param_at(at, p) for p in problems])
+        raise InputError([_placed(p, at, name, params or {}, where) for p in problems])
     return policy
+
+
+def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str) -> str:
+    """A policy's ``problem`` with one of its parameters (``KEY: ...``), named where the parameter was given;
+    one left at its default (a segment name of the baseline scenario, say) is said to be the default, with
+    where to set it."""
+    key, sep, rest = problem.partition(": ")
+    if not sep or key in given:
+        return param_at(at, problem)
+    if where.startswith("--"):
+        return f"--policy {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"
+    return f"{param_at(at, key)}, left at {name}'s default: {rest} (set it there)"
 
 
 def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str) -> list[Policy]:
@@ -134,7 +147,7 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     refuses, and a parameter no policy has.
     """
     names = tuple(names) or (scenario.policy.name,)
-    accepted = {name: policy_class(name, "--policy.name").parameters() for name in names}
+    accepted = {name: policy_class(name, "--policy").parameters() for name in names}
     policies, problems = [], []
     for name in names:
         given = {k: v for k, v in params.items() if k in accepted[name]}
@@ -175,4 +188,19 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     return policies
 
 
-__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class"]
+def policy_params(
+    names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str
+) -> dict[str, dict[str, Any]]:
+    """Each policy's parameters as ``covsim run`` gives them (``policies_for``, which checks them and is called
+    here): the scenario's own policy its file's, and each of ``params`` to the policies that have it; for
+    ``covsim compare`` and ``covsim stress``, which run them through an experiment."""
+    policies_for(names, params, scenario, scenario_file)
+    out = {}
+    for name in names:
+        own = dict(scenario.policy.params) if name == scenario.policy.name else {}
+        accepted = policy_class(name).parameters()
+        out[name] = {**own, **{k: v for k, v in params.items() if k in accepted}}
+    return out
+
+
+__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class", "policy_params"]

@@ -87,7 +87,7 @@ def load_context(store: Store, out_dir: Path) -> ReportContext:
         weekly=store.weekly(),
         lorenz=store.lorenz(),
         manifest=manifest,
-        config_hash=store.meta("experiment_hash"),
+        config_hash=store.meta("config_hash") or store.meta("experiment_hash"),
     )
     ctx.policies = [p.key for p in experiment.policies]
     ctx.factors = [f.name for f in experiment.factors]

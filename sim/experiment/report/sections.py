@@ -162,8 +162,8 @@ def too_few_replications(ctx: ReportContext) -> list[str]:
         "",
         f"**Too few replications for intervals:** {n} per cell, and an interval or p-value needs at least "
         f"{stats.MIN_REPLICATIONS} (with 2, a 95% t interval is the mean +- 12.7 standard errors), so none is shown. "
-        "Raise `replications` in the experiment file and run it again on the same `--out`: the runs stored are "
-        "kept and only the new replications run.",
+        "Raise `replications` (`--replications` for `covsim compare` and `stress`) and run the same command "
+        "again: the runs stored are kept and only the new replications run.",
     ]
 
 
