@@ -348,6 +348,60 @@ def test_the_answer_names_the_safer_policy_and_the_miss_cause_behind_the_gap() -
     )
 
 
+def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no_hurt() -> None:
+    """a beats b by 10 unshocked and by 15 under 'cut'; under 'cut' b misses 3 more deals with no owner but a
+    stalls 40 more (so b's misses do not explain its lower profit), and b loses 50 more touch-equivalents of
+    personal relationship; 'boom' raises a's profit and lowers b's a little, by 1 +- 3."""
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    shock = {"kind": "demand", "quarter": 1, "factor": 0.5}
+    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [shock]} for n in ("cut", "boom")]}, "t")
+    rows = []
+    for point, stress in enumerate(("none", "cut", "boom")):
+        for policy, profit in (("a", 100.0), ("b", 90.0)):
+            for rep in range(3):
+                hit = {"none": 0.0, "cut": 20.0 if policy == "a" else 25.0, "boom": -2.0 if policy == "a" else 1.0}
+                cut = stress == "cut"
+                rows += [
+                    (
+                        point,
+                        policy,
+                        rep,
+                        1,
+                        "profit",
+                        profit - hit[stress] + rep + (3 * (rep - 1) if stress == "boom" else 0),
+                    ),
+                    (point, policy, rep, 1, "revenue_captured", 200.0),
+                    (point, policy, rep, 1, "missed_no_owner", 5.0 + (3.0 if cut and policy == "b" else 0.0)),
+                    (point, policy, rep, 1, "missed_stalled", 5.0 + (40.0 if cut and policy == "a" else 0.0)),
+                    (point, policy, rep, 1, "personal_stock_lost", 10.0 + (50.0 if cut and policy == "b" else 0.0)),
+                ]
+    points = pd.DataFrame({"point": [0, 1, 2], "block": "", "row": -1, "shock": ["none", "cut", "boom"]})
+    text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a", "b"], markdown=False)
+    assert "the difference is in the misses" not in text
+    assert (
+        "Under cut the difference is in the relationships: the stress costs b 50 more touch-equivalents of "
+        "personal relationship (accounts changing hands) against +0 for a, and the deals those relationships win."
+    ) in text
+    assert "The stress that hurts most is cut (profit -19.8% for a, -27.5% for b)." in text
+    # Under 'boom' alone: a gains, and b's small loss is inside its interval.
+    boom = [r for r in rows if r[0] != 1]
+    text = stress_answer(analyse(tidy(boom), points[points.point != 1], suite.stress[1:]), ["a", "b"], markdown=False)
+    assert (
+        "The stress that hurts most is boom (profit +2.0% for a (a gain), -1.1% for b); the paired 95% interval "
+        "of b's change includes 0, so not clearly a loss."
+    ) in text
+    gains = [(*r[:5], r[5] + 2.0) if r[0] == 2 and r[1] == "b" and r[4] == "profit" else r for r in boom]
+    text = stress_answer(analyse(tidy(gains), points[points.point != 1], suite.stress[1:]), ["a", "b"], markdown=False)
+    assert (
+        "No stress lowers profit on average: the least favourable, boom, gives +2.0% for a (a gain), +1.1% for b "
+        "(a gain)."
+    ) in text
+
+
 def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
     """Findings of a synthetic stress test: ``shocks`` {name: shock}, ``values(shock, policy, rep)`` -> profit."""
     from sim.config import validate_strict

@@ -79,8 +79,20 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
     worst = profit.sort_values("relative").iloc[0]
     by_policy = profit[profit.shock == worst.shock].set_index("policy")
-    each = ", ".join(f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" for p in policies if p in by_policy.index)
-    out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}).")
+    each = ", ".join(
+        f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" + (" (a gain)" if by_policy.at[p, "relative"] > 0 else "")
+        for p in policies
+        if p in by_policy.index
+    )
+    if not worst.relative < 0:
+        out.append(f"No stress lowers profit on average: the least favourable, {q(str(worst.shock))}, gives {each}.")
+    else:
+        unsure = (
+            ""
+            if worst.high < 0
+            else f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
+        )
+        out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
     if f.inert:
         empty = ", ".join(q(s) for s in f.inert)
         out.append(
@@ -131,22 +143,31 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
 
 
 def _miss_mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
-    """Where ``other`` falls furthest behind ``safe``, the miss cause whose extra misses differ most between
-    them, as a sentence (empty when no cause tells them apart by at least one opportunity)."""
-    d = f.impacts[(f.impacts.shock == stress) & f.impacts.metric.isin(MISS_CAUSES)]
+    """Where ``other`` falls furthest behind ``safe``, what the stress did to it that it did less to ``safe``,
+    as a sentence: the miss cause whose extra misses differ most between them, when ``other`` also has more
+    extra misses in all (else the misses would be read against the profit); failing that, the personal
+    relationship the stress cost it. Empty when neither tells them apart (by an opportunity, a touch)."""
+    d = f.impacts[f.impacts.shock == stress]
     wide = d.pivot_table(index="metric", columns="policy", values="impact")
     if other not in wide.columns or safe not in wide.columns:
         return ""
-    gap = (wide[other] - wide[safe]).sort_values(ascending=False)
-    if gap.empty or not gap.iloc[0] >= 1:
-        return ""
-    cause = str(gap.index[0])
-    words = cause.removeprefix("missed_").replace("_", " ")
-    return (
-        f"Under {q(stress)} the difference is in the misses: {difference(cause, round(wide.at[cause, other]) + 0.0)} "
-        f"missed ({words}) for {q(other)} against {difference(cause, round(wide.at[cause, safe]) + 0.0)} for "
-        f"{q(safe)}."
-    )
+    gap = (wide[other] - wide[safe]).reindex(list(MISS_CAUSES)).dropna().sort_values(ascending=False)
+    if not gap.empty and gap.iloc[0] >= 1 and gap.sum() >= 1:  # the sum: other's extra misses less safe's
+        cause = str(gap.index[0])
+        words = cause.removeprefix("missed_").replace("_", " ")
+        return (
+            f"Under {q(stress)} the difference is in the misses: "
+            f"{difference(cause, round(wide.at[cause, other]) + 0.0)} missed ({words}) for {q(other)} against "
+            f"{difference(cause, round(wide.at[cause, safe]) + 0.0)} for {q(safe)}."
+        )
+    lost = "personal_stock_lost"
+    if lost in wide.index and wide.at[lost, other] - wide.at[lost, safe] >= 1:
+        return (
+            f"Under {q(stress)} the difference is in the relationships: the stress costs {q(other)} "
+            f"{wide.at[lost, other]:,.0f} more touch-equivalents of personal relationship (accounts changing "
+            f"hands) against {wide.at[lost, safe]:+,.0f} for {q(safe)}, and the deals those relationships win."
+        )
+    return ""
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
