@@ -566,6 +566,29 @@ def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
     assert "does best" not in answer
 
 
+def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_mean_is_not(tmp_path: Path) -> None:
+    # hunter_farmer swings around +4M (best mean, interval includes 0); segment_tiers is +1M every time but one.
+    swings = {"unstructured": (0, 0, 0, 0), "hunter_farmer": (12, -4, 10, -2), "segment_tiers": (1, 1, 1, 1.2)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + swings[policy][rep]) * M
+
+    answer = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, revenue))
+    assert answer.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` has the best mean but is not "
+        "distinguishable from the baseline"
+    )
+    # segment_tiers - unstructured: 1, 1, 1, 1.2 (M): mean 1.05, sd 0.1; Bonferroni over 4: 1.05 +- 5.392 x 0.05
+    assert answer.endswith(
+        "over 4 paired replications (common random numbers). Clearly better than the baseline, at the same "
+        "adjustment: `segment_tiers` +1.1M [+780.4k, +1.3M]."
+    )
+    # When the best mean is clearly ahead, no such sentence.
+    assert "Clearly better" not in opening(
+        stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "clear", one_point)
+    )
+
+
 def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:
     text = (compared / "report.md").read_text()
     answer = opening(text)

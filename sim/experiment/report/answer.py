@@ -154,7 +154,8 @@ def answer(
     behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
     why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
-        return lead + head + single + tail + why
+        also = "" if clear and ahead else _clearly_better(family, metric, sign, winner, baseline, quote)
+        return lead + head + single + tail + also + why
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     smallest = "lead" if winner == baseline else "difference"
@@ -166,6 +167,26 @@ def answer(
         + tail
         + why
     )
+
+
+def _clearly_better(
+    family: pd.DataFrame, metric: str, sign: float, winner: str, baseline: str, quote: Callable[[str], str]
+) -> str:
+    """`` Clearly better than the baseline: ...``: the policies other than ``winner`` whose paired difference
+    from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
+    policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
+    d = family[(family.metric == metric) & (family.policy != winner) & (family.policy != baseline)]
+    d = d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
+    d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
+    if d.empty:
+        return ""
+    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
+    each = "; ".join(
+        f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
+        f"{_interval(metric, float(r.low_adj), float(r.high_adj))}"
+        for r in d.itertuples()
+    )
+    return f" Clearly better than the baseline, at the same adjustment: {each}."
 
 
 #: What a lead is explained by: the misses in all and by cause (run values the callers pass as ``causes``).
