@@ -53,6 +53,7 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
     import numba
 
+    _announce_compiling()
     kernel, files = _calling_compiled_helpers(function)
     _FILES[function] = files
     # numba keys its cache by the kernel's code alone, not by the options below: every kernel is cached
@@ -66,6 +67,39 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
         return numba.njit(cache=cache, **OPTIONS)(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return numba.njit(**OPTIONS)(kernel)
+
+
+#: What a terminal is told when a process first compiles a loop (rather than loading it from numba's cache).
+COMPILING = (
+    "compiling covsim's loops for this machine (about 30 s, once after an install or an update; "
+    "later runs load them in under a second) ..."
+)
+
+
+@functools.cache
+def _announce_compiling() -> None:
+    """On an interactive terminal, ``COMPILING`` when this process first compiles a loop: numba announces
+    compiling (``numba:compile``), not loading from its cache, so the line shows only when it is true. A first
+    run that took half a minute would otherwise look like the model's own time. Not written where stderr is
+    not a terminal (a log, a test), like the progress bars."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return
+    from numba.core import event
+
+    class FirstCompile(event.Listener):
+        said = False
+
+        def on_start(self, ev: event.Event) -> None:
+            if not self.said:
+                self.said = True
+                print(COMPILING, file=sys.stderr, flush=True)
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", FirstCompile())
 
 
 #: numba's options for every kernel (part of each kernel's cache stamp).

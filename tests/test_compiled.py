@@ -75,3 +75,42 @@ def test_a_kernel_is_compiled_again_when_its_options_change(tmp_path):
     assert run("numpy") == {"value": "inf", "loaded": 1}
     assert run("python") == {"value": "raised", "loaded": 0}
     assert run("numpy") == {"value": "inf", "loaded": 0}
+
+
+def _on_a_terminal(folder) -> str:
+    """What ``RUN`` writes to stderr when stderr is a terminal (a pseudo-terminal here)."""
+    import os
+    import pty
+
+    main, other = pty.openpty()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", RUN, str(folder)], stdout=subprocess.DEVNULL, stderr=other, check=True, cwd=ROOT
+        )
+    finally:
+        os.close(other)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal's other end is closed: all is read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return b"".join(chunks).decode()
+
+
+def test_a_terminal_is_told_when_loops_are_compiled_and_not_when_they_are_loaded(tmp_path):
+    # A first run that compiles takes about 30 s, which would otherwise read as the model's own time.
+    from sim.compiled import COMPILING
+
+    pkg = tmp_path / "kernelpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helper.py").write_text("def offset(x):\n    return x + 1\n")
+    (pkg / "kernel.py").write_text("from kernelpkg.helper import offset\n\n\ndef scaled(x):\n    return offset(x)\n")
+    assert _on_a_terminal(tmp_path).splitlines() == [COMPILING]  # once, for the kernel and its helper
+    assert _on_a_terminal(tmp_path) == ""  # loaded from the disk cache
+    assert _run(tmp_path)["compiled"] == 0  # and never where stderr is not a terminal (capture_output)
