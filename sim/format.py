@@ -36,6 +36,11 @@ def recovery_words(quarters: float | None, short: bool = False) -> str:
     return f"{q} q" if short else f"{q} quarter{'s' if q != 1 else ''}"
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural but for one: ``1 run``, ``3 runs`` (nouns that take an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def share(v: float) -> str:
     """A share in [0, 1] as a percentage with one decimal: ``0.467`` -> ``46.7%``."""
     return "-" if not math.isfinite(v) else f"{100 * v:.1f}%"

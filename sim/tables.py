@@ -65,18 +65,20 @@ def quarter_table(metrics: pd.DataFrame) -> str:
             f"{v['response_days_mean']:>6} {v['response_days_p90']:>6} {v['utilisation']:>6}"
         )
     lines.append(
-        "revenue: won value of new logos and expansions plus retained renewals; untouched: accounts never contacted;"
+        "revenue: won value of new logos and expansions plus renewals a rep won (a contract that renews on its own "
+        "is in recurring);"
     )
     lines.append(
-        "resp d / p90 d: business days to first response (mean / 90th percentile); util: share of selling hours used."
+        "untouched: accounts never contacted; resp d / p90 d: business days to first response (mean / 90th percentile);"
     )
+    lines.append("util: share of selling hours used.")
     return "\n".join(lines)
 
 
 #: (label, metric) rows of the side-by-side comparison; a row with no metric is a heading.
 COMPARISON_ROWS: list[tuple[str, str]] = [
     ("Revenue captured", ""),
-    ("  revenue captured (won + retained)", "revenue_captured"),
+    ("  revenue captured (won + renewals a rep won)", "revenue_captured"),
     ("  recurring revenue recognised", "recurring_revenue"),
     ("  share of potential, last quarter", "share_of_potential"),
     ("Opportunities", ""),
@@ -94,7 +96,7 @@ COMPARISON_ROWS: list[tuple[str, str]] = [
     ("  response time, p90 (days)", "response_days_p90"),
     ("  response time, sd across reps", "response_days_rep_sd"),
     ("  rep lottery (sd of on-time answer by who picked up)", "rep_lottery"),
-    ("  SLA breach rate", "sla_breach_rate"),
+    ("  SLA breach rate (not answered in the window)", "sla_breach_rate"),
     ("  conflicting engagements (sum)", "conflicting_engagements"),
     ("Continuity", ""),
     ("  accounts changing owner (mean of quarters)", "owner_changed_share"),

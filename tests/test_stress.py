@@ -499,3 +499,21 @@ def test_with_one_policy_an_unclear_rollout_plan_is_not_recommended_either() -> 
     one = dataclasses.replace(f, rollouts=[c for c in f.rollouts if c.policy == "a"])
     text = stress_answer(one, ["a"], markdown=False)
     assert "roll out as" not in text and "No rollout plan is clearly better" in text
+
+
+def test_a_stress_without_a_description_is_described_by_its_shocks() -> None:
+    # The report's suite table said nothing in "what happens" for a stress written without a description.
+    from sim.config import validate_strict
+    from sim.experiment.suite import SuiteFile
+
+    shocks = [
+        {"kind": "rep_attrition", "quarter": 2, "share": 0.3},
+        {"kind": "realignment", "quarter": 3, "share": 0.4},
+    ]
+    plain, told = validate_strict(
+        SuiteFile,
+        {"stress": [{"name": "a", "shocks": shocks}, {"name": "b", "description": "reps leave", "shocks": shocks}]},
+        "t",
+    ).stress
+    assert plain.what == "rep_attrition in quarter 2, share 0.3; realignment in quarter 3, share 0.4, warm False"
+    assert told.what == "reps leave"

@@ -262,3 +262,10 @@ def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
         "not back",
         "not back",
     ]
+
+
+def test_a_count_of_one_is_singular() -> None:
+    from sim.format import counted
+
+    assert [counted(n, "run") for n in (0, 1, 2, 1200)] == ["0 runs", "1 run", "2 runs", "1,200 runs"]
+    assert counted(1, "distinct run") == "1 distinct run"

@@ -24,6 +24,7 @@ from sim.cli.common import (
     reported_errors,
 )
 from sim.errors import InputError
+from sim.format import counted
 
 if TYPE_CHECKING:
     from sim.experiment.batch import Batch
@@ -64,8 +65,8 @@ def paired_batch_options(command: F) -> F:
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
     """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
     click.echo(
-        f"{outcome.done} runs done, {outcome.skipped} already stored, {outcome.failed} failed "
-        f"({outcome.seconds:.1f} s); {batch.cells} cells from {len(batch.specs)} distinct runs",
+        f"{counted(outcome.done, 'run')} done, {outcome.skipped:,} already stored, {outcome.failed:,} failed "
+        f"({outcome.seconds:.1f} s); {counted(batch.cells, 'cell')} from {counted(len(batch.specs), 'distinct run')}",
         err=True,
     )
     if batch.replications_stored > batch.experiment.replications:

@@ -275,7 +275,7 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,
-        description={UNSHOCKED: "no shock", **{s.name: s.description for s in suite}},
+        description={UNSHOCKED: "no shock", **{s.name: s.what for s in suite}},
         values=values,
         impacts=impacts(values),
         gaps=gaps,

@@ -62,6 +62,21 @@ class Stress(Strict):
         """The first quarter any of its shocks acts in."""
         return min(s.quarter for s in self.shocks)
 
+    @property
+    def what(self) -> str:
+        """What it does: its description, or else its shocks as written (kind, quarter and settings)."""
+        if self.description:
+            return self.description
+        return "; ".join(
+            f"{shock.kind} in quarter {shock.quarter}"
+            + "".join(
+                f", {k} {v}"
+                for k, v in shock.model_dump(mode="json").items()
+                if k not in ("kind", "quarter") and v not in ("", None, [], {})  # what is not set says nothing
+            )
+            for shock in self.shocks
+        )
+
 
 class SuiteFile(Strict):
     """A validated suite file."""
