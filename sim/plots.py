@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -31,9 +32,13 @@ def _heading(metric: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
-    """Six panels: revenue, misses by cause, customers, promises kept, response time, utilisation."""
+def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int, str]] = ()) -> plt.Figure:
+    """Six panels: revenue, misses by cause, customers, promises kept, response time, utilisation; each
+    quarterly panel marks the start of every quarter a shock acts in (``shocks``: (quarter, kind))."""
     policies = list(dict.fromkeys(metrics["policy"]))
+    marked: dict[int, list[str]] = {}
+    for quarter, kind in shocks:
+        marked.setdefault(quarter, []).append(kind.replace("_", " "))
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), constrained_layout=True)
     fig.suptitle(title, fontsize=13)
 
@@ -46,6 +51,18 @@ def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+        for quarter, kinds in marked.items():  # a shock acts from its quarter's first week
+            ax.axvline(quarter - 0.5, color="#555555", lw=1, ls="--")
+            ax.annotate(
+                ", ".join(kinds),
+                (quarter - 0.5, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -3),
+                textcoords="offset points",
+                va="top",
+                fontsize=7,
+                color="#555555",
+            )
 
     lines(axes[0, 0], "revenue_captured", "revenue captured (M)", scale=1e6)
     axes[0, 0].set_title("Revenue captured per quarter")
@@ -78,8 +95,8 @@ def summary_figure(metrics: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def write_summary_png(metrics: pd.DataFrame, title: str, path: Path) -> None:
-    fig = summary_figure(metrics, title)
+def write_summary_png(metrics: pd.DataFrame, title: str, path: Path, shocks: Sequence[tuple[int, str]] = ()) -> None:
+    fig = summary_figure(metrics, title, shocks)
     try:
         fig.savefig(path, dpi=110)
     finally:

@@ -345,3 +345,25 @@ def test_compare_and_stress_give_policies_their_parameters_as_run_does(tmp_path)
     r = covsim("stress", str(world), *stress, *given, "--out", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
     assert chosen in (tmp_path / "s" / "report.md").read_text()
+
+
+def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(tmp_path):
+    from sim.plots import summary_figure
+
+    shocked = tmp_path / "shocked.toml"
+    shocked.write_text(
+        SMALL.read_text()
+        + '\n[[shocks]]\nkind = "rep_attrition"\nquarter = 2\nshare = 0.4\n'
+        + '\n[[shocks]]\nkind = "demand"\nquarter = 2\nfactor = 0.6\n'
+    )
+    r = covsim("run", str(shocked), "--quarters", "3", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert "shocks (from the quarter's first week): Q2 rep attrition; Q2 demand" in r.stdout.splitlines()
+    metrics = pd.read_csv(tmp_path / "o" / "metrics.csv")
+    fig = summary_figure(metrics, "t", [(2, "rep_attrition"), (2, "demand")])
+    quarterly = [ax for ax in fig.axes if ax.get_xlabel() == "quarter"]
+    assert len(quarterly) == 5  # every panel but the misses' bars
+    for ax in quarterly:
+        marks = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert [m.get_xdata()[0] for m in marks] == [1.5]  # one line at the start of quarter 2
+        assert [t.get_text() for t in ax.texts] == ["rep attrition, demand"]

@@ -112,6 +112,9 @@ def run_command(
                 f"({result.seconds:.2f} s)"
             )
             click.echo(quarter_table(result.metrics))
+            if scenario.shocks:
+                acting = "; ".join(f"Q{x.quarter} {x.kind.replace('_', ' ')}" for x in scenario.shocks)
+                click.echo(f"shocks (from the quarter's first week): {acting}")
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         if len(results) > 1:
             totals, order = whole_run(metrics)
@@ -124,12 +127,13 @@ def run_command(
 
             weekly = pd.concat([r.weekly for r in results], ignore_index=True)
             title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
+            shocks = [(shock.quarter, shock.kind) for shock in scenario.shocks]
             atomic_write_all(
                 out_dir,
                 {
                     "metrics.csv": lambda p: metrics.to_csv(p, index=False),
                     "weekly.csv": lambda p: weekly.to_csv(p, index=False),
-                    "summary.png": lambda p: write_summary_png(metrics, title, p),
+                    "summary.png": lambda p: write_summary_png(metrics, title, p, shocks),
                 },
             )
             click.echo(f"\nwrote {out_dir / 'metrics.csv'}, {out_dir / 'weekly.csv'} and {out_dir / 'summary.png'}")
