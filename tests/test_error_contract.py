@@ -73,7 +73,7 @@ def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path
 
 
 def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_line(tmp_path, monkeypatch):
-    def disk_full(metrics, title, path):
+    def disk_full(metrics, title, path, shocks=()):
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(sim.plots, "write_summary_png", disk_full)
