@@ -367,3 +367,17 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
         marks = [line for line in ax.lines if line.get_linestyle() == "--"]
         assert [m.get_xdata()[0] for m in marks] == [1.5]  # one line at the start of quarter 2
         assert [t.get_text() for t in ax.texts] == ["rep attrition, demand"]
+
+
+def test_every_option_of_every_command_says_what_it_is_for():
+    import click
+
+    from sim.cli import main
+
+    silent = [
+        f"{name} {option.opts[0]}"
+        for name, command in main.commands.items()
+        for option in command.params
+        if isinstance(option, click.Option) and not option.help
+    ]
+    assert silent == []

@@ -43,7 +43,13 @@ def paired_batch_options(command: F) -> F:
             click.option(
                 "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores)."
             ),
-            click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True),
+            click.option(
+                "--executor",
+                type=EXECUTOR_CHOICE,
+                default="processes",
+                show_default=True,
+                help="Where runs execute: this process, worker processes, or a Dask cluster.",
+            ),
             click.option(
                 "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
             ),
@@ -277,7 +283,13 @@ def compare_command(
     help="Default: out/<experiment name>.",
 )
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers (default: cores).")
-@click.option("--executor", type=EXECUTOR_CHOICE, default="processes", show_default=True)
+@click.option(
+    "--executor",
+    type=EXECUTOR_CHOICE,
+    default="processes",
+    show_default=True,
+    help="Where runs execute: this process, worker processes, or a Dask cluster.",
+)
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (with --executor dask).")
 @click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
 def experiment_command(
