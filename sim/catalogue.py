@@ -76,7 +76,7 @@ _METRICS = (
         Unit.CURRENCY,
         "sum",
         "won value of new logos and expansions plus retained renewal value, in the quarter (currency)",
-        title="revenue captured (won + renewed)",
+        title="revenue captured (won + renewals a rep won)",
         higher_is_better=True,
     ),
     Metric(

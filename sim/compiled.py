@@ -76,6 +76,16 @@ COMPILING = (
 )
 
 
+#: Whether this process tells a terminal when it compiles (``quiet_compiling``).
+_announcing = [True]
+
+
+def quiet_compiling() -> None:
+    """This process never says it compiles: a worker of a pool whose first worker does (one line a batch, not
+    one a worker)."""
+    _announcing[0] = False
+
+
 @functools.cache
 def _announce_compiling() -> None:
     """On an interactive terminal, ``COMPILING`` when this process first compiles a loop: numba announces
@@ -92,7 +102,7 @@ def _announce_compiling() -> None:
         said = False
 
         def on_start(self, ev: event.Event) -> None:
-            if not self.said:
+            if not self.said and _announcing[0]:
                 self.said = True
                 print(COMPILING, file=sys.stderr, flush=True)
 

@@ -125,7 +125,7 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
         key = guilty(ledger, [replication]).run_key.item()
         assert failed[key] == error
         assert f"error: run {key[:12]}: {error}\n" in r.stderr
-    assert "error: 3 run(s) failed; the others are stored. Fix the cause and resume with: covsim experiment" in r.stderr
+    assert "error: 3 runs failed; the others are stored. Fix the cause and resume with: covsim experiment" in r.stderr
     assert "Failed runs" in (tmp_path / "o" / "report.md").read_text()
     pd.testing.assert_frame_equal(results, without(clean, [0, 1, 2]), check_exact=True)
 

@@ -250,7 +250,7 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     # Under the tables, each metric in words, so that rep_lottery or a '-' needs no manual.
     legend = r.stdout[r.stdout.index("Metrics (docs/metrics.md defines each") :].splitlines()
     assert " ".join(legend[1].split()) == (
-        "revenue_captured revenue captured (won + renewed) [currency units]; higher is better"
+        "revenue_captured revenue captured (won + renewals a rep won) [currency units]; higher is better"
     )
     assert any(line.split()[0] == "rep_lottery" and "lower is better" in line for line in legend[1:])
     # Both compare and report, which writes it all again, name every file they write.

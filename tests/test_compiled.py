@@ -113,4 +113,60 @@ def test_a_terminal_is_told_when_loops_are_compiled_and_not_when_they_are_loaded
     (pkg / "kernel.py").write_text("from kernelpkg.helper import offset\n\n\ndef scaled(x):\n    return offset(x)\n")
     assert _on_a_terminal(tmp_path).splitlines() == [COMPILING]  # once, for the kernel and its helper
     assert _on_a_terminal(tmp_path) == ""  # loaded from the disk cache
-    assert _run(tmp_path)["compiled"] == 0  # and never where stderr is not a terminal (capture_output)
+    # Never where stderr is not a terminal (a log, a test): compiled again after a change, silently.
+    (pkg / "helper.py").write_text("def offset(x):\n    return x + 2\n")
+    out = subprocess.run([sys.executable, "-c", RUN, str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert json.loads(out.stdout.strip().splitlines()[-1])["compiled"] == 1 and out.stderr == ""
+
+
+QUIET_RUN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from sim.compiled import compiled, quiet_compiling
+from kernelpkg import kernel
+quiet_compiling()
+print(compiled(kernel.scaled)(1))
+"""
+
+
+def test_a_quiet_process_says_nothing_when_it_compiles_and_a_pool_lets_one_worker_speak(tmp_path, monkeypatch):
+    import os
+    import pty
+
+    from sim.experiment import pool
+
+    pkg = tmp_path / "kernelpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "kernel.py").write_text("def scaled(x):\n    return x * 3\n")
+    main, other = pty.openpty()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", QUIET_RUN, str(tmp_path)], stdout=subprocess.PIPE, stderr=other, cwd=ROOT, text=True
+        )
+    finally:
+        os.close(other)
+    os.set_blocking(main, False)
+    try:
+        said = os.read(main, 4096)
+    except OSError:  # nothing was written: the terminal has nothing to read
+        said = b""
+    os.close(main)
+    assert out.stdout.strip() == "3" and said == b""  # it compiled (a fresh package), silently
+
+    class Stopped:
+        def send(self, _: object) -> None: ...
+
+        def close(self) -> None: ...
+
+        def join(self) -> None: ...
+
+    asked: list[bool] = []
+
+    def started(announce: bool = False) -> tuple[Stopped, Stopped]:
+        asked.append(announce)
+        return Stopped(), Stopped()
+
+    monkeypatch.setattr(pool, "start_worker", started)
+    pool.WorkerPool(3).close()
+    assert asked == [True, False, False]

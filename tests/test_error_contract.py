@@ -117,7 +117,7 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     assert result.exit_code == 1
     assert lines_of(result.stderr)[-1] == (
         f"error: the report could not be written ({out / 'report.md'}: No space left on device); "
-        f"4 runs are stored in {out}; write it again with: covsim report {out}"
+        f"4 runs stored in {out}; write it again with: covsim report {out}"
     )
     assert (out / "store.sqlite").exists()
 
@@ -170,7 +170,7 @@ def test_an_experiment_whose_policy_names_a_missing_segment_at_a_design_point_ru
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        f"error: {experiment}: policies.0 (segment_tiers) at design point 1: policy.params.field_segments: "
+        f"error: {experiment}: policies.0 (segment_tiers) at design point 1: params.field_segments: "
         "unknown segment 'large' (the scenario's: enterprise, mid_market, smb)"
     ]
     assert not (tmp_path / "out").exists()
@@ -192,7 +192,7 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
         f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)",
         f"error: {experiment}: metrics.1: 'won_value_line:security' names no product line of the scenario (it has one)",
         f"error: {experiment}: factors.0.target: 'scenario.reps.9.count' matches no value of the resolved scenario",
-        f"error: {experiment}: policies.0 (segment_tiers) at design point 0: policy.params.lead_routing: Input "
+        f"error: {experiment}: policies.0 (segment_tiers) at design point 0: params.lead_routing: Input "
         "should be 'queue' or 'assigned'",
     ]
     assert not (tmp_path / "out").exists()

@@ -402,6 +402,35 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     ) in text
 
 
+def test_hurts_most_with_no_interval_and_with_no_relative_impact() -> None:
+    # Two replications give no interval; an unshocked profit of 0 gives no relative impact, and a loss of 30
+    # from it is still the stress that hurts most.
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    suite = validate_strict(
+        SuiteFile, {"stress": [{"name": "cut", "shocks": [{"kind": "demand", "quarter": 1, "factor": 0.5}]}]}, "t"
+    ).stress
+    points = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none", "cut"]})
+
+    def answer(base: float, reps: int) -> str:
+        rows = [
+            (point, "a", rep, 1, metric, base - (30.0 if shock == "cut" else 0.0) + rep)
+            for point, shock in enumerate(("none", "cut"))
+            for rep in range(reps)
+            for metric in ("profit", "revenue_captured")
+        ]
+        return stress_answer(analyse(tidy(rows), points, suite), ["a"], markdown=False)
+
+    assert (
+        "The stress that hurts most is cut (profit -29.9% for a); with 2 replications there is no interval to "
+        "say how sure."
+    ) in answer(100.0, 2)
+    assert "The stress that hurts most is cut (profit - for a)." in answer(-1.0, 3)  # unshocked mean 0
+
+
 def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
     """Findings of a synthetic stress test: ``shocks`` {name: shock}, ``values(shock, policy, rep)`` -> profit."""
     from sim.config import validate_strict
@@ -509,11 +538,15 @@ def test_a_stress_without_a_description_is_described_by_its_shocks() -> None:
     shocks = [
         {"kind": "rep_attrition", "quarter": 2, "share": 0.3},
         {"kind": "realignment", "quarter": 3, "share": 0.4},
+        {"kind": "rollout", "quarter": 2, "quarters": 3, "current": {"name": "segment_tiers"}},
     ]
     plain, told = validate_strict(
         SuiteFile,
         {"stress": [{"name": "a", "shocks": shocks}, {"name": "b", "description": "reps leave", "shocks": shocks}]},
         "t",
     ).stress
-    assert plain.what == "rep_attrition in quarter 2, share 0.3; realignment in quarter 3, share 0.4, warm False"
+    assert plain.what == (
+        "rep_attrition in quarter 2, share 0.3; realignment in quarter 3, share 0.4; "
+        "rollout in quarter 2, quarters 3, current segment_tiers"
+    )
     assert told.what == "reps leave"

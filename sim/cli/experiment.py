@@ -92,7 +92,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
             click.echo(
                 f"error: the report could not be written ({os_error_text(e)}); "
-                f"{len(batch.store.finished_keys())} runs are stored in {out_dir}; "
+                f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; "
                 f"write it again with: covsim report {out_dir}",
                 err=True,
             )
@@ -105,7 +105,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
         more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
         click.echo(
-            f"error: {outcome.failed} run(s) failed{more}; the others are stored. Fix the cause and resume with: "
+            f"error: {counted(outcome.failed, 'run')} failed{more}; the others are stored. Fix the cause and resume with: "
             f"{resume_hint}",
             err=True,
         )
@@ -209,7 +209,8 @@ def run_batch_or_stop(
         stored = len(batch.store.finished_keys())
         batch.store.close()
         click.echo(
-            f"\ninterrupted: {stored} of {len(batch.specs)} runs are stored; resume with: {resume_hint}", err=True
+            f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} stored; resume with: {resume_hint}",
+            err=True,
         )
         sys.exit(EXIT_INTERRUPTED)
 
@@ -257,12 +258,13 @@ def compare_command(
     with loading_libraries():
         from sim.experiment.batch import open_batch
         from sim.experiment.spec import comparison
+        from sim.policies import policy_params
         from sim.scenario import load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
-        params = parse_params(param_pairs)
+        params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters, params)
         if out_dir is not None:
             check_out(out_dir, "--out")

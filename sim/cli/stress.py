@@ -79,20 +79,21 @@ def stress_command(
         from sim.experiment.batch import open_batch
         from sim.experiment.spec import stress_experiment
         from sim.experiment.suite import default_suite, load_suite, suite_problems
-        from sim.policies import make_policy, policy_params
+        from sim.policies import command_line_params, make_policy, policy_params
         from sim.scenario import load_scenario
 
     with reported_errors():
         scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
         check_distinct(policy_names)
         params = parse_params(param_pairs)
-        policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's own checks
+        chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
         if scenario.quarters < 2:
             raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
         if suite_name == DEFAULT_SUITE:
             name = current or scenario.policy.name
-            in_force = scenario.policy.params if current is None else {}
-            make_policy(name, in_force, where="--current" if current else f"{scenario_file}: policy")
+            where = "--current" if current else f"{scenario_file}: policy"
+            in_force = command_line_params(name, params, scenario, where if current else f"{where}.name")
+            make_policy(name, in_force, where, scenario)
             suite, source = default_suite(scenario, name, in_force), "default suite"
         else:
             if current is not None:
@@ -106,7 +107,7 @@ def stress_command(
         if problems:
             raise InputError(problems)
         experiment = stress_experiment(
-            scenario, str(scenario_file), policy_names, suite, replications, seed, params=params
+            scenario, str(scenario_file), policy_names, suite, replications, seed, params=chosen
         )
         out_dir = out_dir or Path("out") / experiment.name
         check_out(out_dir, "--out")

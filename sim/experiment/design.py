@@ -207,7 +207,7 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         for i, entry in enumerate(exp.policies):
             params = {**entry.params, **overrides[entry.key]}
             try:
-                make_policy(entry.name, params, scenario=scenario)
+                make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params
             except InputError as e:
                 problems += [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
                 continue

@@ -59,10 +59,11 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def start_worker() -> Worker:
-    """A new worker process (:func:`sim.experiment.worker.serve`) and this end of its pipe."""
+def start_worker(announce: bool = False) -> Worker:
+    """A new worker process (:func:`sim.experiment.worker.serve`) and this end of its pipe; ``announce``: it
+    may tell the terminal when it compiles covsim's loops (one worker of a pool does, not every one)."""
     mine, theirs = SPAWN.Pipe()
-    process = SPAWN.Process(target=serve, args=(theirs, os.getpid()), daemon=True)
+    process = SPAWN.Process(target=serve, args=(theirs, os.getpid(), announce), daemon=True)
     with _sigint_ignored():
         process.start()
     theirs.close()  # the worker now holds the only other end: its death is an EOF here
@@ -91,7 +92,7 @@ class WorkerPool:
         self._warm_up = warm_up
         self._idle: list[Worker] = []
         self._lock = threading.Lock()
-        started = [start_worker() for _ in range(self.size)]
+        started = [start_worker(announce=i == 0) for i in range(self.size)]
         for connection, _process in started:  # every worker warms at once: send to all, then wait for each
             self._send_warm_up(connection)
         for worker in started:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,7 +20,7 @@ from sim.catalogue import CATALOGUE
 from sim.config import Name, PolicyParam, read_toml, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
-from sim.policies import policy_params
+from sim.policies import make_policy
 from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock
@@ -336,25 +336,28 @@ def comparison(
     replications: int,
     seed: int | None = None,
     quarters: int | None = None,
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Experiment:
     """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired.
 
-    Each policy takes its parameters as ``covsim run`` gives them (``policy_params``: the scenario's own
-    policy its file's, and each of ``params``, from ``--param``, to the policies that have it; the rest
-    their defaults) and is labelled by its name (a user policy by its class name); the first is the
-    baseline. The root seed is ``seed`` or else the scenario's; ``quarters`` (None: the scenario's) is
-    recorded as the horizon. A name that is not a policy, or a parameter value a policy refuses, is an
-    InputError naming ``--policy`` or ``--param``.
+    Each policy runs with its entry of ``params`` (none: its defaults; the command line's are resolved and
+    checked by ``sim.policies.policy_params``) and is labelled by its name (a user policy by its class
+    name); the first is the baseline. The root seed is ``seed`` or else the scenario's; ``quarters``
+    (None: the scenario's) is recorded as the horizon. A name that is not a policy is an InputError naming
+    ``--policy``.
     """
-    chosen = policy_params(policies, params or {}, scenario, scenario_file)
+    for name in policies:
+        make_policy(name, {}, where="--policy")
+    given = params or {}
     return Experiment(
         name=f"compare-{scenario.name}",
         scenario=scenario_file,
         seed=scenario.seed if seed is None else seed,
         replications=replications,
         quarters=quarters,
-        policies=tuple(PolicyEntry(name=n, label=n.rpartition(":")[2], params=chosen[n]) for n in policies),
+        policies=tuple(
+            PolicyEntry(name=n, label=n.rpartition(":")[2], params=dict(given.get(n, {}))) for n in policies
+        ),
     )
 
 
@@ -366,7 +369,7 @@ def stress_experiment(
     replications: int,
     seed: int | None = None,
     quarters: int | None = None,
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Experiment:
     """The experiment ``covsim stress`` runs: ``policies`` on the scenario of ``scenario_file``, unshocked and
     under each stress of ``suite``, on common random numbers (see :func:`comparison` for the rest)."""

@@ -64,18 +64,21 @@ class Stress(Strict):
 
     @property
     def what(self) -> str:
-        """What it does: its description, or else its shocks as written (kind, quarter and settings)."""
+        """What it does: its description, or else its shocks: kind, quarter and the settings not left at their
+        defaults (a model in force by its policy's name)."""
         if self.description:
             return self.description
-        return "; ".join(
-            f"{shock.kind} in quarter {shock.quarter}"
-            + "".join(
-                f", {k} {v}"
-                for k, v in shock.model_dump(mode="json").items()
-                if k not in ("kind", "quarter") and v not in ("", None, [], {})  # what is not set says nothing
-            )
-            for shock in self.shocks
-        )
+        return "; ".join(_shock_text(shock) for shock in self.shocks)
+
+
+def _shock_text(shock: Shock) -> str:
+    fields = type(shock).model_fields
+    settings = "".join(
+        f", {k} {getattr(v, 'name', v)}"  # a PolicyConfig by its name
+        for k, v in vars(shock).items()
+        if k not in ("kind", "quarter") and v != getattr(fields[k], "default", None)
+    )
+    return f"{shock.kind} in quarter {shock.quarter}{settings}"
 
 
 class SuiteFile(Strict):

@@ -12,6 +12,7 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from sim.compiled import quiet_compiling
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.policies import make_policy
 from sim.run import run
@@ -78,9 +79,12 @@ def failed(spec: RunSpec, error: str, started: float, clock: float) -> RunOutput
     return RunOutput(spec.run_key, "failed", error, started, time.time(), time.perf_counter() - clock, [], [], [])
 
 
-def serve(connection: Connection, batch_pid: int) -> None:
-    """The body of a worker process: execute each spec received on ``connection`` and send back its output; stop at None."""
+def serve(connection: Connection, batch_pid: int, announce: bool = False) -> None:
+    """The body of a worker process: execute each spec received on ``connection`` and send back its output; stop
+    at None. ``announce``: the terminal may be told when it compiles covsim's loops (``sim.compiled``)."""
     _worker_setup(batch_pid)
+    if not announce:
+        quiet_compiling()
     # The batch process closes its end when it is gone (stopped by a signal, killed): the worker then leaves
     # as at the end of a batch, quietly, with nothing left to send to.
     with suppress(EOFError, OSError):

@@ -128,11 +128,11 @@ def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str)
     one left at its default (a segment name of the baseline scenario, say) is said to be the default, with
     where to set it."""
     key, sep, rest = problem.partition(": ")
-    if not sep or key in given:
+    if not sep or key in given or key not in policy_class(name).parameters():  # not about one parameter
         return param_at(at, problem)
     if where.startswith("--"):
-        return f"--policy {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"
-    return f"{param_at(at, key)}, left at {name}'s default: {rest} (set it there)"
+        return f"{where} {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"
+    return f"{param_at(at, key)}, left at {name}'s default: {rest}"
 
 
 def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str) -> list[Policy]:
@@ -146,22 +146,52 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     file's ``policy.params.KEY``), every one at once: a value a policy
     refuses, and a parameter no policy has.
     """
+    return [policy for policy, _ in _resolved(names, params, scenario, scenario_file)]
+
+
+def policy_params(
+    names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str
+) -> dict[str, dict[str, Any]]:
+    """The parameters each of ``names`` is given by ``policies_for``, checked as there, for ``covsim compare``
+    and ``covsim stress``, which run the policies through an experiment."""
+    return {
+        name: given for name, (_, given) in zip(names, _resolved(names, params, scenario, scenario_file), strict=True)
+    }
+
+
+def command_line_params(
+    name: str, params: dict[str, Any], scenario: Scenario, where: str = "--policy"
+) -> dict[str, Any]:
+    """The parameters the command line gives policy ``name`` (``where`` names it: an unknown one is an
+    InputError there; the values are not checked): the scenario's ``[policy] params`` if it is the scenario's
+    own policy, and each of ``params`` (``--param``) it has."""
+    accepted = policy_class(name, where).parameters()
+    own = dict(scenario.policy.params) if name == scenario.policy.name else {}
+    return {**own, **{k: v for k, v in params.items() if k in accepted}}
+
+
+def _resolved(
+    names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str
+) -> list[tuple[Policy, dict[str, Any]]]:
+    """``policies_for``'s policies, each with the parameters it was given, in the order of ``names``."""
     names = tuple(names) or (scenario.policy.name,)
     accepted = {name: policy_class(name, "--policy").parameters() for name in names}
-    policies, problems = [], []
+    policies: list[tuple[Policy, dict[str, Any]]] = []
+    problems: list[str] = []
     for name in names:
-        given = {k: v for k, v in params.items() if k in accepted[name]}
+        merged = command_line_params(name, params, scenario)
+        overridden = [k for k in params if k in accepted[name]]
         try:
             if name == scenario.policy.name:
                 # The file's values that stay are checked on their own first, so that a problem in one is named
                 # there; with none overridden, that is the policy.
-                kept = {k: v for k, v in scenario.policy.params.items() if k not in given}
+                kept = {k: v for k, v in merged.items() if k not in overridden}
                 from_file = make_policy(name, kept, f"{scenario_file}: policy", scenario)
-                if not given:
-                    policies.append(from_file)
+                if not overridden:
+                    policies.append((from_file, merged))
                     continue
-                given = {**kept, **given}
-            policies.append(make_policy(name, given, "--policy", scenario, params_at="--param" if params else None))
+            policy = make_policy(name, merged, "--policy", scenario, params_at="--param" if params else None)
+            policies.append((policy, merged))
         except InputError as e:
             problems += [p for p in e.problems if p not in problems]  # a value two policies refuse: one line
     known = sorted({k for fields in accepted.values() for k in fields})
@@ -176,7 +206,7 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     # The tables label results by a policy's name: two policies of one name would be summed as one.
     first: dict[str, str] = {}
     twins = []
-    for typed, policy in zip(names, policies, strict=True):
+    for typed, (policy, _) in zip(names, policies, strict=True):
         if policy.name in first:
             twins.append(
                 f"--policy: {first[policy.name]} and {typed} are both named {policy.name!r}; "
@@ -188,19 +218,12 @@ def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenari
     return policies
 
 
-def policy_params(
-    names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str
-) -> dict[str, dict[str, Any]]:
-    """Each policy's parameters as ``covsim run`` gives them (``policies_for``, which checks them and is called
-    here): the scenario's own policy its file's, and each of ``params`` to the policies that have it; for
-    ``covsim compare`` and ``covsim stress``, which run them through an experiment."""
-    policies_for(names, params, scenario, scenario_file)
-    out = {}
-    for name in names:
-        own = dict(scenario.policy.params) if name == scenario.policy.name else {}
-        accepted = policy_class(name).parameters()
-        out[name] = {**own, **{k: v for k, v in params.items() if k in accepted}}
-    return out
-
-
-__all__ = ["BUILT_IN", "Policy", "make_policy", "policies_for", "policy_class", "policy_params"]
+__all__ = [
+    "BUILT_IN",
+    "Policy",
+    "command_line_params",
+    "make_policy",
+    "policies_for",
+    "policy_class",
+    "policy_params",
+]

@@ -154,7 +154,7 @@ def answer(
     behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
     why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
-        also = "" if clear and ahead else _clearly_better(family, metric, sign, winner, baseline, quote)
+        also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         return lead + head + single + tail + also + why
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
@@ -170,12 +170,12 @@ def answer(
 
 
 def _clearly_better(
-    family: pd.DataFrame, metric: str, sign: float, winner: str, baseline: str, quote: Callable[[str], str]
+    family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]
 ) -> str:
-    """`` Clearly better than the baseline: ...``: the policies other than ``winner`` whose paired difference
+    """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
     from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
     policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
-    d = family[(family.metric == metric) & (family.policy != winner) & (family.policy != baseline)]
+    d = family[(family.metric == metric) & ~family.policy.isin(named)]
     d = d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
     d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
     if d.empty:

@@ -77,21 +77,24 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             )
     else:
         out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
-    worst = profit.sort_values("relative").iloc[0]
+    # By relative impact; one whose unshocked mean is 0 (no relative) by the sign of its impact alone.
+    fallback = np.where(profit["impact"] < 0, -np.inf, np.inf)
+    worst = profit.loc[profit["relative"].where(np.isfinite(profit["relative"]), fallback).idxmin()]
     by_policy = profit[profit.shock == worst.shock].set_index("policy")
     each = ", ".join(
         f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" + (" (a gain)" if by_policy.at[p, "relative"] > 0 else "")
         for p in policies
         if p in by_policy.index
     )
-    if not worst.relative < 0:
+    if not worst.impact < 0:
         out.append(f"No stress lowers profit on average: the least favourable, {q(str(worst.shock))}, gives {each}.")
     else:
-        unsure = (
-            ""
-            if worst.high < 0
-            else f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
-        )
+        if not np.isfinite(worst.high):
+            unsure = f"; with {worst.n} replication{'s' if worst.n != 1 else ''} there is no interval to say how sure"
+        elif worst.high < 0:
+            unsure = ""
+        else:
+            unsure = f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
     if f.inert:
         empty = ", ".join(q(s) for s in f.inert)
