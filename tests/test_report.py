@@ -589,6 +589,37 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
     )
 
 
+def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
+    # hunter_farmer leads on revenue (+3M, clear) but loses 2M, 2M, 3M, 1M of profit; with the baseline best
+    # on revenue, another policy clearly ahead of it on profit is named.
+    loss = {"unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0), "hunter_farmer": (2, 2, 3, 1)}
+
+    def profit(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"profit": (5 + rep - loss[policy][rep]) * M}
+
+    exp = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"))
+    answer = opening(stored(exp, tmp_path, one_point, profit))
+    assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
+    # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 6 comparisons: t(1 - 0.05/12, 3) = 6.23,
+    # so -2 +- 2.54 includes 0: not clear at this adjustment, and no caution
+    assert "But on" not in answer
+    clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
+    answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
+    # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 6.23 x 0.1633 / 2 = 0.509
+    assert answer.endswith(
+        " But on `profit` it is behind the baseline: -2.0M [-2.5M, -1.5M] (recurring revenue less the cost of "
+        "sales: look at both before choosing)."
+    )
+    base = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"), baseline="hunter_farmer")
+    ahead = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (-2, -2, -2.2, -1.8), "segment_tiers": (0, 0, 0, 0)}
+    answer = opening(stored(base, tmp_path / "base", one_point, lambda _, p, r: {"profit": (5 + r - ahead[p][r]) * M}))
+    assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline)")
+    assert answer.endswith(
+        " But on `profit` the baseline is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M] (recurring revenue "
+        "less the cost of sales)."
+    )
+
+
 def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:
     text = (compared / "report.md").read_text()
     answer = opening(text)

@@ -155,7 +155,7 @@ def answer(
     why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
         also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        return lead + head + single + tail + also + why
+        return lead + head + single + tail + also + why + _on_profit(family, metric, winner, baseline, quote)
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     smallest = "lead" if winner == baseline else "difference"
@@ -187,6 +187,43 @@ def _clearly_better(
         for r in d.itertuples()
     )
     return f" Clearly better than the baseline, at the same adjustment: {each}."
+
+
+#: The bottom line a lead on another metric is checked against.
+BOTTOM_LINE = "profit"
+
+
+def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
+    """A caution when the answer's metric is not profit and profit says otherwise, at the same adjustment: the
+    winner clearly behind the baseline on profit, or (the baseline winning) another policy clearly ahead of
+    it; else "". A policy that captures more revenue by spending more, or by losing customers, is not the
+    one to roll out on revenue alone."""
+    if metric == BOTTOM_LINE:
+        return ""
+    d = family[(family.metric == BOTTOM_LINE) & np.isfinite(family["low_adj"].astype(float))]
+    d = d[np.isfinite(d["high_adj"].astype(float))]
+    if winner != baseline:
+        behind = d[(d.policy == winner) & (d["high_adj"] < 0)]
+        if behind.empty:
+            return ""
+        r = behind.iloc[0]
+        return (
+            f" But on {quote(BOTTOM_LINE)} it is behind the baseline: {difference(BOTTOM_LINE, float(r.mean_diff))} "
+            f"{_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))} (recurring revenue less the cost of "
+            "sales: look at both before choosing)."
+        )
+    ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
+    if ahead.empty:
+        return ""
+    each = "; ".join(
+        f"{quote(str(r.policy))} {difference(BOTTOM_LINE, float(r.mean_diff))} "
+        f"{_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
+        for r in ahead.itertuples()
+    )
+    return (
+        f" But on {quote(BOTTOM_LINE)} the baseline is clearly behind: {each} (recurring revenue less the cost of "
+        "sales)."
+    )
 
 
 #: What a lead is explained by: the misses in all and by cause (run values the callers pass as ``causes``).
