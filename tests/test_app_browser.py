@@ -280,3 +280,28 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 3 runs"))
     head = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#headline thead th"))
     assert [th.text for th in head][1:4] == ["unstructured", "segment_tiers", "NearestRep"]
+
+
+def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page, browser):
+    # Before, the reloaded page only said "already running" and its Cancel stopped nothing: the page was
+    # locked until the abandoned comparison ended.
+    browser.get(page)
+    type_into(by_id(browser, "replications"), "100")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 30, poll_frequency=0.05).until(
+        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
+    )
+    browser.refresh()
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 20).until(lambda d: "following it" in d.find_element(By.ID, "run-problems").text)
+    WebDriverWait(browser, 20, poll_frequency=0.05).until(
+        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
+    )
+    by_id(browser, "cancel").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))
+    by_id(browser, "run").click()  # and the page runs again
+    WebDriverWait(browser, 30, poll_frequency=0.05).until(
+        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
+    )
+    by_id(browser, "cancel").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))

@@ -232,9 +232,18 @@ def test_one_comparison_runs_at_a_time_and_reports_its_progress_and_end():
     job = jobs.start(until_cancelled)
     with pytest.raises(Busy):
         jobs.start(until_cancelled)
+    assert jobs.running() is job
     jobs.cancel(job.id)
     done = jobs.wait(job.id, timeout=10)
     assert (done.state, done.finished, done.total) == ("cancelled", 1, 2)
+    assert jobs.running() is None
+    # A page reloaded mid-run no longer knows its job: its Cancel stops the one running.
+    again = jobs.start(until_cancelled)
+    jobs.cancel(None)
+    assert jobs.wait(again.id, timeout=10).state == "cancelled"
+    later = jobs.start(until_cancelled)
+    jobs.cancel(job.id)  # an id of a comparison that ended: the running one stops
+    assert jobs.wait(later.id, timeout=10).state == "cancelled"
 
     def refused(on_run, cancelled):
         raise InputError(["a: one", "b: two"])

@@ -169,8 +169,20 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         try:
             job = jobs.start(work)
         except Busy:
-            busy = "a comparison is already running: wait for it, or press Cancel"
-            return [""] * len(fields), busy, no_update, no_update, no_update
+            earlier = jobs.running()
+            if earlier is None:  # it ended meanwhile: run again
+                return (
+                    [""] * len(fields),
+                    "the earlier comparison has just ended: run again",
+                    no_update,
+                    no_update,
+                    no_update,
+                )
+            # Followed from here (a reload forgets the job it started): its progress, its results, Cancel.
+            busy = (
+                "a comparison started earlier is still running, with its own settings: following it (Cancel stops it)"
+            )
+            return [""] * len(fields), busy, earlier.id, False, no_update
         return [""] * len(fields), "", job.id, False, no_update
 
     @app.callback(

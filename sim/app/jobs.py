@@ -77,9 +77,17 @@ class Jobs:
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id or "")
 
+    def running(self) -> Job | None:
+        """The comparison running now, if any."""
+        with self._lock:
+            return next((j for j in self._jobs.values() if j.state == "running"), None)
+
     def cancel(self, job_id: str | None) -> None:
-        """Ask a running comparison to stop after the run it is storing."""
+        """Ask the comparison ``job_id`` to stop after the run it is storing; with no such job running (a page
+        reloaded while its comparison ran no longer knows its id), the one running now."""
         job = self.get(job_id)
+        if job is None or job.state != "running":
+            job = self.running()
         if job is not None:
             job.cancel_event.set()
 
