@@ -18,7 +18,8 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.records import ALL
 
-CAUSE_COLOURS = ("#7f7f7f", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+#: The miss causes' colours: pastels, not the policies' saturated ten, so that a cause is never read as a policy.
+CAUSE_COLOURS = ("#c7c7c7", "#ff9896", "#c5b0d5", "#ffbb78", "#c49c94", "#9edae5")
 
 
 def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:

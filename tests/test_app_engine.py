@@ -313,3 +313,17 @@ def test_the_page_stopped_by_sigterm_stops_as_by_ctrl_c_with_its_workers_and_no_
     while any(running(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [c for c in children if running(c)], [Path(f"/proc/{c}/cmdline").read_text() for c in children]
+
+
+def test_a_policy_keeps_its_colour_from_one_comparison_to_the_next():
+    # A trial saw segment_tiers orange in one comparison and territories orange in the next.
+    from sim.app.charts import PALETTE, colours
+    from sim.plots import CAUSE_COLOURS
+
+    first = colours(["unstructured", "segment_tiers", "territories"])
+    second = colours(["territories", "named_accounts", "segment_tiers", "my.module:Mine", "your.module:Yours"])
+    assert first["segment_tiers"] == second["segment_tiers"] and first["territories"] == second["territories"]
+    assert len(set(second.values())) == len(second)  # no two alike in one comparison of up to ten
+    mixed = colours(["unstructured", "a.b:C", "d.e:F", "g.h:I"])
+    assert len(set(mixed.values())) == 4 and mixed["unstructured"] == first["unstructured"]
+    assert not set(CAUSE_COLOURS) & set(PALETTE)  # a miss cause never wears a policy's colour

@@ -1,7 +1,7 @@
 """The what-if page's charts of a comparison (Plotly figures): the report's figures, drawn for a browser.
 
-Each policy keeps one colour in every chart (Plotly's default sequence, the
-same ten colours as the report's matplotlib figures). Means are over
+Each policy keeps one colour in every chart and every comparison (Plotly's
+default sequence, the same ten colours as the report's matplotlib figures). Means are over
 replications of whole-run values (segment ``all``), with 95% t intervals as
 error bars, the intervals of the results table.
 """
@@ -21,6 +21,7 @@ from sim.codes import CAUSES
 from sim.experiment.report.figures import axis_scale, mean_curves
 from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS
+from sim.policies import BUILT_IN
 from sim.records import ALL
 
 PALETTE = qualitative.D3
@@ -28,8 +29,15 @@ LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 360, "templa
 
 
 def colours(policies: list[str]) -> dict[str, str]:
-    """Each policy's colour, by its place in the comparison."""
-    return {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(policies)}
+    """Each policy's colour: a built-in's by its place among the built-ins, the same in every comparison (a
+    reader compares one run with the next by colour); another's (a user policy's) after them, in order."""
+    order = {name: i % len(PALETTE) for i, name in enumerate(BUILT_IN)}
+    out = {p: PALETTE[order[p]] for p in policies if p in order}
+    # The others take the colours this comparison's built-ins leave, those no built-in has first.
+    free = sorted(set(range(len(PALETTE))) - {order[p] for p in out}, key=lambda i: (i in order.values(), i))
+    others = [p for p in policies if p not in order]
+    out.update({p: PALETTE[free[k % len(free)]] for k, p in enumerate(others)})
+    return {p: out[p] for p in policies}
 
 
 def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Figure:
