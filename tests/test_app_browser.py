@@ -180,6 +180,10 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
     shot(browser, "running")
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 6 runs"))
     answer = by_id(browser, "answer").text
+    # what was run, under the answer: the team the page set, the horizon and the shocks
+    summary = by_id(browser, "run-summary").text
+    assert summary.startswith("2 policies x 3 replications on small-") and "(5,000 accounts, 6 seats, " in summary
+    assert "shocks: none) in " in summary
     headline = {
         row.find_elements(By.TAG_NAME, "td")[0].text: [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")]
         for row in browser.find_elements(By.CSS_SELECTOR, "#headline tbody tr")

@@ -293,12 +293,16 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         if c.failures
         else []
     )
+    world = c.scenario
+    shocks = "; ".join(f"Q{x.quarter} {x.kind.replace('_', ' ')}" for x in world.shocks) or "none"
     return [
-        html.H3("Answer", style={"margin": "0 0 4px 0"}),
-        html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px"}),
+        # The sentence opens with "Answer:", as compare prints it: no heading above it says so again.
+        html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
         *failed,
         html.Div(
-            f"{len(c.policies)} policies x {n} replications on {c.scenario.name} in {c.seconds:.1f} s",
+            f"{len(c.policies)} policies x {n} replications on {world.name} ({world.population.customers:,} "
+            f"accounts, {sum(g.count for g in world.reps):,} seats, {world.quarters} quarters; shocks: {shocks}) "
+            f"in {c.seconds:.1f} s",
             id="run-summary",
             style=HINT,
         ),
