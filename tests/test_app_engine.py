@@ -327,3 +327,10 @@ def test_a_policy_keeps_its_colour_from_one_comparison_to_the_next():
     mixed = colours(["unstructured", "a.b:C", "d.e:F", "g.h:I"])
     assert len(set(mixed.values())) == 4 and mixed["unstructured"] == first["unstructured"]
     assert not set(CAUSE_COLOURS) & set(PALETTE)  # a miss cause never wears a policy's colour
+
+
+def test_a_panel_title_is_wrapped_to_its_panel():
+    from sim.app.charts import wrapped
+
+    assert wrapped("rep lottery (who picks you up matters)") == "rep lottery (who picks<br>you up matters)"
+    assert wrapped("customers") == "customers"

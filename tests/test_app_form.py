@@ -151,6 +151,10 @@ def test_switching_the_scenario_clears_the_errors_it_made_stale_and_keeps_those_
     bad = settings(counts=(-1, 2, 1), quarters=0, attrition=form.Shock(True, 1.5, 2), replications=0)
     shown, rest = form.checked(small, SOURCE, fields, bad)
     assert all(shown) and rest == ""
+    # A run refused so says, under its button, where its problems are (a field may be out of sight).
+    assert form.nothing_ran(shown) == "nothing ran: 4 problems are shown in red beside their fields on the left"
+    assert form.nothing_ran(["", "x: one", ""]) == "nothing ran: a problem is shown in red beside its field on the left"
+    assert form.nothing_ran(["", ""]) == ""
     # another shipped scenario: the fields it resets (team, quarters) hold its values
     other, source = form.load_shipped("scenarios/baseline.toml"), "scenarios/baseline.toml"
     now = replace(bad, counts=tuple(g.count for g in other.reps), quarters=other.quarters)

@@ -159,7 +159,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             plan = form.plan(base, source, settings)
         except InputError as e:
             beside, rest = form.placed(e.problems, fields, source, len(base.shocks), settings)
-            return beside, rest, no_update, no_update, no_update
+            return beside, rest or form.nothing_ran(beside), no_update, no_update, no_update
 
         def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             return compare(

@@ -25,7 +25,8 @@ from sim.policies import BUILT_IN
 from sim.records import ALL
 
 PALETTE = qualitative.D3
-LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 360, "template": "plotly_white"}
+MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
+LAYOUT = {"margin": MARGIN, "height": 360, "template": "plotly_white"}
 
 
 def colours(policies: list[str]) -> dict[str, str]:
@@ -40,11 +41,23 @@ def colours(policies: list[str]) -> dict[str, str]:
     return {p: out[p] for p in policies}
 
 
+def wrapped(text: str, width: int = 22) -> str:
+    """``text`` in lines of about ``width`` characters (Plotly's ``<br>``): a panel's title no wider than its
+    panel, where neighbouring titles ran into each other."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Figure:
     """One panel per metric: each policy's mean whole-run value (bar) with its 95% t interval."""
     means = pd.concat([c.means, c.detail_means])
     shown = [m for m in metrics if not means.empty and m in set(means.metric)]
-    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[title(m) for m in shown])
+    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[wrapped(title(m)) for m in shown])
     colour = colours(c.policies)
     for i, metric in enumerate(shown, start=1):
         rows = means[means.metric == metric].set_index("policy").reindex(c.policies)
@@ -68,7 +81,7 @@ def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Fi
             )
         fig.update_yaxes(title_text=unit, title_font={"size": 10}, row=1, col=i)
     fig.update_annotations(font_size=12)
-    fig.update_layout(**LAYOUT, title=heading)
+    fig.update_layout(**{**LAYOUT, "margin": {**MARGIN, "t": 95}}, title=heading)  # room for 2-line titles
     return fig
 
 

@@ -320,6 +320,16 @@ def placed(
     return ["\n".join(beside[f]) for f in fields], "\n".join(rest)
 
 
+def nothing_ran(beside: list[str]) -> str:
+    """What a refused run says under its button when every problem is beside its field (one may be out of
+    sight, further down the form): that nothing ran, and where to look; "" with none."""
+    held = sum(len(text.splitlines()) for text in beside)
+    if not held:
+        return ""
+    which = "a problem is" if held == 1 else f"{held} problems are"
+    return f"nothing ran: {which} shown in red beside {'its field' if held == 1 else 'their fields'} on the left"
+
+
 def checked(base: Scenario | None, source: str, fields: list[str], settings: Settings) -> tuple[list[str], str]:
     """What a run refused now writes beside each of ``fields`` and under the buttons (all empty: it would start);
     ``base`` None: no scenario is loaded, and that is all it says."""
