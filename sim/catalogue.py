@@ -69,6 +69,16 @@ class Metric:
             object.__setattr__(self, "title", _spaced(self.name))  # frozen: set once, here
 
 
+#: What each miss cause means, in a line (docs/metrics.md says each precisely).
+CAUSE_MEANINGS = {
+    "no_owner": "unanswered, routed to nobody",
+    "owner_at_capacity": "unanswered, its rep's hours ran out on work of higher priority",
+    "vacancy": "unanswered, routed to a seat whose rep had left",
+    "sla_expired": "answered after its response window, or declined by its rep",
+    "stalled": "answered in time, but its effort was not delivered before its deadline",
+    "queue_wait": "unanswered, left in a shared queue no rep of its pool reached",
+}
+
 _METRICS = (
     # Revenue captured
     Metric(
@@ -120,7 +130,7 @@ _METRICS = (
         "opps_missed",
         Unit.OPPORTUNITIES,
         "sum",
-        "opportunities missed in the quarter (sum of the five causes)",
+        "opportunities missed in the quarter (sum of the six causes)",
         title="opportunities missed",
     ),
     *(
@@ -128,7 +138,7 @@ _METRICS = (
             f"missed_{c}",
             Unit.OPPORTUNITIES,
             "sum",
-            f"opportunities missed in the quarter for cause {c} (see docs/metrics.md)",
+            f"opportunities missed in the quarter: {CAUSE_MEANINGS[c]} (docs/metrics.md)",
         )
         for c in CAUSES
     ),

@@ -334,3 +334,28 @@ def test_a_panel_title_is_wrapped_to_its_panel():
 
     assert wrapped("rep lottery (who picks you up matters)") == "rep lottery (who picks<br>you up matters)"
     assert wrapped("customers") == "customers"
+
+
+def test_the_results_say_what_each_metric_means():
+    # A trial met missed_stalled and rep_lottery on the page with no definition there.
+    from sim.app.layout import glossary
+
+    dl = glossary(["revenue_captured", "missed_stalled", "revenue_captured", "won_value_line:a"]).children[1]
+    terms = [(dt.children, dd.children) for dt, dd in zip(dl.children[::2], dl.children[1::2], strict=True)]
+    assert terms == [
+        (
+            "revenue_captured: revenue captured (won + renewals a rep won)",
+            "won value of new logos and expansions plus retained renewal value, in the quarter (currency) "
+            "[currency units]. Higher is better.",
+        ),
+        (
+            "missed_stalled: missed stalled",
+            "opportunities missed in the quarter: answered in time, but its effort was not delivered before its "
+            "deadline (docs/metrics.md) [opportunities].",
+        ),
+        (
+            "won_value_line:a: won value (a)",
+            "won value of the line's new logos and expansions in the quarter (currency) [currency units]. "
+            "Higher is better.",
+        ),
+    ]

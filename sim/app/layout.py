@@ -15,7 +15,8 @@ from typing import Any
 from dash import dcc, html
 
 from sim.app import form
-from sim.app.engine import Comparison
+from sim.app.engine import DETAIL_METRICS, Comparison
+from sim.catalogue import CATALOGUE
 from sim.policies import BUILT_IN, policy_class
 from sim.scenario import Scenario
 
@@ -317,5 +318,23 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
             style={"marginBottom": "4px"},
         ),
         table(c, True, "detail"),
+        glossary([*c.experiment.metrics, *DETAIL_METRICS]),
         *[dcc.Graph(id=f"chart-{name}", figure=fig, config={"displaylogo": False}) for name, fig in graphs.items()],
     ]
+
+
+def glossary(metrics: Sequence[str]) -> html.Details:
+    """What each metric of the tables means, in the catalogue's words (a reader meets ``missed_stalled`` or
+    ``rep_lottery`` there without docs/metrics.md at hand)."""
+    items = []
+    for m in dict.fromkeys(metrics):
+        entry = CATALOGUE.get(m)
+        if entry is None:  # not a metric of the catalogue (a product line's are: titled with their line)
+            continue
+        better = {True: " Higher is better.", False: " Lower is better.", None: ""}[entry.higher_is_better]
+        items += [html.Dt(f"{m}: {entry.title}"), html.Dd(f"{entry.definition} [{entry.unit}].{better}")]
+    return html.Details(
+        [html.Summary("What each metric means"), html.Dl(items, style={"fontSize": "13px"})],
+        id="glossary",
+        style={"margin": "8px 0 16px 0"},
+    )
