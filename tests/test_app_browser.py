@@ -309,3 +309,21 @@ def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page
     )
     by_id(browser, "cancel").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))
+
+
+def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
+    from sim.app.layout import STALE_NOTE
+
+    browser.get(page)
+    type_into(by_id(browser, "replications"), "3")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 6 runs"))
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "answer"))
+    assert by_id(browser, "stale").text == ""
+    type_into(by_id(browser, "replications"), "4")
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == STALE_NOTE)
+    assert by_id(browser, "results").value_of_css_property("opacity") == "0.45"
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 8 runs"))
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == "")
+    assert by_id(browser, "results").value_of_css_property("opacity") == "1"

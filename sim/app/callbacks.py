@@ -235,14 +235,29 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
     @app.callback(
         Output("results", "children"),
         Output("download-results-button", "disabled"),
+        Output("stale", "children", allow_duplicate=True),
+        Output("results", "style", allow_duplicate=True),
         Input("finished", "data"),
         prevent_initial_call=True,
     )
     def show(job_id: str | None) -> tuple:
         job = jobs.get(job_id)
         if job is None or job.result is None:
-            return no_update, True
-        return layout.results(job.result, charts.figures(job.result)), False
+            return no_update, True, no_update, no_update
+        return layout.results(job.result, charts.figures(job.result)), False, "", layout.FRESH
+
+    @app.callback(
+        Output("stale", "children", allow_duplicate=True),
+        Output("results", "style", allow_duplicate=True),
+        *[Input(s.component_id, s.component_property) for s in settings_states],
+        State("finished", "data"),
+        prevent_initial_call=True,
+    )
+    def changed(*values: Any) -> tuple:
+        # Results on screen from other settings than the form's now would be read as the form's.
+        if values[-1] is None:  # no results shown yet
+            return no_update, no_update
+        return layout.STALE_NOTE, layout.STALE
 
     @app.callback(Output("cancel", "n_clicks"), Input("cancel", "n_clicks"), State("job", "data"))
     def cancel(clicks: Any, job_id: str | None) -> Any:

@@ -107,9 +107,10 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
         children=[
             actions,
             html.Div(id="run-problems", style=ERROR, className="field-error"),
+            html.Div(id="stale", style={**HINT, "color": "#8a5a00"}),
             html.Div(
                 id="results",
-                style={"marginTop": "10px"},
+                style=FRESH,
                 children=html.P("Set up a comparison on the left and run it.", style=HINT),
             ),
         ],
@@ -284,6 +285,12 @@ def table(c: Comparison, detail: bool, id_: str) -> html.Table:
         for row in c.rows(detail)
     ]
     return html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE)
+
+
+#: The results' style: as drawn, and dimmed once the form's settings are no longer those they came from.
+FRESH: dict[str, str] = {"marginTop": "10px"}
+STALE: dict[str, str] = {**FRESH, "opacity": "0.45"}
+STALE_NOTE = "The settings changed since these results were made: run the comparison again to see theirs."
 
 
 def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
