@@ -561,8 +561,10 @@ def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
         "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` has the best mean but is not "
         "distinguishable from the baseline at this replication count: +500.0k against the baseline `unstructured` "
         "[-4.5M, +5.5M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.703, over the 2 comparisons at the "
-        "design point), over 4 paired replications (common random numbers)."
+        "design point), over 4 paired replications (common random numbers). About 396 paired replications would "
+        "make a difference of this size clear, if its spread stays as it is (a rough guide)."
     )
+    # the guide: the interval's half-width, 4.177 x 2.38 / 2 = 4.97, over the mean difference, 0.5, squared, x 4
     assert "does best" not in answer
 
 
@@ -579,9 +581,11 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
         "distinguishable from the baseline"
     )
     # segment_tiers - unstructured: 1, 1, 1, 1.2 (M): mean 1.05, sd 0.1; Bonferroni over 4: 1.05 +- 5.392 x 0.05
+    # (hunter_farmer: +4M [-18M, +26M]; about 4 x (22.01 / 4)^2 = 121.1, so 122, would make it clear)
     assert answer.endswith(
-        "over 4 paired replications (common random numbers). Clearly better than the baseline, at the same "
-        "adjustment: `segment_tiers` +1.1M [+780.4k, +1.3M]."
+        "over 4 paired replications (common random numbers). About 122 paired replications would make a "
+        "difference of this size clear, if its spread stays as it is (a rough guide). Clearly better than the "
+        "baseline, at the same adjustment: `segment_tiers` +1.1M [+780.4k, +1.3M]."
     )
     # When the best mean is clearly ahead, no such sentence.
     assert "Clearly better" not in opening(
@@ -889,3 +893,16 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
         ["a", "9.0", "8.0 (world y)", "0.0", "0.0", "2 of 2"],
         ["b", "7.5", "7.0 (world y)", "1.5", "2.0 (world x)", "0 of 2"],
     ]
+
+
+def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
+    from sim.experiment.report.answer import _replications_needed
+
+    # half-width 2 against a difference of 1 at n = 5: 5 x 2^2 = 20
+    assert _replications_needed(1.0, -1.0, 3.0, 5).startswith(" About 20 paired replications would make")
+    assert _replications_needed(-1.0, -3.0, 1.0, 5).startswith(" About 20 paired")  # either sign
+    assert _replications_needed(0.001, -1.0, 1.002, 5) == (
+        " A difference this small against its spread would need more than 10,000 replications to be clear: it "
+        "may well be nothing."
+    )
+    assert _replications_needed(0.0, -1.0, 1.0, 5) == ""  # no difference to make clear

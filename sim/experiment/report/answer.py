@@ -155,7 +155,8 @@ def answer(
     why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
         also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        return lead + head + single + tail + also + why + _on_profit(family, metric, winner, baseline, quote)
+        more = _replications_needed(diff, low, high, n) if defined and not clear else ""
+        return lead + head + single + tail + more + also + why + _on_profit(family, metric, winner, baseline, quote)
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     smallest = "lead" if winner == baseline else "difference"
@@ -166,6 +167,32 @@ def answer(
         + f"where its {smallest} is smallest, at {label(point)}, {several}"
         + tail
         + why
+    )
+
+
+#: Beyond this many replications the rough guide says only that the difference may well be nothing.
+MOST_REPLICATIONS_SUGGESTED = 10_000
+
+
+def _replications_needed(diff: float, low: float, high: float, n: int) -> str:
+    """`` About N paired replications ...``: how many would make a difference of ``diff`` clear at the same
+    adjustment if its spread stayed as in the ``n`` run, its interval ``[low, high]`` narrowing as ``1 /
+    sqrt(n)`` (the t quantile's own fall with n left out, so a little more than needed): a rough guide to
+    what to ask for next, not a power calculation."""
+    half = (high - low) / 2
+    if not diff or not half > 0:
+        return ""
+    need = math.ceil(n * (half / abs(diff)) ** 2)
+    if need <= n:
+        return ""
+    if need > MOST_REPLICATIONS_SUGGESTED:
+        return (
+            f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
+            "replications to be clear: it may well be nothing."
+        )
+    return (
+        f" About {need:,} paired replications would make a difference of this size clear, if its spread stays "
+        "as it is (a rough guide)."
     )
 
 
