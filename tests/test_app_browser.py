@@ -320,6 +320,10 @@ def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 6 runs"))
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "answer"))
     assert by_id(browser, "stale").text == ""
+    # a table wider than its panel scrolls on its own, its metric column held in place
+    headline = by_id(browser, "headline")
+    assert headline.find_element(By.XPATH, "..").value_of_css_property("overflow-x") == "auto"
+    assert headline.find_element(By.CSS_SELECTOR, "tbody td").value_of_css_property("position") == "sticky"
     type_into(by_id(browser, "replications"), "4")
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == STALE_NOTE)
     assert by_id(browser, "results").value_of_css_property("opacity") == "0.45"

@@ -29,10 +29,12 @@ NUMBER = {"width": "80px", "marginRight": "8px"}
 INLINE = {"display": "inline-block", "width": "190px", "fontWeight": 600}
 ERROR = {"color": "#b00020", "fontSize": "13px", "whiteSpace": "pre-wrap"}
 SECTION = {"borderTop": "1px solid #ddd", "paddingTop": "6px", "marginTop": "10px"}
-TABLE = {"borderCollapse": "collapse", "fontSize": "13px", "marginBottom": "14px"}
+TABLE = {"borderCollapse": "separate", "borderSpacing": "0", "fontSize": "13px", "marginBottom": "14px"}
 #: Each column scrolls on its own, so the results stay in view beside a long list of settings.
 SCROLL = {"overflowY": "auto", "height": "100%"}
 CELL = {"border": "1px solid #ddd", "padding": "3px 8px", "textAlign": "right", "whiteSpace": "nowrap"}
+#: A table's first column, held in place while the rest scrolls sideways.
+STICKY = {"position": "sticky", "left": "0", "background": "#fff", "zIndex": "1"}
 
 
 def error(key: str) -> html.Div:
@@ -270,21 +272,30 @@ def summary(scenario: Scenario, source: str) -> str:
     )
 
 
-def table(c: Comparison, detail: bool, id_: str) -> html.Table:
+def table(c: Comparison, detail: bool, id_: str) -> html.Div:
     """The results side by side: each policy's mean [95% t CI], then each paired difference against the
-    baseline [Bonferroni-adjusted CI] with its Holm-adjusted p, as ``covsim compare`` prints them."""
+    baseline [Bonferroni-adjusted CI] with its Holm-adjusted p, as ``covsim compare`` prints them. A table
+    wider than the panel scrolls on its own, its metric column held in place (the differences, last, were
+    out of sight behind the whole panel's scroll bar)."""
     others = [p for p in c.policies if p != c.baseline]
     head = ["metric", *c.policies, *(f"{p} - {c.baseline}" for p in others)]
-    header = html.Tr([html.Th(h, style={**CELL, "textAlign": "center", "background": "#f4f4f4"}) for h in head])
+    header = html.Tr(
+        [
+            html.Th(h, style={**CELL, **(STICKY if i == 0 else {}), "textAlign": "center", "background": "#f4f4f4"})
+            for i, h in enumerate(head)
+        ]
+    )
     body = [
         html.Tr(
-            [html.Td(row[0], style={**CELL, "textAlign": "left"})]
+            [html.Td(row[0], style={**CELL, **STICKY, "textAlign": "left"})]
             + [html.Td(cell, style=CELL, className="value") for cell in row[1:]],
             id=f"{id_}-{row[0]}",
         )
         for row in c.rows(detail)
     ]
-    return html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE)
+    return html.Div(
+        html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE), style={"overflowX": "auto"}
+    )
 
 
 #: The results' style: as drawn, and dimmed once the form's settings are no longer those they came from.
