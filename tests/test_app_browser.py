@@ -289,26 +289,29 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
 def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page, browser):
     # Before, the reloaded page only said "already running" and its Cancel stopped nothing: the page was
     # locked until the abandoned comparison ended.
+    from sim.app.layout import FOLLOWED_NOTE
+
+    def start(replications: str) -> None:
+        type_into(by_id(browser, "replications"), replications)
+        by_id(browser, "run").click()
+        WebDriverWait(browser, 30, poll_frequency=0.05).until(
+            lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
+        )
+
     browser.get(page)
-    type_into(by_id(browser, "replications"), "100")
-    by_id(browser, "run").click()
-    WebDriverWait(browser, 30, poll_frequency=0.05).until(
-        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
-    )
+    start("100")
     browser.refresh()
-    by_id(browser, "run").click()
+    by_id(browser, "cancel").click()  # the reloaded page's Cancel stops the comparison it no longer knows
+    start("3")  # so a new one starts at once (not "already running")
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done"))
+    start("100")
+    browser.refresh()
+    by_id(browser, "run").click()  # the reloaded page follows the running one, and says it is not the form's
     WebDriverWait(browser, 20).until(lambda d: "following it" in d.find_element(By.ID, "run-problems").text)
-    WebDriverWait(browser, 20, poll_frequency=0.05).until(
-        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
-    )
-    by_id(browser, "cancel").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))
-    by_id(browser, "run").click()  # and the page runs again
-    WebDriverWait(browser, 30, poll_frequency=0.05).until(
-        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
-    )
-    by_id(browser, "cancel").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))
+    WebDriverWait(browser, 120).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done"))
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == FOLLOWED_NOTE)
+    assert by_id(browser, "run-problems").text == ""
+    assert "100 replications" in by_id(browser, "run-summary").text
 
 
 def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
@@ -331,3 +334,13 @@ def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 8 runs"))
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == "")
     assert by_id(browser, "results").value_of_css_property("opacity") == "1"
+    # a setting changed while the comparison runs: its results come marked as not the form's
+    type_into(by_id(browser, "replications"), "60")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 30, poll_frequency=0.05).until(
+        lambda d: d.find_element(By.ID, "progress-text").text.startswith("running:")
+    )
+    type_into(by_id(browser, "replications"), "7")
+    WebDriverWait(browser, 120).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 120"))
+    WebDriverWait(browser, 20).until(lambda d: "60 replications" in d.find_element(By.ID, "run-summary").text)
+    assert by_id(browser, "stale").text == STALE_NOTE

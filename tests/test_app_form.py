@@ -245,9 +245,11 @@ def test_one_comparison_runs_at_a_time_and_reports_its_progress_and_end():
     again = jobs.start(until_cancelled)
     jobs.cancel(None)
     assert jobs.wait(again.id, timeout=10).state == "cancelled"
-    later = jobs.start(until_cancelled)
-    jobs.cancel(job.id)  # an id of a comparison that ended: the running one stops
-    assert jobs.wait(later.id, timeout=10).state == "cancelled"
+    other = jobs.start(until_cancelled)  # another page's comparison
+    jobs.cancel(job.id)  # a page whose own comparison ended stops nothing
+    assert jobs.wait(other.id, timeout=0.3).state == "running"
+    jobs.cancel(other.id)
+    assert jobs.wait(other.id, timeout=10).state == "cancelled"
 
     def refused(on_run, cancelled):
         raise InputError(["a: one", "b: two"])

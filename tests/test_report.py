@@ -561,10 +561,11 @@ def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
         "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` has the best mean but is not "
         "distinguishable from the baseline at this replication count: +500.0k against the baseline `unstructured` "
         "[-4.5M, +5.5M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.703, over the 2 comparisons at the "
-        "design point), over 4 paired replications (common random numbers). About 396 paired replications would "
-        "make a difference of this size clear, if its spread stays as it is (a rough guide)."
+        "design point), over 4 paired replications (common random numbers). With about 117 paired replications a "
+        "difference of this size would be at the edge of clear (about an even chance, if it and its spread stay "
+        "as they are: a rough guide)."
     )
-    # the guide: the interval's half-width, 4.177 x 2.38 / 2 = 4.97, over the mean difference, 0.5, squared, x 4
+    # the guide: sd 2.38, so the fewest n with t(1 - 0.05/4, n - 1) x 2.38 / sqrt(n) < 0.5 is 117
     assert "does best" not in answer
 
 
@@ -581,11 +582,12 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
         "distinguishable from the baseline"
     )
     # segment_tiers - unstructured: 1, 1, 1, 1.2 (M): mean 1.05, sd 0.1; Bonferroni over 4: 1.05 +- 5.392 x 0.05
-    # (hunter_farmer: +4M [-18M, +26M]; about 4 x (22.01 / 4)^2 = 121.1, so 122, would make it clear)
+    # (hunter_farmer: +4M, sd 8.16: the fewest n with t(1 - 0.05/8, n - 1) x 8.16 / sqrt(n) < 4 is 30)
     assert answer.endswith(
-        "over 4 paired replications (common random numbers). About 122 paired replications would make a "
-        "difference of this size clear, if its spread stays as it is (a rough guide). Clearly better than the "
-        "baseline, at the same adjustment: `segment_tiers` +1.1M [+780.4k, +1.3M]."
+        "over 4 paired replications (common random numbers). With about 30 paired replications a difference of "
+        "this size would be at the edge of clear (about an even chance, if it and its spread stay as they are: a "
+        "rough guide). Clearly better than the baseline, at the same adjustment: `segment_tiers` +1.1M "
+        "[+780.4k, +1.3M]."
     )
     # When the best mean is clearly ahead, no such sentence.
     assert "Clearly better" not in opening(
@@ -611,16 +613,16 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
     # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 6.23 x 0.1633 / 2 = 0.509
     assert answer.endswith(
-        " But on `profit` it is behind the baseline: -2.0M [-2.5M, -1.5M] (recurring revenue less the cost of "
-        "sales: look at both before choosing)."
+        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
+        "recurring revenue less the cost of sales: look at both before choosing)."
     )
     base = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"), baseline="hunter_farmer")
     ahead = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (-2, -2, -2.2, -1.8), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(base, tmp_path / "base", one_point, lambda _, p, r: {"profit": (5 + r - ahead[p][r]) * M}))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline)")
     assert answer.endswith(
-        " But on `profit` the baseline is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M] (recurring revenue "
-        "less the cost of sales)."
+        " But on `profit`, the baseline `hunter_farmer` is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M] (the "
+        "gross margin on recurring revenue less the cost of sales)."
     )
 
 
@@ -898,11 +900,16 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
     from sim.experiment.report.answer import _replications_needed
 
-    # half-width 2 against a difference of 1 at n = 5: 5 x 2^2 = 20
-    assert _replications_needed(1.0, -1.0, 3.0, 5).startswith(" About 20 paired replications would make")
-    assert _replications_needed(-1.0, -3.0, 1.0, 5).startswith(" About 20 paired")  # either sign
-    assert _replications_needed(0.001, -1.0, 1.002, 5) == (
+    # half-width 2 at n = 5, one comparison: sd 2 sqrt(5) / t(0.975, 4) = 1.611; at 13, t(0.975, 12) 1.611 /
+    # sqrt(13) = 0.973 < 1, at 12 1.024
+    assert _replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
+    assert _replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
+    # the same adjusted interval in a family of 10: a smaller spread behind it, so fewer
+    assert _replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
+    nothing = (
         " A difference this small against its spread would need more than 10,000 replications to be clear: it "
         "may well be nothing."
     )
-    assert _replications_needed(0.0, -1.0, 1.0, 5) == ""  # no difference to make clear
+    assert _replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
+    assert _replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
+    assert _replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear

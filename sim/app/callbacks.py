@@ -139,15 +139,18 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("job", "data"),
         Output("tick", "disabled"),
         Output("download-scenario", "data"),
+        Output("run-settings", "data"),
         Input("run", "n_clicks"),
         Input("download-scenario-button", "n_clicks"),
         *settings_states,
         prevent_initial_call=True,
     )
     def act(_run: Any, _download: Any, data: dict | None, counts: list, *values: Any) -> tuple:
+        # The last output: what a comparison started runs on, for ``show`` to tell its results from the form's
+        # (None: not known, a comparison followed after a reload).
         fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
         if not data:
-            return [""] * len(fields), form.NO_SCENARIO, no_update, no_update, no_update
+            return [""] * len(fields), form.NO_SCENARIO, no_update, no_update, no_update, no_update
         source = data["source"]
         base = parse_scenario(data["scenario"], source)
         settings = read_settings(counts, values, ctx.states_list[params_at])
@@ -155,11 +158,12 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             if ctx.triggered_id == "download-scenario-button":
                 scenario = form.configure(base, source, settings)
                 file = dcc.send_string(dump_scenario(scenario), f"{scenario.name}.toml")
-                return [""] * len(fields), "", no_update, no_update, file
+                return [""] * len(fields), "", no_update, no_update, file, no_update
             plan = form.plan(base, source, settings)
         except InputError as e:
             beside, rest = form.placed(e.problems, fields, source, len(base.shocks), settings)
-            return beside, rest or form.nothing_ran(beside), no_update, no_update, no_update
+            ran = ctx.triggered_id == "run"  # a refused download ran nothing either, and says only its problems
+            return beside, rest or (form.nothing_ran(beside) if ran else ""), no_update, no_update, no_update, no_update
 
         def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             return compare(
@@ -171,19 +175,13 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         except Busy:
             earlier = jobs.running()
             if earlier is None:  # it ended meanwhile: run again
-                return (
-                    [""] * len(fields),
-                    "the earlier comparison has just ended: run again",
-                    no_update,
-                    no_update,
-                    no_update,
-                )
+                return [""] * len(fields), "the earlier comparison has just ended: run again", *[no_update] * 4
             # Followed from here (a reload forgets the job it started): its progress, its results, Cancel.
             busy = (
                 "a comparison started earlier is still running, with its own settings: following it (Cancel stops it)"
             )
-            return [""] * len(fields), busy, earlier.id, False, no_update
-        return [""] * len(fields), "", job.id, False, no_update
+            return [""] * len(fields), busy, earlier.id, False, no_update, None
+        return [""] * len(fields), "", job.id, False, no_update, form.settings_key(data, counts, *values)
 
     @app.callback(
         Output({"type": "error", "field": ALL}, "children", allow_duplicate=True),
@@ -237,14 +235,22 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("download-results-button", "disabled"),
         Output("stale", "children", allow_duplicate=True),
         Output("results", "style", allow_duplicate=True),
+        Output("run-problems", "children", allow_duplicate=True),
         Input("finished", "data"),
+        State("run-settings", "data"),
+        *settings_states,
         prevent_initial_call=True,
     )
-    def show(job_id: str | None) -> tuple:
+    def show(job_id: str | None, ran_on: str | None, data: dict | None, counts: list, *values: Any) -> tuple:
         job = jobs.get(job_id)
         if job is None or job.result is None:
-            return no_update, True, no_update, no_update
-        return layout.results(job.result, charts.figures(job.result)), False, "", layout.FRESH
+            return no_update, True, no_update, no_update, no_update
+        drawn = layout.results(job.result, charts.figures(job.result))
+        if ran_on is None:  # followed after a reload: its settings are not the form's
+            return drawn, False, layout.FOLLOWED_NOTE, layout.STALE, ""
+        if ran_on != form.settings_key(data, counts, *values):  # the form changed while it ran
+            return drawn, False, layout.STALE_NOTE, layout.STALE, ""
+        return drawn, False, "", layout.FRESH, ""
 
     @app.callback(
         Output("stale", "children", allow_duplicate=True),

@@ -1,7 +1,8 @@
 """The what-if page's charts of a comparison (Plotly figures): the report's figures, drawn for a browser.
 
 Each policy keeps one colour in every chart and every comparison (Plotly's
-default sequence, the same ten colours as the report's matplotlib figures). Means are over
+default sequence, the ten colours of the report's matplotlib figures, where a
+policy's colour follows its place in the experiment). Means are over
 replications of whole-run values (segment ``all``), with 95% t intervals as
 error bars, the intervals of the results table.
 """
@@ -36,6 +37,7 @@ def colours(policies: list[str]) -> dict[str, str]:
     out = {p: PALETTE[order[p]] for p in policies if p in order}
     # The others take the colours this comparison's built-ins leave, those no built-in has first.
     free = sorted(set(range(len(PALETTE))) - {order[p] for p in out}, key=lambda i: (i in order.values(), i))
+    free = free or list(range(len(PALETTE)))  # ten built-ins in one comparison: the others share
     others = [p for p in policies if p not in order]
     out.update({p: PALETTE[free[k % len(free)]] for k, p in enumerate(others)})
     return {p: out[p] for p in policies}

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -318,6 +320,13 @@ def placed(
         key = field_of(line, source, base_shocks, settings)
         beside.get(key, rest).append(line)
     return ["\n".join(beside[f]) for f in fields], "\n".join(rest)
+
+
+def settings_key(*inputs: Any) -> str:
+    """A digest of the page's setting inputs as Dash gives them (the scenario loaded, the team, every field):
+    equal exactly when the settings are, so that results can be told from the form's."""
+    text = json.dumps(inputs, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def nothing_ran(beside: list[str]) -> str:

@@ -83,11 +83,10 @@ class Jobs:
             return next((j for j in self._jobs.values() if j.state == "running"), None)
 
     def cancel(self, job_id: str | None) -> None:
-        """Ask the comparison ``job_id`` to stop after the run it is storing; with no such job running (a page
-        reloaded while its comparison ran no longer knows its id), the one running now."""
-        job = self.get(job_id)
-        if job is None or job.state != "running":
-            job = self.running()
+        """Ask the comparison ``job_id`` to stop after the run it is storing; with none (a page reloaded while
+        its comparison ran no longer knows its id), the one running now. A page whose own comparison ended
+        stops nothing (not another page's)."""
+        job = self.get(job_id) if job_id is not None else self.running()
         if job is not None:
             job.cancel_event.set()
 

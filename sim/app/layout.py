@@ -133,6 +133,7 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
             dcc.Store(id="scenario-store", data=kept),
             dcc.Store(id="job"),
             dcc.Store(id="finished"),
+            dcc.Store(id="run-settings"),
             dcc.Interval(id="tick", interval=250, disabled=True),
             dcc.Download(id="download-scenario"),
             dcc.Download(id="download-results"),
@@ -302,6 +303,10 @@ def table(c: Comparison, detail: bool, id_: str) -> html.Div:
 FRESH: dict[str, str] = {"marginTop": "10px"}
 STALE: dict[str, str] = {**FRESH, "opacity": "0.45"}
 STALE_NOTE = "The settings changed since these results were made: run the comparison again to see theirs."
+FOLLOWED_NOTE = (
+    "These results are from a comparison started earlier, with its own settings (they may not be the form's): "
+    "run the comparison again to see the form's."
+)
 
 
 def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
@@ -155,8 +156,10 @@ def answer(
     why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
     if not multi:
         also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        more = _replications_needed(diff, low, high, n) if defined and not clear else ""
-        return lead + head + single + tail + more + also + why + _on_profit(family, metric, winner, baseline, quote)
+        more = _replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
+        # The caution on profit only where the sentence claims something it could contradict: a clear lead.
+        caution = _on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
+        return lead + head + single + tail + more + also + why + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     smallest = "lead" if winner == baseline else "difference"
@@ -174,25 +177,28 @@ def answer(
 MOST_REPLICATIONS_SUGGESTED = 10_000
 
 
-def _replications_needed(diff: float, low: float, high: float, n: int) -> str:
-    """`` About N paired replications ...``: how many would make a difference of ``diff`` clear at the same
-    adjustment if its spread stayed as in the ``n`` run, its interval ``[low, high]`` narrowing as ``1 /
-    sqrt(n)`` (the t quantile's own fall with n left out, so a little more than needed): a rough guide to
+def _replications_needed(diff: float, low: float, high: float, n: int, family: int) -> str:
+    """`` With about N paired replications ...``: the fewest replications at which a difference of ``diff``,
+    with the spread of the ``n`` run (its adjusted interval ``[low, high]``, one of ``family``), would be at
+    the edge of clear: its interval's half-width, the t quantile at the new count included, just below
+    ``|diff|``. At that count a true difference of this size gives a clear result about half the time (and
+    the best mean's difference, picked for being best, is likely smaller than it looks): a rough guide to
     what to ask for next, not a power calculation."""
     half = (high - low) / 2
-    if not diff or not half > 0:
+    if not diff or not half > 0 or n < stats.MIN_REPLICATIONS:
         return ""
-    need = math.ceil(n * (half / abs(diff)) ** 2)
-    if need <= n:
-        return ""
-    if need > MOST_REPLICATIONS_SUGGESTED:
+    q = 1 - (1 - stats.CONFIDENCE) / (2 * max(family, 1))  # the adjusted interval's upper quantile
+    spread = half * math.sqrt(n) / float(student_t.ppf(q, n - 1))  # the differences' standard deviation
+    counts = np.arange(n + 1, MOST_REPLICATIONS_SUGGESTED + 1)
+    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * spread / np.sqrt(counts) < abs(diff))
+    if edge.size == 0:
         return (
             f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
             "replications to be clear: it may well be nothing."
         )
     return (
-        f" About {need:,} paired replications would make a difference of this size clear, if its spread stays "
-        "as it is (a rough guide)."
+        f" With about {int(counts[edge[0]]):,} paired replications a difference of this size would be at the edge "
+        "of clear (about an even chance, if it and its spread stay as they are: a rough guide)."
     )
 
 
@@ -216,8 +222,9 @@ def _clearly_better(
     return f" Clearly better than the baseline, at the same adjustment: {each}."
 
 
-#: The bottom line a lead on another metric is checked against.
+#: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
 BOTTOM_LINE = "profit"
+PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
 def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
@@ -235,9 +242,9 @@ def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, qu
             return ""
         r = behind.iloc[0]
         return (
-            f" But on {quote(BOTTOM_LINE)} it is behind the baseline: {difference(BOTTOM_LINE, float(r.mean_diff))} "
-            f"{_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))} (recurring revenue less the cost of "
-            "sales: look at both before choosing)."
+            f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: "
+            f"{difference(BOTTOM_LINE, float(r.mean_diff))} {_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))} "
+            f"({PROFIT_IS}: look at both before choosing)."
         )
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if ahead.empty:
@@ -247,10 +254,7 @@ def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, qu
         f"{_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
         for r in ahead.itertuples()
     )
-    return (
-        f" But on {quote(BOTTOM_LINE)} the baseline is clearly behind: {each} (recurring revenue less the cost of "
-        "sales)."
-    )
+    return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
 
 
 #: What a lead is explained by: the misses in all and by cause (run values the callers pass as ``causes``).
