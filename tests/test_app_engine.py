@@ -359,3 +359,15 @@ def test_the_results_say_what_each_metric_means():
             "Higher is better.",
         ),
     ]
+
+
+def test_the_run_summary_names_each_shock_with_its_size():
+    # The page's summary under the answer said "Q2 demand" whatever factor the form had set.
+    from sim.app.layout import results
+
+    shocked = load_scenario(SMALL).with_overrides(
+        "s", shocks=[{"kind": "demand", "quarter": 2, "factor": 0.7}], quarters=2
+    )
+    c = compare(shocked, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], 3)
+    (summary,) = [d for d in results(c, {}) if getattr(d, "id", None) == "run-summary"]
+    assert "shocks: demand in quarter 2, factor 0.7) in " in summary.children

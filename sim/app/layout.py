@@ -17,6 +17,7 @@ from dash import dcc, html
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.catalogue import CATALOGUE
+from sim.experiment.suite import shock_text
 from sim.policies import BUILT_IN, policy_class
 from sim.scenario import Scenario
 
@@ -318,7 +319,7 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         else []
     )
     world = c.scenario
-    shocks = "; ".join(f"Q{x.quarter} {x.kind.replace('_', ' ')}" for x in world.shocks) or "none"
+    shocks = "; ".join(shock_text(x) for x in world.shocks) or "none"
     return [
         # The sentence opens with "Answer:", as compare prints it: no heading above it says so again.
         html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),

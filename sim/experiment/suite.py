@@ -68,10 +68,12 @@ class Stress(Strict):
         defaults (a model in force by its policy's name)."""
         if self.description:
             return self.description
-        return "; ".join(_shock_text(shock) for shock in self.shocks)
+        return "; ".join(shock_text(shock) for shock in self.shocks)
 
 
-def _shock_text(shock: Shock) -> str:
+def shock_text(shock: Shock) -> str:
+    """A shock in a line: its kind, quarter and the settings not left at their defaults (a model in force by its
+    policy's name)."""
     fields = type(shock).model_fields
     settings = "".join(
         f", {k} {getattr(v, 'name', v)}"  # a PolicyConfig by its name
