@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import Any, Literal
 from sim.app.engine import PolicyChoice, non_default
 from sim.config import parse_toml
 from sim.errors import InputError
+from sim.experiment.spec import content_hash
 from sim.policies import BUILT_IN, make_policy, policy_class
 from sim.sample_files import samples
 from sim.scenario import Scenario, parse_scenario
@@ -325,8 +324,7 @@ def placed(
 def settings_key(*inputs: Any) -> str:
     """A digest of the page's setting inputs as Dash gives them (the scenario loaded, the team, every field):
     equal exactly when the settings are, so that results can be told from the form's."""
-    text = json.dumps(inputs, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return content_hash(list(inputs))
 
 
 def nothing_ran(beside: list[str]) -> str:

@@ -208,18 +208,29 @@ def _clearly_better(
     """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
     from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
     policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
-    d = family[(family.metric == metric) & ~family.policy.isin(named)]
-    d = d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
+    d = _adjusted(family, metric)
+    d = d[~d.policy.isin(named)]
     d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
     if d.empty:
         return ""
     d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
-    each = "; ".join(
+    return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
+
+
+def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows of ``family`` (paired differences against the baseline) on ``metric`` with a defined
+    adjusted interval."""
+    d = family[family.metric == metric]
+    return d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
+
+
+def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
+    """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
+    return "; ".join(
         f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
         f"{_interval(metric, float(r.low_adj), float(r.high_adj))}"
-        for r in d.itertuples()
+        for r in rows.itertuples()
     )
-    return f" Clearly better than the baseline, at the same adjustment: {each}."
 
 
 #: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
@@ -234,8 +245,7 @@ def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, qu
     one to roll out on revenue alone."""
     if metric == BOTTOM_LINE:
         return ""
-    d = family[(family.metric == BOTTOM_LINE) & np.isfinite(family["low_adj"].astype(float))]
-    d = d[np.isfinite(d["high_adj"].astype(float))]
+    d = _adjusted(family, BOTTOM_LINE)
     if winner != baseline:
         behind = d[(d.policy == winner) & (d["high_adj"] < 0)]
         if behind.empty:
@@ -249,11 +259,7 @@ def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, qu
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if ahead.empty:
         return ""
-    each = "; ".join(
-        f"{quote(str(r.policy))} {difference(BOTTOM_LINE, float(r.mean_diff))} "
-        f"{_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
-        for r in ahead.itertuples()
-    )
+    each = _each(ahead, BOTTOM_LINE, quote)
     return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
 
 
