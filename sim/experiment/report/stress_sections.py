@@ -16,7 +16,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import difference, fmt, money, recovery_words
+from sim.format import counted, difference, fmt, money, recovery_words
 
 
 def _pct(v: float) -> str:
@@ -90,7 +90,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         out.append(f"No stress lowers profit on average: the least favourable, {q(str(worst.shock))}, gives {each}.")
     else:
         if not np.isfinite(worst.high):
-            unsure = f"; with {worst.n} replication{'s' if worst.n != 1 else ''} there is no interval to say how sure"
+            unsure = f"; with {counted(int(worst.n), 'replication')} there is no interval to say how sure"
         elif worst.high < 0:
             unsure = ""
         else:
