@@ -61,6 +61,20 @@ def os_error_text(e: OSError) -> str:
     return f"{where}{one_line(e.strerror or str(e))}"
 
 
+#: ``--param`` of the commands that run named policies on a scenario (``run``, ``compare``, ``stress``), given to
+#: them as ``sim.policies.policies_for`` says.
+param_option = click.option(
+    "--param",
+    "param_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help=(
+        "Policy parameter (repeatable), given to each named policy that has it; the scenario's own policy keeps "
+        "its other params from the file."
+    ),
+)
+
+
 @contextmanager
 def reader_may_stop() -> Iterator[None]:
     """Terminal output that its reader may stop reading (``covsim experiment ... | head -1``): from then on

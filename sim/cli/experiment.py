@@ -18,6 +18,7 @@ from sim.cli.common import (
     loading_libraries,
     one_line,
     os_error_text,
+    param_option,
     parse_params,
     reader_may_stop,
     report_progress,
@@ -54,14 +55,7 @@ def paired_batch_options(command: F) -> F:
                 "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
             ),
             click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
-            click.option(
-                "--param",
-                "param_pairs",
-                multiple=True,
-                metavar="KEY=VALUE",
-                help="Policy parameter (repeatable), given to each policy that has it; the scenario's own policy "
-                "keeps its other params from the file.",
-            ),
+            param_option,
         )
     ):
         command = option(command)

@@ -11,6 +11,7 @@ from sim.cli.common import (
     check_distinct,
     check_out,
     loading_libraries,
+    param_option,
     parse_params,
     reported_errors,
 )
@@ -52,16 +53,7 @@ def policies_command() -> None:
     multiple=True,
     help="Policy name or package.module:ClassName; repeat to compare. Default: the scenario's.",
 )
-@click.option(
-    "--param",
-    "param_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help=(
-        "Policy parameter (repeatable), given to each named policy that has it; the scenario's own policy keeps "
-        "its other params from the file."
-    ),
-)
+@param_option
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
 @click.option(
     "--quarters",
