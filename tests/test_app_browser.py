@@ -344,3 +344,24 @@ def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
     WebDriverWait(browser, 120).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 120"))
     WebDriverWait(browser, 20).until(lambda d: "60 replications" in d.find_element(By.ID, "run-summary").text)
     assert by_id(browser, "stale").text == STALE_NOTE
+
+
+def test_a_scenario_s_own_policy_fields_hold_its_file_s_params_and_the_others_their_defaults(page, browser):
+    from sim.policies import policy_class
+
+    default = policy_class("hunter_farmer").parameters()["hunter_share"].default
+    share = pattern_id(name="hunter_share", policy="hunter_farmer", type="param")
+    browser.get(page)
+    assert float(by_id(browser, share).get_attribute("value")) == pytest.approx(default)
+    browser.find_element(By.CSS_SELECTOR, "#policies input[value='hunter_farmer']").click()
+    find(browser, pattern_id(policy="hunter_farmer", type="params")).find_element(By.TAG_NAME, "summary").click()
+    type_into(by_id(browser, pattern_id(name="hunter_accounts", policy="hunter_farmer", type="param")), "7")
+    # hunter_vs_farmer.toml's policy is hunter_farmer with hunter_share = 0.3333: the page starts it there, as
+    # `covsim compare` does, and every field the file does not set goes back to its default
+    browser.find_element(By.CSS_SELECTOR, "#scenario-choice input[value='scenarios/hunter_vs_farmer.toml']").click()
+    WebDriverWait(browser, 20).until(lambda d: find(d, share).get_attribute("value") == "0.3333")
+    accounts = find(browser, pattern_id(name="hunter_accounts", policy="hunter_farmer", type="param"))
+    assert accounts.get_attribute("value") == str(policy_class("hunter_farmer").parameters()["hunter_accounts"].default)
+    # small.toml's policy is another: the field is the policy's default again
+    browser.find_element(By.CSS_SELECTOR, "#scenario-choice input[value='scenarios/small.toml']").click()
+    WebDriverWait(browser, 20).until(lambda d: float(find(d, share).get_attribute("value")) == pytest.approx(default))

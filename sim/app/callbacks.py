@@ -43,6 +43,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("quarters", "value"),
         Output("seed", "placeholder"),
         Output("scenario-choice", "value"),
+        Output(PARAMS, "value"),
         Input("scenario-choice", "value"),
         Input("upload", "contents"),
         State("upload", "filename"),
@@ -50,10 +51,11 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
     )
     def load(choice: str | None, contents: str | None, filename: str | None, current: dict | None) -> tuple:
         trigger = ctx.triggered_id
+        unchanged = [no_update] * len(ctx.outputs_list[-1])  # the parameter fields (a wildcard output: a value each)
         try:
             if trigger == "upload":
                 if not contents:
-                    return (no_update,) * 7
+                    return (*(no_update,) * 7, unchanged)
                 name = filename or "uploaded.toml"
                 scenario, source, chosen = form.read_upload(contents, name), name, None
             elif choice:
@@ -65,12 +67,14 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
                     None,
                 )
             else:
-                return None, "", "", [], None, "", None
+                return None, "", "", [], None, "", None, unchanged
         except InputError as e:  # nothing is kept: a run now says no scenario is loaded
-            return None, "\n".join(e.problems), "", [], None, "", None
+            return None, "\n".join(e.problems), "", [], None, "", None, unchanged
         team = layout.team_inputs(scenario)
         text = layout.summary(scenario, source)
-        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen
+        # The policies' fields start where ``covsim compare`` starts them: the scenario's own policy as its file sets it.
+        params = layout.param_values(scenario, [o["id"] for o in ctx.outputs_list[-1]])
+        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen, params
 
     @app.callback(
         Output("baseline", "options"),

@@ -224,15 +224,16 @@ def params_style(shown: bool) -> dict[str, str]:
 def param_input(policy: str, f: form.ParamField) -> html.Div:
     """One parameter's field, its default in place, its description as the hint."""
     id_ = {"type": "param", "policy": policy, "name": f.name}
+    value = param_value(f, f.default)
     field: Any
     if f.kind == "bool":
-        field = dcc.Checklist(id=id_, options=[{"label": " on", "value": "on"}], value=["on"] if f.default else [])
+        field = dcc.Checklist(id=id_, options=[{"label": " on", "value": "on"}], value=value)
     elif f.kind == "choice":
-        field = dcc.RadioItems(id=id_, options=list(f.choices), value=str(f.default), inline=True)
+        field = dcc.RadioItems(id=id_, options=list(f.choices), value=value, inline=True)
     elif f.kind in ("int", "float"):
-        field = number(id_, f.default)
+        field = number(id_, value)
     else:
-        field = dcc.Input(id=id_, type="text", value=str(f.default), style={"width": "200px"})
+        field = dcc.Input(id=id_, type="text", value=value, style={"width": "200px"})
     return html.Div(
         style={"marginLeft": "12px"},
         children=[
@@ -242,6 +243,26 @@ def param_input(policy: str, f: form.ParamField) -> html.Div:
             error(form.param_field(policy, f.name)),
         ],
     )
+
+
+def param_value(f: form.ParamField, value: Any) -> Any:
+    """What parameter ``f``'s field holds for ``value``: a tick list for a switch, text for a choice or text."""
+    if f.kind == "bool":
+        return ["on"] if value else []
+    return value if f.kind in ("int", "float") else str(value)
+
+
+def param_values(scenario: Scenario, ids: list[dict[str, Any]]) -> list[Any]:
+    """The values of the parameter fields ``ids`` (``{"policy": NAME, "name": PARAMETER}``) for ``scenario``: its
+    own policy's (``[policy]``) as its file sets them, every other its default, as ``covsim compare`` gives them."""
+    own = scenario.policy.params
+    fields = {(p, f.name): f for p in {i["policy"] for i in ids} for f in form.param_fields(p)}
+    values = []
+    for i in ids:
+        f = fields[i["policy"], i["name"]]
+        given = i["policy"] == scenario.policy.name and f.name in own
+        values.append(param_value(f, own[f.name] if given else f.default))
+    return values
 
 
 def team_inputs(scenario: Scenario) -> list[Any]:
