@@ -33,7 +33,7 @@ def recovery_words(quarters: float | None, short: bool = False) -> str:
     q = int(quarters)
     if q == 0:
         return "never hurt"
-    return f"{q} q" if short else f"{q} quarter{'s' if q != 1 else ''}"
+    return f"{q} q" if short else counted(q, "quarter")
 
 
 def counted(n: int, noun: str) -> str:

@@ -336,7 +336,7 @@ def _written(report: Path, out_dir: Path) -> str:
     files = [report, out_dir / "results.csv", out_dir / "morris.csv"]
     figures = sorted((out_dir / "figures").glob("*.png"))
     named = [str(f) for f in files if f.exists()] + (
-        [f"{len(figures)} figure{'s' if len(figures) != 1 else ''} in {out_dir / 'figures'}"] if figures else []
+        [f"{counted(len(figures), 'figure')} in {out_dir / 'figures'}"] if figures else []
     )
     return f"wrote {', '.join(named)} and {out_dir / 'results.parquet'}"
 

@@ -31,7 +31,7 @@ from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.markdown import finite, p_value, value_text
 from sim.experiment.stress import MISS_CAUSES
-from sim.format import difference
+from sim.format import counted, difference
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -127,7 +127,7 @@ def answer(
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
     n = int(row["n"])
-    tail = f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
+    tail = f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
     undecided = "not distinguishable from the baseline at this replication count"
 
     if winner != baseline:
@@ -352,7 +352,7 @@ def _stat(row: pd.Series, family: int, scope: str, defined: bool) -> str:
     if not defined:
         return f"no interval: one needs at least {stats.MIN_REPLICATIONS} paired replications"
     p = float(row["p_holm"])
-    comparisons = f"{family} comparison{'s' if family != 1 else ''}"
+    comparisons = counted(family, "comparison")
     if not finite(p):
         return f"Bonferroni-adjusted 95% CI over the {comparisons} {scope}"
     shown = p_value(p)
@@ -411,7 +411,7 @@ def _across_points(
     stat = _stat(row, int(row["family"]), "with the first design point", defined)
     n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
-    return start + body + f" ({stat}), over {n} paired replication{'s' if n != 1 else ''} (common random numbers)."
+    return start + body + f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
 
 
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:

@@ -16,7 +16,7 @@ from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows
-from sim.format import fmt
+from sim.format import counted, fmt
 
 #: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A].
 SOBOL_ADVISED = 64
@@ -168,7 +168,7 @@ def sensitivity_section(
     lines.append(
         "Spearman rank correlation of each factor with each headline metric across design points (replication "
         "means), with its p-value; |rho| near 1 means the metric moves steadily with the factor. Each p-value is "
-        f"its own test, not corrected for the {tests} test{'s' if tests != 1 else ''} in these tables (a screening "
+        f"its own test, not corrected for the {counted(tests, 'test')} in these tables (a screening "
         "measure: with many, some fall below 0.05 by chance)."
     )
     for p in ctx.policies:

@@ -13,7 +13,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import difference, fmt
+from sim.format import counted, difference, fmt
 
 #: Design points shown one by one in the tables; beyond this, the first point only.
 MAX_POINTS_IN_TABLES = 6
@@ -63,8 +63,8 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         )
     points = len(ctx.points)
     lines.append(
-        f"- **Replications:** {exp.replications} per design point and policy, {points} design point"
-        f"{'s' if points != 1 else ''}, {len(ctx.cells)} cells from {ctx.cells['run_key'].nunique()} distinct runs"
+        f"- **Replications:** {exp.replications} per design point and policy, {counted(points, 'design point')}, "
+        f"{len(ctx.cells)} cells from {ctx.cells['run_key'].nunique()} distinct runs"
     )
     lines.append(f"- **Root seed:** {exp.seed} (replication seeds are spawned from it)")
     if m is not None and m.get("replication_seeds"):
