@@ -262,3 +262,15 @@ def rollout_count(shock: ModelRollout, quarter: int, accounts: int) -> int:
         return 0
     k = min(quarter - shock.quarter, shock.quarters - 1)
     return ((k + 1) * 2 * accounts + shock.quarters) // (2 * shock.quarters)
+
+
+def shock_text(shock: Shock) -> str:
+    """A shock in a line: its kind, quarter and the settings not left at their defaults (a model in force by its
+    policy's name)."""
+    fields = type(shock).model_fields
+    settings = "".join(
+        f", {k} {getattr(v, 'name', v)}"  # a PolicyConfig by its name
+        for k, v in vars(shock).items()
+        if k not in ("kind", "quarter") and v != getattr(fields[k], "default", None)
+    )
+    return f"{shock.kind} in quarter {shock.quarter}{settings}"

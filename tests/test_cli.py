@@ -358,7 +358,10 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
     )
     r = covsim("run", str(shocked), "--quarters", "3", "--out", str(tmp_path / "o"))
     assert r.returncode == 0, r.stderr
-    assert "shocks (from the quarter's first week): Q2 rep attrition; Q2 demand" in r.stdout.splitlines()
+    assert (
+        "shocks (from the quarter's first week): rep_attrition in quarter 2, share 0.4; demand in quarter 2, factor 0.6"
+        in r.stdout.splitlines()
+    )
     metrics = pd.read_csv(tmp_path / "o" / "metrics.csv")
     fig = summary_figure(metrics, "t", [(2, "rep_attrition"), (2, "demand")])
     quarterly = [ax for ax in fig.axes if ax.get_xlabel() == "quarter"]

@@ -17,9 +17,9 @@ from dash import dcc, html
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.catalogue import CATALOGUE
-from sim.experiment.suite import shock_text
 from sim.policies import BUILT_IN, policy_class
 from sim.scenario import Scenario
+from sim.shocks import shock_text
 
 #: The policies ticked when the page opens: the no-model baseline and the segment model.
 DEFAULT_POLICIES = ["unstructured", "segment_tiers"]

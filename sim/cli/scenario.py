@@ -84,6 +84,7 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.scenario import load_scenario
+        from sim.shocks import shock_text
         from sim.tables import comparison_table, quarter_table, run_answer, whole_run
 
     with reported_errors():
@@ -105,7 +106,7 @@ def run_command(
             )
             click.echo(quarter_table(result.metrics))
             if scenario.shocks:
-                acting = "; ".join(f"Q{x.quarter} {x.kind.replace('_', ' ')}" for x in scenario.shocks)
+                acting = "; ".join(shock_text(x) for x in scenario.shocks)
                 click.echo(f"shocks (from the quarter's first week): {acting}")
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         if len(results) > 1:

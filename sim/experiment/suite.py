@@ -23,7 +23,7 @@ from typing import Any
 from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
 from sim.scenario import Scenario
-from sim.shocks import Shock
+from sim.shocks import Shock, shock_text
 from sim.strict import Strict, model_validator
 
 #: The name of the unshocked reference run, which every suite has first.
@@ -69,18 +69,6 @@ class Stress(Strict):
         if self.description:
             return self.description
         return "; ".join(shock_text(shock) for shock in self.shocks)
-
-
-def shock_text(shock: Shock) -> str:
-    """A shock in a line: its kind, quarter and the settings not left at their defaults (a model in force by its
-    policy's name)."""
-    fields = type(shock).model_fields
-    settings = "".join(
-        f", {k} {getattr(v, 'name', v)}"  # a PolicyConfig by its name
-        for k, v in vars(shock).items()
-        if k not in ("kind", "quarter") and v != getattr(fields[k], "default", None)
-    )
-    return f"{shock.kind} in quarter {shock.quarter}{settings}"
 
 
 class SuiteFile(Strict):
