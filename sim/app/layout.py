@@ -290,7 +290,7 @@ def summary(scenario: Scenario, source: str) -> str:
     seats = sum(g.count for g in scenario.reps)
     shocks = f", {len(scenario.shocks)} shocks of its own" if scenario.shocks else ""
     return (
-        f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats} seats, "
+        f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats:,} seats, "
         f"{scenario.quarters} quarters, seed {scenario.seed}{shocks}"
     )
 

@@ -101,7 +101,7 @@ def run_command(
             results.append(result)
             click.echo(
                 f"\n{policy.name}: {scenario.name}, seed {result.seed}, "
-                f"{scenario.population.customers:,} accounts, {sum(g.count for g in scenario.reps)} reps "
+                f"{scenario.population.customers:,} accounts, {sum(g.count for g in scenario.reps):,} reps "
                 f"({result.seconds:.2f} s)"
             )
             click.echo(quarter_table(result.metrics))
