@@ -350,10 +350,13 @@ M = 1e6
 ANSWER_METRICS = ("revenue_captured", "opps_missed")  # revenue: higher is better; opps_missed: no direction
 
 
-def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None, pending: Any = None) -> str:
+def stored(
+    exp: Experiment, out: Path, revenue: Any, misses: Any = None, pending: Any = None, segments: Any = None
+) -> str:
     """The report of ``exp`` with every run recorded as done: revenue_captured = revenue(point, policy, replication)
     (and, when given, the misses ``misses(point, policy, replication)`` gives as {metric: value}, opps_missed
-    among them in place of the default)."""
+    among them in place of the default, and the rows of segments ``segments(point, policy, replication)`` gives as
+    (segment, metric, value))."""
     from sim.experiment.jobs import RunOutput
 
     b = batch(exp, out)
@@ -369,6 +372,7 @@ def stored(exp: Experiment, out: Path, revenue: Any, misses: Any = None, pending
             missed.update(misses(point, policy, rep) if misses is not None else {})
             rows = [(1, "all", "revenue_captured", float(revenue(point, policy, rep)))]
             rows += [(1, "all", metric, float(value)) for metric, value in missed.items()]
+            rows += [(1, *row) for row in (segments(point, policy, rep) if segments is not None else [])]
             b.store.record(RunOutput(str(key), "done", "", 0.0, 1.0, 1.0, rows, [], []), versions="test")
         return write_report(b.store, out).read_text()
     finally:
@@ -423,7 +427,8 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     d = np.array([40.0, 42.0, 37.0, 39.0])
     half = scipy_stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
     why = (
-        f" Why: at the design point, `unstructured` misses {fmt('missed_stalled', d.mean())} more opportunities "
+        f" Why (paired means at the design point): `unstructured` misses {fmt('missed_stalled', d.mean())} more "
+        "opportunities "
         f"(stalled) than `hunter_farmer` [{fmt('missed_stalled', d.mean() - half)}, "
         f"{fmt('missed_stalled', d.mean() + half)}] (paired 95% interval; every cause is in results.csv)."
     )
@@ -446,6 +451,36 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "offset", one_point, offsetting)
     assert opening(text).startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
     assert "Why:" not in opening(text)
+
+
+def test_a_clear_lead_is_explained_by_segment_by_kind_of_deal_and_by_the_misses_there(tmp_path: Path) -> None:
+    from sim.experiment.report.why import ON_THEIR_OWN
+    from sim.format import difference
+
+    # hunter_farmer's +3M over unstructured (ONE_POINT) is +4M in enterprise and -1M in smb; in enterprise it is
+    # +1M of new-logo value and +3M of renewals a rep won, and unstructured misses 40, 42, 37, 39 more deals
+    # there as stalled (and as many more in all there), none more in smb.
+    enterprise = {"unstructured": 0.0, "segment_tiers": 0.0, "hunter_farmer": 4.0}
+    stalled = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+
+    def segments(point: int, policy: str, rep: int) -> list[tuple[str, str, float]]:
+        total = one_point(point, policy, rep)
+        won = (5 + enterprise[policy]) * M
+        new, renewals = (2 + enterprise[policy] / 4) * M, (2 + 3 * enterprise[policy] / 4) * M
+        rows = [("enterprise", "revenue_captured", won), ("smb", "revenue_captured", total - won)]
+        rows += [("enterprise", "won_value_new_logo", new), ("enterprise", "won_value_expansion", 1 * M)]
+        rows += [("enterprise", "retained_spend", renewals)]
+        for segment, missed in (("enterprise", stalled[policy][rep]), ("smb", 30)):
+            rows += [(segment, "missed_stalled", missed), (segment, "opps_missed", missed + 10)]
+        return rows
+
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, segments=segments)
+    assert opening(text).endswith(
+        " Why (paired means at the design point): `hunter_farmer` against `unstructured`, +4.0M in `enterprise`, "
+        f"-1.0M in `smb`; in `enterprise`, new-logo value +1.0M, expansion value {difference('revenue_captured', 0)}, "
+        f"renewals a rep won +3.0M ({ON_THEIR_OWN}); there, `unstructured` misses 40 more opportunities (stalled) than "
+        "`hunter_farmer` [36, 43] (paired 95% interval; every cause is in results.csv)."
+    )
 
 
 def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:
@@ -490,6 +525,26 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
+
+
+def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it_is_behind(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500)),),
+    )
+    # the baseline is best at customers = 300, hunter_farmer (3M ahead) at customers = 500
+    lead = {"segment_tiers": (-1, -1), "hunter_farmer": (-1, 3), "unstructured": (0, 0)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        noise = (0.0, 0.5, -0.5, 0.0)[rep] if policy != "unstructured" else 0.0
+        return (10 + rep + lead[policy][point] + noise) * M
+
+    assert opening(stored(exp, tmp_path, revenue)).startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best at 1 of 2 "
+        "design points, as many as `hunter_farmer` (at customers = 500 `hunter_farmer` is); where it does worst, "
+        "at customers = 500, `hunter_farmer` does better: it is 3.0M higher ["
+    )
 
 
 def test_an_unfinished_store_is_answered_on_the_points_every_policy_has_run(tmp_path: Path) -> None:
@@ -607,8 +662,12 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     answer = opening(stored(exp, tmp_path, one_point, profit))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
     # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 6 comparisons: t(1 - 0.05/12, 3) = 6.23,
-    # so -2 +- 2.54 includes 0: not clear at this adjustment, and no caution
+    # so -2 +- 2.54 includes 0: not clear at this adjustment, no caution, but a note that profit does not tell
     assert "But on" not in answer
+    assert answer.endswith(
+        " On `profit` (the gross margin on recurring revenue less the cost of sales) it is not distinguishable from "
+        "the baseline: -2.0M [-4.5M, +544.0k]."
+    )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
     # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 6.23 x 0.1633 / 2 = 0.509

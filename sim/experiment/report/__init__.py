@@ -46,7 +46,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import WHY_METRICS, answer, chosen_metric
+from sim.experiment.report.answer import answer, chosen_metric
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -87,6 +87,7 @@ from sim.experiment.report.stress_sections import (
     stress_regret_section,
     suite_section,
 )
+from sim.experiment.report.why import why_values
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
@@ -158,7 +159,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     if findings is not None:
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
-        causes = stats.run_values(ctx.results, list(WHY_METRICS)) if not ctx.results.empty else None
+        explain = why_values(ctx.results, chosen_metric(ctx.metrics)) if not ctx.results.empty else None
         said = answer(
             values,
             ctx.metrics,
@@ -167,7 +168,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
             ctx.points,
             ctx.factors,
             across_points=exp.one_policy_grid,
-            causes=causes,
+            explain=explain,
         )
         lines += [said, ""]
     answer_at = len(lines) - 2

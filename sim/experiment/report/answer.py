@@ -29,8 +29,8 @@ from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
-from sim.experiment.report.markdown import finite, p_value, value_text
-from sim.experiment.stress import MISS_CAUSES
+from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
+from sim.experiment.report.why import why
 from sim.format import counted, difference
 
 #: Design points named one by one where another policy is best; beyond this, a count.
@@ -58,7 +58,7 @@ def answer(
     factors: Sequence[str],
     markdown: bool = True,
     across_points: bool = False,
-    causes: pd.DataFrame | None = None,
+    explain: pd.DataFrame | None = None,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -66,8 +66,8 @@ def answer(
     ``markdown`` marks names as code and the lead-in as bold, else plain text;
     ``across_points``: one policy over a grid (``Experiment.one_policy_grid``),
     answered across its points (a sampled design's points are not compared:
-    its answer is the sensitivity section's); ``causes``: run values of ``WHY_METRICS``, from
-    which a clear lead is explained (``_why``).
+    its answer is the sensitivity section's); ``explain``: run values by segment
+    (``why.why_values``), from which a clear lead is explained (``why.why``).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
@@ -132,7 +132,7 @@ def answer(
 
     if winner != baseline:
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
-        versus += f" {_interval(metric, low, high)}" if defined else ""
+        versus += f" {interval(metric, low, high)}" if defined else ""
         if clear and ahead:
             single, several = f"{name} does best: {versus}", f"it is {versus}"
         elif clear:
@@ -149,27 +149,36 @@ def answer(
         elif clear:
             several = f"{quote(other)} does better: it is {gap}"
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
+        elif lead_at[weakest] < 0:  # behind there in mean (a design point where another policy is best)
+            several = f"{quote(other)} has the better mean but is {undecided}: {gap}"
+            single = f"{name} has the best mean, but {several}"
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
     behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
-    why = _why(causes, point, winner, behind, where, quote) if clear and ahead and causes is not None else ""
+    because = (
+        why(explain, metric, point, winner, behind, where, quote) if clear and ahead and explain is not None else ""
+    )
     if not multi:
         also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = _replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
         caution = _on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
-        return lead + head + single + tail + more + also + why + caution
+        return lead + head + single + tail + more + also + because + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
-    smallest = "lead" if winner == baseline else "difference"
+    worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
+    if lead_at[weakest] < 0:  # not a lead at all: behind another policy there
+        worst = "where it does worst"
+    tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
+    as_many = f", as many as {' and '.join(tied)}" if tied else ""
     return (
         lead
         + head
-        + f"{name} is best at {int(counts[winner])} of {of}{_others(best, winner, present, label, quote)}; "
-        + f"where its {smallest} is smallest, at {label(point)}, {several}"
+        + f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}; "
+        + f"{worst}, at {label(point)}, {several}"
         + tail
-        + why
+        + because
     )
 
 
@@ -228,7 +237,7 @@ def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
     """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
     return "; ".join(
         f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
-        f"{_interval(metric, float(r.low_adj), float(r.high_adj))}"
+        f"{interval(metric, float(r.low_adj), float(r.high_adj))}"
         for r in rows.itertuples()
     )
 
@@ -239,58 +248,34 @@ PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
 def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
-    """A caution when the answer's metric is not profit and profit says otherwise, at the same adjustment: the
-    winner clearly behind the baseline on profit, or (the baseline winning) another policy clearly ahead of
-    it; else "". A policy that captures more revenue by spending more, or by losing customers, is not the
-    one to roll out on revenue alone."""
+    """Where profit stands, at the same adjustment, when the answer's metric is not profit: a caution when it says
+    otherwise (the winner clearly behind the baseline on profit, or, the baseline winning, another policy clearly
+    ahead of it), and, the winner not the baseline, a note when its profit is not distinguishable from the
+    baseline's; else "". A policy that captures more revenue by spending more, by losing customers, or by
+    counting renewals a rep won that would have renewed on their own, is not the one to roll out on revenue
+    alone."""
     if metric == BOTTOM_LINE:
         return ""
     d = _adjusted(family, BOTTOM_LINE)
     if winner != baseline:
-        behind = d[(d.policy == winner) & (d["high_adj"] < 0)]
-        if behind.empty:
+        mine = d[d.policy == winner]
+        if mine.empty:
             return ""
-        r = behind.iloc[0]
-        return (
-            f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: "
-            f"{difference(BOTTOM_LINE, float(r.mean_diff))} {_interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))} "
-            f"({PROFIT_IS}: look at both before choosing)."
-        )
+        r = mine.iloc[0]
+        gap = f"{difference(BOTTOM_LINE, float(r.mean_diff))} {interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
+        if r.high_adj < 0:
+            return (
+                f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "
+                f"({PROFIT_IS}: look at both before choosing)."
+            )
+        if r.low_adj <= 0:
+            return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}) it is not distinguishable from the baseline: {gap}."
+        return ""
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if ahead.empty:
         return ""
     each = _each(ahead, BOTTOM_LINE, quote)
     return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
-
-
-#: What a lead is explained by: the misses in all and by cause (run values the callers pass as ``causes``).
-WHY_METRICS = ("opps_missed", *MISS_CAUSES)
-
-
-def _why(causes: pd.DataFrame, point: int, winner: str, other: str, where: str, quote: Callable[[str], str]) -> str:
-    """`` Why: ...``: the miss cause by which ``other`` misses most more than ``winner`` at ``point`` (paired
-    by replication, its 95% t interval above 0 and at least one opportunity), when ``other`` also misses more
-    in all (``opps_missed``, its interval above 0); else "". ``causes``: run values of ``WHY_METRICS``."""
-    if causes.empty:  # no run recorded a miss
-        return ""
-    at = causes[(causes.point == point) & causes.policy.isin([winner, other])]
-    d = stats.paired_differences(at, winner)
-    d = d[d.policy == other]
-    total = d[d.metric == "opps_missed"]
-    # Only when the policy behind misses more in all: else a cause it misses more by is offset by another.
-    if total.empty or not total["low"].iloc[0] > 0:
-        return ""
-    d = d[d.metric.isin(MISS_CAUSES) & (d["low"] > 0) & (d["mean_diff"] >= 1)]
-    if d.empty:
-        return ""
-    top = d.loc[d["mean_diff"].idxmax()]
-    cause = str(top.metric)
-    words = cause.removeprefix("missed_").replace("_", " ")
-    return (
-        f" Why: at {where}, {quote(other)} misses {_amount(cause, float(top.mean_diff))} more opportunities "
-        f"({words}) than {quote(winner)} {_interval(cause, float(top.low), float(top.high), signed=False)} "
-        "(paired 95% interval; every cause is in results.csv)."
-    )
 
 
 def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.Series:
@@ -393,7 +378,7 @@ def _across_points(
     first = f"the first design point, {label(reference)}"
     undecided = "not distinguishable from the first design point at this replication count"
     if best != reference:
-        versus = f"{difference(metric, diff)} against {first}" + (f" {_interval(metric, low, high)}" if defined else "")
+        versus = f"{difference(metric, diff)} against {first}" + (f" {interval(metric, low, high)}" if defined else "")
         if clear and sign * diff > 0:
             body = f"it does best at {label(best)}: {versus}"
         elif clear:
@@ -417,8 +402,8 @@ def _across_points(
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
     """The other's difference from the best as an amount "lower" or "higher", with its interval if defined."""
     word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-    amount = "" if diff == 0 else _amount(metric, abs(diff)) + " "
-    return amount + word + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
+    size = "" if diff == 0 else amount(metric, abs(diff)) + " "
+    return size + word + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
 
 
 def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:
@@ -426,15 +411,4 @@ def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:
     interval): as amounts in the gap's direction when it excludes 0 (``9.3M lower [5.5M, 10.8M]``), else
     signed as the paired-differences table has it (``[-31.6M, +13.0M]``), so that the two read alike."""
     ends = (-high, -low) if diff < 0 else (low, high)
-    return _interval(metric, *ends, signed=False) if min(ends) >= 0 else _interval(metric, low, high)
-
-
-def _amount(metric: str, v: float) -> str:
-    """An unsigned amount of a difference: shares in percentage points, others in the metric's format."""
-    return difference(metric, v).lstrip("+")
-
-
-def _interval(metric: str, low: float, high: float, signed: bool = True) -> str:
-    """``[low, high]`` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts."""
-    show = difference if signed else _amount
-    return f"[{show(metric, low)}, {show(metric, high)}]" if not (math.isnan(low) or math.isnan(high)) else ""
+    return interval(metric, *ends, signed=False) if min(ends) >= 0 else interval(metric, low, high)

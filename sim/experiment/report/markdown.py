@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.format import fmt
+from sim.format import difference, fmt
 
 if TYPE_CHECKING:
     from sim.experiment.robustness import Ranking
@@ -72,3 +72,14 @@ def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable
         ]
         for p in t.index
     ]
+
+
+def amount(metric: str, v: float) -> str:
+    """An unsigned amount of a difference: shares in percentage points, others in the metric's format."""
+    return difference(metric, v).lstrip("+")
+
+
+def interval(metric: str, low: float, high: float, signed: bool = True) -> str:
+    """``[low, high]`` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts."""
+    show = difference if signed else amount
+    return f"[{show(metric, low)}, {show(metric, high)}]" if not (math.isnan(low) or math.isnan(high)) else ""

@@ -1,0 +1,121 @@
+"""Why a policy leads: its lead split by segment and, for revenue, by kind of deal, and the miss cause behind it.
+
+A clear lead on the answer's metric (``sim.experiment.report.answer``) is
+explained at the answer's design point, from run values by segment
+(:func:`why_values`), paired by replication between the leader and the policy
+it leads (paired means; the answer's own figure is the whole population's):
+
+- **by segment**, when the metric adds up over segments (its run total is a
+  sum) and the scenario has two or more: the leader's difference in each,
+  largest lead first, so that a lead made in one segment and given back in
+  another shows;
+- **by kind**, for ``revenue_captured``, in the segment with the largest lead:
+  new-logo value, expansion value and renewals a rep won (``retained_spend``),
+  which add up to it. A lead in renewals a rep won can be partly how revenue is
+  counted: a contract that renews on its own (the digital channel's, or one
+  nobody covered) counts in recurring revenue, not in revenue captured;
+- **the miss cause** by which the policy behind misses most more opportunities
+  than the leader there (its paired 95% t interval above 0, at least one
+  opportunity), when it also misses more in all there (``opps_missed``): a
+  cause it misses more by could otherwise be offset by another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from sim.catalogue import CATALOGUE
+from sim.experiment import stats
+from sim.experiment.report.markdown import amount, finite, interval
+from sim.experiment.stress import MISS_CAUSES
+from sim.format import difference
+from sim.metrics import run_totals
+from sim.records import ALL
+
+#: The parts a metric is the sum of, each with what it is in words.
+PARTS = {
+    "revenue_captured": (
+        ("won_value_new_logo", "new-logo value"),
+        ("won_value_expansion", "expansion value"),
+        ("retained_spend", "renewals a rep won"),
+    )
+}
+RENEWALS_WON = PARTS["revenue_captured"][2][1]
+#: Why a lead in renewals a rep won may be partly how revenue is counted.
+ON_THEIR_OWN = "a contract that renews without a rep counts in recurring revenue, not in revenue captured"
+#: The misses in all and by cause.
+MISSES = ("opps_missed", *MISS_CAUSES)
+
+
+def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
+    """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
+    the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
+    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES]
+    return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
+
+
+def why(
+    values: pd.DataFrame, metric: str, point: int, winner: str, other: str, where: str, quote: Callable[[str], str]
+) -> str:
+    """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
+    and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
+    ``values``: :func:`why_values`."""
+    at = values[(values.point == point) & values.policy.isin([winner, other])]
+    if at.empty:
+        return ""
+    sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
+    pieces, top = [], ALL
+    segments = [s for s in dict.fromkeys(at.segment) if s != ALL]
+    if CATALOGUE[metric].aggregate == "sum" and len(segments) >= 2:
+        leads = {s: _mean(_paired(at, s, winner, other), metric) for s in segments}
+        leads = {s: v for s, v in leads.items() if finite(v)}
+        if leads:
+            order = sorted(leads, key=lambda s: -sign * leads[s])
+            top = order[0]
+            pieces.append(
+                f"{quote(winner)} against {quote(other)}, "
+                + ", ".join(f"{difference(metric, leads[s])} in {quote(s)}" for s in order)
+            )
+    there = _paired(at, top, winner, other)
+    kinds = [(words, _mean(there, m)) for m, words in PARTS.get(metric, ())]
+    kinds = [(words, v) for words, v in kinds if finite(v)]
+    if kinds:
+        inside = "" if top == ALL else f"in {quote(top)}, "
+        pieces.append(inside + ", ".join(f"{words} {difference(metric, v)}" for words, v in kinds))
+        if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
+            pieces[-1] += f" ({ON_THEIR_OWN})"
+    place = "" if top == ALL else "there, " if kinds else f"in {quote(top)}, "
+    missed = _cause(there, other, winner, place, quote)
+    if missed:
+        pieces.append(missed)
+    return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
+
+
+def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataFrame:
+    """``winner`` minus ``other`` in ``segment``, paired by replication, one row per metric."""
+    d = stats.paired_differences(at[at.segment == segment].drop(columns="segment"), other)
+    return d[d.policy == winner].set_index("metric") if not d.empty else d
+
+
+def _mean(d: pd.DataFrame, metric: str) -> float:
+    return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
+
+
+def _cause(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
+    """``other`` misses N more opportunities (cause) than ``winner`` [interval]: the cause of the most, from ``d``
+    (``winner`` minus ``other``), when ``other`` misses more in all too; else ""."""
+    if "opps_missed" not in d.index or not d.at["opps_missed", "high"] < 0:
+        return ""
+    causes = d[d.index.isin(MISS_CAUSES) & (d["high"] < 0) & (d["mean_diff"] <= -1)]
+    if causes.empty:
+        return ""
+    cause = str(causes["mean_diff"].idxmin())
+    top = causes.loc[cause]
+    words = cause.removeprefix("missed_").replace("_", " ")
+    return (
+        f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
+        f"{quote(winner)} {interval(cause, -float(top.high), -float(top.low), signed=False)} "
+        "(paired 95% interval; every cause is in results.csv)"
+    )
