@@ -550,3 +550,34 @@ def test_a_stress_without_a_description_is_described_by_its_shocks() -> None:
         "rollout in quarter 2, quarters 3, current segment_tiers"
     )
     assert told.what == "reps leave"
+
+
+def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
+    """A rollout from quarter 2: in quarter 1 the model in force runs (50 below the policy's unshocked run), in
+    quarters 2 and 3 the rollout costs 4 and 2. Its impact is 6 (of 200 unshocked), not 56: the quarter before
+    it is the gap between two models. A demand cut from quarter 2, whose quarter 1 is the unshocked run's, loses
+    the same either way."""
+    from sim.config import validate_strict
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    stresses = {
+        "rollout_big_bang": {"kind": "rollout", "quarter": 2, "current": {"name": "unstructured"}},
+        "cut": {"kind": "demand", "quarter": 2, "factor": 0.5},
+    }
+    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in stresses.items()]}, "t")
+    loss = {"none": (0, 0, 0), "rollout_big_bang": (50, 4, 2), "cut": (0, 10, 10)}
+    rows = [
+        (point, "a", rep, quarter, metric, 100.0 + rep - loss[shock][quarter - 1])
+        for point, shock in enumerate(loss)
+        for rep in range(3)
+        for quarter in (1, 2, 3)
+        for metric in ("profit", "revenue_captured")
+    ]
+    points = pd.DataFrame({"point": range(3), "block": "", "row": -1, "shock": list(loss)})
+    f = analyse(tidy(rows), points, suite.stress)
+    profit = f.impacts[f.impacts.metric == "profit"].set_index("shock")
+    assert profit.at["rollout_big_bang", "impact"] == pytest.approx(-6.0)
+    assert profit.at["rollout_big_bang", "unshocked"] == pytest.approx(202.0)  # quarters 2 and 3: 2 x (100 + 1)
+    assert profit.at["cut", "impact"] == pytest.approx(-20.0)
+    assert profit.at["cut", "relative"] == pytest.approx(-20.0 / 202.0)

@@ -264,6 +264,21 @@ class Findings:
     inert: list[str]
 
 
+def acting_impacts(tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
+    """:func:`impacts` of each stress over the quarters it acts in, from its first quarter on, against the
+    unshocked run over the same quarters. Before a stress a run is the unshocked run, number for number, but
+    for a rollout: the model in force runs there, and its gap to the policy under test is no cost of the
+    rollout. ``tagged``: tidy results with ``shock``; ``points``: the design, with ``shock``."""
+    wanted = tagged[(tagged.segment == "all") & tagged.metric.isin(STRESS_METRICS)]
+    blocks = []
+    for shock, quarter in first_quarter.items():
+        acting = wanted[wanted.shock.isin([UNSHOCKED, shock]) & (wanted.quarter >= quarter)]
+        if (acting.shock == shock).any():
+            values = run_values(acting.drop(columns="shock"), list(STRESS_METRICS))
+            blocks.append(impacts(with_shock(values, points)))
+    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame()
+
+
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
     """The findings of a stress test from its tidy ``results`` and design ``points`` (with ``shock``)."""
     tagged = with_shock(results, points)
@@ -277,7 +292,7 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         first_quarter=first,
         description={UNSHOCKED: "no shock", **{s.name: s.what for s in suite}},
         values=values,
-        impacts=impacts(values),
+        impacts=acting_impacts(tagged, points, first),
         gaps=gaps,
         recovery=recovery(gaps, first),
         ranking=ranking,

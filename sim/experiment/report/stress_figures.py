@@ -67,8 +67,11 @@ def series_figure(
         return None
     fig, axes = panel_grid(len(shown), width=3.4, height=2.6)
     band = 100 * RECOVERY_TOLERANCE
+    horizon = int(gaps.quarter.max())
     for ax, shock in zip(axes, shown, strict=True):
-        g = gaps[gaps.shock == shock]
+        # From the stress's first quarter: before it a run is the unshocked run, or, for a rollout, the model in
+        # force, whose gap to the policy under test is no cost of the stress.
+        g = gaps[(gaps.shock == shock) & (gaps.quarter >= first_quarter[shock])]
         for policy in [p for p in ctx.policies if p in set(g.policy)]:
             s = g[g.policy == policy].sort_values("quarter")
             ax.plot(s["quarter"], 100 * s["gap"], marker="o", ms=3, lw=1.5, color=ctx.colours[policy], label=policy)
@@ -79,16 +82,19 @@ def series_figure(
         ax.set_xlabel("quarter", fontsize=8)
         ax.set_ylabel("revenue vs unshocked, %", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.set_xlim(0.5, horizon + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Quarterly revenue captured against the unshocked run, around each stress", fontsize=11)
+    fig.suptitle("Quarterly revenue captured against the unshocked run, from each stress's first quarter", fontsize=11)
     fig.tight_layout()
     save(fig, path)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         "Revenue around each stress, quarter by quarter",
         f"Mean paired difference of each quarter's `{RECOVERY_METRIC}` from the unshocked run, as a percentage of "
-        f"the unshocked quarter, per policy. The dashed line is the stress's first quarter; the grey band is "
-        f"+-{band:g}%: a quarter below it is hurt, and recovery is the first quarter after which none is.",
+        f"the unshocked quarter, per policy, from the stress's first quarter (the dashed line; before it a run is "
+        f"the unshocked run, or for a rollout the model in force, whose gap to the policy is no cost of the "
+        f"rollout). The grey band is +-{band:g}%: a quarter below it is hurt, and recovery is the first quarter "
+        f"after which none is.",
     )

@@ -178,9 +178,11 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
     lines = [
         "## Impact of each stress",
         "",
-        "Paired against the unshocked run on the same seeds: the mean difference over replications with its 95% "
+        "Paired against the unshocked run on the same seeds, over the quarters from the stress's first on (before "
+        "it a run is the unshocked run, or, for a rollout, the model in force, whose gap to the policy is no cost "
+        "of the rollout): the mean difference over replications with its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
-        f"mean, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
+        f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
         f"gap to the unshocked run and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it.",
     ]
     rec = f.recovery.set_index(["shock", "policy"])
@@ -213,7 +215,12 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
             header += ["deepest quarter", "recovery"]
-        lines += ["", f"{code(metric)}, whole run:", "", md_table(header, rows, "ll" + "r" * (len(header) - 2))]
+        lines += [
+            "",
+            f"{code(metric)}, from each stress's first quarter:",
+            "",
+            md_table(header, rows, "ll" + "r" * (len(header) - 2)),
+        ]
     return lines
 
 
@@ -233,8 +240,8 @@ def misses_section(f: Findings, policies: list[str]) -> list[str]:
     return [
         "## Extra missed opportunities",
         "",
-        "Mean paired difference over replications of the opportunities missed in the whole run, by cause "
-        "(docs/metrics.md defines each cause).",
+        "Mean paired difference over replications of the opportunities missed from each stress's first quarter, "
+        "by cause (docs/metrics.md defines each cause).",
         "",
         md_table(
             ["stress", "policy", *(c.removeprefix("missed_").replace("_", " ") for c in causes)],
