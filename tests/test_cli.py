@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -290,6 +291,44 @@ def test_a_reader_that_stops_reading_cuts_the_summary_short_not_the_report(tmp_p
     stderr = reader.stderr.read()
     assert reader.wait() == 0, stderr
     assert "over 4 paired replications" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, files",
+    [
+        (["run", str(SMALL), "--quarters", "1", "--out", "{out}"], ["metrics.csv", "summary.png", "weekly.csv"]),
+        (["examples", "{out}"], ["experiments", "scenarios"]),
+        (["policies"], []),
+    ],
+)
+def test_every_command_whose_reader_stops_reading_goes_on_and_ends_well(tmp_path, args, files):
+    # ``covsim run ... --out DIR | head -1``: the output is cut short, not the work (it ended with exit 1, no line
+    # and no files).
+    command = [sys.executable, "-m", "sim.cli", *(a.format(out=tmp_path / "out") for a in args)]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()
+    stderr = reader.stderr.read().decode()
+    assert reader.wait() == 0, stderr
+    assert "error" not in stderr and "Traceback" not in stderr
+    if files:
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == files
+
+
+def test_a_stop_from_outside_ends_a_run_as_ctrl_c_does_and_writes_nothing(tmp_path):
+    # ``timeout -s TERM``, ``kill``: exit 130 and the line Ctrl-C gives, not exit 143 and hidden temporaries.
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim.cli", "run", str(SMALL), "--policy", "unstructured"]
+    command += ["--policy", "segment_tiers", "--out", str(out)]
+    runner = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, text=True)
+    assert runner.stderr is not None
+    assert runner.stderr.readline().startswith("running small under")  # at work
+    runner.send_signal(signal.SIGTERM)
+    stderr = runner.stderr.read()
+    assert runner.wait() == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: nothing half-written is left")
+    assert "Traceback" not in stderr
+    assert not out.exists()
 
 
 def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(tmp_path):

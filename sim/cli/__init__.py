@@ -16,13 +16,21 @@ written together when the work is done, all or none of them.
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
 import click
 
 from sim.cli.app import app_command
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, unexpected_errors
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    INTERRUPTED,
+    ReaderMayStop,
+    one_line,
+    unexpected_errors,
+)
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
@@ -43,6 +51,11 @@ class _Commands(click.Group):
         run = super().main
         if not standalone_mode:
             return run(args, prog_name, standalone_mode=False, **extra)
+        if not isinstance(sys.stdout, ReaderMayStop):
+            sys.stdout = ReaderMayStop(sys.stdout)  # ``covsim ... | head -1`` stops the output, not the work
+        # A stop from outside (``kill``, ``timeout``, a service manager) ends the work as Ctrl-C does: what is
+        # finished is kept, nothing half-written is left, one line and exit 130.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             code = run(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as e:  # bare ``covsim``: the help, as click gives it
@@ -59,6 +72,10 @@ class _Commands(click.Group):
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import signal
 from contextlib import suppress
 from pathlib import Path
 
@@ -37,12 +36,8 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
         def ready(address: str) -> None:
             click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
 
-        # A service manager's stop (SIGTERM) stops it as Ctrl-C does: its workers closed, no traceback.
-        signal.signal(signal.SIGTERM, _interrupt)
+        # A service manager's stop (SIGTERM) stops it as Ctrl-C does (the command line's handler raises
+        # KeyboardInterrupt): its workers closed, no traceback.
         with suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops (while serving, Werkzeug takes it itself)
             serve(scenario_file, host, port, workers, ready)
         click.echo("covsim what-if page: stopped", err=True)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

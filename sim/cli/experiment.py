@@ -20,7 +20,6 @@ from sim.cli.common import (
     os_error_text,
     param_option,
     parse_params,
-    reader_may_stop,
     report_progress,
     reported_errors,
 )
@@ -75,8 +74,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             f"{batch.experiment.replications}; ask for {batch.replications_stored} to use them all",
             err=True,
         )
-    with reader_may_stop():  # a reader that stops reading cuts the terminal's output short, not the report
-        _summary(batch)
+    _summary(batch)
     if out_dir is not None:
         from sim.experiment.report import write_report
 
@@ -91,8 +89,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
                 err=True,
             )
             sys.exit(EXIT_FAILED)
-        with reader_may_stop():
-            click.echo("\n" + _written(report, out_dir))
+        click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
         click.echo("", err=True)
         for key, error in outcome.errors[:10]:

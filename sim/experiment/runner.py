@@ -11,6 +11,7 @@ interrupted batch loses no finished run and resumes where it stopped.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -25,7 +26,7 @@ from typing import Literal
 
 from sim.errors import InputError
 from sim.experiment.jobs import RunOutput, RunSpec
-from sim.experiment.pool import WorkerPool
+from sim.experiment.pool import WorkerPool, sigint_ignored
 from sim.experiment.store import Store
 from sim.experiment.worker import execute
 
@@ -83,7 +84,16 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generato
     if scheduler:
         client = Client(scheduler, timeout="20s")
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # Its processes ignore Ctrl-C, as the pool's do: the batch stops them, without their tracebacks; and
+        # say only their errors (a stopped batch's cancelled tasks are warnings that tell a user nothing).
+        with sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     try:
         futures = client.map(execute, specs, pure=False)
