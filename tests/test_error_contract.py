@@ -198,6 +198,34 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unknown_policy_is_said_once_by_its_key_and_a_shock_by_the_file_it_is_in(tmp_path):
+    experiment = tmp_path / "e.toml"
+    head = f'name = "e"\nscenario = "{SMALL}"\nquarters = 1\n'
+    policies = '[[policies]]\nname = "unstructred"\n[[policies]]\nname = "segment_tiers"\n'
+    good = policies.replace("unstructred", "unstructured")
+    factor = '[[factors]]\nname = "books"\ntarget = "policy.accounts_per_rep"\nvalues = [40, 80]\n'
+    experiment.write_text(head + policies + factor)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    (line,) = lines_of(result.stderr)  # not again at every design point, nor under another key
+    assert line.startswith(f"error: {experiment}: policies.0.name: unknown policy 'unstructred' (did you mean ")
+    # A shock of the experiment's past its horizon: the experiment file, its shock's own number.
+    shocked = tmp_path / "shocked.toml"
+    shocked.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 1\nfactor = 0.9\n')
+    shock = '[[shocks]]\nkind = "demand"\nquarter = 5\nfactor = 0.7\n'
+    experiment.write_text(head.replace(str(SMALL), str(shocked)).replace("quarters = 1", "quarters = 2") + good + shock)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [f"error: {experiment}: shocks.0.quarter: 5 is after the last quarter (2)"]
+    # A shock of the scenario's own that the experiment's horizon leaves out: the scenario file, and the horizon.
+    shocked.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 3\nfactor = 0.9\n')
+    experiment.write_text(head.replace(str(SMALL), str(shocked)) + good)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [
+        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_mistake_found_past_a_mended_key_joins_the_first_and_a_mended_key_s_own_is_not_said_twice(tmp_path):
     experiment = tmp_path / "e.toml"
     head = '[[policies]]\nname = "segment_tiers"\n'

@@ -155,11 +155,12 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
 
 
 def apply_point(
-    base: dict[str, Any], exp: Experiment, point: DesignPoint
+    base: dict[str, Any], exp: Experiment, point: DesignPoint, unknown: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
     """The scenario data and the per-policy parameter overrides at a design point, and the problems of the
     factors that could not be applied there (one line each; such a factor may be applied in part, so the
-    data serve only to find the point's other problems: a plan with any problem is refused)."""
+    data serve only to find the point's other problems: a plan with any problem is refused). ``unknown``:
+    the names of policies that cannot be loaded (said apart), whose parameters no factor is checked against."""
     data = copy.deepcopy(base)
     overrides: dict[str, dict[str, Any]] = {p.key: {} for p in exp.policies}
     problems: list[str] = []
@@ -175,8 +176,9 @@ def apply_point(
                 if _apply(data, path, f, value) == 0:
                     problems.append(f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario")
                 continue
-            takers = [p for p in exp.policies if path in policy_class(p.name).parameters()]
-            if not takers:
+            known = [p for p in exp.policies if p.name not in unknown]
+            takers = [p for p in known if path in policy_class(p.name).parameters()]
+            if not takers and len(known) == len(exp.policies):
                 problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}")
             for p in takers:
                 current = p.params.get(path, policy_class(p.name).parameters()[path].default)
@@ -189,6 +191,15 @@ def apply_point(
 
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
     """All cells of the experiment and the distinct runs they need, or InputError."""
+    # A policy that cannot be loaded, once by its key (not again at every design point), with the rest.
+    unknown: list[str] = []
+    unloaded: set[str] = set()
+    for i, entry in enumerate(exp.policies):
+        try:
+            policy_class(entry.name, f"policies.{i}.name")
+        except InputError as e:
+            unknown += e.problems
+            unloaded.add(entry.name)
     points = design_points(exp)
     seeds = replication_seeds(exp.seed, exp.replications)
     base_data = base.model_dump(mode="json")
@@ -197,7 +208,8 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
     for point in points:
         # Every problem at the first point that has any, in one round: the factors', then the scenario's
         # there (or, if it is valid, every policy's), not the first found alone.
-        data, overrides, problems = apply_point(base_data, exp, point)
+        data, overrides, problems = apply_point(base_data, exp, point, frozenset(unloaded))
+        problems = [*unknown, *problems]
         try:
             scenario = parse_scenario(data, f"design point {point.index} {point.values}")
             current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
@@ -205,6 +217,8 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
             raise InputError([*problems, *e.problems]) from None
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
         for i, entry in enumerate(exp.policies):
+            if entry.name in unloaded:
+                continue
             params = {**entry.params, **overrides[entry.key]}
             try:
                 make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params

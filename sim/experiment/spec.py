@@ -287,7 +287,7 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     problems = _metric_problems(experiment, scenario, path)
     if problems:
         raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
-    return experiment, resolve_base(experiment, scenario)
+    return experiment, resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
 
 
 #: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
@@ -323,7 +323,11 @@ def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path, plann
     if planner is None:
         return []
     try:
-        planner(experiment, resolve_base(experiment, scenario))
+        base = resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
+    except InputError as e:  # each line names its file already
+        return e.problems
+    try:
+        planner(experiment, base)
     except InputError as e:
         return [f"{path}: {problem}" for problem in e.problems]
     return []
@@ -379,20 +383,40 @@ def stress_experiment(
     return Experiment(**{**dict(base), "name": f"stress-{scenario.name}", "suite": suite, "metrics": STRESS_METRICS})
 
 
-def resolve_base(experiment: Experiment, scenario: Scenario) -> Scenario:
+def resolve_base(
+    experiment: Experiment, scenario: Scenario, experiment_file: str | None = None, scenario_file: str | None = None
+) -> Scenario:
     """The scenario every run of the experiment starts from: the file's, at the experiment's horizon and shocks.
 
     It keeps the file's name: the experiment already names the variant, and
-    the name is part of the store's experiment hash and of every run key.
+    the name is part of the store's experiment hash and of every run key. A
+    problem names where it is: a shock of the scenario's own that the
+    experiment's horizon leaves out, the scenario file (``scenario_file``)
+    with the experiment's quarters; one of the experiment's shocks, the
+    experiment file (``experiment_file``) and its own number there.
     """
-    changes: dict[str, Any] = {}
+    named = experiment_file or f"experiment {experiment.name}"
+    base = scenario
     if experiment.quarters is not None:
-        changes["quarters"] = experiment.quarters
+        at = f"{scenario_file or scenario.name} (with quarters = {experiment.quarters} of {named})"
+        base = base.with_overrides(at, name=scenario.name, quarters=experiment.quarters)
     if experiment.shocks:
-        changes["shocks"] = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
-    return (
-        scenario.with_overrides(f"experiment {experiment.name}", name=scenario.name, **changes) if changes else scenario
-    )
+        own = len(scenario.shocks)
+        shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
+        try:
+            base = base.with_overrides(named, name=scenario.name, shocks=shocks)
+        except InputError as e:
+            raise InputError([_renumbered(p, f"{named}: shocks.", own) for p in e.problems]) from None
+    return base
+
+
+def _renumbered(problem: str, prefix: str, offset: int) -> str:
+    """``problem`` about ``prefix`` + item N of a list that ``offset`` items of another file's came before, said
+    of the item's own number, N - offset."""
+    if not problem.startswith(prefix):
+        return problem
+    number, _, rest = problem[len(prefix) :].partition(".")
+    return f"{prefix}{int(number) - offset}.{rest}" if number.isdigit() and int(number) >= offset else problem
 
 
 def content_hash(obj: Any) -> str:
