@@ -7,6 +7,7 @@ is as readable as anything else the user writes there.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -97,9 +98,10 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
     folder.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, Path]] = []
     moved = 0
+    at = folder  # the file being written or moved into place
     try:
         for name, write in writers.items():
-            path = folder / name
+            at = path = folder / name
             fd, name_of_temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=path.suffix)
             os.close(fd)
             temporary = Path(name_of_temporary)
@@ -107,7 +109,12 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
             write(temporary)
             # After ``write``: a writer may replace the temporary rather than write into it.
             os.chmod(temporary, file_mode())
+        for _, path in written:  # a folder in a file's place is found before any file is replaced
+            if path.is_dir():
+                at = path
+                raise IsADirectoryError(errno.EISDIR, "a folder stands where the file goes", str(path))
         for temporary, path in written:
+            at = path
             os.replace(temporary, path)
             moved += 1
     except BaseException as e:
@@ -118,11 +125,10 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
                 with suppress(OSError):
                     made_folder.rmdir()
         if isinstance(e, OSError) and written:  # a full disk names no file: name the one it failed on
-            path = written[moved][1] if moved else written[-1][1]  # the rename, or the write, that failed
             names = ", ".join(writers)
             # Renames cannot fail for want of space; one that fails (the folder removed meanwhile) is said.
             kept = f"none of {names} was written" if not moved else f"{moved} of {names} were replaced, not the rest"
-            raise OSError(e.errno, f"{e.strerror or e}; {kept}", str(path)) from e
+            raise OSError(e.errno, f"{e.strerror or e}; {kept}", str(at)) from e
         raise
 
 

@@ -9,6 +9,8 @@ finds its scenario.
 
 from __future__ import annotations
 
+import errno
+from contextlib import suppress
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -64,6 +66,7 @@ def copy_samples(dest: Path) -> list[Path]:
     if existing:
         raise InputError(existing)
     written: list[Path] = []
+    made = sorted({p for t in targets for p in (t.parent, *t.parent.parents) if not p.exists()}, reverse=True)
     target = dest
     try:
         for target, src in targets.items():
@@ -73,7 +76,12 @@ def copy_samples(dest: Path) -> list[Path]:
     except BaseException as e:
         for path in written:
             path.unlink(missing_ok=True)
-        if isinstance(e, OSError):  # a read-only or full disk, a folder where a file should go: the user's to fix
+        for folder in made:  # the deepest first (a folder sorts after its parent)
+            with suppress(OSError):
+                folder.rmdir()
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # the system's: exit 1
+            raise OSError(e.errno, f"{e.strerror}; nothing was copied", str(target)) from None
+        if isinstance(e, OSError):  # a read-only disk, a folder where a file should go: the user's to fix
             raise InputError([f"{target}: cannot write it ({e.strerror or e}); nothing was copied"]) from None
         raise
     return written

@@ -568,3 +568,94 @@ def test_an_out_folder_whose_store_is_not_a_store_is_refused_and_left_as_it_was(
     ]
     assert (out / "store.sqlite").read_text() == "not a database, a note someone left\n"
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["store.sqlite"]
+
+
+@pytest.mark.parametrize(
+    "command, folder",
+    [
+        (RUN, "weekly.csv"),
+        (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "report.md"),
+        (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "store.sqlite"),
+    ],
+)
+def test_a_folder_where_an_output_file_goes_is_refused_before_any_run(tmp_path, command, folder):
+    # It ran, then wrote part of the set (metrics.csv without weekly.csv; a report's figures without report.md).
+    out = tmp_path / "out"
+    (out / folder).mkdir(parents=True)
+    result = invoke(*command, "--out", str(out))
+    assert result.exit_code == 2
+    (line,) = lines_of(result.stderr)
+    assert line.startswith("error: ") and folder in line and "folder" in line, line
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [folder]
+    assert not any((out / folder).iterdir())
+
+
+def test_a_folder_in_a_file_s_place_replaces_no_file_of_the_set_and_is_named(tmp_path):
+    (tmp_path / "a.csv").write_text("old")
+    (tmp_path / "b.csv").mkdir()
+    with pytest.raises(OSError) as e:
+        atomic_write_all(tmp_path, {"a.csv": lambda p: p.write_text("new"), "b.csv": lambda p: p.write_text("x")})
+    assert e.value.filename == str(tmp_path / "b.csv")
+    assert "none of a.csv, b.csv was written" in str(e.value)
+    assert (tmp_path / "a.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_a_store_that_cannot_be_made_on_a_full_disk_is_a_system_failure_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import sqlite3
+
+    from sim.experiment.store import Store
+
+    real = sqlite3.connect
+
+    class Full:
+        """A connection whose first statement finds the disk full, as SQLite says it."""
+
+        def __init__(self, *args, **kwargs):
+            self.db = real(*args, **kwargs)
+
+        def execute(self, *_):
+            e = sqlite3.OperationalError("database or disk is full")
+            e.sqlite_errorcode = sqlite3.SQLITE_FULL
+            raise e
+
+        def close(self):
+            self.db.close()
+
+    monkeypatch.setattr(sqlite3, "connect", Full)
+    out = tmp_path / "new" / "out"
+    with pytest.raises(OSError) as e:
+        Store(out, "identity")
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(out / "store.sqlite")
+    assert list(tmp_path.iterdir()) == []  # not a store to replace with --fresh: nothing of it is left
+
+
+def test_examples_on_a_full_disk_is_a_system_failure_and_leaves_no_folder(tmp_path, monkeypatch):
+    import errno
+
+    import sim.sample_files
+
+    real, calls = sim.sample_files.atomic_write_text, []
+
+    def fills_up(path: Path, text: str) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(sim.sample_files, "atomic_write_text", fills_up)
+    result = invoke("examples", str(tmp_path / "ex"))
+    assert result.exit_code == 1
+    (line,) = lines_of(result.stderr)
+    assert line.startswith(f"error: {calls[-1]}: No space left on device") and line.endswith("nothing was copied")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_host_the_page_cannot_listen_on_is_said_of_the_host_not_the_port():
+    from sim.app.server import check_port
+
+    with pytest.raises(InputError) as e:
+        check_port("nosuchhost.invalid", 18655)
+    (line,) = e.value.problems
+    assert line.startswith("--host nosuchhost.invalid: cannot listen on it (")

@@ -9,6 +9,7 @@ machine, bound to 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -72,6 +73,13 @@ def check_port(host: str, port: int) -> None:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
     except OSError as e:
+        if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL:  # the host, not the port
+            raise InputError(
+                [
+                    f"--host {host}: cannot listen on it ({e.strerror or e}); give an address of this machine, such as "
+                    "127.0.0.1 (this machine only) or 0.0.0.0 (every network it is on)"
+                ]
+            ) from None
         raise InputError(
             [f"--port {port}: cannot listen on {host}:{port} ({e.strerror or e}); choose another with --port"]
         ) from None

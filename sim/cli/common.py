@@ -155,14 +155,27 @@ def report_progress() -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def check_out(folder: Path, option: str, before: str = "nothing was run") -> None:
+def check_out(folder: Path, option: str, before: str = "nothing was run", files: tuple[str, ...] = ()) -> None:
     """InputError, before any work, unless files can be written into ``folder`` (the ``option`` that named
-    it); ``before`` says what the refusal spared."""
+    it), the command's ``files`` among them (a folder of one's name stands in its way); ``before`` says what
+    the refusal spared."""
     from sim.files import unwritable
 
     reason = unwritable(folder)
     if reason is not None:
         raise InputError([f"{option} {folder}: {reason}; {before}"])
+    blocked = [name for name in files if (folder / name).is_dir()]
+    if blocked:
+        raise InputError(
+            [f"{option} {folder}: {name} in it is a folder, where a file goes; {before}" for name in blocked]
+        )
+
+
+def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run") -> None:
+    """:func:`check_out` for a folder an experiment's report goes into, its files among them."""
+    from sim.experiment.report import FILES
+
+    check_out(folder, option, before, files=FILES)
 
 
 @contextmanager

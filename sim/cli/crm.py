@@ -116,7 +116,7 @@ def calibrate_command(
     with reported_errors():
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
-        check_out(out_file.parent, "--out", "nothing was read")
+        check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}
         for option, given in inputs.items():
@@ -213,7 +213,7 @@ def backtest_command(
                 return make_policy(name, params, where="--policy", scenario=calibrated, params_at="--param")
 
         if out_dir is not None:
-            check_out(out_dir, "--out")
+            check_out(out_dir, "--out", files=("scenario.toml", "seeds.csv", "backtest.png", "backtest.csv"))
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with ExitStack() as shown:

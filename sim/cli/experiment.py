@@ -14,7 +14,7 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     at_horizon,
     check_distinct,
-    check_out,
+    check_report_out,
     loading_libraries,
     one_line,
     os_error_text,
@@ -259,7 +259,7 @@ def compare_command(
         params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters, params)
         if out_dir is not None:
-            check_out(out_dir, "--out")
+            check_report_out(out_dir)
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
         hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)
@@ -302,7 +302,7 @@ def experiment_command(
         if scheduler:
             _check_reachable(scheduler)
         out_dir = out_dir or Path("out") / exp.name
-        check_out(out_dir, "--out")
+        check_report_out(out_dir)
         batch = open_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
         hint = f"covsim experiment {experiment_file} --out {out_dir}"
         outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
@@ -321,7 +321,7 @@ def report_command(out_dir: Path) -> None:
     with reported_errors():
         if not (out_dir / STORE_NAME).exists():
             raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
-        check_out(out_dir, "report folder", "nothing was written")
+        check_report_out(out_dir, "report folder", "nothing was written")
         store = Store.existing(out_dir)
         with report_progress() as step:
             path = write_report(store, out_dir, step)

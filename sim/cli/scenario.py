@@ -93,7 +93,7 @@ def run_command(
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
-            check_out(out_dir, "--out")
+            check_out(out_dir, "--out", files=("metrics.csv", "weekly.csv", "summary.png"))
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)

@@ -10,7 +10,7 @@ import click
 from sim.cli.common import (
     at_horizon,
     check_distinct,
-    check_out,
+    check_report_out,
     loading_libraries,
     parse_params,
     reported_errors,
@@ -110,7 +110,7 @@ def stress_command(
             scenario, str(scenario_file), policy_names, suite, replications, seed, params=chosen
         )
         out_dir = out_dir or Path("out") / experiment.name
-        check_out(out_dir, "--out")
+        check_report_out(out_dir)
         batch = open_batch(experiment, scenario, out_dir, fresh)
         hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,12 @@ def _take_lock(folder: Path) -> FileLock:
     return lock
 
 
+def _remove_store_files(path: Path) -> None:
+    """The store's database file ``path`` and SQLite's files beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 class Store:
     """An experiment's store in a folder (or in memory when ``folder`` is None)."""
 
@@ -88,19 +96,32 @@ class Store:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
             self.db.executescript(SCHEMA)
         else:
+            path = folder / STORE_NAME
+            if path.is_dir():
+                raise InputError(
+                    [f"{path}: a folder stands where the store's file goes; move it, or use another --out"]
+                )
+            made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
             folder.mkdir(parents=True, exist_ok=True)
             self._lock = _take_lock(folder)
-            path = folder / STORE_NAME
             if fresh:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                _remove_store_files(path)
+            new = not path.exists()
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             try:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(SCHEMA)
-            except sqlite3.DatabaseError as e:  # a file of another kind, or a damaged store
+            except sqlite3.DatabaseError as e:  # a full disk, a file of another kind, or a damaged store
                 self.close()
+                if new:  # nothing of it is left: the files it began, the lock, the folders it made
+                    _remove_store_files(path)
+                    (folder / LOCK_NAME).unlink(missing_ok=True)
+                    for made_folder in made:  # innermost first
+                        with suppress(OSError):
+                            made_folder.rmdir()
+                if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                    raise OSError(errno.ENOSPC, "No space left on device; nothing was run", str(path)) from None
                 raise InputError(
                     [f"{path}: not a covsim store ({e}); rerun with --fresh to replace it, or use another --out"]
                 ) from None

@@ -32,6 +32,7 @@ import it only to write a report.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -91,9 +92,11 @@ from sim.experiment.report.why import why_values
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
-__all__ = ["REPORT", "write_report"]
+__all__ = ["FILES", "REPORT", "write_report"]
 
 REPORT = "report.md"
+#: The report's files in its folder (and ``figures/``).
+FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET)
 #: The prefix of the hidden folder a report is written into before its files are moved into place.
 STAGING = ".report-"
 
@@ -129,8 +132,13 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
         except OSError as e:  # named by the report's own file, not the staging folder about to go
             name = Path(e.filename).name if e.filename else REPORT
             raise OSError(e.errno, f"{e.strerror or e}; the previous report is unchanged", str(out_dir / name)) from e
-        for made in sorted(p for p in stage.rglob("*") if p.is_file()):
-            target = out_dir / made.relative_to(stage)
+        moves = [(made, out_dir / made.relative_to(stage)) for made in sorted(stage.rglob("*")) if made.is_file()]
+        for _, target in moves:  # a folder in a file's place is found before any file is moved
+            if target.is_dir():
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder stands where the file goes; the previous report is unchanged", str(target)
+                )
+        for made, target in moves:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(made, target)
     finally:
