@@ -146,6 +146,7 @@ def test_help_and_listing(cmd):
     assert r.returncode == 0
     if cmd == ["policies"]:
         assert "segment_tiers:" in r.stdout and "accounts_per_rep = 40" in r.stdout
+        assert r.stdout.splitlines()[-1].startswith("Every default above is an assumption [A] (docs/ODD.md, 7.5)")
 
 
 def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):
@@ -423,3 +424,12 @@ def test_every_option_of_every_command_says_what_it_is_for():
         if isinstance(option, click.Option) and not option.help
     ]
     assert silent == []
+
+
+def test_a_policy_named_twice_is_refused_with_the_way_to_compare_it_with_itself():
+    r = covsim("compare", str(SMALL), "--policy", "hunter_farmer", "--policy", "hunter_farmer", "--quarters", "1")
+    assert_bad_input(
+        r,
+        "--policy: a policy is named twice (to compare one policy with other parameters, write an experiment file "
+        "that labels each: docs/experiments.md)",
+    )

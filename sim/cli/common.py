@@ -221,7 +221,12 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 def check_distinct(policy_names: tuple[str, ...]) -> None:
     """InputError if ``--policy`` names a policy twice."""
     if len(set(policy_names)) != len(policy_names):
-        raise InputError(["--policy: a policy is named twice"])
+        raise InputError(
+            [
+                "--policy: a policy is named twice (to compare one policy with other parameters, write an experiment "
+                "file that labels each: docs/experiments.md)"
+            ]
+        )
 
 
 def at_horizon(scenario: Scenario, scenario_file: Path, quarters: int | None) -> Scenario:

@@ -43,6 +43,10 @@ def policies_command() -> None:
     for cls in BUILT_IN.values():
         click.echo(cls.describe())
         click.echo()
+    click.echo(
+        "Every default above is an assumption [A] (docs/ODD.md, 7.5): a starting point, to set to your own "
+        "coverage model with --param KEY=VALUE or the scenario's [policy] params."
+    )
 
 
 @click.command("run")
