@@ -90,7 +90,13 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
         f"{FIGURES}/{path.name}",
         f"Response to factor {factor}",
         f"How the first {len(metrics)} headline metrics respond to factor {code(factor)}: {how}, "
-        "one colour per policy.",
+        "one colour per policy."
+        + (
+            f" The other {len(ctx.metrics) - len(metrics)} are in the tables (the figure draws the first "
+            f"{MAX_RESPONSE_METRICS} of the experiment's `metrics`: list first the ones to see)."
+            if len(ctx.metrics) > len(metrics)
+            else ""
+        ),
     )
 
 
