@@ -665,8 +665,8 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     # so -2 +- 2.54 includes 0: not clear at this adjustment, no caution, but a note that profit does not tell
     assert "But on" not in answer
     assert answer.endswith(
-        " On `profit` (the gross margin on recurring revenue less the cost of sales) it is not distinguishable from "
-        "the baseline: -2.0M [-4.5M, +544.0k]."
+        " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is not "
+        "distinguishable from the baseline: -2.0M [-4.5M, +544.0k]."
     )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
@@ -972,3 +972,18 @@ def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning
     assert _replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
     assert _replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
     assert _replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
+
+
+def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_called_a_lead() -> None:
+    from sim.experiment.report.answer import answer
+
+    # A is best over the three replications every policy has; over the four it shares with A, B is 0.9M higher.
+    runs = {"A": [10, 11, 12, 13], "B": [9.8, 10.9, 11.9, 17], "C": [9, 10, 11]}
+    rows = [(0, p, r, "revenue_captured", x * M) for p, v in runs.items() for r, x in enumerate(v)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], ["A", "B", "C"], "A", pd.DataFrame({"point": [0]}), [], False)
+    assert said.startswith(
+        "Answer: on revenue_captured (higher is better), A (the baseline) has the best mean over the replications "
+        "every policy has; B, paired with it over the 4 replications the two have, is not distinguishable from the "
+        "baseline at this replication count: 900.0k higher ["
+    )

@@ -36,9 +36,8 @@ from sim.config import parse_toml
 from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
-from sim.experiment.report.answer import answer, chosen_metric
+from sim.experiment.report.answer import answer
 from sim.experiment.report.export import tidy_table
-from sim.experiment.report.why import why_values
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry, comparison
 from sim.experiment.stats import describe, paired_differences, run_values
@@ -334,7 +333,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             points,
             [],
             markdown=False,
-            explain=why_values(results, chosen_metric(exp.metrics)) if not results.empty else None,
+            results=results,
         ),
         failures=failures,
         seconds=time.perf_counter() - start,

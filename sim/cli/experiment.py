@@ -126,8 +126,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
-    from sim.experiment.report.answer import answer, chosen_metric
-    from sim.experiment.report.why import why_values
+    from sim.experiment.report.answer import answer
     from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
     from sim.tables import differences_table, means_table, metrics_legend
 
@@ -148,7 +147,6 @@ def _summary(batch: Batch) -> None:
         order = [p.key for p in exp.policies]
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
-        explain = why_values(results, chosen_metric(exp.metrics))
         said = answer(
             values,
             exp.metrics,
@@ -158,7 +156,7 @@ def _summary(batch: Batch) -> None:
             factor_names,
             markdown=False,
             across_points=exp.one_policy_grid,
-            explain=explain,
+            results=results,
         )
         click.echo(said)  # the first line a reader gets (``| head -1``)
         point = int(values.point.min())

@@ -88,7 +88,6 @@ from sim.experiment.report.stress_sections import (
     stress_regret_section,
     suite_section,
 )
-from sim.experiment.report.why import why_values
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
@@ -167,7 +166,6 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     if findings is not None:
         lines += [stress_answer(findings, ctx.policies), ""]
     else:
-        explain = why_values(ctx.results, chosen_metric(ctx.metrics)) if not ctx.results.empty else None
         said = answer(
             values,
             ctx.metrics,
@@ -176,7 +174,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
             ctx.points,
             ctx.factors,
             across_points=exp.one_policy_grid,
-            explain=explain,
+            results=ctx.results,
         )
         lines += [said, ""]
     answer_at = len(lines) - 2

@@ -30,7 +30,7 @@ from scipy.stats import t as student_t
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
-from sim.experiment.report.why import why
+from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference
 
 #: Design points named one by one where another policy is best; beyond this, a count.
@@ -58,7 +58,7 @@ def answer(
     factors: Sequence[str],
     markdown: bool = True,
     across_points: bool = False,
-    explain: pd.DataFrame | None = None,
+    results: pd.DataFrame | None = None,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -66,8 +66,8 @@ def answer(
     ``markdown`` marks names as code and the lead-in as bold, else plain text;
     ``across_points``: one policy over a grid (``Experiment.one_policy_grid``),
     answered across its points (a sampled design's points are not compared:
-    its answer is the sensitivity section's); ``explain``: run values by segment
-    (``why.why_values``), from which a clear lead is explained (``why.why``).
+    its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
+    segment, from which a clear lead is explained (``why.why``).
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
@@ -149,15 +149,21 @@ def answer(
         elif clear:
             several = f"{quote(other)} does better: it is {gap}"
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
-        elif lead_at[weakest] < 0:  # behind there in mean (a design point where another policy is best)
+        elif lead_at[weakest] < 0:  # behind in the paired mean: another policy best there, or (one point, an
+            # unfinished store) best over the replications every policy has but not over those it shares with one
             several = f"{quote(other)} has the better mean but is {undecided}: {gap}"
-            single = f"{name} has the best mean, but {several}"
+            single = (
+                f"{name} has the best mean over the replications every policy has; {quote(other)}, paired with it "
+                f"over the {counted(n, 'replication')} the two have, is {undecided}: {gap}"
+            )
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
     behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
     because = (
-        why(explain, metric, point, winner, behind, where, quote) if clear and ahead and explain is not None else ""
+        why(why_values(results, metric), metric, point, winner, behind, where, quote)
+        if clear and ahead and results is not None and not results.empty
+        else ""
     )
     if not multi:
         also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
@@ -269,7 +275,10 @@ def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, qu
                 f"({PROFIT_IS}: look at both before choosing)."
             )
         if r.low_adj <= 0:
-            return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}) it is not distinguishable from the baseline: {gap}."
+            return (
+                f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
+                f"{gap}."
+            )
         return ""
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if ahead.empty:
