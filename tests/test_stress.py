@@ -581,3 +581,34 @@ def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
     assert profit.at["rollout_big_bang", "unshocked"] == pytest.approx(202.0)  # quarters 2 and 3: 2 x (100 + 1)
     assert profit.at["cut", "impact"] == pytest.approx(-20.0)
     assert profit.at["cut", "relative"] == pytest.approx(-20.0 / 202.0)
+
+
+def test_the_stress_that_hurts_most_is_the_costliest_and_an_unfinished_store_has_no_answer_yet() -> None:
+    """'early' (quarter 1) costs 5 a quarter, 15 in all, 5% of its quarters' profit; 'late' (quarter 3) costs 10,
+    but 10% of its one quarter's. The costlier hurts most, not the one whose quarters are fewer."""
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    stresses = {
+        "early": {"kind": "demand", "quarter": 1, "factor": 0.8},
+        "late": {"kind": "demand", "quarter": 3, "factor": 0.9},
+    }
+    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in stresses.items()]}, "t")
+    loss = {"none": (0, 0, 0), "early": (5, 5, 5), "late": (0, 0, 10)}
+    rows = [
+        (point, "a", rep, quarter, metric, 100.0 + rep - loss[shock][quarter - 1])
+        for point, shock in enumerate(loss)
+        for rep in range(3)
+        for quarter in (1, 2, 3)
+        for metric in ("profit", "revenue_captured")
+    ]
+    points = pd.DataFrame({"point": range(3), "block": "", "row": -1, "shock": list(loss)})
+    text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a"], markdown=False)
+    assert "The stress that hurts most is early (profit -5.0% for a)." in text
+    # Runs of one side only: no answer yet, not a crash.
+    for kept in ({0}, {1, 2}):
+        part = [r for r in rows if r[0] in kept]
+        text = stress_answer(analyse(tidy(part), points, suite.stress), ["a"], markdown=False)
+        assert text == "Answer: none yet: no stressed run has a finished unshocked partner."

@@ -70,6 +70,10 @@ def with_shock(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(points[["point", "shock"]], on="point", how="left")
 
 
+#: The columns of :func:`impacts`.
+IMPACT_COLUMNS = ["shock", "policy", "metric", "n", "unshocked", "impact", "low", "high", "relative", "worst"]
+
+
 def impacts(values: pd.DataFrame) -> pd.DataFrame:
     """Paired impact of each stress per (shock, policy, metric).
 
@@ -80,7 +84,7 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
     """
     wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
     rows = []
-    for shock in [c for c in wide.columns if c != UNSHOCKED]:
+    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
         for (policy, metric), g in wide.groupby(level=["policy", "metric"], sort=False):
             pair = g[[UNSHOCKED, shock]].dropna()
             base = pair[UNSHOCKED].to_numpy()
@@ -102,7 +106,7 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
                     "worst": float(d.min()) if d.size else np.nan,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=IMPACT_COLUMNS)
 
 
 def recovery_quarters(
@@ -128,7 +132,7 @@ def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.D
     r = results[(results.segment == "all") & (results.metric == metric)]
     wide = r.pivot_table(index=["policy", "quarter", "replication"], columns="shock", values="value")
     rows = []
-    for shock in [c for c in wide.columns if c != UNSHOCKED]:
+    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
         pair = wide[[UNSHOCKED, shock]].dropna()
         d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"]).mean()
         base = pair[UNSHOCKED].groupby(level=["policy", "quarter"]).mean()
@@ -267,16 +271,18 @@ class Findings:
 def acting_impacts(tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
     """:func:`impacts` of each stress over the quarters it acts in, from its first quarter on, against the
     unshocked run over the same quarters. Before a stress a run is the unshocked run, number for number, but
-    for a rollout: the model in force runs there, and its gap to the policy under test is no cost of the
-    rollout. ``tagged``: tidy results with ``shock``; ``points``: the design, with ``shock``."""
+    for a rollout, where the model in force runs: those quarters, the difference between two models, are left
+    out (what the model in force leaves behind at the rollout, its customers, deals and relationships, is what
+    the rollout starts from, and stays in). ``tagged``: tidy results with ``shock``; ``points``: the design,
+    with ``shock``. A stress with no stressed or no unshocked run yet has no row."""
     wanted = tagged[(tagged.segment == "all") & tagged.metric.isin(STRESS_METRICS)]
     blocks = []
     for shock, quarter in first_quarter.items():
         acting = wanted[wanted.shock.isin([UNSHOCKED, shock]) & (wanted.quarter >= quarter)]
-        if (acting.shock == shock).any():
+        if (acting.shock == shock).any() and (acting.shock == UNSHOCKED).any():
             values = run_values(acting.drop(columns="shock"), list(STRESS_METRICS))
             blocks.append(impacts(with_shock(values, points)))
-    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame()
+    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=IMPACT_COLUMNS)
 
 
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:

@@ -272,9 +272,10 @@ def methods(ctx: ReportContext) -> list[str]:
     ]
     if ctx.experiment.suite:
         lines += [
-            "- **Stress impact:** per replication, the stressed run minus the unshocked run on the same seed; the "
-            "mean over replications with its 95% t interval, per comparison (each row of the impact table is its "
-            "own question; not adjusted for the number of rows).",
+            "- **Stress impact:** per replication, the stressed run minus the unshocked run on the same seed, over "
+            "the quarters from the stress's first on (before it a run is the unshocked run, or, for a rollout, the "
+            "model in force); the mean over replications with its 95% t interval, per comparison (each row of the "
+            "impact table is its own question; not adjusted for the number of rows).",
             "- **Recovery:** per quarter, the mean paired difference of `revenue_captured` relative to the "
             "unshocked mean; a quarter more than 2% below is hurt; recovery is the number of quarters from the "
             "stress's first quarter to the first after which no quarter is hurt, when at least two unhurt quarters "

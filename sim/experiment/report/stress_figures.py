@@ -52,8 +52,9 @@ def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str]
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         "Impact of each stress on profit, by policy",
-        "Mean paired difference of whole-run profit between the stressed and the unshocked run (same seeds), as a "
-        "percentage of the unshocked profit; red is a loss, blue a gain. The intervals are in the impact table.",
+        "Mean paired difference of profit between the stressed and the unshocked run (same seeds), over the "
+        "quarters from the stress's first on, as a percentage of the unshocked profit of those quarters; red is a "
+        "loss, blue a gain. The intervals are in the impact table.",
     )
 
 
@@ -94,7 +95,6 @@ def series_figure(
         "Revenue around each stress, quarter by quarter",
         f"Mean paired difference of each quarter's `{RECOVERY_METRIC}` from the unshocked run, as a percentage of "
         f"the unshocked quarter, per policy, from the stress's first quarter (the dashed line; before it a run is "
-        f"the unshocked run, or for a rollout the model in force, whose gap to the policy is no cost of the "
-        f"rollout). The grey band is +-{band:g}%: a quarter below it is hurt, and recovery is the first quarter "
+        f"the unshocked run, or for a rollout the model in force, left out). The grey band is +-{band:g}%: a quarter below it is hurt, and recovery is the first quarter "
         f"after which none is.",
     )

@@ -77,9 +77,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             )
     else:
         out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
-    # By relative impact; one whose unshocked mean is 0 (no relative) by the sign of its impact alone.
-    fallback = np.where(profit["impact"] < 0, -np.inf, np.inf)
-    worst = profit.loc[profit["relative"].where(np.isfinite(profit["relative"]), fallback).idxmin()]
+    # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
+    # impacts (each of the unshocked profit over its own quarters) do not rank them.
+    worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]
     by_policy = profit[profit.shock == worst.shock].set_index("policy")
     each = ", ".join(
         f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" + (" (a gain)" if by_policy.at[p, "relative"] > 0 else "")
@@ -179,8 +179,9 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         "## Impact of each stress",
         "",
         "Paired against the unshocked run on the same seeds, over the quarters from the stress's first on (before "
-        "it a run is the unshocked run, or, for a rollout, the model in force, whose gap to the policy is no cost "
-        "of the rollout): the mean difference over replications with its 95% "
+        "it a run is the unshocked run, or, for a rollout, the model in force: those quarters are left out; what "
+        "that model leaves behind is what the rollout starts from): the mean difference over replications with "
+        "its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
         f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
         f"gap to the unshocked run and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it.",
