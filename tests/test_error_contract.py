@@ -223,6 +223,22 @@ def test_an_unknown_policy_is_said_once_by_its_key_and_a_shock_by_the_file_it_is
     assert lines_of(result.stderr) == [
         f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)"
     ]
+    # Both at once, each of its file; and a shock that clashes with the other file's is said with that one's name.
+    experiment.write_text(head.replace(str(SMALL), str(shocked)) + good + shock)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [
+        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)",
+        f"error: {experiment}: shocks.0.quarter: 5 is after the last quarter (1)",
+    ]
+    rollout = '[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "random_books" }\n'
+    shocked.write_text(SMALL.read_text() + "\n" + rollout)
+    experiment.write_text(
+        head.replace(str(SMALL), str(shocked)).replace("quarters = 1", "quarters = 2") + good + rollout
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [
+        f"error: {experiment}: shocks.0: a scenario has at most one rollout (shocks.0 of {shocked} is one)"
+    ]
     assert not (tmp_path / "out").exists()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -389,34 +390,51 @@ def resolve_base(
     """The scenario every run of the experiment starts from: the file's, at the experiment's horizon and shocks.
 
     It keeps the file's name: the experiment already names the variant, and
-    the name is part of the store's experiment hash and of every run key. A
-    problem names where it is: a shock of the scenario's own that the
-    experiment's horizon leaves out, the scenario file (``scenario_file``)
-    with the experiment's quarters; one of the experiment's shocks, the
-    experiment file (``experiment_file``) and its own number there.
+    the name is part of the store's experiment hash and of every run key. Its
+    problems come together, each said where it is: one of a shock of the
+    scenario's own, of the scenario file (``scenario_file``) with the
+    experiment's quarters; one of the experiment's shocks, of the experiment
+    file (``experiment_file``), by its number there.
     """
     named = experiment_file or f"experiment {experiment.name}"
-    base = scenario
+    changes: dict[str, Any] = {}
     if experiment.quarters is not None:
-        at = f"{scenario_file or scenario.name} (with quarters = {experiment.quarters} of {named})"
-        base = base.with_overrides(at, name=scenario.name, quarters=experiment.quarters)
+        changes["quarters"] = experiment.quarters
     if experiment.shocks:
+        changes["shocks"] = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
+    if not changes:
+        return scenario
+    try:
+        return scenario.with_overrides(named, name=scenario.name, **changes)
+    except InputError as e:
         own = len(scenario.shocks)
-        shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *experiment.shocks)]
-        try:
-            base = base.with_overrides(named, name=scenario.name, shocks=shocks)
-        except InputError as e:
-            raise InputError([_renumbered(p, f"{named}: shocks.", own) for p in e.problems]) from None
-    return base
+        where = scenario_file or scenario.name
+        if experiment.quarters is not None:
+            where += f" (with quarters = {experiment.quarters} of {named})"
+        raise InputError(
+            [_attributed(p, named, own, where, scenario_file or scenario.name) for p in e.problems]
+        ) from None
 
 
-def _renumbered(problem: str, prefix: str, offset: int) -> str:
-    """``problem`` about ``prefix`` + item N of a list that ``offset`` items of another file's came before, said
-    of the item's own number, N - offset."""
-    if not problem.startswith(prefix):
+_SHOCK = re.compile(r"shocks\.(\d+)")
+
+
+def _attributed(problem: str, named: str, own: int, scenario_where: str, scenario_file: str) -> str:
+    """``problem`` (``named: ...``, of the list of the scenario's ``own`` shocks and then the experiment's) said of
+    the file its shock is in, ``scenario_where`` or ``named``, each shock by its number in its own file."""
+    body = problem.removeprefix(f"{named}: ")
+    first = _SHOCK.match(body)
+    if body == problem or first is None:
         return problem
-    number, _, rest = problem[len(prefix) :].partition(".")
-    return f"{prefix}{int(number) - offset}.{rest}" if number.isdigit() and int(number) >= offset else problem
+    mine = int(first[1]) >= own  # the experiment's
+
+    def number(m: re.Match[str]) -> str:
+        k = int(m[1])
+        if (k >= own) == mine:
+            return f"shocks.{k - own if mine else k}"
+        return f"shocks.{k - own} of {named}" if k >= own else f"shocks.{k} of {scenario_file}"
+
+    return f"{named if mine else scenario_where}: {_SHOCK.sub(number, body)}"
 
 
 def content_hash(obj: Any) -> str:
