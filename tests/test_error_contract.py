@@ -592,6 +592,11 @@ def test_an_out_folder_whose_store_is_not_a_store_is_refused_and_left_as_it_was(
         (RUN, "weekly.csv"),
         (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "report.md"),
         (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "store.sqlite"),
+        (
+            ["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"],
+            "manifest.json",
+        ),
+        (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "morris.csv"),
     ],
 )
 def test_a_folder_where_an_output_file_goes_is_refused_before_any_run(tmp_path, command, folder):
@@ -604,6 +609,18 @@ def test_a_folder_where_an_output_file_goes_is_refused_before_any_run(tmp_path, 
     assert line.startswith("error: ") and folder in line and "folder" in line, line
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [folder]
     assert not any((out / folder).iterdir())
+
+
+def test_a_file_where_the_report_s_figures_go_is_refused_before_any_run(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "figures").write_text("a note")
+    result = invoke("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--out", str(out))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {out}: figures in it is a file, where a folder goes; nothing was run"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["figures"]
 
 
 def test_a_folder_in_a_file_s_place_replaces_no_file_of_the_set_and_is_named(tmp_path):

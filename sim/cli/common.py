@@ -155,27 +155,32 @@ def report_progress() -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def check_out(folder: Path, option: str, before: str = "nothing was run", files: tuple[str, ...] = ()) -> None:
+def check_out(
+    folder: Path,
+    option: str,
+    before: str = "nothing was run",
+    files: tuple[str, ...] = (),
+    folders: tuple[str, ...] = (),
+) -> None:
     """InputError, before any work, unless files can be written into ``folder`` (the ``option`` that named
-    it), the command's ``files`` among them (a folder of one's name stands in its way); ``before`` says what
-    the refusal spared."""
+    it), the command's ``files`` and ``folders`` among them (a folder or a file of one's name in its way);
+    ``before`` says what the refusal spared."""
     from sim.files import unwritable
 
     reason = unwritable(folder)
     if reason is not None:
         raise InputError([f"{option} {folder}: {reason}; {before}"])
-    blocked = [name for name in files if (folder / name).is_dir()]
+    blocked = [f"{name} in it is a folder, where a file goes" for name in files if (folder / name).is_dir()]
+    blocked += [f"{name} in it is a file, where a folder goes" for name in folders if (folder / name).is_file()]
     if blocked:
-        raise InputError(
-            [f"{option} {folder}: {name} in it is a folder, where a file goes; {before}" for name in blocked]
-        )
+        raise InputError([f"{option} {folder}: {what}; {before}" for what in blocked])
 
 
 def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run") -> None:
     """:func:`check_out` for a folder an experiment's report goes into, its files among them."""
-    from sim.experiment.report import FILES
+    from sim.experiment.report import FILES, FOLDERS
 
-    check_out(folder, option, before, files=FILES)
+    check_out(folder, option, before, files=FILES, folders=FOLDERS)
 
 
 @contextmanager

@@ -62,6 +62,10 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+#: What ``covsim backtest --out`` writes, all or none.
+BACKTEST_FILES = ("backtest.csv", "seeds.csv", "backtest.png", "scenario.toml")
+
+
 @click.command("calibrate")
 @_crm_export_options
 @click.option(
@@ -213,7 +217,7 @@ def backtest_command(
                 return make_policy(name, params, where="--policy", scenario=calibrated, params_at="--param")
 
         if out_dir is not None:
-            check_out(out_dir, "--out", files=("scenario.toml", "seeds.csv", "backtest.png", "backtest.csv"))
+            check_out(out_dir, "--out", files=BACKTEST_FILES)
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with ExitStack() as shown:
@@ -241,13 +245,11 @@ def backtest_command(
 
             table, seed_table = result.table(), result.seed_table()
             title = f"Backtest {result.cutoff} + {quarters} quarters, {label}, {seeds} seeds"
-            atomic_write_all(
-                out_dir,
-                {
-                    "scenario.toml": lambda p: p.write_text(result.scenario_text, encoding="utf-8"),
-                    "seeds.csv": lambda p: seed_table.to_csv(p, index=False),
-                    "backtest.png": lambda p: write_backtest_png(table, seed_table, title, p),
-                    "backtest.csv": lambda p: table.to_csv(p, index=False),
-                },
+            writers = (
+                lambda p: table.to_csv(p, index=False),
+                lambda p: seed_table.to_csv(p, index=False),
+                lambda p: write_backtest_png(table, seed_table, title, p),
+                lambda p: p.write_text(result.scenario_text, encoding="utf-8"),
             )
-            click.echo(f"\nwrote {out_dir}/backtest.csv, seeds.csv, backtest.png, scenario.toml")
+            atomic_write_all(out_dir, dict(zip(BACKTEST_FILES, writers, strict=True)))
+            click.echo(f"\nwrote {out_dir}/{', '.join(BACKTEST_FILES)}")

@@ -329,12 +329,14 @@ def report_command(out_dir: Path) -> None:
 
 def _written(report: Path, out_dir: Path) -> str:
     """The line naming what a report wrote: itself, the results, the screening's table and the figures."""
-    files = [report, out_dir / "results.csv", out_dir / "morris.csv"]
-    figures = sorted((out_dir / "figures").glob("*.png"))
+    from sim.experiment.report import FIGURES, MORRIS_CSV, RESULTS_CSV, RESULTS_PARQUET
+
+    files = [report, out_dir / RESULTS_CSV, out_dir / MORRIS_CSV]
+    figures = sorted((out_dir / FIGURES).glob("*.png"))
     named = [str(f) for f in files if f.exists()] + (
-        [f"{counted(len(figures), 'figure')} in {out_dir / 'figures'}"] if figures else []
+        [f"{counted(len(figures), 'figure')} in {out_dir / FIGURES}"] if figures else []
     )
-    return f"wrote {', '.join(named)} and {out_dir / 'results.parquet'}"
+    return f"wrote {', '.join(named)} and {out_dir / RESULTS_PARQUET}"
 
 
 def _point_differences(values: Any, design: Any, factor_names: list[str], metrics: tuple[str, ...]) -> None:

@@ -16,6 +16,9 @@ from sim.cli.common import (
     reported_errors,
 )
 
+#: What ``covsim run --out`` writes, all or none.
+RUN_FILES = ("metrics.csv", "weekly.csv", "summary.png")
+
 
 @click.command("validate")
 @click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
@@ -97,7 +100,7 @@ def run_command(
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
-            check_out(out_dir, "--out", files=("metrics.csv", "weekly.csv", "summary.png"))
+            check_out(out_dir, "--out", files=RUN_FILES)
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
@@ -125,15 +128,14 @@ def run_command(
             weekly = pd.concat([r.weekly for r in results], ignore_index=True)
             title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
             shocks = [(shock.quarter, shock.kind) for shock in scenario.shocks]
-            atomic_write_all(
-                out_dir,
-                {
-                    "metrics.csv": lambda p: metrics.to_csv(p, index=False),
-                    "weekly.csv": lambda p: weekly.to_csv(p, index=False),
-                    "summary.png": lambda p: write_summary_png(metrics, title, p, shocks),
-                },
+            writers = (
+                lambda p: metrics.to_csv(p, index=False),
+                lambda p: weekly.to_csv(p, index=False),
+                lambda p: write_summary_png(metrics, title, p, shocks),
             )
-            click.echo(f"\nwrote {out_dir / 'metrics.csv'}, {out_dir / 'weekly.csv'} and {out_dir / 'summary.png'}")
+            atomic_write_all(out_dir, dict(zip(RUN_FILES, writers, strict=True)))
+            *first, last = (str(out_dir / name) for name in RUN_FILES)
+            click.echo(f"\nwrote {', '.join(first)} and {last}")
 
 
 @click.command("examples")

@@ -120,8 +120,12 @@ class Store:
                     for made_folder in made:  # innermost first
                         with suppress(OSError):
                             made_folder.rmdir()
-                if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                    raise OSError(errno.ENOSPC, "No space left on device; nothing was run", str(path)) from None
+                full = getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                if full or new:  # the system failed (a full disk; an I/O error on a file just begun), not the input
+                    reason = "No space left on device" if full else f"cannot make the store ({e})"
+                    raise OSError(
+                        errno.ENOSPC if full else errno.EIO, f"{reason}; nothing was run", str(path)
+                    ) from None
                 raise InputError(
                     [f"{path}: not a covsim store ({e}); rerun with --fresh to replace it, or use another --out"]
                 ) from None

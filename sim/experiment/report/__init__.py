@@ -47,6 +47,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
+from sim.experiment.batch import MANIFEST
 from sim.experiment.report.answer import answer, chosen_metric
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
@@ -91,11 +92,12 @@ from sim.experiment.report.stress_sections import (
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
-__all__ = ["FILES", "REPORT", "write_report"]
+__all__ = ["FILES", "FOLDERS", "REPORT", "write_report"]
 
 REPORT = "report.md"
-#: The report's files in its folder (and ``figures/``).
-FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET)
+#: The files an experiment writes in its folder, the report's and the batch's, and the report's folder of figures.
+FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV, MANIFEST)
+FOLDERS = (FIGURES,)
 #: The prefix of the hidden folder a report is written into before its files are moved into place.
 STAGING = ".report-"
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.experiment.batch import MANIFEST
 from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
 from sim.experiment.store import Store
@@ -68,7 +69,7 @@ def load_context(store: Store, out_dir: Path) -> ReportContext:
     experiment = Experiment.model_validate_json(raw)
     scenario = json.loads(store.meta("scenario") or "{}")
     manifest = None
-    path = out_dir / "manifest.json"
+    path = out_dir / MANIFEST
     if path.exists():
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
