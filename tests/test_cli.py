@@ -316,6 +316,26 @@ def test_every_command_whose_reader_stops_reading_goes_on_and_ends_well(tmp_path
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == files
 
 
+def test_a_reader_of_both_streams_that_stops_stops_no_worker_s_printing_policy(tmp_path):
+    # ``covsim compare ... 2>&1 | head -1`` with a policy that prints: each worker's run failed with
+    # BrokenPipeError, and a stderr nobody read ended the command with exit 1 and no files.
+    (tmp_path / "chatty.py").write_text(
+        "from sim.policies.unstructured import Unstructured\n\n\nclass Chatty(Unstructured):\n"
+        "    name = 'chatty'\n\n    def plan(self, view, rng):\n"
+        "        print('planning', view.quarter, 'x' * 5000)\n        return super().plan(view, rng)\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim.cli", "compare", str(SMALL), "--policy", "chatty:Chatty"]
+    command += ["--policy", "unstructured", "--replications", "2", "--quarters", "2", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    assert reader.stdout is not None
+    reader.stdout.close()
+    assert reader.wait() == 0
+    assert "over 2 paired replications" in (out / "report.md").read_text()
+    assert "4 runs done, 0 failed" in (out / "report.md").read_text()
+
+
 def test_a_stop_from_outside_ends_a_run_as_ctrl_c_does_and_writes_nothing(tmp_path):
     # ``timeout -s TERM``, ``kill``: exit 130 and the line Ctrl-C gives, not exit 143 and hidden temporaries.
     out = tmp_path / "out"

@@ -27,7 +27,6 @@ from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     INTERRUPTED,
-    ReaderMayStop,
     one_line,
     unexpected_errors,
 )
@@ -35,6 +34,7 @@ from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
 from sim.cli.stress import stress_command
+from sim.streams import readers_may_stop
 
 
 class _Commands(click.Group):
@@ -51,8 +51,7 @@ class _Commands(click.Group):
         run = super().main
         if not standalone_mode:
             return run(args, prog_name, standalone_mode=False, **extra)
-        if not isinstance(sys.stdout, ReaderMayStop):
-            sys.stdout = ReaderMayStop(sys.stdout)  # ``covsim ... | head -1`` stops the output, not the work
+        readers_may_stop()  # ``covsim ... | head -1`` stops the output, not the work
         # A stop from outside (``kill``, ``timeout``, a service manager) ends the work as Ctrl-C does: what is
         # finished is kept, nothing half-written is left, one line and exit 130.
         signal.signal(signal.SIGTERM, _interrupt)

@@ -75,37 +75,6 @@ param_option = click.option(
 )
 
 
-class ReaderMayStop:
-    """Standard output whose reader may stop reading (``covsim run ... | head -1``): from then on what is written
-    goes to the null device, and the command goes on with its work and its files (exit 0), where Python would
-    raise BrokenPipeError at the next write. Everything else is the wrapped stream's."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return int(self._stream.write(text))
-        except BrokenPipeError:
-            self._drop()
-            return len(text)
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            self._drop()
-
-    def _drop(self) -> None:
-        # Later writes, and Python's flush at exit, go to the null device instead of failing again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, self._stream.fileno())
-        os.close(devnull)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 @contextmanager
 def unexpected_errors() -> Iterator[None]:
     """What no command expected, as one line and exit 1 instead of a traceback.

@@ -17,6 +17,7 @@ from sim.experiment.jobs import RunOutput, RunSpec
 from sim.policies import make_policy
 from sim.run import run
 from sim.scenario import Scenario, parse_scenario
+from sim.streams import readers_may_stop
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -28,12 +29,14 @@ def _scenario(scenario_json: str) -> Scenario:
 
 
 def _worker_setup(batch_pid: int) -> None:
-    """Workers leave Ctrl-C to the batch, and exit when the batch process goes (a kill -9).
+    """Workers leave Ctrl-C to the batch, exit when the batch process goes (a kill -9), and go on when the reader
+    of their output stops reading.
 
     ``batch_pid`` is passed in rather than read here: a batch killed while this
     worker was still starting has already left it to another parent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    readers_may_stop()  # a policy that prints, under ``covsim compare ... | head -1``
 
     def watch() -> None:
         while os.getppid() == batch_pid:
