@@ -202,3 +202,29 @@ def test_the_store_s_indexes_are_built_when_results_are_first_read(tmp_path, exp
         assert sorted(n for (n,) in store.db.execute(names)) == ["results_run", "weekly_run"]
     finally:
         store.close()
+
+
+def test_a_ctrl_c_while_a_dask_cluster_starts_is_held_back_not_lost():
+    """The cluster's processes are born with Ctrl-C blocked (they never see it); the batch gets it once they are
+    up (it ran to the end: Ctrl-C was ignored while the cluster started)."""
+    import signal
+
+    from sim.experiment.runner import sigint_held
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), sigint_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached.append("after the signal, inside")
+    assert reached == ["after the signal, inside"]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_a_dask_worker_stopped_with_ctrl_c_leaves_quietly():
+    # Born with Ctrl-C held back, it is ended at once by the one given meanwhile, once its preload is loaded.
+    code = (
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+        "os.kill(os.getpid(), signal.SIGINT); import sim.experiment.dask_worker; "
+        "print('not reached'); sys.exit(3)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "" and "Traceback" not in r.stderr, (r.returncode, r.stderr)

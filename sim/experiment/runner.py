@@ -14,11 +14,13 @@ import json
 import logging
 import os
 import platform
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Generator
-from contextlib import closing
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import Literal
 
 from sim.errors import InputError
 from sim.experiment.jobs import RunOutput, RunSpec
-from sim.experiment.pool import WorkerPool, sigint_ignored
+from sim.experiment.pool import WorkerPool
 from sim.experiment.store import Store
 from sim.experiment.worker import execute
 
@@ -73,6 +75,20 @@ def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Gen
         yield from pool.map(specs)
 
 
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while processes start (seconds, for a Dask cluster): they are born with it blocked, and so
+    never see it, while this process gets a Ctrl-C given meanwhile as soon as they are up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -84,15 +100,17 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generato
     if scheduler:
         client = Client(scheduler, timeout="20s")
     else:
-        # Its processes ignore Ctrl-C, as the pool's do: the batch stops them, without their tracebacks; and
-        # say only their errors (a stopped batch's cancelled tasks are warnings that tell a user nothing).
-        with sigint_ignored():
+        # Its workers leave a Ctrl-C to the batch, which stops them, without their tracebacks (``dask_worker``);
+        # and they say only their errors (a stopped batch's cancelled tasks are warnings that tell a user nothing).
+        logging.getLogger("distributed").setLevel(logging.ERROR)  # its scheduler, in this process
+        with sigint_held():
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
+                preload=["sim.experiment.dask_worker"],
             )
         client = Client(cluster)
     try:
