@@ -315,6 +315,45 @@ def test_the_page_stopped_by_sigterm_stops_as_by_ctrl_c_with_its_workers_and_no_
     assert not [c for c in children if running(c)], [Path(f"/proc/{c}/cmdline").read_text() for c in children]
 
 
+def test_the_page_stopped_while_it_starts_stops_as_when_it_serves():
+    # Before it serves (its libraries loading, its workers starting): exit 0 and its line, not 130 and "a batch
+    # keeps the runs it finished".
+    import signal
+    import socket
+    import time
+
+    pytest.importorskip("dash")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "sim.cli", "app", "scenarios/small.toml", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(0.5)
+    server.send_signal(signal.SIGTERM)
+    output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert output.splitlines()[-1] == "covsim what-if page: stopped"
+    assert "Traceback" not in output
+
+
+def test_a_ctrl_c_that_python_wrapped_in_another_error_is_an_interrupt(monkeypatch):
+    from click.testing import CliRunner
+
+    import sim.scenario
+    from sim.cli import main
+
+    def wrapped(*_: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as e:  # as Python wraps an error in a class's __set_name__
+            raise RuntimeError("Error calling __set_name__") from e
+
+    monkeypatch.setattr(sim.scenario, "load_scenario", wrapped)
+    result = CliRunner().invoke(main, ["validate", "scenarios/small.toml"])
+    assert result.exit_code == 130
+    assert result.stderr.strip().startswith("interrupted: nothing half-written is left")
+
+
 def test_a_policy_keeps_its_colour_from_one_comparison_to_the_next():
     # A trial saw segment_tiers orange in one comparison and territories orange in the next.
     from sim.app.charts import PALETTE, colours

@@ -146,7 +146,7 @@ def test_help_and_listing(cmd):
     assert r.returncode == 0
     if cmd == ["policies"]:
         assert "segment_tiers:" in r.stdout and "accounts_per_rep = 40" in r.stdout
-        assert r.stdout.splitlines()[-1].startswith("Every default above is an assumption [A] (docs/ODD.md, 7.5)")
+        assert r.stdout.splitlines()[-1].startswith("Every default above is an assumption [A], not a measured value")
 
 
 def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 from contextlib import suppress
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
 
     Ctrl-C or SIGTERM stops it (exit code 0): it writes nothing, and its worker processes stop with it.
     """
-    with reported_errors():
+    # Ctrl-C is how a server stops, and a service manager's stop (SIGTERM) stops it as Ctrl-C does (the command
+    # line's handler raises KeyboardInterrupt), from its start on: its workers closed, no traceback, exit 0.
+    with reported_errors(), suppress(KeyboardInterrupt):
         if importlib.util.find_spec("dash") is None:
             raise InputError(["covsim app: Dash is not installed; install covsim with the extra: pip install '.[app]'"])
         with loading_libraries():
@@ -36,8 +39,8 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
         def ready(address: str) -> None:
             click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
 
-        # A service manager's stop (SIGTERM) stops it as Ctrl-C does (the command line's handler raises
-        # KeyboardInterrupt): its workers closed, no traceback.
-        with suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops (while serving, Werkzeug takes it itself)
-            serve(scenario_file, host, port, workers, ready)
-        click.echo("covsim what-if page: stopped", err=True)
+        serve(scenario_file, host, port, workers, ready)  # while serving, Werkzeug takes Ctrl-C itself
+    # Stopped: a second stop while the worker processes are joined at exit would end in a traceback there.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
+    click.echo("covsim what-if page: stopped", err=True)

@@ -75,6 +75,18 @@ param_option = click.option(
 )
 
 
+def _interrupted(e: BaseException) -> bool:
+    """Whether ``e`` was caused by a Ctrl-C (or a stop from outside, which raises the same)."""
+    seen: set[int] = set()
+    cause: BaseException | None = e
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 @contextmanager
 def unexpected_errors() -> Iterator[None]:
     """What no command expected, as one line and exit 1 instead of a traceback.
@@ -88,6 +100,9 @@ def unexpected_errors() -> Iterator[None]:
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise  # click's own
     except Exception as e:
+        if _interrupted(e):  # a Ctrl-C that Python wrapped (one landing in a class's creation, say)
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(EXIT_INTERRUPTED)
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
             raise
         import sqlite3  # here, not at start-up: only a failure needs it

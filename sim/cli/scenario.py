@@ -47,7 +47,7 @@ def policies_command() -> None:
         click.echo(cls.describe())
         click.echo()
     click.echo(
-        "Every default above is an assumption [A] (docs/ODD.md, 7.5): a starting point, to set to your own "
+        "Every default above is an assumption [A], not a measured value: a starting point, to set to your own "
         "coverage model with --param KEY=VALUE or the scenario's [policy] params."
     )
 
