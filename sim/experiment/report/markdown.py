@@ -80,6 +80,6 @@ def amount(metric: str, v: float) -> str:
 
 
 def interval(metric: str, low: float, high: float, signed: bool = True) -> str:
-    """``[low, high]`` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts."""
-    show = difference if signed else amount
-    return f"[{show(metric, low)}, {show(metric, high)}]" if not (math.isnan(low) or math.isnan(high)) else ""
+    """:func:`ci` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts; "" when undefined (in a sentence,
+    nothing rather than a table's ``-``)."""
+    return ci(metric, low, high, difference if signed else amount) if finite(low, high) else ""
