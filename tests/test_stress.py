@@ -552,21 +552,14 @@ def test_a_stress_without_a_description_is_described_by_its_shocks() -> None:
     assert told.what == "reps leave"
 
 
-def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
-    """A rollout from quarter 2: in quarter 1 the model in force runs (50 below the policy's unshocked run), in
-    quarters 2 and 3 the rollout costs 4 and 2. Its impact is 6 (of 200 unshocked), not 56: the quarter before
-    it is the gap between two models. A demand cut from quarter 2, whose quarter 1 is the unshocked run's, loses
-    the same either way."""
+def _three_quarters(stresses: dict[str, dict], loss: dict[str, tuple[float, float, float]]) -> tuple:
+    """Tidy rows, design points and suite of a three-quarter stress test of one policy, ``a``: profit and revenue
+    ``100 + replication`` a quarter, less each stress's ``loss`` in each quarter (three replications)."""
     from sim.config import validate_strict
-    from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 
-    stresses = {
-        "rollout_big_bang": {"kind": "rollout", "quarter": 2, "current": {"name": "unstructured"}},
-        "cut": {"kind": "demand", "quarter": 2, "factor": 0.5},
-    }
     suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in stresses.items()]}, "t")
-    loss = {"none": (0, 0, 0), "rollout_big_bang": (50, 4, 2), "cut": (0, 10, 10)}
+    loss = {"none": (0, 0, 0), **loss}
     rows = [
         (point, "a", rep, quarter, metric, 100.0 + rep - loss[shock][quarter - 1])
         for point, shock in enumerate(loss)
@@ -574,8 +567,23 @@ def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
         for quarter in (1, 2, 3)
         for metric in ("profit", "revenue_captured")
     ]
-    points = pd.DataFrame({"point": range(3), "block": "", "row": -1, "shock": list(loss)})
-    f = analyse(tidy(rows), points, suite.stress)
+    points = pd.DataFrame({"point": range(len(loss)), "block": "", "row": -1, "shock": list(loss)})
+    return rows, points, suite.stress
+
+
+def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
+    """A rollout from quarter 2: in quarter 1 the model in force runs (50 below the policy's unshocked run), in
+    quarters 2 and 3 the rollout costs 4 and 2. Its impact is 6 (of 200 unshocked), not 56: the quarter before
+    it is the gap between two models. A demand cut from quarter 2, whose quarter 1 is the unshocked run's, loses
+    the same either way."""
+    from sim.experiment.stress import analyse
+
+    stresses = {
+        "rollout_big_bang": {"kind": "rollout", "quarter": 2, "current": {"name": "unstructured"}},
+        "cut": {"kind": "demand", "quarter": 2, "factor": 0.5},
+    }
+    rows, points, suite = _three_quarters(stresses, {"rollout_big_bang": (50, 4, 2), "cut": (0, 10, 10)})
+    f = analyse(tidy(rows), points, suite)
     profit = f.impacts[f.impacts.metric == "profit"].set_index("shock")
     assert profit.at["rollout_big_bang", "impact"] == pytest.approx(-6.0)
     assert profit.at["rollout_big_bang", "unshocked"] == pytest.approx(202.0)  # quarters 2 and 3: 2 x (100 + 1)
@@ -586,29 +594,18 @@ def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
 def test_the_stress_that_hurts_most_is_the_costliest_and_an_unfinished_store_has_no_answer_yet() -> None:
     """'early' (quarter 1) costs 5 a quarter, 15 in all, 5% of its quarters' profit; 'late' (quarter 3) costs 10,
     but 10% of its one quarter's. The costlier hurts most, not the one whose quarters are fewer."""
-    from sim.config import validate_strict
     from sim.experiment.report.stress_sections import stress_answer
     from sim.experiment.stress import analyse
-    from sim.experiment.suite import SuiteFile
 
     stresses = {
         "early": {"kind": "demand", "quarter": 1, "factor": 0.8},
         "late": {"kind": "demand", "quarter": 3, "factor": 0.9},
     }
-    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in stresses.items()]}, "t")
-    loss = {"none": (0, 0, 0), "early": (5, 5, 5), "late": (0, 0, 10)}
-    rows = [
-        (point, "a", rep, quarter, metric, 100.0 + rep - loss[shock][quarter - 1])
-        for point, shock in enumerate(loss)
-        for rep in range(3)
-        for quarter in (1, 2, 3)
-        for metric in ("profit", "revenue_captured")
-    ]
-    points = pd.DataFrame({"point": range(3), "block": "", "row": -1, "shock": list(loss)})
-    text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a"], markdown=False)
+    rows, points, suite = _three_quarters(stresses, {"early": (5, 5, 5), "late": (0, 0, 10)})
+    text = stress_answer(analyse(tidy(rows), points, suite), ["a"], markdown=False)
     assert "The stress that hurts most is early (profit -5.0% for a)." in text
     # Runs of one side only: no answer yet, not a crash.
     for kept in ({0}, {1, 2}):
         part = [r for r in rows if r[0] in kept]
-        text = stress_answer(analyse(tidy(part), points, suite.stress), ["a"], markdown=False)
+        text = stress_answer(analyse(tidy(part), points, suite), ["a"], markdown=False)
         assert text == "Answer: none yet: no stressed run has a finished unshocked partner."
