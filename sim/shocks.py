@@ -9,6 +9,7 @@ model or writes state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -274,3 +275,24 @@ def shock_text(shock: Shock) -> str:
         if k not in ("kind", "quarter") and v != getattr(fields[k], "default", None)
     )
     return f"{shock.kind} in quarter {shock.quarter}{settings}"
+
+
+_SHOCK_KEY = re.compile(r"shocks\.(\d+)")
+
+
+def attributed(problem: str, named: str, own: int, scenario_where: str, scenario_file: str) -> str:
+    """``problem`` (``named: ...``, of the list of the scenario's ``own`` shocks and then the experiment's) said of
+    the file its shock is in, ``scenario_where`` or ``named``, each shock by its number in its own file."""
+    body = problem.removeprefix(f"{named}: ")
+    first = _SHOCK_KEY.match(body)
+    if body == problem or first is None:
+        return problem
+    mine = int(first[1]) >= own  # the experiment's
+
+    def number(m: re.Match[str]) -> str:
+        k = int(m[1])
+        if (k >= own) == mine:
+            return f"shocks.{k - own if mine else k}"
+        return f"shocks.{k - own} of {named}" if k >= own else f"shocks.{k} of {scenario_file}"
+
+    return f"{named if mine else scenario_where}: {_SHOCK_KEY.sub(number, body)}"

@@ -211,6 +211,22 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
         f"{path}: stress.2 (late): name 'late' is used twice",
         f"{path}: stress.2 (late): shocks.0.segment: unknown segment 'nope'",
     ]
+    # A scenario with shocks of its own: each stress's shock by its own number, the scenario's named with its file.
+    shocked = tmp_path / "shocked.toml"
+    rollout = '{ kind = "rollout", quarter = 2, current = { name = "random_books" } }'
+    shocked.write_text(
+        SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 2\nfactor = 0.8\n'
+        '\n[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "random_books" }\n'
+    )
+    path.write_text(
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }]\n'
+        f'[[stress]]\nname = "ro"\nshocks = [{rollout.replace("2", "3")}]\n'
+    )
+    problems = suite_problems(load_suite(path), load_scenario(shocked), str(path), str(shocked))
+    assert problems == [
+        f"{path}: stress.0 (late): shocks.0.quarter: 9 is after the last quarter (4)",
+        f"{path}: stress.1 (ro): shocks.0: a scenario has at most one rollout (shocks.1 of {shocked} is one)",
+    ]
 
 
 # ---- the command --------------------------------------------------------------------------

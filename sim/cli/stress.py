@@ -103,7 +103,7 @@ def stress_command(
                     [f"--suite {suite_name}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
             suite, source = load_suite(suite_name), suite_name
-        problems = suite_problems(suite, scenario, source)
+        problems = suite_problems(suite, scenario, source, str(scenario_file))
         if problems:
             raise InputError(problems)
         experiment = stress_experiment(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,7 +23,7 @@ from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy
 from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario, load_scenario
-from sim.shocks import Shock
+from sim.shocks import Shock, attributed
 from sim.strict import Field, Strict, model_validator, without_unknown_keys
 
 #: Metrics summarised with confidence intervals unless the file names others.
@@ -412,29 +411,8 @@ def resolve_base(
         if experiment.quarters is not None:
             where += f" (with quarters = {experiment.quarters} of {named})"
         raise InputError(
-            [_attributed(p, named, own, where, scenario_file or scenario.name) for p in e.problems]
+            [attributed(p, named, own, where, scenario_file or scenario.name) for p in e.problems]
         ) from None
-
-
-_SHOCK = re.compile(r"shocks\.(\d+)")
-
-
-def _attributed(problem: str, named: str, own: int, scenario_where: str, scenario_file: str) -> str:
-    """``problem`` (``named: ...``, of the list of the scenario's ``own`` shocks and then the experiment's) said of
-    the file its shock is in, ``scenario_where`` or ``named``, each shock by its number in its own file."""
-    body = problem.removeprefix(f"{named}: ")
-    first = _SHOCK.match(body)
-    if body == problem or first is None:
-        return problem
-    mine = int(first[1]) >= own  # the experiment's
-
-    def number(m: re.Match[str]) -> str:
-        k = int(m[1])
-        if (k >= own) == mine:
-            return f"shocks.{k - own if mine else k}"
-        return f"shocks.{k - own} of {named}" if k >= own else f"shocks.{k} of {scenario_file}"
-
-    return f"{named if mine else scenario_where}: {_SHOCK.sub(number, body)}"
 
 
 def content_hash(obj: Any) -> str:

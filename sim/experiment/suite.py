@@ -23,7 +23,7 @@ from typing import Any
 from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
 from sim.scenario import Scenario
-from sim.shocks import Shock, shock_text
+from sim.shocks import Shock, attributed, shock_text
 from sim.strict import Strict, model_validator
 
 #: The name of the unshocked reference run, which every suite has first.
@@ -174,9 +174,12 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     return validate_strict(SuiteFile, {"stress": entries}, "default suite").stress
 
 
-def suite_problems(stresses: tuple[Stress, ...], scenario: Scenario, source: str) -> list[str]:
-    """What is wrong with ``stresses`` on ``scenario``, one line each naming ``source`` and the stress: a
-    reserved or repeated name, or shocks the scenario refuses (a quarter after its horizon, a segment it lacks)."""
+def suite_problems(
+    stresses: tuple[Stress, ...], scenario: Scenario, source: str, scenario_file: str | None = None
+) -> list[str]:
+    """What is wrong with ``stresses`` on ``scenario`` (of ``scenario_file``), one line each naming ``source`` and
+    the stress: a reserved or repeated name, or shocks the scenario refuses (a quarter after its horizon, a
+    segment it lacks), each shock by its number in its own file."""
     problems = []
     names = [s.name for s in stresses]
     for i, stress in enumerate(stresses):
@@ -187,7 +190,8 @@ def suite_problems(stresses: tuple[Stress, ...], scenario: Scenario, source: str
             problems.append(f"{where}: name {stress.name!r} is used twice")
         shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
         try:
-            scenario.with_overrides(f"{where}", shocks=shocks)
+            scenario.with_overrides(where, shocks=shocks)
         except InputError as e:
-            problems += e.problems
+            own, file = len(scenario.shocks), scenario_file or scenario.name
+            problems += [attributed(p, where, own, file, file) for p in e.problems]
     return problems
