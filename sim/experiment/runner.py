@@ -77,16 +77,27 @@ def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Gen
 
 @contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back while processes start (seconds, for a Dask cluster): they are born with it blocked, and so
-    never see it, while this process gets a Ctrl-C given meanwhile as soon as they are up."""
+    """Hold Ctrl-C back while processes start (seconds, for a Dask cluster): they are born with it blocked (a
+    thread's mask is what a process it starts inherits), and so never see it, while this process notes a
+    Ctrl-C given meanwhile (any of its threads may take the signal; Python runs the handler in this one) and
+    raises it as soon as they are up."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    given: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: given.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
+    except Exception:
+        if given:  # what failed for it (a Dask worker the Ctrl-C ended as it started: its nanny fails to start)
+            raise KeyboardInterrupt from None
+        raise
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
+    if given:
+        raise KeyboardInterrupt
 
 
 def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
@@ -102,7 +113,11 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generato
     else:
         # Its workers leave a Ctrl-C to the batch, which stops them, without their tracebacks (``dask_worker``);
         # and they say only their errors (a stopped batch's cancelled tasks are warnings that tell a user nothing).
-        logging.getLogger("distributed").setLevel(logging.ERROR)  # its scheduler, in this process
+        # Its scheduler and event loop, in this process, say nothing short of a crash: a Ctrl-C makes them log
+        # errors of their own (keys they could not gather, a callback's unbound variable in distributed's
+        # ``sync``) that tell a user nothing; a run's failure comes with its result, and a worker's is logged.
+        for name in ("distributed", "tornado.application"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         with sigint_held():
             cluster = LocalCluster(
                 n_workers=workers,
