@@ -597,6 +597,7 @@ def test_an_out_folder_whose_store_is_not_a_store_is_refused_and_left_as_it_was(
             "manifest.json",
         ),
         (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], "morris.csv"),
+        (["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"], ".covsim.lock"),
     ],
 )
 def test_a_folder_where_an_output_file_goes_is_refused_before_any_run(tmp_path, command, folder):
@@ -607,20 +608,34 @@ def test_a_folder_where_an_output_file_goes_is_refused_before_any_run(tmp_path, 
     assert result.exit_code == 2
     (line,) = lines_of(result.stderr)
     assert line.startswith("error: ") and folder in line and "folder" in line, line
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [folder]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".covsim.lock" or folder == p.name) == [folder]
     assert not any((out / folder).iterdir())
 
 
-def test_a_file_where_the_report_s_figures_go_is_refused_before_any_run(tmp_path):
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_a_file_where_the_report_s_figures_go_is_refused_before_any_run(tmp_path, kind):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "figures").write_text("a note")
+    if kind == "file":
+        (out / "figures").write_text("a note")
+    else:
+        (out / "figures").symlink_to(tmp_path / "gone")
     result = invoke("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--out", str(out))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         f"error: --out {out}: figures in it is a file, where a folder goes; nothing was run"
     ]
     assert sorted(p.name for p in out.iterdir()) == ["figures"]
+
+
+def test_a_report_is_written_again_whatever_stands_where_the_batch_s_manifest_was(tmp_path):
+    out = tmp_path / "out"
+    args = ["compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "2"]
+    assert invoke(*args, "--executor", "serial", "--out", str(out)).exit_code == 0
+    (out / "manifest.json").unlink()
+    (out / "manifest.json").mkdir()  # the report does not write it, and reads it only if it can
+    result = invoke("report", str(out))
+    assert result.exit_code == 0, result.stderr
 
 
 def test_a_folder_in_a_file_s_place_replaces_no_file_of_the_set_and_is_named(tmp_path):

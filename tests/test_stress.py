@@ -620,8 +620,8 @@ def test_the_stress_that_hurts_most_is_the_costliest_and_an_unfinished_store_has
     rows, points, suite = _three_quarters(stresses, {"early": (5, 5, 5), "late": (0, 0, 10)})
     text = stress_answer(analyse(tidy(rows), points, suite), ["a"], markdown=False)
     assert "The stress that hurts most is early (profit -5.0% for a)." in text
-    # Runs of one side only: no answer yet, not a crash.
-    for kept in ({0}, {1, 2}):
-        part = [r for r in rows if r[0] in kept]
+    # Runs of one side only, or of both but of no replication in common: no answer yet, not a crash or a guess.
+    for kept in ({0}, {1, 2}, "unpaired"):
+        part = [r for r in rows if (r[0] in kept if kept != "unpaired" else (r[2] == 0) == (r[0] == 0))]
         text = stress_answer(analyse(tidy(part), points, suite), ["a"], markdown=False)
         assert text == "Answer: none yet: no stressed run has a finished unshocked partner."

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import loading_libraries, reported_errors
+from sim.cli.common import interrupted, loading_libraries, reported_errors
 from sim.errors import InputError
 
 #: The address the page listens on unless told otherwise: this machine only.
@@ -33,13 +33,17 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
     with reported_errors(), suppress(KeyboardInterrupt):
         if importlib.util.find_spec("dash") is None:
             raise InputError(["covsim app: Dash is not installed; install covsim with the extra: pip install '.[app]'"])
-        with loading_libraries():
-            from sim.app.server import serve
+        try:
+            with loading_libraries():
+                from sim.app.server import serve
 
-        def ready(address: str) -> None:
-            click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
+            def ready(address: str) -> None:
+                click.echo(f"covsim what-if page: {address} (Ctrl-C to stop)", err=True)
 
-        serve(scenario_file, host, port, workers, ready)  # while serving, Werkzeug takes Ctrl-C itself
+            serve(scenario_file, host, port, workers, ready)  # while serving, Werkzeug takes Ctrl-C itself
+        except Exception as e:
+            if not interrupted(e):  # a Ctrl-C Python wrapped (one landing in a class's creation) stops it too
+                raise
     # Stopped: a second stop while the worker processes are joined at exit would end in a traceback there.
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)

@@ -75,7 +75,7 @@ param_option = click.option(
 )
 
 
-def _interrupted(e: BaseException) -> bool:
+def interrupted(e: BaseException) -> bool:
     """Whether ``e`` was caused by a Ctrl-C (or a stop from outside, which raises the same)."""
     seen: set[int] = set()
     cause: BaseException | None = e
@@ -100,7 +100,7 @@ def unexpected_errors() -> Iterator[None]:
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise  # click's own
     except Exception as e:
-        if _interrupted(e):  # a Ctrl-C that Python wrapped (one landing in a class's creation, say)
+        if interrupted(e):  # a Ctrl-C that Python wrapped (one landing in a class's creation, say)
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
         if os.environ.get(TRACEBACK_VARIABLE) == "1":
@@ -155,16 +155,27 @@ def check_out(
     if reason is not None:
         raise InputError([f"{option} {folder}: {reason}; {before}"])
     blocked = [f"{name} in it is a folder, where a file goes" for name in files if (folder / name).is_dir()]
-    blocked += [f"{name} in it is a file, where a folder goes" for name in folders if (folder / name).is_file()]
+    blocked += [
+        f"{name} in it is a file, where a folder goes"
+        for name in folders
+        if os.path.lexists(folder / name) and not (folder / name).is_dir()
+    ]
     if blocked:
         raise InputError([f"{option} {folder}: {what}; {before}" for what in blocked])
 
 
-def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run") -> None:
-    """:func:`check_out` for a folder an experiment's report goes into, its files among them."""
+def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True) -> None:
+    """:func:`check_out` for a folder an experiment's report goes into, its files among them, and, for a
+    ``batch`` that runs there, the batch's (its manifest and its store's lock)."""
     from sim.experiment.report import FILES, FOLDERS
 
-    check_out(folder, option, before, files=FILES, folders=FOLDERS)
+    files: tuple[str, ...] = FILES
+    if batch:
+        from sim.experiment.batch import MANIFEST
+        from sim.experiment.store import LOCK_NAME
+
+        files = (*files, MANIFEST, LOCK_NAME)
+    check_out(folder, option, before, files=files, folders=FOLDERS)
 
 
 @contextmanager

@@ -319,7 +319,7 @@ def report_command(out_dir: Path) -> None:
     with reported_errors():
         if not (out_dir / STORE_NAME).exists():
             raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
-        check_report_out(out_dir, "report folder", "nothing was written")
+        check_report_out(out_dir, "report folder", "nothing was written", batch=False)
         store = Store.existing(out_dir)
         with report_progress() as step:
             path = write_report(store, out_dir, step)

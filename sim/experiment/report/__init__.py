@@ -47,7 +47,6 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.batch import MANIFEST
 from sim.experiment.report.answer import answer, chosen_metric
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
@@ -95,8 +94,8 @@ from sim.experiment.stress import Findings, analyse
 __all__ = ["FILES", "FOLDERS", "REPORT", "write_report"]
 
 REPORT = "report.md"
-#: The files an experiment writes in its folder, the report's and the batch's, and the report's folder of figures.
-FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV, MANIFEST)
+#: The report's files in its folder, and its folder of figures.
+FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV)
 FOLDERS = (FIGURES,)
 #: The prefix of the hidden folder a report is written into before its files are moved into place.
 STAGING = ".report-"

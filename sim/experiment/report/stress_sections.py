@@ -28,8 +28,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     most, what does not recover, and the better rollout plan."""
     q: Callable[[str], str] = code if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
-    profit = f.impacts[f.impacts.metric == DECISION_METRIC]
-    if profit.empty:
+    profit = f.impacts[(f.impacts.metric == DECISION_METRIC) & (f.impacts.n > 0)]
+    if profit.empty:  # none paired by replication (an interrupted batch can leave each side different ones)
         return lead + "none yet: no stressed run has a finished unshocked partner."
     out = []
     if f.ranking is not None:
