@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import sys
+import signal
 from contextlib import suppress
 from pathlib import Path
 
@@ -45,11 +44,12 @@ def app_command(scenario_file: Path | None, host: str, port: int, workers: int |
         except Exception as e:
             if not interrupted(e):  # a Ctrl-C Python wrapped (one landing in a class's creation) stops it too
                 raise
+    # Stopped: a second stop while the worker processes are joined at exit would end in a traceback there
+    # (coreutils' timeout signals the process and its group).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
+    # CPython notes a Ctrl-C that escaped a string's exec() as unhandled, though it was handled here (a stop
+    # landing in scipy's import does), and then ends the process by SIGINT, not exit 0; every exec() of a
+    # string clears that note first.
+    exec("pass")
     click.echo("covsim what-if page: stopped", err=True)
-    # Stopped, it leaves at once (its workers are closed, or leave when it is gone): Python's own exit would join
-    # worker processes that a second stop (coreutils' timeout signals the process and its group) interrupts
-    # with a traceback, and ends by SIGINT, not exit 0, when the stop landed in a library's exec() (CPython's
-    # note of an unhandled Ctrl-C, though this one was handled).
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    os._exit(0)
