@@ -41,7 +41,7 @@ Worker = tuple[Connection, SpawnProcess]
 
 
 @contextmanager
-def sigint_ignored() -> Iterator[None]:
+def _sigint_ignored() -> Iterator[None]:
     """Ignore Ctrl-C while worker processes start.
 
     They inherit "ignored" from birth, so a Ctrl-C to the whole terminal group
@@ -64,7 +64,7 @@ def start_worker(announce: bool = False) -> Worker:
     may tell the terminal when it compiles covsim's loops (one worker of a pool does, not every one)."""
     mine, theirs = SPAWN.Pipe()
     process = SPAWN.Process(target=serve, args=(theirs, os.getpid(), announce), daemon=True)
-    with sigint_ignored():
+    with _sigint_ignored():
         process.start()
     theirs.close()  # the worker now holds the only other end: its death is an EOF here
     return mine, process
