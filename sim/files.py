@@ -83,6 +83,18 @@ def unwritable(folder: Path) -> str | None:
     return None
 
 
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its ancestors that do not exist, innermost first: what making it would make."""
+    return [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+
+
+def remove_made(folders: list[Path]) -> None:
+    """Remove ``folders`` (made by a call that failed; innermost first) that are empty; leave the others."""
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()
+
+
 def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object]]) -> None:
     """Write the files ``writers`` names into ``folder``, all or none of them.
 
@@ -94,7 +106,7 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
     Files end with :func:`file_mode`'s permissions, not the owner-only
     ``0o600`` that ``mkstemp`` creates temporaries with.
     """
-    made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+    made = missing_folders(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, Path]] = []
     moved = 0
@@ -121,9 +133,7 @@ def atomic_write_all(folder: Path, writers: Mapping[str, Callable[[Path], object
         for temporary, _ in written[moved:]:
             temporary.unlink(missing_ok=True)
         if not moved:
-            for made_folder in made:  # innermost first
-                with suppress(OSError):
-                    made_folder.rmdir()
+            remove_made(made)
         if isinstance(e, OSError) and written:  # a full disk names no file: name the one it failed on
             names = ", ".join(writers)
             # Renames cannot fail for want of space; one that fails (the folder removed meanwhile) is said.

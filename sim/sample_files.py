@@ -10,13 +10,12 @@ finds its scenario.
 from __future__ import annotations
 
 import errno
-from contextlib import suppress
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.files import atomic_write_text
+from sim.files import atomic_write_text, missing_folders, remove_made
 
 #: The sample folders, as the docs name them (relative to the checkout, or to where they are copied).
 FOLDERS = ("scenarios", "experiments")
@@ -66,7 +65,7 @@ def copy_samples(dest: Path) -> list[Path]:
     if existing:
         raise InputError(existing)
     written: list[Path] = []
-    made = sorted({p for t in targets for p in (t.parent, *t.parent.parents) if not p.exists()}, reverse=True)
+    made = sorted({p for t in targets for p in missing_folders(t.parent)}, reverse=True)  # deepest first
     target = dest
     try:
         for target, src in targets.items():
@@ -76,9 +75,7 @@ def copy_samples(dest: Path) -> list[Path]:
     except BaseException as e:
         for path in written:
             path.unlink(missing_ok=True)
-        for folder in made:  # the deepest first (a folder sorts after its parent)
-            with suppress(OSError):
-                folder.rmdir()
+        remove_made(made)
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # the system's: exit 1
             raise OSError(e.errno, f"{e.strerror}; nothing was copied", str(target)) from None
         if isinstance(e, OSError):  # a read-only disk, a folder where a file should go: the user's to fix

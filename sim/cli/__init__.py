@@ -23,13 +23,7 @@ from typing import Any
 import click
 
 from sim.cli.app import app_command
-from sim.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    INTERRUPTED,
-    one_line,
-    unexpected_errors,
-)
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command

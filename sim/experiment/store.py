@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from filelock import FileLock, Timeout
 from sim.errors import InputError
 from sim.experiment.design import Cell, DesignPoint
 from sim.experiment.jobs import RunOutput, RunSpec
+from sim.files import missing_folders, remove_made
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = ".covsim.lock"
@@ -101,7 +100,7 @@ class Store:
                 raise InputError(
                     [f"{path}: a folder stands where the store's file goes; move it, or use another --out"]
                 )
-            made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+            made = missing_folders(folder)
             folder.mkdir(parents=True, exist_ok=True)
             self._lock = _take_lock(folder)
             if fresh:
@@ -117,9 +116,7 @@ class Store:
                 if new:  # nothing of it is left: the files it began, the lock, the folders it made
                     _remove_store_files(path)
                     (folder / LOCK_NAME).unlink(missing_ok=True)
-                    for made_folder in made:  # innermost first
-                        with suppress(OSError):
-                            made_folder.rmdir()
+                    remove_made(made)
                 full = getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
                 if full or new:  # the system failed (a full disk; an I/O error on a file just begun), not the input
                     reason = "No space left on device" if full else f"cannot make the store ({e})"
