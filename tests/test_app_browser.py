@@ -188,6 +188,16 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
         row.find_elements(By.TAG_NAME, "td")[0].text: [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")]
         for row in browser.find_elements(By.CSS_SELECTOR, "#headline tbody tr")
     }
+    # one line between neighbouring cells, not two: a cell draws its right and bottom lines, the first column
+    # its left, the table its top
+    cells = browser.find_elements(By.CSS_SELECTOR, "#headline tr > *")
+    widths = {(c.value_of_css_property(f"border-{side}-width"), side) for c in cells for side in ("right", "bottom")}
+    assert widths == {("1px", "right"), ("1px", "bottom")}
+    assert {c.value_of_css_property("border-top-width") for c in cells} == {"0px"}
+    first = browser.find_elements(By.CSS_SELECTOR, "#headline tr > :first-child")
+    assert {c.value_of_css_property("border-left-width") for c in first} == {"1px"}
+    assert {c.value_of_css_property("border-left-width") for c in cells if c not in first} == {"0px"}
+    assert by_id(browser, "headline").value_of_css_property("border-top-width") == "1px"
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-lorenz .main-svg"))
     shot(browser, "results")
     if SCREENSHOTS:

@@ -30,12 +30,26 @@ NUMBER = {"width": "80px", "marginRight": "8px"}
 INLINE = {"display": "inline-block", "width": "190px", "fontWeight": 600}
 ERROR = {"color": "#b00020", "fontSize": "13px", "whiteSpace": "pre-wrap"}
 SECTION = {"borderTop": "1px solid #ddd", "paddingTop": "6px", "marginTop": "10px"}
-TABLE = {"borderCollapse": "separate", "borderSpacing": "0", "fontSize": "13px", "marginBottom": "14px"}
+#: Separate borders, as a sticky cell keeps only its own; each cell draws its right and bottom lines, the
+#: table its top and the first column its left, so that neighbours share one line, not two.
+TABLE = {
+    "borderCollapse": "separate",
+    "borderSpacing": "0",
+    "borderTop": "1px solid #ddd",
+    "fontSize": "13px",
+    "marginBottom": "14px",
+}
 #: Each column scrolls on its own, so the results stay in view beside a long list of settings.
 SCROLL = {"overflowY": "auto", "height": "100%"}
-CELL = {"border": "1px solid #ddd", "padding": "3px 8px", "textAlign": "right", "whiteSpace": "nowrap"}
+CELL = {
+    "borderRight": "1px solid #ddd",
+    "borderBottom": "1px solid #ddd",
+    "padding": "3px 8px",
+    "textAlign": "right",
+    "whiteSpace": "nowrap",
+}
 #: A table's first column, held in place while the rest scrolls sideways.
-STICKY = {"position": "sticky", "left": "0", "background": "#fff", "zIndex": "1"}
+STICKY = {"position": "sticky", "left": "0", "background": "#fff", "zIndex": "1", "borderLeft": "1px solid #ddd"}
 
 
 def error(key: str) -> html.Div:
