@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.report import write_report
@@ -312,6 +313,13 @@ def test_sobol_indices(sobol: Path) -> None:
     text = (sobol / "report.md").read_text()
     assert "could not be computed" not in text
     assert "| unstructured | `revenue_captured` | customers |" in text
+    # the rough-reading note counts the rows whose index, as the table shows it, is outside [0, 1]
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| unstructured | `")]
+    shown = [(float(r[3]), float(r[5])) for r in rows if len(r) == 7]
+    outside = sum(not (0 <= first <= 1 and 0 <= total <= 1) for first, total in shown)
+    assert len(shown) == 8  # 4 headline metrics x 2 factors
+    have = "has" if outside == 1 else "have"
+    assert f"{outside} of the 8 rows below {have} an index outside [0, 1]" in text
     assert (sobol / "figures" / "sobol_indices.png").read_bytes()[:8] == PNG
     assert "](figures/sobol_indices.png)" in text
 
@@ -339,6 +347,17 @@ def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
     x0 = first.set_index("factor").loc["x0"]
     assert x0.first_low <= x0.first_order <= x0.first_high
     assert x0.first_order > 0.8 and first.set_index("factor").loc["x1"].first_order < 0.2
+    # A metric far from 0 relative to its spread (revenue, customers): the same indices as scipy's, which take the
+    # mean off first; without that the first-order index of x0 was about 380.
+    far = frames[0].assign(value=frames[0].value + 1e6)
+    shifted = sobol_indices(far, frames[1], factors, seed=5)
+    f = {b: np.array([4 * x[r, 0] + x[r, 1] + 1e6 for r in range(n)]) for b, x in blocks.items()}
+    expected = stats.sobol_indices(
+        func={"f_A": f["A"][None], "f_B": f["B"][None], "f_AB": np.stack([f["AB0"], f["AB1"]])[:, None]}, n=n
+    )
+    np.testing.assert_allclose(shifted.first_order, expected.first_order, rtol=1e-6)
+    np.testing.assert_allclose(shifted.total, expected.total_order, rtol=1e-6)
+    np.testing.assert_allclose(shifted.first_order, first.first_order, rtol=1e-6)
 
 
 # ---- the answer the report opens with ------------------------------------------------------------------------------

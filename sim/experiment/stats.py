@@ -271,8 +271,14 @@ def _sobol(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
 
     The estimators scipy.stats.sobol_indices uses by default: Saltelli et al.
     (2010) Table 2 (b) and, for the total index, (f) (Jansen 1999); the
-    variance is taken over blocks A and B only.
+    variance is taken over blocks A and B only. As scipy does, the mean of f over
+    A and B is first taken off every block (Sobol' & Levitan 1999): the
+    first-order estimator is not invariant to a constant added to f, and a
+    metric far from 0 relative to its spread (revenue, customers) gave
+    first-order indices of 3 to 10 for a factor that explained most of it.
     """
+    centre = np.mean([f_a, f_b])
+    f_a, f_b, f_ab = f_a - centre, f_b - centre, f_ab - centre
     var = np.var([f_a, f_b], axis=(0, -1))
     first = np.mean(f_b * (f_ab - f_a), axis=-1) / var
     total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var

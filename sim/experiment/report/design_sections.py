@@ -126,12 +126,14 @@ def sensitivity_section(
             "et al. 2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
         )
         first, total = indices["first_order"].to_numpy(float), indices["total"].to_numpy(float)
-        outside = int(np.sum((first < -0.05) | (first > 1.05) | (total < -0.05) | (total > 1.05)))
+        # Outside [0, 1] as the table shows them, to two decimals (-0.004 reads 0.00 and is not counted).
+        outside = int(np.sum((first < -0.005) | (first >= 1.005) | (total < -0.005) | (total >= 1.005)))
         n = ctx.experiment.design.samples
         if outside or n < SOBOL_ADVISED:
             lines.append(
                 f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
-                f"more), {outside} of the {len(indices)} rows below have an index outside [0, 1], where no true "
+                f"more), {outside} of the {len(indices)} rows below {'has' if outside == 1 else 'have'} an index "
+                "outside [0, 1], where no true "
                 "index can be: those, and intervals wider than the range, are the estimators' noise, not effects. "
                 "Raise `design.samples` for indices to rank the factors by."
             )
