@@ -49,10 +49,18 @@ def _t_quantile(q: float, df: int) -> float:
     return float(stats.t.ppf(q, df))
 
 
+#: The fewest replications a bootstrap interval is given for [A]. Below it a 95% BCa interval of the mean covers
+#: the true mean less often than 95%, and less often than the t interval beside it: in 4,000 samples each of n
+#: normal values, 84%, 90%, 92% and 92% at n = 5, 10, 15 and 20 (the t interval 95%); from 30, within about a
+#: point of the t interval (94% and 95%; docs/experiments.md, Statistics).
+BOOTSTRAP_MIN_REPLICATIONS = 30
+
+
 def bootstrap_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """BCa bootstrap interval of the mean (percentile when BCa is undefined); NaN below ``MIN_REPLICATIONS``."""
+    """BCa bootstrap interval of the mean (percentile when BCa is undefined); NaN below
+    ``BOOTSTRAP_MIN_REPLICATIONS`` values."""
     x = x[np.isfinite(x)]
-    if x.size < MIN_REPLICATIONS:
+    if x.size < BOOTSTRAP_MIN_REPLICATIONS:
         return float("nan"), float("nan")
     if np.all(x == x[0]):
         return float(x[0]), float(x[0])

@@ -119,7 +119,9 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
         "## Means and 95% confidence intervals",
         "",
         "Whole-run value per run, segment `all`; mean over replications with the 95% t interval and the 95% BCa "
-        "bootstrap interval (`-`: too few replications, or no defined value).",
+        f"bootstrap interval (`-`: too few replications, or no defined value). The bootstrap is given from "
+        f"{stats.BOOTSTRAP_MIN_REPLICATIONS} replications: with fewer its 95% interval covers the mean much less "
+        "often than 95% (docs/experiments.md).",
     ]
     lines += too_few_replications(ctx)
     if truncated:
