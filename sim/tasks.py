@@ -16,6 +16,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
 from sim.codes import Stage, Status, TaskKind
 from sim.compiled import compiled
+from sim.lane_queues import lane_queues
 from sim.opportunities import OpportunityBook
 from sim.policies.protocol import CoveragePlan, Tasks, read_only
 from sim.population import Population
@@ -181,16 +182,21 @@ def week_tasks(
         expected_value=read_only(value),
         days_left=read_only(days_left),
     )
+    queues = Queues(
+        pool=tasks.pool,
+        arrival=arrival,
+        seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
+    )
+    if plan.seat_pool is not None and not (seats.lane_lines.all() and seats.lane_kinds.all()):
+        # Reps of one pool but different lanes answer a queue each (sim.lane_queues).
+        deal_kind = b.kind[np.maximum(opportunity, 0)].astype(np.int64)
+        queues = lane_queues(queues, line, deal_kind, seats.lane_lines, seats.lane_kinds, seats.filled)
     return TaskList(
         tasks=tasks,
         opportunity=opportunity,
         travel=travel,
         release=release,
-        queues=Queues(
-            pool=tasks.pool,
-            arrival=arrival,
-            seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
-        ),
+        queues=queues,
         engages=engages,
         unowned=unowned,
         vacant=vacant,

@@ -408,13 +408,63 @@ class _EverythingInOnePool(_EverythingToSeatZero):
         return np.where(view.pending.stage == Stage.AWAITING_RESPONSE, queue(0), -1).astype(np.int64)
 
 
-def test_lane_a_pool_must_pursue_every_lead_queued_for_it():
-    # Whoever of a pool is free takes the queue's head: a specialist paid on its own line in a pool that
-    # queues every line would answer what it is not paid on, so the route is refused.
+def test_lane_a_pool_of_reps_of_different_lanes_answers_a_queue_per_lane():
+    # One pool of every seat: the generalists, and specialists paid on their own line. Each lead waits in the
+    # queue of the narrowest lane paid on it, so a specialist answers only its line's leads.
     world = overlay_world(quarters=1)
-    with pytest.raises(PolicyError, match="a seat of the pool is not paid on"):
+    model = CoverageModel(world, _EverythingInOnePool(), 1)
+    answered: dict[str, set[int]] = {"specialist": set(), "other": set()}
+    specialist = model.team.week(0).view.role == "specialist"
+    for _ in range(13):
+        model.step()
+        b = model.book
+        now = b.responded == model.week - 1
+        for i in np.flatnonzero(now & (b.handler >= 0)):
+            answered["specialist" if specialist[b.handler[i]] else "other"].add(int(b.line[i]))
+    model.release()
+    lines = {name: i for i, name in enumerate(world.line_names)}
+    assert answered["specialist"] == {lines["security"], lines["analytics"]}
+    assert lines["core"] in answered["other"]
+
+
+def test_lane_a_lead_no_seat_of_its_pool_is_paid_on_is_refused():
+    # Every seat of the pool is paid on analytics alone: a core lead queued for it is nobody's to answer.
+    world = tiny(
+        customers=200,
+        reps=[{"role": "specialist", "count": 2, "line": "analytics", "lane": "own_line"}],
+        digital={"enabled": False},
+        population={
+            "customers": 200,
+            "regions": [{"name": "here", "share": 1.0, "radius_km": 10.0}],
+            "segments": [tiny().population.segments[0].model_dump(mode="json") | {"new_logo": kind(2.0)}],
+            "lines": [{"name": "core", "wallet_share": 0.5}, {"name": "analytics", "wallet_share": 0.5}],
+        },
+    )
+    with pytest.raises(PolicyError, match="queued for pool 0 a lead that no seat of the pool is paid on"):
         run(world, _EverythingInOnePool(), 1)
     run(overlay_world("all_lines", quarters=1), _EverythingInOnePool(), 1)  # paid on everything: fine
+
+
+def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_staffed_one():
+    from sim.allocation import Queues
+    from sim.lane_queues import lane_queues
+
+    # Seats 0-1 inside (paid on everything), seat 2 an SDR paid on new logos, seat 3 in no pool. One line and
+    # renewals; kinds new_logo 0, expansion 1, renewal 2.
+    lane_lines = np.ones((4, 2), dtype=bool)
+    lane_kinds = np.array([[1, 1, 1], [1, 1, 1], [1, 0, 0], [1, 1, 1]], dtype=bool)
+    seat_pool = np.array([0, 0, 0, -1])
+    queues = Queues(pool=np.array([0, 0, 0, -1]), arrival=np.zeros(4), seat_pool=seat_pool)
+    line, kind = np.array([0, 0, -1, 0]), np.array([0, 1, 2, 0])
+    filled = np.ones(4, dtype=bool)
+    split = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled)
+    assert split.seat_pool.tolist() == [0, 0, 1, -1]  # the SDR's lane is a queue of its own, numbered past pool 0
+    assert split.pool.tolist() == [1, 0, 0, -1]  # the new logo to the SDR, the expansion and renewal to inside
+    # the SDR's seat vacant this week: its new-logo lead waits for the inside reps instead
+    vacant = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([True, True, False, True]))
+    assert vacant.pool.tolist() == [0, 0, 0, -1]
+    # a pool of one lane is left as it is
+    assert lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled) is queues
 
 
 def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_path):
@@ -476,3 +526,18 @@ def test_overlay_a_deal_decided_in_the_week_of_a_conflict_is_decided_with_the_pe
     t = m[(m.segment == "all") & (m.quarter == 1)].set_index("metric").value
     assert t["conflicting_engagements"] == 1
     assert t["opps_decided_in_conflict"] == 12  # account 0's deals decided in weeks 1 .. 12
+
+
+@pytest.mark.parametrize("lane", [{"reps.2.paid_on_kinds": ["new_logo"]}, {"reps.1.lane": "own_line"}])
+def test_lane_a_pooled_team_with_a_lane_of_its_own_runs_under_every_built_in(lane):
+    # SDRs paid on new logos alone, or inside reps paid on one line: the built-ins pool them with the others, and
+    # the queues split by lane (a route to one queue for the whole pool was refused: 7 of the 9 stopped).
+    from sim.policies import BUILT_IN
+
+    overrides: dict[str, Any] = {"population.lines": LINES, "quarters": 1, **lane}
+    if "reps.1.lane" in lane:
+        overrides["reps.1.line"] = "security"
+    world = load_scenario(SMALL).with_overrides("lanes", **overrides)
+    for name in BUILT_IN:
+        result = run(world, make_policy(name, scenario=world), 1)
+        assert result.metrics.value.notna().any(), name

@@ -457,19 +457,19 @@ def test_erlang_a_pool_whose_seats_are_all_vacant_misses_its_leads_for_the_vacan
 
 def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
     """``checked_route``'s checks in their order, and the pool each names: the highest queued of pools no
-    seat answers; the lowest of pools a seat of which is not paid on a lead queued there."""
+    seat answers; the lowest of pools no seat of which is paid on a lead queued there."""
     from types import SimpleNamespace
 
     from sim.errors import PolicyError
     from sim.policies.protocol import checked_route
 
-    # Seats 0-1 answer pool 0 (seat 1 paid on new logos only), seat 2 pool 2 (paid on everything); seat 3 is an
-    # SDR of no pool. Lanes: lines (one line, renewals last) and kinds (new logo, expansion, renewal).
+    # Seats 0-1 answer pool 0 (seat 1 paid on new logos only: a pool of two lanes), seat 2 pool 2 (paid on new
+    # logos only); seat 3 is an SDR of no pool. Lanes: lines (one line, renewals last) and kinds (new logo, expansion, renewal).
     team = SimpleNamespace(
         size=4,
         can_close=np.array([True, True, True, False]),
         lane_lines=np.ones((4, 2), dtype=bool),
-        lane_kinds=np.array([[1, 1, 1], [1, 0, 0], [1, 1, 1], [1, 1, 1]], dtype=bool),
+        lane_kinds=np.array([[1, 1, 1], [1, 0, 0], [1, 0, 0], [1, 1, 1]], dtype=bool),
     )
     seat_pool = np.array([0, 0, 2, -1])
     awaiting, in_work = 0, 1
@@ -486,7 +486,7 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
         return None
 
     queue = lambda pool: -2 - pool  # noqa: E731
-    assert fault([queue(0), queue(2), 1, 3], [awaiting, awaiting, in_work, awaiting], [0, 1, 0, 0]) is None
+    assert fault([queue(0), queue(2), 1, 3], [awaiting, awaiting, in_work, awaiting], [1, 0, 0, 0]) is None
     assert fault([4, queue(5)], [awaiting] * 2, [0, 0]) == "returned a seat outside -1..3"
     assert fault([queue(1), queue(3), queue(0)], [awaiting] * 3, [0, 0, 0]).startswith(
         "put an opportunity in the queue of pool 3,"
@@ -496,8 +496,12 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
         fault([queue(0), queue(2)], [awaiting, in_work], [0, 0])
         == "put a responded deal in a queue; a closer is a seat"
     )
-    assert fault([queue(2), queue(0)], [awaiting] * 2, [1, 1]).startswith(
-        "queued for pool 0 a lead that a seat of the pool"
+    assert fault([queue(0), queue(2)], [awaiting] * 2, [1, 1]) == (
+        "queued for pool 2 a lead that no seat of the pool is paid on (their lanes)"
     )
+    # pool 0 paid on new logos alone too: the lower of the two pools is named
+    team.lane_kinds = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 1, 1]], dtype=bool)
+    assert fault([queue(2), queue(0)], [awaiting] * 2, [1, 1]).startswith("queued for pool 0 a lead that no seat")
+    team.lane_kinds = np.array([[1, 1, 1], [1, 0, 0], [1, 0, 0], [1, 1, 1]], dtype=bool)
     assert fault([queue(0), 3], [awaiting, in_work], [0, 0]) == "gave a deal to a seat that cannot close (an SDR)"
-    assert fault([queue(0), 3], [awaiting, in_work], [2, 0]).startswith("queued for pool 0")  # lanes come first
+    assert fault([queue(2), 3], [awaiting, in_work], [2, 0]).startswith("queued for pool 2")  # lanes come first

@@ -227,8 +227,7 @@ _ROUTE_FAULTS = {
     1: "returned a seat outside -1..{last}",
     2: "put an opportunity in the queue of pool {pool}, which no seat answers (plan.seat_pool)",
     3: "put a responded deal in a queue; a closer is a seat",
-    4: "queued for pool {pool} a lead that a seat of the pool is not paid on (its lane): a pool's reps answer "
-    "whatever its queue holds",
+    4: "queued for pool {pool} a lead that no seat of the pool is paid on (their lanes)",
     5: "gave a deal to a seat that cannot close (an SDR)",
 }
 _AWAITING = int(Stage.AWAITING_RESPONSE)
@@ -250,9 +249,9 @@ def _route_fault(
     numba (``sim.compiled``).
 
     In order: a seat past the team (1); a queue of a pool no seat answers (2, naming the highest pool
-    queued); a responded deal in a queue (3); a lead queued for a pool a seat of which is not paid on its
-    (line, kind) (4, naming the lowest such pool: whoever of a pool is free takes its queue's head); a deal
-    needing a closer given to a seat that cannot close (5). Line -1 (a renewal) is the last column of
+    queued); a responded deal in a queue (3); a lead queued for a pool no seat of which is paid on its
+    (line, kind) (4, naming the lowest such pool: the pool's reps of each lane answer what it is paid on,
+    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a renewal) is the last column of
     ``lane_lines``.
     """
     n_pools = 0
@@ -280,23 +279,22 @@ def _route_fault(
     for i in range(h.size):
         if h[i] <= -2 and stage[i] != _AWAITING:
             return 3, -1
-    # What every seat of each pool is paid on: (pool, line + 1 with renewals last) and (pool, kind).
+    # Whether any seat of each pool is paid on (line + 1 with renewals last, kind): a pool's seats of different
+    # lanes answer a queue each (sim.lane_queues), so a lead needs one seat of its pool paid on it.
     lines, kinds = lane_lines.shape[1], lane_kinds.shape[1]
-    paid_line = np.ones((n_pools, lines), dtype=np.bool_)
-    paid_kind = np.ones((n_pools, kinds), dtype=np.bool_)
+    paid = np.zeros((n_pools, lines, kinds), dtype=np.bool_)
     for s in range(seat_pool.size):
         p = seat_pool[s]
         if p >= 0:
             for q in range(lines):
-                paid_line[p, q] = paid_line[p, q] and lane_lines[s, q]
-            for q in range(kinds):
-                paid_kind[p, q] = paid_kind[p, q] and lane_kinds[s, q]
+                for k in range(kinds):
+                    paid[p, q, k] = paid[p, q, k] or (lane_lines[s, q] and lane_kinds[s, k])
     unpaid = -1
     for i in range(h.size):
         if h[i] <= -2:
             p = -2 - h[i]
             ln = line[i] if line[i] >= 0 else lines - 1
-            if not (paid_line[p, ln] and paid_kind[p, kind[i]]) and (unpaid < 0 or p < unpaid):
+            if not paid[p, ln, kind[i]] and (unpaid < 0 or p < unpaid):
                 unpaid = p
     if unpaid >= 0:
         return 4, unpaid

@@ -309,9 +309,10 @@ def pools_of_roles(team: TeamView, *pools: tuple[str, ...]) -> np.ndarray:
 def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.ndarray) -> None:
     """The first responses among ``which`` wait in the shared queue of ``pool``, if a seat answers it.
 
-    The next rep of the pool with free time answers each (``sim.allocation``);
-    an answer not made this week is asked for again next week, the
-    opportunity keeping its place by its arrival. While every seat of the
+    The next rep of the pool with free time answers each (``sim.allocation``; reps of
+    different lanes answer a queue each, ``sim.lane_queues``); an answer not made this
+    week is asked for again next week, the opportunity keeping its place by its
+    arrival. A lead none of the pool's seats is paid on is left to the caller. While every seat of the
     pool is vacant the leads go to its first seat instead, so that they are
     missed for the vacancy, not for a wait in a queue nobody answers.
     Writes into ``handler``.
@@ -320,8 +321,14 @@ def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.nd
     seats = np.empty(0, dtype=np.int64) if seat_pool is None else np.flatnonzero(seat_pool == pool)
     if seats.size == 0:
         return
-    first = which & (view.pending.stage == Stage.AWAITING_RESPONSE)
-    handler[first] = queue(pool) if view.team.filled[seats].any() else seats[0]
+    p, team = view.pending, view.team
+    first = which & (p.stage == Stage.AWAITING_RESPONSE)
+    if not team.paid_on_everything[seats].all():
+        # A lead none of the pool's seats is paid on is not theirs (their lanes; sim.lane_queues splits the rest).
+        at = np.flatnonzero(first)
+        paid = team.pursues(seats[:, None], p.line[at][None, :], p.kind[at][None, :]).any(axis=0)
+        first[at[~paid]] = False
+    handler[first] = queue(pool) if team.filled[seats].any() else seats[0]
 
 
 def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray:

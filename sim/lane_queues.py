@@ -1,0 +1,81 @@
+"""A pool's shared queue split by what its reps are paid on (their lanes).
+
+A pool's queue is answered by whichever of its reps is free (``sim.allocation``),
+so every rep of a queue must be paid on everything the queue holds. When a
+policy pools reps of different lanes (an inside team paid on everything beside
+SDRs paid on new logos only), the engine splits the pool: the reps of each lane
+answer a queue of their own, and a lead waits in the queue of the narrowest
+lane paid on it that has a rep in a filled seat this week (else the narrowest
+paid on it) [A]: a rep paid on new logos alone takes the new-logo leads, which
+are its job; the reps paid on everything take the rest. A policy still sees and
+routes to the pool it planned (``Tasks.pool``, ``CoveragePlan.seat_pool``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.allocation import Queues
+
+
+def lane_queues(
+    queues: Queues,
+    line: np.ndarray,
+    kind: np.ndarray,
+    lane_lines: np.ndarray,
+    lane_kinds: np.ndarray,
+    filled: np.ndarray,
+) -> Queues:
+    """``queues`` with each pool whose seats differ in lane split into one queue per lane.
+
+    ``line`` and ``kind``: each task's (line -1, a renewal, is the last column
+    of ``lane_lines``); ``lane_lines`` (seat x line + 1) and ``lane_kinds``
+    (seat x kind): what each seat is paid on; ``filled``: per seat, held this
+    week. A pool of one lane keeps its number; a pool's other lanes take
+    numbers past every pool, in the order of their first seat. A task no seat
+    of its pool is paid on stays in its pool's queue (``checked_route``
+    refuses such a route).
+    """
+    seat_pool = queues.seat_pool
+    pooled = np.flatnonzero(seat_pool >= 0)
+    if pooled.size == 0:
+        return queues
+    lanes = np.concatenate([lane_lines[pooled], lane_kinds[pooled]], axis=1)
+    # Seats of one pool and one lane answer one queue; numbered as the docstring says.
+    keys = np.concatenate([seat_pool[pooled, None], lanes.astype(np.int64)], axis=1)
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    if unique.shape[0] == np.unique(seat_pool[pooled]).size:
+        return queues  # every pool of one lane
+    order = np.argsort(first, kind="stable")  # the queues in the order of their first seat
+    pools = int(max(seat_pool.max(), queues.pool.max(initial=-1))) + 1
+    number = np.empty(unique.shape[0], dtype=np.int64)
+    taken: set[int] = set()
+    extra = pools
+    for q in order:
+        p = int(unique[q, 0])
+        if p in taken:
+            number[q], extra = extra, extra + 1
+        else:
+            number[q] = p
+            taken.add(p)
+    split_seat_pool = seat_pool.copy()
+    split_seat_pool[pooled] = number[inverse.ravel()]
+    lines = lane_lines.shape[1]
+    queue_pool = unique[:, 0]
+    queue_lines, queue_kinds = unique[:, 1 : 1 + lines].astype(bool), unique[:, 1 + lines :].astype(bool)
+    breadth = queue_lines.sum(axis=1) * queue_kinds.sum(axis=1)
+    staffed = np.zeros(unique.shape[0], dtype=bool)
+    staffed[inverse.ravel()[filled[pooled]]] = True
+    task_pool = queues.pool.copy()
+    waiting = np.flatnonzero(task_pool >= 0)
+    column = np.where(line[waiting] >= 0, line[waiting], lines - 1)
+    # The queues in the order a lead tries them: staffed first, then the narrowest lane, then the lower number.
+    rank = np.lexsort((number, breadth, ~staffed))
+    paid = (
+        (queue_pool[rank, None] == task_pool[None, waiting])
+        & queue_lines[rank][:, column]
+        & queue_kinds[rank][:, kind[waiting]]
+    )
+    found = paid.any(axis=0)
+    task_pool[waiting[found]] = number[rank][paid.argmax(axis=0)[found]]
+    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool)
