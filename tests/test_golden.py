@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "8ed2917840676371e145faf797800023c427e50da2dfbda2cb6254ec37fe7424",
-        "b0b1b0f1d2ee9b5f6aa2dce3e1a43ea29d9f2619313c38440a0f0d547c738c56",
+        "ca1a38491864b54247917bd13331f9f7cbc15894fdf43160387a52dc060ec7b0",
+        "63e630956a9ac34ba377003cffaa1197702bf056e5e86a4d031cb9fda0840a4d",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "8890da42f408fe145dc7c18e89403a672cb99bb3eb3eb6286ff084cca3b16855",
-        "10fe58a3c5d82459c6060a45e13aa99301e6d969943869cccc57e6043387daaf",
+        "cc7e946146cb85dd3c2cf1629c6791f14e6f2ab2bacb9f4a4f472289d9ec2747",
+        "6d8ac2eb89d3017a4696751b2093af17bc1106ebdef984893db774ad97e2d8af",
     ),
 }
 

@@ -52,10 +52,12 @@ class Rollout(Policy):
       accounts that join the new model this quarter are warm if the shock's
       ``warm`` is true, cold otherwise, whatever either plan said for them (a
       realignment's rule). A seat answers the queue the new plan gives it,
-      else the one the current plan gives it: the current plan's pools are
-      numbered after the new plan's, so the two models' queues stay apart,
-      and each policy is shown its own pools as they stand (a seat both
-      plans pool answers the new model's queue only).
+      else the one the current plan gives it. A pool of the current plan
+      that shares seats with the new plan's pools is one queue with the
+      new pool holding most of them (a shared inside team answers both
+      models' leads, and its seats the current plan alone pools join it);
+      the current plan's other pools are numbered after the new plan's.
+      Each policy is shown the pools it planned, and its own numbers.
     - ``route``: each pending opportunity's handler from the side of its
       account; ``prioritise``: each task's priority from the side of its
       account (``tasks.customer``); ``touches``: each side's offers, kept for
@@ -72,7 +74,8 @@ class Rollout(Policy):
         self.current, self.new, self.shock = current, new, shock
         self.params = new.params
         self._rank = np.empty(0, dtype=np.int64)  # rollout_rank of the accounts, made on first use
-        self._offset = 0  # the current plan's pools are numbered from this in the plan in force
+        self._queue = np.empty(0, dtype=np.int64)  # each current pool's queue in the plan in force
+        self._pools = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # current's and new's seat_pool
 
     @classmethod
     def of(cls, current: Policy, new: Policy, shock: shocks.ModelRollout) -> Rollout:
@@ -102,7 +105,7 @@ class Rollout(Policy):
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         n, quarter = view.accounts.size, view.quarter
         moved = self._moved(quarter, n)
-        self._offset = 0
+        self._queue = np.empty(0, dtype=np.int64)
         if moved == 0:
             return self._planned(self.current, view, rng)
         current = None if moved == n else self._planned(self.current, view, rng)
@@ -115,16 +118,15 @@ class Rollout(Policy):
         current_warm, current_pools = _filled(current)
         side = rank < moved
         specialist, specialist_cadence = _overlay(new, current, side, len(view.accounts.line_names))
-        self._offset = int(new_pools.max(initial=-1)) + 1
+        self._queue, self._pools = _queues(current_pools, new_pools), (current_pools, new_pools)
+        pooled_by_current = np.where(current_pools >= 0, self._queue[np.maximum(current_pools, 0)], -1)
         return CoveragePlan(
             owner=np.where(side, new.owner, current.owner),
             service=np.where(side, new.service, current.service),
             cadence=np.where(side, new.cadence, current.cadence),
             coordinated=np.where(side, new.coordinated, current.coordinated),
             warm=np.where(joined, self.shock.warm, np.where(side, new_warm, current_warm)),
-            seat_pool=np.where(
-                new_pools >= 0, new_pools, np.where(current_pools >= 0, current_pools + self._offset, -1)
-            ),
+            seat_pool=np.where(new_pools >= 0, new_pools, pooled_by_current),
             specialist=specialist,
             specialist_cadence=specialist_cadence,
         )
@@ -135,7 +137,8 @@ class Rollout(Policy):
             return self._routed(self.new if moved else self.current, view, rng)
         current_view, new_view = self._route_views(view)
         current = self._routed(self.current, current_view, rng)
-        current = np.where(current <= -2, current - self._offset, current)  # its queue(p) is queue(p + offset)
+        # Its queue(p) is the queue its pool p answers in the plan in force.
+        current = np.where(current <= -2, -2 - self._queue[np.maximum(-2 - current, 0)], current)
         new = self._routed(self.new, new_view, rng)
         return np.where(self._rank_of(view.pending.customer, n) < moved, new, current)
 
@@ -164,11 +167,8 @@ class Rollout(Policy):
     # ---- asking one side --------------------------------------------------------------------------------
 
     def _plans(self, plan: CoveragePlan) -> tuple[CoveragePlan, CoveragePlan]:
-        """The plan in force as the current and as the new policy see it: each with its own pools, numbered
-        as it numbered them."""
-        pools, offset = _filled(plan)[1], self._offset
-        current = read_only(np.where(pools >= offset, pools - offset, -1))
-        new = read_only(np.where(pools < offset, pools, -1))
+        """The plan in force as the current and as the new policy see it: each with the pools it planned."""
+        current, new = (read_only(p) for p in self._pools)
         return dataclasses.replace(plan, seat_pool=current), dataclasses.replace(plan, seat_pool=new)
 
     def _route_views(self, view: RouteView) -> tuple[RouteView, RouteView]:
@@ -176,13 +176,14 @@ class Rollout(Policy):
         return dataclasses.replace(view, plan=current), dataclasses.replace(view, plan=new)
 
     def _task_views(self, view: TaskView) -> tuple[TaskView, TaskView]:
-        """As ``_route_views``; the current policy's queue tasks also carry its own pool numbers (the other
-        side's keep theirs: their priorities from this side go unused)."""
+        """As ``_route_views``; the current policy's queue tasks also carry its own pool numbers (of a queue two
+        of its pools share, the first; the other side's keep theirs: their priorities from this side go unused)."""
         current, new = self._plans(view.plan)
+        own = np.full(int(max(self._queue.max(initial=-1), view.tasks.pool.max(initial=-1))) + 1, -1)
+        own[self._queue[::-1]] = np.arange(self._queue.size)[::-1]  # each queue's first current pool
         pool = view.tasks.pool
-        tasks = dataclasses.replace(
-            view.tasks, pool=read_only(np.where(pool >= self._offset, pool - self._offset, pool))
-        )
+        mine = (pool >= 0) & (own[np.maximum(pool, 0)] >= 0)
+        tasks = dataclasses.replace(view.tasks, pool=read_only(np.where(mine, own[np.maximum(pool, 0)], pool)))
         return dataclasses.replace(view, plan=current, tasks=tasks), dataclasses.replace(view, plan=new)
 
     @staticmethod
@@ -208,6 +209,18 @@ def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
     """A checked plan's ``warm`` and ``seat_pool`` (``checked_plan`` fills both in)."""
     assert plan.warm is not None and plan.seat_pool is not None
     return plan.warm, plan.seat_pool
+
+
+def _queues(current_pools: np.ndarray, new_pools: np.ndarray) -> np.ndarray:
+    """Each pool of the current plan's queue in the plan in force: the new plan's pool holding most of its seats
+    (ties: the lower), or, sharing none, its own number after every pool of the new plan."""
+    offset = int(new_pools.max(initial=-1)) + 1
+    queue = np.arange(int(current_pools.max(initial=-1)) + 1) + offset
+    for p in range(queue.size):
+        shared = new_pools[(current_pools == p) & (new_pools >= 0)]
+        if shared.size:
+            queue[p] = int(np.bincount(shared).argmax())
+    return queue
 
 
 def _overlay(
