@@ -37,12 +37,12 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "daa76d1555225a72d26d86f661821c900fd98a878db997fbede8fa05bc4cf307",
-        "445fe48e7e7a63f7e4e5df381b9d4610f9b6fe39a9e90cc8e3529abd8fc95675",
+        "be53fae3c5abc4ad91e158c3b7bf11612c2e80798681092177edfe0123315ba4",
+        "acffe5a00da875b8e5c17d55a5cce4d33b02b85113bc9fa3de7c9f49d83d9b48",
     ),
     ("hunter_farmer", 2): (
-        "dc392cdf220c2dbe53e495f88f50cb0eec8161cb3a008cf197692e638fb5aef9",
-        "f863dc22fe34612c7d1a62e581ab1378911e21d536ff5331259be4e79241297c",
+        "8472f2e47e669f89f7f09e7441caab4d6a62899ea76e53e9c818bf42f3387bed",
+        "54be679715e6648a1e8e0c0b08673edf73a675ea51be88634fa692d96b6e0efa",
     ),
     ("named_accounts", 1): (
         "02de7105060bbc975d1e4738eb4e45b38430a6df35fb43b2cefc1ab4e4cbcd6b",
@@ -69,12 +69,12 @@ PINNED = {
         "4182b3ab8fbcecd807d54353492391d53d0f81d6cfed1caa57965826c359bb5f",
     ),
     ("segment_tiers", 1): (
-        "965437cc03ca826b05515952aa879adc59fcdafe8938e7acb1cf368393e1e33a",
-        "e519eb36668d1c8f57affdb4224bb59a9ba0547a995369235d7ae59bced1b00a",
+        "d5636e7be7f563ec0df90c157fbf10c7c10df0c9183b91908fb057c860fcfad9",
+        "60e5fbea9f76ddc7977371298eb3e8fc6f0a407b761be3953e7bbabc68be92fe",
     ),
     ("segment_tiers", 2): (
-        "aa2ea89f0b1df15a0842be293f8ded2137c55b3084bffab525e926f50b9329dc",
-        "e4a57a33eeb8fb6ed2c4de9f10a690fd356e9045a89ea46d0d5f569a208d786f",
+        "be90ab101cd168a42e75b61459d0617308e88c19f481963ada4feb166ca875c7",
+        "175d350288e54a357d2f9dc275d0906b81ad880fef6edbb0933ff138bc4752d0",
     ),
     ("territories", 1): (
         "c567d28de6fc7f28c3fadfc61b3dd3b8871afbf26bbfcebfe812a2df59e0b655",
@@ -93,12 +93,12 @@ PINNED = {
         "e13c030a63f1b078bdcfd3d50a7e9d8a5fb899ca8ac353a7885ab790c1f29eca",
     ),
     ("overlay", 1): (
-        "34b8d683ae7153082d795246b10ffbcd6af55e3a46fc545cb8ac839ed3df8241",
-        "b041a769107156ecc0fa35be4dcb1c6483cd0baa73d8ea43fe7b3c9b9fca7e35",
+        "1783275fb16ce71d30ff0fa6a586dc4d946cb898f82ba20d37a4ea64f4c124bc",
+        "e8873be4d9997d28201708b7281f857f39245de6850055a0b88e85595cd6f1b6",
     ),
     ("overlay", 2): (
-        "655022b511e563d406dd6225dbe495680c11c610ebe93559fb4b850eb3f9c32e",
-        "6f797f5e21bc6eb6f6ee38e501e27aad22674f9cdff69812808d7585ac6ba852",
+        "5863e1a7185a231745409cd206ffaf8e8715c9271d0d1e3728d02071e56f4ba3",
+        "70f4dd6f5ad018fd222144456ca194731be3e4152eeaa793de01e7097f8df894",
     ),
     ("value_based", 1): (
         "1143a77663e2b1598689571f624a754581000986ea4ffa14c5839cb73304fe04",
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "ca1a38491864b54247917bd13331f9f7cbc15894fdf43160387a52dc060ec7b0",
-        "63e630956a9ac34ba377003cffaa1197702bf056e5e86a4d031cb9fda0840a4d",
+        "9abe84587b31df8d712310469cc5a18d000590857f288190a553eb2985c8c284",
+        "e31f20c38601f925964b84f84a11c253e4f5832813a53ebab3405c10e1baebaa",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "cc7e946146cb85dd3c2cf1629c6791f14e6f2ab2bacb9f4a4f472289d9ec2747",
-        "6d8ac2eb89d3017a4696751b2093af17bc1106ebdef984893db774ad97e2d8af",
+        "0eca7ea2cf21e1f9906bdfb4248f5484aa807b73640affb6823e2ab99528ec51",
+        "92f47c193c1bedc7fb73b2a539186e42648d6a9d81d265d8cbcd2f6e0117256e",
     ),
 }
 

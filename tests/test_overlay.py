@@ -541,3 +541,15 @@ def test_lane_a_pooled_team_with_a_lane_of_its_own_runs_under_every_built_in(lan
     for name in BUILT_IN:
         result = run(world, make_policy(name, scenario=world), 1)
         assert result.metrics.value.notna().any(), name
+
+
+def test_overlay_specialists_an_overlay_launch_adds_with_no_line_work_under_every_built_in():
+    # Paid on everything, they are generalists: segment_tiers and overlay give them named accounts, hunter_farmer
+    # makes them farmers (they sat idle under those three, their cost counted).
+    from sim.policies import BUILT_IN
+
+    launch = {"kind": "overlay_launch", "quarter": 2, "specialists": 2}
+    world = load_scenario(SMALL).with_overrides("launch", quarters=3, shocks=[launch])
+    for name in BUILT_IN:
+        hours = totals(world, name, seeds=(1,))["hours_role_specialist"]
+        assert hours > 50, (name, hours)  # territories, the least: 73 hours

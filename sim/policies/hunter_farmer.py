@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 
 from sim.codes import Kind, Service, Stage, Status
-from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
 from sim.policies.rules import (
     BookRule,
     HandoffRule,
@@ -79,7 +79,7 @@ class HunterFarmer(Policy):
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, prm = view.accounts, self.params
-        hunters, farmers = self._split(view.team.role)
+        hunters, farmers = self._split(view.team)
         plan = empty_plan(acc.size, Service.POOLED if prm.rest == "pooled" else Service.DIGITAL)
         plan.service[acc.status == Status.CHURNED] = Service.DIGITAL
         chosen = []
@@ -115,11 +115,14 @@ class HunterFarmer(Policy):
             seat_pool[hunters], seat_pool[farmers] = 0, 1
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
-    def _split(self, role: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The hunters' and the farmers' seats (as the split would make them under either division)."""
-        seats = np.flatnonzero(np.isin(role, FIELD_CLOSERS))
+    def _split(self, team: TeamView) -> tuple[np.ndarray, np.ndarray]:
+        """The hunters' and the farmers' seats (as the split would make them under either division). The
+        specialists an overlay launch adds with no line of their own farm: they sell the new offering to the
+        customers, and the field closers' split stays as it was."""
+        seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
         k = round(self.params.hunter_share * seats.size)
-        return seats[:k], seats[k:]
+        launched = np.flatnonzero((team.role == "specialist") & team.paid_on_everything)
+        return seats[:k], np.union1d(seats[k:], launched)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
@@ -131,7 +134,7 @@ class HunterFarmer(Policy):
             route_to_queue(view, pooled, 0, handler)
             route_to_pool(view, in_work, team.seats("inside", closers=True), handler)
             return handler
-        hunters, farmers = (s[team.filled[s]] for s in self._split(team.role))
+        hunters, farmers = (s[team.filled[s]] for s in self._split(team))
         if self.params.division == "full_cycle":
             route_to_queue(view, pooled, 0, handler)
             route_to_pool(view, in_work, np.union1d(hunters, farmers), handler)

@@ -115,8 +115,10 @@ class SegmentTiers(Policy):
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def book_seats(self, team: TeamView) -> np.ndarray:
-        """The seats that own the named accounts: the field closers."""
-        return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
+        """The seats that own the named accounts: the field closers, and the specialists an overlay launch adds
+        with no line of their own (paid on everything, they would otherwise sit idle)."""
+        launched = (team.role == "specialist") & team.paid_on_everything
+        return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS) | launched)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)
