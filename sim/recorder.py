@@ -53,6 +53,10 @@ class Recorder:
         self.touch_hours_run = np.zeros(pop.size)
         self.last_conflict = np.full(pop.size, -1, dtype=np.int32)
         self.most_over_capacity = 0.0
+        # Per segment, the share of a year a contract term secures, at most 1: a won deal counts the value of
+        # the term it secures (a year for annual contracts), so that monthly renewals do not count a year each.
+        term_share = np.minimum(pop.term_weeks, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
+        self.term_share = None if np.all(term_share == 1.0) else term_share
         self.rows: list[MetricRow] = []
         self.weekly: list[WeeklyRow] = []
         self.start_quarter(0)
@@ -80,8 +84,11 @@ class Recorder:
     def decided(self, d: Decisions, cycle_weeks: np.ndarray) -> None:
         """Deals decided this week, won or lost, under the conflict penalty or not; ``cycle_weeks``: from
         arrival to the week's end. A won deal counts what the company keeps of its value (a partner keeps its
-        margin), by its line too (a renewal by none). One compiled pass per outcome (``_decided``)."""
-        t = self.tally
+        margin), by its line too (a renewal by none), for the share of a year its segment's contract term
+        secures (at most all of it). One compiled pass per outcome (``_decided``)."""
+        t, value, margin = self.tally, d.value - d.margin, d.margin
+        if self.term_share is not None:
+            value, margin = value * self.term_share[d.segment], margin * self.term_share[d.segment]
         compiled(_decided)(
             d.kind,
             d.segment,
@@ -89,8 +96,8 @@ class Recorder:
             d.digital,
             d.conflict,
             d.won,
-            d.value - d.margin,
-            d.margin,
+            value,
+            margin,
             cycle_weeks,
             t.conflict_won,
             t.conflict_lost,

@@ -233,3 +233,29 @@ def test_continuity_only_accounts_that_change_hands_move_and_only_worthwhile_one
     assert old.tolist() == [0, 1, -1, 1] and new.tolist() == [1, 2, 3, 0]
     # 1: warm; 2: too little to hand over (and its new seat is vacant); 3: nobody held it; 5: the plan says cold.
     assert warm.tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("term", [4, 13, 104])
+def test_renewal_a_won_deal_counts_the_value_of_the_term_it_secures_at_most_a_year(term):
+    # Monthly contracts renew 13 times a year: each renewal a rep wins counts a month of spend, not a year
+    # (revenue_captured rose 6x at 4-week terms while recurring revenue fell). Terms of a year or more count a
+    # year (annual contract value).
+    segments = {f"population.segments.{i}.contract_term_weeks": term for i in range(3)}
+    notice = {f"population.segments.{i}.renewal_notice_weeks": min(8, term - 1) for i in range(3)}
+    world = load_scenario(SMALL).with_overrides(f"term {term}", quarters=2, **segments, **notice)
+    model = CoverageModel(world, make_policy("segment_tiers"), 1)
+    share = min(term, 52) / 52
+    if share < 1:
+        assert model.recorder.term_share is not None and np.allclose(model.recorder.term_share, share)
+    else:
+        assert model.recorder.term_share is None  # a year or more: won values as drawn
+    model.release()
+    t = totals(with_policy(world, "segment_tiers"), seed=1)
+    # Renewals secure at most the recurring revenue they renew: less than the quarter's recurring revenue
+    # for terms up to a quarter (a year each made it 13 times too large at 4 weeks).
+    if term <= 13:
+        assert 0 < t["retained_spend"] < t["recurring_revenue"]
+    annual = load_scenario(SMALL).with_overrides("annual", quarters=2)
+    unscaled = CoverageModel(annual, make_policy("segment_tiers"), 1)
+    assert unscaled.recorder.term_share is None  # annual terms: won values as drawn
+    unscaled.release()
