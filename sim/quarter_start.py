@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from sim import shocks
+from sim.codes import Status
 from sim.demand import Demand
 from sim.handoffs import changes_of_hands
 from sim.policies.protocol import (
@@ -131,7 +132,7 @@ def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
     ``warm_carry`` of it after a warm hand-off (which costs both reps hours), ``cold_carry`` else."""
     pop, plan, rel = model.population, model.plan, model.scenario.relationship
     assert plan.warm is not None  # checked_plan fills it in
-    model.recorder.owners(pop.segment, previous, plan.owner)
+    model.recorder.owners(pop.segment, pop.status != Status.CHURNED, previous, plan.owner)
     worth = model.scenario.activities.call_stock * rel.personal_share  # at least one call's relationship
     moving, old, new, warm = changes_of_hands(
         pop.holder, pop.personal, plan.owner, plan.warm, model.team.filled(), worth

@@ -156,10 +156,11 @@ class Recorder:
 
     # ---- continuity -------------------------------------------------------------
 
-    def owners(self, segment: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
-        """The quarter's plan (after any realignment) against the previous one: owners ``before`` and ``after``."""
+    def owners(self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """The quarter's plan (after any realignment) against the previous one: owners ``before`` and ``after``
+        of the accounts still ``live`` (a churned account's owner goes with it: not a change of hands)."""
         t = self.tally
-        owned = before >= 0
+        owned = (before >= 0) & live
         t.add(t.owned_before, segment[owned])
         t.add(t.owner_changed, segment[owned & (after != before)])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.errors import InputError
 from sim.model import CoverageModel
 from sim.policies import Policy, make_policy
 from sim.scenario import Scenario
@@ -40,12 +41,18 @@ def run(
     """Simulate ``scenario`` under ``policy`` (default: the scenario's own) with ``seed``.
 
     A run is a pure function of (scenario, policy, seed): the same arguments
-    give an identical result, in any process.
+    give an identical result, in any process. A policy whose parameters name
+    what the scenario lacks (``Policy.problems``: a segment it does not have)
+    is refused with an InputError, as the command line refuses it.
     """
     if quarters is not None and quarters != scenario.quarters:
         scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)
     if policy is None:
-        policy = make_policy(scenario.policy.name, dict(scenario.policy.params))
+        policy = make_policy(scenario.policy.name, dict(scenario.policy.params), scenario=scenario)
+    else:
+        problems = policy.problems(scenario)
+        if problems:
+            raise InputError([f"policy {policy.name}: params.{p}" for p in problems])
     start = time.perf_counter()
     model = CoverageModel(scenario, policy, seed)
     try:

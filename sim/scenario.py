@@ -253,6 +253,8 @@ class Workforce(Strict):
     def _check(self) -> Workforce:
         if not self.ramp:
             raise ValueError("ramp: at least one value is needed")
+        if self.ramp[-1] <= 0:  # it holds for the rest of a rep's tenure: nobody would ever sell
+            raise ValueError("ramp: the last value, which holds once a rep is ramped, must be above 0")
         return self
 
 

@@ -37,19 +37,19 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "be53fae3c5abc4ad91e158c3b7bf11612c2e80798681092177edfe0123315ba4",
+        "7fedb89a80fc478e3d0e7b3ebc95f281703e5635db759b1cb78bf426ee72b1df",
         "acffe5a00da875b8e5c17d55a5cce4d33b02b85113bc9fa3de7c9f49d83d9b48",
     ),
     ("hunter_farmer", 2): (
-        "8472f2e47e669f89f7f09e7441caab4d6a62899ea76e53e9c818bf42f3387bed",
+        "e32b312b08e58986fb3fef9d6a6493a6714d040f35a2f3bc3a4479693f432d78",
         "54be679715e6648a1e8e0c0b08673edf73a675ea51be88634fa692d96b6e0efa",
     ),
     ("named_accounts", 1): (
-        "02de7105060bbc975d1e4738eb4e45b38430a6df35fb43b2cefc1ab4e4cbcd6b",
+        "3f8f8ad5bc6293c33ddab99886e31fa024c48fc325cff32f27f717ad12f160eb",
         "22a808ab90426d676e0b04a812d08632794bd7cb4b3c3ea2a18560a504d3c5a4",
     ),
     ("named_accounts", 2): (
-        "faf7b461cf8c9fc893fdffcd58c9111c1ea3919435bb1cf9de084a2a90869e4d",
+        "c5b83d205a4a323543edb747e8105478fd936cb08f5d245045e6ab0b31e6c4fe",
         "ac02d2f7d478e983072c91782ac77ee12b7ad7a6ca7f590db8feedb9b3718dd9",
     ),
     ("pooled", 1): (
@@ -61,27 +61,27 @@ PINNED = {
         "194c23fe8a7fc140a257735b6d18e3ecf7ce94f8d4fbb4fe5457ded35f7e13c5",
     ),
     ("random_books", 1): (
-        "0ae733878899e14a631a37f45d4c1be01413aedc0d2eecfab0056746b53aec87",
+        "3adc4708fc0b2cb7bcffb12f419180cd37d95babd92bb51faece76d48dcb85d8",
         "f974a0a1d22c1f60b458e30de2f7710ad9e2ae2e29ba6de2c941c225d07be2fe",
     ),
     ("random_books", 2): (
-        "11794282ae8433d67cd970c0dbced7be8121eaf1a358a005ae1344cfcfb074ce",
+        "7dba6f989f3819bdcf840856ab10d84dc5f3083516318d34c271833ac9c7973b",
         "4182b3ab8fbcecd807d54353492391d53d0f81d6cfed1caa57965826c359bb5f",
     ),
     ("segment_tiers", 1): (
-        "d5636e7be7f563ec0df90c157fbf10c7c10df0c9183b91908fb057c860fcfad9",
+        "3ea8750f6be7ffe6e307cde11eabd3f222de3ef035d95156ae4413c1730079d6",
         "60e5fbea9f76ddc7977371298eb3e8fc6f0a407b761be3953e7bbabc68be92fe",
     ),
     ("segment_tiers", 2): (
-        "be90ab101cd168a42e75b61459d0617308e88c19f481963ada4feb166ca875c7",
+        "edf8c024dcc039f74fba2a8413c9b2d6ed35ce5fb9f3b3bf8b6b6f60203b30a4",
         "175d350288e54a357d2f9dc275d0906b81ad880fef6edbb0933ff138bc4752d0",
     ),
     ("territories", 1): (
-        "c567d28de6fc7f28c3fadfc61b3dd3b8871afbf26bbfcebfe812a2df59e0b655",
+        "7cb5cc15cd9fba67b5bff72c16d59150c519857211fb98a8beba30c4d800e80c",
         "1359e868d3cd6c53aea3647ece9554419b6b4edd6ffb57fc20558373c77b1ff9",
     ),
     ("territories", 2): (
-        "5b93d3785031babaa0c3c66ba743af16c78aaf660bde274b968944d0b7d05ad3",
+        "858fdf91531b122da62c9d6dbb2071b2587a1e9e73437ce783915f1c5d103887",
         "707b2e43561e5edbedb07a74697e4396f3f81b335b73d69b59db202aded91691",
     ),
     ("unstructured", 1): (
@@ -93,19 +93,19 @@ PINNED = {
         "e13c030a63f1b078bdcfd3d50a7e9d8a5fb899ca8ac353a7885ab790c1f29eca",
     ),
     ("overlay", 1): (
-        "1783275fb16ce71d30ff0fa6a586dc4d946cb898f82ba20d37a4ea64f4c124bc",
+        "f4b7ae4d4e8e49af7db9841396453c3a0394d146c040d527f9cae3b6f2643edd",
         "e8873be4d9997d28201708b7281f857f39245de6850055a0b88e85595cd6f1b6",
     ),
     ("overlay", 2): (
-        "5863e1a7185a231745409cd206ffaf8e8715c9271d0d1e3728d02071e56f4ba3",
+        "16750470affa5156c711037acf7b516ead93594b61c82b931785f2d01a3d8f1b",
         "70f4dd6f5ad018fd222144456ca194731be3e4152eeaa793de01e7097f8df894",
     ),
     ("value_based", 1): (
-        "1143a77663e2b1598689571f624a754581000986ea4ffa14c5839cb73304fe04",
+        "0b5b7ac0589eac19310ada23328afb5678d1cbd9e814f0ceaabb94100d67113c",
         "4eb19ff1300a14ced55b7f2f8c49a92ce9d39263a478bb549c527a536f30f882",
     ),
     ("value_based", 2): (
-        "a5797d16662f15c4a03650ed0446c382cec03104ed7c847a17bde3268ab76d68",
+        "39449076cd895883aa32e533f69a452c973bf5953c1d7b1dbe845c981edc8ed5",
         "df5cac7801c9bcccd06afd7d20ac23bbf1b4cae1ac026457e43119bf326d3de6",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "9abe84587b31df8d712310469cc5a18d000590857f288190a553eb2985c8c284",
+        "12053c77d77341bedee9d9b1025261356e2130cbcf3448705d5951e31af28a82",
         "e31f20c38601f925964b84f84a11c253e4f5832813a53ebab3405c10e1baebaa",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "0eca7ea2cf21e1f9906bdfb4248f5484aa807b73640affb6823e2ab99528ec51",
+        "88b5940bd462dbdfcf82880d9f2a0d34cb5bf301b0b76f6cbe4c86e0923b4db6",
         "92f47c193c1bedc7fb73b2a539186e42648d6a9d81d265d8cbcd2f6e0117256e",
     ),
 }

@@ -26,7 +26,7 @@ def test_a_finished_run_leaves_nothing_behind():
 
     model_module.CoverageModel.release = tracking_release
     try:
-        run(scenario, make_policy("segment_tiers"))
+        run(scenario, make_policy("segment_tiers", {"field_segments": "only", "pooled_segments": ""}))
     finally:
         model_module.CoverageModel.release = original
     gc.collect()

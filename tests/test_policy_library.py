@@ -199,3 +199,19 @@ def test_unstructured_leaves_more_of_the_covered_segments_untouched_and_has_a_hi
         assert none[(segment, "never_contacted_share")] > tiers[(segment, "never_contacted_share")]
     assert none[("enterprise", "never_contacted_share")] > 3 * tiers[("enterprise", "never_contacted_share")]
     assert none[("all", "rep_lottery")] > 0.3 > 0.05 > tiers[("all", "rep_lottery")]
+
+
+def test_the_python_api_refuses_a_policy_naming_a_segment_the_scenario_lacks_as_the_command_line_does():
+    from sim.errors import InputError
+
+    world = load_scenario(SMALL)
+    one = world.with_overrides(
+        "mid-market only",
+        **{"population.segments": [world.population.segments[1].model_dump(mode="json") | {"share": 1.0}]},
+    )
+    with pytest.raises(InputError) as e:
+        run(one, make_policy("segment_tiers"), seed=1)  # its field_segments default is enterprise
+    assert e.value.problems == [
+        "policy segment_tiers: params.field_segments: unknown segment 'enterprise' (the scenario's: mid_market)"
+    ]
+    run(one, make_policy("segment_tiers", {"field_segments": "mid_market", "pooled_segments": ""}), seed=1)

@@ -261,3 +261,16 @@ def test_an_overridden_scenario_is_named_apart_from_its_base(small):
     assert small.with_overrides("c", quarters=2).name == two.name  # the same changes, the same name
     assert small.with_overrides("d", quarters=2, name="short").name == "short"
     assert small.with_overrides("e") is small  # no change, no new scenario
+
+
+def test_a_ramp_that_ends_at_zero_is_refused():
+    # Its last value holds once a rep is ramped: with 0 nobody ever sells (a run of no hours at all).
+    for ramp in ([0.0], [0.5, 0.0]):
+        d = small_data()
+        d["workforce"] = {"ramp": ramp}
+        assert problems(d) == [
+            "s.toml: workforce.ramp: the last value, which holds once a rep is ramped, must be above 0"
+        ]
+    d = small_data()
+    d["workforce"] = {"ramp": [0.0, 1.0]}
+    parse_scenario(d, "s.toml")  # a first quarter of no selling is a ramp

@@ -393,6 +393,13 @@ def test_a_phased_rollout_of_a_model_onto_itself_is_that_model_s_own_run(model):
     assert missed.sum() == alone.metrics.query("metric == 'missed_no_owner' and segment == 'all'").value.sum()
 
 
+def test_a_phased_rollout_from_a_model_that_pools_nobody_runs():
+    # unstructured plans no pool: the current side's queues are none (an empty map of them was indexed).
+    shocked = scenario([rollout(quarter=2, quarters=2, current={"name": "unstructured"})], quarters=3)
+    result = run(shocked, make_policy("segment_tiers"), 1)
+    assert result.metrics.query("metric == 'opps_won' and quarter == 2").value.sum() > 0
+
+
 def handed_over(warm, new):
     """A big-bang rollout from random_books to ``new`` at quarter 2 on seed 1: the quarter-2 tallies and, for
     the accounts that changed hands at its start and saw no work in its first week, their personal stock

@@ -206,7 +206,7 @@ def test_the_figures_docs_model_gives_for_value_based_against_segment_tiers():
         figures[name] = ([round(g) for g in gains], round(100 * float(np.mean(changed)), 1), m.sum()["profit"])
     assert figures["value_based"][0] == [1399, 1401, 1453, 1513]
     assert figures["segment_tiers"][0] == [979, 962, 946, 968]
-    assert figures["value_based"][1] == 17.3
+    assert figures["value_based"][1] == 16.8  # 17.3 while an account that churned counted as a change
     assert (round(figures["value_based"][2] / 1e5), round(figures["segment_tiers"][2] / 1e5)) == (1421, 1420)
 
 

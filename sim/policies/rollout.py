@@ -119,7 +119,8 @@ class Rollout(Policy):
         side = rank < moved
         specialist, specialist_cadence = _overlay(new, current, side, len(view.accounts.line_names))
         self._queue, self._pools = _queues(current_pools, new_pools), (current_pools, new_pools)
-        pooled_by_current = np.where(current_pools >= 0, self._queue[np.maximum(current_pools, 0)], -1)
+        pooled_by_current = np.full(current_pools.size, -1, dtype=np.int64)
+        pooled_by_current[current_pools >= 0] = self._queue[current_pools[current_pools >= 0]]
         return CoveragePlan(
             owner=np.where(side, new.owner, current.owner),
             service=np.where(side, new.service, current.service),
@@ -138,7 +139,8 @@ class Rollout(Policy):
         current_view, new_view = self._route_views(view)
         current = self._routed(self.current, current_view, rng)
         # Its queue(p) is the queue its pool p answers in the plan in force.
-        current = np.where(current <= -2, -2 - self._queue[np.maximum(-2 - current, 0)], current)
+        queued = current <= -2
+        current[queued] = -2 - self._queue[-2 - current[queued]]
         new = self._routed(self.new, new_view, rng)
         return np.where(self._rank_of(view.pending.customer, n) < moved, new, current)
 
@@ -179,7 +181,7 @@ class Rollout(Policy):
         """As ``_route_views``; the current policy's queue tasks also carry its own pool numbers (of a queue two
         of its pools share, the first; the other side's keep theirs: their priorities from this side go unused)."""
         current, new = self._plans(view.plan)
-        own = np.full(int(max(self._queue.max(initial=-1), view.tasks.pool.max(initial=-1))) + 1, -1)
+        own = np.full(int(max(self._queue.max(initial=0), view.tasks.pool.max(initial=0))) + 1, -1)
         own[self._queue[::-1]] = np.arange(self._queue.size)[::-1]  # each queue's first current pool
         pool = view.tasks.pool
         mine = (pool >= 0) & (own[np.maximum(pool, 0)] >= 0)
