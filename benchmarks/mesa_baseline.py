@@ -74,7 +74,7 @@ channel is never used). A week, in the engine's order:
    base is the chance that a customer nobody covers renews at its date, ``1 -
    sim.demand.renewal_churn``. Won value ``value_share x (potential - spend)``
    with mean-one lognormal noise (new logo, expansion) or ``value_share x
-   spend`` (renewal: the term is secured); a lost renewal churns the customer;
+   spend`` (renewal: the term is secured); a lost renewal ends the contract at its date;
 7. expiry: unanswered opportunities whose window has ended are missed with the
    cause last recorded (no_owner, owner_at_capacity); deals whose effort was not
    delivered by their work deadline are missed (stalled). A missed renewal
@@ -82,7 +82,7 @@ channel is never used). A week, in the engine's order:
 8. customers (``do("settle")``): churn between renewals at the weekly hazard of
    ``1 - (1 - churn_per_year) ^ mid_term_churn_share`` times ``floor + (1 -
    floor) 2^(-x / churn_half_stock)``; then a customer at its renewal date
-   whose renewal no rep won renews with probability ``win_probability`` of
+   whose renewal a rep lost ends, and one whose renewal no rep won or lost renews with probability ``win_probability`` of
    that renewal base, its stock, responsiveness 0.5 and skill 1
    (``sim.outcomes.unattended_renewal``), at ``unattended_renewal_value`` of
    its spend, or ends; either way the next term starts. A churned customer's
@@ -276,6 +276,7 @@ class Customer(mesa.Agent):
         notice = seg.renewal_notice_weeks
         self.renewal_opens = max(renewal_week - notice, 0) if renewal_week is not None and renewal_week > 0 else None
         self.renewal_won = False  # a rep won this term's renewal ahead of the date
+        self.renewal_lost = False  # a rep lost it: the contract ends at its date
         self.stock = 0.0  # relationship stock: company and personal together
         self.personal = 0.0  # the part of it held with one rep ...
         self.holder: SalesRep | None = None  # ... this one
@@ -694,8 +695,7 @@ class MesaCoverageModel(mesa.Model):
         if not won:
             self.opps_lost += 1
             if opp.kind == RENEWAL and c.status == CUSTOMER:
-                self.churned_at_renewal += 1
-                self.churn(c)
+                c.renewal_lost = True  # the contract runs to its date and ends there
             return
         self.opps_won += 1
         if opp.kind == RENEWAL:
@@ -721,9 +721,14 @@ class MesaCoverageModel(mesa.Model):
             c.renewal_won = True
 
     def renewal_date(self, customer: Customer) -> None:
-        """The contract reaches its date: renewed by a rep already, or decided with no rep: renewed at
-        ``unattended_renewal_value`` of its spend or ended (``sim.outcomes.unattended_renewal``)."""
+        """The contract reaches its date: renewed by a rep already, ended if a rep lost its renewal, or
+        decided with no rep: renewed at ``unattended_renewal_value`` of its spend or ended
+        (``sim.outcomes.unattended_renewal``)."""
         self.renewals_due += 1
+        if customer.renewal_lost:
+            self.churned_at_renewal += 1
+            self.churn(customer)
+            return
         if not customer.renewal_won:
             p = float(
                 win_probability(
@@ -743,7 +748,7 @@ class MesaCoverageModel(mesa.Model):
             customer.spend = min(value, customer.potential)
         customer.renewal_week += self.term[customer.segment]
         customer.renewal_opens = customer.renewal_week - self.notice[customer.segment]
-        customer.renewal_won = False
+        customer.renewal_won = customer.renewal_lost = False
 
     def miss(self, opp: Opportunity, cause: int) -> None:
         """Missed: a missed renewal's contract is decided on its date, with no rep."""

@@ -348,30 +348,31 @@ class CoverageModel(mesa.Model):
             return
         b.close(d.idx)
         self.recorder.decided(d, self._cycle_weeks(d.idx))
-        lost_renewals = d.customer[~d.won & (d.kind == Kind.RENEWAL)]
         converted, new_logos = pop.won(d.customer[d.won], d.kind[d.won], d.value[d.won], d.line[d.won], self.week)
         self.recorder.new_logos(pop.segment[converted])
         self.demand.refresh(pop, new_logos)
-        lost_renewals = lost_renewals[pop.status[lost_renewals] == Status.CUSTOMER]
-        self.recorder.ended_at_renewal(pop.segment[lost_renewals])
-        self._churn_accounts(lost_renewals)
+        # A lost renewal's contract runs to its date and ends there (``_renewal_dates``), as a contract does.
+        pop.renewal_refused(d.customer[~d.won & (d.kind == Kind.RENEWAL)])
 
     def _renewal_dates(self, w: int) -> None:
-        """Contracts at their renewal date run another term; those whose renewal no rep won are decided
-        with no rep: renewed at ``unattended_renewal_value`` of their spend, or ended."""
+        """Contracts at their renewal date run another term if a rep won their renewal, and end if a rep
+        lost it; the others are decided with no rep: renewed at ``unattended_renewal_value`` of their spend,
+        or ended."""
         pop = self.population
         due = pop.renewals_due(w)
         if due.size == 0:
             return
         self.recorder.renewals_due(pop.segment[due])
-        alone = due[~pop.renewal_won[due]]
+        refused = pop.renewal_lost[due]
+        alone = due[~pop.renewal_won[due] & ~refused]
         u = keyed_uniform(self.streams.outcome_key, account_week(alone, w), Draw.UNATTENDED_RENEWAL)
         stay = u < unattended_renewal(self.scenario, self.terms, pop, alone)
         kept = alone[stay]
         pop.renew(kept, pop.spend[kept] * self.scenario.service.unattended_renewal_value)
         pop.next_term(due)
-        self.recorder.ended_at_renewal(pop.segment[alone[~stay]])
-        self._churn_accounts(alone[~stay])
+        ended = np.union1d(due[refused], alone[~stay])
+        self.recorder.ended_at_renewal(pop.segment[ended])
+        self._churn_accounts(ended)
 
     def _expire(self, w: int, seats: SeatWeek) -> None:
         b = self.book

@@ -58,6 +58,7 @@ class Population:
     renewal_week: np.ndarray  # int32 week of the contract's next renewal date (customers; else NO_DATE)
     renewal_opens: np.ndarray  # int32 week its renewal opportunity opens: renewal_week - notice (else NO_DATE)
     renewal_won: np.ndarray  # bool: a rep has won this term's renewal ahead of the date
+    renewal_lost: np.ndarray  # bool: a rep has lost it: the contract ends at its date
     ever_touched: np.ndarray  # bool: a rep has worked the account since week 0
     segment_spend: np.ndarray  # float64 total spend by segment, kept up to date by the methods below
     segment_potential: np.ndarray  # float64 total potential by segment, recounted when potential changes
@@ -154,6 +155,7 @@ class Population:
             renewal_week=renewal_week,
             renewal_opens=renewal_opens,
             renewal_won=np.zeros(n, dtype=bool),
+            renewal_lost=np.zeros(n, dtype=bool),
             ever_touched=np.zeros(n, dtype=bool),
             segment_spend=segment_spend,
             segment_potential=segment_potential,
@@ -278,6 +280,7 @@ class Population:
         self.renewal_week[customers] += term
         self.renewal_opens[customers] += term
         self.renewal_won[customers] = False
+        self.renewal_lost[customers] = False
         self._due.add(customers, self.renewal_week[customers])
         self._opening.add(customers, self.renewal_opens[customers])
 
@@ -325,6 +328,10 @@ class Population:
             np.asarray(value, dtype=np.float64),
             self.spend_arrays(),
         )
+
+    def renewal_refused(self, customers: np.ndarray) -> None:
+        """A rep lost the renewal of ``customers``: each contract runs to its date, and ends there."""
+        self.renewal_lost[customers] = True
 
     def churn(self, customers: np.ndarray) -> None:
         """Customers leave: they stop spending and generate nothing more."""

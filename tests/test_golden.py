@@ -37,76 +37,76 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "7fedb89a80fc478e3d0e7b3ebc95f281703e5635db759b1cb78bf426ee72b1df",
-        "acffe5a00da875b8e5c17d55a5cce4d33b02b85113bc9fa3de7c9f49d83d9b48",
+        "09ef79aa12b5809904414b680a45e894b9099e53a77e05bd3c6f02472b752424",
+        "97a64e7d8bac1a664dec19c6cf4b998c7068f7f2074316add0fef771e41f2963",
     ),
     ("hunter_farmer", 2): (
-        "e32b312b08e58986fb3fef9d6a6493a6714d040f35a2f3bc3a4479693f432d78",
-        "54be679715e6648a1e8e0c0b08673edf73a675ea51be88634fa692d96b6e0efa",
+        "468d8035cbe61a599e0a7b4c61642a24cff2b87ab89d8285d505b44f572a3635",
+        "f1411c352cfd4b50110909f464990fa2e98981b0b77543ffb954ecec3c7009fb",
     ),
     ("named_accounts", 1): (
-        "3f8f8ad5bc6293c33ddab99886e31fa024c48fc325cff32f27f717ad12f160eb",
+        "d3ebf4bc6d7a6ea4a7d14d92d4ce3d19826407a69a5e7024499497699ec68a83",
         "22a808ab90426d676e0b04a812d08632794bd7cb4b3c3ea2a18560a504d3c5a4",
     ),
     ("named_accounts", 2): (
-        "c5b83d205a4a323543edb747e8105478fd936cb08f5d245045e6ab0b31e6c4fe",
+        "eca9c4f3e76ca6583eaa91f84373765474aca0894cb253e293b7066495125525",
         "ac02d2f7d478e983072c91782ac77ee12b7ad7a6ca7f590db8feedb9b3718dd9",
     ),
     ("pooled", 1): (
-        "c110724fd6208064ea4c657888e0d636442daf7792ecc7b895cb040401edcb5e",
-        "1967cfec4bc59353cf8dc24ddb2b969c706efea2a302498e77bd9594a3981755",
+        "7b8c847fa14b2abcdb18efa3035bd1815b7722b1c19cb413ff09d86cd74d3a92",
+        "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "50f4a741c4d5c47d43f6cf9209c0defe599c4b368a5907f8cfc9eaa90fe55f44",
-        "194c23fe8a7fc140a257735b6d18e3ecf7ce94f8d4fbb4fe5457ded35f7e13c5",
+        "e8439c3be777d4d02b5670af91b861299e6eb4eca1b2e95f96dea0de3500adae",
+        "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "3adc4708fc0b2cb7bcffb12f419180cd37d95babd92bb51faece76d48dcb85d8",
-        "f974a0a1d22c1f60b458e30de2f7710ad9e2ae2e29ba6de2c941c225d07be2fe",
+        "01ea6f8cf612604e8a2a5c95c8d414e796f32605e912f18a4228663e21149034",
+        "523de0b15f76b0f64d335cbc5400beca6c4fed7aa8ba7da30f42370641d219da",
     ),
     ("random_books", 2): (
-        "7dba6f989f3819bdcf840856ab10d84dc5f3083516318d34c271833ac9c7973b",
-        "4182b3ab8fbcecd807d54353492391d53d0f81d6cfed1caa57965826c359bb5f",
+        "b550848f8ca3f3453a27345ba3ce8a28eeec0470cdd3faf4ac11e269c7b383c6",
+        "af54641ff84b29682a68aa175c771edf47dc971ff75cd101fa4161625c27ed39",
     ),
     ("segment_tiers", 1): (
-        "3ea8750f6be7ffe6e307cde11eabd3f222de3ef035d95156ae4413c1730079d6",
-        "60e5fbea9f76ddc7977371298eb3e8fc6f0a407b761be3953e7bbabc68be92fe",
+        "15626b03402fffb5215f1611e876c1db8ff45dfeb86a9fedd6a157a3e1a535b8",
+        "71fe5e6afaed5d25f8347cccd9bf83fa5b232c1f348dafe3b1d38d81e4e8d8b9",
     ),
     ("segment_tiers", 2): (
-        "edf8c024dcc039f74fba2a8413c9b2d6ed35ce5fb9f3b3bf8b6b6f60203b30a4",
-        "175d350288e54a357d2f9dc275d0906b81ad880fef6edbb0933ff138bc4752d0",
+        "37caec0121aaa68bf0f72b5fe83fd76bf42593689ac2aa659cae313cfd205d31",
+        "d10793bfce2f329b2d22067a65241334c9fc3c4cc41f254e7bdac3b6151d9334",
     ),
     ("territories", 1): (
-        "7cb5cc15cd9fba67b5bff72c16d59150c519857211fb98a8beba30c4d800e80c",
-        "1359e868d3cd6c53aea3647ece9554419b6b4edd6ffb57fc20558373c77b1ff9",
+        "6b1ff18c44dfdbfb35bf8048a13d976cf04020b35df565358eb10c1c14277a61",
+        "f58a61030f1b7449a4d4549bdea48c75c5ed60af1ea0285e54aea7509da4e252",
     ),
     ("territories", 2): (
-        "858fdf91531b122da62c9d6dbb2071b2587a1e9e73437ce783915f1c5d103887",
-        "707b2e43561e5edbedb07a74697e4396f3f81b335b73d69b59db202aded91691",
+        "67c61c3a204d8d4017a5a5830347691b0077de5d9f5f002fd2a31454b957d520",
+        "c28b5367a5ead3cb512574f69b78e13fd5088e1fff1cb767cf393c31910b4567",
     ),
     ("unstructured", 1): (
-        "3126204fae25b9eeb3c3a65f3a33fe69443e5a1c0aa1c443e7b6bca1ae69ff97",
-        "f451b70fec2f5706fa5b44859bfd01c43dc4e5fcf47333155229dad6e8484cf2",
+        "8dedf33d9c050f316a5c62fe8f37c0c452369399fd2ed278c801d69f2953dd51",
+        "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "c6fa916df6e5208e9157a203ba40bfc801ee145a31dafa90267391f749545177",
-        "e13c030a63f1b078bdcfd3d50a7e9d8a5fb899ca8ac353a7885ab790c1f29eca",
+        "68eb6219d5a4ca58ab0ec3cef0efd3a49c347f6b186ce8cd0ab723e302812a9d",
+        "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "f4b7ae4d4e8e49af7db9841396453c3a0394d146c040d527f9cae3b6f2643edd",
-        "e8873be4d9997d28201708b7281f857f39245de6850055a0b88e85595cd6f1b6",
+        "ae29781880cff01c94b9be0cefa560494c0da679f9fa776f257ce7c856310ad0",
+        "a600d29ae77b271b7025b66e216550de7aa8b7d62abd78e3afabf567accbf038",
     ),
     ("overlay", 2): (
-        "16750470affa5156c711037acf7b516ead93594b61c82b931785f2d01a3d8f1b",
-        "70f4dd6f5ad018fd222144456ca194731be3e4152eeaa793de01e7097f8df894",
+        "6c4b2dcc138d52b0a157582e1ac9f55713fd4dfb5c8535fe6eb5fedfeba9d669",
+        "0da1299177f4a4648d19fe85472fc5794d56e3bb62ba681a08bed0d7bf991696",
     ),
     ("value_based", 1): (
-        "0b5b7ac0589eac19310ada23328afb5678d1cbd9e814f0ceaabb94100d67113c",
-        "4eb19ff1300a14ced55b7f2f8c49a92ce9d39263a478bb549c527a536f30f882",
+        "e3f8cbbacde0a8c97d06d56873f6a584bb11f85595824106004b7bfb81aa3fd6",
+        "45b81f95d9f720e4d0dd21afc5888502e05f99f7d9a28bd9257e1b506ec1d883",
     ),
     ("value_based", 2): (
-        "39449076cd895883aa32e533f69a452c973bf5953c1d7b1dbe845c981edc8ed5",
-        "df5cac7801c9bcccd06afd7d20ac23bbf1b4cae1ac026457e43119bf326d3de6",
+        "626be700e6d1fe08ccbacd9178933b3b3d1b42a06c0ac2bccb7ca65a1ee9a172",
+        "f865c59680b888aaa5fd2bc25b5a566513a001f0e5d86b74ae469f7807a547db",
     ),
 }
 
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "12053c77d77341bedee9d9b1025261356e2130cbcf3448705d5951e31af28a82",
-        "e31f20c38601f925964b84f84a11c253e4f5832813a53ebab3405c10e1baebaa",
+        "e2546ac5fb814638ccdadc1675164213f5e544ef0a1203b8b181f8f3b212a55e",
+        "9ff006c4d88aca3fa51ee13aae2884d6730be0962caa03772fe7ffde258bbf6b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "88b5940bd462dbdfcf82880d9f2a0d34cb5bf301b0b76f6cbe4c86e0923b4db6",
-        "92f47c193c1bedc7fb73b2a539186e42648d6a9d81d265d8cbcd2f6e0117256e",
+        "37a5878094713d56a8382dc3d2f91677dfe2b94aa0bba58331183b850b4ba12b",
+        "f901553ea39772a0055df5a56c5b0c6dc83d67176e011a7a1146132425ef92e4",
     ),
 }
 

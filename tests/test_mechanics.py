@@ -260,3 +260,35 @@ def test_renewal_a_won_deal_counts_the_value_of_the_term_it_secures_at_most_a_ye
     unscaled = CoverageModel(annual, make_policy("segment_tiers"), 1)
     assert unscaled.recorder.term_share is None  # annual terms: won values as drawn
     unscaled.release()
+
+
+def test_renewal_a_lost_renewal_runs_to_its_date_and_ends_there():
+    # A customer that says no to its renewal still has its contract: it pays, and leaves at the date (it
+    # churned the week the renewal was lost, up to renewal_notice_weeks early, so a worked renewal that
+    # failed cost more than one nobody worked).
+    world = renewal_world(0.3, customers=3000).with_overrides(
+        policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
+    )
+    model = CoverageModel(world, make_policy("unstructured", {"notice": 1.0}), seed=5)
+    pop = model.population
+    leaving: dict[int, int] = {}  # account: the date its lost renewal ends it
+    at_date = early = 0
+    try:
+        for _ in range(world.weeks):
+            model.step()
+            w = model.week  # the next week to run
+            for c in np.flatnonzero(pop.renewal_lost & (pop.status == Status.CUSTOMER)):
+                leaving.setdefault(int(c), int(pop.renewal_week[c]))
+            for c, date in list(leaving.items()):
+                if date < w:  # its date has passed: gone
+                    assert pop.status[c] == Status.CHURNED, (c, date, w)
+                    at_date += 1
+                    del leaving[c]
+                elif pop.status[c] == Status.CHURNED:  # left between renewals, at the mid-term hazard
+                    early += 1
+                    del leaving[c]
+                else:  # a customer still, paying, until its date
+                    assert pop.spend[c] > 0
+    finally:
+        model.release()
+    assert at_date > 500 and early <= 0.1 * at_date, (at_date, early)  # 560 and fewer than 56

@@ -134,7 +134,7 @@ def test_unstructured_pickup_chance_is_one_minus_the_chance_that_no_free_rep_not
 def test_unstructured_picks_up_a_typical_lead_about_half_the_weeks_on_the_baseline():
     """The figures the default ``notice`` is documented by (the policy's docstring, docs/model.md): on the
     42-rep baseline, seed 1, 8 quarters, the chance a lead of median size is picked up in a week averages
-    0.50 (0.42 to 0.62 by quarter), and a responded deal waiting for a closer about 0.12."""
+    0.50 (0.42 to 0.62 by quarter), and a responded deal waiting for a closer about 0.11."""
     weekly: dict[bool, list[tuple[int, float]]] = {False: [], True: []}
 
     class Probe(Unstructured):
@@ -151,7 +151,7 @@ def test_unstructured_picks_up_a_typical_lead_about_half_the_weeks_on_the_baseli
     by_quarter = [lead[week // 13 == q].mean() for q in range(8)]
     assert round(lead.mean(), 2) == 0.50
     assert (round(min(by_quarter), 2), round(max(by_quarter), 2)) == (0.42, 0.62)
-    assert round(np.array(weekly[True])[:, 1].mean(), 2) == 0.12
+    assert round(np.array(weekly[True])[:, 1].mean(), 2) == 0.11
 
 
 def test_unstructured_a_rep_with_no_free_hours_picks_up_nothing():

@@ -73,7 +73,7 @@ class Unstructured(Policy):
     taken by their deals (about 3% free on average), which adds about 0.05:
     measured, 0.50 a week on average over the baseline's 8 quarters (seed 1;
     0.42 to 0.62 by quarter). A responded deal waiting for a closer is picked
-    up with about 0.12 a week there (below ``1 - (1 - 0.14 x 0.03) ** 38 = 0.15``,
+    up with about 0.11 a week there (below ``1 - (1 - 0.14 x 0.03) ** 38 = 0.15``,
     as the closers' free hours are uneven; ``tests/test_policy_library.py``
     measures both). Both move with the team's free hours, as a fixed chance
     did not.
