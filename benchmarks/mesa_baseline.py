@@ -704,8 +704,10 @@ class MesaCoverageModel(mesa.Model):
             sigma = self.scenario.population.segments[c.segment].value_sigma
             noise = math.exp(sigma * self.random.gauss(0.0, 1.0) - sigma**2 / 2)
             value = k.value_share * max(c.potential - c.spend, 0.0) * noise
-        self.revenue_captured += value
-        self.won_value[opp.kind] += value
+        # A won deal counts the value of the term it secures, at most a year (sim.recorder: term_share).
+        counted = value * min(self.term[c.segment], 52) / 52
+        self.revenue_captured += counted
+        self.won_value[opp.kind] += counted
         if opp.kind == NEW_LOGO and c.status != CHURNED:
             if c.status == PROSPECT:
                 self.new_logos += 1

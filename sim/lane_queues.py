@@ -5,8 +5,8 @@ so every rep of a queue must be paid on everything the queue holds. When a
 policy pools reps of different lanes (an inside team paid on everything beside
 SDRs paid on new logos only), the engine splits the pool: the reps of each lane
 answer a queue of their own, and a lead waits in the queue of the narrowest
-lane paid on it that has a rep in a filled seat this week (else the narrowest
-paid on it) [A]: a rep paid on new logos alone takes the new-logo leads, which
+lane paid on it that has a rep in a filled seat this week [A] (with none, it
+is missed for the vacancy, as a lead of a pool whose every seat is vacant is): a rep paid on new logos alone takes the new-logo leads, which
 are its job; the reps paid on everything take the rest. A policy still sees and
 routes to the pool it planned (``Tasks.pool``, ``CoveragePlan.seat_pool``).
 """
@@ -25,8 +25,9 @@ def lane_queues(
     lane_lines: np.ndarray,
     lane_kinds: np.ndarray,
     filled: np.ndarray,
-) -> Queues:
-    """``queues`` with each pool whose seats differ in lane split into one queue per lane.
+) -> tuple[Queues, np.ndarray]:
+    """``queues`` with each pool whose seats differ in lane split into one queue per lane, and per task
+    whether its queue has no filled seat this week (nobody can answer it: a vacancy).
 
     ``line`` and ``kind``: each task's (line -1, a renewal, is the last column
     of ``lane_lines``); ``lane_lines`` (seat x line + 1) and ``lane_kinds``
@@ -38,14 +39,15 @@ def lane_queues(
     """
     seat_pool = queues.seat_pool
     pooled = np.flatnonzero(seat_pool >= 0)
+    unstaffed = np.zeros(queues.pool.size, dtype=bool)
     if pooled.size == 0:
-        return queues
+        return queues, unstaffed
     lanes = np.concatenate([lane_lines[pooled], lane_kinds[pooled]], axis=1)
     # Seats of one pool and one lane answer one queue; numbered as the docstring says.
     keys = np.concatenate([seat_pool[pooled, None], lanes.astype(np.int64)], axis=1)
     unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     if unique.shape[0] == np.unique(seat_pool[pooled]).size:
-        return queues  # every pool of one lane
+        return queues, unstaffed  # every pool of one lane
     order = np.argsort(first, kind="stable")  # the queues in the order of their first seat
     pools = int(max(seat_pool.max(), queues.pool.max(initial=-1))) + 1
     number = np.empty(unique.shape[0], dtype=np.int64)
@@ -77,5 +79,7 @@ def lane_queues(
         & queue_kinds[rank][:, kind[waiting]]
     )
     found = paid.any(axis=0)
-    task_pool[waiting[found]] = number[rank][paid.argmax(axis=0)[found]]
-    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool)
+    chosen = paid.argmax(axis=0)[found]
+    task_pool[waiting[found]] = number[rank][chosen]
+    unstaffed[waiting[found]] = ~staffed[rank][chosen]
+    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool), unstaffed

@@ -263,7 +263,8 @@ class CoverageModel(mesa.Model):
         response, queued = tasks.kind == TaskKind.RESPONSE, tasks.pool >= 0
         untaken = response & ~alloc.accepted & ~alloc.declined
         b.block(todo.opportunity[untaken & ~queued], Cause.OWNER_AT_CAPACITY)
-        b.block(todo.opportunity[untaken & queued], Cause.QUEUE_WAIT)
+        b.block(todo.opportunity[untaken & queued & ~todo.unstaffed], Cause.QUEUE_WAIT)
+        b.block(todo.opportunity[untaken & todo.unstaffed], Cause.VACANCY)
         b.block(todo.opportunity[response & alloc.declined], Cause.SLA_EXPIRED)
         done, rep = alloc.accepted, alloc.seat  # who did each task: a queue task's rep is the one that took it
         rec.effort(seats, self.population.segment, tasks, rep, done, todo.travel)

@@ -36,7 +36,9 @@ class TaskList:
     the task engages its account (not a pool's work on a request from its
     queue: pooled reps answer, and work, whatever comes); unowned,
     vacant: opportunities awaiting a response that nobody will answer this
-    week (no handler, or the handler's seat is vacant).
+    week (no handler, or the handler's seat is vacant); unstaffed: per task,
+    waiting in the queue of a lane of its pool with no filled seat this
+    week (``sim.lane_queues``: a vacancy too).
     """
 
     tasks: Tasks
@@ -47,6 +49,7 @@ class TaskList:
     engages: np.ndarray
     unowned: np.ndarray
     vacant: np.ndarray
+    unstaffed: np.ndarray
 
 
 def at_seat(per_seat: np.ndarray, seat: np.ndarray, default: float | bool) -> np.ndarray:
@@ -187,10 +190,13 @@ def week_tasks(
         arrival=arrival,
         seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
     )
+    unstaffed = np.zeros(rep.size, dtype=bool)
     if plan.seat_pool is not None and not (seats.lane_lines.all() and seats.lane_kinds.all()):
         # Reps of one pool but different lanes answer a queue each (sim.lane_queues).
-        deal_kind = b.kind[np.maximum(opportunity, 0)].astype(np.int64)
-        queues = lane_queues(queues, line, deal_kind, seats.lane_lines, seats.lane_kinds, seats.filled)
+        deal = opportunity >= 0
+        deal_kind = np.zeros(opportunity.size, dtype=np.int64)
+        deal_kind[deal] = b.kind[opportunity[deal]]
+        queues, unstaffed = lane_queues(queues, line, deal_kind, seats.lane_lines, seats.lane_kinds, seats.filled)
     return TaskList(
         tasks=tasks,
         opportunity=opportunity,
@@ -200,6 +206,7 @@ def week_tasks(
         engages=engages,
         unowned=unowned,
         vacant=vacant,
+        unstaffed=unstaffed,
     )
 
 

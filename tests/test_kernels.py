@@ -897,6 +897,7 @@ def week_tasks_reference(
         engages=np.concatenate([~queued, ~b.pooled[work], np.ones(c.size, dtype=bool)]),
         unowned=unowned,
         vacant=vacant_idx,
+        unstaffed=np.zeros(rep.size, dtype=bool),  # no lanes in the worlds compared
     )
 
 

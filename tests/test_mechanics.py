@@ -249,17 +249,13 @@ def test_renewal_a_won_deal_counts_the_value_of_the_term_it_secures_at_most_a_ye
     if share < 1:
         assert model.recorder.term_share is not None and np.allclose(model.recorder.term_share, share)
     else:
-        assert model.recorder.term_share is None  # a year or more: won values as drawn
+        assert model.recorder.term_share is None  # a year or more (as annual terms): won values as drawn
     model.release()
     t = totals(with_policy(world, "segment_tiers"), seed=1)
     # Renewals secure at most the recurring revenue they renew: less than the quarter's recurring revenue
     # for terms up to a quarter (a year each made it 13 times too large at 4 weeks).
     if term <= 13:
         assert 0 < t["retained_spend"] < t["recurring_revenue"]
-    annual = load_scenario(SMALL).with_overrides("annual", quarters=2)
-    unscaled = CoverageModel(annual, make_policy("segment_tiers"), 1)
-    assert unscaled.recorder.term_share is None  # annual terms: won values as drawn
-    unscaled.release()
 
 
 def test_renewal_a_lost_renewal_runs_to_its_date_and_ends_there():

@@ -457,14 +457,19 @@ def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_st
     queues = Queues(pool=np.array([0, 0, 0, -1]), arrival=np.zeros(4), seat_pool=seat_pool)
     line, kind = np.array([0, 0, -1, 0]), np.array([0, 1, 2, 0])
     filled = np.ones(4, dtype=bool)
-    split = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled)
+    split, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled)
     assert split.seat_pool.tolist() == [0, 0, 1, -1]  # the SDR's lane is a queue of its own, numbered past pool 0
     assert split.pool.tolist() == [1, 0, 0, -1]  # the new logo to the SDR, the expansion and renewal to inside
+    assert not unstaffed.any()
     # the SDR's seat vacant this week: its new-logo lead waits for the inside reps instead
-    vacant = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([True, True, False, True]))
-    assert vacant.pool.tolist() == [0, 0, 0, -1]
+    vacant, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([True, True, False, True]))
+    assert vacant.pool.tolist() == [0, 0, 0, -1] and not unstaffed.any()
+    # the inside reps vacant: the expansion and the renewal have no filled seat paid on them, a vacancy
+    gone, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([False, False, True, True]))
+    assert gone.pool.tolist() == [1, 0, 0, -1] and unstaffed.tolist() == [False, True, True, False]
     # a pool of one lane is left as it is
-    assert lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled) is queues
+    same, unstaffed = lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled)
+    assert same is queues and not unstaffed.any()
 
 
 def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_path):
@@ -529,18 +534,33 @@ def test_overlay_a_deal_decided_in_the_week_of_a_conflict_is_decided_with_the_pe
 
 
 @pytest.mark.parametrize("lane", [{"reps.2.paid_on_kinds": ["new_logo"]}, {"reps.1.lane": "own_line"}])
-def test_lane_a_pooled_team_with_a_lane_of_its_own_runs_under_every_built_in(lane):
+def test_lane_a_pooled_team_with_a_lane_of_its_own_answers_only_its_lane_under_every_built_in(lane, monkeypatch):
     # SDRs paid on new logos alone, or inside reps paid on one line: the built-ins pool them with the others, and
-    # the queues split by lane (a route to one queue for the whole pool was refused: 7 of the 9 stopped).
+    # every first response is made by a seat paid on it, from a queue or dealt (a route to one queue for the
+    # whole pool was refused: 7 of the 9 stopped; leads dealt by capacity went to seats that declined them).
+    from sim.codes import TaskKind
     from sim.policies import BUILT_IN
 
+    answered: list[np.ndarray] = []
+    respond = CoverageModel._respond
+
+    def spy(self, w, seats, todo, rep, alloc):
+        r = alloc.accepted & (todo.tasks.kind == TaskKind.RESPONSE)
+        ri, rr = todo.opportunity[r], rep[r]
+        answered.append(seats.view.pursues(rr, self.book.line[ri], self.book.kind[ri]))
+        return respond(self, w, seats, todo, rep, alloc)
+
+    monkeypatch.setattr(CoverageModel, "_respond", spy)
     overrides: dict[str, Any] = {"population.lines": LINES, "quarters": 1, **lane}
     if "reps.1.lane" in lane:
         overrides["reps.1.line"] = "security"
     world = load_scenario(SMALL).with_overrides("lanes", **overrides)
-    for name in BUILT_IN:
-        result = run(world, make_policy(name, scenario=world), 1)
-        assert result.metrics.value.notna().any(), name
+    runs = [(name, {}) for name in BUILT_IN] + [("segment_tiers", {"lead_routing": "assigned"})]
+    for name, params in runs:
+        answered.clear()
+        run(world, make_policy(name, params, scenario=world), 1)
+        made = np.concatenate(answered)
+        assert made.size > 20 and made.all(), (name, params, made.size, int((~made).sum()))
 
 
 def test_overlay_specialists_an_overlay_launch_adds_with_no_line_work_under_every_built_in():
@@ -553,3 +573,57 @@ def test_overlay_specialists_an_overlay_launch_adds_with_no_line_work_under_ever
     for name in BUILT_IN:
         hours = totals(world, name, seeds=(1,))["hours_role_specialist"]
         assert hours > 50, (name, hours)  # territories, the least: 73 hours
+
+
+def test_lane_a_lead_whose_lane_has_no_filled_seat_is_missed_for_the_vacancy():
+    # The inside team leaves in quarter 2 (a freeze keeps the seats empty); the SDR, paid on new logos only,
+    # stays. The mid-market's expansions and renewals have no filled seat paid on them: a vacancy, as when the
+    # whole pool is vacant, not a wait in a queue (they were 47 queue_wait misses).
+    shocks = [
+        {"kind": "rep_attrition", "quarter": 2, "share": 1.0, "role": "inside"},
+        {"kind": "hiring_freeze", "quarter": 2, "until_quarter": 2},
+    ]
+    world = load_scenario(SMALL).with_overrides(
+        "inside gone", quarters=2, shocks=shocks, **{"reps.2.paid_on_kinds": ["new_logo"]}
+    )
+    m = run(world, make_policy("segment_tiers", scenario=world), 1).metrics
+    q2 = m[(m.quarter == 2) & (m.segment == "mid_market")].set_index("metric").value
+    assert q2["missed_vacancy"] > 20 and q2["missed_queue_wait"] == 0
+
+
+def test_lane_a_team_with_a_lane_and_an_empty_book_runs():
+    # No deals at all (no demand, no customers) but touches: the tasks' deal kinds were read from an empty book.
+    overrides: dict[str, Any] = {"quarters": 1, "reps.2.paid_on_kinds": ["new_logo"]}
+    for i in range(3):
+        overrides[f"population.segments.{i}.new_logo.rate_per_year"] = 0.0
+        overrides[f"population.segments.{i}.expansion.rate_per_year"] = 0.0
+        overrides[f"population.segments.{i}.customer_share"] = 0.0
+    world = load_scenario(SMALL).with_overrides("empty book", **overrides)
+    hours = run(world, make_policy("segment_tiers", scenario=world), 1).metrics.query(
+        "segment == 'all' and metric == 'hours_role_full_cycle'"
+    )
+    assert hours.value.sum() > 100  # the field reps' planned touches
+
+
+def test_lane_dealing_leads_by_capacity_gives_each_only_to_seats_paid_on_it():
+    from types import SimpleNamespace
+
+    from sim.policies.rules import route_to_pool
+
+    # Seats 0-1 paid on everything, seat 2 on new logos only (kinds: new logo 0, expansion 1, renewal 2).
+    lane_kinds = np.array([[1, 1, 1], [1, 1, 1], [1, 0, 0]], dtype=bool)
+    team = SimpleNamespace(
+        capacity=np.array([10.0, 10.0, 10.0]),
+        paid_on_everything=lane_kinds.all(axis=1),
+        pursues=lambda seat, line, kind: lane_kinds[seat, kind],
+    )
+    kind = np.array([1, 1, 1, 1, 2, 2, 0, 0, 0])
+    pending = SimpleNamespace(line=np.zeros(kind.size, dtype=np.int64), kind=kind, days_left=np.arange(kind.size))
+    handler = np.full(kind.size, -1)
+    route_to_pool(SimpleNamespace(team=team, pending=pending), np.ones(kind.size, dtype=bool), np.arange(3), handler)
+    assert set(handler[kind != 0]) <= {0, 1}  # expansions and renewals only to the seats paid on them
+    assert set(handler[kind == 0]) == {0, 1, 2}  # new logos over all three, by capacity
+    nobody = np.full(2, -1)
+    expansions = SimpleNamespace(line=np.zeros(2, dtype=np.int64), kind=np.array([1, 1]), days_left=np.zeros(2))
+    route_to_pool(SimpleNamespace(team=team, pending=expansions), np.ones(2, dtype=bool), np.array([2]), nobody)
+    assert nobody.tolist() == [-1, -1]  # no seat paid on them: left to the caller

@@ -382,15 +382,14 @@ def test_before_the_rollout_the_run_is_the_current_policys_own():
 @pytest.mark.parametrize("model", ["hunter_farmer", "segment_tiers", "pooled"])
 def test_a_phased_rollout_of_a_model_onto_itself_is_that_model_s_own_run(model):
     # The two sides pool the same inside team: one queue answers both models' leads (the current side's
-    # pooled leads went to a queue no seat answered, and 135 were missed for want of an owner).
+    # pooled leads went to a queue no seat answered, and 135 were missed for want of an owner). These three
+    # draw no random numbers; a policy that does is asked twice with one generator, so its draws differ.
     shocked = run(
         scenario([rollout(quarter=2, quarters=2, current={"name": model})], quarters=4), make_policy(model), 1
     )
     alone = run(scenario(quarters=4), make_policy(model), 1)
     columns = ["quarter", "segment", "metric", "value"]
     pd.testing.assert_frame_equal(shocked.metrics[columns], alone.metrics[columns])
-    missed = shocked.metrics.query("metric == 'missed_no_owner' and segment == 'all'").value
-    assert missed.sum() == alone.metrics.query("metric == 'missed_no_owner' and segment == 'all'").value.sum()
 
 
 def test_a_phased_rollout_from_a_model_that_pools_nobody_runs():

@@ -121,7 +121,7 @@ class HunterFarmer(Policy):
         customers, and the field closers' split stays as it was."""
         seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
         k = round(self.params.hunter_share * seats.size)
-        launched = np.flatnonzero((team.role == "specialist") & team.paid_on_everything)
+        launched = np.flatnonzero((team.role == "specialist") & (team.line < 0))
         return seats[:k], np.union1d(seats[k:], launched)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

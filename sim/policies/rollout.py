@@ -182,7 +182,8 @@ class Rollout(Policy):
         of its pools share, the first; the other side's keep theirs: their priorities from this side go unused)."""
         current, new = self._plans(view.plan)
         own = np.full(int(max(self._queue.max(initial=0), view.tasks.pool.max(initial=0))) + 1, -1)
-        own[self._queue[::-1]] = np.arange(self._queue.size)[::-1]  # each queue's first current pool
+        queues, first = np.unique(self._queue, return_index=True)
+        own[queues] = first  # each queue's first current pool
         pool = view.tasks.pool
         mine = (pool >= 0) & (own[np.maximum(pool, 0)] >= 0)
         tasks = dataclasses.replace(view.tasks, pool=read_only(np.where(mine, own[np.maximum(pool, 0)], pool)))

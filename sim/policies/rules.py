@@ -349,10 +349,24 @@ def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler
     to one seat before the week starts (for a queue answered by whoever is
     free, see ``route_to_queue``). Dealing by ``RouteView.free`` instead would
     deal nothing when every seat's deals already fill its week, and leave
-    the deals to stall unseen. Writes into ``handler`` (the policy's own
+    the deals to stall unseen. An item goes only to seats paid on it (their
+    lanes): items that the same seats are paid on are dealt over those, and
+    one no seat is paid on is left. Writes into ``handler`` (the policy's own
     output array).
     """
     idx = np.flatnonzero(which)
+    team, p = view.team, view.pending
+    if idx.size == 0 or team.paid_on_everything[seats].all():
+        _deal(view, idx, seats, handler)
+        return
+    paid = team.pursues(seats[:, None], p.line[idx][None, :], p.kind[idx][None, :])  # seats x items
+    groups, group = np.unique(paid.T, axis=0, return_inverse=True)
+    for g, mask in enumerate(groups):
+        _deal(view, idx[group.ravel() == g], seats[mask], handler)
+
+
+def _deal(view: RouteView, idx: np.ndarray, seats: np.ndarray, handler: np.ndarray) -> None:
+    """``route_to_pool``'s dealing of the pending opportunities ``idx`` over ``seats``, all paid on them."""
     cap = view.team.capacity[seats]
     if idx.size == 0 or seats.size == 0 or cap.sum() <= 0:
         return

@@ -109,15 +109,15 @@ class SegmentTiers(Policy):
         inside = ("inside", "sdr")
         if np.isin(team.role, inside).any():
             seat_pool = pools_of_roles(team, inside)
-        else:  # any closer answers, but a pool's reps answer whatever comes: those paid on everything
+        else:  # any closer paid on everything answers (specialists of a lane keep to their own line's work)
             seat_pool = pools_of_roles(team, tuple(sorted(CLOSING_ROLES)))
             seat_pool[~team.paid_on_everything] = -1
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
     def book_seats(self, team: TeamView) -> np.ndarray:
-        """The seats that own the named accounts: the field closers, and the specialists an overlay launch adds
-        with no line of their own (paid on everything, they would otherwise sit idle)."""
-        launched = (team.role == "specialist") & team.paid_on_everything
+        """The seats that own the named accounts: the field closers, and the specialists with no line of their
+        own (an overlay launch's, which would otherwise sit idle; a line's specialists cover their line)."""
+        launched = (team.role == "specialist") & (team.line < 0)
         return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS) | launched)
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

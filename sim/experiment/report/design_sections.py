@@ -125,9 +125,9 @@ def sensitivity_section(
             "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
             "et al. 2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
         )
-        first, total = indices["first_order"].to_numpy(float), indices["total"].to_numpy(float)
-        # Outside [0, 1] as the table shows them, to two decimals (-0.004 reads 0.00 and is not counted).
-        outside = int(np.sum((first < -0.005) | (first >= 1.005) | (total < -0.005) | (total >= 1.005)))
+        # Outside [0, 1] as the table shows them, to two decimals (-0.004 reads -0.00 and is not counted).
+        first, total = (np.array([float(f"{v:.2f}") for v in indices[k]]) for k in ("first_order", "total"))
+        outside = int(np.sum((first < 0) | (first > 1) | (total < 0) | (total > 1)))
         n = ctx.experiment.design.samples
         if outside or n < SOBOL_ADVISED:
             lines.append(
