@@ -352,11 +352,13 @@ class _EverythingToSeatZero(Policy):
         return np.ones(view.tasks.size)
 
 
-def test_lane_the_engine_declines_work_outside_a_reps_lane_whatever_the_policy_asks():
-    world = tiny(
+def analytics_specialists(count: int) -> Any:
+    """200 accounts with core and analytics lines, new logos at 2 a year, and ``count`` analytics specialists
+    paid on their own line alone."""
+    return tiny(
         customers=200,
         segment={"new_logo": kind(2.0)},
-        reps=[{"role": "specialist", "count": 1, "line": "analytics", "lane": "own_line"}],
+        reps=[{"role": "specialist", "count": count, "line": "analytics", "lane": "own_line"}],
         digital={"enabled": False},
         population={
             "customers": 200,
@@ -365,6 +367,10 @@ def test_lane_the_engine_declines_work_outside_a_reps_lane_whatever_the_policy_a
             "lines": [{"name": "core", "wallet_share": 0.5}, {"name": "analytics", "wallet_share": 0.5}],
         },
     )
+
+
+def test_lane_the_engine_declines_work_outside_a_reps_lane_whatever_the_policy_asks():
+    world = analytics_specialists(1)
     model = CoverageModel(world, _EverythingToSeatZero(), 2)
     answered = {0: 0, 1: 0}
     created: dict[int, set[int]] = {0: set(), 1: set()}  # the keys of the leads of each line seen in the book
@@ -429,17 +435,7 @@ def test_lane_a_pool_of_reps_of_different_lanes_answers_a_queue_per_lane():
 
 def test_lane_a_lead_no_seat_of_its_pool_is_paid_on_is_refused():
     # Every seat of the pool is paid on analytics alone: a core lead queued for it is nobody's to answer.
-    world = tiny(
-        customers=200,
-        reps=[{"role": "specialist", "count": 2, "line": "analytics", "lane": "own_line"}],
-        digital={"enabled": False},
-        population={
-            "customers": 200,
-            "regions": [{"name": "here", "share": 1.0, "radius_km": 10.0}],
-            "segments": [tiny().population.segments[0].model_dump(mode="json") | {"new_logo": kind(2.0)}],
-            "lines": [{"name": "core", "wallet_share": 0.5}, {"name": "analytics", "wallet_share": 0.5}],
-        },
-    )
+    world = analytics_specialists(2)
     with pytest.raises(PolicyError, match="queued for pool 0 a lead that no seat of the pool is paid on"):
         run(world, _EverythingInOnePool(), 1)
     run(overlay_world("all_lines", quarters=1), _EverythingInOnePool(), 1)  # paid on everything: fine
