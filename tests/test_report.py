@@ -976,21 +976,21 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
 
 
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
-    from sim.experiment.report.answer import _replications_needed
+    from sim.experiment.report.answer_notes import replications_needed
 
     # half-width 2 at n = 5, one comparison: sd 2 sqrt(5) / t(0.975, 4) = 1.611; at 13, t(0.975, 12) 1.611 /
     # sqrt(13) = 0.973 < 1, at 12 1.024
-    assert _replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
-    assert _replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
+    assert replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
+    assert replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
     # the same adjusted interval in a family of 10: a smaller spread behind it, so fewer
-    assert _replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
+    assert replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
     nothing = (
         " A difference this small against its spread would need more than 10,000 replications to be clear: it "
         "may well be nothing."
     )
-    assert _replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
-    assert _replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
-    assert _replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
+    assert replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
+    assert replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
+    assert replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
 
 
 def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_called_a_lead() -> None:

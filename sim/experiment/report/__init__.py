@@ -22,7 +22,8 @@ Files written into ``out_dir``:
 - ``figures/*.png``: the figures embedded in the report.
 
 Modules: context (what the report reads from the store), answer (the sentence
-the report and the terminal summary open with), markdown (text pieces),
+the report and the terminal summary open with) and answer_notes (what it adds
+after it), markdown (text pieces),
 sections and design_sections (the Markdown sections of one design point and
 across design points), figures and design_figures (the same for the figures),
 export (results.csv and results.parquet), screening (morris.csv and

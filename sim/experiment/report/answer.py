@@ -20,15 +20,14 @@ comparison with the first point), as its paired-differences table shows it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
+from sim.experiment.report.answer_notes import clearly_better, on_profit, replications_needed
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference
@@ -166,10 +165,10 @@ def answer(
         else ""
     )
     if not multi:
-        also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        more = _replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
+        also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
+        more = replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
-        caution = _on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
+        caution = on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
         return lead + head + single + tail + more + also + because + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
@@ -186,105 +185,6 @@ def answer(
         + tail
         + because
     )
-
-
-#: Beyond this many replications the rough guide says only that the difference may well be nothing.
-MOST_REPLICATIONS_SUGGESTED = 10_000
-
-
-def _replications_needed(diff: float, low: float, high: float, n: int, family: int) -> str:
-    """`` With about N paired replications ...``: the fewest replications at which a difference of ``diff``,
-    with the spread of the ``n`` run (its adjusted interval ``[low, high]``, one of ``family``), would be at
-    the edge of clear: its interval's half-width, the t quantile at the new count included, just below
-    ``|diff|``. At that count a true difference of this size gives a clear result about half the time (and
-    the best mean's difference, picked for being best, is likely smaller than it looks): a rough guide to
-    what to ask for next, not a power calculation."""
-    half = (high - low) / 2
-    if not diff or not half > 0 or n < stats.MIN_REPLICATIONS:
-        return ""
-    q = 1 - (1 - stats.CONFIDENCE) / (2 * max(family, 1))  # the adjusted interval's upper quantile
-    spread = half * math.sqrt(n) / float(student_t.ppf(q, n - 1))  # the differences' standard deviation
-    counts = np.arange(n + 1, MOST_REPLICATIONS_SUGGESTED + 1)
-    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * spread / np.sqrt(counts) < abs(diff))
-    if edge.size == 0:
-        return (
-            f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
-            "replications to be clear: it may well be nothing."
-        )
-    return (
-        f" With about {int(counts[edge[0]]):,} paired replications a difference of this size would be at the edge "
-        "of clear (about an even chance, if it and its spread stay as they are: a rough guide)."
-    )
-
-
-def _clearly_better(
-    family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]
-) -> str:
-    """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
-    from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
-    policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
-    d = _adjusted(family, metric)
-    d = d[~d.policy.isin(named)]
-    d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
-    if d.empty:
-        return ""
-    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
-    return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
-
-
-def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The rows of ``family`` (paired differences against the baseline) on ``metric`` with a defined
-    adjusted interval."""
-    d = family[family.metric == metric]
-    return d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
-
-
-def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
-    """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
-    return "; ".join(
-        f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
-        f"{interval(metric, float(r.low_adj), float(r.high_adj))}"
-        for r in rows.itertuples()
-    )
-
-
-#: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
-BOTTOM_LINE = "profit"
-PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
-
-
-def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
-    """Where profit stands, at the same adjustment, when the answer's metric is not profit: a caution when it says
-    otherwise (the winner clearly behind the baseline on profit, or, the baseline winning, another policy clearly
-    ahead of it), and, the winner not the baseline, a note when its profit is not distinguishable from the
-    baseline's; else "". A policy that captures more revenue by spending more, by losing customers, or by
-    counting renewals a rep won that would have renewed on their own, is not the one to roll out on revenue
-    alone."""
-    if metric == BOTTOM_LINE:
-        return ""
-    d = _adjusted(family, BOTTOM_LINE)
-    if winner != baseline:
-        mine = d[d.policy == winner]
-        if mine.empty:
-            return ""
-        r = mine.iloc[0]
-        gap = f"{difference(BOTTOM_LINE, float(r.mean_diff))} {interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
-        if r.high_adj < 0:
-            return (
-                f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "
-                f"({PROFIT_IS}: look at both before choosing)."
-            )
-        if r.low_adj <= 0:
-            return (
-                f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
-                f"{gap}."
-            )
-        return ""
-    ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
-    if ahead.empty:
-        return ""
-    each = _each(ahead, BOTTOM_LINE, quote)
-    return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
 
 
 def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.Series:
