@@ -1006,3 +1006,57 @@ def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_call
         "every policy has; B, paired with it over the 4 replications the two have, is not distinguishable from the "
         "baseline at this replication count: 900.0k higher ["
     )
+
+
+def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best() -> None:
+    from sim.experiment.report.answer import answer
+
+    # Against A: B +3.2, +3.0, +2.8, +3.0 (M), C +2.0, +2.1, +1.9, +2.0, D +3, -1, +4, -2 (not clear).
+    runs = {"A": [0, 0, 0, 0], "B": [3.2, 3, 2.8, 3], "C": [2, 2.1, 1.9, 2], "D": [3, -1, 4, -2]}
+    rows = [(0, p, r, "revenue_captured", (10 + r + x) * M) for p, v in runs.items() for r, x in enumerate(v)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], list(runs), "A", pd.DataFrame({"point": [0]}), [])
+    # Bonferroni over the 3 comparisons: t(1 - 0.05/6, 3) = 4.857; B: sd 0.1633, 3 +- 0.397; C: sd 0.0816, 2 +- 0.198
+    q = stats.t.ppf(1 - 0.05 / 6, 3)
+    b, c = q * np.std([3.2, 3, 2.8, 3], ddof=1) / 2, q * np.std([2, 2.1, 1.9, 2], ddof=1) / 2
+    assert (round(b, 3), round(c, 3)) == (0.397, 0.198)
+    assert said == (
+        "**Answer:** on `revenue_captured` (higher is better), `B` has the best mean and is clearly ahead of the "
+        "baseline: +3.0M against the baseline `A` [+2.6M, +3.4M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
+        "p < 0.001, over the 3 comparisons at the design point), over 4 paired replications (common random "
+        "numbers). `C` (+2.0M [+1.8M, +2.2M]) is clearly ahead of the baseline too, at the same adjustment; the "
+        "comparison does not test `B` against it (to do so, make `B` the baseline: the first `--policy` of "
+        "`covsim compare`, or `baseline` in an experiment file)."
+    )
+    # With C as unsure as D, B alone is clearly ahead: it does best.
+    runs["C"] = [3, -1, 4, -2.5]
+    rows = [(0, p, r, "revenue_captured", (10 + r + x) * M) for p, v in runs.items() for r, x in enumerate(v)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], list(runs), "A", pd.DataFrame({"point": [0]}), [], False)
+    assert said.startswith("Answer: on revenue_captured (higher is better), B does best: +3.0M against the baseline A")
+    assert "clearly ahead" not in said
+    # Over two design points, the others clearly ahead at the point the sentence names (B's weakest, x = 2).
+    lead = {"A": 0.0, "B": 3.0, "C": 2.0, "D": 0.0}
+    wobble = (0.2, 0.0, -0.2, 0.0)
+    rows = [
+        (
+            point,
+            p,
+            r,
+            "revenue_captured",
+            (10 + r + lead[p] - (point / 2 if p == "B" else 0) + wobble[r] * (p != "A")) * M,
+        )
+        for point in (0, 1)
+        for p in runs
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    points = pd.DataFrame({"point": [0, 1], "x": [1, 2]})
+    said = answer(values, ["revenue_captured"], list(runs), "A", points, ["x"], False)
+    assert "B is best at 2 of 2 design points" in said and "where its difference is smallest, at x = 2, it is" in said
+    assert "(common random numbers). At that design point, C (+2.0M [" in said
+    assert said.endswith(
+        "is clearly ahead of the baseline too, at the same adjustment; the comparison does not test B "
+        "against it (to do so, make B the baseline: the first --policy of covsim compare, or baseline in an "
+        "experiment file)."
+    )

@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
-from sim.experiment.report.answer_notes import clearly_better, on_profit, replications_needed
+from sim.experiment.report.answer_notes import also_ahead, clearly_better, on_profit, replications_needed
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference
@@ -58,6 +58,7 @@ def answer(
     markdown: bool = True,
     across_points: bool = False,
     results: pd.DataFrame | None = None,
+    rebase: str = "",
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -66,9 +67,11 @@ def answer(
     ``across_points``: one policy over a grid (``Experiment.one_policy_grid``),
     answered across its points (a sampled design's points are not compared:
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
-    segment, from which a clear lead is explained (``why.why``).
+    segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
+    the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    rebase = rebase or rebase_how(quote)
     lead = "**Answer:** " if markdown else "Answer: "
     if values.empty:
         return lead + NO_RUNS
@@ -129,11 +132,18 @@ def answer(
     tail = f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
     undecided = "not distinguishable from the baseline at this replication count"
 
+    # other policies clearly ahead of the baseline too, at that point: the winner is not tested against them
+    too = (
+        also_ahead(family, metric, sign, winner, quote, rebase, f"At {where}, " if multi else "")
+        if winner != baseline and clear and ahead
+        else ""
+    )
     if winner != baseline:
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
         versus += f" {interval(metric, low, high)}" if defined else ""
         if clear and ahead:
-            single, several = f"{name} does best: {versus}", f"it is {versus}"
+            best_of = f"{name} has the best mean and is clearly ahead of the baseline" if too else f"{name} does best"
+            single, several = f"{best_of}: {versus}", f"it is {versus}"
         elif clear:
             single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
             several = f"it is worse than the baseline: {versus}"
@@ -169,7 +179,7 @@ def answer(
         more = replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
         caution = on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
-        return lead + head + single + tail + more + also + because + caution
+        return lead + head + single + tail + too + more + also + because + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
@@ -183,8 +193,14 @@ def answer(
         + f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}; "
         + f"{worst}, at {label(point)}, {several}"
         + tail
+        + too
         + because
     )
+
+
+def rebase_how(quote: Callable[[str], str]) -> str:
+    """How a reader makes another policy the baseline, on the command line and in an experiment file."""
+    return f"the first {quote('--policy')} of {quote('covsim compare')}, or {quote('baseline')} in an experiment file"
 
 
 def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,34 @@ def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[st
     return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
 
 
+def also_ahead(
+    family: pd.DataFrame, metric: str, sign: float, winner: str, quote: Callable[[str], str], rebase: str, where: str
+) -> str:
+    """`` `b` ... and `c` ... are clearly ahead of the baseline too ...``: when ``winner`` (not the baseline) is
+    clearly ahead of the baseline, the other policies that are too (adjusted interval excluding 0 in the better
+    direction), best first, and that the winner is not tested against them, nor they against one another
+    (each is compared with the baseline only); ``rebase`` says how to make the winner the baseline, ``where``
+    opens the sentence (``At that design point, ``). "" when no other policy is clearly ahead."""
+    d = _adjusted(family, metric)
+    d = d[(d.policy != winner) & ((d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0))]
+    if d.empty:
+        return ""
+    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
+    each = [f"{quote(str(r.policy))} ({_against(r, metric)})" for r in d.itertuples()]
+    listed = each[0] if len(each) == 1 else ", ".join(each[:-1]) + " and " + each[-1]
+    one = len(each) == 1
+    return (
+        f" {where}{listed} {'is' if one else 'are'} clearly ahead of the baseline too, at the same adjustment; the "
+        f"comparison does not test {quote(winner)} against {'it' if one else 'them'} (to do so, make {quote(winner)} "
+        f"the baseline: {rebase})."
+    )
+
+
+def _against(r: Any, metric: str) -> str:
+    """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
+    return f"{difference(metric, float(r.mean_diff))} {interval(metric, float(r.low_adj), float(r.high_adj))}"
+
+
 def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The rows of ``family`` (paired differences against the baseline) on ``metric`` with a defined
     adjusted interval."""
@@ -65,11 +94,7 @@ def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
     """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
-    return "; ".join(
-        f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
-        f"{interval(metric, float(r.low_adj), float(r.high_adj))}"
-        for r in rows.itertuples()
-    )
+    return "; ".join(f"{quote(str(r.policy))} {_against(r, metric)}" for r in rows.itertuples())
 
 
 #: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
