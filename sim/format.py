@@ -90,6 +90,12 @@ def difference(metric: str, v: float) -> str:
     return f"+{text}" if v > 0 and not text.startswith("+") else text
 
 
+def no_spread_words(diff: float) -> str:
+    """What a paired comparison whose differences have no spread is (``stats.paired_differences``' ``constant``,
+    for which no test is made): ``identical`` when its difference is 0, else ``the same in every replication``."""
+    return "identical" if diff == 0 else "the same in every replication"
+
+
 def _points(pp: float) -> str:
     """Percentage points, signed, to one decimal, or to two significant digits where one decimal would show a
     difference that is not zero as ``+0.0`` (``+0.034``), down to a millionth of a point."""

@@ -680,16 +680,17 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     exp = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"))
     answer = opening(stored(exp, tmp_path, one_point, profit))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
-    # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 6 comparisons: t(1 - 0.05/12, 3) = 6.23,
-    # so -2 +- 2.54 includes 0: not clear at this adjustment, no caution, but a note that profit does not tell
+    # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 5 comparisons (segment_tiers' profit,
+    # identical to the baseline's, is no test): t(1 - 0.05/10, 3) = 5.84, so -2 +- 2.38 includes 0: not clear at
+    # this adjustment, no caution, but a note that profit does not tell
     assert "But on" not in answer
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is not "
-        "distinguishable from the baseline: -2.0M [-4.5M, +544.0k]."
+        "distinguishable from the baseline: -2.0M [-4.4M, +384.5k]."
     )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
-    # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 6.23 x 0.1633 / 2 = 0.509
+    # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 5.84 x 0.1633 / 2 = 0.477
     assert answer.endswith(
         " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
         "recurring revenue less the cost of sales: look at both before choosing)."
@@ -1060,3 +1061,34 @@ def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best(
         "against it (to do so, make B the baseline: the first --policy of covsim compare, or baseline in an "
         "experiment file)."
     )
+
+
+def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_time_not_p_below_0001() -> None:
+    from sim.experiment.report.sections import _difference_row, _family
+    from sim.experiment.stats import paired_differences
+    from sim.tables import difference_cell
+
+    # B - A: cost of sales identical (one team), revenue +1M in every replication, profit 0, 1, 2, 1 (M).
+    steps = {"cost_of_sales": [0, 0, 0, 0], "revenue_captured": [1, 1, 1, 1], "profit": [0, 1, 2, 1]}
+    rows = [
+        (0, p, r, metric, (10 + r + (x if p == "B" else 0)) * M)
+        for metric, step in steps.items()
+        for p in ("A", "B")
+        for r, x in enumerate(step)
+    ]
+    d = paired_differences(pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"]), "A")
+    by = d.set_index("metric")
+    assert _difference_row("cost_of_sales", "B - A", by.loc["cost_of_sales"]) == [
+        "`cost_of_sales`", "B - A", "4", "0", "-", "identical (no test)", "-"
+    ]  # fmt: skip
+    assert _difference_row("revenue_captured", "B - A", by.loc["revenue_captured"])[3:] == [
+        "+1.0M", "-", "the same in every replication (no test)", "-"
+    ]  # fmt: skip
+    # profit: d = 0, 1, 2, 1 (M), the one test: t = 2.449 on 3 df, p = 0.092 (no other test to adjust for)
+    assert _difference_row("profit", "B - A", by.loc["profit"])[5] == "0.092"
+    assert _family(d, "1 policy") == (
+        "Family: 1 comparison (1 policy x 3 metrics; left out, as no test: 2 the same in every replication)."
+    )
+    assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
+    assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
+    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-299.2k, +2.3M] p=0.0917"

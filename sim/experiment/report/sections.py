@@ -13,7 +13,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, fmt
+from sim.format import counted, difference, fmt, no_spread_words
 
 #: Design points shown one by one in the tables; beyond this, the first point only.
 MAX_POINTS_IN_TABLES = 6
@@ -210,25 +210,30 @@ _DIFFERENCE_HEADERS = ["metric", "comparison", "pairs", "mean difference", "95% 
 
 
 def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
-    """One row of a paired-differences table (a row of ``stats.paired_differences``); shares in points."""
+    """One row of a paired-differences table (a row of ``stats.paired_differences``); shares in points. A
+    comparison with no spread is no test: its p column says what it is (identical, or the same difference in
+    every replication)."""
+    untested = f"{no_spread_words(float(r['mean_diff']))} (no test)" if r.get("constant", False) else ""
     return [
         code(metric),
         comparison,
         str(int(r["n"])),
         difference(metric, float(r["mean_diff"])),
         ci(metric, r["low"], r["high"], difference),
-        p_value(float(r["p_holm"])),
+        untested or p_value(float(r["p_holm"])),
         ci(metric, r["low_adj"], r["high_adj"], difference),
     ]
 
 
 def _family(d: pd.DataFrame, compared: str) -> str:
     """The family line of one paired-differences table: its tests (comparisons with a p-value), and those
-    left out for too few pairs."""
+    left out: with no spread (the same difference in every replication: no t-test), or too few pairs."""
     family, rows = int(d["family"].iloc[0]), len(d)
-    left = rows - family
-    note = f"; {left} more with too few pairs for a test, left out" if left else ""
-    return f"Family: {family} comparisons ({compared} x {d['metric'].nunique()} metrics{note})."
+    same = int(d["constant"].sum()) if "constant" in d else 0
+    few = rows - family - same
+    left = [f"{same} the same in every replication" if same else "", f"{few} with too few pairs" if few else ""]
+    note = f"; left out, as no test: {' and '.join(x for x in left if x)}" if same or few else ""
+    return f"Family: {counted(family, 'comparison')} ({compared} x {d['metric'].nunique()} metrics{note})."
 
 
 def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
