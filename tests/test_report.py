@@ -1092,3 +1092,40 @@ def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_t
     assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
     assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
     assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-299.2k, +2.3M] p=0.0917"
+
+
+def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distinguishable() -> None:
+    from sim.experiment.report.answer import answer
+
+    def said(runs: dict[str, list[float]], points: int = 1) -> str:
+        rows = [
+            (point, p, r, "revenue_captured", (10 + r + x + point) * M)
+            for point in range(points)
+            for p, v in runs.items()
+            for r, x in enumerate(v)
+        ]
+        values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+        design = pd.DataFrame({"point": range(points), "x": range(1, points + 1)})
+        factors = ["x"] if points > 1 else []
+        return answer(values, ["revenue_captured"], list(runs), "A", design, factors, False, across_points=points > 1)
+
+    head = "Answer: on revenue_captured (higher is better), "
+    # Two replications: no t-test can be made (experiments/screening.toml runs two).
+    assert said({"A": [0, 0], "B": [1, 2]}) == (
+        head + "B has the best mean: +1.5M against the baseline A; with 2 paired replications a difference cannot "
+        "be tested (a test needs at least 3)."
+    )
+    assert said({"A": [1, 2], "B": [0, 0], "C": [0.5, 0.2]}) == (
+        head + "A (the baseline) has the best mean; the closest, C, is 1.1M lower; with 2 paired replications a "
+        "difference cannot be tested (a test needs at least 3)."
+    )
+    # The same difference in every replication: no spread, no test.
+    assert said({"A": [0] * 4, "B": [1] * 4}) == (
+        head + "B has the best mean: +1.0M against the baseline A; the same in every one of the 4 paired "
+        "replications (no spread, so no test)."
+    )
+    # One policy over two design points, 2 replications: point x = 2 is 1M higher in both.
+    assert said({"A": [0, 0]}, points=2) == (
+        head + "one policy, A, over 2 design points: it has the best mean at x = 2: +1.0M against the first design "
+        "point, x = 1; with 2 paired replications a difference cannot be tested (a test needs at least 3)."
+    )

@@ -124,13 +124,14 @@ def answer(
     defined = finite(low, high)
     clear = defined and (low > 0 or high < 0)  # the interval excludes 0
     ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
-    stat = _stat(row, int(row["family"]), f"at {where}", defined)
+    stat = _stat(row, int(row["family"]), f"at {where}")
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
     n = int(row["n"])
-    tail = f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
     undecided = "not distinguishable from the baseline at this replication count"
+    untested = "" if defined else _untested(row)  # no test at all: too few pairs, or no spread (it says which)
+    tail = "." if untested else f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
 
     # other policies clearly ahead of the baseline too, at that point: the winner is not tested against them
     too = (
@@ -147,6 +148,8 @@ def answer(
         elif clear:
             single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
             several = f"it is worse than the baseline: {versus}"
+        elif untested:
+            single, several = f"{name} has the best mean: {versus}; {untested}", f"it is {versus}; {untested}"
         else:
             single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
     else:
@@ -160,11 +163,15 @@ def answer(
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
         elif lead_at[weakest] < 0:  # behind in the paired mean: another policy best there, or (one point, an
             # unfinished store) best over the replications every policy has but not over those it shares with one
-            several = f"{quote(other)} has the better mean but is {undecided}: {gap}"
+            is_ = f"is {gap}; {untested}" if untested else f"is {undecided}: {gap}"
+            several = f"{quote(other)} has the better mean: it {is_}"
             single = (
                 f"{name} has the best mean over the replications every policy has; {quote(other)}, paired with it "
-                f"over the {counted(n, 'replication')} the two have, is {undecided}: {gap}"
+                f"over the {counted(n, 'replication')} the two have, {is_}"
             )
+        elif untested:
+            several = f"the closest, {quote(other)}, is {gap}; {untested}"
+            single = f"{name} has the best mean; {several}"
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
@@ -256,11 +263,23 @@ def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], s
     return label
 
 
-def _stat(row: pd.Series, family: int, scope: str, defined: bool) -> str:
+def _untested(row: pd.Series) -> str:
+    """Why a comparison without an interval has no test, as the end of a sentence: too few paired replications,
+    or differences with no spread (``constant``: identical, or the same in every replication)."""
+    n = int(row["n"])
+    if bool(row.get("constant", False)):
+        same = "identical" if float(row["mean_diff"]) == 0 else "the same"
+        return f"{same} in every one of the {n} paired replications (no spread, so no test)"
+    return (
+        f"with {counted(n, 'paired replication')} a difference cannot be tested (a test needs at least "
+        f"{stats.MIN_REPLICATIONS})"
+    )
+
+
+def _stat(row: pd.Series, family: int, scope: str) -> str:
     """Which interval and p-value these are, over which family (those of the paired-differences table);
-    ``scope`` says which comparisons (``at the design point``)."""
-    if not defined:
-        return f"no interval: one needs at least {stats.MIN_REPLICATIONS} paired replications"
+    ``scope`` says which comparisons (``at the design point``). A comparison with no interval says why
+    instead (:func:`_untested`)."""
     p = float(row["p_holm"])
     comparisons = counted(family, "comparison")
     if not finite(p):
@@ -308,6 +327,8 @@ def _across_points(
             body = f"it does best at {label(best)}: {versus}"
         elif clear:
             body = f"it has the best mean at {label(best)}, but is worse than {first} in paired comparison: {versus}"
+        elif not defined:
+            body = f"it has the best mean at {label(best)}: {versus}; {_untested(row)}"
         else:
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
@@ -316,12 +337,15 @@ def _across_points(
             body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
         elif clear:
             body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
+        elif not defined:
+            body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {_untested(row)}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    stat = _stat(row, int(row["family"]), "with the first design point", defined)
-    n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
-    return start + body + f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
+    if not defined:  # the body says why there is no test
+        return start + body + "."
+    stat = _stat(row, int(row["family"]), "with the first design point")
+    return start + body + f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
 
 
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
