@@ -1129,3 +1129,30 @@ def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distin
         head + "one policy, A, over 2 design points: it has the best mean at x = 2: +1.0M against the first design "
         "point, x = 1; with 2 paired replications a difference cannot be tested (a test needs at least 3)."
     )
+
+
+def test_the_tables_of_a_large_design_show_the_point_the_answer_cites(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", values=tuple(range(300, 1000, 100))),
+        ),
+    )
+
+    # hunter_farmer leads unstructured by 3M at every point but customers = 700 (point 4), where by 1M.
+    def revenue(point: int, policy: str, rep: int) -> float:
+        noise = (0.0, 0.5, -0.5, 0.0)[rep] if policy != "unstructured" else 0.0
+        lead = {"unstructured": 0, "segment_tiers": 2, "hunter_farmer": 1 if point == 4 else 3}[policy]
+        return (10 + rep + lead + noise) * M
+
+    text = stored(exp, tmp_path, revenue)
+    assert "where its difference is smallest, at customers = 700, it is not distinguishable" in opening(text)
+    shown = "The design has 7 points: the tables show the first and design point 4, the one the answer cites; every "
+    means, paired = text.split("## Paired differences against the baseline")
+    for section in (means, paired.split("\n## ")[0]):
+        assert section.count(shown + "point is in `results.csv`.") == 1
+        headings = [line for line in section.splitlines() if line.startswith("### Design point")]
+        assert headings == ["### Design point 0: customers = 300", "### Design point 4: customers = 700"]
+    # the cited difference is the table's row at that point
+    assert "| `revenue_captured` | hunter_farmer - unstructured | 4 | +1.0M |" in paired.split("### Design point 4")[1]

@@ -48,7 +48,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import answer, chosen_metric
+from sim.experiment.report.answer import answer, chosen_metric, cited_point
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -249,7 +249,7 @@ def _results_sections(
     the figures' paths, and what a Morris or sampled design finds across its points in a sentence (for the
     answer; "" for other designs); ``step`` is told each figure before it is drawn."""
     figures_dir = out_dir / FIGURES
-    points, truncated = table_points(ctx, values)
+    points, truncated = table_points(ctx, values, cited_point(values, ctx.metrics, ctx.policies, ctx.baseline))
     first = ctx.first_point
     shown = sorted({*points, first})
     described = stats.describe(values[values.point.isin(shown)])

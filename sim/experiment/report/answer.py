@@ -89,15 +89,9 @@ def answer(
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
 
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    # Means over the replications every policy has a value for at a point (a policy with none anywhere, the
-    # metric undefined for it, left out): on an unfinished store, a mean over fewer replications, other luck,
-    # would be set against the others'.
-    wide = v.pivot_table(index=["point", "replication"], columns="policy", values="value")
-    wide = wide.reindex(columns=[p for p in present if p in wide.columns]).dropna(how="any")
-    means = sign * wide.groupby(level="point").mean()
-    if means.empty:
+    best = _best(v, sign, present)
+    if best.empty:
         return lead + head + "no policy has a value of it: the report names no best policy."
-    best = means.eq(means.max(axis=1), axis=0)  # ties: every policy with the best mean is best there
     counts = best.sum()
     winner = str(counts.idxmax())  # the most points; ties go to the first in the experiment's order
     multi = len(points) > 1
@@ -203,6 +197,35 @@ def answer(
         + too
         + because
     )
+
+
+def cited_point(values: pd.DataFrame, metrics: Sequence[str], policies: Sequence[str], baseline: str) -> int | None:
+    """The design point whose paired difference :func:`answer` gives for several policies (where the policy
+    best at the most points does worst against the one it is compared with), so that the tables can show it;
+    None when the answer gives none."""
+    metric = chosen_metric(metrics)
+    present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
+    if metric is None or len(policies) < 2 or baseline not in present:
+        return None
+    sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
+    v = values[(values.metric == metric) & np.isfinite(values["value"])]
+    best = _best(v, sign, present)
+    if best.empty:
+        return None
+    lead_at = _lead(stats.paired_differences(v, baseline), str(best.sum().idxmax()), baseline, sign)
+    return None if lead_at.empty else int(lead_at.idxmin()[0])
+
+
+def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:
+    """Per design point (rows) and policy (columns, in ``present``'s order): whether it has the best mean of
+    ``v`` (run values of one metric; ``sign`` -1 when less is better) there, ties all best."""
+    # Means over the replications every policy has a value for at a point (a policy with none anywhere, the
+    # metric undefined for it, left out): on an unfinished store, a mean over fewer replications, other luck,
+    # would be set against the others'.
+    wide = v.pivot_table(index=["point", "replication"], columns="policy", values="value")
+    wide = wide.reindex(columns=[p for p in present if p in wide.columns]).dropna(how="any")
+    means = sign * wide.groupby(level="point").mean()
+    return means.eq(means.max(axis=1), axis=0)
 
 
 def rebase_how(quote: Callable[[str], str]) -> str:

@@ -1,7 +1,7 @@
 """The report's sections: what was run, the ledger, means, paired differences, methods and reproducibility.
 
 Each section is a list of Markdown lines; the tables show the design points
-``table_points`` chooses (all of them, or the first of a large design).
+``table_points`` chooses (all of them, or, of a large design, the first and the one the answer cites).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
 from sim.format import counted, difference, fmt, no_spread_words
 
-#: Design points shown one by one in the tables; beyond this, the first point only.
+#: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
 #: Failed runs listed one by one in the ledger section.
 MAX_FAILED_LISTED = 100
@@ -105,12 +105,21 @@ def ledger(ctx: ReportContext) -> list[str]:
     return lines
 
 
-def table_points(ctx: ReportContext, values: pd.DataFrame) -> tuple[list[int], bool]:
-    """The design points the tables show, and whether that is fewer than have results."""
+def table_points(ctx: ReportContext, values: pd.DataFrame, cited: int | None = None) -> tuple[list[int], bool]:
+    """The design points the tables show, and whether that is fewer than have results: all of them, or the
+    first and the one the answer gives a difference at (``cited``, ``answer.cited_point``)."""
     points = sorted(values["point"].unique().tolist())
     if len(points) <= MAX_POINTS_IN_TABLES:
         return points, False
-    return points[:1], True
+    return sorted({points[0], *([cited] if cited in points else [])}), True
+
+
+def _shown(ctx: ReportContext, points: list[int]) -> str:
+    """Which of a large design's points the tables show: the first, and the one the answer cites."""
+    also = f" and design point {points[1]}, the one the answer cites" if len(points) > 1 else ""
+    return (
+        f"The design has {len(ctx.points)} points: the tables show the first{also}; every point is in `{RESULTS_CSV}`."
+    )
 
 
 def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
@@ -125,9 +134,7 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
     ]
     lines += too_few_replications(ctx)
     if truncated:
-        lines.append(
-            f"The design has {len(ctx.points)} points: the table shows the first; every point is in `{RESULTS_CSV}`."
-        )
+        lines.append(_shown(ctx, points))
     for point in points:
         d = described[described.point == point]
         if len(points) > 1 or ctx.factors:
@@ -188,7 +195,7 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
     )
     lines += too_few_replications(ctx)
     if truncated:
-        lines.append(f"The first of {len(ctx.points)} design points is shown; every run is in `{RESULTS_CSV}`.")
+        lines.append(_shown(ctx, points))
     for point in points:
         d = paired[paired.point == point]
         if d.empty:
