@@ -531,7 +531,7 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     # p = 0.0163, Holm (second smallest of 4) 0.0163 x 3 = 0.049: below 0.05 while the Bonferroni interval holds 0
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
-        "(at customers = 300 `segment_tiers` is); where its difference is smallest, at customers = 300, it is "
+        "(`segment_tiers` is best at customers = 300); where its difference is smallest, at customers = 300, it is "
         "not distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-100.6k, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
@@ -561,7 +561,7 @@ def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it
 
     assert opening(stored(exp, tmp_path, revenue)).startswith(
         "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best at 1 of 2 "
-        "design points, as many as `hunter_farmer` (at customers = 500 `hunter_farmer` is); where it does worst, "
+        "design points, as many as `hunter_farmer` (`hunter_farmer` is best at customers = 500); where it does worst, "
         "at customers = 500, `hunter_farmer` does better: it is 3.0M higher ["
     )
 
@@ -1156,3 +1156,24 @@ def test_the_tables_of_a_large_design_show_the_point_the_answer_cites(tmp_path: 
         assert headings == ["### Design point 0: customers = 300", "### Design point 4: customers = 700"]
     # the cited difference is the table's row at that point
     assert "| `revenue_captured` | hunter_farmer - unstructured | 4 | +1.0M |" in paired.split("### Design point 4")[1]
+
+
+def test_points_where_another_policy_is_best_are_listed_so_that_each_point_reads_as_one() -> None:
+    from sim.experiment.report.answer import answer
+
+    # Ten points of two factors: S best at points 0-4, H at 5-8, P at 9 (3M ahead of U, the others 1M).
+    best = ["S"] * 5 + ["H"] * 4 + ["P"]
+    rows = [
+        (point, p, r, "revenue_captured", (10 + r + (0 if p == "U" else 3 if p == best[point] else 1)) * M)
+        for point in range(10)
+        for p in ("U", "S", "H", "P")
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    design = pd.DataFrame({"point": range(10), "r": [1.5 + 0.25 * i for i in range(10)], "d": [0.5] * 5 + [1.25] * 5})
+    said = answer(values, ["revenue_captured"], ["U", "S", "H", "P"], "U", design, ["r", "d"], False)
+    assert said.startswith(
+        "Answer: on revenue_captured (higher is better), S is best at 5 of 10 design points (H is best at "
+        "(r = 2.75, d = 1.25), (r = 3, d = 1.25), (r = 3.25, d = 1.25) and 1 more point; P at (r = 3.75, d = 1.25)); "
+        "where its difference is smallest, at r = 2.75, d = 1.25, it is "
+    )

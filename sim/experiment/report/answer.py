@@ -255,7 +255,9 @@ def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.S
 def _others(
     best: pd.DataFrame, winner: str, present: list[str], label: Callable[[int], str], quote: Callable[[str], str]
 ) -> str:
-    """`` (at a = 1 and a = 2, `x` is; ...)``: the points where the winner is not best, and who is."""
+    """`` (`x` is best at a = 1 and a = 2; `y` at ...)``: the points where the winner is not best, and who is;
+    a point of several factors in parentheses (``(a = 1, b = 2), (a = 2, b = 2) and 3 more points``), as its
+    label holds commas."""
     lost = best[~best[winner]]
     if lost.empty:
         return ""
@@ -265,11 +267,11 @@ def _others(
         by_policy.setdefault(first, []).append(int(point))
     parts = []
     for policy in [p for p in present if p in by_policy]:
-        where = [label(p) for p in by_policy[policy]]
+        where = [f"({t})" if ", " in t else t for t in (label(p) for p in by_policy[policy])]
         if len(where) > MAX_POINTS_NAMED:
-            where = [*where[:MAX_POINTS_NAMED], f"{len(where) - MAX_POINTS_NAMED} more"]
+            where = [*where[:MAX_POINTS_NAMED], f"{counted(len(where) - MAX_POINTS_NAMED, 'more point')}"]
         listed = where[0] if len(where) == 1 else ", ".join(where[:-1]) + " and " + where[-1]
-        parts.append(f"at {listed} {quote(policy)} is")
+        parts.append(f"{quote(policy)}{' is best' if not parts else ''} at {listed}")
     return " (" + "; ".join(parts) + ")"
 
 
