@@ -265,7 +265,7 @@ def _others(
     for point, row in lost.iterrows():
         first = next(p for p in present if p in row.index and bool(row[p]))
         by_policy.setdefault(first, []).append(int(point))
-    parts = []
+    parts: list[str] = []
     for policy in [p for p in present if p in by_policy]:
         where = [f"({t})" if ", " in t else t for t in (label(p) for p in by_policy[policy])]
         if len(where) > MAX_POINTS_NAMED:
