@@ -236,6 +236,8 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
         Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
         Factor(name="floor", target="scenario.service.speed_to_lead.new_logo.floor", low=0.2, high=0.8),
+        # rounded: a step of 2/3 of the range (2.67 customers) runs as 3 (0.75 of it), the effect divided by that
+        Factor(name="customers", target="scenario.population.customers", low=500, high=504, integer=True),
     )
     exp = Experiment(
         name="tiny-morris",
@@ -261,12 +263,12 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "morris.csv")
     assert list(table.columns) == list(morris.COLUMNS)
     comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}
-    assert len(table) == 3 * 2 * 3  # factors x metrics x comparisons, one row each
+    assert len(table) == 4 * 2 * 3  # factors x metrics x comparisons, one row each
     assert set(table.comparison) == comparisons
     assert not table.duplicated(["factor", "metric", "comparison"]).any()
     assert (table.effects == 2).all()
     for _, g in table.groupby(["metric", "comparison"]):
-        assert sorted(g["rank"]) == [1, 2, 3]
+        assert sorted(g["rank"]) == [1, 2, 3, 4]
 
     # Recompute the paired profit effects independently, from results.csv and the stored factor values.
     csv = pd.read_csv(tmp_path / "results.csv")
@@ -298,5 +300,33 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
     assert f" Across the design: {lead}" in answer
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
-    assert "- **Design:** morris, 2 trajectories of 4 points, 4 levels" in report
+    assert "- **Design:** morris, 2 trajectories of 5 points, 4 levels" in report
     assert "Campolongo, Cariboni & Saltelli 2007" in report
+
+
+def test_an_integer_factors_effect_is_divided_by_the_step_its_rounded_values_make() -> None:
+    from sim.experiment.design import design_points, morris_positions, morris_unit
+
+    # team from 1 to 5, rounded; p = 4: Delta = 2/3 of the range is 2.67 reps, but 1 -> 3.67 runs as 1 -> 4
+    # (0.75 of the range) and 2.33 -> 5 as 2 -> 5. y = 2 per rep: 8 per whole range, on every step.
+    team = Factor(name="team", target="scenario.reps.*.count", low=1, high=5, integer=True)
+    share = Factor(name="share", target="scenario.relationship.personal_share", low=0.4, high=0.9)
+    exp = Experiment(
+        name="x",
+        scenario="s",
+        seed=5,
+        policies=(PolicyEntry(name="unstructured"),),
+        factors=(team, share),
+        design=Design(kind="morris", trajectories=6),
+    )
+    unit, positions = morris_unit(exp), morris_positions(exp)
+    values = np.array([[p.values["team"], p.values["share"]] for p in design_points(exp)]).reshape(6, 3, 2)
+    assert set(np.abs(np.diff(values[..., 0], axis=1)).ravel()) == {0, 3}  # every move of the team is 3 reps
+    assert np.array_equal(positions[..., 0], (values[..., 0] - 1) / 4)
+    assert np.allclose(positions[..., 1], unit[..., 1], rtol=0, atol=1e-15)  # a continuous factor: as designed
+    y = 2 * values[..., 0] + 10 * values[..., 1]
+    effects = morris.elementary_effects(unit, y, 4, positions)
+    assert effects[:, 0] == pytest.approx(np.full(6, 8.0), rel=1e-12)
+    assert effects[:, 1] == pytest.approx(np.full(6, 5.0), rel=1e-12)  # 10 per unit of share, a range of 0.5
+    # Divided by Delta, the team's effects came out 12.5% too large: 6 / (2/3) = 9 per whole range.
+    assert morris.elementary_effects(unit, y, 4)[:, 0] == pytest.approx(np.full(6, 9.0), rel=1e-12)

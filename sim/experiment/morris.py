@@ -22,7 +22,9 @@ Units: the unit cube stands for each factor's [low, high] (``sim.experiment.desi
 maps u to low + u (high - low)), so an elementary effect is in units of the
 output per whole range of the factor: the change in y a straight line through
 the two points would give over [low, high]. mu*, mu and sigma are in the same
-units, comparable across factors.
+units, comparable across factors. A factor rounded to whole numbers does not
+always step by Delta of its range (low 1, high 5, p = 4: 1 -> 3.67 runs as
+1 -> 4, 0.75 of the range): its effect is divided by the step it made.
 
 With an even p, every start level l (of 0..p-1) can move by p/2 levels up
 (l < p/2) or down (l >= p/2) and stay on the grid; the start is uniform over
@@ -81,15 +83,18 @@ def trajectories(factors: int, trajectories: int, levels: int, seed: int) -> np.
     return trajectory_levels(factors, trajectories, levels, seed) / (levels - 1)
 
 
-def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarray:
+def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int, positions: np.ndarray | None = None) -> np.ndarray:
     """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k).
 
     ``unit``: trajectories in the unit cube, shape (r, k + 1, k) (as
     :func:`trajectories` gives); ``y``: the output at each point, shape
     (r, k + 1). EE = (y after - y before) / Delta for a step up, and
     (y before - y after) / Delta for a step down, in units of y per whole range
-    of the factor. An effect whose two outputs are not both finite (a failed
-    run) is NaN.
+    of the factor. ``positions``: the points as they ran, in the unit cube
+    (``design.morris_positions``: an integer factor's values rounded), shape of
+    ``unit``; given, each effect is divided by the step the factor really made
+    (signed), not Delta, and a step that rounding took to nothing has no effect
+    (NaN). An effect whose two outputs are not both finite (a failed run) is NaN.
     """
     unit = np.asarray(unit, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -105,7 +110,10 @@ def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarr
             if moved.size != 1:
                 raise ValueError(f"trajectory {t}, step {j}: {moved.size} factors move; a Morris step moves one")
             i = int(moved[0])
-            out[t, i] = np.sign(step[i]) * (y[t, j + 1] - y[t, j]) / d
+            if positions is None:
+                out[t, i] = np.sign(step[i]) * (y[t, j + 1] - y[t, j]) / d
+            elif made := float(positions[t, j + 1, i] - positions[t, j, i]):
+                out[t, i] = (y[t, j + 1] - y[t, j]) / made
     return out
 
 
@@ -146,6 +154,7 @@ def screening(
     levels: int,
     policies: Sequence[str],
     baseline: str,
+    positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The screening table: mu*, mu, sigma and rank per factor, metric and comparison.
 
@@ -155,7 +164,8 @@ def screening(
     j of the trajectory); ``unit``: the trajectories in the unit cube (r, k + 1,
     k). y at a point is the mean over replications; a comparison is a policy
     (y = its mean) or ``policy - baseline`` (y = the mean over replications of
-    the paired difference, common random numbers). Columns: :data:`COLUMNS`.
+    the paired difference, common random numbers); ``positions``: the points as they ran
+    (:func:`elementary_effects`). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
     r, steps, _k = unit.shape
@@ -185,7 +195,7 @@ def screening(
             t, j = where.get(int(point), (-1, -1))
             if 0 <= t < r and 0 <= j < steps:
                 y[t, j] = value
-        summary = summarise(elementary_effects(unit, y, levels))
+        summary = summarise(elementary_effects(unit, y, levels, positions))
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
             rows.append(

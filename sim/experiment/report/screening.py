@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE, Unit
 from sim.experiment import morris
-from sim.experiment.design import morris_unit
+from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
@@ -37,6 +37,7 @@ def morris_screening(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataF
             ctx.experiment.design.morris_levels,
             ctx.policies,
             ctx.baseline,
+            morris_positions(ctx.experiment),
         )
     except (ArithmeticError, IndexError, ValueError) as e:  # a failing statistic must not sink the report
         return pd.DataFrame(columns=list(morris.COLUMNS)), f"{type(e).__name__}: {e}"
@@ -109,8 +110,8 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
         f"Morris elementary-effects screening (Morris 1991): {r} trajectories of {k + 1} points on a {p}-level grid, "
         f"each moving one factor at a time by Delta = {morris.delta(p):.3g} of its range. An elementary effect is "
         "the change in a metric's replication mean (for `policy - baseline`, in the mean paired difference over "
-        "replications, common random numbers) over one step, divided by Delta: units of the metric per whole "
-        "range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
+        "replications, common random numbers) over one step, divided by Delta (for a factor rounded to whole "
+        "numbers, by the step its rounded values make): units of the metric per whole range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
         "the factors (rank 1: most influential); mu the mean effect (its sign: the direction); sigma the "
         "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
         f"other factors). Every row is in `{MORRIS_CSV}`."
