@@ -159,6 +159,9 @@ def test_screening_of_a_paired_difference() -> None:
     assert t.loc[("base", "x0"), "mu"] == pytest.approx(3.0, abs=1e-12)
     assert t.loc[("new", "x1"), "mu"] == pytest.approx(5.0, abs=1e-12)
     assert (table["effects"] == r).all()
+    # The replications' noise is the same at every point (common random numbers): no effect carries any, so
+    # the noise floor is 0 for every comparison (but for round-off).
+    assert table["noise_floor"].to_numpy() == pytest.approx(np.zeros(len(table)), abs=1e-12)
 
 
 # ---- experiment files --------------------------------------------------------------------------------------------
@@ -330,3 +333,65 @@ def test_an_integer_factors_effect_is_divided_by_the_step_its_rounded_values_mak
     assert effects[:, 1] == pytest.approx(np.full(6, 5.0), rel=1e-12)  # 10 per unit of share, a range of 0.5
     # Divided by Delta, the team's effects came out 12.5% too large: 6 / (2/3) = 9 per whole range.
     assert morris.elementary_effects(unit, y, 4)[:, 0] == pytest.approx(np.full(6, 9.0), rel=1e-12)
+
+
+def test_the_noise_floor_is_what_noise_alone_gives_the_largest_mu_star_in_95_percent_of_designs() -> None:
+    rng = np.random.default_rng(21)
+    # Pure noise, as experiments/screening.toml's shape (r = 9, k = 10, 2 replications): in about 5% of designs
+    # some factor's mu* reaches the floor (14 of 200 here: 7%, within the sampling error of 200 designs).
+    reached = 0
+    for _ in range(200):
+        e = rng.normal(0.0, 3.0, (9, 10, 2))
+        reached += bool((np.abs(e.mean(axis=2)).mean(axis=0) > morris.noise_floor(e)).any())
+    assert reached == 14
+    # The floor is tau-hat (the effects' noise, from the spread of their replications, pooled) times one
+    # quantile for the shape: with 2 replications, each (t, i) gives a variance of the mean of (a - b)^2 / 4.
+    e = rng.normal(0.0, 3.0, (9, 10, 2))
+    tau = np.sqrt(np.mean((e[..., 0] - e[..., 1]) ** 2 / 4))
+    q = morris.noise_floor(e) / tau
+    assert 1.2 < q < 1.6  # mu* of one no-effect factor is about 0.8 tau; the largest of ten, more
+    assert morris.noise_floor(5 * e) == pytest.approx(5 * q * tau, rel=1e-12)
+    # A real effect of 2 tau on one factor stands above it; one replication gives no floor.
+    e[:, 3, :] += 2 * tau
+    assert np.abs(e.mean(axis=2)).mean(axis=0)[3] > morris.noise_floor(e)
+    assert np.isnan(morris.noise_floor(e[..., :1]))
+
+
+def test_the_lead_ranks_only_factors_above_the_noise_floor() -> None:
+    from types import SimpleNamespace
+
+    from sim.experiment.report.screening import morris_lead
+
+    ctx: Any = SimpleNamespace(
+        policies=("unstructured", "segment_tiers"),
+        baseline="unstructured",
+        metrics=("profit",),
+        experiment=SimpleNamespace(replications=2),
+    )
+    mu_star = {"a": 256.2e3, "b": 169.0e3, "c": 138.4e3, "d": 20e3}
+
+    def lead(floor: float) -> str:
+        rows = [
+            {"factor": f, "metric": "profit", "comparison": "segment_tiers - unstructured", "mu_star": v, "mu": -v / 2,
+             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floor}
+            for i, (f, v) in enumerate(mu_star.items())
+        ]  # fmt: skip
+        return morris_lead(ctx, pd.DataFrame(rows, columns=list(morris.COLUMNS)))
+
+    opening = "In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `a`: "
+    floor_is = "(the largest mu* that replication noise alone gives any of the 4 factors in 95% of designs)"
+    assert lead(150e3) == (
+        f"{opening}mu* = 256.2k per whole range of the factor (mu = -128.1k), then `b` (169.0k); the noise floor is "
+        f"150.0k {floor_is}, and the other 2 factors' mu* are within it: not distinguishable from noise at 2 "
+        "replications a point."
+    )
+    assert lead(300e3) == (
+        "In `profit`, no factor stands out from the noise in the paired difference `segment_tiers - unstructured`: "
+        f"the largest mu*, `a`'s 256.2k, is within the noise floor of 300.0k {floor_is}, so none is "
+        "distinguishable from noise at 2 replications a point."
+    )
+    assert lead(float("nan")) == (
+        f"{opening}mu* = 256.2k per whole range of the factor (mu = -128.1k), then `b` (169.0k), `c` (138.4k). With "
+        "one replication a point the noise floor cannot be estimated (it is the spread between replications): this "
+        "ranking may be noise alone; run 2 or more replications to tell."
+    )

@@ -35,13 +35,22 @@ signs and P* a random order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 #: Columns of the screening table (``morris.csv``).
-COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects")
+COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects", "noise_floor")
+#: The share of designs of pure noise in which no factor's mu* reaches the noise floor (:func:`noise_floor`).
+NOISE_CONFIDENCE = 0.95
+#: Designs of pure noise simulated for the noise floor's quantile, at most [A] (2,000: the 95th percentile to about
+#: +-1%), fewer for a large design (at most 4 million effects drawn), and their seed (fixed: a report is
+#: reproducible to the digit).
+NOISE_SIMULATIONS = 2000
+NOISE_DRAWS = 4_000_000
+NOISE_SEED = 20260102
 
 
 def delta(levels: int) -> float:
@@ -84,36 +93,41 @@ def trajectories(factors: int, trajectories: int, levels: int, seed: int) -> np.
 
 
 def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int, positions: np.ndarray | None = None) -> np.ndarray:
-    """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k).
+    """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k) (and ``y``'s further axes).
 
     ``unit``: trajectories in the unit cube, shape (r, k + 1, k) (as
     :func:`trajectories` gives); ``y``: the output at each point, shape
-    (r, k + 1). EE = (y after - y before) / Delta for a step up, and
-    (y before - y after) / Delta for a step down, in units of y per whole range
-    of the factor. ``positions``: the points as they ran, in the unit cube
-    (``design.morris_positions``: an integer factor's values rounded), shape of
-    ``unit``; given, each effect is divided by the step the factor really made
-    (signed), not Delta, and a step that rounding took to nothing has no effect
-    (NaN). An effect whose two outputs are not both finite (a failed run) is NaN.
+    (r, k + 1), or (r, k + 1, R) for R outputs at each point (one per
+    replication, say: effects (r, k, R)). EE = (y after - y before) / Delta for
+    a step up, and (y before - y after) / Delta for a step down, in units of y
+    per whole range of the factor. ``positions``: the points as they ran, in
+    the unit cube (``design.morris_positions``: an integer factor's values
+    rounded), shape of ``unit``; given, each effect is divided by the step the
+    factor really made (signed), not Delta, and a step that rounding took to
+    nothing has no effect (NaN). An effect whose two outputs are not both
+    finite (a failed run) is NaN.
     """
     unit = np.asarray(unit, dtype=float)
     y = np.asarray(y, dtype=float)
     r, steps, k = unit.shape
-    if steps != k + 1 or y.shape != (r, k + 1):
+    if steps != k + 1 or y.shape[:2] != (r, k + 1):
         raise ValueError(f"shapes: trajectories {unit.shape} and outputs {y.shape} do not match (r, k + 1, k)")
     d = delta(levels)
-    out = np.full((r, k), np.nan)
-    for t in range(r):
-        for j in range(k):
-            step = unit[t, j + 1] - unit[t, j]
-            moved = np.flatnonzero(step)
-            if moved.size != 1:
-                raise ValueError(f"trajectory {t}, step {j}: {moved.size} factors move; a Morris step moves one")
-            i = int(moved[0])
-            if positions is None:
-                out[t, i] = np.sign(step[i]) * (y[t, j + 1] - y[t, j]) / d
-            elif made := float(positions[t, j + 1, i] - positions[t, j, i]):
-                out[t, i] = (y[t, j + 1] - y[t, j]) / made
+    step = np.diff(unit, axis=1)  # (r, k steps, k factors)
+    count = (step != 0).sum(axis=2)
+    bad = np.argwhere(count != 1)
+    if bad.size:
+        t0, j0 = bad[0]
+        raise ValueError(f"trajectory {t0}, step {j0}: {count[t0, j0]} factors move; a Morris step moves one")
+    moved = np.argmax(step != 0, axis=2)  # the factor each step moves
+    t, j = np.indices((r, k))
+    if positions is None:
+        made = np.sign(step[t, j, moved]) * d
+    else:
+        made = np.diff(np.asarray(positions, dtype=float), axis=1)[t, j, moved]
+    made = np.where(made != 0, made, np.nan).reshape((*made.shape, *(1,) * (y.ndim - 2)))
+    out = np.full((r, k, *y.shape[2:]), np.nan)
+    out[t, moved] = np.diff(y, axis=1) / made
     return out
 
 
@@ -135,6 +149,42 @@ def summarise(effects: np.ndarray) -> dict[str, np.ndarray]:
     mu_star = np.where(n >= 1, mu_star, np.nan)
     sigma = np.where(n >= 2, sigma, np.nan)
     return {"mu_star": mu_star, "mu": mu, "sigma": sigma, "effects": n}
+
+
+def noise_floor(effects: np.ndarray) -> float:
+    """The mu* that replication noise alone gives the largest of the k factors in 95% of designs: a factor at or
+    below it is not distinguishable from noise. ``effects``: elementary effects per replication, shape (r, k, R)
+    (NaN: missing), whose mean over replications is the effect the screening shows; NaN without two
+    replications of any effect.
+
+    The noise of an effect: per trajectory t and factor i, the variance over replications of the per-replication
+    effects divided by their number n (the variance of their mean), pooled over every (t, i) with n >= 2:
+    tau-hat^2 (in units of the effects). With no effect, an effect is noise N(0, tau^2), and mu*_i a mean of |N(0,
+    tau^2)| (about 0.8 tau). The floor is tau-hat times the 95th percentile of max_i mu*_i / tau-hat over
+    designs of the same shape and gaps whose per-replication effects are independent standard normal noise
+    (simulated from ``NOISE_SEED``), so that it allows for the k factors and for tau-hat's own error; it
+    assumes every effect is about equally noisy."""
+    e = np.asarray(effects, dtype=float)
+    tau = float(_noise_sd(e))
+    if not np.isfinite(tau) or tau == 0:
+        return tau
+    sims = int(np.clip(NOISE_DRAWS // e.size, 200, NOISE_SIMULATIONS))
+    z = np.random.default_rng(NOISE_SEED).standard_normal((sims, *e.shape))
+    z[:, ~np.isfinite(e)] = np.nan
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an effect with no replication: a mean of nothing
+        largest = np.nanmax(np.nanmean(np.abs(np.nanmean(z, axis=-1)), axis=1), axis=-1)
+    return float(tau * np.quantile(largest / _noise_sd(z), NOISE_CONFIDENCE))
+
+
+def _noise_sd(e: np.ndarray) -> np.ndarray | float:
+    """tau-hat of :func:`noise_floor`, over the last three axes (trajectories, factors, replications)."""
+    n = np.isfinite(e).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # fewer than two replications: no variance
+        v = np.where(n >= 2, np.nanvar(e, axis=-1, ddof=1) / n, np.nan)
+        pooled = np.nanmean(v.reshape((*v.shape[:-2], -1)), axis=-1)
+    return np.sqrt(pooled)
 
 
 def ranks(mu_star: np.ndarray) -> np.ndarray:
@@ -165,7 +215,8 @@ def screening(
     k). y at a point is the mean over replications; a comparison is a policy
     (y = its mean) or ``policy - baseline`` (y = the mean over replications of
     the paired difference, common random numbers); ``positions``: the points as they ran
-    (:func:`elementary_effects`). Columns: :data:`COLUMNS`.
+    (:func:`elementary_effects`). ``noise_floor``, one per metric and comparison, from the effects of each
+    replication (:func:`noise_floor`). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
     r, steps, _k = unit.shape
@@ -179,23 +230,27 @@ def screening(
         return pd.DataFrame(rows, columns=list(COLUMNS))
     wide = values.pivot_table(index=["metric", "point", "replication"], columns="policy", values="value", dropna=False)
     present = [p for p in policies if p in wide.columns]
-    series: list[tuple[str, str, pd.Series]] = []  # (metric, comparison, per-point mean)
+    series: list[tuple[str, str, pd.Series]] = []  # (metric, comparison, value per point and replication)
     for metric in wide.index.get_level_values("metric").unique():
         m = wide.xs(metric, level="metric")
         for p in present:
-            series.append((str(metric), p, m[p].groupby(level="point").mean()))
+            series.append((str(metric), p, m[p]))
         if baseline in present:
             for p in present:
                 if p != baseline:
-                    diff = (m[p] - m[baseline]).groupby(level="point").mean()
-                    series.append((str(metric), f"{p} - {baseline}", diff))
-    for metric, comparison, means in series:
-        y = np.full((r, steps), np.nan)
-        for point, value in means.items():
+                    series.append((str(metric), f"{p} - {baseline}", m[p] - m[baseline]))
+    for metric, comparison, each in series:
+        by_replication = each.unstack("replication")
+        y = np.full((r, steps, by_replication.shape[1]), np.nan)
+        for point, value in by_replication.iterrows():
             t, j = where.get(int(point), (-1, -1))
             if 0 <= t < r and 0 <= j < steps:
-                y[t, j] = value
-        summary = summarise(elementary_effects(unit, y, levels, positions))
+                y[t, j] = value.to_numpy(dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a point with no replication: a mean of nothing
+            means = np.nanmean(y, axis=2)
+        summary = summarise(elementary_effects(unit, means, levels, positions))
+        floor = noise_floor(elementary_effects(unit, y, levels, positions))
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
             rows.append(
@@ -208,6 +263,7 @@ def screening(
                     "sigma": float(summary["sigma"][i]),
                     "rank": int(rank[i]),
                     "effects": int(summary["effects"][i]),
+                    "noise_floor": floor,
                 }
             )
     return pd.DataFrame(rows, columns=list(COLUMNS))

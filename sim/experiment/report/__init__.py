@@ -17,7 +17,7 @@ Files written into ``out_dir``:
 - scenario discovery (sampled designs): for each policy, the PRIM box of the
   factor values where it does worse than the baseline (``discovery``), with
   its peeling trade-off as ``figures/discovery_<policy>.png``;
-- ``morris.csv`` (Morris designs): mu*, mu and sigma of the elementary effects
+- ``morris.csv`` (Morris designs): mu*, mu, sigma and the noise floor of the elementary effects
   per factor, metric and comparison (screening);
 - ``figures/*.png``: the figures embedded in the report.
 

@@ -19,7 +19,7 @@ from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
-from sim.format import difference, fmt
+from sim.format import counted, difference, fmt
 
 MORRIS_CSV = "morris.csv"
 #: The metric whose paired difference the section's first sentence is about, when the experiment has it.
@@ -66,7 +66,9 @@ def _comparisons(ctx: ReportContext) -> list[str]:
 
 def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     """The screening's finding in a sentence: the factor the first comparison (the paired difference in profit,
-    or the first policy) is most sensitive to, and the next two; "" without effects."""
+    or the first policy) is most sensitive to, and the next two, of those whose mu* is above the noise floor
+    (``morris.noise_floor``; with one replication, which gives none, the sentence says the ranking may be
+    noise); "" without effects."""
     ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
     if ranked.empty:
         return ""
@@ -77,17 +79,62 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
     if top.empty:
         return ""
-    first = top.iloc[0]
     what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
-    runners_up = top.iloc[1:3]
+    floor = float(top["noise_floor"].iloc[0])
+    above = top[top.mu_star > floor] if finite(floor) else top
+    if above.empty:
+        first = top.iloc[0]
+        return (
+            f"In {code(lead_metric)}, no factor stands out from the noise in {what}: the largest mu*, "
+            f"{code(str(first.factor))}'s {_effect(lead_metric, float(first.mu_star))}, is within the noise floor of "
+            f"{_effect(lead_metric, floor)} ({FLOOR_IS.format(k=len(top))}), so none is distinguishable from noise "
+            f"at {counted(ctx.experiment.replications, 'replication')} a point."
+        )
+    first = above.iloc[0]
+    runners_up = above.iloc[1:3]
     rest = ", ".join(
         f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
         for row in runners_up[runners_up.mu_star > 0].itertuples()
     )
-    return (
+    said = (
         f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
         f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
-        f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}." if rest else ".")
+        f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}" if rest else "")
+    )
+    if not finite(floor):
+        return (
+            said + ". With one replication a point the noise floor cannot be estimated (it is the spread between "
+            "replications): this ranking may be noise alone; run 2 or more replications to tell."
+        )
+    within = len(top) - len(above)
+    noise = f"the noise floor is {_effect(lead_metric, floor)} ({FLOOR_IS.format(k=len(top))})"
+    if not within:
+        return f"{said}; {noise}, and every factor's mu* is above it."
+    others = "the other factor's mu* is" if within == 1 else f"the other {within} factors' mu* are"
+    return (
+        f"{said}; {noise}, and {others} within it: not distinguishable from noise at "
+        f"{counted(ctx.experiment.replications, 'replication')} a point."
+    )
+
+
+#: What the noise floor is, in a sentence's parenthesis.
+FLOOR_IS = "the largest mu* that replication noise alone gives any of the {k} factors in 95% of designs"
+
+
+def _noise_paragraph(ctx: ReportContext) -> str:
+    """What the noise floor is, and what it means here (one replication: none)."""
+    if ctx.experiment.replications < 2:
+        return (
+            "**Noise floor:** none, with one replication a point. Replication noise alone gives a factor with no "
+            "effect a mu* of about 0.8 times the noise of one effect, and only the spread between replications "
+            "measures that noise: run 2 or more replications before reading the ranking."
+        )
+    return (
+        "**Noise floor:** the mu* that replication noise alone gives the largest of the factors in 95% of designs "
+        "(`morris.noise_floor`: the noise of each effect from the spread of its replications' own effects, "
+        "pooled, times the 95th percentile of the largest mu* in simulated designs of pure noise of the same "
+        "shape). A factor whose mu* is not above it is not distinguishable from noise at this replication count: "
+        "its rank says nothing. More replications lower the floor."
     )
 
 
@@ -116,6 +163,7 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
         "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
         f"other factors). Every row is in `{MORRIS_CSV}`."
     )
+    lines += ["", _noise_paragraph(ctx)]
     if int(ranked["effects"].min()) < r:
         lines.append(
             "Some effects are missing (failed or pending runs): the effects column counts those computed, of "
@@ -136,10 +184,16 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                         _effect(metric, float(row.mu), signed=True),
                         _effect(metric, float(row.sigma)),
                         str(row.effects),
+                        _effect(metric, float(row.noise_floor)),
+                        "-" if not finite(row.noise_floor) else "yes" if row.mu_star > row.noise_floor else "no",
                     ]
                 )
     lines += [
         "",
-        md_table(["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects"], rows, "llrlrrrr"),
+        md_table(
+            ["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects", "noise floor", "above it"],
+            rows,
+            "llrlrrrrrl",
+        ),
     ]
     return lines
