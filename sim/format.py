@@ -25,15 +25,17 @@ def money(v: float) -> str:
     return f"{v:.0f}"
 
 
-def recovery_words(quarters: float | None, short: bool = False) -> str:
-    """How long a stressed policy's revenue took to come back, in words: ``never hurt``, ``1 quarter``,
-    ``not within the horizon`` (None or NaN); ``short``, for a terminal table's cell: ``1 q``, ``not back``."""
-    if quarters is None or not math.isfinite(quarters):
-        return "not back" if short else "not within the horizon"
-    q = int(quarters)
-    if q == 0:
+def recovery_words(verdict: str, quarters: float | None, short: bool = False) -> str:
+    """How long a stressed policy's revenue took to come back (``stress.recovery_of``'s verdict and quarters), in
+    words: ``never hurt``, ``1 quarter``, ``not within the horizon``, ``cannot tell at this replication count``;
+    ``short``, for a terminal table's cell: ``1 q``, ``not back``, ``unclear``."""
+    if verdict == "never hurt":
         return "never hurt"
-    return f"{q} q" if short else counted(q, "quarter")
+    if verdict == "back" and quarters is not None and math.isfinite(quarters):
+        return f"{int(quarters)} q" if short else counted(int(quarters), "quarter")
+    if verdict == "not back":
+        return "not back" if short else "not within the horizon"
+    return "unclear" if short else "cannot tell at this replication count"
 
 
 def counted(n: int, noun: str) -> str:

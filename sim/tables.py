@@ -264,7 +264,8 @@ def stress_table(
             if shock in inert:
                 cells.append("changed nothing")
                 continue
-            q = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
-            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({recovery_words(q, short=True)})")
+            known = (shock, p) in rec.index
+            said = recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"], True) if known else "-"
+            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({said})")
         lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

@@ -14,11 +14,15 @@ from sim.cli import main
 from sim.errors import InputError
 from sim.experiment import robustness
 from sim.experiment.stress import (
+    BACK,
+    NEVER_HURT,
+    NOT_BACK,
+    UNCLEAR,
     impacts,
     policy_differences,
     quarterly_gaps,
     recovery,
-    recovery_quarters,
+    recovery_of,
     rollout_choices,
 )
 from sim.experiment.suite import default_suite, load_suite, suite_problems
@@ -67,21 +71,31 @@ def test_minimax_regret_ties_go_to_the_better_mean_and_worlds_with_gaps_are_left
 # ---- recovery ------------------------------------------------------------------------
 
 
+H, B, U, N = (-0.15, -0.05), (-0.01, 0.01), (-0.06, 0.02), (np.nan, np.nan)  # hurt, back, unclear, no interval
+
+
 @pytest.mark.parametrize(
-    ("gaps", "first", "expected"),
+    ("quarters", "first", "expected"),
     [
-        ([0.0, -0.10, -0.05, -0.01, 0.0], 2, 2),  # hurt in quarters 2 and 3, back in 4
-        ([0.0, -0.01, 0.01, 0.0], 2, 0),  # never more than 2% below
-        ([0.0, -0.10, 0.0, -0.03, 0.0, 0.0], 2, 3),  # a relapse in quarter 4 counts: back for good in 5
-        ([0.0, -0.10, 0.0, -0.03, 0.0], 2, None),  # ... but back in the last quarter alone shows no recovery
-        ([0.0, -0.05, -0.12, -0.11, -0.002], 2, None),  # a permanent cut whose last quarter happens to be close
-        ([0.0, -0.10, -0.10, -0.10], 2, None),  # still hurt in the last quarter
-        ([-0.50, 0.0, 0.0], 2, 0),  # before the stress does not count
-        ([0.0, 0.0, 0.30], 2, 0),  # a gain is not a hurt
+        ([B, H, H, B, B], 2, (BACK, 2)),  # hurt in quarters 2 and 3, back in 4 and 5
+        ([B, B, B, B], 2, (NEVER_HURT, 0)),  # every interval wholly above -2%
+        ([B, H, B, H, B, B], 2, (BACK, 3)),  # a relapse in quarter 4 counts: back for good in 5
+        ([B, H, B, H, B], 2, (NOT_BACK, None)),  # ... but back in the last quarter alone shows no recovery
+        ([B, H, H, H, (-0.019, 0.0)], 2, (NOT_BACK, None)),  # a permanent cut whose last quarter happens to be close
+        ([B, H, H, H], 2, (NOT_BACK, None)),  # still hurt in the last quarter
+        ([H, B, B], 2, (NEVER_HURT, 0)),  # before the stress does not count
+        ([B, B, (0.2, 0.4)], 2, (NEVER_HURT, 0)),  # a gain is not a hurt
+        ([B, H, H, U, U], 2, (UNCLEAR, None)),  # the last quarters straddle -2%: cannot tell
+        ([B, U, U, U, U], 2, (UNCLEAR, None)),  # noise only: no quarter clearly hurt, none clearly back
+        ([B, U, U, B, B], 2, (BACK, 2)),  # clearly back from quarter 4, whatever quarters 2 and 3 were
+        ([B, N, N, N], 2, (UNCLEAR, None)),  # too few replications for an interval
     ],
 )
-def test_recovery_quarters(gaps: list[float], first: int, expected: int | None) -> None:
-    assert recovery_quarters(np.array(gaps), first) == expected
+def test_recovery_of_quarterly_intervals(
+    quarters: list[tuple[float, float]], first: int, expected: tuple[str, int | None]
+) -> None:
+    low, high = np.array(quarters).T
+    assert recovery_of(low, high, first) == expected
 
 
 def tidy(rows: list[tuple[int, str, int, int, str, float]]) -> pd.DataFrame:
@@ -96,10 +110,13 @@ POINTS = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none"
 
 
 def test_quarterly_gaps_and_recovery_from_paired_runs() -> None:
-    # Unshocked: 100 a quarter. Stressed: 100, 80, 90, 99, 100 (replication 0) and 100, 60, 96, 101, 100 (1):
-    # the mean paired gap is 0, -30%, -7%, 0%, 0%: hurt in quarters 2 and 3, back in 4 and 5, so 2 quarters.
+    # Unshocked: 100 a quarter. Stressed, by replication: 100, 80, 90, 99.5, 100; 100, 60, 96, 100.5, 100;
+    # 100, 70, 93, 100, 100. The mean paired gap is 0, -30%, -7%, 0%, 0%, and its 95% t interval (t(0.975, 2)
+    # = 4.303 x sd / sqrt(3)): quarter 2 -30% +- 24.8% (hurt), quarter 3 -7% +- 7.5% (straddles -2%: unclear),
+    # quarter 4 0% +- 1.2% and quarter 5 0% (back): back after 2 quarters.
     rows = []
-    for rep, series in enumerate([(100, 80, 90, 99, 100), (100, 60, 96, 101, 100)]):
+    stressed = [(100, 80, 90, 99.5, 100), (100, 60, 96, 100.5, 100), (100, 70, 93, 100, 100)]
+    for rep, series in enumerate(stressed):
         for q, v in enumerate(series, start=1):
             rows.append((0, "p", rep, q, "revenue_captured", 100.0))
             rows.append((1, "p", rep, q, "revenue_captured", float(v)))
@@ -107,8 +124,24 @@ def test_quarterly_gaps_and_recovery_from_paired_runs() -> None:
     gaps = quarterly_gaps(results)
     assert gaps.gap.round(6).tolist() == [0.0, -0.3, -0.07, 0.0, 0.0]
     assert gaps["diff"].tolist() == [0.0, -30.0, -7.0, 0.0, 0.0]
+    half = 4.302652729911275 * np.array([0.0, 10.0, 3.0, 0.5, 0.0]) / np.sqrt(3) / 100
+    assert gaps["low"].to_numpy() == pytest.approx(gaps["gap"].to_numpy() - half, abs=1e-9)
+    assert gaps["high"].to_numpy() == pytest.approx(gaps["gap"].to_numpy() + half, abs=1e-9)
     rec = recovery(gaps, {"cut": 2})
-    assert rec.to_dict("records") == [{"shock": "cut", "policy": "p", "quarters": 2, "trough": pytest.approx(-0.3)}]
+    assert rec.to_dict("records") == [
+        {
+            "shock": "cut",
+            "policy": "p",
+            "verdict": BACK,
+            "quarters": 2,
+            "trough": pytest.approx(-0.3),
+            "trough_low": pytest.approx(-0.3 - half[1]),
+            "trough_high": pytest.approx(-0.3 + half[1]),
+        }
+    ]
+    # With two replications no quarter has an interval: the replications cannot tell.
+    two = quarterly_gaps(results[results.replication < 2])
+    assert two["low"].isna().all() and recovery(two, {"cut": 2}).verdict.tolist() == [UNCLEAR]
 
 
 def values_frame(data: dict[tuple[str, str], list[float]], metric: str = "profit") -> pd.DataFrame:
@@ -360,7 +393,8 @@ def test_the_answer_names_the_safer_policy_and_the_miss_cause_behind_the_gap() -
         "15 behind the best (under cut). Under cut the difference is in the misses: +10 missed (stalled) for b "
         "against +2 for a. The gap is clear: under cut a keeps 15 more profit [15, 15] than b (paired, same seeds). "
         "The stress that hurts most is cut (profit -19.8% for a, -27.5% for b). Not back within 2% of the "
-        "unshocked revenue for 2 quarters before the horizon's end, for every policy: cut."
+        "unshocked revenue for 2 quarters before the horizon's end, for every policy: cut (the paired 95% interval "
+        "of the last quarter not back lies wholly below -2%)."
     )
 
 
@@ -625,3 +659,40 @@ def test_the_stress_that_hurts_most_is_the_costliest_and_an_unfinished_store_has
         part = [r for r in rows if (r[0] in kept if kept != "unpaired" else (r[2] == 0) == (r[0] == 0))]
         text = stress_answer(analyse(tidy(part), points, suite), ["a"], markdown=False)
         assert text == "Answer: none yet: no stressed run has a finished unshocked partner."
+
+
+def test_noise_in_the_quarterly_gaps_is_not_read_as_no_recovery() -> None:
+    """A placebo: a stress that changes nothing but the luck of each quarter (+-30% of the unshocked revenue, by
+    replication), whose mean gap is -10% in every quarter from the second: the answer cannot tell whether revenue
+    came back, and the deepest quarter is marked within noise."""
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_sections import _trough, stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    suite = validate_strict(
+        SuiteFile, {"stress": [{"name": "placebo", "shocks": [{"kind": "demand", "quarter": 2, "factor": 0.999}]}]}, "t"
+    ).stress
+    luck = (-40.0, 30.0, -20.0)  # per replication: mean -10 on 100, sd 36
+    rows = []
+    for point, shock in enumerate(("none", "placebo")):
+        for rep in range(3):
+            for quarter in range(1, 6):
+                hit = luck[rep] if shock == "placebo" and quarter >= 2 else 0.0
+                rows += [
+                    (point, "a", rep, quarter, "revenue_captured", 100.0 + hit),
+                    (point, "a", rep, quarter, "profit", 50.0 + hit),
+                ]
+    points = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none", "placebo"]})
+    findings = analyse(tidy(rows), points, suite)
+    rec = findings.recovery.iloc[0]
+    assert (rec.verdict, rec.quarters) == (UNCLEAR, None)
+    # -10% +- t(0.975, 2) x 36.06 / sqrt(3) = 89.6%: [-99.6%, +79.6%]
+    assert _trough(rec) == "-10.0% [-99.6%, +79.6%] (within noise)"
+    text = stress_answer(findings, ["a"], markdown=False)
+    assert "Not back" not in text
+    assert text.endswith(
+        "Whether revenue came back within 2% of the unshocked run cannot be told at this replication count "
+        "(placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are needed to "
+        "say."
+    )

@@ -10,13 +10,13 @@ a paired difference per replication: ``d_r = x_r(stress) - x_r(none)``.
   (per comparison; not adjusted for the number of stresses and policies: each
   row answers its own question), and relative to the unshocked mean.
 - **Recovery**: per quarter, the relative gap ``g_q = mean_r d_r,q /
-  mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC`; a quarter is *hurt* when
-  ``g_q < -RECOVERY_TOLERANCE``. Recovery time is the number of quarters from
-  the stress's first quarter to the first quarter after which no quarter is
-  hurt (0: never hurt), provided at least :data:`RECOVERY_CONFIRMED`
-  quarters are left after it to show it; otherwise (the last quarter still
-  hurt, or back only in the horizon's last quarter) there is no recovery
-  within the horizon.
+  mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC` with its 95% t interval
+  (that of the mean ``d``, over the same unshocked mean); a quarter is *hurt*
+  when its interval lies wholly below ``-RECOVERY_TOLERANCE``, *back* when it
+  lies wholly above, and *unclear* otherwise (noise the replications cannot
+  tell from a 2% gap). See :func:`recovery_of` for the verdicts: never hurt,
+  back after N quarters, not back within the horizon, or cannot tell at this
+  replication count.
 - **Inert stresses**: a stress whose every run is the unshocked run, number
   for number (10% of a five-seat team rounds to no seat, say), is reported as
   changing nothing rather than as "never hurt".
@@ -109,24 +109,46 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=IMPACT_COLUMNS)
 
 
-def recovery_quarters(
-    gaps: np.ndarray, first: int, tolerance: float = RECOVERY_TOLERANCE, confirmed: int = RECOVERY_CONFIRMED
-) -> int | None:
-    """Quarters from quarter ``first`` (1-based) until no later quarter is hurt, from the relative ``gaps`` of
-    quarters 1, 2, ...; 0 if none is hurt from ``first`` on, None if fewer than ``confirmed`` quarters after
-    the last hurt one are left in the horizon (the last quarter still hurt, say)."""
-    hurt = np.flatnonzero(gaps[first - 1 :] < -tolerance)
-    if hurt.size == 0:
-        return 0
-    last_hurt = int(hurt[-1])  # counted from quarter ``first``
-    if gaps.size - (first + last_hurt) < confirmed:  # the quarters after the last hurt one
-        return None
-    return last_hurt + 1
+#: The verdicts of :func:`recovery_of`.
+NEVER_HURT, BACK, NOT_BACK, UNCLEAR = "never hurt", "back", "not back", "unclear"
+
+
+def recovery_of(
+    low: np.ndarray,
+    high: np.ndarray,
+    first: int,
+    tolerance: float = RECOVERY_TOLERANCE,
+    confirmed: int = RECOVERY_CONFIRMED,
+) -> tuple[str, int | None]:
+    """The recovery verdict, and its quarters, from the 95% intervals ``[low, high]`` of the relative gaps of
+    quarters 1, 2, ... (NaN: no interval), from quarter ``first`` (1-based) on. A quarter is back when its
+    interval lies wholly above ``-tolerance``, hurt when wholly below it, and unclear otherwise.
+
+    - ``NEVER_HURT``, 0: every quarter from ``first`` on is back;
+    - ``BACK``, N: the quarters from ``first`` on are back from the N-th after ``first`` to the horizon's end,
+      at least ``confirmed`` of them (those before are hurt or unclear: back within N quarters);
+    - ``NOT_BACK``, None: the last quarter not back is hurt, and fewer than ``confirmed`` quarters follow it;
+    - ``UNCLEAR``, None: the last quarter not back is unclear, and fewer than ``confirmed`` quarters follow
+      it: the replications cannot tell whether revenue came back within the tolerance."""
+    low, high = np.asarray(low, dtype=float)[first - 1 :], np.asarray(high, dtype=float)[first - 1 :]
+    back = low > -tolerance  # NaN compares False: no interval is not back
+    if back.all():
+        return NEVER_HURT, 0
+    last = int(np.flatnonzero(~back)[-1])  # counted from quarter ``first``
+    if back.size - (last + 1) >= confirmed:
+        return BACK, last + 1
+    return (NOT_BACK if high[last] < -tolerance else UNCLEAR), None
+
+
+#: The columns of :func:`quarterly_gaps`.
+GAP_COLUMNS = ["shock", "policy", "quarter", "diff", "unshocked", "gap", "low", "high"]
 
 
 def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.DataFrame:
     """Per (shock, policy, quarter): the mean paired difference of ``metric`` (segment all) from the unshocked
-    run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``.
+    run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``, with the
+    95% t interval of the difference relative to the same mean, ``low`` and ``high`` (NaN with fewer than
+    ``stats.MIN_REPLICATIONS`` pairs; a quarter with no unshocked value on average is 0 when no pair differs).
 
     ``results``: tidy results with ``shock``."""
     r = results[(results.segment == "all") & (results.metric == metric)]
@@ -134,32 +156,47 @@ def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.D
     rows = []
     for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
         pair = wide[[UNSHOCKED, shock]].dropna()
-        d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"]).mean()
+        d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"])
+        ends = d.apply(lambda x: t_interval(x.to_numpy(dtype=float)))
         base = pair[UNSHOCKED].groupby(level=["policy", "quarter"]).mean()
-        frame = pd.DataFrame({"diff": d, "unshocked": base}).reset_index()
-        frame["gap"] = frame["diff"] / frame["unshocked"].abs().where(frame["unshocked"] != 0)
+        low, high = ends.map(lambda e: e[0]), ends.map(lambda e: e[1])
+        frame = pd.DataFrame({"diff": d.mean(), "unshocked": base, "low": low, "high": high}).reset_index()
+        scale = frame["unshocked"].abs()
+        for column, value in (("gap", "diff"), ("low", "low"), ("high", "high")):
+            same = (frame[value] == 0) & (scale == 0)  # nothing in either run: no gap
+            frame[column] = (frame[value] / scale.where(scale != 0)).where(~same, 0.0)
         frame.insert(0, "shock", shock)
         rows.append(frame)
-    cols = ["shock", "policy", "quarter", "diff", "unshocked", "gap"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    return pd.concat(rows, ignore_index=True)[GAP_COLUMNS] if rows else pd.DataFrame(columns=GAP_COLUMNS)
+
+
+#: The columns of :func:`recovery`.
+RECOVERY_COLUMNS = ["shock", "policy", "verdict", "quarters", "trough", "trough_low", "trough_high"]
 
 
 def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
-    """Per (shock, policy): ``quarters`` to recover (None: not within the horizon) and the deepest
-    quarterly gap, ``trough``, from each stress's ``first_quarter``."""
+    """Per (shock, policy): the recovery ``verdict`` and its ``quarters`` (:func:`recovery_of`), and the
+    deepest quarterly mean gap from each stress's ``first_quarter``, ``trough``, with its 95% interval
+    (``trough_low``, ``trough_high``)."""
     rows = []
     for (shock, policy), g in gaps.groupby(["shock", "policy"], sort=False):
-        series = g.sort_values("quarter")["gap"].fillna(0.0).to_numpy()
+        g = g.sort_values("quarter")
         first = first_quarter[shock]
+        verdict, quarters = recovery_of(g["low"].to_numpy(), g["high"].to_numpy(), first)
+        acting = g[g.quarter >= first].dropna(subset=["gap"])
+        deepest = acting.loc[acting["gap"].idxmin()] if not acting.empty else None
         rows.append(
             {
                 "shock": shock,
                 "policy": policy,
-                "quarters": recovery_quarters(series, first),
-                "trough": float(series[first - 1 :].min()) if series.size >= first else np.nan,
+                "verdict": verdict,
+                "quarters": quarters,
+                "trough": float(deepest["gap"]) if deepest is not None else np.nan,
+                "trough_low": float(deepest["low"]) if deepest is not None else np.nan,
+                "trough_high": float(deepest["high"]) if deepest is not None else np.nan,
             }
         )
-    return pd.DataFrame(rows, columns=["shock", "policy", "quarters", "trough"])
+    return pd.DataFrame(rows, columns=RECOVERY_COLUMNS)
 
 
 def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:

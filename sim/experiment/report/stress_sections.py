@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
+    NOT_BACK,
     RECOVERY_CONFIRMED,
     RECOVERY_METRIC,
     RECOVERY_TOLERANCE,
+    UNCLEAR,
     Findings,
 )
 from sim.format import counted, difference, fmt, money, recovery_words
@@ -102,21 +105,21 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"{empty} changed nothing in any run: in this world {'it is' if len(f.inert) == 1 else 'they are'} "
             "empty (a share of a small team can round to no seat), so read no safety into it."
         )
-    never = f.recovery[f.recovery.quarters.isna()]
-    if not never.empty:
-        present = [p for p in policies if p in set(f.recovery.policy)]
-        names = sorted(set(never.shock), key=f.stresses.index)
-        who = {s: [p for p in present if p in set(never[never.shock == s].policy)] for s in names}
-        everyone = [s for s in names if who[s] == present]
-        some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
-        parts = []
-        if everyone:
-            parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
-        if some:
-            parts.append(("for some: " if everyone else "") + ", ".join(some))
+    live = f.recovery[~f.recovery.shock.isin(f.inert)]
+    present = [p for p in policies if p in set(f.recovery.policy)]
+    never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
+    if never:
         out.append(
             f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
-            "before the horizon's end, " + "; ".join(parts) + "."
+            f"before the horizon's end, {never} (the paired 95% interval of the last quarter not back lies wholly "
+            f"below -{RECOVERY_TOLERANCE:.0%})."
+        )
+    unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
+    if unclear:
+        out.append(
+            f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told at this "
+            f"replication count ({unclear}): the paired 95% intervals of the last quarters straddle "
+            f"-{RECOVERY_TOLERANCE:.0%}, so more replications are needed to say."
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
@@ -143,6 +146,23 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
             )
     return lead + " ".join(out)
+
+
+def _which(rows: pd.DataFrame, present: list[str], stresses: list[str], q: Callable[[str], str]) -> str:
+    """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for some (named): ``for
+    every policy: `a`, `b`; for some: `c` (`p`)``; "" for no row."""
+    if rows.empty:
+        return ""
+    names = sorted(set(rows.shock), key=stresses.index)
+    who = {s: [p for p in present if p in set(rows[rows.shock == s].policy)] for s in names}
+    everyone = [s for s in names if who[s] == present]
+    some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
+    parts = []
+    if everyone:
+        parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
+    if some:
+        parts.append(("for some: " if everyone else "") + ", ".join(some))
+    return "; ".join(parts)
 
 
 def _miss_mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
@@ -183,8 +203,13 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         "that model leaves behind is what the rollout starts from): the mean difference over replications with "
         "its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
-        f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
-        f"gap to the unshocked run and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it.",
+        f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, "
+        f"`{RECOVERY_METRIC}`'s deepest mean gap to the unshocked run with its paired 95% interval (marked within "
+        f"noise when it includes 0) and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it: a "
+        f"quarter is hurt when its interval lies wholly below -{RECOVERY_TOLERANCE:.0%}, back when wholly above, "
+        "and recovery is the quarters until every quarter to the horizon's end is back, at least "
+        f"{RECOVERY_CONFIRMED} of them; when the last quarters' intervals straddle -{RECOVERY_TOLERANCE:.0%}, the "
+        "replications cannot tell.",
     ]
     rec = f.recovery.set_index(["shock", "policy"])
     for metric in (DECISION_METRIC, RECOVERY_METRIC):
@@ -205,13 +230,11 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                 ]
                 if metric == DECISION_METRIC:
                     known = (shock, p) in rec.index
-                    row.append(_pct(rec.at[(shock, p), "trough"]) if known else "-")
-                    inert = shock in f.inert
-                    row.append(
-                        "changed nothing"
-                        if inert
-                        else recovery_words(rec.at[(shock, p), "quarters"] if known else None)
+                    row.append(_trough(rec.loc[(shock, p)]) if known else "-")
+                    said = (
+                        recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"]) if known else "-"
                     )
+                    row.append("changed nothing" if shock in f.inert else said)
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
@@ -223,6 +246,17 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
             md_table(header, rows, "ll" + "r" * (len(header) - 2)),
         ]
     return lines
+
+
+def _trough(r: pd.Series) -> str:
+    """The deepest quarter's gap with its 95% interval, ``-19.4% [-45.1%, +6.3%]``, marked when the interval
+    includes 0 (within the noise of the replications)."""
+    if not np.isfinite(r["trough"]):
+        return "-"
+    if not (np.isfinite(r["trough_low"]) and np.isfinite(r["trough_high"])):
+        return f"{_pct(r['trough'])} (no interval)"
+    noise = " (within noise)" if r["trough_low"] <= 0 <= r["trough_high"] else ""
+    return f"{_pct(r['trough'])} [{_pct(r['trough_low'])}, {_pct(r['trough_high'])}]{noise}"
 
 
 def misses_section(f: Findings, policies: list[str]) -> list[str]:
