@@ -34,7 +34,7 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.experiment import robustness
-from sim.experiment.stats import run_values, t_interval
+from sim.experiment.stats import CONFIDENCE, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -72,6 +72,34 @@ def with_shock(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 
 #: The columns of :func:`impacts`.
 IMPACT_COLUMNS = ["shock", "policy", "metric", "n", "unshocked", "impact", "low", "high", "relative", "worst"]
+
+
+#: The columns of :func:`impact_draws`.
+DRAW_COLUMNS = ["shock", "policy", "metric", "replication", "d"]
+
+
+def impact_draws(values: pd.DataFrame) -> pd.DataFrame:
+    """Per (shock, policy, metric, replication): ``d = x(stress) - x(none)``, of the replications with both.
+    ``values`` as :func:`impacts` takes them."""
+    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
+    blocks = []
+    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
+        d = (wide[shock] - wide[UNSHOCKED]).dropna().rename("d").reset_index()
+        d.insert(0, "shock", shock)
+        blocks.append(d)
+    return pd.concat(blocks, ignore_index=True)[DRAW_COLUMNS] if blocks else pd.DataFrame(columns=DRAW_COLUMNS)
+
+
+def impact_gap(draws: pd.DataFrame, shock: str, metric: str, policy: str, other: str, family: int = 1) -> pd.Series:
+    """How much more ``shock`` costs ``policy`` than ``other`` on ``metric``: per replication, ``policy``'s
+    impact minus ``other``'s (``draws`` as :func:`impact_draws` gives them), as ``diff`` (mean), ``low`` and
+    ``high`` (the t interval at 95%, Bonferroni-adjusted over ``family`` comparisons: ``1 - 0.05 / family``)
+    and ``n``. A stress that changes the gap between two policies is one whose interval excludes 0."""
+    d = draws[(draws.shock == shock) & (draws.metric == metric)]
+    wide = d.pivot_table(index="replication", columns="policy", values="d")
+    both = (wide[policy] - wide[other]).dropna().to_numpy() if {policy, other} <= set(wide.columns) else np.array([])
+    low, high = t_interval(both, 1 - (1 - CONFIDENCE) / max(family, 1))
+    return pd.Series({"diff": float(both.mean()) if both.size else np.nan, "low": low, "high": high, "n": both.size})
 
 
 def impacts(values: pd.DataFrame) -> pd.DataFrame:
@@ -226,20 +254,29 @@ def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robust
     return robustness.rank(wide)
 
 
+#: The columns of :func:`policy_differences`.
+VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family"]
+
+
 def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION_METRIC) -> pd.DataFrame:
     """Per (shock, other policy): the paired difference ``x(policy) - x(other)`` of ``metric`` over replications
-    (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t) and ``n``."""
+    (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t), and ``low_adj``,
+    ``high_adj``: Bonferroni-adjusted over ``family``, the stresses (the unshocked run included) with an
+    interval for that other policy, as the answer reads "clear" across them."""
     r = values[values.metric == metric]
     wide = r.pivot_table(index=["shock", "replication"], columns="policy", values="value")
     rows = []
     for other in [c for c in wide.columns if c != policy]:
-        for shock, g in wide.groupby(level="shock", sort=False):
-            d = (g[policy] - g[other]).dropna().to_numpy()
+        each = {
+            shock: (g[policy] - g[other]).dropna().to_numpy() for shock, g in wide.groupby(level="shock", sort=False)
+        }
+        family = sum(np.isfinite(t_interval(d)[0]) for d in each.values())
+        for shock, d in each.items():
             lo, hi = t_interval(d)
-            rows.append(
-                {"shock": shock, "other": other, "diff": float(d.mean()) if d.size else np.nan, "low": lo, "high": hi}
-            )
-    return pd.DataFrame(rows, columns=["shock", "other", "diff", "low", "high"])
+            lo_adj, hi_adj = t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
+            mean = float(d.mean()) if d.size else np.nan
+            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family])
+    return pd.DataFrame(rows, columns=VERSUS_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -285,7 +322,8 @@ class Findings:
 
     stresses: the stresses in suite order (``none`` first); first_quarter and
     description per stress; values: run values with ``shock``; impacts,
-    gaps, recovery: as the functions above; ranking: policies by regret
+    draws (the impacts per replication, :func:`impact_draws`), gaps, recovery:
+    as the functions above, over each stress's quarters; ranking: policies by regret
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
     each policy does best with (empty without two rollout stresses); inert: the stresses that changed
@@ -297,6 +335,7 @@ class Findings:
     description: dict[str, str]
     values: pd.DataFrame
     impacts: pd.DataFrame
+    draws: pd.DataFrame
     gaps: pd.DataFrame
     recovery: pd.DataFrame
     ranking: robustness.Ranking | None
@@ -305,21 +344,27 @@ class Findings:
     inert: list[str]
 
 
-def acting_impacts(tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
+def acting_impacts(
+    tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`impacts` of each stress over the quarters it acts in, from its first quarter on, against the
     unshocked run over the same quarters. Before a stress a run is the unshocked run, number for number, but
     for a rollout, where the model in force runs: those quarters, the difference between two models, are left
     out (what the model in force leaves behind at the rollout, its customers, deals and relationships, is what
     the rollout starts from, and stays in). ``tagged``: tidy results with ``shock``; ``points``: the design,
-    with ``shock``. A stress with no stressed or no unshocked run yet has no row."""
+    with ``shock``. A stress with no stressed or no unshocked run yet has no row. With them, the same impacts
+    per replication (:func:`impact_draws`)."""
     wanted = tagged[(tagged.segment == "all") & tagged.metric.isin(STRESS_METRICS)]
-    blocks = []
+    blocks, draws = [], []
     for shock, quarter in first_quarter.items():
         acting = wanted[wanted.shock.isin([UNSHOCKED, shock]) & (wanted.quarter >= quarter)]
         if (acting.shock == shock).any() and (acting.shock == UNSHOCKED).any():
-            values = run_values(acting.drop(columns="shock"), list(STRESS_METRICS))
-            blocks.append(impacts(with_shock(values, points)))
-    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=IMPACT_COLUMNS)
+            values = with_shock(run_values(acting.drop(columns="shock"), list(STRESS_METRICS)), points)
+            blocks.append(impacts(values))
+            draws.append(impact_draws(values))
+    if not blocks:
+        return pd.DataFrame(columns=IMPACT_COLUMNS), pd.DataFrame(columns=DRAW_COLUMNS)
+    return pd.concat(blocks, ignore_index=True), pd.concat(draws, ignore_index=True)
 
 
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
@@ -330,12 +375,14 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
     ranking = stress_regret(values) if values.policy.nunique() > 1 else None
     gaps = quarterly_gaps(tagged)
+    acting, draws = acting_impacts(tagged, points, first)
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,
         description={UNSHOCKED: "no shock", **{s.name: s.what for s in suite}},
         values=values,
-        impacts=acting_impacts(tagged, points, first),
+        impacts=acting,
+        draws=draws,
         gaps=gaps,
         recovery=recovery(gaps, first),
         ranking=ranking,

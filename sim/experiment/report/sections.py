@@ -298,7 +298,9 @@ def methods(ctx: ReportContext) -> list[str]:
             "(`sim.experiment.stress.recovery_of`).",
             "- **Regret:** under each stress, the best policy's mean profit minus each policy's; the safer rollout "
             "has the smallest largest regret (minimax regret, Savage 1951), and the answer says whether the "
-            "paired intervals of the policies' profit differences bear it out.",
+            "paired intervals of the policies' profit differences, Bonferroni-adjusted over the stresses compared "
+            "(the unshocked run included), bear it out; it puts a gap down to a stress only when the paired "
+            "difference of the two policies' impacts, Bonferroni-adjusted over the stresses, excludes 0.",
         ]
     else:
         family = (
