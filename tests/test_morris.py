@@ -296,8 +296,14 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         assert row.mu == pytest.approx(np.mean(effects[f.name]), rel=1e-9, abs=1e-6)
 
     assert "## Sensitivity" in report
-    top = paired.sort_values("rank").iloc[0].factor
-    lead = f"In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `{top}`"
+    # Two trajectories of two replications: every factor's mu* is within its noise floor, the largest named.
+    top = paired.sort_values("rank").iloc[0]
+    assert (paired.mu_star <= paired.noise_floor).all()
+    lead = (
+        "In `profit`, no factor stands out from the noise in the paired difference `segment_tiers - unstructured`: "
+        f"every factor's mu* is within its noise floor (the mu* below which replication noise alone keeps every "
+        f"factor in 95% of designs; the largest, `{top.factor}`'s "
+    )
     assert lead in report
     # ... and the answer the report opens with says it too, after the answer at the first point.
     answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
@@ -335,29 +341,30 @@ def test_an_integer_factors_effect_is_divided_by_the_step_its_rounded_values_mak
     assert morris.elementary_effects(unit, y, 4)[:, 0] == pytest.approx(np.full(6, 9.0), rel=1e-12)
 
 
-def test_the_noise_floor_is_what_noise_alone_gives_the_largest_mu_star_in_95_percent_of_designs() -> None:
+def test_the_noise_floor_is_what_noise_alone_keeps_every_factor_below_in_95_percent_of_designs() -> None:
     rng = np.random.default_rng(21)
-    # Pure noise, as experiments/screening.toml's shape (r = 9, k = 10, 2 replications): in about 5% of designs
-    # some factor's mu* reaches the floor (14 of 200 here: 7%, within the sampling error of 200 designs).
+    # Pure noise, as experiments/screening.toml's shape (r = 9, k = 10, 2 replications), each factor's effects
+    # with a noise sd of its own (0.5 to 5): in about 5% of designs some factor's mu* passes its floor.
     reached = 0
     for _ in range(200):
-        e = rng.normal(0.0, 3.0, (9, 10, 2))
+        e = rng.normal(0.0, 1.0, (9, 10, 2)) * np.linspace(0.5, 5.0, 10)[None, :, None]
         reached += bool((np.abs(e.mean(axis=2)).mean(axis=0) > morris.noise_floor(e)).any())
-    assert reached == 14
-    # The floor is tau-hat (the effects' noise, from the spread of their replications, pooled) times one
-    # quantile for the shape: with 2 replications, each (t, i) gives a variance of the mean of (a - b)^2 / 4.
+    assert reached == 13  # 6.5%, within the sampling error of 200 designs
+    # Each floor is the factor's tau-hat times one quantile for the shape: with 2 replications, trajectory t
+    # gives a variance of the mean of (a - b)^2 / 4, averaged over the trajectories.
     e = rng.normal(0.0, 3.0, (9, 10, 2))
-    tau = np.sqrt(np.mean((e[..., 0] - e[..., 1]) ** 2 / 4))
+    tau = np.sqrt(np.mean((e[..., 0] - e[..., 1]) ** 2 / 4, axis=0))
     q = morris.noise_floor(e) / tau
-    assert 1.2 < q < 1.6  # mu* of one no-effect factor is about 0.8 tau; the largest of ten, more
+    assert q == pytest.approx(np.full(10, q[0]), rel=1e-12)
+    assert 2.1 < q[0] < 2.3  # mu* of one no-effect factor is about 0.8 tau; the largest of ten, over tau-hat, more
     assert morris.noise_floor(5 * e) == pytest.approx(5 * q * tau, rel=1e-12)
-    # A real effect of 2 tau on one factor stands above it; one replication gives no floor.
-    e[:, 3, :] += 2 * tau
-    assert np.abs(e.mean(axis=2)).mean(axis=0)[3] > morris.noise_floor(e)
-    assert np.isnan(morris.noise_floor(e[..., :1]))
+    # A real effect of 4 tau on one factor stands above its floor; one replication gives none.
+    e[:, 3, :] += 4 * tau[3]
+    assert np.abs(e.mean(axis=2)).mean(axis=0)[3] > morris.noise_floor(e)[3]
+    assert np.isnan(morris.noise_floor(e[..., :1])).all()
 
 
-def test_the_lead_ranks_only_factors_above_the_noise_floor() -> None:
+def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     from types import SimpleNamespace
 
     from sim.experiment.report.screening import morris_lead
@@ -370,28 +377,30 @@ def test_the_lead_ranks_only_factors_above_the_noise_floor() -> None:
     )
     mu_star = {"a": 256.2e3, "b": 169.0e3, "c": 138.4e3, "d": 20e3}
 
-    def lead(floor: float) -> str:
+    def lead(floors: dict[str, float]) -> str:
         rows = [
             {"factor": f, "metric": "profit", "comparison": "segment_tiers - unstructured", "mu_star": v, "mu": -v / 2,
-             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floor}
+             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floors[f]}
             for i, (f, v) in enumerate(mu_star.items())
         ]  # fmt: skip
         return morris_lead(ctx, pd.DataFrame(rows, columns=list(morris.COLUMNS)))
 
-    opening = "In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `a`: "
-    floor_is = "(the largest mu* that replication noise alone gives any of the 4 factors in 95% of designs)"
-    assert lead(150e3) == (
-        f"{opening}mu* = 256.2k per whole range of the factor (mu = -128.1k), then `b` (169.0k); the noise floor is "
-        f"150.0k {floor_is}, and the other 2 factors' mu* are within it: not distinguishable from noise at 2 "
-        "replications a point."
-    )
-    assert lead(300e3) == (
-        "In `profit`, no factor stands out from the noise in the paired difference `segment_tiers - unstructured`: "
-        f"the largest mu*, `a`'s 256.2k, is within the noise floor of 300.0k {floor_is}, so none is "
+    what = "the paired difference `segment_tiers - unstructured`"
+    floor_is = "the mu* below which replication noise alone keeps every factor in 95% of designs"
+    # a is within its floor (a noisy factor), b and d above theirs, c within: b leads, then d.
+    assert lead({"a": 300e3, "b": 100e3, "c": 150e3, "d": 10e3}) == (
+        f"In `profit`, of the factors distinguishable from noise, {what} is most sensitive to `b`: mu* = 169.0k per "
+        "whole range of the factor (mu = -84.5k, noise floor 100.0k), then `d` (20.0k, floor 10.0k); the other 2 "
+        f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): not "
         "distinguishable from noise at 2 replications a point."
     )
-    assert lead(float("nan")) == (
-        f"{opening}mu* = 256.2k per whole range of the factor (mu = -128.1k), then `b` (169.0k), `c` (138.4k). With "
-        "one replication a point the noise floor cannot be estimated (it is the spread between replications): this "
-        "ranking may be noise alone; run 2 or more replications to tell."
+    assert lead({f: 400e3 for f in mu_star}) == (
+        f"In `profit`, no factor stands out from the noise in {what}: every factor's mu* is within its noise floor "
+        f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so none is distinguishable from noise at 2 "
+        "replications a point."
+    )
+    assert lead({f: float("nan") for f in mu_star}) == (
+        f"In `profit`, {what} is most sensitive to `a`: mu* = 256.2k per whole range of the factor (mu = -128.1k), "
+        "then `b` (169.0k), `c` (138.4k). With one replication a point the noise floor cannot be estimated (it is "
+        "the spread between replications): this ranking may be noise alone; run 2 or more replications to tell."
     )

@@ -66,59 +66,69 @@ def _comparisons(ctx: ReportContext) -> list[str]:
 
 def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     """The screening's finding in a sentence: the factor the first comparison (the paired difference in profit,
-    or the first policy) is most sensitive to, and the next two, of those whose mu* is above the noise floor
-    (``morris.noise_floor``; with one replication, which gives none, the sentence says the ranking may be
-    noise); "" without effects."""
+    or the first policy) is most sensitive to, and the next two, of those whose mu* is above their noise floor
+    (``morris.noise_floor``), and the largest of the others; with one replication, which gives no floor, the
+    ranking with a warning that it may be noise; "" without effects."""
     ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
     if ranked.empty:
         return ""
     comparisons = [c for c in _comparisons(ctx) if c in set(ranked["comparison"])]
     metrics = [m for m in ctx.metrics if m in set(ranked["metric"])]
-    lead_metric = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
+    m = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
     lead = comparisons[0]
-    top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
+    top = ranked[(ranked.comparison == lead) & (ranked.metric == m)].sort_values("rank")
     if top.empty:
         return ""
     what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
-    floor = float(top["noise_floor"].iloc[0])
-    above = top[top.mu_star > floor] if finite(floor) else top
-    if above.empty:
-        first = top.iloc[0]
+    at = f"at {counted(ctx.experiment.replications, 'replication')} a point"
+    if not np.isfinite(top["noise_floor"].to_numpy(dtype=float)).any():
         return (
-            f"In {code(lead_metric)}, no factor stands out from the noise in {what}: the largest mu*, "
-            f"{code(str(first.factor))}'s {_effect(lead_metric, float(first.mu_star))}, is within the noise floor of "
-            f"{_effect(lead_metric, floor)} ({FLOOR_IS.format(k=len(top))}), so none is distinguishable from noise "
-            f"at {counted(ctx.experiment.replications, 'replication')} a point."
-        )
-    first = above.iloc[0]
-    runners_up = above.iloc[1:3]
-    rest = ", ".join(
-        f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
-        for row in runners_up[runners_up.mu_star > 0].itertuples()
-    )
-    said = (
-        f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
-        f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
-        f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}" if rest else "")
-    )
-    if not finite(floor):
-        return (
-            said + ". With one replication a point the noise floor cannot be estimated (it is the spread between "
+            f"In {code(m)}, {_ranking(m, what, top, floors=False)}"
+            ". With one replication a point the noise floor cannot be estimated (it is the spread between "
             "replications): this ranking may be noise alone; run 2 or more replications to tell."
         )
-    within = len(top) - len(above)
-    noise = f"the noise floor is {_effect(lead_metric, floor)} ({FLOOR_IS.format(k=len(top))})"
-    if not within:
-        return f"{said}; {noise}, and every factor's mu* is above it."
-    others = "the other factor's mu* is" if within == 1 else f"the other {within} factors' mu* are"
+    above = top[top.mu_star > top.noise_floor]
+    within = top[~(top.mu_star > top.noise_floor)]
+    if above.empty:
+        first = within.iloc[0]
+        return (
+            f"In {code(m)}, no factor stands out from the noise in {what}: every factor's mu* is within its noise "
+            f"floor ({FLOOR_IS}; the largest, {code(str(first.factor))}'s {_effect(m, float(first.mu_star))}, "
+            f"against {_effect(m, float(first.noise_floor))}), so none is distinguishable from noise {at}."
+        )
+    said = f"In {code(m)}, of the factors distinguishable from noise, {_ranking(m, what, above, floors=True)}"
+    if within.empty:
+        return f"{said}; every factor's mu* is above its noise floor ({FLOOR_IS})."
+    first = within.iloc[0]
+    others = "the other factor's mu* is" if len(within) == 1 else f"the other {len(within)} factors' mu* are"
     return (
-        f"{said}; {noise}, and {others} within it: not distinguishable from noise at "
-        f"{counted(ctx.experiment.replications, 'replication')} a point."
+        f"{said}; {others} within their noise floors ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
+        f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): not distinguishable "
+        f"from noise {at}."
     )
 
 
-#: What the noise floor is, in a sentence's parenthesis.
-FLOOR_IS = "the largest mu* that replication noise alone gives any of the {k} factors in 95% of designs"
+def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
+    """``what is most sensitive to `a`: mu* = ... (mu = ...), then `b` (...), `c` (...)``, from ``rows`` in rank
+    order, each with its noise floor when ``floors``."""
+    first = rows.iloc[0]
+    floor = f", noise floor {_effect(metric, float(first.noise_floor))}" if floors else ""
+    runners_up = rows.iloc[1:3]
+    rest = ", ".join(
+        f"{code(str(r.factor))} ({_effect(metric, float(r.mu_star))}"
+        + (f", floor {_effect(metric, float(r.noise_floor))}" if floors else "")
+        + ")"
+        for r in runners_up[runners_up.mu_star > 0].itertuples()
+    )
+    return (
+        f"{what} is most sensitive to {code(str(first.factor))}: mu* = "
+        f"{_effect(metric, float(first.mu_star))} per whole range of the factor (mu = "
+        f"{_effect(metric, float(first.mu), signed=True)}{floor})" + (f", then {rest}" if rest else "")
+    )
+
+
+#: What a noise floor is, in a sentence's parenthesis.
+FLOOR_IS = "the mu* below which replication noise alone keeps every factor in 95% of designs"
 
 
 def _noise_paragraph(ctx: ReportContext) -> str:
@@ -130,11 +140,11 @@ def _noise_paragraph(ctx: ReportContext) -> str:
             "measures that noise: run 2 or more replications before reading the ranking."
         )
     return (
-        "**Noise floor:** the mu* that replication noise alone gives the largest of the factors in 95% of designs "
-        "(`morris.noise_floor`: the noise of each effect from the spread of its replications' own effects, "
-        "pooled, times the 95th percentile of the largest mu* in simulated designs of pure noise of the same "
-        "shape). A factor whose mu* is not above it is not distinguishable from noise at this replication count: "
-        "its rank says nothing. More replications lower the floor."
+        "**Noise floor:** per factor, the mu* below which replication noise alone keeps every factor in 95% of "
+        "designs (`morris.noise_floor`: the noise of the factor's effects from the spread of each replication's "
+        "own effect, times the 95th percentile of the largest mu* against its noise in simulated designs of pure "
+        "noise of the same shape). A factor whose mu* is not above its floor is not distinguishable from noise at "
+        "this replication count: its rank says nothing. More replications lower the floors."
     )
 
 

@@ -323,8 +323,9 @@ def methods(ctx: ReportContext) -> list[str]:
         lines.append(
             "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of replication "
             "means and mean paired differences; mu* = mean |effect| (Campolongo, Cariboni & Saltelli 2007), mu, "
-            "sigma (sd, n - 1); the noise floor, the mu* replication noise alone gives the largest factor in 95% of "
-            "designs, from the spread of each effect over the replications (docs/experiments.md, Morris screening)."
+            "sigma (sd, n - 1); each factor's noise floor, the mu* below which replication noise alone keeps every "
+            "factor in 95% of designs, from the spread of its effects over the replications (docs/experiments.md, "
+            "Morris screening)."
         )
     return lines
 
