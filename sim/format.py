@@ -25,15 +25,17 @@ def money(v: float) -> str:
     return f"{v:.0f}"
 
 
-def recovery_words(quarters: float | None, short: bool = False) -> str:
-    """How long a stressed policy's revenue took to come back, in words: ``never hurt``, ``1 quarter``,
-    ``not within the horizon`` (None or NaN); ``short``, for a terminal table's cell: ``1 q``, ``not back``."""
-    if quarters is None or not math.isfinite(quarters):
-        return "not back" if short else "not within the horizon"
-    q = int(quarters)
-    if q == 0:
+def recovery_words(verdict: str, quarters: float | None, short: bool = False) -> str:
+    """How long a stressed policy's revenue took to come back (``stress.recovery_of``'s verdict and quarters), in
+    words: ``never hurt``, ``1 quarter``, ``not within the horizon``, ``cannot tell at this replication count``;
+    ``short``, for a terminal table's cell: ``1 q``, ``not back``, ``unclear``."""
+    if verdict == "never hurt":
         return "never hurt"
-    return f"{q} q" if short else counted(q, "quarter")
+    if verdict == "back" and quarters is not None and math.isfinite(quarters):
+        return f"{int(quarters)} q" if short else counted(int(quarters), "quarter")
+    if verdict == "not back":
+        return "not back" if short else "not within the horizon"
+    return "unclear" if short else "cannot tell at this replication count"
 
 
 def counted(n: int, noun: str) -> str:
@@ -88,6 +90,12 @@ def difference(metric: str, v: float) -> str:
         return f"{_points(100 * v)} pp"
     text = fmt(metric, v)
     return f"+{text}" if v > 0 and not text.startswith("+") else text
+
+
+def no_spread_words(diff: float) -> str:
+    """What a paired comparison whose differences have no spread is (``stats.paired_differences``' ``constant``,
+    for which no test is made): ``identical`` when its difference is 0, else ``the same in every replication``."""
+    return "identical" if diff == 0 else "the same in every replication"
 
 
 def _points(pp: float) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.format import difference, fmt, interval, recovery_words
+from sim.format import difference, fmt, interval, no_spread_words, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -210,6 +210,9 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     ``stats.paired_differences``), as the differences table shows it; ``-`` when undefined."""
     if not math.isfinite(r["mean_diff"]):
         return "-"
+    if r.get("constant", False):  # no spread, so no test: said in words, not as p = 0 or 1
+        same = no_spread_words(r["mean_diff"])
+        return same if r["mean_diff"] == 0 else f"{difference(metric, r['mean_diff'])} ({same})"
     p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
     low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
@@ -261,7 +264,8 @@ def stress_table(
             if shock in inert:
                 cells.append("changed nothing")
                 continue
-            q = rec.at[(shock, p), "quarters"] if (shock, p) in rec.index else None
-            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({recovery_words(q, short=True)})")
+            known = (shock, p) in rec.index
+            said = recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"], True) if known else "-"
+            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({said})")
         lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

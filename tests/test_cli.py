@@ -238,8 +238,13 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     lines = [line for line in r.stdout.splitlines() if line.strip()]
     assert lines[0].startswith("Answer: on revenue_captured (higher is better), ")
     assert r.stdout.index("Answer: ") < r.stdout.index("Means over 2 replications")
-    # Two replications give no interval: the answer and the table's heading say how many one needs.
-    assert "(no interval: one needs at least 3 paired replications)" in lines[0]
+    # Two replications give no test: the answer says so (not "not distinguishable"), and the tables' headings say
+    # how many one needs.
+    assert lines[0].endswith(
+        "against the baseline unstructured; with 2 paired replications a difference cannot be tested (a test needs "
+        "at least 3)."
+    )
+    assert "distinguishable" not in lines[0]
     assert "Means over 2 replications (whole run, segment all), no intervals: they need at least 3:" in lines
     assert (
         "Paired differences (common random numbers), no intervals or p-values: they need at least 3 replications:"
@@ -332,7 +337,7 @@ def test_a_reader_of_both_streams_that_stops_stops_no_worker_s_printing_policy(t
     assert reader.stdout is not None
     reader.stdout.close()
     assert reader.wait() == 0
-    assert "over 2 paired replications" in (out / "report.md").read_text()
+    assert "with 2 paired replications" in (out / "report.md").read_text()
     assert "4 runs done, 0 failed" in (out / "report.md").read_text()
 
 

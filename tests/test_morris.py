@@ -159,6 +159,9 @@ def test_screening_of_a_paired_difference() -> None:
     assert t.loc[("base", "x0"), "mu"] == pytest.approx(3.0, abs=1e-12)
     assert t.loc[("new", "x1"), "mu"] == pytest.approx(5.0, abs=1e-12)
     assert (table["effects"] == r).all()
+    # The replications' noise is the same at every point (common random numbers): no effect carries any, so
+    # the noise floor is 0 for every comparison (but for round-off).
+    assert table["noise_floor"].to_numpy() == pytest.approx(np.zeros(len(table)), abs=1e-12)
 
 
 # ---- experiment files --------------------------------------------------------------------------------------------
@@ -236,6 +239,8 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
         Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
         Factor(name="floor", target="scenario.service.speed_to_lead.new_logo.floor", low=0.2, high=0.8),
+        # rounded: a step of 2/3 of the range (2.67 customers) runs as 3 (0.75 of it), the effect divided by that
+        Factor(name="customers", target="scenario.population.customers", low=500, high=504, integer=True),
     )
     exp = Experiment(
         name="tiny-morris",
@@ -261,12 +266,12 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "morris.csv")
     assert list(table.columns) == list(morris.COLUMNS)
     comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}
-    assert len(table) == 3 * 2 * 3  # factors x metrics x comparisons, one row each
+    assert len(table) == 4 * 2 * 3  # factors x metrics x comparisons, one row each
     assert set(table.comparison) == comparisons
     assert not table.duplicated(["factor", "metric", "comparison"]).any()
     assert (table.effects == 2).all()
     for _, g in table.groupby(["metric", "comparison"]):
-        assert sorted(g["rank"]) == [1, 2, 3]
+        assert sorted(g["rank"]) == [1, 2, 3, 4]
 
     # Recompute the paired profit effects independently, from results.csv and the stored factor values.
     csv = pd.read_csv(tmp_path / "results.csv")
@@ -291,12 +296,111 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         assert row.mu == pytest.approx(np.mean(effects[f.name]), rel=1e-9, abs=1e-6)
 
     assert "## Sensitivity" in report
-    top = paired.sort_values("rank").iloc[0].factor
-    lead = f"In `profit`, the paired difference `segment_tiers - unstructured` is most sensitive to `{top}`"
+    # Two trajectories of two replications: every factor's mu* is within its noise floor, the largest named.
+    top = paired.sort_values("rank").iloc[0]
+    assert (paired.mu_star <= paired.noise_floor).all()
+    lead = (
+        "In `profit`, no factor stands out from the noise in the paired difference `segment_tiers - unstructured`: "
+        f"every factor's mu* is within its noise floor (the mu* below which replication noise alone keeps every "
+        f"factor in 95% of designs; the largest, `{top.factor}`'s "
+    )
     assert lead in report
     # ... and the answer the report opens with says it too, after the answer at the first point.
     answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
     assert f" Across the design: {lead}" in answer
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
-    assert "- **Design:** morris, 2 trajectories of 4 points, 4 levels" in report
+    assert "- **Design:** morris, 2 trajectories of 5 points, 4 levels" in report
     assert "Campolongo, Cariboni & Saltelli 2007" in report
+
+
+def test_an_integer_factors_effect_is_divided_by_the_step_its_rounded_values_make() -> None:
+    from sim.experiment.design import design_points, morris_positions, morris_unit
+
+    # team from 1 to 5, rounded; p = 4: Delta = 2/3 of the range is 2.67 reps, but 1 -> 3.67 runs as 1 -> 4
+    # (0.75 of the range) and 2.33 -> 5 as 2 -> 5. y = 2 per rep: 8 per whole range, on every step.
+    team = Factor(name="team", target="scenario.reps.*.count", low=1, high=5, integer=True)
+    share = Factor(name="share", target="scenario.relationship.personal_share", low=0.4, high=0.9)
+    exp = Experiment(
+        name="x",
+        scenario="s",
+        seed=5,
+        policies=(PolicyEntry(name="unstructured"),),
+        factors=(team, share),
+        design=Design(kind="morris", trajectories=6),
+    )
+    unit, positions = morris_unit(exp), morris_positions(exp)
+    values = np.array([[p.values["team"], p.values["share"]] for p in design_points(exp)]).reshape(6, 3, 2)
+    assert set(np.abs(np.diff(values[..., 0], axis=1)).ravel()) == {0, 3}  # every move of the team is 3 reps
+    assert np.array_equal(positions[..., 0], (values[..., 0] - 1) / 4)
+    assert np.allclose(positions[..., 1], unit[..., 1], rtol=0, atol=1e-15)  # a continuous factor: as designed
+    y = 2 * values[..., 0] + 10 * values[..., 1]
+    effects = morris.elementary_effects(unit, y, 4, positions)
+    assert effects[:, 0] == pytest.approx(np.full(6, 8.0), rel=1e-12)
+    assert effects[:, 1] == pytest.approx(np.full(6, 5.0), rel=1e-12)  # 10 per unit of share, a range of 0.5
+    # Divided by Delta, the team's effects came out 12.5% too large: 6 / (2/3) = 9 per whole range.
+    assert morris.elementary_effects(unit, y, 4)[:, 0] == pytest.approx(np.full(6, 9.0), rel=1e-12)
+
+
+def test_the_noise_floor_is_what_noise_alone_keeps_every_factor_below_in_95_percent_of_designs() -> None:
+    rng = np.random.default_rng(21)
+    # Pure noise, as experiments/screening.toml's shape (r = 9, k = 10, 2 replications), each factor's effects
+    # with a noise sd of its own (0.5 to 5): in about 5% of designs some factor's mu* passes its floor.
+    reached = 0
+    for _ in range(200):
+        e = rng.normal(0.0, 1.0, (9, 10, 2)) * np.linspace(0.5, 5.0, 10)[None, :, None]
+        reached += bool((np.abs(e.mean(axis=2)).mean(axis=0) > morris.noise_floor(e)).any())
+    assert reached == 13  # 6.5%, within the sampling error of 200 designs
+    # Each floor is the factor's tau-hat times one quantile for the shape: with 2 replications, trajectory t
+    # gives a variance of the mean of (a - b)^2 / 4, averaged over the trajectories.
+    e = rng.normal(0.0, 3.0, (9, 10, 2))
+    tau = np.sqrt(np.mean((e[..., 0] - e[..., 1]) ** 2 / 4, axis=0))
+    q = morris.noise_floor(e) / tau
+    assert q == pytest.approx(np.full(10, q[0]), rel=1e-12)
+    assert 2.1 < q[0] < 2.3  # mu* of one no-effect factor is about 0.8 tau; the largest of ten, over tau-hat, more
+    assert morris.noise_floor(5 * e) == pytest.approx(5 * q * tau, rel=1e-12)
+    # A real effect of 4 tau on one factor stands above its floor; one replication gives none.
+    e[:, 3, :] += 4 * tau[3]
+    assert np.abs(e.mean(axis=2)).mean(axis=0)[3] > morris.noise_floor(e)[3]
+    assert np.isnan(morris.noise_floor(e[..., :1])).all()
+
+
+def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
+    from types import SimpleNamespace
+
+    from sim.experiment.report.screening import morris_lead
+
+    ctx: Any = SimpleNamespace(
+        policies=("unstructured", "segment_tiers"),
+        baseline="unstructured",
+        metrics=("profit",),
+        experiment=SimpleNamespace(replications=2),
+    )
+    mu_star = {"a": 256.2e3, "b": 169.0e3, "c": 138.4e3, "d": 20e3}
+
+    def lead(floors: dict[str, float]) -> str:
+        rows = [
+            {"factor": f, "metric": "profit", "comparison": "segment_tiers - unstructured", "mu_star": v, "mu": -v / 2,
+             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floors[f]}
+            for i, (f, v) in enumerate(mu_star.items())
+        ]  # fmt: skip
+        return morris_lead(ctx, pd.DataFrame(rows, columns=list(morris.COLUMNS)))
+
+    what = "the paired difference `segment_tiers - unstructured`"
+    floor_is = "the mu* below which replication noise alone keeps every factor in 95% of designs"
+    # a is within its floor (a noisy factor), b and d above theirs, c within: b leads, then d.
+    assert lead({"a": 300e3, "b": 100e3, "c": 150e3, "d": 10e3}) == (
+        f"In `profit`, of the factors distinguishable from noise, {what} is most sensitive to `b`: mu* = 169.0k per "
+        "whole range of the factor (mu = -84.5k, noise floor 100.0k), then `d` (20.0k, floor 10.0k); the other 2 "
+        f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): not "
+        "distinguishable from noise at 2 replications a point."
+    )
+    assert lead({f: 400e3 for f in mu_star}) == (
+        f"In `profit`, no factor stands out from the noise in {what}: every factor's mu* is within its noise floor "
+        f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so none is distinguishable from noise at 2 "
+        "replications a point."
+    )
+    assert lead({f: float("nan") for f in mu_star}) == (
+        f"In `profit`, {what} is most sensitive to `a`: mu* = 256.2k per whole range of the factor (mu = -128.1k), "
+        "then `b` (169.0k), `c` (138.4k). With one replication a point the noise floor cannot be estimated (it is "
+        "the spread between replications): this ranking may be noise alone; run 2 or more replications to tell."
+    )

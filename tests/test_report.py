@@ -531,7 +531,7 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     # p = 0.0163, Holm (second smallest of 4) 0.0163 x 3 = 0.049: below 0.05 while the Bonferroni interval holds 0
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
-        "(at customers = 300 `segment_tiers` is); where its difference is smallest, at customers = 300, it is "
+        "(`segment_tiers` is best at customers = 300); where its difference is smallest, at customers = 300, it is "
         "not distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-100.6k, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
@@ -561,7 +561,7 @@ def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it
 
     assert opening(stored(exp, tmp_path, revenue)).startswith(
         "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best at 1 of 2 "
-        "design points, as many as `hunter_farmer` (at customers = 500 `hunter_farmer` is); where it does worst, "
+        "design points, as many as `hunter_farmer` (`hunter_farmer` is best at customers = 500); where it does worst, "
         "at customers = 500, `hunter_farmer` does better: it is 3.0M higher ["
     )
 
@@ -680,16 +680,17 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     exp = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"))
     answer = opening(stored(exp, tmp_path, one_point, profit))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` does best")
-    # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 6 comparisons: t(1 - 0.05/12, 3) = 6.23,
-    # so -2 +- 2.54 includes 0: not clear at this adjustment, no caution, but a note that profit does not tell
+    # profit: d = -2, -2, -3, -1 (M): mean -2, sd 0.8165; Bonferroni over 5 comparisons (segment_tiers' profit,
+    # identical to the baseline's, is no test): t(1 - 0.05/10, 3) = 5.84, so -2 +- 2.38 includes 0: not clear at
+    # this adjustment, no caution, but a note that profit does not tell
     assert "But on" not in answer
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is not "
-        "distinguishable from the baseline: -2.0M [-4.5M, +544.0k]."
+        "distinguishable from the baseline: -2.0M [-4.4M, +384.5k]."
     )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
-    # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 6.23 x 0.1633 / 2 = 0.509
+    # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 5.84 x 0.1633 / 2 = 0.477
     assert answer.endswith(
         " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
         "recurring revenue less the cost of sales: look at both before choosing)."
@@ -976,21 +977,21 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
 
 
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
-    from sim.experiment.report.answer import _replications_needed
+    from sim.experiment.report.answer_notes import replications_needed
 
     # half-width 2 at n = 5, one comparison: sd 2 sqrt(5) / t(0.975, 4) = 1.611; at 13, t(0.975, 12) 1.611 /
     # sqrt(13) = 0.973 < 1, at 12 1.024
-    assert _replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
-    assert _replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
+    assert replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
+    assert replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
     # the same adjusted interval in a family of 10: a smaller spread behind it, so fewer
-    assert _replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
+    assert replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
     nothing = (
         " A difference this small against its spread would need more than 10,000 replications to be clear: it "
         "may well be nothing."
     )
-    assert _replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
-    assert _replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
-    assert _replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
+    assert replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
+    assert replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
+    assert replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
 
 
 def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_called_a_lead() -> None:
@@ -1005,4 +1006,174 @@ def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_call
         "Answer: on revenue_captured (higher is better), A (the baseline) has the best mean over the replications "
         "every policy has; B, paired with it over the 4 replications the two have, is not distinguishable from the "
         "baseline at this replication count: 900.0k higher ["
+    )
+
+
+def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best() -> None:
+    from sim.experiment.report.answer import answer
+
+    # Against A: B +3.2, +3.0, +2.8, +3.0 (M), C +2.0, +2.1, +1.9, +2.0, D +3, -1, +4, -2 (not clear).
+    runs = {"A": [0, 0, 0, 0], "B": [3.2, 3, 2.8, 3], "C": [2, 2.1, 1.9, 2], "D": [3, -1, 4, -2]}
+    rows = [(0, p, r, "revenue_captured", (10 + r + x) * M) for p, v in runs.items() for r, x in enumerate(v)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], list(runs), "A", pd.DataFrame({"point": [0]}), [])
+    # Bonferroni over the 3 comparisons: t(1 - 0.05/6, 3) = 4.857; B: sd 0.1633, 3 +- 0.397; C: sd 0.0816, 2 +- 0.198
+    q = stats.t.ppf(1 - 0.05 / 6, 3)
+    b, c = q * np.std([3.2, 3, 2.8, 3], ddof=1) / 2, q * np.std([2, 2.1, 1.9, 2], ddof=1) / 2
+    assert (round(b, 3), round(c, 3)) == (0.397, 0.198)
+    assert said == (
+        "**Answer:** on `revenue_captured` (higher is better), `B` has the best mean and is clearly ahead of the "
+        "baseline: +3.0M against the baseline `A` [+2.6M, +3.4M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
+        "p < 0.001, over the 3 comparisons at the design point), over 4 paired replications (common random "
+        "numbers). `C` (+2.0M [+1.8M, +2.2M]) is clearly ahead of the baseline too, at the same adjustment; the "
+        "comparison does not test `B` against it (to do so, make `B` the baseline: the first `--policy` of "
+        "`covsim compare`, or `baseline` in an experiment file)."
+    )
+    # With C as unsure as D, B alone is clearly ahead: it does best.
+    runs["C"] = [3, -1, 4, -2.5]
+    rows = [(0, p, r, "revenue_captured", (10 + r + x) * M) for p, v in runs.items() for r, x in enumerate(v)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], list(runs), "A", pd.DataFrame({"point": [0]}), [], False)
+    assert said.startswith("Answer: on revenue_captured (higher is better), B does best: +3.0M against the baseline A")
+    assert "clearly ahead" not in said
+    # Over two design points, the others clearly ahead at the point the sentence names (B's weakest, x = 2).
+    lead = {"A": 0.0, "B": 3.0, "C": 2.0, "D": 0.0}
+    wobble = (0.2, 0.0, -0.2, 0.0)
+    rows = [
+        (
+            point,
+            p,
+            r,
+            "revenue_captured",
+            (10 + r + lead[p] - (point / 2 if p == "B" else 0) + wobble[r] * (p != "A")) * M,
+        )
+        for point in (0, 1)
+        for p in runs
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    points = pd.DataFrame({"point": [0, 1], "x": [1, 2]})
+    said = answer(values, ["revenue_captured"], list(runs), "A", points, ["x"], False)
+    assert "B is best at 2 of 2 design points" in said and "where its difference is smallest, at x = 2, it is" in said
+    assert "(common random numbers). At that design point, C (+2.0M [" in said
+    assert said.endswith(
+        "is clearly ahead of the baseline too, at the same adjustment; the comparison does not test B "
+        "against it (to do so, make B the baseline: the first --policy of covsim compare, or baseline in an "
+        "experiment file)."
+    )
+
+
+def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_time_not_p_below_0001() -> None:
+    from sim.experiment.report.sections import _difference_row, _family
+    from sim.experiment.stats import paired_differences
+    from sim.tables import difference_cell
+
+    # B - A: cost of sales identical (one team), revenue +1M in every replication, profit 0, 1, 2, 1 (M).
+    steps = {"cost_of_sales": [0, 0, 0, 0], "revenue_captured": [1, 1, 1, 1], "profit": [0, 1, 2, 1]}
+    rows = [
+        (0, p, r, metric, (10 + r + (x if p == "B" else 0)) * M)
+        for metric, step in steps.items()
+        for p in ("A", "B")
+        for r, x in enumerate(step)
+    ]
+    d = paired_differences(pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"]), "A")
+    by = d.set_index("metric")
+    assert _difference_row("cost_of_sales", "B - A", by.loc["cost_of_sales"]) == [
+        "`cost_of_sales`", "B - A", "4", "0", "-", "identical (no test)", "-"
+    ]  # fmt: skip
+    assert _difference_row("revenue_captured", "B - A", by.loc["revenue_captured"])[3:] == [
+        "+1.0M", "-", "the same in every replication (no test)", "-"
+    ]  # fmt: skip
+    # profit: d = 0, 1, 2, 1 (M), the one test: t = 2.449 on 3 df, p = 0.092 (no other test to adjust for)
+    assert _difference_row("profit", "B - A", by.loc["profit"])[5] == "0.092"
+    assert _family(d, "1 policy") == (
+        "Family: 1 comparison (1 policy x 3 metrics; left out, as no test: 2 the same in every replication)."
+    )
+    assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
+    assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
+    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-299.2k, +2.3M] p=0.0917"
+
+
+def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distinguishable() -> None:
+    from sim.experiment.report.answer import answer
+
+    def said(runs: dict[str, list[float]], points: int = 1) -> str:
+        rows = [
+            (point, p, r, "revenue_captured", (10 + r + x + point) * M)
+            for point in range(points)
+            for p, v in runs.items()
+            for r, x in enumerate(v)
+        ]
+        values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+        design = pd.DataFrame({"point": range(points), "x": range(1, points + 1)})
+        factors = ["x"] if points > 1 else []
+        return answer(values, ["revenue_captured"], list(runs), "A", design, factors, False, across_points=points > 1)
+
+    head = "Answer: on revenue_captured (higher is better), "
+    # Two replications: no t-test can be made (experiments/screening.toml runs two).
+    assert said({"A": [0, 0], "B": [1, 2]}) == (
+        head + "B has the best mean: +1.5M against the baseline A; with 2 paired replications a difference cannot "
+        "be tested (a test needs at least 3)."
+    )
+    assert said({"A": [1, 2], "B": [0, 0], "C": [0.5, 0.2]}) == (
+        head + "A (the baseline) has the best mean; the closest, C, is 1.1M lower; with 2 paired replications a "
+        "difference cannot be tested (a test needs at least 3)."
+    )
+    # The same difference in every replication: no spread, no test.
+    assert said({"A": [0] * 4, "B": [1] * 4}) == (
+        head + "B has the best mean: +1.0M against the baseline A; the same in every one of the 4 paired "
+        "replications (no spread, so no test)."
+    )
+    # One policy over two design points, 2 replications: point x = 2 is 1M higher in both.
+    assert said({"A": [0, 0]}, points=2) == (
+        head + "one policy, A, over 2 design points: it has the best mean at x = 2: +1.0M against the first design "
+        "point, x = 1; with 2 paired replications a difference cannot be tested (a test needs at least 3)."
+    )
+
+
+def test_the_tables_of_a_large_design_show_the_point_the_answer_cites(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", values=tuple(range(300, 1000, 100))),
+        ),
+    )
+
+    # hunter_farmer leads unstructured by 3M at every point but customers = 700 (point 4), where by 1M.
+    def revenue(point: int, policy: str, rep: int) -> float:
+        noise = (0.0, 0.5, -0.5, 0.0)[rep] if policy != "unstructured" else 0.0
+        lead = {"unstructured": 0, "segment_tiers": 2, "hunter_farmer": 1 if point == 4 else 3}[policy]
+        return (10 + rep + lead + noise) * M
+
+    text = stored(exp, tmp_path, revenue)
+    assert "where its difference is smallest, at customers = 700, it is not distinguishable" in opening(text)
+    shown = "The design has 7 points: the tables show the first and design point 4, the one the answer cites; every "
+    means, paired = text.split("## Paired differences against the baseline")
+    for section in (means, paired.split("\n## ")[0]):
+        assert section.count(shown + "point is in `results.csv`.") == 1
+        headings = [line for line in section.splitlines() if line.startswith("### Design point")]
+        assert headings == ["### Design point 0: customers = 300", "### Design point 4: customers = 700"]
+    # the cited difference is the table's row at that point
+    assert "| `revenue_captured` | hunter_farmer - unstructured | 4 | +1.0M |" in paired.split("### Design point 4")[1]
+
+
+def test_points_where_another_policy_is_best_are_listed_so_that_each_point_reads_as_one() -> None:
+    from sim.experiment.report.answer import answer
+
+    # Ten points of two factors: S best at points 0-4, H at 5-8, P at 9 (3M ahead of U, the others 1M).
+    best = ["S"] * 5 + ["H"] * 4 + ["P"]
+    rows = [
+        (point, p, r, "revenue_captured", (10 + r + (0 if p == "U" else 3 if p == best[point] else 1)) * M)
+        for point in range(10)
+        for p in ("U", "S", "H", "P")
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    design = pd.DataFrame({"point": range(10), "r": [1.5 + 0.25 * i for i in range(10)], "d": [0.5] * 5 + [1.25] * 5})
+    said = answer(values, ["revenue_captured"], ["U", "S", "H", "P"], "U", design, ["r", "d"], False)
+    assert said.startswith(
+        "Answer: on revenue_captured (higher is better), S is best at 5 of 10 design points (H is best at "
+        "(r = 2.75, d = 1.25), (r = 3, d = 1.25), (r = 3.25, d = 1.25) and 1 more point; P at (r = 3.75, d = 1.25)); "
+        "where its difference is smallest, at r = 2.75, d = 1.25, it is "
     )

@@ -25,15 +25,19 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
     differences = []
     for policy in [c for c in wide.columns if c != baseline]:
         diff = (wide[policy] - wide[baseline]).rename("d").reset_index()
+        diff["scale"] = np.maximum(wide[policy].abs(), wide[baseline].abs()).to_numpy()
         for (point, metric), g in diff.groupby(["point", "metric"], sort=True):
-            d = g["d"].to_numpy(dtype=float)
-            d = d[np.isfinite(d)]
-            differences.append(d)
-            lo, hi = stats.t_interval(d)
-            if d.size >= stats.MIN_REPLICATIONS and np.std(d) > 0:
+            d, scale = g["d"].to_numpy(dtype=float), g["scale"].to_numpy(dtype=float)
+            d, scale = d[np.isfinite(d)], scale[np.isfinite(d)]
+            # No spread: a range of at most 1e-9 of the largest value compared; all 0 within that: exactly 0.
+            constant = d.size >= stats.MIN_REPLICATIONS and np.ptp(d) <= 1e-9 * scale.max()
+            if constant and np.ptp(np.r_[d, 0.0]) <= 1e-9 * scale.max():
+                d = np.zeros_like(d)
+            differences.append(d[:0] if constant else d)
+            lo, hi = stats.t_interval(d[:0] if constant else d)
+            p = float("nan")
+            if d.size >= stats.MIN_REPLICATIONS and not constant:
                 p = float(scipy_stats.ttest_1samp(d, 0.0).pvalue)
-            else:
-                p = float("nan") if d.size < stats.MIN_REPLICATIONS else (1.0 if np.all(d == 0) else 0.0)
             rows.append(
                 {
                     "point": point,
@@ -44,6 +48,7 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
                     "low": lo,
                     "high": hi,
                     "p": p,
+                    "constant": constant,
                 }
             )
     out = pd.DataFrame(rows)
@@ -61,7 +66,7 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
         for i in idx:
             lo, hi = stats.t_interval(differences[i], 1 - (1 - stats.CONFIDENCE) / max(family, 1))
             out.at[i, "low_adj"], out.at[i, "high_adj"] = lo, hi
-    return out
+    return out[[c for c in out.columns if c != "constant"] + ["constant"]]
 
 
 @st.composite
@@ -201,3 +206,32 @@ def test_holm_and_bonferroni_share_one_family_the_comparisons_that_are_tests() -
     diff = np.array([step["b"](r) for r in range(6)])
     half = scipy_stats.t.ppf(1 - 0.05 / 2 / 2, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size)
     assert d.loc["b", "high_adj"] == pytest.approx(diff.mean() + half, rel=1e-9)
+
+
+def test_differences_with_no_spread_are_no_test_and_out_of_the_family() -> None:
+    # Per replication: "same" identical for both policies (the cost of sales of two policies on one team), "shift"
+    # 5 more every time, "round" a share that differs by round-off only (0.1 + 0.2 against 0.3: 5.5e-17), and
+    # "x" a difference that varies.
+    rows = []
+    for r in range(5):
+        rows += [(0, "base", r, "same", 100.0 + r), (0, "p", r, "same", 100.0 + r)]
+        rows += [(0, "base", r, "shift", 10.0 * r), (0, "p", r, "shift", 10.0 * r + 5)]
+        rows += [(0, "base", r, "round", 0.3), (0, "p", r, "round", 0.1 + 0.2)]
+        rows += [(0, "base", r, "x", 1.0), (0, "p", r, "x", 1.0 + (0.5, 1.5, 1.0, 2.0, 0.5)[r])]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    roundoff = 0.1 + 0.2 - 0.3
+    assert roundoff == pytest.approx(5.55e-17, rel=1e-2)
+    d = stats.paired_differences(values, "base").set_index("metric")
+    assert d["constant"].to_dict() == {"round": True, "same": True, "shift": True, "x": False}
+    assert d.loc["round", "mean_diff"] == 0.0 and d.loc["same", "mean_diff"] == 0.0 and d.loc["shift", "mean_diff"] == 5
+    for metric in ("round", "same", "shift"):  # a t-test is undefined with no spread: no p, no interval
+        assert d.loc[metric, ["p", "p_holm", "low", "high", "low_adj", "high_adj"]].isna().all()
+    # The family is the one test: x's p is its own, its Bonferroni interval the plain 95% one.
+    assert d["family"].tolist() == [1, 1, 1, 1]
+    diff = np.array([0.5, 1.5, 1.0, 2.0, 0.5])
+    assert d.loc["x", "p_holm"] == pytest.approx(scipy_stats.ttest_1samp(diff, 0.0).pvalue, rel=1e-12)
+    assert d.loc["x", "high_adj"] == pytest.approx(d.loc["x", "high"], rel=1e-12)
+    # A difference above the tolerance is a test: 1e-6 of values near 1 (1,000 times the bound).
+    values.loc[(values.metric == "round") & (values.policy == "p"), "value"] = 0.3 + 1e-6 * np.arange(5)
+    d = stats.paired_differences(values, "base").set_index("metric")
+    assert not d.loc["round", "constant"] and d.loc["round", "family"] == 2 and np.isfinite(d.loc["round", "p"])

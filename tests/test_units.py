@@ -246,22 +246,18 @@ def test_potential_bands_are_fifths_by_rank_within_the_segment(accounts) -> None
 
 
 def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
+    from sim.experiment.stress import BACK, NEVER_HURT, NOT_BACK, UNCLEAR
     from sim.format import recovery_words as recovery
 
-    assert [recovery(q) for q in (0, 1, 3.0, None, float("nan"))] == [
+    verdicts = [(NEVER_HURT, 0), (BACK, 1), (BACK, 3.0), (NOT_BACK, None), (UNCLEAR, None)]
+    assert [recovery(v, q) for v, q in verdicts] == [
         "never hurt",
         "1 quarter",
         "3 quarters",
         "not within the horizon",
-        "not within the horizon",
+        "cannot tell at this replication count",
     ]
-    assert [recovery(q, short=True) for q in (0, 1, 3.0, None, float("nan"))] == [
-        "never hurt",
-        "1 q",
-        "3 q",
-        "not back",
-        "not back",
-    ]
+    assert [recovery(v, q, short=True) for v, q in verdicts] == ["never hurt", "1 q", "3 q", "not back", "unclear"]
 
 
 def test_a_count_of_one_is_singular() -> None:

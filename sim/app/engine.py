@@ -334,6 +334,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             [],
             markdown=False,
             results=results,
+            rebase="the Baseline choice on this page",
         ),
         failures=failures,
         seconds=time.perf_counter() - start,

@@ -120,6 +120,21 @@ def morris_unit(exp: Experiment) -> np.ndarray:
     return morris.trajectories(len(exp.factors), d.morris_trajectories, d.morris_levels, exp.seed)
 
 
+def morris_positions(exp: Experiment) -> np.ndarray:
+    """The points of :func:`morris_unit` as they run, in the unit cube: ``(value - low) / (high - low)`` of each
+    factor's value at the point. A rounded (integer) factor's step can differ from Delta: low 1, high 5, p = 4
+    runs 1 + 2/3 x 4 = 3.67 as 4, a step of 0.75 of the range, not 0.667 (``morris.elementary_effects``)."""
+    unit = morris_unit(exp)
+    out = unit.copy()
+    for t, trajectory in enumerate(unit):
+        for j, u in enumerate(trajectory):
+            values = _scaled(exp.factors, u)
+            for i, f in enumerate(exp.factors):
+                assert f.low is not None and f.high is not None
+                out[t, j, i] = (values[f.name] - f.low) / (f.high - f.low)
+    return out
+
+
 def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f, u in zip(factors, unit, strict=True):

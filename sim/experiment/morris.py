@@ -22,7 +22,9 @@ Units: the unit cube stands for each factor's [low, high] (``sim.experiment.desi
 maps u to low + u (high - low)), so an elementary effect is in units of the
 output per whole range of the factor: the change in y a straight line through
 the two points would give over [low, high]. mu*, mu and sigma are in the same
-units, comparable across factors.
+units, comparable across factors. A factor rounded to whole numbers does not
+always step by Delta of its range (low 1, high 5, p = 4: 1 -> 3.67 runs as
+1 -> 4, 0.75 of the range): its effect is divided by the step it made.
 
 With an even p, every start level l (of 0..p-1) can move by p/2 levels up
 (l < p/2) or down (l >= p/2) and stay on the grid; the start is uniform over
@@ -33,13 +35,22 @@ signs and P* a random order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 #: Columns of the screening table (``morris.csv``).
-COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects")
+COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects", "noise_floor")
+#: The share of designs of pure noise in which no factor's mu* passes its noise floor (:func:`noise_floor`).
+NOISE_CONFIDENCE = 0.95
+#: Designs of pure noise simulated for the noise floor's quantile, at most [A] (2,000: the 95th percentile to about
+#: +-1%), fewer for a large design (at most 4 million effects drawn), and their seed (fixed: a report is
+#: reproducible to the digit).
+NOISE_SIMULATIONS = 2000
+NOISE_DRAWS = 4_000_000
+NOISE_SEED = 20260102
 
 
 def delta(levels: int) -> float:
@@ -81,31 +92,42 @@ def trajectories(factors: int, trajectories: int, levels: int, seed: int) -> np.
     return trajectory_levels(factors, trajectories, levels, seed) / (levels - 1)
 
 
-def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarray:
-    """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k).
+def elementary_effects(unit: np.ndarray, y: np.ndarray, levels: int, positions: np.ndarray | None = None) -> np.ndarray:
+    """Elementary effects EE[t, i] of factor i on trajectory t, shape (r, k) (and ``y``'s further axes).
 
     ``unit``: trajectories in the unit cube, shape (r, k + 1, k) (as
     :func:`trajectories` gives); ``y``: the output at each point, shape
-    (r, k + 1). EE = (y after - y before) / Delta for a step up, and
-    (y before - y after) / Delta for a step down, in units of y per whole range
-    of the factor. An effect whose two outputs are not both finite (a failed
-    run) is NaN.
+    (r, k + 1), or (r, k + 1, R) for R outputs at each point (one per
+    replication, say: effects (r, k, R)). EE = (y after - y before) / Delta for
+    a step up, and (y before - y after) / Delta for a step down, in units of y
+    per whole range of the factor. ``positions``: the points as they ran, in
+    the unit cube (``design.morris_positions``: an integer factor's values
+    rounded), shape of ``unit``; given, each effect is divided by the step the
+    factor really made (signed), not Delta, and a step that rounding took to
+    nothing has no effect (NaN). An effect whose two outputs are not both
+    finite (a failed run) is NaN.
     """
     unit = np.asarray(unit, dtype=float)
     y = np.asarray(y, dtype=float)
     r, steps, k = unit.shape
-    if steps != k + 1 or y.shape != (r, k + 1):
+    if steps != k + 1 or y.shape[:2] != (r, k + 1):
         raise ValueError(f"shapes: trajectories {unit.shape} and outputs {y.shape} do not match (r, k + 1, k)")
     d = delta(levels)
-    out = np.full((r, k), np.nan)
-    for t in range(r):
-        for j in range(k):
-            step = unit[t, j + 1] - unit[t, j]
-            moved = np.flatnonzero(step)
-            if moved.size != 1:
-                raise ValueError(f"trajectory {t}, step {j}: {moved.size} factors move; a Morris step moves one")
-            i = int(moved[0])
-            out[t, i] = np.sign(step[i]) * (y[t, j + 1] - y[t, j]) / d
+    step = np.diff(unit, axis=1)  # (r, k steps, k factors)
+    count = (step != 0).sum(axis=2)
+    bad = np.argwhere(count != 1)
+    if bad.size:
+        t0, j0 = bad[0]
+        raise ValueError(f"trajectory {t0}, step {j0}: {count[t0, j0]} factors move; a Morris step moves one")
+    moved = np.argmax(step != 0, axis=2)  # the factor each step moves
+    t, j = np.indices((r, k))
+    if positions is None:
+        made = np.sign(step[t, j, moved]) * d
+    else:
+        made = np.diff(np.asarray(positions, dtype=float), axis=1)[t, j, moved]
+    made = np.where(made != 0, made, np.nan).reshape((*made.shape, *(1,) * (y.ndim - 2)))
+    out = np.full((r, k, *y.shape[2:]), np.nan)
+    out[t, moved] = np.diff(y, axis=1) / made
     return out
 
 
@@ -129,6 +151,43 @@ def summarise(effects: np.ndarray) -> dict[str, np.ndarray]:
     return {"mu_star": mu_star, "mu": mu, "sigma": sigma, "effects": n}
 
 
+def noise_floor(effects: np.ndarray) -> np.ndarray:
+    """Per factor, the mu* above which it is distinguishable from replication noise: noise alone keeps every
+    factor's mu* at or below its floor in 95% of designs. ``effects``: elementary effects per replication, shape
+    (r, k, R) (NaN: missing), whose mean over replications is the effect the screening shows; the floors, shape
+    (k,), are NaN without two replications of any of a factor's effects.
+
+    The noise of factor i's effects: per trajectory t, the variance over replications of the per-replication
+    effects divided by their number n (the variance of their mean), averaged over the trajectories with n >= 2:
+    tau-hat_i^2 (in units of the effects; each factor its own, as a factor that changes which deals happen
+    carries more noise than one that does not). With no effect, an effect is noise N(0, tau_i^2), and mu*_i a
+    mean of r draws of |N(0, tau_i^2)| (about 0.8 tau_i). The floor is tau-hat_i times q, the 95th percentile of
+    max_i mu*_i / tau-hat_i over ``NOISE_SIMULATIONS`` designs of the same shape and gaps whose per-replication
+    effects are independent standard normal (drawn from ``NOISE_SEED``): it allows for the k factors and for
+    each tau-hat's own error (q is about 2.3 for 9 trajectories, 10 factors and 2 replications)."""
+    e = np.asarray(effects, dtype=float)
+    tau = _noise_sd(e)
+    if not np.isfinite(tau).any():
+        return tau
+    sims = int(np.clip(NOISE_DRAWS // e.size, 200, NOISE_SIMULATIONS))
+    z = np.random.default_rng(NOISE_SEED).standard_normal((sims, *e.shape))
+    z[:, ~np.isfinite(e)] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an effect with no replication: a mean of nothing
+        mu_star = np.nanmean(np.abs(np.nanmean(z, axis=-1)), axis=-2)
+        largest = np.nanmax(mu_star / _noise_sd(z), axis=-1)
+    return np.asarray(tau * float(np.quantile(largest, NOISE_CONFIDENCE)), dtype=float)
+
+
+def _noise_sd(e: np.ndarray) -> np.ndarray:
+    """tau-hat_i of :func:`noise_floor` per factor, from effects shaped (..., r, k, R): shape (..., k)."""
+    n = np.isfinite(e).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # fewer than two replications: no variance
+        v = np.where(n >= 2, np.nanvar(e, axis=-1, ddof=1) / n, np.nan)
+        return np.sqrt(np.nanmean(v, axis=-2))
+
+
 def ranks(mu_star: np.ndarray) -> np.ndarray:
     """Rank of each factor by mu* (1 = largest; ties keep the factors' order; NaN last)."""
     key = np.where(np.isfinite(mu_star), -np.asarray(mu_star, dtype=float), np.inf)
@@ -146,6 +205,7 @@ def screening(
     levels: int,
     policies: Sequence[str],
     baseline: str,
+    positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The screening table: mu*, mu, sigma and rank per factor, metric and comparison.
 
@@ -155,7 +215,9 @@ def screening(
     j of the trajectory); ``unit``: the trajectories in the unit cube (r, k + 1,
     k). y at a point is the mean over replications; a comparison is a policy
     (y = its mean) or ``policy - baseline`` (y = the mean over replications of
-    the paired difference, common random numbers). Columns: :data:`COLUMNS`.
+    the paired difference, common random numbers); ``positions``: the points as they ran
+    (:func:`elementary_effects`). ``noise_floor``: each factor's, from the effects of each replication
+    (:func:`noise_floor`). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
     r, steps, _k = unit.shape
@@ -169,23 +231,27 @@ def screening(
         return pd.DataFrame(rows, columns=list(COLUMNS))
     wide = values.pivot_table(index=["metric", "point", "replication"], columns="policy", values="value", dropna=False)
     present = [p for p in policies if p in wide.columns]
-    series: list[tuple[str, str, pd.Series]] = []  # (metric, comparison, per-point mean)
+    series: list[tuple[str, str, pd.Series]] = []  # (metric, comparison, value per point and replication)
     for metric in wide.index.get_level_values("metric").unique():
         m = wide.xs(metric, level="metric")
         for p in present:
-            series.append((str(metric), p, m[p].groupby(level="point").mean()))
+            series.append((str(metric), p, m[p]))
         if baseline in present:
             for p in present:
                 if p != baseline:
-                    diff = (m[p] - m[baseline]).groupby(level="point").mean()
-                    series.append((str(metric), f"{p} - {baseline}", diff))
-    for metric, comparison, means in series:
-        y = np.full((r, steps), np.nan)
-        for point, value in means.items():
+                    series.append((str(metric), f"{p} - {baseline}", m[p] - m[baseline]))
+    for metric, comparison, each in series:
+        by_replication = each.unstack("replication")
+        y = np.full((r, steps, by_replication.shape[1]), np.nan)
+        for point, value in by_replication.iterrows():
             t, j = where.get(int(point), (-1, -1))
             if 0 <= t < r and 0 <= j < steps:
-                y[t, j] = value
-        summary = summarise(elementary_effects(unit, y, levels))
+                y[t, j] = value.to_numpy(dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a point with no replication: a mean of nothing
+            means = np.nanmean(y, axis=2)
+        summary = summarise(elementary_effects(unit, means, levels, positions))
+        floor = noise_floor(elementary_effects(unit, y, levels, positions))
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
             rows.append(
@@ -198,6 +264,7 @@ def screening(
                     "sigma": float(summary["sigma"][i]),
                     "rank": int(rank[i]),
                     "effects": int(summary["effects"][i]),
+                    "noise_floor": float(floor[i]),
                 }
             )
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -10,13 +10,13 @@ a paired difference per replication: ``d_r = x_r(stress) - x_r(none)``.
   (per comparison; not adjusted for the number of stresses and policies: each
   row answers its own question), and relative to the unshocked mean.
 - **Recovery**: per quarter, the relative gap ``g_q = mean_r d_r,q /
-  mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC`; a quarter is *hurt* when
-  ``g_q < -RECOVERY_TOLERANCE``. Recovery time is the number of quarters from
-  the stress's first quarter to the first quarter after which no quarter is
-  hurt (0: never hurt), provided at least :data:`RECOVERY_CONFIRMED`
-  quarters are left after it to show it; otherwise (the last quarter still
-  hurt, or back only in the horizon's last quarter) there is no recovery
-  within the horizon.
+  mean_r x_r,q(none)`` of :data:`RECOVERY_METRIC` with its 95% t interval
+  (that of the mean ``d``, over the same unshocked mean); a quarter is *hurt*
+  when its interval lies wholly below ``-RECOVERY_TOLERANCE``, *back* when it
+  lies wholly above, and *unclear* otherwise (noise the replications cannot
+  tell from a 2% gap). See :func:`recovery_of` for the verdicts: never hurt,
+  back after N quarters, not back within the horizon, or cannot tell at this
+  replication count.
 - **Inert stresses**: a stress whose every run is the unshocked run, number
   for number (10% of a five-seat team rounds to no seat, say), is reported as
   changing nothing rather than as "never hurt".
@@ -34,7 +34,7 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.experiment import robustness
-from sim.experiment.stats import run_values, t_interval
+from sim.experiment.stats import CONFIDENCE, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -74,6 +74,34 @@ def with_shock(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 IMPACT_COLUMNS = ["shock", "policy", "metric", "n", "unshocked", "impact", "low", "high", "relative", "worst"]
 
 
+#: The columns of :func:`impact_draws`.
+DRAW_COLUMNS = ["shock", "policy", "metric", "replication", "d"]
+
+
+def impact_draws(values: pd.DataFrame) -> pd.DataFrame:
+    """Per (shock, policy, metric, replication): ``d = x(stress) - x(none)``, of the replications with both.
+    ``values`` as :func:`impacts` takes them."""
+    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
+    blocks = []
+    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
+        d = (wide[shock] - wide[UNSHOCKED]).dropna().rename("d").reset_index()
+        d.insert(0, "shock", shock)
+        blocks.append(d)
+    return pd.concat(blocks, ignore_index=True)[DRAW_COLUMNS] if blocks else pd.DataFrame(columns=DRAW_COLUMNS)
+
+
+def impact_gap(draws: pd.DataFrame, shock: str, metric: str, policy: str, other: str, family: int = 1) -> pd.Series:
+    """How much more ``shock`` costs ``policy`` than ``other`` on ``metric``: per replication, ``policy``'s
+    impact minus ``other``'s (``draws`` as :func:`impact_draws` gives them), as ``diff`` (mean), ``low`` and
+    ``high`` (the t interval at 95%, Bonferroni-adjusted over ``family`` comparisons: ``1 - 0.05 / family``)
+    and ``n``. A stress that changes the gap between two policies is one whose interval excludes 0."""
+    d = draws[(draws.shock == shock) & (draws.metric == metric)]
+    wide = d.pivot_table(index="replication", columns="policy", values="d")
+    both = (wide[policy] - wide[other]).dropna().to_numpy() if {policy, other} <= set(wide.columns) else np.array([])
+    low, high = t_interval(both, 1 - (1 - CONFIDENCE) / max(family, 1))
+    return pd.Series({"diff": float(both.mean()) if both.size else np.nan, "low": low, "high": high, "n": both.size})
+
+
 def impacts(values: pd.DataFrame) -> pd.DataFrame:
     """Paired impact of each stress per (shock, policy, metric).
 
@@ -109,24 +137,46 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=IMPACT_COLUMNS)
 
 
-def recovery_quarters(
-    gaps: np.ndarray, first: int, tolerance: float = RECOVERY_TOLERANCE, confirmed: int = RECOVERY_CONFIRMED
-) -> int | None:
-    """Quarters from quarter ``first`` (1-based) until no later quarter is hurt, from the relative ``gaps`` of
-    quarters 1, 2, ...; 0 if none is hurt from ``first`` on, None if fewer than ``confirmed`` quarters after
-    the last hurt one are left in the horizon (the last quarter still hurt, say)."""
-    hurt = np.flatnonzero(gaps[first - 1 :] < -tolerance)
-    if hurt.size == 0:
-        return 0
-    last_hurt = int(hurt[-1])  # counted from quarter ``first``
-    if gaps.size - (first + last_hurt) < confirmed:  # the quarters after the last hurt one
-        return None
-    return last_hurt + 1
+#: The verdicts of :func:`recovery_of`.
+NEVER_HURT, BACK, NOT_BACK, UNCLEAR = "never hurt", "back", "not back", "unclear"
+
+
+def recovery_of(
+    low: np.ndarray,
+    high: np.ndarray,
+    first: int,
+    tolerance: float = RECOVERY_TOLERANCE,
+    confirmed: int = RECOVERY_CONFIRMED,
+) -> tuple[str, int | None]:
+    """The recovery verdict, and its quarters, from the 95% intervals ``[low, high]`` of the relative gaps of
+    quarters 1, 2, ... (NaN: no interval), from quarter ``first`` (1-based) on. A quarter is back when its
+    interval lies wholly above ``-tolerance``, hurt when wholly below it, and unclear otherwise.
+
+    - ``NEVER_HURT``, 0: every quarter from ``first`` on is back;
+    - ``BACK``, N: the quarters from ``first`` on are back from the N-th after ``first`` to the horizon's end,
+      at least ``confirmed`` of them (those before are hurt or unclear: back within N quarters);
+    - ``NOT_BACK``, None: the last quarter not back is hurt, and fewer than ``confirmed`` quarters follow it;
+    - ``UNCLEAR``, None: the last quarter not back is unclear, and fewer than ``confirmed`` quarters follow
+      it: the replications cannot tell whether revenue came back within the tolerance."""
+    low, high = np.asarray(low, dtype=float)[first - 1 :], np.asarray(high, dtype=float)[first - 1 :]
+    back = low > -tolerance  # NaN compares False: no interval is not back
+    if back.all():
+        return NEVER_HURT, 0
+    last = int(np.flatnonzero(~back)[-1])  # counted from quarter ``first``
+    if back.size - (last + 1) >= confirmed:
+        return BACK, last + 1
+    return (NOT_BACK if high[last] < -tolerance else UNCLEAR), None
+
+
+#: The columns of :func:`quarterly_gaps`.
+GAP_COLUMNS = ["shock", "policy", "quarter", "diff", "unshocked", "gap", "low", "high"]
 
 
 def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.DataFrame:
     """Per (shock, policy, quarter): the mean paired difference of ``metric`` (segment all) from the unshocked
-    run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``.
+    run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``, with the
+    95% t interval of the difference relative to the same mean, ``low`` and ``high`` (NaN with fewer than
+    ``stats.MIN_REPLICATIONS`` pairs; a quarter with no unshocked value on average is 0 when no pair differs).
 
     ``results``: tidy results with ``shock``."""
     r = results[(results.segment == "all") & (results.metric == metric)]
@@ -134,32 +184,47 @@ def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.D
     rows = []
     for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
         pair = wide[[UNSHOCKED, shock]].dropna()
-        d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"]).mean()
+        d = (pair[shock] - pair[UNSHOCKED]).groupby(level=["policy", "quarter"])
+        ends = d.apply(lambda x: t_interval(x.to_numpy(dtype=float)))
         base = pair[UNSHOCKED].groupby(level=["policy", "quarter"]).mean()
-        frame = pd.DataFrame({"diff": d, "unshocked": base}).reset_index()
-        frame["gap"] = frame["diff"] / frame["unshocked"].abs().where(frame["unshocked"] != 0)
+        low, high = ends.map(lambda e: e[0]), ends.map(lambda e: e[1])
+        frame = pd.DataFrame({"diff": d.mean(), "unshocked": base, "low": low, "high": high}).reset_index()
+        scale = frame["unshocked"].abs()
+        for column, value in (("gap", "diff"), ("low", "low"), ("high", "high")):
+            same = (frame[value] == 0) & (scale == 0)  # nothing in either run: no gap
+            frame[column] = (frame[value] / scale.where(scale != 0)).where(~same, 0.0)
         frame.insert(0, "shock", shock)
         rows.append(frame)
-    cols = ["shock", "policy", "quarter", "diff", "unshocked", "gap"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    return pd.concat(rows, ignore_index=True)[GAP_COLUMNS] if rows else pd.DataFrame(columns=GAP_COLUMNS)
+
+
+#: The columns of :func:`recovery`.
+RECOVERY_COLUMNS = ["shock", "policy", "verdict", "quarters", "trough", "trough_low", "trough_high"]
 
 
 def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
-    """Per (shock, policy): ``quarters`` to recover (None: not within the horizon) and the deepest
-    quarterly gap, ``trough``, from each stress's ``first_quarter``."""
+    """Per (shock, policy): the recovery ``verdict`` and its ``quarters`` (:func:`recovery_of`), and the
+    deepest quarterly mean gap from each stress's ``first_quarter``, ``trough``, with its 95% interval
+    (``trough_low``, ``trough_high``)."""
     rows = []
     for (shock, policy), g in gaps.groupby(["shock", "policy"], sort=False):
-        series = g.sort_values("quarter")["gap"].fillna(0.0).to_numpy()
+        g = g.sort_values("quarter")
         first = first_quarter[shock]
+        verdict, quarters = recovery_of(g["low"].to_numpy(), g["high"].to_numpy(), first)
+        acting = g[g.quarter >= first].dropna(subset=["gap"])
+        deepest = acting.loc[acting["gap"].idxmin()] if not acting.empty else None
         rows.append(
             {
                 "shock": shock,
                 "policy": policy,
-                "quarters": recovery_quarters(series, first),
-                "trough": float(series[first - 1 :].min()) if series.size >= first else np.nan,
+                "verdict": verdict,
+                "quarters": quarters,
+                "trough": float(deepest["gap"]) if deepest is not None else np.nan,
+                "trough_low": float(deepest["low"]) if deepest is not None else np.nan,
+                "trough_high": float(deepest["high"]) if deepest is not None else np.nan,
             }
         )
-    return pd.DataFrame(rows, columns=["shock", "policy", "quarters", "trough"])
+    return pd.DataFrame(rows, columns=RECOVERY_COLUMNS)
 
 
 def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
@@ -189,20 +254,29 @@ def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robust
     return robustness.rank(wide)
 
 
+#: The columns of :func:`policy_differences`.
+VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family"]
+
+
 def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION_METRIC) -> pd.DataFrame:
     """Per (shock, other policy): the paired difference ``x(policy) - x(other)`` of ``metric`` over replications
-    (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t) and ``n``."""
+    (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t), and ``low_adj``,
+    ``high_adj``: Bonferroni-adjusted over ``family``, the stresses (the unshocked run included) with an
+    interval for that other policy, as the answer reads "clear" across them."""
     r = values[values.metric == metric]
     wide = r.pivot_table(index=["shock", "replication"], columns="policy", values="value")
     rows = []
     for other in [c for c in wide.columns if c != policy]:
-        for shock, g in wide.groupby(level="shock", sort=False):
-            d = (g[policy] - g[other]).dropna().to_numpy()
+        each = {
+            shock: (g[policy] - g[other]).dropna().to_numpy() for shock, g in wide.groupby(level="shock", sort=False)
+        }
+        family = sum(np.isfinite(t_interval(d)[0]) for d in each.values())
+        for shock, d in each.items():
             lo, hi = t_interval(d)
-            rows.append(
-                {"shock": shock, "other": other, "diff": float(d.mean()) if d.size else np.nan, "low": lo, "high": hi}
-            )
-    return pd.DataFrame(rows, columns=["shock", "other", "diff", "low", "high"])
+            lo_adj, hi_adj = t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
+            mean = float(d.mean()) if d.size else np.nan
+            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family])
+    return pd.DataFrame(rows, columns=VERSUS_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -248,7 +322,8 @@ class Findings:
 
     stresses: the stresses in suite order (``none`` first); first_quarter and
     description per stress; values: run values with ``shock``; impacts,
-    gaps, recovery: as the functions above; ranking: policies by regret
+    draws (the impacts per replication, :func:`impact_draws`), gaps, recovery:
+    as the functions above, over each stress's quarters; ranking: policies by regret
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
     each policy does best with (empty without two rollout stresses); inert: the stresses that changed
@@ -260,6 +335,7 @@ class Findings:
     description: dict[str, str]
     values: pd.DataFrame
     impacts: pd.DataFrame
+    draws: pd.DataFrame
     gaps: pd.DataFrame
     recovery: pd.DataFrame
     ranking: robustness.Ranking | None
@@ -268,21 +344,27 @@ class Findings:
     inert: list[str]
 
 
-def acting_impacts(tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
+def acting_impacts(
+    tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`impacts` of each stress over the quarters it acts in, from its first quarter on, against the
     unshocked run over the same quarters. Before a stress a run is the unshocked run, number for number, but
     for a rollout, where the model in force runs: those quarters, the difference between two models, are left
     out (what the model in force leaves behind at the rollout, its customers, deals and relationships, is what
     the rollout starts from, and stays in). ``tagged``: tidy results with ``shock``; ``points``: the design,
-    with ``shock``. A stress with no stressed or no unshocked run yet has no row."""
+    with ``shock``. A stress with no stressed or no unshocked run yet has no row. With them, the same impacts
+    per replication (:func:`impact_draws`)."""
     wanted = tagged[(tagged.segment == "all") & tagged.metric.isin(STRESS_METRICS)]
-    blocks = []
+    blocks, draws = [], []
     for shock, quarter in first_quarter.items():
         acting = wanted[wanted.shock.isin([UNSHOCKED, shock]) & (wanted.quarter >= quarter)]
         if (acting.shock == shock).any() and (acting.shock == UNSHOCKED).any():
-            values = run_values(acting.drop(columns="shock"), list(STRESS_METRICS))
-            blocks.append(impacts(with_shock(values, points)))
-    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=IMPACT_COLUMNS)
+            values = with_shock(run_values(acting.drop(columns="shock"), list(STRESS_METRICS)), points)
+            blocks.append(impacts(values))
+            draws.append(impact_draws(values))
+    if not blocks:
+        return pd.DataFrame(columns=IMPACT_COLUMNS), pd.DataFrame(columns=DRAW_COLUMNS)
+    return pd.concat(blocks, ignore_index=True), pd.concat(draws, ignore_index=True)
 
 
 def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
@@ -293,12 +375,14 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
     ranking = stress_regret(values) if values.policy.nunique() > 1 else None
     gaps = quarterly_gaps(tagged)
+    acting, draws = acting_impacts(tagged, points, first)
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,
         description={UNSHOCKED: "no shock", **{s.name: s.what for s in suite}},
         values=values,
-        impacts=acting_impacts(tagged, points, first),
+        impacts=acting,
+        draws=draws,
         gaps=gaps,
         recovery=recovery(gaps, first),
         ranking=ranking,

@@ -17,12 +17,13 @@ Files written into ``out_dir``:
 - scenario discovery (sampled designs): for each policy, the PRIM box of the
   factor values where it does worse than the baseline (``discovery``), with
   its peeling trade-off as ``figures/discovery_<policy>.png``;
-- ``morris.csv`` (Morris designs): mu*, mu and sigma of the elementary effects
+- ``morris.csv`` (Morris designs): mu*, mu, sigma and the noise floor of the elementary effects
   per factor, metric and comparison (screening);
 - ``figures/*.png``: the figures embedded in the report.
 
 Modules: context (what the report reads from the store), answer (the sentence
-the report and the terminal summary open with), markdown (text pieces),
+the report and the terminal summary open with) and answer_notes (what it adds
+after it), markdown (text pieces),
 sections and design_sections (the Markdown sections of one design point and
 across design points), figures and design_figures (the same for the figures),
 export (results.csv and results.parquet), screening (morris.csv and
@@ -47,7 +48,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import answer, chosen_metric
+from sim.experiment.report.answer import answer, chosen_metric, cited_point
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -248,7 +249,7 @@ def _results_sections(
     the figures' paths, and what a Morris or sampled design finds across its points in a sentence (for the
     answer; "" for other designs); ``step`` is told each figure before it is drawn."""
     figures_dir = out_dir / FIGURES
-    points, truncated = table_points(ctx, values)
+    points, truncated = table_points(ctx, values, cited_point(values, ctx.metrics, ctx.policies, ctx.baseline))
     first = ctx.first_point
     shown = sorted({*points, first})
     described = stats.describe(values[values.point.isin(shown)])

@@ -20,15 +20,14 @@ comparison with the first point), as its paired-differences table shows it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
+from sim.experiment.report.answer_notes import also_ahead, clearly_better, on_profit, replications_needed
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference
@@ -59,6 +58,7 @@ def answer(
     markdown: bool = True,
     across_points: bool = False,
     results: pd.DataFrame | None = None,
+    rebase: str = "",
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -67,9 +67,11 @@ def answer(
     ``across_points``: one policy over a grid (``Experiment.one_policy_grid``),
     answered across its points (a sampled design's points are not compared:
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
-    segment, from which a clear lead is explained (``why.why``).
+    segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
+    the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    rebase = rebase or rebase_how(quote)
     lead = "**Answer:** " if markdown else "Answer: "
     if values.empty:
         return lead + NO_RUNS
@@ -87,15 +89,9 @@ def answer(
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
 
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    # Means over the replications every policy has a value for at a point (a policy with none anywhere, the
-    # metric undefined for it, left out): on an unfinished store, a mean over fewer replications, other luck,
-    # would be set against the others'.
-    wide = v.pivot_table(index=["point", "replication"], columns="policy", values="value")
-    wide = wide.reindex(columns=[p for p in present if p in wide.columns]).dropna(how="any")
-    means = sign * wide.groupby(level="point").mean()
-    if means.empty:
+    best = _best(v, sign, present)
+    if best.empty:
         return lead + head + "no policy has a value of it: the report names no best policy."
-    best = means.eq(means.max(axis=1), axis=0)  # ties: every policy with the best mean is best there
     counts = best.sum()
     winner = str(counts.idxmax())  # the most points; ties go to the first in the experiment's order
     multi = len(points) > 1
@@ -122,22 +118,32 @@ def answer(
     defined = finite(low, high)
     clear = defined and (low > 0 or high < 0)  # the interval excludes 0
     ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
-    stat = _stat(row, int(row["family"]), f"at {where}", defined)
+    stat = _stat(row, int(row["family"]), f"at {where}")
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
     n = int(row["n"])
-    tail = f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
     undecided = "not distinguishable from the baseline at this replication count"
+    untested = "" if defined else _untested(row)  # no test at all: too few pairs, or no spread (it says which)
+    tail = "." if untested else f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
 
+    # other policies clearly ahead of the baseline too, at that point: the winner is not tested against them
+    too = (
+        also_ahead(family, metric, sign, winner, quote, rebase, f"At {where}, " if multi else "")
+        if winner != baseline and clear and ahead
+        else ""
+    )
     if winner != baseline:
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
         versus += f" {interval(metric, low, high)}" if defined else ""
         if clear and ahead:
-            single, several = f"{name} does best: {versus}", f"it is {versus}"
+            best_of = f"{name} has the best mean and is clearly ahead of the baseline" if too else f"{name} does best"
+            single, several = f"{best_of}: {versus}", f"it is {versus}"
         elif clear:
             single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
             several = f"it is worse than the baseline: {versus}"
+        elif untested:
+            single, several = f"{name} has the best mean: {versus}; {untested}", f"it is {versus}; {untested}"
         else:
             single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
     else:
@@ -151,11 +157,15 @@ def answer(
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
         elif lead_at[weakest] < 0:  # behind in the paired mean: another policy best there, or (one point, an
             # unfinished store) best over the replications every policy has but not over those it shares with one
-            several = f"{quote(other)} has the better mean but is {undecided}: {gap}"
+            is_ = f"is {gap}; {untested}" if untested else f"is {undecided}: {gap}"
+            several = f"{quote(other)} has the better mean: it {is_}"
             single = (
                 f"{name} has the best mean over the replications every policy has; {quote(other)}, paired with it "
-                f"over the {counted(n, 'replication')} the two have, is {undecided}: {gap}"
+                f"over the {counted(n, 'replication')} the two have, {is_}"
             )
+        elif untested:
+            several = f"the closest, {quote(other)}, is {gap}; {untested}"
+            single = f"{name} has the best mean; {several}"
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
@@ -166,11 +176,11 @@ def answer(
         else ""
     )
     if not multi:
-        also = "" if clear and ahead else _clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        more = _replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
+        also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
+        more = replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
-        caution = _on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
-        return lead + head + single + tail + more + also + because + caution
+        caution = on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
+        return lead + head + single + tail + too + more + also + because + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
@@ -184,107 +194,43 @@ def answer(
         + f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}; "
         + f"{worst}, at {label(point)}, {several}"
         + tail
+        + too
         + because
     )
 
 
-#: Beyond this many replications the rough guide says only that the difference may well be nothing.
-MOST_REPLICATIONS_SUGGESTED = 10_000
+def cited_point(values: pd.DataFrame, metrics: Sequence[str], policies: Sequence[str], baseline: str) -> int | None:
+    """The design point whose paired difference :func:`answer` gives for several policies (where the policy
+    best at the most points does worst against the one it is compared with), so that the tables can show it;
+    None when the answer gives none."""
+    metric = chosen_metric(metrics)
+    present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
+    if metric is None or len(policies) < 2 or baseline not in present:
+        return None
+    sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
+    v = values[(values.metric == metric) & np.isfinite(values["value"])]
+    best = _best(v, sign, present)
+    if best.empty:
+        return None
+    lead_at = _lead(stats.paired_differences(v, baseline), str(best.sum().idxmax()), baseline, sign)
+    return None if lead_at.empty else int(lead_at.idxmin()[0])
 
 
-def _replications_needed(diff: float, low: float, high: float, n: int, family: int) -> str:
-    """`` With about N paired replications ...``: the fewest replications at which a difference of ``diff``,
-    with the spread of the ``n`` run (its adjusted interval ``[low, high]``, one of ``family``), would be at
-    the edge of clear: its interval's half-width, the t quantile at the new count included, just below
-    ``|diff|``. At that count a true difference of this size gives a clear result about half the time (and
-    the best mean's difference, picked for being best, is likely smaller than it looks): a rough guide to
-    what to ask for next, not a power calculation."""
-    half = (high - low) / 2
-    if not diff or not half > 0 or n < stats.MIN_REPLICATIONS:
-        return ""
-    q = 1 - (1 - stats.CONFIDENCE) / (2 * max(family, 1))  # the adjusted interval's upper quantile
-    spread = half * math.sqrt(n) / float(student_t.ppf(q, n - 1))  # the differences' standard deviation
-    counts = np.arange(n + 1, MOST_REPLICATIONS_SUGGESTED + 1)
-    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * spread / np.sqrt(counts) < abs(diff))
-    if edge.size == 0:
-        return (
-            f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
-            "replications to be clear: it may well be nothing."
-        )
-    return (
-        f" With about {int(counts[edge[0]]):,} paired replications a difference of this size would be at the edge "
-        "of clear (about an even chance, if it and its spread stay as they are: a rough guide)."
-    )
+def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:
+    """Per design point (rows) and policy (columns, in ``present``'s order): whether it has the best mean of
+    ``v`` (run values of one metric; ``sign`` -1 when less is better) there, ties all best."""
+    # Means over the replications every policy has a value for at a point (a policy with none anywhere, the
+    # metric undefined for it, left out): on an unfinished store, a mean over fewer replications, other luck,
+    # would be set against the others'.
+    wide = v.pivot_table(index=["point", "replication"], columns="policy", values="value")
+    wide = wide.reindex(columns=[p for p in present if p in wide.columns]).dropna(how="any")
+    means = sign * wide.groupby(level="point").mean()
+    return means.eq(means.max(axis=1), axis=0)
 
 
-def _clearly_better(
-    family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]
-) -> str:
-    """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
-    from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
-    policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
-    d = _adjusted(family, metric)
-    d = d[~d.policy.isin(named)]
-    d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
-    if d.empty:
-        return ""
-    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
-    return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
-
-
-def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The rows of ``family`` (paired differences against the baseline) on ``metric`` with a defined
-    adjusted interval."""
-    d = family[family.metric == metric]
-    return d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
-
-
-def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
-    """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
-    return "; ".join(
-        f"{quote(str(r.policy))} {difference(metric, float(r.mean_diff))} "
-        f"{interval(metric, float(r.low_adj), float(r.high_adj))}"
-        for r in rows.itertuples()
-    )
-
-
-#: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
-BOTTOM_LINE = "profit"
-PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
-
-
-def _on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
-    """Where profit stands, at the same adjustment, when the answer's metric is not profit: a caution when it says
-    otherwise (the winner clearly behind the baseline on profit, or, the baseline winning, another policy clearly
-    ahead of it), and, the winner not the baseline, a note when its profit is not distinguishable from the
-    baseline's; else "". A policy that captures more revenue by spending more, by losing customers, or by
-    counting renewals a rep won that would have renewed on their own, is not the one to roll out on revenue
-    alone."""
-    if metric == BOTTOM_LINE:
-        return ""
-    d = _adjusted(family, BOTTOM_LINE)
-    if winner != baseline:
-        mine = d[d.policy == winner]
-        if mine.empty:
-            return ""
-        r = mine.iloc[0]
-        gap = f"{difference(BOTTOM_LINE, float(r.mean_diff))} {interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
-        if r.high_adj < 0:
-            return (
-                f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "
-                f"({PROFIT_IS}: look at both before choosing)."
-            )
-        if r.low_adj <= 0:
-            return (
-                f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
-                f"{gap}."
-            )
-        return ""
-    ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
-    if ahead.empty:
-        return ""
-    each = _each(ahead, BOTTOM_LINE, quote)
-    return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
+def rebase_how(quote: Callable[[str], str]) -> str:
+    """How a reader makes another policy the baseline, on the command line and in an experiment file."""
+    return f"the first {quote('--policy')} of {quote('covsim compare')}, or {quote('baseline')} in an experiment file"
 
 
 def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.Series:
@@ -309,7 +255,9 @@ def _lead(paired: pd.DataFrame, winner: str, baseline: str, sign: float) -> pd.S
 def _others(
     best: pd.DataFrame, winner: str, present: list[str], label: Callable[[int], str], quote: Callable[[str], str]
 ) -> str:
-    """`` (at a = 1 and a = 2, `x` is; ...)``: the points where the winner is not best, and who is."""
+    """`` (`x` is best at a = 1 and a = 2; `y` at ...)``: the points where the winner is not best, and who is;
+    a point of several factors in parentheses (``(a = 1, b = 2), (a = 2, b = 2) and 3 more points``), as its
+    label holds commas."""
     lost = best[~best[winner]]
     if lost.empty:
         return ""
@@ -317,13 +265,13 @@ def _others(
     for point, row in lost.iterrows():
         first = next(p for p in present if p in row.index and bool(row[p]))
         by_policy.setdefault(first, []).append(int(point))
-    parts = []
+    parts: list[str] = []
     for policy in [p for p in present if p in by_policy]:
-        where = [label(p) for p in by_policy[policy]]
+        where = [f"({t})" if ", " in t else t for t in (label(p) for p in by_policy[policy])]
         if len(where) > MAX_POINTS_NAMED:
-            where = [*where[:MAX_POINTS_NAMED], f"{len(where) - MAX_POINTS_NAMED} more"]
+            where = [*where[:MAX_POINTS_NAMED], f"{counted(len(where) - MAX_POINTS_NAMED, 'more point')}"]
         listed = where[0] if len(where) == 1 else ", ".join(where[:-1]) + " and " + where[-1]
-        parts.append(f"at {listed} {quote(policy)} is")
+        parts.append(f"{quote(policy)}{' is best' if not parts else ''} at {listed}")
     return " (" + "; ".join(parts) + ")"
 
 
@@ -340,11 +288,23 @@ def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], s
     return label
 
 
-def _stat(row: pd.Series, family: int, scope: str, defined: bool) -> str:
+def _untested(row: pd.Series) -> str:
+    """Why a comparison without an interval has no test, as the end of a sentence: too few paired replications,
+    or differences with no spread (``constant``: identical, or the same in every replication)."""
+    n = int(row["n"])
+    if bool(row.get("constant", False)):
+        same = "identical" if float(row["mean_diff"]) == 0 else "the same"
+        return f"{same} in every one of the {n} paired replications (no spread, so no test)"
+    return (
+        f"with {counted(n, 'paired replication')} a difference cannot be tested (a test needs at least "
+        f"{stats.MIN_REPLICATIONS})"
+    )
+
+
+def _stat(row: pd.Series, family: int, scope: str) -> str:
     """Which interval and p-value these are, over which family (those of the paired-differences table);
-    ``scope`` says which comparisons (``at the design point``)."""
-    if not defined:
-        return f"no interval: one needs at least {stats.MIN_REPLICATIONS} paired replications"
+    ``scope`` says which comparisons (``at the design point``). A comparison with no interval says why
+    instead (:func:`_untested`)."""
     p = float(row["p_holm"])
     comparisons = counted(family, "comparison")
     if not finite(p):
@@ -392,6 +352,8 @@ def _across_points(
             body = f"it does best at {label(best)}: {versus}"
         elif clear:
             body = f"it has the best mean at {label(best)}, but is worse than {first} in paired comparison: {versus}"
+        elif not defined:
+            body = f"it has the best mean at {label(best)}: {versus}; {_untested(row)}"
         else:
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
@@ -400,12 +362,15 @@ def _across_points(
             body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
         elif clear:
             body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
+        elif not defined:
+            body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {_untested(row)}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    stat = _stat(row, int(row["family"]), "with the first design point", defined)
-    n = int(row["n"])
     start = f"one policy, {quote(policy)}, over {len(present)} design points: "
-    return start + body + f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
+    if not defined:  # the body says why there is no test
+        return start + body + "."
+    stat = _stat(row, int(row["family"]), "with the first design point")
+    return start + body + f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
 
 
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:

@@ -15,11 +15,11 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE, Unit
 from sim.experiment import morris
-from sim.experiment.design import morris_unit
+from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
-from sim.format import difference, fmt
+from sim.format import counted, difference, fmt
 
 MORRIS_CSV = "morris.csv"
 #: The metric whose paired difference the section's first sentence is about, when the experiment has it.
@@ -37,6 +37,7 @@ def morris_screening(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataF
             ctx.experiment.design.morris_levels,
             ctx.policies,
             ctx.baseline,
+            morris_positions(ctx.experiment),
         )
     except (ArithmeticError, IndexError, ValueError) as e:  # a failing statistic must not sink the report
         return pd.DataFrame(columns=list(morris.COLUMNS)), f"{type(e).__name__}: {e}"
@@ -65,28 +66,85 @@ def _comparisons(ctx: ReportContext) -> list[str]:
 
 def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     """The screening's finding in a sentence: the factor the first comparison (the paired difference in profit,
-    or the first policy) is most sensitive to, and the next two; "" without effects."""
+    or the first policy) is most sensitive to, and the next two, of those whose mu* is above their noise floor
+    (``morris.noise_floor``), and the largest of the others; with one replication, which gives no floor, the
+    ranking with a warning that it may be noise; "" without effects."""
     ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
     if ranked.empty:
         return ""
     comparisons = [c for c in _comparisons(ctx) if c in set(ranked["comparison"])]
     metrics = [m for m in ctx.metrics if m in set(ranked["metric"])]
-    lead_metric = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
+    m = LEAD_METRIC if LEAD_METRIC in metrics else metrics[0]
     lead = comparisons[0]
-    top = ranked[(ranked.comparison == lead) & (ranked.metric == lead_metric)].sort_values("rank")
+    top = ranked[(ranked.comparison == lead) & (ranked.metric == m)].sort_values("rank")
     if top.empty:
         return ""
-    first = top.iloc[0]
     what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
-    runners_up = top.iloc[1:3]
+    at = f"at {counted(ctx.experiment.replications, 'replication')} a point"
+    if not np.isfinite(top["noise_floor"].to_numpy(dtype=float)).any():
+        return (
+            f"In {code(m)}, {_ranking(m, what, top, floors=False)}"
+            ". With one replication a point the noise floor cannot be estimated (it is the spread between "
+            "replications): this ranking may be noise alone; run 2 or more replications to tell."
+        )
+    above = top[top.mu_star > top.noise_floor]
+    within = top[~(top.mu_star > top.noise_floor)]
+    if above.empty:
+        first = within.iloc[0]
+        return (
+            f"In {code(m)}, no factor stands out from the noise in {what}: every factor's mu* is within its noise "
+            f"floor ({FLOOR_IS}; the largest, {code(str(first.factor))}'s {_effect(m, float(first.mu_star))}, "
+            f"against {_effect(m, float(first.noise_floor))}), so none is distinguishable from noise {at}."
+        )
+    said = f"In {code(m)}, of the factors distinguishable from noise, {_ranking(m, what, above, floors=True)}"
+    if within.empty:
+        return f"{said}; every factor's mu* is above its noise floor ({FLOOR_IS})."
+    first = within.iloc[0]
+    others = "the other factor's mu* is" if len(within) == 1 else f"the other {len(within)} factors' mu* are"
+    return (
+        f"{said}; {others} within their noise floors ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
+        f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): not distinguishable "
+        f"from noise {at}."
+    )
+
+
+def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
+    """``what is most sensitive to `a`: mu* = ... (mu = ...), then `b` (...), `c` (...)``, from ``rows`` in rank
+    order, each with its noise floor when ``floors``."""
+    first = rows.iloc[0]
+    floor = f", noise floor {_effect(metric, float(first.noise_floor))}" if floors else ""
+    runners_up = rows.iloc[1:3]
     rest = ", ".join(
-        f"{code(str(row.factor))} ({_effect(lead_metric, float(row.mu_star))})"
-        for row in runners_up[runners_up.mu_star > 0].itertuples()
+        f"{code(str(r.factor))} ({_effect(metric, float(r.mu_star))}"
+        + (f", floor {_effect(metric, float(r.noise_floor))}" if floors else "")
+        + ")"
+        for r in runners_up[runners_up.mu_star > 0].itertuples()
     )
     return (
-        f"In {code(lead_metric)}, {what} is most sensitive to {code(str(first.factor))}: mu* = "
-        f"{_effect(lead_metric, float(first.mu_star))} per whole range of the factor (mu = "
-        f"{_effect(lead_metric, float(first.mu), signed=True)})" + (f", then {rest}." if rest else ".")
+        f"{what} is most sensitive to {code(str(first.factor))}: mu* = "
+        f"{_effect(metric, float(first.mu_star))} per whole range of the factor (mu = "
+        f"{_effect(metric, float(first.mu), signed=True)}{floor})" + (f", then {rest}" if rest else "")
+    )
+
+
+#: What a noise floor is, in a sentence's parenthesis.
+FLOOR_IS = "the mu* below which replication noise alone keeps every factor in 95% of designs"
+
+
+def _noise_paragraph(ctx: ReportContext) -> str:
+    """What the noise floor is, and what it means here (one replication: none)."""
+    if ctx.experiment.replications < 2:
+        return (
+            "**Noise floor:** none, with one replication a point. Replication noise alone gives a factor with no "
+            "effect a mu* of about 0.8 times the noise of one effect, and only the spread between replications "
+            "measures that noise: run 2 or more replications before reading the ranking."
+        )
+    return (
+        "**Noise floor:** per factor, the mu* below which replication noise alone keeps every factor in 95% of "
+        "designs (`morris.noise_floor`: the noise of the factor's effects from the spread of each replication's "
+        "own effect, times the 95th percentile of the largest mu* against its noise in simulated designs of pure "
+        "noise of the same shape). A factor whose mu* is not above its floor is not distinguishable from noise at "
+        "this replication count: its rank says nothing. More replications lower the floors."
     )
 
 
@@ -109,12 +167,13 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
         f"Morris elementary-effects screening (Morris 1991): {r} trajectories of {k + 1} points on a {p}-level grid, "
         f"each moving one factor at a time by Delta = {morris.delta(p):.3g} of its range. An elementary effect is "
         "the change in a metric's replication mean (for `policy - baseline`, in the mean paired difference over "
-        "replications, common random numbers) over one step, divided by Delta: units of the metric per whole "
-        "range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
+        "replications, common random numbers) over one step, divided by Delta (for a factor rounded to whole "
+        "numbers, by the step its rounded values make): units of the metric per whole range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
         "the factors (rank 1: most influential); mu the mean effect (its sign: the direction); sigma the "
         "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
         f"other factors). Every row is in `{MORRIS_CSV}`."
     )
+    lines += ["", _noise_paragraph(ctx)]
     if int(ranked["effects"].min()) < r:
         lines.append(
             "Some effects are missing (failed or pending runs): the effects column counts those computed, of "
@@ -135,10 +194,16 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                         _effect(metric, float(row.mu), signed=True),
                         _effect(metric, float(row.sigma)),
                         str(row.effects),
+                        _effect(metric, float(row.noise_floor)),
+                        "-" if not finite(row.noise_floor) else "yes" if row.mu_star > row.noise_floor else "no",
                     ]
                 )
     lines += [
         "",
-        md_table(["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects"], rows, "llrlrrrr"),
+        md_table(
+            ["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects", "noise floor", "above it"],
+            rows,
+            "llrlrrrrrl",
+        ),
     ]
     return lines

@@ -1,7 +1,7 @@
 """The report's sections: what was run, the ledger, means, paired differences, methods and reproducibility.
 
 Each section is a list of Markdown lines; the tables show the design points
-``table_points`` chooses (all of them, or the first of a large design).
+``table_points`` chooses (all of them, or, of a large design, the first and the one the answer cites).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, fmt
+from sim.format import counted, difference, fmt, no_spread_words
 
-#: Design points shown one by one in the tables; beyond this, the first point only.
+#: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
 #: Failed runs listed one by one in the ledger section.
 MAX_FAILED_LISTED = 100
@@ -105,12 +105,21 @@ def ledger(ctx: ReportContext) -> list[str]:
     return lines
 
 
-def table_points(ctx: ReportContext, values: pd.DataFrame) -> tuple[list[int], bool]:
-    """The design points the tables show, and whether that is fewer than have results."""
+def table_points(ctx: ReportContext, values: pd.DataFrame, cited: int | None = None) -> tuple[list[int], bool]:
+    """The design points the tables show, and whether that is fewer than have results: all of them, or the
+    first and the one the answer gives a difference at (``cited``, ``answer.cited_point``)."""
     points = sorted(values["point"].unique().tolist())
     if len(points) <= MAX_POINTS_IN_TABLES:
         return points, False
-    return points[:1], True
+    return sorted({points[0], *([cited] if cited in points else [])}), True
+
+
+def _shown(ctx: ReportContext, points: list[int]) -> str:
+    """Which of a large design's points the tables show: the first, and the one the answer cites."""
+    also = f" and design point {points[1]}, the one the answer cites" if len(points) > 1 else ""
+    return (
+        f"The design has {len(ctx.points)} points: the tables show the first{also}; every point is in `{RESULTS_CSV}`."
+    )
 
 
 def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
@@ -125,9 +134,7 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
     ]
     lines += too_few_replications(ctx)
     if truncated:
-        lines.append(
-            f"The design has {len(ctx.points)} points: the table shows the first; every point is in `{RESULTS_CSV}`."
-        )
+        lines.append(_shown(ctx, points))
     for point in points:
         d = described[described.point == point]
         if len(points) > 1 or ctx.factors:
@@ -188,7 +195,7 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
     )
     lines += too_few_replications(ctx)
     if truncated:
-        lines.append(f"The first of {len(ctx.points)} design points is shown; every run is in `{RESULTS_CSV}`.")
+        lines.append(_shown(ctx, points))
     for point in points:
         d = paired[paired.point == point]
         if d.empty:
@@ -210,25 +217,30 @@ _DIFFERENCE_HEADERS = ["metric", "comparison", "pairs", "mean difference", "95% 
 
 
 def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
-    """One row of a paired-differences table (a row of ``stats.paired_differences``); shares in points."""
+    """One row of a paired-differences table (a row of ``stats.paired_differences``); shares in points. A
+    comparison with no spread is no test: its p column says what it is (identical, or the same difference in
+    every replication)."""
+    untested = f"{no_spread_words(float(r['mean_diff']))} (no test)" if r.get("constant", False) else ""
     return [
         code(metric),
         comparison,
         str(int(r["n"])),
         difference(metric, float(r["mean_diff"])),
         ci(metric, r["low"], r["high"], difference),
-        p_value(float(r["p_holm"])),
+        untested or p_value(float(r["p_holm"])),
         ci(metric, r["low_adj"], r["high_adj"], difference),
     ]
 
 
 def _family(d: pd.DataFrame, compared: str) -> str:
     """The family line of one paired-differences table: its tests (comparisons with a p-value), and those
-    left out for too few pairs."""
+    left out: with no spread (the same difference in every replication: no t-test), or too few pairs."""
     family, rows = int(d["family"].iloc[0]), len(d)
-    left = rows - family
-    note = f"; {left} more with too few pairs for a test, left out" if left else ""
-    return f"Family: {family} comparisons ({compared} x {d['metric'].nunique()} metrics{note})."
+    same = int(d["constant"].sum()) if "constant" in d else 0
+    few = rows - family - same
+    left = [f"{same} the same in every replication" if same else "", f"{few} with too few pairs" if few else ""]
+    note = f"; left out, as no test: {' and '.join(x for x in left if x)}" if same or few else ""
+    return f"Family: {counted(family, 'comparison')} ({compared} x {d['metric'].nunique()} metrics{note})."
 
 
 def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
@@ -279,12 +291,16 @@ def methods(ctx: ReportContext) -> list[str]:
             "model in force); the mean over replications with its 95% t interval, per comparison (each row of the "
             "impact table is its own question; not adjusted for the number of rows).",
             "- **Recovery:** per quarter, the mean paired difference of `revenue_captured` relative to the "
-            "unshocked mean; a quarter more than 2% below is hurt; recovery is the number of quarters from the "
-            "stress's first quarter to the first after which no quarter is hurt, when at least two unhurt quarters "
-            "follow before the horizon's end (`sim.experiment.stress`).",
+            "unshocked mean, with its 95% t interval; a quarter is hurt when its interval lies wholly below -2%, "
+            "back when wholly above; recovery is the number of quarters from the stress's first quarter to the "
+            "first from which every quarter is back, when at least two are left before the horizon's end; when "
+            "the last quarter not back is unclear (its interval straddles -2%), the replications cannot tell "
+            "(`sim.experiment.stress.recovery_of`).",
             "- **Regret:** under each stress, the best policy's mean profit minus each policy's; the safer rollout "
             "has the smallest largest regret (minimax regret, Savage 1951), and the answer says whether the "
-            "paired intervals of the policies' profit differences bear it out.",
+            "paired intervals of the policies' profit differences, Bonferroni-adjusted over the stresses compared "
+            "(the unshocked run included), bear it out; it puts a gap down to a stress only when the paired "
+            "difference of the two policies' impacts, Bonferroni-adjusted over the stresses, excludes 0.",
         ]
     else:
         family = (
@@ -307,7 +323,9 @@ def methods(ctx: ReportContext) -> list[str]:
         lines.append(
             "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of replication "
             "means and mean paired differences; mu* = mean |effect| (Campolongo, Cariboni & Saltelli 2007), mu, "
-            "sigma (sd, n - 1)."
+            "sigma (sd, n - 1); each factor's noise floor, the mu* below which replication noise alone keeps every "
+            "factor in 95% of designs, from the spread of its effects over the replications (docs/experiments.md, "
+            "Morris screening)."
         )
     return lines
 

@@ -76,6 +76,7 @@ def series_figure(
         for policy in [p for p in ctx.policies if p in set(g.policy)]:
             s = g[g.policy == policy].sort_values("quarter")
             ax.plot(s["quarter"], 100 * s["gap"], marker="o", ms=3, lw=1.5, color=ctx.colours[policy], label=policy)
+            ax.fill_between(s["quarter"], 100 * s["low"], 100 * s["high"], color=ctx.colours[policy], alpha=0.15, lw=0)
         ax.axhspan(-band, band, color="0.85", zorder=0)
         ax.axhline(0, color="0.4", lw=0.8)
         ax.axvline(first_quarter[shock], color="0.3", ls="--", lw=0.8)
@@ -95,6 +96,7 @@ def series_figure(
         "Revenue around each stress, quarter by quarter",
         f"Mean paired difference of each quarter's `{RECOVERY_METRIC}` from the unshocked run, as a percentage of "
         f"the unshocked quarter, per policy, from the stress's first quarter (the dashed line; before it a run is "
-        f"the unshocked run, or for a rollout the model in force, left out). The grey band is +-{band:g}%: a quarter below it is hurt, and recovery is the first quarter "
-        f"after which none is.",
+        f"the unshocked run, or for a rollout the model in force, left out), with its paired 95% interval shaded. "
+        f"The grey band is +-{band:g}%: a quarter is hurt when its interval lies wholly below the band's floor, back "
+        "when wholly above it, and recovery is the quarters until every later quarter is back (the impact table).",
     )

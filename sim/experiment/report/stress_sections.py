@@ -6,16 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
+    NOT_BACK,
     RECOVERY_CONFIRMED,
     RECOVERY_METRIC,
     RECOVERY_TOLERANCE,
+    UNCLEAR,
     Findings,
+    impact_gap,
 )
+from sim.experiment.suite import UNSHOCKED
 from sim.format import counted, difference, fmt, money, recovery_words
 
 
@@ -52,29 +57,10 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
                 f"{q(str(t.at[safe, 'max_regret_world']))}), while {behind}."
             )
-        why = _miss_mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
+        why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
         if why:
             out.append(why)
-        v = f.versus[f.versus.other == worst_other]
-        ahead = v[v.low > 0].sort_values("diff", ascending=False)
-        behind = v[v.high < 0]
-        if not ahead.empty and behind.empty:
-            top = ahead.iloc[0]
-            out.append(
-                f"The gap is clear: under {q(str(top.shock))} {q(safe)} keeps {money(top['diff'])} more profit "
-                f"{ci(DECISION_METRIC, top.low, top.high)} than {q(worst_other)} (paired, same seeds)."
-            )
-        elif ahead.empty and behind.empty:
-            out.append(
-                f"But not clearly: under no stress does the paired 95% interval of the two policies' profit "
-                f"difference exclude 0, so more replications are needed before calling {q(safe)} safer."
-            )
-        else:
-            out.append(
-                f"Neither dominates: {q(safe)} is clearly ahead under "
-                f"{', '.join(q(str(s)) for s in ahead.shock) or 'no stress'} and clearly behind under "
-                f"{', '.join(q(str(s)) for s in behind.shock)} (paired 95% intervals of the profit difference)."
-            )
+        out.append(_clear_gap(f, safe, worst_other, q))
     else:
         out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
@@ -102,21 +88,21 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"{empty} changed nothing in any run: in this world {'it is' if len(f.inert) == 1 else 'they are'} "
             "empty (a share of a small team can round to no seat), so read no safety into it."
         )
-    never = f.recovery[f.recovery.quarters.isna()]
-    if not never.empty:
-        present = [p for p in policies if p in set(f.recovery.policy)]
-        names = sorted(set(never.shock), key=f.stresses.index)
-        who = {s: [p for p in present if p in set(never[never.shock == s].policy)] for s in names}
-        everyone = [s for s in names if who[s] == present]
-        some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
-        parts = []
-        if everyone:
-            parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
-        if some:
-            parts.append(("for some: " if everyone else "") + ", ".join(some))
+    live = f.recovery[~f.recovery.shock.isin(f.inert)]
+    present = [p for p in policies if p in set(f.recovery.policy)]
+    never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
+    if never:
         out.append(
             f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
-            "before the horizon's end, " + "; ".join(parts) + "."
+            f"before the horizon's end, {never}; there the paired 95% interval of the last quarter not back lies "
+            f"wholly below -{RECOVERY_TOLERANCE:.0%}."
+        )
+    unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
+    if unclear:
+        out.append(
+            f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told at this "
+            f"replication count ({unclear}): the paired 95% intervals of the last quarters straddle "
+            f"-{RECOVERY_TOLERANCE:.0%}, so more replications are needed to say."
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
@@ -145,32 +131,113 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     return lead + " ".join(out)
 
 
-def _miss_mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
-    """Where ``other`` falls furthest behind ``safe``, what the stress did to it that it did less to ``safe``,
-    as a sentence: the miss cause whose extra misses differ most between them, when ``other`` also has more
-    extra misses in all (else the misses would be read against the profit); failing that, the personal
-    relationship the stress cost it. Empty when neither tells them apart (by an opportunity, a touch)."""
-    d = f.impacts[f.impacts.shock == stress]
-    wide = d.pivot_table(index="metric", columns="policy", values="impact")
-    if other not in wide.columns or safe not in wide.columns:
+def _which(rows: pd.DataFrame, present: list[str], stresses: list[str], q: Callable[[str], str]) -> str:
+    """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for some (named): ``for
+    every policy: `a`, `b`; for some: `c` (`p`)``; "" for no row."""
+    if rows.empty:
         return ""
-    gap = (wide[other] - wide[safe]).reindex(list(MISS_CAUSES)).dropna().sort_values(ascending=False)
-    if not gap.empty and gap.iloc[0] >= 1 and gap.sum() >= 1:  # the sum: other's extra misses less safe's
-        cause = str(gap.index[0])
+    names = sorted(set(rows.shock), key=stresses.index)
+    who = {s: [p for p in present if p in set(rows[rows.shock == s].policy)] for s in names}
+    everyone = [s for s in names if who[s] == present]
+    some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
+    parts = []
+    if everyone:
+        parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
+    if some:
+        parts.append(("for some: " if everyone else "") + ", ".join(some))
+    return "; ".join(parts)
+
+
+def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> str:
+    """Whether ``safe``'s profit lead over ``other`` is clear under some stress: by the paired intervals of their
+    profit difference under each stress, the unshocked run included, Bonferroni-adjusted over those stresses
+    (``stress.policy_differences``: of 11 unadjusted 95% intervals, at least one excludes 0 by chance alone 43%
+    of the time, 1 - 0.95^11, when the two policies do not differ)."""
+    v = f.versus[f.versus.other == other]
+    m = int(v["family"].max()) if not v.empty else 0
+    adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stresses compared, the unshocked run included"
+    ahead = v[v.low_adj > 0].sort_values("diff", ascending=False)
+    behind = v[v.high_adj < 0]
+    if not ahead.empty and behind.empty:
+        top = ahead.iloc[0]
+        return (
+            f"The gap is clear: under {q(str(top.shock))} {q(safe)} keeps {money(top['diff'])} more profit "
+            f"{ci(DECISION_METRIC, top.low_adj, top.high_adj)} than {q(other)} (paired, same seeds; {adjusted})."
+        )
+    if ahead.empty and behind.empty:
+        return (
+            f"But not clearly: under no stress does the paired interval of the two policies' profit difference "
+            f"exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
+        )
+    return (
+        f"Neither dominates: {q(safe)} is clearly ahead under "
+        f"{', '.join(q(str(s)) for s in ahead.shock) or 'no stress'} and clearly behind under "
+        f"{', '.join(q(str(s)) for s in behind.shock)} (paired intervals of the profit difference, {adjusted})."
+    )
+
+
+def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
+    """What ``stress``, where ``other`` falls furthest behind, has to do with that gap, as a sentence. Only a
+    stress that changed the gap clearly explains it: the paired difference of the two policies' profit impacts
+    (``stress.impact_gap``, Bonferroni-adjusted over the stresses, among which this one was picked for its gap)
+    must exclude 0; else the sentence says the gap is about the one without the stress. A clear change is then
+    put down to the miss cause whose extra misses differ most between them, when that difference is clear too
+    (Bonferroni over the causes) and ``other`` has clearly more extra misses in all (else its misses would be
+    read against its profit), or, failing that, to the personal relationship the stress cost it beyond
+    ``safe`` (a clear difference of at least one touch-equivalent). "" for the unshocked run."""
+    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock)]
+    if stress not in stressed:
+        return ""
+    g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
+    adjusted = f"paired; Bonferroni-adjusted over the {len(stressed)} stress{'es' if len(stressed) != 1 else ''}"
+    base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
+    gap = base.pivot_table(index="replication", columns="policy", values="value").mean()
+    without = float(gap.get(safe, np.nan) - gap.get(other, np.nan))
+    if not (g["low"] > 0 or g["high"] < 0):
+        change = f"{difference(DECISION_METRIC, g['diff'])} {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
+        unsure = (
+            "an interval that includes 0"
+            if np.isfinite(g["low"])
+            else f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
+        )
+        return (
+            f"That gap is not clearly the stress's: without it {q(other)} is {money(without)} behind {q(safe)}, and "
+            f"what {q(stress)} costs {q(other)} differs from what it costs {q(safe)} by {change} ({adjusted}), "
+            f"{unsure}."
+        )
+    more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
+    said = (
+        f"Under {q(stress)} the gap {'widens' if more == 'more' else 'narrows'}: the stress costs {q(other)} "
+        f"{money(abs(g['diff']))} {more} profit than {q(safe)} {ci(DECISION_METRIC, *ends)} ({adjusted})"
+    )
+    return said + _cause(f, safe, other, stress, q)
+
+
+def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
+    """The miss cause, or failing it the relationships, behind a clear change of the gap under ``stress``
+    (:func:`_mechanism`), as the end of its sentence; "" when none is clear."""
+    total = impact_gap(f.draws, stress, "opps_missed", other, safe)
+    causes = [c for c in MISS_CAUSES if c in set(f.draws.metric)]
+    gaps = {c: impact_gap(f.draws, stress, c, other, safe, len(causes)) for c in causes}
+    clear = {c: g for c, g in gaps.items() if g["low"] > 0 and g["diff"] >= 1}
+    if clear and total["low"] > 0:
+        cause = max(clear, key=lambda c: clear[c]["diff"])
+        g = clear[cause]
         words = cause.removeprefix("missed_").replace("_", " ")
         return (
-            f"Under {q(stress)} the difference is in the misses: "
-            f"{difference(cause, round(wide.at[cause, other]) + 0.0)} missed ({words}) for {q(other)} against "
-            f"{difference(cause, round(wide.at[cause, safe]) + 0.0)} for {q(safe)}."
+            f"; the difference is in the misses: {q(other)} misses {fmt(cause, g['diff'])} more ({words}) than "
+            f"{q(safe)} under it {ci(cause, g['low'], g['high'])} (Bonferroni over the {len(causes)} causes), and "
+            f"more in all."
         )
-    lost = "personal_stock_lost"
-    if lost in wide.index and wide.at[lost, other] - wide.at[lost, safe] >= 1:
+    lost = impact_gap(f.draws, stress, "personal_stock_lost", other, safe)
+    if lost["low"] > 0 and lost["diff"] >= 1:
         return (
-            f"Under {q(stress)} the difference is in the relationships: the stress costs {q(other)} "
-            f"{wide.at[lost, other]:,.0f} more touch-equivalents of personal relationship (accounts changing "
-            f"hands) against {wide.at[lost, safe]:+,.0f} for {q(safe)}, and the deals those relationships win."
+            f"; the difference is in the relationships: the stress costs {q(other)} "
+            f"{fmt('personal_stock_lost', lost['diff'])} more "
+            f"touch-equivalents of personal relationship (accounts changing hands) than {q(safe)} "
+            f"{ci('personal_stock_lost', lost['low'], lost['high'])}, and the deals those relationships win."
         )
-    return ""
+    return "; no miss cause or loss of relationships tells the two apart clearly."
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
@@ -183,8 +250,13 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         "that model leaves behind is what the rollout starts from): the mean difference over replications with "
         "its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
-        f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, `{RECOVERY_METRIC}`'s deepest "
-        f"gap to the unshocked run and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it.",
+        f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, "
+        f"`{RECOVERY_METRIC}`'s deepest mean gap to the unshocked run with its paired 95% interval (marked within "
+        f"noise when it includes 0) and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it: a "
+        f"quarter is hurt when its interval lies wholly below -{RECOVERY_TOLERANCE:.0%}, back when wholly above, "
+        "and recovery is the quarters until every quarter to the horizon's end is back, at least "
+        f"{RECOVERY_CONFIRMED} of them; when the last quarters' intervals straddle -{RECOVERY_TOLERANCE:.0%}, the "
+        "replications cannot tell.",
     ]
     rec = f.recovery.set_index(["shock", "policy"])
     for metric in (DECISION_METRIC, RECOVERY_METRIC):
@@ -205,13 +277,11 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                 ]
                 if metric == DECISION_METRIC:
                     known = (shock, p) in rec.index
-                    row.append(_pct(rec.at[(shock, p), "trough"]) if known else "-")
-                    inert = shock in f.inert
-                    row.append(
-                        "changed nothing"
-                        if inert
-                        else recovery_words(rec.at[(shock, p), "quarters"] if known else None)
+                    row.append(_trough(rec.loc[(shock, p)]) if known else "-")
+                    said = (
+                        recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"]) if known else "-"
                     )
+                    row.append("changed nothing" if shock in f.inert else said)
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
@@ -223,6 +293,17 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
             md_table(header, rows, "ll" + "r" * (len(header) - 2)),
         ]
     return lines
+
+
+def _trough(r: pd.Series) -> str:
+    """The deepest quarter's gap with its 95% interval, ``-19.4% [-45.1%, +6.3%]``, marked when the interval
+    includes 0 (within the noise of the replications)."""
+    if not np.isfinite(r["trough"]):
+        return "-"
+    if not (np.isfinite(r["trough_low"]) and np.isfinite(r["trough_high"])):
+        return f"{_pct(r['trough'])} (no interval)"
+    noise = " (within noise)" if r["trough_low"] <= 0 <= r["trough_high"] else ""
+    return f"{_pct(r['trough'])} [{_pct(r['trough_low'])}, {_pct(r['trough_high'])}]{noise}"
 
 
 def misses_section(f: Findings, policies: list[str]) -> list[str]:

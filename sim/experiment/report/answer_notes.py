@@ -1,0 +1,136 @@
+"""What the answer adds after its first sentence: the policies clearly better than the baseline, a rough guide to
+the replications a difference would need, and where profit stands (``answer.answer``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import t as student_t
+
+from sim.experiment import stats
+from sim.experiment.report.markdown import interval
+from sim.format import difference
+
+#: Beyond this many replications the rough guide says only that the difference may well be nothing.
+MOST_REPLICATIONS_SUGGESTED = 10_000
+
+
+def replications_needed(diff: float, low: float, high: float, n: int, family: int) -> str:
+    """`` With about N paired replications ...``: the fewest replications at which a difference of ``diff``,
+    with the spread of the ``n`` run (its adjusted interval ``[low, high]``, one of ``family``), would be at
+    the edge of clear: its interval's half-width, the t quantile at the new count included, just below
+    ``|diff|``. At that count a true difference of this size gives a clear result about half the time (and
+    the best mean's difference, picked for being best, is likely smaller than it looks): a rough guide to
+    what to ask for next, not a power calculation."""
+    half = (high - low) / 2
+    if not diff or not half > 0 or n < stats.MIN_REPLICATIONS:
+        return ""
+    q = 1 - (1 - stats.CONFIDENCE) / (2 * max(family, 1))  # the adjusted interval's upper quantile
+    spread = half * math.sqrt(n) / float(student_t.ppf(q, n - 1))  # the differences' standard deviation
+    counts = np.arange(n + 1, MOST_REPLICATIONS_SUGGESTED + 1)
+    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * spread / np.sqrt(counts) < abs(diff))
+    if edge.size == 0:
+        return (
+            f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
+            "replications to be clear: it may well be nothing."
+        )
+    return (
+        f" With about {int(counts[edge[0]]):,} paired replications a difference of this size would be at the edge "
+        "of clear (about an even chance, if it and its spread stay as they are: a rough guide)."
+    )
+
+
+def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]) -> str:
+    """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
+    from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
+    policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
+    d = _adjusted(family, metric)
+    d = d[~d.policy.isin(named)]
+    d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
+    if d.empty:
+        return ""
+    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
+    return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
+
+
+def also_ahead(
+    family: pd.DataFrame, metric: str, sign: float, winner: str, quote: Callable[[str], str], rebase: str, where: str
+) -> str:
+    """`` `b` ... and `c` ... are clearly ahead of the baseline too ...``: when ``winner`` (not the baseline) is
+    clearly ahead of the baseline, the other policies that are too (adjusted interval excluding 0 in the better
+    direction), best first, and that the winner is not tested against them, nor they against one another
+    (each is compared with the baseline only); ``rebase`` says how to make the winner the baseline, ``where``
+    opens the sentence (``At that design point, ``). "" when no other policy is clearly ahead."""
+    d = _adjusted(family, metric)
+    d = d[(d.policy != winner) & ((d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0))]
+    if d.empty:
+        return ""
+    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
+    each = [f"{quote(str(r.policy))} ({_against(r, metric)})" for r in d.itertuples()]
+    listed = each[0] if len(each) == 1 else ", ".join(each[:-1]) + " and " + each[-1]
+    one = len(each) == 1
+    return (
+        f" {where}{listed} {'is' if one else 'are'} clearly ahead of the baseline too, at the same adjustment; the "
+        f"comparison does not test {quote(winner)} against {'it' if one else 'them'} (to do so, make {quote(winner)} "
+        f"the baseline: {rebase})."
+    )
+
+
+def _against(r: Any, metric: str) -> str:
+    """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
+    return f"{difference(metric, float(r.mean_diff))} {interval(metric, float(r.low_adj), float(r.high_adj))}"
+
+
+def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows of ``family`` (paired differences against the baseline) on ``metric`` with a defined
+    adjusted interval."""
+    d = family[family.metric == metric]
+    return d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
+
+
+def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
+    """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
+    return "; ".join(f"{quote(str(r.policy))} {_against(r, metric)}" for r in rows.itertuples())
+
+
+#: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
+BOTTOM_LINE = "profit"
+PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
+
+
+def on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str]) -> str:
+    """Where profit stands, at the same adjustment, when the answer's metric is not profit: a caution when it says
+    otherwise (the winner clearly behind the baseline on profit, or, the baseline winning, another policy clearly
+    ahead of it), and, the winner not the baseline, a note when its profit is not distinguishable from the
+    baseline's; else "". A policy that captures more revenue by spending more, by losing customers, or by
+    counting renewals a rep won that would have renewed on their own, is not the one to roll out on revenue
+    alone."""
+    if metric == BOTTOM_LINE:
+        return ""
+    d = _adjusted(family, BOTTOM_LINE)
+    if winner != baseline:
+        mine = d[d.policy == winner]
+        if mine.empty:
+            return ""
+        r = mine.iloc[0]
+        gap = f"{difference(BOTTOM_LINE, float(r.mean_diff))} {interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
+        if r.high_adj < 0:
+            return (
+                f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "
+                f"({PROFIT_IS}: look at both before choosing)."
+            )
+        if r.low_adj <= 0:
+            return (
+                f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
+                f"{gap}."
+            )
+        return ""
+    ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
+    if ahead.empty:
+        return ""
+    each = _each(ahead, BOTTOM_LINE, quote)
+    return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
