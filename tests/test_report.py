@@ -13,6 +13,7 @@ from scipy import stats
 from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.report import write_report
 from sim.experiment.report.design_figures import main_effect
+from sim.experiment.report.markdown import interval
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, resolve_base
 from sim.experiment.stats import sobol_indices
 from sim.experiment.store import Store
@@ -510,6 +511,29 @@ def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline) does best; the "
         "closest, `segment_tiers`, is 2.0M lower [443.5k, 3.6M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
         "p = 0.021, over the 4 comparisons at the design point), over 4 paired replications (common random numbers)."
+    )
+
+
+def test_answer_when_the_baseline_is_best_names_a_noisier_policy_further_behind_that_is_not_clearly_behind(
+    tmp_path: Path,
+) -> None:
+    # unstructured is further behind hunter_farmer in mean than the closest, segment_tiers, but noisy: d = +2.5,
+    # -8, +1.5, -8 (M), mean -3.0, sd 5.72; its Bonferroni interval over the 4 comparisons holds 0, so the baseline
+    # is not shown to beat it, and "does best" would claim more than the tables do.
+    offsets = {**ONE_POINT, "unstructured": [4.5, -5.0, 5.5, -5.0]}
+
+    def noisy(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + offsets[policy][rep]) * M
+
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS, baseline="hunter_farmer"), tmp_path, noisy)
+    half = stats.t.ppf(1 - 0.05 / 8, 3) * np.std([2.5, -8, 1.5, -8], ddof=1) * M / 2
+    assert opening(text).startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline) has the best mean; the "
+        "closest, `segment_tiers`, is 2.0M lower [443.5k, 3.6M] (Bonferroni-adjusted 95% CI"
+    )
+    assert opening(text).endswith(
+        " Not clearly behind `hunter_farmer`, at the same adjustment: `unstructured` -3.0M "
+        f"{interval('revenue_captured', -3 * M - half, -3 * M + half)}."
     )
 
 

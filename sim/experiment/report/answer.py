@@ -27,7 +27,13 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
-from sim.experiment.report.answer_notes import also_ahead, clearly_better, on_profit, replications_needed
+from sim.experiment.report.answer_notes import (
+    also_ahead,
+    clearly_better,
+    not_clearly_behind,
+    on_profit,
+    replications_needed,
+)
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference
@@ -128,11 +134,14 @@ def answer(
     tail = "." if untested else f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
 
     # other policies clearly ahead of the baseline too, at that point: the winner is not tested against them
-    too = (
-        also_ahead(family, metric, sign, winner, quote, rebase, f"At {where}, " if multi else "")
-        if winner != baseline and clear and ahead
-        else ""
-    )
+    opening = f"At {where}, " if multi else ""
+    too = ""
+    if clear and ahead:  # other policies clearly ahead too, or, the baseline best, not clearly behind it
+        too = (
+            also_ahead(family, metric, sign, winner, quote, rebase, opening)
+            if winner != baseline
+            else not_clearly_behind(family, metric, sign, {baseline, other}, baseline, quote, opening)
+        )
     if winner != baseline:
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
         versus += f" {interval(metric, low, high)}" if defined else ""
@@ -151,7 +160,7 @@ def answer(
         gap = _gap(metric, diff, low, high, defined)
         if clear and ahead:
             several = f"the closest, {quote(other)}, is {gap}"
-            single = f"{name} does best; {several}"
+            single = f"{name} {'has the best mean' if too else 'does best'}; {several}"
         elif clear:
             several = f"{quote(other)} does better: it is {gap}"
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"

@@ -57,6 +57,36 @@ def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[st
     return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
 
 
+def not_clearly_behind(
+    family: pd.DataFrame,
+    metric: str,
+    sign: float,
+    named: set[str],
+    baseline: str,
+    quote: Callable[[str], str],
+    where: str,
+) -> str:
+    """`` Not clearly behind `a`, at the same adjustment: ...``: when the baseline has the best mean and the
+    closest policy is clearly behind it, the other policies (not ``named``) whose paired difference from the
+    baseline on ``metric`` is not clearly worse (its adjusted interval holds 0, or there is none), least behind
+    first: a policy further behind in mean but noisier is not beaten for being further behind. ``where`` opens
+    the sentence (``At that design point, ``). "" when every one is clearly behind."""
+    d = family[(family.metric == metric) & ~family.policy.isin(named)]
+    behind = (d["high_adj"].astype(float) < 0) if sign > 0 else (d["low_adj"].astype(float) > 0)  # NaN: not behind
+    d = d[~behind.to_numpy()]
+    if d.empty:
+        return ""
+    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
+    each = [
+        f"{quote(str(r.policy))} {_against(r, metric)}"
+        if np.isfinite(float(r.low_adj))
+        else f"{quote(str(r.policy))} (no test)"
+        for r in d.itertuples()
+    ]
+    opening = f"{where}not" if where else "Not"
+    return f" {opening} clearly behind {quote(baseline)}, at the same adjustment: {'; '.join(each)}."
+
+
 def also_ahead(
     family: pd.DataFrame, metric: str, sign: float, winner: str, quote: Callable[[str], str], rebase: str, where: str
 ) -> str:
