@@ -164,7 +164,10 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     mean of r draws of |N(0, tau_i^2)| (about 0.8 tau_i). The floor is tau-hat_i times q, the 95th percentile of
     max_i mu*_i / tau-hat_i over ``NOISE_SIMULATIONS`` designs of the same shape and gaps whose per-replication
     effects are independent standard normal (drawn from ``NOISE_SEED``): it allows for the k factors and for
-    each tau-hat's own error (q is about 2.3 for 9 trajectories, 10 factors and 2 replications)."""
+    each tau-hat's own error (q is about 2.16 for 9 trajectories, 10 factors and 2 replications; fewer designs,
+    down to 200, where ``NOISE_DRAWS`` would be passed). It takes the trajectories' noise as independent: where
+    the replications' seeds move an effect alike on every trajectory, noise passes the floor far more often than
+    5% (docs/experiments.md)."""
     e = np.asarray(effects, dtype=float)
     tau = _noise_sd(e)
     if not np.isfinite(tau).any():

@@ -282,7 +282,8 @@ def methods(ctx: ReportContext) -> list[str]:
         "from the root seed, so policies are compared paired, replication by replication.",
         "- **t interval:** mean ± t(0.975, n-1) · s / sqrt(n), s the sample standard deviation of the n run values.",
         f"- **Bootstrap interval:** BCa bootstrap of the mean, {stats.BOOTSTRAP_RESAMPLES} resamples, fixed seed "
-        f"{stats.BOOTSTRAP_SEED} (percentile interval when BCa is undefined; needs 3 or more replications).",
+        f"{stats.BOOTSTRAP_SEED} (percentile interval when BCa is undefined; given from "
+        f"{stats.BOOTSTRAP_MIN_REPLICATIONS} replications).",
     ]
     if ctx.experiment.suite:
         lines += [
