@@ -452,7 +452,8 @@ def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_dif
     # Revenue 40k and 50k (+-0.8k) below 200k in the one quarter: hurt, with no quarter after it.
     assert text.endswith(
         "Not back within 2% of the unshocked revenue for 2 quarters before the horizon's end, for every policy: cut; "
-        "there the paired 95% interval of the last quarter not back lies wholly below -2%."
+        "there the paired 95% interval of the last quarter not back lies wholly below -2% (each policy and stress on "
+        "its own interval, not adjusted for the others: among many, one such by chance is likely)."
     )
 
 
@@ -595,6 +596,8 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
         profit,
     )
     assert f.inert == ["empty"]
+    # it is no comparison of its own: the family of the policies' profit differences is the unshocked run and cut
+    assert set(f.versus.shock) == {"none", "cut"} and set(f.versus.family) == {2}
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert "empty changed nothing in any run: in this world it is empty (a share of a small team can round" in text
     table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert).splitlines()
@@ -775,3 +778,45 @@ def test_noise_in_the_quarterly_gaps_is_not_read_as_no_recovery() -> None:
         "(placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are needed to "
         "say."
     )
+
+
+def test_with_two_replications_the_answer_says_there_is_no_interval_rather_than_read_one() -> None:
+    a, b = [100e3, 104e3], [90e3, 95e3]
+    run = lambda profit, revenue: {"profit": profit, "revenue_captured": revenue}  # noqa: E731
+    text = stress_answer_of(
+        {
+            ("none", "a"): run(a, [200e3, 201e3]),
+            ("none", "b"): run(b, [200e3, 201e3]),
+            ("cut", "a"): run(plus(a, [-20e3, -21e3]), [180e3, 181e3]),
+            ("cut", "b"): run(plus(b, [-25e3, -27e3]), [170e3, 169e3]),
+        }
+    )
+    assert "With 2 replications the two policies' profit difference has no interval (one needs at least 3)" in text
+    assert "intervals over the 0 stresses" not in text and "straddle" not in text
+
+
+def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by_neither() -> None:
+    # a has the best worst case (it loses little under the cut), but b is clearly ahead without a stress and under
+    # the cut a's lead holds 0: the pick by worst case is not borne out where the intervals are clear.
+    a = [100e3, 104e3, 98e3, 102e3]
+    b = plus(a, [10e3, 11e3, 9e3, 10e3])
+    revenue = [200e3] * 4
+    run = lambda profit: {"profit": profit, "revenue_captured": revenue}  # noqa: E731
+    text = stress_answer_of(
+        {
+            ("none", "a"): run(a),
+            ("none", "b"): run(b),
+            ("cut", "a"): run(plus(a, [-1e3, -30e3, -2e3, -28e3])),
+            ("cut", "b"): run(plus(b, [-40e3, -45e3, -42e3, -41e3])),
+        }
+    )
+    assert text.startswith(
+        "Answer: a is the safer rollout: under every stress (and without one) its profit stays within 10.0k of the "
+        "best policy's (its largest shortfall without a stress), while b falls up to 16.8k behind the best (under cut)."
+    )
+    assert (
+        "But b does better where it is clear: it is clearly ahead of a without a stress, and a clearly ahead under "
+        "no stress (paired intervals of the profit difference, Bonferroni-adjusted 95% intervals over the 2 "
+        "stresses compared, the unshocked run included), so the pick by worst case is not borne out."
+    ) in text
+    assert "Neither dominates" not in text

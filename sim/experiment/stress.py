@@ -376,6 +376,9 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
     ranking = stress_regret(values) if values.policy.nunique() > 1 else None
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
+    inert = inert_stresses(tagged, points)
+    # A stress that changed nothing is the unshocked run again: no comparison of its own in a family.
+    live = values[~values.shock.isin(inert)]
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,
@@ -386,7 +389,7 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         gaps=gaps,
         recovery=recovery(gaps, first),
         ranking=ranking,
-        versus=policy_differences(values, ranking.robust) if ranking is not None else pd.DataFrame(),
+        versus=policy_differences(live, ranking.robust) if ranking is not None else pd.DataFrame(),
         rollouts=rollout_choices(values, [r for r in rollouts if r in set(values.shock)]),
-        inert=inert_stresses(tagged, points),
+        inert=inert,
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows
+from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
@@ -43,8 +44,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         others = [p for p in t.index if p != safe]
         worst_other = max(others, key=lambda p: t.at[p, "max_regret"])
         behind = (
-            f"{q(worst_other)} falls up to {money(t.at[worst_other, 'max_regret'])} behind the best (under "
-            f"{q(str(t.at[worst_other, 'max_regret_world']))})"
+            f"{q(worst_other)} falls up to {money(t.at[worst_other, 'max_regret'])} behind the best "
+            f"({_under(pd.Series([t.at[worst_other, 'max_regret_world']]), q)})"
         )
         if t.at[safe, "max_regret"] <= 0:
             out.append(
@@ -54,8 +55,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         else:
             out.append(
                 f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
-                f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall: "
-                f"{q(str(t.at[safe, 'max_regret_world']))}), while {behind}."
+                f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
+                f"{_under(pd.Series([t.at[safe, 'max_regret_world']]), q)}), while {behind}."
             )
         why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
         if why:
@@ -95,10 +96,18 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         out.append(
             f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
             f"before the horizon's end, {never}; there the paired 95% interval of the last quarter not back lies "
-            f"wholly below -{RECOVERY_TOLERANCE:.0%}."
+            f"wholly below -{RECOVERY_TOLERANCE:.0%} (each policy and stress on its own interval, not adjusted for "
+            "the others: among many, one such by chance is likely)."
         )
     unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
-    if unclear:
+    n = int(f.draws.replication.nunique()) if not f.draws.empty else 0
+    if unclear and n < MIN_REPLICATIONS:
+        out.append(
+            f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told with "
+            f"{counted(n, 'replication')} ({unclear}): the quarters' paired intervals need at least "
+            f"{MIN_REPLICATIONS}."
+        )
+    elif unclear:
         out.append(
             f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told at this "
             f"replication count ({unclear}): the paired 95% intervals of the last quarters straddle "
@@ -155,13 +164,19 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
     of the time, 1 - 0.95^11, when the two policies do not differ)."""
     v = f.versus[f.versus.other == other]
     m = int(v["family"].max()) if not v.empty else 0
+    if m == 0:  # no interval at all: too few replications
+        n = int(f.draws.replication.nunique()) if not f.draws.empty else 0
+        return (
+            f"With {counted(n, 'replication')} the two policies' profit difference has no interval (one needs at "
+            f"least {MIN_REPLICATIONS}), so whether {q(safe)} is safer cannot be judged yet."
+        )
     adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stresses compared, the unshocked run included"
     ahead = v[v.low_adj > 0].sort_values("diff", ascending=False)
     behind = v[v.high_adj < 0]
     if not ahead.empty and behind.empty:
         top = ahead.iloc[0]
         return (
-            f"The gap is clear: under {q(str(top.shock))} {q(safe)} keeps {money(top['diff'])} more profit "
+            f"The gap is clear: {_under(pd.Series([top.shock]), q)} {q(safe)} keeps {money(top['diff'])} more profit "
             f"{ci(DECISION_METRIC, top.low_adj, top.high_adj)} than {q(other)} (paired, same seeds; {adjusted})."
         )
     if ahead.empty and behind.empty:
@@ -169,11 +184,25 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
             f"But not clearly: under no stress does the paired interval of the two policies' profit difference "
             f"exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
         )
+    if ahead.empty:
+        return (
+            f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(behind.shock, q)}, "
+            f"and {q(safe)} clearly ahead under no stress (paired intervals of the profit difference, {adjusted}), "
+            "so the pick by worst case is not borne out."
+        )
     return (
-        f"Neither dominates: {q(safe)} is clearly ahead under "
-        f"{', '.join(q(str(s)) for s in ahead.shock) or 'no stress'} and clearly behind under "
-        f"{', '.join(q(str(s)) for s in behind.shock)} (paired intervals of the profit difference, {adjusted})."
+        f"Neither dominates: {q(safe)} is clearly ahead {_under(ahead.shock, q)} and clearly behind "
+        f"{_under(behind.shock, q)} (paired intervals of the profit difference, {adjusted})."
     )
+
+
+def _under(shocks: pd.Series, q: Callable[[str], str]) -> str:
+    """``under `a`, `b` and without a stress``: the stresses named, the unshocked run said as such."""
+    named = [q(str(s)) for s in shocks if s != UNSHOCKED]
+    parts = ([f"under {', '.join(named)}"] if named else []) + (
+        ["without a stress"] if (shocks == UNSHOCKED).any() else []
+    )
+    return " and ".join(parts)
 
 
 def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
@@ -185,7 +214,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     (Bonferroni over the causes) and ``other`` has clearly more extra misses in all (else its misses would be
     read against its profit), or, failing that, to the personal relationship the stress cost it beyond
     ``safe`` (a clear difference of at least one touch-equivalent). "" for the unshocked run."""
-    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock)]
+    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock) and s not in f.inert]  # inert: no comparison
     if stress not in stressed:
         return ""
     g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
