@@ -146,7 +146,12 @@ def answer(
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
         versus += f" {interval(metric, low, high)}" if defined else ""
         if clear and ahead:
-            best_of = f"{name} has the best mean and is clearly ahead of the baseline" if too else f"{name} does best"
+            if too:
+                best_of = f"{name} has the best mean and is clearly ahead of the baseline"
+            elif family[family.metric == metric].policy.nunique() > 1:  # the others are tested against the baseline
+                best_of = f"{name} has the best mean and is the only policy clearly ahead of the baseline"
+            else:
+                best_of = f"{name} does best"
             single, several = f"{best_of}: {versus}", f"it is {versus}"
         elif clear:
             single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
