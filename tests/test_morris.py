@@ -399,8 +399,22 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
         f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so none is distinguishable from noise at 2 "
         "replications a point."
     )
-    assert lead({f: float("nan") for f in mu_star}) == (
+    ranked = (
         f"In `profit`, {what} is most sensitive to `a`: mu* = 256.2k per whole range of the factor (mu = -128.1k), "
-        "then `b` (169.0k), `c` (138.4k). With one replication a point the noise floor cannot be estimated (it is "
-        "the spread between replications): this ranking may be noise alone; run 2 or more replications to tell."
+        "then `b` (169.0k), `c` (138.4k). "
+    )
+    tail = "the noise floor cannot be estimated (it is the spread between replications): this ranking may be noise "
+    tail += "alone; run 2 or more replications to tell."
+    # 2 replications, but no effect has two (runs failed): not said to be one replication
+    assert lead({f: float("nan") for f in mu_star}) == (
+        ranked + "Without two replications of any effect (runs failed or pending) " + tail
+    )
+    ctx.experiment.replications = 1
+    assert lead({f: float("nan") for f in mu_star}) == ranked + "With one replication a point " + tail
+    ctx.experiment.replications = 2
+    # a factor with no floor (its effects lack two replications) is judged by none: not counted within its floor
+    assert lead({"a": float("nan"), "b": 100e3, "c": 150e3, "d": 10e3}).endswith(
+        "the other factor's mu* is within its noise floor ("
+        f"{floor_is}; the largest, `c`'s 138.4k, against 150.0k): not distinguishable from noise at 2 replications "
+        "a point."
     )

@@ -82,11 +82,17 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
     at = f"at {counted(ctx.experiment.replications, 'replication')} a point"
     if not np.isfinite(top["noise_floor"].to_numpy(dtype=float)).any():
+        why = (
+            "With one replication a point"
+            if ctx.experiment.replications < 2
+            else "Without two replications of any effect (runs failed or pending)"
+        )
         return (
             f"In {code(m)}, {_ranking(m, what, top, floors=False)}"
-            ". With one replication a point the noise floor cannot be estimated (it is the spread between "
-            "replications): this ranking may be noise alone; run 2 or more replications to tell."
+            f". {why} the noise floor cannot be estimated (it is the spread between replications): this ranking "
+            "may be noise alone; run 2 or more replications to tell."
         )
+    top = top[np.isfinite(top["noise_floor"].to_numpy(dtype=float))]  # a factor with no floor is judged by none
     above = top[top.mu_star > top.noise_floor]
     within = top[~(top.mu_star > top.noise_floor)]
     if above.empty:
@@ -100,9 +106,10 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     if within.empty:
         return f"{said}; every factor's mu* is above its noise floor ({FLOOR_IS})."
     first = within.iloc[0]
-    others = "the other factor's mu* is" if len(within) == 1 else f"the other {len(within)} factors' mu* are"
+    one = len(within) == 1
+    others = "the other factor's mu* is" if one else f"the other {len(within)} factors' mu* are"
     return (
-        f"{said}; {others} within their noise floors ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
+        f"{said}; {others} within {'its noise floor' if one else 'their noise floors'} ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
         f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): not distinguishable "
         f"from noise {at}."
     )
