@@ -820,3 +820,21 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
         "stresses compared, the unshocked run included), so the pick by worst case is not borne out."
     ) in text
     assert "Neither dominates" not in text
+
+
+def test_a_gap_without_the_stress_in_the_other_direction_is_said_as_ahead() -> None:
+    # b is ahead of a without a stress (by 5k) but falls behind under the cut, by an amount the replications
+    # cannot pin down: "without it b is 5.0k ahead of a", not "-5.0k behind".
+    a = [100e3, 104e3, 98e3, 102e3]
+    b = plus(a, [5e3, 5e3, 5e3, 5e3])
+    revenue = [200e3] * 4
+    run = lambda profit: {"profit": profit, "revenue_captured": revenue}  # noqa: E731
+    text = stress_answer_of(
+        {
+            ("none", "a"): run(a),
+            ("none", "b"): run(b),
+            ("cut", "a"): run(plus(a, [-20e3, -21e3, -19e3, -20e3])),
+            ("cut", "b"): run(plus(b, [-10e3, -60e3, -5e3, -55e3])),
+        }
+    )
+    assert "That gap is not clearly the stress's: without it b is 5.0k ahead of a" in text

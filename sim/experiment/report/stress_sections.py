@@ -230,7 +230,8 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
             else f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
         )
         return (
-            f"That gap is not clearly the stress's: without it {q(other)} is {money(without)} behind {q(safe)}, and "
+            f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
+            f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
             f"what {q(stress)} costs {q(other)} differs from what it costs {q(safe)} by {change} ({adjusted}), "
             f"{unsure}."
         )
