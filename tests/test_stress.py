@@ -795,21 +795,26 @@ def test_with_two_replications_the_answer_says_there_is_no_interval_rather_than_
     assert "intervals over the 0 stresses" not in text and "straddle" not in text
 
 
-def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by_neither() -> None:
-    # a has the best worst case (it loses little under the cut), but b is clearly ahead without a stress and under
-    # the cut a's lead holds 0: the pick by worst case is not borne out where the intervals are clear.
+def profit_answer(b_over_a: list[float], cut_a: list[float], cut_b: list[float]) -> str:
+    """The plain answer of a synthetic stress test on profit alone (revenue flat at 200k): a's profit 100, 104,
+    98, 102 (k), b's ``b_over_a`` above it, and a cut that changes each by ``cut_a`` and ``cut_b``."""
     a = [100e3, 104e3, 98e3, 102e3]
-    b = plus(a, [10e3, 11e3, 9e3, 10e3])
-    revenue = [200e3] * 4
-    run = lambda profit: {"profit": profit, "revenue_captured": revenue}  # noqa: E731
-    text = stress_answer_of(
+    b = plus(a, b_over_a)
+    run = lambda profit: {"profit": profit, "revenue_captured": [200e3] * 4}  # noqa: E731
+    return stress_answer_of(
         {
             ("none", "a"): run(a),
             ("none", "b"): run(b),
-            ("cut", "a"): run(plus(a, [-1e3, -30e3, -2e3, -28e3])),
-            ("cut", "b"): run(plus(b, [-40e3, -45e3, -42e3, -41e3])),
+            ("cut", "a"): run(plus(a, cut_a)),
+            ("cut", "b"): run(plus(b, cut_b)),
         }
     )
+
+
+def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by_neither() -> None:
+    # a has the best worst case (it loses little under the cut), but b is clearly ahead without a stress and under
+    # the cut a's lead holds 0: the pick by worst case is not borne out where the intervals are clear.
+    text = profit_answer([10e3, 11e3, 9e3, 10e3], [-1e3, -30e3, -2e3, -28e3], [-40e3, -45e3, -42e3, -41e3])
     assert text.startswith(
         "Answer: a is the safer rollout: under every stress (and without one) its profit stays within 10.0k of the "
         "best policy's (its largest shortfall without a stress), while b falls up to 16.8k behind the best (under cut)."
@@ -825,16 +830,5 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
 def test_a_gap_without_the_stress_in_the_other_direction_is_said_as_ahead() -> None:
     # b is ahead of a without a stress (by 5k) but falls behind under the cut, by an amount the replications
     # cannot pin down: "without it b is 5.0k ahead of a", not "-5.0k behind".
-    a = [100e3, 104e3, 98e3, 102e3]
-    b = plus(a, [5e3, 5e3, 5e3, 5e3])
-    revenue = [200e3] * 4
-    run = lambda profit: {"profit": profit, "revenue_captured": revenue}  # noqa: E731
-    text = stress_answer_of(
-        {
-            ("none", "a"): run(a),
-            ("none", "b"): run(b),
-            ("cut", "a"): run(plus(a, [-20e3, -21e3, -19e3, -20e3])),
-            ("cut", "b"): run(plus(b, [-10e3, -60e3, -5e3, -55e3])),
-        }
-    )
+    text = profit_answer([5e3] * 4, [-20e3, -21e3, -19e3, -20e3], [-10e3, -60e3, -5e3, -55e3])
     assert "That gap is not clearly the stress's: without it b is 5.0k ahead of a" in text
