@@ -6,8 +6,9 @@ policy pools reps of different lanes (an inside team paid on everything beside
 SDRs paid on new logos only), the engine splits the pool: the reps of each lane
 answer a queue of their own, and a lead waits in the queue of the narrowest
 lane paid on it that has a rep in a filled seat this week [A] (with none, it
-is missed for the vacancy, as a lead of a pool whose every seat is vacant is): a rep paid on new logos alone takes the new-logo leads, which
-are its job; the reps paid on everything take the rest. A policy still sees and
+is missed for the vacancy, as a lead of a pool whose every seat is vacant
+is): a rep paid on new logos alone takes the new-logo leads, which are its
+job; the reps paid on everything take the rest. A policy still sees and
 routes to the pool it planned (``Tasks.pool``, ``CoveragePlan.seat_pool``).
 """
 

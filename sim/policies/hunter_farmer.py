@@ -14,6 +14,7 @@ from sim.policies.rules import (
     HandoffRule,
     deal_books,
     empty_plan,
+    lineless_specialists,
     route_to_owner,
     route_to_pool,
     route_to_queue,
@@ -121,8 +122,7 @@ class HunterFarmer(Policy):
         customers, and the field closers' split stays as it was."""
         seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
         k = round(self.params.hunter_share * seats.size)
-        launched = np.flatnonzero((team.role == "specialist") & (team.line < 0))
-        return seats[:k], np.union1d(seats[k:], launched)
+        return seats[:k], np.union1d(seats[k:], np.flatnonzero(lineless_specialists(team)))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)

@@ -251,8 +251,8 @@ def _route_fault(
     In order: a seat past the team (1); a queue of a pool no seat answers (2, naming the highest pool
     queued); a responded deal in a queue (3); a lead queued for a pool no seat of which is paid on its
     (line, kind) (4, naming the lowest such pool: the pool's reps of each lane answer what it is paid on,
-    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a renewal) is the last column of
-    ``lane_lines``.
+    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a
+    renewal) is the last column of ``lane_lines``.
     """
     n_pools = 0
     for s in range(seat_pool.size):

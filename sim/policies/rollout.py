@@ -185,8 +185,8 @@ class Rollout(Policy):
         queues, first = np.unique(self._queue, return_index=True)
         own[queues] = first  # each queue's first current pool
         pool = view.tasks.pool
-        mine = (pool >= 0) & (own[np.maximum(pool, 0)] >= 0)
-        tasks = dataclasses.replace(view.tasks, pool=read_only(np.where(mine, own[np.maximum(pool, 0)], pool)))
+        theirs = own[np.maximum(pool, 0)]  # the current policy's own number of each task's queue, -1: none
+        tasks = dataclasses.replace(view.tasks, pool=read_only(np.where((pool >= 0) & (theirs >= 0), theirs, pool)))
         return dataclasses.replace(view, plan=current, tasks=tasks), dataclasses.replace(view, plan=new)
 
     @staticmethod

@@ -47,6 +47,18 @@ def generalist_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
     return np.flatnonzero(mask & team.filled if filled_only else mask)
 
 
+def lineless_specialists(team: TeamView) -> np.ndarray:
+    """Per seat: a specialist with no product line of its own (an overlay launch's, by default), which a policy
+    that gives specialists only their line's accounts would leave idle."""
+    return np.asarray((team.role == "specialist") & (team.line < 0))
+
+
+def paid_on(view: RouteView, seats: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Whether each of ``seats`` is paid on (its lane) each of the pending opportunities ``idx``: seats x items."""
+    p = view.pending
+    return np.asarray(view.team.pursues(seats[:, None], p.line[idx][None, :], p.kind[idx][None, :]))
+
+
 def field_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
     """The generalist closers who visit (``generalist_closers``), or every generalist closer if none does:
     the seats that own geographic books (``filled_only``: with a holder this week)."""
@@ -312,23 +324,21 @@ def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.nd
     The next rep of the pool with free time answers each (``sim.allocation``; reps of
     different lanes answer a queue each, ``sim.lane_queues``); an answer not made this
     week is asked for again next week, the opportunity keeping its place by its
-    arrival. A lead none of the pool's seats is paid on is left to the caller. While every seat of the
-    pool is vacant the leads go to its first seat instead, so that they are
-    missed for the vacancy, not for a wait in a queue nobody answers.
+    arrival. A lead none of the pool's seats is paid on is left to the caller. While
+    every seat of the pool is vacant the leads go to its first seat instead, so that
+    they are missed for the vacancy, not for a wait in a queue nobody answers.
     Writes into ``handler``.
     """
     seat_pool = view.plan.seat_pool
     seats = np.empty(0, dtype=np.int64) if seat_pool is None else np.flatnonzero(seat_pool == pool)
     if seats.size == 0:
         return
-    p, team = view.pending, view.team
-    first = which & (p.stage == Stage.AWAITING_RESPONSE)
-    if not team.paid_on_everything[seats].all():
+    first = which & (view.pending.stage == Stage.AWAITING_RESPONSE)
+    if not view.team.paid_on_everything[seats].all():
         # A lead none of the pool's seats is paid on is not theirs (their lanes; sim.lane_queues splits the rest).
         at = np.flatnonzero(first)
-        paid = team.pursues(seats[:, None], p.line[at][None, :], p.kind[at][None, :]).any(axis=0)
-        first[at[~paid]] = False
-    handler[first] = queue(pool) if team.filled[seats].any() else seats[0]
+        first[at[~paid_on(view, seats, at).any(axis=0)]] = False
+    handler[first] = queue(pool) if view.team.filled[seats].any() else seats[0]
 
 
 def queue_priority(priority: np.ndarray, tasks: Tasks, order: str) -> np.ndarray:
@@ -355,12 +365,10 @@ def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler
     output array).
     """
     idx = np.flatnonzero(which)
-    team, p = view.team, view.pending
-    if idx.size == 0 or team.paid_on_everything[seats].all():
+    if idx.size == 0 or view.team.paid_on_everything[seats].all():
         _deal(view, idx, seats, handler)
         return
-    paid = team.pursues(seats[:, None], p.line[idx][None, :], p.kind[idx][None, :])  # seats x items
-    groups, group = np.unique(paid.T, axis=0, return_inverse=True)
+    groups, group = np.unique(paid_on(view, seats, idx).T, axis=0, return_inverse=True)
     for g, mask in enumerate(groups):
         _deal(view, idx[group.ravel() == g], seats[mask], handler)
 

@@ -14,6 +14,7 @@ from sim.policies.rules import (
     HandoffRule,
     QueueOrder,
     empty_plan,
+    lineless_specialists,
     name_largest,
     pools_of_roles,
     queue_priority,
@@ -117,8 +118,7 @@ class SegmentTiers(Policy):
     def book_seats(self, team: TeamView) -> np.ndarray:
         """The seats that own the named accounts: the field closers, and the specialists with no line of their
         own (an overlay launch's, which would otherwise sit idle; a line's specialists cover their line)."""
-        launched = (team.role == "specialist") & (team.line < 0)
-        return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS) | launched)
+        return np.flatnonzero(np.isin(team.role, FIELD_CLOSERS) | lineless_specialists(team))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = route_to_owner(view)

@@ -45,7 +45,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         worst_other = max(others, key=lambda p: t.at[p, "max_regret"])
         behind = (
             f"{q(worst_other)} falls up to {money(t.at[worst_other, 'max_regret'])} behind the best "
-            f"({_under(pd.Series([t.at[worst_other, 'max_regret_world']]), q)})"
+            f"({_under(str(t.at[worst_other, 'max_regret_world']), q=q)})"
         )
         if t.at[safe, "max_regret"] <= 0:
             out.append(
@@ -56,7 +56,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             out.append(
                 f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
-                f"{_under(pd.Series([t.at[safe, 'max_regret_world']]), q)}), while {behind}."
+                f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
             )
         why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
         if why:
@@ -100,7 +100,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             "the others: among many, one such by chance is likely)."
         )
     unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
-    n = int(f.draws.replication.nunique()) if not f.draws.empty else 0
+    n = _replications(f)
     if unclear and n < MIN_REPLICATIONS:
         out.append(
             f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told with "
@@ -165,7 +165,7 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
     v = f.versus[f.versus.other == other]
     m = int(v["family"].max()) if not v.empty else 0
     if m == 0:  # no interval at all: too few replications
-        n = int(f.draws.replication.nunique()) if not f.draws.empty else 0
+        n = _replications(f)
         return (
             f"With {counted(n, 'replication')} the two policies' profit difference has no interval (one needs at "
             f"least {MIN_REPLICATIONS}), so whether {q(safe)} is safer cannot be judged yet."
@@ -176,7 +176,7 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
     if not ahead.empty and behind.empty:
         top = ahead.iloc[0]
         return (
-            f"The gap is clear: {_under(pd.Series([top.shock]), q)} {q(safe)} keeps {money(top['diff'])} more profit "
+            f"The gap is clear: {_under(str(top.shock), q=q)} {q(safe)} keeps {money(top['diff'])} more profit "
             f"{ci(DECISION_METRIC, top.low_adj, top.high_adj)} than {q(other)} (paired, same seeds; {adjusted})."
         )
     if ahead.empty and behind.empty:
@@ -186,23 +186,26 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
         )
     if ahead.empty:
         return (
-            f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(behind.shock, q)}, "
+            f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(*map(str, behind.shock), q=q)}, "
             f"and {q(safe)} clearly ahead under no stress (paired intervals of the profit difference, {adjusted}), "
             "so the pick by worst case is not borne out."
         )
     return (
-        f"Neither dominates: {q(safe)} is clearly ahead {_under(ahead.shock, q)} and clearly behind "
-        f"{_under(behind.shock, q)} (paired intervals of the profit difference, {adjusted})."
+        f"Neither dominates: {q(safe)} is clearly ahead {_under(*map(str, ahead.shock), q=q)} and clearly behind "
+        f"{_under(*map(str, behind.shock), q=q)} (paired intervals of the profit difference, {adjusted})."
     )
 
 
-def _under(shocks: pd.Series, q: Callable[[str], str]) -> str:
+def _under(*shocks: str, q: Callable[[str], str]) -> str:
     """``under `a`, `b` and without a stress``: the stresses named, the unshocked run said as such."""
-    named = [q(str(s)) for s in shocks if s != UNSHOCKED]
-    parts = ([f"under {', '.join(named)}"] if named else []) + (
-        ["without a stress"] if (shocks == UNSHOCKED).any() else []
-    )
+    named = [q(s) for s in shocks if s != UNSHOCKED]
+    parts = ([f"under {', '.join(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
     return " and ".join(parts)
+
+
+def _replications(f: Findings) -> int:
+    """How many replications a stress test's impacts are over."""
+    return int(f.draws.replication.nunique()) if not f.draws.empty else 0
 
 
 def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
