@@ -35,6 +35,7 @@ signs and P* a random order.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -45,10 +46,10 @@ import pandas as pd
 COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects", "noise_floor")
 #: The share of designs of pure noise in which no factor's mu* passes its noise floor (:func:`noise_floor`).
 NOISE_CONFIDENCE = 0.95
-#: Designs of pure noise simulated for the noise floor's quantile, at most [A] (2,000: the 95th percentile to about
-#: +-1%), fewer for a large design (at most 4 million effects drawn), and their seed (fixed: a report is
-#: reproducible to the digit).
-NOISE_SIMULATIONS = 2000
+#: Draws of the noise floor's null distribution per factor, at most [A] (20,000: some 100 of them above the 99.5th
+#: percentile that ten factors ask for), fewer for a design of many trajectories (at most 4 million normal draws a
+#: factor), and their seed (fixed: a report is reproducible to the digit).
+NOISE_SIMULATIONS = 20_000
 NOISE_DRAWS = 4_000_000
 NOISE_SEED = 20260102
 
@@ -155,40 +156,59 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     """Per factor, the mu* above which it is distinguishable from replication noise: noise alone keeps every
     factor's mu* at or below its floor in 95% of designs. ``effects``: elementary effects per replication, shape
     (r, k, R) (NaN: missing), whose mean over replications is the effect the screening shows; the floors, shape
-    (k,), are NaN without two replications of any of a factor's effects.
+    (k,), are NaN for a factor without two replications of one trajectory's effect.
 
-    The noise of factor i's effects: per trajectory t, the variance over replications of the per-replication
-    effects divided by their number n (the variance of their mean), averaged over the trajectories with n >= 2:
-    tau-hat_i^2 (in units of the effects; each factor its own, as a factor that changes which deals happen
-    carries more noise than one that does not). With no effect, an effect is noise N(0, tau_i^2), and mu*_i a
-    mean of r draws of |N(0, tau_i^2)| (about 0.8 tau_i). The floor is tau-hat_i times q, the 95th percentile of
-    max_i mu*_i / tau-hat_i over ``NOISE_SIMULATIONS`` designs of the same shape and gaps whose per-replication
-    effects are independent standard normal (drawn from ``NOISE_SEED``): it allows for the k factors and for
-    each tau-hat's own error (q is about 2.16 for 9 trajectories, 10 factors and 2 replications; fewer designs,
-    down to 200, where ``NOISE_DRAWS`` would be passed). It takes the trajectories' noise as independent: where
-    the replications' seeds move an effect alike on every trajectory, noise passes the floor far more often than
-    5% (docs/experiments.md)."""
+    Replication R runs on one seed at every point, so its noise can move a factor's effect alike on every
+    trajectory: per factor, an effect is e_tR = mu_t + a_R + b_tR, a_R (sd sigma_a) shared by the trajectories
+    of replication R and b_tR (sd sigma_b) its own. The mean over replications, whose mean |.| over trajectories
+    is mu*, is then mu_t + c + d_t, with c = a-bar + b-bar (sd sigma_1 / sqrt(R), sigma_1^2 = sigma_a^2 +
+    sigma_b^2 / r) and d_t = b-bar_t - b-bar (the trajectories' own part, summing to 0), independent of each
+    other. The two-way table of effects (trajectory x replication) estimates each part apart: s_1, the sd over
+    replications of their mean over trajectories (R - 1 degrees of freedom), and s_2, the residual sd of the
+    two-way layout ((r - 1)(R - 1)). With no effect, c / (s_1 / sqrt(R)) is Student t with R - 1 degrees of
+    freedom and d / (s_2 / sqrt(R)) a normal vector over the chi root of its degrees: the floor is the
+    quantile of mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| over ``NOISE_SIMULATIONS`` draws of
+    (T, D, V) from ``NOISE_SEED``, at the level 0.95^(1/k) of Sidak (1967, "Rectangular confidence regions
+    for the means of multivariate normal distributions", JASA 62(318):626-633) over the k factors with a
+    floor. Only a factor's trajectories with every replication of its effect take part. The shared part
+    has R - 1 degrees of freedom, so with 2 replications its floor is wide (docs/experiments.md)."""
     e = np.asarray(effects, dtype=float)
-    tau = _noise_sd(e)
-    if not np.isfinite(tau).any():
-        return tau
-    sims = int(np.clip(NOISE_DRAWS // e.size, 200, NOISE_SIMULATIONS))
-    z = np.random.default_rng(NOISE_SEED).standard_normal((sims, *e.shape))
-    z[:, ~np.isfinite(e)] = np.nan
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an effect with no replication: a mean of nothing
-        mu_star = np.nanmean(np.abs(np.nanmean(z, axis=-1)), axis=-2)
-        largest = np.nanmax(mu_star / _noise_sd(z), axis=-1)
-    return np.asarray(tau * float(np.quantile(largest, NOISE_CONFIDENCE)), dtype=float)
+    r, k, reps = e.shape
+    complete = np.isfinite(e).all(axis=-1)  # (r, k): trajectories with every replication of the effect
+    usable = complete.any(axis=0) if reps >= 2 else np.zeros(k, dtype=bool)
+    out = np.full(k, np.nan)
+    if not usable.any():
+        return out
+    sims = int(np.clip(NOISE_DRAWS // r, 200, NOISE_SIMULATIONS))
+    level = NOISE_CONFIDENCE ** (1.0 / usable.sum())
+    for i in np.flatnonzero(usable):
+        x = e[complete[:, i], i, :]  # (trajectories, replications)
+        n = x.shape[0]
+        shared, own = _null_draws(int(i), n, reps, sims)
+        s1 = x.mean(axis=0).std(ddof=1)
+        s2 = 0.0
+        if n >= 2:
+            residual = x - x.mean(axis=1, keepdims=True) - x.mean(axis=0) + x.mean()
+            s2 = np.sqrt((residual**2).sum() / ((n - 1) * (reps - 1)))
+        out[i] = np.quantile(np.abs(s1 * shared + s2 * own).mean(axis=1), level) / np.sqrt(reps)
+    return out
 
 
-def _noise_sd(e: np.ndarray) -> np.ndarray:
-    """tau-hat_i of :func:`noise_floor` per factor, from effects shaped (..., r, k, R): shape (..., k)."""
-    n = np.isfinite(e).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # fewer than two replications: no variance
-        v = np.where(n >= 2, np.nanvar(e, axis=-1, ddof=1) / n, np.nan)
-        return np.sqrt(np.nanmean(v, axis=-2))
+@functools.lru_cache(maxsize=32)
+def _null_draws(factor: int, trajectories: int, replications: int, sims: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`noise_floor`'s draws for one factor, standardised: T (sims, 1) and D_t / sqrt(V) (sims,
+    trajectories); each factor its own generator, so that its floor depends on its effects alone. Cached: a
+    report asks for the same shapes for every metric and comparison."""
+    rng = np.random.default_rng([NOISE_SEED, factor])
+    t = rng.standard_t(replications - 1, size=(sims, 1))
+    t.flags.writeable = False
+    if trajectories < 2:
+        return t, np.zeros((sims, 1))
+    df = (trajectories - 1) * (replications - 1)
+    z = rng.standard_normal((sims, trajectories))
+    d = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(rng.chisquare(df, (sims, 1)) / df)
+    t.flags.writeable = d.flags.writeable = False  # shared by every later call
+    return t, d
 
 
 def ranks(mu_star: np.ndarray) -> np.ndarray:

@@ -146,12 +146,21 @@ def _noise_paragraph(ctx: ReportContext) -> str:
             "effect a mu* of about 0.8 times the noise of one effect, and only the spread between replications "
             "measures that noise: run 2 or more replications before reading the ranking."
         )
+    few = (
+        " With 2 replications the seed's shared part rests on one degree of freedom and the floors are wide: "
+        "run 4 or more."
+        if ctx.experiment.replications == 2
+        else ""
+    )
     return (
         "**Noise floor:** per factor, the mu* below which replication noise alone keeps every factor in 95% of "
-        "designs (`morris.noise_floor`: the noise of the factor's effects from the spread of each replication's "
-        "own effect, times the 95th percentile of the largest mu* against its noise in simulated designs of pure "
-        "noise of the same shape). A factor whose mu* is not above its floor is not distinguishable from noise at "
-        "this replication count: its rank says nothing. More replications lower the floors."
+        "designs (`morris.noise_floor`). A replication runs on one seed at every point, so its noise can move a "
+        "factor's effect alike on every trajectory: the floor takes that shared part from the spread of the "
+        "replications' mean effects (Student t, replications - 1 degrees of freedom) and each trajectory's own "
+        "part from the rest of the spread, and simulates the largest mu* they give with no effect, at a level "
+        "that allows for the number of factors (Sidak 1967). A factor whose mu* is not above its floor is not "
+        "distinguishable from noise at this replication count: its rank says nothing. More replications lower "
+        f"the floors.{few}"
     )
 
 
