@@ -23,7 +23,7 @@ def steps(levels: np.ndarray) -> np.ndarray:
     return np.diff(levels, axis=1)
 
 
-@pytest.mark.parametrize(("k", "r", "p"), [(1, 3, 2), (3, 20, 4), (10, 9, 4), (5, 50, 8)])
+@pytest.mark.parametrize(("k", "r", "p"), [(1, 2, 2), (3, 20, 4), (10, 9, 4), (5, 50, 8)])
 def test_trajectories_move_one_factor_by_delta_on_the_grid(k: int, r: int, p: int) -> None:
     levels = morris.trajectory_levels(k, r, p, seed=7)
     unit = morris.trajectories(k, r, p, seed=7)
@@ -58,8 +58,19 @@ def test_trajectories_come_from_the_seed_alone() -> None:
     assert not np.array_equal(first, morris.trajectory_levels(4, 10, 4, seed=124))
 
 
+def test_no_two_trajectories_are_the_same() -> None:
+    # Seed 5 drew trajectory 2 equal to trajectory 0 (3 factors, 4 levels: 384 different ones): it is redrawn.
+    levels = morris.trajectory_levels(3, 4, 4, seed=5)
+    assert len({t.tobytes() for t in levels}) == 4
+    assert morris.distinct_trajectories(3, 4) == 4**3 * 6
+    # A grid with fewer different trajectories than asked for is refused, and every one of them can be drawn.
+    assert len({t.tobytes() for t in morris.trajectory_levels(1, 2, 2, seed=0)}) == 2
+    with pytest.raises(ValueError, match="3 trajectories, but a 2-level grid of 1 factors has only 2 different"):
+        morris.trajectory_levels(1, 3, 2, seed=0)
+
+
 def test_starts_cover_the_grid_and_both_directions() -> None:
-    levels = morris.trajectory_levels(2, 400, 4, seed=1)
+    levels = morris.trajectory_levels(2, 32, 4, seed=1)  # every one of the 32 different trajectories
     assert set(levels[:, 0, :].ravel().tolist()) == {0, 1, 2, 3}  # every level is a start
     d = steps(levels)
     assert (d > 0).any() and (d < 0).any()  # up from levels 0 and 1, down from 2 and 3
@@ -209,7 +220,9 @@ def test_bad_morris_designs_give_one_line_each() -> None:
     no_range = [{"name": "share", "target": "scenario.relationship.personal_share"}]
     assert problems(factors=no_range, design={"kind": "morris"}) == [
         "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
-        ' (in the block named "share")'
+        ' (in the block named "share")',
+        "<experiment>: design.trajectories: 10 asked for, but a 4-level grid of 1 factor(s) has only 4 different "
+        "trajectories (use fewer, or more levels)",
     ]
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 0}) == [
         "<experiment>: design.trajectories: must be from 2 to 10,000, not 0 "
@@ -226,6 +239,10 @@ def test_bad_morris_designs_give_one_line_each() -> None:
         "<experiment>: design.trajectories: only a morris design has trajectories (this one is lhs)"
     ]
     assert problems(design={"kind": "morris"}) == ["<experiment>: design.kind: a sampled design needs factors"]
+    assert problems(factors=FACTORS[:1], design={"kind": "morris", "trajectories": 3, "levels": 2}) == [
+        "<experiment>: design.trajectories: 3 asked for, but a 2-level grid of 1 factor(s) has only 2 different "
+        "trajectories (use fewer, or more levels)"
+    ]
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": "4"}) == [
         "<experiment>: design.trajectories: Input should be a valid integer"
     ]

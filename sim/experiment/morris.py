@@ -36,6 +36,7 @@ signs and P* a random order.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -61,21 +62,35 @@ def delta(levels: int) -> float:
     return levels / (2 * (levels - 1))
 
 
+def distinct_trajectories(factors: int, levels: int) -> int:
+    """How many different Morris trajectories a grid has: p^k start points times k! orders of the moves."""
+    return levels**factors * math.factorial(factors)
+
+
 def trajectory_levels(factors: int, trajectories: int, levels: int, seed: int) -> np.ndarray:
     """Grid levels (integers 0..p-1) of ``trajectories`` Morris trajectories, shape (r, k + 1, k).
 
     Drawn from ``numpy.random.default_rng(seed)`` only (no global random state):
     the same arguments give the same trajectories. Point j + 1 of a trajectory
     differs from point j in one factor, by exactly p/2 levels (Delta in the
-    unit cube); every factor moves once per trajectory.
+    unit cube); every factor moves once per trajectory. No two are the same: a
+    trajectory drawn again is redrawn (a repeat adds runs but no information, and
+    counts one path twice in mu*), so r may not exceed :func:`distinct_trajectories`.
     """
     if factors < 1 or trajectories < 1:
         raise ValueError("factors and trajectories must be at least 1")
     delta(levels)  # checks that p is even
+    if trajectories > distinct_trajectories(factors, levels):
+        raise ValueError(
+            f"{trajectories} trajectories, but a {levels}-level grid of {factors} factors has only "
+            f"{distinct_trajectories(factors, levels)} different ones"
+        )
     half = levels // 2
     rng = np.random.default_rng(seed)
     out = np.empty((trajectories, factors + 1, factors), dtype=np.int64)
-    for t in range(trajectories):
+    seen: set[bytes] = set()
+    t = 0
+    while t < trajectories:
         base = rng.integers(0, levels - half, size=factors)  # x*: a level from which +p/2 stays on the grid
         up = rng.integers(0, 2, size=factors).astype(bool)  # D*: the direction of each factor's move
         order = rng.permutation(factors)  # P*: the order in which the factors move
@@ -85,6 +100,10 @@ def trajectory_levels(factors: int, trajectories: int, levels: int, seed: int) -
             point = point.copy()
             point[i] += half if up[i] else -half
             out[t, j + 1] = point
+        key = out[t].tobytes()
+        if key not in seen:
+            seen.add(key)
+            t += 1
     return out
 
 
