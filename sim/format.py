@@ -92,10 +92,14 @@ def difference(metric: str, v: float) -> str:
     return f"+{text}" if v > 0 and not text.startswith("+") else text
 
 
-def no_spread_words(diff: float) -> str:
+def no_spread_words(diff: float, replications: int | None = None) -> str:
     """What a paired comparison whose differences have no spread is (``stats.paired_differences``' ``constant``,
-    for which no test is made): ``identical`` when its difference is 0, else ``the same in every replication``."""
-    return "identical" if diff == 0 else "the same in every replication"
+    for which no test is made): ``identical`` when its difference is 0, else ``the same in every replication``;
+    given the count of ``replications``, ``identical in every one of the 5 paired replications``, or ``the
+    same ...``."""
+    if replications is None:
+        return "identical" if diff == 0 else "the same in every replication"
+    return f"{'identical' if diff == 0 else 'the same'} in every one of the {replications} paired replications"
 
 
 def _points(pp: float) -> str:

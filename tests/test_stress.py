@@ -18,6 +18,7 @@ from sim.experiment.stress import (
     NEVER_HURT,
     NOT_BACK,
     UNCLEAR,
+    impact_draws,
     impacts,
     policy_differences,
     quarterly_gaps,
@@ -164,6 +165,14 @@ def test_impact_is_the_paired_difference_with_its_t_interval() -> None:
     assert (row.low, row.high) == (pytest.approx(d.mean() - half), pytest.approx(d.mean() + half))
     assert row.relative == pytest.approx(d.mean() / 110.0)
     assert row.worst == -12.0
+    # The draws are the same differences, replication by replication; a policy whose stressed runs all failed
+    # keeps a row with no pair (n = 0) and has no draw.
+    draws = impact_draws(v)
+    assert draws.d.tolist() == d.tolist() and draws.replication.tolist() == [0, 1, 2]
+    gone = pd.concat([v, values_frame({("none", "q"): [1.0, 2.0, 3.0]})], ignore_index=True)
+    q = impacts(gone).set_index("policy").loc["q"]
+    assert q.n == 0 and np.isnan(q.impact) and np.isnan(q.low)
+    assert set(impact_draws(gone).policy) == {"p"}
 
 
 def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> None:

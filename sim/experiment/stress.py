@@ -78,16 +78,47 @@ IMPACT_COLUMNS = ["shock", "policy", "metric", "n", "unshocked", "impact", "low"
 DRAW_COLUMNS = ["shock", "policy", "metric", "replication", "d"]
 
 
+def paired_impacts(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`impacts` and :func:`impact_draws` of ``values`` in one pass."""
+    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
+    rows, blocks = [], []
+    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
+        pairs = wide[[UNSHOCKED, shock]].dropna()
+        d = (pairs[shock] - pairs[UNSHOCKED]).rename("d")
+        block = d.reset_index()
+        block.insert(0, "shock", shock)
+        blocks.append(block)
+        base = pairs[UNSHOCKED].groupby(level=["policy", "metric"], sort=False)
+        by = d.groupby(level=["policy", "metric"], sort=False)
+        # Every (policy, metric) of the design has a row, one with no pair of runs too (n = 0, NaN).
+        for policy, metric in wide.index.droplevel("replication").unique():
+            x = by.get_group((policy, metric)).to_numpy() if (policy, metric) in by.groups else np.array([])
+            b = base.get_group((policy, metric)).to_numpy() if x.size else np.array([])
+            lo, hi = t_interval(x)
+            mean_base = float(b.mean()) if b.size else np.nan
+            mean = float(x.mean()) if x.size else np.nan
+            rows.append(
+                {
+                    "shock": shock,
+                    "policy": policy,
+                    "metric": metric,
+                    "n": int(x.size),
+                    "unshocked": mean_base,
+                    "impact": mean,
+                    "low": lo,
+                    "high": hi,
+                    "relative": mean / abs(mean_base) if mean_base else np.nan,
+                    "worst": float(x.min()) if x.size else np.nan,
+                }
+            )
+    draws = pd.concat(blocks, ignore_index=True)[DRAW_COLUMNS] if blocks else pd.DataFrame(columns=DRAW_COLUMNS)
+    return pd.DataFrame(rows, columns=IMPACT_COLUMNS), draws
+
+
 def impact_draws(values: pd.DataFrame) -> pd.DataFrame:
     """Per (shock, policy, metric, replication): ``d = x(stress) - x(none)``, of the replications with both.
     ``values`` as :func:`impacts` takes them."""
-    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
-    blocks = []
-    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
-        d = (wide[shock] - wide[UNSHOCKED]).dropna().rename("d").reset_index()
-        d.insert(0, "shock", shock)
-        blocks.append(d)
-    return pd.concat(blocks, ignore_index=True)[DRAW_COLUMNS] if blocks else pd.DataFrame(columns=DRAW_COLUMNS)
+    return paired_impacts(values)[1]
 
 
 def impact_gap(draws: pd.DataFrame, shock: str, metric: str, policy: str, other: str, family: int = 1) -> pd.Series:
@@ -110,31 +141,7 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
     replications), unshocked (its mean), impact (mean of d), low, high (95% t),
     relative (impact / |unshocked|), worst (the smallest d).
     """
-    wide = values.pivot_table(index=["policy", "metric", "replication"], columns="shock", values="value")
-    rows = []
-    for shock in [c for c in wide.columns if c != UNSHOCKED and UNSHOCKED in wide.columns]:
-        for (policy, metric), g in wide.groupby(level=["policy", "metric"], sort=False):
-            pair = g[[UNSHOCKED, shock]].dropna()
-            base = pair[UNSHOCKED].to_numpy()
-            d = pair[shock].to_numpy() - base
-            lo, hi = t_interval(d)
-            mean_base = float(base.mean()) if base.size else np.nan
-            mean = float(d.mean()) if d.size else np.nan
-            rows.append(
-                {
-                    "shock": shock,
-                    "policy": policy,
-                    "metric": metric,
-                    "n": int(d.size),
-                    "unshocked": mean_base,
-                    "impact": mean,
-                    "low": lo,
-                    "high": hi,
-                    "relative": mean / abs(mean_base) if mean_base else np.nan,
-                    "worst": float(d.min()) if d.size else np.nan,
-                }
-            )
-    return pd.DataFrame(rows, columns=IMPACT_COLUMNS)
+    return paired_impacts(values)[0]
 
 
 #: The verdicts of :func:`recovery_of`.
@@ -360,8 +367,9 @@ def acting_impacts(
         acting = wanted[wanted.shock.isin([UNSHOCKED, shock]) & (wanted.quarter >= quarter)]
         if (acting.shock == shock).any() and (acting.shock == UNSHOCKED).any():
             values = with_shock(run_values(acting.drop(columns="shock"), list(STRESS_METRICS)), points)
-            blocks.append(impacts(values))
-            draws.append(impact_draws(values))
+            impact, draw = paired_impacts(values)
+            blocks.append(impact)
+            draws.append(draw)
     if not blocks:
         return pd.DataFrame(columns=IMPACT_COLUMNS), pd.DataFrame(columns=DRAW_COLUMNS)
     return pd.concat(blocks, ignore_index=True), pd.concat(draws, ignore_index=True)

@@ -36,7 +36,7 @@ from sim.experiment.report.answer_notes import (
 )
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference
+from sim.format import counted, difference, no_spread_words
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -307,8 +307,7 @@ def _untested(row: pd.Series) -> str:
     or differences with no spread (``constant``: identical, or the same in every replication)."""
     n = int(row["n"])
     if bool(row.get("constant", False)):
-        same = "identical" if float(row["mean_diff"]) == 0 else "the same"
-        return f"{same} in every one of the {n} paired replications (no spread, so no test)"
+        return f"{no_spread_words(float(row['mean_diff']), n)} (no spread, so no test)"
     return (
         f"with {counted(n, 'paired replication')} a difference cannot be tested (a test needs at least "
         f"{stats.MIN_REPLICATIONS})"
