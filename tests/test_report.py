@@ -224,6 +224,23 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     assert row in text
 
 
+def test_one_policy_over_a_large_grid_says_its_paired_table_shows_every_point(tmp_path: Path) -> None:
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"),),
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", values=tuple(range(300, 1000, 100))),
+        ),
+    )
+    text = stored(exp, tmp_path, lambda point, policy, rep: (10 + rep + point * (1 + rep / 10)) * M)
+    means, paired = text.split("## Paired differences against the first design point")
+    # The means table shows the first point and the one the answer cites; the paired table every point.
+    assert "The design has 7 points: this table shows the first and design point 6, the one the answer cites" in means
+    assert "the tables show" not in text
+    assert [f"(point {p}) - point 0 |" in paired for p in range(1, 7)] == [True] * 6
+
+
 def test_failed_run_is_reported_with_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.experiment.worker as worker
 

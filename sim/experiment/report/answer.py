@@ -213,11 +213,17 @@ def answer(
     )
 
 
-def cited_point(values: pd.DataFrame, metrics: Sequence[str], policies: Sequence[str], baseline: str) -> int | None:
-    """The design point whose paired difference :func:`answer` gives for several policies (where the policy
-    best at the most points does worst against the one it is compared with), so that the tables can show it;
-    None when the answer gives none."""
+def cited_point(
+    values: pd.DataFrame, metrics: Sequence[str], policies: Sequence[str], baseline: str, across_points: bool = False
+) -> int | None:
+    """The design point whose paired difference :func:`answer` gives, so that the tables can show it: for
+    several policies, where the policy best at the most points does worst against the one it is compared with;
+    for one policy over a grid (``across_points``), the point it compares with the first. None when the answer
+    gives none."""
     metric = chosen_metric(metrics)
+    if across_points and metric is not None:
+        sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
+        return _across_compared(values, metric, sign)[0]
     present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
     if metric is None or len(policies) < 2 or baseline not in present:
         return None
@@ -327,6 +333,24 @@ def _stat(row: pd.Series, family: int, scope: str) -> str:
     return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} {scope}"
 
 
+def _across_compared(values: pd.DataFrame, metric: str, sign: float) -> tuple[int | None, int, int, pd.DataFrame]:
+    """One policy across its design points: the point the answer compares with the first (None when there is
+    none), the point with the best mean, the first point with results, and the paired differences of ``metric``
+    against it by point (``stats.point_differences``)."""
+    present = sorted(int(p) for p in values["point"].unique())
+    v = values[(values.metric == metric) & np.isfinite(values["value"])]
+    if len(present) < 2 or v.empty:
+        return None, -1, -1, pd.DataFrame()
+    reference = present[0]
+    best = int((sign * v.groupby("point")["value"].mean()).idxmax())  # ties: the first point
+    family = stats.point_differences(values, reference)
+    rows = family[(family.metric == metric) & np.isfinite(family["mean_diff"].astype(float))].set_index("point")
+    if rows.empty:
+        return None, best, reference, rows
+    compared = best if best != reference else int((sign * rows["mean_diff"]).idxmax())
+    return (compared if compared in rows.index else None), best, reference, rows
+
+
 def _across_points(
     values: pd.DataFrame,
     metric: str,
@@ -339,18 +363,8 @@ def _across_points(
     """The answer of one policy across its design points (None with fewer than two points with results, or
     when the chosen metric has no paired difference). The reference is the first design point with results,
     as in the paired-differences table."""
-    present = sorted(int(p) for p in values["point"].unique())
-    v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    if len(present) < 2 or v.empty:
-        return None
-    reference = present[0]
-    best = int((sign * v.groupby("point")["value"].mean()).idxmax())  # ties: the first point
-    family = stats.point_differences(values, reference)
-    rows = family[(family.metric == metric) & np.isfinite(family["mean_diff"].astype(float))].set_index("point")
-    if rows.empty:
-        return None
-    compared = best if best != reference else int((sign * rows["mean_diff"]).idxmax())
-    if compared not in rows.index:
+    compared, best, reference, rows = _across_compared(values, metric, sign)
+    if compared is None:
         return None
     row = rows.loc[compared]
     label = _labeller(points, factors)
@@ -379,7 +393,7 @@ def _across_points(
             body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {_untested(row)}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    start = f"one policy, {quote(policy)}, over {len(present)} design points: "
+    start = f"one policy, {quote(policy)}, over {values['point'].nunique()} design points: "
     if not defined:  # the body says why there is no test
         return start + body + "."
     stat = _stat(row, int(row["family"]), "with the first design point")

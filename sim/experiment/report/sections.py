@@ -117,9 +117,9 @@ def table_points(ctx: ReportContext, values: pd.DataFrame, cited: int | None = N
 def _shown(ctx: ReportContext, points: list[int]) -> str:
     """Which of a large design's points the tables show: the first, and the one the answer cites."""
     also = f" and design point {points[1]}, the one the answer cites" if len(points) > 1 else ""
-    return (
-        f"The design has {len(ctx.points)} points: the tables show the first{also}; every point is in `{RESULTS_CSV}`."
-    )
+    # One policy over a grid compares every point with the first, so its paired table shows them all.
+    tables = "this table shows" if ctx.experiment.one_policy_grid else "the tables show"
+    return f"The design has {len(ctx.points)} points: {tables} the first{also}; every point is in `{RESULTS_CSV}`."
 
 
 def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int], truncated: bool) -> list[str]:
