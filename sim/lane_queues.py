@@ -5,10 +5,12 @@ so every rep of a queue must be paid on everything the queue holds. When a
 policy pools reps of different lanes (an inside team paid on everything beside
 SDRs paid on new logos only), the engine splits the pool: the reps of each lane
 answer a queue of their own, and a lead waits in the queue of the narrowest
-lane paid on it that has a rep in a filled seat this week [A] (with none, it
-is missed for the vacancy, as a lead of a pool whose every seat is vacant
-is): a rep paid on new logos alone takes the new-logo leads, which are its
-job; the reps paid on everything take the rest. A policy still sees and
+lane paid on it that has a rep with hours this week [A]; with none, of the
+narrowest with a rep in a filled seat (a rep at the bottom of a ramp that
+starts at 0 has no hours yet: the lead waits, as in a pool without lanes);
+with none again, it is missed for the vacancy, as a lead of a pool whose
+every seat is vacant is. A rep paid on new logos alone takes the new-logo
+leads, which are its job; the reps paid on everything take the rest. A policy still sees and
 routes to the pool it planned (``Tasks.pool``, ``CoveragePlan.seat_pool``).
 """
 
@@ -26,6 +28,7 @@ def lane_queues(
     lane_lines: np.ndarray,
     lane_kinds: np.ndarray,
     filled: np.ndarray,
+    capacity: np.ndarray,
 ) -> tuple[Queues, np.ndarray]:
     """``queues`` with each pool whose seats differ in lane split into one queue per lane, and per task
     whether its queue has no filled seat this week (nobody can answer it: a vacancy).
@@ -33,7 +36,7 @@ def lane_queues(
     ``line`` and ``kind``: each task's (line -1, a renewal, is the last column
     of ``lane_lines``); ``lane_lines`` (seat x line + 1) and ``lane_kinds``
     (seat x kind): what each seat is paid on; ``filled``: per seat, held this
-    week. A pool of one lane keeps its number; a pool's other lanes take
+    week; ``capacity``: its hours this week. A pool of one lane keeps its number; a pool's other lanes take
     numbers past every pool, in the order of their first seat. A task no seat
     of its pool is paid on stays in its pool's queue (``checked_route``
     refuses such a route).
@@ -67,13 +70,15 @@ def lane_queues(
     queue_pool = unique[:, 0]
     queue_lines, queue_kinds = unique[:, 1 : 1 + lines].astype(bool), unique[:, 1 + lines :].astype(bool)
     breadth = queue_lines.sum(axis=1) * queue_kinds.sum(axis=1)
-    staffed = np.zeros(unique.shape[0], dtype=bool)
+    staffed, working = np.zeros(unique.shape[0], dtype=bool), np.zeros(unique.shape[0], dtype=bool)
     staffed[inverse.ravel()[filled[pooled]]] = True
+    working[inverse.ravel()[filled[pooled] & (capacity[pooled] > 0)]] = True
     task_pool = queues.pool.copy()
     waiting = np.flatnonzero(task_pool >= 0)
     column = np.where(line[waiting] >= 0, line[waiting], lines - 1)
-    # The queues in the order a lead tries them: staffed first, then the narrowest lane, then the lower number.
-    rank = np.lexsort((number, breadth, ~staffed))
+    # The queues in the order a lead tries them: with hours, then staffed, then the narrowest lane, then the
+    # lower number.
+    rank = np.lexsort((number, breadth, ~staffed, ~working))
     paid = (
         (queue_pool[rank, None] == task_pool[None, waiting])
         & queue_lines[rank][:, column]

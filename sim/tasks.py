@@ -196,7 +196,9 @@ def week_tasks(
         deal = opportunity >= 0
         deal_kind = np.zeros(opportunity.size, dtype=np.int64)
         deal_kind[deal] = b.kind[opportunity[deal]]
-        queues, unstaffed = lane_queues(queues, line, deal_kind, seats.lane_lines, seats.lane_kinds, seats.filled)
+        queues, unstaffed = lane_queues(
+            queues, line, deal_kind, seats.lane_lines, seats.lane_kinds, seats.filled, seats.capacity
+        )
     return TaskList(
         tasks=tasks,
         opportunity=opportunity,

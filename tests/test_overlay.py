@@ -441,7 +441,7 @@ def test_lane_a_lead_no_seat_of_its_pool_is_paid_on_is_refused():
     run(overlay_world("all_lines", quarters=1), _EverythingInOnePool(), 1)  # paid on everything: fine
 
 
-def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_staffed_one():
+def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_one_with_hours():
     from sim.allocation import Queues
     from sim.lane_queues import lane_queues
 
@@ -452,19 +452,30 @@ def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_st
     seat_pool = np.array([0, 0, 0, -1])
     queues = Queues(pool=np.array([0, 0, 0, -1]), arrival=np.zeros(4), seat_pool=seat_pool)
     line, kind = np.array([0, 0, -1, 0]), np.array([0, 1, 2, 0])
-    filled = np.ones(4, dtype=bool)
-    split, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled)
+    filled, hours = np.ones(4, dtype=bool), np.full(4, 30.0)
+    split, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled, hours)
     assert split.seat_pool.tolist() == [0, 0, 1, -1]  # the SDR's lane is a queue of its own, numbered past pool 0
     assert split.pool.tolist() == [1, 0, 0, -1]  # the new logo to the SDR, the expansion and renewal to inside
     assert not unstaffed.any()
     # the SDR's seat vacant this week: its new-logo lead waits for the inside reps instead
-    vacant, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([True, True, False, True]))
+    vacant, unstaffed = lane_queues(
+        queues, line, kind, lane_lines, lane_kinds, np.array([True, True, False, True]), hours
+    )
     assert vacant.pool.tolist() == [0, 0, 0, -1] and not unstaffed.any()
+    # the SDR hired this week at a ramp that starts at 0: no hours yet, so the inside reps take its lead too
+    new_hire = np.array([30.0, 30.0, 0.0, 30.0])
+    ramping, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled, new_hire)
+    assert ramping.pool.tolist() == [0, 0, 0, -1] and not unstaffed.any()
+    # every seat of the pool without hours: the lead waits in its own lane's queue (missed as queue_wait)
+    idle = lane_queues(queues, line, kind, lane_lines, lane_kinds, filled, np.array([0.0, 0.0, 0.0, 30.0]))
+    assert idle[0].pool.tolist() == [1, 0, 0, -1] and not idle[1].any()
     # the inside reps vacant: the expansion and the renewal have no filled seat paid on them, a vacancy
-    gone, unstaffed = lane_queues(queues, line, kind, lane_lines, lane_kinds, np.array([False, False, True, True]))
+    gone, unstaffed = lane_queues(
+        queues, line, kind, lane_lines, lane_kinds, np.array([False, False, True, True]), hours
+    )
     assert gone.pool.tolist() == [1, 0, 0, -1] and unstaffed.tolist() == [False, True, True, False]
     # a pool of one lane is left as it is
-    same, unstaffed = lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled)
+    same, unstaffed = lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled, hours)
     assert same is queues and not unstaffed.any()
 
 
