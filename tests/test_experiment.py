@@ -478,7 +478,7 @@ def test_an_integer_factor_a_design_could_not_vary_is_refused(kind, low, high, r
         "scenario": "small.toml",
         "policies": [{"name": "unstructured"}],
         "factors": [{"name": "n", "target": "scenario.reps.0.count", "low": low, "high": high, "integer": True}],
-        "design": {"kind": kind} | ({} if kind == "morris" else {"samples": 4}),
+        "design": {"kind": kind} | ({"trajectories": 4} if kind == "morris" else {"samples": 4}),
     }
     if refused is None:
         assert parse_experiment(data).factors[0].integer
