@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.errors import InputError
 from sim.experiment import morris
@@ -173,6 +174,16 @@ def test_screening_of_a_paired_difference() -> None:
     # The replications' noise is the same at every point (common random numbers): no effect carries any, so
     # the noise floor is 0 for every comparison (but for round-off).
     assert table["noise_floor"].to_numpy() == pytest.approx(np.zeros(len(table)), abs=1e-12)
+    # A failed run (point 1, base, replication 0) leaves its replication out of the two steps it ends and
+    # starts: each effect still comes from one seed's two runs, so the replications' noise still cancels (a
+    # mean of each point's replications set replication 1 against their average there: 0.55 / Delta off).
+    failed = pd.DataFrame([r for r in rows if (r["point"], r["policy"], r["replication"]) != (1, "base", 0)])
+    t = morris.screening(failed, points, unit, ["x0", "x1"], p, ["base", "new"], "base").set_index(
+        ["comparison", "factor"]
+    )
+    assert t.loc[("base", "x0"), ["mu_star", "mu", "sigma"]].tolist() == pytest.approx([3.0, 3.0, 0.0], abs=1e-12)
+    assert t.loc[("base", "x1"), "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert t.loc[("new - base", "x1"), "mu_star"] == pytest.approx(5.0, abs=1e-12)
 
 
 # ---- experiment files --------------------------------------------------------------------------------------------
@@ -239,6 +250,10 @@ def test_bad_morris_designs_give_one_line_each() -> None:
         "<experiment>: design.trajectories: only a morris design has trajectories (this one is lhs)"
     ]
     assert problems(design={"kind": "morris"}) == ["<experiment>: design.kind: a sampled design needs factors"]
+    assert problems(factors=FACTORS[:1], design={"kind": "morris", "trajectories": 3, "levels": 3}) == [
+        "<experiment>: design.levels: must be an even number from 2 to 1,000, not 3 "
+        "(only an even p keeps every step of Delta = p / (2 (p - 1)) on the grid)"
+    ]  # an odd grid's trajectories are not counted: its levels are the problem
     assert problems(factors=FACTORS[:1], design={"kind": "morris", "trajectories": 3, "levels": 2}) == [
         "<experiment>: design.trajectories: 3 asked for, but a 2-level grid of 1 factor(s) has only 2 different "
         "trajectories (use fewer, or more levels)"
@@ -327,6 +342,7 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     assert f" Across the design: {lead}" in answer
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
     assert "With 2 replications the seed's shared part rests on one degree of freedom" in report
+    assert "The floor takes the noise as normal and the seed as moving every trajectory alike" in report
     assert "- **Design:** morris, 2 trajectories of 5 points, 4 levels" in report
     assert "Campolongo, Cariboni & Saltelli 2007" in report
 
@@ -376,7 +392,7 @@ def test_the_noise_floor_is_what_noise_alone_keeps_every_factor_below_in_95_perc
     # shares (a floor that took the trajectories as independent let 89% through at nine-tenths shared).
     reached = {shared: sum(passed(noise(shared)) for _ in range(150)) for shared in (0.0, 0.5, 0.9)}
     assert reached == {0.0: 2, 0.5: 7, 0.9: 8}  # 1.3%, 4.7%, 5.3% (within the sampling error of 150)
-    assert sum(passed(noise(1.0, replications=2)) for _ in range(150)) == 6  # 4%: two replications too
+    assert sum(passed(noise(1.0, replications=2)) for _ in range(150)) == 7  # 4.7%: two replications too
     # The floor scales with the effects; one replication gives none.
     e = noise(0.0)
     assert morris.noise_floor(5 * e) == pytest.approx(5 * morris.noise_floor(e), rel=1e-12)
@@ -393,6 +409,16 @@ def test_the_noise_floor_is_what_noise_alone_keeps_every_factor_below_in_95_perc
         return hits
 
     assert (found(4), found(2)) == (91, 7)
+    # With all of the noise shared by the seed, mu* is |c| and the floor Student t's quantile at the Sidak
+    # level, exactly; a real effect (the same in every replication) moves no floor.
+    seed = rng.normal(0.0, 1.0, (1, 10, 4)) * np.linspace(0.5, 5.0, 10)[None, :, None]
+    shared = np.broadcast_to(seed, (9, 10, 4)).copy()
+    s1 = shared[0].std(axis=1, ddof=1)
+    exact = s1 / 2 * stats.t.ppf((1 + 0.95 ** (1 / 10)) / 2, 3)
+    assert morris.noise_floor(shared) == pytest.approx(exact, rel=1e-9)
+    e = noise(0.5)
+    effect = rng.normal(0.0, 10.0, (9, 10, 1))
+    assert morris.noise_floor(e + effect) == pytest.approx(morris.noise_floor(e), rel=1e-9)
     # A trajectory missing a replication (a failed run) leaves the factor's floor to the others.
     e = noise(0.0)
     gap = e.copy()

@@ -42,6 +42,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as t_dist
 
 #: Columns of the screening table (``morris.csv``).
 COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects", "noise_floor")
@@ -209,7 +210,10 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
         if n >= 2:
             residual = x - x.mean(axis=1, keepdims=True) - x.mean(axis=0) + x.mean()
             s2 = np.sqrt((residual**2).sum() / ((n - 1) * (reps - 1)))
-        out[i] = np.quantile(np.abs(s1 * shared + s2 * own).mean(axis=1), level) / np.sqrt(reps)
+        if s2 <= 1e-12 * s1:  # no noise of the trajectories' own: mu* is |c|, whose quantile is Student t's
+            out[i] = s1 * float(t_dist.ppf((1.0 + level) / 2.0, reps - 1)) / np.sqrt(reps)
+        else:
+            out[i] = np.quantile(np.abs(s1 * shared + s2 * own).mean(axis=1), level) / np.sqrt(reps)
     return out
 
 
@@ -255,10 +259,12 @@ def screening(
     totals of ``sim.experiment.stats.run_values``; ``points``: the design
     points with ``block`` ``T<t>`` (trajectory t) and ``row`` (its step j, point
     j of the trajectory); ``unit``: the trajectories in the unit cube (r, k + 1,
-    k). y at a point is the mean over replications; a comparison is a policy
-    (y = its mean) or ``policy - baseline`` (y = the mean over replications of
-    the paired difference, common random numbers); ``positions``: the points as they ran
-    (:func:`elementary_effects`). ``noise_floor``: each factor's, from the effects of each replication
+    k). A comparison is a policy (y = its run value) or ``policy - baseline``
+    (y = the paired difference, common random numbers); a step's effect is the
+    mean over replications of each replication's effect, from its own two runs
+    (with every run finished, the effect of the points' replication means);
+    ``positions``: the points as they ran (:func:`elementary_effects`).
+    ``noise_floor``: each factor's, from the effects of each replication
     (:func:`noise_floor`). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
@@ -289,11 +295,14 @@ def screening(
             t, j = where.get(int(point), (-1, -1))
             if 0 <= t < r and 0 <= j < steps:
                 y[t, j] = value.to_numpy(dtype=float)
+        # Each replication's effect from its own two runs (one seed), then their mean: a failed run leaves its
+        # replication out of that step alone, where a mean of each point's replications would set one
+        # replication's seed against another's. With every run finished, the effect of the points' means.
+        per_replication = elementary_effects(unit, y, levels, positions)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a point with no replication: a mean of nothing
-            means = np.nanmean(y, axis=2)
-        summary = summarise(elementary_effects(unit, means, levels, positions))
-        floor = noise_floor(elementary_effects(unit, y, levels, positions))
+            warnings.simplefilter("ignore", RuntimeWarning)  # a step with no replication: a mean of nothing
+            summary = summarise(np.nanmean(per_replication, axis=2))
+        floor = noise_floor(per_replication)
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
             rows.append(

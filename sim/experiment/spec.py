@@ -242,15 +242,16 @@ class Experiment(Strict):
             problems.append(f"suite: stress {dup!r} is named twice")
         if self.design.kind != "grid" and not self.factors:
             problems.append("design.kind: a sampled design needs factors")
-        if self.design.kind == "morris" and self.factors:
+        levels = self.design.morris_levels
+        if self.design.kind == "morris" and self.factors and not self.design.problems():
             from sim.experiment.morris import distinct_trajectories  # pandas: loaded only for a morris design
 
-            most = distinct_trajectories(len(self.factors), self.design.morris_levels)
+            most = distinct_trajectories(len(self.factors), levels)
             if self.design.morris_trajectories > most:
                 problems.append(
-                    f"design.trajectories: {self.design.morris_trajectories} asked for, but a "
-                    f"{self.design.morris_levels}-level grid of {len(self.factors)} factor(s) has only {most} "
-                    "different trajectories (use fewer, or more levels)"
+                    f"design.trajectories: {self.design.morris_trajectories:,} asked for, but a {levels}-level grid "
+                    f"of {len(self.factors)} factor(s) has only {most:,} different trajectories (use fewer, or more "
+                    "levels)"
                 )
         if self.design.kind in ("lhs", "sobol"):  # a morris design has no samples (design.problems)
             n = self.design.samples

@@ -157,10 +157,13 @@ def _noise_paragraph(ctx: ReportContext) -> str:
         "designs (`morris.noise_floor`). A replication runs on one seed at every point, so its noise can move a "
         "factor's effect alike on every trajectory: the floor takes that shared part from the spread of the "
         "replications' mean effects (Student t, replications - 1 degrees of freedom) and each trajectory's own "
-        "part from the rest of the spread, and simulates the largest mu* they give with no effect, at a level "
-        "that allows for the number of factors (Sidak 1967). A factor whose mu* is not above its floor is not "
-        "distinguishable from noise at this replication count: its rank says nothing. More replications lower "
-        f"the floors.{few}"
+        "part from the rest of the spread, and takes the quantile of the mu* they give with no effect at a "
+        "level that allows for the number of factors (Sidak 1967). A factor whose mu* is not above its floor is "
+        "not distinguishable from noise at this replication count: its rank says nothing. The floor takes the "
+        "noise as normal and the seed as moving every trajectory alike; a skewed seed effect, or one that moves "
+        "trajectories in different directions, passes it far more often than 5% (docs/experiments.md): read a "
+        "factor above its floor as a lead to check with another seed. More replications lower the floors."
+        f"{few}"
     )
 
 
