@@ -190,8 +190,10 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     quantile of mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| over ``NOISE_SIMULATIONS`` draws of
     (T, D, V) from ``NOISE_SEED``, at the level 0.95^(1/k) of Sidak (1967, "Rectangular confidence regions
     for the means of multivariate normal distributions", JASA 62(318):626-633) over the k factors with a
-    floor. Only a factor's trajectories with every replication of its effect take part. The shared part
-    has R - 1 degrees of freedom, so with 2 replications its floor is wide (docs/experiments.md)."""
+    floor; with no noise of the trajectories' own (s_2 = 0), Student t's quantile itself. Only a factor's
+    trajectories with every replication of its effect take part. The shared part has R - 1 degrees of
+    freedom, so with 2 replications its floor is wide (docs/experiments.md, which also says what the floor
+    assumes: normal noise, a seed moving every trajectory alike)."""
     e = np.asarray(effects, dtype=float)
     r, k, reps = e.shape
     complete = np.isfinite(e).all(axis=-1)  # (r, k): trajectories with every replication of the effect
@@ -220,17 +222,16 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def _null_draws(factor: int, trajectories: int, replications: int, sims: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`noise_floor`'s draws for one factor, standardised: T (sims, 1) and D_t / sqrt(V) (sims,
-    trajectories); each factor its own generator, so that its floor depends on its effects alone. Cached: a
-    report asks for the same shapes for every metric and comparison."""
+    trajectories; zeros for one trajectory). Each factor has its own generator, so its draws do not depend on
+    the other factors'. Cached, read-only: a report asks for the same shapes for every metric and comparison."""
     rng = np.random.default_rng([NOISE_SEED, factor])
     t = rng.standard_t(replications - 1, size=(sims, 1))
-    t.flags.writeable = False
-    if trajectories < 2:
-        return t, np.zeros((sims, 1))
-    df = (trajectories - 1) * (replications - 1)
-    z = rng.standard_normal((sims, trajectories))
-    d = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(rng.chisquare(df, (sims, 1)) / df)
-    t.flags.writeable = d.flags.writeable = False  # shared by every later call
+    d = np.zeros((sims, 1))
+    if trajectories >= 2:
+        df = (trajectories - 1) * (replications - 1)
+        z = rng.standard_normal((sims, trajectories))
+        d = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(rng.chisquare(df, (sims, 1)) / df)
+    t.flags.writeable = d.flags.writeable = False
     return t, d
 
 
