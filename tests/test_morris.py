@@ -343,6 +343,9 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
     assert "With 2 replications the seed's shared part rests on one degree of freedom" in report
     assert "The floor takes the noise as normal and the seed as moving every trajectory alike" in report
+    assert "| noise floor | above it | replications' mean effects |" in report
+    row = paired.set_index("factor").iloc[0]
+    assert row.replication_min <= row.mu <= row.replication_max  # mu is the mean of the replications' means
     assert "- **Design:** morris, 2 trajectories of 5 points, 4 levels" in report
     assert "Campolongo, Cariboni & Saltelli 2007" in report
 
@@ -428,6 +431,14 @@ def test_the_noise_floor_is_what_noise_alone_keeps_every_factor_below_in_95_perc
     assert morris.noise_floor(gap)[4] == pytest.approx(morris.noise_floor(e)[4], rel=1e-12)
 
 
+def test_a_mu_star_and_a_floor_that_round_alike_are_shown_with_every_digit() -> None:
+    from sim.experiment.report.screening import _apart
+
+    assert _apart("revenue_captured", 1_209_130.4, 1_152_211.0) == ("1,209,130", "1,152,211")  # both 1.2M
+    assert _apart("revenue_captured", 1_309_130.0, 957_900.0) == ("1.3M", "957.9k")
+    assert _apart("win_rate", 0.12341, 0.12338) == ("12.3410 pp", "12.3380 pp")
+
+
 def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     from types import SimpleNamespace
 
@@ -444,7 +455,8 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     def lead(floors: dict[str, float]) -> str:
         rows = [
             {"factor": f, "metric": "profit", "comparison": "segment_tiers - unstructured", "mu_star": v, "mu": -v / 2,
-             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floors[f]}
+             "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floors[f], "replication_min": -v,
+             "replication_max": -v / 4}
             for i, (f, v) in enumerate(mu_star.items())
         ]  # fmt: skip
         return morris_lead(ctx, pd.DataFrame(rows, columns=list(morris.COLUMNS)))
@@ -454,7 +466,8 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     # a is within its floor (a noisy factor), b and d above theirs, c within: b leads, then d.
     assert lead({"a": 300e3, "b": 100e3, "c": 150e3, "d": 10e3}) == (
         f"In `profit`, of the factors distinguishable from noise, {what} is most sensitive to `b`: mu* = 169.0k per "
-        "whole range of the factor (mu = -84.5k, noise floor 100.0k), then `d` (20.0k, floor 10.0k); the other 2 "
+        "whole range of the factor (mu = -84.5k, noise floor 100.0k; its replications' mean effects -169.0k to "
+        "-42.2k; rank 2 by mu*, the factor above it within its floor), then `d` (20.0k, floor 10.0k); the other 2 "
         f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): not "
         "distinguishable from noise at 2 replications a point."
     )

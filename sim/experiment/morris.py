@@ -45,7 +45,19 @@ import pandas as pd
 from scipy.stats import t as t_dist
 
 #: Columns of the screening table (``morris.csv``).
-COLUMNS = ("factor", "metric", "comparison", "mu_star", "mu", "sigma", "rank", "effects", "noise_floor")
+COLUMNS = (
+    "factor",
+    "metric",
+    "comparison",
+    "mu_star",
+    "mu",
+    "sigma",
+    "rank",
+    "effects",
+    "noise_floor",
+    "replication_min",
+    "replication_max",
+)
 #: The share of designs of pure noise in which no factor's mu* passes its noise floor (:func:`noise_floor`).
 NOISE_CONFIDENCE = 0.95
 #: Draws of the noise floor's null distribution per factor, at most [A] (20,000: some 100 of them above the 99.5th
@@ -266,7 +278,10 @@ def screening(
     (with every run finished, the effect of the points' replication means);
     ``positions``: the points as they ran (:func:`elementary_effects`).
     ``noise_floor``: each factor's, from the effects of each replication
-    (:func:`noise_floor`). Columns: :data:`COLUMNS`.
+    (:func:`noise_floor`); ``replication_min`` and ``replication_max``: the
+    smallest and largest of the replications' mean effects over the
+    trajectories (one seed far from the others, or effects of both signs, is
+    what the floor's assumptions miss). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
     r, steps, _k = unit.shape
@@ -303,6 +318,8 @@ def screening(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a step with no replication: a mean of nothing
             summary = summarise(np.nanmean(per_replication, axis=2))
+            by_replication = np.nanmean(per_replication, axis=0)  # (k, R): each replication's mean effect
+            lowest, highest = np.nanmin(by_replication, axis=1), np.nanmax(by_replication, axis=1)
         floor = noise_floor(per_replication)
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
@@ -317,6 +334,8 @@ def screening(
                     "rank": int(rank[i]),
                     "effects": int(summary["effects"][i]),
                     "noise_floor": float(floor[i]),
+                    "replication_min": float(lowest[i]),
+                    "replication_max": float(highest[i]),
                 }
             )
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -19,7 +19,7 @@ from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
-from sim.format import counted, difference, fmt
+from sim.format import counted, difference, fmt, number
 
 MORRIS_CSV = "morris.csv"
 #: The metric whose paired difference the section's first sentence is about, when the experiment has it.
@@ -119,7 +119,12 @@ def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
     """``what is most sensitive to `a`: mu* = ... (mu = ...), then `b` (...), `c` (...)``, from ``rows`` in rank
     order, each with its noise floor when ``floors``."""
     first = rows.iloc[0]
-    floor = f", noise floor {_effect(metric, float(first.noise_floor))}" if floors else ""
+    floor = (
+        f", noise floor {_effect(metric, float(first.noise_floor))}; its replications' mean effects "
+        f"{_spread(metric, first)}"
+        if floors
+        else ""
+    )
     runners_up = rows.iloc[1:3]
     rest = ", ".join(
         f"{code(str(r.factor))} ({_effect(metric, float(r.mu_star))}"
@@ -127,11 +132,37 @@ def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
         + ")"
         for r in runners_up[runners_up.mu_star > 0].itertuples()
     )
+    above = int(first["rank"]) - 1
+    # The factors ranked above it are within their floors: said, so that its rank does not read as a slip.
+    ranked = (
+        f"; rank {above + 1} by mu*, "
+        + ("the factor above it within its floor" if above == 1 else f"the {above} factors above it within theirs")
+        if floors and above > 0
+        else ""
+    )
     return (
         f"{what} is most sensitive to {code(str(first.factor))}: mu* = "
         f"{_effect(metric, float(first.mu_star))} per whole range of the factor (mu = "
-        f"{_effect(metric, float(first.mu), signed=True)}{floor})" + (f", then {rest}" if rest else "")
+        f"{_effect(metric, float(first.mu), signed=True)}{floor}{ranked})" + (f", then {rest}" if rest else "")
     )
+
+
+def _spread(metric: str, row: pd.Series) -> str:
+    """The smallest and largest of a factor's replications' mean effects, ``+7.4k to +27.6k``."""
+    low, high = float(row["replication_min"]), float(row["replication_max"])
+    return f"{_effect(metric, low, signed=True)} to {_effect(metric, high, signed=True)}"
+
+
+def _apart(metric: str, a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` shown so that they differ when they do: with every digit where the metric's own
+    rounding shows them alike (a mu* just above its floor)."""
+    shown = _effect(metric, a), _effect(metric, b)
+    if shown[0] != shown[1] or a == b or not finite(a, b):
+        return shown
+    entry = CATALOGUE.get(metric)
+    if entry is not None and entry.unit is Unit.SHARE:
+        return f"{100 * a:.4f} pp", f"{100 * b:.4f} pp"
+    return number(a), number(b)
 
 
 #: What a noise floor is, in a sentence's parenthesis.
@@ -162,7 +193,9 @@ def _noise_paragraph(ctx: ReportContext) -> str:
         "not distinguishable from noise at this replication count: its rank says nothing. The floor takes the "
         "noise as normal and the seed as moving every trajectory alike; a skewed seed effect, or one that moves "
         "trajectories in different directions, passes it far more often than 5% (docs/experiments.md): read a "
-        "factor above its floor as a lead to check with another seed. More replications lower the floors."
+        "factor above its floor as a lead to check with another seed, and look at its replications' mean effects "
+        "over the trajectories (the last column: one seed far from the others, or both signs, is the warning). "
+        "More replications lower the floors."
         f"{few}"
     )
 
@@ -185,9 +218,11 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
     lines.append(
         f"Morris elementary-effects screening (Morris 1991): {r} trajectories of {k + 1} points on a {p}-level grid, "
         f"each moving one factor at a time by Delta = {morris.delta(p):.3g} of its range. An elementary effect is "
-        "the change in a metric's replication mean (for `policy - baseline`, in the mean paired difference over "
-        "replications, common random numbers) over one step, divided by Delta (for a factor rounded to whole "
-        "numbers, by the step its rounded values make): units of the metric per whole range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli 2007), which ranks "
+        "the change in a metric over one step on each replication (one seed at both points; for `policy - "
+        "baseline`, in the paired difference, common random numbers), divided by Delta (for a factor rounded to "
+        "whole numbers, by the step its rounded values make) and averaged over the replications: units of the "
+        "metric per whole range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli "
+        "2007), which ranks "
         "the factors (rank 1: most influential); mu the mean effect (its sign: the direction); sigma the "
         "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
         f"other factors). Every row is in `{MORRIS_CSV}`."
@@ -202,27 +237,41 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
     for comparison in comparisons:
         for metric in metrics:
             g = ranked[(ranked.comparison == comparison) & (ranked.metric == metric)].sort_values("rank")
-            for row in g.itertuples():
+            for _, row in g.iterrows():
+                mu_star, floor = _apart(metric, float(row.mu_star), float(row.noise_floor))
                 rows.append(
                     [
                         comparison,
                         code(metric),
-                        str(row.rank),
+                        str(row["rank"]),
                         str(row.factor),
-                        _effect(metric, float(row.mu_star)),
+                        mu_star,
                         _effect(metric, float(row.mu), signed=True),
                         _effect(metric, float(row.sigma)),
                         str(row.effects),
-                        _effect(metric, float(row.noise_floor)),
+                        floor,
                         "-" if not finite(row.noise_floor) else "yes" if row.mu_star > row.noise_floor else "no",
+                        _spread(metric, row),
                     ]
                 )
     lines += [
         "",
         md_table(
-            ["comparison", "metric", "rank", "factor", "mu*", "mu", "sigma", "effects", "noise floor", "above it"],
+            [
+                "comparison",
+                "metric",
+                "rank",
+                "factor",
+                "mu*",
+                "mu",
+                "sigma",
+                "effects",
+                "noise floor",
+                "above it",
+                "replications' mean effects",
+            ],
             rows,
-            "llrlrrrrrl",
+            "llrlrrrrrlr",
         ),
     ]
     return lines
