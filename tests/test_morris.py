@@ -239,6 +239,10 @@ def test_bad_morris_designs_give_one_line_each() -> None:
         "<experiment>: design.trajectories: must be from 2 to 10,000, not 0 "
         "(sigma is a standard deviation over trajectories)"
     ]
+    assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 10001}) == [
+        "<experiment>: design.trajectories: must be from 2 to 10,000, not 10,001 "
+        "(sigma is a standard deviation over trajectories)"
+    ]
     assert problems(factors=FACTORS, design={"kind": "morris", "levels": 5}) == [
         "<experiment>: design.levels: must be an even number from 2 to 1,000, not 5 "
         "(only an even p keeps every step of Delta = p / (2 (p - 1)) on the grid)"

@@ -140,12 +140,12 @@ class Design(Strict):
             out.append("design.samples: a morris design has no samples (give trajectories r and levels p)")
         if r is not None and not 2 <= r <= MORRIS_MAX_TRAJECTORIES:
             out.append(
-                f"design.trajectories: must be from 2 to {MORRIS_MAX_TRAJECTORIES:,}, not {r} "
+                f"design.trajectories: must be from 2 to {MORRIS_MAX_TRAJECTORIES:,}, not {r:,} "
                 "(sigma is a standard deviation over trajectories)"
             )
         if p is not None and (not 2 <= p <= MORRIS_MAX_LEVELS or p % 2):
             out.append(
-                f"design.levels: must be an even number from 2 to {MORRIS_MAX_LEVELS:,}, not {p} "
+                f"design.levels: must be an even number from 2 to {MORRIS_MAX_LEVELS:,}, not {p:,} "
                 "(only an even p keeps every step of Delta = p / (2 (p - 1)) on the grid)"
             )
         return out
