@@ -90,6 +90,26 @@ def locate(data: Any, path: str) -> list[tuple[Any, Any]]:
     return _locate(data, path.split("."))
 
 
+def value_paths(data: Any) -> list[str]:
+    """Every dotted path to a value (not a table or an array) in data as read from TOML, an array's items by
+    index and by ``*``: what :func:`locate` can name, for suggesting the path a mistyped one meant."""
+    out: set[str] = set()
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{prefix}{key}.")
+        elif isinstance(node, list) and any(isinstance(x, dict | list) for x in node):
+            for i, child in enumerate(node):
+                walk(child, f"{prefix}{i}.")
+                walk(child, f"{prefix}*.")
+        elif prefix:
+            out.add(prefix[:-1])
+
+    walk(data, "")
+    return sorted(out)
+
+
 def _locate(node: Any, parts: list[str]) -> list[tuple[Any, Any]]:
     head, rest = parts[0], parts[1:]
     keys: list[Any]

@@ -337,7 +337,8 @@ def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     with pytest.raises(InputError) as e:
         plan_runs(experiment, load_scenario(SMALL))
     assert e.value.problems == [
-        "factors.0.target: 'scenario.reps.*.countx' matches no value of the resolved scenario",
+        "factors.0.target: 'scenario.reps.*.countx' matches no value of the resolved scenario (did you mean "
+        "'scenario.reps.*.count'?)",
         "factors.1.target: no policy in the experiment has a parameter 'nonsense'",
         "factor h: inf has no whole number to round to (is the value too large?)",
         "policies.0 (a) at design point 0: params.books: Input should be 'keep' or 'redeal'",
@@ -489,3 +490,28 @@ def test_an_integer_factor_a_design_could_not_vary_is_refused(kind, low, high, r
         f"e.toml: factors.0: an integer factor of a {kind} design {refused} (its values would round onto fewer "
         'and its effect could not be measured) (in the block named "n")'
     ]
+
+
+def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
+    from sim.config import value_paths
+
+    data = {"reps": [{"count": 2, "role": "field"}, {"count": 3}], "population": {"customers": 10}}
+    assert value_paths(data) == [
+        "population.customers",
+        "reps.*.count",
+        "reps.*.role",
+        "reps.0.count",
+        "reps.0.role",
+        "reps.1.count",
+    ]
+    base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "unstructured"}]}
+    for typed, meant in (
+        ("scenario.reps.0.cuont", "scenario.reps.0.count"),
+        ("scenario.rep.*.count", "scenario.reps.*.count"),
+    ):
+        factors = [{"name": "f", "target": typed, "values": [1, 2]}]
+        with pytest.raises(InputError) as e:
+            plan_runs(parse_experiment({**base, "factors": factors}), load_scenario(SMALL))
+        assert e.value.problems == [
+            f"factors.0.target: {typed!r} matches no value of the resolved scenario (did you mean {meant!r}?)"
+        ]

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from sim.config import locate
+from sim.config import locate, value_paths
 from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash
 from sim.experiment.suite import UNSHOCKED
 from sim.policies import make_policy, policy_class
+from sim.policies.protocol import did_you_mean
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
 
@@ -169,6 +170,13 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
     return changed
 
 
+def _same_indices(candidate: str, typed: str) -> bool:
+    """Whether ``candidate`` (a path of :func:`sim.config.value_paths`) keeps the array indices ``typed`` gives:
+    a suggestion for ``reps.9.count`` (no group 9) is ``reps.*.count``, not another group's ``reps.2.count``."""
+    a, b = candidate.split("."), typed.split(".")
+    return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
+
+
 def apply_point(
     base: dict[str, Any], exp: Experiment, point: DesignPoint, unknown: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
@@ -189,7 +197,11 @@ def apply_point(
         try:
             if section == "scenario":
                 if _apply(data, path, f, value) == 0:
-                    problems.append(f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario")
+                    paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
+                    problems.append(
+                        f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"
+                        + did_you_mean(f.target, paths)
+                    )
                 continue
             known = [p for p in exp.policies if p.name not in unknown]
             takers = [p for p in known if path in policy_class(p.name).parameters()]
