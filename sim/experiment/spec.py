@@ -242,10 +242,10 @@ class Experiment(Strict):
             problems.append(f"suite: stress {dup!r} is named twice")
         if self.design.kind != "grid" and not self.factors:
             problems.append("design.kind: a sampled design needs factors")
-        levels = self.design.morris_levels
         if self.design.kind == "morris" and self.factors and not self.design.problems():
             from sim.experiment.morris import distinct_trajectories  # pandas: loaded only for a morris design
 
+            levels = self.design.morris_levels
             most = distinct_trajectories(len(self.factors), levels)
             if self.design.morris_trajectories > most:
                 problems.append(

@@ -277,9 +277,10 @@ def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION
         each = {
             shock: (g[policy] - g[other]).dropna().to_numpy() for shock, g in wide.groupby(level="shock", sort=False)
         }
-        family = sum(np.isfinite(t_interval(d)[0]) for d in each.values())
+        unadjusted = {shock: t_interval(d) for shock, d in each.items()}
+        family = sum(np.isfinite(lo) for lo, _ in unadjusted.values())
         for shock, d in each.items():
-            lo, hi = t_interval(d)
+            lo, hi = unadjusted[shock]
             lo_adj, hi_adj = t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
             mean = float(d.mean()) if d.size else np.nan
             rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family])

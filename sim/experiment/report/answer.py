@@ -221,13 +221,14 @@ def cited_point(
     for one policy over a grid (``across_points``), the point it compares with the first. None when the answer
     gives none."""
     metric = chosen_metric(metrics)
-    if across_points and metric is not None:
-        sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
-        return _across_compared(values, metric, sign)[0]
-    present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
-    if metric is None or len(policies) < 2 or baseline not in present:
+    if metric is None:
         return None
     sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
+    if across_points:
+        return _across_compared(values, metric, sign)[0]
+    present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
+    if len(policies) < 2 or baseline not in present:
+        return None
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
     best = _best(v, sign, present)
     if best.empty:
