@@ -322,8 +322,9 @@ def methods(ctx: ReportContext) -> list[str]:
         lines.append("- **Rank correlation:** Spearman's rho between factor values and replication means.")
     if ctx.experiment.design.kind == "morris":
         lines.append(
-            "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of replication "
-            "means and mean paired differences; mu* = mean |effect| (Campolongo, Cariboni & Saltelli 2007), mu, "
+            "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of each "
+            "replication's runs and paired differences (one seed at both points of a step), averaged over the "
+            "replications; mu* = mean |effect| (Campolongo, Cariboni & Saltelli 2007), mu, "
             "sigma (sd, n - 1); each factor's noise floor, the mu* below which replication noise alone keeps every "
             "factor in 95% of designs, from the spread of its effects over the replications (docs/experiments.md, "
             "Morris screening)."
