@@ -221,6 +221,39 @@ def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
     assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]
 
 
+def _churned_in_a_year(skill: float | None, seed: int) -> float:
+    """Customers churned in a year of ``scenarios/small.toml`` at 20,000 accounts with no new-logo or expansion
+    demand and no attrition, its renewals worked by ten full-cycle reps of one ``skill`` who own every account
+    (no touches: cadence 0), or by nobody (``skill`` None: ``unstructured`` that never notices anything)."""
+    segments = {f"population.segments.{i}.{k}.rate_per_year": 0.0 for i in range(3) for k in ("new_logo", "expansion")}
+    rep = {"role": "full_cycle", "count": 10, "skill_mean": skill or 1.0, "skill_sd": 0.0, "cost_per_year": 180_000}
+    policy = (
+        {"name": "unstructured", "params": {"notice": 0.0}}
+        if skill is None
+        else {"name": "named_accounts", "params": {"accounts_per_rep": 2000, "cadence": 0.0}}
+    )
+    scenario = load_scenario(SMALL).with_overrides(
+        "renewal-skill",
+        quarters=4,
+        reps=[rep],
+        policy=policy,
+        **{"population.customers": 20_000, "workforce.attrition_per_year": 0.0},
+        **segments,
+    )
+    return totals(scenario, seed=seed)["churned"]
+
+
+def test_renewal_skill_cuts_both_ways_the_figures_docs_model_gives():
+    """docs/model.md, "Deciding a deal": a worked renewal starts from the chance an uncovered customer
+    renews, so a rep of skill 0.7 keeps fewer customers than nobody would, and one of 1.3 more (the means of
+    seeds 1-4)."""
+    churned = {
+        skill: float(np.mean([_churned_in_a_year(skill, seed) for seed in (1, 2, 3, 4)]))
+        for skill in (0.7, 1.0, 1.3, None)
+    }
+    assert churned == {0.7: 191.0, 1.0: 131.25, 1.3: 90.25, None: 143.0}
+
+
 def test_continuity_only_accounts_that_change_hands_move_and_only_worthwhile_ones_warmly():
     from sim.handoffs import changes_of_hands
 
