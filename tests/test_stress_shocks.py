@@ -380,16 +380,38 @@ def test_before_the_rollout_the_run_is_the_current_policys_own():
 
 
 @pytest.mark.parametrize("model", ["hunter_farmer", "segment_tiers", "pooled"])
-def test_a_phased_rollout_of_a_model_onto_itself_is_that_model_s_own_run(model):
+def test_a_phased_rollout_merges_two_plans_of_one_model_into_that_model_s_own_run(model):
     # The two sides pool the same inside team: one queue answers both models' leads (the current side's
-    # pooled leads went to a queue no seat answered, and 135 were missed for want of an owner). These three
-    # draw no random numbers; a policy that does is asked twice with one generator, so its draws differ.
-    shocked = run(
-        scenario([rollout(quarter=2, quarters=2, current={"name": model})], quarters=4), make_policy(model), 1
-    )
+    # pooled leads went to a queue no seat answered, and 135 were missed for want of an owner). The new side
+    # is a subclass, so the rollout really merges two policies' answers; these three draw no random numbers.
+    twin = type(f"Twin{model}", (type(make_policy(model)),), {})()
+    shocked = run(scenario([rollout(quarter=2, quarters=2, current={"name": model})], quarters=4), twin, 1)
     alone = run(scenario(quarters=4), make_policy(model), 1)
     columns = ["quarter", "segment", "metric", "value"]
     pd.testing.assert_frame_equal(shocked.metrics[columns], alone.metrics[columns])
+
+
+@pytest.mark.parametrize("kind", ["phased", "big_bang"])
+def test_a_rollout_of_the_model_in_force_changes_nothing_even_for_a_model_that_draws(kind):
+    # unstructured draws random numbers: asked on both sides of a rollout it drew twice as many, and a rollout
+    # of it onto itself "gained" profit in a stress test. The same class with the same parameters is no rollout.
+    quarters = {"quarters": 2} if kind == "phased" else {}
+    current = {"name": "unstructured"}
+    shocked = run(
+        scenario([rollout(quarter=2, current=current, **quarters)], quarters=4), make_policy("unstructured"), 1
+    )
+    alone = run(scenario(quarters=4), make_policy("unstructured"), 1)
+    columns = ["quarter", "segment", "metric", "value"]
+    pd.testing.assert_frame_equal(shocked.metrics[columns], alone.metrics[columns])
+    # Other parameters are another model: that is a rollout.
+    other = run(
+        scenario(
+            [rollout(quarter=2, current={"name": "unstructured", "params": {"notice": 0.3}}, **quarters)], quarters=4
+        ),
+        make_policy("unstructured"),
+        1,
+    )
+    assert not other.metrics[columns].equals(alone.metrics[columns])
 
 
 def test_a_phased_rollout_from_a_model_that_pools_nobody_runs():

@@ -253,6 +253,19 @@ def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
     return inert
 
 
+def in_force(tagged: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> list[str]:
+    """The policies that every rollout of ``suite`` starts from (its ``current``) and leaves as they were: each
+    of their rollout runs is their unshocked run, number for number (``sim.policies.rollout.in_force``)."""
+    rollouts = {s.name: {x.current.name for x in s.shocks if x.kind == "rollout"} for s in suite}
+    rollouts = {name: currents for name, currents in rollouts.items() if currents}
+    out = []
+    for policy, g in tagged.groupby("policy", sort=False):
+        ran = set(rollouts) & set(g.shock)
+        if ran and all(policy in rollouts[r] for r in ran) and ran <= set(inert_stresses(g, points)):
+            out.append(str(policy))
+    return out
+
+
 def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robustness.Ranking:
     """Policies ranked by their regret on ``metric`` across the stresses (the unshocked run included): in each
     stress, the best policy's mean minus each policy's mean."""
@@ -334,8 +347,9 @@ class Findings:
     as the functions above, over each stress's quarters; ranking: policies by regret
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
-    each policy does best with (empty without two rollout stresses); inert: the stresses that changed
-    nothing in any run (``inert_stresses``).
+    each policy does best with (empty without two rollout stresses), but for the policies ``in_force``
+    (:func:`in_force`); inert: the stresses that changed nothing in any run (``inert_stresses``);
+    rollout_stresses: the stresses that roll a model out.
     """
 
     stresses: list[str]
@@ -350,6 +364,8 @@ class Findings:
     versus: pd.DataFrame
     rollouts: list[RolloutChoice]
     inert: list[str]
+    rollout_stresses: list[str]
+    in_force: list[str]
 
 
 def acting_impacts(
@@ -386,6 +402,7 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert = inert_stresses(tagged, points)
+    unmoved = in_force(tagged, points, suite)  # a rollout of the model in force: nothing to choose between
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family.
     live = values[~values.shock.isin(inert)]
     return Findings(
@@ -399,6 +416,8 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         recovery=recovery(gaps, first),
         ranking=ranking,
         versus=policy_differences(live, ranking.robust) if ranking is not None else pd.DataFrame(),
-        rollouts=rollout_choices(values, [r for r in rollouts if r in set(values.shock)]),
+        rollouts=rollout_choices(values[~values.policy.isin(unmoved)], [r for r in rollouts if r in set(values.shock)]),
         inert=inert,
+        rollout_stresses=rollouts,
+        in_force=unmoved,
     )

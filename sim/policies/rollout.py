@@ -265,8 +265,15 @@ def current_policy(scenario: Scenario, source: str = "") -> Policy | None:
 
 def with_rollout(policy: Policy, scenario: Scenario) -> Policy:
     """``policy`` as the new model of the scenario's rollout (a :class:`Rollout` from its ``current``), or
-    ``policy`` itself when the scenario has no rollout; InputError for a bad ``current``."""
+    ``policy`` itself when the scenario has no rollout or rolls out the model already in force (the same class
+    and parameters: nothing changes, so the run is the policy's own); InputError for a bad ``current``."""
     found, current = rollout_of(scenario), current_policy(scenario)
-    if found is None or current is None:
+    if found is None or current is None or in_force(current, policy):
         return policy
     return Rollout.of(current, policy, found[1])
+
+
+def in_force(current: Policy, new: Policy) -> bool:
+    """Whether rolling ``new`` out from ``current`` changes nothing: the same class with the same parameters.
+    (Asking one model twice would not: a policy that draws random numbers would draw them twice as often.)"""
+    return type(current) is type(new) and current.params == new.params

@@ -19,6 +19,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     UNCLEAR,
     Findings,
+    RolloutChoice,
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
@@ -83,11 +84,18 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         else:
             unsure = f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
-    if f.inert:
-        empty = ", ".join(q(s) for s in f.inert)
+    if f.in_force:
         out.append(
-            f"{empty} changed nothing in any run: in this world {'it is' if len(f.inert) == 1 else 'they are'} "
-            "empty (a share of a small team can round to no seat), so read no safety into it."
+            f"Rolling out {' and '.join(q(p) for p in f.in_force)} changes nothing: the rollouts start from it, "
+            "the model in force, so there is no rollout plan to choose."
+        )
+    explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
+    if set(f.inert) - explained:
+        empty = [s for s in f.inert if s not in explained]
+        out.append(
+            f"{', '.join(q(s) for s in empty)} changed nothing in any run: in this world "
+            f"{'it is' if len(empty) == 1 else 'they are'} empty (a share of a small team can round to no seat), "
+            "so read no safety into it."
         )
     live = f.recovery[~f.recovery.shock.isin(f.inert)]
     present = [p for p in policies if p in set(f.recovery.policy)]
@@ -115,27 +123,34 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
+    tested = any(np.isfinite(c.low) for c in rollouts)
+    none = f"with {counted(n, 'replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
+
+    def interval(c: RolloutChoice) -> str:  # the plan's lead's interval, where there is one
+        return f" {ci(DECISION_METRIC, c.low, c.high)}" if np.isfinite(c.low) else ""
+
     if rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
         better, worse = plans.pop()
-        each = ", ".join(f"{money(c.diff)} {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}" for c in rollouts)
+        why = "every paired 95% interval includes 0" if tested else none
         out.append(
-            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but every paired "
-            "95% interval includes 0, so more replications are needed before choosing."
+            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit "
+            f"({', '.join(f'{money(c.diff)}{interval(c)} for {q(c.policy)}' for c in rollouts)}), but {why}, so more replications "
+            "are needed before choosing."
         )
     elif len(plans) == 1 and len(rollouts) > 1:
         better, worse = plans.pop()
         each = ", ".join(
-            f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)} for {q(c.policy)}"
+            f"{money(c.diff)} more profit{interval(c)} for {q(c.policy)}"
             + ("" if c.clear else " (its interval includes 0)")
             for c in rollouts
         )
         out.append(f"Whichever policy, roll out as {q(better)} rather than {q(worse)}: {each}.")
     else:
         for c in rollouts:
-            sure = "" if c.clear else " (the paired interval includes 0: no clear difference)"
+            unsure = " (the paired interval includes 0: no clear difference)" if tested else f" ({none})"
             out.append(
                 f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
-                f"{money(c.diff)} more profit {ci(DECISION_METRIC, c.low, c.high)}{sure}."
+                f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else unsure}."
             )
     return lead + " ".join(out)
 
