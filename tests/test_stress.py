@@ -376,7 +376,7 @@ def stress_answer_of(series: dict[tuple[str, str], dict[str, list[float]]]) -> s
     """The plain answer of a synthetic stress test of policies a and b over one quarter: ``series`` gives, per
     (stress, policy), each metric's value by replication; every stress is a demand cut from quarter 1."""
     from sim.config import validate_strict
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
     from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 
@@ -491,7 +491,7 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     stalls 40 more (so b's misses do not explain its lower profit), and b loses 50 more touch-equivalents of
     personal relationship; 'boom' raises a's profit and lowers b's a little, by 1 +- 3."""
     from sim.config import validate_strict
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
     from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 
@@ -545,7 +545,7 @@ def test_hurts_most_with_no_interval_and_with_no_relative_impact() -> None:
     # Two replications give no interval; an unshocked profit of 0 gives no relative impact, and a loss of 30
     # from it is still the stress that hurts most.
     from sim.config import validate_strict
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
     from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 
@@ -590,7 +590,7 @@ def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
 
 
 def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
     from sim.tables import stress_table
 
     def profit(shock: str, policy: str, rep: int) -> float:
@@ -615,7 +615,7 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
 
 
 def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() -> None:
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
 
     def profit(shock: str, policy: str, rep: int) -> float:
         noise = (-1.0) ** rep * 5.0  # big (5) against a 1 difference: every interval includes 0
@@ -658,7 +658,7 @@ def test_inert_stresses_pair_each_stressed_run_with_the_unshocked_run_of_its_set
 
 
 def test_with_one_policy_an_unclear_rollout_plan_is_not_recommended_either() -> None:
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
 
     def profit(shock: str, policy: str, rep: int) -> float:
         noise = (-1.0) ** rep * 5.0
@@ -735,7 +735,7 @@ def test_a_stress_s_impact_counts_the_quarters_from_its_first_on() -> None:
 def test_the_stress_that_hurts_most_is_the_costliest_and_an_unfinished_store_has_no_answer_yet() -> None:
     """'early' (quarter 1) costs 5 a quarter, 15 in all, 5% of its quarters' profit; 'late' (quarter 3) costs 10,
     but 10% of its one quarter's. The costlier hurts most, not the one whose quarters are fewer."""
-    from sim.experiment.report.stress_sections import stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
     from sim.experiment.stress import analyse
 
     stresses = {
@@ -757,7 +757,8 @@ def test_noise_in_the_quarterly_gaps_is_not_read_as_no_recovery() -> None:
     replication), whose mean gap is -10% in every quarter from the second: the answer cannot tell whether revenue
     came back, and the deepest quarter is marked within noise."""
     from sim.config import validate_strict
-    from sim.experiment.report.stress_sections import _trough, stress_answer
+    from sim.experiment.report.stress_answer import stress_answer
+    from sim.experiment.report.stress_sections import _trough
     from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 

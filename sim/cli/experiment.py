@@ -133,7 +133,7 @@ def _summary(batch: Batch) -> None:
     exp = batch.experiment
     results = batch.store.results()
     if not results.empty and exp.suite:
-        from sim.experiment.report.stress_sections import stress_answer
+        from sim.experiment.report.stress_answer import stress_answer
         from sim.experiment.stress import analyse
         from sim.tables import stress_table
 

@@ -80,12 +80,12 @@ from sim.experiment.report.sections import (
     table_points,
     what_was_run,
 )
+from sim.experiment.report.stress_answer import stress_answer
 from sim.experiment.report.stress_figures import STRESS_FIGURE_NAMES, impact_figure, series_figure
 from sim.experiment.report.stress_sections import (
     impact_section,
     misses_section,
     rollout_section,
-    stress_answer,
     stress_regret_section,
     suite_section,
 )

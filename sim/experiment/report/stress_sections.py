@@ -1,291 +1,26 @@
-"""The stress report's text: the answer, impacts with intervals, extra misses by cause, recovery, worst
-cases, regret and the rollout plan (definitions in ``sim.experiment.stress``)."""
+"""The stress report's sections: impacts with intervals, extra misses by cause, recovery, worst cases, regret
+and the rollout plan (definitions in ``sim.experiment.stress``; the answer: ``stress_answer``)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows
-from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
-    NOT_BACK,
     RECOVERY_CONFIRMED,
     RECOVERY_METRIC,
     RECOVERY_TOLERANCE,
-    UNCLEAR,
     Findings,
-    RolloutChoice,
-    impact_gap,
 )
-from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, fmt, money, recovery_words
+from sim.format import difference, fmt, money, recovery_words
 
 
-def _pct(v: float) -> str:
+def pct(v: float) -> str:
+    """A relative change as a signed percentage to one decimal; ``-`` when it is undefined."""
     return "-" if not np.isfinite(v) else f"{100 * v:+.1f}%"
-
-
-def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
-    """The sentences the report and the terminal open with: the safer rollout and why, the stress that hurts
-    most, what does not recover, and the better rollout plan."""
-    q: Callable[[str], str] = code if markdown else (lambda s: s)
-    lead = "**Answer:** " if markdown else "Answer: "
-    profit = f.impacts[(f.impacts.metric == DECISION_METRIC) & (f.impacts.n > 0)]
-    if profit.empty:  # none paired by replication (an interrupted batch can leave each side different ones)
-        return lead + "none yet: no stressed run has a finished unshocked partner."
-    out = []
-    if f.ranking is not None:
-        t = f.ranking.table
-        safe = f.ranking.robust
-        others = [p for p in t.index if p != safe]
-        worst_other = max(others, key=lambda p: t.at[p, "max_regret"])
-        behind = (
-            f"{q(worst_other)} falls up to {money(t.at[worst_other, 'max_regret'])} behind the best "
-            f"({_under(str(t.at[worst_other, 'max_regret_world']), q=q)})"
-        )
-        if t.at[safe, "max_regret"] <= 0:
-            out.append(
-                f"{q(safe)} is the safer rollout: it has the best profit under every stress (and without one); "
-                f"{behind}."
-            )
-        else:
-            out.append(
-                f"{q(safe)} is the safer rollout: under every stress (and without one) its profit stays within "
-                f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
-                f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
-            )
-        why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
-        if why:
-            out.append(why)
-        out.append(_clear_gap(f, safe, worst_other, q))
-    else:
-        out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
-    # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
-    # impacts (each of the unshocked profit over its own quarters) do not rank them.
-    worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]
-    by_policy = profit[profit.shock == worst.shock].set_index("policy")
-    each = ", ".join(
-        f"{_pct(by_policy.at[p, 'relative'])} for {q(p)}" + (" (a gain)" if by_policy.at[p, "relative"] > 0 else "")
-        for p in policies
-        if p in by_policy.index
-    )
-    if not worst.impact < 0:
-        out.append(f"No stress lowers profit on average: the least favourable, {q(str(worst.shock))}, gives {each}.")
-    else:
-        if not np.isfinite(worst.high):
-            unsure = f"; with {counted(int(worst.n), 'replication')} there is no interval to say how sure"
-        elif worst.high < 0:
-            unsure = ""
-        else:
-            unsure = f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
-        out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
-    if f.in_force:
-        out.append(
-            f"Rolling out {' and '.join(q(p) for p in f.in_force)} changes nothing: the rollouts start from it, "
-            "the model in force, so there is no rollout plan to choose."
-        )
-    explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
-    if set(f.inert) - explained:
-        empty = [s for s in f.inert if s not in explained]
-        out.append(
-            f"{', '.join(q(s) for s in empty)} changed nothing in any run: in this world "
-            f"{'it is' if len(empty) == 1 else 'they are'} empty (a share of a small team can round to no seat), "
-            "so read no safety into it."
-        )
-    live = f.recovery[~f.recovery.shock.isin(f.inert)]
-    present = [p for p in policies if p in set(f.recovery.policy)]
-    never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
-    if never:
-        out.append(
-            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
-            f"before the horizon's end, {never}; there the paired 95% interval of the last quarter not back lies "
-            f"wholly below -{RECOVERY_TOLERANCE:.0%} (each policy and stress on its own interval, not adjusted for "
-            "the others: among many, one such by chance is likely)."
-        )
-    unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
-    n = _replications(f)
-    if unclear and n < MIN_REPLICATIONS:
-        out.append(
-            f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told with "
-            f"{counted(n, 'replication')} ({unclear}): the quarters' paired intervals need at least "
-            f"{MIN_REPLICATIONS}."
-        )
-    elif unclear:
-        out.append(
-            f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told at this "
-            f"replication count ({unclear}): the paired 95% intervals of the last quarters straddle "
-            f"-{RECOVERY_TOLERANCE:.0%}, so more replications are needed to say."
-        )
-    rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
-    plans = {(c.better, c.worse) for c in rollouts}
-    tested = any(np.isfinite(c.low) for c in rollouts)
-    none = f"with {counted(n, 'replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
-
-    def interval(c: RolloutChoice) -> str:  # the plan's lead's interval, where there is one
-        return f" {ci(DECISION_METRIC, c.low, c.high)}" if np.isfinite(c.low) else ""
-
-    if rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
-        better, worse = plans.pop()
-        why = "every paired 95% interval includes 0" if tested else none
-        out.append(
-            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit "
-            f"({', '.join(f'{money(c.diff)}{interval(c)} for {q(c.policy)}' for c in rollouts)}), but {why}, so more replications "
-            "are needed before choosing."
-        )
-    elif len(plans) == 1 and len(rollouts) > 1:
-        better, worse = plans.pop()
-        each = ", ".join(
-            f"{money(c.diff)} more profit{interval(c)} for {q(c.policy)}"
-            + ("" if c.clear else " (its interval includes 0)")
-            for c in rollouts
-        )
-        out.append(f"Whichever policy, roll out as {q(better)} rather than {q(worse)}: {each}.")
-    else:
-        for c in rollouts:
-            unsure = " (the paired interval includes 0: no clear difference)" if tested else f" ({none})"
-            out.append(
-                f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
-                f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else unsure}."
-            )
-    return lead + " ".join(out)
-
-
-def _which(rows: pd.DataFrame, present: list[str], stresses: list[str], q: Callable[[str], str]) -> str:
-    """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for some (named): ``for
-    every policy: `a`, `b`; for some: `c` (`p`)``; "" for no row."""
-    if rows.empty:
-        return ""
-    names = sorted(set(rows.shock), key=stresses.index)
-    who = {s: [p for p in present if p in set(rows[rows.shock == s].policy)] for s in names}
-    everyone = [s for s in names if who[s] == present]
-    some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
-    parts = []
-    if everyone:
-        parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
-    if some:
-        parts.append(("for some: " if everyone else "") + ", ".join(some))
-    return "; ".join(parts)
-
-
-def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> str:
-    """Whether ``safe``'s profit lead over ``other`` is clear under some stress: by the paired intervals of their
-    profit difference under each stress, the unshocked run included, Bonferroni-adjusted over those stresses
-    (``stress.policy_differences``: of 11 unadjusted 95% intervals, at least one excludes 0 by chance alone 43%
-    of the time, 1 - 0.95^11, when the two policies do not differ)."""
-    v = f.versus[f.versus.other == other]
-    m = int(v["family"].max()) if not v.empty else 0
-    if m == 0:  # no interval at all: too few replications
-        n = _replications(f)
-        return (
-            f"With {counted(n, 'replication')} the two policies' profit difference has no interval (one needs at "
-            f"least {MIN_REPLICATIONS}), so whether {q(safe)} is safer cannot be judged yet."
-        )
-    adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stresses compared, the unshocked run included"
-    ahead = v[v.low_adj > 0].sort_values("diff", ascending=False)
-    behind = v[v.high_adj < 0]
-    if not ahead.empty and behind.empty:
-        top = ahead.iloc[0]
-        return (
-            f"The gap is clear: {_under(str(top.shock), q=q)} {q(safe)} keeps {money(top['diff'])} more profit "
-            f"{ci(DECISION_METRIC, top.low_adj, top.high_adj)} than {q(other)} (paired, same seeds; {adjusted})."
-        )
-    if ahead.empty and behind.empty:
-        return (
-            f"But not clearly: under no stress does the paired interval of the two policies' profit difference "
-            f"exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
-        )
-    if ahead.empty:
-        return (
-            f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(*map(str, behind.shock), q=q)}, "
-            f"and {q(safe)} clearly ahead under no stress (paired intervals of the profit difference, {adjusted}), "
-            "so the pick by worst case is not borne out."
-        )
-    return (
-        f"Neither dominates: {q(safe)} is clearly ahead {_under(*map(str, ahead.shock), q=q)} and clearly behind "
-        f"{_under(*map(str, behind.shock), q=q)} (paired intervals of the profit difference, {adjusted})."
-    )
-
-
-def _under(*shocks: str, q: Callable[[str], str]) -> str:
-    """``under `a`, `b` and without a stress``: the stresses named, the unshocked run said as such."""
-    named = [q(s) for s in shocks if s != UNSHOCKED]
-    parts = ([f"under {', '.join(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
-    return " and ".join(parts)
-
-
-def _replications(f: Findings) -> int:
-    """How many replications a stress test's impacts are over."""
-    return int(f.draws.replication.nunique()) if not f.draws.empty else 0
-
-
-def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
-    """What ``stress``, where ``other`` falls furthest behind, has to do with that gap, as a sentence. Only a
-    stress that changed the gap clearly explains it: the paired difference of the two policies' profit impacts
-    (``stress.impact_gap``, Bonferroni-adjusted over the stresses, among which this one was picked for its gap)
-    must exclude 0; else the sentence says the gap is about the one without the stress. A clear change is then
-    put down to the miss cause whose extra misses differ most between them, when that difference is clear too
-    (Bonferroni over the causes) and ``other`` has clearly more extra misses in all (else its misses would be
-    read against its profit), or, failing that, to the personal relationship the stress cost it beyond
-    ``safe`` (a clear difference of at least one touch-equivalent). "" for the unshocked run."""
-    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock) and s not in f.inert]  # inert: no comparison
-    if stress not in stressed:
-        return ""
-    g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
-    adjusted = f"paired; Bonferroni-adjusted over the {len(stressed)} stress{'es' if len(stressed) != 1 else ''}"
-    base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
-    gap = base.pivot_table(index="replication", columns="policy", values="value").mean()
-    without = float(gap.get(safe, np.nan) - gap.get(other, np.nan))
-    if not (g["low"] > 0 or g["high"] < 0):
-        change = f"{difference(DECISION_METRIC, g['diff'])} {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
-        unsure = (
-            "an interval that includes 0"
-            if np.isfinite(g["low"])
-            else f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
-        )
-        return (
-            f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
-            f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
-            f"what {q(stress)} costs {q(other)} differs from what it costs {q(safe)} by {change} ({adjusted}), "
-            f"{unsure}."
-        )
-    more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
-    said = (
-        f"Under {q(stress)} the gap {'widens' if more == 'more' else 'narrows'}: the stress costs {q(other)} "
-        f"{money(abs(g['diff']))} {more} profit than {q(safe)} {ci(DECISION_METRIC, *ends)} ({adjusted})"
-    )
-    return said + _cause(f, safe, other, stress, q)
-
-
-def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
-    """The miss cause, or failing it the relationships, behind a clear change of the gap under ``stress``
-    (:func:`_mechanism`), as the end of its sentence; "" when none is clear."""
-    total = impact_gap(f.draws, stress, "opps_missed", other, safe)
-    causes = [c for c in MISS_CAUSES if c in set(f.draws.metric)]
-    gaps = {c: impact_gap(f.draws, stress, c, other, safe, len(causes)) for c in causes}
-    clear = {c: g for c, g in gaps.items() if g["low"] > 0 and g["diff"] >= 1}
-    if clear and total["low"] > 0:
-        cause = max(clear, key=lambda c: clear[c]["diff"])
-        g = clear[cause]
-        words = cause.removeprefix("missed_").replace("_", " ")
-        return (
-            f"; the difference is in the misses: {q(other)} misses {fmt(cause, g['diff'])} more ({words}) than "
-            f"{q(safe)} under it {ci(cause, g['low'], g['high'])} (Bonferroni over the {len(causes)} causes), and "
-            f"more in all."
-        )
-    lost = impact_gap(f.draws, stress, "personal_stock_lost", other, safe)
-    if lost["low"] > 0 and lost["diff"] >= 1:
-        return (
-            f"; the difference is in the relationships: the stress costs {q(other)} "
-            f"{fmt('personal_stock_lost', lost['diff'])} more "
-            f"touch-equivalents of personal relationship (accounts changing hands) than {q(safe)} "
-            f"{ci('personal_stock_lost', lost['low'], lost['high'])}, and the deals those relationships win."
-        )
-    return "; no miss cause or loss of relationships tells the two apart clearly."
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
@@ -320,7 +55,7 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                     p,
                     difference(metric, r["impact"]),
                     ci(metric, r["low"], r["high"]),
-                    _pct(r["relative"]),
+                    pct(r["relative"]),
                     difference(metric, r["worst"]),
                 ]
                 if metric == DECISION_METRIC:
@@ -349,9 +84,9 @@ def _trough(r: pd.Series) -> str:
     if not np.isfinite(r["trough"]):
         return "-"
     if not (np.isfinite(r["trough_low"]) and np.isfinite(r["trough_high"])):
-        return f"{_pct(r['trough'])} (no interval)"
+        return f"{pct(r['trough'])} (no interval)"
     noise = " (within noise)" if r["trough_low"] <= 0 <= r["trough_high"] else ""
-    return f"{_pct(r['trough'])} [{_pct(r['trough_low'])}, {_pct(r['trough_high'])}]{noise}"
+    return f"{pct(r['trough'])} [{pct(r['trough_low'])}, {pct(r['trough_high'])}]{noise}"
 
 
 def misses_section(f: Findings, policies: list[str]) -> list[str]:
