@@ -579,11 +579,12 @@ def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
     suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in shocks.items()]}, "t").stress
     names = ["none", *shocks]
     rows = [
-        (point, policy, rep, 1, metric, values(shock, policy, rep))
+        (point, policy, rep, 1, metric, value)
         for point, shock in enumerate(names)
         for policy in ("a", "b")
         for rep in range(4)
         for metric in ("profit", "revenue_captured")
+        if (value := values(shock, policy, rep)) is not None  # None: the run failed
     ]
     points = pd.DataFrame({"point": range(len(names)), "block": "", "row": -1, "shock": names})
     return analyse(tidy(rows), points, suite)
@@ -628,6 +629,59 @@ def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() 
     assert "Whichever policy, roll out" not in text
     assert "No rollout plan is clearly better: big_bang leads phased in profit (1 [" in text
     assert text.endswith("but every paired 95% interval includes 0, so more replications are needed before choosing.")
+
+
+def test_a_rollout_of_the_model_in_force_leaves_that_policy_no_rollout_plan_to_choose() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        base = 100.0 + rep
+        if policy == "a":  # the model in force: its rollout runs are its unshocked runs
+            return base
+        return base + {"none": 0.0, "big_bang": -10.0 - rep, "phased": -20.0 + rep}[shock]
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "a"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    assert f.in_force == ["a"] and [c.policy for c in f.rollouts] == ["b"]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "Rolling out a changes nothing: the rollouts start from it, the model in force" in text
+    assert "round to no seat" not in text  # b's rollouts changed something: neither stress is empty
+
+    # b unchanged too, though the rollouts do not start from it: that is not put down to the model in force.
+    same = _synthetic_findings({"big_bang": rollout}, lambda shock, policy, rep: 100.0 + rep)
+    assert same.inert == ["big_bang"] and same.in_force == ["a"]
+    assert "big_bang changed nothing in any run" in stress_answer(same, ["a", "b"], markdown=False)
+    alone = dataclasses.replace(same, in_force=["a", "b"])  # as when both are the model in force
+    assert "round to no seat" not in stress_answer(alone, ["a", "b"], markdown=False)
+
+
+def test_failed_runs_are_said_and_the_policies_compared_on_the_replications_all_of_them_finished() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float | None:
+        if policy == "b" and (shock == "cut" or rep == 3):
+            return None  # b failed under cut, and in its fourth replication everywhere
+        return {"a": 100.0, "b": 90.0}[policy] + 10.0 * rep - (30.0 if shock == "cut" else 0.0)
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, profit)
+    # Means over replications 0-2, the ones both finished (a's fourth, 130, would lift its mean to 115).
+    assert f.ranking is not None and f.ranking.table.loc["a", "mean"] == 110.0
+    assert f.ranking.table.loc["b", "mean"] == 100.0 and f.ranking.worlds == 1  # cut: no run of b
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert text.startswith("Answer: Not every run finished (5 of 16 have no result: b has none under cut), so ")
+
+
+def test_with_two_replications_a_rollout_plan_cites_no_interval() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float | None:
+        return None if rep >= 2 else 100.0 + {"none": 0.0, "big_bang": -10.0, "phased": -11.0 - rep}[shock]
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "big_bang leads phased in profit (2 for a, 2 for b), but with 2 replications there is no interval" in text
+    assert "interval includes 0" not in text
 
 
 def test_inert_stresses_pair_each_stressed_run_with_the_unshocked_run_of_its_settings() -> None:
@@ -801,7 +855,9 @@ def test_with_two_replications_the_answer_says_there_is_no_interval_rather_than_
             ("cut", "b"): run(plus(b, [-25e3, -27e3]), [170e3, 169e3]),
         }
     )
-    assert "With 2 replications the two policies' profit difference has no interval (one needs at least 3)" in text
+    assert (
+        "With 2 paired replications the two policies' profit difference has no interval (one needs at least 3)" in text
+    )
     assert "intervals over the 0 stresses" not in text and "straddle" not in text
 
 

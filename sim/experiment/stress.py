@@ -268,8 +268,10 @@ def in_force(tagged: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
 
 def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robustness.Ranking:
     """Policies ranked by their regret on ``metric`` across the stresses (the unshocked run included): in each
-    stress, the best policy's mean minus each policy's mean."""
-    r = values[values.metric == metric]
+    stress, the best policy's mean minus each policy's mean, over the replications every policy finished (on
+    common random numbers: a failed run takes its replication out for every policy; a stress with none is out)."""
+    r = values[values.metric == metric].dropna(subset=["value"])
+    r = r[r.groupby(["shock", "replication"]).policy.transform("nunique") == r.policy.nunique()]
     wide = r.pivot_table(index="shock", columns="policy", values="value", aggfunc="mean")
     return robustness.rank(wide)
 

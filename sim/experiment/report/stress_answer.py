@@ -34,7 +34,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     profit = f.impacts[(f.impacts.metric == DECISION_METRIC) & (f.impacts.n > 0)]
     if profit.empty:  # none paired by replication (an interrupted batch can leave each side different ones)
         return lead + "none yet: no stressed run has a finished unshocked partner."
-    out = []
+    out = [u] if (u := _unfinished(f, policies, q)) else []
     if f.ranking is not None:
         t = f.ranking.table
         safe = f.ranking.robust
@@ -151,6 +151,22 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     return lead + " ".join(out)
 
 
+def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
+    """A sentence on the runs with no result (failed, or not run yet), and what the comparison does without them;
+    "" when every run finished."""
+    v = f.values[(f.values.metric == DECISION_METRIC) & f.values.value.notna()]
+    done = v.groupby(["shock", "policy"]).replication.nunique()
+    expected = len(f.stresses) * len(policies) * int(v.replication.nunique())
+    if int(done.sum()) >= expected:
+        return ""
+    none = {p: [s for s in f.stresses if done.get((s, p), 0) == 0] for p in policies}
+    gone = "; ".join(f"{q(p)} has none under {', '.join(q(s) for s in none[p])}" for p in policies if none[p])
+    return (
+        f"Not every run finished ({expected - int(done.sum())} of {expected} have no result{': ' + gone if gone else ''}"
+        "), so comparisons use the replications every policy finished, and leave out a stress with none."
+    )
+
+
 def _which(rows: pd.DataFrame, present: list[str], stresses: list[str], q: Callable[[str], str]) -> str:
     """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for some (named): ``for
     every policy: `a`, `b`; for some: `c` (`p`)``; "" for no row."""
@@ -175,10 +191,11 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> s
     of the time, 1 - 0.95^11, when the two policies do not differ)."""
     v = f.versus[f.versus.other == other]
     m = int(v["family"].max()) if not v.empty else 0
-    if m == 0:  # no interval at all: too few replications
-        n = _replications(f)
+    if m == 0:  # no interval at all: too few replications with both policies' runs
+        both = f.values[(f.values.metric == DECISION_METRIC) & f.values.policy.isin([safe, other])].dropna()
+        n = int((both.groupby(["shock", "replication"]).policy.nunique() == 2).groupby("shock").sum().max())
         return (
-            f"With {counted(n, 'replication')} the two policies' profit difference has no interval (one needs at "
+            f"With {counted(n, 'paired replication')} the two policies' profit difference has no interval (one needs at "
             f"least {MIN_REPLICATIONS}), so whether {q(safe)} is safer cannot be judged yet."
         )
     adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stresses compared, the unshocked run included"
@@ -234,10 +251,12 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
     adjusted = f"paired; Bonferroni-adjusted over the {len(stressed)} stress{'es' if len(stressed) != 1 else ''}"
     base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
-    gap = base.pivot_table(index="replication", columns="policy", values="value").mean()
+    gap = base.pivot_table(index="replication", columns="policy", values="value")[[safe, other]].dropna().mean()
     without = float(gap.get(safe, np.nan) - gap.get(other, np.nan))
     if not (g["low"] > 0 or g["high"] < 0):
-        change = f"{difference(DECISION_METRIC, g['diff'])} {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
+        change = difference(DECISION_METRIC, g["diff"])
+        if np.isfinite(g["low"]):
+            change += f" {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
         unsure = (
             "an interval that includes 0"
             if np.isfinite(g["low"])
