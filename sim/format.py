@@ -12,16 +12,18 @@ from collections.abc import Callable
 from sim.catalogue import CATALOGUE, Unit
 
 #: Suffixes of large amounts of money and what they divide by, largest first.
-MONEY_SCALES = (("bn", 1e9), ("M", 1e6), ("k", 1e3))
+MONEY_SCALES = (("M", 1e6), ("k", 1e3))
 
 
 def money(v: float) -> str:
-    """Currency in k / M / bn with no false precision: ``1.9M``, ``702.7k``, ``640``."""
+    """Currency in k and M with no false precision: ``1.9M``, ``702.7k``, ``640``; past a billion still in M with
+    thousands separators (``1,023.4M``), so that two totals of a billion or so that differ by millions do not
+    read alike, as they did as ``1.0bn``."""
     if not math.isfinite(v):
         return "-"
     for suffix, scale in MONEY_SCALES:
         if abs(v) >= scale:
-            return f"{v / scale:.1f}{suffix}"
+            return f"{v / scale:,.1f}{suffix}"
     return f"{v:.0f}"
 
 

@@ -152,8 +152,12 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
         for p in policies[1:]
     )
     profits = ", ".join(f"{p} {fmt('profit', float(totals.get(('profit', p), float('nan'))))}" for p in policies)
+    tied = [p for p in policies if revenue[p] == revenue[best]]
+    most = (
+        f"{best} captured the most revenue" if len(tied) == 1 else f"{' and '.join(tied)} captured the same, the most"
+    )
     return (
-        f"Answer: over the run, {best} captured the most revenue: {first} {fmt('revenue_captured', revenue[first])}"
+        f"Answer: over the run, {most}: {first} {fmt('revenue_captured', revenue[first])}"
         f"{others}. Profit: {profits}. One seed each, so no interval: `covsim compare` pairs replications and says "
         "which differences are more than noise."
     )

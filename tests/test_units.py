@@ -265,3 +265,25 @@ def test_a_count_of_one_is_singular() -> None:
 
     assert [counted(n, "run") for n in (0, 1, 2, 1200)] == ["0 runs", "1 run", "2 runs", "1,200 runs"]
     assert counted(1, "distinct run") == "1 distinct run"
+
+
+def test_money_keeps_billions_apart_that_differ_by_millions() -> None:
+    from sim.format import money
+
+    # 1,023M and 1,017M both read "1.0bn" (a new user's 12-quarter comparison of two policies).
+    values = (1.0234e9, 1.0166e9, -2.5e9, 645.6e6, 702.7e3, 640.0)
+    assert [money(v) for v in values] == ["1,023.4M", "1,016.6M", "-2,500.0M", "645.6M", "702.7k", "640"]
+
+
+def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
+    import pandas as pd
+
+    from sim.tables import run_answer
+
+    totals = pd.Series(
+        {("revenue_captured", "a"): 6.3e6, ("revenue_captured", "b"): 6.3e6, ("profit", "a"): 1e6, ("profit", "b"): 1e6}
+    )
+    text = run_answer(totals, ["a", "b"])
+    assert text.startswith("Answer: over the run, a and b captured the same, the most: a 6.3M; b 6.3M (0 against a)")
+    totals[("revenue_captured", "b")] = 6.4e6
+    assert run_answer(totals, ["a", "b"]).startswith("Answer: over the run, b captured the most revenue: a 6.3M")
