@@ -24,6 +24,7 @@ from sim.engagement import conflicting_accounts
 from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
 from sim.outcomes import decisions, new_opportunities, unattended_renewal
+from sim.policies import policy_label as label_of
 from sim.policies.protocol import (
     Policy,
     RouteView,
@@ -393,11 +394,11 @@ class CoverageModel(mesa.Model):
 
     def metrics_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         """The tidy table: policy, seed, quarter, segment, metric, value."""
-        return self.recorder.metrics_frame(policy_label or self.policy.name, self.seed_used)
+        return self.recorder.metrics_frame(policy_label or label_of(type(self.policy)), self.seed_used)
 
     def weekly_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         """The weekly series: policy, seed, week, metric, value."""
-        return self.recorder.weekly_frame(policy_label or self.policy.name, self.seed_used)
+        return self.recorder.weekly_frame(policy_label or label_of(type(self.policy)), self.seed_used)
 
     def lorenz_frame(self) -> pd.DataFrame:
         """Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours)."""

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.model import CoverageModel
-from sim.policies import Policy, make_policy
+from sim.policies import Policy, make_policy, policy_label
 from sim.scenario import Scenario
 
 
@@ -60,7 +60,7 @@ def run(
         seconds = time.perf_counter() - start
         return RunResult(
             scenario=scenario.name,
-            policy=policy.name,
+            policy=policy_label(type(policy)),
             seed=model.seed_used,
             metrics=model.metrics_frame(),
             weekly=model.weekly_frame(),

@@ -293,7 +293,7 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     by_id(browser, "run").click()
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 3 runs"))
     head = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#headline thead th"))
-    assert [th.text for th in head][1:4] == ["unstructured", "segment_tiers", "NearestRep"]
+    assert [th.text for th in head][1:4] == ["unstructured", "segment_tiers", "nearest_rep"]
 
 
 def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page, browser):

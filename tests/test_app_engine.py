@@ -87,7 +87,7 @@ def test_a_user_policy_gives_the_numbers_covsim_compare_prints_for_its_import_pa
     scenario = load_scenario(SMALL)
     choices = [PolicyChoice("unstructured"), PolicyChoice(MINE, non_default(MINE, {"cadence": 1.0}))]
     result = compare(scenario, "scenarios/small.toml", choices, 3, pool=pool, runs=RunCache())
-    assert result.failures == [] and result.policies == ["unstructured", "NearestRep"]
+    assert result.failures == [] and result.policies == ["unstructured", "nearest_rep"]
     lines = r.stdout.splitlines()
     assert result.answer in lines
     for metric, *cells in result.rows():

@@ -339,6 +339,6 @@ def test_a_user_policy_labelled_as_one_offered_already_is_refused(tmp_path, monk
     (tmp_path / "my_policies.py").write_text("from examples.nearest_rep import NearestRep\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert problems(lambda: form.add_policy("my_policies:NearestRep", (MINE,))) == [
-        f"policy.name: 'my_policies:NearestRep' would be labelled 'NearestRep' in the results, as {MINE!r} is"
+        f"policy.name: 'my_policies:NearestRep' would be labelled 'nearest_rep' in the results, as {MINE!r} is"
     ]
     assert form.add_policy("my_policies:NearestRep", ()) == ("my_policies:NearestRep",)

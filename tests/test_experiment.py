@@ -20,6 +20,7 @@ from sim.experiment.batch import execute_batch, open_batch
 from sim.experiment.design import design_points, plan_runs, replication_seeds
 from sim.experiment.spec import comparison, load_experiment, parse_experiment
 from sim.experiment.store import Store
+from sim.policies import make_policy
 from sim.scenario import load_scenario
 from tests.conftest import ROOT, SMALL
 
@@ -405,12 +406,29 @@ def test_progress_bar_shows_done_and_failed(tmp_path, capsys):
     assert "9/9" in err and "failed=0" in err
 
 
+def test_a_user_policy_is_labelled_alike_by_run_compare_and_a_rollout(small):
+    # covsim run labelled examples.untapped_wallet:UntappedWallet "untapped_wallet", compare "UntappedWallet":
+    # the two outputs could not be joined on policy.
+    from sim.policies import Policy, policy_label
+    from sim.run import run
+
+    path = "examples.untapped_wallet:UntappedWallet"
+    (entry,) = comparison(small, "s.toml", [path], 2).policies
+    ran = run(small.with_overrides("labels", quarters=1), make_policy(path), 1)
+    assert entry.key == set(ran.metrics.policy).pop() == ran.policy == "untapped_wallet"
+
+    class Unnamed(Policy):  # sets no name of its own: its class name, not the base class's "policy"
+        pass
+
+    assert policy_label(Unnamed) == "Unnamed" and policy_label(type(make_policy("pooled"))) == "pooled"
+
+
 def test_comparison_of_policies_on_a_scenario(small):
     exp = comparison(small, "s.toml", ["unstructured", "examples.nearest_rep:NearestRep"], 4)
     assert (exp.name, exp.scenario, exp.seed, exp.replications, exp.quarters) == ("compare-small", "s.toml", 7, 4, None)
     assert [(p.name, p.key, p.params) for p in exp.policies] == [
         ("unstructured", "unstructured", {}),
-        ("examples.nearest_rep:NearestRep", "NearestRep", {}),
+        ("examples.nearest_rep:NearestRep", "nearest_rep", {}),
     ]
     assert exp.baseline_label == "unstructured" and exp.factors == ()
     again = comparison(small, "s.toml", ["unstructured"], 2, seed=11, quarters=1)

@@ -23,7 +23,7 @@ from sim.app.engine import PolicyChoice, non_default
 from sim.config import parse_toml
 from sim.errors import InputError
 from sim.experiment.spec import content_hash
-from sim.policies import BUILT_IN, make_policy, policy_class
+from sim.policies import BUILT_IN, make_policy, policy_class, policy_label
 from sim.sample_files import samples
 from sim.scenario import Scenario, parse_scenario
 
@@ -89,8 +89,12 @@ def offered(added: Sequence[str]) -> list[str]:
 
 
 def label(policy: str) -> str:
-    """A policy's label in the results, as ``covsim compare`` gives it: a user policy's is its class name."""
-    return policy.rpartition(":")[2]
+    """A policy's label in the results, as ``covsim compare`` gives it (``sim.policies.policy_label``); a path
+    that does not import is labelled by its class name, for the message that says so."""
+    try:
+        return policy_label(policy_class(policy))
+    except InputError:
+        return policy.rpartition(":")[2]
 
 
 def add_policy(path: str | None, added: Sequence[str]) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from sim.catalogue import CATALOGUE
 from sim.config import Name, PolicyParam, read_toml, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
-from sim.policies import make_policy
+from sim.policies import make_policy, policy_class, policy_label
 from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario, load_scenario
 from sim.shocks import Shock, attributed
@@ -356,8 +356,8 @@ def comparison(
     """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired.
 
     Each policy runs with its entry of ``params`` (none: its defaults; the command line's are resolved and
-    checked by ``sim.policies.policy_params``) and is labelled by its name (a user policy by its class
-    name); the first is the baseline. The root seed is ``seed`` or else the scenario's; ``quarters``
+    checked by ``sim.policies.policy_params``) and is labelled by ``sim.policies.policy_label`` (a user policy by
+    its ``name``, as ``covsim run`` labels it); the first is the baseline. The root seed is ``seed`` or else the scenario's; ``quarters``
     (None: the scenario's) is recorded as the horizon. A name that is not a policy is an InputError naming
     ``--policy``.
     """
@@ -371,7 +371,7 @@ def comparison(
         replications=replications,
         quarters=quarters,
         policies=tuple(
-            PolicyEntry(name=n, label=n.rpartition(":")[2], params=dict(given.get(n, {}))) for n in policies
+            PolicyEntry(name=n, label=policy_label(policy_class(n)), params=dict(given.get(n, {}))) for n in policies
         ),
     )
 

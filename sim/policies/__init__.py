@@ -96,6 +96,12 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     return cls
 
 
+def policy_label(cls: type[Policy]) -> str:
+    """What results call a policy of class ``cls``, in ``covsim run``, ``compare``, ``stress`` and the page alike:
+    its ``name``, or its class name when the class sets no name of its own."""
+    return cls.name if cls.name != Policy.name else cls.__name__
+
+
 def make_policy(
     name: str,
     params: dict[str, Any] | None = None,

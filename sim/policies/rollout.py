@@ -19,7 +19,7 @@ import numpy as np
 
 from sim import shocks
 from sim.clock import quarter_of
-from sim.policies import make_policy
+from sim.policies import make_policy, policy_label
 from sim.policies.protocol import (
     CoveragePlan,
     PlanView,
@@ -80,7 +80,7 @@ class Rollout(Policy):
     @classmethod
     def of(cls, current: Policy, new: Policy, shock: shocks.ModelRollout) -> Rollout:
         """A rollout named as ``new``: the name is a class attribute of a policy, so a subclass carries it."""
-        named: type[Rollout] = type(cls.__name__, (cls,), {"name": new.name, "__doc__": cls.__doc__})
+        named: type[Rollout] = type(cls.__name__, (cls,), {"name": policy_label(type(new)), "__doc__": cls.__doc__})
         return named(current, new, shock)
 
     def __repr__(self) -> str:
