@@ -132,6 +132,7 @@ _METRICS = (
         "sum",
         "opportunities missed in the quarter (sum of the six causes)",
         title="opportunities missed",
+        higher_is_better=False,
     ),
     *(
         Metric(
@@ -139,6 +140,7 @@ _METRICS = (
             Unit.OPPORTUNITIES,
             "sum",
             f"opportunities missed in the quarter: {CAUSE_MEANINGS[c]} (docs/metrics.md)",
+            higher_is_better=False,
         )
         for c in CAUSES
     ),
@@ -148,6 +150,7 @@ _METRICS = (
         "mean",
         "opps_missed / (opps_won + opps_lost + opps_missed), of opportunities closed in the quarter",
         title="miss rate of closed opportunities",
+        higher_is_better=False,
     ),
     Metric("win_rate", Unit.SHARE, "mean", "opps_won / (opps_won + opps_lost)"),
     Metric(

@@ -390,7 +390,7 @@ def test_the_results_say_what_each_metric_means():
         (
             "missed_stalled: missed stalled",
             "opportunities missed in the quarter: answered in time, but its effort was not delivered before its "
-            "deadline (docs/metrics.md) [opportunities].",
+            "deadline (docs/metrics.md) [opportunities]. Lower is better.",
         ),
         (
             "won_value_line:a: won value (a)",

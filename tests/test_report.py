@@ -656,7 +656,12 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
 
 
 def test_answer_when_no_metric_has_a_direction(tmp_path: Path) -> None:
-    text = stored(experiment(replications=2, metrics=("opps_missed",)), tmp_path, one_point)
+    text = stored(
+        experiment(replications=2, metrics=("opps_lost",)),
+        tmp_path,
+        one_point,
+        lambda p, policy, rep: {"opps_lost": 9.0 + rep},
+    )
     assert opening(text) == (
         "**Answer:** None of the headline metrics has a direction of better, so the report names no best policy."
     )
