@@ -25,13 +25,14 @@ def _wide(metrics: pd.DataFrame, segment: str = ALL) -> pd.DataFrame:
 
 
 def _main_causes(row: pd.Series, top: int = 2) -> str:
-    """The ``top`` causes of the quarter's misses with their share of the misses."""
+    """The ``top`` causes of the quarter's misses with their share of the misses (one that rounds to 0% is no main
+    cause)."""
     counts = {c: row.get(f"missed_{c}", 0.0) for c in CAUSES}
     total = sum(counts.values())
     if total <= 0:
         return "-"
     best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
-    return ", ".join(f"{c.replace('_', ' ')} {100 * v / total:.0f}%" for c, v in best if v > 0)
+    return ", ".join(f"{c.replace('_', ' ')} {100 * v / total:.0f}%" for c, v in best if 100 * v / total >= 0.5)
 
 
 #: The metrics of quarter_table's columns, besides the main causes of misses.

@@ -87,6 +87,7 @@ def run_command(
     with loading_libraries():
         import pandas as pd
 
+        from sim.format import counted
         from sim.policies import policies_for
         from sim.policies.rollout import current_policy
         from sim.run import run
@@ -107,8 +108,8 @@ def run_command(
             result = run(scenario, policy, seed)
             results.append(result)
             click.echo(
-                f"\n{policy.name}: {scenario.name}, seed {result.seed}, "
-                f"{scenario.population.customers:,} accounts, {sum(g.count for g in scenario.reps):,} reps "
+                f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
+                f"{scenario.population.customers:,} accounts, {counted(sum(g.count for g in scenario.reps), 'rep')} "
                 f"({result.seconds:.2f} s)"
             )
             click.echo(quarter_table(result.metrics))

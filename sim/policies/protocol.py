@@ -173,8 +173,10 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
     naming the policy and the method (the engine adds the quarter and week)."""
     try:
         return getattr(policy, method)(view, rng)
-    except PolicyError:
-        raise
+    except PolicyError as e:
+        if str(e).startswith("policy "):  # named already (a rollout's side, or a check of its answer)
+            raise
+        raise PolicyError(f"policy {policy.name}: {method}(): {e}") from e  # a view's own check, say
     except (Exception, SystemExit) as e:
         raise PolicyError(f"policy {policy.name}: {method}() raised {type(e).__name__}: {e}") from e
 
