@@ -1234,3 +1234,13 @@ def test_points_where_another_policy_is_best_are_listed_so_that_each_point_reads
         "(r = 2.75, d = 1.25), (r = 3, d = 1.25), (r = 3.25, d = 1.25) and 1 more point; P at (r = 3.75, d = 1.25)); "
         "where its difference is smallest, at r = 2.75, d = 1.25, it is "
     )
+
+
+def test_answer_when_every_run_of_the_other_policies_failed(tmp_path: Path) -> None:
+    # A policy whose every run failed was answered with "unstructured (the baseline) has the best mean, but no
+    # replication has a value for both": there was nothing to compare.
+    text = stored(experiment(), tmp_path, one_point, pending=lambda point, policy, rep: policy != "unstructured")
+    assert opening(text) == (
+        "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` and `hunter_farmer` have no finished "
+        "run: nothing to compare with the baseline `unstructured`."
+    )

@@ -421,7 +421,8 @@ def test_a_gap_the_stress_did_not_change_is_not_explained_by_it() -> None:
     # b's impact minus a's: +0.5, -1.0, -0.5, +0.4 (k): mean -150, sd 0.7, t(0.975, 3) x 0.7 / 2 = 1.1k
     assert (
         "b falls up to 10.2k behind the best (under freeze). That gap is not clearly the stress's: without it b is "
-        "10.0k behind a, and what freeze costs b differs from what it costs a by -150 [-1.3k, +1.0k] (paired; "
+        "10.0k behind a, and the change freeze makes to the profit of b differs from the change it makes to that of a by "
+        "-150 [-1.3k, +1.0k] (paired; "
         "Bonferroni-adjusted over the 1 stress), an interval that includes 0."
     ) in text
     assert "misses" not in text
@@ -454,7 +455,8 @@ def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_dif
     # b's impact minus a's: -5, -6, -5, -5 (k): mean -5.25k, sd 0.5k, one stress: 3.182 x 0.25k = 0.8k.
     # b's extra stalls less a's: 8, 9, 7, 10: mean 8.5, sd 1.29, Bonferroni over 2 causes: 4.177 x 0.645 = 2.7.
     assert (
-        "Under cut the gap widens: the stress costs b 5.2k more profit than a [4.5k, 6.0k] (paired; "
+        "Under cut the gap widens: the change the stress makes to the profit of b is 5.2k lower than the change it makes "
+        "to that of a [4.5k, 6.0k] (paired; "
         "Bonferroni-adjusted over the 1 stress); the difference is in the misses: b misses 8 more (stalled) than a "
         "under it [6, 11] (Bonferroni over the 2 causes), and more in all."
     ) in text
@@ -521,7 +523,8 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a", "b"], markdown=False)
     assert "the difference is in the misses" not in text
     assert (
-        "Under cut the gap widens: the stress costs b 5 more profit than a [5, 5] (paired; Bonferroni-adjusted over "
+        "Under cut the gap widens: the change the stress makes to the profit of b is 5 lower than the change it makes to "
+        "that of a [5, 5] (paired; Bonferroni-adjusted over "
         "the 2 stresses); the difference is in the relationships: the stress costs b 50.0 more touch-equivalents of "
         "personal relationship (accounts changing hands) than a [50.0, 50.0], and the deals those relationships win."
     ) in text

@@ -93,6 +93,12 @@ def answer(
         return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
+    if len(present) < 2:  # every other policy's runs failed (or are pending)
+        gone = [quote(p) for p in policies if p not in present]
+        return (
+            lead + head + f"{' and '.join(gone)} {'has' if len(gone) == 1 else 'have'} no finished run: nothing to "
+            f"compare with the baseline {quote(baseline)}."
+        )
 
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
     best = _best(v, sign, present)

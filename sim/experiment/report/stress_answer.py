@@ -265,13 +265,15 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
         return (
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
             f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
-            f"what {q(stress)} costs {q(other)} differs from what it costs {q(safe)} by {change} ({adjusted}), "
+            f"the change {q(stress)} makes to the profit of {q(other)} differs from the change it makes to that of "
+            f"{q(safe)} by {change} ({adjusted}), "
             f"{unsure}."
         )
     more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
     said = (
-        f"Under {q(stress)} the gap {'widens' if more == 'more' else 'narrows'}: the stress costs {q(other)} "
-        f"{money(abs(g['diff']))} {more} profit than {q(safe)} {ci(DECISION_METRIC, *ends)} ({adjusted})"
+        f"Under {q(stress)} the gap {'widens' if more == 'more' else 'narrows'}: the change the stress makes to the "
+        f"profit of {q(other)} is {money(abs(g['diff']))} {'lower' if more == 'more' else 'higher'} than the change "
+        f"it makes to that of {q(safe)} {ci(DECISION_METRIC, *ends)} ({adjusted})"
     )
     return said + _cause(f, safe, other, stress, q)
 
