@@ -45,6 +45,11 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def joined(items: list[str]) -> str:
+    """Items as a list in words: ``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def share(v: float) -> str:
     """A share in [0, 1] as a percentage with one decimal: ``0.467`` -> ``46.7%``."""
     return "-" if not math.isfinite(v) else f"{100 * v:.1f}%"

@@ -24,7 +24,6 @@ from sim.engagement import conflicting_accounts
 from sim.errors import PolicyError
 from sim.opportunities import OpportunityBook
 from sim.outcomes import decisions, new_opportunities, unattended_renewal
-from sim.policies import policy_label as label_of
 from sim.policies.protocol import (
     Policy,
     RouteView,
@@ -36,6 +35,7 @@ from sim.policies.protocol import (
     checked_priority,
     checked_route,
     checked_touches,
+    policy_label,
     read_only,
     read_only_plan,
 )
@@ -65,6 +65,7 @@ class CoverageModel(mesa.Model):
         super().__init__(rng=self.streams.mesa)
         self.scenario = scenario
         self.policy = with_rollout(policy, scenario)  # the new model of a rollout shock, else as given
+        self.label: str = policy_label(type(self.policy))  # what results and messages call it
         self.week = 0
         self.weeks = scenario.weeks
         self.decay = weekly_decay(scenario.relationship.monthly_retention)
@@ -216,11 +217,11 @@ class CoverageModel(mesa.Model):
         free = np.maximum(seats.capacity - b.committed(w, seats.skill), 0.0)
         view = RouteView(w, self._accounts, seats.view, self.plan, pend, read_only(free), opportunities, self.selling)
         if pending.size:
-            h = checked_route(ask(policy, "route", view, rng), pend, seats.view, self.plan.seat_pool, policy.name)
+            h = checked_route(ask(policy, "route", view, rng), pend, seats.view, self.plan.seat_pool, self.label)
             handlers[pending] = h
             closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
             b.assign(closer, handlers[closer])
-        return handlers, checked_touches(ask(policy, "touches", view, rng), self.population.size, policy.name)
+        return handlers, checked_touches(ask(policy, "touches", view, rng), self.population.size, self.label)
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
         """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
@@ -248,7 +249,7 @@ class CoverageModel(mesa.Model):
         tasks = todo.tasks
         view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
         answer = ask(self.policy, "prioritise", view, self.streams.policy)
-        priority = checked_priority(answer, tasks, self.policy.name)
+        priority = checked_priority(answer, tasks, self.label)
         partners = seats.role_index == PARTNER
         partner = at_seat(partners, tasks.rep, False) if partners.any() else None
         if partner is not None and partner.any():
@@ -394,11 +395,11 @@ class CoverageModel(mesa.Model):
 
     def metrics_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         """The tidy table: policy, seed, quarter, segment, metric, value."""
-        return self.recorder.metrics_frame(policy_label or label_of(type(self.policy)), self.seed_used)
+        return self.recorder.metrics_frame(policy_label or self.label, self.seed_used)
 
     def weekly_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         """The weekly series: policy, seed, week, metric, value."""
-        return self.recorder.weekly_frame(policy_label or label_of(type(self.policy)), self.seed_used)
+        return self.recorder.weekly_frame(policy_label or self.label, self.seed_used)
 
     def lorenz_frame(self) -> pd.DataFrame:
         """Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours)."""

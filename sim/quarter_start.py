@@ -40,6 +40,7 @@ class CoverageModel(Protocol):
     scenario: Scenario
     streams: Streams
     policy: Policy
+    label: str
     week: int
     population: Population
     team: Team
@@ -108,7 +109,7 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
     view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
     plan = ask(model.policy, "plan", view, model.streams.policy)
     model.plan = read_only_plan(
-        checked_plan(plan, model.population.size, len(model.team), model.policy.name, model.population.lines)
+        checked_plan(plan, model.population.size, len(model.team), model.label, model.population.lines)
     )
     model._cadenced = np.flatnonzero(model.plan.cadence > 0)
     cadence = model.plan.specialist_cadence

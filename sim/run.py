@@ -52,7 +52,7 @@ def run(
     else:
         problems = policy.problems(scenario)
         if problems:
-            raise InputError([f"policy {policy.name}: params.{p}" for p in problems])
+            raise InputError([f"policy {policy_label(type(policy))}: params.{p}" for p in problems])
     start = time.perf_counter()
     model = CoverageModel(scenario, policy, seed)
     try:

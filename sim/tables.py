@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.format import difference, fmt, interval, no_spread_words, recovery_words
+from sim.format import difference, fmt, interval, joined, no_spread_words, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -32,7 +32,8 @@ def _main_causes(row: pd.Series, top: int = 2) -> str:
     if total <= 0:
         return "-"
     best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
-    return ", ".join(f"{c.replace('_', ' ')} {100 * v / total:.0f}%" for c, v in best if 100 * v / total >= 0.5)
+    shown = [(c.replace("_", " "), f"{100 * v / total:.0f}%") for c, v in best]
+    return ", ".join(f"{c} {pct}" for c, pct in shown if pct != "0%")
 
 
 #: The metrics of quarter_table's columns, besides the main causes of misses.
@@ -153,10 +154,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
         for p in policies[1:]
     )
     profits = ", ".join(f"{p} {fmt('profit', float(totals.get(('profit', p), float('nan'))))}" for p in policies)
-    tied = [p for p in policies if revenue[p] == revenue[best]]
-    most = (
-        f"{best} captured the most revenue" if len(tied) == 1 else f"{' and '.join(tied)} captured the same, the most"
-    )
+    tied = [p for p in policies if revenue[p] == revenue[best]] or [best]  # none: no figure at all (NaN)
+    most = f"{best} captured the most revenue" if len(tied) == 1 else f"{joined(tied)} captured the same, the most"
     return (
         f"Answer: over the run, {most}: {first} {fmt('revenue_captured', revenue[first])}"
         f"{others}. Profit: {profits}. One seed each, so no interval: `covsim compare` pairs replications and says "

@@ -406,7 +406,7 @@ def test_progress_bar_shows_done_and_failed(tmp_path, capsys):
     assert "9/9" in err and "failed=0" in err
 
 
-def test_a_user_policy_is_labelled_alike_by_run_compare_and_a_rollout(small):
+def test_a_user_policy_is_labelled_alike_by_run_and_compare(small):
     # covsim run labelled examples.untapped_wallet:UntappedWallet "untapped_wallet", compare "UntappedWallet":
     # the two outputs could not be joined on policy.
     from sim.policies import Policy, policy_label
@@ -421,6 +421,11 @@ def test_a_user_policy_is_labelled_alike_by_run_compare_and_a_rollout(small):
         pass
 
     assert policy_label(Unnamed) == "Unnamed" and policy_label(type(make_policy("pooled"))) == "pooled"
+
+    class MyPooled(type(make_policy("pooled"))):  # a built-in's subclass is not that built-in
+        pass
+
+    assert policy_label(MyPooled) == "MyPooled"
 
 
 def test_comparison_of_policies_on_a_scenario(small):

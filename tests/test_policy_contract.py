@@ -224,7 +224,7 @@ def test_each_broken_policy_fails_its_named_check(cls, failing, expected, also):
 
 def test_a_check_failure_names_the_policy_and_the_check():
     [check] = [c for name, c in policy_checks(BadSeat) if name == "check_route_valid"]
-    with pytest.raises(AssertionError, match="BadSeat fails check_route_valid: policy nobody: route"):
+    with pytest.raises(AssertionError, match="BadSeat fails check_route_valid: policy BadSeat: route"):
         _assert_kept("BadSeat", "check_route_valid", check)
 
 
@@ -255,6 +255,34 @@ def test_user_policy_by_import_path_and_unknown_names():
         policy_class("no_such_module:X")
     with pytest.raises(InputError, match="not a subclass"):
         policy_class("sim.scenario:Scenario")
+
+
+def test_a_policy_name_that_cannot_label_results_is_refused_in_one_line(tmp_path, monkeypatch):
+    # A name with spaces reached the experiment's label check as a raw ValidationError.
+    (tmp_path / "spaced.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\nclass Mine(SegmentTiers):\n    name = 'tiers (mine)'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError) as e:
+        policy_class("spaced:Mine", where="--policy")
+    assert e.value.problems == [
+        "--policy: 'spaced:Mine': name 'tiers (mine)' may hold only letters, digits, _, - and . (it labels results)"
+    ]
+
+
+def test_a_policy_error_of_the_policy_s_own_is_named_with_the_policy():
+    from sim.errors import PolicyError
+    from sim.policies.protocol import ask
+
+    class Strict(Nobody):
+        name = "strict"
+
+        def route(self, view, rng):
+            raise PolicyError("policy weights must sum to 1")  # its own words, not a name
+
+    with pytest.raises(PolicyError, match=r"^policy strict: route\(\): policy weights must sum to 1$"):
+        ask(Strict(), "route", None, np.random.default_rng(0))
 
 
 def test_policy_parameters_are_validated_and_shown():

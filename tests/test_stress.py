@@ -647,15 +647,15 @@ def test_a_rollout_of_the_model_in_force_leaves_that_policy_no_rollout_plan_to_c
     f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
     assert f.in_force == ["a"] and [c.policy for c in f.rollouts] == ["b"]
     text = stress_answer(f, ["a", "b"], markdown=False)
-    assert "Rolling out a changes nothing: the rollouts start from it, the model in force" in text
+    assert "Rolling out a changes none of its runs: the rollouts start from the model in force, and it is" in text
     assert "round to no seat" not in text  # b's rollouts changed something: neither stress is empty
 
-    # b unchanged too, though the rollouts do not start from it: that is not put down to the model in force.
+    # Two entries unchanged by the rollouts (the same model under two labels): the stress is not put down to a
+    # small team.
     same = _synthetic_findings({"big_bang": rollout}, lambda shock, policy, rep: 100.0 + rep)
-    assert same.inert == ["big_bang"] and same.in_force == ["a"]
-    assert "big_bang changed nothing in any run" in stress_answer(same, ["a", "b"], markdown=False)
-    alone = dataclasses.replace(same, in_force=["a", "b"])  # as when both are the model in force
-    assert "round to no seat" not in stress_answer(alone, ["a", "b"], markdown=False)
+    assert same.inert == ["big_bang"] and same.in_force == ["a", "b"]
+    text = stress_answer(same, ["a", "b"], markdown=False)
+    assert "Rolling out a and b changes none of their runs" in text and "round to no seat" not in text
 
 
 def test_failed_runs_are_said_and_the_policies_compared_on_the_replications_all_of_them_finished() -> None:
@@ -674,6 +674,63 @@ def test_failed_runs_are_said_and_the_policies_compared_on_the_replications_all_
     assert text.startswith("Answer: Not every run finished (5 of 16 have no result: b has none under cut), so ")
 
 
+def test_failures_in_different_replications_leave_nothing_to_rank_and_the_answer_says_so() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float | None:
+        if (policy == "a") == (rep < 2):  # a failed in replications 0 and 1, b in 2 and 3
+            return None
+        return 100.0 + rep - (30.0 if shock == "cut" else 0.0)
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, profit)
+    assert f.ranking is None  # no replication with both: no paired ranking (it raised ValueError)
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert (
+        "No stress has a replication that every policy finished, so the policies are not ranked; here is what " in text
+    )
+    assert "With one policy" not in text
+
+
+def test_a_replication_in_which_every_run_failed_is_counted_as_unfinished() -> None:
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_answer import stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    suite = validate_strict(
+        SuiteFile, {"stress": [{"name": "cut", "shocks": [{"kind": "demand", "quarter": 1, "factor": 0.5}]}]}, "t"
+    ).stress
+    rows = [
+        (point, policy, rep, 1, metric, {"a": 100.0, "b": 90.0}[policy] + rep - 30.0 * point)
+        for point in (0, 1)
+        for policy in ("a", "b")
+        for rep in range(3)  # replication 3 of 4 failed for every policy
+        for metric in ("profit", "revenue_captured")
+    ]
+    points = pd.DataFrame({"point": [0, 1], "block": "", "row": -1, "shock": ["none", "cut"]})
+    f = analyse(tidy(rows), points, suite, policies=2, replications=4)
+    assert f.expected_runs == 16
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert text.startswith("Answer: Not every run finished (4 of 16 have no result), so the ranking uses ")
+    # Without the design's counts, the runs seen are all there is.
+    assert not stress_answer(analyse(tidy(rows), points, suite), ["a", "b"], markdown=False).startswith("Answer: Not")
+
+
+def test_a_policy_with_no_unshocked_run_does_not_break_the_answer() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float | None:
+        if policy == "b" and shock == "none":
+            return None  # b's unshocked runs failed (a KeyError picked b's column out of them)
+        return {"a": 100.0, "b": 90.0}[policy] + 3.0 * rep - (30.0 if shock == "cut" else 0.0)
+
+    f = _synthetic_findings(
+        {"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}, "up": {"kind": "demand", "quarter": 1, "factor": 1.5}},
+        profit,
+    )
+    assert stress_answer(f, ["a", "b"], markdown=False).startswith("Answer: Not every run finished (4 of 24 have ")
+
+
 def test_with_two_replications_a_rollout_plan_cites_no_interval() -> None:
     from sim.experiment.report.stress_answer import stress_answer
 
@@ -683,7 +740,10 @@ def test_with_two_replications_a_rollout_plan_cites_no_interval() -> None:
     rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
     f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
     text = stress_answer(f, ["a", "b"], markdown=False)
-    assert "big_bang leads phased in profit (2 for a, 2 for b), but with 2 replications there is no interval" in text
+    assert (
+        "big_bang leads phased in profit (2 for a, 2 for b), but with 2 paired replications there is no interval"
+        in text
+    )
     assert "interval includes 0" not in text
 
 

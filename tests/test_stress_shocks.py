@@ -323,7 +323,7 @@ def test_a_phased_rollout_moves_a_further_third_of_the_accounts_each_quarter_to_
     s = scenario([rollout(quarter=2, quarters=3)], quarters=4)
     owners, model = plans_in_force(s, Regions(), 1)
     rollout_policy = model.policy
-    assert isinstance(rollout_policy, Rollout) and rollout_policy.name == "territories"
+    assert isinstance(rollout_policy, Rollout) and rollout_policy.name == "Regions"  # named as the policy under test
     current, new = rollout_policy.current.owners, rollout_policy.new.owners
     assert sorted(current) == [1, 2, 3] and sorted(new) == [2, 3, 4]  # each asked only while it covers accounts
     rank = rollout_rank(5000)

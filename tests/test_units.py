@@ -287,6 +287,10 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     assert text.startswith("Answer: over the run, a and b captured the same, the most: a 6.3M; b 6.3M (0 against a)")
     totals[("revenue_captured", "b")] = 6.4e6
     assert run_answer(totals, ["a", "b"]).startswith("Answer: over the run, b captured the most revenue: a 6.3M")
+    three = pd.Series({("revenue_captured", p): 6.3e6 for p in "abc"})
+    assert run_answer(three, ["a", "b", "c"]).startswith("Answer: over the run, a, b and c captured the same, the most")
+    nothing = pd.Series({("revenue_captured", p): float("nan") for p in "ab"})
+    assert run_answer(nothing, ["a", "b"]).startswith("Answer: over the run, a captured the most revenue: a -")
 
 
 def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:
@@ -296,6 +300,8 @@ def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:
 
     # 1 queue wait in 400 misses printed "queue wait 0%" as the second main cause.
     row = pd.Series({"missed_stalled": 399.0, "missed_queue_wait": 1.0})
+    assert _main_causes(row) == "stalled 100%"
+    row["missed_queue_wait"] = 2.0  # 0.5%: "0%" as shown (half to even), so no main cause either
     assert _main_causes(row) == "stalled 100%"
     row["missed_queue_wait"] = 3.0  # 0.75%: it rounds to 1%
     assert _main_causes(row) == "stalled 99%, queue wait 1%"

@@ -138,7 +138,7 @@ def _summary(batch: Batch) -> None:
         from sim.tables import stress_table
 
         order = [p.key for p in exp.policies]
-        findings = analyse(results, batch.store.points(), exp.suite)
+        findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
         click.echo(stress_answer(findings, order, markdown=False))
         click.echo(f"\nMeans of {exp.replications} paired replications (every interval is in the report):")
         click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))

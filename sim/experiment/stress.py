@@ -253,15 +253,14 @@ def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
     return inert
 
 
-def in_force(tagged: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> list[str]:
-    """The policies that every rollout of ``suite`` starts from (its ``current``) and leaves as they were: each
-    of their rollout runs is their unshocked run, number for number (``sim.policies.rollout.in_force``)."""
-    rollouts = {s.name: {x.current.name for x in s.shocks if x.kind == "rollout"} for s in suite}
-    rollouts = {name: currents for name, currents in rollouts.items() if currents}
+def in_force(tagged: pd.DataFrame, points: pd.DataFrame, rollouts: list[str]) -> list[str]:
+    """The policies none of whose runs the ``rollouts`` stresses changed, number for number: each is the model
+    those rollouts start from (a rollout of the model in force is no rollout, ``sim.policies.rollout.in_force``;
+    another model would differ in the quarters before the rollout at least)."""
     out = []
     for policy, g in tagged.groupby("policy", sort=False):
         ran = set(rollouts) & set(g.shock)
-        if ran and all(policy in rollouts[r] for r in ran) and ran <= set(inert_stresses(g, points)):
+        if ran and ran <= set(inert_stresses(g, points)):
             out.append(str(policy))
     return out
 
@@ -316,6 +315,7 @@ class RolloutChoice:
     diff: float
     low: float
     high: float
+    n: int = 0  # the replications paired
 
     @property
     def clear(self) -> bool:
@@ -335,7 +335,7 @@ def rollout_choices(values: pd.DataFrame, rollouts: list[str], metric: str = DEC
         order = wide.mean().sort_values(ascending=False).index
         d = (wide[order[0]] - wide[order[1]]).to_numpy()
         lo, hi = t_interval(d)
-        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi))
+        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi, d.size))
     return out
 
 
@@ -351,7 +351,7 @@ class Findings:
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
     each policy does best with (empty without two rollout stresses), but for the policies ``in_force``
     (:func:`in_force`); inert: the stresses that changed nothing in any run (``inert_stresses``);
-    rollout_stresses: the stresses that roll a model out.
+    rollout_stresses: the stresses that roll a model out; expected_runs: the runs the design asks for.
     """
 
     stresses: list[str]
@@ -368,6 +368,7 @@ class Findings:
     inert: list[str]
     rollout_stresses: list[str]
     in_force: list[str]
+    expected_runs: int
 
 
 def acting_impacts(
@@ -394,17 +395,23 @@ def acting_impacts(
     return pd.concat(blocks, ignore_index=True), pd.concat(draws, ignore_index=True)
 
 
-def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...]) -> Findings:
-    """The findings of a stress test from its tidy ``results`` and design ``points`` (with ``shock``)."""
+def analyse(
+    results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ...], policies: int = 0, replications: int = 0
+) -> Findings:
+    """The findings of a stress test from its tidy ``results`` and design ``points`` (with ``shock``), of
+    ``policies`` policies in ``replications`` replications each (0: as many as have results)."""
     tagged = with_shock(results, points)
     values = with_shock(run_values(results, list(STRESS_METRICS)), points)
     first = {s.name: s.quarter for s in suite}
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
-    ranking = stress_regret(values) if values.policy.nunique() > 1 else None
+    try:
+        ranking = stress_regret(values) if values.policy.nunique() > 1 else None
+    except ValueError:  # no stress has a replication every policy finished
+        ranking = None
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert = inert_stresses(tagged, points)
-    unmoved = in_force(tagged, points, suite)  # a rollout of the model in force: nothing to choose between
+    unmoved = in_force(tagged, points, rollouts)  # a rollout of the model in force: nothing to choose between
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family.
     live = values[~values.shock.isin(inert)]
     return Findings(
@@ -422,4 +429,7 @@ def analyse(results: pd.DataFrame, points: pd.DataFrame, suite: tuple[Stress, ..
         inert=inert,
         rollout_stresses=rollouts,
         in_force=unmoved,
+        expected_runs=len(points)
+        * (policies or results.policy.nunique())
+        * (replications or results.replication.nunique()),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
 from sim.policies.pooled import Pooled
-from sim.policies.protocol import Policy, did_you_mean, param_at
+from sim.policies.protocol import NAME_PATTERN, Policy, did_you_mean, param_at, policy_label
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
@@ -93,13 +94,13 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])
+    if not re.match(NAME_PATTERN, policy_label(cls)):  # it labels results, in files and tables
+        raise InputError(
+            [
+                f"{where}: {name!r}: name {policy_label(cls)!r} may hold only letters, digits, _, - and . (it labels results)"
+            ]
+        )
     return cls
-
-
-def policy_label(cls: type[Policy]) -> str:
-    """What results call a policy of class ``cls``, in ``covsim run``, ``compare``, ``stress`` and the page alike:
-    its ``name``, or its class name when the class sets no name of its own."""
-    return cls.name if cls.name != Policy.name else cls.__name__
 
 
 def make_policy(
@@ -123,7 +124,9 @@ def make_policy(
     try:
         problems = policy.problems(scenario)
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
-        raise InputError([f"{where}: policy {policy.name}: problems() raised {type(e).__name__}: {e}"]) from None
+        raise InputError(
+            [f"{where}: policy {policy_label(type(policy))}: problems() raised {type(e).__name__}: {e}"]
+        ) from None
     if problems:
         raise InputError([_placed(p, at, name, params or {}, where) for p in problems])
     return policy
@@ -213,12 +216,12 @@ def _resolved(
     first: dict[str, str] = {}
     twins = []
     for typed, (policy, _) in zip(names, policies, strict=True):
-        if policy.name in first:
+        label = policy_label(type(policy))
+        if label in first:
             twins.append(
-                f"--policy: {first[policy.name]} and {typed} are both named {policy.name!r}; "
-                "give each policy class its own `name`"
+                f"--policy: {first[label]} and {typed} are both named {label!r}; give each policy class its own `name`"
             )
-        first.setdefault(policy.name, typed)
+        first.setdefault(label, typed)
     if twins:
         raise InputError(twins)
     return policies

@@ -64,6 +64,7 @@ from sim.policies.protocol import (
     checked_priority,
     checked_route,
     checked_touches,
+    policy_label,
 )
 from sim.scenario import Scenario, load_scenario
 
@@ -246,8 +247,8 @@ class _ContractRuns:
                 found.add("check_constructs", f"cannot construct the policy with defaults: {type(e).__name__}: {e}")
                 return found
             if attempt == 0:
-                # Same name as the policy, so the engine's messages name it.
-                instance = type("Audited", (_Audited,), {"name": instance.name})(instance, found)
+                # Labelled as the policy, so the engine's messages and tables name it.
+                instance = type("Audited", (_Audited,), {"name": policy_label(type(instance))})(instance, found)
             model = CoverageModel(self.scenario, instance, self.seed)
             try:
                 model.run()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -168,17 +169,28 @@ class Policy:
         return "\n".join(lines)
 
 
+def policy_label(cls: type[Policy]) -> str:
+    """What results and messages call a policy of class ``cls``, in ``covsim run``, ``compare``, ``stress`` and the
+    page alike: the ``name`` the class sets itself, or its class name when it sets none (a subclass of a built-in
+    that sets no name is not that built-in)."""
+    return cls.name if "name" in vars(cls) else cls.__name__
+
+
+#: A policy's name may hold only these, as a label of results may (``sim.experiment.spec.PolicyEntry.label``).
+NAME_PATTERN = r"^[A-Za-z0-9_\-.]+$"
+
+
 def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any:
     """``policy.<method>(view, rng)``; whatever the policy raises, or a ``sys.exit`` in it, as a PolicyError
     naming the policy and the method (the engine adds the quarter and week)."""
     try:
         return getattr(policy, method)(view, rng)
     except PolicyError as e:
-        if str(e).startswith("policy "):  # named already (a rollout's side, or a check of its answer)
+        if re.match(r"policy [^\s:]+: ", str(e)):  # named already (a rollout's side, or a check of its answer)
             raise
-        raise PolicyError(f"policy {policy.name}: {method}(): {e}") from e  # a view's own check, say
+        raise PolicyError(f"policy {policy_label(type(policy))}: {method}(): {e}") from e  # a view's own check, say
     except (Exception, SystemExit) as e:
-        raise PolicyError(f"policy {policy.name}: {method}() raised {type(e).__name__}: {e}") from e
+        raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {type(e).__name__}: {e}") from e
 
 
 def param_at(where: str, key: str) -> str:

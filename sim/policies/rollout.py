@@ -192,20 +192,22 @@ class Rollout(Policy):
     @staticmethod
     def _planned(policy: Policy, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         plan = ask(policy, "plan", view, rng)
-        return checked_plan(plan, view.accounts.size, view.team.size, policy.name, len(view.accounts.line_names))
+        return checked_plan(
+            plan, view.accounts.size, view.team.size, policy_label(type(policy)), len(view.accounts.line_names)
+        )
 
     @staticmethod
     def _routed(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handlers = ask(policy, "route", view, rng)
-        return checked_route(handlers, view.pending, view.team, view.plan.seat_pool, policy.name)
+        return checked_route(handlers, view.pending, view.team, view.plan.seat_pool, policy_label(type(policy)))
 
     @staticmethod
     def _prioritised(policy: Policy, view: TaskView, rng: np.random.Generator) -> np.ndarray:
-        return checked_priority(ask(policy, "prioritise", view, rng), view.tasks, policy.name)
+        return checked_priority(ask(policy, "prioritise", view, rng), view.tasks, policy_label(type(policy)))
 
     @staticmethod
     def _offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        return checked_touches(ask(policy, "touches", view, rng), view.accounts.size, policy.name)
+        return checked_touches(ask(policy, "touches", view, rng), view.accounts.size, policy_label(type(policy)))
 
 
 def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:

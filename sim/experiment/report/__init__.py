@@ -163,7 +163,11 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     lines = [f"# {exp.name}", ""]
     if exp.description:
         lines += [exp.description.strip(), ""]
-    findings = analyse(ctx.results, ctx.points, exp.suite) if exp.suite and not ctx.results.empty else None
+    findings = (
+        analyse(ctx.results, ctx.points, exp.suite, len(exp.policies), exp.replications)
+        if exp.suite and not ctx.results.empty
+        else None
+    )
     values = stats.run_values(ctx.results, ctx.metrics) if not ctx.results.empty else pd.DataFrame()
     if findings is not None:
         lines += [stress_answer(findings, ctx.policies), ""]

@@ -36,7 +36,7 @@ from sim.experiment.report.answer_notes import (
 )
 from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference, no_spread_words
+from sim.format import counted, difference, joined, no_spread_words
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -96,7 +96,7 @@ def answer(
     if len(present) < 2:  # every other policy's runs failed (or are pending)
         gone = [quote(p) for p in policies if p not in present]
         return (
-            lead + head + f"{' and '.join(gone)} {'has' if len(gone) == 1 else 'have'} no finished run: nothing to "
+            lead + head + f"{joined(gone)} {'has' if len(gone) == 1 else 'have'} no finished run: nothing to "
             f"compare with the baseline {quote(baseline)}."
         )
 

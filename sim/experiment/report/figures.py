@@ -78,7 +78,7 @@ def point_note(ctx: ReportContext, point: int) -> str:
 
 
 def _money_scale(values: np.ndarray) -> tuple[float, str]:
-    """Divisor and suffix (k, M, bn) that show money ``values`` by their largest finite size; 1 and none below 1k."""
+    """Divisor and suffix (k or M) that show money ``values`` by their largest finite size; 1 and none below 1k."""
     sizes = np.abs(values[np.isfinite(values)])
     top = float(sizes.max()) if sizes.size else 0.0
     return next(((divisor, suffix) for suffix, divisor in MONEY_SCALES if top >= divisor), (1.0, ""))
@@ -87,7 +87,7 @@ def _money_scale(values: np.ndarray) -> tuple[float, str]:
 def axis_scale(metric: str, values: np.ndarray) -> tuple[float, str]:
     """Divisor and y-axis label (unit, and how the run total is formed) for ``values`` of ``metric``.
 
-    Shares are shown in %, money in k, M or bn by the largest value.
+    Shares are shown in %, money in k or M by the largest value.
     """
     entry = CATALOGUE.get(metric)
     how = _HOW[entry.aggregate if entry else "sum"]

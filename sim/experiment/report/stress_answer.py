@@ -23,7 +23,7 @@ from sim.experiment.stress import (
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, fmt, money
+from sim.format import counted, difference, fmt, joined, money
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -60,7 +60,14 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             out.append(why)
         out.append(_clear_gap(f, safe, worst_other, q))
     else:
-        out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
+        ran = [p for p in policies if p in set(profit.policy)]
+        if len(policies) == 1:
+            out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
+        else:
+            out.append(
+                f"No stress has a replication that every policy finished, so the policies are not ranked; here is "
+                f"what hurts {joined([q(p) for p in ran])}."
+            )
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
     # impacts (each of the unshocked profit over its own quarters) do not rank them.
     worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]
@@ -82,8 +89,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
     if f.in_force:
         out.append(
-            f"Rolling out {' and '.join(q(p) for p in f.in_force)} changes nothing: the rollouts start from it, "
-            "the model in force, so there is no rollout plan to choose."
+            f"Rolling out {joined([q(p) for p in f.in_force])} changes none of {'its' if len(f.in_force) == 1 else 'their'} "
+            f"runs: the rollouts start from the model in force, and {'it is' if len(f.in_force) == 1 else 'each is'} "
+            "that model, so there is no rollout plan to choose."
         )
     explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
     if set(f.inert) - explained:
@@ -119,51 +127,56 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
-    tested = any(np.isfinite(c.low) for c in rollouts)
-    none = f"with {counted(n, 'replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
 
     def interval(c: RolloutChoice) -> str:  # the plan's lead's interval, where there is one
         return f" {ci(DECISION_METRIC, c.low, c.high)}" if np.isfinite(c.low) else ""
 
+    def unclear_why(c: RolloutChoice) -> str:  # why a plan's lead is not clear
+        if np.isfinite(c.low):
+            return "its interval includes 0"
+        return f"with {counted(c.n, 'paired replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
+
     if rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
         better, worse = plans.pop()
-        why = "every paired 95% interval includes 0" if tested else none
+        each = ", ".join(f"{money(c.diff)}{interval(c)} for {q(c.policy)}" for c in rollouts)
+        reasons = {unclear_why(c) for c in rollouts}
+        why = "no interval excludes 0" if len(reasons) > 1 else reasons.pop()
+        why = "every paired 95% interval includes 0" if why == "its interval includes 0" else why
         out.append(
-            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit "
-            f"({', '.join(f'{money(c.diff)}{interval(c)} for {q(c.policy)}' for c in rollouts)}), but {why}, so more replications "
-            "are needed before choosing."
+            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but {why}, so more "
+            "replications are needed before choosing."
         )
     elif len(plans) == 1 and len(rollouts) > 1:
         better, worse = plans.pop()
         each = ", ".join(
-            f"{money(c.diff)} more profit{interval(c)} for {q(c.policy)}"
-            + ("" if c.clear else " (its interval includes 0)")
+            f"{money(c.diff)} more profit{interval(c)} for {q(c.policy)}" + ("" if c.clear else f" ({unclear_why(c)})")
             for c in rollouts
         )
         out.append(f"Whichever policy, roll out as {q(better)} rather than {q(worse)}: {each}.")
     else:
         for c in rollouts:
-            unsure = " (the paired interval includes 0: no clear difference)" if tested else f" ({none})"
             out.append(
                 f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
-                f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else unsure}."
+                f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else f' ({unclear_why(c)}: no clear difference)'}."
             )
     return lead + " ".join(out)
 
 
 def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
-    """A sentence on the runs with no result (failed, or not run yet), and what the comparison does without them;
-    "" when every run finished."""
+    """A sentence on the runs with no result (failed, or not run yet), and what the ranking does without them;
+    "" when every run the design asks for finished."""
     v = f.values[(f.values.metric == DECISION_METRIC) & f.values.value.notna()]
-    done = v.groupby(["shock", "policy"]).replication.nunique()
-    expected = len(f.stresses) * len(policies) * int(v.replication.nunique())
-    if int(done.sum()) >= expected:
+    done = len(v[["point", "policy", "replication"]].drop_duplicates())
+    if done >= f.expected_runs:
         return ""
-    none = {p: [s for s in f.stresses if done.get((s, p), 0) == 0] for p in policies}
-    gone = "; ".join(f"{q(p)} has none under {', '.join(q(s) for s in none[p])}" for p in policies if none[p])
+    have = set(zip(v.shock, v.policy, strict=True))
+    none = {p: [q(s) for s in f.stresses if (s, p) not in have] for p in policies}
+    gone = "; ".join(f"{q(p)} has none under {joined(none[p])}" for p in policies if none[p])
+    missing = f.expected_runs - done
     return (
-        f"Not every run finished ({expected - int(done.sum())} of {expected} have no result{': ' + gone if gone else ''}"
-        "), so comparisons use the replications every policy finished, and leave out a stress with none."
+        f"Not every run finished ({missing} of {f.expected_runs} {'has' if missing == 1 else 'have'} no result"
+        f"{': ' + gone if gone else ''}), so the ranking uses the replications every policy finished, and leaves "
+        "out a stress with none."
     )
 
 
@@ -251,7 +264,8 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
     adjusted = f"paired; Bonferroni-adjusted over the {len(stressed)} stress{'es' if len(stressed) != 1 else ''}"
     base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
-    gap = base.pivot_table(index="replication", columns="policy", values="value")[[safe, other]].dropna().mean()
+    wide = base.pivot_table(index="replication", columns="policy", values="value")
+    gap = wide.reindex(columns=[safe, other]).dropna().mean()
     without = float(gap.get(safe, np.nan) - gap.get(other, np.nan))
     if not (g["low"] > 0 or g["high"] < 0):
         change = difference(DECISION_METRIC, g["diff"])
