@@ -82,3 +82,21 @@ def test_full_cycle_promises_touches_only_to_accounts_it_gives_an_owner():
         model.release()
     assert (plan.owner >= 0).sum() > 1000
     assert not ((plan.cadence > 0) & (plan.owner < 0)).any()
+
+
+def test_a_hunter_share_that_rounds_to_no_hunter_or_no_farmer_is_refused():
+    # 0.01 of 28 field closers quietly made a team of farmers (a new user's trial).
+    from sim.errors import InputError
+
+    scenario = load_scenario(WORLD)
+    assert make_policy("hunter_farmer", {"hunter_share": 0.0}).problems(scenario) == []  # all farm: as asked
+    assert make_policy("hunter_farmer", {"hunter_share": 1 / 28}).problems(scenario) == []  # one hunter
+    with pytest.raises(InputError) as e:
+        make_policy("hunter_farmer", {"hunter_share": 0.01}, scenario=scenario)
+    assert e.value.problems == [
+        "policy.params.hunter_share: 0.01 of the 28 field closing seats rounds to no hunter (a hunter needs a share "
+        "above 0.0179)"
+    ]
+    assert make_policy("hunter_farmer", {"hunter_share": 0.99}).problems(scenario) == [
+        "hunter_share: 0.99 of the 28 field closing seats rounds to no farmer (a farmer needs a share below 0.982)"
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from sim.policies.rules import (
 )
 from sim.policies.segment_tiers import FIELD_CLOSERS
 from sim.strict import Field, Strict
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 
 class HunterFarmerParams(Strict):
@@ -77,6 +80,21 @@ class HunterFarmer(Policy):
     name = "hunter_farmer"
     Params = HunterFarmerParams
     params: HunterFarmerParams
+
+    def problems(self, scenario: Scenario) -> list[str]:
+        """A ``hunter_share`` strictly between 0 and 1 that rounds to no hunter, or to no farmer, on the
+        scenario's field closing seats (0.01 of 28 quietly made a team of farmers)."""
+        share = self.params.hunter_share
+        seats = sum(g.count for g in scenario.reps if g.role in FIELD_CLOSERS)
+        hunters = round(share * seats)
+        if not 0 < share < 1 or 0 < hunters < seats:
+            return []
+        side, bound = (
+            ("no hunter", f"a hunter needs a share above {0.5 / seats:.3g}")
+            if hunters == 0
+            else ("no farmer", f"a farmer needs a share below {1 - 0.5 / seats:.3g}")
+        )
+        return [f"hunter_share: {share:g} of the {seats} field closing seats rounds to {side} ({bound})"]
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, prm = view.accounts, self.params
