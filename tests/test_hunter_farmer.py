@@ -93,6 +93,8 @@ def test_a_hunter_share_that_rounds_to_no_hunter_or_no_farmer_is_refused():
     assert make_policy("hunter_farmer", {"hunter_share": 1 / 28}).problems(scenario) == []  # one hunter
     one = scenario.with_overrides("one closer", reps=[{"role": "full_cycle", "count": 1}])
     assert make_policy("hunter_farmer").problems(one) == []  # the default is left alone: no split on one seat
+    inside = scenario.with_overrides("no field", reps=[{"role": "inside", "count": 3}])
+    assert make_policy("hunter_farmer", {"hunter_share": 0.5}).problems(inside) == []  # nothing to split
     assert make_policy("hunter_farmer", {"hunter_share": 0.4}).problems(one)[0].startswith("hunter_share: 0.4 of the 1")
     with pytest.raises(InputError) as e:
         make_policy("hunter_farmer", {"hunter_share": 0.01}, scenario=scenario)

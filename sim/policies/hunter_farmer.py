@@ -84,11 +84,12 @@ class HunterFarmer(Policy):
     def problems(self, scenario: Scenario) -> list[str]:
         """A ``hunter_share`` set strictly between 0 and 1 that rounds to no hunter, or to no farmer, on the
         scenario's field closing seats (0.01 of 28 quietly made a team of farmers). The default is left alone: on
-        a team of one or two closers it makes no split, as the docs say, rather than refuse the policy."""
+        a team of one closer it makes no split, as the docs say, rather than refuse the policy; so is a team
+        with no field closer, which has nothing to split."""
         share = self.params.hunter_share
         seats = sum(g.count for g in scenario.reps if g.role in FIELD_CLOSERS)
         hunters = round(share * seats)
-        if share == self.parameters()["hunter_share"].default or not 0 < share < 1 or 0 < hunters < seats:
+        if seats == 0 or share == self.parameters()["hunter_share"].default or not 0 < share < 1 or 0 < hunters < seats:
             return []
         side, bound = (
             ("no hunter", f"a hunter needs a share above {0.5 / seats:.3g}")
