@@ -60,7 +60,7 @@ def run(
         seconds = time.perf_counter() - start
         return RunResult(
             scenario=scenario.name,
-            policy=policy_label(type(policy)),
+            policy=model.label,
             seed=model.seed_used,
             metrics=model.metrics_frame(),
             weekly=model.weekly_frame(),

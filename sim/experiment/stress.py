@@ -315,7 +315,7 @@ class RolloutChoice:
     diff: float
     low: float
     high: float
-    n: int = 0  # the replications paired
+    n: int  # the replications paired
 
     @property
     def clear(self) -> bool:

@@ -59,15 +59,14 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if why:
             out.append(why)
         out.append(_clear_gap(f, safe, worst_other, q))
+    elif len(policies) == 1:
+        out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
     else:
-        ran = [p for p in policies if p in set(profit.policy)]
-        if len(policies) == 1:
-            out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
-        else:
-            out.append(
-                f"No stress has a replication that every policy finished, so the policies are not ranked; here is "
-                f"what hurts {joined([q(p) for p in ran])}."
-            )
+        ran = [q(p) for p in policies if p in set(profit.policy)]
+        out.append(
+            f"No stress has a replication that every policy finished, so the policies are not ranked; here is "
+            f"what hurts {joined(ran)}."
+        )
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
     # impacts (each of the unshocked profit over its own quarters) do not rank them.
     worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]
@@ -88,10 +87,10 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             unsure = f"; the paired 95% interval of {q(str(worst.policy))}'s change includes 0, so not clearly a loss"
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
     if f.in_force:
+        its, it_is = ("its", "it is") if len(f.in_force) == 1 else ("their", "each is")
         out.append(
-            f"Rolling out {joined([q(p) for p in f.in_force])} changes none of {'its' if len(f.in_force) == 1 else 'their'} "
-            f"runs: the rollouts start from the model in force, and {'it is' if len(f.in_force) == 1 else 'each is'} "
-            "that model, so there is no rollout plan to choose."
+            f"Rolling out {joined([q(p) for p in f.in_force])} changes none of {its} runs: the rollouts start from "
+            f"the model in force, and {it_is} that model, so there is no rollout plan to choose."
         )
     explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
     if set(f.inert) - explained:
