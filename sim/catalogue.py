@@ -37,6 +37,24 @@ class Unit(StrEnum):
     STOCK = "touch-equivalents"
 
 
+#: The values a metric of each unit can take, (lowest, highest), None where a side has no bound: the range a
+#: mean's confidence interval is cut to (``sim.experiment.stats.describe``). A metric whose values can leave its
+#: unit's range (profit, a currency figure below 0) says so with its own ``bounds``.
+UNIT_BOUNDS: dict[Unit, tuple[float | None, float | None]] = {
+    Unit.CURRENCY: (0.0, None),
+    Unit.SHARE: (0.0, 1.0),
+    Unit.OPPORTUNITIES: (0.0, None),
+    Unit.ACCOUNTS: (0.0, None),
+    Unit.HOURS: (0.0, None),
+    Unit.BUSINESS_DAYS: (0.0, None),
+    Unit.WEEKS: (0.0, None),
+    Unit.GINI: (0.0, 1.0),
+    Unit.PROBABILITY_SD: (0.0, 0.5),  # the standard deviation of a probability is at most 1/2
+    Unit.RATIO: (0.0, None),
+    Unit.STOCK: (0.0, None),
+}
+
+
 #: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
 #: flows add up (``sum``), stocks take their last quarter (``last``), rates, shares and
 #: statistics are the unweighted mean of the quarters where they are defined (``mean``).
@@ -54,7 +72,8 @@ class Metric:
 
     ``higher_is_better`` is None where the catalogue does not say (the report's
     stress-test regret table covers exactly the metrics where it is True).
-    ``title`` defaults to the spaced name.
+    ``title`` defaults to the spaced name; ``bounds`` (see ``limits``) to its
+    unit's (``UNIT_BOUNDS``).
     """
 
     name: str
@@ -63,10 +82,16 @@ class Metric:
     definition: str
     title: str = ""
     higher_is_better: bool | None = None
+    bounds: tuple[float | None, float | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.title:
             object.__setattr__(self, "title", _spaced(self.name))  # frozen: set once, here
+
+    @property
+    def limits(self) -> tuple[float | None, float | None]:
+        """The values a run can give (lowest, highest; None: unbounded): ``bounds``, else its unit's."""
+        return UNIT_BOUNDS[self.unit] if self.bounds is None else self.bounds
 
 
 #: What each miss cause means, in a line (docs/metrics.md says each precisely).
@@ -312,6 +337,7 @@ _METRICS = (
         "sum",
         "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
         higher_is_better=True,
+        bounds=(None, None),  # a loss when the team costs more than the margin it brings
     ),
     # Customer base
     Metric(

@@ -8,14 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES, ROLES, Status
 from sim.model import CoverageModel
 from sim.opportunities import _BLOCKS, _DTYPES, _NAMES, NEW_COLUMNS, OpportunityBook
 from sim.policies import BUILT_IN, make_policy
 from sim.population import NO_DATE
 from sim.recorder import Recorder
-from sim.scenario import parse_scenario
-from tests.conftest import kind, renewal, small_data
+from sim.run import run
+from sim.scenario import load_scenario, parse_scenario
+from tests.conftest import ROOT, kind, renewal, small_data
 
 POLICIES = sorted(BUILT_IN)
 
@@ -110,15 +112,8 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             closed = row.opps_won + row.opps_lost + row.opps_missed
             assert opened_before + row.opps_created == pytest.approx(closed + row.opps_open), (segment, q)
             assert row.opps_missed == pytest.approx(sum(row[f"missed_{c}"] for c in CAUSES))
-            for metric in (
-                "revenue_captured",
-                "recurring_revenue",
-                "won_value_new_logo",
-                "won_value_expansion",
-                "retained_spend",
-            ):
-                assert row[metric] >= 0
             opened_before = row.opps_open
+    check_limits(metrics)
     total_missed = wide(metrics)[[f"missed_{c}" for c in CAUSES]].to_numpy().sum()
     # Each missed opportunity was closed once, with exactly one cause.
     assert total_missed == len(audit.missed_causes)
@@ -129,6 +124,17 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
     assert np.allclose(
         summed.sort_index().to_numpy(), totals.set_index(["quarter", "metric"]).value.sort_index().to_numpy()
     )
+
+
+def check_limits(metrics: pd.DataFrame) -> None:
+    """Every value of every segment lies within its metric's limits (the catalogue's ``Metric.limits``, which
+    the reports cut confidence intervals to): a limit a run can cross would cut a true interval."""
+    for metric, values in metrics.groupby("metric").value:
+        lowest, highest = CATALOGUE[str(metric)].limits
+        x = values.to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        assert lowest is None or (x >= lowest).all(), (metric, x.min())
+        assert highest is None or (x <= highest + 1e-12).all(), (metric, x.max())
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -217,3 +223,14 @@ def test_the_books_column_list_is_its_fields_in_order() -> None:
     assert all(getattr(book, name).dtype == dtype for name, dtype in _DTYPES.items())
     assert sorted(n for names in _BLOCKS.values() for n in names) == sorted(_NAMES)
     assert tuple(n for n in _NAMES if n != "closed") == NEW_COLUMNS
+
+
+@pytest.mark.parametrize("policy", ["overlay", "pooled", "hunter_farmer"])
+def test_every_metric_of_a_world_with_product_lines_stays_within_its_limits(policy: str) -> None:
+    """The shipped overlay world (three product lines, specialists) at 3,000 accounts: its line metrics and
+    every other lie within the limits the reports cut intervals to."""
+    scenario = load_scenario(ROOT / "scenarios" / "overlay.toml")
+    scenario = scenario.with_overrides("overlay at 3,000", **{"population.customers": 3_000, "quarters": 2})
+    metrics = run(scenario, make_policy(policy), 1).metrics
+    assert metrics.metric.str.contains(":").any()  # the lines' own metrics are there to check
+    check_limits(metrics)

@@ -235,3 +235,28 @@ def test_differences_with_no_spread_are_no_test_and_out_of_the_family() -> None:
     values.loc[(values.metric == "round") & (values.policy == "p"), "value"] = 0.3 + 1e-6 * np.arange(5)
     d = stats.paired_differences(values, "base").set_index("metric")
     assert not d.loc["round", "constant"] and d.loc["round", "family"] == 2 and np.isfinite(d.loc["round", "p"])
+
+
+def test_a_means_interval_is_cut_to_the_values_its_metric_can_take() -> None:
+    """A response time near 0 and a share near 1 get t intervals cut at 0 and at 1; profit, which can be
+    negative, keeps its own; the mean and the side within the limits are untouched."""
+    near_zero = np.array([0.0, 0.0, 0.0, 0.1])  # mean 0.025, se 0.025, t_{0.975,3} = 3.182: [-0.0546, 0.1046]
+    near_one = np.array([1.0, 1.0, 1.0, 0.9])
+    values = pd.DataFrame(
+        {
+            "point": 0,
+            "policy": "p",
+            "metric": np.repeat(["response_days_p90", "win_rate", "profit"], 4),
+            "replication": np.tile(np.arange(4), 3),
+            "value": np.concatenate([near_zero, near_one, near_zero - 0.05]),
+        }
+    )
+    lo, hi = stats.t_interval(near_zero)
+    assert lo == pytest.approx(-0.0545612, abs=1e-6) and hi == pytest.approx(0.1045612, abs=1e-6)
+    got = stats.describe(values, bootstrap=False).set_index("metric")
+    assert got.loc["response_days_p90", ["t_low", "t_high"]].tolist() == [0.0, hi]
+    assert got.loc["win_rate", "t_low"] == pytest.approx(1 - hi) and got.loc["win_rate", "t_high"] == 1.0
+    assert got.loc["profit", ["t_low", "t_high"]].tolist() == pytest.approx([lo - 0.05, hi - 0.05])
+    assert got.loc["response_days_p90", "mean"] == pytest.approx(0.025)
+    assert stats.metric_limits("not_a_metric") == (None, None)
+    assert stats.metric_limits("won_value_line:security") == (0.0, None)

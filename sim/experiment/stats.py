@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.catalogue import CATALOGUE
 from sim.metrics import run_totals
 
 CONFIDENCE = 0.95
@@ -34,13 +35,30 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
 MIN_REPLICATIONS = 3
 
 
-def t_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """mean +- t_{(1+c)/2, n-1} s / sqrt(n); NaN with fewer than ``MIN_REPLICATIONS`` values."""
+def t_interval(
+    x: np.ndarray, confidence: float = CONFIDENCE, limits: tuple[float | None, float | None] = (None, None)
+) -> tuple[float, float]:
+    """mean +- t_{(1+c)/2, n-1} s / sqrt(n), cut to ``limits`` (the values the mean can take: a metric's
+    ``Metric.limits``); NaN with fewer than ``MIN_REPLICATIONS`` values.
+
+    Cutting keeps the interval's coverage, since the true mean lies within the
+    limits: a share's interval of [-0.02, 0.31] says no more than [0, 0.31]
+    (Mandelkern, M. (2002), "Setting confidence intervals for bounded
+    parameters", Statistical Science 17(2)).
+    """
     x = x[np.isfinite(x)]
     if x.size < MIN_REPLICATIONS:
         return float("nan"), float("nan")
     half = _t_quantile((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    return float(x.mean() - half), float(x.mean() + half)
+    lowest, highest = limits
+    low, high = float(x.mean() - half), float(x.mean() + half)
+    return (low if lowest is None else max(low, lowest)), (high if highest is None else min(high, highest))
+
+
+def metric_limits(metric: str) -> tuple[float | None, float | None]:
+    """The values a run's ``metric`` can take (``sim.catalogue.Metric.limits``; none known: unbounded)."""
+    entry = CATALOGUE.get(metric)
+    return (None, None) if entry is None else entry.limits
 
 
 @cache
@@ -81,7 +99,8 @@ def bootstrap_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[f
 
 
 def describe(values: pd.DataFrame, bootstrap: bool = True) -> pd.DataFrame:
-    """Per (point, policy, metric): n, mean, sd, t CI and (``bootstrap``) bootstrap CI.
+    """Per (point, policy, metric): n, mean, sd, t CI (cut to the metric's limits) and (``bootstrap``)
+    bootstrap CI (a mean of resampled values, within the limits of itself).
 
     The bootstrap takes most of the time (a few milliseconds a metric): the
     terminal's tables and the page, which show t intervals only, leave it out
@@ -91,7 +110,7 @@ def describe(values: pd.DataFrame, bootstrap: bool = True) -> pd.DataFrame:
     for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=True):
         x = g["value"].to_numpy(dtype=float)
         finite = x[np.isfinite(x)]
-        t_lo, t_hi = t_interval(x)
+        t_lo, t_hi = t_interval(x, limits=metric_limits(metric))
         row = {
             "point": point,
             "policy": policy,

@@ -23,12 +23,12 @@ SOBOL_ADVISED = 64
 
 
 def point_stats(values: pd.DataFrame) -> pd.DataFrame:
-    """Per (point, policy, metric): n, mean and 95% t interval (no bootstrap: fast)."""
+    """Per (point, policy, metric): n, mean and 95% t interval, cut to the metric's limits (no bootstrap: fast)."""
     rows = []
     for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=False):
         x = g["value"].to_numpy(dtype=float)
         finite = x[np.isfinite(x)]
-        lo, hi = stats.t_interval(x)
+        lo, hi = stats.t_interval(x, limits=stats.metric_limits(metric))
         mean = float(finite.mean()) if finite.size else np.nan
         rows.append({"point": point, "policy": policy, "metric": metric, "mean": mean, "t_low": lo, "t_high": hi})
     return pd.DataFrame(rows, columns=["point", "policy", "metric", "mean", "t_low", "t_high"])
