@@ -65,19 +65,25 @@ def _decimals(digits: int) -> Callable[[float], str]:
     return lambda v: number(v, digits)
 
 
-#: How a value of each unit is shown: counts whole, days and weeks to 2 decimals, statistics in [0, 1] to 3.
+#: Decimals a value of each unit is shown to: counts whole, days and weeks to 2 decimals, statistics in [0, 1] to 3
+#: (money and shares have their own formats).
+_DIGITS: dict[Unit, int] = {
+    Unit.OPPORTUNITIES: 0,
+    Unit.ACCOUNTS: 0,
+    Unit.HOURS: 0,
+    Unit.BUSINESS_DAYS: 2,
+    Unit.WEEKS: 2,
+    Unit.GINI: 3,
+    Unit.PROBABILITY_SD: 3,
+    Unit.RATIO: 3,
+    Unit.STOCK: 1,
+}
+
+#: How a value of each unit is shown.
 _SHOW: dict[Unit, Callable[[float], str]] = {
     Unit.CURRENCY: money,
     Unit.SHARE: share,
-    Unit.OPPORTUNITIES: number,
-    Unit.ACCOUNTS: number,
-    Unit.HOURS: number,
-    Unit.BUSINESS_DAYS: _decimals(2),
-    Unit.WEEKS: _decimals(2),
-    Unit.GINI: _decimals(3),
-    Unit.PROBABILITY_SD: _decimals(3),
-    Unit.RATIO: _decimals(3),
-    Unit.STOCK: _decimals(1),
+    **{unit: _decimals(digits) for unit, digits in _DIGITS.items()},
 }
 
 
@@ -89,12 +95,16 @@ def fmt(metric: str, v: float) -> str:
 
 def difference(metric: str, v: float) -> str:
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
-    others in the metric's own format."""
+    others in the metric's own format, but to two significant digits where that would show a difference that is
+    not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit."""
     if not math.isfinite(v):
         return "-"
     entry = CATALOGUE.get(metric)
     if entry is not None and entry.unit is Unit.SHARE:
         return f"{_points(100 * v)} pp"
+    digits = 3 if entry is None else _DIGITS.get(entry.unit)
+    if digits is not None and v != 0.0 and abs(v) < 0.5 * 10.0**-digits:  # would show as 0: two significant digits
+        return f"{v:+.{min(6, 1 - math.floor(math.log10(abs(v))))}f}"
     text = fmt(metric, v)
     return f"+{text}" if v > 0 and not text.startswith("+") else text
 

@@ -368,6 +368,18 @@ def test_metric_entries_match_the_catalogue_exactly() -> None:
     assert families <= documented
 
 
+def test_the_run_total_lists_name_every_metric_that_is_not_a_sum() -> None:
+    """Section 2's lists of stocks (``last``) and of rates (``mean``) name each such metric of the catalogue,
+    a role's as its family (``utilisation_<role>``), and none of another kind."""
+    section = _metrics_doc().split("## 2.")[1].split("Each metric entry below")[0]
+    for aggregate in ("last", "mean"):
+        listed = section.split(f"- **{aggregate}**")[1].split("- **")[0]
+        named = {m.replace("<role>", r) for m in re.findall(r"`([\w<>]+)`", listed) for r in ROLES}
+        wanted = {m for m, entry in CATALOGUE.items() if entry.aggregate == aggregate}
+        assert wanted - named == set(), f"{METRICS_DOC.name} section 2 lacks {aggregate}: {sorted(wanted - named)}"
+        assert named & set(CATALOGUE) <= wanted, f"{METRICS_DOC.name} section 2 lists under {aggregate} others"
+
+
 @pytest.mark.parametrize("metric", sorted(CATALOGUE))
 def test_metric_entry_has_unit_definition_and_run_total(metric: str) -> None:
     body = _metric_entries()[metric]

@@ -145,6 +145,9 @@ def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path):
     assert 0 < len(failed) < 3 and failed.error.str.contains("RuntimeError: planning failed on purpose").all()
     assert (ledger[ledger.policy == "unstructured"].status == "done").all()
     assert (tmp_path / "o" / "report.md").exists()
+    # The terminal's means say how many runs each is over: the planned 3, fewer for the policy that failed.
+    finished = 3 - len(failed)
+    assert f"Means over 3 replications, {finished} for flaky (whole run, segment all)" in r.stdout
 
 
 def test_adding_a_policy_leaves_the_others_unchanged(tmp_path):

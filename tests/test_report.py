@@ -748,6 +748,20 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
         " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
         "recurring revenue less the cost of sales: look at both before choosing)."
     )
+    # With profit not a headline metric, the stored runs still hold it: its comparisons are a family of their
+    # own, here one test (segment_tiers' profit is the baseline's): t(0.975, 3) = 3.182 x 0.1633 / 2 = 0.26.
+    headline = experiment(replications=4, metrics=ANSWER_METRICS)
+    answer = opening(
+        stored(headline, tmp_path / "own", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M})
+    )
+    assert answer.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` has the best mean and is the only "
+        "policy clearly ahead of the baseline"
+    )
+    assert answer.endswith(
+        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.3M, -1.7M] (the gross "
+        "margin on recurring revenue less the cost of sales: look at both before choosing)."
+    )
     base = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"), baseline="hunter_farmer")
     ahead = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (-2, -2, -2.2, -1.8), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(base, tmp_path / "base", one_point, lambda _, p, r: {"profit": (5 + r - ahead[p][r]) * M}))

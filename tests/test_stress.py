@@ -345,6 +345,7 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
     result = CliRunner().invoke(main, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "0 runs done, 18 already stored, 0 failed" in result.output
+    assert "Means of 3 paired replications (every interval is in the report):" in result.output
 
 
 @pytest.mark.parametrize(
@@ -961,3 +962,18 @@ def test_a_gap_without_the_stress_in_the_other_direction_is_said_as_ahead() -> N
     # cannot pin down: "without it b is 5.0k ahead of a", not "-5.0k behind".
     text = profit_answer([5e3] * 4, [-20e3, -21e3, -19e3, -20e3], [-10e3, -60e3, -5e3, -55e3])
     assert "That gap is not clearly the stress's: without it b is 5.0k ahead of a" in text
+
+
+def test_the_terminal_says_when_a_stress_mean_is_over_fewer_replications(tmp_path: Path) -> None:
+    """A policy whose runs fail in some replications: the terminal's table of means says they are over fewer
+    paired replications than the 3 asked for, for some stresses and policies."""
+    (tmp_path / "suite.toml").write_text(SUITE)
+    args = ["stress", str(SMALL), "--policy", "tests.failing_policy:SometimesFails", "--policy", "segment_tiers"]
+    args += ["--suite", str(tmp_path / "suite.toml"), "--replications", "3", "--executor", "serial"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output  # some runs failed
+    csv = pd.read_csv(tmp_path / "out" / "results.csv")
+    done = csv[csv.policy == "sometimes_fails"].groupby("shock").replication.unique().map(set)
+    fewest = min(len(done[shock] & done["none"]) for shock in done.index if shock != "none")
+    assert fewest < 3
+    assert f"Means of 3 paired replications, as few as {fewest} for some (every interval" in result.output

@@ -275,6 +275,18 @@ def test_money_keeps_billions_apart_that_differ_by_millions() -> None:
     assert [money(v) for v in values] == ["1,023.4M", "1,016.6M", "-2,500.0M", "645.6M", "702.7k", "640"]
 
 
+def test_a_difference_that_is_not_zero_is_not_shown_as_zero() -> None:
+    from sim.experiment.report.markdown import amount
+    from sim.format import difference
+
+    # A mean difference of a quarter of a missed opportunity read "+0", and in the answer "0 higher".
+    assert difference("missed_queue_wait", 0.25) == "+0.25" and amount("missed_queue_wait", 0.25) == "0.25"
+    assert [difference("opps_missed", v) for v in (-0.04, 3.6, 0.0, -0.6)] == ["-0.040", "+4", "0", "-1"]
+    assert difference("response_days_mean", 0.0004) == "+0.00040"  # shown to 2 decimals: 0.00
+    assert difference("rep_lottery", 0.0023) == "+0.002"  # shown to 3 decimals, not 0
+    assert difference("revenue_captured", 0.2) == "+0"  # money: a fifth of a currency unit is nothing to show
+
+
 def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     import pandas as pd
 

@@ -103,6 +103,13 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         sys.exit(EXIT_FAILED)
 
 
+def _replications(values: Any, planned: int) -> str:
+    """How many replications the means are over: ``planned``, and the fewer of each policy with a failed run."""
+    finished = values.groupby("policy", sort=False)["replication"].nunique()
+    fewer = "".join(f", {n} for {p}" for p, n in finished.items() if n < planned)
+    return counted(planned, "replication") + fewer
+
+
 def _check_reachable(address: str, seconds: float = 5.0) -> None:
     """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
     folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
@@ -140,7 +147,9 @@ def _summary(batch: Batch) -> None:
         order = [p.key for p in exp.policies]
         findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
         click.echo(stress_answer(findings, order, markdown=False))
-        click.echo(f"\nMeans of {exp.replications} paired replications (every interval is in the report):")
+        fewest = int(findings.impacts["n"].min()) if not findings.impacts.empty else exp.replications
+        fewer = f", as few as {fewest} for some" if fewest < exp.replications else ""
+        click.echo(f"\nMeans of {exp.replications} paired replications{fewer} (every interval is in the report):")
         click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))
     elif not results.empty:
         values = run_values(results, exp.metrics)
@@ -167,11 +176,13 @@ def _summary(batch: Batch) -> None:
             setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
             where = f" at design point {point} ({setting}; every point is in the report)"
         intervals = (
-            "95% t intervals"
+            "95% t intervals (cut at each metric's limits)"
             if exp.replications >= MIN_REPLICATIONS
             else f"no intervals: they need at least {MIN_REPLICATIONS}"
         )
-        click.echo(f"\nMeans over {exp.replications} replications (whole run, segment all), {intervals}{where}:")
+        click.echo(
+            f"\nMeans over {_replications(first, exp.replications)} (whole run, segment all), {intervals}{where}:"
+        )
         click.echo(means_table(describe(first, bootstrap=False), exp.metrics, order))
         if exp.one_policy_grid and values.point.nunique() > 1:
             _point_differences(values, design, factor_names, exp.metrics)

@@ -28,6 +28,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.answer_notes import (
+    BOTTOM_LINE,
     also_ahead,
     clearly_better,
     not_clearly_behind,
@@ -199,7 +200,11 @@ def answer(
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
-        caution = on_profit(family, metric, winner, baseline, quote) if clear and ahead else ""
+        caution = (
+            on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote)
+            if clear and ahead
+            else ""
+        )
         return lead + head + single + tail + too + more + also + because + caution
     shown = int(best.shape[0])
     of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
@@ -217,6 +222,15 @@ def answer(
         + too
         + because
     )
+
+
+def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int, baseline: str) -> pd.DataFrame:
+    """The paired differences on profit at ``point``: the headline family's when profit is a headline metric,
+    else a family of their own (one comparison a policy) from the stored ``results``, which hold every metric."""
+    if (family.metric == BOTTOM_LINE).any() or results is None or results.empty:
+        return family
+    at = results[(results.point == point) & (results.metric == BOTTOM_LINE)]
+    return stats.paired_differences(stats.run_values(at, [BOTTOM_LINE]), baseline) if not at.empty else family
 
 
 def cited_point(
