@@ -1,4 +1,4 @@
-"""Errors the command line turns into one line per problem and exit code 2."""
+"""Errors the command line turns into one line per problem and exit code 2, and how a Ctrl-C is told apart."""
 
 from __future__ import annotations
 
@@ -17,3 +17,18 @@ class InputError(Exception):
 
 class PolicyError(Exception):
     """A coverage policy broke its contract (wrong shape, invalid rep, mutated its view)."""
+
+
+def interrupted(e: BaseException) -> bool:
+    """Whether ``e`` was caused by a Ctrl-C (or a stop from outside, which raises the same): a KeyboardInterrupt
+    itself, or an error Python made of one. A Ctrl-C whose handler runs inside a compiled loop's call, as it
+    hands its result back, comes out as ``SystemError: ... returned a result with an exception set`` caused by
+    the KeyboardInterrupt: it is a stop, not a failure of the run or of its policy."""
+    seen: set[int] = set()
+    cause: BaseException | None = e
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -4,7 +4,9 @@ The runs and the ways out are named by the environment variable ``FAULTS``, a
 JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
 ``"os_exit"`` (``os._exit(9)``) or ``"sigkill"`` (the process kills itself with
 SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
-on standard error, neither flushed, after which the run goes on. The variable is outside the experiment file, so a test removes the
+on standard error, neither flushed, after which the run goes on; or to ``"ctrl_c_in_a_loop"``: the error
+Python makes of a Ctrl-C whose handler ran as a compiled loop handed its result back (a SystemError caused
+by the KeyboardInterrupt), which a new user's Ctrl-C met one time in three in a serial batch. The variable is outside the experiment file, so a test removes the
 faults and resumes the same batch.
 """
 
@@ -36,6 +38,11 @@ class LeavesTheProcess(SegmentTiers):
             os._exit(9)
         if fault == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "ctrl_c_in_a_loop":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as stop:
+                raise SystemError("CPUDispatcher(<function _picks>) returned a result with an exception set") from stop
         if fault == "print":
             print(f"a policy's own line (seed {rng.bit_generator.seed_seq.entropy})")
             print("and one on standard error, with no end of line", file=sys.stderr, end="")

@@ -137,6 +137,37 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
     pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
 
 
+def test_a_ctrl_c_that_lands_in_a_compiled_loop_stops_the_batch_and_fails_no_run(tmp_path, experiment_file):
+    """Python makes a SystemError of a Ctrl-C whose handler runs as a compiled loop hands back its result: a
+    serial batch, whose runs are in the process Ctrl-C reaches (worker processes never see it), stops as for
+    any Ctrl-C (exit 130), with no run recorded as failed and no policy blamed, and resumes."""
+    env = {**os.environ, FAULTS: faults({1: "ctrl_c_in_a_loop"})}
+    cmd = [sys.executable, "-m", "sim.cli", "experiment", str(experiment_file), "--out", str(tmp_path / "o")]
+    cmd += ["--executor", "serial"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert r.returncode == 130, r.stderr
+    assert "interrupted:" in r.stderr and "resume with: covsim experiment" in r.stderr
+    assert "SystemError" not in r.stderr and "PolicyError" not in r.stderr and "Traceback" not in r.stderr
+    ledger, _ = ledger_and_results(tmp_path / "o")
+    assert (ledger.status != "failed").all() and (ledger.status == "pending").any()
+    del env[FAULTS]
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_ctrl_c_that_lands_in_a_compiled_loop_is_a_stop_in_a_single_run(monkeypatch) -> None:
+    """``covsim run``'s engine: the same SystemError out of a policy's method is a KeyboardInterrupt, not a
+    PolicyError that would blame the policy (exit 2, "bad input")."""
+    from sim.policies import make_policy
+    from sim.run import run
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(SMALL)
+    monkeypatch.setenv(FAULTS, json.dumps({str(scenario.seed): "ctrl_c_in_a_loop"}))
+    with pytest.raises(KeyboardInterrupt):
+        run(scenario, make_policy(LEAVING), scenario.seed, quarters=1)
+
+
 def test_a_worker_leaves_at_the_batch_s_end_with_what_its_runs_printed(tmp_path, experiment_file):
     """Workers leave without the interpreter's teardown (sim.experiment.worker.serve): what a policy printed
     still reaches the terminal, and each worker exits with code 0."""

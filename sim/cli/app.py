@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import interrupted, loading_libraries, reported_errors
-from sim.errors import InputError
+from sim.cli.common import loading_libraries, reported_errors
+from sim.errors import InputError, interrupted
 
 #: The address the page listens on unless told otherwise: this machine only.
 LOCALHOST = "127.0.0.1"

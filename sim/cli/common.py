@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.errors import InputError, PolicyError
+from sim.errors import InputError, PolicyError, interrupted
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-#: What Ctrl-C ends with: a batch keeps the runs it finished; every other output is written only when done.
-INTERRUPTED = "interrupted: nothing half-written is left (a batch keeps the runs it finished; rerun to resume)"
+#: What Ctrl-C ends with, outside a batch (which says what it kept and how to resume): every output is written only
+#: when done.
+INTERRUPTED = "interrupted: nothing half-written is left"
 #: Set to 1 to let a failure nothing expected end in its traceback instead of one line.
 TRACEBACK_VARIABLE = "COVSIM_TRACEBACK"
 
@@ -73,18 +74,6 @@ param_option = click.option(
         "its other params from the file."
     ),
 )
-
-
-def interrupted(e: BaseException) -> bool:
-    """Whether ``e`` was caused by a Ctrl-C (or a stop from outside, which raises the same)."""
-    seen: set[int] = set()
-    cause: BaseException | None = e
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 @contextmanager

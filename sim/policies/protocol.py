@@ -34,7 +34,7 @@ import tomli_w
 from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
-from sim.errors import InputError, PolicyError
+from sim.errors import InputError, PolicyError, interrupted
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     Accounts,
@@ -190,6 +190,8 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
             raise
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}(): {e}") from e  # a view's own check, say
     except (Exception, SystemExit) as e:
+        if interrupted(e):  # a Ctrl-C that landed in a compiled loop the policy called: a stop, not its fault
+            raise KeyboardInterrupt from e
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {type(e).__name__}: {e}") from e
 
 
