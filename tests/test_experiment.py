@@ -328,6 +328,42 @@ def test_every_policy_a_design_point_refuses_is_named_at_once_and_a_misspelt_met
     ]
 
 
+def test_a_misspelt_metric_does_not_hide_the_file_s_other_mistakes(tmp_path):
+    # A new user's file: a misspelt metric, a misspelt policy, a factor's misspelt target and a misspelt
+    # parameter. Only the metric was said; the others came one rerun at a time.
+    path = tmp_path / "e.toml"
+    path.write_text(
+        f"""name = "x"
+scenario = "{SMALL}"
+seed = 1
+replications = 2
+metrics = ["profit", "win_rat", "won_value_line:nope"]
+
+[[policies]]
+name = "segment_tier"
+
+[[policies]]
+name = "named_accounts"
+params = {{ accounts_per_rp = 40 }}
+
+[[factors]]
+name = "team"
+target = "scenario.rep.*.count"
+values = [1, 2]
+"""
+    )
+    with pytest.raises(InputError) as e:
+        load_experiment(path, plan_runs)
+    problems = e.value.problems
+    assert problems[0] == (
+        f"{path}: metrics.1: unknown metric 'win_rat' (did you mean 'win_rate'?) (docs/metrics.md lists every metric)"
+    )
+    assert f"{path}: metrics.2: 'won_value_line:nope' names no product line of the scenario (it has one)" in problems
+    assert any("segment_tier" in p and "segment_tiers" in p for p in problems), problems
+    assert any("scenario.rep.*.count" in p for p in problems), problems
+    assert any("accounts_per_rp" in p for p in problems), problems
+
+
 def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     # Before, a factor that matched nothing stopped the plan, and the policies' problems came on the next try.
     base = {"name": "x", "scenario": "s", "seed": 1}

@@ -1076,6 +1076,20 @@ def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_call
     )
 
 
+def test_a_store_with_no_replication_of_every_policy_says_so_and_names_no_best() -> None:
+    from sim.experiment.report.answer import answer
+
+    # An interrupted batch hands runs out in shuffled order: A has replications 0, 6 and 13, B 2, 4 and 5.
+    rows = [(0, "A", r, "revenue_captured", 10 * M) for r in (0, 6, 13)]
+    rows += [(0, "B", r, "revenue_captured", 11 * M) for r in (2, 4, 5)]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], ["A", "B"], "A", pd.DataFrame({"point": [0]}), [], False)
+    assert said == (
+        "Answer: on revenue_captured (higher is better), no replication has a run of every policy yet (6 runs with "
+        "a value of it): no policy is compared with another, and the report names no best policy. Resume the batch."
+    )
+
+
 def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best() -> None:
     from sim.experiment.report.answer import answer
 

@@ -283,7 +283,8 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
 
     A file with mistakes is refused with every one of them at once, as far as they can be found: past
-    misspelt keys (taken as the key they resemble, or left out) the metrics are checked too, and with a
+    misspelt keys (taken as the key they resemble, or left out) and unknown metrics the metrics' product
+    lines are checked too, and with a
     ``planner`` (``sim.experiment.design.plan_runs``, which ``open_batch`` runs again on a good file) each
     design point's factors and policy parameters."""
     path = Path(path)
@@ -291,7 +292,7 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     try:
         experiment = parse_experiment(data, str(path))
     except InputError as e:
-        mended = without_unknown_keys(Experiment, data)  # None: other mistakes, which later checks cannot pass
+        mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
         later = _later_problems(*mended, path, planner) if mended is not None else []
         raise InputError([*e.problems, *later]) from None
     scenario = load_scenario(path.parent / experiment.scenario)
@@ -299,6 +300,22 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     if problems:
         raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
     return experiment, resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
+
+
+def _mended(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]] | None:
+    """``data`` with its unknown metrics read as a known one and its misspelt keys as the keys they resemble,
+    and the dotted paths of the renamed keys, for the checks after the schema; None: other mistakes."""
+    metrics = data.get("metrics")
+    if isinstance(metrics, list) and any(isinstance(m, str) and m not in CATALOGUE for m in metrics):
+        # In place, so that the other metrics keep their index in the problems later checks find.
+        known = [m if not isinstance(m, str) or m in CATALOGUE else HEADLINE_METRICS[0] for m in metrics]
+        data = {**data, "metrics": known}
+        try:
+            parse_experiment(data, source)
+            return data, []
+        except InputError:
+            pass
+    return without_unknown_keys(Experiment, data)
 
 
 #: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;

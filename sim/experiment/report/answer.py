@@ -103,6 +103,11 @@ def answer(
 
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
     best = _best(v, sign, present)
+    if best.empty and not v.empty:  # an unfinished store: each policy's runs in other replications
+        return (
+            lead + head + f"no replication has a run of every policy yet ({counted(len(v), 'run')} with a value of "
+            "it): no policy is compared with another, and the report names no best policy. Resume the batch."
+        )
     if best.empty:
         return lead + head + "no policy has a value of it: the report names no best policy."
     counts = best.sum()
