@@ -419,6 +419,29 @@ def test_manifest_records_versions_hash_seeds_and_commit(tmp_path):
     assert "git_commit" in manifest
 
 
+def test_the_commit_recorded_says_when_the_package_had_changes_not_committed(tmp_path):
+    from sim.experiment.runner import git_commit
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    package = tmp_path / "sim"
+    package.mkdir()
+    (package / "model.py").write_text("x = 1\n")
+    (tmp_path / "README.md").write_text("read me\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = git("rev-parse", "HEAD")
+    assert git_commit(package) == head
+    (tmp_path / "README.md").write_text("changed\n")  # outside the package: not the code that ran
+    assert git_commit(package) == head
+    (package / "model.py").write_text("x = 2\n")
+    assert git_commit(package) == head + "-modified"
+    assert git_commit(tmp_path.parent) is None  # not in a checkout
+
+
 def test_dask_scheduler_address_gives_the_same_results(tmp_path):
     from dask.distributed import LocalCluster
 

@@ -46,12 +46,22 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+#: What follows the commit of a checkout whose package (``folder``) has changes not committed: the commit alone
+#: would name code that did not make the runs.
+MODIFIED = "-modified"
+
+
 def git_commit(folder: Path) -> str | None:
+    """The commit of the git checkout ``folder`` (covsim's package) is in, with ``MODIFIED`` when files under
+    ``folder`` differ from it; None outside a checkout."""
     try:
         r = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=folder, timeout=5)
+        if r.returncode != 0 or not r.stdout.strip():
+            return None
+        changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], cwd=folder, timeout=5).returncode
     except (OSError, subprocess.SubprocessError):
         return None
-    return r.stdout.strip() or None if r.returncode == 0 else None
+    return r.stdout.strip() + (MODIFIED if changed == 1 else "")
 
 
 def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
