@@ -260,3 +260,16 @@ def test_a_means_interval_is_cut_to_the_values_its_metric_can_take() -> None:
     assert got.loc["response_days_p90", "mean"] == pytest.approx(0.025)
     assert stats.metric_limits("not_a_metric") == (None, None)
     assert stats.metric_limits("won_value_line:security") == (0.0, None)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 8, 15, 30])
+def test_student_t_in_closed_form_is_scipys(df: int) -> None:
+    x = np.random.default_rng(df).normal(size=2_000) * np.exp(np.random.default_rng(-df % 7).normal(size=2_000) * 2)
+    x = np.r_[x, 0.0, -1e12, 1e12, 1e-300]
+    assert stats.t_cdf(x, df) == pytest.approx(scipy_stats.t.cdf(x, df), abs=1e-11, rel=0)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 7, 30])
+def test_student_t_density_is_scipys(df: int) -> None:
+    x = np.r_[np.linspace(-50.0, 50.0, 1_001), 1e6]
+    assert stats.t_density(x, df) == pytest.approx(scipy_stats.t.pdf(x, df), rel=1e-12, abs=1e-300)

@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as t_dist
 
+from sim.experiment.stats import t_cdf, t_density
+
 #: Columns of the screening table (``morris.csv``).
 COLUMNS = (
     "factor",
@@ -199,13 +201,15 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     replications of their mean over trajectories (R - 1 degrees of freedom), and s_2, the residual sd of the
     two-way layout ((r - 1)(R - 1)). With no effect, c / (s_1 / sqrt(R)) is Student t with R - 1 degrees of
     freedom and d / (s_2 / sqrt(R)) a normal vector over the chi root of its degrees: the floor is the
-    quantile of mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| over ``NOISE_SIMULATIONS`` draws of
-    (T, D, V) from ``NOISE_SEED``, at the level 0.95^(1/k) of Sidak (1967, "Rectangular confidence regions
-    for the means of multivariate normal distributions", JASA 62(318):626-633) over the k factors with a
-    floor; with no noise of the trajectories' own (s_2 = 0), Student t's quantile itself. Only a factor's
-    trajectories with every replication of its effect take part. The shared part has R - 1 degrees of
-    freedom, so with 2 replications its floor is wide (docs/experiments.md, which also says what the floor
-    assumes: normal noise, a seed moving every trajectory alike)."""
+    quantile of M = mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| at the level 0.95^(1/k) of Sidak
+    (1967, "Rectangular confidence regions for the means of multivariate normal distributions", JASA
+    62(318):626-633) over the k factors with a floor. Its distribution is integrated over T exactly and over
+    (D, V) by ``NOISE_SIMULATIONS`` draws from ``NOISE_SEED`` (:func:`_floor`): T's long tail (Cauchy's, at 2
+    replications) no longer rests on the few draws past the quantile. With no noise of the trajectories' own
+    (s_2 = 0), it is Student t's quantile itself. Only a factor's trajectories with every replication of its
+    effect take part. The shared part has R - 1 degrees of freedom, so with 2 replications its floor is wide
+    (docs/experiments.md, which also says what the floor assumes: normal noise, a seed moving every trajectory
+    alike)."""
     e = np.asarray(effects, dtype=float)
     r, k, reps = e.shape
     complete = np.isfinite(e).all(axis=-1)  # (r, k): trajectories with every replication of the effect
@@ -215,36 +219,103 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
         return out
     sims = int(np.clip(NOISE_DRAWS // r, 200, NOISE_SIMULATIONS))
     level = NOISE_CONFIDENCE ** (1.0 / usable.sum())
+    t_quantile = float(t_dist.ppf((1.0 + level) / 2.0, reps - 1))
     for i in np.flatnonzero(usable):
         x = e[complete[:, i], i, :]  # (trajectories, replications)
         n = x.shape[0]
-        shared, own = _null_draws(int(i), n, reps, sims)
         s1 = x.mean(axis=0).std(ddof=1)
         s2 = 0.0
         if n >= 2:
             residual = x - x.mean(axis=1, keepdims=True) - x.mean(axis=0) + x.mean()
             s2 = np.sqrt((residual**2).sum() / ((n - 1) * (reps - 1)))
         if s2 <= 1e-12 * s1:  # no noise of the trajectories' own: mu* is |c|, whose quantile is Student t's
-            out[i] = s1 * float(t_dist.ppf((1.0 + level) / 2.0, reps - 1)) / np.sqrt(reps)
+            out[i] = s1 * t_quantile / np.sqrt(reps)
         else:
-            out[i] = np.quantile(np.abs(s1 * shared + s2 * own).mean(axis=1), level) / np.sqrt(reps)
+            kinks, means = _null_draws(int(i), n, reps, sims)
+            if s1 <= 1e-12 * s2:  # no shared noise (a paired difference's may be 0 but for round-off): M is d's
+                out[i] = s2 * np.quantile(np.abs(kinks).mean(axis=1), level) / np.sqrt(reps)
+            else:
+                out[i] = s1 * _floor(kinks, means, s2 / s1, reps - 1, level, t_quantile) / np.sqrt(reps)
     return out
+
+
+def _floor(kinks: np.ndarray, means: np.ndarray, ratio: float, df: int, level: float, t_quantile: float) -> float:
+    """The ``level`` quantile of M / s_1 = mean_t |T + ratio D_t / sqrt(V)| (``noise_floor``), T Student t on
+    ``df`` degrees of freedom: the m with E_(D,V)[P(mean_t |T - ratio K_t| <= m)] = level, ``kinks``
+    K = -D / sqrt(V) of each draw, ascending (they sum to 0), and ``means`` the mean |K_j - K_t| over t at
+    each kink K_j, the draws ordered by the larger of the first's and the last's.
+
+    Given a draw, h(T) = mean_t |T - ratio K_t| is convex and piecewise linear, and |T| itself beyond the
+    kinks (slope -1 before the first, +1 past the last), so {h <= m} is an interval whose ends follow from h
+    at the kinks (``ratio`` x ``means``), and its probability is exact in Student t's distribution function:
+    F(m) - F(-m) for every draw whose h at its first and last kinks is at most m. The average over draws
+    rises with m, and lies between level at m = Student t's quantile (h >= |T|, by Jensen's inequality) and
+    past it at that quantile plus the largest mean |K| x ratio (h <= |T| + mean |K|); its root is found to
+    1e-7 of the quantile (far within the draws' own error) by Newton's method, with its slope from Student t's
+    density."""
+    k, h = ratio * kinks, ratio * means
+    edge = np.maximum(h[:, 0], h[:, -1])  # ascending (the draws' order)
+    rows = np.arange(k.shape[0])
+    last = k.shape[1] - 1
+
+    def excess(m: float) -> tuple[float, float]:
+        """The average probability less ``level`` at ``m``, and its slope in m."""
+        near = slice(int(np.searchsorted(edge, m, side="right")), None)  # draws whose interval ends among kinks
+        kn, hn, r = k[near], h[near], rows[: k.shape[0] - near.start]
+        inside = hn <= m
+        lo_j = np.argmax(inside, axis=1)  # the first kink inside (h convex: those inside are consecutive)
+        hi_j = last - np.argmax(inside[:, ::-1], axis=1)  # and the last
+        # Between the last kink inside and the next, and the first and the one before, h is linear.
+        nxt, prv = np.minimum(hi_j + 1, last), np.maximum(lo_j - 1, 0)
+        rise_k, rise_h = kn[r, nxt] - kn[r, hi_j], hn[r, nxt] - hn[r, hi_j]
+        fall_k, fall_h = kn[r, lo_j] - kn[r, prv], hn[r, prv] - hn[r, lo_j]
+        past = np.divide(rise_k, rise_h, out=np.ones_like(rise_k), where=rise_h > 0)
+        before = np.divide(fall_k, fall_h, out=np.ones_like(fall_k), where=fall_h > 0)
+        high = kn[r, hi_j] + (m - hn[r, hi_j]) * past
+        low = kn[r, lo_j] - (m - hn[r, lo_j]) * before
+        some = inside.any(axis=1)
+        p = np.where(some, t_cdf(high, df) - t_cdf(low, df), 0.0)
+        slope = np.where(some, t_density(high, df) * past + t_density(low, df) * before, 0.0)
+        value = (near.start * (2.0 * float(t_cdf(np.array([m]), df)[0]) - 1.0) + p.sum()) / k.shape[0] - level
+        return float(value), float((near.start * 2.0 * float(t_density(m, df)) + slope.sum()) / k.shape[0])
+
+    # Newton's method from the quantile, kept within the bracket (bisection where a step would leave it): the
+    # average rises, and in the tail it is concave, where Newton's steps approach the root from below.
+    low, high = t_quantile, t_quantile + float(np.abs(k).mean(axis=1).max())
+    m, tolerance = t_quantile, 1e-7 * t_quantile
+    for _ in range(200):
+        value, slope = excess(m)
+        if value >= 0.0 and m == t_quantile:  # every draw's kinks within the quantile: the floor is the quantile
+            return t_quantile
+        low, high = (m, high) if value < 0.0 else (low, m)
+        step = m - value / slope if slope > 0.0 else math.nan
+        step = step if low < step < high else 0.5 * (low + high)
+        if abs(step - m) <= tolerance or high - low <= tolerance:
+            return float(step)
+        m = step
+    return float(m)
 
 
 @functools.lru_cache(maxsize=32)
 def _null_draws(factor: int, trajectories: int, replications: int, sims: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`noise_floor`'s draws for one factor, standardised: T (sims, 1) and D_t / sqrt(V) (sims,
-    trajectories; zeros for one trajectory). Each factor has its own generator, so its draws do not depend on
-    the other factors'. Cached, read-only: a report asks for the same shapes for every metric and comparison."""
+    """:func:`noise_floor`'s draws of the trajectories' own noise for one factor, standardised, as
+    :func:`_floor` reads them: each draw's kinks K = -D_t / sqrt(V), ascending (sims, trajectories), and the
+    mean |K_j - K_t| over t at each, the draws ordered by the larger of that mean at the first and last kinks. Each factor has its own generator, so its draws do not depend on the
+    other factors'. Cached, read-only: a report asks for the same shapes for every metric and comparison."""
     rng = np.random.default_rng([NOISE_SEED, factor])
-    t = rng.standard_t(replications - 1, size=(sims, 1))
-    d = np.zeros((sims, 1))
-    if trajectories >= 2:
-        df = (trajectories - 1) * (replications - 1)
-        z = rng.standard_normal((sims, trajectories))
-        d = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(rng.chisquare(df, (sims, 1)) / df)
-    t.flags.writeable = d.flags.writeable = False
-    return t, d
+    df = (trajectories - 1) * (replications - 1)
+    z = rng.standard_normal((sims, trajectories))
+    kinks = np.sort(-(z - z.mean(axis=1, keepdims=True)) / np.sqrt(rng.chisquare(df, (sims, 1)) / df), axis=1)
+    # Mean |K_j - K_t| over t from prefix sums: (j K_j - S_j + (S_n - S_j) - (n - j) K_j) / n, S_j the sum of
+    # the j kinks below K_j.
+    n = trajectories
+    below = np.cumsum(kinks, axis=1) - kinks
+    j = np.arange(n)
+    means = (j * kinks - below + (kinks.sum(axis=1, keepdims=True) - below - kinks) - (n - 1 - j) * kinks) / n
+    order = np.argsort(np.maximum(means[:, 0], means[:, -1]), kind="stable")
+    kinks, means = kinks[order], means[order]
+    kinks.flags.writeable = means.flags.writeable = False
+    return kinks, means
 
 
 def ranks(mu_star: np.ndarray) -> np.ndarray:
