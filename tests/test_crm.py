@@ -258,6 +258,32 @@ def test_cutoff_uses_fewer_opportunities() -> None:
 
 
 @needs_data
+def test_the_stage_counts_add_up_to_the_opportunities_said_when_a_row_repeats(tmp_path: Path) -> None:
+    # With one row given twice the line said 8,801 opportunities over stage counts that add up to 8,800.
+    lines = (DATA / FILES["pipeline"]).read_text().splitlines(keepends=True)
+    (tmp_path / "pipeline.csv").write_text("".join([*lines, lines[1]]))
+    files = [DATA / FILES["accounts"], tmp_path / "pipeline.csv", DATA / FILES["teams"], DATA / FILES["products"]]
+    _, notes = crm.clean(crm.read_export(*files))
+    (line,) = [n for n in notes if "; deal_stage closed: " in n]
+    assert line.startswith(
+        "pipeline.csv: 8,800 opportunities (of 8,801 rows, 1 a repeat); deal_stage closed: Won 4,238, Lost 2,473; "
+        "open: Engaging 1,589, Prospecting 500"
+    )
+
+
+@needs_data
+def test_a_cutoff_before_the_first_close_is_named_as_the_reason() -> None:
+    # The export's first deal closes on 2017-03-01: before it, every deal is open at the cut-off. The file has
+    # 6,711 closed deals, and "no closed (won or lost) deal" in it misled a new user.
+    with pytest.raises(InputError) as e:
+        calibrated(date(2017, 1, 1))
+    assert e.value.problems == [
+        "--cutoff 2017-01-01: no deal of sales_pipeline.csv closed (won or lost) before it: no win rate to "
+        "calibrate (choose a later cut-off)"
+    ]
+
+
+@needs_data
 def test_customers_scales_the_population_keeping_shares() -> None:
     cal, notes = calibrated()
     cleaned, _ = crm.clean(

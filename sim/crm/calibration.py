@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
                 "calibrate the segments on"
             ]
         )
-    team, team_deal_mean = _team_fit(pipe, files)
+    team, team_deal_mean = _team_fit(pipe, files, cleaned.cutoff)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
@@ -150,9 +151,9 @@ def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
     return k
 
 
-def _team_fit(pipe: pd.DataFrame, files: dict[str, str]) -> tuple[TeamFit, float]:
-    """The team-level figures of every opportunity kept, and the mean won deal (currency); InputError when
-    the export gives no time span (no engage date), win rate, sales cycle or deal size."""
+def _team_fit(pipe: pd.DataFrame, files: dict[str, str], cutoff: date | None) -> tuple[TeamFit, float]:
+    """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
+    InputError when the export gives no time span (no engage date), win rate, sales cycle or deal size."""
     # The time span every annual figure is computed over: the engage dates of the opportunities used.
     engaged = pipe[pipe["engage_date"].notna()]
     if engaged.empty:
@@ -168,6 +169,13 @@ def _team_fit(pipe: pd.DataFrame, files: dict[str, str]) -> tuple[TeamFit, float
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
     won = int((pipe["status"] == "won").sum())
     lost = int((pipe["status"] == "lost").sum())
+    if won + lost == 0 and cutoff is not None:  # deals closed on or after the cut-off count as open
+        raise InputError(
+            [
+                f"--cutoff {cutoff}: no deal of {files['pipeline']} closed (won or lost) before it: no win rate to "
+                "calibrate (choose a later cut-off)"
+            ]
+        )
     if won + lost == 0:
         raise InputError([f"{files['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"])
     if math.isnan(cycle_days):

@@ -68,8 +68,8 @@ def _unique_opportunities(pipe: pd.DataFrame, where: str, report: Report) -> pd.
 
 def _read_stages(pipe: pd.DataFrame, where: str, rows: int, report: Report) -> pd.DataFrame:
     """Repairs deal_stage spellings and adds each opportunity's ``status``: won (Won or Closed Won), lost
-    (Lost or Closed Lost) or open (any other stage). Reports each repair and the opportunities per stage
-    (``rows``: the file's rows, repeated ones included)."""
+    (Lost or Closed Lost) or open (any other stage). Reports each repair and the opportunities per stage,
+    which add up to their count (``rows``: the file's rows, repeated ones included, said beside it)."""
     stage_fixes, notes = fix_categories(pipe["deal_stage"], where, "deal_stage", KNOWN_STAGES)
     report.note(*notes)
     stage = pipe["deal_stage"].map(lambda v: stage_fixes.get(v, v))
@@ -79,8 +79,9 @@ def _read_stages(pipe: pd.DataFrame, where: str, rows: int, report: Report) -> p
     pipe["status"] = status
     closed_counts = Counter(stage[pipe["status"] != "open"])
     open_counts = Counter(v or "(blank)" for v in stage[pipe["status"] == "open"])
+    repeated = f" (of {rows:,} rows, {rows - len(pipe):,} a repeat)" if rows != len(pipe) else ""
     report.note(
-        f"{where}: {rows:,} opportunities; deal_stage closed: {count_list(closed_counts) or 'none'}; "
+        f"{where}: {len(pipe):,} opportunities{repeated}; deal_stage closed: {count_list(closed_counts) or 'none'}; "
         f"open: {count_list(open_counts) or 'none'} (won: Won or Closed Won; lost: Lost or Closed Lost; "
         f"any other stage is open)"
     )
