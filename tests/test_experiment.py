@@ -164,7 +164,7 @@ def test_changed_file_is_refused_unless_fresh(tmp_path):
     path = write(tmp_path)
     run_to(tmp_path / "o", path)
     changed = write(tmp_path, EXPERIMENT.replace("seed = 3", "seed = 4"))
-    with pytest.raises(InputError, match="different experiment"):
+    with pytest.raises(InputError, match=r"different experiment \(the experiment file changed since its runs\)"):
         run_to(tmp_path / "o", changed)
     outcome = run_to(tmp_path / "o", changed, fresh=True)
     assert outcome.skipped == 0 and outcome.done == 9
@@ -219,8 +219,13 @@ def test_a_store_is_not_resumed_by_a_changed_engine(tmp_path, monkeypatch):
     path = write(tmp_path)
     run_to(tmp_path / "o", path)
     monkeypatch.setattr(batch, "engine_fingerprint", lambda: "another engine")
-    with pytest.raises(InputError, match="covsim's code changed"):
+    with pytest.raises(InputError) as e:
         run_to(tmp_path / "o", path)
+    # It names what changed, and only that: a user could not tell whether the file or the code had.
+    assert e.value.problems == [
+        f"{tmp_path / 'o'}: holds results of a different experiment (covsim's code changed since its runs); rerun "
+        "with --fresh to discard them, or use another --out"
+    ]
     assert run_to(tmp_path / "o", path, fresh=True).skipped == 0
 
 

@@ -48,6 +48,21 @@ def store_identity(experiment: Experiment, scenario: Scenario) -> str:
     return content_hash(_identity(experiment, scenario))
 
 
+#: What a reader calls each input of a store's identity (``_identity``'s keys), in a refusal that names the ones
+#: that changed.
+IDENTITY_NAMES = {
+    "experiment": "the experiment file",
+    "scenario": "its scenario",
+    "engine": "covsim's code",
+    "user_policies": "a user policy's code",
+}
+
+
+def identity_parts(experiment: Experiment, scenario: Scenario) -> dict[str, str]:
+    """A hash of each input of ``store_identity``, by what a reader calls it."""
+    return {IDENTITY_NAMES[k]: content_hash(v) for k, v in _identity(experiment, scenario).items()}
+
+
 def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     plan = experiment.model_dump(mode="json")
     del plan["replications"]
@@ -93,7 +108,7 @@ def open_batch(
             raise
         raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
     digest = experiment_hash(experiment, scenario)
-    store = Store(out, store_identity(experiment, scenario), fresh)
+    store = Store(out, store_identity(experiment, scenario), fresh, identity_parts(experiment, scenario))
     stored = store.register(points, cells, specs, experiment.replications)
     store.set_meta("config_hash", digest)
     store.set_meta("experiment", json.dumps(experiment.model_dump(mode="json"), sort_keys=True))

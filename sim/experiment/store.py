@@ -25,6 +25,7 @@ from sim.errors import InputError
 from sim.experiment.design import Cell, DesignPoint
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.files import missing_folders, remove_made
+from sim.format import joined
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = ".covsim.lock"
@@ -85,10 +86,14 @@ def _remove_store_files(path: Path) -> None:
 class Store:
     """An experiment's store in a folder (or in memory when ``folder`` is None)."""
 
-    def __init__(self, folder: Path | None, identity: str, fresh: bool = False) -> None:
+    def __init__(
+        self, folder: Path | None, identity: str, fresh: bool = False, parts: dict[str, str] | None = None
+    ) -> None:
         """``identity``: what the store's runs are a function of (``batch.store_identity``); a store that
         holds another's is refused. It is kept as the meta key ``experiment_hash``, which stores of earlier
-        versions held the whole experiment's hash under, so that those are refused too."""
+        versions held the whole experiment's hash under, so that those are refused too. ``parts``: a hash of
+        each input the identity is made of, by what a reader calls it ("covsim's code"), kept so that a
+        refusal names the inputs that changed."""
         self.folder = folder
         self._lock: FileLock | None = None
         if folder is None:
@@ -128,14 +133,23 @@ class Store:
                 ) from None
         stored = self.meta("experiment_hash")
         if stored is not None and stored != identity:
+            was = json.loads(self.meta("identity_parts") or "{}")
+            changed = [name for name, digest in (parts or {}).items() if name in was and was[name] != digest]
             self.close()
             raise InputError(
                 [
-                    f"{folder}: holds results of a different experiment (the file, its scenario or covsim's "
-                    "code changed); rerun with --fresh to discard them, or use another --out"
+                    f"{folder}: holds results of a different experiment ("
+                    + (
+                        f"{joined(changed)} changed since its runs"
+                        if changed
+                        else "the file, its scenario or covsim's code changed"
+                    )
+                    + "); rerun with --fresh to discard them, or use another --out"
                 ]
             )
         self.set_meta("experiment_hash", identity)
+        if parts:
+            self.set_meta("identity_parts", json.dumps(parts))
 
     @classmethod
     def existing(cls, folder: Path) -> Store:
