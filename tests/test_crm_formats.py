@@ -212,6 +212,12 @@ def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Pat
         ),
         (HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10,extra,more\n", "some rows have more fields than"),
         (HEADER.replace(",", ";"), "the file seems separated by semicolons"),
+        (HEADER.replace(",", "\t"), "the file seems separated by tabs"),  # six "missing column" lines before
+        (
+            HEADER.replace("close_value", "Close Value"),
+            "missing column 'close_value' (needed as pipeline.close_value; the file has 'Close Value': "
+            "--column pipeline.close_value='Close Value')",
+        ),
     ],
 )
 def test_a_file_pandas_would_misread_is_refused_with_its_shape(tmp_path: Path, text: str, problem: str) -> None:
@@ -221,6 +227,17 @@ def test_a_file_pandas_would_misread_is_refused_with_its_shape(tmp_path: Path, t
         crm.read_table(path, "pipeline")
     (line,) = e.value.problems
     assert line.startswith(f"{path}: ") and problem in line
+
+
+def test_a_file_that_is_not_utf8_is_refused_saying_so(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.csv"
+    path.write_bytes((HEADER + "o1,Ren\u00e9,GTX,Acme,Won,2017-01-02,2017-02-01,10\n").encode("latin-1"))
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: line 2: not UTF-8 text (byte 0xe9, as in a file saved as Latin-1 or Windows-1252): save it as "
+        "UTF-8 (in a spreadsheet: CSV UTF-8)"
+    ]
 
 
 def test_a_csv_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path) -> None:

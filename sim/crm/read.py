@@ -127,7 +127,15 @@ def read_table(
         raise InputError([f"{where}: file not found"]) from None
     except pd.errors.EmptyDataError:
         raise InputError([f"{where}: empty file (no header row)"]) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+    except UnicodeDecodeError:
+        line, byte = _first_not_utf8(Path(path))
+        raise InputError(
+            [
+                f"{where}: line {line:,}: not UTF-8 text (byte 0x{byte:02x}, as in a file saved as Latin-1 or "
+                "Windows-1252): save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
+            ]
+        ) from None
+    except (OSError, pd.errors.ParserError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
     _check_layout(raw, Path(path), where)
@@ -136,9 +144,11 @@ def read_table(
     for fld in REQUIRED[kind]:
         col = columns.get(fld, fld)
         if col not in raw.columns:
+            like = [c for c in raw.columns if _plain(c) == _plain(col)]
+            read = f"--column {kind}.{fld}={like[0]!r}" if like else f"--column {kind}.{fld}=NAME"
             problems.append(
                 f"{where}: missing column {col!r} (needed as {kind}.{fld}; "
-                f"to read it from another column: --column {kind}.{fld}=NAME)"
+                + (f"the file has {like[0]!r}: {read})" if like else f"to read it from another column: {read})")
             )
     for fld, col in columns.items():
         if fld not in REQUIRED[kind] and col not in raw.columns:
@@ -219,6 +229,22 @@ def read_table(
     )
 
 
+def _first_not_utf8(path: Path) -> tuple[int, int]:
+    """The first line (from 1) of ``path`` that is not UTF-8, and its first byte that is not."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                return number, line[e.start]
+    return 0, 0  # not reached: pandas found one
+
+
+def _plain(name: str) -> str:
+    """A column name without case, spaces, hyphens or underscores: ``Close Value`` and ``close_value`` alike."""
+    return "".join(ch for ch in name.casefold() if ch not in " _-")
+
+
 def _check_layout(raw: pd.DataFrame, path: Path, where: str) -> None:
     """InputError for a file whose shape pandas would read into nonsense: a column named twice, rows
     with more fields than the header, a file separated by semicolons."""
@@ -227,13 +253,14 @@ def _check_layout(raw: pd.DataFrame, path: Path, where: str) -> None:
     twice = sorted({name for name in header if header.count(name) > 1 and name})
     if twice:
         raise InputError([f"{where}: column {', '.join(map(repr, twice))} appears twice in the header row"])
-    if len(header) == 1 and ";" in header[0]:
-        raise InputError(
-            [
-                f"{where}: the header is one column holding ';': the file seems separated by semicolons; covsim "
-                "reads comma-separated files (save or export it with commas)"
-            ]
-        )
+    for mark, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and mark in header[0]:
+            raise InputError(
+                [
+                    f"{where}: the header is one column holding {mark!r}: the file seems separated by {name}; "
+                    "covsim reads comma-separated files (save or export it with commas)"
+                ]
+            )
     if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the extra leading fields into the index
         raise InputError(
             [f"{where}: some rows have more fields than the header's {len(header)} (a comma inside an unquoted value?)"]
