@@ -145,10 +145,10 @@ def read_table(
         col = columns.get(fld, fld)
         if col not in raw.columns:
             like = [c for c in raw.columns if _plain(c) == _plain(col)]
-            read = f"--column {kind}.{fld}={like[0]!r}" if like else f"--column {kind}.{fld}=NAME"
+            option = f"--column {kind}.{fld}={like[0]!r}" if like else f"--column {kind}.{fld}=NAME"
             problems.append(
                 f"{where}: missing column {col!r} (needed as {kind}.{fld}; "
-                + (f"the file has {like[0]!r}: {read})" if like else f"to read it from another column: {read})")
+                + (f"the file has {like[0]!r}: {option})" if like else f"to read it from another column: {option})")
             )
     for fld, col in columns.items():
         if fld not in REQUIRED[kind] and col not in raw.columns:
