@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from sim.experiment.batch import Batch, execute_batch, open_batch
+from sim.experiment.design import design_points
 from sim.experiment.report import write_report
 from sim.experiment.report.design_figures import main_effect
 from sim.experiment.report.markdown import interval
@@ -277,8 +278,11 @@ def test_grid_factor(tmp_path: Path) -> None:
     assert "`notice`: set `policy.notice` to 0.3, 0.7" in text
     assert (tmp_path / "figures" / "response_notice.png").read_bytes()[:8] == PNG
     assert "](figures/response_notice.png)" in text
+    # notice is a lever of the policies, not an uncertainty: its two points are choices in one world, and a
+    # regret "across worlds" over them (as the report ranked before) would be meaningless.
     assert "## Robustness across design points" in text
-    assert "is the robust choice on `revenue_captured`" in text
+    assert "Every factor of the design is a setting of the policies (`notice`), a lever to choose" in text
+    assert "is the robust choice on" not in text
     csv = read_csv(tmp_path / "results.csv")
     assert sorted(csv.notice.unique()) == [0.3, 0.7]
     assert set(csv.groupby("point").notice.first()) == {0.3, 0.7}
@@ -287,6 +291,37 @@ def test_grid_factor(tmp_path: Path) -> None:
     a, b = (g.sort_values(["replication", "metric"])["value"].to_numpy() for _, g in tiers.groupby("point"))
     assert np.array_equal(a, b, equal_nan=True)
     pd.testing.assert_frame_equal(csv, pd.read_parquet(tmp_path / "results.parquet"), check_dtype=False)
+
+
+def test_a_policy_lever_is_a_choice_and_the_other_factors_set_the_worlds(tmp_path: Path) -> None:
+    # Two worlds (customers 300 or 600) and a lever of unstructured's (notice 0.3 or 0.7): the choices are
+    # unstructured at each notice and segment_tiers, ranked by regret over the two worlds, not over four points.
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", values=(300, 600)),
+            Factor(name="notice", target="policy.notice", values=(0.3, 0.7)),
+        ),
+    )
+    points = design_points(exp)
+    setting = {p.index: p.values for p in points}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        big, notice = setting[point]["customers"] == 600, setting[point]["notice"]
+        if policy == "segment_tiers":
+            return (12 if big else 9) * M  # best in the small world, 1M behind the best in the big one
+        return (13 if big else 7) * M if notice == 0.7 else (10 if big else 8.5) * M
+
+    text = stored(exp, tmp_path, revenue)
+    assert "Each setting of `customers` is a possible world. Each setting of `notice` (a policy's lever)" in text
+    # Regrets: segment_tiers 0 and 1M; unstructured at 0.7 2M and 0; at 0.3 0.5M and 3M.
+    assert (
+        "`segment_tiers` is the robust choice on `revenue_captured`: its largest regret over 2 worlds is 1.0M"
+    ) in text
+    assert (
+        "| unstructured (notice = 0.7) | 10.0M | 7.0M (customers = 300) | 1.0M | 2.0M (customers = 300) | 1 of 2 |"
+        in text
+    )
 
 
 SOBOL = {
@@ -585,7 +620,7 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     # the count agrees with the robustness table: means 12.5M, 14.5M, 16.5M; 1.0M behind segment_tiers at point 0
     assert "| hunter_farmer | 14.5M | 12.5M (point 0) | 333.3k | 1.0M (point 0) | 2 of 3 |" in text
     assert (
-        "`hunter_farmer` is the robust choice on `revenue_captured`: its largest regret over 3 points is 1.0M, "
+        "`hunter_farmer` is the robust choice on `revenue_captured`: its largest regret over 3 worlds is 1.0M, "
         "the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
@@ -647,7 +682,7 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
     # the points, segment_tiers 2M at the other half.
     assert opening(text).endswith(
         " Across the design: `unstructured` is the robust choice on `revenue_captured`: its largest regret over 8 "
-        "points is 1.0M, the smallest, and it also has the best mean and worst case."
+        "worlds is 1.0M, the smallest, and it also has the best mean and worst case."
     )
     assert (
         "No PRIM box: 8 design points with results, and PRIM needs at least 20 (with fewer, one point is more than "

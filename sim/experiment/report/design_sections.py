@@ -15,8 +15,9 @@ from sim.catalogue import CATALOGUE
 from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows
+from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows, value_text
 from sim.format import counted, fmt
+from sim.policies import policy_class
 
 #: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A].
 SOBOL_ADVISED = 64
@@ -35,34 +36,88 @@ def point_stats(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
-    """Robustness across design points: each policy's mean, worst case and regret, ranked by minimax regret."""
+    """Robustness across the worlds the design points set (its ``scenario.*`` factors): each policy's mean, worst
+    case and regret, ranked by minimax regret; a policy factor's settings (``policy.*``, a lever, not a world)
+    are choices ranked beside the policies. Nothing for one world, but a sentence when every factor is a lever."""
     metrics = [m for m, entry in CATALOGUE.items() if entry.higher_is_better and m in ctx.metrics]
     # Product-line metrics are in the catalogue by family only: take those the experiment names.
     metrics += [m for m in ctx.metrics if ":" in m and m in CATALOGUE and CATALOGUE[m].higher_is_better]
-    if len(ctx.points) < 2 or len(ctx.policies) < 2 or not metrics or per_point.empty:
+    if len(ctx.points) < 2 or not metrics or per_point.empty:
         return []
+    levers = _levers(ctx)
+    if len(levers) == len(ctx.factors):
+        return [
+            "## Robustness across design points",
+            "",
+            f"Every factor of the design is a setting of the policies ({', '.join(map(code, levers))}), a lever "
+            "to choose, not an uncertainty: the design points are choices in one world, not possible worlds, so "
+            "there is no regret across worlds to rank. The means and paired differences compare the choices.",
+        ]
+    if len(ctx.policies) * _settings(ctx, levers) < 2:
+        return []
+    choices = (
+        f" Each setting of {', '.join(map(code, levers))} (a policy's lever) is a choice of its own." if levers else ""
+    )
     lines = [
         "## Robustness across design points",
         "",
-        "Each design point is a possible world. Per point, each policy's mean over replications; its regret is "
-        "the best policy's mean minus its own (0 where it is the best). Policies are ranked by their largest "
-        "regret (minimax regret, Savage 1951): the robust choice never falls far behind whatever would have "
-        "been best in the world that comes. Points where a policy has no finished run are left out.",
+        f"Each setting of {', '.join(code(f) for f in ctx.factors if f not in levers)} is a possible world.{choices} "
+        "Per world, each choice's mean over replications; its regret is the best choice's mean minus its own (0 "
+        "where it is the best). Choices are ranked by their largest regret (minimax regret, Savage 1951): the "
+        "robust choice never falls far behind whatever would have been best in the world that comes. Worlds where "
+        "a choice has no finished run are left out.",
     ]
     for metric in metrics:
         ranking = _ranking(ctx, per_point, metric)
         if ranking is None:
             continue
-        rows = regret_rows(ranking, functools.partial(fmt, metric), lambda w: f"point {w}")
+        world = (lambda w: f"point {w}") if not levers else str
+        rows = regret_rows(ranking, functools.partial(fmt, metric), world)
         lines += ["", f"{code(metric)} (more is better). {robust_verdict(ranking, metric)}", ""]
-        lines.append(md_table(["policy", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
+        lines.append(md_table(["choice", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
     return lines
 
 
+def _levers(ctx: ReportContext) -> list[str]:
+    """The design's factors that set a policy's parameter (``policy.*``): choices, not worlds."""
+    return [f.name for f in ctx.experiment.factors if f.target.startswith("policy.")]
+
+
+def _settings(ctx: ReportContext, levers: list[str]) -> int:
+    """How many settings of the ``levers`` the design has (1 without any)."""
+    return len(ctx.points[levers].drop_duplicates()) if levers else 1
+
+
 def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robustness.Ranking | None:
-    """The policies ranked by regret over the design points where each has a mean of ``metric``."""
-    wide = per_point[per_point.metric == metric].pivot_table(index="point", columns="policy", values="mean")
-    wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
+    """The choices ranked by regret over the worlds where each has a mean of ``metric``: without levers, the
+    policies over the design points; with them, each policy at each setting of its levers over the settings of
+    the other factors."""
+    d = per_point[per_point.metric == metric]
+    levers = _levers(ctx)
+    if not levers:
+        wide = d.pivot_table(index="point", columns="policy", values="mean")
+        wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
+        return None if wide.empty or wide.shape[1] < 2 else robustness.rank(wide)
+    setting = ctx.points.set_index("point")
+    worlds = [f for f in ctx.factors if f not in levers]
+
+    def label(point: int, names: list[str]) -> str:
+        return ", ".join(f"{f} = {value_text(setting.at[point, f])}" for f in names)
+
+    # A lever moves only the policies with that parameter: another's runs are the same at each of its settings.
+    factors = {f.name: f.target.removeprefix("policy.") for f in ctx.experiment.factors}
+    entries = {p.key: p.name for p in ctx.experiment.policies}
+    moved = {key: [f for f in levers if factors[f] in policy_class(name).parameters()] for key, name in entries.items()}
+
+    def choice(policy: str, point: int) -> str:
+        own = moved.get(policy, [])
+        return f"{policy} ({label(point, own)})" if own else policy
+
+    d = d.assign(
+        world=[label(p, worlds) for p in d.point],
+        choice=[choice(policy, p) for policy, p in zip(d.policy, d.point, strict=True)],
+    )
+    wide = d.pivot_table(index="world", columns="choice", values="mean", aggfunc="first", sort=False).dropna()
     return None if wide.empty or wide.shape[1] < 2 else robustness.rank(wide)
 
 
@@ -71,7 +126,7 @@ def robust_verdict(ranking: robustness.Ranking, metric: str) -> str:
     t, robust = ranking.table, ranking.robust
     verdict = (
         f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
-        f"points is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
+        f"worlds is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
     )
     others = []
     if ranking.best_mean != robust:
