@@ -272,6 +272,18 @@ def test_the_stage_counts_add_up_to_the_opportunities_said_when_a_row_repeats(tm
 
 
 @needs_data
+def test_an_export_of_customers_only_says_the_scenario_has_no_prospects() -> None:
+    # Every account of the shared export has won a deal: hunter_farmer there had nobody to hunt, unsaid.
+    cal, notes = calibrated()
+    assert all(s.customer_share == 1.0 for s in cal.segments)
+    assert (
+        "every account of accounts.csv has won a deal: the scenario has customers and no prospects (customer_share "
+        "1 in every segment), so a run has no new-logo opportunity and hunters have nobody to hunt; to study "
+        "hunting, set a lower customer_share in the scenario"
+    ) in notes
+
+
+@needs_data
 def test_a_cutoff_before_the_first_close_is_named_as_the_reason() -> None:
     # The export's first deal closes on 2017-03-01: before it, every deal is open at the cut-off. The file has
     # 6,711 closed deals, and "no closed (won or lost) deal" in it misled a new user.

@@ -88,6 +88,12 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         + ", ".join(f"{f.name} {f.accounts}" for f in fits)
         + " accounts"
     )
+    if all(f.customer_share == 1.0 for f in fits):
+        notes.append(
+            f"every account of {files['accounts']} has won a deal: the scenario has customers and no prospects "
+            "(customer_share 1 in every segment), so a run has no new-logo opportunity and hunters have nobody to "
+            "hunt; to study hunting, set a lower customer_share in the scenario"
+        )
     if units > 1:
         notes.append(
             f"--units {units}: each account is modelled as {units} buying units (population {n_total} x {units} = "
