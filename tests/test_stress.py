@@ -299,7 +299,7 @@ def stressed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path, str]) -> None:
     out, output = stressed
-    assert "Answer: " in output and "is the safer rollout" in output
+    assert "Answer: " in output and "the safer rollout" in output
     assert "The stress that hurts most is attrition_30" in output
     text = (out / "report.md").read_text()
     assert text.splitlines()[2].startswith("**Answer:** ")
@@ -945,9 +945,11 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
     # a has the best worst case (it loses little under the cut), but b is clearly ahead without a stress and under
     # the cut a's lead holds 0: the pick by worst case is not borne out where the intervals are clear.
     text = profit_answer([10e3, 11e3, 9e3, 10e3], [-1e3, -30e3, -2e3, -28e3], [-40e3, -45e3, -42e3, -41e3])
+    # With the pick not borne out, the opening says what the means alone give, not that a "is" safer.
     assert text.startswith(
-        "Answer: a is the safer rollout: under every stress (and without one) its profit stays within 10.0k of the "
-        "best policy's (its largest shortfall without a stress), while b falls up to 16.8k behind the best (under cut)."
+        "Answer: On the means, a looks the safer rollout: under every stress (and without one) its profit stays "
+        "within 10.0k of the best policy's (its largest shortfall without a stress), while b falls up to 16.8k "
+        "behind the best (under cut)."
     )
     assert (
         "But b does better where it is clear: it is clearly ahead of a without a stress, and a clearly ahead under "
@@ -977,3 +979,14 @@ def test_the_terminal_says_when_a_stress_mean_is_over_fewer_replications(tmp_pat
     fewest = min(len(done[shock] & done["none"]) for shock in done.index if shock != "none")
     assert fewest < 3
     assert f"Means of 3 paired replications, as few as {fewest} for some (every interval" in result.output
+
+
+def test_the_safer_rollout_is_called_so_only_when_its_lead_is_clear() -> None:
+    # a keeps about 40k more profit than b under the cut, replication by replication: a clear gap, a plain verdict.
+    text = profit_answer([0.0, 1e3, -1e3, 0.0], [-1e3, -2e3, -1e3, -2e3], [-40e3, -42e3, -41e3, -43e3])
+    assert text.startswith("Answer: a is the safer rollout: ")
+    assert "The gap is clear: under cut a keeps " in text
+    # Without a clear gap (b's cut the same as a's, give or take), the means alone only make a look safer.
+    text = profit_answer([0.0, 1e3, -1e3, 0.0], [-1e3, -2e3, -1e3, -2e3], [-1e3, -5e3, 2e3, -3e3])
+    assert text.startswith("Answer: On the means, ") and " looks the safer rollout: " in text
+    assert "But not clearly" in text
