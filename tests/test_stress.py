@@ -749,7 +749,7 @@ def test_with_two_replications_a_rollout_plan_cites_no_interval() -> None:
 
 
 def test_inert_stresses_pair_each_stressed_run_with_the_unshocked_run_of_its_settings() -> None:
-    from sim.experiment.stress import inert_stresses
+    from sim.experiment.inert import inert_stresses
 
     # Two settings of a factor, each with its unshocked point and its stressed point; the stress changes
     # nothing at setting 1 and something at setting 2, and one stressed run at setting 2 is missing.
@@ -990,3 +990,23 @@ def test_the_safer_rollout_is_called_so_only_when_its_lead_is_clear() -> None:
     text = profit_answer([0.0, 1e3, -1e3, 0.0], [-1e3, -2e3, -1e3, -2e3], [-1e3, -5e3, 2e3, -3e3])
     assert text.startswith("Answer: On the means, ") and " looks the safer rollout: " in text
     assert "But not clearly" in text
+
+
+def test_rollouts_from_two_models_in_force_compare_for_each_policy_only_the_plans_that_move_it() -> None:
+    # Two plans from a (a's own runs unchanged by them: a is their model in force) and one from b. For b the two
+    # plans from a are the choice; for a only the plan from b moves it, so a has no plan to choose, but is not
+    # "in force" either (b's rollout moves it). Before, a's inert rollouts were set against b's as plans.
+    def profit(shock: str, policy: str, rep: int) -> float:
+        base = {"a": 100.0, "b": 90.0}[policy] + rep
+        moved = {("from_a_big", "b"): -5.0 - 0.1 * rep, ("from_a_phased", "b"): -9.0, ("from_b", "a"): -4.0 + rep}
+        return base + moved.get((shock, policy), 0.0)
+
+    from_a = {"kind": "rollout", "quarter": 1, "current": {"name": "unstructured"}}
+    from_b = {"kind": "rollout", "quarter": 1, "current": {"name": "segment_tiers"}}
+    f = _synthetic_findings(
+        {"from_a_big": from_a, "from_a_phased": {**from_a, "quarters": 3}, "from_b": from_b}, profit
+    )
+    assert f.in_force == [] and f.inert == []
+    (b,) = f.rollouts
+    assert (b.policy, b.better, b.worse, b.n) == ("b", "from_a_big", "from_a_phased", 4)
+    assert b.diff == pytest.approx(4.0 - 0.15)

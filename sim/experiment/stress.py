@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.experiment import robustness
+from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
 from sim.experiment.stats import CONFIDENCE, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
@@ -234,37 +235,6 @@ def recovery(gaps: pd.DataFrame, first_quarter: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RECOVERY_COLUMNS)
 
 
-def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
-    """The stresses whose every run is its unshocked partner, number for number: the shock changed nothing
-    in this world. ``tagged``: tidy results with ``shock``; ``points``: the design, whose factor columns (an
-    experiment file may vary factors beside its suite) pair each stressed run with the unshocked run of the
-    same settings."""
-    factors = [c for c in points.columns if c not in ("point", "block", "row", "shock")]
-    setting = points.set_index("point")[factors].astype(str).agg("|".join, axis=1) if factors else None
-    tagged = tagged.assign(setting=tagged["point"].map(setting) if setting is not None else "")
-    key = ["setting", "policy", "replication", "quarter", "segment", "metric"]
-    base = tagged[tagged.shock == UNSHOCKED].set_index(key)["value"]
-    inert = []
-    for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
-        v = g.set_index(key)["value"]
-        b = base.reindex(v.index)
-        if len(v) and bool(((v == b) | (v.isna() & b.isna())).all()):
-            inert.append(str(shock))
-    return inert
-
-
-def in_force(tagged: pd.DataFrame, points: pd.DataFrame, rollouts: list[str]) -> list[str]:
-    """The policies none of whose runs the ``rollouts`` stresses changed, number for number: each is the model
-    those rollouts start from (a rollout of the model in force is no rollout, ``sim.policies.rollout.in_force``;
-    another model would differ in the quarters before the rollout at least)."""
-    out = []
-    for policy, g in tagged.groupby("policy", sort=False):
-        ran = set(rollouts) & set(g.shock)
-        if ran and ran <= set(inert_stresses(g, points)):
-            out.append(str(policy))
-    return out
-
-
 def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robustness.Ranking:
     """Policies ranked by their regret on ``metric`` across the stresses (the unshocked run included): in each
     stress, the best policy's mean minus each policy's mean, over the replications every policy finished (on
@@ -322,13 +292,21 @@ class RolloutChoice:
         return bool(self.low > 0)
 
 
-def rollout_choices(values: pd.DataFrame, rollouts: list[str], metric: str = DECISION_METRIC) -> list[RolloutChoice]:
-    """For each policy, the best of the ``rollouts`` stresses on ``metric`` against the next best, paired."""
+def rollout_choices(
+    values: pd.DataFrame,
+    rollouts: list[str],
+    metric: str = DECISION_METRIC,
+    inert: dict[str, list[str]] | None = None,
+) -> list[RolloutChoice]:
+    """For each policy, the best of the ``rollouts`` stresses on ``metric`` against the next best, paired; of those
+    that change its runs (``inert``, per policy: :func:`inert_by_policy`), since a rollout of the model a policy
+    is changes nothing and is no plan for it (suites may roll out from different models)."""
     if len(rollouts) < 2:
         return []
     r = values[(values.metric == metric) & values.shock.isin(rollouts)]
     out = []
     for policy, g in r.groupby("policy", sort=False):
+        g = g[~g.shock.isin((inert or {}).get(str(policy), []))]
         wide = g.pivot_table(index="replication", columns="shock", values="value").dropna()
         if wide.shape[1] < 2 or wide.empty:
             continue
@@ -349,8 +327,8 @@ class Findings:
     as the functions above, over each stress's quarters; ranking: policies by regret
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
-    each policy does best with (empty without two rollout stresses), but for the policies ``in_force``
-    (:func:`in_force`); inert: the stresses that changed nothing in any run (``inert_stresses``);
+    each policy does best with among those that change its runs (empty without two), but for the policies
+    ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`);
     rollout_stresses: the stresses that roll a model out; expected_runs: the runs the design asks for.
     """
 
@@ -410,8 +388,9 @@ def analyse(
         ranking = None
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
-    inert = inert_stresses(tagged, points)
-    unmoved = in_force(tagged, points, rollouts)  # a rollout of the model in force: nothing to choose between
+    inert_of = inert_by_policy(tagged, points)
+    inert = inert_of_all(tagged, inert_of)
+    unmoved = in_force(tagged, inert_of, rollouts)  # a rollout of the model in force: nothing to choose between
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family.
     live = values[~values.shock.isin(inert)]
     return Findings(
@@ -425,7 +404,9 @@ def analyse(
         recovery=recovery(gaps, first),
         ranking=ranking,
         versus=policy_differences(live, ranking.robust) if ranking is not None else pd.DataFrame(),
-        rollouts=rollout_choices(values[~values.policy.isin(unmoved)], [r for r in rollouts if r in set(values.shock)]),
+        rollouts=rollout_choices(
+            values[~values.policy.isin(unmoved)], [r for r in rollouts if r in set(values.shock)], inert=inert_of
+        ),
         inert=inert,
         rollout_stresses=rollouts,
         in_force=unmoved,

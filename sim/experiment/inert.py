@@ -1,0 +1,59 @@
+"""Which stresses changed nothing: a stress whose every run is its unshocked partner, number for number.
+
+A rollout of the model a policy is, or a shock that touches nothing in this
+world (a hiring freeze with no vacancy), leaves the runs as they were: such
+a stress is no comparison of its own, and for a policy it leaves untouched
+no rollout plan to choose. Pure functions of the stored results.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.experiment.suite import UNSHOCKED
+
+
+def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
+    """The stresses whose every run is its unshocked partner, number for number: the shock changed nothing
+    in this world. ``tagged``: tidy results with ``shock``; ``points``: the design, whose factor columns (an
+    experiment file may vary factors beside its suite) pair each stressed run with the unshocked run of the
+    same settings."""
+    factors = [c for c in points.columns if c not in ("point", "block", "row", "shock")]
+    setting = points.set_index("point")[factors].astype(str).agg("|".join, axis=1) if factors else None
+    tagged = tagged.assign(setting=tagged["point"].map(setting) if setting is not None else "")
+    key = ["setting", "policy", "replication", "quarter", "segment", "metric"]
+    base = tagged[tagged.shock == UNSHOCKED].set_index(key)["value"]
+    inert = []
+    for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
+        v = g.set_index(key)["value"]
+        b = base.reindex(v.index)
+        if len(v) and bool(((v == b) | (v.isna() & b.isna())).all()):
+            inert.append(str(shock))
+    return inert
+
+
+def inert_by_policy(tagged: pd.DataFrame, points: pd.DataFrame) -> dict[str, list[str]]:
+    """Per policy, the stresses none of whose runs of it the shock changed (:func:`inert_stresses` of its runs):
+    a rollout of the model it is, say, which other policies' runs it moves."""
+    return {str(policy): inert_stresses(g, points) for policy, g in tagged.groupby("policy", sort=False)}
+
+
+def inert_of_all(tagged: pd.DataFrame, inert: dict[str, list[str]]) -> list[str]:
+    """The stresses that changed none of the runs, from each policy's (:func:`inert_by_policy`): those run by some
+    policy and inert for every policy that ran them (as :func:`inert_stresses` of all runs, in one pass)."""
+    ran = tagged.groupby("policy", sort=False).shock.unique()
+    stresses = [str(s) for s in tagged.shock.unique() if s != UNSHOCKED]
+    return [s for s in stresses if all(s in inert[str(p)] for p, shocks in ran.items() if s in set(shocks))]
+
+
+def in_force(tagged: pd.DataFrame, inert: dict[str, list[str]], rollouts: list[str]) -> list[str]:
+    """The policies none of whose runs the ``rollouts`` stresses changed, number for number (``inert``:
+    :func:`inert_by_policy`): each is the model those rollouts start from (a rollout of the model in force is no
+    rollout, ``sim.policies.rollout.in_force``; another model would differ in the quarters before the rollout at
+    least)."""
+    out = []
+    for policy, g in tagged.groupby("policy", sort=False):
+        ran = set(rollouts) & set(g.shock)
+        if ran and ran <= set(inert[str(policy)]):
+            out.append(str(policy))
+    return out
