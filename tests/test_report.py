@@ -1307,3 +1307,19 @@ def test_answer_when_every_run_of_the_other_policies_failed(tmp_path: Path) -> N
         "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` and `hunter_farmer` have no finished "
         "run: nothing to compare with the baseline `unstructured`."
     )
+
+
+def test_policies_tied_for_the_most_design_points_are_listed_as_a_list() -> None:
+    from sim.experiment.report.answer import answer
+
+    # Four policies, four design points, each best at one: the first is named, tied with the three others.
+    policies = ["A", "B", "C", "D"]
+    rows = [
+        (point, p, r, "revenue_captured", (10 + (3 if i == point else 0) + 0.1 * r) * M)
+        for point in range(4)
+        for i, p in enumerate(policies)
+        for r in range(3)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], policies, "A", pd.DataFrame({"point": range(4)}), [], False)
+    assert "A (the baseline) is best at 1 of 4 design points, as many as B, C and D" in said

@@ -217,7 +217,7 @@ def answer(
     if lead_at[weakest] < 0:  # not a lead at all: behind another policy there
         worst = "where it does worst"
     tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
-    as_many = f", as many as {' and '.join(tied)}" if tied else ""
+    as_many = f", as many as {joined(tied)}" if tied else ""
     return (
         lead
         + head
