@@ -14,7 +14,7 @@ import pytest
 
 from sim.experiment.batch import execute_batch, open_batch
 from sim.experiment.design import replication_seeds
-from sim.experiment.spec import load_experiment
+from sim.experiment.loading import load_experiment
 from sim.experiment.store import Store
 from tests.conftest import ROOT, SMALL
 from tests.leaving_policy import FAULTS

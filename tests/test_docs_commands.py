@@ -32,7 +32,8 @@ from pathlib import Path
 import pytest
 
 from sim.experiment.design import plan_runs
-from sim.experiment.spec import load_experiment, resolve_base
+from sim.experiment.loading import load_experiment
+from sim.experiment.spec import resolve_base
 from tests.conftest import ROOT
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

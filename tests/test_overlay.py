@@ -480,7 +480,7 @@ def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_on
 
 
 def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_path):
-    from sim.experiment.spec import load_experiment
+    from sim.experiment.loading import load_experiment
 
     text = (ROOT / "experiments" / "mechanisms" / "overlay.toml").read_text()
     path = tmp_path / "exp.toml"

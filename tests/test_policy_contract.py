@@ -197,8 +197,8 @@ def test_a_useless_but_valid_policy_passes():
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         (NanPriorities, "check_priorities_valid", "prioritise() returned NaN for", ()),
-        # Doubling the potential on every call also changes the run (the audit calls plan twice).
-        (Mutates, "check_view_unchanged", "plan() changed its view: accounts.potential", ("check_deterministic_run",)),
+        # Its view's arrays cannot be made writeable again: the run stops, naming why.
+        (Mutates, "check_runs", "cannot set WRITEABLE flag to True of this array", ()),
         (WritesReadOnly, "check_runs", "read-only", ()),
         (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ("check_deterministic_run",)),
         (Unbuildable, "check_constructs", "cannot construct", ()),
@@ -220,6 +220,35 @@ def test_each_broken_policy_fails_its_named_check(cls, failing, expected, also):
     assert {name for name, problems in results.items() if problems} == {failing, *also}
     again = check_policy(cls)
     assert any(expected in p for p in again), again
+
+
+def test_a_view_that_could_be_made_writeable_again_would_be_caught_changed(monkeypatch):
+    # A view's arrays lend their memory through a read-only buffer, so Mutates cannot write them at all. Where
+    # the buffer protocol has no format for a dtype, read_only falls back to a plain read-only view, which a
+    # policy can make writeable: then check_view_unchanged catches the change (and the run it changes).
+    import sim.policies.views as views
+
+    def no_buffer(_: object) -> memoryview:
+        raise TypeError("no buffer format")
+
+    monkeypatch.setattr(views, "memoryview", no_buffer, raising=False)
+    results = {name: check() for name, check in policy_checks(Mutates)}
+    assert any("plan() changed its view: accounts.potential" in p for p in results["check_view_unchanged"]), results
+    assert {name for name, problems in results.items() if problems} == {
+        "check_view_unchanged",
+        "check_deterministic_run",
+    }
+
+
+def test_a_view_array_cannot_be_made_writeable_again() -> None:
+    from sim.policies.views import read_only
+
+    engine = np.arange(5.0)
+    view = read_only(engine)
+    for write in (lambda: view.__setitem__(0, 9.0), lambda: view.setflags(write=True)):
+        with pytest.raises(ValueError):
+            write()
+    assert np.shares_memory(view, engine) and view.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
 def test_a_check_failure_names_the_policy_and_the_check():

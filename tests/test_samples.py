@@ -7,7 +7,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from sim.experiment.spec import load_experiment
+from sim.experiment.loading import load_experiment
 from tests.conftest import ROOT
 from tests.test_cli import assert_bad_input, covsim
 

@@ -302,7 +302,7 @@ def experiment_command(
     with loading_libraries():
         from sim.experiment.batch import open_batch
         from sim.experiment.design import plan_runs
-        from sim.experiment.spec import load_experiment
+        from sim.experiment.loading import load_experiment
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file, plan_runs)

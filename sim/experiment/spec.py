@@ -12,19 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from sim.catalogue import CATALOGUE
-from sim.config import Name, PolicyParam, read_toml, validate_strict
+from sim.config import Name, PolicyParam, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import make_policy, policy_class, policy_label
 from sim.policies.protocol import did_you_mean
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 from sim.shocks import Shock, attributed
-from sim.strict import Field, Strict, model_validator, without_unknown_keys
+from sim.strict import Field, Strict, model_validator
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -277,88 +276,6 @@ class Experiment(Strict):
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
     """Validate a mapping (as read from TOML) into an Experiment, or raise InputError."""
     return validate_strict(Experiment, data, source)
-
-
-def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[Experiment, Scenario]:
-    """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
-
-    A file with mistakes is refused with every one of them at once, as far as they can be found: past
-    misspelt keys (taken as the key they resemble, or left out) and unknown metrics the metrics' product
-    lines are checked too, and with a
-    ``planner`` (``sim.experiment.design.plan_runs``, which ``open_batch`` runs again on a good file) each
-    design point's factors and policy parameters."""
-    path = Path(path)
-    data = read_toml(path)
-    try:
-        experiment = parse_experiment(data, str(path))
-    except InputError as e:
-        mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
-        later = _later_problems(*mended, path, planner) if mended is not None else []
-        raise InputError([*e.problems, *later]) from None
-    scenario = load_scenario(path.parent / experiment.scenario)
-    problems = _metric_problems(experiment, scenario, path)
-    if problems:
-        raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
-    return experiment, resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
-
-
-def _mended(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]] | None:
-    """``data`` with its unknown metrics read as a known one and its misspelt keys as the keys they resemble,
-    and the dotted paths of the renamed keys, for the checks after the schema; None: other mistakes."""
-    metrics = data.get("metrics")
-    if isinstance(metrics, list) and any(isinstance(m, str) and m not in CATALOGUE for m in metrics):
-        # In place, so that the other metrics keep their index in the problems later checks find.
-        known = [m if not isinstance(m, str) or m in CATALOGUE else HEADLINE_METRICS[0] for m in metrics]
-        data = {**data, "metrics": known}
-        try:
-            parse_experiment(data, source)
-            return data, []
-        except InputError:
-            pass
-    return without_unknown_keys(Experiment, data)
-
-
-#: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
-#: passed in, since that module builds on this one).
-Planner = Callable[[Experiment, Scenario], object]
-
-
-def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planner: Planner | None) -> list[str]:
-    """What the checks after the schema find in ``data``, whose misspelt keys were read as the ``renamed``
-    ones they resemble: the file's other mistakes, but none of a renamed key's (the misspelling is its
-    problem, already said)."""
-    try:
-        experiment = parse_experiment(data, str(path))
-    except InputError as e:
-        return [p for p in e.problems if not any(p.startswith((f"{path}: {r}:", f"{path}: {r}.")) for r in renamed)]
-    try:
-        scenario = load_scenario(path.parent / experiment.scenario)
-    except InputError as e:
-        return e.problems
-    return [*_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
-
-
-def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
-    lines = scenario.reported_lines
-    return [
-        f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
-        for i, metric in enumerate(experiment.metrics)
-        if ":" in metric and metric.split(":", 1)[1] not in lines
-    ]
-
-
-def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path, planner: Planner | None) -> list[str]:
-    if planner is None:
-        return []
-    try:
-        base = resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
-    except InputError as e:  # each line names its file already
-        return e.problems
-    try:
-        planner(experiment, base)
-    except InputError as e:
-        return [f"{path}: {problem}" for problem in e.problems]
-    return []
 
 
 def comparison(

@@ -28,10 +28,16 @@ if TYPE_CHECKING:
 
 
 def read_only(a: np.ndarray) -> np.ndarray:
-    """A view of ``a`` that raises on write."""
-    v = a.view()
-    v.flags.writeable = False
-    return v
+    """A view of ``a`` that raises on write, and cannot be made writeable again: its memory is lent through a
+    read-only buffer, so ``setflags(write=True)``, what a search for "assignment destination is read-only"
+    suggests, raises too (on a plain read-only view it succeeds, and the policy writes the engine's arrays).
+    As cheap as a view: no copy."""
+    try:
+        return np.asarray(memoryview(a).toreadonly())
+    except (TypeError, ValueError, NotImplementedError):  # a dtype the buffer protocol has no format for
+        v = a.view()
+        v.flags.writeable = False
+        return v
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""Reading an experiment file: the experiment and its base scenario, or every mistake in it at once.
+
+A file is refused with all the problems that can be found in one pass: past
+misspelt keys (read as the keys they resemble) and unknown metrics (read as a
+known one) the later checks still run, so that a user fixes the file in one
+round rather than one mistake a rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.catalogue import CATALOGUE
+from sim.config import read_toml
+from sim.errors import InputError
+from sim.experiment.spec import HEADLINE_METRICS, Experiment, parse_experiment, resolve_base
+from sim.scenario import Scenario, load_scenario
+from sim.strict import without_unknown_keys
+
+
+def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[Experiment, Scenario]:
+    """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
+
+    A file with mistakes is refused with every one of them at once, as far as they can be found: past
+    misspelt keys (taken as the key they resemble, or left out) and unknown metrics the metrics' product
+    lines are checked too, and with a
+    ``planner`` (``sim.experiment.design.plan_runs``, which ``open_batch`` runs again on a good file) each
+    design point's factors and policy parameters."""
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        experiment = parse_experiment(data, str(path))
+    except InputError as e:
+        mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
+        later = _later_problems(*mended, path, planner) if mended is not None else []
+        raise InputError([*e.problems, *later]) from None
+    scenario = load_scenario(path.parent / experiment.scenario)
+    problems = _metric_problems(experiment, scenario, path)
+    if problems:
+        raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
+    return experiment, resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
+
+
+def _mended(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]] | None:
+    """``data`` with its misspelt keys read as the keys they resemble (or, its unknown metrics its only other
+    mistake, those read as a known one), and the dotted paths of the renamed keys, for the checks after the
+    schema; None: other mistakes."""
+    mended = without_unknown_keys(Experiment, data)
+    if mended is None and (known := _known_metrics(data)) is not data:
+        try:
+            parse_experiment(known, source)
+        except InputError:
+            return None
+        return known, []
+    return mended
+
+
+def _known_metrics(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each metric the catalogue does not know read as one it does, in place (the others keep
+    their index in the problems later checks find); ``data`` itself when it names none."""
+    metrics = data.get("metrics")
+    if not isinstance(metrics, list) or all(not isinstance(m, str) or m in CATALOGUE for m in metrics):
+        return data
+    return {
+        **data,
+        "metrics": [m if not isinstance(m, str) or m in CATALOGUE else HEADLINE_METRICS[0] for m in metrics],
+    }
+
+
+#: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
+#: passed in, since that module builds on this one).
+Planner = Callable[[Experiment, Scenario], object]
+
+
+def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planner: Planner | None) -> list[str]:
+    """What the checks after the schema find in ``data``, whose misspelt keys were read as the ``renamed``
+    ones they resemble: the file's other mistakes, but none of a renamed key's (the misspelling is its
+    problem, already said); past unknown metrics, the checks after them too."""
+    found: list[str] = []
+    try:
+        experiment = parse_experiment(data, str(path))
+    except InputError as e:
+        found = [p for p in e.problems if not any(p.startswith((f"{path}: {r}:", f"{path}: {r}.")) for r in renamed)]
+        if (known := _known_metrics(data)) is data:
+            return found
+        try:
+            experiment = parse_experiment(known, str(path))
+        except InputError:
+            return found
+    try:
+        scenario = load_scenario(path.parent / experiment.scenario)
+    except InputError as e:
+        return [*found, *e.problems]
+    return [*found, *_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
+
+
+def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
+    lines = scenario.reported_lines
+    return [
+        f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
+        for i, metric in enumerate(experiment.metrics)
+        if ":" in metric and metric.split(":", 1)[1] not in lines
+    ]
+
+
+def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path, planner: Planner | None) -> list[str]:
+    if planner is None:
+        return []
+    try:
+        base = resolve_base(experiment, scenario, str(path), str(path.parent / experiment.scenario))
+    except InputError as e:  # each line names its file already
+        return e.problems
+    try:
+        planner(experiment, base)
+    except InputError as e:
+        return [f"{path}: {problem}" for problem in e.problems]
+    return []
