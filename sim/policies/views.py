@@ -33,7 +33,7 @@ def read_only(a: np.ndarray) -> np.ndarray:
     suggests, raises too (on a plain read-only view it succeeds, and the policy writes the engine's arrays).
     As cheap as a view: no copy."""
     try:
-        return np.asarray(memoryview(a).toreadonly())
+        return np.asarray(memoryview(a).toreadonly())  # type: ignore[arg-type]  # an ndarray is a buffer
     except (TypeError, ValueError, NotImplementedError):  # a dtype the buffer protocol has no format for
         v = a.view()
         v.flags.writeable = False
