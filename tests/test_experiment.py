@@ -606,3 +606,33 @@ def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
         assert e.value.problems == [
             f"factors.0.target: {typed!r} matches no value of the resolved scenario (did you mean {meant!r}?)"
         ]
+
+
+def test_a_user_policy_s_fingerprint_covers_its_package_s_helpers_and_base_classes(tmp_path, monkeypatch):
+    # A new user's compare reused its stored runs after an edit to the helper module the policy calls: only the
+    # policy class's own file was hashed.
+    import importlib
+
+    from sim.experiment.batch import user_policy_fingerprints
+
+    package = tmp_path / "mypolicies"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("def route(view):\n    return None\n")
+    (package / "base.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\n\nclass Base(SegmentTiers):\n    pass\n"
+    )
+    (package / "policy.py").write_text(
+        "from mypolicies.base import Base\nfrom mypolicies.helper import route\n\nclass Mine(Base):\n    name = 'mine'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    exp = parse_experiment({"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "mypolicies.policy:Mine"}]})
+    before = user_policy_fingerprints(exp)
+    assert set(before) == {"mypolicies.policy:Mine"}
+    for edited in ("helper.py", "base.py"):
+        (package / edited).write_text((package / edited).read_text() + "# edited\n")
+        after = user_policy_fingerprints(exp)
+        assert after != before, edited
+        before = after
+    assert user_policy_fingerprints(exp) == before  # and the same source, the same fingerprint

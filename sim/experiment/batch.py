@@ -6,6 +6,7 @@ import functools
 import hashlib
 import inspect
 import json
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,12 +76,45 @@ def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
 
 
 def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
-    """A hash of the source file of each user policy (``package.module:ClassName``) the experiment runs."""
+    """A hash of the source of each user policy (``package.module:ClassName``) the experiment runs: every file of
+    its top-level package (a plain module: it and the modules beside it that it imported), and the file of each
+    class it inherits from outside covsim. A helper module or base class it calls changes its runs as its own
+    file does (a new user's compare reused stored runs after editing one)."""
     out = {}
     for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
-        source = inspect.getsourcefile(policy_class(name))
-        out[name] = hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else "no source file"
+        files = _policy_files(policy_class(name))
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        out[name] = digest.hexdigest() if files else "no source file"
     return out
+
+
+def _policy_files(cls: type) -> set[Path]:
+    """The source files a user policy class's runs depend on, as far as covsim can tell (see
+    :func:`user_policy_fingerprints`)."""
+    package = Path(__file__).resolve().parents[1]  # covsim's own: in the engine's fingerprint
+    files = {Path(f).resolve() for c in cls.__mro__ if (f := _source(c)) is not None}
+    module = sys.modules.get(cls.__module__)
+    top = sys.modules.get(cls.__module__.partition(".")[0])
+    if top is not None and getattr(top, "__path__", None):  # a package: all of it
+        files |= {p.resolve() for folder in top.__path__ for p in Path(folder).rglob("*.py")}
+    elif module is not None and (own := _source(module)) is not None:  # a plain module: the ones beside it it uses
+        folder = Path(own).resolve().parent
+        files |= {
+            Path(f).resolve()
+            for m in list(sys.modules.values())
+            if (f := _source(m)) and Path(f).resolve().parent == folder
+        }
+    return {f for f in files if package not in f.parents}
+
+
+def _source(obj: object) -> str | None:
+    """The source file of a class or module, None for one without (built in, compiled)."""
+    try:
+        return inspect.getsourcefile(obj)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 @functools.cache
