@@ -544,3 +544,62 @@ def test_a_policy_class_that_implements_nothing_is_refused_by_name():
     assert e.value.problems == [
         "--policy.name: 'sim.policies:Policy' does not implement plan, route, prioritise (a policy must write all three)"
     ]
+
+
+class PrioritiesInWords(SegmentTiers):
+    name = "priorities_in_words"
+
+    def prioritise(self, view, rng):
+        return np.array(["high"] * view.tasks.size)
+
+
+class OwnInit(SegmentTiers):
+    name = "own_init"
+
+    def __init__(self, **params):  # forgets super().__init__
+        self.books = "keep"
+
+
+class ProblemsInOneString(SegmentTiers):
+    name = "problems_in_one_string"
+
+    def problems(self, scenario):
+        return "top_n: too big"
+
+
+class ProblemNotAboutAParameter(SegmentTiers):
+    name = "free_text"
+
+    def problems(self, scenario):
+        return ["the scenario has too few accounts"]
+
+
+def test_a_user_s_mistakes_are_named_as_the_user_s_not_covsim_s() -> None:
+    # A new user's trial: each of these ended in "covsim failed unexpectedly" (exit 1) or garbled lines.
+    from sim.run import run
+
+    small = load_scenario(SMALL)
+    with pytest.raises(PolicyError, match=r"policy priorities_in_words: prioritise\(\) must return numbers, not <U4"):
+        run(small, PrioritiesInWords(), 1, quarters=1)
+    with pytest.raises(InputError) as e:
+        OwnInit.from_config({}, "--policy")
+    assert e.value.problems == [
+        "--policy: building policy 'own_init': its __init__ set no params (call super().__init__(**params) in it)"
+    ]
+    with pytest.raises(InputError) as e:
+        make_policy(f"{__name__}:ProblemsInOneString", {}, "--policy", small)
+    assert e.value.problems == [
+        "--policy: policy problems_in_one_string: problems() must return a list of strings, not 'top_n: too big'"
+    ]
+    with pytest.raises(InputError) as e:
+        make_policy(f"{__name__}:ProblemNotAboutAParameter", {}, "--policy", small)
+    assert e.value.problems == ["--policy: policy free_text: the scenario has too few accounts"]
+
+
+class NumberedName(SegmentTiers):
+    name = 42  # type: ignore[assignment]
+
+
+def test_a_name_that_is_not_text_is_refused_in_one_line() -> None:
+    with pytest.raises(InputError, match="name 42 may hold only letters"):
+        policy_class(f"{__name__}:NumberedName", "--policy")

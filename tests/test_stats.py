@@ -34,7 +34,7 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
             if constant and np.ptp(np.r_[d, 0.0]) <= 1e-9 * scale.max():
                 d = np.zeros_like(d)
             differences.append(d[:0] if constant else d)
-            lo, hi = stats.t_interval(d[:0] if constant else d)
+            lo, hi = stats.t_interval(d[:0] if constant else d, limits=stats.difference_limits(metric))
             p = float("nan")
             if d.size >= stats.MIN_REPLICATIONS and not constant:
                 p = float(scipy_stats.ttest_1samp(d, 0.0).pvalue)
@@ -64,7 +64,8 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
         out.loc[idx, "p_holm"] = stats.holm(out.loc[idx, "p"].to_numpy())
         out.loc[idx, "family"] = family
         for i in idx:
-            lo, hi = stats.t_interval(differences[i], 1 - (1 - stats.CONFIDENCE) / max(family, 1))
+            level = 1 - (1 - stats.CONFIDENCE) / max(family, 1)
+            lo, hi = stats.t_interval(differences[i], level, stats.difference_limits(out.at[i, "metric"]))
             out.at[i, "low_adj"], out.at[i, "high_adj"] = lo, hi
     return out[[c for c in out.columns if c != "constant"] + ["constant"]]
 
@@ -108,7 +109,7 @@ def test_paired_differences_of_a_known_table() -> None:
         {
             "point": [0] * 8,
             "policy": ["base"] * 4 + ["other"] * 4,
-            "metric": ["win_rate"] * 8,
+            "metric": ["opps_won"] * 8,  # a count: its differences have no limits
             "replication": [0, 1, 2, 3] * 2,
             "value": [1.0, 2.0, 3.0, 4.0, 2.0, 4.0, 5.0, 6.0],
         }
@@ -273,3 +274,21 @@ def test_student_t_in_closed_form_is_scipys(df: int) -> None:
 def test_student_t_density_is_scipys(df: int) -> None:
     x = np.r_[np.linspace(-50.0, 50.0, 1_001), 1e6]
     assert stats.t_density(x, df) == pytest.approx(scipy_stats.t.pdf(x, df), rel=1e-12, abs=1e-300)
+
+
+def test_a_paired_difference_of_shares_is_cut_at_plus_and_minus_one() -> None:
+    # sla_breach_rate -99.7 pp [-102.1 pp, -97.3 pp] in a new user's compare: two shares differ by at most 1.
+    values = pd.DataFrame(
+        {
+            "point": 0,
+            "policy": ["base"] * 4 + ["other"] * 4,
+            "metric": "sla_breach_rate",
+            "replication": [0, 1, 2, 3] * 2,
+            "value": [1.0, 1.0, 1.0, 0.98, 0.0, 0.0, 0.02, 0.0],
+        }
+    )
+    row = stats.paired_differences(values, "base").iloc[0]
+    assert row["mean_diff"] == pytest.approx(-0.99) and row["low"] == -1.0 and -1.0 < row["high"] < -0.96
+    assert row["low_adj"] == -1.0
+    assert stats.difference_limits("sla_breach_rate") == (-1.0, 1.0)
+    assert stats.difference_limits("opps_won") == (None, None) and stats.difference_limits("profit") == (None, None)

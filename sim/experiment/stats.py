@@ -56,6 +56,15 @@ def t_interval(
     return (low if lowest is None else max(low, lowest)), (high if highest is None else min(high, highest))
 
 
+def difference_limits(metric: str) -> tuple[float | None, float | None]:
+    """The values a difference of two runs' ``metric`` can take: -(highest - lowest) to +(highest - lowest) when
+    both limits are known (a share's difference in [-1, 1]), else unbounded."""
+    lowest, highest = metric_limits(metric)
+    if lowest is None or highest is None:
+        return None, None
+    return lowest - highest, highest - lowest
+
+
 def metric_limits(metric: str) -> tuple[float | None, float | None]:
     """The values a run's ``metric`` can take (``sim.catalogue.Metric.limits``; none known: unbounded)."""
     entry = CATALOGUE.get(metric)
@@ -252,8 +261,13 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
         p_holm[at] = holm(p[at])
         family[at] = np.isfinite(p[at]).sum()
     tested = [d if not same else d[:0] for d, same in zip(differences, constant, strict=True)]  # no interval
-    interval = [t_interval(d) for d in tested]
-    adjusted = [t_interval(d, 1 - (1 - CONFIDENCE) / max(int(m), 1)) for d, m in zip(tested, family, strict=True)]
+    # A difference of two values within a metric's limits lies within their span either way (+-1 for a share).
+    span = [difference_limits(str(metrics[i % cells % metrics.size])) for i in range(rows)]
+    interval = [t_interval(d, limits=lim) for d, lim in zip(tested, span, strict=True)]
+    adjusted = [
+        t_interval(d, 1 - (1 - CONFIDENCE) / max(int(m), 1), lim)
+        for d, m, lim in zip(tested, family, span, strict=True)
+    ]
     return pd.DataFrame(
         {
             "point": point_of,

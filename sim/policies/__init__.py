@@ -94,7 +94,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])
-    if not re.match(NAME_PATTERN, policy_label(cls)):  # it labels results, in files and tables
+    if not isinstance(policy_label(cls), str) or not re.match(NAME_PATTERN, policy_label(cls)):  # it labels results
         raise InputError(
             [
                 f"{where}: {name!r}: name {policy_label(cls)!r} may hold only letters, digits, _, - and . (it labels results)"
@@ -127,6 +127,12 @@ def make_policy(
         raise InputError(
             [f"{where}: policy {policy_label(type(policy))}: problems() raised {type(e).__name__}: {e}"]
         ) from None
+    if not isinstance(problems, list | tuple) or not all(isinstance(p, str) for p in problems):
+        raise InputError(
+            [
+                f"{where}: policy {policy_label(type(policy))}: problems() must return a list of strings, not {problems!r:.60}"
+            ]
+        )
     if problems:
         raise InputError([_placed(p, at, name, params or {}, where) for p in problems])
     return policy
@@ -137,7 +143,9 @@ def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str)
     one left at its default (a segment name of the baseline scenario, say) is said to be the default, with
     where to set it."""
     key, sep, rest = problem.partition(": ")
-    if not sep or key in given or key not in policy_class(name).parameters():  # not about one parameter
+    if not sep or key.partition(".")[0] not in policy_class(name).parameters():  # not about a parameter
+        return f"{where}: policy {policy_label(policy_class(name))}: {problem}"
+    if key in given or key not in policy_class(name).parameters():
         return param_at(at, problem)
     if where.startswith("--"):
         return f"{where} {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"

@@ -149,6 +149,11 @@ class Policy:
         problems += [
             f"{param_at(where, k)}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known
         ]
+        if not problems and not isinstance(getattr(policy, "params", None), cls.Params):
+            problems.append(
+                f"{where}: building policy {policy_label(cls)!r}: its __init__ set no params (call "
+                "super().__init__(**params) in it)"
+            )
         if problems:
             raise InputError(problems)
         return policy
@@ -214,6 +219,8 @@ def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndar
         raise PolicyError(f"policy {policy}: {what}() returned shape {arr.shape}, expected ({n},)")
     if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise PolicyError(f"policy {policy}: {what}() must return integer seat indices")
+    if not integer and arr.size and not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise PolicyError(f"policy {policy}: {what}() must return numbers, not {arr.dtype} ({arr.flat[0]!r}, ...)")
     return arr.astype(np.int64 if integer else np.float64)
 
 

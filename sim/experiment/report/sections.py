@@ -282,7 +282,8 @@ def methods(ctx: ReportContext) -> list[str]:
         "from the root seed, so policies are compared paired, replication by replication.",
         "- **t interval:** mean ± t(0.975, n-1) · s / sqrt(n), s the sample standard deviation of the n run values; "
         "a policy's mean's interval is cut at the values its metric can take (0, and 1 for a share: an end shown "
-        "there was cut), which keeps its coverage. Paired differences are not cut.",
+        "there was cut), which keeps its coverage; a paired difference's at the span of a metric with both limits (a "
+        "share's at -1 and +1).",
         f"- **Bootstrap interval:** BCa bootstrap of the mean, {stats.BOOTSTRAP_RESAMPLES} resamples, fixed seed "
         f"{stats.BOOTSTRAP_SEED} (percentile interval when BCa is undefined; given from "
         f"{stats.BOOTSTRAP_MIN_REPLICATIONS} replications).",
