@@ -300,8 +300,10 @@ def _floor(kinks: np.ndarray, means: np.ndarray, ratio: float, df: int, level: f
 def _null_draws(factor: int, trajectories: int, replications: int, sims: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`noise_floor`'s draws of the trajectories' own noise for one factor, standardised, as
     :func:`_floor` reads them: each draw's kinks K = -D_t / sqrt(V), ascending (sims, trajectories), and the
-    mean |K_j - K_t| over t at each, the draws ordered by the larger of that mean at the first and last kinks. Each factor has its own generator, so its draws do not depend on the
-    other factors'. Cached, read-only: a report asks for the same shapes for every metric and comparison."""
+    mean |K_j - K_t| over t at each, the draws ordered by the larger of that mean at the first and last kinks
+    (at least 2 trajectories: with one there is no own noise, and no draw). Each factor has its own generator, so
+    its draws do not depend on the other factors'. Cached, read-only: a report asks for the same shapes for every
+    metric and comparison."""
     rng = np.random.default_rng([NOISE_SEED, factor])
     df = (trajectories - 1) * (replications - 1)
     z = rng.standard_normal((sims, trajectories))

@@ -45,7 +45,7 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
     if len(ctx.points) < 2 or not metrics or per_point.empty:
         return []
     levers = _levers(ctx)
-    if len(levers) == len(ctx.factors):
+    if levers and len(levers) == len(ctx.factors):
         return [
             "## Robustness across design points",
             "",
