@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,10 @@ def _kernels_compiled_once() -> None:
     for path, policy in worlds:
         world = load_scenario(ROOT / path).with_overrides("warm-up", quarters=1, **{"population.customers": 500})
         run(world, make_policy(policy), seed=0)
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """``preexec_fn`` of a process a test stops with Ctrl-C (SIGINT): the default a terminal gives it, whatever
+    this process has. A shell runs a background job with SIGINT ignored (``make test &``, ``nohup``), a child
+    inherits that, and Python started so keeps ignoring it, as a Ctrl-C to such a job should be."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

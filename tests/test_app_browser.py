@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SMALL
+from tests.conftest import ROOT, SMALL, ctrl_c_as_at_a_terminal
 
 pytest.importorskip("dash", reason="the what-if page needs the app extra (pip install '.[app]')")
 webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (the dev extra)")
@@ -72,6 +72,7 @@ def page() -> Iterator[str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "app", "scenarios/small.toml", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
+        preexec_fn=ctrl_c_as_at_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -23,7 +23,7 @@ from sim.experiment.spec import comparison, parse_experiment
 from sim.experiment.store import Store
 from sim.policies import make_policy
 from sim.scenario import load_scenario
-from tests.conftest import ROOT, SMALL
+from tests.conftest import ROOT, SMALL, ctrl_c_as_at_a_terminal
 
 EXPERIMENT = f"""
 name = "t"
@@ -261,7 +261,9 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(tmp_path, sig):
     path = write(tmp_path, text)
     run_to(tmp_path / "whole", path)
     cmd = [sys.executable, "-m", "sim.cli", "experiment", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal
+    )
     _wait_for_done_runs(tmp_path / "o" / "store.sqlite", 3)
     os.kill(proc.pid, sig)
     _, err = proc.communicate(timeout=120)
