@@ -603,3 +603,20 @@ class NumberedName(SegmentTiers):
 def test_a_name_that_is_not_text_is_refused_in_one_line() -> None:
     with pytest.raises(InputError, match="name 42 may hold only letters"):
         policy_class(f"{__name__}:NumberedName", "--policy")
+
+
+class UntypedParams(SegmentTiers):
+    name = "untyped_params"
+
+    class Params(SegmentTiers.Params):
+        top_n = 50  # no type: pydantic leaves it out of the fields
+
+
+def test_a_parameter_declared_without_a_type_is_refused_not_dropped() -> None:
+    # A new user's top_n ran as no parameter at all, and --param top_n=50 was refused as unknown.
+    with pytest.raises(InputError) as e:
+        policy_class(f"{__name__}:UntypedParams", "--policy")
+    assert e.value.problems == [
+        f"--policy: '{__name__}:UntypedParams': Params.top_n has no type, so it is no parameter (write top_n: int = "
+        "..., say)"
+    ]

@@ -74,6 +74,23 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         fields = cls.parameters()
     except (TypeError, NameError) as e:  # a Params class the strict models cannot read
         raise InputError([f"{where}: {name!r}: Params: {type(e).__name__}: {e}"]) from None
+    # A class attribute with no type is no parameter: the strict models leave it out, and a --param of it is
+    # refused as unknown, which reads as if the declaration were not there.
+    untyped = sorted(
+        k
+        for k, v in vars(cls.Params).items()
+        if not k.startswith(("_", "model_"))
+        and k not in fields
+        and not callable(v)
+        and not isinstance(v, classmethod | staticmethod | property)
+    )
+    if untyped:
+        raise InputError(
+            [
+                f"{where}: {name!r}: Params.{k} has no type, so it is no parameter (write {k}: int = ..., say)"
+                for k in untyped
+            ]
+        )
     required = [p for p, info in fields.items() if info.required]
     if required:
         raise InputError(
