@@ -103,8 +103,8 @@ def difference(metric: str, v: float) -> str:
     if entry is not None and entry.unit is Unit.SHARE:
         return f"{_points(100 * v)} pp"
     digits = 3 if entry is None else _DIGITS.get(entry.unit)
-    if digits is not None and v != 0.0 and abs(v) < 0.5 * 10.0**-digits:  # would show as 0: two significant digits
-        return f"{v:+.{min(6, 1 - math.floor(math.log10(abs(v))))}f}"
+    if digits is not None and (shown := _shown_decimals(v, digits)) > digits:
+        return f"{v:+.{shown}f}"
     text = fmt(metric, v)
     return f"+{text}" if v > 0 and not text.startswith("+") else text
 
@@ -124,8 +124,15 @@ def _points(pp: float) -> str:
     difference that is not zero as ``+0.0`` (``+0.034``), down to a millionth of a point."""
     if pp == 0.0:
         return "0.0"
-    decimals = 1 if abs(pp) >= 0.05 else min(6, 1 - math.floor(math.log10(abs(pp))))
-    return f"{pp:+.{decimals}f}"
+    return f"{pp:+.{_shown_decimals(pp, 1)}f}"
+
+
+def _shown_decimals(v: float, digits: int) -> int:
+    """``digits``, or more where ``digits`` decimals would show ``v``, not 0, as 0: two significant digits, down
+    to a millionth."""
+    if v == 0.0 or abs(v) >= 0.5 * 10.0**-digits:
+        return digits
+    return min(6, 1 - math.floor(math.log10(abs(v))))
 
 
 def interval(metric: str, low: float, high: float) -> str:

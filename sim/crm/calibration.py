@@ -175,15 +175,15 @@ def _team_fit(pipe: pd.DataFrame, files: dict[str, str], cutoff: date | None) ->
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
     won = int((pipe["status"] == "won").sum())
     lost = int((pipe["status"] == "lost").sum())
-    if won + lost == 0 and cutoff is not None:  # deals closed on or after the cut-off count as open
+    if won + lost == 0:  # with a cut-off, the deals closed on or after it count as open
         raise InputError(
             [
                 f"--cutoff {cutoff}: no deal of {files['pipeline']} closed (won or lost) before it: no win rate to "
                 "calibrate (choose a later cut-off)"
+                if cutoff is not None
+                else f"{files['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"
             ]
         )
-    if won + lost == 0:
-        raise InputError([f"{files['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"])
     if math.isnan(cycle_days):
         raise InputError([f"{files['pipeline']}: no closed deal with engage and close dates: no sales cycle"])
     if math.isnan(deal_median):

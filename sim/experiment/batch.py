@@ -36,17 +36,12 @@ class Batch:
     replications_stored: int  # replications the store held finished runs of before this plan (0: none)
 
 
-def experiment_hash(experiment: Experiment, scenario: Scenario) -> str:
+def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[str, object] | None = None) -> str:
     """What an experiment's results are a function of: the experiment, its scenario, the engine's code and
-    the code of any user policy it runs (the manifest's and the report's config hash)."""
-    return content_hash({**_identity(experiment, scenario), "replications": experiment.replications})
-
-
-def store_identity(experiment: Experiment, scenario: Scenario) -> str:
-    """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
-    since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
-    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones."""
-    return content_hash(_identity(experiment, scenario))
+    the code of any user policy it runs (the manifest's and the report's config hash); ``identity``: those
+    inputs (``_identity``) when they have been read already."""
+    identity = _identity(experiment, scenario) if identity is None else identity
+    return content_hash({**identity, "replications": experiment.replications})
 
 
 #: What a reader calls each input of a store's identity (``_identity``'s keys), in a refusal that names the ones
@@ -59,12 +54,10 @@ IDENTITY_NAMES = {
 }
 
 
-def identity_parts(experiment: Experiment, scenario: Scenario) -> dict[str, str]:
-    """A hash of each input of ``store_identity``, by what a reader calls it."""
-    return {IDENTITY_NAMES[k]: content_hash(v) for k, v in _identity(experiment, scenario).items()}
-
-
 def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
+    """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
+    since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
+    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones."""
     plan = experiment.model_dump(mode="json")
     del plan["replications"]
     return {
@@ -141,8 +134,12 @@ def open_batch(
         if not source:
             raise
         raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
-    digest = experiment_hash(experiment, scenario)
-    store = Store(out, store_identity(experiment, scenario), fresh, identity_parts(experiment, scenario))
+    # The inputs read once (a user policy's package is hashed file by file): the config hash, the store's
+    # identity and a hash of each input, by what a reader calls it, all from them.
+    identity = _identity(experiment, scenario)
+    digest = experiment_hash(experiment, scenario, identity)
+    parts = {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items()}
+    store = Store(out, content_hash(identity), fresh, parts)
     stored = store.register(points, cells, specs, experiment.replications)
     store.set_meta("config_hash", digest)
     store.set_meta("experiment", json.dumps(experiment.model_dump(mode="json"), sort_keys=True))

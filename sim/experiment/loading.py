@@ -24,10 +24,9 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
 
     A file with mistakes is refused with every one of them at once, as far as they can be found: past
-    misspelt keys (taken as the key they resemble, or left out) and unknown metrics the metrics' product
-    lines are checked too, and with a
-    ``planner`` (``sim.experiment.design.plan_runs``, which ``open_batch`` runs again on a good file) each
-    design point's factors and policy parameters."""
+    misspelt keys (taken as the key they resemble, or left out) and unknown metrics (taken as a known one),
+    the metrics' product lines are checked too, and with a ``planner`` (``sim.experiment.design.plan_runs``,
+    which ``open_batch`` runs again on a good file) each design point's factors and policy parameters."""
     path = Path(path)
     data = read_toml(path)
     try:

@@ -89,7 +89,7 @@ class Store:
     def __init__(
         self, folder: Path | None, identity: str, fresh: bool = False, parts: dict[str, str] | None = None
     ) -> None:
-        """``identity``: what the store's runs are a function of (``batch.store_identity``); a store that
+        """``identity``: what the store's runs are a function of (a hash of ``batch._identity``); a store that
         holds another's is refused. It is kept as the meta key ``experiment_hash``, which stores of earlier
         versions held the whole experiment's hash under, so that those are refused too. ``parts``: a hash of
         each input the identity is made of, by what a reader calls it ("covsim's code"), kept so that a

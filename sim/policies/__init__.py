@@ -160,9 +160,11 @@ def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str)
     one left at its default (a segment name of the baseline scenario, say) is said to be the default, with
     where to set it."""
     key, sep, rest = problem.partition(": ")
-    if not sep or key.partition(".")[0] not in policy_class(name).parameters():  # not about a parameter
-        return f"{where}: policy {policy_label(policy_class(name))}: {problem}"
-    if key in given or key not in policy_class(name).parameters():
+    cls = policy_class(name)
+    parameters = cls.parameters()
+    if not sep or key.partition(".")[0] not in parameters:  # not about a parameter
+        return f"{where}: policy {policy_label(cls)}: {problem}"
+    if key in given or key not in parameters:
         return param_at(at, problem)
     if where.startswith("--"):
         return f"{where} {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"
