@@ -146,7 +146,35 @@ def test_help_and_listing(cmd):
     assert r.returncode == 0
     if cmd == ["policies"]:
         assert "segment_tiers:" in r.stdout and "accounts_per_rep = 40" in r.stdout
-        assert r.stdout.splitlines()[-1].startswith("Every default above is an assumption [A], not a measured value")
+        assert r.stdout.splitlines()[-1].startswith("Every default of a built-in above is an assumption [A]")
+        assert r.stdout.count("\n\n") == 9  # the nine built-ins, each followed by a blank line
+
+
+def test_policies_describes_the_policies_it_is_given_a_user_s_too():
+    r = covsim("policies", "pooled", "examples.untapped_wallet:UntappedWallet")
+    assert r.returncode == 0, r.stderr
+    blocks = r.stdout.split("\n\n")
+    assert blocks[0].startswith("pooled: Every account not named in one shared queue")
+    assert blocks[1].splitlines() == [
+        "untapped_wallet: The field closers own the accounts with the most wallet left to win; the inside team "
+        "pools the rest.",
+        "    accounts_per_rep = 40  accounts in each field closer's book",
+        "    cadence = 2.0  planned touches per quarter, book account",
+    ]
+    assert "segment_tiers" not in r.stdout
+    only_mine = covsim("policies", "examples.untapped_wallet:UntappedWallet")
+    assert "[A]" not in only_mine.stdout  # the assumption note is about the built-ins' defaults
+
+
+def test_policies_names_every_unknown_policy_at_once():
+    r = covsim("policies", "nope", "examples.nowhere:Policy", "pooled")
+    assert r.stdout == ""
+    assert_bad_input(
+        r,
+        "covsim policies: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, "
+        "random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
+        "covsim policies: cannot import 'examples.nowhere': ModuleNotFoundError: No module named 'examples.nowhere'",
+    )
 
 
 def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):

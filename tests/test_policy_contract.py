@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Annotated
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from sim.policies.rules import empty_plan
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
 from sim.scenario import load_scenario
+from sim.strict import Field, Strict, ValidationError
 from tests.conftest import SMALL
 
 
@@ -323,6 +325,32 @@ def test_policy_parameters_are_validated_and_shown():
         "policy.params.accounts_per_rep: Input should be a valid integer",
         "policy.params.colour: unknown parameter",
     ]
+
+
+def test_a_default_that_breaks_its_own_rule_is_refused_when_the_policy_is_built_in_python():
+    # The command line refused the class (policy_class); built in Python it ran with the default unchecked.
+    class Reach(Strict):
+        cadence: Annotated[float, Field(le=13.0)] = 20.0
+        top_n: int  # no default: the caller's to give, not a fault of the defaults
+
+    class Eager(Unstructured):
+        Params = Reach
+
+    with pytest.raises(ValidationError) as e:
+        Eager(top_n=3)
+    assert e.value.problems == [(("cadence",), "Input should be less than or equal to 13")]
+    assert "the defaults of" in str(e.value)
+    with pytest.raises(ValidationError):  # every time, not only the first
+        Eager(top_n=3, cadence=4.0)
+
+    class Fine(Strict):
+        cadence: Annotated[float, Field(le=13.0)] = 6.0
+        top_n: int
+
+    class Steady(Unstructured):
+        Params = Fine
+
+    assert Steady(top_n=3).params.cadence == 6.0
 
 
 def test_policies_for_a_run_share_out_the_command_line_params(small):

@@ -38,18 +38,31 @@ def validate_command(scenario_file: Path) -> None:
 
 
 @click.command("policies")
-def policies_command() -> None:
-    """List the built-in coverage policies and their parameters."""
+@click.argument("names", nargs=-1)
+def policies_command(names: tuple[str, ...]) -> None:
+    """List the coverage policies and their parameters: every built-in, or those NAMES (a built-in's name, or
+    package.module:ClassName for a policy of yours)."""
     with loading_libraries():
-        from sim.policies import BUILT_IN
+        from sim.errors import InputError
+        from sim.policies import BUILT_IN, policy_class
 
-    for cls in BUILT_IN.values():
+    with reported_errors():
+        classes, problems = [], []
+        for name in names or BUILT_IN:
+            try:
+                classes.append(policy_class(name, "covsim policies"))
+            except InputError as e:  # every name's mistake at once, not the first only
+                problems += e.problems
+        if problems:
+            raise InputError(problems)
+    for cls in classes:
         click.echo(cls.describe())
         click.echo()
-    click.echo(
-        "Every default above is an assumption [A], not a measured value: a starting point, to set to your own "
-        "coverage model with --param KEY=VALUE or the scenario's [policy] params."
-    )
+    if any(cls in BUILT_IN.values() for cls in classes):
+        click.echo(
+            "Every default of a built-in above is an assumption [A], not a measured value: a starting point, to set "
+            "to your own coverage model with --param KEY=VALUE or the scenario's [policy] params."
+        )
 
 
 @click.command("run")

@@ -24,6 +24,7 @@ here (``checked_route``, ``checked_priority``), and the plan in
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -100,6 +101,7 @@ class Policy:
     params: Strict
 
     def __init__(self, **params: Any) -> None:
+        _defaults_checked(self.Params)
         self.params = self.Params(**params)
 
     def __repr__(self) -> str:
@@ -168,10 +170,24 @@ class Policy:
         """First paragraph of the docstring and the parameters with defaults, written as a scenario's
         ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``)."""
         doc = inspect.getdoc(cls) or ""
-        lines = [f"{cls.name}: {doc.split(chr(10) + chr(10))[0]}"]
+        lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0]}"]
         for field, info in cls.parameters().items():
             lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {info.description or ''}".rstrip())
         return "\n".join(lines)
+
+
+@functools.cache
+def _defaults_checked(params: type[Strict]) -> None:
+    """ValidationError if a default of ``params`` breaks its own field's rule: a strict model fills defaults in
+    unchecked, so a policy built in Python would run with it (``covsim`` refuses the class when it loads it:
+    ``sim.policies.policy_class``). Once per class; a parameter with no default is the caller's to give."""
+    defaults = {name: info.default for name, info in params.model_fields.items() if not info.required}
+    try:
+        params.model_validate(defaults)
+    except ValidationError as e:
+        wrong = [(loc, msg) for loc, msg in e.problems if not (len(loc) == 1 and loc[0] not in defaults)]
+        if wrong:
+            raise ValidationError(f"the defaults of {params.__qualname__}", wrong) from None
 
 
 def policy_label(cls: type[Policy]) -> str:
