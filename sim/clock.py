@@ -11,6 +11,10 @@ WEEKS_PER_YEAR = 52
 QUARTERS_PER_YEAR = WEEKS_PER_YEAR // WEEKS_PER_QUARTER
 BUSINESS_DAYS_PER_WEEK = 5
 
+#: The week of a date an account does not have: its contract's renewal date when it has no contract (a prospect
+#: or a churned account). Far enough below week 0 that no week minus it nears the 32-bit weeks' limit.
+NO_DATE = -(2**30)
+
 
 def quarter_of(week: int) -> int:
     """The 1-based quarter that ``week`` (0-based) falls in."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.clock import NO_DATE
 from sim.codes import Status
 from sim.compiled import compiled
 from sim.date_index import DateIndex
@@ -20,9 +21,6 @@ from sim.population_columns import contracts, located, potentials, renewal_dates
 from sim.randomness import shuffled_categories
 from sim.scenario import Scenario
 from sim.spend import SpendArrays, line_totals, renew_spend, segment_totals, set_spend, won_deals
-
-#: ``renewal_week`` of an account with no contract (a prospect or a churned account).
-NO_DATE = -(2**30)
 
 
 @dataclass
@@ -182,6 +180,7 @@ class Population:
             holder=read_only(self.holder),
             line_share=read_only(self.line_share),
             line_spend=read_only(self.line_spend),
+            renewal_week=read_only(self.renewal_week),
         )
 
     def decay(self, factor: float) -> None:

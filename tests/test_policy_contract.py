@@ -228,12 +228,12 @@ def test_a_view_that_could_be_made_writeable_again_would_be_caught_changed(monke
     # A view's arrays lend their memory through a read-only buffer, so Mutates cannot write them at all. Where
     # the buffer protocol has no format for a dtype, read_only falls back to a plain read-only view, which a
     # policy can make writeable: then check_view_unchanged catches the change (and the run it changes).
-    import sim.policies.views as views
+    import sim.policies.read_only as lending
 
     def no_buffer(_: object) -> memoryview:
         raise TypeError("no buffer format")
 
-    monkeypatch.setattr(views, "memoryview", no_buffer, raising=False)
+    monkeypatch.setattr(lending, "memoryview", no_buffer, raising=False)
     results = {name: check() for name, check in policy_checks(Mutates)}
     assert any("plan() changed its view: accounts.potential" in p for p in results["check_view_unchanged"]), results
     assert {name for name, problems in results.items() if problems} == {
@@ -243,7 +243,7 @@ def test_a_view_that_could_be_made_writeable_again_would_be_caught_changed(monke
 
 
 def test_a_view_array_cannot_be_made_writeable_again() -> None:
-    from sim.policies.views import read_only
+    from sim.policies.read_only import read_only
 
     engine = np.arange(5.0)
     view = read_only(engine)

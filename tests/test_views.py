@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.codes import Stage, TaskKind
+from sim.codes import Kind, Stage, Status, TaskKind
 from sim.model import CoverageModel
-from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView
+from sim.policies.protocol import NO_CONTRACT, CoveragePlan, PlanView, Policy, RouteView, TaskView
 from sim.policies.rules import empty_plan, standard_priority
 from sim.policies.segment_tiers import SegmentTiers
 from sim.response import demand_lift
@@ -23,6 +23,10 @@ class Recording(SegmentTiers):
         super().__init__(**params)
         self.weeks_checked = 0
         self.free_below_capacity = 0
+        self.renewal_deals = 0
+        self.task_kinds: set[int] = set()
+        self.responses_costed = 0
+        self.longest_notice = 0  # weeks: the scenario's longest renewal notice
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         o, p, team = view.opportunities, view.pending, view.team
@@ -36,6 +40,16 @@ class Recording(SegmentTiers):
         committed = np.bincount(seat, weights=hours, minlength=team.size)
         assert view.free == pytest.approx(np.maximum(team.capacity - committed, 0.0), abs=1e-9)
         self.free_below_capacity += int((view.free < team.capacity - 1e-9).sum())
+        # Contract dates: a live customer's is this week or later (a date reached is renewed or ended that week),
+        # and a renewal deal's account is inside its notice.
+        a = view.accounts
+        left, customer = a.weeks_to_renewal(view.week), a.status == Status.CUSTOMER
+        assert np.all(left[customer] >= 0) and np.all(left[~customer] == -1)
+        assert np.all(a.renewal_week[~customer] == NO_CONTRACT)
+        assert np.array_equal(a.weeks_to_renewal(view.week, p.customer), left[p.customer])
+        renewing = o.customer[o.kind == Kind.RENEWAL]
+        assert np.all(left[renewing] <= self.longest_notice)
+        self.renewal_deals += renewing.size
         return super().route(view, rng)
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
@@ -44,6 +58,13 @@ class Recording(SegmentTiers):
         assert np.array_equal(deal, t.kind != TaskKind.TOUCH)
         assert np.array_equal(o.customer[t.opportunity[deal]], t.customer[deal])
         assert np.all(o.handler[t.opportunity[t.kind == TaskKind.WORK]] == t.rep[t.kind == TaskKind.WORK])
+        kind = view.opportunity_kind()
+        assert np.array_equal(kind[deal], o.kind[t.opportunity[deal]]) and np.all(kind[~deal] == -1)
+        self.task_kinds |= set(kind.tolist())
+        # A first response costs what the view says it does.
+        response = t.kind == TaskKind.RESPONSE
+        assert np.all(t.cost[response] == view.selling.response_hours)
+        self.responses_costed += int(response.sum())
         self.weeks_checked += 1
         return super().prioritise(view, rng)
 
@@ -52,11 +73,16 @@ def test_views_agree_with_each_other_and_free_hours_are_capacity_less_committed_
     from sim.scenario import load_scenario
 
     policy = Recording()
-    model = CoverageModel(load_scenario(SMALL), policy, 3)
+    scenario = load_scenario(SMALL)
+    policy.longest_notice = max(s.renewal_notice_weeks for s in scenario.population.segments)
+    model = CoverageModel(scenario, policy, 3)
     model.run()
     model.release()
     assert policy.weeks_checked == model.weeks
     assert policy.free_below_capacity > 50  # deals in work do take hours: the check is not vacuous
+    assert policy.renewal_deals > 50
+    assert policy.task_kinds == {-1, Kind.NEW_LOGO, Kind.EXPANSION, Kind.RENEWAL}  # touches and every kind of deal
+    assert policy.responses_costed > 100
 
 
 class Keeping(SegmentTiers):
@@ -199,3 +225,30 @@ def test_every_public_attribute_of_what_a_policy_sees_is_documented_in_docs_mode
         a for a in public if (name, a) not in NOT_FOR_POLICIES and f"`{a}`" not in doc and f"`{a}(" not in doc
     )
     assert not undocumented, f"{name}: {undocumented} not in docs/model.md"
+
+
+def test_the_renewal_first_priority_of_docs_policies_md_runs_as_written():
+    import re
+    from pathlib import Path
+
+    from sim.codes import Kind as KindCode
+    from sim.scenario import load_scenario
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "policies.md").read_text()
+    [source] = [b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "weeks_to_renewal" in b]
+    names: dict[str, object] = {"np": np, "standard_priority": standard_priority, "Kind": KindCode}
+    exec(source, names)
+    raised = []
+
+    class RenewalsFirst(SegmentTiers):
+        name = "renewals_first"
+
+        def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+            priority = names["prioritise"](self, view, rng)
+            raised.append(int((priority > standard_priority(view.tasks, view.accounts)).sum()))
+            return priority
+
+    model = CoverageModel(load_scenario(SMALL), RenewalsFirst(), 3)
+    model.run(26)
+    model.release()
+    assert len(raised) == 26 and sum(raised) > 20  # renewals near their dates were put first, week after week

@@ -24,9 +24,9 @@ here (``checked_route``, ``checked_priority``), and the plan in
 from __future__ import annotations
 
 import difflib
-import functools
 import inspect
 import re
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -38,6 +38,7 @@ from sim.distinct import distinct
 from sim.errors import InputError, PolicyError, interrupted
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
+    NO_CONTRACT,
     Accounts,
     CoveragePlan,
     Opportunities,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 
 #: The policy API: import what a policy sees and returns from here.
 __all__ = [
+    "NO_CONTRACT",
     "Accounts",
     "CoveragePlan",
     "NoParams",
@@ -176,11 +178,12 @@ class Policy:
         return "\n".join(lines)
 
 
-@functools.cache
 def _defaults_checked(params: type[Strict]) -> None:
     """ValidationError if a default of ``params`` breaks its own field's rule: a strict model fills defaults in
     unchecked, so a policy built in Python would run with it (``covsim`` refuses the class when it loads it:
     ``sim.policies.policy_class``). Once per class; a parameter with no default is the caller's to give."""
+    if params in _DEFAULTS_FINE:
+        return
     defaults = {name: info.default for name, info in params.model_fields.items() if not info.required}
     try:
         params.model_validate(defaults)
@@ -188,6 +191,11 @@ def _defaults_checked(params: type[Strict]) -> None:
         wrong = [(loc, msg) for loc, msg in e.problems if not (len(loc) == 1 and loc[0] not in defaults)]
         if wrong:
             raise ValidationError(f"the defaults of {params.__qualname__}", wrong) from None
+    _DEFAULTS_FINE.add(params)
+
+
+#: The parameter models whose defaults keep their rules (weakly held: a policy class may be made and dropped).
+_DEFAULTS_FINE: weakref.WeakSet[type[Strict]] = weakref.WeakSet()
 
 
 def policy_label(cls: type[Policy]) -> str:

@@ -13,31 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
+from sim.clock import NO_DATE
 from sim.codes import Stage
 from sim.errors import PolicyError
-from sim.response import response_multiplier
-from sim.selling import Adbudg, Power
-
-if TYPE_CHECKING:
-    from sim.scenario import Scenario
-
-
-def read_only(a: np.ndarray) -> np.ndarray:
-    """A view of ``a`` that raises on write, and cannot be made writeable again: its memory is lent through a
-    read-only buffer, so ``setflags(write=True)``, what a search for "assignment destination is read-only"
-    suggests, raises too (on a plain read-only view it succeeds, and the policy writes the engine's arrays).
-    As cheap as a view: no copy."""
-    try:
-        return np.asarray(memoryview(a).toreadonly())  # type: ignore[arg-type]  # an ndarray is a buffer
-    except (TypeError, ValueError, NotImplementedError):  # a dtype the buffer protocol has no format for
-        v = a.view()
-        v.flags.writeable = False
-        return v
+from sim.policies.read_only import read_only
+from sim.policies.selling_view import Selling
 
 
 @dataclass(frozen=True)
@@ -92,6 +76,10 @@ class TeamView:
         return np.flatnonzero(mask)
 
 
+#: ``Accounts.renewal_week`` of an account with no contract (a prospect or a churned account).
+NO_CONTRACT = NO_DATE
+
+
 @dataclass(frozen=True)
 class Accounts:
     """What a policy may see of every account (read-only arrays).
@@ -106,7 +94,11 @@ class Accounts:
     line_share, line_spend (accounts x lines, lines named by ``line_names``):
     each product line's share of the potential, and the annual spend on it
     (its untapped wallet is ``potential x line_share - line_spend``).
-    Responsiveness is latent and not shown (``Selling`` gives its mean).
+    renewal_week: the week of the contract's next renewal date (0-based, as
+    the views' ``week``; ``NO_CONTRACT`` for an account with no contract: a
+    prospect or a churned account); its renewal opportunity opens its
+    segment's ``renewal_notice_weeks`` before. Responsiveness is latent and
+    not shown (``Selling`` gives its mean).
     """
 
     segment: np.ndarray
@@ -123,10 +115,18 @@ class Accounts:
     holder: np.ndarray
     line_share: np.ndarray
     line_spend: np.ndarray
+    renewal_week: np.ndarray
 
     @property
     def size(self) -> int:
         return int(self.segment.size)
+
+    def weeks_to_renewal(self, week: int, customers: np.ndarray | None = None) -> np.ndarray:
+        """Weeks from ``week`` to each account's next renewal date (0: this week), of ``customers`` (indices)
+        only, if given; -1 for an account with no contract (none is ever that far behind its date: a date
+        reached is renewed or ended the same week)."""
+        date = self.renewal_week if customers is None else self.renewal_week[customers]
+        return np.where(date == NO_CONTRACT, -1, date - week)
 
     def untapped(self, line: int, customers: np.ndarray | None = None) -> np.ndarray:
         """Each account's untapped wallet on product ``line`` (currency a year): its share of the potential
@@ -186,84 +186,6 @@ def queue(pool: int | np.ndarray) -> int | np.ndarray:
 def pool_of(handler: np.ndarray) -> np.ndarray:
     """The pool of each routed handler that is a queue (``queue(pool)``), -1 where it is a seat or nobody."""
     return np.where(handler <= -2, -2 - handler, -1)
-
-
-@dataclass(frozen=True)
-class Selling:
-    """What a policy may know of how selling works: the scenario's response, not any account's draws.
-
-    response: the sales response function, the multiplier on an account's
-    opportunity rate at relationship stock x (``Adbudg`` or ``Power``, with
-    their parameters); responsiveness_mean: per segment, the mean of the
-    latent responsiveness (the share of the response an account realises);
-    visit_stock, call_stock: stock a visit or call adds; work_stock_per_hour:
-    stock an hour of deal work adds; weekly_retention: share of the stock
-    kept from one week to the next.
-
-    What a sales organisation knows from its history, per segment (arrays of
-    segment x kind, the columns ``Kind.NEW_LOGO`` and ``Kind.EXPANSION``):
-    rate_per_year: opportunities per account-year at the segment's median
-    potential with no relationship (a prospect raises new logos, a customer
-    expansions); win_probability: the share of them won by an average
-    account answered at once; value_share: won value as a share of the
-    untapped wallet (potential - spend). Per segment: potential_median,
-    currency a year, and potential_exponent: rates scale with
-    ``(potential / potential_median) ** potential_exponent``. What a touch
-    costs: visit_hours (a field visit on site) and call_hours, hours; a
-    visit adds travel at travel_speed_kmh, km per hour (``touch_hours``).
-    """
-
-    response: Adbudg | Power
-    responsiveness_mean: np.ndarray
-    visit_stock: float
-    call_stock: float
-    work_stock_per_hour: float
-    weekly_retention: float
-    rate_per_year: np.ndarray
-    win_probability: np.ndarray
-    value_share: np.ndarray
-    potential_median: np.ndarray
-    potential_exponent: np.ndarray
-    visit_hours: float
-    call_hours: float
-    travel_speed_kmh: float
-
-    @classmethod
-    def of(cls, scenario: Scenario, weekly_retention: float) -> Selling:
-        act, segs = scenario.activities, scenario.population.segments
-
-        def by_kind(attr: str) -> np.ndarray:
-            # Columns in Kind order: NEW_LOGO (0), EXPANSION (1).
-            return read_only(np.array([[getattr(s.new_logo, attr), getattr(s.expansion, attr)] for s in segs]))
-
-        return cls(
-            response=scenario.relationship.response,
-            responsiveness_mean=read_only(np.array([a / (a + b) for a, b in (s.responsiveness for s in segs)])),
-            visit_stock=act.visit_stock,
-            call_stock=act.call_stock,
-            work_stock_per_hour=act.work_stock_per_hour,
-            weekly_retention=weekly_retention,
-            rate_per_year=by_kind("rate_per_year"),
-            win_probability=by_kind("win_probability"),
-            value_share=by_kind("value_share"),
-            potential_median=read_only(np.array([s.potential_median for s in segs])),
-            potential_exponent=read_only(np.array([s.potential_exponent for s in segs])),
-            visit_hours=act.visit_hours,
-            call_hours=act.call_hours,
-            travel_speed_kmh=scenario.workforce.travel_speed_kmh,
-        )
-
-    def touch_hours(self, field: np.ndarray, km: np.ndarray) -> np.ndarray:
-        """Hours of one touch by a seat that visits (``field``) or calls, ``km`` from the account: a visit
-        costs ``visit_hours`` plus the travel, one way (visits are chained), a call ``call_hours``, as the
-        engine charges them (``sim.tasks``)."""
-        return np.where(field, self.visit_hours + km / self.travel_speed_kmh, self.call_hours)
-
-    def lift(self, stock: np.ndarray, segment: np.ndarray, added: np.ndarray | float = 0.0) -> np.ndarray:
-        """Expected multiplier on the opportunity rate of accounts with ``stock`` (of ``segment``) after
-        ``added`` stock, at their segment's mean responsiveness: ``b + rho (y(stock + added) - b)``."""
-        b = self.response.b
-        return b + self.responsiveness_mean[segment] * (response_multiplier(stock + added, self.response) - b)
 
 
 @dataclass(frozen=True)
@@ -435,3 +357,12 @@ class TaskView:
     tasks: Tasks
     opportunities: Opportunities
     selling: Selling
+
+    def opportunity_kind(self) -> np.ndarray:
+        """Each task's opportunity's ``Kind`` (new logo, expansion, renewal), -1 for a touch, which has none:
+        ``opportunities.kind[tasks.opportunity]`` would give a touch the last opportunity's kind."""
+        t = self.tasks
+        kind = np.full(t.size, -1, dtype=np.int64)
+        deal = t.opportunity >= 0
+        kind[deal] = self.opportunities.kind[t.opportunity[deal]]
+        return kind
