@@ -188,9 +188,14 @@ def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> No
     assert (a.better, a.worse, a.diff) == ("phased", "big", pytest.approx(6.1 / 3))
     assert a.clear  # differences 2, 2.2, 1.9: a tight interval above 0
     assert (b.better, b.worse, b.diff) == ("big", "phased", 1.0)
-    assert (b.low, b.high) == (1.0, 1.0) and b.clear  # the same difference in every replication
+    # The same difference in every replication is no test, as covsim compare has it: no interval, not clear.
+    assert b.constant and not b.clear and np.isnan(b.low) and np.isnan(b.high)
+    assert not a.constant
     d = policy_differences(v, "a").set_index("shock")
     assert d.at["big", "diff"] == 1.0 and d.at["phased", "diff"] == pytest.approx((4 + 4.2 + 3.9) / 3)
+    assert d.at["big", "constant"] and np.isnan(d.at["big", "low_adj"])  # a - b is 1 in every replication
+    assert not d.at["phased", "constant"] and d.at["phased", "family"] == 1  # the one test of the family
+    assert d.at["phased", "low_adj"] > 0
     assert rollout_choices(v, ["big"]) == []
 
 
@@ -599,7 +604,7 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
     from sim.tables import stress_table
 
     def profit(shock: str, policy: str, rep: int) -> float:
-        base = {"a": 100.0, "b": 90.0}[policy] + rep
+        base = {"a": 100.0, "b": 90.0}[policy] + rep * {"a": 1.0, "b": 1.5}[policy]  # a - b varies: a test
         return base - 30.0 if shock == "cut" else base  # "empty" leaves every run as the unshocked one
 
     f = _synthetic_findings(
@@ -617,6 +622,40 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
     table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert).splitlines()
     assert table[1].split() == ["empty", "changed", "nothing", "changed", "nothing"]
     assert "changed nothing" not in table[2]
+
+
+def test_a_profit_gap_the_same_in_every_replication_is_no_test_as_in_compare() -> None:
+    # a keeps 10 more than b in every replication, with and without the stress: compare calls that "the same in
+    # every replication (no test)"; the stress answer called it a clear gap, on a zero-width interval.
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return {"a": 100.0, "b": 90.0}[policy] + 3.0 * rep - (30.0 if shock == "cut" else 0.0)
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, profit)
+    assert f.versus.constant.all() and set(f.versus.family) == {0} and f.versus.low_adj.isna().all()
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "The gap is clear" not in text
+    assert (
+        "Their profit difference is the same in every one of the 4 paired replications under cut and without a "
+        "stress (no spread, so no test, as in `covsim compare`): the pick rests on the means."
+    ) in text
+
+
+def test_a_rollout_plan_whose_lead_is_the_same_in_every_replication_is_no_test() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return 100.0 + rep + {"none": 0.0, "big_bang": -10.0, "phased": -11.0}[shock] + (policy == "b") * 0.5 * rep
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    assert [(c.constant, c.clear) for c in f.rollouts] == [(True, False), (True, False)]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert text.endswith(
+        "No rollout plan is clearly better: big_bang leads phased in profit (1 for a, 1 for b), but it is the "
+        "same in every one of the 4 paired replications, so there is no test: the choice rests on the means."
+    )
 
 
 def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() -> None:

@@ -35,7 +35,7 @@ import pandas as pd
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
-from sim.experiment.stats import CONFIDENCE, run_values, t_interval
+from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, no_spread, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -246,28 +246,32 @@ def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robust
 
 
 #: The columns of :func:`policy_differences`.
-VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family"]
+VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family", "constant"]
 
 
 def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION_METRIC) -> pd.DataFrame:
     """Per (shock, other policy): the paired difference ``x(policy) - x(other)`` of ``metric`` over replications
     (every policy runs on the same seeds), as ``diff``, ``low``, ``high`` (95% t), and ``low_adj``,
     ``high_adj``: Bonferroni-adjusted over ``family``, the stresses (the unshocked run included) with an
-    interval for that other policy, as the answer reads "clear" across them."""
+    interval for that other policy, as the answer reads "clear" across them. Differences with no spread (the
+    same in every replication, round-off aside: ``constant``) are no test, as in ``covsim compare``
+    (``stats.paired_differences``): no interval, and not in the family."""
     r = values[values.metric == metric]
     wide = r.pivot_table(index=["shock", "replication"], columns="policy", values="value")
     rows = []
     for other in [c for c in wide.columns if c != policy]:
-        each = {
-            shock: (g[policy] - g[other]).dropna().to_numpy() for shock, g in wide.groupby(level="shock", sort=False)
-        }
-        unadjusted = {shock: t_interval(d) for shock, d in each.items()}
+        each = {}
+        for shock, g in wide.groupby(level="shock", sort=False):
+            pair = g[[policy, other]].dropna().to_numpy()
+            d = pair[:, 0] - pair[:, 1]
+            each[shock] = d, d.size >= MIN_REPLICATIONS and no_spread(d, float(np.abs(pair).max(initial=0.0)))
+        unadjusted = {shock: (np.nan, np.nan) if flat else t_interval(d) for shock, (d, flat) in each.items()}
         family = sum(np.isfinite(lo) for lo, _ in unadjusted.values())
-        for shock, d in each.items():
+        for shock, (d, flat) in each.items():
             lo, hi = unadjusted[shock]
-            lo_adj, hi_adj = t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
+            lo_adj, hi_adj = (np.nan, np.nan) if flat else t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
             mean = float(d.mean()) if d.size else np.nan
-            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family])
+            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family, flat])
     return pd.DataFrame(rows, columns=VERSUS_COLUMNS)
 
 
@@ -276,7 +280,8 @@ class RolloutChoice:
     """Which rollout plan costs a policy less: the paired difference of ``metric`` between two rollout stresses.
 
     better, worse: the stresses; diff, low, high: mean of ``x(better) - x(worse)`` over replications with its
-    95% t interval (positive: ``better`` keeps more); clear: the interval excludes 0.
+    95% t interval (positive: ``better`` keeps more); clear: the interval excludes 0. constant: the difference
+    is the same in every replication (round-off aside), which is no test (no interval), as in ``covsim compare``.
     """
 
     policy: str
@@ -286,6 +291,7 @@ class RolloutChoice:
     low: float
     high: float
     n: int  # the replications paired
+    constant: bool = False
 
     @property
     def clear(self) -> bool:
@@ -311,9 +317,11 @@ def rollout_choices(
         if wide.shape[1] < 2 or wide.empty:
             continue
         order = wide.mean().sort_values(ascending=False).index
-        d = (wide[order[0]] - wide[order[1]]).to_numpy()
-        lo, hi = t_interval(d)
-        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi, d.size))
+        pair = wide[[order[0], order[1]]].to_numpy()
+        d = pair[:, 0] - pair[:, 1]
+        flat = d.size >= MIN_REPLICATIONS and no_spread(d, float(np.abs(pair).max()))
+        lo, hi = (np.nan, np.nan) if flat else t_interval(d)
+        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi, d.size, flat))
     return out
 
 

@@ -23,7 +23,7 @@ from sim.experiment.stress import (
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, fmt, joined, money
+from sim.format import counted, difference, fmt, joined, money, no_spread_words
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -131,6 +131,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         return f" {ci(DECISION_METRIC, c.low, c.high)}" if np.isfinite(c.low) else ""
 
     def unclear_why(c: RolloutChoice) -> str:  # why a plan's lead is not clear
+        if c.constant:
+            return f"it is {no_spread_words(c.diff, c.n)}, so there is no test"
         if np.isfinite(c.low):
             return "its interval includes 0"
         return f"with {counted(c.n, 'paired replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
@@ -141,9 +143,13 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         reasons = {unclear_why(c) for c in rollouts}
         why = "no interval excludes 0" if len(reasons) > 1 else reasons.pop()
         why = "every paired 95% interval includes 0" if why == "its interval includes 0" else why
+        then = (
+            ": the choice rests on the means"  # more replications would show the same
+            if all(c.constant for c in rollouts)
+            else ", so more replications are needed before choosing"
+        )
         out.append(
-            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but {why}, so more "
-            "replications are needed before choosing."
+            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but {why}{then}."
         )
     elif len(plans) == 1 and len(rollouts) > 1:
         better, worse = plans.pop()
@@ -204,6 +210,14 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
     policies do not differ)."""
     v = f.versus[f.versus.other == other]
     m = int(v["family"].max()) if not v.empty else 0
+    flat = v[v.constant.astype(bool)] if "constant" in v else v.iloc[:0]
+    if m == 0 and not flat.empty:  # every difference with enough pairs is the same in every replication
+        n = int(f.values.replication.nunique())
+        return False, (
+            f"Their profit difference is {no_spread_words(0.0 if (flat['diff'] == 0).all() else 1.0, n)} "
+            f"{_under(*map(str, flat.shock), q=q)} (no spread, so no test, as in `covsim compare`): the pick rests "
+            "on the means."
+        )
     if m == 0:  # no interval at all: too few replications with both policies' runs
         both = f.values[(f.values.metric == DECISION_METRIC) & f.values.policy.isin([safe, other])].dropna()
         n = int((both.groupby(["shock", "replication"]).policy.nunique() == 2).groupby("shock").sum().max())

@@ -144,7 +144,7 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
             code(c.worse),
             difference(DECISION_METRIC, c.diff),
             ci(DECISION_METRIC, c.low, c.high),
-            "yes" if c.clear else "no",
+            "no test (no spread)" if c.constant else "yes" if c.clear else "no",
         ]
         for c in sorted(f.rollouts, key=lambda c: order.get(c.policy, len(order)))
     ]
