@@ -397,6 +397,11 @@ class CoverageModel(mesa.Model):
         """The tidy table: policy, seed, quarter, segment, metric, value."""
         return self.recorder.metrics_frame(policy_label or self.label, self.seed_used)
 
+    def seats_frame(self, policy_label: str | None = None) -> pd.DataFrame:
+        """Each seat's load by quarter: policy, seed, quarter, seat, role, weeks_filled, capacity_hours, hours,
+        utilisation."""
+        return self.recorder.seats_frame(policy_label or self.label, self.seed_used)
+
     def weekly_frame(self, policy_label: str | None = None) -> pd.DataFrame:
         """The weekly series: policy, seed, week, metric, value."""
         return self.recorder.weekly_frame(policy_label or self.label, self.seed_used)

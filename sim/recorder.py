@@ -21,6 +21,7 @@ from sim.policies.protocol import CoveragePlan, Tasks
 from sim.population import Population
 from sim.records import ALL, LORENZ_COLUMNS, RUN_KEYS, LorenzRow, MetricRow, WeeklyRow
 from sim.reps import SeatWeek
+from sim.seat_ledger import SeatLedger
 from sim.tally import AccountQuarter, QuarterTally
 
 
@@ -59,6 +60,7 @@ class Recorder:
         self.term_share = None if np.all(term_share == 1.0) else term_share
         self.rows: list[MetricRow] = []
         self.weekly: list[WeeklyRow] = []
+        self.seat_ledger = SeatLedger()
         self.start_quarter(0)
 
     def start_quarter(self, week: int) -> None:
@@ -211,6 +213,7 @@ class Recorder:
             self.touch_hours_run,
             self.touches,
             seats.capacity,
+            self.seat_ledger.worked(seats.capacity.size),
         )
         self.most_over_capacity = max(self.most_over_capacity, over)
 
@@ -238,6 +241,7 @@ class Recorder:
         t.coordination_hours += totals.coordination
         t.filled_seat_weeks += totals.own_filled
         t.add(t.role_capacity, seats.role_index, seats.capacity)
+        self.seat_ledger.end_week(seats.role, seats.capacity, seats.filled)
         self.weekly.append(WeeklyRow(week, "recurring_revenue", float(weekly_spend.sum())))
         self.weekly.append(WeeklyRow(week, "open_opportunities", float(open_opportunities)))
         self.weekly.append(WeeklyRow(week, "capacity_hours", totals.capacity))
@@ -267,12 +271,17 @@ class Recorder:
             self.tally, accounts, self.segment_names, gross_margin, self.line_names
         ):
             self.rows.append(MetricRow(quarter, segment, metric, value))
+        self.seat_ledger.end_quarter(quarter)
 
     # ---- tables -----------------------------------------------------------------
 
     def metrics_frame(self, policy: str, seed: int) -> pd.DataFrame:
         """The tidy table: policy, seed, quarter, segment, metric, value."""
         return _with_run_keys(pd.DataFrame(self.rows, columns=MetricRow._fields), policy, seed)
+
+    def seats_frame(self, policy: str, seed: int) -> pd.DataFrame:
+        """Each seat's hours worked and selling hours by quarter (``SeatLedger.frame``)."""
+        return self.seat_ledger.frame(policy, seed)
 
     def weekly_frame(self, policy: str, seed: int) -> pd.DataFrame:
         """The weekly series: policy, seed, week, metric, value."""
@@ -333,6 +342,7 @@ def _effort(
     touch_hours_run: np.ndarray,
     touches: np.ndarray,
     capacity: np.ndarray,
+    seat_hours: np.ndarray,
 ) -> float:
     """:meth:`Recorder.effort`'s tallies of the tasks ``done`` (by ``seat``), compiled (``sim.compiled``);
     returns the most hours a seat worked over its ``capacity`` (``np.max``'s value: NaN if one is NaN; -inf
@@ -368,6 +378,8 @@ def _effort(
         touch_hours_run[c] += h
         touches[c] += 1
         worked[rep] += h
+    for s in range(capacity.size):
+        seat_hours[s] += worked[s]
     most = -np.inf
     for s in range(capacity.size):
         over = worked[s] - capacity[s]

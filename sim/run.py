@@ -20,6 +20,8 @@ class RunResult:
     metrics: tidy table (policy, seed, quarter, segment, metric, value);
     weekly: weekly time series (policy, seed, week, metric, value);
     lorenz: Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours);
+    seats: each seat's load by quarter (policy, seed, quarter, seat, role, weeks_filled, capacity_hours, hours,
+    utilisation);
     seconds: wall-clock time of the simulation.
     """
 
@@ -29,6 +31,7 @@ class RunResult:
     metrics: pd.DataFrame
     weekly: pd.DataFrame
     lorenz: pd.DataFrame
+    seats: pd.DataFrame
     seconds: float
 
 
@@ -65,6 +68,7 @@ def run(
             metrics=model.metrics_frame(),
             weekly=model.weekly_frame(),
             lorenz=model.lorenz_frame(),
+            seats=model.seats_frame(),
             seconds=seconds,
         )
     finally:

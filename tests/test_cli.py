@@ -330,7 +330,10 @@ def test_a_reader_that_stops_reading_cuts_the_summary_short_not_the_report(tmp_p
 @pytest.mark.parametrize(
     "args, files",
     [
-        (["run", str(SMALL), "--quarters", "1", "--out", "{out}"], ["metrics.csv", "summary.png", "weekly.csv"]),
+        (
+            ["run", str(SMALL), "--quarters", "1", "--out", "{out}"],
+            ["metrics.csv", "seats.csv", "summary.png", "weekly.csv"],
+        ),
         (["examples", "{out}"], ["experiments", "scenarios"]),
         (["policies"], []),
     ],

@@ -409,10 +409,12 @@ def test_tidy_and_weekly_columns_and_weekly_metrics_are_documented() -> None:
     tidy = re.search(r"## 1\. The tidy table(.*?)\n## ", doc, flags=re.S)
     assert tidy
     assert re.findall(r"^\| `(\w+)` \|", tidy.group(1), flags=re.M) == list(result.metrics.columns)
-    weekly = doc.split("## 9.", 1)[1]
+    weekly, seats = doc.split("## 9.", 1)[1].split("## 10.", 1)
     assert all(f"`{c}`" in weekly for c in result.weekly.columns)
     documented = set(re.findall(r"^\| `(\w+)` \|", weekly, flags=re.M))
     assert documented == set(result.weekly["metric"])
+    columns = re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", seats, flags=re.M)
+    assert [c for pair in columns for c in pair if c] == list(result.seats.columns)
 
 
 def test_the_worked_custom_policy_in_docs_policies_is_the_example_file_verbatim() -> None:

@@ -82,7 +82,7 @@ def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_
     assert result.exit_code == 1
     (line,) = lines_of(result.stderr)[-1:]
     assert line == (
-        f"error: {out}/summary.png: No space left on device; none of metrics.csv, weekly.csv, summary.png was written"
+        f"error: {out}/summary.png: No space left on device; none of metrics.csv, weekly.csv, seats.csv, summary.png was written"
     )
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []  # not metrics.csv, not weekly.csv, not even the folders

@@ -751,7 +751,7 @@ def test_the_effort_kernel_returns_numpy_s_maximum_of_hours_over_capacity():
     is NaN, wherever it is; with no seat, -inf (no change to the run's maximum)."""
     from sim.recorder import _effort
 
-    def most(capacity, rep, hours):
+    def most(capacity, rep, hours, seat_hours=None):
         n, accounts = len(rep), 3
         return compiled(_effort)(
             np.ones(n, dtype=bool),  # done
@@ -773,9 +773,14 @@ def test_the_effort_kernel_returns_numpy_s_maximum_of_hours_over_capacity():
             np.zeros(accounts),
             np.zeros(accounts, dtype=np.int64),
             np.array(capacity, dtype=float),
+            np.zeros(len(capacity)) if seat_hours is None else seat_hours,  # each seat's hours so far
         )
 
     assert most([10.0, 5.0, 8.0], [1, 1, 2], [4.0, 3.0, 1.0]) == np.max(np.array([0.0, 7.0, 1.0]) - [10.0, 5.0, 8.0])
+    # Each seat's hours this week are added to its hours so far (the seat ledger's, which may hold more seats).
+    so_far = np.array([1.0, 2.0, 3.0, 4.0])
+    most([10.0, 5.0, 8.0], [1, 1, 2], [4.0, 3.0, 1.0], so_far)
+    assert so_far.tolist() == [1.0, 9.0, 4.0, 4.0]
     for capacity in ([np.nan, 5.0, 8.0], [10.0, np.nan, 8.0], [10.0, 5.0, np.nan]):
         assert np.isnan(most(capacity, [1], [4.0]))
     assert most([], [], []) == -np.inf

@@ -17,7 +17,7 @@ from sim.cli.common import (
 )
 
 #: What ``covsim run --out`` writes, all or none.
-RUN_FILES = ("metrics.csv", "weekly.csv", "summary.png")
+RUN_FILES = ("metrics.csv", "weekly.csv", "seats.csv", "summary.png")
 
 
 @click.command("validate")
@@ -86,7 +86,7 @@ def policies_command(names: tuple[str, ...]) -> None:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write metrics.csv, weekly.csv and summary.png here.",
+    help="Write metrics.csv, weekly.csv, seats.csv (each rep's load) and summary.png here.",
 )
 def run_command(
     scenario_file: Path,
@@ -140,11 +140,13 @@ def run_command(
             from sim.plots import write_summary_png  # matplotlib: only when there is a figure to draw
 
             weekly = pd.concat([r.weekly for r in results], ignore_index=True)
+            seats = pd.concat([r.seats for r in results], ignore_index=True)
             title = f"{scenario.name}: {', '.join(r.policy for r in results)} (seed {results[0].seed})"
             shocks = [(shock.quarter, shock.kind) for shock in scenario.shocks]
             writers = (
                 lambda p: metrics.to_csv(p, index=False),
                 lambda p: weekly.to_csv(p, index=False),
+                lambda p: seats.to_csv(p, index=False),
                 lambda p: write_summary_png(metrics, title, p, shocks),
             )
             atomic_write_all(out_dir, dict(zip(RUN_FILES, writers, strict=True)))
