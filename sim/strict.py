@@ -181,6 +181,18 @@ class Strict:
         return out
 
     @classmethod
+    def default_problems(cls) -> list[Problem]:
+        """What is wrong with the class's own defaults, which validation fills in unchecked: each default by its
+        field's rule (a nested model's by its fields'), then, when every field has one, the model's checks."""
+        schema, problems = cls._schema(), list[Problem]()
+        defaults = {name: spec.default for name, spec in schema.fields.items() if not spec.required}
+        for name, value in defaults.items():
+            schema.checks[name](_dump(value, "python"), (name,), problems)
+        if not problems and len(defaults) == len(schema.fields):
+            _validate_model(cls, {k: _dump(v, "python") for k, v in defaults.items()}, (), problems)
+        return problems
+
+    @classmethod
     def model_validate_json(cls: type[M], raw: str | bytes) -> M:
         """An instance from JSON text."""
         return cls.model_validate(json.loads(raw))

@@ -19,7 +19,7 @@ from sim.policies.rules import empty_plan
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
 from sim.scenario import load_scenario
-from sim.strict import Field, Strict, ValidationError
+from sim.strict import Field, Strict, ValidationError, model_validator
 from tests.conftest import SMALL
 
 
@@ -351,6 +351,50 @@ def test_a_default_that_breaks_its_own_rule_is_refused_when_the_policy_is_built_
         Params = Fine
 
     assert Steady(top_n=3).params.cadence == 6.0
+
+    # A model check that needs the caller's parameter does not see the defaults alone (it raised KeyError).
+    class Checked(Strict):
+        top_n: int
+        cadence: Annotated[float, Field(le=13.0)] = 6.0
+
+        @model_validator(mode="before")
+        @classmethod
+        def needs_top_n(cls, data):
+            if data["top_n"] < 1:
+                raise ValueError("top_n must be at least 1")
+            return data
+
+    class Careful(Unstructured):
+        Params = Checked
+
+    assert Careful(top_n=3).params.top_n == 3
+
+
+def test_a_nested_default_that_breaks_its_rule_is_refused_in_python_and_on_the_command_line(tmp_path, monkeypatch):
+    # A nested model's default instance was taken as it was, unchecked, by both.
+    (tmp_path / "nested_default.py").write_text(
+        "from typing import Annotated\nfrom sim.policies.unstructured import Unstructured\n"
+        "from sim.strict import Field, Strict\n"
+        "class Tier(Strict):\n    share: Annotated[float, Field(le=1.0)] = 2.0\n"
+        "class Q(Strict):\n    tier: Tier = Tier()\n"
+        "class P(Unstructured):\n    Params = Q\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError) as e:
+        policy_class("nested_default:P")
+    assert e.value.problems == [
+        "policy.name: 'nested_default:P': the defaults of its Params are invalid: tier.share: Input should be less "
+        "than or equal to 1"
+    ]
+    cls = __import__("nested_default").P
+    with pytest.raises(ValidationError, match="tier.share: Input should be less than or equal to 1"):
+        cls()
+    with pytest.raises(InputError) as e:  # not "--param tier.share": no parameter was given
+        cls.from_config({}, "--param")
+    assert e.value.problems == [
+        "--param: policy 'P': the defaults of its Params are invalid: tier.share: Input should be less than or equal "
+        "to 1"
+    ]
 
 
 def test_policies_for_a_run_share_out_the_command_line_params(small):

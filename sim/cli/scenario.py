@@ -48,7 +48,7 @@ def policies_command(names: tuple[str, ...]) -> None:
 
     with reported_errors():
         classes, problems = [], []
-        for name in names or BUILT_IN:
+        for name in dict.fromkeys(names) or BUILT_IN:  # a name given twice is described once
             try:
                 classes.append(policy_class(name, "covsim policies"))
             except InputError as e:  # every name's mistake at once, not the first only

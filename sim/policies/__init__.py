@@ -14,7 +14,15 @@ from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
 from sim.policies.pooled import Pooled
-from sim.policies.protocol import NAME_PATTERN, Policy, did_you_mean, param_at, policy_label
+from sim.policies.protocol import (
+    NAME_PATTERN,
+    Policy,
+    defaults_checked,
+    defaults_faults,
+    did_you_mean,
+    param_at,
+    policy_label,
+)
 from sim.policies.random_books import RandomBooks
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
@@ -100,14 +108,9 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             ]
         )
     try:
-        cls.Params.model_validate({p: info.default for p, info in fields.items()})
+        defaults_checked(cls.Params)
     except ValidationError as e:  # a default that breaks its own field's rule would run unchecked
-        raise InputError(
-            [
-                f"{where}: {name!r}: the defaults of its Params are invalid: {'.'.join(map(str, loc)) or 'Params'}: {msg}"
-                for loc, msg in e.problems
-            ]
-        ) from None
+        raise InputError(defaults_faults(f"{where}: {name!r}", e)) from None
     missing = [m for m in ("plan", "route", "prioritise") if getattr(cls, m) is getattr(Policy, m)]
     if missing:
         raise InputError([f"{where}: {name!r} does not implement {', '.join(missing)} (a policy must write all three)"])

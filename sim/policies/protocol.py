@@ -103,7 +103,7 @@ class Policy:
     params: Strict
 
     def __init__(self, **params: Any) -> None:
-        _defaults_checked(self.Params)
+        defaults_checked(self.Params)
         self.params = self.Params(**params)
 
     def __repr__(self) -> str:
@@ -145,6 +145,10 @@ class Policy:
         known = list(cls.parameters())
         problems = []
         try:
+            defaults_checked(cls.Params)
+        except ValidationError as e:  # the class's fault, not the parameters given (policy_class says so first)
+            raise InputError(defaults_faults(f"{where}: policy {policy_label(cls)!r}", e)) from None
+        try:
             policy = cls(**{k: v for k, v in params.items() if k in known})
         except ValidationError as e:
             problems += [f"{param_at(where, '.'.join(map(str, err['loc'])))}: {err['msg']}" for err in e.errors()]
@@ -178,19 +182,22 @@ class Policy:
         return "\n".join(lines)
 
 
-def _defaults_checked(params: type[Strict]) -> None:
-    """ValidationError if a default of ``params`` breaks its own field's rule: a strict model fills defaults in
-    unchecked, so a policy built in Python would run with it (``covsim`` refuses the class when it loads it:
-    ``sim.policies.policy_class``). Once per class; a parameter with no default is the caller's to give."""
+def defaults_faults(where: str, e: ValidationError) -> list[str]:
+    """The lines of an InputError for the bad defaults of a policy's Params (``defaults_checked``'s error)."""
+    return [
+        f"{where}: the defaults of its Params are invalid: {'.'.join(map(str, loc)) or 'Params'}: {msg}"
+        for loc, msg in e.problems
+    ]
+
+
+def defaults_checked(params: type[Strict]) -> None:
+    """ValidationError if a default of ``params`` breaks its own rule (``Strict.default_problems``): a strict
+    model fills defaults in unchecked, so a policy would run with it. Once per class."""
     if params in _DEFAULTS_FINE:
         return
-    defaults = {name: info.default for name, info in params.model_fields.items() if not info.required}
-    try:
-        params.model_validate(defaults)
-    except ValidationError as e:
-        wrong = [(loc, msg) for loc, msg in e.problems if not (len(loc) == 1 and loc[0] not in defaults)]
-        if wrong:
-            raise ValidationError(f"the defaults of {params.__qualname__}", wrong) from None
+    problems = params.default_problems()
+    if problems:
+        raise ValidationError(f"the defaults of {params.__qualname__}", problems)
     _DEFAULTS_FINE.add(params)
 
 
