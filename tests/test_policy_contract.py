@@ -387,7 +387,7 @@ def test_a_nested_default_that_breaks_its_rule_is_refused_in_python_and_on_the_c
         "than or equal to 1"
     ]
     cls = __import__("nested_default").P
-    with pytest.raises(ValidationError, match="tier.share: Input should be less than or equal to 1"):
+    with pytest.raises(ValidationError, match=r"tier\.share: Input should be less than or equal to 1"):
         cls()
     with pytest.raises(InputError) as e:  # not "--param tier.share": no parameter was given
         cls.from_config({}, "--param")

@@ -511,6 +511,8 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
             for rep in range(3):
                 hit = {"none": 0.0, "cut": 20.0 if policy == "a" else 25.0, "boom": -2.0 if policy == "a" else 1.0}
                 cut = stress == "cut"
+                # b's losses under cut vary by replication: a difference the same in every one would be no test.
+                spread = (0.0, 0.4, -0.4)[rep] if cut and policy == "b" else 0.0
                 rows += [
                     (
                         point,
@@ -518,21 +520,34 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
                         rep,
                         1,
                         "profit",
-                        profit - hit[stress] + rep + (3 * (rep - 1) if stress == "boom" else 0),
+                        profit - hit[stress] + rep + (3 * (rep - 1) if stress == "boom" else 0) + spread,
                     ),
                     (point, policy, rep, 1, "revenue_captured", 200.0),
                     (point, policy, rep, 1, "missed_no_owner", 5.0 + (3.0 if cut and policy == "b" else 0.0)),
                     (point, policy, rep, 1, "missed_stalled", 5.0 + (40.0 if cut and policy == "a" else 0.0)),
-                    (point, policy, rep, 1, "personal_stock_lost", 10.0 + (50.0 if cut and policy == "b" else 0.0)),
+                    (
+                        point,
+                        policy,
+                        rep,
+                        1,
+                        "personal_stock_lost",
+                        10.0 + (50.0 + 5 * spread if cut and policy == "b" else 0.0),
+                    ),
                 ]
     points = pd.DataFrame({"point": [0, 1, 2], "block": "", "row": -1, "shock": ["none", "cut", "boom"]})
     text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a", "b"], markdown=False)
     assert "the difference is in the misses" not in text
     assert (
         "Under cut the gap widens: the change the stress makes to the profit of b is 5 lower than the change it makes to "
-        "that of a [5, 5] (paired; Bonferroni-adjusted over "
+        "that of a [4, 6] (paired; Bonferroni-adjusted over "
         "the 2 stresses); the difference is in the relationships: the stress costs b 50.0 more touch-equivalents of "
-        "personal relationship (accounts changing hands) than a [50.0, 50.0], and the deals those relationships win."
+        "personal relationship (accounts changing hands) than a [45.0, 55.0], and the deals those relationships win."
+    ) in text
+    # a - b is 10 in every replication under boom and without a stress: no test there, and the family is cut alone.
+    assert (
+        "The gap is clear: under cut a keeps 15 more profit [14, 16] than b (paired, same seeds; Bonferroni-adjusted "
+        "95% intervals over the 1 stress compared). Under boom and without a stress the difference is the same in "
+        "every one of the 3 paired replications (no spread, so no test)."
     ) in text
     assert "The stress that hurts most is cut (profit -19.8% for a, -27.5% for b)." in text
     # Under 'boom' alone: a gains, and b's small loss is inside its interval.
@@ -630,16 +645,31 @@ def test_a_profit_gap_the_same_in_every_replication_is_no_test_as_in_compare() -
     from sim.experiment.report.stress_answer import stress_answer
 
     def profit(shock: str, policy: str, rep: int) -> float:
-        return {"a": 100.0, "b": 90.0}[policy] + 3.0 * rep - (30.0 if shock == "cut" else 0.0)
+        cut = {"a": 30.0, "b": 36.0}[policy] if shock == "cut" else 0.0
+        return {"a": 100.0, "b": 90.0}[policy] + 3.0 * rep - cut
 
     f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, profit)
     assert f.versus.constant.all() and set(f.versus.family) == {0} and f.versus.low_adj.isna().all()
+    assert f.versus.n.tolist() == [4, 4]
     text = stress_answer(f, ["a", "b"], markdown=False)
-    assert "The gap is clear" not in text
+    assert "The gap is clear" not in text and "[6, 6]" not in text  # no zero-width interval anywhere
+    assert (
+        "That gap is not clearly the stress's: without it b is 10 behind a, and the change cut makes to the profit "
+        "of b differs from the change it makes to that of a by -6 (paired; Bonferroni-adjusted over the 1 stress), "
+        "the same in every one of the 4 paired replications, so there is no test."
+    ) in text
     assert (
         "Their profit difference is the same in every one of the 4 paired replications under cut and without a "
         "stress (no spread, so no test, as in `covsim compare`): the pick rests on the means."
     ) in text
+    # Identical policies: nothing to pick between.
+    same = _synthetic_findings(
+        {"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, lambda s, p, r: 100.0 + r - 10.0 * (s == "cut")
+    )
+    assert stress_answer(same, ["a", "b"], markdown=False).startswith(
+        "Answer: a and b make the same mean profit under every stress (and without one): neither is safer. The stress "
+        "that hurts most is cut"
+    )
 
 
 def test_a_rollout_plan_whose_lead_is_the_same_in_every_replication_is_no_test() -> None:
@@ -653,9 +683,17 @@ def test_a_rollout_plan_whose_lead_is_the_same_in_every_replication_is_no_test()
     assert [(c.constant, c.clear) for c in f.rollouts] == [(True, False), (True, False)]
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert text.endswith(
-        "No rollout plan is clearly better: big_bang leads phased in profit (1 for a, 1 for b), but it is the "
-        "same in every one of the 4 paired replications, so there is no test: the choice rests on the means."
+        "No rollout plan is clearly better: big_bang leads phased in profit (1 for a, 1 for b), by the same in every "
+        "paired replication, so there is no test: the choice rests on the means."
     )
+    # Two plans that give the same profit in every replication: no plan to choose.
+    f = _synthetic_findings(
+        {"big_bang": rollout, "phased": {**rollout, "quarters": 3}},
+        lambda shock, policy, rep: 100.0 + rep - (10.0 if shock != "none" else 0.0),
+    )
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert text.endswith("gives the same profit in every paired replication.")
+    assert "Rolling out as big_bang or as phased" in text or "Rolling out as phased or as big_bang" in text
 
 
 def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() -> None:

@@ -188,6 +188,17 @@ def no_spread(d: np.ndarray, scale: float) -> bool:
     return bool(d.size and np.ptp(d) <= NO_SPREAD_RTOL * scale)
 
 
+def read_pairs(d: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
+    """Paired differences ``d`` as a test reads them, and whether they are no test for want of spread
+    (``constant``: at least ``MIN_REPLICATIONS`` of them, the same in every replication but for round-off, by
+    :func:`no_spread` against ``scale``); all within round-off of 0, they come back exactly 0 (the two sides
+    identical)."""
+    constant = d.size >= MIN_REPLICATIONS and no_spread(d, scale)
+    if constant and no_spread(np.r_[d, 0.0], scale):
+        return np.zeros_like(d), True
+    return d, constant
+
+
 def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Policy minus baseline, paired by (point, replication) (common random numbers).
 
@@ -239,13 +250,9 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
         scales += np.split(np.maximum(np.abs(v[mine]), np.abs(base_value[theirs]))[finite], bounds)
     rows = len(differences)
     n = np.array([d.size for d in differences], dtype=np.int64)
-    constant = np.array(
-        [d.size >= MIN_REPLICATIONS and no_spread(d, float(s.max())) for d, s in zip(differences, scales, strict=True)],
-        dtype=bool,
-    )
-    for i in np.flatnonzero(constant):  # all 0 but for round-off: the same values, a difference of exactly 0
-        if no_spread(np.r_[differences[i], 0.0], float(scales[i].max())):
-            differences[i] = np.zeros_like(differences[i])
+    read = [read_pairs(d, float(s.max(initial=0.0))) for d, s in zip(differences, scales, strict=True)]
+    differences = [d for d, _ in read]
+    constant = np.array([flat for _, flat in read], dtype=bool)
     p = np.full(rows, np.nan)
     varied = [i for i, d in enumerate(differences) if d.size >= MIN_REPLICATIONS and not constant[i]]
     # One t-test per sample size over all rows of that size (rows of a 2-d array reduce as 1-d arrays do).

@@ -35,7 +35,7 @@ import pandas as pd
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
-from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, no_spread, run_values, t_interval
+from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -126,12 +126,15 @@ def impact_gap(draws: pd.DataFrame, shock: str, metric: str, policy: str, other:
     """How much more ``shock`` costs ``policy`` than ``other`` on ``metric``: per replication, ``policy``'s
     impact minus ``other``'s (``draws`` as :func:`impact_draws` gives them), as ``diff`` (mean), ``low`` and
     ``high`` (the t interval at 95%, Bonferroni-adjusted over ``family`` comparisons: ``1 - 0.05 / family``)
-    and ``n``. A stress that changes the gap between two policies is one whose interval excludes 0."""
+    and ``n``. A stress that changes the gap between two policies is one whose interval excludes 0. Differences
+    the same in every replication (``constant``) are no test (``stats.read_pairs``): no interval."""
     d = draws[(draws.shock == shock) & (draws.metric == metric)]
     wide = d.pivot_table(index="replication", columns="policy", values="d")
-    both = (wide[policy] - wide[other]).dropna().to_numpy() if {policy, other} <= set(wide.columns) else np.array([])
-    low, high = t_interval(both, 1 - (1 - CONFIDENCE) / max(family, 1))
-    return pd.Series({"diff": float(both.mean()) if both.size else np.nan, "low": low, "high": high, "n": both.size})
+    pair = wide[[policy, other]].dropna().to_numpy() if {policy, other} <= set(wide.columns) else np.empty((0, 2))
+    both, flat = read_pairs(pair[:, 0] - pair[:, 1], float(np.abs(pair).max(initial=0.0)))
+    low, high = (np.nan, np.nan) if flat else t_interval(both, 1 - (1 - CONFIDENCE) / max(family, 1))
+    mean = float(both.mean()) if both.size else np.nan
+    return pd.Series({"diff": mean, "low": low, "high": high, "n": both.size, "constant": flat})
 
 
 def impacts(values: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +249,7 @@ def stress_regret(values: pd.DataFrame, metric: str = DECISION_METRIC) -> robust
 
 
 #: The columns of :func:`policy_differences`.
-VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family", "constant"]
+VERSUS_COLUMNS = ["shock", "other", "diff", "low", "high", "low_adj", "high_adj", "family", "constant", "n"]
 
 
 def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION_METRIC) -> pd.DataFrame:
@@ -255,7 +258,7 @@ def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION
     ``high_adj``: Bonferroni-adjusted over ``family``, the stresses (the unshocked run included) with an
     interval for that other policy, as the answer reads "clear" across them. Differences with no spread (the
     same in every replication, round-off aside: ``constant``) are no test, as in ``covsim compare``
-    (``stats.paired_differences``): no interval, and not in the family."""
+    (``stats.read_pairs``): no interval, and not in the family. ``n``: the replications paired."""
     r = values[values.metric == metric]
     wide = r.pivot_table(index=["shock", "replication"], columns="policy", values="value")
     rows = []
@@ -263,15 +266,14 @@ def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION
         each = {}
         for shock, g in wide.groupby(level="shock", sort=False):
             pair = g[[policy, other]].dropna().to_numpy()
-            d = pair[:, 0] - pair[:, 1]
-            each[shock] = d, d.size >= MIN_REPLICATIONS and no_spread(d, float(np.abs(pair).max(initial=0.0)))
+            each[shock] = read_pairs(pair[:, 0] - pair[:, 1], float(np.abs(pair).max(initial=0.0)))
         unadjusted = {shock: (np.nan, np.nan) if flat else t_interval(d) for shock, (d, flat) in each.items()}
         family = sum(np.isfinite(lo) for lo, _ in unadjusted.values())
         for shock, (d, flat) in each.items():
             lo, hi = unadjusted[shock]
             lo_adj, hi_adj = (np.nan, np.nan) if flat else t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
             mean = float(d.mean()) if d.size else np.nan
-            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family, flat])
+            rows.append([shock, other, mean, lo, hi, lo_adj, hi_adj, family, flat, d.size])
     return pd.DataFrame(rows, columns=VERSUS_COLUMNS)
 
 
@@ -318,8 +320,7 @@ def rollout_choices(
             continue
         order = wide.mean().sort_values(ascending=False).index
         pair = wide[[order[0], order[1]]].to_numpy()
-        d = pair[:, 0] - pair[:, 1]
-        flat = d.size >= MIN_REPLICATIONS and no_spread(d, float(np.abs(pair).max()))
+        d, flat = read_pairs(pair[:, 0] - pair[:, 1], float(np.abs(pair).max()))
         lo, hi = (np.nan, np.nan) if flat else t_interval(d)
         out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi, d.size, flat))
     return out

@@ -47,7 +47,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         clear, gap = _clear_gap(f, safe, worst_other, q)
         # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
         is_safer = f"{q(safe)} is the safer rollout" if clear else f"On the means, {q(safe)} looks the safer rollout"
-        if t.at[safe, "max_regret"] <= 0:
+        if t["max_regret"].max() <= 0:  # every policy the best everywhere: the same profits, nothing to rank
+            out.append(
+                f"{joined([q(p) for p in t.index])} make the same mean profit under every stress (and without one): "
+                "neither is safer."
+            )
+        elif t.at[safe, "max_regret"] <= 0:
             out.append(f"{is_safer}: it has the best profit under every stress (and without one); {behind}.")
         else:
             out.append(
@@ -55,10 +60,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
                 f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
             )
-        why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
-        if why:
-            out.append(why)
-        out.append(gap)
+        if t["max_regret"].max() > 0:
+            why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
+            out += [why, gap] if why else [gap]
     elif len(policies) == 1:
         out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
     else:
@@ -137,19 +141,27 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             return "its interval includes 0"
         return f"with {counted(c.n, 'paired replication')} there is no interval (one needs at least {MIN_REPLICATIONS})"
 
-    if rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
+    if rollouts and len(plans) == 1 and all(c.constant for c in rollouts):
+        better, worse = plans.pop()
+        if all(c.diff == 0 for c in rollouts):
+            out.append(
+                f"Rolling out as {q(better)} or as {q(worse)} gives the same profit in every paired replication."
+            )
+        else:
+            each = ", ".join(f"{money(c.diff)} for {q(c.policy)}" for c in rollouts)
+            out.append(
+                f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), by the same in "
+                "every paired replication, so there is no test: the choice rests on the means."
+            )
+    elif rollouts and len(plans) == 1 and not any(c.clear for c in rollouts):
         better, worse = plans.pop()
         each = ", ".join(f"{money(c.diff)}{interval(c)} for {q(c.policy)}" for c in rollouts)
         reasons = {unclear_why(c) for c in rollouts}
         why = "no interval excludes 0" if len(reasons) > 1 else reasons.pop()
         why = "every paired 95% interval includes 0" if why == "its interval includes 0" else why
-        then = (
-            ": the choice rests on the means"  # more replications would show the same
-            if all(c.constant for c in rollouts)
-            else ", so more replications are needed before choosing"
-        )
         out.append(
-            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but {why}{then}."
+            f"No rollout plan is clearly better: {q(better)} leads {q(worse)} in profit ({each}), but {why}, so more "
+            "replications are needed before choosing."
         )
     elif len(plans) == 1 and len(rollouts) > 1:
         better, worse = plans.pop()
@@ -210,13 +222,17 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
     policies do not differ)."""
     v = f.versus[f.versus.other == other]
     m = int(v["family"].max()) if not v.empty else 0
-    flat = v[v.constant.astype(bool)] if "constant" in v else v.iloc[:0]
+    flat = v[v.constant.astype(bool)]
     if m == 0 and not flat.empty:  # every difference with enough pairs is the same in every replication
-        n = int(f.values.replication.nunique())
+        where = _under(*map(str, flat.shock), q=q)
+        if (flat["diff"] == 0).all():
+            return (
+                False,
+                f"{q(safe)} and {q(other)} make the same profit in every paired replication {where}: neither is safer.",
+            )
         return False, (
-            f"Their profit difference is {no_spread_words(0.0 if (flat['diff'] == 0).all() else 1.0, n)} "
-            f"{_under(*map(str, flat.shock), q=q)} (no spread, so no test, as in `covsim compare`): the pick rests "
-            "on the means."
+            f"Their profit difference is {_same_in_every(flat)} {where} (no spread, so no test, as in `covsim "
+            "compare`): the pick rests on the means."
         )
     if m == 0:  # no interval at all: too few replications with both policies' runs
         both = f.values[(f.values.metric == DECISION_METRIC) & f.values.policy.isin([safe, other])].dropna()
@@ -225,7 +241,26 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
             f"With {counted(n, 'paired replication')} the two policies' profit difference has no interval (one needs at "
             f"least {MIN_REPLICATIONS}), so whether {q(safe)} is safer cannot be judged yet."
         )
-    adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stresses compared, the unshocked run included"
+    tested = set(v.shock[np.isfinite(v.low_adj.astype(float))])
+    adjusted = f"Bonferroni-adjusted 95% intervals over the {m} stress{'' if m == 1 else 'es'} compared" + (
+        ", the unshocked run included" if UNSHOCKED in tested else ""
+    )
+    clear, said = _clear_or_not(v, safe, other, adjusted, q)
+    if not flat.empty:  # no test there, said as such rather than left out unseen
+        where = _under(*map(str, flat.shock), q=q)
+        said += f" {where[0].upper()}{where[1:]} the difference is {_same_in_every(flat)} (no spread, so no test)."
+    return clear, said
+
+
+def _same_in_every(flat: pd.DataFrame) -> str:
+    """``the same in every one of the 5 paired replications`` (or ``identical ...``) of the profit differences
+    with no spread of ``flat`` (rows of ``Findings.versus``), the count left out when it differs between them."""
+    n = set(flat["n"].astype(int))
+    return no_spread_words(0.0 if (flat["diff"] == 0).all() else 1.0, n.pop() if len(n) == 1 else None)
+
+
+def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Callable[[str], str]) -> tuple[bool, str]:
+    """:func:`_clear_gap`'s verdict from the intervals of ``v`` (``adjusted``: which they are)."""
     ahead = v[v.low_adj > 0].sort_values("diff", ascending=False)
     behind = v[v.high_adj < 0]
     if not ahead.empty and behind.empty:
@@ -285,11 +320,12 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
         change = difference(DECISION_METRIC, g["diff"])
         if np.isfinite(g["low"]):
             change += f" {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
-        unsure = (
-            "an interval that includes 0"
-            if np.isfinite(g["low"])
-            else f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
-        )
+        if g["constant"]:
+            unsure = f"{no_spread_words(g['diff'], int(g['n']))}, so there is no test"
+        elif np.isfinite(g["low"]):
+            unsure = "an interval that includes 0"
+        else:
+            unsure = f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
         return (
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
             f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
