@@ -317,9 +317,13 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
     [
         (
             "no_such_module:Mine",
-            "policy.name: cannot import 'no_such_module': ModuleNotFoundError: No module named 'no_such_module'",
+            "policy.name: cannot import 'no_such_module': No module named 'no_such_module' (covsim looks in the folder "
+            "it runs in, then on the Python path)",
         ),
-        ("examples.nearest_rep:Nearest", "policy.name: 'examples.nearest_rep' has no 'Nearest'"),
+        (
+            "examples.nearest_rep:Nearest",
+            "policy.name: 'examples.nearest_rep' has no 'Nearest' (did you mean 'NearestRep'?)",
+        ),
         (
             "examples.nearest_rep:NearestRepParams",
             "policy.name: 'examples.nearest_rep:NearestRepParams' is not a subclass of sim.policies.Policy",

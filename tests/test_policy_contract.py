@@ -14,7 +14,7 @@ from sim.codes import Status
 from sim.errors import InputError, PolicyError
 from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
 from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
-from sim.policies.protocol import CoveragePlan, Policy, checked_plan, queue
+from sim.policies.protocol import CoveragePlan, Policy, checked_plan, checked_touches, queue
 from sim.policies.rules import empty_plan
 from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
@@ -692,3 +692,49 @@ def test_a_parameter_declared_without_a_type_is_refused_not_dropped() -> None:
         f"--policy: '{__name__}:UntypedParams': Params.top_n has no type, so it is no parameter (write top_n: int = "
         "..., say)"
     ]
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (np.zeros(10, dtype=bool), "touches() returned a mask; return account indices (np.flatnonzero(mask))"),
+        (np.array([1.0, 2.0]), "touches() must return a 1-d array of account indices, got 1-d float64"),
+        (np.array([[1, 2]]), "touches() must return a 1-d array of account indices, got 2-d int64"),
+    ],
+)
+def test_a_touches_answer_that_is_not_indices_says_what_it_was(answer, message):
+    with pytest.raises(PolicyError) as e:
+        checked_touches(answer, 10, "mine")
+    assert str(e.value) == f"policy mine: {message}"
+
+
+def test_touches_given_twice_are_one_offer_each():
+    assert checked_touches(np.array([4, 1, 4]), 10, "mine").tolist() == [1, 4]
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        (
+            "nearest_rep.py:NearestRep",
+            "'nearest_rep.py:NearestRep' names a file; name its module, from the folder "
+            "covsim runs in: nearest_rep:NearestRep",
+        ),
+        (
+            "./examples/nearest_rep.py:NearestRep",
+            "'./examples/nearest_rep.py:NearestRep' names a file; name its "
+            "module, from the folder covsim runs in: examples.nearest_rep:NearestRep",
+        ),
+        (
+            "examples.nearest_rep.NearestRep",
+            "unknown policy 'examples.nearest_rep.NearestRep' (did you mean "
+            "examples.nearest_rep:NearestRep?) (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, "
+            "segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
+        ),
+        ("examples.nearest_rep:nearestrep", "'examples.nearest_rep' has no 'nearestrep' (did you mean 'NearestRep'?)"),
+    ],
+)
+def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says_what_to_write(name, line):
+    with pytest.raises(InputError) as e:
+        policy_class(name, "--policy")
+    assert e.value.problems == [f"--policy: {line}"]

@@ -44,7 +44,7 @@ class Recording(SegmentTiers):
         # and a renewal deal's account is inside its notice.
         a = view.accounts
         left, customer = a.weeks_to_renewal(view.week), a.status == Status.CUSTOMER
-        assert np.all(left[customer] >= 0) and np.all(left[~customer] == -1)
+        assert np.all(left[customer] >= 0) and np.all(left[customer] < np.inf) and np.all(left[~customer] == np.inf)
         assert np.all(a.renewal_week[~customer] == NO_CONTRACT)
         assert np.array_equal(a.weeks_to_renewal(view.week, p.customer), left[p.customer])
         renewing = o.customer[o.kind == Kind.RENEWAL]
@@ -231,24 +231,28 @@ def test_the_renewal_first_priority_of_docs_policies_md_runs_as_written():
     import re
     from pathlib import Path
 
-    from sim.codes import Kind as KindCode
     from sim.scenario import load_scenario
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "policies.md").read_text()
     [source] = [b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "weeks_to_renewal" in b]
-    names: dict[str, object] = {"np": np, "standard_priority": standard_priority, "Kind": KindCode}
+    names: dict[str, object] = {}
     exec(source, names)
-    raised = []
+    raised: list[int] = []
 
-    class RenewalsFirst(SegmentTiers):
-        name = "renewals_first"
-
+    class Watched(names["RenewalsFirst"]):  # type: ignore[misc,valid-type]
         def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
-            priority = names["prioritise"](self, view, rng)
-            raised.append(int((priority > standard_priority(view.tasks, view.accounts)).sum()))
-            return priority
+            before = SegmentTiers.prioritise(self, view, np.random.default_rng(0))
+            after = super().prioritise(view, np.random.default_rng(0))
+            up = after != before
+            # Only live renewal deals within four weeks of their date go up, and nothing goes down.
+            left = view.accounts.weeks_to_renewal(view.week, view.tasks.customer)
+            kind = view.opportunity_kind()
+            assert np.all((kind[up] == Kind.RENEWAL) & (left[up] <= 4) & (before[up] > 0))
+            assert np.all(after >= before)
+            raised.append(int(up.sum()))
+            return after
 
-    model = CoverageModel(load_scenario(SMALL), RenewalsFirst(), 3)
+    model = CoverageModel(load_scenario(SMALL), Watched(), 3)
     model.run(26)
     model.release()
     assert len(raised) == 26 and sum(raised) > 20  # renewals near their dates were put first, week after week

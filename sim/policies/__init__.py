@@ -55,25 +55,39 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         return BUILT_IN[name]
     if ":" not in name:
         known = ", ".join(sorted(BUILT_IN))
-        raise InputError(
-            [
-                f"{where}: unknown policy {name!r}{did_you_mean(name, list(BUILT_IN))} (built-in: {known}; or "
-                "package.module:ClassName)"
-            ]
+        module_name, dot, attr = name.rpartition(".")
+        hint = (  # module.Class: the dot where the colon goes
+            f" (did you mean {module_name}:{attr}?)"
+            if dot and module_name and attr[:1].isupper()
+            else did_you_mean(name, list(BUILT_IN))
         )
+        raise InputError([f"{where}: unknown policy {name!r}{hint} (built-in: {known}; or package.module:ClassName)"])
     module_name, _, attr = name.partition(":")
     # A user's policy module usually sits in the folder they run covsim from.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     if not module_name or not attr:
         raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
+    if module_name.endswith(".py") or "/" in module_name or module_name.startswith("."):  # a file, not a module
+        dotted = module_name.removesuffix(".py").strip("./").replace("/", ".")
+        raise InputError(
+            [f"{where}: {name!r} names a file; name its module, from the folder covsim runs in: {dotted}:{attr}"]
+        )
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        raise InputError(
+            [
+                f"{where}: cannot import {module_name!r}: {e} (covsim looks in the folder it runs in, then on the "
+                "Python path)"
+            ]
+        ) from None
     except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
         raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
     cls = getattr(module, attr, None)
     if cls is None:
-        raise InputError([f"{where}: {module_name!r} has no {attr!r}"])
+        policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
+        raise InputError([f"{where}: {module_name!r} has no {attr!r}{did_you_mean(attr, policies)}"])
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
     if not (isinstance(cls.Params, type) and issubclass(cls.Params, Strict)):

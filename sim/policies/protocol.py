@@ -363,8 +363,12 @@ def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
     a = np.asarray(accounts)
     if a.size == 0:
         return _NO_ACCOUNTS
+    if a.ndim == 1 and a.dtype == np.bool_:  # a mask over the accounts: a natural thing to write, and refused
+        raise PolicyError(f"policy {policy}: touches() returned a mask; return account indices (np.flatnonzero(mask))")
     if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
-        raise PolicyError(f"policy {policy}: touches() must return a 1-d array of account indices")
+        raise PolicyError(
+            f"policy {policy}: touches() must return a 1-d array of account indices, got {a.ndim}-d {a.dtype}"
+        )
     if a.min() < 0 or a.max() >= n:
         raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
     return distinct(a.astype(np.int64))

@@ -96,9 +96,10 @@ class Accounts:
     (its untapped wallet is ``potential x line_share - line_spend``).
     renewal_week: the week of the contract's next renewal date (0-based, as
     the views' ``week``; ``NO_CONTRACT`` for an account with no contract: a
-    prospect or a churned account); its renewal opportunity opens its
-    segment's ``renewal_notice_weeks`` before. Responsiveness is latent and
-    not shown (``Selling`` gives its mean).
+    prospect or a churned account); a rep covering it gets its renewal
+    opportunity the segment's ``renewal_notice_weeks`` before (a digital
+    account renews on its own). Responsiveness is latent and not shown
+    (``Selling`` gives its mean).
     """
 
     segment: np.ndarray
@@ -122,11 +123,11 @@ class Accounts:
         return int(self.segment.size)
 
     def weeks_to_renewal(self, week: int, customers: np.ndarray | None = None) -> np.ndarray:
-        """Weeks from ``week`` to each account's next renewal date (0: this week), of ``customers`` (indices)
-        only, if given; -1 for an account with no contract (none is ever that far behind its date: a date
-        reached is renewed or ended the same week)."""
+        """Weeks from ``week`` to each account's next renewal date (0: this week; no date is ever past, since
+        a date reached is renewed or ended that week), of ``customers`` (indices) only, if given; infinite for
+        an account with no contract, so that ``weeks_to_renewal(week) <= 4`` leaves prospects out."""
         date = self.renewal_week if customers is None else self.renewal_week[customers]
-        return np.where(date == NO_CONTRACT, -1, date - week)
+        return np.where(date == NO_CONTRACT, np.inf, date - float(week))
 
     def untapped(self, line: int, customers: np.ndarray | None = None) -> np.ndarray:
         """Each account's untapped wallet on product ``line`` (currency a year): its share of the potential
