@@ -490,3 +490,28 @@ def test_a_policy_named_twice_is_refused_with_the_way_to_compare_it_with_itself(
         "--policy: a policy is named twice (to compare one policy with other parameters, write an experiment file "
         "that labels each: docs/experiments.md)",
     )
+
+
+def test_compare_reads_the_metrics_asked_for_and_another_choice_reuses_the_stored_runs(tmp_path):
+    out = tmp_path / "out"
+    args = [*("compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers"), "--quarters", "1"]
+    args += ["--replications", "3", "--executor", "serial", "--out", str(out)]
+    r = covsim(*args, "--metric", "miss_rate", "--metric", "retained_spend", "--metric", "miss_rate")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Answer: on miss_rate (lower is better), ")
+    assert "- **Headline metrics:** `miss_rate`, `retained_spend`" in (out / "report.md").read_text()
+    again = covsim(*args, "--metric", "churned_at_renewal")
+    assert again.returncode == 0, again.stderr
+    assert "0 runs done, 6 already stored" in again.stderr  # every run stores every metric
+    # The catalogue gives churned_at_renewal no direction of better, so the answer names no best policy.
+    assert again.stdout.startswith("Answer: None of the headline metrics has a direction of better")
+    assert "- **Headline metrics:** `churned_at_renewal`" in (out / "report.md").read_text()
+
+
+def test_compare_names_each_metric_it_does_not_know_in_one_line():
+    r = covsim("compare", str(SMALL), "--policy", "unstructured", "--metric", "winrate", "--metric", "won_value_line:x")
+    assert_bad_input(
+        r,
+        "--metric winrate: unknown metric 'winrate' (did you mean 'win_rate'?) (docs/metrics.md lists every metric)",
+        "--metric won_value_line:x: 'won_value_line:x' names no product line of the scenario (it has one)",
+    )

@@ -242,10 +242,18 @@ def run_batch_or_stop(
     default=None,
     help="Store, report and exports go here.",
 )
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    help="A headline metric to compare (repeat; default: revenue, misses, treatment, cost and profit). "
+    "docs/metrics.md lists them all; another choice reuses the stored runs.",
+)
 @paired_batch_options
 def compare_command(
     scenario_file: Path,
     policy_names: tuple[str, ...],
+    metric_names: tuple[str, ...],
     replications: int,
     workers: int | None,
     executor: str,
@@ -258,15 +266,20 @@ def compare_command(
     """Compare policies over replications with common random numbers (paired)."""
     with loading_libraries():
         from sim.experiment.batch import open_batch
-        from sim.experiment.spec import comparison
+        from sim.experiment.spec import comparison, metric_faults
         from sim.policies import policy_params
         from sim.scenario import load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
+        metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
+        if faults := metric_faults(metric_names, scenario.reported_lines):
+            raise InputError([f"--metric {metric_names[i]}: {fault}" for i, fault in faults])
         params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
-        experiment = comparison(scenario, str(scenario_file), policy_names, replications, seed, quarters, params)
+        experiment = comparison(
+            scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
+        )
         if out_dir is not None:
             check_report_out(out_dir)
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)

@@ -57,9 +57,11 @@ IDENTITY_NAMES = {
 def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
     since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
-    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones."""
+    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones; and but
+    the headline metrics, which a run does not depend on (it stores every metric), so that another choice of
+    them reports on the stored runs."""
     plan = experiment.model_dump(mode="json")
-    del plan["replications"]
+    del plan["replications"], plan["metrics"]
     return {
         "experiment": plan,
         "scenario": scenario.model_dump(mode="json"),

@@ -15,7 +15,7 @@ from typing import Any
 from sim.catalogue import CATALOGUE
 from sim.config import read_toml
 from sim.errors import InputError
-from sim.experiment.spec import HEADLINE_METRICS, Experiment, parse_experiment, resolve_base
+from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, parse_experiment, resolve_base
 from sim.scenario import Scenario, load_scenario
 from sim.strict import without_unknown_keys
 
@@ -96,12 +96,9 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
 
 
 def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
-    lines = scenario.reported_lines
-    return [
-        f"{path}: metrics.{i}: {metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"
-        for i, metric in enumerate(experiment.metrics)
-        if ":" in metric and metric.split(":", 1)[1] not in lines
-    ]
+    # An unknown metric is the experiment's own check's (``Experiment``); a line the scenario lacks is this one's.
+    faults = metric_faults(experiment.metrics, scenario.reported_lines)
+    return [f"{path}: metrics.{i}: {fault}" for i, fault in faults if experiment.metrics[i] in CATALOGUE]
 
 
 def _plan_problems(experiment: Experiment, scenario: Scenario, path: Path, planner: Planner | None) -> list[str]:

@@ -186,11 +186,7 @@ class Experiment(Strict):
             problems.append(f"factors: {reserved!r} is a column of the results (name the factor otherwise)")
         for dup in sorted({x for x in names if names.count(x) > 1}):
             problems.append(f"factors: name {dup!r} is used twice")
-        for i, metric in enumerate(self.metrics):
-            if metric not in CATALOGUE:
-                # A near-spelling only ("winrate"): many metrics share a word, and "revenue" is several of them.
-                close = did_you_mean(metric.partition(":")[0], list(CATALOGUE), cutoff=0.75)
-                problems.append(f"metrics.{i}: unknown metric {metric!r}{close} (docs/metrics.md lists every metric)")
+        problems += [f"metrics.{i}: {fault}" for i, fault in metric_faults(self.metrics)]
         for i, f in enumerate(self.factors):
             where = f"factors.{i}"
             if f.target in FIXED_TARGETS or f.target.startswith("scenario.policy."):
@@ -278,6 +274,20 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     return validate_strict(Experiment, data, source)
 
 
+def metric_faults(metrics: Sequence[str], lines: Sequence[str] | None = None) -> list[tuple[int, str]]:
+    """(position, what is wrong) of each of ``metrics`` that is no metric, with its nearest spelling, or that names
+    a product line (``name:line``) not among a scenario's reported ``lines`` (None: not checked)."""
+    faults = []
+    for i, metric in enumerate(metrics):
+        if metric not in CATALOGUE:
+            # A near-spelling only ("winrate"): many metrics share a word, and "revenue" is several of them.
+            close = did_you_mean(metric.partition(":")[0], list(CATALOGUE), cutoff=0.75)
+            faults.append((i, f"unknown metric {metric!r}{close} (docs/metrics.md lists every metric)"))
+        elif lines is not None and ":" in metric and metric.split(":", 1)[1] not in lines:
+            faults.append((i, f"{metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"))
+    return faults
+
+
 def comparison(
     scenario: Scenario,
     scenario_file: str,
@@ -286,8 +296,10 @@ def comparison(
     seed: int | None = None,
     quarters: int | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    metrics: Sequence[str] = (),
 ) -> Experiment:
-    """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired.
+    """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired, summarised
+    on ``metrics`` (none: ``HEADLINE_METRICS``; checked by :func:`metric_faults`).
 
     Each policy runs with its entry of ``params`` (none: its defaults; the command line's are resolved and
     checked by ``sim.policies.policy_params``) and is labelled by ``sim.policies.policy_label`` (a user policy by
@@ -307,6 +319,7 @@ def comparison(
         policies=tuple(
             PolicyEntry(name=n, label=policy_label(policy_class(n)), params=dict(given.get(n, {}))) for n in policies
         ),
+        metrics=tuple(metrics) or HEADLINE_METRICS,
     )
 
 
