@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -118,12 +119,13 @@ def run_command(
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
+            warm = "numba" in sys.modules  # else this run loads the compiled loops, once per process
             result = run(scenario, policy, seed)
             results.append(result)
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
                 f"{scenario.population.customers:,} accounts, {counted(sum(g.count for g in scenario.reps), 'rep')} "
-                f"({result.seconds:.2f} s)"
+                f"({result.seconds:.2f} s{'' if warm else ', loading the compiled loops included'})"
             )
             click.echo(quarter_table(result.metrics))
             if scenario.shocks:

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
-from sim.clock import NO_DATE
+from sim.clock import NO_DATE, quarter_of, week_in_quarter
 from sim.codes import Stage
 from sim.errors import PolicyError
 from sim.policies.read_only import read_only
@@ -246,8 +246,9 @@ class Opportunities:
         """PolicyError if the book's rows have changed since the view was made (``name``: what was read)."""
         if self._changes is not None and self._changes[0] != self._seen:
             raise PolicyError(
-                f"opportunities.{name} read after week {self._week}, from a view kept past the week it was "
-                "made for: its rows are no longer the book's (keep the arrays read, not the view)"
+                f"opportunities.{name} read from a view made for week {week_in_quarter(self._week) + 1} of quarter "
+                f"{quarter_of(self._week)} and kept past it: its rows are no longer the book's (keep the arrays "
+                "read, not the view)"
             )
 
     @property
