@@ -158,8 +158,8 @@ def test_policies_describes_the_policies_it_is_given_a_user_s_too():
     assert blocks[1].splitlines() == [
         "untapped_wallet: The field closers own the accounts with the most wallet left to win; the inside team "
         "pools the rest.",
-        "    accounts_per_rep = 40  accounts in each field closer's book",
-        "    cadence = 2.0  planned touches per quarter, book account",
+        "    accounts_per_rep = 40  accounts in each field closer's book; at least 0, at most 100000",
+        "    cadence = 2.0  planned touches per quarter, book account; at least 0, at most 13",
     ]
     assert "segment_tiers" not in r.stdout and r.stdout.count("pooled:") == 1  # a name given twice, described once
     only_mine = covsim("policies", "examples.untapped_wallet:UntappedWallet")

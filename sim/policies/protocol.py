@@ -174,11 +174,22 @@ class Policy:
     @classmethod
     def describe(cls) -> str:
         """First paragraph of the docstring and the parameters with defaults, written as a scenario's
-        ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``)."""
+        ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``), each with its bounds."""
         doc = inspect.getdoc(cls) or ""
         lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0]}"]
         for field, info in cls.parameters().items():
-            lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {info.description or ''}".rstrip())
+            bounds = ", ".join(
+                f"{words} {limit:g}"
+                for words, limit in (
+                    ("at least", info.ge),
+                    ("above", info.gt),
+                    ("at most", info.le),
+                    ("below", info.lt),
+                )
+                if limit is not None
+            )
+            about = "; ".join(x for x in (info.description or "", bounds) if x)
+            lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {about}".rstrip())
         return "\n".join(lines)
 
 
