@@ -738,3 +738,28 @@ def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says
     with pytest.raises(InputError) as e:
         policy_class(name, "--policy")
     assert e.value.problems == [f"--policy: {line}"]
+
+
+def test_a_built_in_s_subclass_whose_params_drop_the_built_in_s_says_which_to_extend(tmp_path, monkeypatch, small):
+    # It read "problems() raised AttributeError: 'MyParams' object has no attribute 'field_segments'", blaming a
+    # method the user never wrote.
+    (tmp_path / "narrow_params.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\nfrom sim.strict import Strict\n"
+        "class MyParams(Strict):\n    weeks_ahead: int = 4\n"
+        "class Farm(SegmentTiers):\n    name = 'farm'\n    Params = MyParams\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hint = (
+        "'MyParams' object has no attribute 'field_segments' (its Params lacks field_segments, which SegmentTiers, "
+        "that it extends, reads: declare its Params as a subclass of SegmentTiersParams)"
+    )
+    with pytest.raises(InputError) as e:
+        make_policy("narrow_params:Farm", {}, "--policy", small)
+    assert e.value.problems == [f"--policy: policy farm: problems() raised AttributeError: {hint}"]
+    from sim.model import CoverageModel
+
+    model = CoverageModel(small, make_policy("narrow_params:Farm"), 1)
+    with pytest.raises(PolicyError) as run_error:
+        model.step()
+    model.release()
+    assert f"policy farm: plan() raised AttributeError: {hint}" in str(run_error.value)

@@ -21,6 +21,7 @@ from sim.policies.protocol import (
     defaults_faults,
     did_you_mean,
     param_at,
+    params_hint,
     policy_label,
 )
 from sim.policies.random_books import RandomBooks
@@ -159,7 +160,10 @@ def make_policy(
         problems = policy.problems(scenario)
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
         raise InputError(
-            [f"{where}: policy {policy_label(type(policy))}: problems() raised {type(e).__name__}: {e}"]
+            [
+                f"{where}: policy {policy_label(type(policy))}: problems() raised {type(e).__name__}: {e}"
+                f"{params_hint(type(policy), e)}"
+            ]
         ) from None
     if not isinstance(problems, list | tuple) or not all(isinstance(p, str) for p in problems):
         raise InputError(

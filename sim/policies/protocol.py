@@ -239,7 +239,26 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
     except (Exception, SystemExit) as e:
         if interrupted(e):  # a Ctrl-C that landed in a compiled loop the policy called: a stop, not its fault
             raise KeyboardInterrupt from e
-        raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {type(e).__name__}: {e}") from e
+        hint = params_hint(type(policy), e)
+        raise PolicyError(
+            f"policy {policy_label(type(policy))}: {method}() raised {type(e).__name__}: {e}{hint}"
+        ) from e
+
+
+def params_hint(cls: type[Policy], e: BaseException) -> str:
+    """`` (its Params lacks ...: declare class Params(XParams))`` when ``e`` is a parameter missing from the Params
+    of a subclass of a policy whose own Params has it (a user's Params that does not extend the built-in's, whose
+    methods read it), else ""."""
+    if not (isinstance(e, AttributeError) and isinstance(e.obj, cls.Params)):
+        return ""
+    for base in cls.__mro__[1:]:
+        params = vars(base).get("Params")
+        if isinstance(params, type) and issubclass(params, Strict) and e.name in params.model_fields:
+            return (
+                f" (its Params lacks {e.name}, which {base.__name__}, that it extends, reads: declare its Params "
+                f"as a subclass of {params.__name__})"
+            )
+    return ""
 
 
 def param_at(where: str, key: str) -> str:
