@@ -763,3 +763,18 @@ def test_a_built_in_s_subclass_whose_params_drop_the_built_in_s_says_which_to_ex
         model.step()
     model.release()
     assert f"policy farm: plan() raised AttributeError: {hint}" in str(run_error.value)
+
+
+def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_params(tmp_path, monkeypatch, small):
+    (tmp_path / "forgot_params.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+        "class ForgotParams(SegmentTiersParams):\n    weeks_ahead: int = 4\n"
+        "class Forgot(SegmentTiers):\n    name = 'forgot'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError) as e:
+        policies_for(["forgot_params:Forgot"], {"weeks_ahead": 3}, small, "s.toml")
+    assert e.value.problems == [
+        "--param weeks_ahead: forgot_params:Forgot has no such parameter (weeks_ahead is declared in ForgotParams, "
+        "which is not forgot's Params: set Params = ForgotParams in the class)"
+    ]

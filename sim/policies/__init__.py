@@ -257,7 +257,11 @@ def _resolved(
         if len(names) == 1
         else f"none of the policies ({', '.join(names)}) has this parameter"
     )
-    problems += [f"--param {k}: {nobody}{did_you_mean(k, known)}" for k in params if k not in known]
+    problems += [
+        f"--param {k}: {nobody}{_declared_elsewhere(names, k) or did_you_mean(k, known)}"
+        for k in params
+        if k not in known
+    ]
     if problems:
         raise InputError(problems)
     # The tables label results by a policy's name: two policies of one name would be summed as one.
@@ -273,6 +277,28 @@ def _resolved(
     if twins:
         raise InputError(twins)
     return policies
+
+
+def _declared_elsewhere(names: Sequence[str], key: str) -> str:
+    """`` (key is declared in XParams, which is not P's Params: ...)`` when a user policy's module declares ``key``
+    in a strict model that the policy does not use as its Params (a new user forgot ``Params = XParams``)."""
+    for name in names:
+        if ":" not in name:
+            continue
+        cls = policy_class(name)
+        module = sys.modules.get(cls.__module__)
+        for model in vars(module).values() if module is not None else ():
+            if isinstance(model, type) and issubclass(model, Strict) and model is not cls.Params:
+                try:
+                    fields = model.model_fields
+                except (TypeError, NameError):  # a model the strict models cannot read: not this one
+                    continue
+                if key in fields:
+                    return (
+                        f" ({key} is declared in {model.__name__}, which is not {policy_label(cls)}'s Params: set "
+                        f"Params = {model.__name__} in the class)"
+                    )
+    return ""
 
 
 __all__ = [
