@@ -356,6 +356,13 @@ class Scenario(Strict):
         names = self.line_names
         return names if len(names) > 1 else ()
 
+    @property
+    def seat_roles(self) -> tuple[str, ...]:
+        """The roles a run's seats can have, in ``ROLES`` order: the rep groups', and a specialist's where an
+        overlay launch adds some (a run reports ``utilisation_<role>`` of these only)."""
+        roles = {g.role for g in self.reps} | {"specialist" for s in self.shocks if s.kind == "overlay_launch"}
+        return tuple(r for r in ROLES if r in roles)
+
     def with_overrides(self, source: str = "override", **changes: Any) -> Scenario:
         """A copy with the named fields replaced, validated again; ``source`` names it in error messages.
 

@@ -509,9 +509,14 @@ def test_compare_reads_the_metrics_asked_for_and_another_choice_reuses_the_store
 
 
 def test_compare_names_each_metric_it_does_not_know_in_one_line():
-    r = covsim("compare", str(SMALL), "--policy", "unstructured", "--metric", "winrate", "--metric", "won_value_line:x")
+    r = covsim(
+        *("compare", str(SMALL), "--policy", "unstructured"),
+        *("--metric", "winrate", "--metric", "won_value_line:x", "--metric", "utilisation_hunter"),
+    )
     assert_bad_input(
         r,
         "--metric winrate: unknown metric 'winrate' (did you mean 'win_rate'?) (docs/metrics.md lists every metric)",
         "--metric won_value_line:x: 'won_value_line:x' names no product line of the scenario (it has one)",
+        "--metric utilisation_hunter: 'utilisation_hunter' is of hunter seats, and the scenario has none (full_cycle, "
+        "sdr, inside)",
     )

@@ -345,7 +345,7 @@ def test_a_misspelt_metric_does_not_hide_the_file_s_other_mistakes(tmp_path):
 scenario = "{SMALL}"
 seed = 1
 replications = 2
-metrics = ["profit", "win_rat", "won_value_line:nope"]
+metrics = ["profit", "win_rat", "won_value_line:nope", "utilisation_farmer"]
 
 [[policies]]
 name = "segment_tier"
@@ -367,6 +367,10 @@ values = [1, 2]
         f"{path}: metrics.1: unknown metric 'win_rat' (did you mean 'win_rate'?) (docs/metrics.md lists every metric)"
     )
     assert f"{path}: metrics.2: 'won_value_line:nope' names no product line of the scenario (it has one)" in problems
+    assert (
+        f"{path}: metrics.3: 'utilisation_farmer' is of farmer seats, and the scenario has none (full_cycle, sdr, "
+        "inside)"
+    ) in problems
     assert any("segment_tier" in p and "segment_tiers" in p for p in problems), problems
     assert any("scenario.rep.*.count" in p for p in problems), problems
     assert any("accounts_per_rp" in p for p in problems), problems

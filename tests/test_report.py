@@ -189,9 +189,22 @@ def test_single_policy_and_metrics_with_no_value(tmp_path: Path) -> None:
     text = run(exp, tmp_path).read_text()
     assert "`free` (policy `unstructured`): notice = 0.4" in text
     assert "| `promised_untouched_share` | free | 0 | - | - | - |" in text
-    assert "| `utilisation_partner` | (no values recorded) | 0 | - | - | - |" in text
+    # A metric no run has (no partner seat) is named as not shown, not tabled as a row of nothing.
+    assert "utilisation_partner` |" not in text
+    assert (
+        "- **Not shown:** `utilisation_partner`: no run has a value of it (a metric of a role, a product line or a "
+        "channel these runs do not have)"
+    ) in text
     assert "One policy only" in text
     assert (tmp_path / "figures" / "policy_comparison.png").read_bytes()[:8] == PNG
+
+
+def test_headline_metrics_none_of_which_the_runs_have_are_said_to_be_so(tmp_path: Path) -> None:
+    # It crashed (the terminal's summary and the report alike) after saying "none yet: no run has finished".
+    text = run(experiment(metrics=("utilisation_partner", "utilisation_hunter")), tmp_path).read_text()
+    assert "**Answer:** none of the headline metrics has a value in these runs, so there is nothing to compare." in text
+    assert "- **Not shown:** `utilisation_partner`, `utilisation_hunter`: no run has a value of them" in text
+    assert "None of the headline metrics has a value in these runs (What was run lists them)" in text
 
 
 def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: Path) -> None:

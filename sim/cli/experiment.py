@@ -134,7 +134,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
     from sim.experiment.report.answer import answer
-    from sim.experiment.stats import MIN_REPLICATIONS, describe, paired_differences, run_values
+    from sim.experiment.stats import MIN_REPLICATIONS, absent_metrics, describe, paired_differences, run_values
     from sim.tables import differences_table, means_table, metrics_legend
 
     exp = batch.experiment
@@ -152,13 +152,15 @@ def _summary(batch: Batch) -> None:
         click.echo(f"\nMeans of {exp.replications} paired replications{fewer} (every interval is in the report):")
         click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))
     elif not results.empty:
-        values = run_values(results, exp.metrics)
+        absent = absent_metrics(exp.metrics, results)
+        metrics = [m for m in exp.metrics if m not in absent]
+        values = run_values(results, metrics)
         order = [p.key for p in exp.policies]
         design = batch.store.points()
         factor_names = [f.name for f in exp.factors]
         said = answer(
             values,
-            exp.metrics,
+            metrics,
             order,
             exp.baseline_label,
             design,
@@ -168,6 +170,14 @@ def _summary(batch: Batch) -> None:
             results=results,
         )
         click.echo(said)  # the first line a reader gets (``| head -1``)
+        if absent:
+            click.echo(
+                f"({', '.join(absent)}: no run has a value of {'it' if len(absent) == 1 else 'them'}, so "
+                f"{'it is' if len(absent) == 1 else 'they are'} not shown: a metric of a role, a product line or a "
+                "channel these runs do not have)"
+            )
+        if values.empty:
+            return
         point = int(values.point.min())
         first = values[values.point == point]
         where = ""
@@ -183,9 +193,9 @@ def _summary(batch: Batch) -> None:
         click.echo(
             f"\nMeans over {_replications(first, exp.replications)} (whole run, segment all), {intervals}{where}:"
         )
-        click.echo(means_table(describe(first, bootstrap=False), exp.metrics, order))
+        click.echo(means_table(describe(first, bootstrap=False), metrics, order))
         if exp.one_policy_grid and values.point.nunique() > 1:
-            _point_differences(values, design, factor_names, exp.metrics)
+            _point_differences(values, design, factor_names, metrics)
         else:
             statistics = (
                 "Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown"
@@ -194,8 +204,8 @@ def _summary(batch: Batch) -> None:
             )
             click.echo(f"\nPaired differences (common random numbers), {statistics}:")
             paired = paired_differences(first, exp.baseline_label)
-            click.echo(differences_table(paired, exp.metrics, exp.baseline_label, order))
-        click.echo("\n" + metrics_legend(exp.metrics))
+            click.echo(differences_table(paired, metrics, exp.baseline_label, order))
+        click.echo("\n" + metrics_legend(metrics))
 
 
 def run_batch_or_stop(
@@ -274,7 +284,7 @@ def compare_command(
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
-        if faults := metric_faults(metric_names, scenario.reported_lines):
+        if faults := metric_faults(metric_names, scenario.reported_lines, scenario.seat_roles):
             raise InputError([f"--metric {metric_names[i]}: {fault}" for i, fault in faults])
         params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         experiment = comparison(
@@ -363,7 +373,7 @@ def _written(report: Path, out_dir: Path) -> str:
     return f"wrote {', '.join(named)} and {out_dir / RESULTS_PARQUET}"
 
 
-def _point_differences(values: Any, design: Any, factor_names: list[str], metrics: tuple[str, ...]) -> None:
+def _point_differences(values: Any, design: Any, factor_names: list[str], metrics: list[str]) -> None:
     """One policy over a grid: each design point against the first, as the report's table has them."""
     from sim.experiment.stats import point_differences
     from sim.tables import differences_table

@@ -96,8 +96,8 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
 
 
 def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
-    # An unknown metric is the experiment's own check's (``Experiment``); a line the scenario lacks is this one's.
-    faults = metric_faults(experiment.metrics, scenario.reported_lines)
+    # An unknown metric is the experiment's own check's (``Experiment``); a line or role the scenario lacks, this one's.
+    faults = metric_faults(experiment.metrics, scenario.reported_lines, scenario.seat_roles)
     return [f"{path}: metrics.{i}: {fault}" for i, fault in faults if experiment.metrics[i] in CATALOGUE]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from sim.catalogue import CATALOGUE
+from sim.codes import ROLES
 from sim.config import Name, PolicyParam, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
@@ -274,10 +275,15 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     return validate_strict(Experiment, data, source)
 
 
-def metric_faults(metrics: Sequence[str], lines: Sequence[str] | None = None) -> list[tuple[int, str]]:
-    """(position, what is wrong) of each of ``metrics`` that is no metric, with its nearest spelling, or that names
-    a product line (``name:line``) not among a scenario's reported ``lines`` (None: not checked)."""
+def metric_faults(
+    metrics: Sequence[str], lines: Sequence[str] | None = None, roles: Sequence[str] | None = None
+) -> list[tuple[int, str]]:
+    """(position, what is wrong) of each of ``metrics`` that is no metric, with its nearest spelling, that names a
+    product line (``name:line``) not among a scenario's reported ``lines``, or that is a role's (``utilisation_sdr``)
+    of none of its seats' ``roles`` (``Scenario.seat_roles``): such a metric has no value in any run (None: not
+    checked)."""
     faults = []
+    role_of = {f"{kind}_{r}": r for r in ROLES for kind in ("utilisation", "hours_role")}
     for i, metric in enumerate(metrics):
         if metric not in CATALOGUE:
             # A near-spelling only ("winrate"): many metrics share a word, and "revenue" is several of them.
@@ -285,6 +291,10 @@ def metric_faults(metrics: Sequence[str], lines: Sequence[str] | None = None) ->
             faults.append((i, f"unknown metric {metric!r}{close} (docs/metrics.md lists every metric)"))
         elif lines is not None and ":" in metric and metric.split(":", 1)[1] not in lines:
             faults.append((i, f"{metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"))
+        elif roles is not None and metric in role_of and role_of[metric] not in roles:
+            faults.append(
+                (i, f"{metric!r} is of {role_of[metric]} seats, and the scenario has none ({', '.join(roles)})")
+            )
     return faults
 
 

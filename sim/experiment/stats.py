@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -21,6 +22,15 @@ from sim.metrics import run_totals
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20260101  # fixed, so a report is reproducible to the digit
+
+
+def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
+    """Of ``metrics``, those no run of ``results`` (tidy results) has a value of (a role's, a line's or a
+    channel's the runs do not have); none before any run finished."""
+    if results.empty:
+        return []
+    present = set(results["metric"].unique())
+    return [m for m in metrics if m not in present]
 
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:

@@ -199,6 +199,15 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     elif findings is not None:
         sections, produced = _stress_sections(ctx, findings, stage, step)
         lines += sections
+    elif values.empty:
+        lines += [
+            "",
+            "## Results",
+            "",
+            "None of the headline metrics has a value in these runs (What was run lists them): there is nothing to "
+            f"summarise. Every metric the runs have is in `{RESULTS_CSV}`; rerun with others (`--metric`, or the "
+            "experiment file's `metrics`), which reuses the stored runs.",
+        ]
     else:
         sections, produced, finding = _results_sections(ctx, values, stage, step)
         lines += sections

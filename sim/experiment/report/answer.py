@@ -44,6 +44,7 @@ MAX_POINTS_NAMED = 3
 
 NO_DIRECTION = "None of the headline metrics has a direction of better, so the report names no best policy."
 NO_RUNS = "none yet: no run has finished."
+NO_VALUES = "none of the headline metrics has a value in these runs, so there is nothing to compare."
 
 
 def chosen_metric(metrics: Sequence[str]) -> str | None:
@@ -81,7 +82,7 @@ def answer(
     rebase = rebase or rebase_how(quote)
     lead = "**Answer:** " if markdown else "Answer: "
     if values.empty:
-        return lead + NO_RUNS
+        return lead + (NO_RUNS if results is None or results.empty else NO_VALUES)
     metric = chosen_metric(metrics)
     if metric is None:
         return lead + NO_DIRECTION

@@ -19,6 +19,7 @@ from sim.errors import InputError
 from sim.experiment.batch import MANIFEST
 from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
+from sim.experiment.stats import absent_metrics
 from sim.experiment.store import Store
 
 
@@ -45,8 +46,14 @@ class ReportContext:
 
     @property
     def metrics(self) -> list[str]:
-        """The headline metrics, in the experiment's order."""
-        return list(self.experiment.metrics)
+        """The headline metrics that have a value in the runs (all of them before any run finished), in the
+        experiment's order."""
+        return [m for m in self.experiment.metrics if m not in self.absent_metrics]
+
+    @property
+    def absent_metrics(self) -> list[str]:
+        """The headline metrics no finished run has (a role's, a line's or a channel's the runs do not have)."""
+        return absent_metrics(self.experiment.metrics, self.results)
 
     @property
     def first_point(self) -> int:

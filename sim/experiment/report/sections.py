@@ -72,6 +72,12 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         shown = ", ".join(str(s) for s in seeds[:5]) + (", ..." if len(seeds) > 5 else "")
         lines.append(f"- **Replication seeds:** {shown}")
     lines.append(f"- **Headline metrics:** {', '.join(code(x) for x in exp.metrics)}")
+    if absent := ctx.absent_metrics:
+        lines.append(
+            f"- **Not shown:** {', '.join(code(x) for x in absent)}: no run has a value of "
+            f"{'it' if len(absent) == 1 else 'them'} (a metric of a role, a product line or a channel these runs do "
+            "not have)"
+        )
     return lines
 
 
