@@ -166,6 +166,10 @@ class Recorder:
         t.add(t.owned_before, segment[owned])
         t.add(t.owner_changed, segment[owned & (after != before)])
 
+    def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
+        """The quarter's plan's books (``SeatLedger.books``)."""
+        self.seat_ledger.books(owner, status, seats)
+
     def personal_lost(self, segment: np.ndarray, lost: np.ndarray) -> None:
         """Personal relationship stock lost when accounts changed hands (touch-equivalents)."""
         self.tally.add(self.tally.personal_lost, segment, lost)

@@ -1,26 +1,48 @@
-"""How loaded each rep is: every seat's hours worked and selling hours, summed by quarter (``seats.csv``)."""
+"""How loaded each rep is: every seat's book, hours worked and selling hours, by quarter (``seats.csv``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from sim.codes import Status
+from sim.compiled import compiled
+
 #: The columns of a seat ledger's frame, after the run's policy and seed.
-SEAT_COLUMNS = ("quarter", "seat", "role", "weeks_filled", "capacity_hours", "hours", "utilisation")
+SEAT_COLUMNS = (
+    "quarter",
+    "seat",
+    "role",
+    "owned_accounts",
+    "owned_customers",
+    "weeks_filled",
+    "capacity_hours",
+    "hours",
+    "utilisation",
+)
 
 
 class SeatLedger:
-    """Each seat's hours of customer work done (``hours``, which the week's effort adds to), its selling
-    hours (capacity: what was left for customer work after hand-offs and account plans) and its weeks with a
-    holder, summed over the quarter so far; one row per seat when the quarter closes. Seats added during a
-    run (an overlay launch) join with nothing summed before."""
+    """Each seat's book as the quarter's plan deals it, and its hours of customer work done (``hours``, which
+    the week's effort adds to), its selling hours (capacity: what was left for customer work after hand-offs
+    and account plans) and its weeks with a holder, summed over the quarter so far; one row per seat when the
+    quarter closes. Seats added during a run (an overlay launch) join with nothing summed before."""
 
     def __init__(self) -> None:
         self.hours = np.zeros(0)
         self._capacity = np.zeros(0)
         self._filled = np.zeros(0, dtype=np.int64)
+        self._owned = np.zeros(0, dtype=np.int64)
+        self._customers = np.zeros(0, dtype=np.int64)
         self._role = np.empty(0, dtype=object)
-        self._quarters: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._quarters: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
+
+    def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
+        """The quarter's books (``owner``: each account's seat, -1 none; ``status``: each account's ``Status``):
+        the live accounts each of ``seats`` seats owns, and the customers among them. What a seat's role does
+        not say, its book does: under ``hunter_farmer`` a hunter's book is of prospects, a farmer's of
+        customers."""
+        self._owned, self._customers = compiled(_books)(owner, status, seats, int(Status.CUSTOMER), int(Status.CHURNED))
 
     def worked(self, seats: int) -> np.ndarray:
         """The quarter's hours worked per seat, for a week of ``seats`` seats to add its work to."""
@@ -36,32 +58,30 @@ class SeatLedger:
         self._role = role
 
     def end_quarter(self, quarter: int) -> None:
-        """File the quarter's sums and start the next from zero."""
+        """File the quarter's books and sums, and start the next from zero."""
         n = self._role.size
-        self._quarters.append(
-            (quarter, self._role, self._filled[:n].copy(), self._capacity[:n].copy(), self.hours[:n].copy())
-        )
+        columns = {
+            "owned_accounts": _padded(self._owned, n),
+            "owned_customers": _padded(self._customers, n),
+            "weeks_filled": self._filled[:n].copy(),
+            "capacity_hours": self._capacity[:n].copy(),
+            "hours": self.hours[:n].copy(),
+        }
+        self._quarters.append((quarter, self._role, columns))
         self.hours[:] = 0.0
         self._capacity[:] = 0.0
         self._filled[:] = 0
 
     def frame(self, policy: str, seed: int) -> pd.DataFrame:
-        """One row per (quarter, seat): policy, seed, quarter, seat, role, weeks_filled, capacity_hours, hours,
-        and utilisation (hours / capacity_hours; empty for a seat with no selling hours that quarter)."""
-        parts = [
-            pd.DataFrame(
-                {
-                    "quarter": quarter,
-                    "seat": np.arange(role.size),
-                    "role": role,
-                    "weeks_filled": filled,
-                    "capacity_hours": capacity,
-                    "hours": hours,
-                    "utilisation": np.divide(hours, capacity, out=np.full(role.size, np.nan), where=capacity > 0),
-                }
-            )
-            for quarter, role, filled, capacity, hours in self._quarters
-        ]
+        """One row per (quarter, seat): policy, seed, quarter, seat, role, owned_accounts, owned_customers,
+        weeks_filled, capacity_hours, hours, and utilisation (hours / capacity_hours; empty for a seat with no
+        selling hours that quarter)."""
+        parts = []
+        for quarter, role, columns in self._quarters:
+            capacity, hours = columns["capacity_hours"], columns["hours"]
+            utilisation = np.divide(hours, capacity, out=np.full(role.size, np.nan), where=capacity > 0)
+            seats = {"quarter": quarter, "seat": np.arange(role.size), "role": role}
+            parts.append(pd.DataFrame({**seats, **columns, "utilisation": utilisation}))
         table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(SEAT_COLUMNS))
         table.insert(0, "seed", seed)
         table.insert(0, "policy", policy)
@@ -74,3 +94,26 @@ class SeatLedger:
             self.hours = np.concatenate([self.hours, np.zeros(more)])
             self._capacity = np.concatenate([self._capacity, np.zeros(more)])
             self._filled = np.concatenate([self._filled, np.zeros(more, dtype=np.int64)])
+
+
+def _padded(a: np.ndarray, n: int) -> np.ndarray:
+    """``a``'s first ``n`` entries, with zeros for the seats past its end (seats a launch added after the plan)."""
+    out = np.zeros(n, dtype=a.dtype)
+    k = min(n, a.size)
+    out[:k] = a[:k]
+    return out
+
+
+def _books(
+    owner: np.ndarray, status: np.ndarray, seats: int, customer: int, churned: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`SeatLedger.books`, compiled (``sim.compiled``): one pass over the accounts."""
+    owned = np.zeros(seats, dtype=np.int64)
+    customers = np.zeros(seats, dtype=np.int64)
+    for i in range(owner.size):
+        s = owner[i]
+        if s >= 0 and status[i] != churned:
+            owned[s] += 1
+            if status[i] == customer:
+                customers[s] += 1
+    return owned, customers

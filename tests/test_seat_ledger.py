@@ -69,3 +69,19 @@ def test_a_seat_with_no_selling_hours_has_no_utilisation_and_a_ledger_with_no_qu
     assert row.loc[0, ["weeks_filled", "capacity_hours", "hours", "utilisation"]].tolist() == [1, 10.0, 3.0, 0.3]
     assert np.isnan(row.loc[1, "utilisation"]) and row.loc[1, "weeks_filled"] == 0
     assert ledger.worked(2).tolist() == [0.0, 0.0]  # the next quarter starts from zero
+
+
+def test_a_seat_s_book_tells_a_hunter_from_a_farmer_where_the_role_does_not():
+    # Under hunter_farmer every closer is full_cycle by role: the book says who hunts (prospects) and who farms.
+    data = small_data()
+    data["quarters"] = 2
+    scenario = parse_scenario(data)
+    seats = run(scenario, make_policy("hunter_farmer"), seed=2).seats
+    q1 = seats[(seats.quarter == 1) & (seats.owned_accounts > 0)]
+    assert set(q1.role) == {"full_cycle"}
+    hunters = q1[q1.owned_customers == 0]
+    farmers = q1[q1.owned_customers == q1.owned_accounts]
+    assert len(hunters) >= 1 and len(farmers) >= 1 and len(hunters) + len(farmers) == len(q1)
+    assert (run(scenario, make_policy("unstructured"), seed=2).seats[["owned_accounts", "owned_customers"]] == 0).all(
+        axis=None
+    )  # nobody owns anything
