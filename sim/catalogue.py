@@ -201,6 +201,7 @@ _METRICS = (
         "mean",
         "share of accounts promised a touch (cadence > 0) that got none in the quarter",
         title="promised a touch, got none",
+        higher_is_better=False,
     ),
     Metric(
         "touch_gini",
@@ -244,6 +245,7 @@ _METRICS = (
         "share of opportunities whose response stage ended in the quarter without a response inside the service-level "
         "window",
         title="response window missed (SLA breach)",
+        higher_is_better=False,
     ),
     Metric(
         "conflicting_engagements",

@@ -183,13 +183,16 @@ class Strict:
     @classmethod
     def default_problems(cls) -> list[Problem]:
         """What is wrong with the class's own defaults, which validation fills in unchecked: each default by its
-        field's rule (a nested model's by its fields'), then, when every field has one, the model's checks."""
-        schema, problems = cls._schema(), list[Problem]()
-        defaults = {name: spec.default for name, spec in schema.fields.items() if not spec.required}
-        for name, value in defaults.items():
-            schema.checks[name](_dump(value, "python"), (name,), problems)
-        if not problems and len(defaults) == len(schema.fields):
-            _validate_model(cls, {k: _dump(v, "python") for k, v in defaults.items()}, (), problems)
+        field's rule, a default model instance by its own class's fields and after-checks (before-checks are
+        about what a caller typed, which a default is not); then, when every field has a default, what
+        building the class with none given (``cls()``) finds."""
+        problems = list[Problem]()
+        schema = cls._schema()
+        for name, spec in schema.fields.items():
+            if not spec.required:
+                _default_problems(schema, name, spec.default, (name,), problems)
+        if not problems and not any(spec.required for spec in schema.fields.values()):
+            _validate_model(cls, {}, (), problems)
         return problems
 
     @classmethod
@@ -234,6 +237,20 @@ class Strict:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+
+def _default_problems(schema: _Schema, name: str, value: Any, loc: Loc, problems: list[Problem]) -> None:
+    """The problems of ``value``, the default of field ``name``: a model instance by its own class (its fields'
+    values, then its after-checks), anything else by the field's rule, models inside it as data."""
+    if not isinstance(value, Strict):
+        schema.checks[name](_dump(value, "python"), loc, problems)
+        return
+    inner = type(value)._schema()
+    found = len(problems)
+    for field in inner.fields:
+        _default_problems(inner, field, getattr(value, field), (*loc, field), problems)
+    if len(problems) == found:
+        _model_checks(inner.after, value, loc, problems)
 
 
 def _dump(value: Any, mode: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pytest
@@ -732,6 +732,11 @@ def test_touches_given_twice_are_one_offer_each():
             "segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
         ),
         ("examples.nearest_rep:nearestrep", "'examples.nearest_rep' has no 'nearestrep' (did you mean 'NearestRep'?)"),
+        (
+            "/home/me/policies/farmer.py:Farmer",
+            "'/home/me/policies/farmer.py:Farmer' names a file; run covsim from /home/me/policies and name it "
+            "farmer:Farmer",
+        ),
     ],
 )
 def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says_what_to_write(name, line):
@@ -777,4 +782,33 @@ def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_par
     assert e.value.problems == [
         "--param weeks_ahead: forgot_params:Forgot has no such parameter (weeks_ahead is declared in ForgotParams, "
         "which is not forgot's Params: set Params = ForgotParams in the class)"
+    ]
+
+
+def test_a_module_that_imports_a_missing_one_is_not_said_to_be_missing_itself(tmp_path, monkeypatch):
+    (tmp_path / "imports_missing.py").write_text("import no_such_package_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(InputError) as e:
+        policy_class("imports_missing:P", "--policy")
+    assert e.value.problems == [
+        "--policy: cannot import 'imports_missing': ModuleNotFoundError: No module named 'no_such_package_xyz'"
+    ]
+
+
+def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices():
+    class Wide(Strict):
+        top_n: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+        share: Annotated[float, Field(gt=0.0, le=0.5)] = 0.25
+        mode: Literal["keep", "redeal"] = "keep"
+
+    class Described(Unstructured):
+        """A policy with wide bounds."""
+
+        name = "described"
+        Params = Wide
+
+    assert Described.describe().splitlines()[1:] == [
+        "    top_n = 10  at least 1, at most 1000000",
+        "    share = 0.25  above 0, at most 0.5",
+        '    mode = "keep"  one of keep, redeal',
     ]

@@ -537,10 +537,11 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     points = pd.DataFrame({"point": [0, 1, 2], "block": "", "row": -1, "shock": ["none", "cut", "boom"]})
     text = stress_answer(analyse(tidy(rows), points, suite.stress), ["a", "b"], markdown=False)
     assert "the difference is in the misses" not in text
+    # boom changes a's and b's profits alike in every replication: no test, so the family is cut alone.
     assert (
         "Under cut the gap widens: the change the stress makes to the profit of b is 5 lower than the change it makes to "
         "that of a [4, 6] (paired; Bonferroni-adjusted over "
-        "the 2 stresses); the difference is in the relationships: the stress costs b 50.0 more touch-equivalents of "
+        "the 1 stress); the difference is in the relationships: the stress costs b 50.0 more touch-equivalents of "
         "personal relationship (accounts changing hands) than a [45.0, 55.0], and the deals those relationships win."
     ) in text
     # a - b is 10 in every replication under boom and without a stress: no test there, and the family is cut alone.
@@ -655,8 +656,8 @@ def test_a_profit_gap_the_same_in_every_replication_is_no_test_as_in_compare() -
     assert "The gap is clear" not in text and "[6, 6]" not in text  # no zero-width interval anywhere
     assert (
         "That gap is not clearly the stress's: without it b is 10 behind a, and the change cut makes to the profit "
-        "of b differs from the change it makes to that of a by -6 (paired; Bonferroni-adjusted over the 1 stress), "
-        "the same in every one of the 4 paired replications, so there is no test."
+        "of b differs from the change it makes to that of a by -6, the same in every one of the 4 paired "
+        "replications, so there is no test."
     ) in text
     assert (
         "Their profit difference is the same in every one of the 4 paired replications under cut and without a "

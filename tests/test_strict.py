@@ -341,3 +341,49 @@ def test_a_model_defined_inside_a_function_may_name_that_function_s_other_models
         (("days",), "Input should be a valid integer"),
         (("sky", "kind"), "Input should be 'calm' or 'storm'"),
     ]
+
+
+def test_default_problems_check_each_default_by_its_own_rule_and_a_default_model_by_its_own_class():
+    class Tier(Strict):
+        share: Annotated[float, Field(le=1.0)] = 0.5
+
+    class Special(Tier):
+        extra: int = 1
+
+    class Either(Strict):
+        a: int | None = None
+        b: int | None = None
+
+        @model_validator(mode="before")
+        @classmethod
+        def one(cls, data):
+            if data.get("a") is not None and data.get("b") is not None:
+                raise ValueError("a or b, not both")
+            return data
+
+    class Fine(Strict):
+        tier: Tier = Special()  # an instance of a subclass, as validation takes one
+        either: Either = Either(a=1)  # a before-check sees what a caller typed, which a default is not
+
+    assert Fine.default_problems() == []
+
+    class Bad(Strict):
+        share: Annotated[float, Field(ge=0.0)] = -1.0
+        nested: Tier = Special().model_copy(update={"share": 2.0})  # built unchecked, as a default may be
+
+    assert Bad.default_problems() == [
+        (("share",), "Input should be greater than or equal to 0"),
+        (("nested", "share"), "Input should be less than or equal to 1"),
+    ]
+
+    class Ordered(Strict):
+        low: float = 2.0
+        high: float = 1.0
+
+        @model_validator(mode="after")
+        def ordered(self):
+            if self.low > self.high:
+                raise ValueError("low is above high")
+            return self
+
+    assert Ordered.default_problems() == [((), "low is above high")]  # what Ordered() itself would say

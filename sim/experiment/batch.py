@@ -38,10 +38,11 @@ class Batch:
 
 def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[str, object] | None = None) -> str:
     """What an experiment's results are a function of: the experiment, its scenario, the engine's code and
-    the code of any user policy it runs (the manifest's and the report's config hash); ``identity``: those
-    inputs (``_identity``) when they have been read already."""
+    the code of any user policy it runs (the manifest's and the report's config hash, which counts the
+    replications and headline metrics the store's identity leaves out); ``identity``: those inputs
+    (``_identity``) when they have been read already."""
     identity = _identity(experiment, scenario) if identity is None else identity
-    return content_hash({**identity, "replications": experiment.replications})
+    return content_hash({**identity, "replications": experiment.replications, "metrics": list(experiment.metrics)})
 
 
 #: What a reader calls each input of a store's identity (``_identity``'s keys), in a refusal that names the ones

@@ -70,13 +70,18 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     if not module_name or not attr:
         raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
     if module_name.endswith(".py") or "/" in module_name or module_name.startswith("."):  # a file, not a module
-        dotted = module_name.removesuffix(".py").strip("./").replace("/", ".")
-        raise InputError(
-            [f"{where}: {name!r} names a file; name its module, from the folder covsim runs in: {dotted}:{attr}"]
-        )
+        path = module_name.removesuffix(".py")
+        if path.startswith(("/", "..")):  # outside the folder covsim runs in: run it from the file's
+            folder, _, stem = path.rpartition("/")
+            how = f"run covsim from {folder or '/'} and name it {stem}:{attr}"
+        else:
+            how = f"name its module, from the folder covsim runs in: {path.strip('./').replace('/', '.')}:{attr}"
+        raise InputError([f"{where}: {name!r} names a file; {how}"])
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
+        if e.name is None or not (module_name == e.name or module_name.startswith(f"{e.name}.")):  # it imports one
+            raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
         raise InputError(
             [
                 f"{where}: cannot import {module_name!r}: {e} (covsim looks in the folder it runs in, then on the "

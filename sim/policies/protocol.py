@@ -26,8 +26,9 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import typing
 import weakref
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import tomli_w
@@ -179,7 +180,7 @@ class Policy:
         lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0]}"]
         for field, info in cls.parameters().items():
             bounds = ", ".join(
-                f"{words} {limit:g}"
+                f"{words} {int(limit) if float(limit).is_integer() else limit}"
                 for words, limit in (
                     ("at least", info.ge),
                     ("above", info.gt),
@@ -188,6 +189,13 @@ class Policy:
                 )
                 if limit is not None
             )
+            choices = (
+                [str(c) for c in typing.get_args(info.annotation)]
+                if typing.get_origin(info.annotation) is Literal
+                else []
+            )
+            if choices and not any(c in (info.description or "") for c in choices):  # not said already
+                bounds = "one of " + ", ".join(choices)
             about = "; ".join(x for x in (info.description or "", bounds) if x)
             lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {about}".rstrip())
         return "\n".join(lines)

@@ -89,6 +89,11 @@ def answer(
     higher = bool(CATALOGUE[metric].higher_is_better)
     sign = 1.0 if higher else -1.0
     head = f"on {quote(metric)} ({'higher' if higher else 'lower'} is better), "
+    if skipped := list(metrics[: list(metrics).index(metric)]):  # named first, but with no direction of better
+        head = (
+            f"on {quote(metric)} ({'higher' if higher else 'lower'} is better; {joined([quote(m) for m in skipped])}, "
+            f"named before it, {'has' if len(skipped) == 1 else 'have'} no direction of better), "
+        )
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
         across = _across_points(values, metric, sign, policies[0], points, factors, quote) if across_points else None

@@ -50,7 +50,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if t["max_regret"].max() <= 0:  # every policy the best everywhere: the same profits, nothing to rank
             out.append(
                 f"{joined([q(p) for p in t.index])} make the same mean profit under every stress (and without one): "
-                "neither is safer."
+                f"{'neither' if len(t.index) == 2 else 'none'} is safer."
             )
         elif t.at[safe, "max_regret"] <= 0:
             out.append(f"{is_safer}: it has the best profit under every stress (and without one); {behind}.")
@@ -310,8 +310,10 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock) and s not in f.inert]  # inert: no comparison
     if stress not in stressed:
         return ""
-    g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, len(stressed))
-    adjusted = f"paired; Bonferroni-adjusted over the {len(stressed)} stress{'es' if len(stressed) != 1 else ''}"
+    # The family: the stresses among which this one was picked whose change of the gap is a test at all.
+    tested = sum(not impact_gap(f.draws, s, DECISION_METRIC, other, safe)["constant"] for s in stressed)
+    g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, tested)
+    adjusted = f"paired; Bonferroni-adjusted over the {tested} stress{'es' if tested != 1 else ''}"
     base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
     wide = base.pivot_table(index="replication", columns="policy", values="value")
     gap = wide.reindex(columns=[safe, other]).dropna().mean()
@@ -330,7 +332,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
             f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
             f"the change {q(stress)} makes to the profit of {q(other)} differs from the change it makes to that of "
-            f"{q(safe)} by {change} ({adjusted}), "
+            f"{q(safe)} by {change}{'' if g['constant'] else f' ({adjusted})'}, "
             f"{unsure}."
         )
     more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
