@@ -64,9 +64,21 @@ def compiled(function: Callable[..., Any]) -> Callable[..., Any]:
         _stamped_locator()
         _STAMPED[kernel] = files
     try:
-        return numba.njit(cache=cache, **OPTIONS)(kernel)
+        dispatcher = numba.njit(cache=cache, **OPTIONS)(kernel)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(**OPTIONS)(kernel)
+        dispatcher = numba.njit(**OPTIONS)(kernel)
+    _DISPATCHERS.append(dispatcher)
+    return dispatcher
+
+
+#: Every kernel ``compiled`` made in this process.
+_DISPATCHERS: list[Any] = []
+
+
+def kernels_loaded() -> int:
+    """How many kernels (one per argument types) this process has compiled or loaded from the cache so far: a
+    run after which it is higher paid for loading them (about half a second the first time in a process)."""
+    return sum(len(d.signatures) for d in _DISPATCHERS)
 
 
 #: What a terminal is told when a process first compiles a loop (rather than loading it from numba's cache).

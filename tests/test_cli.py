@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -519,4 +520,13 @@ def test_compare_names_each_metric_it_does_not_know_in_one_line():
         "--metric won_value_line:x: 'won_value_line:x' names no product line of the scenario (it has one)",
         "--metric utilisation_hunter: 'utilisation_hunter' is of hunter seats, and the scenario has none (full_cycle, "
         "sdr, inside)",
+    )
+
+
+def test_run_says_when_a_run_s_time_includes_loading_the_compiled_loops():
+    r = covsim("run", str(SMALL), "--quarters", "1", "--policy", "unstructured")
+    assert r.returncode == 0, r.stderr
+    assert re.search(
+        r"unstructured: small, seed 7, 5,000 accounts, 5 reps \([0-9.]+ s, loading the compiled loops included\)",
+        r.stdout,
     )

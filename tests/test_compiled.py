@@ -170,3 +170,16 @@ def test_a_quiet_process_says_nothing_when_it_compiles_and_a_pool_lets_one_worke
     monkeypatch.setattr(pool, "start_worker", started)
     pool.WorkerPool(3).close()
     assert asked == [True, False, False]
+
+
+def test_kernels_loaded_counts_what_a_run_loads_and_a_repeat_loads_nothing(small):
+    # covsim run says a run's time includes loading the compiled loops when this count rose during it.
+    from sim.compiled import kernels_loaded
+    from sim.policies import make_policy
+    from sim.run import run
+
+    run(small, make_policy("unstructured"), 1, quarters=1)
+    loaded = kernels_loaded()
+    assert loaded > 10  # every kernel of the week
+    run(small, make_policy("unstructured"), 2, quarters=1)
+    assert kernels_loaded() == loaded

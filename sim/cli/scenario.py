@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -101,6 +100,7 @@ def run_command(
     with loading_libraries():
         import pandas as pd
 
+        from sim.compiled import kernels_loaded
         from sim.format import counted
         from sim.policies import policies_for
         from sim.policies.rollout import current_policy
@@ -119,8 +119,9 @@ def run_command(
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
-            warm = "numba" in sys.modules  # else this run loads the compiled loops, once per process
+            loaded = kernels_loaded()
             result = run(scenario, policy, seed)
+            warm = kernels_loaded() == loaded  # else this run loaded compiled loops (once each per process)
             results.append(result)
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
