@@ -363,6 +363,14 @@ _METRICS = (
         "customers whose contract a renewal ended in the quarter (renewal lost, or not renewed on the date)",
     ),
     Metric("renewals_due", Unit.ACCOUNTS, "sum", "contracts that reached their renewal date in the quarter"),
+    Metric(
+        "renewal_rate",
+        Unit.SHARE,
+        "mean",
+        "share of the contracts that reached their renewal date in the quarter that renewed: 1 - churned_at_renewal "
+        "/ renewals_due",
+        higher_is_better=True,
+    ),
     Metric("new_logos", Unit.ACCOUNTS, "sum", "prospects won as customers in the quarter"),
     Metric("never_contacted", Unit.ACCOUNTS, "last", "live accounts no rep has worked since the start of the run"),
     Metric("never_contacted_share", Unit.SHARE, "last", "never_contacted / live accounts"),

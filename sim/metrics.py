@@ -234,8 +234,10 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "customers", _total(a.customers, sel)
     yield "prospects", _total(a.prospects, sel)
     yield "churned", _total(t.churned, sel)
-    yield "churned_at_renewal", _total(t.churned_at_renewal, sel)
-    yield "renewals_due", _total(t.renewals_due, sel)
+    ended, due = _total(t.churned_at_renewal, sel), _total(t.renewals_due, sel)
+    yield "churned_at_renewal", ended
+    yield "renewals_due", due
+    yield "renewal_rate", 1.0 - ratio(ended, due)
     yield "new_logos", _total(t.new_logos, sel)
     never = _total(a.never_contacted, sel)
     yield "never_contacted", never

@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "09ef79aa12b5809904414b680a45e894b9099e53a77e05bd3c6f02472b752424",
+        "a5109ab16dae2caba43ab7d9a3921c4b7e92c0f03a88abac08a66cf8a1c93845",
         "97a64e7d8bac1a664dec19c6cf4b998c7068f7f2074316add0fef771e41f2963",
     ),
     ("hunter_farmer", 2): (
-        "468d8035cbe61a599e0a7b4c61642a24cff2b87ab89d8285d505b44f572a3635",
+        "f6e21ecfa5e721ea06771f33a26616d3f8a690c1b1c39f2168e630299ae6eca4",
         "f1411c352cfd4b50110909f464990fa2e98981b0b77543ffb954ecec3c7009fb",
     ),
     ("named_accounts", 1): (
-        "d3ebf4bc6d7a6ea4a7d14d92d4ce3d19826407a69a5e7024499497699ec68a83",
+        "1b3dddae9103082a515a03007b9f38406f8d5f2ad13126fc0d7d4c15a1a0d0a3",
         "22a808ab90426d676e0b04a812d08632794bd7cb4b3c3ea2a18560a504d3c5a4",
     ),
     ("named_accounts", 2): (
-        "eca9c4f3e76ca6583eaa91f84373765474aca0894cb253e293b7066495125525",
+        "d97c9b7589fb68d4c63349130fcea019d79d0f1c04813c965a173eb33a7d13ff",
         "ac02d2f7d478e983072c91782ac77ee12b7ad7a6ca7f590db8feedb9b3718dd9",
     ),
     ("pooled", 1): (
-        "7b8c847fa14b2abcdb18efa3035bd1815b7722b1c19cb413ff09d86cd74d3a92",
+        "5e24f79b9e0ffc58981ded7d85b2d5619659bb0760ffa46b990be97bfd944bd1",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "e8439c3be777d4d02b5670af91b861299e6eb4eca1b2e95f96dea0de3500adae",
+        "0261f89b9e44a331943498cf6679c39b39c862f98e52df89cd12f95bf5cceb3b",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "01ea6f8cf612604e8a2a5c95c8d414e796f32605e912f18a4228663e21149034",
+        "a2d5913e4a24832360dad1d4c56b544021421f3c34acefbd8e7f86bbb7ff8fd6",
         "523de0b15f76b0f64d335cbc5400beca6c4fed7aa8ba7da30f42370641d219da",
     ),
     ("random_books", 2): (
-        "b550848f8ca3f3453a27345ba3ce8a28eeec0470cdd3faf4ac11e269c7b383c6",
+        "a2946cbaaf7bd8a7dbd106c75f7b4d5c4188ddb48ec521987dd1511510973c06",
         "af54641ff84b29682a68aa175c771edf47dc971ff75cd101fa4161625c27ed39",
     ),
     ("segment_tiers", 1): (
-        "15626b03402fffb5215f1611e876c1db8ff45dfeb86a9fedd6a157a3e1a535b8",
+        "d6dbd059e8b8bb64dfa485421206def277ea3f7605bde696389afc44fcb35c51",
         "71fe5e6afaed5d25f8347cccd9bf83fa5b232c1f348dafe3b1d38d81e4e8d8b9",
     ),
     ("segment_tiers", 2): (
-        "37caec0121aaa68bf0f72b5fe83fd76bf42593689ac2aa659cae313cfd205d31",
+        "adc327ee3fc746a30d011691c63692aa621d58153246846a2dc08071a9b99b32",
         "d10793bfce2f329b2d22067a65241334c9fc3c4cc41f254e7bdac3b6151d9334",
     ),
     ("territories", 1): (
-        "6b1ff18c44dfdbfb35bf8048a13d976cf04020b35df565358eb10c1c14277a61",
+        "ffb47dff2550fed4fb182f0f67fd6d2300ba3f88631cdeb8640541fca4c55520",
         "f58a61030f1b7449a4d4549bdea48c75c5ed60af1ea0285e54aea7509da4e252",
     ),
     ("territories", 2): (
-        "67c61c3a204d8d4017a5a5830347691b0077de5d9f5f002fd2a31454b957d520",
+        "01dd986a740817b3d465abd4cdd1e982f3bbbd12dfcf1f64a7b7cb323142eadb",
         "c28b5367a5ead3cb512574f69b78e13fd5088e1fff1cb767cf393c31910b4567",
     ),
     ("unstructured", 1): (
-        "8dedf33d9c050f316a5c62fe8f37c0c452369399fd2ed278c801d69f2953dd51",
+        "0cef5ebdc3e275ea3dd0404e489165d98e5054db5029f59ed06bc62faf91a216",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "68eb6219d5a4ca58ab0ec3cef0efd3a49c347f6b186ce8cd0ab723e302812a9d",
+        "77ca5236bb2401dc15878bb75244415674c1d4c3e0c6deb7b8b01d116add373b",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "ae29781880cff01c94b9be0cefa560494c0da679f9fa776f257ce7c856310ad0",
+        "553b61dadc38a8e16c2ff56033c3bbb4d75d42a51193d999c559f410106ec355",
         "a600d29ae77b271b7025b66e216550de7aa8b7d62abd78e3afabf567accbf038",
     ),
     ("overlay", 2): (
-        "6c4b2dcc138d52b0a157582e1ac9f55713fd4dfb5c8535fe6eb5fedfeba9d669",
+        "c962f4a11c00f45d1bea438521da5d2bc6b632d0a8a41f39a7fe659c8d29e321",
         "0da1299177f4a4648d19fe85472fc5794d56e3bb62ba681a08bed0d7bf991696",
     ),
     ("value_based", 1): (
-        "e3f8cbbacde0a8c97d06d56873f6a584bb11f85595824106004b7bfb81aa3fd6",
+        "51ad2cb7a6ca38fffe3911b026e28567aacbc0cbc920b22718e33a9486ceb381",
         "45b81f95d9f720e4d0dd21afc5888502e05f99f7d9a28bd9257e1b506ec1d883",
     ),
     ("value_based", 2): (
-        "626be700e6d1fe08ccbacd9178933b3b3d1b42a06c0ac2bccb7ca65a1ee9a172",
+        "591f66f5ed9483c8c171bfd7e67a677984341d90cf029ab8d4ae799c01f51028",
         "f865c59680b888aaa5fd2bc25b5a566513a001f0e5d86b74ae469f7807a547db",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "e2546ac5fb814638ccdadc1675164213f5e544ef0a1203b8b181f8f3b212a55e",
+        "67a70f0a8939a1dd46a649fb7a7b3d1b7ad9405d3492344c832ee48894a686db",
         "9ff006c4d88aca3fa51ee13aae2884d6730be0962caa03772fe7ffde258bbf6b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "37a5878094713d56a8382dc3d2f91677dfe2b94aa0bba58331183b850b4ba12b",
+        "5c36dad6592b58b71f94b2914e43d5003ba51016550a0a26945c22ff76c10255",
         "f901553ea39772a0055df5a56c5b0c6dc83d67176e011a7a1146132425ef92e4",
     ),
 }

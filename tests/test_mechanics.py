@@ -221,6 +221,25 @@ def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
     assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]
 
 
+def test_renewal_rate_is_the_share_of_renewal_dates_that_renewed_and_worked_renewals_raise_it():
+    # From a sales leader's trial: the rate had to be worked out by hand from two counts.
+    def quarters(scenario):
+        m = run(scenario, seed=5).metrics
+        wide = m[m.segment == "all"].pivot_table(index="quarter", columns="metric", values="value")
+        assert wide.renewal_rate.to_numpy() == pytest.approx(
+            1.0 - (wide.churned_at_renewal / wide.renewals_due).to_numpy(), rel=1e-15
+        )
+        return wide.renewal_rate.mean()
+
+    uncovered = quarters(renewal_world(0.3, customers=3000))
+    covered = quarters(
+        renewal_world(0.3, customers=3000).with_overrides(
+            policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
+        )
+    )
+    assert 0.5 < uncovered < covered < 1.0
+
+
 def _churned_in_a_year(skill: float | None, seed: int) -> float:
     """Customers churned in a year of ``scenarios/small.toml`` at 20,000 accounts with no new-logo or expansion
     demand and no attrition, its renewals worked by ten full-cycle reps of one ``skill`` who own every account
