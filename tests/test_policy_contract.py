@@ -290,11 +290,12 @@ def test_user_policy_by_import_path_and_unknown_names():
 
 def test_a_policy_name_that_cannot_label_results_is_refused_in_one_line(tmp_path, monkeypatch):
     # A name with spaces reached the experiment's label check as a raw ValidationError.
-    (tmp_path / "spaced.py").write_text(
-        "from sim.policies.segment_tiers import SegmentTiers\nclass Mine(SegmentTiers):\n    name = 'tiers (mine)'\n",
-        encoding="utf-8",
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "spaced",
+        ("from sim.policies.segment_tiers import SegmentTiers\nclass Mine(SegmentTiers):\n    name = 'tiers (mine)'\n"),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(InputError) as e:
         policy_class("spaced:Mine", where="--policy")
     assert e.value.problems == [
@@ -372,14 +373,18 @@ def test_a_default_that_breaks_its_own_rule_is_refused_when_the_policy_is_built_
 
 def test_a_nested_default_that_breaks_its_rule_is_refused_in_python_and_on_the_command_line(tmp_path, monkeypatch):
     # A nested model's default instance was taken as it was, unchecked, by both.
-    (tmp_path / "nested_default.py").write_text(
-        "from typing import Annotated\nfrom sim.policies.unstructured import Unstructured\n"
-        "from sim.strict import Field, Strict\n"
-        "class Tier(Strict):\n    share: Annotated[float, Field(le=1.0)] = 2.0\n"
-        "class Q(Strict):\n    tier: Tier = Tier()\n"
-        "class P(Unstructured):\n    Params = Q\n"
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "nested_default",
+        (
+            "from typing import Annotated\nfrom sim.policies.unstructured import Unstructured\n"
+            "from sim.strict import Field, Strict\n"
+            "class Tier(Strict):\n    share: Annotated[float, Field(le=1.0)] = 2.0\n"
+            "class Q(Strict):\n    tier: Tier = Tier()\n"
+            "class P(Unstructured):\n    Params = Q\n"
+        ),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(InputError) as e:
         policy_class("nested_default:P")
     assert e.value.problems == [
@@ -596,12 +601,16 @@ def test_a_mistyped_parameter_is_refused_with_the_closest_name():
 
 
 def test_two_policies_of_one_name_are_refused_not_merged(tmp_path, monkeypatch):
-    (tmp_path / "twin_policies.py").write_text(
-        "from sim.policies.unstructured import Unstructured\n\n"
-        "class A(Unstructured):\n    name = 'mine'\n\n"
-        "class B(Unstructured):\n    name = 'mine'\n"
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "twin_policies",
+        (
+            "from sim.policies.unstructured import Unstructured\n\n"
+            "class A(Unstructured):\n    name = 'mine'\n\n"
+            "class B(Unstructured):\n    name = 'mine'\n"
+        ),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     scenario = load_scenario(SMALL)
     with pytest.raises(InputError) as e:
         policies_for(("twin_policies:A", "twin_policies:B"), {}, scenario, "small.toml")
@@ -748,12 +757,16 @@ def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says
 def test_a_built_in_s_subclass_whose_params_drop_the_built_in_s_says_which_to_extend(tmp_path, monkeypatch, small):
     # It read "problems() raised AttributeError: 'MyParams' object has no attribute 'field_segments'", blaming a
     # method the user never wrote.
-    (tmp_path / "narrow_params.py").write_text(
-        "from sim.policies.segment_tiers import SegmentTiers\nfrom sim.strict import Strict\n"
-        "class MyParams(Strict):\n    weeks_ahead: int = 4\n"
-        "class Farm(SegmentTiers):\n    name = 'farm'\n    Params = MyParams\n"
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "narrow_params",
+        (
+            "from sim.policies.segment_tiers import SegmentTiers\nfrom sim.strict import Strict\n"
+            "class MyParams(Strict):\n    weeks_ahead: int = 4\n"
+            "class Farm(SegmentTiers):\n    name = 'farm'\n    Params = MyParams\n"
+        ),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     hint = (
         "'MyParams' object has no attribute 'field_segments' (its Params lacks field_segments, which SegmentTiers, "
         "that it extends, reads: declare its Params as a subclass of SegmentTiersParams)"
@@ -771,12 +784,16 @@ def test_a_built_in_s_subclass_whose_params_drop_the_built_in_s_says_which_to_ex
 
 
 def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_params(tmp_path, monkeypatch, small):
-    (tmp_path / "forgot_params.py").write_text(
-        "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
-        "class ForgotParams(SegmentTiersParams):\n    weeks_ahead: int = 4\n"
-        "class Forgot(SegmentTiers):\n    name = 'forgot'\n"
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "forgot_params",
+        (
+            "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+            "class ForgotParams(SegmentTiersParams):\n    weeks_ahead: int = 4\n"
+            "class Forgot(SegmentTiers):\n    name = 'forgot'\n"
+        ),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(InputError) as e:
         policies_for(["forgot_params:Forgot"], {"weeks_ahead": 3}, small, "s.toml")
     assert e.value.problems == [
@@ -786,8 +803,7 @@ def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_par
 
 
 def test_a_module_that_imports_a_missing_one_is_not_said_to_be_missing_itself(tmp_path, monkeypatch):
-    (tmp_path / "imports_missing.py").write_text("import no_such_package_xyz\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    user_module(tmp_path, monkeypatch, "imports_missing", "import no_such_package_xyz\n")
     with pytest.raises(InputError) as e:
         policy_class("imports_missing:P", "--policy")
     assert e.value.problems == [
@@ -812,3 +828,9 @@ def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices(
         "    share = 0.25  above 0, at most 0.5",
         '    mode = "keep"  one of keep, redeal',
     ]
+
+
+def user_module(tmp_path, monkeypatch, name: str, source: str) -> None:
+    """A user's policy module ``name`` of ``source``, importable for the test."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
