@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class ReportContext:
         experiment's order."""
         return [m for m in self.experiment.metrics if m not in self.absent_metrics]
 
-    @property
+    @cached_property
     def absent_metrics(self) -> list[str]:
         """The headline metrics no finished run has (a role's, a line's or a channel's the runs do not have)."""
         return absent_metrics(self.experiment.metrics, self.results)
