@@ -292,3 +292,16 @@ def test_a_paired_difference_of_shares_is_cut_at_plus_and_minus_one() -> None:
     assert row["low_adj"] == -1.0
     assert stats.difference_limits("sla_breach_rate") == (-1.0, 1.0)
     assert stats.difference_limits("opps_won") == (None, None) and stats.difference_limits("profit") == (None, None)
+
+
+def test_a_holm_p_below_005_beside_a_bonferroni_interval_with_0_is_explained_not_left_to_look_wrong():
+    # A sales leader read "+6.0 pp [-1.6 pp, +13.6 pp] p=0.0433" as a contradiction.
+    from sim.experiment.stats import HOLM_ALONE, holm_alone
+
+    row = {"p_holm": 0.0433, "low_adj": -1.6, "high_adj": 13.6}
+    assert holm_alone(pd.DataFrame([row]))
+    assert not holm_alone(pd.DataFrame([{**row, "low_adj": 0.4}]))  # both say clear
+    assert not holm_alone(pd.DataFrame([{**row, "p_holm": 0.2}]))  # both say not clear
+    assert not holm_alone(pd.DataFrame([{**row, "p_holm": float("nan")}]))  # no test
+    assert not holm_alone(pd.DataFrame())
+    assert "less strict than Bonferroni's" in HOLM_ALONE

@@ -134,7 +134,15 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
     from sim.experiment.report.answer import answer
-    from sim.experiment.stats import MIN_REPLICATIONS, absent_metrics, describe, paired_differences, run_values
+    from sim.experiment.stats import (
+        HOLM_ALONE,
+        MIN_REPLICATIONS,
+        absent_metrics,
+        describe,
+        holm_alone,
+        paired_differences,
+        run_values,
+    )
     from sim.tables import differences_table, means_table, metrics_legend
 
     exp = batch.experiment
@@ -205,6 +213,8 @@ def _summary(batch: Batch) -> None:
             click.echo(f"\nPaired differences (common random numbers), {statistics}:")
             paired = paired_differences(first, exp.baseline_label)
             click.echo(differences_table(paired, metrics, exp.baseline_label, order))
+            if holm_alone(paired):
+                click.echo(HOLM_ALONE)
         click.echo("\n" + metrics_legend(metrics))
 
 

@@ -304,6 +304,23 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     )
 
 
+#: What a paired-differences table adds when a Holm p-value and its Bonferroni interval disagree (``holm_alone``).
+HOLM_ALONE = (
+    "Where a Holm p is below 0.05 but the Bonferroni interval includes 0, the two corrections disagree at the edge: "
+    "Holm's, which steps down the family, is less strict than Bonferroni's intervals; a difference is called clear "
+    "by its interval."
+)
+
+
+def holm_alone(paired: pd.DataFrame) -> bool:
+    """Whether a comparison of ``paired`` (:func:`paired_differences`) has a Holm p below 0.05 and a Bonferroni
+    interval that includes 0 (which a reader takes for a contradiction: ``HOLM_ALONE`` says why it is none)."""
+    if paired.empty:
+        return False
+    edge = (paired["p_holm"] < 1 - CONFIDENCE) & (paired["low_adj"] <= 0) & (paired["high_adj"] >= 0)
+    return bool(edge.any())
+
+
 def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
     """One policy's design points against design point ``reference``, paired by replication (replication r
     has the same seed at every point: common random numbers): :func:`paired_differences` with each point in

@@ -216,6 +216,8 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
             g = d[d.metric == metric].set_index("policy")
             rows += [_difference_row(metric, f"{p} - {ctx.baseline}", g.loc[p]) for p in ctx.policies if p in g.index]
         lines += ["", md_table(_DIFFERENCE_HEADERS, rows, "llrrrrr")]
+    if stats.holm_alone(paired[paired.metric.isin(ctx.metrics)]):
+        lines += ["", stats.HOLM_ALONE]
     return lines
 
 
