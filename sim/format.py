@@ -140,3 +140,13 @@ def interval(metric: str, low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
     return f"[{fmt(metric, low)}, {fmt(metric, high)}]"
+
+
+def not_shown(absent: list[str], quote: Callable[[str], str] = str) -> str:
+    """What the terminal and the report say of headline metrics no run has a value of (``absent``, each written
+    by ``quote``): ``x: no run has a value of it (a metric of a role, ...)``."""
+    them = "it" if len(absent) == 1 else "them"
+    return (
+        f"{', '.join(quote(m) for m in absent)}: no run has a value of {them} (a metric of a role, a product line "
+        "or a channel these runs do not have)"
+    )

@@ -24,7 +24,7 @@ from sim.cli.common import (
     reported_errors,
 )
 from sim.errors import InputError
-from sim.format import counted
+from sim.format import counted, not_shown
 
 if TYPE_CHECKING:
     from sim.experiment.batch import Batch
@@ -179,11 +179,7 @@ def _summary(batch: Batch) -> None:
         )
         click.echo(said)  # the first line a reader gets (``| head -1``)
         if absent:
-            click.echo(
-                f"({', '.join(absent)}: no run has a value of {'it' if len(absent) == 1 else 'them'}, so "
-                f"{'it is' if len(absent) == 1 else 'they are'} not shown: a metric of a role, a product line or a "
-                "channel these runs do not have)"
-            )
+            click.echo(f"Not shown: {not_shown(absent)}")
         if values.empty:
             return
         point = int(values.point.min())

@@ -13,7 +13,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, fmt, no_spread_words
+from sim.format import counted, difference, fmt, no_spread_words, not_shown
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
@@ -73,11 +73,7 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         lines.append(f"- **Replication seeds:** {shown}")
     lines.append(f"- **Headline metrics:** {', '.join(code(x) for x in exp.metrics)}")
     if absent := ctx.absent_metrics:
-        lines.append(
-            f"- **Not shown:** {', '.join(code(x) for x in absent)}: no run has a value of "
-            f"{'it' if len(absent) == 1 else 'them'} (a metric of a role, a product line or a channel these runs do "
-            "not have)"
-        )
+        lines.append(f"- **Not shown:** {not_shown(absent, code)}")
     return lines
 
 
