@@ -148,5 +148,5 @@ def not_shown(absent: list[str], quote: Callable[[str], str] = str) -> str:
     them = "it" if len(absent) == 1 else "them"
     return (
         f"{', '.join(quote(m) for m in absent)}: no run has a value of {them} (a metric of a role, a product line "
-        "or a channel these runs do not have)"
+        "or a channel these runs do not have, or a share of nothing in every run)"
     )

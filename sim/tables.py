@@ -251,10 +251,14 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
 
 
 def stress_table(
-    impacts: pd.DataFrame, recovery: pd.DataFrame, stresses: list[str], order: list[str], inert: list[str]
+    impacts: pd.DataFrame,
+    recovery: pd.DataFrame,
+    stresses: list[str],
+    order: list[str],
+    inert: dict[str, list[str]],
 ) -> str:
     """Per stress and policy: profit against the unshocked run (mean paired difference, relative) and the
-    quarters its revenue takes to recover; a stress in ``inert`` changed nothing in any run."""
+    quarters its revenue takes to recover; a stress in ``inert[policy]`` changed none of that policy's runs."""
     d = impacts[impacts.metric == "profit"].set_index(["shock", "policy"])
     rec = recovery.set_index(["shock", "policy"])
     width = max(30, *(len(p) + 2 for p in order))
@@ -265,7 +269,7 @@ def stress_table(
             if (shock, p) not in d.index:
                 cells.append("-")
                 continue
-            if shock in inert:
+            if shock in inert.get(p, ()):
                 cells.append("changed nothing")
                 continue
             known = (shock, p) in rec.index

@@ -272,3 +272,29 @@ def test_a_dask_worker_stopped_with_ctrl_c_leaves_quietly():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout == "" and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+
+
+def compare_in_memory(fault: str) -> subprocess.CompletedProcess[str]:
+    """``covsim compare`` without --out (its store in memory), the leaving policy's replication 1 at fault."""
+    env = {**os.environ, FAULTS: faults({1: fault})}
+    cmd = [sys.executable, "-m", "sim.cli", "compare", str(SMALL), "--policy", "unstructured", "--policy", LEAVING]
+    cmd += ["--replications", str(REPLICATIONS), "--seed", str(SEED), "--quarters", "1", "--executor", "serial"]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def test_an_interrupted_compare_without_out_says_nothing_was_kept():
+    """Without --out nothing outlives the process: the message may not promise a resume that would rerun all."""
+    r = compare_in_memory("ctrl_c_in_a_loop")
+    assert r.returncode == 130, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and " of 8 runs finished, none kept (without --out" in last
+    assert last.endswith("run it again with --out FOLDER to keep finished runs")
+    assert "resume" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_failed_run_of_a_compare_without_out_asks_for_a_rerun_not_a_resume():
+    r = compare_in_memory("sys_exit")
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: 1 run failed; fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
+    )

@@ -188,12 +188,12 @@ def test_single_policy_and_metrics_with_no_value(tmp_path: Path) -> None:
     )
     text = run(exp, tmp_path).read_text()
     assert "`free` (policy `unstructured`): notice = 0.4" in text
-    assert "| `promised_untouched_share` | free | 0 | - | - | - |" in text
-    # A metric no run has (no partner seat) is named as not shown, not tabled as a row of nothing.
-    assert "utilisation_partner` |" not in text
+    # A metric no run has (no partner seat), or that no run has a value of (nothing promised), is named as not
+    # shown, not tabled as a row of nothing.
+    assert "utilisation_partner` |" not in text and "promised_untouched_share` |" not in text
     assert (
-        "- **Not shown:** `utilisation_partner`: no run has a value of it (a metric of a role, a product line or a "
-        "channel these runs do not have)"
+        "- **Not shown:** `promised_untouched_share`, `utilisation_partner`: no run has a value of them (a metric "
+        "of a role, a product line or a channel these runs do not have, or a share of nothing in every run)"
     ) in text
     assert "One policy only" in text
     assert (tmp_path / "figures" / "policy_comparison.png").read_bytes()[:8] == PNG

@@ -635,7 +635,7 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
     assert set(f.versus.shock) == {"none", "cut"} and set(f.versus.family) == {2}
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert "empty changed nothing in any run: in this world it is empty (a share of a small team can round" in text
-    table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert).splitlines()
+    table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert_of).splitlines()
     assert table[1].split() == ["empty", "changed", "nothing", "changed", "nothing"]
     assert "changed nothing" not in table[2]
 
@@ -728,6 +728,17 @@ def test_a_rollout_of_the_model_in_force_leaves_that_policy_no_rollout_plan_to_c
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert "Rolling out a changes none of its runs: the rollouts start from the model in force, and it is" in text
     assert "round to no seat" not in text  # b's rollouts changed something: neither stress is empty
+
+    # The tables say the same of the model in force, not "never hurt", and of b what its runs show.
+    from sim.experiment.report.stress_sections import impact_section
+    from sim.tables import stress_table
+
+    table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert_of).splitlines()
+    assert table[1].split()[1:4] == ["changed", "nothing", "-11.3%"]
+    rows = [
+        line for line in "\n".join(impact_section(f, ["a", "b"])).splitlines() if line.startswith("| `big_bang` |")
+    ][:2]
+    assert rows[0].endswith("| changed nothing |") and rows[1].endswith("| not within the horizon |")
 
     # Two entries unchanged by the rollouts (the same model under two labels): the stress is not put down to a
     # small team.
@@ -1088,3 +1099,16 @@ def test_rollouts_from_two_models_in_force_compare_for_each_policy_only_the_plan
     (b,) = f.rollouts
     assert (b.policy, b.better, b.worse, b.n) == ("b", "from_a_big", "from_a_phased", 4)
     assert b.diff == pytest.approx(4.0 - 0.15)
+
+
+def test_the_terminal_counts_the_pairs_of_the_table_s_metric_not_of_one_no_run_has(tmp_path: Path) -> None:
+    """Under ``pooled`` no account has an owner, so ``owner_changed_share`` has no value in any run: the table of
+    profit is over every replication, and the terminal may not say "as few as 0" for some."""
+    (tmp_path / "suite.toml").write_text(SUITE)
+    args = ["stress", str(SMALL), "--policy", "pooled", "--policy", "segment_tiers", "--quarters", "2"]
+    args += ["--suite", str(tmp_path / "suite.toml"), "--replications", "3", "--executor", "serial"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    csv = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert csv[(csv.policy == "pooled") & (csv.metric == "owner_changed_share")].value.isna().all()
+    assert "\nMeans of 3 paired replications (every interval is in the report):\n" in result.output

@@ -95,11 +95,12 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         for key, error in outcome.errors[:10]:
             click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
         more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
-        click.echo(
-            f"error: {counted(outcome.failed, 'run')} failed{more}; the others are stored. Fix the cause and resume with: "
-            f"{resume_hint}",
-            err=True,
+        kept = (
+            f"the others are stored. Fix the cause and resume with: {resume_hint}"
+            if batch.store.folder is not None
+            else "fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
         )
+        click.echo(f"error: {counted(outcome.failed, 'run')} failed{more}; {kept}", err=True)
         sys.exit(EXIT_FAILED)
 
 
@@ -149,16 +150,19 @@ def _summary(batch: Batch) -> None:
     results = batch.store.results()
     if not results.empty and exp.suite:
         from sim.experiment.report.stress_answer import stress_answer
-        from sim.experiment.stress import analyse
+        from sim.experiment.stress import DECISION_METRIC, analyse
         from sim.tables import stress_table
 
         order = [p.key for p in exp.policies]
         findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
         click.echo(stress_answer(findings, order, markdown=False))
-        fewest = int(findings.impacts["n"].min()) if not findings.impacts.empty else exp.replications
+        shown = findings.impacts[findings.impacts.metric == DECISION_METRIC]  # the table's metric: its pairs
+        fewest = int(shown["n"].min()) if not shown.empty else exp.replications
         fewer = f", as few as {fewest} for some" if fewest < exp.replications else ""
-        click.echo(f"\nMeans of {exp.replications} paired replications{fewer} (every interval is in the report):")
-        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert))
+        click.echo(
+            f"\nMeans of {counted(exp.replications, 'paired replication')}{fewer} (every interval is in the report):"
+        )
+        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert_of))
     elif not results.empty:
         absent = absent_metrics(exp.metrics, results)
         metrics = [m for m in exp.metrics if m not in absent]
@@ -224,11 +228,19 @@ def run_batch_or_stop(
         return execute_batch(batch, executor, workers, scheduler)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         stored = len(batch.store.finished_keys())
+        in_memory = batch.store.folder is None
         batch.store.close()
-        click.echo(
-            f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} stored; resume with: {resume_hint}",
-            err=True,
-        )
+        if in_memory:  # nothing outlives the process: rerunning would start again
+            click.echo(
+                f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} finished, none kept (without --out "
+                "the runs are held in memory only); run it again with --out FOLDER to keep finished runs",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} stored; resume with: {resume_hint}",
+                err=True,
+            )
         sys.exit(EXIT_INTERRUPTED)
 
 

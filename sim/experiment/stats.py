@@ -29,7 +29,7 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
     channel's the runs do not have); none before any run finished."""
     if results.empty:
         return []
-    present = set(results["metric"].unique())
+    present = set(results.loc[results["value"].notna(), "metric"].unique())  # a row of NaN is no value
     return [m for m in metrics if m not in present]
 
 

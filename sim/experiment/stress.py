@@ -337,7 +337,9 @@ class Findings:
     across the stresses (None with one policy); versus: the paired profit differences of the minimax-regret
     policy from each other policy under each stress (``policy_differences``); rollouts: the rollout plan
     each policy does best with among those that change its runs (empty without two), but for the policies
-    ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`);
+    ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`),
+    inert_of: per policy, those that changed none of its runs (:func:`inert_by_policy`: a rollout of the model it
+    is, say);
     rollout_stresses: the stresses that roll a model out; expected_runs: the runs the design asks for.
     """
 
@@ -353,6 +355,7 @@ class Findings:
     versus: pd.DataFrame
     rollouts: list[RolloutChoice]
     inert: list[str]
+    inert_of: dict[str, list[str]]
     rollout_stresses: list[str]
     in_force: list[str]
     expected_runs: int
@@ -417,6 +420,7 @@ def analyse(
             values[~values.policy.isin(unmoved)], [r for r in rollouts if r in set(values.shock)], inert=inert_of
         ),
         inert=inert,
+        inert_of=inert_of,
         rollout_stresses=rollouts,
         in_force=unmoved,
         expected_runs=len(points)

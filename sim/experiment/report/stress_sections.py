@@ -64,7 +64,7 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                     said = (
                         recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"]) if known else "-"
                     )
-                    row.append("changed nothing" if shock in f.inert else said)
+                    row.append("changed nothing" if shock in f.inert_of.get(p, ()) else said)
                 rows.append(row)
         header = ["stress", "policy", "impact", "95% CI", "relative", "worst replication"]
         if metric == DECISION_METRIC:
