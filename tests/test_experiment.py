@@ -397,6 +397,35 @@ def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     ]
 
 
+def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
+    # Before, `true` scaled a count as 1, a word crashed the run ("covsim failed unexpectedly"), a string
+    # parameter scaled by 2 was written twice over, and [2, 2] ran one point twice.
+    base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "unstructured"}]}
+    factors = [
+        {"name": "f", "target": "scenario.reps.*.count", "mode": "scale", "values": [True, "two", 2, 2.0]},
+        {"name": "g", "target": "scenario.population.customers", "values": [100, True, 1, 100]},
+    ]
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "factors": factors})
+    assert e.value.problems == [
+        '<experiment>: factors.0.values.0: a scale factor multiplies by a number, not True (in the block named "f")',
+        "<experiment>: factors.0.values.1: a scale factor multiplies by a number, not 'two' (in the block named "
+        '"f")',
+        "<experiment>: factors.0.values: 2 is listed more than once (each value is one design point) (in the block "
+        'named "f")',
+        "<experiment>: factors.1.values: 100 is listed more than once (each value is one design point) (in the "
+        'block named "g")',
+    ]
+    policies = [{"name": "segment_tiers", "label": "a"}]
+    factors = [{"name": "h", "target": "policy.books", "mode": "scale", "values": [2, 3]}]
+    experiment = parse_experiment({**base, "policies": policies, "factors": factors})
+    with pytest.raises(InputError) as e:
+        plan_runs(experiment, load_scenario(SMALL))
+    assert e.value.problems == [
+        "factors.0.mode: policy a's books is 'keep', not a number a scale factor can multiply (set it instead)"
+    ]
+
+
 def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [

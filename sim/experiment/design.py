@@ -209,6 +209,12 @@ def apply_point(
                 problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}")
             for p in takers:
                 current = p.params.get(path, policy_class(p.name).parameters()[path].default)
+                if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
+                    problems.append(
+                        f"factors.{i}.mode: policy {p.key}'s {path} is {current!r}, not a number a scale factor "
+                        "can multiply (set it instead)"
+                    )
+                    continue
                 new = current * value if f.mode == "scale" else value
                 overrides[p.key][path] = _whole(new, f) if f.integer else new
         except InputError as e:

@@ -87,6 +87,22 @@ class Factor(Strict):
     """Round sampled (or scaled) values to whole numbers."""
 
 
+def _value_faults(where: str, f: Factor) -> list[str]:
+    """What is wrong with a factor's listed values, one line each: a scale factor multiplies by numbers
+    only (``true`` or a word is no multiple), and a value listed twice would run the same point twice."""
+    out = []
+    if f.mode == "scale":
+        for j, v in enumerate(f.values):
+            if isinstance(v, bool | str):
+                out.append(f"{where}.values.{j}: a scale factor multiplies by a number, not {v!r}")
+    # 1, 1.0 are one value, as true and 1 are not (a bool sets a switch, a number a quantity).
+    keys = [(isinstance(v, bool), v) for v in f.values]
+    for j, (k, v) in enumerate(zip(keys, f.values, strict=True)):
+        if keys.count(k) > 1 and keys.index(k) == j:
+            out.append(f"{where}.values: {v!r} is listed more than once (each value is one design point)")
+    return out
+
+
 #: The most points a grid design may have, as for a sampled design's samples [A]: a grid of millions of
 #: points would spend minutes planning before saying anything.
 MAX_GRID_POINTS = 1_000_000
@@ -195,6 +211,7 @@ class Experiment(Strict):
                 problems.append(f"{where}.target: {f.target} cannot be a factor: {reason}")
             if self.design.kind == "grid" and not f.values:
                 problems.append(f"{where}.values: a grid design needs values")
+            problems += _value_faults(where, f)
             if self.design.kind != "grid":
                 if f.low is None or f.high is None or not f.low < f.high:
                     if self.design.kind == "morris":
