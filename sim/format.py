@@ -24,7 +24,7 @@ def money(v: float) -> str:
     for suffix, scale in MONEY_SCALES:
         if abs(v) >= scale:
             return f"{v / scale:,.1f}{suffix}"
-    return f"{v:.0f}"
+    return f"{round(v)}"  # round, not :.0f, which shows -0.4 as "-0"
 
 
 def recovery_words(verdict: str, quarters: float | None, short: bool = False) -> str:
@@ -52,7 +52,8 @@ def joined(items: list[str]) -> str:
 
 def share(v: float) -> str:
     """A share in [0, 1] as a percentage with one decimal: ``0.467`` -> ``46.7%``."""
-    return "-" if not math.isfinite(v) else f"{100 * v:.1f}%"
+    # + 0.0 turns the -0.0 a tiny negative rounds to into 0.0, so that it is not shown as "-0.0%".
+    return "-" if not math.isfinite(v) else f"{round(100 * v, 1) + 0.0:.1f}%"
 
 
 def number(v: float, digits: int = 0) -> str:
@@ -93,20 +94,34 @@ def fmt(metric: str, v: float) -> str:
     return _SHOW[entry.unit](v) if entry else number(v, 3)
 
 
-def difference(metric: str, v: float) -> str:
+def difference(metric: str, v: float, ends: tuple[float, ...] = ()) -> str:
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
     others in the metric's own format, but to two significant digits where that would show a difference that is
-    not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit."""
+    not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit. ``ends``: the interval ``v``
+    is an end of, whose ends are all shown to the decimals the one that needs most has (:func:`difference_interval`)."""
     if not math.isfinite(v):
         return "-"
     entry = CATALOGUE.get(metric)
     if entry is not None and entry.unit is Unit.SHARE:
-        return f"{_points(100 * v)} pp"
+        decimals = max(_shown_decimals(100 * x, 1) for x in (v, *ends) if math.isfinite(x))
+        return f"{100 * v:+.{decimals}f} pp" if v else f"{0.0:.{decimals}f} pp"
     digits = 3 if entry is None else _DIGITS.get(entry.unit)
-    if digits is not None and (shown := _shown_decimals(v, digits)) > digits:
-        return f"{v:+.{shown}f}"
+    if digits is not None:
+        shown = max(_shown_decimals(x, digits) for x in (v, *ends) if math.isfinite(x))
+        if shown > digits:
+            return f"{v:+.{shown}f}"
     text = fmt(metric, v)
     return f"+{text}" if v > 0 and not text.startswith("+") else text
+
+
+def difference_interval(metric: str, low: float, high: float, signed: bool = True) -> str:
+    """``[low, high]`` of a difference, each end as :func:`difference` shows it, both to one number of decimals
+    (``[-0.070 pp, -0.020 pp]``, not ``[-0.1 pp, -0.020 pp]``, whose lower end read as wider than it is); as
+    unsigned amounts unless ``signed``; "" when either end is undefined."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    a, b = (difference(metric, x, (low, high)) for x in (low, high))
+    return f"[{a}, {b}]" if signed else f"[{a.lstrip('+')}, {b.lstrip('+')}]"
 
 
 def no_spread_words(diff: float, replications: int | None = None) -> str:
@@ -117,14 +132,6 @@ def no_spread_words(diff: float, replications: int | None = None) -> str:
     if replications is None:
         return "identical" if diff == 0 else "the same in every replication"
     return f"{'identical' if diff == 0 else 'the same'} in every one of the {replications} paired replications"
-
-
-def _points(pp: float) -> str:
-    """Percentage points, signed, to one decimal, or to two significant digits where one decimal would show a
-    difference that is not zero as ``+0.0`` (``+0.034``), down to a millionth of a point."""
-    if pp == 0.0:
-        return "0.0"
-    return f"{pp:+.{_shown_decimals(pp, 1)}f}"
 
 
 def _shown_decimals(v: float, digits: int) -> int:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.format import difference, fmt, interval, joined, no_spread_words, recovery_words
+from sim.format import difference, difference_interval, fmt, interval, joined, no_spread_words, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -220,7 +220,7 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
     low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
-    bounds = f"[{difference(metric, low)}, {difference(metric, high)}]" if math.isfinite(low + high) else ""
+    bounds = difference_interval(metric, low, high)
     return f"{difference(metric, r['mean_diff'])} {bounds}{p_text}"
 
 

@@ -878,8 +878,7 @@ def test_terminal_paired_table_gives_differences_of_shares_in_percentage_points_
     # Miss rate 60.2% against 25.8%: the difference is 34.4 points, which "-34.4%" would misstate as relative.
     import pandas as pd
 
-    from sim.experiment.report.markdown import ci
-    from sim.format import difference
+    from sim.format import difference, difference_interval
     from sim.tables import differences_table
 
     row = {"policy": "segment_tiers", "mean_diff": -0.344, "low_adj": -0.409, "high_adj": -0.279, "p_holm": 0.002}
@@ -888,7 +887,7 @@ def test_terminal_paired_table_gives_differences_of_shares_in_percentage_points_
     assert "-34.4 pp [-40.9 pp, -27.9 pp] p=0.002" in text
     assert "%" not in text.splitlines()[1]
     # The report's cell for the same row.
-    assert difference("miss_rate", -0.344) + " " + ci("miss_rate", -0.409, -0.279, difference) in text
+    assert difference("miss_rate", -0.344) + " " + difference_interval("miss_rate", -0.409, -0.279) in text
 
 
 @pytest.mark.parametrize(
@@ -905,6 +904,26 @@ def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
     from sim.format import difference
 
     assert difference("win_rate_new_logo", share) == shown
+
+
+@pytest.mark.parametrize(
+    "metric, low, high, shown",
+    [
+        # Before, each end took its own decimals: "[-0.1 pp, -0.020 pp]", whose lower end, -0.070, read as wider.
+        ("win_rate_new_logo", -0.00070, -0.00020, "[-0.070 pp, -0.020 pp]"),
+        ("win_rate_new_logo", -0.00070, 0.0, "[-0.1 pp, 0.0 pp]"),
+        ("win_rate_new_logo", -0.00020, 0.0, "[-0.020 pp, 0.000 pp]"),
+        ("win_rate_new_logo", -0.0123, 0.0456, "[-1.2 pp, +4.6 pp]"),
+        ("opps_missed", -0.25, 12.0, "[-0.25, +12.00]"),
+        ("opps_missed", -3.0, 12.0, "[-3, +12]"),
+        ("profit", -8_700_000.0, 250.0, "[-8.7M, +250]"),
+        ("profit", float("nan"), 1.0, ""),
+    ],
+)
+def test_the_ends_of_an_interval_of_a_difference_are_shown_to_one_number_of_decimals(metric, low, high, shown):
+    from sim.format import difference_interval
+
+    assert difference_interval(metric, low, high) == shown
 
 
 def test_terminal_tables_keep_a_gap_between_columns_wider_than_their_width():

@@ -275,6 +275,14 @@ def test_money_keeps_billions_apart_that_differ_by_millions() -> None:
     assert [money(v) for v in values] == ["1,023.4M", "1,016.6M", "-2,500.0M", "645.6M", "702.7k", "640"]
 
 
+def test_a_tiny_negative_amount_or_share_is_not_shown_as_minus_zero() -> None:
+    from sim.format import money, share
+
+    # An analyst read "-0.0%" in a stress table for a change that rounds to nothing.
+    assert [money(v) for v in (-0.4, -0.6, 0.4)] == ["0", "-1", "0"]
+    assert [share(v) for v in (-0.0004, 0.0004, -0.0123, 0.4674999)] == ["0.0%", "0.0%", "-1.2%", "46.7%"]
+
+
 def test_a_difference_that_is_not_zero_is_not_shown_as_zero() -> None:
     from sim.experiment.report.markdown import amount
     from sim.format import difference

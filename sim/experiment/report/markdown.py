@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.format import difference, fmt
+from sim.format import difference, difference_interval, fmt
 
 if TYPE_CHECKING:
     from sim.experiment.robustness import Ranking
@@ -82,4 +82,4 @@ def amount(metric: str, v: float) -> str:
 def interval(metric: str, low: float, high: float, signed: bool = True) -> str:
     """:func:`ci` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts; "" when undefined (in a sentence,
     nothing rather than a table's ``-``)."""
-    return ci(metric, low, high, difference if signed else amount) if finite(low, high) else ""
+    return difference_interval(metric, low, high, signed)

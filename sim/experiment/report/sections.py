@@ -13,7 +13,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, fmt, no_spread_words, not_shown
+from sim.format import counted, difference, difference_interval, fmt, no_spread_words, not_shown
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
@@ -230,9 +230,9 @@ def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
         comparison,
         str(int(r["n"])),
         difference(metric, float(r["mean_diff"])),
-        ci(metric, r["low"], r["high"], difference),
+        difference_interval(metric, r["low"], r["high"]) or "-",
         untested or p_value(float(r["p_holm"])),
-        ci(metric, r["low_adj"], r["high_adj"], difference),
+        difference_interval(metric, r["low_adj"], r["high_adj"]) or "-",
     ]
 
 

@@ -23,7 +23,7 @@ from sim.experiment.stress import (
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, fmt, joined, money, no_spread_words
+from sim.format import counted, difference, difference_interval, fmt, joined, money, no_spread_words
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -321,7 +321,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     if not (g["low"] > 0 or g["high"] < 0):
         change = difference(DECISION_METRIC, g["diff"])
         if np.isfinite(g["low"]):
-            change += f" {ci(DECISION_METRIC, g['low'], g['high'], difference)}"
+            change += f" {difference_interval(DECISION_METRIC, g['low'], g['high'])}"
         if g["constant"]:
             unsure = f"{no_spread_words(g['diff'], int(g['n']))}, so there is no test"
         elif np.isfinite(g["low"]):
