@@ -422,3 +422,44 @@ def test_the_worked_custom_policy_in_docs_policies_is_the_example_file_verbatim(
     shown = re.search(r"```python\n(.*?)```", doc, re.S)
     assert shown is not None
     assert shown.group(1) == (ROOT / "examples" / "untapped_wallet.py").read_text(encoding="utf-8")
+
+
+def _odd_policy_rows() -> dict[tuple[str, str], str]:
+    """The ODD's table of policy parameters (7.5): (policy, key) -> the default cell's value for that key."""
+    doc = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    table = doc[doc.index("### 7.5 ") : doc.index("### 7.6 ")]
+    rows: dict[tuple[str, str], str] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 5 or not cells[0].startswith("`") or cells[1] == "scenario":
+            continue
+        keys = re.findall(r"`(\w+)`", cells[0])
+        defaults = cells[2].split(", ") if len(keys) > 1 else [cells[2]]
+        assert len(defaults) == len(keys), line
+        for policy in cells[1].split(", "):
+            for key, default in zip(keys, defaults, strict=True):
+                assert (policy, key) not in rows, f"ODD.md 7.5 lists {policy}'s {key} twice"
+                rows[(policy, key)] = default
+    return rows
+
+
+def _shown_default(value: object) -> str:
+    """A default as the ODD's table writes it: strings quoted in code, booleans lower case, 1/3 as a fraction."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    return "1/3" if value == 1 / 3 else str(value)
+
+
+def test_the_odd_lists_every_built_in_policy_parameter_with_its_default() -> None:
+    # The table once covered three of the nine built-ins, and said no built-in marks accounts coordinated.
+    from sim.policies import BUILT_IN
+
+    rows = _odd_policy_rows()
+    code = {
+        (name, key): _shown_default(field.default)
+        for name, cls in BUILT_IN.items()
+        for key, field in cls.parameters().items()
+    }
+    assert rows == code
