@@ -584,7 +584,21 @@ def test_an_out_folder_whose_store_is_not_a_store_is_refused_and_left_as_it_was(
         "it, or use another --out"
     ]
     assert (out / "store.sqlite").read_text() == "not a database, a note someone left\n"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["store.sqlite"]
+    # Nothing of covsim's is left beside it, its lock file included (an analyst found .covsim.lock there).
+    assert sorted(p.name for p in out.iterdir()) == ["store.sqlite"]
+
+
+def test_a_store_reused_with_other_policies_names_the_policies_not_an_experiment_file(tmp_path):
+    # Before, a compare's --out reused for other policies said "the experiment file changed": a compare has none.
+    out = tmp_path / "out"
+    args = ("compare", str(SMALL), "--quarters", "1", "--replications", "1", "--executor", "serial", "--out", str(out))
+    assert invoke(*args, "--policy", "unstructured").exit_code == 0
+    result = invoke(*args, "--policy", "unstructured", "--policy", "segment_tiers")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {out}: holds results of a different experiment (the policies or their parameters changed since "
+        "its runs); rerun with --fresh to discard them, or use another --out"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -165,7 +165,7 @@ def test_changed_file_is_refused_unless_fresh(tmp_path):
     path = write(tmp_path)
     run_to(tmp_path / "o", path)
     changed = write(tmp_path, EXPERIMENT.replace("seed = 3", "seed = 4"))
-    with pytest.raises(InputError, match=r"different experiment \(the experiment file changed since its runs\)"):
+    with pytest.raises(InputError, match=r"different experiment \(the seed changed since its runs\)"):
         run_to(tmp_path / "o", changed)
     outcome = run_to(tmp_path / "o", changed, fresh=True)
     assert outcome.skipped == 0 and outcome.done == 9
@@ -409,8 +409,7 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
         parse_experiment({**base, "factors": factors})
     assert e.value.problems == [
         '<experiment>: factors.0.values.0: a scale factor multiplies by a number, not True (in the block named "f")',
-        "<experiment>: factors.0.values.1: a scale factor multiplies by a number, not 'two' (in the block named "
-        '"f")',
+        "<experiment>: factors.0.values.1: a scale factor multiplies by a number, not 'two' (in the block named \"f\")",
         "<experiment>: factors.0.values: 2 is listed more than once (each value is one design point) (in the block "
         'named "f")',
         "<experiment>: factors.1.values: 100 is listed more than once (each value is one design point) (in the "

@@ -45,13 +45,21 @@ def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[s
     return content_hash({**identity, "replications": experiment.replications, "metrics": list(experiment.metrics)})
 
 
-#: What a reader calls each input of a store's identity (``_identity``'s keys), in a refusal that names the ones
-#: that changed.
+#: What a reader calls each input of a store's identity (``_identity``'s keys but the experiment, which is named
+#: key by key, ``EXPERIMENT_NAMES``), in a refusal that names the ones that changed.
 IDENTITY_NAMES = {
-    "experiment": "the experiment file",
     "scenario": "its scenario",
     "engine": "covsim's code",
     "user_policies": "a user policy's code",
+}
+
+#: What a reader calls each key of the experiment in such a refusal: a compare or a stress test has no experiment
+#: file of its own, and "the experiment file changed" did not say that other policies were given.
+EXPERIMENT_NAMES = {
+    "name": "the experiment's name",
+    "scenario": "the scenario file's path",
+    "policies": "the policies or their parameters",
+    "suite": "the stress suite",
 }
 
 
@@ -141,7 +149,10 @@ def open_batch(
     # identity and a hash of each input, by what a reader calls it, all from them.
     identity = _identity(experiment, scenario)
     digest = experiment_hash(experiment, scenario, identity)
-    parts = {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items()}
+    plan = identity["experiment"]
+    assert isinstance(plan, dict)
+    parts = {EXPERIMENT_NAMES.get(k, f"the {k}"): content_hash(v) for k, v in plan.items()}
+    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k != "experiment"}
     store = Store(out, content_hash(identity), fresh, parts)
     stored = store.register(points, cells, specs, experiment.replications)
     store.set_meta("config_hash", digest)

@@ -107,6 +107,7 @@ class Store:
                 )
             made = missing_folders(folder)
             folder.mkdir(parents=True, exist_ok=True)
+            locked_before = (folder / LOCK_NAME).exists()
             self._lock = _take_lock(folder)
             if fresh:
                 _remove_store_files(path)
@@ -118,9 +119,10 @@ class Store:
                 self.db.executescript(SCHEMA)
             except sqlite3.DatabaseError as e:  # a full disk, a file of another kind, or a damaged store
                 self.close()
+                if new or not locked_before:  # a folder that is no store keeps no lock file of ours
+                    (folder / LOCK_NAME).unlink(missing_ok=True)
                 if new:  # nothing of it is left: the files it began, the lock, the folders it made
                     _remove_store_files(path)
-                    (folder / LOCK_NAME).unlink(missing_ok=True)
                     remove_made(made)
                 full = getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
                 if full or new:  # the system failed (a full disk; an I/O error on a file just begun), not the input
