@@ -530,3 +530,16 @@ def test_run_says_when_a_run_s_time_includes_loading_the_compiled_loops():
         r"unstructured: small, seed 7, 5,000 accounts, 5 reps \([0-9.]+ s, loading the compiled loops included\)",
         r.stdout,
     )
+
+
+def test_one_quarter_and_one_replication_are_not_written_in_the_plural(tmp_path):
+    # An analyst read "1 quarters" and "over 1 replications" in the report and its figures' captions.
+    out = tmp_path / "c"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "1")
+    r = covsim(*args, "--executor", "serial", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    report = (out / "report.md").read_text()
+    assert "(file " in report and ", 1 quarter" in report
+    assert "1 run done, 0 failed, 0 pending, of 1 distinct run (1 of 1 cell has results)." in report
+    for text in (report, r.stdout):
+        assert not re.search(r"\b1 (quarters|replications|paired replications|runs)\b", text), text

@@ -18,6 +18,7 @@ from sim.app.engine import RunCache, compare
 from sim.app.jobs import Busy, Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
+from sim.format import counted
 from sim.scenario import Scenario, dump_scenario, parse_scenario
 
 #: The policies' parameter fields, each ``{"type": "param", "policy": NAME, "name": PARAMETER}``.
@@ -232,7 +233,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             return str(job.finished), total, "cancelled: nothing is shown", True, no_update
         if job.state == "failed" or job.result is None:
             return "0", "1", "\n".join(job.problems), True, no_update
-        return total, total, f"done: {job.total} runs in {job.seconds:.1f} s", True, job.id
+        return total, total, f"done: {counted(job.total, 'run')} in {job.seconds:.1f} s", True, job.id
 
     @app.callback(
         Output("results", "children"),

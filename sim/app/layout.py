@@ -17,6 +17,7 @@ from dash import dcc, html
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.catalogue import CATALOGUE
+from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
 from sim.scenario import Scenario
 from sim.shocks import shock_text
@@ -305,7 +306,7 @@ def summary(scenario: Scenario, source: str) -> str:
     shocks = f", {len(scenario.shocks)} shocks of its own" if scenario.shocks else ""
     return (
         f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats:,} seats, "
-        f"{scenario.quarters} quarters, seed {scenario.seed}{shocks}"
+        f"{counted(scenario.quarters, 'quarter')}, seed {scenario.seed}{shocks}"
     )
 
 
@@ -349,7 +350,7 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
     """The results area of a finished comparison: the answer, the two tables, the charts."""
     n = c.experiment.replications
     failed = (
-        [html.P(f"{len(c.failures)} runs failed: " + "; ".join(e for _, e in c.failures[:3]), style=ERROR)]
+        [html.P(f"{counted(len(c.failures), 'run')} failed: " + "; ".join(e for _, e in c.failures[:3]), style=ERROR)]
         if c.failures
         else []
     )
@@ -360,14 +361,14 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
         *failed,
         html.Div(
-            f"{len(c.policies)} policies x {n} replications on {world.name} ({world.population.customers:,} "
-            f"accounts, {sum(g.count for g in world.reps):,} seats, {world.quarters} quarters; shocks: {shocks}) "
+            f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.customers:,} "
+            f"accounts, {sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; shocks: {shocks}) "
             f"in {c.seconds:.1f} s",
             id="run-summary",
             style=HINT,
         ),
         html.H4(
-            f"Means over {n} replications, 95% t intervals (whole run, segment all); paired differences "
+            f"Means over {counted(n, 'replication')}, 95% t intervals (whole run, segment all); paired differences "
             "(common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown",
             style={"marginBottom": "4px"},
         ),

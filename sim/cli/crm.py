@@ -244,7 +244,9 @@ def backtest_command(
             from sim.plots import write_backtest_png  # matplotlib: only when there is a figure to draw
 
             table, seed_table = result.table(), result.seed_table()
-            title = f"Backtest {result.cutoff} + {quarters} quarters, {label}, {seeds} seeds"
+            from sim.format import counted
+
+            title = f"Backtest {result.cutoff} + {counted(quarters, 'quarter')}, {label}, {counted(seeds, 'seed')}"
             writers = (
                 lambda p: table.to_csv(p, index=False),
                 lambda p: seed_table.to_csv(p, index=False),

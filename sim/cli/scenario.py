@@ -136,7 +136,7 @@ def run_command(
         if len(results) > 1:
             totals, order = whole_run(metrics)
             click.echo("\n" + run_answer(totals, order))
-            click.echo(f"\nSide by side, whole run ({scenario.quarters} quarters, segment all):")
+            click.echo(f"\nSide by side, whole run ({counted(scenario.quarters, 'quarter')}, segment all):")
             click.echo(comparison_table(totals, order))
         if out_dir is not None:
             from sim.files import atomic_write_all

@@ -43,6 +43,7 @@ from sim.crm.cleaning import Cleaned, clean
 from sim.crm.read import Export
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
 from sim.errors import InputError
+from sim.format import counted
 from sim.model import CoverageModel
 from sim.outcomes import Decisions
 from sim.policies import Policy, make_policy
@@ -279,7 +280,9 @@ def backtest(
     all_notes = [*notes, *calibration.notes]
     text, data = scenario_toml(calibration, all_notes, "backtest", f"covsim backtest --cutoff {cutoff}")
     scenario = check_scenario_text(text, data, "backtest")
-    scenario = scenario.with_overrides(f"{scenario.name} ({quarters} quarters from {cutoff})", quarters=quarters)
+    scenario = scenario.with_overrides(
+        f"{scenario.name} ({counted(quarters, 'quarter')} from {cutoff})", quarters=quarters
+    )
 
     end = window_end(cutoff, quarters)
     final, _ = clean(export, None)
@@ -325,8 +328,8 @@ def summary_lines(bt: Backtest) -> list[str]:
     """The comparison as a fixed-width table with a one-line reading per measure (``verdict`` goes first)."""
     t = bt.table()
     lines = [
-        f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({bt.quarters} quarters of {WEEKS_PER_QUARTER} weeks); "
-        f"{len(bt.seeds)} seeds; {bt.units} buying unit(s) per account",
+        f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({counted(bt.quarters, 'quarter')} of "
+        f"{WEEKS_PER_QUARTER} weeks); {counted(len(bt.seeds), 'seed')}; {bt.units} buying unit(s) per account",
         "",
         f"{'measure':<14} {'actual':>12} {'simulated':>12} {f'{INTERVAL:.0%} of seeds':>25} {'error':>8}  inside",
         "-" * 82,

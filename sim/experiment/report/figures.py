@@ -22,7 +22,7 @@ from sim.codes import CAUSES
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import finite
 from sim.files import atomic_write
-from sim.format import MONEY_SCALES
+from sim.format import MONEY_SCALES, counted
 from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS
 from sim.records import ALL
@@ -135,7 +135,8 @@ def policy_figure(ctx: ReportContext, described: pd.DataFrame, point: int, path:
         ax.grid(axis="y", alpha=0.3)
     n = int(d["n"].max()) if not d.empty else 0
     fig.suptitle(
-        f"Policy comparison: mean of {n} replications with 95% t intervals{point_note(ctx, point)}", fontsize=12
+        f"Policy comparison: mean of {counted(n, 'replication')} with 95% t intervals{point_note(ctx, point)}",
+        fontsize=12,
     )
     fig.tight_layout()
     save(fig, path)
@@ -143,7 +144,7 @@ def policy_figure(ctx: ReportContext, described: pd.DataFrame, point: int, path:
         f"{FIGURES}/{path.name}",
         "Policy comparison with 95% confidence intervals",
         f"Mean whole-run value of each headline metric per policy (dots) with its 95% t confidence interval "
-        f"(bars) over {n} replications{point_note(ctx, point)}; overlapping bars do not by themselves mean "
+        f"(bars) over {counted(n, 'replication')}{point_note(ctx, point)}; overlapping bars do not by themselves mean "
         "no difference: see the paired table.",
     )
 
@@ -231,7 +232,7 @@ def lorenz_figure(ctx: ReportContext, lorenz: pd.DataFrame, point: int, path: Pa
     ax2.legend(fontsize=8, loc="upper left")
     ax2.grid(alpha=0.3, which="major")
     n = lz.groupby("policy")["replication"].nunique().max()
-    fig.suptitle(f"Attention across accounts, whole run (mean of {n} replications){point_note(ctx, point)}")
+    fig.suptitle(f"Attention across accounts, whole run (mean of {counted(n, 'replication')}){point_note(ctx, point)}")
     fig.tight_layout()
     save(fig, path)
     return ReportFigure(
@@ -284,7 +285,7 @@ def weekly_figure(ctx: ReportContext, weekly: pd.DataFrame, point: int, path: Pa
         ax.legend(fontsize=8)
     n = w.groupby("policy")["replication"].nunique().max()
     fig.suptitle(
-        f"Weekly series: mean of {n} replications, band = 2.5-97.5 percentiles across replications"
+        f"Weekly series: mean of {counted(n, 'replication')}, band = 2.5-97.5 percentiles across replications"
         f"{point_note(ctx, point)}",
         fontsize=11,
     )

@@ -28,7 +28,7 @@ def what_was_run(ctx: ReportContext) -> list[str]:
     quarters = sc.get("quarters", exp.quarters)
     lines.append(
         f"- **Base scenario:** {code(str(sc.get('name', exp.scenario)))} (file {code(exp.scenario)})"
-        + (f", {quarters} quarters" if quarters else "")
+        + (f", {counted(quarters, 'quarter')}" if quarters else "")
         + (f'; the scenario file describes it as "{sc["description"]}"' if sc.get("description") else "")
     )
     lines.append(f"- **Policies** (in this order; baseline {code(ctx.baseline)}):")
@@ -86,8 +86,8 @@ def ledger(ctx: ReportContext) -> list[str]:
     pending = len(runs) - done - failed
     cells_done = int((ctx.cells["status"] == "done").sum())
     lines.append(
-        f"{done} runs done, {failed} failed, {pending} pending, of {len(runs)} distinct runs "
-        f"({cells_done} of {len(ctx.cells)} cells have results)."
+        f"{counted(done, 'run')} done, {failed} failed, {pending} pending, of {counted(len(runs), 'distinct run')} "
+        f"({cells_done} of {counted(len(ctx.cells), 'cell')} {'has' if cells_done == 1 else 'have'} results)."
     )
     seconds = runs.loc[runs.status == "done", "seconds"].dropna()
     if not seconds.empty:
