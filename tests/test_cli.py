@@ -163,6 +163,10 @@ def test_policies_describes_the_policies_it_is_given_a_user_s_too():
         "    cadence = 2.0  planned touches per quarter, book account; at least 0, at most 13",
     ]
     assert "segment_tiers" not in r.stdout and r.stdout.count("pooled:") == 1  # a name given twice, described once
+    # A default written as TOML writes it (to paste) is read as its fraction; a short one is left as it is.
+    lines = covsim("policies", "hunter_farmer").stdout.splitlines()
+    assert any(line.startswith("    hunter_share = 0.3333333333333333 (= 1/3)  share of field") for line in lines)
+    assert any(line.startswith("    hunter_cadence = 2.0  planned") for line in lines)
     only_mine = covsim("policies", "examples.untapped_wallet:UntappedWallet")
     assert "[A]" not in only_mine.stdout  # the assumption note is about the built-ins' defaults
 

@@ -28,6 +28,7 @@ import inspect
 import re
 import typing
 import weakref
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -197,7 +198,12 @@ class Policy:
             if choices and not any(c in (info.description or "") for c in choices):  # not said already
                 bounds = "one of " + ", ".join(choices)
             about = "; ".join(x for x in (info.description or "", bounds) if x)
-            lines.append(f"    {tomli_w.dumps({field: info.default}).strip()}  {about}".rstrip())
+            default = info.default
+            # A default such as 1/3 is written as TOML writes it (exact, to paste), and read as its fraction.
+            near = Fraction(default).limit_denominator(100) if isinstance(default, float) else None
+            exact = near is not None and near.denominator > 1 and float(near) == default and len(repr(default)) > 8
+            fraction = f" (= {near})" if exact else ""
+            lines.append(f"    {tomli_w.dumps({field: default}).strip()}{fraction}  {about}".rstrip())
         return "\n".join(lines)
 
 
