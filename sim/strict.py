@@ -297,30 +297,52 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
 _UNKNOWN = re.compile(r"unknown key(?: \(did you mean '(?P<meant>[^']+)'\?\))?$")
 
 
-def without_unknown_keys(model: type[Strict], data: Any) -> tuple[Any, list[str]] | None:
+def without_bad_keys(model: type[Strict], data: Any) -> tuple[Any, list[str]] | None:
     """``data`` with every key ``model`` does not know renamed to the field its error suggests ("did you
-    mean") or dropped, so that checks past those mistakes can be made on the rest, and the dotted paths of
-    the renamed keys (whose own problems, if any, are the misspelling's, already said); None when ``data``
-    has any other problem too, or none at all."""
+    mean") or dropped, and every key whose value is wrong dropped, its field's default standing in, so that
+    checks past those mistakes can be made on the rest; and the dotted paths of the keys renamed or dropped
+    for a wrong value (whose own problems are said already). None when ``data`` has a problem no such
+    mending passes too (a wrong item of a list, a required field's wrong value, a whole model's check), or
+    none at all."""
     try:
         model.model_validate(data)
     except ValidationError as e:
-        found = [(loc, _UNKNOWN.match(message)) for loc, message in e.problems]
-        if not all(match for _, match in found):
+        problems = e.problems
+    else:
+        return None
+    fixed, said, dropped = copy.deepcopy(data), [], set()
+    for loc, message in problems:
+        if not loc or isinstance(loc[-1], int) or loc in dropped:
+            if loc in dropped:
+                continue
             return None
-        fixed, renamed = copy.deepcopy(data), []
-        for loc, match in found:
-            assert match is not None
-            *path, key = loc
-            table = fixed
+        *path, key = loc
+        table = fixed
+        try:
             for part in path:
                 table = table[part]
-            value = table.pop(key)
-            if match["meant"]:
-                table[match["meant"]] = value
-                renamed.append(".".join(str(p) for p in (*path, match["meant"])))
-        return fixed, renamed
-    return None
+        except (KeyError, IndexError, TypeError):
+            return None
+        if not isinstance(table, dict) or key not in table:  # a required field missing: nothing stands in
+            return None
+        value = table.pop(key)
+        dropped.add(loc)
+        match = _UNKNOWN.match(message)
+        if match is None:
+            said.append(_dotted(loc))
+        elif match["meant"]:
+            table[match["meant"]] = value
+            said.append(_dotted((*path, match["meant"])))
+    try:
+        model.model_validate(fixed)
+    except ValidationError as e:
+        if any(loc in dropped and not _UNKNOWN.match(message) for loc, message in e.problems):
+            return None  # a dropped value had no default
+    return fixed, said
+
+
+def _dotted(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc)
 
 
 def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:

@@ -260,12 +260,12 @@ def test_a_mistake_found_past_a_mended_key_joins_the_first_and_a_mended_key_s_ow
     assert not (tmp_path / "out").exists()
 
 
-def test_keys_an_experiment_does_not_know_are_mended_only_when_nothing_else_is_wrong():
+def test_keys_an_experiment_does_not_know_or_of_a_wrong_value_are_mended_where_a_default_stands_in():
     from sim.experiment.spec import Experiment
-    from sim.strict import without_unknown_keys
+    from sim.strict import without_bad_keys
 
     data = {"name": "e", "scenario": "s.toml", "replicatons": 3, "policies": [{"name": "x", "zzz": "y"}]}
-    assert without_unknown_keys(Experiment, data) == (
+    assert without_bad_keys(Experiment, data) == (
         {
             "name": "e",
             "scenario": "s.toml",
@@ -275,8 +275,30 @@ def test_keys_an_experiment_does_not_know_are_mended_only_when_nothing_else_is_w
         ["replications"],
     )
     assert data["replicatons"] == 3  # the caller's data is unchanged
-    assert without_unknown_keys(Experiment, {**data, "seed": "many"}) is None  # another mistake: no mending
-    assert without_unknown_keys(Experiment, {"name": "e", "scenario": "s.toml", "replications": 3}) is None
+    # A wrong value of a key with a default: left out, the default stands in, and its path is said.
+    mended = without_bad_keys(Experiment, {**data, "seed": "many", "design": {"kind": "gird"}})
+    assert mended is not None and mended[1] == ["seed", "design.kind", "replications"]
+    assert "seed" not in mended[0] and mended[0]["design"] == {}
+    assert without_bad_keys(Experiment, {**data, "scenario": 3}) is None  # required: nothing stands in
+    assert without_bad_keys(Experiment, {**data, "metrics": ["profit", 3]}) is None  # an item of a list
+    assert without_bad_keys(Experiment, {"name": "e", "scenario": "s.toml", "replications": 3}) is None
+
+
+def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(tmp_path):
+    # A new user's design.kind typo hid the misspelt metric and the unknown policy until it was fixed.
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(
+        f'name = "e"\nscenario = "{SMALL}"\nmetrics = ["revenue_capturd"]\n[design]\nkind = "gird"\n'
+        '[[policies]]\nname = "unstructurd"\n'
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    lines = lines_of(result.stderr)
+    assert lines[0] == f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris'"
+    assert lines[1].startswith(f"error: {experiment}: metrics.0: unknown metric 'revenue_capturd' (did you mean")
+    assert lines[2].startswith(f"error: {experiment}: policies.0.name: unknown policy 'unstructurd' (did you mean")
+    assert len(lines) == 3
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(

@@ -293,8 +293,10 @@ def test_bad_experiment_files(tmp_path):
         cwd=tmp_path,
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
+    # Both at once: the wrong value left to its default, the checks after it still run.
     assert r.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'exp.toml'}: replications: Input should be a valid integer"
+        f"error: {tmp_path / 'exp.toml'}: replications: Input should be a valid integer",
+        f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'",
     ]
     fixed = bad.replace('replications = "3"', "replications = 3")
     r = subprocess.run(

@@ -1,8 +1,9 @@
 """Reading an experiment file: the experiment and its base scenario, or every mistake in it at once.
 
 A file is refused with all the problems that can be found in one pass: past
-misspelt keys (read as the keys they resemble) and unknown metrics (read as a
-known one) the later checks still run, so that a user fixes the file in one
+misspelt keys (read as the keys they resemble), keys of a wrong value (left to
+their defaults) and unknown metrics (read as a known one) the later checks
+still run, so that a user fixes the file in one
 round rather than one mistake a rerun.
 """
 
@@ -17,14 +18,15 @@ from sim.config import read_toml
 from sim.errors import InputError
 from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, parse_experiment, resolve_base
 from sim.scenario import Scenario, load_scenario
-from sim.strict import without_unknown_keys
+from sim.strict import without_bad_keys
 
 
 def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[Experiment, Scenario]:
     """Load an experiment file and its base scenario (with the experiment's shocks and horizon).
 
     A file with mistakes is refused with every one of them at once, as far as they can be found: past
-    misspelt keys (taken as the key they resemble, or left out) and unknown metrics (taken as a known one),
+    misspelt keys (taken as the key they resemble, or left out), keys of a wrong value (left to their defaults)
+    and unknown metrics (taken as a known one),
     the metrics' product lines are checked too, and with a ``planner`` (``sim.experiment.design.plan_runs``,
     which ``open_batch`` runs again on a good file) each design point's factors and policy parameters."""
     path = Path(path)
@@ -43,10 +45,10 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
 
 
 def _mended(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]] | None:
-    """``data`` with its misspelt keys read as the keys they resemble (or, its unknown metrics its only other
-    mistake, those read as a known one), and the dotted paths of the renamed keys, for the checks after the
-    schema; None: other mistakes."""
-    mended = without_unknown_keys(Experiment, data)
+    """``data`` with its misspelt keys read as the keys they resemble and its keys of a wrong value left to
+    their defaults (or, its unknown metrics its only other mistake, those read as a known one), and the dotted
+    paths of the keys renamed or left out, for the checks after the schema; None: other mistakes."""
+    mended = without_bad_keys(Experiment, data)
     if mended is None and (known := _known_metrics(data)) is not data:
         try:
             parse_experiment(known, source)
