@@ -258,6 +258,21 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
         f"{path}: stress.2 (late): name 'late' is used twice",
         f"{path}: stress.2 (late): shocks.0.segment: unknown segment 'nope'",
     ]
+    # A rollout's model in force that cannot be made is said with the rest, naming the file and the stress (it
+    # came on the next try, as "design point 3: shocks.0.current.name", with no file).
+    path.write_text(
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }]\n'
+        '[[stress]]\nname = "ro"\nshocks = [{ kind = "rollout", quarter = 2, current = { name = "random_bookz" } }]\n'
+        '[[stress]]\nname = "rp"\nshocks = [{ kind = "rollout", quarter = 2, current = { name = "random_books", '
+        "params = { cadense = 2 } } }]\n"
+    )
+    problems = suite_problems(load_suite(path), load_scenario(SMALL), str(path))
+    assert problems[0] == f"{path}: stress.0 (late): shocks.0.quarter: 9 is after the last quarter (4)"
+    assert problems[1].startswith(
+        f"{path}: stress.1 (ro): shocks.0.current.name: unknown policy 'random_bookz' (did you mean 'random_books'?)"
+    )
+    assert problems[2].startswith(f"{path}: stress.2 (rp): shocks.0.current.params.cadense: "), problems[2]
+    assert len(problems) == 3
     # A scenario with shocks of its own: each stress's shock by its own number, the scenario's named with its file.
     shocked = tmp_path / "shocked.toml"
     rollout = '{ kind = "rollout", quarter = 2, current = { name = "random_books" } }'

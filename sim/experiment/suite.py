@@ -22,6 +22,7 @@ from typing import Any
 
 from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
+from sim.policies.rollout import current_policy
 from sim.scenario import Scenario
 from sim.shocks import Shock, attributed, shock_text
 from sim.strict import Strict, model_validator
@@ -178,8 +179,9 @@ def suite_problems(
     stresses: tuple[Stress, ...], scenario: Scenario, source: str, scenario_file: str | None = None
 ) -> list[str]:
     """What is wrong with ``stresses`` on ``scenario`` (of ``scenario_file``), one line each naming ``source`` and
-    the stress: a reserved or repeated name, or shocks the scenario refuses (a quarter after its horizon, a
-    segment it lacks), each shock by its number in its own file."""
+    the stress: a reserved or repeated name, shocks the scenario refuses (a quarter after its horizon, a
+    segment it lacks), or a rollout's model in force that cannot be made, each shock by its number in its own
+    file."""
     problems = []
     names = [s.name for s in stresses]
     for i, stress in enumerate(stresses):
@@ -189,9 +191,10 @@ def suite_problems(
         elif names.index(stress.name) != i:
             problems.append(f"{where}: name {stress.name!r} is used twice")
         shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
+        own, file = len(scenario.shocks), scenario_file or scenario.name
         try:
-            scenario.with_overrides(where, shocks=shocks)
+            # A rollout's model in force too, here with the suite's other problems, not at the plan's design point.
+            current_policy(scenario.with_overrides(where, shocks=shocks), f"{where}: ")
         except InputError as e:
-            own, file = len(scenario.shocks), scenario_file or scenario.name
             problems += [attributed(p, where, own, file, file) for p in e.problems]
     return problems
