@@ -610,13 +610,15 @@ def test_hurts_most_with_no_interval_and_with_no_relative_impact() -> None:
     assert "The stress that hurts most is cut (profit - for a)." in answer(-1.0, 3)  # unshocked mean 0
 
 
-def _synthetic_findings(shocks: dict[str, dict], values) -> tuple:
-    """Findings of a synthetic stress test: ``shocks`` {name: shock}, ``values(shock, policy, rep)`` -> profit."""
+def _synthetic_findings(shocks: dict[str, dict | list[dict]], values) -> tuple:
+    """Findings of a synthetic stress test: ``shocks`` {name: shock or shocks}, ``values(shock, policy, rep)`` ->
+    profit."""
     from sim.config import validate_strict
     from sim.experiment.stress import analyse
     from sim.experiment.suite import SuiteFile
 
-    suite = validate_strict(SuiteFile, {"stress": [{"name": n, "shocks": [s]} for n, s in shocks.items()]}, "t").stress
+    listed = [{"name": n, "shocks": s if isinstance(s, list) else [s]} for n, s in shocks.items()]
+    suite = validate_strict(SuiteFile, {"stress": listed}, "t").stress
     names = ["none", *shocks]
     rows = [
         (point, policy, rep, 1, metric, value)
@@ -649,10 +651,41 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
     # it is no comparison of its own: the family of the policies' profit differences is the unshocked run and cut
     assert set(f.versus.shock) == {"none", "cut"} and set(f.versus.family) == {2}
     text = stress_answer(f, ["a", "b"], markdown=False)
-    assert "empty changed nothing in any run: in this world it is empty (a share of a small team can round" in text
+    assert (
+        "empty (a share of a small team can round to no seat) changed nothing in any run: in this world it is empty, "
+        "so read no safety into it." in text
+    )
     table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert_of).splitlines()
     assert table[1].split() == ["empty", "changed", "nothing", "changed", "nothing"]
     assert "changed nothing" not in table[2]
+
+
+def test_a_stress_that_changed_nothing_is_given_the_reason_of_its_kind() -> None:
+    # An analyst's hiring_freeze that changed nothing was put down to "a share of a small team can round to no seat".
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        base = {"a": 100.0, "b": 90.0}[policy] + rep * {"a": 1.0, "b": 1.5}[policy]
+        return base - 30.0 if shock == "cut" else base
+
+    f = _synthetic_findings(
+        {
+            "frozen": {"kind": "hiring_freeze", "quarter": 1, "until_quarter": 2},
+            "both": [
+                {"kind": "hiring_freeze", "quarter": 1, "until_quarter": 1},
+                {"kind": "rep_attrition", "quarter": 1, "share": 0.1},
+            ],
+            "cut": {"kind": "demand", "quarter": 1, "factor": 0.5},
+        },
+        profit,
+    )
+    assert f.inert == ["frozen", "both"]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert (
+        "frozen (no seat fell vacant to be filled in its quarters, so the freeze held no hire back) and both (its "
+        "shocks found nothing to change in this world) changed nothing in any run: in this world they are empty, so "
+        "read no safety into them." in text
+    )
 
 
 def test_a_profit_gap_the_same_in_every_replication_is_no_test_as_in_compare() -> None:
@@ -1056,9 +1089,10 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
         "behind the best (under cut)."
     )
     assert (
-        "But b does better where it is clear: it is clearly ahead of a without a stress, and a clearly ahead under "
-        "no stress (paired intervals of the profit difference, Bonferroni-adjusted 95% intervals over the 2 "
-        "stresses compared, the unshocked run included), so the pick by worst case is not borne out."
+        "But b does better where it is clear: it is clearly ahead of a without a stress, while a is clearly ahead "
+        "under no stress, nor without one (paired intervals of the profit difference, Bonferroni-adjusted 95% "
+        "intervals over the 2 stresses compared, the unshocked run included), so the pick by worst case is not borne "
+        "out."
     ) in text
     assert "Neither dominates" not in text
 

@@ -340,7 +340,8 @@ class Findings:
     ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`),
     inert_of: per policy, those that changed none of its runs (:func:`inert_by_policy`: a rollout of the model it
     is, say);
-    rollout_stresses: the stresses that roll a model out; expected_runs: the runs the design asks for.
+    rollout_stresses: the stresses that roll a model out; kinds: the kinds of each stress's shocks;
+    expected_runs: the runs the design asks for.
     """
 
     stresses: list[str]
@@ -357,6 +358,7 @@ class Findings:
     inert: list[str]
     inert_of: dict[str, list[str]]
     rollout_stresses: list[str]
+    kinds: dict[str, list[str]]
     in_force: list[str]
     expected_runs: int
 
@@ -422,6 +424,7 @@ def analyse(
         inert=inert,
         inert_of=inert_of,
         rollout_stresses=rollouts,
+        kinds={s.name: [x.kind for x in s.shocks] for s in suite},
         in_force=unmoved,
         expected_runs=len(points)
         * (policies or results.policy.nunique())

@@ -99,10 +99,10 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
     if set(f.inert) - explained:
         empty = [s for s in f.inert if s not in explained]
+        why = [f"{q(s)} ({_why_inert(f.kinds.get(s, []))})" for s in empty]
         out.append(
-            f"{', '.join(q(s) for s in empty)} changed nothing in any run: in this world "
-            f"{'it is' if len(empty) == 1 else 'they are'} empty (a share of a small team can round to no seat), "
-            "so read no safety into it."
+            f"{joined(why)} changed nothing in any run: in this world {'it is' if len(empty) == 1 else 'they are'} "
+            f"empty, so read no safety into {'it' if len(empty) == 1 else 'them'}."
         )
     live = f.recovery[~f.recovery.shock.isin(f.inert)]
     present = [p for p in policies if p in set(f.recovery.policy)]
@@ -277,7 +277,8 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
     if ahead.empty:
         return False, (
             f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(*map(str, behind.shock), q=q)}, "
-            f"and {q(safe)} clearly ahead under no stress (paired intervals of the profit difference, {adjusted}), "
+            f"while {q(safe)} is clearly ahead under no stress, nor without one (paired intervals of the profit "
+            f"difference, {adjusted}), "
             "so the pick by worst case is not borne out."
         )
     return False, (
@@ -289,13 +290,29 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
 def _under(*shocks: str, q: Callable[[str], str]) -> str:
     """``under `a`, `b` and without a stress``: the stresses named, the unshocked run said as such."""
     named = [q(s) for s in shocks if s != UNSHOCKED]
-    parts = ([f"under {', '.join(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
+    parts = ([f"under {joined(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
     return " and ".join(parts)
 
 
 def _replications(f: Findings) -> int:
     """How many replications a stress test's impacts are over."""
     return int(f.draws.replication.nunique()) if not f.draws.empty else 0
+
+
+#: Why a stress whose shocks are all of one kind can change nothing in a world, by that kind.
+INERT_REASONS = {
+    "rep_attrition": "a share of a small team can round to no seat",
+    "hiring_freeze": "no seat fell vacant to be filled in its quarters, so the freeze held no hire back",
+    "realignment": "it moves accounts that have an owner, and there were none, or too few for its share to round to one",
+}
+
+
+def _why_inert(kinds: list[str]) -> str:
+    """Why a stress of shocks of these ``kinds`` may have changed nothing, in words."""
+    reasons = {INERT_REASONS.get(k) for k in kinds}
+    if len(reasons) == 1 and None not in reasons:
+        return str(reasons.pop())
+    return "its shocks found nothing to change in this world"
 
 
 def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
@@ -332,7 +349,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
             f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
             f"the change {q(stress)} makes to the profit of {q(other)} differs from the change it makes to that of "
-            f"{q(safe)} by {change}{'' if g['constant'] else f' ({adjusted})'}, "
+            f"{q(safe)} by {change}{'' if g['constant'] else f' ({adjusted})' if np.isfinite(g['low']) else ' (paired)'}, "
             f"{unsure}."
         )
     more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
