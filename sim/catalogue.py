@@ -213,15 +213,16 @@ _METRICS = (
         "response_days_mean",
         Unit.BUSINESS_DAYS,
         "mean",
-        "mean business days from arrival to first response, responses in the quarter",
-        title="response time, mean",
+        "mean business days from arrival to first response, over the quarter's on-time first responses (a late or "
+        "missing answer is a miss, not in it)",
+        title="response time, mean (on-time answers)",
     ),
     Metric(
         "response_days_p90",
         Unit.BUSINESS_DAYS,
         "mean",
-        "90th percentile of the same response times",
-        title="response time, 90th percentile",
+        "90th percentile of the same on-time response times",
+        title="response time, 90th percentile (on-time answers)",
     ),
     Metric(
         "response_days_rep_sd",

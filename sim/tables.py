@@ -71,7 +71,8 @@ def quarter_table(metrics: pd.DataFrame) -> str:
         "is in recurring);"
     )
     lines.append(
-        "untouched: accounts never contacted; resp d / p90 d: business days to first response (mean / 90th percentile);"
+        "untouched: accounts never contacted; resp d / p90 d: business days to first response, of on-time answers "
+        "only (mean / 90th percentile);"
     )
     lines.append("util: share of selling hours used.")
     return "\n".join(lines)
@@ -94,8 +95,8 @@ COMPARISON_ROWS: list[tuple[str, str]] = [
     ("Consistency of treatment (mean of quarters)", ""),
     ("  promised a touch, got none", "promised_untouched_share"),
     ("  Gini of touch-hours", "touch_gini"),
-    ("  response time, mean (days)", "response_days_mean"),
-    ("  response time, p90 (days)", "response_days_p90"),
+    ("  response time, mean (days, on-time answers)", "response_days_mean"),
+    ("  response time, p90 (days, on-time answers)", "response_days_p90"),
     ("  response time, sd across reps", "response_days_rep_sd"),
     ("  rep lottery (sd of on-time answer by who picked up)", "rep_lottery"),
     ("  SLA breach rate (not answered in the window)", "sla_breach_rate"),
