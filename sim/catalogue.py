@@ -124,7 +124,11 @@ _METRICS = (
         "added annual spend from expansion deals won in the quarter (currency)",
     ),
     Metric(
-        "retained_spend", Unit.CURRENCY, "sum", "annual spend renewed by renewal deals won in the quarter (currency)"
+        "retained_spend",
+        Unit.CURRENCY,
+        "sum",
+        "annual spend renewed by renewal deals won in the quarter (currency)",
+        higher_is_better=True,
     ),
     Metric(
         "recurring_revenue",
@@ -349,6 +353,7 @@ _METRICS = (
         "last",
         "accounts that are customers at the end of the quarter",
         title="customers at the end",
+        higher_is_better=True,
     ),
     Metric("prospects", Unit.ACCOUNTS, "last", "accounts that are prospects at the end of the quarter"),
     Metric(
@@ -356,12 +361,14 @@ _METRICS = (
         Unit.ACCOUNTS,
         "sum",
         "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
+        higher_is_better=False,
     ),
     Metric(
         "churned_at_renewal",
         Unit.ACCOUNTS,
         "sum",
         "customers whose contract a renewal ended in the quarter (renewal lost, or not renewed on the date)",
+        higher_is_better=False,
     ),
     Metric("renewals_due", Unit.ACCOUNTS, "sum", "contracts that reached their renewal date in the quarter"),
     Metric(

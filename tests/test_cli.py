@@ -505,12 +505,15 @@ def test_compare_reads_the_metrics_asked_for_and_another_choice_reuses_the_store
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("Answer: on miss_rate (lower is better), ")
     assert "- **Headline metrics:** `miss_rate`, `retained_spend`" in (out / "report.md").read_text()
-    again = covsim(*args, "--metric", "churned_at_renewal")
+    again = covsim(*args, "--metric", "renewals_due")
     assert again.returncode == 0, again.stderr
     assert "0 runs done, 6 already stored" in again.stderr  # every run stores every metric
-    # The catalogue gives churned_at_renewal no direction of better, so the answer names no best policy.
+    # The catalogue gives renewals_due no direction of better, so the answer names no best policy.
     assert again.stdout.startswith("Answer: None of the headline metrics has a direction of better")
-    assert "- **Headline metrics:** `churned_at_renewal`" in (out / "report.md").read_text()
+    assert "- **Headline metrics:** `renewals_due`" in (out / "report.md").read_text()
+    # churned_at_renewal has one (lower), which an analyst missed: the answer reads it.
+    third = covsim(*args, "--metric", "churned_at_renewal", "--metric", "customers")
+    assert third.stdout.startswith("Answer: on churned_at_renewal (lower is better), "), third.stdout
 
 
 def test_compare_names_each_metric_it_does_not_know_in_one_line():
