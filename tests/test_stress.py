@@ -1161,3 +1161,28 @@ def test_the_terminal_counts_the_pairs_of_the_table_s_metric_not_of_one_no_run_h
     csv = pd.read_csv(tmp_path / "out" / "results.csv")
     assert csv[(csv.policy == "pooled") & (csv.metric == "owner_changed_share")].value.isna().all()
     assert "\nMeans of 3 paired replications (every interval is in the report):\n" in result.output
+
+
+def test_the_rollout_plan_s_tables_keep_the_suite_s_and_the_policies_order(tmp_path: Path) -> None:
+    # The change-of-hands table was sorted by name (pandas' pivot), where every other table keeps the suite's order.
+    (tmp_path / "suite.toml").write_text(
+        '[[stress]]\nname = "z_phased"\nshocks = [{ kind = "rollout", quarter = 2, quarters = 2, '
+        'current = { name = "random_books" } }]\n'
+        '[[stress]]\nname = "a_big_bang"\nshocks = [{ kind = "rollout", quarter = 2, '
+        'current = { name = "random_books" } }]\n'
+    )
+    out = tmp_path / "out"
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--policy", "hunter_farmer", "--quarters", "3"]
+    args += ["--suite", str(tmp_path / "suite.toml"), "--replications", "3", "--executor", "serial", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    hands = report.split("What the change of hands cost")[1].split("\n\n")[1].splitlines()[2:]
+    assert [row.split("|")[1:3] for row in hands] == [
+        [" `z_phased` ", " segment_tiers "],
+        [" `z_phased` ", " hunter_farmer "],
+        [" `a_big_bang` ", " segment_tiers "],
+        [" `a_big_bang` ", " hunter_farmer "],
+    ]
+    plan = report.split("## Rollout plan")[1].split("What the change of hands cost")[0]
+    assert plan.index("| segment_tiers |") < plan.index("| hunter_farmer |")

@@ -152,11 +152,13 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
     extra = []
     if not continuity.empty:
         wide = continuity.pivot_table(index=["shock", "policy"], columns="metric", values="impact")
-        for (shock, p), r in wide.iterrows():
-            if shock in {c.better for c in f.rollouts} | {c.worse for c in f.rollouts}:
+        plans = {c.better for c in f.rollouts} | {c.worse for c in f.rollouts}
+        # In the suite's order and the policies', as the other tables (the pivot sorts them by name).
+        for shock in (s for s in f.stresses if s in plans):
+            for p in (p for p in policies if (shock, p) in wide.index):
+                r = wide.loc[(shock, p)]
                 extra.append(
-                    [code(str(shock)), str(p)]
-                    + [fmt(m, r.get(m, np.nan)) for m in ("personal_stock_lost", "handoff_hours")]
+                    [code(shock), p] + [fmt(m, r.get(m, np.nan)) for m in ("personal_stock_lost", "handoff_hours")]
                 )
     lines = [
         "## Rollout plan",
