@@ -99,9 +99,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
     if set(f.inert) - explained:
         empty = [s for s in f.inert if s not in explained]
-        reasons = [f"{q(s)} ({_why_inert(f.kinds.get(s, []))})" for s in empty]
+        said = [f"{q(s)} ({_why_inert(f.kinds.get(s, []))})" for s in empty]
         out.append(
-            f"{joined(reasons)} changed nothing in any run: in this world {'it is' if len(empty) == 1 else 'they are'} "
+            f"{joined(said)} changed nothing in any run: in this world {'it is' if len(empty) == 1 else 'they are'} "
             f"empty, so read no safety into {'it' if len(empty) == 1 else 'them'}."
         )
     live = f.recovery[~f.recovery.shock.isin(f.inert)]
