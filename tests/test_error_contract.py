@@ -744,3 +744,27 @@ def test_a_host_the_page_cannot_listen_on_is_said_of_the_host_not_the_port():
         check_port("nosuchhost.invalid", 18655)
     (line,) = e.value.problems
     assert line.startswith("--host nosuchhost.invalid: cannot listen on it (")
+
+
+def test_a_run_and_a_compare_do_not_write_into_one_folder(tmp_path):
+    # An analyst's `covsim run --out out/compare` put a run's metrics.csv beside the compare's report.md.
+    compare = tmp_path / "compare"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "1")
+    assert invoke(*args, "--executor", "serial", "--out", str(compare)).exit_code == 0
+    before = sorted(p.name for p in compare.iterdir())
+    result = invoke("run", str(SMALL), "--quarters", "1", "--out", str(compare))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {compare}: holds the store of a compare, stress test or experiment; write a run's files to "
+        "another folder, so that the two are not read as one; nothing was run"
+    ]
+    assert sorted(p.name for p in compare.iterdir()) == before
+    single = tmp_path / "single"
+    assert invoke("run", str(SMALL), "--quarters", "1", "--out", str(single)).exit_code == 0
+    result = invoke(*args, "--executor", "serial", "--out", str(single))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {single}: holds the files of a single run (metrics.csv, weekly.csv, seats.csv, summary.png); "
+        "write the report to another folder, so that the two are not read as one; nothing was run"
+    ]
+    assert sorted(p.name for p in single.iterdir()) == ["metrics.csv", "seats.csv", "summary.png", "weekly.csv"]

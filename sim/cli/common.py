@@ -153,10 +153,39 @@ def check_out(
         raise InputError([f"{option} {folder}: {what}; {before}" for what in blocked])
 
 
+#: What ``covsim run --out`` writes, all or none.
+RUN_FILES = ("metrics.csv", "weekly.csv", "seats.csv", "summary.png")
+
+
+def check_run_out(folder: Path) -> None:
+    """:func:`check_out` for ``covsim run --out``, which also refuses a folder holding a batch's store: a
+    run's metrics.csv beside a compare's report.md would be read as the compare's."""
+    from sim.experiment.store import STORE_NAME
+
+    if (folder / STORE_NAME).exists():
+        raise InputError(
+            [
+                f"--out {folder}: holds the store of a compare, stress test or experiment; write a run's files to "
+                "another folder, so that the two are not read as one; nothing was run"
+            ]
+        )
+    check_out(folder, "--out", files=RUN_FILES)
+
+
 def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True) -> None:
     """:func:`check_out` for a folder an experiment's report goes into, its files among them, and, for a
-    ``batch`` that runs there, the batch's (its manifest and its store's lock)."""
+    ``batch`` that runs there, the batch's (its manifest and its store's lock); a folder holding a single
+    run's files (``covsim run --out``) is refused, as they would be read as the report's."""
     from sim.experiment.report import FILES, FOLDERS
+
+    found = [name for name in RUN_FILES if (folder / name).is_file()]
+    if found:
+        raise InputError(
+            [
+                f"{option} {folder}: holds the files of a single run ({', '.join(found)}); write the report to "
+                f"another folder, so that the two are not read as one; {before}"
+            ]
+        )
 
     files: tuple[str, ...] = FILES
     if batch:

@@ -7,17 +7,15 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    RUN_FILES,
     at_horizon,
     check_distinct,
-    check_out,
+    check_run_out,
     loading_libraries,
     param_option,
     parse_params,
     reported_errors,
 )
-
-#: What ``covsim run --out`` writes, all or none.
-RUN_FILES = ("metrics.csv", "weekly.csv", "seats.csv", "summary.png")
 
 
 @click.command("validate")
@@ -115,7 +113,7 @@ def run_command(
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
-            check_out(out_dir, "--out", files=RUN_FILES)
+            check_run_out(out_dir)
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
