@@ -162,6 +162,7 @@ def check_run_out(folder: Path) -> None:
     run's metrics.csv beside a compare's report.md would be read as the compare's."""
     from sim.experiment.store import STORE_NAME
 
+    check_out(folder, "--out", files=RUN_FILES)  # first: a name too long for the file system cannot be looked in
     if (folder / STORE_NAME).exists():
         raise InputError(
             [
@@ -169,7 +170,6 @@ def check_run_out(folder: Path) -> None:
                 "another folder, so that the two are not read as one; nothing was run"
             ]
         )
-    check_out(folder, "--out", files=RUN_FILES)
 
 
 def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True) -> None:
@@ -178,6 +178,13 @@ def check_report_out(folder: Path, option: str = "--out", before: str = "nothing
     run's files (``covsim run --out``) is refused, as they would be read as the report's."""
     from sim.experiment.report import FILES, FOLDERS
 
+    files: tuple[str, ...] = FILES
+    if batch:
+        from sim.experiment.batch import MANIFEST
+        from sim.experiment.store import LOCK_NAME
+
+        files = (*files, MANIFEST, LOCK_NAME)
+    check_out(folder, option, before, files=files, folders=FOLDERS)
     found = [name for name in RUN_FILES if (folder / name).is_file()]
     if found:
         raise InputError(
@@ -186,14 +193,6 @@ def check_report_out(folder: Path, option: str = "--out", before: str = "nothing
                 f"another folder, so that the two are not read as one; {before}"
             ]
         )
-
-    files: tuple[str, ...] = FILES
-    if batch:
-        from sim.experiment.batch import MANIFEST
-        from sim.experiment.store import LOCK_NAME
-
-        files = (*files, MANIFEST, LOCK_NAME)
-    check_out(folder, option, before, files=files, folders=FOLDERS)
 
 
 @contextmanager
