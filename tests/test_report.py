@@ -542,6 +542,33 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     assert "Why:" not in opening(text)
 
 
+def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_path: Path) -> None:
+    from sim.format import money
+
+    # An analyst's answer explained a 2.7M lead by 3 missed deals. Here unstructured misses 40, 42, 37, 39 more
+    # stalled deals than hunter_farmer, whose lead is 3.0M: at 10,000 won deals a replication its mean revenue,
+    # 14.5M, is 1.45k a won deal, so the 39.5 more misses are worth at most 57.3k, under a tenth of the lead.
+    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+
+    def misses(won: float):
+        return lambda _, policy, rep: {
+            "missed_stalled": counts[policy][rep],
+            "opps_missed": counts[policy][rep] + 10,
+            "opps_won": won,
+        }
+
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses(10_000))
+    worth = 14.5e6 / 10_000
+    assert opening(text).endswith(
+        "(paired 95% interval; every cause is in results.csv), too few to explain the lead: at `hunter_farmer`'s "
+        f"mean value per won deal, {money(worth)}, they are worth at most {money(39.5 * worth)}."
+    )
+    assert money(39.5 * worth) == "57.3k"
+    # At 100 won deals a replication, 145.0k a deal, the same misses could be worth 5.7M: no such words.
+    text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "big", one_point, misses(100))
+    assert opening(text).endswith("(paired 95% interval; every cause is in results.csv).")
+
+
 def test_a_clear_lead_is_explained_by_segment_by_kind_of_deal_and_by_the_misses_there(tmp_path: Path) -> None:
     from sim.experiment.report.why import ON_THEIR_OWN
     from sim.format import difference

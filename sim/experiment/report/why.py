@@ -17,7 +17,11 @@ it leads (paired means; the answer's own figure is the whole population's):
 - **the miss cause** by which the policy behind misses most more opportunities
   than the leader there (its paired 95% t interval above 0, at least one
   opportunity), when it also misses more in all there (``opps_missed``): a
-  cause it misses more by could otherwise be offset by another.
+  cause it misses more by could otherwise be offset by another. Of a lead in
+  money, those misses are said to be too few to explain it when, each worth
+  the leader's mean value per won deal there (more than a missed opportunity
+  is worth on average: not every one would be won), they come to less than
+  ``SMALL_PART`` of the lead.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, Unit
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount, finite, interval
 from sim.experiment.stress import MISS_CAUSES
-from sim.format import difference
+from sim.format import difference, money
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -47,12 +51,15 @@ RENEWALS_WON = PARTS["revenue_captured"][2][1]
 ON_THEIR_OWN = "a contract that renews without a rep counts in recurring revenue, not in revenue captured"
 #: The misses in all and by cause.
 MISSES = ("opps_missed", *MISS_CAUSES)
+#: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
+#: explained a 2.7M lead by 3 missed deals).
+SMALL_PART = 0.1
 
 
 def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
-    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES]
+    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, "opps_won"]
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
 
@@ -87,7 +94,12 @@ def why(
         if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
     place = "" if top == ALL else "there, " if kinds else f"in {quote(top)}, "
-    missed = _cause(there, other, winner, place, quote)
+    worth = float("nan")  # a won deal's mean value to the leader there, for a lead in money
+    if CATALOGUE[metric].unit is Unit.CURRENCY:
+        mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
+        if mine.get("opps_won", 0) > 0:
+            worth = float(mine.get(metric, float("nan")) / mine["opps_won"])
+    missed = _cause(there, other, winner, place, quote, worth, sign * _mean(there, metric), top != ALL)
     if missed:
         pieces.append(missed)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
@@ -103,9 +115,20 @@ def _mean(d: pd.DataFrame, metric: str) -> float:
     return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
 
 
-def _cause(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
+def _cause(
+    d: pd.DataFrame,
+    other: str,
+    winner: str,
+    there: str,
+    quote: Callable[[str], str],
+    worth: float = float("nan"),
+    lead: float = float("nan"),
+    in_segment: bool = False,
+) -> str:
     """``other`` misses N more opportunities (cause) than ``winner`` [interval]: the cause of the most, from ``d``
-    (``winner`` minus ``other``), when ``other`` misses more in all too; else ""."""
+    (``winner`` minus ``other``), when ``other`` misses more in all too; else "". ``worth``: the leader's mean
+    value per won deal there, and ``lead`` its lead in money, by which a cause too small to explain it is said so
+    (``SMALL_PART``); ``in_segment``: all of it is of one segment."""
     if "opps_missed" not in d.index or not d.at["opps_missed", "high"] < 0:
         return ""
     causes = d[d.index.isin(MISS_CAUSES) & (d["high"] < 0) & (d["mean_diff"] <= -1)]
@@ -114,8 +137,16 @@ def _cause(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable
     cause = str(causes["mean_diff"].idxmin())
     top = causes.loc[cause]
     words = cause.removeprefix("missed_").replace("_", " ")
-    return (
+    said = (
         f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
         f"{quote(winner)} {interval(cause, -float(top.high), -float(top.low), signed=False)} "
         "(paired 95% interval; every cause is in results.csv)"
     )
+    at_most = -float(top.mean_diff) * worth
+    if finite(at_most, lead) and lead > 0 and at_most < SMALL_PART * lead:
+        said += (
+            f", too few to explain the lead: at {quote(winner)}'s mean value per won deal"
+            f"{' there' if in_segment else ''}, {money(worth)}, "
+            f"they are worth at most {money(at_most)}"
+        )
+    return said
