@@ -210,7 +210,11 @@ def test_a_store_holding_more_replications_than_asked_says_so(tmp_path):
     note = "note: the store holds 4 replications and these results use the first 2; ask for 4 to use them all"
     assert note in compare(2).stderr.splitlines()
     assert note in compare(2).stderr.splitlines()  # still, though the plan of 2 has forgotten the other cells
+    # The report says it too (a researcher found only the terminal did).
+    said = "; the store holds 4, and this report uses the first 2 (ask for 4 to use them all)"
+    assert said in (tmp_path / "o" / "report.md").read_text()
     assert "note:" not in compare(4).stderr
+    assert "the store holds" not in (tmp_path / "o" / "report.md").read_text()
 
 
 def test_a_store_is_not_resumed_by_a_changed_engine(tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ class ReportContext:
     lorenz: pd.DataFrame
     manifest: dict[str, Any] | None
     config_hash: str | None
+    replications_held: int = 0  # replications the store holds finished runs of (more than asked: the first used)
     policies: list[str] = field(default_factory=list)  # policy labels, in the experiment's order
     factors: list[str] = field(default_factory=list)
     colours: dict[str, str] = field(default_factory=dict)  # policy label -> hex colour
@@ -97,6 +98,7 @@ def load_context(store: Store, out_dir: Path) -> ReportContext:
         lorenz=store.lorenz(),
         manifest=manifest,
         config_hash=store.meta("config_hash") or store.meta("experiment_hash"),
+        replications_held=int(store.meta("replications_held") or 0),
     )
     ctx.policies = [p.key for p in experiment.policies]
     ctx.factors = [f.name for f in experiment.factors]

@@ -65,6 +65,12 @@ def what_was_run(ctx: ReportContext) -> list[str]:
     lines.append(
         f"- **Replications:** {exp.replications} per design point and policy, {counted(points, 'design point')}, "
         f"{len(ctx.cells)} cells from {ctx.cells['run_key'].nunique()} distinct runs"
+        + (
+            f"; the store holds {ctx.replications_held}, and this report uses the first {exp.replications} (ask for "
+            f"{ctx.replications_held} to use them all)"
+            if ctx.replications_held > exp.replications
+            else ""
+        )
     )
     lines.append(f"- **Root seed:** {exp.seed} (replication seeds are spawned from it)")
     if m is not None and m.get("replication_seeds"):
