@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from sim.codes import ACTIVITIES, CAUSES, ROLES
+from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, ROLES
 
 
 class Unit(StrEnum):
@@ -93,16 +93,6 @@ class Metric:
         """The values a run can give (lowest, highest; None: unbounded): ``bounds``, else its unit's."""
         return UNIT_BOUNDS[self.unit] if self.bounds is None else self.bounds
 
-
-#: What each miss cause means, in a line (docs/metrics.md says each precisely).
-CAUSE_MEANINGS = {
-    "no_owner": "unanswered, routed to nobody",
-    "owner_at_capacity": "unanswered, its rep's hours ran out on work of higher priority",
-    "vacancy": "unanswered, routed to a seat whose rep had left",
-    "sla_expired": "answered after its response window, or declined by its rep",
-    "stalled": "answered in time, but its effort was not delivered before its deadline",
-    "queue_wait": "unanswered, left in a shared queue no rep of its pool reached",
-}
 
 _METRICS = (
     # Revenue captured
@@ -266,12 +256,7 @@ _METRICS = (
         "deals won or lost in the quarter whose account had a week of conflicting engagement while they were open "
         "(decided with conflict_penalty)",
     ),
-    Metric(
-        "win_rate_in_conflict",
-        Unit.SHARE,
-        "mean",
-        "of the deals decided in conflict, the share won",
-    ),
+    Metric("win_rate_in_conflict", Unit.SHARE, "mean", "of the deals decided in conflict, the share won"),
     # Continuity
     Metric(
         "owner_changed_share",

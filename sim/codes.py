@@ -115,6 +115,16 @@ OPPORTUNITY_KINDS = Kind.names()
 CAUSES = Cause.names()
 ACTIVITIES = Activity.names()
 
+#: What each miss cause means, in a line (docs/metrics.md says each precisely).
+CAUSE_MEANINGS = {
+    "no_owner": "unanswered, routed to nobody",
+    "owner_at_capacity": "unanswered, its rep's hours ran out on work of higher priority",
+    "vacancy": "unanswered, routed to a seat whose rep had left",
+    "sla_expired": "answered after its response window, or declined by its rep",
+    "stalled": "answered in time, but its effort was not delivered before its deadline",
+    "queue_wait": "unanswered, left in a shared queue no rep of its pool reached",
+}
+
 #: Rep roles; seats hold them as names.
 ROLES = ("hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner")
 #: ``ROLES``' index of a channel partner (``SeatWeek.role_index``: a compare of small integers, not of names).
