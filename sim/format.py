@@ -56,6 +56,15 @@ def share(v: float) -> str:
     return "-" if not math.isfinite(v) else f"{round(100 * v, 1) + 0.0:.1f}%"
 
 
+def pct(v: float) -> str:
+    """A relative change ``v`` (a fraction) as a signed percentage to one decimal: ``+3.0%``, ``-20.2%``; one that
+    rounds to nothing is ``0.0%``, not ``-0.0%``; ``-`` when it is undefined."""
+    if not math.isfinite(v):
+        return "-"
+    shown = round(100 * v, 1) + 0.0
+    return f"{shown:+.1f}%" if shown else "0.0%"
+
+
 def number(v: float, digits: int = 0) -> str:
     """A number with thousands separators and ``digits`` decimals."""
     return "-" if not math.isfinite(v) else f"{v:,.{digits}f}"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.format import difference, difference_interval, fmt, interval, joined, no_spread_words, recovery_words
+from sim.format import difference, difference_interval, fmt, interval, joined, no_spread_words, pct, recovery_words
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -275,6 +275,6 @@ def stress_table(
                 continue
             known = (shock, p) in rec.index
             said = recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"], True) if known else "-"
-            cells.append(f"{100 * d.at[(shock, p), 'relative']:+.1f}% ({said})")
+            cells.append(f"{pct(d.at[(shock, p), 'relative'])} ({said})")
         lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

@@ -281,6 +281,10 @@ def test_a_tiny_negative_amount_or_share_is_not_shown_as_minus_zero() -> None:
     # An analyst read "-0.0%" in a stress table for a change that rounds to nothing.
     assert [money(v) for v in (-0.4, -0.6, 0.4)] == ["0", "-1", "0"]
     assert [share(v) for v in (-0.0004, 0.0004, -0.0123, 0.4674999)] == ["0.0%", "0.0%", "-1.2%", "46.7%"]
+    from sim.format import pct
+
+    # A stress's relative change: signed, but one that rounds to nothing is neither "-0.0%" nor "+0.0%".
+    assert [pct(v) for v in (-0.0004, 0.0004, 0.03, -0.202, float("nan"))] == ["0.0%", "0.0%", "+3.0%", "-20.2%", "-"]
 
 
 def test_a_difference_that_is_not_zero_is_not_shown_as_zero() -> None:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.report.markdown import ci, code
-from sim.experiment.report.stress_sections import pct
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
@@ -23,7 +22,7 @@ from sim.experiment.stress import (
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, difference_interval, fmt, joined, money, no_spread_words
+from sim.format import counted, difference, difference_interval, fmt, joined, money, no_spread_words, pct
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, panel_grid, save
 from sim.experiment.stress import DECISION_METRIC, RECOVERY_METRIC, RECOVERY_TOLERANCE
+from sim.format import pct
 
 #: Figures the stress report draws (fixed names).
 STRESS_FIGURE_NAMES = ("stress_impact", "stress_series")
@@ -35,7 +36,7 @@ def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str]
             ax.text(
                 j,
                 i,
-                f"{v:+.1f}%",
+                pct(v / 100),
                 ha="center",
                 va="center",
                 fontsize=8,

@@ -15,12 +15,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import difference, fmt, money, recovery_words
-
-
-def pct(v: float) -> str:
-    """A relative change as a signed percentage to one decimal; ``-`` when it is undefined."""
-    return "-" if not np.isfinite(v) else f"{100 * v:+.1f}%"
+from sim.format import difference, fmt, money, pct, recovery_words
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
