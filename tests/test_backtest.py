@@ -100,8 +100,16 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
     some = bt([("opportunities", 0.004, False), ("lost_deals", float("nan"), False), ("win_rate", 0.1, True)])
     assert verdict(some) == (
         "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures; outside it (simulated mean "
-        "against actual): opportunities +0.4%, lost_deals (no actual value to compare)."
+        "against actual): opportunities +0.4% and lost_deals (no actual value to compare). So the calibrated model "
+        "does not reproduce the window on those measures: read its levels with care, and compare policies on it "
+        "rather than forecast with it."
     )
+    # Every measure outside is named, furthest off first: an analyst missed won_value -65% when three were.
+    five = bt(
+        [(m, e, False) for m, e in (("a", -0.1), ("b", 0.7), ("c", -0.65), ("d", -0.73), ("e", 0.2))]
+        + [("win_rate", 0.04, True)]
+    )
+    assert "actual): d -73.0%, b +70.0%, c -65.0%, e +20.0% and a -10.0%. So" in verdict(five)
 
 
 def test_window_is_whole_model_quarters():
@@ -212,7 +220,7 @@ def test_backtest_command_writes_its_results(tmp_path):
     out = tmp_path / "bt"
     r = covsim("backtest", *args, "--cutoff", "2017-06-30", "--seeds", "2", "--units", "10", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "won_deals" in r.stdout and "10 buying unit(s) per account" in r.stdout
+    assert "won_deals" in r.stdout and "10 buying units per account" in r.stdout
     table = pd.read_csv(out / "backtest.csv")
     # The answer first: how many measures lie inside the seeds' interval, by the table written.
     inside = int(table["actual_inside"].sum())
