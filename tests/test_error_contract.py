@@ -19,7 +19,7 @@ import sim.tables
 from sim.cli import main
 from sim.errors import InputError
 from sim.files import atomic_write_all, unwritable
-from tests.conftest import SMALL
+from tests.conftest import ROOT, SMALL
 
 RUN = ["run", str(SMALL), "--quarters", "1"]
 
@@ -755,7 +755,7 @@ def test_a_run_and_a_compare_do_not_write_into_one_folder(tmp_path):
     result = invoke("run", str(SMALL), "--quarters", "1", "--out", str(compare))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        f"error: --out {compare}: holds the store of a compare, stress test or experiment; write a run's files to "
+        f"error: --out {compare}: holds the store of a compare, stress test or experiment; write these files to "
         "another folder, so that the two are not read as one; nothing was run"
     ]
     assert sorted(p.name for p in compare.iterdir()) == before
@@ -765,6 +765,24 @@ def test_a_run_and_a_compare_do_not_write_into_one_folder(tmp_path):
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         f"error: --out {single}: holds the files of a single run (metrics.csv, weekly.csv, seats.csv, summary.png); "
-        "write the report to another folder, so that the two are not read as one; nothing was run"
+        "write these to another folder, so that the two are not read as one; nothing was run"
     ]
     assert sorted(p.name for p in single.iterdir()) == ["metrics.csv", "seats.csv", "summary.png", "weekly.csv"]
+    # A backtest likewise, both ways (an analyst's backtest --out out/cmp mixed its files with a compare's).
+    data = ROOT.parent / "shared" / "data" / "crm-sales-opportunities"
+    crm = [
+        f"--{k}={data / f}"
+        for k, f in (("accounts", "accounts.csv"), ("pipeline", "sales_pipeline.csv"), ("teams", "sales_teams.csv"))
+    ]
+    result = invoke("backtest", *crm, "--cutoff", "2017-06-30", "--out", str(compare))
+    assert result.exit_code == 2 and "holds the store of a compare, stress test or experiment" in result.stderr
+    backtest = tmp_path / "backtest"
+    backtest.mkdir()
+    (backtest / "backtest.csv").write_text("measure,actual\n")
+    for command in (args, ("run", str(SMALL), "--quarters", "1")):
+        result = invoke(*command, "--out", str(backtest))
+        assert result.exit_code == 2
+        assert lines_of(result.stderr) == [
+            f"error: --out {backtest}: holds the files of a backtest (backtest.csv); write these to another folder, "
+            "so that the two are not read as one; nothing was run"
+        ]

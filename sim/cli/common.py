@@ -155,27 +155,48 @@ def check_out(
 
 #: What ``covsim run --out`` writes, all or none.
 RUN_FILES = ("metrics.csv", "weekly.csv", "seats.csv", "summary.png")
+#: What ``covsim backtest --out`` writes, all or none.
+BACKTEST_FILES = ("backtest.csv", "seeds.csv", "backtest.png", "scenario.toml")
+#: The files of a single command's results, by what wrote them: a batch's report or another such command's
+#: beside them would be read as one with them.
+SINGLE_FILES = {"a single run": RUN_FILES, "a backtest": BACKTEST_FILES}
 
 
-def check_run_out(folder: Path) -> None:
-    """:func:`check_out` for ``covsim run --out``, which also refuses a folder holding a batch's store: a
-    run's metrics.csv beside a compare's report.md would be read as the compare's."""
+def check_single_out(folder: Path, files: tuple[str, ...]) -> None:
+    """:func:`check_out` for ``covsim run --out`` or ``covsim backtest --out``, which write ``files``; a folder
+    holding a batch's store, or the other command's files, is refused: a run's metrics.csv beside a compare's
+    report.md would be read as the compare's."""
     from sim.experiment.store import STORE_NAME
 
-    check_out(folder, "--out", files=RUN_FILES)  # first: a name too long for the file system cannot be looked in
+    check_out(folder, "--out", files=files)  # first: a name too long for the file system cannot be looked in
     if (folder / STORE_NAME).exists():
         raise InputError(
             [
-                f"--out {folder}: holds the store of a compare, stress test or experiment; write a run's files to "
+                f"--out {folder}: holds the store of a compare, stress test or experiment; write these files to "
                 "another folder, so that the two are not read as one; nothing was run"
             ]
         )
+    _refuse_others(folder, "--out", "nothing was run", files)
+
+
+def _refuse_others(folder: Path, option: str, before: str, own: tuple[str, ...] = ()) -> None:
+    """InputError if ``folder`` holds the files of a single command other than the one that writes ``own``."""
+    for what, files in SINGLE_FILES.items():
+        found = [name for name in files if files != own and (folder / name).is_file()]
+        if found:
+            raise InputError(
+                [
+                    f"{option} {folder}: holds the files of {what} ({', '.join(found)}); write these to another "
+                    f"folder, so that the two are not read as one; {before}"
+                ]
+            )
 
 
 def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True) -> None:
     """:func:`check_out` for a folder an experiment's report goes into, its files among them, and, for a
     ``batch`` that runs there, the batch's (its manifest and its store's lock); a folder holding a single
-    run's files (``covsim run --out``) is refused, as they would be read as the report's."""
+    command's files (``covsim run --out``, ``covsim backtest --out``) is refused, as they would be read as the
+    report's."""
     from sim.experiment.report import FILES, FOLDERS
 
     files: tuple[str, ...] = FILES
@@ -185,14 +206,7 @@ def check_report_out(folder: Path, option: str = "--out", before: str = "nothing
 
         files = (*files, MANIFEST, LOCK_NAME)
     check_out(folder, option, before, files=files, folders=FOLDERS)
-    found = [name for name in RUN_FILES if (folder / name).is_file()]
-    if found:
-        raise InputError(
-            [
-                f"{option} {folder}: holds the files of a single run ({', '.join(found)}); write the report to "
-                f"another folder, so that the two are not read as one; {before}"
-            ]
-        )
+    _refuse_others(folder, option, before)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import check_out, loading_libraries, parse_params, reported_errors
+from sim.cli.common import BACKTEST_FILES, check_out, check_single_out, loading_libraries, parse_params, reported_errors
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,10 +60,6 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     ):
         command = option(command)
     return command
-
-
-#: What ``covsim backtest --out`` writes, all or none.
-BACKTEST_FILES = ("backtest.csv", "seeds.csv", "backtest.png", "scenario.toml")
 
 
 @click.command("calibrate")
@@ -217,7 +213,7 @@ def backtest_command(
                 return make_policy(name, params, where="--policy", scenario=calibrated, params_at="--param")
 
         if out_dir is not None:
-            check_out(out_dir, "--out", files=BACKTEST_FILES)
+            check_single_out(out_dir, BACKTEST_FILES)
         formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with ExitStack() as shown:

@@ -10,7 +10,7 @@ from sim.cli.common import (
     RUN_FILES,
     at_horizon,
     check_distinct,
-    check_run_out,
+    check_single_out,
     loading_libraries,
     param_option,
     parse_params,
@@ -113,7 +113,7 @@ def run_command(
         policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
-            check_run_out(out_dir)
+            check_single_out(out_dir, RUN_FILES)
         results = []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
