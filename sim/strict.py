@@ -299,45 +299,52 @@ _UNKNOWN = re.compile(r"unknown key(?: \(did you mean '(?P<meant>[^']+)'\?\))?$"
 
 def without_bad_keys(model: type[Strict], data: Any) -> tuple[Any, list[str]] | None:
     """``data`` with every key ``model`` does not know renamed to the field its error suggests ("did you
-    mean") or dropped, and every key whose value is wrong dropped, its field's default standing in, so that
-    checks past those mistakes can be made on the rest; and the dotted paths of the keys renamed or dropped
-    for a wrong value (whose own problems are said already). None when ``data`` has a problem no such
-    mending passes too (a wrong item of a list, a required field's wrong value, a whole model's check), or
-    none at all."""
+    mean") or dropped, and every key whose value is wrong dropped, its field's default standing in (a renamed
+    key's too: its problem is the misspelling), so that checks past those mistakes can be made on the rest;
+    and the dotted paths of the keys renamed or dropped for a wrong value (whose own problems are said
+    already). None when ``data`` has a problem no such mending passes too (a wrong item of a list, a required
+    field's wrong value, a whole model's check), or none at all."""
     try:
         model.model_validate(data)
     except ValidationError as e:
         problems = e.problems
     else:
         return None
-    fixed, said, dropped = copy.deepcopy(data), [], set()
-    for loc, message in problems:
-        if not loc or isinstance(loc[-1], int) or loc in dropped:
-            if loc in dropped:
-                continue
-            return None
-        *path, key = loc
-        table = fixed
+    fixed, said, handled = copy.deepcopy(data), [], set()
+    for attempt in range(2):  # the file's mistakes, then a renamed key's wrong value
+        for loc, message in problems:
+            if attempt and loc not in handled:
+                continue  # a problem of the rest, which the caller's later checks say
+            if not loc or isinstance(loc[-1], int):
+                return None
+            *path, key = loc
+            table = fixed
+            try:
+                for part in path:
+                    table = table[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+            if not isinstance(table, dict) or key not in table:  # a required field missing: nothing stands in
+                if loc in handled and not attempt:
+                    continue  # two problems of one value
+                return None
+            value = table.pop(key)
+            handled.add(loc)
+            match = _UNKNOWN.match(message)
+            if attempt:
+                continue  # a renamed key's value: dropped, its path said already
+            if match is None:
+                said.append(_dotted(loc))
+            elif match["meant"]:
+                table[match["meant"]] = value
+                handled.add((*path, match["meant"]))
+                said.append(_dotted((*path, match["meant"])))
         try:
-            for part in path:
-                table = table[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-        if not isinstance(table, dict) or key not in table:  # a required field missing: nothing stands in
-            return None
-        value = table.pop(key)
-        dropped.add(loc)
-        match = _UNKNOWN.match(message)
-        if match is None:
-            said.append(_dotted(loc))
-        elif match["meant"]:
-            table[match["meant"]] = value
-            said.append(_dotted((*path, match["meant"])))
-    try:
-        model.model_validate(fixed)
-    except ValidationError as e:
-        if any(loc in dropped and not _UNKNOWN.match(message) for loc, message in e.problems):
-            return None  # a dropped value had no default
+            model.model_validate(fixed)
+        except ValidationError as e:
+            problems = e.problems
+        else:
+            break
     return fixed, said
 
 

@@ -298,6 +298,21 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     assert lines[1].startswith(f"error: {experiment}: metrics.0: unknown metric 'revenue_capturd' (did you mean")
     assert lines[2].startswith(f"error: {experiment}: policies.0.name: unknown policy 'unstructurd' (did you mean")
     assert len(lines) == 3
+    # What the default that stood in would make of the rest is not said: an lhs misspelt, its factor's low and
+    # high would read as "a grid design needs values", which the file does not have to fix.
+    experiment.write_text(
+        f'name = "e"\nscenario = "{SMALL}"\n[design]\nkind = "lhss"\nsamples = 4\n[[policies]]\nname = "unstructured"\n'
+        '[[factors]]\nname = "f"\ntarget = "policy.notice"\nlow = 0.1\nhigh = 0.3\n'
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [
+        f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris'"
+    ]
+    # A misspelt key of a wrong value no longer hides an unknown policy.
+    experiment.write_text(f'name = "e"\nscenario = "{SMALL}"\nreplicatons = "x"\n[[policies]]\nname = "nosuch"\n')
+    lines = lines_of(invoke("experiment", str(experiment), "--out", str(tmp_path / "out")).stderr)
+    assert lines[0] == f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)"
+    assert lines[1].startswith(f"error: {experiment}: policies.0.name: unknown policy 'nosuch'") and len(lines) == 2
     assert not (tmp_path / "out").exists()
 
 

@@ -414,13 +414,20 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     with pytest.raises(InputError) as e:
         parse_experiment({**base, "factors": factors})
     assert e.value.problems == [
-        '<experiment>: factors.0.values.0: a scale factor multiplies by a number, not True (in the block named "f")',
+        '<experiment>: factors.0.values.0: a scale factor multiplies by a number, not true (in the block named "f")',
         "<experiment>: factors.0.values.1: a scale factor multiplies by a number, not 'two' (in the block named \"f\")",
         "<experiment>: factors.0.values: 2 is listed more than once (each value is one design point) (in the block "
         'named "f")',
         "<experiment>: factors.1.values: 100 is listed more than once (each value is one design point) (in the "
         'block named "g")',
     ]
+    # An integer factor rounds numbers only: a word crashed the plan ("must be real number, not str").
+    factors = [{"name": "i", "target": "policy.books", "integer": True, "values": ["keep", "redeal"]}]
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "factors": factors})
+    assert e.value.problems[0] == (
+        "<experiment>: factors.0.values.0: an integer factor rounds a number, not 'keep' (in the block named \"i\")"
+    )
     policies = [{"name": "segment_tiers", "label": "a"}]
     factors = [{"name": "h", "target": "policy.books", "mode": "scale", "values": [2, 3]}]
     experiment = parse_experiment({**base, "policies": policies, "factors": factors})

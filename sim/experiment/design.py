@@ -22,7 +22,7 @@ from sim.config import locate, value_paths
 from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
-from sim.experiment.spec import Experiment, Factor, content_hash
+from sim.experiment.spec import Experiment, Factor, content_hash, toml_text
 from sim.experiment.suite import UNSHOCKED
 from sim.policies import make_policy, policy_class
 from sim.policies.protocol import did_you_mean
@@ -208,10 +208,12 @@ def apply_point(
             if not takers and len(known) == len(exp.policies):
                 problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}")
             for p in takers:
-                current = p.params.get(path, policy_class(p.name).parameters()[path].default)
-                if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
+                declared = policy_class(p.name).parameters()[path]
+                current = p.params.get(path, declared.default)
+                # By the declared type: a number given wrongly ("half") is the policy check's problem, not this.
+                if f.mode == "scale" and declared.annotation not in (int, float):
                     problems.append(
-                        f"factors.{i}.mode: policy {p.key}'s {path} is {current!r}, not a number a scale factor "
+                        f"factors.{i}.mode: policy {p.key}'s {path} is {toml_text(current)}, not a number a scale factor "
                         "can multiply (set it instead)"
                     )
                     continue

@@ -9,6 +9,7 @@ round rather than one mistake a rerun.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
     except InputError as e:
         mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
         later = _later_problems(*mended, path, planner) if mended is not None else []
+        if mended is not None and any(not _given(mended[0], r) and r not in NO_BEARING for r in mended[1]):
+            # A wrong value's default stood in: what the later checks find may be the default's, not the file's
+            # ("a grid design needs values" of a misspelt lhs), so only the names they check are said.
+            later = [p for p in later if _of_a_name(p, path)]
         raise InputError([*e.problems, *later]) from None
     scenario = load_scenario(path.parent / experiment.scenario)
     problems = _metric_problems(experiment, scenario, path)
@@ -73,6 +78,32 @@ def _known_metrics(data: dict[str, Any]) -> dict[str, Any]:
 #: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
 #: passed in, since that module builds on this one).
 Planner = Callable[[Experiment, Scenario], object]
+
+
+#: Keys of an experiment no later check reads: a default standing in for a wrong value of one hides nothing.
+NO_BEARING = frozenset({"name", "description", "seed", "replications"})
+
+
+def _given(data: dict[str, Any], dotted: str) -> bool:
+    """Whether the key at the ``dotted`` path is in ``data`` (a renamed key is; a dropped one is not)."""
+    node: Any = data
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def _of_a_name(problem: str, path: Path) -> bool:
+    """Whether ``problem`` is of a name the file gives (a metric, a policy), which no default stands in for, or
+    of another file (the scenario's own)."""
+    return (
+        not problem.startswith(f"{path}: ")
+        or re.match(r"(metrics\.\d+|policies\.\d+\.name): ", problem.removeprefix(f"{path}: ")) is not None
+    )
 
 
 def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planner: Planner | None) -> list[str]:

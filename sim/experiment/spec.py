@@ -88,19 +88,25 @@ class Factor(Strict):
 
 
 def _value_faults(where: str, f: Factor) -> list[str]:
-    """What is wrong with a factor's listed values, one line each: a scale factor multiplies by numbers
-    only (``true`` or a word is no multiple), and a value listed twice would run the same point twice."""
+    """What is wrong with a factor's listed values, one line each: a scale factor multiplies, and an integer one
+    rounds, numbers only (``true`` or a word is neither), and a value listed twice would run one point twice."""
     out = []
-    if f.mode == "scale":
+    if f.mode == "scale" or f.integer:
+        does = "a scale factor multiplies by" if f.mode == "scale" else "an integer factor rounds"
         for j, v in enumerate(f.values):
             if isinstance(v, bool | str):
-                out.append(f"{where}.values.{j}: a scale factor multiplies by a number, not {v!r}")
+                out.append(f"{where}.values.{j}: {does} a number, not {toml_text(v)}")
     # 1, 1.0 are one value, as true and 1 are not (a bool sets a switch, a number a quantity).
     keys = [(isinstance(v, bool), v) for v in f.values]
     for j, (k, v) in enumerate(zip(keys, f.values, strict=True)):
         if keys.count(k) > 1 and keys.index(k) == j:
-            out.append(f"{where}.values: {v!r} is listed more than once (each value is one design point)")
+            out.append(f"{where}.values: {toml_text(v)} is listed more than once (each value is one design point)")
     return out
+
+
+def toml_text(v: Any) -> str:
+    """A value as a TOML file writes it: ``true``, ``'keep'``, ``2.5``."""
+    return str(v).lower() if isinstance(v, bool) else repr(v)
 
 
 #: The most points a grid design may have, as for a sampled design's samples [A]: a grid of millions of
