@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.experiment.report.markdown import ci, code
+from sim.experiment.report.markdown import amount, ci, code
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
@@ -22,7 +22,7 @@ from sim.experiment.stress import (
     impact_gap,
 )
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, difference_interval, fmt, joined, money, no_spread_words, pct
+from sim.format import counted, difference, difference_interval, joined, money, no_spread_words, pct
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -372,16 +372,16 @@ def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], s
         g = clear[cause]
         words = cause.removeprefix("missed_").replace("_", " ")
         return (
-            f"; the difference is in the misses: {q(other)} misses {fmt(cause, g['diff'])} more ({words}) than "
-            f"{q(safe)} under it {ci(cause, g['low'], g['high'])} (Bonferroni over the {len(causes)} causes), and "
+            f"; the difference is in the misses: {q(other)} misses {amount(cause, g['diff'])} more ({words}) than "
+            f"{q(safe)} under it {difference_interval(cause, g['low'], g['high'], signed=False)} (Bonferroni over the {len(causes)} causes), and "
             f"more in all."
         )
     lost = impact_gap(f.draws, stress, "personal_stock_lost", other, safe)
     if lost["low"] > 0 and lost["diff"] >= 1:
         return (
             f"; the difference is in the relationships: the stress costs {q(other)} "
-            f"{fmt('personal_stock_lost', lost['diff'])} more "
+            f"{amount('personal_stock_lost', lost['diff'])} more "
             f"touch-equivalents of personal relationship (accounts changing hands) than {q(safe)} "
-            f"{ci('personal_stock_lost', lost['low'], lost['high'])}, and the deals those relationships win."
+            f"{difference_interval('personal_stock_lost', lost['low'], lost['high'], signed=False)}, and the deals those relationships win."
         )
     return "; no miss cause or loss of relationships tells the two apart clearly."

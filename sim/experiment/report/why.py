@@ -18,8 +18,8 @@ it leads (paired means; the answer's own figure is the whole population's):
   than the leader there (its paired 95% t interval above 0, at least one
   opportunity), when it also misses more in all there (``opps_missed``): a
   cause it misses more by could otherwise be offset by another. Of a lead in
-  money, those misses are said to be too few to explain it when, each worth
-  the leader's mean value per won deal there (more than a missed opportunity
+  revenue captured, those misses are said to be too few to explain it when,
+  each worth the leader's mean revenue per won deal there (more than a missed opportunity
   is worth on average: not every one would be won), they come to less than
   ``SMALL_PART`` of the lead.
 """
@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.catalogue import CATALOGUE, Unit
+from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount, finite, interval
 from sim.experiment.stress import MISS_CAUSES
@@ -94,8 +94,8 @@ def why(
         if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
     place = "" if top == ALL else "there, " if kinds else f"in {quote(top)}, "
-    worth = float("nan")  # a won deal's mean value to the leader there, for a lead in money
-    if CATALOGUE[metric].unit is Unit.CURRENCY:
+    worth = float("nan")  # a won deal's mean revenue to the leader there, for a lead in revenue captured
+    if metric == "revenue_captured":  # profit nets costs, retained_spend is of renewals only: no bound of a deal
         mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
         if mine.get("opps_won", 0) > 0:
             worth = float(mine.get(metric, float("nan")) / mine["opps_won"])
