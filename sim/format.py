@@ -103,24 +103,37 @@ def fmt(metric: str, v: float) -> str:
     return _SHOW[entry.unit](v) if entry else number(v, 3)
 
 
-def difference(metric: str, v: float, ends: tuple[float, ...] = ()) -> str:
+def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -> str:
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
     others in the metric's own format, but to two significant digits where that would show a difference that is
     not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit. ``ends``: the interval ``v``
-    is an end of, whose ends are all shown to the decimals the one that needs most has (:func:`difference_interval`)."""
+    is an end of (:func:`difference_interval`), whose ends take one number of decimals."""
     if not math.isfinite(v):
         return "-"
     entry = CATALOGUE.get(metric)
-    if entry is not None and entry.unit is Unit.SHARE:
-        decimals = max(_shown_decimals(100 * x, 1) for x in (v, *ends) if math.isfinite(x))
-        return f"{100 * v:+.{decimals}f} pp" if v else f"{0.0:.{decimals}f} pp"
-    digits = 3 if entry is None else _DIGITS.get(entry.unit)
-    if digits is not None:
-        shown = max(_shown_decimals(x, digits) for x in (v, *ends) if math.isfinite(x))
-        if shown > digits:
-            return f"{v:+.{shown}f}"
-    text = fmt(metric, v)
-    return f"+{text}" if v > 0 and not text.startswith("+") else text
+    share = entry is not None and entry.unit is Unit.SHARE
+    digits = 1 if share else 3 if entry is None else _DIGITS.get(entry.unit)
+    if digits is None:  # money: its own format
+        text = fmt(metric, v)
+        return f"+{text}" if v > 0 and not text.startswith("+") else text
+    scale = 100.0 if share else 1.0
+    x = scale * v
+    shown = _shown_decimals(x, digits) if ends is None else _common_decimals([scale * e for e in ends], digits)
+    rounded = round(x, shown) + 0.0  # + 0.0: what rounds to nothing is 0, not -0
+    text = f"{rounded:+,.{shown}f}" if rounded else f"{0.0:.{shown}f}"
+    return f"{text} pp" if share else text
+
+
+def _common_decimals(ends: list[float], digits: int) -> int:
+    """The decimals both ends of an interval are shown to: as many as the end nearest 0 needs not to show as 0
+    (:func:`_shown_decimals`), but at most one more than two significant digits of the interval's width need
+    (an end that is rounding noise, 1e-9 beside 2.0, is not shown to a millionth), and at least ``digits``."""
+    low, high = ends
+    need = max(_shown_decimals(low, digits), _shown_decimals(high, digits))
+    width = abs(high - low)
+    if width > 0:
+        need = min(need, max(digits, 2 - math.floor(math.log10(width))))
+    return need
 
 
 def difference_interval(metric: str, low: float, high: float, signed: bool = True) -> str:

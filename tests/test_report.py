@@ -941,7 +941,12 @@ def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
         ("win_rate_new_logo", -0.00070, 0.0, "[-0.1 pp, 0.0 pp]"),
         ("win_rate_new_logo", -0.00020, 0.0, "[-0.020 pp, 0.000 pp]"),
         ("win_rate_new_logo", -0.0123, 0.0456, "[-1.2 pp, +4.6 pp]"),
-        ("opps_missed", -0.25, 12.0, "[-0.25, +12.00]"),
+        # One decimal past two significant digits of the width at most: an end that is noise beside the other is
+        # not shown to a millionth, and what rounds to nothing is 0, not -0.
+        ("opps_missed", -0.25, 12.0, "[-0.2, +12.0]"),
+        ("win_rate_new_logo", -1e-11, 0.02, "[0.00 pp, +2.00 pp]"),
+        ("handoff_hours", -0.3, 12345.6, "[0, +12,346]"),
+        ("handoff_hours", 0.3, 2.7, "[+0.30, +2.70]"),
         ("opps_missed", -3.0, 12.0, "[-3, +12]"),
         ("profit", -8_700_000.0, 250.0, "[-8.7M, +250]"),
         ("profit", float("nan"), 1.0, ""),
