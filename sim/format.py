@@ -40,9 +40,10 @@ def recovery_words(verdict: str, quarters: float | None, short: bool = False) ->
     return "unclear" if short else "cannot tell at this replication count"
 
 
-def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural but for one: ``1 run``, ``3 runs`` (nouns that take an s)."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``n`` and ``noun``, plural but for one: ``1 run``, ``3 runs``; ``plural`` for a noun that does not take an
+    s (``counted(2, "stress", "stresses")``)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def joined(items: list[str]) -> str:

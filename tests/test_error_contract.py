@@ -636,6 +636,9 @@ def test_a_store_reused_with_other_policies_names_the_policies_not_an_experiment
         f"error: {out}: holds results of a different experiment (the policies or their parameters changed since "
         "its runs); rerun with --fresh to discard them, or use another --out"
     ]
+    other = [a if a != "1" or i != args.index("--quarters") + 1 else "2" for i, a in enumerate(args)]
+    result = invoke(*other, "--policy", "unstructured")
+    assert "different experiment (the quarters and the scenario changed since its runs)" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1090,7 +1090,7 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
     )
     assert (
         "But b does better where it is clear: it is clearly ahead of a without a stress, while a is clearly ahead "
-        "under no stress, nor without one (paired intervals of the profit difference, Bonferroni-adjusted 95% "
+        "under none of the stresses, nor without one (paired intervals of the profit difference, Bonferroni-adjusted 95% "
         "intervals over the 2 stresses compared, the unshocked run included), so the pick by worst case is not borne "
         "out."
     ) in text

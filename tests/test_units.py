@@ -265,6 +265,7 @@ def test_a_count_of_one_is_singular() -> None:
 
     assert [counted(n, "run") for n in (0, 1, 2, 1200)] == ["0 runs", "1 run", "2 runs", "1,200 runs"]
     assert counted(1, "distinct run") == "1 distinct run"
+    assert [counted(n, "stress", "stresses") for n in (1, 2)] == ["1 stress", "2 stresses"]
 
 
 def test_money_keeps_billions_apart_that_differ_by_millions() -> None:

@@ -227,7 +227,8 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             return no_update, no_update, "", True, no_update
         total = str(max(job.total, 1))
         if job.state == "running":
-            text = f"running: {job.finished} of {job.total or '?'} runs, {job.seconds:.1f} s"
+            of = counted(job.total, "run") if job.total else "? runs"
+            text = f"running: {job.finished} of {of}, {job.seconds:.1f} s"
             return str(job.finished), total, text, False, no_update
         if job.state == "cancelled":
             return str(job.finished), total, "cancelled: nothing is shown", True, no_update

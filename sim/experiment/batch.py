@@ -48,7 +48,7 @@ def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[s
 #: What a reader calls each input of a store's identity (``_identity``'s keys but the experiment, which is named
 #: key by key, ``EXPERIMENT_NAMES``), in a refusal that names the ones that changed.
 IDENTITY_NAMES = {
-    "scenario": "its scenario",
+    "scenario": "the scenario",
     "engine": "covsim's code",
     "user_policies": "a user policy's code",
 }
@@ -60,6 +60,13 @@ EXPERIMENT_NAMES = {
     "scenario": "the scenario file's path",
     "policies": "the policies or their parameters",
     "suite": "the stress suite",
+    "description": "the experiment's description",
+    "quarters": "the quarters",
+    "baseline": "the baseline",
+    "factors": "the factors",
+    "design": "the design",
+    "shocks": "the shocks",
+    "seed": "the seed",
 }
 
 

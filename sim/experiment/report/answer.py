@@ -218,7 +218,7 @@ def answer(
         )
         return lead + head + single + tail + too + more + also + because + caution
     shown = int(best.shape[0])
-    of = f"{shown} design points" + (f" with results (of {len(points)})" if shown < len(points) else "")
+    of = counted(shown, "design point") + (f" with results (of {len(points)})" if shown < len(points) else "")
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
     if lead_at[weakest] < 0:  # not a lead at all: behind another policy there
         worst = "where it does worst"
@@ -425,7 +425,7 @@ def _across_points(
             body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {_untested(row)}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    start = f"one policy, {quote(policy)}, over {values['point'].nunique()} design points: "
+    start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "
     if not defined:  # the body says why there is no test
         return start + body + "."
     stat = _stat(row, int(row["family"]), "with the first design point")

@@ -276,7 +276,8 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
     if ahead.empty:
         return False, (
             f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(*map(str, behind.shock), q=q)}, "
-            f"while {q(safe)} is clearly ahead under no stress, nor without one (paired intervals of the profit "
+            f"while {q(safe)} is clearly ahead under none of the stresses, nor without one (paired intervals of the "
+            "profit "
             f"difference, {adjusted}), "
             "so the pick by worst case is not borne out."
         )
@@ -329,7 +330,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     # The family: the stresses among which this one was picked whose change of the gap is a test at all.
     tested = sum(not impact_gap(f.draws, s, DECISION_METRIC, other, safe)["constant"] for s in stressed)
     g = impact_gap(f.draws, stress, DECISION_METRIC, other, safe, tested)
-    adjusted = f"paired; Bonferroni-adjusted over the {tested} stress{'es' if tested != 1 else ''}"
+    adjusted = f"paired; Bonferroni-adjusted over the {counted(tested, 'stress', 'stresses')}"
     base = f.values[(f.values.shock == UNSHOCKED) & (f.values.metric == DECISION_METRIC)]
     wide = base.pivot_table(index="replication", columns="policy", values="value")
     gap = wide.reindex(columns=[safe, other]).dropna().mean()
