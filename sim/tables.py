@@ -143,11 +143,17 @@ def comparison_table(totals: pd.Series, policies: list[str]) -> str:
 
 
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
-    """One sentence before the side-by-side table (:func:`whole_run`): which policy captured the most revenue
-    over the run, by how much against the first, and their profits; one seed each, so no interval (compare
-    replicates)."""
+    """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy captured the most revenue
+    over the run, by how much against the first, and their profits; of one policy, its revenue and profit; one
+    seed each, so no interval (compare replicates)."""
     first = policies[0]
     revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
+    if len(policies) == 1:
+        profit = fmt("profit", float(totals.get(("profit", first), float("nan"))))
+        return (
+            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue, at a "
+            f"profit of {profit}. One seed, so no interval: `covsim compare` replicates and compares policies."
+        )
     best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
     others = "".join(
         f"; {p} {fmt('revenue_captured', revenue[p])} ({difference('revenue_captured', revenue[p] - revenue[first])} "

@@ -316,6 +316,11 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     assert run_answer(three, ["a", "b", "c"]).startswith("Answer: over the run, a, b and c captured the same, the most")
     nothing = pd.Series({("revenue_captured", p): float("nan") for p in "ab"})
     assert run_answer(nothing, ["a", "b"]).startswith("Answer: over the run, a captured the most revenue: a -")
+    # One policy: its revenue and profit, not "a captured the most revenue" of one.
+    assert run_answer(totals, ["a"]) == (
+        "Answer: over the run, a captured 6.3M of revenue, at a profit of 1.0M. One seed, so no interval: "
+        "`covsim compare` replicates and compares policies."
+    )
 
 
 def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:

@@ -114,26 +114,26 @@ def run_command(
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
             check_single_out(out_dir, RUN_FILES)
-        results = []
+        results, warm = [], []
         for policy in policies:
             click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
             loaded = kernels_loaded()
-            result = run(scenario, policy, seed)
-            warm = kernels_loaded() == loaded  # else this run loaded compiled loops (once each per process)
-            results.append(result)
+            results.append(run(scenario, policy, seed))
+            warm.append(kernels_loaded() == loaded)  # else this run loaded compiled loops (once each per process)
+        metrics = pd.concat([r.metrics for r in results], ignore_index=True)
+        totals, order = whole_run(metrics)
+        click.echo(run_answer(totals, order))  # the answer first, then the tables it rests on
+        for result, was_warm in zip(results, warm, strict=True):
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
                 f"{scenario.population.customers:,} accounts, {counted(sum(g.count for g in scenario.reps), 'rep')} "
-                f"({result.seconds:.2f} s{'' if warm else ', loading the compiled loops included'})"
+                f"({result.seconds:.2f} s{'' if was_warm else ', loading the compiled loops included'})"
             )
             click.echo(quarter_table(result.metrics))
             if scenario.shocks:
                 acting = "; ".join(shock_text(x) for x in scenario.shocks)
                 click.echo(f"shocks (from the quarter's first week): {acting}")
-        metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         if len(results) > 1:
-            totals, order = whole_run(metrics)
-            click.echo("\n" + run_answer(totals, order))
             click.echo(f"\nSide by side, whole run ({counted(scenario.quarters, 'quarter')}, segment all):")
             click.echo(comparison_table(totals, order))
         if out_dir is not None:
