@@ -123,10 +123,30 @@ def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tm
     assert table.frame["row"].tolist() == [2]
     assert table.set_aside == {"negative_amount": 1, "amount_too_large": 1, "date_out_of_range": 2}
     notes = "\n".join(table.notes)
-    assert "close_value: 1 negative values (rows 3): rows set aside" in notes
-    assert "close_value: 1 values above 1,000,000,000,000 (rows 6): rows set aside" in notes
-    assert "engage_date: 1 dates outside 1970-01-01..2099-12-31 (rows 4, e.g. 1017-01-04)" in notes
-    assert "close_date: 1 dates outside 1970-01-01..2099-12-31 (rows 5, e.g. 3017-02-04)" in notes
+    assert "close_value: 1 negative value (row 3): set aside" in notes
+    assert "close_value: 1 value above 1,000,000,000,000 (row 6): set aside" in notes
+    assert "engage_date: 1 date outside 1970-01-01..2099-12-31 (row 4, e.g. 1017-01-04)" in notes
+    assert "close_date: 1 date outside 1970-01-01..2099-12-31 (row 5, e.g. 3017-02-04)" in notes
+
+
+def test_a_row_cut_short_has_no_stage_and_is_set_aside_naming_it(tmp_path: Path) -> None:
+    # An analyst's row of a won deal that had lost its stage, dates and value was read as an open deal of a
+    # blank stage ("open: ... (blank) 1").
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "100"), ("2017-01-03", "2017-02-02", "250")])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.append("o9,Ann,GTX,Acme")
+    lines.append("o10,Ann,GTX,Acme")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = crm.read_table(path, "pipeline")
+    assert table.frame["row"].tolist() == [2, 3]
+    assert table.set_aside == {"no_stage": 2}
+    assert any(
+        note.endswith(
+            "deal_stage: 2 rows with no stage (rows 4, 5): set aside (a deal with no stage is neither won, lost nor "
+            "open; a row cut short is read so)"
+        )
+        for note in table.notes
+    ), table.notes
 
 
 def test_format_options_are_checked() -> None:

@@ -18,6 +18,7 @@ from sim.crm.names import fix_categories, fold
 from sim.crm.notes import Report, count_list, name_list, row_list
 from sim.crm.read import Export, Table
 from sim.errors import InputError
+from sim.format import counted
 
 WON_STAGES = frozenset({"won", "closed won", "closedwon", "closed-won", "closed_won"})
 LOST_STAGES = frozenset({"lost", "closed lost", "closedlost", "closed-lost", "closed_lost"})
@@ -58,8 +59,9 @@ def _unique_opportunities(pipe: pd.DataFrame, where: str, report: Report) -> pd.
     dup = (ids != "") & ids.duplicated()
     if dup.any():
         report.note(
-            f"{where}: {int(dup.sum()):,} rows repeat an opportunity_id: set aside, the first row of each "
-            f"kept (rows {row_list(pipe[dup])})"
+            f"{where}: {counted(int(dup.sum()), 'row')} {'repeats' if dup.sum() == 1 else 'repeat'} an "
+            f"opportunity_id: set aside, the first row of each kept (row{'' if dup.sum() == 1 else 's'} "
+            f"{row_list(pipe[dup])})"
         )
         report.set_aside_rows("duplicate_opportunities", int(dup.sum()))
         pipe = pipe[~dup]

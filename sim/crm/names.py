@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from sim.format import counted
+
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -76,7 +78,7 @@ def fix_categories(
             _redirect(fixes, v, target)
             notes.append(
                 f"{where}: {unit} {v!r} ({c:,}) read as {target!r}: a misspelling "
-                f"({_edit_distance(low, match)} edit(s) from a known {unit} name)"
+                f"({counted(_edit_distance(low, match), 'edit')} from a known {unit} name)"
             )
     merged = Counter()
     for v, c in counts.items():
@@ -91,7 +93,7 @@ def fix_categories(
             _redirect(fixes, v, match)
             notes.append(
                 f"{where}: {unit} {v!r} ({c:,}) read as {match!r} ({merged[match]:,}): a rare value "
-                f"{_edit_distance(v, match)} edit(s) from a more frequent one"
+                f"{counted(_edit_distance(v, match), 'edit')} from a more frequent one"
             )
     return fixes, notes
 

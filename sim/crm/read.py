@@ -32,6 +32,7 @@ from sim.crm.formats import (
 from sim.crm.layout import DATES, FIELDS, NUMBERS, REQUIRED
 from sim.crm.notes import row_list
 from sim.errors import InputError
+from sim.format import counted
 from sim.scenario import MAX_AMOUNT
 
 #: The largest CSV file read [A]: a few million opportunities; a larger file (or a device such as /dev/zero,
@@ -42,6 +43,7 @@ _ASIDE = {
     "negative_amount": "an amount, a revenue or a price is never negative",
     "amount_too_large": "larger than any account, deal or price: a unit or typing error",
     "date_out_of_range": "taken as typing errors",
+    "no_stage": "a deal with no stage is neither won, lost nor open; a row cut short is read so",
 }
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
@@ -184,13 +186,17 @@ def read_table(
         notes += number_notes(read, style, where, col)
         frame[fld] = read.values
         for reason, mask, what in (
-            ("negative_amount", read.values < 0, "negative values"),
-            ("amount_too_large", read.values > MAX_AMOUNT, f"values above {MAX_AMOUNT:,.0f}"),
+            ("negative_amount", read.values < 0, ("negative value", "negative values")),
+            (
+                "amount_too_large",
+                read.values > MAX_AMOUNT,
+                (f"value above {MAX_AMOUNT:,.0f}", f"values above {MAX_AMOUNT:,.0f}"),
+            ),
         ):
             if mask.any():
                 notes.append(
-                    f"{where}: {col}: {int(mask.sum()):,} {what} (rows {row_list(frame[mask])}): "
-                    f"rows set aside ({_ASIDE[reason]})"
+                    f"{where}: {col}: {counted(int(mask.sum()), what[0], what[1])} ({_rows(frame[mask])}): "
+                    f"set aside ({_ASIDE[reason]})"
                 )
             aside[reason] |= mask
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
@@ -206,11 +212,19 @@ def read_table(
         outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
         if outside.any():
             notes.append(
-                f"{where}: {col}: {int(outside.sum()):,} dates outside {FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} "
-                f"(rows {row_list(frame[outside])}, e.g. {frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): "
-                f"rows set aside ({_ASIDE['date_out_of_range']})"
+                f"{where}: {col}: {counted(int(outside.sum()), 'date')} outside "
+                f"{FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} ({_rows(frame[outside])}, e.g. "
+                f"{frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): set aside ({_ASIDE['date_out_of_range']})"
             )
         aside["date_out_of_range"] |= outside
+    if kind == "pipeline" and "deal_stage" not in absent:
+        blank = (frame["deal_stage"] == "").to_numpy()
+        if blank.any():
+            notes.append(
+                f"{where}: {columns.get('deal_stage', 'deal_stage')}: {counted(int(blank.sum()), 'row')} with no "
+                f"stage ({_rows(frame[blank])}): set aside ({_ASIDE['no_stage']})"
+            )
+        aside["no_stage"] |= blank
     if problems:
         raise InputError(problems)
     claimed = np.zeros(len(frame), dtype=bool)
@@ -227,6 +241,11 @@ def read_table(
         notes=tuple(notes),
         set_aside=set_aside,
     )
+
+
+def _rows(frame: pd.DataFrame) -> str:
+    """``row 3`` or ``rows 3, 5``: the spreadsheet rows of ``frame`` (:func:`sim.crm.notes.row_list`)."""
+    return f"row{'' if len(frame) == 1 else 's'} {row_list(frame)}"
 
 
 def _first_not_utf8(path: Path) -> tuple[int, int]:
