@@ -95,6 +95,10 @@ def test_figures_match_the_data(cli_run) -> None:
     assert (team.won, team.lost) == (4238, 2473)
     assert team.win_rate == pytest.approx(4238 / (4238 + 2473))
     assert "4,238 won / 6,711 closed = 63.2% win rate" in result.stdout
+    # Its potentials and rates are of buying units, which the table's accounts column is not: said under it.
+    assert "accounts: the export's, by segment; potential and opps/yr are per buying unit (each account is" in (
+        result.stdout
+    )
     # Every closed deal has an account: the segment-weighted win rate is the same figure.
     closed = sum(s.closed for s in cal.segments)
     weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed
@@ -365,3 +369,18 @@ def test_a_scenario_names_at_most_100_industries() -> None:
     assert e.value.problems == [
         "s.toml: population.industries: Tuple should have at most 100 items after validation, not 101"
     ]
+
+
+def test_a_win_rate_resting_on_few_closed_deals_is_flagged_with_its_interval() -> None:
+    # An analyst's early cut-off wrote win_probability = 1.0 from "10 won of 10 closed deals" with no caution.
+    from sim.crm.fits import summary_lines, wilson
+
+    early, _ = calibrated(date(2017, 3, 2))
+    lines = summary_lines(early)
+    assert (
+        "caution: mid_market's win rate 100.0% rests on 10 won of 10 closed deals: its 95% interval is 72% to 100% "
+        "(Wilson); a later --cutoff or a longer export gives it more."
+    ) in lines
+    assert not any(line.startswith("caution:") for line in summary_lines(calibrated()[0]))  # thousands of deals
+    low, high = wilson(5, 10)  # Wilson (1927)'s score interval: 0.2366 .. 0.7634
+    assert round(low, 4) == 0.2366 and round(high, 4) == 0.7634

@@ -8,8 +8,11 @@ and year; cycles are in days unless named in weeks; engage dates are
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
+
+from sim.format import counted
 
 
 @dataclass(frozen=True)
@@ -136,4 +139,31 @@ def summary_lines(cal: Calibration) -> list[str]:
             f"{'(weighted)':<11} {'':>8} {'':>6} {'':>9} {'':>10} {'':>6} {'':>8} {won / closed:>6.1%}  "
             f"= {won:,} won / {closed:,} closed deals with an account"
         )
+    if cal.units > 1:
+        lines.append(
+            f"accounts: the export's, by segment; potential and opps/yr are per buying unit (each account "
+            f"is {cal.units} in the scenario)."
+        )
+    for s in cal.segments:
+        if 0 < s.closed < FEW_CLOSED:
+            low, high = wilson(s.won, s.closed)
+            lines.append(
+                f"caution: {s.name}'s win rate {s.won / s.closed:.1%} rests on {s.won:,} won of "
+                f"{counted(s.closed, 'closed deal')}: its 95% interval is {low:.0%} to {high:.0%} (Wilson); a "
+                "later --cutoff or a longer export gives it more."
+            )
     return lines
+
+
+#: Below this many closed deals a segment's win rate is said to rest on few [A].
+FEW_CLOSED = 30
+
+
+def wilson(won: int, closed: int, z: float = 1.959964) -> tuple[float, float]:
+    """The 95% score interval of a win rate of ``won`` in ``closed`` (Wilson, E. B. (1927), "Probable
+    inference, the law of succession, and statistical inference", Journal of the American Statistical
+    Association 22(158): 209-212): unlike the normal one it stays in [0, 1] and is not empty at 10 of 10."""
+    p, n = won / closed, closed
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
