@@ -13,7 +13,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, difference_interval, fmt, no_spread_words, not_shown
+from sim.format import counted, difference, difference_interval, fmt, joined, no_spread_words, not_shown
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
@@ -248,9 +248,15 @@ def _family(d: pd.DataFrame, compared: str) -> str:
     family, rows = int(d["family"].iloc[0]), len(d)
     same = int(d["constant"].sum()) if "constant" in d else 0
     few = rows - family - same
-    left = [f"{same} the same in every replication" if same else "", f"{few} with too few pairs" if few else ""]
-    note = f"; left out, as no test: {' and '.join(x for x in left if x)}" if same or few else ""
-    return f"Family: {counted(family, 'comparison')} ({compared} x {d['metric'].nunique()} metrics{note})."
+    # Too few pairs: fewer than 2 replications where both have a value, as of a metric one of the two never has.
+    left = [
+        f"{same} the same in every replication" if same else "",
+        f"{few} with fewer than 2 paired values (few replications, or a metric one of the two has no value of)"
+        if few
+        else "",
+    ]
+    note = f"; left out, as no test: {joined([x for x in left if x])}" if same or few else ""
+    return f"Family: {counted(family, 'comparison')} ({compared} x {counted(d['metric'].nunique(), 'metric')}{note})."
 
 
 def _across_points(ctx: ReportContext, values: pd.DataFrame) -> list[str]:
