@@ -340,3 +340,15 @@ def test_one_mistyped_date_in_a_european_file_names_that_date_only(tmp_path: Pat
     with pytest.raises(InputError) as e:
         crm.read_table(path, "pipeline")
     assert e.value.problems == [f"{path}: row 3: close_date: '31/02/2017' is not a date (DD/MM/YYYY)"]
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_as_a_row(tmp_path: Path) -> None:
+    # pandas said "Error tokenizing data. C error: Expected 8 fields in line 4, saw 10", "line" where covsim says row.
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "100"), ("2017-01-03", "2017-02-02", "250")])
+    path.write_text(path.read_text(encoding="utf-8") + "o9,Ann,GTX,Acme, Inc,Won,2017-01-04,2017-02-03,5,x\n")
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: cannot read as CSV: row 4 has 10 fields where the header has 8 (a comma inside a value that is not "
+        'in quotes, as in "Acme, Inc"?)'
+    ]

@@ -8,6 +8,7 @@ or column, a bad number or date each give one line naming the file, the row
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,14 @@ def read_table(
         ) from None
     except (OSError, pd.errors.ParserError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        # pandas' own words ("C error: Expected 8 fields in line 7, saw 10") said as the other errors say a row
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", first)
+        if fields is not None:
+            want, line, saw = (int(x) for x in fields.groups())
+            first = (
+                f"row {line:,} has {saw} fields where the header has {want} (a comma inside a value that is not "
+                'in quotes, as in "Acme, Inc"?)'
+            )
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
     _check_layout(raw, Path(path), where)
     raw.columns = [str(c).strip() for c in raw.columns]
