@@ -371,6 +371,7 @@ def test_a_scenario_names_at_most_100_industries() -> None:
     ]
 
 
+@needs_data
 def test_a_win_rate_resting_on_few_closed_deals_is_flagged_with_its_interval() -> None:
     # An analyst's early cut-off wrote win_probability = 1.0 from "10 won of 10 closed deals" with no caution.
     from sim.crm.fits import summary_lines, wilson
