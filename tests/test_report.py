@@ -1278,7 +1278,7 @@ def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_t
     frame = pd.DataFrame(rows + nan, columns=["point", "policy", "replication", "metric", "value"])
     assert _family(paired_differences(frame, "A"), "1 policy") == (
         "Family: 1 comparison (1 policy x 4 metrics; left out, as no test: 2 the same in every replication and 1 with "
-        "fewer than 2 paired values (few replications, or a metric one of the two has no value of))."
+        "fewer than 3 paired values (few replications, or a metric one of the two has no value of))."
     )
     assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
     assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"

@@ -248,10 +248,11 @@ def _family(d: pd.DataFrame, compared: str) -> str:
     family, rows = int(d["family"].iloc[0]), len(d)
     same = int(d["constant"].sum()) if "constant" in d else 0
     few = rows - family - same
-    # Too few pairs: fewer than 2 replications where both have a value, as of a metric one of the two never has.
+    # Too few pairs: fewer replications where both have a value than a test needs, as of a metric one never has.
     left = [
         f"{same} the same in every replication" if same else "",
-        f"{few} with fewer than 2 paired values (few replications, or a metric one of the two has no value of)"
+        f"{few} with fewer than {stats.MIN_REPLICATIONS} paired values (few replications, or a metric one of the "
+        "two has no value of)"
         if few
         else "",
     ]
