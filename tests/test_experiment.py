@@ -428,6 +428,10 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     assert e.value.problems[0] == (
         "<experiment>: factors.0.values.0: an integer factor rounds a number, not 'keep' (in the block named \"i\")"
     )
+    # A metric listed twice was tabled twice, row for row.
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "metrics": ["profit", "revenue_captured", "profit"]})
+    assert e.value.problems == ["<experiment>: metrics.2: 'profit' is listed more than once"]
     policies = [{"name": "segment_tiers", "label": "a"}]
     factors = [{"name": "h", "target": "policy.books", "mode": "scale", "values": [2, 3]}]
     experiment = parse_experiment({**base, "policies": policies, "factors": factors})

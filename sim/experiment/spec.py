@@ -210,6 +210,9 @@ class Experiment(Strict):
         for dup in sorted({x for x in names if names.count(x) > 1}):
             problems.append(f"factors: name {dup!r} is used twice")
         problems += [f"metrics.{i}: {fault}" for i, fault in metric_faults(self.metrics)]
+        for i, m in enumerate(self.metrics):
+            if m in self.metrics[:i]:  # each would be tabled twice
+                problems.append(f"metrics.{i}: {m!r} is listed more than once")
         for i, f in enumerate(self.factors):
             where = f"factors.{i}"
             if f.target in FIXED_TARGETS or f.target.startswith("scenario.policy."):
