@@ -550,3 +550,13 @@ def test_one_quarter_and_one_replication_are_not_written_in_the_plural(tmp_path)
     assert "1 run done, 0 failed, 0 pending, of 1 distinct run (1 of 1 cell has results)." in report
     for text in (report, r.stdout):
         assert not re.search(r"\b1 (quarters|replications|paired replications|runs)\b", text), text
+
+
+def test_with_too_few_replications_the_comparison_figure_claims_no_intervals(tmp_path):
+    # With 2 replications the figure was titled "with 95% t intervals" and its caption spoke of bars it had not.
+    out = tmp_path / "c"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers", "--quarters", "1")
+    assert covsim(*args, "--replications", "2", "--executor", "serial", "--out", str(out)).returncode == 0
+    report = (out / "report.md").read_text()
+    assert "no interval: one needs at least 3 replications." in report
+    assert "Policy comparison with 95% confidence intervals" not in report

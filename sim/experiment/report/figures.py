@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sim.catalogue import CATALOGUE, Unit, title
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import CAUSES
+from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import finite
 from sim.files import atomic_write
@@ -134,12 +135,23 @@ def policy_figure(ctx: ReportContext, described: pd.DataFrame, point: int, path:
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", alpha=0.3)
     n = int(d["n"].max()) if not d.empty else 0
+    # Below the count a t interval needs there are no bars, and the figure does not claim them.
+    bars = n >= stats.MIN_REPLICATIONS
     fig.suptitle(
-        f"Policy comparison: mean of {counted(n, 'replication')} with 95% t intervals{point_note(ctx, point)}",
+        f"Policy comparison: mean of {counted(n, 'replication')}"
+        + (" with 95% t intervals" if bars else " (too few for intervals)")
+        + point_note(ctx, point),
         fontsize=12,
     )
     fig.tight_layout()
     save(fig, path)
+    if not bars:
+        return ReportFigure(
+            f"{FIGURES}/{path.name}",
+            "Policy comparison",
+            f"Mean whole-run value of each headline metric per policy (dots) over {counted(n, 'replication')}"
+            f"{point_note(ctx, point)}; no interval: one needs at least {stats.MIN_REPLICATIONS} replications.",
+        )
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         "Policy comparison with 95% confidence intervals",
