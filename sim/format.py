@@ -114,6 +114,8 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
     entry = CATALOGUE.get(metric)
     share = entry is not None and entry.unit is Unit.SHARE
     digits = 1 if share else 3 if entry is None else _DIGITS.get(entry.unit)
+    if digits is None and ends is not None:  # money in an interval: both ends in the larger end's unit
+        return _money_end(v, ends)
     if digits is None:  # money: its own format
         text = fmt(metric, v)
         return f"+{text}" if v > 0 and not text.startswith("+") else text
@@ -123,6 +125,21 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
     rounded = round(x, shown) + 0.0  # + 0.0: what rounds to nothing is 0, not -0
     text = f"{rounded:+,.{shown}f}" if rounded else f"{0.0:.{shown}f}"
     return f"{text} pp" if share else text
+
+
+def _money_end(v: float, ends: tuple[float, float]) -> str:
+    """An end ``v`` of an interval of money ``ends``, in the unit (M, k or none) of the larger end, to one decimal
+    in M or k, or up to three where the interval is narrower than a tenth of one (``[-0.8M, +1.1M]``, where
+    ``[-830.0k, +1.1M]`` read as of two precisions; ``[+1.00M, +1.05M]``)."""
+    top = max(abs(e) for e in ends)
+    suffix, scale = next(((s, d) for s, d in MONEY_SCALES if top >= d), ("", 1.0))
+    if not suffix:
+        rounded = round(v) + 0
+        return f"{rounded:+,d}" if rounded else "0"
+    width = abs(ends[1] - ends[0]) / scale
+    decimals = 1 if width >= 0.1 or not width else min(3, -math.floor(math.log10(width)))
+    x = round(v / scale, decimals) + 0.0
+    return f"{x:+,.{decimals}f}{suffix}" if x else f"{0.0:.{decimals}f}{suffix}"
 
 
 def _common_decimals(ends: list[float], digits: int) -> int:

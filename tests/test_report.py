@@ -487,12 +487,12 @@ def test_answer_names_the_best_policy_with_its_difference_and_interval(tmp_path:
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` has the best mean and is the only "
         "policy clearly ahead of the baseline: +3.0M against the baseline "
-        "`unstructured` [+798.7k, +5.2M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.021, over the 4 "
+        "`unstructured` [+0.8M, +5.2M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.021, over the 4 "
         "comparisons at the design point), over 4 paired replications (common random numbers)."
     )
     # the same difference, interval and p as the paired-differences table's row
     assert (
-        "| `revenue_captured` | hunter_farmer - unstructured | 4 | +3.0M | [+1.7M, +4.3M] | 0.021 | [+798.7k, +5.2M] |"
+        "| `revenue_captured` | hunter_farmer - unstructured | 4 | +3.0M | [+1.7M, +4.3M] | 0.021 | [+0.8M, +5.2M] |"
         in text
     )
 
@@ -605,7 +605,7 @@ def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:
     # p = 0.0062, Holm: 0.0052 x 4, then max(0.021, 0.0062 x 3) = 0.021
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline) does best; the "
-        "closest, `segment_tiers`, is 2.0M lower [443.5k, 3.6M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
+        "closest, `segment_tiers`, is 2.0M lower [0.4M, 3.6M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
         "p = 0.021, over the 4 comparisons at the design point), over 4 paired replications (common random numbers)."
     )
 
@@ -625,7 +625,7 @@ def test_answer_when_the_baseline_is_best_names_a_noisier_policy_further_behind_
     half = stats.t.ppf(1 - 0.05 / 8, 3) * np.std([2.5, -8, 1.5, -8], ddof=1) * M / 2
     assert opening(text).startswith(
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline) has the best mean; the "
-        "closest, `segment_tiers`, is 2.0M lower [443.5k, 3.6M] (Bonferroni-adjusted 95% CI"
+        "closest, `segment_tiers`, is 2.0M lower [0.4M, 3.6M] (Bonferroni-adjusted 95% CI"
     )
     assert opening(text).endswith(
         " Not clearly behind `hunter_farmer`, at the same adjustment: `unstructured` -3.0M "
@@ -653,7 +653,7 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
         "(`segment_tiers` is best at customers = 300); where its difference is smallest, at customers = 300, it is "
         "not distinguishable from the baseline at this replication count: +1.0M against the baseline "
-        "`unstructured` [-100.6k, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
+        "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
         "conservative, includes 0), over 4 paired replications (common random numbers)."
     )
@@ -786,7 +786,7 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
         "over 4 paired replications (common random numbers). With about 30 paired replications a difference of "
         "this size would be at the edge of clear (about an even chance, if it and its spread stay as they are: a "
         "rough guide). Clearly better than the baseline, at the same adjustment: `segment_tiers` +1.1M "
-        "[+780.4k, +1.3M]."
+        "[+0.8M, +1.3M]."
     )
     # When the best mean is clearly ahead, no such sentence.
     assert "Clearly better" not in opening(
@@ -814,7 +814,7 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     assert "But on" not in answer
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is not "
-        "distinguishable from the baseline: -2.0M [-4.4M, +384.5k]."
+        "distinguishable from the baseline: -2.0M [-4.4M, +0.4M]."
     )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
@@ -948,7 +948,12 @@ def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
         ("handoff_hours", -0.3, 12345.6, "[0, +12,346]"),
         ("handoff_hours", 0.3, 2.7, "[+0.30, +2.70]"),
         ("opps_missed", -3.0, 12.0, "[-3, +12]"),
-        ("profit", -8_700_000.0, 250.0, "[-8.7M, +250]"),
+        # Money: both ends in the larger end's unit ("[-830.0k, +1.1M]" read as of two precisions).
+        ("profit", -8_700_000.0, 250.0, "[-8.7M, 0.0M]"),
+        ("profit", -830_000.0, 1_100_000.0, "[-0.8M, +1.1M]"),
+        ("profit", 1_000_000.0, 1_050_000.0, "[+1.00M, +1.05M]"),
+        ("profit", -44_100.0, 945_900.0, "[-44.1k, +945.9k]"),
+        ("profit", -300.0, 450.0, "[-300, +450]"),
         ("profit", float("nan"), 1.0, ""),
     ],
 )
@@ -1282,7 +1287,7 @@ def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_t
     )
     assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
     assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
-    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-299.2k, +2.3M] p=0.0917"
+    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-0.3M, +2.3M] p=0.0917"
 
 
 def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distinguishable() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.experiment.report.markdown import amount, ci, code
+from sim.experiment.report.markdown import amount, code
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
@@ -131,7 +131,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     plans = {(c.better, c.worse) for c in rollouts}
 
     def interval(c: RolloutChoice) -> str:  # the plan's lead's interval, where there is one
-        return f" {ci(DECISION_METRIC, c.low, c.high)}" if np.isfinite(c.low) else ""
+        return f" {difference_interval(DECISION_METRIC, c.low, c.high, signed=False)}" if np.isfinite(c.low) else ""
 
     def unclear_why(c: RolloutChoice) -> str:  # why a plan's lead is not clear
         if c.constant:
@@ -266,7 +266,8 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
         top = ahead.iloc[0]
         return True, (
             f"The gap is clear: {_under(str(top.shock), q=q)} {q(safe)} keeps {money(top['diff'])} more profit "
-            f"{ci(DECISION_METRIC, top.low_adj, top.high_adj)} than {q(other)} (paired, same seeds; {adjusted})."
+            f"{difference_interval(DECISION_METRIC, top.low_adj, top.high_adj, signed=False)} than {q(other)} (paired, "
+            f"same seeds; {adjusted})."
         )
     if ahead.empty and behind.empty:
         return False, (
@@ -356,7 +357,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     said = (
         f"Under {q(stress)} the gap {'widens' if more == 'more' else 'narrows'}: the change the stress makes to the "
         f"profit of {q(other)} is {money(abs(g['diff']))} {'lower' if more == 'more' else 'higher'} than the change "
-        f"it makes to that of {q(safe)} {ci(DECISION_METRIC, *ends)} ({adjusted})"
+        f"it makes to that of {q(safe)} {difference_interval(DECISION_METRIC, *ends, signed=False)} ({adjusted})"
     )
     return said + _cause(f, safe, other, stress, q)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.experiment.report.markdown import ci, code, md_table, regret_rows
+from sim.experiment.report.markdown import code, md_table, regret_rows
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
@@ -15,7 +15,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import difference, fmt, money, pct, recovery_words
+from sim.format import difference, difference_interval, fmt, money, pct, recovery_words
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
@@ -49,7 +49,7 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                     code(shock),
                     p,
                     difference(metric, r["impact"]),
-                    ci(metric, r["low"], r["high"]),
+                    difference_interval(metric, r["low"], r["high"]) or "-",
                     pct(r["relative"]),
                     difference(metric, r["worst"]),
                 ]
@@ -138,7 +138,7 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
             code(c.better),
             code(c.worse),
             difference(DECISION_METRIC, c.diff),
-            ci(DECISION_METRIC, c.low, c.high),
+            difference_interval(DECISION_METRIC, c.low, c.high) or "-",
             "no test (no spread)" if c.constant else "yes" if c.clear else "no",
         ]
         for c in sorted(f.rollouts, key=lambda c: order.get(c.policy, len(order)))
