@@ -442,6 +442,19 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     ]
 
 
+def test_a_policy_parameter_a_factor_sets_wrongly_names_the_factor_and_its_value():
+    # A researcher's factor book = [-5, 60] was blamed on the policy alone: "params.accounts_per_rep: Input should
+    # be greater than or equal to 0", with neither the factor nor -5 named.
+    base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "random_books"}]}
+    factors = [{"name": "book", "target": "policy.accounts_per_rep", "values": [-5, 60]}]
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "factors": factors}), load_scenario(SMALL))
+    assert e.value.problems == [
+        "policies.0 (random_books) at design point 0: params.accounts_per_rep: Input should be greater than or equal "
+        "to 0 (set to -5 by factor book)"
+    ]
+
+
 def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [

@@ -224,6 +224,16 @@ def apply_point(
     return data, overrides, problems
 
 
+def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
+    """`` (set to -5 by factor book)`` when ``problem`` (``params.<key>: ...``) is of a parameter a policy factor
+    set at the design point: the factor's value is the mistake, not the policy's own parameters."""
+    key = problem.removeprefix("params.").partition(":")[0]
+    if not problem.startswith("params.") or key not in overrides:
+        return ""
+    by = [f.name for f in exp.factors if f.target == f"policy.{key}"]
+    return f" (set to {toml_text(overrides[key])} by factor {by[0]})" if by else ""
+
+
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
     """All cells of the experiment and the distinct runs they need, or InputError."""
     # A policy that cannot be loaded, once by its key (not again at every design point), with the rest.
@@ -258,7 +268,10 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
             try:
                 make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params
             except InputError as e:
-                problems += [f"policies.{i} ({entry.key}) at design point {point.index}: {p}" for p in e.problems]
+                problems += [
+                    f"policies.{i} ({entry.key}) at design point {point.index}: {p}{_set_by(p, overrides[entry.key], exp)}"
+                    for p in e.problems
+                ]
                 continue
             for r, seed in enumerate(seeds):
                 key = content_hash({"scenario": scenario_json, "policy": entry.name, "params": params, "seed": seed})
