@@ -239,10 +239,19 @@ def _literal(options: tuple[Any, ...]) -> Check:
         for o in options:
             if type(value) is type(o) and value == o:
                 return o
-        problems.append((loc, f"Input should be {expected}"))
+        problems.append((loc, f"Input should be {expected}{_not(value)}"))
         return INVALID
 
     return check
+
+
+def _not(value: Any) -> str:
+    """``, not 'gird'``: the value given, where it is short enough to quote (a table or a list is not)."""
+    if isinstance(value, bool):
+        return f", not {str(value).lower()}"
+    if isinstance(value, int | float) or (isinstance(value, str) and len(value) <= 40):
+        return f", not {value!r}"
+    return ""
 
 
 def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:

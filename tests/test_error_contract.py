@@ -171,7 +171,7 @@ def test_an_experiment_whose_policy_names_a_missing_segment_at_a_design_point_ru
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         f"error: {experiment}: policies.0 (segment_tiers) at design point 1: params.field_segments: "
-        "unknown segment 'large' (the scenario's: enterprise, mid_market, smb)"
+        "unknown segment 'large' (the scenario's: enterprise, mid_market, smb) (set to 'large' by factor field)"
     ]
     assert not (tmp_path / "out").exists()
 
@@ -194,7 +194,7 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
         f"error: {experiment}: factors.0.target: 'scenario.reps.9.count' matches no value of the resolved scenario "
         "(did you mean 'scenario.reps.*.count'?)",
         f"error: {experiment}: policies.0 (segment_tiers) at design point 0: params.lead_routing: Input "
-        "should be 'queue' or 'assigned'",
+        "should be 'queue' or 'assigned', not 'assign'",
     ]
     assert not (tmp_path / "out").exists()
 
@@ -294,7 +294,9 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     lines = lines_of(result.stderr)
-    assert lines[0] == f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris'"
+    assert (
+        lines[0] == f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'gird'"
+    )
     assert lines[1].startswith(f"error: {experiment}: metrics.0: unknown metric 'revenue_capturd' (did you mean")
     assert lines[2].startswith(f"error: {experiment}: policies.0.name: unknown policy 'unstructurd' (did you mean")
     assert len(lines) == 3
@@ -306,7 +308,7 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     )
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert lines_of(result.stderr) == [
-        f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris'"
+        f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'lhss'"
     ]
     # A misspelt key of a wrong value no longer hides an unknown policy.
     experiment.write_text(f'name = "e"\nscenario = "{SMALL}"\nreplicatons = "x"\n[[policies]]\nname = "nosuch"\n')

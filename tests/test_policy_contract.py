@@ -438,7 +438,7 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             ["segment_tiers", "territories"],
             {"handoff": "lukewarm", "cadenze": 2},
             [
-                "--param handoff: Input should be 'cold' or 'warm'",  # both refuse it: one line
+                "--param handoff: Input should be 'cold' or 'warm', not 'lukewarm'",  # both refuse it: one line
                 "--param cadenze: none of the policies (segment_tiers, territories) has this parameter "
                 "(did you mean 'cadence'?)",
             ],

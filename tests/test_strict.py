@@ -82,7 +82,7 @@ def test_defaults_and_types_as_stored():
         ("share", 10**400, "Input should be a finite number"),
         ("share", 1.5, "Input should be less than or equal to 1"),
         ("on", 1, "Input should be a valid boolean"),
-        ("mode", "d", "Input should be 'a', 'b' or 'c'"),
+        ("mode", "d", "Input should be 'a', 'b' or 'c', not 'd'"),
         ("name", "", "String should have at least 1 character"),
         ("name", "abcdef", "String should have at most 5 characters"),
         ("name", "A", "String should match pattern '^[a-z]+$'"),
