@@ -483,7 +483,8 @@ def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_dif
     ) in text
     # Revenue 40k and 50k (+-0.8k) below 200k in the one quarter: hurt, with no quarter after it.
     assert text.endswith(
-        "Not back within 2% of the unshocked revenue for 2 quarters before the horizon's end, for every policy: cut; "
+        "Not back within 2% of the unshocked revenue for 2 quarters before the horizon's end under cut for every "
+        "policy; "
         "there the paired 95% interval of the last quarter not back lies wholly below -2% (each policy and stress on "
         "its own interval, not adjusted for the others: among many, one such by chance is likely)."
     )
@@ -1040,7 +1041,7 @@ def test_noise_in_the_quarterly_gaps_is_not_read_as_no_recovery() -> None:
     assert "Not back" not in text
     assert text.endswith(
         "Whether revenue came back within 2% of the unshocked run cannot be told at this replication count "
-        "(placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are needed to "
+        "(under placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are needed to "
         "say."
     )
 

@@ -109,7 +109,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     if never:
         out.append(
             f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
-            f"before the horizon's end, {never}; there the paired 95% interval of the last quarter not back lies "
+            f"before the horizon's end {never}; there the paired 95% interval of the last quarter not back lies "
             f"wholly below -{RECOVERY_TOLERANCE:.0%} (each policy and stress on its own interval, not adjusted for "
             "the others: among many, one such by chance is likely)."
         )
@@ -197,19 +197,16 @@ def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> st
 
 
 def _which(rows: pd.DataFrame, present: list[str], stresses: list[str], q: Callable[[str], str]) -> str:
-    """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for some (named): ``for
-    every policy: `a`, `b`; for some: `c` (`p`)``; "" for no row."""
+    """The stresses of ``rows`` (a recovery table's), for every policy of ``present`` or for those named: ``under
+    `a` and `b` for every policy; under `c` for `p```; "" for no row. (It read "`c` (`p`)", a fragment, with no
+    stress for every policy.)"""
     if rows.empty:
         return ""
     names = sorted(set(rows.shock), key=stresses.index)
     who = {s: [p for p in present if p in set(rows[rows.shock == s].policy)] for s in names}
-    everyone = [s for s in names if who[s] == present]
-    some = [f"{q(s)} ({', '.join(q(p) for p in who[s])})" for s in names if who[s] != present]
-    parts = []
-    if everyone:
-        parts.append(("for every policy: " if len(present) > 1 else "") + ", ".join(q(s) for s in everyone))
-    if some:
-        parts.append(("for some: " if everyone else "") + ", ".join(some))
+    everyone = [q(s) for s in names if who[s] == present]
+    parts = [f"under {joined(everyone)}" + (" for every policy" if len(present) > 1 else "")] if everyone else []
+    parts += [f"under {q(s)} for {joined([q(p) for p in who[s]])}" for s in names if who[s] != present]
     return "; ".join(parts)
 
 
