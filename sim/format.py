@@ -164,6 +164,14 @@ def difference_interval(metric: str, low: float, high: float, signed: bool = Tru
     return f"[{a}, {b}]" if signed else f"[{a.lstrip('+')}, {b.lstrip('+')}]"
 
 
+def p_value(p: float) -> str:
+    """A p-value to 3 decimals, ``<0.001`` below that; ``-`` when undefined (the report's tables, its answer and
+    the terminal's alike: the terminal wrote p=1 and p=7.79e-05 beside the answer's p = 1.000)."""
+    if not math.isfinite(p):
+        return "-"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def no_spread_words(diff: float, replications: int | None = None) -> str:
     """What a paired comparison whose differences have no spread is (``stats.paired_differences``' ``constant``,
     for which no test is made): ``identical`` when its difference is 0, else ``the same in every replication``;

@@ -12,7 +12,17 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
-from sim.format import difference, difference_interval, fmt, interval, joined, no_spread_words, pct, recovery_words
+from sim.format import (
+    difference,
+    difference_interval,
+    fmt,
+    interval,
+    joined,
+    no_spread_words,
+    p_value,
+    pct,
+    recovery_words,
+)
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -224,7 +234,8 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     if r.get("constant", False):  # no spread, so no test: said in words, not as p = 0 or 1
         same = no_spread_words(r["mean_diff"])
         return same if r["mean_diff"] == 0 else f"{difference(metric, r['mean_diff'])} ({same})"
-    p_text = "" if not math.isfinite(r["p_holm"]) else f" p={r['p_holm']:.3g}"
+    shown = p_value(r["p_holm"])
+    p_text = "" if shown == "-" else f" p{shown}" if shown.startswith("<") else f" p={shown}"
     low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
     bounds = difference_interval(metric, low, high)

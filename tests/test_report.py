@@ -897,7 +897,7 @@ def test_terminal_paired_table_shows_the_interval_that_matches_its_holm_p():
         }
     )
     text = differences_table(paired, ["opps_won"], "unstructured")
-    assert "+12 [-3, +27] p=0.08" in text
+    assert "+12 [-3, +27] p=0.080" in text
     assert "[+4, +20]" not in text
 
 
@@ -969,12 +969,12 @@ def test_terminal_tables_keep_a_gap_between_columns_wider_than_their_width():
 
     from sim.tables import differences_table
 
-    row = {"metric": "miss_rate", "mean_diff": -0.573, "low_adj": -0.6012, "high_adj": -0.5448, "p_holm": 5.85e-13}
-    paired = pd.DataFrame([{**row, "policy": "segment_tiers"}, {**row, "policy": "hunter_farmer"}])
-    text = differences_table(paired, ["miss_rate"], "unstructured")
-    cell = "-57.3 pp [-60.1 pp, -54.5 pp] p=5.85e-13"
+    row = {"metric": "opps_missed", "mean_diff": -1234567.7, "low_adj": -12345678.8, "high_adj": -123456.6}
+    paired = pd.DataFrame([{**row, "p_holm": 5.85e-13, "policy": p} for p in ("segment_tiers", "hunter_farmer")])
+    text = differences_table(paired, ["opps_missed"], "unstructured")
+    cell = "-1,234,568 [-12,345,679, -123,457] p<0.001"
     assert len(cell) >= 40
-    assert text.splitlines()[1] == "miss_rate".ljust(26) + f"  {cell}  {cell}"
+    assert text.splitlines()[1] == "opps_missed".ljust(26) + f"  {cell}  {cell}"
     header = "difference vs unstructured".ljust(26) + "segment_tiers".rjust(40) + "hunter_farmer".rjust(40)
     assert text.splitlines()[0] == header
 
@@ -1287,7 +1287,7 @@ def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_t
     )
     assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
     assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
-    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-0.3M, +2.3M] p=0.0917"
+    assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-0.3M, +2.3M] p=0.092"
 
 
 def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distinguishable() -> None:

@@ -35,9 +35,9 @@ from sim.experiment.report.answer_notes import (
     on_profit,
     replications_needed,
 )
-from sim.experiment.report.markdown import amount, finite, interval, p_value, value_text
+from sim.experiment.report.markdown import amount, finite, interval, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference, joined, no_spread_words
+from sim.format import counted, difference, joined, no_spread_words, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3

@@ -15,8 +15,8 @@ from sim.catalogue import CATALOGUE
 from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, md_table, p_value, regret_rows, value_text
-from sim.format import counted, fmt
+from sim.experiment.report.markdown import ci, code, md_table, regret_rows, value_text
+from sim.format import counted, fmt, p_value
 from sim.policies import policy_class
 
 #: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A].

@@ -33,13 +33,6 @@ def ci(metric: str, low: float, high: float, show: Callable[[str, float], str] =
     return f"[{show(metric, low)}, {show(metric, high)}]" if finite(low, high) else "-"
 
 
-def p_value(p: float) -> str:
-    """A p-value to 3 decimals, ``<0.001`` below that."""
-    if not finite(p):
-        return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A Markdown table; ``align`` has one letter per column (l, r, c), default: first left, others right."""
     align = align or "l" + "r" * (len(header) - 1)

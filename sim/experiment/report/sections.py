@@ -12,8 +12,8 @@ from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, md_table, p_value, value_text
-from sim.format import counted, difference, difference_interval, fmt, joined, no_spread_words, not_shown
+from sim.experiment.report.markdown import ci, code, md_table, value_text
+from sim.format import counted, difference, difference_interval, fmt, joined, no_spread_words, not_shown, p_value
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
