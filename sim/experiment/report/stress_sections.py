@@ -169,7 +169,8 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
         lines += [
             "",
             "What the change of hands cost, against the unshocked run (mean paired difference): personal "
-            "relationship stock lost and hours of warm hand-offs.",
+            "relationship stock lost and hours of warm hand-offs (a figure below 0: less than the unshocked run "
+            "lost or spent, as where the model in force moved more accounts than the rollout does).",
             "",
             md_table(["stress", "policy", "stock lost", "hand-off hours"], extra, "llrr"),
         ]
