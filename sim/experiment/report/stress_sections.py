@@ -170,7 +170,7 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
             "",
             "What the change of hands cost, against the unshocked run (mean paired difference): personal "
             "relationship stock lost and hours of warm hand-offs (a figure below 0: less than the unshocked run "
-            "lost or spent, as where the model in force moved more accounts than the rollout does).",
+            "lost or spent over the same quarters).",
             "",
             md_table(["stress", "policy", "stock lost", "hand-off hours"], extra, "llrr"),
         ]
