@@ -310,6 +310,15 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     assert lines_of(result.stderr) == [
         f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'lhss'"
     ]
+    # A value listed twice (a check of the whole file, which no mending passes) no longer hides a misspelt policy.
+    experiment.write_text(
+        f'name = "e"\nscenario = "{SMALL}"\n[[policies]]\nname = "random_book"\n'
+        '[[factors]]\nname = "f"\ntarget = "scenario.reps.*.count"\nmode = "scale"\nvalues = [1, 2, 2]\n'
+    )
+    lines = lines_of(invoke("experiment", str(experiment), "--out", str(tmp_path / "out")).stderr)
+    assert lines[0].startswith(f"error: {experiment}: factors.0.values: 2 is listed more than once")
+    assert lines[1].startswith(f"error: {experiment}: policies.0.name: unknown policy 'random_book' (did you mean")
+    assert len(lines) == 2
     # A misspelt key of a wrong value no longer hides an unknown policy.
     experiment.write_text(f'name = "e"\nscenario = "{SMALL}"\nreplicatons = "x"\n[[policies]]\nname = "nosuch"\n')
     lines = lines_of(invoke("experiment", str(experiment), "--out", str(tmp_path / "out")).stderr)

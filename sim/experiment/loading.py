@@ -18,6 +18,7 @@ from sim.catalogue import CATALOGUE
 from sim.config import read_toml
 from sim.errors import InputError
 from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, parse_experiment, resolve_base
+from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
 from sim.strict import without_bad_keys
 
@@ -36,7 +37,7 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
         experiment = parse_experiment(data, str(path))
     except InputError as e:
         mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
-        later = _later_problems(*mended, path, planner) if mended is not None else []
+        later = _later_problems(*mended, path, planner) if mended is not None else _policy_names(data, path)
         if mended is not None and any(not _given(mended[0], r) and r not in NO_BEARING for r in mended[1]):
             # A wrong value's default stood in: what the later checks find may be the default's, not the file's
             # ("a grid design needs values" of a misspelt lhs), so only the names they check are said.
@@ -82,6 +83,22 @@ Planner = Callable[[Experiment, Scenario], object]
 
 #: Keys of an experiment no later check reads: a default standing in for a wrong value of one hides nothing.
 NO_BEARING = frozenset({"name", "description", "seed", "replications"})
+
+
+def _policy_names(data: dict[str, Any], path: Path) -> list[str]:
+    """The policy names of ``data`` that name no policy, as the plan would say them: a check that needs nothing
+    else of the file, so that it is said beside mistakes no mending passes (a value listed twice hid a misspelt
+    policy)."""
+    problems = []
+    policies = data.get("policies")
+    for i, entry in enumerate(policies if isinstance(policies, list) else []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name:
+            try:
+                policy_class(name, f"policies.{i}.name")
+            except InputError as e:
+                problems += [f"{path}: {p}" for p in e.problems]
+    return problems
 
 
 def _given(data: dict[str, Any], dotted: str) -> bool:
