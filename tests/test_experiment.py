@@ -440,6 +440,14 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     assert e.value.problems == [
         "factors.0.mode: policy a's books is 'keep', not a number a scale factor can multiply (set it instead)"
     ]
+    # A number given as a word is the policy check's to say; scaled by 1.5 it crashed ("can't multiply sequence").
+    policies = [{"name": "hunter_farmer", "params": {"hunter_share": "half"}}]
+    factors = [{"name": "h", "target": "policy.hunter_share", "mode": "scale", "values": [1.5, 2]}]
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "policies": policies, "factors": factors}), load_scenario(SMALL))
+    assert e.value.problems == [
+        "policies.0 (hunter_farmer) at design point 0: params.hunter_share: Input should be a valid number"
+    ]
 
 
 def test_a_policy_parameter_a_factor_sets_wrongly_names_the_factor_and_its_value():

@@ -217,6 +217,8 @@ def apply_point(
                         "can multiply (set it instead)"
                     )
                     continue
+                if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
+                    continue  # a number given wrongly: the policy's own check says so ("half" x 1.5 crashed)
                 new = current * value if f.mode == "scale" else value
                 overrides[p.key][path] = _whole(new, f) if f.integer else new
         except InputError as e:
