@@ -1041,8 +1041,8 @@ def test_noise_in_the_quarterly_gaps_is_not_read_as_no_recovery() -> None:
     assert "Not back" not in text
     assert text.endswith(
         "Whether revenue came back within 2% of the unshocked run cannot be told at this replication count "
-        "(under placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are needed to "
-        "say."
+        "(under placebo): the paired 95% intervals of the last quarters straddle -2%, so more replications are "
+        "needed to say."
     )
 
 
@@ -1091,9 +1091,9 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
     )
     assert (
         "But b does better where it is clear: it is clearly ahead of a without a stress, while a is clearly ahead "
-        "under none of the stresses, nor without one (paired intervals of the profit difference, Bonferroni-adjusted 95% "
-        "intervals over the 2 stresses compared, the unshocked run included), so the pick by worst case is not borne "
-        "out."
+        "under none of the stresses, nor without one (paired intervals of the profit difference, Bonferroni-adjusted "
+        "95% intervals over the 2 stresses compared, the unshocked run included), so the pick by worst case is not "
+        "borne out."
     ) in text
     assert "Neither dominates" not in text
 

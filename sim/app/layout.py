@@ -362,8 +362,8 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         *failed,
         html.Div(
             f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.customers:,} "
-            f"accounts, {sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; shocks: {shocks}) "
-            f"in {c.seconds:.1f} s",
+            f"accounts, {sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; "
+            f"shocks: {shocks}) in {c.seconds:.1f} s",
             id="run-summary",
             style=HINT,
         ),

@@ -213,8 +213,8 @@ def apply_point(
                 # By the declared type: a number given wrongly ("half") is the policy check's problem, not this.
                 if f.mode == "scale" and declared.annotation not in (int, float):
                     problems.append(
-                        f"factors.{i}.mode: policy {p.key}'s {path} is {toml_text(current)}, not a number a scale factor "
-                        "can multiply (set it instead)"
+                        f"factors.{i}.mode: policy {p.key}'s {path} is {toml_text(current)}, not a number a scale "
+                        "factor can multiply (set it instead)"
                     )
                     continue
                 if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
@@ -270,10 +270,8 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
             try:
                 make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params
             except InputError as e:
-                problems += [
-                    f"policies.{i} ({entry.key}) at design point {point.index}: {p}{_set_by(p, overrides[entry.key], exp)}"
-                    for p in e.problems
-                ]
+                at = f"policies.{i} ({entry.key}) at design point {point.index}"
+                problems += [f"{at}: {p}{_set_by(p, overrides[entry.key], exp)}" for p in e.problems]
                 continue
             for r, seed in enumerate(seeds):
                 key = content_hash({"scenario": scenario_json, "policy": entry.name, "params": params, "seed": seed})

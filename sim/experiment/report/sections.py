@@ -58,7 +58,8 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         lines.append(f"- **Shocks added to the scenario:** {len(exp.shocks)}")
     if exp.suite:
         lines.append(
-            f"- **Stress suite:** {counted(len(exp.suite), 'stress', 'stresses')}, each a design point beside the unshocked run "
+            f"- **Stress suite:** {counted(len(exp.suite), 'stress', 'stresses')}, each a design point beside the "
+            "unshocked run "
             "(`shock = none`); see The suite"
         )
     points = len(ctx.points)

@@ -301,7 +301,9 @@ def _replications(f: Findings) -> int:
 INERT_REASONS = {
     "rep_attrition": "a share of a small team can round to no seat",
     "hiring_freeze": "no seat fell vacant to be filled in its quarters, so the freeze held no hire back",
-    "realignment": "it moves accounts that have an owner, and there were none, or too few for its share to round to one",
+    "realignment": (
+        "it moves accounts that have an owner, and there were none, or too few for its share to round to one"
+    ),
 }
 
 
@@ -337,6 +339,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
         change = difference(DECISION_METRIC, g["diff"])
         if np.isfinite(g["low"]):
             change += f" {difference_interval(DECISION_METRIC, g['low'], g['high'])}"
+        how = "" if g["constant"] else f" ({adjusted})" if np.isfinite(g["low"]) else " (paired)"
         if g["constant"]:
             unsure = f"{no_spread_words(g['diff'], int(g['n']))}, so there is no test"
         elif np.isfinite(g["low"]):
@@ -347,7 +350,7 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
             f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
             f"the change {q(stress)} makes to the profit of {q(other)} differs from the change it makes to that of "
-            f"{q(safe)} by {change}{'' if g['constant'] else f' ({adjusted})' if np.isfinite(g['low']) else ' (paired)'}, "
+            f"{q(safe)} by {change}{how}, "
             f"{unsure}."
         )
     more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
@@ -372,7 +375,8 @@ def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], s
         words = cause.removeprefix("missed_").replace("_", " ")
         return (
             f"; the difference is in the misses: {q(other)} misses {amount(cause, g['diff'])} more ({words}) than "
-            f"{q(safe)} under it {difference_interval(cause, g['low'], g['high'], signed=False)} (Bonferroni over the {len(causes)} causes), and "
+            f"{q(safe)} under it {difference_interval(cause, g['low'], g['high'], signed=False)} (Bonferroni over the "
+            f"{len(causes)} causes), and "
             f"more in all."
         )
     lost = impact_gap(f.draws, stress, "personal_stock_lost", other, safe)
@@ -381,6 +385,7 @@ def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], s
             f"; the difference is in the relationships: the stress costs {q(other)} "
             f"{amount('personal_stock_lost', lost['diff'])} more "
             f"touch-equivalents of personal relationship (accounts changing hands) than {q(safe)} "
-            f"{difference_interval('personal_stock_lost', lost['low'], lost['high'], signed=False)}, and the deals those relationships win."
+            f"{difference_interval('personal_stock_lost', lost['low'], lost['high'], signed=False)}, and the deals "
+            "those relationships win."
         )
     return "; no miss cause or loss of relationships tells the two apart clearly."
