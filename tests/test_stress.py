@@ -273,6 +273,15 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
     )
     assert problems[2].startswith(f"{path}: stress.2 (rp): shocks.0.current.params.cadense: "), problems[2]
     assert len(problems) == 3
+    # Beside a quarter after the horizon in the same stress, not once it is mended.
+    path.write_text(
+        '[[stress]]\nname = "both"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }, { kind = "rollout", '
+        'quarter = 2, current = { name = "random_bookz" } }]\n'
+    )
+    problems = suite_problems(load_suite(path), load_scenario(SMALL), str(path))
+    assert problems[0] == f"{path}: stress.0 (both): shocks.0.quarter: 9 is after the last quarter (4)"
+    assert problems[1].startswith(f"{path}: stress.0 (both): shocks.1.current.name: unknown policy 'random_bookz'")
+    assert len(problems) == 2
     # A scenario with shocks of its own: each stress's shock by its own number, the scenario's named with its file.
     shocked = tmp_path / "shocked.toml"
     rollout = '{ kind = "rollout", quarter = 2, current = { name = "random_books" } }'

@@ -22,9 +22,9 @@ from typing import Any
 
 from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
-from sim.policies.rollout import current_policy
+from sim.policies import make_policy
 from sim.scenario import Scenario
-from sim.shocks import Shock, attributed, shock_text
+from sim.shocks import ModelRollout, Shock, attributed, shock_text
 from sim.strict import Strict, model_validator
 
 #: The name of the unshocked reference run, which every suite has first.
@@ -193,8 +193,17 @@ def suite_problems(
         shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
         own, file = len(scenario.shocks), scenario_file or scenario.name
         try:
-            # A rollout's model in force too, here with the suite's other problems, not at the plan's design point.
-            current_policy(scenario.with_overrides(where, shocks=shocks), f"{where}: ")
+            scenario.with_overrides(where, shocks=shocks)
         except InputError as e:
             problems += [attributed(p, where, own, file, file) for p in e.problems]
+        # A rollout's model in force too, with the suite's other problems (not at the plan's design point, nor
+        # only once the stress's quarters are right).
+        for j, shock in enumerate(stress.shocks):
+            if isinstance(shock, ModelRollout):
+                try:
+                    make_policy(
+                        shock.current.name, dict(shock.current.params), f"{where}: shocks.{j}.current", scenario
+                    )
+                except InputError as e:
+                    problems += e.problems
     return problems
