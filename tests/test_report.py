@@ -14,10 +14,10 @@ from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.design import design_points
 from sim.experiment.report import write_report
 from sim.experiment.report.design_figures import main_effect
-from sim.experiment.report.markdown import interval
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, resolve_base
 from sim.experiment.stats import sobol_indices
 from sim.experiment.store import Store
+from sim.format import difference_interval
 from sim.scenario import load_scenario
 from tests.conftest import SMALL
 
@@ -629,7 +629,7 @@ def test_answer_when_the_baseline_is_best_names_a_noisier_policy_further_behind_
     )
     assert opening(text).endswith(
         " Not clearly behind `hunter_farmer`, at the same adjustment: `unstructured` -3.0M "
-        f"{interval('revenue_captured', -3 * M - half, -3 * M + half)}."
+        f"{difference_interval('revenue_captured', -3 * M - half, -3 * M + half)}."
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crm.names import fix_categories, fold
-from sim.crm.notes import Report, count_list, name_list, row_list
+from sim.crm.notes import Report, count_list, name_list, row_list, rows_named
 from sim.crm.read import Export, Table
 from sim.errors import InputError
 from sim.format import counted
@@ -60,8 +60,7 @@ def _unique_opportunities(pipe: pd.DataFrame, where: str, report: Report) -> pd.
     if dup.any():
         report.note(
             f"{where}: {counted(int(dup.sum()), 'row')} {'repeats' if dup.sum() == 1 else 'repeat'} an "
-            f"opportunity_id: set aside, the first row of each kept (row{'' if dup.sum() == 1 else 's'} "
-            f"{row_list(pipe[dup])})"
+            f"opportunity_id: set aside, the first row of each kept ({rows_named(pipe[dup])})"
         )
         report.set_aside_rows("duplicate_opportunities", int(dup.sum()))
         pipe = pipe[~dup]

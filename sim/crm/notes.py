@@ -44,3 +44,8 @@ def row_list(frame: pd.DataFrame, limit: int = 8) -> str:
     """The spreadsheet row numbers (column ``row``) of a frame's first ``limit`` rows, and how many more."""
     rows = [str(r) for r in frame["row"]]
     return name_list(rows, limit)
+
+
+def rows_named(frame: pd.DataFrame) -> str:
+    """``row 3`` or ``rows 3, 5, ...``: :func:`row_list` with its noun, singular for one row."""
+    return f"row{'' if len(frame) == 1 else 's'} {row_list(frame)}"

@@ -31,7 +31,7 @@ from sim.crm.formats import (
     read_numbers,
 )
 from sim.crm.layout import DATES, FIELDS, NUMBERS, REQUIRED
-from sim.crm.notes import row_list
+from sim.crm.notes import rows_named
 from sim.errors import InputError
 from sim.format import counted
 from sim.scenario import MAX_AMOUNT
@@ -204,7 +204,7 @@ def read_table(
         ):
             if mask.any():
                 notes.append(
-                    f"{where}: {col}: {counted(int(mask.sum()), what[0], what[1])} ({_rows(frame[mask])}): "
+                    f"{where}: {col}: {counted(int(mask.sum()), what[0], what[1])} ({rows_named(frame[mask])}): "
                     f"set aside ({_ASIDE[reason]})"
                 )
             aside[reason] |= mask
@@ -222,7 +222,7 @@ def read_table(
         if outside.any():
             notes.append(
                 f"{where}: {col}: {counted(int(outside.sum()), 'date')} outside "
-                f"{FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} ({_rows(frame[outside])}, e.g. "
+                f"{FIRST_DATE:%Y-%m-%d}..{LAST_DATE:%Y-%m-%d} ({rows_named(frame[outside])}, e.g. "
                 f"{frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): set aside ({_ASIDE['date_out_of_range']})"
             )
         aside["date_out_of_range"] |= outside
@@ -231,7 +231,7 @@ def read_table(
         if blank.any():
             notes.append(
                 f"{where}: {columns.get('deal_stage', 'deal_stage')}: {counted(int(blank.sum()), 'row')} with no "
-                f"stage ({_rows(frame[blank])}): set aside ({_ASIDE['no_stage']})"
+                f"stage ({rows_named(frame[blank])}): set aside ({_ASIDE['no_stage']})"
             )
         aside["no_stage"] |= blank
     if problems:
@@ -250,11 +250,6 @@ def read_table(
         notes=tuple(notes),
         set_aside=set_aside,
     )
-
-
-def _rows(frame: pd.DataFrame) -> str:
-    """``row 3`` or ``rows 3, 5``: the spreadsheet rows of ``frame`` (:func:`sim.crm.notes.row_list`)."""
-    return f"row{'' if len(frame) == 1 else 's'} {row_list(frame)}"
 
 
 def _first_not_utf8(path: Path) -> tuple[int, int]:

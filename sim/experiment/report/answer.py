@@ -35,9 +35,9 @@ from sim.experiment.report.answer_notes import (
     on_profit,
     replications_needed,
 )
-from sim.experiment.report.markdown import amount, finite, interval, value_text
+from sim.experiment.report.markdown import amount, finite, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference, joined, no_spread_words, p_value
+from sim.format import counted, difference, difference_interval, joined, no_spread_words, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -162,7 +162,7 @@ def answer(
         )
     if winner != baseline:
         versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
-        versus += f" {interval(metric, low, high)}" if defined else ""
+        versus += f" {difference_interval(metric, low, high)}" if defined else ""
         if clear and ahead:
             if too:
                 best_of = f"{name} has the best mean and is clearly ahead of the baseline"
@@ -406,7 +406,8 @@ def _across_points(
     first = f"the first design point, {label(reference)}"
     undecided = "not distinguishable from the first design point at this replication count"
     if best != reference:
-        versus = f"{difference(metric, diff)} against {first}" + (f" {interval(metric, low, high)}" if defined else "")
+        versus = f"{difference(metric, diff)} against {first}"
+        versus += f" {difference_interval(metric, low, high)}" if defined else ""
         if clear and sign * diff > 0:
             body = f"it does best at {label(best)}: {versus}"
         elif clear:
@@ -444,4 +445,6 @@ def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:
     interval): as amounts in the gap's direction when it excludes 0 (``9.3M lower [5.5M, 10.8M]``), else
     signed as the paired-differences table has it (``[-31.6M, +13.0M]``), so that the two read alike."""
     ends = (-high, -low) if diff < 0 else (low, high)
-    return interval(metric, *ends, signed=False) if min(ends) >= 0 else interval(metric, low, high)
+    if min(ends) >= 0:
+        return difference_interval(metric, *ends, signed=False)
+    return difference_interval(metric, low, high)

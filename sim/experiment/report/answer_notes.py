@@ -12,8 +12,7 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from sim.experiment import stats
-from sim.experiment.report.markdown import interval
-from sim.format import difference
+from sim.format import difference, difference_interval
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -112,7 +111,8 @@ def also_ahead(
 
 def _against(r: Any, metric: str) -> str:
     """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
-    return f"{difference(metric, float(r.mean_diff))} {interval(metric, float(r.low_adj), float(r.high_adj))}"
+    low, high = float(r.low_adj), float(r.high_adj)
+    return f"{difference(metric, float(r.mean_diff))} {difference_interval(metric, low, high)}"
 
 
 def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -147,7 +147,7 @@ def on_profit(family: pd.DataFrame, metric: str, winner: str, baseline: str, quo
         if mine.empty:
             return ""
         r = mine.iloc[0]
-        gap = f"{difference(BOTTOM_LINE, float(r.mean_diff))} {interval(BOTTOM_LINE, float(r.low_adj), float(r.high_adj))}"
+        gap = _against(r, BOTTOM_LINE)
         if r.high_adj < 0:
             return (
                 f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.format import difference, difference_interval, fmt
+from sim.format import difference, fmt
 
 if TYPE_CHECKING:
     from sim.experiment.robustness import Ranking
@@ -70,9 +70,3 @@ def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable
 def amount(metric: str, v: float) -> str:
     """An unsigned amount of a difference: shares in percentage points, others in the metric's format."""
     return difference(metric, v).lstrip("+")
-
-
-def interval(metric: str, low: float, high: float, signed: bool = True) -> str:
-    """:func:`ci` of a difference, signed (``[+1.2M, +3.4M]``) or as amounts; "" when undefined (in a sentence,
-    nothing rather than a table's ``-``)."""
-    return difference_interval(metric, low, high, signed)

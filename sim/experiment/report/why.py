@@ -32,9 +32,9 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
-from sim.experiment.report.markdown import amount, finite, interval
+from sim.experiment.report.markdown import amount, finite
 from sim.experiment.stress import MISS_CAUSES
-from sim.format import difference, money
+from sim.format import difference, difference_interval, money
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -139,7 +139,7 @@ def _cause(
     words = cause.removeprefix("missed_").replace("_", " ")
     said = (
         f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
-        f"{quote(winner)} {interval(cause, -float(top.high), -float(top.low), signed=False)} "
+        f"{quote(winner)} {difference_interval(cause, -float(top.high), -float(top.low), signed=False)} "
         "(paired 95% interval; every cause is in results.csv)"
     )
     at_most = -float(top.mean_diff) * worth
