@@ -375,21 +375,27 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
     assert not out.exists()
 
 
-def test_a_policy_whose_priorities_are_nan_is_refused_with_exit_2(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "numerator, shown",
+    [("np.zeros", "NaN"), ("np.ones", r"\+inf")],
+    ids=["nan", "inf"],
+)
+def test_a_policy_whose_priorities_are_nan_or_infinite_is_refused_with_exit_2(tmp_path, monkeypatch, numerator, shown):
     source = (
         "import numpy as np\n"
         "from sim.policies.unstructured import Unstructured\n\n"
-        "class ZeroOverZero(Unstructured):\n"
-        "    name = 'zero_over_zero'\n"
+        "class OverZero(Unstructured):\n"
+        "    name = 'over_zero'\n"
         "    def prioritise(self, view, rng):\n"
-        "        return np.zeros(view.tasks.size) / np.zeros(view.tasks.size)\n"
+        f"        return {numerator}(view.tasks.size) / np.zeros(view.tasks.size)\n"
     )
-    result, out = _run_user_policy(tmp_path, monkeypatch, "nan_policies", source, "ZeroOverZero", 1)
+    module = numerator.replace(".", "_")  # a module each: one imported stays imported
+    result, out = _run_user_policy(tmp_path, monkeypatch, module, source, "OverZero", 1)
     assert result.exit_code == 2
     (line,) = [x for x in lines_of(result.stderr) if x.startswith("error:")]
     assert re.fullmatch(
-        r"error: policy zero_over_zero: prioritise\(\) returned NaN for (\d+) of \1 tasks \(the first: task 0\); "
-        r"return 0 or less to decline a task \(quarter 1, week 1 of 13\)",
+        rf"error: policy over_zero: prioritise\(\) returned {shown} for (\d+) of \1 tasks \(the first: task 0\); "
+        r"return a finite number, 0 or less to decline a task \(quarter 1, week 1 of 13\)",
         line,
     ), line
     assert not out.exists()

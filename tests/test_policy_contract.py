@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from examples.nearest_rep import NearestRep
-from sim.codes import Status
+from sim.codes import Status, TaskKind
 from sim.errors import InputError, PolicyError
 from sim.policies import BUILT_IN, make_policy, policies_for, policy_class
 from sim.policies.contract import CHECKS, _assert_kept, check_policy, parametrize_with_checks, policy_checks
@@ -119,6 +119,26 @@ class NanPriorities(Unstructured):
         return np.zeros(view.tasks.size) / np.zeros(view.tasks.size)
 
 
+class InfinitePriorities(Unstructured):
+    """A value over no hours where a finite priority was meant: deal work at +inf, the rest as the built-in."""
+
+    name = "infinite_priorities"
+
+    def prioritise(self, view, rng):
+        priority = super().prioritise(view, rng)
+        return np.where(view.tasks.kind == TaskKind.WORK, np.inf, priority)
+
+
+class DeclinesWithMinusInf(Unstructured):
+    """-inf is 0 or less: a way to decline (here every deal's work), accepted."""
+
+    name = "declines_with_minus_inf"
+
+    def prioritise(self, view, rng):
+        priority = super().prioritise(view, rng)
+        return np.where(view.tasks.kind == TaskKind.WORK, -np.inf, priority)
+
+
 class Unbuildable(Nobody):
     def __init__(self):
         raise RuntimeError("needs a licence key")
@@ -186,6 +206,10 @@ def test_a_useless_but_valid_policy_passes():
     assert check_policy(Nobody) == []
 
 
+def test_minus_inf_declines_a_task_and_passes():
+    assert check_policy(DeclinesWithMinusInf) == []
+
+
 @pytest.mark.parametrize(
     ("cls", "failing", "expected", "also"),
     [
@@ -199,6 +223,7 @@ def test_a_useless_but_valid_policy_passes():
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         (NanPriorities, "check_priorities_valid", "prioritise() returned NaN for", ()),
+        (InfinitePriorities, "check_priorities_valid", "prioritise() returned +inf for", ()),
         # Its view's arrays cannot be made writeable again: the run stops, naming why.
         (Mutates, "check_runs", "cannot set WRITEABLE flag to True of this array", ()),
         (WritesReadOnly, "check_runs", "read-only", ()),

@@ -119,6 +119,8 @@ class Policy:
         raise NotImplementedError
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        """One priority per task of ``view.tasks``: each rep takes its highest first. 0 or less (-inf too)
+        declines a task; NaN and +inf are refused, as what arithmetic gives by mistake."""
         raise NotImplementedError
 
     def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
@@ -422,14 +424,14 @@ _NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
 
 
 def checked_priority(priority: object, tasks: Tasks, policy: str) -> np.ndarray:
-    """One priority per task, as floats, or PolicyError. A NaN is refused: it is what a policy's arithmetic
-    gives by mistake (0 / 0, a missing value), and a task is declined by a priority of 0 or less."""
+    """One priority per task, as floats, or PolicyError. A NaN or +inf is refused: it is what a policy's
+    arithmetic gives by mistake (0 / 0, a value over no hours, a missing value), and +inf would tie every such
+    task first, in no order the policy chose. A task is declined by a priority of 0 or less (-inf too)."""
     p = _vector(priority, tasks.size, "prioritise", policy, integer=False)
-    nan = np.isnan(p)
-    if nan.any():
-        first = int(np.argmax(nan))
-        raise PolicyError(
-            f"policy {policy}: prioritise() returned NaN for {int(nan.sum())} of {p.size} tasks (the first: task "
-            f"{first}); return 0 or less to decline a task"
-        )
+    for bad, what in ((np.isnan(p), "NaN"), (p == np.inf, "+inf")):
+        if bad.any():
+            raise PolicyError(
+                f"policy {policy}: prioritise() returned {what} for {int(bad.sum())} of {p.size} tasks (the first: "
+                f"task {int(np.argmax(bad))}); return a finite number, 0 or less to decline a task"
+            )
     return p
