@@ -130,7 +130,9 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
 def _money_end(v: float, ends: tuple[float, float]) -> str:
     """An end ``v`` of an interval of money ``ends``, in the unit (M, k or none) of the larger end, to one decimal
     in M or k, or up to three where the interval is narrower than a tenth of one (``[-0.8M, +1.1M]``, where
-    ``[-830.0k, +1.1M]`` read as of two precisions; ``[+1.00M, +1.05M]``)."""
+    ``[-830.0k, +1.1M]`` read as of two precisions; ``[+1.00M, +1.05M]``) or where an end would show as 0
+    (``[-0.016M, +1.085M]``, where ``[0.0M, +1.1M]`` hid that the interval includes 0). An end not 0 that even
+    three decimals show as 0 is shown in its own unit (``[-16, +1.1M]``): its sign says which side of 0 it is."""
     top = max(abs(e) for e in ends)
     suffix, scale = next(((s, d) for s, d in MONEY_SCALES if top >= d), ("", 1.0))
     if not suffix:
@@ -138,7 +140,12 @@ def _money_end(v: float, ends: tuple[float, float]) -> str:
         return f"{rounded:+,d}" if rounded else "0"
     width = abs(ends[1] - ends[0]) / scale
     decimals = 1 if width >= 0.1 or not width else min(3, -math.floor(math.log10(width)))
+    for e in ends:  # a digit more for an end that would show as 0, as far as three decimals show it
+        if e and not round(e / scale, decimals) and (need := -math.floor(math.log10(abs(e) / scale))) <= 3:
+            decimals = max(decimals, need)
     x = round(v / scale, decimals) + 0.0
+    if not x and v:
+        return _money_end(v, (v, v))
     return f"{x:+,.{decimals}f}{suffix}" if x else f"{0.0:.{decimals}f}{suffix}"
 
 

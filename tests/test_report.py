@@ -949,7 +949,12 @@ def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
         ("handoff_hours", 0.3, 2.7, "[+0.30, +2.70]"),
         ("opps_missed", -3.0, 12.0, "[-3, +12]"),
         # Money: both ends in the larger end's unit ("[-830.0k, +1.1M]" read as of two precisions).
-        ("profit", -8_700_000.0, 250.0, "[-8.7M, 0.0M]"),
+        # ... but an end that is not 0 never shows as 0: "[0.0M, +1.1M]" hid that the interval includes 0; to three
+        # decimals of the larger unit, beyond them in its own unit, whose sign says which side of 0 it is.
+        ("profit", -16_418.6, 1_084_930.0, "[-0.02M, +1.08M]"),
+        ("profit", -4_000.0, 1_050_000.0, "[-0.004M, +1.050M]"),
+        ("profit", -8_700_000.0, 250.0, "[-8.7M, +250]"),
+        ("profit", -8_700_000.0, 0.0, "[-8.7M, 0.0M]"),
         ("profit", -830_000.0, 1_100_000.0, "[-0.8M, +1.1M]"),
         ("profit", 1_000_000.0, 1_050_000.0, "[+1.00M, +1.05M]"),
         ("profit", -44_100.0, 945_900.0, "[-44.1k, +945.9k]"),
