@@ -78,6 +78,24 @@ def test_plan_shares_runs_between_cells(tmp_path):
     assert replication_seeds(3, 3) == replication_seeds(3, 3) != replication_seeds(4, 3)
 
 
+def test_a_policy_with_its_defaults_written_out_is_the_same_run_as_one_without(tmp_path):
+    # A run is keyed by what the policy holds: segment_tiers' accounts_per_rep = 40 is its default, so "b" runs
+    # what "a" runs (they were keyed apart by how the file wrote them, and each ran); "c" is another run.
+    text = EXPERIMENT.split("[[policies]]")[0] + "".join(
+        f'[[policies]]\nname = "segment_tiers"\nlabel = "{label}"\n{params}\n'
+        for label, params in (
+            ("a", ""),
+            ("b", "params = { accounts_per_rep = 40 }"),
+            ("c", "params = { accounts_per_rep = 30 }"),
+        )
+    )
+    exp, scenario = load_experiment(write(tmp_path, text.replace('baseline = "unstructured"', 'baseline = "a"')))
+    _, cells, specs = plan_runs(exp, scenario)
+    key = {(c.policy, c.replication): c.run_key for c in cells}
+    assert len(cells) == 9 and len(specs) == 2 * 3
+    assert all(key["a", r] == key["b", r] != key["c", r] for r in range(3))
+
+
 def test_interrupted_batch_resumes_to_the_same_result(tmp_path, monkeypatch):
     path = write(tmp_path)
     run_to(tmp_path / "whole", path)

@@ -28,6 +28,7 @@ from sim.policies import make_policy, policy_class
 from sim.policies.protocol import did_you_mean
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
+from sim.strict import Strict
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,13 @@ def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
     return f" (set to {toml_text(overrides[key])} by factor {by[0]})" if by else ""
 
 
+def not_default(params: Strict) -> dict[str, Any]:
+    """A policy's parameters that differ from their defaults, as JSON values (a run's key: the parameters given
+    only at their defaults are no parameters given, as a policy with none written is keyed)."""
+    held, default = params.model_dump(mode="json"), type(params)().model_dump(mode="json")
+    return {k: v for k, v in held.items() if v != default[k]}
+
+
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
     """All cells of the experiment and the distinct runs they need, or InputError."""
     # A policy that cannot be loaded, once by its key (not again at every design point), with the rest.
@@ -268,13 +276,15 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
                 continue
             params = {**entry.params, **overrides[entry.key]}
             try:
-                make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params
+                policy = make_policy(entry.name, params, scenario=scenario, params_at="params")  # policies.N.params
             except InputError as e:
                 at = f"policies.{i} ({entry.key}) at design point {point.index}"
                 problems += [f"{at}: {p}{_set_by(p, overrides[entry.key], exp)}" for p in e.problems]
                 continue
+            # Keyed by what the policy holds, not how the file wrote it: a default written out is the same run.
+            held = {"scenario": scenario_json, "policy": entry.name, "params": not_default(policy.params)}
             for r, seed in enumerate(seeds):
-                key = content_hash({"scenario": scenario_json, "policy": entry.name, "params": params, "seed": seed})
+                key = content_hash({**held, "seed": seed})
                 cells.append(Cell(point.index, entry.key, r, key))
                 if key not in specs:
                     specs[key] = RunSpec(key, scenario_json, entry.name, params, seed)
