@@ -47,6 +47,11 @@ MAX_AMOUNT = 1e12
 #: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
 #: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
 MAX_SIGMA = 5.0
+#: The largest value_share a deal may name [A]: above 1 is a deal worth more than the untapped wallet, which a
+#: calibration with buying units gives (--units divides the wallet, not the deal), so the bound is far beyond
+#: it: a million times the wallet is a typing error, and 1e308 overflowed the revenue to infinity and the profit
+#: to NaN.
+MAX_VALUE_SHARE = 1e6
 #: The most industries, regions, segments or product lines a scenario may name [A]: accounts and opportunities
 #: store each as an int8 code, and 100 of any is far beyond a sales org or a CRM's sector list.
 MAX_CATEGORIES = 100
@@ -67,7 +72,7 @@ class OpportunityKind(Strict):
     parts over it."""
     win_probability: Probability
     """Win probability for an average account (responsiveness 0.5, no relationship, skill 1, answered at once)."""
-    value_share: NonNegative
+    value_share: Annotated[float, Field(ge=0.0, le=MAX_VALUE_SHARE)]
     """Won value as a share of the untapped wallet, potential - spend."""
 
 
@@ -78,7 +83,7 @@ class RenewalKind(Strict):
     """Median rep hours to work a renewal after the first response."""
     cycle_weeks: Annotated[int, Field(ge=1, le=104)]
     """Median weeks of work a renewal needs; the work must be done by the renewal date."""
-    value_share: NonNegative = 1.0
+    value_share: Annotated[float, Field(ge=0.0, le=MAX_VALUE_SHARE)] = 1.0
     """Renewed contract value as a share of current spend when a rep wins the renewal."""
 
     @model_validator(mode="before")

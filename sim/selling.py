@@ -13,6 +13,11 @@ from typing import Annotated, Any, Literal
 from sim.config import NonNegative, Positive, Probability, refuse_removed
 from sim.strict import Field, Strict, model_validator
 
+#: The most relationship stock one touch, or one hour of deal work, may add, in touch-equivalents (a visit's
+#: default, 1.0) [A]: a call worth a thousand visits is a typing error; 1e308 overflowed the stock to infinity.
+MAX_STOCK_STEP = 1000.0
+StockStep = Annotated[float, Field(ge=0.0, le=MAX_STOCK_STEP)]
+
 
 class Activities(Strict):
     """What each activity costs in hours and adds to the relationship stock."""
@@ -23,11 +28,11 @@ class Activities(Strict):
     """A phone or video touch, hours."""
     response_hours: Positive = 0.5
     """The first response to a new opportunity, hours."""
-    visit_stock: NonNegative = 1.0
+    visit_stock: StockStep = 1.0
     """Relationship stock added by one visit."""
-    call_stock: NonNegative = 0.4
+    call_stock: StockStep = 0.4
     """Relationship stock added by one call (and by a first response)."""
-    work_stock_per_hour: NonNegative = 0.05
+    work_stock_per_hour: StockStep = 0.05
     """Relationship stock added per hour of opportunity work."""
 
 

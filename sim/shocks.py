@@ -56,13 +56,18 @@ class DemandShock(Strict):
     """Only accounts located in this region (a region of ``population.regions``); empty for all."""
 
 
+#: The largest factor a potential shift may multiply potentials by [A]: a hundredfold shift of every wallet is a
+#: typing error; 1e18 took potentials far past the largest a scenario may name (MAX_AMOUNT).
+MAX_SHIFT = 100.0
+
+
 class PotentialShift(Strict):
     """Potentials are multiplied by a factor from a quarter on; with ``into``, what the accounts of ``segment``
     lose is added to those of ``into`` (a shift between segments: the total potential is kept)."""
 
     kind: Literal["potential_shift"]
     quarter: Quarter
-    factor: Positive
+    factor: Annotated[float, Field(gt=0.0, le=MAX_SHIFT)]
     segment: str = ""
     into: str = ""
     """The segment whose accounts gain the potential ``segment``'s accounts lose, ``(1 - factor)`` of theirs,

@@ -385,3 +385,17 @@ def test_a_win_rate_resting_on_few_closed_deals_is_flagged_with_its_interval() -
     assert not any(line.startswith("caution:") for line in summary_lines(calibrated()[0]))  # thousands of deals
     low, high = wilson(5, 10)  # Wilson (1927)'s score interval: 0.2366 .. 0.7634
     assert round(low, 4) == 0.2366 and round(high, 4) == 0.7634
+
+
+@needs_data
+def test_a_value_share_past_the_most_a_scenario_may_name_is_written_at_that_bound_and_said():
+    import dataclasses
+
+    from sim.crm.scenario_file import _value_share
+    from sim.scenario import MAX_VALUE_SHARE
+
+    fit = dataclasses.replace(calibrated()[0].segments[0], value_share_new=3.2e6)
+    share, how = _value_share(fit, "new_logo")
+    assert share == MAX_VALUE_SHARE
+    assert how[-1] == "gave 3,200,000, above the most a scenario may name: set to 1,000,000"
+    assert _value_share(calibrated()[0].segments[0], "new_logo")[0] < 1  # the export's own: well inside

@@ -539,6 +539,22 @@ def test_experiments_that_could_only_fail_late_or_hang_are_refused_first(tmp_pat
     "old, new, key",
     [
         ("radius_km = 60", "radius_km = 1e308", "radius_km: Input should be less than or equal to 20000"),
+        # Each gave an infinite revenue or stock, and a NaN profit, with exit 0 (a fuzz of every key).
+        (
+            "value_share = 0.25 }",
+            "value_share = 1e308 }",
+            "segments.0.new_logo.value_share: Input should be less than or equal to 1000000",
+        ),
+        (
+            "quarters = 4",
+            'quarters = 4\nshocks = [{ kind = "potential_shift", quarter = 2, factor = 1e18 }]',
+            "shocks.0.factor: Input should be less than or equal to 100",
+        ),
+        (
+            "cost_per_year = 80000",
+            "cost_per_year = 80000\n\n[activities]\ncall_stock = 1e308",
+            "activities.call_stock: Input should be less than or equal to 1000",
+        ),
         ('name = "small"', 'name = "' + "n" * 101 + '"', "name: String should have at most 100 characters"),
     ],
 )
