@@ -513,6 +513,11 @@ def _experiment(tmp_path, body: str) -> Path:
     "body, line",
     [
         ('metrics = []\n[[policies]]\nname = "unstructured"\n', "metrics: Tuple should have at least 1 item"),
+        # An empty name was said only as the baseline naming no label ("(, segment_tiers)"), when one was set.
+        (
+            'baseline = "unstructured"\n[[policies]]\nname = ""\n[[policies]]\nname = "segment_tiers"\n',
+            "policies.0.name: String should have at least 1 character",
+        ),
         (
             '[[policies]]\nname = "unstructured"\n'
             + "".join(

@@ -60,7 +60,7 @@ RESERVED_FACTOR_NAMES = frozenset(
 class PolicyEntry(Strict):
     """A policy to run, under a label (the same policy may appear with other parameters)."""
 
-    name: str
+    name: Annotated[str, Field(min_length=1)]
     label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-.]*$")] = ""
     params: dict[str, PolicyParam] = Field(default_factory=dict)
 
