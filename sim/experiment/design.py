@@ -237,7 +237,7 @@ def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
     return f" (set to {toml_text(overrides[key])} by factor {by[0]})" if by else ""
 
 
-def not_default(params: Strict) -> dict[str, Any]:
+def _not_default(params: Strict) -> dict[str, Any]:
     """A policy's parameters that differ from their defaults, as JSON values (a run's key: the parameters given
     only at their defaults are no parameters given, as a policy with none written is keyed)."""
     held, default = params.model_dump(mode="json"), type(params)().model_dump(mode="json")
@@ -282,7 +282,7 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
                 problems += [f"{at}: {p}{_set_by(p, overrides[entry.key], exp)}" for p in e.problems]
                 continue
             # Keyed by what the policy holds, not how the file wrote it: a default written out is the same run.
-            held = {"scenario": scenario_json, "policy": entry.name, "params": not_default(policy.params)}
+            held = {"scenario": scenario_json, "policy": entry.name, "params": _not_default(policy.params)}
             for r, seed in enumerate(seeds):
                 key = content_hash({**held, "seed": seed})
                 cells.append(Cell(point.index, entry.key, r, key))
