@@ -139,6 +139,24 @@ class DeclinesWithMinusInf(Unstructured):
         return np.where(view.tasks.kind == TaskKind.WORK, -np.inf, priority)
 
 
+class QueueBelowAny(Unstructured):
+    """The smallest int64 as a handler: its queue's pool, -2 - h, overflowed to an allocation of exabytes."""
+
+    name = "queue_below_any"
+
+    def route(self, view, rng):
+        return np.full(view.pending.size, np.iinfo(np.int64).min)
+
+
+class WrappingSeat(Unstructured):
+    """2**64 - 1 as an unsigned seat: cast to int64, it read as -1 (no handler) without a word."""
+
+    name = "wrapping_seat"
+
+    def route(self, view, rng):
+        return np.full(view.pending.size, np.iinfo(np.uint64).max, dtype=np.uint64)
+
+
 class Unbuildable(Nobody):
     def __init__(self):
         raise RuntimeError("needs a licence key")
@@ -215,6 +233,8 @@ def test_minus_inf_declines_a_task_and_passes():
     [
         (WrongShape, "check_route_valid", "route() returned shape", ()),
         (BadSeat, "check_route_valid", "seat outside", ()),
+        (QueueBelowAny, "check_route_valid", "below the lowest queue a team of its size has", ()),
+        (WrappingSeat, "check_route_valid", "returned 18446744073709551615, which is no seat index", ()),
         (SdrCloses, "check_route_valid", "cannot close", ()),
         (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),
         (ClosersInAQueue, "check_route_valid", "put a responded deal in a queue", ()),

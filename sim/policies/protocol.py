@@ -296,6 +296,9 @@ def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndar
         raise PolicyError(f"policy {policy}: {what}() returned shape {arr.shape}, expected ({n},)")
     if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise PolicyError(f"policy {policy}: {what}() must return integer seat indices")
+    if integer and arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        # Cast to int64 it would wrap round: 2**64 - 1 read as -1, no handler, without a word.
+        raise PolicyError(f"policy {policy}: {what}() returned {int(arr.max())}, which is no seat index")
     if not integer and arr.size and not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise PolicyError(f"policy {policy}: {what}() must return numbers, not {arr.dtype} ({arr.flat[0]!r}, ...)")
     return arr.astype(np.int64 if integer else np.float64)
@@ -319,12 +322,16 @@ def checked_route(
         h, team.size, pending.stage, pending.line, pending.kind, pools, team.can_close, team.lane_lines, team.lane_kinds
     )
     if fault:
-        raise PolicyError(f"policy {policy}: route() " + _ROUTE_FAULTS[fault].format(pool=pool, last=team.size - 1))
+        raise PolicyError(
+            f"policy {policy}: route() "
+            + _ROUTE_FAULTS[fault].format(pool=pool, last=team.size - 1, lowest=-1 - team.size)
+        )
     return h
 
 
 _ROUTE_FAULTS = {
     1: "returned a seat outside -1..{last}",
+    6: "returned {pool}, below the lowest queue a team of its size has ({lowest}: -2 - pool, pools 0..{last})",
     2: "put an opportunity in the queue of pool {pool}, which no seat answers (plan.seat_pool)",
     3: "put a responded deal in a queue; a closer is a seat",
     4: "queued for pool {pool} a lead that no seat of the pool is paid on (their lanes)",
@@ -351,8 +358,9 @@ def _route_fault(
     In order: a seat past the team (1); a queue of a pool no seat answers (2, naming the highest pool
     queued); a responded deal in a queue (3); a lead queued for a pool no seat of which is paid on its
     (line, kind) (4, naming the lowest such pool: the pool's reps of each lane answer what it is paid on,
-    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a
-    renewal) is the last column of ``lane_lines``.
+    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). A queue below any a
+    team of ``seats`` can have is 6 (naming it), checked with 1. Line -1 (a renewal) is the last column of
+    ``lane_lines``.
     """
     n_pools = 0
     for s in range(seat_pool.size):
@@ -361,6 +369,8 @@ def _route_fault(
     for i in range(h.size):
         if h[i] >= seats:
             return 1, -1
+        if h[i] < -1 - seats:  # no pool past the seats: its queue's index would overflow (-2 - h at -2**63)
+            return 6, h[i]
         if h[i] <= -2:
             queued = True
             highest = max(highest, -2 - h[i])
