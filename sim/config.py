@@ -53,7 +53,7 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
     """
     lines: list[str] = []
     for loc, message in error.problems:
-        path = ".".join(str(p) for p in loc)
+        path = ".".join(_key_text(p) for p in loc)
         for part in message.split("; "):
             head, _, rest = part.partition(":")
             if rest and " " not in head:
@@ -62,6 +62,18 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
             else:
                 lines.append(f"{source}: {path or '(top)'}: {part}{_block_name(data, path)}")
     return lines
+
+
+#: The longest key a problem's line quotes whole; a longer one is cut to its first LONG_KEY_SHOWN characters [A].
+LONG_KEY = 60
+LONG_KEY_SHOWN = 40
+
+
+def _key_text(part: object) -> str:
+    """A key of a problem's path as its line shows it: one longer than LONG_KEY (a pasted paragraph, 50,000
+    characters once) cut, with its length."""
+    text = str(part)
+    return text if len(text) <= LONG_KEY else f"{text[:LONG_KEY_SHOWN]}... ({len(text):,} characters)"
 
 
 def _block_name(data: Any, path: str) -> str:

@@ -7,6 +7,7 @@ an undefined end is left out.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from sim.catalogue import CATALOGUE, Unit
@@ -212,3 +213,16 @@ def not_shown(absent: list[str], quote: Callable[[str], str] = str) -> str:
         f"{', '.join(quote(m) for m in absent)}: no run has a value of {them} (a metric of a role, a product line "
         "or a channel these runs do not have, or a share of nothing in every run)"
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but the tab as its ``\\xNN`` escape.
+
+    A name in an export or a key in a file may hold one (a bell, an escape
+    sequence, a line break): printed raw it would drive the terminal, split a
+    message's line, or hide what it names; and TOML allows none in a comment.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

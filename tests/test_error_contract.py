@@ -842,3 +842,18 @@ def test_a_run_and_a_compare_do_not_write_into_one_folder(tmp_path):
             f"error: --out {backtest}: holds the files of a backtest (backtest.csv); write these to another folder, "
             "so that the two are not read as one; nothing was run"
         ]
+
+
+def test_a_key_with_control_characters_or_of_a_paragraph_s_length_is_one_readable_line(tmp_path):
+    # A line break in a key split its line in two; an escape sequence was sent to the terminal raw, which then
+    # showed the valid key "seed"; a 50,000-character key was quoted whole.
+    keys = '"quarters\\n" = 7\n"se\\u001b[2Ked" = 7\n"' + "k" * 5000 + '" = 1\n'
+    scenario = tmp_path / "keys.toml"
+    scenario.write_text(keys + SMALL.read_text())
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: {scenario}: quarters\\x0a: unknown key",
+        f"error: {scenario}: se\\x1b[2Ked: unknown key",
+        f"error: {scenario}: {'k' * 40}... (5,000 characters): unknown key",
+    ]

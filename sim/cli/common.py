@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sim.errors import InputError, PolicyError, interrupted
+from sim.format import printable
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -40,8 +41,8 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except InputError as e:
-        for line in e.problems:
-            click.echo(f"error: {line}", err=True)
+        for line in e.problems:  # a control character in a key or a file name would drive the terminal
+            click.echo(f"error: {printable(line)}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except PolicyError as e:
         click.echo(f"error: {one_line(str(e))}", err=True)

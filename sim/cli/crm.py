@@ -110,8 +110,8 @@ def calibrate_command(
             scenario_toml,
             summary_lines,
         )
-        from sim.crm.names import printable
         from sim.files import atomic_write_text
+        from sim.format import printable
 
     with reported_errors():
         columns = parse_columns(column_pairs)
@@ -192,7 +192,7 @@ def backtest_command(
     with loading_libraries():
         from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
         from sim.crm.backtest import backtest, summary_lines, verdict
-        from sim.crm.names import printable
+        from sim.format import printable
         from sim.policies import make_policy
 
     with reported_errors():

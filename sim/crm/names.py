@@ -5,8 +5,6 @@
 - identifiers: :func:`identifier`, :func:`scenario_name` and
   :func:`unique_names` turn labels from the data (offices, sectors, a file
   name) into the names a scenario file allows;
-- :func:`printable`: a text that may quote names, with their control
-  characters escaped for a terminal or a TOML comment.
 """
 
 from __future__ import annotations
@@ -19,19 +17,6 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim.format import counted
-
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character but the tab as its ``\\xNN`` escape.
-
-    A name in an export may hold one (a bell, an escape sequence, a line
-    break): printed raw it would drive the terminal, and TOML allows none in a
-    comment.
-    """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
 
 # ---- matching ------------------------------------------------------------------------
 

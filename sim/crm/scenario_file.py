@@ -17,7 +17,7 @@ import tomli_w
 
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit
-from sim.crm.names import printable
+from sim.format import printable
 from sim.scenario import MAX_VALUE_SHARE, Scenario, Segment, parse_scenario
 
 QUARTERS = 4
