@@ -857,3 +857,23 @@ def test_a_key_with_control_characters_or_of_a_paragraph_s_length_is_one_readabl
         f"error: {scenario}: se\\x1b[2Ked: unknown key",
         f"error: {scenario}: {'k' * 40}... (5,000 characters): unknown key",
     ]
+
+
+def test_every_unknown_policy_and_a_bad_metric_beside_them_are_said_at_once(tmp_path):
+    # run said the first unknown policy only; compare said an unknown metric, and the unknown policy after a rerun.
+    result = invoke("run", str(SMALL), "--policy", "nope", "--policy", "alsonope", "--quarters", "1")
+    assert result.exit_code == 2
+    assert [x.split(" (built-in")[0] for x in lines_of(result.stderr)] == [
+        "error: --policy: unknown policy 'nope'",
+        "error: --policy: unknown policy 'alsonope'",
+    ]
+    out = tmp_path / "out"
+    result = invoke(
+        "compare", str(SMALL), "--policy", "unstructured", "--policy", "nope", "--metric", "proffit", "--out", str(out)
+    )
+    assert result.exit_code == 2
+    assert [x.split(" (")[0] for x in lines_of(result.stderr)] == [
+        "error: --metric proffit: unknown metric 'proffit'",
+        "error: --policy: unknown policy 'nope'",
+    ]
+    assert not out.exists()

@@ -302,9 +302,14 @@ def compare_command(
         scenario = load_scenario(scenario_file)
         check_distinct(policy_names)
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
-        if faults := metric_faults(metric_names, scenario.reported_lines, scenario.seat_roles):
-            raise InputError([f"--metric {metric_names[i]}: {fault}" for i, fault in faults])
-        params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        faults = metric_faults(metric_names, scenario.reported_lines, scenario.seat_roles)
+        problems = [f"--metric {metric_names[i]}: {fault}" for i, fault in faults]
+        try:  # the policies' and parameters' problems beside the metrics', not after them
+            params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        except InputError as e:
+            raise InputError([*problems, *e.problems]) from None
+        if problems:
+            raise InputError(problems)
         experiment = comparison(
             scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
         )

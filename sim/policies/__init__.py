@@ -29,7 +29,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
 from sim.policies.value_based import ValueBased
-from sim.strict import Strict, ValidationError
+from sim.strict import FieldInfo, Strict, ValidationError
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -237,7 +237,15 @@ def _resolved(
 ) -> list[tuple[Policy, dict[str, Any]]]:
     """``policies_for``'s policies, each with the parameters it was given, in the order of ``names``."""
     names = tuple(names) or (scenario.policy.name,)
-    accepted = {name: policy_class(name, "--policy").parameters() for name in names}
+    accepted: dict[str, dict[str, FieldInfo]] = {}
+    unknown: list[str] = []
+    for name in names:  # every unknown one at once, not the first alone
+        try:
+            accepted[name] = policy_class(name, "--policy").parameters()
+        except InputError as e:
+            unknown += [p for p in e.problems if p not in unknown]
+    if unknown:
+        raise InputError(unknown)
     policies: list[tuple[Policy, dict[str, Any]]] = []
     problems: list[str] = []
     for name in names:
