@@ -260,6 +260,20 @@ def test_a_file_that_is_not_utf8_is_refused_saying_so(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such_not_as_latin1(tmp_path: Path, encoding: str) -> None:
+    # A spreadsheet's "Unicode text" export was called a file saved as Latin-1 or Windows-1252.
+    path = tmp_path / "pipeline.csv"
+    text = HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10\n"
+    path.write_bytes(("\ufeff" if encoding == "utf-16-be" else "").encode(encoding) + text.encode(encoding))
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: UTF-16 text (as a spreadsheet's 'Unicode text' saves it), not UTF-8: save it as UTF-8 (in a "
+        "spreadsheet: CSV UTF-8)"
+    ]
+
+
 def test_a_csv_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path) -> None:
     for special in (Path("/dev/zero"), tmp_path):
         with pytest.raises(InputError) as e:

@@ -72,6 +72,14 @@ def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path
     ]
 
 
+def test_calibrate_to_an_out_of_no_name_asks_for_one(tmp_path):
+    # --out '' read as the current folder: "error: --out .:  in it is a folder, where a file goes".
+    missing = str(tmp_path / "missing.csv")
+    result = invoke("calibrate", "--accounts", missing, "--pipeline", missing, "--teams", missing, "--out", "")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == ["error: --out: the scenario file to write needs a name; nothing was read"]
+
+
 def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_line(tmp_path, monkeypatch):
     def disk_full(metrics, title, path, shocks=()):
         raise OSError(28, "No space left on device", str(path))

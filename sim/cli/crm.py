@@ -116,6 +116,8 @@ def calibrate_command(
     with reported_errors():
         columns = parse_columns(column_pairs)
         cutoff_date = parse_cutoff(cutoff)
+        if not out_file.name:  # --out '': the folder it names is no file to write
+            raise InputError(["--out: the scenario file to write needs a name; nothing was read"])
         check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}

@@ -131,6 +131,13 @@ def read_table(
     except pd.errors.EmptyDataError:
         raise InputError([f"{where}: empty file (no header row)"]) from None
     except UnicodeDecodeError:
+        if _starts(Path(path), 2) in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark of UTF-16
+            raise InputError(
+                [
+                    f"{where}: UTF-16 text (as a spreadsheet's 'Unicode text' saves it), not UTF-8: save it as "
+                    "UTF-8 (in a spreadsheet: CSV UTF-8)"
+                ]
+            ) from None
         line, byte = _first_not_utf8(Path(path))
         raise InputError(
             [
@@ -250,6 +257,12 @@ def read_table(
         notes=tuple(notes),
         set_aside=set_aside,
     )
+
+
+def _starts(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of the file at ``path``."""
+    with path.open("rb") as f:
+        return f.read(n)
 
 
 def _first_not_utf8(path: Path) -> tuple[int, int]:
