@@ -537,7 +537,7 @@ def _experiment(tmp_path, body: str) -> Path:
         (
             '[[policies]]\nname = "unstructured"\n[[factors]]\nname = "n"\ntarget = "scenario.reps.*.count"\n'
             'mode = "scale"\ninteger = true\nvalues = [1e308]\n',
-            "factor n: inf has no whole number to round to",
+            "factors.0.values: 2 x 1e+308 is inf, which has no whole number to round to",
         ),
     ],
 )

@@ -416,7 +416,7 @@ def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
         "factors.0.target: 'scenario.reps.*.countx' matches no value of the resolved scenario (did you mean "
         "'scenario.reps.*.count'?)",
         "factors.1.target: no policy in the experiment has a parameter 'nonsense'",
-        "factor h: inf has no whole number to round to (is the value too large?)",
+        "factors.2.values: 2 x 1e+308 is inf, which has no whole number to round to (is the value too large?)",
         "policies.0 (a) at design point 0: params.books: Input should be 'keep' or 'redeal', not 're-deal'",
     ]
 

@@ -146,18 +146,22 @@ def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _whole(value: float, factor: Factor) -> int:
-    """``value`` rounded to a whole number for an integer factor, or InputError if it has none (inf, nan)."""
+def _whole(value: float, where: str, made: str) -> int:
+    """``value`` rounded to a whole number for an integer factor (``where``: its values' key), or InputError if it
+    has none (inf, nan); ``made``: how the factor made it (``2 x 1e+308``), which the error shows beside it."""
     if not math.isfinite(value):
-        raise InputError([f"factor {factor.name}: {value} has no whole number to round to (is the value too large?)"])
+        raise InputError(
+            [f"{where}: {made} is {value}, which has no whole number to round to (is the value too large?)"]
+        )
     return round(value)
 
 
-def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
+def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any, where: str) -> int:
     """Set (or scale) every value ``path`` names in the scenario data; returns how many changed.
 
     ``path`` is read by :func:`sim.config.locate` (``*`` matches every list item
-    or key); ``scale`` passes over values that are not numbers.
+    or key); ``scale`` passes over values that are not numbers; ``where``: the factor's values' key, which a
+    value an integer factor cannot round is said at.
     """
     changed = 0
     for container, key in locate(data, path):
@@ -166,7 +170,8 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any) -> int:
         if factor.mode == "scale" and not is_number:
             continue
         new = current * value if factor.mode == "scale" else value
-        container[key] = _whole(new, factor) if factor.integer else new
+        made = f"{current!r} x {value!r}" if factor.mode == "scale" else repr(value)
+        container[key] = _whole(new, where, made) if factor.integer else new
         changed += 1
     return changed
 
@@ -197,7 +202,7 @@ def apply_point(
         section, _, path = f.target.partition(".")
         try:
             if section == "scenario":
-                if _apply(data, path, f, value) == 0:
+                if _apply(data, path, f, value, f"factors.{i}.values") == 0:
                     paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
                     problems.append(
                         f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"
@@ -221,7 +226,8 @@ def apply_point(
                 if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
                     continue  # a number given wrongly: the policy's own check says so ("half" x 1.5 crashed)
                 new = current * value if f.mode == "scale" else value
-                overrides[p.key][path] = _whole(new, f) if f.integer else new
+                made = f"{current!r} x {value!r}" if f.mode == "scale" else repr(value)
+                overrides[p.key][path] = _whole(new, f"factors.{i}.values", made) if f.integer else new
         except InputError as e:
             problems += e.problems
     return data, overrides, problems
