@@ -394,6 +394,28 @@ def test_a_stop_from_outside_ends_a_run_as_ctrl_c_does_and_writes_nothing(tmp_pa
     assert not out.exists()
 
 
+def test_a_stop_as_a_finished_command_winds_down_leaves_its_exit_status_and_one_past_its_handling_has_its_line():
+    # A Ctrl-C just after "wrote ..." ended in exit 130 with no line over results written whole. Once the
+    # command is done, stops are ignored; one that escapes a command's own handling is said as any stop is.
+    code = (
+        "import signal, sys\n"
+        "from sim.cli import main\n"
+        "from sim.cli import scenario\n"
+        "try:\n"
+        f"    main.main(['validate', {str(SMALL)!r}])\n"
+        "except SystemExit as e:\n"
+        "    print('exit', e.code, signal.getsignal(signal.SIGINT) is signal.SIG_IGN, file=sys.stderr)\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "def stopped(**_):\n"
+        "    raise KeyboardInterrupt\n"
+        "main.commands['validate'].callback = stopped\n"
+        f"main.main(['validate', {str(SMALL)!r}])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert [x for x in r.stderr.splitlines() if x] == ["exit 0 True", "interrupted: nothing half-written is left"]
+    assert r.returncode == 130
+
+
 def test_an_experiment_of_one_policy_over_a_grid_prints_its_points_differences(tmp_path):
     experiment = tmp_path / "one_policy.toml"
     experiment.write_text(

@@ -61,9 +61,13 @@ class _Commands(click.Group):
         except click.exceptions.ClickException as e:
             click.echo(f"error: {one_line(e.format_message())}", err=True)
             sys.exit(e.exit_code)
-        except click.exceptions.Abort:
+        except (click.exceptions.Abort, KeyboardInterrupt):  # the latter: a stop past a command's own handling
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
+        # The work is done and said: a stop while the process winds down (its libraries' exit handlers) would only
+        # turn the exit status into 130, with no line, over results written whole.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         sys.exit(code if isinstance(code, int) else 0)
 
 
