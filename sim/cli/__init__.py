@@ -64,10 +64,11 @@ class _Commands(click.Group):
         except (click.exceptions.Abort, KeyboardInterrupt):  # the latter: a stop past a command's own handling
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
-        # The work is done and said: a stop while the process winds down (its libraries' exit handlers) would only
-        # turn the exit status into 130, with no line, over results written whole.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if args is None:  # the command line itself (not a caller in a process that goes on: a test's runner)
+            # The work is done and said: a stop while the process winds down (its libraries' exit handlers) would
+            # only turn the exit status into 130, with no line, over results written whole.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         sys.exit(code if isinstance(code, int) else 0)
 
 
