@@ -80,6 +80,22 @@ def test_calibrate_to_an_out_of_no_name_asks_for_one(tmp_path):
     assert lines_of(result.stderr) == ["error: --out: the scenario file to write needs a name; nothing was read"]
 
 
+@pytest.mark.parametrize("command", ["calibrate", "backtest"])
+def test_calibrate_and_backtest_say_every_bad_option_at_once_before_reading(tmp_path, command):
+    # A bad --column hid a bad --date-format (found only when the dates were read) and a bad --param.
+    missing = str(tmp_path / "missing.csv")
+    args = ["--accounts", missing, "--pipeline", missing, "--teams", missing, "--cutoff", "2017-05-01"]
+    args += ["--column", "x", "--date-format", "%"]
+    args += ["--out", str(tmp_path / "c.toml")] if command == "calibrate" else ["--param", "y"]
+    result = invoke(command, *args)
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: --column 'x': expected FILE_KIND.FIELD=NAME, e.g. pipeline.close_value=amount",
+        "error: --date-format: '%' is no date pattern: stray % in format '%'",
+        *(["error: --param 'y': expected KEY=VALUE"] if command == "backtest" else []),
+    ]
+
+
 def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_line(tmp_path, monkeypatch):
     def disk_full(metrics, title, path, shocks=()):
         raise OSError(28, "No space left on device", str(path))

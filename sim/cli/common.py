@@ -250,6 +250,20 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
+def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
+    """Each of ``checks``' results, in order; or InputError with every problem they raise, at once (a command's
+    options, each checked on its own: a bad --column hid a bad --cutoff and --date-format)."""
+    results, problems = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(problems)
+    return tuple(results)
+
+
 def check_distinct(policy_names: tuple[str, ...]) -> None:
     """InputError if ``--policy`` names a policy twice."""
     if len(set(policy_names)) != len(policy_names):

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import BACKTEST_FILES, check_out, check_single_out, loading_libraries, parse_params, reported_errors
+from sim.cli.common import (
+    BACKTEST_FILES,
+    check_out,
+    check_single_out,
+    checked_together,
+    loading_libraries,
+    parse_params,
+    reported_errors,
+)
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -114,17 +122,17 @@ def calibrate_command(
         from sim.format import printable
 
     with reported_errors():
-        columns = parse_columns(column_pairs)
-        cutoff_date = parse_cutoff(cutoff)
-        if not out_file.name:  # --out '': the folder it names is no file to write
-            raise InputError(["--out: the scenario file to write needs a name; nothing was read"])
-        check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
+        columns, cutoff_date, formats, _ = checked_together(
+            lambda: parse_columns(column_pairs),
+            lambda: parse_cutoff(cutoff),
+            lambda: parse_formats(number_format, date_format),
+            lambda: _check_scenario_out(out_file),
+        )
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}
         for option, given in inputs.items():
             if out_file.resolve() == Path(given).resolve():
                 raise InputError([f"--out {out_file}: is the {option} file; write the scenario elsewhere"])
-        formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
         chosen = auto_units(cleaned) if units is None else units
@@ -154,6 +162,13 @@ def calibrate_command(
             click.echo(line)
         atomic_write_text(out_file, text)
         click.echo(f"\nwrote {out_file}")
+
+
+def _check_scenario_out(out_file: Path) -> None:
+    """InputError unless the scenario can be written to ``out_file`` (``--out`` of ``covsim calibrate``)."""
+    if not out_file.name:  # --out '': the folder it names is no file to write
+        raise InputError(["--out: the scenario file to write needs a name; nothing was read"])
+    check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
 
 
 @click.command("backtest")
@@ -198,10 +213,13 @@ def backtest_command(
         from sim.policies import make_policy
 
     with reported_errors():
-        columns = parse_columns(column_pairs)
-        cutoff_date = parse_cutoff(cutoff)
+        columns, cutoff_date, formats, params = checked_together(
+            lambda: parse_columns(column_pairs),
+            lambda: parse_cutoff(cutoff),
+            lambda: parse_formats(number_format, date_format),
+            lambda: parse_params(param_pairs),
+        )
         assert cutoff_date is not None  # --cutoff is required
-        params = parse_params(param_pairs)
         if params and policy_name is None:
             raise InputError(["--param: give the policy it is for with --policy"])
         policy = None
@@ -216,7 +234,6 @@ def backtest_command(
 
         if out_dir is not None:
             check_single_out(out_dir, BACKTEST_FILES)
-        formats = parse_formats(number_format, date_format)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with ExitStack() as shown:
             bars: list[Any] = []  # opened at the first seed done, so an input error is not preceded by a bar

@@ -61,6 +61,11 @@ def parse_formats(number: str = "auto", date: str = "auto") -> Formats:
         problems.append(
             f"--date-format: {date!r} is not auto, {', '.join(DATE_FORMATS)} or a strftime pattern such as %d.%m.%Y"
         )
+    elif "%" in date and date not in DATE_FORMATS:
+        try:  # the pattern itself, before any file is read (a stray % was found only when reading the dates)
+            read_dates(pd.Series(["2017-01-02"]), date)
+        except InputError as e:
+            problems += e.problems
     if problems:
         raise InputError(problems)
     return Formats(number, date)
