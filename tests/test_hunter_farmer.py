@@ -105,3 +105,13 @@ def test_a_hunter_share_that_rounds_to_no_hunter_or_no_farmer_is_refused():
     assert make_policy("hunter_farmer", {"hunter_share": 0.99}).problems(scenario) == [
         "hunter_share: 0.99 of the 28 field closing seats rounds to no farmer (a farmer needs a share below 0.982)"
     ]
+
+
+def test_a_team_of_one_closer_runs_unsplit_its_farmer_answering_its_own_pool():
+    # Its one farmer's pool (1) is past the team's one seat: a bound of the route's check by the seats refused it.
+    one = load_scenario(ROOT / "scenarios" / "small.toml").with_overrides(
+        "one closer", reps=[{"role": "full_cycle", "count": 1}], quarters=1
+    )
+    result = run(one, make_policy("hunter_farmer"), seed=3)
+    won = result.metrics.query("segment == 'all' and metric == 'opps_won'").value.sum()
+    assert won > 0

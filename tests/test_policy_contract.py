@@ -140,7 +140,7 @@ class DeclinesWithMinusInf(Unstructured):
 
 
 class QueueBelowAny(Unstructured):
-    """The smallest int64 as a handler: its queue's pool, -2 - h, overflowed to an allocation of exabytes."""
+    """The smallest int64 as a handler: an array sized by its queue's pool, -2 - h, asked for exabytes."""
 
     name = "queue_below_any"
 
@@ -233,7 +233,7 @@ def test_minus_inf_declines_a_task_and_passes():
     [
         (WrongShape, "check_route_valid", "route() returned shape", ()),
         (BadSeat, "check_route_valid", "seat outside", ()),
-        (QueueBelowAny, "check_route_valid", "below the lowest queue a team of its size has", ()),
+        (QueueBelowAny, "check_route_valid", "queue of pool 9223372036854775806, which no seat answers", ()),
         (WrappingSeat, "check_route_valid", "returned 18446744073709551615, which is no seat index", ()),
         (SdrCloses, "check_route_valid", "cannot close", ()),
         (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),

@@ -322,16 +322,12 @@ def checked_route(
         h, team.size, pending.stage, pending.line, pending.kind, pools, team.can_close, team.lane_lines, team.lane_kinds
     )
     if fault:
-        raise PolicyError(
-            f"policy {policy}: route() "
-            + _ROUTE_FAULTS[fault].format(pool=pool, last=team.size - 1, lowest=-1 - team.size)
-        )
+        raise PolicyError(f"policy {policy}: route() " + _ROUTE_FAULTS[fault].format(pool=pool, last=team.size - 1))
     return h
 
 
 _ROUTE_FAULTS = {
     1: "returned a seat outside -1..{last}",
-    6: "returned {pool}, below the lowest queue a team of its size has ({lowest}: -2 - pool, pools 0..{last})",
     2: "put an opportunity in the queue of pool {pool}, which no seat answers (plan.seat_pool)",
     3: "put a responded deal in a queue; a closer is a seat",
     4: "queued for pool {pool} a lead that no seat of the pool is paid on (their lanes)",
@@ -358,9 +354,8 @@ def _route_fault(
     In order: a seat past the team (1); a queue of a pool no seat answers (2, naming the highest pool
     queued); a responded deal in a queue (3); a lead queued for a pool no seat of which is paid on its
     (line, kind) (4, naming the lowest such pool: the pool's reps of each lane answer what it is paid on,
-    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). A queue below any a
-    team of ``seats`` can have is 6 (naming it), checked with 1. Line -1 (a renewal) is the last column of
-    ``lane_lines``.
+    ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a
+    renewal) is the last column of ``lane_lines``.
     """
     n_pools = 0
     for s in range(seat_pool.size):
@@ -369,8 +364,6 @@ def _route_fault(
     for i in range(h.size):
         if h[i] >= seats:
             return 1, -1
-        if h[i] < -1 - seats:  # no pool past the seats: its queue's index would overflow (-2 - h at -2**63)
-            return 6, h[i]
         if h[i] <= -2:
             queued = True
             highest = max(highest, -2 - h[i])
@@ -379,12 +372,13 @@ def _route_fault(
             if stage[i] == _IN_WORK and h[i] >= 0 and not can_close[h[i]]:
                 return 5, -1
         return 0, -1
-    answered = np.zeros(max(n_pools, highest + 1), dtype=np.bool_)
+    # Sized by the plan's pools, not the highest queued: -2 - h of -2**63 asked for exabytes.
+    answered = np.zeros(n_pools, dtype=np.bool_)
     for s in range(seat_pool.size):
         if seat_pool[s] >= 0:
             answered[seat_pool[s]] = True
     for i in range(h.size):
-        if h[i] <= -2 and not answered[-2 - h[i]]:
+        if h[i] <= -2 and (-2 - h[i] >= n_pools or not answered[-2 - h[i]]):
             return 2, highest
     for i in range(h.size):
         if h[i] <= -2 and stage[i] != _AWAITING:
