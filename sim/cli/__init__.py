@@ -16,6 +16,9 @@ written together when the work is done, all or none of them.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import signal
 import sys
 from typing import Any
@@ -64,16 +67,26 @@ class _Commands(click.Group):
         except (click.exceptions.Abort, KeyboardInterrupt):  # the latter: a stop past a command's own handling
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
+        status = code if isinstance(code, int) else 0
         if args is None:  # the command line itself (not a caller in a process that goes on: a test's runner)
-            # The work is done and said: a stop while the process winds down (its libraries' exit handlers) would
-            # only turn the exit status into 130, with no line, over results written whole.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        sys.exit(code if isinstance(code, int) else 0)
+            # The work is done and said: a stop while the process winds down (its libraries' exit handlers) ends
+            # it at once with the command's own status, not 130 with no line over results written whole.
+            signal.signal(signal.SIGINT, functools.partial(_end_now, status))
+            signal.signal(signal.SIGTERM, functools.partial(_end_now, status))
+        sys.exit(status)
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _end_now(status: int, signum: int, frame: object) -> None:
+    """A stop once the command is done: the process ends at once, with the command's exit status (a hang in a
+    library's exit handler stays stoppable)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, or a stream closed: nothing left to say
+            stream.flush()
+    os._exit(status)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
