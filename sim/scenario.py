@@ -35,7 +35,7 @@ from sim.config import (
 )
 from sim.errors import InputError
 from sim.selling import Activities, Digital, Relationship, Service
-from sim.shocks import HiringFreeze, ModelRollout, OverlayLaunch, Shock
+from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift, Shock
 from sim.strict import Field, Strict, model_validator
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
@@ -334,6 +334,14 @@ class Scenario(Strict):
         rollouts = [i for i, s in enumerate(self.shocks) if isinstance(s, ModelRollout)]
         for i in rollouts[1:]:
             problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
+        shift = {i: s for i, s in enumerate(self.shocks) if isinstance(s, PotentialShift)}
+        # A shift persists, so a segment's shifts multiply: together they keep MAX_SHIFT.
+        for ids in sorted({tuple(i for i, s in shift.items() if s.segment in ("", g)) for g in segments}):
+            if len(ids) > 1 and (product := math.prod(shift[i].factor for i in ids)) > MAX_SHIFT:
+                problems.append(
+                    f"shocks.{ids[-1]}.factor: the potential shifts {', '.join(map(str, ids))} multiply potentials by "
+                    f"{product:,.4g} together, more than {MAX_SHIFT:g}"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -579,6 +579,12 @@ def test_experiments_that_could_only_fail_late_or_hang_are_refused_first(tmp_pat
             'quarters = 4\nshocks = [{ kind = "potential_shift", quarter = 2, factor = 1e18 }]',
             "shocks.0.factor: Input should be less than or equal to 100",
         ),
+        (  # shifts persist and multiply: 160 of 100 each overflowed the potentials
+            "quarters = 4",
+            'quarters = 4\nshocks = [{ kind = "potential_shift", quarter = 2, factor = 50 }, '
+            '{ kind = "potential_shift", quarter = 3, factor = 50, segment = "smb" }]',
+            "shocks.1.factor: the potential shifts 0, 1 multiply potentials by 2,500 together, more than 100",
+        ),
         (
             "cost_per_year = 80000",
             "cost_per_year = 80000\n\n[activities]\ncall_stock = 1e308",
