@@ -132,13 +132,14 @@ def _money_end(v: float, ends: tuple[float, float]) -> str:
     """An end ``v`` of an interval of money ``ends``, in the unit (M, k or none) of the larger end, to one decimal
     in M or k, or up to three where the interval is narrower than a tenth of one (``[-0.8M, +1.1M]``, where
     ``[-830.0k, +1.1M]`` read as of two precisions; ``[+1.00M, +1.05M]``) or where an end would show as 0
-    (``[-0.016M, +1.085M]``, where ``[0.0M, +1.1M]`` hid that the interval includes 0). An end not 0 that even
-    three decimals show as 0 is shown in its own unit (``[-16, +1.1M]``): its sign says which side of 0 it is."""
+    (``[-0.02M, +1.08M]``, where ``[0.0M, +1.1M]`` hid that [-16k, +1.1M] includes 0). An end not 0 that even
+    three decimals show as 0 is shown in its own unit (``[-16, +1.1M]``), below one to a significant digit
+    (``[-0.3, +5.0M]``): its sign says which side of 0 it is."""
     top = max(abs(e) for e in ends)
     suffix, scale = next(((s, d) for s, d in MONEY_SCALES if top >= d), ("", 1.0))
     if not suffix:
         rounded = round(v) + 0
-        return f"{rounded:+,d}" if rounded else "0"
+        return f"{rounded:+,d}" if rounded else f"{v:+.1g}" if v else "0"
     width = abs(ends[1] - ends[0]) / scale
     decimals = 1 if width >= 0.1 or not width else min(3, -math.floor(math.log10(width)))
     for e in ends:  # a digit more for an end that would show as 0, as far as three decimals show it
@@ -215,14 +216,17 @@ def not_shown(absent: list[str], quote: Callable[[str], str] = str) -> str:
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def printable(text: str) -> str:
-    """``text`` with every control character but the tab as its ``\\xNN`` escape.
+    """``text`` with every control character but the tab (C0, DEL, C1, and the line and paragraph separators)
+    as its ``\\xNN`` or ``\\uNNNN`` escape.
 
     A name in an export or a key in a file may hold one (a bell, an escape
     sequence, a line break): printed raw it would drive the terminal, split a
     message's line, or hide what it names; and TOML allows none in a comment.
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
+    )

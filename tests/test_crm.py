@@ -7,6 +7,7 @@ when the folder is absent.
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -388,14 +389,18 @@ def test_a_win_rate_resting_on_few_closed_deals_is_flagged_with_its_interval() -
 
 
 @needs_data
-def test_a_value_share_past_the_most_a_scenario_may_name_is_written_at_that_bound_and_said():
-    import dataclasses
-
-    from sim.crm.scenario_file import _value_share
+def test_a_value_share_past_the_most_a_scenario_may_name_is_calibrated_at_that_bound_and_said():
+    # --units divides the wallet and keeps the deal: enough of them take a deal past a million wallets.
     from sim.scenario import MAX_VALUE_SHARE
 
-    fit = dataclasses.replace(calibrated()[0].segments[0], value_share_new=3.2e6)
-    share, how = _value_share(fit, "new_logo")
-    assert share == MAX_VALUE_SHARE
-    assert how[-1] == "gave 3,200,000, above the most a scenario may name: set to 1,000,000"
-    assert _value_share(calibrated()[0].segments[0], "new_logo")[0] < 1  # the export's own: well inside
+    export = crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products")))
+    cleaned, _ = crm.clean(export)
+    one = crm.calibrate(cleaned)
+    units = math.ceil(2 * MAX_VALUE_SHARE / min(s.value_share_new for s in one.segments))
+    many = crm.calibrate(cleaned, units=units)
+    assert all(s.value_share_new == s.value_share_expansion == MAX_VALUE_SHARE for s in many.segments)
+    said = [n for n in many.notes if "is above the most a scenario may name: 1,000,000 written" in n]
+    assert [n.split(" value_share")[0] for n in said] == [
+        f"segment {s.name}: {kind}" for s in many.segments for kind in ("new_logo", "expansion")
+    ]
+    assert all(s.value_share_new < 1 for s in one.segments)  # the export's own: well inside

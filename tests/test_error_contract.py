@@ -82,17 +82,22 @@ def test_calibrate_to_an_out_of_no_name_asks_for_one(tmp_path):
 
 @pytest.mark.parametrize("command", ["calibrate", "backtest"])
 def test_calibrate_and_backtest_say_every_bad_option_at_once_before_reading(tmp_path, command):
-    # A bad --column hid a bad --date-format (found only when the dates were read) and a bad --param.
+    # A bad --column hid a bad --date-format (found only when the dates were read), --param, --policy and --out.
     missing = str(tmp_path / "missing.csv")
+    (tmp_path / "a_file").write_text("x")
     args = ["--accounts", missing, "--pipeline", missing, "--teams", missing, "--cutoff", "2017-05-01"]
-    args += ["--column", "x", "--date-format", "%"]
-    args += ["--out", str(tmp_path / "c.toml")] if command == "calibrate" else ["--param", "y"]
+    args += ["--column", "x", "--date-format", "%", "--out", str(tmp_path / "a_file" / "out")]
+    backtest = command == "backtest"
+    args += ["--param", "y", "--policy", "nope"] if backtest else []
     result = invoke(command, *args)
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [
+    # calibrate's --out is the file to write, backtest's the folder: each names the folder it cannot write in.
+    out, spared = (tmp_path / "a_file" / "out", "run") if backtest else (tmp_path / "a_file", "read")
+    assert [x.split(" (built-in")[0] for x in lines_of(result.stderr)] == [
         "error: --column 'x': expected FILE_KIND.FIELD=NAME, e.g. pipeline.close_value=amount",
         "error: --date-format: '%' is no date pattern: stray % in format '%'",
-        *(["error: --param 'y': expected KEY=VALUE"] if command == "backtest" else []),
+        *(["error: --param 'y': expected KEY=VALUE", "error: --policy: unknown policy 'nope'"] if backtest else []),
+        f"error: --out {out}: {tmp_path / 'a_file'} is not a folder; nothing was {spared}",
     ]
 
 
@@ -887,6 +892,10 @@ def test_a_key_with_control_characters_or_of_a_paragraph_s_length_is_one_readabl
         f"error: {scenario}: se\\x1b[2Ked: unknown key",
         f"error: {scenario}: {'k' * 40}... (5,000 characters): unknown key",
     ]
+    from sim.format import printable
+
+    # C1 controls (\x9b starts a terminal's control sequence as ESC [ does) and the Unicode line separators too.
+    assert printable("a\x9bb\x85c\u2028d\u2029e\tf") == "a\\x9bb\\x85c\\u2028d\\u2029e\tf"
 
 
 def test_every_unknown_policy_and_a_bad_metric_beside_them_are_said_at_once(tmp_path):

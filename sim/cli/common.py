@@ -44,8 +44,8 @@ def reported_errors() -> Iterator[None]:
         for line in e.problems:  # a control character in a key or a file name would drive the terminal
             click.echo(f"error: {printable(line)}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except PolicyError as e:
-        click.echo(f"error: {one_line(str(e))}", err=True)
+    except PolicyError as e:  # a user policy's own words, escaped as any line of bad input
+        click.echo(f"error: {printable(one_line(str(e)))}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)

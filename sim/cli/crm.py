@@ -210,14 +210,24 @@ def backtest_command(
         from sim.crm import parse_columns, parse_cutoff, parse_formats, read_export
         from sim.crm.backtest import backtest, summary_lines, verdict
         from sim.format import printable
-        from sim.policies import make_policy
+        from sim.policies import make_policy, policy_class
+
+    def policy_known() -> None:  # its parameters' values are checked once they are read
+        if policy_name is not None:
+            policy_class(policy_name, "--policy")
+
+    def out_usable() -> None:
+        if out_dir is not None:
+            check_single_out(out_dir, BACKTEST_FILES)
 
     with reported_errors():
-        columns, cutoff_date, formats, params = checked_together(
+        columns, cutoff_date, formats, params, _, _ = checked_together(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
             lambda: parse_formats(number_format, date_format),
             lambda: parse_params(param_pairs),
+            policy_known,
+            out_usable,
         )
         assert cutoff_date is not None  # --cutoff is required
         if params and policy_name is None:
@@ -232,8 +242,6 @@ def backtest_command(
                 # Checked against the calibrated world: a segment it names must be one of the calibration's.
                 return make_policy(name, params, where="--policy", scenario=calibrated, params_at="--param")
 
-        if out_dir is not None:
-            check_single_out(out_dir, BACKTEST_FILES)
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         with ExitStack() as shown:
             bars: list[Any] = []  # opened at the first seed done, so an input error is not preceded by a bar

@@ -23,7 +23,7 @@ from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
-from sim.scenario import MAX_CATEGORIES
+from sim.scenario import MAX_CATEGORIES, MAX_VALUE_SHARE
 from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
@@ -296,6 +296,17 @@ def _fit_segment(
     # A lognormal value draw with this sigma around the mean has the data's median.
     value_sigma = math.sqrt(2 * math.log(deal_mean / deal)) if deal > 0 and deal_mean > deal else 0.0
     dates = engaged["engage_date"]
+    shares = {
+        "new_logo": deal_mean / (p_median / units),
+        "expansion": deal_mean / (p_median / units * (1 - SHARE_OF_WALLET)),
+    }
+    for kind, share in shares.items():
+        if share > MAX_VALUE_SHARE:  # a scenario may name no more (a typing error's bound, far past any real one)
+            notes.append(
+                f"segment {name}: {kind} value_share {share:,.0f} (mean won deal / untapped wallet) is above the most "
+                f"a scenario may name: {MAX_VALUE_SHARE:,.0f} written"
+            )
+            shares[kind] = MAX_VALUE_SHARE
     fit = SegmentFit(
         name=name,
         accounts=n,
@@ -322,8 +333,8 @@ def _fit_segment(
         deal_median=deal,
         deal_mean=deal_mean,
         value_sigma=value_sigma,
-        value_share_new=deal_mean / (p_median / units),
-        value_share_expansion=deal_mean / (p_median / units * (1 - SHARE_OF_WALLET)),
+        value_share_new=shares["new_logo"],
+        value_share_expansion=shares["expansion"],
         effort_hours=EFFORT_HOURS * cycle_days / team.cycle_days,
         churn_per_year=CHURN_PER_YEAR.get(name, DEFAULT_CHURN),
         first_engage=str(dates.min().date()) if len(dates) else "-",

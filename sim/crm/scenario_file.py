@@ -18,7 +18,7 @@ import tomli_w
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit
 from sim.format import printable
-from sim.scenario import MAX_VALUE_SHARE, Scenario, Segment, parse_scenario
+from sim.scenario import Scenario, Segment, parse_scenario
 
 QUARTERS = 4
 SEED = 0
@@ -292,27 +292,18 @@ def _write_customers(w: _Writer, cal: Calibration, s: SegmentFit, seg: dict[str,
 
 
 def _value_share(s: SegmentFit, kind: str) -> tuple[float, tuple[str, ...]]:
-    """The value_share of new_logo or expansion deals in a segment, and the comment lines saying how it was found
-    (past MAX_VALUE_SHARE, that bound, said)."""
-    how: tuple[str, ...]
+    """The value_share of new_logo or expansion deals in a segment, and the comment lines saying how it was found."""
     if kind == "new_logo":
-        share = s.value_share_new
-        how = (
+        return _sig(s.value_share_new), (
             f"mean won deal {_n(s.deal_mean)} ({s.won_values:,} won deals) / potential_median "
             f"{_n(s.potential_median)} (a prospect's untapped wallet is its potential;",
             "the model's value draw keeps the mean, value_sigma gives the median)",
         )
-    else:
-        share = s.value_share_expansion
-        how = (
-            f"mean won deal {_n(s.deal_mean)} / (potential_median {_n(s.potential_median)} x (1 - "
-            f"share_of_wallet {SHARE_OF_WALLET})):",
-            "a customer's untapped wallet is potential - spend, so its deals match the data too",
-        )
-    if share > MAX_VALUE_SHARE:
-        how = (*how, f"gave {share:,.0f}, above the most a scenario may name: set to {MAX_VALUE_SHARE:,.0f}")
-        share = MAX_VALUE_SHARE
-    return _sig(share), how
+    return _sig(s.value_share_expansion), (
+        f"mean won deal {_n(s.deal_mean)} / (potential_median {_n(s.potential_median)} x (1 - "
+        f"share_of_wallet {SHARE_OF_WALLET})):",
+        "a customer's untapped wallet is potential - spend, so its deals match the data too",
+    )
 
 
 def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str) -> dict[str, Any]:
