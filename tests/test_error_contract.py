@@ -72,12 +72,17 @@ def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path
     ]
 
 
-def test_calibrate_to_an_out_of_no_name_asks_for_one(tmp_path):
-    # --out '' read as the current folder: "error: --out .:  in it is a folder, where a file goes".
-    missing = str(tmp_path / "missing.csv")
-    result = invoke("calibrate", "--accounts", missing, "--pipeline", missing, "--teams", missing, "--out", "")
-    assert result.exit_code == 2
-    assert lines_of(result.stderr) == ["error: --out: the scenario file to write needs a name; nothing was read"]
+@pytest.mark.parametrize("command", [RUN, ["calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t"]])
+def test_an_empty_out_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, command):
+    # run --out "" wrote four files into the folder it was run from; calibrate said "--out .:  in it is a folder".
+    monkeypatch.chdir(tmp_path)
+    for out in (["--out", ""], ["--out="]):
+        result = invoke(*command, *out)
+        assert result.exit_code == 2
+        assert lines_of(result.stderr) == [
+            "error: --out: the name is empty (it would be the current folder); name where to write"
+        ]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["calibrate", "backtest"])

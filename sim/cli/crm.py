@@ -166,8 +166,6 @@ def calibrate_command(
 
 def _check_scenario_out(out_file: Path) -> None:
     """InputError unless the scenario can be written to ``out_file`` (``--out`` of ``covsim calibrate``)."""
-    if not out_file.name:  # --out '': the folder it names is no file to write
-        raise InputError(["--out: the scenario file to write needs a name; nothing was read"])
     check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
 
 
