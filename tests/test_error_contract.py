@@ -921,3 +921,25 @@ def test_every_unknown_policy_and_a_bad_metric_beside_them_are_said_at_once(tmp_
         "error: --policy: unknown policy 'nope'",
     ]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("design", ["", '[design]\nkind = "gird"\n'])
+def test_an_experiment_s_missing_scenario_is_said_at_its_key_beside_its_unknown_policy(tmp_path, design):
+    # The line named the missing file alone, not the experiment or its key; an unknown policy was not said beside
+    # it; with a mistake in the file too, the missing scenario was not said either.
+    experiment = tmp_path / "e.toml"
+    experiment.write_text(
+        'name = "e"\nscenario = "nosuch.toml"\n[[policies]]\nname = "unstructured"\n[[policies]]\n'
+        'name = "segment_tierz"\n' + design
+    )
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert [x.split(" (did you")[0] for x in lines_of(result.stderr)] == [
+        *(
+            [f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'gird'"]
+            * bool(design)
+        ),
+        f"error: {experiment}: scenario: {tmp_path / 'nosuch.toml'}: file not found",
+        f"error: {experiment}: policies.1.name: unknown policy 'segment_tierz'",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -9,6 +9,7 @@ round rather than one mistake a rerun.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +44,10 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
             # ("a grid design needs values" of a misspelt lhs), so only the names they check are said.
             later = [p for p in later if _of_a_name(p, path)]
         raise InputError([*e.problems, *later]) from None
-    scenario = load_scenario(path.parent / experiment.scenario)
+    try:
+        scenario = _base_scenario(path, experiment.scenario)
+    except InputError as e:  # the policies' names need no scenario: said beside it
+        raise InputError([*e.problems, *_policy_names(data, path)]) from None
     problems = _metric_problems(experiment, scenario, path)
     if problems:
         raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])
@@ -115,11 +119,11 @@ def _given(data: dict[str, Any], dotted: str) -> bool:
 
 
 def _of_a_name(problem: str, path: Path) -> bool:
-    """Whether ``problem`` is of a name the file gives (a metric, a policy), which no default stands in for, or
-    of another file (the scenario's own)."""
+    """Whether ``problem`` is of a name the file gives (a metric, a policy, the scenario), which no default stands
+    in for, or of another file (the scenario's own)."""
     return (
         not problem.startswith(f"{path}: ")
-        or re.match(r"(metrics\.\d+|policies\.\d+\.name): ", problem.removeprefix(f"{path}: ")) is not None
+        or re.match(r"(metrics\.\d+|policies\.\d+\.name|scenario): ", problem.removeprefix(f"{path}: ")) is not None
     )
 
 
@@ -139,10 +143,22 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
         except InputError:
             return found
     try:
-        scenario = load_scenario(path.parent / experiment.scenario)
-    except InputError as e:
-        return [*found, *e.problems]
+        scenario = _base_scenario(path, experiment.scenario)
+    except InputError as e:  # the policies' names need no scenario: said beside it
+        return [*found, *e.problems, *_policy_names(data, path)]
     return [*found, *_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
+
+
+def _base_scenario(path: Path, named: str) -> Scenario:
+    """The scenario the experiment file at ``path`` names; one it cannot read as a file (missing, a folder, a
+    name too long) is said at the experiment's key that names it, the scenario's own mistakes in its lines."""
+    where = path.parent / named
+    try:
+        return load_scenario(where)
+    except InputError as e:
+        if os.path.isfile(where):
+            raise
+        raise InputError([f"{path}: scenario: {p}" for p in e.problems]) from None
 
 
 def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
