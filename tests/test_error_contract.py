@@ -943,3 +943,18 @@ def test_an_experiment_s_missing_scenario_is_said_at_its_key_beside_its_unknown_
         f"error: {experiment}: policies.1.name: unknown policy 'segment_tierz'",
     ]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "stress"])
+def test_a_scenario_s_mistake_is_said_beside_the_command_line_s_own(tmp_path, command):
+    # A share that did not sum to 1 hid the unknown policies and the malformed --param until it was mended.
+    scenario = tmp_path / "shares.toml"
+    scenario.write_text(SMALL.read_text().replace("share = 0.80", "share = 0.70", 1))
+    result = invoke(command, str(scenario), "--policy", "segment_tierz", "--param", "bogus", "--policy", "pooledd")
+    assert result.exit_code == 2
+    assert [x.split(" (")[0] for x in lines_of(result.stderr)] == [
+        f"error: {scenario}: population.segments: shares sum to 0.9, not 1",
+        "error: --param 'bogus': expected KEY=VALUE",
+        "error: --policy: unknown policy 'segment_tierz'",
+        "error: --policy: unknown policy 'pooledd'",
+    ]

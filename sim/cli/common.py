@@ -264,6 +264,24 @@ def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
     return tuple(results)
 
 
+def scenario_and_params(scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...]) -> Any:
+    """The scenario and the ``--param`` values of a command that runs named policies on it (``run``, ``compare``,
+    ``stress``); a scenario with mistakes is said beside the options' own: every unknown or repeated ``--policy``
+    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy). Returns (Scenario,
+    params)."""
+    from sim.policies import policy_class
+    from sim.scenario import load_scenario
+
+    names = [lambda n=name: policy_class(n, "--policy") for name in dict.fromkeys(policy_names)]
+    scenario, params, *_ = checked_together(
+        lambda: load_scenario(scenario_file),
+        lambda: parse_params(param_pairs),
+        lambda: check_distinct(policy_names),
+        *names,
+    )
+    return scenario, params
+
+
 def check_distinct(policy_names: tuple[str, ...]) -> None:
     """InputError if ``--policy`` names a policy twice."""
     if len(set(policy_names)) != len(policy_names):

@@ -13,15 +13,14 @@ from sim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     at_horizon,
-    check_distinct,
     check_report_out,
     loading_libraries,
     one_line,
     os_error_text,
     param_option,
-    parse_params,
     report_progress,
     reported_errors,
+    scenario_and_params,
 )
 from sim.errors import InputError
 from sim.format import counted, not_shown
@@ -296,16 +295,19 @@ def compare_command(
         from sim.experiment.batch import open_batch
         from sim.experiment.spec import comparison, metric_faults
         from sim.policies import policy_params
-        from sim.scenario import load_scenario
 
     with reported_errors():
-        scenario = load_scenario(scenario_file)
-        check_distinct(policy_names)
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
+        try:
+            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
+        except InputError as e:  # the metrics the catalogue lacks beside them (their lines and roles need it)
+            raise InputError(
+                [*(f"--metric {metric_names[i]}: {f}" for i, f in metric_faults(metric_names)), *e.problems]
+            ) from None
         faults = metric_faults(metric_names, scenario.reported_lines, scenario.seat_roles)
         problems = [f"--metric {metric_names[i]}: {fault}" for i, fault in faults]
-        try:  # the policies' and parameters' problems beside the metrics', not after them
-            params = policy_params(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        try:  # the policies' parameters' problems beside the metrics', not after them
+            params = policy_params(policy_names, params, scenario, str(scenario_file))
         except InputError as e:
             raise InputError([*problems, *e.problems]) from None
         if problems:

@@ -9,12 +9,11 @@ import click
 from sim.cli.common import (
     RUN_FILES,
     at_horizon,
-    check_distinct,
     check_single_out,
     loading_libraries,
     param_option,
-    parse_params,
     reported_errors,
+    scenario_and_params,
 )
 
 
@@ -103,14 +102,13 @@ def run_command(
         from sim.policies import policies_for
         from sim.policies.rollout import current_policy
         from sim.run import run
-        from sim.scenario import load_scenario
         from sim.shocks import shock_text
         from sim.tables import comparison_table, quarter_table, run_answer, whole_run
 
     with reported_errors():
-        scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
-        check_distinct(policy_names)
-        policies = policies_for(policy_names, parse_params(param_pairs), scenario, str(scenario_file))
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
+        scenario = at_horizon(scenario, scenario_file, quarters)
+        policies = policies_for(policy_names, params, scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
             check_single_out(out_dir, RUN_FILES)

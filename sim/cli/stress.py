@@ -9,11 +9,10 @@ import click
 
 from sim.cli.common import (
     at_horizon,
-    check_distinct,
     check_report_out,
     loading_libraries,
-    parse_params,
     reported_errors,
+    scenario_and_params,
 )
 from sim.cli.experiment import finish_batch, paired_batch_options, run_batch_or_stop
 from sim.errors import InputError
@@ -80,12 +79,10 @@ def stress_command(
         from sim.experiment.spec import stress_experiment
         from sim.experiment.suite import default_suite, load_suite, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
-        from sim.scenario import load_scenario
 
     with reported_errors():
-        scenario = at_horizon(load_scenario(scenario_file), scenario_file, quarters)
-        check_distinct(policy_names)
-        params = parse_params(param_pairs)
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
+        scenario = at_horizon(scenario, scenario_file, quarters)
         chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
         if scenario.quarters < 2:
             raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
