@@ -264,11 +264,12 @@ def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
     return tuple(results)
 
 
-def scenario_and_params(scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...]) -> Any:
+def scenario_and_params(
+    scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...]
+) -> tuple[Scenario, dict[str, Any]]:
     """The scenario and the ``--param`` values of a command that runs named policies on it (``run``, ``compare``,
     ``stress``); a scenario with mistakes is said beside the options' own: every unknown or repeated ``--policy``
-    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy). Returns (Scenario,
-    params)."""
+    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy)."""
     from sim.policies import policy_class
     from sim.scenario import load_scenario
 
