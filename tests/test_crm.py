@@ -294,9 +294,9 @@ def test_a_cutoff_before_the_first_close_is_named_as_the_reason() -> None:
     # 6,711 closed deals, and "no closed (won or lost) deal" in it misled a new user.
     with pytest.raises(InputError) as e:
         calibrated(date(2017, 1, 1))
-    assert e.value.problems == [
-        "--cutoff 2017-01-01: no deal of sales_pipeline.csv closed (won or lost) before it: no win rate to "
-        "calibrate (choose a later cut-off)"
+    assert e.value.problems == [  # the path as given, as every error line names a file
+        f"--cutoff 2017-01-01: no deal of {DATA / 'sales_pipeline.csv'} closed (won or lost) before it: no win rate "
+        "to calibrate (choose a later cut-off)"
     ]
 
 

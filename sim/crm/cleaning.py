@@ -12,7 +12,7 @@ in the order of the steps.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -46,7 +46,8 @@ class Cleaned:
     ``sales_agent``, ``product``, ``deal_stage``;
     files: display name of each file kind; cutoff: the cut-off date, if any;
     countries: accounts per country of office_location; no_deal_agents: agents of
-    the teams file with no opportunity; set_aside: rows set aside, by reason.
+    the teams file with no opportunity; set_aside: rows set aside, by reason;
+    paths: each file kind's path as given, which error lines name (``where``).
     """
 
     accounts: pd.DataFrame
@@ -57,6 +58,11 @@ class Cleaned:
     countries: dict[str, int]
     no_deal_agents: tuple[str, ...]
     set_aside: dict[str, int]
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def where(self, kind: str) -> str:
+        """The file of ``kind`` as an error line names it: its path as given (a note names it by its name)."""
+        return self.paths.get(kind, self.files[kind])
 
 
 def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str]]:
@@ -82,6 +88,7 @@ def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str
         countries=countries,
         no_deal_agents=no_deal,
         set_aside=report.set_aside,
+        paths={t.kind: t.path for t in (export.accounts, export.pipeline, export.teams, export.products) if t},
     )
     return cleaned, report.notes
 
