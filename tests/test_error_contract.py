@@ -954,7 +954,18 @@ def test_a_scenario_s_mistake_is_said_beside_the_command_line_s_own(tmp_path, co
     assert result.exit_code == 2
     assert [x.split(" (")[0] for x in lines_of(result.stderr)] == [
         f"error: {scenario}: population.segments: shares sum to 0.9, not 1",
-        "error: --param 'bogus': expected KEY=VALUE",
         "error: --policy: unknown policy 'segment_tierz'",
         "error: --policy: unknown policy 'pooledd'",
+        "error: --param 'bogus': expected KEY=VALUE",
+    ]
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "stress"])
+def test_a_malformed_param_is_said_beside_the_well_formed_ones_wrong_values(command):
+    # The wrong value of books was said only once --param noequals was mended.
+    result = invoke(command, str(SMALL), "--policy", "segment_tiers", "--param", "noequals", "--param", "books=redealx")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: --param 'noequals': expected KEY=VALUE",
+        "error: --param books: Input should be 'keep' or 'redeal', not 'redealx'",
     ]

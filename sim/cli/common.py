@@ -231,6 +231,14 @@ def loading_libraries() -> Iterator[None]:
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs; VALUE is read as a TOML value (42, 0.5, true, "text") or else as text."""
+    params, problems = _parsed_params(pairs)
+    if problems:
+        raise InputError(problems)
+    return params
+
+
+def _parsed_params(pairs: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
+    """:func:`parse_params`' well-formed pairs, and a line for each other one (no ``=``, a key given twice)."""
     params: dict[str, Any] = {}
     problems = []
     for pair in pairs:
@@ -245,9 +253,7 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
             params[key] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             params[key] = raw
-    if problems:
-        raise InputError(problems)
-    return params
+    return params, problems
 
 
 def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
@@ -269,17 +275,25 @@ def scenario_and_params(
 ) -> tuple[Scenario, dict[str, Any]]:
     """The scenario and the ``--param`` values of a command that runs named policies on it (``run``, ``compare``,
     ``stress``); a scenario with mistakes is said beside the options' own: every unknown or repeated ``--policy``
-    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy)."""
-    from sim.policies import policy_class
+    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy), and a malformed
+    ``--param`` beside the well-formed ones' wrong values."""
+    from sim.policies import policies_for, policy_class
     from sim.scenario import load_scenario
 
+    params, malformed = _parsed_params(param_pairs)
     names = [lambda n=name: policy_class(n, "--policy") for name in dict.fromkeys(policy_names)]
-    scenario, params, *_ = checked_together(
-        lambda: load_scenario(scenario_file),
-        lambda: parse_params(param_pairs),
-        lambda: check_distinct(policy_names),
-        *names,
-    )
+    try:
+        scenario, *_ = checked_together(
+            lambda: load_scenario(scenario_file), lambda: check_distinct(policy_names), *names
+        )
+    except InputError as e:
+        raise InputError([*e.problems, *malformed]) from None
+    if malformed:  # the well-formed values are checked beside them, not after they are mended
+        try:
+            policies_for(policy_names, params, scenario, str(scenario_file))
+        except InputError as e:
+            raise InputError([*malformed, *e.problems]) from None
+        raise InputError(malformed)
     return scenario, params
 
 
