@@ -37,7 +37,7 @@ def _cleaned(rows: list[tuple[str, str, str, str | None, float | None]]) -> crm.
         accounts=pd.DataFrame({"account": ["a"], "sector": [""], "revenue": [1.0]}),
         teams=pd.DataFrame({"sales_agent": ["x"], "regional_office": ["o"]}),
         pipeline=pipe,
-        files={"pipeline": "pipe.csv"},
+        paths={"pipeline": "pipe.csv"},
         cutoff=None,
         countries={},
         no_deal_agents=(),

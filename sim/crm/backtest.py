@@ -157,7 +157,7 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     cohort = pipe[pipe["known"] & (engaged >= pd.Timestamp(start)) & (engaged < pd.Timestamp(end))]
     if cohort.empty:
         raise InputError(
-            [f"{cleaned.where('pipeline')}: no opportunity engaged from {start} to {end}: nothing to compare"]
+            [f"{cleaned.paths['pipeline']}: no opportunity engaged from {start} to {end}: nothing to compare"]
         )
     # The export's last date (an engagement or a close): what happened after it is not in the export, so a
     # window running past it would compare the model's whole window with part of one.
@@ -165,7 +165,7 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     if pd.Timestamp(end) - pd.Timedelta(days=1) > latest:
         raise InputError(
             [
-                f"{cleaned.where('pipeline')}: the window {start} .. {end - timedelta(days=1)} runs past the "
+                f"{cleaned.paths['pipeline']}: the window {start} .. {end - timedelta(days=1)} runs past the "
                 f"export's last date, {latest.date()}: what happened after it is not in the export, so the "
                 "comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
             ]

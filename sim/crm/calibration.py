@@ -57,16 +57,15 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
     notes: list[str] = []
     pipe = cleaned.pipeline
     files = cleaned.files
-    where = {kind: cleaned.where(kind) for kind in files}  # the paths that error lines name
     if not pipe["known"].any():
         raise InputError(
             [
-                f"{where['pipeline']}: account: no opportunity names an account of {where['accounts']} (the column "
-                "is blank or holds other names; map another with --column pipeline.account=NAME): nothing to "
-                "calibrate the segments on"
+                f"{cleaned.paths['pipeline']}: account: no opportunity names an account of "
+                f"{cleaned.paths['accounts']} (the column is blank or holds other names; map another with --column "
+                "pipeline.account=NAME): nothing to calibrate the segments on"
             ]
         )
-    team, team_deal_mean = _team_fit(pipe, where, cleaned.cutoff)
+    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
@@ -158,13 +157,14 @@ def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
     return k
 
 
-def _team_fit(pipe: pd.DataFrame, where: dict[str, str], cutoff: date | None) -> tuple[TeamFit, float]:
+def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) -> tuple[TeamFit, float]:
     """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
-    InputError when the export gives no time span (no engage date), win rate, sales cycle or deal size."""
+    InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
+    rate, sales cycle or deal size."""
     # The time span every annual figure is computed over: the engage dates of the opportunities used.
     engaged = pipe[pipe["engage_date"].notna()]
     if engaged.empty:
-        raise InputError([f"{where['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])
+        raise InputError([f"{paths['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])
     first, last = engaged["engage_date"].min(), engaged["engage_date"].max()
     span_days = int((last - first).days) + 1
 
@@ -179,16 +179,16 @@ def _team_fit(pipe: pd.DataFrame, where: dict[str, str], cutoff: date | None) ->
     if won + lost == 0:  # with a cut-off, the deals closed on or after it count as open
         raise InputError(
             [
-                f"--cutoff {cutoff}: no deal of {where['pipeline']} closed (won or lost) before it: no win rate to "
+                f"--cutoff {cutoff}: no deal of {paths['pipeline']} closed (won or lost) before it: no win rate to "
                 "calibrate (choose a later cut-off)"
                 if cutoff is not None
-                else f"{where['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"
+                else f"{paths['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"
             ]
         )
     if math.isnan(cycle_days):
-        raise InputError([f"{where['pipeline']}: no closed deal with engage and close dates: no sales cycle"])
+        raise InputError([f"{paths['pipeline']}: no closed deal with engage and close dates: no sales cycle"])
     if math.isnan(deal_median):
-        raise InputError([f"{where['pipeline']}: no won deal with a close_value: no deal size to calibrate"])
+        raise InputError([f"{paths['pipeline']}: no won deal with a close_value: no deal size to calibrate"])
     with_account = int((pipe["account"] != "").sum())
     team = TeamFit(
         opportunities=len(pipe),

@@ -12,8 +12,9 @@ in the order of the steps.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -44,33 +45,30 @@ class Cleaned:
     cut-off), ``account`` (the accounts file's name, or "" when unknown), ``known`` (the
     account is in ``accounts``), ``engage_date``, ``close_date``, ``close_value``,
     ``sales_agent``, ``product``, ``deal_stage``;
-    files: display name of each file kind; cutoff: the cut-off date, if any;
+    paths: each file kind's path as given, which error lines name (``files``: the names notes
+    give them); cutoff: the cut-off date, if any;
     countries: accounts per country of office_location; no_deal_agents: agents of
-    the teams file with no opportunity; set_aside: rows set aside, by reason;
-    paths: each file kind's path as given, which error lines name (``where``).
+    the teams file with no opportunity; set_aside: rows set aside, by reason.
     """
 
     accounts: pd.DataFrame
     teams: pd.DataFrame
     pipeline: pd.DataFrame
-    files: dict[str, str]
+    paths: dict[str, str]
     cutoff: date | None
     countries: dict[str, int]
     no_deal_agents: tuple[str, ...]
     set_aside: dict[str, int]
-    paths: dict[str, str] = field(default_factory=dict)
 
-    def where(self, kind: str) -> str:
-        """The file of ``kind`` as an error line names it: its path as given (a note names it by its name)."""
-        return self.paths.get(kind, self.files[kind])
+    @property
+    def files(self) -> dict[str, str]:
+        """Each file kind's name, without its folder, as notes give it (an error line gives ``paths``)."""
+        return {kind: Path(path).name for kind, path in self.paths.items()}
 
 
 def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str]]:
     """Repair and reconcile the four files; return the cleaned data and one note per decision."""
     report = Report()
-    files = {"accounts": export.accounts.name, "pipeline": export.pipeline.name, "teams": export.teams.name}
-    if export.products is not None:
-        files["products"] = export.products.name
     for table in (export.accounts, export.pipeline, export.teams, export.products):
         if table is not None:  # what reading decided comes first: the formats, and the rows it set aside
             report.note(*table.notes)
@@ -83,12 +81,11 @@ def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str
         accounts=acc[["account", "sector", "revenue"]].reset_index(drop=True),
         teams=teams[["sales_agent", "regional_office"]].reset_index(drop=True),
         pipeline=pipe.reset_index(drop=True),
-        files=files,
+        paths={t.kind: t.path for t in (export.accounts, export.pipeline, export.teams, export.products) if t},
         cutoff=cutoff,
         countries=countries,
         no_deal_agents=no_deal,
         set_aside=report.set_aside,
-        paths={t.kind: t.path for t in (export.accounts, export.pipeline, export.teams, export.products) if t},
     )
     return cleaned, report.notes
 
