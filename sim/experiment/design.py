@@ -146,14 +146,17 @@ def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _whole(value: float, where: str, made: str) -> int:
-    """``value`` rounded to a whole number for an integer factor (``where``: its values' key), or InputError if it
-    has none (inf, nan); ``made``: how the factor made it (``2 x 1e+308``), which the error shows beside it."""
-    if not math.isfinite(value):
-        raise InputError(
-            [f"{where}: {made} is {value}, which has no whole number to round to (is the value too large?)"]
-        )
-    return round(value)
+def _factored(current: Any, value: Any, factor: Factor, where: str) -> Any:
+    """What ``factor`` makes of ``current`` with its ``value``: set or scaled, and rounded for an integer factor;
+    or InputError at ``where`` (its values' key) when that has no whole number (inf, nan), with how it was made
+    (``2 x 1e+308 is inf``)."""
+    new = current * value if factor.mode == "scale" else value
+    if not factor.integer:
+        return new
+    if not math.isfinite(new):
+        made = f"{current!r} x {value!r}" if factor.mode == "scale" else repr(value)
+        raise InputError([f"{where}: {made} is {new}, which has no whole number to round to (is the value too large?)"])
+    return round(new)
 
 
 def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any, where: str) -> int:
@@ -169,9 +172,7 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any, where: s
         is_number = isinstance(current, int | float) and not isinstance(current, bool)
         if factor.mode == "scale" and not is_number:
             continue
-        new = current * value if factor.mode == "scale" else value
-        made = f"{current!r} x {value!r}" if factor.mode == "scale" else repr(value)
-        container[key] = _whole(new, where, made) if factor.integer else new
+        container[key] = _factored(current, value, factor, where)
         changed += 1
     return changed
 
@@ -225,9 +226,7 @@ def apply_point(
                     continue
                 if f.mode == "scale" and (isinstance(current, bool) or not isinstance(current, int | float)):
                     continue  # a number given wrongly: the policy's own check says so ("half" x 1.5 crashed)
-                new = current * value if f.mode == "scale" else value
-                made = f"{current!r} x {value!r}" if f.mode == "scale" else repr(value)
-                overrides[p.key][path] = _whole(new, f"factors.{i}.values", made) if f.integer else new
+                overrides[p.key][path] = _factored(current, value, f, f"factors.{i}.values")
         except InputError as e:
             problems += e.problems
     return data, overrides, problems
