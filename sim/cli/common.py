@@ -277,14 +277,15 @@ def scenario_and_params(
     ``stress``); a scenario with mistakes is said beside the options' own: every unknown or repeated ``--policy``
     and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy), and a malformed
     ``--param`` beside the well-formed ones' wrong values."""
-    from sim.policies import policies_for, policy_class
+    from sim.policies import policies_for, policy_classes
     from sim.scenario import load_scenario
 
     params, malformed = _parsed_params(param_pairs)
-    names = [lambda n=name: policy_class(n, "--policy") for name in dict.fromkeys(policy_names)]
     try:
         scenario, *_ = checked_together(
-            lambda: load_scenario(scenario_file), lambda: check_distinct(policy_names), *names
+            lambda: load_scenario(scenario_file),
+            lambda: check_distinct(policy_names),
+            lambda: policy_classes(policy_names),
         )
     except InputError as e:
         raise InputError([*e.problems, *malformed]) from None

@@ -40,18 +40,10 @@ def policies_command(names: tuple[str, ...]) -> None:
     """List the coverage policies and their parameters: every built-in, or those NAMES (a built-in's name, or
     package.module:ClassName for a policy of yours)."""
     with loading_libraries():
-        from sim.errors import InputError
-        from sim.policies import BUILT_IN, policy_class
+        from sim.policies import BUILT_IN, policy_classes
 
-    with reported_errors():
-        classes, problems = [], []
-        for name in dict.fromkeys(names) or BUILT_IN:  # a name given twice is described once
-            try:
-                classes.append(policy_class(name, "covsim policies"))
-            except InputError as e:  # every name's mistake at once, not the first only
-                problems += e.problems
-        if problems:
-            raise InputError(problems)
+    with reported_errors():  # every name's mistake at once; a name given twice is described once
+        classes = policy_classes(list(dict.fromkeys(names) or BUILT_IN), "covsim policies").values()
     for cls in classes:
         click.echo(cls.describe())
         click.echo()

@@ -29,7 +29,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.territories import Territories
 from sim.policies.unstructured import Unstructured
 from sim.policies.value_based import ValueBased
-from sim.strict import FieldInfo, Strict, ValidationError
+from sim.strict import Strict, ValidationError
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -197,6 +197,21 @@ def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str)
     return f"{param_at(at, key)}, left at {name}'s default: {rest}"
 
 
+def policy_classes(names: Sequence[str], where: str = "--policy") -> dict[str, type[Policy]]:
+    """The class of each of ``names`` (``policy_class``), or InputError naming every one that names no policy, at
+    once, not the first alone."""
+    classes: dict[str, type[Policy]] = {}
+    unknown: list[str] = []
+    for name in names:
+        try:
+            classes[name] = policy_class(name, where)
+        except InputError as e:
+            unknown += [p for p in e.problems if p not in unknown]
+    if unknown:
+        raise InputError(unknown)
+    return classes
+
+
 def policies_for(names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str) -> list[Policy]:
     """The policies ``covsim run`` runs ``scenario`` under: ``names`` (distinct; default: the scenario's).
 
@@ -237,15 +252,7 @@ def _resolved(
 ) -> list[tuple[Policy, dict[str, Any]]]:
     """``policies_for``'s policies, each with the parameters it was given, in the order of ``names``."""
     names = tuple(names) or (scenario.policy.name,)
-    accepted: dict[str, dict[str, FieldInfo]] = {}
-    unknown: list[str] = []
-    for name in names:  # every unknown one at once, not the first alone
-        try:
-            accepted[name] = policy_class(name, "--policy").parameters()
-        except InputError as e:
-            unknown += [p for p in e.problems if p not in unknown]
-    if unknown:
-        raise InputError(unknown)
+    accepted = {name: cls.parameters() for name, cls in policy_classes(names).items()}
     policies: list[tuple[Policy, dict[str, Any]]] = []
     problems: list[str] = []
     for name in names:
