@@ -126,7 +126,7 @@ def calibrate_command(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
             lambda: parse_formats(number_format, date_format),
-            lambda: _check_scenario_out(out_file),
+            lambda: check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,)),
         )
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}
@@ -162,11 +162,6 @@ def calibrate_command(
             click.echo(line)
         atomic_write_text(out_file, text)
         click.echo(f"\nwrote {out_file}")
-
-
-def _check_scenario_out(out_file: Path) -> None:
-    """InputError unless the scenario can be written to ``out_file`` (``--out`` of ``covsim calibrate``)."""
-    check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
 
 
 @click.command("backtest")

@@ -59,8 +59,7 @@ def what_was_run(ctx: ReportContext) -> list[str]:
     if exp.suite:
         lines.append(
             f"- **Stress suite:** {counted(len(exp.suite), 'stress', 'stresses')}, each a design point beside the "
-            "unshocked run "
-            "(`shock = none`); see The suite"
+            "unshocked run (`shock = none`); see The suite"
         )
     points = len(ctx.points)
     lines.append(

@@ -376,8 +376,7 @@ def _cause(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], s
         return (
             f"; the difference is in the misses: {q(other)} misses {amount(cause, g['diff'])} more ({words}) than "
             f"{q(safe)} under it {difference_interval(cause, g['low'], g['high'], signed=False)} (Bonferroni over the "
-            f"{len(causes)} causes), and "
-            f"more in all."
+            f"{len(causes)} causes), and more in all."
         )
     lost = impact_gap(f.draws, stress, "personal_stock_lost", other, safe)
     if lost["low"] > 0 and lost["diff"] >= 1:
