@@ -52,6 +52,40 @@ def test_an_out_folder_under_a_file_is_refused_before_any_run(tmp_path, command)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        RUN,
+        ["compare", str(SMALL), "--policy", "unstructured", "--replications", "2"],
+        ["stress", str(SMALL), "--policy", "unstructured", "--quarters", "2"],
+        ["experiment", str(ROOT / "experiments" / "hunter_vs_farmer.toml")],
+        ["backtest", "--accounts", "a", "--pipeline", "p", "--teams", "t", "--cutoff", "2017-05-01"],
+    ],
+    ids=["run", "compare", "stress", "experiment", "backtest"],
+)
+def test_an_out_folder_that_is_a_file_is_refused_in_the_words_of_the_other_out_problems(tmp_path, command):
+    # click said "Invalid value for '--out': Directory 'notes.txt' is a file." (see: covsim run --help)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x")
+    result = invoke(*command, "--out", str(notes))
+    assert result.exit_code == 2, result.output
+    assert f"error: --out {notes}: {notes} is not a folder; nothing was run" in lines_of(result.stderr)
+    assert notes.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_calibrate_out_naming_a_folder_asks_for_the_scenario_file(tmp_path):
+    # click said "Invalid value for '--out': File 'x' is a directory."
+    (tmp_path / "results").mkdir()
+    out = tmp_path / "results"
+    result = invoke("calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t", "--out", str(out))
+    assert result.exit_code == 2
+    assert f"error: --out {out}: a folder; name the scenario file to write (as {out / 'crm.toml'})" in lines_of(
+        result.stderr
+    )
+    assert list(out.iterdir()) == []
+
+
 def test_a_read_only_file_system_is_refused_before_any_run():
     # /proc refuses new files even to root, so this holds whoever runs the tests.
     result = invoke(*RUN, "--out", "/proc/covsim-results")
@@ -72,7 +106,18 @@ def test_calibrate_checks_where_it_will_write_before_reading_the_export(tmp_path
     ]
 
 
-@pytest.mark.parametrize("command", [RUN, ["calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        RUN,
+        ["compare", str(SMALL), "--policy", "unstructured"],
+        ["stress", str(SMALL), "--policy", "unstructured"],
+        ["experiment", str(ROOT / "experiments" / "hunter_vs_farmer.toml")],
+        ["calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t"],
+        ["backtest", "--accounts", "a", "--pipeline", "p", "--teams", "t", "--cutoff", "2017-05-01"],
+    ],
+    ids=["run", "compare", "stress", "experiment", "calibrate", "backtest"],
+)
 def test_an_empty_out_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, command):
     # run --out "" wrote four files into the folder it was run from; calibrate said "--out .:  in it is a folder".
     monkeypatch.chdir(tmp_path)

@@ -49,13 +49,6 @@ class _Commands(click.Group):
         if not standalone_mode:
             return run(args, prog_name, standalone_mode=False, **extra)
         readers_may_stop()  # ``covsim ... | head -1`` stops the output, not the work
-        given = sys.argv[1:] if args is None else list(args)
-        if any(a == "--out=" or (a == "--out" and given[i + 1 : i + 2] == [""]) for i, a in enumerate(given)):
-            # click reads an empty path as the current folder: four files were written into the repository's root
-            click.echo(
-                "error: --out: the name is empty (it would be the current folder); name where to write", err=True
-            )
-            sys.exit(EXIT_BAD_INPUT)
         # A stop from outside (``kill``, ``timeout``, a service manager) ends the work as Ctrl-C does: what is
         # finished is kept, nothing half-written is left, one line and exit 130.
         signal.signal(signal.SIGTERM, _interrupt)

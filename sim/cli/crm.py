@@ -12,6 +12,7 @@ import click
 
 from sim.cli.common import (
     BACKTEST_FILES,
+    WritePath,
     check_out,
     check_single_out,
     checked_together,
@@ -70,11 +71,16 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _check_scenario_out(out_file: Path) -> None:
+    """InputError, before the export is read, unless calibrate's scenario file can be written at ``out_file``."""
+    if out_file.is_dir():
+        raise InputError([f"--out {out_file}: a folder; name the scenario file to write (as {out_file / 'crm.toml'})"])
+    check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
+
+
 @click.command("calibrate")
 @_crm_export_options
-@click.option(
-    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Scenario to write."
-)
+@click.option("--out", "out_file", type=WritePath(), required=True, help="Scenario to write.")
 @click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
 @click.option(
     "--customers",
@@ -126,7 +132,7 @@ def calibrate_command(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
             lambda: parse_formats(number_format, date_format),
-            lambda: check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,)),
+            lambda: _check_scenario_out(out_file),
         )
         inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
         inputs |= {"--products": products_file} if products_file else {}
@@ -179,9 +185,7 @@ def calibrate_command(
 )
 @click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
 @click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for the results."
-)
+@click.option("--out", "out_dir", type=WritePath(), default=None, help="Folder for the results.")
 def backtest_command(
     accounts_file: Path,
     pipeline_file: Path,

@@ -12,6 +12,7 @@ import click
 from sim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    WritePath,
     at_horizon,
     check_report_out,
     loading_libraries,
@@ -265,7 +266,7 @@ def run_batch_or_stop(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=WritePath(),
     default=None,
     help="Store, report and exports go here.",
 )
@@ -329,7 +330,7 @@ def compare_command(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=WritePath(),
     default=None,
     help="Default: out/<experiment name>.",
 )

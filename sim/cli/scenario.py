@@ -8,6 +8,7 @@ import click
 
 from sim.cli.common import (
     RUN_FILES,
+    WritePath,
     at_horizon,
     check_single_out,
     loading_libraries,
@@ -73,7 +74,7 @@ def policies_command(names: tuple[str, ...]) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=WritePath(),
     default=None,
     help="Write metrics.csv, weekly.csv, seats.csv (each rep's load) and summary.png here.",
 )

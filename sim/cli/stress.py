@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    WritePath,
     at_horizon,
     check_report_out,
     loading_libraries,
@@ -48,7 +49,7 @@ DEFAULT_SUITE = "default"
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=WritePath(),
     default=None,
     help="Store, report and exports (default: out/stress-<scenario name>).",
 )
