@@ -367,3 +367,29 @@ def test_a_row_with_more_fields_than_the_header_is_named_as_a_row(tmp_path: Path
         f"{path}: cannot read as CSV: row 4 has 10 fields where the header has 8 (a comma inside a value that is not "
         'in quotes, as in "Acme, Inc"?)'
     ]
+
+
+def test_a_missing_column_is_said_beside_the_other_columns_bad_cells(tmp_path: Path) -> None:
+    # The missing column was said alone: mending it then showed the bad dates of the same file.
+    path = tmp_path / "pipeline.csv"
+    path.write_text(
+        HEADER.replace(",close_value", "") + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01\n"
+        "o2,Ann,GTX,Acme,Won,2017-13-45,2017-02-01\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [
+        f"{path}: missing column 'close_value' (needed as pipeline.close_value; to read it from another column: "
+        "--column pipeline.close_value=NAME)",
+        f"{path}: row 3: engage_date: '2017-13-45' is not a date (YYYY-MM-DD)",
+    ]
+    # A mapped column that is missing, too, beside a bad number of a column that is there.
+    path.write_text(HEADER + 'o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,"a lot"\n', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", {"engage_date": "engaged"})
+    assert e.value.problems == [
+        f"{path}: missing column 'engaged' (needed as pipeline.engage_date; to read it from another column: "
+        "--column pipeline.engage_date=NAME)",
+        f"{path}: row 2: close_value: 'a lot' is not a number (1,054.50)",
+    ]

@@ -171,8 +171,7 @@ def read_table(
     for fld, col in columns.items():
         if fld not in REQUIRED[kind] and col not in raw.columns:
             problems.append(f"{where}: missing column {col!r} (mapped by --column {kind}.{fld}={col})")
-    if problems:
-        raise InputError(problems)
+    # A missing column is said beside the other columns' bad cells (read as if the column were absent), not alone.
 
     frame = pd.DataFrame(index=raw.index)
     absent = []
@@ -220,7 +219,7 @@ def read_table(
         pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
     )
     notes += found
-    for fld in DATES.get(kind, ()):
+    for fld in dates:
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
         problems += _bad_cells(frame[fld], bad, where, col, date_name(pattern))
