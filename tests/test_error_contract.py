@@ -169,14 +169,14 @@ def test_a_full_disk_while_writing_leaves_no_file_of_the_set_and_says_so_in_one_
 
 def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_request(monkeypatch):
     def broken(*args, **kwargs):
-        raise RuntimeError("index 7 is out of bounds\nfor axis 0")
+        raise RuntimeError("index 7 is out of bounds\nfor axis\x1b[2K 0")
 
     # Patched where only the command reads it (a module importing it meanwhile would keep the fake).
     monkeypatch.setattr(sim.tables, "quarter_table", broken)
     result = invoke(*RUN)
     assert result.exit_code == 1
     assert lines_of(result.stderr)[-1] == (
-        "error: covsim failed unexpectedly (RuntimeError: index 7 is out of bounds for axis 0); "
+        "error: covsim failed unexpectedly (RuntimeError: index 7 is out of bounds for axis\\x1b[2K 0); "
         "rerun with COVSIM_TRACEBACK=1 to see where, and please report it"
     )
     shown = invoke(*RUN, env={"COVSIM_TRACEBACK": "1"})
@@ -489,6 +489,7 @@ def test_a_policy_whose_priorities_are_nan_or_infinite_is_refused_with_exit_2(tm
             "Invalid value for 'OUT_DIR': Directory '/nonexistent-folder' does not exist.",
         ),
         (["nosuch"], "No such command 'nosuch'."),
+        (["no\x1b[2Ksuch"], "No such command 'no\\x1b[2Ksuch'."),  # escaped, as every error line is
     ],
 )
 def test_clicks_own_usage_errors_are_one_error_line_too(args, line):

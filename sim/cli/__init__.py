@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from sim.cli.app import app_command
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, unexpected_errors
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, say_error, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
 from sim.cli.experiment import compare_command, experiment_command, report_command
 from sim.cli.scenario import examples_command, policies_command, run_command, validate_command
@@ -59,10 +59,10 @@ class _Commands(click.Group):
             sys.exit(EXIT_BAD_INPUT)
         except click.exceptions.UsageError as e:
             where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
-            click.echo(f"error: {one_line(e.format_message())}{where}", err=True)
+            say_error(f"{one_line(e.format_message())}{where}")
             sys.exit(EXIT_BAD_INPUT)
         except click.exceptions.ClickException as e:
-            click.echo(f"error: {one_line(e.format_message())}", err=True)
+            say_error(one_line(e.format_message()))
             sys.exit(e.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):  # the latter: a stop past a command's own handling
             click.echo(INTERRUPTED, err=True)

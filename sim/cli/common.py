@@ -41,15 +41,22 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except InputError as e:
-        for line in e.problems:  # a control character in a key or a file name would drive the terminal
-            click.echo(f"error: {printable(line)}", err=True)
+        for line in e.problems:
+            say_error(line)
         sys.exit(EXIT_BAD_INPUT)
-    except PolicyError as e:  # a user policy's own words, escaped as any line of bad input
-        click.echo(f"error: {printable(one_line(str(e)))}", err=True)
+    except PolicyError as e:  # a user policy's own words
+        say_error(one_line(str(e)))
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def say_error(text: str) -> None:
+    """``text`` as an ``error:`` line on stderr, its control characters escaped (``sim.format.printable``): a key,
+    a file name or an exception's words may hold one, which printed raw would drive the terminal or split the
+    line."""
+    click.echo(f"error: {printable(text)}", err=True)
 
 
 def one_line(text: str) -> str:
@@ -98,18 +105,16 @@ def unexpected_errors() -> Iterator[None]:
         import sqlite3  # here, not at start-up: only a failure needs it
 
         if isinstance(e, OSError):
-            click.echo(f"error: {os_error_text(e)}", err=True)
+            say_error(os_error_text(e))
         elif isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):  # from an experiment's store
-            click.echo(
-                "error: the disk is full: the experiment's store keeps every run it finished; free some space "
-                "and run the same command again to resume",
-                err=True,
+            say_error(
+                "the disk is full: the experiment's store keeps every run it finished; free some space and run "
+                "the same command again to resume"
             )
         else:
-            click.echo(
-                f"error: covsim failed unexpectedly ({type(e).__name__}: {one_line(str(e))}); "
-                f"rerun with {TRACEBACK_VARIABLE}=1 to see where, and please report it",
-                err=True,
+            say_error(
+                f"covsim failed unexpectedly ({type(e).__name__}: {one_line(str(e))}); "
+                f"rerun with {TRACEBACK_VARIABLE}=1 to see where, and please report it"
             )
         sys.exit(EXIT_FAILED)
 

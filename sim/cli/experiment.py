@@ -21,6 +21,7 @@ from sim.cli.common import (
     param_option,
     report_progress,
     reported_errors,
+    say_error,
     scenario_and_params,
 )
 from sim.errors import InputError
@@ -82,25 +83,24 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             with report_progress() as step:
                 report = write_report(batch.store, out_dir, step)
         except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
-            click.echo(
-                f"error: the report could not be written ({os_error_text(e)}); "
+            say_error(
+                f"the report could not be written ({os_error_text(e)}); "
                 f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; "
-                f"write it again with: covsim report {out_dir}",
-                err=True,
+                f"write it again with: covsim report {out_dir}"
             )
             sys.exit(EXIT_FAILED)
         click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
         click.echo("", err=True)
         for key, error in outcome.errors[:10]:
-            click.echo(f"error: run {key[:12]}: {one_line(error)}", err=True)
+            say_error(f"run {key[:12]}: {one_line(error)}")
         more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
         kept = (
             f"the others are stored. Fix the cause and resume with: {resume_hint}"
             if batch.store.folder is not None
             else "fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
         )
-        click.echo(f"error: {counted(outcome.failed, 'run')} failed{more}; {kept}", err=True)
+        say_error(f"{counted(outcome.failed, 'run')} failed{more}; {kept}")
         sys.exit(EXIT_FAILED)
 
 
