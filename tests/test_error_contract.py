@@ -879,6 +879,17 @@ def test_examples_on_a_full_disk_is_a_system_failure_and_leaves_no_folder(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_examples_into_an_empty_name_is_refused_not_copied_into_the_current_folder(tmp_path, monkeypatch):
+    # covsim examples "" copied its 18 files into the folder it was run from.
+    monkeypatch.chdir(tmp_path)
+    result = invoke("examples", "")
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        "error: FOLDER: the name is empty (it would be the current folder); name where to write"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_host_the_page_cannot_listen_on_is_said_of_the_host_not_the_port():
     from sim.app.server import check_port
 

@@ -139,16 +139,16 @@ class _EmptyName(click.ClickException):
 
 
 class WritePath(click.Path):
-    """Where a command writes (``--out``): never an empty name, which click reads as the current folder (``run
-    --out ""`` wrote its four files there). Whether it can be written, and is a folder or a file as the command
-    needs, :func:`check_out` says before any work, in the words of every other such problem."""
+    """Where a command writes (``--out``, ``covsim examples FOLDER``): never an empty name, which click reads as
+    the current folder (``run --out ""`` wrote its four files there). Whether it can be written, and is a folder
+    or a file as the command needs, the command says before any work, in the words of every other such problem."""
 
     def __init__(self) -> None:
         super().__init__(path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
-            option = param.opts[0] if param is not None else "the path"
+            option = param.opts[0] if isinstance(param, click.Option) else getattr(param, "human_readable_name", "")
             raise _EmptyName(f"{option}: the name is empty (it would be the current folder); name where to write")
         return super().convert(value, param, ctx)
 

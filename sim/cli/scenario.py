@@ -147,7 +147,7 @@ def run_command(
 
 
 @click.command("examples")
-@click.argument("folder", type=click.Path(path_type=Path), default="covsim-examples")
+@click.argument("folder", type=WritePath(), default="covsim-examples")
 def examples_command(folder: Path) -> None:
     """Copy the sample scenarios and experiments into FOLDER (default: covsim-examples) to start from."""
     from sim.sample_files import copy_samples
