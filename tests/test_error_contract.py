@@ -879,14 +879,32 @@ def test_examples_on_a_full_disk_is_a_system_failure_and_leaves_no_folder(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_examples_into_an_empty_name_is_refused_not_copied_into_the_current_folder(tmp_path, monkeypatch):
-    # covsim examples "" copied its 18 files into the folder it was run from.
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["examples", ""], "FOLDER: the name is empty (it would be the current folder); name where to write"),
+        (["validate", ""], "SCENARIO_FILE: the name is empty (it would be the current folder); name the file to read"),
+        (
+            ["experiment", ""],
+            "EXPERIMENT_FILE: the name is empty (it would be the current folder); name the file to read",
+        ),
+        (
+            ["stress", str(SMALL), "--policy", "unstructured", "--suite", ""],
+            "--suite '': no such file, and not the built-in suite ('default')",
+        ),
+        (["report", ""], "OUT_DIR: the name is empty (it would be the current folder); name the experiment's folder"),
+        (
+            ["calibrate", "--accounts", "", "--pipeline", "p", "--teams", "t", "--out", "x.toml"],
+            "--accounts: the name is empty (it would be the current folder); name the file to read",
+        ),
+    ],
+)
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, args, line):
+    # covsim examples "" copied its 18 files into the folder it was run from; validate "" said ".: not a regular file".
     monkeypatch.chdir(tmp_path)
-    result = invoke("examples", "")
+    result = invoke(*args)
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [
-        "error: FOLDER: the name is empty (it would be the current folder); name where to write"
-    ]
+    assert lines_of(result.stderr) == [f"error: {line}"]
     assert list(tmp_path.iterdir()) == []
 
 

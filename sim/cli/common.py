@@ -138,18 +138,20 @@ class _EmptyName(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
 
-class WritePath(click.Path):
-    """Where a command writes (``--out``, ``covsim examples FOLDER``): never an empty name, which click reads as
-    the current folder (``run --out ""`` wrote its four files there). Whether it can be written, and is a folder
-    or a file as the command needs, the command says before any work, in the words of every other such problem."""
+class NamedPath(click.Path):
+    """A path given on the command line (a file to read, a folder to write into): never an empty name, which
+    click reads as the current folder (``run --out ""`` wrote its four files there, ``examples ""`` its
+    eighteen). What else is wrong with it (missing, a folder where a file goes, not writable) the command says
+    before any work, in the words of every other such problem; ``ask`` says what to name instead."""
 
-    def __init__(self) -> None:
-        super().__init__(path_type=Path)
+    def __init__(self, ask: str = "name where to write", **checks: Any) -> None:
+        super().__init__(path_type=Path, **checks)
+        self.ask = ask
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
-            option = param.opts[0] if isinstance(param, click.Option) else getattr(param, "human_readable_name", "")
-            raise _EmptyName(f"{option}: the name is empty (it would be the current folder); name where to write")
+            name = param.opts[0] if isinstance(param, click.Option) else getattr(param, "human_readable_name", "")
+            raise _EmptyName(f"{name}: the name is empty (it would be the current folder); {self.ask}")
         return super().convert(value, param, ctx)
 
 

@@ -12,7 +12,7 @@ import click
 
 from sim.cli.common import (
     BACKTEST_FILES,
-    WritePath,
+    NamedPath,
     check_out,
     check_single_out,
     checked_together,
@@ -32,16 +32,32 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(
         (
             click.option(
-                "--accounts", "accounts_file", type=click.Path(path_type=Path), required=True, help="Accounts CSV."
+                "--accounts",
+                "accounts_file",
+                type=NamedPath("name the file to read"),
+                required=True,
+                help="Accounts CSV.",
             ),
             click.option(
-                "--pipeline", "pipeline_file", type=click.Path(path_type=Path), required=True, help="Opportunities CSV."
+                "--pipeline",
+                "pipeline_file",
+                type=NamedPath("name the file to read"),
+                required=True,
+                help="Opportunities CSV.",
             ),
             click.option(
-                "--teams", "teams_file", type=click.Path(path_type=Path), required=True, help="Sales agents CSV."
+                "--teams",
+                "teams_file",
+                type=NamedPath("name the file to read"),
+                required=True,
+                help="Sales agents CSV.",
             ),
             click.option(
-                "--products", "products_file", type=click.Path(path_type=Path), default=None, help="Products CSV."
+                "--products",
+                "products_file",
+                type=NamedPath("name the file to read"),
+                default=None,
+                help="Products CSV.",
             ),
             click.option(
                 "--column",
@@ -80,7 +96,7 @@ def _check_scenario_out(out_file: Path) -> None:
 
 @click.command("calibrate")
 @_crm_export_options
-@click.option("--out", "out_file", type=WritePath(), required=True, help="Scenario to write.")
+@click.option("--out", "out_file", type=NamedPath(), required=True, help="Scenario to write.")
 @click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
 @click.option(
     "--customers",
@@ -185,7 +201,7 @@ def calibrate_command(
 )
 @click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
 @click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
-@click.option("--out", "out_dir", type=WritePath(), default=None, help="Folder for the results.")
+@click.option("--out", "out_dir", type=NamedPath(), default=None, help="Folder for the results.")
 def backtest_command(
     accounts_file: Path,
     pipeline_file: Path,

@@ -12,7 +12,7 @@ import click
 from sim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    WritePath,
+    NamedPath,
     at_horizon,
     check_report_out,
     loading_libraries,
@@ -245,7 +245,7 @@ def run_batch_or_stop(
 
 
 @click.command("compare")
-@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",
@@ -266,7 +266,7 @@ def run_batch_or_stop(
 @click.option(
     "--out",
     "out_dir",
-    type=WritePath(),
+    type=NamedPath(),
     default=None,
     help="Store, report and exports go here.",
 )
@@ -326,11 +326,11 @@ def compare_command(
 
 
 @click.command("experiment")
-@click.argument("experiment_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
+@click.argument("experiment_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
 @click.option(
     "--out",
     "out_dir",
-    type=WritePath(),
+    type=NamedPath(),
     default=None,
     help="Default: out/<experiment name>.",
 )
@@ -369,7 +369,7 @@ def experiment_command(
 
 
 @click.command("report")
-@click.argument("out_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("out_dir", type=NamedPath("name the experiment's folder", file_okay=False, exists=True))
 def report_command(out_dir: Path) -> None:
     """Write report.md, figures, results.csv and results.parquet from a stored experiment."""
     with loading_libraries():

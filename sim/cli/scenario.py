@@ -8,7 +8,7 @@ import click
 
 from sim.cli.common import (
     RUN_FILES,
-    WritePath,
+    NamedPath,
     at_horizon,
     check_single_out,
     loading_libraries,
@@ -19,7 +19,7 @@ from sim.cli.common import (
 
 
 @click.command("validate")
-@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
@@ -56,7 +56,7 @@ def policies_command(names: tuple[str, ...]) -> None:
 
 
 @click.command("run")
-@click.argument("scenario_file", type=click.Path(path_type=Path))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",
@@ -74,7 +74,7 @@ def policies_command(names: tuple[str, ...]) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=WritePath(),
+    type=NamedPath(),
     default=None,
     help="Write metrics.csv, weekly.csv, seats.csv (each rep's load) and summary.png here.",
 )
@@ -147,7 +147,7 @@ def run_command(
 
 
 @click.command("examples")
-@click.argument("folder", type=WritePath(), default="covsim-examples")
+@click.argument("folder", type=NamedPath(), default="covsim-examples")
 def examples_command(folder: Path) -> None:
     """Copy the sample scenarios and experiments into FOLDER (default: covsim-examples) to start from."""
     from sim.sample_files import copy_samples

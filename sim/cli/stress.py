@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
-    WritePath,
+    NamedPath,
     at_horizon,
     check_report_out,
     loading_libraries,
@@ -22,7 +22,7 @@ DEFAULT_SUITE = "default"
 
 
 @click.command("stress")
-@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.argument("scenario_file", type=NamedPath("name the file to read"))
 @click.option("--policy", "policy_names", multiple=True, required=True, help="Policy to stress (repeat to compare).")
 @click.option(
     "--suite",
@@ -49,7 +49,7 @@ DEFAULT_SUITE = "default"
 @click.option(
     "--out",
     "out_dir",
-    type=WritePath(),
+    type=NamedPath(),
     default=None,
     help="Store, report and exports (default: out/stress-<scenario name>).",
 )
@@ -96,9 +96,9 @@ def stress_command(
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
-            if not Path(suite_name).exists():  # a mistyped built-in name, or a file that is not there
+            if not suite_name or not Path(suite_name).exists():  # a mistyped built-in name, or a file that is not there
                 raise InputError(
-                    [f"--suite {suite_name}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
+                    [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
             suite, source = load_suite(suite_name), suite_name
         problems = suite_problems(suite, scenario, source, str(scenario_file))
