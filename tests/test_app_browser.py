@@ -278,8 +278,8 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     by_id(browser, "add-policy").click()
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "add-policy-error").text)
     assert by_id(browser, "add-policy-error").text == (
-        "policy.name: cannot import 'nowhere': No module named 'nowhere' (covsim looks in the folder it runs in, then "
-        "on the Python path)"
+        "policy.name: cannot import 'nowhere': No module named 'nowhere' (covsim looks on the Python path, then in the "
+        "folder it runs in)"
     )
     assert len(browser.find_elements(By.CSS_SELECTOR, "#policies input")) == 9  # the built-ins only
     type_into(by_id(browser, "policy-path"), MINE)

@@ -137,8 +137,8 @@ def test_an_unknown_policy_is_refused_before_any_run():
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("nowhere:Mine")], 3)
     assert e.value.problems == [
-        "--policy: cannot import 'nowhere': No module named 'nowhere' (covsim looks in the folder it runs in, then on "
-        "the Python path)"
+        "--policy: cannot import 'nowhere': No module named 'nowhere' (covsim looks on the Python path, then in the "
+        "folder it runs in)"
     ]
 
 

@@ -317,8 +317,8 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
     [
         (
             "no_such_module:Mine",
-            "policy.name: cannot import 'no_such_module': No module named 'no_such_module' (covsim looks in the folder "
-            "it runs in, then on the Python path)",
+            "policy.name: cannot import 'no_such_module': No module named 'no_such_module' (covsim looks on the Python path, "
+            "then in the folder it runs in)",
         ),
         (
             "examples.nearest_rep:Nearest",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -598,3 +599,19 @@ def test_with_too_few_replications_the_comparison_figure_claims_no_intervals(tmp
     report = (out / "report.md").read_text()
     assert "no interval: one needs at least 3 replications." in report
     assert "Policy comparison with 95% confidence intervals" not in report
+
+
+def test_files_in_the_working_folder_do_not_replace_the_modules_a_run_with_a_user_policy_loads(tmp_path):
+    # With a user policy, the working folder went first on Python's path: its timeit.py or html.py ran in place of
+    # Python's own, and the run failed "unexpectedly" after printing the user's script's output.
+    (tmp_path / "mine").mkdir()
+    shutil.copy(ROOT / "examples" / "nearest_rep.py", tmp_path / "mine" / "nearest.py")
+    for name in ("timeit", "html", "shlex"):
+        (tmp_path / f"{name}.py").write_text(f'print("the user\'s {name}.py ran")\n')
+    # The installed command, as a user runs it (``python -m`` puts the working folder first on the path itself).
+    command = [str(Path(sys.executable).parent / "covsim"), "run", str(ROOT / "scenarios" / "small.toml")]
+    command += ["--policy", "mine.nearest:NearestRep", "--quarters", "1", "--out", "o"]
+    r = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "ran" not in r.stdout + r.stderr
+    assert (tmp_path / "o" / "metrics.csv").exists()

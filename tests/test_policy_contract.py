@@ -879,3 +879,16 @@ def user_module(tmp_path, monkeypatch, name: str, source: str) -> None:
     """A user's policy module ``name`` of ``source``, importable for the test."""
     (tmp_path / f"{name}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_a_policy_file_named_as_a_module_python_has_is_said_to_be_hidden(tmp_path, monkeypatch):
+    # "'random' has no 'Mine'", with no word that Python's own random had been imported in its place.
+    (tmp_path / "random.py").write_text("from sim.policies import Policy\n\nclass Mine(Policy):\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as e:
+        policy_class("random:Mine", "--policy")
+    (line,) = e.value.problems
+    assert line.startswith("--policy: 'random' is the module at ") and line.endswith(
+        f"found before your {tmp_path / 'random.py'} (a module Python or an installed package already has that "
+        "name): rename your file"
+    )

@@ -7,6 +7,8 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
@@ -64,9 +66,10 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         )
         raise InputError([f"{where}: unknown policy {name!r}{hint} (built-in: {known}; or package.module:ClassName)"])
     module_name, _, attr = name.partition(":")
-    # A user's policy module usually sits in the folder they run covsim from.
+    # A user's policy module usually sits in the folder they run covsim from: searched last, so that a file there
+    # named as a module covsim or Python uses (timeit.py, html.py) does not replace that module for the whole run.
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+        sys.path.append(os.getcwd())
     if not module_name or not attr:
         raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
     if module_name.endswith(".py") or "/" in module_name or module_name.startswith("."):  # a file, not a module
@@ -84,14 +87,22 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
         raise InputError(
             [
-                f"{where}: cannot import {module_name!r}: {e} (covsim looks in the folder it runs in, then on the "
-                "Python path)"
+                f"{where}: cannot import {module_name!r}: {e} (covsim looks on the Python path, then in the folder "
+                "it runs in)"
             ]
         ) from None
     except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
         raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
     cls = getattr(module, attr, None)
     if cls is None:
+        hidden = _hidden_file(module_name, module)
+        if hidden is not None:
+            raise InputError(
+                [
+                    f"{where}: {module_name!r} is the module at {module.__file__}, found before your {hidden} (a "
+                    "module Python or an installed package already has that name): rename your file"
+                ]
+            )
         policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
         raise InputError([f"{where}: {module_name!r} has no {attr!r}{did_you_mean(attr, policies)}"])
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
@@ -141,6 +152,17 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             ]
         )
     return cls
+
+
+def _hidden_file(module_name: str, module: ModuleType) -> Path | None:
+    """The file or package in the current folder named ``module_name`` that the imported ``module``, found
+    elsewhere on the path first, hides; or None."""
+    here = Path.cwd().joinpath(*module_name.split("."))
+    found = Path(module.__file__).resolve() if module.__file__ else None
+    for mine in (here.with_suffix(".py"), here / "__init__.py"):
+        if mine.is_file() and mine.resolve() != found:
+            return mine
+    return None
 
 
 def make_policy(
