@@ -32,3 +32,13 @@ def interrupted(e: BaseException) -> bool:
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def raised(e: BaseException) -> str:
+    """``Type: message`` of what a user's code (a policy, a module it imports) raised, as an error line quotes it;
+    an exception whose own ``__str__`` fails is said to, not read as a failure of covsim."""
+    try:
+        text = str(e)
+    except Exception as inner:
+        text = f"(its message cannot be shown: its __str__ raised {type(inner).__name__})"
+    return f"{type(e).__name__}: {text}"

@@ -17,8 +17,11 @@ from click.testing import CliRunner
 import sim.plots
 import sim.tables
 from sim.cli import main
-from sim.errors import InputError
+from sim.errors import InputError, PolicyError
 from sim.files import atomic_write_all, unwritable
+from sim.policies.unstructured import Unstructured
+from sim.run import run
+from sim.scenario import load_scenario
 from tests.conftest import ROOT, SMALL
 
 RUN = ["run", str(SMALL), "--quarters", "1"]
@@ -557,11 +560,55 @@ def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch
         "    def __init__(self, **params):\n        raise ValueError('needs a licence key')\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    # Said at "--policy.params", an option there is not, and by the class's name rather than what was typed.
     result = invoke(*RUN, "--policy", "raising_init:P")
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        "error: --policy.params: building policy 'p' raised ValueError: needs a licence key"
+        "error: --policy raising_init:P: building policy 'p' raised ValueError: needs a licence key"
     ]
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SMALL.read_text() + '\n[policy]\nname = "raising_init:P"\n')
+    result = invoke("validate", str(scenario))
+    assert lines_of(result.stderr) == [
+        f"error: {scenario}: policy.name raising_init:P: building policy 'p' raised ValueError: needs a licence key"
+    ]
+
+
+class _Stop(BaseException):
+    """An exception class of a policy's own, made a BaseException."""
+
+
+class _Unsayable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no words")
+
+
+class _Stops(Unstructured):
+    name = "stops"
+
+    def prioritise(self, view, rng):
+        raise _Stop("stopped")
+
+
+class _Unsaid(Unstructured):
+    name = "unsaid"
+
+    def prioritise(self, view, rng):
+        raise _Unsayable()
+
+
+def test_what_a_policy_raises_is_its_fault_whatever_its_class():
+    # A BaseException subclass printed a traceback (exit 1); an exception whose __str__ raised was "covsim failed
+    # unexpectedly".
+    small = load_scenario(SMALL)
+    with pytest.raises(PolicyError, match=r"^policy stops: prioritise\(\) raised _Stop: stopped"):
+        run(small, _Stops(), 1, quarters=1)
+    with pytest.raises(
+        PolicyError,
+        match=r"^policy unsaid: prioritise\(\) raised _Unsayable: \(its message cannot be "
+        r"shown: its __str__ raised RuntimeError\)",
+    ):
+        run(small, _Unsaid(), 1, quarters=1)
 
 
 def test_tables_nested_thousands_deep_and_a_byte_order_mark(tmp_path):

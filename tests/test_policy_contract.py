@@ -892,3 +892,31 @@ def test_a_policy_file_named_as_a_module_python_has_is_said_to_be_hidden(tmp_pat
         f"found before your {tmp_path / 'random.py'} (a module Python or an installed package already has that "
         "name): rename your file"
     )
+
+
+class _NoSuperInit(Unstructured):
+    name = "no_super_init"
+
+    def __init__(self, **params):
+        pass
+
+
+class _NotAPolicy:
+    pass
+
+
+class _LooseParams(Unstructured):
+    name = "loose_params"
+
+    class Params:
+        pass
+
+
+def test_the_contract_says_what_the_command_line_says_of_a_class_it_cannot_run():
+    # check_policy raised AttributeError on each, where the command line named the fault in one line.
+    assert check_policy(_NoSuperInit) == ["its __init__ set no params (call super().__init__(**params) in it)"]
+    assert check_policy(_NotAPolicy) == ["the class: '_NotAPolicy' is not a subclass of sim.policies.Policy"]
+    assert check_policy(_LooseParams) == [
+        "the class: '_LooseParams': Params must be a strict model (a subclass of sim.strict.Strict)"
+    ]
+    assert check_policy(lambda: 3) == ["the factory gave an object of type int, not a Policy"]

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sim.compiled import quiet_compiling
-from sim.errors import interrupted
+from sim.errors import interrupted, raised
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.policies import make_policy
 from sim.run import run
@@ -62,7 +62,7 @@ def execute(spec: RunSpec) -> RunOutput:
     except Exception as e:  # a failing run is recorded with its error and must not sink the batch
         if interrupted(e):  # a Ctrl-C that landed in a compiled loop: the batch stops, as for any Ctrl-C
             raise KeyboardInterrupt from e
-        return failed(spec, f"{type(e).__name__}: {e}", started, clock)
+        return failed(spec, raised(e), started, clock)
     except BaseException as e:  # sys.exit() in a policy would otherwise end the batch and record nothing
         return failed(spec, f"the policy tried to leave the process: {e!r}", started, clock)
     m, w, lz = result.metrics, result.weekly, result.lorenz

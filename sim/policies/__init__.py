@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import InputError
+from sim.errors import InputError, raised
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
@@ -84,7 +84,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
         if e.name is None or not (module_name == e.name or module_name.startswith(f"{e.name}.")):  # it imports one
-            raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
+            raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
         raise InputError(
             [
                 f"{where}: cannot import {module_name!r}: {e} (covsim looks on the Python path, then in the folder "
@@ -92,7 +92,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             ]
         ) from None
     except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
-        raise InputError([f"{where}: cannot import {module_name!r}: {type(e).__name__}: {e}"]) from None
+        raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
     cls = getattr(module, attr, None)
     if cls is None:
         hidden = _hidden_file(module_name, module)
@@ -105,6 +105,13 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             )
         policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
         raise InputError([f"{where}: {module_name!r} has no {attr!r}{did_you_mean(attr, policies)}"])
+    return checked_class(cls, where, name)
+
+
+def checked_class(cls: object, where: str, name: str) -> type[Policy]:
+    """``cls`` if it is a policy class covsim can run (a subclass of Policy writing its three methods, with strict,
+    typed, defaulted and valid Params and a name that can label results), or InputError naming each fault at
+    ``where``, the class as ``name``."""
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise InputError([f"{where}: {name!r} is not a subclass of sim.policies.Policy"])
     if not (isinstance(cls.Params, type) and issubclass(cls.Params, Strict)):
@@ -112,7 +119,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     try:
         fields = cls.parameters()
     except (TypeError, NameError) as e:  # a Params class the strict models cannot read
-        raise InputError([f"{where}: {name!r}: Params: {type(e).__name__}: {e}"]) from None
+        raise InputError([f"{where}: {name!r}: Params: {raised(e)}"]) from None
     # A class attribute with no type is no parameter: the strict models leave it out, and a --param of it is
     # refused as unknown, which reads as if the declaration were not there.
     untyped = sorted(
@@ -180,7 +187,8 @@ def make_policy(
     """
     at = f"{where}.params" if params_at is None else params_at
     # On the command line a policy is named by --policy itself; in a file, by its table's ``name``.
-    policy = policy_class(name, where if where.startswith("--") else f"{where}.name").from_config(params or {}, at)
+    named = where if where.startswith("--") else f"{where}.name"
+    policy = policy_class(name, named).from_config(params or {}, at, f"{named} {name}")
     if scenario is None:
         return policy
     try:
@@ -188,7 +196,7 @@ def make_policy(
     except Exception as e:  # a user's check that raises: its fault, named, not covsim's
         raise InputError(
             [
-                f"{where}: policy {policy_label(type(policy))}: problems() raised {type(e).__name__}: {e}"
+                f"{where}: policy {policy_label(type(policy))}: problems() raised {raised(e)}"
                 f"{params_hint(type(policy), e)}"
             ]
         ) from None

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import PolicyError
+from sim.errors import InputError, PolicyError, raised
 from sim.policies.protocol import (
     PlanView,
     Policy,
@@ -236,15 +236,31 @@ class _ContractRuns:
 
     def _run(self) -> _Findings:
         from sim.model import CoverageModel
+        from sim.policies import checked_class
 
         found = _Findings()
         tables = []
         path = _import_path(self.policy)
+        if isinstance(self.policy, type):  # what covsim refuses to load by name, said as the command line says it
+            try:
+                checked_class(self.policy, "the class", self.policy.__qualname__)
+            except InputError as e:
+                for problem in e.problems:
+                    found.add("check_constructs", problem)
+                return found
         for attempt in range(2):
             try:
                 instance = self.policy()
             except Exception as e:
-                found.add("check_constructs", f"cannot construct the policy with defaults: {type(e).__name__}: {e}")
+                found.add("check_constructs", f"cannot construct the policy with defaults: {raised(e)}")
+                return found
+            if not isinstance(instance, Policy):
+                found.add(
+                    "check_constructs", f"the factory gave an object of type {type(instance).__name__}, not a Policy"
+                )
+                return found
+            if not isinstance(getattr(instance, "params", None), type(instance).Params):
+                found.add("check_constructs", "its __init__ set no params (call super().__init__(**params) in it)")
                 return found
             if attempt == 0:
                 # Labelled as the policy, so the engine's messages and tables name it.
@@ -257,7 +273,7 @@ class _ContractRuns:
                     found.add("check_runs", str(e))
                 return found
             except Exception as e:
-                found.add("check_runs", f"the policy raised {type(e).__name__}: {e}")
+                found.add("check_runs", f"the policy raised {raised(e)}")
                 return found
             finally:
                 model.release()

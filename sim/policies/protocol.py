@@ -37,7 +37,7 @@ import tomli_w
 from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
-from sim.errors import InputError, PolicyError, interrupted
+from sim.errors import InputError, PolicyError, interrupted, raised
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     NO_CONTRACT,
@@ -139,13 +139,16 @@ class Policy:
         return []
 
     @classmethod
-    def from_config(cls, params: dict[str, Any], where: str = "policy.params") -> Policy:
+    def from_config(cls, params: dict[str, Any], where: str = "policy.params", named: str | None = None) -> Policy:
         """Build from scenario or command-line parameters, or raise InputError.
 
         A parameter the policy's ``Params`` does not declare is refused here,
         with the closest declared name: a mistyped ``--param`` must not be
-        ignored silently.
+        ignored silently. ``where`` names where the parameters were given;
+        ``named``, where the policy was (a constructor that raises is said
+        there; default: ``where``).
         """
+        built = f"{named or where}: building policy {policy_label(cls)!r}"
         known = list(cls.parameters())
         problems = []
         try:
@@ -157,15 +160,14 @@ class Policy:
         except ValidationError as e:
             problems += [f"{param_at(where, '.'.join(map(str, err['loc'])))}: {err['msg']}" for err in e.errors()]
         except Exception as e:  # a user's constructor: its fault, named, not covsim's
-            problems.append(f"{where}: building policy {cls.name!r} raised {type(e).__name__}: {e}")
+            if interrupted(e):
+                raise KeyboardInterrupt from e
+            problems.append(f"{built} raised {raised(e)}")
         problems += [
             f"{param_at(where, k)}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known
         ]
         if not problems and not isinstance(getattr(policy, "params", None), cls.Params):
-            problems.append(
-                f"{where}: building policy {policy_label(cls)!r}: its __init__ set no params (call "
-                "super().__init__(**params) in it)"
-            )
+            problems.append(f"{built}: its __init__ set no params (call super().__init__(**params) in it)")
         if problems:
             raise InputError(problems)
         return policy
@@ -252,12 +254,13 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
         if re.match(r"policy [^\s:]+: ", str(e)):  # named already (a rollout's side, or a check of its answer)
             raise
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}(): {e}") from e  # a view's own check, say
-    except (Exception, SystemExit) as e:
-        if interrupted(e):  # a Ctrl-C that landed in a compiled loop the policy called: a stop, not its fault
+    except BaseException as e:  # an Exception, a sys.exit, or a class of the policy's own made a BaseException
+        if interrupted(e):  # Ctrl-C, or one that landed in a compiled loop the policy called: a stop, not its fault
             raise KeyboardInterrupt from e
-        hint = params_hint(type(policy), e)
+        if isinstance(e, GeneratorExit):
+            raise
         raise PolicyError(
-            f"policy {policy_label(type(policy))}: {method}() raised {type(e).__name__}: {e}{hint}"
+            f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{params_hint(type(policy), e)}"
         ) from e
 
 
