@@ -123,10 +123,16 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
     failed = ledger[ledger.status == "failed"].set_index("run_key").error
     assert len(failed) == 3 and (ledger.status != "pending").all()
     for replication, error in expected.items():
-        key = guilty(ledger, [replication]).run_key.item()
+        row = guilty(ledger, [replication])
+        key = row.run_key.item()
         assert failed[key] == error
-        assert f"error: run {key[:12]}: {error}\n" in r.stderr
-    assert "error: 3 runs failed; the others are stored. Fix the cause and resume with: covsim experiment" in r.stderr
+        # Which policy and seed, beside the run's key (the key alone named nothing a user knows).
+        assert f"error: run {key[:12]} ({LEAVING}, seed {row.seed.item()}): {error}\n" in r.stderr
+    hint = f"covsim experiment {experiment_file} --out {tmp_path / 'o'}"
+    assert (
+        f"error: 3 runs failed; the others are stored. Fix the cause and resume with: {hint} (a fix in a user "
+        f"policy's own code starts afresh: {hint} --fresh)\n"
+    ) in r.stderr
     assert "Failed runs" in (tmp_path / "o" / "report.md").read_text()
     pd.testing.assert_frame_equal(results, without(clean, [0, 1, 2]), check_exact=True)
 

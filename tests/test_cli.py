@@ -615,3 +615,12 @@ def test_files_in_the_working_folder_do_not_replace_the_modules_a_run_with_a_use
     assert r.returncode == 0, r.stderr
     assert "ran" not in r.stdout + r.stderr
     assert (tmp_path / "o" / "metrics.csv").exists()
+
+
+def test_the_command_a_resume_is_told_to_run_can_be_pasted_as_printed(monkeypatch):
+    # "resume with: covsim stress ... --out out/my results" gave "Got unexpected extra argument (results)".
+    from sim.cli.common import rerun_command
+
+    argv = ["covsim", "stress", "s.toml", "--policy", "pooled", "--out", "out/my results", "--fresh"]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert rerun_command() == "covsim stress s.toml --policy pooled --out 'out/my results'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -57,6 +58,12 @@ def say_error(text: str) -> None:
     a file name or an exception's words may hold one, which printed raw would drive the terminal or split the
     line."""
     click.echo(f"error: {printable(text)}", err=True)
+
+
+def rerun_command() -> str:
+    """This command line as a shell would take it back (each argument quoted where it needs it: a folder with a
+    space), without ``--fresh``: what resumes the work it started."""
+    return shlex.join(["covsim", *(a for a in sys.argv[1:] if a != "--fresh")])
 
 
 def one_line(text: str) -> str:

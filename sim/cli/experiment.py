@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from sim.cli.common import (
     param_option,
     report_progress,
     reported_errors,
+    rerun_command,
     say_error,
     scenario_and_params,
 )
@@ -91,15 +93,22 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             sys.exit(EXIT_FAILED)
         click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
+        from sim.experiment.batch import user_policy_fingerprints
+
         click.echo("", err=True)
         for key, error in outcome.errors[:10]:
-            say_error(f"run {key[:12]}: {one_line(error)}")
+            spec = batch.specs.get(key)
+            which = f" ({spec.policy}, seed {spec.seed})" if spec is not None else ""
+            say_error(f"run {key[:12]}{which}: {one_line(error)}")
         more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
         kept = (
             f"the others are stored. Fix the cause and resume with: {resume_hint}"
             if batch.store.folder is not None
             else "fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
         )
+        if batch.store.folder is not None and user_policy_fingerprints(batch.experiment):
+            # The store is bound to the policies' code: a fix there makes its runs another experiment's.
+            kept += f" (a fix in a user policy's own code starts afresh: {resume_hint} --fresh)"
         say_error(f"{counted(outcome.failed, 'run')} failed{more}; {kept}")
         sys.exit(EXIT_FAILED)
 
@@ -319,7 +328,7 @@ def compare_command(
         if out_dir is not None:
             check_report_out(out_dir)
         batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
-        hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
+        hint = rerun_command()
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
@@ -362,7 +371,7 @@ def experiment_command(
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir)
         batch = open_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
-        hint = f"covsim experiment {experiment_file} --out {out_dir}"
+        hint = shlex.join(["covsim", "experiment", str(experiment_file), "--out", str(out_dir)])
         outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()

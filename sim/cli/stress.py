@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from sim.cli.common import (
     check_report_out,
     loading_libraries,
     reported_errors,
+    rerun_command,
     scenario_and_params,
 )
 from sim.cli.experiment import finish_batch, paired_batch_options, run_batch_or_stop
@@ -110,7 +110,7 @@ def stress_command(
         out_dir = out_dir or Path("out") / experiment.name
         check_report_out(out_dir)
         batch = open_batch(experiment, scenario, out_dir, fresh)
-        hint = "covsim " + " ".join(sys.argv[1:]).replace(" --fresh", "")
+        hint = rerun_command()
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
