@@ -644,6 +644,29 @@ def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatc
     assert experiment_hash(exp, scenario) != before
 
 
+def test_a_user_policy_is_labelled_in_an_experiment_as_run_and_compare_label_it(tmp_path, monkeypatch):
+    # An experiment labelled it "labelled_tiers:Mine" where run and compare said "mine", refused baseline = "mine", and
+    # let a class named as a built-in run beside the built-in under one name.
+    (tmp_path / "labelled_tiers.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\n\n"
+        "class Mine(SegmentTiers):\n    name = 'mine'\n\n"
+        "class Twin(SegmentTiers):\n    name = 'unstructured'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for baseline in ("mine", "labelled_tiers:Mine"):  # by its label, or by the path it is named by
+        text = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "labelled_tiers:Mine"')
+        exp, _ = load_experiment(write(tmp_path, text.replace('baseline = "unstructured"', f'baseline = "{baseline}"')))
+        assert [p.key for p in exp.policies] == ["unstructured", "mine"]
+        assert exp.baseline_label == "mine"
+    labelled = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "labelled_tiers:Mine"\nlabel = "ours"')
+    assert [p.key for p in load_experiment(write(tmp_path, labelled))[0].policies] == ["unstructured", "ours"]
+    with pytest.raises(InputError) as e:
+        load_experiment(write(tmp_path, EXPERIMENT.replace('name = "hunter_farmer"', 'name = "labelled_tiers:Twin"')))
+    assert e.value.problems == [
+        f"{tmp_path / 'exp.toml'}: policies: label 'unstructured' is used twice (give each a distinct label)"
+    ]
+
+
 @pytest.mark.parametrize(
     "kind, low, high, refused",
     [

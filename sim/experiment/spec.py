@@ -9,6 +9,7 @@ that parameter.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -298,7 +299,26 @@ class Experiment(Strict):
 
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
     """Validate a mapping (as read from TOML) into an Experiment, or raise InputError."""
-    return validate_strict(Experiment, data, source)
+    return validate_strict(Experiment, _labelled(data), source)
+
+
+def _labelled(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each user policy (``package.module:ClassName``) given no label labelled as ``covsim run`` and
+    ``compare`` label it (its class's ``name``: ``sim.policies.policy_label``), and a ``baseline`` naming it by
+    its path read as that label. A name that loads no policy is left as it is, for the plan's checks to say."""
+    policies, baseline = data.get("policies"), data.get("baseline")
+    if not isinstance(policies, list):
+        return data
+    entries = []
+    for entry in policies:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and isinstance(name, str) and ":" in name and not entry.get("label"):
+            with contextlib.suppress(InputError):
+                label = policy_label(policy_class(name))
+                baseline = label if baseline == name else baseline
+                entry = {**entry, "label": label}
+        entries.append(entry)
+    return {**data, "policies": entries} | ({"baseline": baseline} if "baseline" in data else {})
 
 
 def metric_faults(
