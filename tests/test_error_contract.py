@@ -1091,3 +1091,35 @@ def test_a_malformed_param_is_said_beside_the_well_formed_ones_wrong_values(comm
         "error: --param 'noequals': expected KEY=VALUE",
         "error: --param books: Input should be 'keep' or 'redeal', not 'redealx'",
     ]
+
+
+def test_a_report_with_no_store_beside_it_is_not_replaced_without_fresh(tmp_path):
+    # A stress test into a compare's folder whose store was gone replaced its report and deleted its figures.
+    out = tmp_path / "compare"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "1")
+    assert invoke(*args, "--executor", "serial", "--out", str(out)).exit_code == 0
+    (out / "store.sqlite").unlink()
+    report = (out / "report.md").read_text()
+    result = invoke("stress", str(SMALL), "--policy", "unstructured", "--quarters", "2", "--out", str(out))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {out}: holds a report (report.md, results.csv, results.parquet, manifest.json) with no store "
+        "of runs beside it; write to another folder, or add --fresh to replace it; nothing was run"
+    ]
+    assert (out / "report.md").read_text() == report
+
+
+def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
+    # Interrupted after --fresh, a batch left the old report beside the new store, read as its runs'.
+    from sim.cli.experiment import opened_batch
+    from sim.experiment.spec import comparison
+
+    out = tmp_path / "compare"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "1")
+    assert invoke(*args, "--executor", "serial", "--out", str(out)).exit_code == 0
+    assert (out / "report.md").exists() and list((out / "figures").iterdir())
+    scenario = load_scenario(SMALL)
+    batch = opened_batch(comparison(scenario, str(SMALL), ["segment_tiers"], 1, quarters=1), scenario, out, True)
+    batch.store.close()
+    assert not [name for name in ("report.md", "results.csv", "results.parquet", "figures") if (out / name).exists()]
+    assert (out / "store.sqlite").exists() and (out / "manifest.json").exists()

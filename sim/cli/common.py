@@ -226,21 +226,28 @@ def _refuse_others(folder: Path, option: str, before: str, own: tuple[str, ...] 
             )
 
 
-def check_report_out(folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True) -> None:
+def check_report_out(
+    folder: Path, option: str = "--out", before: str = "nothing was run", batch: bool = True, fresh: bool = False
+) -> None:
     """:func:`check_out` for a folder an experiment's report goes into, its files among them, and, for a
     ``batch`` that runs there, the batch's (its manifest and its store's lock); a folder holding a single
     command's files (``covsim run --out``, ``covsim backtest --out``) is refused, as they would be read as the
-    report's."""
+    report's; and, for a batch not run ``fresh``, a report with no store beside it (another batch's, its store
+    gone: the new report would replace it without a word)."""
+    from sim.experiment.batch import MANIFEST
     from sim.experiment.report import FILES, FOLDERS
+    from sim.experiment.store import LOCK_NAME, STORE_NAME
 
-    files: tuple[str, ...] = FILES
-    if batch:
-        from sim.experiment.batch import MANIFEST
-        from sim.experiment.store import LOCK_NAME
-
-        files = (*files, MANIFEST, LOCK_NAME)
-    check_out(folder, option, before, files=files, folders=FOLDERS)
+    check_out(folder, option, before, files=(*FILES, MANIFEST, LOCK_NAME) if batch else FILES, folders=FOLDERS)
     _refuse_others(folder, option, before)
+    kept = [name for name in (*FILES, MANIFEST) if (folder / name).is_file()]
+    if batch and kept and not fresh and not (folder / STORE_NAME).exists():
+        raise InputError(
+            [
+                f"{option} {folder}: holds a report ({', '.join(kept)}) with no store of runs beside it; write to "
+                f"another folder, or add --fresh to replace it; {before}"
+            ]
+        )
 
 
 @contextmanager

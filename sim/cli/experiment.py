@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,8 @@ from sim.format import counted, not_shown
 if TYPE_CHECKING:
     from sim.experiment.batch import Batch
     from sim.experiment.runner import BatchOutcome
+    from sim.experiment.spec import Experiment
+    from sim.scenario import Scenario
 
 EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
 
@@ -62,6 +65,24 @@ def paired_batch_options(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+def opened_batch(
+    experiment: Experiment, scenario: Scenario, out_dir: Path | None, fresh: bool, source: str = ""
+) -> Batch:
+    """``sim.experiment.batch.open_batch``; with ``fresh``, the folder's old report goes with its old store (an
+    interrupted fresh batch had left the old report beside the new runs, read as theirs)."""
+    from sim.experiment.batch import open_batch
+
+    batch = open_batch(experiment, scenario, out_dir, fresh, source)
+    if fresh and out_dir is not None:
+        from sim.experiment.report import FILES, FOLDERS
+
+        for name in FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        for name in FOLDERS:
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+    return batch
 
 
 def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
@@ -302,7 +323,6 @@ def compare_command(
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
     with loading_libraries():
-        from sim.experiment.batch import open_batch
         from sim.experiment.spec import comparison, metric_faults
         from sim.policies import policy_params
 
@@ -326,8 +346,8 @@ def compare_command(
             scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
         )
         if out_dir is not None:
-            check_report_out(out_dir)
-        batch = open_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
+            check_report_out(out_dir, fresh=fresh)
+        batch = opened_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
         hint = rerun_command()
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)
         finish_batch(batch, outcome, out_dir, hint)
@@ -358,7 +378,6 @@ def experiment_command(
 ) -> None:
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
-        from sim.experiment.batch import open_batch
         from sim.experiment.design import plan_runs
         from sim.experiment.loading import load_experiment
 
@@ -369,8 +388,8 @@ def experiment_command(
         if scheduler:
             _check_reachable(scheduler)
         out_dir = out_dir or Path("out") / exp.name
-        check_report_out(out_dir)
-        batch = open_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
+        check_report_out(out_dir, fresh=fresh)
+        batch = opened_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
         hint = shlex.join(["covsim", "experiment", str(experiment_file), "--out", str(out_dir)])
         outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
         finish_batch(batch, outcome, out_dir, hint)

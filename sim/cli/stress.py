@@ -15,7 +15,7 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
-from sim.cli.experiment import finish_batch, paired_batch_options, run_batch_or_stop
+from sim.cli.experiment import finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.errors import InputError
 
 DEFAULT_SUITE = "default"
@@ -76,7 +76,6 @@ def stress_command(
     Rerunning the same command resumes it.
     """
     with loading_libraries():
-        from sim.experiment.batch import open_batch
         from sim.experiment.spec import stress_experiment
         from sim.experiment.suite import default_suite, load_suite, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
@@ -108,8 +107,8 @@ def stress_command(
             scenario, str(scenario_file), policy_names, suite, replications, seed, params=chosen
         )
         out_dir = out_dir or Path("out") / experiment.name
-        check_report_out(out_dir)
-        batch = open_batch(experiment, scenario, out_dir, fresh)
+        check_report_out(out_dir, fresh=fresh)
+        batch = opened_batch(experiment, scenario, out_dir, fresh)
         hint = rerun_command()
         outcome = run_batch_or_stop(batch, executor, workers, None, hint)
         finish_batch(batch, outcome, out_dir, hint)
