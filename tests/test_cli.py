@@ -179,8 +179,8 @@ def test_policies_names_every_unknown_policy_at_once():
         r,
         "covsim policies: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, "
         "random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
-        "covsim policies: cannot import 'examples.nowhere': No module named 'examples.nowhere' (covsim looks in the "
-        "folder it runs in, then on the Python path)",
+        "covsim policies: cannot import 'examples.nowhere': No module named 'examples.nowhere' (covsim looks on the "
+        "Python path, then in the folder it runs in)",
     )
 
 

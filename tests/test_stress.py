@@ -1196,3 +1196,25 @@ def test_the_rollout_plan_s_tables_keep_the_suite_s_and_the_policies_order(tmp_p
     ]
     plan = report.split("## Rollout plan")[1].split("What the change of hands cost")[0]
     assert plan.index("| segment_tiers |") < plan.index("| hunter_farmer |")
+
+
+def test_the_report_names_the_scenario_s_own_shocks_that_every_run_has(tmp_path):
+    # The report called the reference run "no shock" and never said that the scenario halved demand in every run.
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    scenario = tmp_path / "halved.toml"
+    scenario.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 2\nfactor = 0.5\n')
+    suite = tmp_path / "suite.toml"
+    suite.write_text('[[stress]]\nname = "leave"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 0.2 }]\n')
+    out = tmp_path / "out"
+    args = ["stress", str(scenario), "--policy", "unstructured", "--suite", str(suite), "--replications", "1"]
+    result = CliRunner().invoke(main, [*args, "--quarters", "2", "--executor", "serial", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = (out / "report.md").read_text()
+    assert (
+        "- **The scenario's own shocks**, in every run (the unshocked one too): demand in quarter 2, factor 0.5\n"
+        in text
+    )
+    assert "| `none` | - | no stress: the scenario as it is |" in text

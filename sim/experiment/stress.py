@@ -410,7 +410,7 @@ def analyse(
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,
-        description={UNSHOCKED: "no shock", **{s.name: s.what for s in suite}},
+        description={UNSHOCKED: "no stress: the scenario as it is", **{s.name: s.what for s in suite}},
         values=values,
         impacts=acting,
         draws=draws,

@@ -6,6 +6,8 @@ Each section is a list of Markdown lines; the tables show the design points
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from sim.experiment import stats
@@ -14,11 +16,20 @@ from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, value_text
 from sim.format import counted, difference, difference_interval, fmt, joined, no_spread_words, not_shown, p_value
+from sim.scenario import parse_scenario
+from sim.shocks import shock_text
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
 #: Failed runs listed one by one in the ledger section.
 MAX_FAILED_LISTED = 100
+
+
+def _shock_texts(scenario: dict[str, Any]) -> list[str]:
+    """Each of a stored scenario's shocks in a line (``sim.shocks.shock_text``)."""
+    if not scenario.get("shocks"):
+        return []
+    return [shock_text(s) for s in parse_scenario(scenario, "the stored scenario").shocks]
 
 
 def what_was_run(ctx: ReportContext) -> list[str]:
@@ -54,8 +65,15 @@ def what_was_run(ctx: ReportContext) -> list[str]:
             lines.append(f"    - {code(f.name)}: {f.mode} {code(f.target)} to {span}{extra}")
     else:
         lines.append("- **Factors:** none (one design point)")
+    shocks = _shock_texts(sc)
+    own = shocks[: len(shocks) - len(exp.shocks)]  # the scenario's, then the experiment's (``resolve_base``)
+    if own:
+        lines.append(
+            f"- **The scenario's own shocks**, in every run{' (the unshocked one too)' if exp.suite else ''}: "
+            + "; ".join(own)
+        )
     if exp.shocks:
-        lines.append(f"- **Shocks added to the scenario:** {len(exp.shocks)}")
+        lines.append(f"- **Shocks added to the scenario:** {'; '.join(shocks[len(own) :])}")
     if exp.suite:
         lines.append(
             f"- **Stress suite:** {counted(len(exp.suite), 'stress', 'stresses')}, each a design point beside the "
