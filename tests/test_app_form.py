@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import socket
 import subprocess
 import sys
@@ -201,9 +202,24 @@ def test_an_upload_is_read_with_covsim_validates_lines(tmp_path):
     assert problems(lambda: form.read_upload(upload("name = \n"), "broken.toml"))[0].startswith(
         "broken.toml: TOML syntax error: "
     )
-    assert problems(lambda: form.read_upload("data:,%%%", "x.toml")) == [
-        "x.toml: cannot read: the upload is not base64 data"
-    ]
+    for crafted in ("data:,%%%", 7, ["a"], {"a": 1}):  # the last three from a request no browser sends
+        assert problems(functools.partial(form.read_upload, crafted, "x.toml")) == [
+            "x.toml: cannot read: the upload is not base64 data"
+        ]
+    # A file covsim validate refuses for its policies (its own, a rollout's model in force) was loaded without a
+    # word, its unknown parameter dropped.
+    text = SMALL.read_text(encoding="utf-8") + (
+        '\n[policy]\nname = "segment_tiers"\nparams = { bogus = 1 }\n'
+        '[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "nosuch" }\n'
+    )
+    (tmp_path / "policies.toml").write_text(text, encoding="utf-8")
+    expected = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", "policies.toml"], capture_output=True, text=True, cwd=tmp_path
+    ).stderr.splitlines()
+    assert len(expected) == 2
+    assert [f"error: {line}" for line in problems(lambda: form.read_upload(upload(text), "policies.toml"))] == expected
+    r = covsim("app", str(tmp_path / "policies.toml"))
+    assert r.returncode == 2 and [line.replace(f"{tmp_path}/", "") for line in r.stderr.splitlines()] == expected
 
 
 def test_shipped_scenarios_and_policy_parameters_as_fields():

@@ -24,6 +24,7 @@ from sim.config import parse_toml
 from sim.errors import InputError
 from sim.experiment.spec import content_hash
 from sim.policies import BUILT_IN, make_policy, policy_class, policy_label
+from sim.policies.rollout import check_scenario_policies
 from sim.sample_files import samples
 from sim.scenario import Scenario, parse_scenario
 
@@ -75,12 +76,16 @@ def load_shipped(name: str) -> Scenario:
 def read_upload(contents: str, filename: str) -> Scenario:
     """An uploaded scenario file: ``contents`` as a browser sends it (a ``data:`` URL, base64), validated with
     the messages ``covsim validate FILE`` prints, each naming ``filename``."""
+    if not isinstance(contents, str):  # a browser sends text; a crafted request may not (it ended in HTTP 500)
+        raise InputError([f"{filename}: cannot read: the upload is not base64 data"])
     _, _, encoded = contents.partition(",")
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise InputError([f"{filename}: cannot read: the upload is not base64 data"]) from None
-    return parse_scenario(parse_toml(raw, filename), filename)
+    scenario = parse_scenario(parse_toml(raw, filename), filename)
+    check_scenario_policies(scenario, f"{filename}: ")  # what ``covsim validate`` refuses, the page refuses
+    return scenario
 
 
 def offered(added: Sequence[str]) -> list[str]:

@@ -23,6 +23,7 @@ from sim.app.engine import RunCache, warm_up_spec
 from sim.app.jobs import Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
+from sim.policies.rollout import check_scenario_policies
 from sim.sample_files import samples
 from sim.scenario import Scenario, load_scenario
 
@@ -42,7 +43,9 @@ def opening(path: Path | None) -> tuple[str | None, Scenario, str]:
     name = path.as_posix()
     if name in form.shipped_scenarios() and (not path.exists() or _same_as_shipped(path, name)):
         return name, form.load_shipped(name), name
-    return None, load_scenario(path), str(path)
+    scenario = load_scenario(path)
+    check_scenario_policies(scenario, f"{path}: ")  # refused as ``covsim validate`` refuses it
+    return None, scenario, str(path)
 
 
 def _same_as_shipped(path: Path, name: str) -> bool:

@@ -23,15 +23,12 @@ from sim.cli.common import (
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
-        from sim.policies import make_policy
-        from sim.policies.rollout import current_policy
+        from sim.policies.rollout import check_scenario_policies
         from sim.scenario import dump_scenario, load_scenario
 
     with reported_errors():
         scenario = load_scenario(scenario_file)
-        where = f"{scenario_file}: policy"
-        make_policy(scenario.policy.name, dict(scenario.policy.params), where, scenario)
-        current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
+        check_scenario_policies(scenario, f"{scenario_file}: ")
         click.echo(dump_scenario(scenario), nl=False)
 
 

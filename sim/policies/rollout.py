@@ -19,6 +19,7 @@ import numpy as np
 
 from sim import shocks
 from sim.clock import quarter_of
+from sim.errors import InputError
 from sim.policies import make_policy, policy_label
 from sim.policies.protocol import (
     CoveragePlan,
@@ -263,6 +264,23 @@ def current_policy(scenario: Scenario, source: str = "") -> Policy | None:
         return None
     i, shock = found
     return make_policy(shock.current.name, dict(shock.current.params), f"{source}shocks.{i}.current", scenario)
+
+
+def check_scenario_policies(scenario: Scenario, source: str = "") -> None:
+    """InputError unless the scenario's own policy and its rollout's model in force are policies that run on it,
+    with every problem of both, each named as ``covsim validate`` names it (``<source>policy.params.KEY: ...``)."""
+    problems = []
+    policy = scenario.policy
+    for check in (
+        lambda: make_policy(policy.name, dict(policy.params), f"{source}policy", scenario),
+        lambda: current_policy(scenario, source),
+    ):
+        try:
+            check()
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(problems)
 
 
 def with_rollout(policy: Policy, scenario: Scenario) -> Policy:
