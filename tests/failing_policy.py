@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from sim.policies.segment_tiers import SegmentTiers
@@ -16,3 +18,13 @@ class SometimesFails(SegmentTiers):
         if view.quarter == 1 and rng.random() < 0.5:
             raise RuntimeError("planning failed on purpose")
         return super().plan(view, rng)
+
+
+class NeverPlans(SegmentTiers):
+    """segment_tiers, except that planning never ends (a policy stuck in a loop)."""
+
+    name = "never_plans"
+
+    def plan(self, view, rng: np.random.Generator):
+        while True:
+            time.sleep(1)

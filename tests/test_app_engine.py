@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -53,7 +54,7 @@ def test_the_engine_gives_the_numbers_covsim_compare_prints(pool, cli):
         pool=pool,
         on_run=lambda *a: seen.append(a),
     )
-    assert seen == [(i, 6) for i in range(1, 7)]  # 2 policies x 3 replications, counted as each is stored
+    assert seen == [(i, 6) for i in range(7)]  # once planned, then 2 policies x 3 replications as each is stored
     assert result.failures == []
     lines = stdout.splitlines()
     assert result.answer in lines
@@ -123,11 +124,23 @@ def test_a_cancelled_comparison_stops_and_the_pool_keeps_working(pool):
     choices = [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")]
     done = []
     with pytest.raises(Cancelled):
-        compare(scenario, "s", choices, 3, pool=pool, on_run=lambda i, n: done.append(i), cancelled=lambda: bool(done))
-    assert done == [1]
+        compare(scenario, "s", choices, 3, pool=pool, on_run=lambda i, n: done.append(i), cancelled=lambda: 1 in done)
+    assert done == [0, 1]
     again = compare(scenario, "s", choices, 3, pool=pool)
     serial = compare(scenario, "s", choices, 3)  # in this process: the same numbers
     assert again.tidy_csv() == serial.tidy_csv()
+
+
+def test_a_comparison_whose_run_never_ends_is_cancelled_at_once_and_the_pool_keeps_working(pool):
+    # Cancel waited for a run to finish: a policy stuck in a loop kept the page's one comparison running for good.
+    scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
+    choices = [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:NeverPlans")]
+    asked = time.perf_counter()
+    with pytest.raises(Cancelled):
+        compare(scenario, "s", choices, 2, pool=pool, cancelled=lambda: time.perf_counter() > asked + 2)
+    assert time.perf_counter() - asked < 30  # not never: the stuck workers are stopped
+    fine = [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")]
+    assert compare(scenario, "s", fine, 2, pool=pool).tidy_csv() == compare(scenario, "s", fine, 2).tidy_csv()
 
 
 def test_an_unknown_policy_is_refused_before_any_run():
@@ -155,10 +168,10 @@ class Counting:
         self.pool = pool
         self.sent = []
 
-    def map(self, specs):
+    def map(self, specs, stop=None):
         specs = list(specs)
         self.sent.append(sorted(s.run_key for s in specs))
-        yield from self.pool.map(specs)
+        yield from self.pool.map(specs, stop)
 
 
 def short():
@@ -236,7 +249,7 @@ def test_failed_runs_run_again_and_a_cancelled_comparisons_finished_runs_are_kep
             3,
             pool=counting,
             on_run=lambda *a: done.append(a),
-            cancelled=lambda: bool(done),
+            cancelled=lambda: (1, 6) in done,
             runs=runs,
         )
     resumed = compare(scenario, "s", [A, B], 3, pool=counting, runs=runs)
@@ -413,3 +426,20 @@ def test_the_run_summary_names_each_shock_with_its_size():
     c = compare(shocked, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], 3)
     (summary,) = [d for d in results(c, {}) if getattr(d, "id", None) == "run-summary"]
     assert "shocks: demand in quarter 2, factor 0.7) in " in summary.children
+
+
+def test_the_progress_line_of_a_finished_comparison_says_how_many_runs_failed():
+    # "done: 10 runs in 1.8 s" when 5 of them had failed.
+    from sim.app.callbacks import done_text
+    from sim.app.jobs import Job
+
+    scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
+    flaky = compare(
+        scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:SometimesFails")], 4
+    )
+    failed = len(flaky.failures)
+    assert 0 < failed < 4
+    job = Job("j", started=0.0, state="done", total=8, result=flaky, ended=1.25)
+    assert done_text(job) == f"done: 8 runs in 1.2 s, {failed} of them failed (below)"
+    fine = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")], 1)
+    assert done_text(Job("k", started=0.0, state="done", total=2, result=fine, ended=0.5)) == "done: 2 runs in 0.5 s"

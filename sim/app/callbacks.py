@@ -15,7 +15,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, no_update
 
 from sim.app import charts, form, layout
 from sim.app.engine import RunCache, compare
-from sim.app.jobs import Busy, Jobs
+from sim.app.jobs import Busy, Job, Jobs
 from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
 from sim.format import counted
@@ -30,6 +30,14 @@ BLOCKS = {"type": "params", "policy": ALL}
 def stored(scenario: Scenario, source: str) -> dict[str, Any]:
     """A scenario as the page keeps it in the browser: its resolved fields and the name its messages use."""
     return {"source": source, "scenario": scenario.model_dump(mode="json")}
+
+
+def done_text(job: Job) -> str:
+    """The progress line of a finished comparison: its runs and time, and how many of them failed ("done" alone
+    read as every run done well)."""
+    failed = len(job.result.failures) if job.result is not None else 0
+    note = f", {failed:,} of them failed (below)" if failed else ""
+    return f"done: {counted(job.total, 'run')} in {job.seconds:.1f} s{note}"
 
 
 def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | None = None) -> None:
@@ -234,7 +242,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             return str(job.finished), total, "cancelled: nothing is shown", True, no_update
         if job.state == "failed" or job.result is None:
             return "0", "1", "\n".join(job.problems), True, no_update
-        return total, total, f"done: {counted(job.total, 'run')} in {job.seconds:.1f} s", True, job.id
+        return total, total, done_text(job), True, job.id
 
     @app.callback(
         Output("results", "children"),

@@ -258,10 +258,11 @@ def compare(
     ``seed``: the root seed (None: the scenario's). Runs go to ``pool``'s
     workers (None: this process, one after another), except those ``runs``
     (the page's cache; None: none) already holds, which are reused, and each
-    run that finishes is added to it. ``on_run(finished, total)`` is called as
-    each run is stored, reused runs counted as finished (once, before the
-    others, when there are any); when ``cancelled()`` turns true the
-    comparison stops with :class:`Cancelled`. Bad input (a policy, a parameter
+    run that finishes is added to it. ``on_run(finished, total)`` is called
+    once the runs are planned (reused runs counted as finished), then as each
+    run is stored; when ``cancelled()`` turns true the comparison stops with
+    :class:`Cancelled`, at once with a ``pool`` (its runs still out are
+    abandoned, their workers replaced), else after the run under way. Bad input (a policy, a parameter
     that names nothing in the scenario) is an InputError, raised before any
     run.
     """
@@ -281,9 +282,13 @@ def compare(
 
     try:
         reused = reuse(batch, runs, keys) if runs is not None else 0
-        if reused and on_run is not None:
+        if on_run is not None:
             on_run(reused, len(batch.specs))
-        outcome = run_batch(batch.store, batch.specs, "serial", progress=False, pool=pool, on_run=after_run)
+        outcome = run_batch(
+            batch.store, batch.specs, "serial", progress=False, pool=pool, on_run=after_run, stop=cancelled
+        )
+        if cancelled():  # the pool stopped the batch, a run still out (one that may never end)
+            raise Cancelled
         return summarise(batch, outcome.errors, start, reused)
     finally:
         batch.store.close()

@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
@@ -35,6 +35,8 @@ from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.worker import failed, serve
 
 SPAWN = multiprocessing.get_context("spawn")
+#: How often :meth:`WorkerPool.map` asks whether to stop while its runs are out, in seconds [A].
+STOP_POLL_S = 0.2
 
 #: A worker: this end of its pipe and its process.
 Worker = tuple[Connection, SpawnProcess]
@@ -134,11 +136,14 @@ class WorkerPool:
         self._await_warm_up(worker)  # a worker that dies warming up fails the first spec it is given
         return worker
 
-    def map(self, specs: Iterable[RunSpec]) -> Generator[RunOutput]:
+    def map(self, specs: Iterable[RunSpec], stop: Callable[[], bool] | None = None) -> Generator[RunOutput]:
         """Execute every spec on the workers, at most ``size`` at once; yield each output as it arrives.
 
         Closing the iterator early (Ctrl-C, a cancelled comparison) kills the
-        workers still running a spec; the idle ones stay in the pool.
+        workers still running a spec; the idle ones stay in the pool. So does
+        ``stop()`` turning true, asked a few times a second while runs are
+        out: the iterator then ends, without waiting for a run that may never
+        end (a policy stuck in a loop).
         """
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("a WorkerPool maps one batch at a time")
@@ -161,7 +166,10 @@ class WorkerPool:
         try:
             hand_out()
             while busy:
-                for ready in connection_wait(list(busy)):
+                ready_ones = connection_wait(list(busy), timeout=STOP_POLL_S if stop is not None else None)
+                if stop is not None and stop():
+                    return
+                for ready in ready_ones:
                     connection = cast(Connection, ready)
                     process, spec, started, clock = busy.pop(connection)
                     try:

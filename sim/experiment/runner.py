@@ -174,13 +174,15 @@ def run_batch(
     progress: bool | None = None,
     pool: WorkerPool | None = None,
     on_run: Callable[[BatchOutcome, RunOutput], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> BatchOutcome:
     """Execute every run not yet finished in ``store``; record each as it completes.
 
     ``pool``: workers already running (the what-if page's warm ones), used in
     place of ``executor``; ``on_run`` is told the outcome so far and the run's
     output after each run is stored, and stops the batch by raising (finished
-    runs stay stored).
+    runs stay stored); with a ``pool``, ``stop()`` turning true ends the batch at once, the runs still out
+    abandoned (``WorkerPool.map``).
     """
     from tqdm import tqdm
 
@@ -191,7 +193,7 @@ def run_batch(
     versions = json.dumps(package_versions(), sort_keys=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
-    outputs = pool.map(todo) if pool is not None else EXECUTORS[executor](todo, workers, scheduler)
+    outputs = pool.map(todo, stop) if pool is not None else EXECUTORS[executor](todo, workers, scheduler)
     with (
         closing(outputs),  # stopped early, the executor stops its workers at once, not when collected
         tqdm(total=len(todo), disable=not show, file=sys.stderr, unit="run", dynamic_ncols=True) as bar,
