@@ -443,3 +443,30 @@ def test_the_progress_line_of_a_finished_comparison_says_how_many_runs_failed():
     assert done_text(job) == f"done: 8 runs in 1.2 s, {failed} of them failed (below)"
     fine = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")], 1)
     assert done_text(Job("k", started=0.0, state="done", total=2, result=fine, ended=0.5)) == "done: 2 runs in 0.5 s"
+
+
+def test_a_pool_closed_while_a_comparison_runs_stops_its_workers_and_starts_none():
+    # The page's server stopped mid-comparison: the comparison's thread went on and started a worker as the process
+    # exited, which died in a traceback (EOFError in multiprocessing's spawn).
+    import multiprocessing
+    import threading
+
+    scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
+    choices = [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:NeverPlans")]
+    ended = []
+
+    def comparison(workers):
+        try:
+            compare(scenario, "s", choices, 2, pool=workers)
+        except RuntimeError as e:
+            ended.append(str(e))
+
+    before = set(multiprocessing.active_children())  # the module's pool's workers, say
+    workers = WorkerPool(2, warm_up_spec())
+    thread = threading.Thread(target=comparison, args=(workers,))
+    thread.start()
+    time.sleep(3)  # the stuck runs are out
+    workers.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and ended == ["the worker pool was closed while runs were out"]
+    assert [p for p in multiprocessing.active_children() if p not in before] == []

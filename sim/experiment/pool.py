@@ -94,6 +94,7 @@ class WorkerPool:
         self._warm_up = warm_up
         self._idle: list[Worker] = []
         self._lock = threading.Lock()
+        self._closed = False
         started = [start_worker(announce=i == 0) for i in range(self.size)]
         for connection, _process in started:  # every worker warms at once: send to all, then wait for each
             self._send_warm_up(connection)
@@ -143,7 +144,8 @@ class WorkerPool:
         workers still running a spec; the idle ones stay in the pool. So does
         ``stop()`` turning true, asked a few times a second while runs are
         out: the iterator then ends, without waiting for a run that may never
-        end (a policy stuck in a loop).
+        end (a policy stuck in a loop). The pool closed meanwhile (from
+        another thread: the page's server stopping) ends it with RuntimeError.
         """
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("a WorkerPool maps one batch at a time")
@@ -166,7 +168,9 @@ class WorkerPool:
         try:
             hand_out()
             while busy:
-                ready_ones = connection_wait(list(busy), timeout=STOP_POLL_S if stop is not None else None)
+                ready_ones = connection_wait(list(busy), timeout=STOP_POLL_S)
+                if self._closed:  # no worker may start now: one spawned as the process exits fails in a traceback
+                    raise RuntimeError("the worker pool was closed while runs were out")
                 if stop is not None and stop():
                     return
                 for ready in ready_ones:
@@ -190,7 +194,11 @@ class WorkerPool:
             self._lock.release()
 
     def close(self) -> None:
-        """Stop every idle worker and wait for it to exit."""
+        """Stop every worker and wait for it to exit: the idle ones, and those a :meth:`map` running in another
+        thread has out (it ends within a poll)."""
+        self._closed = True
+        if self._lock.acquire(timeout=10 * STOP_POLL_S):
+            self._lock.release()
         idle, self._idle = self._idle, []
         for connection, _ in idle:
             with suppress(OSError):  # one that died while idle has nothing to be told
