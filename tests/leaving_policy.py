@@ -2,7 +2,7 @@
 
 The runs and the ways out are named by the environment variable ``FAULTS``, a
 JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
-``"os_exit"`` (``os._exit(9)``) or ``"sigkill"`` (the process kills itself with
+``"os_exit"`` (``os._exit(9)``), ``"keyboard_interrupt"`` (raised, not a Ctrl-C) or ``"sigkill"`` (the process kills itself with
 SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
 on standard error, neither flushed, after which the run goes on; or to ``"ctrl_c_in_a_loop"``: the error
 Python makes of a Ctrl-C whose handler ran as a compiled loop handed its result back (a SystemError caused
@@ -38,6 +38,8 @@ class LeavesTheProcess(SegmentTiers):
             os._exit(9)
         if fault == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "keyboard_interrupt":  # raised by the policy itself: no Ctrl-C
+            raise KeyboardInterrupt
         if fault == "ctrl_c_in_a_loop":
             try:
                 raise KeyboardInterrupt

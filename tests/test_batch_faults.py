@@ -108,7 +108,8 @@ def test_a_policy_calling_sys_exit_fails_only_its_run(tmp_path, monkeypatch, exp
 
 
 def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, experiment_file, clean):
-    env = {**os.environ, FAULTS: faults({0: "sys_exit", 1: "os_exit", 2: "sigkill"})}
+    faulty = {0: "sys_exit", 1: "os_exit", 2: "sigkill", 3: "keyboard_interrupt"}
+    env = {**os.environ, FAULTS: faults(faulty)}
     cmd = [sys.executable, "-m", "sim.cli", "experiment", str(experiment_file), "--out", str(tmp_path / "o")]
     cmd += ["--executor", "processes", "--workers", "2"]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
@@ -118,10 +119,12 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
         0: EXITED,
         1: "the worker process died (exit code 9) while running this run",
         2: "the worker process died (signal 9, SIGKILL) while running this run",
+        # It printed a worker's traceback and "the worker process died".
+        3: "the run raised KeyboardInterrupt (no Ctrl-C: a worker ignores those; the policy or what it calls)",
     }
     ledger, results = ledger_and_results(tmp_path / "o")
     failed = ledger[ledger.status == "failed"].set_index("run_key").error
-    assert len(failed) == 3 and (ledger.status != "pending").all()
+    assert len(failed) == 4 and (ledger.status != "pending").all()
     for replication, error in expected.items():
         row = guilty(ledger, [replication])
         key = row.run_key.item()
@@ -130,16 +133,16 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
         assert f"error: run {key[:12]} ({LEAVING}, seed {row.seed.item()}): {error}\n" in r.stderr
     hint = f"covsim experiment {experiment_file} --out {tmp_path / 'o'}"
     assert (
-        f"error: 3 runs failed; the others are stored. Fix the cause and resume with: {hint} (a fix in a user "
+        f"error: 4 runs failed; the others are stored. Fix the cause and resume with: {hint} (a fix in a user "
         f"policy's own code starts afresh: {hint} --fresh)\n"
     ) in r.stderr
     assert "Failed runs" in (tmp_path / "o" / "report.md").read_text()
-    pd.testing.assert_frame_equal(results, without(clean, [0, 1, 2]), check_exact=True)
+    pd.testing.assert_frame_equal(results, without(clean, list(faulty)), check_exact=True)
 
     del env[FAULTS]
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stderr
-    assert "3 runs done, 5 already stored, 0 failed" in again.stderr
+    assert "4 runs done, 4 already stored, 0 failed" in again.stderr
     pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
 
 

@@ -95,7 +95,15 @@ def serve(connection: Connection, batch_pid: int, announce: bool = False) -> Non
     # as at the end of a batch, quietly, with nothing left to send to.
     with suppress(EOFError, OSError):
         while (spec := connection.recv()) is not None:
-            connection.send(execute(spec))
+            started, clock = time.time(), time.perf_counter()
+            try:
+                out = execute(spec)
+            except KeyboardInterrupt:  # a worker ignores Ctrl-C (``_worker_setup``): the run raised it itself
+                why = (
+                    "the run raised KeyboardInterrupt (no Ctrl-C: a worker ignores those; the policy or what it calls)"
+                )
+                out = failed(spec, why, started, clock)
+            connection.send(out)
     # Every output is sent and nothing else is kept: the process leaves without the interpreter's teardown,
     # which (numba's and LLVM's included) took 0.2 s at the end of every batch. What a run printed is
     # flushed first; what a policy left to the teardown (its atexit handlers, files it never closed) is not
