@@ -46,16 +46,22 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         clear, gap = _clear_gap(f, safe, worst_other, q)
         # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
         is_safer = f"{q(safe)} is the safer rollout" if clear else f"On the means, {q(safe)} looks the safer rollout"
+        # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
+        every = (
+            "under every stress (and without one)"
+            if f.ranking.worlds == len(f.stresses)
+            else "under every stress that every policy finished"
+        )
         if t["max_regret"].max() <= 0:  # every policy the best everywhere: the same profits, nothing to rank
             out.append(
-                f"{joined([q(p) for p in t.index])} make the same mean profit under every stress (and without one): "
+                f"{joined([q(p) for p in t.index])} make the same mean profit {every}: "
                 f"{'neither' if len(t.index) == 2 else 'none'} is safer."
             )
         elif t.at[safe, "max_regret"] <= 0:
-            out.append(f"{is_safer}: it has the best profit under every stress (and without one); {behind}.")
+            out.append(f"{is_safer}: it has the best profit {every}; {behind}.")
         else:
             out.append(
-                f"{is_safer}: under every stress (and without one) its profit stays within "
+                f"{is_safer}: {every} its profit stays within "
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
                 f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
             )
