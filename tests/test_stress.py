@@ -1221,3 +1221,20 @@ def test_the_report_names_the_scenario_s_own_shocks_that_every_run_has(tmp_path)
         in text
     )
     assert "| `none` | - | no stress: the scenario as it is |" in text
+
+
+def test_a_suite_shock_past_a_horizon_the_command_line_set_says_so(tmp_path):
+    # "3 is after the last quarter (2)" of a file that says 4 quarters, where the scenario's own shocks add
+    # "(with --quarters 2)".
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    suite = tmp_path / "q3.toml"
+    suite.write_text('[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n')
+    args = ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(suite), "--quarters", "2"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {suite} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)"
+    ]

@@ -100,6 +100,8 @@ def stress_command(
                     [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
             suite, source = load_suite(suite_name), suite_name
+        if quarters is not None:  # a shock past the horizon is past the one --quarters set, not the file's
+            source = f"{source} (with --quarters {quarters})"
         problems = suite_problems(suite, scenario, source, str(scenario_file))
         if problems:
             raise InputError(problems)
