@@ -226,6 +226,14 @@ def test_default_suite_is_the_briefs_and_fits_the_scenario() -> None:
     expected = small.population.customers * sum(s.share * s.customer_share for s in small.population.segments)
     assert by["key_account_loss"].accounts == max(1, round(0.01 * expected))
     assert suite_problems(suite, small, "default suite") == []
+    # A scenario with a rollout of its own: every stress but the suite's rollouts, which it refused ("a scenario
+    # has at most one rollout"), naming stresses of a suite no user can edit.
+    rolling = small.with_overrides(
+        "rolling", shocks=[{"kind": "rollout", "quarter": 2, "current": {"name": "unstructured"}}]
+    )
+    own = default_suite(rolling, "unstructured")
+    assert [s.name for s in own] == names[:-2]
+    assert suite_problems(own, rolling, "default suite") == []
 
 
 def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:

@@ -101,7 +101,9 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     """The default suite for ``scenario``; rollouts start from the policy ``current`` (the model in force).
 
     Every shock starts in quarter 2. A scenario with one segment has no
-    potential shift (there is no other segment to shift into). The sizes are
+    potential shift (there is no other segment to shift into), and one with
+    a rollout of its own (in every run) no rollout stress (a scenario has at
+    most one rollout). The sizes are
     the brief's (attrition 10/20/30%, demand -30% and +30%) or marked ``[A]``
     at the constants above.
     """
@@ -159,6 +161,9 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
                 ],
             }
         )
+    if any(isinstance(shock, ModelRollout) for shock in scenario.shocks):
+        # The scenario's own rollout is in every run, and a scenario has at most one: no rollout stress here.
+        return validate_strict(SuiteFile, {"stress": entries}, "default suite").stress
     entries += [
         {
             "name": "rollout_big_bang",
