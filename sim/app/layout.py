@@ -368,8 +368,9 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
             style=HINT,
         ),
         html.H4(
-            f"Means over {counted(n, 'replication')}, 95% t intervals (whole run, segment all); paired differences "
-            "(common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown",
+            f"Means over {counted(n, 'replication')} (those a metric is defined in), 95% t intervals (whole run, "
+            "segment all); paired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted "
+            "p over the comparisons shown; '-' is undefined for that policy, or an interval too few runs give",
             style={"marginBottom": "4px"},
         ),
         table(c, False, "headline"),
