@@ -233,7 +233,12 @@ def test_minus_inf_declines_a_task_and_passes():
     [
         (WrongShape, "check_route_valid", "route() returned shape", ()),
         (BadSeat, "check_route_valid", "seat outside", ()),
-        (QueueBelowAny, "check_route_valid", "queue of pool 9223372036854775806, which no seat answers", ()),
+        (
+            QueueBelowAny,
+            "check_route_valid",
+            "queue of pool 9223372036854775806 (-9223372036854775808: queue(p) is -2 - p), which no seat answers",
+            (),
+        ),
         (WrappingSeat, "check_route_valid", "returned 18446744073709551615, which is no seat index", ()),
         (SdrCloses, "check_route_valid", "cannot close", ()),
         (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),

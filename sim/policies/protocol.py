@@ -325,13 +325,18 @@ def checked_route(
         h, team.size, pending.stage, pending.line, pending.kind, pools, team.can_close, team.lane_lines, team.lane_kinds
     )
     if fault:
-        raise PolicyError(f"policy {policy}: route() " + _ROUTE_FAULTS[fault].format(pool=pool, last=team.size - 1))
+        raise PolicyError(
+            f"policy {policy}: route() " + _ROUTE_FAULTS[fault].format(pool=pool, code=-2 - pool, last=team.size - 1)
+        )
     return h
 
 
 _ROUTE_FAULTS = {
     1: "returned a seat outside -1..{last}",
-    2: "put an opportunity in the queue of pool {pool}, which no seat answers (plan.seat_pool)",
+    2: (
+        "put an opportunity in the queue of pool {pool} ({code}: queue(p) is -2 - p), which no seat answers "
+        "(plan.seat_pool)"
+    ),
     3: "put a responded deal in a queue; a closer is a seat",
     4: "queued for pool {pool} a lead that no seat of the pool is paid on (their lanes)",
     5: "gave a deal to a seat that cannot close (an SDR)",
