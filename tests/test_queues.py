@@ -489,9 +489,11 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
     assert fault([queue(0), queue(2), 1, 3], [awaiting, awaiting, in_work, awaiting], [1, 0, 0, 0]) is None
     assert fault([4, queue(5)], [awaiting] * 2, [0, 0]) == "returned a seat outside -1..3"
     assert fault([queue(1), queue(3), queue(0)], [awaiting] * 3, [0, 0, 0]).startswith(
-        "put an opportunity in the queue of pool 3,"
+        "put an opportunity in the queue of pool 3 (-5: queue(p) is -2 - p),"
     )
-    assert fault([queue(1)], [awaiting], [0], None).startswith("put an opportunity in the queue of pool 1,")
+    assert fault([queue(1)], [awaiting], [0], None).startswith(
+        "put an opportunity in the queue of pool 1 (-3: queue(p) is -2 - p),"
+    )
     assert (
         fault([queue(0), queue(2)], [awaiting, in_work], [0, 0])
         == "put a responded deal in a queue; a closer is a seat"
