@@ -1123,3 +1123,19 @@ def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
     batch.store.close()
     assert not [name for name in ("report.md", "results.csv", "results.parquet", "figures") if (out / name).exists()]
     assert (out / "store.sqlite").exists() and (out / "manifest.json").exists()
+
+
+def test_a_policy_s_repr_is_one_escaped_line_and_one_that_raises_names_its_class(tmp_path, monkeypatch):
+    # A multi-line repr was printed raw; one that raised was "covsim failed unexpectedly".
+    (tmp_path / "reprs.py").write_text(
+        "from sim.policies.unstructured import Unstructured\n\n"
+        "class Lines(Unstructured):\n    name = 'lines'\n\n"
+        "    def __repr__(self):\n        return 'Lines(\\n  a=1,\\x1b[31m\\n)'\n\n"
+        "class NoRepr(Unstructured):\n    name = 'no_repr'\n\n"
+        "    def __repr__(self):\n        raise RuntimeError('repr boom')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = invoke(*RUN, "--policy", "reprs:Lines", "--policy", "reprs:NoRepr")
+    assert result.exit_code == 0, result.output
+    running = [line for line in lines_of(result.stderr) if line.startswith("running ")]
+    assert running == ["running small under Lines( a=1,\\x1b[31m ) ...", "running small under NoRepr ..."]

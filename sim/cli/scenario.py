@@ -12,10 +12,12 @@ from sim.cli.common import (
     at_horizon,
     check_single_out,
     loading_libraries,
+    one_line,
     param_option,
     reported_errors,
     scenario_and_params,
 )
+from sim.format import printable
 
 
 @click.command("validate")
@@ -104,7 +106,7 @@ def run_command(
             check_single_out(out_dir, RUN_FILES)
         results, warm = [], []
         for policy in policies:
-            click.echo(f"running {scenario.name} under {policy!r} ...", err=True)
+            click.echo(f"running {scenario.name} under {_shown(policy)} ...", err=True)
             loaded = kernels_loaded()
             results.append(run(scenario, policy, seed))
             warm.append(kernels_loaded() == loaded)  # else this run loaded compiled loops (once each per process)
@@ -141,6 +143,16 @@ def run_command(
             atomic_write_all(out_dir, dict(zip(RUN_FILES, writers, strict=True)))
             *first, last = (str(out_dir / name) for name in RUN_FILES)
             click.echo(f"\nwrote {', '.join(first)} and {last}")
+
+
+def _shown(policy: object) -> str:
+    """A policy as ``running ... under`` names it: its repr on one line, escaped; a user's repr that raises, by
+    its class's name."""
+    try:
+        text = one_line(repr(policy))
+    except Exception:
+        text = type(policy).__name__
+    return printable(text)
 
 
 @click.command("examples")
