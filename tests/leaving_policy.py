@@ -2,8 +2,8 @@
 
 The runs and the ways out are named by the environment variable ``FAULTS``, a
 JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
-``"os_exit"`` (``os._exit(9)``), ``"keyboard_interrupt"`` (raised, not a Ctrl-C) or ``"sigkill"`` (the process kills itself with
-SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
+``"os_exit"`` (``os._exit(9)``), ``"keyboard_interrupt"`` (raised, not a Ctrl-C) or
+``"sigkill"`` (the process kills itself with SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
 on standard error, neither flushed, after which the run goes on; or to ``"ctrl_c_in_a_loop"``: the error
 Python makes of a Ctrl-C whose handler ran as a compiled loop handed its result back (a SystemError caused
 by the KeyboardInterrupt), which a new user's Ctrl-C met one time in three in a serial batch. The variable is outside the experiment file, so a test removes the

@@ -828,7 +828,7 @@ def test_failed_runs_are_said_and_the_policies_compared_on_the_replications_all_
     assert f.ranking.table.loc["b", "mean"] == 100.0 and f.ranking.worlds == 1  # cut: no run of b
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert text.startswith("Answer: Not every run finished (5 of 16 have no result: b has none under cut), so ")
-    # Not "under every stress": cut is left out of the ranking (it read "a looks the safer rollout: under every stress").
+    # Not "under every stress": cut is left out of the ranking (it read "under every stress (and without one)").
     assert "the best profit under every stress that every policy finished;" in text
     assert "(and without one)" not in text
 

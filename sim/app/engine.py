@@ -262,9 +262,9 @@ def compare(
     once the runs are planned (reused runs counted as finished), then as each
     run is stored; when ``cancelled()`` turns true the comparison stops with
     :class:`Cancelled`, at once with a ``pool`` (its runs still out are
-    abandoned, their workers replaced), else after the run under way. Bad input (a policy, a parameter
-    that names nothing in the scenario) is an InputError, raised before any
-    run.
+    abandoned, their workers replaced), else after the run under way. Bad
+    input (a policy, a parameter that names nothing in the scenario) is an
+    InputError, raised before any run.
     """
     start = time.perf_counter()
     experiment = experiment_for(scenario, source, policies, replications, seed)

@@ -83,9 +83,9 @@ class Jobs:
             return next((j for j in self._jobs.values() if j.state == "running"), None)
 
     def cancel(self, job_id: str | None) -> None:
-        """Ask the comparison ``job_id`` to stop (at once: its runs still out are abandoned); with none (a page reloaded while
-        its comparison ran no longer knows its id), the one running now. A page whose own comparison ended
-        stops nothing (not another page's)."""
+        """Ask the comparison ``job_id`` to stop (at once: its runs still out are abandoned); with none (a page
+        reloaded while its comparison ran no longer knows its id), the one running now. A page whose own
+        comparison ended stops nothing (not another page's)."""
         job = self.get(job_id) if job_id is not None else self.running()
         if job is not None:
             job.cancel_event.set()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import NamedPath, loading_libraries, reported_errors
+from sim.cli.common import loading_libraries, read_path, reported_errors
 from sim.errors import InputError, interrupted
 
 #: The address the page listens on unless told otherwise: this machine only.
@@ -17,7 +17,7 @@ LOCALHOST = "127.0.0.1"
 
 
 @click.command("app")
-@click.argument("scenario_file", required=False, type=NamedPath("name the file to read"))
+@click.argument("scenario_file", required=False, type=read_path())
 @click.option("--host", default=LOCALHOST, show_default=True, help="Address to listen on (this machine only).")
 @click.option(
     "--port", type=click.IntRange(min=1, max=65535), default=8050, show_default=True, help="Port the page listens on."

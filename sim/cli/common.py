@@ -162,6 +162,11 @@ class NamedPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+def read_path() -> NamedPath:
+    """The type of a path to a file a command reads."""
+    return NamedPath("name the file to read")
+
+
 def check_out(
     folder: Path,
     option: str,

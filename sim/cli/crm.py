@@ -18,6 +18,7 @@ from sim.cli.common import (
     checked_together,
     loading_libraries,
     parse_params,
+    read_path,
     reported_errors,
 )
 from sim.errors import InputError
@@ -31,34 +32,10 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options naming a CRM export's files and its column mapping (calibrate, backtest)."""
     for option in reversed(
         (
-            click.option(
-                "--accounts",
-                "accounts_file",
-                type=NamedPath("name the file to read"),
-                required=True,
-                help="Accounts CSV.",
-            ),
-            click.option(
-                "--pipeline",
-                "pipeline_file",
-                type=NamedPath("name the file to read"),
-                required=True,
-                help="Opportunities CSV.",
-            ),
-            click.option(
-                "--teams",
-                "teams_file",
-                type=NamedPath("name the file to read"),
-                required=True,
-                help="Sales agents CSV.",
-            ),
-            click.option(
-                "--products",
-                "products_file",
-                type=NamedPath("name the file to read"),
-                default=None,
-                help="Products CSV.",
-            ),
+            click.option("--accounts", "accounts_file", type=read_path(), required=True, help="Accounts CSV."),
+            click.option("--pipeline", "pipeline_file", type=read_path(), required=True, help="Opportunities CSV."),
+            click.option("--teams", "teams_file", type=read_path(), required=True, help="Sales agents CSV."),
+            click.option("--products", "products_file", type=read_path(), default=None, help="Products CSV."),
             click.option(
                 "--column",
                 "column_pairs",

@@ -21,6 +21,7 @@ from sim.cli.common import (
     one_line,
     os_error_text,
     param_option,
+    read_path,
     report_progress,
     reported_errors,
     rerun_command,
@@ -275,7 +276,7 @@ def run_batch_or_stop(
 
 
 @click.command("compare")
-@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=read_path())  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",
@@ -355,7 +356,7 @@ def compare_command(
 
 
 @click.command("experiment")
-@click.argument("experiment_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
+@click.argument("experiment_file", type=read_path())  # read_toml refuses a folder in one line
 @click.option(
     "--out",
     "out_dir",

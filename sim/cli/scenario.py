@@ -14,6 +14,7 @@ from sim.cli.common import (
     loading_libraries,
     one_line,
     param_option,
+    read_path,
     reported_errors,
     scenario_and_params,
 )
@@ -21,7 +22,7 @@ from sim.format import printable
 
 
 @click.command("validate")
-@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=read_path())  # read_toml refuses a folder in one line
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
@@ -55,7 +56,7 @@ def policies_command(names: tuple[str, ...]) -> None:
 
 
 @click.command("run")
-@click.argument("scenario_file", type=NamedPath("name the file to read"))  # read_toml refuses a folder in one line
+@click.argument("scenario_file", type=read_path())  # read_toml refuses a folder in one line
 @click.option(
     "--policy",
     "policy_names",

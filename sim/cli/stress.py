@@ -11,6 +11,7 @@ from sim.cli.common import (
     at_horizon,
     check_report_out,
     loading_libraries,
+    read_path,
     reported_errors,
     rerun_command,
     scenario_and_params,
@@ -22,7 +23,7 @@ DEFAULT_SUITE = "default"
 
 
 @click.command("stress")
-@click.argument("scenario_file", type=NamedPath("name the file to read"))
+@click.argument("scenario_file", type=read_path())
 @click.option("--policy", "policy_names", multiple=True, required=True, help="Policy to stress (repeat to compare).")
 @click.option(
     "--suite",
@@ -95,7 +96,7 @@ def stress_command(
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
-            if not suite_name or not Path(suite_name).exists():  # a mistyped built-in name, or a file that is not there
+            if not suite_name or not Path(suite_name).exists():  # a mistyped built-in name, or no such file
                 raise InputError(
                     [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
