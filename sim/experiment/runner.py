@@ -205,8 +205,9 @@ def run_batch(
             else:
                 outcome.failed += 1
                 outcome.errors.append((out.run_key, out.error))
-            bar.update(1)
+            # The counts first: the bar's update draws them, where set after it they lagged a run behind.
             bar.set_postfix(done=outcome.done + outcome.skipped, failed=outcome.failed, refresh=False)
+            bar.update(1)
             outcome.seconds = time.perf_counter() - start
             if on_run is not None:
                 on_run(outcome, out)
