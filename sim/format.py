@@ -163,6 +163,16 @@ def _common_decimals(ends: list[float], digits: int) -> int:
     return need
 
 
+def difference_beside(metric: str, v: float, low: float, high: float) -> str:
+    """A difference shown beside its interval ``[low, high]``: to the interval's decimals (``+0.80 [-0.47,
+    +2.07]``, where ``+1 [-0.47, +2.07]`` read as of another precision); money, and a difference whose interval
+    is undefined, as :func:`difference` shows it alone."""
+    entry = CATALOGUE.get(metric)
+    money = entry is not None and entry.unit not in _DIGITS and entry.unit is not Unit.SHARE
+    matched = not money and math.isfinite(low) and math.isfinite(high)
+    return difference(metric, v, (low, high) if matched else None)
+
+
 def difference_interval(metric: str, low: float, high: float, signed: bool = True) -> str:
     """``[low, high]`` of a difference, each end as :func:`difference` shows it, both to one number of decimals
     (``[-0.070 pp, -0.020 pp]``, not ``[-0.1 pp, -0.020 pp]``, whose lower end read as wider than it is); as

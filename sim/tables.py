@@ -14,6 +14,7 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.format import (
     difference,
+    difference_beside,
     difference_interval,
     fmt,
     interval,
@@ -239,7 +240,7 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
     bounds = difference_interval(metric, low, high)
-    return f"{difference(metric, r['mean_diff'])} {bounds}{p_text}"
+    return f"{difference_beside(metric, r['mean_diff'], low, high)} {bounds}{p_text}"
 
 
 def differences_table(

@@ -1406,3 +1406,14 @@ def test_policies_tied_for_the_most_design_points_are_listed_as_a_list() -> None
     values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
     said = answer(values, ["revenue_captured"], policies, "A", pd.DataFrame({"point": range(4)}), [], False)
     assert "A (the baseline) is best at 1 of 4 design points, as many as B, C and D" in said
+
+
+def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() -> None:
+    # "+1 [-0.47, +2.07]": a mean of 0.8 missed opportunities, rounded to a whole one beside an interval to cents.
+    from sim.format import difference_beside
+
+    assert difference_beside("opps_missed", 0.8, -0.47, 2.07) == "+0.80"
+    assert difference_beside("opps_missed", 12.4, 3.0, 20.0) == "+12"
+    assert difference_beside("opps_missed", 0.8, float("nan"), 2.0) == "+1"  # no interval: as alone
+    assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-30.4k"  # money keeps its own unit
+    assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"

@@ -37,7 +37,7 @@ from sim.experiment.report.answer_notes import (
 )
 from sim.experiment.report.markdown import amount, finite, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference, difference_interval, joined, no_spread_words, p_value
+from sim.format import counted, difference_beside, difference_interval, joined, no_spread_words, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -161,7 +161,7 @@ def answer(
             else not_clearly_behind(family, metric, sign, {baseline, other}, baseline, quote, opening)
         )
     if winner != baseline:
-        versus = f"{difference(metric, diff)} against the baseline {quote(baseline)}"
+        versus = f"{difference_beside(metric, diff, low, high)} against the baseline {quote(baseline)}"
         versus += f" {difference_interval(metric, low, high)}" if defined else ""
         if clear and ahead:
             if too:
@@ -406,7 +406,7 @@ def _across_points(
     first = f"the first design point, {label(reference)}"
     undecided = "not distinguishable from the first design point at this replication count"
     if best != reference:
-        versus = f"{difference(metric, diff)} against {first}"
+        versus = f"{difference_beside(metric, diff, low, high)} against {first}"
         versus += f" {difference_interval(metric, low, high)}" if defined else ""
         if clear and sign * diff > 0:
             body = f"it does best at {label(best)}: {versus}"

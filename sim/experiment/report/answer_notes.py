@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from sim.experiment import stats
-from sim.format import difference, difference_interval
+from sim.format import difference_beside, difference_interval
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -112,7 +112,7 @@ def also_ahead(
 def _against(r: Any, metric: str) -> str:
     """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
     low, high = float(r.low_adj), float(r.high_adj)
-    return f"{difference(metric, float(r.mean_diff))} {difference_interval(metric, low, high)}"
+    return f"{difference_beside(metric, float(r.mean_diff), low, high)} {difference_interval(metric, low, high)}"
 
 
 def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
