@@ -28,3 +28,9 @@ class NeverPlans(SegmentTiers):
     def plan(self, view, rng: np.random.Generator):
         while True:
             time.sleep(1)
+
+
+class NeverPlansEither(NeverPlans):
+    """The same, under another name: a comparison of two, neither of whose runs ends."""
+
+    name = "never_plans_either"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import threading
 import time
 
 import pandas as pd
@@ -133,12 +134,21 @@ def test_a_cancelled_comparison_stops_and_the_pool_keeps_working(pool):
 
 def test_a_comparison_whose_run_never_ends_is_cancelled_at_once_and_the_pool_keeps_working(pool):
     # Cancel waited for a run to finish: a policy stuck in a loop kept the page's one comparison running for good.
+    # No run of these two ever ends, so only the pool's own asking can stop them.
     scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
-    choices = [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:NeverPlans")]
-    asked = time.perf_counter()
-    with pytest.raises(Cancelled):
-        compare(scenario, "s", choices, 2, pool=pool, cancelled=lambda: time.perf_counter() > asked + 2)
-    assert time.perf_counter() - asked < 30  # not never: the stuck workers are stopped
+    stuck = [PolicyChoice("tests.failing_policy:NeverPlans"), PolicyChoice("tests.failing_policy:NeverPlansEither")]
+    asked, ended = time.perf_counter() + 2, []
+
+    def comparison():
+        try:
+            compare(scenario, "s", stuck, 2, pool=pool, cancelled=lambda: time.perf_counter() > asked)
+        except Cancelled:
+            ended.append(time.perf_counter() - asked)
+
+    thread = threading.Thread(target=comparison, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and len(ended) == 1 and ended[0] < 5  # within a few polls, the workers stopped
     fine = [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")]
     assert compare(scenario, "s", fine, 2, pool=pool).tidy_csv() == compare(scenario, "s", fine, 2).tidy_csv()
 
@@ -453,7 +463,6 @@ def test_a_pool_closed_while_a_comparison_runs_stops_its_workers_and_starts_none
     # The page's server stopped mid-comparison: the comparison's thread went on and started a worker as the process
     # exited, which died in a traceback (EOFError in multiprocessing's spawn).
     import multiprocessing
-    import threading
 
     scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
     choices = [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:NeverPlans")]
@@ -473,4 +482,7 @@ def test_a_pool_closed_while_a_comparison_runs_stops_its_workers_and_starts_none
     workers.close()
     thread.join(timeout=10)
     assert not thread.is_alive() and ended == ["the worker pool was closed while runs were out"]
+    assert [p for p in multiprocessing.active_children() if p not in before] == []
+    with pytest.raises(RuntimeError, match="closed"):  # and a comparison that starts now starts no worker
+        compare(scenario, "s", choices, 2, pool=workers)
     assert [p for p in multiprocessing.active_children() if p not in before] == []

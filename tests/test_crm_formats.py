@@ -393,3 +393,20 @@ def test_a_missing_column_is_said_beside_the_other_columns_bad_cells(tmp_path: P
         "--column pipeline.engage_date=NAME)",
         f"{path}: row 2: close_value: 'a lot' is not a number (1,054.50)",
     ]
+
+
+def test_a_missing_column_is_said_beside_a_number_format_that_cannot_be_told(tmp_path: Path) -> None:
+    # The format's line was said alone, the missing column dropped with it.
+    path = tmp_path / "pipeline.csv"
+    header = HEADER.replace(",account,", ",")
+    path.write_text(
+        header + 'o1,Ann,GTX,Won,2017-01-02,2017-02-01,"1.054,50"\no2,Ann,GTX,Won,2017-01-03,2017-02-02,"1,054.50"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems[0].startswith(f"{path}: missing column 'account' (needed as pipeline.account;")
+    assert e.value.problems[1:] == [
+        f"{path}: numbers are written both ways (1 like '1,054.50', 1 like '1.054,50'): name the format with "
+        "--number-format plain or european"
+    ]

@@ -570,7 +570,7 @@ def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch
     scenario.write_text(SMALL.read_text() + '\n[policy]\nname = "raising_init:P"\n')
     result = invoke("validate", str(scenario))
     assert lines_of(result.stderr) == [
-        f"error: {scenario}: policy.name raising_init:P: building policy 'p' raised ValueError: needs a licence key"
+        f"error: {scenario}: policy.params: building policy 'p' raised ValueError: needs a licence key"
     ]
 
 

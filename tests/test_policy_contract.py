@@ -897,6 +897,17 @@ def test_a_policy_file_named_as_a_module_python_has_is_said_to_be_hidden(tmp_pat
         f"found before your {tmp_path / 'random.py'} (a module Python or an installed package already has that "
         "name): rename your file"
     )
+    # A module built into the interpreter has no file: it was "covsim failed unexpectedly (AttributeError)".
+    (tmp_path / "time.py").write_text("from sim.policies import Policy\n")
+    with pytest.raises(InputError) as e:
+        policy_class("time:Mine", "--policy")
+    assert e.value.problems == [
+        f"--policy: 'time' is the module built into Python, found before your {tmp_path / 'time.py'} (a module "
+        "Python or an installed package already has that name): rename your file"
+    ]
+    (tmp_path / "time.py").unlink()
+    with pytest.raises(InputError, match=r"^--policy: 'time' has no 'Mine'$"):
+        policy_class("time:Mine", "--policy")
 
 
 class _NoSuperInit(Unstructured):

@@ -1417,3 +1417,5 @@ def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() 
     assert difference_beside("opps_missed", 0.8, float("nan"), 2.0) == "+1"  # no interval: as alone
     assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-30.4k"  # money keeps its own unit
     assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"
+    assert difference_beside("opps_missed", 0.4, -3.1, 3.9) == "+0.40"  # not 0: its own decimals then
+    assert difference_beside("opps_missed", 0.0, -3.1, 3.9) == "0"

@@ -1246,3 +1246,21 @@ def test_a_suite_shock_past_a_horizon_the_command_line_set_says_so(tmp_path):
     assert result.stderr.splitlines() == [
         f"error: {suite} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)"
     ]
+
+
+def test_current_is_refused_for_a_scenario_with_a_rollout_of_its_own(tmp_path):
+    # The default suite has no rollout then, and --current was accepted without a word that it did nothing.
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    scenario = tmp_path / "rolling.toml"
+    scenario.write_text(
+        SMALL.read_text() + '\n[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "unstructured" }\n'
+    )
+    result = CliRunner().invoke(main, ["stress", str(scenario), "--policy", "segment_tiers", "--current", "pooled"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: --current: {scenario} has a rollout of its own (shocks.0), so the default suite has none to start "
+        "from --current; leave it out"
+    ]

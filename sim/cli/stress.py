@@ -80,6 +80,7 @@ def stress_command(
         from sim.experiment.spec import stress_experiment
         from sim.experiment.suite import default_suite, load_suite, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
+        from sim.policies.rollout import rollout_of
 
     with reported_errors():
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
@@ -88,6 +89,14 @@ def stress_command(
         if scenario.quarters < 2:
             raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
         if suite_name == DEFAULT_SUITE:
+            own = rollout_of(scenario)
+            if current is not None and own is not None:  # the default suite has no rollout then: nothing starts from it
+                raise InputError(
+                    [
+                        f"--current: {scenario_file} has a rollout of its own (shocks.{own[0]}), so the default suite "
+                        "has none to start from --current; leave it out"
+                    ]
+                )
             name = current or scenario.policy.name
             where = "--current" if current else f"{scenario_file}: policy"
             in_force = command_line_params(name, params, scenario, where if current else f"{where}.name")

@@ -185,14 +185,17 @@ def read_table(
     frame["row"] = np.arange(len(frame)) + 2
     notes: list[str] = []
     numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
-    style, found = number_format(
-        pd.concat([frame[f] for f in numbers]) if numbers else pd.Series([], dtype=str), formats.number, where
-    )
+    try:
+        style, found = number_format(
+            pd.concat([frame[f] for f in numbers]) if numbers else pd.Series([], dtype=str), formats.number, where
+        )
+    except InputError as e:  # a format that cannot be told: said beside the file's other problems, not read
+        problems, numbers, style, found = problems + e.problems, [], "", []
     notes += found
     # Rows set aside, by reason, in the order a row's first reason claims it.
     aside = {reason: np.zeros(len(frame), dtype=bool) for reason in _ASIDE}
     for fld in NUMBERS.get(kind, ()):
-        if fld in absent:
+        if fld not in numbers:  # absent, or in a format that cannot be told
             frame[fld] = np.nan
             continue
         col = columns.get(fld, fld)
@@ -215,9 +218,12 @@ def read_table(
                 )
             aside[reason] |= mask
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
-    pattern, found = date_format(
-        pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
-    )
+    try:
+        pattern, found = date_format(
+            pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
+        )
+    except InputError as e:
+        problems, dates, found = problems + e.problems, [], []
     notes += found
     for fld in dates:
         col = columns.get(fld, fld)

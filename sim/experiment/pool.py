@@ -37,6 +37,8 @@ from sim.experiment.worker import failed, serve
 SPAWN = multiprocessing.get_context("spawn")
 #: How often :meth:`WorkerPool.map` asks whether to stop while its runs are out, in seconds [A].
 STOP_POLL_S = 0.2
+#: What a map of a pool closed meanwhile ends with.
+CLOSED = "the worker pool was closed while runs were out"
 
 #: A worker: this end of its pipe and its process.
 Worker = tuple[Connection, SpawnProcess]
@@ -153,6 +155,8 @@ class WorkerPool:
         busy: dict[Connection, tuple[SpawnProcess, RunSpec, float, float]] = {}
 
         def hand_out() -> None:
+            if self._closed:  # no worker may start now: one spawned as the process exits fails in a traceback
+                raise RuntimeError(CLOSED)
             while waiting and len(busy) < self.size:
                 connection, process = self._idle.pop() if self._idle else self._fresh()
                 spec = waiting.popleft()
@@ -169,9 +173,18 @@ class WorkerPool:
             hand_out()
             while busy:
                 ready_ones = connection_wait(list(busy), timeout=STOP_POLL_S)
-                if self._closed:  # no worker may start now: one spawned as the process exits fails in a traceback
-                    raise RuntimeError("the worker pool was closed while runs were out")
+                if self._closed:
+                    raise RuntimeError(CLOSED)
                 if stop is not None and stop():
+                    for ready in ready_ones:  # done already: back to the pool, not stopped with the runs still out
+                        connection = cast(Connection, ready)
+                        process, *_ = busy.pop(connection)
+                        try:
+                            connection.recv()
+                            self._idle.append((connection, process))
+                        except EOFError:
+                            connection.close()
+                            process.join()
                     return
                 for ready in ready_ones:
                     connection = cast(Connection, ready)
@@ -191,6 +204,8 @@ class WorkerPool:
                 process.kill()  # still running a spec: the caller stopped early
                 process.join()
                 connection.close()
+            if self._closed:  # a close that did not wait for this map (it waits a few polls): what came back since
+                self._stop_idle()
             self._lock.release()
 
     def close(self) -> None:
@@ -199,6 +214,9 @@ class WorkerPool:
         self._closed = True
         if self._lock.acquire(timeout=10 * STOP_POLL_S):
             self._lock.release()
+        self._stop_idle()
+
+    def _stop_idle(self) -> None:
         idle, self._idle = self._idle, []
         for connection, _ in idle:
             with suppress(OSError):  # one that died while idle has nothing to be told

@@ -99,8 +99,10 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         if hidden is not None:
             raise InputError(
                 [
-                    f"{where}: {module_name!r} is the module at {module.__file__}, found before your {hidden} (a "
-                    "module Python or an installed package already has that name): rename your file"
+                    f"{where}: {module_name!r} is the module "
+                    + (f"at {module.__file__}" if getattr(module, "__file__", None) else "built into Python")
+                    + f", found before your {hidden} (a module Python or an installed package already has that name):"
+                    " rename your file"
                 ]
             )
         policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
@@ -165,7 +167,8 @@ def _hidden_file(module_name: str, module: ModuleType) -> Path | None:
     """The file or package in the current folder named ``module_name`` that the imported ``module``, found
     elsewhere on the path first, hides; or None."""
     here = Path.cwd().joinpath(*module_name.split("."))
-    found = Path(module.__file__).resolve() if module.__file__ else None
+    file = getattr(module, "__file__", None)  # none for a module built into the interpreter (time, sys)
+    found = Path(file).resolve() if file else None
     for mine in (here.with_suffix(".py"), here / "__init__.py"):
         if mine.is_file() and mine.resolve() != found:
             return mine
@@ -187,8 +190,11 @@ def make_policy(
     """
     at = f"{where}.params" if params_at is None else params_at
     # On the command line a policy is named by --policy itself; in a file, by its table's ``name``.
-    named = where if where.startswith("--") else f"{where}.name"
-    policy = policy_class(name, named).from_config(params or {}, at, f"{named} {name}")
+    # A constructor that raises is said where the command line named the policy (--policy raising:P), or where a
+    # file gave its parameters (the key a file names it by differs: policy.name, policies.N.name).
+    on_command_line = where.startswith("--")
+    named = where if on_command_line else f"{where}.name"
+    policy = policy_class(name, named).from_config(params or {}, at, f"{where} {name}" if on_command_line else None)
     if scenario is None:
         return policy
     try:

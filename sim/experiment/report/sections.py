@@ -15,7 +15,16 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, value_text
-from sim.format import counted, difference, difference_interval, fmt, joined, no_spread_words, not_shown, p_value
+from sim.format import (
+    counted,
+    difference_beside,
+    difference_interval,
+    fmt,
+    joined,
+    no_spread_words,
+    not_shown,
+    p_value,
+)
 from sim.scenario import parse_scenario
 from sim.shocks import shock_text
 
@@ -253,7 +262,7 @@ def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
         code(metric),
         comparison,
         str(int(r["n"])),
-        difference(metric, float(r["mean_diff"])),
+        difference_beside(metric, float(r["mean_diff"]), r["low"], r["high"]),
         difference_interval(metric, r["low"], r["high"]) or "-",
         untested or p_value(float(r["p_holm"])),
         difference_interval(metric, r["low_adj"], r["high_adj"]) or "-",
