@@ -169,6 +169,20 @@ class WorkerPool:
                     continue
                 busy[connection] = (process, spec, time.time(), time.perf_counter())
 
+        def take(ready: object) -> RunOutput:
+            """The output of a worker that has answered, the worker back in the pool; a failed run if it died."""
+            connection = cast(Connection, ready)
+            process, spec, started, clock = busy.pop(connection)
+            try:
+                out: RunOutput = connection.recv()
+            except EOFError:
+                connection.close()
+                process.join()
+                how = ending(process.exitcode)
+                return failed(spec, f"the worker process died ({how}) while running this run", started, clock)
+            self._idle.append((connection, process))
+            return out
+
         try:
             hand_out()
             while busy:
@@ -177,26 +191,10 @@ class WorkerPool:
                     raise RuntimeError(CLOSED)
                 if stop is not None and stop():
                     for ready in ready_ones:  # done already: back to the pool, not stopped with the runs still out
-                        connection = cast(Connection, ready)
-                        process, *_ = busy.pop(connection)
-                        try:
-                            connection.recv()
-                            self._idle.append((connection, process))
-                        except EOFError:
-                            connection.close()
-                            process.join()
+                        take(ready)
                     return
                 for ready in ready_ones:
-                    connection = cast(Connection, ready)
-                    process, spec, started, clock = busy.pop(connection)
-                    try:
-                        out = connection.recv()
-                        self._idle.append((connection, process))
-                    except EOFError:
-                        connection.close()
-                        process.join()
-                        how = ending(process.exitcode)
-                        out = failed(spec, f"the worker process died ({how}) while running this run", started, clock)
+                    out = take(ready)
                     hand_out()  # before the caller handles this output, so that no worker waits for it
                     yield out
         finally:

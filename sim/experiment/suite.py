@@ -23,6 +23,7 @@ from typing import Any
 from sim.config import Name, read_toml, validate_strict
 from sim.errors import InputError
 from sim.policies import make_policy
+from sim.policies.rollout import rollout_of
 from sim.scenario import Scenario
 from sim.shocks import ModelRollout, Shock, attributed, shock_text
 from sim.strict import Strict, model_validator
@@ -161,7 +162,7 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
                 ],
             }
         )
-    if any(isinstance(shock, ModelRollout) for shock in scenario.shocks):
+    if rollout_of(scenario) is not None:
         # The scenario's own rollout is in every run, and a scenario has at most one: no rollout stress here.
         return validate_strict(SuiteFile, {"stress": entries}, "default suite").stress
     entries += [

@@ -8,7 +8,6 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
@@ -95,14 +94,14 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
     cls = getattr(module, attr, None)
     if cls is None:
-        hidden = _hidden_file(module_name, module)
+        file = getattr(module, "__file__", None)  # none for a module built into the interpreter (time, sys)
+        hidden = _hidden_file(module_name, file)
         if hidden is not None:
             raise InputError(
                 [
-                    f"{where}: {module_name!r} is the module "
-                    + (f"at {module.__file__}" if getattr(module, "__file__", None) else "built into Python")
-                    + f", found before your {hidden} (a module Python or an installed package already has that name):"
-                    " rename your file"
+                    f"{where}: {module_name!r} is the module {f'at {file}' if file else 'built into Python'}, found "
+                    f"before your {hidden} (a module Python or an installed package already has that name): rename "
+                    "your file"
                 ]
             )
         policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
@@ -163,11 +162,10 @@ def checked_class(cls: object, where: str, name: str) -> type[Policy]:
     return cls
 
 
-def _hidden_file(module_name: str, module: ModuleType) -> Path | None:
-    """The file or package in the current folder named ``module_name`` that the imported ``module``, found
-    elsewhere on the path first, hides; or None."""
+def _hidden_file(module_name: str, file: str | None) -> Path | None:
+    """The file or package in the current folder named ``module_name`` that the module imported by that name (from
+    ``file``; None: built into the interpreter), found elsewhere on the path first, hides; or None."""
     here = Path.cwd().joinpath(*module_name.split("."))
-    file = getattr(module, "__file__", None)  # none for a module built into the interpreter (time, sys)
     found = Path(file).resolve() if file else None
     for mine in (here.with_suffix(".py"), here / "__init__.py"):
         if mine.is_file() and mine.resolve() != found:

@@ -56,6 +56,7 @@ import pandas as pd
 
 from sim.errors import InputError, PolicyError, raised
 from sim.policies.protocol import (
+    NO_PARAMS,
     PlanView,
     Policy,
     RouteView,
@@ -260,7 +261,7 @@ class _ContractRuns:
                 )
                 return found
             if getattr(instance, "params", None) is None:  # a wrapper (a rollout) may hold another class's
-                found.add("check_constructs", "its __init__ set no params (call super().__init__(**params) in it)")
+                found.add("check_constructs", NO_PARAMS)
                 return found
             if attempt == 0:
                 # Labelled as the policy, so the engine's messages and tables name it.

@@ -167,7 +167,7 @@ class Policy:
             f"{param_at(where, k)}: unknown parameter{did_you_mean(k, known)}" for k in params if k not in known
         ]
         if not problems and not isinstance(getattr(policy, "params", None), cls.Params):
-            problems.append(f"{built}: its __init__ set no params (call super().__init__(**params) in it)")
+            problems.append(f"{built}: {NO_PARAMS}")
         if problems:
             raise InputError(problems)
         return policy
@@ -259,9 +259,8 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
             raise KeyboardInterrupt from e
         if isinstance(e, GeneratorExit):
             raise
-        raise PolicyError(
-            f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{params_hint(type(policy), e)}"
-        ) from e
+        hint = params_hint(type(policy), e)
+        raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{hint}") from e
 
 
 def params_hint(cls: type[Policy], e: BaseException) -> str:
@@ -325,11 +324,13 @@ def checked_route(
         h, team.size, pending.stage, pending.line, pending.kind, pools, team.can_close, team.lane_lines, team.lane_kinds
     )
     if fault:
-        raise PolicyError(
-            f"policy {policy}: route() " + _ROUTE_FAULTS[fault].format(pool=pool, code=-2 - pool, last=team.size - 1)
-        )
+        said = _ROUTE_FAULTS[fault].format(pool=pool, code=-2 - pool, last=team.size - 1)
+        raise PolicyError(f"policy {policy}: route() {said}")
     return h
 
+
+#: What a policy whose ``__init__`` skipped ``Policy.__init__`` is told.
+NO_PARAMS = "its __init__ set no params (call super().__init__(**params) in it)"
 
 _ROUTE_FAULTS = {
     1: "returned a seat outside -1..{last}",
