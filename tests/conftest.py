@@ -111,3 +111,9 @@ def ctrl_c_as_at_a_terminal() -> None:
     this process has. A shell runs a background job with SIGINT ignored (``make test &``, ``nohup``), a child
     inherits that, and Python started so keeps ignoring it, as a Ctrl-C to such a job should be."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def user_module(tmp_path, monkeypatch, name: str, source: str) -> None:
+    """A user's policy module ``name`` of ``source``, importable for the test."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))

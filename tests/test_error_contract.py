@@ -22,7 +22,7 @@ from sim.files import atomic_write_all, unwritable
 from sim.policies.unstructured import Unstructured
 from sim.run import run
 from sim.scenario import load_scenario
-from tests.conftest import ROOT, SMALL
+from tests.conftest import ROOT, SMALL, user_module
 
 RUN = ["run", str(SMALL), "--quarters", "1"]
 
@@ -554,12 +554,14 @@ def test_a_user_policy_that_cannot_be_loaded_is_named(tmp_path, monkeypatch, sou
 
 
 def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch):
-    (tmp_path / "raising_init.py").write_text(
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "raising_init",
         "from sim.policies.unstructured import Unstructured\n"
         "class P(Unstructured):\n    name = 'p'\n"
-        "    def __init__(self, **params):\n        raise ValueError('needs a licence key')\n"
+        "    def __init__(self, **params):\n        raise ValueError('needs a licence key')\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     # Said at "--policy.params", an option there is not, and by the class's name rather than what was typed.
     result = invoke(*RUN, "--policy", "raising_init:P")
     assert result.exit_code == 2
@@ -1127,14 +1129,16 @@ def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
 
 def test_a_policy_s_repr_is_one_escaped_line_and_one_that_raises_names_its_class(tmp_path, monkeypatch):
     # A multi-line repr was printed raw; one that raised was "covsim failed unexpectedly".
-    (tmp_path / "reprs.py").write_text(
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "reprs",
         "from sim.policies.unstructured import Unstructured\n\n"
         "class Lines(Unstructured):\n    name = 'lines'\n\n"
         "    def __repr__(self):\n        return 'Lines(\\n  a=1,\\x1b[31m\\n)'\n\n"
         "class NoRepr(Unstructured):\n    name = 'no_repr'\n\n"
-        "    def __repr__(self):\n        raise RuntimeError('repr boom')\n"
+        "    def __repr__(self):\n        raise RuntimeError('repr boom')\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     result = invoke(*RUN, "--policy", "reprs:Lines", "--policy", "reprs:NoRepr")
     assert result.exit_code == 0, result.output
     running = [line for line in lines_of(result.stderr) if line.startswith("running ")]

@@ -23,7 +23,7 @@ from sim.experiment.spec import comparison, parse_experiment
 from sim.experiment.store import Store
 from sim.policies import make_policy
 from sim.scenario import load_scenario
-from tests.conftest import ROOT, SMALL, ctrl_c_as_at_a_terminal
+from tests.conftest import ROOT, SMALL, ctrl_c_as_at_a_terminal, user_module
 
 EXPERIMENT = f"""
 name = "t"
@@ -647,12 +647,14 @@ def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatc
 def test_a_user_policy_is_labelled_in_an_experiment_as_run_and_compare_label_it(tmp_path, monkeypatch):
     # An experiment labelled it "labelled_tiers:Mine" where run and compare said "mine", refused baseline = "mine", and
     # let a class named as a built-in run beside the built-in under one name.
-    (tmp_path / "labelled_tiers.py").write_text(
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "labelled_tiers",
         "from sim.policies.segment_tiers import SegmentTiers\n\n"
         "class Mine(SegmentTiers):\n    name = 'mine'\n\n"
-        "class Twin(SegmentTiers):\n    name = 'unstructured'\n"
+        "class Twin(SegmentTiers):\n    name = 'unstructured'\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     for baseline in ("mine", "labelled_tiers:Mine"):  # by its label, or by the path it is named by
         text = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "labelled_tiers:Mine"')
         exp, _ = load_experiment(write(tmp_path, text.replace('baseline = "unstructured"', f'baseline = "{baseline}"')))

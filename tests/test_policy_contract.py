@@ -20,7 +20,7 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured
 from sim.scenario import load_scenario
 from sim.strict import Field, Strict, ValidationError, model_validator
-from tests.conftest import SMALL
+from tests.conftest import SMALL, user_module
 
 
 @parametrize_with_checks([*(BUILT_IN[name] for name in sorted(BUILT_IN)), NearestRep])
@@ -878,12 +878,6 @@ def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices(
         "    share = 0.25  above 0, at most 0.5",
         '    mode = "keep"  one of keep, redeal',
     ]
-
-
-def user_module(tmp_path, monkeypatch, name: str, source: str) -> None:
-    """A user's policy module ``name`` of ``source``, importable for the test."""
-    (tmp_path / f"{name}.py").write_text(source)
-    monkeypatch.syspath_prepend(str(tmp_path))
 
 
 def test_a_policy_file_named_as_a_module_python_has_is_said_to_be_hidden(tmp_path, monkeypatch):
