@@ -42,7 +42,9 @@ def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[s
     replications and headline metrics the store's identity leaves out); ``identity``: those inputs
     (``_identity``) when they have been read already."""
     identity = _identity(experiment, scenario) if identity is None else identity
-    return content_hash({**identity, "replications": experiment.replications, "metrics": list(experiment.metrics)})
+    reported = {"replications": experiment.replications, "metrics": list(experiment.metrics)}
+    order = {"policies": [p.key for p in experiment.policies], "baseline": experiment.baseline_label}
+    return content_hash({**identity, **reported, "order": order})
 
 
 #: What a reader calls each input of a store's identity (``_identity``'s keys but the experiment, which is named
@@ -73,11 +75,14 @@ EXPERIMENT_NAMES = {
 def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
     since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
-    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones; and but
+    replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones; but
     the headline metrics, which a run does not depend on (it stores every metric), so that another choice of
-    them reports on the stored runs."""
+    them reports on the stored runs; and but the order of the policies and which is the baseline, which no run
+    depends on either (every policy runs on the same seeds), so that the same policies, another first,
+    report on the stored runs (as the answer, naming a better policy, tells a reader to rerun)."""
     plan = experiment.model_dump(mode="json")
-    del plan["replications"], plan["metrics"]
+    del plan["replications"], plan["metrics"], plan["baseline"]
+    plan["policies"] = sorted(plan["policies"], key=lambda p: json.dumps(p, sort_keys=True))
     return {
         "experiment": plan,
         "scenario": scenario.model_dump(mode="json"),
@@ -159,7 +164,13 @@ def open_batch(
     plan = identity["experiment"]
     assert isinstance(plan, dict)
     parts = {EXPERIMENT_NAMES.get(k, f"the {k}"): content_hash(v) for k, v in plan.items()}
-    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k != "experiment"}
+    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k not in ("experiment", "scenario")}
+    # The horizon is named as the quarters alone, the runs' own: --quarters sets the experiment's and the
+    # scenario's, and a refusal had said the scenario changed too.
+    parts |= {
+        "the quarters": content_hash(experiment.quarters or scenario.quarters),
+        IDENTITY_NAMES["scenario"]: content_hash({**scenario.model_dump(mode="json"), "quarters": None}),
+    }
     store = Store(out, content_hash(identity), fresh, parts)
     stored = store.register(points, cells, specs, experiment.replications)
     store.set_meta("config_hash", digest)
