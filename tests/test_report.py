@@ -1154,6 +1154,34 @@ def test_robustness_rows_name_the_world_of_each_worst_case_and_none_for_a_policy
     ]
 
 
+def test_means_across_points_are_over_the_replications_every_policy_has_so_one_failed_run_decides_nothing() -> None:
+    from sim.experiment.report.design_sections import point_stats
+    from sim.experiment.robustness import rank
+
+    # b is 5 better than a in every replication of both worlds; replication 0 is a bad draw for both, and a's run
+    # in it at point 1 failed. On each policy's own runs a's mean at point 1 misses the bad draw and a looked
+    # robust (a researcher's audit); on common random numbers b is better in both worlds.
+    rows = []
+    for point in (0, 1):
+        for r, luck in enumerate([-100.0, 1000.0, 1000.0, 1000.0]):
+            rows.append({"point": point, "policy": "b", "replication": r, "metric": "profit", "value": luck + 5})
+            if (point, r) != (1, 0):
+                rows.append({"point": point, "policy": "a", "replication": r, "metric": "profit", "value": luck})
+    rows.append({"point": 1, "policy": "a", "replication": 0, "metric": "profit", "value": np.nan})
+    # a metric undefined for one policy leaves the other's mean over all its replications
+    rows += [
+        {"point": 0, "policy": p, "replication": r, "metric": "m", "value": np.nan if p == "a" else r}
+        for p in ("a", "b")
+        for r in range(4)
+    ]
+    means = point_stats(pd.DataFrame(rows)).set_index(["point", "metric", "policy"])["mean"]
+    assert means[(0, "profit", "a")] == 725.0 and means[(0, "profit", "b")] == 730.0
+    assert means[(1, "profit", "a")] == 1000.0 and means[(1, "profit", "b")] == 1005.0
+    assert means[(0, "m", "b")] == 1.5 and (0, "m", "a") not in means.index
+    wide = means.xs("profit", level="metric").unstack("policy")
+    assert rank(wide).robust == "b"
+
+
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
     from sim.experiment.report.answer_notes import replications_needed
 

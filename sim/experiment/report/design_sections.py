@@ -24,14 +24,21 @@ SOBOL_ADVISED = 64
 
 
 def point_stats(values: pd.DataFrame) -> pd.DataFrame:
-    """Per (point, policy, metric): n, mean and 95% t interval, cut to the metric's limits (no bootstrap: fast)."""
+    """Per (point, policy, metric): the mean of the run values (``stats.run_values``) and its 95% t interval, cut
+    to the metric's limits (no bootstrap: fast), over the replications every policy has a value of the metric in
+    at that point (a policy with none there, the metric undefined for it, aside), so that policies are set
+    against each other on common random numbers: a failed run or an undefined value takes its replication out
+    for every policy, as in the answer's means and the stress regret. A policy's own mean over all its runs had
+    let one failed run in a bad replication decide the robust choice."""
+    finite = values[np.isfinite(values["value"].to_numpy(dtype=float))]
+    wide = finite.pivot_table(index=["point", "metric", "replication"], columns="policy", values="value", sort=False)
     rows = []
-    for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=False):
-        x = g["value"].to_numpy(dtype=float)
-        finite = x[np.isfinite(x)]
-        lo, hi = stats.t_interval(x, limits=stats.metric_limits(metric))
-        mean = float(finite.mean()) if finite.size else np.nan
-        rows.append({"point": point, "policy": policy, "metric": metric, "mean": mean, "t_low": lo, "t_high": hi})
+    for (point, metric), g in wide.groupby(level=["point", "metric"], sort=False):
+        common = g.dropna(axis=1, how="all").dropna(how="any")
+        for policy in common.columns if len(common) else ():
+            x = common[policy].to_numpy(dtype=float)
+            lo, hi = stats.t_interval(x, limits=stats.metric_limits(str(metric)))
+            rows.append((point, policy, metric, float(x.mean()), lo, hi))
     return pd.DataFrame(rows, columns=["point", "policy", "metric", "mean", "t_low", "t_high"])
 
 
@@ -62,7 +69,7 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "## Robustness across design points",
         "",
         f"Each setting of {', '.join(code(f) for f in ctx.factors if f not in levers)} is a possible world.{choices} "
-        "Per world, each choice's mean over replications; its regret is the best choice's mean minus its own (0 "
+        "Per world, each choice's mean over the replications every policy finished at its design point; its regret is the best choice's mean minus its own (0 "
         "where it is the best). Choices are ranked by their largest regret (minimax regret, Savage 1951): the "
         "robust choice never falls far behind whatever would have been best in the world that comes. Worlds where "
         "a choice has no finished run are left out.",
