@@ -263,9 +263,13 @@ def test_a_second_process_on_the_same_store_is_refused(tmp_path):
     open_batch(exp, scenario, tmp_path / "o").store.close()  # free again once closed
 
 
-def _wait_for_done_runs(store: Path, n: int, timeout: float = 60) -> None:
+def _wait_for_done_runs(store: Path, n: int, proc: subprocess.Popen[str], timeout: float = 300) -> None:
+    # Generous: on a loaded 2-core machine three runs took over a minute to finish; a batch that ended early
+    # fails at once, with what it said.
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the batch ended before it could be stopped: {proc.communicate()[1]}")
         if store.exists():
             try:
                 with sqlite3.connect(store) as db:
@@ -286,7 +290,7 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(tmp_path, sig):
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal
     )
-    _wait_for_done_runs(tmp_path / "o" / "store.sqlite", 3)
+    _wait_for_done_runs(tmp_path / "o" / "store.sqlite", 3, proc)
     os.kill(proc.pid, sig)
     _, err = proc.communicate(timeout=120)
     if sig == signal.SIGINT:
