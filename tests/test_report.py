@@ -1184,20 +1184,36 @@ def test_means_across_points_are_over_the_replications_every_policy_has_so_one_f
 
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:
     from sim.experiment.report.answer_notes import replications_needed
+    from sim.experiment.stats import paired_differences
 
-    # half-width 2 at n = 5, one comparison: sd 2 sqrt(5) / t(0.975, 4) = 1.611; at 13, t(0.975, 12) 1.611 /
-    # sqrt(13) = 0.973 < 1, at 12 1.024
-    assert replications_needed(1.0, -1.0, 3.0, 5, 1).startswith(" With about 13 paired replications a difference")
-    assert replications_needed(-1.0, -3.0, 1.0, 5, 1).startswith(" With about 13 paired")  # either sign
-    # the same adjusted interval in a family of 10: a smaller spread behind it, so fewer
-    assert replications_needed(1.0, -1.0, 3.0, 5, 10).startswith(" With about 10 paired")
+    # sd 1.611 (a half-width of 2 at n = 5, one comparison): at 13, t(0.975, 12) 1.611 / sqrt(13) = 0.973 < 1,
+    # at 12 1.024
+    sd = 2 * np.sqrt(5) / stats.t.ppf(0.975, 4)
+    assert replications_needed(1.0, sd, 5, 1).startswith(" With about 13 paired replications a difference")
+    assert replications_needed(-1.0, sd, 5, 1).startswith(" With about 13 paired")  # either sign
+    # one of a family of 10: the adjusted interval is wider, so more
+    assert replications_needed(1.0, sd, 5, 10).startswith(" With about 25 paired")
     nothing = (
         " A difference this small against its spread would need more than 10,000 replications to be clear: it "
         "may well be nothing."
     )
-    assert replications_needed(0.001, -1.0, 1.002, 5, 1) == nothing
-    assert replications_needed(5e-324, -1.0, 1.0, 3, 1) == nothing  # no overflow
-    assert replications_needed(0.0, -1.0, 1.0, 5, 1) == ""  # no difference to make clear
+    assert replications_needed(0.001, 1.0, 5, 1) == nothing
+    assert replications_needed(5e-324, 1.0, 3, 1) == nothing  # no overflow
+    assert replications_needed(0.0, 1.0, 5, 1) == ""  # no difference to make clear
+    assert replications_needed(1.0, np.nan, 5, 1) == ""  # no spread, no test
+
+    # A share's interval is cut at +-1; the advice had read its spread back from the cut interval, and asked for
+    # about half the replications needed (a researcher's audit). Now from the differences' own spread.
+    d = np.array([-0.30, 0.05, -0.60, 0.10])
+    rows = [
+        {"point": 0, "policy": p, "metric": "miss_rate", "replication": r, "value": 0.5 + (d[r] if p == "b" else 0)}
+        for p in ("a", "b")
+        for r in range(4)
+    ]
+    row = paired_differences(pd.DataFrame(rows), "a").iloc[0]
+    assert row["sd"] == pytest.approx(d.std(ddof=1))
+    # one of 20 comparisons: its adjusted interval, (-1.74, +1.36) uncut, is cut to (-1, +1), which gave 17
+    assert replications_needed(float(row["mean_diff"]), float(row["sd"]), 4, 20).startswith(" With about 33 paired")
 
 
 def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_called_a_lead() -> None:

@@ -45,6 +45,7 @@ def pivot_paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFram
                     "metric": metric,
                     "n": d.size,
                     "mean_diff": d.mean() if d.size else np.nan,
+                    "sd": float(np.std(d, ddof=1)) if d.size >= stats.MIN_REPLICATIONS and not constant else np.nan,
                     "low": lo,
                     "high": hi,
                     "p": p,

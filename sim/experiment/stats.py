@@ -212,7 +212,8 @@ def read_pairs(d: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
 def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Policy minus baseline, paired by (point, replication) (common random numbers).
 
-    Per (point, policy, metric): mean difference, its t CI, the paired t-test
+    Per (point, policy, metric): mean difference, the standard deviation of the
+    differences (``sd``, NaN where there is no test), its t CI, the paired t-test
     p-value, the Holm-adjusted p-value over the comparisons of the same point
     that have a p-value (``family``, their number: one with fewer than
     ``MIN_REPLICATIONS`` pairs is no test), and a Bonferroni-adjusted
@@ -292,6 +293,7 @@ def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
             "metric": np.tile(metrics, points.size * len(others)).tolist(),
             "n": n,
             "mean_diff": [d.mean() if d.size else np.nan for d in differences],
+            "sd": [float(d.std(ddof=1)) if d.size >= MIN_REPLICATIONS else np.nan for d in tested],
             "low": [lo for lo, _ in interval],
             "high": [hi for _, hi in interval],
             "p": p,

@@ -209,7 +209,7 @@ def answer(
     )
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
-        more = replications_needed(diff, low, high, n, int(row["family"])) if defined and not clear else ""
+        more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
         caution = (
             on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote)

@@ -3,7 +3,6 @@ the replications a difference would need, and where profit stands (``answer.answ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,20 +17,20 @@ from sim.format import difference_beside, difference_interval
 MOST_REPLICATIONS_SUGGESTED = 10_000
 
 
-def replications_needed(diff: float, low: float, high: float, n: int, family: int) -> str:
+def replications_needed(diff: float, sd: float, n: int, family: int) -> str:
     """`` With about N paired replications ...``: the fewest replications at which a difference of ``diff``,
-    with the spread of the ``n`` run (its adjusted interval ``[low, high]``, one of ``family``), would be at
-    the edge of clear: its interval's half-width, the t quantile at the new count included, just below
-    ``|diff|``. At that count a true difference of this size gives a clear result about half the time (and
-    the best mean's difference, picked for being best, is likely smaller than it looks): a rough guide to
-    what to ask for next, not a power calculation."""
-    half = (high - low) / 2
-    if not diff or not half > 0 or n < stats.MIN_REPLICATIONS:
+    with the standard deviation ``sd`` of the ``n`` paired differences of the run (one comparison of
+    ``family``), would be at the edge of clear: its adjusted interval's half-width, the t quantile at the new
+    count included, just below ``|diff|``. The spread is the differences' own, not one read back from the
+    interval, which is cut at the metric's limits (a share's to +-1) and so understated it. At that count a
+    true difference of this size gives a clear result about half the time (and the best mean's difference,
+    picked for being best, is likely smaller than it looks): a rough guide to what to ask for next, not a
+    power calculation."""
+    if not diff or not sd > 0 or n < stats.MIN_REPLICATIONS:
         return ""
     q = 1 - (1 - stats.CONFIDENCE) / (2 * max(family, 1))  # the adjusted interval's upper quantile
-    spread = half * math.sqrt(n) / float(student_t.ppf(q, n - 1))  # the differences' standard deviation
     counts = np.arange(n + 1, MOST_REPLICATIONS_SUGGESTED + 1)
-    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * spread / np.sqrt(counts) < abs(diff))
+    edge = np.flatnonzero(student_t.ppf(q, counts - 1) * sd / np.sqrt(counts) < abs(diff))
     if edge.size == 0:
         return (
             f" A difference this small against its spread would need more than {MOST_REPLICATIONS_SUGGESTED:,} "
