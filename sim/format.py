@@ -109,7 +109,8 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
     others in the metric's own format, but to two significant digits where that would show a difference that is
     not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit. ``ends``: the interval ``v``
-    is an end of (:func:`difference_interval`), whose ends take one number of decimals."""
+    is an end of (:func:`difference_interval`), whose ends take one number of decimals; an end that is not 0 but
+    shows as 0 at them keeps its sign (``[-0.00, +4.00]`` holds 0, ``[+0.00, +4.00]`` does not)."""
     if not math.isfinite(v):
         return "-"
     entry = CATALOGUE.get(metric)
@@ -125,6 +126,10 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
     shown = _shown_decimals(x, digits) if ends is None else _common_decimals([scale * e for e in ends], digits)
     rounded = round(x, shown) + 0.0  # + 0.0: what rounds to nothing is 0, not -0
     text = f"{rounded:+,.{shown}f}" if rounded else f"{0.0:.{shown}f}"
+    if not rounded and x and ends is not None:
+        # An end of an interval that rounds to 0 keeps its sign, which says whether the interval holds 0:
+        # [0.00, +4.00] read the same for -0.004 and +0.004, though only the first is no clear difference.
+        text = f"{'+' if x > 0 else '-'}{text}"
     return f"{text} pp" if share else text
 
 

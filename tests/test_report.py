@@ -942,10 +942,16 @@ def test_a_small_difference_of_shares_is_not_shown_as_zero(share, shown):
         ("win_rate_new_logo", -0.00020, 0.0, "[-0.020 pp, 0.000 pp]"),
         ("win_rate_new_logo", -0.0123, 0.0456, "[-1.2 pp, +4.6 pp]"),
         # One decimal past two significant digits of the width at most: an end that is noise beside the other is
-        # not shown to a millionth, and what rounds to nothing is 0, not -0.
+        # not shown to a millionth; what rounds to nothing there keeps its sign, which says whether the interval
+        # holds 0 ([0.00, +4.00] read the same for -0.004 and +0.004: a researcher's audit); 0 itself is 0.
         ("opps_missed", -0.25, 12.0, "[-0.2, +12.0]"),
-        ("win_rate_new_logo", -1e-11, 0.02, "[0.00 pp, +2.00 pp]"),
-        ("handoff_hours", -0.3, 12345.6, "[0, +12,346]"),
+        ("win_rate_new_logo", -1e-11, 0.02, "[-0.00 pp, +2.00 pp]"),
+        ("handoff_hours", -0.3, 12345.6, "[-0, +12,346]"),
+        ("opps_missed", 0.004, 4.0, "[+0.00, +4.00]"),
+        ("opps_missed", -0.004, 4.0, "[-0.00, +4.00]"),
+        ("miss_rate", 0.0004, 0.1, "[+0.04 pp, +10.00 pp]"),
+        ("miss_rate", -0.0004, 0.1, "[-0.0 pp, +10.0 pp]"),
+        ("miss_rate", 0.0, 0.1, "[0.0 pp, +10.0 pp]"),
         ("handoff_hours", 0.3, 2.7, "[+0.30, +2.70]"),
         ("opps_missed", -3.0, 12.0, "[-3, +12]"),
         # Money: both ends in the larger end's unit ("[-830.0k, +1.1M]" read as of two precisions).
