@@ -873,6 +873,29 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
         " But on `profit`, the baseline `hunter_farmer` is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M] (the "
         "gross margin on recurring revenue less the cost of sales)."
     )
+    # A lead on profit too is said with its size: a sales leader had repeated a lead of 7.1M in revenue captured
+    # where profit differed by 0.3M, which the answer did not give.
+    gain = {"hunter_farmer": (-2, -2, -2.2, -1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
+    answer = opening(stored(exp, tmp_path / "gain", one_point, lambda _, p, r: {"profit": (5 + r - gain[p][r]) * M}))
+    assert answer.endswith(
+        " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is ahead too: "
+        "+2.0M [+1.5M, +2.5M]."
+    )
+    # The baseline best on revenue: the profit of the closest policy against it, behind too or not distinguishable.
+    lost = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (0, 0, 0, 0), "segment_tiers": (2, 2, 2.2, 1.8)}
+    answer = opening(stored(base, tmp_path / "lost", one_point, lambda _, p, r: {"profit": (5 + r - lost[p][r]) * M}))
+    assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline)")
+    assert answer.endswith(
+        " On `profit` (the gross margin on recurring revenue less the cost of sales), `segment_tiers` is behind the "
+        "baseline too: -2.0M [-2.5M, -1.5M]."
+    )
+    even = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (0, 0, 0, 0), "segment_tiers": (2, -2, 1, -1)}
+    answer = opening(stored(base, tmp_path / "even", one_point, lambda _, p, r: {"profit": (5 + r - even[p][r]) * M}))
+    # d = -2, 2, -1, 1 (M): mean 0, sd 1.826; Bonferroni over 5: 5.84 x 1.826 / 2 = 5.3
+    assert answer.endswith(
+        " On `profit` (the gross margin on recurring revenue less the cost of sales), `segment_tiers` is not "
+        "distinguishable from the baseline: 0 [-5.3M, +5.3M]."
+    )
 
 
 def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:

@@ -212,7 +212,7 @@ def answer(
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         # The caution on profit only where the sentence claims something it could contradict: a clear lead.
         caution = (
-            on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote)
+            on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other)
             if clear and ahead
             else ""
         )
