@@ -171,13 +171,22 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
         f"against {first})"
         for p in policies[1:]
     )
-    profits = ", ".join(f"{p} {fmt('profit', float(totals.get(('profit', p), float('nan'))))}" for p in policies)
     tied = [p for p in policies if revenue[p] == revenue[best]] or [best]  # none: no figure at all (NaN)
     most = f"{best} captured the most revenue" if len(tied) == 1 else f"{joined(tied)} captured the same, the most"
+    profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
+    profits = ", ".join(f"{p} {fmt('profit', profit[p])}" for p in policies)
+    richest = max(policies, key=lambda p: profit[p] if math.isfinite(profit[p]) else -math.inf)
+    # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).
+    apart = (
+        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts the deals and renewals reps won, "
+        "profit the margin on all recurring revenue less the cost of sales"
+        if len(tied) == 1 and math.isfinite(profit[richest]) and profit[richest] > profit[best]
+        else ""
+    )
     return (
         f"Answer: over the run, {most}: {first} {fmt('revenue_captured', revenue[first])}"
-        f"{others}. Profit: {profits}. One seed each, so no interval: `covsim compare` pairs replications and says "
-        "which differences are more than noise."
+        f"{others}. Profit: {profits}{apart}. One seed each, so no interval: `covsim compare` pairs replications and "
+        "says which differences are more than noise."
     )
 
 

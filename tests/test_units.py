@@ -316,6 +316,16 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     assert run_answer(three, ["a", "b", "c"]).startswith("Answer: over the run, a, b and c captured the same, the most")
     nothing = pd.Series({("revenue_captured", p): float("nan") for p in "ab"})
     assert run_answer(nothing, ["a", "b"]).startswith("Answer: over the run, a captured the most revenue: a -")
+    # More revenue and less profit: the two are told apart, not left to read as a contradiction (a sales leader).
+    assert "; the most profit" not in run_answer(totals, ["a", "b"])  # the same profit: nothing to tell apart
+    totals[("profit", "a")] = 1.1e6
+    assert run_answer(totals, ["a", "b"]) == (
+        "Answer: over the run, b captured the most revenue: a 6.3M; b 6.4M (+100.0k against a). Profit: a 1.1M, "
+        "b 1.0M; the most profit is a's, not b's: revenue captured counts the deals and renewals reps won, profit "
+        "the margin on all recurring revenue less the cost of sales. One seed each, so no interval: `covsim compare` "
+        "pairs replications and says which differences are more than noise."
+    )
+    totals[("profit", "a")] = 1e6
     # One policy: its revenue and profit, not "a captured the most revenue" of one.
     assert run_answer(totals, ["a"]) == (
         "Answer: over the run, a captured 6.3M of revenue, at a profit of 1.0M. One seed, so no interval: "
