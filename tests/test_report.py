@@ -570,6 +570,35 @@ def test_the_miss_cause_picked_among_several_is_judged_at_the_bonferroni_level_o
     )
 
 
+def test_the_answer_names_seats_a_policy_leaves_idle_that_another_works(tmp_path: Path) -> None:
+    # An overlay's specialists: segment_tiers gives them no work in any run, hunter_farmer works them; unstructured
+    # has none (no utilisation: the seats are not there). A sales leader saw segment_tiers 11.7 pp less utilised,
+    # its six specialists paid and idle, with nothing to say why.
+    hours = {"unstructured": None, "segment_tiers": 0.0, "hunter_farmer": 120.0}
+
+    def seats(_: int, policy: str, rep: int) -> dict[str, float]:
+        if hours[policy] is None:
+            return {}
+        return {"hours_role_specialist": hours[policy] + rep * bool(hours[policy]), "utilisation_specialist": 0.5}
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, seats))
+    assert text.endswith(
+        " Idle seats: `segment_tiers` gives its specialist seats no work (no hours in any run; `hunter_farmer` works "
+        "them). They are paid all the same: in the cost of sales and the utilisation of the policy that leaves them "
+        "idle."
+    )
+
+    # Worked in one replication: not idle.
+    def once(pt: int, policy: str, rep: int) -> dict[str, float]:
+        return {
+            **seats(pt, policy, rep),
+            **({"hours_role_specialist": 3.0} if (policy, rep) == ("segment_tiers", 2) else {}),
+        }
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "some", one_point, once))
+    assert "Idle seats" not in text
+
+
 def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_path: Path) -> None:
     from sim.format import money
 

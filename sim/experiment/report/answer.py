@@ -31,6 +31,7 @@ from sim.experiment.report.answer_notes import (
     BOTTOM_LINE,
     also_ahead,
     clearly_better,
+    idle_seats,
     not_clearly_behind,
     on_profit,
     replications_needed,
@@ -207,6 +208,7 @@ def answer(
         if clear and ahead and results is not None and not results.empty
         else ""
     )
+    idle = idle_seats(results, point, present, quote)
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
@@ -216,7 +218,7 @@ def answer(
             if clear and ahead
             else ""
         )
-        return lead + head + single + tail + too + more + also + because + caution
+        return lead + head + single + tail + too + more + also + because + caution + idle
     shown = int(best.shape[0])
     of = counted(shown, "design point") + (f" with results (of {len(points)})" if shown < len(points) else "")
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
@@ -224,15 +226,8 @@ def answer(
         worst = "where it does worst"
     tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
     as_many = f", as many as {joined(tied)}" if tied else ""
-    return (
-        lead
-        + head
-        + f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}; "
-        + f"{worst}, at {label(point)}, {several}"
-        + tail
-        + too
-        + because
-    )
+    best_at = f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}"
+    return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{idle}"
 
 
 def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int, baseline: str) -> pd.DataFrame:
