@@ -32,7 +32,7 @@ class Unit(StrEnum):
     BUSINESS_DAYS = "business days"
     WEEKS = "weeks"
     GINI = "Gini coefficient (0-1)"
-    PROBABILITY_SD = "probability points (standard deviation)"
+    PROBABILITY_SD = "standard deviation of a probability, 0 to 0.5"
     RATIO = "ratio"
     STOCK = "touch-equivalents"
 

@@ -266,14 +266,18 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
     """What each metric of the tables is, in words: its title, unit and better direction (docs/metrics.md
     defines each)."""
     lines = [
-        "Metrics (docs/metrics.md defines each; '-' is undefined for that policy, or an interval too few runs give):"
+        "Metrics (docs/metrics.md defines each; '-' is undefined for that policy (in a paired row, for it or the baseline), or an interval too few runs give):"
     ]
     width = max(len(m) for m in metrics)
     for m in metrics:
         entry = CATALOGUE.get(m)  # a product line's metric (family:line) is titled with its line
         if entry is None:
             continue
-        better = {True: "; higher is better", False: "; lower is better", None: ""}[entry.higher_is_better]
+        # No direction said is a choice, not an omission: more hours or more new logos are better only for what
+        # they bring (a sales leader read the silence as a gap).
+        better = {True: "; higher is better", False: "; lower is better", None: "; neither way is better in itself"}[
+            entry.higher_is_better
+        ]
         lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}]{better}")
     return "\n".join(lines)
 

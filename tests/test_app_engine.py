@@ -439,7 +439,9 @@ def test_the_run_summary_names_each_shock_with_its_size():
     # "Means over 3 replications" above a mean of fewer (a metric undefined in some), with no word of it or of '-'.
     (means,) = [d for d in results(c, {}) if str(getattr(d, "children", "")).startswith("Means over ")]
     assert means.children.startswith("Means over 3 replications (those a metric is defined in), 95% t intervals")
-    assert means.children.endswith("'-' is undefined for that policy, or an interval too few runs give")
+    assert means.children.endswith(
+        "'-' is undefined for that policy (in a paired row, for it or the baseline), or an interval too few runs give"
+    )
 
 
 def test_the_progress_line_of_a_finished_comparison_says_how_many_runs_failed():
