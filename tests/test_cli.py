@@ -559,6 +559,7 @@ def test_compare_names_each_metric_it_does_not_know_in_one_line():
     r = covsim(
         *("compare", str(SMALL), "--policy", "unstructured"),
         *("--metric", "winrate", "--metric", "won_value_line:x", "--metric", "utilisation_hunter"),
+        *("--metric", "revenue"),
     )
     assert_bad_input(
         r,
@@ -566,6 +567,9 @@ def test_compare_names_each_metric_it_does_not_know_in_one_line():
         "--metric won_value_line:x: 'won_value_line:x' names no product line of the scenario (it has one)",
         "--metric utilisation_hunter: 'utilisation_hunter' is of hunter seats, and the scenario has none (full_cycle, "
         "sdr, inside)",
+        # No one spelling is near, but a few metrics have the word (a sales leader had no hint at all).
+        "--metric revenue: unknown metric 'revenue' (metrics with 'revenue' in their names: revenue_captured, "
+        "recurring_revenue, revenue_per_rep) (docs/metrics.md lists every metric)",
     )
 
 

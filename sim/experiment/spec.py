@@ -321,6 +321,10 @@ def _labelled(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "policies": entries} | ({"baseline": baseline} if "baseline" in data else {})
 
 
+#: An unknown metric's message lists the metrics with its word in their names up to this many [A].
+MOST_NAMED = 8
+
+
 def metric_faults(
     metrics: Sequence[str], lines: Sequence[str] | None = None, roles: Sequence[str] | None = None
 ) -> list[tuple[int, str]]:
@@ -332,8 +336,13 @@ def metric_faults(
     role_of = {f"{kind}_{r}": r for r in ROLES for kind in ("utilisation", "hours_role")}
     for i, metric in enumerate(metrics):
         if metric not in CATALOGUE:
-            # A near-spelling only ("winrate"): many metrics share a word, and "revenue" is several of them.
-            close = did_you_mean(metric.partition(":")[0], list(CATALOGUE), cutoff=0.75)
+            # A near-spelling ("winrate"), else, as many metrics share a word ("revenue" is several of them), the
+            # metrics that have it in their names, up to a few.
+            word = metric.partition(":")[0]
+            close = did_you_mean(word, list(CATALOGUE), cutoff=0.75)
+            named = [m for m in CATALOGUE if ":" not in m and word and word.lower() in m]
+            if not close and 0 < len(named) <= MOST_NAMED:
+                close = f" (metrics with {word!r} in their names: {', '.join(named)})"
             faults.append((i, f"unknown metric {metric!r}{close} (docs/metrics.md lists every metric)"))
         elif lines is not None and ":" in metric and metric.split(":", 1)[1] not in lines:
             faults.append((i, f"{metric!r} names no product line of the scenario ({', '.join(lines) or 'it has one'})"))
