@@ -266,7 +266,8 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
     """What each metric of the tables is, in words: its title, unit and better direction (docs/metrics.md
     defines each)."""
     lines = [
-        "Metrics (docs/metrics.md defines each; '-' is undefined for that policy (in a paired row, for it or the baseline), or an interval too few runs give):"
+        "Metrics (docs/metrics.md defines each; '-' is undefined for that policy (in a paired row, for it or the "
+        "baseline), or an interval too few runs give):"
     ]
     width = max(len(m) for m in metrics)
     for m in metrics:

@@ -370,7 +370,8 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         html.H4(
             f"Means over {counted(n, 'replication')} (those a metric is defined in), 95% t intervals (whole run, "
             "segment all); paired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted "
-            "p over the comparisons shown; '-' is undefined for that policy (in a paired row, for it or the baseline), or an interval too few runs give",
+            "p over the comparisons shown; '-' is undefined for that policy (in a paired row, for it or the "
+            "baseline), or an interval too few runs give",
             style={"marginBottom": "4px"},
         ),
         table(c, False, "headline"),

@@ -70,9 +70,9 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "",
         f"Each setting of {', '.join(code(f) for f in ctx.factors if f not in levers)} is a possible world.{choices} "
         "Per world, each choice's mean over the replications every policy finished at its design point; its "
-        "regret is the best choice's mean minus its own (0 where it is the best). Choices are ranked by their largest regret (minimax regret, Savage 1951): the "
-        "robust choice never falls far behind whatever would have been best in the world that comes. Worlds where "
-        "a choice has no finished run are left out.",
+        "regret is the best choice's mean minus its own (0 where it is the best). Choices are ranked by their "
+        "largest regret (minimax regret, Savage 1951): the robust choice never falls far behind whatever would "
+        "have been best in the world that comes. Worlds where a choice has no finished run are left out.",
     ]
     for metric in metrics:
         ranking = _ranking(ctx, per_point, metric)

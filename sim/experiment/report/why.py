@@ -16,8 +16,9 @@ it leads (paired means; the answer's own figure is the whole population's):
   nobody covered) counts in recurring revenue, not in revenue captured;
 - **the miss cause** by which the policy behind misses most more opportunities
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
-  the causes tested, above 0; at least one opportunity), when it also misses more in all there (``opps_missed``): a
-  cause it misses more by could otherwise be offset by another. Of a lead in
+  the causes tested, above 0; at least one opportunity), when it also misses
+  more in all there (``opps_missed``): a cause it misses more by could
+  otherwise be offset by another. Of a lead in
   revenue captured, those misses are said to be too few to explain it when,
   each worth the leader's mean revenue per won deal there (more than a missed opportunity
   is worth on average: not every one would be won), they come to less than
