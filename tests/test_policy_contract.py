@@ -866,6 +866,12 @@ def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices(
         top_n: Annotated[int, Field(ge=1, le=1_000_000)] = 10
         share: Annotated[float, Field(gt=0.0, le=0.5)] = 0.25
         mode: Literal["keep", "redeal"] = "keep"
+        # One choice named in the words: the others are listed still (overlay's line_leads hid "owner").
+        leads: Annotated[Literal["specialist", "owner"], Field(description="who a specialist's lead goes to")] = (
+            "specialist"
+        )
+        # Every choice named in the words: no list.
+        order: Annotated[Literal["deadline", "value"], Field(description="deadline first, or value first")] = "deadline"
 
     class Described(Unstructured):
         """A policy with wide bounds."""
@@ -877,6 +883,8 @@ def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices(
         "    top_n = 10  at least 1, at most 1000000",
         "    share = 0.25  above 0, at most 0.5",
         '    mode = "keep"  one of keep, redeal',
+        '    leads = "specialist"  who a specialist\'s lead goes to; one of specialist, owner',
+        '    order = "deadline"  deadline first, or value first',
     ]
 
 

@@ -199,7 +199,7 @@ class Policy:
                 if typing.get_origin(info.annotation) is Literal
                 else []
             )
-            if choices and not any(c in (info.description or "") for c in choices):  # not said already
+            if choices and not all(c in (info.description or "") for c in choices):  # not every one said already
                 bounds = "one of " + ", ".join(choices)
             about = "; ".join(x for x in (info.description or "", bounds) if x)
             default = info.default

@@ -45,7 +45,13 @@ class SegmentTiersParams(Strict):
         40
     )
     tier_a_share: Annotated[
-        float, Field(ge=0.0, le=1.0, description="share of each book (the largest accounts) in tier A")
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="share of all named accounts in tier A: the largest, by one cut across the books (a book's "
+            "share varies around it)",
+        ),
     ] = 0.4
     cadence_a: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, tier A")] = 3.0
     cadence_b: Annotated[float, Field(ge=0.0, le=13.0, description="planned touches per quarter, tier B")] = 1.0

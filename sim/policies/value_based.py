@@ -112,7 +112,7 @@ class ValueBased(Policy):
     books: each quarter's plan is made afresh, so an account whose value
     moved (a prospect won, a wallet tapped) or whose seat changed (a
     vacancy, a ramp) may change hands and lose its personal stock (on the
-    baseline 8.2% of the owned accounts a quarter on average, 1% to 28% in
+    baseline 7.7% of the owned accounts a quarter on average, 0.6% to 28% in
     single quarters: docs/policies.md's comparison).
     """
 
