@@ -623,7 +623,8 @@ def test_experiment_entries_are_checked_before_any_run():
             }
         )
     assert e.value.problems == [
-        "<experiment>: metrics.1: unknown metric 'revenue' (docs/metrics.md lists every metric)",
+        "<experiment>: metrics.1: unknown metric 'revenue' (metrics with 'revenue' in their names: "
+        "revenue_captured, recurring_revenue, revenue_per_rep) (docs/metrics.md lists every metric)",
         "<experiment>: factors.0.target: scenario.seed cannot be a factor: a run's seed comes from the "
         'experiment\'s seed and the replication (vary replications instead) (in the block named "s")',
         "<experiment>: factors.1.target: policy.name cannot be a factor: the policies to compare are listed "
