@@ -159,11 +159,12 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     seed each, so no interval (compare replicates)."""
     first = policies[0]
     revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
+    profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
     if len(policies) == 1:
-        profit = fmt("profit", float(totals.get(("profit", first), float("nan"))))
         return (
             f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue, at a "
-            f"profit of {profit}. One seed, so no interval: `covsim compare` replicates and compares policies."
+            f"profit of {fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and "
+            "compares policies."
         )
     best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
     others = "".join(
@@ -173,14 +174,18 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     )
     tied = [p for p in policies if revenue[p] == revenue[best]] or [best]  # none: no figure at all (NaN)
     most = f"{best} captured the most revenue" if len(tied) == 1 else f"{joined(tied)} captured the same, the most"
-    profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
     profits = ", ".join(f"{p} {fmt('profit', profit[p])}" for p in policies)
     richest = max(policies, key=lambda p: profit[p] if math.isfinite(profit[p]) else -math.inf)
     # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).
+    # Said only where the figures printed differ: 1.04M against 1.03M both print as 1.0M.
     apart = (
         f"; the most profit is {richest}'s, not {best}'s: revenue captured counts the deals and renewals reps won, "
         "profit the margin on all recurring revenue less the cost of sales"
-        if len(tied) == 1 and math.isfinite(profit[richest]) and profit[richest] > profit[best]
+        if len(tied) == 1
+        and math.isfinite(revenue[best])
+        and math.isfinite(profit[richest])
+        and profit[richest] > profit[best]
+        and fmt("profit", profit[richest]) != fmt("profit", profit[best])
         else ""
     )
     return (

@@ -927,6 +927,23 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     )
 
 
+def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_path: Path) -> None:
+    # hunter_farmer leads on revenue at both points (+3M), but loses 2M, 2M, 2.2M, 1.8M of profit at each: the
+    # answer of several points had named the lead without a word on profit (a review).
+    exp = experiment(
+        replications=4,
+        metrics=(*ANSWER_METRICS, "profit"),
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500)),),
+    )
+    loss = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
+    answer = opening(stored(exp, tmp_path, one_point, lambda _, p, r: {"profit": (5 + r - loss[p][r]) * M}))
+    assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 2")
+    assert answer.endswith(
+        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
+        "recurring revenue less the cost of sales: look at both before choosing)."
+    )
+
+
 def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:
     text = (compared / "report.md").read_text()
     answer = opening(text)
@@ -1080,6 +1097,12 @@ def test_the_metrics_legend_names_product_line_metrics_with_their_line():
     assert legend[2].split()[0] == "won_value_line:security"
     assert "(security)" in legend[2] and legend[2].endswith("; higher is better")
     assert "(core)" in legend[3] and legend[3].endswith("; lower is better")
+    # A metric with no direction says so rather than nothing (read as a gap); '-' may be the baseline's; the rep
+    # lottery's unit is a fraction, not "probability points" beside 0.389 (a sales leader's trial).
+    heading, direction, lottery = metrics_legend(["response_days_mean", "rep_lottery"]).splitlines()
+    assert "'-' is undefined for that policy (in a paired row, for it or the baseline)" in heading
+    assert direction.endswith("[business days]; neither way is better in itself")
+    assert lottery.endswith("[standard deviation of a probability, 0 to 0.5]; lower is better")
 
 
 def test_too_few_replications_give_no_interval_and_a_warning_instead():
@@ -1266,6 +1289,10 @@ def test_means_across_points_are_over_the_replications_every_policy_has_so_one_f
     assert means[(0, "m", "b")] == 1.5 and (0, "m", "a") not in means.index
     wide = means.xs("profit", level="metric").unstack("policy")
     assert rank(wide).robust == "b"
+    # With a lever the two points are one world (a's setting x = 1 or 2, both beside b): the replications are
+    # those every choice of the world has, across its points (a review: per point, a (x = 2) looked robust).
+    lever = point_stats(pd.DataFrame(rows), {0: "w", 1: "w"}).set_index(["point", "metric", "policy"])["mean"]
+    assert [lever[(p, "profit", c)] for p in (0, 1) for c in ("a", "b")] == [1000.0, 1005.0, 1000.0, 1005.0]
 
 
 def test_the_replications_a_difference_would_need_are_a_rough_guide_or_a_warning() -> None:

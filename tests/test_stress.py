@@ -604,6 +604,10 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     assert t_interval(np.array([-1.0, -1.3, -0.7]))[1] < 0
     text = stress_answer(analyse(tidy(gentle), points[points.point != 1], suite.stress[1:]), ["a", "b"], markdown=False)
     assert hurt in text
+    # A stress that changed nothing (cut, its runs the unshocked ones here) adds no test to the family: still 2.
+    inert = gentle + [(1, *r[1:]) for r in gentle if r[0] == 0]
+    text = stress_answer(analyse(tidy(inert), points, suite.stress), ["a", "b"], markdown=False)
+    assert "Bonferroni-adjusted over the 2 stress and policy pairs it is the worst of" in text
     gains = [(*r[:5], r[5] + 2.0) if r[0] == 2 and r[1] == "b" and r[4] == "profit" else r for r in boom]
     text = stress_answer(analyse(tidy(gains), points[points.point != 1], suite.stress[1:]), ["a", "b"], markdown=False)
     assert (

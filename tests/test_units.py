@@ -325,6 +325,8 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
         "the margin on all recurring revenue less the cost of sales. One seed each, so no interval: `covsim compare` "
         "pairs replications and says which differences are more than noise."
     )
+    totals[("profit", "a")] = 1.004e6  # more, but printed as b's is, 1.0M: nothing to tell apart
+    assert "; the most profit" not in run_answer(totals, ["a", "b"])
     totals[("profit", "a")] = 1e6
     # One policy: its revenue and profit, not "a captured the most revenue" of one.
     assert run_answer(totals, ["a"]) == (

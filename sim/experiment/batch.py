@@ -39,7 +39,8 @@ class Batch:
 def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[str, object] | None = None) -> str:
     """What an experiment's results are a function of: the experiment, its scenario, the engine's code and
     the code of any user policy it runs (the manifest's and the report's config hash, which counts the
-    replications and headline metrics the store's identity leaves out); ``identity``: those inputs
+    replications, the headline metrics and the policies' order that the store's identity leaves out);
+    ``identity``: those inputs
     (``_identity``) when they have been read already."""
     identity = _identity(experiment, scenario) if identity is None else identity
     reported = {"replications": experiment.replications, "metrics": list(experiment.metrics)}

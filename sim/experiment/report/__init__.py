@@ -57,6 +57,7 @@ from sim.experiment.report.design_sections import (
     regret_section,
     sensitivity_section,
     sobol,
+    worlds_of,
 )
 from sim.experiment.report.discovery import SAMPLED, discovery_section
 from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
@@ -273,7 +274,7 @@ def _results_sections(
     lines = ["", *means_section(ctx, described, points, truncated)]
     lines += ["", *paired_section(ctx, values, points, truncated)]
 
-    per_point = point_stats(values) if len(ctx.points) > 1 else pd.DataFrame()
+    per_point = point_stats(values, worlds_of(ctx)) if len(ctx.points) > 1 else pd.DataFrame()
     regret = regret_section(ctx, per_point)
     if regret:
         lines += ["", *regret]

@@ -209,15 +209,16 @@ def answer(
         else ""
     )
     idle = idle_seats(results, point, present, quote)
+    # Profit beside a clear lead (at the point the lead is given for), where the sentence claims something it
+    # could contradict.
+    caution = (
+        on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other)
+        if clear and ahead
+        else ""
+    )
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
-        # The caution on profit only where the sentence claims something it could contradict: a clear lead.
-        caution = (
-            on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other)
-            if clear and ahead
-            else ""
-        )
         return lead + head + single + tail + too + more + also + because + caution + idle
     shown = int(best.shape[0])
     of = counted(shown, "design point") + (f" with results (of {len(points)})" if shown < len(points) else "")
@@ -227,7 +228,7 @@ def answer(
     tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
     as_many = f", as many as {joined(tied)}" if tied else ""
     best_at = f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}"
-    return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{idle}"
+    return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
 
 
 def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int, baseline: str) -> pd.DataFrame:

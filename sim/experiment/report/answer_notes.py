@@ -1,5 +1,6 @@
 """What the answer adds after its first sentence: the policies clearly better than the baseline, a rough guide to
-the replications a difference would need, and where profit stands (``answer.answer``)."""
+the replications a difference would need, where profit stands, and the seats a policy leaves idle
+(``answer.answer``)."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
 def on_profit(
-    family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str], other: str = ""
+    family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str], other: str
 ) -> str:
     """Where profit stands, at the same adjustment, when the answer's metric is not profit, so that a lead is
     never read without the bottom line beside it: a caution when profit says otherwise (the winner clearly

@@ -7,6 +7,7 @@ correlations for Latin hypercubes; a grid has neither.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,23 +24,39 @@ from sim.policies import policy_class
 SOBOL_ADVISED = 64
 
 
-def point_stats(values: pd.DataFrame) -> pd.DataFrame:
+def point_stats(values: pd.DataFrame, worlds: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Per (point, policy, metric): the mean of the run values (``stats.run_values``) and its 95% t interval, cut
-    to the metric's limits (no bootstrap: fast), over the replications every policy has a value of the metric in
-    at that point (a policy with none there, the metric undefined for it, aside), so that policies are set
-    against each other on common random numbers: a failed run or an undefined value takes its replication out
-    for every policy, as in the answer's means and the stress regret. A policy's own mean over all its runs had
-    let one failed run in a bad replication decide the robust choice."""
+    to the metric's limits (no bootstrap: fast), over the replications in which every policy has a value of the
+    metric at every point of the same world (``worlds``: each point's, the points a policy's levers tell apart
+    being one world; None: each point its own), a policy with none there, the metric undefined for it, aside. So
+    policies and lever settings are set against each other on common random numbers: a failed run or an
+    undefined value takes its replication out for every choice, as in the answer's means and the stress regret.
+    A policy's own mean over all its runs had let one failed run in a bad replication decide the robust
+    choice."""
     finite = values[np.isfinite(values["value"].to_numpy(dtype=float))]
-    wide = finite.pivot_table(index=["point", "metric", "replication"], columns="policy", values="value", sort=False)
+    world = finite["point"].map(worlds) if worlds is not None else finite["point"]
+    wide = finite.assign(world=world.to_numpy()).pivot_table(
+        index=["world", "metric", "replication"], columns=["point", "policy"], values="value", sort=False
+    )
     rows = []
-    for (point, metric), g in wide.groupby(level=["point", "metric"], sort=False):
+    for (_, metric), g in wide.groupby(level=["world", "metric"], sort=False):
         common = g.dropna(axis=1, how="all").dropna(how="any")
-        for policy in common.columns if len(common) else ():
-            x = common[policy].to_numpy(dtype=float)
+        for point, policy in common.columns if len(common) else ():
+            x = common[(point, policy)].to_numpy(dtype=float)
             lo, hi = stats.t_interval(x, limits=stats.metric_limits(str(metric)))
             rows.append((point, policy, metric, float(x.mean()), lo, hi))
     return pd.DataFrame(rows, columns=["point", "policy", "metric", "mean", "t_low", "t_high"])
+
+
+def worlds_of(ctx: ReportContext) -> dict[int, str] | None:
+    """Each design point's world, the setting of the factors that are not a policy's lever (``policy.*``), when
+    the design has levers (a world's points are then choices to set against each other); None without."""
+    levers = _levers(ctx)
+    if not levers:
+        return None
+    others = [f for f in ctx.factors if f not in levers]
+    setting = ctx.points.set_index("point")
+    return {int(p): repr([setting.at[p, f] for f in others]) for p in setting.index}
 
 
 def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
@@ -69,10 +86,10 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "## Robustness across design points",
         "",
         f"Each setting of {', '.join(code(f) for f in ctx.factors if f not in levers)} is a possible world.{choices} "
-        "Per world, each choice's mean over the replications every policy finished at its design point; its "
-        "regret is the best choice's mean minus its own (0 where it is the best). Choices are ranked by their "
-        "largest regret (minimax regret, Savage 1951): the robust choice never falls far behind whatever would "
-        "have been best in the world that comes. Worlds where a choice has no finished run are left out.",
+        "Per world, each choice's mean over the replications in which every choice of that world has a value (common "
+        "random numbers); its regret is the best choice's mean minus its own (0 where it is the best). Choices are "
+        "ranked by their largest regret (minimax regret, Savage 1951): the robust choice never falls far behind "
+        "whatever would have been best in the world that comes. Worlds with no such replication are left out.",
     ]
     for metric in metrics:
         ranking = _ranking(ctx, per_point, metric)
