@@ -193,8 +193,9 @@ _METRICS = (
         "promised_untouched_share",
         Unit.SHARE,
         "mean",
-        "share of accounts promised a touch (cadence > 0) that got none in the quarter",
-        title="promised a touch, got none",
+        "share of accounts promised a touch (cadence > 0) that got no rep task of any kind in the quarter (a "
+        "touch, a response or deal work)",
+        title="promised a touch, got no rep task",
         higher_is_better=False,
     ),
     Metric(
@@ -262,8 +263,8 @@ _METRICS = (
         "owner_changed_share",
         Unit.SHARE,
         "mean",
-        "of the accounts with an owner in the previous quarter's plan, the share whose owner is another seat or none "
-        "in this quarter's (after any realignment)",
+        "of the accounts with an owner in the previous quarter's plan and still live, the share whose owner is "
+        "another seat or none in this quarter's (after any realignment)",
         title="accounts that changed owner",
         higher_is_better=False,
     ),

@@ -82,7 +82,7 @@ def quarter_table(metrics: pd.DataFrame) -> str:
         "is in recurring);"
     )
     lines.append(
-        "untouched: accounts never contacted; resp d / p90 d: business days to first response, of on-time answers "
+        "untouched: share of live accounts no rep has worked since the start; resp d / p90 d: business days to first response, of on-time answers "
         "only (mean / 90th percentile);"
     )
     lines.append("util: share of selling hours used.")
