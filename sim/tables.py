@@ -82,8 +82,8 @@ def quarter_table(metrics: pd.DataFrame) -> str:
         "is in recurring);"
     )
     lines.append(
-        "untouched: share of live accounts no rep has worked since the start; resp d / p90 d: business days to first response, of on-time answers "
-        "only (mean / 90th percentile);"
+        "untouched: share of live accounts no rep has worked since the start; resp d / p90 d: business days to "
+        "first response, of on-time answers only (mean / 90th percentile);"
     )
     lines.append("util: share of selling hours used.")
     return "\n".join(lines)
