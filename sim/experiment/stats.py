@@ -60,10 +60,16 @@ def t_interval(
     x = x[np.isfinite(x)]
     if x.size < MIN_REPLICATIONS:
         return float("nan"), float("nan")
-    half = _t_quantile((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    half = half_width(float(x.std(ddof=1)), x.size, confidence)
     lowest, highest = limits
     low, high = float(x.mean() - half), float(x.mean() + half)
     return (low if lowest is None else max(low, lowest)), (high if highest is None else min(high, highest))
+
+
+def half_width(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
+    """The half-width of :func:`t_interval` for ``n`` values of standard deviation ``sd``:
+    ``t_{(1+c)/2, n-1} sd / sqrt(n)`` (where only a summary of the values is at hand)."""
+    return _t_quantile((1 + confidence) / 2, n - 1) * sd / np.sqrt(n)
 
 
 def difference_limits(metric: str) -> tuple[float | None, float | None]:

@@ -29,9 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
@@ -139,11 +137,8 @@ def _cause(
     # far more often than one time in twenty).
     tested = d[d.index.isin(MISS_CAUSES) & (d["sd"] > 0) & (d["n"] >= stats.MIN_REPLICATIONS)]
     m = len(tested)
-    half = (
-        student_t.ppf(1 - (1 - stats.CONFIDENCE) / (2 * max(m, 1)), tested["n"] - 1)
-        * tested["sd"]
-        / np.sqrt(tested["n"])
-    )
+    level = 1 - (1 - stats.CONFIDENCE) / max(m, 1)
+    half = [stats.half_width(float(sd), int(n), level) for sd, n in zip(tested["sd"], tested["n"], strict=True)]
     tested = tested.assign(low=tested["mean_diff"] - half, high=tested["mean_diff"] + half)
     causes = tested[(tested["high"] < 0) & (tested["mean_diff"] <= -1)]
     if causes.empty:
@@ -151,11 +146,11 @@ def _cause(
     cause = str(causes["mean_diff"].idxmin())
     top = causes.loc[cause]
     words = cause.removeprefix("missed_").replace("_", " ")
-    level = f"Bonferroni-adjusted 95% interval over the {m} causes" if m > 1 else "paired 95% interval"
+    adjusted = f"Bonferroni-adjusted 95% interval over the {m} causes" if m > 1 else "paired 95% interval"
     said = (
         f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
         f"{quote(winner)} {difference_interval(cause, -float(top.high), -float(top.low), signed=False)} "
-        f"({level}; every cause is in results.csv)"
+        f"({adjusted}; every cause is in results.csv)"
     )
     at_most = -float(top.mean_diff) * worth
     if finite(at_most, lead) and lead > 0 and at_most < SMALL_PART * lead:
