@@ -49,14 +49,21 @@ def point_stats(values: pd.DataFrame, worlds: Mapping[int, str] | None = None) -
 
 
 def worlds_of(ctx: ReportContext) -> dict[int, str] | None:
-    """Each design point's world, the setting of the factors that are not a policy's lever (``policy.*``), when
-    the design has levers (a world's points are then choices to set against each other); None without."""
+    """Each design point's world, the setting of the factors that are not a policy's lever (``policy.*``:
+    ``n = 300, d = 1.5``), when the design has levers (a world's points are then choices to set against each
+    other); None without."""
     levers = _levers(ctx)
     if not levers:
         return None
     others = [f for f in ctx.factors if f not in levers]
     setting = ctx.points.set_index("point")
-    return {int(p): repr([setting.at[p, f] for f in others]) for p in setting.index}
+    return {int(p): _setting(setting, int(p), others) for p in setting.index}
+
+
+def _setting(setting: pd.DataFrame, point: int, names: list[str]) -> str:
+    """The values the factors ``names`` take at ``point`` of the design ``setting`` (indexed by point):
+    ``n = 300, d = 1.5``."""
+    return ", ".join(f"{f} = {value_text(setting.at[point, f])}" for f in names)
 
 
 def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
@@ -122,11 +129,9 @@ def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robust
         wide = d.pivot_table(index="point", columns="policy", values="mean")
         wide = wide[[p for p in ctx.policies if p in wide.columns]].dropna()
         return None if wide.empty or wide.shape[1] < 2 else robustness.rank(wide)
+    world = worlds_of(ctx)
+    assert world is not None  # there are levers
     setting = ctx.points.set_index("point")
-    worlds = [f for f in ctx.factors if f not in levers]
-
-    def label(point: int, names: list[str]) -> str:
-        return ", ".join(f"{f} = {value_text(setting.at[point, f])}" for f in names)
 
     # A lever moves only the policies with that parameter: another's runs are the same at each of its settings.
     factors = {f.name: f.target.removeprefix("policy.") for f in ctx.experiment.factors}
@@ -135,10 +140,10 @@ def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robust
 
     def choice(policy: str, point: int) -> str:
         own = moved.get(policy, [])
-        return f"{policy} ({label(point, own)})" if own else policy
+        return f"{policy} ({_setting(setting, point, own)})" if own else policy
 
     d = d.assign(
-        world=[label(p, worlds) for p in d.point],
+        world=[world[int(p)] for p in d.point],
         choice=[choice(policy, p) for policy, p in zip(d.policy, d.point, strict=True)],
     )
     wide = d.pivot_table(index="world", columns="choice", values="mean", aggfunc="first", sort=False).dropna()
