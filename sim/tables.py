@@ -237,7 +237,10 @@ def means_table(described: pd.DataFrame, metrics: list[str] | tuple[str, ...], o
 
 
 def mean_cell(metric: str, r: pd.Series) -> str:
-    """A mean and its 95% t interval (a row of ``stats.describe``), as the means table shows it."""
+    """A mean and its 95% t interval (a row of ``stats.describe``), as the means table shows it; a mean with no
+    spread (``constant``) says so in words, for a zero-width interval would claim to know the mean exactly."""
+    if r.get("constant", False):
+        return f"{fmt(metric, r['mean'])} (same in all {int(r['n'])} runs)"
     return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
 
 

@@ -464,6 +464,16 @@ def stored(
         b.store.close()
 
 
+def test_a_mean_that_is_the_same_in_every_run_has_no_interval_in_the_report(tmp_path: Path) -> None:
+    # segment_tiers' revenue is 12M in every run, the others' move with the replication.
+    text = stored(
+        experiment(), tmp_path, lambda _p, policy, rep: 12 * M if policy == "segment_tiers" else (10 + rep) * M
+    )
+    means = text[text.index("## Means") : text.index("## Paired")]
+    assert "| `revenue_captured` | segment_tiers | 3 | 12.0M | same in every run | same in every run |" in means
+    assert "| `revenue_captured` | unstructured | 3 | 11.0M | [8.5M, 13.5M] | - |" in means
+
+
 def opening(text: str) -> str:
     """The answer: the paragraph after the title and description, before "What was run"."""
     head = text[: text.index("## What was run")].strip().split("\n\n")
@@ -1452,6 +1462,29 @@ def test_tables_say_a_difference_with_no_spread_is_identical_or_the_same_every_t
     assert difference_cell("cost_of_sales", by.loc["cost_of_sales"]) == "identical"
     assert difference_cell("revenue_captured", by.loc["revenue_captured"]) == "+1.0M (the same in every replication)"
     assert difference_cell("profit", by.loc["profit"]) == "+1.0M [-0.3M, +2.3M] p=0.092"
+
+
+def test_a_mean_with_no_spread_is_said_in_words_not_as_a_zero_width_interval() -> None:
+    from sim.experiment.stats import describe
+    from sim.tables import mean_cell
+
+    # rep_lottery 0 in every run (an owner planned for every account); profit 10, 11, 12 (M); a share that moves
+    # only in the 16th digit (round-off of a sum) is no spread either; two runs are too few to say.
+    values = pd.DataFrame(
+        [(0, "A", r, "rep_lottery", 0.0) for r in range(3)]
+        + [(0, "A", r, "profit", (10 + r) * M) for r in range(3)]
+        + [(0, "A", r, "miss_rate", 0.3 + r * 5.5e-17) for r in range(3)]
+        + [(0, "B", r, "rep_lottery", 0.1) for r in range(2)],
+        columns=["point", "policy", "replication", "metric", "value"],
+    )
+    got = describe(values, bootstrap=False).set_index(["policy", "metric"])
+    assert got["constant"].to_dict() == {
+        ("A", "miss_rate"): True, ("A", "profit"): False, ("A", "rep_lottery"): True, ("B", "rep_lottery"): False
+    }  # fmt: skip
+    assert mean_cell("rep_lottery", got.loc[("A", "rep_lottery")]) == "0.000 (same in all 3 runs)"
+    assert mean_cell("miss_rate", got.loc[("A", "miss_rate")]) == "30.0% (same in all 3 runs)"
+    assert mean_cell("profit", got.loc[("A", "profit")]) == "11.0M [8.5M, 13.5M]"
+    assert mean_cell("rep_lottery", got.loc[("B", "rep_lottery")]) == "0.100"
 
 
 def test_an_answer_without_a_test_says_why_not_that_the_difference_is_not_distinguishable() -> None:

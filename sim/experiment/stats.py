@@ -147,8 +147,10 @@ def bootstrap_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[f
 
 
 def describe(values: pd.DataFrame, bootstrap: bool = True) -> pd.DataFrame:
-    """Per (point, policy, metric): n, mean, sd, t CI (cut to the metric's limits) and (``bootstrap``)
-    bootstrap CI (a mean of resampled values, within the limits of itself).
+    """Per (point, policy, metric): n, mean, sd, t CI (cut to the metric's limits), ``constant`` (at least
+    ``MIN_REPLICATIONS`` values, the same in every replication but for round-off (:func:`no_spread`): the t
+    interval is then the mean itself, which says nothing of the runs not made, so the tables say it in words) and
+    (``bootstrap``) bootstrap CI (a mean of resampled values, within the limits of itself).
 
     The bootstrap takes most of the time (a few milliseconds a metric): the
     terminal's tables and the page, which show t intervals only, leave it out
@@ -168,6 +170,7 @@ def describe(values: pd.DataFrame, bootstrap: bool = True) -> pd.DataFrame:
             "sd": finite.std(ddof=1) if finite.size > 1 else np.nan,
             "t_low": t_lo,
             "t_high": t_hi,
+            "constant": finite.size >= MIN_REPLICATIONS and no_spread(finite, float(np.abs(finite).max())),
         }
         if bootstrap:
             row["boot_low"], row["boot_high"] = bootstrap_interval(x)

@@ -163,7 +163,8 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
         "## Means and 95% confidence intervals",
         "",
         "Whole-run value per run, segment `all`; mean over replications with the 95% t interval and the 95% BCa "
-        f"bootstrap interval (`-`: too few replications, or no defined value). The bootstrap is given from "
+        "bootstrap interval (`-`: too few replications, or no defined value; `same in every run`: the value did not "
+        "vary, so no interval says how far the mean is known). The bootstrap is given from "
         f"{stats.BOOTSTRAP_MIN_REPLICATIONS} replications: with fewer its 95% interval covers the mean much less "
         "often than 95% (docs/experiments.md).",
     ]
@@ -183,16 +184,12 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
                 if p not in g.index:
                     continue
                 r = g.loc[p]
-                rows.append(
-                    [
-                        code(metric),
-                        p,
-                        str(int(r["n"])),
-                        fmt(metric, float(r["mean"])),
-                        ci(metric, r["t_low"], r["t_high"]),
-                        ci(metric, r["boot_low"], r["boot_high"]),
-                    ]
+                same = "same in every run" if r.get("constant", False) else ""
+                t_ci, boot_ci = (
+                    same or ci(metric, r["t_low"], r["t_high"]),
+                    same or ci(metric, r["boot_low"], r["boot_high"]),
                 )
+                rows.append([code(metric), p, str(int(r["n"])), fmt(metric, float(r["mean"])), t_ci, boot_ci])
         lines += ["", md_table(["metric", "policy", "n", "mean", "95% t CI", "95% bootstrap CI"], rows, "llrrrr")]
     return lines
 
