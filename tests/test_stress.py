@@ -1256,12 +1256,18 @@ def test_a_suite_shock_past_a_horizon_the_command_line_set_says_so(tmp_path):
     from sim.cli import main
 
     suite = tmp_path / "q3.toml"
-    suite.write_text('[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n')
+    suite.write_text(
+        '[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n'
+        '[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 2, segment = "nowhere", factor = 0.5 }]\n'
+    )
     args = ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(suite), "--quarters", "2"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
+    # Only the quarter's problem is the horizon's: the name and the segment would be wrong at any horizon.
     assert result.stderr.splitlines() == [
-        f"error: {suite} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)"
+        f"error: {suite} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)",
+        f"error: {suite}: stress.1 (q3): name 'q3' is used twice",
+        f"error: {suite}: stress.1 (q3): shocks.0.segment: unknown segment 'nowhere'",
     ]
 
 

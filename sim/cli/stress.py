@@ -110,9 +110,9 @@ def stress_command(
                     [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
             suite, source = load_suite(suite_name), suite_name
-        if quarters is not None:  # a shock past the horizon is past the one --quarters set, not the file's
-            source = f"{source} (with --quarters {quarters})"
-        problems = suite_problems(suite, scenario, source, str(scenario_file))
+        # A shock past the horizon is past the one --quarters set, not the file's.
+        horizon = f"with --quarters {quarters}" if quarters is not None else ""
+        problems = suite_problems(suite, scenario, source, str(scenario_file), horizon)
         if problems:
             raise InputError(problems)
         experiment = stress_experiment(

@@ -17,6 +17,7 @@ A suite file holds ``[[stress]]`` tables::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +182,18 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     return validate_strict(SuiteFile, {"stress": entries}, "default suite").stress
 
 
+#: A shock's quarter that ``Scenario`` refuses (after the last quarter), as its problem names the key.
+_PAST_HORIZON = re.compile(r": shocks\.\d+\.quarter: ")
+
+
 def suite_problems(
-    stresses: tuple[Stress, ...], scenario: Scenario, source: str, scenario_file: str | None = None
+    stresses: tuple[Stress, ...], scenario: Scenario, source: str, scenario_file: str | None = None, horizon: str = ""
 ) -> list[str]:
     """What is wrong with ``stresses`` on ``scenario`` (of ``scenario_file``), one line each naming ``source`` and
     the stress: a reserved or repeated name, shocks the scenario refuses (a quarter after its horizon, a
     segment it lacks), or a rollout's model in force that cannot be made, each shock by its number in its own
-    file."""
+    file. ``horizon`` (``with --quarters 2``) says what set the scenario's horizon, beside the source of a shock
+    after it only."""
     problems = []
     names = [s.name for s in stresses]
     for i, stress in enumerate(stresses):
@@ -201,7 +207,11 @@ def suite_problems(
         try:
             scenario.with_overrides(where, shocks=shocks)
         except InputError as e:
-            problems += [attributed(p, where, own, file, file) for p in e.problems]
+            said = [attributed(p, where, own, file, file) for p in e.problems]
+            if horizon:  # "3 is after the last quarter (2)" of a file that says 4 quarters
+                after = f"{source} ({horizon}): stress.{i} ({stress.name})"
+                said = [after + p.removeprefix(where) if _PAST_HORIZON.search(p) else p for p in said]
+            problems += said
         # A rollout's model in force too, with the suite's other problems (not at the plan's design point, nor
         # only once the stress's quarters are right).
         for j, shock in enumerate(stress.shocks):
