@@ -89,6 +89,30 @@ def test_calibrate_out_naming_a_folder_asks_for_the_scenario_file(tmp_path):
     assert list(out.iterdir()) == []
 
 
+def test_an_out_that_is_a_pipe_or_device_is_refused_and_left_as_it_is(tmp_path):
+    # A helper's trial: calibrate --out fifo.toml (or /dev/full, as root) replaced the pipe or device node with an
+    # ordinary file and said "wrote".
+    import os
+    import stat
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    result = invoke("calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t", "--out", str(fifo))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {fifo}: a named pipe, not a file; name the scenario file to write; nothing was read"
+    ]
+    # run --out writes metrics.csv and three more: a pipe in one's place is named before any run.
+    os.mkfifo(tmp_path / "metrics.csv")
+    result = invoke(*RUN, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert lines_of(result.stderr) == [
+        f"error: --out {tmp_path}: metrics.csv in it is a named pipe, where a file goes; nothing was run"
+    ]
+    assert all(stat.S_ISFIFO(p.lstat().st_mode) for p in (fifo, tmp_path / "metrics.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.toml", "metrics.csv"]
+
+
 def test_a_read_only_file_system_is_refused_before_any_run():
     # /proc refuses new files even to root, so this holds whoever runs the tests.
     result = invoke(*RUN, "--out", "/proc/covsim-results")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shlex
+import stat
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -182,7 +183,7 @@ def check_out(
     reason = unwritable(folder)
     if reason is not None:
         raise InputError([f"{option} {folder}: {reason}; {before}"])
-    blocked = [f"{name} in it is a folder, where a file goes" for name in files if (folder / name).is_dir()]
+    blocked = [f"{name} in it is {kind}, where a file goes" for name in files if (kind := not_a_file(folder / name))]
     blocked += [
         f"{name} in it is a file, where a folder goes"
         for name in folders
@@ -190,6 +191,27 @@ def check_out(
     ]
     if blocked:
         raise InputError([f"{option} {folder}: {what}; {before}" for what in blocked])
+
+
+def not_a_file(path: Path) -> str:
+    """What stands at ``path`` that a file written there would replace (a device, a named pipe, a socket: ``a
+    named pipe``) or cannot (a folder, or a link to one), or "": nothing, a regular file, or a link to anything
+    else (the rename replaces the link, not what it points at)."""
+    if path.is_dir():
+        return "a folder"
+    try:
+        mode = path.lstat().st_mode
+    except OSError:  # nothing there
+        return ""
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return ""
+    return (
+        "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+    )
 
 
 #: What ``covsim run --out`` writes, all or none.

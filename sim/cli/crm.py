@@ -17,6 +17,7 @@ from sim.cli.common import (
     check_single_out,
     checked_together,
     loading_libraries,
+    not_a_file,
     parse_params,
     read_path,
     reported_errors,
@@ -68,6 +69,8 @@ def _check_scenario_out(out_file: Path) -> None:
     """InputError, before the export is read, unless calibrate's scenario file can be written at ``out_file``."""
     if out_file.is_dir():
         raise InputError([f"--out {out_file}: a folder; name the scenario file to write (as {out_file / 'crm.toml'})"])
+    if kind := not_a_file(out_file):  # a device or a pipe, which the written file would replace
+        raise InputError([f"--out {out_file}: {kind}, not a file; name the scenario file to write; nothing was read"])
     check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
 
 
