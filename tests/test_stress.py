@@ -1226,6 +1226,35 @@ def test_the_rollout_plan_s_tables_keep_the_suite_s_and_the_policies_order(tmp_p
     assert plan.index("| segment_tiers |") < plan.index("| hunter_farmer |")
 
 
+def test_a_stress_with_a_rollout_is_read_from_the_rollout_even_with_an_earlier_shock(tmp_path: Path) -> None:
+    # An auditor's find: an attrition of no one in quarter 2 beside a rollout in quarter 3 changed no run, yet
+    # its impact counted quarter 2, where the model in force ran, against the policy unshocked (-6.5% against
+    # -8.2% for the rollout alone).
+    rollout = 'kind = "rollout", quarter = 3, current = { name = "unstructured" }'
+    (tmp_path / "suite.toml").write_text(
+        f'[[stress]]\nname = "alone"\nshocks = [{{ {rollout} }}]\n'
+        '[[stress]]\nname = "with_none_leaving"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 0.0 }, '
+        f"{{ {rollout} }}]\n"
+    )
+    assert [s.quarter for s in load_suite(tmp_path / "suite.toml")] == [3, 3]
+    out = tmp_path / "out"
+    args = [
+        "stress",
+        str(SMALL),
+        "--policy",
+        "segment_tiers",
+        "--quarters",
+        "4",
+        "--suite",
+        str(tmp_path / "suite.toml"),
+    ]
+    result = CliRunner().invoke(main, [*args, "--replications", "1", "--executor", "serial", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    impact = (out / "report.md").read_text().split("## Impact")[1].split("\n## ")[0]
+    rows = {row.split("|")[1].strip(): row.split("|")[2:] for row in impact.splitlines() if row.startswith("| `")}
+    assert rows["`alone`"] == rows["`with_none_leaving`"] and len(rows) == 2
+
+
 def test_the_report_names_the_scenario_s_own_shocks_that_every_run_has(tmp_path):
     # The report called the reference run "no shock" and never said that the scenario halved demand in every run.
     from click.testing import CliRunner

@@ -62,8 +62,11 @@ class Stress(Strict):
 
     @property
     def quarter(self) -> int:
-        """The first quarter any of its shocks acts in."""
-        return min(s.quarter for s in self.shocks)
+        """The first quarter its impact is read from: the first any of its shocks acts in, or, with a rollout (a
+        stress has one at most), the rollout's: before it the model in force runs, not the policy, and a quarter
+        of the model in force under an earlier shock against the policy unshocked is two models apart."""
+        rollout = [s.quarter for s in self.shocks if isinstance(s, ModelRollout)]
+        return rollout[0] if rollout else min(s.quarter for s in self.shocks)
 
     @property
     def what(self) -> str:
