@@ -410,9 +410,10 @@ def test_stress_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, extra: 
     assert not (tmp_path / "out").exists()
 
 
-def stress_answer_of(series: dict[tuple[str, str], dict[str, list[float]]]) -> str:
+def stress_answer_of(series: dict[tuple[str, str], dict[str, list[float | None]]]) -> str:
     """The plain answer of a synthetic stress test of policies a and b over one quarter: ``series`` gives, per
-    (stress, policy), each metric's value by replication; every stress is a demand cut from quarter 1."""
+    (stress, policy), each metric's value by replication (None: the run did not finish); every stress is a demand
+    cut from quarter 1."""
     from sim.config import validate_strict
     from sim.experiment.report.stress_answer import stress_answer
     from sim.experiment.stress import analyse
@@ -426,6 +427,7 @@ def stress_answer_of(series: dict[tuple[str, str], dict[str, list[float]]]) -> s
         for (stress, policy), metrics in series.items()
         for metric, values in metrics.items()
         for rep, v in enumerate(values)
+        if v is not None  # a run not finished
     ]
     points = pd.DataFrame({"point": range(len(stresses)), "block": "", "row": -1, "shock": stresses})
     return stress_answer(analyse(tidy(rows), points, suite.stress), ["a", "b"], markdown=False)
@@ -464,6 +466,29 @@ def test_a_gap_the_stress_did_not_change_is_not_explained_by_it() -> None:
         "Bonferroni-adjusted over the 1 stress), an interval that includes 0."
     ) in text
     assert "misses" not in text
+
+
+def test_a_gap_with_no_replication_finished_with_and_without_the_stress_is_not_read() -> None:
+    # A stress test stopped part way: a's unshocked runs finished in replications 0 and 1, b's in 2 and 3. The
+    # sentence read "without it b is - behind a, and the change ... differs ... by - (paired), with 0
+    # replications there is no interval to say more".
+    def freeze(p: list[float]) -> dict[str, list[float | None]]:
+        return {"profit": plus(p, [-1e3] * 4), "revenue_captured": [200e3] * 4}
+
+    a, b = [100e3, 104e3, 98e3, 102e3], [90e3, 95e3, 87e3, 92e3]
+    text = stress_answer_of(
+        {
+            ("none", "a"): {"profit": [*a[:2], None, None], "revenue_captured": [200e3, 200e3, None, None]},
+            ("none", "b"): {"profit": [None, None, *b[2:]], "revenue_captured": [None, None, 200e3, 200e3]},
+            ("freeze", "a"): freeze(a),
+            ("freeze", "b"): freeze(b),
+        }
+    )
+    assert (
+        "b falls up to 10.0k behind the best (under freeze). Whether that gap is the stress's cannot be said yet: "
+        "no replication has finished runs of both policies with and without freeze."
+    ) in text
+    assert " - " not in text
 
 
 def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_differs() -> None:

@@ -354,6 +354,11 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     wide = base.pivot_table(index="replication", columns="policy", values="value")
     gap = wide.reindex(columns=[safe, other]).dropna().mean()
     without = float(gap.get(safe, np.nan) - gap.get(other, np.nan))
+    if not g["n"] or not np.isfinite(without):  # a batch stopped part way: no pair to read the change from
+        return (
+            f"Whether that gap is the stress's cannot be said yet: no replication has finished runs of both "
+            f"policies with and without {q(stress)}."
+        )
     if not (g["low"] > 0 or g["high"] < 0):
         change = difference(DECISION_METRIC, g["diff"])
         if np.isfinite(g["low"]):
