@@ -47,7 +47,19 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal, TypeVar
 
-from sim.strict_types import INVALID, MISSING, Check, Field, FieldInfo, Loc, Problem, check_for, closest, unwrap
+from sim.strict_types import (
+    INVALID,
+    MISSING,
+    Check,
+    Field,
+    FieldInfo,
+    Loc,
+    Problem,
+    check_for,
+    closest,
+    not_a_table,
+    unwrap,
+)
 
 __all__ = ["Field", "FieldInfo", "Strict", "ValidationError", "model_validator"]
 
@@ -268,7 +280,7 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
     if isinstance(data, cls):
         return data
     if not isinstance(data, dict):
-        problems.append((loc, "Input should be an object"))
+        problems.append((loc, not_a_table(data)))
         return INVALID
     schema = cls._schema()
     data = _model_checks(schema.before, data, loc, problems)

@@ -208,7 +208,9 @@ def _string(spec: FieldInfo) -> Check:
             problems.append((loc, f"String should have at most {_count(spec.max_length, 'character')}"))
             return INVALID
         if pattern is not None and not pattern.search(v):
-            problems.append((loc, f"String should match pattern '{spec.pattern}'"))
+            words = _PATTERN_WORDS.get(str(spec.pattern))
+            said = f"should be {words}{_not(v)}" if words else f"should match pattern '{spec.pattern}'"
+            problems.append((loc, f"String {said}"))
             return INVALID
         return v
 
@@ -254,6 +256,25 @@ def _not(value: Any) -> str:
     return ""
 
 
+#: The string patterns of covsim's files in words, for a message a reader of a TOML file can act on (a regular
+#: expression is not one); a pattern not here is named as it is.
+_PATTERN_WORDS = {
+    r"^[A-Za-z0-9_\-]+$": "letters, digits, '_' and '-' only",
+    r"^[A-Za-z0-9_\-.]*$": "letters, digits, '_', '-' and '.' only",
+    r"^(scenario|policy)\.[A-Za-z0-9_.*]+$": "'scenario.' or 'policy.' and a dotted key path",
+}
+
+
+def not_a_table(value: Any) -> str:
+    """What a value that should be a table (a model, a mapping) is said to be instead, in TOML's words."""
+    return f"Input should be a table ({{ key = value, ... }}){_not_a(value)}"
+
+
+def _not_a(value: Any) -> str:
+    """``, not a list``, ``, not a table`` or ``, not 'x'``: what was given instead of the kind expected."""
+    return ", not a table" if isinstance(value, dict) else ", not a list" if isinstance(value, list) else _not(value)
+
+
 def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
     if len(args) == 2 and args[1] is Ellipsis:
         item = check_for(args[0], None)
@@ -276,7 +297,9 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if not isinstance(value, list | tuple):
-            problems.append((loc, "Input should be a valid array"))
+            # A single [name] table where [[name]] tables were meant is the likely slip in a TOML file.
+            hint = f" (a list of tables is written [[{loc[-1]}]], each)" if isinstance(value, dict) and loc else ""
+            problems.append((loc, f"Input should be a list ([...]){_not_a(value)}{hint}"))
             return INVALID
         if spec.max_length is not None and len(value) > spec.max_length:  # too long: its items are not read
             problems.append(
@@ -302,7 +325,7 @@ def _dict(args: tuple[Any, ...]) -> Check:
 
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if not isinstance(value, dict):
-            problems.append((loc, "Input should be an object"))
+            problems.append((loc, not_a_table(value)))
             return INVALID
         found = len(problems)
         out = {key(k, (*loc, k), problems): item(v, (*loc, k), problems) for k, v in value.items()}
@@ -347,7 +370,7 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
         if isinstance(value, tuple(by_tag.values())):
             return value
         if not isinstance(value, dict):
-            problems.append((loc, "Input should be an object"))
+            problems.append((loc, not_a_table(value)))
             return INVALID
         # The tag is a key like any other: missing, or none of its values, it is named (pydantic named only
         # the table: "Unable to extract tag using discriminator 'kind'").

@@ -248,8 +248,30 @@ def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
     assert e.value.problems == [
         f'{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "x")',
         f'{bad}: stress.1.shocks: at least one shock is needed (in the block named "y")',
-        f"{bad}: stress.2.name: String should match pattern '^[A-Za-z0-9_\\-]+$' (in the block named \"z z\")",
+        f"{bad}: stress.2.name: String should be letters, digits, '_' and '-' only, not 'z z' (in the block named "
+        '"z z")',
     ]
+    # An empty file, a single [stress] table, a model in force named where its table goes, a folder for --suite.
+    for text, said in [
+        ("", "stress: at least one [[stress]] table is needed"),
+        (
+            '[stress]\nname = "x"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n',
+            "stress: Input should be a list ([...]), not a table (a list of tables is written [[stress]], each)",
+        ),
+        (
+            '[[stress]]\nname = "x"\nshocks = [{ kind = "rollout", quarter = 2, current = "random_books" }]\n',
+            "stress.0.shocks.0.current: Input should be a table ({ key = value, ... }), not 'random_books' (in the "
+            'block named "x")',
+        ),
+    ]:
+        bad.write_text(text)
+        with pytest.raises(InputError) as e:
+            load_suite(bad)
+        assert e.value.problems == [f"{bad}: {said}"]
+    result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(tmp_path)])
+    assert (
+        result.exit_code == 2 and result.stderr == f"error: --suite {tmp_path}: a folder; name the suite file in it\n"
+    )
 
 
 def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
@@ -1257,6 +1279,7 @@ def test_a_stress_with_a_rollout_is_read_from_the_rollout_even_with_an_earlier_s
     # -8.2% for the rollout alone).
     rollout = 'kind = "rollout", quarter = 3, current = { name = "unstructured" }'
     (tmp_path / "suite.toml").write_text(
+        'description = "Does an attrition of no one change a rollout?"\n'
         f'[[stress]]\nname = "alone"\nshocks = [{{ {rollout} }}]\n'
         '[[stress]]\nname = "with_none_leaving"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 0.0 }, '
         f"{{ {rollout} }}]\n"
@@ -1275,7 +1298,10 @@ def test_a_stress_with_a_rollout_is_read_from_the_rollout_even_with_an_earlier_s
     ]
     result = CliRunner().invoke(main, [*args, "--replications", "1", "--executor", "serial", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    impact = (out / "report.md").read_text().split("## Impact")[1].split("\n## ")[0]
+    report = (out / "report.md").read_text()
+    # The suite's description opens the report, as an experiment file's does (it was read and dropped).
+    assert report.startswith("# stress-small\n\nDoes an attrition of no one change a rollout?\n\n")
+    impact = report.split("## Impact")[1].split("\n## ")[0]
     rows = {row.split("|")[1].strip(): row.split("|")[2:] for row in impact.splitlines() if row.startswith("| `")}
     assert rows["`alone`"] == rows["`with_none_leaving`"] and len(rows) == 2
 
@@ -1341,3 +1367,16 @@ def test_current_is_refused_for_a_scenario_with_a_rollout_of_its_own(tmp_path):
         f"error: --current: {scenario} has a rollout of its own (shocks.0), so the default suite has none to start "
         "from --current; leave it out"
     ]
+
+
+def test_the_suite_example_in_the_docs_loads_and_fits_the_baseline(tmp_path: Path) -> None:
+    from sim.experiment.suite import load_suite_file
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "stress-testing.md").read_text()
+    example = doc.split("### A suite of your own")[1].split("```toml\n")[1].split("```")[0]
+    (tmp_path / "suite.toml").write_text(example)
+    suite = load_suite_file(tmp_path / "suite.toml")
+    assert suite.description.startswith("What losing a third of the field")
+    assert [s.name for s in suite.stress] == ["sales_leaders_leave", "phased_from_random_books"]
+    baseline = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    assert suite_problems(suite.stress, baseline, "example") == []

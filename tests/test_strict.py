@@ -85,14 +85,15 @@ def test_defaults_and_types_as_stored():
         ("mode", "d", "Input should be 'a', 'b' or 'c', not 'd'"),
         ("name", "", "String should have at least 1 character"),
         ("name", "abcdef", "String should have at most 5 characters"),
-        ("name", "A", "String should match pattern '^[a-z]+$'"),
+        ("name", "A", "String should match pattern '^[a-z]+$'"),  # a pattern with no words: as it is
         ("name", 3, "Input should be a valid string"),
-        ("items", "1", "Input should be a valid array"),
+        ("items", "1", "Input should be a list ([...]), not '1'"),
+        ("items", {"a": 1}, "Input should be a list ([...]), not a table (a list of tables is written [[items]], each)"),
         ("items", [1, 2, 3, 4], "Tuple should have at most 3 items after validation, not 4"),
         ("pair", [1, 2, 3], "Tuple should have at most 2 items after validation, not 3"),
-        ("params", [1], "Input should be an object"),
+        ("params", [1], "Input should be a table ({ key = value, ... }), not a list"),
         ("low", "x", "Input should be a valid number"),
-        ("shape", 3, "Input should be an object"),
+        ("shape", 3, "Input should be a table ({ key = value, ... }), not 3"),
     ],
 )  # fmt: skip
 def test_each_wrong_value_gets_pydantic_s_message_at_its_key(key, value, message):

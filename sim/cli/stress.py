@@ -78,7 +78,7 @@ def stress_command(
     """
     with loading_libraries():
         from sim.experiment.spec import stress_experiment
-        from sim.experiment.suite import default_suite, load_suite, suite_problems
+        from sim.experiment.suite import default_suite, load_suite_file, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
         from sim.policies.rollout import rollout_of
 
@@ -101,7 +101,7 @@ def stress_command(
             where = "--current" if current else f"{scenario_file}: policy"
             in_force = command_line_params(name, params, scenario, where if current else f"{where}.name")
             make_policy(name, in_force, where, scenario)
-            suite, source = default_suite(scenario, name, in_force), "default suite"
+            suite, source, description = default_suite(scenario, name, in_force), "default suite", ""
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
@@ -109,14 +109,24 @@ def stress_command(
                 raise InputError(
                     [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
                 )
-            suite, source = load_suite(suite_name), suite_name
+            if Path(suite_name).is_dir():
+                raise InputError([f"--suite {suite_name}: a folder; name the suite file in it"])
+            suite_file = load_suite_file(suite_name)
+            suite, source, description = suite_file.stress, suite_name, suite_file.description
         # A shock past the horizon is past the one --quarters set, not the file's.
         horizon = f"with --quarters {quarters}" if quarters is not None else ""
         problems = suite_problems(suite, scenario, source, str(scenario_file), horizon)
         if problems:
             raise InputError(problems)
         experiment = stress_experiment(
-            scenario, str(scenario_file), policy_names, suite, replications, seed, params=chosen
+            scenario,
+            str(scenario_file),
+            policy_names,
+            suite,
+            replications,
+            seed,
+            params=chosen,
+            description=description,
         )
         out_dir = out_dir or Path("out") / experiment.name
         check_report_out(out_dir, fresh=fresh)

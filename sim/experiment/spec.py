@@ -397,13 +397,16 @@ def stress_experiment(
     seed: int | None = None,
     quarters: int | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    description: str = "",
 ) -> Experiment:
     """The experiment ``covsim stress`` runs: ``policies`` on the scenario of ``scenario_file``, unshocked and
-    under each stress of ``suite``, on common random numbers (see :func:`comparison` for the rest)."""
+    under each stress of ``suite``, on common random numbers (see :func:`comparison` for the rest), described as
+    the suite file describes itself (``description``)."""
     from sim.experiment.stress import STRESS_METRICS
 
     base = comparison(scenario, scenario_file, policies, replications, seed, quarters, params)
-    return Experiment(**{**dict(base), "name": f"stress-{scenario.name}", "suite": suite, "metrics": STRESS_METRICS})
+    changes = {"name": f"stress-{scenario.name}", "suite": suite, "metrics": STRESS_METRICS, "description": description}
+    return Experiment(**{**dict(base), **changes})
 
 
 def resolve_base(

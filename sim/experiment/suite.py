@@ -40,7 +40,7 @@ FREEZE_QUARTERS = 4
 #: spend [A].
 KEY_ACCOUNT_SHARE = 0.01
 #: The default potential shift moves this share of the potential of the segment with the most accounts into
-#: the segment with the highest median potential [A].
+#: the other segment with the highest median potential [A].
 POTENTIAL_SHIFT = 0.2
 #: Quarters a default phased rollout takes: a third of the accounts join the new model each quarter [A].
 PHASED_QUARTERS = 3
@@ -78,10 +78,10 @@ class Stress(Strict):
 
 
 class SuiteFile(Strict):
-    """A validated suite file."""
+    """A validated suite file: its stresses and what it is for (``description``, the report's opening line)."""
 
     description: str = ""
-    stress: tuple[Stress, ...]
+    stress: tuple[Stress, ...] = ()  # none: the check below says what is needed, not "Field required"
 
     @model_validator(mode="after")
     def _some(self) -> SuiteFile:
@@ -90,10 +90,14 @@ class SuiteFile(Strict):
         return self
 
 
+def load_suite_file(path: Path | str) -> SuiteFile:
+    """A suite file, or InputError (one line per problem, naming the key path)."""
+    return validate_strict(SuiteFile, read_toml(path), str(path))
+
+
 def load_suite(path: Path | str) -> tuple[Stress, ...]:
-    """The stresses of a suite file, or InputError (one line per problem, naming the key path)."""
-    suite = validate_strict(SuiteFile, read_toml(path), str(path))
-    return suite.stress
+    """The stresses of a suite file (:func:`load_suite_file`)."""
+    return load_suite_file(path).stress
 
 
 def starting_customers(scenario: Scenario) -> float:
