@@ -71,9 +71,11 @@ def test_actual_outcome_counts_the_window_cohort_as_of_its_end():
 
 
 def test_actual_outcome_with_an_empty_window_is_an_input_error():
-    cleaned = _cleaned([("a", "won", "2017-01-01", "2017-02-01", 1.0)])
-    with pytest.raises(InputError, match="no opportunity engaged"):
+    # The export runs to 2017-12-01 (a close), but nothing was engaged in the window (its last day inclusive).
+    cleaned = _cleaned([("a", "won", "2017-01-01", "2017-12-01", 1.0)])
+    with pytest.raises(InputError) as e:
         actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
+    assert e.value.problems[0].endswith(": no opportunity engaged from 2017-06-30 to 2017-09-28: nothing to compare")
 
 
 def test_a_window_past_the_exports_last_date_is_refused():
@@ -244,7 +246,11 @@ def test_backtest_command_writes_its_results(tmp_path):
     ("extra", "message"),
     [
         (["--cutoff", "2017-02-30"], "--cutoff"),
-        (["--cutoff", "2019-01-01"], "no opportunity engaged"),
+        # A cut-off after the export's end is that, not an empty window (it read "no opportunity engaged").
+        (
+            ["--cutoff", "2019-01-01"],
+            "the window 2019-01-01 .. 2019-07-01 runs past the export's last date, 2017-12-31",
+        ),
         (["--cutoff", "2017-11-01"], "runs past the export's last date, 2017-12-31"),
         (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
         (["--cutoff", "2017-06-30", "--param", "notice=1.0"], "--param"),

@@ -154,13 +154,9 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     """
     pipe = cleaned.pipeline
     engaged = pipe["engage_date"]
-    cohort = pipe[pipe["known"] & (engaged >= pd.Timestamp(start)) & (engaged < pd.Timestamp(end))]
-    if cohort.empty:
-        raise InputError(
-            [f"{cleaned.paths['pipeline']}: no opportunity engaged from {start} to {end}: nothing to compare"]
-        )
     # The export's last date (an engagement or a close): what happened after it is not in the export, so a
-    # window running past it would compare the model's whole window with part of one.
+    # window running past it would compare the model's whole window with part of one. Checked first: a cut-off
+    # after the export's end is that, not an empty window.
     latest = max(engaged.max(), pipe["close_date"].max())
     if pd.Timestamp(end) - pd.Timedelta(days=1) > latest:
         raise InputError(
@@ -168,6 +164,14 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
                 f"{cleaned.paths['pipeline']}: the window {start} .. {end - timedelta(days=1)} runs past the "
                 f"export's last date, {latest.date()}: what happened after it is not in the export, so the "
                 "comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
+            ]
+        )
+    cohort = pipe[pipe["known"] & (engaged >= pd.Timestamp(start)) & (engaged < pd.Timestamp(end))]
+    if cohort.empty:
+        raise InputError(
+            [
+                f"{cleaned.paths['pipeline']}: no opportunity engaged from {start} to {end - timedelta(days=1)}: "
+                "nothing to compare"
             ]
         )
     closed_in_time = cohort["close_date"].notna() & (cohort["close_date"] < pd.Timestamp(end))
