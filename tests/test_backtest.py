@@ -238,7 +238,22 @@ def test_backtest_command_writes_its_results(tmp_path):
     ]
     assert len(pd.read_csv(out / "seeds.csv")) == 2
     assert (out / "backtest.png").stat().st_size > 0
-    assert "customers = 850" in (out / "scenario.toml").read_text()
+    written = (out / "scenario.toml").read_text()
+    assert "customers = 850" in written
+    # Its header gives the calibrate command that writes it again (it said "covsim backtest --cutoff 2017-06-30",
+    # which writes no scenario and names no file): run as written, it writes the same scenario but for its name.
+    import shlex
+    import tomllib
+
+    (line,) = [x for x in written.splitlines() if x.startswith("# Command: ")]
+    argv = shlex.split(line.removeprefix("# Command: "))
+    assert argv[:2] == ["covsim", "calibrate"] and argv[-6:] == [
+        "--cutoff", "2017-06-30", "--units", "10", "--out", str(out / "scenario.toml")
+    ]  # fmt: skip
+    again = covsim(*argv[1:])
+    assert again.returncode == 0, again.stderr
+    first, second = tomllib.loads(written), tomllib.loads((out / "scenario.toml").read_text())
+    assert (first.pop("name"), second.pop("name")) == ("backtest", "scenario") and first == second
 
 
 @needs_data

@@ -404,3 +404,28 @@ def test_a_value_share_past_the_most_a_scenario_may_name_is_calibrated_at_that_b
         f"segment {s.name}: {kind}" for s in many.segments for kind in ("new_logo", "expansion")
     ]
     assert all(s.value_share_new < 1 for s in one.segments)  # the export's own: well inside
+
+
+@needs_data
+def test_the_command_in_the_header_runs_as_written_whatever_the_paths(tmp_path: Path) -> None:
+    # A folder with a space and a file name with parentheses: the header had them bare, and the shell refused it
+    # ("syntax error near unexpected token '('").
+    import shlex
+    import shutil
+
+    export = tmp_path / "my export"
+    export.mkdir()
+    files = {kind: shutil.copy(DATA / name, export / name) for kind, name in FILES.items()}
+    out = tmp_path / "My CRM (2017).toml"
+    result = covsim(*calibrate_args(out, **files), "--date-format", "%Y-%m-%d", "--units", "3")
+    assert result.returncode == 0, result.stderr
+    written = out.read_text()
+    (line,) = [x for x in written.splitlines() if x.startswith("# Command: ")]
+    argv = shlex.split(line.removeprefix("# Command: "))
+    assert argv[:2] == ["covsim", "calibrate"] and argv[argv.index("--out") + 1] == str(out)
+    assert argv[argv.index("--accounts") + 1] == str(files["accounts"])
+    assert argv[argv.index("--date-format") + 1] == "%Y-%m-%d"
+    out.unlink()
+    again = covsim(*argv[1:])
+    assert again.returncode == 0, again.stderr
+    assert out.read_text() == written

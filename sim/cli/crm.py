@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -72,6 +73,25 @@ def _check_scenario_out(out_file: Path) -> None:
     if kind := not_a_file(out_file):  # a device or a pipe, which the written file would replace
         raise InputError([f"--out {out_file}: {kind}, not a file; name the scenario file to write; nothing was read"])
     check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
+
+
+def _export_args(
+    accounts_file: Path,
+    pipeline_file: Path,
+    teams_file: Path,
+    products_file: Path | None,
+    column_pairs: tuple[str, ...],
+    number_format: str,
+    date_format: str,
+) -> list[str]:
+    """``covsim calibrate`` and the options that name the export and how to read it, as the command line's words
+    (the number and date formats where not ``auto``)."""
+    args = ["covsim", "calibrate", "--accounts", str(accounts_file), "--pipeline", str(pipeline_file)]
+    args += ["--teams", str(teams_file)] + (["--products", str(products_file)] if products_file else [])
+    args += [word for pair in column_pairs for word in ("--column", pair)]
+    for option, given in (("--number-format", number_format), ("--date-format", date_format)):
+        args += [option, given] if given != "auto" else []
+    return args
 
 
 @click.command("calibrate")
@@ -147,14 +167,12 @@ def calibrate_command(
                 "as one"
             )
         # The command line goes into the scenario's header, so the file says how to write it again.
-        parts = ["covsim calibrate", f"--accounts {accounts_file}", f"--pipeline {pipeline_file}"]
-        parts += [f"--teams {teams_file}"] + ([f"--products {products_file}"] if products_file else [])
-        parts += [f"--column {c}" for c in column_pairs] + ([f"--cutoff {cutoff}"] if cutoff else [])
-        parts += [f"--number-format {number_format}"] if number_format != "auto" else []
-        parts += [f"--date-format {date_format}"] if date_format != "auto" else []
-        parts += ([f"--customers {customers}"] if customers else []) + ([f"--units {units}"] if units else [])
-        parts += [f"--out {out_file}"]
-        text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), " ".join(parts))
+        args = _export_args(
+            accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
+        )
+        args += (["--cutoff", cutoff] if cutoff else []) + (["--customers", str(customers)] if customers else [])
+        args += (["--units", str(units)] if units else []) + ["--out", str(out_file)]
+        text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), shlex.join(args))
         check_scenario_text(text, data, str(out_file))
         click.echo("Data checks:")
         for note in all_notes:
@@ -246,7 +264,19 @@ def backtest_command(
                     )
                 bars[0].update(1)
 
-            result = backtest(export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress)
+            # The scenario it writes is the calibration at the cut-off: the header gives the calibrate command that
+            # writes it again, with the buying units the backtest chose.
+            words = _export_args(
+                accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
+            )
+            written = ["--out", str(out_dir / "scenario.toml")] if out_dir is not None else []
+
+            def command(k: int) -> str:
+                return shlex.join([*words, "--cutoff", str(cutoff), "--units", str(k), *written])
+
+            result = backtest(
+                export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress, command=command
+            )
         click.echo(verdict(result) + "\n")
         click.echo("Data checks (calibration):")
         for note in result.notes:

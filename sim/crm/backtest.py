@@ -272,17 +272,20 @@ def backtest(
     units: int | None = None,
     policy: Callable[[Scenario], Policy] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    command: Callable[[int], str] | None = None,
 ) -> Backtest:
     """Calibrate on what was known at ``cutoff``, simulate ``quarters`` after it once per seed, compare.
 
     ``units`` None picks them with :func:`auto_units`; ``policy`` builds the
-    policy for the calibrated scenario (default: the scenario's own).
+    policy for the calibrated scenario (default: the scenario's own);
+    ``command(units)`` is the command line that writes the calibrated scenario
+    again, for its header (None: none there).
     """
     cleaned_cut, notes = clean(export, cutoff)
     k = auto_units(cleaned_cut) if units is None else units
     calibration = calibrate(cleaned_cut, units=k)
     all_notes = [*notes, *calibration.notes]
-    text, data = scenario_toml(calibration, all_notes, "backtest", f"covsim backtest --cutoff {cutoff}")
+    text, data = scenario_toml(calibration, all_notes, "backtest", command(k) if command is not None else "")
     scenario = check_scenario_text(text, data, "backtest")
     scenario = scenario.with_overrides(
         f"{scenario.name} ({counted(quarters, 'quarter')} from {cutoff})", quarters=quarters
