@@ -230,7 +230,18 @@ def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Pat
             HEADER.replace("close_value", "close_value,close_value").rstrip() + "\n",
             "column 'close_value' appears twice",
         ),
-        (HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10,extra,more\n", "some rows have more fields than"),
+        # pandas moved the extra fields of an early row into its index: the row is found and named.
+        (
+            HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10,extra,more\n",
+            "cannot read as CSV: row 2 has 10 fields where the header has 8 (a comma inside a value",
+        ),
+        # pandas said "EOF inside string starting at row 2", counting from 0.
+        (
+            HEADER
+            + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10\n"
+            + 'o2,Ann,"GTX,Acme,Won,2017-01-02,2017-02-01,10\n',
+            'cannot read as CSV: row 3: a quote (") opens a value that no quote closes before the end of the file',
+        ),
         (HEADER.replace(",", ";"), "the file seems separated by semicolons"),
         (HEADER.replace(",", "\t"), "the file seems separated by tabs"),  # six "missing column" lines before
         (

@@ -149,11 +149,14 @@ def read_table(
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         # pandas' own words ("C error: Expected 8 fields in line 7, saw 10") said as the other errors say a row
         fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", first)
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", first)
         if fields is not None:
             want, line, saw = (int(x) for x in fields.groups())
+            first = _too_many_fields(line, saw, want)
+        elif unclosed is not None:  # pandas counts the lines from 0, the header's included
             first = (
-                f"row {line:,} has {saw} fields where the header has {want} (a comma inside a value that is not "
-                'in quotes, as in "Acme, Inc"?)'
+                f'row {int(unclosed[1]) + 1:,}: a quote (") opens a value that no quote closes before the end of '
+                "the file"
             )
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
     _check_layout(raw, Path(path), where)
@@ -303,9 +306,17 @@ def _check_layout(raw: pd.DataFrame, path: Path, where: str) -> None:
                 ]
             )
     if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the extra leading fields into the index
-        raise InputError(
-            [f"{where}: some rows have more fields than the header's {len(header)} (a comma inside an unquoted value?)"]
-        )
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            row, fields = next((i, len(r)) for i, r in enumerate(csv.reader(f), start=1) if len(r) > len(header))
+        raise InputError([f"{where}: cannot read as CSV: {_too_many_fields(row, fields, len(header))}"])
+
+
+def _too_many_fields(row: int, fields: int, header: int) -> str:
+    """That ``row`` (as a spreadsheet numbers them: the header is row 1) has more fields than the header."""
+    return (
+        f"row {row:,} has {fields} fields where the header has {header} (a comma inside a value that is not in "
+        'quotes, as in "Acme, Inc"?)'
+    )
 
 
 def _bad_cells(texts: pd.Series, bad: np.ndarray, where: str, column: str, expected: str) -> list[str]:
