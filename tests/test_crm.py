@@ -240,7 +240,13 @@ def test_column_mapping_reads_a_renamed_column(tmp_path: Path) -> None:
     assert e.value.problems[0].startswith(f"{pipeline}: missing column 'account'")
     assert len(e.value.problems) == 2
     columns = crm.parse_columns(["pipeline.close_value=amount", "pipeline.account=customer"])
-    cleaned, _ = crm.clean(crm.read_export(*paths, columns=columns))
+    cleaned, notes = crm.clean(crm.read_export(*paths, columns=columns))
+    # The checks speak of covsim's fields ("have no close_date or close_value"): the first says which columns
+    # the files call them.
+    assert notes[0] == (
+        "columns read by --column: pipeline.close_value from 'amount', pipeline.account from 'customer'; the checks "
+        "below name each by its field"
+    )
     mapped = crm.calibrate(cleaned)
     default, _ = calibrated()
     assert mapped.team == default.team

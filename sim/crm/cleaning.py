@@ -69,6 +69,9 @@ class Cleaned:
 def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str]]:
     """Repair and reconcile the four files; return the cleaned data and one note per decision."""
     report = Report()
+    mapped = [f"{kind}.{fld} from {name!r}" for kind, fields in export.columns.items() for fld, name in fields.items()]
+    if mapped:  # the checks below speak of covsim's fields, which the files call otherwise
+        report.note(f"columns read by --column: {', '.join(mapped)}; the checks below name each by its field")
     for table in (export.accounts, export.pipeline, export.teams, export.products):
         if table is not None:  # what reading decided comes first: the formats, and the rows it set aside
             report.note(*table.notes)
