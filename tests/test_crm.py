@@ -178,7 +178,11 @@ def test_every_number_in_the_file_has_a_comment_above_it(cli_run) -> None:
     bare = [lines[i] for i in numbers if not lines[i - 1].startswith("#")]
     assert not bare, f"numbers without a source comment: {bare}"
     text = "\n".join(lines)
-    assert "# sales_pipeline.csv: 1,118 won of 1,801 closed deals with an account" in text
+    # The dates are those of the segment's opportunities, not of the closed deals counted (a trial's find).
+    assert (
+        "# sales_pipeline.csv: 1,118 won of 1,801 closed deals with an account in the segment (of its opportunities "
+        "engaged 2016-10-25..2017-12-26)\nwin_probability = 0.6208"
+    ) in text
     assert "the export has no renewals" in text
     assert "[A] share of wallet 0.3" in text
     assert "countries, not offices" in text

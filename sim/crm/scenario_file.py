@@ -337,7 +337,7 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
     )
     win_text = (
         f"{pipe}: {s.won:,} won of {s.closed:,} closed deals with an account in the segment "
-        f"({s.first_engage}..{s.last_engage})"
+        f"(of its opportunities engaged {s.first_engage}..{s.last_engage})"
         if s.win_source == "segment"
         else f"{pipe}: no closed deal in the segment: the team's {t.won:,} won of {t.won + t.lost:,}"
     )
