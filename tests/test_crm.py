@@ -322,6 +322,19 @@ def test_customers_scales_the_population_keeping_shares() -> None:
     assert scenario.population.customers == 10_000
     assert [s.share for s in scenario.population.segments] == pytest.approx([s.share for s in cal.segments])
     assert "--customers 10,000" in text
+    # --customers counts accounts, each of --units buying units: 85 accounts (the file's) with 44 units each is
+    # no scaling, and 200 of 3 units are 600 customers of the model (it read 85 as 85 buying units).
+    same = crm.calibrate(cleaned, customers=85, units=44)
+    assert same.customers == 85 * 44 and not any(n.startswith("--customers") for n in same.notes)
+    scaled = crm.calibrate(cleaned, customers=200, units=3)
+    assert scaled.customers == 600
+    assert "--customers 200: the population is scaled from the 85 accounts of accounts.csv to 200," in scaled.notes[-1]
+    assert "(population 200 x 3 = 600)" in " ".join(scaled.notes)
+    text, _ = crm.scenario_toml(scaled, [], "scaled")
+    assert (
+        "# --customers 200 accounts x 3 buying units each (--units) (accounts.csv has 85; segment shares kept)\n"
+        "customers = 600\n"
+    ) in text
 
 
 # ---- cleaning rules ------------------------------------------------------------------

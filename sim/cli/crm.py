@@ -102,7 +102,8 @@ def _export_args(
     "--customers",
     type=click.IntRange(min=1, max=50_000_000),
     default=None,
-    help="Accounts in the scenario (default: those in the accounts file, times --units); segment shares are kept.",
+    help="Accounts in the scenario, each of --units buying units (default: those in the accounts file); segment "
+    "shares and per-account rates are kept.",
 )
 @click.option(
     "--units",

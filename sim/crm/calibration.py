@@ -51,6 +51,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
     ``units`` models each account as that many buying units (see
     :func:`units_for`): opportunity rates and potentials are divided among
     them, value shares multiplied so that deal sizes stay those of the data.
+    ``customers`` is the accounts of the scenario (None: the file's), each of
+    ``units`` buying units: the scenario's customers are their product.
     """
     if units < 1:
         raise InputError([f"--units: must be at least 1, got {units}"])
@@ -94,10 +96,11 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             "(customer_share 1 in every segment), so a run has no new-logo opportunity and hunters have nobody to "
             "hunt; to study hunting, set a lower customer_share in the scenario"
         )
+    accounts = n_total if customers is None else customers
     if units > 1:
         notes.append(
-            f"--units {units}: each account is modelled as {units} buying units (population {n_total} x {units} = "
-            f"{n_total * units:,}): opportunity rates and potentials / {units}, value shares x {units}, so each "
+            f"--units {units}: each account is modelled as {units} buying units (population {accounts:,} x {units} = "
+            f"{accounts * units:,}): opportunity rates and potentials / {units}, value shares x {units}, so each "
             "account's opportunities, wallet and deal sizes are those of the data"
         )
     for f in fits:
@@ -111,16 +114,16 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             )
     industries, note = industry_names(acc["sector"])
     notes += note
-    if customers is not None and customers != n_total:
+    if accounts != n_total:
         notes.append(
-            f"--customers {customers:,}: the population is scaled from the {n_total} accounts of {files['accounts']} "
-            f"to {customers:,}, keeping the segment shares and per-account rates"
+            f"--customers {accounts:,}: the population is scaled from the {n_total} accounts of {files['accounts']} "
+            f"to {accounts:,}, keeping the segment shares and per-account rates"
         )
     return Calibration(
         files=files,
         cutoff=cleaned.cutoff,
         units=units,
-        customers=n_total * units if customers is None else customers,
+        customers=accounts * units,
         accounts_in_file=n_total,
         thresholds=(q_lo, q_hi),
         segments=tuple(fits),

@@ -168,12 +168,12 @@ def _write_population(w: _Writer, cal: Calibration) -> dict[str, Any]:
     accf = cal.files["accounts"]
     pop: dict[str, Any] = {}
     w.header("[population]")
+    each = f" x {cal.units} buying units each (--units)" if cal.units > 1 else ""
     if cal.customers == cal.accounts_in_file * cal.units:
-        why = f"{accf}: {cal.accounts_in_file} accounts with a revenue" + (
-            f" x {cal.units} buying units each (--units)" if cal.units > 1 else " (default of --customers)"
-        )
+        why = f"{accf}: {cal.accounts_in_file} accounts with a revenue{each or ' (default of --customers)'}"
     else:
-        why = f"--customers {cal.customers:,} ({accf} has {cal.accounts_in_file}; segment shares kept)"
+        accounts = cal.customers // cal.units
+        why = f"--customers {accounts:,} accounts{each} ({accf} has {cal.accounts_in_file}; segment shares kept)"
     w.key(pop, "customers", cal.customers, why)
     w.key(
         pop,
