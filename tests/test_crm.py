@@ -452,3 +452,20 @@ def test_the_command_in_the_header_runs_as_written_whatever_the_paths(tmp_path: 
     again = covsim(*argv[1:])
     assert again.returncode == 0, again.stderr
     assert out.read_text() == written
+
+
+@needs_data
+def test_an_export_whose_won_deals_are_all_worth_nothing_says_so(tmp_path: Path) -> None:
+    # It said "no account with a positive potential (no won value, no revenue)": every account has a revenue.
+    frame = pd.read_csv(DATA / FILES["pipeline"])
+    frame.loc[frame["deal_stage"] == "Won", "close_value"] = 0
+    pipeline = tmp_path / "pipeline.csv"
+    frame.to_csv(pipeline, index=False)
+    result = covsim(*calibrate_args(tmp_path / "out.toml", pipeline=pipeline))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: segment enterprise: no account gets a positive potential: it comes from the value of an account's "
+        "won deals (pipeline close_value), or, with none, from its revenue at the won value per unit of revenue of "
+        "the accounts with some, and no won deal of the export is worth more than 0"
+    ]
+    assert not (tmp_path / "out.toml").exists()

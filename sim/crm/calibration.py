@@ -271,7 +271,18 @@ def _fit_segment(
         )
     good = pot[np.isfinite(pot) & (pot > 0)]
     if good.size == 0:
-        raise InputError([f"segment {name}: no account with a positive potential (no won value, no revenue)"])
+        why = (
+            "no won deal of the export is worth more than 0"
+            if math.isnan(overall_ratio)
+            else "its accounts without one have a revenue of 0"
+        )
+        raise InputError(
+            [
+                f"segment {name}: no account gets a positive potential: it comes from the value of an account's won "
+                "deals (pipeline close_value), or, with none, from its revenue at the won value per unit of revenue "
+                f"of the accounts with some, and {why}"
+            ]
+        )
     p_median = float(np.median(good))
     sigma = float(np.std(np.log(good), ddof=1)) if good.size > 1 else 0.0
 
