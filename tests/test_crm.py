@@ -469,3 +469,21 @@ def test_an_export_whose_won_deals_are_all_worth_nothing_says_so(tmp_path: Path)
         "the accounts with some, and no won deal of the export is worth more than 0"
     ]
     assert not (tmp_path / "out.toml").exists()
+
+
+@needs_data
+def test_a_count_of_one_in_the_data_checks_is_singular(tmp_path: Path) -> None:
+    # "1 opportunities of 1 agents", "1 duplicate accounts": one of a kind is common in a small export.
+    pipeline = pd.read_csv(DATA / FILES["pipeline"])
+    pipeline.loc[0, "sales_agent"] = "Zed Nobody"
+    accounts = pd.read_csv(DATA / FILES["accounts"])
+    accounts = pd.concat([accounts, accounts.iloc[[0]]])
+    paths = {"pipeline": tmp_path / "pipeline.csv", "accounts": tmp_path / "accounts.csv"}
+    pipeline.to_csv(paths["pipeline"], index=False)
+    accounts.to_csv(paths["accounts"], index=False)
+    export = crm.read_export(paths["accounts"], paths["pipeline"], DATA / FILES["teams"], DATA / FILES["products"])
+    _, notes = crm.clean(export)
+    text = "\n".join(notes)
+    assert "accounts.csv: 1 duplicate account set aside, the first row of each kept (Acme Corporation)" in text
+    assert "pipeline.csv: 1 opportunity of 1 agent not in sales_teams.csv (Zed Nobody)" in text
+    assert not re.search(r"\b1 (opportunities|agents|accounts|rows)\b", text)

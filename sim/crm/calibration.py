@@ -23,6 +23,7 @@ from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
+from sim.format import counted
 from sim.scenario import MAX_CATEGORIES, MAX_VALUE_SHARE
 from sim.selling import Adbudg
 
@@ -265,7 +266,7 @@ def _fit_segment(
     pot[fallback.to_numpy()] = ratio * members.loc[fallback, "revenue"].to_numpy(dtype=float) / SHARE_OF_WALLET
     if fallback.any():
         notes.append(
-            f"segment {name}: {int(fallback.sum())} accounts without a won deal: potential = "
+            f"segment {name}: {counted(int(fallback.sum()), 'account')} without a won deal: potential = "
             f"{ratio:.4g} (median annual won value per unit of revenue in the segment) x revenue / "
             f"{SHARE_OF_WALLET} ({name_list(list(members.loc[fallback, 'account']))})"
         )

@@ -131,7 +131,8 @@ def _match_agents(pipe: pd.DataFrame, where: str, teams: pd.DataFrame, team_file
     pipe["sales_agent"] = pipe["sales_agent"].map(lambda v: agent_fixes.get(v, v))
     if unknown_agents:
         report.note(
-            f"{where}: {sum(unknown_agents.values()):,} opportunities of {len(unknown_agents)} agents not in "
+            f"{where}: {counted(sum(unknown_agents.values()), 'opportunity', 'opportunities')} of "
+            f"{counted(len(unknown_agents), 'agent')} not in "
             f"{team_file} ({name_list(sorted(unknown_agents))}): kept in team-level counts, no seat for them"
         )
     return pipe
@@ -146,7 +147,7 @@ def _agents_without_opportunities(
     no_deal = tuple(a for a in teams["sales_agent"] if a not in worked)
     if no_deal:
         report.note(
-            f"{team_file}: {len(no_deal)} of {len(teams)} agents have no opportunity in {where} "
+            f"{team_file}: {len(no_deal)} of {counted(len(teams), 'agent')} {_have(len(no_deal))} no opportunity in {where} "
             f"({name_list(list(no_deal))}): kept as seats (new hires or a gap in the export)"
         )
     return no_deal
@@ -164,7 +165,7 @@ def _match_accounts(pipe: pd.DataFrame, where: str, acc: pd.DataFrame, accounts:
     if no_account.any():
         by_stage = Counter(pipe.loc[no_account, "deal_stage"])
         report.note(
-            f"{where}: {int(no_account.sum()):,} opportunities have no account ({count_list(by_stage)}): "
+            f"{where}: {_opportunities_have(int(no_account.sum()))} no account ({count_list(by_stage)}): "
             f"kept in team-level counts, set aside from per-segment rates"
         )
         report.set_aside_rows("no_account", int(no_account.sum()))
@@ -181,7 +182,8 @@ def _match_accounts(pipe: pd.DataFrame, where: str, acc: pd.DataFrame, accounts:
     pipe["account"] = pipe["account"].map(lambda v: account_fixes.get(v, v))
     if unknown_accounts:
         report.note(
-            f"{where}: {sum(unknown_accounts.values()):,} opportunities name {len(unknown_accounts)} accounts "
+            f"{where}: {counted(sum(unknown_accounts.values()), 'opportunity', 'opportunities')} "
+            f"{'names' if sum(unknown_accounts.values()) == 1 else 'name'} {counted(len(unknown_accounts), 'account')} "
             f"not in {accounts.name} ({name_list(sorted(unknown_accounts))}): kept in team-level counts, set aside "
             f"from per-segment rates"
         )
@@ -195,7 +197,8 @@ def _accounts_without_opportunities(pipe: pd.DataFrame, acc: pd.DataFrame, acc_f
     no_opportunity = sorted(set(acc["account"]) - set(pipe["account"]))
     if no_opportunity:
         report.note(
-            f"{acc_file}: {len(no_opportunity)} accounts have no opportunity ({name_list(no_opportunity)}): kept in "
+            f"{acc_file}: {counted(len(no_opportunity), 'account')} {_have(len(no_opportunity))} no opportunity "
+            f"({name_list(no_opportunity)}): kept in "
             f"the population (they lower their segment's opportunity rate)"
         )
 
@@ -229,12 +232,12 @@ def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: R
         stages = count_list(Counter(pipe.loc[no_engage, "deal_stage"]))
         if cutoff is None:
             report.note(
-                f"{where}: {int(no_engage.sum()):,} opportunities have no engage_date ({stages}): not yet "
+                f"{where}: {_opportunities_have(int(no_engage.sum()))} no engage_date ({stages}): not yet "
                 f"engaged, so not in opportunity rates or cycle lengths; counted in team-level totals"
             )
         else:
             report.note(
-                f"{where}: {int(no_engage.sum()):,} opportunities have no engage_date ({stages}): they cannot "
+                f"{where}: {_opportunities_have(int(no_engage.sum()))} no engage_date ({stages}): they cannot "
                 f"be placed before or after --cutoff {cutoff}: set aside"
             )
             report.set_aside_rows("no_engage_date_with_cutoff", int(no_engage.sum()))
@@ -276,7 +279,8 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
     stamp = pd.Timestamp(cutoff)
     later = pipe["engage_date"] >= stamp
     report.note(
-        f"{where}: --cutoff {cutoff}: {int(later.sum()):,} opportunities engaged on or after it set aside; "
+        f"{where}: --cutoff {cutoff}: {counted(int(later.sum()), 'opportunity', 'opportunities')} engaged on or after "
+        "it set aside; "
         f"{int((~later).sum()):,} engaged before it are used"
     )
     report.set_aside_rows("engaged_after_cutoff", int(later.sum()))
@@ -292,3 +296,13 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
     if pipe.empty:
         raise InputError([f"--cutoff {cutoff}: no opportunity in {path} was engaged before it"])
     return pipe
+
+
+def _have(n: int) -> str:
+    """The verb after ``n`` of something: ``has`` for one, ``have`` for more (or none)."""
+    return "has" if n == 1 else "have"
+
+
+def _opportunities_have(n: int) -> str:
+    """``1 opportunity has``, ``3 opportunities have``."""
+    return f"{counted(n, 'opportunity', 'opportunities')} {_have(n)}"

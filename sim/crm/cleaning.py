@@ -23,6 +23,7 @@ from sim.crm.names import fix_categories, fold
 from sim.crm.notes import Report, count_list, name_list, row_list
 from sim.crm.read import Export, Table
 from sim.errors import InputError
+from sim.format import counted
 
 #: Industry names a sector is checked against for misspellings (a value in this list is never changed).
 KNOWN_SECTORS = (
@@ -116,14 +117,14 @@ def _unique_accounts(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFr
     blank = acc["account"] == ""
     if blank.any():
         report.note(
-            f"{where}: {int(blank.sum()):,} rows without an account name set aside (rows {row_list(acc[blank])})"
+            f"{where}: {counted(int(blank.sum()), 'row')} without an account name set aside (rows {row_list(acc[blank])})"
         )
         acc = acc[~blank]
     acc["key"] = acc["account"].map(fold)
     dup = acc["key"].duplicated()
     if dup.any():
         report.note(
-            f"{where}: {int(dup.sum()):,} duplicate accounts set aside, the first row of each kept "
+            f"{where}: {counted(int(dup.sum()), 'duplicate account')} set aside, the first row of each kept "
             f"({name_list(list(acc.loc[dup, 'account']))})"
         )
         acc = acc[~dup]
@@ -145,7 +146,7 @@ def _accounts_with_revenue(acc: pd.DataFrame, where: str, report: Report) -> pd.
     no_revenue = acc["revenue"].isna() | (acc["revenue"] <= 0)
     if no_revenue.any():
         report.note(
-            f"{where}: {int(no_revenue.sum()):,} accounts without a positive revenue cannot be put in a size "
+            f"{where}: {counted(int(no_revenue.sum()), 'account')} without a positive revenue cannot be put in a size "
             f"segment: set aside from per-segment figures, their opportunities kept in team-level counts "
             f"({name_list(list(acc.loc[no_revenue, 'account']))})"
         )
@@ -185,13 +186,13 @@ def _unique_agents(teams: pd.DataFrame, where: str, report: Report) -> pd.DataFr
     (names compared folded; the folded name is kept as ``key``). Reports both, the second by name."""
     blank = teams["sales_agent"] == ""
     if blank.any():
-        report.note(f"{where}: {int(blank.sum()):,} rows without an agent name set aside")
+        report.note(f"{where}: {counted(int(blank.sum()), 'row')} without an agent name set aside")
         teams = teams[~blank]
     teams["key"] = teams["sales_agent"].map(fold)
     dup = teams["key"].duplicated()
     if dup.any():
         report.note(
-            f"{where}: {int(dup.sum()):,} agents listed twice: the first row of each kept "
+            f"{where}: {counted(int(dup.sum()), 'agent')} listed twice: the first row of each kept "
             f"({name_list(list(teams.loc[dup, 'sales_agent']))})"
         )
         teams = teams[~dup]
@@ -207,7 +208,7 @@ def _repair_offices(teams: pd.DataFrame, where: str, report: Report) -> pd.DataF
     no_office = teams["regional_office"] == ""
     if no_office.any():
         report.note(
-            f"{where}: {int(no_office.sum()):,} agents without a regional office: kept as seats in an "
+            f"{where}: {counted(int(no_office.sum()), 'agent')} without a regional office: kept as seats in an "
             f"'unassigned' group ({name_list(list(teams.loc[no_office, 'sales_agent']))})"
         )
         teams.loc[no_office, "regional_office"] = "unassigned"
