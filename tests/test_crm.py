@@ -487,3 +487,30 @@ def test_a_count_of_one_in_the_data_checks_is_singular(tmp_path: Path) -> None:
     assert "accounts.csv: 1 duplicate account set aside, the first row of each kept (Acme Corporation)" in text
     assert "pipeline.csv: 1 opportunity of 1 agent not in sales_teams.csv (Zed Nobody)" in text
     assert not re.search(r"\b1 (opportunities|agents|accounts|rows)\b", text)
+
+
+@needs_data
+def test_dates_written_with_a_time_are_refused_naming_the_date_format_that_reads_them(tmp_path: Path) -> None:
+    # A trial's export wrote "2017-03-01 10:30:00": twenty error lines, and no word of --date-format.
+    frame = pd.read_csv(DATA / FILES["pipeline"], dtype=str, keep_default_na=False)
+    for column in ("engage_date", "close_date"):
+        frame[column] = frame[column].where(frame[column] == "", frame[column] + " 10:30:00")
+    pipeline = tmp_path / "pipeline.csv"
+    frame.to_csv(pipeline, index=False)
+    result = covsim(*calibrate_args(tmp_path / "out.toml", pipeline=pipeline))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    for column in ("engage_date", "close_date"):
+        assert f"error: {pipeline}: {column}: every date in it is read with --date-format '%Y-%m-%d %H:%M:%S'" in lines
+    # Read so, the export calibrates as the one without times does.
+    cleaned, _ = crm.clean(
+        crm.read_export(
+            DATA / FILES["accounts"],
+            pipeline,
+            DATA / FILES["teams"],
+            DATA / FILES["products"],
+            formats=crm.parse_formats("auto", "%Y-%m-%d %H:%M:%S"),
+        )
+    )
+    default, _ = calibrated()
+    assert crm.calibrate(cleaned).segments == default.segments

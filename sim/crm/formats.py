@@ -190,6 +190,26 @@ def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     return dates, (dates.isna() & (texts != "")).to_numpy()
 
 
+#: Date patterns of other exports, tried on a date column the detected format cannot read all of, to name the
+#: --date-format that would [A: the ISO date with a time, as databases and Salesforce's API write it; German and
+#: compact dates].
+OTHER_DATE_PATTERNS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d",
+)
+
+
+def pattern_reading(texts: pd.Series) -> str | None:
+    """The first of :data:`OTHER_DATE_PATTERNS` that reads every non-blank one of ``texts``, or None."""
+    return next((p for p in OTHER_DATE_PATTERNS if not read_dates(texts, p)[1].any()), None)
+
+
 def date_name(pattern: str) -> str:
     """How a date pattern is named in messages: ``a date (YYYY-MM-DD)``, or the pattern itself."""
     shown = pattern.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")

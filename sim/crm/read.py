@@ -27,6 +27,7 @@ from sim.crm.formats import (
     date_name,
     number_format,
     number_notes,
+    pattern_reading,
     read_dates,
     read_numbers,
 )
@@ -232,6 +233,9 @@ def read_table(
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
         problems += _bad_cells(frame[fld], bad, where, col, date_name(pattern))
+        other = pattern_reading(frame[fld]) if bad.any() and formats.date == "auto" else None
+        if other is not None:  # the dates are fine, written another way: say how to read them
+            problems.append(f"{where}: {col}: every date in it is read with --date-format '{other}'")
         frame[fld] = stamps
         outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
         if outside.any():
