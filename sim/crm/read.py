@@ -126,7 +126,8 @@ def read_table(
     where = str(path)
     require_regular_file(Path(path), MAX_CSV_BYTES, "a CRM export file")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+        sep = _separator(Path(path))
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
     except FileNotFoundError:
         raise InputError([f"{where}: file not found"]) from None
     except pd.errors.EmptyDataError:
@@ -153,14 +154,14 @@ def read_table(
         unclosed = re.search(r"EOF inside string starting at row (\d+)", first)
         if fields is not None:
             want, line, saw = (int(x) for x in fields.groups())
-            first = _too_many_fields(line, saw, want)
+            first = _too_many_fields(line, saw, want, sep)
         elif unclosed is not None:  # pandas counts the lines from 0, the header's included
             first = (
                 f'row {int(unclosed[1]) + 1:,}: a quote (") opens a value that no quote closes before the end of '
                 "the file"
             )
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
-    _check_layout(raw, Path(path), where)
+    _check_layout(raw, Path(path), where, sep)
     raw.columns = [str(c).strip() for c in raw.columns]
     problems = []
     for fld in REQUIRED[kind]:
@@ -187,7 +188,7 @@ def read_table(
             frame[fld] = ""
             absent.append(fld)
     frame["row"] = np.arange(len(frame)) + 2
-    notes: list[str] = []
+    notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
     numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
     try:
         style, found = number_format(
@@ -293,33 +294,40 @@ def _plain(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch not in " _-")
 
 
-def _check_layout(raw: pd.DataFrame, path: Path, where: str) -> None:
+def _check_layout(raw: pd.DataFrame, path: Path, where: str, sep: str) -> None:
     """InputError for a file whose shape pandas would read into nonsense: a column named twice, rows
-    with more fields than the header, a file separated by semicolons."""
+    with more fields than the header."""
     with open(path, encoding="utf-8-sig", newline="") as f:
-        header = [name.strip() for name in next(csv.reader(f), [])]
+        header = [name.strip() for name in next(csv.reader(f, delimiter=sep), [])]
     twice = sorted({name for name in header if header.count(name) > 1 and name})
     if twice:
         raise InputError([f"{where}: column {', '.join(map(repr, twice))} appears twice in the header row"])
-    for mark, name in ((";", "semicolons"), ("\t", "tabs")):
-        if len(header) == 1 and mark in header[0]:
-            raise InputError(
-                [
-                    f"{where}: the header is one column holding {mark!r}: the file seems separated by {name}; "
-                    "covsim reads comma-separated files (save or export it with commas)"
-                ]
-            )
     if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the extra leading fields into the index
         with open(path, encoding="utf-8-sig", newline="") as f:
-            row, fields = next((i, len(r)) for i, r in enumerate(csv.reader(f), start=1) if len(r) > len(header))
-        raise InputError([f"{where}: cannot read as CSV: {_too_many_fields(row, fields, len(header))}"])
+            rows = enumerate(csv.reader(f, delimiter=sep), start=1)
+            row, fields = next((i, len(r)) for i, r in rows if len(r) > len(header))
+        raise InputError([f"{where}: cannot read as CSV: {_too_many_fields(row, fields, len(header), sep)}"])
 
 
-def _too_many_fields(row: int, fields: int, header: int) -> str:
+#: The field separators read besides the comma, by name: a spreadsheet set to a European locale saves its "CSV"
+#: with semicolons (the comma being its decimal mark), and some exports use tabs.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _separator(path: Path) -> str:
+    """The file's field separator: the comma, or a semicolon or tab where the header read with commas is one
+    field holding one."""
+    with open(path, encoding="utf-8-sig", newline="", errors="replace") as f:
+        header = next(csv.reader(f), [])
+    return next((mark for mark in (";", "\t") if len(header) == 1 and mark in header[0]), ",")
+
+
+def _too_many_fields(row: int, fields: int, header: int, sep: str) -> str:
     """That ``row`` (as a spreadsheet numbers them: the header is row 1) has more fields than the header."""
+    example = "Acme, Inc" if sep == "," else "Acme; Inc" if sep == ";" else "Acme<tab>Inc"
     return (
-        f"row {row:,} has {fields} fields where the header has {header} (a comma inside a value that is not in "
-        'quotes, as in "Acme, Inc"?)'
+        f"row {row:,} has {fields} fields where the header has {header} (a {SEPARATORS[sep]} inside a value that "
+        f'is not in quotes, as in "{example}"?)'
     )
 
 
