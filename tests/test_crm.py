@@ -514,3 +514,27 @@ def test_dates_written_with_a_time_are_refused_naming_the_date_format_that_reads
     )
     default, _ = calibrated()
     assert crm.calibrate(cleaned).segments == default.segments
+
+
+@needs_data
+def test_an_optional_column_left_out_is_said_with_what_it_costs(tmp_path: Path) -> None:
+    # Without opportunity_id the check for repeated rows was silently off; without sector the industries read
+    # 'unknown' with no word.
+    paths = {}
+    for kind, drop in (("pipeline", "opportunity_id"), ("accounts", "sector")):
+        paths[kind] = tmp_path / FILES[kind]
+        pd.read_csv(DATA / FILES[kind], dtype=str, keep_default_na=False).drop(columns=drop).to_csv(
+            paths[kind], index=False
+        )
+    export = crm.read_export(paths["accounts"], paths["pipeline"], DATA / FILES["teams"], DATA / FILES["products"])
+    _, notes = crm.clean(export)
+    assert (
+        "sales_pipeline.csv: no opportunity_id column: a row exported twice cannot be told from two deals, so each "
+        "counts" in notes
+    )
+    assert (
+        "accounts.csv: no sector column: the scenario's industries are 'unknown' (labels only: no process uses them)"
+        in notes
+    )
+    _, full = crm.clean(crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products"))))
+    assert not any("column:" in n for n in full)

@@ -36,6 +36,10 @@ def clean_pipeline(
     rows = len(pipe)
     if "opportunity_id" not in table.absent:
         pipe = _unique_opportunities(pipe, where, report)
+    else:
+        report.note(
+            f"{where}: no opportunity_id column: a row exported twice cannot be told from two deals, so each counts"
+        )
     pipe = _read_stages(pipe, where, rows, report)
     if export.products is not None and "product" not in table.absent:
         pipe = _match_products(pipe, where, export.products, report)

@@ -104,6 +104,10 @@ def _clean_accounts(table: Table, report: Report) -> tuple[pd.DataFrame, dict[st
     acc = _unique_accounts(table.frame.copy(), where, report)
     if "sector" not in table.absent:
         acc = _repair_sectors(acc, where, report)
+    else:
+        report.note(
+            f"{where}: no sector column: the scenario's industries are 'unknown' (labels only: no process uses them)"
+        )
     acc = _accounts_with_revenue(acc, where, report)
     countries = _countries(acc, where, report) if "office_location" not in table.absent else {}
     if acc.empty:
