@@ -538,3 +538,24 @@ def test_an_optional_column_left_out_is_said_with_what_it_costs(tmp_path: Path) 
     )
     _, full = crm.clean(crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products"))))
     assert not any("column:" in n for n in full)
+
+
+@needs_data
+def test_a_cutoff_after_the_export_s_end_and_a_workbook_are_said_for_what_they_are(tmp_path: Path) -> None:
+    # calibrate --cutoff 2030-01-01 said "0 opportunities engaged on or after it set aside" and went on; an .xlsx
+    # was called "not UTF-8 text, as in a file saved as Latin-1".
+    _, notes = calibrated(date(2030, 1, 1))
+    assert (
+        "sales_pipeline.csv: --cutoff 2030-01-01 is after the export's last date, 2017-12-31: no opportunity was "
+        "engaged on or after it, so it cuts nothing from the export's end"
+    ) in notes
+    import zipfile
+
+    workbook = tmp_path / "accounts.xlsx"
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError) as e:
+        crm.read_table(workbook, "accounts")
+    assert e.value.problems == [
+        f"{workbook}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"
+    ]

@@ -282,11 +282,17 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
     InputError if none was engaged before it (``path``: the pipeline file)."""
     stamp = pd.Timestamp(cutoff)
     later = pipe["engage_date"] >= stamp
-    report.note(
-        f"{where}: --cutoff {cutoff}: {counted(int(later.sum()), 'opportunity', 'opportunities')} engaged on or after "
-        "it set aside; "
-        f"{int((~later).sum()):,} engaged before it are used"
-    )
+    last = max(pipe["engage_date"].max(), pipe["close_date"].max())
+    if last < stamp:  # a typo of the year, or the export's end mistaken: the cut-off cuts nothing
+        report.note(
+            f"{where}: --cutoff {cutoff} is after the export's last date, {last.date()}: no opportunity was "
+            "engaged on or after it, so it cuts nothing from the export's end"
+        )
+    else:
+        report.note(
+            f"{where}: --cutoff {cutoff}: {counted(int(later.sum()), 'opportunity', 'opportunities')} engaged on or "
+            f"after it set aside; {int((~later).sum()):,} engaged before it are used"
+        )
     report.set_aside_rows("engaged_after_cutoff", int(later.sum()))
     pipe = pipe[~later].copy()
     reopened = (pipe["status"] != "open") & (pipe["close_date"] >= stamp)

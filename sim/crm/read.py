@@ -125,6 +125,9 @@ def read_table(
     columns = dict(columns or {})
     where = str(path)
     require_regular_file(Path(path), MAX_CSV_BYTES, "a CRM export file")
+    # The signatures of .xlsx (a ZIP file) and .xls: a workbook read as text fails in ways that misname it.
+    if Path(path).exists() and _starts(Path(path), 4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        raise InputError([f"{where}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"])
     try:
         sep = _separator(Path(path))
         raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
