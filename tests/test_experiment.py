@@ -404,6 +404,23 @@ values = [1, 2]
     assert any("accounts_per_rp" in p for p in problems), problems
 
 
+@pytest.mark.parametrize("metrics", [["proffit", "revenue_captured"], ["proffit", "opps_mised"]])
+def test_misspelt_metrics_beside_the_one_they_are_read_as_do_not_hide_the_rest(tmp_path, metrics):
+    # An auditor's files: each unknown metric was read as revenue_captured, so one beside it, or two unknown ones,
+    # made a metric listed twice, and the misspelt policy and the factor's target went unsaid.
+    path = tmp_path / "e.toml"
+    path.write_text(
+        f'name = "x"\nscenario = "{SMALL}"\nreplicatons = 2\nmetrics = {metrics!r}\n'.replace("'", '"')
+        + '[[policies]]\nname = "segment_tier"\n'
+        + '[[factors]]\nname = "n"\ntarget = "scenario.reps.9.count"\nvalues = [1, 2]\n'
+    )
+    with pytest.raises(InputError) as e:
+        load_experiment(path, plan_runs)
+    said = [p.removeprefix(f"{path}: ").split(":")[0] for p in e.value.problems]
+    unknown = [f"metrics.{i}" for i, m in enumerate(metrics) if m != "revenue_captured"]
+    assert said == ["replicatons", *unknown, "policies.0.name", "factors.0.target"]
+
+
 def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     # Before, a factor that matched nothing stopped the plan, and the policies' problems came on the next try.
     base = {"name": "x", "scenario": "s", "seed": 1}

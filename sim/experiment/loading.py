@@ -69,15 +69,14 @@ def _mended(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str
 
 
 def _known_metrics(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with each metric the catalogue does not know read as one it does, in place (the others keep
-    their index in the problems later checks find); ``data`` itself when it names none."""
+    """``data`` with each metric the catalogue does not know read as one it does and the list does not name, in
+    place (the others keep their index in the problems later checks find; one stand-in for all, or one the list
+    names, made a metric listed twice, which hid the file's later problems); ``data`` itself when it names none."""
     metrics = data.get("metrics")
     if not isinstance(metrics, list) or all(not isinstance(m, str) or m in CATALOGUE for m in metrics):
         return data
-    return {
-        **data,
-        "metrics": [m if not isinstance(m, str) or m in CATALOGUE else HEADLINE_METRICS[0] for m in metrics],
-    }
+    spare = iter([m for m in dict.fromkeys((*HEADLINE_METRICS, *CATALOGUE)) if m not in metrics])
+    return {**data, "metrics": [m if not isinstance(m, str) or m in CATALOGUE else next(spare) for m in metrics]}
 
 
 #: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;
