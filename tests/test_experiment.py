@@ -460,6 +460,16 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
         "<experiment>: factors.1.values: 100 is listed more than once (each value is one design point) (in the "
         'block named "g")',
     ]
+    # An integer factor's values that round alike are one point: 0.1 and 0.2 ran it twice, as two.
+    factors = [{"name": "n", "target": "scenario.reps.0.count", "integer": True, "values": [0.1, 3, 0.2, 2.5, 2]}]
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "factors": factors})
+    assert e.value.problems == [
+        "<experiment>: factors.0.values: 0.1 and 0.2 both round to 0, one design point (an integer factor rounds "
+        'its values) (in the block named "n")',
+        "<experiment>: factors.0.values: 2.5 and 2 both round to 2, one design point (an integer factor rounds "
+        'its values) (in the block named "n")',
+    ]
     # An integer factor rounds numbers only: a word crashed the plan ("must be real number, not str").
     factors = [{"name": "i", "target": "policy.books", "integer": True, "values": ["keep", "redeal"]}]
     with pytest.raises(InputError) as e:
@@ -695,6 +705,10 @@ def test_a_user_policy_is_labelled_in_an_experiment_as_run_and_compare_label_it(
     "kind, low, high, refused",
     [
         ("lhs", 1, 1.4, "needs at least 2 whole numbers in [low, high], not 1"),
+        # Counted as round(high) - round(low) + 1, halves rounding to even: 3, and every point got 1.
+        ("lhs", 0.5, 1.5, "needs at least 2 whole numbers in [low, high], not 1"),
+        ("sobol", 2.5, 3.5, "needs at least 2 whole numbers in [low, high], not 1"),
+        ("lhs", 0.5, 2.5, None),
         ("sobol", 1, 2, None),
         ("morris", 1, 3, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),
         ("morris", 0.5, 3.5, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),  # 0, 2, 2, 4

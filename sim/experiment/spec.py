@@ -97,12 +97,26 @@ def _value_faults(where: str, f: Factor) -> list[str]:
         for j, v in enumerate(f.values):
             if isinstance(v, bool | str):
                 out.append(f"{where}.values.{j}: {does} a number, not {toml_text(v)}")
-    # 1, 1.0 are one value, as true and 1 are not (a bool sets a switch, a number a quantity).
-    keys = [(isinstance(v, bool), v) for v in f.values]
+    # 1, 1.0 are one value, as true and 1 are not (a bool sets a switch, a number a quantity); so are 0.1 and 0.2
+    # of an integer factor that sets them, which both round to 0.
+    rounds = f.integer and f.mode == "set"
+    keys = [(isinstance(v, bool), round(v) if rounds and _number(v) else v) for v in f.values]
     for j, (k, v) in enumerate(zip(keys, f.values, strict=True)):
         if keys.count(k) > 1 and keys.index(k) == j:
-            out.append(f"{where}.values: {toml_text(v)} is listed more than once (each value is one design point)")
+            first, other = v, f.values[keys.index(k, j + 1)]
+            if rounds and first != other:
+                out.append(
+                    f"{where}.values: {toml_text(first)} and {toml_text(other)} both round to {k[1]}, one design point "
+                    "(an integer factor rounds its values)"
+                )
+            else:
+                out.append(f"{where}.values: {toml_text(v)} is listed more than once (each value is one design point)")
     return out
+
+
+def _number(v: Any) -> bool:
+    """Whether ``v`` is a finite number (not a bool), which an integer factor rounds."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def toml_text(v: Any) -> str:
@@ -241,7 +255,9 @@ class Experiment(Strict):
                         )
                         needed, have, what = p_, len(values), "distinct whole numbers at its grid's levels"
                     else:
-                        needed, have, what = 2, max(round(f.high) - round(f.low) + 1, 1), "whole numbers in [low, high]"
+                        # floor and ceil, not round, which rounds halves to even: [0.5, 1.5] holds one, not three.
+                        have = max(math.floor(f.high) - math.ceil(f.low) + 1, 0)
+                        needed, what = 2, "whole numbers in [low, high]"
                     if have < needed:
                         problems.append(
                             f"{where}: an integer factor of a {self.design.kind} design needs at least {needed} "
