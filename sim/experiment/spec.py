@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from sim.catalogue import CATALOGUE
 from sim.codes import ROLES
@@ -114,7 +114,7 @@ def _value_faults(where: str, f: Factor) -> list[str]:
     return out
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[int | float]:
     """Whether ``v`` is a finite number (not a bool), which an integer factor rounds."""
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
