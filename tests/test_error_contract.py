@@ -839,6 +839,17 @@ def test_a_store_reused_with_other_policies_names_the_policies_not_an_experiment
     assert "different experiment (the quarters changed since its runs)" in result.stderr
 
 
+def test_quarters_written_out_as_the_scenario_s_own_horizon_reuse_the_stored_runs(tmp_path):
+    # small.toml runs 4 quarters: --quarters 4 makes the same runs as none, and was refused as "a different
+    # experiment (the file, its scenario or covsim's code changed)", naming nothing that had.
+    out = tmp_path / "out"
+    args = ("compare", str(SMALL), "--policy", "unstructured", "--replications", "1", "--executor", "serial")
+    assert invoke(*args, "--out", str(out)).exit_code == 0
+    result = invoke(*args, "--quarters", "4", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "0 runs done, 1 already stored" in result.stderr
+
+
 def test_the_same_policies_in_another_order_report_on_the_stored_runs(tmp_path):
     # The answer tells a reader to make a better policy the baseline, the first --policy; that rerun had been
     # refused as a different experiment, though no run depends on the order (common random numbers).

@@ -82,7 +82,9 @@ def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     depends on either (every policy runs on the same seeds), so that the same policies, another first,
     report on the stored runs (as the answer, naming a better policy, tells a reader to rerun)."""
     plan = experiment.model_dump(mode="json")
-    del plan["replications"], plan["metrics"], plan["baseline"]
+    # The horizon is the resolved scenario's (its quarters): --quarters 4 on a scenario of 4 quarters makes the
+    # same runs as none, and was refused as "a different experiment" naming nothing.
+    del plan["replications"], plan["metrics"], plan["baseline"], plan["quarters"]
     plan["policies"] = sorted(plan["policies"], key=lambda p: json.dumps(p, sort_keys=True))
     return {
         "experiment": plan,
