@@ -701,6 +701,24 @@ def test_a_user_policy_is_labelled_in_an_experiment_as_run_and_compare_label_it(
     ]
 
 
+def test_a_grid_refuses_a_sample_size_and_a_range_it_would_not_use():
+    # Both ran without a word, and the report said "Design: grid, base sample 8".
+    data = {
+        "name": "e",
+        "scenario": "small.toml",
+        "policies": [{"name": "unstructured"}],
+        "factors": [{"name": "n", "target": "scenario.reps.0.count", "values": [1, 2], "low": 1, "high": 3}],
+        "design": {"kind": "grid", "samples": 8},
+    }
+    with pytest.raises(InputError) as e:
+        parse_experiment(data, "e.toml")
+    assert e.value.problems == [
+        'e.toml: factors.0.low: a grid design runs the values listed, not a range (in the block named "n")',
+        'e.toml: factors.0.high: a grid design runs the values listed, not a range (in the block named "n")',
+        "e.toml: design.samples: a grid design runs every combination of its values, no sample",
+    ]
+
+
 @pytest.mark.parametrize(
     "kind, low, high, refused",
     [

@@ -783,6 +783,8 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
         return (10 + rep + (1 if policy == "unstructured" else 2 if point % 2 else -1)) * M
 
     text = stored(exp, tmp_path, revenue)
+    # An lhs design's samples are its points (it said "base sample 8", a Sobol' design's words).
+    assert "- **Design:** lhs, 8 points\n" in text
     # One rank correlation varies (segment_tiers' revenue; the rest are constant): its own test, as the report says.
     assert "Each p-value is its own test, not corrected for the 1 test in these tables" in text
     # A sampled design's own answer across its points joins the answer: unstructured falls 1M behind at half

@@ -172,6 +172,8 @@ class Design(Strict):
             for key, value in (("trajectories", r), ("levels", p)):
                 if value is not None:
                     out.append(f"design.{key}: only a morris design has {key} (this one is {self.kind})")
+            if self.kind == "grid" and self.samples:  # the report had said "grid, base sample 8"
+                out.append("design.samples: a grid design runs every combination of its values, no sample")
             return out
         if self.samples:
             out.append("design.samples: a morris design has no samples (give trajectories r and levels p)")
@@ -235,6 +237,10 @@ class Experiment(Strict):
                 problems.append(f"{where}.target: {f.target} cannot be a factor: {reason}")
             if self.design.kind == "grid" and not f.values:
                 problems.append(f"{where}.values: a grid design needs values")
+            if self.design.kind == "grid":  # a grid runs the values listed: a range beside them was said nowhere
+                for key in ("low", "high"):
+                    if getattr(f, key) is not None:
+                        problems.append(f"{where}.{key}: a grid design runs the values listed, not a range")
             problems += _value_faults(where, f)
             if self.design.kind != "grid":
                 if f.low is None or f.high is None or not f.low < f.high:

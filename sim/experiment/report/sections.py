@@ -61,7 +61,8 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         r, k = design.morris_trajectories, len(exp.factors)
         lines.append(f"- **Design:** morris, {r} trajectories of {k + 1} points, {design.morris_levels} levels")
     else:
-        lines.append(f"- **Design:** {design.kind}" + (f", base sample {design.samples}" if design.samples else ""))
+        size = f", base sample {design.samples}" if design.kind == "sobol" else f", {design.samples} points"
+        lines.append(f"- **Design:** {design.kind}" + (size if design.samples else ""))
     if exp.factors:
         lines.append("- **Factors:**")
         for f in exp.factors:
