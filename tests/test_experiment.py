@@ -512,6 +512,27 @@ def test_a_policy_parameter_a_factor_sets_wrongly_names_the_factor_and_its_value
     ]
 
 
+def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value():
+    # An auditor's factor team = [2, -3] on reps.0.count was said only as the design point's values; a scale
+    # factor over every group says what it scaled by.
+    base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "unstructured"}]}
+    for factor, said in [
+        ({"name": "team", "target": "scenario.reps.0.count", "values": [2, -3]}, "set to -3 by factor team"),
+        (
+            {"name": "team", "target": "scenario.reps.*.count", "mode": "scale", "values": [-1]},
+            "scaled by -1 by factor",
+        ),
+    ]:
+        with pytest.raises(InputError) as e:
+            plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
+        point = e.value.problems[0].partition(": reps.")[0]
+        assert e.value.problems[0] == (
+            f"{point}: reps.0.count: Input should be greater than or equal to 0 ({said} team)"
+            if said.endswith("factor")
+            else f"{point}: reps.0.count: Input should be greater than or equal to 0 ({said})"
+        )
+
+
 def test_sampled_designs():
     base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}], "seed": 1}
     factors = [

@@ -12,6 +12,7 @@ import copy
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,6 +243,18 @@ def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
     return f" (set to {toml_text(overrides[key])} by factor {by[0]})" if by else ""
 
 
+def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment) -> str:
+    """`` (set to -3 by factor team)`` when ``problem`` (``<at>: reps.0.count: ...``) is of a scenario value a
+    factor set (or scaled) at the design point: the factor's value is the mistake, not the scenario file."""
+    key = problem.removeprefix(f"{at}: ").partition(":")[0]
+    for f in exp.factors:
+        pattern = f.target.removeprefix("scenario.")
+        if f.target.startswith("scenario.") and re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key):
+            how = "scaled by" if f.mode == "scale" else "set to"
+            return f" ({how} {toml_text(point.values[f.name])} by factor {f.name})"
+    return ""
+
+
 def _not_default(params: Strict) -> dict[str, Any]:
     """A policy's parameters that differ from their defaults, as JSON values (a run's key: the parameters given
     only at their defaults are no parameters given, as a policy with none written is keyed)."""
@@ -270,11 +283,12 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         # there (or, if it is valid, every policy's), not the first found alone.
         data, overrides, problems = apply_point(base_data, exp, point, frozenset(unloaded))
         problems = [*unknown, *problems]
+        at = f"design point {point.index} {point.values}"
         try:
-            scenario = parse_scenario(data, f"design point {point.index} {point.values}")
+            scenario = parse_scenario(data, at)
             current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
         except InputError as e:
-            raise InputError([*problems, *e.problems]) from None
+            raise InputError([*problems, *(p + _scenario_set_by(p, at, point, exp) for p in e.problems)]) from None
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
         for i, entry in enumerate(exp.policies):
             if entry.name in unloaded:
