@@ -17,9 +17,10 @@ import pytest
 from sim.errors import InputError
 from sim.experiment import runner as runner_module
 from sim.experiment.batch import execute_batch, open_batch
+from sim.experiment.comparison import comparison
 from sim.experiment.design import design_points, plan_runs, replication_seeds
 from sim.experiment.loading import load_experiment
-from sim.experiment.spec import comparison, parse_experiment
+from sim.experiment.spec import parse_experiment
 from sim.experiment.store import Store
 from sim.policies import make_policy
 from sim.scenario import load_scenario

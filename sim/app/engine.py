@@ -1,7 +1,7 @@
 """The what-if page's comparison engine: a paired comparison planned, run and summarised as ``covsim compare`` does.
 
 The page calls :func:`compare` and nothing else runs a model: the experiment is
-``covsim compare``'s (``sim.experiment.spec.comparison``: every policy on the
+``covsim compare``'s (``sim.experiment.comparison.comparison``: every policy on the
 same replication seeds, the first the baseline), with the policies' parameters
 the page set; the runs go to warm worker processes (``sim.experiment.pool``)
 and into an in-memory store; the statistics are those of the terminal summary
@@ -34,12 +34,13 @@ import pandas as pd
 from sim.codes import CAUSES
 from sim.config import parse_toml
 from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
+from sim.experiment.comparison import comparison
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer
 from sim.experiment.report.export import tidy_table
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
-from sim.experiment.spec import Experiment, PolicyEntry, comparison
+from sim.experiment.spec import Experiment, PolicyEntry
 from sim.experiment.stats import describe, paired_differences, run_values
 from sim.policies import policy_class
 from sim.sample_files import samples

@@ -324,7 +324,8 @@ def compare_command(
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
     with loading_libraries():
-        from sim.experiment.spec import comparison, metric_faults
+        from sim.experiment.comparison import comparison
+        from sim.experiment.spec import metric_faults
         from sim.policies import policy_params
 
     with reported_errors():

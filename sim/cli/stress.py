@@ -77,7 +77,7 @@ def stress_command(
     Rerunning the same command resumes it.
     """
     with loading_libraries():
-        from sim.experiment.spec import stress_experiment
+        from sim.experiment.comparison import stress_experiment
         from sim.experiment.suite import default_suite, load_suite_file, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
         from sim.policies.rollout import rollout_of

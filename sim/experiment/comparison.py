@@ -1,0 +1,68 @@
+"""The experiments the ``compare`` and ``stress`` commands run: policies named on the command line over one
+scenario file, paired on common random numbers (and, for a stress test, under each stress of a suite)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sim.experiment.spec import HEADLINE_METRICS, Experiment, PolicyEntry
+from sim.experiment.suite import Stress
+from sim.policies import make_policy, policy_class, policy_label
+from sim.scenario import Scenario
+
+
+def comparison(
+    scenario: Scenario,
+    scenario_file: str,
+    policies: Sequence[str],
+    replications: int,
+    seed: int | None = None,
+    quarters: int | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    metrics: Sequence[str] = (),
+) -> Experiment:
+    """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired, summarised
+    on ``metrics`` (none: ``HEADLINE_METRICS``; checked by ``spec.metric_faults``).
+
+    Each policy runs with its entry of ``params`` (none: its defaults; the command line's are resolved and
+    checked by ``sim.policies.policy_params``) and is labelled by ``sim.policies.policy_label`` (a user policy by
+    its ``name``, as ``covsim run`` labels it); the first is the baseline. The root seed is ``seed`` or else the scenario's; ``quarters``
+    (None: the scenario's) is recorded as the horizon. A name that is not a policy is an InputError naming
+    ``--policy``.
+    """
+    for name in policies:
+        make_policy(name, {}, where="--policy")
+    given = params or {}
+    return Experiment(
+        name=f"compare-{scenario.name}",
+        scenario=scenario_file,
+        seed=scenario.seed if seed is None else seed,
+        replications=replications,
+        quarters=quarters,
+        policies=tuple(
+            PolicyEntry(name=n, label=policy_label(policy_class(n)), params=dict(given.get(n, {}))) for n in policies
+        ),
+        metrics=tuple(metrics) or HEADLINE_METRICS,
+    )
+
+
+def stress_experiment(
+    scenario: Scenario,
+    scenario_file: str,
+    policies: Sequence[str],
+    suite: tuple[Stress, ...],
+    replications: int,
+    seed: int | None = None,
+    quarters: int | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    description: str = "",
+) -> Experiment:
+    """The experiment ``covsim stress`` runs: ``policies`` on the scenario of ``scenario_file``, unshocked and
+    under each stress of ``suite``, on common random numbers (see :func:`comparison` for the rest), described as
+    the suite file describes itself (``description``)."""
+    from sim.experiment.stress import STRESS_METRICS
+
+    base = comparison(scenario, scenario_file, policies, replications, seed, quarters, params)
+    changes = {"name": f"stress-{scenario.name}", "suite": suite, "metrics": STRESS_METRICS, "description": description}
+    return Experiment(**{**dict(base), **changes})
