@@ -628,3 +628,17 @@ def test_the_command_a_resume_is_told_to_run_can_be_pasted_as_printed(monkeypatc
     argv = ["covsim", "stress", "s.toml", "--policy", "pooled", "--out", "out/my results", "--fresh"]
     monkeypatch.setattr(sys, "argv", argv)
     assert rerun_command() == "covsim stress s.toml --policy pooled --out 'out/my results'"
+
+
+def test_an_unknown_policy_in_the_file_is_the_file_s_mistake_not_policy_s(tmp_path):
+    # A newcomer's scenario named [policy] segment_tier; covsim run, given no --policy, said "--policy: unknown
+    # policy", an option never given.
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL.read_text() + '\n[policy]\nname = "segment_tier"\n')
+    r = covsim("run", str(path), "--quarters", "1")
+    assert_bad_input(
+        r,
+        f"{path}: policy.name: unknown policy 'segment_tier' (did you mean 'segment_tiers'?) (built-in: hunter_farmer, "
+        "named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or "
+        "package.module:ClassName)",
+    )

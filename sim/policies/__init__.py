@@ -285,6 +285,8 @@ def _resolved(
     names: Sequence[str], params: dict[str, Any], scenario: Scenario, scenario_file: str
 ) -> list[tuple[Policy, dict[str, Any]]]:
     """``policies_for``'s policies, each with the parameters it was given, in the order of ``names``."""
+    if not names:  # the file's policy: a mistake in its name is the file's, not --policy's
+        policy_class(scenario.policy.name, f"{scenario_file}: policy.name")
     names = tuple(names) or (scenario.policy.name,)
     accepted = {name: cls.parameters() for name, cls in policy_classes(names).items()}
     policies: list[tuple[Policy, dict[str, Any]]] = []
