@@ -150,6 +150,27 @@ def refuse_removed(data: Any, reasons: dict[str, str]) -> Any:
     return data
 
 
+#: Each kind of covsim file, and the command it is given to, for a file given to the wrong one.
+_FILE_KINDS = {
+    "scenario": ("a scenario file", "run it with covsim run, compare or stress, or name it in an experiment file"),
+    "experiment": ("an experiment file", "run it with covsim experiment"),
+    "suite": ("a stress suite", "give it to covsim stress SCENARIO --suite"),
+}
+
+
+def require_kind(data: dict[str, Any], kind: str, source: str) -> None:
+    """InputError in one line when ``data`` is plainly a file of another kind than ``kind`` (``scenario``,
+    ``experiment``, ``suite``), which its schema would refuse key by key, none of them the mistake."""
+    marks = {
+        "scenario": "population" in data or "reps" in data,
+        "experiment": "policies" in data or isinstance(data.get("scenario"), str),
+        "suite": isinstance(data.get("stress"), list | dict),
+    }
+    (found, *others) = [k for k, marked in marks.items() if marked] or [kind]
+    if found != kind and not others:  # a file with the marks of two kinds is one of them with a mistake: its own
+        raise InputError([f"{source}: {_FILE_KINDS[found][0]}, not {_FILE_KINDS[kind][0]}: {_FILE_KINDS[found][1]}"])
+
+
 def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     """Validate a mapping (as read from TOML) into ``model``, strictly, or raise InputError.
 

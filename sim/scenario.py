@@ -31,6 +31,7 @@ from sim.config import (
     locate,
     read_toml,
     refuse_removed,
+    require_kind,
     validate_strict,
 )
 from sim.errors import InputError
@@ -430,6 +431,7 @@ def _unique_names(items: tuple[Any, ...], where: str) -> None:
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a mapping (as read from TOML) into a Scenario, or raise InputError."""
+    require_kind(data, "scenario", source)
     return validate_strict(Scenario, data, source)
 
 

@@ -642,3 +642,28 @@ def test_an_unknown_policy_in_the_file_is_the_file_s_mistake_not_policy_s(tmp_pa
         "named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or "
         "package.module:ClassName)",
     )
+
+
+def test_a_file_given_to_the_wrong_command_is_named_for_what_it_is(tmp_path):
+    # covsim run on an experiment file gave nine lines ("replications: unknown key (did you mean
+    # 'relationship'?)"), covsim experiment on a scenario "scenario: Field required" and more.
+    experiment = SMALL.parents[1] / "experiments" / "factorial.toml"
+    r = covsim("run", str(experiment))
+    assert_bad_input(r, f"{experiment}: an experiment file, not a scenario file: run it with covsim experiment")
+    r = covsim("experiment", str(SMALL), "--out", str(tmp_path / "out"))
+    assert_bad_input(
+        r,
+        f"{SMALL}: a scenario file, not an experiment file: run it with covsim run, compare or stress, or name it in "
+        "an experiment file",
+    )
+    suite = tmp_path / "suite.toml"
+    suite.write_text('[[stress]]\nname = "x"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n')
+    r = covsim("validate", str(suite))
+    assert_bad_input(r, f"{suite}: a stress suite, not a scenario file: give it to covsim stress SCENARIO --suite")
+    r = covsim("stress", str(SMALL), "--policy", "unstructured", "--suite", str(SMALL))
+    assert_bad_input(
+        r,
+        f"{SMALL}: a scenario file, not a stress suite: run it with covsim run, compare or stress, or name it in an "
+        "experiment file",
+    )
+    assert not (tmp_path / "out").exists()

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeGuard
 
 from sim.catalogue import CATALOGUE
 from sim.codes import ROLES
-from sim.config import Name, PolicyParam, validate_strict
+from sim.config import Name, PolicyParam, require_kind, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import policy_class, policy_label
@@ -321,6 +321,7 @@ class Experiment(Strict):
 
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
     """Validate a mapping (as read from TOML) into an Experiment, or raise InputError."""
+    require_kind(data, "experiment", source)
     return validate_strict(Experiment, _labelled(data), source)
 
 

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sim.config import Name, read_toml, validate_strict
+from sim.config import Name, read_toml, require_kind, validate_strict
 from sim.errors import InputError
 from sim.policies import make_policy
 from sim.policies.rollout import rollout_of
@@ -92,7 +92,9 @@ class SuiteFile(Strict):
 
 def load_suite_file(path: Path | str) -> SuiteFile:
     """A suite file, or InputError (one line per problem, naming the key path)."""
-    return validate_strict(SuiteFile, read_toml(path), str(path))
+    data = read_toml(path)
+    require_kind(data, "suite", str(path))
+    return validate_strict(SuiteFile, data, str(path))
 
 
 def load_suite(path: Path | str) -> tuple[Stress, ...]:
