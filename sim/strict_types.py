@@ -166,7 +166,7 @@ def _float(value: Any, loc: Loc, problems: list[Problem]) -> Any:
             return v
         problems.append((loc, "Input should be a finite number"))
         return INVALID
-    problems.append((loc, "Input should be a valid number"))
+    problems.append((loc, f"Input should be a valid number{_not(value)}"))  # not '1/3': a fraction is written 0.333
     return INVALID
 
 
@@ -180,10 +180,18 @@ def _exactly(kind: type, message: str) -> Check:
     return check
 
 
+def _boolean(value: Any, loc: Loc, problems: list[Problem]) -> Any:
+    if type(value) is bool:
+        return value
+    # TOML's words only: True, yes or 1 are a string or a number, and the message says which were meant.
+    problems.append((loc, f"Input should be true or false{_not(value)}"))
+    return INVALID
+
+
 _SCALARS: dict[Any, Check] = {
     int: _int,
     float: _float,
-    bool: _exactly(bool, "Input should be a valid boolean"),
+    bool: _boolean,
     str: _exactly(str, "Input should be a valid string"),
     type(None): _exactly(type(None), "Input should be None"),
 }

@@ -496,7 +496,7 @@ def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     with pytest.raises(InputError) as e:
         plan_runs(parse_experiment({**base, "policies": policies, "factors": factors}), load_scenario(SMALL))
     assert e.value.problems == [
-        "policies.0 (hunter_farmer) at design point 0: params.hunter_share: Input should be a valid number"
+        "policies.0 (hunter_farmer) at design point 0: params.hunter_share: Input should be a valid number, not 'half'"
     ]
 
 

@@ -249,7 +249,7 @@ def test_an_override_is_validated_again(small):
         small.with_overrides("x", **{"reps.0.count": -1, "relationship.monthly_retention": "high"})
     assert e.value.problems == [
         "x: reps.0.count: Input should be greater than or equal to 0",
-        "x: relationship.monthly_retention: Input should be a valid number",
+        "x: relationship.monthly_retention: Input should be a valid number, not 'high'",
     ]
 
 
