@@ -226,6 +226,19 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
         f"4 runs stored in {out}; write it again with: covsim report {out}"
     )
     assert (out / "store.sqlite").exists()
+    # Ctrl-C while it is written: it said "interrupted: nothing half-written is left", and not that the runs
+    # were all stored and one command writes the report.
+
+    def stopped(store, out_dir, step):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_report", stopped)
+    out = tmp_path / "cmp2"  # the first command's process still holds its store (here, the test's own)
+    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
+    assert result.exit_code == 130, result.stderr
+    assert lines_of(result.stderr)[-1] == (
+        f"interrupted while writing the report; 4 runs stored in {out}; write it again with: covsim report {out}"
+    )
 
 
 def test_unwritable_finds_the_nearest_existing_folder_and_creates_nothing(tmp_path):

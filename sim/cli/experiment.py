@@ -106,12 +106,12 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         try:
             with report_progress() as step:
                 report = write_report(batch.store, out_dir, step)
-        except OSError as e:  # the runs are stored: say so, and how to write the report once the cause is fixed
-            say_error(
-                f"the report could not be written ({os_error_text(e)}); "
-                f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; "
-                f"write it again with: covsim report {out_dir}"
-            )
+        except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
+            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it again with: "
+            if isinstance(e, KeyboardInterrupt):
+                click.echo(f"\ninterrupted while writing the report; {kept}covsim report {out_dir}", err=True)
+                sys.exit(EXIT_INTERRUPTED)
+            say_error(f"the report could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
             sys.exit(EXIT_FAILED)
         click.echo("\n" + _written(report, out_dir))
     if outcome.failed:
