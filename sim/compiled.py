@@ -83,7 +83,7 @@ def kernels_loaded() -> int:
 
 #: What a terminal is told when a process first compiles a loop (rather than loading it from numba's cache).
 COMPILING = (
-    "compiling covsim's loops for this machine (about 30 s, once after an install or an update; "
+    "compiling covsim's loops for this machine (up to a minute or two, once after an install or an update; "
     "later runs load them in under a second) ..."
 )
 

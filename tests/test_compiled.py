@@ -103,7 +103,7 @@ def _on_a_terminal(folder) -> str:
 
 
 def test_a_terminal_is_told_when_loops_are_compiled_and_not_when_they_are_loaded(tmp_path):
-    # A first run that compiles takes about 30 s, which would otherwise read as the model's own time.
+    # A first run that compiles takes half a minute or more, which would otherwise read as the model's own time.
     from sim.compiled import COMPILING
 
     pkg = tmp_path / "kernelpkg"
