@@ -15,7 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.files import atomic_write_text, missing_folders, remove_made
+from sim.files import atomic_write_text, missing_folders, remove_made, unwritable
 
 #: The sample folders, as the docs name them (relative to the checkout, or to where they are copied).
 FOLDERS = ("scenarios", "experiments")
@@ -60,6 +60,8 @@ def copy_samples(dest: Path) -> list[Path]:
     files_ = samples()
     if dest.exists() and not dest.is_dir():
         raise InputError([f"{dest}: exists and is not a folder"])
+    if (reason := unwritable(dest)) is not None:  # a file on the way to it, a read-only disk: said as --out says it
+        raise InputError([f"{dest}: {reason}; nothing was copied"])
     targets = {dest / rel: src for rel, src in files_.items()}
     existing = [f"{t}: already exists (choose another folder, or move it away)" for t in targets if t.exists()]
     if existing:

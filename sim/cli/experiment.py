@@ -401,7 +401,8 @@ def experiment_command(
 @click.command("report")
 @click.argument("out_dir", type=NamedPath("name the experiment's folder", file_okay=False, exists=True))
 def report_command(out_dir: Path) -> None:
-    """Write report.md, figures, results.csv and results.parquet from a stored experiment."""
+    """Write report.md, figures, results.csv and results.parquet from the store of an experiment, compare or
+    stress test."""
     with loading_libraries():
         from sim.experiment.report import write_report
         from sim.experiment.store import STORE_NAME, Store
