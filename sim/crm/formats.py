@@ -187,11 +187,13 @@ def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
         dates = pd.to_datetime(texts.where(texts != ""), format=pattern, errors="coerce")
     except ValueError as e:  # pandas refuses the pattern itself ("'Q' is a bad directive")
         raise InputError([f"--date-format: {pattern!r} is no date pattern: {e}"]) from None
-    return dates, (dates.isna() & (texts != "")).to_numpy()
+    # Days, as everything after counts them: a time of day kept made a deal closed at 09:00 on the day it was
+    # engaged at 10:00 close before it.
+    return dates.dt.normalize(), (dates.isna() & (texts != "")).to_numpy()
 
 
-#: Date patterns of other exports, tried on a date column the detected format cannot read all of, to name the
-#: --date-format that would [A: the ISO date with a time, as databases and Salesforce's API write it; German and
+#: Date patterns of other exports, tried on a file's dates when the detected format cannot read them all, to name
+#: the --date-format that would [A: the ISO date with a time, as databases and Salesforce's API write it; German and
 #: compact dates].
 OTHER_DATE_PATTERNS = (
     "%Y-%m-%d %H:%M:%S",
@@ -206,7 +208,8 @@ OTHER_DATE_PATTERNS = (
 
 
 def pattern_reading(texts: pd.Series) -> str | None:
-    """The first of :data:`OTHER_DATE_PATTERNS` that reads every non-blank one of ``texts``, or None."""
+    """The first of :data:`OTHER_DATE_PATTERNS` that reads every non-blank one of ``texts`` (every date column
+    of a file), or None."""
     return next((p for p in OTHER_DATE_PATTERNS if not read_dates(texts, p)[1].any()), None)
 
 

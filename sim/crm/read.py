@@ -125,10 +125,9 @@ def read_table(
     columns = dict(columns or {})
     where = str(path)
     require_regular_file(Path(path), MAX_CSV_BYTES, "a CRM export file")
-    # The signatures of .xlsx (a ZIP file) and .xls: a workbook read as text fails in ways that misname it.
-    if Path(path).exists() and _starts(Path(path), 4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
-        raise InputError([f"{where}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"])
-    try:
+    try:  # the signatures of .xlsx (a ZIP file) and .xls: a workbook read as text fails in ways that misname it
+        if _starts(Path(path), 4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+            raise InputError([f"{where}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"])
         sep = _separator(Path(path))
         raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
     except FileNotFoundError:
@@ -226,20 +225,18 @@ def read_table(
                 )
             aside[reason] |= mask
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
+    texts = pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str)
     try:
-        pattern, found = date_format(
-            pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str), formats.date, where
-        )
+        pattern, found = date_format(texts, formats.date, where)
     except InputError as e:
         problems, dates, found = problems + e.problems, [], []
     notes += found
+    unread = False
     for fld in dates:
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
         problems += _bad_cells(frame[fld], bad, where, col, date_name(pattern))
-        other = pattern_reading(frame[fld]) if bad.any() and formats.date == "auto" else None
-        if other is not None:  # the dates are fine, written another way: say how to read them
-            problems.append(f"{where}: {col}: every date in it is read with --date-format '{other}'")
+        unread |= bool(bad.any())
         frame[fld] = stamps
         outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
         if outside.any():
@@ -249,6 +246,11 @@ def read_table(
                 f"{frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): set aside ({_ASIDE['date_out_of_range']})"
             )
         aside["date_out_of_range"] |= outside
+    # The dates are fine, written another way: --date-format reads every date column of the export with one
+    # pattern, so one is named only where it reads them all.
+    other = pattern_reading(texts) if unread and formats.date == "auto" else None
+    if other is not None:
+        problems.append(f"{where}: every date in it is read with --date-format '{other}'")
     if kind == "pipeline" and "deal_stage" not in absent:
         blank = (frame["deal_stage"] == "").to_numpy()
         if blank.any():
@@ -318,11 +320,11 @@ SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 def _separator(path: Path) -> str:
-    """The file's field separator: the comma, or a semicolon or tab where the header read with commas is one
-    field holding one."""
+    """The file's field separator: of the comma, the semicolon and the tab, the one that splits the header into
+    the most fields (the comma on a tie; a name in quotes may hold another: ``account;"revenue, EUR"``)."""
     with open(path, encoding="utf-8-sig", newline="", errors="replace") as f:
-        header = next(csv.reader(f), [])
-    return next((mark for mark in (";", "\t") if len(header) == 1 and mark in header[0]), ",")
+        line = f.readline()
+    return max(SEPARATORS, key=lambda mark: len(next(csv.reader([line], delimiter=mark), [])))
 
 
 def _too_many_fields(row: int, fields: int, header: int, sep: str) -> str:
