@@ -1304,6 +1304,14 @@ def test_a_stress_with_a_rollout_is_read_from_the_rollout_even_with_an_earlier_s
     impact = report.split("## Impact")[1].split("\n## ")[0]
     rows = {row.split("|")[1].strip(): row.split("|")[2:] for row in impact.splitlines() if row.startswith("| `")}
     assert rows["`alone`"] == rows["`with_none_leaving`"] and len(rows) == 2
+    # A new description is no new experiment: no run reads it (it was refused, "the experiment's description
+    # changed"), and the report opens with it.
+    suite = tmp_path / "suite.toml"
+    suite.write_text(suite.read_text().replace("Does an attrition of no one change a rollout?", "Reworded."))
+    again = CliRunner().invoke(main, [*args, "--replications", "1", "--executor", "serial", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "0 runs done, 3 already stored" in again.stderr
+    assert (out / "report.md").read_text().startswith("# stress-small\n\nReworded.\n\n")
 
 
 def test_the_report_names_the_scenario_s_own_shocks_that_every_run_has(tmp_path):
