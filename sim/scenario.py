@@ -45,6 +45,8 @@ Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", 
 #: The largest amount a scenario may name (a median wallet, a seat's cost), currency units a year [A]:
 #: a trillion, beyond any account or seat, so that sums over millions of accounts stay finite.
 MAX_AMOUNT = 1e12
+#: The most customers (accounts, or buying units) a scenario may hold [A]: 500 times the 100,000 of DESIGN's world.
+MAX_CUSTOMERS = 50_000_000
 #: The largest lognormal spread a scenario may name [A]: exp(5 z) already spans a factor of e^20 between
 #: z = -2 and 2; a larger one overflows the draws (1e308 gave infinite revenue).
 MAX_SIGMA = 5.0
@@ -177,7 +179,7 @@ def _default_regions() -> tuple[Region, ...]:
 class Population(Strict):
     """The potential customers: how many and how they are distributed."""
 
-    customers: Annotated[int, Field(ge=1, le=50_000_000)]
+    customers: Annotated[int, Field(ge=1, le=MAX_CUSTOMERS)]
     industries: Annotated[tuple[Name, ...], Field(max_length=MAX_CATEGORIES)] = (
         "software",
         "manufacturing",

@@ -127,7 +127,7 @@ def test_figures_match_the_data(cli_run) -> None:
     assert sorted(g["region"] for g in data["reps"]) == ["Central", "East", "West"]
     assert "seats: 35 agents in 3 regions" in result.stdout
     # The population is of buying units: the headline says so, beside the export's own count of accounts.
-    assert "population 3,740 accounts (the export's 85 accounts x 44 buying units each)" in result.stdout
+    assert "population 3,740 buying units (85 accounts x 44 each; the export has 85 accounts)" in result.stdout
     assert "# median of 17 account potentials, 17 of them each account's annual won value" in out.read_text()
     for seg, fit in zip(pop["segments"], cal.segments, strict=True):
         for kind in ("new_logo", "expansion"):
@@ -335,6 +335,16 @@ def test_customers_scales_the_population_keeping_shares() -> None:
         "# --customers 200 accounts x 3 buying units each (--units) (accounts.csv has 85; segment shares kept)\n"
         "customers = 600\n"
     ) in text
+    assert "population 600 buying units (200 accounts x 3 each; the export has 85 accounts)" in "\n".join(
+        crm.summary_lines(scaled)
+    )
+    # The product past a scenario's bound is said of the two options, not of the file's population.customers.
+    with pytest.raises(InputError) as e:
+        crm.calibrate(cleaned, customers=30_000_000, units=2)
+    assert e.value.problems == [
+        "--customers 30,000,000 x --units 2: 60,000,000 buying units, more than a scenario holds (50,000,000); give "
+        "fewer accounts or units"
+    ]
 
 
 # ---- cleaning rules ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
 from sim.format import counted
-from sim.scenario import MAX_CATEGORIES, MAX_VALUE_SHARE
+from sim.scenario import MAX_CATEGORIES, MAX_CUSTOMERS, MAX_VALUE_SHARE
 from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
@@ -98,6 +98,13 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             "hunt; to study hunting, set a lower customer_share in the scenario"
         )
     accounts = n_total if customers is None else customers
+    if accounts * units > MAX_CUSTOMERS:  # the scenario's bound, said of the options that make the product
+        raise InputError(
+            [
+                f"--customers {accounts:,} x --units {units}: {accounts * units:,} buying units, more than a scenario "
+                f"holds ({MAX_CUSTOMERS:,}); give fewer accounts or units"
+            ]
+        )
     if units > 1:
         notes.append(
             f"--units {units}: each account is modelled as {units} buying units (population {accounts:,} x {units} = "

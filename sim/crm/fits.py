@@ -115,11 +115,12 @@ def summary_lines(cal: Calibration) -> list[str]:
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
-        + f"); population {cal.customers:,} accounts"
+        + f"); population {cal.customers:,} "
         + (
-            f" (the export's {cal.accounts_in_file:,} accounts x {cal.units} buying units each)"
-            if cal.units > 1 and cal.customers == cal.accounts_in_file * cal.units
-            else ""
+            f"buying units ({cal.customers // cal.units:,} accounts x {cal.units} each; the export has "
+            f"{cal.accounts_in_file:,} accounts)"
+            if cal.units > 1
+            else "accounts"
         ),
         "",
         f"{'segment':<11} {'accounts':>8} {'share':>6} {'customers':>9} {'potential':>10} {'sigma':>6} "
