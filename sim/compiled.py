@@ -83,8 +83,8 @@ def kernels_loaded() -> int:
 
 #: What a terminal is told when a process first compiles a loop (rather than loading it from numba's cache).
 COMPILING = (
-    "compiling covsim's loops for this machine (up to a minute or two, once after an install or an update; "
-    "later runs load them in under a second) ..."
+    "compiling covsim's loops for this machine (half a minute to a minute and a half, once after an install "
+    "or an update; later runs load them in under a second) ..."
 )
 
 

@@ -284,6 +284,11 @@ def _not_a(value: Any) -> str:
 
 
 def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
+    # Whether its items are tables (strict models, or a union of them: the shocks), which [[name]] writes.
+    item_types = [unwrap(a, FieldInfo())[0] for a in args if a is not Ellipsis]
+    tables = all(
+        hasattr(t, "_validate") or any(hasattr(u, "_validate") for u in typing.get_args(t)) for t in item_types
+    )
     if len(args) == 2 and args[1] is Ellipsis:
         item = check_for(args[0], None)
 
@@ -306,7 +311,7 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if not isinstance(value, list | tuple):
             # A single [name] table where [[name]] tables were meant is the likely slip in a TOML file.
-            hint = f" (a list of tables is written [[{loc[-1]}]], each)" if isinstance(value, dict) and loc else ""
+            hint = f" (a list of tables is written [[{loc[-1]}]], each)" if tables and isinstance(value, dict) else ""
             problems.append((loc, f"Input should be a list ([...]){_not_a(value)}{hint}"))
             return INVALID
         if spec.max_length is not None and len(value) > spec.max_length:  # too long: its items are not read

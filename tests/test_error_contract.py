@@ -111,6 +111,14 @@ def test_an_out_that_is_a_pipe_or_device_is_refused_and_left_as_it_is(tmp_path):
     ]
     assert all(stat.S_ISFIFO(p.lstat().st_mode) for p in (fifo, tmp_path / "metrics.csv"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.toml", "metrics.csv"]
+    # A link to a device (as /dev/stdout is) would be replaced by a file: refused too, the link left as it is.
+    link = tmp_path / "link.toml"
+    link.symlink_to("/dev/null")
+    result = invoke("calibrate", "--accounts", "a", "--pipeline", "p", "--teams", "t", "--out", str(link))
+    assert lines_of(result.stderr) == [
+        f"error: --out {link}: a device, not a file; name the scenario file to write; nothing was read"
+    ]
+    assert link.is_symlink() and os.readlink(link) == "/dev/null"
 
 
 def test_a_read_only_file_system_is_refused_before_any_run():

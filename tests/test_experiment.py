@@ -422,6 +422,17 @@ def test_misspelt_metrics_beside_the_one_they_are_read_as_do_not_hide_the_rest(t
     assert said == ["replicatons", *unknown, "policies.0.name", "factors.0.target"]
 
 
+def test_more_unknown_metrics_than_stand_ins_are_each_said(tmp_path):
+    # 78 of them ended in "covsim failed unexpectedly (StopIteration)", and from about 50 on the stand-ins were
+    # a role's or a line's metrics, refused for the scenario.
+    path = tmp_path / "e.toml"
+    names = ", ".join(f'"nope{i}"' for i in range(78))
+    path.write_text(f'name = "x"\nscenario = "{SMALL}"\nmetrics = [{names}]\n[[policies]]\nname = "unstructured"\n')
+    with pytest.raises(InputError) as e:
+        load_experiment(path, plan_runs)
+    assert [p.removeprefix(f"{path}: ").split(":")[0] for p in e.value.problems] == [f"metrics.{i}" for i in range(78)]
+
+
 def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     # Before, a factor that matched nothing stopped the plan, and the policies' problems came on the next try.
     base = {"name": "x", "scenario": "s", "seed": 1}

@@ -89,7 +89,7 @@ def test_defaults_and_types_as_stored():
         ("name", "A", "String should match pattern '^[a-z]+$'"),  # a pattern with no words: as it is
         ("name", 3, "Input should be a valid string"),
         ("items", "1", "Input should be a list ([...]), not '1'"),
-        ("items", {"a": 1}, "Input should be a list ([...]), not a table (a list of tables is written [[items]], each)"),
+        ("items", {"a": 1}, "Input should be a list ([...]), not a table"),  # of numbers: no [[items]] to write
         ("items", [1, 2, 3, 4], "Tuple should have at most 3 items after validation, not 4"),
         ("pair", [1, 2, 3], "Tuple should have at most 2 items after validation, not 3"),
         ("params", [1], "Input should be a table ({ key = value, ... }), not a list"),

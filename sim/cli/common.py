@@ -194,16 +194,16 @@ def check_out(
 
 
 def not_a_file(path: Path) -> str:
-    """What stands at ``path`` that a file written there would replace (a device, a named pipe, a socket: ``a
-    named pipe``) or cannot (a folder, or a link to one), or "": nothing, a regular file, or a link to anything
-    else (the rename replaces the link, not what it points at)."""
-    if path.is_dir():
-        return "a folder"
+    """What stands at ``path``, or at the end of the link there, that a file written there would replace or
+    hide (a device, a named pipe, a socket: ``a named pipe``; a link to one, as /dev/stdout is, replaced would
+    break it) or cannot (a folder), or "": nothing, or a regular file."""
     try:
-        mode = path.lstat().st_mode
-    except OSError:  # nothing there
+        mode = path.stat().st_mode
+    except OSError:  # nothing there, or a link to nothing
         return ""
-    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISREG(mode):
         return ""
     return (
         "a device"

@@ -279,16 +279,12 @@ def _fit_segment(
         )
     good = pot[np.isfinite(pot) & (pot > 0)]
     if good.size == 0:
-        why = (
-            "no won deal of the export is worth more than 0"
-            if math.isnan(overall_ratio)
-            else "its accounts without one have a revenue of 0"
-        )
+        # Every account here has a positive revenue (cleaning sets the others aside): no won value anywhere is why.
         raise InputError(
             [
                 f"segment {name}: no account gets a positive potential: it comes from the value of an account's won "
                 "deals (pipeline close_value), or, with none, from its revenue at the won value per unit of revenue "
-                f"of the accounts with some, and {why}"
+                "of the accounts with some, and no won deal of the export is worth more than 0"
             ]
         )
     p_median = float(np.median(good))

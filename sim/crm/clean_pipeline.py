@@ -291,7 +291,8 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
     else:
         report.note(
             f"{where}: --cutoff {cutoff}: {counted(int(later.sum()), 'opportunity', 'opportunities')} engaged on or "
-            f"after it set aside; {int((~later).sum()):,} engaged before it are used"
+            f"after it set aside; {counted(int((~later).sum()), 'opportunity', 'opportunities')} engaged before it "
+            f"{'is' if int((~later).sum()) == 1 else 'are'} used"
         )
     report.set_aside_rows("engaged_after_cutoff", int(later.sum()))
     pipe = pipe[~later].copy()

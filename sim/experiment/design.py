@@ -250,8 +250,10 @@ def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment)
     for f in exp.factors:
         pattern = f.target.removeprefix("scenario.")
         if f.target.startswith("scenario.") and re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key):
-            how = "scaled by" if f.mode == "scale" else "set to"
-            return f" ({how} {toml_text(point.values[f.name])} by factor {f.name})"
+            value = point.values[f.name]
+            if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
+                value = round(value)
+            return f" ({'scaled by' if f.mode == 'scale' else 'set to'} {toml_text(value)} by factor {f.name})"
     return ""
 
 

@@ -75,8 +75,15 @@ def _known_metrics(data: dict[str, Any]) -> dict[str, Any]:
     metrics = data.get("metrics")
     if not isinstance(metrics, list) or all(not isinstance(m, str) or m in CATALOGUE for m in metrics):
         return data
-    spare = iter([m for m in dict.fromkeys((*HEADLINE_METRICS, *CATALOGUE)) if m not in metrics])
-    return {**data, "metrics": [m if not isinstance(m, str) or m in CATALOGUE else next(spare) for m in metrics]}
+    # Headline metrics, which every scenario has (a role's or a line's would be checked against it); past them
+    # (more unknown metrics than those), one stands in twice, and the checks after it go unsaid.
+    spare = iter([m for m in HEADLINE_METRICS if m not in metrics])
+    return {
+        **data,
+        "metrics": [
+            m if not isinstance(m, str) or m in CATALOGUE else next(spare, HEADLINE_METRICS[0]) for m in metrics
+        ],
+    }
 
 
 #: What plans an experiment's runs on its base scenario, raising InputError (``sim.experiment.design.plan_runs``;

@@ -24,9 +24,9 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         "## Impact of each stress",
         "",
         "Paired against the unshocked run on the same seeds, over the quarters from the stress's first on (before "
-        "it a run is the unshocked run, or, for a rollout, the model in force: those quarters are left out; what "
-        "that model leaves behind is what the rollout starts from): the mean difference over replications with "
-        "its 95% "
+        "it a run is the unshocked run, or, for a rollout, the model in force: those quarters are left out, and a "
+        "stress with a rollout is read from the rollout's quarter, whatever its other shocks; what that model "
+        "leaves behind is what the rollout starts from): the mean difference over replications with its 95% "
         "t interval (per comparison; not adjusted for the number of rows), the same relative to the unshocked "
         f"mean over those quarters, the worst replication's difference, and, from quarter to quarter, "
         f"`{RECOVERY_METRIC}`'s deepest mean gap to the unshocked run with its paired 95% interval (marked within "
@@ -180,4 +180,4 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
 def suite_section(f: Findings) -> list[str]:
     """The stresses run, with what each does."""
     rows = [[code(s), str(f.first_quarter.get(s, "-")), f.description.get(s, "")] for s in f.stresses]
-    return ["## The suite", "", md_table(["stress", "from quarter", "what happens"], rows, "lrl")]
+    return ["## The suite", "", md_table(["stress", "read from quarter", "what happens"], rows, "lrl")]
