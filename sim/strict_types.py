@@ -170,28 +170,23 @@ def _float(value: Any, loc: Loc, problems: list[Problem]) -> Any:
     return INVALID
 
 
-def _exactly(kind: type, message: str) -> Check:
+def _exactly(kind: type, message: str, given: bool = False) -> Check:
+    """The check that a value is of ``kind`` exactly, else ``message`` (``given``: and the value, where short)."""
+
     def check(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if type(value) is kind:
             return value
-        problems.append((loc, message))
+        problems.append((loc, f"{message}{_not(value) if given else ''}"))
         return INVALID
 
     return check
 
 
-def _boolean(value: Any, loc: Loc, problems: list[Problem]) -> Any:
-    if type(value) is bool:
-        return value
-    # TOML's words only: True, yes or 1 are a string or a number, and the message says which were meant.
-    problems.append((loc, f"Input should be true or false{_not(value)}"))
-    return INVALID
-
-
 _SCALARS: dict[Any, Check] = {
     int: _int,
     float: _float,
-    bool: _boolean,
+    # TOML's words only: True, yes or 1 are a string or a number, and the message says which was given.
+    bool: _exactly(bool, "Input should be true or false", given=True),
     str: _exactly(str, "Input should be a valid string"),
     type(None): _exactly(type(None), "Input should be None"),
 }

@@ -151,7 +151,8 @@ def _agents_without_opportunities(
     no_deal = tuple(a for a in teams["sales_agent"] if a not in worked)
     if no_deal:
         report.note(
-            f"{team_file}: {len(no_deal)} of {counted(len(teams), 'agent')} {_have(len(no_deal))} no opportunity in {where} "
+            f"{team_file}: {len(no_deal)} of {counted(len(teams), 'agent')} {_verb(len(no_deal), 'has', 'have')} no "
+            f"opportunity in {where} "
             f"({name_list(list(no_deal))}): kept as seats (new hires or a gap in the export)"
         )
     return no_deal
@@ -185,9 +186,10 @@ def _match_accounts(pipe: pd.DataFrame, where: str, acc: pd.DataFrame, accounts:
             report.note(f"{where}: account {v!r} ({c:,}) read as {match!r} of {accounts.name} (case or spacing)")
     pipe["account"] = pipe["account"].map(lambda v: account_fixes.get(v, v))
     if unknown_accounts:
+        naming = sum(unknown_accounts.values())
         report.note(
-            f"{where}: {counted(sum(unknown_accounts.values()), 'opportunity', 'opportunities')} "
-            f"{'names' if sum(unknown_accounts.values()) == 1 else 'name'} {counted(len(unknown_accounts), 'account')} "
+            f"{where}: {counted(naming, 'opportunity', 'opportunities')} {_verb(naming, 'names', 'name')} "
+            f"{counted(len(unknown_accounts), 'account')} "
             f"not in {accounts.name} ({name_list(sorted(unknown_accounts))}): kept in team-level counts, set aside "
             f"from per-segment rates"
         )
@@ -201,7 +203,8 @@ def _accounts_without_opportunities(pipe: pd.DataFrame, acc: pd.DataFrame, acc_f
     no_opportunity = sorted(set(acc["account"]) - set(pipe["account"]))
     if no_opportunity:
         report.note(
-            f"{acc_file}: {counted(len(no_opportunity), 'account')} {_have(len(no_opportunity))} no opportunity "
+            f"{acc_file}: {counted(len(no_opportunity), 'account')} {_verb(len(no_opportunity), 'has', 'have')} no "
+            "opportunity "
             f"({name_list(no_opportunity)}): kept in "
             f"the population (they lower their segment's opportunity rate)"
         )
@@ -289,10 +292,11 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
             "engaged on or after it, so it cuts nothing from the export's end"
         )
     else:
+        used = int((~later).sum())
         report.note(
             f"{where}: --cutoff {cutoff}: {counted(int(later.sum()), 'opportunity', 'opportunities')} engaged on or "
-            f"after it set aside; {counted(int((~later).sum()), 'opportunity', 'opportunities')} engaged before it "
-            f"{'is' if int((~later).sum()) == 1 else 'are'} used"
+            f"after it set aside; {counted(used, 'opportunity', 'opportunities')} engaged before it "
+            f"{_verb(used, 'is', 'are')} used"
         )
     report.set_aside_rows("engaged_after_cutoff", int(later.sum()))
     pipe = pipe[~later].copy()
@@ -309,11 +313,11 @@ def _as_of_cutoff(pipe: pd.DataFrame, where: str, cutoff: date, path: str, repor
     return pipe
 
 
-def _have(n: int) -> str:
-    """The verb after ``n`` of something: ``has`` for one, ``have`` for more (or none)."""
-    return "has" if n == 1 else "have"
+def _verb(n: int, one: str, more: str) -> str:
+    """The verb after ``n`` of something: ``one`` (``has``) for one, ``more`` (``have``) for more, or none."""
+    return one if n == 1 else more
 
 
 def _opportunities_have(n: int) -> str:
     """``1 opportunity has``, ``3 opportunities have``."""
-    return f"{counted(n, 'opportunity', 'opportunities')} {_have(n)}"
+    return f"{counted(n, 'opportunity', 'opportunities')} {_verb(n, 'has', 'have')}"
