@@ -340,7 +340,7 @@ def test_customers_scales_the_population_keeping_shares() -> None:
     )
     # The product past a scenario's bound is said of the two options, not of the file's population.customers.
     with pytest.raises(InputError) as e:
-        crm.calibrate(cleaned, customers=30_000_000, units=2)
+        crm.check_population(crm.calibrate(cleaned, customers=30_000_000, units=2))
     assert e.value.problems == [
         "--customers 30,000,000 x --units 2: 60,000,000 buying units, more than a scenario holds (50,000,000); give "
         "fewer accounts or units"

@@ -131,6 +131,7 @@ def calibrate_command(
         from sim.crm import (
             auto_units,
             calibrate,
+            check_population,
             check_scenario_text,
             clean,
             parse_columns,
@@ -160,6 +161,7 @@ def calibrate_command(
         cleaned, notes = clean(export, cutoff_date)
         chosen = auto_units(cleaned) if units is None else units
         calibration = calibrate(cleaned, customers, chosen)
+        check_population(calibration)
         all_notes = [*notes, *calibration.notes]
         if units is None:
             all_notes.append(

@@ -29,7 +29,7 @@ exported here, so ``sim.crm.cleaning`` is always the module and ``crm.clean``
 always the function.
 """
 
-from sim.crm.calibration import BERNOULLI_SHORTFALL, TOP_LIFT, auto_units, calibrate, units_for
+from sim.crm.calibration import BERNOULLI_SHORTFALL, TOP_LIFT, auto_units, calibrate, check_population, units_for
 from sim.crm.cleaning import KNOWN_SECTORS, Cleaned, clean
 from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit, summary_lines
 from sim.crm.formats import Formats, parse_formats
@@ -52,6 +52,7 @@ __all__ = [
     "TeamFit",
     "auto_units",
     "calibrate",
+    "check_population",
     "check_scenario_text",
     "clean",
     "fix_categories",

@@ -98,13 +98,6 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             "hunt; to study hunting, set a lower customer_share in the scenario"
         )
     accounts = n_total if customers is None else customers
-    if accounts * units > MAX_CUSTOMERS:  # the scenario's bound, said of the options that make the product
-        raise InputError(
-            [
-                f"--customers {accounts:,} x --units {units}: {accounts * units:,} buying units, more than a scenario "
-                f"holds ({MAX_CUSTOMERS:,}); give fewer accounts or units"
-            ]
-        )
     if units > 1:
         notes.append(
             f"--units {units}: each account is modelled as {units} buying units (population {accounts:,} x {units} = "
@@ -131,7 +124,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         files=files,
         cutoff=cleaned.cutoff,
         units=units,
-        customers=accounts * units,
+        accounts=accounts,
         accounts_in_file=n_total,
         thresholds=(q_lo, q_hi),
         segments=tuple(fits),
@@ -141,6 +134,20 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         countries=cleaned.countries,
         notes=tuple(notes),
     )
+
+
+def check_population(cal: Calibration) -> None:
+    """InputError when the scenario's customers, its accounts x buying units, pass the most a scenario holds,
+    said of the two options that make them and before any file is written (the scenario's own check names its
+    ``population.customers``, which the user never typed). Apart from :func:`calibrate`, which studies such a
+    world's numbers all the same (a test takes value shares past their bound with millions of units)."""
+    if cal.customers > MAX_CUSTOMERS:
+        raise InputError(
+            [
+                f"--customers {cal.accounts:,} x --units {cal.units}: {cal.customers:,} buying units, more than a "
+                f"scenario holds ({MAX_CUSTOMERS:,}); give fewer accounts or units"
+            ]
+        )
 
 
 def auto_units(cleaned: Cleaned) -> int:

@@ -92,7 +92,7 @@ class Calibration:
     files: dict[str, str]
     cutoff: date | None
     units: int  # buying units per account
-    customers: int
+    accounts: int  # the scenario's (--customers, or the file's), each of ``units`` buying units
     accounts_in_file: int
     thresholds: tuple[float, float]
     segments: tuple[SegmentFit, ...]
@@ -101,6 +101,11 @@ class Calibration:
     industries: tuple[str, ...]
     countries: dict[str, int]
     notes: tuple[str, ...]
+
+    @property
+    def customers(self) -> int:
+        """The scenario's customers: its buying units, ``accounts`` x ``units``."""
+        return self.accounts * self.units
 
 
 def summary_lines(cal: Calibration) -> list[str]:
@@ -117,7 +122,7 @@ def summary_lines(cal: Calibration) -> list[str]:
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
         + f"); population {cal.customers:,} "
         + (
-            f"buying units ({cal.customers // cal.units:,} accounts x {cal.units} each; the export has "
+            f"buying units ({cal.accounts:,} accounts x {cal.units} each; the export has "
             f"{cal.accounts_in_file:,} accounts)"
             if cal.units > 1
             else "accounts"

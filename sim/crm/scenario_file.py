@@ -169,11 +169,10 @@ def _write_population(w: _Writer, cal: Calibration) -> dict[str, Any]:
     pop: dict[str, Any] = {}
     w.header("[population]")
     each = f" x {cal.units} buying units each (--units)" if cal.units > 1 else ""
-    if cal.customers == cal.accounts_in_file * cal.units:
+    if cal.accounts == cal.accounts_in_file:
         why = f"{accf}: {cal.accounts_in_file} accounts with a revenue{each or ' (default of --customers)'}"
     else:
-        accounts = cal.customers // cal.units
-        why = f"--customers {accounts:,} accounts{each} ({accf} has {cal.accounts_in_file}; segment shares kept)"
+        why = f"--customers {cal.accounts:,} accounts{each} ({accf} has {cal.accounts_in_file}; segment shares kept)"
     w.key(pop, "customers", cal.customers, why)
     w.key(
         pop,
