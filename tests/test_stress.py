@@ -330,6 +330,44 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
     ]
 
 
+def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
+    # A malformed stress (a share of 1.5) used to hide the other stresses' scenario checks until it was mended.
+    path = tmp_path / "suite.toml"
+    path.write_text(
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }]\n'
+        '[[stress]]\nname = "big"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
+        '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n'
+        '[[stress]]\nname = "big"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
+    )
+    result = CliRunner().invoke(
+        main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {path}: stress.0 (late): shocks.0.quarter: 9 is after the last quarter (4)",
+        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "big")',
+        f"error: {path}: stress.2 (late): name 'late' is used twice",
+        f"error: {path}: stress.3 (big): name 'big' is used twice",
+        f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope'",
+    ]
+    assert not (tmp_path / "o").exists()
+    # --quarters's horizon is named beside a past-horizon quarter in this pass too; a file's own problem first.
+    path.write_text(
+        'stresses = 1\n[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n'
+        '[[stress]]\nname = "bad"\nshocks = []\n'
+    )
+    result = CliRunner().invoke(
+        main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path), "--quarters", "2"]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"error: {path}: stresses: unknown key"), lines
+    assert lines[1:] == [
+        f"error: {path} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)",
+        f'error: {path}: stress.1.shocks: at least one shock is needed (in the block named "bad")',
+    ]
+
+
 # ---- the command --------------------------------------------------------------------------
 
 SUITE = """

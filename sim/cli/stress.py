@@ -78,7 +78,7 @@ def stress_command(
     """
     with loading_libraries():
         from sim.experiment.comparison import stress_experiment
-        from sim.experiment.suite import default_suite, load_suite_file, suite_problems
+        from sim.experiment.suite import checked_suite, default_suite, suite_problems
         from sim.policies import command_line_params, make_policy, policy_params
         from sim.policies.rollout import rollout_of
 
@@ -86,6 +86,8 @@ def stress_command(
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
         scenario = at_horizon(scenario, scenario_file, quarters)
         chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
+        # A shock past the horizon is past the one --quarters set, not the file's.
+        horizon = f"with --quarters {quarters}" if quarters is not None else ""
         if scenario.quarters < 2:
             raise InputError([f"{scenario_file}: quarters: a stress test needs at least 2 (shocks start in quarter 2)"])
         if suite_name == DEFAULT_SUITE:
@@ -101,7 +103,10 @@ def stress_command(
             where = "--current" if current else f"{scenario_file}: policy"
             in_force = command_line_params(name, params, scenario, where if current else f"{where}.name")
             make_policy(name, in_force, where, scenario)
-            suite, source, description = default_suite(scenario, name, in_force), "default suite", ""
+            suite = default_suite(scenario, name, in_force)
+            if problems := suite_problems(suite, scenario, "default suite", str(scenario_file), horizon):
+                raise InputError(problems)
+            description = ""
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
@@ -111,13 +116,8 @@ def stress_command(
                 )
             if Path(suite_name).is_dir():
                 raise InputError([f"--suite {suite_name}: a folder; name the suite file in it"])
-            suite_file = load_suite_file(suite_name)
-            suite, source, description = suite_file.stress, suite_name, suite_file.description
-        # A shock past the horizon is past the one --quarters set, not the file's.
-        horizon = f"with --quarters {quarters}" if quarters is not None else ""
-        problems = suite_problems(suite, scenario, source, str(scenario_file), horizon)
-        if problems:
-            raise InputError(problems)
+            suite_file = checked_suite(suite_name, scenario, str(scenario_file), horizon)
+            suite, description = suite_file.stress, suite_file.description
         experiment = stress_experiment(
             scenario,
             str(scenario_file),

@@ -18,6 +18,7 @@ A suite file holds ``[[stress]]`` tables::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from sim.policies import make_policy
 from sim.policies.rollout import rollout_of
 from sim.scenario import Scenario
 from sim.shocks import ModelRollout, Shock, attributed, shock_text
-from sim.strict import Strict, model_validator
+from sim.strict import Strict, ValidationError, model_validator
 
 #: The name of the unshocked reference run, which every suite has first.
 UNSHOCKED = "none"
@@ -95,6 +96,45 @@ def load_suite_file(path: Path | str) -> SuiteFile:
     data = read_toml(path)
     require_kind(data, "suite", str(path))
     return validate_strict(SuiteFile, data, str(path))
+
+
+def checked_suite(
+    path: Path | str, scenario: Scenario, scenario_file: str | None = None, horizon: str = ""
+) -> SuiteFile:
+    """A suite file that fits ``scenario``, or InputError with every problem at once, in the order of the
+    stresses: each malformed stress's (a share of 1.5) and each well-formed one's on the scenario
+    (:func:`suite_problems`), so that a format mistake in one stress does not hide a repeated name or a
+    quarter after the horizon in another until it is mended."""
+    source = str(path)
+    data = read_toml(path)
+    require_kind(data, "suite", source)
+    try:
+        suite = validate_strict(SuiteFile, data, source)
+    except InputError as e:
+        tables = data.get("stress")
+        tables = tables if isinstance(tables, list) else []
+        formed = {i: stress for i, stress in enumerate(map(_well_formed, tables)) if stress is not None}
+        names = [t.get("name") if isinstance(t, dict) else None for t in tables]
+        problems = [*e.problems, *suite_problems(formed, scenario, source, scenario_file, horizon, names)]
+        raise InputError(sorted(problems, key=lambda p: _stress_number(p, source))) from None
+    problems = suite_problems(suite.stress, scenario, source, scenario_file, horizon)
+    if problems:
+        raise InputError(problems)
+    return suite
+
+
+def _well_formed(table: object) -> Stress | None:
+    """A suite file's ``[[stress]]`` table as a Stress, or None if it has a problem of its own."""
+    try:
+        return Stress.model_validate(table)
+    except ValidationError:
+        return None
+
+
+def _stress_number(problem: str, source: str) -> int:
+    """The number of the stress a problem of ``source`` is in (its horizon's words aside); -1 for the file's."""
+    found = re.match(re.escape(source) + r"(?: \([^)]*\))?: stress\.(\d+)", problem)
+    return int(found.group(1)) if found else -1
 
 
 def load_suite(path: Path | str) -> tuple[Stress, ...]:
@@ -196,16 +236,24 @@ _PAST_HORIZON = re.compile(r": shocks\.\d+\.quarter: ")
 
 
 def suite_problems(
-    stresses: tuple[Stress, ...], scenario: Scenario, source: str, scenario_file: str | None = None, horizon: str = ""
+    stresses: Sequence[Stress] | Mapping[int, Stress],
+    scenario: Scenario,
+    source: str,
+    scenario_file: str | None = None,
+    horizon: str = "",
+    names: Sequence[object] | None = None,
 ) -> list[str]:
     """What is wrong with ``stresses`` on ``scenario`` (of ``scenario_file``), one line each naming ``source`` and
     the stress: a reserved or repeated name, shocks the scenario refuses (a quarter after its horizon, a
     segment it lacks), or a rollout's model in force that cannot be made, each shock by its number in its own
     file. ``horizon`` (``with --quarters 2``) says what set the scenario's horizon, beside the source of a shock
-    after it only."""
+    after it only. ``stresses`` by their numbers in the file (some of a file's, the others malformed) has the
+    ``names`` of all of them, in order, for the repeated-name check."""
     problems = []
-    names = [s.name for s in stresses]
-    for i, stress in enumerate(stresses):
+    numbered = stresses.items() if isinstance(stresses, Mapping) else enumerate(stresses)
+    if names is None:
+        names = [s.name for s in stresses.values()] if isinstance(stresses, Mapping) else [s.name for s in stresses]
+    for i, stress in numbered:
         where = f"{source}: stress.{i} ({stress.name})"
         if stress.name == UNSHOCKED:
             problems.append(f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")
