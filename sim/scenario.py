@@ -255,7 +255,8 @@ class Workforce(Strict):
     backfill_weeks: Annotated[int, Field(ge=1, le=520)] = 12
     """Weeks a seat stays vacant before its replacement starts (at the start of the ramp)."""
     travel_speed_kmh: Positive = 60.0
-    """Average travel speed for field visits, km per hour (one way from the home base: visits are chained)."""
+    """Average travel speed for field visits, km per hour (one way from the home base, standing in for a trip
+    that chains several visits and shares the way back)."""
 
     @model_validator(mode="after")
     def _check(self) -> Workforce:

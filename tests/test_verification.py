@@ -393,17 +393,27 @@ def test_response_functions_reproduce_their_defining_points():
     assert response_multiplier(np.array([-3.0]), g)[0] == g.b
 
 
-def test_default_adbudg_elasticities_are_in_the_published_range():
-    # docs/scenario-format.md section 3 ([L]): the default ADBUDG curve's elasticity
-    # x y'(x) / y(x) is 0.23 at 0.5, 0.33 at 1, 0.32 at 1.59 and 0.29 at 2, i.e. inside
-    # the published 0.2-0.4 range of selling-effort elasticities. Closed form:
-    # y' = (a - b) c d x^(c-1) / (d + x^c)^2.
+def test_default_response_elasticities_are_as_documented():
+    # docs/ODD.md 7.3 and scenario-format.md section 3: the default ADBUDG curve's elasticity
+    # x y'(x) / y(x) is 0.23 at 0.5, 0.33 at 1, 0.32 at 1.59 and 0.29 at 2 for a fully responsive
+    # account (rho = 1), inside the published 0.2-0.4 range of selling-effort elasticities; the
+    # average account (rho = 0.5) realises half of the lift, and its elasticity x lift' / lift is
+    # 0.13, 0.20, 0.20 and 0.19, below it. Closed form: y' = (a - b) c d x^(c-1) / (d + x^c)^2.
     f = Adbudg()
-    for x, documented in ((0.5, 0.23), (1.0, 0.33), (f.d ** (1 / f.c), 0.32), (2.0, 0.29)):
-        y = float(response_multiplier(np.array([x]), f)[0])
+    for x, full, average in ((0.5, 0.23, 0.13), (1.0, 0.33, 0.20), (f.d ** (1 / f.c), 0.32, 0.20), (2.0, 0.29, 0.19)):
         dy = (f.a - f.b) * f.c * f.d * x ** (f.c - 1) / (f.d + x**f.c) ** 2
-        assert x * dy / y == pytest.approx(documented, abs=0.005)
-        assert 0.2 <= x * dy / y <= 0.4
+        for rho, documented in ((1.0, full), (0.5, average)):
+            lift = float(demand_lift(np.array([x]), np.array([rho]), f)[0])
+            assert x * rho * dy / lift == pytest.approx(documented, abs=0.005)
+        assert 0.2 <= x * dy / float(response_multiplier(np.array([x]), f)[0]) <= 0.4
+    # The power form's e = 0.3 is the lift's elasticity above b; demand's at a stock of 1 is
+    # z e / (b + z) = 0.11 for rho = 1 and rho z e / (b + rho z) = 0.07 for rho = 0.5.
+    g = Power()
+    for rho, documented in ((1.0, 0.11), (0.5, 0.07)):
+        h = 1e-6
+        up, down = (float(demand_lift(np.array([1.0 + d]), np.array([rho]), g)[0]) for d in (h, -h))
+        lift = float(demand_lift(np.array([1.0]), np.array([rho]), g)[0])
+        assert (up - down) / (2 * h) / lift == pytest.approx(documented, abs=0.005)
 
 
 @pytest.mark.parametrize("fn", [Adbudg(), Power()])

@@ -88,7 +88,7 @@ class Selling:
 
     def touch_hours(self, field: np.ndarray, km: np.ndarray) -> np.ndarray:
         """Hours of one touch by a seat that visits (``field``) or calls, ``km`` from the account: a visit
-        costs ``visit_hours`` plus the travel, one way (visits are chained), a call ``call_hours``, as the
+        costs ``visit_hours`` plus the travel one way (a chained trip's share), a call ``call_hours``, as the
         engine charges them (``sim.tasks``)."""
         return np.where(field, self.visit_hours + km / self.travel_speed_kmh, self.call_hours)
 
