@@ -94,8 +94,8 @@ class Activity(Codes):
 
 class Draw(Codes):
     """Purposes of keyed random draws (see ``sim.randomness.keyed_uniform``): an opportunity's, a
-    contract's at its renewal date (``UNATTENDED_RENEWAL``), and an account's place in the order a
-    rollout moves accounts (``ROLLOUT``)."""
+    contract's at its renewal date (``UNATTENDED_RENEWAL``), an account's place in the order a
+    rollout moves accounts (``ROLLOUT``), and a realignment's own generator (``REALIGNMENT``)."""
 
     DAY = 0
     CAPTURE = 1
@@ -105,6 +105,7 @@ class Draw(Codes):
     UNATTENDED_RENEWAL = 5
     LINE = 6
     ROLLOUT = 7
+    REALIGNMENT = 8
 
 
 #: ``line`` of a renewal: it covers the whole contract, every product line.

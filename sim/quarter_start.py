@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from sim import shocks
-from sim.codes import Status
+from sim.codes import Draw, Status
 from sim.demand import Demand
 from sim.handoffs import changes_of_hands
 from sim.policies.protocol import (
@@ -27,7 +27,7 @@ from sim.policies.protocol import (
     read_only_plan,
 )
 from sim.population import Population
-from sim.randomness import Streams
+from sim.randomness import Streams, keyed_generator
 from sim.recorder import Recorder
 from sim.reps import Team
 from sim.scenario import Scenario
@@ -118,9 +118,12 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
 
 
 def _realign(model: CoverageModel, quarter: int) -> None:
-    for shock in model.scenario.shocks:
+    for i, shock in enumerate(model.scenario.shocks):
         if isinstance(shock, shocks.Realignment) and shock.quarter == quarter:
-            picked, owners = shocks.realigned_owners(shock, model.plan.owner, model.streams.shocks)
+            # Its own generator: it draws as many as the policy owns accounts, which on the shared shock
+            # stream would change a later shock's draws from policy to policy (no common random numbers).
+            rng = keyed_generator(model.streams.outcome_key, Draw.REALIGNMENT, i)
+            picked, owners = shocks.realigned_owners(shock, model.plan.owner, rng)
             owner = model.plan.owner.copy()
             owner[picked] = owners
             warm = np.array(model.plan.warm)  # the realignment's own rule for the accounts it moves

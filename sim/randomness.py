@@ -63,6 +63,13 @@ class Streams:
         return cls(outcome_key=np.uint64(key), **generators)
 
 
+def keyed_generator(key: np.uint64, purpose: int, index: int) -> np.random.Generator:
+    """A generator of its own for draw ``purpose`` number ``index`` of the run keyed by ``key``: what it draws
+    depends on nothing else the run drew, where draws from a shared stream shift with the number drawn
+    before them."""
+    return np.random.default_rng(np.random.SeedSequence(int(key), spawn_key=(purpose, index)))
+
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)

@@ -37,20 +37,20 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "a5109ab16dae2caba43ab7d9a3921c4b7e92c0f03a88abac08a66cf8a1c93845",
-        "97a64e7d8bac1a664dec19c6cf4b998c7068f7f2074316add0fef771e41f2963",
+        "c8511a79fdaad8b30f32a410473b983568722e6a4474900bfab6c05259be9fca",
+        "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "f6e21ecfa5e721ea06771f33a26616d3f8a690c1b1c39f2168e630299ae6eca4",
-        "f1411c352cfd4b50110909f464990fa2e98981b0b77543ffb954ecec3c7009fb",
+        "2133ba08dbb9ef5a5f096762b0bc361263ce0f7b1f6efc97e2684d17a88cde21",
+        "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "1b3dddae9103082a515a03007b9f38406f8d5f2ad13126fc0d7d4c15a1a0d0a3",
-        "22a808ab90426d676e0b04a812d08632794bd7cb4b3c3ea2a18560a504d3c5a4",
+        "c2f59ae5456ccf301139f2d2d7a7f1318747d7e16b491f0ddae24cee250766f0",
+        "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "d97c9b7589fb68d4c63349130fcea019d79d0f1c04813c965a173eb33a7d13ff",
-        "ac02d2f7d478e983072c91782ac77ee12b7ad7a6ca7f590db8feedb9b3718dd9",
+        "7b843b1e0753dce0ac3c3e2d40c765198ea670ca9695fd577e01f17b0258dd53",
+        "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
         "5e24f79b9e0ffc58981ded7d85b2d5619659bb0760ffa46b990be97bfd944bd1",
@@ -61,28 +61,28 @@ PINNED = {
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "a2d5913e4a24832360dad1d4c56b544021421f3c34acefbd8e7f86bbb7ff8fd6",
-        "523de0b15f76b0f64d335cbc5400beca6c4fed7aa8ba7da30f42370641d219da",
+        "7aa64691b545b9dc5b3ab72bc33f1c9c6aba090f6a2d551896bb0c2123f904f4",
+        "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "a2946cbaaf7bd8a7dbd106c75f7b4d5c4188ddb48ec521987dd1511510973c06",
-        "af54641ff84b29682a68aa175c771edf47dc971ff75cd101fa4161625c27ed39",
+        "d13eeebd2da6f698ad5a2891996bff07c0a6dd1922dac8f9dfed2be8949ea2f1",
+        "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "d6dbd059e8b8bb64dfa485421206def277ea3f7605bde696389afc44fcb35c51",
-        "71fe5e6afaed5d25f8347cccd9bf83fa5b232c1f348dafe3b1d38d81e4e8d8b9",
+        "ec04389d1f0b92a70054244c11b34ee93435bafb9be70865769430635043d276",
+        "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "adc327ee3fc746a30d011691c63692aa621d58153246846a2dc08071a9b99b32",
-        "d10793bfce2f329b2d22067a65241334c9fc3c4cc41f254e7bdac3b6151d9334",
+        "08cd6352a526e83aeb7e81def9db1ba38bb4ed24a6048732337072904b69cc6f",
+        "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "ffb47dff2550fed4fb182f0f67fd6d2300ba3f88631cdeb8640541fca4c55520",
-        "f58a61030f1b7449a4d4549bdea48c75c5ed60af1ea0285e54aea7509da4e252",
+        "c550ecbb7584968adc80a30f15a52b338c9035b088a1a210660e091a9b8f382b",
+        "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "01dd986a740817b3d465abd4cdd1e982f3bbbd12dfcf1f64a7b7cb323142eadb",
-        "c28b5367a5ead3cb512574f69b78e13fd5088e1fff1cb767cf393c31910b4567",
+        "8022587beae01f3382d2a3edb04a5d1377cc8ed49e9162712d4dbd9a70cfca31",
+        "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
         "0cef5ebdc3e275ea3dd0404e489165d98e5054db5029f59ed06bc62faf91a216",
@@ -93,20 +93,20 @@ PINNED = {
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "553b61dadc38a8e16c2ff56033c3bbb4d75d42a51193d999c559f410106ec355",
-        "a600d29ae77b271b7025b66e216550de7aa8b7d62abd78e3afabf567accbf038",
+        "a031d68803f7e6d1d96c49a43a5b4250206ddf96a9fb91b643150c6af538f9a8",
+        "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "c962f4a11c00f45d1bea438521da5d2bc6b632d0a8a41f39a7fe659c8d29e321",
-        "0da1299177f4a4648d19fe85472fc5794d56e3bb62ba681a08bed0d7bf991696",
+        "bb8eecb31b16ed4aec84f1ec7cca68d926897ae2bda838fbd4b13d6985d62967",
+        "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "51ad2cb7a6ca38fffe3911b026e28567aacbc0cbc920b22718e33a9486ceb381",
-        "45b81f95d9f720e4d0dd21afc5888502e05f99f7d9a28bd9257e1b506ec1d883",
+        "93c20bcdc47997b0c0e57cac4fc73977b712e3e92e253e17cf8217f55303cc9f",
+        "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "591f66f5ed9483c8c171bfd7e67a677984341d90cf029ab8d4ae799c01f51028",
-        "f865c59680b888aaa5fd2bc25b5a566513a001f0e5d86b74ae469f7807a547db",
+        "9c14819e9dd5559b3cecc1a271bd4f872a6a58ab8c4d91e11a9fe5ff59e0b02b",
+        "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
 
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "67a70f0a8939a1dd46a649fb7a7b3d1b7ad9405d3492344c832ee48894a686db",
-        "9ff006c4d88aca3fa51ee13aae2884d6730be0962caa03772fe7ffde258bbf6b",
+        "c6c73fe42cb330a5ac7adf76ad4b47fecee9e3cff7b722b6e501e9993b10b83c",
+        "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "5c36dad6592b58b71f94b2914e43d5003ba51016550a0a26945c22ff76c10255",
-        "f901553ea39772a0055df5a56c5b0c6dc83d67176e011a7a1146132425ef92e4",
+        "9462c0e9c53ea898079f050bdce8b5de424281aa7bd309f40434dd88af0862a8",
+        "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }
 

@@ -169,6 +169,30 @@ def test_continuity_realignment_deals_owned_accounts_again_and_they_keep_only_th
             m.release()
 
 
+def test_a_realignment_leaves_later_shocks_draws_alike_under_every_policy():
+    # A realignment draws as many as the policy owns accounts; on the shared shock stream that changed which
+    # seats a later attrition vacated from policy to policy (no common random numbers). It draws from a
+    # generator of its own: the seats that leave are those of the same world with no realignment.
+    data = small_data()
+    data["population"]["customers"] = 2000
+    data["workforce"] = {"attrition_per_year": 0.0}
+    data["reps"] = [{"role": "full_cycle", "count": 6}]
+    attrition = {"kind": "rep_attrition", "quarter": 3, "share": 0.5}
+    realigned = parse_scenario({**data, "shocks": [{"kind": "realignment", "quarter": 2, "share": 0.5}, attrition]})
+    calm = parse_scenario({**data, "shocks": [attrition]})
+    left = {}
+    for name in ("segment_tiers", "random_books", "territories", "unstructured"):
+        for world in (realigned, calm):
+            model = CoverageModel(world, make_policy(name, {}, scenario=world), 7)
+            try:
+                model.run(27)  # into quarter 3
+                left[name, world is calm] = [seat for seat, filled in enumerate(model.team.filled()) if not filled]
+            finally:
+                model.release()
+    assert len({tuple(seats) for seats in left.values()}) == 1, left
+    assert len(left["unstructured", True]) == 3
+
+
 def test_overlay_launch_adds_specialists_and_expansion_demand():
     s = scenario(shocks=[{"kind": "overlay_launch", "quarter": 2, "specialists": 2, "expansion_lift": 3.0}])
     r = run(s, make_policy("unstructured"), seed=5)
