@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from sim.errors import InputError
-from sim.strict import Field, Strict, ValidationError
+from sim.strict import Field, Problems, Strict, ValidationError
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -43,9 +43,8 @@ class PolicyConfig(Strict):
 def format_validation_error(source: str, error: ValidationError, data: Any = None) -> list[str]:
     """One line per problem: ``source: key.path: message``.
 
-    A model's own check may report several problems in one message, joined
-    by ``"; "``, each naming its key path under the model
-    (``"reps.0.region: unknown region 'x'"``): each becomes a line of its own.
+    A model's own check names a problem's key path under the model at the
+    head of its message (``"reps.0.region: unknown region 'x'"``).
     Where the path runs through a block of an array of tables that has a
     name in ``data`` (as read from TOML), the line ends with it
     (``population.segments.1.renewal: Field required (in the block named
@@ -54,13 +53,12 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
     lines: list[str] = []
     for loc, message in error.problems:
         path = ".".join(_key_text(p) for p in loc)
-        for part in message.split("; "):
-            head, _, rest = part.partition(":")
-            if rest and " " not in head:
-                where = ".".join(filter(None, [path, head]))
-                lines.append(f"{source}: {where}:{rest}{_block_name(data, where)}")
-            else:
-                lines.append(f"{source}: {path or '(top)'}: {part}{_block_name(data, path)}")
+        head, _, rest = message.partition(":")
+        if rest and " " not in head:
+            where = ".".join(filter(None, [path, head]))
+            lines.append(f"{source}: {where}:{rest}{_block_name(data, where)}")
+        else:
+            lines.append(f"{source}: {path or '(top)'}: {message}{_block_name(data, path)}")
     return lines
 
 
@@ -146,7 +144,7 @@ def refuse_removed(data: Any, reasons: dict[str, str]) -> Any:
     if isinstance(data, dict):
         gone = [f"{key}: {why}" for key, why in reasons.items() if key in data]
         if gone:
-            raise ValueError("; ".join(gone))
+            raise Problems(gone)
     return data
 
 

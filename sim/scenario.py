@@ -1,13 +1,12 @@
 """Scenario files: TOML validated once, at the edge, into frozen typed objects.
 
-A scenario is everything about the world a coverage policy is tried in: the
-customer population, the sales team, how relationships and responses behave,
-service levels, the digital channel and scheduled shocks. Every field, its unit,
-default and source is documented in ``docs/scenario-format.md``.
+A scenario is everything about the world a coverage policy is tried in: the customer population, the sales
+team, how relationships and responses behave, service levels, the digital channel and scheduled shocks. Every
+field, its unit, default and source is documented in ``docs/scenario-format.md``.
 
-Validation is strict (``"500"`` is not an integer, unknown keys are errors) and
-follows JSON's types (``sim.strict``), so TOML arrays become tuples and TOML
-integers are accepted where a float is expected, but nothing else is coerced.
+Validation is strict (``"500"`` is not an integer, unknown keys are errors) and follows JSON's types
+(``sim.strict``), so TOML arrays become tuples and TOML integers are accepted where a float is expected, but
+nothing else is coerced.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from sim.config import (
 from sim.errors import InputError
 from sim.selling import Activities, Digital, Relationship, Service
 from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift, Shock
-from sim.strict import Field, Strict, model_validator
+from sim.strict import Field, Problems, Strict, model_validator
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
@@ -147,8 +146,8 @@ class Region(Strict):
     """A sales region: customers are scattered around its centre (kilometres)."""
 
     name: Name
-    x_km: float = 0.0
-    y_km: float = 0.0
+    x_km: Annotated[float, Field(ge=-MAX_KM, le=MAX_KM)] = 0.0
+    y_km: Annotated[float, Field(ge=-MAX_KM, le=MAX_KM)] = 0.0
     radius_km: Annotated[float, Field(ge=0.0, le=MAX_KM)] = 80.0
     """Standard deviation of customer locations around the centre, km."""
     share: Annotated[float, Field(gt=0.0, le=1.0)]
@@ -198,14 +197,17 @@ class Population(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Population:
-        _shares_sum_to_one(self.segments, "segments")
-        _shares_sum_to_one(self.regions, "regions")
-        _unique_names(self.segments, "segments")
-        _unique_names(self.regions, "regions")
-        _shares_sum_to_one(self.lines, "lines", "wallet_share")
-        _unique_names(self.lines, "lines")
-        if not self.industries:
-            raise ValueError("industries: at least one industry is needed")
+        problems = [
+            *_shares_sum_to_one(self.segments, "segments"),
+            *_shares_sum_to_one(self.regions, "regions"),
+            *_unique_names(self.segments, "segments"),
+            *_unique_names(self.regions, "regions"),
+            *_shares_sum_to_one(self.lines, "lines", "wallet_share"),
+            *_unique_names(self.lines, "lines"),
+            *([] if self.industries else ["industries: at least one industry is needed"]),
+        ]
+        if problems:
+            raise Problems(problems)
         return self
 
 
@@ -238,10 +240,12 @@ class RepGroup(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> RepGroup:
-        if self.margin > 0 and self.role != "partner":
-            raise ValueError("margin: only a channel partner keeps a margin")
-        if self.lane == "own_line" and not self.line:
-            raise ValueError("lane: own_line needs the seats' line")
+        problems = [
+            *(["margin: only a channel partner keeps a margin"] if self.margin > 0 and self.role != "partner" else []),
+            *(["lane: own_line needs the seats' line"] if self.lane == "own_line" and not self.line else []),
+        ]
+        if problems:
+            raise Problems(problems)
         return self
 
 
@@ -347,7 +351,7 @@ class Scenario(Strict):
                     f"{product:,.4g} together, more than {MAX_SHIFT:g}"
                 )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
     @property
@@ -417,19 +421,17 @@ class Scenario(Strict):
         return parse_scenario(data, source)
 
 
-def _shares_sum_to_one(items: tuple[Any, ...], where: str, attr: str = "share") -> None:
+def _shares_sum_to_one(items: tuple[Any, ...], where: str, attr: str = "share") -> list[str]:
     if not items:
-        raise ValueError(f"{where}: at least one is needed")
+        return [f"{where}: at least one is needed"]
     total = math.fsum(getattr(i, attr) for i in items)
-    if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{where}: shares sum to {total:.6g}, not 1")
+    return [f"{where}: shares sum to {total:.6g}, not 1"] if abs(total - 1.0) > 1e-6 else []
 
 
-def _unique_names(items: tuple[Any, ...], where: str) -> None:
+def _unique_names(items: tuple[Any, ...], where: str) -> list[str]:
     names = [i.name for i in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"{where}: duplicate names {', '.join(duplicates)}")
+    return [f"{where}: duplicate names {', '.join(duplicates)}"] if duplicates else []
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 
 from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
-from sim.config import NonNegative, PolicyConfig, Positive, Probability, Quarter, refuse_removed
+from sim.config import PolicyConfig, Probability, Quarter, refuse_removed
 from sim.randomness import keyed_uniform
-from sim.strict import Field, Strict, model_validator
+from sim.strict import Field, Problems, Strict, model_validator
 
 
 class RepAttrition(Strict):
@@ -42,12 +42,18 @@ class HiringFreeze(Strict):
     until_quarter: Quarter
 
 
+#: The largest factor a demand shock or an overlay's expansion lift may multiply opportunity rates by [A]:
+#: demand ten times higher from one quarter to the next is beyond any market shock, and a percentage typed as a
+#: factor (70 for 70%) is refused, as a share of 60 is.
+MAX_DEMAND_FACTOR = 10.0
+
+
 class DemandShock(Strict):
     """Opportunity rates are multiplied by a factor from a quarter on (of a segment, a kind, a region, or all)."""
 
     kind: Literal["demand"]
     quarter: Quarter
-    factor: NonNegative
+    factor: Annotated[float, Field(ge=0.0, le=MAX_DEMAND_FACTOR)]
     segment: str = ""
     opportunity: str = ""
     """Only this opportunity kind (new_logo or expansion; renewals come due on contract dates); empty for
@@ -86,7 +92,7 @@ class PotentialShift(Strict):
         elif self.into and self.into == self.segment:
             problems.append("into: must differ from segment")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
 
@@ -114,7 +120,7 @@ class OverlayLaunch(Strict):
     kind: Literal["overlay_launch"]
     quarter: Quarter
     specialists: Annotated[int, Field(ge=0, le=100_000)]
-    expansion_lift: Positive = 1.5
+    expansion_lift: Annotated[float, Field(gt=0.0, le=MAX_DEMAND_FACTOR)] = 1.5
     line: str = ""
     """The product line the new specialists sell and are paid on (their lane); empty: no line of their own,
     paid on every line."""

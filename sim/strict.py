@@ -30,7 +30,8 @@ The rules are those of pydantic's strict JSON mode, which covsim used:
   problem of a file is reported, not only the first.
 - ``model_validator(mode="before")`` functions see the raw table first,
   ``mode="after"`` ones the validated object (only when its fields are all
-  valid); a ``ValueError`` they raise is a problem at the model's location.
+  valid); a ``ValueError`` they raise is a problem at the model's location
+  (:class:`Problems`, several).
 
 Instances are frozen (setting a field raises), compare and hash by their
 field values, and print as ``Name(field=value, ...)``. A class's fields are
@@ -61,7 +62,16 @@ from sim.strict_types import (
     unwrap,
 )
 
-__all__ = ["Field", "FieldInfo", "Strict", "ValidationError", "model_validator"]
+__all__ = ["Field", "FieldInfo", "Problems", "Strict", "ValidationError", "model_validator"]
+
+
+class Problems(ValueError):
+    """Several problems a model check found at once, each a message of its own (``"reps.0.region: unknown
+    region 'x'"``): raised as one, reported as many, whatever the messages quote."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
 
 
 class ValidationError(ValueError):
@@ -375,6 +385,9 @@ def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, proble
     for check in checks:
         try:
             result = check(value)
+        except Problems as e:
+            problems += [(loc, message) for message in e.messages]
+            return INVALID
         except ValueError as e:
             problems.append((loc, str(e)))
             return INVALID

@@ -130,6 +130,35 @@ def test_model_checks_run_before_on_the_data_and_after_on_a_valid_object():
     ]
 
 
+def test_a_value_with_a_semicolon_is_one_problem_and_several_problems_are_raised_as_a_list(tmp_path: Path) -> None:
+    # Problems were joined with "; " and split back into lines, which cut a value holding "; " in two
+    # ("... not 'Q3 plan" and a line "name: draft'").
+    data = tomllib.loads((Path(__file__).parent.parent / "scenarios" / "small.toml").read_text())
+    data["name"] = "Q3 plan; draft"
+    data["reps"][0]["region"] = "a; b: c"
+    data["population"]["segments"][0]["share"] = 0.5
+    data["population"]["regions"][0]["share"] = 0.9
+    data["reps"][1] |= {"margin": 0.1, "lane": "own_line"}
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    # A table's own checks all come at once too (the population's and a rep group's stopped at their first).
+    assert e.value.problems == [
+        "s.toml: name: String should be letters, digits, '_' and '-' only, not 'Q3 plan; draft'",
+        "s.toml: population.segments: shares sum to 1.48, not 1",
+        "s.toml: population.regions: shares sum to 0.9, not 1",
+        "s.toml: reps.1.margin: only a channel partner keeps a margin",
+        "s.toml: reps.1.lane: own_line needs the seats' line",
+    ]
+    data["name"], data["population"]["segments"][0]["share"], data["population"]["regions"][0]["share"] = "q3", 0.02, 1
+    data["reps"][1] = {"role": "inside", "count": 2, "region": "nope"}
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == [
+        "s.toml: reps.0.region: unknown region 'a; b: c'",
+        "s.toml: reps.1.region: unknown region 'nope'",
+    ]
+
+
 def test_instances_are_frozen_comparable_hashable_and_picklable():
     t = Thing(name="ab", items=(1, 2))
     with pytest.raises(AttributeError, match="frozen"):

@@ -25,7 +25,7 @@ from sim.policies import policy_class, policy_label
 from sim.policies.protocol import did_you_mean
 from sim.scenario import Scenario
 from sim.shocks import Shock, attributed
-from sim.strict import Field, Strict, model_validator
+from sim.strict import Field, Problems, Strict, model_validator
 
 #: Metrics summarised with confidence intervals unless the file names others.
 HEADLINE_METRICS = (
@@ -304,8 +304,8 @@ class Experiment(Strict):
                 problems.append("design.samples: at least 2 are needed for a sampled design")
             elif self.design.kind == "sobol" and n & (n - 1):
                 problems.append(f"design.samples: {n} is not a power of 2 (Sobol' designs need one)")
-        if problems:  # joined with "; " and split back into lines: no message may hold "; " itself
-            raise ValueError("; ".join(problems))
+        if problems:
+            raise Problems(problems)
         return self
 
     @property
