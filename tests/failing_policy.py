@@ -34,3 +34,18 @@ class NeverPlansEither(NeverPlans):
     """The same, under another name: a comparison of two, neither of whose runs ends."""
 
     name = "never_plans_either"
+
+
+class AlwaysFails(SegmentTiers):
+    """segment_tiers, except that every run fails when planning quarter 1."""
+
+    name = "always_fails"
+
+    def plan(self, view, rng: np.random.Generator):
+        raise RuntimeError(f"planning failed on purpose in quarter {view.quarter}")
+
+
+class AlwaysFailsToo(AlwaysFails):
+    """The same, under another name: a comparison of two whose every run fails."""
+
+    name = "always_fails_too"

@@ -488,3 +488,22 @@ def test_a_pool_closed_while_a_comparison_runs_stops_its_workers_and_starts_none
     with pytest.raises(RuntimeError, match="closed"):  # and a comparison that starts now starts no worker
         compare(scenario, "s", choices, 2, pool=workers)
     assert [p for p in multiprocessing.active_children() if p not in before] == []
+
+
+def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_shows():
+    # The answer read "none yet: no run has finished", as if still running, and "4 runs failed:" named 3.
+    from sim.app.layout import results
+
+    scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
+    failing = [PolicyChoice("tests.failing_policy:AlwaysFails"), PolicyChoice("tests.failing_policy:AlwaysFailsToo")]
+    c = compare(scenario, "s", failing, 2)
+    assert len(c.failures) == 4
+    drawn = results(c, {})
+    assert drawn[0].children == "Answer: none: every run failed (below)."
+    assert drawn[1].children.startswith("4 runs failed (the first 3 below): ")
+    assert drawn[1].children.count("planning failed on purpose in quarter 1") == 3
+    # One failed run of four: the report's answer, and the one error named without "the first".
+    flaky = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:AlwaysFails")], 1)
+    drawn = results(flaky, {})
+    assert drawn[0].children == flaky.answer and not flaky.answer.startswith("Answer: none: every run")
+    assert drawn[1].children.startswith("1 run failed: ")

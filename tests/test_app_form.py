@@ -362,3 +362,29 @@ def test_a_user_policy_labelled_as_one_offered_already_is_refused(tmp_path, monk
         f"policy.name: 'my_policies:NearestRep' would be labelled 'nearest_rep' in the results, as {MINE!r} is"
     ]
     assert form.add_policy("my_policies:NearestRep", ()) == ("my_policies:NearestRep",)
+
+
+def test_a_policy_added_after_its_scenario_is_loaded_starts_at_what_the_file_sets():
+    # Loading a scenario sets its own policy's fields as its file sets them; a policy added by its path after
+    # the load started at its defaults instead (1.0 and 0.01 where the file said 3.0 and 0.05), and the page's
+    # comparison was not covsim compare's.
+    from sim.app import layout
+
+    own = load_scenario(SMALL).with_overrides("t", policy={"name": MINE, "params": {"cadence": 3.0, "top_share": 0.05}})
+
+    def values(block) -> dict[str, object]:
+        return {div.children[1].id["name"]: div.children[1].value for div in block.children[1:]}
+
+    assert values(layout.params_block(MINE, True, own)) == {"cadence": 3.0, "top_share": 0.05}
+    assert values(layout.params_block(MINE, True, load_scenario(SMALL))) == {"cadence": 1.0, "top_share": 0.01}
+    assert values(layout.params_block(MINE, True)) == {"cadence": 1.0, "top_share": 0.01}
+
+
+def test_the_scenario_line_counts_its_shocks_in_words():
+    from sim.app import layout
+
+    one = load_scenario(SMALL).with_overrides("t", shocks=[{"kind": "demand", "quarter": 2, "factor": 0.8}])
+    assert layout.summary(one, "x.toml").endswith("seed 7, 1 shock of its own")  # "1 shocks of its own"
+    two = one.with_overrides("t", shocks=[*[s.model_dump(mode="json") for s in one.shocks]] * 2)
+    assert layout.summary(two, "x.toml").endswith("seed 7, 2 shocks of its own")
+    assert layout.summary(load_scenario(SMALL), "x.toml").endswith("seed 7")

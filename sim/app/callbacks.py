@@ -110,18 +110,28 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         State("policy-path", "value"),
         State("added-policies", "data"),
         State("policies", "value"),
+        State("scenario-store", "data"),
         prevent_initial_call=True,
     )
-    def add(_click: Any, _submit: Any, path: str | None, added: list[str] | None, ticked: list[str] | None) -> tuple:
+    def add(
+        _click: Any,
+        _submit: Any,
+        path: str | None,
+        added: list[str] | None,
+        ticked: list[str] | None,
+        current: dict | None,
+    ) -> tuple:
         # A policy added is offered as a built-in is, ticked, its parameters' fields shown; nothing else changes.
         before = tuple(added or ())
         try:
             now = form.add_policy(path, before)
         except InputError as e:
             return no_update, no_update, no_update, no_update, no_update, "\n".join(e.problems)
+        # Its fields start as loading the scenario starts them: at what its file sets, if it is the file's policy.
+        scenario = parse_scenario(current["scenario"], current["source"]) if current else None
         blocks: Any = Patch() if len(now) > len(before) else no_update
         for name in now[len(before) :]:
-            blocks.append(layout.params_block(name, True))
+            blocks.append(layout.params_block(name, True, scenario))
         name = (path or "").strip()
         value = [*(ticked or []), *([name] if name not in (ticked or []) else [])]
         return list(now), layout.policy_options(now), value, blocks, "", ""
@@ -183,18 +193,24 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
                 plan.scenario, source, plan.policies, plan.replications, plan.seed, pool, on_run, cancelled, runs
             )
 
+        key = form.settings_key(data, counts, *values)
         try:
-            job = jobs.start(work)
+            job = jobs.start(work, key)
         except Busy:
             earlier = jobs.running()
             if earlier is None:  # it ended meanwhile: run again
                 return [""] * len(fields), "the earlier comparison has just ended: run again", *[no_update] * 4
-            # Followed from here (a reload forgets the job it started): its progress, its results, Cancel.
+            # Followed from here (Run pressed twice, or a reload, which forgets the job it started): its progress,
+            # its results (the form's if its settings are), Cancel.
             busy = (
-                "a comparison started earlier is still running, with its own settings: following it (Cancel stops it)"
+                "this comparison is already running: following it (Cancel stops it)"
+                if earlier.settings == key
+                else "a comparison started earlier is still running, with its own settings: following it (Cancel "
+                "stops it)"
             )
-            return [""] * len(fields), busy, earlier.id, False, no_update, None
-        return [""] * len(fields), "", job.id, False, no_update, form.settings_key(data, counts, *values)
+            ran_on = key if earlier.settings == key else None  # None: its results say they may not be the form's
+            return [""] * len(fields), busy, earlier.id, False, no_update, ran_on
+        return [""] * len(fields), "", job.id, False, no_update, key
 
     @app.callback(
         Output({"type": "error", "field": ALL}, "children", allow_duplicate=True),
@@ -260,7 +276,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         if job is None or job.result is None:
             return no_update, True, no_update, no_update, no_update
         drawn = layout.results(job.result, charts.figures(job.result))
-        if ran_on is None:  # followed after a reload: its settings are not the form's
+        if ran_on is None:  # followed (a reload, or another's settings): its settings are not the form's
             return drawn, False, layout.FOLLOWED_NOTE, layout.STALE, ""
         if ran_on != form.settings_key(data, counts, *values):  # the form changed while it ran
             return drawn, False, layout.STALE_NOTE, layout.STALE, ""
@@ -288,7 +304,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
     @app.callback(
         Output("download-results", "data"),
         Input("download-results-button", "n_clicks"),
-        State("job", "data"),
+        State("finished", "data"),  # the comparison drawn, not a later one cancelled or failed
         prevent_initial_call=True,
     )
     def download_results(_clicks: Any, job_id: str | None) -> Any:

@@ -264,7 +264,10 @@ class Plan:
 
 
 def plan(base: Scenario, source: str, settings: Settings) -> Plan:
-    """Everything the page's fields set, validated together: a Plan, or one InputError with every problem."""
+    """Everything the page's fields set, validated together: a Plan, or one InputError with the problems of the
+    scenario's fields, the policies' and the run's at once. Checks that need a valid scenario (a shock after the
+    horizon, a parameter naming a segment) wait for its fields' problems to be mended, as ``covsim validate``'s
+    do."""
     problems: list[str] = []
     scenario: Scenario | None = None
     try:

@@ -38,9 +38,12 @@ class Job:
 
     ``problems`` holds one line each: an InputError's lines, or what went
     wrong unexpectedly. ``seconds`` is the time from start to end (or so far).
+    ``settings`` names what it runs on (the page's ``form.settings_key``), for
+    a page that follows it to tell whether its results are the form's.
     """
 
     id: str
+    settings: str | None = None
     started: float = field(default_factory=time.perf_counter)
     state: State = "running"
     finished: int = 0
@@ -62,12 +65,12 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, work: Work) -> Job:
-        """Start ``work`` in a background thread and return its job at once, or raise Busy."""
+    def start(self, work: Work, settings: str | None = None) -> Job:
+        """Start ``work`` (on ``settings``) in a background thread and return its job at once, or raise Busy."""
         with self._lock:
             if any(j.state == "running" for j in self._jobs.values()):
                 raise Busy
-            job = Job(uuid.uuid4().hex)
+            job = Job(uuid.uuid4().hex, settings)
             self._jobs[job.id] = job
             while len(self._jobs) > KEEP:
                 del self._jobs[next(iter(self._jobs))]

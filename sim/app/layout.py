@@ -223,12 +223,21 @@ def policy_options(added: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def params_block(policy: str, shown: bool) -> html.Details:
-    """A policy's parameter fields under one heading (``{"type": "params", "policy": NAME}``), shown or not."""
+def params_block(policy: str, shown: bool, scenario: Scenario | None = None) -> html.Details:
+    """A policy's parameter fields under one heading (``{"type": "params", "policy": NAME}``), shown or not, each
+    at its default, or at what ``scenario``'s file sets if it is the scenario's own policy (:func:`param_values`)."""
+    fields = form.param_fields(policy)
+    if scenario is None:
+        values = [param_value(f, f.default) for f in fields]
+    else:
+        values = param_values(scenario, [{"policy": policy, "name": f.name} for f in fields])
     return html.Details(
         id={"type": "params", "policy": policy},
         style=params_style(shown),
-        children=[html.Summary(f"{policy} parameters"), *[param_input(policy, f) for f in form.param_fields(policy)]],
+        children=[
+            html.Summary(f"{policy} parameters"),
+            *[param_input(policy, f, v) for f, v in zip(fields, values, strict=True)],
+        ],
     )
 
 
@@ -236,10 +245,10 @@ def params_style(shown: bool) -> dict[str, str]:
     return {"display": "block" if shown else "none", "marginTop": "4px"}
 
 
-def param_input(policy: str, f: form.ParamField) -> html.Div:
-    """One parameter's field, its default in place, its description as the hint."""
+def param_input(policy: str, f: form.ParamField, value: Any) -> html.Div:
+    """One parameter's field, ``value`` (as :func:`param_value` gives it) in place, its description as the
+    hint."""
     id_ = {"type": "param", "policy": policy, "name": f.name}
-    value = param_value(f, f.default)
     field: Any
     if f.kind == "bool":
         field = dcc.Checklist(id=id_, options=[{"label": " on", "value": "on"}], value=value)
@@ -303,7 +312,7 @@ def team_inputs(scenario: Scenario) -> list[Any]:
 def summary(scenario: Scenario, source: str) -> str:
     """One line on the scenario chosen: where from, accounts, seats, quarters, seed, the file's own shocks."""
     seats = sum(g.count for g in scenario.reps)
-    shocks = f", {len(scenario.shocks)} shocks of its own" if scenario.shocks else ""
+    shocks = f", {counted(len(scenario.shocks), 'shock')} of its own" if scenario.shocks else ""
     return (
         f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats:,} seats, "
         f"{counted(scenario.quarters, 'quarter')}, seed {scenario.seed}{shocks}"
@@ -346,19 +355,25 @@ FOLLOWED_NOTE = (
 )
 
 
+#: Failed runs whose error the results name, the first ones; the count says how many failed in all.
+FAILURES_SHOWN = 3
+
+
 def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
     """The results area of a finished comparison: the answer, the two tables, the charts."""
     n = c.experiment.replications
-    failed = (
-        [html.P(f"{counted(len(c.failures), 'run')} failed: " + "; ".join(e for _, e in c.failures[:3]), style=ERROR)]
-        if c.failures
-        else []
-    )
+    failed = []
+    if c.failures:
+        shown = f" (the first {FAILURES_SHOWN} below)" if len(c.failures) > FAILURES_SHOWN else ""
+        lines = "; ".join(e for _, e in c.failures[:FAILURES_SHOWN])
+        failed = [html.P(f"{counted(len(c.failures), 'run')} failed{shown}: {lines}", style=ERROR)]
+    # With no run finished the report's "none yet" would read as still running: every one failed.
+    answer = "Answer: none: every run failed (below)." if len(c.failures) == n * len(c.policies) else c.answer
     world = c.scenario
     shocks = "; ".join(shock_text(x) for x in world.shocks) or "none"
     return [
         # The sentence opens with "Answer:", as compare prints it: no heading above it says so again.
-        html.P(c.answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
+        html.P(answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
         *failed,
         html.Div(
             f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.customers:,} "
