@@ -48,6 +48,11 @@ class WrongShape(Nobody):
         return np.full(view.pending.size + 1, -1)
 
 
+class FloatSeats(Nobody):
+    def route(self, view, rng):
+        return np.full(view.pending.size, -1.0)
+
+
 class BadSeat(Nobody):
     def route(self, view, rng):
         return np.full(view.pending.size, view.team.size + 5)
@@ -233,6 +238,7 @@ def test_minus_inf_declines_a_task_and_passes():
     [
         (WrongShape, "check_route_valid", "route() returned shape", ()),
         (BadSeat, "check_route_valid", "seat outside", ()),
+        (FloatSeats, "check_route_valid", "route() must return integer seat indices, got dtype float64", ()),
         (
             QueueBelowAny,
             "check_route_valid",
@@ -886,6 +892,13 @@ def test_a_policy_s_description_gives_whole_number_bounds_whole_and_its_choices(
         '    leads = "specialist"  who a specialist\'s lead goes to; one of specialist, owner',
         '    order = "deadline"  deadline first, or value first',
     ]
+    assert Described.describe().splitlines()[0] == "described: A policy with wide bounds."
+
+    class Undescribed(Described):
+        name = "undescribed"
+
+    # Not its parent's words, which describe another policy (inspect.getdoc falls back on them).
+    assert Undescribed.describe().splitlines()[0] == "undescribed: (its class has no docstring)"
 
 
 def test_a_policy_file_named_as_a_module_python_has_is_said_to_be_hidden(tmp_path, monkeypatch):

@@ -215,3 +215,40 @@ def test_the_python_api_refuses_a_policy_naming_a_segment_the_scenario_lacks_as_
         "policy segment_tiers: params.field_segments: unknown segment 'enterprise' (the scenario's: mid_market)"
     ]
     run(one, make_policy("segment_tiers", {"field_segments": "mid_market", "pooled_segments": ""}), seed=1)
+
+
+def test_a_qualified_deal_whose_owner_cannot_close_goes_to_the_closers():
+    # route_owner_then_rest gave a deal of an SDR-owned account to nobody (route_to_owner refuses it a seat that
+    # cannot close), and the deal stalled unseen; it goes to the closers by capacity, as a pooled account's does.
+    from sim.codes import Stage
+    from sim.policies.random_books import RandomBooks
+    from sim.policies.rules import route_owner_then_rest
+
+    seen: list[tuple[np.ndarray, ...]] = []
+
+    class SdrOwns(RandomBooks):
+        name = "sdr_owns"
+
+        def plan(self, view, rng):
+            plan = super().plan(view, rng)
+            owner = np.array(plan.owner)
+            owner[owner >= 0] = int(np.flatnonzero(view.team.role == "sdr")[0])
+            return dataclasses.replace(plan, owner=owner)
+
+        def route(self, view, rng):
+            handler = route_owner_then_rest(view)
+            p = view.pending
+            seen.append((p.stage.copy(), view.plan.owner[p.customer], handler.copy(), view.team.can_close.copy()))
+            return handler
+
+    model = CoverageModel(load_scenario(SMALL), SdrOwns(), 3)
+    try:
+        model.run(13)
+    finally:
+        model.release()
+    qualified = 0
+    for stage, owner, handler, can_close in seen:
+        deal = (stage == Stage.IN_WORK) & (owner >= 0)
+        qualified += int(deal.sum())
+        assert np.all(handler[deal] >= 0) and np.all(can_close[handler[deal]])
+    assert qualified > 10

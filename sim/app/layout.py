@@ -216,7 +216,10 @@ def policy_options(added: Sequence[str]) -> list[dict[str, Any]]:
     paragraph as the tooltip."""
     return [
         {
-            "label": html.Span(f" {name}", title=(inspect.getdoc(policy_class(name)) or "").split("\n\n")[0]),
+            # The class's own docstring (getdoc falls back on a parent's, which describes another policy).
+            "label": html.Span(
+                f" {name}", title=inspect.cleandoc(vars(policy_class(name)).get("__doc__") or "").split("\n\n")[0]
+            ),
             "value": name,
         }
         for name in form.offered(added)

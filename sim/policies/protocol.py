@@ -11,7 +11,7 @@ capacity, applies work, records outcomes):
    Called again every week until answered.
 3. ``prioritise`` each week: a priority per candidate task. Each seat works its
    tasks in descending priority until its hours run out; a task with priority
-   <= 0 (or NaN) is declined.
+   <= 0 is declined (NaN is refused).
 
 Views hold read-only arrays: a policy that writes to one fails at once. A
 policy draws randomness only from the generator it is given. Codes in the
@@ -181,8 +181,8 @@ class Policy:
     def describe(cls) -> str:
         """First paragraph of the docstring and the parameters with defaults, written as a scenario's
         ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``), each with its bounds."""
-        doc = inspect.getdoc(cls) or ""
-        lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0]}"]
+        doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")  # its own (getdoc falls back on its parent's)
+        lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0] or '(its class has no docstring)'}"]
         for field, info in cls.parameters().items():
             bounds = ", ".join(
                 f"{words} {int(limit) if float(limit).is_integer() else limit}"
@@ -297,7 +297,7 @@ def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndar
     if arr.shape != (n,):
         raise PolicyError(f"policy {policy}: {what}() returned shape {arr.shape}, expected ({n},)")
     if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise PolicyError(f"policy {policy}: {what}() must return integer seat indices")
+        raise PolicyError(f"policy {policy}: {what}() must return integer seat indices, got dtype {arr.dtype}")
     if integer and arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
         # Cast to int64 it would wrap round: 2**64 - 1 read as -1, no handler, without a word.
         raise PolicyError(f"policy {policy}: {what}() returned {int(arr.max())}, which is no seat index")

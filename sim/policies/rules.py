@@ -399,14 +399,17 @@ def rest_pools(team: TeamView) -> np.ndarray:
 
 def route_owner_then_rest(view: RouteView) -> np.ndarray:
     """Each pending opportunity to its account's owner; a pooled account's first response to the shared
-    queue (``rest_pools``); a qualified deal of no book to any filled closer by capacity (the inside
-    closers and those paid on everything): nobody planned who works it."""
+    queue of pool 0 (the plan's ``seat_pool``, as ``rest_pools`` makes it: with none, it goes to nobody); a
+    qualified deal of no book, or of an owner that cannot close (an SDR), to any filled closer by capacity
+    (the inside closers and those paid on everything): nobody planned who works it."""
     handler = route_to_owner(view)
     p, team = view.pending, view.team
     pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
     route_to_queue(view, pooled, 0, handler)
     closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
-    route_to_pool(view, pooled & (p.stage == Stage.IN_WORK), closers, handler)
+    owner = view.plan.owner[p.customer]
+    no_closer = (handler < 0) & (owner >= 0) & ~team.can_close[np.maximum(owner, 0)]
+    route_to_pool(view, (pooled | no_closer) & (p.stage == Stage.IN_WORK), closers, handler)
     return handler
 
 
