@@ -839,6 +839,34 @@ def test_a_built_in_s_subclass_whose_params_drop_the_built_in_s_says_which_to_ex
     assert f"policy farm: plan() raised AttributeError: {hint}" in str(run_error.value)
 
 
+def test_a_mistyped_attribute_of_a_view_is_said_with_the_name_it_most_resembles(tmp_path, monkeypatch, small):
+    # "route() raised AttributeError: 'Pending' object has no attribute 'custmer'", with no word of 'customer'
+    # (Python suggests it only in a traceback, which the command line does not show).
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "typo_policy",
+        (
+            "import numpy as np\nfrom sim.policies.segment_tiers import SegmentTiers\n"
+            "class Typo(SegmentTiers):\n    name = 'typo'\n"
+            "    def route(self, view, rng):\n        return view.plan.owner[view.pending.custmer]\n"
+            "class Raises(SegmentTiers):\n    name = 'raises'\n"
+            "    def route(self, view, rng):\n        raise AttributeError('custmer')\n"
+        ),
+    )
+    from sim.model import CoverageModel
+
+    for path, said in (
+        ("typo_policy:Typo", "'Pending' object has no attribute 'custmer' (did you mean 'customer'?)"),
+        ("typo_policy:Raises", "custmer"),  # raised by hand, naming no object: nothing to suggest
+    ):
+        model = CoverageModel(small, make_policy(path), 1)
+        with pytest.raises(PolicyError) as e:
+            model.step()
+        model.release()
+        assert f"route() raised AttributeError: {said} (quarter 1, week 1 of 13)" in str(e.value), str(e.value)
+
+
 def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_params(tmp_path, monkeypatch, small):
     user_module(
         tmp_path,

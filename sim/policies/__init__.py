@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
+from sim.policies.hints import mistake_hint
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
@@ -22,7 +23,6 @@ from sim.policies.protocol import (
     defaults_faults,
     did_you_mean,
     param_at,
-    params_hint,
     policy_label,
 )
 from sim.policies.random_books import RandomBooks
@@ -201,7 +201,7 @@ def make_policy(
         raise InputError(
             [
                 f"{where}: policy {policy_label(type(policy))}: problems() raised {raised(e)}"
-                f"{params_hint(type(policy), e)}"
+                f"{mistake_hint(type(policy), e)}"
             ]
         ) from None
     if not isinstance(problems, list | tuple) or not all(isinstance(p, str) for p in problems):

@@ -38,6 +38,7 @@ from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
 from sim.errors import InputError, PolicyError, interrupted, raised
+from sim.policies.hints import mistake_hint
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     NO_CONTRACT,
@@ -259,24 +260,8 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
             raise KeyboardInterrupt from e
         if isinstance(e, GeneratorExit):
             raise
-        hint = params_hint(type(policy), e)
+        hint = mistake_hint(type(policy), e)
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{hint}") from e
-
-
-def params_hint(cls: type[Policy], e: BaseException) -> str:
-    """`` (its Params lacks ...: declare class Params(XParams))`` when ``e`` is a parameter missing from the Params
-    of a subclass of a policy whose own Params has it (a user's Params that does not extend the built-in's, whose
-    methods read it), else ""."""
-    if not (isinstance(e, AttributeError) and isinstance(e.obj, cls.Params)):
-        return ""
-    for base in cls.__mro__[1:]:
-        params = vars(base).get("Params")
-        if isinstance(params, type) and issubclass(params, Strict) and e.name in params.model_fields:
-            return (
-                f" (its Params lacks {e.name}, which {base.__name__}, that it extends, reads: declare its Params "
-                f"as a subclass of {params.__name__})"
-            )
-    return ""
 
 
 def param_at(where: str, key: str) -> str:

@@ -1,0 +1,50 @@
+"""What a policy's own code most likely got wrong, said beside what it raised.
+
+A policy that raises stops its run with a one-line ``PolicyError`` quoting
+the exception. For an ``AttributeError`` the line adds the likely mistake: a
+Params class that does not extend the one its parent's code reads, or a
+mistyped name of a view or an array (``'Pending' object has no attribute
+'custmer' (did you mean 'customer'?)``), which Python's own message leaves to
+the traceback a user of the command line does not see.
+"""
+
+from __future__ import annotations
+
+from sim.strict import Strict
+from sim.strict_types import closest
+
+
+def mistake_hint(cls: type, e: BaseException) -> str:
+    """The hint for ``e``, raised by the code of policy class ``cls`` (a ``sim.policies.Policy``, not named here:
+    its module imports this one): :func:`params_hint`, else
+    :func:`attribute_hint`, else ""."""
+    return params_hint(cls, e) or attribute_hint(e)
+
+
+def params_hint(cls: type, e: BaseException) -> str:
+    """`` (its Params lacks ...: declare class Params(XParams))`` when ``e`` is a parameter missing from the Params
+    of a subclass of a policy whose own Params has it (a user's Params that does not extend the built-in's, whose
+    methods read it), else ""."""
+    if not (isinstance(e, AttributeError) and isinstance(e.obj, getattr(cls, "Params", ()))):
+        return ""
+    for base in cls.__mro__[1:]:
+        params = vars(base).get("Params")
+        if isinstance(params, type) and issubclass(params, Strict) and e.name in params.model_fields:
+            return (
+                f" (its Params lacks {e.name}, which {base.__name__}, that it extends, reads: declare its Params "
+                f"as a subclass of {params.__name__})"
+            )
+    return ""
+
+
+def attribute_hint(e: BaseException) -> str:
+    """`` (did you mean 'x'?)`` for an AttributeError of an object with a public attribute close to the name asked
+    for, else "" (one raised by hand names no object)."""
+    if not isinstance(e, AttributeError) or not isinstance(e.name, str) or e.obj is None:
+        return ""
+    try:
+        known = [name for name in dir(e.obj) if not name.startswith("_")]
+    except Exception:  # an object of the policy's own whose __dir__ fails: no hint, the error stands
+        return ""
+    close = closest(e.name, known)
+    return f" (did you mean {close!r}?)" if close else ""
