@@ -388,3 +388,21 @@ def test_the_scenario_line_counts_its_shocks_in_words():
     two = one.with_overrides("t", shocks=[*[s.model_dump(mode="json") for s in one.shocks]] * 2)
     assert layout.summary(two, "x.toml").endswith("seed 7, 2 shocks of its own")
     assert layout.summary(load_scenario(SMALL), "x.toml").endswith("seed 7")
+
+
+def test_the_seed_field_s_text_is_read_as_its_number_and_text_that_is_none_is_refused_in_words():
+    # A browser's number field showed "1e" and sent nothing, which ran with the scenario's seed without a word.
+    assert [form.seed_value(t) for t in ("", "  ", None, "12", " 7 ", "1e3", "12.0", "99999999999999999999")] == [
+        None,
+        None,
+        None,
+        12,
+        7,
+        1000,
+        12,
+        99999999999999999999,
+    ]
+    for text, shown in (("1e", "'1e'"), ("abc", "'abc'"), ("-3", "-3"), ("2.5", "2.5"), ("inf", "inf")):
+        assert problems(lambda: form.check_run(settings(seed=form.seed_value(text)))) == [
+            f"seed: {shown} is not a whole number, 0 or more (empty: the scenario's seed)"
+        ]

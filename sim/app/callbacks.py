@@ -336,6 +336,6 @@ def read_settings(counts: list, values: tuple, param_states: list[dict]) -> form
         baseline=baseline or "",
         params=by_policy,
         replications=reps,
-        seed=seed,
+        seed=form.seed_value(seed),
         added=added,
     )

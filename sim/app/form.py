@@ -245,6 +245,25 @@ def check_run(settings: Settings) -> tuple[int, int | None]:
     return int(r), None if seed is None else int(seed)
 
 
+def seed_value(text: Any) -> Any:
+    """The seed field's text as the number it holds: empty is None (the scenario's seed), a whole number its int,
+    anything else the text itself, for :func:`check_run` to refuse in words."""
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)  # exactly, however long
+    except ValueError:
+        pass
+    try:
+        number = float(text)  # 1e3, 12.0
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
 def _whole(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
 

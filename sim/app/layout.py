@@ -98,7 +98,9 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
                     html.Div(
                         [
                             html.Span("Root seed ", style=INLINE),
-                            number("seed", None),
+                            # Text, not a number field: a browser's number field shows "1e" and sends nothing, which
+                            # read as empty, the scenario's seed, without a word (form.seed_value reads the text).
+                            dcc.Input(id="seed", type="text", inputMode="numeric", style=NUMBER, debounce=False),
                             html.Span("empty: the scenario's", style=HINT),
                         ]
                     ),
