@@ -9,6 +9,9 @@ quarter boundaries.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -85,6 +88,15 @@ class CoverageModel(mesa.Model):
         self._accounts = self.population.view(scenario.segment_names, scenario.line_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
+        self.policy_seconds = 0.0  # wall-clock seconds in the policy's own calls (plan, route, touches, prioritise)
+
+    def ask(self, method: str, view: Any) -> Any:
+        """The policy's answer to ``method`` on ``view`` (``sim.policies.protocol.ask``), its time counted."""
+        start = time.perf_counter()
+        try:
+            return ask(self.policy, method, view, self.streams.policy)
+        finally:
+            self.policy_seconds += time.perf_counter() - start
 
     # ---- the week ---------------------------------------------------------------
 
@@ -210,18 +222,18 @@ class CoverageModel(mesa.Model):
     def _route(self, w: int, seats: SeatWeek) -> tuple[np.ndarray, np.ndarray]:
         """This week's handler of every open opportunity (-1: none), and the accounts the policy offers a
         touch beyond their cadence."""
-        b, policy, rng = self.book, self.policy, self.streams.policy
+        b = self.book
         handlers = np.where(b.stage == Stage.IN_WORK, b.handler, -1)
         rows, opportunities = b.worked(w)
         pending, pend = b.pending(w, rows)
         free = np.maximum(seats.capacity - b.committed(w, seats.skill), 0.0)
         view = RouteView(w, self._accounts, seats.view, self.plan, pend, read_only(free), opportunities, self.selling)
         if pending.size:
-            h = checked_route(ask(policy, "route", view, rng), pend, seats.view, self.plan.seat_pool, self.label)
+            h = checked_route(self.ask("route", view), pend, seats.view, self.plan.seat_pool, self.label)
             handlers[pending] = h
             closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
             b.assign(closer, handlers[closer])
-        return handlers, checked_touches(ask(policy, "touches", view, rng), self.population.size, self.label)
+        return handlers, checked_touches(self.ask("touches", view), self.population.size, self.label)
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
         """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
@@ -248,7 +260,7 @@ class CoverageModel(mesa.Model):
         b.block(todo.vacant, Cause.VACANCY)
         tasks = todo.tasks
         view = TaskView(w, self._accounts, seats.view, self.plan, tasks, opportunities, self.selling)
-        answer = ask(self.policy, "prioritise", view, self.streams.policy)
+        answer = self.ask("prioritise", view)
         priority = checked_priority(answer, tasks, self.label)
         partners = seats.role_index == PARTNER
         partner = at_seat(partners, tasks.rep, False) if partners.any() else None

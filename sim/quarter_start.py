@@ -8,7 +8,7 @@ as the week's phases do.
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from sim.policies.protocol import (
     PlanView,
     Policy,
     Selling,
-    ask,
     checked_plan,
     read_only_plan,
 )
@@ -57,6 +56,8 @@ class CoverageModel(Protocol):
     def _churn_accounts(self, customers: np.ndarray) -> None: ...
 
     def _change_hands(self, customers: np.ndarray, seats: np.ndarray, carry: float) -> None: ...
+
+    def ask(self, method: str, view: Any) -> Any: ...
 
 
 def start_quarter(model: CoverageModel, quarter: int) -> None:
@@ -107,7 +108,7 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
     previous = model.plan.owner
     team = model.team.week(model.week).view
     view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
-    plan = ask(model.policy, "plan", view, model.streams.policy)
+    plan = model.ask("plan", view)
     model.plan = read_only_plan(
         checked_plan(plan, model.population.size, len(model.team), model.label, model.population.lines)
     )

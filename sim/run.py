@@ -22,7 +22,8 @@ class RunResult:
     lorenz: Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours);
     seats: each seat's load by quarter (policy, seed, quarter, seat, role, weeks_filled, capacity_hours, hours,
     utilisation);
-    seconds: wall-clock time of the simulation.
+    seconds: wall-clock time of the simulation;
+    policy_seconds: the part of it in the policy's own calls (its plan, route, touches and prioritise).
     """
 
     scenario: str
@@ -33,6 +34,7 @@ class RunResult:
     lorenz: pd.DataFrame
     seats: pd.DataFrame
     seconds: float
+    policy_seconds: float
 
 
 def run(
@@ -70,6 +72,7 @@ def run(
             lorenz=model.lorenz_frame(),
             seats=model.seats_frame(),
             seconds=seconds,
+            policy_seconds=model.policy_seconds,
         )
     finally:
         model.release()

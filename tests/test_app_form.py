@@ -403,6 +403,6 @@ def test_the_seed_field_s_text_is_read_as_its_number_and_text_that_is_none_is_re
         99999999999999999999,
     ]
     for text, shown in (("1e", "'1e'"), ("abc", "'abc'"), ("-3", "-3"), ("2.5", "2.5"), ("inf", "inf")):
-        assert problems(lambda: form.check_run(settings(seed=form.seed_value(text)))) == [
+        assert problems(lambda text=text: form.check_run(settings(seed=form.seed_value(text)))) == [
             f"seed: {shown} is not a whole number, 0 or more (empty: the scenario's seed)"
         ]

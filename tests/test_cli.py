@@ -582,6 +582,26 @@ def test_run_says_when_a_run_s_time_includes_loading_the_compiled_loops():
     )
 
 
+def test_run_says_when_most_of_a_run_s_time_is_the_policy_s_own(tmp_path):
+    # A policy sleeping half a second a week ran in "(7.42 s, loading the compiled loops included)", nothing saying
+    # where the time went.
+    (tmp_path / "slow_policy.py").write_text(
+        "import time\nfrom sim.policies.segment_tiers import SegmentTiers\n"
+        "class Slow(SegmentTiers):\n    'segment_tiers, a tenth of a second slower each week.'\n"
+        "    name = 'slow'\n"
+        "    def route(self, view, rng):\n        time.sleep(0.1)\n        return super().route(view, rng)\n"
+    )
+    args = ("run", str(SMALL), "--quarters", "1", "--policy", "slow_policy:Slow", "--policy", "unstructured")
+    r = covsim(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    said = re.search(r"slow: small, seed 7, .*\(([0-9.]+) s.*, ([0-9.]+) s of it in the policy's own calls\)", r.stdout)
+    assert said, r.stdout
+    run_s, policy_s = map(float, said.groups())
+    assert 1.3 <= policy_s <= run_s  # 13 weeks of 0.1 s
+    unstructured = r"\nunstructured: small, seed 7, 5,000 accounts, 5 reps \([0-9.]+ s(, loading [a-z ]+)?\)\n"
+    assert re.search(unstructured, r.stdout), r.stdout  # a quick policy's line does not say it
+
+
 def test_one_quarter_and_one_replication_are_not_written_in_the_plural(tmp_path):
     # An analyst read "1 quarters" and "over 1 replications" in the report and its figures' captions.
     out = tmp_path / "c"
