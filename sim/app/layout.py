@@ -8,7 +8,6 @@ field is fixed, so a browser test finds each one by its id.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.catalogue import CATALOGUE
 from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
+from sim.policies.protocol import policy_summary
 from sim.scenario import Scenario
 from sim.shocks import shock_text
 
@@ -218,10 +218,7 @@ def policy_options(added: Sequence[str]) -> list[dict[str, Any]]:
     paragraph as the tooltip."""
     return [
         {
-            # The class's own docstring (getdoc falls back on a parent's, which describes another policy).
-            "label": html.Span(
-                f" {name}", title=inspect.cleandoc(vars(policy_class(name)).get("__doc__") or "").split("\n\n")[0]
-            ),
+            "label": html.Span(f" {name}", title=policy_summary(policy_class(name))),
             "value": name,
         }
         for name in form.offered(added)

@@ -182,8 +182,7 @@ class Policy:
     def describe(cls) -> str:
         """First paragraph of the docstring and the parameters with defaults, written as a scenario's
         ``[policy.params]`` and ``--param`` take them (``true``, ``"keep"``), each with its bounds."""
-        doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")  # its own (getdoc falls back on its parent's)
-        lines = [f"{policy_label(cls)}: {doc.split(chr(10) + chr(10))[0] or '(its class has no docstring)'}"]
+        lines = [f"{policy_label(cls)}: {policy_summary(cls) or '(its class has no docstring)'}"]
         for field, info in cls.parameters().items():
             bounds = ", ".join(
                 f"{words} {int(limit) if float(limit).is_integer() else limit}"
@@ -262,6 +261,12 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
             raise
         hint = mistake_hint(type(policy), e)
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{hint}") from e
+
+
+def policy_summary(cls: type) -> str:
+    """The first paragraph of a policy class's own docstring, or "" (``inspect.getdoc`` would fall back on a
+    parent's, which describes another policy)."""
+    return inspect.cleandoc(vars(cls).get("__doc__") or "").split("\n\n")[0]
 
 
 def param_at(where: str, key: str) -> str:
