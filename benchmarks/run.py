@@ -30,6 +30,10 @@ from sim.policies import BUILT_IN  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.md"
 BASELINE = ROOT / "scenarios" / "baseline.toml"
+SMALL = ROOT / "scenarios" / "small.toml"
+#: The room a target needs to be called met [A]: a tenth of its bound. Inside it a target is "met, no room": this
+#: machine's speed moves by more than that from one minute to the next, so one good stretch would pass it.
+ROOM = 0.1
 
 CASE = r"""
 import json, resource, sys, time
@@ -38,6 +42,8 @@ from sim.policies import make_policy
 from sim.run import run
 scenario = load_scenario(sys.argv[1])
 customers, policy, repeats = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+# Untimed: a process's first run loads the compiled kernels (reported apart, benchmarks/kernel.py).
+run(load_scenario(sys.argv[5]), make_policy(policy), quarters=1)
 if customers != scenario.population.customers:
     scale = customers / scenario.population.customers
     data = scenario.model_dump(mode="json")
@@ -79,7 +85,7 @@ def printed_json(*args: str) -> Any:
 
 def case(customers: int, policy: str, repeats: int) -> dict[str, Any]:
     """``repeats`` runs of ``policy`` on the baseline scaled to ``customers``, in a fresh process."""
-    return printed_json("-c", CASE, str(BASELINE), str(customers), policy, str(repeats))
+    return printed_json("-c", CASE, str(BASELINE), str(customers), policy, str(repeats), str(SMALL))
 
 
 def paired(policy: str, repeats: int, scenario: str = "baseline.toml") -> dict[str, float]:
@@ -99,7 +105,7 @@ def script(name: str, *args: str) -> Any:
     return printed_json(str(ROOT / "benchmarks" / name), *args)
 
 
-SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 1)]  # (customers, repeats)
+SIZES = [(10_000, 5), (100_000, 5), (1_000_000, 3), (10_000_000, 3)]  # (customers, repeats)
 MB = 2**20
 
 
@@ -155,7 +161,8 @@ def targets(
     stress: dict[str, Any],
     app: dict[str, Any],
 ) -> str:
-    """The issue's targets against this run's figures, each marked met or missed."""
+    """The issue's targets against this run's figures, each marked met (with ROOM to spare), met with no room, or
+    missed."""
     by_size = {r["customers"]: r for r in rows}
     mesa_100k = mesa_at_100k(mesa)
     checks = [
@@ -163,7 +170,6 @@ def targets(
         ("1M x 420: run time", "<= 5 s", by_size[1_000_000]["median_s"], 5.0, "{:.2f} s"),
         ("10M x 4,200: run time", "<= 40 s", by_size[10_000_000]["median_s"], 40.0, "{:.1f} s"),
         ("10M x 4,200: peak memory", "<= 2.5 GB", by_size[10_000_000]["peak_mb"] * MB / 1e9, 2.5, "{:.2f} GB"),
-        ("10M: bytes per customer", "<= 250", by_size[10_000_000]["bytes_per_customer"], 250.0, "{:.0f}"),
         ("1,000 runs: memory after / after 10", "<= 1.5x", memory_ratio, 1.5, "{:.2f}x"),
         (
             "overlay world (3 lines, specialists) / baseline at 100k",
@@ -203,13 +209,11 @@ def targets(
     ]
 
     def at_most(name: str, bound: str, value: float, limit: float, fmt: str) -> str:
-        return f"| {name} | {bound} | {fmt.format(value)} | {'met' if value <= limit else 'MISSED'} |"
+        return f"| {name} | {bound} | {fmt.format(value)} | {verdict(value / limit)} |"
 
     lines = ["| target | bound | measured | |", "|--------|-------|---------:|-|"]
     lines += [at_most(*check) for check in checks]
-    lines.append(
-        f"| runner speed-up on 2 workers | >= 1.7x | {speedup:.2f}x | {'met' if speedup >= 1.7 else 'MISSED'} |"
-    )
+    lines.append(f"| runner speed-up on 2 workers | >= 1.7x | {speedup:.2f}x | {verdict(1.7 / speedup)} |")
     if mesa_100k is None or not math.isfinite(mesa_100k["speedup"]):
         lines.append("| one-agent-per-customer Mesa model / covsim at 100k | >= 100x | not measured | MISSED |")
     else:
@@ -217,10 +221,18 @@ def targets(
         lines.append(
             f"| one-agent-per-customer Mesa model / covsim at 100k | >= 100x | {x:.0f}x "
             f"({mesa_100k['mesa_s']:.1f} s / {mesa_100k['covsim_s']:.3f} s; Mesa's runs "
-            f"{', '.join(f'{t:.1f}' for t in mesa_100k['mesa_runs'])} s) | {'met' if x >= 100 else 'MISSED'} |"
+            f"{', '.join(f'{t:.1f}' for t in mesa_100k['mesa_runs'])} s; covsim warm) | {verdict(100 / x)} |"
         )
     lines += [at_most(*check) for check in start_up]
     return "\n".join(lines)
+
+
+def verdict(used: float) -> str:
+    """A target's verdict from the share of its bound used (value / bound for "at most", bound / value for "at
+    least"): met with at least ROOM to spare, met with less, or missed."""
+    if used <= 1 - ROOM:
+        return "met"
+    return "met, no room" if used <= 1 else "MISSED"
 
 
 def size_row(customers: int, r: dict[str, Any]) -> dict[str, Any]:
@@ -351,8 +363,8 @@ def main() -> None:
         "metrics, policy `segment_tiers`. A run is the whole of `sim.run.run` (population, weeks, metrics); "
         "peak memory is the process's maximum resident size, interpreter and libraries included (about 150 MB of it "
         "is Python, numpy, pandas, pyarrow, scipy and Mesa). Targets: 100k in 0.35 s, 1M in 5 s, 10M in 40 s "
-        "and 2.5 GB, at most 250 bytes per customer. A process's first run loads the numba kernels "
-        "(below); the medians are over repeats in one process, so they leave that once-per-process cost out.\n\n"
+        "and 2.5 GB. Each process first makes one untimed run of the small scenario, which loads the numba kernels "
+        "(below), so the medians, over repeats in one process, leave that once-per-process cost out.\n\n"
         f"{scale_table}\n\n"
         "The same 100,000-customer baseline under every built-in policy (target: none over 2x `segment_tiers`); "
         "`overlay *` is the overlay world (`scenarios/overlay.toml`: the baseline with three product lines and six "
@@ -401,6 +413,11 @@ def main() -> None:
         "directory, median of 3 (`benchmarks/kernel.py`).\n\n"
         f"{kernel_table}\n\n"
         "## Against the targets\n\n"
+        f"Each target is judged on the figure above it (a median of several runs, or of pairs run by turns, where "
+        f"the section says so; the stress test, the partition and the flat memory are one measurement each): met "
+        f'with at least {ROOM:.0%} of its bound to spare, "met, no room" inside that (this machine\'s speed moves '
+        f"by more from one minute to the next), else MISSED. The Mesa ratio is of covsim's warm runs: a single run in "
+        f"a fresh process also loads the compiled kernels (above).\n\n"
         f"{against}\n\n"
         "## Where the time goes at 100k\n\n"
         "The 100,000-customer baseline under `unstructured` (the Mesa comparison's case), each step of the week "
@@ -411,7 +428,12 @@ def main() -> None:
         f"{where}\n\n"
         "## Against the one-agent-per-customer Mesa model\n\n"
         "`benchmarks/mesa_baseline.py` writes the same mechanics the way a Mesa user would (one `mesa.Agent` per "
-        "customer, `shuffle_do`, a `DataCollector`), under the `unstructured` policy; both run on the same seed.\n\n"
+        "customer, `shuffle_do`, a `DataCollector`), under the `unstructured` policy; both run on the same seed. "
+        "It leaves out what `unstructured` does not need (shocks, channel partners, regions, industries and "
+        "locations, owners and hand-offs, the digital channel) and the quarterly tidy metrics, whose cost is inside "
+        "covsim's timed span (its docstring lists every difference): each favours the Mesa model's time, so the "
+        "ratio is conservative. The statistical check below is reported, not judged: with 5 seeds it can show only "
+        "a gross disagreement.\n\n"
         f"{mesa_text}\n"
     )
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")

@@ -17,7 +17,7 @@ def _rows(s_100k: float, peak_10m_mb: float) -> list[dict]:
         {"customers": 1_000_000, "median_s": 3.0, "peak_mb": 600.0, "bytes_per_customer": 600.0},
         {
             "customers": 10_000_000,
-            "median_s": 39.0,
+            "median_s": 35.0,
             "peak_mb": peak_10m_mb,
             "bytes_per_customer": peak_10m_mb * MB / 10_000_000,
         },
@@ -55,7 +55,7 @@ def _start(numpy_s: float, help_s: float, validate_s: float, policies_s: float, 
     }
 
 
-FAST_START = _start(0.09, 0.2, 0.25, 0.25, 0.62, 0.7)
+FAST_START = _start(0.09, 0.2, 0.22, 0.22, 0.62, 0.7)
 
 
 def targets(
@@ -76,9 +76,21 @@ def _verdicts(table: str) -> dict[str, str]:
 
 
 def test_all_targets_met():
-    v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.3))
+    v = _verdicts(targets(_rows(0.23, 2000.0), 1.9, 1.04, _mesa(23.0, 0.2), FAST_START, 1.3))
     assert set(v.values()) == {"met"}
-    assert len(v) == 17
+    assert len(v) == 16
+
+
+def test_a_target_met_inside_a_tenth_of_its_bound_is_met_with_no_room():
+    # Met on a bare <= or >=, the Mesa ratio read "met" at 104x, where one slow stretch of the machine misses it.
+    v = _verdicts(targets(_rows(0.33, 2000.0), 1.8, 1.04, _mesa(20.8, 0.2), FAST_START, 1.3))
+    assert v["100k x 42, 104 weeks: run time"] == "met, no room"  # 0.33 s of 0.35
+    assert v["runner speed-up on 2 workers"] == "met, no room"  # 1.8x, within 1.87x
+    assert v["one-agent-per-customer Mesa model / covsim at 100k"] == "met, no room"  # 104x
+    v = _verdicts(targets(_rows(0.31, 2000.0), 1.9, 1.04, _mesa(22.4, 0.2), FAST_START, 1.3))
+    assert v["100k x 42, 104 weeks: run time"] == "met"  # 0.31 s: under 90% of the bound
+    assert v["runner speed-up on 2 workers"] == "met"  # 1.9x: more than 1.7x / 0.9
+    assert v["one-agent-per-customer Mesa model / covsim at 100k"] == "met"  # 112x
 
 
 def test_the_mesa_ratio_shows_each_of_the_mesa_runs():
@@ -86,17 +98,16 @@ def test_the_mesa_ratio_shows_each_of_the_mesa_runs():
     run time moves by a third between minutes."""
     row = next(
         line
-        for line in targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(21.0, 0.2), FAST_START, 1.3).splitlines()
+        for line in targets(_rows(0.23, 2000.0), 1.9, 1.04, _mesa(21.0, 0.2), FAST_START, 1.3).splitlines()
         if line.startswith("| one-agent-per-customer Mesa model")
     )
-    assert "| 105x (21.0 s / 0.200 s; Mesa's runs 20.0, 21.0, 23.0 s) | met |" in row
+    assert "| 105x (21.0 s / 0.200 s; Mesa's runs 20.0, 21.0, 23.0 s; covsim warm) | met, no room |" in row
 
 
 def test_missed_targets_are_named():
     v = _verdicts(targets(_rows(0.6, 2600.0), 1.5, 1.6, _mesa(23.0, 0.25), FAST_START, 1.3))
     assert v["100k x 42, 104 weeks: run time"] == "MISSED"
     assert v["10M x 4,200: peak memory"] == "MISSED"
-    assert v["10M: bytes per customer"] == "MISSED"
     assert v["1,000 runs: memory after / after 10"] == "MISSED"
     assert v["runner speed-up on 2 workers"] == "MISSED"
     assert v["one-agent-per-customer Mesa model / covsim at 100k"] == "MISSED"  # 92x
@@ -109,11 +120,12 @@ def test_an_unmeasured_mesa_comparison_is_not_met():
 
 
 def test_start_up_is_judged_against_importing_numpy_and_mesa():
-    # --help at 2.9x numpy is met; validate at 3.3x and policies at 8x are not; run 0.15 s over Mesa is not.
+    # --help at 2.9x numpy is met with no room; validate at 3.3x and policies at 8x are not; run 0.15 s over Mesa
+    # is not.
     v = _verdicts(
         targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), _start(0.1, 0.29, 0.33, 0.8, 0.6, 0.75), 1.3)
     )
-    assert v["start-up: covsim --help / import numpy"] == "met"
+    assert v["start-up: covsim --help / import numpy"] == "met, no room"
     assert v["start-up: covsim validate / import numpy"] == "MISSED"
     assert v["start-up: covsim policies / import numpy"] == "MISSED"
     assert v["start-up: covsim run - import mesa"] == "MISSED"
@@ -128,14 +140,16 @@ def test_run_time_bounds_of_mechanics_i():
     v = _verdicts(targets(rows, 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.3))
     assert v["100k x 42, 104 weeks: run time"] == "MISSED"
     assert v["10M x 4,200: run time"] == "MISSED"
-    v = _verdicts(targets(_rows(0.35, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.3))
-    assert v["100k x 42, 104 weeks: run time"] == "met" and v["10M x 4,200: run time"] == "met"
+    rows = _rows(0.35, 2000.0)
+    rows[2]["median_s"] = 40.0
+    v = _verdicts(targets(rows, 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.3))
+    assert v["100k x 42, 104 weeks: run time"] == "met, no room" and v["10M x 4,200: run time"] == "met, no room"
 
 
 def test_the_overlay_world_is_judged_against_the_baseline_at_100k():
     # Mechanics II: the overlay world within 1.5x of the baseline (the median of ratios of paired runs).
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.5))
-    assert v["overlay world (3 lines, specialists) / baseline at 100k"] == "met"
+    assert v["overlay world (3 lines, specialists) / baseline at 100k"] == "met, no room"
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 1.52))
     assert v["overlay world (3 lines, specialists) / baseline at 100k"] == "MISSED"
 
@@ -150,14 +164,14 @@ def test_every_built_in_within_2x_of_segment_tiers_and_the_1m_partition_within_1
 
 def test_the_default_stress_suite_within_3_minutes():
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, stress_s=180.0))
-    assert v["covsim stress, default suite, 100k, 2 policies x 5 replications"] == "met"
+    assert v["covsim stress, default suite, 100k, 2 policies x 5 replications"] == "met, no room"
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, stress_s=181.0))
     assert v["covsim stress, default suite, 100k, 2 policies x 5 replications"] == "MISSED"
 
 
 def test_the_what_if_page_answers_two_policies_x_5_replications_within_5_s():
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, app_s=5.0))
-    assert v["what-if page: 2 policies x 5 replications at 100k"] == "met"
+    assert v["what-if page: 2 policies x 5 replications at 100k"] == "met, no room"
     v = _verdicts(targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, app_s=5.1))
     assert v["what-if page: 2 policies x 5 replications at 100k"] == "MISSED"
     table = targets(_rows(0.23, 2000.0), 1.8, 1.04, _mesa(23.0, 0.2), FAST_START, 0.3, app_s=4.24)
