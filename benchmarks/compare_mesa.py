@@ -20,7 +20,7 @@
    taken, so the two sides are measured over the same minutes (one side
    measured only before the other's minute-long run gave ratios from 75x to
    102x for the same code). Each covsim process first makes one untimed run:
-   a process's first run also loads the compiled kernels (about 0.3 s, once
+   a process's first run also loads the compiled kernels (0.65-0.74 s in make bench at f9a5611, once
    per process), which ``make bench`` reports on its own line
    (``benchmarks/kernel.py``) rather than inside the median. The Mesa model
    has nothing to load.
