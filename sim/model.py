@@ -123,7 +123,7 @@ class CoverageModel(mesa.Model):
         self._expire(w, seats)  # response windows and sales cycles that ran out; digital decisions
         self._churn()  # customers leave at a hazard relieved by the relationship
         self._renewal_dates(w)  # contracts at their date: renewed by a rep, on their own, or ended
-        self._end_week(w, seats)  # recurring revenue, costs, weekly series; drop closed
+        self._end_week(w, seats)  # drop closed opportunities; recurring revenue, costs, weekly series
         if ends_quarter(w):
             self._close_quarter(q)  # the quarter's metrics
         self.week += 1
@@ -133,18 +133,20 @@ class CoverageModel(mesa.Model):
             self.step()
 
     def release(self) -> None:
-        """Drop Mesa's class-level reference to this model (DESIGN §7: Agent._ids) and everything the model holds;
-        it is of no use after.
+        """Drop Mesa's class-level reference to this model (DESIGN §7: Agent._ids) and the references that make it
+        a cycle; it cannot step after.
 
         Without this, every model ever built stays reachable through
         ``mesa.Agent._ids`` and a long batch in one process grows without bound.
         """
         self.remove_all_agents()
         mesa.Agent._ids.pop(self, None)
-        # Mesa's Model holds a bound method of itself (its wrapped step), a cycle only the garbage collector
-        # frees: until it runs, the run's arrays stayed held, and a second run in a process peaked at twice one
-        # run's memory (5.2 GB at 10M accounts). Dropped now, they go at once; the model is of no use after.
-        vars(self).clear()
+        # Mesa's Model holds bound methods of itself (its step, wrapped) and the team holds the model: cycles only
+        # the garbage collector frees, so the run's arrays stayed held after it, and a second run in a process
+        # peaked at twice one run's memory (5.2 GB at 10M accounts). Without them the model, and all it holds, goes
+        # as soon as its last reference does; what it recorded can still be read until then.
+        for cycle in ("step", "_user_step", "team"):
+            self.__dict__.pop(cycle, None)
 
     # ---- quarter boundary -------------------------------------------------------
 

@@ -500,7 +500,7 @@ def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_sh
     assert len(c.failures) == 4
     drawn = results(c, {})
     assert drawn[0].children == "Answer: none: every run failed (below)."
-    assert drawn[1].children.startswith("4 runs failed (the first 3 below): ")
+    assert drawn[1].children.startswith("4 runs failed, the first 3: ")
     assert drawn[1].children.count("planning failed on purpose in quarter 1") == 3
     # One failed run of four: the report's answer, and the one error named without "the first".
     flaky = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:AlwaysFails")], 1)

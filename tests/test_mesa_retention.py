@@ -65,6 +65,9 @@ def test_a_finished_run_s_arrays_go_at_once_not_at_the_next_garbage_collection()
     gc.disable()
     try:
         model.release()
+        assert len(model.weekly_frame()) > 0  # what it recorded is still there to read
+        model.release()  # twice is harmless
+        del model
         assert [a() for a in arrays] == [None, None]
     finally:
         gc.enable()

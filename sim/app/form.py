@@ -17,6 +17,7 @@ import binascii
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from sim.app.engine import PolicyChoice, non_default
@@ -253,15 +254,15 @@ def seed_value(text: Any) -> Any:
     text = text.strip()
     if not text:
         return None
-    try:
-        return int(text)  # exactly, however long
-    except ValueError:
-        pass
-    try:
-        number = float(text)  # 1e3, 12.0
-    except ValueError:
+    if not text.isascii() or "_" in text:  # int() and Decimal() take "1_000" and other scripts' digits
         return text
-    return int(number) if number.is_integer() else number
+    try:
+        number = Decimal(text)  # exactly: 1e3 and 12.0 are whole, 12345678901234567.0 stays itself
+    except InvalidOperation:
+        return text
+    if number.is_finite() and number == number.to_integral_value():
+        return int(number)
+    return float(number)
 
 
 def _whole(v: Any) -> bool:

@@ -229,10 +229,7 @@ def params_block(policy: str, shown: bool, scenario: Scenario | None = None) -> 
     """A policy's parameter fields under one heading (``{"type": "params", "policy": NAME}``), shown or not, each
     at its default, or at what ``scenario``'s file sets if it is the scenario's own policy (:func:`param_values`)."""
     fields = form.param_fields(policy)
-    if scenario is None:
-        values = [param_value(f, f.default) for f in fields]
-    else:
-        values = param_values(scenario, [{"policy": policy, "name": f.name} for f in fields])
+    values = param_values(scenario, [{"policy": policy, "name": f.name} for f in fields])
     return html.Details(
         id={"type": "params", "policy": policy},
         style=params_style(shown),
@@ -278,15 +275,16 @@ def param_value(f: form.ParamField, value: Any) -> Any:
     return value if f.kind in ("int", "float") else str(value)
 
 
-def param_values(scenario: Scenario, ids: list[dict[str, Any]]) -> list[Any]:
+def param_values(scenario: Scenario | None, ids: list[dict[str, Any]]) -> list[Any]:
     """The values of the parameter fields ``ids`` (``{"policy": NAME, "name": PARAMETER}``) for ``scenario``: its
-    own policy's (``[policy]``) as its file sets them, every other its default, as ``covsim compare`` gives them."""
-    own = scenario.policy.params
+    own policy's (``[policy]``) as its file sets them, every other its default, as ``covsim compare`` gives them
+    (with no scenario, every one its default)."""
+    own = scenario.policy.params if scenario is not None else {}
     fields = {(p, f.name): f for p in {i["policy"] for i in ids} for f in form.param_fields(p)}
     values = []
     for i in ids:
         f = fields[i["policy"], i["name"]]
-        given = i["policy"] == scenario.policy.name and f.name in own
+        given = scenario is not None and i["policy"] == scenario.policy.name and f.name in own
         values.append(param_value(f, own[f.name] if given else f.default))
     return values
 
@@ -366,7 +364,7 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
     n = c.experiment.replications
     failed = []
     if c.failures:
-        shown = f" (the first {FAILURES_SHOWN} below)" if len(c.failures) > FAILURES_SHOWN else ""
+        shown = f", the first {FAILURES_SHOWN}" if len(c.failures) > FAILURES_SHOWN else ""
         lines = "; ".join(e for _, e in c.failures[:FAILURES_SHOWN])
         failed = [html.P(f"{counted(len(c.failures), 'run')} failed{shown}: {lines}", style=ERROR)]
     # With no run finished the report's "none yet" would read as still running: every one failed.

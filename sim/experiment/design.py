@@ -26,7 +26,7 @@ from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash, toml_text
 from sim.experiment.suite import UNSHOCKED
 from sim.policies import make_policy, policy_class
-from sim.policies.protocol import did_you_mean
+from sim.policies.hints import did_you_mean
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
 from sim.strict import Strict

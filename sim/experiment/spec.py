@@ -22,7 +22,7 @@ from sim.config import Name, PolicyParam, require_kind, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.policies import policy_class, policy_label
-from sim.policies.protocol import did_you_mean
+from sim.policies.hints import did_you_mean
 from sim.scenario import Scenario
 from sim.shocks import Shock, attributed
 from sim.strict import Field, Problems, Strict, model_validator

@@ -93,9 +93,14 @@ class SuiteFile(Strict):
 
 def load_suite_file(path: Path | str) -> SuiteFile:
     """A suite file, or InputError (one line per problem, naming the key path)."""
+    return validate_strict(SuiteFile, _read(path), str(path))
+
+
+def _read(path: Path | str) -> dict[str, Any]:
+    """A suite file's tables, or InputError for a file that is no TOML or of another kind."""
     data = read_toml(path)
     require_kind(data, "suite", str(path))
-    return validate_strict(SuiteFile, data, str(path))
+    return data
 
 
 def checked_suite(
@@ -105,9 +110,7 @@ def checked_suite(
     stresses: each malformed stress's (a share of 1.5) and each well-formed one's on the scenario
     (:func:`suite_problems`), so that a format mistake in one stress does not hide a repeated name or a
     quarter after the horizon in another until it is mended."""
-    source = str(path)
-    data = read_toml(path)
-    require_kind(data, "suite", source)
+    source, data = str(path), _read(path)
     try:
         suite = validate_strict(SuiteFile, data, source)
     except InputError as e:
@@ -250,10 +253,9 @@ def suite_problems(
     after it only. ``stresses`` by their numbers in the file (some of a file's, the others malformed) has the
     ``names`` of all of them, in order, for the repeated-name check."""
     problems = []
-    numbered = stresses.items() if isinstance(stresses, Mapping) else enumerate(stresses)
-    if names is None:
-        names = [s.name for s in stresses.values()] if isinstance(stresses, Mapping) else [s.name for s in stresses]
-    for i, stress in numbered:
+    numbered = dict(stresses) if isinstance(stresses, Mapping) else dict(enumerate(stresses))
+    names = [s.name for s in numbered.values()] if names is None else names
+    for i, stress in numbered.items():
         where = f"{source}: stress.{i} ({stress.name})"
         if stress.name == UNSHOCKED:
             problems.append(f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
-from sim.policies.hints import mistake_hint
+from sim.policies.hints import did_you_mean, mistake_hint
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
@@ -21,7 +21,6 @@ from sim.policies.protocol import (
     Policy,
     defaults_checked,
     defaults_faults,
-    did_you_mean,
     param_at,
     policy_label,
 )

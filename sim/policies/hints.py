@@ -10,8 +10,16 @@ the traceback a user of the command line does not see.
 
 from __future__ import annotations
 
+import difflib
+
 from sim.strict import Strict
-from sim.strict_types import closest
+
+
+def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is within
+    ``cutoff`` (difflib's similarity ratio)."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def mistake_hint(cls: type, e: BaseException) -> str:
@@ -43,8 +51,8 @@ def attribute_hint(e: BaseException) -> str:
     if not isinstance(e, AttributeError) or not isinstance(e.name, str) or e.obj is None:
         return ""
     try:
-        known = [name for name in dir(e.obj) if not name.startswith("_")]
+        # Not the name itself: one raised inside a property of the object is there already.
+        known = [name for name in dir(e.obj) if not name.startswith("_") and name != e.name]
     except Exception:  # an object of the policy's own whose __dir__ fails: no hint, the error stands
         return ""
-    close = closest(e.name, known)
-    return f" (did you mean {close!r}?)" if close else ""
+    return did_you_mean(e.name, known)

@@ -23,7 +23,6 @@ here (``checked_route``, ``checked_priority``), and the plan in
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 import typing
@@ -38,7 +37,7 @@ from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
 from sim.errors import InputError, PolicyError, interrupted, raised
-from sim.policies.hints import mistake_hint
+from sim.policies.hints import did_you_mean, mistake_hint
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     NO_CONTRACT,
@@ -273,13 +272,6 @@ def param_at(where: str, key: str) -> str:
     """Where parameter ``key`` is given: in a table (``policy.params``: ``policy.params.KEY``), or on the
     command line (``--param``: ``--param KEY``, as the option is typed)."""
     return f"{where} {key}" if where == "--param" else f"{where}.{key}"
-
-
-def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is within
-    ``cutoff`` (difflib's similarity ratio)."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:

@@ -407,8 +407,8 @@ def route_owner_then_rest(view: RouteView) -> np.ndarray:
     pooled = (handler < 0) & (view.plan.service[p.customer] == Service.POOLED)
     route_to_queue(view, pooled, 0, handler)
     closers = np.union1d(team.seats("inside", closers=True), generalist_closers(team, filled_only=True))
-    owner = view.plan.owner[p.customer]
-    no_closer = (handler < 0) & (owner >= 0) & ~team.can_close[np.maximum(owner, 0)]
+    # An owned deal route_to_owner left without a handler is one whose owner cannot close.
+    no_closer = (handler < 0) & (view.plan.owner[p.customer] >= 0)
     route_to_pool(view, (pooled | no_closer) & (p.stage == Stage.IN_WORK), closers, handler)
     return handler
 
