@@ -402,7 +402,16 @@ def test_the_seed_field_s_text_is_read_as_its_number_and_text_that_is_none_is_re
         12,
         99999999999999999999,
     ]
-    for text, shown in (("1e", "'1e'"), ("abc", "'abc'"), ("-3", "-3"), ("2.5", "2.5"), ("inf", "inf")):
+    assert form.seed_value("12345678901234567.0") == 12345678901234567  # exactly, not through a float
+    for text, shown in (
+        ("1e", "'1e'"),
+        ("abc", "'abc'"),
+        ("-3", "-3"),
+        ("2.5", "2.5"),
+        ("inf", "inf"),
+        ("1_000", "'1_000'"),
+        ("١٢", "'١٢'"),
+    ):
         assert problems(lambda text=text: form.check_run(settings(seed=form.seed_value(text)))) == [
             f"seed: {shown} is not a whole number, 0 or more (empty: the scenario's seed)"
         ]
