@@ -398,12 +398,12 @@ def _tagged(members: tuple[Any, ...], tag: str) -> Check:
     return check
 
 
-def closest(key: Any, known: list[str]) -> str | None:
-    """The name of ``known`` a mistyped ``key`` most resembles (difflib, at a similarity of 0.75), or None: the
-    "did you mean" of a misspelt key or tag."""
+def closest(key: Any, known: list[str], cutoff: float = 0.75) -> str | None:
+    """The name of ``known`` a mistyped ``key`` most resembles (difflib, at a similarity of at least ``cutoff``),
+    or None: the "did you mean" of a misspelt key or tag."""
     import difflib  # only for a file with a mistake
 
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

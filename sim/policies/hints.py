@@ -10,16 +10,15 @@ the traceback a user of the command line does not see.
 
 from __future__ import annotations
 
-import difflib
-
 from sim.strict import Strict
+from sim.strict_types import closest
 
 
 def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the known name closest to a mistyped ``name``, or "" if none is within
     ``cutoff`` (difflib's similarity ratio)."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(name, known, cutoff)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def mistake_hint(cls: type, e: BaseException) -> str:
