@@ -30,8 +30,8 @@ bench: $(STAMP)  ## benchmarks: prints a table, writes benchmarks/results.md
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests benchmarks
-	$(VENV)/bin/ruff format --check sim tests benchmarks
+	$(VENV)/bin/ruff check sim tests benchmarks examples docs/scripts
+	$(VENV)/bin/ruff format --check sim tests benchmarks examples docs/scripts
 	$(VENV)/bin/mypy
 
 clean:

@@ -1184,7 +1184,7 @@ def test_a_report_with_no_store_beside_it_is_not_replaced_without_fresh(tmp_path
 
 def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
     # Interrupted after --fresh, a batch left the old report beside the new store, read as its runs'.
-    from sim.cli.experiment import opened_batch
+    from sim.cli.batch import opened_batch
     from sim.experiment.comparison import comparison
 
     out = tmp_path / "compare"

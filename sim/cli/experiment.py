@@ -3,276 +3,31 @@
 from __future__ import annotations
 
 import shlex
-import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from sim.cli.batch import (
+    EXECUTOR_CHOICE,
+    check_reachable,
+    finish_batch,
+    opened_batch,
+    paired_batch_options,
+    run_batch_or_stop,
+    written,
+)
 from sim.cli.common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
     NamedPath,
     at_horizon,
     check_report_out,
     loading_libraries,
-    one_line,
-    os_error_text,
-    param_option,
     read_path,
     report_progress,
     reported_errors,
     rerun_command,
-    say_error,
     scenario_and_params,
 )
 from sim.errors import InputError
-from sim.format import counted, not_shown
-
-if TYPE_CHECKING:
-    from sim.experiment.batch import Batch
-    from sim.experiment.runner import BatchOutcome
-    from sim.experiment.spec import Experiment
-    from sim.scenario import Scenario
-
-EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def paired_batch_options(command: F) -> F:
-    """The options of a batch built from the command line (``compare``, ``stress``): where runs execute, the
-    root seed, and starting again."""
-    for option in reversed(
-        (
-            click.option(
-                "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores)."
-            ),
-            click.option(
-                "--executor",
-                type=EXECUTOR_CHOICE,
-                default="processes",
-                show_default=True,
-                help="Where runs execute: this process, worker processes, or a Dask cluster.",
-            ),
-            click.option(
-                "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
-            ),
-            click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
-            param_option,
-        )
-    ):
-        command = option(command)
-    return command
-
-
-def opened_batch(
-    experiment: Experiment, scenario: Scenario, out_dir: Path | None, fresh: bool, source: str = ""
-) -> Batch:
-    """``sim.experiment.batch.open_batch``; with ``fresh``, the folder's old report goes with its old store (an
-    interrupted fresh batch had left the old report beside the new runs, read as theirs)."""
-    from sim.experiment.batch import open_batch
-
-    batch = open_batch(experiment, scenario, out_dir, fresh, source)
-    if fresh and out_dir is not None:
-        from sim.experiment.report import FILES, FOLDERS
-
-        for name in FILES:
-            (out_dir / name).unlink(missing_ok=True)
-        for name in FOLDERS:
-            shutil.rmtree(out_dir / name, ignore_errors=True)
-    return batch
-
-
-def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resume_hint: str) -> None:
-    """The answer and statistics to the terminal, the report to --out, exit 1 if a run failed."""
-    click.echo(
-        f"{counted(outcome.done, 'run')} done, {outcome.skipped:,} already stored, {outcome.failed:,} failed "
-        f"({outcome.seconds:.1f} s); {counted(batch.cells, 'cell')} from {counted(len(batch.specs), 'distinct run')}",
-        err=True,
-    )
-    if batch.replications_stored > batch.experiment.replications:
-        click.echo(
-            f"note: the store holds {batch.replications_stored} replications and these results use the first "
-            f"{batch.experiment.replications}; ask for {batch.replications_stored} to use them all",
-            err=True,
-        )
-    _summary(batch)
-    if out_dir is not None:
-        from sim.experiment.report import write_report
-
-        try:
-            with report_progress() as step:
-                report = write_report(batch.store, out_dir, step)
-        except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
-            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it again with: "
-            if isinstance(e, KeyboardInterrupt):
-                click.echo(f"\ninterrupted while writing the report; {kept}covsim report {out_dir}", err=True)
-                sys.exit(EXIT_INTERRUPTED)
-            say_error(f"the report could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
-            sys.exit(EXIT_FAILED)
-        click.echo("\n" + _written(report, out_dir))
-    if outcome.failed:
-        from sim.experiment.batch import user_policy_fingerprints
-
-        click.echo("", err=True)
-        for key, error in outcome.errors[:10]:
-            spec = batch.specs.get(key)
-            which = f" ({spec.policy}, seed {spec.seed})" if spec is not None else ""
-            say_error(f"run {key[:12]}{which}: {one_line(error)}")
-        more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
-        kept = (
-            f"the others are stored. Fix the cause and resume with: {resume_hint}"
-            if batch.store.folder is not None
-            else "fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
-        )
-        if batch.store.folder is not None and user_policy_fingerprints(batch.experiment):
-            # The store is bound to the policies' code: a fix there makes its runs another experiment's.
-            kept += f" (a fix in a user policy's own code starts afresh: {resume_hint} --fresh)"
-        say_error(f"{counted(outcome.failed, 'run')} failed{more}; {kept}")
-        sys.exit(EXIT_FAILED)
-
-
-def _replications(values: Any, planned: int) -> str:
-    """How many replications the means are over: ``planned``, and the fewer of each policy with a failed run."""
-    finished = values.groupby("policy", sort=False)["replication"].nunique()
-    fewer = "".join(f", {n} for {p}" for p, n in finished.items() if n < planned)
-    return counted(planned, "replication") + fewer
-
-
-def _check_reachable(address: str, seconds: float = 5.0) -> None:
-    """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
-    folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
-    import socket
-    from urllib.parse import urlsplit
-
-    where = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = where.hostname, where.port
-    except ValueError:
-        host = port = None
-    if not host or not port:
-        raise InputError([f"--scheduler {address}: not an address like tcp://host:8786"])
-    try:
-        socket.create_connection((host, port), timeout=seconds).close()
-    except OSError as e:
-        raise InputError(
-            [f"--scheduler {address}: cannot reach it ({e.strerror or e}); is the Dask scheduler running?"]
-        ) from None
-
-
-def _summary(batch: Batch) -> None:
-    """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
-    from sim.experiment.report.answer import answer
-    from sim.experiment.stats import (
-        HOLM_ALONE,
-        MIN_REPLICATIONS,
-        absent_metrics,
-        describe,
-        holm_alone,
-        paired_differences,
-        run_values,
-    )
-    from sim.tables import differences_table, means_table, metrics_legend
-
-    exp = batch.experiment
-    results = batch.store.results()
-    if not results.empty and exp.suite:
-        from sim.experiment.report.stress_answer import stress_answer
-        from sim.experiment.stress import DECISION_METRIC, analyse
-        from sim.tables import stress_table
-
-        order = [p.key for p in exp.policies]
-        findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
-        click.echo(stress_answer(findings, order, markdown=False))
-        shown = findings.impacts[findings.impacts.metric == DECISION_METRIC]  # the table's metric: its pairs
-        fewest = int(shown["n"].min()) if not shown.empty else exp.replications
-        fewer = f", as few as {fewest} for some" if fewest < exp.replications else ""
-        click.echo(
-            f"\nMeans of {counted(exp.replications, 'paired replication')}{fewer} (every interval is in the report):"
-        )
-        click.echo(stress_table(findings.impacts, findings.recovery, findings.stresses[1:], order, findings.inert_of))
-    elif not results.empty:
-        absent = absent_metrics(exp.metrics, results)
-        metrics = [m for m in exp.metrics if m not in absent]
-        values = run_values(results, metrics)
-        order = [p.key for p in exp.policies]
-        design = batch.store.points()
-        factor_names = [f.name for f in exp.factors]
-        said = answer(
-            values,
-            metrics,
-            order,
-            exp.baseline_label,
-            design,
-            factor_names,
-            markdown=False,
-            across_points=exp.one_policy_grid,
-            results=results,
-        )
-        click.echo(said)  # the first line a reader gets (``| head -1``)
-        if absent:
-            click.echo(f"Not shown: {not_shown(absent)}")
-        if values.empty:
-            return
-        point = int(values.point.min())
-        first = values[values.point == point]
-        where = ""
-        if exp.factors:
-            factors = design.set_index("point").loc[point, factor_names]
-            setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
-            where = f" at design point {point} ({setting}; every point is in the report)"
-        intervals = (
-            "95% t intervals (cut at each metric's limits)"
-            if exp.replications >= MIN_REPLICATIONS
-            else f"no intervals: they need at least {MIN_REPLICATIONS}"
-        )
-        click.echo(
-            f"\nMeans over {_replications(first, exp.replications)} (whole run, segment all), {intervals}{where}:"
-        )
-        click.echo(means_table(describe(first, bootstrap=False), metrics, order))
-        if exp.one_policy_grid and values.point.nunique() > 1:
-            _point_differences(values, design, factor_names, metrics)
-        else:
-            statistics = (
-                "Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown"
-                if exp.replications >= MIN_REPLICATIONS
-                else f"no intervals or p-values: they need at least {MIN_REPLICATIONS} replications"
-            )
-            click.echo(f"\nPaired differences (common random numbers), {statistics}:")
-            paired = paired_differences(first, exp.baseline_label)
-            click.echo(differences_table(paired, metrics, exp.baseline_label, order))
-            if holm_alone(paired):
-                click.echo(HOLM_ALONE)
-        click.echo("\n" + metrics_legend(metrics))
-
-
-def run_batch_or_stop(
-    batch: Batch, executor: str, workers: int | None, scheduler: str | None, resume_hint: str
-) -> BatchOutcome:
-    """Run what the batch has not stored; on Ctrl-C, say how much is stored and how to resume."""
-    from sim.experiment.batch import execute_batch
-
-    try:
-        return execute_batch(batch, executor, workers, scheduler)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        stored = len(batch.store.finished_keys())
-        in_memory = batch.store.folder is None
-        batch.store.close()
-        if in_memory:  # nothing outlives the process: rerunning would start again
-            click.echo(
-                f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} finished, none kept (without --out "
-                "the runs are held in memory only); run it again with --out FOLDER to keep finished runs",
-                err=True,
-            )
-        else:
-            click.echo(
-                f"\ninterrupted: {stored:,} of {counted(len(batch.specs), 'run')} stored; resume with: {resume_hint}",
-                err=True,
-            )
-        sys.exit(EXIT_INTERRUPTED)
 
 
 @click.command("compare")
@@ -388,7 +143,7 @@ def experiment_command(
         if scheduler and executor != "dask":
             raise InputError(["--scheduler: only with --executor dask"])
         if scheduler:
-            _check_reachable(scheduler)
+            check_reachable(scheduler)
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
@@ -415,36 +170,4 @@ def report_command(out_dir: Path) -> None:
         with report_progress() as step:
             path = write_report(store, out_dir, step)
         store.close()
-        click.echo(_written(path, out_dir))
-
-
-def _written(report: Path, out_dir: Path) -> str:
-    """The line naming what a report wrote: itself, the results, the screening's table and the figures."""
-    from sim.experiment.report import FIGURES, MORRIS_CSV, RESULTS_CSV, RESULTS_PARQUET
-
-    files = [report, out_dir / RESULTS_CSV, out_dir / MORRIS_CSV]
-    figures = sorted((out_dir / FIGURES).glob("*.png"))
-    named = [str(f) for f in files if f.exists()] + (
-        [f"{counted(len(figures), 'figure')} in {out_dir / FIGURES}"] if figures else []
-    )
-    return f"wrote {', '.join(named)} and {out_dir / RESULTS_PARQUET}"
-
-
-def _point_differences(values: Any, design: Any, factor_names: list[str], metrics: list[str]) -> None:
-    """One policy over a grid: each design point against the first, as the report's table has them."""
-    from sim.experiment.stats import point_differences
-    from sim.tables import differences_table
-
-    first = int(values.point.min())
-    paired = point_differences(values, first)
-    label = {int(p): f"point {int(p)}" for p in design["point"]}
-    click.echo(
-        "\nPaired differences of each design point against the first (one policy; every point runs the same "
-        "seeds: common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over every comparison:"
-    )
-    shown = paired.assign(policy=paired["point"].map(label))
-    order = [label[p] for p in sorted(paired["point"].unique())]
-    click.echo(differences_table(shown, metrics, label[first], order))
-    settings = design.set_index("point")[factor_names]
-    for point, row in settings.iterrows():
-        click.echo(f"  point {int(point)}: " + ", ".join(f"{k} = {v}" for k, v in row.items()))
+        click.echo(written(path, out_dir))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sim.cli.batch import finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.cli.common import (
     NamedPath,
     at_horizon,
@@ -16,7 +17,6 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
-from sim.cli.experiment import finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.errors import InputError
 
 DEFAULT_SUITE = "default"
