@@ -280,7 +280,7 @@ _METRICS = (
         "handoff_hours",
         Unit.HOURS,
         "sum",
-        "hours of warm hand-offs made in the quarter's plan (both reps together); they come off selling hours",
+        "hours of warm hand-offs planned in the quarter (both reps together); they come off selling hours",
     ),
     Metric(
         "coordination_hours",
@@ -346,7 +346,7 @@ _METRICS = (
         "churned",
         Unit.ACCOUNTS,
         "sum",
-        "customers lost in the quarter (churn hazard, lost or missed renewals, shocks)",
+        "customers lost in the quarter (churn hazard, lost renewals, missed ones not renewed, shocks)",
         higher_is_better=False,
     ),
     Metric(
