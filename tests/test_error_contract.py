@@ -234,6 +234,7 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
         f"4 runs stored in {out}; write it again with: covsim report {out}"
     )
     assert (out / "store.sqlite").exists()
+    assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]  # closed: no -wal, -shm
     # Ctrl-C while it is written: it said "interrupted: nothing half-written is left", and not that the runs
     # were all stored and one command writes the report.
 
@@ -241,12 +242,18 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report, "write_report", stopped)
-    out = tmp_path / "cmp2"  # the first command's process still holds its store (here, the test's own)
+    out = tmp_path / "cmp2"
     result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
     assert result.exit_code == 130, result.stderr
     assert lines_of(result.stderr)[-1] == (
         f"interrupted while writing the report; 4 runs stored in {out}; write it again with: covsim report {out}"
     )
+    # SQLite's side files stayed beside a store whose report was stopped: copying store.sqlite alone then
+    # missed what they held. The store is closed on the way out, as after a finished command.
+    assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]
+    result = invoke("report", str(out))
+    assert result.exit_code == 130 and lines_of(result.stderr)[-1] == "interrupted: nothing half-written is left"
+    assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]
 
 
 def test_unwritable_finds_the_nearest_existing_folder_and_creates_nothing(tmp_path):

@@ -101,6 +101,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
                 report = write_report(batch.store, out_dir, step)
         except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
             kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it again with: "
+            batch.store.close()  # SQLite folds its side files (-wal, -shm) into the store and removes them
             if isinstance(e, KeyboardInterrupt):
                 click.echo(f"\ninterrupted while writing the report; {kept}covsim report {out_dir}", err=True)
                 sys.exit(EXIT_INTERRUPTED)

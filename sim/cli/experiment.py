@@ -167,7 +167,9 @@ def report_command(out_dir: Path) -> None:
             raise InputError([f"{out_dir}: no experiment store ({STORE_NAME}) here"])
         check_report_out(out_dir, "report folder", "nothing was written", batch=False)
         store = Store.existing(out_dir)
-        with report_progress() as step:
-            path = write_report(store, out_dir, step)
-        store.close()
+        try:
+            with report_progress() as step:
+                path = write_report(store, out_dir, step)
+        finally:  # on Ctrl-C too: SQLite folds its side files (-wal, -shm) into the store and removes them
+            store.close()
         click.echo(written(path, out_dir))
