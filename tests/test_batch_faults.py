@@ -131,7 +131,9 @@ def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, expe
         assert failed[key] == error
         # Which policy and seed, beside the run's key (the key alone named nothing a user knows).
         assert f"error: run {key[:12]} ({LEAVING}, seed {row.seed.item()}): {error}\n" in r.stderr
-    hint = f"covsim experiment {experiment_file} --out {tmp_path / 'o'}"
+    # The command as given, its executor's options with it (the hint had dropped them: a resume of a Dask
+    # batch ran on this machine's cores).
+    hint = f"covsim experiment {experiment_file} --out {tmp_path / 'o'} --executor processes --workers 2"
     assert (
         f"error: 4 runs failed; the others are stored. Fix the cause and resume with: {hint} (a fix in a user "
         f"policy's own code starts afresh: {hint} --fresh)\n"

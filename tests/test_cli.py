@@ -690,3 +690,16 @@ def test_a_file_given_to_the_wrong_command_is_named_for_what_it_is(tmp_path):
         "experiment file",
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_the_resume_hint_is_the_command_as_given_with_the_folder_it_defaulted_to(monkeypatch):
+    from sim.cli.common import rerun_command
+
+    given = ["covsim", "experiment", "my exp.toml", "--executor", "dask", "--scheduler", "tcp://h:8786", "--fresh"]
+    monkeypatch.setattr(sys, "argv", given)
+    # --fresh goes (a resume keeps what is stored); the executor's options stay; the default folder is named.
+    assert rerun_command(Path("out/my_exp")) == (
+        "covsim experiment 'my exp.toml' --executor dask --scheduler tcp://h:8786 --out out/my_exp"
+    )
+    monkeypatch.setattr(sys, "argv", [*given[:3], "--out=elsewhere"])
+    assert rerun_command(Path("elsewhere")) == "covsim experiment 'my exp.toml' --out=elsewhere"

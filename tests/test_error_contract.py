@@ -254,6 +254,21 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     result = invoke("report", str(out))
     assert result.exit_code == 130 and lines_of(result.stderr)[-1] == "interrupted: nothing half-written is left"
     assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]
+    # Ctrl-C after the runs, while the terminal's statistics were drawn: it said only "interrupted: nothing
+    # half-written is left", and not how to write the report of the runs all stored.
+    import sim.cli.batch as batch
+
+    def summary_stopped(b):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_summary", summary_stopped)
+    out = tmp_path / "cmp3"
+    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
+    assert result.exit_code == 130, result.stderr
+    assert lines_of(result.stderr)[-1] == (
+        f"interrupted before the report was written; 4 runs stored in {out}; write it with: covsim report {out}"
+    )
+    assert not (out / "report.md").exists()
 
 
 def test_unwritable_finds_the_nearest_existing_folder_and_creates_nothing(tmp_path):

@@ -539,6 +539,23 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
             plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
         point = e.value.problems[0].partition(": reps.")[0]
         assert e.value.problems[0] == f"{point}: reps.0.count: Input should be greater than or equal to 0 ({said})"
+    # A team scaled as the docs showed it, without integer = true, was refused even at 1.0 (2 x 1.0 is 2.0, no
+    # count), with no word of the key that rounds it; a policy parameter likewise.
+    factor = {"name": "team", "target": "scenario.reps.*.count", "mode": "scale", "values": [1.0, 1.5]}
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
+    advice = "; add integer = true to the factor to round what it makes)"
+    assert e.value.problems[0].endswith(
+        f"reps.0.count: Input should be a valid integer (scaled by 1.0 by factor team{advice}"
+    )
+    factor = {"name": "book", "target": "policy.accounts_per_rep", "mode": "scale", "values": [0.33]}
+    policies = [{"name": "random_books"}]
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "policies": policies, "factors": [factor]}), load_scenario(SMALL))
+    assert e.value.problems[0].endswith(f"by factor book{advice}"), e.value.problems
+    assert plan_runs(
+        parse_experiment({**base, "factors": [{**factor, "integer": True}], "policies": policies}), load_scenario(SMALL)
+    )
 
 
 def test_sampled_designs():
@@ -834,3 +851,18 @@ def test_a_user_policy_s_fingerprint_covers_its_package_s_helpers_and_base_class
         assert after != before, edited
         before = after
     assert user_policy_fingerprints(exp) == before  # and the same source, the same fingerprint
+    # The same files in another folder (a moved project, a colleague's checkout): the same code, the same
+    # fingerprint. It hashed each file's absolute path, and a resume said the policy's code had changed.
+    import shutil
+    import sys
+
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(package, moved / "mypolicies")
+    for name in [m for m in sys.modules if m == "mypolicies" or m.startswith("mypolicies.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(moved))
+    importlib.invalidate_caches()
+    from sim.policies import policy_class
+
+    assert "elsewhere" in str(Path(sys.modules[policy_class("mypolicies.policy:Mine").__module__].__file__))
+    assert user_policy_fingerprints(exp) == before

@@ -172,6 +172,23 @@ def test_fresh_store_drops_the_old_figures(tmp_path: Path) -> None:
     assert not list((tmp_path / "figures").glob("*.png"))
 
 
+def test_fresh_on_the_command_line_removes_the_report_not_a_file_of_the_user_s(tmp_path: Path) -> None:
+    # A researcher's own figures/my_own_plot.png went with --fresh: the whole folder was removed.
+    from sim.cli.batch import opened_batch
+
+    run(experiment(replications=1), tmp_path)
+    (tmp_path / "figures" / "my_own_plot.png").write_bytes(PNG)
+    b = opened_batch(experiment(replications=1), resolve_base(experiment(), load_scenario(SMALL)), tmp_path, True)
+    b.store.close()
+    assert [f.name for f in (tmp_path / "figures").iterdir()] == ["my_own_plot.png"]
+    assert not (tmp_path / "report.md").exists() and not (tmp_path / "results.csv").exists()
+    (tmp_path / "figures" / "my_own_plot.png").unlink()
+    run(experiment(replications=1), tmp_path)
+    b = opened_batch(experiment(replications=1), resolve_base(experiment(), load_scenario(SMALL)), tmp_path, True)
+    b.store.close()
+    assert not (tmp_path / "figures").exists()  # emptied, it goes
+
+
 def test_single_replication_shows_no_intervals(tmp_path: Path) -> None:
     text = run(experiment(replications=1), tmp_path).read_text()
     assert "| `revenue_captured` | unstructured | 1 |" in text

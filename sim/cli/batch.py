@@ -4,7 +4,7 @@ report, the failed runs, the resume hint)."""
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,12 +70,13 @@ def opened_batch(
 
     batch = open_batch(experiment, scenario, out_dir, fresh, source)
     if fresh and out_dir is not None:
-        from sim.experiment.report import FILES, FOLDERS
+        from sim.experiment.report import FIGURES, FILES, remove_figures
 
         for name in FILES:
             (out_dir / name).unlink(missing_ok=True)
-        for name in FOLDERS:
-            shutil.rmtree(out_dir / name, ignore_errors=True)
+        remove_figures(out_dir)  # the report's own: a file of the user's there stays (it was deleted)
+        with contextlib.suppress(OSError):  # emptied: it goes; else it keeps what is not the report's
+            (out_dir / FIGURES).rmdir()
     return batch
 
 
@@ -92,18 +93,24 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             f"{batch.experiment.replications}; ask for {batch.replications_stored} to use them all",
             err=True,
         )
-    _summary(batch)
-    if out_dir is not None:
+    if out_dir is None:
+        _summary(batch)
+    else:
         from sim.experiment.report import write_report
 
+        writing = False
         try:
+            _summary(batch)
+            writing = True
             with report_progress() as step:
                 report = write_report(batch.store, out_dir, step)
         except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
-            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it again with: "
+            again = " again" if writing else ""
+            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it{again} with: "
             batch.store.close()  # SQLite folds its side files (-wal, -shm) into the store and removes them
             if isinstance(e, KeyboardInterrupt):
-                click.echo(f"\ninterrupted while writing the report; {kept}covsim report {out_dir}", err=True)
+                when = "while writing the report" if writing else "before the report was written"
+                click.echo(f"\ninterrupted {when}; {kept}covsim report {out_dir}", err=True)
                 sys.exit(EXIT_INTERRUPTED)
             say_error(f"the report could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
             sys.exit(EXIT_FAILED)

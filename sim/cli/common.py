@@ -61,10 +61,14 @@ def say_error(text: str) -> None:
     click.echo(f"error: {printable(text)}", err=True)
 
 
-def rerun_command() -> str:
+def rerun_command(out_dir: Path | None = None) -> str:
     """This command line as a shell would take it back (each argument quoted where it needs it: a folder with a
-    space), without ``--fresh``: what resumes the work it started."""
-    return shlex.join(["covsim", *(a for a in sys.argv[1:] if a != "--fresh")])
+    space), without ``--fresh``: what resumes the work it started, with its executor's options; ``--out
+    out_dir`` added where the command line left the folder to its default."""
+    args = [a for a in sys.argv[1:] if a != "--fresh"]
+    if out_dir is not None and not any(a == "--out" or a.startswith("--out=") for a in args):
+        args += ["--out", str(out_dir)]
+    return shlex.join(["covsim", *args])
 
 
 def one_line(text: str) -> str:
@@ -262,10 +266,10 @@ def check_report_out(
     report's; and, for a batch not run ``fresh``, a report with no store beside it (another batch's, its store
     gone: the new report would replace it without a word)."""
     from sim.experiment.batch import MANIFEST
-    from sim.experiment.report import FILES, FOLDERS
+    from sim.experiment.report import FIGURES, FILES
     from sim.experiment.store import LOCK_NAME, STORE_NAME
 
-    check_out(folder, option, before, files=(*FILES, MANIFEST, LOCK_NAME) if batch else FILES, folders=FOLDERS)
+    check_out(folder, option, before, files=(*FILES, MANIFEST, LOCK_NAME) if batch else FILES, folders=(FIGURES,))
     _refuse_others(folder, option, before)
     kept = [name for name in (*FILES, MANIFEST) if (folder / name).is_file()]
     if batch and kept and not fresh and not (folder / STORE_NAME).exists():

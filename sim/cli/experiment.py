@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
@@ -147,7 +146,7 @@ def experiment_command(
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
-        hint = shlex.join(["covsim", "experiment", str(experiment_file), "--out", str(out_dir)])
+        hint = rerun_command(out_dir)
         outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()

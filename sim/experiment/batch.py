@@ -96,34 +96,39 @@ def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
     """A hash of the source of each user policy (``package.module:ClassName``) the experiment runs: every file of
     its top-level package (a plain module: it and the modules beside it that it imported), and the file of each
     class it inherits from outside covsim. A helper module or base class it calls changes its runs as its own
-    file does (a new user's compare reused stored runs after editing one)."""
+    file does (a new user's compare reused stored runs after editing one). Each file is named in the hash by
+    its place in its package (or its module's name), not by where the folder is: the same code in a moved
+    project or a colleague's checkout resumes the same store."""
     out = {}
     for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
         files = _policy_files(policy_class(name))
         digest = hashlib.sha256()
-        for path in sorted(files):
-            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        for label, path in files:
+            digest.update(label.encode() + b"\0" + path.read_bytes())
         out[name] = digest.hexdigest() if files else "no source file"
     return out
 
 
-def _policy_files(cls: type) -> set[Path]:
+def _policy_files(cls: type) -> list[tuple[str, Path]]:
     """The source files a user policy class's runs depend on, as far as covsim can tell (see
-    :func:`user_policy_fingerprints`)."""
+    :func:`user_policy_fingerprints`), each with the name it has wherever its folder is, in order."""
     package = Path(__file__).resolve().parents[1]  # covsim's own: in the engine's fingerprint
-    files = {Path(f).resolve() for c in cls.__mro__ if (f := _source(c)) is not None}
+    named = {Path(f).resolve(): c.__module__ for c in cls.__mro__ if (f := _source(c)) is not None}
+    top_name = cls.__module__.partition(".")[0]
     module = sys.modules.get(cls.__module__)
-    top = sys.modules.get(cls.__module__.partition(".")[0])
+    top = sys.modules.get(top_name)
     if top is not None and getattr(top, "__path__", None):  # a package: all of it
-        files |= {p.resolve() for folder in top.__path__ for p in Path(folder).rglob("*.py")}
+        for entry in top.__path__:
+            root = Path(entry).resolve()
+            named |= {p.resolve(): f"{top_name}/{p.relative_to(root).as_posix()}" for p in root.rglob("*.py")}
     elif module is not None and (own := _source(module)) is not None:  # a plain module: the ones beside it it uses
         folder = Path(own).resolve().parent
-        files |= {
-            Path(f).resolve()
+        named |= {
+            Path(f).resolve(): Path(f).name
             for m in list(sys.modules.values())
             if (f := _source(m)) and Path(f).resolve().parent == folder
         }
-    return {f for f in files if package not in f.parents}
+    return sorted((label, f) for f, label in named.items() if package not in f.parents)
 
 
 def _source(obj: object) -> str | None:

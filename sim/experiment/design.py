@@ -239,8 +239,15 @@ def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
     key = problem.removeprefix("params.").partition(":")[0]
     if not problem.startswith("params.") or key not in overrides:
         return ""
-    by = [f.name for f in exp.factors if f.target == f"policy.{key}"]
-    return f" (set to {toml_text(overrides[key])} by factor {by[0]})" if by else ""
+    by = [f for f in exp.factors if f.target == f"policy.{key}"]
+    return f" (set to {toml_text(overrides[key])} by factor {by[0].name}{_rounding(problem, by[0])})" if by else ""
+
+
+def _rounding(problem: str, factor: Factor) -> str:
+    """``; add integer = true ...`` where ``problem`` is a whole number's that ``factor`` made a float of."""
+    if factor.integer or "valid integer" not in problem:
+        return ""
+    return "; add integer = true to the factor to round what it makes"
 
 
 def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment) -> str:
@@ -253,7 +260,8 @@ def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment)
             value = point.values[f.name]
             if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
                 value = round(value)
-            return f" ({'scaled by' if f.mode == 'scale' else 'set to'} {toml_text(value)} by factor {f.name})"
+            made = "scaled by" if f.mode == "scale" else "set to"
+            return f" ({made} {toml_text(value)} by factor {f.name}{_rounding(problem, f)})"
     return ""
 
 

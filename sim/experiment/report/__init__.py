@@ -37,7 +37,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -93,12 +93,11 @@ from sim.experiment.report.stress_sections import (
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
-__all__ = ["FILES", "FOLDERS", "REPORT", "write_report"]
+__all__ = ["FIGURES", "FILES", "REPORT", "remove_figures", "write_report"]
 
 REPORT = "report.md"
-#: The report's files in its folder, and its folder of figures.
+#: The report's files in its folder (its figures are in FIGURES: ``remove_figures``).
 FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV)
-FOLDERS = (FIGURES,)
 #: The prefix of the hidden folder a report is written into before its files are moved into place.
 STAGING = ".report-"
 
@@ -146,7 +145,7 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     if owned:  # after the new files are in place: a failure above leaves the old report whole
-        _remove_stale_figures(out_dir, produced)
+        remove_figures(out_dir, produced)
         if ctx.experiment.design.kind != "morris" or ctx.results.empty:
             (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
     return out_dir / REPORT
@@ -221,8 +220,9 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     return ctx, produced
 
 
-def _remove_stale_figures(out_dir: Path, produced: list[str]) -> None:
-    """Figures of an earlier report that this one did not draw (after --fresh, say) would mislead: remove them."""
+def remove_figures(out_dir: Path, produced: Sequence[str] = ()) -> None:
+    """Figures of an earlier report that this one did not draw (``produced``; after --fresh, say) would mislead:
+    remove them. A file of the figures' folder that no report draws (a user's own) is left as it is."""
     keep = {Path(p).name for p in produced}
     for path in (out_dir / FIGURES).glob("*.png"):
         named = path.stem in FIGURE_NAMES or path.stem in STRESS_FIGURE_NAMES
