@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ matplotlib.use("Agg")  # files only; no display is needed or assumed
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from sim.catalogue import CATALOGUE
@@ -20,6 +22,35 @@ from sim.records import ALL
 
 #: The miss causes' colours: pastels, not the policies' saturated ten, so that a cause is never read as a policy.
 CAUSE_COLOURS = ("#c7c7c7", "#ff9896", "#c5b0d5", "#ffbb78", "#c49c94", "#9edae5")
+
+
+#: A character's mean width in DejaVu Sans (matplotlib's default face), in ems, a little over: what a line of
+#: text of a given size needs, so that a wrapped line fits.
+_CHAR_EMS = 0.55
+
+
+def fit_text(fig: plt.Figure) -> None:
+    """Wrap the figure's own texts (its title) to its width, and each visible panel's title to the panel's
+    width and its y label to the panel's height, each at its own font size. Call it once every text is set,
+    before the figure is laid out: a long metric unit ran into the panel above, a long title off the figure's
+    two edges."""
+    width, height = fig.get_size_inches()
+
+    def fill(text: Text, inches: float) -> None:
+        chars = max(12, int(inches * 72 / (_CHAR_EMS * float(text.get_fontsize()))))
+        lines = text.get_text().split("\n")
+        text.set_text("\n".join(textwrap.fill(line, chars) if line else line for line in lines))
+
+    for text in fig.texts:
+        fill(text, width * 0.96)
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if not ax.get_visible() or spec is None:
+            continue
+        # The panel's cell of the grid, less what a layout gives its ticks, its title and its x label.
+        rows, cols = spec.get_gridspec().get_geometry()
+        fill(ax.title, width * len(spec.colspan) / cols * 0.9)
+        fill(ax.yaxis.label, height * len(spec.rowspan) / rows * 0.75)
 
 
 def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -79,8 +110,12 @@ def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int
         bottom += v
     ax.set_title("Missed opportunities by cause (whole run)")
     ax.set_ylabel("opportunities")
-    ax.legend(fontsize=8)
+    # The causes' legend in rows above the tallest bar, not over the bars (it stood on the first and the third).
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.4)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", frameon=False)
     ax.tick_params(axis="x", labelsize=8)
+    if len(policies) > 2 or max(map(len, policies)) > 12:  # side by side, long names ran into each other
+        plt.setp(ax.get_xticklabels(), rotation=20, ha="right", rotation_mode="anchor")
 
     lines(axes[0, 2], "customers", "customers at quarter end")
     axes[0, 2].set_title("Installed base")
@@ -93,6 +128,7 @@ def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int
 
     lines(axes[1, 2], "utilisation", "% of selling hours", percent=True)
     axes[1, 2].set_title(_heading("utilisation"))
+    fit_text(fig)
     return fig
 
 

@@ -513,6 +513,23 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
         marks = [line for line in ax.lines if line.get_linestyle() == "--"]
         assert [m.get_xdata()[0] for m in marks] == [1.5]  # one line at the start of quarter 2
         assert [t.get_text() for t in ax.texts] == ["rep attrition, demand"]
+    # The misses' legend stood on the bars, and five policies' names ran into each other under them.
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    five = pd.concat([metrics.assign(policy=name) for name in ("random_books", "named_accounts", "territories")])
+    fig = summary_figure(five, "t")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        (misses,) = [ax for ax in fig.axes if ax.get_xlabel() != "quarter"]
+        legend = misses.get_legend().get_window_extent(renderer)
+        bars = [bar.get_window_extent(renderer) for bar in misses.patches if bar.get_height() > 0]
+        assert bars and not any(legend.overlaps(bar) for bar in bars)
+        names = [t.get_window_extent(renderer) for t in misses.get_xticklabels()]
+        assert not any(a.overlaps(b) for a, b in zip(names, names[1:], strict=False))
+    finally:
+        plt.close(fig)
 
 
 def test_every_option_of_every_command_says_what_it_is_for():

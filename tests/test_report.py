@@ -1628,3 +1628,33 @@ def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() 
     assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"
     assert difference_beside("opps_missed", 0.4, -3.1, 3.9) == "+0.40"  # not 0: its own decimals then
     assert difference_beside("opps_missed", 0.0, -3.1, 3.9) == "0"
+
+
+def test_long_labels_are_wrapped_to_their_panel_and_the_title_to_the_figure() -> None:
+    # A rep-lottery panel's unit ran into the panel above it, and a two-panel figure's title off both edges.
+    import matplotlib.pyplot as plt
+
+    from sim.plots import fit_text
+
+    fig, axes = plt.subplots(3, 4, figsize=(14.4, 9.6), squeeze=False)
+    try:
+        lottery, above = axes[1, 2], axes[0, 2]
+        lottery.set_ylabel("standard deviation of a probability, 0 to 0.5 (mean of quarters)", fontsize=8)
+        above.set_title("response time, 90th percentile (on-time answers) and more words than fit", fontsize=10)
+        fig.suptitle("Policy comparison: mean of 5 replications with 95% t intervals at design point 0 " * 2)
+        fit_text(fig)
+        fig.tight_layout()
+        renderer = fig.canvas.get_renderer()
+        label = lottery.yaxis.label.get_window_extent(renderer)
+        assert "\n" in lottery.yaxis.label.get_text()
+        assert not label.overlaps(above.title.get_window_extent(renderer))
+        assert label.y1 <= above.get_window_extent(renderer).y0
+        title = fig.texts[0].get_window_extent(renderer)
+        assert 0 <= title.x0 and title.x1 <= fig.bbox.width  # on the figure, both edges
+        assert above.title.get_window_extent(renderer).width <= above.get_window_extent(renderer).width * 1.1
+        short = axes[2, 0]
+        short.set_ylabel("% (mean of quarters)")
+        fit_text(fig)
+        assert short.yaxis.label.get_text() == "% (mean of quarters)"  # what fits is left as it is
+    finally:
+        plt.close(fig)

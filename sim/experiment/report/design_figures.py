@@ -12,6 +12,7 @@ from sim.catalogue import title
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, save
 from sim.experiment.report.markdown import code
+from sim.plots import fit_text
 
 #: Headline metrics shown in the factor-response and Sobol' figures.
 MAX_RESPONSE_METRICS = 4
@@ -75,6 +76,7 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
     target = next(f for f in ctx.experiment.factors if f.name == factor).target
     shown = "main effect over all points" if several else "mean per design point with 95% t intervals"
     fig.suptitle(f"Response to factor {factor} ({target}): {shown}", fontsize=11)
+    fit_text(fig)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save(fig, path)
     if several:
@@ -156,6 +158,7 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
     fig.suptitle("Sobol' sensitivity indices with 95% bootstrap intervals", fontsize=11)
+    fit_text(fig)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save(fig, path)
     return ReportFigure(

@@ -25,7 +25,7 @@ from sim.experiment.report.markdown import finite
 from sim.files import atomic_write
 from sim.format import MONEY_SCALES, counted
 from sim.metrics import run_totals
-from sim.plots import CAUSE_COLOURS
+from sim.plots import CAUSE_COLOURS, fit_text
 from sim.records import ALL
 
 FIGURES = "figures"
@@ -143,6 +143,7 @@ def policy_figure(ctx: ReportContext, described: pd.DataFrame, point: int, path:
         + point_note(ctx, point),
         fontsize=12,
     )
+    fit_text(fig)
     fig.tight_layout()
     save(fig, path)
     if not bars:
@@ -189,6 +190,7 @@ def missed_figure(ctx: ReportContext, point: int, path: Path) -> ReportFigure | 
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, title="cause of the miss", loc="lower center", ncol=len(CAUSES), fontsize=8)
     fig.suptitle(f"Missed opportunities by cause and segment (mean per run){point_note(ctx, point)}", fontsize=12)
+    fit_text(fig)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     save(fig, path)
     return ReportFigure(
@@ -245,6 +247,7 @@ def lorenz_figure(ctx: ReportContext, lorenz: pd.DataFrame, point: int, path: Pa
     ax2.grid(alpha=0.3, which="major")
     n = lz.groupby("policy")["replication"].nunique().max()
     fig.suptitle(f"Attention across accounts, whole run (mean of {counted(n, 'replication')}){point_note(ctx, point)}")
+    fit_text(fig)
     fig.tight_layout()
     save(fig, path)
     return ReportFigure(
@@ -301,6 +304,7 @@ def weekly_figure(ctx: ReportContext, weekly: pd.DataFrame, point: int, path: Pa
         f"{point_note(ctx, point)}",
         fontsize=11,
     )
+    fit_text(fig)
     fig.tight_layout()
     save(fig, path)
     return ReportFigure(
