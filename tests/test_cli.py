@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -527,7 +528,7 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
         bars = [bar.get_window_extent(renderer) for bar in misses.patches if bar.get_height() > 0]
         assert bars and not any(legend.overlaps(bar) for bar in bars)
         names = [t.get_window_extent(renderer) for t in misses.get_xticklabels()]
-        assert not any(a.overlaps(b) for a, b in zip(names, names[1:], strict=False))
+        assert not any(a.overlaps(b) for a, b in itertools.pairwise(names))
     finally:
         plt.close(fig)
 

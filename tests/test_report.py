@@ -1650,7 +1650,7 @@ def test_long_labels_are_wrapped_to_their_panel_and_the_title_to_the_figure() ->
         assert not label.overlaps(above.title.get_window_extent(renderer))
         assert label.y1 <= above.get_window_extent(renderer).y0
         title = fig.texts[0].get_window_extent(renderer)
-        assert 0 <= title.x0 and title.x1 <= fig.bbox.width  # on the figure, both edges
+        assert title.x0 >= 0 and title.x1 <= fig.bbox.width  # on the figure, both edges
         assert above.title.get_window_extent(renderer).width <= above.get_window_extent(renderer).width * 1.1
         short = axes[2, 0]
         short.set_ylabel("% (mean of quarters)")
