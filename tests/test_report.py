@@ -1658,3 +1658,24 @@ def test_long_labels_are_wrapped_to_their_panel_and_the_title_to_the_figure() ->
         assert short.yaxis.label.get_text() == "% (mean of quarters)"  # what fits is left as it is
     finally:
         plt.close(fig)
+
+
+def test_the_report_of_an_unfinished_batch_says_its_answer_is_of_part_of_it(tmp_path: Path) -> None:
+    # An analyst's report of an interrupted batch (9 of 20 runs) gave its answer with no word of the 11 runs
+    # missing but in the ledger, further down; `covsim report` said only "wrote ...".
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    run(experiment(replications=1), tmp_path)
+    assert "**Partial:**" not in (tmp_path / "report.md").read_text()
+    b = batch(experiment(replications=3), tmp_path)  # two replications more, none run
+    b.store.close()
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    said = "3 of 9 runs of the batch are done (6 pending or failed): what is said here is of those; rerun the "
+    said += "command that made this folder to finish it."
+    assert result.stderr.splitlines()[-1] == f"note: {said}"
+    lines = (tmp_path / "report.md").read_text().splitlines()
+    answer = next(i for i, line in enumerate(lines) if line.startswith("**Answer:**"))
+    assert lines[answer + 2] == f"**Partial:** {said}"

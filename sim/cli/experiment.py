@@ -159,6 +159,7 @@ def report_command(out_dir: Path) -> None:
     stress test."""
     with loading_libraries():
         from sim.experiment.report import write_report
+        from sim.experiment.report.sections import unfinished
         from sim.experiment.store import STORE_NAME, Store
 
     with reported_errors():
@@ -169,6 +170,9 @@ def report_command(out_dir: Path) -> None:
         try:
             with report_progress() as step:
                 path = write_report(store, out_dir, step)
+            partial = unfinished(store.ledger())
         finally:  # on Ctrl-C too: SQLite folds its side files (-wal, -shm) into the store and removes them
             store.close()
         click.echo(written(path, out_dir))
+        if partial:  # an interrupted batch's report: said where the answer is read, and here
+            click.echo(f"note: {partial}", err=True)

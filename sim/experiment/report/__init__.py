@@ -79,6 +79,7 @@ from sim.experiment.report.sections import (
     paired_section,
     reproducibility,
     table_points,
+    unfinished,
     what_was_run,
 )
 from sim.experiment.report.stress_answer import stress_answer
@@ -184,6 +185,8 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
         )
         lines += [said, ""]
     answer_at = len(lines) - 2
+    if partial := unfinished(ctx.cells.drop_duplicates("run_key")):  # before the answer is taken for the batch's
+        lines += [f"**Partial:** {partial}", ""]
     lines += what_was_run(ctx)
     lines += ["", *ledger(ctx)]
 

@@ -111,6 +111,18 @@ def what_was_run(ctx: ReportContext) -> list[str]:
     return lines
 
 
+def unfinished(runs: pd.DataFrame) -> str:
+    """The sentence that says an answer rests on part of the batch (``runs``: the plan's distinct runs with
+    their ``status``), or "" when every run is done."""
+    done = int((runs["status"] == "done").sum())
+    if done == len(runs) or done == 0:
+        return ""
+    return (
+        f"{done} of {counted(len(runs), 'run')} of the batch are done ({len(runs) - done} pending or failed): "
+        "what is said here is of those; rerun the command that made this folder to finish it."
+    )
+
+
 def ledger(ctx: ReportContext) -> list[str]:
     """Runs done, failed and pending, run time, and each failed run with its error."""
     lines = ["## Ledger", ""]
