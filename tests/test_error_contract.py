@@ -1236,3 +1236,30 @@ def test_a_policy_s_repr_is_one_escaped_line_and_one_that_raises_names_its_class
     assert result.exit_code == 0, result.output
     running = [line for line in lines_of(result.stderr) if line.startswith("running ")]
     assert running == ["running small under Lines( a=1,\\x1b[31m ) ...", "running small under NoRepr ..."]
+
+
+def test_executor_options_that_would_go_unused_are_refused_before_any_folder_is_made(tmp_path, monkeypatch):
+    # A researcher's --executor serial --workers 2 ran on one core without a word; a Dask scheduler's --workers
+    # named nothing the cluster used.
+    experiment = Path(__file__).parents[1] / "experiments" / "mechanisms" / "books.toml"
+    out = tmp_path / "out"
+    serial = ["--executor", "serial", "--workers", "2", "--out", str(out)]
+    for args in (
+        ["compare", str(SMALL), "--policy", "unstructured", *serial],
+        ["stress", str(SMALL), "--policy", "unstructured", *serial],
+        ["experiment", str(experiment), *serial],
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, result.stderr
+        assert lines_of(result.stderr) == [
+            "error: --workers: not with --executor serial, which runs every run in this process"
+        ]
+    monkeypatch.chdir(tmp_path)  # without --out, an experiment's folder is out/<name> here
+    scheduler = ["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"]
+    result = invoke("experiment", str(experiment), *scheduler)
+    assert lines_of(result.stderr) == ["error: --scheduler: only with --executor dask"]
+    result = invoke("experiment", str(experiment), "--executor", "dask", *scheduler)
+    assert lines_of(result.stderr) == [
+        "error: --workers: not with --scheduler: the Dask cluster's own workers run the batch"
+    ]
+    assert list(tmp_path.iterdir()) == []

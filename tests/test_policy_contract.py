@@ -802,6 +802,13 @@ def test_touches_given_twice_are_one_offer_each():
             "'/home/me/policies/farmer.py:Farmer' names a file; run covsim from /home/me/policies and name it "
             "farmer:Farmer",
         ),
+        # It read "cannot import 'segment_tiers': No module named 'segment_tiers'".
+        (
+            "segment_tiers:accounts_per_rep=50",
+            "'segment_tiers:accounts_per_rep=50': a policy's parameters are given apart from its name: --param "
+            "accounts_per_rep=50 on the command line, params in a file",
+        ),
+        ("pooled:Pooled", "'pooled:Pooled': a built-in policy is named alone: pooled"),
     ],
 )
 def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says_what_to_write(name, line):

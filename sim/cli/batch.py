@@ -143,6 +143,22 @@ def _replications(values: Any, planned: int) -> str:
     return counted(planned, "replication") + fewer
 
 
+def check_executor(executor: str, workers: int | None, scheduler: str | None = None) -> None:
+    """InputError for options the executor would leave unused (a batch run otherwise than asked, without a
+    word), before any folder is made; a ``scheduler`` that cannot be reached too."""
+    problems = []
+    if workers is not None and executor == "serial":
+        problems.append("--workers: not with --executor serial, which runs every run in this process")
+    if scheduler and executor != "dask":
+        problems.append("--scheduler: only with --executor dask")
+    elif scheduler and workers is not None:
+        problems.append("--workers: not with --scheduler: the Dask cluster's own workers run the batch")
+    if problems:
+        raise InputError(problems)
+    if scheduler:
+        check_reachable(scheduler)
+
+
 def check_reachable(address: str, seconds: float = 5.0) -> None:
     """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
     folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""

@@ -8,7 +8,7 @@ import click
 
 from sim.cli.batch import (
     EXECUTOR_CHOICE,
-    check_reachable,
+    check_executor,
     finish_batch,
     opened_batch,
     paired_batch_options,
@@ -101,6 +101,7 @@ def compare_command(
         experiment = comparison(
             scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
         )
+        check_executor(executor, workers)
         if out_dir is not None:
             check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
@@ -139,10 +140,7 @@ def experiment_command(
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file, plan_runs)
-        if scheduler and executor != "dask":
-            raise InputError(["--scheduler: only with --executor dask"])
-        if scheduler:
-            check_reachable(scheduler)
+        check_executor(executor, workers, scheduler)
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))

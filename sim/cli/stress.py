@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.batch import finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
+from sim.cli.batch import check_executor, finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.cli.common import (
     NamedPath,
     at_horizon,
@@ -128,6 +128,7 @@ def stress_command(
             params=chosen,
             description=description,
         )
+        check_executor(executor, workers)
         out_dir = out_dir or Path("out") / experiment.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(experiment, scenario, out_dir, fresh)

@@ -70,6 +70,15 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         sys.path.append(os.getcwd())
     if not module_name or not attr:
         raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
+    if module_name in BUILT_IN:  # segment_tiers:accounts_per_rep=50, read as a module and a class
+        key, equals, value = attr.partition("=")
+        how = (
+            f"a policy's parameters are given apart from its name: --param {key}={value} on the command line, "
+            "params in a file"
+            if equals
+            else f"a built-in policy is named alone: {module_name}"
+        )
+        raise InputError([f"{where}: {name!r}: {how}"])
     if module_name.endswith(".py") or "/" in module_name or module_name.startswith("."):  # a file, not a module
         path = module_name.removesuffix(".py")
         if path.startswith(("/", "..")):  # outside the folder covsim runs in: run it from the file's
