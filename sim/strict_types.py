@@ -151,7 +151,7 @@ def _int(value: Any, loc: Loc, problems: list[Problem]) -> Any:
         return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # numpy's, from the Python API
         return int(value)
-    problems.append((loc, "Input should be a valid integer"))
+    problems.append((loc, f"Input should be a valid integer{_not(value)}"))
     return INVALID
 
 
@@ -254,6 +254,8 @@ def _not(value: Any) -> str:
     """``, not 'gird'``: the value given, where it is short enough to quote (a table or a list is not)."""
     if isinstance(value, bool):
         return f", not {str(value).lower()}"
+    if isinstance(value, numbers.Real) and type(value) not in (int, float):  # numpy's (float64 is a float): plain
+        value = int(value) if isinstance(value, numbers.Integral) else float(value)
     if isinstance(value, int | float) or (isinstance(value, str) and len(value) <= 40):
         return f", not {value!r}"
     return ""

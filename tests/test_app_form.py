@@ -95,7 +95,7 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
     assert lines == [
         f"{SOURCE}: quarters: Input should be greater than or equal to 1",
         f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0",
-        f"{SOURCE}: reps.1.count: Input should be a valid integer",
+        f"{SOURCE}: reps.1.count: Input should be a valid integer, not 2.5",
         f"{SOURCE}: reps.2.count: Input should be a valid integer",
         f"{SOURCE}: shocks.0.share: Input should be less than or equal to 1",
         f"{SOURCE}: shocks.1.quarter: Input should be a valid integer",

@@ -41,7 +41,7 @@ def test_validate_bad_file(tmp_path):
     bad.write_text(text + "\n[metrics]\nlow_value = 0.3\n")
     assert_bad_input(
         covsim("validate", str(bad)),
-        f"{bad}: population.customers: Input should be a valid integer",
+        f"{bad}: population.customers: Input should be a valid integer, not '5000'",
         f"{bad}: reps.0.count: Input should be greater than or equal to 0",
         f"{bad}: metrics.low_value: unknown key",
     )
@@ -196,7 +196,7 @@ def test_validate_checks_the_scenario_policy(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(SMALL.read_text() + '\n[policy]\nname = "segment_tiers"\nparams = { accounts_per_rep = "many" }\n')
     r = covsim("validate", str(path))
-    assert_bad_input(r, f"{path}: policy.params.accounts_per_rep: Input should be a valid integer")
+    assert_bad_input(r, f"{path}: policy.params.accounts_per_rep: Input should be a valid integer, not 'many'")
 
 
 def test_param_goes_to_the_policies_that_have_it():

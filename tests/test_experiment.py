@@ -322,7 +322,7 @@ def test_bad_experiment_files(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     # Both at once: the wrong value left to its default, the checks after it still run.
     assert r.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'exp.toml'}: replications: Input should be a valid integer",
+        f"error: {tmp_path / 'exp.toml'}: replications: Input should be a valid integer, not '3'",
         f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'",
     ]
     fixed = bad.replace('replications = "3"', "replications = 3")
@@ -546,7 +546,7 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
         plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
     advice = "; add integer = true to the factor to round what it makes)"
     assert e.value.problems[0].endswith(
-        f"reps.0.count: Input should be a valid integer (scaled by 1.0 by factor team{advice}"
+        f"reps.0.count: Input should be a valid integer, not 2.0 (scaled by 1.0 by factor team{advice}"
     )
     factor = {"name": "book", "target": "policy.accounts_per_rep", "mode": "scale", "values": [0.33]}
     policies = [{"name": "random_books"}]

@@ -263,7 +263,7 @@ def test_bad_morris_designs_give_one_line_each() -> None:
         "trajectories (use fewer, or more levels)"
     ]
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": "4"}) == [
-        "<experiment>: design.trajectories: Input should be a valid integer"
+        "<experiment>: design.trajectories: Input should be a valid integer, not '4'"
     ]
 
 

@@ -379,7 +379,7 @@ def test_policy_parameters_are_validated_and_shown():
     with pytest.raises(InputError) as e:
         make_policy("segment_tiers", {"accounts_per_rep": "25", "colour": "red"})
     assert e.value.problems == [
-        "policy.params.accounts_per_rep: Input should be a valid integer",
+        "policy.params.accounts_per_rep: Input should be a valid integer, not '25'",
         "policy.params.colour: unknown parameter",
     ]
 

@@ -44,7 +44,7 @@ def test_resolved_dump_round_trips_with_defaults(small):
 def test_string_is_not_an_integer():
     d = small_data()
     d["population"]["customers"] = "500"
-    assert problems(d) == ["s.toml: population.customers: Input should be a valid integer"]
+    assert problems(d) == ["s.toml: population.customers: Input should be a valid integer, not '500'"]
 
 
 def test_integer_is_accepted_for_a_float():
