@@ -71,20 +71,34 @@ def test_actual_outcome_counts_the_window_cohort_as_of_its_end():
 
 
 def test_actual_outcome_with_an_empty_window_is_an_input_error():
-    # The export runs to 2017-12-01 (a close), but nothing was engaged in the window (its last day inclusive).
-    cleaned = _cleaned([("a", "won", "2017-01-01", "2017-12-01", 1.0)])
+    # The export runs to 2017-11-01, but nothing was engaged in the window (its last day inclusive).
+    cleaned = _cleaned([("a", "won", "2017-01-01", "2017-12-01", 1.0), ("a", "lost", "2017-11-01", "2017-12-01", 0.0)])
     with pytest.raises(InputError) as e:
         actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
     assert e.value.problems[0].endswith(": no opportunity engaged from 2017-06-30 to 2017-09-28: nothing to compare")
 
 
-def test_a_window_past_the_exports_last_date_is_refused():
-    # The export's last date is 2017-08-31 (a close): a window to 2017-09-28 would compare the model's whole
-    # window with the part of it the export saw.
-    cleaned = _cleaned([("a", "won", "2017-07-01", "2017-07-15", 1.0), ("a", "lost", "2017-07-02", "2017-08-31", 0.0)])
-    with pytest.raises(InputError, match=r"the window 2017-06-30 \.\. 2017-09-28 runs past the export's last date, "):
+def test_a_window_past_the_exports_last_engagement_is_refused():
+    # The export's last engagement is 2017-07-04, its engagement days at most 2 days apart: a window to
+    # 2017-09-28 would compare the model's whole window with the part of it the export saw.
+    rows = [("a", "won", "2017-07-01", "2017-07-15", 1.0), ("a", "lost", "2017-07-02", "2017-08-31", 0.0)]
+    cleaned = _cleaned([*rows, ("a", "lost", "2017-07-04", "2017-07-20", 0.0)])
+    with pytest.raises(InputError) as e:
         actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
-    assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 1)).opportunities == 2  # up to its last day
+    assert e.value.problems == [
+        "pipe.csv: the window 2017-06-30 .. 2017-09-28 runs past the export's last engagement, 2017-07-04 "
+        "(engagement days come at most 2 days apart; its close dates run to 2017-08-31): what came in after it "
+        "is not in the export, so the comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
+    ]
+    # Up to the longest gap between engagement days after the last: a day with none is the export's too.
+    assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 7, 7)).opportunities == 3
+    with pytest.raises(InputError):
+        actual_outcome(cleaned, date(2017, 6, 30), date(2017, 7, 8))
+    # One stray close date a year on (a typo) stretched the export by a year: the backtest compared the
+    # model's window with one the export did not hold and blamed the model (+346% opportunities).
+    stray = _cleaned([*rows, ("a", "won", "2017-07-04", "2018-07-20", 1.0)])
+    with pytest.raises(InputError, match="its close dates run to 2018-07-20"):
+        actual_outcome(stray, date(2017, 6, 30), date(2018, 3, 1))
 
 
 def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
@@ -264,9 +278,9 @@ def test_backtest_command_writes_its_results(tmp_path):
         # A cut-off after the export's end is that, not an empty window (it read "no opportunity engaged").
         (
             ["--cutoff", "2019-01-01"],
-            "the window 2019-01-01 .. 2019-07-01 runs past the export's last date, 2017-12-31",
+            "the window 2019-01-01 .. 2019-07-01 runs past the export's last engagement, 2017-12-27",
         ),
-        (["--cutoff", "2017-11-01"], "runs past the export's last date, 2017-12-31"),
+        (["--cutoff", "2017-11-01"], "runs past the export's last engagement, 2017-12-27"),
         (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
         (["--cutoff", "2017-06-30", "--param", "notice=1.0"], "--param"),
         (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "notice=2"], "notice"),

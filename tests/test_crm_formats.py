@@ -110,6 +110,27 @@ def test_a_date_not_in_the_named_format_names_its_row_column_and_the_format(tmp_
     assert e.value.problems == [f"{path}: row 3: close_date: '2017-02-31' is not a date (YYYY-MM-DD)"]
 
 
+def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_lines_and_values_over_lines_included(
+    tmp_path: Path,
+) -> None:
+    # An analyst's bad date on row 23, after two blank lines, was named on row 21: pandas skips blank lines.
+    path = tmp_path / "pipeline.csv"
+    path.write_text(
+        HEADER
+        + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10\n\n"
+        + 'o2,Ann,"GTX\nPro",Acme,Won,2017-01-03,2017-02-01,-5\n\r\n'
+        + "o3,Ann,GTX,Acme,Won,2017-13-45,2017-02-01,10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", formats=parse_formats(date="iso"))
+    assert e.value.problems == [f"{path}: row 6: engage_date: '2017-13-45' is not a date (YYYY-MM-DD)"]
+    path.write_text(path.read_text().replace("2017-13-45", "2017-01-04"), encoding="utf-8")
+    table = crm.read_table(path, "pipeline", formats=parse_formats(date="iso"))
+    assert table.frame["row"].tolist() == [2, 6]  # row 4 (the value over two lines) set aside
+    assert "close_value: 1 negative value (row 4): set aside" in "\n".join(table.notes)
+
+
 def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tmp_path: Path) -> None:
     rows = [
         ("2017-01-02", "2017-02-01", "100"),

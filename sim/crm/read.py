@@ -189,7 +189,7 @@ def read_table(
         else:
             frame[fld] = ""
             absent.append(fld)
-    frame["row"] = np.arange(len(frame)) + 2
+    frame["row"] = _row_numbers(Path(path), sep, len(frame))
     notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
     numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
     try:
@@ -207,7 +207,7 @@ def read_table(
             continue
         col = columns.get(fld, fld)
         read = read_numbers(frame[fld], style)
-        problems += _bad_cells(frame[fld], read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
+        problems += _bad_cells(frame, fld, read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
         notes += number_notes(read, style, where, col)
         frame[fld] = read.values
         for reason, mask, what in (
@@ -235,7 +235,7 @@ def read_table(
     for fld in dates:
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
-        problems += _bad_cells(frame[fld], bad, where, col, date_name(pattern))
+        problems += _bad_cells(frame, fld, bad, where, col, date_name(pattern))
         unread |= bool(bad.any())
         frame[fld] = stamps
         outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
@@ -336,11 +336,23 @@ def _too_many_fields(row: int, fields: int, header: int, sep: str) -> str:
     )
 
 
-def _bad_cells(texts: pd.Series, bad: np.ndarray, where: str, column: str, expected: str) -> list[str]:
-    """One line per unreadable cell naming its row (as in a spreadsheet: the header is row 1) and column,
-    at most MAX_LISTED of them and a count of the rest."""
-    lines = [f"{where}: row {i + 2}: {column}: {texts.iloc[i]!r} is not {expected}" for i in np.flatnonzero(bad)]
+def _bad_cells(frame: pd.DataFrame, fld: str, bad: np.ndarray, where: str, column: str, expected: str) -> list[str]:
+    """One line per unreadable cell of ``frame[fld]`` naming its row (``frame["row"]``) and column, at most
+    MAX_LISTED of them and a count of the rest."""
+    texts, rows = frame[fld], frame["row"]
+    lines = [f"{where}: row {rows.iloc[i]}: {column}: {texts.iloc[i]!r} is not {expected}" for i in np.flatnonzero(bad)]
     return _capped(lines, where, column)
+
+
+def _row_numbers(path: Path, sep: str, records: int) -> np.ndarray:
+    """The row of each of the ``records`` pandas read, as a spreadsheet numbers them (the header is row 1): pandas
+    skips blank lines, which a spreadsheet shows as rows (the rows after two blank lines were named two rows too
+    early). A value over several lines (in quotes) is one row, as in a spreadsheet."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        kept = [row for row, fields in enumerate(csv.reader(f, delimiter=sep), start=1) if fields][1:]
+    if len(kept) != records:  # read otherwise than Python's csv reads it: numbered as read
+        return np.arange(records) + 2
+    return np.asarray(kept, dtype=np.int64)
 
 
 def _capped(lines: list[str], where: str, column: str) -> list[str]:
