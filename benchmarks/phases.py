@@ -124,7 +124,9 @@ def _time_compiled_loops(kernels: Counter[str], step: list[str]) -> Any:
         return timed_loop
 
     modules = [m for name, m in list(sys.modules.items()) if name.startswith("sim") and m is not None]
-    patched = [m for m in modules if getattr(m, "compiled", None) is original]
+    # Not sim.compiled itself: it compiles a kernel's helpers by its own ``compiled``, and numba can call only
+    # compiled functions, not the timing wrappers.
+    patched = [m for m in modules if m is not sim.compiled and getattr(m, "compiled", None) is original]
     for module in patched:
         module.compiled = timing  # type: ignore[attr-defined]
 
