@@ -154,7 +154,8 @@ def number_notes(numbers: Numbers, style: str, where: str, column: str) -> list[
 
 
 def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list[str]]:
-    """The strftime pattern of a file's date cells: the requested one, or the one they all fit (with a note)."""
+    """The strftime pattern of a file's date cells: the requested one, or the one they all fit (with a note):
+    one of DATE_FORMATS, else one of OTHER_DATE_PATTERNS (a spreadsheet's date with a time, a German date)."""
     if requested != "auto":
         return DATE_FORMATS.get(requested, requested), []
     cells = texts[texts != ""]
@@ -162,22 +163,29 @@ def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list
         return DATE_FORMATS["iso"], []
     fitting = {n: int(pd.to_datetime(cells, format=f, errors="coerce").notna().sum()) for n, f in DATE_FORMATS.items()}
     fits = [n for n, count in fitting.items() if count == cells.size]
-    if not fits:  # none fits every date: the one most fit, so that only the dates it cannot read are named
-        best = max(fitting, key=lambda n: fitting[n])  # ties to iso, the first
-        return DATE_FORMATS[best], []
     if fits == ["iso"]:
         return DATE_FORMATS["iso"], []
-    if len(fits) > 1:
+    if not fits:
+        # Written another common way: read so when one pattern reads every date (a spreadsheet's '20/10/2016
+        # 00:00' was refused date by date as not YYYY-MM-DD, though the README says such dates are detected).
+        others = [p for p in OTHER_DATE_PATTERNS if pd.to_datetime(cells, format=p, errors="coerce").notna().all()]
+        if not others:  # none fits every date: the one most fit, so that only the dates it cannot read are named
+            best = max(fitting, key=lambda n: fitting[n])  # ties to iso, the first
+            return DATE_FORMATS[best], []
+        choices = [(p, repr(p), repr(p)) for p in others]  # (pattern, as named, as --date-format takes it)
+    else:
+        choices = [(DATE_FORMATS[n], f"{n} ({DATE_FORMATS[n]})", n) for n in fits]
+    if len(choices) > 1:
         raise InputError(
             [
-                f"{where}: dates such as {cells.iloc[0]!r} fit both {' and '.join(fits)} "
-                f"({' and '.join(DATE_FORMATS[n] for n in fits)}): name the format with --date-format "
-                f"{' or '.join(fits)}"
+                f"{where}: dates such as {cells.iloc[0]!r} fit both {' and '.join(c[1] for c in choices)}: name "
+                f"the format with --date-format {' or '.join(c[2] for c in choices)}"
             ]
         )
-    return DATE_FORMATS[fits[0]], [
-        f"{where}: dates read as {fits[0]} ({DATE_FORMATS[fits[0]]}), the only format every date fits; "
-        "--date-format overrides it"
+    ((pattern, name, _),) = choices
+    time = "; the time of day dropped: covsim counts days" if "%H" in pattern or "%I" in pattern else ""
+    return pattern, [
+        f"{where}: dates read as {name}, the only format every date fits{time}; --date-format overrides it"
     ]
 
 
@@ -192,25 +200,29 @@ def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     return dates.dt.normalize(), (dates.isna() & (texts != "")).to_numpy()
 
 
-#: Date patterns of other exports, tried on a file's dates when the detected format cannot read them all, to name
-#: the --date-format that would [A: the ISO date with a time, as databases and Salesforce's API write it; German and
-#: compact dates].
+#: Date patterns of other exports, read where every date of a file fits one and none of DATE_FORMATS [A: the ISO
+#: date with a time, as databases and Salesforce's API write it; a spreadsheet's date with a time, European or
+#: US (with AM/PM); German dates; two-digit years; compact dates]. Two that fit every date (a day of 12 or less
+#: throughout) are refused, named, as DATE_FORMATS' us and eu are: covsim does not guess a month.
 OTHER_DATE_PATTERNS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%dT%H:%M:%SZ",
     "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
     "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%y",
+    "%m/%d/%y",
     "%Y%m%d",
     "%Y/%m/%d",
 )
-
-
-def pattern_reading(texts: pd.Series) -> str | None:
-    """The first of :data:`OTHER_DATE_PATTERNS` that reads every non-blank one of ``texts`` (every date column
-    of a file), or None."""
-    return next((p for p in OTHER_DATE_PATTERNS if not read_dates(texts, p)[1].any()), None)
 
 
 def date_name(pattern: str) -> str:

@@ -27,7 +27,6 @@ from sim.crm.formats import (
     date_name,
     number_format,
     number_notes,
-    pattern_reading,
     read_dates,
     read_numbers,
 )
@@ -231,12 +230,10 @@ def read_table(
     except InputError as e:
         problems, dates, found = problems + e.problems, [], []
     notes += found
-    unread = False
     for fld in dates:
         col = columns.get(fld, fld)
         stamps, bad = read_dates(frame[fld], pattern)
         problems += _bad_cells(frame, fld, bad, where, col, date_name(pattern))
-        unread |= bool(bad.any())
         frame[fld] = stamps
         outside = ((stamps < FIRST_DATE) | (stamps > LAST_DATE)).to_numpy()
         if outside.any():
@@ -246,11 +243,6 @@ def read_table(
                 f"{frame.loc[outside, fld].iloc[0]:%Y-%m-%d}): set aside ({_ASIDE['date_out_of_range']})"
             )
         aside["date_out_of_range"] |= outside
-    # The dates are fine, written another way: --date-format reads every date column of the export with one
-    # pattern, so one is named only where it reads them all.
-    other = pattern_reading(texts) if unread and formats.date == "auto" else None
-    if other is not None:
-        problems.append(f"{where}: every date in it is read with --date-format '{other}'")
     if kind == "pipeline" and "deal_stage" not in absent:
         blank = (frame["deal_stage"] == "").to_numpy()
         if blank.any():
