@@ -503,3 +503,18 @@ def test_an_export_separated_by_semicolons_or_tabs_is_read_as_the_comma_one(
         crm.read_table(tmp_path / "bad.csv", "accounts")
     word = "semicolon" if sep == ";" else "tab"
     assert f"row 2 has 3 fields where the header has 2 (a {word} inside a value" in e.value.problems[0]
+
+
+def test_a_cutoff_outside_the_dates_an_export_may_hold_is_refused() -> None:
+    # A backtest with --cutoff 9999-12-31 failed "unexpectedly" (OverflowError: date value out of range).
+    from datetime import date
+
+    from sim.crm.layout import parse_cutoff
+
+    assert parse_cutoff("2099-12-31") == date(2099, 12, 31)
+    for text in ("9999-12-31", "1969-12-31"):
+        with pytest.raises(InputError) as e:
+            parse_cutoff(text)
+        assert e.value.problems == [
+            f"--cutoff: {text!r} is outside 1970-01-01..2099-12-31, the dates an export may hold"
+        ]

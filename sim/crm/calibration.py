@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
 from sim.crm.cleaning import Cleaned
-from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit
+from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.errors import InputError
@@ -302,6 +302,13 @@ def _fit_segment(
     n_won = int((closed["status"] == "won").sum())
     if len(closed):
         win, win_source = n_won / len(closed), "segment"
+        if len(closed) < FEW_CLOSED:  # said where the backtest and the scenario file say the calibration's notes
+            low, high = wilson(n_won, len(closed))
+            notes.append(
+                f"segment {name}: caution: its win rate {win:.1%} rests on {n_won:,} won of "
+                f"{counted(len(closed), 'closed deal')}: its 95% interval is {low:.0%} to {high:.0%} (Wilson); a "
+                "later --cutoff or a longer export gives it more"
+            )
     else:
         win, win_source = team.win_rate, "team"
         notes.append(f"segment {name}: no closed deal: team-level win rate {team.win_rate:.1%} used")

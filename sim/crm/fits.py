@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from sim.format import counted
-
 
 @dataclass(frozen=True)
 class SegmentFit:
@@ -150,14 +148,6 @@ def summary_lines(cal: Calibration) -> list[str]:
             f"accounts: the export's, by segment; potential and opps/yr are per buying unit (each account "
             f"is {cal.units} in the scenario)."
         )
-    for s in cal.segments:
-        if 0 < s.closed < FEW_CLOSED:
-            low, high = wilson(s.won, s.closed)
-            lines.append(
-                f"caution: {s.name}'s win rate {s.won / s.closed:.1%} rests on {s.won:,} won of "
-                f"{counted(s.closed, 'closed deal')}: its 95% interval is {low:.0%} to {high:.0%} (Wilson); a "
-                "later --cutoff or a longer export gives it more."
-            )
     return lines
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.crm.layout import FIRST_DAY, LAST_DAY
 from sim.errors import InputError
 
 NUMBER_FORMATS = ("auto", "plain", "european")
@@ -28,9 +29,10 @@ DATE_FORMATS = {"iso": "%Y-%m-%d", "us": "%m/%d/%Y", "eu": "%d/%m/%Y"}
 NUMBER_EXAMPLES = {"plain": "1,054.50", "european": "1.054,50"}
 #: Currency signs and ISO codes read as part of an amount and dropped.
 CURRENCY = r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|SEK|NOK|DKK)\b"
-#: Dates outside these are taken as typing errors (a year 1017 or 3017) and their rows set aside [A].
-FIRST_DATE = pd.Timestamp("1970-01-01")
-LAST_DATE = pd.Timestamp("2099-12-31")
+#: Dates outside these are taken as typing errors (a year 1017 or 3017) and their rows set aside [A]
+#: (``sim.crm.layout``'s days, which bound a --cutoff too).
+FIRST_DATE = pd.Timestamp(FIRST_DAY)
+LAST_DATE = pd.Timestamp(LAST_DAY)
 
 # A cell that can only be one format: both separators with the decimal last, a decimal part of
 # 1-2 or 4+ digits, or two thousands groups. "1,054" and "1.054" fit both: ambiguous.

@@ -71,13 +71,20 @@ def parse_columns(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
     return columns
 
 
+#: The first and last day an export's date may be [A]: outside them a date is taken as a typing error (a year 1017
+#: or 3017), a row's set aside and a --cutoff's refused (9999-12-31 overflowed the calendar in a backtest).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2099, 12, 31)
+
+
 def parse_cutoff(text: str | None) -> date | None:
-    """``--cutoff YYYY-MM-DD``, or InputError."""
+    """``--cutoff YYYY-MM-DD``, between FIRST_DAY and LAST_DAY, or InputError."""
     if text is None:
         return None
     parsed = parse_date(text.strip())
     if parsed is None:
         raise InputError([f"--cutoff: {text!r} is not a date (YYYY-MM-DD)"])
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise InputError([f"--cutoff: {text!r} is outside {FIRST_DAY}..{LAST_DAY}, the dates an export may hold"])
     return parsed
 
 
