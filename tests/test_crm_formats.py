@@ -75,8 +75,8 @@ def test_numbers_written_both_ways_are_refused_naming_the_file(tmp_path: Path) -
     with pytest.raises(InputError) as e:
         crm.read_table(path, "pipeline")
     assert e.value.problems == [
-        f"{path}: numbers are written both ways (1 like '1,054.50', 1 like '1.054,50'): "
-        "name the format with --number-format plain or european"
+        f"{path}: numbers are written both ways (1 like '1,054.50' (row 2, close_value); 1 like '1.054,50' (row 3, "
+        "close_value)): name the format with --number-format plain or european"
     ]
 
 
@@ -451,8 +451,9 @@ def test_a_missing_column_is_said_beside_the_other_columns_bad_cells(tmp_path: P
     with pytest.raises(InputError) as e:
         crm.read_table(path, "pipeline", {"engage_date": "engaged"})
     assert e.value.problems == [
-        f"{path}: missing column 'engaged' (needed as pipeline.engage_date; to read it from another column: "
-        "--column pipeline.engage_date=NAME)",
+        f"{path}: missing column 'engaged' (mapped by --column pipeline.engage_date=engaged; the file's columns: "
+        "'opportunity_id', 'sales_agent', 'product', 'account', 'deal_stage', 'engage_date', 'close_date', "
+        "'close_value')",
         f"{path}: row 2: close_value: 'a lot' is not a number (1,054.50)",
     ]
 
@@ -469,8 +470,8 @@ def test_a_missing_column_is_said_beside_a_number_format_that_cannot_be_told(tmp
         crm.read_table(path, "pipeline")
     assert e.value.problems[0].startswith(f"{path}: missing column 'account' (needed as pipeline.account;")
     assert e.value.problems[1:] == [
-        f"{path}: numbers are written both ways (1 like '1,054.50', 1 like '1.054,50'): name the format with "
-        "--number-format plain or european"
+        f"{path}: numbers are written both ways (1 like '1,054.50' (row 3, close_value); 1 like '1.054,50' (row 2, "
+        "close_value)): name the format with --number-format plain or european"
     ]
 
 
@@ -518,3 +519,32 @@ def test_a_cutoff_outside_the_dates_an_export_may_hold_is_refused() -> None:
         assert e.value.problems == [
             f"--cutoff: {text!r} is outside 1970-01-01..2099-12-31, the dates an export may hold"
         ]
+
+
+def test_files_with_nothing_in_them_are_said_together(tmp_path: Path) -> None:
+    # Three header-only files were refused one fix at a time: the accounts first, then the pipeline, the teams.
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account,sector,year_established,revenue,employees,office_location,subsidiary_of\n")
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,manager,regional_office\n")
+    path = tmp_path / "pipeline.csv"
+    path.write_text(HEADER)
+    with pytest.raises(InputError) as e:
+        crm.clean(crm.read_export(accounts, path, teams))
+    assert e.value.problems == [
+        f"{accounts}: no account with a name and a revenue",
+        f"{path}: no opportunity",
+        f"{teams}: no sales agent",
+    ]
+
+
+def test_a_column_named_by_the_option_and_missing_lists_the_file_s_columns(tmp_path: Path) -> None:
+    # "--column pipeline.close_value=nonexistent" was told to read it from another column with that very option.
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "10")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline", columns={"close_value": "amount"})
+    assert e.value.problems == [
+        f"{path}: missing column 'amount' (mapped by --column pipeline.close_value=amount; the file's columns: "
+        "'opportunity_id', 'sales_agent', 'product', 'account', 'deal_stage', 'engage_date', 'close_date', "
+        "'close_value')"
+    ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crm.names import fix_categories, fold
-from sim.crm.notes import Report, count_list, name_list, row_list, rows_named
+from sim.crm.notes import Report, count_list, name_list, rows_named
 from sim.crm.read import Export, Table
 from sim.errors import InputError
 from sim.format import counted
@@ -260,21 +260,21 @@ def _closed_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFram
     no_close = closed & pipe["close_date"].isna()
     if no_close.any():
         report.note(
-            f"{where}: {int(no_close.sum()):,} closed deals have no close_date: kept in win rates, excluded "
-            f"from cycle lengths (rows {row_list(pipe[no_close])})"
+            f"{where}: {counted(int(no_close.sum()), 'closed deal')} with no close_date: kept in win rates, "
+            f"excluded from cycle lengths ({rows_named(pipe[no_close])})"
         )
     backwards = closed & (pipe["close_date"] < pipe["engage_date"])
     if backwards.any():
         report.note(
-            f"{where}: {int(backwards.sum()):,} closed deals close before they were engaged: kept in win "
-            f"rates, excluded from cycle lengths (rows {row_list(pipe[backwards])})"
+            f"{where}: {counted(int(backwards.sum()), 'closed deal')} with close_date before engage_date: kept in "
+            f"win rates, excluded from cycle lengths ({rows_named(pipe[backwards])})"
         )
         pipe.loc[backwards, "close_date"] = pd.NaT
     won_no_value = (pipe["status"] == "won") & pipe["close_value"].isna()
     if won_no_value.any():
         report.note(
-            f"{where}: {int(won_no_value.sum()):,} won deals have no close_value: kept in win rates, "
-            f"excluded from won value (rows {row_list(pipe[won_no_value])})"
+            f"{where}: {counted(int(won_no_value.sum()), 'won deal')} with no close_value: kept in win rates, "
+            f"excluded from won value ({rows_named(pipe[won_no_value])})"
         )
     return pipe
 

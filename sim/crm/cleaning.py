@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.crm.clean_pipeline import clean_pipeline
 from sim.crm.names import fix_categories, fold
-from sim.crm.notes import Report, count_list, name_list, row_list
+from sim.crm.notes import Report, count_list, name_list, rows_named
 from sim.crm.read import Export, Table
 from sim.errors import InputError
 from sim.format import counted
@@ -78,8 +78,20 @@ def clean(export: Export, cutoff: date | None = None) -> tuple[Cleaned, list[str
             report.note(*table.notes)
             for reason, rows in table.set_aside.items():
                 report.set_aside_rows(reason, report.set_aside.get(reason, 0) + rows)
-    acc, countries = _clean_accounts(export.accounts, report)
-    teams = _clean_teams(export.teams, report)
+    # A file with nothing left is said beside the others' (three header-only files came one fix at a time).
+    problems = []
+    try:
+        acc, countries = _clean_accounts(export.accounts, report)
+    except InputError as e:
+        problems += e.problems
+    if export.pipeline.frame.empty:
+        problems.append(f"{export.pipeline.path}: no opportunity")
+    try:
+        teams = _clean_teams(export.teams, report)
+    except InputError as e:
+        problems += e.problems
+    if problems:
+        raise InputError(problems)
     pipe, no_deal = clean_pipeline(export, acc, teams, cutoff, report)
     cleaned = Cleaned(
         accounts=acc[["account", "sector", "revenue"]].reset_index(drop=True),
@@ -121,7 +133,7 @@ def _unique_accounts(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFr
     blank = acc["account"] == ""
     if blank.any():
         report.note(
-            f"{where}: {counted(int(blank.sum()), 'row')} without an account name set aside (rows {row_list(acc[blank])})"
+            f"{where}: {counted(int(blank.sum()), 'row')} without an account name set aside ({rows_named(acc[blank])})"
         )
         acc = acc[~blank]
     acc["key"] = acc["account"].map(fold)

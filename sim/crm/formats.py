@@ -87,24 +87,30 @@ class Numbers:
     ambiguous_example: tuple[str, float] | None = None
 
 
-def number_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list[str]]:
-    """The number format of a file's number cells (``texts``): the requested one, or the detected one with a note."""
+def number_format(cells: pd.DataFrame, requested: str, where: str) -> tuple[str, list[str]]:
+    """The number format of a file's number cells (``cells``: ``text``, and the ``row`` and ``column`` it is in):
+    the requested one, or the detected one with a note."""
     if requested != "auto":
         return requested, []
-    cells = _bare(texts[texts != ""])
-    plain = int(cells.str.match(_PLAIN_ONLY).sum())
-    european = int(cells.str.match(_EUROPEAN_ONLY).sum())
-    if plain and european:
+    texts = _bare(cells["text"])
+    plain = texts.str.match(_PLAIN_ONLY).to_numpy() & (texts != "").to_numpy()
+    european = texts.str.match(_EUROPEAN_ONLY).to_numpy() & (texts != "").to_numpy()
+    if plain.any() and european.any():
+
+        def first(ways: np.ndarray) -> str:  # where to look: the file's first cell written that way
+            cell = cells.iloc[int(np.flatnonzero(ways)[0])]
+            return f"{int(ways.sum()):,} like {cell['text']!r} (row {cell['row']}, {cell['column']})"
+
         raise InputError(
             [
-                f"{where}: numbers are written both ways ({plain:,} like '{NUMBER_EXAMPLES['plain']}', {european:,} "
-                f"like '{NUMBER_EXAMPLES['european']}'): name the format with --number-format plain or european"
+                f"{where}: numbers are written both ways ({first(plain)}; {first(european)}): name the format "
+                "with --number-format plain or european"
             ]
         )
-    if european:
+    if european.any():
         return "european", [
-            f"{where}: numbers read as european (decimal comma, '1.054,50' = 1054.5), detected from {european:,} "
-            "values only that format fits; --number-format plain overrides it"
+            f"{where}: numbers read as european (decimal comma, '1.054,50' = 1054.5), detected from "
+            f"{int(european.sum()):,} values only that format fits; --number-format plain overrides it"
         ]
     return "plain", []
 

@@ -165,18 +165,19 @@ def read_table(
     _check_layout(raw, Path(path), where, sep)
     raw.columns = [str(c).strip() for c in raw.columns]
     problems = []
+    has = f"the file's columns: {', '.join(map(repr, raw.columns[:12]))}{', ...' if len(raw.columns) > 12 else ''}"
     for fld in REQUIRED[kind]:
         col = columns.get(fld, fld)
-        if col not in raw.columns:
+        if col not in raw.columns and fld not in columns:
             like = [c for c in raw.columns if _plain(c) == _plain(col)]
             option = f"--column {kind}.{fld}={like[0]!r}" if like else f"--column {kind}.{fld}=NAME"
             problems.append(
                 f"{where}: missing column {col!r} (needed as {kind}.{fld}; "
                 + (f"the file has {like[0]!r}: {option})" if like else f"to read it from another column: {option})")
             )
-    for fld, col in columns.items():
-        if fld not in REQUIRED[kind] and col not in raw.columns:
-            problems.append(f"{where}: missing column {col!r} (mapped by --column {kind}.{fld}={col})")
+    for fld, col in columns.items():  # named by --column: the file's own names, not the option again
+        if col not in raw.columns:
+            problems.append(f"{where}: missing column {col!r} (mapped by --column {kind}.{fld}={col}; {has})")
     # A missing column is said beside the other columns' bad cells (read as if the column were absent), not alone.
 
     frame = pd.DataFrame(index=raw.index)
@@ -192,9 +193,9 @@ def read_table(
     notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
     numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
     try:
-        style, found = number_format(
-            pd.concat([frame[f] for f in numbers]) if numbers else pd.Series([], dtype=str), formats.number, where
-        )
+        cells = [pd.DataFrame({"text": frame[f], "row": frame["row"], "column": columns.get(f, f)}) for f in numbers]
+        empty = pd.DataFrame({"text": pd.Series([], dtype=str), "row": [], "column": []})
+        style, found = number_format(pd.concat(cells) if cells else empty, formats.number, where)
     except InputError as e:  # a format that cannot be told: said beside the file's other problems, not read
         problems, numbers, style, found = problems + e.problems, [], "", []
     notes += found
