@@ -142,6 +142,7 @@ def calibrate_command(
             scenario_toml,
             summary_lines,
         )
+        from sim.crm.fits import calibration_answer
         from sim.files import atomic_write_text
         from sim.format import printable
 
@@ -177,6 +178,7 @@ def calibrate_command(
         args += (["--units", str(units)] if units else []) + ["--out", str(out_file)]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), shlex.join(args))
         check_scenario_text(text, data, str(out_file))
+        click.echo(calibration_answer(calibration, all_notes) + "\n")  # the answer first
         click.echo("Data checks:")
         for note in all_notes:
             click.echo(f"  - {printable(note)}")
