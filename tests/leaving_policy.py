@@ -6,7 +6,8 @@ JSON object from a run's seed to ``"sys_exit"`` (``sys.exit(3)``),
 ``"sigkill"`` (the process kills itself with SIGKILL); or to ``"print"``, a line on standard output and a text with no end of line
 on standard error, neither flushed, after which the run goes on; or to ``"ctrl_c_in_a_loop"``: the error
 Python makes of a Ctrl-C whose handler ran as a compiled loop handed its result back (a SystemError caused
-by the KeyboardInterrupt), which a new user's Ctrl-C met one time in three in a serial batch. The variable is outside the experiment file, so a test removes the
+by the KeyboardInterrupt), which a new user's Ctrl-C met one time in three in a serial batch; or to ``"loop"``,
+a policy stuck in a loop that never ends. The variable is outside the experiment file, so a test removes the
 faults and resumes the same batch.
 """
 
@@ -16,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 
@@ -45,6 +47,9 @@ class LeavesTheProcess(SegmentTiers):
                 raise KeyboardInterrupt
             except KeyboardInterrupt as stop:
                 raise SystemError("CPUDispatcher(<function _picks>) returned a result with an exception set") from stop
+        if fault == "loop":
+            while True:
+                time.sleep(0.01)
         if fault == "print":
             print(f"a policy's own line (seed {rng.bit_generator.seed_seq.entropy})")
             print("and one on standard error, with no end of line", file=sys.stderr, end="")

@@ -107,6 +107,30 @@ def test_a_policy_calling_sys_exit_fails_only_its_run(tmp_path, monkeypatch, exp
     pd.testing.assert_frame_equal(ledger_and_results(tmp_path / "o")[1], clean, check_exact=True)
 
 
+def test_a_run_stuck_in_a_loop_is_stopped_at_the_run_timeout_and_the_batch_finishes(tmp_path, experiment_file, clean):
+    # A user policy stuck in a loop held a batch forever: only a Ctrl-C stopped it, saying nothing of which run.
+    env = {**os.environ, FAULTS: faults({1: "loop"})}
+    cmd = [sys.executable, "-m", "sim.cli", "experiment", str(experiment_file), "--out", str(tmp_path / "o")]
+    cmd += ["--executor", "processes", "--workers", "2", "--run-timeout", "20"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 1, r.stderr
+    ledger, results = ledger_and_results(tmp_path / "o")
+    failed = ledger[ledger.status == "failed"]
+    assert failed.run_key.tolist() == guilty(ledger, [1]).run_key.tolist()
+    assert failed.error.tolist() == ["stopped at its time limit, 20 s (--run-timeout)"]
+    assert f"run {failed.run_key.item()[:12]} ({LEAVING}, seed " in r.stderr and "Traceback" not in r.stderr
+    pd.testing.assert_frame_equal(results, without(clean, [1]), check_exact=True)
+    # Only with worker processes: a run in this process, or on a Dask worker, cannot be stopped from here.
+    serial = subprocess.run(
+        [*cmd[:7], "--executor", "serial", "--run-timeout", "5"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert serial.returncode == 2
+    assert serial.stderr.strip() == (
+        "error: --run-timeout: only with --executor processes (a run in this process or on a Dask worker cannot "
+        "be stopped from here), not serial"
+    )
+
+
 def test_dead_workers_fail_only_their_runs_and_the_batch_finishes(tmp_path, experiment_file, clean):
     faulty = {0: "sys_exit", 1: "os_exit", 2: "sigkill", 3: "keyboard_interrupt"}
     env = {**os.environ, FAULTS: faults(faulty)}

@@ -35,6 +35,17 @@ EXECUTOR_CHOICE = click.Choice(["serial", "processes", "dask"])
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: ``--run-timeout``: a run past it is stopped and recorded as failed (a user policy stuck in a loop), the batch
+#: going on; the same command retries it.
+run_timeout_option = click.option(
+    "--run-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Stop a run after this long and record it as failed (--executor processes; default: no limit).",
+)
+
+
 def paired_batch_options(command: F) -> F:
     """The options of a batch built from the command line (``compare``, ``stress``): where runs execute, the
     root seed, and starting again."""
@@ -54,6 +65,7 @@ def paired_batch_options(command: F) -> F:
                 "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
             ),
             click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
+            run_timeout_option,
             param_option,
         )
     ):
@@ -143,10 +155,17 @@ def _replications(values: Any, planned: int) -> str:
     return counted(planned, "replication") + fewer
 
 
-def check_executor(executor: str, workers: int | None, scheduler: str | None = None) -> None:
+def check_executor(
+    executor: str, workers: int | None, scheduler: str | None = None, run_timeout: float | None = None
+) -> None:
     """InputError for options the executor would leave unused (a batch run otherwise than asked, without a
     word), before any folder is made; a ``scheduler`` that cannot be reached too."""
     problems = []
+    if run_timeout is not None and executor != "processes":
+        problems.append(
+            f"--run-timeout: only with --executor processes (a run in this process or on a Dask worker cannot be "
+            f"stopped from here), not {executor}"
+        )
     if workers is not None and executor == "serial":
         problems.append("--workers: not with --executor serial, which runs every run in this process")
     if scheduler and executor != "dask":
@@ -267,13 +286,18 @@ def _summary(batch: Batch) -> None:
 
 
 def run_batch_or_stop(
-    batch: Batch, executor: str, workers: int | None, scheduler: str | None, resume_hint: str
+    batch: Batch,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    resume_hint: str,
+    run_timeout: float | None = None,
 ) -> BatchOutcome:
     """Run what the batch has not stored; on Ctrl-C, say how much is stored and how to resume."""
     from sim.experiment.batch import execute_batch
 
     try:
-        return execute_batch(batch, executor, workers, scheduler)  # type: ignore[arg-type]
+        return execute_batch(batch, executor, workers, scheduler, run_timeout)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         stored = len(batch.store.finished_keys())
         in_memory = batch.store.folder is None

@@ -13,6 +13,7 @@ from sim.cli.batch import (
     opened_batch,
     paired_batch_options,
     run_batch_or_stop,
+    run_timeout_option,
     written,
 )
 from sim.cli.common import (
@@ -74,6 +75,7 @@ def compare_command(
     quarters: int | None,
     out_dir: Path | None,
     fresh: bool,
+    run_timeout: float | None,
     param_pairs: tuple[str, ...],
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
@@ -101,12 +103,12 @@ def compare_command(
         experiment = comparison(
             scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
         )
-        check_executor(executor, workers)
+        check_executor(executor, workers, run_timeout=run_timeout)
         if out_dir is not None:
             check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
         hint = rerun_command()
-        outcome = run_batch_or_stop(batch, executor, workers, None, hint)
+        outcome = run_batch_or_stop(batch, executor, workers, None, hint, run_timeout)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
 
@@ -130,8 +132,15 @@ def compare_command(
 )
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (with --executor dask).")
 @click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
+@run_timeout_option
 def experiment_command(
-    experiment_file: Path, out_dir: Path | None, workers: int | None, executor: str, scheduler: str | None, fresh: bool
+    experiment_file: Path,
+    out_dir: Path | None,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    fresh: bool,
+    run_timeout: float | None,
 ) -> None:
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
@@ -140,12 +149,12 @@ def experiment_command(
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file, plan_runs)
-        check_executor(executor, workers, scheduler)
+        check_executor(executor, workers, scheduler, run_timeout)
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(exp, scenario, out_dir, fresh, source=str(experiment_file))
         hint = rerun_command(out_dir)
-        outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint)
+        outcome = run_batch_or_stop(batch, executor, workers, scheduler, hint, run_timeout)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()
 

@@ -67,6 +67,7 @@ def stress_command(
     executor: str,
     seed: int | None,
     fresh: bool,
+    run_timeout: float | None,
     param_pairs: tuple[str, ...],
 ) -> None:
     """Stress-test policies: each shock of a suite against the unshocked run, on common random numbers.
@@ -128,11 +129,11 @@ def stress_command(
             params=chosen,
             description=description,
         )
-        check_executor(executor, workers)
+        check_executor(executor, workers, run_timeout=run_timeout)
         out_dir = out_dir or Path("out") / experiment.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(experiment, scenario, out_dir, fresh)
         hint = rerun_command()
-        outcome = run_batch_or_stop(batch, executor, workers, None, hint)
+        outcome = run_batch_or_stop(batch, executor, workers, None, hint, run_timeout)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()

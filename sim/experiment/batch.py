@@ -201,7 +201,11 @@ def open_batch(
 
 
 def execute_batch(
-    batch: Batch, executor: Executor = "processes", workers: int | None = None, scheduler: str | None = None
+    batch: Batch,
+    executor: Executor = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    run_timeout: float | None = None,
 ) -> BatchOutcome:
     """Run what is not yet stored. Ctrl-C stops cleanly: finished runs stay stored."""
-    return run_batch(batch.store, batch.specs, executor, workers, scheduler)
+    return run_batch(batch.store, batch.specs, executor, workers, scheduler, run_timeout=run_timeout)

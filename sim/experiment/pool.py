@@ -82,6 +82,11 @@ def ending(exitcode: int | None) -> str:
     return f"signal {-exitcode}" + (f", {names[-exitcode]}" if -exitcode in names else "")
 
 
+def overdue(run: tuple[SpawnProcess, RunSpec, float, float], limit: float) -> bool:
+    """Whether a run out on a worker (its process, spec, start time and clock) has run ``limit`` seconds."""
+    return time.perf_counter() - run[3] > limit
+
+
 class WorkerPool:
     """``size`` spawned worker processes; :meth:`map` hands them specs one at a time and yields the outputs.
 
@@ -139,15 +144,19 @@ class WorkerPool:
         self._await_warm_up(worker)  # a worker that dies warming up fails the first spec it is given
         return worker
 
-    def map(self, specs: Iterable[RunSpec], stop: Callable[[], bool] | None = None) -> Generator[RunOutput]:
+    def map(
+        self, specs: Iterable[RunSpec], stop: Callable[[], bool] | None = None, limit: float | None = None
+    ) -> Generator[RunOutput]:
         """Execute every spec on the workers, at most ``size`` at once; yield each output as it arrives.
 
         Closing the iterator early (Ctrl-C, a cancelled comparison) kills the
         workers still running a spec; the idle ones stay in the pool. So does
         ``stop()`` turning true, asked a few times a second while runs are
         out: the iterator then ends, without waiting for a run that may never
-        end (a policy stuck in a loop). The pool closed meanwhile (from
-        another thread: the page's server stopping) ends it with RuntimeError.
+        end (a policy stuck in a loop). A run out longer than ``limit``
+        seconds is stopped, its worker killed and replaced, and yielded as
+        failed (``--run-timeout``). The pool closed meanwhile (from another
+        thread: the page's server stopping) ends it with RuntimeError.
         """
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("a WorkerPool maps one batch at a time")
@@ -197,6 +206,13 @@ class WorkerPool:
                     out = take(ready)
                     hand_out()  # before the caller handles this output, so that no worker waits for it
                     yield out
+                for connection in [c for c, run in busy.items() if limit is not None and overdue(run, limit)]:
+                    process, spec, started, clock = busy.pop(connection)
+                    process.kill()
+                    process.join()
+                    connection.close()
+                    hand_out()
+                    yield failed(spec, f"stopped at its time limit, {limit:g} s (--run-timeout)", started, clock)
         finally:
             for connection, (process, *_) in busy.items():
                 process.kill()  # still running a spec: the caller stopped early

@@ -76,13 +76,16 @@ def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Genera
         yield execute(spec)
 
 
-def _processes(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
+def _processes(
+    specs: list[RunSpec], workers: int, scheduler: str | None, limit: float | None = None
+) -> Generator[RunOutput]:
     """``workers`` spawned processes (a :class:`~sim.experiment.pool.WorkerPool`), each holding one spec at a
-    time; this one hands them out and collects them, and stops them at the end."""
+    time; this one hands them out and collects them, and stops them at the end (and a run past ``limit``
+    seconds)."""
     if not specs:
         return
     with WorkerPool(min(workers, len(specs))) as pool:
-        yield from pool.map(specs)
+        yield from pool.map(specs, limit=limit)
 
 
 @contextmanager
@@ -175,8 +178,12 @@ def run_batch(
     pool: WorkerPool | None = None,
     on_run: Callable[[BatchOutcome, RunOutput], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    run_timeout: float | None = None,
 ) -> BatchOutcome:
     """Execute every run not yet finished in ``store``; record each as it completes.
+
+    ``run_timeout``: seconds after which a run is stopped and recorded as failed (the processes executor only:
+    a run in this process cannot be stopped from it, nor one on a Dask cluster's worker).
 
     ``pool``: workers already running (the what-if page's warm ones), used in
     place of ``executor``; ``on_run`` is told the outcome so far and the run's
@@ -193,7 +200,14 @@ def run_batch(
     versions = json.dumps(package_versions(), sort_keys=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
-    outputs = pool.map(todo, stop) if pool is not None else EXECUTORS[executor](todo, workers, scheduler)
+    if run_timeout is not None and (pool is not None or executor != "processes"):
+        raise ValueError("run_timeout is for the processes executor only")
+    if pool is not None:
+        outputs = pool.map(todo, stop)
+    elif executor == "processes":
+        outputs = _processes(todo, workers, scheduler, run_timeout)
+    else:
+        outputs = EXECUTORS[executor](todo, workers, scheduler)
     with (
         closing(outputs),  # stopped early, the executor stops its workers at once, not when collected
         tqdm(total=len(todo), disable=not show, file=sys.stderr, unit="run", dynamic_ncols=True) as bar,
