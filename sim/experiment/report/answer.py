@@ -209,12 +209,10 @@ def answer(
         else ""
     )
     idle = idle_seats(results, point, present, quote)
-    # Profit beside a clear lead (at the point the lead is given for), where the sentence claims something it
-    # could contradict.
-    caution = (
-        on_profit(_bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other)
-        if clear and ahead
-        else ""
+    # Profit beside the answer (at the point it is given for): beside a clear lead, where the sentence claims
+    # something it could contradict; beside one not clear, where it may be the one clear difference.
+    caution = on_profit(
+        _bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other, clear and ahead
     )
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)

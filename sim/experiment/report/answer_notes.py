@@ -134,7 +134,13 @@ PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
 def on_profit(
-    family: pd.DataFrame, metric: str, winner: str, baseline: str, quote: Callable[[str], str], other: str
+    family: pd.DataFrame,
+    metric: str,
+    winner: str,
+    baseline: str,
+    quote: Callable[[str], str],
+    other: str,
+    clear: bool = True,
 ) -> str:
     """Where profit stands, at the same adjustment, when the answer's metric is not profit, so that a lead is
     never read without the bottom line beside it: a caution when profit says otherwise (the winner clearly
@@ -143,7 +149,9 @@ def on_profit(
     ``other``, the closest), clearly ahead too or not distinguishable; "" without one. A policy that captures
     more revenue by spending more, by losing customers, or by counting renewals a rep won that would have
     renewed on their own, is not the one to roll out on revenue alone; and a lead of 7.1M in revenue captured
-    had been repeated where profit differed by 0.3M (a sales leader's trial)."""
+    had been repeated where profit differed by 0.3M (a sales leader's trial). ``clear``: the answer's lead is
+    clear; where it is not, a clear profit difference is said as the one clear difference (a VP's compare left
+    out a clear 16.9M of profit beside a revenue lead not distinguishable)."""
     if metric == BOTTOM_LINE:
         return ""
     d = _adjusted(family, BOTTOM_LINE)
@@ -163,7 +171,8 @@ def on_profit(
                 f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
                 f"{gap}."
             )
-        return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is ahead too: {gap}."
+        state = "is ahead too" if clear else "is clearly ahead of the baseline"
+        return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} {state}: {gap}."
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if not ahead.empty:
         each = _each(ahead, BOTTOM_LINE, quote)
@@ -172,7 +181,8 @@ def on_profit(
     if closest.empty:
         return ""
     r = closest.iloc[0]
-    state = "is behind the baseline too" if r.high_adj < 0 else "is not distinguishable from the baseline"
+    behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
+    state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
     return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}."
 
 
