@@ -958,6 +958,27 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     )
 
 
+def test_a_revenue_lead_that_is_not_clear_is_given_a_clear_profit_difference(tmp_path: Path) -> None:
+    # A VP's compare: the revenue gap not distinguishable, and not a word of a clear 16.9M of profit in the table
+    # below it. hunter_farmer's revenue: d = 6, -3, 7, -2 (M) against unstructured, noisy; its profit +2M, clear.
+    offsets = {**ONE_POINT, "hunter_farmer": [6.0, -3.0, 7.0, -2.0]}
+    gain = {"hunter_farmer": (-2, -2, -2.2, -1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
+    exp = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"))
+    answer = opening(
+        stored(
+            exp,
+            tmp_path,
+            lambda _, p, r: (10 + r + offsets[p][r]) * M,
+            lambda _, p, r: {"profit": (5 + r - gain[p][r]) * M},
+        )
+    )
+    assert "is not distinguishable from the baseline" in answer
+    assert answer.endswith(
+        " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is clearly "
+        "ahead of the baseline: +2.0M [+1.5M, +2.5M]."
+    )
+
+
 def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_path: Path) -> None:
     # hunter_farmer leads on revenue at both points (+3M), but loses 2M, 2M, 2.2M, 1.8M of profit at each: the
     # answer of several points had named the lead without a word on profit (a review).
