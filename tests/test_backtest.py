@@ -86,9 +86,9 @@ def test_a_window_past_the_exports_last_engagement_is_refused():
     with pytest.raises(InputError) as e:
         actual_outcome(cleaned, date(2017, 6, 30), date(2017, 9, 29))
     assert e.value.problems == [
-        "pipe.csv: the window 2017-06-30 .. 2017-09-28 runs past the export's last engagement, 2017-07-04 "
-        "(engagement days come at most 2 days apart; its close dates run to 2017-08-31): what came in after it "
-        "is not in the export, so the comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
+        "pipe.csv: the window 2017-06-30 .. 2017-09-28 ends 86 days after the export's last engagement, 2017-07-04 "
+        "(its close dates run to 2017-08-31): what came in after it is not in the export, so the comparison would "
+        "be cut short; choose an earlier --cutoff or fewer --quarters"
     ]
     # Up to the longest gap between engagement days after the last: a day with none is the export's too.
     assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 7, 7)).opportunities == 3
@@ -99,6 +99,11 @@ def test_a_window_past_the_exports_last_engagement_is_refused():
     stray = _cleaned([*rows, ("a", "won", "2017-07-04", "2018-07-20", 1.0)])
     with pytest.raises(InputError, match="its close dates run to 2018-07-20"):
         actual_outcome(stray, date(2017, 6, 30), date(2018, 3, 1))
+    # Nor one mistyped early engagement date, whose gap of years had let any window pass: a week at most.
+    early = _cleaned([("a", "lost", "2007-07-01", "2017-07-02", 0.0), *rows[1:]])
+    with pytest.raises(InputError, match="ends 29 days after the export's last engagement, 2017-07-02"):
+        actual_outcome(early, date(2017, 6, 30), date(2017, 8, 1))
+    assert actual_outcome(early, date(2017, 6, 30), date(2017, 7, 10)).opportunities == 1
 
 
 def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
@@ -278,9 +283,9 @@ def test_backtest_command_writes_its_results(tmp_path):
         # A cut-off after the export's end is that, not an empty window (it read "no opportunity engaged").
         (
             ["--cutoff", "2019-01-01"],
-            "the window 2019-01-01 .. 2019-07-01 runs past the export's last engagement, 2017-12-27",
+            "the window 2019-01-01 .. 2019-07-01 ends 551 days after the export's last engagement, 2017-12-27",
         ),
-        (["--cutoff", "2017-11-01"], "runs past the export's last engagement, 2017-12-27"),
+        (["--cutoff", "2017-11-01"], "days after the export's last engagement, 2017-12-27"),
         (["--cutoff", "2017-06-30", "--policy", "nope"], "--policy"),
         (["--cutoff", "2017-06-30", "--param", "notice=1.0"], "--param"),
         (["--cutoff", "2017-06-30", "--policy", "unstructured", "--param", "notice=2"], "notice"),

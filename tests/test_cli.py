@@ -396,7 +396,9 @@ def test_a_stop_from_outside_ends_a_run_as_ctrl_c_does_and_writes_nothing(tmp_pa
     assert not out.exists()
 
 
-def test_a_stop_as_a_finished_command_winds_down_keeps_its_status_and_one_past_its_handling_has_its_line():
+def test_a_stop_as_a_finished_command_winds_down_keeps_its_status_and_one_past_its_handling_has_its_line(
+    tmp_path,
+):
     # A Ctrl-C just after "wrote ..." ended in exit 130 with no line over results written whole. Once the command
     # line's command is done, a stop ends the process at once with its status (a hang there stays stoppable); a
     # test's runner, in a process that goes on, keeps Python's handler. A stop that escapes a command's own
@@ -416,6 +418,17 @@ def test_a_stop_as_a_finished_command_winds_down_keeps_its_status_and_one_past_i
     r = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, cwd=ROOT)
     assert (r.returncode, r.stderr) == (0, "")
     assert r.stdout.startswith('name = "small"')  # the command's output, flushed before the process left
+    # A command that exits with its own status (bad input: 2) leaves the same way: a stop in an exit handler
+    # printed "Exception ignored in atexit callback" and a traceback.
+    failing = late.replace(repr(str(SMALL)), repr("/nonexistent.toml"))
+    r = subprocess.run([sys.executable, "-c", failing], capture_output=True, text=True, cwd=ROOT)
+    assert (r.returncode, r.stderr) == (2, "error: /nonexistent.toml: file not found\n")
+    # Under a profiler the teardown is kept: cProfile writes what it measured after the command returns (a
+    # review: python -m cProfile -o p.out -m sim.cli validate wrote no p.out).
+    out = tmp_path / "p.out"
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "sim.cli", "validate", str(SMALL)]
+    assert subprocess.run(profiled, capture_output=True, text=True, cwd=ROOT).returncode == 0
+    assert out.stat().st_size > 0
     escaped = (
         "import signal, sys\n"
         "from sim.cli import main\n"

@@ -161,6 +161,15 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_lines_and_values_ov
     table = crm.read_table(path, "pipeline", formats=parse_formats(date="iso"))
     assert table.frame["row"].tolist() == [2, 6]  # row 4 (the value over two lines) set aside
     assert "close_value: 1 negative value (row 4): set aside" in "\n".join(table.notes)
+    # A quoted value after a space, as pandas reads it; and a value past Python's csv field limit (128 KB), which
+    # pandas reads: numbered as read, where the second reading had failed "unexpectedly".
+    path.write_text(
+        HEADER
+        + 'o1,Ann, "GTX\nPro",Acme,Won,2017-01-02,2017-02-01,10\n\no2,Ann,GTX,Acme,Won,2017-01-03,2017-02-01,10\n'
+    )
+    assert crm.read_table(path, "pipeline").frame["row"].tolist() == [2, 4]
+    path.write_text(HEADER + f"o1,Ann,GTX,{'x' * 140_000},Won,2017-01-02,2017-02-01,10\n")
+    assert crm.read_table(path, "pipeline").frame["row"].tolist() == [2]
 
 
 def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from typing import Annotated, Literal
 
@@ -808,7 +809,7 @@ def test_touches_given_twice_are_one_offer_each():
             "'segment_tiers:accounts_per_rep=50': a policy's parameters are given apart from its name: --param "
             "accounts_per_rep=50 on the command line, params in a file",
         ),
-        ("pooled:Pooled", "'pooled:Pooled': a built-in policy is named alone: pooled"),
+        ("pooled:Pooled", "'pooled:Pooled': a built-in policy is named alone: pooled"),  # no module pooled here
     ],
 )
 def test_a_policy_path_written_as_a_file_or_with_a_dot_or_in_the_wrong_case_says_what_to_write(name, line):
@@ -986,3 +987,15 @@ def test_the_contract_says_what_the_command_line_says_of_a_class_it_cannot_run()
         "the class: '_LooseParams': Params must be a strict model (a subclass of sim.strict.Strict)"
     ]
     assert check_policy(lambda: 3) == ["the factory gave an object of type int, not a Policy"]
+
+
+def test_a_user_module_named_like_a_built_in_policy_is_imported(tmp_path, monkeypatch):
+    # A review: territories.py:MyTerritories in the user's folder was refused as "a built-in policy is named
+    # alone", where it had run.
+    (tmp_path / "territories.py").write_text(
+        "from sim.policies.territories import Territories\n\nclass MyTerritories(Territories):\n    name = 'mine'\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "territories", raising=False)
+    assert policy_class("territories:MyTerritories", "--policy").name == "mine"

@@ -53,22 +53,28 @@ class _Commands(click.Group):
         # A stop from outside (``kill``, ``timeout``, a service manager) ends the work as Ctrl-C does: what is
         # finished is kept, nothing half-written is left, one line and exit 130.
         signal.signal(signal.SIGTERM, _interrupt)
+        # Every way a command ends comes to one status, and one way out below.
+        code: Any
         try:
             code = run(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as e:  # bare ``covsim``: the help, as click gives it
             click.echo(e.ctx.get_help() if e.ctx is not None else e.format_message())
-            sys.exit(EXIT_BAD_INPUT)
+            code = EXIT_BAD_INPUT
         except click.exceptions.UsageError as e:
             where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
             say_error(f"{one_line(e.format_message())}{where}")
-            sys.exit(EXIT_BAD_INPUT)
+            code = EXIT_BAD_INPUT
         except click.exceptions.ClickException as e:
             say_error(one_line(e.format_message()))
-            sys.exit(e.exit_code)
+            code = e.exit_code
         except (click.exceptions.Abort, KeyboardInterrupt):  # the latter: a stop past a command's own handling
             click.echo(INTERRUPTED, err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        status = code if isinstance(code, int) else 0
+            code = EXIT_INTERRUPTED
+        except SystemExit as e:  # a command's own exit status (1 for failed runs, 2 for bad input, 130)
+            code = e.code
+        if isinstance(code, str):  # as Python says such an exit: the text, status 1
+            print(code, file=sys.stderr)
+        status = code if isinstance(code, int) else 0 if code is None else 1
         if args is None:  # the command line itself (not a caller in a process that goes on: a test's runner)
             # The work is done and said: a stop while the process winds down (its libraries' exit handlers) ends
             # it at once with the command's own status, not 130 with no line over results written whole.
@@ -76,9 +82,11 @@ class _Commands(click.Group):
             signal.signal(signal.SIGTERM, functools.partial(_end_now, status))
             # The libraries' exit handlers run (worker pools, Dask's client), then the process leaves without the
             # interpreter's teardown: it took 0.25 s after the last line, and puts back the default Ctrl-C, which
-            # in that time killed the process (status -2, a shell's 130) with its results written whole.
-            atexit._run_exitfuncs()
-            _end_now(status, signal.SIGINT, None)
+            # in that time killed the process (status -2, a shell's 130) with its results written whole. Not under
+            # a profiler or a tracer (cProfile, coverage), which write what they measured after main returns.
+            if sys.getprofile() is None and sys.gettrace() is None:
+                atexit._run_exitfuncs()
+                _leave(status)
         sys.exit(status)
 
 
@@ -89,6 +97,11 @@ def _interrupt(signum: int, frame: object) -> None:
 def _end_now(status: int, signum: int, frame: object) -> None:
     """A stop once the command is done: the process ends at once, with the command's exit status (a hang in a
     library's exit handler stays stoppable)."""
+    _leave(status)
+
+
+def _leave(status: int) -> None:
+    """End the process with ``status`` once what it wrote is flushed, without the interpreter's teardown."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a reader gone, or a stream closed: nothing left to say
             stream.flush()

@@ -141,6 +141,11 @@ class Backtest:
         )
 
 
+#: The most days a backtest's window may run past the export's last engagement, where engagement days come that
+#: far apart [A]: a week, a business week's days with none.
+QUIET_DAYS = pd.Timedelta(days=7)
+
+
 def window_end(cutoff: date, quarters: int) -> date:
     """The first day after ``quarters`` model quarters (WEEKS_PER_QUARTER weeks each) from ``cutoff``."""
     return cutoff + timedelta(weeks=WEEKS_PER_QUARTER * quarters)
@@ -157,21 +162,22 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     # Where the export ends, by its engagements: what came in after it is not in the export, so a window running
     # past it would compare the model's whole window with part of one. A window may end within the longest gap
     # between two engagement days after the last (days with none are the export's too, 5 at most in the shared
-    # one). Not by the last close date: one stray close date (2018 in a 2017 export) stretched the export by a
-    # year, and the backtest blamed the model for the opportunities the export did not hold. Checked first: a
-    # cut-off after the export's end is that, not an empty window.
+    # one), a week at most [A] (one mistyped early date, a gap of years, had let any window pass). Not by the
+    # last close date: one stray close date (2018 in a 2017 export) stretched the export by a year, and the
+    # backtest blamed the model for the opportunities the export did not hold. Checked first: a cut-off after
+    # the export's end is that, not an empty window.
     days = engaged.dropna().drop_duplicates().sort_values()
     latest = days.iloc[-1] if len(days) else pd.NaT  # none: the empty window below says so
-    gap = days.diff().max() if len(days) > 1 else pd.Timedelta(0)
+    gap = min(days.diff().max(), QUIET_DAYS) if len(days) > 1 else pd.Timedelta(0)
     if len(days) and pd.Timestamp(end) - pd.Timedelta(days=1) > latest + gap:
         closes = pipe["close_date"].max()
-        later = f"; its close dates run to {closes.date()}" if closes > latest else ""
+        later = f" (its close dates run to {closes.date()})" if closes > latest else ""
         raise InputError(
             [
-                f"{cleaned.paths['pipeline']}: the window {start} .. {end - timedelta(days=1)} runs past the "
-                f"export's last engagement, {latest.date()} (engagement days come at most {gap.days} days apart"
-                f"{later}): what came in after it is not in the export, so the comparison would be cut short; "
-                "choose an earlier --cutoff or fewer --quarters"
+                f"{cleaned.paths['pipeline']}: the window {start} .. {end - timedelta(days=1)} ends "
+                f"{(pd.Timestamp(end) - pd.Timedelta(days=1) - latest).days} days after the export's last "
+                f"engagement, {latest.date()}{later}: what came in after it is not in the export, so the "
+                "comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
             ]
         )
     cohort = pipe[pipe["known"] & (engaged >= pd.Timestamp(start)) & (engaged < pd.Timestamp(end))]

@@ -341,8 +341,12 @@ def _row_numbers(path: Path, sep: str, records: int) -> np.ndarray:
     """The row of each of the ``records`` pandas read, as a spreadsheet numbers them (the header is row 1): pandas
     skips blank lines, which a spreadsheet shows as rows (the rows after two blank lines were named two rows too
     early). A value over several lines (in quotes) is one row, as in a spreadsheet."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        kept = [row for row, fields in enumerate(csv.reader(f, delimiter=sep), start=1) if fields][1:]
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
+            kept = [row for row, fields in enumerate(rows, start=1) if fields][1:]
+    except csv.Error:  # a value past the csv module's field limit (128 KB; pandas has none): numbered as read
+        kept = []
     if len(kept) != records:  # read otherwise than Python's csv reads it: numbered as read
         return np.arange(records) + 2
     return np.asarray(kept, dtype=np.int64)

@@ -70,15 +70,14 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         sys.path.append(os.getcwd())
     if not module_name or not attr:
         raise InputError([f"{where}: {name!r} is not package.module:ClassName"])
-    if module_name in BUILT_IN:  # segment_tiers:accounts_per_rep=50, read as a module and a class
-        key, equals, value = attr.partition("=")
-        how = (
-            f"a policy's parameters are given apart from its name: --param {key}={value} on the command line, "
-            "params in a file"
-            if equals
-            else f"a built-in policy is named alone: {module_name}"
+    key, equals, value = attr.partition("=")
+    if module_name in BUILT_IN and equals:  # segment_tiers:accounts_per_rep=50, read as a module and a class
+        raise InputError(
+            [
+                f"{where}: {name!r}: a policy's parameters are given apart from its name: --param {key}={value} on "
+                "the command line, params in a file"
+            ]
         )
-        raise InputError([f"{where}: {name!r}: {how}"])
     if module_name.endswith(".py") or "/" in module_name or module_name.startswith("."):  # a file, not a module
         path = module_name.removesuffix(".py")
         if path.startswith(("/", "..")):  # outside the folder covsim runs in: run it from the file's
@@ -92,6 +91,8 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
     except ModuleNotFoundError as e:
         if e.name is None or not (module_name == e.name or module_name.startswith(f"{e.name}.")):  # it imports one
             raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
+        if module_name in BUILT_IN:  # pooled:Pooled, where no module of the user's is named so
+            raise InputError([f"{where}: {name!r}: a built-in policy is named alone: {module_name}"]) from None
         raise InputError(
             [
                 f"{where}: cannot import {module_name!r}: {e} (covsim looks on the Python path, then in the folder "
