@@ -557,3 +557,23 @@ def test_a_column_named_by_the_option_and_missing_lists_the_file_s_columns(tmp_p
         "'opportunity_id', 'sales_agent', 'product', 'account', 'deal_stage', 'engage_date', 'close_date', "
         "'close_value')"
     ]
+
+
+def test_a_typo_among_dates_written_another_way_is_named_alone_and_no_month_is_guessed(tmp_path: Path) -> None:
+    # A review: thirty spreadsheet dates and one typo were refused date by date as not YYYY-MM-DD (the other
+    # patterns were not in the 'most fit' ranking); and pandas' ISO reader took 2016111 for 1 November.
+    rows = [(f"0{1 + i % 9}/10/2016 00:00", f"2{i % 9}/11/2016 00:00", "10") for i in range(30)]
+    path = pipeline(tmp_path, [*rows, ("31/02/2016 00:00", "20/11/2016 00:00", "10")])
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert e.value.problems == [f"{path}: row 32: engage_date: '31/02/2016 00:00' is not a date (DD/MM/YYYY %H:%M)"]
+    for engaged, closed, problem in [
+        ("2016111", "20161201", "engage_date: '2016111' is not a date (YYYYMMDD)"),
+        ("2016-11-01", "2016111", "close_date: '2016111' is not a date (YYYY-MM-DD)"),
+    ]:
+        path = pipeline(tmp_path, [(engaged, closed, "10")])
+        with pytest.raises(InputError) as e:
+            crm.read_table(path, "pipeline")
+        assert e.value.problems == [f"{path}: row 2: {problem}"]
+    table = crm.read_table(pipeline(tmp_path, [("2016-1-1", "2016-12-01", "10")], "unpadded.csv"), "pipeline")
+    assert table.frame["engage_date"].iloc[0] == pd.Timestamp("2016-01-01")  # an ISO date without its zeros

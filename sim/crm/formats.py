@@ -169,17 +169,18 @@ def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list
     cells = texts[texts != ""]
     if cells.empty:
         return DATE_FORMATS["iso"], []
-    fitting = {n: int(pd.to_datetime(cells, format=f, errors="coerce").notna().sum()) for n, f in DATE_FORMATS.items()}
+    fitting = {n: _fitting(cells, f) for n, f in DATE_FORMATS.items()}
     fits = [n for n, count in fitting.items() if count == cells.size]
     if fits == ["iso"]:
         return DATE_FORMATS["iso"], []
     if not fits:
         # Written another common way: read so when one pattern reads every date (a spreadsheet's '20/10/2016
         # 00:00' was refused date by date as not YYYY-MM-DD, though the README says such dates are detected).
-        others = [p for p in OTHER_DATE_PATTERNS if pd.to_datetime(cells, format=p, errors="coerce").notna().all()]
+        fitting |= {p: _fitting(cells, p) for p in OTHER_DATE_PATTERNS}
+        others = [p for p in OTHER_DATE_PATTERNS if fitting[p] == cells.size]
         if not others:  # none fits every date: the one most fit, so that only the dates it cannot read are named
             best = max(fitting, key=lambda n: fitting[n])  # ties to iso, the first
-            return DATE_FORMATS[best], []
+            return DATE_FORMATS.get(best, best), []
         choices = [(p, repr(p), repr(p)) for p in others]  # (pattern, as named, as --date-format takes it)
     else:
         choices = [(DATE_FORMATS[n], f"{n} ({DATE_FORMATS[n]})", n) for n in fits]
@@ -197,12 +198,24 @@ def date_format(texts: pd.Series, requested: str, where: str) -> tuple[str, list
     ]
 
 
+def _fitting(cells: pd.Series, pattern: str) -> int:
+    """How many of ``cells`` (none blank) ``pattern`` reads."""
+    return int(cells.size - read_dates(cells, pattern)[1].sum())
+
+
+#: The shape a date must have to be read by these patterns, which pandas reads more loosely: its ISO reader takes
+#: 20161201 and 2016111 for %Y-%m-%d, and strptime 2016111 for %Y%m%d, either 1 November or 11 January.
+_SHAPES = {"%Y-%m-%d": r"\d{4}-\d{1,2}-\d{1,2}", "%Y%m%d": r"\d{8}"}
+
+
 def read_dates(texts: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     """Parse a column's cells with ``pattern``: dates (NaT where blank or unreadable) and which cells were bad."""
     try:
         dates = pd.to_datetime(texts.where(texts != ""), format=pattern, errors="coerce")
     except ValueError as e:  # pandas refuses the pattern itself ("'Q' is a bad directive")
         raise InputError([f"--date-format: {pattern!r} is no date pattern: {e}"]) from None
+    if pattern in _SHAPES:
+        dates = dates.where(texts.str.fullmatch(_SHAPES[pattern]))
     # Days, as everything after counts them: a time of day kept made a deal closed at 09:00 on the day it was
     # engaged at 10:00 close before it.
     return dates.dt.normalize(), (dates.isna() & (texts != "")).to_numpy()
