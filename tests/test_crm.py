@@ -426,8 +426,7 @@ def test_a_win_rate_resting_on_few_closed_deals_is_flagged_with_its_interval() -
     assert not any("caution:" in note for note in calibrated()[0].notes)  # thousands of deals
     from sim.crm.fits import calibration_answer
 
-    early, notes = calibrated(date(2017, 3, 2))
-    assert calibration_answer(early, list(notes)).endswith(
+    assert calibration_answer(early).endswith(
         "(20 won of 24 closed deals). 3 segments with few closed deals: read the cautions."
     )
     low, high = wilson(5, 10)  # Wilson (1927)'s score interval: 0.2366 .. 0.7634

@@ -269,6 +269,19 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
         f"interrupted before the report was written; 4 runs stored in {out}; write it with: covsim report {out}"
     )
     assert not (out / "report.md").exists()
+    # A terminal that cannot be written to (> /dev/full) was said as the report's failure.
+
+    def summary_unwritten(b):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(batch, "_summary", summary_unwritten)
+    out = tmp_path / "cmp4"
+    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert lines_of(result.stderr)[-1] == (
+        "error: the summary to the terminal could not be written (No space left on device); 4 runs stored in "
+        f"{out}; write it with: covsim report {out}"
+    )
 
 
 def test_unwritable_finds_the_nearest_existing_folder_and_creates_nothing(tmp_path):

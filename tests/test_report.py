@@ -1696,9 +1696,24 @@ def test_the_report_of_an_unfinished_batch_says_its_answer_is_of_part_of_it(tmp_
     b.store.close()
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    said = "3 of 9 runs of the batch are done (6 pending or failed): what is said here is of those; rerun the "
+    said = "3 of 9 runs of the batch are done (6 pending): what is said here is of those; rerun the "
     said += "command that made this folder to finish it."
     assert result.stderr.splitlines()[-1] == f"note: {said}"
     lines = (tmp_path / "report.md").read_text().splitlines()
     answer = next(i for i, line in enumerate(lines) if line.startswith("**Answer:**"))
     assert lines[answer + 2] == f"**Partial:** {said}"
+    # Failed runs are said apart from pending ones, and none done said as none done (a review: "none yet" read
+    # as pending where every run had failed).
+    from sim.experiment.report.sections import unfinished
+
+    runs = pd.DataFrame({"status": ["done", "failed", "pending", "pending"]})
+    assert unfinished(runs) == (
+        "1 of 4 runs of the batch are done (1 failed, 2 pending): what is said here is of those; fix the cause of "
+        "the failures and rerun the command that made this folder: it runs only what is not done."
+    )
+    assert unfinished(pd.DataFrame({"status": ["failed", "failed"]})) == (
+        "none of the batch's 2 runs is done (2 failed): fix the cause of the failures and rerun the command that "
+        "made this folder: it runs only what is not done."
+    )
+    assert unfinished(pd.DataFrame({"status": ["done", "done"]})) == ""
+    assert unfinished(pd.DataFrame({"status": ["pending", "pending"]})) == ""  # none run yet: the answer says so

@@ -124,7 +124,8 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
                 when = "while writing the report" if writing else "before the report was written"
                 click.echo(f"\ninterrupted {when}; {kept}covsim report {out_dir}", err=True)
                 sys.exit(EXIT_INTERRUPTED)
-            say_error(f"the report could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
+            what = "the report" if writing else "the summary to the terminal"
+            say_error(f"{what} could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
             sys.exit(EXIT_FAILED)
         click.echo("\n" + written(report, out_dir))
     if outcome.failed:
@@ -175,10 +176,10 @@ def check_executor(
     if problems:
         raise InputError(problems)
     if scheduler:
-        check_reachable(scheduler)
+        _check_reachable(scheduler)
 
 
-def check_reachable(address: str, seconds: float = 5.0) -> None:
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
     """InputError unless a TCP connection to the scheduler ``address`` (``tcp://host:port``) opens: before any
     folder is made, where Dask's own client would fail only after its 20 s timeout, with a store left behind."""
     import socket

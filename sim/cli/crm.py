@@ -178,7 +178,7 @@ def calibrate_command(
         args += (["--units", str(units)] if units else []) + ["--out", str(out_file)]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), shlex.join(args))
         check_scenario_text(text, data, str(out_file))
-        click.echo(calibration_answer(calibration, all_notes) + "\n")  # the answer first
+        click.echo(calibration_answer(calibration) + "\n")  # the answer first
         click.echo("Data checks:")
         for note in all_notes:
             click.echo(f"  - {printable(note)}")

@@ -133,7 +133,7 @@ def stress_command(
         out_dir = out_dir or Path("out") / experiment.name
         check_report_out(out_dir, fresh=fresh)
         batch = opened_batch(experiment, scenario, out_dir, fresh)
-        hint = rerun_command()
+        hint = rerun_command(out_dir)
         outcome = run_batch_or_stop(batch, executor, workers, None, hint, run_timeout)
         finish_batch(batch, outcome, out_dir, hint)
         batch.store.close()

@@ -108,18 +108,18 @@ class Calibration:
         return self.accounts * self.units
 
 
-def calibration_answer(cal: Calibration, notes: list[str]) -> str:
+def calibration_answer(cal: Calibration) -> str:
     """The calibration in a sentence, before its data checks and table: the world it makes, the team's figures
     it rests on, and the notes to read before running it (the cautions; a base of customers only)."""
     t = cal.team
     seats = sum(o.agents for o in cal.offices)
-    lines = f"{len(cal.segments)} segments" if len(cal.segments) != 1 else "1 segment"
     said = (
-        f"Calibrated {counted(cal.accounts_in_file, 'account')} in {lines} and {counted(seats, 'rep')}, on a "
+        f"Calibrated {counted(cal.accounts_in_file, 'account')} in {counted(len(cal.segments), 'segment')} and "
+        f"{counted(seats, 'rep')}, on a "
         f"{t.win_rate:.1%} win rate, a {t.cycle_days / 7:.1f}-week median cycle and a median won deal of "
-        f"{t.deal_median:,.0f} ({t.won:,} won of {t.won + t.lost:,} closed deals)."
+        f"{t.deal_median:,.0f} ({t.won:,} won of {counted(t.won + t.lost, 'closed deal')})."
     )
-    cautions = sum("caution:" in note for note in notes)
+    cautions = sum(0 < sg.closed < FEW_CLOSED for sg in cal.segments)  # the calibration's caution notes
     if cautions:
         said += f" {counted(cautions, 'segment')} with few closed deals: read the caution{'s' if cautions > 1 else ''}."
     if cal.segments and all(sg.customer_share >= 1.0 for sg in cal.segments):

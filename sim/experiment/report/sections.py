@@ -113,13 +113,21 @@ def what_was_run(ctx: ReportContext) -> list[str]:
 
 def unfinished(runs: pd.DataFrame) -> str:
     """The sentence that says an answer rests on part of the batch (``runs``: the plan's distinct runs with
-    their ``status``), or "" when every run is done."""
-    done = int((runs["status"] == "done").sum())
-    if done == len(runs) or done == 0:
+    their ``status``), or none of it, or "" when every run is done or none has run yet."""
+    done, failed = (int((runs["status"] == status).sum()) for status in ("done", "failed"))
+    if done == len(runs) or done + failed == 0:
         return ""
+    pending = len(runs) - done - failed
+    left = ", ".join(x for x in (f"{failed} failed" if failed else "", f"{pending} pending" if pending else "") if x)
+    rest = (
+        "fix the cause of the failures and rerun the command that made this folder: it runs only what is not done"
+        if failed
+        else "rerun the command that made this folder to finish it"
+    )
+    if not done:
+        return f"none of the batch's {counted(len(runs), 'run')} is done ({left}): {rest}."
     return (
-        f"{done} of {counted(len(runs), 'run')} of the batch are done ({len(runs) - done} pending or failed): "
-        "what is said here is of those; rerun the command that made this folder to finish it."
+        f"{done} of {counted(len(runs), 'run')} of the batch are done ({left}): what is said here is of those; {rest}."
     )
 
 
