@@ -685,6 +685,49 @@ def test_a_clear_lead_is_explained_by_segment_by_kind_of_deal_and_by_the_misses_
     )
 
 
+def test_a_revenue_lead_is_given_its_recurring_revenue_and_a_profit_lead_is_located_by_it(tmp_path: Path) -> None:
+    # A VP's +393M of revenue captured was +93M of recurring revenue (renewals a rep won that renew anyway), which
+    # the why did not say; and a profit lead made in enterprise was explained by misses in smb, where it made
+    # nothing (profit has no value by segment: the cause was picked over all of them).
+    enterprise = {"unstructured": 0.0, "segment_tiers": 0.0, "hunter_farmer": 4.0}
+
+    def recurring(point: int, policy: str, rep: int) -> dict[str, float]:
+        return {
+            "recurring_revenue": (20 + rep + enterprise[policy] / 4) * M,
+            "profit": (5 + rep + ONE_POINT[policy][rep] / 2) * M,
+        }
+
+    def segments(point: int, policy: str, rep: int) -> list[tuple[str, str, float]]:
+        # hunter_farmer's recurring revenue is +1M in enterprise, -0.5M in smb; it misses more in smb only.
+        share = {"enterprise": 0.6 + enterprise[policy] / 4 / 20, "smb": 0.4 - enterprise[policy] / 8 / 20}
+        rows = [(s, "recurring_revenue", (20 + rep) * share[s] * M) for s in share]
+        rows += [
+            ("enterprise", "opps_missed", 40.0 + rep),
+            ("smb", "opps_missed", 30.0 + rep + enterprise[policy] * 10),
+        ]
+        rows += [
+            ("smb", "missed_stalled", 20.0 + rep + enterprise[policy] * 10),
+            ("enterprise", "missed_stalled", 20.0 + rep),
+        ]
+        return rows
+
+    exp = experiment(replications=4, metrics=ANSWER_METRICS)
+    text = stored(exp, tmp_path, one_point, recurring, segments=segments)
+    assert (
+        "Why (paired means at the design point): in recurring revenue, which counts contracts that renew without a "
+        "rep too, +1.0M in all."
+    ) in opening(text)
+    profit = experiment(replications=4, metrics=("profit", "opps_missed"))
+    answer = opening(stored(profit, tmp_path / "profit", one_point, recurring, segments=segments))
+    assert answer.startswith("**Answer:** on `profit` (higher is better), `hunter_farmer`")
+    assert (
+        "Why (paired means at the design point): `hunter_farmer` against `unstructured`, on recurring revenue, on "
+        in answer
+    )
+    assert "which profit's margin is made, +1.1M in `enterprise`, -537.5k in `smb`." in answer
+    assert "misses" not in answer.partition("Why")[2]  # in enterprise, where the lead is made, it misses no fewer
+
+
 def test_answer_when_the_baseline_is_best(tmp_path: Path) -> None:
     text = stored(experiment(replications=4, metrics=ANSWER_METRICS, baseline="hunter_farmer"), tmp_path, one_point)
     # the closest is segment_tiers: d = -1.5, -2.5, -2.5, -1.5 (M); mean -2, sd 0.577, Bonferroni -2 +- 1.557;

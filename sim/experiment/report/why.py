@@ -8,12 +8,14 @@ it leads (paired means; the answer's own figure is the whole population's):
 - **by segment**, when the metric adds up over segments (its run total is a
   sum) and the scenario has two or more: the leader's difference in each,
   largest lead first, so that a lead made in one segment and given back in
-  another shows;
+  another shows; for profit, which has no value by segment, the difference
+  in recurring revenue, on which its margin is made (``LOCATED_BY``);
 - **by kind**, for ``revenue_captured``, in the segment with the largest lead:
   new-logo value, expansion value and renewals a rep won (``retained_spend``),
   which add up to it. A lead in renewals a rep won can be partly how revenue is
   counted: a contract that renews on its own (the digital channel's, or one
-  nobody covered) counts in recurring revenue, not in revenue captured;
+  nobody covered) counts in recurring revenue, not in revenue captured; and
+  the difference in recurring revenue in all, beside it;
 - **the miss cause** by which the policy behind misses most more opportunities
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
@@ -50,6 +52,13 @@ PARTS = {
 RENEWALS_WON = PARTS["revenue_captured"][2][1]
 #: Why a lead in renewals a rep won may be partly how revenue is counted.
 ON_THEIR_OWN = "a contract that renews without a rep counts in recurring revenue, not in revenue captured"
+#: What locates the lead of a metric with no value by segment: profit's margin is made on recurring revenue (a
+#: VP's profit lead, made in enterprise, was explained by misses in smb, where it made nothing).
+LOCATED_BY = {"profit": ("recurring_revenue", "on recurring revenue, on which profit's margin is made")}
+#: Beside a lead in revenue captured, the recurring revenue it comes to, which counts contracts that renew without
+#: a rep too (a VP's +393M of revenue captured was +93M of recurring revenue, three quarters of it renewals a rep
+#: won that would have renewed anyway).
+RECURRING = "recurring_revenue"
 #: The misses in all and by cause.
 MISSES = ("opps_missed", *MISS_CAUSES)
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
@@ -61,6 +70,7 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
     wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, "opps_won"]
+    wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
 
@@ -76,15 +86,17 @@ def why(
     sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
     pieces, top = [], ALL
     segments = [s for s in dict.fromkeys(at.segment) if s != ALL]
-    if CATALOGUE[metric].aggregate == "sum" and len(segments) >= 2:
-        leads = {s: _mean(_paired(at, s, winner, other), metric) for s in segments}
+    split, located = LOCATED_BY.get(metric, (metric, ""))
+    if CATALOGUE[split].aggregate == "sum" and len(segments) >= 2:
+        leads = {s: _mean(_paired(at, s, winner, other), split) for s in segments}
         leads = {s: v for s, v in leads.items() if finite(v)}
         if leads:
             order = sorted(leads, key=lambda s: -sign * leads[s])
             top = order[0]
             pieces.append(
                 f"{quote(winner)} against {quote(other)}, "
-                + ", ".join(f"{difference(metric, leads[s])} in {quote(s)}" for s in order)
+                + (f"{located}, " if located else "")
+                + ", ".join(f"{difference(split, leads[s])} in {quote(s)}" for s in order)
             )
     there = _paired(at, top, winner, other)
     kinds = [(words, _mean(there, m)) for m, words in PARTS.get(metric, ())]
@@ -94,7 +106,13 @@ def why(
         pieces.append(inside + ", ".join(f"{words} {difference(metric, v)}" for words, v in kinds))
         if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
-    place = "" if top == ALL else "there, " if kinds else f"in {quote(top)}, "
+    recurring = _mean(_paired(at, ALL, winner, other), RECURRING) if metric == "revenue_captured" else float("nan")
+    if finite(recurring):
+        pieces.append(
+            f"in recurring revenue, which counts contracts that renew without a rep too, "
+            f"{difference(RECURRING, recurring)} in all"
+        )
+    place = "" if top == ALL else f"in {quote(top)}, " if finite(recurring) or not kinds else "there, "
     worth = float("nan")  # a won deal's mean revenue to the leader there, for a lead in revenue captured
     if metric == "revenue_captured":  # profit nets costs, retained_spend is of renewals only: no bound of a deal
         mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
