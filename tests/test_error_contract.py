@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import sim.plots
 import sim.tables
@@ -225,9 +226,13 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
         raise OSError(28, "No space left on device", str(out_dir / "report.md"))
 
     monkeypatch.setattr(report, "write_report", disk_full)
-    out = tmp_path / "cmp"
     args = ["compare", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers"]
-    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
+
+    def compared(folder: str) -> tuple[Result, Path]:
+        out = tmp_path / folder
+        return invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out)), out
+
+    result, out = compared("cmp")
     assert result.exit_code == 1
     assert lines_of(result.stderr)[-1] == (
         f"error: the report could not be written ({out / 'report.md'}: No space left on device); "
@@ -238,15 +243,23 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     # Ctrl-C while it is written: it said "interrupted: nothing half-written is left", and not that the runs
     # were all stored and one command writes the report.
 
-    def stopped(store, out_dir, step):
-        raise KeyboardInterrupt
+    def raising(error: BaseException) -> Callable[..., None]:
+        def fail(*_: object) -> None:
+            raise error
 
-    monkeypatch.setattr(report, "write_report", stopped)
-    out = tmp_path / "cmp2"
-    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
-    assert result.exit_code == 130, result.stderr
-    assert lines_of(result.stderr)[-1] == (
-        f"interrupted while writing the report; 4 runs stored in {out}; write it again with: covsim report {out}"
+        return fail
+
+    def ends(folder: str, code: int) -> tuple[str, Path]:
+        """The last line of a compare into ``folder``, which exits with ``code``."""
+        result, out = compared(folder)
+        assert result.exit_code == code, result.stderr
+        return lines_of(result.stderr)[-1], out
+
+    monkeypatch.setattr(report, "write_report", raising(KeyboardInterrupt()))
+    line, out = ends("cmp2", 130)
+    assert (
+        line
+        == f"interrupted while writing the report; 4 runs stored in {out}; write it again with: covsim report {out}"
     )
     # SQLite's side files stayed beside a store whose report was stopped: copying store.sqlite alone then
     # missed what they held. The store is closed on the way out, as after a finished command.
@@ -258,27 +271,16 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     # half-written is left", and not how to write the report of the runs all stored.
     import sim.cli.batch as batch
 
-    def summary_stopped(b):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(batch, "_summary", summary_stopped)
-    out = tmp_path / "cmp3"
-    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
-    assert result.exit_code == 130, result.stderr
-    assert lines_of(result.stderr)[-1] == (
-        f"interrupted before the report was written; 4 runs stored in {out}; write it with: covsim report {out}"
+    monkeypatch.setattr(batch, "_summary", raising(KeyboardInterrupt()))
+    line, out = ends("cmp3", 130)
+    assert (
+        line == f"interrupted before the report was written; 4 runs stored in {out}; write it with: covsim report {out}"
     )
     assert not (out / "report.md").exists()
     # A terminal that cannot be written to (> /dev/full) was said as the report's failure.
-
-    def summary_unwritten(b):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(batch, "_summary", summary_unwritten)
-    out = tmp_path / "cmp4"
-    result = invoke(*args, "--replications", "2", "--quarters", "1", "--executor", "serial", "--out", str(out))
-    assert result.exit_code == 1, result.stderr
-    assert lines_of(result.stderr)[-1] == (
+    monkeypatch.setattr(batch, "_summary", raising(OSError(28, "No space left on device")))
+    line, out = ends("cmp4", 1)
+    assert line == (
         "error: the summary to the terminal could not be written (No space left on device); 4 runs stored in "
         f"{out}; write it with: covsim report {out}"
     )
