@@ -48,7 +48,7 @@ run_timeout_option = click.option(
 
 def paired_batch_options(command: F) -> F:
     """The options of a batch built from the command line (``compare``, ``stress``): where runs execute, the
-    root seed, and starting again."""
+    root seed, starting again and a run's time limit."""
     for option in reversed(
         (
             click.option(
@@ -86,7 +86,7 @@ def opened_batch(
 
         for name in FILES:
             (out_dir / name).unlink(missing_ok=True)
-        remove_figures(out_dir)  # the report's own: a file of the user's there stays (it was deleted)
+        remove_figures(out_dir)  # the report's own: a file of the user's there stays (the folder had gone whole)
         with contextlib.suppress(OSError):  # emptied: it goes; else it keeps what is not the report's
             (out_dir / FIGURES).rmdir()
     return batch
