@@ -93,8 +93,9 @@ def number_format(cells: pd.DataFrame, requested: str, where: str) -> tuple[str,
     if requested != "auto":
         return requested, []
     texts = _bare(cells["text"])
-    plain = texts.str.match(_PLAIN_ONLY).to_numpy() & (texts != "").to_numpy()
-    european = texts.str.match(_EUROPEAN_ONLY).to_numpy() & (texts != "").to_numpy()
+    given = (texts != "").to_numpy()
+    plain = texts.str.match(_PLAIN_ONLY).to_numpy() & given
+    european = texts.str.match(_EUROPEAN_ONLY).to_numpy() & given
     if plain.any() and european.any():
 
         def first(ways: np.ndarray) -> str:  # where to look: the file's first cell written that way

@@ -82,11 +82,6 @@ def ending(exitcode: int | None) -> str:
     return f"signal {-exitcode}" + (f", {names[-exitcode]}" if -exitcode in names else "")
 
 
-def overdue(run: tuple[SpawnProcess, RunSpec, float, float], limit: float) -> bool:
-    """Whether a run out on a worker (its process, spec, start time and clock) has run ``limit`` seconds."""
-    return time.perf_counter() - run[3] > limit
-
-
 class WorkerPool:
     """``size`` spawned worker processes; :meth:`map` hands them specs one at a time and yields the outputs.
 
@@ -206,7 +201,8 @@ class WorkerPool:
                     out = take(ready)
                     hand_out()  # before the caller handles this output, so that no worker waits for it
                     yield out
-                for connection in [c for c, run in busy.items() if limit is not None and overdue(run, limit)]:
+                now = time.perf_counter()
+                for connection in [c for c, (*_, clock) in busy.items() if limit is not None and now - clock > limit]:
                     process, spec, started, clock = busy.pop(connection)
                     process.kill()
                     process.join()

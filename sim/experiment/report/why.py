@@ -52,13 +52,13 @@ PARTS = {
 RENEWALS_WON = PARTS["revenue_captured"][2][1]
 #: Why a lead in renewals a rep won may be partly how revenue is counted.
 ON_THEIR_OWN = "a contract that renews without a rep counts in recurring revenue, not in revenue captured"
-#: What locates the lead of a metric with no value by segment: profit's margin is made on recurring revenue (a
-#: VP's profit lead, made in enterprise, was explained by misses in smb, where it made nothing).
-LOCATED_BY = {"profit": ("recurring_revenue", "on recurring revenue, on which profit's margin is made")}
 #: Beside a lead in revenue captured, the recurring revenue it comes to, which counts contracts that renew without
 #: a rep too (a VP's +393M of revenue captured was +93M of recurring revenue, three quarters of it renewals a rep
 #: won that would have renewed anyway).
 RECURRING = "recurring_revenue"
+#: What locates the lead of a metric with no value by segment: profit's margin is made on recurring revenue (a
+#: VP's profit lead, made in enterprise, was explained by misses in smb, where it made nothing).
+LOCATED_BY = {"profit": (RECURRING, "on recurring revenue, on which profit's margin is made")}
 #: The misses in all and by cause.
 MISSES = ("opps_missed", *MISS_CAUSES)
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
