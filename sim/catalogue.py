@@ -164,6 +164,14 @@ _METRICS = (
         for c in CAUSES
     ),
     Metric(
+        "opps_missed_renewal",
+        Unit.OPPORTUNITIES,
+        "sum",
+        "renewal opportunities missed in the quarter, every cause (the contract may still renew on its own)",
+        title="renewals missed",
+        higher_is_better=False,
+    ),
+    Metric(
         "miss_rate",
         Unit.SHARE,
         "mean",
@@ -184,8 +192,7 @@ _METRICS = (
         "cycle_weeks_mean",
         Unit.WEEKS,
         "mean",
-        "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at the end of the "
-        "week)",
+        "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at a week's end)",
     ),
     Metric("digital_won", Unit.OPPORTUNITIES, "sum", "opportunities won by the digital channel with no rep time"),
     # Consistency of treatment

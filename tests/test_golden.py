@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "c8511a79fdaad8b30f32a410473b983568722e6a4474900bfab6c05259be9fca",
+        "b2264e6fcb96f75cee06525281ed69305b26803ce4360ddad336c935f1deb177",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "2133ba08dbb9ef5a5f096762b0bc361263ce0f7b1f6efc97e2684d17a88cde21",
+        "4513fdf201c6d2e35961eb5bd872ed3add0405576f5022a385ef9452822b1029",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "c2f59ae5456ccf301139f2d2d7a7f1318747d7e16b491f0ddae24cee250766f0",
+        "74b870d6fdfb3c6cc8b30e3d9a4e9d7187cd2deac7c9c3567c8aa7716fdebc9c",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "7b843b1e0753dce0ac3c3e2d40c765198ea670ca9695fd577e01f17b0258dd53",
+        "6204d3fa3e793904f51824a7a2af2d2ef709d88ab235eec199a4290259521c50",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "5e24f79b9e0ffc58981ded7d85b2d5619659bb0760ffa46b990be97bfd944bd1",
+        "9fd2933b23d007d6acafa62c4b9ed00c570aca6914bde77e27ec26bc6e011f55",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "0261f89b9e44a331943498cf6679c39b39c862f98e52df89cd12f95bf5cceb3b",
+        "4a04efd0280750c6f5a8146831a892a68ba830dba75100c33c07396638bfcf83",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "7aa64691b545b9dc5b3ab72bc33f1c9c6aba090f6a2d551896bb0c2123f904f4",
+        "de9b9105b05bc3f0bded9556624c89e9e7651bb538e158c30bf8896c4d039c45",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "d13eeebd2da6f698ad5a2891996bff07c0a6dd1922dac8f9dfed2be8949ea2f1",
+        "0ef71cc550471cd6849e66aa247a29adb55bfe2c324a973bc04958ab13f7fbe1",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "ec04389d1f0b92a70054244c11b34ee93435bafb9be70865769430635043d276",
+        "abd52131ee9920450ecb86e4d00b395023a8b48e397567e455a0de78cf5f769f",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "08cd6352a526e83aeb7e81def9db1ba38bb4ed24a6048732337072904b69cc6f",
+        "875eb60a06ffff6b05e83e6993c680893f88770204ac1a2c333ddd912a719d0f",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "c550ecbb7584968adc80a30f15a52b338c9035b088a1a210660e091a9b8f382b",
+        "219c0d11167445e02e1d84e0197246a4dddf1664d174099d37b5641f05cc90df",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "8022587beae01f3382d2a3edb04a5d1377cc8ed49e9162712d4dbd9a70cfca31",
+        "b02bb753649db730dcadc0ea6053d803fa7c83e158d47995928b0087b3d1891f",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "0cef5ebdc3e275ea3dd0404e489165d98e5054db5029f59ed06bc62faf91a216",
+        "2f832b2ffdcbf32bc697c2252805076686b01a43f606a36cde74aaf3b058e532",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "77ca5236bb2401dc15878bb75244415674c1d4c3e0c6deb7b8b01d116add373b",
+        "97d64a09bd6fd9646a98b4efef38b22fd87e4a6bef177a7c52d362c6917b23eb",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "a031d68803f7e6d1d96c49a43a5b4250206ddf96a9fb91b643150c6af538f9a8",
+        "5886b3c3707cf1ad769f228d8e32956557b5d7713109a4a6bc780d35c07e846e",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "bb8eecb31b16ed4aec84f1ec7cca68d926897ae2bda838fbd4b13d6985d62967",
+        "325ec85233959293e384bb3239627c629d7a03c678ac8e7692bf9b6742d5b28d",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "93c20bcdc47997b0c0e57cac4fc73977b712e3e92e253e17cf8217f55303cc9f",
+        "dff65cd97846777c2b17c5122872afd8208e23eda772e0ed669062e16c305126",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "9c14819e9dd5559b3cecc1a271bd4f872a6a58ab8c4d91e11a9fe5ff59e0b02b",
+        "0008040cdc5c74c0a3f4f9931529dcbc8be809d99360e7228eae85628c676350",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "c6c73fe42cb330a5ac7adf76ad4b47fecee9e3cff7b722b6e501e9993b10b83c",
+        "1c391882cdd72116e6c60163aa70ddee063af288d699bebacd14d5da7e3d31b7",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "9462c0e9c53ea898079f050bdce8b5de424281aa7bd309f40434dd88af0862a8",
+        "74aed3f14c6f042d17c9892b331521bc088bbc10fe7fffd5ad82d06f7029605a",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

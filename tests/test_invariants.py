@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.catalogue import CATALOGUE
-from sim.codes import CAUSES, ROLES, Status
+from sim.codes import CAUSES, ROLES, Kind, Status
 from sim.model import CoverageModel
 from sim.opportunities import _BLOCKS, _DTYPES, _NAMES, NEW_COLUMNS, OpportunityBook
 from sim.policies import BUILT_IN, make_policy
@@ -28,6 +28,7 @@ class Audit:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.errors: list[str] = []
         self.missed_causes: list[int] = []
+        self.missed_renewals = 0  # counted by the book's kind, not by the line the recorder reads
         original_close = OpportunityBook.close
         original_miss = CoverageModel._miss
         original_decided = Recorder.decided
@@ -46,6 +47,7 @@ class Audit:
             if idx.size and (causes.min() < 0 or causes.max() >= len(CAUSES)):
                 audit.errors.append(f"invalid cause {causes}")
             audit.missed_causes.extend(int(c) for c in causes)
+            audit.missed_renewals += int(np.count_nonzero(model.book.kind[idx] == Kind.RENEWAL))
             return original_miss(model, idx, cause)
 
         def decided(recorder, d, cycle_weeks):
@@ -112,11 +114,13 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             closed = row.opps_won + row.opps_lost + row.opps_missed
             assert opened_before + row.opps_created == pytest.approx(closed + row.opps_open), (segment, q)
             assert row.opps_missed == pytest.approx(sum(row[f"missed_{c}"] for c in CAUSES))
+            assert 0 <= row.opps_missed_renewal <= row.opps_missed
             opened_before = row.opps_open
     check_limits(metrics)
     total_missed = wide(metrics)[[f"missed_{c}" for c in CAUSES]].to_numpy().sum()
     # Each missed opportunity was closed once, with exactly one cause.
     assert total_missed == len(audit.missed_causes)
+    assert wide(metrics)["opps_missed_renewal"].sum() == audit.missed_renewals
     # Segments add up to the total.
     by_seg = metrics[(metrics.segment != "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
     totals = metrics[(metrics.segment == "all") & metrics.metric.isin(["opps_created", "opps_won", "hours_total"])]
@@ -144,6 +148,7 @@ def test_invariants_small_scenario(small, policy, monkeypatch):
     w = wide(metrics)
     assert (w.utilisation <= 1 + 1e-9).all()
     assert (w.opps_created > 0).all() and (w.opps_won > 0).all()
+    assert audit.missed_renewals > 0  # every policy misses a few renewals here: the count above is checked
 
 
 @st.composite

@@ -20,7 +20,9 @@ it leads (paired means; the answer's own figure is the whole population's):
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
   more in all there (``opps_missed``): a cause it misses more by could
-  otherwise be offset by another. Of a lead in
+  otherwise be offset by another. With it, how many of the extra misses in
+  all are renewals (``opps_missed_renewal``), when it misses more of those
+  too: a missed renewal's contract still renews on its own by chance. Of a lead in
   revenue captured, those misses are said to be too few to explain it when,
   each worth the leader's mean revenue per won deal there (more than a missed opportunity
   is worth on average: not every one would be won), they come to less than
@@ -59,8 +61,15 @@ RECURRING = "recurring_revenue"
 #: What locates the lead of a metric with no value by segment: profit's margin is made on recurring revenue (a
 #: VP's profit lead, made in enterprise, was explained by misses in smb, where it made nothing).
 LOCATED_BY = {"profit": (RECURRING, "on recurring revenue, on which profit's margin is made")}
-#: The misses in all and by cause.
-MISSES = ("opps_missed", *MISS_CAUSES)
+#: The misses in all, by cause, and the renewals among them.
+RENEWALS_MISSED = "opps_missed_renewal"
+MISSES = ("opps_missed", *MISS_CAUSES, RENEWALS_MISSED)
+#: What a missed renewal leaves, beside a cause whose extra misses may be mostly renewals (a VP's cause, 859 more
+#: stalled, was ~96% renewals, most of which renewed with no rep).
+RENEWALS_LEAVE = (
+    "whose contracts are decided on their date with no rep: what renews on its own counts in recurring revenue, "
+    "not in revenue captured"
+)
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -170,6 +179,12 @@ def _cause(
         f"{quote(winner)} {difference_interval(cause, -float(top.high), -float(top.low), signed=False)} "
         f"({adjusted}; every cause is in results.csv)"
     )
+    extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -_mean(d, RENEWALS_MISSED)
+    if finite(renewals) and renewals >= 1:
+        said += (
+            f"; of the {amount('opps_missed', extra)} more it misses in all, "
+            f"{amount(RENEWALS_MISSED, min(renewals, extra))} are renewals, {RENEWALS_LEAVE}"
+        )
     at_most = -float(top.mean_diff) * worth
     if finite(at_most, lead) and lead > 0 and at_most < SMALL_PART * lead:
         said += (
