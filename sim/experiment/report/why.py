@@ -20,8 +20,8 @@ it leads (paired means; the answer's own figure is the whole population's):
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
   more in all there (``opps_missed``): a cause it misses more by could
-  otherwise be offset by another. With it, how many of the extra misses in
-  all are renewals (``opps_missed_renewal``), when it misses more of those
+  otherwise be offset by another. With it, how many of the extra misses by
+  every cause are renewals (``opps_missed_renewal``), when it misses more of those
   too: a missed renewal's contract still renews on its own by chance. Of a lead in
   revenue captured, those misses are said to be too few to explain it when,
   each worth the leader's mean revenue per won deal there (more than a missed opportunity
@@ -182,7 +182,7 @@ def _cause(
     extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -_mean(d, RENEWALS_MISSED)
     if finite(renewals) and renewals >= 1:
         said += (
-            f"; of the {amount('opps_missed', extra)} more it misses in all, "
+            f"; of the {amount('opps_missed', extra)} more it misses by every cause, "
             f"{amount(RENEWALS_MISSED, min(renewals, extra))} are renewals, {RENEWALS_LEAVE}"
         )
     at_most = -float(top.mean_diff) * worth
