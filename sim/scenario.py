@@ -195,20 +195,32 @@ class Population(Strict):
     """How alike accounts split their wallet over the lines: each account's shares are Dirichlet with parameters
     ``wallet_concentration x wallet_share`` (higher: closer to the mean shares)."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Population:
-        problems = [
-            *_shares_sum_to_one(self.segments, "segments"),
-            *_shares_sum_to_one(self.regions, "regions"),
-            *_unique_names(self.segments, "segments"),
-            *_unique_names(self.regions, "regions"),
-            *_shares_sum_to_one(self.lines, "lines", "wallet_share"),
-            *_unique_names(self.lines, "lines"),
-            *([] if self.industries else ["industries: at least one industry is needed"]),
-        ]
-        if problems:
-            raise Problems(problems)
-        return self
+    @model_validator(mode="table")
+    @classmethod
+    def _across(cls, population: dict[str, Any]) -> list[str]:
+        """The problems across the population's tables (shares that do not sum to 1, names given twice, no
+        industry), read from its data so that they come with its fields' problems: a table or value with a
+        problem of its own is left to its field's rule, one left out to its default."""
+        problems = []
+        for key, share in (("segments", "share"), ("regions", "share"), ("lines", "wallet_share")):
+            items = population.get(key)
+            if not isinstance(items, list | tuple) or not all(isinstance(i, dict | Strict) for i in items):
+                continue
+            # An item may be given as data or as an object (a scenario built in Python).
+            shares: list[Any] = [i.get(share) if isinstance(i, dict) else getattr(i, share) for i in items]
+            if not items:
+                problems.append(f"{key}: at least one is needed")
+            elif (
+                all(type(s) in (int, float) and math.isfinite(s) for s in shares)
+                and abs((total := math.fsum(shares)) - 1.0) > 1e-6
+            ):
+                problems.append(f"{key}: shares sum to {total:.6g}, not 1")
+            names = [i.get("name") if isinstance(i, dict) else i.name for i in items]
+            if duplicates := sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
+                problems.append(f"{key}: duplicate names {', '.join(duplicates)}")
+        if population.get("industries") in ([], ()):
+            problems.append("industries: at least one industry is needed")
+        return problems
 
 
 class RepGroup(Strict):
@@ -419,19 +431,6 @@ class Scenario(Strict):
             digest = hashlib.sha256(json.dumps(changes, sort_keys=True, default=str).encode()).hexdigest()
             data["name"] = f"{self.name}-{digest[:8]}"
         return parse_scenario(data, source)
-
-
-def _shares_sum_to_one(items: tuple[Any, ...], where: str, attr: str = "share") -> list[str]:
-    if not items:
-        return [f"{where}: at least one is needed"]
-    total = math.fsum(getattr(i, attr) for i in items)
-    return [f"{where}: shares sum to {total:.6g}, not 1"] if abs(total - 1.0) > 1e-6 else []
-
-
-def _unique_names(items: tuple[Any, ...], where: str) -> list[str]:
-    names = [i.name for i in items]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    return [f"{where}: duplicate names {', '.join(duplicates)}"] if duplicates else []
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

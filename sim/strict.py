@@ -31,7 +31,10 @@ The rules are those of pydantic's strict JSON mode, which covsim used:
 - ``model_validator(mode="before")`` functions see the raw table first,
   ``mode="after"`` ones the validated object (only when its fields are all
   valid); a ``ValueError`` they raise is a problem at the model's location
-  (:class:`Problems`, several).
+  (:class:`Problems`, several). ``mode="table"`` ones see the raw table
+  once its fields are checked, valid or not, and return the messages of the
+  problems across fields they find there: a table's problems come in one
+  report, not in stages (a share sum after a field's typo is mended).
 
 Instances are frozen (setting a field raises), compare and hash by their
 field values, and print as ``Name(field=value, ...)``. A class's fields are
@@ -88,16 +91,18 @@ class ValidationError(ValueError):
         return [{"loc": loc, "msg": msg} for loc, msg in self.problems]
 
 
-def model_validator(*, mode: Literal["before", "after"]) -> Callable[[Any], Any]:
+def model_validator(*, mode: Literal["before", "after", "table"]) -> Callable[[Any], Any]:
     """Mark a method as a model check: ``before`` (a classmethod given the raw data, returning it) or
-    ``after`` (given the validated object, returning it); either raises ValueError for a problem."""
+    ``after`` (given the validated object, returning it), either raising ValueError for a problem; or
+    ``table`` (a classmethod given the raw data once its fields are checked, valid or not, returning the
+    messages of the problems across fields it finds there)."""
 
-    if mode not in ("before", "after"):
-        raise ValueError(f"a model check runs 'before' or 'after', not {mode!r}")
+    if mode not in ("before", "after", "table"):
+        raise ValueError(f"a model check runs 'before', 'after' or 'table', not {mode!r}")
 
     def mark(fn: Any) -> Any:
-        if mode == "before" and not isinstance(fn, classmethod):
-            raise TypeError(f"{fn.__qualname__}: a 'before' check is a classmethod (it sees the data, not an object)")
+        if mode != "after" and not isinstance(fn, classmethod):
+            raise TypeError(f"{fn.__qualname__}: a {mode!r} check is a classmethod (it sees the data, not an object)")
         target: Any = fn.__func__ if isinstance(fn, classmethod) else fn
         target.__strict_check__ = mode
         return fn
@@ -135,6 +140,7 @@ class _Schema:
             self.checks[name] = check_for(inner, spec)
         self.before = _checks_of(cls, "before")
         self.after = _checks_of(cls, "after")
+        self.table = _checks_of(cls, "table")
 
 
 def _checks_of(cls: type, mode: str) -> list[Callable[..., Any]]:
@@ -309,6 +315,7 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
             values[name] = spec.default
     for key, close in meant.items():
         problems.append(((*loc, key), "unknown key" + (f" (did you mean {close!r}?)" if close else "")))
+    problems += [(loc, message) for check in schema.table for message in check(data)]
     if len(problems) > found:
         return INVALID
     out = object.__new__(cls)

@@ -90,6 +90,35 @@ def test_cross_field_checks():
     assert problems(d) == ["s.toml: reps: at least one rep with selling hours is needed"]
 
 
+def test_a_population_s_problems_across_tables_come_with_its_fields_problems():
+    # A share sum came only once a segment's typo was mended: two rounds for one file.
+    d = small_data()
+    segments = d["population"]["segments"]
+    segments[0]["share"] = 0.5
+    segments[1]["customer_share"] = 1.5
+    segments[2]["name"] = segments[0]["name"]
+    d["population"]["regions"] = [{"name": "a", "share": 0.6}, {"name": "b", "share": "0.4"}]
+    d["population"]["industries"] = []
+    name = segments[0]["name"]
+    assert problems(d) == [
+        "s.toml: population.regions.1.share: Input should be a valid number, not '0.4' (in the block named \"b\")",
+        "s.toml: population.segments.1.customer_share: Input should be less than or equal to 1 (in the block named "
+        '"mid_market")',
+        "s.toml: population.segments: shares sum to 1.48, not 1",
+        f"s.toml: population.segments: duplicate names {name}",
+        "s.toml: population.industries: at least one industry is needed",
+    ]
+    # A scenario built in Python is checked the same way.
+    from sim.scenario import Population, Region
+
+    with pytest.raises(ValueError, match=r"regions: shares sum to 0\.9, not 1"):
+        Population(
+            customers=10,
+            segments=parse_scenario(small_data()).population.segments,
+            regions=(Region(name="a", share=0.5), Region(name="b", share=0.4)),
+        )
+
+
 def test_unknown_shock_kind_and_response_kind():
     d = small_data()
     d["shocks"] = [{"kind": "meteor", "quarter": 1}]

@@ -283,7 +283,7 @@ def test_subclasses_unions_and_after_checks_as_pydantic_has_them():
 
 
 def test_models_that_cannot_work_are_refused_when_declared_or_first_used():
-    with pytest.raises(ValueError, match="'before' or 'after'"):
+    with pytest.raises(ValueError, match="'before', 'after' or 'table'"):
         model_validator(mode="wrap")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="a 'before' check is a classmethod"):
 
