@@ -106,8 +106,9 @@ class CoverageModel(mesa.Model):
             self._week()
         except PolicyError as e:
             w = self.week
+            # view.week too: a policy's own code counts weeks from 0 over the whole run.
             raise PolicyError(
-                f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER})"
+                f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER}; view.week {w})"
             ) from e
 
     def _week(self) -> None:

@@ -36,7 +36,10 @@ name = "unstructured"
 name = "{LEAVING}"
 label = "leaving"
 """
-EXITED = "PolicyError: policy leaves_the_process: plan() raised SystemExit: 3 (quarter 1, week 1 of 13)"
+EXITED = (
+    "PolicyError: policy leaves_the_process: plan() raised SystemExit: 3 (at tests/leaving_policy.py line 38, in plan) "
+    "(quarter 1, week 1 of 13; view.week 0)"
+)
 
 
 def faults(by_replication: dict[int, str]) -> str:

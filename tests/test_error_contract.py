@@ -533,8 +533,10 @@ def test_a_policy_that_raises_is_named_with_its_quarter_and_week_and_exit_2(tmp_
     )
     result, out = _run_user_policy(tmp_path, monkeypatch, "faulty_policies", source, "Raises", 2)
     assert result.exit_code == 2
+    # Where in the user's file (no traceback is shown), and the week as the policy's code counts it too.
     assert lines_of(result.stderr)[-1] == (
-        "error: policy raises: route() raised KeyError: 'account 12' (quarter 2, week 9 of 13)"
+        f"error: policy raises: route() raised KeyError: 'account 12' (at {tmp_path / 'faulty_policies.py'} line 7, "
+        "in route) (quarter 2, week 9 of 13; view.week 21)"
     )
     assert not out.exists()
 
@@ -559,7 +561,7 @@ def test_a_policy_whose_priorities_are_nan_or_infinite_is_refused_with_exit_2(tm
     (line,) = [x for x in lines_of(result.stderr) if x.startswith("error:")]
     assert re.fullmatch(
         rf"error: policy over_zero: prioritise\(\) returned {shown} for (\d+) of \1 tasks \(the first: task 0\); "
-        r"return a finite number, 0 or less to decline a task \(quarter 1, week 1 of 13\)",
+        r"return a finite number, 0 or less to decline a task \(quarter 1, week 1 of 13; view.week 0\)",
         line,
     ), line
     assert not out.exists()

@@ -864,15 +864,16 @@ def test_a_mistyped_attribute_of_a_view_is_said_with_the_name_it_most_resembles(
     )
     from sim.model import CoverageModel
 
-    for path, said in (
-        ("typo_policy:Typo", "'Pending' object has no attribute 'custmer' (did you mean 'customer'?)"),
-        ("typo_policy:Raises", "custmer"),  # raised by hand, naming no object: nothing to suggest
+    for path, said, line in (
+        ("typo_policy:Typo", "'Pending' object has no attribute 'custmer' (did you mean 'customer'?)", 6),
+        ("typo_policy:Raises", "custmer", 10),  # raised by hand, naming no object: nothing to suggest
     ):
         model = CoverageModel(small, make_policy(path), 1)
         with pytest.raises(PolicyError) as e:
             model.step()
         model.release()
-        assert f"route() raised AttributeError: {said} (quarter 1, week 1 of 13)" in str(e.value), str(e.value)
+        at = f"(at {tmp_path / 'typo_policy.py'} line {line}, in route)"
+        assert f"route() raised AttributeError: {said} {at} (quarter 1, week 1 of 13; view.week 0)" in str(e.value)
 
 
 def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_params(tmp_path, monkeypatch, small):

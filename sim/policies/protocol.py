@@ -37,7 +37,7 @@ from sim.codes import Stage
 from sim.compiled import compiled
 from sim.distinct import distinct
 from sim.errors import InputError, PolicyError, interrupted, raised
-from sim.policies.hints import did_you_mean, mistake_hint
+from sim.policies.hints import did_you_mean, mistake_hint, raised_at
 from sim.policies.plan_check import checked_plan, read_only_plan
 from sim.policies.views import (
     NO_CONTRACT,
@@ -258,7 +258,7 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
             raise KeyboardInterrupt from e
         if isinstance(e, GeneratorExit):
             raise
-        hint = mistake_hint(type(policy), e)
+        hint = mistake_hint(type(policy), e) + raised_at(e)
         raise PolicyError(f"policy {policy_label(type(policy))}: {method}() raised {raised(e)}{hint}") from e
 
 
