@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 from sim.strict import Strict
+from sim.strict_types import closest
 
 #: Where the code that is not a policy author's lives: covsim's package, the standard library and installed
 #: packages (numpy, say).
@@ -23,7 +24,6 @@ _NOT_THEIRS = tuple(
     str(Path(p).resolve()) + os.sep
     for p in {str(Path(__file__).parents[1]), *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
 )
-from sim.strict_types import closest
 
 
 def raised_at(e: BaseException) -> str:
