@@ -11,28 +11,25 @@ the traceback a user of the command line does not see.
 from __future__ import annotations
 
 import os
-import sysconfig
-import traceback
 from pathlib import Path
 
 from sim.strict import Strict
 from sim.strict_types import closest
-
-#: Where the code that is not a policy author's lives: covsim's package, the standard library and installed
-#: packages (numpy, say).
-_NOT_THEIRS = tuple(
-    str(Path(p).resolve()) + os.sep
-    for p in {str(Path(__file__).parents[1]), *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
-)
 
 
 def raised_at(e: BaseException) -> str:
     """`` (at FILE line N, in FUNCTION)``: the last line of a policy author's own code that ``e`` passed through
     (not covsim's, the standard library's or an installed package's), its file relative to the working folder
     when it is in it; "" when none did. The command line shows no traceback, so this is where to look."""
+    import sysconfig  # here, not at start-up: only a policy's fault needs them
+    import traceback
+
+    # Where the code that is not the author's lives: covsim's package, the standard library, installed packages.
+    places = {str(Path(__file__).parents[1]), *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
+    not_theirs = tuple(str(Path(p).resolve()) + os.sep for p in places)
     for frame in reversed(traceback.extract_tb(e.__traceback__)):
         path = Path(frame.filename).resolve()
-        if frame.filename.startswith("<") or str(path).startswith(_NOT_THEIRS):
+        if frame.filename.startswith("<") or str(path).startswith(not_theirs):
             continue
         shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
         return f" (at {shown} line {frame.lineno}, in {frame.name})"
