@@ -260,3 +260,33 @@ def test_the_renewal_first_priority_of_docs_policies_md_runs_as_written():
     model.run(26)
     model.release()
     assert len(raised) == 26 and sum(raised) > 20  # renewals near their dates were put first, week after week
+
+
+def test_the_routing_helpers_take_a_mask_or_row_indices_and_refuse_anything_else(small, monkeypatch):
+    # A policy writer passed row indices: route_to_pool read [5, 7] as a mask and routed rows 0 and 1, and a mask
+    # of the wrong length routed the first rows, with no word.
+    import pandas as pd
+
+    from sim.errors import PolicyError
+    from sim.policies import make_policy, pooled, rules
+    from sim.run import run
+
+    by_mask = run(small, make_policy("pooled"), seed=2).metrics
+    to_queue, to_pool = rules.route_to_queue, rules.route_to_pool
+    monkeypatch.setattr(pooled, "route_to_queue", lambda v, w, *a: to_queue(v, np.flatnonzero(w), *a))
+    monkeypatch.setattr(pooled, "route_to_pool", lambda v, w, *a: to_pool(v, np.flatnonzero(w), *a))
+    pd.testing.assert_frame_equal(run(small, make_policy("pooled"), seed=2).metrics, by_mask)
+    assert by_mask["value"].abs().sum() > 0
+
+    for wrong, said in (
+        (lambda w: w[:-1], r"got bool of shape \(\d+,\)"),
+        (lambda w: np.flatnonzero(w).astype(float), r"got float64 of shape"),
+        (lambda w: np.array([w.size]), r"got int64 of shape \(1,\)"),
+    ):
+        monkeypatch.setattr(pooled, "route_to_queue", lambda v, w, *a, wrong=wrong: to_queue(v, wrong(w), *a))
+        with pytest.raises(
+            PolicyError,
+            match=r"route\(\): route_to_queue: which must be a boolean mask of view\."
+            r"pending's \d+ rows, or indices of them \(0\.\.\d+\); " + said,
+        ):
+            run(small, make_policy("pooled"), seed=2)

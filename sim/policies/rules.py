@@ -327,13 +327,13 @@ def route_to_queue(view: RouteView, which: np.ndarray, pool: int, handler: np.nd
     arrival. A lead none of the pool's seats is paid on is left to the caller. While
     every seat of the pool is vacant the leads go to its first seat instead, so that
     they are missed for the vacancy, not for a wait in a queue nobody answers.
-    Writes into ``handler``.
+    ``which``: a mask of ``view.pending``'s rows or their indices. Writes into ``handler``.
     """
     seat_pool = view.plan.seat_pool
     seats = np.empty(0, dtype=np.int64) if seat_pool is None else np.flatnonzero(seat_pool == pool)
     if seats.size == 0:
         return
-    first = which & (view.pending.stage == Stage.AWAITING_RESPONSE)
+    first = view.pending.rows(which, "route_to_queue") & (view.pending.stage == Stage.AWAITING_RESPONSE)
     if not view.team.paid_on_everything[seats].all():
         # A lead none of the pool's seats is paid on is not theirs (their lanes; sim.lane_queues splits the rest).
         at = np.flatnonzero(first)
@@ -361,10 +361,10 @@ def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler
     deal nothing when every seat's deals already fill its week, and leave
     the deals to stall unseen. An item goes only to seats paid on it (their
     lanes): items that the same seats are paid on are dealt over those, and
-    one no seat is paid on is left. Writes into ``handler`` (the policy's own
-    output array).
+    one no seat is paid on is left. ``which``: a mask of ``view.pending``'s rows
+    or their indices. Writes into ``handler`` (the policy's own output array).
     """
-    idx = np.flatnonzero(which)
+    idx = np.flatnonzero(view.pending.rows(which, "route_to_pool"))
     if idx.size == 0 or view.team.paid_on_everything[seats].all():
         _deal(view, idx, seats, handler)
         return

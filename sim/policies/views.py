@@ -302,6 +302,22 @@ class Pending:
     def size(self) -> int:
         return int(self.customer.size)
 
+    def rows(self, which: np.ndarray, what: str) -> np.ndarray:
+        """``which`` of these rows as a boolean mask: given as one, or as the rows' indices; a PolicyError
+        naming ``what`` was given it otherwise (an index array read as a mask had routed rows 0 and 1 for 5 and 7,
+        and a mask of the wrong length its first rows)."""
+        w, n = np.asarray(which), self.size
+        if w.dtype == bool and w.shape == (n,):
+            return w
+        if w.ndim == 1 and w.dtype.kind in "iu" and bool(((w >= 0) & (w < n)).all()):
+            mask = np.zeros(n, dtype=bool)
+            mask[w] = True
+            return mask
+        raise PolicyError(
+            f"{what}: which must be a boolean mask of view.pending's {n} rows, or indices of them (0..{n - 1}); "
+            f"got {w.dtype} of shape {w.shape}"
+        )
+
 
 @dataclass(frozen=True)
 class RouteView:
