@@ -208,9 +208,10 @@ class Population:
 
         ``owners``: each account's planned owner (-1: none). An owner's touch,
         or any rep's on an account nobody owns, adds ``personal_share`` of the
-        stock to the personal part, held with that rep; a rep who is not the
-        owner (an SDR, a pooled responder, a specialist) adds the company part
-        only, unless it is the account's ``specialist`` for a line (a mask
+        stock to the personal part, held with that rep (so an SDR's or a pooled
+        responder's, under the built-ins, whose pooled accounts have no owner); a rep who is
+        not the owner (one still working a deal it took before the account changed hands, a
+        specialist) adds the company part only, unless it is the account's ``specialist`` for a line (a mask
         over the touches): a specialist's whole touch builds the company part
         (a personal stock per specialist is not kept, so a specialist's
         relationship survives a change of owner). On an unowned account a new
