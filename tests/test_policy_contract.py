@@ -49,6 +49,16 @@ class WrongShape(Nobody):
         return np.full(view.pending.size + 1, -1)
 
 
+class RoutesNone(Nobody):
+    def route(self, view, rng):
+        return None
+
+
+class TouchesASet(Nobody):
+    def touches(self, view, rng):
+        return {1, 2}
+
+
 class FloatSeats(Nobody):
     def route(self, view, rng):
         return np.full(view.pending.size, -1.0)
@@ -238,6 +248,14 @@ def test_minus_inf_declines_a_task_and_passes():
     ("cls", "failing", "expected", "also"),
     [
         (WrongShape, "check_route_valid", "route() returned shape", ()),
+        # Not "returned shape ()", "got 0-d object": what a policy returned, said as Python names it.
+        (RoutesNone, "check_route_valid", "route() returned NoneType None, expected shape (", ()),
+        (
+            TouchesASet,
+            "check_touches_valid",
+            "touches() must return a 1-d array of account indices, got set {1, 2}",
+            (),
+        ),
         (BadSeat, "check_route_valid", "seat outside", ()),
         (FloatSeats, "check_route_valid", "route() must return integer seat indices, got dtype float64", ()),
         (
@@ -249,7 +267,12 @@ def test_minus_inf_declines_a_task_and_passes():
         (WrappingSeat, "check_route_valid", "returned 18446744073709551615, which is no seat index", ()),
         (SdrCloses, "check_route_valid", "cannot close", ()),
         (QueueNobodyAnswers, "check_route_valid", "which no seat answers", ()),
-        (ClosersInAQueue, "check_route_valid", "put a responded deal in a queue", ()),
+        (
+            ClosersInAQueue,
+            "check_route_valid",
+            "put a responded deal in the queue of pool 0 (-2: queue(p) is -2 - p; -1 is nobody)",
+            (),
+        ),
         (BadSeatPool, "check_plan_valid", "plan.seat_pool has shape", ()),
         (TouchesNowhere, "check_touches_valid", "touches() returned an account outside", ()),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
@@ -258,7 +281,12 @@ def test_minus_inf_declines_a_task_and_passes():
         (InfinitePriorities, "check_priorities_valid", "prioritise() returned +inf for", ()),
         # Its view's arrays cannot be made writeable again: the run stops, naming why.
         (Mutates, "check_runs", "cannot set WRITEABLE flag to True of this array", ()),
-        (WritesReadOnly, "check_runs", "read-only", ()),
+        (
+            WritesReadOnly,
+            "check_runs",
+            "read-only (every array a policy is shown is read-only: change a copy, as np.array(view.free) makes)",
+            (),
+        ),
         (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ("check_deterministic_run",)),
         (Unbuildable, "check_constructs", "cannot construct", ()),
         (

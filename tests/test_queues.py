@@ -496,7 +496,7 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
     )
     assert (
         fault([queue(0), queue(2)], [awaiting, in_work], [0, 0])
-        == "put a responded deal in a queue; a closer is a seat"
+        == "put a responded deal in the queue of pool 2 (-4: queue(p) is -2 - p; -1 is nobody); a closer is a seat"
     )
     assert fault([queue(0), queue(2)], [awaiting] * 2, [1, 1]) == (
         "queued for pool 2 a lead that no seat of the pool is paid on (their lanes)"

@@ -46,8 +46,16 @@ def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
 def mistake_hint(cls: type, e: BaseException) -> str:
     """The hint for ``e``, raised by the code of policy class ``cls`` (a ``sim.policies.Policy``, not named here:
     its module imports this one): :func:`params_hint`, else
-    :func:`attribute_hint`, else ""."""
-    return params_hint(cls, e) or attribute_hint(e)
+    :func:`attribute_hint`, else :func:`read_only_hint`, else ""."""
+    return params_hint(cls, e) or attribute_hint(e) or read_only_hint(e)
+
+
+def read_only_hint(e: BaseException) -> str:
+    """`` (what a policy is shown is read-only: ...)`` for numpy's refusal to write into a view's array (a policy
+    that set ``view.free[0] = 0`` was told only "assignment destination is read-only"), else ""."""
+    if isinstance(e, ValueError) and "read-only" in str(e):
+        return " (every array a policy is shown is read-only: change a copy, as np.array(view.free) makes)"
+    return ""
 
 
 def params_hint(cls: type, e: BaseException) -> str:

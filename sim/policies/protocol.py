@@ -274,10 +274,16 @@ def param_at(where: str, key: str) -> str:
     return f"{where} {key}" if where == "--param" else f"{where}.{key}"
 
 
+def _given(a: object, arr: np.ndarray) -> str:
+    """What a policy returned, as an error line says it: its shape, or its type where it is no array (None, a set,
+    a number: all 0-d to numpy)."""
+    return f"shape {arr.shape}" if arr.ndim and arr.dtype != object else f"{type(a).__name__} {a!r:.40}"
+
+
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:
     arr = np.asarray(a)
     if arr.shape != (n,):
-        raise PolicyError(f"policy {policy}: {what}() returned shape {arr.shape}, expected ({n},)")
+        raise PolicyError(f"policy {policy}: {what}() returned {_given(a, arr)}, expected shape ({n},)")
     if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise PolicyError(f"policy {policy}: {what}() must return integer seat indices, got dtype {arr.dtype}")
     if integer and arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
@@ -320,7 +326,7 @@ _ROUTE_FAULTS = {
         "put an opportunity in the queue of pool {pool} ({code}: queue(p) is -2 - p), which no seat answers "
         "(plan.seat_pool)"
     ),
-    3: "put a responded deal in a queue; a closer is a seat",
+    3: "put a responded deal in the queue of pool {pool} ({code}: queue(p) is -2 - p; -1 is nobody); a closer is a seat",
     4: "queued for pool {pool} a lead that no seat of the pool is paid on (their lanes)",
     5: "gave a deal to a seat that cannot close (an SDR)",
 }
@@ -343,7 +349,7 @@ def _route_fault(
     numba (``sim.compiled``).
 
     In order: a seat past the team (1); a queue of a pool no seat answers (2, naming the highest pool
-    queued); a responded deal in a queue (3); a lead queued for a pool no seat of which is paid on its
+    queued); a responded deal in a queue (3, naming its pool); a lead queued for a pool no seat of which is paid on its
     (line, kind) (4, naming the lowest such pool: the pool's reps of each lane answer what it is paid on,
     ``sim.lane_queues``); a deal needing a closer given to a seat that cannot close (5). Line -1 (a
     renewal) is the last column of ``lane_lines``.
@@ -373,7 +379,7 @@ def _route_fault(
             return 2, highest
     for i in range(h.size):
         if h[i] <= -2 and stage[i] != _AWAITING:
-            return 3, -1
+            return 3, -2 - h[i]
     # Whether any seat of each pool is paid on (line + 1 with renewals last, kind): a pool's seats of different
     # lanes answer a queue each (sim.lane_queues), so a lead needs one seat of its pool paid on it.
     lines, kinds = lane_lines.shape[1], lane_kinds.shape[1]
@@ -408,7 +414,8 @@ def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
         raise PolicyError(f"policy {policy}: touches() returned a mask; return account indices (np.flatnonzero(mask))")
     if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
         raise PolicyError(
-            f"policy {policy}: touches() must return a 1-d array of account indices, got {a.ndim}-d {a.dtype}"
+            f"policy {policy}: touches() must return a 1-d array of account indices, got "
+            + (f"{a.ndim}-d {a.dtype}" if a.ndim and a.dtype != object else _given(accounts, a))
         )
     if a.min() < 0 or a.max() >= n:
         raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
