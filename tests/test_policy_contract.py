@@ -523,10 +523,18 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             ["segment_tiers", "territories"],
             {"handoff": "lukewarm", "cadenze": 2},
             [
-                "--param handoff: Input should be 'cold' or 'warm', not 'lukewarm'",  # both refuse it: one line
+                # Both refuse it: one line, naming them.
+                "--param handoff: Input should be 'cold' or 'warm', not 'lukewarm' (policies segment_tiers and "
+                "territories)",
                 "--param cadenze: none of the policies (segment_tiers, territories) has this parameter "
                 "(did you mean 'cadence'?)",
             ],
+        ),
+        (
+            # One of two refuses it: which one (a policy writer's --param cadence=20 named neither).
+            ["segment_tiers", "pooled"],
+            {"accounts_per_rep": -1},
+            ["--param accounts_per_rep: Input should be greater than or equal to 0 (policy segment_tiers)"],
         ),
         (
             ["nope"],
@@ -826,6 +834,14 @@ def test_touches_given_twice_are_one_offer_each():
             "segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
         ),
         ("examples.nearest_rep:nearestrep", "'examples.nearest_rep' has no 'nearestrep' (did you mean 'NearestRep'?)"),
+        # Nothing close: the policies the module defines (not those it imports).
+        ("examples.nearest_rep:Nope", "'examples.nearest_rep' has no 'Nope' (its policies: NearestRep)"),
+        (
+            "examples.nearest_rep",
+            "unknown policy 'examples.nearest_rep' (examples.nearest_rep is a module: name its policy class, "
+            "examples.nearest_rep:ClassName) (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, "
+            "segment_tiers, territories, unstructured, value_based; or package.module:ClassName)",
+        ),
         (
             "/home/me/policies/farmer.py:Farmer",
             "'/home/me/policies/farmer.py:Farmer' names a file; run covsim from /home/me/policies and name it "

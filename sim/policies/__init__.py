@@ -60,6 +60,9 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         hint = (  # module.Class: the dot where the colon goes
             f" (did you mean {module_name}:{attr}?)"
             if dot and module_name and attr[:1].isupper()
+            # a module of the user's named alone: its class is wanted too
+            else f" ({name} is a module: name its policy class, {name}:ClassName)"
+            if Path(*name.split(".")).with_suffix(".py").is_file()
             else did_you_mean(name, list(BUILT_IN))
         )
         raise InputError([f"{where}: unknown policy {name!r}{hint} (built-in: {known}; or package.module:ClassName)"])
@@ -114,7 +117,10 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
                 ]
             )
         policies = [k for k, v in vars(module).items() if isinstance(v, type) and issubclass(v, Policy)]
-        raise InputError([f"{where}: {module_name!r} has no {attr!r}{did_you_mean(attr, policies)}"])
+        # Else the policy classes it defines (not those it imports), so that a mistyped name finds the right one.
+        own = [k for k in policies if getattr(module, k).__module__ == module.__name__]
+        hint = did_you_mean(attr, policies) or (f" (its policies: {', '.join(own)})" if own else "")
+        raise InputError([f"{where}: {module_name!r} has no {attr!r}{hint}"])
     return checked_class(cls, where, name)
 
 
@@ -299,7 +305,7 @@ def _resolved(
     names = tuple(names) or (scenario.policy.name,)
     accepted = {name: cls.parameters() for name, cls in policy_classes(names).items()}
     policies: list[tuple[Policy, dict[str, Any]]] = []
-    problems: list[str] = []
+    refused: dict[str, list[str]] = {}  # each problem, with the policies that gave it
     for name in names:
         merged = command_line_params(name, params, scenario)
         overridden = [k for k in params if k in accepted[name]]
@@ -315,7 +321,15 @@ def _resolved(
             policy = make_policy(name, merged, "--policy", scenario, params_at="--param" if params else None)
             policies.append((policy, merged))
         except InputError as e:
-            problems += [p for p in e.problems if p not in problems]  # a value two policies refuse: one line
+            for p in e.problems:  # a value two policies refuse: one line
+                refused.setdefault(p, []).append(name)
+    # A --param goes to every policy that has it: with several, the line says which refused it.
+    problems = [
+        f"{p} ({'policies' if len(who) > 1 else 'policy'} {' and '.join(who)})"
+        if p.startswith("--param ") and len(names) > 1
+        else p
+        for p, who in refused.items()
+    ]
     known = sorted({k for fields in accepted.values() for k in fields})
     nobody = (
         f"{names[0]} has no such parameter"
