@@ -7,7 +7,8 @@ pursuing its own agenda, is the classic cost of an uncoordinated overlay
 the planned sequence, not a clash), and not a pool's work on requests from
 its shared queue (pooled reps answer whatever comes: no one engages the
 account as its rep). An account whose plan is coordinated has an account
-plan its team keeps, and is never in conflict.
+plan its team keeps, and is never in conflict, when its team has the hours
+to keep one (``planned_accounts``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ def _clashes(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) ->
             out[n] = c
             n += 1
     return out[:n].copy()
+
+
+def planned_accounts(team: np.ndarray, plans: np.ndarray) -> np.ndarray:
+    """Which accounts' teams keep their account plan: ``team`` (accounts x seats, -1 for none; the accounts in
+    the order they are served) holds each account's distinct seats, ``plans`` how many plans each seat has the
+    hours for. Each account in turn is planned if every seat of its team still has a plan to spare, and takes
+    one of each. Compiled by numba (``sim.compiled``); ``plans`` is used up in place."""
+    kept = np.zeros(team.shape[0], dtype=np.bool_)
+    for i in range(team.shape[0]):
+        room = True
+        for j in range(team.shape[1]):
+            if team[i, j] >= 0 and plans[team[i, j]] < 1:
+                room = False
+        if room:
+            kept[i] = True
+            for j in range(team.shape[1]):
+                if team[i, j] >= 0:
+                    plans[team[i, j]] -= 1
+    return kept
 
 
 def _sorted(keys: np.ndarray) -> np.ndarray:

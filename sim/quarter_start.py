@@ -14,7 +14,9 @@ import numpy as np
 
 from sim import shocks
 from sim.codes import Draw, Status
+from sim.compiled import compiled
 from sim.demand import Demand
+from sim.engagement import planned_accounts
 from sim.handoffs import changes_of_hands
 from sim.policies.protocol import (
     Accounts,
@@ -152,10 +154,24 @@ def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
 
 def _coordinate(model: CoverageModel) -> None:
     """Each coordinated account costs every distinct seat of its team (owner, specialists)
-    ``coordination_hours`` over the quarter."""
+    ``coordination_hours`` over the quarter, a seat vacant at its start excepted. A seat keeps as many account
+    plans as its hours for them pay for (``Team.plan_budget``), the accounts of highest potential first; an
+    account a seat of its team has no hours left to plan is not coordinated this quarter (the plan in force
+    says so), so that a plan is never made for nothing."""
     plan = model.plan
     c = np.flatnonzero(plan.coordinated)
+    c = c[np.argsort(-model.population.potential[c], kind="stable")]
     team = plan.owner[c, None] if plan.specialist is None else np.column_stack([plan.owner[c], plan.specialist[c]])
     team = np.sort(team, axis=1)
     team[:, 1:][team[:, 1:] == team[:, :-1]] = -1  # a seat in two places of one team plans the account once
-    model.team.plan_coordination(team[team >= 0], model.scenario.relationship.coordination_hours)
+    team[(team >= 0) & ~model.team.filled()[team]] = -1  # a vacant seat works nothing: the others plan without it
+    hours = model.scenario.relationship.coordination_hours
+    if hours > 0 and c.size:
+        plans = np.floor(model.team.plan_budget(model.week) / hours + 1e-9)
+        kept = compiled(planned_accounts)(np.ascontiguousarray(team, dtype=np.int64), plans)
+        if not kept.all():
+            coordinated = np.array(plan.coordinated)
+            coordinated[c[~kept]] = False
+            model.plan = read_only_plan(dataclasses.replace(plan, coordinated=coordinated))
+            team = team[kept]
+    model.team.plan_coordination(team[team >= 0], hours)

@@ -184,7 +184,9 @@ def test_conflicts_radix_sort_orders_keys_of_any_width_as_np_sort(seed, n, bits)
 
 
 def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship_and_wins():
-    world = overlay_world()
+    # Plans of half an hour a quarter, which every seat has the hours for (at 2 h a ramping specialist's third of
+    # a week's hours cannot plan all of its 40 accounts: test_overlay_coordination_keeps_only_the_plans...).
+    world = overlay_world(**{"relationship.coordination_hours": 0.5})
     loose = totals(world, "overlay")
     tight = totals(world, "overlay", coordinated=True)
     assert loose["conflicting_engagements"] > 20
@@ -238,6 +240,35 @@ def test_overlay_coordination_costs_each_team_seat_its_hours_every_quarter():
     assert model.recorder.tally.coordination_hours == pytest.approx(sum(taken))
     assert sum(taken) < 13 * owed.sum()  # the vacant specialist's share was not spent
     model.release()
+
+
+def test_overlay_coordination_keeps_only_the_plans_its_seats_have_hours_for():
+    # Half a week's hours a quarter pay for 5 plans of 40 h a seat: asked for more, a seat had made what its hours
+    # allowed and every account still counted as coordinated, so no conflict cost anything (an audit).
+    world = overlay_world(quarters=1, **{"relationship.coordination_hours": 40.0})
+    asked = make_policy("overlay", {"coordinated": True})
+    model = CoverageModel(world, asked, 3)
+    model.step()
+    plan, pop = model.plan, model.population
+    team = np.column_stack([plan.owner, plan.specialist])
+    wanted = (team >= 0).any(axis=1) & (plan.specialist >= 0).any(axis=1)  # what the policy marks coordinated
+    kept = plan.coordinated
+    assert kept.sum() > 0 and (wanted & ~kept).sum() > 0 and not (kept & ~wanted).any()
+    plans = np.floor(model.team.plan_budget(0) / 40.0 + 1e-9)
+    per_seat = np.bincount(team[kept][team[kept] >= 0], minlength=len(model.team))
+    assert (per_seat <= plans).all()
+    # Every plan kept is made in full (none cut by the week's cap), so a coordinated account costs its hours.
+    seats = model.team.week(0)
+    np.testing.assert_allclose(seats.coordination, per_seat * 40.0 / 13)
+    # Of the accounts a full seat could not plan, none is larger than every account it plans.
+    for seat in np.flatnonzero(per_seat == plans):
+        mine = (team == seat).any(axis=1)
+        if (mine & wanted & ~kept).any():
+            assert pop.potential[mine & kept].max() >= pop.potential[mine & wanted & ~kept].max()
+    model.release()
+    # What is not planned is worked as uncoordinated: conflicts come back, fewer than with no plans at all.
+    few, none = totals(world, "overlay", coordinated=True), totals(world, "overlay")
+    assert 0 < few["conflicting_engagements"] < none["conflicting_engagements"]
 
 
 def test_overlay_a_seat_in_two_places_of_one_team_plans_the_account_once():
@@ -616,6 +647,11 @@ def test_lane_dealing_leads_by_capacity_gives_each_only_to_seats_paid_on_it():
     from types import SimpleNamespace
 
     from sim.policies.rules import route_to_pool
+    from sim.policies.views import Pending
+
+    def pending_of(kind: np.ndarray, days_left: np.ndarray) -> Pending:
+        zero = np.zeros(kind.size, dtype=np.int64)
+        return Pending(zero, zero, zero, kind, zero, zero, np.zeros(kind.size), days_left, np.zeros(kind.size))
 
     # Seats 0-1 paid on everything, seat 2 on new logos only (kinds: new logo 0, expansion 1, renewal 2).
     lane_kinds = np.array([[1, 1, 1], [1, 1, 1], [1, 0, 0]], dtype=bool)
@@ -625,12 +661,12 @@ def test_lane_dealing_leads_by_capacity_gives_each_only_to_seats_paid_on_it():
         pursues=lambda seat, line, kind: lane_kinds[seat, kind],
     )
     kind = np.array([1, 1, 1, 1, 2, 2, 0, 0, 0])
-    pending = SimpleNamespace(line=np.zeros(kind.size, dtype=np.int64), kind=kind, days_left=np.arange(kind.size))
+    pending = pending_of(kind, np.arange(kind.size))
     handler = np.full(kind.size, -1)
     route_to_pool(SimpleNamespace(team=team, pending=pending), np.ones(kind.size, dtype=bool), np.arange(3), handler)
     assert set(handler[kind != 0]) <= {0, 1}  # expansions and renewals only to the seats paid on them
     assert set(handler[kind == 0]) == {0, 1, 2}  # new logos over all three, by capacity
     nobody = np.full(2, -1)
-    expansions = SimpleNamespace(line=np.zeros(2, dtype=np.int64), kind=np.array([1, 1]), days_left=np.zeros(2))
+    expansions = pending_of(np.array([1, 1]), np.zeros(2))
     route_to_pool(SimpleNamespace(team=team, pending=expansions), np.ones(2, dtype=bool), np.array([2]), nobody)
     assert nobody.tolist() == [-1, -1]  # no seat paid on them: left to the caller
