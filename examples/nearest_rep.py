@@ -40,11 +40,12 @@ class NearestRep(Policy):
         seats = np.flatnonzero(team.can_close)
         if seats.size == 0:
             return plan
-        plan.owner[:] = nearest_seat(acc, team, np.arange(acc.size), seats)
-        top = np.argsort(-acc.potential, kind="stable")[: round(self.params.top_share * acc.size)]
+        live = np.flatnonzero(acc.status != Status.CHURNED)
+        plan.owner[live] = nearest_seat(acc, team, live, seats)
+        # The largest live accounts: a cadence is its owner's to keep, and a churned account has none.
+        top = live[np.argsort(-acc.potential[live], kind="stable")][: round(self.params.top_share * acc.size)]
         plan.service[top] = Service.HIGH_TOUCH
         plan.cadence[top] = self.params.cadence
-        plan.owner[acc.status == Status.CHURNED] = -1
         return plan
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

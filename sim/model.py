@@ -241,7 +241,7 @@ class CoverageModel(mesa.Model):
             handlers[pending] = h
             closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
             b.assign(closer, handlers[closer])
-        return handlers, checked_touches(self.ask("touches", view), self.population.size, self.label)
+        return handlers, checked_touches(self.ask("touches", view), self.plan.owner, self.label)
 
     def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
         """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);

@@ -54,6 +54,18 @@ class RoutesNone(Nobody):
         return None
 
 
+class TouchesTheUnowned(Nobody):
+    def touches(self, view, rng):
+        return np.flatnonzero(view.plan.owner < 0)[:3]
+
+
+class CadenceForNobody(Nobody):
+    def plan(self, view, rng):
+        plan = super().plan(view, rng)
+        plan.cadence[plan.owner < 0] = 1.0
+        return plan
+
+
 class TouchesASet(Nobody):
     def touches(self, view, rng):
         return {1, 2}
@@ -276,6 +288,7 @@ def test_minus_inf_declines_a_task_and_passes():
         (BadSeatPool, "check_plan_valid", "plan.seat_pool has shape", ()),
         (TouchesNowhere, "check_touches_valid", "touches() returned an account outside", ()),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
+        (CadenceForNobody, "check_plan_valid", "plan.cadence promises 5000 accounts with no owner touches", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),
         (NanPriorities, "check_priorities_valid", "prioritise() returned NaN for", ()),
         (InfinitePriorities, "check_priorities_valid", "prioritise() returned +inf for", ()),
@@ -634,14 +647,14 @@ def test_a_plan_value_out_of_range_is_refused_whatever_its_dtype(field, value, m
 
 @pytest.mark.parametrize("layout", ["read-only", "strided"])
 def test_a_plan_of_read_only_or_strided_arrays_is_copied_as_given(layout):
-    fields = {"owner": np.array([0, 1, -1, -1]), "cadence": np.array([2.0, 1.0, 0.5, 0.0])}
+    fields = {"owner": np.array([0, 1, 0, -1]), "cadence": np.array([2.0, 1.0, 0.5, 0.0])}
     if layout == "strided":
         fields = {k: np.repeat(v, 2)[::2] for k, v in fields.items()}
     else:
         for v in fields.values():
             v.flags.writeable = False
     checked = checked_plan(_plan(**fields), 4, 2, "p")
-    assert checked.owner.tolist() == [0, 1, -1, -1] and checked.cadence.tolist() == [2.0, 1.0, 0.5, 0.0]
+    assert checked.owner.tolist() == [0, 1, 0, -1] and checked.cadence.tolist() == [2.0, 1.0, 0.5, 0.0]
     assert checked.owner.flags.c_contiguous and checked.owner.flags.writeable
 
 
@@ -655,7 +668,11 @@ def test_unsigned_seats_are_checked_not_refused_by_an_overflow():
 
 
 def test_a_plan_s_checks_copy_the_values_and_name_the_first_fault_in_field_order():
-    plan = _plan(cadence=np.array([2.0, 1.0, 0.5, 0.0]), coordinated=np.array([True, False, False, False]))
+    plan = _plan(
+        owner=np.array([0, 1, 0, -1]),
+        cadence=np.array([2.0, 1.0, 0.5, 0.0]),
+        coordinated=np.array([True, False, False, False]),
+    )
     checked = checked_plan(plan, 4, 2, "p")
     assert checked.cadence.tolist() == [2.0, 1.0, 0.5, 0.0] and checked.coordinated.tolist() == [1, 0, 0, 0]
     assert checked.owner.dtype == np.int64 and checked.service.dtype == np.int8
@@ -806,12 +823,29 @@ def test_a_parameter_declared_without_a_type_is_refused_not_dropped() -> None:
 )
 def test_a_touches_answer_that_is_not_indices_says_what_it_was(answer, message):
     with pytest.raises(PolicyError) as e:
-        checked_touches(answer, 10, "mine")
+        checked_touches(answer, np.zeros(10, dtype=np.int64), "mine")
     assert str(e.value) == f"policy mine: {message}"
 
 
 def test_touches_given_twice_are_one_offer_each():
-    assert checked_touches(np.array([4, 1, 4]), 10, "mine").tolist() == [1, 4]
+    assert checked_touches(np.array([4, 1, 4]), np.zeros(10, dtype=np.int64), "mine").tolist() == [1, 4]
+
+
+def test_a_touch_of_an_account_with_no_owner_is_refused_not_dropped():
+    # A touch is its owner's task: a policy writer's touches of pooled accounts were dropped without a word, and
+    # check_policy said the contract was kept.
+    owner = np.array([0, -1, 2, -1, 1])
+    assert checked_touches(np.array([4, 0]), owner, "mine").tolist() == [0, 4]
+    with pytest.raises(PolicyError) as e:
+        checked_touches(np.array([0, 3, 1]), owner, "mine")
+    assert str(e.value) == (
+        "policy mine: touches() offered 2 touches of accounts with no owner in the plan (the first: account 3); a "
+        "touch is its owner's task: offer only accounts with view.plan.owner >= 0"
+    )
+    assert check_policy(TouchesTheUnowned) == [
+        "policy TouchesTheUnowned: touches() offered 3 touches of accounts with no owner in the plan (the first: "
+        "account 0); a touch is its owner's task: offer only accounts with view.plan.owner >= 0"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ _VALIDATE = {
     "prioritise": ("check_priorities_valid", lambda result, view, name: checked_priority(result, view.tasks, name)),
     "touches": (
         "check_touches_valid",
-        lambda result, view, name: checked_touches(result, view.accounts.size, name),
+        lambda result, view, name: checked_touches(result, view.plan.owner, name),
     ),
 }
 

@@ -79,6 +79,11 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
             raise PolicyError(f"policy {policy}: plan.{field} {faults[field]}")
     if not cadence_fine:
         raise PolicyError(f"policy {policy}: plan.cadence {faults['cadence']}")
+    if (unowned := np.flatnonzero((out["cadence"] > 0) & (out["owner"] < 0))).size:  # had been dropped unsaid
+        raise PolicyError(
+            f"policy {policy}: plan.cadence promises {unowned.size} accounts with no owner touches (the first: "
+            f"account {int(unowned[0])}); a cadence is its owner's to keep: set one only where owner >= 0"
+        )
     overlay = _checked_overlay(plan, accounts, seats, lines, policy)
     if overlay["specialist"] is None:
         alone = compiled(_coordinated_alone)(out["coordinated"], out["owner"])

@@ -405,9 +405,11 @@ def _route_fault(
     return 0, -1
 
 
-def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
-    """The accounts a policy offered a touch (``Policy.touches``), unique and sorted, or PolicyError."""
-    a = np.asarray(accounts)
+def checked_touches(accounts: object, owner: np.ndarray, policy: str) -> np.ndarray:
+    """The accounts a policy offered a touch (``Policy.touches``), unique and sorted, or PolicyError; ``owner``:
+    each account's owner in the plan in force (a touch is its owner's task: one offered an account with none
+    is refused, where it had been dropped without a word)."""
+    a, n = np.asarray(accounts), owner.size
     if a.size == 0:
         return _NO_ACCOUNTS
     if a.ndim == 1 and a.dtype == np.bool_:  # a mask over the accounts: a natural thing to write, and refused
@@ -419,6 +421,12 @@ def checked_touches(accounts: object, n: int, policy: str) -> np.ndarray:
         )
     if a.min() < 0 or a.max() >= n:
         raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
+    if (nobody := np.flatnonzero(owner[a] < 0)).size:
+        raise PolicyError(
+            f"policy {policy}: touches() offered {nobody.size} touches of accounts with no owner in the plan (the "
+            f"first: account {int(a[nobody[0]])}); a touch is its owner's task: offer only accounts with "
+            "view.plan.owner >= 0"
+        )
     return distinct(a.astype(np.int64))
 
 

@@ -208,7 +208,7 @@ class Rollout(Policy):
 
     @staticmethod
     def _offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        return checked_touches(ask(policy, "touches", view, rng), view.accounts.size, policy_label(type(policy)))
+        return checked_touches(ask(policy, "touches", view, rng), view.plan.owner, policy_label(type(policy)))
 
 
 def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
