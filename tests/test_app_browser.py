@@ -124,6 +124,23 @@ def find(driver: webdriver.Chrome, id_: str) -> WebElement:
     )
 
 
+#: Whether Dash's renderer has loaded and has no callback in flight (as dash.testing's own wait reads its store).
+SETTLED = """
+const store = window.store;
+if (!store) { return false; }
+const callbacks = Object.assign({}, store.getState().callbacks);
+delete callbacks.stored;
+delete callbacks.completed;
+return [].concat(...Object.values(callbacks)).length === 0;
+"""
+
+
+def settled(driver: webdriver.Chrome, seconds: float = 30) -> None:
+    """Wait until a page just loaded is live: a click on an element drawn before Dash had wired its callbacks
+    was lost (under load, the reloaded page's Cancel stopped nothing)."""
+    WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: d.execute_script(SETTLED))
+
+
 def by_id(driver: webdriver.Chrome, id_: str, seconds: float = 20) -> WebElement:
     return WebDriverWait(driver, seconds).until(lambda d: find(d, id_))
 
@@ -311,13 +328,16 @@ def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page
         )
 
     browser.get(page)
+    settled(browser)
     start("100")
     browser.refresh()
+    settled(browser)
     by_id(browser, "cancel").click()  # the reloaded page's Cancel stops the comparison it no longer knows
     start("3")  # so a new one starts at once (not "already running")
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done"))
     start("100")
     browser.refresh()
+    settled(browser)
     by_id(browser, "run").click()  # the reloaded page follows the running one, and says it is not the form's
     WebDriverWait(browser, 20).until(lambda d: "following it" in d.find_element(By.ID, "run-problems").text)
     WebDriverWait(browser, 120).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done"))

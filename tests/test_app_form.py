@@ -344,7 +344,11 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
             "examples.nearest_rep:NearestRepParams",
             "policy.name: 'examples.nearest_rep:NearestRepParams' is not a subclass of sim.policies.Policy",
         ),
-        ("examples.nearest_rep", "policy.name: unknown policy 'examples.nearest_rep' (built-in: "),
+        (
+            "examples.nearest_rep",
+            "policy.name: unknown policy 'examples.nearest_rep' (examples.nearest_rep is a module: name its policy "
+            "class, examples.nearest_rep:ClassName) (built-in: ",
+        ),
     ],
 )
 def test_a_path_that_is_not_a_policy_is_refused_in_policy_classs_one_line_and_nothing_is_added(path, line):
