@@ -199,6 +199,7 @@ from scipy import stats
 from sim.clock import BUSINESS_DAYS_PER_WEEK, WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import CLOSING_ROLES, OPPORTUNITY_KINDS
 from sim.demand import renewal_churn
+from sim.experiment.stats import holm
 from sim.policies.unstructured import UnstructuredParams
 from sim.response import speed_multiplier, weekly_decay, weekly_hazard, win_probability
 from sim.scenario import Scenario
@@ -883,7 +884,9 @@ def compare(
     """Run covsim and the Mesa baseline on the same seeds and compare totals.
 
     For each metric: the two means over seeds, the Welch t-test p-value
-    (``scipy.stats.ttest_ind(equal_var=False)``), the relative difference
+    (``scipy.stats.ttest_ind(equal_var=False)``) and its Holm adjustment over
+    the metrics (``p_holm``: the agreement is judged on all of them at once),
+    the relative difference
     (Mesa - covsim) / covsim and its standard error (the standard error of the
     difference of means over the covsim mean: how large a difference the seeds'
     noise alone makes). The two never share random numbers, so this is a test
@@ -908,10 +911,14 @@ def compare(
             "rel_diff": (mean_b - mean_a) / mean_a if mean_a else math.nan,
             "rel_se": se / abs(mean_a) if mean_a else math.nan,
         }
+    adjusted = holm(np.array([out[m]["p_value"] for m in metrics]))
+    for metric, p_holm in zip(metrics, adjusted, strict=True):
+        out[metric]["p_holm"] = float(p_holm)
     out["seconds"] = {
         "covsim": float(np.mean([r["seconds"] for r in cov])),
         "mesa": float(np.mean([r["seconds"] for r in mes])),
         "p_value": math.nan,
+        "p_holm": math.nan,
         "rel_diff": math.nan,
         "rel_se": math.nan,
     }

@@ -223,6 +223,13 @@ def targets(
             f"({mesa_100k['mesa_s']:.1f} s / {mesa_100k['covsim_s']:.3f} s; Mesa's runs "
             f"{', '.join(f'{t:.1f}' for t in mesa_100k['mesa_runs'])} s; covsim warm) | {verdict(2 - x / 100)} |"
         )
+    if mesa is not None:
+        p, metric = compare_mesa.disagreement(mesa["statistics"])
+        lines.append(
+            f"| the Mesa model's results against covsim's (Welch t over {len(compare_mesa.METRICS)} metrics, Holm; "
+            f"{compare_mesa.STAT_CUSTOMERS:,} customers, {len(compare_mesa.STAT_SEEDS)} seeds) | no Holm p < 0.05 | "
+            f"smallest {p:.2f} ({metric}) | {'met' if p >= 0.05 else 'MISSED'} |"
+        )
     lines += [at_most(*check) for check in start_up]
     return "\n".join(lines)
 
