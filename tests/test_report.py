@@ -808,8 +808,9 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     # p = 0.0163, Holm (second smallest of 4) 0.0163 x 3 = 0.049: below 0.05 while the Bonferroni interval holds 0
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
-        "(`segment_tiers` is best at customers = 300); where its difference is smallest, at customers = 300, it is "
-        "not distinguishable from the baseline at this replication count: +1.0M against the baseline "
+        "(`segment_tiers` is best at customers = 300); its lead over the baseline is clear at 2 of the 3 points (each "
+        "point's Bonferroni interval); where its difference is smallest, at customers = 300, it is not "
+        "distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
         "conservative, includes 0), over 4 paired replications (common random numbers)."
@@ -821,6 +822,30 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
+
+
+def test_the_answer_over_several_points_says_at_how_many_the_lead_is_clear(tmp_path: Path) -> None:
+    # The point where the mean lead is smallest can be the clearest: a researcher's answer cited a clear lead there
+    # where 11 of its 16 points had none. hunter_farmer leads by 1M with little spread at the first point, by 3M
+    # with much at the others.
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+    )
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        noise = ((0.0, 0.1, -0.1, 0.0) if point == 0 else (0.0, 6.0, -6.0, 1.0))[rep]
+        return (
+            10 + rep + ({"hunter_farmer": (1, 3, 3)[point]}.get(policy, 0)) + noise * (policy != "unstructured")
+        ) * M
+
+    said = opening(stored(exp, tmp_path, revenue))
+    assert said.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 3 of 3 design points; its "
+        "lead over the baseline is clear at 1 of the 3 points (each point's Bonferroni interval); where its "
+        "difference is smallest, at customers = 300, it is +1.0M against the baseline `unstructured` ["
+    )
 
 
 def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it_is_behind(tmp_path: Path) -> None:
@@ -838,7 +863,8 @@ def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it
 
     assert opening(stored(exp, tmp_path, revenue)).startswith(
         "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best at 1 of 2 "
-        "design points, as many as `hunter_farmer` (`hunter_farmer` is best at customers = 500); where it does worst, "
+        "design points, as many as `hunter_farmer` (`hunter_farmer` is best at customers = 500); its lead over the "
+        "closest policy is clear at 0 of the 2 points (each point's Bonferroni interval); where it does worst, "
         "at customers = 500, `hunter_farmer` does better: it is 3.0M higher ["
     )
 

@@ -30,6 +30,7 @@ from sim.experiment import stats
 from sim.experiment.report.answer_notes import (
     BOTTOM_LINE,
     also_ahead,
+    clear_at,
     clearly_better,
     idle_seats,
     not_clearly_behind,
@@ -226,6 +227,7 @@ def answer(
     tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
     as_many = f", as many as {joined(tied)}" if tied else ""
     best_at = f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}"
+    best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
     return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
 
 

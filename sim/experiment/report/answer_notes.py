@@ -13,7 +13,7 @@ from scipy.stats import t as student_t
 
 from sim.codes import ROLES
 from sim.experiment import stats
-from sim.format import difference_beside, difference_interval, joined
+from sim.format import counted, difference_beside, difference_interval, joined
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -42,6 +42,35 @@ def replications_needed(diff: float, sd: float, n: int, family: int) -> str:
         f" With about {int(counts[edge[0]]):,} paired replications a difference of this size would be at the edge "
         "of clear (about an even chance, if it and its spread stay as they are: a rough guide)."
     )
+
+
+def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float, winner: str, baseline: str) -> str:
+    """``; its lead over the baseline is clear at K of the N points ...``: at how many design points the winner's
+    lead is clear, of those where it is tested (an interval there: enough pairs, some spread; "" if none is),
+    for each (point, policy compared) of ``lead_at``
+    (``answer._lead``), whether its paired difference on ``metric``, within that point's whole family as the
+    paired-differences table gives it, has a Bonferroni interval on the winner's side of 0. The point where
+    the mean lead is smallest need not be the least clear (a researcher's Morris answer cited a clear lead
+    there, where 11 of its 16 points had none)."""
+    clear = tested = 0
+    for point, other in lead_at.index:
+        family = stats.paired_differences(values[values.point == point], baseline)
+        row = family[(family.policy == other) & (family.metric == metric)]
+        if row.empty:
+            continue
+        low, high = float(row["low_adj"].iloc[0]), float(row["high_adj"].iloc[0])
+        if not (np.isfinite(low) and np.isfinite(high)):
+            continue
+        tested += 1
+        # The winner's side: above 0 in the direction of better, for it against the baseline; for the baseline,
+        # the other policy's difference against it below 0.
+        side = sign if winner != baseline else -sign
+        clear += bool(low > 0 if side > 0 else high < 0)
+    if not tested:
+        return ""
+    points = counted(tested, "point") + (" tested" if tested < len(lead_at) else "")
+    over = "the closest policy" if winner == baseline else "the baseline"
+    return f"; its lead over {over} is clear at {clear} of the {points} (each point's Bonferroni interval)"
 
 
 def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]) -> str:
