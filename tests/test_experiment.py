@@ -188,6 +188,11 @@ def test_changed_file_is_refused_unless_fresh(tmp_path):
         run_to(tmp_path / "o", changed)
     outcome = run_to(tmp_path / "o", changed, fresh=True)
     assert outcome.skipped == 0 and outcome.done == 9
+    # Its name and description change no run: the stored runs stand.
+    renamed = write(tmp_path, EXPERIMENT.replace("seed = 3", "seed = 4").replace('\nname = "t"', '\nname = "renamed"'))
+    assert '\nname = "renamed"' in renamed.read_text()
+    outcome = run_to(tmp_path / "o", renamed)
+    assert outcome.skipped == 9 and outcome.done == 0
 
 
 def test_more_replications_keep_the_stored_runs_and_fewer_report_on_the_first(tmp_path):

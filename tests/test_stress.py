@@ -443,6 +443,14 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
     assert result.exit_code == 0, result.output
     assert "0 runs done, 18 already stored, 0 failed" in result.output
     assert "Means of 3 paired replications (every interval is in the report):" in result.output
+    # A stress reworded changes no run: the stored ones are reported under the new words, not discarded.
+    reworded = out.parent / "reworded.toml"
+    reworded.write_text(SUITE.replace("30% of reps leave in quarter 2", "three in ten reps leave at quarter 2"))
+    args[args.index("--suite") + 1] = str(reworded)
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 runs done, 18 already stored, 0 failed" in result.output
+    assert "three in ten reps leave at quarter 2" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,6 @@ IDENTITY_NAMES = {
 #: What a reader calls each key of the experiment in such a refusal: a compare or a stress test has no experiment
 #: file of its own, and "the experiment file changed" did not say that other policies were given.
 EXPERIMENT_NAMES = {
-    "name": "the experiment's name",
     "scenario": "the scenario file's path",
     "policies": "the policies or their parameters",
     "suite": "the stress suite",
@@ -75,14 +74,17 @@ def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
     since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
     replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones; but
-    the headline metrics and the description, which a run does not depend on (it stores every metric), so that
-    another choice of them reports on the stored runs; and but the order of the policies and which is the baseline, which no run
+    the headline metrics, the name and the descriptions (the experiment's, each stress's), which a run does not
+    depend on (it stores every metric), so that another choice of them reports on the stored runs (a reworded
+    stress had asked a researcher to discard 240 runs); and but the order of the policies and which is the baseline, which no run
     depends on either (every policy runs on the same seeds), so that the same policies, another first,
     report on the stored runs (as the answer, naming a better policy, tells a reader to rerun)."""
     plan = experiment.model_dump(mode="json")
     # The horizon is the resolved scenario's (its quarters): --quarters 4 on a scenario of 4 quarters makes the
     # same runs as none, and was refused as "a different experiment" naming nothing. No run reads the description.
-    del plan["replications"], plan["metrics"], plan["baseline"], plan["quarters"], plan["description"]
+    del plan["replications"], plan["metrics"], plan["baseline"], plan["quarters"], plan["description"], plan["name"]
+    for stress in plan["suite"]:
+        del stress["description"]
     plan["policies"] = sorted(plan["policies"], key=lambda p: json.dumps(p, sort_keys=True))
     return {
         "experiment": plan,
