@@ -351,6 +351,16 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope'",
     ]
     assert not (tmp_path / "o").exists()
+    # A malformed stress that repeats a name: both said (the name only once the share was mended, before).
+    path.write_text(
+        '[[stress]]\nname = "y"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 0.3 }]\n'
+        '[[stress]]\nname = "y"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
+    )
+    result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
+    assert result.stderr.splitlines() == [
+        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "y")',
+        f"error: {path}: stress.1 (y): name 'y' is used twice",
+    ]
     # --quarters's horizon is named beside a past-horizon quarter in this pass too; a file's own problem first.
     path.write_text(
         'stresses = 1\n[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n'

@@ -119,6 +119,12 @@ def checked_suite(
         formed = {i: stress for i, stress in enumerate(map(_well_formed, tables)) if stress is not None}
         names = [t.get("name") if isinstance(t, dict) else None for t in tables]
         problems = [*e.problems, *suite_problems(formed, scenario, source, scenario_file, horizon, names)]
+        # A malformed stress's name given twice too (it was said only once its own fault was mended).
+        problems += [
+            f"{source}: stress.{i} ({name}): name {name!r} is used twice"
+            for i, name in enumerate(names)
+            if i not in formed and isinstance(name, str) and names.index(name) != i
+        ]
         raise InputError(sorted(problems, key=lambda p: _stress_number(p, source))) from None
     problems = suite_problems(suite.stress, scenario, source, scenario_file, horizon)
     if problems:
