@@ -145,6 +145,18 @@ def test_quarterly_gaps_and_recovery_from_paired_runs() -> None:
     assert two["low"].isna().all() and recovery(two, {"cut": 2}).verdict.tolist() == [UNCLEAR]
 
 
+def test_a_gap_s_interval_is_cut_where_revenue_cannot_go() -> None:
+    # Stressed revenue 0, 0 and 90 of 100: the mean gap -70% +- 4.303 x 52.0 / sqrt(3) = 129% reached -199%, below
+    # what a revenue no lower than 0 can lose; its upper end and the gap stand.
+    rows = [(0, "p", rep, 1, "revenue_captured", 100.0) for rep in range(3)]
+    rows += [(1, "p", rep, 1, "revenue_captured", v) for rep, v in enumerate((0.0, 0.0, 90.0))]
+    gaps = quarterly_gaps(tidy(rows).merge(POINTS[["point", "shock"]], on="point"))
+    half = 4.302652729911275 * np.std([-100.0, -100.0, -10.0], ddof=1) / np.sqrt(3) / 100
+    assert gaps["gap"].tolist() == pytest.approx([-0.7])
+    assert gaps["low"].tolist() == [-1.0] and -0.7 - half < -1.0
+    assert gaps["high"].tolist() == pytest.approx([-0.7 + half])
+
+
 def values_frame(data: dict[tuple[str, str], list[float]], metric: str = "profit") -> pd.DataFrame:
     """Run values from {(shock, policy): [value per replication]}."""
     rows = [

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
@@ -187,7 +188,8 @@ def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.D
     """Per (shock, policy, quarter): the mean paired difference of ``metric`` (segment all) from the unshocked
     run and that difference relative to the unshocked mean, as ``diff``, ``unshocked`` and ``gap``, with the
     95% t interval of the difference relative to the same mean, ``low`` and ``high`` (NaN with fewer than
-    ``stats.MIN_REPLICATIONS`` pairs; a quarter with no unshocked value on average is 0 when no pair differs).
+    ``stats.MIN_REPLICATIONS`` pairs; a quarter with no unshocked value on average is 0 when no pair differs),
+    ``low`` cut at -100% for a metric no run takes below 0 (a researcher's report read -169.1%).
 
     ``results``: tidy results with ``shock``."""
     r = results[(results.segment == "all") & (results.metric == metric)]
@@ -204,6 +206,8 @@ def quarterly_gaps(results: pd.DataFrame, metric: str = RECOVERY_METRIC) -> pd.D
         for column, value in (("gap", "diff"), ("low", "low"), ("high", "high")):
             same = (frame[value] == 0) & (scale == 0)  # nothing in either run: no gap
             frame[column] = (frame[value] / scale.where(scale != 0)).where(~same, 0.0)
+        if CATALOGUE[metric].limits[0] == 0:  # a shocked run's value is no less than 0: its mean gap no less than -100%
+            frame["low"] = frame["low"].where(~(frame["unshocked"] > 0), frame["low"].clip(lower=-1.0))
         frame.insert(0, "shock", shock)
         rows.append(frame)
     return pd.concat(rows, ignore_index=True)[GAP_COLUMNS] if rows else pd.DataFrame(columns=GAP_COLUMNS)
