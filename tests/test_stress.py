@@ -424,6 +424,11 @@ def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path
     assert text.splitlines()[2].startswith("**Answer:** ")
     for heading in ("## The suite", "## Impact of each stress", "## Extra missed opportunities", "## Regret"):
         assert heading in text
+    # The intervals the answer reads ("the gap is clear under ..." or "under no stress ..."), one row a stress.
+    versus = text.split("## The safer rollout, ", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in versus.splitlines() if line.startswith("| `")]
+    assert [row.split(" | ")[0] for row in rows] == ["| `attrition_30`", "| `demand_up_30`", "| `none`"]
+    assert all(row.count("[") == 2 and " | 3 | " in row for row in rows)
     for figure in ("stress_impact.png", "stress_series.png"):
         assert (out / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv = pd.read_csv(out / "results.csv")

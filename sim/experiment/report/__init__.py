@@ -90,6 +90,7 @@ from sim.experiment.report.stress_sections import (
     rollout_section,
     stress_regret_section,
     suite_section,
+    versus_section,
 )
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
@@ -242,7 +243,11 @@ def _stress_sections(
     lines = ["", *suite_section(findings)]
     lines += ["", *impact_section(findings, ctx.policies)]
     lines += ["", *misses_section(findings, ctx.policies)]
-    for section in (stress_regret_section(findings), rollout_section(findings, ctx.policies)):
+    for section in (
+        stress_regret_section(findings),
+        versus_section(findings),
+        rollout_section(findings, ctx.policies),
+    ):
         if section:
             lines += ["", *section]
     step("stress_impact.png")
