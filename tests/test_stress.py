@@ -424,6 +424,7 @@ def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path
     assert text.splitlines()[2].startswith("**Answer:** ")
     for heading in ("## The suite", "## Impact of each stress", "## Extra missed opportunities", "## Regret"):
         assert heading in text
+    assert "- **Factors:** none\n" in text  # not "(one design point)" above a count of 3: one a stress
     # The intervals the answer reads ("the gap is clear under ..." or "under no stress ..."), one row a stress.
     versus = text.split("## The safer rollout, ", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in versus.splitlines() if line.startswith("| `")]

@@ -73,8 +73,8 @@ def what_was_run(ctx: ReportContext) -> list[str]:
             )
             extra = ", rounded to whole numbers" if f.integer else ""
             lines.append(f"    - {code(f.name)}: {f.mode} {code(f.target)} to {span}{extra}")
-    else:
-        lines.append("- **Factors:** none (one design point)")
+    else:  # one setting of the world: one design point, or one a stress with a suite (as its line below says)
+        lines.append("- **Factors:** none" + ("" if exp.suite else " (one design point)"))
     shocks = _shock_texts(sc)
     own = shocks[: len(shocks) - len(exp.shocks)]  # the scenario's, then the experiment's (``resolve_base``)
     if own:
