@@ -621,10 +621,10 @@ def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_dif
     ) in text
     # Revenue 40k and 50k (+-0.8k) below 200k in the one quarter: hurt, with no quarter after it.
     assert text.endswith(
-        "Not back within 2% of the unshocked revenue for 2 quarters before the horizon's end under cut for every "
-        "policy; "
-        "there the paired 95% interval of the last quarter not back lies wholly below -2% (each policy and stress on "
-        "its own interval, not adjusted for the others: among many, one such by chance is likely)."
+        "Revenue is not back by the horizon's end under cut for every policy: the paired 95% interval of its last "
+        "quarter not back lies wholly below -2% of the unshocked revenue, and fewer than 2 quarters back within 2% "
+        "follow it (each policy and stress on its own interval, not adjusted for the others: among many, one such "
+        "by chance is likely)."
     )
 
 
@@ -641,8 +641,8 @@ def test_a_clear_gap_is_read_from_intervals_adjusted_over_the_stresses() -> None
         series[(stress, "b")] = {"profit": plus(b, hit), "revenue_captured": [200e3] * 4}
     text = stress_answer_of(series)
     assert (
-        "But not clearly: under no stress does the paired interval of the two policies' profit difference exclude "
-        "0 (Bonferroni-adjusted 95% intervals over the 4 stresses compared, the unshocked run included), so more "
+        "a's lead is not clear: under no stress does the paired interval of the two policies' profit difference "
+        "exclude 0 (Bonferroni-adjusted 95% intervals over the 4 stresses compared, the unshocked run included), so more "
         "replications are needed before calling a safer."
     ) in text
     assert "The gap is clear" not in text
@@ -1248,7 +1248,7 @@ def test_a_policy_clearly_ahead_where_it_is_clear_is_not_said_to_be_dominated_by
         "behind the best (under cut)."
     )
     assert (
-        "But b does better where it is clear: it is clearly ahead of a without a stress, while a is clearly ahead "
+        "Where the gap is clear, b does better: it is clearly ahead of a without a stress, while a is clearly ahead "
         "under none of the stresses, nor without one (paired intervals of the profit difference, Bonferroni-adjusted "
         "95% intervals over the 2 stresses compared, the unshocked run included), so the pick by worst case is not "
         "borne out."
@@ -1286,7 +1286,7 @@ def test_the_safer_rollout_is_called_so_only_when_its_lead_is_clear() -> None:
     # Without a clear gap (b's cut the same as a's, give or take), the means alone only make a look safer.
     text = profit_answer([0.0, 1e3, -1e3, 0.0], [-1e3, -2e3, -1e3, -2e3], [-1e3, -5e3, 2e3, -3e3])
     assert text.startswith("Answer: On the means, ") and " looks the safer rollout: " in text
-    assert "But not clearly" in text
+    assert "lead is not clear: under no stress" in text
 
 
 def test_rollouts_from_two_models_in_force_compare_for_each_policy_only_the_plans_that_move_it() -> None:

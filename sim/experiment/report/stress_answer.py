@@ -127,10 +127,10 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
     if never:
         out.append(
-            f"Not back within {RECOVERY_TOLERANCE:.0%} of the unshocked revenue for {RECOVERY_CONFIRMED} quarters "
-            f"before the horizon's end {never}; there the paired 95% interval of the last quarter not back lies "
-            f"wholly below -{RECOVERY_TOLERANCE:.0%} (each policy and stress on its own interval, not adjusted for "
-            "the others: among many, one such by chance is likely)."
+            f"Revenue is not back by the horizon's end {never}: the paired 95% interval of its last quarter not back "
+            f"lies wholly below -{RECOVERY_TOLERANCE:.0%} of the unshocked revenue, and fewer than "
+            f"{RECOVERY_CONFIRMED} quarters back within {RECOVERY_TOLERANCE:.0%} follow it (each policy and stress on "
+            "its own interval, not adjusted for the others: among many, one such by chance is likely)."
         )
     unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
     n = _replications(f)
@@ -300,12 +300,13 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
         )
     if ahead.empty and behind.empty:
         return False, (
-            f"But not clearly: under no stress does the paired interval of the two policies' profit difference "
-            f"exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
+            f"{q(safe)}'s lead is not clear: under no stress does the paired interval of the two policies' profit "
+            f"difference exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
         )
     if ahead.empty:
         return False, (
-            f"But {q(other)} does better where it is clear: it is clearly ahead of {q(safe)} {_under(*map(str, behind.shock), q=q)}, "
+            f"Where the gap is clear, {q(other)} does better: it is clearly ahead of {q(safe)} "
+            f"{_under(*map(str, behind.shock), q=q)}, "
             f"while {q(safe)} is clearly ahead under none of the stresses, nor without one (paired intervals of the "
             "profit "
             f"difference, {adjusted}), "
