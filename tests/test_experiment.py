@@ -826,6 +826,24 @@ def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
         assert e.value.problems == [
             f"factors.0.target: {typed!r} matches no value of the resolved scenario (did you mean {meant!r}?)"
         ]
+    # An index past an array's end is said so ("segments.5" was offered "segments.*", which varies every one),
+    # and a table is no value to set (each design point's value had been blamed: "not 0.8").
+    for typed, said in (
+        (
+            "scenario.population.segments.5.new_logo.win_probability",
+            "matches no value of the resolved scenario (population.segments has 3 entries, 0..2; "
+            "population.segments.* sets every one)",
+        ),
+        (
+            "scenario.relationship",
+            "names a table, not a value; a factor sets values in it (scenario.relationship.churn_floor, "
+            "scenario.relationship.churn_half_stock, scenario.relationship.conflict_penalty, ...)",
+        ),
+    ):
+        factors = [{"name": "f", "target": typed, "values": [0.7, 0.8]}]
+        with pytest.raises(InputError) as e:
+            plan_runs(parse_experiment({**base, "factors": factors}), load_scenario(SMALL))
+        assert e.value.problems == [f"factors.0.target: {typed!r} {said}"]
 
 
 def test_a_user_policy_s_fingerprint_covers_its_package_s_helpers_and_base_classes(tmp_path, monkeypatch):

@@ -185,6 +185,24 @@ def _same_indices(candidate: str, typed: str) -> bool:
     return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
 
 
+def _past_the_end(data: Any, path: str) -> str:
+    """`` (population.segments has 3 entries, 0..2; * sets every one)`` where ``path`` indexes an array past its
+    end, else "": a researcher's segments.5 was offered segments.*, which would vary every segment."""
+    at: list[str] = []
+    for part in path.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) >= len(data):
+            where, n = ".".join(at), len(data)
+            return f" ({where} has {f'{n} entries, 0..{n - 1}' if n else 'no entries'}; {where}.* sets every one)"
+        if isinstance(data, list) and part.isdigit():
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return ""
+        at.append(part)
+    return ""
+
+
 def apply_point(
     base: dict[str, Any], exp: Experiment, point: DesignPoint, unknown: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
@@ -204,11 +222,22 @@ def apply_point(
         section, _, path = f.target.partition(".")
         try:
             if section == "scenario":
+                held = [container[key] for container, key in locate(data, path)]
+                if held and not isinstance(value, dict | list) and all(isinstance(h, dict | list) for h in held):
+                    # Said of the target, once, not of each design point's value ("relationship: Input should be
+                    # a table ..., not 0.8", as if the value were wrong).
+                    inside = [f"scenario.{p}" for p in value_paths(data) if p.startswith(f"{path}.")]
+                    shown = ", ".join(inside[:3]) + (", ..." if len(inside) > 3 else "")
+                    problems.append(
+                        f"factors.{i}.target: {f.target!r} names a {'table' if isinstance(held[0], dict) else 'list'}"
+                        f", not a value; a factor sets values in it ({shown})"
+                    )
+                    continue
                 if _apply(data, path, f, value, f"factors.{i}.values") == 0:
                     paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
                     problems.append(
                         f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"
-                        + did_you_mean(f.target, paths)
+                        + (_past_the_end(data, path) or did_you_mean(f.target, paths))
                     )
                 continue
             known = [p for p in exp.policies if p.name not in unknown]
