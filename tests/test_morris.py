@@ -277,6 +277,8 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         Factor(name="floor", target="scenario.service.speed_to_lead.new_logo.floor", low=0.2, high=0.8),
         # rounded: a step of 2/3 of the range (2.67 customers) runs as 3 (0.75 of it), the effect divided by that
         Factor(name="customers", target="scenario.population.customers", low=500, high=504, integer=True),
+        # No account plan in either policy: it moves no run, and the table says so rather than "below" a floor of 0.
+        Factor(name="plans", target="scenario.relationship.coordination_hours", low=1.0, high=4.0),
     )
     exp = Experiment(
         name="tiny-morris",
@@ -302,12 +304,12 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "morris.csv")
     assert list(table.columns) == list(morris.COLUMNS)
     comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}
-    assert len(table) == 4 * 2 * 3  # factors x metrics x comparisons, one row each
+    assert len(table) == 5 * 2 * 3  # factors x metrics x comparisons, one row each
     assert set(table.comparison) == comparisons
     assert not table.duplicated(["factor", "metric", "comparison"]).any()
     assert (table.effects == 2).all()
     for _, g in table.groupby(["metric", "comparison"]):
-        assert sorted(g["rank"]) == [1, 2, 3, 4]
+        assert sorted(g["rank"]) == [1, 2, 3, 4, 5]
 
     # Recompute the paired profit effects independently, from results.csv and the stored factor values.
     csv = pd.read_csv(tmp_path / "results.csv")
@@ -350,7 +352,10 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     assert "| noise floor | above it | replications' mean effects |" in report
     row = paired.set_index("factor").iloc[0]
     assert row.replication_min <= row.mu <= row.replication_max  # mu is the mean of the replications' means
-    assert "- **Design:** morris, 2 trajectories of 5 points, 4 levels" in report
+    assert "- **Design:** morris, 2 trajectories of 6 points, 4 levels" in report
+    assert (table[table.factor == "plans"].mu_star == 0).all()
+    plans = [line for line in report.splitlines() if line.startswith("| ") and " | plans | " in line]
+    assert len(plans) == 6 and all(" | no effect in any run | " in line for line in plans)
     assert "Campolongo, Cariboni & Saltelli 2007" in report
 
 

@@ -250,7 +250,15 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                         _effect(metric, float(row.sigma)),
                         str(row.effects),
                         floor,
-                        "-" if not finite(row.noise_floor) else "yes" if row.mu_star > row.noise_floor else "no",
+                        # A factor that moved no run at all is said so, not "below" a floor of 0 (a researcher's
+                        # speed-to-lead floor, which no segment_tiers run reads).
+                        "no effect in any run"
+                        if row.mu_star == 0 and row.sigma == 0
+                        else "-"
+                        if not finite(row.noise_floor)
+                        else "yes"
+                        if row.mu_star > row.noise_floor
+                        else "no",
                         _spread(metric, row),
                     ]
                 )
