@@ -526,6 +526,10 @@ def test_answer_names_the_best_policy_with_its_difference_and_interval(tmp_path:
     )
 
 
+#: Stalled misses by policy and replication: unstructured misses 40, 42, 37 and 39 more than hunter_farmer.
+STALLED = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+
+
 def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_path: Path) -> None:
     from scipy import stats as scipy_stats
 
@@ -533,7 +537,7 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
 
     # unstructured misses 40, 42, 37 and 39 more deals as stalled than hunter_farmer, replication by replication,
     # and as many more in all.
-    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+    counts = STALLED
 
     def misses(_: int, policy: str, rep: int) -> dict[str, float]:
         return {"missed_stalled": counts[policy][rep], "opps_missed": counts[policy][rep] + 10}
@@ -578,7 +582,7 @@ def test_the_renewals_among_a_causes_extra_misses_are_said_beside_it(tmp_path: P
     # As above, and most of the extra misses are renewals, whose contracts still renew on their own by chance (a
     # VP's cause, 859 more stalled, was ~96% renewals): unstructured misses 40, 42, 37 and 39 more in all, of which
     # 28, 29, 28 and 29 more renewals.
-    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+    counts = STALLED
     renewals = {"unstructured": [30, 31, 30, 31], "hunter_farmer": [2, 2, 2, 2], "segment_tiers": [20] * 4}
 
     def misses(_: int, policy: str, rep: int) -> dict[str, float]:
@@ -607,7 +611,7 @@ def test_the_miss_cause_picked_among_several_is_judged_at_the_bonferroni_level_o
     # As above, with a second cause, no owner, whose differences have some spread: the cause is picked among the
     # two, so its interval is adjusted over them (a researcher's audit: unadjusted, a cause looked clear by chance
     # far more often than the interval's 5%).
-    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+    counts = STALLED
     no_owner = {"unstructured": [5, 7, 6, 9], "hunter_farmer": [6, 5, 8, 6], "segment_tiers": [5] * 4}
 
     def misses(_: int, policy: str, rep: int) -> dict[str, float]:
@@ -662,7 +666,7 @@ def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_pat
     # An analyst's answer explained a 2.7M lead by 3 missed deals. Here unstructured misses 40, 42, 37, 39 more
     # stalled deals than hunter_farmer, whose lead is 3.0M: at 10,000 won deals a replication its mean revenue,
     # 14.5M, is 1.45k a won deal, so the 39.5 more misses are worth at most 57.3k, under a tenth of the lead.
-    counts = {"unstructured": [100, 104, 98, 102], "hunter_farmer": [60, 62, 61, 63], "segment_tiers": [90] * 4}
+    counts = STALLED
 
     def misses(won: float):
         return lambda _, policy, rep: {
