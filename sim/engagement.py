@@ -51,14 +51,16 @@ def _clashes(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) ->
 def planned_accounts(team: np.ndarray, plans: np.ndarray) -> np.ndarray:
     """Which accounts' teams keep their account plan: ``team`` (accounts x seats, -1 for none; the accounts in
     the order they are served) holds each account's distinct seats, ``plans`` how many plans each seat has the
-    hours for. Each account in turn is planned if every seat of its team still has a plan to spare, and takes
-    one of each. Compiled by numba (``sim.compiled``); ``plans`` is used up in place."""
+    hours for. Each account in turn is planned if it has a seat and every seat of its team still has a plan to
+    spare, and takes one of each. Compiled by numba (``sim.compiled``); ``plans`` is used up in place."""
     kept = np.zeros(team.shape[0], dtype=np.bool_)
     for i in range(team.shape[0]):
-        room = True
+        room, seated = True, False  # a team none of whose seats is held plans nothing
         for j in range(team.shape[1]):
+            seated |= team[i, j] >= 0
             if team[i, j] >= 0 and plans[team[i, j]] < 1:
                 room = False
+        room &= seated
         if room:
             kept[i] = True
             for j in range(team.shape[1]):

@@ -235,12 +235,13 @@ class Team:
         self._gathered = None
 
     def plan_budget(self, week: int) -> np.ndarray:
-        """Per seat, the hours its account plans may take in the quarter starting in ``week``: each week
-        ``HANDOFF_SHARE_OF_WEEK`` of its hours as they are in ``week``, less the warm hand-offs it owes, which
-        go first (at least 0; a vacant seat has none)."""
+        """Per seat, the hours its account plans may take in the quarter starting in ``week`` and all be made:
+        plans are spread evenly over the weeks and a week's unmade plan hours are not carried, so the first week
+        binds, where the warm hand-offs it owes go first: 13 x (``HANDOFF_SHARE_OF_WEEK`` of its hours as they
+        are in ``week``, less those hand-offs, at least 0; a vacant seat has none)."""
         w = self.week(week)
-        hours = w.capacity + w.handoff + w.coordination
-        return np.maximum(HANDOFF_SHARE_OF_WEEK * hours * WEEKS_PER_QUARTER - self._state().handoff_owed, 0.0)
+        half = HANDOFF_SHARE_OF_WEEK * (w.capacity + w.handoff + w.coordination)
+        return WEEKS_PER_QUARTER * np.maximum(half - self._state().handoff_owed, 0.0)
 
     def made_handoffs(self, hours: np.ndarray) -> None:
         """The week's hand-off ``hours`` (per seat, from :meth:`week`) are made."""

@@ -271,6 +271,28 @@ def test_overlay_coordination_keeps_only_the_plans_its_seats_have_hours_for():
     assert 0 < few["conflicting_engagements"] < none["conflicting_engagements"]
 
 
+def test_overlay_a_seat_owing_hand_offs_keeps_the_plans_its_first_week_leaves_room_for():
+    # Plans are spread evenly and a week's unmade plan hours are not carried: the first week, where owed hand-offs
+    # go first, binds (a budget of the quarter's half-weeks less the hand-offs left plans unmade in weeks 1-2).
+    from sim.engagement import planned_accounts
+
+    model = CoverageModel(overlay_world(quarters=1), make_policy("overlay", {"coordinated": True}), 3)
+    team = model.team
+    week = team.week(0)
+    half = 0.5 * (week.capacity + week.handoff + week.coordination)
+    team.owe_handoffs(np.array([0, 0, 1]), 6.0)  # seat 0 owes 12 h, seat 1 6 h
+    owed = np.bincount([0, 0, 1], minlength=half.size) * 6.0
+    budget = team.plan_budget(0)
+    np.testing.assert_allclose(budget, 13 * np.maximum(half - owed, 0.0))
+    plans = np.floor(budget / 2.0 + 1e-9).astype(np.int64)
+    team.plan_coordination(np.repeat(np.arange(half.size), plans), 2.0)
+    np.testing.assert_allclose(team.week(0).coordination, plans * 2.0 / 13)  # made in full, hand-offs and all
+    model.release()
+    # A team whose every seat is vacant plans nothing: its account is not coordinated for free.
+    kept = planned_accounts(np.array([[-1, -1], [0, -1], [0, 1]]), np.array([1.0, 0.0]))
+    assert kept.tolist() == [False, True, False]
+
+
 def test_overlay_a_seat_in_two_places_of_one_team_plans_the_account_once():
     world = overlay_world(quarters=1)
     model = CoverageModel(world, _OwnerIsAlsoSpecialist(), 3)
