@@ -228,7 +228,7 @@ def targets(
         lines.append(
             f"| the Mesa model's results against covsim's (Welch t over {len(compare_mesa.METRICS)} metrics, Holm; "
             f"{compare_mesa.STAT_CUSTOMERS:,} customers, {len(compare_mesa.STAT_SEEDS)} seeds) | no Holm p < 0.05 | "
-            f"smallest {p:.2f} ({metric}) | {'met' if p >= 0.05 else 'MISSED'} |"
+            f"smallest {p:.3f} ({metric}) | {'met' if p >= 0.05 else 'MISSED'} |"
         )
     lines += [at_most(*check) for check in start_up]
     return "\n".join(lines)

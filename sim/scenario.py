@@ -211,7 +211,7 @@ class Population(Strict):
             if not items:
                 problems.append(f"{key}: at least one is needed")
             elif (
-                all(type(s) in (int, float) and math.isfinite(s) for s in shares)
+                all(type(s) in (int, float) and 0 < s <= 1 for s in shares)  # one out of its range: its field's
                 and abs((total := math.fsum(shares)) - 1.0) > 1e-6
             ):
                 problems.append(f"{key}: shares sum to {total:.6g}, not 1")

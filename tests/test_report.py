@@ -594,8 +594,8 @@ def test_the_renewals_among_a_causes_extra_misses_are_said_beside_it(tmp_path: P
 
     text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses)
     assert opening(text).endswith(
-        f"(paired 95% interval; every cause is in results.csv); of the {fmt('opps_missed', 39.5)} more it misses by "
-        f"every cause, {fmt('opps_missed_renewal', 28.5)} are renewals, {RENEWALS_LEAVE}."
+        f"(paired 95% interval; every cause is in results.csv); it misses {fmt('opps_missed_renewal', 28.5)} more "
+        f"renewals ({fmt('opps_missed', 39.5)} more opportunities by every cause), {RENEWALS_LEAVE}."
     )
     # When the leader misses as many renewals or more, nothing is said of them.
     renewals["hunter_farmer"] = [31, 31, 31, 31]

@@ -108,6 +108,12 @@ def test_a_population_s_problems_across_tables_come_with_its_fields_problems():
         f"s.toml: population.segments: duplicate names {name}",
         "s.toml: population.industries: at least one industry is needed",
     ]
+    # A share out of its range is its field's problem alone, not a sum's too.
+    d = small_data()
+    d["population"]["segments"][0]["share"] = 1.5
+    assert problems(d) == [
+        's.toml: population.segments.0.share: Input should be less than or equal to 1 (in the block named "enterprise")'
+    ]
     # A scenario built in Python is checked the same way.
     from sim.scenario import Population, Region
 

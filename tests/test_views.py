@@ -290,3 +290,16 @@ def test_the_routing_helpers_take_a_mask_or_row_indices_and_refuse_anything_else
             r"pending's \d+ rows, or indices of them \(0\.\.\d+\); " + said,
         ):
             run(small, make_policy("pooled"), seed=2)
+
+
+def test_pending_rows_reads_a_mask_indices_or_none_and_refuses_the_rest():
+    from sim.errors import PolicyError
+    from sim.policies.views import Pending
+
+    zero = np.zeros(4, dtype=np.int64)
+    pending = Pending(zero, zero, zero, zero, zero, zero, np.zeros(4), np.zeros(4), np.zeros(4))
+    assert pending.rows(np.array([True, False, True, False]), "h").tolist() == [True, False, True, False]
+    assert pending.rows(np.array([3, 0]), "h").tolist() == [True, False, False, True]
+    assert pending.rows([], "h").tolist() == [False] * 4  # an empty list is float64 to numpy: still none
+    with pytest.raises(PolicyError, match=r"^h: which must be a boolean mask of view\.pending's 4 rows"):
+        pending.rows(np.array([4]), "h")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
+from sim.format import joined
 from sim.policies.hints import did_you_mean, mistake_hint
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
@@ -62,7 +63,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             if dot and module_name and attr[:1].isupper()
             # a module of the user's named alone: its class is wanted too
             else f" ({name} is a module: name its policy class, {name}:ClassName)"
-            if Path(*name.split(".")).with_suffix(".py").is_file()
+            if all(name.split(".")) and Path(*name.split(".")).with_suffix(".py").is_file()
             else did_you_mean(name, list(BUILT_IN))
         )
         raise InputError([f"{where}: unknown policy {name!r}{hint} (built-in: {known}; or package.module:ClassName)"])
@@ -325,7 +326,7 @@ def _resolved(
                 refused.setdefault(p, []).append(name)
     # A --param goes to every policy that has it: with several, the line says which refused it.
     problems = [
-        f"{p} ({'policies' if len(who) > 1 else 'policy'} {' and '.join(who)})"
+        f"{p} ({'policies' if len(who) > 1 else 'policy'} {joined(who)})"
         if p.startswith("--param ") and len(names) > 1
         else p
         for p, who in refused.items()

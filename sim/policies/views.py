@@ -309,6 +309,8 @@ class Pending:
         w, n = np.asarray(which), self.size
         if w.dtype == bool and w.shape == (n,):
             return w
+        if w.size == 0:  # none, however given ([] is float64 to numpy)
+            return np.zeros(n, dtype=bool)
         if w.ndim == 1 and w.dtype.kind in "iu" and bool(((w >= 0) & (w < n)).all()):
             mask = np.zeros(n, dtype=bool)
             mask[w] = True

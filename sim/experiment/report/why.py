@@ -20,9 +20,9 @@ it leads (paired means; the answer's own figure is the whole population's):
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
   more in all there (``opps_missed``): a cause it misses more by could
-  otherwise be offset by another. With it, how many of the extra misses by
-  every cause are renewals (``opps_missed_renewal``), when it misses more of those
-  too: a missed renewal's contract still renews on its own by chance. Of a lead in
+  otherwise be offset by another. Last, how many more renewals it misses
+  (``opps_missed_renewal``) beside its extra misses by every cause, when at
+  least one: a missed renewal's contract still renews on its own by chance. Of a lead in
   revenue captured, those misses are said to be too few to explain it when,
   each worth the leader's mean revenue per won deal there (more than a missed opportunity
   is worth on average: not every one would be won), they come to less than
@@ -179,17 +179,19 @@ def _cause(
         f"{quote(winner)} {difference_interval(cause, -float(top.high), -float(top.low), signed=False)} "
         f"({adjusted}; every cause is in results.csv)"
     )
-    extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -_mean(d, RENEWALS_MISSED)
-    if finite(renewals) and renewals >= 1:
-        said += (
-            f"; of the {amount('opps_missed', extra)} more it misses by every cause, "
-            f"{amount(RENEWALS_MISSED, min(renewals, extra))} are renewals, {RENEWALS_LEAVE}"
-        )
     at_most = -float(top.mean_diff) * worth
     if finite(at_most, lead) and lead > 0 and at_most < SMALL_PART * lead:
         said += (
             f", too few to explain the lead: at {quote(winner)}'s mean value per won deal"
             f"{' there' if in_segment else ''}, {money(worth)}, "
             f"they are worth at most {money(at_most)}"
+        )
+    # Last, so that "they" above stays the cause's misses; the renewals as counted, which may exceed the extra
+    # misses in all (the policy behind missing fewer new logos).
+    extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -_mean(d, RENEWALS_MISSED)
+    if finite(renewals) and renewals >= 1:
+        said += (
+            f"; it misses {amount(RENEWALS_MISSED, renewals)} more renewals ({amount('opps_missed', extra)} more "
+            f"opportunities by every cause), {RENEWALS_LEAVE}"
         )
     return said
