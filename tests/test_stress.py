@@ -426,7 +426,7 @@ def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path
         assert heading in text
     assert "- **Factors:** none\n" in text  # not "(one design point)" above a count of 3: one a stress
     # The intervals the answer reads ("the gap is clear under ..." or "under no stress ..."), one row a stress.
-    versus = text.split("## The safer rollout, ", 1)[1].split("\n## ", 1)[0]
+    versus = text.split("## The minimax-regret policy, ", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in versus.splitlines() if line.startswith("| `")]
     assert [row.split(" | ")[0] for row in rows] == ["| `attrition_30`", "| `demand_up_30`", "| `none`"]
     assert all(row.count("[") == 2 and " | 3 | " in row for row in rows)

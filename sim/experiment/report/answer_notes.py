@@ -53,12 +53,13 @@ def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float,
     the mean lead is smallest need not be the least clear (a researcher's Morris answer cited a clear lead
     there, where 11 of its 16 points had none)."""
     clear = tested = 0
+    # One call: its families are per point already (every comparison at a point), as each point's table has them.
+    every = stats.paired_differences(values, baseline)
+    every = every[every.metric == metric].set_index(["point", "policy"])
     for point, other in lead_at.index:
-        family = stats.paired_differences(values[values.point == point], baseline)
-        row = family[(family.policy == other) & (family.metric == metric)]
-        if row.empty:
+        if (point, other) not in every.index:
             continue
-        low, high = float(row["low_adj"].iloc[0]), float(row["high_adj"].iloc[0])
+        low, high = (float(every.at[(point, other), k]) for k in ("low_adj", "high_adj"))
         if not (np.isfinite(low) and np.isfinite(high)):
             continue
         tested += 1

@@ -3,6 +3,8 @@ and the rollout plan (definitions in ``sim.experiment.stress``; the answer: ``st
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -133,19 +135,26 @@ def versus_section(f: Findings) -> list[str]:
     report)."""
     if f.ranking is None or f.versus.empty:
         return []
+
+    def interval(r: Any, low: float, high: float) -> str:
+        if r.constant:
+            return "no test (no spread)"
+        return difference_interval(DECISION_METRIC, low, high) if np.isfinite(low) else "no test (under 3 pairs)"
+
     rows = [
         [
             code(str(r.shock)),
             code(str(r.other)),
             str(int(r.n)),
-            difference(DECISION_METRIC, float(r.diff)),
-            "no spread, no test" if r.constant else difference_interval(DECISION_METRIC, r.low, r.high),
-            "no spread, no test" if r.constant else difference_interval(DECISION_METRIC, r.low_adj, r.high_adj),
+            difference(DECISION_METRIC, float(r.diff)) if int(r.n) else "-",
+            interval(r, r.low, r.high),
+            interval(r, r.low_adj, r.high_adj),
         ]
         for r in f.versus.itertuples()
     ]
+    # Named by how it was picked, not "the safer rollout", which the answer says only of a clear gap.
     return [
-        f"## The safer rollout, {code(f.ranking.robust)}, against the others under each stress",
+        f"## The minimax-regret policy, {code(f.ranking.robust)}, against the others under each stress",
         "",
         f"Per stress (the unshocked run included), the paired difference of profit, {code(f.ranking.robust)} minus "
         "the policy compared, over the replications both have (same seeds), with its 95% t interval and the "
