@@ -356,7 +356,7 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
         f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)",
         f"error: {experiment}: metrics.1: 'won_value_line:security' names no product line of the scenario (it has one)",
         f"error: {experiment}: factors.0.target: 'scenario.reps.9.count' matches no value of the resolved scenario "
-        "(reps has 3 entries, 0..2; reps.* sets every one)",
+        "(scenario.reps has 3 entries, 0..2; scenario.reps.* sets every one)",
         f"error: {experiment}: policies.0 (segment_tiers) at design point 0: params.lead_routing: Input "
         "should be 'queue' or 'assigned', not 'assign'",
     ]

@@ -831,8 +831,8 @@ def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
     for typed, said in (
         (
             "scenario.population.segments.5.new_logo.win_probability",
-            "matches no value of the resolved scenario (population.segments has 3 entries, 0..2; "
-            "population.segments.* sets every one)",
+            "matches no value of the resolved scenario (scenario.population.segments has 3 entries, 0..2; "
+            "scenario.population.segments.* sets every one)",
         ),
         (
             "scenario.relationship",

@@ -411,7 +411,9 @@ def test_a_policy_error_of_the_policy_s_own_is_named_with_the_policy():
         def route(self, view, rng):
             raise PolicyError("policy weights must sum to 1")  # its own words, not a name
 
-    with pytest.raises(PolicyError, match=r"^policy strict: route\(\): policy weights must sum to 1$"):
+    line = Strict.route.__code__.co_firstlineno + 1
+    at = rf" \(at tests/test_policy_contract\.py line {line}, in route\)"
+    with pytest.raises(PolicyError, match=rf"^policy strict: route\(\): policy weights must sum to 1{at}$"):
         ask(Strict(), "route", None, np.random.default_rng(0))
 
 

@@ -118,8 +118,8 @@ def test_an_opportunities_view_kept_past_its_week_raises_when_first_read_later()
     # Both weeks counted from 1 within their quarter, as the engine names the week the fault came in.
     assert str(e.value) == (
         "policy keeping: route(): opportunities.customer read from a view made for week 1 of quarter 1 and kept "
-        "past it: its rows are no longer the book's (keep the arrays read, not the view) (quarter 1, week 2 of 13; "
-        "view.week 1)"
+        "past it: its rows are no longer the book's (keep the arrays read, not the view) (at tests/test_views.py "
+        f"line {Keeping.route.__code__.co_firstlineno + 6}, in route) (quarter 1, week 2 of 13; view.week 1)"
     )
     model.release()
 

@@ -186,13 +186,15 @@ def _same_indices(candidate: str, typed: str) -> bool:
 
 
 def _past_the_end(data: Any, path: str) -> str:
-    """`` (population.segments has 3 entries, 0..2; * sets every one)`` where ``path`` indexes an array past its
+    """`` (scenario.population.segments has 3 entries, 0..2; scenario.population.segments.* sets every one)`` where
+    ``path`` indexes an array past its
     end, else "": a researcher's segments.5 was offered segments.*, which would vary every segment."""
     at: list[str] = []
     for part in path.split("."):
         if isinstance(data, list) and part.isdigit() and int(part) >= len(data):
             where, n = ".".join(at), len(data)
-            return f" ({where} has {f'{n} entries, 0..{n - 1}' if n else 'no entries'}; {where}.* sets every one)"
+            size = f"{n} entries, 0..{n - 1}" if n else "no entries"
+            return f" (scenario.{where} has {size}; scenario.{where}.* sets every one)"
         if isinstance(data, list) and part.isdigit():
             data = data[int(part)]
         elif isinstance(data, dict) and part in data:
@@ -223,7 +225,7 @@ def apply_point(
         try:
             if section == "scenario":
                 held = [container[key] for container, key in locate(data, path)]
-                if held and not isinstance(value, dict | list) and all(isinstance(h, dict | list) for h in held):
+                if held and all(isinstance(h, dict | list) for h in held):
                     # Said of the target, once, not of each design point's value ("relationship: Input should be
                     # a table ..., not 0.8", as if the value were wrong).
                     inside = [f"scenario.{p}" for p in value_paths(data) if p.startswith(f"{path}.")]

@@ -21,11 +21,14 @@ def raised_at(e: BaseException) -> str:
     """`` (at FILE line N, in FUNCTION)``: the last line of a policy author's own code that ``e`` passed through
     (not covsim's, the standard library's or an installed package's), its file relative to the working folder
     when it is in it; "" when none did. The command line shows no traceback, so this is where to look."""
-    import sysconfig  # here, not at start-up: only a policy's fault needs them
+    import site  # here, not at start-up: only a policy's fault needs them
+    import sysconfig
     import traceback
 
-    # Where the code that is not the author's lives: covsim's package, the standard library, installed packages.
-    places = {str(Path(__file__).parents[1]), *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
+    # Where the code that is not the author's lives: covsim's package, the standard library, installed packages
+    # (the environment's, the user's, a distribution's dist-packages).
+    installed = [sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")]
+    places = {str(Path(__file__).parents[1]), *installed, *site.getsitepackages(), site.getusersitepackages()}
     not_theirs = tuple(str(Path(p).resolve()) + os.sep for p in places)
     for frame in reversed(traceback.extract_tb(e.__traceback__)):
         path = Path(frame.filename).resolve()

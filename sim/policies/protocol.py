@@ -252,7 +252,8 @@ def ask(policy: Policy, method: str, view: Any, rng: np.random.Generator) -> Any
     except PolicyError as e:
         if re.match(r"policy [^\s:]+: ", str(e)):  # named already (a rollout's side, or a check of its answer)
             raise
-        raise PolicyError(f"policy {policy_label(type(policy))}: {method}(): {e}") from e  # a view's own check, say
+        # A view's own check, or a helper's (route_to_queue refusing its rows): where the policy's code called it.
+        raise PolicyError(f"policy {policy_label(type(policy))}: {method}(): {e}{raised_at(e)}") from e
     except BaseException as e:  # an Exception, a sys.exit, or a class of the policy's own made a BaseException
         if interrupted(e):  # Ctrl-C, or one that landed in a compiled loop the policy called: a stop, not its fault
             raise KeyboardInterrupt from e

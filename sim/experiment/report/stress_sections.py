@@ -130,7 +130,7 @@ def stress_regret_section(f: Findings) -> list[str]:
 
 
 def versus_section(f: Findings) -> list[str]:
-    """The safer policy's paired profit difference from each other policy under each stress, with the intervals
+    """The minimax-regret policy's paired profit difference from each other policy under each stress, with the intervals
     the answer reads (a researcher could not check "under no stress does the interval exclude 0" from the
     report)."""
     if f.ranking is None or f.versus.empty:
