@@ -197,7 +197,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "opps_missed", n_missed
     for cause, m in zip(CAUSES, missed, strict=True):
         yield f"missed_{cause}", m
-    yield "opps_missed_renewal", _total(t.missed_renewal, sel)
+    # Every line's new logos and expansions are tallied by line; renewals (the whole contract) by none.
+    yield "opps_missed_renewal", n_missed - _total(t.missed_line, sel)
     yield "miss_rate", ratio(n_missed, n_won + n_lost + n_missed)
     yield "win_rate", ratio(n_won, n_won + n_lost)
     won_new, lost_new = _total(t.won[Kind.NEW_LOGO], sel), _total(t.lost[Kind.NEW_LOGO], sel)

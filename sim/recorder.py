@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import WHOLE_CONTRACT, Activity, TaskKind
+from sim.codes import Activity, TaskKind
 from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quantile, quarter_rows
 from sim.outcomes import Decisions
@@ -78,12 +78,10 @@ class Recorder:
         self.tally.count(self.tally.created, kind, segment)
 
     def missed(self, cause: np.ndarray | int, segment: np.ndarray, line: np.ndarray) -> None:
-        """Opportunities missed this week, for ``cause``, of ``line`` (``WHOLE_CONTRACT``: renewals, counted apart,
-        not by line)."""
+        """Opportunities missed this week, for ``cause``, of ``line`` (-1: renewals, not counted by line)."""
         t = self.tally
         t.count(t.missed, cause, segment)
         _by_line(t, t.missed_line, line, segment)
-        t.add(t.missed_renewal, segment[line == WHOLE_CONTRACT])
 
     def decided(self, d: Decisions, cycle_weeks: np.ndarray) -> None:
         """Deals decided this week, won or lost, under the conflict penalty or not; ``cycle_weeks``: from

@@ -23,7 +23,6 @@ class QuarterTally:
     won: np.ndarray = field(init=False)  # (kind, segment)
     lost: np.ndarray = field(init=False)  # (kind, segment)
     missed: np.ndarray = field(init=False)  # (cause, segment)
-    missed_renewal: np.ndarray = field(init=False)  # renewals among them, every cause
     won_value: np.ndarray = field(init=False)  # (kind, segment), value to the company
     won_value_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
     missed_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
@@ -76,7 +75,6 @@ class QuarterTally:
         ):
             setattr(self, name, np.zeros(shape))
         for name in (
-            "missed_renewal",
             "digital_won",
             "cycle_weeks",
             "sla_due",
