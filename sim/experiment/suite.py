@@ -119,12 +119,6 @@ def checked_suite(
         formed = {i: stress for i, stress in enumerate(map(_well_formed, tables)) if stress is not None}
         names = [t.get("name") if isinstance(t, dict) else None for t in tables]
         problems = [*e.problems, *suite_problems(formed, scenario, source, scenario_file, horizon, names)]
-        # A malformed stress's name given twice too (it was said only once its own fault was mended).
-        problems += [
-            f"{source}: stress.{i} ({name}): name {name!r} is used twice"
-            for i, name in enumerate(names)
-            if i not in formed and isinstance(name, str) and names.index(name) != i
-        ]
         raise InputError(sorted(problems, key=lambda p: _stress_number(p, source))) from None
     problems = suite_problems(suite.stress, scenario, source, scenario_file, horizon)
     if problems:
@@ -257,7 +251,8 @@ def suite_problems(
     segment it lacks), or a rollout's model in force that cannot be made, each shock by its number in its own
     file. ``horizon`` (``with --quarters 2``) says what set the scenario's horizon, beside the source of a shock
     after it only. ``stresses`` by their numbers in the file (some of a file's, the others malformed) has the
-    ``names`` of all of them, in order, for the repeated-name check."""
+    ``names`` of all of them, in order, for the repeated-name check, which names a malformed stress too (said
+    only once its own fault was mended, before)."""
     problems = []
     numbered = dict(stresses) if isinstance(stresses, Mapping) else dict(enumerate(stresses))
     names = [s.name for s in numbered.values()] if names is None else names
@@ -266,7 +261,7 @@ def suite_problems(
         if stress.name == UNSHOCKED:
             problems.append(f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")
         elif names.index(stress.name) != i:
-            problems.append(f"{where}: name {stress.name!r} is used twice")
+            problems.append(_twice(source, i, stress.name))
         shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
         own, file = len(scenario.shocks), scenario_file or scenario.name
         try:
@@ -287,4 +282,10 @@ def suite_problems(
                     )
                 except InputError as e:
                     problems += e.problems
-    return problems
+    malformed = [i for i, name in enumerate(names) if i not in numbered and isinstance(name, str)]
+    return problems + [_twice(source, i, str(names[i])) for i in malformed if names.index(names[i]) != i]
+
+
+def _twice(source: str, i: int, name: str) -> str:
+    """The line of stress ``i``, named ``name`` as an earlier one is."""
+    return f"{source}: stress.{i} ({name}): name {name!r} is used twice"
