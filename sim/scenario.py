@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 
 from sim.clock import WEEKS_PER_QUARTER
-from sim.codes import OPPORTUNITY_KINDS, ROLES
+from sim.codes import ROLES
 from sim.config import (
     Name,
     NonNegative,
@@ -34,9 +34,11 @@ from sim.config import (
     validate_strict,
 )
 from sim.errors import InputError
+from sim.scenario_checks import scenario_problems
 from sim.selling import Activities, Digital, Relationship, Service
-from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift, Shock
+from sim.shocks import Shock
 from sim.strict import Field, Problems, Strict, model_validator
+from sim.strict_types import INVALID
 
 Role = Literal["hunter", "farmer", "full_cycle", "sdr", "inside", "specialist", "partner"]
 
@@ -309,62 +311,19 @@ class Scenario(Strict):
     policy: PolicyConfig = PolicyConfig()
     metrics: MetricsConfig = MetricsConfig()
 
-    @model_validator(mode="after")
-    def _check(self) -> Scenario:
-        capacity = sum(g.count * g.weekly_hours * g.selling_share for g in self.reps)
-        if capacity <= 0:
-            raise ValueError("reps: at least one rep with selling hours is needed")
-        regions = {r.name for r in self.population.regions}
-        segments = {s.name for s in self.population.segments}
-        problems: list[str] = []
-        lines = {line.name for line in self.population.lines}
-        # Seats that exist at some point of the run: the reps' groups, and the specialists an overlay launches.
-        roles = {g.role for g in self.reps} | {"specialist" for s in self.shocks if isinstance(s, OverlayLaunch)}
-        for i, g in enumerate(self.reps):
-            if g.region and g.region not in regions:
-                problems.append(f"reps.{i}.region: unknown region {g.region!r}")
-            if g.line and g.line not in lines:
-                problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
-        for i, s in enumerate(self.shocks):
-            where = f"shocks.{i}"
-            if s.quarter > self.quarters:
-                problems.append(f"{where}.quarter: {s.quarter} is after the last quarter ({self.quarters})")
-            line = getattr(s, "line", "")
-            if line and line not in lines:
-                problems.append(f"{where}.line: unknown product line {line!r}")
-            for key in ("segment", "into"):
-                segment = getattr(s, key, "")
-                if segment and segment not in segments:
-                    problems.append(f"{where}.{key}: unknown segment {segment!r}")
-            region = getattr(s, "region", "")
-            if region and region not in regions:
-                problems.append(f"{where}.region: unknown region {region!r}")
-            opportunity = getattr(s, "opportunity", "")
-            if opportunity == "renewal":
-                problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")
-            elif opportunity and opportunity not in OPPORTUNITY_KINDS:
-                problems.append(f"{where}.opportunity: unknown kind {opportunity!r}")
-            role = getattr(s, "role", "")
-            if role and role not in ROLES:
-                problems.append(f"{where}.role: unknown role {role!r}")
-            elif role and role not in roles:
-                problems.append(f"{where}.role: no group of reps has role {role!r}")
-            if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
-                problems.append(f"{where}.until_quarter: before quarter")
-        rollouts = [i for i, s in enumerate(self.shocks) if isinstance(s, ModelRollout)]
-        for i in rollouts[1:]:
-            problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
-        shift = {i: s for i, s in enumerate(self.shocks) if isinstance(s, PotentialShift)}
-        # A shift persists, so a segment's shifts multiply: together they keep MAX_SHIFT.
-        for ids in sorted({tuple(i for i, s in shift.items() if s.segment in ("", g)) for g in segments}):
-            if len(ids) > 1 and (product := math.prod(shift[i].factor for i in ids)) > MAX_SHIFT:
-                problems.append(
-                    f"shocks.{ids[-1]}.factor: the potential shifts {', '.join(map(str, ids))} multiply potentials by "
-                    f"{product:,.4g} together, more than {MAX_SHIFT:g}"
-                )
-        if problems:
-            raise Problems(problems)
-        return self
+    @model_validator(mode="fields")
+    @classmethod
+    def _across(cls, fields: dict[str, Any], data: dict[str, Any]) -> list[str]:
+        names = {}
+        for key in ("regions", "segments", "lines"):
+            # The names stand where the population has a problem elsewhere: an unknown region is said beside it.
+            items = (
+                Population.field_value(data.get("population"), key)
+                if fields["population"] is INVALID
+                else (getattr(fields["population"], key))
+            )
+            names[key] = None if items is INVALID else {i.name for i in items}
+        return scenario_problems(fields, **names)
 
     @property
     def weeks(self) -> int:

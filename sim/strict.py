@@ -35,6 +35,12 @@ The rules are those of pydantic's strict JSON mode, which covsim used:
   once its fields are checked, valid or not, and return the messages of the
   problems across fields they find there: a table's problems come in one
   report, not in stages (a share sum after a field's typo is mended).
+  ``mode="fields"`` ones are given the fields' checked values at the same
+  point (``INVALID`` where a field has a problem of its own, the default
+  where one is left out), and the raw table, and return their messages
+  likewise: checks across nested tables (a name one table gives that another
+  must hold) that need the values as checked. ``field_value`` reads one field
+  of a nested table that has problems elsewhere.
 
 Instances are frozen (setting a field raises), compare and hash by their
 field values, and print as ``Name(field=value, ...)``. A class's fields are
@@ -91,14 +97,15 @@ class ValidationError(ValueError):
         return [{"loc": loc, "msg": msg} for loc, msg in self.problems]
 
 
-def model_validator(*, mode: Literal["before", "after", "table"]) -> Callable[[Any], Any]:
+def model_validator(*, mode: Literal["before", "after", "table", "fields"]) -> Callable[[Any], Any]:
     """Mark a method as a model check: ``before`` (a classmethod given the raw data, returning it) or
     ``after`` (given the validated object, returning it), either raising ValueError for a problem; or
     ``table`` (a classmethod given the raw data once its fields are checked, valid or not, returning the
-    messages of the problems across fields it finds there)."""
+    messages of the problems across fields it finds there), or ``fields`` (the same, given each field's checked
+    value, INVALID where the field has a problem of its own, and the raw data)."""
 
-    if mode not in ("before", "after", "table"):
-        raise ValueError(f"a model check runs 'before', 'after' or 'table', not {mode!r}")
+    if mode not in ("before", "after", "table", "fields"):
+        raise ValueError(f"a model check runs 'before', 'after', 'table' or 'fields', not {mode!r}")
 
     def mark(fn: Any) -> Any:
         if mode != "after" and not isinstance(fn, classmethod):
@@ -141,6 +148,7 @@ class _Schema:
         self.before = _checks_of(cls, "before")
         self.after = _checks_of(cls, "after")
         self.table = _checks_of(cls, "table")
+        self.across = _checks_of(cls, "fields")
 
 
 def _checks_of(cls: type, mode: str) -> list[Callable[..., Any]]:
@@ -207,6 +215,19 @@ class Strict:
         if problems:
             raise ValidationError(cls.__name__, problems)
         return out
+
+    @classmethod
+    def field_value(cls, data: Any, name: str) -> Any:
+        """Field ``name`` of the table ``data`` as its own rule checks it (its default where left out), whatever
+        the table's other fields hold; INVALID where it has a problem of its own, or where ``data`` is no table
+        or the class changes its tables before their fields are checked (a ``before`` check)."""
+        schema = cls._schema()
+        if not isinstance(data, dict) or schema.before:
+            return INVALID
+        if name not in data:
+            spec = schema.fields[name]
+            return INVALID if spec.required else spec.default
+        return schema.checks[name](data[name], (name,), [])
 
     @classmethod
     def default_problems(cls) -> list[Problem]:
@@ -316,6 +337,9 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
     for key, close in meant.items():
         problems.append(((*loc, key), "unknown key" + (f" (did you mean {close!r}?)" if close else "")))
     problems += [(loc, message) for check in schema.table for message in check(data)]
+    if schema.across:
+        checked = {name: values.get(name, INVALID) for name in schema.fields}
+        problems += [(loc, message) for check in schema.across for message in check(checked, data)]
     if len(problems) > found:
         return INVALID
     out = object.__new__(cls)

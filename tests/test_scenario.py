@@ -125,6 +125,29 @@ def test_a_population_s_problems_across_tables_come_with_its_fields_problems():
         )
 
 
+def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_problems():
+    # An unknown region waited until the population's typo was mended: two rounds for one file.
+    d = small_data()
+    d["population"]["customers"] = "many"
+    d["population"]["segments"][0]["share"] = 0.5
+    d["reps"][0]["region"] = "atlantis"
+    d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
+    d["quarters"] = 4
+    assert problems(d) == [
+        "s.toml: population.customers: Input should be a valid integer, not 'many'",
+        "s.toml: population.segments: shares sum to 1.48, not 1",
+        "s.toml: reps.0.region: unknown region 'atlantis'",
+        "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
+        "s.toml: shocks.0.segment: unknown segment 'giants'",
+    ]
+    # Names a table with a problem of its own holds are not known: nothing is said of them.
+    d["population"]["regions"] = [{"name": "a", "share": "1"}]
+    d["population"]["segments"][1]["name"] = 7
+    d["quarters"] = "four"
+    lines = problems(d)
+    assert not any("reps.0.region" in line or "shocks.0" in line for line in lines), lines
+
+
 def test_unknown_shock_kind_and_response_kind():
     d = small_data()
     d["shocks"] = [{"kind": "meteor", "quarter": 1}]

@@ -17,6 +17,7 @@ from sim.errors import InputError
 from sim.experiment.spec import Design
 from sim.scenario import Scenario, load_scenario, parse_scenario
 from sim.strict import Field, Strict, ValidationError, model_validator
+from sim.strict_types import INVALID
 
 
 class Curve(Strict):
@@ -159,6 +160,54 @@ def test_a_value_with_a_semicolon_is_one_problem_and_several_problems_are_raised
     ]
 
 
+class Atlas(Strict):
+    places: tuple[Thing, ...]
+    visits: tuple[str, ...] = ()
+
+    @model_validator(mode="fields")
+    @classmethod
+    def _visited(cls, fields: dict[str, Any], data: dict[str, Any]) -> list[str]:
+        seen.append(fields)
+        places, visits = fields["places"], fields["visits"]
+        if places is INVALID or visits is INVALID:
+            return []
+        return [f"visits: unknown place {v!r}" for v in visits if v not in {p.name for p in places}]
+
+
+seen: list[dict[str, Any]] = []
+
+
+def test_a_fields_check_sees_each_field_as_checked_and_reports_with_the_fields_problems():
+    ok = {"places": [{"name": "rome"}], "visits": ["rome"]}
+    assert Atlas.model_validate(ok).visits == ("rome",)
+    with pytest.raises(ValidationError) as e:
+        Atlas.model_validate({"places": [{"name": "rome", "count": -1}, {"name": "oslo"}], "visits": ["paris"]})
+    assert e.value.problems == [(("places", 0, "count"), "Input should be greater than or equal to 0")]
+    with pytest.raises(ValidationError) as e:
+        Atlas.model_validate({"places": [{"name": "oslo"}], "visits": ["paris"], "colour": 1})
+    assert e.value.problems == [(("colour",), "unknown key"), ((), "visits: unknown place 'paris'")]
+    with pytest.raises(ValidationError) as e:
+        Atlas.model_validate({"places": [{"name": "Rome"}], "visits": ["rome", 3]})
+    # Both fields have problems of their own: each is INVALID to the check, which finds nothing more.
+    assert [loc for loc, _ in e.value.problems] == [("places", 0, "name"), ("visits", 1)]
+    assert seen[-1] == {"places": INVALID, "visits": INVALID}
+    with pytest.raises(ValidationError) as e:
+        Atlas.model_validate({"visits": ["rome"]})
+    assert seen[-1] == {"places": INVALID, "visits": ("rome",)}  # a required field left out is INVALID
+    assert e.value.problems == [(("places",), "Field required")]
+
+
+def test_field_value_reads_one_field_of_a_table_whatever_its_other_fields_hold():
+    table = {"places": [{"name": "oslo", "pair": [3, 4]}], "visits": [5], "colour": 1}
+    assert Atlas.field_value(table, "places") == (Thing(name="oslo", pair=(3.0, 4.0)),)
+    assert Atlas.field_value(table, "visits") is INVALID  # a problem of its own
+    assert Atlas.field_value({"places": []}, "visits") == ()  # left out: its default
+    assert Atlas.field_value({}, "places") is INVALID  # required, left out
+    assert Atlas.field_value([1], "places") is INVALID  # no table
+    # A class that changes its tables before their fields are checked: their raw fields are not its.
+    assert Thing.field_value({"name": "ab"}, "name") is INVALID
+
+
 def test_instances_are_frozen_comparable_hashable_and_picklable():
     t = Thing(name="ab", items=(1, 2))
     with pytest.raises(AttributeError, match="frozen"):
@@ -283,7 +332,7 @@ def test_subclasses_unions_and_after_checks_as_pydantic_has_them():
 
 
 def test_models_that_cannot_work_are_refused_when_declared_or_first_used():
-    with pytest.raises(ValueError, match="'before', 'after' or 'table'"):
+    with pytest.raises(ValueError, match="'before', 'after', 'table' or 'fields'"):
         model_validator(mode="wrap")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="a 'before' check is a classmethod"):
 

@@ -1,0 +1,92 @@
+"""The checks across a scenario's tables: the names a rep group or a shock gives that the population or the
+team must hold, shocks after the run's end, and what the shocks together may not do.
+
+They are given each table as checked (``INVALID`` where it has a problem of its own), so that a scenario's
+problems come in one report: an unknown region in ``reps`` is said beside a population field's typo, not
+after it is mended. A check that needs a table with a problem of its own is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.codes import OPPORTUNITY_KINDS, ROLES
+from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift
+from sim.strict_types import INVALID
+
+
+def scenario_problems(
+    fields: dict[str, Any], regions: set[str] | None, segments: set[str] | None, lines: set[str] | None
+) -> list[str]:
+    """The problems across a scenario's ``reps``, ``shocks`` and ``quarters`` (checked values) and its population's
+    ``regions``, ``segments`` and ``lines`` names (None: not known, that table has a problem of its own)."""
+    reps, shocks, quarters = (fields[k] for k in ("reps", "shocks", "quarters"))
+    problems: list[str] = []
+    if reps is not INVALID and sum(g.count * g.weekly_hours * g.selling_share for g in reps) <= 0:
+        problems.append("reps: at least one rep with selling hours is needed")
+    if reps is not INVALID:
+        for i, g in enumerate(reps):
+            if g.region and regions is not None and g.region not in regions:
+                problems.append(f"reps.{i}.region: unknown region {g.region!r}")
+            if g.line and lines is not None and g.line not in lines:
+                problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
+    if shocks is not INVALID:
+        problems += _shock_problems(shocks, reps, quarters, regions, segments, lines)
+    return problems
+
+
+def _shock_problems(
+    shocks: tuple[Any, ...],
+    reps: Any,
+    quarters: Any,
+    regions: set[str] | None,
+    segments: set[str] | None,
+    lines: set[str] | None,
+) -> list[str]:
+    problems: list[str] = []
+    # Seats that exist at some point of the run: the reps' groups, and the specialists an overlay launches.
+    roles = (
+        None
+        if reps is INVALID
+        else {g.role for g in reps} | {"specialist" for s in shocks if isinstance(s, OverlayLaunch)}
+    )
+    for i, s in enumerate(shocks):
+        where = f"shocks.{i}"
+        if quarters is not INVALID and s.quarter > quarters:
+            problems.append(f"{where}.quarter: {s.quarter} is after the last quarter ({quarters})")
+        line = getattr(s, "line", "")
+        if line and lines is not None and line not in lines:
+            problems.append(f"{where}.line: unknown product line {line!r}")
+        for key in ("segment", "into"):
+            segment = getattr(s, key, "")
+            if segment and segments is not None and segment not in segments:
+                problems.append(f"{where}.{key}: unknown segment {segment!r}")
+        region = getattr(s, "region", "")
+        if region and regions is not None and region not in regions:
+            problems.append(f"{where}.region: unknown region {region!r}")
+        opportunity = getattr(s, "opportunity", "")
+        if opportunity == "renewal":
+            problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")
+        elif opportunity and opportunity not in OPPORTUNITY_KINDS:
+            problems.append(f"{where}.opportunity: unknown kind {opportunity!r}")
+        role = getattr(s, "role", "")
+        if role and role not in ROLES:
+            problems.append(f"{where}.role: unknown role {role!r}")
+        elif role and roles is not None and role not in roles:
+            problems.append(f"{where}.role: no group of reps has role {role!r}")
+        if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
+            problems.append(f"{where}.until_quarter: before quarter")
+    rollouts = [i for i, s in enumerate(shocks) if isinstance(s, ModelRollout)]
+    for i in rollouts[1:]:
+        problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
+    if segments is not None:
+        shift = {i: s for i, s in enumerate(shocks) if isinstance(s, PotentialShift)}
+        # A shift persists, so a segment's shifts multiply: together they keep MAX_SHIFT.
+        for ids in sorted({tuple(i for i, s in shift.items() if s.segment in ("", g)) for g in segments}):
+            if len(ids) > 1 and (product := math.prod(shift[i].factor for i in ids)) > MAX_SHIFT:
+                problems.append(
+                    f"shocks.{ids[-1]}.factor: the potential shifts {', '.join(map(str, ids))} multiply potentials "
+                    f"by {product:,.4g} together, more than {MAX_SHIFT:g}"
+                )
+    return problems
