@@ -540,3 +540,50 @@ def test_the_noise_floor_is_the_quantile_of_its_null_distribution_to_within_a_pe
     kinks, _ = morris._null_draws(0, 9, 4, morris.NOISE_SIMULATIONS)
     expected = s2 * np.quantile(np.abs(kinks).mean(axis=1), 0.95 ** (1 / 2)) / 2
     assert morris.noise_floor(own)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_more_morris_trajectories_keep_the_stored_runs_and_fewer_report_on_the_first(tmp_path: Path) -> None:
+    # Trajectories are drawn in turn from the seed: a screening sharpened with more kept none of its runs.
+    def screening(trajectories: int) -> Experiment:
+        return Experiment(
+            name="tiny-morris",
+            scenario="tiny",
+            seed=4,
+            replications=1,
+            policies=(PolicyEntry(name="unstructured"),),
+            metrics=("profit",),
+            factors=(
+                Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
+                Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
+            ),
+            design=Design(kind="morris", trajectories=trajectories),
+        )
+
+    def run(folder: Path, trajectories: int) -> tuple[int, int, pd.DataFrame]:
+        batch = open_batch(screening(trajectories), tiny(), folder)
+        try:
+            outcome = execute_batch(batch, "serial")
+            return outcome.done, outcome.skipped, batch.store.results()
+        finally:
+            batch.store.close()
+
+    two = run(tmp_path / "fresh2", 2)
+    four = run(tmp_path / "fresh4", 4)
+    assert (two[0], four[0]) == (4, 10)  # distinct runs of 6 and 12 points: a grid point met again runs once
+    assert run(tmp_path / "o", 2)[:2] == (4, 0)
+    done, skipped, results = run(tmp_path / "o", 4)
+    assert (done, skipped) == (6, 4)
+    pd.testing.assert_frame_equal(results, four[2], check_exact=True)
+    # Fewer: the first trajectories' points alone are read, and nothing runs; going back up runs nothing either.
+    done, skipped, results = run(tmp_path / "o", 2)
+    assert (done, skipped) == (0, 4)
+    assert sorted(results.point.unique()) == [0, 1, 2, 3, 4, 5]
+    pd.testing.assert_frame_equal(results, two[2], check_exact=True)
+    assert run(tmp_path / "o", 4)[:2] == (0, 10)
+    # Another design (its levels) is another experiment still.
+    with pytest.raises(InputError, match="the design"):
+        open_batch(
+            screening(4).model_copy(update={"design": Design(kind="morris", trajectories=4, levels=6)}),
+            tiny(),
+            tmp_path / "o",
+        )

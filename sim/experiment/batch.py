@@ -43,7 +43,11 @@ def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[s
     ``identity``: those inputs
     (``_identity``) when they have been read already."""
     identity = _identity(experiment, scenario) if identity is None else identity
-    reported = {"replications": experiment.replications, "metrics": list(experiment.metrics)}
+    reported = {
+        "replications": experiment.replications,
+        "metrics": list(experiment.metrics),
+        "trajectories": experiment.design.morris_trajectories if experiment.design.kind == "morris" else None,
+    }
     order = {"policies": [p.key for p in experiment.policies], "baseline": experiment.baseline_label}
     return content_hash({**identity, **reported, "order": order})
 
@@ -78,13 +82,17 @@ def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
     depend on (it stores every metric), so that another choice of them reports on the stored runs (a reworded
     stress had asked a researcher to discard 240 runs); and but the order of the policies and which is the baseline, which no run
     depends on either (every policy runs on the same seeds), so that the same policies, another first,
-    report on the stored runs (as the answer, naming a better policy, tells a reader to rerun)."""
+    report on the stored runs (as the answer, naming a better policy, tells a reader to rerun); and but a Morris
+    design's number of trajectories, since they are drawn in turn from the seed (``morris.trajectory_levels``):
+    a store opened with more keeps the trajectories it holds and runs only the new ones."""
     plan = experiment.model_dump(mode="json")
     # The horizon is the resolved scenario's (its quarters): --quarters 4 on a scenario of 4 quarters makes the
     # same runs as none, and was refused as "a different experiment" naming nothing. No run reads the description.
     del plan["replications"], plan["metrics"], plan["baseline"], plan["quarters"], plan["description"], plan["name"]
     for stress in plan["suite"]:
         del stress["description"]
+    if plan["design"]["kind"] == "morris":
+        del plan["design"]["trajectories"]
     plan["policies"] = sorted(plan["policies"], key=lambda p: json.dumps(p, sort_keys=True))
     return {
         "experiment": plan,

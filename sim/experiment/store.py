@@ -185,7 +185,9 @@ class Store:
     ) -> int:
         """Record the plan (idempotent: a resumed batch registers the same rows); returns how many replications
         the store held finished runs of before (0: none). Cells of replications past ``replications`` (an
-        earlier plan had more) are no longer read; their runs stay stored, for a plan that asks for them again."""
+        earlier plan had more) are no longer read, nor points past the plan's last (a Morris design's trajectories
+        past its count: its points are numbered trajectory by trajectory); their runs stay stored, for a plan that
+        asks for them again."""
         (done,) = self.db.execute(
             "SELECT COALESCE(MAX(c.replication) + 1, 0) FROM cells c JOIN runs r ON r.run_key = c.run_key "
             "WHERE r.status = 'done'"
@@ -193,7 +195,8 @@ class Store:
         held = max(int(done), int(self.meta("replications_held") or 0))  # the cells of a lower plan are gone
         self.set_meta("replications_held", str(held))
         with self._transaction():
-            self.db.execute("DELETE FROM cells WHERE replication >= ?", (replications,))
+            self.db.execute("DELETE FROM cells WHERE replication >= ? OR point >= ?", (replications, len(points)))
+            self.db.execute("DELETE FROM points WHERE point >= ?", (len(points),))
             self.db.executemany(
                 "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)",
                 [(p.index, p.block, p.row, json.dumps(p.values, sort_keys=True)) for p in points],
