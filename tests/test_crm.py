@@ -133,7 +133,10 @@ def test_figures_match_the_data(cli_run) -> None:
     assert sorted(g["region"] for g in data["reps"]) == ["Central", "East", "West"]
     assert "seats: 35 agents in 3 regions" in result.stdout
     # The population is of buying units: the headline says so, beside the export's own count of accounts.
-    assert "population 3,740 buying units (85 accounts x 44 each; the export has 85 accounts)" in result.stdout
+    assert (
+        "population 3,740 buying units (85 accounts x 44 each; the export has 85 accounts with a revenue)"
+        in result.stdout
+    )
     assert "# median of 17 account potentials, 17 of them each account's annual won value" in out.read_text()
     for seg, fit in zip(pop["segments"], cal.segments, strict=True):
         for kind in ("new_logo", "expansion"):
@@ -341,8 +344,9 @@ def test_customers_scales_the_population_keeping_shares() -> None:
         "# --customers 200 accounts x 3 buying units each (--units) (accounts.csv has 85; segment shares kept)\n"
         "customers = 600\n"
     ) in text
-    assert "population 600 buying units (200 accounts x 3 each; the export has 85 accounts)" in "\n".join(
-        crm.summary_lines(scaled)
+    assert (
+        "population 600 buying units (200 accounts x 3 each; the export has 85 accounts with a revenue)"
+        in "\n".join(crm.summary_lines(scaled))
     )
     # The product past a scenario's bound is said of the two options, not of the file's population.customers.
     with pytest.raises(InputError) as e:

@@ -159,8 +159,8 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_lines_and_values_ov
     assert e.value.problems == [f"{path}: row 6: engage_date: '2017-13-45' is not a date (YYYY-MM-DD)"]
     path.write_text(path.read_text().replace("2017-13-45", "2017-01-04"), encoding="utf-8")
     table = crm.read_table(path, "pipeline", formats=parse_formats(date="iso"))
-    assert table.frame["row"].tolist() == [2, 6]  # row 4 (the value over two lines) set aside
-    assert "close_value: 1 negative value (row 4): set aside" in "\n".join(table.notes)
+    assert table.frame["row"].tolist() == [2, 4, 6]  # row 4: the value over two lines
+    assert "close_value: 1 negative value (row 4): read as blank" in "\n".join(table.notes)
     # A quoted value after a space, as pandas reads it; and a value past Python's csv field limit (128 KB), which
     # pandas reads: numbered as read, where the second reading had failed "unexpectedly".
     path.write_text(
@@ -172,7 +172,7 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_lines_and_values_ov
     assert crm.read_table(path, "pipeline").frame["row"].tolist() == [2]
 
 
-def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tmp_path: Path) -> None:
+def test_negative_amounts_are_blanked_and_dates_centuries_away_set_aside_each_said(tmp_path: Path) -> None:
     rows = [
         ("2017-01-02", "2017-02-01", "100"),
         ("2017-01-03", "2017-02-02", "-250"),
@@ -181,14 +181,50 @@ def test_negative_amounts_and_dates_centuries_away_are_reported_and_set_aside(tm
         ("2017-01-06", "2017-02-05", "1e15"),
     ]
     table = crm.read_table(pipeline(tmp_path, rows), "pipeline")
-    assert values(table) == [100.0]
-    assert table.frame["row"].tolist() == [2]
-    assert table.set_aside == {"negative_amount": 1, "amount_too_large": 1, "date_out_of_range": 2}
+    # An amount that cannot be true is blanked, its row kept (a won deal without a value); a date, its row.
+    assert values(table)[0] == 100.0 and np.isnan(values(table)[1:]).all()
+    assert table.frame["row"].tolist() == [2, 3, 6]
+    assert table.set_aside == {"date_out_of_range": 2}
     notes = "\n".join(table.notes)
-    assert "close_value: 1 negative value (row 3): set aside" in notes
-    assert "close_value: 1 value above 1,000,000,000,000 (row 6): set aside" in notes
+    assert "close_value: 1 negative value (row 3): read as blank, the row kept as one without a close_value" in notes
+    assert "close_value: 1 value above 1,000,000,000,000 (row 6): read as blank" in notes
     assert "engage_date: 1 date outside 1970-01-01..2099-12-31 (row 4, e.g. 1017-01-04)" in notes
     assert "close_date: 1 date outside 1970-01-01..2099-12-31 (row 5, e.g. 3017-02-04)" in notes
+
+
+def test_an_engage_date_far_from_all_others_is_set_aside_by_row_and_a_short_span_said() -> None:
+    # 1997 typed for 2017 stretched the span rates are annualised over from 1.2 to 21 years (rates / 18, silently).
+    from sim.crm.clean_pipeline import _isolated_engage_dates
+    from sim.crm.notes import Report
+
+    days = pd.date_range("2016-10-20", "2017-12-27", periods=300)
+    dates = pd.Series([pd.Timestamp("1997-01-05"), *days, pd.NaT, pd.Timestamp("2071-03-01")])
+    pipe = pd.DataFrame({"row": range(2, len(dates) + 2), "engage_date": dates})
+    report = Report()
+    kept = _isolated_engage_dates(pipe, "p.csv", report)
+    assert len(kept) == len(pipe) - 2 and kept["engage_date"].min() == days[0]
+    assert report.set_aside == {"isolated_engage_date": 2}
+    (note,) = report.notes
+    assert note.startswith(
+        "p.csv: engage_date: 2 opportunities engaged far from all the others (rows 2, 304: "
+        "1997-01-05, 2071-03-01), which span 1.2 years from 2016-10-20 to 2017-12-27: set aside"
+    )
+    assert note.endswith("would be 74.2 years)")
+    # A quiet start as long as the rest is kept (the gap must exceed what the others span), as is a crowd.
+    quiet = pd.DataFrame(
+        {"row": [2, 3, 4, 5], "engage_date": pd.to_datetime(["2015-01-01", "2016-01-01", "2016-06-01", "2017-01-01"])}
+    )
+    report = Report()
+    assert len(_isolated_engage_dates(quiet, "p.csv", report)) == 4 and report.notes == []
+    crowd = pd.DataFrame({"row": range(2, 302), "engage_date": [pd.Timestamp("1997-01-05")] * 10 + list(days[:290])})
+    assert len(_isolated_engage_dates(crowd, "p.csv", report)) == 300  # a tenth of the rows is no typo
+    one_day = pd.DataFrame({"row": [2, 3, 4], "engage_date": [pd.Timestamp("2017-05-01")] * 3})
+    report = Report()
+    assert len(_isolated_engage_dates(one_day, "p.csv", report)) == 3
+    assert report.notes == [
+        "p.csv: engage_date: the engage dates span 1 day: every yearly rate is that stretch's "
+        "count times 365, so a season or a quarter's end weighs on it whole"
+    ]
 
 
 def test_a_row_cut_short_has_no_stage_and_is_set_aside_naming_it(tmp_path: Path) -> None:
@@ -276,6 +312,23 @@ def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_pa
     tomllib.loads(text)
     check = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_not_as_unknown(tmp_path: Path) -> None:
+    # Its row went at reading, and its own opportunities then named it "not in accounts.csv".
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account,sector,revenue\nAcme,tech,-1200\nBolt,retail,800\nCorp,retail,900\n")
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
+    export = crm.read_export(accounts, path, teams)
+    cleaned, notes = crm.clean(export)
+    said = "\n".join(notes)
+    assert "revenue: 1 negative value (row 2): read as blank, the row kept as one without a revenue" in said
+    assert "1 account without a positive revenue cannot be put in a size segment" in said and "(Acme)" in said
+    assert "not in accounts.csv" not in said
+    assert list(cleaned.accounts["account"]) == ["Bolt", "Corp"]
+    assert cleaned.pipeline["known"].tolist() == [False, False]  # Acme's deals: team-level only
 
 
 def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ def clean_pipeline(
     _accounts_without_opportunities(pipe, acc, export.accounts.name, report)
     pipe = _open_deals(pipe, where, report)
     pipe = _engage_dates(pipe, where, cutoff, report)
+    pipe = _isolated_engage_dates(pipe, where, report)
     pipe = _closed_deals(pipe, where, report)
     if cutoff is not None:
         pipe = _as_of_cutoff(pipe, where, cutoff, table.path, report)
@@ -249,6 +250,55 @@ def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: R
             )
             report.set_aside_rows("no_engage_date_with_cutoff", int(no_engage.sum()))
             pipe = pipe[~no_engage]
+    return pipe
+
+
+#: The most of an export's dated opportunities an isolated first or last stretch of engage dates may hold to be
+#: set aside as typing errors [A]: a year typed wrong is one row or a few, not a hundredth of an export.
+ISOLATED_SHARE = 0.01
+#: An export whose engage dates span fewer days is said to be short [A]: a quarter, the shortest stretch whose
+#: annualised rates are not one season's or one quarter-end's.
+SHORT_SPAN_DAYS = 91
+
+
+def _isolated_engage_dates(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
+    """Sets aside the opportunities whose engage dates lie, at either end of the export, further from all the
+    others than those others span (at most ``ISOLATED_SHARE`` of the dated ones): a year typed wrong (1997 for
+    2017) had stretched the time span every rate is annualised over from 1.2 to 21 years, and cut every rate
+    18 times, without a word. Says so by row, and says when the span left is short (``SHORT_SPAN_DAYS``)."""
+    dated = pipe["engage_date"].dropna().sort_values()
+    n, most = len(dated), max(1, int(len(dated) * ISOLATED_SHARE))
+    if n < 3:
+        return pipe
+    days = dated.to_numpy()
+    # The widest end stretch (of at most ``most`` rows) split from the rest by a gap longer than the rest spans;
+    # again once the other end's is known (a typo at each end hides the other, the rest spanning both).
+    front = back = 0
+    for _ in range(2):
+        last = days[n - 1 - back]
+        front = max((k for k in range(1, most + 1) if days[k] - days[k - 1] > last - days[k]), default=0)
+        back = max((k for k in range(1, most + 1) if days[-k] - days[-k - 1] > days[-k - 1] - days[front]), default=0)
+    far = pipe.index.isin(dated.index[:front]) | pipe.index.isin(dated.index[n - back :])
+    if far.any():
+        rest = days[front : n - back]
+        span = (rest[-1] - rest[0]) / np.timedelta64(1, "D") + 1
+        was = (days[-1] - days[0]) / np.timedelta64(1, "D") + 1
+        shown = ", ".join(f"{d:%Y-%m-%d}" for d in sorted(set(pipe.loc[far, "engage_date"]))[:3])
+        report.note(
+            f"{where}: engage_date: {counted(int(far.sum()), 'opportunity', 'opportunities')} engaged far from all "
+            f"the others ({rows_named(pipe[far])}: {shown}), which span {span / 365.25:.2g} years from "
+            f"{pd.Timestamp(rest[0]):%Y-%m-%d} to {pd.Timestamp(rest[-1]):%Y-%m-%d}: set aside as a date typed "
+            f"wrong (with them the time span every rate is annualised over would be {was / 365.25:.3g} years)"
+        )
+        report.set_aside_rows("isolated_engage_date", int(far.sum()))
+        pipe = pipe[~far]
+        days = days[front : n - back]
+    span_days = int((days[-1] - days[0]) / np.timedelta64(1, "D")) + 1
+    if span_days < SHORT_SPAN_DAYS:
+        report.note(
+            f"{where}: engage_date: the engage dates span {counted(span_days, 'day')}: every yearly rate is that "
+            f"stretch's count times {365.25 / span_days:.3g}, so a season or a quarter's end weighs on it whole"
+        )
     return pipe
 
 

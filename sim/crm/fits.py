@@ -142,7 +142,7 @@ def summary_lines(cal: Calibration) -> list[str]:
         + f"); population {cal.customers:,} "
         + (
             f"buying units ({cal.accounts:,} accounts x {cal.units} each; the export has "
-            f"{cal.accounts_in_file:,} accounts)"
+            f"{counted(cal.accounts_in_file, 'account')} with a revenue)"
             if cal.units > 1
             else "accounts"
         ),

@@ -41,8 +41,6 @@ from sim.scenario import MAX_AMOUNT
 MAX_CSV_BYTES = 1024 * 1024 * 1024
 #: Why a row read is set aside, by reason (``Table.set_aside``), in the order a row's first reason claims it.
 _ASIDE = {
-    "negative_amount": "an amount, a revenue or a price is never negative",
-    "amount_too_large": "larger than any account, deal or price: a unit or typing error",
     "date_out_of_range": "taken as typing errors",
     "no_stage": "a deal with no stage is neither won, lost nor open; a row cut short is read so",
 }
@@ -67,7 +65,7 @@ class Table:
     notes: tuple[str, ...] = ()
     """What reading decided: the formats detected, values read in a way to know about, rows set aside."""
     set_aside: dict[str, int] = field(default_factory=dict)
-    """Rows set aside while reading, by reason (``negative_amount``, ``amount_too_large``, ``date_out_of_range``)."""
+    """Rows set aside while reading, by reason (``date_out_of_range``, ``no_stage``)."""
 
     @property
     def name(self) -> str:
@@ -117,9 +115,11 @@ def read_table(
 ) -> Table:
     """Read one CSV file of the export, or raise InputError (one line per problem).
 
-    Numbers and dates are read in ``formats`` (detected where ``auto``); a row
-    with a negative amount, one above MAX_AMOUNT or a date outside
-    FIRST_DATE..LAST_DATE is set aside, with a note naming its rows.
+    Numbers and dates are read in ``formats`` (detected where ``auto``); a
+    negative amount or one above MAX_AMOUNT is blanked (the row is kept as one
+    without it: an account without a revenue, a won deal without a value), and
+    a row with a date outside FIRST_DATE..LAST_DATE is set aside, each with a
+    note naming its rows.
     """
     columns = dict(columns or {})
     where = str(path)
@@ -210,20 +210,26 @@ def read_table(
         problems += _bad_cells(frame, fld, read.bad, where, col, f"a number ({NUMBER_EXAMPLES[style]})")
         notes += number_notes(read, style, where, col)
         frame[fld] = read.values
-        for reason, mask, what in (
-            ("negative_amount", read.values < 0, ("negative value", "negative values")),
+        # The value alone goes, not its row: an account with a negative revenue set aside whole was then said to
+        # be "not in accounts.csv" by each of its opportunities, and a deal's row went from every count.
+        for mask, what, why in (
             (
-                "amount_too_large",
+                read.values < 0,
+                ("negative value", "negative values"),
+                "an amount, a revenue or a price is never negative",
+            ),
+            (
                 read.values > MAX_AMOUNT,
                 (f"value above {MAX_AMOUNT:,.0f}", f"values above {MAX_AMOUNT:,.0f}"),
+                "larger than any account, deal or price: a unit or typing error",
             ),
         ):
             if mask.any():
                 notes.append(
                     f"{where}: {col}: {counted(int(mask.sum()), what[0], what[1])} ({rows_named(frame[mask])}): "
-                    f"set aside ({_ASIDE[reason]})"
+                    f"read as blank, the row kept as one without a {col} ({why})"
                 )
-            aside[reason] |= mask
+                frame.loc[mask, fld] = np.nan
     dates = [f for f in DATES.get(kind, ()) if f not in absent]
     texts = pd.concat([frame[f] for f in dates]) if dates else pd.Series([], dtype=str)
     try:
