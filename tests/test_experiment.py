@@ -889,3 +889,47 @@ def test_a_user_policy_s_fingerprint_covers_its_package_s_helpers_and_base_class
 
     assert "elsewhere" in str(Path(sys.modules[policy_class("mypolicies.policy:Mine").__module__].__file__))
     assert user_policy_fingerprints(exp) == before
+
+
+def test_the_terminal_tables_and_the_report_figures_are_of_the_point_the_answer_cites(tmp_path):
+    # The answer cited its weakest point (demand 0.5, last) while the tables and figures under it showed the
+    # first, where the lead was another: a VP could not check the sentence against what was shown.
+    path = write(
+        tmp_path,
+        f"""
+name = "cited"
+scenario = "{SMALL}"
+seed = 3
+replications = 3
+quarters = 2
+baseline = "unstructured"
+metrics = ["revenue_captured"]
+policies = [{{ name = "unstructured" }}, {{ name = "segment_tiers" }}]
+factors = [{{ name = "demand", target = "scenario.population.segments.*.new_logo.rate_per_year", mode = "scale", values = [2.0, 1.0, 0.5] }}]
+""",
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "experiment",
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+            "--executor",
+            "serial",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    answer = r.stdout.splitlines()[0]
+    assert "where its difference is smallest, at demand = 0.5," in answer
+    said = "at design point 2 (demand=0.5; the one the answer cites; every point is in the report):"
+    assert said in r.stdout and "at design point 0" not in r.stdout
+    report = (tmp_path / "o" / "report.md").read_text()
+    captions = [line for line in report.splitlines() if line.startswith("*Figure") and "design point" in line]
+    assert len(captions) == 5 and all("at design point 2 (demand = 0.5)" in c for c in captions[:4])
+    assert "How the headline metric responds to factor `demand`" in report

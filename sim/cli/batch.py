@@ -202,7 +202,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
-    from sim.experiment.report.answer import answer
+    from sim.experiment.report.answer import answer, cited_point
     from sim.experiment.stats import (
         HOLM_ALONE,
         MIN_REPLICATIONS,
@@ -254,13 +254,16 @@ def _summary(batch: Batch) -> None:
             click.echo(f"Not shown: {not_shown(absent)}")
         if values.empty:
             return
-        point = int(values.point.min())
+        # The tables are of the point the answer cites (its figures were of the first, another point's lead).
+        cited = cited_point(values, metrics, order, exp.baseline_label, exp.one_policy_grid)
+        point = int(values.point.min()) if cited is None else cited
         first = values[values.point == point]
         where = ""
         if exp.factors:
             factors = design.set_index("point").loc[point, factor_names]
             setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in factors.items())
-            where = f" at design point {point} ({setting}; every point is in the report)"
+            which = "the one the answer cites; " if values.point.nunique() > 1 and cited is not None else ""
+            where = f" at design point {point} ({setting}; {which}every point is in the report)"
         intervals = (
             "95% t intervals (cut at each metric's limits)"
             if exp.replications >= MIN_REPLICATIONS

@@ -309,11 +309,14 @@ def _results_sections(
     if discovered:
         lines += ["", *discovered]
 
+    # The figures of one design point are of the one the answer cites: those of the first had shown a clear lead
+    # beside an answer citing a point where it was not clear.
+    at = cited if cited in shown else first
     drawers: list[tuple[str, Callable[[Path], ReportFigure | None]]] = [
-        ("policy_comparison.png", lambda path: policy_figure(ctx, described, first, path)),
-        ("missed_by_cause.png", lambda path: missed_figure(ctx, first, path)),
-        ("lorenz_attention.png", lambda path: lorenz_figure(ctx, ctx.lorenz, first, path)),
-        ("weekly_series.png", lambda path: weekly_figure(ctx, ctx.weekly, first, path)),
+        ("policy_comparison.png", lambda path: policy_figure(ctx, described, at, path)),
+        ("missed_by_cause.png", lambda path: missed_figure(ctx, at, path)),
+        ("lorenz_attention.png", lambda path: lorenz_figure(ctx, ctx.lorenz, at, path)),
+        ("weekly_series.png", lambda path: weekly_figure(ctx, ctx.weekly, at, path)),
     ]
     if ctx.factors and not per_point.empty:
         for factor in ctx.factors:

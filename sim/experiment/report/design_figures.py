@@ -91,7 +91,12 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         f"Response to factor {factor}",
-        f"How the first {len(metrics)} headline metrics respond to factor {code(factor)}: {how}, "
+        (
+            f"How the first {len(metrics)} headline metrics respond"
+            if len(ctx.metrics) > len(metrics)
+            else f"How the headline {'metric responds' if len(metrics) == 1 else 'metrics respond'}"
+        )
+        + f" to factor {code(factor)}: {how}, "
         "one colour per policy."
         + (
             f" The other {len(ctx.metrics) - len(metrics)} are in the tables (the figure draws the first "
