@@ -94,8 +94,18 @@ def test_a_hunter_share_that_rounds_to_no_hunter_or_no_farmer_is_refused():
     one = scenario.with_overrides("one closer", reps=[{"role": "full_cycle", "count": 1}])
     assert make_policy("hunter_farmer").problems(one) == []  # the default is left alone: no split on one seat
     inside = scenario.with_overrides("no field", reps=[{"role": "inside", "count": 3}])
-    assert make_policy("hunter_farmer", {"hunter_share": 0.5}).problems(inside) == []  # nothing to split
-    assert make_policy("hunter_farmer", {"hunter_share": 0.4}).problems(one)[0].startswith("hunter_share: 0.4 of the 1")
+    assert make_policy("hunter_farmer").problems(inside) == []  # nor on none
+    # A split asked of fewer than two seats: one was told a share above 0.5 and one below it, none nothing.
+    for share in (0.4, 0.6):
+        assert make_policy("hunter_farmer", {"hunter_share": share}).problems(one) == [
+            "hunter_share: a split needs at least 2 field closing seats (hunter, farmer, full_cycle), and the "
+            "scenario has 1 (leave hunter_share at its default for no split)"
+        ]
+    assert make_policy("hunter_farmer", {"hunter_share": 0.5}).problems(inside) == [
+        "hunter_share: a split needs at least 2 field closing seats (hunter, farmer, full_cycle), and the scenario "
+        "has 0: no account would be named, every deal going to the rest (leave hunter_share at its default for no "
+        "split)"
+    ]
     with pytest.raises(InputError) as e:
         make_policy("hunter_farmer", {"hunter_share": 0.01}, scenario=scenario)
     assert e.value.problems == [

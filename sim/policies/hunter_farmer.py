@@ -83,14 +83,22 @@ class HunterFarmer(Policy):
 
     def problems(self, scenario: Scenario) -> list[str]:
         """A ``hunter_share`` set strictly between 0 and 1 that rounds to no hunter, or to no farmer, on the
-        scenario's field closing seats (0.01 of 28 quietly made a team of farmers). The default is left alone: on
-        a team of one closer it makes no split, as the docs say, rather than refuse the policy; so is a team
-        with no field closer, which has nothing to split."""
+        scenario's field closing seats (0.01 of 28 quietly made a team of farmers), or that asks a team of fewer
+        than two for a split (one seat was told a share above 0.5 and one below it; none ran as an inside pool
+        without a word). The default is left alone: on a team of one closer, or none, it makes no split, as the
+        docs say, rather than refuse the policy."""
         share = self.params.hunter_share
         seats = sum(g.count for g in scenario.reps if g.role in FIELD_CLOSERS)
         hunters = round(share * seats)
-        if seats == 0 or share == self.parameters()["hunter_share"].default or not 0 < share < 1 or 0 < hunters < seats:
+        if share == self.parameters()["hunter_share"].default or not 0 < share < 1 or 0 < hunters < seats:
             return []
+        if seats < 2:
+            return [
+                f"hunter_share: a split needs at least 2 field closing seats ({', '.join(FIELD_CLOSERS)}), and the "
+                f"scenario has {seats}"
+                + (": no account would be named, every deal going to the rest" if seats == 0 else "")
+                + " (leave hunter_share at its default for no split)"
+            ]
         side, bound = (
             ("no hunter", f"a hunter needs a share above {0.5 / seats:.3g}")
             if hunters == 0
