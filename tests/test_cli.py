@@ -276,11 +276,14 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     assert r.stdout.index("Answer: ") < r.stdout.index("Means over 2 replications")
     # Two replications give no test: the answer says so (not "not distinguishable"), and the tables' headings say
     # how many one needs.
-    assert lines[0].endswith(
+    assert (
         "against the baseline unstructured; with 2 paired replications a difference cannot be tested (a test needs "
-        "at least 3)."
+        "at least 3)." in lines[0]
     )
     assert "distinguishable" not in lines[0]
+    # Profit is said beside it, untested too (it was left out where no interval could be given).
+    assert ". On profit (the gross margin on recurring revenue less the cost of sales), " in lines[0]
+    assert lines[0].count("with 2 paired replications a difference cannot be tested") == 2
     assert "Means over 2 replications (whole run, segment all), no intervals: they need at least 3:" in lines
     assert (
         "Paired differences (common random numbers), no intervals or p-values: they need at least 3 replications:"
@@ -580,8 +583,12 @@ def test_compare_reads_the_metrics_asked_for_and_another_choice_reuses_the_store
     again = covsim(*args, "--metric", "renewals_due")
     assert again.returncode == 0, again.stderr
     assert "0 runs done, 6 already stored" in again.stderr  # every run stores every metric
-    # The catalogue gives renewals_due no direction of better, so the answer names no best policy.
-    assert again.stdout.startswith("Answer: None of the headline metrics has a direction of better")
+    # The catalogue gives renewals_due no direction of better: the answer is on profit (it had named no best policy
+    # and left profit out), a comparison of its own.
+    assert again.stdout.startswith(
+        "Answer: on profit (higher is better; renewals_due, the headline metric, has no direction of better), "
+    ), again.stdout
+    assert "over the 1 comparison at the design point" in again.stdout.splitlines()[0]
     assert "- **Headline metrics:** `renewals_due`" in (out / "report.md").read_text()
     # churned_at_renewal has one (lower), which an analyst missed: the answer reads it.
     third = covsim(*args, "--metric", "churned_at_renewal", "--metric", "customers")

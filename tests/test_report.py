@@ -1818,3 +1818,39 @@ def test_the_report_of_an_unfinished_batch_says_its_answer_is_of_part_of_it(tmp_
     )
     assert unfinished(pd.DataFrame({"status": ["done", "done"]})) == ""
     assert unfinished(pd.DataFrame({"status": ["pending", "pending"]})) == ""  # none run yet: the answer says so
+
+
+def test_profit_without_an_interval_is_said_beside_the_answer_and_answers_when_no_headline_metric_can() -> None:
+    # A VP's compare of 2 replications gave the revenue lead and no word of profit; one with headline metrics that
+    # have no direction of better named no best policy and left profit out too.
+    from sim.experiment.report.answer import answer
+    from sim.experiment.stats import run_values
+
+    def results(profit: dict[str, list[float]], revenue: dict[str, list[float]]) -> pd.DataFrame:
+        rows = [
+            (0, p, r, 1, "all", metric, v)
+            for metric, by in (("profit", profit), ("revenue_captured", revenue), ("new_logos", revenue))
+            for p, vs in by.items()
+            for r, v in enumerate(vs)
+        ]
+        return pd.DataFrame(rows, columns=["point", "policy", "replication", "quarter", "segment", "metric", "value"])
+
+    design = pd.DataFrame({"point": [0]})
+    two = results({"A": [5e6, 6e6], "B": [4e6, 4.4e6]}, {"A": [0, 0], "B": [1e6, 2e6]})
+    said = answer(run_values(two, ["revenue_captured"]), ["revenue_captured"], ["A", "B"], "A", design, [], False,
+                  results=two)  # fmt: skip
+    assert said == (
+        "Answer: on revenue_captured (higher is better), B has the best mean: +1.5M against the baseline A; with 2 "
+        "paired replications a difference cannot be tested (a test needs at least 3). On profit (the gross margin on "
+        "recurring revenue less the cost of sales), B is -1.3M against the baseline; with 2 paired replications a "
+        "difference cannot be tested (a test needs at least 3)."
+    )
+    # d = -1, -1.2, -0.8 (M): mean -1, sd 0.2; one comparison: t(0.975, 2) = 4.303 x 0.2 / sqrt(3) = 0.497.
+    three = results({"A": [5e6, 6e6, 7e6], "B": [4e6, 4.8e6, 6.2e6]}, {"A": [0, 0, 0], "B": [1, 2, 3]})
+    said = answer(run_values(three, ["new_logos"]), ["new_logos"], ["A", "B"], "A", design, [], False, results=three)
+    assert said == (
+        "Answer: on profit (higher is better; new_logos, the headline metric, has no direction of better), A (the "
+        "baseline) does best; the closest, B, is 1.0M lower [0.5M, 1.5M] (Bonferroni-adjusted 95% CI and "
+        "Holm-adjusted p = 0.013, over the 1 comparison at the design point), over 3 paired replications (common "
+        "random numbers)."
+    )

@@ -36,10 +36,11 @@ from sim.experiment.report.answer_notes import (
     not_clearly_behind,
     on_profit,
     replications_needed,
+    untested,
 )
 from sim.experiment.report.markdown import amount, finite, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference_beside, difference_interval, joined, no_spread_words, p_value
+from sim.format import counted, difference_beside, difference_interval, joined, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -86,15 +87,27 @@ def answer(
     if values.empty:
         return lead + (NO_RUNS if results is None or results.empty else NO_VALUES)
     metric = chosen_metric(metrics)
+    named = metric is not None
     if metric is None:
-        return lead + NO_DIRECTION
+        if results is None or not (results.metric == BOTTOM_LINE).any():
+            return lead + NO_DIRECTION
+        # No headline metric says which policy is better: the bottom line does (a VP's compare named none), a
+        # comparison of its own (the tables' family is the headline metrics').
+        values = stats.run_values(results, [BOTTOM_LINE])
+        metrics, metric = [*metrics, BOTTOM_LINE], BOTTOM_LINE
     higher = bool(CATALOGUE[metric].higher_is_better)
     sign = 1.0 if higher else -1.0
     head = f"on {quote(metric)} ({'higher' if higher else 'lower'} is better), "
     if skipped := list(metrics[: list(metrics).index(metric)]):  # named first, but with no direction of better
+        has = "has" if len(skipped) == 1 else "have"
         head = (
             f"on {quote(metric)} ({'higher' if higher else 'lower'} is better; {joined([quote(m) for m in skipped])}, "
-            f"named before it, {'has' if len(skipped) == 1 else 'have'} no direction of better), "
+            + (
+                f"named before it, {has}"
+                if named
+                else f"the headline {'metric' if len(skipped) == 1 else 'metrics'}, {has}"
+            )
+            + " no direction of better), "
         )
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
@@ -150,8 +163,8 @@ def answer(
         stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
     n = int(row["n"])
     undecided = "not distinguishable from the baseline at this replication count"
-    untested = "" if defined else _untested(row)  # no test at all: too few pairs, or no spread (it says which)
-    tail = "." if untested else f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
+    no_test = "" if defined else untested(row)  # no test at all: too few pairs, or no spread (it says which)
+    tail = "." if no_test else f" ({stat}), over {counted(n, 'paired replication')} (common random numbers)."
 
     # other policies clearly ahead of the baseline too, at that point: the winner is not tested against them
     opening = f"At {where}, " if multi else ""
@@ -176,8 +189,8 @@ def answer(
         elif clear:
             single = f"{name} has the best mean but is worse than the baseline in paired comparison: {versus}"
             several = f"it is worse than the baseline: {versus}"
-        elif untested:
-            single, several = f"{name} has the best mean: {versus}; {untested}", f"it is {versus}; {untested}"
+        elif no_test:
+            single, several = f"{name} has the best mean: {versus}; {no_test}", f"it is {versus}; {no_test}"
         else:
             single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
     else:
@@ -191,14 +204,14 @@ def answer(
             single = f"{name} has the best mean, but {quote(other)} does better in paired comparison: it is {gap}"
         elif lead_at[weakest] < 0:  # behind in the paired mean: another policy best there, or (one point, an
             # unfinished store) best over the replications every policy has but not over those it shares with one
-            is_ = f"is {gap}; {untested}" if untested else f"is {undecided}: {gap}"
+            is_ = f"is {gap}; {no_test}" if no_test else f"is {undecided}: {gap}"
             several = f"{quote(other)} has the better mean: it {is_}"
             single = (
                 f"{name} has the best mean over the replications every policy has; {quote(other)}, paired with it "
                 f"over the {counted(n, 'replication')} the two have, {is_}"
             )
-        elif untested:
-            several = f"the closest, {quote(other)}, is {gap}; {untested}"
+        elif no_test:
+            several = f"the closest, {quote(other)}, is {gap}; {no_test}"
             single = f"{name} has the best mean; {several}"
         else:
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
@@ -336,22 +349,10 @@ def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], s
     return label
 
 
-def _untested(row: pd.Series) -> str:
-    """Why a comparison without an interval has no test, as the end of a sentence: too few paired replications,
-    or differences with no spread (``constant``: identical, or the same in every replication)."""
-    n = int(row["n"])
-    if bool(row.get("constant", False)):
-        return f"{no_spread_words(float(row['mean_diff']), n)} (no spread, so no test)"
-    return (
-        f"with {counted(n, 'paired replication')} a difference cannot be tested (a test needs at least "
-        f"{stats.MIN_REPLICATIONS})"
-    )
-
-
 def _stat(row: pd.Series, family: int, scope: str) -> str:
     """Which interval and p-value these are, over which family (those of the paired-differences table);
     ``scope`` says which comparisons (``at the design point``). A comparison with no interval says why
-    instead (:func:`_untested`)."""
+    instead (:func:`~sim.experiment.report.answer_notes.untested`)."""
     p = float(row["p_holm"])
     comparisons = counted(family, "comparison")
     if not finite(p):
@@ -409,7 +410,7 @@ def _across_points(
         elif clear:
             body = f"it has the best mean at {label(best)}, but is worse than {first} in paired comparison: {versus}"
         elif not defined:
-            body = f"it has the best mean at {label(best)}: {versus}; {_untested(row)}"
+            body = f"it has the best mean at {label(best)}: {versus}; {untested(row)}"
         else:
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
@@ -419,7 +420,7 @@ def _across_points(
         elif clear:
             body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
         elif not defined:
-            body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {_untested(row)}"
+            body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {untested(row)}"
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
     start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "

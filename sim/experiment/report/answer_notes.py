@@ -13,7 +13,7 @@ from scipy.stats import t as student_t
 
 from sim.codes import ROLES
 from sim.experiment import stats
-from sim.format import counted, difference_beside, difference_interval, joined
+from sim.format import counted, difference, difference_beside, difference_interval, joined, no_spread_words
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -153,6 +153,18 @@ def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
     return d[np.isfinite(d["low_adj"].astype(float)) & np.isfinite(d["high_adj"].astype(float))]
 
 
+def untested(row: pd.Series) -> str:
+    """Why a comparison without an interval has no test, as the end of a sentence: too few paired replications,
+    or differences with no spread (``constant``: identical, or the same in every replication)."""
+    n = int(row["n"])
+    if bool(row.get("constant", False)):
+        return f"{no_spread_words(float(row['mean_diff']), n)} (no spread, so no test)"
+    return (
+        f"with {counted(n, 'paired replication')} a difference cannot be tested (a test needs at least "
+        f"{stats.MIN_REPLICATIONS})"
+    )
+
+
 def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
     """``rows``' policies, each with its difference from the baseline and adjusted interval, in order."""
     return "; ".join(f"{quote(str(r.policy))} {_against(r, metric)}" for r in rows.itertuples())
@@ -161,6 +173,17 @@ def _each(rows: pd.DataFrame, metric: str, quote: Callable[[str], str]) -> str:
 #: The bottom line a lead on another metric is checked against, and what it is (``sim.catalogue``).
 BOTTOM_LINE = "profit"
 PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
+
+
+def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], str]) -> str:
+    """``policy``'s profit difference from the baseline where it has no interval (too few replications, or no
+    spread), with why it is not tested: it had been left out, and the answer then gave revenue alone."""
+    rows = family[(family.metric == BOTTOM_LINE) & (family.policy == policy)]
+    if rows.empty:
+        return ""
+    r = rows.iloc[0]
+    gap = difference(BOTTOM_LINE, float(r.mean_diff))
+    return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(policy)} is {gap} against the baseline; {untested(r)}."
 
 
 def on_profit(
@@ -188,7 +211,7 @@ def on_profit(
     if winner != baseline:
         mine = d[d.policy == winner]
         if mine.empty:
-            return ""
+            return _untested_profit(family, winner, quote)
         r = mine.iloc[0]
         gap = _against(r, BOTTOM_LINE)
         if r.high_adj < 0:
@@ -209,7 +232,7 @@ def on_profit(
         return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
     closest = d[d.policy == other]
     if closest.empty:
-        return ""
+        return _untested_profit(family, other, quote)
     r = closest.iloc[0]
     behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
     state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
