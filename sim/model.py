@@ -322,7 +322,8 @@ class CoverageModel(mesa.Model):
         self.recorder.treated(b.customer[ri], rr, ~late)
         self._touch(b.customer[ri], rr, self.scenario.activities.call_stock)  # a late answer still contacts
         self._miss(ri[late], Cause.SLA_EXPIRED)
-        self.recorder.responded(b.segment[ri[~late]], rr[~late], delay)
+        on_time = ri[~late]
+        self.recorder.responded(b.segment[on_time], b.kind[on_time], rr[~late], delay)
 
     def _deliver(self, seats: SeatWeek, todo: TaskList, rep: np.ndarray, done: np.ndarray) -> None:
         """Effort delivered on deals in work (a rep's hours count times its skill); complete deals are decided."""

@@ -133,8 +133,9 @@ class Recorder:
         one = np.ndim(in_time) == 0
         t.treated_in_time.append(np.full(customer.shape, bool(in_time)) if one else np.asarray(in_time, dtype=bool))
 
-    def responded(self, segment: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
-        """First responses inside the window: by whom and after how many business days."""
+    def responded(self, segment: np.ndarray, kind: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
+        """First responses inside the window (``kind``: each opportunity's, ``sim.codes.Kind``): by whom and after
+        how many business days."""
         t = self.tally
         t.response_segment.append(segment.astype(np.int64))
         t.response_rep.append(rep)

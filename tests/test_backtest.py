@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -19,6 +20,7 @@ from sim.crm.backtest import (
     actual_outcome,
     backtest,
     simulated_outcome,
+    summary_lines,
     window_end,
 )
 from sim.errors import InputError
@@ -140,14 +142,26 @@ def test_window_is_whole_model_quarters():
 ALL_KINDS = (Kind.NEW_LOGO, Kind.EXPANSION, Kind.RENEWAL)
 
 
-def test_simulated_outcome_of_every_kind_is_the_runs_own_metrics(small):
+def test_simulated_outcome_of_every_kind_is_the_runs_own_metrics(small, monkeypatch):
     # The same run (a run is a pure function of scenario, policy and seed): the recorder that counts by
     # kind changes nothing, and over every kind it counts what the metrics do.
+    from sim.recorder import Recorder
+
     scenario = small.with_overrides("small, 1 quarter", quarters=1)
     m = run(scenario, seed=3).metrics
     total = m[m["segment"] == ALL].groupby("metric")["value"].sum()
+    answered = []  # every first response in time, as the engine tells its recorder
+    responded = Recorder.responded
+
+    def counting(self, segment, kind, rep, days):  # type: ignore[no-untyped-def]
+        answered.append(len(segment))
+        responded(self, segment, kind, rep, days)
+
+    monkeypatch.setattr(Recorder, "responded", counting)
     out = simulated_outcome(scenario, seed=3, kinds=ALL_KINDS)
-    assert out.opportunities == total["opps_created"]
+    assert out.created == total["opps_created"]
+    # Engaged, as the export's are: not every one created (it had compared those nobody answered too).
+    assert out.opportunities == sum(answered) and 0 < out.opportunities < out.created
     assert (out.won_deals, out.lost_deals) == (total["opps_won"], total["opps_lost"])
     assert out.won_value == pytest.approx(
         total["won_value_new_logo"] + total["won_value_expansion"] + total["retained_spend"]
@@ -163,7 +177,7 @@ def test_simulated_outcome_leaves_renewals_out_of_the_comparison(small):
     renewals = simulated_outcome(scenario, seed=3, kinds=(Kind.RENEWAL,))
     every = simulated_outcome(scenario, seed=3, kinds=ALL_KINDS)
     assert renewals.opportunities > 0 and renewals.won_deals > 0
-    for measure in ("opportunities", "won_deals", "lost_deals", "won_value"):
+    for measure in ("opportunities", "created", "won_deals", "lost_deals", "won_value"):
         assert compared.value(measure) + renewals.value(measure) == pytest.approx(every.value(measure))
     decided = {o: o.won_deals + o.lost_deals for o in (compared, renewals, every)}
     assert compared.cycle_weeks * decided[compared] + renewals.cycle_weeks * decided[renewals] == pytest.approx(
@@ -190,6 +204,13 @@ def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
     assert list(table["seed"]) == [4, 7]
     assert table.loc[0].drop("seed").tolist() == [10, 3, 1, 0.75, 500.0, 2.0]
     assert math.isnan(table.loc[1, "win_rate"])  # no deal decided
+    # What the model raised beside what its reps engaged: the compared measure hides the leads nobody answered.
+    raised = dataclasses.replace(result, simulated=(Outcome(10, 3, 1, 500.0, 2.0, 40), Outcome(12, 0, 0, 0.0, 1, 60)))
+    assert summary_lines(raised)[-1] == (
+        "opportunities: those a rep engaged (answered in time), as the export holds only engaged ones; the model "
+        "raised 50 a run, 78% of them never engaged (missed unanswered)."
+    )
+    assert not summary_lines(result)[-1].startswith("opportunities:")  # the export's side has no such count
 
 
 @pytest.mark.parametrize("rate", [0.5, 5.0, 26.0, 86.6, 200.0])

@@ -70,11 +70,15 @@ COMPARED_KINDS: tuple[int, ...] = (Kind.NEW_LOGO, Kind.EXPANSION)
 class Outcome:
     """One realisation of the window: counts of the cohort and what became of it.
 
-    opportunities: arose in the window (CRM: engaged, with a known account;
-    model: created); won_deals, lost_deals: closed by the window's end;
-    won_value: close value of the won deals (currency); cycle_weeks: mean
-    engage-to-close time of the won and lost deals, in weeks. On the model's
-    side, only deals of ``COMPARED_KINDS`` (not renewals, nor their renewed spend).
+    opportunities: arose in the window and were engaged (CRM: engaged, with a
+    known account; model: answered by a rep in time, so put in work: the export
+    holds only the opportunities a rep engaged, not those nobody answered);
+    won_deals, lost_deals: closed by the window's end; won_value: close value
+    of the won deals (currency); cycle_weeks: mean engage-to-close time of the
+    won and lost deals, in weeks; created: the model's opportunities arisen,
+    engaged or not (NaN on the export's side, which cannot count the others).
+    On the model's side, only deals of ``COMPARED_KINDS`` (not renewals, nor
+    their renewed spend).
     """
 
     opportunities: float
@@ -82,6 +86,7 @@ class Outcome:
     lost_deals: float
     won_value: float
     cycle_weeks: float
+    created: float = math.nan
 
     @property
     def win_rate(self) -> float:
@@ -207,9 +212,10 @@ class DealRecorder(Recorder):
 
     It records everything the engine's recorder does (the run's metrics are
     unchanged) and adds the figures of :class:`Outcome` for the opportunities
-    of ``kinds``: created, won, lost, the value won and the weeks each decided
-    deal took (as the metrics ``opps_created``, ``opps_won``, ``opps_lost``,
-    ``won_value_*`` and ``cycle_weeks_mean`` count them for every kind).
+    of ``kinds``: engaged (answered by a rep in time), created, won, lost, the
+    value won and the weeks each decided deal took (as the metrics
+    ``opps_created``, ``opps_won``, ``opps_lost``, ``won_value_*`` and
+    ``cycle_weeks_mean`` count them for every kind).
     """
 
     def __init__(
@@ -222,6 +228,7 @@ class DealRecorder(Recorder):
         super().__init__(pop, segment_names, low_value_quantile)
         self.kinds = np.asarray(kinds, dtype=np.int64)
         self.opportunities = 0
+        self.created_deals = 0
         self.won_deals = 0
         self.lost_deals = 0
         self.won_total = 0.0
@@ -232,6 +239,11 @@ class DealRecorder(Recorder):
 
     def created(self, kind: np.ndarray, segment: np.ndarray) -> None:
         super().created(kind, segment)
+        self.created_deals += int(np.count_nonzero(self._counted(kind)))
+
+    def responded(self, segment: np.ndarray, kind: np.ndarray, rep: np.ndarray, days: np.ndarray) -> None:
+        super().responded(segment, kind, rep, days)
+        # Engaged, as the export's opportunities are: it had counted every one created, those nobody answered too.
         self.opportunities += int(np.count_nonzero(self._counted(kind)))
 
     def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
@@ -259,6 +271,7 @@ class DealRecorder(Recorder):
             lost_deals=float(self.lost_deals),
             won_value=self.won_total,
             cycle_weeks=self.cycle_total / decided if decided else math.nan,
+            created=float(self.created_deals),
         )
 
 
@@ -373,6 +386,13 @@ def summary_lines(bt: Backtest) -> list[str]:
     lines.append(
         "simulated: new-logo and expansion deals only; the export has no renewals, so the model's are left out."
     )
+    created = float(np.mean([o.created for o in bt.simulated])) if bt.simulated else math.nan
+    engaged = float(t.loc[t.measure == "opportunities", "simulated_mean"].iloc[0])
+    if math.isfinite(created) and created > 0:
+        lines.append(
+            f"opportunities: those a rep engaged (answered in time), as the export holds only engaged ones; the model "
+            f"raised {created:,.0f} a run, {1 - engaged / created:.0%} of them never engaged (missed unanswered)."
+        )
     return lines
 
 
