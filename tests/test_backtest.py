@@ -115,7 +115,7 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
 
     def bt(rows):
         columns = ["measure", "error", "actual_inside"]
-        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns))
+        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns), seeds=range(1, 21))
 
     every = bt([("opportunities", 0.01, True), ("win_rate", -0.002, True)])
     assert verdict(every).endswith("in 2 of 2 measures: the model reproduces the window.")
@@ -124,8 +124,15 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
     assert verdict(some) == (
         "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures; outside it (simulated mean "
         "against actual): opportunities +0.4% and lost_deals (no actual value to compare). So the calibrated model "
-        "does not reproduce the window on those measures: read its levels with care, and compare policies on it "
-        "rather than forecast with it."
+        "does not reproduce the window on those measures: do not forecast with it, and read a comparison of policies "
+        "on it as one of their mechanisms in a world that differs from yours on those measures (docs/validation.md "
+        "says why)."
+    )
+    # Two seeds' 95% interval is about their range: the verdict says so (an analyst read 0 of 6 inside as a finding).
+    few = SimpleNamespace(table=some.table, seeds=(1, 2))
+    assert verdict(few).startswith(
+        "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures (with 2 seeds that interval is "
+        "little more than their range: give --seeds 20 or more to judge by it); outside it"
     )
     # Every measure outside is named, furthest off first: an analyst missed won_value -65% when three were.
     five = bt(
