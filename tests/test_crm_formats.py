@@ -331,6 +331,34 @@ def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_no
     assert cleaned.pipeline["known"].tolist() == [False, False]  # Acme's deals: team-level only
 
 
+def test_a_segment_whose_mean_deal_is_below_its_median_is_written_without_a_spread_and_says_why(tmp_path: Path) -> None:
+    # value_sigma 0 came with a comment saying a lognormal with it had the data's median: false, the mean is drawn.
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account,sector,revenue\nAcme,tech,1200\n")
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    rows = [
+        ("2017-01-02", "2017-03-01", "100"),
+        ("2017-02-02", "2017-04-01", "1000"),
+        ("2017-03-02", "2017-05-01", "1000"),
+    ]
+    out = tmp_path / "crm.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "calibrate", "--accounts", str(accounts), "--pipeline",
+         str(pipeline(tmp_path, rows)), "--teams", str(teams), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    at = [i for i, line in enumerate(lines) if line.startswith("value_sigma = ")]
+    assert at and all(lines[i] == "value_sigma = 0.0" for i in at)
+    for i in at:
+        said = " ".join(lines[i - 3 : i])
+        assert "won deals of the segment have mean 700 and median 1,000" in said, said
+        assert "0, no spread (every deal of the segment is # drawn at the mean, 700" in said, said
+        assert "has that median" not in said
+
+
 def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Path) -> None:
     path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1 054,50"), ("2017-01-03", "2017-02-02", "4514")])
     table = crm.read_table(path, "pipeline")

@@ -256,6 +256,9 @@ def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: R
 #: The most of an export's dated opportunities an isolated first or last stretch of engage dates may hold to be
 #: set aside as typing errors [A]: a year typed wrong is one row or a few, not a hundredth of an export.
 ISOLATED_SHARE = 0.01
+#: The fewest dated opportunities an export has for an end date to be called isolated [A]: a few deals a month
+#: apart are spaced so on their own (three deals a month apart had their first set aside).
+ISOLATED_MIN_ROWS = 100
 #: An export whose engage dates span fewer days is said to be short [A]: a quarter, the shortest stretch whose
 #: annualised rates are not one season's or one quarter-end's.
 SHORT_SPAN_DAYS = 91
@@ -268,13 +271,13 @@ def _isolated_engage_dates(pipe: pd.DataFrame, where: str, report: Report) -> pd
     18 times, without a word. Says so by row, and says when the span left is short (``SHORT_SPAN_DAYS``)."""
     dated = pipe["engage_date"].dropna().sort_values()
     n, most = len(dated), max(1, int(len(dated) * ISOLATED_SHARE))
-    if n < 3:
+    if n == 0:
         return pipe
     days = dated.to_numpy()
     # The widest end stretch (of at most ``most`` rows) split from the rest by a gap longer than the rest spans;
     # again once the other end's is known (a typo at each end hides the other, the rest spanning both).
     front = back = 0
-    for _ in range(2):
+    for _ in range(2 if n >= ISOLATED_MIN_ROWS else 0):
         last = days[n - 1 - back]
         front = max((k for k in range(1, most + 1) if days[k] - days[k - 1] > last - days[k]), default=0)
         back = max((k for k in range(1, most + 1) if days[-k] - days[-k - 1] > days[-k - 1] - days[front]), default=0)

@@ -281,12 +281,21 @@ def _write_customers(w: _Writer, cal: Calibration, s: SegmentFit, seg: dict[str,
         "[A] the assumed share of wallet that defines potential: a customer's spend = annual won value",
     )
     w.key(seg, "churn_per_year", s.churn_per_year, "[A] not in the export (no churn recorded): the baseline's value")
+    spread = (
+        ("with this sigma around the mean (the model's value draw) has that median: sqrt(2 ln(mean / median))",)
+        if s.deal_mean > s.deal_median > 0
+        # A mean at or below the median (few deals, one small outlier) is no lognormal's: its file had claimed one.
+        else (
+            "around its mean has a median below it, so none has these: 0, no spread (every deal of the segment is",
+            f"drawn at the mean, {_n(s.deal_mean)}, not at the data's median)",
+        )
+    )
     w.key(
         seg,
         "value_sigma",
         _sig(s.value_sigma, 3),
         f"{pipe}: won deals of the segment have mean {_n(s.deal_mean)} and median {_n(s.deal_median)}; a lognormal",
-        "with this sigma around the mean (the model's value draw) has that median: sqrt(2 ln(mean / median))",
+        *spread,
     )
 
 
