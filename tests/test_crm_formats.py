@@ -452,6 +452,34 @@ def test_calibrate_refuses_to_write_over_one_of_its_inputs(tmp_path: Path) -> No
     assert accounts.read_bytes() == (DATA / "accounts.csv").read_bytes()
 
 
+def test_calibrate_replaces_only_a_scenario_it_wrote(tmp_path: Path) -> None:
+    # --out README.md replaced an analyst's README with TOML and exited 0.
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account,sector,revenue\nAcme,tech,1200\n")
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    rows = [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "300")]
+    path = pipeline(tmp_path, rows)
+
+    def calibrate(out: Path) -> subprocess.CompletedProcess[str]:
+        args = ["calibrate", "--accounts", str(accounts), "--pipeline", str(path), "--teams", str(teams)]
+        return subprocess.run([sys.executable, "-m", "sim.cli", *args, "--out", str(out)], capture_output=True,
+                              text=True, cwd=ROOT)  # fmt: skip
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# Our sales team\n")
+    result = calibrate(readme)
+    assert result.returncode == 2 and readme.read_text() == "# Our sales team\n"
+    assert result.stderr.strip() == (
+        f"error: --out {readme}: a file covsim calibrate did not write, which the scenario would replace; name a new "
+        "file, or move that one away first; nothing was read"
+    )
+    out = tmp_path / "crm.toml"
+    assert calibrate(out).returncode == 0
+    out.write_text(out.read_text() + "# stale\n")
+    assert calibrate(out).returncode == 0 and "# stale" not in out.read_text()  # its own: written again
+
+
 @needs_data
 def test_backtest_checks_a_policy_parameter_against_the_calibrated_world(tmp_path: Path) -> None:
     args = ["backtest", "--accounts", str(DATA / "accounts.csv"), "--pipeline", str(DATA / "sales_pipeline.csv")]

@@ -73,6 +73,22 @@ def _check_scenario_out(out_file: Path) -> None:
     if kind := not_a_file(out_file):  # a device or a pipe, which the written file would replace
         raise InputError([f"--out {out_file}: {kind}, not a file; name the scenario file to write; nothing was read"])
     check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
+    if out_file.is_file():
+        from sim.crm.scenario_file import WRITTEN_BY
+
+        # A file of one's own named by mistake (README.md, an edited scenario) was replaced without a word.
+        try:
+            with out_file.open("rb") as f:
+                ours = f.read(len(WRITTEN_BY.encode())) == WRITTEN_BY.encode()
+        except OSError as e:
+            raise InputError([f"--out {out_file}: cannot be read ({e.strerror}); nothing was read"]) from None
+        if not ours:
+            raise InputError(
+                [
+                    f"--out {out_file}: a file covsim calibrate did not write, which the scenario would replace; name "
+                    "a new file, or move that one away first; nothing was read"
+                ]
+            )
 
 
 def _export_args(

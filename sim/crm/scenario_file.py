@@ -105,12 +105,16 @@ def _window(cal: Calibration) -> str:
     return f"{cal.team.first_engage}..{cal.team.last_engage}"
 
 
+#: How a scenario file covsim calibrate wrote begins: the one file --out may replace.
+WRITTEN_BY = "# Calibrated by `covsim calibrate`"
+
+
 def _write_header(w: _Writer, cal: Calibration, notes: Sequence[str], command: str) -> None:
     """The header comments: the files and command the scenario came from, the span used, and the data checks."""
     t = cal.team
     cut = f", engaged before --cutoff {cal.cutoff}" if cal.cutoff else ""
     w.comment(
-        f"Calibrated by `covsim calibrate` from a CRM export: {', '.join(cal.files.values())}.",
+        f"{WRITTEN_BY.removeprefix('# ')} from a CRM export: {', '.join(cal.files.values())}.",
         *([f"Command: {command}"] if command else []),
         f"Opportunities used: {t.opportunities:,}{cut}; engage dates {_window(cal)} ({t.span_days} days = "
         f"{t.span_years:.3f} years, the span every annual figure is computed over).",
