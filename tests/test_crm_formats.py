@@ -227,6 +227,21 @@ def test_an_engage_date_far_from_all_others_is_set_aside_by_row_and_a_short_span
     ]
 
 
+def test_missing_value_markers_in_number_and_date_columns_are_read_as_blank_and_said(tmp_path: Path) -> None:
+    # R writes NA in every blank cell: an analyst got 33 lines of "is not a number" for one cause.
+    rows = [("2017-01-02", "2017-02-01", "100"), ("2017-01-03", "NA", "NA"), ("null", "#N/A", "NaN")]
+    table = crm.read_table(pipeline(tmp_path, rows), "pipeline")
+    assert values(table)[0] == 100.0 and np.isnan(values(table)[1:]).all()
+    assert table.frame["close_date"].isna().tolist() == [False, True, True]
+    assert table.frame["engage_date"].isna().tolist() == [False, False, True]
+    assert "close_value: 2 cells written NA, NaN (rows 3, 4): read as blank" in table.notes[0]
+    assert any("close_date: 2 cells written #N/A, NA (rows 3, 4): read as blank" in n for n in table.notes)
+    # A name column keeps its text: an account may be called "NA".
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "100")])
+    path.write_text(path.read_text().replace(",Acme,", ",NA,"))
+    assert crm.read_table(path, "pipeline").frame["account"].tolist() == ["NA"]
+
+
 def test_a_row_cut_short_has_no_stage_and_is_set_aside_naming_it(tmp_path: Path) -> None:
     # An analyst's row of a won deal that had lost its stage, dates and value was read as an open deal of a
     # blank stage ("open: ... (blank) 1").

@@ -66,13 +66,17 @@ def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _check_scenario_out(out_file: Path) -> None:
-    """InputError, before the export is read, unless calibrate's scenario file can be written at ``out_file``."""
+def _check_scenario_out(out_file: Path, inputs: dict[str, Path]) -> None:
+    """InputError, before the export is read, unless calibrate's scenario file can be written at ``out_file``: not
+    a folder, a device, one of the ``inputs`` (by option) nor a file it did not write."""
     if out_file.is_dir():
         raise InputError([f"--out {out_file}: a folder; name the scenario file to write (as {out_file / 'crm.toml'})"])
     if kind := not_a_file(out_file):  # a device or a pipe, which the written file would replace
         raise InputError([f"--out {out_file}: {kind}, not a file; name the scenario file to write; nothing was read"])
     check_out(out_file.parent, "--out", "nothing was read", files=(out_file.name,))
+    for option, given in inputs.items():
+        if out_file.resolve() == Path(given).resolve():
+            raise InputError([f"--out {out_file}: is the {option} file; write the scenario elsewhere"])
     if out_file.is_file():
         from sim.crm.scenario_file import WRITTEN_BY
 
@@ -162,18 +166,15 @@ def calibrate_command(
         from sim.files import atomic_write_text
         from sim.format import printable
 
+    inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
+    inputs |= {"--products": products_file} if products_file else {}
     with reported_errors():
         columns, cutoff_date, formats, _ = checked_together(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
             lambda: parse_formats(number_format, date_format),
-            lambda: _check_scenario_out(out_file),
+            lambda: _check_scenario_out(out_file, inputs),
         )
-        inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
-        inputs |= {"--products": products_file} if products_file else {}
-        for option, given in inputs.items():
-            if out_file.resolve() == Path(given).resolve():
-                raise InputError([f"--out {out_file}: is the {option} file; write the scenario elsewhere"])
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
         chosen = auto_units(cleaned) if units is None else units

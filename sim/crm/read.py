@@ -44,6 +44,8 @@ _ASIDE = {
     "date_out_of_range": "taken as typing errors",
     "no_stage": "a deal with no stage is neither won, lost nor open; a row cut short is read so",
 }
+#: How other programs write a missing number or date (R, pandas, SQL, Excel), read as a blank cell in those columns.
+MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "nan", "null", "none"})
 #: At most this many bad values are listed per file and column; the rest are counted.
 MAX_LISTED = 10
 
@@ -191,6 +193,16 @@ def read_table(
             absent.append(fld)
     frame["row"] = _row_numbers(Path(path), sep, len(frame))
     notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
+    for fld in (*NUMBERS.get(kind, ()), *DATES.get(kind, ())):
+        # R's export of a file writes NA in every blank cell: 33 lines of "is not a number" for one cause.
+        marked = frame[fld].str.lower().isin(MISSING_MARKERS).to_numpy()
+        if fld not in absent and marked.any():
+            said = ", ".join(sorted(set(frame.loc[marked, fld])))
+            notes.append(
+                f"{where}: {columns.get(fld, fld)}: {counted(int(marked.sum()), 'cell')} written {said} "
+                f"({rows_named(frame[marked])}): read as blank"
+            )
+            frame.loc[marked, fld] = ""
     numbers = [f for f in NUMBERS.get(kind, ()) if f not in absent]
     try:
         cells = [pd.DataFrame({"text": frame[f], "row": frame["row"], "column": columns.get(f, f)}) for f in numbers]
