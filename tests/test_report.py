@@ -687,6 +687,29 @@ def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_pat
     assert opening(text).endswith("(paired 95% interval; every cause is in results.csv).")
 
 
+def test_a_lead_no_miss_cause_explains_is_explained_by_the_deals_won_by_reps_and_by_the_digital_channel(
+    tmp_path: Path,
+) -> None:
+    # A VP's profit lead, made by an inside queue winning deals a digital channel won fewer of, was explained by
+    # its segments alone. Here hunter_farmer wins 60, 59, 65, 57 more deals than unstructured (mean 60.25, sd
+    # 3.403: t(0.975, 3) = 3.182 x 3.403 / 2 = 5.42), 30, 28, 31, 30 fewer of them by the digital channel.
+    won = {"unstructured": [100, 102, 98, 101], "hunter_farmer": [160, 161, 163, 158], "segment_tiers": [100] * 4}
+    digital = {"unstructured": [50, 50, 52, 49], "hunter_farmer": [20, 22, 21, 19], "segment_tiers": [50] * 4}
+
+    def counts(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"opps_won": won[policy][rep], "digital_won": digital[policy][rep]}
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, counts))
+    assert text.endswith(
+        "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval): 90 more by its reps, "
+        "30 fewer by the digital channel."
+    ), text
+    # As many deals won: nothing is said of them.
+    same = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "same", one_point,
+                          lambda _, policy, rep: {"opps_won": 100.0 + rep}))  # fmt: skip
+    assert "more deals than" not in same
+
+
 def test_a_clear_lead_is_explained_by_segment_by_kind_of_deal_and_by_the_misses_there(tmp_path: Path) -> None:
     from sim.experiment.report.why import ON_THEIR_OWN
     from sim.format import difference

@@ -26,7 +26,12 @@ it leads (paired means; the answer's own figure is the whole population's):
   revenue captured, those misses are said to be too few to explain it when,
   each worth the leader's mean revenue per won deal there (more than a missed opportunity
   is worth on average: not every one would be won), they come to less than
-  ``SMALL_PART`` of the lead.
+  ``SMALL_PART`` of the lead;
+- else, **the deals won**: how many more the leader wins there (its paired 95%
+  t interval above 0, at least one), and how many of them its reps win and how
+  many the digital channel (``digital_won``): a lead made by reps winning deals
+  a digital channel wins fewer of is a mechanism a sales leader knows, where
+  the segments alone had been said.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ RENEWALS_LEAVE = (
     "whose contracts are decided on their date with no rep: what renews on its own counts in recurring revenue, "
     "not in revenue captured"
 )
+#: The deals won, and those the digital channel won with no rep.
+WON = ("opps_won", "digital_won")
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -78,7 +85,7 @@ SMALL_PART = 0.1
 def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
-    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, "opps_won"]
+    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
@@ -128,6 +135,8 @@ def why(
         if mine.get("opps_won", 0) > 0:
             worth = float(mine.get(metric, float("nan")) / mine["opps_won"])
     missed = _cause(there, other, winner, place, quote, worth, sign * _mean(there, metric), top != ALL)
+    if not missed and sign > 0:  # a lead no miss cause explains: the deals won, by reps and by the digital channel
+        missed = _won_more(there, winner, other, place, quote)
     if missed:
         pieces.append(missed)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
@@ -141,6 +150,26 @@ def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataF
 
 def _mean(d: pd.DataFrame, metric: str) -> float:
     return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
+
+
+def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Callable[[str], str]) -> str:
+    """``winner`` wins N more deals than ``other`` [paired 95% interval], N1 by its reps and N2 by the digital
+    channel, from ``d`` (``winner`` minus ``other``): when the interval is above 0 and N at least one; else ""."""
+    if "opps_won" not in d.index or not (d.at["opps_won", "low"] > 0 and d.at["opps_won", "mean_diff"] >= 1):
+        return ""
+    more, low, high = (float(d.at["opps_won", k]) for k in ("mean_diff", "low", "high"))
+    said = (
+        f"{there}{quote(winner)} wins {amount('opps_won', more)} more deals than {quote(other)} "
+        f"{difference_interval('opps_won', low, high, signed=False)} (paired 95% interval)"
+    )
+    digital = _mean(d, "digital_won")
+    if finite(digital) and abs(digital) >= 1:
+        reps = more - digital
+        said += (
+            f": {amount('opps_won', abs(reps))} {'more' if reps > 0 else 'fewer'} by its reps, "
+            f"{amount('digital_won', abs(digital))} {'more' if digital > 0 else 'fewer'} by the digital channel"
+        )
+    return said
 
 
 def _cause(
