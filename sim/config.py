@@ -233,7 +233,9 @@ def require_regular_file(path: Path, cap: int, what: str) -> None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputError([f"{path}: file not found"]) from None
+        # A name given without its suffix (scenarios/small for scenarios/small.toml): the file beside, named.
+        near = [f"{path}{suffix}" for suffix in (".toml", ".csv") if Path(f"{path}{suffix}").is_file()]
+        raise InputError([f"{path}: file not found" + (f" (did you mean {near[0]}?)" if near else "")]) from None
     except OSError as e:
         raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None
     _require_regular(path, info, cap, what)
@@ -241,6 +243,8 @@ def require_regular_file(path: Path, cap: int, what: str) -> None:
 
 def _require_regular(path: Path, info: os.stat_result, cap: int, what: str) -> None:
     """InputError unless ``info`` is that of a regular file of at most ``cap`` bytes."""
+    if stat.S_ISDIR(info.st_mode):  # a results folder given for a scenario: said as one, not "not a regular file"
+        raise InputError([f"{path}: a folder, not {what} (name the file in it)"])
     if not stat.S_ISREG(info.st_mode):
         raise InputError([f"{path}: not a regular file"])
     _require_small(path, info.st_size, cap, what)

@@ -83,7 +83,17 @@ def test_validate_refuses_what_is_not_a_regular_file_in_one_line(tmp_path, speci
         stdin=subprocess.DEVNULL,
         preexec_fn=limit_memory,
     )
-    assert_bad_input(r, f"{path}: not a regular file")
+    said = (
+        "a folder, not a scenario or experiment (name the file in it)" if special == "folder" else "not a regular file"
+    )
+    assert_bad_input(r, f"{path}: {said}")
+
+
+def test_a_path_given_without_its_suffix_is_offered_the_file_beside_it():
+    # A VP's "scenarios/small" got a bare "file not found".
+    r = subprocess.run([sys.executable, "-m", "sim.cli", "validate", "scenarios/small"], capture_output=True,
+                       text=True, cwd=ROOT)  # fmt: skip
+    assert_bad_input(r, "scenarios/small: file not found (did you mean scenarios/small.toml?)")
 
 
 def test_run_unknown_policy_and_bad_param(tmp_path):

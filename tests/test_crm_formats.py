@@ -442,10 +442,12 @@ def test_a_utf16_file_is_named_as_such_not_as_latin1(tmp_path: Path, encoding: s
 
 
 def test_a_csv_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path) -> None:
-    for special in (Path("/dev/zero"), tmp_path):
+    for special, said in ((Path("/dev/zero"), "not a regular file"), (tmp_path, "a folder, not a CRM export file")):
         with pytest.raises(InputError) as e:
             crm.read_table(special, "pipeline")
-        assert e.value.problems == [f"{special}: not a regular file"]
+        assert e.value.problems == [
+            f"{special}: {said} (name the file in it)" if special == tmp_path else f"{special}: {said}"
+        ]
 
 
 def test_a_date_pattern_pandas_refuses_is_named(tmp_path: Path) -> None:

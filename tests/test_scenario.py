@@ -219,7 +219,9 @@ def read_problems_within(path: Path | str, seconds: float = 10.0) -> list[str]:
 
 
 def test_a_folder_is_not_read(tmp_path):
-    assert read_problems_within(tmp_path) == [f"{tmp_path}: not a regular file"]
+    assert read_problems_within(tmp_path) == [
+        f"{tmp_path}: a folder, not a scenario or experiment (name the file in it)"
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
