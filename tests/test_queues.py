@@ -270,7 +270,7 @@ def test_erlang_engine_pool_of_one_sdr_is_an_md1_queue(monkeypatch):
 
     waits: list[np.ndarray] = []
     monkeypatch.setattr(
-        sim.recorder.Recorder, "responded", lambda self, segment, rep, days: waits.append(np.asarray(days))
+        sim.recorder.Recorder, "responded", lambda self, segment, kind, rep, days: waits.append(np.asarray(days))
     )
     customers, per_year = 40_000, 0.5
     scenario = tiny(
