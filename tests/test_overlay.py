@@ -338,18 +338,80 @@ def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked(
     ok = CoveragePlan(
         owner=np.full(10, -1), service=np.zeros(10, np.int8), cadence=np.zeros(10), coordinated=np.zeros(10, bool)
     )
-    with pytest.raises(PolicyError, match="specialist must be seats of shape"):
-        checked_plan(_with(ok, specialist=np.full((10, 2), -1)), 10, 2, "p", 3)
-    with pytest.raises(PolicyError, match=r"outside -1\.\.1"):
-        checked_plan(_with(ok, specialist=np.full((10, 3), 2)), 10, 2, "p", 3)
-    with pytest.raises(PolicyError, match="specialist_cadence must be finite"):
-        checked_plan(_with(ok, specialist=np.full((10, 3), 1), specialist_cadence=-np.ones((10, 3))), 10, 2, "p", 3)
-    with pytest.raises(PolicyError, match=r"without plan\.specialist"):
-        checked_plan(_with(ok, specialist_cadence=np.ones((10, 3))), 10, 2, "p", 3)
+    # Each fault said as the owner's are (one message had stood for a wrong shape and a wrong dtype alike).
+    for changes, said in (
+        ({"specialist": np.full((10, 2), -1)}, r"plan\.specialist has shape \(10, 2\), expected \(10, 3\)"),
+        ({"specialist": np.full((3, 10), -1)}, r"has shape \(3, 10\), expected \(10, 3\): accounts x product lines"),
+        ({"specialist": np.full((10, 3), 1.0)}, "plan.specialist must hold integer seat indices, got dtype float64"),
+        ({"specialist": np.full((10, 3), 2)}, r"outside -1\.\.1"),
+        (
+            {"specialist": np.full((10, 3), 1), "specialist_cadence": -np.ones((10, 3))},
+            "plan.specialist_cadence must be finite and >= 0",
+        ),
+        (  # cast to 1.0 and accepted, where plan.cadence refuses booleans
+            {"specialist": np.full((10, 3), 1), "specialist_cadence": np.ones((10, 3), bool)},
+            "plan.specialist_cadence must hold numbers, got dtype bool",
+        ),
+        (
+            {"specialist": np.full((10, 3), 1), "specialist_cadence": 1.0},
+            r"plan\.specialist_cadence has shape \(\), expected \(10, 3\)",
+        ),
+        (  # dropped without a word, where the owner's is refused
+            {"specialist": np.full((10, 3), -1), "specialist_cadence": np.ones((10, 3))},
+            r"promises 30 \(account, line\) cells with no specialist touches \(the first: account 0, line 0\)",
+        ),
+        ({"specialist_cadence": np.ones((10, 3))}, r"without plan\.specialist"),
+    ):
+        with pytest.raises(PolicyError, match=said):
+            checked_plan(_with(ok, **changes), 10, 2, "p", 3)
     specialist = np.full((10, 3), -1)
     specialist[0, 1] = 1
     checked = checked_plan(_with(ok, specialist=specialist, coordinated=np.arange(10) == 0), 10, 2, "p", 3)
     assert checked.specialist is not None and checked.specialist[0, 1] == 1
+
+
+def test_overlay_a_specialist_must_close_deals_and_be_paid_on_its_line():
+    # An SDR, or a specialist of another line, was taken as a line's specialist, and its leads declined unseen.
+    scenario = load_scenario(ROOT / "scenarios" / "overlay.toml").with_overrides("small overlay", quarters=1)
+    model = CoverageModel(scenario.with_overrides("fewer", population={**scenario.population.model_dump(mode="json"),
+                                                                    "customers": 300}), make_policy("overlay"), 1)  # fmt: skip
+    team = model.team.week(0).view
+    lines = len(model._accounts.line_names)
+    model.release()
+    ok = CoveragePlan(
+        owner=np.full(300, -1), service=np.zeros(300, np.int8), cadence=np.zeros(300), coordinated=np.zeros(300, bool)
+    )
+    own = [int(s) for s in np.flatnonzero(team.role == "specialist") if not team.lane_lines[s].all()]
+    assert own, "the overlay world has specialists paid on their own line"
+    seat = own[0]
+    line = int(np.flatnonzero(team.lane_lines[seat, :lines])[0])
+    other = (line + 1) % lines
+    right = np.full((300, lines), -1)
+    right[:, line] = seat
+    checked_plan(_with(ok, specialist=right), 300, team.size, "p", lines, team)  # its own line: fine
+    wrong = np.full((300, lines), -1)
+    wrong[5:, other] = seat
+    with pytest.raises(PolicyError, match=rf"names for 295 accounts of line {other} a seat that cannot work it \(the "
+                       rf"first: account 5: seat {seat}, specialist, is not paid on that line \(its lane\)\)"):  # fmt: skip
+        checked_plan(_with(ok, specialist=wrong), 300, team.size, "p", lines, team)
+    sdr = np.flatnonzero(team.role == "sdr")
+    assert sdr.size, "the overlay world has SDRs"
+    by_sdr = np.full((300, lines), -1)
+    by_sdr[0, line] = int(sdr[0])
+    with pytest.raises(PolicyError, match="sdr, cannot close a deal"):
+        checked_plan(_with(ok, specialist=by_sdr), 300, team.size, "p", lines, team)
+    checked_plan(_with(ok, specialist=wrong), 300, team.size, "p", lines)  # no team given: not checked
+
+
+def test_in_segments_refuses_a_segment_the_scenario_has_not():
+    # "mid_market_x" as a string selected every mid_market account; ["corporate"] none, without a word.
+    accounts = _plan_view().accounts
+    names = accounts.segment_names
+    assert accounts.in_segments(names[0]).sum() == accounts.in_segments([names[0]]).sum()
+    with pytest.raises(PolicyError, match=rf"in_segments: no segment 'corporate' \(the scenario's: {names[0]}"):
+        accounts.in_segments(["corporate"])
+    with pytest.raises(PolicyError, match=f"no segment '{names[0]}_x'"):
+        accounts.in_segments(f"{names[0]}_x")
 
 
 def _with(plan: CoveragePlan, **changes: Any) -> CoveragePlan:

@@ -1080,3 +1080,34 @@ def test_a_user_module_named_like_a_built_in_policy_is_imported(tmp_path, monkey
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "territories", raising=False)
     assert policy_class("territories:MyTerritories", "--policy").name == "mine"
+
+
+class _OneLineOnly(Unstructured):
+    """A policy that breaks in a world of several product lines."""
+
+    def plan(self, view, rng):  # type: ignore[no-untyped-def]
+        if len(view.accounts.line_names) > 1:
+            return None
+        return super().plan(view, rng)
+
+
+def test_parametrize_with_checks_checks_in_the_scenario_given():
+    # An overlay policy's overlay was never exercised: the checks ran in small.toml, one line and no specialists.
+    overlay = load_scenario(SMALL.parent / "overlay.toml")
+    data = overlay.model_dump(mode="json")
+    data["population"]["customers"] = 2000
+    from sim.scenario import parse_scenario
+
+    world = parse_scenario(data)
+
+    def plan_check(mark):  # type: ignore[no-untyped-def]
+        (case,) = [c for c in mark.args[1] if c.id.endswith("-check_plan_valid")]
+        return case.values[1]
+
+    plan_check(parametrize_with_checks([_OneLineOnly]))()  # small.toml: kept
+    with pytest.raises(AssertionError, match="_OneLineOnly fails check_plan_valid"):
+        plan_check(parametrize_with_checks([_OneLineOnly], world))()
+    assert check_policy(_OneLineOnly, world) == [
+        "policy _OneLineOnly: plan() must return a CoveragePlan, got NoneType"
+    ]
+    assert check_policy(_OneLineOnly) == []

@@ -116,7 +116,7 @@ _VALIDATE = {
     "plan": (
         "check_plan_valid",
         lambda result, view, name: checked_plan(
-            result, view.accounts.size, view.team.size, name, len(view.accounts.line_names)
+            result, view.accounts.size, view.team.size, name, len(view.accounts.line_names), view.team
         ),
     ),
     "route": (
@@ -338,8 +338,10 @@ def check_policy(
     return [problem for _, check in policy_checks(policy, scenario, seed, quarters) for problem in check()]
 
 
-def parametrize_with_checks(policies: Sequence[PolicyFactory]) -> Any:
-    """A pytest decorator: one test per policy and check, with arguments ``policy`` and ``check``.
+def parametrize_with_checks(policies: Sequence[PolicyFactory], scenario: Scenario | None = None) -> Any:
+    """A pytest decorator: one test per policy and check, with arguments ``policy`` and ``check``; ``scenario``:
+    the world they are checked in, as :func:`check_policy` takes it (an overlay's policy needs one with lines and
+    specialists, which the default has not).
 
     ``check()`` raises AssertionError naming the policy, the check and what broke.
     """
@@ -348,7 +350,7 @@ def parametrize_with_checks(policies: Sequence[PolicyFactory]) -> Any:
     cases = []
     for policy in policies:
         label = getattr(policy, "__name__", repr(policy))
-        for name, problems in policy_checks(policy):
+        for name, problems in policy_checks(policy, scenario):
             cases.append(pytest.param(policy, partial(_assert_kept, label, name, problems), id=f"{label}-{name}"))
     return pytest.mark.parametrize(("policy", "check"), cases)
 

@@ -16,7 +16,7 @@ import numpy as np
 from sim.codes import Service
 from sim.compiled import compiled
 from sim.errors import PolicyError
-from sim.policies.views import CoveragePlan, read_only
+from sim.policies.views import CoveragePlan, TeamView, read_only
 
 
 def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
@@ -26,8 +26,11 @@ def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
     return dataclasses.replace(plan, **{k: read_only(a) for k, a in arrays.items() if a is not None})
 
 
-def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: int = 1) -> CoveragePlan:
-    """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong."""
+def checked_plan(
+    plan: object, accounts: int, seats: int, policy: str, lines: int = 1, team: TeamView | None = None
+) -> CoveragePlan:
+    """The plan a policy returned, as owned arrays of the engine's dtypes, or PolicyError naming what is wrong;
+    ``team``: the seats the plan was made for, by which its specialists are checked (None: not checked)."""
     if not isinstance(plan, CoveragePlan):
         raise PolicyError(f"policy {policy}: plan() must return a CoveragePlan, got {type(plan).__name__}")
     out = {}
@@ -84,14 +87,14 @@ def checked_plan(plan: object, accounts: int, seats: int, policy: str, lines: in
             f"policy {policy}: plan.cadence promises {unowned.size} accounts with no owner touches (the first: "
             f"account {int(unowned[0])}); a cadence is its owner's to keep: set one only where owner >= 0"
         )
-    overlay = _checked_overlay(plan, accounts, seats, lines, policy)
+    overlay = _checked_overlay(plan, accounts, seats, lines, policy, team)
     if overlay["specialist"] is None:
         alone = compiled(_coordinated_alone)(out["coordinated"], out["owner"])
     else:
-        team = out["owner"] >= 0
+        covered = out["owner"] >= 0
         for column in overlay["specialist"].T:  # a line at a time: any(axis=1) over 3 lines took 1.2 ms at 100k
-            team |= column >= 0
-        alone = bool((out["coordinated"] & ~team).any())
+            covered |= column >= 0
+        alone = bool((out["coordinated"] & ~covered).any())
     if alone:
         raise PolicyError(
             f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "
@@ -133,19 +136,51 @@ def _of_kind(a: np.ndarray, dtype: Any) -> bool:
     return bool(np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer))
 
 
-def _checked_overlay(plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str) -> dict[str, Any]:
-    """The plan's specialists and their cadence as owned arrays (None: no overlay), or PolicyError."""
+def _checked_overlay(
+    plan: CoveragePlan, accounts: int, seats: int, lines: int, policy: str, team: TeamView | None
+) -> dict[str, Any]:
+    """The plan's specialists and their cadence as owned arrays (None: no overlay), or PolicyError: each field's
+    shape, kind and range as the owner's and the cadence's are checked, a cadence only where a specialist is,
+    and, given the ``team``, a specialist that can close a deal and is paid on its line (an SDR, or a seat of
+    another line's lane, had been taken, and its line's leads then declined unseen)."""
     if plan.specialist is None:
         if plan.specialist_cadence is not None:
             raise PolicyError(f"policy {policy}: plan.specialist_cadence is given without plan.specialist")
         return {"specialist": None, "specialist_cadence": None}
     shape = (accounts, lines)
+    where = f"policy {policy}: plan.specialist"
     seat = np.asarray(plan.specialist)
-    if seat.shape != shape or (seat.size and not np.issubdtype(seat.dtype, np.integer)):
-        raise PolicyError(f"policy {policy}: plan.specialist must be seats of shape {shape} (accounts x lines)")
+    if seat.shape != shape:
+        raise PolicyError(f"{where} has shape {seat.shape}, expected {shape}: accounts x product lines")
+    if seat.size and not _of_kind(seat, np.int64):
+        raise PolicyError(f"{where} must hold integer seat indices, got dtype {seat.dtype}")
     if not ((seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
-        raise PolicyError(f"policy {policy}: plan.specialist holds a seat outside -1..{seats - 1}")
-    cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence, float)
-    if cadence.shape != shape or not (np.isfinite(cadence).all() and (cadence >= 0).all()):
-        raise PolicyError(f"policy {policy}: plan.specialist_cadence must be finite, >= 0, of shape {shape}")
-    return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence.astype(np.float64)}
+        raise PolicyError(f"{where} holds a seat outside -1..{seats - 1}")
+    cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence)
+    if cadence.shape != shape:
+        raise PolicyError(f"{where}_cadence has shape {cadence.shape}, expected {shape}: accounts x product lines")
+    if cadence.size and not _of_kind(cadence, np.float64):
+        raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
+    cadence = cadence.astype(np.float64)
+    if not (np.isfinite(cadence).all() and (cadence >= 0).all()):
+        raise PolicyError(f"{where}_cadence must be finite and >= 0")
+    if ((cadence > 0) & (seat < 0)).any():  # a touch nobody keeps, dropped unsaid
+        alone = np.argwhere((cadence > 0) & (seat < 0))
+        raise PolicyError(
+            f"{where}_cadence promises {len(alone)} (account, line) cells with no specialist touches (the first: "
+            f"account {int(alone[0, 0])}, line {int(alone[0, 1])}); set one only where plan.specialist >= 0"
+        )
+    for column in range(lines if team is not None else 0):  # a line at a time: a gather per line, not per cell
+        assert team is not None
+        unfit = ~(team.can_close & team.lane_lines[:, column])  # per seat
+        named = seat[:, column]
+        if unfit.any() and (wrong := (named >= 0) & unfit[np.maximum(named, 0)]).any():
+            account = int(np.flatnonzero(wrong)[0])
+            first = int(named[account])
+            why = "cannot close a deal" if not team.can_close[first] else "is not paid on that line (its lane)"
+            raise PolicyError(
+                f"{where} names for {int(wrong.sum())} accounts of line {column} a seat that cannot work it (the "
+                f"first: account {account}: seat {first}, {team.role[first]}, {why}); a line's specialist is a seat "
+                "that closes deals and is paid on the line"
+            )
+    return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence}

@@ -194,7 +194,12 @@ class Rollout(Policy):
     def _planned(policy: Policy, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         plan = ask(policy, "plan", view, rng)
         return checked_plan(
-            plan, view.accounts.size, view.team.size, policy_label(type(policy)), len(view.accounts.line_names)
+            plan,
+            view.accounts.size,
+            view.team.size,
+            policy_label(type(policy)),
+            len(view.accounts.line_names),
+            view.team,
         )
 
     @staticmethod

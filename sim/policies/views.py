@@ -138,10 +138,18 @@ class Accounts:
             self.potential[customers] * self.line_share[customers, line] - self.line_spend[customers, line], 0.0
         )
 
-    def in_segments(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
-        """Boolean mask of accounts whose segment is one of ``names``."""
+    def in_segments(self, names: str | tuple[str, ...] | list[str]) -> np.ndarray:
+        """Boolean mask of accounts whose segment is one of ``names`` (several, or one name); a name the scenario
+        has no segment of is a PolicyError (a typo had selected no account, and a name given as a string every
+        segment whose name holds it)."""
+        chosen = (names,) if isinstance(names, str) else tuple(names)
+        if unknown := [n for n in chosen if n not in self.segment_names]:
+            raise PolicyError(
+                f"in_segments: no segment {', '.join(map(repr, unknown))} (the scenario's: "
+                f"{', '.join(self.segment_names)})"
+            )
         # A lookup by segment code: one gather, where np.isin would sort every account.
-        wanted = np.array([n in names for n in self.segment_names], dtype=bool)
+        wanted = np.array([n in chosen for n in self.segment_names], dtype=bool)
         return wanted[self.segment]
 
 
