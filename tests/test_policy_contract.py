@@ -1107,7 +1107,5 @@ def test_parametrize_with_checks_checks_in_the_scenario_given():
     plan_check(parametrize_with_checks([_OneLineOnly]))()  # small.toml: kept
     with pytest.raises(AssertionError, match="_OneLineOnly fails check_plan_valid"):
         plan_check(parametrize_with_checks([_OneLineOnly], world))()
-    assert check_policy(_OneLineOnly, world) == [
-        "policy _OneLineOnly: plan() must return a CoveragePlan, got NoneType"
-    ]
+    assert check_policy(_OneLineOnly, world) == ["policy _OneLineOnly: plan() must return a CoveragePlan, got NoneType"]
     assert check_policy(_OneLineOnly) == []
