@@ -15,45 +15,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, ROLES
-
-
-class Unit(StrEnum):
-    """What a metric's value counts or measures; the value is how figures' axes name it."""
-
-    CURRENCY = "currency units"
-    SHARE = "share"  # in [0, 1]
-    OPPORTUNITIES = "opportunities"
-    ACCOUNTS = "accounts"
-    HOURS = "hours"
-    BUSINESS_DAYS = "business days"
-    WEEKS = "weeks"
-    GINI = "Gini coefficient (0-1)"
-    PROBABILITY_SD = "standard deviation of a probability, 0 to 0.5"
-    RATIO = "ratio"
-    STOCK = "touch-equivalents"
-
-
-#: The values a metric of each unit can take, (lowest, highest), None where a side has no bound: the range a
-#: mean's confidence interval is cut to (``sim.experiment.stats.describe``). A metric whose values can leave its
-#: unit's range (profit, a currency figure below 0) says so with its own ``bounds``.
-UNIT_BOUNDS: dict[Unit, tuple[float | None, float | None]] = {
-    Unit.CURRENCY: (0.0, None),
-    Unit.SHARE: (0.0, 1.0),
-    Unit.OPPORTUNITIES: (0.0, None),
-    Unit.ACCOUNTS: (0.0, None),
-    Unit.HOURS: (0.0, None),
-    Unit.BUSINESS_DAYS: (0.0, None),
-    Unit.WEEKS: (0.0, None),
-    Unit.GINI: (0.0, 1.0),
-    Unit.PROBABILITY_SD: (0.0, 0.5),  # the standard deviation of a probability is at most 1/2
-    Unit.RATIO: (0.0, None),
-    Unit.STOCK: (0.0, None),
-}
-
+from sim.units import UNIT_BOUNDS, Unit
 
 #: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
 #: flows add up (``sum``), stocks take their last quarter (``last``), rates, shares and
@@ -265,6 +230,14 @@ _METRICS = (
         "(decided with conflict_penalty)",
     ),
     Metric("win_rate_in_conflict", Unit.SHARE, "mean", "of the deals decided in conflict, the share won"),
+    Metric(
+        "conflict_stock_lost",
+        Unit.STOCK,
+        "sum",
+        "relationship stock accounts lost to weeks of conflicting engagement in the quarter (touch-equivalents)",
+        title="relationship lost to conflicts",
+        higher_is_better=False,
+    ),
     # Continuity
     Metric(
         "owner_changed_share",

@@ -10,7 +10,8 @@ import math
 import re
 from collections.abc import Callable
 
-from sim.catalogue import CATALOGUE, Unit
+from sim.catalogue import CATALOGUE
+from sim.units import Unit
 
 #: Suffixes of large amounts of money and what they divide by, largest first.
 MONEY_SCALES = (("M", 1e6), ("k", 1e3))

@@ -300,7 +300,8 @@ class CoverageModel(mesa.Model):
         overlay = touched & (tasks.line >= 0)
         rec.specialist_touched(tasks.customer[overlay], tasks.line[overlay])
         # The clash costs the account part of its relationship, what the week's work added included.
-        self.population.strain(clash, 1.0 - self.scenario.relationship.conflict_stock_loss)
+        lost = self.population.strain(clash, 1.0 - self.scenario.relationship.conflict_stock_loss)
+        rec.conflict_strain(self.population.segment[clash], lost)
 
     def _conflicts(self, w: int, seats: SeatWeek, tasks: Tasks, rep: np.ndarray, engaged: np.ndarray) -> np.ndarray:
         """Accounts two or more closing reps worked this week without coordination (recorded: their open

@@ -188,11 +188,13 @@ class Population:
         self.stock *= factor
         self.personal *= factor
 
-    def strain(self, customers: np.ndarray, keep: float) -> None:
+    def strain(self, customers: np.ndarray, keep: float) -> np.ndarray:
         """Distinct ``customers`` keep only ``keep`` of their relationship stock, both parts (a week of
-        conflicting engagement)."""
+        conflicting engagement); returns the stock each lost."""
+        lost = self.stock[customers] * (1.0 - keep)
         self.stock[customers] *= keep
         self.personal[customers] *= keep
+        return lost
 
     def touch(
         self,

@@ -175,6 +175,10 @@ class Recorder:
         """Personal relationship stock lost when accounts changed hands (touch-equivalents)."""
         self.tally.add(self.tally.personal_lost, segment, lost)
 
+    def conflict_strain(self, segment: np.ndarray, lost: np.ndarray) -> None:
+        """Relationship stock accounts lost to a week of conflicting engagement (touch-equivalents)."""
+        self.tally.add(self.tally.conflict_stock, segment, lost)
+
     def handoffs(self, segment: np.ndarray, hours: float) -> None:
         """Warm hand-offs of accounts of ``segment``, each costing ``hours`` in all (both reps)."""
         self.tally.add(self.tally.handoff_hours, segment, hours)

@@ -41,6 +41,7 @@ class QuarterTally:
     owner_changed: np.ndarray = field(init=False)  # ... whose owner is another seat, or none, in this one
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
     handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
+    conflict_stock: np.ndarray = field(init=False)  # relationship stock lost to weeks of conflicting engagement
     conflict_won: np.ndarray = field(init=False)  # deals won with the conflict penalty
     conflict_lost: np.ndarray = field(init=False)  # ... and lost
     renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
@@ -88,6 +89,7 @@ class QuarterTally:
             "owner_changed",
             "personal_lost",
             "handoff_hours",
+            "conflict_stock",
             "conflict_won",
             "conflict_lost",
             "renewals_due",

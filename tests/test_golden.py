@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "b2264e6fcb96f75cee06525281ed69305b26803ce4360ddad336c935f1deb177",
+        "98b10f871311b9e5c6c530ee88730a87e6815c12478a9c943208d239bcc587cf",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "4513fdf201c6d2e35961eb5bd872ed3add0405576f5022a385ef9452822b1029",
+        "e51798d845b4609e96a8d15698dfb8da1c15f5c7a79255679ccada7aeb2799ee",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "74b870d6fdfb3c6cc8b30e3d9a4e9d7187cd2deac7c9c3567c8aa7716fdebc9c",
+        "0aedeb891c0150e14ad5bd909786f67119ee3804fbcf42e88ad1930e61fec48d",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "6204d3fa3e793904f51824a7a2af2d2ef709d88ab235eec199a4290259521c50",
+        "4cbeb2059e245791d93b3ba9b6a4dcdb9cd69d7d4f8fc5d28be13430b15e9e97",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "9fd2933b23d007d6acafa62c4b9ed00c570aca6914bde77e27ec26bc6e011f55",
+        "3edae2efadb91500d4a7bcd8323934026a99534bcb80e5d0734c952b08d28792",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "4a04efd0280750c6f5a8146831a892a68ba830dba75100c33c07396638bfcf83",
+        "ad6e554a0d3d35a6141c36b512b227f675281b1c0c832c49a834dc78e83a52c9",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "de9b9105b05bc3f0bded9556624c89e9e7651bb538e158c30bf8896c4d039c45",
+        "5de8164c51aea9ef2dc91e5e22d065e72afe22aafa5ebfb3dd8a74330df8bc83",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "0ef71cc550471cd6849e66aa247a29adb55bfe2c324a973bc04958ab13f7fbe1",
+        "65fdaaf8bf8f60ad6a23138da24759407b8e9c3246e93674a18e5d016fe1a6a2",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "abd52131ee9920450ecb86e4d00b395023a8b48e397567e455a0de78cf5f769f",
+        "db32b6864b27a979c210ed3147e0749979a62135cf55c40505b227da08bb9ec9",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "875eb60a06ffff6b05e83e6993c680893f88770204ac1a2c333ddd912a719d0f",
+        "0b3c1440cc5604845020858a0c76d9319f2b90e375981f00eea1eea2510aa9bd",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "219c0d11167445e02e1d84e0197246a4dddf1664d174099d37b5641f05cc90df",
+        "b41882e7f2d72b06f54b9abf9dcfac55105c3424286ef1e6a685fa116aca861b",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "b02bb753649db730dcadc0ea6053d803fa7c83e158d47995928b0087b3d1891f",
+        "768c34702728caf3152a76722d71ae49bca356b8eeec9ede89102d87e12a04a4",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "2f832b2ffdcbf32bc697c2252805076686b01a43f606a36cde74aaf3b058e532",
+        "1f0ba536bc5b6bbd35abe4fcda5aeb9a1ed3e903538712678f27c87718ec501f",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "97d64a09bd6fd9646a98b4efef38b22fd87e4a6bef177a7c52d362c6917b23eb",
+        "f139eca6d354656eb379cee29d0356a776140307eb8a309ec3cf7d6ad8a3da09",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "5886b3c3707cf1ad769f228d8e32956557b5d7713109a4a6bc780d35c07e846e",
+        "72112ddeb980f037d71c19b53d734dd3ebff25936ab6652248a4c6d0a9f54746",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "325ec85233959293e384bb3239627c629d7a03c678ac8e7692bf9b6742d5b28d",
+        "f7f181282e2b36b5e100a012ea085db89a16f1f82b239b0a065483e5b8d3e37d",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "dff65cd97846777c2b17c5122872afd8208e23eda772e0ed669062e16c305126",
+        "e5a98178e483de83a95708428ab8424d19718b449bb7f04351aee6b4af74ad0a",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "0008040cdc5c74c0a3f4f9931529dcbc8be809d99360e7228eae85628c676350",
+        "a7be3a4e3e17061f55420e275871d1c0e55f0fb9697d3f0353b06f4d3a87e0fb",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "1c391882cdd72116e6c60163aa70ddee063af288d699bebacd14d5da7e3d31b7",
+        "02c5b2b52abc2aeabe25d2ad8a1281214f1263af70bfe5f6720c7c203f782ee6",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "74aed3f14c6f042d17c9892b331521bc088bbc10fe7fffd5ad82d06f7029605a",
+        "7def8233226d4e54b4bfa77081727b47a16bbc4ac996891c9f02181d623499a2",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

@@ -197,12 +197,15 @@ def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship
     )
     assert loose["coordination_hours"] == 0 and tight["coordination_hours"] > 0
     assert loose["opps_decided_in_conflict"] > 0 and tight["opps_decided_in_conflict"] == 0
+    # The relationship the conflicts cost is reported (it showed in no metric: a policy writer's trial).
+    assert loose["conflict_stock_lost"] > 0 and tight["conflict_stock_lost"] == 0
 
 
 def test_overlay_a_conflicting_week_strains_the_relationship():
     pop = Population.generate(overlay_world(), np.random.default_rng(5))
     pop.stock[:3], pop.personal[:3] = 2.0, 1.0
-    pop.strain(np.array([0, 2]), 0.9)
+    lost = pop.strain(np.array([0, 2]), 0.9)
+    assert lost.tolist() == pytest.approx([0.2, 0.2])  # what conflict_stock_lost counts
     assert pop.stock[:3].tolist() == pytest.approx([1.8, 2.0, 1.8])
     assert pop.personal[:3].tolist() == pytest.approx([0.9, 1.0, 0.9])
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.catalogue import CATALOGUE, Unit, title
+from sim.catalogue import CATALOGUE, title
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import CAUSES
 from sim.experiment import stats
@@ -27,6 +27,7 @@ from sim.format import MONEY_SCALES, counted
 from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS, fit_text
 from sim.records import ALL
+from sim.units import Unit
 
 FIGURES = "figures"
 DPI = 120

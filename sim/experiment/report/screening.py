@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.catalogue import CATALOGUE, Unit
+from sim.catalogue import CATALOGUE
 from sim.experiment import morris
 from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
 from sim.format import counted, difference, fmt, number
+from sim.units import Unit
 
 MORRIS_CSV = "morris.csv"
 #: The metric whose paired difference the section's first sentence is about, when the experiment has it.
