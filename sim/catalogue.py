@@ -238,6 +238,14 @@ _METRICS = (
         title="relationship lost to conflicts",
         higher_is_better=False,
     ),
+    Metric(
+        "account_plans_unmade",
+        Unit.ACCOUNTS,
+        "sum",
+        "accounts the plan marked coordinated in the quarter whose team had no hours left for their account plan "
+        "(so not coordinated: coordination_hours per seat, at most half a seat's week)",
+        title="account plans unmade",
+    ),
     # Continuity
     Metric(
         "owner_changed_share",

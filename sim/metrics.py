@@ -222,6 +222,7 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "opps_decided_in_conflict", won_c + lost_c
     yield "win_rate_in_conflict", ratio(won_c, won_c + lost_c)
     yield "conflict_stock_lost", _total(t.conflict_stock, sel)
+    yield "account_plans_unmade", _total(t.plans_unmade, sel)
 
     yield "owner_changed_share", ratio(_total(t.owner_changed, sel), _total(t.owned_before, sel))
     yield "personal_stock_lost", _total(t.personal_lost, sel)

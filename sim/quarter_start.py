@@ -112,7 +112,7 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
     view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
     plan = model.ask("plan", view)
     model.plan = read_only_plan(
-        checked_plan(plan, model.population.size, len(model.team), model.label, model.population.lines)
+        checked_plan(plan, model.population.size, len(model.team), model.label, model.population.lines, team)
     )
     model._cadenced = np.flatnonzero(model.plan.cadence > 0)
     cadence = model.plan.specialist_cadence
@@ -172,6 +172,7 @@ def _coordinate(model: CoverageModel) -> None:
         if not kept.all():
             coordinated = np.array(plan.coordinated)
             coordinated[c[~kept]] = False
+            model.recorder.plans_unmade(model.population.segment[c[~kept]])
             model.plan = read_only_plan(dataclasses.replace(plan, coordinated=coordinated))
             team = team[kept]
     model.team.plan_coordination(team[team >= 0], hours)

@@ -179,6 +179,10 @@ class Recorder:
         """Relationship stock accounts lost to a week of conflicting engagement (touch-equivalents)."""
         self.tally.add(self.tally.conflict_stock, segment, lost)
 
+    def plans_unmade(self, segment: np.ndarray) -> None:
+        """Accounts a plan marked coordinated whose team had no hours left for their account plan this quarter."""
+        self.tally.add(self.tally.plans_unmade, segment)
+
     def handoffs(self, segment: np.ndarray, hours: float) -> None:
         """Warm hand-offs of accounts of ``segment``, each costing ``hours`` in all (both reps)."""
         self.tally.add(self.tally.handoff_hours, segment, hours)

@@ -42,6 +42,7 @@ class QuarterTally:
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
     handoff_hours: np.ndarray = field(init=False)  # hours of warm hand-offs, both reps together
     conflict_stock: np.ndarray = field(init=False)  # relationship stock lost to weeks of conflicting engagement
+    plans_unmade: np.ndarray = field(init=False)  # coordinated accounts whose team had no hours for their plan
     conflict_won: np.ndarray = field(init=False)  # deals won with the conflict penalty
     conflict_lost: np.ndarray = field(init=False)  # ... and lost
     renewals_due: np.ndarray = field(init=False)  # contracts that reached their renewal date
@@ -90,6 +91,7 @@ class QuarterTally:
             "personal_lost",
             "handoff_hours",
             "conflict_stock",
+            "plans_unmade",
             "conflict_won",
             "conflict_lost",
             "renewals_due",

@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "98b10f871311b9e5c6c530ee88730a87e6815c12478a9c943208d239bcc587cf",
+        "cdb2869bb2fb0ad4c1dea0d172b4382785508d033ac2daacbd18ad346366aba4",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "e51798d845b4609e96a8d15698dfb8da1c15f5c7a79255679ccada7aeb2799ee",
+        "9fd01af9bca6fe38ad3be66dce54865dfcdcbc407ecfdcbb0dc5c2c98fee5e8e",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "0aedeb891c0150e14ad5bd909786f67119ee3804fbcf42e88ad1930e61fec48d",
+        "bfb782383e4c34ce3eea7f7c740d3a9dacae57001d119514992a5a8e259810ba",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "4cbeb2059e245791d93b3ba9b6a4dcdb9cd69d7d4f8fc5d28be13430b15e9e97",
+        "e2cac49fcfd3eda78c35cff505b67ec3d8e031000a8564bf47e75fbf293da46b",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "3edae2efadb91500d4a7bcd8323934026a99534bcb80e5d0734c952b08d28792",
+        "5200c8867aef8d441e4d47ca3d04f8711490611477c11b632d97fff277d89f83",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "ad6e554a0d3d35a6141c36b512b227f675281b1c0c832c49a834dc78e83a52c9",
+        "52939a7074d8d7e2344fa076d14a0a2b2042091cb56583bea7364cc90c86bd9a",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "5de8164c51aea9ef2dc91e5e22d065e72afe22aafa5ebfb3dd8a74330df8bc83",
+        "3b129ca435f6d48f0a7c1d12228adcb860d4b2fa95850cc2b0ffca2ea47837cd",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "65fdaaf8bf8f60ad6a23138da24759407b8e9c3246e93674a18e5d016fe1a6a2",
+        "8cdbee5cc4c68d9aef0add3f1598d334c5797173cf83263408acf7e6fcab382d",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "db32b6864b27a979c210ed3147e0749979a62135cf55c40505b227da08bb9ec9",
+        "9d2c213a49dbfb0c1f753897ba9ed6272a733a445a91b1c904513db578b1e7c0",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "0b3c1440cc5604845020858a0c76d9319f2b90e375981f00eea1eea2510aa9bd",
+        "547ee778afed9fd6d2ba94082fd962e1cee41682378faf87d8bf80e667e2ffdf",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "b41882e7f2d72b06f54b9abf9dcfac55105c3424286ef1e6a685fa116aca861b",
+        "601ed1f359a4cef8a1d25e39770c7e4055a03afb989e68bd03829f8f72c8dff4",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "768c34702728caf3152a76722d71ae49bca356b8eeec9ede89102d87e12a04a4",
+        "dd617285e3ad2919b9bb1d3fff911b538f9bbcc4099eac1e6355deb905efcdc3",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "1f0ba536bc5b6bbd35abe4fcda5aeb9a1ed3e903538712678f27c87718ec501f",
+        "c53cc0a26310d88532b61b5cedfd0741ff1edb8ee21ee1918d7ff01e2d704ed9",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "f139eca6d354656eb379cee29d0356a776140307eb8a309ec3cf7d6ad8a3da09",
+        "1a6b398953ac7db34cbef6dd89db1b89b0f7e5039c6ec725b0ca3ddaae6535ee",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "72112ddeb980f037d71c19b53d734dd3ebff25936ab6652248a4c6d0a9f54746",
+        "574f21c65c1a8af0e46cb5264073c7d5e63c3461915e935942d31910b6730144",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "f7f181282e2b36b5e100a012ea085db89a16f1f82b239b0a065483e5b8d3e37d",
+        "a4aa71935a670a3318d88a53988746a64fac3e45134eacd213b22dd5a65b1aee",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "e5a98178e483de83a95708428ab8424d19718b449bb7f04351aee6b4af74ad0a",
+        "49c8fc2fbcea86338e96d678e653d86e75383b02e14b0b7762dadbb6d4f14ba9",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "a7be3a4e3e17061f55420e275871d1c0e55f0fb9697d3f0353b06f4d3a87e0fb",
+        "c90d23847a00a860c81688198f6601c705652cddc6694115387c11104c586428",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "02c5b2b52abc2aeabe25d2ad8a1281214f1263af70bfe5f6720c7c203f782ee6",
+        "8671bd7bfa6b9cb139e1765a0b9b86b24d8b8a60f75bdc840d78c2253e1f617b",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "7def8233226d4e54b4bfa77081727b47a16bbc4ac996891c9f02181d623499a2",
+        "9d5f16c2519d2e7d4ec23ddce6fde28a53072a4548ab56ef0d4ce841401529d7",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

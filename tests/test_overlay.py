@@ -257,6 +257,10 @@ def test_overlay_coordination_keeps_only_the_plans_its_seats_have_hours_for():
     wanted = (team >= 0).any(axis=1) & (plan.specialist >= 0).any(axis=1)  # what the policy marks coordinated
     kept = plan.coordinated
     assert kept.sum() > 0 and (wanted & ~kept).sum() > 0 and not (kept & ~wanted).any()
+    # The plans asked for and not made are reported, by segment (only the plan in force had told a policy writer).
+    unmade = model.recorder.tally.plans_unmade
+    assert unmade.sum() == (wanted & ~kept).sum()
+    np.testing.assert_array_equal(unmade, np.bincount(pop.segment[wanted & ~kept], minlength=unmade.size))
     plans = np.floor(model.team.plan_budget(0) / 40.0 + 1e-9)
     per_seat = np.bincount(team[kept][team[kept] >= 0], minlength=len(model.team))
     assert (per_seat <= plans).all()
