@@ -188,7 +188,8 @@ _METRICS = (
         "response_days_p90",
         Unit.BUSINESS_DAYS,
         "mean",
-        "90th percentile of the same on-time response times",
+        "90th percentile of the business days from arrival to first response, over the quarter's on-time first "
+        "responses (as response_days_mean)",
         title="response time, 90th percentile (on-time answers)",
     ),
     Metric(
@@ -423,6 +424,14 @@ class _Catalogue(Mapping[str, Metric]):
 #: Every metric a run emits, by name, grouped as docs/metrics.md groups them; each product-line family once,
 #: under the name ``<family>:<line>``.
 CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
+
+
+def better(name: str) -> str:
+    """Which way is better for metric ``name``, in words. No direction said is a choice, not an omission: more
+    hours or more new logos are better only for what they bring (a sales leader read the silence as a gap)."""
+    entry = CATALOGUE.get(name)
+    higher = None if entry is None else entry.higher_is_better
+    return {True: "higher is better", False: "lower is better", None: "neither way is better in itself"}[higher]
 
 
 def title(name: str) -> str:

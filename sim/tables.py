@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, better
 from sim.codes import CAUSES
 from sim.format import (
     difference,
@@ -282,12 +282,7 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
         entry = CATALOGUE.get(m)  # a product line's metric (family:line) is titled with its line
         if entry is None:
             continue
-        # No direction said is a choice, not an omission: more hours or more new logos are better only for what
-        # they bring (a sales leader read the silence as a gap).
-        better = {True: "; higher is better", False: "; lower is better", None: "; neither way is better in itself"}[
-            entry.higher_is_better
-        ]
-        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}]{better}")
+        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}]; {better(m)}")
     return "\n".join(lines)
 
 

@@ -201,7 +201,7 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
     # what was run, under the answer: the team the page set, the horizon and the shocks
     summary = by_id(browser, "run-summary").text
     assert summary.startswith("2 policies x 3 replications on small-") and "(5,000 accounts, 6 seats, " in summary
-    assert "shocks: none) in " in summary
+    assert "shocks: none), root seed 7, in " in summary
     headline = {
         row.find_elements(By.TAG_NAME, "td")[0].text: [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")]
         for row in browser.find_elements(By.CSS_SELECTOR, "#headline tbody tr")
@@ -288,6 +288,15 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
     assert by_id(browser, "scenario-error").text == ""
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text == "")
+    # the same content again, after another scenario, loads again (Dash had seen no change and done nothing)
+    browser.find_element(By.CSS_SELECTOR, "#scenario-choice input[value='scenarios/small.toml']").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("scenarios/"))
+    again = tmp_path / "mine-again.toml"
+    again.write_bytes(mine.read_bytes())
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(again))
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("mine-again.toml: small, 3,000 accounts")
+    )
 
     # a policy of the user's, added by its import path: a bad path is refused beside the field in the line
     # `policy_class` raises, and adds nothing; a good one is offered, ticked, with its parameters, and runs

@@ -424,6 +424,9 @@ def test_the_results_say_what_each_metric_means():
             "Higher is better.",
         ),
     ]
+    # A metric with no direction says so, as the command line's legend does (an analyst read the silence as a gap).
+    dl = glossary(["utilisation"]).children[1]
+    assert dl.children[1].children.endswith("[share]. Neither way is better in itself.")
 
 
 def test_the_run_summary_names_each_shock_with_its_size():
@@ -435,7 +438,12 @@ def test_the_run_summary_names_each_shock_with_its_size():
     )
     c = compare(shocked, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], 3)
     (summary,) = [d for d in results(c, {}) if getattr(d, "id", None) == "run-summary"]
-    assert "shocks: demand in quarter 2, factor 0.7) in " in summary.children
+    assert "shocks: demand in quarter 2, factor 0.7), root seed 7, in " in summary.children
+    # The seed and the parameters set, which reproduce the runs beside the scenario (an analyst could not).
+    tuned = compare(shocked, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled", {"named_per_rep": 30})], 3,
+                    seed=11)  # fmt: skip
+    (summary,) = [d for d in results(tuned, {}) if getattr(d, "id", None) == "run-summary"]
+    assert "), root seed 11, parameters set: pooled: named_per_rep = 30, in " in summary.children
     # "Means over 3 replications" above a mean of fewer (a metric undefined in some), with no word of it or of '-'.
     (means,) = [d for d in results(c, {}) if str(getattr(d, "children", "")).startswith("Means over ")]
     assert means.children.startswith("Means over 3 replications (those a metric is defined in), 95% t intervals")

@@ -70,6 +70,11 @@ def test_team_horizon_shocks_and_parameters_reach_the_scenario_and_policies():
     assert [(x.kind, x.quarter) for x in plan.scenario.shocks] == [("rep_attrition", 2), ("demand", 3)]
     assert plan.scenario.shocks[0].share == 0.25 and plan.scenario.shocks[1].factor == 0.7
     assert plan.scenario.name.startswith("small-")  # a variant is named apart from its file
+    # and says what the page changed (a downloaded file had kept "5 reps ... over 4 quarters" beside 6 quarters)
+    assert plan.scenario.description == (
+        f"{small.description}. Changed on the what-if page: full_cycle seats 2 -> 3, "
+        "sdr seats 1 -> 0, quarters 4 -> 6, a rep attrition shock, a demand shock."
+    )
     # the baseline first, then the others in the built-in order; only parameters away from their defaults
     assert plan.policies == [
         PolicyChoice("segment_tiers", {"tier_a_share": 0.5}),
@@ -77,6 +82,10 @@ def test_team_horizon_shocks_and_parameters_reach_the_scenario_and_policies():
         PolicyChoice("hunter_farmer", {"hunter_share": 0.5}),
     ]
     assert (plan.replications, plan.seed) == (4, 11)
+    # The file Download gives holds that seed: compare on it alone makes these runs (it had kept the file's 7).
+    file = form.downloaded(small, SOURCE, s)
+    assert file.seed == 11 and file.quarters == 6 and file.description == plan.scenario.description
+    assert form.downloaded(small, SOURCE, settings()).seed == small.seed
 
 
 def test_every_problem_is_the_command_lines_line_and_names_its_field():

@@ -52,6 +52,9 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("quarters", "value"),
         Output("seed", "placeholder"),
         Output("scenario-choice", "value"),
+        # Emptied once read: the same file uploaded again (to undo edits) is a change Dash sees, where it had been
+        # ignored without a word.
+        Output("upload", "contents"),
         Output(PARAMS, "value"),
         Input("scenario-choice", "value"),
         Input("upload", "contents"),
@@ -64,7 +67,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         try:
             if trigger == "upload":
                 if not contents:
-                    return (*(no_update,) * 7, unchanged)
+                    return (*(no_update,) * 8, unchanged)
                 name = filename or "uploaded.toml"
                 scenario, source, chosen = form.read_upload(contents, name), name, None
             elif choice:
@@ -76,14 +79,14 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
                     None,
                 )
             else:
-                return None, "", "", [], None, "", None, unchanged
+                return None, "", "", [], None, "", None, None, unchanged
         except InputError as e:  # nothing is kept: a run now says no scenario is loaded
-            return None, "\n".join(e.problems), "", [], None, "", None, unchanged
+            return None, "\n".join(e.problems), "", [], None, "", None, None, unchanged
         team = layout.team_inputs(scenario)
         text = layout.summary(scenario, source)
         # The policies' fields start where ``covsim compare`` starts them: the scenario's own policy as its file sets it.
         params = layout.param_values(scenario, [o["id"] for o in ctx.outputs_list[-1]])
-        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen, params
+        return stored(scenario, source), "", text, team, scenario.quarters, str(scenario.seed), chosen, None, params
 
     @app.callback(
         Output("baseline", "options"),
@@ -179,7 +182,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         settings = read_settings(counts, values, ctx.states_list[params_at])
         try:
             if ctx.triggered_id == "download-scenario-button":
-                scenario = form.configure(base, source, settings)
+                scenario = form.downloaded(base, source, settings)
                 file = dcc.send_string(dump_scenario(scenario), f"{scenario.name}.toml")
                 return [""] * len(fields), "", no_update, no_update, file, no_update
             plan = form.plan(base, source, settings)

@@ -191,22 +191,41 @@ def configure(base: Scenario, source: str, settings: Settings) -> Scenario:
     Only what differs from ``base`` is changed: left as it is, the scenario is
     the file's (same name, same runs). The shocks are added after the file's:
     rep attrition (a share of every role's filled seats) then a demand shock
-    (every segment and kind).
+    (every segment and kind). A changed scenario's description says what the
+    page changed (the downloaded file had kept "5 reps ... over 4 quarters"
+    beside 6 seats and 6 quarters).
     """
     changes: dict[str, Any] = {}
+    said = []
     for i, (group, count) in enumerate(zip(base.reps, settings.counts, strict=False)):
         if count != group.count:
             changes[f"reps.{i}.count"] = count
+            said.append(f"{group.role} seats {group.count} -> {_shown(count)}")
     if settings.quarters != base.quarters:
         changes["quarters"] = settings.quarters
+        said.append(f"quarters {base.quarters} -> {_shown(settings.quarters)}")
     added = []
     if settings.attrition.on:
         added.append({"kind": "rep_attrition", "quarter": settings.attrition.quarter, "share": settings.attrition.size})
+        said.append("a rep attrition shock")
     if settings.demand.on:
         added.append({"kind": "demand", "quarter": settings.demand.quarter, "factor": settings.demand.size})
+        said.append("a demand shock")
     if added:
         changes["shocks"] = [*(s.model_dump(mode="json") for s in base.shocks), *added]
+    if changes:
+        was = f"{base.description.rstrip('.')}. " if base.description else ""
+        changes["description"] = f"{was}Changed on the what-if page: {', '.join(said)}."
     return base.with_overrides(source, **changes)
+
+
+def downloaded(base: Scenario, source: str, settings: Settings) -> Scenario:
+    """The scenario the page's Download gives: :func:`configure`'s, with the page's root seed as its ``seed`` when
+    one is set, so that ``covsim compare`` on the file alone makes the page's runs (it had kept the file's seed);
+    InputError as :func:`configure` and :func:`check_run` give."""
+    scenario = configure(base, source, settings)
+    _, seed = check_run(settings)
+    return scenario if seed is None else scenario.model_copy(update={"seed": seed})
 
 
 def policy_choices(settings: Settings, scenario: Scenario | None) -> list[PolicyChoice]:

@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, better
 from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
 from sim.policies.protocol import policy_summary
@@ -371,6 +371,13 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
     answer = "Answer: none: every run failed (below)." if len(c.failures) == n * len(c.policies) else c.answer
     world = c.scenario
     shocks = "; ".join(shock_text(x) for x in world.shocks) or "none"
+    # What reproduces the runs beside the scenario: the root seed and each policy's parameters set on the page
+    # (a downloaded scenario and a compare of it gave other numbers, the seed and parameters unsaid).
+    params = "; ".join(
+        f"{p.key}: " + ", ".join(f"{k} = {v}" for k, v in sorted(p.params.items()))
+        for p in c.experiment.policies
+        if p.params
+    )
     return [
         # The sentence opens with "Answer:", as compare prints it: no heading above it says so again.
         html.P(answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
@@ -378,7 +385,9 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         html.Div(
             f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.customers:,} "
             f"accounts, {sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; "
-            f"shocks: {shocks}) in {c.seconds:.1f} s",
+            f"shocks: {shocks}), root seed {c.experiment.seed}"
+            + (f", parameters set: {params}" if params else "")
+            + f", in {c.seconds:.1f} s",
             id="run-summary",
             style=HINT,
         ),
@@ -408,8 +417,11 @@ def glossary(metrics: Sequence[str]) -> html.Details:
         entry = CATALOGUE.get(m)
         if entry is None:  # not a metric of the catalogue (a product line's are: titled with their line)
             continue
-        better = {True: " Higher is better.", False: " Lower is better.", None: ""}[entry.higher_is_better]
-        items += [html.Dt(f"{m}: {entry.title}"), html.Dd(f"{entry.definition} [{entry.unit}].{better}")]
+        # As the command line's legend says it: a metric with no direction says so (it had said nothing).
+        items += [
+            html.Dt(f"{m}: {entry.title}"),
+            html.Dd(f"{entry.definition} [{entry.unit}]. {better(m).capitalize()}."),
+        ]
     return html.Details(
         [html.Summary("What each metric means"), html.Dl(items, style={"fontSize": "13px"})],
         id="glossary",
