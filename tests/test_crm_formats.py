@@ -35,6 +35,22 @@ def values(table: crm.Table) -> list[float]:
     return table.frame["close_value"].tolist()
 
 
+def small_export(
+    tmp_path: Path, accounts: str, teams: str = "sales_agent,regional_office\nAnn,East\n"
+) -> tuple[Path, Path]:
+    """An accounts file and a teams file of these texts, for a pipeline made by :func:`pipeline`."""
+    (tmp_path / "accounts.csv").write_text(accounts)
+    (tmp_path / "teams.csv").write_text(teams)
+    return tmp_path / "accounts.csv", tmp_path / "teams.csv"
+
+
+def calibrate(accounts: Path, pipeline_file: Path, teams: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``covsim calibrate`` of these files into ``out``."""
+    args = ["--accounts", str(accounts), "--pipeline", str(pipeline_file), "--teams", str(teams), "--out", str(out)]
+    return subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", *args], capture_output=True, text=True,
+                          cwd=ROOT)  # fmt: skip
+
+
 def test_european_numbers_are_detected_and_said(tmp_path: Path) -> None:
     path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "1.054,50"), ("2017-01-03", "2017-02-02", "980,25")])
     table = crm.read_table(path, "pipeline")
@@ -309,18 +325,15 @@ def test_an_export_in_european_formats_calibrates_to_the_same_scenario_and_says_
 
 
 def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_path: Path) -> None:
-    accounts = tmp_path / "accounts.csv"
-    accounts.write_text('account,sector,revenue\n"Acme \x02 ""Big"" \\ Co",tech\x07,1200\nBolt,retail,800\n')
-    teams = tmp_path / "teams.csv"
-    teams.write_text("sales_agent,regional_office\nAnn,East\x01\nBob,East\x01\n")
+    accounts, teams = small_export(
+        tmp_path,
+        'account,sector,revenue\n"Acme \x02 ""Big"" \\ Co",tech\x07,1200\nBolt,retail,800\n',
+        "sales_agent,regional_office\nAnn,East\x01\nBob,East\x01\n",
+    )
     path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
     path.write_text(path.read_text().replace(",Acme,", ",Bolt,"))  # Acme has none: a note names it
     out = tmp_path / "crm.toml"
-    result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "calibrate", "--accounts", str(accounts), "--pipeline", str(path),
-         "--teams", str(teams), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    result = calibrate(accounts, path, teams, out)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert "\\x02" in text and "\x02" not in text  # escaped in the comments, never raw
@@ -331,10 +344,9 @@ def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_pa
 
 def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_not_as_unknown(tmp_path: Path) -> None:
     # Its row went at reading, and its own opportunities then named it "not in accounts.csv".
-    accounts = tmp_path / "accounts.csv"
-    accounts.write_text("account,sector,revenue\nAcme,tech,-1200\nBolt,retail,800\nCorp,retail,900\n")
-    teams = tmp_path / "teams.csv"
-    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    accounts, teams = small_export(
+        tmp_path, "account,sector,revenue\nAcme,tech,-1200\nBolt,retail,800\nCorp,retail,900\n"
+    )
     path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
     export = crm.read_export(accounts, path, teams)
     cleaned, notes = crm.clean(export)
@@ -348,21 +360,14 @@ def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_no
 
 def test_a_segment_whose_mean_deal_is_below_its_median_is_written_without_a_spread_and_says_why(tmp_path: Path) -> None:
     # value_sigma 0 came with a comment saying a lognormal with it had the data's median: false, the mean is drawn.
-    accounts = tmp_path / "accounts.csv"
-    accounts.write_text("account,sector,revenue\nAcme,tech,1200\n")
-    teams = tmp_path / "teams.csv"
-    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\n")
     rows = [
         ("2017-01-02", "2017-03-01", "100"),
         ("2017-02-02", "2017-04-01", "1000"),
         ("2017-03-02", "2017-05-01", "1000"),
     ]
     out = tmp_path / "crm.toml"
-    result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "calibrate", "--accounts", str(accounts), "--pipeline",
-         str(pipeline(tmp_path, rows)), "--teams", str(teams), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    result = calibrate(accounts, pipeline(tmp_path, rows), teams, out)
     assert result.returncode == 0, result.stderr
     lines = out.read_text().splitlines()
     at = [i for i, line in enumerate(lines) if line.startswith("value_sigma = ")]
@@ -471,30 +476,24 @@ def test_calibrate_refuses_to_write_over_one_of_its_inputs(tmp_path: Path) -> No
 
 def test_calibrate_replaces_only_a_scenario_it_wrote(tmp_path: Path) -> None:
     # --out README.md replaced an analyst's README with TOML and exited 0.
-    accounts = tmp_path / "accounts.csv"
-    accounts.write_text("account,sector,revenue\nAcme,tech,1200\n")
-    teams = tmp_path / "teams.csv"
-    teams.write_text("sales_agent,regional_office\nAnn,East\n")
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\n")
     rows = [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "300")]
     path = pipeline(tmp_path, rows)
 
-    def calibrate(out: Path) -> subprocess.CompletedProcess[str]:
-        args = ["calibrate", "--accounts", str(accounts), "--pipeline", str(path), "--teams", str(teams)]
-        return subprocess.run([sys.executable, "-m", "sim.cli", *args, "--out", str(out)], capture_output=True,
-                              text=True, cwd=ROOT)  # fmt: skip
-
     readme = tmp_path / "README.md"
     readme.write_text("# Our sales team\n")
-    result = calibrate(readme)
+    result = calibrate(accounts, path, teams, readme)
     assert result.returncode == 2 and readme.read_text() == "# Our sales team\n"
     assert result.stderr.strip() == (
         f"error: --out {readme}: a file covsim calibrate did not write, which the scenario would replace; name a new "
         "file, or move that one away first; nothing was read"
     )
     out = tmp_path / "crm.toml"
-    assert calibrate(out).returncode == 0
+    assert calibrate(accounts, path, teams, out).returncode == 0
     out.write_text(out.read_text() + "# stale\n")
-    assert calibrate(out).returncode == 0 and "# stale" not in out.read_text()  # its own: written again
+    assert (
+        calibrate(accounts, path, teams, out).returncode == 0 and "# stale" not in out.read_text()
+    )  # its own: written again
 
 
 @needs_data

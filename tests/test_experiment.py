@@ -61,6 +61,12 @@ def results_of(folder: Path) -> pd.DataFrame:
         store.close()
 
 
+def experiment_cli(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``covsim experiment PATH --out OUT --executor serial``, as a user runs it."""
+    args = ["experiment", str(path), "--out", str(out), "--executor", "serial"]
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
 def run_to(folder: Path, path: Path, executor: str = "serial", workers: int = 1, fresh: bool = False):
     exp, scenario = load_experiment(path)
     batch = open_batch(exp, scenario, folder, fresh)
@@ -140,22 +146,7 @@ def test_executors_agree_bit_for_bit(tmp_path):
 def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path):
     text = EXPERIMENT.replace('name = "hunter_farmer"', 'name = "tests.failing_policy:SometimesFails"\nlabel = "flaky"')
     path = write(tmp_path, text)
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "experiment",
-            str(path),
-            "--out",
-            str(tmp_path / "o"),
-            "--executor",
-            "serial",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    r = experiment_cli(path, tmp_path / "o")
     assert r.returncode == 1, r.stderr
     assert "planning failed on purpose" in r.stderr and "resume with: covsim experiment" in r.stderr
     store = Store.existing(tmp_path / "o")
@@ -908,22 +899,7 @@ policies = [{{ name = "unstructured" }}, {{ name = "segment_tiers" }}]
 factors = [{{ name = "demand", target = "scenario.population.segments.*.new_logo.rate_per_year", mode = "scale", values = [2.0, 1.0, 0.5] }}]
 """,
     )
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "experiment",
-            str(path),
-            "--out",
-            str(tmp_path / "o"),
-            "--executor",
-            "serial",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    r = experiment_cli(path, tmp_path / "o")
     assert r.returncode == 0, r.stderr
     answer = r.stdout.splitlines()[0]
     assert "where its difference is smallest, at demand = 0.5," in answer
