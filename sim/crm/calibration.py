@@ -89,7 +89,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         f"segments by account revenue ({files['accounts']}): enterprise above {q_hi:,.2f} (top 20%), mid_market "
         f"above {q_lo:,.2f} (next 40%), smb the rest (bottom 40%): "
         + ", ".join(f"{f.name} {f.accounts}" for f in fits)
-        + " accounts"
+        + (" account" if sum(f.accounts for f in fits) == 1 else " accounts")
     )
     if all(f.customer_share == 1.0 for f in fits):
         notes.append(

@@ -177,7 +177,8 @@ def _countries(acc: pd.DataFrame, where: str, report: Report) -> dict[str, int]:
     countries = dict(Counter(v for v in acc["office_location"] if v))
     if countries:
         report.note(
-            f"{where}: office_location holds {len(countries)} countries ({count_list(countries)}), "
+            f"{where}: office_location holds {counted(len(countries), 'country', 'countries')} "
+            f"({count_list(countries)}), "
             f"not sales offices: not used; regions come from the teams' regional offices"
         )
     return countries

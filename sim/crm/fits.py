@@ -132,16 +132,16 @@ def summary_lines(cal: Calibration) -> list[str]:
     t = cal.team
     cut = f", engaged before {cal.cutoff}" if cal.cutoff else ""
     lines = [
-        f"team: {t.opportunities:,} opportunities{cut} ({t.with_account:,} with an account, "
+        f"team: {counted(t.opportunities, 'opportunity', 'opportunities')}{cut} ({t.with_account:,} with an account, "
         f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
         f"{t.open:,} open; median cycle {t.cycle_days:g} days ({t.cycle_days / 7:.1f} weeks) over "
-        f"{t.cycle_deals:,} closed deals; median won deal {t.deal_median:,.0f}; engage dates "
+        f"{counted(t.cycle_deals, 'closed deal')}; median won deal {t.deal_median:,.0f}; engage dates "
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
         + f"); population {cal.customers:,} "
         + (
-            f"buying units ({cal.accounts:,} accounts x {cal.units} each; the export has "
+            f"buying units ({counted(cal.accounts, 'account')} x {cal.units} each; the export has "
             f"{counted(cal.accounts_in_file, 'account')} with a revenue)"
             if cal.units > 1
             else "accounts"
@@ -162,7 +162,7 @@ def summary_lines(cal: Calibration) -> list[str]:
     if closed:
         lines.append(
             f"{'(weighted)':<11} {'':>8} {'':>6} {'':>9} {'':>10} {'':>6} {'':>8} {won / closed:>6.1%}  "
-            f"= {won:,} won / {closed:,} closed deals with an account"
+            f"= {won:,} won / {counted(closed, 'closed deal')} with an account"
         )
     if cal.units > 1:
         lines.append(
