@@ -1109,3 +1109,5 @@ def test_parametrize_with_checks_checks_in_the_scenario_given():
         plan_check(parametrize_with_checks([_OneLineOnly], world))()
     assert check_policy(_OneLineOnly, world) == ["policy _OneLineOnly: plan() must return a CoveragePlan, got NoneType"]
     assert check_policy(_OneLineOnly) == []
+    # One quarter of the default world, whose shocks come later: checked without them, not refused as bad input.
+    assert check_policy(_OneLineOnly, quarters=1) == []

@@ -177,12 +177,12 @@ CONTRACT_SHOCKS = (
 
 
 def _contract_world(scenario: Scenario | None, quarters: int) -> Scenario:
-    """The scenario the checks run: the given one, or the small one with CONTRACT_SHOCKS, over ``quarters``."""
-    if scenario is not None:
-        return scenario.with_overrides("contract check", quarters=quarters)
-    small = load_scenario(SMALL_SCENARIO)
-    shocks = [*(s.model_dump(mode="json") for s in small.shocks), *CONTRACT_SHOCKS]
-    return small.with_overrides("contract check", quarters=quarters, shocks=shocks)
+    """The scenario the checks run: the given one, or the small one with CONTRACT_SHOCKS, over ``quarters``, its
+    shocks after them left out (CONTRACT_SHOCKS' at quarter 2 had refused ``quarters=1`` as bad input)."""
+    world = load_scenario(SMALL_SCENARIO) if scenario is None else scenario
+    shocks = [*(s.model_dump(mode="json") for s in world.shocks), *(CONTRACT_SHOCKS if scenario is None else ())]
+    kept = [s for s in shocks if s["quarter"] <= quarters]
+    return world.with_overrides("contract check", quarters=quarters, shocks=kept)
 
 
 def _import_path(policy: PolicyFactory) -> str | None:
