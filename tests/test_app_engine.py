@@ -515,3 +515,14 @@ def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_sh
     drawn = results(flaky, {})
     assert drawn[0].children == flaky.answer and not flaky.answer.startswith("Answer: none: every run")
     assert drawn[1].children.startswith("1 run failed: ")
+
+
+def test_a_panel_with_nothing_to_draw_says_why():
+    # "accounts that changed owner" under policies with no owners was an empty panel on a -1..1 axis.
+    from sim.app.charts import means_figure
+
+    s = load_scenario(SMALL).with_overrides("s", quarters=2)
+    c = compare(s, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], 3)
+    fig = means_figure(c, ("owner_changed_share", "revenue_captured"), "h")
+    notes = [(a.text, a.xref) for a in fig.layout.annotations if a.xref and a.xref.endswith("domain")]
+    assert notes == [("undefined in every run", "x domain")]  # the first panel's; revenue is drawn

@@ -82,6 +82,12 @@ def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Fi
                 col=i,
             )
         fig.update_yaxes(title_text=unit, title_font={"size": 10}, row=1, col=i)
+        values = rows["mean"].to_numpy(dtype=float)
+        if not (np.abs(values[np.isfinite(values)]) > 0).any():
+            # An empty panel on a -1..1 axis said nothing (accounts that changed owner, under policies of no owners).
+            said = "0 under every policy" if np.isfinite(values).any() else "undefined in every run"
+            axis = "" if i == 1 else str(i)
+            fig.add_annotation(text=said, xref=f"x{axis} domain", yref=f"y{axis} domain", x=0.5, y=0.5, showarrow=False)
     fig.update_annotations(font_size=12)
     fig.update_layout(**{**LAYOUT, "margin": {**MARGIN, "t": 95}}, title=heading)  # room for 2-line titles
     return fig
