@@ -261,7 +261,7 @@ def test_describe() -> None:
     both = box_of(Limit("budget", 1234.5, 56789.0), coverage=1.0, density=0.955)
     assert describe(both) == "the case of interest occurs when 1230 < budget < 56800 (coverage 100%, density 96%)"
     assert describe(box_of(coverage=1.0, density=0.85), "A does worse than B") == (
-        "A does worse than B anywhere in the sampled ranges (coverage 100%, density 85%)"
+        "A does worse than B across the sampled ranges, in no narrower region more often (coverage 100%, density 85%)"
     )
 
 

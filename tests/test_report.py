@@ -354,6 +354,25 @@ def test_a_policy_lever_is_a_choice_and_the_other_factors_set_the_worlds(tmp_pat
     )
 
 
+def test_a_sampled_lever_meets_one_world_per_setting_and_the_section_says_why_nothing_is_ranked(tmp_path: Path) -> None:
+    # An LHS design drawing unstructured's notice beside the customers printed the method and then nothing.
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", low=300, high=800, integer=True),
+            Factor(name="notice", target="policy.notice", low=0.2, high=0.8),
+        ),
+        design=Design(kind="lhs", samples=4),
+    )
+    text = stored(exp, tmp_path, lambda point, policy, rep: (10 + point + (policy == "segment_tiers")) * M)
+    section = text[text.index("## Robustness across design points") :].split("\n## ")[0]
+    assert section.rstrip().endswith(
+        "No choice is ranked across worlds: no world has a mean of every choice. A sampled design draws `notice` "
+        "anew at each point, so each setting meets one world only; a grid over it (a few settings, each in every "
+        "world) ranks them."
+    ), section
+
+
 SOBOL = {
     "policies": (PolicyEntry(name="unstructured"),),
     "factors": (

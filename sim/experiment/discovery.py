@@ -313,8 +313,9 @@ def describe(box: Box, case: str = "the case of interest occurs") -> str:
 
     For example "A does worse than B when responsiveness_scale < 0.82 and
     attrition > 0.21 (coverage 74%, density 88%)". Limits in three significant
-    digits, columns in x's order; a box with no restriction reads "... anywhere
-    in the sampled ranges".
+    digits, columns in x's order; a box with no restriction reads "... across
+    the sampled ranges, in no narrower region more often" (it had read
+    "anywhere", as if everywhere, where its density was 88%).
     """
     conditions = []
     for name, lower, upper in box.limits:
@@ -324,7 +325,11 @@ def describe(box: Box, case: str = "the case of interest occurs") -> str:
             conditions.append(f"{name} > {_number(lower)}")
         else:
             conditions.append(f"{name} < {_number(upper)}")
-    where = f"when {' and '.join(conditions)}" if conditions else "anywhere in the sampled ranges"
+    where = (
+        f"when {' and '.join(conditions)}"
+        if conditions
+        else "across the sampled ranges, in no narrower region more often"
+    )
     return f"{case} {where} (coverage {box.coverage:.0%}, density {box.density:.0%})"
 
 

@@ -98,14 +98,24 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "ranked by their largest regret (minimax regret, Savage 1951): the robust choice never falls far behind "
         "whatever would have been best in the world that comes. Worlds with no such replication are left out.",
     ]
+    ranked = False
     for metric in metrics:
         ranking = _ranking(ctx, per_point, metric)
         if ranking is None:
             continue
+        ranked = True
         world = (lambda w: f"point {w}") if not levers else str
         rows = regret_rows(ranking, functools.partial(fmt, metric), world)
         lines += ["", f"{code(metric)} (more is better). {robust_verdict(ranking, metric)}", ""]
         lines.append(md_table(["choice", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
+    if not ranked:  # the method said over nothing: the reason instead
+        sampled = levers and ctx.experiment.design.kind in ("lhs", "sobol", "morris")
+        lines[-1] = "No choice is ranked across worlds: no world has a mean of every choice. " + (
+            f"A sampled design draws {', '.join(map(code, levers))} anew at each point, so each setting meets one "
+            "world only; a grid over it (a few settings, each in every world) ranks them."
+            if sampled
+            else "Their runs failed or are pending in every world (the ledger says which)."
+        )
     return lines
 
 

@@ -115,7 +115,7 @@ def discovery_section(
                 f"Scenario discovery for {policy}: the peeling trade-off",
                 f"Density against coverage of each box along the PRIM peeling trajectory of the design points "
                 f"where {policy} does worse than {ctx.baseline} on {metric}, coloured by how many factors the box "
-                "restricts; the box reported is ringed.",
+                + ("restricts; the box reported is ringed." if box is not None else "restricts; no box is reported."),
             )
         )
     return lines, figures
