@@ -229,12 +229,17 @@ def test_a_morris_design_keeps_other_designs_dumps_unchanged() -> None:
 
 def test_bad_morris_designs_give_one_line_each() -> None:
     no_range = [{"name": "share", "target": "scenario.relationship.personal_share"}]
-    assert problems(factors=no_range, design={"kind": "morris"}) == [
-        "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
-        ' (in the block named "share")',
+    assert problems(factors=no_range, design={"kind": "morris"}) == [  # each bound left out named (a researcher)
+        '<experiment>: factors.0.low: a morris design needs low and high (in the block named "share")',
+        '<experiment>: factors.0.high: a morris design needs low and high (in the block named "share")',
         "<experiment>: design.trajectories: 10 asked for, but a 4-level grid of 1 factor(s) has only 4 different "
         "trajectories (use fewer, or more levels)",
     ]
+    backwards = [{"name": "share", "target": "scenario.relationship.personal_share", "low": 0.9, "high": 0.4}]
+    assert problems(factors=backwards, design={"kind": "morris"})[0] == (
+        "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
+        ' (in the block named "share")'
+    )
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 0}) == [
         "<experiment>: design.trajectories: must be from 2 to 10,000, not 0 "
         "(sigma is a standard deviation over trajectories)"

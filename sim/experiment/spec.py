@@ -243,7 +243,11 @@ class Experiment(Strict):
                         problems.append(f"{where}.{key}: a grid design runs the values listed, not a range")
             problems += _value_faults(where, f)
             if self.design.kind != "grid":
-                if f.low is None or f.high is None or not f.low < f.high:
+                design = "a morris design" if self.design.kind == "morris" else "a sampled design"
+                # A bound left out is named as such (a missing low had read as "needs low < high").
+                if missing := [key for key in ("low", "high") if getattr(f, key) is None]:
+                    problems += [f"{where}.{key}: {design} needs low and high" for key in missing]
+                elif f.low is not None and f.high is not None and not f.low < f.high:
                     if self.design.kind == "morris":
                         problems.append(f"{where}: a morris design needs low < high (the factor's grid spans them)")
                     else:
