@@ -8,6 +8,9 @@ PYTHON ?= python3
 .PHONY: demo app test docs-check bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "covsim needs Python 3.11 or newer, and $(PYTHON) is " + sys.version.split()[0] + ": name another, as in make demo PYTHON=python3.11")'
+	@# A .venv an older Python left would keep that Python: made again.
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
