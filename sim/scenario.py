@@ -317,10 +317,11 @@ class Scenario(Strict):
         names = {}
         for key in ("regions", "segments", "lines"):
             # The names stand where the population has a problem elsewhere: an unknown region is said beside it.
+            population = fields["population"]
             items = (
                 Population.field_value(data.get("population"), key)
-                if fields["population"] is INVALID
-                else (getattr(fields["population"], key))
+                if population is INVALID
+                else getattr(population, key)
             )
             names[key] = None if items is INVALID else {i.name for i in items}
         return scenario_problems(fields, **names)

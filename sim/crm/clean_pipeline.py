@@ -87,9 +87,9 @@ def _read_stages(pipe: pd.DataFrame, where: str, rows: int, report: Report) -> p
     open_counts = Counter(v or "(blank)" for v in stage[pipe["status"] == "open"])
     repeated = f" (of {rows:,} rows, {rows - len(pipe):,} a repeat)" if rows != len(pipe) else ""
     report.note(
-        f"{where}: {counted(len(pipe), 'opportunity', 'opportunities')}{repeated}; deal_stage closed: {count_list(closed_counts) or 'none'}; "
-        f"open: {count_list(open_counts) or 'none'} (won: Won or Closed Won; lost: Lost or Closed Lost; "
-        f"any other stage is open)"
+        f"{where}: {counted(len(pipe), 'opportunity', 'opportunities')}{repeated}; deal_stage closed: "
+        f"{count_list(closed_counts) or 'none'}; open: {count_list(open_counts) or 'none'} (won: Won or Closed Won; "
+        f"lost: Lost or Closed Lost; any other stage is open)"
     )
     return pipe
 

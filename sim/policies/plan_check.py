@@ -170,17 +170,17 @@ def _checked_overlay(
             f"{where}_cadence promises {len(alone)} (account, line) cells with no specialist touches (the first: "
             f"account {int(alone[0, 0])}, line {int(alone[0, 1])}); set one only where plan.specialist >= 0"
         )
-    for column in range(lines if team is not None else 0):  # a line at a time: a gather per line, not per cell
-        assert team is not None
-        unfit = ~(team.can_close & team.lane_lines[:, column])  # per seat
-        named = seat[:, column]
-        if unfit.any() and (wrong := (named >= 0) & unfit[np.maximum(named, 0)]).any():
-            account = int(np.flatnonzero(wrong)[0])
-            first = int(named[account])
-            why = "cannot close a deal" if not team.can_close[first] else "is not paid on that line (its lane)"
-            raise PolicyError(
-                f"{where} names for {int(wrong.sum())} accounts of line {column} a seat that cannot work it (the "
-                f"first: account {account}: seat {first}, {team.role[first]}, {why}); a line's specialist is a seat "
-                "that closes deals and is paid on the line"
-            )
+    if team is not None:
+        for column in range(lines):  # a line at a time: a gather per line, not per cell
+            unfit = ~(team.can_close & team.lane_lines[:, column])  # per seat
+            named = seat[:, column]
+            if unfit.any() and (wrong := (named >= 0) & unfit[np.maximum(named, 0)]).any():
+                account = int(np.flatnonzero(wrong)[0])
+                first = int(named[account])
+                why = "cannot close a deal" if not team.can_close[first] else "is not paid on that line (its lane)"
+                raise PolicyError(
+                    f"{where} names for {int(wrong.sum())} accounts of line {column} a seat that cannot work it (the "
+                    f"first: account {account}: seat {first}, {team.role[first]}, {why}); a line's specialist is a seat "
+                    "that closes deals and is paid on the line"
+                )
     return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence}
