@@ -294,8 +294,7 @@ def _isolated_engage_dates(pipe: pd.DataFrame, where: str, report: Report) -> pd
             f"wrong (with them the time span every rate is annualised over would be {was / 365.25:.3g} years)"
         )
         report.set_aside_rows("isolated_engage_date", int(far.sum()))
-        pipe = pipe[~far]
-        days = days[front : n - back]
+        pipe, days = pipe[~far], rest
     span_days = int((days[-1] - days[0]) / np.timedelta64(1, "D")) + 1
     if span_days < SHORT_SPAN_DAYS:
         report.note(

@@ -248,10 +248,8 @@ class Experiment(Strict):
                 if missing := [key for key in ("low", "high") if getattr(f, key) is None]:
                     problems += [f"{where}.{key}: {design} needs low and high" for key in missing]
                 elif f.low is not None and f.high is not None and not f.low < f.high:
-                    if self.design.kind == "morris":
-                        problems.append(f"{where}: a morris design needs low < high (the factor's grid spans them)")
-                    else:
-                        problems.append(f"{where}: a sampled design needs low < high")
+                    spans = " (the factor's grid spans them)" if self.design.kind == "morris" else ""
+                    problems.append(f"{where}: {design} needs low < high{spans}")
                 if f.values:
                     problems.append(f"{where}.values: a sampled design draws values (give low and high instead)")
                 elif f.integer and f.low is not None and f.high is not None and f.low < f.high:
