@@ -171,15 +171,14 @@ def _common_decimals(ends: list[float], digits: int) -> int:
 
 def difference_beside(metric: str, v: float, low: float, high: float) -> str:
     """A difference shown beside its interval ``[low, high]``: to the interval's decimals (``+0.80 [-0.47,
-    +2.07]``, where ``+1 [-0.47, +2.07]`` read as of another precision), unless they would show it as 0; money,
-    and a difference whose interval is undefined, as :func:`difference` shows it alone."""
-    entry = CATALOGUE.get(metric)
-    money = entry is not None and entry.unit not in _DIGITS and entry.unit is not Unit.SHARE
-    if money or not (math.isfinite(low) and math.isfinite(high)):
+    +2.07]``, where ``+1 [-0.47, +2.07]`` read as of another precision), and money in the interval's unit
+    (``+0.74M [+0.03M, +1.45M]``, where ``+738.4k`` beside it read as of another scale), unless they would show
+    it as 0; a difference whose interval is undefined as :func:`difference` shows it alone."""
+    if v == 0 or not (math.isfinite(low) and math.isfinite(high)):
         return difference(metric, v)
     matched = difference(metric, v, (low, high))
     # Never a difference that is not zero shown as 0 (0.4 beside [-3.1, +3.9]): then to its own decimals.
-    return matched if v == 0 or any(c in "123456789" for c in matched) else difference(metric, v)
+    return matched if any(c in "123456789" for c in matched) else difference(metric, v)
 
 
 def difference_interval(metric: str, low: float, high: float, signed: bool = True) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -247,12 +248,19 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
         "**Answer:** on `revenue_captured` (higher is better), one policy, `unstructured`, over 2 design points: "
     )
     if diff > 0:
-        assert f"it does best at {better}: {difference('revenue_captured', diff)} against the first design " in answer
+        # Beside its interval, in the interval's unit (M) to a tenth of a million.
+        said = re.search(rf"it does best at {better}: \+([0-9.]+)M against the first design point, {worse} \[", answer)
+        assert said is not None and abs(float(said[1]) * 1e6 - diff) <= 0.05e6
     else:
         assert f"the closest, {worse}, is {difference('revenue_captured', -diff).lstrip('+')} lower" in answer
     assert "over the 2 comparisons with the first design point), over 4 paired replications" in answer
-    row = f"| `revenue_captured` | notice = 0.4 (point 1) - point 0 | 4 | {difference('revenue_captured', diff)} |"
-    assert row in text
+    head = "| `revenue_captured` | notice = 0.4 (point 1) - point 0 | 4 | "
+    cell = next(line for line in text.splitlines() if line.startswith(head))[len(head) :].split(" |")[0]
+    shown = re.fullmatch(r"([+-][0-9.]+)([kM])", cell)
+    assert shown is not None, cell
+    decimals = len(shown[1].split(".")[1]) if "." in shown[1] else 0
+    scale = 1e6 if shown[2] == "M" else 1e3
+    assert abs(float(shown[1]) * scale - diff) <= 0.5 * scale * 10.0**-decimals
 
 
 def test_one_policy_over_a_large_grid_says_its_paired_table_shows_every_point(tmp_path: Path) -> None:
@@ -989,7 +997,7 @@ def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
     answer = opening(text)
     assert answer == (
         "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` has the best mean but is not "
-        "distinguishable from the baseline at this replication count: +500.0k against the baseline `unstructured` "
+        "distinguishable from the baseline at this replication count: +0.5M against the baseline `unstructured` "
         "[-4.5M, +5.5M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.703, over the 2 comparisons at the "
         "design point), over 4 paired replications (common random numbers). With about 117 paired replications a "
         "difference of this size would be at the edge of clear (about an even chance, if it and its spread stay "
@@ -1790,7 +1798,10 @@ def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() 
     assert difference_beside("opps_missed", 0.8, -0.47, 2.07) == "+0.80"
     assert difference_beside("opps_missed", 12.4, 3.0, 20.0) == "+12"
     assert difference_beside("opps_missed", 0.8, float("nan"), 2.0) == "+1"  # no interval: as alone
-    assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-30.4k"  # money keeps its own unit
+    # Money in the interval's unit, unless that shows it as 0: then in its own.
+    assert difference_beside("revenue_captured", 738_400.0, 30_000.0, 1.45e6) == "+0.74M"
+    assert difference_beside("revenue_captured", 1.2e6, -8e5, 3.1e6) == "+1.2M"
+    assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-30.4k"
     assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"
     assert difference_beside("opps_missed", 0.4, -3.1, 3.9) == "+0.40"  # not 0: its own decimals then
     assert difference_beside("opps_missed", 0.0, -3.1, 3.9) == "0"
