@@ -1,4 +1,4 @@
-"""An example user-defined coverage policy: every account to the nearest field rep.
+"""An example user-defined coverage policy: every account to the nearest rep who may close (field or inside).
 
 Run it with:  covsim run scenarios/small.toml --policy examples.nearest_rep:NearestRep
 Check it with:  python -c "from sim.policies.contract import check_policy; \

@@ -97,8 +97,9 @@ class PotentialShift(Strict):
 
 
 class Realignment(Strict):
-    """Territories are redrawn: a share of the accounts owned in the new plan are dealt again among
-    their owners, and those that change hands keep the personal relationship by the hand-off rule."""
+    """Books are reshuffled, as in a reorganisation: a share of the accounts owned in the new plan are dealt again
+    among their owners at random, with no regard to where they are (an account may go to a rep in another
+    region), and those that change hands keep the personal relationship by the hand-off rule."""
 
     kind: Literal["realignment"]
     quarter: Quarter

@@ -303,3 +303,43 @@ def test_pending_rows_reads_a_mask_indices_or_none_and_refuses_the_rest():
     assert pending.rows([], "h").tolist() == [False] * 4  # an empty list is float64 to numpy: still none
     with pytest.raises(PolicyError, match=r"^h: which must be a boolean mask of view\.pending's 4 rows"):
         pending.rows(np.array([4]), "h")
+
+
+class Seeing(SegmentTiers):
+    """Segment tiers that keeps the first plan view it is shown."""
+
+    name = "seeing"
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.seen: list[PlanView] = []
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        self.seen.append(view)
+        return super().plan(view, rng)
+
+
+def test_the_book_helpers_take_seats_as_indices_or_a_mask_and_refuse_anything_else():
+    from sim.errors import PolicyError
+    from sim.policies.rules import deal_books, distance_km, nearest_seat, nearest_seat_in_region
+    from sim.scenario import load_scenario
+
+    policy = Seeing()
+    model = CoverageModel(load_scenario(SMALL), policy, 5)
+    model.step()
+    view = policy.seen[0]
+    acc, team = view.accounts, view.team
+    inside = team.can_close & ~team.field  # the inside reps: seats 2 and 3, not 0 and 1 as a mask read as indices
+    seats = np.flatnonzero(inside)
+    assert seats.tolist() == [2, 3]
+    customers = np.arange(200)
+    for helper in (nearest_seat, nearest_seat_in_region, distance_km):
+        by_mask, by_index = helper(acc, team, customers, inside), helper(acc, team, customers, seats)
+        assert np.array_equal(by_mask, by_index)
+    assert set(nearest_seat(acc, team, customers, inside).tolist()) == {2, 3}
+    named, owner = deal_books(acc, team, customers, inside, 50, "keep", None)
+    assert named.size == 100 and np.bincount(owner, minlength=5).tolist() == [0, 0, 50, 50, 0]
+    for wrong, said in ((inside[:-1], r"bool of shape \(4,\)"), (seats.astype(float), "float64"), ([7], "int64")):
+        with pytest.raises(PolicyError, match=rf"^nearest_seat: seats must be seat indices \(0\.\.4\) .*got {said}"):
+            nearest_seat(acc, team, customers, np.asarray(wrong))
+    model.release()
