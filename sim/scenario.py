@@ -399,9 +399,14 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     return validate_strict(Scenario, data, source)
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Load and validate a scenario file."""
-    return parse_scenario(read_toml(path), str(path))
+def load_scenario(path: Path | str, quarters: int | None = None) -> Scenario:
+    """Load and validate a scenario file; over ``quarters`` (``--quarters``) instead of its own horizon when given,
+    set before it is validated: a shock of the file in a quarter past its own horizon but not past ``quarters``
+    is the file's to hold, and one past ``quarters`` is said as past the horizon --quarters set."""
+    data = read_toml(path)
+    if quarters is None:
+        return parse_scenario(data, str(path))
+    return parse_scenario({**data, "quarters": quarters}, f"{path} (with --quarters {quarters})")
 
 
 def dump_scenario(scenario: Scenario) -> str:

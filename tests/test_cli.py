@@ -202,6 +202,17 @@ def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):
     assert_bad_input(r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2)")
 
 
+def test_quarters_override_that_reaches_a_shock_past_the_file_s_horizon_runs_it(tmp_path):
+    # The file's 4 quarters end before its shock in quarter 6: --quarters 6 sets the horizon before the file is
+    # checked, so the shock runs (it had been refused as past the file's horizon, which --quarters replaces).
+    path = tmp_path / "s.toml"
+    path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 6\nfactor = 0.5\n')
+    assert_bad_input(covsim("run", str(path)), f"{path}: shocks.0.quarter: 6 is after the last quarter (4)")
+    r = covsim("run", str(path), "--quarters", "6", "--policy", "pooled")
+    assert r.returncode == 0, r.stderr
+    assert "shocks (from the quarter's first week): demand in quarter 6, factor 0.5" in r.stdout
+
+
 def test_validate_checks_the_scenario_policy(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(SMALL.read_text() + '\n[policy]\nname = "segment_tiers"\nparams = { accounts_per_rep = "many" }\n')

@@ -342,19 +342,19 @@ def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
 
 
 def scenario_and_params(
-    scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...]
+    scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...], quarters: int | None
 ) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario and the ``--param`` values of a command that runs named policies on it (``run``, ``compare``,
-    ``stress``); a scenario with mistakes is said beside the options' own: every unknown or repeated ``--policy``
-    and every malformed ``--param`` (a share that did not sum to 1 hid an unknown policy), and a malformed
-    ``--param`` beside the well-formed ones' wrong values."""
+    """The scenario, over ``--quarters`` when given (``load_scenario``), and the ``--param`` values of a command
+    that runs named policies on it (``run``, ``compare``, ``stress``); a scenario with mistakes is said beside the
+    options' own: every unknown or repeated ``--policy`` and every malformed ``--param`` (a share that did not sum
+    to 1 hid an unknown policy), and a malformed ``--param`` beside the well-formed ones' wrong values."""
     from sim.policies import policies_for, policy_classes
     from sim.scenario import load_scenario
 
     params, malformed = _parsed_params(param_pairs)
     try:
         scenario, *_ = checked_together(
-            lambda: load_scenario(scenario_file),
+            lambda: load_scenario(scenario_file, quarters),
             lambda: check_distinct(policy_names),
             lambda: policy_classes(policy_names),
         )
@@ -378,15 +378,3 @@ def check_distinct(policy_names: tuple[str, ...]) -> None:
                 "file that labels each: docs/experiments.md)"
             ]
         )
-
-
-def at_horizon(scenario: Scenario, scenario_file: Path, quarters: int | None) -> Scenario:
-    """``scenario`` over ``--quarters`` (unchanged without it).
-
-    It keeps the file's name: the command line names the horizon beside it, and
-    a ``compare`` store's hash, which includes the name, stays that of the file.
-    """
-    if quarters is None:
-        return scenario
-    source = f"{scenario_file} (with --quarters {quarters})"
-    return scenario.with_overrides(source, name=scenario.name, quarters=quarters)

@@ -18,7 +18,6 @@ from sim.cli.batch import (
 )
 from sim.cli.common import (
     NamedPath,
-    at_horizon,
     check_report_out,
     loading_libraries,
     read_path,
@@ -87,7 +86,7 @@ def compare_command(
     with reported_errors():
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
         try:
-            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
+            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
         except InputError as e:  # the metrics the catalogue lacks beside them (their lines and roles need it)
             raise InputError(
                 [*(f"--metric {metric_names[i]}: {f}" for i, f in metric_faults(metric_names)), *e.problems]
@@ -106,7 +105,7 @@ def compare_command(
         check_executor(executor, workers, run_timeout=run_timeout)
         if out_dir is not None:
             check_report_out(out_dir, fresh=fresh)
-        batch = opened_batch(experiment, at_horizon(scenario, scenario_file, quarters), out_dir, fresh)
+        batch = opened_batch(experiment, scenario, out_dir, fresh)
         hint = rerun_command()
         outcome = run_batch_or_stop(batch, executor, workers, None, hint, run_timeout)
         finish_batch(batch, outcome, out_dir, hint)

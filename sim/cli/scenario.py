@@ -9,7 +9,6 @@ import click
 from sim.cli.common import (
     RUN_FILES,
     NamedPath,
-    at_horizon,
     check_single_out,
     loading_libraries,
     one_line,
@@ -99,8 +98,7 @@ def run_command(
         from sim.tables import comparison_table, quarter_table, run_answer, whole_run
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
-        scenario = at_horizon(scenario, scenario_file, quarters)
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
         policies = policies_for(policy_names, params, scenario, str(scenario_file))
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:

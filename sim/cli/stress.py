@@ -9,7 +9,6 @@ import click
 from sim.cli.batch import check_executor, finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.cli.common import (
     NamedPath,
-    at_horizon,
     check_report_out,
     loading_libraries,
     read_path,
@@ -84,8 +83,7 @@ def stress_command(
         from sim.policies.rollout import rollout_of
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs)
-        scenario = at_horizon(scenario, scenario_file, quarters)
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
         chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
         # A shock past the horizon is past the one --quarters set, not the file's.
         horizon = f"with --quarters {quarters}" if quarters is not None else ""
