@@ -324,6 +324,8 @@ class Scenario(Strict):
                 else getattr(population, key)
             )
             names[key] = None if items is INVALID else {i.name for i in items}
+        if fields["shocks"] is INVALID:  # the well-formed shocks are checked across tables beside the others
+            fields = {**fields, "shocks": cls.items_value(data, "shocks")}
         return scenario_problems(fields, **names)
 
     @property

@@ -31,13 +31,13 @@ def scenario_problems(
                 problems.append(f"reps.{i}.region: unknown region {g.region!r}")
             if g.line and lines is not None and g.line not in lines:
                 problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
-    if shocks is not INVALID:
-        problems += _shock_problems(shocks, reps, quarters, regions, segments, lines)
+    if shocks is not INVALID:  # each INVALID where it has a problem of its own
+        problems += _shock_problems(dict(enumerate(shocks)), reps, quarters, regions, segments, lines)
     return problems
 
 
 def _shock_problems(
-    shocks: tuple[Any, ...],
+    listed: dict[int, Any],
     reps: Any,
     quarters: Any,
     regions: set[str] | None,
@@ -45,13 +45,14 @@ def _shock_problems(
     lines: set[str] | None,
 ) -> list[str]:
     problems: list[str] = []
+    shocks = {i: s for i, s in listed.items() if s is not INVALID}  # by their place in the file
     # Seats that exist at some point of the run: the reps' groups, and the specialists an overlay launches.
     roles = (
         None
         if reps is INVALID
-        else {g.role for g in reps} | {"specialist" for s in shocks if isinstance(s, OverlayLaunch)}
+        else {g.role for g in reps} | {"specialist" for s in shocks.values() if isinstance(s, OverlayLaunch)}
     )
-    for i, s in enumerate(shocks):
+    for i, s in shocks.items():
         where = f"shocks.{i}"
         if quarters is not INVALID and s.quarter > quarters:
             problems.append(f"{where}.quarter: {s.quarter} is after the last quarter ({quarters})")
@@ -77,11 +78,11 @@ def _shock_problems(
             problems.append(f"{where}.role: no group of reps has role {role!r}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
             problems.append(f"{where}.until_quarter: before quarter")
-    rollouts = [i for i, s in enumerate(shocks) if isinstance(s, ModelRollout)]
+    rollouts = [i for i, s in shocks.items() if isinstance(s, ModelRollout)]
     for i in rollouts[1:]:
         problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")
     if segments is not None:
-        shift = {i: s for i, s in enumerate(shocks) if isinstance(s, PotentialShift)}
+        shift = {i: s for i, s in shocks.items() if isinstance(s, PotentialShift)}
         # A shift persists, so a segment's shifts multiply: together they keep MAX_SHIFT.
         for ids in sorted({tuple(i for i, s in shift.items() if s.segment in ("", g)) for g in segments}):
             if len(ids) > 1 and (product := math.prod(shift[i].factor for i in ids)) > MAX_SHIFT:

@@ -140,6 +140,20 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
         "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.0.segment: unknown segment 'giants'",
     ]
+    # A shock with a problem of its own: the others are checked across tables beside it, by their own numbers.
+    d["shocks"] = [
+        {"kind": "rep_attrition", "quarter": 2, "share": 1.5},
+        {"kind": "demand", "quarter": 9, "factor": 0.7},
+        {"kind": "rollout", "quarter": 2, "current": {"name": "pooled"}},
+        {"kind": "rollout", "quarter": 3, "current": {"name": "pooled"}},
+    ]
+    assert problems(d)[2:] == [
+        "s.toml: shocks.0.share: Input should be less than or equal to 1",
+        "s.toml: reps.0.region: unknown region 'atlantis'",
+        "s.toml: shocks.1.quarter: 9 is after the last quarter (4)",
+        "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
+    ]
+    d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
     # Names a table with a problem of its own holds are not known: nothing is said of them.
     d["population"]["regions"] = [{"name": "a", "share": "1"}]
     d["population"]["segments"][1]["name"] = 7

@@ -373,6 +373,17 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "y")',
         f"error: {path}: stress.1 (y): name 'y' is used twice",
     ]
+    # One stress with a malformed shock: its other shocks are checked on the scenario beside it, by their numbers.
+    path.write_text(
+        '[[stress]]\nname = "two"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 },\n'
+        '  { kind = "demand", quarter = 9, factor = 0.5 }, { kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
+    )
+    result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
+    assert result.stderr.splitlines() == [
+        f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "two")',
+        f"error: {path}: stress.0 (two): shocks.1.quarter: 9 is after the last quarter (4)",
+        f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope'",
+    ]
     # --quarters's horizon is named beside a past-horizon quarter in this pass too; a file's own problem first.
     path.write_text(
         'stresses = 1\n[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n'

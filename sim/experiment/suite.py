@@ -29,6 +29,7 @@ from sim.policies.rollout import rollout_of
 from sim.scenario import Scenario
 from sim.shocks import ModelRollout, Shock, attributed, shock_text
 from sim.strict import Strict, ValidationError, model_validator
+from sim.strict_types import INVALID
 
 #: The name of the unshocked reference run, which every suite has first.
 UNSHOCKED = "none"
@@ -126,12 +127,28 @@ def checked_suite(
     return suite
 
 
+#: What stands in for a malformed shock of a stress whose other shocks are checked on the scenario: a shock
+#: that holds at any horizon and names nothing, so that no check across the tables reads it.
+_STAND_IN = {"kind": "demand", "quarter": 1, "factor": 1.0}
+
+
 def _well_formed(table: object) -> Stress | None:
-    """A suite file's ``[[stress]]`` table as a Stress, or None if it has a problem of its own."""
+    """A suite file's ``[[stress]]`` table as a Stress; where only some of its shocks have problems of their own,
+    the stress with a stand-in for each of them (its other shocks keep their numbers, and are checked on the
+    scenario beside those problems: a share of 1.5 had hidden a quarter past the horizon in the next shock);
+    None where it has other problems of its own."""
     try:
         return Stress.model_validate(table)
     except ValidationError:
-        return None
+        shocks = Stress.items_value(table, "shocks")
+        if shocks is INVALID or all(s is INVALID for s in shocks):
+            return None
+        stand_in = Stress.model_validate({"name": "stand_in", "shocks": [_STAND_IN]}).shocks[0]
+        assert isinstance(table, dict)  # items_value reads only a table
+        try:
+            return Stress.model_validate({**table, "shocks": [stand_in if s is INVALID else s for s in shocks]})
+        except ValidationError:
+            return None
 
 
 def _stress_number(problem: str, source: str) -> int:
