@@ -14,6 +14,7 @@ from sim.codes import Service, Stage, TaskKind
 from sim.compiled import compiled
 from sim.numpy_exact import median
 from sim.policies.protocol import Accounts, CoveragePlan, PlanView, RouteView, Tasks, TeamView, queue
+from sim.policies.views import seat_indices
 from sim.strict import Field, Strict
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def assign_books(
     their region (all ``seats`` when the region has none) in turn, so every
     seat's book has a similar mix. Returns (accounts assigned, their seats).
     """
-    empty, seats = np.empty(0, dtype=np.int64), team.indices(seats, "assign_books")
+    empty, seats = np.empty(0, dtype=np.int64), seat_indices(seats, team.x.size, "assign_books")
     if seats.size == 0 or candidates.size == 0 or book_size <= 0:
         return empty, empty
     cand_region = accounts.region[candidates]
@@ -190,7 +191,7 @@ def deal_books(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Books by ``assign_books``; under the ``rule`` "keep", accounts stay with their ``previous`` owners where
     they can (``keep_owners``). Returns (accounts assigned, their seats)."""
-    seats = team.indices(seats, "deal_books")
+    seats = seat_indices(seats, team.x.size, "deal_books")
     named, owner = assign_books(accounts, team, candidates, seats, book_size)
     if rule == "keep" and previous is not None:
         owner = keep_owners(named, owner, previous.owner, seats, book_size)
@@ -218,7 +219,7 @@ def name_largest(
 
 def distance_km(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
     """Straight-line km from each of ``seats``' home bases to each of ``customers`` (customers x seats)."""
-    seats = team.indices(seats, "distance_km")
+    seats = seat_indices(seats, team.x.size, "distance_km")
     dx = accounts.x[customers][:, None] - team.x[seats][None, :]
     dy = accounts.y[customers][:, None] - team.y[seats][None, :]
     return np.hypot(dx, dy)
@@ -226,14 +227,15 @@ def distance_km(accounts: Accounts, team: TeamView, customers: np.ndarray, seats
 
 def nearest_seat(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
     """The seat of ``seats`` nearest to each of ``customers`` (ties: the first)."""
-    seats = team.indices(seats, "nearest_seat")
+    seats = seat_indices(seats, team.x.size, "nearest_seat")
     return _nearest_of(accounts, team, customers, np.zeros(customers.size, dtype=np.int64), [seats], seats)
 
 
 def nearest_seat_in_region(accounts: Accounts, team: TeamView, customers: np.ndarray, seats: np.ndarray) -> np.ndarray:
     """The seat of ``seats`` nearest to each of ``customers``, among those of its region where it has one,
     else (or for an account of no region, < 0) among all (ties: the first)."""
-    region, seats = accounts.region[customers].astype(np.int64), team.indices(seats, "nearest_seat_in_region")
+    seats = seat_indices(seats, team.x.size, "nearest_seat_in_region")
+    region = accounts.region[customers].astype(np.int64)
     at = team.region[seats]
     local = [seats[at == g] for g in range(int(region.max(initial=-1)) + 1)]
     group = np.where(region >= 0, region, len(local))  # the last group: every seat
@@ -367,7 +369,8 @@ def route_to_pool(view: RouteView, which: np.ndarray, seats: np.ndarray, handler
     one no seat is paid on is left. ``which``: a mask of ``view.pending``'s rows
     or their indices. Writes into ``handler`` (the policy's own output array).
     """
-    idx, seats = np.flatnonzero(view.pending.rows(which, "route_to_pool")), view.team.indices(seats, "route_to_pool")
+    seats = seat_indices(seats, view.team.capacity.size, "route_to_pool")
+    idx = np.flatnonzero(view.pending.rows(which, "route_to_pool"))
     if idx.size == 0 or view.team.paid_on_everything[seats].all():
         _deal(view, idx, seats, handler)
         return

@@ -66,21 +66,6 @@ class TeamView:
         """Per seat: paid on every line and every kind (no lane of its own: a generalist)."""
         return np.asarray(self.lane_lines.all(axis=1) & self.lane_kinds.all(axis=1))
 
-    def indices(self, seats: np.ndarray, what: str) -> np.ndarray:
-        """``seats`` as seat indices: given as them, or as a boolean mask of the team's seats; a PolicyError naming
-        ``what`` was given it otherwise (a mask read as indices had given every account seats 0 and 1)."""
-        s, n = np.asarray(seats), self.size
-        if s.dtype == bool and s.shape == (n,):
-            return np.flatnonzero(s)
-        if s.size == 0:  # none, however given ([] is float64 to numpy)
-            return np.empty(0, dtype=np.int64)
-        if s.ndim == 1 and s.dtype.kind in "iu" and bool(((s >= 0) & (s < n)).all()):
-            return s.astype(np.int64, copy=False)
-        raise PolicyError(
-            f"{what}: seats must be seat indices (0..{n - 1}) or a boolean mask of the team's {n} seats; "
-            f"got {s.dtype} of shape {s.shape}"
-        )
-
     def seats(self, *roles: str, closers: bool = False) -> np.ndarray:
         """Indices of filled seats with one of ``roles`` (any role when none given)."""
         mask = self.filled.copy()
@@ -89,6 +74,23 @@ class TeamView:
         if closers:
             mask &= self.can_close
         return np.flatnonzero(mask)
+
+
+def seat_indices(seats: np.ndarray, n: int, what: str) -> np.ndarray:
+    """``seats`` of a team of ``n`` seats as seat indices: given as them, or as a boolean mask of the seats; a
+    PolicyError naming ``what`` was given it otherwise (a mask read as indices had given every account seats 0
+    and 1)."""
+    s = np.asarray(seats)
+    if s.dtype == bool and s.shape == (n,):
+        return np.flatnonzero(s)
+    if s.size == 0:  # none, however given ([] is float64 to numpy)
+        return np.empty(0, dtype=np.int64)
+    if s.ndim == 1 and s.dtype.kind in "iu" and bool(((s >= 0) & (s < n)).all()):
+        return s.astype(np.int64, copy=False)
+    raise PolicyError(
+        f"{what}: seats must be seat indices (0..{n - 1}) or a boolean mask of the team's {n} seats; "
+        f"got {s.dtype} of shape {s.shape}"
+    )
 
 
 #: ``Accounts.renewal_week`` of an account with no contract (a prospect or a churned account).
