@@ -152,6 +152,14 @@ _METRICS = (
         "new-logo opportunities won / (won + lost) in the quarter (falls with slower first responses)",
         higher_is_better=True,
     ),
+    Metric(
+        "win_rate_new_logo_reps",
+        Unit.SHARE,
+        "mean",
+        "of the new-logo opportunities reps or partners worked (not the digital channel), won / (won + lost)",
+        title="new-logo win rate of the leads reps worked",
+        higher_is_better=True,
+    ),
     Metric("opps_open", Unit.OPPORTUNITIES, "last", "opportunities still open at the end of the quarter"),
     Metric(
         "cycle_weeks_mean",

@@ -203,6 +203,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "win_rate", ratio(n_won, n_won + n_lost)
     won_new, lost_new = _total(t.won[Kind.NEW_LOGO], sel), _total(t.lost[Kind.NEW_LOGO], sel)
     yield "win_rate_new_logo", ratio(won_new, won_new + lost_new)
+    by_reps = won_new - _total(t.digital_won[Kind.NEW_LOGO], sel), lost_new - _total(t.digital_lost[Kind.NEW_LOGO], sel)
+    yield "win_rate_new_logo_reps", ratio(by_reps[0], sum(by_reps))
     yield "opps_open", _total(a.open_opportunities, sel)
     yield "cycle_weeks_mean", ratio(_total(t.cycle_weeks, sel), n_won + n_lost)
     yield "digital_won", _total(t.digital_won, sel)

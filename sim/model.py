@@ -351,7 +351,8 @@ class CoverageModel(mesa.Model):
     def _lose(self, idx: np.ndarray) -> None:
         b = self.book
         b.close(idx)
-        self.recorder.lost(b.kind[idx].astype(np.int64), b.segment[idx].astype(np.int64), self._cycle_weeks(idx))
+        kind, segment = b.kind[idx].astype(np.int64), b.segment[idx].astype(np.int64)
+        self.recorder.lost(kind, segment, self._cycle_weeks(idx), b.digital[idx])
 
     def _decide(self, idx: np.ndarray, seats: SeatWeek) -> None:
         """Win or lose opportunities whose effort is complete (or whose digital cycle ended)."""

@@ -28,15 +28,12 @@ from sim.tally import AccountQuarter, QuarterTally
 class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
-    Per account, this quarter: touches (tasks done), touch_hours;
-    line_touches (accounts x lines, made on the first one): the touches of
-    each line's specialist. Over the run: touch_hours_run; last_conflict,
-    the last week of conflicting engagement (-1: none; ``sim.engagement``);
-    most_over_capacity, the most hours any seat worked beyond its capacity in
-    any week (0 while the engine keeps every seat within its hours; the
-    policy contract checks it). Low-value accounts are those below the
-    scenario's quantile of potential at the start. ``line_names``: the
-    product lines whose metrics are kept (``Scenario.reported_lines``).
+    Per account, this quarter: touches (tasks done), touch_hours; line_touches (accounts x lines, made on the
+    first one): the touches of each line's specialist. Over the run: touch_hours_run; last_conflict, the last
+    week of conflicting engagement (-1: none; ``sim.engagement``); most_over_capacity, the most hours any seat
+    worked beyond its capacity in any week (0 while the engine keeps every seat within its hours; the policy
+    contract checks it). Low-value accounts are those below the scenario's quantile of potential at the start.
+    ``line_names``: the product lines whose metrics are kept (``Scenario.reported_lines``).
     """
 
     def __init__(
@@ -110,12 +107,14 @@ class Recorder:
             t.partner_margin,
             t.cycle_weeks,
             t.digital_won,
+            t.digital_lost,
         )
 
-    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
-        """Deals lost this week (those of churned accounts); ``cycle_weeks``: from arrival to the week's end."""
+    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray, digital: np.ndarray) -> None:
+        """Deals of churned accounts lost this week (``digital``: the self-service channel's); ``cycle_weeks``."""
         t = self.tally
         t.count(t.lost, kind, segment)
+        t.count(t.digital_lost, kind[digital], segment[digital])
         t.add(t.cycle_weeks, segment, cycle_weeks)
 
     def sla(self, segment: np.ndarray, breached: np.ndarray | bool) -> None:
@@ -422,6 +421,7 @@ def _decided(
     partner_margin: np.ndarray,
     cycle: np.ndarray,
     digital_won: np.ndarray,
+    digital_lost: np.ndarray,
 ) -> None:
     """:meth:`Recorder.decided`'s tallies, compiled (``sim.compiled``): each deal added in order, the lost first
     (the lost deals' cycle weeks before the won's, as the numpy tallies added them)."""
@@ -435,6 +435,8 @@ def _decided(
         if not won[i]:
             lost_count[kind[i], s] += 1.0
             cycle[s] += cycle_weeks[i]
+            if digital[i]:
+                digital_lost[kind[i], s] += 1.0
     for i in range(kind.size):
         if won[i]:
             s = segment[i]
@@ -445,4 +447,4 @@ def _decided(
             partner_margin[s] += margin[i]
             cycle[s] += cycle_weeks[i]
             if digital[i]:
-                digital_won[s] += 1.0
+                digital_won[kind[i], s] += 1.0

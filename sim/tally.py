@@ -28,7 +28,8 @@ class QuarterTally:
     missed_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
     hours_line: np.ndarray = field(init=False)  # (line, segment): its opportunities and its specialists' touches
     cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
-    digital_won: np.ndarray = field(init=False)
+    digital_won: np.ndarray = field(init=False)  # (kind, segment): decided by the digital channel, no rep time
+    digital_lost: np.ndarray = field(init=False)  # (kind, segment)
     sla_due: np.ndarray = field(init=False)  # response stage ended this quarter
     sla_breached: np.ndarray = field(init=False)  # ... without a response inside the window
     hours: np.ndarray = field(init=False)  # (activity, segment)
@@ -66,6 +67,8 @@ class QuarterTally:
             ("created", (k, s)),
             ("won", (k, s)),
             ("lost", (k, s)),
+            ("digital_won", (k, s)),
+            ("digital_lost", (k, s)),
             ("missed", (len(CAUSES), s)),
             ("won_value", (k, s)),
             ("won_value_line", (self.n_lines, s)),
@@ -77,7 +80,6 @@ class QuarterTally:
         ):
             setattr(self, name, np.zeros(shape))
         for name in (
-            "digital_won",
             "cycle_weeks",
             "sla_due",
             "sla_breached",

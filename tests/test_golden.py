@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "cdb2869bb2fb0ad4c1dea0d172b4382785508d033ac2daacbd18ad346366aba4",
+        "c475ffc2ea50540776583653571b447c2f959d30d7dacc1a9559364b8fcff445",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "9fd01af9bca6fe38ad3be66dce54865dfcdcbc407ecfdcbb0dc5c2c98fee5e8e",
+        "b6355af5abfe46f9ef2cfd0d6e12dc89cea99c796b5055db542df8a79b256ff9",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "bfb782383e4c34ce3eea7f7c740d3a9dacae57001d119514992a5a8e259810ba",
+        "36e3ee635dfbdd134f21f174f2fadc89dfa53aa70ed1581279fada3e44a44cd2",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "e2cac49fcfd3eda78c35cff505b67ec3d8e031000a8564bf47e75fbf293da46b",
+        "be1e7544ad20f595260dae123a4d10bf60d95d7dc2d614e282b9ef96aacb9a1d",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "5200c8867aef8d441e4d47ca3d04f8711490611477c11b632d97fff277d89f83",
+        "e670d04b9e4fe7285406d24b210ebadc5302c442b9b4a193cddc08010fc08b19",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "52939a7074d8d7e2344fa076d14a0a2b2042091cb56583bea7364cc90c86bd9a",
+        "57845542dbc2dfd7b642ec8ae7782db96aa270514b2285baf0229b4b1bc9bef2",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "3b129ca435f6d48f0a7c1d12228adcb860d4b2fa95850cc2b0ffca2ea47837cd",
+        "f92d80ce8a6b370c73c9cf1325f113c9dfffa9f00e4dd0970e9ee192af873b59",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "8cdbee5cc4c68d9aef0add3f1598d334c5797173cf83263408acf7e6fcab382d",
+        "14a467bf42e5acb776f0821cf573c371f52ae3d10e17742cb2b9fa9a6bdb5b52",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "9d2c213a49dbfb0c1f753897ba9ed6272a733a445a91b1c904513db578b1e7c0",
+        "6b632004f32fd713c023a589764aa846e07b8622ec098e09319273241e6dbe3b",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "547ee778afed9fd6d2ba94082fd962e1cee41682378faf87d8bf80e667e2ffdf",
+        "27756bd80cb64ad0ae0ebe353ec605351039ac92b6b289af117d5918a8ea19e9",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "601ed1f359a4cef8a1d25e39770c7e4055a03afb989e68bd03829f8f72c8dff4",
+        "06cacd2f62b28455b1a3b4855b9ab14f19a475905a720f6e56c2e747a717b292",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "dd617285e3ad2919b9bb1d3fff911b538f9bbcc4099eac1e6355deb905efcdc3",
+        "6c73311131f1adc50190d8156375a71012082d24bed0a769173cbc81dbd5d4a8",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "c53cc0a26310d88532b61b5cedfd0741ff1edb8ee21ee1918d7ff01e2d704ed9",
+        "ecd5811f3e8685e3dcf8589bb8df2a7b575f9777f367f68eaf9bb620d620972c",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "1a6b398953ac7db34cbef6dd89db1b89b0f7e5039c6ec725b0ca3ddaae6535ee",
+        "7ba8fbad8712683362107b1d9923ae6adc3811e130fd650410989229e6f8d848",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "574f21c65c1a8af0e46cb5264073c7d5e63c3461915e935942d31910b6730144",
+        "f5a709a4ddc700212378cc677f389ef6c58bf31989c3f249b170b2e3badf3329",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "a4aa71935a670a3318d88a53988746a64fac3e45134eacd213b22dd5a65b1aee",
+        "661af0d671beed2ea5a8e9ec3d23dfa89b9ebd2a70c4c847897c425f4170e84f",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "49c8fc2fbcea86338e96d678e653d86e75383b02e14b0b7762dadbb6d4f14ba9",
+        "89d888bac3efd58ec8479d1c6af28226dc9bcc991db551e35aadae1f696e6ebd",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "c90d23847a00a860c81688198f6601c705652cddc6694115387c11104c586428",
+        "c03ca123bdfaa32c07b55ad7d07108c6686f1501331a3f86ef3166d6553a6af9",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "8671bd7bfa6b9cb139e1765a0b9b86b24d8b8a60f75bdc840d78c2253e1f617b",
+        "e123fd2848b26c8ac5055c59943e6adcb90cb66a61867036bf0cf3a84c13692f",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "9d5f16c2519d2e7d4ec23ddce6fde28a53072a4548ab56ef0d4ce841401529d7",
+        "feb9fd118f940fb4548b32979106111d1ad9edfbca20b411f31c54b2088667c4",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

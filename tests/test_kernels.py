@@ -626,6 +626,7 @@ _DECIDED_TABLES = (
     "partner_margin",
     "cycle_weeks",
     "digital_won",
+    "digital_lost",
 )
 
 
@@ -642,7 +643,8 @@ def decided_reference(t, kind, segment, line, digital, conflict, won, kept, marg
     np.add.at(t.won_value_line, (line[by_line], segment[by_line]), kept[by_line])
     np.add.at(t.partner_margin, segment[won], margin[won])
     np.add.at(t.cycle_weeks, segment[won], cycle_weeks[won])
-    np.add.at(t.digital_won, segment[won & digital], 1.0)
+    np.add.at(t.digital_won, (kind[won & digital], segment[won & digital]), 1.0)
+    np.add.at(t.digital_lost, (kind[~won & digital], segment[~won & digital]), 1.0)
 
 
 @pytest.mark.parametrize(

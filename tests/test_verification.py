@@ -664,3 +664,29 @@ def test_overlay_specialists_spend_a_full_quarter_at_the_bottom_of_the_ramp():
     full = 40 * 0.77
     assert capacity[:13] == pytest.approx([0.33 * full] * 13)
     assert capacity[13:26] == pytest.approx([0.66 * full] * 13)
+
+
+def test_the_reps_new_logo_win_rate_leaves_the_digital_channel_out():
+    # Under segment tiers smb is all digital: the reps' rate has nothing to count there, where the new-logo win
+    # rate counts the self-service wins; in the segments no self-service reaches the two are the same number.
+    def by_quarter(m: pd.DataFrame, metric: str, segment: str) -> np.ndarray:
+        return m[(m.metric == metric) & (m.segment == segment)].sort_values("quarter").value.to_numpy()
+
+    small = parse_scenario(small_data(), "small")
+    m = run(small, make_policy("segment_tiers"), seed=3).metrics
+    assert np.isnan(by_quarter(m, "win_rate_new_logo_reps", "smb")).all()
+    assert (by_quarter(m, "win_rate_new_logo", "smb") > 0).all()
+    for segment in ("enterprise", "mid_market"):
+        reps = by_quarter(m, "win_rate_new_logo_reps", segment)
+        assert np.array_equal(reps, by_quarter(m, "win_rate_new_logo", segment), equal_nan=True)
+        assert np.isfinite(reps).sum() >= 3, segment
+    # Over all segments the self-service wins are left out: the reps' rate is that of the other two segments.
+    assert not np.allclose(by_quarter(m, "win_rate_new_logo_reps", "all"), by_quarter(m, "win_rate_new_logo", "all"))
+    # With the channel off every new logo is a rep's: the two rates are one (smb's undefined in both: no rep
+    # decides a new logo there under segment tiers).
+    off = small.with_overrides("no digital", **{"digital.enabled": False})
+    m = run(off, make_policy("segment_tiers"), seed=3).metrics
+    for segment in ("smb", "all"):
+        reps = by_quarter(m, "win_rate_new_logo_reps", segment)
+        assert np.array_equal(reps, by_quarter(m, "win_rate_new_logo", segment), equal_nan=True)
+    assert np.isfinite(by_quarter(m, "win_rate_new_logo_reps", "all")).all()

@@ -249,8 +249,8 @@ class DealRecorder(Recorder):
         # Engaged, as the export's opportunities are: it had counted every one created, those nobody answered too.
         self.opportunities += int(np.count_nonzero(self._counted(kind)))
 
-    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray) -> None:
-        super().lost(kind, segment, cycle_weeks)
+    def lost(self, kind: np.ndarray, segment: np.ndarray, cycle_weeks: np.ndarray, digital: np.ndarray) -> None:
+        super().lost(kind, segment, cycle_weeks, digital)
         counted = self._counted(kind)
         self.lost_deals += int(np.count_nonzero(counted))
         self.cycle_total += float(np.sum(cycle_weeks[counted]))
