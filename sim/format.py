@@ -166,7 +166,16 @@ def _common_decimals(ends: list[float], digits: int) -> int:
     width = abs(high - low)
     if width > 0:
         need = min(need, max(digits, 2 - math.floor(math.log10(width))))
-    return need
+    return max(need, _whole_decimals(low, high)) if digits == 0 else need
+
+
+def _whole_decimals(low: float, high: float) -> int:
+    """The decimals an interval ``[low, high]`` of a unit shown whole (opportunities, accounts, hours) is shown to:
+    as few as keep its half-width at least one unit of the last digit (up to 3), so that a value at its middle
+    shows strictly between its ends (``+1.4 [+0.7, +2.1]``, where ``+1 [+1, +2]`` put the mean on an end of its
+    own interval); none from a width of 2 on."""
+    width = abs(high - low) if math.isfinite(low) and math.isfinite(high) else 0.0
+    return 0 if width >= 2 or width == 0 else min(3, math.ceil(math.log10(2 / width)))
 
 
 def difference_beside(metric: str, v: float, low: float, high: float) -> str:
@@ -218,10 +227,20 @@ def _shown_decimals(v: float, digits: int) -> int:
 
 
 def interval(metric: str, low: float, high: float) -> str:
-    """``[low, high]`` in the unit of ``metric``; empty when either end is undefined."""
+    """``[low, high]`` in the unit of ``metric``, a unit shown whole to the decimals a narrow interval needs
+    (``[0.0, 1.3]``, where ``[0, 1]`` put a mean of 0.6 shown as 1 on its end); empty when either end is
+    undefined."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    return f"[{fmt(metric, low)}, {fmt(metric, high)}]"
+    return f"[{value_beside(metric, low, low, high)}, {value_beside(metric, high, low, high)}]"
+
+
+def value_beside(metric: str, v: float, low: float, high: float) -> str:
+    """``v`` shown beside its interval ``[low, high]`` (:func:`interval`): to the interval's decimals for a unit
+    shown whole, else as :func:`fmt` shows it."""
+    entry = CATALOGUE.get(metric)
+    decimals = _whole_decimals(low, high) if entry is not None and _DIGITS.get(entry.unit) == 0 else 0
+    return number(v, decimals) if decimals else fmt(metric, v)
 
 
 def not_shown(absent: list[str], quote: Callable[[str], str] = str) -> str:

@@ -23,6 +23,7 @@ from sim.format import (
     p_value,
     pct,
     recovery_words,
+    value_beside,
 )
 from sim.metrics import run_totals
 from sim.records import ALL
@@ -241,7 +242,7 @@ def mean_cell(metric: str, r: pd.Series) -> str:
     spread (``constant``) says so in words, for a zero-width interval would claim to know the mean exactly."""
     if r.get("constant", False):
         return f"{fmt(metric, r['mean'])} (same in all {int(r['n'])} runs)"
-    return f"{fmt(metric, r['mean'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
+    return f"{value_beside(metric, r['mean'], r['t_low'], r['t_high'])} {interval(metric, r['t_low'], r['t_high'])}".strip()
 
 
 def difference_cell(metric: str, r: pd.Series) -> str:

@@ -1543,8 +1543,8 @@ def test_on_an_unfinished_store_a_best_mean_over_shared_replications_is_not_call
     assert said.startswith(
         "Answer: on revenue_captured (higher is better), A (the baseline) has the best mean over the replications "
         "every policy has; B, paired with it over the 4 replications the two have, is not distinguishable from the "
-        "baseline at this replication count: 900.0k higher ["
-    )
+        "baseline at this replication count: +0.9M [-2.4M, +4.2M] ("
+    )  # signed, as the table has it: "900.0k higher [-2.4M, +4.2M]" read as up to 4.2M lower
 
 
 def test_a_store_with_no_replication_of_every_policy_says_so_and_names_no_best() -> None:
@@ -1805,6 +1805,26 @@ def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() 
     assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"
     assert difference_beside("opps_missed", 0.4, -3.1, 3.9) == "+0.40"  # not 0: its own decimals then
     assert difference_beside("opps_missed", 0.0, -3.1, 3.9) == "0"
+
+
+def test_a_narrow_interval_of_a_count_is_shown_to_the_decimals_that_keep_its_middle_inside() -> None:
+    # A researcher read "+1 [+1, +2]" for 1.40 [0.72, 2.08], and a mean of 0.6 as "1 [0, 1]": the mean on an end.
+    from sim.format import difference_beside, difference_interval, interval, value_beside
+
+    assert (
+        f"{difference_beside('renewals_due', 1.4, 0.72, 2.08)} {difference_interval('renewals_due', 0.72, 2.08)}"
+        == ("+1.4 [+0.7, +2.1]")
+    )
+    assert f"{value_beside('missed_queue_wait', 0.6, 0.0, 1.28)} {interval('missed_queue_wait', 0.0, 1.28)}" == (
+        "0.6 [0.0, 1.3]"
+    )
+    assert interval("missed_queue_wait", 10.0, 10.15) == "[10.00, 10.15]"
+    # From a width of 2 whole numbers keep the middle inside: as before.
+    assert f"{difference_beside('opps_missed', 40.0, 36.2, 42.8)} {difference_interval('opps_missed', 36.2, 42.8)}" == (
+        "+40 [+36, +43]"
+    )
+    assert value_beside("opps_missed", 53.0, 50.0, 56.0) == "53" and interval("opps_missed", 50.0, 56.0) == "[50, 56]"
+    assert value_beside("win_rate", 0.3, 0.29, 0.31) == "30.0%"  # shares and money keep their own formats
 
 
 def test_long_labels_are_wrapped_to_their_panel_and_the_title_to_the_figure() -> None:

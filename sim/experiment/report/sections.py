@@ -14,16 +14,17 @@ from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.export import RESULTS_CSV
 from sim.experiment.report.figures import ReportFigure
-from sim.experiment.report.markdown import ci, code, md_table, value_text
+from sim.experiment.report.markdown import code, md_table, value_text
 from sim.format import (
     counted,
     difference_beside,
     difference_interval,
-    fmt,
+    interval,
     joined,
     no_spread_words,
     not_shown,
     p_value,
+    value_beside,
 )
 from sim.scenario import parse_scenario
 from sim.shocks import shock_text
@@ -207,10 +208,11 @@ def means_section(ctx: ReportContext, described: pd.DataFrame, points: list[int]
                 r = g.loc[p]
                 same = "same in every run" if r.get("constant", False) else ""
                 t_ci, boot_ci = (
-                    same or ci(metric, r["t_low"], r["t_high"]),
-                    same or ci(metric, r["boot_low"], r["boot_high"]),
+                    same or interval(metric, r["t_low"], r["t_high"]) or "-",
+                    same or interval(metric, r["boot_low"], r["boot_high"]) or "-",
                 )
-                rows.append([code(metric), p, str(int(r["n"])), fmt(metric, float(r["mean"])), t_ci, boot_ci])
+                mean = value_beside(metric, float(r["mean"]), r["t_low"], r["t_high"])
+                rows.append([code(metric), p, str(int(r["n"])), mean, t_ci, boot_ci])
         lines += ["", md_table(["metric", "policy", "n", "mean", "95% t CI", "95% bootstrap CI"], rows, "llrrrr")]
     return lines
 
