@@ -431,17 +431,14 @@ def _across_points(
 
 
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
-    """The other's difference from the best as an amount "lower" or "higher", with its interval if defined."""
+    """The other's difference from the best (``diff``: the other minus the best, ``[low, high]`` its interval):
+    as an amount "lower" or "higher" with its interval as amounts in that direction where the interval excludes 0
+    (``9.3M lower [5.5M, 10.8M]``); signed as the paired-differences table has it where it holds 0 (``-10.6M
+    [-32.9M, +11.6M]``, where ``10.6M lower [-32.9M, +11.6M]`` read as up to 32.9M higher); in words alone
+    without an interval."""
+    if defined and low <= 0 <= high:
+        return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high)}"
     word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
     size = "" if diff == 0 else amount(metric, abs(diff)) + " "
-    return size + word + (f" {_gap_interval(metric, diff, low, high)}" if defined else "")
-
-
-def _gap_interval(metric: str, diff: float, low: float, high: float) -> str:
-    """The interval of a gap "lower" or "higher" (``diff``: the other minus the best, ``[low, high]`` its
-    interval): as amounts in the gap's direction when it excludes 0 (``9.3M lower [5.5M, 10.8M]``), else
-    signed as the paired-differences table has it (``[-31.6M, +13.0M]``), so that the two read alike."""
     ends = (-high, -low) if diff < 0 else (low, high)
-    if min(ends) >= 0:
-        return difference_interval(metric, *ends, signed=False)
-    return difference_interval(metric, low, high)
+    return size + word + (f" {difference_interval(metric, *ends, signed=False)}" if defined else "")
