@@ -226,7 +226,7 @@ def test_headline_metrics_none_of_which_the_runs_have_are_said_to_be_so(tmp_path
 
 
 def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: Path) -> None:
-    from sim.format import difference
+    from sim.format import difference, difference_beside, difference_interval
 
     exp = experiment(
         policies=(PolicyEntry(name="unstructured"),),
@@ -238,8 +238,8 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     assert "One policy only" not in text
     assert "## Paired differences against the first design point" in text
     # The answer's difference, recomputed from the exported runs: point 1 minus point 0, replication by replication.
-    r = read_csv(tmp_path / "results.csv")
-    r = r[(r.segment == "all") & (r.metric == "revenue_captured")]
+    r_all = read_csv(tmp_path / "results.csv")
+    r = r_all[(r_all.segment == "all") & (r_all.metric == "revenue_captured")]
     by = r.groupby(["point", "replication"])["value"].sum().unstack("point")
     diff = float((by[1] - by[0]).mean())
     better, worse = ("notice = 0.4", "notice = 0.02") if diff > 0 else ("notice = 0.02", "notice = 0.4")
@@ -261,6 +261,17 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     decimals = len(shown[1].split(".")[1]) if "." in shown[1] else 0
     scale = 1e6 if shown[2] == "M" else 1e3
     assert abs(float(shown[1]) * scale - diff) <= 0.5 * scale * 10.0**-decimals
+    # Profit beside it, between the same two points, recomputed: a family of its own (the one point against the
+    # first, on profit), so its interval is the paired 95% t interval (it had been left out of this answer).
+    p = r_all[(r_all.segment == "all") & (r_all.metric == "profit")].groupby(["point", "replication"])["value"]
+    d = (p.sum().unstack("point")[1] - p.sum().unstack("point")[0]).to_numpy()
+    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    state = "behind" if d.mean() + half < 0 else "ahead of" if d.mean() - half > 0 else "not distinguishable from"
+    expected = difference_beside("profit", d.mean(), d.mean() - half, d.mean() + half)
+    assert answer.endswith(
+        f" On `profit` (the gross margin on recurring revenue less the cost of sales), notice = 0.4 is {state} the first "
+        f"design point, notice = 0.02: {expected} {difference_interval('profit', d.mean() - half, d.mean() + half)}."
+    ), answer
 
 
 def test_one_policy_over_a_large_grid_says_its_paired_table_shows_every_point(tmp_path: Path) -> None:

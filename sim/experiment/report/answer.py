@@ -35,6 +35,7 @@ from sim.experiment.report.answer_notes import (
     idle_seats,
     not_clearly_behind,
     on_profit,
+    points_on_profit,
     replications_needed,
     untested,
 )
@@ -111,7 +112,8 @@ def answer(
         )
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
-        across = _across_points(values, metric, sign, policies[0], points, factors, quote) if across_points else None
+        one = (values, metric, sign, policies[0], points, factors, quote, results)
+        across = _across_points(*one) if across_points else None
         return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
@@ -388,10 +390,10 @@ def _across_points(
     points: pd.DataFrame,
     factors: Sequence[str],
     quote: Callable[[str], str],
+    results: pd.DataFrame | None,
 ) -> str | None:
-    """The answer of one policy across its design points (None with fewer than two points with results, or
-    when the chosen metric has no paired difference). The reference is the first design point with results,
-    as in the paired-differences table."""
+    """The answer of one policy across its design points (None with fewer than two points with results, or when
+    the chosen metric has no paired difference), with profit between the points it compares (from ``results``)."""
     compared, best, reference, rows = _across_compared(values, metric, sign)
     if compared is None:
         return None
@@ -424,10 +426,12 @@ def _across_points(
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
     start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "
+    profit = points_on_profit(results, metric, reference, compared, (label(compared), first), quote)
     if not defined:  # the body says why there is no test
-        return start + body + "."
+        return start + body + "." + profit
     stat = _stat(row, int(row["family"]), "with the first design point")
-    return start + body + f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
+    tail = f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
+    return start + body + tail + profit
 
 
 def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:

@@ -273,3 +273,30 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
         f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
         "the policy that leaves them idle."
     )
+
+
+def points_on_profit(
+    results: pd.DataFrame | None,
+    metric: str,
+    reference: int,
+    compared: int,
+    names: tuple[str, str],
+    quote: Callable[[str], str],
+) -> str:
+    """Where profit stands between the two design points one policy's answer compares (``compared`` against the
+    first, ``reference``; ``names``: how the answer names them, the compared first) when the answer's metric is
+    not profit: their paired difference in a family of its own (every point against the first, on profit), or
+    why it has no test; "" without profit's results (the one-policy answer had given none: a researcher's
+    trial)."""
+    if metric == BOTTOM_LINE or results is None or not (results.metric == BOTTOM_LINE).any():
+        return ""
+    family = stats.point_differences(stats.run_values(results, [BOTTOM_LINE]), reference)
+    rows = family[family.point == compared]
+    if rows.empty:
+        return ""
+    r, (it, first) = rows.iloc[0], names
+    on = f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {it}"
+    if not (np.isfinite(float(r.low_adj)) and np.isfinite(float(r.high_adj))):
+        return f"{on} is {difference(BOTTOM_LINE, float(r.mean_diff))} against {first}; {untested(r)}."
+    state = "behind" if r.high_adj < 0 else "not distinguishable from" if r.low_adj <= 0 else "ahead of"
+    return f"{on} is {state} {first}: {_against(r, BOTTOM_LINE)}."
