@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import sim.plots
+import sim.policies.rules
 import sim.tables
 from sim.cli import main
 from sim.errors import InputError, PolicyError
@@ -597,7 +598,23 @@ def test_a_parameter_given_twice_is_refused_not_last_wins():
 @pytest.mark.parametrize(
     "source, policy, line",
     [
-        ("import sys\nsys.exit(5)\n", "leaves_at_import:X", "cannot import 'leaves_at_import': SystemExit: 5"),
+        (
+            "import sys\nsys.exit(5)\n",
+            "leaves_at_import:X",
+            "cannot import 'leaves_at_import': SystemExit: 5 (at PATH line 2, in <module>)",
+        ),
+        (
+            "import numpy as np\nX = np.zeros(3)[5]\n",
+            "fails_at_import:X",
+            "cannot import 'fails_at_import': IndexError: index 5 is out of bounds for axis 0 with size 3 (at PATH "
+            "line 2, in <module>)",
+        ),
+        (
+            "from sim.policies.rules import nearest_seats\n",
+            "misspells_an_import:X",
+            "cannot import 'misspells_an_import': ImportError: cannot import name 'nearest_seats' from "
+            "'sim.policies.rules' (RULES) (did you mean 'nearest_seat'?) (at PATH line 1, in <module>)",
+        ),
         ("", "empty_module:Nope", "'empty_module' has no 'Nope'"),
         (
             "from sim.policies.unstructured import Unstructured\nclass P(Unstructured):\n    Params = int\n",
@@ -630,11 +647,16 @@ def test_a_parameter_given_twice_is_refused_not_last_wins():
     ],
 )
 def test_a_user_policy_that_cannot_be_loaded_is_named(tmp_path, monkeypatch, source, policy, line):
-    (tmp_path / f"{policy.split(':')[0]}.py").write_text(source)
+    path = tmp_path / f"{policy.split(':')[0]}.py"
+    path.write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
     result = invoke(*RUN, "--policy", policy)
     assert result.exit_code == 2
-    assert lines_of(result.stderr) == [f"error: --policy: {line}"]
+    # Where the module failed is named by its file and line (a module-level error had named neither).
+    rules = Path(sim.policies.rules.__file__)
+    assert lines_of(result.stderr) == [
+        f"error: --policy: {line.replace('PATH', str(path)).replace('RULES', str(rules))}"
+    ]
 
 
 def test_a_policy_whose_constructor_raises_is_named_exit_2(tmp_path, monkeypatch):

@@ -980,7 +980,8 @@ def test_a_module_that_imports_a_missing_one_is_not_said_to_be_missing_itself(tm
     with pytest.raises(InputError) as e:
         policy_class("imports_missing:P", "--policy")
     assert e.value.problems == [
-        "--policy: cannot import 'imports_missing': ModuleNotFoundError: No module named 'no_such_package_xyz'"
+        "--policy: cannot import 'imports_missing': ModuleNotFoundError: No module named 'no_such_package_xyz' (at "
+        f"{tmp_path / 'imports_missing.py'} line 1, in <module>)"
     ]
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
 from sim.format import joined
-from sim.policies.hints import did_you_mean, mistake_hint
+from sim.policies.hints import did_you_mean, import_hint, mistake_hint
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
@@ -94,7 +94,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
         if e.name is None or not (module_name == e.name or module_name.startswith(f"{e.name}.")):  # it imports one
-            raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
+            raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}{import_hint(e)}"]) from None
         if module_name in BUILT_IN:  # pooled:Pooled, where no module of the user's is named so
             raise InputError([f"{where}: {name!r}: a built-in policy is named alone: {module_name}"]) from None
         raise InputError(
@@ -104,7 +104,7 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             ]
         ) from None
     except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
-        raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}"]) from None
+        raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}{import_hint(e)}"]) from None
     cls = getattr(module, attr, None)
     if cls is None:
         file = getattr(module, "__file__", None)  # none for a module built into the interpreter (time, sys)

@@ -11,6 +11,7 @@ the traceback a user of the command line does not see.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sim.strict import Strict
@@ -37,6 +38,19 @@ def raised_at(e: BaseException) -> str:
         shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
         return f" (at {shown} line {frame.lineno}, in {frame.name})"
     return ""
+
+
+def import_hint(e: BaseException) -> str:
+    """Where a policy's module failed as it was imported (:func:`raised_at`), and for a name its ``from ... import``
+    misspelt, the closest the module has (`` (did you mean 'nearest_seat'?)``): the line had named neither, and
+    Python's own message covsim's file instead of the user's."""
+    import sys
+
+    hint = ""
+    found = re.match(r"cannot import name '(\w+)' from '([\w.]+)'", str(e)) if isinstance(e, ImportError) else None
+    if found and (module := sys.modules.get(found[2])) is not None:
+        hint = did_you_mean(found[1], [n for n in dir(module) if not n.startswith("_")])
+    return hint + raised_at(e)
 
 
 def did_you_mean(name: str, known: list[str], cutoff: float = 0.6) -> str:
