@@ -323,7 +323,8 @@ class Scenario(Strict):
                 if population is INVALID
                 else getattr(population, key)
             )
-            names[key] = None if items is INVALID else {i.name for i in items}
+            # None (not known) for a table with no names, a problem of its own: not an unknown name in each rep group.
+            names[key] = None if items is INVALID or not items else {i.name for i in items}
         if fields["shocks"] is INVALID:  # the well-formed shocks are checked across tables beside the others
             fields = {**fields, "shocks": cls.items_value(data, "shocks")}
         return scenario_problems(fields, **names)

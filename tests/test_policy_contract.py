@@ -647,6 +647,25 @@ def test_a_plan_value_out_of_range_is_refused_whatever_its_dtype(field, value, m
     assert str(e.value).startswith(f"policy p: {message}")
 
 
+def test_a_plan_value_out_of_range_names_the_first_account_and_its_value():
+    # A territory planner's "plan.owner holds a seat outside -1..4" named no account to look at.
+    for field, value, said in (
+        ("owner", np.array([0, 1, -2, 7]), "plan.owner holds a seat outside -1..1 (the first: account 2, -2)"),
+        ("service", np.array([2, 2, 1, 257]), "or 2 (high touch) (the first: account 3, 257)"),
+        (
+            "cadence",
+            np.array([2.0, 1.0, np.nan, -1.0]),
+            "plan.cadence must be finite and >= 0 (the first: account 2, nan)",
+        ),
+    ):
+        with pytest.raises(PolicyError) as e:
+            checked_plan(_plan(**{field: value}), 4, 2, "p")
+        assert str(e.value).endswith(said), str(e.value)
+    # One account promised a cadence with no owner is one account.
+    with pytest.raises(PolicyError, match=r"promises 1 account with no owner touches \(the first: account 3\)"):
+        checked_plan(_plan(cadence=np.array([2.0, 1.0, 0.0, 1.0])), 4, 2, "p")
+
+
 @pytest.mark.parametrize("layout", ["read-only", "strided"])
 def test_a_plan_of_read_only_or_strided_arrays_is_copied_as_given(layout):
     fields = {"owner": np.array([0, 1, 0, -1]), "cadence": np.array([2.0, 1.0, 0.5, 0.0])}

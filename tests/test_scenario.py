@@ -154,6 +154,11 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
         "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
     ]
     d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
+    # A table with no names is a problem of its own, not an unknown name in each rep group that names one.
+    d["shocks"] = []
+    d["population"]["regions"] = []
+    assert [p for p in problems(d) if "region" in p] == ["s.toml: population.regions: at least one is needed"]
+    d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
     # Names a table with a problem of its own holds are not known: nothing is said of them.
     d["population"]["regions"] = [{"name": "a", "share": "1"}]
     d["population"]["segments"][1]["name"] = 7

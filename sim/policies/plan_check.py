@@ -79,13 +79,16 @@ def checked_plan(
         if field == "cadence":
             cadence_fine = fine
         elif not fine:
-            raise PolicyError(f"policy {policy}: plan.{field} {faults[field]}")
+            raise PolicyError(f"policy {policy}: plan.{field} {faults[field]}{_first_outside(a, low, high)}")
     if not cadence_fine:
-        raise PolicyError(f"policy {policy}: plan.cadence {faults['cadence']}")
+        raise PolicyError(
+            f"policy {policy}: plan.cadence {faults['cadence']}{_first_outside(out['cadence'], 0, _LARGEST)}"
+        )
     if (unowned := np.flatnonzero((out["cadence"] > 0) & (out["owner"] < 0))).size:  # had been dropped unsaid
         raise PolicyError(
-            f"policy {policy}: plan.cadence promises {unowned.size} accounts with no owner touches (the first: "
-            f"account {int(unowned[0])}); a cadence is its owner's to keep: set one only where owner >= 0"
+            f"policy {policy}: plan.cadence promises {unowned.size} account{'' if unowned.size == 1 else 's'} with "
+            f"no owner touches (the first: account {int(unowned[0])}); a cadence is its owner's to keep: set one "
+            "only where owner >= 0"
         )
     overlay = _checked_overlay(plan, accounts, seats, lines, policy, team)
     if overlay["specialist"] is None:
@@ -104,6 +107,12 @@ def checked_plan(
 
 
 _LARGEST = float(np.finfo(np.float64).max)
+
+
+def _first_outside(a: np.ndarray, low: float, high: float) -> str:
+    """`` (the first: account 7, 12)``: the first entry of ``a`` outside ``[low, high]`` (a NaN is), and its value."""
+    i = int(np.flatnonzero(~((a >= low) & (a <= high)))[0])
+    return f" (the first: account {i}, {a[i].item()!r})"
 
 
 def _copied_within(a: np.ndarray, low: float, high: float) -> tuple[np.ndarray, bool]:
