@@ -595,7 +595,11 @@ def _plan(**changes: np.ndarray) -> CoveragePlan:
     "field, value, message",
     [
         ("owner", np.array([0.0, 1.7, -1.0, -1.0]), "plan.owner must hold integer seat indices, got dtype float64"),
-        ("service", np.array([2, 2, 1, 257]), "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)"),
+        (
+            "service",
+            np.array([2, 2, 1, 257]),
+            "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch) (the first: account 3, 257)",
+        ),
         ("service", np.array([2.0, 2.0, 1.9, 0.0]), "plan.service must hold integer service levels, got dtype float64"),
         ("coordinated", np.array([0, 0, 0, 1]), "plan.coordinated must hold booleans, got dtype int64"),
         ("cadence", np.array([True, False, False, False]), "plan.cadence must hold numbers, got dtype bool"),
