@@ -77,7 +77,7 @@ def _shock_problems(
         elif role and roles is not None and role not in roles:
             problems.append(f"{where}.role: no group of reps has role {role!r}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
-            problems.append(f"{where}.until_quarter: before quarter")
+            problems.append(f"{where}.until_quarter: {s.until_quarter} is before the shock's quarter ({s.quarter})")
     rollouts = [i for i, s in shocks.items() if isinstance(s, ModelRollout)]
     for i in rollouts[1:]:
         problems.append(f"shocks.{i}: a scenario has at most one rollout (shocks.{rollouts[0]} is one)")

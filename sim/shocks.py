@@ -282,7 +282,7 @@ def shock_text(shock: Shock) -> str:
     policy's name)."""
     fields = type(shock).model_fields
     settings = "".join(
-        f", {k} {getattr(v, 'name', v)}"  # a PolicyConfig by its name
+        f", {k}" if v is True else f", not {k}" if v is False else f", {k} {getattr(v, 'name', v)}"  # a policy by name
         for k, v in vars(shock).items()
         if k not in ("kind", "quarter") and v != getattr(fields[k], "default", None)
     )

@@ -154,6 +154,9 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
         "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
     ]
     d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
+    # A freeze that ends before it starts says both quarters.
+    d["shocks"] = [{"kind": "hiring_freeze", "quarter": 3, "until_quarter": 2}]
+    assert "s.toml: shocks.0.until_quarter: 2 is before the shock's quarter (3)" in problems(d)
     # A table with no names is a problem of its own, not an unknown name in each rep group that names one.
     d["shocks"] = []
     d["population"]["regions"] = []

@@ -235,6 +235,16 @@ def test_default_suite_is_the_briefs_and_fits_the_scenario() -> None:
     assert by["attrition_20"].share == 0.2
     assert by["demand_down_30"].factor == 0.7 and by["demand_up_30"].factor == 1.3
     assert by["hiring_freeze"].until_quarter == small.quarters  # 4 quarters from 2, cut at the horizon
+    # What leaves, in seats: a share of a small team rounds (30% of 5 seats is 2 of them, 40%, and 10% none).
+    told = {s.name: s.description for s in suite}
+    assert (
+        told["attrition_30"]
+        == "30% of the reps leave at the start of quarter 2 (2 of 5 seats when all are filled; backfilled as usual)"
+    )
+    assert told["attrition_10"].endswith("(0 of 5 seats when all are filled; backfilled as usual)")
+    assert told["hiring_freeze"] == "no seat is backfilled from quarter 2 to 4"
+    short = {s.name: s.description for s in default_suite(small.with_overrides("two", quarters=2), "unstructured")}
+    assert short["hiring_freeze"] == "no seat is backfilled in quarter 2"  # not "from quarter 2 to 2"
     expected = small.population.customers * sum(s.share * s.customer_share for s in small.population.segments)
     assert by["key_account_loss"].accounts == max(1, round(0.01 * expected))
     assert suite_problems(suite, small, "default suite") == []
@@ -1116,6 +1126,9 @@ def test_a_stress_without_a_description_is_described_by_its_shocks() -> None:
         "rep_attrition in quarter 2, share 0.3; realignment in quarter 3, share 0.4; "
         "rollout in quarter 2, quarters 3, current segment_tiers"
     )
+    warm = [{"kind": "realignment", "quarter": 3, "share": 0.4, "warm": True}]
+    (said,) = validate_strict(SuiteFile, {"stress": [{"name": "w", "shocks": warm}]}, "t").stress
+    assert said.what == "realignment in quarter 3, share 0.4, warm"  # not "warm True"
     assert told.what == "reps leave"
 
 

@@ -182,19 +182,21 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     thaw = min(q + FREEZE_QUARTERS - 1, scenario.quarters)  # the freeze's last quarter, within the horizon
     segments = scenario.population.segments
     keys = max(1, round(KEY_ACCOUNT_SHARE * starting_customers(scenario)))
+    seats = sum(g.count for g in scenario.reps)  # each leaving share is of the seats filled then: these, when all are
     rollout = {"kind": "rollout", "quarter": q, "current": {"name": current, "params": current_params or {}}}
     entries: list[dict[str, Any]] = [
         *(
             {
                 "name": f"attrition_{round(100 * share)}",
-                "description": f"{share:.0%} of the reps leave at the start of quarter {q} (backfilled as usual)",
+                "description": f"{share:.0%} of the reps leave at the start of quarter {q} ({round(share * seats)} of "
+                f"{seats} seats when all are filled; backfilled as usual)",
                 "shocks": [{"kind": "rep_attrition", "quarter": q, "share": share}],
             }
             for share in (0.1, 0.2, 0.3)
         ),
         {
             "name": "hiring_freeze",
-            "description": f"no seat is backfilled from quarter {q} to {thaw}",
+            "description": f"no seat is backfilled {f'in quarter {q}' if thaw == q else f'from quarter {q} to {thaw}'}",
             "shocks": [{"kind": "hiring_freeze", "quarter": q, "until_quarter": thaw}],
         },
         {
