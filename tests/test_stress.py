@@ -1527,3 +1527,21 @@ def test_a_gap_clear_only_without_a_stress_does_not_make_the_pick_safer_under_st
         "intervals over the 2 stresses compared, the unshocked run included), so that it is safer under stress rests "
         "on the means."
     ) in text
+
+
+def test_a_rollout_not_finished_by_the_horizon_is_said_beside_the_plans_it_compares(tmp_path: Path) -> None:
+    # Over 2 quarters the phased rollout (a third of the accounts a quarter from quarter 2) moves a third: a VP
+    # had been told to roll out big-bang on a comparison with a rollout two thirds undone.
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--quarters", "2", "--replications", "3"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    said = (
+        "By the horizon not every account has moved to the new model: rollout_phased 1/3 of them, so the rollout "
+        "plans are compared over a rollout not finished."
+    )
+    assert said in result.output
+    assert said.replace("rollout_phased", "`rollout_phased`") in (tmp_path / "o" / "report.md").read_text()
+    # Over 4 quarters it reaches every account in quarter 4: nothing to say.
+    result = CliRunner().invoke(main, [*args[:4], "--quarters", "4", "--replications", "3"])
+    assert result.exit_code == 0, result.output
+    assert "By the horizon" not in result.output

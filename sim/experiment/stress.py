@@ -38,6 +38,7 @@ from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.suite import UNSHOCKED, Stress
+from sim.shocks import ModelRollout
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
 DECISION_METRIC = "profit"
@@ -344,7 +345,8 @@ class Findings:
     ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`),
     inert_of: per policy, those that changed none of its runs (:func:`inert_by_policy`: a rollout of the model it
     is, say);
-    rollout_stresses: the stresses that roll a model out; kinds: the kinds of each stress's shocks;
+    rollout_stresses: the stresses that roll a model out; unfinished: those whose rollout has not reached every
+    account by the horizon, with the share it has (``1/3``); kinds: the kinds of each stress's shocks;
     expected_runs: the runs the design asks for.
     """
 
@@ -362,6 +364,7 @@ class Findings:
     inert: list[str]
     inert_of: dict[str, list[str]]
     rollout_stresses: list[str]
+    unfinished: dict[str, str]
     kinds: dict[str, list[str]]
     in_force: list[str]
     expected_runs: int
@@ -399,6 +402,7 @@ def analyse(
     tagged = with_shock(results, points)
     values = with_shock(run_values(results, list(STRESS_METRICS)), points)
     first = {s.name: s.quarter for s in suite}
+    horizon = int(results.quarter.max()) if not results.empty else 0
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
     try:
         ranking = stress_regret(values) if values.policy.nunique() > 1 else None
@@ -428,6 +432,12 @@ def analyse(
         inert=inert,
         inert_of=inert_of,
         rollout_stresses=rollouts,
+        unfinished={
+            s.name: f"{k}/{x.quarters}"
+            for s in suite
+            for x in s.shocks
+            if isinstance(x, ModelRollout) and (k := max(0, min(horizon - x.quarter + 1, x.quarters))) < x.quarters
+        },
         kinds={s.name: [x.kind for x in s.shocks] for s in suite},
         in_force=unmoved,
         expected_runs=len(points)

@@ -149,6 +149,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         )
     rollouts = sorted(f.rollouts, key=lambda c: policies.index(c.policy) if c.policy in policies else len(policies))
     plans = {(c.better, c.worse) for c in rollouts}
+    if rollouts and (partial := [f"{q(s)} {k}" for s, k in f.unfinished.items()]):
+        # A plan compared over a rollout not finished compares part of it (a VP's two quarters: a third moved).
+        out.append(
+            f"By the horizon not every account has moved to the new model: {joined(partial)} of them, so the rollout "
+            "plans are compared over a rollout not finished."
+        )
 
     def interval(c: RolloutChoice) -> str:  # the plan's lead's interval, where there is one
         return f" {difference_interval(DECISION_METRIC, c.low, c.high, signed=False)}" if np.isfinite(c.low) else ""
