@@ -299,7 +299,8 @@ def stress_table(
     d = impacts[impacts.metric == "profit"].set_index(["shock", "policy"])
     rec = recovery.set_index(["shock", "policy"])
     width = max(30, *(len(p) + 2 for p in order))
-    lines = [f"{'profit vs unshocked (recovery)':<32}" + "".join(f"{p:>{width}}" for p in order)]
+    # The verdict in brackets is of revenue's recovery, not profit's (a VP read "not back" as profit's).
+    lines = [f"{'profit vs unshocked (revenue back?)':<36}" + "".join(f"{p:>{width}}" for p in order)]
     for shock in stresses:
         cells = []
         for p in order:
@@ -312,5 +313,5 @@ def stress_table(
             known = (shock, p) in rec.index
             said = recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"], True) if known else "-"
             cells.append(f"{pct(d.at[(shock, p), 'relative'])} ({said})")
-        lines.append(f"{shock:<32}" + "".join(f"{c:>{width}}" for c in cells))
+        lines.append(f"{shock:<36}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

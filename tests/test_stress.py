@@ -1542,6 +1542,24 @@ def test_a_rollout_not_finished_by_the_horizon_is_said_beside_the_plans_it_compa
     assert said in result.output
     assert said.replace("rollout_phased", "`rollout_phased`") in (tmp_path / "o" / "report.md").read_text()
     # Over 4 quarters it reaches every account in quarter 4: nothing to say.
-    result = CliRunner().invoke(main, [*args[:4], "--quarters", "4", "--replications", "3"])
+    result = CliRunner().invoke(
+        main, [*args[:4], "--quarters", "4", "--replications", "3", "--out", str(tmp_path / "q4")]
+    )
     assert result.exit_code == 0, result.output
     assert "By the horizon" not in result.output
+
+
+def test_a_stress_that_changed_nothing_is_no_world_of_its_own_in_the_regret(tmp_path: Path) -> None:
+    # attrition_10 takes none of the small team's 5 seats: it is the unshocked run again, and had counted that
+    # world twice in "best under" (a VP's "best under 9 of 11").
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--policy", "pooled", "--quarters", "2"]
+    result = CliRunner().invoke(main, [*args, "--replications", "3", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "`attrition_10` changed nothing and is left out: the unshocked run again, not a world of its own." in report
+    regret = report[report.index("## Regret against the best policy") :].split("\n## ")[0]
+    rows = [row.split("|")[-2].strip() for row in regret.splitlines() if row.startswith("| ") and "---" not in row]
+    best_under = [cell for cell in rows if cell != "best under"]
+    # Of 10 worlds: the unshocked run and the 9 stresses that changed something, each with one best policy.
+    assert len(best_under) == 2 and all(c.endswith(" of 10") for c in best_under)
+    assert sum(int(c.split()[0]) for c in best_under) == 10

@@ -404,17 +404,18 @@ def analyse(
     first = {s.name: s.quarter for s in suite}
     horizon = int(results.quarter.max()) if not results.empty else 0
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
-    try:
-        ranking = stress_regret(values) if values.policy.nunique() > 1 else None
-    except ValueError:  # no stress has a replication every policy finished
-        ranking = None
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert_of = inert_by_policy(tagged, points)
     inert = inert_of_all(tagged, inert_of)
     unmoved = in_force(tagged, inert_of, rollouts)  # a rollout of the model in force: nothing to choose between
-    # A stress that changed nothing is the unshocked run again: no comparison of its own in a family.
+    # A stress that changed nothing is the unshocked run again: no comparison of its own in a family, and no world
+    # of its own in the regret (it had counted the unshocked run twice in "best under").
     live = values[~values.shock.isin(inert)]
+    try:
+        ranking = stress_regret(live) if values.policy.nunique() > 1 else None
+    except ValueError:  # no stress has a replication every policy finished
+        ranking = None
     return Findings(
         stresses=[UNSHOCKED, *(s.name for s in suite)],
         first_quarter=first,

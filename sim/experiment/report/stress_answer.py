@@ -49,7 +49,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
         every = (
             "under every stress (and without one)"
-            if f.ranking.worlds == len(f.stresses)
+            if f.ranking.worlds == len(f.stresses) - len(f.inert)
             else "under every stress that every policy finished"
         )
         if t["max_regret"].max() <= 0:  # every policy the best everywhere: the same profits, nothing to rank

@@ -17,7 +17,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import difference, difference_interval, fmt, money, pct, recovery_words
+from sim.format import difference, difference_interval, fmt, joined, money, pct, recovery_words
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
@@ -123,7 +123,13 @@ def stress_regret_section(f: Findings) -> list[str]:
         "",
         "Per stress, each policy's mean profit over replications; its regret is the best policy's mean minus "
         "its own (0 where it is the best). Policies are ranked by their largest regret (minimax regret: the "
-        "safer rollout never falls far behind whatever would have been best), then by mean.",
+        "safer rollout never falls far behind whatever would have been best), then by mean."
+        + (
+            f" {joined([code(s) for s in f.inert])} changed nothing and {'is' if len(f.inert) == 1 else 'are'} left "
+            "out: the unshocked run again, not a world of its own."
+            if f.inert
+            else ""
+        ),
         "",
         md_table(["policy", "mean profit", "worst case", "mean regret", "largest regret", "best under"], rows),
     ]
