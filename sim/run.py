@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.clock import WEEKS_PER_QUARTER
 from sim.errors import InputError
 from sim.model import CoverageModel
 from sim.policies import Policy, make_policy, policy_label
@@ -42,13 +44,16 @@ def run(
     policy: Policy | None = None,
     seed: int | None = None,
     quarters: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
 ) -> RunResult:
     """Simulate ``scenario`` under ``policy`` (default: the scenario's own) with ``seed``.
 
     A run is a pure function of (scenario, policy, seed): the same arguments
     give an identical result, in any process. A policy whose parameters name
     what the scenario lacks (``Policy.problems``: a segment it does not have)
-    is refused with an InputError, as the command line refuses it.
+    is refused with an InputError, as the command line refuses it. ``progress``, if given, is called after
+    each quarter with the quarters done and the seconds since the run started (stepping a quarter at a time
+    changes no result).
     """
     if quarters is not None and quarters != scenario.quarters:
         scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)
@@ -61,7 +66,12 @@ def run(
     start = time.perf_counter()
     model = CoverageModel(scenario, policy, seed)
     try:
-        model.run()
+        if progress is None:
+            model.run()
+        else:
+            for done in range(1, scenario.quarters + 1):
+                model.run(WEEKS_PER_QUARTER)
+                progress(done, time.perf_counter() - start)
         seconds = time.perf_counter() - start
         return RunResult(
             scenario=scenario.name,

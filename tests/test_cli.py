@@ -762,3 +762,31 @@ def test_the_resume_hint_is_the_command_as_given_with_the_folder_it_defaulted_to
     )
     monkeypatch.setattr(sys, "argv", [*given[:3], "--out=elsewhere"])
     assert rerun_command(Path("elsewhere")) == "covsim experiment 'my exp.toml' --out=elsewhere"
+
+
+def test_a_long_run_says_each_quarter_it_finishes_and_a_short_one_says_nothing(capsys):
+    from sim.cli.scenario import PROGRESS_FROM_S, _progress
+
+    said = _progress(8)
+    for done, seconds in ((1, 3.0), (2, 5.0), (3, 7.0), (8, 17.0)):  # 2 s a quarter from the second: 17 s in all
+        said(done, seconds)
+    assert capsys.readouterr().err.splitlines() == [
+        "  quarter 2 of 8 done (5.0 s; about 12 s left)",
+        "  quarter 3 of 8 done (7.0 s; about 10 s left)",
+    ]  # not the first (its pace holds the compiled loops' loading), nor the last (the run's summary follows)
+    quick = _progress(8)
+    for done in range(1, 9):
+        quick(done, 0.5 * done)  # 4 s in all
+    assert capsys.readouterr().err == "" and PROGRESS_FROM_S > 4
+
+
+def test_run_steps_a_quarter_at_a_time_with_a_progress_callback_and_gives_the_same_result():
+    from sim.run import run
+    from sim.scenario import load_scenario
+
+    seen: list[int] = []
+    small = load_scenario(SMALL)
+    stepped = run(small, seed=4, progress=lambda done, seconds: seen.append(done))
+    whole = run(small, seed=4)
+    assert seen == [1, 2, 3, 4]
+    assert stepped.metrics.equals(whole.metrics) and stepped.weekly.equals(whole.weekly)
