@@ -91,3 +91,27 @@ def _shock_problems(
                     f"by {product:,.4g} together, more than {MAX_SHIFT:g}"
                 )
     return problems
+
+
+#: The renewal value_share above which a scenario's note says it [A]: a renewal at more than twice the contract's
+#: spend is growth, which is expansion's, or a percentage typed as a share; a price uplift (1.05) is neither.
+RENEWAL_SHARE_NOTED = 2.0
+
+
+def scenario_notes(scenario: Any) -> list[str]:
+    """What a valid scenario holds that is most likely a slip, said beside it but not refused: a won deal's
+    ``value_share`` above 1 (more than the untapped wallet; a renewal's above ``RENEWAL_SHARE_NOTED``), which a
+    percentage typed as a share gives (20 for 0.2: revenue captured came out at several times the whole
+    potential, unsaid) and ``covsim calibrate --units`` writes on purpose."""
+    notes = []
+    for i, s in enumerate(scenario.population.segments):
+        for kind in ("new_logo", "expansion", "renewal"):
+            share = getattr(s, kind).value_share
+            if share > (RENEWAL_SHARE_NOTED if kind == "renewal" else 1.0):
+                of = "the contract's spend" if kind == "renewal" else "the untapped wallet"
+                notes.append(
+                    f"population.segments.{i}.{kind}.value_share: {share:g} makes a won {kind.replace('_', '-')} "
+                    f"worth {share:g} times {of} (a share is written 0.2 for 20%; calibrate --units writes shares "
+                    "above 1 on purpose)"
+                )
+    return notes

@@ -790,3 +790,25 @@ def test_run_steps_a_quarter_at_a_time_with_a_progress_callback_and_gives_the_sa
     whole = run(small, seed=4)
     assert seen == [1, 2, 3, 4]
     assert stepped.metrics.equals(whole.metrics) and stepped.weekly.equals(whole.weekly)
+
+
+def test_a_value_share_above_one_is_noted_not_refused(tmp_path):
+    # 20 typed for 20%: revenue captured had come out at several times the whole potential, with no word.
+    path = tmp_path / "pct.toml"
+    path.write_text(SMALL.read_text().replace("value_share = 0.25", "value_share = 20", 1))
+    note = (
+        f"note: {path}: population.segments.0.new_logo.value_share: 20 makes a won new-logo worth 20 times the "
+        "untapped wallet (a share is written 0.2 for 20%; calibrate --units writes shares above 1 on purpose)"
+    )
+    checked = covsim("validate", str(path))
+    assert checked.returncode == 0 and checked.stderr.splitlines() == [note]
+    ran = covsim("run", str(path), "--quarters", "1")
+    assert ran.returncode == 0 and note in ran.stderr.splitlines()
+    # A renewal's uplift is no slip; twice the contract's spend and more is noted. The shipped files have none.
+    path.write_text(SMALL.read_text().replace("value_share = 1.0", "value_share = 1.05", 1))
+    assert covsim("validate", str(path)).stderr == ""
+    path.write_text(SMALL.read_text().replace("value_share = 1.0", "value_share = 103", 1))
+    assert "renewal.value_share: 103 makes a won renewal worth 103 times the contract's spend" in covsim(
+        "validate", str(path)
+    ).stderr
+    assert covsim("validate", str(SMALL)).stderr == ""

@@ -366,7 +366,17 @@ def scenario_and_params(
         except InputError as e:
             raise InputError([*malformed, *e.problems]) from None
         raise InputError(malformed)
+    say_notes(scenario, str(scenario_file))
     return scenario, params
+
+
+def say_notes(scenario: Scenario, source: str) -> None:
+    """The scenario's notes (``scenario_checks.scenario_notes``: values most likely a slip, not refused), one
+    ``note: FILE: key: ...`` line each on stderr."""
+    from sim.scenario_checks import scenario_notes
+
+    for note in scenario_notes(scenario):
+        click.echo(f"note: {source}: {note}", err=True)
 
 
 def check_distinct(policy_names: tuple[str, ...]) -> None:

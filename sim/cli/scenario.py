@@ -16,6 +16,7 @@ from sim.cli.common import (
     param_option,
     read_path,
     reported_errors,
+    say_notes,
     scenario_and_params,
 )
 from sim.format import printable
@@ -32,6 +33,7 @@ def validate_command(scenario_file: Path) -> None:
     with reported_errors():
         scenario = load_scenario(scenario_file)
         check_scenario_policies(scenario, f"{scenario_file}: ")
+        say_notes(scenario, str(scenario_file))
         click.echo(dump_scenario(scenario), nl=False)
 
 
