@@ -808,7 +808,8 @@ def test_a_value_share_above_one_is_noted_not_refused(tmp_path):
     path.write_text(SMALL.read_text().replace("value_share = 1.0", "value_share = 1.05", 1))
     assert covsim("validate", str(path)).stderr == ""
     path.write_text(SMALL.read_text().replace("value_share = 1.0", "value_share = 103", 1))
-    assert "renewal.value_share: 103 makes a won renewal worth 103 times the contract's spend" in covsim(
-        "validate", str(path)
-    ).stderr
+    assert (
+        "renewal.value_share: 103 makes a won renewal worth 103 times the contract's spend"
+        in covsim("validate", str(path)).stderr
+    )
     assert covsim("validate", str(SMALL)).stderr == ""
