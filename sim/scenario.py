@@ -324,9 +324,10 @@ class Scenario(Strict):
                 else getattr(population, key)
             )
             # None (not known) for a table with no names, a problem of its own: not an unknown name in each rep group.
-            names[key] = None if items is INVALID or not items else {i.name for i in items}
-        if fields["shocks"] is INVALID:  # the well-formed shocks are checked across tables beside the others
-            fields = {**fields, "shocks": cls.items_value(data, "shocks")}
+            names[key] = None if items is INVALID or not items else tuple(i.name for i in items)
+        for key in ("reps", "shocks"):  # the well-formed groups and shocks are checked across tables beside the rest
+            if fields[key] is INVALID:
+                fields = {**fields, key: cls.items_value(data, key)}
         return scenario_problems(fields, **names)
 
     @property

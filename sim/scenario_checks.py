@@ -15,34 +15,38 @@ from sim.codes import OPPORTUNITY_KINDS, ROLES
 from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift
 from sim.strict_types import INVALID
 
+Names = tuple[str, ...] | None
 
-def scenario_problems(
-    fields: dict[str, Any], regions: set[str] | None, segments: set[str] | None, lines: set[str] | None
-) -> list[str]:
-    """The problems across a scenario's ``reps``, ``shocks`` and ``quarters`` (checked values) and its population's
-    ``regions``, ``segments`` and ``lines`` names (None: not known, that table has a problem of its own)."""
-    reps, shocks, quarters = (fields[k] for k in ("reps", "shocks", "quarters"))
+
+def scenario_problems(fields: dict[str, Any], regions: Names, segments: Names, lines: Names) -> list[str]:
+    """The problems across a scenario's ``reps``, ``shocks`` and ``quarters`` (checked values; of ``reps`` and
+    ``shocks`` a list with INVALID for an item with a problem of its own) and its population's ``regions``,
+    ``segments`` and ``lines`` names (None: not known, that table has a problem of its own)."""
+    listed, shocks, quarters = (fields[k] for k in ("reps", "shocks", "quarters"))
     problems: list[str] = []
+    groups = [] if listed is INVALID else [g for g in listed if g is not INVALID]
+    reps = listed if listed is not INVALID and len(groups) == len(listed) else INVALID  # every group, or unknown
     if reps is not INVALID and sum(g.count * g.weekly_hours * g.selling_share for g in reps) <= 0:
         problems.append("reps: at least one rep with selling hours is needed")
-    if reps is not INVALID:
-        for i, g in enumerate(reps):
-            if g.region and regions is not None and g.region not in regions:
-                problems.append(f"reps.{i}.region: unknown region {g.region!r}")
-            if g.line and lines is not None and g.line not in lines:
-                problems.append(f"reps.{i}.line: unknown product line {g.line!r}")
+    for i, g in enumerate([] if listed is INVALID else listed):
+        if g is INVALID:
+            continue
+        if g.region and regions is not None and g.region not in regions:
+            problems.append(f"reps.{i}.region: {_unknown('region', g.region, regions)}")
+        if g.line and lines is not None and g.line not in lines:
+            problems.append(f"reps.{i}.line: {_unknown('product line', g.line, lines)}")
     if shocks is not INVALID:  # each INVALID where it has a problem of its own
         problems += _shock_problems(dict(enumerate(shocks)), reps, quarters, regions, segments, lines)
     return problems
 
 
+def _unknown(what: str, name: str, known: tuple[str, ...]) -> str:
+    """``unknown region 'DACH' (the scenario's: dach, benelux)``, as a policy's parameter says a segment."""
+    return f"unknown {what} {name!r} (the scenario's: {', '.join(known)})"
+
+
 def _shock_problems(
-    listed: dict[int, Any],
-    reps: Any,
-    quarters: Any,
-    regions: set[str] | None,
-    segments: set[str] | None,
-    lines: set[str] | None,
+    listed: dict[int, Any], reps: Any, quarters: Any, regions: Names, segments: Names, lines: Names
 ) -> list[str]:
     problems: list[str] = []
     shocks = {i: s for i, s in listed.items() if s is not INVALID}  # by their place in the file
@@ -58,14 +62,14 @@ def _shock_problems(
             problems.append(f"{where}.quarter: {s.quarter} is after the last quarter ({quarters})")
         line = getattr(s, "line", "")
         if line and lines is not None and line not in lines:
-            problems.append(f"{where}.line: unknown product line {line!r}")
+            problems.append(f"{where}.line: {_unknown('product line', line, lines)}")
         for key in ("segment", "into"):
             segment = getattr(s, key, "")
             if segment and segments is not None and segment not in segments:
-                problems.append(f"{where}.{key}: unknown segment {segment!r}")
+                problems.append(f"{where}.{key}: {_unknown('segment', segment, segments)}")
         region = getattr(s, "region", "")
         if region and regions is not None and region not in regions:
-            problems.append(f"{where}.region: unknown region {region!r}")
+            problems.append(f"{where}.region: {_unknown('region', region, regions)}")
         opportunity = getattr(s, "opportunity", "")
         if opportunity == "renewal":
             problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")

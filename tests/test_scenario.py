@@ -80,9 +80,9 @@ def test_cross_field_checks():
     d["reps"][0]["region"] = "atlantis"
     d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
     assert problems(d) == [
-        "s.toml: reps.0.region: unknown region 'atlantis'",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
         "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
-        "s.toml: shocks.0.segment: unknown segment 'giants'",
+        "s.toml: shocks.0.segment: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
     ]
     d = small_data()
     for g in d["reps"]:
@@ -136,9 +136,9 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     assert problems(d) == [
         "s.toml: population.customers: Input should be a valid integer, not 'many'",
         "s.toml: population.segments: shares sum to 1.48, not 1",
-        "s.toml: reps.0.region: unknown region 'atlantis'",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
         "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
-        "s.toml: shocks.0.segment: unknown segment 'giants'",
+        "s.toml: shocks.0.segment: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
     ]
     # A shock with a problem of its own: the others are checked across tables beside it, by their own numbers.
     d["shocks"] = [
@@ -149,11 +149,19 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     ]
     assert problems(d)[2:] == [
         "s.toml: shocks.0.share: Input should be less than or equal to 1",
-        "s.toml: reps.0.region: unknown region 'atlantis'",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
         "s.toml: shocks.1.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
     ]
     d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
+    # A rep group with a problem of its own does not hide another group's unknown region.
+    two = small_data()
+    two["reps"][0]["weekly_hours"] = 400
+    two["reps"][1]["region"] = "DACH"
+    assert problems(two) == [
+        "s.toml: reps.0.weekly_hours: Input should be less than or equal to 80",
+        "s.toml: reps.1.region: unknown region 'DACH' (the scenario's: local)",
+    ]
     # A freeze that ends before it starts says both quarters.
     d["shocks"] = [{"kind": "hiring_freeze", "quarter": 3, "until_quarter": 2}]
     assert "s.toml: shocks.0.until_quarter: 2 is before the shock's quarter (3)" in problems(d)

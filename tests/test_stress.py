@@ -308,7 +308,7 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
         f"{path}: stress.0 (none): name 'none' is the unshocked reference run; name the stress otherwise",
         f"{path}: stress.1 (late): shocks.0.quarter: 9 is after the last quarter (4)",
         f"{path}: stress.2 (late): name 'late' is used twice",
-        f"{path}: stress.2 (late): shocks.0.segment: unknown segment 'nope'",
+        f"{path}: stress.2 (late): shocks.0.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]
     # A rollout's model in force that cannot be made is said with the rest, naming the file and the stress (it
     # came on the next try, as "design point 3: shocks.0.current.name", with no file).
@@ -370,7 +370,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "big")',
         f"error: {path}: stress.2 (late): name 'late' is used twice",
         f"error: {path}: stress.3 (big): name 'big' is used twice",
-        f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope'",
+        f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]
     assert not (tmp_path / "o").exists()
     # A malformed stress that repeats a name: both said (the name only once the share was mended, before).
@@ -392,7 +392,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "two")',
         f"error: {path}: stress.0 (two): shocks.1.quarter: 9 is after the last quarter (4)",
-        f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope'",
+        f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]
     # --quarters's horizon is named beside a past-horizon quarter in this pass too; a file's own problem first.
     path.write_text(
@@ -1454,7 +1454,7 @@ def test_a_suite_shock_past_a_horizon_the_command_line_set_says_so(tmp_path):
     assert result.stderr.splitlines() == [
         f"error: {suite} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)",
         f"error: {suite}: stress.1 (q3): name 'q3' is used twice",
-        f"error: {suite}: stress.1 (q3): shocks.0.segment: unknown segment 'nowhere'",
+        f"error: {suite}: stress.1 (q3): shocks.0.segment: unknown segment 'nowhere' (the scenario's: enterprise, mid_market, smb)",
     ]
 
 

@@ -249,11 +249,11 @@ def test_unknown_targets_are_one_line_each_naming_the_key():
             {"kind": "demand", "quarter": 1, "factor": 0.5, "region": "local-ish"},
         ]
     ) == [
-        "test: shocks.0.region: unknown region 'north'",
+        "test: shocks.0.region: unknown region 'north' (the scenario's: local)",
         "test: shocks.0.role: no group of reps has role 'hunter'",
-        "test: shocks.1.segment: unknown segment 'giants'",
-        "test: shocks.2.into: unknown segment 'giants'",
-        "test: shocks.3.region: unknown region 'local-ish'",
+        "test: shocks.1.segment: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
+        "test: shocks.2.into: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
+        "test: shocks.3.region: unknown region 'local-ish' (the scenario's: local)",
     ]
 
 
