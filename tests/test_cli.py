@@ -33,6 +33,13 @@ def test_validate_prints_resolved_scenario():
     assert r.returncode == 0, r.stderr
     assert 'name = "small"' in r.stdout
     assert "stall_factor = 1.5" in r.stdout  # a default filled in
+    # The policy's parameters too, those the file leaves out at their defaults (a scenario author found only the
+    # ones the file set), and what it prints validates to itself.
+    import tomllib
+
+    printed = tomllib.loads(r.stdout)
+    assert printed["policy"]["params"] == {"notice": 0.14, "follow_through": 0.5, "size_bias": 0.5, "habit_spread": 1.0}
+    assert tomllib.loads(SMALL.read_text()).get("policy", {}).get("params", {}) != printed["policy"]["params"]
 
 
 def test_validate_bad_file(tmp_path):

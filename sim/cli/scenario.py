@@ -27,6 +27,7 @@ from sim.format import printable
 def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in."""
     with loading_libraries():
+        from sim.policies import make_policy
         from sim.policies.rollout import check_scenario_policies
         from sim.scenario import dump_scenario, load_scenario
 
@@ -34,7 +35,10 @@ def validate_command(scenario_file: Path) -> None:
         scenario = load_scenario(scenario_file)
         check_scenario_policies(scenario, f"{scenario_file}: ")
         say_notes(scenario, str(scenario_file))
-        click.echo(dump_scenario(scenario), nl=False)
+        # The policy's parameters too, each at the value it runs with (the file's, or the policy's default).
+        own = make_policy(scenario.policy.name, dict(scenario.policy.params), scenario=scenario)
+        every = {"policy.params": own.params.model_dump(mode="json")}
+        click.echo(dump_scenario(scenario.with_overrides(str(scenario_file), name=scenario.name, **every)), nl=False)
 
 
 @click.command("policies")
