@@ -163,9 +163,11 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
     if len(policies) == 1:
         return (
-            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue, at a "
-            f"profit of {fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and "
-            "compares policies."
+            # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
+            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (the deals "
+            f"and renewals reps won); its profit, the margin on all recurring revenue less the cost of sales, is "
+            f"{fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and compares "
+            "policies."
         )
     best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
     others = "".join(

@@ -330,8 +330,9 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     totals[("profit", "a")] = 1e6
     # One policy: its revenue and profit, not "a captured the most revenue" of one.
     assert run_answer(totals, ["a"]) == (
-        "Answer: over the run, a captured 6.3M of revenue, at a profit of 1.0M. One seed, so no interval: "
-        "`covsim compare` replicates and compares policies."
+        "Answer: over the run, a captured 6.3M of revenue (the deals and renewals reps won); its profit, the margin "
+        "on all recurring revenue less the cost of sales, is 1.0M. One seed, so no interval: `covsim compare` "
+        "replicates and compares policies."
     )
 
 
