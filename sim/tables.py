@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.catalogue import CATALOGUE, better
-from sim.codes import CAUSES
+from sim.codes import CAUSES, ROLES
 from sim.format import (
     difference,
     difference_beside,
@@ -317,3 +317,22 @@ def stress_table(
             cells.append(f"{pct(d.at[(shock, p), 'relative'])} ({said})")
         lines.append(f"{shock:<36}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)
+
+
+def idle_roles(metrics: pd.DataFrame, policies: list[str]) -> str:
+    """``covsim run``'s line on the roles whose seats a policy gave no work over the whole run (no hours, though
+    seated: their utilisation is defined), which count in its cost of sales and utilisation all the same; ""
+    when none (``compare`` says it against the policies that work them; a run of one policy had said nothing
+    of seven idle seats)."""
+    said = []
+    for policy in policies:
+        m = metrics[(metrics.policy == policy) & (metrics.segment == "all")]
+        hours = m[m.metric.str.startswith("hours_role_")].groupby("metric")["value"].sum()
+        seated = m[m.metric.str.startswith("utilisation_")].groupby("metric")["value"].apply(lambda x: x.notna().any())
+        idle = [r for r in ROLES if hours.get(f"hours_role_{r}", 1.0) == 0 and seated.get(f"utilisation_{r}", False)]
+        if idle:
+            said.append(f"{policy} gives its {joined(idle)} seats no work in the run")
+    if not said:
+        return ""
+    whose = "its" if len(said) == 1 else "each one's"
+    return f"Note: {'; '.join(said)}: they count in {whose} cost of sales and utilisation all the same."

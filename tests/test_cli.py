@@ -820,3 +820,15 @@ def test_a_value_share_above_one_is_noted_not_refused(tmp_path):
         in covsim("validate", str(path)).stderr
     )
     assert covsim("validate", str(SMALL)).stderr == ""
+
+
+def test_run_says_which_seats_a_policy_gives_no_work():
+    # territories with the rest digital leaves the inside reps and the SDR idle all run: it had said nothing.
+    r = covsim("run", str(SMALL), "--policy", "territories", "--param", "rest=digital", "--quarters", "1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1] == (
+        "Note: territories gives its sdr and inside seats no work in the run: they count in its cost of sales and "
+        "utilisation all the same."
+    )
+    worked = covsim("run", str(SMALL), "--policy", "territories", "--quarters", "1")
+    assert "no work" not in worked.stdout
