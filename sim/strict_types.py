@@ -322,7 +322,12 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
             return INVALID
         if spec.min_length is not None and len(out) < spec.min_length:
             problems.append(
-                (loc, f"Tuple should have at least {_count(spec.min_length, 'item')} after validation, not {len(out)}")
+                (
+                    loc,
+                    "at least one is needed"
+                    if spec.min_length == 1
+                    else f"at least {spec.min_length} are needed, not {len(out)}",
+                )
             )
             return INVALID
         return tuple(out)

@@ -747,7 +747,7 @@ def _experiment(tmp_path, body: str) -> Path:
 @pytest.mark.parametrize(
     "body, line",
     [
-        ('metrics = []\n[[policies]]\nname = "unstructured"\n', "metrics: Tuple should have at least 1 item"),
+        ('metrics = []\n[[policies]]\nname = "unstructured"\n', "metrics: at least one is needed"),
         # An empty name was said only as the baseline naming no label ("(, segment_tiers)"), when one was set.
         (
             'baseline = "unstructured"\n[[policies]]\nname = ""\n[[policies]]\nname = "segment_tiers"\n',

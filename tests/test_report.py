@@ -1938,3 +1938,18 @@ def test_profit_without_an_interval_is_said_beside_the_answer_and_answers_when_n
         "Holm-adjusted p = 0.013, over the 1 comparison at the design point), over 3 paired replications (common "
         "random numbers)."
     )
+
+
+def test_a_robust_choice_level_with_the_next_at_the_precision_shown_says_so() -> None:
+    # A researcher read "`assigned` the best worst case" where both worst cases printed as 13.1%, 2.9e-6 apart.
+    from sim.experiment import robustness
+    from sim.experiment.report.design_sections import robust_verdict
+
+    wide = pd.DataFrame({"a": [0.1310, 0.2000], "b": [0.1310029, 0.2000020]}, index=["w1", "w2"])
+    said = robust_verdict(robustness.rank(wide), "win_rate")
+    assert said.startswith(
+        "`b` is the robust choice on `win_rate`: its largest regret over 2 worlds is 0.0%, the smallest (shown to its "
+        "precision, level with `a`'s: too small a lead to choose by)"
+    ), said
+    apart = pd.DataFrame({"a": [0.10, 0.20], "b": [0.15, 0.21]}, index=["w1", "w2"])
+    assert "level with" not in robust_verdict(robustness.rank(apart), "win_rate")

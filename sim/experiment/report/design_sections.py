@@ -167,6 +167,10 @@ def robust_verdict(ranking: robustness.Ranking, metric: str) -> str:
         f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
         f"worlds is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
     )
+    closest = t["max_regret"].drop(robust).idxmin() if len(t) > 1 else None
+    if closest is not None and fmt(metric, t.at[closest, "max_regret"]) == fmt(metric, t.at[robust, "max_regret"]):
+        # Ranked on means with no interval: a lead too small to show is no reason to choose (a researcher's trial).
+        verdict += f" (shown to its precision, level with {code(str(closest))}'s: too small a lead to choose by)"
     others = []
     if ranking.best_mean != robust:
         others.append(f"{code(ranking.best_mean)} has the best mean")

@@ -416,7 +416,8 @@ def reproducibility(ctx: ReportContext) -> list[str]:
         lines.append("- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     lines.append(f"- **Git commit:** `{m.get('git_commit') or 'unknown (not a git checkout)'}`")
     if m.get("written"):
-        lines.append(f"- **Batch planned:** {m['written']}")
+        # The manifest is written each time the batch is opened, a rerun's too: not when its runs were made.
+        lines.append(f"- **Manifest written:** {m['written']} (the batch's last opening: a rerun rewrites it)")
     lines.append(
         "- Runs are pure functions of their configuration and seed: the same experiment file, scenario and "
         "versions give the same results, bit for bit, on any executor."
