@@ -103,9 +103,11 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         elif high < 0:
             unsure = ""
         else:
+            # Every replication a loss is said beside it: a VP read "not clearly a loss" where each of 5 lost 1-3M.
+            every = f", though it fell in every one of the {x.size} replications" if (x < 0).all() else ""
             unsure = (
                 f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0, so not clearly "
-                "a loss"
+                f"a loss{every}"
             )
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
     if f.in_force:
