@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.codes import OPPORTUNITY_KINDS, ROLES
+from sim.codes import FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
 from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift
 from sim.strict_types import INVALID
 
@@ -118,4 +118,30 @@ def scenario_notes(scenario: Any) -> list[str]:
                     f"worth {share:g} times {of} (a share is written 0.2 for 20%; calibrate --units writes shares "
                     "above 1 on purpose)"
                 )
+    return notes + _out_of_reach(scenario)
+
+
+#: The quantile of the distance from a field rep to an account of its region at which a visit is checked [A]: one
+#: account in 20 lies farther.
+FAR_QUANTILE = 0.95
+
+
+def _out_of_reach(scenario: Any) -> list[str]:
+    """A region where a field rep's visit to one account in 20 takes longer, with its travel, than the rep's
+    selling week, so that such visits are never made (a territory planner's promised visits went unmade, unsaid).
+    Accounts lie around the region's centre with sd ``radius_km`` each way, home bases with half of it
+    (``sim.reps``), so the distance between them is Rayleigh with sd ``radius_km x sqrt(1.25)``."""
+    notes = []
+    visit, speed = scenario.activities.visit_hours, scenario.workforce.travel_speed_kmh
+    for i, region in enumerate(scenario.population.regions):
+        far = region.radius_km * math.sqrt(1.25) * math.sqrt(-2.0 * math.log(1.0 - FAR_QUANTILE))
+        hours = visit + far / speed
+        groups = [g for g in scenario.reps if g.role in FIELD_ROLES and g.region in ("", region.name) and g.count]
+        week = min((g.weekly_hours * g.selling_share for g in groups), default=math.inf)
+        if hours > week:
+            notes.append(
+                f"population.regions.{i}.radius_km: a field visit to one account in 20 of {region.name} (about "
+                f"{far:,.0f} km from the rep) takes {hours:.1f} h with its travel, more than a field rep's "
+                f"{week:.1f} selling hours a week: such visits are never made"
+            )
     return notes

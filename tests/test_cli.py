@@ -832,3 +832,19 @@ def test_run_says_which_seats_a_policy_gives_no_work():
     )
     worked = covsim("run", str(SMALL), "--policy", "territories", "--quarters", "1")
     assert "no work" not in worked.stdout
+
+
+def test_a_region_too_wide_for_a_field_reps_week_is_noted():
+    # A visit 2 h + 1,916 km / 60 km/h is 33.9 h, over a field rep's 40 h x 0.77 = 30.8 selling hours: never made.
+    # 1,916 km: the 95th percentile of a Rayleigh distance of sd 700 x sqrt(1.25), 700 x 1.118 x 2.448.
+    from sim.scenario import load_scenario
+    from sim.scenario_checks import scenario_notes
+
+    wide = load_scenario(SMALL).with_overrides("wide", **{"population.regions.0.radius_km": 700.0})
+    assert scenario_notes(wide) == [
+        "population.regions.0.radius_km: a field visit to one account in 20 of local (about 1,916 km from the rep) "
+        "takes 33.9 h with its travel, more than a field rep's 30.8 selling hours a week: such visits are never made"
+    ]
+    assert scenario_notes(load_scenario(SMALL)) == []
+    # At twice the speed the same far visit (2 h + 16.0 h) fits the week: nothing to note.
+    assert scenario_notes(wide.with_overrides("near", **{"workforce.travel_speed_kmh": 120.0})) == []
