@@ -641,6 +641,21 @@ def test_the_renewals_among_a_causes_extra_misses_are_said_beside_it(tmp_path: P
     assert opening(text).endswith("(paired 95% interval; every cause is in results.csv).")
 
 
+def test_what_a_missed_renewal_leaves_is_said_of_revenue_captured_only_where_it_is_in_question() -> None:
+    # A renewals lead (churned at renewal, say) had been told "what renews on its own counts in recurring revenue,
+    # not in revenue captured", of a metric that is neither (a researcher's trial).
+    from sim.experiment.report.why import RENEWALS_LEAVE, _cause
+
+    d = pd.DataFrame(
+        {"mean_diff": [-40.0, -40.0, -29.0], "sd": [1.0, 1.0, 1.0], "n": [4, 4, 4], "high": [-38.0, -38.0, -27.0]},
+        index=["opps_missed", "missed_stalled", "opps_missed_renewal"],
+    )
+    captured = _cause(d, "b", "a", "", str, captured=True)
+    other = _cause(d, "b", "a", "", str)
+    assert captured.endswith(f"more opportunities by every cause), {RENEWALS_LEAVE}")
+    assert other.endswith("more opportunities by every cause), whose contracts are decided on their date with no rep")
+
+
 def test_the_miss_cause_picked_among_several_is_judged_at_the_bonferroni_level_over_them(tmp_path: Path) -> None:
     from scipy import stats as scipy_stats
 

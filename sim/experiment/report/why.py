@@ -134,7 +134,8 @@ def why(
         mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
         if mine.get("opps_won", 0) > 0:
             worth = float(mine.get(metric, float("nan")) / mine["opps_won"])
-    missed = _cause(there, other, winner, place, quote, worth, sign * _mean(there, metric), top != ALL)
+    lead = sign * _mean(there, metric)
+    missed = _cause(there, other, winner, place, quote, worth, lead, top != ALL, metric == "revenue_captured")
     if not missed and sign > 0:  # a lead no miss cause explains: the deals won, by reps and by the digital channel
         missed = _won_more(there, winner, other, place, quote)
     if missed:
@@ -181,11 +182,14 @@ def _cause(
     worth: float = float("nan"),
     lead: float = float("nan"),
     in_segment: bool = False,
+    captured: bool = False,
 ) -> str:
     """``other`` misses N more opportunities (cause) than ``winner`` [interval]: the cause of the most, from ``d``
     (``winner`` minus ``other``), when ``other`` misses more in all too; else "". ``worth``: the leader's mean
     value per won deal there, and ``lead`` its lead in money, by which a cause too small to explain it is said so
-    (``SMALL_PART``); ``in_segment``: all of it is of one segment."""
+    (``SMALL_PART``); ``in_segment``: all of it is of one segment; ``captured``: the lead is in revenue captured,
+    beside which what a missed renewal leaves is said in full (of another metric, a renewals lead's above all, where
+    revenue captured is not in question, its first half)."""
     if "opps_missed" not in d.index or not d.at["opps_missed", "high"] < 0:
         return ""
     # The cause is picked among the causes for the most misses, so each is judged at the Bonferroni level over
@@ -221,6 +225,6 @@ def _cause(
     if finite(renewals) and renewals >= 1:
         said += (
             f"; it misses {amount(RENEWALS_MISSED, renewals)} more renewals ({amount('opps_missed', extra)} more "
-            f"opportunities by every cause), {RENEWALS_LEAVE}"
+            f"opportunities by every cause), {RENEWALS_LEAVE if captured else RENEWALS_LEAVE.split(':')[0]}"
         )
     return said
