@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -213,7 +214,7 @@ def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as some editors write, is no error
     except tomllib.TOMLDecodeError as e:
-        raise InputError([f"{source}: TOML syntax error: {e}"]) from None
+        raise InputError([f"{source}: TOML syntax error: {e}{_line_of(raw, str(e))}"]) from None
     except UnicodeDecodeError as e:
         raise InputError([f"{source}: cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
     except RecursionError:
@@ -221,6 +222,17 @@ def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
         raise InputError([f"{source}: arrays or tables nested too deeply to read"]) from None
     except MemoryError:
         raise InputError([f"{source}: not enough memory to read it"]) from None
+
+
+def _line_of(raw: bytes, message: str) -> str:
+    """``: the line: 'renewal = { ... }'``, the text of the line a TOML syntax error names (its first 80
+    characters), or "": "Cannot overwrite a value (at line 22, column 23)" had named no key."""
+    found = re.search(r"at line (\d+), column \d+", message)
+    lines = raw.decode("utf-8-sig", errors="replace").splitlines()
+    if found is None or not 0 < int(found[1]) <= len(lines):
+        return ""
+    text = lines[int(found[1]) - 1].strip()
+    return f": the line: {text[:80] + ('...' if len(text) > 80 else '')!r}" if text else ""
 
 
 def require_regular_file(path: Path, cap: int, what: str) -> None:

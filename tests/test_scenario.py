@@ -199,6 +199,14 @@ def test_file_errors_name_the_file(tmp_path):
         load_scenario(bad)
     (line,) = e.value.problems
     assert line.startswith(f"{bad}: TOML syntax error:") and "line 2" in line and "column" in line
+    assert line.endswith(": the line: 'population = {customers = 5'")
+    # A key given twice: the line names it (Python's words, "Cannot overwrite a value", named no key).
+    bad.write_text('name = "x"\n[population]\ncustomers = 5\ncustomers = 6\n')
+    with pytest.raises(InputError) as e:
+        load_scenario(bad)
+    assert e.value.problems == [
+        f"{bad}: TOML syntax error: Cannot overwrite a value (at line 4, column 14): the line: 'customers = 6'"
+    ]
 
 
 def test_written_file_validates(tmp_path):
