@@ -106,12 +106,13 @@ def fmt(metric: str, v: float) -> str:
     return _SHOW[entry.unit](v) if entry else number(v, 3)
 
 
-def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -> str:
+def difference(metric: str, v: float, ends: tuple[float, ...] | None = None) -> str:
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
     others in the metric's own format, but to two significant digits where that would show a difference that is
     not zero as 0 (``+0.25`` opportunities, not ``+0``); money to the currency unit. ``ends``: the interval ``v``
-    is an end of (:func:`difference_interval`), whose ends take one number of decimals; an end that is not 0 but
-    shows as 0 at them keeps its sign (``[-0.00, +4.00]`` holds 0, ``[+0.00, +4.00]`` does not)."""
+    is an end of (:func:`difference_interval`), whose ends take one number of decimals (and the value shown beside
+    them, a third); an end that is not 0 but shows as 0 at them keeps its sign (``[-0.00, +4.00]`` holds 0,
+    ``[+0.00, +4.00]`` does not)."""
     if not math.isfinite(v):
         return "-"
     entry = CATALOGUE.get(metric)
@@ -134,7 +135,7 @@ def difference(metric: str, v: float, ends: tuple[float, float] | None = None) -
     return f"{text} pp" if share else text
 
 
-def _money_end(v: float, ends: tuple[float, float]) -> str:
+def _money_end(v: float, ends: tuple[float, ...]) -> str:
     """An end ``v`` of an interval of money ``ends``, in the unit (M, k or none) of the larger end, to one decimal
     in M or k, or up to three where the interval is narrower than a tenth of one (``[-0.8M, +1.1M]``, where
     ``[-830.0k, +1.1M]`` read as of two precisions; ``[+1.00M, +1.05M]``) or where an end would show as 0
@@ -161,8 +162,8 @@ def _common_decimals(ends: list[float], digits: int) -> int:
     """The decimals both ends of an interval are shown to: as many as the end nearest 0 needs not to show as 0
     (:func:`_shown_decimals`), but at most one more than two significant digits of the interval's width need
     (an end that is rounding noise, 1e-9 beside 2.0, is not shown to a millionth), and at least ``digits``."""
-    low, high = ends
-    need = max(_shown_decimals(low, digits), _shown_decimals(high, digits))
+    low, high = ends[:2]  # and the value beside them, if given: none of them shown as 0
+    need = max(_shown_decimals(e, digits) for e in ends)
     width = abs(high - low)
     if width > 0:
         need = min(need, max(digits, 2 - math.floor(math.log10(width))))
@@ -185,18 +186,20 @@ def difference_beside(metric: str, v: float, low: float, high: float) -> str:
     it as 0; a difference whose interval is undefined as :func:`difference` shows it alone."""
     if v == 0 or not (math.isfinite(low) and math.isfinite(high)):
         return difference(metric, v)
-    matched = difference(metric, v, (low, high))
+    matched = difference(metric, v, (low, high, v))
     # Never a difference that is not zero shown as 0 (0.4 beside [-3.1, +3.9]): then to its own decimals.
     return matched if any(c in "123456789" for c in matched) else difference(metric, v)
 
 
-def difference_interval(metric: str, low: float, high: float, signed: bool = True) -> str:
+def difference_interval(metric: str, low: float, high: float, signed: bool = True, beside: float | None = None) -> str:
     """``[low, high]`` of a difference, each end as :func:`difference` shows it, both to one number of decimals
-    (``[-0.070 pp, -0.020 pp]``, not ``[-0.1 pp, -0.020 pp]``, whose lower end read as wider than it is); as
-    unsigned amounts unless ``signed``; "" when either end is undefined."""
+    (``[-0.070 pp, -0.020 pp]``, not ``[-0.1 pp, -0.020 pp]``, whose lower end read as wider than it is), and to
+    those of the difference ``beside`` them (:func:`difference_beside`: ``+0.20 [-1.00, +1.00]``, not ``+0.20
+    [-1, +1]``); as unsigned amounts unless ``signed``; "" when either end is undefined."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    a, b = (difference(metric, x, (low, high)) for x in (low, high))
+    ends = (low, high) if beside is None or not math.isfinite(beside) or beside == 0 else (low, high, beside)
+    a, b = (difference(metric, x, ends) for x in (low, high))
     return f"[{a}, {b}]" if signed else f"[{a.lstrip('+')}, {b.lstrip('+')}]"
 
 
@@ -219,9 +222,9 @@ def no_spread_words(diff: float, replications: int | None = None) -> str:
 
 
 def _shown_decimals(v: float, digits: int) -> int:
-    """``digits``, or more where ``digits`` decimals would show ``v``, not 0, as 0: two significant digits, down
-    to a millionth."""
-    if v == 0.0 or abs(v) >= 0.5 * 10.0**-digits:
+    """``digits``, or more where ``digits`` decimals would show ``v``, not 0, as 0 (0.5 too, which rounds half to
+    even: a churn difference of 0.5 had shown as 0): two significant digits, down to a millionth."""
+    if v == 0.0 or round(abs(v), digits) != 0:
         return digits
     return min(6, 1 - math.floor(math.log10(abs(v))))
 

@@ -259,7 +259,7 @@ def difference_cell(metric: str, r: pd.Series) -> str:
     p_text = "" if shown == "-" else f" p{shown}" if shown.startswith("<") else f" p={shown}"
     low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
-    bounds = difference_interval(metric, low, high)
+    bounds = difference_interval(metric, low, high, beside=r["mean_diff"])
     return f"{difference_beside(metric, r['mean_diff'], low, high)} {bounds}{p_text}"
 
 

@@ -1824,10 +1824,16 @@ def test_a_difference_beside_its_interval_is_shown_to_the_interval_s_decimals() 
     assert difference_beside("opps_missed", 0.8, -0.47, 2.07) == "+0.80"
     assert difference_beside("opps_missed", 12.4, 3.0, 20.0) == "+12"
     assert difference_beside("opps_missed", 0.8, float("nan"), 2.0) == "+1"  # no interval: as alone
-    # Money in the interval's unit, unless that shows it as 0: then in its own.
+    # Money in the interval's unit, to as many decimals as keep it from showing as 0, which the interval beside it
+    # takes too (-30.4k beside [-1.2M, +0.5M] read as of another scale).
+    from sim.format import difference_interval
+
     assert difference_beside("revenue_captured", 738_400.0, 30_000.0, 1.45e6) == "+0.74M"
     assert difference_beside("revenue_captured", 1.2e6, -8e5, 3.1e6) == "+1.2M"
-    assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-30.4k"
+    assert difference_beside("revenue_captured", -30_400.0, -1.2e6, 5e5) == "-0.03M"
+    assert difference_interval("revenue_captured", -1.2e6, 5e5, beside=-30_400.0) == "[-1.20M, +0.50M]"
+    assert difference_interval("conflicting_engagements", -0.8, 1.2, beside=0.2) == "[-0.80, +1.20]"
+    assert difference_beside("churned", 0.5, -2.1, 1.1) == "+0.50"  # 0.5 rounds half to even: to 0, never shown
     assert difference_beside("win_rate", 0.012, -0.01, 0.03) == "+1.2 pp"
     assert difference_beside("opps_missed", 0.4, -3.1, 3.9) == "+0.40"  # not 0: its own decimals then
     assert difference_beside("opps_missed", 0.0, -3.1, 3.9) == "0"
@@ -1968,3 +1974,21 @@ def test_a_robust_choice_level_with_the_next_at_the_precision_shown_says_so() ->
     ), said
     apart = pd.DataFrame({"a": [0.10, 0.20], "b": [0.15, 0.21]}, index=["w1", "w2"])
     assert "level with" not in robust_verdict(robustness.rank(apart), "win_rate")
+
+
+def test_one_policy_s_profit_beside_its_answer_is_at_the_table_s_adjustment_when_profit_is_a_headline(
+    tmp_path: Path,
+) -> None:
+    # The answer had given profit in a family of its own where the table, profit a headline metric, adjusts it over
+    # every comparison: two intervals for one difference (a researcher's check).
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"),),
+        metrics=("revenue_captured", "profit"),
+        replications=4,
+        factors=(Factor(name="notice", target="policy.notice", values=(0.02, 0.4)),),
+    )
+    text = run(exp, tmp_path).read_text()
+    answer = next(line for line in text.splitlines() if line.startswith("**Answer:** "))
+    row = next(line for line in text.splitlines() if line.startswith("| `profit` | notice = 0.4 (point 1) - point 0 |"))
+    adjusted = row.split(" | ")[-1].rstrip(" |")
+    assert f" the first design point, notice = 0.02: {row.split(' | ')[3]} {adjusted}." in answer, (answer, row)

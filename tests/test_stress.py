@@ -940,6 +940,24 @@ def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() 
     assert text.endswith("but every paired 95% interval includes 0, so more replications are needed before choosing.")
 
 
+def test_a_rollout_plan_clear_for_one_policy_only_is_not_said_whichever_the_policy() -> None:
+    from sim.experiment.report.stress_answer import stress_answer
+
+    # Big bang keeps 1 more than phased for both; a's lead is steady, b's swings by 5 (a VP's hunter_farmer lead,
+    # [-1.7k, 67.8k], had been under "Whichever policy, roll out as rollout_big_bang").
+    def profit(shock: str, policy: str, rep: int) -> float:
+        noise = (-1.0) ** rep * 5.0 if policy == "b" else 0.1 * rep
+        return 100.0 + {"none": 0.0, "big_bang": -10.0 + noise, "phased": -11.0 - noise}[shock]
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    f = _synthetic_findings({"big_bang": rollout, "phased": {**rollout, "quarters": 3}}, profit)
+    assert sorted(c.clear for c in f.rollouts) == [False, True]
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert "Whichever policy, roll out" not in text
+    assert "On the means, every policy does better rolled out as big_bang rather than phased: " in text
+    assert "for b (its interval includes 0)" in text
+
+
 def test_a_rollout_of_the_model_in_force_leaves_that_policy_no_rollout_plan_to_choose() -> None:
     from sim.experiment.report.stress_answer import stress_answer
 
@@ -1524,7 +1542,7 @@ def test_a_gap_clear_only_without_a_stress_does_not_make_the_pick_safer_under_st
     assert text.startswith("Answer: On the means, a looks the safer rollout: it has the best profit under every ")
     assert (
         "The gap is clear only without a stress: a keeps 10.0k more profit [8.3k, 11.7k] than b there, but under "
-        "none of the 1 stress tested does the paired interval exclude 0 (paired, same seeds; Bonferroni-adjusted 95% "
+        "the one stress tested the paired interval includes 0 (paired, same seeds; Bonferroni-adjusted 95% "
         "intervals over the 2 stresses compared, the unshocked run included), so that it is safer under stress rests "
         "on the means."
     ) in text

@@ -179,7 +179,7 @@ def answer(
         )
     if winner != baseline:
         versus = f"{difference_beside(metric, diff, low, high)} against the baseline {quote(baseline)}"
-        versus += f" {difference_interval(metric, low, high)}" if defined else ""
+        versus += f" {difference_interval(metric, low, high, beside=diff)}" if defined else ""
         if clear and ahead:
             if too:
                 best_of = f"{name} has the best mean and is clearly ahead of the baseline"
@@ -406,7 +406,7 @@ def _across_points(
     undecided = "not distinguishable from the first design point at this replication count"
     if best != reference:
         versus = f"{difference_beside(metric, diff, low, high)} against {first}"
-        versus += f" {difference_interval(metric, low, high)}" if defined else ""
+        versus += f" {difference_interval(metric, low, high, beside=diff)}" if defined else ""
         if clear and sign * diff > 0:
             body = f"it does best at {label(best)}: {versus}"
         elif clear:
@@ -426,7 +426,7 @@ def _across_points(
         else:
             body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
     start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "
-    profit = points_on_profit(results, metric, reference, compared, (label(compared), first), quote)
+    profit = points_on_profit(results, values, metric, reference, compared, (label(compared), first), quote)
     if not defined:  # the body says why there is no test
         return start + body + "." + profit
     stat = _stat(row, int(row["family"]), "with the first design point")
@@ -441,7 +441,7 @@ def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> st
     [-32.9M, +11.6M]``, where ``10.6M lower [-32.9M, +11.6M]`` read as up to 32.9M higher); in words alone
     without an interval."""
     if defined and low <= 0 <= high:
-        return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high)}"
+        return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high, beside=diff)}"
     word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
     size = "" if diff == 0 else amount(metric, abs(diff)) + " "
     ends = (-high, -low) if diff < 0 else (low, high)

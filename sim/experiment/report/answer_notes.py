@@ -143,7 +143,8 @@ def also_ahead(
 def _against(r: Any, metric: str) -> str:
     """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
     low, high = float(r.low_adj), float(r.high_adj)
-    return f"{difference_beside(metric, float(r.mean_diff), low, high)} {difference_interval(metric, low, high)}"
+    diff = float(r.mean_diff)
+    return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high, beside=diff)}"
 
 
 def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -277,6 +278,7 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
 
 def points_on_profit(
     results: pd.DataFrame | None,
+    values: pd.DataFrame,
     metric: str,
     reference: int,
     compared: int,
@@ -285,12 +287,14 @@ def points_on_profit(
 ) -> str:
     """Where profit stands between the two design points one policy's answer compares (``compared`` against the
     first, ``reference``; ``names``: how the answer names them, the compared first) when the answer's metric is
-    not profit: their paired difference in a family of its own (every point against the first, on profit), or
+    not profit: their paired difference at the adjustment of the paired-differences table when profit is a
+    headline metric (in ``values``), else in a family of its own (every point against the first, on profit), or
     why it has no test; "" without profit's results (the one-policy answer had given none: a researcher's
     trial)."""
     if metric == BOTTOM_LINE or results is None or not (results.metric == BOTTOM_LINE).any():
         return ""
-    family = stats.point_differences(stats.run_values(results, [BOTTOM_LINE]), reference)
+    headline = (values.metric == BOTTOM_LINE).any()
+    family = stats.point_differences(values if headline else stats.run_values(results, [BOTTOM_LINE]), reference)
     rows = family[family.point == compared]
     if rows.empty:
         return ""

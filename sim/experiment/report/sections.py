@@ -283,9 +283,9 @@ def _difference_row(metric: str, comparison: str, r: pd.Series) -> list[str]:
         comparison,
         str(int(r["n"])),
         difference_beside(metric, float(r["mean_diff"]), r["low"], r["high"]),
-        difference_interval(metric, r["low"], r["high"]) or "-",
+        difference_interval(metric, r["low"], r["high"], beside=float(r["mean_diff"])) or "-",
         untested or p_value(float(r["p_holm"])),
-        difference_interval(metric, r["low_adj"], r["high_adj"]) or "-",
+        difference_interval(metric, r["low_adj"], r["high_adj"], beside=float(r["mean_diff"])) or "-",
     ]
 
 

@@ -196,7 +196,13 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"{money(c.diff)} more profit{interval(c)} for {q(c.policy)}" + ("" if c.clear else f" ({unclear_why(c)})")
             for c in rollouts
         )
-        out.append(f"Whichever policy, roll out as {q(better)} rather than {q(worse)}: {each}.")
+        # "Whichever policy, roll out as X" only where every policy's lead is clear; else the means' word.
+        verb = (
+            "Whichever policy, roll out as"
+            if all(c.clear for c in rollouts)
+            else "On the means, every policy does better rolled out as"
+        )
+        out.append(f"{verb} {q(better)} rather than {q(worse)}: {each}.")
     else:
         for c in rollouts:
             out.append(
@@ -299,8 +305,12 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
             # Clear only where nothing is stressed: no sign that it is safer under a stress (a VP read it so).
             return False, (
                 f"The gap is clear only without a stress: {q(safe)} keeps {kept(top)} than {q(other)} there, but "
-                f"under none of the {counted(tested - 1, 'stress', 'stresses')} tested does the paired interval "
-                f"exclude 0 (paired, same seeds; {adjusted}), so that it is safer under stress rests on the means."
+                + (
+                    "under the one stress tested the paired interval includes 0"
+                    if tested == 2
+                    else f"under none of the {tested - 1} stresses tested does the paired interval exclude 0"
+                )
+                + f" (paired, same seeds; {adjusted}), so that it is safer under stress rests on the means."
             )
         if len(ahead) == 1:
             of = "" if tested == 1 else f" (1 of the {tested} compared)"

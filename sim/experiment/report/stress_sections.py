@@ -17,7 +17,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.format import difference, difference_interval, fmt, joined, money, pct, recovery_words
+from sim.format import difference, difference_beside, difference_interval, fmt, joined, money, pct, recovery_words
 
 
 def impact_section(f: Findings, policies: list[str]) -> list[str]:
@@ -50,8 +50,8 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
                 row = [
                     code(shock),
                     p,
-                    difference(metric, r["impact"]),
-                    difference_interval(metric, r["low"], r["high"]) or "-",
+                    difference_beside(metric, r["impact"], r["low"], r["high"]),
+                    difference_interval(metric, r["low"], r["high"], beside=r["impact"]) or "-",
                     pct(r["relative"]),
                     difference(metric, r["worst"]),
                 ]
