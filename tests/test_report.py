@@ -225,16 +225,20 @@ def test_headline_metrics_none_of_which_the_runs_have_are_said_to_be_so(tmp_path
     assert "None of the headline metrics has a value in these runs (What was run lists them)" in text
 
 
-def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: Path) -> None:
-    from sim.format import difference, difference_beside, difference_interval
-
-    exp = experiment(
+def notice_grid(metrics: tuple[str, ...]) -> Any:
+    """One policy, unstructured, over two values of its notice, four replications: a one-policy grid."""
+    return experiment(
         policies=(PolicyEntry(name="unstructured"),),
-        metrics=("revenue_captured", "miss_rate"),
+        metrics=metrics,
         replications=4,
         factors=(Factor(name="notice", target="policy.notice", values=(0.02, 0.4)),),
     )
-    text = run(exp, tmp_path).read_text()
+
+
+def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: Path) -> None:
+    from sim.format import difference, difference_beside, difference_interval
+
+    text = run(notice_grid(("revenue_captured", "miss_rate")), tmp_path).read_text()
     assert "One policy only" not in text
     assert "## Paired differences against the first design point" in text
     # The answer's difference, recomputed from the exported runs: point 1 minus point 0, replication by replication.
@@ -1981,13 +1985,7 @@ def test_one_policy_s_profit_beside_its_answer_is_at_the_table_s_adjustment_when
 ) -> None:
     # The answer had given profit in a family of its own where the table, profit a headline metric, adjusts it over
     # every comparison: two intervals for one difference (a researcher's check).
-    exp = experiment(
-        policies=(PolicyEntry(name="unstructured"),),
-        metrics=("revenue_captured", "profit"),
-        replications=4,
-        factors=(Factor(name="notice", target="policy.notice", values=(0.02, 0.4)),),
-    )
-    text = run(exp, tmp_path).read_text()
+    text = run(notice_grid(("revenue_captured", "profit")), tmp_path).read_text()
     answer = next(line for line in text.splitlines() if line.startswith("**Answer:** "))
     row = next(line for line in text.splitlines() if line.startswith("| `profit` | notice = 0.4 (point 1) - point 0 |"))
     adjusted = row.split(" | ")[-1].rstrip(" |")
