@@ -24,8 +24,8 @@ def scenario_problems(fields: dict[str, Any], regions: Names, segments: Names, l
     ``segments`` and ``lines`` names (None: not known, that table has a problem of its own)."""
     listed, shocks, quarters = (fields[k] for k in ("reps", "shocks", "quarters"))
     problems: list[str] = []
-    groups = [] if listed is INVALID else [g for g in listed if g is not INVALID]
-    reps = listed if listed is not INVALID and len(groups) == len(listed) else INVALID  # every group, or unknown
+    # The team is known only with every group: the seats' hours and roles are of them all.
+    reps = listed if listed is not INVALID and all(g is not INVALID for g in listed) else INVALID
     if reps is not INVALID and sum(g.count * g.weekly_hours * g.selling_share for g in reps) <= 0:
         problems.append("reps: at least one rep with selling hours is needed")
     for i, g in enumerate([] if listed is INVALID else listed):
