@@ -1,9 +1,8 @@
 """How a strict model checks one value of a declared type: the rules of ``sim.strict``, one type at a time.
 
-A check is built once per field, from its type and its :class:`FieldInfo`
-constraints, and called on each value: it appends ``(location, message)``
-problems (pydantic's wording) to a list and returns the value as stored, or
-:data:`INVALID`. Nested models are checked by their own ``_validate``.
+A check is built once per field, from its type and its :class:`FieldInfo` constraints, and called on each
+value: it appends ``(location, message)`` problems (pydantic's wording, and the value given) to a list and
+returns the value as stored, or :data:`INVALID`. Nested models are checked by their own ``_validate``.
 """
 
 from __future__ import annotations
@@ -45,12 +44,10 @@ def Field(default: Any = MISSING, **settings: Any) -> Any:
 class FieldInfo:
     """A field's declaration: its default and constraints, in ``Annotated[...]`` or as the default.
 
-    ``ge``, ``gt``, ``le``, ``lt`` bound a number; ``min_length`` and
-    ``max_length`` a string's characters or a tuple's items; ``pattern`` is a
-    regular expression a string must match (``re.search``); ``discriminator``
-    names the key that picks a union's member. Read back from
-    ``Model.model_fields``, ``annotation`` is the field's type (outer
-    ``Annotated`` removed) and ``default`` its default, or ``required`` is true.
+    ``ge``, ``gt``, ``le``, ``lt`` bound a number; ``min_length`` and ``max_length`` a string's characters or a
+    tuple's items; ``pattern`` is a regular expression a string must match (``re.search``); ``discriminator``
+    names the key that picks a union's member. Read back from ``Model.model_fields``, ``annotation`` is the
+    field's type (outer ``Annotated`` removed) and ``default`` its default, or ``required`` is true.
     """
 
     _CONSTRAINTS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "discriminator")
@@ -118,6 +115,11 @@ def _number_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(x)
 
 
+def _percent(bound: float, v: float) -> str:
+    """`` (a share is written 0.2 for 20%)`` beside a whole number from 5 to 100 given for a share (at most 1)."""
+    return " (a share is written 0.2 for 20%)" if bound == 1 and 5 <= v <= 100 and float(v).is_integer() else ""
+
+
 def _bounded(check: Check, spec: FieldInfo) -> Check:
     """``check`` followed by the spec's bounds on a number."""
     bounds = [
@@ -138,8 +140,8 @@ def _bounded(check: Check, spec: FieldInfo) -> Check:
         if v is INVALID:
             return v
         for bound, ok, text in bounds:
-            if not ok(v, bound):
-                problems.append((loc, f"Input should be {text} {_number_text(bound)}"))
+            if not ok(v, bound):  # the value given, as a type's problem quotes it
+                problems.append((loc, f"Input should be {text} {_number_text(bound)}{_not(v)}{_percent(bound, v)}"))
                 return INVALID
         return v
 

@@ -257,7 +257,7 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     bad.parent.mkdir()
     bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -1", 1), encoding="utf-8")
     expected = cli("validate", "scenarios/small.toml", cwd=tmp_path).stderr.splitlines()
-    assert expected == ["error: scenarios/small.toml: reps.0.count: Input should be greater than or equal to 0"]
+    assert expected == ["error: scenarios/small.toml: reps.0.count: Input should be greater than or equal to 0, not -1"]
     assert [f"error: {line}" for line in field_error(browser, "team-0").splitlines()] == expected
     assert field_error(browser, "replications") == "replications: 0 is not a whole number from 1 to 100"
     browser.execute_script("arguments[0].scrollIntoView()", find(browser, "team"))

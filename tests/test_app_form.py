@@ -102,14 +102,14 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
     )
     lines = problems(lambda: form.plan(small, SOURCE, s))
     assert lines == [
-        f"{SOURCE}: quarters: Input should be greater than or equal to 1",
-        f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0",
+        f"{SOURCE}: quarters: Input should be greater than or equal to 1, not 0",
+        f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0, not -1",
         f"{SOURCE}: reps.1.count: Input should be a valid integer, not 2.5",
         f"{SOURCE}: reps.2.count: Input should be a valid integer",
-        f"{SOURCE}: shocks.0.share: Input should be less than or equal to 1",
+        f"{SOURCE}: shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"{SOURCE}: shocks.1.quarter: Input should be a valid integer",
-        f"{SOURCE}: shocks.1.factor: Input should be greater than or equal to 0",
-        "segment_tiers.params.cadence_a: Input should be less than or equal to 13",
+        f"{SOURCE}: shocks.1.factor: Input should be greater than or equal to 0, not -1.0",
+        "segment_tiers.params.cadence_a: Input should be less than or equal to 13, not 20.0",
         "replications: 0 is not a whole number from 1 to 100",
         "seed: -3 is not a whole number, 0 or more (empty: the scenario's seed)",
     ]
@@ -294,7 +294,7 @@ def test_covsim_app_refuses_a_bad_scenario_and_a_busy_port_in_one_line(tmp_path)
     bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -2", 1), encoding="utf-8")
     r = covsim("app", str(bad))
     assert r.returncode == 2 and r.stderr.splitlines() == [
-        f"error: {bad}: reps.0.count: Input should be greater than or equal to 0"
+        f"error: {bad}: reps.0.count: Input should be greater than or equal to 0, not -2"
     ]
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -329,7 +329,7 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
     # a bad value: the command line's line, beside the parameter's field
     bad = settings(policies=("unstructured", MINE), added=added, params={MINE: {"cadence": 20.0}})
     (line,) = problems(lambda: form.plan(small, SOURCE, bad))
-    assert line == f"{MINE}.params.cadence: Input should be less than or equal to 13"
+    assert line == f"{MINE}.params.cadence: Input should be less than or equal to 13, not 20.0"
     assert form.field_of(line, SOURCE, 0, bad) == form.param_field(MINE, "cadence")
     # ticked but not added (the page forgot it): not offered, so not compared
     assert problems(lambda: form.plan(small, SOURCE, settings(policies=("unstructured", MINE)))) == [

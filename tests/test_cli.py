@@ -49,7 +49,7 @@ def test_validate_bad_file(tmp_path):
     assert_bad_input(
         covsim("validate", str(bad)),
         f"{bad}: population.customers: Input should be a valid integer, not '5000'",
-        f"{bad}: reps.0.count: Input should be greater than or equal to 0",
+        f"{bad}: reps.0.count: Input should be greater than or equal to 0, not -2",
         f"{bad}: metrics.low_value: unknown key",
     )
 
@@ -114,7 +114,7 @@ def test_run_unknown_policy_and_bad_param(tmp_path):
     r = covsim("run", str(SMALL), "--policy", "segment_tiers", "--param", "accounts_per_rep=-1", "--param", "shoe=9")
     assert_bad_input(
         r,
-        "--param accounts_per_rep: Input should be greater than or equal to 0",
+        "--param accounts_per_rep: Input should be greater than or equal to 0, not -1",
         "--param shoe: segment_tiers has no such parameter",
     )
 
@@ -259,9 +259,11 @@ def test_param_overrides_one_of_the_scenario_policys_params_and_keeps_the_others
     # A bad value in the file is named in the file; one on the command line, as typed.
     scenario.write_text(scenario.read_text(encoding="utf-8").replace("hunter_accounts = 30", "hunter_accounts = -3"))
     r = covsim("run", str(scenario), "--param", "hunter_cadence=3")
-    assert_bad_input(r, f"{scenario}: policy.params.hunter_accounts: Input should be greater than or equal to 0")
+    assert_bad_input(
+        r, f"{scenario}: policy.params.hunter_accounts: Input should be greater than or equal to 0, not -3"
+    )
     r = covsim("run", str(scenario), "--param", "hunter_accounts=30", "--param", "hunter_share=2")
-    assert_bad_input(r, "--param hunter_share: Input should be less than or equal to 1")
+    assert_bad_input(r, "--param hunter_share: Input should be less than or equal to 1, not 2.0")
 
 
 def test_libraries_load_with_the_collector_paused_then_frozen():

@@ -439,7 +439,7 @@ def test_a_default_that_breaks_its_own_rule_is_refused_when_the_policy_is_built_
 
     with pytest.raises(ValidationError) as e:
         Eager(top_n=3)
-    assert e.value.problems == [(("cadence",), "Input should be less than or equal to 13")]
+    assert e.value.problems == [(("cadence",), "Input should be less than or equal to 13, not 20.0")]
     assert "the defaults of" in str(e.value)
     with pytest.raises(ValidationError):  # every time, not only the first
         Eager(top_n=3, cadence=4.0)
@@ -489,16 +489,16 @@ def test_a_nested_default_that_breaks_its_rule_is_refused_in_python_and_on_the_c
         policy_class("nested_default:P")
     assert e.value.problems == [
         "policy.name: 'nested_default:P': the defaults of its Params are invalid: tier.share: Input should be less "
-        "than or equal to 1"
+        "than or equal to 1, not 2.0"
     ]
     cls = __import__("nested_default").P
-    with pytest.raises(ValidationError, match=r"tier\.share: Input should be less than or equal to 1"):
+    with pytest.raises(ValidationError, match=r"tier\.share: Input should be less than or equal to 1, not 2.0"):
         cls()
     with pytest.raises(InputError) as e:  # not "--param tier.share": no parameter was given
         cls.from_config({}, "--param")
     assert e.value.problems == [
         "--param: policy 'P': the defaults of its Params are invalid: tier.share: Input should be less than or equal "
-        "to 1"
+        "to 1, not 2.0"
     ]
 
 
@@ -530,7 +530,7 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             ["segment_tiers"],
             {"accounts_per_rep": -1, "shoe": 9},
             [
-                "--param accounts_per_rep: Input should be greater than or equal to 0",
+                "--param accounts_per_rep: Input should be greater than or equal to 0, not -1",
                 "--param shoe: segment_tiers has no such parameter",
             ],
         ),
@@ -549,7 +549,7 @@ def test_policies_for_a_run_share_out_the_command_line_params(small):
             # One of two refuses it: which one (a policy writer's --param cadence=20 named neither).
             ["segment_tiers", "pooled"],
             {"accounts_per_rep": -1},
-            ["--param accounts_per_rep: Input should be greater than or equal to 0 (policy segment_tiers)"],
+            ["--param accounts_per_rep: Input should be greater than or equal to 0, not -1 (policy segment_tiers)"],
         ),
         (
             ["nope"],

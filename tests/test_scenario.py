@@ -59,7 +59,7 @@ def test_negative_count_and_unknown_key_each_get_a_line():
     d["reps"][1]["colour"] = "blue"
     d["workforce"] = {"backfil_weeks": 3}
     assert problems(d) == [
-        "s.toml: reps.0.count: Input should be greater than or equal to 0",
+        "s.toml: reps.0.count: Input should be greater than or equal to 0, not -3",
         "s.toml: reps.1.colour: unknown key",
         "s.toml: workforce.backfil_weeks: unknown key (did you mean 'backfill_weeks'?)",
     ]
@@ -102,7 +102,7 @@ def test_a_population_s_problems_across_tables_come_with_its_fields_problems():
     name = segments[0]["name"]
     assert problems(d) == [
         "s.toml: population.regions.1.share: Input should be a valid number, not '0.4' (in the block named \"b\")",
-        "s.toml: population.segments.1.customer_share: Input should be less than or equal to 1 (in the block named "
+        "s.toml: population.segments.1.customer_share: Input should be less than or equal to 1, not 1.5 (in the block named "
         '"mid_market")',
         "s.toml: population.segments: shares sum to 1.48, not 1",
         f"s.toml: population.segments: duplicate names {name}",
@@ -112,7 +112,7 @@ def test_a_population_s_problems_across_tables_come_with_its_fields_problems():
     d = small_data()
     d["population"]["segments"][0]["share"] = 1.5
     assert problems(d) == [
-        's.toml: population.segments.0.share: Input should be less than or equal to 1 (in the block named "enterprise")'
+        's.toml: population.segments.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "enterprise")'
     ]
     # A scenario built in Python is checked the same way.
     from sim.scenario import Population, Region
@@ -148,7 +148,7 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
         {"kind": "rollout", "quarter": 3, "current": {"name": "pooled"}},
     ]
     assert problems(d)[2:] == [
-        "s.toml: shocks.0.share: Input should be less than or equal to 1",
+        "s.toml: shocks.0.share: Input should be less than or equal to 1, not 1.5",
         "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
         "s.toml: shocks.1.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
@@ -159,7 +159,7 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     two["reps"][0]["weekly_hours"] = 400
     two["reps"][1]["region"] = "DACH"
     assert problems(two) == [
-        "s.toml: reps.0.weekly_hours: Input should be less than or equal to 80",
+        "s.toml: reps.0.weekly_hours: Input should be less than or equal to 80, not 400.0",
         "s.toml: reps.1.region: unknown region 'DACH' (the scenario's: local)",
     ]
     # A freeze that ends before it starts says both quarters.
@@ -231,8 +231,8 @@ def test_union_members_do_not_appear_in_key_paths():
     d["relationship"] = {"response": {"kind": "power", "e": 2.0}}
     d["policy"] = {"name": "unstructured", "params": {"notice": [1, 2]}}
     assert problems(d) == [
-        "s.toml: relationship.response.e: Input should be less than or equal to 1",
-        "s.toml: shocks.0.factor: Input should be greater than or equal to 0",
+        "s.toml: relationship.response.e: Input should be less than or equal to 1, not 2.0",
+        "s.toml: shocks.0.factor: Input should be greater than or equal to 0, not -1.0",
         "s.toml: policy.params.notice: must be a boolean, integer, finite number or string",
     ]
 
@@ -346,7 +346,7 @@ def test_an_override_is_validated_again(small):
     with pytest.raises(InputError) as e:
         small.with_overrides("x", **{"reps.0.count": -1, "relationship.monthly_retention": "high"})
     assert e.value.problems == [
-        "x: reps.0.count: Input should be greater than or equal to 0",
+        "x: reps.0.count: Input should be greater than or equal to 0, not -1",
         "x: relationship.monthly_retention: Input should be a valid number, not 'high'",
     ]
 

@@ -268,7 +268,7 @@ def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_suite(bad)
     assert e.value.problems == [
-        f'{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "x")',
+        f'{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "x")',
         f'{bad}: stress.1.shocks: at least one shock is needed (in the block named "y")',
         f"{bad}: stress.2.name: String should be letters, digits, '_' and '-' only, not 'z z' (in the block named "
         '"z z")',
@@ -367,7 +367,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
         f"error: {path}: stress.0 (late): shocks.0.quarter: 9 is after the last quarter (4)",
-        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "big")',
+        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "big")',
         f"error: {path}: stress.2 (late): name 'late' is used twice",
         f"error: {path}: stress.3 (big): name 'big' is used twice",
         f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
@@ -380,7 +380,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
     assert result.stderr.splitlines() == [
-        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1 (in the block named "y")',
+        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "y")',
         f"error: {path}: stress.1 (y): name 'y' is used twice",
     ]
     # One stress with a malformed shock: its other shocks are checked on the scenario beside it, by their numbers.
@@ -390,7 +390,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
     assert result.stderr.splitlines() == [
-        f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1 (in the block named "two")',
+        f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "two")',
         f"error: {path}: stress.0 (two): shocks.1.quarter: 9 is after the last quarter (4)",
         f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]

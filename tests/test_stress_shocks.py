@@ -488,7 +488,7 @@ def test_a_scenario_has_at_most_one_rollout_and_each_key_is_checked():
         "test: shocks.1: a scenario has at most one rollout (shocks.0 is one)"
     ]
     assert problems([{**rollout(), "quarters": 0, "quarter": 9}]) == [
-        "test: shocks.0.quarters: Input should be greater than or equal to 1"
+        "test: shocks.0.quarters: Input should be greater than or equal to 1, not 0"
     ]
 
 

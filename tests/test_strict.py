@@ -75,13 +75,13 @@ def test_defaults_and_types_as_stored():
         ("count", "5", "Input should be a valid integer, not '5'"),
         ("count", 5.0, "Input should be a valid integer, not 5.0"),
         ("count", True, "Input should be a valid integer, not true"),
-        ("count", -1, "Input should be greater than or equal to 0"),
+        ("count", -1, "Input should be greater than or equal to 0, not -1"),
         ("share", "0.5", "Input should be a valid number, not '0.5'"),
         ("share", True, "Input should be a valid number, not true"),
         ("share", float("nan"), "Input should be a finite number"),
         ("share", float("inf"), "Input should be a finite number"),
         ("share", 10**400, "Input should be a finite number"),
-        ("share", 1.5, "Input should be less than or equal to 1"),
+        ("share", 1.5, "Input should be less than or equal to 1, not 1.5"),
         ("on", 1, "Input should be true or false, not 1"),
         ("on", "True", "Input should be true or false, not 'True'"),
         ("mode", "d", "Input should be 'a', 'b' or 'c', not 'd'"),
@@ -106,10 +106,10 @@ def test_every_problem_is_reported_in_field_order_then_unknown_keys():
     found = problems({"count": -1, "zz": 1, "pair": [1], "items": [1, "x"], "shape": {"kind": "curve", "steep": 0}})
     assert found == [
         (("name",), "Field required"),
-        (("count",), "Input should be greater than or equal to 0"),
+        (("count",), "Input should be greater than or equal to 0, not -1"),
         (("pair", 1), "Field required"),
         (("items", 1), "Input should be a valid integer, not 'x'"),
-        (("shape", "steep"), "Input should be greater than 0"),
+        (("shape", "steep"), "Input should be greater than 0, not 0.0"),
         (("zz",), "unknown key"),
     ]
 
@@ -127,7 +127,7 @@ def test_model_checks_run_before_on_the_data_and_after_on_a_valid_object():
     assert problems({"name": "ab", "old": 1}) == [((), "old: removed (use count)")]
     assert problems({"name": "ab", "count": 101, "on": False}) == [((), "count: more than 100 only when on")]
     assert problems({"name": "ab", "count": -5, "on": False}) == [  # no after-check on invalid fields
-        (("count",), "Input should be greater than or equal to 0")
+        (("count",), "Input should be greater than or equal to 0, not -5")
     ]
 
 
@@ -183,7 +183,7 @@ def test_a_fields_check_sees_each_field_as_checked_and_reports_with_the_fields_p
     assert Atlas.model_validate(ok).visits == ("rome",)
     with pytest.raises(ValidationError) as e:
         Atlas.model_validate({"places": [{"name": "rome", "count": -1}, {"name": "oslo"}], "visits": ["paris"]})
-    assert e.value.problems == [(("places", 0, "count"), "Input should be greater than or equal to 0")]
+    assert e.value.problems == [(("places", 0, "count"), "Input should be greater than or equal to 0, not -1")]
     with pytest.raises(ValidationError) as e:
         Atlas.model_validate({"places": [{"name": "oslo"}], "visits": ["paris"], "colour": 1})
     assert e.value.problems == [(("colour",), "unknown key"), ((), "visits: unknown place 'paris'")]
@@ -455,8 +455,8 @@ def test_default_problems_check_each_default_by_its_own_rule_and_a_default_model
         nested: Tier = Special().model_copy(update={"share": 2.0})  # built unchecked, as a default may be
 
     assert Bad.default_problems() == [
-        (("share",), "Input should be greater than or equal to 0"),
-        (("nested", "share"), "Input should be less than or equal to 1"),
+        (("share",), "Input should be greater than or equal to 0, not -1.0"),
+        (("nested", "share"), "Input should be less than or equal to 1, not 2.0"),
     ]
 
     class Ordered(Strict):
