@@ -197,11 +197,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             for c in rollouts
         )
         # "Whichever policy, roll out as X" only where every policy's lead is clear; else the means' word.
-        verb = (
-            "Whichever policy, roll out as"
-            if all(c.clear for c in rollouts)
-            else "On the means, every policy does better rolled out as"
-        )
+        clear = all(c.clear for c in rollouts)
+        verb = "Whichever policy, roll out as" if clear else "On the means, every policy does better rolled out as"
         out.append(f"{verb} {q(better)} rather than {q(worse)}: {each}.")
     else:
         for c in rollouts:
@@ -303,14 +300,11 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
         tested = int(np.isfinite(v.low_adj.astype(float)).sum())
         if list(ahead.shock) == [UNSHOCKED] and tested > 1:
             # Clear only where nothing is stressed: no sign that it is safer under a stress (a VP read it so).
+            none = f"none of the {tested - 1} stresses tested does the paired interval exclude 0"
+            none = "the one stress tested the paired interval includes 0" if tested == 2 else none
             return False, (
-                f"The gap is clear only without a stress: {q(safe)} keeps {kept(top)} than {q(other)} there, but "
-                + (
-                    "under the one stress tested the paired interval includes 0"
-                    if tested == 2
-                    else f"under none of the {tested - 1} stresses tested does the paired interval exclude 0"
-                )
-                + f" (paired, same seeds; {adjusted}), so that it is safer under stress rests on the means."
+                f"The gap is clear only without a stress: {q(safe)} keeps {kept(top)} than {q(other)} there, but under "
+                f"{none} (paired, same seeds; {adjusted}), so that it is safer under stress rests on the means."
             )
         if len(ahead) == 1:
             of = "" if tested == 1 else f" (1 of the {tested} compared)"
