@@ -203,6 +203,12 @@ def difference_interval(metric: str, low: float, high: float, signed: bool = Tru
     return f"[{a}, {b}]" if signed else f"[{a.lstrip('+')}, {b.lstrip('+')}]"
 
 
+def difference_with_interval(metric: str, v: float, low: float, high: float) -> str:
+    """``v`` and its interval ``[low, high]`` as they are shown side by side (:func:`difference_beside`,
+    :func:`difference_interval`): ``-10.6M [-32.9M, +11.6M]``."""
+    return f"{difference_beside(metric, v, low, high)} {difference_interval(metric, low, high, beside=v)}"
+
+
 def p_value(p: float) -> str:
     """A p-value to 3 decimals, ``<0.001`` below that; ``-`` when undefined (the report's tables, its answer and
     the terminal's alike: the terminal wrote p=1 and p=7.79e-05 beside the answer's p = 1.000)."""

@@ -14,8 +14,7 @@ from sim.catalogue import CATALOGUE, better
 from sim.codes import CAUSES, ROLES
 from sim.format import (
     difference,
-    difference_beside,
-    difference_interval,
+    difference_with_interval,
     fmt,
     interval,
     joined,
@@ -257,10 +256,8 @@ def difference_cell(metric: str, r: pd.Series) -> str:
         return same if r["mean_diff"] == 0 else f"{difference(metric, r['mean_diff'])} ({same})"
     shown = p_value(r["p_holm"])
     p_text = "" if shown == "-" else f" p{shown}" if shown.startswith("<") else f" p={shown}"
-    low, high = r["low_adj"], r["high_adj"]
     # As the report shows them: differences of shares in percentage points.
-    bounds = difference_interval(metric, low, high, beside=r["mean_diff"])
-    return f"{difference_beside(metric, r['mean_diff'], low, high)} {bounds}{p_text}"
+    return f"{difference_with_interval(metric, r['mean_diff'], r['low_adj'], r['high_adj'])}{p_text}"
 
 
 def differences_table(

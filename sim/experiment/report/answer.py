@@ -41,7 +41,7 @@ from sim.experiment.report.answer_notes import (
 )
 from sim.experiment.report.markdown import amount, finite, value_text
 from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference_beside, difference_interval, joined, p_value
+from sim.format import counted, difference_beside, difference_interval, difference_with_interval, joined, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -441,7 +441,7 @@ def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> st
     [-32.9M, +11.6M]``, where ``10.6M lower [-32.9M, +11.6M]`` read as up to 32.9M higher); in words alone
     without an interval."""
     if defined and low <= 0 <= high:
-        return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high, beside=diff)}"
+        return difference_with_interval(metric, diff, low, high)
     word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
     size = "" if diff == 0 else amount(metric, abs(diff)) + " "
     ends = (-high, -low) if diff < 0 else (low, high)

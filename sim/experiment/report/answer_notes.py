@@ -13,7 +13,7 @@ from scipy.stats import t as student_t
 
 from sim.codes import ROLES
 from sim.experiment import stats
-from sim.format import counted, difference, difference_beside, difference_interval, joined, no_spread_words
+from sim.format import counted, difference, difference_with_interval, joined, no_spread_words
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -142,9 +142,7 @@ def also_ahead(
 
 def _against(r: Any, metric: str) -> str:
     """A difference from the baseline with its adjusted interval (``r``: a row of the paired differences)."""
-    low, high = float(r.low_adj), float(r.high_adj)
-    diff = float(r.mean_diff)
-    return f"{difference_beside(metric, diff, low, high)} {difference_interval(metric, low, high, beside=diff)}"
+    return difference_with_interval(metric, float(r.mean_diff), float(r.low_adj), float(r.high_adj))
 
 
 def _adjusted(family: pd.DataFrame, metric: str) -> pd.DataFrame:
