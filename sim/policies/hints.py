@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from sim.strict import Strict
@@ -44,8 +45,6 @@ def import_hint(e: BaseException) -> str:
     """Where a policy's module failed as it was imported (:func:`raised_at`), and for a name its ``from ... import``
     misspelt, the closest the module has (`` (did you mean 'nearest_seat'?)``): the line had named neither, and
     Python's own message covsim's file instead of the user's."""
-    import sys
-
     hint = ""
     found = re.match(r"cannot import name '(\w+)' from '([\w.]+)'", str(e)) if isinstance(e, ImportError) else None
     if found and (module := sys.modules.get(found[2])) is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.format import difference, fmt
+from sim.format import difference
 
 if TYPE_CHECKING:
     from sim.experiment.robustness import Ranking
@@ -28,7 +28,7 @@ def finite(*values: float) -> bool:
     return all(isinstance(v, (int, float, np.floating)) and math.isfinite(v) for v in values)
 
 
-def ci(metric: str, low: float, high: float, show: Callable[[str, float], str] = fmt) -> str:
+def ci(metric: str, low: float, high: float, show: Callable[[str, float], str]) -> str:
     """``[low, high]``, each end shown by ``show``; ``-`` when either end is undefined."""
     return f"[{show(metric, low)}, {show(metric, high)}]" if finite(low, high) else "-"
 

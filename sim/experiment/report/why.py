@@ -71,10 +71,8 @@ RENEWALS_MISSED = "opps_missed_renewal"
 MISSES = ("opps_missed", *MISS_CAUSES, RENEWALS_MISSED)
 #: What a missed renewal leaves, beside a cause whose extra misses may be mostly renewals (a VP's cause, 859 more
 #: stalled, was ~96% renewals, most of which renewed with no rep).
-RENEWALS_LEAVE = (
-    "whose contracts are decided on their date with no rep: what renews on its own counts in recurring revenue, "
-    "not in revenue captured"
-)
+RENEWALS_DECIDED = "whose contracts are decided on their date with no rep"
+RENEWALS_LEAVE = f"{RENEWALS_DECIDED}: what renews on its own counts in recurring revenue, not in revenue captured"
 #: The deals won, and those the digital channel won with no rep.
 WON = ("opps_won", "digital_won")
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
@@ -225,6 +223,6 @@ def _cause(
     if finite(renewals) and renewals >= 1:
         said += (
             f"; it misses {amount(RENEWALS_MISSED, renewals)} more renewals ({amount('opps_missed', extra)} more "
-            f"opportunities by every cause), {RENEWALS_LEAVE if captured else RENEWALS_LEAVE.split(':')[0]}"
+            f"opportunities by every cause), {RENEWALS_LEAVE if captured else RENEWALS_DECIDED}"
         )
     return said
