@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from sim.cli import main
 from sim.errors import InputError
@@ -355,14 +355,21 @@ def test_suite_problems_name_the_stress(tmp_path: Path) -> None:
 def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     # A malformed stress (a share of 1.5) used to hide the other stresses' scenario checks until it was mended.
     path = tmp_path / "suite.toml"
-    path.write_text(
+
+    def stress(suite: str, *options: str) -> Result:
+        """The stress command on the small scenario with ``suite`` as its suite file."""
+        path.write_text(suite)
+        return CliRunner().invoke(
+            main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path), *options]
+        )
+
+    result = stress(
         '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 9, factor = 0.5 }]\n'
         '[[stress]]\nname = "big"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
         '[[stress]]\nname = "late"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n'
-        '[[stress]]\nname = "big"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
-    )
-    result = CliRunner().invoke(
-        main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path), "--out", str(tmp_path / "o")]
+        '[[stress]]\nname = "big"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n',
+        "--out",
+        str(tmp_path / "o"),
     )
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
@@ -374,33 +381,30 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     ]
     assert not (tmp_path / "o").exists()
     # A malformed stress that repeats a name: both said (the name only once the share was mended, before).
-    path.write_text(
+    result = stress(
         '[[stress]]\nname = "y"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 0.3 }]\n'
         '[[stress]]\nname = "y"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
     )
-    result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
     assert result.stderr.splitlines() == [
         f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "y")',
         f"error: {path}: stress.1 (y): name 'y' is used twice",
     ]
     # One stress with a malformed shock: its other shocks are checked on the scenario beside it, by their numbers.
-    path.write_text(
+    result = stress(
         '[[stress]]\nname = "two"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 },\n'
         '  { kind = "demand", quarter = 9, factor = 0.5 }, { kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
     )
-    result = CliRunner().invoke(main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path)])
     assert result.stderr.splitlines() == [
         f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "two")',
         f"error: {path}: stress.0 (two): shocks.1.quarter: 9 is after the last quarter (4)",
         f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]
     # --quarters's horizon is named beside a past-horizon quarter in this pass too; a file's own problem first.
-    path.write_text(
+    result = stress(
         'stresses = 1\n[[stress]]\nname = "q3"\nshocks = [{ kind = "demand", quarter = 3, factor = 0.5 }]\n'
-        '[[stress]]\nname = "bad"\nshocks = []\n'
-    )
-    result = CliRunner().invoke(
-        main, ["stress", str(SMALL), "--policy", "unstructured", "--suite", str(path), "--quarters", "2"]
+        '[[stress]]\nname = "bad"\nshocks = []\n',
+        "--quarters",
+        "2",
     )
     assert result.exit_code == 2, result.output
     lines = result.stderr.splitlines()
