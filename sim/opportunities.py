@@ -339,7 +339,8 @@ def _first_responses(
         late[j] = when[j] > sla_deadline[i]
         if late[j]:
             continue
-        delay[i] = delays[m] = when[j] - day[i]
+        # A response started the hour its lead arrived can come out a round-off before it (-1e-15 days).
+        delay[i] = delays[m] = max(when[j] - day[i], 0.0)
         m += 1
         deadline = min(week + np.int64(np.ceil(cycle[i] * stall_factor)), due[i])
         stage[i] = _IN_WORK

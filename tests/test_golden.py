@@ -41,7 +41,7 @@ PINNED = {
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "b6355af5abfe46f9ef2cfd0d6e12dc89cea99c796b5055db542df8a79b256ff9",
+        "d82d4673aea101316e6c709c9e7f794157fa5653c8e65fdfe56b5e2052bd80a8",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
@@ -57,7 +57,7 @@ PINNED = {
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "57845542dbc2dfd7b642ec8ae7782db96aa270514b2285baf0229b4b1bc9bef2",
+        "890f75bd0cb62b98f4d2d58b3743832e9ce2214fe53b1cf726aba31d0b60c8f1",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
@@ -81,7 +81,7 @@ PINNED = {
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "6c73311131f1adc50190d8156375a71012082d24bed0a769173cbc81dbd5d4a8",
+        "47490d99543f8e289fc879ac5c398edcd81ba267ae75c1adb55aa098c0c47d08",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
@@ -105,7 +105,7 @@ PINNED = {
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "c03ca123bdfaa32c07b55ad7d07108c6686f1501331a3f86ef3166d6553a6af9",
+        "3f453255b2ec53447c42d7636ac7aef565dcdb2527a6f2e0d146f0b780259449",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -132,7 +132,7 @@ ROLLOUT_PINNED = {
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "feb9fd118f940fb4548b32979106111d1ad9edfbca20b411f31c54b2088667c4",
+        "7cfab044996bb563a7ab837a963f1fb6968665a942429bad6b8ed735d7023302",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

@@ -33,6 +33,7 @@ class Audit:
         original_miss = CoverageModel._miss
         original_decided = Recorder.decided
         original_effort = Recorder.effort
+        original_responded = Recorder.responded
         audit = self
 
         def close(book, idx):
@@ -64,10 +65,17 @@ class Audit:
                 audit.errors.append("a task done by no seat")
             return original_effort(recorder, seats, segment_of, tasks, seat, done, travel)
 
+        def responded(recorder, segment, kind, rep, days):
+            # Not even by round-off (-1e-15 days had come out of a response started the hour its lead arrived).
+            if np.any(days < 0):
+                audit.errors.append(f"a response before its lead arrived ({days.min()!r} business days)")
+            return original_responded(recorder, segment, kind, rep, days)
+
         monkeypatch.setattr(OpportunityBook, "close", close)
         monkeypatch.setattr(CoverageModel, "_miss", miss)
         monkeypatch.setattr(Recorder, "decided", decided)
         monkeypatch.setattr(Recorder, "effort", effort)
+        monkeypatch.setattr(Recorder, "responded", responded)
 
 
 def run_checked(
