@@ -16,7 +16,7 @@ from sim.experiment.design import design_points
 from sim.experiment.report import write_report
 from sim.experiment.report.design_figures import main_effect
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, resolve_base
-from sim.experiment.stats import sobol_indices
+from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, sobol_indices
 from sim.experiment.store import Store
 from sim.format import difference_interval
 from sim.scenario import load_scenario
@@ -443,16 +443,19 @@ def test_sobol_indices(sobol: Path) -> None:
     shown = [(float(r[3]), float(r[5])) for r in rows if len(r) == 7]
     outside = sum(not (0 <= first <= 1 and 0 <= total <= 1) for first, total in shown)
     assert len(shown) == 8  # 4 headline metrics x 2 factors
+    # A bootstrap over 4 rows is no interval: the table shows none, and says why.
+    assert {(r[4], r[6]) for r in rows} == {("-", "- |")}
+    assert "with no intervals: a bootstrap over the design's 4 rows covers less often than it says" in text
+    assert "Sobol' sensitivity indices" in text and "without intervals (a base sample too small" in text
     have = "has" if outside == 1 else "have"
     assert f"{outside} of the 8 rows below {have} an index outside [0, 1]" in text
     assert (sobol / "figures" / "sobol_indices.png").read_bytes()[:8] == PNG
     assert "](figures/sobol_indices.png)" in text
 
 
-def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
-    # A known model: y = 4 x0 + x1 on a Saltelli design; x0 explains most of the variance.
+def saltelli_frames(n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Values and points of y = 4 x0 + x1 on a Saltelli design of base sample ``n``, and its blocks."""
     rng = np.random.default_rng(0)
-    n, factors = 64, ["x0", "x1"]
     a, b = rng.random((n, 2)), rng.random((n, 2))
     blocks = {"A": a, "B": b}
     for i in range(2):
@@ -465,7 +468,13 @@ def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
             point = len(points)
             points.append({"point": point, "block": block, "row": row})
             values.append({"point": point, "policy": "p", "metric": "m", "value": 4 * x[row, 0] + x[row, 1]})
-    frames = pd.DataFrame(values), pd.DataFrame(points)
+    return pd.DataFrame(values), pd.DataFrame(points), blocks
+
+
+def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
+    # A known model: y = 4 x0 + x1 on a Saltelli design; x0 explains most of the variance.
+    n, factors = 64, ["x0", "x1"]
+    *frames, blocks = saltelli_frames(n)
     first = sobol_indices(*frames, factors, seed=5)
     again = sobol_indices(*frames, factors, seed=5)
     pd.testing.assert_frame_equal(first, again)
@@ -483,6 +492,18 @@ def test_sobol_intervals_are_reproducible_and_bracket_the_estimate():
     np.testing.assert_allclose(shifted.first_order, expected.first_order, rtol=1e-6)
     np.testing.assert_allclose(shifted.total, expected.total_order, rtol=1e-6)
     np.testing.assert_allclose(shifted.first_order, first.first_order, rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [2, 16, 32])
+def test_sobol_intervals_need_as_many_rows_as_a_bootstrap_of_replications(n):
+    # At 2 rows a bootstrap has 3 distinct resamples, and its "intervals" had come out of zero width.
+    indices = sobol_indices(*saltelli_frames(n)[:2], ["x0", "x1"], seed=5)
+    bounds = indices[["first_low", "first_high", "total_low", "total_high"]].to_numpy()
+    assert np.isfinite(indices[["first_order", "total"]].to_numpy()).all()
+    if n < BOOTSTRAP_MIN_REPLICATIONS:
+        assert np.isnan(bounds).all()
+    else:
+        assert np.isfinite(bounds).all() and (bounds[:, [0, 2]] < bounds[:, [1, 3]]).all()
 
 
 # ---- the answer the report opens with ------------------------------------------------------------------------------

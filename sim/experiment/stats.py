@@ -351,7 +351,8 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
     """First-order (Saltelli et al. 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
 
     Computed per policy and metric on the replication means of each design
-    point of a Saltelli design (blocks A, B and AB_i).
+    point of a Saltelli design (blocks A, B and AB_i). The intervals are NaN
+    for a base sample of fewer than ``BOOTSTRAP_MIN_REPLICATIONS`` rows.
     """
     means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean()
     means = means.merge(points[["point", "block", "row"]], on="point")
@@ -374,19 +375,24 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
         ) -> np.ndarray:
             return _sobol(f_a[:, sample], f_b[:, sample], f_ab[..., sample])
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # scipy's SobolResult.bootstrap takes no generator, so its intervals changed from run to run:
-            # the same BCa bootstrap over the design's rows, drawn from the experiment's seed.
-            ci = stats.bootstrap(
-                [np.arange(f_a.shape[1])],
-                statistic=statistic,
-                method="BCa",
-                n_resamples=999,
-                confidence_level=CONFIDENCE,
-                vectorized=False,
-                rng=np.random.default_rng(seed),
-            ).confidence_interval
+        if f_a.shape[1] < BOOTSTRAP_MIN_REPLICATIONS:
+            # A bootstrap of so few rows covers less than it says (as of so few replications); at 2 rows it has 3
+            # distinct resamples, and its "intervals" had come out of zero width.
+            low = high = np.full(2 * d, np.nan)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # scipy's SobolResult.bootstrap takes no generator, so its intervals changed from run to run:
+                # the same BCa bootstrap over the design's rows, drawn from the experiment's seed.
+                low, high = stats.bootstrap(
+                    [np.arange(f_a.shape[1])],
+                    statistic=statistic,
+                    method="BCa",
+                    n_resamples=999,
+                    confidence_level=CONFIDENCE,
+                    vectorized=False,
+                    rng=np.random.default_rng(seed),
+                ).confidence_interval
         for i, factor in enumerate(factors):
             rows.append(
                 {
@@ -394,11 +400,11 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
                     "metric": metric,
                     "factor": factor,
                     "first_order": float(point[i]),
-                    "first_low": float(ci.low[i]),
-                    "first_high": float(ci.high[i]),
+                    "first_low": float(low[i]),
+                    "first_high": float(high[i]),
                     "total": float(point[d + i]),
-                    "total_low": float(ci.low[d + i]),
-                    "total_high": float(ci.high[d + i]),
+                    "total_low": float(low[d + i]),
+                    "total_high": float(high[d + i]),
                 }
             )
     return pd.DataFrame(rows)

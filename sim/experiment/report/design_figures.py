@@ -135,6 +135,8 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
     )
     x = np.arange(len(ctx.factors))
     width = 0.38
+    intervals = bool(np.isfinite(indices[["first_low", "first_high"]].to_numpy(dtype=float)).any())
+    shown = "with 95% bootstrap intervals" if intervals else "(no intervals: too small a base sample)"
     for r, p in enumerate(present):
         for c, metric in enumerate(metrics):
             ax = axes[r, c]
@@ -151,7 +153,8 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
                     lo = np.clip(np.nan_to_num(v - g[f"{prefix}_low"].to_numpy(dtype=float)), 0, None)
                     hi = np.clip(np.nan_to_num(g[f"{prefix}_high"].to_numpy(dtype=float) - v), 0, None)
                     ax.bar(x + (k - 0.5) * width, v, width, color=colour, label=label)
-                    ax.errorbar(x + (k - 0.5) * width, v, yerr=[lo, hi], fmt="none", ecolor="0.2", capsize=3, lw=1)
+                    if intervals:
+                        ax.errorbar(x + (k - 0.5) * width, v, yerr=[lo, hi], fmt="none", ecolor="0.2", capsize=3, lw=1)
                 ax.axhline(0, color="0.3", lw=0.8)
                 ax.set_xticks(x, ctx.factors, fontsize=8)
             ax.set_title(f"{title(metric)}: {p}", fontsize=9)
@@ -162,7 +165,7 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
-    fig.suptitle("Sobol' sensitivity indices with 95% bootstrap intervals", fontsize=11)
+    fig.suptitle(f"Sobol' sensitivity indices {shown}", fontsize=11)
     fit_text(fig)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save(fig, path)
@@ -170,6 +173,10 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
         f"{FIGURES}/{path.name}",
         "Sobol' sensitivity indices",
         "Share of the variance of each metric across design points explained by each factor alone (first order) "
-        "and with its interactions (total), per policy, with 95% bootstrap intervals; small base samples give "
-        "wide intervals.",
+        "and with its interactions (total), per policy, "
+        + (
+            "with 95% bootstrap intervals; small base samples give wide intervals."
+            if intervals
+            else "without intervals (a base sample too small for them, as the table says)."
+        ),
     )

@@ -219,20 +219,27 @@ def sensitivity_section(
                 *lines,
                 "No Sobol' indices: the design is incomplete (failed or pending runs) or the metrics do not vary.",
             ]
+        n = ctx.experiment.design.samples
+        intervals = (
+            "with 95% bootstrap intervals (999 resamples)"
+            if n >= stats.BOOTSTRAP_MIN_REPLICATIONS
+            else f"with no intervals: a bootstrap over the design's {n} rows covers less often than it says (they "
+            f"are given from {stats.BOOTSTRAP_MIN_REPLICATIONS}, as for replications: docs/experiments.md, Statistics)"
+        )
         lines.append(
             "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
-            "et al. 2010) and total (Jansen 1999), with 95% bootstrap intervals (999 resamples)."
+            f"et al. 2010) and total (Jansen 1999), {intervals}."
         )
         # Outside [0, 1] as the table shows them, to two decimals (-0.004 reads -0.00 and is not counted).
         first, total = (np.array([float(f"{v:.2f}") for v in indices[k]]) for k in ("first_order", "total"))
         outside = int(np.sum((first < 0) | (first > 1) | (total < 0) | (total > 1)))
-        n = ctx.experiment.design.samples
         if outside or n < SOBOL_ADVISED:
             lines.append(
                 f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
                 f"more), {outside} of the {len(indices)} rows below {'has' if outside == 1 else 'have'} an index "
-                "outside [0, 1], where no true "
-                "index can be: those, and intervals wider than the range, are the estimators' noise, not effects. "
+                "outside [0, 1], where no true index can be: "
+                f"{'those' if n < stats.BOOTSTRAP_MIN_REPLICATIONS else 'those, and intervals wider than the range,'}"
+                " are the estimators' noise, not effects. "
                 "Raise `design.samples` for indices to rank the factors by."
             )
         rows = []
