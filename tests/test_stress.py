@@ -27,6 +27,7 @@ from sim.experiment.stress import (
     rollout_choices,
 )
 from sim.experiment.suite import default_suite, load_suite, suite_problems
+from sim.format import difference
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -486,6 +487,25 @@ def test_stress_impacts_match_runs_made_by_hand(stressed: tuple[Path, str]) -> N
     stored = csv[(csv.policy == "segment_tiers") & (csv.segment == "all") & (csv.metric == "profit")]
     per_run = stored.groupby(["shock", "replication"]).value.sum().unstack("shock")
     np.testing.assert_allclose((per_run["attrition_30"] - per_run["none"]).to_numpy(), diffs, rtol=1e-12)
+
+
+def test_where_the_money_went_is_the_paired_change_from_the_stress_s_first_quarter(stressed: tuple[Path, str]) -> None:
+    out, output = stressed
+    csv = pd.read_csv(out / "results.csv")
+    acting = csv[(csv.policy == "hunter_farmer") & (csv.quarter >= 2) & (csv.metric == "recurring_revenue")]
+    runs = acting[acting.segment != "all"].groupby(["shock", "replication"]).value.sum().unstack("shock")
+    change = (runs["attrition_30"] - runs["none"]).mean()
+    by_segment = acting.groupby(["segment", "shock"]).value.sum().unstack("shock")
+    table = (out / "report.md").read_text().split("## Where the money went", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in table.splitlines() if line.startswith("| `attrition_30` | hunter_farmer |"))
+    cells = row.strip("| ").split(" | ")
+    assert cells[2] == difference("recurring_revenue", change)
+    segments = ["enterprise", "mid_market", "smb"]
+    for cell, segment in zip(cells[3:6], segments, strict=True):
+        d = (by_segment.at[segment, "attrition_30"] - by_segment.at[segment, "none"]) / 3
+        assert cell == difference("recurring_revenue", d)
+    # The answer says where the money of the stress that hurts most went.
+    assert "Where the money went, on the means, for " in output and " under attrition_30: recurring revenue -" in output
 
 
 def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> None:

@@ -37,6 +37,7 @@ from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
+from sim.experiment.stress_sources import money_sources
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.shocks import ModelRollout
 
@@ -347,7 +348,7 @@ class Findings:
     is, say);
     rollout_stresses: the stresses that roll a model out; unfinished: those whose rollout has not reached every
     account by the horizon, with the share it has (``1/3``); kinds: the kinds of each stress's shocks;
-    expected_runs: the runs the design asks for.
+    expected_runs: the runs the design asks for; sources: where the money went (``stress_sources``).
     """
 
     stresses: list[str]
@@ -368,6 +369,7 @@ class Findings:
     kinds: dict[str, list[str]]
     in_force: list[str]
     expected_runs: int
+    sources: pd.DataFrame
 
 
 def acting_impacts(
@@ -444,4 +446,5 @@ def analyse(
         expected_runs=len(points)
         * (policies or results.policy.nunique())
         * (replications or results.replication.nunique()),
+        sources=money_sources(tagged, first),
     )

@@ -88,6 +88,7 @@ from sim.experiment.report.stress_sections import (
     impact_section,
     misses_section,
     rollout_section,
+    sources_section,
     stress_regret_section,
     suite_section,
     versus_section,
@@ -242,6 +243,7 @@ def _stress_sections(
     figures_dir = out_dir / FIGURES
     lines = ["", *suite_section(findings)]
     lines += ["", *impact_section(findings, ctx.policies)]
+    lines += ["", *sources_section(findings, ctx.policies)]
     lines += ["", *misses_section(findings, ctx.policies)]
     for section in (
         stress_regret_section(findings),

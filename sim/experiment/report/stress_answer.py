@@ -21,6 +21,7 @@ from sim.experiment.stress import (
     RolloutChoice,
     impact_gap,
 )
+from sim.experiment.stress_sources import where_it_went
 from sim.experiment.suite import UNSHOCKED
 from sim.format import counted, difference, difference_interval, joined, money, no_spread_words, pct
 
@@ -109,7 +110,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0, so not clearly "
                 f"a loss{every}"
             )
-        out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}.")
+        went = where_it_went(f.sources, f.impacts, str(worst.shock), str(worst.policy), q)
+        out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}. {went}".strip())
     if f.in_force:
         its, it_is = ("its", "it is") if len(f.in_force) == 1 else ("their", "each is")
         out.append(
@@ -136,7 +138,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             "its own interval, not adjusted for the others: among many, one such by chance is likely)."
         )
     unclear = _which(live[live.verdict == UNCLEAR], present, f.stresses, q)
-    n = _replications(f)
+    n = int(f.draws.replication.nunique()) if not f.draws.empty else 0  # the replications the impacts are over
     if unclear and n < MIN_REPLICATIONS:
         out.append(
             f"Whether revenue came back within {RECOVERY_TOLERANCE:.0%} of the unshocked run cannot be told with "
@@ -345,11 +347,6 @@ def _under(*shocks: str, q: Callable[[str], str]) -> str:
     named = [q(s) for s in shocks if s != UNSHOCKED]
     parts = ([f"under {joined(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
     return " and ".join(parts)
-
-
-def _replications(f: Findings) -> int:
-    """How many replications a stress test's impacts are over."""
-    return int(f.draws.replication.nunique()) if not f.draws.empty else 0
 
 
 #: Why a stress whose shocks are all of one kind can change nothing in a world, by that kind.

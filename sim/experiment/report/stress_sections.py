@@ -17,6 +17,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
+from sim.experiment.stress_sources import BOOKINGS, SPEND
 from sim.format import difference, difference_beside, difference_interval, fmt, joined, money, pct, recovery_words
 
 
@@ -84,6 +85,42 @@ def _trough(r: pd.Series) -> str:
         return f"{pct(r['trough'])} (no interval)"
     noise = " (within noise)" if r["trough_low"] <= 0 <= r["trough_high"] else ""
     return f"{pct(r['trough'])} [{pct(r['trough_low'])}, {pct(r['trough_high'])}]{noise}"
+
+
+def sources_section(f: Findings, policies: list[str]) -> list[str]:
+    """Where each stress's money went (``sim.experiment.stress_sources``): its mean paired change of recurring
+    revenue, in all and by segment, of the bookings by kind of deal, and of cost of sales."""
+    s = f.sources.pivot_table(index=["shock", "policy"], columns=["metric", "segment"], values="impact", aggfunc="sum")
+    if s.empty:
+        return []
+    segments = sorted(set(f.sources.segment[f.sources.metric == SPEND]))
+    cost = f.impacts[f.impacts.metric == "cost_of_sales"].set_index(["shock", "policy"])["impact"]
+    rows = []
+    for shock in f.stresses[1:]:
+        for p in policies:
+            if (shock, p) not in s.index or shock in f.inert_of.get(p, ()):
+                continue
+            r = s.loc[(shock, p)]
+            spend = [float(r.get((SPEND, g), 0.0)) for g in segments]
+            booked = [float(r[k].sum()) if k in r.index.get_level_values(0) else 0.0 for k in BOOKINGS]
+            money_cells = [sum(spend), *spend, *booked, float(cost.get((shock, p), np.nan))]
+            rows.append([code(shock), p, *(difference(SPEND, v) for v in money_cells)])
+    return [
+        "## Where the money went",
+        "",
+        "Mean paired change over replications, from each stress's first quarter (as in the impacts above), of "
+        f"`{SPEND}` in all and by segment (whose spend the stress took: profit is the gross margin times it, less "
+        "cost of sales), of the bookings by kind of deal (`revenue_captured`'s parts: which deals were won less, "
+        "renewals at their full renewed value) and of `cost_of_sales`. The misses below count opportunities, "
+        "whatever their size: a few lost enterprise renewals can outweigh many missed small leads. A stress that "
+        "changed none of a policy's runs has no row.",
+        "",
+        md_table(
+            ["stress", "policy", "recurring revenue", *segments, *BOOKINGS.values(), "cost of sales"],
+            rows,
+            "ll" + "r" * (len(segments) + 5),
+        ),
+    ]
 
 
 def misses_section(f: Findings, policies: list[str]) -> list[str]:
