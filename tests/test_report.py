@@ -914,7 +914,8 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     assert opening(text) == (
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points "
         "(`segment_tiers` is best at customers = 300); its lead over the baseline is clear at 2 of the 3 points (each "
-        "point's Bonferroni interval); where its difference is smallest, at customers = 300, it is not "
+        "point's Bonferroni interval, not adjusted across points); where its difference is smallest, at customers = "
+        "300, it is not "
         "distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
@@ -927,6 +928,26 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
+
+
+def test_a_point_where_the_best_policy_is_level_with_another_is_a_tie_not_a_win(tmp_path: Path) -> None:
+    # A VP's grid: at the point with no specialists the two overlay policies are the same policy, and the answer
+    # had counted it as a win ("best at 3 of 4 design points" for 2 of 4).
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+    )
+    lead = {"segment_tiers": (-1, -1, -1), "hunter_farmer": (0, 3, 5), "unstructured": (0, 0, 0)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + lead[policy][point]) * M
+
+    said = opening(stored(exp, tmp_path, revenue))
+    assert said.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points, "
+        "tied for best at 1 (with `unstructured`); "
+    ), said
 
 
 def test_the_answer_over_several_points_says_at_how_many_the_lead_is_clear(tmp_path: Path) -> None:
@@ -948,7 +969,8 @@ def test_the_answer_over_several_points_says_at_how_many_the_lead_is_clear(tmp_p
     said = opening(stored(exp, tmp_path, revenue))
     assert said.startswith(
         "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 3 of 3 design points; its "
-        "lead over the baseline is clear at 1 of the 3 points (each point's Bonferroni interval); where its "
+        "lead over the baseline is clear at 1 of the 3 points (each point's Bonferroni interval, not adjusted across "
+        "points); where its "
         "difference is smallest, at customers = 300, it is +1.0M against the baseline `unstructured` ["
     )
 
@@ -969,7 +991,8 @@ def test_a_policy_best_at_as_many_points_as_another_is_not_said_to_lead_where_it
     assert opening(stored(exp, tmp_path, revenue)).startswith(
         "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best at 1 of 2 "
         "design points, as many as `hunter_farmer` (`hunter_farmer` is best at customers = 500); its lead over the "
-        "closest policy is clear at 0 of the 2 points (each point's Bonferroni interval); where it does worst, "
+        "closest policy is clear at 0 of the 2 points (each point's Bonferroni interval, not adjusted across "
+        "points); where it does worst, "
         "at customers = 500, `hunter_farmer` does better: it is 3.0M higher ["
     )
 
@@ -1193,8 +1216,8 @@ def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_pat
     answer = opening(stored(exp, tmp_path, one_point, lambda _, p, r: {"profit": (5 + r - loss[p][r]) * M}))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 2")
     assert answer.endswith(
-        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
-        "recurring revenue less the cost of sales: look at both before choosing)."
+        " But on `profit` at customers = 300, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the "
+        "gross margin on recurring revenue less the cost of sales: look at both before choosing)."
     )
 
 

@@ -228,7 +228,14 @@ def answer(
     # Profit beside the answer (at the point it is given for): beside a clear lead, where the sentence claims
     # something it could contradict; beside one not clear, where it may be the one clear difference.
     caution = on_profit(
-        _bottom_line(family, results, point, baseline), metric, winner, baseline, quote, other, clear and ahead
+        _bottom_line(family, results, point, baseline),
+        metric,
+        winner,
+        baseline,
+        quote,
+        other,
+        clear and ahead,
+        f" at {label(point)}" if multi else "",
     )
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
@@ -241,7 +248,12 @@ def answer(
         worst = "where it does worst"
     tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
     as_many = f", as many as {joined(tied)}" if tied else ""
-    best_at = f"{name} is best at {int(counts[winner])} of {of}{as_many}{_others(best, winner, present, label, quote)}"
+    # A point where another policy's mean is the same is a tie, not a win (two identical policies at a point).
+    level = best[best[winner] & (best.sum(axis=1) > 1)]
+    with_ = [quote(p) for p in present if p != winner and p in level.columns and level[p].any()]
+    ties = f", tied for best at {len(level)} (with {joined(with_)})" if len(level) else ""
+    alone = int(counts[winner]) - len(level)
+    best_at = f"{name} is best at {alone} of {of}{ties}{as_many}{_others(best, winner, present, label, quote)}"
     best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
     return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
 

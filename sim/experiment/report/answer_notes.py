@@ -71,7 +71,10 @@ def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float,
         return ""
     points = counted(tested, "point") + (" tested" if tested < len(lead_at) else "")
     over = "the closest policy" if winner == baseline else "the baseline"
-    return f"; its lead over {over} is clear at {clear} of the {points} (each point's Bonferroni interval)"
+    return (
+        f"; its lead over {over} is clear at {clear} of the {points} (each point's Bonferroni interval, not adjusted "
+        "across points)"
+    )
 
 
 def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]) -> str:
@@ -193,6 +196,7 @@ def on_profit(
     quote: Callable[[str], str],
     other: str,
     clear: bool = True,
+    at: str = "",
 ) -> str:
     """Where profit stands, at the same adjustment, when the answer's metric is not profit, so that a lead is
     never read without the bottom line beside it: a caution when profit says otherwise (the winner clearly
@@ -203,7 +207,8 @@ def on_profit(
     renewed on their own, is not the one to roll out on revenue alone; and a lead of 7.1M in revenue captured
     had been repeated where profit differed by 0.3M (a sales leader's trial). ``clear``: the answer's lead is
     clear; where it is not, a clear profit difference is said as the one clear difference (a VP's compare left
-    out a clear 16.9M of profit beside a revenue lead not distinguishable)."""
+    out a clear 16.9M of profit beside a revenue lead not distinguishable). ``at``: the design point it is at,
+    in words (`` at x = 1``), where an answer spans several (a VP read a profit lead at one point as the grid's)."""
     if metric == BOTTOM_LINE:
         return ""
     d = _adjusted(family, BOTTOM_LINE)
@@ -215,27 +220,29 @@ def on_profit(
         gap = _against(r, BOTTOM_LINE)
         if r.high_adj < 0:
             return (
-                f" But on {quote(BOTTOM_LINE)}, {quote(winner)} is behind the baseline: {gap} "
+                f" But on {quote(BOTTOM_LINE)}{at}, {quote(winner)} is behind the baseline: {gap} "
                 f"({PROFIT_IS}: look at both before choosing)."
             )
         if r.low_adj <= 0:
             return (
-                f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
+                f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(winner)} is not distinguishable from the baseline: "
                 f"{gap}."
             )
         state = "is ahead too" if clear else "is clearly ahead of the baseline"
-        return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(winner)} {state}: {gap}."
+        return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(winner)} {state}: {gap}."
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if not ahead.empty:
         each = _each(ahead, BOTTOM_LINE, quote)
-        return f" But on {quote(BOTTOM_LINE)}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
+        return (
+            f" But on {quote(BOTTOM_LINE)}{at}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."
+        )
     closest = d[d.policy == other]
     if closest.empty:
         return _untested_profit(family, other, quote)
     r = closest.iloc[0]
     behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
     state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
-    return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}."
+    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}."
 
 
 def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
