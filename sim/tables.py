@@ -6,7 +6,7 @@ Values are shown in their metric's unit (``sim.format.fmt``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 
 import pandas as pd
 
@@ -199,8 +199,17 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
 
 # ---- experiments ---------------------------------------------------------------
 
-#: What the differences table says when there is nothing to pair.
-NO_PAIRED = "(no paired comparisons: one policy, or too few replications)"
+
+def no_paired(compared: Sequence[str], finished: Collection[str]) -> str:
+    """What the differences table says when there is nothing to pair, of the policies (or points) ``compared``,
+    those in ``finished`` having a finished run: which have none (a policy whose every run failed had been said
+    to be "one policy, or too few replications"), one only, or no replication that both sides finished."""
+    gone = [p for p in compared if p not in finished]
+    if len(compared) < 2:
+        return "(no paired comparisons: one policy only)"
+    if gone:
+        return f"(no paired comparisons: {joined(gone)} {'has' if len(gone) == 1 else 'have'} no finished run)"
+    return "(no paired comparisons: no replication has finished runs of both sides of a comparison)"
 
 
 def _ordered(present: pd.Series, order: list[str] | None) -> list[str]:
@@ -261,12 +270,17 @@ def difference_cell(metric: str, r: pd.Series) -> str:
 
 
 def differences_table(
-    paired: pd.DataFrame, metrics: list[str] | tuple[str, ...], baseline: str, order: list[str] | None = None
+    paired: pd.DataFrame,
+    metrics: list[str] | tuple[str, ...],
+    baseline: str,
+    order: list[str],
+    finished: Collection[str],
 ) -> str:
-    """Per metric and policy: mean paired difference against the baseline, its Bonferroni-adjusted 95% CI and
-    Holm-adjusted p, both over the family of comparisons in ``paired`` (as the report shows them)."""
+    """Per metric and policy (in ``order``, the baseline's included): mean paired difference against the
+    baseline, its Bonferroni-adjusted 95% CI and Holm-adjusted p, both over the family of comparisons in
+    ``paired`` (as the report shows them); with none, why (``finished``: the policies with a finished run)."""
     if paired.empty:
-        return NO_PAIRED
+        return no_paired(order, finished)
     return _grid(paired, metrics, f"difference vs {baseline}", 40, order, difference_cell)
 
 

@@ -336,3 +336,24 @@ def test_a_failed_run_of_a_compare_without_out_asks_for_a_rerun_not_a_resume():
     assert r.stderr.strip().splitlines()[-1] == (
         "error: 1 run failed; fix the cause and run it again (with --out FOLDER, finished runs are kept for a resume)"
     )
+
+
+def test_a_policy_whose_every_run_failed_is_named_where_the_paired_differences_would_be(tmp_path):
+    # A researcher's compare said "(no paired comparisons: one policy, or too few replications)" of two policies
+    # and 3 replications, every run of one of them failed.
+    cmd = [sys.executable, "-m", "sim.cli", "compare", str(SMALL), "--policy", "unstructured"]
+    cmd += ["--policy", "tests.failing_policy:AlwaysFails", "--replications", "3", "--quarters", "2"]
+    cmd += ["--executor", "serial", "--out", str(tmp_path / "out")]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "(no paired comparisons: always_fails has no finished run)" in r.stdout, r.stdout
+
+
+def test_no_paired_comparisons_says_why():
+    from sim.tables import no_paired
+
+    assert no_paired(["a"], {"a"}) == "(no paired comparisons: one policy only)"
+    assert no_paired(["a", "b", "c"], {"a"}) == "(no paired comparisons: b and c have no finished run)"
+    assert no_paired(["a", "b"], {"a", "b"}) == (
+        "(no paired comparisons: no replication has finished runs of both sides of a comparison)"
+    )

@@ -1270,7 +1270,8 @@ def test_terminal_paired_table_shows_the_interval_that_matches_its_holm_p():
             "p_holm": [0.08],
         }
     )
-    text = differences_table(paired, ["opps_won"], "unstructured")
+    both = ["unstructured", "segment_tiers"]
+    text = differences_table(paired, ["opps_won"], "unstructured", both, set(both))
     assert "+12 [-3, +27] p=0.080" in text
     assert "[+4, +20]" not in text
 
@@ -1284,7 +1285,8 @@ def test_terminal_paired_table_gives_differences_of_shares_in_percentage_points_
 
     row = {"policy": "segment_tiers", "mean_diff": -0.344, "low_adj": -0.409, "high_adj": -0.279, "p_holm": 0.002}
     paired = pd.DataFrame([{"metric": "miss_rate", **row, "low": -0.4, "high": -0.3}])
-    text = differences_table(paired, ["miss_rate"], "unstructured")
+    both = ["unstructured", "segment_tiers"]
+    text = differences_table(paired, ["miss_rate"], "unstructured", both, set(both))
     assert "-34.4 pp [-40.9 pp, -27.9 pp] p=0.002" in text
     assert "%" not in text.splitlines()[1]
     # The report's cell for the same row.
@@ -1358,7 +1360,8 @@ def test_terminal_tables_keep_a_gap_between_columns_wider_than_their_width():
 
     row = {"metric": "opps_missed", "mean_diff": -1234567.7, "low_adj": -12345678.8, "high_adj": -123456.6}
     paired = pd.DataFrame([{**row, "p_holm": 5.85e-13, "policy": p} for p in ("segment_tiers", "hunter_farmer")])
-    text = differences_table(paired, ["opps_missed"], "unstructured")
+    three = ["unstructured", "segment_tiers", "hunter_farmer"]
+    text = differences_table(paired, ["opps_missed"], "unstructured", three, set(three))
     cell = "-1,234,568 [-12,345,679, -123,457] p<0.001"
     assert len(cell) >= 40
     assert text.splitlines()[1] == "opps_missed".ljust(26) + f"  {cell}  {cell}"

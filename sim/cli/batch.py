@@ -283,7 +283,7 @@ def _summary(batch: Batch) -> None:
             )
             click.echo(f"\nPaired differences (common random numbers), {statistics}:")
             paired = paired_differences(first, exp.baseline_label)
-            click.echo(differences_table(paired, metrics, exp.baseline_label, order))
+            click.echo(differences_table(paired, metrics, exp.baseline_label, order, set(first.policy)))
             if holm_alone(paired):
                 click.echo(HOLM_ALONE)
         click.echo("\n" + metrics_legend(metrics))
@@ -345,8 +345,9 @@ def _point_differences(values: Any, design: Any, factor_names: list[str], metric
         "seeds: common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over every comparison:"
     )
     shown = paired.assign(policy=paired["point"].map(label))
-    order = [label[p] for p in sorted(paired["point"].unique())]
-    click.echo(differences_table(shown, metrics, label[first], order))
+    order = [label[int(p)] for p in sorted(design["point"])]
+    finished = {label[int(p)] for p in values.point.unique()}
+    click.echo(differences_table(shown, metrics, label[first], order, finished))
     settings = design.set_index("point")[factor_names]
     for point, row in settings.iterrows():
         click.echo(f"  point {int(point)}: " + ", ".join(f"{k} = {v}" for k, v in row.items()))
