@@ -481,6 +481,27 @@ def test_the_command_in_the_header_runs_as_written_whatever_the_paths(tmp_path: 
 
 
 @needs_data
+def test_an_export_of_won_deals_only_is_cautioned_for_its_win_rate_of_100_percent(tmp_path: Path) -> None:
+    # A "Closed Won" report exported by mistake calibrated to a 100% win rate in every segment, unsaid.
+    frame = pd.read_csv(DATA / FILES["pipeline"])
+    pipeline = tmp_path / "pipeline.csv"
+    frame[frame["deal_stage"] != "Lost"].to_csv(pipeline, index=False)
+    files = {k: DATA / v for k, v in FILES.items()} | {"pipeline": pipeline}
+    export = crm.read_export(*(files[k] for k in ("accounts", "pipeline", "teams", "products")))
+    calibration = crm.calibrate(crm.clean(export, None)[0])
+    assert (
+        "caution: every closed deal of pipeline.csv was won (4,238 won, none lost): the scenario wins every deal a "
+        "rep completes (win rate 100%); if the export is a report of won deals only, export the lost ones too"
+    ) in calibration.notes
+    assert not any("none lost" in note for note in calibrated()[0].notes)
+    from sim.crm.fits import calibration_answer
+
+    assert "No closed deal was lost: read the caution before running it (Data checks)." in calibration_answer(
+        calibration
+    )
+
+
+@needs_data
 def test_an_export_whose_won_deals_are_all_worth_nothing_says_so(tmp_path: Path) -> None:
     # It said "no account with a positive potential (no won value, no revenue)": every account has a revenue.
     frame = pd.read_csv(DATA / FILES["pipeline"])

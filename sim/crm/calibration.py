@@ -91,6 +91,13 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         + ", ".join(f"{f.name} {f.accounts}" for f in fits)
         + (" account" if sum(f.accounts for f in fits) == 1 else " accounts")
     )
+    if team.lost == 0:
+        # A "Closed Won" report exported by mistake gives exactly this, and a model that wins every deal it works.
+        notes.append(
+            f"caution: every closed deal of {files['pipeline']} was won ({team.won:,} won, none lost): the scenario "
+            "wins every deal a rep completes (win rate 100%); if the export is a report of won deals only, export "
+            "the lost ones too"
+        )
     if all(f.customer_share == 1.0 for f in fits):
         notes.append(
             f"every account of {files['accounts']} has won a deal: the scenario has customers and no prospects "

@@ -122,6 +122,8 @@ def calibration_answer(cal: Calibration) -> str:
     cautions = sum(0 < sg.closed < FEW_CLOSED for sg in cal.segments)  # the calibration's caution notes
     if cautions:
         said += f" {counted(cautions, 'segment')} with few closed deals: read the caution{'s' if cautions > 1 else ''}."
+    if t.lost == 0:
+        said += " No closed deal was lost: read the caution before running it (Data checks)."
     if cal.segments and all(sg.customer_share >= 1.0 for sg in cal.segments):
         said += " Every account is a customer: the scenario has no prospects to hunt (Data checks)."
     return said
