@@ -163,8 +163,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     if len(policies) == 1:
         return (
             # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
-            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (the deals "
-            f"and renewals reps won); its profit, the margin on all recurring revenue less the cost of sales, is "
+            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (every deal "
+            f"won, by reps, partners or the digital channel, renewals included); its profit, the margin on all recurring revenue less the cost of sales, is "
             f"{fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and compares "
             "policies."
         )
@@ -181,8 +181,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).
     # Said only where the figures printed differ: 1.04M against 1.03M both print as 1.0M.
     apart = (
-        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts the deals and renewals reps won, "
-        "profit the margin on all recurring revenue less the cost of sales"
+        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts every deal won, renewals "
+        "included, profit the margin on all recurring revenue less the cost of sales"
         if len(tied) == 1
         and math.isfinite(revenue[best])
         and math.isfinite(profit[richest])
@@ -330,20 +330,30 @@ def stress_table(
     return "\n".join(lines)
 
 
-def idle_roles(metrics: pd.DataFrame, policies: list[str]) -> str:
-    """``covsim run``'s line on the roles whose seats a policy gave no work over the whole run (no hours, though
-    seated: their utilisation is defined), which count in its cost of sales and utilisation all the same; ""
-    when none (``compare`` says it against the policies that work them; a run of one policy had said nothing
-    of seven idle seats)."""
-    said = []
+def idle_seats_of_run(seats: pd.DataFrame, policies: list[str]) -> str:
+    """``covsim run``'s line on the seats a policy gave no work over the whole run (no hours, though filled for
+    some weeks), by role: ``its sdr seats`` when a role's every seat is idle, ``12 of its 35 full_cycle seats``
+    when some are; "" when none. They count in its cost of sales and utilisation all the same (``compare`` says
+    it of roles, against the policies that work them). A run of one policy had said nothing of seven idle seats,
+    and a hunter-and-farmer split of a calibrated team nothing of the 12 hunters with nobody to hunt."""
+    said, n = [], 0
     for policy in policies:
-        m = metrics[(metrics.policy == policy) & (metrics.segment == "all")]
-        hours = m[m.metric.str.startswith("hours_role_")].groupby("metric")["value"].sum()
-        seated = m[m.metric.str.startswith("utilisation_")].groupby("metric")["value"].apply(lambda x: x.notna().any())
-        idle = [r for r in ROLES if hours.get(f"hours_role_{r}", 1.0) == 0 and seated.get(f"utilisation_{r}", False)]
-        if idle:
-            said.append(f"{policy} gives its {joined(idle)} seats no work in the run")
+        run = (
+            seats[seats.policy == policy]
+            .groupby("seat")
+            .agg(role=("role", "first"), hours=("hours", "sum"), filled=("weeks_filled", "sum"))
+        )
+        run = run[run.filled > 0]
+        idle = run[run.hours == 0].groupby("role").size()
+        if idle.empty:
+            continue
+        n += int(idle.sum())
+        every = run.groupby("role").size()
+        whole = [r for r in ROLES if r in idle.index and idle[r] == every[r]]
+        some = [f"{idle[r]} of its {every[r]} {r} seats" for r in ROLES if r in idle.index and r not in whole]
+        said.append(f"{policy} gives {joined(([f'its {joined(whole)} seats'] if whole else []) + some)} no work")
     if not said:
         return ""
     whose = "its" if len(said) == 1 else "each one's"
-    return f"Note: {'; '.join(said)}: they count in {whose} cost of sales and utilisation all the same."
+    they = "that seat counts" if n == 1 else "those seats count"
+    return f"Note: {'; '.join(said)} in the run: {they} in {whose} cost of sales and utilisation all the same."

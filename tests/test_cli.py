@@ -829,11 +829,24 @@ def test_run_says_which_seats_a_policy_gives_no_work():
     r = covsim("run", str(SMALL), "--policy", "territories", "--param", "rest=digital", "--quarters", "1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1] == (
-        "Note: territories gives its sdr and inside seats no work in the run: they count in its cost of sales and "
-        "utilisation all the same."
+        "Note: territories gives its sdr and inside seats no work in the run: those seats count in its cost of sales "
+        "and utilisation all the same."
     )
     worked = covsim("run", str(SMALL), "--policy", "territories", "--quarters", "1")
     assert "no work" not in worked.stdout
+
+
+def test_run_says_how_many_seats_of_a_role_a_policy_gives_no_work(tmp_path):
+    # A calibrated team whose every account is a customer: hunter_farmer's hunters have nobody to hunt (12 of 35
+    # seats idle all run, unsaid, where the whole of a role idle was said).
+    path = tmp_path / "customers.toml"
+    path.write_text(re.sub(r"(?m)^customer_share = .*$", "customer_share = 1.0", SMALL.read_text()))
+    r = covsim("run", str(path), "--policy", "hunter_farmer", "--quarters", "2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1] == (
+        "Note: hunter_farmer gives 1 of its 2 full_cycle seats no work in the run: that seat counts in its cost of "
+        "sales and utilisation all the same."
+    )
 
 
 def test_a_region_too_wide_for_a_field_reps_week_is_noted():

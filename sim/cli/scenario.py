@@ -102,7 +102,7 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.shocks import shock_text
-        from sim.tables import comparison_table, idle_roles, quarter_table, run_answer, whole_run
+        from sim.tables import comparison_table, idle_seats_of_run, quarter_table, run_answer, whole_run
 
     with reported_errors():
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
@@ -119,7 +119,7 @@ def run_command(
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         totals, order = whole_run(metrics)
         click.echo(run_answer(totals, order))  # the answer first, then the tables it rests on
-        if idle := idle_roles(metrics, order):
+        if idle := idle_seats_of_run(pd.concat([r.seats for r in results], ignore_index=True), order):
             click.echo(idle)
         for result, was_warm in zip(results, warm, strict=True):
             click.echo(
