@@ -196,6 +196,15 @@ class Population(Strict):
     wallet_concentration: Positive = 10.0
     """How alike accounts split their wallet over the lines: each account's shares are Dirichlet with parameters
     ``wallet_concentration x wallet_share`` (higher: closer to the mean shares)."""
+    buying_units: Annotated[int, Field(ge=1, le=MAX_CUSTOMERS)] = 1
+    """Buying units each account of the source data is modelled as (``covsim calibrate --units``): ``customers``
+    counts them. A label only: a run's header says buying units, not accounts, where it is over 1."""
+
+    def size_words(self) -> str:
+        """``5,000 accounts``; with buying units, ``3,740 buying units (44 an account)``."""
+        if self.buying_units == 1:
+            return f"{self.customers:,} accounts"
+        return f"{self.customers:,} buying units ({self.buying_units:,} an account)"
 
     @model_validator(mode="table")
     @classmethod

@@ -87,6 +87,9 @@ def test_calibrated_scenario_validates_and_runs(cli_run) -> None:
     assert check.returncode == 0, check.stderr
     scenario = load_scenario(out)
     assert scenario.policy.name == "unstructured" and scenario.quarters == 4 and scenario.seed == 0
+    # Its customers are buying units, and a run's header says so (it had said "3,740 accounts" of 85 accounts).
+    assert scenario.population.buying_units == 44 and scenario.population.customers == 85 * 44
+    assert scenario.population.size_words() == "3,740 buying units (44 an account)"
     metrics = run(scenario, quarters=1).metrics
     assert set(metrics["quarter"]) == {1}
     won = metrics[(metrics.metric == "opps_won") & (metrics.segment == "all")]["value"]

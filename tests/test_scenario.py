@@ -372,3 +372,10 @@ def test_a_ramp_that_ends_at_zero_is_refused():
     d = small_data()
     d["workforce"] = {"ramp": [0.0, 1.0]}
     parse_scenario(d, "s.toml")  # a first quarter of no selling is a ramp
+
+
+def test_a_population_of_buying_units_is_said_so_where_a_run_counts_its_accounts():
+    small = load_scenario(SMALL)
+    assert small.population.buying_units == 1 and small.population.size_words() == "5,000 accounts"
+    units = small.with_overrides("test", population={**small.population.model_dump(), "buying_units": 44})
+    assert units.population.size_words() == "5,000 buying units (44 an account)"

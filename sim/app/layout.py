@@ -314,7 +314,7 @@ def summary(scenario: Scenario, source: str) -> str:
     seats = sum(g.count for g in scenario.reps)
     shocks = f", {counted(len(scenario.shocks), 'shock')} of its own" if scenario.shocks else ""
     return (
-        f"{source}: {scenario.name}, {scenario.population.customers:,} accounts, {seats:,} seats, "
+        f"{source}: {scenario.name}, {scenario.population.size_words()}, {seats:,} seats, "
         f"{counted(scenario.quarters, 'quarter')}, seed {scenario.seed}{shocks}"
     )
 
@@ -383,8 +383,8 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         html.P(answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
         *failed,
         html.Div(
-            f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.customers:,} "
-            f"accounts, {sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; "
+            f"{len(c.policies)} policies x {counted(n, 'replication')} on {world.name} ({world.population.size_words()}, "
+            f"{sum(g.count for g in world.reps):,} seats, {counted(world.quarters, 'quarter')}; "
             f"shocks: {shocks}), root seed {c.experiment.seed}"
             + (f", parameters set: {params}" if params else "")
             + f", in {c.seconds:.1f} s",

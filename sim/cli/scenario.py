@@ -124,7 +124,7 @@ def run_command(
         for result, was_warm in zip(results, warm, strict=True):
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
-                f"{scenario.population.customers:,} accounts, {counted(sum(g.count for g in scenario.reps), 'rep')} "
+                f"{scenario.population.size_words()}, {counted(sum(g.count for g in scenario.reps), 'rep')} "
                 f"({result.seconds:.2f} s{'' if was_warm else ', loading the compiled loops included'}"
                 f"{_policy_time(result.policy_seconds, result.seconds)})"
             )

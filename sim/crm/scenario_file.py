@@ -178,6 +178,8 @@ def _write_population(w: _Writer, cal: Calibration) -> dict[str, Any]:
     else:
         why = f"--customers {cal.accounts:,} accounts{each} ({accf} has {cal.accounts_in_file}; segment shares kept)"
     w.key(pop, "customers", cal.customers, why)
+    if cal.units > 1:
+        w.key(pop, "buying_units", cal.units, "--units: the buying units each account is modelled as (a label only)")
     w.key(
         pop,
         "industries",
