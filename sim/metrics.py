@@ -19,6 +19,7 @@ from sim.catalogue import CATALOGUE, line_metric
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
 from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Service, Status
 from sim.distinct import distinct_inverse
+from sim.errors import InputError
 from sim.records import ALL
 from sim.tally import AccountQuarter, QuarterTally
 
@@ -418,6 +419,10 @@ def run_totals(metrics: pd.DataFrame, by: tuple[str, ...] = ("policy", "seed")) 
     ``[*by, "segment", "metric", "value"]``.
     """
     keys = [*by, "segment", "metric"]
+    if missing := [c for c in (*keys, "quarter", "value") if c not in metrics.columns]:
+        raise InputError(
+            [f"run_totals: metrics has no column {c!r} (a tidy table as RunResult.metrics is needed)" for c in missing]
+        )
     ordered = metrics.sort_values("quarter", kind="stable")
     groups = ordered.groupby(keys, sort=False)["value"]
     out = pd.concat(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 
 import pandas as pd
 
@@ -22,8 +23,8 @@ class RunResult:
     metrics: tidy table (policy, seed, quarter, segment, metric, value);
     weekly: weekly time series (policy, seed, week, metric, value);
     lorenz: Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours);
-    seats: each seat's load by quarter (policy, seed, quarter, seat, role, weeks_filled, capacity_hours, hours,
-    utilisation);
+    seats: each seat's load by quarter (policy, seed, quarter, seat, role, owned_accounts, owned_customers,
+    weeks_filled, capacity_hours, hours, utilisation);
     seconds: wall-clock time of the simulation;
     policy_seconds: the part of it in the policy's own calls (its plan, route, touches and prioritise).
     """
@@ -46,15 +47,20 @@ def run(
     quarters: int | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> RunResult:
-    """Simulate ``scenario`` under ``policy`` (default: the scenario's own) with ``seed``.
+    """Simulate ``scenario`` under ``policy`` (default: the scenario's own) with ``seed`` (default: the
+    scenario's own, ``scenario.seed``), over ``quarters`` (default: the scenario's).
 
     A run is a pure function of (scenario, policy, seed): the same arguments
-    give an identical result, in any process. A policy whose parameters name
+    give an identical result, in any process. Arguments of the wrong kind (a file name for the scenario, a
+    policy's name or class for the policy, a seed that is no whole number from 0 to 2**63 - 1) are an
+    InputError naming each. A policy whose parameters name
     what the scenario lacks (``Policy.problems``: a segment it does not have)
     is refused with an InputError, as the command line refuses it. ``progress``, if given, is called after
     each quarter with the quarters done and the seconds since the run started (stepping a quarter at a time
     changes no result).
     """
+    if problems := argument_problems(scenario, policy, seed):
+        raise InputError(problems)
     if quarters is not None and quarters != scenario.quarters:
         scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)
     if policy is None:
@@ -86,3 +92,39 @@ def run(
         )
     finally:
         model.release()
+
+
+#: The largest seed a run takes: results store it as a 64-bit integer (2**70 had made the seed column objects).
+MAX_SEED = 2**63 - 1
+
+
+def argument_problems(scenario: object, policy: object, seed: object) -> list[str]:
+    """What is wrong with :func:`run`'s arguments, a line each (a researcher's ``run("small.toml", ...)`` had
+    raised AttributeError from deep inside the engine)."""
+    problems = []
+    if not isinstance(scenario, Scenario):
+        problems.append(
+            f"run: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), not "
+            f"{_kind(scenario)}"
+        )
+    if isinstance(policy, type) and issubclass(policy, Policy):
+        problems.append(
+            f"run: policy: a policy object is needed, not the class {policy.__name__} (build one: "
+            f"{policy.__name__}(), or sim.policies.make_policy(name, params))"
+        )
+    elif policy is not None and not isinstance(policy, Policy):
+        problems.append(
+            f"run: policy: a policy object is needed (sim.policies.make_policy(name, params) builds one), not "
+            f"{_kind(policy)}"
+        )
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= int(seed) <= MAX_SEED
+    ):
+        problems.append(f"run: seed: a whole number from 0 to 2**63 - 1 (or None: the scenario's), not {_kind(seed)}")
+    return problems
+
+
+def _kind(x: object) -> str:
+    """``str 'small.toml'``: a value's type and, shortened, the value."""
+    shown = repr(x)
+    return f"{type(x).__name__} {shown if len(shown) <= 60 else shown[:57] + '...'}"

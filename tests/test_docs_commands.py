@@ -274,3 +274,16 @@ def test_the_readme_s_contract_test_runs_in_a_user_s_pytest_without_a_warning(tm
     assert r.returncode == 0, r.stdout + r.stderr
     # A RuntimeWarning would have failed it (-W error::RuntimeWarning); dash's own pytest plugin may still warn.
     assert re.search(r"\b10 passed\b", r.stdout) and "RuntimeWarning" not in r.stdout, r.stdout
+
+
+def test_the_readme_s_python_example_runs_as_written() -> None:
+    """The README's "From Python" block, run from the repository root as a user would: it runs, and prints the
+    figures it says (a variant's name and size, the paired differences' columns)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (snippet,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "from sim.run import run" in b]
+    r = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^small-[0-9a-f]{8} 8000$", r.stdout, re.M), r.stdout
+    assert re.search(r"segment_tiers\s+profit\s", r.stdout) and "high_adj" in r.stdout, r.stdout

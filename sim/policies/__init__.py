@@ -6,7 +6,7 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,6 +203,10 @@ def make_policy(
     it lacks is an InputError ``where.params.KEY: ...``).
     """
     at = f"{where}.params" if params_at is None else params_at
+    if not isinstance(name, str):  # a researcher's make_policy(3) had raised "int is not iterable"
+        raise InputError([f"{where}: a policy's name is needed (a built-in's, or module:Class), not {name!r}"])
+    if params is not None and not isinstance(params, Mapping):
+        raise InputError([f"{at}: a mapping of parameter names to values is needed (a dict), not {params!r}"])
     # On the command line a policy is named by --policy itself; in a file, by its table's ``name``.
     # A constructor that raises is said where the command line named the policy (--policy raising:P), or where a
     # file gave its parameters (the key a file names it by differs: policy.name, policies.N.name).

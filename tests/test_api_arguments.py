@@ -1,0 +1,69 @@
+"""The Python API's entry points refuse arguments of the wrong kind with an InputError naming each, not a
+traceback from inside the engine (a researcher's trial of the API)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import InputError
+from sim.metrics import run_totals
+from sim.policies import make_policy
+from sim.policies.segment_tiers import SegmentTiers
+from sim.run import run
+from sim.scenario import load_scenario
+from tests.conftest import SMALL
+
+
+def refused(*args, **kwargs) -> list[str]:
+    with pytest.raises(InputError) as e:
+        run(*args, **kwargs)
+    return e.value.problems
+
+
+def test_run_names_each_argument_of_the_wrong_kind() -> None:
+    small = load_scenario(SMALL)
+    scenario, policy, seed = refused(str(SMALL), "segment_tiers", -1)
+    assert scenario.startswith(
+        "run: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), not str '"
+    )
+    assert policy == (
+        "run: policy: a policy object is needed (sim.policies.make_policy(name, params) builds one), not str "
+        "'segment_tiers'"
+    )
+    assert seed == "run: seed: a whole number from 0 to 2**63 - 1 (or None: the scenario's), not int -1"
+    assert refused(small, SegmentTiers) == [
+        "run: policy: a policy object is needed, not the class SegmentTiers (build one: SegmentTiers(), or "
+        "sim.policies.make_policy(name, params))"
+    ]
+    for seed, shown in ((1.5, "float 1.5"), (True, "bool True"), (2**70, f"int {2**70}")):
+        assert refused(small, None, seed) == [
+            f"run: seed: a whole number from 0 to 2**63 - 1 (or None: the scenario's), not {shown}"
+        ]
+
+
+def test_run_takes_numpy_integer_seeds_and_none_for_the_scenario_s() -> None:
+    small = load_scenario(SMALL)
+    assert run(small, None, np.int64(3), quarters=1).metrics.equals(run(small, None, 3, quarters=1).metrics)
+    assert run(small, None, None, quarters=1).seed == small.seed
+
+
+def test_make_policy_names_a_name_or_params_of_the_wrong_kind() -> None:
+    with pytest.raises(InputError) as e:
+        make_policy(3)  # type: ignore[arg-type]
+    assert e.value.problems == ["policy: a policy's name is needed (a built-in's, or module:Class), not 3"]
+    with pytest.raises(InputError) as e:
+        make_policy("segment_tiers", [("accounts_per_rep", 40)])  # type: ignore[arg-type]
+    assert e.value.problems == [
+        "policy.params: a mapping of parameter names to values is needed (a dict), not [('accounts_per_rep', 40)]"
+    ]
+
+
+def test_run_totals_names_the_columns_a_table_lacks() -> None:
+    with pytest.raises(InputError) as e:
+        run_totals(pd.DataFrame({"policy": ["p"], "seed": [1], "segment": ["all"], "value": [1.0]}))
+    assert e.value.problems == [
+        "run_totals: metrics has no column 'metric' (a tidy table as RunResult.metrics is needed)",
+        "run_totals: metrics has no column 'quarter' (a tidy table as RunResult.metrics is needed)",
+    ]
