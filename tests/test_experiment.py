@@ -886,6 +886,41 @@ def test_a_user_policy_s_fingerprint_covers_its_package_s_helpers_and_base_class
     assert user_policy_fingerprints(exp) == before
 
 
+def test_a_store_refused_for_a_user_policy_s_code_names_the_file_that_changed_or_came(tmp_path, monkeypatch):
+    # A researcher added a file beside their policy, which it never imports: the refusal said "a user policy's
+    # code changed" and named no file.
+    import importlib
+
+    package = tmp_path / "mypols"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "mine.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\n\nclass Mine(SegmentTiers):\n    name = 'mine'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    small = load_scenario(SMALL, quarters=1)
+    exp = comparison(small, str(SMALL), ["unstructured", "mypols.mine:Mine"], replications=1)
+
+    def refusal() -> list[str]:
+        with pytest.raises(InputError) as e:
+            open_batch(exp, small, tmp_path / "o")
+        return e.value.problems
+
+    open_batch(exp, small, tmp_path / "o").store.close()
+    (package / "mine.py").write_text((package / "mine.py").read_text() + "# edited\n")
+    assert refusal() == [
+        f"{tmp_path / 'o'}: holds results of a different experiment (mypols/mine.py, a file of mypols.mine:Mine "
+        "changed since its runs); rerun with --fresh to discard them, or use another --out"
+    ]
+    open_batch(exp, small, tmp_path / "o", fresh=True).store.close()
+    (package / "unused.py").write_text("X = 1\n")
+    assert refusal() == [
+        f"{tmp_path / 'o'}: holds results of a different experiment (which files make up mypols.mine:Mine changed "
+        "since its runs); rerun with --fresh to discard them, or use another --out"
+    ]
+
+
 def test_the_terminal_tables_and_the_report_figures_are_of_the_point_the_answer_cites(tmp_path):
     # The answer cited its weakest point (demand 0.5, last) while the tables and figures under it showed the
     # first, where the lead was another: a VP could not check the sentence against what was shown.

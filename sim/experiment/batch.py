@@ -119,6 +119,19 @@ def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
     return out
 
 
+def user_policy_parts(experiment: Experiment) -> dict[str, str]:
+    """The files of each user policy the experiment runs (:func:`_policy_files`), as a store's refusal names
+    them: ``mypol/helpers.py, a file of mypol.near_top:NearTop`` with the hash of its content, and ``which files
+    make up mypol.near_top:NearTop`` with the hash of their names (a file added beside it: "a user policy's
+    code changed" had named none)."""
+    out = {}
+    for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
+        files = _policy_files(policy_class(name))
+        out[f"which files make up {name}"] = content_hash([label for label, _ in files])
+        out |= {f"{label}, a file of {name}": hashlib.sha256(path.read_bytes()).hexdigest() for label, path in files}
+    return out
+
+
 def _policy_files(cls: type) -> list[tuple[str, Path]]:
     """The source files a user policy class's runs depend on, as far as covsim can tell (see
     :func:`user_policy_fingerprints`), each with the name it has wherever its folder is, in order."""
@@ -180,7 +193,10 @@ def open_batch(
     plan = identity["experiment"]
     assert isinstance(plan, dict)
     parts = {EXPERIMENT_NAMES.get(k, f"the {k}"): content_hash(v) for k, v in plan.items()}
-    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k not in ("experiment", "scenario")}
+    # A user policy's code by file, so that a refusal names the file that changed (or that one came or went).
+    named = ("experiment", "scenario", "user_policies")
+    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k not in named}
+    parts |= user_policy_parts(experiment)
     # The horizon is named as the quarters alone, the runs' own: --quarters sets the experiment's and the
     # scenario's, and a refusal had said the scenario changed too.
     parts |= {
