@@ -623,6 +623,27 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
         lambda _, p, r: {"missed_stalled": 50 + r, "opps_missed": 60 + r},
     )
     assert "Why:" not in opening(same)
+
+
+def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_has_more_of(tmp_path: Path) -> None:
+    # A VP's overlay experiment: coordinated led by 2.9M, and the Why gave segments and kinds of deal, never the
+    # 379 conflicting engagements the uncoordinated overlay had more of. unstructured has 40, 42, 37, 39 more.
+    from sim.format import fmt
+
+    clashes = {p: [c - 50 for c in counts] for p, counts in STALLED.items()}
+
+    def misses(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"conflicting_engagements": clashes[policy][rep]}
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
+    d = np.array([40.0, 42.0, 37.0, 39.0])
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert said.endswith(
+        f"`unstructured` has {fmt('conflicting_engagements', d.mean())} more conflicting engagements than "
+        f"`hunter_farmer` [{fmt('conflicting_engagements', d.mean() - half)}, "
+        f"{fmt('conflicting_engagements', d.mean() + half)}] (paired 95% interval): two reps of one account working "
+        "it in one week with no account plan, which costs the deals open on it wins and relationship."
+    ), said
     # Nor when the leader misses more in all: 300 fewer stalled, but 1,000 more with no owner.
     offset = {"hunter_farmer": (1100.0, 100.0), "unstructured": (100.0, 400.0), "segment_tiers": (500.0, 300.0)}
 

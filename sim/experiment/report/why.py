@@ -75,6 +75,9 @@ RENEWALS_DECIDED = "whose contracts are decided on their date with no rep"
 RENEWALS_LEAVE = f"{RENEWALS_DECIDED}: what renews on its own counts in recurring revenue, not in revenue captured"
 #: The deals won, and those the digital channel won with no rep.
 WON = ("opps_won", "digital_won")
+#: Two or more closing reps of one account working it in one week with no account plan (docs/metrics.md): the
+#: overlay's mechanism, which a VP's Why left out beside 379 fewer of them.
+CONFLICTS = "conflicting_engagements"
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -83,7 +86,7 @@ SMALL_PART = 0.1
 def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
-    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
+    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON, CONFLICTS]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
@@ -138,7 +141,23 @@ def why(
         missed = _won_more(there, winner, other, place, quote)
     if missed:
         pieces.append(missed)
+    if clash := _conflicts(_paired(at, ALL, winner, other), winner, other, quote):
+        pieces.append(clash)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
+
+
+def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str]) -> str:
+    """``other`` has N more conflicting engagements than ``winner`` [paired 95% interval], and what each costs,
+    from ``d`` (``winner`` minus ``other``, segment all) when the interval is below 0 and N at least one; else ""
+    (the leader having more is no reason for its lead)."""
+    if CONFLICTS not in d.index or not (d.at[CONFLICTS, "high"] < 0 and d.at[CONFLICTS, "mean_diff"] <= -1):
+        return ""
+    more, low, high = (-float(d.at[CONFLICTS, k]) for k in ("mean_diff", "high", "low"))
+    return (
+        f"{quote(other)} has {amount(CONFLICTS, more)} more conflicting engagements than {quote(winner)} "
+        f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
+        "working it in one week with no account plan, which costs the deals open on it wins and relationship"
+    )
 
 
 def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataFrame:
