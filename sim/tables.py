@@ -13,6 +13,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE, better
 from sim.codes import CAUSES, ROLES
 from sim.format import (
+    counted,
     difference,
     difference_with_interval,
     fmt,
@@ -265,6 +266,11 @@ def difference_cell(metric: str, r: pd.Series) -> str:
         return same if r["mean_diff"] == 0 else f"{difference(metric, r['mean_diff'])} ({same})"
     shown = p_value(r["p_holm"])
     p_text = "" if shown == "-" else f" p{shown}" if shown.startswith("<") else f" p={shown}"
+    from sim.experiment.stats import MIN_REPLICATIONS  # here: ``covsim run`` imports this module, not scipy
+
+    if not math.isfinite(r["low_adj"]) and "n" in r and r["n"] < MIN_REPLICATIONS:
+        # How few: a VP read +42.1 pp of a win rate in conflict as a finding, of one pair of 2 deals.
+        p_text += f" ({counted(int(r['n']), 'pair')} only)"
     # As the report shows them: differences of shares in percentage points.
     return f"{difference_with_interval(metric, r['mean_diff'], r['low_adj'], r['high_adj'])}{p_text}"
 

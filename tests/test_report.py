@@ -2058,3 +2058,12 @@ def test_one_policy_s_profit_beside_its_answer_is_at_the_table_s_adjustment_when
     row = next(line for line in text.splitlines() if line.startswith("| `profit` | notice = 0.4 (point 1) - point 0 |"))
     adjusted = row.split(" | ")[-1].rstrip(" |")
     assert f" the first design point, notice = 0.02: {row.split(' | ')[3]} {adjusted}." in answer, (answer, row)
+
+
+def test_terminal_paired_cell_with_too_few_pairs_for_an_interval_says_how_few():
+    # A VP read "+42.1 pp" of a win rate in conflict as a finding: one replication had a deal in conflict (2 deals).
+    from sim.tables import difference_cell
+
+    row = {"mean_diff": 0.421, "low_adj": np.nan, "high_adj": np.nan, "p_holm": np.nan, "n": 1}
+    assert difference_cell("win_rate_in_conflict", pd.Series(row)) == "+42.1 pp (1 pair only)"
+    assert difference_cell("win_rate_in_conflict", pd.Series({**row, "n": 2})) == "+42.1 pp (2 pairs only)"
