@@ -2067,3 +2067,23 @@ def test_terminal_paired_cell_with_too_few_pairs_for_an_interval_says_how_few():
     row = {"mean_diff": 0.421, "low_adj": np.nan, "high_adj": np.nan, "p_holm": np.nan, "n": 1}
     assert difference_cell("win_rate_in_conflict", pd.Series(row)) == "+42.1 pp (1 pair only)"
     assert difference_cell("win_rate_in_conflict", pd.Series({**row, "n": 2})) == "+42.1 pp (2 pairs only)"
+
+
+def test_the_ledger_says_a_run_far_slower_than_the_rest_may_have_compiled_the_loops(tmp_path: Path) -> None:
+    # A researcher's "79.1 s in total, 0.15 s median per run" was two workers compiling the loops at once.
+    from sim.experiment.jobs import RunOutput
+
+    b = batch(experiment(replications=3, metrics=ANSWER_METRICS), tmp_path)
+    try:
+        keys = b.store.frame("SELECT DISTINCT run_key FROM cells ORDER BY run_key")["run_key"]
+        for i, key in enumerate(keys):
+            seconds = 39.5 if i == 0 else 0.15
+            rows = [(1, "all", "revenue_captured", 1e6 + i)]
+            b.store.record(RunOutput(str(key), "done", "", 0.0, seconds, seconds, rows, [], []), versions="test")
+        text = write_report(b.store, tmp_path).read_text()
+    finally:
+        b.store.close()
+    assert (
+        "Run time: 40.7 s in total, 0.15 s median per run; the slowest, 39.5 s, may include compiling covsim's "
+        "loops, which the first run of a process does once on a machine (and after an update of covsim)."
+    ) in text

@@ -132,6 +132,11 @@ def unfinished(runs: pd.DataFrame) -> str:
     )
 
 
+#: A run slower than this (and ten times the median) may have compiled the loops (README: half a minute to a
+#: minute and a half, once) [A].
+COMPILING_S = 20.0
+
+
 def ledger(ctx: ReportContext) -> list[str]:
     """Runs done, failed and pending, run time, and each failed run with its error."""
     lines = ["## Ledger", ""]
@@ -146,7 +151,14 @@ def ledger(ctx: ReportContext) -> list[str]:
     )
     seconds = runs.loc[runs.status == "done", "seconds"].dropna()
     if not seconds.empty:
-        lines.append(f"Run time: {seconds.sum():.1f} s in total, {seconds.median():.2f} s median per run.")
+        said = f"Run time: {seconds.sum():.1f} s in total, {seconds.median():.2f} s median per run"
+        if seconds.max() > max(10 * seconds.median(), COMPILING_S):
+            # A researcher's 79.1 s "in total" was two workers compiling the loops at once, 75 s of it.
+            said += (
+                f"; the slowest, {seconds.max():.1f} s, may include compiling covsim's loops, which the first run "
+                "of a process does once on a machine (and after an update of covsim)"
+            )
+        lines.append(said + ".")
     if failed:
         lines += ["", "Failed runs (fix the cause and rerun the same command to resume):", ""]
         failures = ctx.cells[ctx.cells.status == "failed"].groupby("run_key", sort=False)
