@@ -702,3 +702,25 @@ def test_a_typo_among_dates_written_another_way_is_named_alone_and_no_month_is_g
         assert e.value.problems == [f"{path}: row 2: {problem}"]
     table = crm.read_table(pipeline(tmp_path, [("2016-1-1", "2016-12-01", "10")], "unpadded.csv"), "pipeline")
     assert table.frame["engage_date"].iloc[0] == pd.Timestamp("2016-01-01")  # an ISO date without its zeros
+
+
+def test_a_file_given_in_another_s_place_is_said_to_look_swapped(tmp_path: Path) -> None:
+    # An analyst's --accounts and --teams given each other's files: four missing columns, and no word why.
+    from sim.crm.read import read_table
+
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,manager,regional_office\nAnna,Ben,West\n")
+    pipeline = tmp_path / "pipeline.csv"
+    pipeline.write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "1,Anna,GTX,Acme,Won,2017-01-02,2017-02-03,1000\n"
+    )
+    for path, kind, like in ((teams, "accounts", "teams"), (pipeline, "accounts", "pipeline")):
+        with pytest.raises(InputError) as e:
+            read_table(path, kind)
+        assert e.value.problems[-1] == (
+            f"{path}: its columns are those of a --{like} file: were --{kind} and --{like} swapped?"
+        )
+    with pytest.raises(InputError) as e:  # columns mapped by --column: the user chose them, no guess
+        read_table(teams, "pipeline", {"sales_agent": "sales_agent"})
+    assert not any("swapped" in p for p in e.value.problems)

@@ -180,6 +180,11 @@ def read_table(
     for fld, col in columns.items():  # named by --column: the file's own names, not the option again
         if col not in raw.columns:
             problems.append(f"{where}: missing column {col!r} (mapped by --column {kind}.{fld}={col}; {has})")
+    if problems and not columns:  # the files given in each other's place: four missing columns, and no word why
+        alike = [k for k in REQUIRED if k != kind and all(f in raw.columns for f in REQUIRED[k])]
+        if alike:  # the kind it matches most closely (a pipeline has a product column too)
+            k = max(alike, key=lambda k: len(REQUIRED[k]))
+            problems.append(f"{where}: its columns are those of a --{k} file: were --{kind} and --{k} swapped?")
     # A missing column is said beside the other columns' bad cells (read as if the column were absent), not alone.
 
     frame = pd.DataFrame(index=raw.index)
