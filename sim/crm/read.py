@@ -180,10 +180,12 @@ def read_table(
     for fld, col in columns.items():  # named by --column: the file's own names, not the option again
         if col not in raw.columns:
             problems.append(f"{where}: missing column {col!r} (mapped by --column {kind}.{fld}={col}; {has})")
-    if problems and not columns:  # the files given in each other's place: four missing columns, and no word why
+    # The files given in each other's place: four missing columns, and no word why. Another kind's file is one
+    # with all of its columns, more of them than of this kind's (a pipeline missing one has a product column too).
+    if problems and not columns:
+        own = sum(f in raw.columns for f in REQUIRED[kind])
         alike = [k for k in REQUIRED if k != kind and all(f in raw.columns for f in REQUIRED[k])]
-        if alike:  # the kind it matches most closely (a pipeline has a product column too)
-            k = max(alike, key=lambda k: len(REQUIRED[k]))
+        if alike and len(REQUIRED[k := max(alike, key=lambda k: len(REQUIRED[k]))]) > own:
             problems.append(f"{where}: its columns are those of a --{k} file: were --{kind} and --{k} swapped?")
     # A missing column is said beside the other columns' bad cells (read as if the column were absent), not alone.
 
