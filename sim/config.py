@@ -11,6 +11,7 @@ where a float is expected, but nothing else is coerced. A bad file raises
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -235,6 +236,16 @@ def _line_of(raw: bytes, message: str) -> str:
     return f": the line: {text[:80] + ('...' if len(text) > 80 else '')!r}" if text else ""
 
 
+def _close_names(path: Path, most: int = 1000) -> list[str]:
+    """The name of a file beside ``path`` spelt almost as it is (``sales_pipeline.csv`` for ``sales_pipeline.cs``),
+    looked for among the first ``most`` entries of its folder; none where there is none or no folder."""
+    try:
+        names = [p.name for _, p in zip(range(most), path.parent.iterdir(), strict=False) if p.is_file()]
+    except OSError:
+        return []
+    return difflib.get_close_matches(path.name, names, n=1, cutoff=0.8)
+
+
 def require_regular_file(path: Path, cap: int, what: str) -> None:
     """InputError (one line naming ``path``) unless it is a regular file of at most ``cap`` bytes.
 
@@ -247,6 +258,7 @@ def require_regular_file(path: Path, cap: int, what: str) -> None:
     except FileNotFoundError:
         # A name given without its suffix (scenarios/small for scenarios/small.toml): the file beside, named.
         near = [f"{path}{suffix}" for suffix in (".toml", ".csv") if Path(f"{path}{suffix}").is_file()]
+        near = near or [str(path.parent / name) for name in _close_names(path)]
         raise InputError([f"{path}: file not found" + (f" (did you mean {near[0]}?)" if near else "")]) from None
     except OSError as e:
         raise InputError([f"{path}: cannot read: {e.strerror or e}"]) from None

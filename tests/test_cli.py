@@ -103,6 +103,15 @@ def test_a_path_given_without_its_suffix_is_offered_the_file_beside_it():
     assert_bad_input(r, "scenarios/small: file not found (did you mean scenarios/small.toml?)")
 
 
+def test_a_path_spelt_almost_as_a_file_beside_it_is_offered_that_file(tmp_path):
+    # An analyst's "sales_pipeline.cs" got a bare "file not found"; a name near none is not guessed at.
+    (tmp_path / "sales_pipeline.csv").write_text("x\n")
+    r = covsim("validate", str(tmp_path / "sales_pipeline.cs"))
+    assert_bad_input(r, f"{tmp_path}/sales_pipeline.cs: file not found (did you mean {tmp_path}/sales_pipeline.csv?)")
+    r = covsim("validate", str(tmp_path / "accounts.csv"))
+    assert_bad_input(r, f"{tmp_path}/accounts.csv: file not found")
+
+
 def test_run_unknown_policy_and_bad_param(tmp_path):
     out = tmp_path / "out"
     r = covsim("run", str(SMALL), "--policy", "territorial", "--out", str(out))
