@@ -2087,3 +2087,30 @@ def test_the_ledger_says_a_run_far_slower_than_the_rest_may_have_compiled_the_lo
         "Run time: 40.7 s in total, 0.15 s median per run; the slowest, 39.5 s, may include compiling covsim's "
         "loops, which the first run of a process does once on a machine (and after an update of covsim)."
     ) in text
+
+
+def test_one_policy_s_clear_lead_across_two_points_is_explained_as_between_two_policies(tmp_path: Path) -> None:
+    # A VP's lanes grid: all_lines led own_line by 20.6M of revenue, 17.1M of it renewals a rep won, with no Why.
+    # Here the point notice = 0.4 leads by 2, 3, 4, 3 (M), all of it enterprise renewals.
+    lead = (2, 3, 4, 3)
+
+    def revenue(point: int, _: str, rep: int) -> float:
+        return (10 + rep + point * lead[rep]) * M
+
+    def segments(point: int, _: str, rep: int) -> list[tuple[str, str, float]]:
+        renewals = (5 + point * lead[rep]) * M
+        return [
+            ("enterprise", "revenue_captured", renewals + 2 * M),
+            ("smb", "revenue_captured", (3 + rep) * M),
+            ("enterprise", "retained_spend", renewals),
+            ("enterprise", "won_value_new_logo", 1 * M),
+            ("enterprise", "won_value_expansion", 1 * M),
+        ]
+
+    said = opening(stored(notice_grid(ANSWER_METRICS), tmp_path, revenue, segments=segments))
+    assert "one policy, `unstructured`, over 2 design points: it does best at notice = 0.4: +3.0M" in said
+    assert (
+        " Why (paired means at the two design points): `notice = 0.4` against `notice = 0.02`, +3.0M in "
+        "`enterprise`, 0 in `smb`; in `enterprise`, new-logo value 0, expansion value 0, renewals a rep won "
+        "+3.0M (a contract that renews without a rep counts in recurring revenue, not in revenue captured)"
+    ) in said, said

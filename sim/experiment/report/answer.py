@@ -32,6 +32,7 @@ from sim.experiment.report.answer_notes import (
     also_ahead,
     clear_at,
     clearly_better,
+    gap_words,
     idle_seats,
     not_clearly_behind,
     on_profit,
@@ -39,9 +40,9 @@ from sim.experiment.report.answer_notes import (
     replications_needed,
     untested,
 )
-from sim.experiment.report.markdown import amount, finite, value_text
-from sim.experiment.report.why import why, why_values
-from sim.format import counted, difference_beside, difference_interval, difference_with_interval, joined, p_value
+from sim.experiment.report.markdown import finite, value_text
+from sim.experiment.report.why import why, why_between_points, why_values
+from sim.format import counted, difference_beside, difference_interval, joined, p_value
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -197,7 +198,7 @@ def answer(
             single, several = f"{name} has the best mean but is {undecided}: {versus}", f"it is {undecided}: {versus}"
     else:
         # the gap to the closest other policy, as an amount "lower" or "higher"
-        gap = _gap(metric, diff, low, high, defined)
+        gap = gap_words(metric, diff, low, high, defined)
         if clear and ahead:
             several = f"the closest, {quote(other)}, is {gap}"
             single = f"{name} {'has the best mean' if too else 'does best'}; {several}"
@@ -227,16 +228,8 @@ def answer(
     idle = idle_seats(results, point, present, quote)
     # Profit beside the answer (at the point it is given for): beside a clear lead, where the sentence claims
     # something it could contradict; beside one not clear, where it may be the one clear difference.
-    caution = on_profit(
-        _bottom_line(family, results, point, baseline),
-        metric,
-        winner,
-        baseline,
-        quote,
-        other,
-        clear and ahead,
-        f" at {label(point)}" if multi else "",
-    )
+    bottom, at = _bottom_line(family, results, point, baseline), f" at {label(point)}" if multi else ""
+    caution = on_profit(bottom, metric, winner, baseline, quote, other, clear and ahead, at)
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
@@ -428,7 +421,7 @@ def _across_points(
         else:
             body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
     else:
-        gap = _gap(metric, diff, low, high, defined)
+        gap = gap_words(metric, diff, low, high, defined)
         if clear and sign * diff < 0:
             body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
         elif clear:
@@ -443,18 +436,7 @@ def _across_points(
         return start + body + "." + profit
     stat = _stat(row, int(row["family"]), "with the first design point")
     tail = f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
-    return start + body + tail + profit
-
-
-def _gap(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
-    """The other's difference from the best (``diff``: the other minus the best, ``[low, high]`` its interval):
-    as an amount "lower" or "higher" with its interval as amounts in that direction where the interval excludes 0
-    (``9.3M lower [5.5M, 10.8M]``); signed as the paired-differences table has it where it holds 0 (``-10.6M
-    [-32.9M, +11.6M]``, where ``10.6M lower [-32.9M, +11.6M]`` read as up to 32.9M higher); in words alone
-    without an interval."""
-    if defined and low <= 0 <= high:
-        return difference_with_interval(metric, diff, low, high)
-    word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
-    size = "" if diff == 0 else amount(metric, abs(diff)) + " "
-    ends = (-high, -low) if diff < 0 else (low, high)
-    return size + word + (f" {difference_interval(metric, *ends, signed=False)}" if defined else "")
+    winner, other = (best, reference) if best != reference else (reference, compared)
+    ahead = clear and sign * diff * (1 if best != reference else -1) > 0
+    because = why_between_points(results, metric, winner, other, label, quote) if ahead else ""
+    return start + body + tail + because + profit

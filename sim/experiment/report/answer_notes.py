@@ -13,7 +13,8 @@ from scipy.stats import t as student_t
 
 from sim.codes import ROLES
 from sim.experiment import stats
-from sim.format import counted, difference, difference_with_interval, joined, no_spread_words
+from sim.experiment.report.markdown import amount
+from sim.format import counted, difference, difference_interval, difference_with_interval, joined, no_spread_words
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -309,3 +310,17 @@ def points_on_profit(
         return f"{on} is {difference(BOTTOM_LINE, float(r.mean_diff))} against {first}; {untested(r)}."
     state = "behind" if r.high_adj < 0 else "not distinguishable from" if r.low_adj <= 0 else "ahead of"
     return f"{on} is {state} {first}: {_against(r, BOTTOM_LINE)}."
+
+
+def gap_words(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
+    """The other's difference from the best (``diff``: the other minus the best, ``[low, high]`` its interval):
+    as an amount "lower" or "higher" with its interval as amounts in that direction where the interval excludes 0
+    (``9.3M lower [5.5M, 10.8M]``); signed as the paired-differences table has it where it holds 0 (``-10.6M
+    [-32.9M, +11.6M]``, where ``10.6M lower [-32.9M, +11.6M]`` read as up to 32.9M higher); in words alone
+    without an interval."""
+    if defined and low <= 0 <= high:
+        return difference_with_interval(metric, diff, low, high)
+    word = "lower" if diff < 0 else "higher" if diff > 0 else "level with it"
+    size = "" if diff == 0 else amount(metric, abs(diff)) + " "
+    ends = (-high, -low) if diff < 0 else (low, high)
+    return size + word + (f" {difference_interval(metric, *ends, signed=False)}" if defined else "")
