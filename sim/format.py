@@ -24,7 +24,8 @@ def money(v: float) -> str:
     if not math.isfinite(v):
         return "-"
     for suffix, scale in MONEY_SCALES:
-        if abs(v) >= scale:
+        # As it rounds in the unit below: 999,997 is 1.0M, not 1,000.0k; 999.6 is 1.0k, not 1000.
+        if abs(v) >= scale - (0.05 * scale / 1e3 if scale > 1e3 else 0.5):
             return f"{v / scale:,.1f}{suffix}"
     return f"{round(v)}"  # round, not :.0f, which shows -0.4 as "-0"
 

@@ -971,6 +971,33 @@ def test_a_point_where_the_best_policy_is_level_with_another_is_a_tie_not_a_win(
     ), said
 
 
+def test_the_policy_named_best_across_points_is_the_one_best_alone_at_the_most(tmp_path: Path) -> None:
+    # A review: the baseline, level with hunter_farmer at 3 of 5 points and best alone at none, was named over
+    # segment_tiers, best alone at 2 ("best at 0 of 5 design points, tied for best at 3").
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 400, 500, 600, 700)),),
+    )
+    lead = {"segment_tiers": (-1, -1, -1, 2, 2), "hunter_farmer": (0, 0, 0, -1, -1), "unstructured": (0,) * 5}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + lead[policy][point]) * M
+
+    said = opening(stored(exp, tmp_path, revenue))
+    assert said.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` is best at 2 of 5 design points "
+        "(`unstructured` is best at customers = 300, customers = 400 and customers = 500); "
+    ), said
+    # Two policies identical everywhere: level at every point, best alone at none.
+    same = {"segment_tiers": (-1,) * 5, "hunter_farmer": (0,) * 5, "unstructured": (0,) * 5}
+    said = opening(stored(exp, tmp_path / "same", lambda p, q, r: (10 + r + same[q][p]) * M))
+    assert said.startswith(
+        "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best alone at none "
+        "of 5 design points, tied for best at 5 (with `hunter_farmer`); "
+    ), said
+
+
 def test_the_answer_over_several_points_says_at_how_many_the_lead_is_clear(tmp_path: Path) -> None:
     # The point where the mean lead is smallest can be the clearest: a researcher's answer cited a clear lead there
     # where 11 of its 16 points had none. hunter_farmer leads by 1M with little spread at the first point, by 3M
@@ -1223,6 +1250,17 @@ def test_a_revenue_lead_that_is_not_clear_is_given_a_clear_profit_difference(tmp
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is clearly "
         "ahead of the baseline: +2.0M [+1.5M, +2.5M]."
     )
+
+
+def test_profit_with_too_few_replications_for_a_test_names_its_design_point_too(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=2,
+        metrics=(*ANSWER_METRICS, "profit"),
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500)),),
+    )
+    loss = {"hunter_farmer": (2, 2.4), "unstructured": (0, 0), "segment_tiers": (0, 0)}
+    answer = opening(stored(exp, tmp_path, one_point, lambda _, p, r: {"profit": (5 + r - loss[p][r]) * M}))
+    assert " On `profit` at customers = " in answer and "`hunter_farmer` is -2.2M against the baseline; " in answer
 
 
 def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_path: Path) -> None:

@@ -78,6 +78,10 @@ def test_where_the_money_went_says_nearly_all_more_than_all_and_a_rise_of_cost()
         "enterprise); bookings -400.0k (more than all of it: renewals won -600.0k, the others up 200.0k); cost of "
         "sales +250.0k."
     )
+    # Others that rose by less than the precision shown: nearly all, not "more than all ... the others up 3".
+    assert went({"enterprise": -1e6, "smb": 3.0}, {}).endswith(
+        "recurring revenue -1.0M (nearly all of it in enterprise)."
+    )
     # What did not fall (or rounds to 0) is not said; a stress that hurt nothing says nothing.
     assert went({"enterprise": -0.2}, {"retained_spend": 1e6}) == ""
     assert went({"enterprise": -1e6, "smb": 0.0}, {"retained_spend": 0.0}).endswith(

@@ -276,6 +276,14 @@ def test_money_keeps_billions_apart_that_differ_by_millions() -> None:
     assert [money(v) for v in values] == ["1,023.4M", "1,016.6M", "-2,500.0M", "645.6M", "702.7k", "640"]
 
 
+def test_money_that_rounds_up_to_the_next_unit_is_shown_in_it() -> None:
+    from sim.format import money
+
+    # A review: a fall of 999,997 read "1,000.0k" beside "1.0M"; 999.6 read "1000".
+    values = (999_997.0, -999_950.0, 999_949.0, 999.6, 999.5, 999.4)
+    assert [money(v) for v in values] == ["1.0M", "-1.0M", "999.9k", "1.0k", "1.0k", "999"]
+
+
 def test_a_tiny_negative_amount_or_share_is_not_shown_as_minus_zero() -> None:
     from sim.format import money, share
 

@@ -76,7 +76,7 @@ def _most(parts: pd.Series, where: str) -> str:
     enterprise -4.9M, the others up 0.2M``."""
     name = str(parts.idxmin())
     most, total = float(parts[name]), float(parts.sum())
-    if most < total:
+    if most < total and money(total - most) != "0" and money(most) != money(total):  # a rise that shows
         return f"more than all of it: {name} -{money(-most)}, the others up {money(total - most)}"
     share = "all" if most == total else "nearly all" if money(most) == money(total) else money(-most)
     return f"{share} of it {where} {name}"

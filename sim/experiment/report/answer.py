@@ -134,8 +134,7 @@ def answer(
         )
     if best.empty:
         return lead + head + "no policy has a value of it: the report names no best policy."
-    counts = best.sum()
-    winner = str(counts.idxmax())  # the most points; ties go to the first in the experiment's order
+    winner, alone_at = _winner(best)
     multi = len(points) > 1
 
     # the winner's paired difference (or the baseline's lead) at every point, on this metric alone ...
@@ -239,14 +238,15 @@ def answer(
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
     if lead_at[weakest] < 0:  # not a lead at all: behind another policy there
         worst = "where it does worst"
-    tied = [quote(p) for p in counts.index if p != winner and counts[p] == counts[winner]]
+    alone = int(alone_at[winner])
+    tied = [quote(p) for p in alone_at.index if p != winner and alone_at[p] == alone > 0]
     as_many = f", as many as {joined(tied)}" if tied else ""
     # A point where another policy's mean is the same is a tie, not a win (two identical policies at a point).
     level = best[best[winner] & (best.sum(axis=1) > 1)]
     with_ = [quote(p) for p in present if p != winner and p in level.columns and level[p].any()]
     ties = f", tied for best at {len(level)} (with {joined(with_)})" if len(level) else ""
-    alone = int(counts[winner]) - len(level)
-    best_at = f"{name} is best at {alone} of {of}{ties}{as_many}{_others(best, winner, present, label, quote)}"
+    at = f"best at {alone} of {of}" if alone else f"best alone at none of {of}"
+    best_at = f"{name} is {at}{ties}{as_many}{_others(best, winner, present, label, quote)}"
     best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
     return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
 
@@ -280,8 +280,16 @@ def cited_point(
     best = _best(v, sign, present)
     if best.empty:
         return None
-    lead_at = _lead(stats.paired_differences(v, baseline), str(best.sum().idxmax()), baseline, sign)
+    lead_at = _lead(stats.paired_differences(v, baseline), _winner(best)[0], baseline, sign)
     return None if lead_at.empty else int(lead_at.idxmin()[0])
+
+
+def _winner(best: pd.DataFrame) -> tuple[str, pd.Series]:
+    """The policy best alone at the most design points (a tie is no win), then level at the most, then first in
+    the experiment's order; and each policy's count of points where it is best alone."""
+    alone = best[best.sum(axis=1) == 1].sum()
+    shared = best.sum() - alone
+    return str(max(best.columns, key=lambda p: (alone[p], shared[p]))), alone
 
 
 def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:

@@ -178,7 +178,7 @@ BOTTOM_LINE = "profit"
 PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
-def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], str]) -> str:
+def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], str], at: str = "") -> str:
     """``policy``'s profit difference from the baseline where it has no interval (too few replications, or no
     spread), with why it is not tested: it had been left out, and the answer then gave revenue alone."""
     rows = family[(family.metric == BOTTOM_LINE) & (family.policy == policy)]
@@ -186,7 +186,7 @@ def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], s
         return ""
     r = rows.iloc[0]
     gap = difference(BOTTOM_LINE, float(r.mean_diff))
-    return f" On {quote(BOTTOM_LINE)} ({PROFIT_IS}), {quote(policy)} is {gap} against the baseline; {untested(r)}."
+    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(policy)} is {gap} against the baseline; {untested(r)}."
 
 
 def on_profit(
@@ -216,7 +216,7 @@ def on_profit(
     if winner != baseline:
         mine = d[d.policy == winner]
         if mine.empty:
-            return _untested_profit(family, winner, quote)
+            return _untested_profit(family, winner, quote, at)
         r = mine.iloc[0]
         gap = _against(r, BOTTOM_LINE)
         if r.high_adj < 0:
@@ -239,7 +239,7 @@ def on_profit(
         )
     closest = d[d.policy == other]
     if closest.empty:
-        return _untested_profit(family, other, quote)
+        return _untested_profit(family, other, quote, at)
     r = closest.iloc[0]
     behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
     state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
