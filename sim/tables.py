@@ -164,8 +164,9 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     if len(policies) == 1:
         return (
             # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
-            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (every deal "
-            f"won, by reps, partners or the digital channel, renewals included); its profit, the margin on all recurring revenue less the cost of sales, is "
+            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (the new "
+            "logos and expansions won, by reps, partners or the digital channel, and the renewals reps won); its "
+            "profit, the margin on all recurring revenue less the cost of sales, is "
             f"{fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and compares "
             "policies."
         )
@@ -182,8 +183,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).
     # Said only where the figures printed differ: 1.04M against 1.03M both print as 1.0M.
     apart = (
-        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts every deal won, renewals "
-        "included, profit the margin on all recurring revenue less the cost of sales"
+        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts the new logos and "
+        "expansions won and the renewals reps won, profit the margin on all recurring revenue less the cost of sales"
         if len(tied) == 1
         and math.isfinite(revenue[best])
         and math.isfinite(profit[richest])
@@ -208,9 +209,15 @@ def no_paired(compared: Sequence[str], finished: Collection[str]) -> str:
     gone = [p for p in compared if p not in finished]
     if len(compared) < 2:
         return "(no paired comparisons: one policy only)"
-    if gone:
-        return f"(no paired comparisons: {joined(gone)} {'has' if len(gone) == 1 else 'have'} no finished run)"
-    return "(no paired comparisons: no replication has finished runs of both sides of a comparison)"
+    none = f"{joined(gone)} {'has' if len(gone) == 1 else 'have'} no finished run" if gone else ""
+    if gone and len(compared) - len(gone) < 2:
+        return f"(no paired comparisons: {none})"
+    unpaired = "no replication has finished runs of both sides of a comparison"
+    return (
+        f"(no paired comparisons: {none}, and {unpaired} of the others)"
+        if gone
+        else f"(no paired comparisons: {unpaired})"
+    )
 
 
 def _ordered(present: pd.Series, order: list[str] | None) -> list[str]:
@@ -357,9 +364,12 @@ def idle_seats_of_run(seats: pd.DataFrame, policies: list[str]) -> str:
         every = run.groupby("role").size()
         whole = [r for r in ROLES if r in idle.index and idle[r] == every[r]]
         some = [f"{idle[r]} of its {every[r]} {r} seats" for r in ROLES if r in idle.index and r not in whole]
-        said.append(f"{policy} gives {joined(([f'its {joined(whole)} seats'] if whole else []) + some)} no work")
+        seats_of = "seat" if sum(every[r] for r in whole) == 1 else "seats"  # small.toml has one sdr
+        said.append(f"{policy} gives {joined(([f'its {joined(whole)} {seats_of}'] if whole else []) + some)} no work")
     if not said:
         return ""
     whose = "its" if len(said) == 1 else "each one's"
     they = "that seat counts" if n == 1 else "those seats count"
-    return f"Note: {'; '.join(said)} in the run: {they} in {whose} cost of sales and utilisation all the same."
+    return (
+        f"Note: {' in the run; '.join(said)} in the run: {they} in {whose} cost of sales and utilisation all the same."
+    )

@@ -357,3 +357,7 @@ def test_no_paired_comparisons_says_why():
     assert no_paired(["a", "b"], {"a", "b"}) == (
         "(no paired comparisons: no replication has finished runs of both sides of a comparison)"
     )
+    assert no_paired(["a", "b", "c"], {"a", "b"}) == (
+        "(no paired comparisons: c has no finished run, and no replication has finished runs of both sides of a "
+        "comparison of the others)"
+    )

@@ -843,6 +843,15 @@ def test_run_says_which_seats_a_policy_gives_no_work():
     )
     worked = covsim("run", str(SMALL), "--policy", "territories", "--quarters", "1")
     assert "no work" not in worked.stdout
+    # Each policy's clause whole; a role of one seat said as one seat.
+    both = covsim(
+        "run", str(SMALL), "--policy", "named_accounts", "--policy", "territories", "--param", "rest=digital",
+        "--quarters", "1",
+    )  # fmt: skip
+    assert both.stdout.splitlines()[1] == (
+        "Note: named_accounts gives its sdr seat no work in the run; territories gives its sdr and inside seats no "
+        "work in the run: those seats count in each one's cost of sales and utilisation all the same."
+    )
 
 
 def test_run_says_how_many_seats_of_a_role_a_policy_gives_no_work(tmp_path):

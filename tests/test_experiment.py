@@ -919,6 +919,16 @@ def test_a_store_refused_for_a_user_policy_s_code_names_the_file_that_changed_or
         f"{tmp_path / 'o'}: holds results of a different experiment (which files make up mypols.mine:Mine changed "
         "since its runs); rerun with --fresh to discard them, or use another --out"
     ]
+    # A package-wide edit: the first files named, the rest counted.
+    for k in range(4):
+        (package / f"more{k}.py").write_text("X = 1\n")
+    open_batch(exp, small, tmp_path / "o", fresh=True).store.close()
+    for path in package.glob("*.py"):
+        path.write_text(path.read_text() + "# edited\n")
+    (said,) = refusal()
+    assert said.endswith(", a file of mypols.mine:Mine and 2 more changed since its runs); rerun with --fresh to "
+                         "discard them, or use another --out")  # fmt: skip
+    assert said.count("a file of mypols.mine:Mine") == 5
 
 
 def test_the_terminal_tables_and_the_report_figures_are_of_the_point_the_answer_cites(tmp_path):

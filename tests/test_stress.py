@@ -504,6 +504,14 @@ def test_where_the_money_went_is_the_paired_change_from_the_stress_s_first_quart
     for cell, segment in zip(cells[3:6], segments, strict=True):
         d = (by_segment.at[segment, "attrition_30"] - by_segment.at[segment, "none"]) / 3
         assert cell == difference("recurring_revenue", d)
+    # A booking kind over the segments, and cost of sales (segment all), the same way.
+    for cell, metric, segments_of in (
+        (cells[8], "retained_spend", "segment != 'all'"),
+        (cells[9], "cost_of_sales", "segment == 'all'"),
+    ):
+        rows = csv[(csv.policy == "hunter_farmer") & (csv.quarter >= 2) & (csv.metric == metric)].query(segments_of)
+        per_run = rows.groupby(["shock", "replication"]).value.sum().unstack("shock")
+        assert cell == difference("recurring_revenue", (per_run["attrition_30"] - per_run["none"]).mean()), metric
     # The answer says where the money of the stress that hurts most went.
     assert "Where the money went, on the means, for " in output and " under attrition_30: recurring revenue -" in output
 

@@ -329,8 +329,8 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     totals[("profit", "a")] = 1.1e6
     assert run_answer(totals, ["a", "b"]) == (
         "Answer: over the run, b captured the most revenue: a 6.3M; b 6.4M (+100.0k against a). Profit: a 1.1M, "
-        "b 1.0M; the most profit is a's, not b's: revenue captured counts every deal won, renewals included, profit "
-        "the margin on all recurring revenue less the cost of sales. One seed each, so no interval: `covsim compare` "
+        "b 1.0M; the most profit is a's, not b's: revenue captured counts the new logos and expansions won and the "
+        "renewals reps won, profit the margin on all recurring revenue less the cost of sales. One seed each, so no interval: `covsim compare` "
         "pairs replications and says which differences are more than noise."
     )
     totals[("profit", "a")] = 1.004e6  # more, but printed as b's is, 1.0M: nothing to tell apart
@@ -338,8 +338,8 @@ def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
     totals[("profit", "a")] = 1e6
     # One policy: its revenue and profit, not "a captured the most revenue" of one.
     assert run_answer(totals, ["a"]) == (
-        "Answer: over the run, a captured 6.3M of revenue (every deal won, by reps, partners or the digital channel, "
-        "renewals included); its profit, the margin on all recurring revenue less the cost of sales, is 1.0M. One seed, so no interval: `covsim compare` "
+        "Answer: over the run, a captured 6.3M of revenue (the new logos and expansions won, by reps, partners or the "
+        "digital channel, and the renewals reps won); its profit, the margin on all recurring revenue less the cost of sales, is 1.0M. One seed, so no interval: `covsim compare` "
         "replicates and compares policies."
     )
 

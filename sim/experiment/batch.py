@@ -53,11 +53,11 @@ def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[s
 
 
 #: What a reader calls each input of a store's identity (``_identity``'s keys but the experiment, which is named
-#: key by key, ``EXPERIMENT_NAMES``), in a refusal that names the ones that changed.
+#: key by key, ``EXPERIMENT_NAMES``, and the user policies, file by file: ``user_policy_parts``), in a refusal
+#: that names the ones that changed.
 IDENTITY_NAMES = {
     "scenario": "the scenario",
     "engine": "covsim's code",
-    "user_policies": "a user policy's code",
 }
 
 #: What a reader calls each key of the experiment in such a refusal: a compare or a stress test has no experiment
@@ -74,7 +74,9 @@ EXPERIMENT_NAMES = {
 }
 
 
-def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
+def _identity(
+    experiment: Experiment, scenario: Scenario, files: dict[str, list[tuple[str, str]]] | None = None
+) -> dict[str, object]:
     """What a store's runs are a function of: ``experiment_hash``'s inputs but the number of replications,
     since replication ``r``'s seed does not depend on it (``replication_seeds``): a store opened with more
     replications keeps the runs it holds and makes only the new ones, and with fewer uses the first ones; but
@@ -98,37 +100,44 @@ def _identity(experiment: Experiment, scenario: Scenario) -> dict[str, object]:
         "experiment": plan,
         "scenario": scenario.model_dump(mode="json"),
         "engine": engine_fingerprint(),
-        "user_policies": user_policy_fingerprints(experiment),
+        "user_policies": user_policy_fingerprints(experiment, files),
     }
 
 
-def user_policy_fingerprints(experiment: Experiment) -> dict[str, str]:
-    """A hash of the source of each user policy (``package.module:ClassName``) the experiment runs: every file of
-    its top-level package (a plain module: it and the modules beside it that it imported), and the file of each
-    class it inherits from outside covsim. A helper module or base class it calls changes its runs as its own
-    file does (a new user's compare reused stored runs after editing one). Each file is named in the hash by
-    its place in its package (or its module's name), not by where the folder is: the same code in a moved
-    project or a colleague's checkout resumes the same store."""
-    out = {}
-    for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
-        files = _policy_files(policy_class(name))
-        digest = hashlib.sha256()
-        for label, path in files:
-            digest.update(label.encode() + b"\0" + path.read_bytes())
-        out[name] = digest.hexdigest() if files else "no source file"
-    return out
+def user_policy_files(experiment: Experiment) -> dict[str, list[tuple[str, str]]]:
+    """The source files of each user policy (``package.module:ClassName``) the experiment runs
+    (:func:`_policy_files`), each by its name and the hash of its content: read once, for the store's identity
+    and for the refusal that names a file that changed."""
+    return {
+        name: [
+            (label, hashlib.sha256(path.read_bytes()).hexdigest()) for label, path in _policy_files(policy_class(name))
+        ]
+        for name in sorted({p.name for p in experiment.policies if ":" in p.name})
+    }
 
 
-def user_policy_parts(experiment: Experiment) -> dict[str, str]:
-    """The files of each user policy the experiment runs (:func:`_policy_files`), as a store's refusal names
-    them: ``mypol/helpers.py, a file of mypol.near_top:NearTop`` with the hash of its content, and ``which files
-    make up mypol.near_top:NearTop`` with the hash of their names (a file added beside it: "a user policy's
-    code changed" had named none)."""
+def user_policy_fingerprints(
+    experiment: Experiment, files: dict[str, list[tuple[str, str]]] | None = None
+) -> dict[str, str]:
+    """A hash of the source of each user policy the experiment runs (``files``: :func:`user_policy_files`, read
+    when not given): every file of its top-level package (a plain module: it and the modules beside it that it
+    imported), and the file of each class it inherits from outside covsim. A helper module or base class it calls
+    changes its runs as its own file does (a new user's compare reused stored runs after editing one). Each file
+    is named in the hash by its place in its package (or its module's name), not by where the folder is: the same
+    code in a moved project or a colleague's checkout resumes the same store."""
+    files = user_policy_files(experiment) if files is None else files
+    return {name: content_hash(hashed) if hashed else "no source file" for name, hashed in files.items()}
+
+
+def user_policy_parts(files: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """The files of each user policy (``files``: :func:`user_policy_files`) as a store's refusal names them:
+    ``mypol/helpers.py, a file of mypol.near_top:NearTop`` with the hash of its content, and ``which files make up
+    mypol.near_top:NearTop`` with the hash of their names (a file added beside it: "a user policy's code
+    changed" had named none)."""
     out = {}
-    for name in sorted({p.name for p in experiment.policies if ":" in p.name}):
-        files = _policy_files(policy_class(name))
-        out[f"which files make up {name}"] = content_hash([label for label, _ in files])
-        out |= {f"{label}, a file of {name}": hashlib.sha256(path.read_bytes()).hexdigest() for label, path in files}
+    for name, hashed in files.items():
+        out[f"which files make up {name}"] = content_hash([label for label, _ in hashed])
+        out |= {f"{label}, a file of {name}": digest for label, digest in hashed}
     return out
 
 
@@ -188,15 +197,14 @@ def open_batch(
         raise InputError([f"{source}: {problem}" for problem in e.problems]) from None
     # The inputs read once (a user policy's package is hashed file by file): the config hash, the store's
     # identity and a hash of each input, by what a reader calls it, all from them.
-    identity = _identity(experiment, scenario)
+    files = user_policy_files(experiment)
+    identity = _identity(experiment, scenario, files)
     digest = experiment_hash(experiment, scenario, identity)
     plan = identity["experiment"]
     assert isinstance(plan, dict)
     parts = {EXPERIMENT_NAMES.get(k, f"the {k}"): content_hash(v) for k, v in plan.items()}
     # A user policy's code by file, so that a refusal names the file that changed (or that one came or went).
-    named = ("experiment", "scenario", "user_policies")
-    parts |= {IDENTITY_NAMES[k]: content_hash(v) for k, v in identity.items() if k not in named}
-    parts |= user_policy_parts(experiment)
+    parts |= {IDENTITY_NAMES["engine"]: content_hash(identity["engine"]), **user_policy_parts(files)}
     # The horizon is named as the quarters alone, the runs' own: --quarters sets the experiment's and the
     # scenario's, and a refusal had said the scenario changed too.
     parts |= {

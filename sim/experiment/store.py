@@ -29,6 +29,8 @@ from sim.format import joined
 
 STORE_NAME = "store.sqlite"
 LOCK_NAME = ".covsim.lock"
+#: The most changed inputs a refusal to resume names, the rest counted [A].
+MOST_CHANGES_NAMED = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -137,6 +139,8 @@ class Store:
         if stored is not None and stored != identity:
             was = json.loads(self.meta("identity_parts") or "{}")
             changed = [name for name, digest in (parts or {}).items() if name in was and was[name] != digest]
+            if len(changed) > MOST_CHANGES_NAMED:  # a package-wide edit: every file of it
+                changed = [*changed[:MOST_CHANGES_NAMED], f"{len(changed) - MOST_CHANGES_NAMED} more"]
             self.close()
             raise InputError(
                 [

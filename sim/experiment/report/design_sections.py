@@ -224,7 +224,8 @@ def sensitivity_section(
             "with 95% bootstrap intervals (999 resamples)"
             if n >= stats.BOOTSTRAP_MIN_REPLICATIONS
             else f"with no intervals: a bootstrap over the design's {n} rows covers less often than it says (they "
-            f"are given from {stats.BOOTSTRAP_MIN_REPLICATIONS}, as for replications: docs/experiments.md, Statistics)"
+            f"are given from {stats.BOOTSTRAP_MIN_REPLICATIONS} rows, as for replications, so from a base sample of "
+            f"{1 << (stats.BOOTSTRAP_MIN_REPLICATIONS - 1).bit_length()}: docs/experiments.md, Statistics)"
         )
         lines.append(
             "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
