@@ -450,6 +450,42 @@ def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
     ]
 
 
+def test_a_misspelt_target_is_said_beside_a_bound_the_wrong_way_round(tmp_path):
+    # A bound the wrong way round is a mistake no mending passes: the misspelt target beside it came on the next
+    # round only.
+    path = write(
+        tmp_path,
+        f"""
+name = "e"
+scenario = "{SMALL}"
+[[policies]]
+name = "unstructured"
+[[factors]]
+name = "a"
+target = "scenario.population.customerz"
+low = 300
+high = 900
+[[factors]]
+name = "b"
+target = "scenario.reps.9.count"
+low = 3
+high = 1
+[design]
+kind = "lhs"
+samples = 4
+""",
+    )
+    with pytest.raises(InputError) as e:
+        load_experiment(path)
+    assert e.value.problems == [
+        f'{path}: factors.1: a sampled design needs low < high (in the block named "b")',
+        f"{path}: factors.0.target: 'scenario.population.customerz' matches no value of the resolved scenario (did "
+        "you mean 'scenario.population.customers'?)",
+        f"{path}: factors.1.target: 'scenario.reps.9.count' matches no value of the resolved scenario "
+        "(scenario.reps has 3 entries, 0..2; scenario.reps.* sets every one)",
+    ]
+
+
 def test_a_factor_s_values_scale_by_numbers_only_and_are_listed_once():
     # Before, `true` scaled a count as 1, a word crashed the run ("covsim failed unexpectedly"), a string
     # parameter scaled by 2 was written twice over, and [2, 2] ran one point twice.

@@ -25,8 +25,8 @@ from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash, toml_text
 from sim.experiment.suite import UNSHOCKED
+from sim.experiment.targets import missed_target
 from sim.policies import make_policy, policy_class
-from sim.policies.hints import did_you_mean
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
 from sim.strict import Strict
@@ -178,33 +178,6 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any, where: s
     return changed
 
 
-def _same_indices(candidate: str, typed: str) -> bool:
-    """Whether ``candidate`` (a path of :func:`sim.config.value_paths`) keeps the array indices ``typed`` gives:
-    a suggestion for ``reps.9.count`` (no group 9) is ``reps.*.count``, not another group's ``reps.2.count``."""
-    a, b = candidate.split("."), typed.split(".")
-    return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
-
-
-def _past_the_end(data: Any, path: str) -> str:
-    """`` (scenario.population.segments has 3 entries, 0..2; scenario.population.segments.* sets every one)`` where
-    ``path`` indexes an array past its
-    end, else "": a researcher's segments.5 was offered segments.*, which would vary every segment."""
-    at: list[str] = []
-    for part in path.split("."):
-        if isinstance(data, list) and part.isdigit() and int(part) >= len(data):
-            where, n = ".".join(at), len(data)
-            size = f"{n} entries, 0..{n - 1}" if n else "no entries"
-            return f" (scenario.{where} has {size}; scenario.{where}.* sets every one)"
-        if isinstance(data, list) and part.isdigit():
-            data = data[int(part)]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return ""
-        at.append(part)
-    return ""
-
-
 def apply_point(
     base: dict[str, Any], exp: Experiment, point: DesignPoint, unknown: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
@@ -236,11 +209,7 @@ def apply_point(
                     )
                     continue
                 if _apply(data, path, f, value, f"factors.{i}.values") == 0:
-                    paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
-                    problems.append(
-                        f"factors.{i}.target: {f.target!r} matches no value of the resolved scenario"
-                        + (_past_the_end(data, path) or did_you_mean(f.target, paths))
-                    )
+                    problems.append(f"factors.{i}.target: {missed_target(data, path, f.target)}")
                 continue
             known = [p for p in exp.policies if p.name not in unknown]
             takers = [p for p in known if path in policy_class(p.name).parameters()]

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.catalogue import CATALOGUE
-from sim.config import read_toml
+from sim.config import locate, read_toml
 from sim.errors import InputError
 from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, parse_experiment, resolve_base
+from sim.experiment.targets import missed_target
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
 from sim.strict import without_bad_keys
@@ -38,7 +39,11 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
         experiment = parse_experiment(data, str(path))
     except InputError as e:
         mended = _mended(data, str(path))  # None: other mistakes, which later checks cannot pass
-        later = _later_problems(*mended, path, planner) if mended is not None else _policy_names(data, path)
+        later = (
+            _later_problems(*mended, path, planner)
+            if mended is not None
+            else [*_policy_names(data, path), *_target_names(data, path)]
+        )
         if mended is not None and any(not _given(mended[0], r) and r not in NO_BEARING for r in mended[1]):
             # A wrong value's default stood in: what the later checks find may be the default's, not the file's
             # ("a grid design needs values" of a misspelt lhs), so only the names they check are said.
@@ -108,6 +113,25 @@ def _policy_names(data: dict[str, Any], path: Path) -> list[str]:
                 policy_class(name, f"policies.{i}.name")
             except InputError as e:
                 problems += [f"{path}: {p}" for p in e.problems]
+    return problems
+
+
+def _target_names(data: dict[str, Any], path: Path) -> list[str]:
+    """The factors' scenario targets of ``data`` that name no value of the file's scenario, as the plan says them:
+    a check that needs only the targets and the scenario, said beside mistakes no mending passes (a bound the
+    wrong way round hid a misspelt target till the next round)."""
+    factors, named = data.get("factors"), data.get("scenario")
+    if not isinstance(factors, list) or not isinstance(named, str):
+        return []
+    try:
+        base = _base_scenario(path, named).model_dump(mode="json")
+    except InputError:  # said when the file is read again, mended
+        return []
+    problems = []
+    for i, factor in enumerate(factors):
+        target = factor.get("target") if isinstance(factor, dict) else None
+        if isinstance(target, str) and target.startswith("scenario.") and not locate(base, target[len("scenario.") :]):
+            problems.append(f"{path}: factors.{i}.target: {missed_target(base, target[len('scenario.') :], target)}")
     return problems
 
 

@@ -1,0 +1,45 @@
+"""A factor's scenario target: whether it names values of a scenario, and what it may have meant if not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.config import value_paths
+from sim.policies.hints import did_you_mean
+
+
+def missed_target(data: dict[str, Any], path: str, target: str) -> str:
+    """``'scenario.x' matches no value of the resolved scenario (did you mean ...?)``: what is said of a factor's
+    ``target`` (``scenario.`` and ``path``) that names no value of the scenario ``data`` (its JSON dump): the
+    array it indexes past the end, or the paths it is spelt most like."""
+    paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
+    return f"{target!r} matches no value of the resolved scenario" + (
+        _past_the_end(data, path) or did_you_mean(target, paths)
+    )
+
+
+def _same_indices(candidate: str, typed: str) -> bool:
+    """Whether ``candidate`` (a path of :func:`sim.config.value_paths`) keeps the array indices ``typed`` gives:
+    a suggestion for ``reps.9.count`` (no group 9) is ``reps.*.count``, not another group's ``reps.2.count``."""
+    a, b = candidate.split("."), typed.split(".")
+    return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
+
+
+def _past_the_end(data: Any, path: str) -> str:
+    """`` (scenario.population.segments has 3 entries, 0..2; scenario.population.segments.* sets every one)`` where
+    ``path`` indexes an array past its
+    end, else "": a researcher's segments.5 was offered segments.*, which would vary every segment."""
+    at: list[str] = []
+    for part in path.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) >= len(data):
+            where, n = ".".join(at), len(data)
+            size = f"{n} entries, 0..{n - 1}" if n else "no entries"
+            return f" (scenario.{where} has {size}; scenario.{where}.* sets every one)"
+        if isinstance(data, list) and part.isdigit():
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return ""
+        at.append(part)
+    return ""
