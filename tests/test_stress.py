@@ -269,10 +269,9 @@ def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         load_suite(bad)
     assert e.value.problems == [
-        f'{bad}: stress.0.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "x")',
-        f'{bad}: stress.1.shocks: at least one shock is needed (in the block named "y")',
-        f"{bad}: stress.2.name: String should be letters, digits, '_' and '-' only, not 'z z' (in the block named "
-        '"z z")',
+        f"{bad}: stress.0 (x): shocks.0.share: Input should be less than or equal to 1, not 1.5",
+        f"{bad}: stress.1 (y): shocks: at least one shock is needed",
+        f"{bad}: stress.2 (z z): name: String should be letters, digits, '_' and '-' only, not 'z z'",
     ]
     # An empty file, a single [stress] table, a model in force named where its table goes, a folder for --suite.
     for text, said in [
@@ -283,8 +282,7 @@ def test_suite_file_errors_are_one_line_each(tmp_path: Path) -> None:
         ),
         (
             '[[stress]]\nname = "x"\nshocks = [{ kind = "rollout", quarter = 2, current = "random_books" }]\n',
-            "stress.0.shocks.0.current: Input should be a table ({ key = value, ... }), not 'random_books' (in the "
-            'block named "x")',
+            "stress.0 (x): shocks.0.current: Input should be a table ({ key = value, ... }), not 'random_books'",
         ),
     ]:
         bad.write_text(text)
@@ -375,7 +373,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
         f"error: {path}: stress.0 (late): shocks.0.quarter: 9 is after the last quarter (4)",
-        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "big")',
+        f"error: {path}: stress.1 (big): shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"error: {path}: stress.2 (late): name 'late' is used twice",
         f"error: {path}: stress.3 (big): name 'big' is used twice",
         f"error: {path}: stress.3 (big): shocks.0.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
@@ -387,7 +385,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         '[[stress]]\nname = "y"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 }]\n'
     )
     assert result.stderr.splitlines() == [
-        f'error: {path}: stress.1.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "y")',
+        f"error: {path}: stress.1 (y): shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"error: {path}: stress.1 (y): name 'y' is used twice",
     ]
     # One stress with a malformed shock: its other shocks are checked on the scenario beside it, by their numbers.
@@ -396,7 +394,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         '  { kind = "demand", quarter = 9, factor = 0.5 }, { kind = "demand", quarter = 2, factor = 0.5, segment = "nope" }]\n'
     )
     assert result.stderr.splitlines() == [
-        f'error: {path}: stress.0.shocks.0.share: Input should be less than or equal to 1, not 1.5 (in the block named "two")',
+        f"error: {path}: stress.0 (two): shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"error: {path}: stress.0 (two): shocks.1.quarter: 9 is after the last quarter (4)",
         f"error: {path}: stress.0 (two): shocks.2.segment: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)",
     ]
@@ -412,7 +410,7 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
     assert lines[0].startswith(f"error: {path}: stresses: unknown key"), lines
     assert lines[1:] == [
         f"error: {path} (with --quarters 2): stress.0 (q3): shocks.0.quarter: 3 is after the last quarter (2)",
-        f'error: {path}: stress.1.shocks: at least one shock is needed (in the block named "bad")',
+        f"error: {path}: stress.1 (bad): shocks: at least one shock is needed",
     ]
 
 

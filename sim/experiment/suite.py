@@ -94,7 +94,18 @@ class SuiteFile(Strict):
 
 def load_suite_file(path: Path | str) -> SuiteFile:
     """A suite file, or InputError (one line per problem, naming the key path)."""
-    return validate_strict(SuiteFile, _read(path), str(path))
+    try:
+        return validate_strict(SuiteFile, _read(path), str(path))
+    except InputError as e:
+        raise InputError(_by_stress(e.problems, str(path))) from None
+
+
+def _by_stress(problems: list[str], source: str) -> list[str]:
+    """A stress's own problems located as its problems on the scenario are (``stress.0 (x): shocks.0.share:
+    ...``), not by the schema's words (``stress.0.shocks.0.share: ... (in the block named "x")``): one suite's
+    errors had been said both ways."""
+    schema = re.compile(re.escape(source) + r': stress\.(\d+)\.(.+) \(in the block named "(.+)"\)$')
+    return [schema.sub(lambda m: f"{source}: stress.{m[1]} ({m[3]}): {m[2]}", p) for p in problems]
 
 
 def _read(path: Path | str) -> dict[str, Any]:
@@ -119,7 +130,10 @@ def checked_suite(
         tables = tables if isinstance(tables, list) else []
         formed = {i: stress for i, stress in enumerate(map(_well_formed, tables)) if stress is not None}
         names = [t.get("name") if isinstance(t, dict) else None for t in tables]
-        problems = [*e.problems, *suite_problems(formed, scenario, source, scenario_file, horizon, names)]
+        problems = [
+            *_by_stress(e.problems, source),
+            *suite_problems(formed, scenario, source, scenario_file, horizon, names),
+        ]
         raise InputError(sorted(problems, key=lambda p: _stress_number(p, source))) from None
     problems = suite_problems(suite.stress, scenario, source, scenario_file, horizon)
     if problems:
