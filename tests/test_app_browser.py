@@ -353,6 +353,15 @@ def test_a_page_reloaded_while_its_comparison_runs_can_follow_and_cancel_it(page
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == FOLLOWED_NOTE)
     assert by_id(browser, "run-problems").text == ""
     assert "100 replications" in by_id(browser, "run-summary").text
+    # Run pressed twice, then Cancel: "already running: following it" goes with the comparison (it had stayed
+    # under the buttons beside "cancelled").
+    type_into(by_id(browser, "seed"), "424242")  # runs no earlier comparison stored, so it is still running
+    start("100")
+    by_id(browser, "run").click()
+    WebDriverWait(browser, 20).until(lambda d: "already running" in d.find_element(By.ID, "run-problems").text)
+    by_id(browser, "cancel").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("cancelled"))
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "run-problems").text == "")
 
 
 def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
@@ -371,6 +380,11 @@ def test_results_from_other_settings_than_the_form_s_are_marked(page, browser):
     type_into(by_id(browser, "replications"), "4")
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == STALE_NOTE)
     assert by_id(browser, "results").value_of_css_property("opacity") == "0.45"
+    type_into(by_id(browser, "replications"), "3")  # put back: the results are the form's again, not dimmed
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == "")
+    assert by_id(browser, "results").value_of_css_property("opacity") == "1"
+    type_into(by_id(browser, "replications"), "4")
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == STALE_NOTE)
     by_id(browser, "run").click()
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "progress-text").text.startswith("done: 8 runs"))
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "stale").text == "")

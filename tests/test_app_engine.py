@@ -411,22 +411,25 @@ def test_the_results_say_what_each_metric_means():
         (
             "revenue_captured: revenue captured (won + renewals a rep won)",
             "won value of new logos and expansions plus retained renewal value, in the quarter (currency) "
-            "[currency units]. Higher is better.",
+            "[currency units]. Higher is better. In the tables: summed over the run's quarters.",
         ),
         (
             "missed_stalled: missed stalled",
             "opportunities missed in the quarter: answered in time, but its effort was not delivered before its "
-            "deadline (docs/metrics.md) [opportunities]. Lower is better.",
+            "deadline (docs/metrics.md) [opportunities]. Lower is better. In the tables: summed over the run's "
+            "quarters.",
         ),
         (
             "won_value_line:a: won value (a)",
             "won value of the line's new logos and expansions in the quarter (currency) [currency units]. "
-            "Higher is better.",
+            "Higher is better. In the tables: summed over the run's quarters.",
         ),
     ]
     # A metric with no direction says so, as the command line's legend does (an analyst read the silence as a gap).
     dl = glossary(["utilisation"]).children[1]
-    assert dl.children[1].children.endswith("[share]. Neither way is better in itself.")
+    assert dl.children[1].children.endswith(
+        "[share]. Neither way is better in itself. In the tables: the mean over the run's quarters."
+    )
 
 
 def test_the_run_summary_names_each_shock_with_its_size():

@@ -1135,3 +1135,21 @@ def test_parametrize_with_checks_checks_in_the_scenario_given():
     assert check_policy(_OneLineOnly) == []
     # One quarter of the default world, whose shocks come later: checked without them, not refused as bad input.
     assert check_policy(_OneLineOnly, quarters=1) == []
+
+
+def test_a_class_added_to_a_policy_file_this_process_already_read_is_said_to_need_a_restart(tmp_path, monkeypatch):
+    # The what-if page holds a module as it first read it: a class added since had been "has no 'Boom2' (did you
+    # mean 'Boom'?)", though the file defines it.
+    source = "from sim.policies.segment_tiers import SegmentTiers\n\nclass Boom(SegmentTiers):\n    name = 'boom'\n"
+    (tmp_path / "trialpol_added.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "trialpol_added", raising=False)
+    assert policy_class("trialpol_added:Boom").__name__ == "Boom"
+    (tmp_path / "trialpol_added.py").write_text(source + "\n\nclass Boom2(Boom):\n    name = 'boom2'\n")
+    with pytest.raises(InputError) as e:
+        policy_class("trialpol_added:Boom2", "--policy")
+    assert e.value.problems == [
+        f"--policy: 'trialpol_added' has no 'Boom2' as read when this process first loaded "
+        f"{tmp_path / 'trialpol_added.py'}; the file defines it now: restart to read it"
+    ]
+    monkeypatch.delitem(sys.modules, "trialpol_added")

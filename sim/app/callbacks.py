@@ -242,26 +242,28 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("progress-text", "children"),
         Output("tick", "disabled", allow_duplicate=True),
         Output("finished", "data"),
+        Output("run-problems", "children", allow_duplicate=True),
         Input("tick", "n_intervals"),
         State("job", "data"),
         prevent_initial_call=True,
     )
     def follow(_tick: Any, job_id: str | None) -> tuple:
         # Quick by design: a reply slower than the tick would be overtaken by the next, and Dash drops
-        # overtaken replies; the results are drawn once, by ``show``, when this names the finished job.
+        # overtaken replies; the results are drawn once, by ``show``, when this names the finished job. A job
+        # that ended takes the line "already running: following it" with it (it stayed beside "cancelled").
         job = jobs.get(job_id)
         if job is None:
-            return no_update, no_update, "", True, no_update
+            return no_update, no_update, "", True, no_update, no_update
         total = str(max(job.total, 1))
         if job.state == "running":
             of = counted(job.total, "run") if job.total else "? runs"
             text = f"running: {job.finished} of {of}, {job.seconds:.1f} s"
-            return str(job.finished), total, text, False, no_update
+            return str(job.finished), total, text, False, no_update, no_update
         if job.state == "cancelled":
-            return str(job.finished), total, "cancelled: nothing is shown", True, no_update
+            return str(job.finished), total, "cancelled: nothing is shown", True, no_update, ""
         if job.state == "failed" or job.result is None:
-            return "0", "1", "\n".join(job.problems), True, no_update
-        return total, total, done_text(job), True, job.id
+            return "0", "1", "\n".join(job.problems), True, no_update, ""
+        return total, total, done_text(job), True, job.id, no_update
 
     @app.callback(
         Output("results", "children"),
@@ -290,12 +292,17 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         Output("results", "style", allow_duplicate=True),
         *[Input(s.component_id, s.component_property) for s in settings_states],
         State("finished", "data"),
+        State("run-settings", "data"),
         prevent_initial_call=True,
     )
     def changed(*values: Any) -> tuple:
-        # Results on screen from other settings than the form's now would be read as the form's.
-        if values[-1] is None:  # no results shown yet
+        # Results on screen from other settings than the form's now would be read as the form's; the form put
+        # back to their settings, they are its own again (they had stayed dimmed).
+        *settings, finished, ran_on = values
+        if finished is None:  # no results shown yet
             return no_update, no_update
+        if ran_on is not None and ran_on == form.settings_key(*settings):
+            return "", layout.FRESH
         return layout.STALE_NOTE, layout.STALE
 
     @app.callback(Output("cancel", "n_clicks"), Input("cancel", "n_clicks"), State("job", "data"))

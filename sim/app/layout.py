@@ -16,6 +16,7 @@ from dash import dcc, html
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.catalogue import CATALOGUE, better
+from sim.experiment.stats import MIN_REPLICATIONS
 from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
 from sim.policies.protocol import policy_summary
@@ -392,10 +393,18 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
             style=HINT,
         ),
         html.H4(
-            f"Means over {counted(n, 'replication')} (those a metric is defined in), 95% t intervals (whole run, "
-            "segment all); paired differences (common random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted "
-            "p over the comparisons shown; '-' is undefined for that policy (in a paired row, for it or the "
-            "baseline), or an interval too few runs give",
+            # As the command line says it: with 1 or 2 replications there are no intervals (a trial read the
+            # heading's intervals over cells that had none), and a cut interval is said to be cut.
+            f"Means over {counted(n, 'replication')} (those a metric is defined in), "
+            + (
+                "95% t intervals (cut at each metric's limits; whole run, segment all); paired differences (common "
+                "random numbers), Bonferroni-adjusted 95% CI and Holm-adjusted p over the comparisons shown; "
+                if n >= MIN_REPLICATIONS
+                else f"whole run, segment all, with no intervals or p-values: they need at least {MIN_REPLICATIONS} "
+                "replications; paired differences (common random numbers); "
+            )
+            + "'-' is undefined for that policy (in a paired row, for it or the baseline), or an interval too few "
+            "runs give",
             style={"marginBottom": "4px"},
         ),
         table(c, False, "headline"),
@@ -409,6 +418,15 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
     ]
 
 
+#: How the tables give a metric defined per quarter, by its run total (docs/metrics.md, section 2): a trial read a
+#: whole run's revenue by a definition that says "in the quarter".
+WHOLE_RUN = {
+    "sum": "summed over the run's quarters",
+    "last": "at the run's last quarter",
+    "mean": "the mean over the run's quarters",
+}
+
+
 def glossary(metrics: Sequence[str]) -> html.Details:
     """What each metric of the tables means, in the catalogue's words (a reader meets ``missed_stalled`` or
     ``rep_lottery`` there without docs/metrics.md at hand)."""
@@ -420,7 +438,9 @@ def glossary(metrics: Sequence[str]) -> html.Details:
         # As the command line's legend says it: a metric with no direction says so (it had said nothing).
         items += [
             html.Dt(f"{m}: {entry.title}"),
-            html.Dd(f"{entry.definition} [{entry.unit}]. {better(m).capitalize()}."),
+            html.Dd(
+                f"{entry.definition} [{entry.unit}]. {better(m).capitalize()}. In the tables: {WHOLE_RUN[entry.aggregate]}."
+            ),
         ]
     return html.Details(
         [html.Summary("What each metric means"), html.Dl(items, style={"fontSize": "13px"})],

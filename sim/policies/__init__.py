@@ -121,8 +121,19 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
         # Else the policy classes it defines (not those it imports), so that a mistyped name finds the right one.
         own = [k for k in policies if getattr(module, k).__module__ == module.__name__]
         hint = did_you_mean(attr, policies) or (f" (its policies: {', '.join(own)})" if own else "")
+        if file and re.search(rf"^\s*class\s+{re.escape(attr)}\b", _text(file), re.M):
+            # The what-if page holds a module as it first read it: a class added since is in the file, not in it.
+            hint = f" as read when this process first loaded {file}; the file defines it now: restart to read it"
         raise InputError([f"{where}: {module_name!r} has no {attr!r}{hint}"])
     return checked_class(cls, where, name)
+
+
+def _text(file: str) -> str:
+    """A module's source as it is on disk now; "" where it cannot be read."""
+    try:
+        return Path(file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def checked_class(cls: object, where: str, name: str) -> type[Policy]:
