@@ -403,7 +403,7 @@ def test_a_panel_title_is_wrapped_to_its_panel():
 
 def test_the_results_say_what_each_metric_means():
     # A trial met missed_stalled and rep_lottery on the page with no definition there.
-    from sim.app.layout import glossary
+    from sim.app.glossary import glossary
 
     dl = glossary(["revenue_captured", "missed_stalled", "revenue_captured", "won_value_line:a"]).children[1]
     terms = [(dt.children, dd.children) for dt, dd in zip(dl.children[::2], dl.children[1::2], strict=True)]
@@ -513,6 +513,8 @@ def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_sh
     assert drawn[0].children == "Answer: none: every run failed (below)."
     assert drawn[1].children.startswith("4 runs failed, the first 3: ")
     assert drawn[1].children.count("planning failed on purpose in quarter 1") == 3
+    # Nothing more: no tables of headers only, no empty charts (a trial met both).
+    assert len(drawn) == 3 and drawn[2].id == "run-summary" and c.results.empty
     # One failed run of four: the report's answer, and the one error named without "the first".
     flaky = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:AlwaysFails")], 1)
     drawn = results(flaky, {})

@@ -281,11 +281,12 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         if job is None or job.result is None:
             return no_update, True, no_update, no_update, no_update
         drawn = layout.results(job.result, charts.figures(job.result))
+        none = job.result.results.empty  # every run failed: no results to download (a header row had been)
         if ran_on is None:  # followed (a reload, or another's settings): its settings are not the form's
-            return drawn, False, layout.FOLLOWED_NOTE, layout.STALE, ""
+            return drawn, none, layout.FOLLOWED_NOTE, layout.STALE, ""
         if ran_on != form.settings_key(data, counts, *values):  # the form changed while it ran
-            return drawn, False, layout.STALE_NOTE, layout.STALE, ""
-        return drawn, False, "", layout.FRESH, ""
+            return drawn, none, layout.STALE_NOTE, layout.STALE, ""
+        return drawn, none, "", layout.FRESH, ""
 
     @app.callback(
         Output("stale", "children", allow_duplicate=True),

@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
-from sim.catalogue import CATALOGUE, better
+from sim.app.glossary import glossary
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
@@ -369,7 +369,8 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         lines = "; ".join(e for _, e in c.failures[:FAILURES_SHOWN])
         failed = [html.P(f"{counted(len(c.failures), 'run')} failed{shown}: {lines}", style=ERROR)]
     # With no run finished the report's "none yet" would read as still running: every one failed.
-    answer = "Answer: none: every run failed (below)." if len(c.failures) == n * len(c.policies) else c.answer
+    every_failed = len(c.failures) == n * len(c.policies)
+    answer = "Answer: none: every run failed (below)." if every_failed else c.answer
     world = c.scenario
     shocks = "; ".join(shock_text(x) for x in world.shocks) or "none"
     # What reproduces the runs beside the scenario: the root seed and each policy's parameters set on the page
@@ -379,7 +380,7 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         for p in c.experiment.policies
         if p.params
     )
-    return [
+    head = [
         # The sentence opens with "Answer:", as compare prints it: no heading above it says so again.
         html.P(answer, id="answer", style={"fontSize": "15px", "maxWidth": "1000px", "marginTop": "0"}),
         *failed,
@@ -392,6 +393,11 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
             id="run-summary",
             style=HINT,
         ),
+    ]
+    if every_failed:  # no table of headers only, no empty chart (a trial met both)
+        return head
+    return [
+        *head,
         html.H4(
             # As the command line says it: with 1 or 2 replications there are no intervals (a trial read the
             # heading's intervals over cells that had none), and a cut interval is said to be cut.
@@ -416,34 +422,3 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         glossary([*c.experiment.metrics, *DETAIL_METRICS]),
         *[dcc.Graph(id=f"chart-{name}", figure=fig, config={"displaylogo": False}) for name, fig in graphs.items()],
     ]
-
-
-#: How the tables give a metric defined per quarter, by its run total (docs/metrics.md, section 2): a trial read a
-#: whole run's revenue by a definition that says "in the quarter".
-WHOLE_RUN = {
-    "sum": "summed over the run's quarters",
-    "last": "at the run's last quarter",
-    "mean": "the mean over the run's quarters",
-}
-
-
-def glossary(metrics: Sequence[str]) -> html.Details:
-    """What each metric of the tables means, in the catalogue's words (a reader meets ``missed_stalled`` or
-    ``rep_lottery`` there without docs/metrics.md at hand)."""
-    items = []
-    for m in dict.fromkeys(metrics):
-        entry = CATALOGUE.get(m)
-        if entry is None:  # not a metric of the catalogue (a product line's are: titled with their line)
-            continue
-        # As the command line's legend says it: a metric with no direction says so (it had said nothing).
-        items += [
-            html.Dt(f"{m}: {entry.title}"),
-            html.Dd(
-                f"{entry.definition} [{entry.unit}]. {better(m).capitalize()}. In the tables: {WHOLE_RUN[entry.aggregate]}."
-            ),
-        ]
-    return html.Details(
-        [html.Summary("What each metric means"), html.Dl(items, style={"fontSize": "13px"})],
-        id="glossary",
-        style={"margin": "8px 0 16px 0"},
-    )
