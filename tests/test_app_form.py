@@ -368,6 +368,14 @@ def test_a_path_that_is_not_a_policy_is_refused_in_policy_classs_one_line_and_no
     assert got.startswith(line) and (got == line or line.endswith("(built-in: "))
 
 
+def test_an_empty_policy_field_asks_for_an_import_path() -> None:
+    # It had said "unknown policy ''" and listed the built-ins, which are ticked above the field.
+    for path in ("", "   ", None):
+        assert problems(lambda path=path: form.add_policy(path, ())) == [
+            "policy.name: type your policy's import path in the field, package.module:ClassName"
+        ]
+
+
 def test_a_user_policy_labelled_as_one_offered_already_is_refused(tmp_path, monkeypatch):
     (tmp_path / "my_policies.py").write_text("from examples.nearest_rep import NearestRep\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))

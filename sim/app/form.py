@@ -112,6 +112,8 @@ def add_policy(path: str | None, added: Sequence[str]) -> tuple[str, ...]:
     refused, since the results would show the two under one name.
     """
     path = (path or "").strip()
+    if not path:  # it had been "unknown policy ''", and the built-ins' list
+        raise InputError(["policy.name: type your policy's import path in the field, package.module:ClassName"])
     if path in offered(added):
         return tuple(added)
     policy_class(path)
