@@ -531,3 +531,18 @@ def test_a_panel_with_nothing_to_draw_says_why():
     fig = means_figure(c, ("owner_changed_share", "revenue_captured"), "h")
     notes = [(a.text, a.xref) for a in fig.layout.annotations if a.xref and a.xref.endswith("domain")]
     assert notes == [("undefined in every run", "x domain")]  # the first panel's; revenue is drawn
+
+
+def test_a_policy_with_no_bar_in_a_panel_is_said_to_be_undefined_there_not_0():
+    # "Promised a touch" has no value under unstructured (it promises nothing): its missing bar read as 0%.
+    from sim.app.charts import means_figure
+
+    s = load_scenario(SMALL).with_overrides("s", quarters=2)
+    c = compare(s, "s", [PolicyChoice("unstructured"), PolicyChoice("segment_tiers")], 3)
+    fig = means_figure(c, ("promised_untouched_share", "owner_changed_share"), "h")
+    marks = [(a.text, a.x, a.xref) for a in fig.layout.annotations if a.text in ("undefined",) or "0" in a.text]
+    assert ("undefined", "unstructured", "x") in marks
+    # The second panel: segment_tiers keeps its books over these two quarters (0), unstructured has none.
+    means = c.detail_means.set_index(["metric", "policy"])["mean"]
+    assert means[("owner_changed_share", "segment_tiers")] == 0
+    assert ("0, and undefined for unstructured", 0.5, "x2 domain") in marks

@@ -83,11 +83,21 @@ def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Fi
             )
         fig.update_yaxes(title_text=unit, title_font={"size": 10}, row=1, col=i)
         values = rows["mean"].to_numpy(dtype=float)
+        axis = "" if i == 1 else str(i)
         if not (np.abs(values[np.isfinite(values)]) > 0).any():
             # An empty panel on a -1..1 axis said nothing (accounts that changed owner, under policies of no owners).
-            said = "0 under every policy" if np.isfinite(values).any() else "undefined in every run"
-            axis = "" if i == 1 else str(i)
+            undefined = [p for p, v in zip(c.policies, values, strict=True) if not np.isfinite(v)]
+            said = (
+                "undefined in every run"
+                if len(undefined) == len(c.policies)
+                else ("0 under every policy" if not undefined else f"0, and undefined for {', '.join(undefined)}")
+            )
             fig.add_annotation(text=said, xref=f"x{axis} domain", yref=f"y{axis} domain", x=0.5, y=0.5, showarrow=False)
+        else:  # a policy with no bar is undefined there, not 0 (a trial read "promised a touch" of none as 0%)
+            for p, v in zip(c.policies, values, strict=True):
+                if not np.isfinite(v):
+                    fig.add_annotation(text="undefined", x=p, y=0, xref=f"x{axis}", yref=f"y{axis}", showarrow=False,
+                                       yshift=10, textangle=-90)  # fmt: skip
     fig.update_annotations(font_size=12)
     fig.update_layout(**{**LAYOUT, "margin": {**MARGIN, "t": 95}}, title=heading)  # room for 2-line titles
     return fig
