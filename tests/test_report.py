@@ -951,51 +951,39 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
 
 
-def test_a_point_where_the_best_policy_is_level_with_another_is_a_tie_not_a_win(tmp_path: Path) -> None:
-    # A VP's grid: at the point with no specialists the two overlay policies are the same policy, and the answer
-    # had counted it as a win ("best at 3 of 4 design points" for 2 of 4).
+@pytest.mark.parametrize(
+    ("lead", "opens"),
+    [
+        # A VP's grid: at the point with no specialists the two overlay policies are the same policy, and the
+        # answer had counted it as a win ("best at 3 of 4 design points" for 2 of 4).
+        (
+            {"segment_tiers": (-1, -1, -1), "hunter_farmer": (0, 3, 5), "unstructured": (0, 0, 0)},
+            "`hunter_farmer` is best at 2 of 3 design points, tied for best at 1 (with `unstructured`); ",
+        ),
+        # A review: the baseline, level with hunter_farmer at 3 of 5 points and best alone at none, was named over
+        # segment_tiers, best alone at 2 ("best at 0 of 5 design points, tied for best at 3").
+        (
+            {"segment_tiers": (-1, -1, -1, 2, 2), "hunter_farmer": (0, 0, 0, -1, -1), "unstructured": (0,) * 5},
+            "`segment_tiers` is best at 2 of 5 design points (`unstructured` is best at customers = 300, customers "
+            "= 400 and customers = 500); ",
+        ),
+        # Two policies identical everywhere: level at every point, best alone at none.
+        (
+            {"segment_tiers": (-1,) * 3, "hunter_farmer": (0,) * 3, "unstructured": (0,) * 3},
+            "`unstructured` (the baseline) is best alone at none of 3 design points, tied for best at 3 (with "
+            "`hunter_farmer`); ",
+        ),
+    ],
+)
+def test_a_tie_at_a_design_point_is_no_win(tmp_path: Path, lead: dict, opens: str) -> None:
+    customers = (300, 400, 500, 600, 700)[: len(lead["unstructured"])]
     exp = experiment(
         replications=4,
         metrics=ANSWER_METRICS,
-        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+        factors=(Factor(name="customers", target="scenario.population.customers", values=customers),),
     )
-    lead = {"segment_tiers": (-1, -1, -1), "hunter_farmer": (0, 3, 5), "unstructured": (0, 0, 0)}
-
-    def revenue(point: int, policy: str, rep: int) -> float:
-        return (10 + rep + lead[policy][point]) * M
-
-    said = opening(stored(exp, tmp_path, revenue))
-    assert said.startswith(
-        "**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 3 design points, "
-        "tied for best at 1 (with `unstructured`); "
-    ), said
-
-
-def test_the_policy_named_best_across_points_is_the_one_best_alone_at_the_most(tmp_path: Path) -> None:
-    # A review: the baseline, level with hunter_farmer at 3 of 5 points and best alone at none, was named over
-    # segment_tiers, best alone at 2 ("best at 0 of 5 design points, tied for best at 3").
-    exp = experiment(
-        replications=4,
-        metrics=ANSWER_METRICS,
-        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 400, 500, 600, 700)),),
-    )
-    lead = {"segment_tiers": (-1, -1, -1, 2, 2), "hunter_farmer": (0, 0, 0, -1, -1), "unstructured": (0,) * 5}
-
-    def revenue(point: int, policy: str, rep: int) -> float:
-        return (10 + rep + lead[policy][point]) * M
-
-    said = opening(stored(exp, tmp_path, revenue))
-    assert said.startswith(
-        "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` is best at 2 of 5 design points "
-        "(`unstructured` is best at customers = 300, customers = 400 and customers = 500); "
-    ), said
-    # Two policies identical everywhere: level at every point, best alone at none.
-    same = {"segment_tiers": (-1,) * 5, "hunter_farmer": (0,) * 5, "unstructured": (0,) * 5}
-    said = opening(stored(exp, tmp_path / "same", lambda p, q, r: (10 + r + same[q][p]) * M))
-    assert said.startswith(
-        "**Answer:** on `revenue_captured` (higher is better), `unstructured` (the baseline) is best alone at none "
-        "of 5 design points, tied for best at 5 (with `hunter_farmer`); "
-    ), said
+    said = opening(stored(exp, tmp_path, lambda point, policy, rep: (10 + rep + lead[policy][point]) * M))
+    assert said.startswith(f"**Answer:** on `revenue_captured` (higher is better), {opens}"), said
 
 
 def test_the_answer_over_several_points_says_at_how_many_the_lead_is_clear(tmp_path: Path) -> None:
