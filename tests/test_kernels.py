@@ -583,7 +583,7 @@ def first_responses_reference(b, idx, when, seat, closes, pooled, week, stall_fa
     ``b``, a namespace of copies of the book's columns."""
     late = when > b.sla_deadline[idx]
     ok, okr = idx[~late], seat[~late]
-    delay = when[~late] - b.day[ok]
+    delay = np.maximum(when[~late] - b.day[ok], 0.0)  # not before arrival, round-off aside
     deadline = np.minimum(week + np.ceil(b.cycle[ok] * stall_factor).astype(np.int64), b.due[ok])
     b.stage[ok], b.responded[ok], b.delay[ok] = Stage.IN_WORK, week, delay
     b.work_deadline[ok], b.handler[ok], b.pooled[ok] = deadline, np.where(closes[okr], okr, -1), pooled[~late]
