@@ -86,6 +86,10 @@ def test_team_horizon_shocks_and_parameters_reach_the_scenario_and_policies():
     file = form.downloaded(small, SOURCE, s)
     assert file.seed == 11 and file.quarters == 6 and file.description == plan.scenario.description
     assert form.downloaded(small, SOURCE, settings()).seed == small.seed
+    # The seed alone set: a variant named apart, not the shipped scenario's name over another seed (a trial).
+    only_seed = form.downloaded(small, SOURCE, settings(seed=11))
+    assert only_seed.seed == 11 and only_seed.name.startswith("small-") and only_seed.quarters == small.quarters
+    assert only_seed.description == f"{small.description}. Changed on the what-if page: seed 7 -> 11."
 
 
 def test_every_problem_is_the_command_lines_line_and_names_its_field():

@@ -227,7 +227,12 @@ def downloaded(base: Scenario, source: str, settings: Settings) -> Scenario:
     InputError as :func:`configure` and :func:`check_run` give."""
     scenario = configure(base, source, settings)
     _, seed = check_run(settings)
-    return scenario if seed is None else scenario.model_copy(update={"seed": seed})
+    if seed is None or seed == scenario.seed:
+        return scenario
+    if scenario.name == base.name:  # the seed alone changed: not the shipped scenario under its own name (a trial)
+        said = f"{base.description}. Changed on the what-if page: seed {base.seed} -> {seed}."
+        return scenario.with_overrides(source, seed=seed, description=said)
+    return scenario.model_copy(update={"seed": seed})
 
 
 def policy_choices(settings: Settings, scenario: Scenario | None) -> list[PolicyChoice]:
