@@ -49,28 +49,38 @@ def money_sources(tagged: pd.DataFrame, first_quarter: dict[str, int]) -> pd.Dat
     return pd.concat(blocks, ignore_index=True)[SOURCE_COLUMNS] if blocks else pd.DataFrame(columns=SOURCE_COLUMNS)
 
 
+def money_parts(
+    sources: pd.DataFrame, impacts: pd.DataFrame, shock: str, policy: str
+) -> tuple[pd.Series, pd.Series, float]:
+    """``policy``'s mean paired changes under ``shock``: recurring revenue by segment, the bookings by kind of deal
+    (named as :data:`BOOKINGS` names them, in its order, 0 for a kind with none), and cost of sales (from
+    ``impacts``, ``stress.impacts``'s table; NaN without it)."""
+    s = sources[(sources.shock == shock) & (sources.policy == policy)]
+    spend = s[s.metric == SPEND].groupby("segment")["impact"].sum()
+    booked = s[s.metric.isin(list(BOOKINGS))].groupby("metric")["impact"].sum()
+    c = impacts[(impacts.shock == shock) & (impacts.policy == policy) & (impacts.metric == "cost_of_sales")]
+    cost = float(c["impact"].iloc[0]) if len(c) else float("nan")
+    return spend, booked.reindex(list(BOOKINGS), fill_value=0.0).rename(index=BOOKINGS), cost
+
+
 def where_it_went(
     sources: pd.DataFrame, impacts: pd.DataFrame, shock: str, policy: str, q: Callable[[str], str]
 ) -> str:
     """Where ``policy``'s money went under ``shock``, on the means, as a sentence: the fall of its recurring
     revenue and the segment most of it is in, the fall of its bookings and the kind of deal most of it is in,
-    and the rise of its cost of sales (from ``impacts``, ``stress.impacts``'s table); "" when none of them hurt."""
-    s = sources[(sources.shock == shock) & (sources.policy == policy)]
-    c = impacts[(impacts.shock == shock) & (impacts.policy == policy) & (impacts.metric == "cost_of_sales")]
-    cost = float(c["impact"].iloc[0]) if len(c) else 0.0
-    spend = s[s.metric == SPEND].groupby("segment")["impact"].sum()
-    booked = s[s.metric.isin(list(BOOKINGS))].groupby("metric")["impact"].sum().rename(index=BOOKINGS)
+    and the rise of its cost of sales (:func:`money_parts`); "" when none of them hurt."""
+    spend, booked, cost = money_parts(sources, impacts, shock, policy)
     parts = []
     if money(spend.sum()).startswith("-"):
-        parts.append(f"recurring revenue -{money(-spend.sum())} ({_most(spend, 'in')})")
+        parts.append(f"recurring revenue -{money(-spend.sum())} ({_most(spend)})")
     if money(booked.sum()).startswith("-"):
-        parts.append(f"bookings -{money(-booked.sum())} ({_most(booked, 'in')})")
+        parts.append(f"bookings -{money(-booked.sum())} ({_most(booked)})")
     if cost > 0 and money(cost) != "0":
         parts.append(f"cost of sales +{money(cost)}")
     return f"Where the money went, on the means, for {q(policy)} under {q(shock)}: {'; '.join(parts)}." if parts else ""
 
 
-def _most(parts: pd.Series, where: str) -> str:
+def _most(parts: pd.Series) -> str:
     """The part that fell most of a fall of ``parts.sum()`` (< 0), in words: ``4.5M of it in enterprise``, ``nearly
     all of it in enterprise`` (the same at the precision shown), or, when the others rose, ``more than all of it:
     enterprise -4.9M, the others up 0.2M``."""
@@ -79,4 +89,4 @@ def _most(parts: pd.Series, where: str) -> str:
     if most < total and money(total - most) != "0" and money(most) != money(total):  # a rise that shows
         return f"more than all of it: {name} -{money(-most)}, the others up {money(total - most)}"
     share = "all" if most == total else "nearly all" if money(most) == money(total) else money(-most)
-    return f"{share} of it {where} {name}"
+    return f"{share} of it in {name}"

@@ -17,7 +17,7 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     Findings,
 )
-from sim.experiment.stress_sources import BOOKINGS, SPEND
+from sim.experiment.stress_sources import BOOKINGS, SPEND, money_parts
 from sim.format import difference, difference_beside, difference_interval, fmt, joined, money, pct, recovery_words
 
 
@@ -90,21 +90,19 @@ def _trough(r: pd.Series) -> str:
 def sources_section(f: Findings, policies: list[str]) -> list[str]:
     """Where each stress's money went (``sim.experiment.stress_sources``): its mean paired change of recurring
     revenue, in all and by segment, of the bookings by kind of deal, and of cost of sales."""
-    s = f.sources.pivot_table(index=["shock", "policy"], columns=["metric", "segment"], values="impact", aggfunc="sum")
-    if s.empty:
+    if f.sources.empty:
         return []
     segments = sorted(set(f.sources.segment[f.sources.metric == SPEND]))
-    cost = f.impacts[f.impacts.metric == "cost_of_sales"].set_index(["shock", "policy"])["impact"]
+    paired = set(zip(f.sources.shock, f.sources.policy, strict=True))
     rows = []
     for shock in f.stresses[1:]:
         for p in policies:
-            if (shock, p) not in s.index or shock in f.inert_of.get(p, ()):
+            if (shock, p) not in paired or shock in f.inert_of.get(p, ()):
                 continue
-            r = s.loc[(shock, p)]
-            spend = [float(r.get((SPEND, g), 0.0)) for g in segments]
-            booked = [float(r[k].sum()) if k in r.index.get_level_values(0) else 0.0 for k in BOOKINGS]
-            money_cells = [sum(spend), *spend, *booked, float(cost.get((shock, p), np.nan))]
-            rows.append([code(shock), p, *(difference(SPEND, v) for v in money_cells)])
+            spend, booked, cost = money_parts(f.sources, f.impacts, shock, p)
+            spend = spend.reindex(segments, fill_value=0.0)
+            money_cells = [spend.sum(), *spend, *booked, cost]
+            rows.append([code(shock), p, *(difference(SPEND, float(v)) for v in money_cells)])
     return [
         "## Where the money went",
         "",
