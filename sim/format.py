@@ -207,8 +207,8 @@ def difference_interval(metric: str, low: float, high: float, signed: bool = Tru
 def difference_with_interval(metric: str, v: float, low: float, high: float) -> str:
     """``v`` and its interval ``[low, high]`` as they are shown side by side (:func:`difference_beside`,
     :func:`difference_interval`): ``-10.6M [-32.9M, +11.6M]``."""
-    shown = difference_interval(metric, low, high, beside=v)  # "" where there is no interval
-    return f"{difference_beside(metric, v, low, high)} {shown}" if shown else difference_beside(metric, v, low, high)
+    value, shown = difference_beside(metric, v, low, high), difference_interval(metric, low, high, beside=v)
+    return f"{value} {shown}" if shown else value  # "" where there is no interval
 
 
 def p_value(p: float) -> str:

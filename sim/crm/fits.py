@@ -108,6 +108,15 @@ class Calibration:
         return self.accounts * self.units
 
 
+#: What a calibrated world's levels are worth, said after every calibration (an analyst's runs won a third of the
+#: export's deals, which only the backtest's part of docs/validation.md said).
+LEVELS = (
+    "Read its runs for how coverage models compare more than as a forecast: on the public export's backtest "
+    "(docs/validation.md) the calibrated world wins far fewer deals than the export did after the cut-off; "
+    "`covsim backtest` measures it on yours."
+)
+
+
 def calibration_answer(cal: Calibration) -> str:
     """The calibration in a sentence, before its data checks and table: the world it makes, the team's figures
     it rests on, and the notes to read before running it (the cautions; a base of customers only)."""
@@ -127,15 +136,6 @@ def calibration_answer(cal: Calibration) -> str:
     if cal.segments and all(sg.customer_share >= 1.0 for sg in cal.segments):
         said += " Every account is a customer: the scenario has no prospects to hunt (Data checks)."
     return said + f" {LEVELS}"
-
-
-#: What a calibrated world's levels are worth, said after every calibration (an analyst's runs won a third of the
-#: export's deals, which only the backtest's part of docs/validation.md said).
-LEVELS = (
-    "Read its runs for how coverage models compare more than as a forecast: on the public export's backtest "
-    "(docs/validation.md) the calibrated world wins far fewer deals than the export did after the cut-off; "
-    "`covsim backtest` measures it on yours."
-)
 
 
 def summary_lines(cal: Calibration) -> list[str]:

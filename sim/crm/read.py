@@ -185,8 +185,11 @@ def read_table(
     if problems and not columns:
         own = sum(f in raw.columns for f in REQUIRED[kind])
         alike = [k for k in REQUIRED if k != kind and all(f in raw.columns for f in REQUIRED[k])]
-        if alike and len(REQUIRED[k := max(alike, key=lambda k: len(REQUIRED[k]))]) > own:
-            problems.append(f"{where}: its columns are those of a --{k} file: were --{kind} and --{k} swapped?")
+        closest = max(alike, key=lambda k: len(REQUIRED[k]), default=None)  # the most columns
+        if closest is not None and len(REQUIRED[closest]) > own:
+            problems.append(
+                f"{where}: its columns are those of a --{closest} file: were --{kind} and --{closest} swapped?"
+            )
     # A missing column is said beside the other columns' bad cells (read as if the column were absent), not alone.
 
     frame = pd.DataFrame(index=raw.index)

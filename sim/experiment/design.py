@@ -209,7 +209,7 @@ def apply_point(
                     )
                     continue
                 if _apply(data, path, f, value, f"factors.{i}.values") == 0:
-                    problems.append(f"factors.{i}.target: {missed_target(data, path, f.target)}")
+                    problems.append(f"factors.{i}.target: {missed_target(data, f.target)}")
                 continue
             known = [p for p in exp.policies if p.name not in unknown]
             takers = [p for p in known if path in policy_class(p.name).parameters()]

@@ -130,8 +130,12 @@ def _target_names(data: dict[str, Any], path: Path) -> list[str]:
     problems = []
     for i, factor in enumerate(factors):
         target = factor.get("target") if isinstance(factor, dict) else None
-        if isinstance(target, str) and target.startswith("scenario.") and not locate(base, target[len("scenario.") :]):
-            problems.append(f"{path}: factors.{i}.target: {missed_target(base, target[len('scenario.') :], target)}")
+        if (
+            isinstance(target, str)
+            and target.startswith("scenario.")
+            and not locate(base, target.removeprefix("scenario."))
+        ):
+            problems.append(f"{path}: factors.{i}.target: {missed_target(base, target)}")
     return problems
 
 

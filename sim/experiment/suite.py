@@ -94,10 +94,15 @@ class SuiteFile(Strict):
 
 def load_suite_file(path: Path | str) -> SuiteFile:
     """A suite file, or InputError (one line per problem, naming the key path)."""
+    return _validated(_read(path), str(path))
+
+
+def _validated(data: dict[str, Any], source: str) -> SuiteFile:
+    """A suite file's tables as a SuiteFile, or InputError with its problems located by stress (:func:`_by_stress`)."""
     try:
-        return validate_strict(SuiteFile, _read(path), str(path))
+        return validate_strict(SuiteFile, data, source)
     except InputError as e:
-        raise InputError(_by_stress(e.problems, str(path))) from None
+        raise InputError(_by_stress(e.problems, source)) from None
 
 
 def _by_stress(problems: list[str], source: str) -> list[str]:
@@ -124,16 +129,13 @@ def checked_suite(
     quarter after the horizon in another until it is mended."""
     source, data = str(path), _read(path)
     try:
-        suite = validate_strict(SuiteFile, data, source)
+        suite = _validated(data, source)
     except InputError as e:
         tables = data.get("stress")
         tables = tables if isinstance(tables, list) else []
         formed = {i: stress for i, stress in enumerate(map(_well_formed, tables)) if stress is not None}
         names = [t.get("name") if isinstance(t, dict) else None for t in tables]
-        problems = [
-            *_by_stress(e.problems, source),
-            *suite_problems(formed, scenario, source, scenario_file, horizon, names),
-        ]
+        problems = [*e.problems, *suite_problems(formed, scenario, source, scenario_file, horizon, names)]
         raise InputError(sorted(problems, key=lambda p: _stress_number(p, source))) from None
     problems = suite_problems(suite.stress, scenario, source, scenario_file, horizon)
     if problems:

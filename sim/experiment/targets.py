@@ -8,10 +8,11 @@ from sim.config import value_paths
 from sim.policies.hints import did_you_mean
 
 
-def missed_target(data: dict[str, Any], path: str, target: str) -> str:
+def missed_target(data: dict[str, Any], target: str) -> str:
     """``'scenario.x' matches no value of the resolved scenario (did you mean ...?)``: what is said of a factor's
-    ``target`` (``scenario.`` and ``path``) that names no value of the scenario ``data`` (its JSON dump): the
-    array it indexes past the end, or the paths it is spelt most like."""
+    scenario ``target`` that names no value of the scenario ``data`` (its JSON dump): the array it indexes past
+    the end, or the paths it is spelt most like."""
+    path = target.removeprefix("scenario.")
     paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
     return f"{target!r} matches no value of the resolved scenario" + (
         _past_the_end(data, path) or did_you_mean(target, paths)

@@ -245,8 +245,8 @@ def answer(
     level = best[best[winner] & (best.sum(axis=1) > 1)]
     with_ = [quote(p) for p in present if p != winner and p in level.columns and level[p].any()]
     ties = f", tied for best at {len(level)} (with {joined(with_)})" if len(level) else ""
-    at = f"best at {alone} of {of}" if alone else f"best alone at none of {of}"
-    best_at = f"{name} is {at}{ties}{as_many}{_others(best, winner, present, label, quote)}"
+    wins = f"best at {alone} of {of}" if alone else f"best alone at none of {of}"
+    best_at = f"{name} is {wins}{ties}{as_many}{_others(best, winner, present, label, quote)}"
     best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
     return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
 
@@ -445,6 +445,6 @@ def _across_points(
     stat = _stat(row, int(row["family"]), "with the first design point")
     tail = f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
     winner, other = (best, reference) if best != reference else (reference, compared)
-    ahead = clear and sign * diff * (1 if best != reference else -1) > 0
+    ahead = clear and (sign * diff > 0 if best != reference else sign * diff < 0)  # the point named best leads
     because = why_between_points(results, metric, winner, other, label, quote) if ahead else ""
     return start + body + tail + because + profit

@@ -115,7 +115,8 @@ def why(
                 + (f"{located}, " if located else "")
                 + ", ".join(f"{difference(split, leads[s])} in {quote(s)}" for s in order)
             )
-    there = _paired(at, top, winner, other)
+    in_all = _paired(at, ALL, winner, other)  # the recurring revenue and the conflicts are read from it too
+    there = in_all if top == ALL else _paired(at, top, winner, other)
     kinds = [(words, _mean(there, m)) for m, words in PARTS.get(metric, ())]
     kinds = [(words, v) for words, v in kinds if finite(v)]
     if kinds:
@@ -123,7 +124,7 @@ def why(
         pieces.append(inside + ", ".join(f"{words} {difference(metric, v)}" for words, v in kinds))
         if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
-    recurring = _mean(_paired(at, ALL, winner, other), RECURRING) if metric == "revenue_captured" else float("nan")
+    recurring = _mean(in_all, RECURRING) if metric == "revenue_captured" else float("nan")
     if finite(recurring):
         pieces.append(
             f"in recurring revenue, which counts contracts that renew without a rep too, "
@@ -141,7 +142,7 @@ def why(
         missed = _won_more(there, winner, other, place, quote)
     if missed:
         pieces.append(missed)
-    if clash := _conflicts(_paired(at, ALL, winner, other), winner, other, quote):
+    if clash := _conflicts(in_all, winner, other, quote):
         pieces.append(clash)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
 
