@@ -77,7 +77,10 @@ def unwritable(folder: Path) -> str | None:
     try:
         fd, tmp = tempfile.mkstemp(dir=probe, prefix=".covsim-probe.")
     except OSError as e:
-        return f"cannot write in {probe} ({e.strerror or e})"
+        # A folder that exists but takes no new files (/proc) answers "No such file or directory", which reads
+        # as if the folder were missing.
+        why = "it takes no new files" if e.errno == errno.ENOENT else e.strerror or str(e)
+        return f"cannot write in {probe} ({why})"
     os.close(fd)
     os.unlink(tmp)
     return None
