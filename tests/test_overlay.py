@@ -353,7 +353,11 @@ def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked(
         ({"specialist": np.full((10, 3), 2)}, r"outside -1\.\.1"),
         (
             {"specialist": np.full((10, 3), 1), "specialist_cadence": -np.ones((10, 3))},
-            "plan.specialist_cadence must be finite and >= 0",
+            r"plan.specialist_cadence must be from 0 to 13 \(touches a quarter, at most one a week\)",
+        ),
+        (
+            {"specialist": np.full((10, 3), 1), "specialist_cadence": np.full((10, 3), 13.5)},
+            r"plan.specialist_cadence must be from 0 to 13 \(touches a quarter",
         ),
         (  # cast to 1.0 and accepted, where plan.cadence refuses booleans
             {"specialist": np.full((10, 3), 1), "specialist_cadence": np.ones((10, 3), bool)},

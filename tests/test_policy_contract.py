@@ -628,15 +628,18 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
             np.array([2, -1, 1, 0], dtype=np.int8),
             "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)",
         ),
-        ("cadence", np.array([2.0, np.nan, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
-        ("cadence", np.array([2.0, np.inf, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
-        ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), "plan.cadence must be finite and >= 0"),
-        ("cadence", np.array([2, -1, 0, 0]), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2, -1, 0, 0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        # A cadence of weekly touches a year (52) would have been kept as 13, one a week, unsaid.
+        ("cadence", np.array([2.0, 52.0, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2, 14, 0, 0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
         ("coordinated", np.array([False, False, True, False]), "plan.coordinated marks accounts with no owner"),
         ("owner", np.array([0, 2, 1, 1], dtype=np.int32), "plan.owner holds a seat outside -1..1"),
         ("owner", np.array([0, 2, 1, 1], dtype=np.uint64), "plan.owner holds a seat outside -1..1"),
-        ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), "plan.cadence must be finite and >= 0"),
-        ("cadence", np.array([2.0, np.inf, 0.0, 0.0], dtype=np.float32), "plan.cadence must be finite and >= 0"),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0], dtype=np.float32), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
     ],
 )
 @pytest.mark.parametrize("layout", ["as given", "read-only", "strided"])
@@ -659,7 +662,7 @@ def test_a_plan_value_out_of_range_names_the_first_account_and_its_value():
         (
             "cadence",
             np.array([2.0, 1.0, np.nan, -1.0]),
-            "plan.cadence must be finite and >= 0 (the first: account 2, nan)",
+            "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week) (the first: account 2, nan)",
         ),
     ):
         with pytest.raises(PolicyError) as e:

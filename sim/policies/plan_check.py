@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import Service
 from sim.compiled import compiled
 from sim.errors import PolicyError
@@ -51,11 +52,11 @@ def checked_plan(
         ("warm", bool, "booleans"),
     )
     # The range each number must lie in (a NaN lies in none; the largest float bounds the finite ones).
-    ranges = {"owner": (-1, seats - 1), "service": (0, len(Service.names()) - 1), "cadence": (0, _LARGEST)}
+    ranges = {"owner": (-1, seats - 1), "service": (0, len(Service.names()) - 1), "cadence": (0, _MOST)}
     faults = {
         "owner": f"holds a seat outside -1..{seats - 1}",
         "service": "must be 0 (digital), 1 (pooled) or 2 (high touch)",
-        "cadence": "must be finite and >= 0",
+        "cadence": _CADENCE,
     }
     cadence_fine = True
     for field, dtype, kind in fields:
@@ -82,7 +83,7 @@ def checked_plan(
             raise PolicyError(f"policy {policy}: plan.{field} {faults[field]}{_first_outside(a, low, high)}")
     if not cadence_fine:
         raise PolicyError(
-            f"policy {policy}: plan.cadence {faults['cadence']}{_first_outside(out['cadence'], 0, _LARGEST)}"
+            f"policy {policy}: plan.cadence {faults['cadence']}{_first_outside(out['cadence'], 0, _MOST)}"
         )
     if (unowned := np.flatnonzero((out["cadence"] > 0) & (out["owner"] < 0))).size:  # had been dropped unsaid
         raise PolicyError(
@@ -106,7 +107,10 @@ def checked_plan(
     return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay)
 
 
-_LARGEST = float(np.finfo(np.float64).max)
+#: The most touches a quarter a cadence can ask: the engine lists at most one touch an account (or an account's
+#: line) a week, so a larger one (52, a year's weekly touches) would be kept as 13 unsaid.
+_MOST = float(WEEKS_PER_QUARTER)
+_CADENCE = f"must be from 0 to {WEEKS_PER_QUARTER} (touches a quarter, at most one a week)"
 
 
 def _first_outside(a: np.ndarray, low: float, high: float) -> str:
@@ -171,8 +175,8 @@ def _checked_overlay(
     if cadence.size and not _of_kind(cadence, np.float64):
         raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
     cadence = cadence.astype(np.float64)
-    if not (np.isfinite(cadence).all() and (cadence >= 0).all()):
-        raise PolicyError(f"{where}_cadence must be finite and >= 0")
+    if not ((cadence >= 0) & (cadence <= _MOST)).all():  # a NaN is neither
+        raise PolicyError(f"{where}_cadence {_CADENCE}")
     if ((cadence > 0) & (seat < 0)).any():  # a touch nobody keeps, dropped unsaid
         alone = np.argwhere((cadence > 0) & (seat < 0))
         raise PolicyError(
