@@ -221,7 +221,7 @@ def not_a_file(path: Path) -> str:
 #: What ``covsim run --out`` writes, all or none.
 RUN_FILES = ("metrics.csv", "weekly.csv", "seats.csv", "summary.png")
 #: What ``covsim backtest --out`` writes, all or none.
-BACKTEST_FILES = ("backtest.csv", "seeds.csv", "backtest.png", "scenario.toml")
+BACKTEST_FILES = ("backtest.csv", "seeds.csv", "backtest.png", "backtest.toml")
 #: The files of a single command's results, by what wrote them: a batch's report or another such command's
 #: beside them would be read as one with them.
 SINGLE_FILES = {"a single run": RUN_FILES, "a backtest": BACKTEST_FILES}

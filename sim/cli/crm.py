@@ -287,11 +287,12 @@ def backtest_command(
                 bars[0].update(1)
 
             # The scenario it writes is the calibration at the cut-off: the header gives the calibrate command that
-            # writes it again, with the buying units the backtest chose.
+            # writes it again, with the buying units the backtest chose (and its name: calibrate names a scenario
+            # for its file, so the file is backtest.toml, as the scenario is named).
             words = _export_args(
                 accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
             )
-            written = ["--out", str(out_dir / "scenario.toml")] if out_dir is not None else []
+            written = ["--out", str(out_dir / "backtest.toml")] if out_dir is not None else []
 
             def command(k: int) -> str:
                 return shlex.join([*words, "--cutoff", str(cutoff), "--units", str(k), *written])
