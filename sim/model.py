@@ -37,6 +37,7 @@ from sim.policies.protocol import (
     checked_plan,
     checked_priority,
     checked_route,
+    checked_specialist_touches,
     checked_touches,
     policy_label,
     read_only,
@@ -119,8 +120,8 @@ class CoverageModel(mesa.Model):
         seats = self._begin_week(w)  # reps: tenure, attrition, backfill; this week's team
         self.population.decay(self.decay)  # relationship carry-over
         self._arrivals(w)  # new opportunities (digital ones go to self-service); renewals opening
-        handlers, extra = self._route(w, seats)  # the policy routes opportunities without a handler
-        self._work(w, seats, handlers, extra)  # the policy prioritises; the engine spends each rep's hours
+        handlers, extra, cells = self._route(w, seats)  # the policy routes opportunities without a handler
+        self._work(w, seats, handlers, extra, cells)  # the policy prioritises; the engine spends each rep's hours
         self._expire(w, seats)  # response windows and sales cycles that ran out; digital decisions
         self._churn()  # customers leave at a hazard relieved by the relationship
         self._renewal_dates(w)  # contracts at their date: renewed by a rep, on their own, or ended
@@ -227,9 +228,9 @@ class CoverageModel(mesa.Model):
         self.book.add(**columns)
         self.recorder.created(columns["kind"], columns["segment"])
 
-    def _route(self, w: int, seats: SeatWeek) -> tuple[np.ndarray, np.ndarray]:
-        """This week's handler of every open opportunity (-1: none), and the accounts the policy offers a
-        touch beyond their cadence."""
+    def _route(self, w: int, seats: SeatWeek) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This week's handler of every open opportunity (-1: none), the accounts whose owner the policy offers
+        a touch beyond their cadence, and the (account, line) cells whose specialist it offers one (flat)."""
         b = self.book
         handlers = np.where(b.stage == Stage.IN_WORK, b.handler, -1)
         rows, opportunities = b.worked(w)
@@ -241,11 +242,18 @@ class CoverageModel(mesa.Model):
             handlers[pending] = h
             closer = pending[(pend.stage == Stage.IN_WORK) & (h >= 0) & at_seat(seats.filled, h, False)]
             b.assign(closer, handlers[closer])
-        return handlers, checked_touches(self.ask("touches", view), self.plan.owner, self.label)
+        extra = checked_touches(self.ask("touches", view), self.plan.owner, self.label)
+        lines = self.population.lines
+        return (
+            handlers,
+            extra,
+            checked_specialist_touches(self.ask("specialist_touches", view), self.plan, lines, self.label),
+        )
 
-    def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray) -> None:
-        """The policy prioritises the week's tasks (``extra``: accounts offered a touch beyond their cadence);
-        the engine spends each rep's hours on them, in that order."""
+    def _work(self, w: int, seats: SeatWeek, handlers: np.ndarray, extra: np.ndarray, cells: np.ndarray) -> None:
+        """The policy prioritises the week's tasks (``extra``: accounts offered an owner's touch beyond their
+        cadence; ``cells``: flat (account, line) cells offered a specialist's); the engine spends each rep's
+        hours on them, in that order."""
         b = self.book
         _, opportunities = b.worked(w)
         touch = self._cadenced if extra.size == 0 else distinct(np.concatenate([self._cadenced, extra]))
@@ -262,6 +270,7 @@ class CoverageModel(mesa.Model):
             rec.touches,
             self.scenario,
             self._specialist_cells,
+            cells,
             rec.line_touches,
         )
         b.block(todo.unowned, Cause.NO_OWNER)

@@ -16,6 +16,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
 from sim.codes import Stage, Status, TaskKind
 from sim.compiled import compiled
+from sim.distinct import distinct
 from sim.lane_queues import lane_queues
 from sim.opportunities import OpportunityBook
 from sim.policies.protocol import CoveragePlan, Tasks, read_only
@@ -83,6 +84,7 @@ def week_tasks(
     touches: np.ndarray,
     scenario: Scenario,
     specialist_cells: np.ndarray,
+    offered_cells: np.ndarray,
     line_touches: np.ndarray | None,
 ) -> TaskList:
     """Every task a seat could do in ``week``.
@@ -97,21 +99,24 @@ def week_tasks(
     ``cadenced``), for owners in filled seats; and the overlay's: each
     (account, line) of ``specialist_cells`` (flat indices into the plan's
     specialist arrays) whose specialist, in a filled seat, is behind its own
-    cadence (``line_touches`` this quarter, None: none yet). A field seat
-    visits (travel by distance), the others call.
+    cadence (``line_touches`` this quarter, None: none yet), or of
+    ``offered_cells`` (the policy's offer this week, whatever the cadence). A
+    field seat visits (travel by distance), the others call.
     """
     b, activities = book, scenario.activities
     c = cadenced
     # A specialist's touches serve its own cadence, not the owner's.
     got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
     extra_c = extra_seat = extra_line = np.empty(0, dtype=np.int64)
-    if specialist_cells.size:
+    cells = specialist_cells if offered_cells.size == 0 else distinct(np.concatenate([specialist_cells, offered_cells]))
+    if cells.size:
         assert plan.specialist is not None and plan.specialist_cadence is not None
-        sc, sl = np.divmod(specialist_cells, pop.lines)
+        sc, sl = np.divmod(cells, pop.lines)
         sp = plan.specialist[sc, sl]
         done = line_touches[sc, sl] if line_touches is not None else 0
         on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
-        on &= _behind(done, plan.specialist_cadence[sc, sl], week)
+        due = _behind(done, plan.specialist_cadence[sc, sl], week)
+        on &= due if offered_cells.size == 0 else due | np.isin(cells, offered_cells, assume_unique=True)
         extra_c, extra_seat, extra_line = sc[on], sp[on].astype(np.int64), sl[on]
     # One compiled pass over the book and the touches (``_assemble``) where numpy took some eighty calls.
     (

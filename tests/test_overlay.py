@@ -5,6 +5,7 @@ pursues."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -12,14 +13,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage
+from sim.codes import WHOLE_CONTRACT, Cause, Kind, Service, Stage, TaskKind
 from sim.compiled import compiled
 from sim.engagement import _sorted, conflicting_accounts
 from sim.errors import InputError, PolicyError
 from sim.metrics import run_totals
 from sim.model import CoverageModel
 from sim.policies import make_policy
-from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, checked_plan
+from sim.policies.overlay import Overlay
+from sim.policies.protocol import (
+    CoveragePlan,
+    PlanView,
+    Policy,
+    RouteView,
+    TaskView,
+    checked_plan,
+    checked_specialist_touches,
+)
+from sim.policies.rollout import with_rollout
 from sim.policies.rules import empty_plan
 from sim.population import Population
 from sim.run import run
@@ -765,3 +776,112 @@ def test_lane_dealing_leads_by_capacity_gives_each_only_to_seats_paid_on_it():
     expansions = pending_of(np.array([1, 1]), np.zeros(2))
     route_to_pool(SimpleNamespace(team=team, pending=expansions), np.ones(2, dtype=bool), np.array([2]), nobody)
     assert nobody.tolist() == [-1, -1]  # no seat paid on them: left to the caller
+
+
+# ---- touches a policy offers a specialist beyond its cadence ------------------------------------------------
+
+
+SECURITY = 1  # the line of LINES the offering policy below touches
+
+
+class _OfferingSecurity(Overlay):
+    """The overlay with no specialist cadence, offering each week a touch of every account's security line that
+    has a specialist (``specialist_touches``); counts the touch tasks it is asked to rank, by line."""
+
+    name = "offering_security"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.ranked = np.zeros(len(LINES), dtype=np.int64)
+
+    def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        assert view.plan.specialist is not None
+        accounts = np.flatnonzero(view.plan.specialist[:, SECURITY] >= 0)
+        return np.column_stack([accounts, np.full(accounts.size, SECURITY)])
+
+    def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
+        touch = (view.tasks.kind == TaskKind.TOUCH) & (view.tasks.line >= 0)
+        self.ranked += np.bincount(view.tasks.line[touch], minlength=len(LINES))
+        return super().prioritise(view, rng)
+
+
+def test_overlay_a_policy_offers_specialists_touches_with_no_cadence():
+    # A value-based overlay had to promise its specialists a cadence and decline the touches it did not want:
+    # only the owner could be offered one (``touches``).
+    world = overlay_world()
+    offering = _OfferingSecurity(specialist_cadence=0.0)
+    offered = run_totals(run(world, offering, 1).metrics).query("segment == 'all'").set_index("metric").value
+    plain = run_totals(run(world, Overlay(specialist_cadence=0.0), 1).metrics).query("segment == 'all'")
+    plain = plain.set_index("metric").value
+    assert offering.ranked[SECURITY] > 1000 and offering.ranked[[0, 2]].tolist() == [0, 0]
+    assert offered["hours_line:security"] > plain["hours_line:security"] + 100
+    assert offered["hours_role_specialist"] > plain["hours_role_specialist"] + 100
+
+
+def test_overlay_offered_specialist_touches_follow_a_rollout_account_by_account():
+    # Half the accounts move to the offering overlay in quarter 2 of 4; the other half's security specialists
+    # are offered nothing (the current model, the overlay with no cadence, offers none).
+    current = {"name": "overlay", "params": {"specialist_cadence": 0.0}}
+    rollout = {"kind": "rollout", "quarter": 2, "quarters": 2, "current": current}
+    world = overlay_world(quarters=4, shocks=[rollout])
+    offering = _OfferingSecurity(specialist_cadence=0.0)
+    model = CoverageModel(world, with_rollout(offering, world), seed=1)
+    weeks = []
+    for _ in range(4):
+        before = int(offering.ranked[SECURITY])
+        for _ in range(13):
+            model.step()
+        weeks.append(int(offering.ranked[SECURITY]) - before)
+    model.release()
+    # None before the rollout; then the moved accounts' (half, then all of them).
+    assert weeks[0] == 0 and 0 < weeks[1] < weeks[2]
+
+
+@pytest.mark.parametrize(
+    ("offer", "said"),
+    [
+        (
+            np.array([1, 2]),
+            r"must return an integer array of \(account, line\) rows, shape \(k, 2\), got int64 of shape",
+        ),
+        (
+            np.array([[1.0, 1.0]]),
+            r"must return an integer array of \(account, line\) rows, shape \(k, 2\), got float64 of shape \(1, 2\)",
+        ),
+        ({(1, 1)}, r"must return an integer array of \(account, line\) rows, shape \(k, 2\), got set \{\(1, 1\)\}"),
+        (np.array([[10, 1]]), r"returned an account outside 0\.\.9"),
+        (np.array([[1, 3]]), r"returned a line outside 0\.\.2 \(the scenario's product lines\)"),
+        (
+            np.array([[1, 1], [4, 2], [5, 2]]),
+            r"offered 2 touches of \(account, line\) cells with no specialist in the plan \(the first: account 4, "
+            r"line 2\); a line's touch is its specialist's task",
+        ),
+    ],
+)
+def test_overlay_offered_specialist_touches_are_checked(offer, said):
+    specialist = np.full((10, 3), -1)
+    specialist[:, 1] = 0  # every account's line 1 has seat 0; no other cell has a specialist
+    plan = CoveragePlan(
+        owner=np.zeros(10, int),
+        service=np.zeros(10, np.int8),
+        cadence=np.zeros(10),
+        coordinated=np.zeros(10, bool),
+        specialist=specialist,
+    )
+    with pytest.raises(PolicyError, match=r"^policy p: specialist_touches\(\) " + said):
+        checked_specialist_touches(offer, plan, 3, "p")
+    # A plan with no specialists takes no offer; an empty one is nothing offered, whatever its shape.
+    with pytest.raises(PolicyError, match=r"with no specialist in the plan \(the first: account 1, line 1\)"):
+        checked_specialist_touches(np.array([[1, 1]]), dataclasses.replace(plan, specialist=None), 3, "p")
+    assert checked_specialist_touches([], plan, 3, "p").size == 0
+    assert checked_specialist_touches(np.array([[3, 1], [1, 1], [3, 1]]), plan, 3, "p").tolist() == [4, 10]
+
+
+def test_overlay_a_run_refuses_an_offered_touch_nobody_keeps_naming_the_week():
+    class OfferingAnalytics(Overlay):
+        def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+            return np.array([[0, 2]]) if view.week == 3 else np.empty((0, 2), dtype=np.int64)
+
+    world = overlay_world()
+    with pytest.raises(PolicyError, match=r"account 0, line 2\).*\(quarter 1, week 4 of 13; view\.week 3\)"):
+        run(world, OfferingAnalytics(specialist_accounts=0), 1)

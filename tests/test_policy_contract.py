@@ -113,6 +113,13 @@ class TouchesNowhere(Nobody):
         return np.array([view.accounts.size])  # one past the last account
 
 
+class SpecialistNobodyKeeps(Nobody):
+    """Offers a specialist's touch in a world with one product line and no specialists."""
+
+    def specialist_touches(self, view, rng):
+        return np.array([[0, 0]])
+
+
 class Mutates(Nobody):
     def plan(self, view, rng):
         potential = view.accounts.potential
@@ -287,6 +294,12 @@ def test_minus_inf_declines_a_task_and_passes():
         ),
         (BadSeatPool, "check_plan_valid", "plan.seat_pool has shape", ()),
         (TouchesNowhere, "check_touches_valid", "touches() returned an account outside", ()),
+        (
+            SpecialistNobodyKeeps,
+            "check_touches_valid",
+            "specialist_touches() offered 1 touch of (account, line) cells with no specialist in the plan",
+            (),
+        ),
         (BadPlan, "check_plan_valid", "plan.service must be", ()),
         (CadenceForNobody, "check_plan_valid", "plan.cadence promises 5000 accounts with no owner touches", ()),
         (NoPriorities, "check_priorities_valid", "prioritise() returned shape", ()),

@@ -18,12 +18,14 @@ throughout, so a plan is made over a changed world):
 - ``check_constructs``: the policy builds with its default parameters;
 - ``check_runs``: a whole run finishes without the policy raising;
 - ``check_plan_valid``: ``plan`` returns a CoveragePlan with one owner (seat
-  or -1), service level and finite non-negative cadence per account;
+  or -1), service level and cadence (0 to 13 touches a quarter) per account;
 - ``check_route_valid``: ``route`` returns one seat (or -1) per pending
   opportunity, and never gives a deal that needs a closer to a seat that
   cannot close;
 - ``check_priorities_valid``: ``prioritise`` returns one number per task, none NaN;
-- ``check_touches_valid``: ``touches`` returns account indices in range;
+- ``check_touches_valid``: ``touches`` returns account indices in range, each
+  with an owner, and ``specialist_touches`` (account, line) rows, each with a
+  specialist;
 - ``check_view_unchanged``: the policy does not write to what it is shown
   (every array of every view is the same after the call as before);
 - ``check_deterministic_call``: the same view and a generator in the same
@@ -64,6 +66,7 @@ from sim.policies.protocol import (
     checked_plan,
     checked_priority,
     checked_route,
+    checked_specialist_touches,
     checked_touches,
     policy_label,
 )
@@ -128,6 +131,10 @@ _VALIDATE = {
         "check_touches_valid",
         lambda result, view, name: checked_touches(result, view.plan.owner, name),
     ),
+    "specialist_touches": (
+        "check_touches_valid",
+        lambda result, view, name: checked_specialist_touches(result, view.plan, len(view.accounts.line_names), name),
+    ),
 }
 
 
@@ -167,6 +174,9 @@ class _Audited(Policy):
 
     def touches(self, view: RouteView, rng: np.random.Generator) -> Any:
         return self._call("touches", view, rng)
+
+    def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> Any:
+        return self._call("specialist_touches", view, rng)
 
 
 #: What the default contract world adds to the small scenario: its second quarter opens changed.

@@ -17,8 +17,10 @@ Views hold read-only arrays: a policy that writes to one fails at once. A
 policy draws randomness only from the generator it is given. Codes in the
 arrays (status, kind, stage, service level, task kind) are the enumerations of
 ``sim.codes``. What a policy returns is checked before the engine uses it:
-here (``checked_route``, ``checked_priority``), and the plan in
-``sim.policies.plan_check`` (``checked_plan``, imported from here too).
+here (``checked_route``, ``checked_priority``), the plan in
+``sim.policies.plan_check`` (``checked_plan``) and the touches offered in
+``sim.policies.touch_check`` (``checked_touches``, ``checked_specialist_touches``),
+each imported from here too.
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ import tomli_w
 
 from sim.codes import Stage
 from sim.compiled import compiled
-from sim.distinct import distinct
 from sim.errors import InputError, PolicyError, interrupted, raised
 from sim.policies.hints import did_you_mean, mistake_hint, raised_at
 from sim.policies.plan_check import checked_plan, read_only_plan
+from sim.policies.touch_check import checked_specialist_touches, checked_touches, what_returned
 from sim.policies.views import (
     NO_CONTRACT,
     Accounts,
@@ -78,12 +80,18 @@ __all__ = [
     "checked_plan",
     "checked_priority",
     "checked_route",
+    "checked_specialist_touches",
     "checked_touches",
     "pool_of",
     "queue",
     "read_only",
     "read_only_plan",
 ]
+
+
+#: What ``touches`` and ``specialist_touches`` offer by default: nothing.
+_NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
+_NO_CELLS = read_only(np.empty((0, 2), dtype=np.int64))
 
 
 class NoParams(Strict):
@@ -132,6 +140,16 @@ class Policy:
         plan) instead of promising a cadence and declining touches.
         """
         return _NO_ACCOUNTS
+
+    def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        """(account, line) cells whose specialist is offered a touch this week beyond its cadence (default: none).
+
+        Each week, after ``touches``: an integer array of shape (k, 2), one row
+        (account, product line) per cell, each with a specialist in the plan
+        (``view.plan.specialist[account, line] >= 0``). As ``touches`` for the
+        owners, the touch is a task ``prioritise`` scores like any other.
+        """
+        return _NO_CELLS
 
     def problems(self, scenario: Scenario) -> list[str]:
         """What in the parameters names nothing in ``scenario`` (a segment it lacks, say), one line each
@@ -275,16 +293,10 @@ def param_at(where: str, key: str) -> str:
     return f"{where} {key}" if where == "--param" else f"{where}.{key}"
 
 
-def _given(a: object, arr: np.ndarray) -> str:
-    """What a policy returned, as an error line says it: its shape, or its type where it is no array (None, a set,
-    a number: all 0-d to numpy)."""
-    return f"shape {arr.shape}" if arr.ndim and arr.dtype != object else f"{type(a).__name__} {a!r:.40}"
-
-
 def _vector(a: object, n: int, what: str, policy: str, integer: bool) -> np.ndarray:
     arr = np.asarray(a)
     if arr.shape != (n,):
-        raise PolicyError(f"policy {policy}: {what}() returned {_given(a, arr)}, expected shape ({n},)")
+        raise PolicyError(f"policy {policy}: {what}() returned {what_returned(a, arr)}, expected shape ({n},)")
     if integer and arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise PolicyError(f"policy {policy}: {what}() must return integer seat indices, got dtype {arr.dtype}")
     if integer and arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
@@ -404,34 +416,6 @@ def _route_fault(
         if stage[i] == _IN_WORK and h[i] >= 0 and not can_close[h[i]]:
             return 5, -1
     return 0, -1
-
-
-def checked_touches(accounts: object, owner: np.ndarray, policy: str) -> np.ndarray:
-    """The accounts a policy offered a touch (``Policy.touches``), unique and sorted, or PolicyError; ``owner``:
-    each account's owner in the plan in force (a touch is its owner's task: one offered an account with none
-    is refused, where it had been dropped without a word)."""
-    a, n = np.asarray(accounts), owner.size
-    if a.size == 0:
-        return _NO_ACCOUNTS
-    if a.ndim == 1 and a.dtype == np.bool_:  # a mask over the accounts: a natural thing to write, and refused
-        raise PolicyError(f"policy {policy}: touches() returned a mask; return account indices (np.flatnonzero(mask))")
-    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
-        raise PolicyError(
-            f"policy {policy}: touches() must return a 1-d array of account indices, got "
-            + (f"{a.ndim}-d {a.dtype}" if a.ndim and a.dtype != object else _given(accounts, a))
-        )
-    if a.min() < 0 or a.max() >= n:
-        raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
-    if (nobody := np.flatnonzero(owner[a] < 0)).size:
-        raise PolicyError(
-            f"policy {policy}: touches() offered {nobody.size} touches of accounts with no owner in the plan (the "
-            f"first: account {int(a[nobody[0]])}); a touch is its owner's task: offer only accounts with "
-            "view.plan.owner >= 0"
-        )
-    return distinct(a.astype(np.int64))
-
-
-_NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
 
 
 def checked_priority(priority: object, tasks: Tasks, policy: str) -> np.ndarray:

@@ -31,6 +31,7 @@ from sim.policies.protocol import (
     checked_plan,
     checked_priority,
     checked_route,
+    checked_specialist_touches,
     checked_touches,
     read_only,
 )
@@ -164,6 +165,18 @@ class Rollout(Policy):
         current, new = current[self._rank_of(current, n) >= moved], new[self._rank_of(new, n) < moved]
         return np.union1d(current, new)
 
+    def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
+        if moved in (0, n):
+            return self._cells(self._specialist_offered(self.new if moved else self.current, view, rng), view)
+        current_view, new_view = self._route_views(view)
+        lines = len(view.accounts.line_names)
+        current = self._specialist_offered(self.current, current_view, rng)
+        new = self._specialist_offered(self.new, new_view, rng)
+        current = current[self._rank_of(current // lines, n) >= moved]
+        new = new[self._rank_of(new // lines, n) < moved]
+        return self._cells(np.union1d(current, new), view)
+
     def problems(self, scenario: Scenario) -> list[str]:
         return [*self.new.problems(scenario), *self.current.problems(scenario)]
 
@@ -214,6 +227,17 @@ class Rollout(Policy):
     @staticmethod
     def _offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         return checked_touches(ask(policy, "touches", view, rng), view.plan.owner, policy_label(type(policy)))
+
+    @staticmethod
+    def _specialist_offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
+        cells = ask(policy, "specialist_touches", view, rng)
+        lines = len(view.accounts.line_names)
+        return checked_specialist_touches(cells, view.plan, lines, policy_label(type(policy)))
+
+    @staticmethod
+    def _cells(flat: np.ndarray, view: RouteView) -> np.ndarray:
+        """Flat (account, line) cells as the (k, 2) rows ``specialist_touches`` returns."""
+        return np.column_stack(np.divmod(flat, len(view.accounts.line_names)))
 
 
 def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
