@@ -32,6 +32,7 @@ from sim.numpy_exact import median, pairwise_sum, power
 from sim.opportunities import _NAMES, OpportunityBook
 from sim.outcomes import NO_DUE
 from sim.policies import make_policy
+from sim.policies.overlay import Overlay
 from sim.policies.protocol import Tasks, pool_of, read_only
 from sim.policies.rules import _seat_movers, nearest_seat, nearest_seat_in_region
 from sim.policies.segment_tiers import SegmentTiers
@@ -817,7 +818,19 @@ def _check_at_seat(per_seat, seat, default):
 
 
 def week_tasks_reference(
-    week, book, handlers, seats, pop, plan, cadenced, offered, touches, scenario, specialist_cells, line_touches
+    week,
+    book,
+    handlers,
+    seats,
+    pop,
+    plan,
+    cadenced,
+    offered,
+    touches,
+    scenario,
+    specialist_cells,
+    offered_cells,
+    line_touches,
 ):
     """``sim.tasks.week_tasks`` as it was written in numpy before it was compiled."""
     b, activities = book, scenario.activities
@@ -838,13 +851,14 @@ def week_tasks_reference(
     due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
     touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
-    if specialist_cells.size:
+    cells = np.union1d(specialist_cells, offered_cells)
+    if cells.size:
         assert plan.specialist is not None and plan.specialist_cadence is not None
-        sc, sl = np.divmod(specialist_cells, pop.lines)
+        sc, sl = np.divmod(cells, pop.lines)
         sp = plan.specialist[sc, sl]
         done = line_touches[sc, sl] if line_touches is not None else 0
         on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat_reference(seats.filled, sp, False)
-        on &= _behind(done, plan.specialist_cadence[sc, sl], week)
+        on &= _behind(done, plan.specialist_cadence[sc, sl], week) | np.isin(cells, offered_cells)
         c, owner, touch_line = (
             np.concatenate([c, sc[on]]),
             np.concatenate([owner, sp[on]]),
@@ -908,6 +922,17 @@ def week_tasks_reference(
     )
 
 
+class OfferingSpecialists(Overlay):
+    """``overlay`` that also offers every third specialist's cell a touch each week, cadence or not."""
+
+    name = "overlay_offering"
+
+    def specialist_touches(self, view, rng):
+        assert view.plan.specialist is not None
+        cells = np.argwhere(view.plan.specialist >= 0)
+        return cells[view.week % 3 :: 3]
+
+
 class Offering(SegmentTiers):
     """``segment_tiers`` that also offers every third owned account a touch each week, cadence or not."""
 
@@ -935,6 +960,7 @@ class Offering(SegmentTiers):
         ("scenarios/small.toml", "unstructured"),
         ("scenarios/small.toml", Offering),  # touches offered beyond the cadence
         ("scenarios/overlay.toml", "overlay"),  # specialists' touches by product line
+        ("scenarios/overlay.toml", OfferingSpecialists),  # specialists' touches offered beyond their cadence
     ],
 )
 def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, monkeypatch):
