@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, ROLES
+from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, OPPORTUNITY_KINDS, ROLES
 from sim.units import UNIT_BOUNDS, Unit
 
 #: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
@@ -72,12 +72,7 @@ _METRICS = (
     Metric(
         "won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter (currency)"
     ),
-    Metric(
-        "won_value_expansion",
-        Unit.CURRENCY,
-        "sum",
-        "added annual spend from expansion deals won in the quarter (currency)",
-    ),
+    Metric("won_value_expansion", Unit.CURRENCY, "sum", "added annual spend from expansion deals won in the quarter"),
     Metric(
         "retained_spend",
         Unit.CURRENCY,
@@ -97,6 +92,10 @@ _METRICS = (
     Metric("partner_margin", Unit.CURRENCY, "sum", "value kept by channel partners from the deals they won (currency)"),
     # Opportunities
     Metric("opps_created", Unit.OPPORTUNITIES, "sum", "opportunities that arose in the quarter"),
+    *(
+        Metric(f"opps_created_{k}", Unit.OPPORTUNITIES, "sum", f"{words} opportunities that arose in the quarter")
+        for k, words in zip(OPPORTUNITY_KINDS, ("new-logo", "expansion", "renewal"), strict=True)
+    ),
     Metric(
         "opps_won",
         Unit.OPPORTUNITIES,

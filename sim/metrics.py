@@ -193,6 +193,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "partner_margin", _total(t.partner_margin, sel)
 
     yield "opps_created", _total(t.created, sel)
+    for i, k in enumerate(OPPORTUNITY_KINDS):
+        yield f"opps_created_{k}", _total(t.created[i], sel)
     yield "opps_won", n_won
     yield "opps_lost", n_lost
     yield "opps_missed", n_missed

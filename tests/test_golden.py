@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "c475ffc2ea50540776583653571b447c2f959d30d7dacc1a9559364b8fcff445",
+        "46bff32b322b891529ddbd6a0b92c0626a9028d036e26c0f128b3ec8b61b1eb2",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "d82d4673aea101316e6c709c9e7f794157fa5653c8e65fdfe56b5e2052bd80a8",
+        "debb71c0099b50503a063a60bc526609fe2dc11c0f9a4d2e5c388fe267226d0f",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "36e3ee635dfbdd134f21f174f2fadc89dfa53aa70ed1581279fada3e44a44cd2",
+        "77fb0a529245061b294f26a502b5c110eb0c02925b7aeb3f47269a57d1f4ce23",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "be1e7544ad20f595260dae123a4d10bf60d95d7dc2d614e282b9ef96aacb9a1d",
+        "b152a53b886673fdaec7dc0dc8c3422e78febf910010ec9c59d9e8a9ec11a2cd",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "e670d04b9e4fe7285406d24b210ebadc5302c442b9b4a193cddc08010fc08b19",
+        "5de09ab2913729114d3ab4d1ed65dd5c4dc10e90026083bf120f57616e7bafda",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "890f75bd0cb62b98f4d2d58b3743832e9ce2214fe53b1cf726aba31d0b60c8f1",
+        "94dc60328fcb5a35ce35c65e4851f291a272b20a6877cc0b71001d003a27d3d5",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "f92d80ce8a6b370c73c9cf1325f113c9dfffa9f00e4dd0970e9ee192af873b59",
+        "0b5df953c7e0382349f567068a0db4aa64a90cb8a82347d1ebd58e660711acdc",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "14a467bf42e5acb776f0821cf573c371f52ae3d10e17742cb2b9fa9a6bdb5b52",
+        "4e44e390ce81e9f54353586226791a80e08023ad8c7a81c658375d9b46075d96",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "6b632004f32fd713c023a589764aa846e07b8622ec098e09319273241e6dbe3b",
+        "bc7d4d3acc744e2cc8845bde22ee584468c9001bb6a6a6c10e27015a0a1f4083",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "27756bd80cb64ad0ae0ebe353ec605351039ac92b6b289af117d5918a8ea19e9",
+        "66648a28175f6936f128ea2c9305ae5b228c65485b0984f1428c82f57c43a0b6",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "06cacd2f62b28455b1a3b4855b9ab14f19a475905a720f6e56c2e747a717b292",
+        "e5db854578a6720fc4839fda3c3d994e7c3d519d84c0e7d7be8e42b5b81f6324",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "47490d99543f8e289fc879ac5c398edcd81ba267ae75c1adb55aa098c0c47d08",
+        "72e031661ca678e678320172bb46526d4dcaaffb8f12f3f9fcb06585c9a1a0fa",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "ecd5811f3e8685e3dcf8589bb8df2a7b575f9777f367f68eaf9bb620d620972c",
+        "4578ba26cb7dc657fb833e6ad2ac5bcc6ba8852cdf7e07887b848d8ee4ff6926",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "7ba8fbad8712683362107b1d9923ae6adc3811e130fd650410989229e6f8d848",
+        "8746984c3d0791132bba9ab95abe9282360269246ced22290a62a7c860f4d225",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "f5a709a4ddc700212378cc677f389ef6c58bf31989c3f249b170b2e3badf3329",
+        "d7bba55b7b2d00f2c2b57b5b851841bc2ce1a481a5cd8cce3037071f2fcaaa64",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "661af0d671beed2ea5a8e9ec3d23dfa89b9ebd2a70c4c847897c425f4170e84f",
+        "ff3200768d1b42b9fd066632007a407d90be0d3538e7b5108c23471ee412e5f0",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "89d888bac3efd58ec8479d1c6af28226dc9bcc991db551e35aadae1f696e6ebd",
+        "4b997896d94dd47ce5a1040d80fd11a38b45523c4becc6b4c6ad659f3c7ffa7d",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "3f453255b2ec53447c42d7636ac7aef565dcdb2527a6f2e0d146f0b780259449",
+        "2ce15154d98d9b5415d1e5b4a343806651e5cb4abfd25ed1f13ea956c95d045d",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "e123fd2848b26c8ac5055c59943e6adcb90cb66a61867036bf0cf3a84c13692f",
+        "1cbb52d69fdaf7d301a02194c2994425aaa3d18e9c8f7ce7f4fb604308e638be",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "7cfab044996bb563a7ab837a963f1fb6968665a942429bad6b8ed735d7023302",
+        "4bd69513c23f3a152fd31b71d1c0f78e83d5769168456c202fb49738369bf41a",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

@@ -38,6 +38,9 @@ def test_nobody_answers_so_everything_is_missed_for_no_owner():
     )
     r = run(scenario)
     assert quarter_one(r, "opps_created") == 13 * 1000
+    # All of them new logos: the 1,000 accounts are prospects with a certain lead a week, and no customer.
+    assert quarter_one(r, "opps_created_new_logo") == 13 * 1000
+    assert quarter_one(r, "opps_created_expansion") == quarter_one(r, "opps_created_renewal") == 0
     # Pooled window: 5 business days. An opportunity arriving on day d of week w
     # (5w <= d < 5w + 5) expires after d + 5, i.e. at the end of week w + 1.
     # Arrivals of weeks 0..11 have expired by the end of week 12; week 12's are open.

@@ -122,6 +122,8 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             closed = row.opps_won + row.opps_lost + row.opps_missed
             assert opened_before + row.opps_created == pytest.approx(closed + row.opps_open), (segment, q)
             assert row.opps_missed == pytest.approx(sum(row[f"missed_{c}"] for c in CAUSES))
+            kinds = row.opps_created_new_logo + row.opps_created_expansion + row.opps_created_renewal
+            assert kinds == row.opps_created, (segment, q)
             assert 0 <= row.opps_missed_renewal <= row.opps_missed
             opened_before = row.opps_open
     check_limits(metrics)

@@ -625,6 +625,10 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
     assert str(e.value) == f"policy p: {message}"
 
 
+#: What a cadence out of range is told.
+CADENCE = "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [
@@ -641,18 +645,18 @@ def test_a_plan_value_a_cast_would_silently_change_is_refused(field, value, mess
             np.array([2, -1, 1, 0], dtype=np.int8),
             "plan.service must be 0 (digital), 1 (pooled) or 2 (high touch)",
         ),
-        ("cadence", np.array([2.0, np.nan, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
-        ("cadence", np.array([2.0, np.inf, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
-        ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
-        ("cadence", np.array([2, -1, 0, 0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0]), CADENCE),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0]), CADENCE),
+        ("cadence", np.array([2.0, -0.5, 0.0, 0.0]), CADENCE),
+        ("cadence", np.array([2, -1, 0, 0]), CADENCE),
         # A cadence of weekly touches a year (52) would have been kept as 13, one a week, unsaid.
-        ("cadence", np.array([2.0, 52.0, 0.0, 0.0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
-        ("cadence", np.array([2, 14, 0, 0]), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, 52.0, 0.0, 0.0]), CADENCE),
+        ("cadence", np.array([2, 14, 0, 0]), CADENCE),
         ("coordinated", np.array([False, False, True, False]), "plan.coordinated marks accounts with no owner"),
         ("owner", np.array([0, 2, 1, 1], dtype=np.int32), "plan.owner holds a seat outside -1..1"),
         ("owner", np.array([0, 2, 1, 1], dtype=np.uint64), "plan.owner holds a seat outside -1..1"),
-        ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
-        ("cadence", np.array([2.0, np.inf, 0.0, 0.0], dtype=np.float32), "plan.cadence must be from 0 to 13 (touches a quarter, at most one a week)"),
+        ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), CADENCE),
+        ("cadence", np.array([2.0, np.inf, 0.0, 0.0], dtype=np.float32), CADENCE),
     ],
 )
 @pytest.mark.parametrize("layout", ["as given", "read-only", "strided"])
