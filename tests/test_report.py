@@ -2140,3 +2140,50 @@ def test_one_policy_s_clear_lead_across_two_points_is_explained_as_between_two_p
         "`enterprise`, 0 in `smb`; in `enterprise`, new-logo value 0, expansion value 0, renewals a rep won "
         "+3.0M (a contract that renews without a rep counts in recurring revenue, not in revenue captured)"
     ) in said, said
+
+
+def test_a_why_sizes_the_conflicts_by_the_deals_they_decided(tmp_path: Path) -> None:
+    # A VP's 18.4M lead was said to come from 12 more conflicting engagements, which had decided 18 deals: at the
+    # leader's mean value per won deal, at most 7% of the lead. Here unstructured decides 5 more deals in conflict
+    # a replication; hunter_farmer wins 100 deals a replication at a mean revenue of 14.5M, 145k a deal, and leads
+    # by 3.0M, so the 5 come to at most 725k, 24% of the lead.
+    clashes = {p: [c - 50 for c in counts] for p, counts in STALLED.items()}
+
+    def misses(_: int, policy: str, rep: int) -> dict[str, float]:
+        decided = 5.0 if policy == "unstructured" else 0.0
+        return {"conflicting_engagements": clashes[policy][rep], "opps_decided_in_conflict": decided, "opps_won": 100}
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
+    assert said.endswith(
+        "which costs the deals open on it wins and relationship; 5 more of its deals were decided in conflict: had "
+        "the conflict lost it every one, at `hunter_farmer`'s mean value per won deal, 145.0k, they come to 725.0k, "
+        "24% of the lead."
+    ), said
+
+
+def test_a_lead_in_new_logo_value_says_how_many_fewer_new_logos_and_leads(tmp_path: Path) -> None:
+    # A VP's lead of 17.9M in new-logo value had no count behind it: 53 fewer new logos (39% fewer) from leads
+    # only 3% fewer, which tells a shortfall of leads won from one of leads. Here all of the revenue is new-logo
+    # value; hunter_farmer wins 20, 21, 23, 20 more new logos than unstructured, from 10, 8, 12, 10 more leads.
+    from scipy import stats as scipy_stats
+
+    logos = {"hunter_farmer": [40, 41, 43, 40], "unstructured": [20] * 4, "segment_tiers": [30] * 4}
+    leads = {"hunter_farmer": [200] * 4, "unstructured": [190, 192, 188, 190], "segment_tiers": [195] * 4}
+
+    def misses(point: int, policy: str, rep: int) -> dict[str, float]:
+        return {
+            "won_value_new_logo": one_point(point, policy, rep),
+            "new_logos": logos[policy][rep],
+            "opps_created_new_logo": leads[policy][rep],
+        }
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
+    t = scipy_stats.t.ppf(0.975, 3)
+    won, led = np.array([20.0, 21, 23, 20]), np.array([10.0, 8, 12, 10])
+    w_half, l_half = (t * d.std(ddof=1) / 2 for d in (won, led))
+    assert f"[{won.mean() - w_half:.0f}, {won.mean() + w_half:.0f}]" == "[19, 23]"
+    assert f"[{-led.mean() - l_half:.0f}, {-led.mean() + l_half:.0f}]" == "[-13, -7]"
+    assert (
+        "(`unstructured` wins 21 fewer new logos [19, 23], 51% fewer, from 5% fewer new-logo leads: -10 "
+        "[-13, -7]; paired 95% intervals)" in said
+    ), said

@@ -14,8 +14,10 @@ it leads (paired means; the answer's own figure is the whole population's):
   new-logo value, expansion value and renewals a rep won (``retained_spend``),
   which add up to it. A lead in renewals a rep won can be partly how revenue is
   counted: a contract that renews on its own (the digital channel's, or one
-  nobody covered) counts in recurring revenue, not in revenue captured; and
-  the difference in recurring revenue in all, beside it;
+  nobody covered) counts in recurring revenue, not in revenue captured; a lead
+  in new-logo value comes with the new logos and new-logo leads the policy
+  behind has fewer of (``NEW_LOGOS``); and the difference in recurring
+  revenue in all, beside it;
 - **the miss cause** by which the policy behind misses most more opportunities
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
@@ -31,7 +33,9 @@ it leads (paired means; the answer's own figure is the whole population's):
   t interval above 0, at least one), and how many of them its reps win and how
   many the digital channel (``digital_won``): a lead made by reps winning deals
   a digital channel wins fewer of is a mechanism a sales leader knows, where
-  the segments alone had been said.
+  the segments alone had been said;
+- last, the conflicting engagements the policy behind has more of, and the
+  deals decided under their penalty, sized against the lead.
 """
 
 from __future__ import annotations
@@ -76,8 +80,13 @@ RENEWALS_LEAVE = f"{RENEWALS_DECIDED}: what renews on its own counts in recurrin
 #: The deals won, and those the digital channel won with no rep.
 WON = ("opps_won", "digital_won")
 #: Two or more closing reps of one account working it in one week with no account plan (docs/metrics.md): the
-#: overlay's mechanism, which a VP's Why left out beside 379 fewer of them.
-CONFLICTS = "conflicting_engagements"
+#: overlay's mechanism, which a VP's Why left out beside 379 fewer of them; and the deals decided under its
+#: penalty, by which its part of a lead is sized (a VP's 18.4M lead was said to be 12 more conflicts, which
+#: decided 18 deals).
+CONFLICTS, IN_CONFLICT = "conflicting_engagements", "opps_decided_in_conflict"
+#: Of a lead in new-logo value: the prospects won as customers, and the new-logo leads that arose, by which a
+#: shortfall of new logos is told apart as fewer leads or fewer of them won (a VP's Why gave the value alone).
+NEW_LOGOS = ("new_logos", "opps_created_new_logo")
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -86,7 +95,8 @@ SMALL_PART = 0.1
 def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
-    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON, CONFLICTS]
+    wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
+    wanted += [CONFLICTS, IN_CONFLICT, *NEW_LOGOS]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
@@ -122,8 +132,12 @@ def why(
     if kinds:
         inside = "" if top == ALL else f"in {quote(top)}, "
         pieces.append(inside + ", ".join(f"{words} {difference(metric, v)}" for words, v in kinds))
-        if max(kinds, key=lambda k: sign * k[1])[0] == RENEWALS_WON:
+        largest = max(kinds, key=lambda k: sign * k[1])[0]
+        if largest == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
+        elif largest == PARTS["revenue_captured"][0][1] and sign > 0:
+            mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
+            pieces[-1] += _new_logos(there, mine, other, quote)
     recurring = _mean(in_all, RECURRING) if metric == "revenue_captured" else float("nan")
     if finite(recurring):
         pieces.append(
@@ -131,34 +145,76 @@ def why(
             f"{difference(RECURRING, recurring)} in all"
         )
     place = "" if top == ALL else f"in {quote(top)}, " if finite(recurring) or not kinds else "there, "
-    worth = float("nan")  # a won deal's mean revenue to the leader there, for a lead in revenue captured
-    if metric == "revenue_captured":  # profit nets costs, retained_spend is of renewals only: no bound of a deal
-        mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
-        if mine.get("opps_won", 0) > 0:
-            worth = float(mine.get(metric, float("nan")) / mine["opps_won"])
+    # A won deal's mean revenue to the leader there and in all, for a lead in revenue captured (profit nets costs,
+    # retained_spend is of renewals only: no bound of a deal).
+    worth, worth_all = (
+        _worth(at, segment, winner) if metric == "revenue_captured" else float("nan") for segment in (top, ALL)
+    )
     lead = sign * _mean(there, metric)
     missed = _cause(there, other, winner, place, quote, worth, lead, top != ALL, metric == "revenue_captured")
     if not missed and sign > 0:  # a lead no miss cause explains: the deals won, by reps and by the digital channel
         missed = _won_more(there, winner, other, place, quote)
     if missed:
         pieces.append(missed)
-    if clash := _conflicts(in_all, winner, other, quote):
+    if clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric)):
         pieces.append(clash)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
 
 
-def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str]) -> str:
+def _worth(at: pd.DataFrame, segment: str, policy: str) -> float:
+    """``policy``'s mean revenue captured per won deal in ``segment`` (NaN: none won)."""
+    mine = at[(at.segment == segment) & (at.policy == policy)].groupby("metric")["value"].mean()
+    return (
+        float(mine.get("revenue_captured", float("nan")) / mine["opps_won"])
+        if mine.get("opps_won", 0) > 0
+        else float("nan")
+    )
+
+
+def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], worth: float, lead: float) -> str:
     """``other`` has N more conflicting engagements than ``winner`` [paired 95% interval], and what each costs,
     from ``d`` (``winner`` minus ``other``, segment all) when the interval is below 0 and N at least one; else ""
-    (the leader having more is no reason for its lead)."""
+    (the leader having more is no reason for its lead). With ``worth`` (the leader's mean value per won deal) and
+    ``lead`` (in money), the most the extra deals decided in conflict could come to, as a share of the lead."""
     if CONFLICTS not in d.index or not (d.at[CONFLICTS, "high"] < 0 and d.at[CONFLICTS, "mean_diff"] <= -1):
         return ""
     more, low, high = (-float(d.at[CONFLICTS, k]) for k in ("mean_diff", "high", "low"))
-    return (
+    said = (
         f"{quote(other)} has {amount(CONFLICTS, more)} more conflicting engagements than {quote(winner)} "
         f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
         "working it in one week with no account plan, which costs the deals open on it wins and relationship"
     )
+    decided = -_mean(d, IN_CONFLICT)
+    if finite(decided) and decided >= 1:
+        said += f"; {amount(IN_CONFLICT, decided)} more of its deals were decided in conflict"
+        if finite(worth, lead) and lead > 0:
+            said += (
+                f": had the conflict lost it every one, at {quote(winner)}'s mean value per won deal, "
+                f"{money(worth)}, they come to {money(decided * worth)}, {decided * worth / lead:.0%} of the lead"
+            )
+    return said
+
+
+def _new_logos(d: pd.DataFrame, mine: pd.Series, other: str, quote: Callable[[str], str]) -> str:
+    """`` (`other` wins N fewer new logos [interval], P% fewer, from Q% fewer new-logo leads: -M [interval])``,
+    from ``d`` (the leader minus ``other``) and ``mine`` (the leader's means), when it wins clearly fewer (the
+    interval above 0, at least one); else "". The two shares tell a shortfall of leads from one of leads won."""
+    won, leads = NEW_LOGOS
+    if won not in d.index or not (d.at[won, "low"] > 0 and d.at[won, "mean_diff"] >= 1):
+        return ""
+    fewer = float(d.at[won, "mean_diff"])
+    said = (
+        f" ({quote(other)} wins {amount(won, fewer)} fewer new logos "
+        f"{difference_interval(won, float(d.at[won, 'low']), float(d.at[won, 'high']), signed=False)}"
+    )
+    if mine.get(won, 0) > 0:
+        said += f", {fewer / mine[won]:.0%} fewer"
+    x = float(d.at[leads, "mean_diff"]) if leads in d.index else float("nan")
+    if finite(x) and mine.get(leads, 0) > 0:
+        low, high = -float(d.at[leads, "high"]), -float(d.at[leads, "low"])
+        share = f"{abs(x) / mine[leads]:.0%} {'fewer' if x > 0 else 'more'}"
+        said += f", from {share} new-logo leads: {difference(leads, -x)} {difference_interval(leads, low, high)}"
+    return said + "; paired 95% intervals)"
 
 
 def why_between_points(
