@@ -325,6 +325,7 @@ _METRICS = (
         Unit.CURRENCY,
         "sum",
         "gross_margin x recurring_revenue - cost_of_sales (currency, segment all only)",
+        title="profit (margin on recurring revenue less the cost of sales)",
         higher_is_better=True,
         bounds=(None, None),  # a loss when the team costs more than the margin it brings
     ),

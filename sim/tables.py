@@ -158,47 +158,47 @@ def comparison_table(totals: pd.Series, policies: list[str]) -> str:
 
 
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
-    """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy captured the most revenue
-    over the run, by how much against the first, and their profits; of one policy, its revenue and profit; one
-    seed each, so no interval (compare replicates)."""
+    """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy made the most profit over
+    the run, by how much against the first, and the revenue each captured; of one policy, its profit and revenue;
+    one seed each, so no interval (compare replicates). Profit leads, as compare's answer does: revenue captured
+    counts a renewal a rep touched at its whole value, though it might have renewed without one."""
     first = policies[0]
-    revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
     profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
+    revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
     if len(policies) == 1:
         return (
             # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
-            f"Answer: over the run, {first} captured {fmt('revenue_captured', revenue[first])} of revenue (the new "
-            "logos and expansions won, by reps, partners or the digital channel, and the renewals reps won); its "
-            "profit, the margin on all recurring revenue less the cost of sales, is "
-            f"{fmt('profit', profit[first])}. One seed, so no interval: `covsim compare` replicates and compares "
-            "policies."
+            f"Answer: over the run, {first} made a profit of {fmt('profit', profit[first])}, the margin on all "
+            f"recurring revenue less the cost of sales; it captured {fmt('revenue_captured', revenue[first])} of "
+            "revenue (the new logos and expansions won, by reps, partners or the digital channel, and the renewals "
+            "reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
         )
-    best = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
+    best = max(policies, key=lambda p: profit[p] if math.isfinite(profit[p]) else -math.inf)
     others = "".join(
-        f"; {p} {fmt('revenue_captured', revenue[p])} ({difference('revenue_captured', revenue[p] - revenue[first])} "
-        f"against {first})"
+        f"; {p} {fmt('profit', profit[p])} ({difference('profit', profit[p] - profit[first])} against {first})"
         for p in policies[1:]
     )
-    tied = [p for p in policies if revenue[p] == revenue[best]] or [best]  # none: no figure at all (NaN)
-    most = f"{best} captured the most revenue" if len(tied) == 1 else f"{joined(tied)} captured the same, the most"
-    profits = ", ".join(f"{p} {fmt('profit', profit[p])}" for p in policies)
-    richest = max(policies, key=lambda p: profit[p] if math.isfinite(profit[p]) else -math.inf)
+    tied = [p for p in policies if profit[p] == profit[best]] or [best]  # none: no figure at all (NaN)
+    most = f"{best} made the most profit" if len(tied) == 1 else f"{joined(tied)} made the same profit, the most"
+    captured = ", ".join(f"{p} {fmt('revenue_captured', revenue[p])}" for p in policies)
+    busiest = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
     # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).
     # Said only where the figures printed differ: 1.04M against 1.03M both print as 1.0M.
     apart = (
-        f"; the most profit is {richest}'s, not {best}'s: revenue captured counts the new logos and "
-        "expansions won and the renewals reps won, profit the margin on all recurring revenue less the cost of sales"
+        f"; the most revenue captured is {busiest}'s, not {best}'s: profit is the margin on all recurring revenue "
+        "less the cost of sales, revenue captured counts the new logos and expansions won and the renewals reps won "
+        "(a renewal a rep touched at its whole value, though it might have renewed without one)"
         if len(tied) == 1
-        and math.isfinite(revenue[best])
-        and math.isfinite(profit[richest])
-        and profit[richest] > profit[best]
-        and fmt("profit", profit[richest]) != fmt("profit", profit[best])
+        and math.isfinite(profit[best])
+        and math.isfinite(revenue[busiest])
+        and revenue[busiest] > revenue[best]
+        and fmt("revenue_captured", revenue[busiest]) != fmt("revenue_captured", revenue[best])
         else ""
     )
     return (
-        f"Answer: over the run, {most}: {first} {fmt('revenue_captured', revenue[first])}"
-        f"{others}. Profit: {profits}{apart}. One seed each, so no interval: `covsim compare` pairs replications and "
-        "says which differences are more than noise."
+        f"Answer: over the run, {most}: {first} {fmt('profit', profit[first])}{others}. Revenue captured: "
+        f"{captured}{apart}. One seed each, so no interval: `covsim compare` pairs replications and says which "
+        "differences are more than noise."
     )
 
 

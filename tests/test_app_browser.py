@@ -234,7 +234,7 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert answer in lines
-    assert answer.startswith("Answer: on revenue_captured (higher is better), ")
+    assert answer.startswith("Answer: on profit (higher is better), ")
     assert len(headline) == 12
     for metric, cells in headline.items():
         assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric

@@ -157,9 +157,13 @@ def test_run_several_policies_side_by_side(tmp_path):
     # The answer comes first, before every table, its figures the side-by-side table's own.
     answer = r.stdout.splitlines()[0]
     assert answer.startswith("Answer: over the run, ")
+    row = next(line for line in r.stdout.splitlines() if line.startswith("  profit"))
+    first, second = row.split()[-2:]
+    assert f"most profit: unstructured {first}; hunter_farmer {second} (" in answer
     row = next(line for line in r.stdout.splitlines() if line.startswith("  revenue captured"))
     first, second = row.split()[-2:]
-    assert f"unstructured {first}; hunter_farmer {second} (" in answer and "One seed each, so no interval" in answer
+    assert f"Revenue captured: unstructured {first}, hunter_farmer {second}" in answer
+    assert "One seed each, so no interval" in answer
     assert "missed: no owner" in r.stdout
 
 
@@ -311,7 +315,7 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     lines = [line for line in r.stdout.splitlines() if line.strip()]
-    assert lines[0].startswith("Answer: on revenue_captured (higher is better), ")
+    assert lines[0].startswith("Answer: on profit (higher is better), ")
     assert r.stdout.index("Answer: ") < r.stdout.index("Means over 2 replications")
     # Two replications give no test: the answer says so (not "not distinguishable"), and the tables' headings say
     # how many one needs.
@@ -320,9 +324,10 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
         "at least 3)." in lines[0]
     )
     assert "distinguishable" not in lines[0]
-    # Profit is said beside it, untested too (it was left out where no interval could be given).
-    assert ". On profit (the gross margin on recurring revenue less the cost of sales), " in lines[0]
-    assert lines[0].count("with 2 paired replications a difference cannot be tested") == 2
+    # The answer is on profit, the bottom line, first of the default headline metrics: no clause of profit beside
+    # it (revenue captured had led, with profit said beside it).
+    assert ". On profit (" not in lines[0]
+    assert lines[0].count("with 2 paired replications a difference cannot be tested") == 1
     assert "Means over 2 replications (whole run, segment all), no intervals: they need at least 3:" in lines
     assert (
         "Paired differences (common random numbers), no intervals or p-values: they need at least 3 replications:"
@@ -335,6 +340,9 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     # Under the tables, each metric in words, so that rep_lottery or a '-' needs no manual.
     legend = r.stdout[r.stdout.index("Metrics (docs/metrics.md defines each") :].splitlines()
     assert " ".join(legend[1].split()) == (
+        "profit profit (margin on recurring revenue less the cost of sales) [currency units]; higher is better"
+    )
+    assert " ".join(legend[2].split()) == (
         "revenue_captured revenue captured (won + renewals a rep won) [currency units]; higher is better"
     )
     assert any(line.split()[0] == "rep_lottery" and "lower is better" in line for line in legend[1:])
@@ -367,7 +375,7 @@ def test_a_reader_that_stops_reading_cuts_the_summary_short_not_the_report(tmp_p
     reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
     assert reader.stdout is not None and reader.stderr is not None
     first = reader.stdout.readline()
-    assert first.startswith("Answer: on revenue_captured"), first  # the answer is the first line
+    assert first.startswith("Answer: on profit"), first  # the answer is the first line
     for line in reader.stdout:
         if line.startswith("Metrics (docs/metrics.md"):
             break

@@ -308,39 +308,39 @@ def test_a_difference_that_is_not_zero_is_not_shown_as_zero() -> None:
     assert difference("revenue_captured", 0.2) == "+0"  # money: a fifth of a currency unit is nothing to show
 
 
-def test_covsim_run_names_a_tie_for_the_most_revenue_as_a_tie() -> None:
+def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
     import pandas as pd
 
     from sim.tables import run_answer
 
     totals = pd.Series(
-        {("revenue_captured", "a"): 6.3e6, ("revenue_captured", "b"): 6.3e6, ("profit", "a"): 1e6, ("profit", "b"): 1e6}
+        {("profit", "a"): 1e6, ("profit", "b"): 1e6, ("revenue_captured", "a"): 6.3e6, ("revenue_captured", "b"): 6.3e6}
     )
     text = run_answer(totals, ["a", "b"])
-    assert text.startswith("Answer: over the run, a and b captured the same, the most: a 6.3M; b 6.3M (0 against a)")
-    totals[("revenue_captured", "b")] = 6.4e6
-    assert run_answer(totals, ["a", "b"]).startswith("Answer: over the run, b captured the most revenue: a 6.3M")
-    three = pd.Series({("revenue_captured", p): 6.3e6 for p in "abc"})
-    assert run_answer(three, ["a", "b", "c"]).startswith("Answer: over the run, a, b and c captured the same, the most")
-    nothing = pd.Series({("revenue_captured", p): float("nan") for p in "ab"})
-    assert run_answer(nothing, ["a", "b"]).startswith("Answer: over the run, a captured the most revenue: a -")
-    # More revenue and less profit: the two are told apart, not left to read as a contradiction (a sales leader).
-    assert "; the most profit" not in run_answer(totals, ["a", "b"])  # the same profit: nothing to tell apart
-    totals[("profit", "a")] = 1.1e6
+    assert text.startswith("Answer: over the run, a and b made the same profit, the most: a 1.0M; b 1.0M (0 against a)")
+    totals[("profit", "b")] = 1.1e6
+    assert run_answer(totals, ["a", "b"]).startswith("Answer: over the run, b made the most profit: a 1.0M")
+    three = pd.Series({("profit", p): 1e6 for p in "abc"})
+    assert run_answer(three, ["a", "b", "c"]).startswith("Answer: over the run, a, b and c made the same profit")
+    nothing = pd.Series({("profit", p): float("nan") for p in "ab"})
+    assert run_answer(nothing, ["a", "b"]).startswith("Answer: over the run, a made the most profit: a -")
+    # More revenue captured and less profit: the two are told apart, not left to read as a contradiction.
+    assert "; the most revenue" not in run_answer(totals, ["a", "b"])  # the same revenue: nothing to tell apart
+    totals[("revenue_captured", "a")] = 6.5e6
     assert run_answer(totals, ["a", "b"]) == (
-        "Answer: over the run, b captured the most revenue: a 6.3M; b 6.4M (+100.0k against a). Profit: a 1.1M, "
-        "b 1.0M; the most profit is a's, not b's: revenue captured counts the new logos and expansions won and the "
-        "renewals reps won, profit the margin on all recurring revenue less the cost of sales. One seed each, so no interval: `covsim compare` "
-        "pairs replications and says which differences are more than noise."
+        "Answer: over the run, b made the most profit: a 1.0M; b 1.1M (+100.0k against a). Revenue captured: a 6.5M, "
+        "b 6.3M; the most revenue captured is a's, not b's: profit is the margin on all recurring revenue less the "
+        "cost of sales, revenue captured counts the new logos and expansions won and the renewals reps won (a renewal "
+        "a rep touched at its whole value, though it might have renewed without one). One seed each, so no interval: "
+        "`covsim compare` pairs replications and says which differences are more than noise."
     )
-    totals[("profit", "a")] = 1.004e6  # more, but printed as b's is, 1.0M: nothing to tell apart
-    assert "; the most profit" not in run_answer(totals, ["a", "b"])
-    totals[("profit", "a")] = 1e6
-    # One policy: its revenue and profit, not "a captured the most revenue" of one.
+    totals[("revenue_captured", "a")] = 6.304e6  # more, but printed as b's is, 6.3M: nothing to tell apart
+    assert "; the most revenue" not in run_answer(totals, ["a", "b"])
+    # One policy: its profit and revenue, not "a made the most profit" of one.
     assert run_answer(totals, ["a"]) == (
-        "Answer: over the run, a captured 6.3M of revenue (the new logos and expansions won, by reps, partners or the "
-        "digital channel, and the renewals reps won); its profit, the margin on all recurring revenue less the cost of sales, is 1.0M. One seed, so no interval: `covsim compare` "
-        "replicates and compares policies."
+        "Answer: over the run, a made a profit of 1.0M, the margin on all recurring revenue less the cost of sales; "
+        "it captured 6.3M of revenue (the new logos and expansions won, by reps, partners or the digital channel, and "
+        "the renewals reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
     )
 
 

@@ -59,7 +59,7 @@ from sim.errors import InputError
     "--metric",
     "metric_names",
     multiple=True,
-    help="A headline metric to compare (repeat; default: revenue, misses, treatment, cost and profit). "
+    help="A headline metric to compare (repeat; default: profit first, then revenue, misses, treatment and cost). "
     "docs/metrics.md lists them all; another choice reuses the stored runs.",
 )
 @paired_batch_options
