@@ -362,6 +362,11 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     plans = [line for line in report.splitlines() if line.startswith("| ") and " | plans | " in line]
     assert len(plans) == 6 and all(" | no effect in any run | " in line for line in plans)
     assert "Campolongo, Cariboni & Saltelli 2007" in report
+    # Its points are a screening path, not worlds: no regret ranked across them (a researcher's report had
+    # named a "robust choice" over 20 trajectory points).
+    robustness = report[report.index("## Robustness across design points") :].split("\n## ")[0]
+    assert "not a sample of the worlds that may come, so no regret across them is ranked" in robustness
+    assert "robust choice" not in robustness and "| choice |" not in robustness
 
 
 def test_an_integer_factors_effect_is_divided_by_the_step_its_rounded_values_make() -> None:

@@ -369,7 +369,8 @@ def test_a_policy_lever_is_a_choice_and_the_other_factors_set_the_worlds(tmp_pat
     assert "Each setting of `customers` is a possible world. Each setting of `notice` (a policy's lever)" in text
     # Regrets: segment_tiers 0 and 1M; unstructured at 0.7 2M and 0; at 0.3 0.5M and 3M.
     assert (
-        "`segment_tiers` is the robust choice on `revenue_captured`: its largest regret over 2 worlds is 1.0M"
+        "On the means (no interval), `segment_tiers` is the robust choice on `revenue_captured`: its largest regret "
+        "over 2 worlds is 1.0M"
     ) in text
     assert (
         "| unstructured (notice = 0.7) | 10.0M | 7.0M (customers = 300) | 1.0M | 2.0M (customers = 300) | 1 of 2 |"
@@ -945,8 +946,8 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
     # the count agrees with the robustness table: means 12.5M, 14.5M, 16.5M; 1.0M behind segment_tiers at point 0
     assert "| hunter_farmer | 14.5M | 12.5M (point 0) | 333.3k | 1.0M (point 0) | 2 of 3 |" in text
     assert (
-        "`hunter_farmer` is the robust choice on `revenue_captured`: its largest regret over 3 worlds is 1.0M, "
-        "the smallest, and it also has the best mean and worst case."
+        "On the means (no interval), `hunter_farmer` is the robust choice on `revenue_captured`: its largest regret "
+        "over 3 worlds is 1.0M, the smallest, and it also has the best mean and worst case."
     ) in text
     assert "| segment_tiers |" in text and "| 1 of 3 |" in text
 
@@ -1070,8 +1071,8 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
     # A sampled design's own answer across its points joins the answer: unstructured falls 1M behind at half
     # the points, segment_tiers 2M at the other half.
     assert opening(text).endswith(
-        " Across the design: `unstructured` is the robust choice on `revenue_captured`: its largest regret over 8 "
-        "worlds is 1.0M, the smallest, and it also has the best mean and worst case."
+        " Across the design: on the means (no interval), `unstructured` is the robust choice on `revenue_captured`: "
+        "its largest regret over 8 worlds is 1.0M, the smallest, and it also has the best mean and worst case."
     )
     assert (
         "No PRIM box: 8 design points with results, and PRIM needs at least 20 (with fewer, one point is more than "
@@ -2067,8 +2068,8 @@ def test_a_robust_choice_level_with_the_next_at_the_precision_shown_says_so() ->
     wide = pd.DataFrame({"a": [0.1310, 0.2000], "b": [0.1310029, 0.2000020]}, index=["w1", "w2"])
     said = robust_verdict(robustness.rank(wide), "win_rate")
     assert said.startswith(
-        "`b` is the robust choice on `win_rate`: its largest regret over 2 worlds is 0.0%, the smallest (shown to its "
-        "precision, level with `a`'s: too small a lead to choose by)"
+        "on the means (no interval), `b` is the robust choice on `win_rate`: its largest regret over 2 worlds is "
+        "0.0%, the smallest (shown to its precision, level with `a`'s: too small a lead to choose by)"
     ), said
     apart = pd.DataFrame({"a": [0.10, 0.20], "b": [0.15, 0.21]}, index=["w1", "w2"])
     assert "level with" not in robust_verdict(robustness.rank(apart), "win_rate")

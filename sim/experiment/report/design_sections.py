@@ -75,6 +75,14 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
     metrics += [m for m in ctx.metrics if ":" in m and m in CATALOGUE and CATALOGUE[m].higher_is_better]
     if len(ctx.points) < 2 or not metrics or per_point.empty:
         return []
+    if ctx.experiment.design.kind == "morris":
+        return [
+            "## Robustness across design points",
+            "",
+            "A Morris design's points are one-at-a-time steps along screening trajectories, not a sample of the "
+            "worlds that may come, so no regret across them is ranked; the Sensitivity section says which factors "
+            "move the results.",
+        ]
     levers = _levers(ctx)
     if levers and len(levers) == len(ctx.factors):
         return [
@@ -96,7 +104,9 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         "Per world, each choice's mean over the replications in which every choice of that world has a value (common "
         "random numbers); its regret is the best choice's mean minus its own (0 where it is the best). Choices are "
         "ranked by their largest regret (minimax regret, Savage 1951): the robust choice never falls far behind "
-        "whatever would have been best in the world that comes. Worlds with no such replication are left out.",
+        "whatever would have been best in the world that comes. Worlds with no such replication are left out. "
+        "The means carry no interval: a regret no larger than the noise between replications is no reason to "
+        "choose, so read the ranking beside the paired differences, which say where a lead is clear.",
     ]
     ranked = False
     for metric in metrics:
@@ -106,7 +116,8 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         ranked = True
         world = (lambda w: f"point {w}") if not levers else str
         rows = regret_rows(ranking, functools.partial(fmt, metric), world)
-        lines += ["", f"{code(metric)} (more is better). {robust_verdict(ranking, metric)}", ""]
+        verdict = robust_verdict(ranking, metric)
+        lines += ["", f"{code(metric)} (more is better). {verdict[0].upper()}{verdict[1:]}", ""]
         lines.append(md_table(["choice", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
     if not ranked:  # the method said over nothing: the reason instead
         sampled = levers and ctx.experiment.design.kind in ("lhs", "sobol", "morris")
@@ -161,11 +172,13 @@ def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robust
 
 
 def robust_verdict(ranking: robustness.Ranking, metric: str) -> str:
-    """The minimax-regret choice on ``metric`` in a sentence, and who has the best mean and worst case."""
+    """The minimax-regret choice on ``metric`` in a sentence, and who has the best mean and worst case; said as
+    a reading of means, which carry no interval (a researcher's report named a robust choice at a design where
+    no lead was clear at any point)."""
     t, robust = ranking.table, ranking.robust
     verdict = (
-        f"{code(robust)} is the robust choice on {code(metric)}: its largest regret over {ranking.worlds} "
-        f"worlds is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
+        f"on the means (no interval), {code(robust)} is the robust choice on {code(metric)}: its largest regret "
+        f"over {ranking.worlds} worlds is {fmt(metric, t.at[robust, 'max_regret'])}, the smallest"
     )
     closest = t["max_regret"].drop(robust).idxmin() if len(t) > 1 else None
     if closest is not None and fmt(metric, t.at[closest, "max_regret"]) == fmt(metric, t.at[robust, "max_regret"]):
