@@ -484,7 +484,7 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     floor_is = "the mu* below which replication noise alone keeps every factor in 95% of designs"
     # a is within its floor (a noisy factor), b and d above theirs, c within: b leads, then d.
     assert lead({"a": 300e3, "b": 100e3, "c": 150e3, "d": 10e3}) == (
-        f"In `profit`, of the factors distinguishable from noise, {what} is most sensitive to `b`: mu* = 169.0k per "
+        f"In `profit`, 2 factors stand out from the noise in {what}, the largest `b`: mu* = 169.0k per "
         "whole range of the factor (mu = -84.5k, noise floor 100.0k; its replications' mean effects -169.0k to "
         "-42.2k; rank 2 by mu*, the factor above it within its floor), then `d` (20.0k, floor 10.0k); the other 2 "
         f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): not "
@@ -501,12 +501,23 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     )
     tail = "the noise floor cannot be estimated (it is the spread between replications): this ranking may be noise "
     tail += "alone; run 2 or more replications to tell."
-    # 2 replications, but no effect has two (runs failed): not said to be one replication
+    # 2 replications, but no trajectory has both (runs failed or pending): not said to be one replication, nor
+    # told to run 2 or more (a researcher's interrupted screening of 4 replications was).
     assert lead({f: float("nan") for f in mu_star}) == (
-        ranked + "Without two replications of any effect (runs failed or pending) " + tail
+        ranked
+        + "Without a trajectory whose every replication has run (runs failed or pending) "
+        + tail.removesuffix("run 2 or more replications to tell.")
+        + "rerun the same command to finish the pending runs and retry the failed ones, then report, to tell."
     )
     ctx.experiment.replications = 1
     assert lead({f: float("nan") for f in mu_star}) == ranked + "With one replication a point " + tail
+    # One factor above its floor is said to stand out alone, not to be the one the difference is most sensitive
+    # to: the 3 ranked above it may have larger effects, undetected.
+    assert lead({"a": 300e3, "b": 200e3, "c": 150e3, "d": 10e3}).startswith(
+        f"In `profit`, one factor alone stands out from the noise in {what}: `d`: mu* = 20.0k per whole range of "
+        "the factor (mu = -10.0k, noise floor 10.0k; its replications' mean effects -20.0k to -5.0k; rank 4 by mu*, "
+        "the 3 factors above it within theirs); the other 3 factors' mu* are within their noise floors"
+    )
     ctx.experiment.replications = 2
     # a factor with no floor (its effects lack two replications) is judged by none: not counted within its floor
     assert lead({"a": float("nan"), "b": 100e3, "c": 150e3, "d": 10e3}).endswith(

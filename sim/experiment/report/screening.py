@@ -83,15 +83,19 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     what = f"the paired difference {code(lead)}" if " - " in lead else f"{code(lead)}"
     at = f"at {counted(ctx.experiment.replications, 'replication')} a point"
     if not np.isfinite(top["noise_floor"].to_numpy(dtype=float)).any():
-        why = (
-            "With one replication a point"
+        # A researcher's interrupted screening of 4 replications had been told to run 2 or more.
+        why, tell = (
+            ("With one replication a point", "run 2 or more replications to tell")
             if ctx.experiment.replications < 2
-            else "Without two replications of any effect (runs failed or pending)"
+            else (
+                "Without a trajectory whose every replication has run (runs failed or pending)",
+                "rerun the same command to finish the pending runs and retry the failed ones, then report, to tell",
+            )
         )
         return (
             f"In {code(m)}, {_ranking(m, what, top, floors=False)}"
             f". {why} the noise floor cannot be estimated (it is the spread between replications): this ranking "
-            "may be noise alone; run 2 or more replications to tell."
+            f"may be noise alone; {tell}."
         )
     top = top[np.isfinite(top["noise_floor"].to_numpy(dtype=float))]  # a factor with no floor is judged by none
     above = top[top.mu_star > top.noise_floor]
@@ -103,7 +107,7 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
             f"floor ({FLOOR_IS}; the largest, {code(str(first.factor))}'s {_effect(m, float(first.mu_star))}, "
             f"against {_effect(m, float(first.noise_floor))}), so none is distinguishable from noise {at}."
         )
-    said = f"In {code(m)}, of the factors distinguishable from noise, {_ranking(m, what, above, floors=True)}"
+    said = f"In {code(m)}, {_ranking(m, what, above, floors=True)}"
     if within.empty:
         return f"{said}; every factor's mu* is above its noise floor ({FLOOR_IS})."
     first = within.iloc[0]
@@ -118,7 +122,9 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
 
 def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
     """``what is most sensitive to `a`: mu* = ... (mu = ...), then `b` (...), `c` (...)``, from ``rows`` in rank
-    order, each with its noise floor when ``floors``."""
+    order; with ``floors`` (the rows those above their noise floors), each with its floor, and said as the factors
+    that stand out from the noise, not as the ones it is most sensitive to: a factor within its floor may have the
+    larger effect, undetected (a researcher's screening named the 9th factor by mu* "most sensitive")."""
     first = rows.iloc[0]
     floor = (
         f", noise floor {_effect(metric, float(first.noise_floor))}; its replications' mean effects "
@@ -141,8 +147,14 @@ def _ranking(metric: str, what: str, rows: pd.DataFrame, floors: bool) -> str:
         if floors and above > 0
         else ""
     )
+    if not floors:
+        said = f"{what} is most sensitive to {code(str(first.factor))}"
+    elif len(rows) == 1:
+        said = f"one factor alone stands out from the noise in {what}: {code(str(first.factor))}"
+    else:
+        said = f"{len(rows)} factors stand out from the noise in {what}, the largest {code(str(first.factor))}"
     return (
-        f"{what} is most sensitive to {code(str(first.factor))}: mu* = "
+        f"{said}: mu* = "
         f"{_effect(metric, float(first.mu_star))} per whole range of the factor (mu = "
         f"{_effect(metric, float(first.mu), signed=True)}{floor}{ranked})" + (f", then {rest}" if rest else "")
     )
@@ -225,8 +237,9 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
         "metric per whole range of the factor. mu* is the mean absolute effect (Campolongo, Cariboni & Saltelli "
         "2007), which ranks "
         "the factors (rank 1: most influential); mu the mean effect (its sign: the direction); sigma the "
-        "standard deviation of the effects (large against mu*: a non-linear effect or one that depends on the "
-        f"other factors). Every row is in `{MORRIS_CSV}`."
+        "standard deviation of the effects (large against mu*: a non-linear effect, one that depends on the "
+        "other factors, or the noise between replications, which sigma carries too: the sigma of a factor within "
+        f"its noise floor tells nothing apart). Every row is in `{MORRIS_CSV}`."
     )
     lines += ["", _noise_paragraph(ctx)]
     if int(ranked["effects"].min()) < r:
