@@ -810,8 +810,12 @@ def test_a_grid_refuses_a_sample_size_and_a_range_it_would_not_use():
         ("sobol", 2.5, 3.5, "needs at least 2 whole numbers in [low, high], not 1"),
         ("lhs", 0.5, 2.5, None),
         ("sobol", 1, 2, None),
-        ("morris", 1, 3, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),
-        ("morris", 0.5, 3.5, "needs at least 4 distinct whole numbers at its grid's levels, not 3"),  # 0, 2, 2, 4
+        # p = 4: levels 1, 1.13, 1.27, 1.4 all round to 1, so no step moves it
+        ("morris", 1, 1.4, "needs at least 2 steps of its grid (each p/2 levels) that move its rounded value, not 0"),
+        # levels 1, 1.4, 1.8, 2.2 round to 1, 1, 2, 2: a step 1 -> 2 from each, each effect divided by its step
+        ("morris", 1, 2.2, None),
+        ("morris", 1, 2, None),  # 1, 1, 2, 2 (a researcher's low 1, high 2 had been refused)
+        ("morris", 0.5, 3.5, None),  # 0, 2, 2, 4
         ("morris", 1, 4, None),
     ],
 )

@@ -259,12 +259,15 @@ class Experiment(Strict):
                     # Rounded, the design's values collapse onto the whole numbers of the range: too few of
                     # them and the factor never changes (or a Morris step rounds to nothing), so its indices
                     # would measure nothing.
-                    if self.design.kind == "morris":  # the grid's p levels, rounded, must stay p distinct values
+                    if self.design.kind == "morris":
+                        # Every step (p/2 levels of the grid) must move the rounded value; levels may round alike
+                        # (low 1, high 2, p = 4: 1, 1, 2, 2, where both steps go 1 -> 2, each measured by the step
+                        # its rounded values make), which had been refused as "too few distinct whole numbers".
                         p_ = self.design.morris_levels
-                        values = (
-                            {round(f.low + k * (f.high - f.low) / (p_ - 1)) for k in range(p_)} if p_ > 1 else set()
-                        )
-                        needed, have, what = p_, len(values), "distinct whole numbers at its grid's levels"
+                        level = [round(f.low + k * (f.high - f.low) / (p_ - 1)) for k in range(p_)] if p_ > 1 else []
+                        half = p_ // 2
+                        needed, what = half, "steps of its grid (each p/2 levels) that move its rounded value"
+                        have = sum(level[k] != level[k + half] for k in range(half)) if p_ > 1 else 0
                     else:
                         # floor and ceil, not round, which rounds halves to even: [0.5, 1.5] holds one, not three.
                         have = max(math.floor(f.high) - math.ceil(f.low) + 1, 0)
