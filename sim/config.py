@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from sim.errors import InputError
+from sim.key_homes import where_it_belongs
 from sim.strict import Field, Problems, Strict, ValidationError
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -42,7 +43,9 @@ class PolicyConfig(Strict):
     params: dict[str, PolicyParam] = Field(default_factory=dict)
 
 
-def format_validation_error(source: str, error: ValidationError, data: Any = None) -> list[str]:
+def format_validation_error(
+    source: str, error: ValidationError, data: Any = None, model: type[Strict] | None = None
+) -> list[str]:
     """One line per problem: ``source: key.path: message``.
 
     A model's own check names a problem's key path under the model at the
@@ -51,9 +54,13 @@ def format_validation_error(source: str, error: ValidationError, data: Any = Non
     name in ``data`` (as read from TOML), the line ends with it
     (``population.segments.1.renewal: Field required (in the block named
     "mid")``), since a reader finds a block by its name, not its position.
+    An unknown key with no close name says where ``model`` has a key of that
+    name (``sim.key_homes``).
     """
     lines: list[str] = []
     for loc, message in error.problems:
+        if message == "unknown key" and model is not None and loc:
+            message += where_it_belongs(model, tuple(loc[:-1]), str(loc[-1]))
         path = ".".join(_key_text(p) for p in loc)
         head, _, rest = message.partition(":")
         if rest and " " not in head:
@@ -179,7 +186,7 @@ def validate_strict(model: type[M], data: dict[str, Any], source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise InputError(format_validation_error(source, e, data)) from None
+        raise InputError(format_validation_error(source, e, data, model)) from None
 
 
 #: The largest file :func:`read_toml` reads. Real scenarios and experiments are a few kilobytes; the cap

@@ -65,6 +65,26 @@ def test_negative_count_and_unknown_key_each_get_a_line():
     ]
 
 
+def test_a_key_in_the_wrong_table_is_said_where_it_belongs():
+    # An analyst's keys, each a real key of another table, had been told "unknown key" alone.
+    d = small_data()
+    d["population"]["contract_term_weeks"] = 52
+    d["workforce"] = {"cost_per_year": 90_000}
+    d["policy"] = {"name": "segment_tiers", "field_segments": "enterprise"}
+    d["reps"][0]["quarter"] = 2
+    assert problems(d) == [
+        "s.toml: population.contract_term_weeks: unknown key (a key of population.segments.*, not of population)",
+        "s.toml: reps.0.quarter: unknown key (a key of shocks.*, not of reps.0)",
+        "s.toml: workforce.cost_per_year: unknown key (a key of reps.*, not of workforce)",
+        "s.toml: policy.field_segments: unknown key (a policy's parameters go in its params table: "
+        "policy.params.field_segments)",
+    ]
+    # A close name stays the hint (workforce.backfil_weeks, above), and a key no table has is told nothing more.
+    d = small_data()
+    d["population"]["colour"] = "blue"
+    assert problems(d) == ["s.toml: population.colour: unknown key"]
+
+
 def test_missing_required_key():
     d = small_data()
     del d["population"]["segments"][1]["renewal"]
