@@ -16,6 +16,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+from sim.format import counted
+
 #: A location: the keys and array indices leading to a value.
 Loc = tuple[str | int, ...]
 #: One problem: where, and what (pydantic's wording).
@@ -115,9 +117,11 @@ def _number_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(x)
 
 
-def _percent(bound: float, v: float) -> str:
-    """`` (a share is written 0.2 for 20%)`` beside a whole number from 5 to 100 given for a share (at most 1)."""
-    return " (a share is written 0.2 for 20%)" if bound == 1 and 5 <= v <= 100 and float(v).is_integer() else ""
+def _percent(bound: float, v: float, name: str, given: Any) -> str:
+    """What a percentage written for a share (at most 1: 2 to 100, written whole below 5) or a factor is."""
+    if bound == 1 and 2 <= v <= 100 and (v >= 5 or isinstance(given, int)):  # 3 for 3% was told the bound alone
+        return " (a share is written 0.2 for 20%)"
+    return " (a factor multiplies: 0.7 for 30% less, 1.3 for 30% more)" if name.endswith("factor") and v > bound else ""
 
 
 def _bounded(check: Check, spec: FieldInfo) -> Check:
@@ -141,7 +145,8 @@ def _bounded(check: Check, spec: FieldInfo) -> Check:
             return v
         for bound, ok, text in bounds:
             if not ok(v, bound):  # the value given, as a type's problem quotes it
-                problems.append((loc, f"Input should be {text} {_number_text(bound)}{_not(v)}{_percent(bound, v)}"))
+                hint = _percent(bound, v, spec.name or "", value)
+                problems.append((loc, f"Input should be {text} {_number_text(bound)}{_not(v)}{hint}"))
                 return INVALID
         return v
 
@@ -207,10 +212,10 @@ def _string(spec: FieldInfo) -> Check:
         if v is INVALID:
             return v
         if spec.min_length is not None and len(v) < spec.min_length:
-            problems.append((loc, f"String should have at least {_count(spec.min_length, 'character')}"))
+            problems.append((loc, f"String should have at least {counted(spec.min_length, 'character')}"))
             return INVALID
         if spec.max_length is not None and len(v) > spec.max_length:
-            problems.append((loc, f"String should have at most {_count(spec.max_length, 'character')}"))
+            problems.append((loc, f"String should have at most {counted(spec.max_length, 'character')}"))
             return INVALID
         if pattern is not None and not pattern.search(v):
             words = _PATTERN_WORDS.get(str(spec.pattern))
@@ -228,10 +233,6 @@ def _end_of_text(pattern: str) -> str:
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         return pattern[:-1] + "\\Z"
     return pattern
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _either(words: list[str]) -> str:
@@ -299,9 +300,8 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
 
         def items(value: list[Any] | tuple[Any, ...], loc: Loc, problems: list[Problem]) -> list[Any]:
             if len(value) > len(fixed):
-                problems.append(
-                    (loc, f"Tuple should have at most {_count(len(fixed), 'item')} after validation, not {len(value)}")
-                )
+                most = counted(len(fixed), "item")
+                problems.append((loc, f"Tuple should have at most {most} after validation, not {len(value)}"))
                 return []
             out = [c(v, (*loc, i), problems) for i, (c, v) in enumerate(zip(fixed, value, strict=False))]
             problems += [((*loc, i), "Field required") for i in range(len(value), len(fixed))]
@@ -314,9 +314,8 @@ def _tuple(args: tuple[Any, ...], spec: FieldInfo) -> Check:
             problems.append((loc, f"Input should be a list ([...]){_not_a(value)}{hint}"))
             return INVALID
         if spec.max_length is not None and len(value) > spec.max_length:  # too long: its items are not read
-            problems.append(
-                (loc, f"Tuple should have at most {_count(spec.max_length, 'item')} after validation, not {len(value)}")
-            )
+            most = counted(spec.max_length, "item")
+            problems.append((loc, f"Tuple should have at most {most} after validation, not {len(value)}"))
             return INVALID
         found = len(problems)
         out = items(value, loc, problems)

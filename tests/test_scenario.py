@@ -399,3 +399,25 @@ def test_a_population_of_buying_units_is_said_so_where_a_run_counts_its_accounts
     assert small.population.buying_units == 1 and small.population.size_words() == "5,000 accounts"
     units = small.with_overrides("test", population={**small.population.model_dump(), "buying_units": 44})
     assert units.population.size_words() == "5,000 buying units (44 an account)"
+
+
+def test_a_percentage_written_for_a_share_or_a_factor_is_said_so():
+    # An analyst's 22 for 22% was told how a share is written, but 3 for 3% and 2 for a win chance were told
+    # only the bound, and a demand factor of 80 (for 80%) only "less than or equal to 10". 1.5 may be a slip of
+    # another kind: no hint.
+    d = small_data()
+    d["population"]["segments"][0]["churn_per_year"] = 3
+    d["population"]["segments"][1]["new_logo"]["win_probability"] = 2
+    d["population"]["segments"][2]["churn_per_year"] = 150  # no percentage: no hint
+    d["shocks"] = [{"kind": "demand", "quarter": 2, "factor": 80}]
+    share = " (a share is written 0.2 for 20%)"
+    assert problems(d) == [
+        "s.toml: population.segments.0.churn_per_year: Input should be less than 1, not 3.0" + share
+        + ' (in the block named "enterprise")',
+        "s.toml: population.segments.1.new_logo.win_probability: Input should be less than or equal to 1, not 2.0"
+        + share + ' (in the block named "mid_market")',
+        "s.toml: population.segments.2.churn_per_year: Input should be less than 1, not 150.0"
+        ' (in the block named "smb")',
+        "s.toml: shocks.0.factor: Input should be less than or equal to 10, not 80.0 (a factor multiplies: 0.7 for 30% "
+        "less, 1.3 for 30% more)",
+    ]  # fmt: skip
