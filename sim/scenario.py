@@ -140,7 +140,11 @@ class Segment(Strict):
     @model_validator(mode="after")
     def _check(self) -> Segment:
         if self.renewal_notice_weeks >= self.contract_term_weeks:
-            raise ValueError("renewal_notice_weeks: must be shorter than contract_term_weeks")
+            # An analyst's contract_term_weeks = 8 was refused by a notice the file never set (its default, 8).
+            raise ValueError(
+                f"renewal_notice_weeks: must be shorter than contract_term_weeks ({self.renewal_notice_weeks} weeks, "
+                f"not less than {self.contract_term_weeks}; the notice is 8 weeks where it is not set)"
+            )
         return self
 
 

@@ -421,3 +421,13 @@ def test_a_percentage_written_for_a_share_or_a_factor_is_said_so():
         "s.toml: shocks.0.factor: Input should be less than or equal to 10, not 80.0 (a factor multiplies: 0.7 for 30% "
         "less, 1.3 for 30% more)",
     ]  # fmt: skip
+
+
+def test_a_renewal_notice_not_shorter_than_the_term_gives_both_and_the_default():
+    # An analyst's contract_term_weeks = 8 was refused by renewal_notice_weeks, a key the file never set.
+    d = small_data()
+    d["population"]["segments"][0]["contract_term_weeks"] = 8
+    assert problems(d) == [
+        "s.toml: population.segments.0.renewal_notice_weeks: must be shorter than contract_term_weeks (8 weeks, not "
+        'less than 8; the notice is 8 weeks where it is not set) (in the block named "enterprise")'
+    ]
