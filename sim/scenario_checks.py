@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.codes import FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
+from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
 from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift
 from sim.strict_types import INVALID
 
@@ -118,7 +118,24 @@ def scenario_notes(scenario: Any) -> list[str]:
                     f"worth {share:g} times {of} (a share is written 0.2 for 20%; calibrate --units writes shares "
                     "above 1 on purpose)"
                 )
-    return notes + _out_of_reach(scenario)
+    return notes + _idle_teams(scenario) + _out_of_reach(scenario)
+
+
+def _idle_teams(scenario: Any) -> list[str]:
+    """Rep groups with seats but no selling hours, and a team of which no seat closes a deal: valid, but every
+    lead then goes unworked or stalls (an analyst's team of 12 SDRs ran with no word of it)."""
+    notes = [
+        f"reps.{i}: {g.count} {g.role} seat{'' if g.count == 1 else 's'} with no selling hours a week (weekly_hours "
+        f"{g.weekly_hours:g} x selling_share {g.selling_share:g}): they do no work"
+        for i, g in enumerate(scenario.reps)
+        if g.count and g.weekly_hours * g.selling_share == 0
+    ]
+    if not any(g.count and g.role in CLOSING_ROLES for g in scenario.reps):
+        notes.append(
+            "reps: no seat can close a deal (an sdr qualifies and hands on to a closer): every lead a rep answers "
+            "stalls, and only the digital channel, where it is on, wins any"
+        )
+    return notes
 
 
 #: The quantile of the distance from a field rep to an account of its region at which a visit is checked [A]: one
@@ -136,7 +153,9 @@ def _out_of_reach(scenario: Any) -> list[str]:
     for i, region in enumerate(scenario.population.regions):
         far = region.radius_km * math.sqrt(1.25) * math.sqrt(-2.0 * math.log(1.0 - FAR_QUANTILE))
         hours = visit + far / speed
+        # A group with no selling hours is said by _idle_teams: its visits are not the region's distances' fault.
         groups = [g for g in scenario.reps if g.role in FIELD_ROLES and g.region in ("", region.name) and g.count]
+        groups = [g for g in groups if g.weekly_hours * g.selling_share > 0]
         week = min((g.weekly_hours * g.selling_share for g in groups), default=math.inf)
         if hours > week:
             notes.append(

@@ -889,3 +889,23 @@ def test_a_region_too_wide_for_a_field_reps_week_is_noted():
     assert scenario_notes(load_scenario(SMALL)) == []
     # At twice the speed the same far visit (2 h + 16.0 h) fits the week: nothing to note.
     assert scenario_notes(wide.with_overrides("near", **{"workforce.travel_speed_kmh": 120.0})) == []
+
+
+def test_a_team_with_no_selling_hours_or_no_closer_is_noted():
+    # An analyst's team of 12 SDRs validated and ran with no word that no seat could close a deal; a group with
+    # selling_share 0 had its idle week blamed on the region's radius.
+    from sim.scenario import load_scenario
+    from sim.scenario_checks import scenario_notes
+
+    small = load_scenario(SMALL)
+    idle = small.with_overrides("idle", **{"reps.0.selling_share": 0.0, "population.regions.0.radius_km": 700.0})
+    assert scenario_notes(idle) == [
+        "reps.0: 2 full_cycle seats with no selling hours a week (weekly_hours 40 x selling_share 0): they do no work"
+    ]
+    sdrs = small.with_overrides("sdrs", reps=[{"role": "sdr", "count": 12, "cost_per_year": 80000}])
+    assert scenario_notes(sdrs) == [
+        "reps: no seat can close a deal (an sdr qualifies and hands on to a closer): every lead a rep answers stalls, "
+        "and only the digital channel, where it is on, wins any"
+    ]
+    r = covsim("validate", str(SMALL))
+    assert r.returncode == 0 and "note:" not in r.stderr
