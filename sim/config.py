@@ -240,7 +240,32 @@ def _line_of(raw: bytes, message: str) -> str:
     if found is None or not 0 < int(found[1]) <= len(lines):
         return ""
     text = lines[int(found[1]) - 1].strip()
-    return f": the line: {text[:80] + ('...' if len(text) > 80 else '')!r}" if text else ""
+    said = f": the line: {text[:80] + ('...' if len(text) > 80 else '')!r}" if text else ""
+    return said + _syntax_hint(text, message)
+
+
+#: What to write instead, for the TOML slips a spreadsheet's habits make, each found by the line's text ({0} and
+#: {1}: the match's first two groups).
+_SYNTAX_HINTS = (
+    (r"=\s*-?[\d.]+\s*%", "a share is written 0.1 for 10%, with no % sign"),
+    (r"=\s*-?\d{1,3}(,\d{3})+\b", "a number takes no thousands commas: 20000 or 20_000"),
+    (r"^\[([^\[\]]+)\]$", "a table given twice is an array of tables: write [[{0}]] for each"),
+    (r"=\s*\{[^}]*$", "an inline table {{ ... }} stays on one line: split it into a [table] instead"),
+    (r"=\s*(True|False|TRUE|FALSE)\s*(#.*)?$", "TOML writes true and false in lower case"),
+    (r"^([\w.-]+)\s*=\s*([A-Za-z_][\w-]*)\s*(#.*)?$", 'a text value is quoted: {0} = "{1}"'),
+)
+
+
+def _syntax_hint(line: str, message: str) -> str:
+    """`` (what to write instead)`` of the TOML slip on ``line`` (its error ``message``), or "" (a word TOML
+    knows, true or inf, is no slip; a table is said twice only where the message says so)."""
+    for pattern, hint in _SYNTAX_HINTS:
+        found = re.search(pattern, line)
+        if found is None or ("twice" in hint) != ("twice" in message):
+            continue
+        if not re.search(r"=\s*(true|false|[+-]?(inf|nan))\s*(#.*)?$", line):
+            return f" ({hint.format(*(g or '' for g in found.groups()))})"
+    return ""
 
 
 def _close_names(path: Path, most: int = 1000) -> list[str]:

@@ -431,3 +431,25 @@ def test_a_renewal_notice_not_shorter_than_the_term_gives_both_and_the_default()
         "s.toml: population.segments.0.renewal_notice_weeks: must be shorter than contract_term_weeks (8 weeks, not "
         'less than 8; the notice is 8 weeks where it is not set) (in the block named "enterprise")'
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("churn_per_year = 10%", "(a share is written 0.1 for 10%, with no % sign)"),
+        ("customers = 20,000", "(a number takes no thousands commas: 20000 or 20_000)"),
+        ("name = acme", '(a text value is quoted: name = "acme")'),
+        ("enabled = True", "(TOML writes true and false in lower case)"),  # not told to quote it
+        ("x = { a = 1,\n b = 2 }", "(an inline table { ... } stays on one line: split it into a [table] instead)"),
+        ("[reps]\na = 1\n[reps]", "(a table given twice is an array of tables: write [[reps]] for each)"),
+    ],
+)
+def test_a_toml_slip_says_what_to_write_instead(line, said):
+    # An analyst's 10%, 20,000, unquoted name, split inline table and [reps] twice were located but never told
+    # what to write instead.
+    from sim.config import parse_toml
+
+    with pytest.raises(InputError) as e:
+        parse_toml(f'kind = "scenario"\n{line}\n'.encode(), "s.toml")
+    (problem,) = e.value.problems
+    assert problem.startswith("s.toml: TOML syntax error: ") and problem.endswith(said), problem
