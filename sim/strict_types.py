@@ -247,7 +247,8 @@ def _literal(options: tuple[Any, ...]) -> Check:
         for o in options:
             if type(value) is type(o) and value == o:
                 return o
-        problems.append((loc, f"Input should be {expected}{_not(value)}"))
+        meant = closest(value, [o for o in options if isinstance(o, str)]) if isinstance(value, str) else None
+        problems.append((loc, f"Input should be {expected}{_not(value)}{f' (did you mean {meant!r}?)' * bool(meant)}"))
         return INVALID
 
     return check

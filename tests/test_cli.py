@@ -276,7 +276,9 @@ def test_param_overrides_one_of_the_scenario_policys_params_and_keeps_the_others
         r, f"{scenario}: policy.params.hunter_accounts: Input should be greater than or equal to 0, not -3"
     )
     r = covsim("run", str(scenario), "--param", "hunter_accounts=30", "--param", "hunter_share=2")
-    assert_bad_input(r, "--param hunter_share: Input should be less than or equal to 1, not 2.0")
+    assert_bad_input(
+        r, "--param hunter_share: Input should be less than or equal to 1, not 2.0 (a share is written 0.2 for 20%)"
+    )
 
 
 def test_libraries_load_with_the_collector_paused_then_frozen():

@@ -359,7 +359,7 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
         f"error: {experiment}: factors.0.target: 'scenario.reps.9.count' matches no value of the resolved scenario "
         "(scenario.reps has 3 entries, 0..2; scenario.reps.* sets every one)",
         f"error: {experiment}: policies.0 (segment_tiers) at design point 0: params.lead_routing: Input "
-        "should be 'queue' or 'assigned', not 'assign'",
+        "should be 'queue' or 'assigned', not 'assign' (did you mean 'assigned'?)",
     ]
     assert not (tmp_path / "out").exists()
 
@@ -460,7 +460,9 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     assert result.exit_code == 2
     lines = lines_of(result.stderr)
     assert (
-        lines[0] == f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'gird'"
+        lines[0]
+        == f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'gird' (did "
+        "you mean 'grid'?)"
     )
     assert lines[1].startswith(f"error: {experiment}: metrics.0: unknown metric 'revenue_capturd' (did you mean")
     assert lines[2].startswith(f"error: {experiment}: policies.0.name: unknown policy 'unstructurd' (did you mean")
@@ -473,7 +475,7 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     )
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert lines_of(result.stderr) == [
-        f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'lhss'"
+        f"error: {experiment}: design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris', not 'lhss' (did you mean 'lhs'?)"
     ]
     # A value listed twice (a check of the whole file, which no mending passes) no longer hides a misspelt policy.
     experiment.write_text(
@@ -1223,7 +1225,7 @@ def test_a_malformed_param_is_said_beside_the_well_formed_ones_wrong_values(comm
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         "error: --param 'noequals': expected KEY=VALUE",
-        "error: --param books: Input should be 'keep' or 'redeal', not 'redealx'",
+        "error: --param books: Input should be 'keep' or 'redeal', not 'redealx' (did you mean 'redeal'?)",
     ]
 
 

@@ -219,7 +219,10 @@ def test_file_errors_name_the_file(tmp_path):
         load_scenario(bad)
     (line,) = e.value.problems
     assert line.startswith(f"{bad}: TOML syntax error:") and "line 2" in line and "column" in line
-    assert line.endswith(": the line: 'population = {customers = 5'")
+    assert line.endswith(
+        ": the line: 'population = {customers = 5' (an inline table { ... } stays on one line: split it into a "
+        "[table] instead)"
+    )
     # A key given twice: the line names it (Python's words, "Cannot overwrite a value", named no key).
     bad.write_text('name = "x"\n[population]\ncustomers = 5\ncustomers = 6\n')
     with pytest.raises(InputError) as e:
@@ -453,3 +456,17 @@ def test_a_toml_slip_says_what_to_write_instead(line, said):
         parse_toml(f'kind = "scenario"\n{line}\n'.encode(), "s.toml")
     (problem,) = e.value.problems
     assert problem.startswith("s.toml: TOML syntax error: ") and problem.endswith(said), problem
+
+
+def test_a_misspelt_choice_is_offered_the_closest():
+    # An analyst's role "fullcycle" and a researcher's design kind "morriss" got the list alone, where a misspelt
+    # key, policy or metric gets a "did you mean".
+    d = small_data()
+    d["reps"][0]["role"] = "fullcycle"
+    d["reps"][1]["role"] = "closer"  # nothing close: the list alone
+    assert problems(d) == [
+        "s.toml: reps.0.role: Input should be 'hunter', 'farmer', 'full_cycle', 'sdr', 'inside', 'specialist' or "
+        "'partner', not 'fullcycle' (did you mean 'full_cycle'?)",
+        "s.toml: reps.1.role: Input should be 'hunter', 'farmer', 'full_cycle', 'sdr', 'inside', 'specialist' or "
+        "'partner', not 'closer'",
+    ]
