@@ -50,6 +50,10 @@ def samples() -> dict[str, Traversable]:
     return dict(sorted(found.items()))
 
 
+#: Up to this many sample files already in the folder are named a line each; more are one line [A].
+MOST_NAMED = 3
+
+
 def copy_samples(dest: Path) -> list[Path]:
     """Copy every sample file under ``dest``, keeping the layout; returns the files written.
 
@@ -63,9 +67,16 @@ def copy_samples(dest: Path) -> list[Path]:
     if (reason := unwritable(dest)) is not None:  # a file on the way to it, a read-only disk: said as --out says it
         raise InputError([f"{dest}: {reason}; nothing was copied"])
     targets = {dest / rel: src for rel, src in files_.items()}
-    existing = [f"{t}: already exists (choose another folder, or move it away)" for t in targets if t.exists()]
+    existing = [t for t in targets if t.exists()]
+    if len(existing) > MOST_NAMED:  # a second copy into one folder had printed a line for each of 18 files
+        raise InputError(
+            [
+                f"{dest}: holds {len(existing)} of the {len(targets)} sample files already (the first: "
+                f"{existing[0]}); choose another folder, or move them away"
+            ]
+        )
     if existing:
-        raise InputError(existing)
+        raise InputError([f"{t}: already exists (choose another folder, or move it away)" for t in existing])
     written: list[Path] = []
     made = sorted({p for t in targets for p in missing_folders(t.parent)}, reverse=True)  # deepest first
     target = dest

@@ -48,6 +48,19 @@ def test_examples_refuses_files_already_there_and_writes_nothing(tmp_path):
     assert sorted(p.name for p in dest.rglob("*") if p.is_file()) == ["small.toml"]
 
 
+def test_examples_a_second_time_into_one_folder_is_one_line(tmp_path):
+    # An analyst's second `covsim examples ex` printed 18 lines, one a file.
+    dest = tmp_path / "ex"
+    assert covsim("examples", str(dest)).returncode == 0
+    n = len(_checkout_samples())
+    first = sorted(p for p in dest.rglob("*.toml"))[0]
+    assert_bad_input(
+        covsim("examples", str(dest)),
+        f"{dest}: holds {n} of the {n} sample files already (the first: {first}); choose another folder, or move "
+        "them away",
+    )
+
+
 def test_examples_into_a_file_is_one_line_and_nothing_is_left(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
