@@ -238,6 +238,8 @@ class Strict:
         schema = cls._schema()
         if not isinstance(data, dict) or schema.before or not isinstance(data.get(name, []), list | tuple):
             return INVALID
+        if name not in data:  # a required list left out is its own "Field required", not an empty list
+            return INVALID if schema.fields[name].required else list(schema.fields[name].default)
         check = schema.checks[name]
         alone = (check([item], (name,), []) for item in data.get(name, []))
         return [INVALID if one is INVALID else one[0] for one in alone]

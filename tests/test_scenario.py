@@ -470,3 +470,11 @@ def test_a_misspelt_choice_is_offered_the_closest():
         "s.toml: reps.1.role: Input should be 'hunter', 'farmer', 'full_cycle', 'sdr', 'inside', 'specialist' or "
         "'partner', not 'closer'",
     ]
+
+
+def test_a_missing_team_is_one_line():
+    # An analyst's file with no [[reps]] was told "Field required" and "at least one rep with selling hours is
+    # needed", one mistake twice.
+    d = small_data()
+    del d["reps"]
+    assert problems(d) == ["s.toml: reps: Field required"]
