@@ -2156,9 +2156,9 @@ def test_a_why_sizes_the_conflicts_by_the_deals_they_decided(tmp_path: Path) -> 
 
     said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
     assert said.endswith(
-        "which costs the deals open on it wins and relationship; 5 more of its deals were decided in conflict: had "
-        "the conflict lost it every one, at `hunter_farmer`'s mean value per won deal, 145.0k, they come to 725.0k, "
-        "24% of the lead."
+        "which costs the deals open on it wins and relationship; 5 more of its deals were decided in conflict: even "
+        "had the conflict cost it every one, at `hunter_farmer`'s mean value per won deal, 145.0k, they come to "
+        "725.0k, 24% of the lead."
     ), said
 
 

@@ -189,7 +189,7 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
         said += f"; {amount(IN_CONFLICT, decided)} more of its deals were decided in conflict"
         if finite(worth, lead) and lead > 0:
             said += (
-                f": had the conflict lost it every one, at {quote(winner)}'s mean value per won deal, "
+                f": even had the conflict cost it every one, at {quote(winner)}'s mean value per won deal, "
                 f"{money(worth)}, they come to {money(decided * worth)}, {decided * worth / lead:.0%} of the lead"
             )
     return said
