@@ -249,7 +249,10 @@ def _line_of(raw: bytes, message: str) -> str:
 _SYNTAX_HINTS = (
     (r"=\s*-?[\d.]+\s*%", "a share is written 0.1 for 10%, with no % sign"),
     (r"=\s*-?\d{1,3}(,\d{3})+\b", "a number takes no thousands commas: 20000 or 20_000"),
-    (r"^\[([^\[\]]+)\]$", "a table given twice is an array of tables: write [[{0}]] for each"),
+    (
+        r"^\[([^\[\]]+)\]$",
+        "declare [{0}] once, merging the two, or, for a list of them such as [[reps]], write [[{0}]] for each",
+    ),
     (r"=\s*\{[^}]*$", "an inline table {{ ... }} stays on one line: split it into a [table] instead"),
     (r"=\s*(True|False|TRUE|FALSE)\s*(#.*)?$", "TOML writes true and false in lower case"),
     (r"^([\w.-]+)\s*=\s*([A-Za-z_][\w-]*)\s*(#.*)?$", 'a text value is quoted: {0} = "{1}"'),
@@ -261,7 +264,7 @@ def _syntax_hint(line: str, message: str) -> str:
     knows, true or inf, is no slip; a table is said twice only where the message says so)."""
     for pattern, hint in _SYNTAX_HINTS:
         found = re.search(pattern, line)
-        if found is None or ("twice" in hint) != ("twice" in message):
+        if found is None or hint.startswith("declare") != ("twice" in message):
             continue
         if not re.search(r"=\s*(true|false|[+-]?(inf|nan))\s*(#.*)?$", line):
             return f" ({hint.format(*(g or '' for g in found.groups()))})"

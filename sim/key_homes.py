@@ -60,26 +60,29 @@ def _homes(model: type[Strict]) -> dict[str, tuple[str, ...]]:
 _HOMES: dict[type[Strict], dict[str, tuple[str, ...]]] = {}
 
 
-def _model_at(model: type[Strict], loc: tuple[object, ...]) -> type[Strict] | None:
-    """The model of the table at ``loc`` (a problem's path to it), or None where the path leaves the models."""
-    current: type[Strict] | None = model
+def _models_at(model: type[Strict], loc: tuple[object, ...]) -> list[type[Strict]]:
+    """The models the table at ``loc`` (a problem's path to it) may be: every member of a union on the way that
+    has the path's next key (a rollout shock's ``current``, not the first shock kind's); none off the models."""
+    current = [model]
     for part in loc:
-        if current is None or isinstance(part, int):
-            continue  # an item of an array of tables: the same model
-        spec = current.model_fields.get(str(part))
-        current = next(_models(spec.annotation), None) if spec is not None else None
+        if isinstance(part, int):
+            continue  # an item of an array of tables: the same models
+        specs = [m.model_fields[str(part)] for m in current if str(part) in m.model_fields]
+        current = list(dict.fromkeys(sub for spec in specs for sub in _models(spec.annotation)))
     return current
 
 
 def where_it_belongs(model: type[Strict], loc: tuple[object, ...], key: str) -> str:
     """`` (a key of population.segments.*)``: the tables of ``model`` other than the one at ``loc`` that have a
-    field ``key``; for a policy's table (fields ``name`` and ``params``), that its parameters go under
-    ``params``; "" when neither."""
-    table = _model_at(model, loc)
+    field ``key``, or another kind of the table at ``loc`` (a shock of another kind); for a policy's table
+    (``name`` and ``params``), that its parameters go under ``params``; "" when none."""
     here = ".".join(str(p) for p in loc)
-    if table is not None and set(table.model_fields) == {"name", "params"}:
+    tables_here = _models_at(model, loc)
+    if any({"name", "params"} <= set(t.model_fields) for t in tables_here):
         return f" (a policy's parameters go in its params table: {'.'.join(filter(None, [here, 'params', key]))})"
     starred = ".".join("*" if isinstance(p, int) else str(p) for p in loc)
+    if any(key in t.model_fields for t in tables_here):  # a member of a union at loc that is not this one
+        return f" (a key of another kind of {starred}, not of this one)"
     tables = [t for t in _homes(model).get(key, ()) if t != starred]
     if not tables:
         return ""

@@ -141,9 +141,10 @@ class Segment(Strict):
     def _check(self) -> Segment:
         if self.renewal_notice_weeks >= self.contract_term_weeks:
             # An analyst's contract_term_weeks = 8 was refused by a notice the file never set (its default, 8).
+            default = type(self).model_fields["renewal_notice_weeks"].default
             raise ValueError(
                 f"renewal_notice_weeks: must be shorter than contract_term_weeks ({self.renewal_notice_weeks} weeks, "
-                f"not less than {self.contract_term_weeks}; the notice is 8 weeks where it is not set)"
+                f"not less than {self.contract_term_weeks}; the notice is {default} weeks where it is not set)"
             )
         return self
 

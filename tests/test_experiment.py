@@ -802,17 +802,27 @@ def test_a_grid_refuses_a_sample_size_and_a_range_it_would_not_use():
     ]
 
 
+#: Why a sampled design's integer factor with too few whole numbers is refused.
+LHS = "(its values would round onto fewer and its effect could not be measured)"
+
+
 @pytest.mark.parametrize(
     "kind, low, high, refused",
     [
-        ("lhs", 1, 1.4, "needs at least 2 whole numbers in [low, high], not 1"),
+        ("lhs", 1, 1.4, "needs at least 2 whole numbers in [low, high], not 1 " + LHS),
         # Counted as round(high) - round(low) + 1, halves rounding to even: 3, and every point got 1.
-        ("lhs", 0.5, 1.5, "needs at least 2 whole numbers in [low, high], not 1"),
-        ("sobol", 2.5, 3.5, "needs at least 2 whole numbers in [low, high], not 1"),
+        ("lhs", 0.5, 1.5, "needs at least 2 whole numbers in [low, high], not 1 " + LHS),
+        ("sobol", 2.5, 3.5, "needs at least 2 whole numbers in [low, high], not 1 " + LHS),
         ("lhs", 0.5, 2.5, None),
         ("sobol", 1, 2, None),
         # p = 4: levels 1, 1.13, 1.27, 1.4 all round to 1, so no step moves it
-        ("morris", 1, 1.4, "needs at least 2 steps of its grid (each p/2 levels) that move its rounded value, not 0"),
+        (
+            "morris",
+            1,
+            1.4,
+            "needs every one of its 2 steps (each p/2 levels of its grid) to move its rounded value, not 0 (a step that "
+            "rounds to no change measures nothing)",
+        ),
         # levels 1, 1.4, 1.8, 2.2 round to 1, 1, 2, 2: a step 1 -> 2 from each, each effect divided by its step
         ("morris", 1, 2.2, None),
         ("morris", 1, 2, None),  # 1, 1, 2, 2 (a researcher's low 1, high 2 had been refused)
@@ -834,8 +844,7 @@ def test_an_integer_factor_a_design_could_not_vary_is_refused(kind, low, high, r
     with pytest.raises(InputError) as e:
         parse_experiment(data, "e.toml")
     assert e.value.problems == [
-        f"e.toml: factors.0: an integer factor of a {kind} design {refused} (its values would round onto fewer "
-        'and its effect could not be measured) (in the block named "n")'
+        f'e.toml: factors.0: an integer factor of a {kind} design {refused} (in the block named "n")'
     ]
 
 

@@ -79,6 +79,18 @@ def test_a_key_in_the_wrong_table_is_said_where_it_belongs():
         "s.toml: policy.field_segments: unknown key (a policy's parameters go in its params table: "
         "policy.params.field_segments)",
     ]
+    # A shock's key of another kind of shock, and a parameter in a rollout's current policy (a union's member past
+    # the first), are said so.
+    d = small_data()
+    d["shocks"] = [
+        {"kind": "hiring_freeze", "quarter": 2, "until_quarter": 3, "segment": "smb"},
+        {"kind": "rollout", "quarter": 2, "current": {"name": "segment_tiers", "field_segments": "enterprise"}},
+    ]
+    assert problems(d) == [
+        "s.toml: shocks.0.segment: unknown key (a key of another kind of shocks.*, not of this one)",
+        "s.toml: shocks.1.current.field_segments: unknown key (a policy's parameters go in its params table: "
+        "shocks.1.current.params.field_segments)",
+    ]
     # A close name stays the hint (workforce.backfil_weeks, above), and a key no table has is told nothing more.
     d = small_data()
     d["population"]["colour"] = "blue"
@@ -444,7 +456,10 @@ def test_a_renewal_notice_not_shorter_than_the_term_gives_both_and_the_default()
         ("name = acme", '(a text value is quoted: name = "acme")'),
         ("enabled = True", "(TOML writes true and false in lower case)"),  # not told to quote it
         ("x = { a = 1,\n b = 2 }", "(an inline table { ... } stays on one line: split it into a [table] instead)"),
-        ("[reps]\na = 1\n[reps]", "(a table given twice is an array of tables: write [[reps]] for each)"),
+        (
+            "[reps]\na = 1\n[reps]",
+            "(declare [reps] once, merging the two, or, for a list of them such as [[reps]], write [[reps]] for each)",
+        ),
     ],
 )
 def test_a_toml_slip_says_what_to_write_instead(line, said):

@@ -266,18 +266,26 @@ class Experiment(Strict):
                         p_ = self.design.morris_levels
                         level = [round(f.low + k * (f.high - f.low) / (p_ - 1)) for k in range(p_)] if p_ > 1 else []
                         half = p_ // 2
-                        needed, what = half, "steps of its grid (each p/2 levels) that move its rounded value"
                         have = sum(level[k] != level[k + half] for k in range(half)) if p_ > 1 else 0
+                        needed, fault = (
+                            half,
+                            (
+                                f"needs every one of its {half} steps (each p/2 levels of its grid) to move its rounded "
+                                f"value, not {have} (a step that rounds to no change measures nothing)"
+                            ),
+                        )
                     else:
                         # floor and ceil, not round, which rounds halves to even: [0.5, 1.5] holds one, not three.
                         have = max(math.floor(f.high) - math.ceil(f.low) + 1, 0)
-                        needed, what = 2, "whole numbers in [low, high]"
-                    if have < needed:
-                        problems.append(
-                            f"{where}: an integer factor of a {self.design.kind} design needs at least {needed} "
-                            f"{what}, not {have} (its values would round onto fewer and its effect could not be "
-                            "measured)"
+                        needed, fault = (
+                            2,
+                            (
+                                f"needs at least 2 whole numbers in [low, high], not {have} (its values would round onto "
+                                "fewer and its effect could not be measured)"
+                            ),
                         )
+                    if have < needed:
+                        problems.append(f"{where}: an integer factor of a {self.design.kind} design {fault}")
         if self.design.kind == "grid" and self.factors:
             points = math.prod(max(len(f.values), 1) for f in self.factors)
             if points > MAX_GRID_POINTS:
