@@ -786,22 +786,31 @@ SECURITY = 1  # the line of LINES the offering policy below touches
 
 class _OfferingSecurity(Overlay):
     """The overlay with no specialist cadence, offering each week a touch of every account's security line that
-    has a specialist (``specialist_touches``); counts the touch tasks it is asked to rank, by line."""
+    has a specialist in the plan it made (``specialist_touches``); counts the touch tasks it is asked to rank, by
+    line, and keeps the accounts of the security touches."""
 
     name = "offering_security"
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.ranked = np.zeros(len(LINES), dtype=np.int64)
+        self.touched: list[np.ndarray] = []
+        self.own: np.ndarray | None = None
+
+    def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
+        made = super().plan(view, rng)
+        self.own = made.specialist
+        return made
 
     def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        assert view.plan.specialist is not None
-        accounts = np.flatnonzero(view.plan.specialist[:, SECURITY] >= 0)
+        assert self.own is not None
+        accounts = np.flatnonzero(self.own[:, SECURITY] >= 0)
         return np.column_stack([accounts, np.full(accounts.size, SECURITY)])
 
     def prioritise(self, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         touch = (view.tasks.kind == TaskKind.TOUCH) & (view.tasks.line >= 0)
         self.ranked += np.bincount(view.tasks.line[touch], minlength=len(LINES))
+        self.touched.append(view.tasks.customer[touch & (view.tasks.line == SECURITY)])
         return super().prioritise(view, rng)
 
 
@@ -819,22 +828,27 @@ def test_overlay_a_policy_offers_specialists_touches_with_no_cadence():
 
 
 def test_overlay_offered_specialist_touches_follow_a_rollout_account_by_account():
-    # Half the accounts move to the offering overlay in quarter 2 of 4; the other half's security specialists
-    # are offered nothing (the current model, the overlay with no cadence, offers none).
-    current = {"name": "overlay", "params": {"specialist_cadence": 0.0}}
-    rollout = {"kind": "rollout", "quarter": 2, "quarters": 2, "current": current}
+    # Half the accounts move to the offering overlay in quarter 2 of 4, all of them in quarter 3, from a model with
+    # no specialists. The overlay offers the cells of the plan it made, half of them on accounts the current model
+    # still covers, where the plan in force names no specialist: dropped, not refused (a reviewer's rollout had
+    # stopped in quarter 2), and every security touch is on an account the overlay covers.
+    from sim.shocks import rollout_count, rollout_rank
+
+    rollout = {"kind": "rollout", "quarter": 2, "quarters": 2, "current": {"name": "unstructured"}}
     world = overlay_world(quarters=4, shocks=[rollout])
     offering = _OfferingSecurity(specialist_cadence=0.0)
     model = CoverageModel(world, with_rollout(offering, world), seed=1)
-    weeks = []
-    for _ in range(4):
-        before = int(offering.ranked[SECURITY])
+    rank, shock = rollout_rank(world.population.customers), world.shocks[0]
+    for quarter in range(1, 5):
+        offering.touched.clear()
         for _ in range(13):
             model.step()
-        weeks.append(int(offering.ranked[SECURITY]) - before)
+        touched = np.concatenate([np.empty(0, dtype=np.int64), *offering.touched])
+        moved = rollout_count(shock, quarter, world.population.customers)
+        assert moved == (0, 2500, 5000, 5000)[quarter - 1]
+        assert (touched.size == 0) == (moved == 0), quarter
+        assert (rank[touched] < moved).all(), quarter
     model.release()
-    # None before the rollout; then the moved accounts' (half, then all of them).
-    assert weeks[0] == 0 and 0 < weeks[1] < weeks[2]
 
 
 @pytest.mark.parametrize(

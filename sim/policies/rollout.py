@@ -158,24 +158,23 @@ class Rollout(Policy):
     def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
         if moved in (0, n):
-            return self._offered(self.new if moved else self.current, view, rng)
+            return self._offered(self.new if moved else self.current, view, rng, None)
         current_view, new_view = self._route_views(view)
-        current = self._offered(self.current, current_view, rng)
-        new = self._offered(self.new, new_view, rng)
-        current, new = current[self._rank_of(current, n) >= moved], new[self._rank_of(new, n) < moved]
-        return np.union1d(current, new)
+        ahead = self._rank_of(np.arange(n), n) < moved  # the accounts the new model covers
+        current = self._offered(self.current, current_view, rng, ~ahead)
+        new = self._offered(self.new, new_view, rng, ahead)
+        return np.union1d(current[~ahead[current]], new[ahead[new]])
 
     def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
         if moved in (0, n):
-            return self._cells(self._specialist_offered(self.new if moved else self.current, view, rng), view)
+            return self._cells(self._specialist_offered(self.new if moved else self.current, view, rng, None), view)
         current_view, new_view = self._route_views(view)
         lines = len(view.accounts.line_names)
-        current = self._specialist_offered(self.current, current_view, rng)
-        new = self._specialist_offered(self.new, new_view, rng)
-        current = current[self._rank_of(current // lines, n) >= moved]
-        new = new[self._rank_of(new // lines, n) < moved]
-        return self._cells(np.union1d(current, new), view)
+        ahead = self._rank_of(np.arange(n), n) < moved
+        current = self._specialist_offered(self.current, current_view, rng, ~ahead)
+        new = self._specialist_offered(self.new, new_view, rng, ahead)
+        return self._cells(np.union1d(current[~ahead[current // lines]], new[ahead[new // lines]]), view)
 
     def problems(self, scenario: Scenario) -> list[str]:
         return [*self.new.problems(scenario), *self.current.problems(scenario)]
@@ -224,15 +223,24 @@ class Rollout(Policy):
     def _prioritised(policy: Policy, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return checked_priority(ask(policy, "prioritise", view, rng), view.tasks, policy_label(type(policy)))
 
-    @staticmethod
-    def _offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        return checked_touches(ask(policy, "touches", view, rng), view.plan.owner, policy_label(type(policy)))
+    # An offer is checked on the side's own accounts only: an account the other model covers is dropped from it,
+    # not refused for an owner or a specialist the other model's plan gave it (a new model's offer of the cells of
+    # its own plan had stopped a phased rollout).
 
     @staticmethod
-    def _specialist_offered(policy: Policy, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        cells = ask(policy, "specialist_touches", view, rng)
+    def _offered(policy: Policy, view: RouteView, rng: np.random.Generator, mine: np.ndarray | None) -> np.ndarray:
+        owner = view.plan.owner if mine is None else np.where(mine, view.plan.owner, 0)
+        return checked_touches(ask(policy, "touches", view, rng), owner, policy_label(type(policy)))
+
+    @staticmethod
+    def _specialist_offered(
+        policy: Policy, view: RouteView, rng: np.random.Generator, mine: np.ndarray | None
+    ) -> np.ndarray:
+        cells, plan = ask(policy, "specialist_touches", view, rng), view.plan
+        if mine is not None and plan.specialist is not None:
+            plan = dataclasses.replace(plan, specialist=np.where(mine[:, None], plan.specialist, 0))
         lines = len(view.accounts.line_names)
-        return checked_specialist_touches(cells, view.plan, lines, policy_label(type(policy)))
+        return checked_specialist_touches(cells, plan, lines, policy_label(type(policy)))
 
     @staticmethod
     def _cells(flat: np.ndarray, view: RouteView) -> np.ndarray:
