@@ -35,7 +35,13 @@ it leads (paired means; the answer's own figure is the whole population's):
   a digital channel wins fewer of is a mechanism a sales leader knows, where
   the segments alone had been said;
 - last, the conflicting engagements the policy behind has more of, and the
-  deals decided under their penalty, sized against the lead.
+  deals decided under their penalty; of a lead in revenue captured, what
+  they would come to at the leader's mean value per won deal, against the
+  lead (an estimate: a deal on an account two reps work may be worth more).
+
+A profit lead is located by its recurring revenue by segment, and its
+bookings (revenue captured) by kind are said there beside it, as "bookings:
+new-logo value ...", with the new-logo clause.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ PARTS = {
     )
 }
 RENEWALS_WON = PARTS["revenue_captured"][2][1]
+#: Revenue captured, as a profit lead's Why calls it beside its recurring revenue: the deals won, by kind.
+BOOKINGS = "revenue_captured"
 #: Why a lead in renewals a rep won may be partly how revenue is counted.
 ON_THEIR_OWN = "a contract that renews without a rep counts in recurring revenue, not in revenue captured"
 #: Beside a lead in revenue captured, the recurring revenue it comes to, which counts contracts that renew without
@@ -98,6 +106,7 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
     wanted += [CONFLICTS, IN_CONFLICT, *NEW_LOGOS]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
+    wanted += [BOOKINGS, *(m for m, _ in PARTS[BOOKINGS])] if metric in LOCATED_BY else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
 
 
@@ -127,11 +136,14 @@ def why(
             )
     in_all = _paired(at, ALL, winner, other)  # the recurring revenue and the conflicts are read from it too
     there = in_all if top == ALL else _paired(at, top, winner, other)
-    kinds = [(words, _mean(there, m)) for m, words in PARTS.get(metric, ())]
+    # Of a profit lead, the bookings by kind beside its recurring revenue: the deals behind it (profit, the default
+    # answer, had been explained by segment and misses alone).
+    booked = BOOKINGS if metric in LOCATED_BY else metric
+    kinds = [(words, _mean(there, m)) for m, words in PARTS.get(booked, ())]
     kinds = [(words, v) for words, v in kinds if finite(v)]
     if kinds:
-        inside = "" if top == ALL else f"in {quote(top)}, "
-        pieces.append(inside + ", ".join(f"{words} {difference(metric, v)}" for words, v in kinds))
+        inside = ("" if top == ALL else f"in {quote(top)}, ") + ("bookings: " if booked != metric else "")
+        pieces.append(inside + ", ".join(f"{words} {difference(booked, v)}" for words, v in kinds))
         largest = max(kinds, key=lambda k: sign * k[1])[0]
         if largest == RENEWALS_WON:
             pieces[-1] += f" ({ON_THEIR_OWN})"
@@ -190,7 +202,8 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
         if finite(worth, lead) and lead > 0:
             said += (
                 f": even had the conflict cost it every one, at {quote(winner)}'s mean value per won deal, "
-                f"{money(worth)}, they come to {money(decided * worth)}, {decided * worth / lead:.0%} of the lead"
+                f"{money(worth)}, they would come to about {money(decided * worth)}, "
+                f"{decided * worth / lead:.0%} of the lead (a deal on an account two reps work may be worth more)"
             )
     return said
 
