@@ -168,7 +168,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     if len(policies) == 1:
         return (
             # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
-            f"Answer: over the run, {first} made a profit of {fmt('profit', profit[first])}, the margin on all "
+            f"Answer: over the run, {first} made a {'loss' if profit[first] < 0 else 'profit'} of "
+            f"{fmt('profit', abs(profit[first]))}, the margin on all "
             f"recurring revenue less the cost of sales; it captured {fmt('revenue_captured', revenue[first])} of "
             "revenue (the new logos and expansions won, by reps, partners or the digital channel, and the renewals "
             "reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
@@ -179,7 +180,8 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
         for p in policies[1:]
     )
     tied = [p for p in policies if profit[p] == profit[best]] or [best]  # none: no figure at all (NaN)
-    most = f"{best} made the most profit" if len(tied) == 1 else f"{joined(tied)} made the same profit, the most"
+    made = "lost the least" if profit[best] < 0 else "made the most profit"  # of a loss, "the most profit" misreads
+    most = f"{best} {made}" if len(tied) == 1 else f"{joined(tied)} made the same profit, the most"
     captured = ", ".join(f"{p} {fmt('revenue_captured', revenue[p])}" for p in policies)
     busiest = max(policies, key=lambda p: revenue[p] if math.isfinite(revenue[p]) else -math.inf)
     # More revenue with less profit reads as a contradiction unless the two are told apart (a sales leader).

@@ -336,6 +336,10 @@ def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
     )
     totals[("revenue_captured", "a")] = 6.304e6  # more, but printed as b's is, 6.3M: nothing to tell apart
     assert "; the most revenue" not in run_answer(totals, ["a", "b"])
+    # A loss is said as one: "made a profit of -2.5M" and "made the most profit: a -2.5M" misread.
+    losses = pd.Series({("profit", "a"): -2.5e6, ("profit", "b"): -3e6, **{("revenue_captured", p): 1e6 for p in "ab"}})
+    assert run_answer(losses, ["a", "b"]).startswith("Answer: over the run, a lost the least: a -2.5M; b -3.0M (")
+    assert run_answer(losses, ["b"]).startswith("Answer: over the run, b made a loss of 3.0M, the margin on all ")
     # One policy: its profit and revenue, not "a made the most profit" of one.
     assert run_answer(totals, ["a"]) == (
         "Answer: over the run, a made a profit of 1.0M, the margin on all recurring revenue less the cost of sales; "
