@@ -72,7 +72,7 @@ _METRICS = (
     Metric(
         "won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter (currency)"
     ),
-    Metric("won_value_expansion", Unit.CURRENCY, "sum", "added annual spend from expansion deals won in the quarter"),
+    Metric("won_value_expansion", Unit.CURRENCY, "sum", "added annual spend from expansions won in quarter (currency)"),
     Metric(
         "retained_spend",
         Unit.CURRENCY,

@@ -89,7 +89,7 @@ class CoverageModel(mesa.Model):
         self._accounts = self.population.view(scenario.segment_names, scenario.line_names)
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
-        self.policy_seconds = 0.0  # wall-clock seconds in the policy's own calls (plan, route, touches, prioritise)
+        self.policy_seconds = 0.0  # wall-clock seconds in the policy's own calls (all of its methods)
 
     def ask(self, method: str, view: Any) -> Any:
         """The policy's answer to ``method`` on ``view`` (``sim.policies.protocol.ask``), its time counted."""

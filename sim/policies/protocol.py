@@ -40,7 +40,7 @@ from sim.compiled import compiled
 from sim.errors import InputError, PolicyError, interrupted, raised
 from sim.policies.hints import did_you_mean, mistake_hint, raised_at
 from sim.policies.plan_check import checked_plan, read_only_plan
-from sim.policies.touch_check import checked_specialist_touches, checked_touches, what_returned
+from sim.policies.touch_check import NO_ACCOUNTS, checked_specialist_touches, checked_touches, what_returned
 from sim.policies.views import (
     NO_CONTRACT,
     Accounts,
@@ -89,8 +89,7 @@ __all__ = [
 ]
 
 
-#: What ``touches`` and ``specialist_touches`` offer by default: nothing.
-_NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))
+#: What ``specialist_touches`` offers by default: nothing (``touches``': ``NO_ACCOUNTS``).
 _NO_CELLS = read_only(np.empty((0, 2), dtype=np.int64))
 
 
@@ -139,7 +138,7 @@ class Policy:
         any other, so a policy can choose touches where they pay (a value-based
         plan) instead of promising a cadence and declining touches.
         """
-        return _NO_ACCOUNTS
+        return NO_ACCOUNTS
 
     def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         """(account, line) cells whose specialist is offered a touch this week beyond its cadence (default: none).

@@ -28,7 +28,7 @@ def checked_touches(accounts: object, owner: np.ndarray, policy: str) -> np.ndar
     is refused, where it had been dropped without a word)."""
     a, n = np.asarray(accounts), owner.size
     if a.size == 0:
-        return _NONE
+        return NO_ACCOUNTS
     if a.ndim == 1 and a.dtype == np.bool_:  # a mask over the accounts: a natural thing to write, and refused
         raise PolicyError(f"policy {policy}: touches() returned a mask; return account indices (np.flatnonzero(mask))")
     if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
@@ -54,7 +54,7 @@ def checked_specialist_touches(cells: object, plan: CoveragePlan, lines: int, po
     specialist's task)."""
     a = np.asarray(cells)
     if a.size == 0:
-        return _NONE
+        return NO_ACCOUNTS
     said = f"policy {policy}: specialist_touches()"
     if a.ndim != 2 or a.shape[1] != 2 or not np.issubdtype(a.dtype, np.integer):
         got = f"{a.dtype} of shape {a.shape}" if a.ndim and a.dtype != object else what_returned(cells, a)
@@ -76,4 +76,5 @@ def checked_specialist_touches(cells: object, plan: CoveragePlan, lines: int, po
     return distinct(account * lines + line)
 
 
-_NONE = read_only(np.empty(0, dtype=np.int64))
+#: Nothing offered: the accounts (or cells) of an empty offer, and ``Policy.touches``'s default.
+NO_ACCOUNTS = read_only(np.empty(0, dtype=np.int64))

@@ -120,7 +120,7 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         lines += ["", f"{code(metric)} (more is better). {verdict[0].upper()}{verdict[1:]}", ""]
         lines.append(md_table(["choice", "mean", "worst case", "mean regret", "largest regret", "best at"], rows))
     if not ranked:  # the method said over nothing: the reason instead
-        sampled = levers and ctx.experiment.design.kind in ("lhs", "sobol", "morris")
+        sampled = levers and ctx.experiment.design.kind in ("lhs", "sobol")
         lines[-1] = "No choice is ranked across worlds: no world has a mean of every choice. " + (
             f"A sampled design draws {', '.join(map(code, levers))} anew at each point, so each setting meets one "
             "world only; a grid over it (a few settings, each in every world) ranks them."

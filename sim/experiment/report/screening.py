@@ -66,10 +66,10 @@ def _comparisons(ctx: ReportContext) -> list[str]:
 
 
 def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
-    """The screening's finding in a sentence: the factor the first comparison (the paired difference in profit,
-    or the first policy) is most sensitive to, and the next two, of those whose mu* is above their noise floor
-    (``morris.noise_floor``), and the largest of the others; with one replication, which gives no floor, the
-    ranking with a warning that it may be noise; "" without effects."""
+    """The screening's finding in a sentence: the factors that stand out from the noise in the first comparison
+    (the paired difference in profit, or the first policy), the largest and the next two, those whose mu* is
+    above their noise floor (``morris.noise_floor``), and the largest of the others; with one replication, which
+    gives no floor, the ranking with a warning that it may be noise; "" without effects."""
     ranked = table[np.isfinite(table["mu_star"].to_numpy(dtype=float))] if not table.empty else table
     if ranked.empty:
         return ""
