@@ -2194,3 +2194,28 @@ def test_a_lead_in_new_logo_value_says_how_many_fewer_new_logos_and_leads(tmp_pa
         "Why (paired means at the design point): bookings: new-logo value +3.0M (`unstructured` wins 21 fewer new "
         "logos [19, 23], 51% fewer, from 5% fewer new-logo leads: -10 [-13, -7]; paired 95% intervals)."
     ) in opening(profit), opening(profit)
+
+
+def test_an_answer_not_clear_names_the_clear_differences_beside_it(tmp_path: Path) -> None:
+    # A VP's answer at one hunter share said revenue and profit were not distinguishable and left unsaid the
+    # clear 47 fewer new logos beside them. Here revenue is noise (hunter_farmer +3M, -2M, +4M, -1M against
+    # unstructured); its misses are 40, 42, 37, 39 fewer, clearly.
+    noisy = {"unstructured": [0.0] * 4, "segment_tiers": [0.5, -0.5, 0.2, -0.2], "hunter_farmer": [3, -2, 4, -1]}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + noisy[policy][rep]) * M
+
+    def misses(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"opps_missed": STALLED[policy][rep]}
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, revenue, misses))
+    assert "is not distinguishable from the baseline" in said
+    d = -np.array([40.0, 42.0, 37.0, 39.0])
+    half = stats.t.ppf(1 - 0.05 / 8, 3) * d.std(ddof=1) / 2  # Bonferroni over the family's 4 comparisons
+    assert said.endswith(
+        " Clear beside it, `hunter_farmer` against the baseline at the same adjustment: `opps_missed` -40 "
+        f"[{d.mean() - half:.0f}, {d.mean() + half:.0f}]."
+    ), said
+    # A clear lead has nothing beside it of this kind.
+    clear = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "clear", one_point, misses))
+    assert "Clear beside it" not in clear

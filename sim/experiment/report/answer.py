@@ -30,12 +30,12 @@ from sim.experiment import stats
 from sim.experiment.report.answer_notes import (
     BOTTOM_LINE,
     also_ahead,
+    beside_the_answer,
     clear_at,
     clearly_better,
     gap_words,
     idle_seats,
     not_clearly_behind,
-    on_profit,
     points_on_profit,
     replications_needed,
     untested,
@@ -228,7 +228,7 @@ def answer(
     # Profit beside the answer (at the point it is given for): beside a clear lead, where the sentence claims
     # something it could contradict; beside one not clear, where it may be the one clear difference.
     bottom, at = _bottom_line(family, results, point, baseline), f" at {label(point)}" if multi else ""
-    caution = on_profit(bottom, metric, winner, baseline, quote, other, clear and ahead, at)
+    caution = beside_the_answer(bottom, family, metric, winner, baseline, quote, other, clear and ahead, at)
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
