@@ -2219,3 +2219,21 @@ def test_an_answer_not_clear_names_the_clear_differences_beside_it(tmp_path: Pat
     # A clear lead has nothing beside it of this kind.
     clear = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "clear", one_point, misses))
     assert "Clear beside it" not in clear
+
+
+def test_an_answer_says_when_every_policy_misses_most_of_its_opportunities(tmp_path: Path) -> None:
+    # A VP's comparison missed 80% of the opportunities under every model, and read as a verdict on the models.
+    rates = {"unstructured": 0.82, "segment_tiers": 0.79, "hunter_farmer": 0.6}
+
+    def short(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"miss_rate": rates[policy] + (rep - 1.5) / 1000}
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, short))
+    assert said.endswith(
+        " Short-handed: every policy misses most of its opportunities here (miss rate 60.0% to 82.0%, means over the "
+        "replications): the team has far fewer hours than its world's work, so this compares what each model does "
+        "with too few hours."
+    ), said
+    rates["hunter_farmer"] = 0.5  # one policy that misses no more than half: nothing to say
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "half", one_point, short))
+    assert "Short-handed" not in said

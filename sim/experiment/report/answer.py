@@ -34,10 +34,10 @@ from sim.experiment.report.answer_notes import (
     clear_at,
     clearly_better,
     gap_words,
-    idle_seats,
     not_clearly_behind,
     points_on_profit,
     replications_needed,
+    team_notes,
     untested,
 )
 from sim.experiment.report.markdown import finite, value_text
@@ -224,7 +224,7 @@ def answer(
         if clear and ahead and results is not None and not results.empty
         else ""
     )
-    idle = idle_seats(results, point, present, quote)
+    idle = team_notes(results, point, present, quote)
     # Profit beside the answer (at the point it is given for): beside a clear lead, where the sentence claims
     # something it could contradict; beside one not clear, where it may be the one clear difference.
     bottom, at = _bottom_line(family, results, point, baseline), f" at {label(point)}" if multi else ""

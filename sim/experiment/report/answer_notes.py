@@ -14,7 +14,7 @@ from scipy.stats import t as student_t
 from sim.codes import ROLES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
-from sim.format import counted, difference, difference_interval, difference_with_interval, joined, no_spread_words
+from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -313,6 +313,35 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
     return (
         f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
         "the policy that leaves them idle."
+    )
+
+
+#: Above this miss rate under every policy, the answer says the team is short-handed [A].
+SHORT_HANDED = 0.5
+
+
+def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
+    """What the answer says of the team at ``point``: its idle seats (:func:`idle_seats`), and, when every policy
+    misses more than ``SHORT_HANDED`` of its opportunities, that the team is short-handed: a VP's comparison with
+    a miss rate of 80% under each model had read as a verdict on the models alone."""
+    said = idle_seats(results, point, policies, quote)
+    if results is None or results.empty:
+        return said
+    at = results[(results.point == point) & (results.metric == "miss_rate")]
+    rates = (
+        stats.run_values(at, ["miss_rate"]).groupby("policy")["value"].mean()
+        if not at.empty
+        else pd.Series(dtype=float)
+    )
+    rates = rates[[p for p in policies if p in rates.index]].dropna()
+    if rates.size < len(policies) or not (rates > SHORT_HANDED).all():
+        return said
+    low, high = (fmt("miss_rate", float(x)) for x in (rates.min(), rates.max()))
+    spread = low if low == high else f"{low} to {high}"
+    return (
+        f"{said} Short-handed: every policy misses most of its opportunities here (miss rate {spread}, means over "
+        "the replications): the team has far fewer hours than its world's work, so this compares what each model "
+        "does with too few hours."
     )
 
 
