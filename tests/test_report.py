@@ -2145,9 +2145,9 @@ def test_one_policy_s_clear_lead_across_two_points_is_explained_as_between_two_p
 
 def test_a_why_sizes_the_conflicts_by_the_deals_they_decided(tmp_path: Path) -> None:
     # A VP's 18.4M lead was said to come from 12 more conflicting engagements, which had decided 18 deals: at the
-    # leader's mean value per won deal, at most 7% of the lead. Here unstructured decides 5 more deals in conflict
+    # leader's mean value per won deal, about 7% of the lead. Here unstructured decides 5 more deals in conflict
     # a replication; hunter_farmer wins 100 deals a replication at a mean revenue of 14.5M, 145k a deal, and leads
-    # by 3.0M, so the 5 come to at most 725k, 24% of the lead.
+    # by 3.0M, so the 5 come to about 725k, 24% of the lead.
     clashes = {p: [c - 50 for c in counts] for p, counts in STALLED.items()}
 
     def misses(_: int, policy: str, rep: int) -> dict[str, float]:
