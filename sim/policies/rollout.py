@@ -13,6 +13,7 @@ by its hand-off rule, as for any other plan.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +39,10 @@ from sim.policies.protocol import (
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
+
+
+#: One side's offer (``Rollout._offered``, ``Rollout._specialist_offered``): flat indices, checked.
+Offered = Callable[[Policy, RouteView, np.random.Generator, "np.ndarray | None"], np.ndarray]
 
 
 class Rollout(Policy):
@@ -156,25 +161,11 @@ class Rollout(Policy):
         return np.where(self._rank_of(view.tasks.customer, n) < moved, new, current)
 
     def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
-        if moved in (0, n):
-            return self._offered(self.new if moved else self.current, view, rng, None)
-        current_view, new_view = self._route_views(view)
-        ahead = self._rank_of(np.arange(n), n) < moved  # the accounts the new model covers
-        current = self._offered(self.current, current_view, rng, ~ahead)
-        new = self._offered(self.new, new_view, rng, ahead)
-        return np.union1d(current[~ahead[current]], new[ahead[new]])
+        return self._offers(view, rng, self._offered, 1)
 
     def specialist_touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
-        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
-        if moved in (0, n):
-            return self._cells(self._specialist_offered(self.new if moved else self.current, view, rng, None), view)
-        current_view, new_view = self._route_views(view)
-        lines = len(view.accounts.line_names)
-        ahead = self._rank_of(np.arange(n), n) < moved
-        current = self._specialist_offered(self.current, current_view, rng, ~ahead)
-        new = self._specialist_offered(self.new, new_view, rng, ahead)
-        return self._cells(np.union1d(current[~ahead[current // lines]], new[ahead[new // lines]]), view)
+        cells = self._offers(view, rng, self._specialist_offered, len(view.accounts.line_names))
+        return np.column_stack(np.divmod(cells, len(view.accounts.line_names)))  # as (account, line) rows
 
     def problems(self, scenario: Scenario) -> list[str]:
         return [*self.new.problems(scenario), *self.current.problems(scenario)]
@@ -223,9 +214,21 @@ class Rollout(Policy):
     def _prioritised(policy: Policy, view: TaskView, rng: np.random.Generator) -> np.ndarray:
         return checked_priority(ask(policy, "prioritise", view, rng), view.tasks, policy_label(type(policy)))
 
-    # An offer is checked on the side's own accounts only: an account the other model covers is dropped from it,
-    # not refused for an owner or a specialist the other model's plan gave it (a new model's offer of the cells of
-    # its own plan had stopped a phased rollout).
+    def _offers(self, view: RouteView, rng: np.random.Generator, offered: Offered, per_account: int) -> np.ndarray:
+        """What each side ``offered`` (flat indices, ``per_account`` of them an account: 1 for accounts, the
+        product lines for (account, line) cells), each kept on the accounts its model covers."""
+        moved, n = self._moved(quarter_of(view.week), view.accounts.size), view.accounts.size
+        if moved in (0, n):
+            return offered(self.new if moved else self.current, view, rng, None)
+        current_view, new_view = self._route_views(view)
+        ahead = self._rank_of(np.arange(n), n) < moved  # the accounts the new model covers
+        current = offered(self.current, current_view, rng, ~ahead)
+        new = offered(self.new, new_view, rng, ahead)
+        return np.union1d(current[~ahead[current // per_account]], new[ahead[new // per_account]])
+
+    # An offer is checked on the side's own accounts only (``mine``; None: all of them): an account the other
+    # model covers is dropped from it, not refused for an owner or a specialist the other model's plan gave it (a
+    # new model's offer of the cells of its own plan had stopped a phased rollout).
 
     @staticmethod
     def _offered(policy: Policy, view: RouteView, rng: np.random.Generator, mine: np.ndarray | None) -> np.ndarray:
@@ -241,11 +244,6 @@ class Rollout(Policy):
             plan = dataclasses.replace(plan, specialist=np.where(mine[:, None], plan.specialist, 0))
         lines = len(view.accounts.line_names)
         return checked_specialist_touches(cells, plan, lines, policy_label(type(policy)))
-
-    @staticmethod
-    def _cells(flat: np.ndarray, view: RouteView) -> np.ndarray:
-        """Flat (account, line) cells as the (k, 2) rows ``specialist_touches`` returns."""
-        return np.column_stack(np.divmod(flat, len(view.accounts.line_names)))
 
 
 def _filled(plan: CoveragePlan) -> tuple[np.ndarray, np.ndarray]:
