@@ -276,6 +276,11 @@ class RepGroup(Strict):
             raise Problems(problems)
         return self
 
+    @property
+    def selling_hours(self) -> float:
+        """Each seat's hours a week for customer work: ``weekly_hours x selling_share``."""
+        return self.weekly_hours * self.selling_share
+
 
 class Workforce(Strict):
     """How seats are filled over time."""

@@ -26,7 +26,7 @@ def scenario_problems(fields: dict[str, Any], regions: Names, segments: Names, l
     problems: list[str] = []
     # The team is known only with every group: the seats' hours and roles are of them all.
     reps = listed if listed is not INVALID and all(g is not INVALID for g in listed) else INVALID
-    if reps is not INVALID and sum(g.count * g.weekly_hours * g.selling_share for g in reps) <= 0:
+    if reps is not INVALID and sum(g.count * g.selling_hours for g in reps) <= 0:
         problems.append("reps: at least one rep with selling hours is needed")
     for i, g in enumerate([] if listed is INVALID else listed):
         if g is INVALID:
@@ -128,7 +128,7 @@ def _idle_teams(scenario: Any) -> list[str]:
         f"reps.{i}: {g.count} {g.role} seat{'' if g.count == 1 else 's'} with no selling hours a week (weekly_hours "
         f"{g.weekly_hours:g} x selling_share {g.selling_share:g}): they do no work"
         for i, g in enumerate(scenario.reps)
-        if g.count and g.weekly_hours * g.selling_share == 0
+        if g.count and g.selling_hours == 0
     ]
     if not any(g.count and g.role in CLOSING_ROLES for g in scenario.reps):
         notes.append(
@@ -155,8 +155,7 @@ def _out_of_reach(scenario: Any) -> list[str]:
         hours = visit + far / speed
         # A group with no selling hours is said by _idle_teams: its visits are not the region's distances' fault.
         groups = [g for g in scenario.reps if g.role in FIELD_ROLES and g.region in ("", region.name) and g.count]
-        groups = [g for g in groups if g.weekly_hours * g.selling_share > 0]
-        week = min((g.weekly_hours * g.selling_share for g in groups), default=math.inf)
+        week = min((g.selling_hours for g in groups if g.selling_hours > 0), default=math.inf)
         if hours > week:
             notes.append(
                 f"population.regions.{i}.radius_km: a field visit to one account in 20 of {region.name} (about "
