@@ -245,26 +245,27 @@ def _line_of(raw: bytes, message: str) -> str:
 
 
 #: What to write instead, for the TOML slips a spreadsheet's habits make, each found by the line's text ({0} and
-#: {1}: the match's first two groups).
+#: {1}: the match's first two groups), and whether it answers only the error of a table declared twice.
 _SYNTAX_HINTS = (
-    (r"=\s*-?[\d.]+\s*%", "a share is written 0.1 for 10%, with no % sign"),
-    (r"=\s*-?\d{1,3}(,\d{3})+\b", "a number takes no thousands commas: 20000 or 20_000"),
+    (r"=\s*-?[\d.]+\s*%", "a share is written 0.1 for 10%, with no % sign", False),
+    (r"=\s*-?\d{1,3}(,\d{3})+\b", "a number takes no thousands commas: 20000 or 20_000", False),
     (
         r"^\[([^\[\]]+)\]$",
         "declare [{0}] once, merging the two, or, for a list of them such as [[reps]], write [[{0}]] for each",
+        True,
     ),
-    (r"=\s*\{[^}]*$", "an inline table {{ ... }} stays on one line: split it into a [table] instead"),
-    (r"=\s*(True|False|TRUE|FALSE)\s*(#.*)?$", "TOML writes true and false in lower case"),
-    (r"^([\w.-]+)\s*=\s*([A-Za-z_][\w-]*)\s*(#.*)?$", 'a text value is quoted: {0} = "{1}"'),
+    (r"=\s*\{[^}]*$", "an inline table {{ ... }} stays on one line: split it into a [table] instead", False),
+    (r"=\s*(True|False|TRUE|FALSE)\s*(#.*)?$", "TOML writes true and false in lower case", False),
+    (r"^([\w.-]+)\s*=\s*([A-Za-z_][\w-]*)\s*(#.*)?$", 'a text value is quoted: {0} = "{1}"', False),
 )
 
 
 def _syntax_hint(line: str, message: str) -> str:
     """`` (what to write instead)`` of the TOML slip on ``line`` (its error ``message``), or "" (a word TOML
     knows, true or inf, is no slip; a table is said twice only where the message says so)."""
-    for pattern, hint in _SYNTAX_HINTS:
+    for pattern, hint, twice in _SYNTAX_HINTS:
         found = re.search(pattern, line)
-        if found is None or hint.startswith("declare") != ("twice" in message):
+        if found is None or twice != ("twice" in message):
             continue
         if not re.search(r"=\s*(true|false|[+-]?(inf|nan))\s*(#.*)?$", line):
             return f" ({hint.format(*(g or '' for g in found.groups()))})"

@@ -270,7 +270,8 @@ def beside_the_answer(
     if clear:
         return said
     pair = winner if winner != baseline else other
-    d = family[(family.policy == pair) & (family.metric != metric) & ~family.metric.isin([BOTTOM_LINE] * bool(said))]
+    shown = {metric, BOTTOM_LINE} if said else {metric}  # what the answer has said of the pair already
+    d = family[(family.policy == pair) & ~family.metric.isin(shown)]
     d = d[np.isfinite(d["low_adj"].astype(float)) & ((d["low_adj"] > 0) | (d["high_adj"] < 0))]
     if d.empty:
         return said
@@ -328,11 +329,9 @@ def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], qu
     if results is None or results.empty:
         return said
     at = results[(results.point == point) & (results.metric == "miss_rate")]
-    rates = (
-        stats.run_values(at, ["miss_rate"]).groupby("policy")["value"].mean()
-        if not at.empty
-        else pd.Series(dtype=float)
-    )
+    if at.empty:
+        return said
+    rates = stats.run_values(at, ["miss_rate"]).groupby("policy")["value"].mean()
     rates = rates[[p for p in policies if p in rates.index]].dropna()
     if rates.size < len(policies) or not (rates > SHORT_HANDED).all():
         return said
