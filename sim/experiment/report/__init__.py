@@ -61,6 +61,7 @@ from sim.experiment.report.design_sections import (
 )
 from sim.experiment.report.discovery import SAMPLED, discovery_section
 from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
+from sim.experiment.report.factorial import factorial_section
 from sim.experiment.report.figures import (
     FIGURE_NAMES,
     FIGURES,
@@ -288,6 +289,9 @@ def _results_sections(
     regret = regret_section(ctx, per_point)
     if regret:
         lines += ["", *regret]
+    effects, interactions = factorial_section(ctx, values, chosen_metric(ctx.metrics))
+    if effects:
+        lines += ["", *effects]
 
     indices_figure = None
     indices = None
@@ -295,7 +299,7 @@ def _results_sections(
     if ctx.experiment.design.kind == "sobol" and ctx.factors:
         indices, sobol_problem = sobol(ctx, values)
         indices_figure = sobol_figure(ctx, indices, figures_dir / "sobol_indices.png")
-    finding = design_finding(ctx, per_point, chosen_metric(ctx.metrics))
+    finding = design_finding(ctx, per_point, chosen_metric(ctx.metrics)) or interactions
     if ctx.experiment.design.kind == "morris" and ctx.factors:
         screening, problem = morris_screening(ctx, values)
         write_morris_csv(screening, out_dir)

@@ -1,0 +1,144 @@
+"""A full factorial's effects: the contrasts of sim.experiment.effects by hand, and the report's section on them."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.experiment.effects import factor_effects
+from sim.experiment.spec import Factor
+from tests.test_report import ANSWER_METRICS, M, experiment, opening, stored
+
+#: A 2 x 3 grid: factor a (1, 2) by factor b ("x", "y", "z"), points in the grid's order.
+POINTS = pd.DataFrame(
+    [(i, a, b) for i, (a, b) in enumerate(itertools.product((1, 2), ("x", "y", "z")))], columns=["point", "a", "b"]
+)
+#: Per replication, how much more than 2 the policy's lead grows from a = 1 to a = 2.
+GROWTH = (0.0, 0.5, -0.5, 0.2)
+
+
+def value(point: int, policy: str, rep: int) -> float:
+    """The baseline: 10 + rep + the index of b; the policy: 1 more at a = 1, 3 + GROWTH[rep] more at a = 2."""
+    a, b = POINTS.loc[point, ["a", "b"]]
+    base = 10.0 + rep + "xyz".index(b)
+    return base + (0.0 if policy == "base" else 1.0 if a == 1 else 3.0 + GROWTH[rep])
+
+
+def values(reps: int = 4, drop: tuple[int, str, int] | None = None) -> pd.DataFrame:
+    rows = [
+        (point, policy, rep, "revenue_captured", value(point, policy, rep))
+        for point in POINTS.point
+        for policy in ("base", "p")
+        for rep in range(reps)
+        if (point, policy, rep) != drop
+    ]
+    return pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+
+
+def row(table: pd.DataFrame, kind: str, factor: str, policy: str) -> pd.Series:
+    hit = table[(table.kind == kind) & (table.factor == factor) & (table.policy == policy)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+def test_the_interaction_is_the_change_of_the_difference_paired_by_replication() -> None:
+    t = factor_effects(values(), POINTS, ["a", "b"], "base", "revenue_captured")
+    r = row(t, "interaction", "a", "p")
+    assert r.levels == [1, 2]
+    # The difference at a = 2 is 3 + GROWTH[rep]: its mean over the replications 3.05; at a = 1, 1.
+    assert r.by_level == pytest.approx([1.0, 3.05])
+    change = 2.0 + np.array(GROWTH)
+    assert r.change == pytest.approx(change.mean()) and r.n == 4
+    # b does not move the difference (it is the same at every b): its change is none in every replication, no
+    # test, so the family of interactions is a's alone (1) and a's interval is the plain 95% one.
+    b = row(t, "interaction", "b", "p")
+    assert b.constant and b.change == 0.0 and np.isnan(b.low) and b.by_level == pytest.approx([2.025] * 3)
+    assert r.family == 1 and not r.constant
+    half = stats.t.ppf(0.975, 3) * change.std(ddof=1) / 2
+    assert (r.low, r.high) == pytest.approx((change.mean() - half, change.mean() + half))
+
+
+def test_the_main_effect_is_each_policy_s_change_bonferroni_adjusted_over_its_table() -> None:
+    t = factor_effects(values(), POINTS, ["a", "b"], "base", "revenue_captured")
+    # The baseline's level means: b moves it by its index, a not at all.
+    base_b = row(t, "main", "b", "base")
+    assert base_b.levels == ["x", "y", "z"] and base_b.by_level == pytest.approx([11.5, 12.5, 13.5])
+    assert base_b.constant and base_b.change == pytest.approx(2.0)  # the same +2 in every replication
+    assert row(t, "main", "a", "base").change == 0.0
+    # The policy's a: +2 + GROWTH[rep], a test; its b: +2 in every replication, none. One test in the family.
+    pa = row(t, "main", "a", "p")
+    assert pa.family == 1 and pa.change == pytest.approx(2.05)
+    assert set(t.kind) == {"main", "interaction"} and len(t) == 2 * 2 + 2 * 1
+
+
+def test_a_replication_with_a_value_missing_at_one_point_is_left_out_of_every_contrast() -> None:
+    t = factor_effects(values(drop=(4, "base", 1)), POINTS, ["a", "b"], "base", "revenue_captured")
+    r = row(t, "interaction", "a", "p")
+    kept = 2.0 + np.array(GROWTH)[[0, 2, 3]]
+    assert r.n == 3 and r.change == pytest.approx(kept.mean())
+    half = stats.t.ppf(0.975, 2) * kept.std(ddof=1) / np.sqrt(3)
+    assert (r.low, r.high) == pytest.approx((kept.mean() - half, kept.mean() + half))
+
+
+def test_no_table_without_the_baseline_or_with_factors_of_one_level() -> None:
+    assert factor_effects(values(), POINTS, ["a"], "other", "revenue_captured").empty
+    one = POINTS.assign(c=5)
+    assert factor_effects(values(), one, ["c"], "base", "revenue_captured").empty
+    # A policy with no value at one point is not compared; the baseline's main effects remain.
+    partial = values()
+    partial = partial[~((partial.policy == "p") & (partial.point == 0))]
+    t = factor_effects(partial, POINTS, ["a"], "base", "revenue_captured")
+    assert list(t.policy) == ["base"] and list(t.kind) == ["main"]
+
+
+def test_the_report_of_a_grid_says_which_factor_changes_the_comparison(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        policies=experiment().policies[:2],  # unstructured, segment_tiers
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 800)),),
+    )
+    noise = (0.0, 0.5, -0.5, 0.2)
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        # segment_tiers leads by 1M at 300 customers and by 3M + noise at 800.
+        lead = 0.0 if policy == "unstructured" else 1.0 if point == 0 else 3.0 + noise[rep]
+        return (10 + rep + lead) * M
+
+    text = stored(exp, tmp_path, revenue)
+    section = text[text.index("## Effects of the factors") : text.index("## Figures")]
+    # the change: 2 + noise = 2.0, 2.5, 1.5, 2.2 (M); mean 2.05, sd 0.4123; one test: t(0.975, 3) = 3.182,
+    # so 2.05 +- 0.656 = [+1.39M, +2.71M]
+    said = (
+        "`segment_tiers`'s difference from `unstructured` changes with `customers`: +1.0M at customers = 300, "
+        "+3.0M at customers = 800 (a change of +2.0M [+1.4M, +2.7M], Bonferroni-adjusted)"
+    )
+    assert f"**Does a factor change the comparison?** Yes: {said}." in section
+    assert "| customers | segment_tiers - unstructured | 300: +1.0M; 800: +3.0M | +2.0M | [+1.4M, +2.7M] |" in section
+    assert "| customers | unstructured | 300: 11.5M; 800: 11.5M | 0 | none (no change in any replication) |" in section
+    assert opening(text).endswith(f" Across the design: {said}")
+
+
+def test_a_grid_whose_comparison_no_factor_changes_says_so_and_other_designs_have_no_section(tmp_path: Path) -> None:
+    exp = experiment(
+        replications=3,
+        metrics=ANSWER_METRICS,
+        policies=experiment().policies[:2],
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 800)),),
+    )
+    noise = (0.0, 0.5, -0.5)
+    # segment_tiers leads by 1M at 300 customers and by 1M + noise at 800: a change of 0 on average.
+    lead = {"unstructured": lambda p, r: 0.0, "segment_tiers": lambda p, r: 1.0 + p * noise[r]}
+    text = stored(exp, tmp_path / "grid", lambda p, policy, rep: (10 + rep + lead[policy](p, rep)) * M)
+    assert (
+        "**Does a factor change the comparison?** No: no change of a policy's difference from `unstructured` across "
+        "a factor's levels is clear"
+    ) in text
+    assert "Across the design" not in opening(text)
+    plain = stored(experiment(replications=3, metrics=ANSWER_METRICS), tmp_path / "plain", lambda *_: 10 * M)
+    assert "## Effects of the factors" not in plain
