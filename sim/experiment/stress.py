@@ -312,9 +312,9 @@ def rollout_choices(
     metric: str = DECISION_METRIC,
     inert: dict[str, list[str]] | None = None,
 ) -> list[RolloutChoice]:
-    """For each policy, the best of the ``rollouts`` stresses on ``metric`` against the next best, paired; of those
-    that change its runs (``inert``, per policy: :func:`inert_by_policy`), since a rollout of the model a policy
-    is changes nothing and is no plan for it (suites may roll out from different models)."""
+    """For each policy, the best of the ``rollouts`` stresses (plans: rollouts alone, as a rollout with quits is a
+    plan in a harder world) on ``metric`` against the next best, paired; of those that change its runs (``inert``,
+    per policy: :func:`inert_by_policy`), as a rollout of the model a policy is is no plan for it."""
     if len(rollouts) < 2:
         return []
     r = values[(values.metric == metric) & values.shock.isin(rollouts)]
@@ -406,6 +406,7 @@ def analyse(
     first = {s.name: s.quarter for s in suite}
     horizon = int(results.quarter.max()) if not results.empty else 0
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
+    plans = [s.name for s in suite if {x.kind for x in s.shocks} == {"rollout"} and s.name in set(values.shock)]
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert_of = inert_by_policy(tagged, points)
@@ -429,9 +430,7 @@ def analyse(
         recovery=recovery(gaps, first),
         ranking=ranking,
         versus=policy_differences(live, ranking.robust) if ranking is not None else pd.DataFrame(),
-        rollouts=rollout_choices(
-            values[~values.policy.isin(unmoved)], [r for r in rollouts if r in set(values.shock)], inert=inert_of
-        ),
+        rollouts=rollout_choices(values[~values.policy.isin(unmoved)], plans, inert=inert_of),
         inert=inert,
         inert_of=inert_of,
         rollout_stresses=rollouts,

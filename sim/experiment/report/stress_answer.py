@@ -105,10 +105,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             unsure = ""
         else:
             # Every replication a loss is said beside it: a VP read "not clearly a loss" where each of 5 lost 1-3M.
-            every = f", though it fell in every one of the {x.size} replications" if (x < 0).all() else ""
+            # "Not clearly a loss" read as doubt that it was one; it is the replications that are too few to say.
+            every = ", though it fell in every one of them" if (x < 0).all() else ""
             unsure = (
-                f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0, so not clearly "
-                f"a loss{every}"
+                f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0: at "
+                f"{counted(x.size, 'replication')} the loss is not shown beyond the noise{every} (more replications "
+                "narrow the interval)"
             )
         went = where_it_went(f.sources, f.impacts, str(worst.shock), str(worst.policy), q)
         out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}. {went}".strip())

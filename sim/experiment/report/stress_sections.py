@@ -226,9 +226,9 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
     extra = []
     if not continuity.empty:
         wide = continuity.pivot_table(index=["shock", "policy"], columns="metric", values="impact")
-        plans = {c.better for c in f.rollouts} | {c.worse for c in f.rollouts}
-        # In the suite's order and the policies', as the other tables (the pivot sorts them by name).
-        for shock in (s for s in f.stresses if s in plans):
+        # Every plan (a stress of rollouts alone), not only the two the table above compares, in the suite's
+        # order and the policies' (the pivot sorts them by name): a VP's phased plan with hand-offs was left out.
+        for shock in (s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}):
             for p in (p for p in policies if (shock, p) in wide.index):
                 r = wide.loc[(shock, p)]
                 extra.append(
@@ -251,7 +251,7 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
             "relationship stock lost and hours of warm hand-offs (a figure below 0: less than the unshocked run "
             "lost or spent over the same quarters).",
             "",
-            md_table(["stress", "policy", "stock lost", "hand-off hours"], extra, "llrr"),
+            md_table(["stress", "policy", "stock lost (touch-equivalents)", "hand-off hours"], extra, "llrr"),
         ]
     return lines
 
