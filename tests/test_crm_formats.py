@@ -358,6 +358,27 @@ def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_no
     assert cleaned.pipeline["known"].tolist() == [False, False]  # Acme's deals: team-level only
 
 
+def test_a_spreadsheet_s_total_row_is_set_aside_by_row_and_an_account_named_total_is_kept(tmp_path: Path) -> None:
+    # An analyst's export with a total row at its foot: read as an 86th account, it moved the segments unsaid.
+    accounts, teams = small_export(
+        tmp_path,
+        "account,sector,office_location,revenue\nAcme,tech,US,1200\nBolt,retail,US,800\nTotal,,,2000\n"
+        "Grand Total:,tech,US,2000\nTOTAL,energy,FR,300\n",
+    )
+    path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
+    cleaned, notes = crm.clean(crm.read_export(accounts, path, teams))
+    said = "\n".join(notes)
+    # Total: no sector or office; Grand Total: 2,000 of the other names' 2,000 (at least half); TOTAL, an energy
+    # company of 300 in France, is an account: kept.
+    assert (
+        "accounts.csv: rows 4, 5 (Total, Grand Total:) read as summary rows of the file, not an account (named so, "
+        "with no sector, year or office or half the others' revenue or more): set aside; rename it if it is an "
+        "account"
+    ) in said
+    assert list(cleaned.accounts["account"]) == ["Acme", "Bolt", "TOTAL"]
+    assert cleaned.set_aside["summary_rows"] == 2
+
+
 def test_a_segment_whose_mean_deal_is_below_its_median_is_written_without_a_spread_and_says_why(tmp_path: Path) -> None:
     # value_sigma 0 came with a comment saying a lognormal with it had the data's median: false, the mean is drawn.
     accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\n")

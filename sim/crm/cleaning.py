@@ -11,6 +11,7 @@ in the order of the steps.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -136,6 +137,7 @@ def _unique_accounts(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFr
             f"{where}: {counted(int(blank.sum()), 'row')} without an account name set aside ({rows_named(acc[blank])})"
         )
         acc = acc[~blank]
+    acc = _summary_rows(acc, where, report)
     acc["key"] = acc["account"].map(fold)
     dup = acc["key"].duplicated()
     if dup.any():
@@ -145,6 +147,36 @@ def _unique_accounts(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFr
         )
         acc = acc[~dup]
     return acc
+
+
+#: Account names a spreadsheet's summary row takes, folded and without punctuation ("Grand Total:" is grandtotal).
+SUMMARY_NAMES = frozenset({"total", "totals", "grandtotal", "subtotal", "sum", "overall", "allaccounts"})
+
+
+def _summary_rows(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
+    """Sets aside a spreadsheet's summary rows: named as one (``SUMMARY_NAMES``) and either with a revenue of at
+    least half the rows not so named together or with none of sector, year and office (an account named Total, with
+    them, stays). A total row read as an account had moved the segments' sizes unsaid (an analyst's trial)."""
+    named = acc["account"].map(lambda a: re.sub(r"[^a-z]", "", fold(a)) in SUMMARY_NAMES)
+    if not named.any():
+        return acc
+    large = acc["revenue"] >= 0.5 * acc.loc[~named, "revenue"].sum()  # the other names' rows: a total of totals
+    described = [c for c in ("sector", "year_established", "office_location") if c in acc]
+    bare = acc[described].apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1) & bool(described)
+    summary = named & (large | bare)
+    if summary.any():
+        why = [
+            w
+            for w, hit in (("no sector, year or office", bare), ("half the others' revenue or more", large))
+            if hit[summary].any()
+        ]
+        report.note(
+            f"{where}: {rows_named(acc[summary])} ({name_list(list(acc.loc[summary, 'account']))}) "
+            f"{'reads as a summary row' if summary.sum() == 1 else 'read as summary rows'} of the file, not an account "
+            f"(named so, with {' or '.join(why)}): set aside; rename it if it is an account"
+        )
+        report.set_aside_rows("summary_rows", int(summary.sum()))
+    return acc[~summary]
 
 
 def _repair_sectors(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
