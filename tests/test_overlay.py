@@ -863,8 +863,11 @@ def test_overlay_offered_specialist_touches_follow_a_rollout_account_by_account(
             r"must return an integer array of \(account, line\) rows, shape \(k, 2\), got float64 of shape \(1, 2\)",
         ),
         ({(1, 1)}, r"must return an integer array of \(account, line\) rows, shape \(k, 2\), got set \{\(1, 1\)\}"),
-        (np.array([[10, 1]]), r"returned an account outside 0\.\.9"),
-        (np.array([[1, 3]]), r"returned a line outside 0\.\.2 \(the scenario's product lines\)"),
+        (np.array([[10, 1]]), r"returned an account outside 0\.\.9 \(10, at index 0\)$"),
+        (
+            np.array([[1, 1], [1, 3], [2, -1]]),
+            r"returned a line outside 0\.\.2 \(the scenario's product lines\) \(2 of them; the first: 3, at index 1\)$",
+        ),
         (
             np.array([[1, 1], [4, 2], [5, 2]]),
             r"offered 2 touches of \(account, line\) cells with no specialist in the plan \(the first: account 4, "

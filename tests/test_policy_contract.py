@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import warnings
 from typing import Annotated, Literal
 
 import numpy as np
@@ -1173,3 +1174,21 @@ def test_a_class_added_to_a_policy_file_this_process_already_read_is_said_to_nee
         f"{tmp_path / 'trialpol_added.py'}; the file defines it now: restart to read it"
     ]
     monkeypatch.delitem(sys.modules, "trialpol_added")
+
+
+class _OffersNothing(SegmentTiers):
+    """A policy with a specialist_touches of its own (offering nothing), to be checked where it is put to the test."""
+
+    def specialist_touches(self, view, rng):
+        return np.empty((0, 2), dtype=np.int64)
+
+
+def test_a_policy_s_own_specialist_touches_checked_in_a_world_without_specialists_is_said_untried() -> None:
+    # A researcher's overlay policy read "contract kept" on the small scenario, where no specialist could be offered.
+    with pytest.warns(UserWarning, match=r"specialist_touches\(\) was not put to the test: the world checked has no"):
+        assert check_policy(_OffersNothing) == []
+    overlay = load_scenario(SMALL.parent / "overlay.toml").with_overrides("test", **{"population.customers": 3000})
+    assert "specialist" in overlay.seat_roles
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_policy(_OffersNothing, overlay) == []

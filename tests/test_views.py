@@ -184,7 +184,14 @@ def test_untapped_wallet_of_some_accounts_is_theirs_of_every_accounts():
     model = CoverageModel(load_scenario("scenarios/overlay.toml"), make_policy("overlay"), 2)
     model.run(20)  # wins have spent some lines' wallets
     acc = model.population.view(("a",) * 4, ("l",) * 3)
+    named = model.population.view(("a",) * 4, ("core", "security", "analytics"))
     model.release()
+    from sim.errors import PolicyError
+
+    # A line by its name is the line of that index; a name the scenario has not is a PolicyError naming them.
+    assert np.array_equal(named.untapped("security"), acc.untapped(1))
+    with pytest.raises(PolicyError, match=r"^untapped: no product line 'Security' \(the scenario's: core, security, "):
+        named.untapped("Security")
     some = np.array([7, 3, 7, 99_999, 0])
     for line in range(3):
         every = acc.untapped(line)

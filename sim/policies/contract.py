@@ -47,6 +47,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import partial
@@ -288,6 +289,8 @@ class _ContractRuns:
                 return found
             finally:
                 model.release()
+            if isinstance(instance, _Audited):
+                _warn_untried(instance, self.scenario)
             if model.recorder.most_over_capacity > 1e-6:
                 found.add(
                     "check_capacity",
@@ -308,6 +311,21 @@ class _ContractRuns:
                 "generator (the clock, a global generator, the order of a set, state kept from an earlier run)",
             )
         return found
+
+
+def _warn_untried(audited: _Audited, world: Scenario) -> None:
+    """Warns that the policy has a ``specialist_touches`` of its own but the world checked has no specialist, so
+    the contract says nothing of it (a researcher's overlay policy was "contract kept" on the small scenario,
+    where its offers could only be empty)."""
+    own = type(audited.inner).specialist_touches is not Policy.specialist_touches
+    if own and "specialist" not in world.seat_roles:
+        warnings.warn(
+            f"{audited.name}.specialist_touches() was not put to the test: the world checked has no line "
+            "specialist, so the contract says nothing of it; check it in one that has: "
+            'check_policy(MyPolicy, load_scenario("scenarios/overlay.toml"))',
+            UserWarning,
+            stacklevel=7,  # the caller of check_policy
+        )
 
 
 CHECKS = (

@@ -36,8 +36,8 @@ def checked_touches(accounts: object, owner: np.ndarray, policy: str) -> np.ndar
             f"policy {policy}: touches() must return a 1-d array of account indices, got "
             + (f"{a.ndim}-d {a.dtype}" if a.ndim and a.dtype != object else what_returned(accounts, a))
         )
-    if a.min() < 0 or a.max() >= n:
-        raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}")
+    if (out := np.flatnonzero((a < 0) | (a >= n))).size:
+        raise PolicyError(f"policy {policy}: touches() returned an account outside 0..{n - 1}{_first(a, out)}")
     if (nobody := np.flatnonzero(owner[a] < 0)).size:
         raise PolicyError(
             f"policy {policy}: touches() offered {counted(nobody.size, 'touch', 'touches')} of accounts with no owner in the plan (the "
@@ -61,10 +61,12 @@ def checked_specialist_touches(cells: object, plan: CoveragePlan, lines: int, po
         raise PolicyError(f"{said} must return an integer array of (account, line) rows, shape (k, 2), got {got}")
     account, line = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
     n = plan.owner.size
-    if account.min() < 0 or account.max() >= n:
-        raise PolicyError(f"{said} returned an account outside 0..{n - 1}")
-    if line.min() < 0 or line.max() >= lines:
-        raise PolicyError(f"{said} returned a line outside 0..{lines - 1} (the scenario's product lines)")
+    if (out := np.flatnonzero((account < 0) | (account >= n))).size:
+        raise PolicyError(f"{said} returned an account outside 0..{n - 1}{_first(account, out)}")
+    if (out := np.flatnonzero((line < 0) | (line >= lines))).size:
+        raise PolicyError(
+            f"{said} returned a line outside 0..{lines - 1} (the scenario's product lines){_first(line, out)}"
+        )
     nobody = np.arange(account.size) if plan.specialist is None else np.flatnonzero(plan.specialist[account, line] < 0)
     if nobody.size:
         first = nobody[0]
@@ -74,6 +76,13 @@ def checked_specialist_touches(cells: object, plan: CoveragePlan, lines: int, po
             "task: offer only cells with view.plan.specialist[account, line] >= 0"
         )
     return distinct(account * lines + line)
+
+
+def _first(values: np.ndarray, out: np.ndarray) -> str:
+    """`` (3 of them; the first: 100000, at index 4)``: how many of ``values`` are out of range (at indices
+    ``out``) and the first, so a researcher's off-by-one is found without printing the array."""
+    first = f"{int(values[out[0]])}, at index {int(out[0])}"
+    return f" ({first})" if out.size == 1 else f" ({out.size:,} of them; the first: {first})"
 
 
 #: Nothing offered: the accounts (or cells) of an empty offer, and ``Policy.touches``'s default.

@@ -146,9 +146,14 @@ class Accounts:
         date = self.renewal_week if customers is None else self.renewal_week[customers]
         return np.where(date == NO_CONTRACT, np.inf, date - float(week))
 
-    def untapped(self, line: int, customers: np.ndarray | None = None) -> np.ndarray:
-        """Each account's untapped wallet on product ``line`` (currency a year): its share of the potential
-        less the spend on it; of ``customers`` (indices) only, if given."""
+    def untapped(self, line: int | str, customers: np.ndarray | None = None) -> np.ndarray:
+        """Each account's untapped wallet on product ``line`` (its index in ``line_names``, or its name; currency a
+        year): its share of the potential less the spend on it; of ``customers`` (indices) only, if given. A
+        researcher's ``untapped("security")`` had raised numpy's IndexError."""
+        if isinstance(line, str):
+            if line not in self.line_names:
+                raise PolicyError(f"untapped: no product line {line!r} (the scenario's: {', '.join(self.line_names)})")
+            line = self.line_names.index(line)
         if customers is None:
             return np.maximum(self.potential * self.line_share[:, line] - self.line_spend[:, line], 0.0)
         return np.maximum(
