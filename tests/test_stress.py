@@ -819,7 +819,7 @@ def test_hurts_most_with_no_interval_and_with_no_relative_impact() -> None:
     assert "The stress that hurts most is cut (profit - for a)." in answer(-1.0, 3)  # unshocked mean 0
 
 
-def _synthetic_findings(shocks: dict[str, dict | list[dict]], values) -> tuple:
+def _synthetic_findings(shocks: dict[str, dict | list[dict]], values, policies=("a", "b")) -> tuple:
     """Findings of a synthetic stress test: ``shocks`` {name: shock or shocks}, ``values(shock, policy, rep)`` ->
     profit."""
     from sim.config import validate_strict
@@ -832,13 +832,52 @@ def _synthetic_findings(shocks: dict[str, dict | list[dict]], values) -> tuple:
     rows = [
         (point, policy, rep, 1, metric, value)
         for point, shock in enumerate(names)
-        for policy in ("a", "b")
+        for policy in policies
         for rep in range(4)
         for metric in ("profit", "revenue_captured")
         if (value := values(shock, policy, rep)) is not None  # None: the run failed
     ]
     points = pd.DataFrame({"point": range(len(names)), "block": "", "row": -1, "shock": names})
     return analyse(tidy(rows), points, suite)
+
+
+def test_the_safer_rollout_is_hedged_while_its_lead_over_the_nearest_policy_is_not_clear() -> None:
+    # A VP's tiers-or-pool choice: "segment_tiers is the safer rollout" once unstructured, far behind, was added,
+    # though its lead over the pool was no clearer than before.
+    from sim.experiment.report.stress_answer import stress_answer
+
+    noise = (0.0, 2.0, -2.0, 1.0)
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        cut = 10.0 if shock == "cut" else 0.0
+        return 100.0 + rep - cut + {"a": 1.0, "b": noise[rep], "c": -20.0 - noise[rep]}[policy]
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, profit, ("a", "b", "c"))
+    assert f.ranking.robust == "a"
+    text = stress_answer(f, ["a", "b", "c"], markdown=False)
+    assert text.startswith("Answer: On the means, a looks the safer rollout:")
+    # a - c = 21 + noise: clear; a - b = 1 - noise (1, -1, 3, 0): not clear
+    assert "than c (paired, same seeds;" in text
+    assert "Against b, the policy nearest it: a's lead is not clear: under no stress does the paired interval" in text
+    # With two policies, a and c, the lead is clear and said so.
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, profit, ("a", "c"))
+    assert stress_answer(f, ["a", "c"], markdown=False).startswith("Answer: a is the safer rollout:")
+
+
+def test_a_stress_that_changed_nothing_for_some_policies_is_said_so_for_them() -> None:
+    # A VP's realignment moved no account of the policies that own none: their rows read "changed nothing".
+    from sim.experiment.report.stress_answer import stress_answer
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        moved = shock == "realign" and policy == "b"
+        return 100.0 + rep * (1.0 if policy == "a" else 1.5) - (5.0 + rep if moved else 0.0)
+
+    f = _synthetic_findings({"realign": {"kind": "realignment", "quarter": 1, "share": 0.3}}, profit)
+    assert f.inert == [] and f.inert_of["a"] == ["realign"]
+    assert (
+        "realign changed nothing for a (it moves accounts that have an owner, and there were none, or too few for its "
+        "share to round to one): its rows are the unshocked run, so read no safety into them."
+    ) in stress_answer(f, ["a", "b"], markdown=False)
 
 
 def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
@@ -892,7 +931,7 @@ def test_a_stress_that_changed_nothing_is_given_the_reason_of_its_kind() -> None
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert (
         "frozen (no seat fell vacant to be filled in its quarters, so the freeze held no hire back) and both (its "
-        "shocks found nothing to change in this world) changed nothing in any run: in this world they are empty, so "
+        "shocks found nothing to change) changed nothing in any run: in this world they are empty, so "
         "read no safety into them." in text
     )
 

@@ -57,3 +57,17 @@ def in_force(tagged: pd.DataFrame, inert: dict[str, list[str]], rollouts: list[s
         if ran and ran <= set(inert[str(policy)]):
             out.append(str(policy))
     return out
+
+
+#: Why a stress whose shocks are all of one kind can change nothing in a world, by that kind.
+INERT_REASONS = {
+    "rep_attrition": "a share of a small team can round to no seat",
+    "hiring_freeze": "no seat fell vacant to be filled in its quarters, so the freeze held no hire back",
+    "realignment": "it moves accounts that have an owner, and there were none, or too few for its share to round to one",
+}
+
+
+def why_inert(kinds: list[str]) -> str:
+    """Why a stress of shocks of these ``kinds`` may have changed nothing, in words."""
+    reasons = {INERT_REASONS.get(k) for k in kinds}
+    return str(reasons.pop()) if len(reasons) == 1 and None not in reasons else "its shocks found nothing to change"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sim.experiment.inert import why_inert
 from sim.experiment.report.markdown import amount, code
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
 from sim.experiment.stress import (
@@ -45,6 +46,12 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"({_under(str(t.at[worst_other, 'max_regret_world']), q=q)})"
         )
         clear, gap = _clear_gap(f, safe, worst_other, q)
+        closest = min(others, key=lambda p: t.at[p, "max_regret"])
+        if closest != worst_other:
+            # Clear of the furthest behind is not safer than the nearest (a VP's tiers-or-pool choice, unstructured added).
+            near, near_gap = _clear_gap(f, safe, closest, q)
+            clear = clear and near
+            gap += f" Against {q(closest)}, the policy nearest it: {near_gap[0].lower()}{near_gap[1:]}"
         # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
         is_safer = f"{q(safe)} is the safer rollout" if clear else f"On the means, {q(safe)} looks the safer rollout"
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
@@ -123,11 +130,18 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     explained = set(f.rollout_stresses) if set(policies) <= set(f.in_force) else set()
     if set(f.inert) - explained:
         empty = [s for s in f.inert if s not in explained]
-        said = [f"{q(s)} ({_why_inert(f.kinds.get(s, []))})" for s in empty]
+        said = [f"{q(s)} ({why_inert(f.kinds.get(s, []))})" for s in empty]
         out.append(
             f"{joined(said)} changed nothing in any run: in this world {'it is' if len(empty) == 1 else 'they are'} "
             f"empty, so read no safety into {'it' if len(empty) == 1 else 'them'}."
         )
+    for stress in (s for s in f.stresses if s not in f.inert and s not in f.rollout_stresses):
+        # Empty for some policies only: a realignment moves no account of a policy that owns none (a VP's suite).
+        if unmoved := [q(p) for p in policies if stress in f.inert_of.get(p, ())]:
+            out.append(
+                f"{q(stress)} changed nothing for {joined(unmoved)} ({why_inert(f.kinds.get(stress, []))}): "
+                f"{'its' if len(unmoved) == 1 else 'their'} rows are the unshocked run, so read no safety into them."
+            )
     live = f.recovery[~f.recovery.shock.isin(f.inert)]
     present = [p for p in policies if p in set(f.recovery.policy)]
     never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
@@ -332,11 +346,9 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
     if ahead.empty:
         return False, (
             f"Where the gap is clear, {q(other)} does better: it is clearly ahead of {q(safe)} "
-            f"{_under(*map(str, behind.shock), q=q)}, "
-            f"while {q(safe)} is clearly ahead under none of the stresses, nor without one (paired intervals of the "
-            "profit "
-            f"difference, {adjusted}), "
-            "so the pick by worst case is not borne out."
+            f"{_under(*map(str, behind.shock), q=q)}, while {q(safe)} is clearly ahead under none of the stresses, "
+            f"nor without one (paired intervals of the profit difference, {adjusted}), so the pick by worst case is "
+            "not borne out."
         )
     return False, (
         f"Neither dominates: {q(safe)} is clearly ahead {_under(*map(str, ahead.shock), q=q)} and clearly behind "
@@ -349,24 +361,6 @@ def _under(*shocks: str, q: Callable[[str], str]) -> str:
     named = [q(s) for s in shocks if s != UNSHOCKED]
     parts = ([f"under {joined(named)}"] if named else []) + (["without a stress"] if UNSHOCKED in shocks else [])
     return " and ".join(parts)
-
-
-#: Why a stress whose shocks are all of one kind can change nothing in a world, by that kind.
-INERT_REASONS = {
-    "rep_attrition": "a share of a small team can round to no seat",
-    "hiring_freeze": "no seat fell vacant to be filled in its quarters, so the freeze held no hire back",
-    "realignment": (
-        "it moves accounts that have an owner, and there were none, or too few for its share to round to one"
-    ),
-}
-
-
-def _why_inert(kinds: list[str]) -> str:
-    """Why a stress of shocks of these ``kinds`` may have changed nothing, in words."""
-    reasons = {INERT_REASONS.get(k) for k in kinds}
-    if len(reasons) == 1 and None not in reasons:
-        return str(reasons.pop())
-    return "its shocks found nothing to change in this world"
 
 
 def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str], str]) -> str:
