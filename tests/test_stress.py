@@ -1015,6 +1015,35 @@ def test_a_rollout_with_another_shock_is_no_plan_to_choose() -> None:
     assert "roll out as big_bang rather than phased" in stress_answer(f, ["a", "b"], markdown=False)
 
 
+def test_the_answer_sets_rolling_out_against_staying_with_the_model_in_force() -> None:
+    # A VP's question before a rollout is whether to make it; the rollout stresses measure each policy against
+    # having had it from the first quarter. Policy a is the model in force: no rollout changes its runs but the
+    # one with quits, which leaves it in force still.
+    from sim.experiment.report.stress_answer import stress_answer
+
+    noise = (0.0, 0.4, -0.3, 0.1)
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        if policy == "a":
+            return (100.0 + rep - (2.0 if shock == "big_bang_quits" else 0.0)) * 1e5
+        lost = {"none": 0.0, "big_bang": -5.0, "phased": -8.0, "big_bang_quits": -7.0}[shock]
+        return (108.0 + rep + lost + noise[rep]) * 1e5
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    quits = {"kind": "rep_attrition", "quarter": 1, "share": 0.15}
+    f = _synthetic_findings(
+        {"big_bang": rollout, "phased": {**rollout, "quarters": 3}, "big_bang_quits": [rollout, quits]}, profit
+    )
+    assert f.in_force == ["a"] and [(c.policy, c.better) for c in f.rollouts] == [("b", "big_bang")]
+    # b - a under big_bang: (3 + noise) x 1e5 = 3.0, 3.4, 2.7, 3.1 (x 1e5); mean 305k, sd 28.87k; t(0.975, 3) =
+    # 3.182: +-45.9k
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert (
+        "Against staying with a, the model in force, rolled out as big_bang: b +305.0k [+259.1k, +350.9k] profit over the "
+        "run (paired, same seeds; an interval that includes 0 is no clear gain or loss)."
+    ) in text
+
+
 def test_a_rollout_plan_none_of_whose_intervals_excludes_0_is_not_recommended() -> None:
     from sim.experiment.report.stress_answer import stress_answer
 

@@ -312,9 +312,9 @@ def rollout_choices(
     metric: str = DECISION_METRIC,
     inert: dict[str, list[str]] | None = None,
 ) -> list[RolloutChoice]:
-    """For each policy, the best of the ``rollouts`` stresses (plans: rollouts alone, as a rollout with quits is a
-    plan in a harder world) on ``metric`` against the next best, paired; of those that change its runs (``inert``,
-    per policy: :func:`inert_by_policy`), as a rollout of the model a policy is is no plan for it."""
+    """For each policy, the best of the ``rollouts`` stresses (plans) on ``metric`` against the next best, paired;
+    of those that change its runs (``inert``, per policy: :func:`inert_by_policy`), as a rollout of the model a
+    policy is is no plan for it."""
     if len(rollouts) < 2:
         return []
     r = values[(values.metric == metric) & values.shock.isin(rollouts)]
@@ -406,12 +406,13 @@ def analyse(
     first = {s.name: s.quarter for s in suite}
     horizon = int(results.quarter.max()) if not results.empty else 0
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
+    # Plans: stresses of rollouts alone (one with quits is a plan in a harder world, and moves the model in force).
     plans = [s.name for s in suite if {x.kind for x in s.shocks} == {"rollout"} and s.name in set(values.shock)]
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert_of = inert_by_policy(tagged, points)
     inert = inert_of_all(tagged, inert_of)
-    unmoved = in_force(tagged, inert_of, rollouts)  # a rollout of the model in force: nothing to choose between
+    unmoved = in_force(tagged, inert_of, plans)  # a rollout of the model in force: nothing to choose between
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family, and no world
     # of its own in the regret (it had counted the unshocked run twice in "best under").
     live = values[~values.shock.isin(inert)]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.experiment.inert import why_inert
 from sim.experiment.report.markdown import amount, code
+from sim.experiment.report.stay_put import against_staying
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
 from sim.experiment.stress import (
     DECISION_METRIC,
@@ -84,6 +85,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"No stress has a replication that every policy finished, so the policies are not ranked; here is "
             f"what hurts {joined(ran)}."
         )
+    if stay := against_staying(f, policies, q):
+        out.append(stay)
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
     # impacts (each of the unshocked profit over its own quarters) do not rank them.
     worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]

@@ -1,0 +1,55 @@
+"""The stress answer's sentence on rolling out against staying with the model in force.
+
+A rollout stress measures each policy against having had it from the first quarter, which no one rolling out
+can have; the question before a rollout is whether to make it at all. For each policy rolled out, its whole-run
+profit under its better rollout plan less the model in force's under the same plan (a rollout of the model in
+force changes none of its runs: it is the unshocked run), paired by replication on common random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
+from sim.experiment.stress import DECISION_METRIC, Findings
+from sim.format import difference_beside, difference_interval, joined, no_spread_words
+
+
+def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
+    """The sentence, or "" without one model in force among the policies or without a rollout plan (a stress of
+    rollouts alone) for a policy: ``Against staying with `unstructured`, the model in force, rolled out as
+    `big_bang`: `segment_tiers` +1.2M profit over the run [+0.3M, +2.1M] ...``."""
+    plans = [s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}]
+    if len(f.in_force) != 1 or not plans:
+        return ""
+    current = f.in_force[0]
+    better = {c.policy: c.better for c in f.rollouts}
+    chosen = {p: better.get(p, plans[0] if len(plans) == 1 else "") for p in policies if p != current}
+    profit = f.values[f.values.metric == DECISION_METRIC]
+    pairs = {}
+    for p, plan in chosen.items():
+        wide = profit[profit.shock == plan].pivot_table(index="replication", columns="policy", values="value")
+        if plan and {p, current} <= set(wide.columns):
+            both = wide[[p, current]].dropna().to_numpy()
+            if both.size:
+                pairs[p] = (plan, *read_pairs(both[:, 0] - both[:, 1], float(np.abs(both).max(initial=0.0))))
+    if not pairs:
+        return ""
+    tests = sum(1 for _, d, flat in pairs.values() if d.size >= MIN_REPLICATIONS and not flat)
+    same_plan = len({plan for plan, _, _ in pairs.values()}) == 1
+    said = []
+    for p, (plan, d, flat) in pairs.items():
+        mean = float(d.mean())
+        low, high = (np.nan, np.nan) if flat else t_interval(d, 1 - (1 - CONFIDENCE) / max(tests, 1))
+        interval = difference_interval(DECISION_METRIC, low, high, beside=mean)
+        interval = interval or (f"({no_spread_words(mean, d.size)})" if flat else "")
+        where = "" if same_plan else f" rolled out as {q(plan)}"
+        said.append(f"{q(p)}{where} {difference_beside(DECISION_METRIC, mean, low, high)} {interval}".rstrip())
+    one = f", rolled out as {q(next(iter(pairs.values()))[0])}" if same_plan else ""
+    adjusted = f"; Bonferroni-adjusted over the {tests} policies" if tests > 1 else ""
+    return (
+        f"Against staying with {q(current)}, the model in force{one}: {joined(said)} profit over the run (paired, "
+        f"same seeds{adjusted}; an interval that includes 0 is no clear gain or loss)."
+    )
