@@ -342,6 +342,25 @@ def test_a_control_character_in_a_name_is_escaped_in_the_written_scenario(tmp_pa
     assert check.returncode == 0, check.stderr
 
 
+def test_the_written_scenario_names_the_money_assumptions_profit_rests_on(tmp_path: Path) -> None:
+    # An analyst's compare answered on profit, which rests on a rep's cost and the gross margin: neither is in an
+    # export, and the header's assumptions had named neither.
+    from sim.scenario import load_scenario
+
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n")
+    out = tmp_path / "crm.toml"
+    result = calibrate(accounts, pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100")]), teams, out)
+    assert result.returncode == 0, result.stderr
+    header = " ".join(line.lstrip("# ").strip() for line in out.read_text().splitlines() if line.startswith("#"))
+    scenario = load_scenario(out)
+    cost, margin = scenario.reps[0].cost_per_year, scenario.metrics.gross_margin
+    assert (cost, margin) == (150_000.0, 0.7)  # what the file leaves to the defaults is what the header says
+    assert (
+        f"[A] money: the export has no costs. A rep costs cost_per_year {cost:,.0f} a year and recurring revenue "
+        f"keeps gross_margin {margin:g} of itself (the model's defaults)"
+    ) in header
+
+
 def test_an_account_with_a_negative_revenue_is_named_as_one_without_a_revenue_not_as_unknown(tmp_path: Path) -> None:
     # Its row went at reading, and its own opportunities then named it "not in accounts.csv".
     accounts, teams = small_export(

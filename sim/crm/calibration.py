@@ -109,7 +109,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         notes.append(
             f"--units {units}: each account is modelled as {units} buying units (population {accounts:,} x {units} = "
             f"{accounts * units:,}): opportunity rates and potentials / {units}, value shares x {units}, so each "
-            "account's opportunities, wallet and deal sizes are those of the data"
+            "account's opportunities, wallet and deal sizes are those of the data; a run's customers and accounts "
+            f"count buying units ({accounts * units:,}), not the export's accounts"
         )
     for f in fits:
         if f.rate_per_year > 26:

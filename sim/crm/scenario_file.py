@@ -18,7 +18,7 @@ import tomli_w
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit
 from sim.format import printable
-from sim.scenario import Scenario, Segment, parse_scenario
+from sim.scenario import MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
 
 QUARTERS = 4
 SEED = 0
@@ -128,6 +128,8 @@ def _write_header(w: _Writer, cal: Calibration, notes: Sequence[str], command: s
 def _write_assumptions(w: _Writer, cal: Calibration) -> None:
     """The header comments listing the assumptions [A]: what the export does not say and how it was filled in."""
     t = cal.team
+    cost = RepGroup.model_fields["cost_per_year"].default
+    margin = MetricsConfig.model_fields["gross_margin"].default
     w.comment(
         "",
         "Assumptions (not in the export):",
@@ -144,6 +146,11 @@ def _write_assumptions(w: _Writer, cal: Calibration) -> None:
         "      renews customers on their contract dates whatever this file says, so a simulation of it has",
         "      renewal opportunities the export does not show, and their work takes rep hours (`covsim backtest`",
         "      leaves renewals out of the deals it compares with the export).",
+        f"  [A] money: the export has no costs. A rep costs cost_per_year {cost:,.0f} a year and recurring revenue",
+        f"      keeps gross_margin {margin:g} of itself (the model's defaults): profit, the answers' headline, is",
+        f"      {margin:g} x recurring revenue less the team's cost. Set both ([[reps]] cost_per_year, [metrics]",
+        "      gross_margin) to read profit in your own money; the same team costs the same under every policy,",
+        "      so which policy makes more profit does not turn on them, only by how much.",
         "  Reps: one full_cycle group per regional office; the regions are those offices with equal customer",
         "  shares (the accounts file has countries, not offices). Quarters 4, seed 0, policy unstructured (the",
         "  CRM shows no coverage model). Every key not written here takes its default (docs/scenario-format.md).",
