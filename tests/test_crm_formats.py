@@ -258,6 +258,47 @@ def test_missing_value_markers_in_number_and_date_columns_are_read_as_blank_and_
     assert crm.read_table(path, "pipeline").frame["account"].tolist() == ["NA"]
 
 
+def test_a_header_repeated_inside_a_file_is_set_aside_as_such(tmp_path: Path) -> None:
+    # Two exports pasted into one file: the second header had read as three bad cells and a missing stage.
+    path = pipeline(tmp_path, [("2017-01-02", "2017-02-01", "100"), ("2017-01-03", "2017-02-02", "200")])
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:2], HEADER.upper(), *lines[2:]]))
+    table = crm.read_table(path, "pipeline")
+    assert values(table) == [100.0, 200.0] and table.set_aside == {"repeated_header": 1}
+    assert table.notes == (
+        f"{path}: row 3: set aside (the header again, as where two exports were pasted into one file)",
+    )
+
+
+def test_a_won_deal_without_an_engage_date_and_a_deal_without_an_agent_are_said_by_row(tmp_path: Path) -> None:
+    # An analyst's blank engage_date on a Won deal was said "not yet engaged", and a blank agent "(blank)", no row.
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n")
+    path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("", "2017-04-01", "200"), ("2017-02-03", "", "")])
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(",Ann,", ",,").replace(",Won,", ",Engaging,")  # row 4: open, no agent
+    path.write_text("".join(lines))
+    said = "\n".join(crm.clean(crm.read_export(accounts, path, teams))[1])
+    assert (
+        "1 closed deal with no engage_date (row 3): its date is missing, so not in opportunity rates or cycle "
+        "lengths; counted in team-level totals"
+    ) in said
+    assert "not yet engaged" not in said
+    assert "1 opportunity with no sales_agent (row 4): kept in team-level counts, no seat for them" in said
+    assert "(blank)" not in said
+
+
+def test_a_close_date_years_after_its_engage_date_is_left_out_of_cycle_lengths_and_said(tmp_path: Path) -> None:
+    # An analyst's close_date typed 2071 for 2017: a 54-year deal, unsaid, in the cycle lengths.
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n")
+    path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-01-05", "2071-03-05", "200")])
+    cleaned, notes = crm.clean(crm.read_export(accounts, path, teams))
+    assert (
+        "1 closed deal closing more than 3 years after its engage_date (e.g. 54.2 years; a date typed wrong?): kept "
+        "in win rates, excluded from cycle lengths (row 3)"
+    ) in "\n".join(notes)
+    assert cleaned.pipeline["close_date"].isna().tolist() == [False, True]
+
+
 def test_a_row_cut_short_has_no_stage_and_is_set_aside_naming_it(tmp_path: Path) -> None:
     # An analyst's row of a won deal that had lost its stage, dates and value was read as an open deal of a
     # blank stage ("open: ... (blank) 1").

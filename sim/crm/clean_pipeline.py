@@ -126,10 +126,15 @@ def _match_agents(pipe: pd.DataFrame, where: str, teams: pd.DataFrame, team_file
     agent_by_fold = dict(zip(teams["key"], teams["sales_agent"], strict=True))
     unknown_agents: dict[str, int] = {}
     agent_fixes = {}
-    for v, c in Counter(pipe["sales_agent"]).items():
+    if (blank := pipe["sales_agent"] == "").any():  # said by row: "(blank)" among the agents' names had no place
+        report.note(
+            f"{where}: {counted(int(blank.sum()), 'opportunity', 'opportunities')} with no sales_agent "
+            f"({rows_named(pipe[blank])}): kept in team-level counts, no seat for them"
+        )
+    for v, c in Counter(pipe.loc[~blank, "sales_agent"]).items():
         match = agent_by_fold.get(fold(v))
         if match is None:
-            unknown_agents[v or "(blank)"] = c
+            unknown_agents[v] = c
         elif match != v:
             agent_fixes[v] = match
             report.note(f"{where}: sales_agent {v!r} ({c:,}) read as {match!r} of {team_file} (case or spacing)")
@@ -233,23 +238,32 @@ def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
 
 
 def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: Report) -> pd.DataFrame:
-    """Reports the opportunities without an engage_date: not yet engaged (kept in team-level totals), or,
-    with a cut-off, set aside (they cannot be placed before or after it)."""
+    """Reports the opportunities without an engage_date: not yet engaged if open, a date missing if closed (both
+    kept in team-level totals), or, with a cut-off, set aside (they cannot be placed before or after it)."""
     no_engage = pipe["engage_date"].isna()
-    if no_engage.any():
-        stages = count_list(Counter(pipe.loc[no_engage, "deal_stage"]))
-        if cutoff is None:
-            report.note(
-                f"{where}: {_opportunities_have(int(no_engage.sum()))} no engage_date ({stages}): not yet "
-                f"engaged, so not in opportunity rates or cycle lengths; counted in team-level totals"
-            )
-        else:
-            report.note(
-                f"{where}: {_opportunities_have(int(no_engage.sum()))} no engage_date ({stages}): they cannot "
-                f"be placed before or after --cutoff {cutoff}: set aside"
-            )
-            report.set_aside_rows("no_engage_date_with_cutoff", int(no_engage.sum()))
-            pipe = pipe[~no_engage]
+    if not no_engage.any():
+        return pipe
+    if cutoff is not None:
+        report.note(
+            f"{where}: {_opportunities_have(int(no_engage.sum()))} no engage_date "
+            f"({count_list(Counter(pipe.loc[no_engage, 'deal_stage']))}): they cannot be placed before or after "
+            f"--cutoff {cutoff}: set aside"
+        )
+        report.set_aside_rows("no_engage_date_with_cutoff", int(no_engage.sum()))
+        return pipe[~no_engage]
+    # A closed deal was engaged: its date is missing, not to come (an analyst's Won deal was "not yet engaged").
+    closed = no_engage & (pipe["status"] != "open")
+    if closed.any():
+        report.note(
+            f"{where}: {counted(int(closed.sum()), 'closed deal')} with no engage_date ({rows_named(pipe[closed])}): "
+            "its date is missing, so not in opportunity rates or cycle lengths; counted in team-level totals"
+        )
+    if (waiting := no_engage & ~closed).any():
+        report.note(
+            f"{where}: {_opportunities_have(int(waiting.sum()))} no engage_date "
+            f"({count_list(Counter(pipe.loc[waiting, 'deal_stage']))}): not yet engaged, so not in opportunity "
+            "rates or cycle lengths; counted in team-level totals"
+        )
     return pipe
 
 
@@ -304,8 +318,14 @@ def _isolated_engage_dates(pipe: pd.DataFrame, where: str, report: Report) -> pd
     return pipe
 
 
+#: A closed deal's cycle longer than this is read as a date typed wrong and left out of cycle lengths [A]: three
+#: years is longer than the enterprise cycles of the public export (at most 138 days) many times over.
+LONGEST_CYCLE_YEARS = 3
+
+
 def _closed_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
-    """Clears the close_date of closed deals that close before they were engaged. Reports those, the
+    """Clears the close_date of closed deals that close before they were engaged or more than
+    ``LONGEST_CYCLE_YEARS`` after. Reports those, the
     closed deals without a close_date (both kept in win rates, out of cycle lengths) and the won deals
     without a close_value (kept in win rates, out of won value), by row."""
     closed = pipe["status"] != "open"
@@ -322,6 +342,14 @@ def _closed_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFram
             f"win rates, excluded from cycle lengths ({rows_named(pipe[backwards])})"
         )
         pipe.loc[backwards, "close_date"] = pd.NaT
+    years = (pipe["close_date"] - pipe["engage_date"]).dt.days / 365.25
+    if (far := closed & (years > LONGEST_CYCLE_YEARS)).any():  # an analyst's 2071 for 2017 went unsaid
+        report.note(
+            f"{where}: {counted(int(far.sum()), 'closed deal')} closing more than {LONGEST_CYCLE_YEARS} years after "
+            f"its engage_date (e.g. {years[far].iloc[0]:.1f} years; a date typed wrong?): kept in win rates, "
+            f"excluded from cycle lengths ({rows_named(pipe[far])})"
+        )
+        pipe.loc[far, "close_date"] = pd.NaT
     won_no_value = (pipe["status"] == "won") & pipe["close_value"].isna()
     if won_no_value.any():
         report.note(

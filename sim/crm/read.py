@@ -41,6 +41,7 @@ from sim.scenario import MAX_AMOUNT
 MAX_CSV_BYTES = 1024 * 1024 * 1024
 #: Why a row read is set aside, by reason (``Table.set_aside``), in the order a row's first reason claims it.
 _ASIDE = {
+    "repeated_header": "the header again, as where two exports were pasted into one file",
     "date_out_of_range": "taken as typing errors",
     "no_stage": "a deal with no stage is neither won, lost nor open; a row cut short is read so",
 }
@@ -203,6 +204,15 @@ def read_table(
             absent.append(fld)
     frame["row"] = _row_numbers(Path(path), sep, len(frame))
     notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
+    # A header row again (two exports pasted together) had read as a bad number and a bad date on one row.
+    present = [f for f in FIELDS[kind] if f not in absent]
+    aside = {reason: np.zeros(len(frame), dtype=bool) for reason in _ASIDE}
+    if len(present) > 1:
+        header = np.logical_and.reduce([(frame[f].str.casefold() == columns.get(f, f).casefold()) for f in present])
+        if header.any():
+            notes.append(f"{where}: {rows_named(frame[header])}: set aside ({_ASIDE['repeated_header']})")
+            frame.loc[header, present] = ""
+            aside["repeated_header"] = header
     for fld in (*NUMBERS.get(kind, ()), *DATES.get(kind, ())):
         # R's export of a file writes NA in every blank cell: 33 lines of "is not a number" for one cause.
         marked = frame[fld].str.lower().isin(MISSING_MARKERS).to_numpy()
@@ -221,8 +231,7 @@ def read_table(
     except InputError as e:  # a format that cannot be told: said beside the file's other problems, not read
         problems, numbers, style, found = problems + e.problems, [], "", []
     notes += found
-    # Rows set aside, by reason, in the order a row's first reason claims it.
-    aside = {reason: np.zeros(len(frame), dtype=bool) for reason in _ASIDE}
+    # Rows set aside, by reason, in the order a row's first reason claims it (``aside``, made above).
     for fld in NUMBERS.get(kind, ()):
         if fld not in numbers:  # absent, or in a format that cannot be told
             frame[fld] = np.nan
@@ -273,7 +282,7 @@ def read_table(
             )
         aside["date_out_of_range"] |= outside
     if kind == "pipeline" and "deal_stage" not in absent:
-        blank = (frame["deal_stage"] == "").to_numpy()
+        blank = (frame["deal_stage"] == "").to_numpy() & ~aside["repeated_header"]
         if blank.any():
             notes.append(
                 f"{where}: {columns.get('deal_stage', 'deal_stage')}: {counted(int(blank.sum()), 'row')} with no "
