@@ -540,8 +540,9 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
         (["--policy", "segment_tiers", "--quarters", "1"], "error: Invalid value for '--quarters'"),
         (
             ["--policy", "segment_tiers", "--suite", "missing.toml"],
-            "error: --suite missing.toml: no such file, and not the built-in suite ('default')",
+            "error: --suite missing.toml: file not found",
         ),
+        (["--policy", "segment_tiers", "--suite", "scenarios/smal.toml"], "(did you mean scenarios/small.toml?)"),
         (["--policy", "segment_tiers", "--suite", "defualt"], "error: --suite defualt: no such file, and not the"),
         (
             ["--policy", "segment_tiers", "--suite", str(SMALL), "--current", "unstructured"],

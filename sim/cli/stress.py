@@ -16,6 +16,7 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
+from sim.config import read_toml
 from sim.errors import InputError
 
 DEFAULT_SUITE = "default"
@@ -109,6 +110,11 @@ def stress_command(
         else:
             if current is not None:
                 raise InputError(["--current: only with the default suite (a suite file names each rollout's own)"])
+            if (suite_name.endswith(".toml") or "/" in suite_name) and not Path(suite_name).exists():
+                try:  # a path: said as a scenario's is, with the file it may have meant
+                    read_toml(suite_name)
+                except InputError as e:
+                    raise InputError([f"--suite {e.problems[0]}"]) from None
             if not suite_name or not Path(suite_name).exists():  # a mistyped built-in name, or no such file
                 raise InputError(
                     [f"--suite {suite_name or repr('')}: no such file, and not the built-in suite ('{DEFAULT_SUITE}')"]
