@@ -1,13 +1,10 @@
 """The metric catalogue: one record per metric a run emits, with everything known about it.
 
-A record names the metric once with its one-line definition (the full one is
-in docs/metrics.md), its unit, how a run summarises its quarters, its title in
-figures and, where it is known, whether more is better. The metric functions
-(``sim.metrics``), the text tables and formats (``sim.tables``, ``sim.format``)
-and the experiment report read it; nothing else keeps metric metadata.
-
-Pure data: no numpy, pandas or matplotlib, and no import of ``sim.metrics``
-(which imports this module).
+A record names the metric once with its one-line definition (the full one is in docs/metrics.md), its unit, how
+a run summarises its quarters, its title in figures and, where it is known, whether more is better. The metric
+functions (``sim.metrics``), the text tables and formats (``sim.tables``, ``sim.format``) and the experiment
+report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas or matplotlib, and no import of
+``sim.metrics`` (which imports this module).
 """
 
 from __future__ import annotations
@@ -20,9 +17,9 @@ from typing import Literal
 from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, OPPORTUNITY_KINDS, ROLES
 from sim.units import UNIT_BOUNDS, Unit
 
-#: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``):
-#: flows add up (``sum``), stocks take their last quarter (``last``), rates, shares and
-#: statistics are the unweighted mean of the quarters where they are defined (``mean``).
+#: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``): flows add up (``sum``),
+#: stocks take their last quarter (``last``), rates, shares and statistics are the unweighted mean of the quarters
+#: where they are defined (``mean``).
 Aggregate = Literal["sum", "last", "mean"]
 
 
@@ -35,10 +32,9 @@ def _spaced(name: str) -> str:
 class Metric:
     """One metric: its name, one-line definition, unit, run total, figure title and direction.
 
-    ``higher_is_better`` is None where the catalogue does not say (the report's
-    stress-test regret table covers exactly the metrics where it is True).
-    ``title`` defaults to the spaced name; ``bounds`` (see ``limits``) to its
-    unit's (``UNIT_BOUNDS``).
+    ``higher_is_better`` is None where the catalogue does not say (the report's stress-test regret table covers
+    exactly the metrics where it is True). ``title`` defaults to the spaced name; ``bounds`` (see ``limits``) to
+    its unit's (``UNIT_BOUNDS``).
     """
 
     name: str
@@ -394,6 +390,13 @@ _LINE_FAMILIES = {
             "rep hours on the line's opportunities and its specialists' touches in the quarter",
             title="hours",
         ),
+        Metric(
+            "specialist_touches_line",
+            Unit.TOUCHES,
+            "sum",
+            "touches the line's specialists made on its accounts in the quarter (a visit or a call each)",
+            title="specialist touches",
+        ),
     )
 }
 
@@ -429,8 +432,7 @@ class _Catalogue(Mapping[str, Metric]):
         return len(self._names)
 
 
-#: Every metric a run emits, by name, grouped as docs/metrics.md groups them; each product-line family once,
-#: under the name ``<family>:<line>``.
+#: Every metric a run emits, by name, grouped as docs/metrics.md groups them; each line family once (``<family>:<line>``).
 CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 
 

@@ -91,6 +91,7 @@ _DIGITS: dict[Unit, int] = {
     Unit.PROBABILITY_SD: 3,
     Unit.RATIO: 3,
     Unit.STOCK: 1,
+    Unit.TOUCHES: 0,
 }
 
 #: How a value of each unit is shown.

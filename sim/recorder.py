@@ -219,6 +219,7 @@ class Recorder:
             self.low_value,
             t.hours,
             t.hours_line,
+            t.touches_line,
             t.hours_low_value,
             t.role_hours,
             self.touch_hours,
@@ -348,6 +349,7 @@ def _effort(
     low_value: np.ndarray,
     hours: np.ndarray,
     hours_line: np.ndarray,
+    touches_line: np.ndarray,
     hours_low_value: np.ndarray,
     role_hours: np.ndarray,
     touch_hours: np.ndarray,
@@ -383,6 +385,8 @@ def _effort(
         hours[_TRAVEL, seg] += trip
         if line[i] >= 0:
             hours_line[line[i], seg] += h
+            if kind[i] != _RESPONSE and kind[i] != _WORK:  # a touch on a line: its specialist's
+                touches_line[line[i], seg] += 1
         if low_value[c]:
             hours_low_value[seg] += h
         role_hours[role_index[rep]] += h
@@ -392,14 +396,7 @@ def _effort(
         worked[rep] += h
     for s in range(capacity.size):
         seat_hours[s] += worked[s]
-    most = -np.inf
-    for s in range(capacity.size):
-        over = worked[s] - capacity[s]
-        if over != over:
-            return over
-        if over > most:
-            most = over
-    return most
+    return np.max(worked - capacity) if capacity.size else -np.inf
 
 
 def _decided(

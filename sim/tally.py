@@ -27,6 +27,7 @@ class QuarterTally:
     won_value_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
     missed_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
     hours_line: np.ndarray = field(init=False)  # (line, segment): its opportunities and its specialists' touches
+    touches_line: np.ndarray = field(init=False)  # (line, segment): its specialists' touches made
     cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
     digital_won: np.ndarray = field(init=False)  # (kind, segment): decided by the digital channel, no rep time
     digital_lost: np.ndarray = field(init=False)  # (kind, segment)
@@ -74,6 +75,7 @@ class QuarterTally:
             ("won_value_line", (self.n_lines, s)),
             ("missed_line", (self.n_lines, s)),
             ("hours_line", (self.n_lines, s)),
+            ("touches_line", (self.n_lines, s)),
             ("hours", (len(ACTIVITIES), s)),
             ("role_hours", (len(ROLES),)),
             ("role_capacity", (len(ROLES),)),

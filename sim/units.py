@@ -22,6 +22,7 @@ class Unit(StrEnum):
     PROBABILITY_SD = "standard deviation of a probability, 0 to 0.5"
     RATIO = "ratio"
     STOCK = "touch-equivalents"
+    TOUCHES = "touches"
 
 
 #: The values a metric of each unit can take, (lowest, highest), None where a side has no bound: the range a
@@ -39,4 +40,5 @@ UNIT_BOUNDS: dict[Unit, tuple[float | None, float | None]] = {
     Unit.PROBABILITY_SD: (0.0, 0.5),  # the standard deviation of a probability is at most 1/2
     Unit.RATIO: (0.0, None),
     Unit.STOCK: (0.0, None),
+    Unit.TOUCHES: (0.0, None),
 }

@@ -703,6 +703,8 @@ def effort_reference(t, low_value, attention, seats, segment_of, tasks, seat, do
     np.add.at(t.hours, (np.full(rep.size, Activity.TRAVEL), seg), travel)
     one = line >= 0
     np.add.at(t.hours_line, (line[one], seg[one]), cost[one])
+    touch = one & (kind == TaskKind.TOUCH)  # a line's touch: its specialist's
+    np.add.at(t.touches_line, (line[touch], seg[touch]), 1)
     low = low_value[customer]
     np.add.at(t.hours_low_value, seg[low], cost[low])
     np.add.at(t.role_hours, seats.role_index[rep], cost)
@@ -719,8 +721,8 @@ def effort_reference(t, low_value, attention, seats, segment_of, tasks, seat, do
 def test_compiled_effort_equals_the_numpy_it_replaced(scenario, policy, monkeypatch):
     """Hours by activity, line, low value and role, attention per account and the most over capacity,
     bit for bit, every week of real runs (field visits with travel, specialists on product lines)."""
-    effort, weeks = Recorder.effort, []
-    tables = ("hours", "hours_line", "hours_low_value", "role_hours")
+    effort, weeks, touched = Recorder.effort, [], []
+    tables = ("hours", "hours_line", "touches_line", "hours_low_value", "role_hours")
 
     def both(rec, seats, segment_of, tasks, seat, done, travel):
         t = SimpleNamespace(**{name: getattr(rec.tally, name).copy() for name in tables})
@@ -734,11 +736,14 @@ def test_compiled_effort_equals_the_numpy_it_replaced(scenario, policy, monkeypa
             assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
         assert rec.most_over_capacity == (before if most is None else max(before, most))
         weeks.append(float(rec.tally.hours[Activity.TRAVEL].sum()) + float(rec.tally.hours_line.sum()))
+        touched.append(float(rec.tally.touches_line.sum()))
 
     monkeypatch.setattr(Recorder, "effort", both)
     s = load_scenario(scenario).with_overrides("kernel-check", quarters=2, **{"population.customers": 5000})
     run(s, make_policy(policy), seed=4)
     assert len(weeks) == 26 and weeks[-1] > 0  # travel (field visits) or product-line hours were tallied
+    if scenario.endswith("overlay.toml"):
+        assert max(touched) > 0, "no specialist touched a line: the touches by line went untested"
 
 
 def at_seat_reference(per_seat, seat, default):
@@ -769,7 +774,8 @@ def test_the_effort_kernel_returns_numpy_s_maximum_of_hours_over_capacity():
             np.zeros(len(capacity), dtype=np.int64),  # role index
             np.zeros(accounts, dtype=bool),  # low value
             np.zeros((len(Activity.names()), 1)),
-            np.zeros((1, 1)),
+            np.zeros((1, 1)),  # hours by line
+            np.zeros((1, 1)),  # touches by line
             np.zeros(1),
             np.zeros(8),
             np.zeros(accounts),

@@ -825,6 +825,12 @@ def test_overlay_a_policy_offers_specialists_touches_with_no_cadence():
     assert offering.ranked[SECURITY] > 1000 and offering.ranked[[0, 2]].tolist() == [0, 0]
     assert offered["hours_line:security"] > plain["hours_line:security"] + 100
     assert offered["hours_role_specialist"] > plain["hours_role_specialist"] + 100
+    # The touches made are counted by line (a researcher had turned visit hours into visits by hand): security's
+    # alone, at most those offered; with no cadence and no offer, none.
+    touches = [f"specialist_touches_line:{line['name']}" for line in LINES]
+    made = offered[touches].to_numpy()
+    assert made[[0, 2]].tolist() == [0, 0] and 500 < made[SECURITY] <= offering.ranked[SECURITY]
+    assert plain[touches].tolist() == [0, 0, 0]
 
 
 def test_overlay_offered_specialist_touches_follow_a_rollout_account_by_account():
