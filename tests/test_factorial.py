@@ -121,24 +121,42 @@ def test_the_report_of_a_grid_says_which_factor_changes_the_comparison(tmp_path:
     assert f"**Does a factor change the comparison?** Yes: {said}." in section
     assert "| customers | segment_tiers - unstructured | 300: +1.0M; 800: +3.0M | +2.0M | [+1.4M, +2.7M] |" in section
     assert "| customers | unstructured | 300: 11.5M; 800: 11.5M | 0 | none (no change in any replication) |" in section
-    assert opening(text).endswith(f" Across the design: {said}")
+    assert opening(text).endswith(f" Across the design: {said}.")
 
 
 def test_a_grid_whose_comparison_no_factor_changes_says_so_and_other_designs_have_no_section(tmp_path: Path) -> None:
     exp = experiment(
         replications=3,
         metrics=ANSWER_METRICS,
-        policies=experiment().policies[:2],
         factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 800)),),
     )
     noise = (0.0, 0.5, -0.5)
-    # segment_tiers leads by 1M at 300 customers and by 1M + noise at 800: a change of 0 on average.
+    # segment_tiers leads by 1M at 300 customers and by 1M + noise at 800: a change of 0 on average. hunter_farmer's
+    # runs at 800 customers are pending: it has no value there, so it is left out, and said to be.
     lead = {"unstructured": lambda p, r: 0.0, "segment_tiers": lambda p, r: 1.0 + p * noise[r]}
-    text = stored(exp, tmp_path / "grid", lambda p, policy, rep: (10 + rep + lead[policy](p, rep)) * M)
+    lead["hunter_farmer"] = lead["segment_tiers"]
+    text = stored(
+        exp,
+        tmp_path / "grid",
+        lambda p, policy, rep: (10 + rep + lead[policy](p, rep)) * M,
+        pending=lambda p, policy, rep: policy == "hunter_farmer" and p == 1,
+    )
+    section = text[text.index("## Effects of the factors") : text.index("## Figures")]
     assert (
-        "**Does a factor change the comparison?** No: no change of a policy's difference from `unstructured` across "
-        "a factor's levels is clear"
-    ) in text
+        "**Does a factor change the comparison?** No: no policy's difference from `unstructured` changes clearly "
+        "from a factor's first level to its last (no interval excludes 0) at these replications."
+    ) in section
+    assert " Left out: `hunter_farmer`, with no value at some design point (runs pending or failed there" in section
+    assert "hunter_farmer" not in section.split("Left out:")[1].split("\n", 1)[1]  # in no table
     assert "Across the design" not in opening(text)
+    # A change the same in every replication (no spread) is no test, and no doubt either: it is said.
+    exp = experiment(replications=3, metrics=ANSWER_METRICS, policies=experiment().policies[:2], factors=exp.factors)
+    text = stored(
+        exp, tmp_path / "exact", lambda p, policy, rep: (10 + rep + (policy != "unstructured") * (1 + 2 * p)) * M
+    )
+    assert (
+        "Yes: `segment_tiers`'s difference from `unstructured` changes with `customers`: +1.0M at customers = 300, "
+        "+3.0M at customers = 800 (a change of +2.0M, the same in every replication)."
+    ) in text
     plain = stored(experiment(replications=3, metrics=ANSWER_METRICS), tmp_path / "plain", lambda *_: 10 * M)
     assert "## Effects of the factors" not in plain

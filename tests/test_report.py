@@ -941,7 +941,12 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
-        "conservative, includes 0), over 4 paired replications (common random numbers)."
+        "conservative, includes 0), over 4 paired replications (common random numbers). Across the design: "
+        # the leads move with customers by the same in every replication (the noise is the same at every point)
+        "`segment_tiers`'s difference from `unstructured` changes with `customers`: +2.0M at customers = 300, 0 at "
+        "customers = 800 (a change of -2.0M, the same in every replication); `hunter_farmer`'s difference from "
+        "`unstructured` changes with `customers`: +1.0M at customers = 300, +5.0M at customers = 800 (a change of "
+        "+4.0M, the same in every replication)."
     )
     # the count agrees with the robustness table: means 12.5M, 14.5M, 16.5M; 1.0M behind segment_tiers at point 0
     assert "| hunter_farmer | 14.5M | 12.5M (point 0) | 333.3k | 1.0M (point 0) | 2 of 3 |" in text

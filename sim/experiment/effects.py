@@ -30,8 +30,9 @@ def factor_effects(
     """The effects of each factor of a full factorial on ``metric``, one row per (kind, factor, policy).
 
     ``values``: one value per (point, policy, replication, metric) (``stats.run_values``); ``points``: the
-    design, a ``point`` column and one per factor. Only the replications in which every policy with a value of
-    ``metric`` anywhere has one at every point are used (``n`` of them), so each contrast is of the same runs.
+    design, a ``point`` column and one per factor. A policy with no value of ``metric`` at some point (its runs
+    there pending or failed, or the metric undefined) is left out; of the others, only the replications in which
+    each has one at every point are used (``n`` of them), so each contrast is of the same runs.
 
     - ``kind == "main"``, one row per factor and policy: ``by_level``, the policy's mean of ``metric`` at each
       of the factor's ``levels``; ``change``, the mean over replications of (last level - first level).
@@ -63,7 +64,8 @@ def factor_effects(
         for p in full:
             rows.append(_row("main", factor, p, levels, means[p]))
         for p in others:
-            rows.append(_row("interaction", factor, p, levels, means[p] - means[baseline], means[p]))
+            scale = np.maximum(np.abs(means[p]), np.abs(means[baseline]))  # round-off is of the larger side
+            rows.append(_row("interaction", factor, p, levels, means[p] - means[baseline], scale))
     return _intervals(pd.DataFrame(rows), metric) if rows else pd.DataFrame(columns=COLUMNS)
 
 

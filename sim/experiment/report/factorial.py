@@ -4,7 +4,6 @@ metric (:mod:`sim.experiment.effects`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from sim.experiment.effects import factor_effects
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, md_table, value_text
 from sim.experiment.stats import MIN_REPLICATIONS
-from sim.format import difference, difference_beside, difference_interval, fmt
+from sim.format import difference, difference_beside, difference_interval, fmt, joined
 
 
 def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | None) -> tuple[list[str], str]:
@@ -29,20 +28,28 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
     effects = effects.sort_values("policy", key=lambda s: s.map(order), kind="stable")
     effects = effects.sort_values("factor", key=lambda s: s.map(ctx.factors.index), kind="stable")
     n = int(effects["n"].iloc[0])
+    had = set(values.loc[values.metric == metric, "policy"])
+    left_out = [code(p) for p in ctx.policies if p in had and p not in set(effects.policy)]
     lines = [
         "## Effects of the factors",
         "",
         f"On {code(metric)}, the answer's metric. A factor's level is the mean over the design points at that "
         "level (in a full factorial each level meets every setting of the other factors alike); a change is the "
         "last level's mean minus the first's, as the experiment file lists them, taken within each replication "
-        f"(common random numbers pair them) and read over the {n} replications in which every policy has a value "
-        "at every point, with a t interval Bonferroni-adjusted over the rows of its table. The means at every "
-        "level are beside it, so a response that turns back between the ends is seen; the factors' figures draw "
-        "every headline metric.",
+        f"(common random numbers pair them) and read over the {n} replications in which every policy compared has "
+        "a value at every point, with a t interval Bonferroni-adjusted over the rows of its table. The means at "
+        "every level are beside it, so a response that turns back between the ends is seen; the factors' figures "
+        "draw every headline metric.",
     ]
+    if left_out:
+        lines[-1] += (
+            f" Left out: {joined(left_out)}, with no value at some design point (runs pending or failed there, or "
+            "the metric undefined)."
+        )
     interaction = effects[effects.kind == "interaction"].to_dict("records")
-    clear = [r for r in interaction if math.isfinite(r["low"]) and (r["low"] > 0 or r["high"] < 0)]
-    finding = "; ".join(_moves(r, ctx.baseline, metric) for r in clear)
+    # A change the same in every replication and not 0 is no test, but no doubt either: said with the clear ones.
+    clear = [r for r in interaction if (r["constant"] and r["change"]) or (r["low"] > 0 or r["high"] < 0)]
+    finding = "; ".join(_moves(r, ctx.baseline, metric) for r in clear) + ("." if clear else "")
     if n < MIN_REPLICATIONS:
         lines += ["", f"With {n} such replications (fewer than {MIN_REPLICATIONS}), no change has an interval."]
     elif interaction:
@@ -91,12 +98,16 @@ def _moves(r: dict[str, Any], baseline: str, metric: str) -> str:
     ``team_size``: +471.2k at team_size = 1, +204.4k at team_size = 3 (a change of -266.9k [-514.4k, -19.3k],
     Bonferroni-adjusted)."""
     levels, by_level, change, low, high = r["levels"], r["by_level"], r["change"], r["low"], r["high"]
+    how = (
+        f"{difference(metric, change)}, the same in every replication"
+        if r["constant"]
+        else f"{difference_beside(metric, change, low, high)} {difference_interval(metric, low, high, beside=change)}, "
+        "Bonferroni-adjusted"
+    )
     return (
         f"{code(r['policy'])}'s difference from {code(baseline)} changes with {code(r['factor'])}: "
         f"{difference(metric, by_level[0])} at {r['factor']} = {value_text(levels[0])}, "
-        f"{difference(metric, by_level[-1])} at {r['factor']} = {value_text(levels[-1])} (a change of "
-        f"{difference_beside(metric, change, low, high)} {difference_interval(metric, low, high, beside=change)}, "
-        "Bonferroni-adjusted)"
+        f"{difference(metric, by_level[-1])} at {r['factor']} = {value_text(levels[-1])} (a change of {how})"
     )
 
 
@@ -104,12 +115,8 @@ def _lead(finding: str, clear: int, rows: int, baseline: str) -> str:
     """The section's first sentence: the clear changes of a policy's difference and how many are not, or none."""
     if not finding:
         return (
-            f"No: no change of a policy's difference from {code(baseline)} across a factor's levels is clear (each "
-            "interval includes 0), so at these replications the comparison reads the same at every level."
+            f"No: no policy's difference from {code(baseline)} changes clearly from a factor's first level to its "
+            "last (no interval excludes 0) at these replications."
         )
-    rest = (
-        f" The other {rows - clear} of the {rows} changes are not clear (each interval includes 0)."
-        if rows > clear
-        else ""
-    )
-    return f"Yes: {finding}.{rest}"
+    rest = f" The other {rows - clear} of the {rows} changes are not clear." if rows > clear else ""
+    return f"Yes: {finding}{rest}"
