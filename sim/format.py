@@ -279,3 +279,10 @@ def printable(text: str) -> str:
     return _CONTROL.sub(
         lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
     )
+
+
+def after_colon(sentence: str) -> str:
+    """A sentence to follow a colon: its first word in lower case where it is a common word (``The gap is clear``
+    -> ``the gap is clear``), as it is where it is a name (a policy's, which may be upper case)."""
+    first, _, rest = sentence.partition(" ")
+    return f"{first.lower()} {rest}" if first in ("The", "Where", "Neither", "With", "Their") else sentence

@@ -542,7 +542,6 @@ def test_stress_resumes_without_running_again(stressed: tuple[Path, str]) -> Non
             ["--policy", "segment_tiers", "--suite", "missing.toml"],
             "error: --suite missing.toml: file not found",
         ),
-        (["--policy", "segment_tiers", "--suite", "scenarios/smal.toml"], "(did you mean scenarios/small.toml?)"),
         (["--policy", "segment_tiers", "--suite", "defualt"], "error: --suite defualt: no such file, and not the"),
         (
             ["--policy", "segment_tiers", "--suite", str(SMALL), "--current", "unstructured"],
@@ -556,6 +555,20 @@ def test_stress_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, extra: 
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_suite_file_not_found_is_said_with_the_file_it_may_have_meant(tmp_path: Path) -> None:
+    # A VP's typo (suit.toml) had read "no such file, and not the built-in suite".
+    (tmp_path / "suite.toml").write_text(
+        '[[stress]]\nname = "x"\nshocks = [{ kind = "demand", quarter = 1, factor = 1.5 }]\n'
+    )
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--suite", str(tmp_path / "suit.toml")]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output.strip()
+        == f"error: --suite {tmp_path / 'suit.toml'}: file not found (did you mean {tmp_path / 'suite.toml'}?)"
+    )
 
 
 def stress_answer_of(series: dict[tuple[str, str], dict[str, list[float | None]]]) -> str:
@@ -860,6 +873,17 @@ def test_the_safer_rollout_is_hedged_while_its_lead_over_the_nearest_policy_is_n
     # a - c = 21 + noise: clear; a - b = 1 - noise (1, -1, 3, 0): not clear
     assert "than c (paired, same seeds;" in text
     assert "Against b, the policy nearest it: a's lead is not clear: under no stress does the paired interval" in text
+
+    # With a fourth, d, behind b but not clearly behind a, the answer is hedged on d's account.
+    def four(shock: str, policy: str, rep: int) -> float:
+        cut = 10.0 if shock == "cut" else 0.0
+        own = {"a": 1.0, "b": -1.0 - 0.1 * noise[rep], "c": -20.0 - noise[rep], "d": -2.0 + 3.0 * noise[rep]}
+        return 100.0 + rep - cut + own[policy]
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, four, ("a", "b", "c", "d"))
+    text = stress_answer(f, ["a", "b", "c", "d"], markdown=False)
+    assert text.startswith("Answer: On the means, a looks the safer rollout:")
+    assert "Against d, not clearly behind it: a's lead is not clear" in text
     # With two policies, a and c, the lead is clear and said so.
     f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, profit, ("a", "c"))
     assert stress_answer(f, ["a", "c"], markdown=False).startswith("Answer: a is the safer rollout:")
@@ -1036,12 +1060,13 @@ def test_the_answer_sets_rolling_out_against_staying_with_the_model_in_force() -
         {"big_bang": rollout, "phased": {**rollout, "quarters": 3}, "big_bang_quits": [rollout, quits]}, profit
     )
     assert f.in_force == ["a"] and [(c.policy, c.better) for c in f.rollouts] == [("b", "big_bang")]
-    # b - a under big_bang: (3 + noise) x 1e5 = 3.0, 3.4, 2.7, 3.1 (x 1e5); mean 305k, sd 28.87k; t(0.975, 3) =
-    # 3.182: +-45.9k
+    # b - a under big_bang: (3 + noise) x 1e5 = 3.0, 3.4, 2.7, 3.1 (x 1e5); mean 305k, sd 28.87k. big_bang was
+    # picked as b's better plan of 2 on the means: Bonferroni over them, t(1 - 0.05/4, 3) = 4.177: +-60.3k
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert (
-        "Against staying with a, the model in force, rolled out as big_bang: b +305.0k [+259.1k, +350.9k] profit over the "
-        "run (paired, same seeds; an interval that includes 0 is no clear gain or loss)."
+        "Against staying with a, the model in force, rolled out as big_bang, the better plan on the means: b +305.0k "
+        "[+244.7k, +365.3k] profit over the run (paired, same seeds; Bonferroni-adjusted over the 2 plans; an "
+        "interval that includes 0 is no clear gain or loss)."
     ) in text
 
 

@@ -14,13 +14,13 @@ import numpy as np
 
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
-from sim.format import difference_beside, difference_interval, joined, no_spread_words
+from sim.format import counted, difference_beside, difference_interval, joined, no_spread_words
 
 
 def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
     """The sentence, or "" without one model in force among the policies or without a rollout plan (a stress of
     rollouts alone) for a policy: ``Against staying with `unstructured`, the model in force, rolled out as
-    `big_bang`: `segment_tiers` +1.2M profit over the run [+0.3M, +2.1M] ...``."""
+    `big_bang`: `segment_tiers` +1.2M [+0.3M, +2.1M] ... profit over the run``."""
     plans = [s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}]
     if len(f.in_force) != 1 or not plans:
         return ""
@@ -37,18 +37,22 @@ def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -
                 pairs[p] = (plan, *read_pairs(both[:, 0] - both[:, 1], float(np.abs(both).max(initial=0.0))))
     if not pairs:
         return ""
+    # A policy's plan is the better of several on the means: the family holds every plan it was picked from.
     tests = sum(1 for _, d, flat in pairs.values() if d.size >= MIN_REPLICATIONS and not flat)
+    family = tests * len(plans)
     same_plan = len({plan for plan, _, _ in pairs.values()}) == 1
     said = []
     for p, (plan, d, flat) in pairs.items():
         mean = float(d.mean())
-        low, high = (np.nan, np.nan) if flat else t_interval(d, 1 - (1 - CONFIDENCE) / max(tests, 1))
+        low, high = (np.nan, np.nan) if flat else t_interval(d, 1 - (1 - CONFIDENCE) / max(family, 1))
         interval = difference_interval(DECISION_METRIC, low, high, beside=mean)
         interval = interval or (f"({no_spread_words(mean, d.size)})" if flat else "")
         where = "" if same_plan else f" rolled out as {q(plan)}"
         said.append(f"{q(p)}{where} {difference_beside(DECISION_METRIC, mean, low, high)} {interval}".rstrip())
-    one = f", rolled out as {q(next(iter(pairs.values()))[0])}" if same_plan else ""
-    adjusted = f"; Bonferroni-adjusted over the {tests} policies" if tests > 1 else ""
+    picked = ", the better plan on the means" if len(plans) > 1 else ""
+    one = f", rolled out as {q(next(iter(pairs.values()))[0])}{picked}" if same_plan else ""
+    over = [counted(n, *w) for n, w in ((tests, ("policy", "policies")), (len(plans), ("plan",))) if n > 1]
+    adjusted = f"; Bonferroni-adjusted over the {' and '.join(over)}" if family > 1 else ""
     return (
         f"Against staying with {q(current)}, the model in force{one}: {joined(said)} profit over the run (paired, "
         f"same seeds{adjusted}; an interval that includes 0 is no clear gain or loss)."

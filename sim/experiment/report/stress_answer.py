@@ -25,7 +25,7 @@ from sim.experiment.stress import (
 )
 from sim.experiment.stress_sources import where_it_went
 from sim.experiment.suite import UNSHOCKED
-from sim.format import counted, difference, difference_interval, joined, money, no_spread_words, pct
+from sim.format import after_colon, counted, difference, difference_interval, joined, money, no_spread_words, pct
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -47,12 +47,13 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"({_under(str(t.at[worst_other, 'max_regret_world']), q=q)})"
         )
         clear, gap = _clear_gap(f, safe, worst_other, q)
-        closest = min(others, key=lambda p: t.at[p, "max_regret"])
-        if closest != worst_other:
-            # Clear of the furthest behind is not safer than the nearest (a VP's tiers-or-pool choice, unstructured added).
-            near, near_gap = _clear_gap(f, safe, closest, q)
-            clear = clear and near
-            gap += f" Against {q(closest)}, the policy nearest it: {near_gap[0].lower()}{near_gap[1:]}"
+        # Safer needs a clear lead over every other (a VP's tiers-or-pool choice read so once unstructured came in).
+        nearer = sorted((p for p in others if p != worst_other), key=lambda p: t.at[p, "max_regret"])
+        gaps = {p: _clear_gap(f, safe, p, q) for p in nearer}
+        if named := next((p for p in nearer if not gaps[p][0]), nearer[0] if nearer else None):
+            clear = clear and all(c for c, _ in gaps.values())
+            which = "the policy nearest it" if named == nearer[0] else "not clearly behind it"
+            gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
         # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
         is_safer = f"{q(safe)} is the safer rollout" if clear else f"On the means, {q(safe)} looks the safer rollout"
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.

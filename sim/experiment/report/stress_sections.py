@@ -229,7 +229,8 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
         # Every plan (a stress of rollouts alone), not only the two the table above compares, in the suite's
         # order and the policies' (the pivot sorts them by name): a VP's phased plan with hand-offs was left out.
         for shock in (s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}):
-            for p in (p for p in policies if (shock, p) in wide.index):
+            # Not for a policy the plan left as it was (the model in force): its rows would be zeros.
+            for p in (p for p in policies if (shock, p) in wide.index and shock not in f.inert_of.get(p, ())):
                 r = wide.loc[(shock, p)]
                 extra.append(
                     [code(shock), p] + [fmt(m, r.get(m, np.nan)) for m in ("personal_stock_lost", "handoff_hours")]
