@@ -283,7 +283,7 @@ def test_a_won_deal_without_an_engage_date_and_a_deal_without_an_agent_are_said_
         "lengths; counted in team-level totals"
     ) in said
     assert "not yet engaged" not in said
-    assert "1 opportunity with no sales_agent (row 4): kept in team-level counts, no seat for them" in said
+    assert "1 opportunity with no sales_agent (row 4): kept in team-level counts, no seat for it" in said
     assert "(blank)" not in said
 
 
@@ -423,20 +423,20 @@ def test_a_spreadsheet_s_total_row_is_set_aside_by_row_and_an_account_named_tota
     accounts, teams = small_export(
         tmp_path,
         "account,sector,office_location,revenue\nAcme,tech,US,1200\nBolt,retail,US,800\nTotal,,,2000\n"
-        "Grand Total:,tech,US,2000\nTOTAL,energy,FR,300\n",
+        "Grand Total:,tech,US,2000\nTOTAL,energy,FR,300\nSubtotal,energy,FR,10\n",
     )
     path = pipeline(tmp_path, [("2017-01-02", "2017-03-01", "100"), ("2017-02-02", "2017-04-01", "200")])
     cleaned, notes = crm.clean(crm.read_export(accounts, path, teams))
     said = "\n".join(notes)
-    # Total: no sector or office; Grand Total: 2,000 of the other names' 2,000 (at least half); TOTAL, an energy
-    # company of 300 in France, is an account: kept.
+    # Total: no sector or office; Grand Total: 2,000 of the other names' 2,000 (at least half); Subtotal: no
+    # company's name, whatever its row holds; TOTAL, an energy company of 300 in France, is an account: kept.
     assert (
-        "accounts.csv: rows 4, 5 (Total, Grand Total:) read as summary rows of the file, not an account (named so, "
-        "with no sector, year or office or half the others' revenue or more): set aside; rename it if it is an "
-        "account"
+        "accounts.csv: rows 4, 5, 7 (Total, Grand Total:, Subtotal) read as summary rows of the file, not accounts "
+        "(named as a total, and with no sector, year or office, with half the other rows' revenue or more, or with "
+        "a name no company has): set aside; rename one if it is an account"
     ) in said
     assert list(cleaned.accounts["account"]) == ["Acme", "Bolt", "TOTAL"]
-    assert cleaned.set_aside["summary_rows"] == 2
+    assert cleaned.set_aside["summary_rows"] == 3
 
 
 def test_a_segment_whose_mean_deal_is_below_its_median_is_written_without_a_spread_and_says_why(tmp_path: Path) -> None:

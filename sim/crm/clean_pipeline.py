@@ -129,7 +129,7 @@ def _match_agents(pipe: pd.DataFrame, where: str, teams: pd.DataFrame, team_file
     if (blank := pipe["sales_agent"] == "").any():  # said by row: "(blank)" among the agents' names had no place
         report.note(
             f"{where}: {counted(int(blank.sum()), 'opportunity', 'opportunities')} with no sales_agent "
-            f"({rows_named(pipe[blank])}): kept in team-level counts, no seat for them"
+            f"({rows_named(pipe[blank])}): kept in team-level counts, no seat for {'it' if blank.sum() == 1 else 'them'}"
         )
     for v, c in Counter(pipe.loc[~blank, "sales_agent"]).items():
         match = agent_by_fold.get(fold(v))

@@ -149,31 +149,33 @@ def _unique_accounts(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFr
     return acc
 
 
-#: Account names a spreadsheet's summary row takes, folded and without punctuation ("Grand Total:" is grandtotal).
-SUMMARY_NAMES = frozenset({"total", "totals", "grandtotal", "subtotal", "sum", "overall", "allaccounts"})
+#: Account names a spreadsheet's summary row takes, folded and without punctuation ("Grand Total:" is grandtotal):
+#: those of ``SUMMARY_ONLY`` are no company's name; the others (Total, Sum, Overall) can be one.
+SUMMARY_ONLY = frozenset({"grandtotal", "subtotal", "subtotals", "allaccounts"})
+SUMMARY_NAMES = SUMMARY_ONLY | {"total", "totals", "sum", "overall"}
 
 
 def _summary_rows(acc: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
-    """Sets aside a spreadsheet's summary rows: named as one (``SUMMARY_NAMES``) and either with a revenue of at
-    least half the rows not so named together or with none of sector, year and office (an account named Total, with
-    them, stays). A total row read as an account had moved the segments' sizes unsaid (an analyst's trial)."""
-    named = acc["account"].map(lambda a: re.sub(r"[^a-z]", "", fold(a)) in SUMMARY_NAMES)
+    """Sets aside a spreadsheet's summary rows: named as one (``SUMMARY_NAMES``) and no company's name
+    (``SUMMARY_ONLY``), or with a revenue of at least half the rows not so named together, or with none of
+    sector, year and office (an account named Total, with them, stays). A total row read as an account had moved
+    the segments' sizes unsaid (an analyst's trial)."""
+    folded = acc["account"].map(lambda a: re.sub(r"[^a-z]", "", fold(a)))
+    named = folded.isin(SUMMARY_NAMES)
     if not named.any():
         return acc
     large = acc["revenue"] >= 0.5 * acc.loc[~named, "revenue"].sum()  # the other names' rows: a total of totals
     described = [c for c in ("sector", "year_established", "office_location") if c in acc]
     bare = acc[described].apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1) & bool(described)
-    summary = named & (large | bare)
+    summary = named & (folded.isin(SUMMARY_ONLY) | large | bare)
     if summary.any():
-        why = [
-            w
-            for w, hit in (("no sector, year or office", bare), ("half the others' revenue or more", large))
-            if hit[summary].any()
-        ]
+        one = summary.sum() == 1
         report.note(
             f"{where}: {rows_named(acc[summary])} ({name_list(list(acc.loc[summary, 'account']))}) "
-            f"{'reads as a summary row' if summary.sum() == 1 else 'read as summary rows'} of the file, not an account "
-            f"(named so, with {' or '.join(why)}): set aside; rename it if it is an account"
+            f"{'reads as a summary row' if one else 'read as summary rows'} of the file, not "
+            f"{'an account' if one else 'accounts'} (named as a total, and with no sector, year or office, with "
+            f"half the other rows' revenue or more, or with a name no company has): set aside; rename "
+            f"{'it' if one else 'one'} if it is an account"
         )
         report.set_aside_rows("summary_rows", int(summary.sum()))
     return acc[~summary]
