@@ -81,7 +81,7 @@ def kernels_loaded() -> int:
     return sum(len(d.signatures) for d in _DISPATCHERS)
 
 
-#: What a terminal is told when a process first compiles a loop (rather than loading it from numba's cache).
+#: What stderr is told when a process first compiles a loop (rather than loading it from numba's cache).
 COMPILING = (
     "compiling covsim's loops for this machine (half a minute to a minute and a half, once after an install "
     "or an update; later runs load them in under a second) ..."

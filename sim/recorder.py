@@ -329,7 +329,7 @@ def _with_run_keys(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
     return frame
 
 
-_RESPONSE, _WORK = int(TaskKind.RESPONSE), int(TaskKind.WORK)
+_RESPONSE, _WORK, _TOUCH = int(TaskKind.RESPONSE), int(TaskKind.WORK), int(TaskKind.TOUCH)
 _ANSWERING, _WORKING, _VISIT, _CALL, _TRAVEL = (
     int(a) for a in (Activity.RESPONSE, Activity.WORK, Activity.VISIT, Activity.CALL, Activity.TRAVEL)
 )
@@ -385,7 +385,7 @@ def _effort(
         hours[_TRAVEL, seg] += trip
         if line[i] >= 0:
             hours_line[line[i], seg] += h
-            if kind[i] != _RESPONSE and kind[i] != _WORK:  # a touch on a line: its specialist's
+            if kind[i] == _TOUCH:  # a touch on a line: its specialist's
                 touches_line[line[i], seg] += 1
         if low_value[c]:
             hours_low_value[seg] += h

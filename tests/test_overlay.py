@@ -831,6 +831,12 @@ def test_overlay_a_policy_offers_specialists_touches_with_no_cadence():
     made = offered[touches].to_numpy()
     assert made[[0, 2]].tolist() == [0, 0] and 500 < made[SECURITY] <= offering.ranked[SECURITY]
     assert plain[touches].tolist() == [0, 0, 0]
+    # The same count as the engine's own by account (Recorder.line_touches), in the quarter it holds.
+    model = CoverageModel(world, _OfferingSecurity(specialist_cadence=0.0), 1)
+    model.run()
+    last = model.metrics_frame().query("segment == 'all' and quarter == quarter.max()").set_index("metric").value
+    assert last[touches].tolist() == model.recorder.line_touches.sum(axis=0).tolist()
+    model.release()
 
 
 def test_overlay_offered_specialist_touches_follow_a_rollout_account_by_account():

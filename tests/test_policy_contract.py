@@ -1185,8 +1185,11 @@ class _OffersNothing(SegmentTiers):
 
 def test_a_policy_s_own_specialist_touches_checked_in_a_world_without_specialists_is_said_untried() -> None:
     # A researcher's overlay policy read "contract kept" on the small scenario, where no specialist could be offered.
-    with pytest.warns(UserWarning, match=r"specialist_touches\(\) was not put to the test: the world checked has no"):
+    with pytest.warns(
+        UserWarning, match=r"specialist_touches\(\) was not put to the test: the world checked has no"
+    ) as said:
         assert check_policy(_OffersNothing) == []
+    assert [w.filename for w in said] == [__file__]  # said where check_policy was called, not inside covsim
     overlay = load_scenario(SMALL.parent / "overlay.toml").with_overrides("test", **{"population.customers": 3000})
     assert "specialist" in overlay.seat_roles
     with warnings.catch_warnings():

@@ -43,6 +43,7 @@ throughout, so a plan is made over a changed world):
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import pickle
 import subprocess
@@ -316,15 +317,24 @@ class _ContractRuns:
 def _warn_untried(audited: _Audited, world: Scenario) -> None:
     """Warns that the policy has a ``specialist_touches`` of its own but the world checked has no specialist, so
     the contract says nothing of it (a researcher's overlay policy was "contract kept" on the small scenario,
-    where its offers could only be empty)."""
-    own = type(audited.inner).specialist_touches is not Policy.specialist_touches
-    if own and "specialist" not in world.seat_roles:
+    where its offers could only be empty). A rollout's is its two policies' (it passes their offers on)."""
+    from sim.policies.rollout import Rollout
+
+    def own(policy: Policy) -> bool:
+        if isinstance(policy, Rollout):
+            return own(policy.new) or own(policy.current)
+        return type(policy).specialist_touches is not Policy.specialist_touches
+
+    if own(audited.inner) and "specialist" not in world.seat_roles:
+        frame, level = inspect.currentframe(), 1
+        while frame is not None and frame.f_code.co_filename == __file__:  # said at the first caller outside
+            frame, level = frame.f_back, level + 1
         warnings.warn(
             f"{audited.name}.specialist_touches() was not put to the test: the world checked has no line "
             "specialist, so the contract says nothing of it; check it in one that has: "
             'check_policy(MyPolicy, load_scenario("scenarios/overlay.toml"))',
             UserWarning,
-            stacklevel=7,  # the caller of check_policy
+            stacklevel=level,
         )
 
 
