@@ -265,21 +265,25 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     time.sleep(0.5)
     assert by_id(browser, "progress-text").text == ""  # nothing ran
 
-    # an uploaded file that is not a valid scenario: its problems beside the upload, and a run is refused
+    # an uploaded file that is not a valid scenario: its problems beside the upload, and the scenario loaded before
+    # stays loaded, said so (an analyst's bad upload had emptied the page of the good one)
     upload = tmp_path / "bad.toml"
     text = SMALL.read_text(encoding="utf-8").replace("customers = 5000", 'customers = "5000"')
     upload.write_text(text + "\n[metrics]\nlow_value = 0.3\n", encoding="utf-8")
     browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(upload))
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-error").text)
     expected = cli("validate", "bad.toml", cwd=tmp_path).stderr.splitlines()
-    assert [f"error: {line}" for line in by_id(browser, "scenario-error").text.splitlines()] == expected
-    assert len(expected) == 2
-    # the lines about small.toml's fields go with it (a run would only say that no scenario is loaded)
-    WebDriverWait(browser, 20).until(lambda d: field_error(d, "replications") == "")
-    by_id(browser, "run").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text)
-    assert by_id(browser, "run-problems").text == "scenario: choose a shipped scenario or upload a valid one"
-    assert by_id(browser, "progress-text").text == ""
+    shown = by_id(browser, "scenario-error").text.splitlines()
+    assert [f"error: {line}" for line in shown[:-1]] == expected and len(expected) == 2
+    assert shown[-1] == "The upload was not loaded: scenarios/small.toml still is."
+    assert by_id(browser, "scenario-summary").text.startswith("scenarios/small.toml: small, 5,000 accounts")
+    assert field_error(browser, "replications") == "replications: 0 is not a whole number from 1 to 100"
+    # a CRM export picked in its place is named for what it is, not dropped without a word
+    export = tmp_path / "accounts.csv"
+    export.write_text("account,revenue\nAcme,1200\n", encoding="utf-8")
+    browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(export))
+    WebDriverWait(browser, 20).until(lambda d: "accounts.csv" in d.find_element(By.ID, "scenario-error").text)
+    assert by_id(browser, "scenario-error").text.startswith("accounts.csv: not a scenario file (.toml)")
     # a valid file (one `covsim calibrate` wrote would do as well) replaces it, and the errors go
     mine = tmp_path / "mine.toml"
     mine.write_text(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000"), encoding="utf-8")

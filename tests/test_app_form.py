@@ -202,6 +202,14 @@ def test_switching_the_scenario_clears_the_errors_it_made_stale_and_keeps_those_
     assert form.after_switch(shown, "", edited, "mine.toml", ["quarters", "demand"], late) == (shown, "")
 
 
+def test_an_upload_that_is_no_toml_file_is_named_for_what_it_is():
+    # A CRM export picked on the page had been dropped without a word (the upload accepted .toml alone).
+    assert problems(lambda: form.read_upload(upload("account,revenue\nAcme,1200\n"), "accounts.csv")) == [
+        "accounts.csv: not a scenario file (.toml); a CRM export is made into one with covsim calibrate "
+        "(docs/scenario-format.md, section 8), and that file is uploaded here"
+    ]
+
+
 def test_an_upload_is_read_with_covsim_validates_lines(tmp_path):
     good = form.read_upload(upload(SMALL.read_text(encoding="utf-8")), "mine.toml")
     assert good == load_scenario(SMALL)

@@ -80,8 +80,12 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
                 )
             else:
                 return None, "", "", [], None, "", None, None, unchanged
-        except InputError as e:  # nothing is kept: a run now says no scenario is loaded
-            return None, "\n".join(e.problems), "", [], None, "", None, None, unchanged
+        except InputError as e:
+            if trigger == "upload" and current:
+                # The scenario loaded before stays, and says so: an analyst's bad upload had emptied the page.
+                kept = f"The upload was not loaded: {current['source']} still is."
+                return no_update, "\n".join([*e.problems, kept]), *(no_update,) * 5, None, unchanged
+            return None, "\n".join(e.problems), "", [], None, "", None, None, unchanged  # a run says none is loaded
         team = layout.team_inputs(scenario)
         text = layout.summary(scenario, source)
         # The policies' fields start where ``covsim compare`` starts them: the scenario's own policy as its file sets it.

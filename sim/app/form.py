@@ -79,6 +79,13 @@ def read_upload(contents: str, filename: str) -> Scenario:
     the messages ``covsim validate FILE`` prints, each naming ``filename``."""
     if not isinstance(contents, str):  # a browser sends text; a crafted request may not (it ended in HTTP 500)
         raise InputError([f"{filename}: cannot read: the upload is not base64 data"])
+    if not filename.lower().endswith(".toml"):
+        raise InputError(
+            [
+                f"{filename}: not a scenario file (.toml); a CRM export is made into one with covsim calibrate "
+                "(docs/scenario-format.md, section 8), and that file is uploaded here"
+            ]
+        )
     _, _, encoded = contents.partition(",")
     try:
         raw = base64.b64decode(encoded, validate=True)

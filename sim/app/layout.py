@@ -73,8 +73,8 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
             dcc.RadioItems(id="scenario-choice", options=scenario_options, value=initial),
             dcc.Upload(
                 id="upload",
+                # No ``accept``: a file it refused (a CRM export's .csv) was dropped without a word; read_upload says why.
                 children=html.Button("Upload a scenario file (.toml) ..."),
-                accept=".toml",
                 max_size=-1,
                 style={"marginTop": "6px"},
             ),
