@@ -940,8 +940,9 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "300, it is not "
         "distinguishable from the baseline at this replication count: +1.0M against the baseline "
         "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
-        "comparisons at that design point; the Holm p is below 0.05, but the Bonferroni interval, which is more "
-        "conservative, includes 0), over 4 paired replications (common random numbers). Across the design: "
+        "comparisons at that design point; the Holm p is below 0.05 but the more conservative Bonferroni interval "
+        "includes 0: borderline, which more replications settle), over 4 paired replications (common random "
+        "numbers). Across the design: "
         # the leads move with customers by the same in every replication (the noise is the same at every point)
         "`segment_tiers`'s difference from `unstructured` changes with `customers`: +2.0M at customers = 300, 0 at "
         "customers = 800 (a change of -2.0M, the same in every replication); `hunter_farmer`'s difference from "

@@ -162,7 +162,7 @@ def answer(
     stat = _stat(row, int(row["family"]), f"at {where}")
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
-        stat += "; the Holm p is below 0.05, but the Bonferroni interval, which is more conservative, includes 0"
+        stat += "; the Holm p is below 0.05 but the more conservative Bonferroni interval includes 0: borderline, which more replications settle"
     n = int(row["n"])
     undecided = "not distinguishable from the baseline at this replication count"
     no_test = "" if defined else untested(row)  # no test at all: too few pairs, or no spread (it says which)
