@@ -289,7 +289,7 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     mine.write_text(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000"), encoding="utf-8")
     browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(mine))
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "scenario-summary").text.startswith("mine.toml"))
-    assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats")
+    assert by_id(browser, "scenario-summary").text.startswith("mine.toml: small, 3,000 accounts, 5 seats in the file")
     assert by_id(browser, "scenario-error").text == ""
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "run-problems").text == "")
     # the same content again, after another scenario, loads again (Dash had seen no change and done nothing)

@@ -311,11 +311,13 @@ def team_inputs(scenario: Scenario) -> list[Any]:
 
 
 def summary(scenario: Scenario, source: str) -> str:
-    """One line on the scenario chosen: where from, accounts, seats, quarters, seed, the file's own shocks."""
+    """One line on the scenario chosen, as its file has it (the team's fields below change the run's): where
+    from, accounts, seats, quarters, seed, the file's own shocks."""
     seats = sum(g.count for g in scenario.reps)
     shocks = f", {counted(len(scenario.shocks), 'shock')} of its own" if scenario.shocks else ""
     return (
-        f"{source}: {scenario.name}, {scenario.population.size_words()}, {seats:,} seats, "
+        # "in the file": an analyst read this line's 5 seats as the run's after setting 9 in the fields.
+        f"{source}: {scenario.name}, {scenario.population.size_words()}, {seats:,} seats in the file, "
         f"{counted(scenario.quarters, 'quarter')}, seed {scenario.seed}{shocks}"
     )
 
