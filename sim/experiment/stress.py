@@ -38,7 +38,7 @@ from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.stress_sources import money_sources
-from sim.experiment.suite import UNSHOCKED, Stress
+from sim.experiment.suite import UNSHOCKED, Stress, is_rollout_plan
 from sim.shocks import ModelRollout
 
 #: The metric a stress test decides on: profit over the horizon (currency units).
@@ -407,7 +407,7 @@ def analyse(
     horizon = int(results.quarter.max()) if not results.empty else 0
     rollouts = [s.name for s in suite if any(x.kind == "rollout" for x in s.shocks)]
     # Plans: stresses of rollouts alone (one with quits is a plan in a harder world, and moves the model in force).
-    plans = [s.name for s in suite if {x.kind for x in s.shocks} == {"rollout"} and s.name in set(values.shock)]
+    plans = [s.name for s in suite if is_rollout_plan(x.kind for x in s.shocks) and s.name in set(values.shock)]
     gaps = quarterly_gaps(tagged)
     acting, draws = acting_impacts(tagged, points, first)
     inert_of = inert_by_policy(tagged, points)

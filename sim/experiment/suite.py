@@ -18,7 +18,7 @@ A suite file holds ``[[stress]]`` tables::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,12 @@ class SuiteFile(Strict):
         if not self.stress:
             raise ValueError("stress: at least one [[stress]] table is needed")
         return self
+
+
+def is_rollout_plan(kinds: Iterable[str]) -> bool:
+    """Whether a stress of shocks of these ``kinds`` is a rollout plan: rollouts alone (one with another shock,
+    quits in the same quarter say, is a plan in a harder world, not a plan to choose)."""
+    return set(kinds) == {"rollout"}
 
 
 def load_suite_file(path: Path | str) -> SuiteFile:

@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
+from sim.experiment.suite import is_rollout_plan
 from sim.format import counted, difference_beside, difference_interval, joined, no_spread_words
 
 
@@ -21,7 +22,7 @@ def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -
     """The sentence, or "" without one model in force among the policies or without a rollout plan (a stress of
     rollouts alone) for a policy: ``Against staying with `unstructured`, the model in force, rolled out as
     `big_bang`: `segment_tiers` +1.2M [+0.3M, +2.1M] ... profit over the run``."""
-    plans = [s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}]
+    plans = [s for s in f.stresses if is_rollout_plan(f.kinds.get(s, ()))]
     if len(f.in_force) != 1 or not plans:
         return ""
     current = f.in_force[0]

@@ -18,6 +18,7 @@ from sim.experiment.stress import (
     Findings,
 )
 from sim.experiment.stress_sources import BOOKINGS, SPEND, money_parts
+from sim.experiment.suite import is_rollout_plan
 from sim.format import difference, difference_beside, difference_interval, fmt, joined, money, pct, recovery_words
 
 
@@ -228,7 +229,7 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
         wide = continuity.pivot_table(index=["shock", "policy"], columns="metric", values="impact")
         # Every plan (a stress of rollouts alone), not only the two the table above compares, in the suite's
         # order and the policies' (the pivot sorts them by name): a VP's phased plan with hand-offs was left out.
-        for shock in (s for s in f.stresses if set(f.kinds.get(s, ())) == {"rollout"}):
+        for shock in (s for s in f.stresses if is_rollout_plan(f.kinds.get(s, ()))):
             # Not for a policy the plan left as it was (the model in force): its rows would be zeros.
             for p in (p for p in policies if (shock, p) in wide.index and shock not in f.inert_of.get(p, ())):
                 r = wide.loc[(shock, p)]
