@@ -21,7 +21,7 @@ from sim.format import counted, difference_beside, difference_interval, joined, 
 def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
     """The sentence, or "" without one model in force among the policies or without a rollout plan (a stress of
     rollouts alone) for a policy: ``Against staying with `unstructured`, the model in force, rolled out as
-    `big_bang`: `segment_tiers` +1.2M [+0.3M, +2.1M] ... profit over the run``."""
+    `big_bang`, the better plan on the means: `segment_tiers` +1.2M [-0.3M, +2.6M] ... profit over the run``."""
     plans = [s for s in f.stresses if is_rollout_plan(f.kinds.get(s, ()))]
     if len(f.in_force) != 1 or not plans:
         return ""
