@@ -477,7 +477,7 @@ def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Pat
         # pandas moved the extra fields of an early row into its index: the row is found and named.
         (
             HEADER + "o1,Ann,GTX,Acme,Won,2017-01-02,2017-02-01,10,extra,more\n",
-            "cannot read as CSV: row 2 has 10 fields where the header has 8 (a comma inside a value",
+            ": row 2 has 10 fields where the header has 8 (a comma inside a value",
         ),
         # pandas said "EOF inside string starting at row 2", counting from 0.
         (
@@ -641,9 +641,40 @@ def test_a_row_with_more_fields_than_the_header_is_named_as_a_row(tmp_path: Path
     with pytest.raises(InputError) as e:
         crm.read_table(path, "pipeline")
     assert e.value.problems == [
-        f"{path}: cannot read as CSV: row 4 has 10 fields where the header has 8 (a comma inside a value that is not "
+        f"{path}: row 4 has 10 fields where the header has 8 (a comma inside a value that is not "
         'in quotes, as in "Acme, Inc"?)'
     ]
+
+
+@pytest.mark.parametrize("first_is_ragged", [False, True])
+def test_every_row_with_a_field_too_many_is_said_beside_the_files_bad_cells(
+    tmp_path: Path, first_is_ragged: bool
+) -> None:
+    # pandas stopped at the first such row: an analyst mended it, ran again and met the next, then a bad date.
+    rows = [("2017-01-02", "2017-02-01", "100"), ("2017-01-03", "2017-13-45", "250"), ("2017-01-04", "", "")]
+    path = pipeline(tmp_path, rows)
+    head, *body = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    ragged = ["o8,Ann,GTX,Acme, Inc,Won,2017-01-04,2017-02-03,5\n", "o9,Bob,GTX,Beta, Ltd,Won,2017-01-05,x,5,7\n"]
+    # A first data row with a field too many is one pandas reads as an index column rather than failing.
+    lines = (
+        [head, ragged[0], *body, ragged[1]] if first_is_ragged else [head, *body[:1], ragged[0], *body[1:], ragged[1]]
+    )
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    first, bad_date = (2, 4) if first_is_ragged else (3, 4)
+    hint = '(a comma inside a value that is not in quotes, as in "Acme, Inc"?)'
+    assert e.value.problems == [
+        f"{path}: row {first} has 9 fields where the header has 8 {hint}",
+        f"{path}: row 6 has 10 fields where the header has 8 {hint}",
+        f"{path}: row {bad_date}: close_date: '2017-13-45' is not a date (YYYY-MM-DD)",
+    ]
+    # Many such rows: ten named, the rest counted.
+    path.write_text(head + ragged[0] * 13, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        crm.read_table(path, "pipeline")
+    assert len(e.value.problems) == 11
+    assert e.value.problems[-1] == f"{path}: 3 more rows with more fields than the header"
 
 
 def test_a_missing_column_is_said_beside_the_other_columns_bad_cells(tmp_path: Path) -> None:

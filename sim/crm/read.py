@@ -131,7 +131,18 @@ def read_table(
         if _starts(Path(path), 4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
             raise InputError([f"{where}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"])
         sep = _separator(Path(path))
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+        ragged: list[tuple[int, int]] = []
+        try:
+            raw = _read_csv(path, sep)
+        except pd.errors.ParserError as e:  # "C error: Expected 8 fields in line 7, saw 10": pandas stops there
+            ragged = _ragged(Path(path), sep) if "fields" in str(e) else []
+            if not ragged:
+                raise
+        if ragged or not isinstance(raw.index, pd.RangeIndex):  # extra leading fields: pandas made them an index
+            ragged = ragged or _ragged(Path(path), sep)
+            # Each row with a field too many is said beside the file's other problems, which a reading that stops
+            # at the first had hidden (one mended, the next said): the rest read to the header's width.
+            raw = _read_csv(path, sep, usecols=range(_header_width(Path(path), sep)))
     except FileNotFoundError:
         raise InputError([f"{where}: file not found"]) from None
     except pd.errors.EmptyDataError:
@@ -153,21 +164,19 @@ def read_table(
         ) from None
     except (OSError, pd.errors.ParserError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        # pandas' own words ("C error: Expected 8 fields in line 7, saw 10") said as the other errors say a row
-        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", first)
         unclosed = re.search(r"EOF inside string starting at row (\d+)", first)
-        if fields is not None:
-            want, line, saw = (int(x) for x in fields.groups())
-            first = _too_many_fields(line, saw, want, sep)
-        elif unclosed is not None:  # pandas counts the lines from 0, the header's included
+        if unclosed is not None:  # pandas counts the lines from 0, the header's included
             first = (
                 f'row {int(unclosed[1]) + 1:,}: a quote (") opens a value that no quote closes before the end of '
                 "the file"
             )
         raise InputError([f"{where}: cannot read as CSV: {first}"]) from None
-    _check_layout(raw, Path(path), where, sep)
+    _check_layout(Path(path), where, sep)
     raw.columns = [str(c).strip() for c in raw.columns]
-    problems = []
+    width = len(raw.columns)
+    problems = [f"{where}: {_too_many_fields(row, fields, width, sep)}" for row, fields in ragged[:MAX_LISTED]]
+    if len(ragged) > MAX_LISTED:
+        problems.append(f"{where}: {len(ragged) - MAX_LISTED:,} more rows with more fields than the header")
     has = f"the file's columns: {', '.join(map(repr, raw.columns[:12]))}{', ...' if len(raw.columns) > 12 else ''}"
     for fld in REQUIRED[kind]:
         col = columns.get(fld, fld)
@@ -203,6 +212,7 @@ def read_table(
             frame[fld] = ""
             absent.append(fld)
     frame["row"] = _row_numbers(Path(path), sep, len(frame))
+    frame.loc[frame["row"].isin([row for row, _ in ragged]), list(FIELDS[kind])] = ""  # misaligned: said above
     notes = [f"{where}: fields separated by {SEPARATORS[sep]}s: read so"] if sep != "," else []
     # A header row again (two exports pasted together) had read as a bad number and a bad date on one row.
     present = [f for f in FIELDS[kind] if f not in absent]
@@ -329,19 +339,38 @@ def _plain(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch not in " _-")
 
 
-def _check_layout(raw: pd.DataFrame, path: Path, where: str, sep: str) -> None:
-    """InputError for a file whose shape pandas would read into nonsense: a column named twice, rows
-    with more fields than the header."""
+def _read_csv(path: Path | str, sep: str, usecols: range | None = None) -> pd.DataFrame:
+    """The file's cells as text, blank where empty (``usecols``: the first so many fields of each row)."""
+    return pd.read_csv(
+        path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True, usecols=usecols
+    )
+
+
+def _header_width(path: Path, sep: str) -> int:
+    """The number of fields in the file's header row."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return len(next(csv.reader(f, delimiter=sep), []))
+
+
+def _ragged(path: Path, sep: str) -> list[tuple[int, int]]:
+    """Each row (as a spreadsheet numbers them: the header is row 1) with more fields than the header, and its
+    number of fields."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
+            width = len(next(rows, []))
+            return [(row, len(fields)) for row, fields in enumerate(rows, start=2) if len(fields) > width]
+    except csv.Error:  # a value past the csv module's field limit (128 KB): pandas' own words are said instead
+        return []
+
+
+def _check_layout(path: Path, where: str, sep: str) -> None:
+    """InputError for a file whose shape pandas would read into nonsense: a column named twice."""
     with open(path, encoding="utf-8-sig", newline="") as f:
         header = [name.strip() for name in next(csv.reader(f, delimiter=sep), [])]
     twice = sorted({name for name in header if header.count(name) > 1 and name})
     if twice:
         raise InputError([f"{where}: column {', '.join(map(repr, twice))} appears twice in the header row"])
-    if not isinstance(raw.index, pd.RangeIndex):  # pandas moved the extra leading fields into the index
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = enumerate(csv.reader(f, delimiter=sep), start=1)
-            row, fields = next((i, len(r)) for i, r in rows if len(r) > len(header))
-        raise InputError([f"{where}: cannot read as CSV: {_too_many_fields(row, fields, len(header), sep)}"])
 
 
 #: The field separators read besides the comma, by name: a spreadsheet set to a European locale saves its "CSV"
