@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from sim.app import form
+from sim.app import field_errors, form
 from sim.app.engine import Cancelled, PolicyChoice
 from sim.app.jobs import Busy, Jobs
 from sim.errors import InputError
@@ -117,7 +117,7 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
         "replications: 0 is not a whole number from 1 to 100",
         "seed: -3 is not a whole number, 0 or more (empty: the scenario's seed)",
     ]
-    fields = [form.field_of(line, SOURCE, len(small.shocks), s) for line in lines]
+    fields = [field_errors.field_of(line, SOURCE, len(small.shocks), s) for line in lines]
     assert fields == [
         "quarters",
         "team-0",
@@ -130,6 +130,46 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
         "replications",
         "seed",
     ]
+    # Beside its field a line says the field's words, not the file's key (an analyst read "reps.0.count" beside
+    # the first team field); a line no field holds keeps its file and key.
+    beside, rest = field_errors.placed(lines, [*dict.fromkeys(fields)], SOURCE, len(small.shocks), s)
+    assert beside == [
+        "quarters: Input should be greater than or equal to 1, not 0",
+        "seats: Input should be greater than or equal to 0, not -1",
+        "seats: Input should be a valid integer, not 2.5",
+        "seats: Input should be a valid integer",
+        "share leaving: Input should be less than or equal to 1, not 1.5",
+        "quarter: Input should be a valid integer\nopportunity rates x: Input should be greater than or equal to 0, "
+        "not -1.0",
+        "cadence_a: Input should be less than or equal to 13, not 20.0",
+        "replications: 0 is not a whole number from 1 to 100",
+        "seed: -3 is not a whole number, 0 or more (empty: the scenario's seed)",
+    ]
+    assert rest == ""
+    assert field_errors.placed(lines[:1], ["seed"], SOURCE, 0, s) == ([""], lines[0])
+
+
+def test_a_mended_field_loses_its_line_at_once_and_the_line_under_the_buttons_counts_those_left():
+    # An analyst mended the quarters and the red line beside them stayed until Run was pressed again.
+    small = load_scenario(SMALL)
+    fields = ["quarters", "replications"]
+    bad = settings(quarters=0, replications=0)
+    shown, _ = field_errors.checked(small, SOURCE, fields, bad)
+    under = field_errors.nothing_ran(shown)
+    assert under == "nothing ran: 2 problems are shown in red beside their fields on the left"
+    mended = replace(bad, quarters=2)
+    assert field_errors.after_change(shown, under, small, SOURCE, fields, mended) == (
+        ["", "replications: 0 is not a whole number from 1 to 100"],
+        "nothing ran: a problem is shown in red beside its field on the left",
+    )
+    # Nothing new is said while typing: a field made wrong is said at the next Run.
+    worse = replace(mended, seed=-3)
+    kept = ["", shown[1], ""]
+    assert field_errors.after_change(kept, "", small, SOURCE, [*fields, "seed"], worse) == (kept, "")
+    assert field_errors.after_change(shown, under, small, SOURCE, fields, replace(mended, replications=3)) == (
+        ["", ""],
+        "",
+    )
 
 
 def test_a_parameter_naming_nothing_in_the_scenario_and_too_few_policies_are_refused():
@@ -140,10 +180,10 @@ def test_a_parameter_naming_nothing_in_the_scenario_and_too_few_policies_are_ref
         line
         == "segment_tiers.params.field_segments: unknown segment 'nope' (the scenario's: enterprise, mid_market, smb)"
     )
-    assert form.field_of(line, SOURCE, 0, s) == "param-segment_tiers-field_segments"
+    assert field_errors.field_of(line, SOURCE, 0, s) == "param-segment_tiers-field_segments"
     one = settings(policies=("segment_tiers",))
     assert problems(lambda: form.plan(small, SOURCE, one)) == ["policies: choose two or more policies to compare"]
-    assert form.field_of("policies: choose two or more policies to compare", SOURCE, 0, one) == "policies"
+    assert field_errors.field_of("policies: choose two or more policies to compare", SOURCE, 0, one) == "policies"
 
 
 def test_no_seats_left_and_a_files_shock_cut_off_by_the_horizon_name_the_team_and_the_quarters():
@@ -151,31 +191,34 @@ def test_no_seats_left_and_a_files_shock_cut_off_by_the_horizon_name_the_team_an
     s = settings(counts=(0, 0, 0))
     (line,) = problems(lambda: form.configure(small, SOURCE, s))
     assert line == f"{SOURCE}: reps: at least one rep with selling hours is needed"
-    assert form.field_of(line, SOURCE, 0, s) == "team"
+    assert field_errors.field_of(line, SOURCE, 0, s) == "team"
     shocked = small.with_overrides("x", name="small", shocks=[{"kind": "demand", "quarter": 4, "factor": 0.5}])
     cut = settings(quarters=2)
     (line,) = problems(lambda: form.configure(shocked, SOURCE, cut))
     assert line == f"{SOURCE}: shocks.0.quarter: 4 is after the last quarter (2)"
-    assert form.field_of(line, SOURCE, 1, cut) == "quarters"
+    assert field_errors.field_of(line, SOURCE, 1, cut) == "quarters"
 
 
 def test_switching_the_scenario_clears_the_errors_it_made_stale_and_keeps_those_a_run_would_write_again():
     small = load_scenario(SMALL)
     fields = ["quarters", "attrition", "replications", "team-0"]
     bad = settings(counts=(-1, 2, 1), quarters=0, attrition=form.Shock(True, 1.5, 2), replications=0)
-    shown, rest = form.checked(small, SOURCE, fields, bad)
+    shown, rest = field_errors.checked(small, SOURCE, fields, bad)
     assert all(shown) and rest == ""
     # A run refused so says, under its button, where its problems are (a field may be out of sight).
-    assert form.nothing_ran(shown) == "nothing ran: 4 problems are shown in red beside their fields on the left"
-    assert form.nothing_ran(["", "x: one", ""]) == "nothing ran: a problem is shown in red beside its field on the left"
-    assert form.nothing_ran(["", ""]) == ""
+    assert field_errors.nothing_ran(shown) == "nothing ran: 4 problems are shown in red beside their fields on the left"
+    assert (
+        field_errors.nothing_ran(["", "x: one", ""])
+        == "nothing ran: a problem is shown in red beside its field on the left"
+    )
+    assert field_errors.nothing_ran(["", ""]) == ""
     # another shipped scenario: the fields it resets (team, quarters) hold its values
     other, source = form.load_shipped("scenarios/baseline.toml"), "scenarios/baseline.toml"
     now = replace(bad, counts=tuple(g.count for g in other.reps), quarters=other.quarters)
-    after, after_rest = form.after_switch(shown, rest, other, source, fields, now)
+    after, after_rest = field_errors.after_change(shown, rest, other, source, fields, now)
     assert dict(zip(fields, after, strict=True)) == {
         "quarters": "",  # about small.toml's horizon, reset
-        "attrition": "",  # names small.toml; a run would name baseline.toml
+        "attrition": "share leaving: Input should be less than or equal to 1, not 1.5",  # the field still holds it
         "replications": "replications: 0 is not a whole number from 1 to 100",  # the field still holds 0
         "team-0": "",  # small.toml's team, replaced
     }
@@ -183,23 +226,26 @@ def test_switching_the_scenario_clears_the_errors_it_made_stale_and_keeps_those_
     # a parameter naming a segment the new scenario lacks too: still applies
     nope = settings(params={"segment_tiers": {"field_segments": "nope"}})
     key = ["param-segment_tiers-field_segments"]
-    shown_nope, _ = form.checked(small, SOURCE, key, nope)
-    assert shown_nope[0].startswith("segment_tiers.params.field_segments: unknown segment 'nope'")
+    shown_nope, _ = field_errors.checked(small, SOURCE, key, nope)
+    assert shown_nope[0].startswith("field_segments: unknown segment 'nope'")
     moved = replace(nope, counts=tuple(g.count for g in other.reps), quarters=other.quarters)
-    assert form.after_switch(shown_nope, "", other, source, key, moved) == (shown_nope, "")
+    assert field_errors.after_change(shown_nope, "", other, source, key, moved) == (shown_nope, "")
     # an upload that fails: no scenario, so nothing about one stays; a run says none is loaded
-    assert form.after_switch(shown, "", None, "", fields, now) == ([""] * len(fields), "")
-    assert form.after_switch([None] * 4, form.NO_SCENARIO, None, "", fields, now) == ([""] * 4, form.NO_SCENARIO)
+    assert field_errors.after_change(shown, "", None, "", fields, now) == ([""] * len(fields), "")
+    assert field_errors.after_change([None] * 4, form.NO_SCENARIO, None, "", fields, now) == (
+        [""] * 4,
+        form.NO_SCENARIO,
+    )
     # ... until a valid one is loaded
-    assert form.after_switch([None] * 4, form.NO_SCENARIO, other, source, fields, now)[1] == ""
+    assert field_errors.after_change([None] * 4, form.NO_SCENARIO, other, source, fields, now)[1] == ""
     # an error that still applies to the newly loaded file stays: mine.toml again, edited, 4 quarters still
     late = settings(demand=form.Shock(True, 0.5, 6))
-    shown, _ = form.checked(small, "mine.toml", ["quarters", "demand"], late)
-    assert shown == ["", "mine.toml: shocks.0.quarter: 6 is after the last quarter (4)"]
+    shown, _ = field_errors.checked(small, "mine.toml", ["quarters", "demand"], late)
+    assert shown == ["", "quarter: 6 is after the last quarter (4)"]
     edited = form.read_upload(
         upload(SMALL.read_text(encoding="utf-8").replace("customers = 5000", "customers = 3000")), "mine.toml"
     )
-    assert form.after_switch(shown, "", edited, "mine.toml", ["quarters", "demand"], late) == (shown, "")
+    assert field_errors.after_change(shown, "", edited, "mine.toml", ["quarters", "demand"], late) == (shown, "")
 
 
 def test_an_upload_that_is_no_toml_file_is_named_for_what_it_is():
@@ -342,7 +388,7 @@ def test_a_user_policy_added_by_its_import_path_is_offered_and_planned_as_a_buil
     bad = settings(policies=("unstructured", MINE), added=added, params={MINE: {"cadence": 20.0}})
     (line,) = problems(lambda: form.plan(small, SOURCE, bad))
     assert line == f"{MINE}.params.cadence: Input should be less than or equal to 13, not 20.0"
-    assert form.field_of(line, SOURCE, 0, bad) == form.param_field(MINE, "cadence")
+    assert field_errors.field_of(line, SOURCE, 0, bad) == form.param_field(MINE, "cadence")
     # ticked but not added (the page forgot it): not offered, so not compared
     assert problems(lambda: form.plan(small, SOURCE, settings(policies=("unstructured", MINE)))) == [
         "policies: choose two or more policies to compare"

@@ -13,7 +13,7 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, no_update
 
-from sim.app import charts, form, layout
+from sim.app import charts, field_errors, form, layout
 from sim.app.engine import RunCache, compare
 from sim.app.jobs import Busy, Job, Jobs
 from sim.errors import InputError
@@ -191,9 +191,16 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
                 return [""] * len(fields), "", no_update, no_update, file, no_update
             plan = form.plan(base, source, settings)
         except InputError as e:
-            beside, rest = form.placed(e.problems, fields, source, len(base.shocks), settings)
+            beside, rest = field_errors.placed(e.problems, fields, source, len(base.shocks), settings)
             ran = ctx.triggered_id == "run"  # a refused download ran nothing either, and says only its problems
-            return beside, rest or (form.nothing_ran(beside) if ran else ""), no_update, no_update, no_update, no_update
+            return (
+                beside,
+                rest or (field_errors.nothing_ran(beside) if ran else ""),
+                no_update,
+                no_update,
+                no_update,
+                no_update,
+            )
 
         def work(on_run: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
             return compare(
@@ -222,23 +229,24 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
     @app.callback(
         Output({"type": "error", "field": ALL}, "children", allow_duplicate=True),
         Output("run-problems", "children", allow_duplicate=True),
-        Input("scenario-store", "data"),
+        *[Input(s.component_id, s.component_property) for s in settings_states],
         State({"type": "error", "field": ALL}, "children"),
         State("run-problems", "children"),
-        *settings_states[1:],
         prevent_initial_call=True,
     )
-    def switched(data: dict | None, shown: list, shown_rest: str | None, counts: list, *values: Any) -> tuple:
-        # After ``load`` put another scenario in place (its team and horizon in the fields): the lines that
-        # were about the scenario left go, those a run would write again stay.
+    def rechecked(data: dict | None, counts: list, *inputs: Any) -> tuple:
+        # A field mended, or another scenario loaded (its team and horizon in the fields): the lines mended or
+        # about the scenario left go, those a run would write again stay (an analyst's mended field had kept
+        # its red line until Run was pressed again).
+        *values, shown, shown_rest = inputs
         if not any(shown) and not shown_rest:
             # A wildcard output takes a list, one per field (Dash refuses a bare no_update there).
             return [no_update] * len(ctx.outputs_list[0]), no_update
         fields = [o["id"]["field"] for o in ctx.outputs_list[0]]
-        settings = read_settings(counts, values, ctx.states_list[params_at + 1])
+        settings = read_settings(counts, tuple(values), ctx.inputs_list[params_at])
         source = data["source"] if data else ""
         base = parse_scenario(data["scenario"], source) if data else None
-        return form.after_switch(shown, shown_rest, base, source, fields, settings)
+        return field_errors.after_change(shown, shown_rest, base, source, fields, settings)
 
     @app.callback(
         Output("progress", "value"),

@@ -4,8 +4,8 @@ A scenario comes from a shipped file or an upload; the page's settings change
 it through ``Scenario.with_overrides`` (team size and mix, horizon, shocks
 added after the file's own) and name the policies with their parameters. Every
 problem is the line the command line prints for the same value in a file or
-on a policy (``FILE: reps.0.count: Input should be ...``), and
-:func:`field_of` says which field of the page it belongs beside. A user's own
+on a policy (``FILE: reps.0.count: Input should be ...``);
+``field_errors`` says which field of the page it belongs beside. A user's own
 policy is offered once :func:`add_policy` accepts its import path. Nothing
 here imports Dash: the page calls these with plain values.
 """
@@ -341,96 +341,7 @@ def plan(base: Scenario, source: str, settings: Settings) -> Plan:
     return Plan(scenario, choices, replications, seed)
 
 
-def field_of(problem: str, source: str, base_shocks: int, settings: Settings) -> str:
-    """The field key a problem line belongs beside (:data:`SCENARIO` when no narrower field holds it).
-
-    ``base_shocks`` is the number of the file's own shocks: ``shocks.<i>``
-    beyond them are the page's (rep attrition first when it is on).
-    """
-    text = problem.removeprefix(f"{source}: ")
-    for name in settings.added:  # a user policy's import path holds a colon: ``pkg.mod:Class.params.NAME: ...``
-        if text.startswith((f"{name}.", f"{name}: ")):
-            rest = text[len(name) + 1 :].split(":", 1)[0].split(".")
-            return param_field(name, rest[1]) if len(rest) >= 2 and rest[0] == "params" else POLICIES
-    path = text.split(":", 1)[0]
-    parts = path.split(".")
-    if len(parts) >= 3 and parts[0] == "reps" and parts[1].isdigit() and parts[2] == "count":
-        return team_field(int(parts[1]))
-    if path == "reps":
-        return TEAM
-    if parts[0] == "quarters":
-        return QUARTERS
-    if parts[0] == "shocks" and len(parts) > 1 and parts[1].isdigit():
-        index = int(parts[1]) - base_shocks
-        if index < 0:  # the file's own shock, valid in the file: the horizon set on the page cut it off
-            return QUARTERS
-        return ATTRITION if settings.attrition.on and index == 0 else DEMAND
-    if len(parts) >= 3 and parts[1] == "params" and parts[0] in BUILT_IN:
-        return param_field(parts[0], parts[2])
-    if parts[0] in BUILT_IN:
-        return POLICIES
-    if parts[0] in (POLICIES, REPLICATIONS, SEED):
-        return parts[0]
-    return SCENARIO
-
-
-def placed(
-    problems: list[str], fields: list[str], source: str, base_shocks: int, settings: Settings
-) -> tuple[list[str], str]:
-    """Each field's problems (one line each) in the order of ``fields``, and those no field on the page holds."""
-    beside: dict[str, list[str]] = {f: [] for f in fields}
-    rest: list[str] = []
-    for line in problems:
-        key = field_of(line, source, base_shocks, settings)
-        beside.get(key, rest).append(line)
-    return ["\n".join(beside[f]) for f in fields], "\n".join(rest)
-
-
 def settings_key(*inputs: Any) -> str:
     """A digest of the page's setting inputs as Dash gives them (the scenario loaded, the team, every field):
     equal exactly when the settings are, so that results can be told from the form's."""
     return content_hash(list(inputs))
-
-
-def nothing_ran(beside: list[str]) -> str:
-    """What a refused run says under its button when every problem is beside its field (one may be out of
-    sight, further down the form): that nothing ran, and where to look; "" with none."""
-    held = sum(len(text.splitlines()) for text in beside)
-    if not held:
-        return ""
-    which = "a problem is" if held == 1 else f"{held} problems are"
-    return f"nothing ran: {which} shown in red beside {'its field' if held == 1 else 'their fields'} on the left"
-
-
-def checked(base: Scenario | None, source: str, fields: list[str], settings: Settings) -> tuple[list[str], str]:
-    """What a run refused now writes beside each of ``fields`` and under the buttons (all empty: it would start);
-    ``base`` None: no scenario is loaded, and that is all it says."""
-    if base is None:
-        return [""] * len(fields), NO_SCENARIO
-    try:
-        plan(base, source, settings)
-    except InputError as e:
-        return placed(e.problems, fields, source, len(base.shocks), settings)
-    return [""] * len(fields), ""
-
-
-def after_switch(
-    shown: list[str | None],
-    shown_rest: str | None,
-    base: Scenario | None,
-    source: str,
-    fields: list[str],
-    settings: Settings,
-) -> tuple[list[str], str]:
-    """The error lines still shown once the scenario is switched to ``base`` (None: an upload failed) and the
-    fields it resets hold its values: of the lines ``shown`` beside ``fields`` and under the buttons
-    (``shown_rest``), those a run would write again (:func:`checked`). The others were about the scenario
-    left (its team, horizon, shocks, a parameter it lacked, that none was loaded) and go; nothing new is added.
-    """
-    now, rest = checked(base, source, fields, settings)
-
-    def kept(old: str | None, new: str) -> str:
-        still = set(new.splitlines())
-        return "\n".join(line for line in (old or "").splitlines() if line in still)
-
-    return [kept(o, n) for o, n in zip(shown, now, strict=True)], kept(shown_rest, rest)
