@@ -11,49 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Literal
 
-from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, OPPORTUNITY_KINDS, ROLES
-from sim.units import UNIT_BOUNDS, Unit
-
-#: How a quarterly metric becomes one figure for a whole run (``sim.metrics.run_totals``): flows add up (``sum``),
-#: stocks take their last quarter (``last``), rates, shares and statistics are the unweighted mean of the quarters
-#: where they are defined (``mean``).
-Aggregate = Literal["sum", "last", "mean"]
-
-
-def _spaced(name: str) -> str:
-    """A metric name as words: ``opps_missed`` -> ``opps missed``."""
-    return name.replace("_", " ")
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One metric: its name, one-line definition, unit, run total, figure title and direction.
-
-    ``higher_is_better`` is None where the catalogue does not say (the report's stress-test regret table covers
-    exactly the metrics where it is True). ``title`` defaults to the spaced name; ``bounds`` (see ``limits``) to
-    its unit's (``UNIT_BOUNDS``).
-    """
-
-    name: str
-    unit: Unit
-    aggregate: Aggregate
-    definition: str
-    title: str = ""
-    higher_is_better: bool | None = None
-    bounds: tuple[float | None, float | None] | None = None
-
-    def __post_init__(self) -> None:
-        if not self.title:
-            object.__setattr__(self, "title", _spaced(self.name))  # frozen: set once, here
-
-    @property
-    def limits(self) -> tuple[float | None, float | None]:
-        """The values a run can give (lowest, highest; None: unbounded): ``bounds``, else its unit's."""
-        return UNIT_BOUNDS[self.unit] if self.bounds is None else self.bounds
-
+from sim.codes import ACTIVITIES, CAUSE_MEANINGS, CAUSES, OPPORTUNITY_KINDS, ROLES, SERVICE_MEANINGS, SERVICES
+from sim.metric_record import Metric, spaced
+from sim.units import Unit
 
 _METRICS = (
     # Revenue captured
@@ -163,6 +124,17 @@ _METRICS = (
         "mean weeks from arrival to close of the opportunities won or lost in the quarter (closed at a week's end)",
     ),
     Metric("digital_won", Unit.OPPORTUNITIES, "sum", "opportunities won by the digital channel with no rep time"),
+    # Coverage
+    *(
+        Metric(
+            f"accounts_{s}",
+            Unit.ACCOUNTS,
+            "mean",
+            f"live accounts (prospects and customers) {SERVICE_MEANINGS[s]} in the quarter's plan",
+            title=f"accounts {SERVICE_MEANINGS[s]}",
+        )
+        for s in SERVICES
+    ),
     # Consistency of treatment
     Metric(
         "promised_untouched_share",
@@ -447,4 +419,4 @@ def better(name: str) -> str:
 def title(name: str) -> str:
     """A metric's title in figures; the spaced name for a metric the catalogue does not hold."""
     metric = CATALOGUE.get(name)
-    return metric.title if metric else _spaced(name)
+    return metric.title if metric else spaced(name)

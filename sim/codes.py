@@ -115,6 +115,14 @@ WHOLE_CONTRACT = -1
 OPPORTUNITY_KINDS = Kind.names()
 CAUSES = Cause.names()
 ACTIVITIES = Activity.names()
+SERVICES = Service.names()
+
+#: Where a plan puts an account at each service level, in words (the ``accounts_<service>`` metrics).
+SERVICE_MEANINGS = {
+    "digital": "left to the digital channel",
+    "pooled": "in a shared queue of reps",
+    "high_touch": "in a named rep's book",
+}
 
 #: What each miss cause means, in a line (docs/metrics.md says each precisely).
 CAUSE_MEANINGS = {

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE, line_metric
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Kind, Service, Status
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, SERVICES, Kind, Service, Status
 from sim.distinct import distinct_inverse
 from sim.errors import InputError
 from sim.records import ALL
@@ -213,6 +213,8 @@ def _segment_metrics(t: QuarterTally, a: _AccountGroups, sel: slice | int) -> It
     yield "cycle_weeks_mean", ratio(_total(t.cycle_weeks, sel), n_won + n_lost)
     yield "digital_won", _total(t.digital_won, sel)
 
+    for i, service in enumerate(SERVICES):
+        yield f"accounts_{service}", _total(t.served[i], sel)
     yield "promised_untouched_share", ratio(_total(a.promised_untouched, sel), _total(a.promised, sel))
     touched = _in(a.touched_segment, sel)
     yield "touch_gini", gini_of_positive(np.sort(a.touched_hours[touched]), round(_total(a.live, sel)))

@@ -158,13 +158,14 @@ class Recorder:
 
     # ---- continuity -------------------------------------------------------------
 
-    def owners(self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
-        """The quarter's plan (after any realignment) against the previous one: owners ``before`` and ``after``
-        of the accounts still ``live`` (a churned account's owner goes with it: not a change of hands)."""
+    def quarter_plan(self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, plan: CoveragePlan) -> None:
+        """The quarter's plan (after any realignment): where it serves the accounts still ``live``, and their
+        owners against ``before``, the previous plan's (a churned account's owner goes with it: no change of hands)."""
         t = self.tally
         owned = (before >= 0) & live
         t.add(t.owned_before, segment[owned])
-        t.add(t.owner_changed, segment[owned & (after != before)])
+        t.add(t.owner_changed, segment[owned & (plan.owner != before)])
+        t.count(t.served, plan.service[live], segment[live])
 
     def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
         """The quarter's plan's books (``SeatLedger.books``)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 import pandas as pd
 
 from sim.catalogue import CATALOGUE, better
-from sim.codes import CAUSES, ROLES
+from sim.codes import CAUSES, ROLES, SERVICE_MEANINGS, SERVICES
 from sim.format import (
     counted,
     difference,
@@ -107,6 +107,10 @@ COMPARISON_ROWS: list[tuple[str, str]] = [
     *[(f"    missed: {c.replace('_', ' ')}", f"missed_{c}") for c in CAUSES],
     ("  miss rate (mean of quarters)", "miss_rate"),
     ("  new-logo win rate (mean of quarters)", "win_rate_new_logo"),
+    # Who answers the accounts in no book, beside the books: named_accounts left them to the digital channel and
+    # hunter_farmer to a queue of two inside seats, and a VP read the queue's misses as the split's.
+    ("Coverage (live accounts, mean of quarters)", ""),
+    *[(f"  {SERVICE_MEANINGS[s]}", f"accounts_{s}") for s in reversed(SERVICES)],
     ("Consistency of treatment (mean of quarters)", ""),
     ("  promised a touch, got none", "promised_untouched_share"),
     ("  Gini of touch-hours", "touch_gini"),

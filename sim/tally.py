@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, Status
+from sim.codes import ACTIVITIES, CAUSES, OPPORTUNITY_KINDS, ROLES, SERVICES, Status
 from sim.compiled import compiled
 
 
@@ -39,6 +39,7 @@ class QuarterTally:
     churned: np.ndarray = field(init=False)
     new_logos: np.ndarray = field(init=False)  # prospects that became customers
     partner_margin: np.ndarray = field(init=False)
+    served: np.ndarray = field(init=False)  # (service, segment): live accounts by service level in the plan
     owned_before: np.ndarray = field(init=False)  # accounts with an owner in the previous quarter's plan
     owner_changed: np.ndarray = field(init=False)  # ... whose owner is another seat, or none, in this one
     personal_lost: np.ndarray = field(init=False)  # personal stock lost to changes of hands
@@ -77,6 +78,7 @@ class QuarterTally:
             ("hours_line", (self.n_lines, s)),
             ("touches_line", (self.n_lines, s)),
             ("hours", (len(ACTIVITIES), s)),
+            ("served", (len(SERVICES), s)),
             ("role_hours", (len(ROLES),)),
             ("role_capacity", (len(ROLES),)),
         ):

@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "46bff32b322b891529ddbd6a0b92c0626a9028d036e26c0f128b3ec8b61b1eb2",
+        "3921742ece9d9b8bd7e87aa24b071834ad60291dda8ff4c3f1447e12ab6f4178",
         "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
     ),
     ("hunter_farmer", 2): (
-        "debb71c0099b50503a063a60bc526609fe2dc11c0f9a4d2e5c388fe267226d0f",
+        "6e3802904fc90dfd0052c8d66480cb5f916a79f3aa671c1e50a906331128b447",
         "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
     ),
     ("named_accounts", 1): (
-        "77fb0a529245061b294f26a502b5c110eb0c02925b7aeb3f47269a57d1f4ce23",
+        "19a864555d8393c944ebfa62b7905b6983ca173f30b91ad51fc0c06399faaec9",
         "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
     ),
     ("named_accounts", 2): (
-        "b152a53b886673fdaec7dc0dc8c3422e78febf910010ec9c59d9e8a9ec11a2cd",
+        "9209a7887047c69872a14e9353984383649f8e8eac9fbcef5a7c439113022c09",
         "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
     ),
     ("pooled", 1): (
-        "5de09ab2913729114d3ab4d1ed65dd5c4dc10e90026083bf120f57616e7bafda",
+        "7c53a2a04ebeb2561e9947825e17d4cf5808c250e11c4299a975cdc8710aa3d2",
         "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
     ),
     ("pooled", 2): (
-        "94dc60328fcb5a35ce35c65e4851f291a272b20a6877cc0b71001d003a27d3d5",
+        "256ffb431b82ea0908413457f317649460c3f5b0b0f445f5f13a4b3482745d04",
         "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
     ),
     ("random_books", 1): (
-        "0b5df953c7e0382349f567068a0db4aa64a90cb8a82347d1ebd58e660711acdc",
+        "2258c9486908fe7303b473defc9020a0988fbd7905a3c69d9c8db6e74405efe4",
         "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
     ),
     ("random_books", 2): (
-        "4e44e390ce81e9f54353586226791a80e08023ad8c7a81c658375d9b46075d96",
+        "f9e31ef1e732a9dfc59b25df91989497fc20f2c414b294119c374f2cccb95997",
         "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
     ),
     ("segment_tiers", 1): (
-        "bc7d4d3acc744e2cc8845bde22ee584468c9001bb6a6a6c10e27015a0a1f4083",
+        "0ff87659d9c206c5fe3130d88e8a1c8a523d93983aa5a414cc0006c9c53b4d50",
         "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
     ),
     ("segment_tiers", 2): (
-        "66648a28175f6936f128ea2c9305ae5b228c65485b0984f1428c82f57c43a0b6",
+        "b90a2d9782e6e5a411a535cfc68fc2ac4a3dc2d8b012178fbda55a14c6d70e32",
         "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
     ),
     ("territories", 1): (
-        "e5db854578a6720fc4839fda3c3d994e7c3d519d84c0e7d7be8e42b5b81f6324",
+        "75b753351f851f97e08f9ef66f6155181394988658482f32e1981f6b6f970446",
         "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
     ),
     ("territories", 2): (
-        "72e031661ca678e678320172bb46526d4dcaaffb8f12f3f9fcb06585c9a1a0fa",
+        "d3d989e8832133407f53c097b5d62ea2bbeb811e4d26ee7770e6b7b7e499fe5e",
         "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
     ),
     ("unstructured", 1): (
-        "4578ba26cb7dc657fb833e6ad2ac5bcc6ba8852cdf7e07887b848d8ee4ff6926",
+        "20eb7caef4135c87334025277a056f349663fed34588e7b48493705f0d95ccc6",
         "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
     ),
     ("unstructured", 2): (
-        "8746984c3d0791132bba9ab95abe9282360269246ced22290a62a7c860f4d225",
+        "49e0f59ad8de4a69b83a4d774b64fe47e396c87a1da73254986d4161442b79b2",
         "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
     ),
     ("overlay", 1): (
-        "d7bba55b7b2d00f2c2b57b5b851841bc2ce1a481a5cd8cce3037071f2fcaaa64",
+        "b5370ef1878b125cdf0839ad1efea4b915b16f693c999dc3a80d9d80e78d3f56",
         "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
     ),
     ("overlay", 2): (
-        "ff3200768d1b42b9fd066632007a407d90be0d3538e7b5108c23471ee412e5f0",
+        "61da74a6d11a238756b50e772da7ca4c22965c78c0e8298d54296629f2d4dad1",
         "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
     ),
     ("value_based", 1): (
-        "4b997896d94dd47ce5a1040d80fd11a38b45523c4becc6b4c6ad659f3c7ffa7d",
+        "e159a0bacba6faf34e0756bce3267aac18c03f28bf6b0f0684da2bee17a98996",
         "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
     ),
     ("value_based", 2): (
-        "2ce15154d98d9b5415d1e5b4a343806651e5cb4abfd25ed1f13ea956c95d045d",
+        "eb8f5e38e40f0f044762d7fc885296b383cf4bd1670f529b4d046e4409a63c36",
         "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "1cbb52d69fdaf7d301a02194c2994425aaa3d18e9c8f7ce7f4fb604308e638be",
+        "41d500d757e88faf426aca2963392615dd43031b3068056e374ed17bb912b9e2",
         "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "4bd69513c23f3a152fd31b71d1c0f78e83d5769168456c202fb49738369bf41a",
+        "273beaa43651ff44396c3f3f0db8e66c6bb990496a8bb7c4b62d679c56a8ca2c",
         "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
     ),
 }

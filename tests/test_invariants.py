@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.catalogue import CATALOGUE
-from sim.codes import CAUSES, ROLES, Kind, Status
+from sim.codes import CAUSES, ROLES, SERVICES, Kind, Status
 from sim.model import CoverageModel
 from sim.opportunities import _BLOCKS, _DTYPES, _NAMES, NEW_COLUMNS, OpportunityBook
 from sim.policies import BUILT_IN, make_policy
@@ -29,6 +29,7 @@ class Audit:
         self.errors: list[str] = []
         self.missed_causes: list[int] = []
         self.missed_renewals = 0  # counted by the book's kind, not by the line the recorder reads
+        self.accounts: dict[str, float] = {}  # accounts at the start, by segment and "all"
         original_close = OpportunityBook.close
         original_miss = CoverageModel._miss
         original_decided = Recorder.decided
@@ -83,6 +84,9 @@ def run_checked(
 ) -> tuple[pd.DataFrame, Audit]:
     audit = Audit(monkeypatch)
     model = CoverageModel(scenario, make_policy(policy_name), seed)
+    counts = np.bincount(model.population.segment, minlength=len(scenario.segment_names))
+    by_segment = zip(scenario.segment_names, counts.astype(float), strict=True)
+    audit.accounts = {"all": float(counts.sum()), **dict(by_segment)}
     try:
         for _ in range(scenario.weeks):
             model.step()
@@ -126,6 +130,11 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             assert kinds == row.opps_created, (segment, q)
             assert 0 <= row.opps_missed_renewal <= row.opps_missed
             opened_before = row.opps_open
+        # The plan serves every account live at the quarter's start at one service level: those live at the
+        # previous quarter's end, less any a shock at this one's start churned.
+        served = w[[f"accounts_{s}" for s in SERVICES]].sum(axis=1)
+        live_before = (w.customers + w.prospects).shift(1).fillna(audit.accounts.get(segment, np.nan))
+        assert (served <= live_before).all() and (served >= live_before - w.churned).all(), segment
     check_limits(metrics)
     total_missed = wide(metrics)[[f"missed_{c}" for c in CAUSES]].to_numpy().sum()
     # Each missed opportunity was closed once, with exactly one cause.
@@ -156,6 +165,9 @@ def test_invariants_small_scenario(small, policy, monkeypatch):
     metrics, audit = run_checked(small, policy, monkeypatch)
     check_accounting(metrics, audit, list(small.segment_names))
     w = wide(metrics)
+    # No shock: exactly the accounts live at the quarter's start, at one service level each.
+    served = w[[f"accounts_{s}" for s in SERVICES]].sum(axis=1).to_numpy()
+    assert served.tolist() == [small.population.customers, *(w.customers + w.prospects).to_numpy()[:-1]]
     assert (w.utilisation <= 1 + 1e-9).all()
     assert (w.opps_created > 0).all() and (w.opps_won > 0).all()
     assert audit.missed_renewals > 0  # every policy misses a few renewals here: the count above is checked

@@ -760,6 +760,38 @@ def test_the_answer_names_seats_a_policy_leaves_idle_that_another_works(tmp_path
     assert "Idle seats" not in text
 
 
+def test_the_answer_says_where_policies_serve_the_accounts_in_no_book_when_they_differ(tmp_path: Path) -> None:
+    # A VP compared hunter_farmer, whose accounts in no book waited in a queue of two inside seats, with
+    # named_accounts, which left them to the digital channel, and read the queue's misses as the split's.
+    served = {  # (named, queued, digital), and one replication's digital count moved to show means are taken
+        "unstructured": (0, 1000, 0),
+        "segment_tiers": (100, 0, 900),
+        "hunter_farmer": (120, 880, 0),
+    }
+
+    def service(_: int, policy: str, rep: int) -> dict[str, float]:
+        named, queued, digital = served[policy]
+        return {
+            "accounts_high_touch": named,
+            "accounts_pooled": queued,
+            "accounts_digital": digital + (2 if rep == 0 and digital else 0),
+        }
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, service))
+    assert text.endswith(
+        " Where the live accounts are served (named: in a rep's book; queued: in a shared queue of reps; digital: "
+        "left to the digital channel; means over the replications): `unstructured` 0 named, 1,000 queued, 0 digital; "
+        "`segment_tiers` 100 named, 0 queued, 900 digital; `hunter_farmer` 120 named, 880 queued, 0 digital. A "
+        "shared queue costs rep hours and misses what its reps cannot reach; the digital channel costs none and "
+        "wins less: part of the differences is where each policy puts the accounts in no rep's book (some set it "
+        "with a `rest` parameter), not its books."
+    )
+    # Digital shares within a tenth of one another (9% here, none there): nothing said.
+    served["segment_tiers"] = (910, 0, 90)
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "near", one_point, service))
+    assert "Where the live accounts" not in text
+
+
 def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_path: Path) -> None:
     from sim.format import money
 

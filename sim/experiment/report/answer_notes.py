@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
-from sim.codes import ROLES
+from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
 from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
@@ -321,11 +321,46 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
 SHORT_HANDED = 0.5
 
 
+#: Policies are said to serve the accounts in no book differently when their shares of the live accounts left to the
+#: digital channel differ by this much or more [A]: a tenth of the accounts is a difference a VP would want named.
+SERVICE_GAP = 0.1
+
+
+def no_book_service(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
+    """`` Where the live accounts are served ...``: when the policies at ``point`` leave shares of the live accounts
+    to the digital channel that differ by ``SERVICE_GAP`` or more, where each puts them (``accounts_<service>``,
+    means over the replications); else "". A shared queue costs rep hours and misses what its reps cannot reach,
+    the digital channel costs none and wins less: a VP had read the misses of hunter_farmer's queue of two inside
+    seats as the split's, against named_accounts, which left the same accounts to the digital channel."""
+    names = [f"accounts_{s}" for s in reversed(SERVICES)]
+    at = None if results is None else results[(results.point == point) & results.metric.isin(names)]
+    if at is None or at.empty:  # a store written before these metrics were
+        return ""
+    means = stats.run_values(at, names).groupby(["policy", "metric"])["value"].mean().unstack()
+    means = means.reindex(index=[p for p in policies if p in means.index], columns=names).dropna()
+    digital = means["accounts_digital"] / means.sum(axis=1)
+    if means.shape[0] < 2 or not digital.max() - digital.min() >= SERVICE_GAP:
+        return ""
+    words = ("named", "queued", "digital")
+    each = "; ".join(
+        f"{quote(p)} " + ", ".join(f"{fmt(m, float(means.loc[p, m]))} {w}" for m, w in zip(names, words, strict=True))
+        for p in means.index
+    )
+    return (
+        " Where the live accounts are served (named: in a rep's book; queued: in a shared queue of reps; digital: "
+        f"left to the digital channel; means over the replications): {each}. A shared queue costs rep hours and "
+        "misses what its reps cannot reach; the digital channel costs none and wins less: part of the differences "
+        f"is where each policy puts the accounts in no rep's book (some set it with a {quote('rest')} parameter), "
+        "not its books."
+    )
+
+
 def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """What the answer says of the team at ``point``: its idle seats (:func:`idle_seats`), and, when every policy
-    misses more than ``SHORT_HANDED`` of its opportunities, that the team is short-handed: a VP's comparison with
-    a miss rate of 80% under each model had read as a verdict on the models alone."""
-    said = idle_seats(results, point, policies, quote)
+    """What the answer says of the team at ``point`` and the work it is given: its idle seats (:func:`idle_seats`),
+    where the accounts in no book are served (:func:`no_book_service`), and, when every policy misses more than
+    ``SHORT_HANDED`` of its opportunities, that the team is short-handed: a VP's comparison with a miss rate of 80%
+    under each model had read as a verdict on the models alone."""
+    said = idle_seats(results, point, policies, quote) + no_book_service(results, point, policies, quote)
     if results is None or results.empty:
         return said
     at = results[(results.point == point) & (results.metric == "miss_rate")]
