@@ -629,6 +629,21 @@ def test_manifest_records_versions_hash_seeds_and_commit(tmp_path):
     assert "git_commit" in manifest
 
 
+def test_the_manifest_records_the_commit_of_the_whole_package(tmp_path, monkeypatch):
+    # A researcher's manifest said a clean commit while the engine (sim/crm, sim/model.py) had changes: only
+    # sim/experiment was looked at.
+    import json
+
+    import sim
+    import sim.experiment.batch as batch
+
+    asked = []
+    monkeypatch.setattr(batch, "git_commit", lambda folder: asked.append(folder) or "abc-modified")
+    run_to(tmp_path / "o", write(tmp_path))
+    assert asked == [Path(sim.__file__).resolve().parent]
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["git_commit"] == "abc-modified"
+
+
 def test_the_commit_recorded_says_when_the_package_had_changes_not_committed(tmp_path):
     from sim.experiment.runner import git_commit
 

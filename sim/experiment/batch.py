@@ -227,7 +227,8 @@ def open_batch(
             "cells": len(cells),
             "runs": len(specs),
             "versions": package_versions(),
-            "git_commit": git_commit(Path(__file__).resolve().parent),
+            # The whole package, the engine's modules too: sim/experiment alone missed a changed model.py.
+            "git_commit": git_commit(Path(__file__).resolve().parents[1]),
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
