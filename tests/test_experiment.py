@@ -759,6 +759,29 @@ def test_experiment_entries_are_checked_before_any_run():
     ]
 
 
+def test_two_factors_that_write_one_value_are_refused():
+    # A researcher's factor team set reps.0.count and another scaled reps.*.count: the point labelled team = 1
+    # ran with 2 reps, without a word.
+    base = {"name": "x", "scenario": "s", "policies": [{"name": "unstructured"}]}
+    factors = [
+        {"name": "team", "target": "scenario.reps.0.count", "values": [1, 2]},
+        {"name": "x", "target": "scenario.reps.*.count", "mode": "scale", "values": [1, 2], "integer": True},
+        {"name": "share", "target": "policy.hunter_share", "values": [0.2, 0.5]},
+        {"name": "again", "target": "policy.hunter_share", "values": [0.3]},
+        {"name": "other", "target": "scenario.reps.1.cost_per_year", "values": [1.0]},  # another value of reps.1
+    ]
+    with pytest.raises(InputError) as e:
+        parse_experiment({**base, "factors": factors})
+    assert e.value.problems == [
+        "<experiment>: factors.1.target: scenario.reps.*.count writes a value factors.0 ('team', "
+        "scenario.reps.0.count) writes too: one would overwrite the other at every point (vary each value by one "
+        'factor) (in the block named "x")',
+        "<experiment>: factors.3.target: policy.hunter_share writes a value factors.2 ('share', policy.hunter_share) "
+        'writes too: one would overwrite the other at every point (vary each value by one factor) (in the block '
+        'named "again")',
+    ]
+
+
 def test_a_store_is_not_resumed_after_a_user_policy_changed(tmp_path, monkeypatch):
     # A user policy's code is part of what a run is a function of, like covsim's own.
     from sim.experiment.batch import experiment_hash

@@ -117,6 +117,12 @@ def _value_faults(where: str, f: Factor) -> list[str]:
     return out
 
 
+def _overlap(a: str, b: str) -> bool:
+    """Whether targets ``a`` and ``b`` write a value in common (``*`` matches every list item or key)."""
+    x, y = a.split("."), b.split(".")
+    return len(x) == len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y, strict=True))
+
+
 def _number(v: Any) -> TypeGuard[int | float]:
     """Whether ``v`` is a finite number (not a bool), which an integer factor rounds."""
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -229,6 +235,15 @@ class Experiment(Strict):
             problems.append(f"factors: {reserved!r} is a column of the results (name the factor otherwise)")
         for dup in sorted({x for x in names if names.count(x) > 1}):
             problems.append(f"factors: name {dup!r} is used twice")
+        # Two factors writing one value: the second overwrote the first at every point, whose results were still
+        # labelled with the first's value (a researcher's team = 1 ran with 2 reps, scaled by another factor).
+        for j, later in enumerate(self.factors):
+            for i, f in enumerate(self.factors[:j]):
+                if _overlap(f.target, later.target):
+                    problems.append(
+                        f"factors.{j}.target: {later.target} writes a value factors.{i} ({f.name!r}, {f.target}) "
+                        "writes too: one would overwrite the other at every point (vary each value by one factor)"
+                    )
         problems += [f"metrics.{i}: {fault}" for i, fault in metric_faults(self.metrics)]
         for i, m in enumerate(self.metrics):
             if m in self.metrics[:i]:  # each would be tabled twice
