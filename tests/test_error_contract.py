@@ -491,6 +491,23 @@ def test_a_wrong_value_no_longer_hides_the_other_mistakes_of_an_experiment_file(
     lines = lines_of(invoke("experiment", str(experiment), "--out", str(tmp_path / "out")).stderr)
     assert lines[0] == f"error: {experiment}: replicatons: unknown key (did you mean 'replications'?)"
     assert lines[1].startswith(f"error: {experiment}: policies.0.name: unknown policy 'nosuch'") and len(lines) == 2
+    # Nor does a misspelt key, or a wrong value, beside a baseline no label names (a researcher's misspelt policy
+    # came out only once both were mended).
+    for first, said in (
+        ("replicatons = 3", "replicatons: unknown key (did you mean 'replications'?)"),
+        ("replications = -3", "replications: Input should be greater than or equal to 1, not -3"),
+    ):
+        experiment.write_text(
+            f'name = "e"\nscenario = "{SMALL}"\n{first}\nbaseline = "unstructurd"\n[[policies]]\n'
+            'name = "unstructured"\n[[policies]]\nname = "segment_tier"\n'
+        )
+        lines = lines_of(invoke("experiment", str(experiment), "--out", str(tmp_path / "out")).stderr)
+        assert lines[:2] == [
+            f"error: {experiment}: {said}",
+            f"error: {experiment}: baseline: 'unstructurd' is not a policy label (unstructured, segment_tier)",
+        ]
+        assert lines[2].startswith(f"error: {experiment}: policies.1.name: unknown policy 'segment_tier' (did you mean")
+        assert len(lines) == 3
     assert not (tmp_path / "out").exists()
 
 

@@ -170,12 +170,15 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
         experiment = parse_experiment(data, str(path))
     except InputError as e:
         found = [p for p in e.problems if not any(p.startswith((f"{path}: {r}:", f"{path}: {r}.")) for r in renamed)]
+        # The names that need nothing else of the file, said beside what keeps it from parsing (a misspelt key
+        # and a baseline no label names had hidden a misspelt policy until both were mended).
+        names = [*_policy_names(data, path), *_target_names(data, path)]
         if (known := _known_metrics(data)) is data:
-            return found
+            return [*found, *names]
         try:
             experiment = parse_experiment(known, str(path))
         except InputError:
-            return found
+            return [*found, *names]
     try:
         scenario = _base_scenario(path, experiment.scenario)
     except InputError as e:  # the policies' names need no scenario: said beside it
