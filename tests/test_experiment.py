@@ -777,7 +777,7 @@ def test_two_factors_that_write_one_value_are_refused():
         "scenario.reps.0.count) writes too: one would overwrite the other at every point (vary each value by one "
         'factor) (in the block named "x")',
         "<experiment>: factors.3.target: policy.hunter_share writes a value factors.2 ('share', policy.hunter_share) "
-        'writes too: one would overwrite the other at every point (vary each value by one factor) (in the block '
+        "writes too: one would overwrite the other at every point (vary each value by one factor) (in the block "
         'named "again")',
     ]
 
