@@ -165,6 +165,13 @@ def test_run_several_policies_side_by_side(tmp_path):
     assert f"Revenue captured: unstructured {first}, hunter_farmer {second}" in answer
     assert "One seed each, so no interval" in answer
     assert "missed: no owner" in r.stdout
+    # What a policy's parameters make of the team, under its block's header: how many seats hunt.
+    lines = r.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("hunter_farmer: small, seed"))
+    assert lines[at + 1] == "  hunter_share 0.333333: 1 of the 2 field closing seats hunt, 1 farm"
+    # Where the plans serve the accounts, side by side: unstructured queues every one of the 5,000.
+    row = next(line for line in side if line.startswith("  in a shared queue of reps"))
+    assert row.split()[-2] == "5,000"
 
 
 def test_run_user_policy_from_the_working_folder():
@@ -911,3 +918,18 @@ def test_a_team_with_no_selling_hours_or_no_closer_is_noted():
     ]
     r = covsim("validate", str(SMALL))
     assert r.returncode == 0 and "note:" not in r.stderr
+
+
+def test_a_compare_report_says_what_each_policys_parameters_make_of_the_team(tmp_path):
+    # A VP could not find how many hunters a hunter_share made: the report's list of policies says it, where one
+    # design point leaves no doubt of the team.
+    out = tmp_path / "out"
+    args = ["compare", str(SMALL), "--policy", "unstructured", "--policy", "hunter_farmer"]
+    r = covsim(*args, "--replications", "1", "--quarters", "1", "--executor", "serial", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    report = (out / "report.md").read_text(encoding="utf-8").splitlines()
+    assert "    - `unstructured`: default parameters" in report
+    assert (
+        "    - `hunter_farmer`: default parameters; hunter_share 0.333333: 1 of the 2 field closing seats hunt, 1 farm"
+        in report
+    )

@@ -125,3 +125,36 @@ def test_a_team_of_one_closer_runs_unsplit_its_farmer_answering_its_own_pool():
     result = run(one, make_policy("hunter_farmer"), seed=3)
     won = result.metrics.query("segment == 'all' and metric == 'opps_won'").value.sum()
     assert won > 0
+
+
+def test_its_notes_say_how_many_seats_hunt_and_which_of_the_scenarios_roles_they_are():
+    # A VP found 0.15 and 0.25 of 10 field seats both made 2 hunters (Python rounds 2.5 to even), said nowhere,
+    # and a share of 0.5 on a team of 3 hunter and 7 farmer seats set two farmer seats hunting.
+    base = load_scenario(ROOT / "scenarios" / "small.toml")
+    team = base.with_overrides(
+        "x", reps=[{"role": "hunter", "count": 3}, {"role": "farmer", "count": 7}, {"role": "inside", "count": 2}]
+    )
+    notes = {s: make_policy("hunter_farmer", {"hunter_share": s}).notes(team) for s in (0.15, 0.25, 0.3, 0.5)}
+    for share in (0.15, 0.25):
+        assert notes[share] == [
+            f"hunter_share {share}: 2 of the 10 field closing seats hunt, 8 farm (the hunters: 2 hunter seats of the "
+            "scenario's; the share decides, not their roles)"
+        ]
+    assert notes[0.3] == ["hunter_share 0.3: 3 of the 10 field closing seats hunt, 7 farm"]  # the roles agree
+    assert notes[0.5] == [
+        "hunter_share 0.5: 5 of the 10 field closing seats hunt, 5 farm (the hunters: 3 hunter, 2 farmer seats of "
+        "the scenario's; the share decides, not their roles)"
+    ]
+    # They are the seats the plan makes hunters: the pool of new-logo demand when no inside rep answers it.
+    model = CoverageModel(
+        team.with_overrides("y", reps=team.model_dump()["reps"][:2]),
+        make_policy("hunter_farmer", {"hunter_share": 0.5}),
+        1,
+    )
+    try:
+        model.step()  # the first quarter's plan
+        assert (model.plan.seat_pool == 0).sum() == 5
+    finally:
+        model.release()
+    full = make_policy("hunter_farmer", {"hunter_share": 0.5, "division": "full_cycle"})
+    assert full.notes(team) == ["hunter_share 0.5: the accounts 5 hunters and 5 farmers would own, dealt to all 10"]

@@ -121,13 +121,15 @@ def run_command(
         click.echo(run_answer(totals, order))  # the answer first, then the tables it rests on
         if idle := idle_seats_of_run(pd.concat([r.seats for r in results], ignore_index=True), order):
             click.echo(idle)
-        for result, was_warm in zip(results, warm, strict=True):
+        for policy, result, was_warm in zip(policies, results, warm, strict=True):
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
                 f"{scenario.population.size_words()}, {counted(sum(g.count for g in scenario.reps), 'rep')} "
                 f"({result.seconds:.2f} s{'' if was_warm else ', loading the compiled loops included'}"
                 f"{_policy_time(result.policy_seconds, result.seconds)})"
             )
+            for note in policy.notes(scenario):  # what its parameters make of the team (how many hunt, say)
+                click.echo(f"  {note}")
             click.echo(quarter_table(result.metrics))
             if scenario.shocks:
                 acting = "; ".join(shock_text(x) for x in scenario.shocks)

@@ -106,6 +106,24 @@ class HunterFarmer(Policy):
         )
         return [f"hunter_share: {share:g} of the {seats} field closing seats rounds to {side} ({bound})"]
 
+    def notes(self, scenario: Scenario) -> list[str]:
+        """How many field closing seats hunt and farm (a VP found 0.15 and 0.25 of 10 seats both made 2 hunters,
+        said nowhere), and which of the scenario's own roles hunt when it names hunters and farmers: the share
+        decides, not the roles."""
+        closers = [g.role for g in scenario.reps if g.role in FIELD_CLOSERS for _ in range(g.count)]
+        k = round(self.params.hunter_share * len(closers))  # as ``_split`` deals the seats, in the team's order
+        if not closers:
+            return []
+        split = f"{k} of the {len(closers)} field closing seats hunt, {len(closers) - k} farm"
+        if self.params.division == "full_cycle":
+            split = f"the accounts {k} hunters and {len(closers) - k} farmers would own, dealt to all {len(closers)}"
+        said = f"hunter_share {self.params.hunter_share:g}: {split}"
+        hunters, farmers = closers[:k], closers[k:]
+        if self.params.division == "split" and ("farmer" in hunters or "hunter" in farmers):
+            hunting = ", ".join(f"{hunters.count(r)} {r}" for r in dict.fromkeys(hunters))
+            said += f" (the hunters: {hunting or 'no'} seats of the scenario's; the share decides, not their roles)"
+        return [said]
+
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:
         acc, prm = view.accounts, self.params
         hunters, farmers = self._split(view.team)

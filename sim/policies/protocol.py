@@ -155,6 +155,11 @@ class Policy:
         as ``parameter: message``; checked before any run (default: nothing)."""
         return []
 
+    def notes(self, scenario: Scenario) -> list[str]:
+        """What the parameters make of ``scenario`` that a reader would otherwise have to work out (how many
+        seats a share makes, say), one line each; said with a run's results (default: nothing)."""
+        return []
+
     @classmethod
     def from_config(cls, params: dict[str, Any], where: str = "policy.params", named: str | None = None) -> Policy:
         """Build from scenario or command-line parameters, or raise InputError.

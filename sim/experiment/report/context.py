@@ -22,6 +22,8 @@ from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
 from sim.experiment.stats import absent_metrics
 from sim.experiment.store import Store
+from sim.policies import make_policy
+from sim.scenario import parse_scenario
 
 
 @dataclass
@@ -61,6 +63,18 @@ class ReportContext:
     def first_point(self) -> int:
         """The design point the single-point tables and figures show: the first with results."""
         return int(self.results["point"].min()) if not self.results.empty else int(self.points["point"].min())
+
+    def policy_notes(self, index: int) -> list[str]:
+        """What policy ``index``'s parameters make of the scenario (``Policy.notes``: how many seats hunt, say),
+        with one design point only (a factor may change what they make at each); none for a user policy this
+        process cannot load."""
+        if self.experiment.factors or self.experiment.suite:
+            return []
+        entry = self.experiment.policies[index]
+        try:
+            return make_policy(entry.name, entry.params).notes(parse_scenario(self.scenario, "the stored scenario"))
+        except InputError:
+            return []
 
     def point_label(self, point: int) -> str:
         """The factor values of a design point (``demand = 0.8, attrition = 0.2``); empty without factors."""

@@ -53,10 +53,10 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         + (f'; the scenario file describes it as "{sc["description"]}"' if sc.get("description") else "")
     )
     lines.append(f"- **Policies** (in this order; baseline {code(ctx.baseline)}):")
-    for p in exp.policies:
+    for i, p in enumerate(exp.policies):
         params = ", ".join(f"{k} = {value_text(v)}" for k, v in sorted(p.params.items())) or "default parameters"
         name = f" (policy {code(p.name)})" if p.key != p.name else ""
-        lines.append(f"    - {code(p.key)}{name}: {params}")
+        lines.append(f"    - {code(p.key)}{name}: {'; '.join([params, *ctx.policy_notes(i)])}")
     design = exp.design
     if design.kind == "morris":
         r, k = design.morris_trajectories, len(exp.factors)
