@@ -30,12 +30,11 @@ _METRICS = (
         "won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter (currency)"
     ),
     Metric("won_value_expansion", Unit.CURRENCY, "sum", "added annual spend from expansions won in quarter (currency)"),
-    Metric(
+    Metric(  # no direction: more of it can be renewals worked that would have renewed anyway (docs/metrics.md)
         "retained_spend",
         Unit.CURRENCY,
         "sum",
-        "annual spend renewed by renewal deals won in the quarter (currency)",
-        higher_is_better=True,
+        "annual spend renewed by renewal deals reps won in the quarter (a contract renewing on its own is not in it)",
     ),
     Metric(
         "recurring_revenue",
