@@ -352,6 +352,28 @@ def stress_table(
     return "\n".join(lines)
 
 
+#: Above this miss rate under every policy, ``covsim run`` and the answers of ``compare`` and ``experiment`` say the
+#: team is short-handed [A].
+SHORT_HANDED = 0.5
+
+
+def short_handed_run(totals: pd.Series, policies: list[str]) -> str:
+    """``covsim run``'s note when every policy misses more than ``SHORT_HANDED`` of its opportunities (the run
+    totals of :func:`whole_run`), as compare's answer says it; else "". A VP's run missed 79% of its opportunities
+    under a model, and only an experiment said so."""
+    rates = [float(totals.get(("miss_rate", p), float("nan"))) for p in policies]
+    if not rates or not all(r > SHORT_HANDED for r in rates):  # a NaN is no rate above it
+        return ""
+    low, high = fmt("miss_rate", min(rates)), fmt("miss_rate", max(rates))
+    who = "every policy misses" if len(policies) > 1 else f"{policies[0]} misses"
+    return (
+        f"Short-handed: {who} most of its opportunities here (miss rate {low if low == high else f'{low} to {high}'},"
+        " mean of quarters): the team has far fewer hours than its world's work, so this shows what "
+        + ("each model does" if len(policies) > 1 else "the model does")
+        + " with too few hours."
+    )
+
+
 def idle_seats_of_run(seats: pd.DataFrame, policies: list[str]) -> str:
     """``covsim run``'s line on the seats a policy gave no work over the whole run (no hours, though filled for
     some weeks), by role: ``its sdr seats`` when a role's every seat is idle, ``12 of its 35 full_cycle seats``

@@ -933,3 +933,25 @@ def test_a_compare_report_says_what_each_policys_parameters_make_of_the_team(tmp
         "    - `hunter_farmer`: default parameters; hunter_share 0.333333: 1 of the 2 field closing seats hunt, 1 farm"
         in report
     )
+
+
+def test_a_run_whose_every_policy_misses_most_of_its_opportunities_says_the_team_is_short_handed():
+    # A VP's run missed 79% of its opportunities under a model, and only an experiment said so.
+    import pandas as pd
+
+    from sim.tables import short_handed_run
+
+    def totals(rates: dict[str, float]) -> pd.Series:
+        return pd.Series({("miss_rate", p): r for p, r in rates.items()})
+
+    assert short_handed_run(totals({"a": 0.64, "b": 0.713}), ["a", "b"]) == (
+        "Short-handed: every policy misses most of its opportunities here (miss rate 64.0% to 71.3%, mean of "
+        "quarters): the team has far fewer hours than its world's work, so this shows what each model does with too "
+        "few hours."
+    )
+    assert short_handed_run(totals({"a": 0.8}), ["a"]).startswith("Short-handed: a misses most of its opportunities")
+    assert short_handed_run(totals({"a": 0.64, "b": 0.5}), ["a", "b"]) == ""  # one not above half
+    assert short_handed_run(totals({"a": 0.64, "b": float("nan")}), ["a", "b"]) == ""
+    r = covsim("run", str(ROOT / "scenarios" / "baseline.toml"), "--policy", "unstructured", "--quarters", "1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1].startswith("Note: Short-handed: unstructured misses most of its opportunities")

@@ -102,7 +102,14 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.shocks import shock_text
-        from sim.tables import comparison_table, idle_seats_of_run, quarter_table, run_answer, whole_run
+        from sim.tables import (
+            comparison_table,
+            idle_seats_of_run,
+            quarter_table,
+            run_answer,
+            short_handed_run,
+            whole_run,
+        )
 
     with reported_errors():
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
@@ -121,6 +128,8 @@ def run_command(
         click.echo(run_answer(totals, order))  # the answer first, then the tables it rests on
         if idle := idle_seats_of_run(pd.concat([r.seats for r in results], ignore_index=True), order):
             click.echo(idle)
+        if short := short_handed_run(totals, order):
+            click.echo(f"Note: {short}")
         for policy, result, was_warm in zip(policies, results, warm, strict=True):
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "

@@ -15,6 +15,7 @@ from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
 from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
+from sim.tables import SHORT_HANDED
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -315,10 +316,6 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
         f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
         "the policy that leaves them idle."
     )
-
-
-#: Above this miss rate under every policy, the answer says the team is short-handed [A].
-SHORT_HANDED = 0.5
 
 
 #: Policies are said to serve the accounts in no book differently when their shares of the live accounts left to the
