@@ -349,8 +349,10 @@ def _validate_model(cls: type[Strict], data: Any, loc: Loc, problems: list[Probl
             problems.append(((*loc, name), "Field required"))
         elif not spec.required:
             values[name] = spec.default
-    for key, close in meant.items():
-        problems.append(((*loc, key), "unknown key" + (f" (did you mean {close!r}?)" if close else "")))
+    for key, close in meant.items():  # [populaton] beside [[population.segments]]: the table written too
+        twin = None if close else _twin(key, schema.fields, data)
+        also = f" (did you mean {twin!r}, which the file writes too? move its keys there)" if twin else ""
+        problems.append(((*loc, key), "unknown key" + (f" (did you mean {close!r}?)" if close else also)))
     problems += [(loc, message) for check in schema.table for message in check(data)]
     if schema.across:
         checked = {name: values.get(name, INVALID) for name in schema.fields}
@@ -423,6 +425,12 @@ def _dotted(loc: Loc) -> str:
 def _closest(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:
     """The field not given that an unknown key most resembles, or None."""
     return closest(key, [name for name in fields if name not in data])
+
+
+def _twin(key: Any, fields: dict[str, FieldInfo], data: dict[str, Any]) -> str | None:
+    """The table field given that an unknown table ``key`` most resembles (a VP's [populaton] had no hint)."""
+    tables = [name for name in fields if name in data and isinstance(data[name], dict)]
+    return closest(key, tables) if isinstance(data.get(key), dict) else None
 
 
 def _model_checks(checks: list[Callable[..., Any]], value: Any, loc: Loc, problems: list[Problem]) -> Any:

@@ -470,3 +470,27 @@ def test_default_problems_check_each_default_by_its_own_rule_and_a_default_model
             return self
 
     assert Ordered.default_problems() == [((), "low is above high")]  # what Ordered() itself would say
+
+
+def test_a_misspelt_table_beside_the_table_it_means_is_said_with_that_table():
+    # [populaton] over the population's own keys, with [[population.segments]] below it: the file writes
+    # population too, so "did you mean" had nothing to offer, and a VP saw only "population.customers: Field
+    # required" beside "populaton: unknown key".
+    from sim.errors import InputError
+    from sim.scenario import parse_scenario
+    from tests.conftest import small_data
+
+    data = small_data()
+    data["populaton"] = {"customers": data["population"].pop("customers")}
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == [
+        "s.toml: population.customers: Field required",
+        "s.toml: populaton: unknown key (did you mean 'population', which the file writes too? move its keys there)",
+    ]
+    # A key that is no table keeps the plain words: nothing to move.
+    data = small_data()
+    data["populaton"] = 3
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == ["s.toml: populaton: unknown key"]
