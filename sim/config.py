@@ -84,18 +84,22 @@ def _key_text(part: object) -> str:
 
 
 def _block_name(data: Any, path: str) -> str:
-    """`` (in the block named "x")`` for the innermost named table of an array on ``path`` in ``data``, or ""."""
-    node, name = data, None
+    """`` (in the block named "x")`` for the innermost named table of an array on ``path`` in ``data``, ``(in the
+    block of "farmer" seats)`` for a rep group's (which has a role, no name: a VP read ``reps.1`` as the first),
+    or ""."""
+    node, said = data, ""
     for part in path.split(".") if path else []:
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
             if isinstance(node, dict) and isinstance(node.get("name"), str):
-                name = node["name"]
+                said = f' (in the block named "{node["name"]}")'
+            elif path.startswith("reps.") and not path.endswith(".role") and isinstance(node.get("role"), str):
+                said = f' (in the block of "{node["role"]}" seats)'
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
             break
-    return f' (in the block named "{name}")' if name else ""
+    return said
 
 
 def locate(data: Any, path: str) -> list[tuple[Any, Any]]:

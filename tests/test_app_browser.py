@@ -257,7 +257,10 @@ def test_bad_input_is_shown_beside_its_field_in_the_command_lines_words_and_runs
     bad.parent.mkdir()
     bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -1", 1), encoding="utf-8")
     expected = cli("validate", "scenarios/small.toml", cwd=tmp_path).stderr.splitlines()
-    assert expected == ["error: scenarios/small.toml: reps.0.count: Input should be greater than or equal to 0, not -1"]
+    assert expected == [
+        "error: scenarios/small.toml: reps.0.count: Input should be greater than or equal to 0, not -1 (in the block "
+        'of "full_cycle" seats)'
+    ]
     # beside the field, the field's word in place of the file's key
     assert field_error(browser, "team-0") == "seats: Input should be greater than or equal to 0, not -1"
     assert field_error(browser, "replications") == "replications: 0 is not a whole number from 1 to 100"

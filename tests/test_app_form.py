@@ -22,6 +22,14 @@ from tests.conftest import ROOT, SMALL
 SOURCE = "scenarios/small.toml"
 
 
+#: How the command line ends a line about each rep group of small.toml: by its role (beside its field, the page drops it).
+BLOCKS = [
+    ' (in the block of "full_cycle" seats)',
+    ' (in the block of "inside" seats)',
+    ' (in the block of "sdr" seats)',
+]
+
+
 def settings(**changes) -> form.Settings:
     """The page as it opens on the small scenario (counts 2, 2, 1; 4 quarters), with ``changes``."""
     base = {
@@ -107,9 +115,9 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
     lines = problems(lambda: form.plan(small, SOURCE, s))
     assert lines == [
         f"{SOURCE}: quarters: Input should be greater than or equal to 1, not 0",
-        f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0, not -1",
-        f"{SOURCE}: reps.1.count: Input should be a valid integer, not 2.5",
-        f"{SOURCE}: reps.2.count: Input should be a valid integer",
+        f"{SOURCE}: reps.0.count: Input should be greater than or equal to 0, not -1" + BLOCKS[0],
+        f"{SOURCE}: reps.1.count: Input should be a valid integer, not 2.5" + BLOCKS[1],
+        f"{SOURCE}: reps.2.count: Input should be a valid integer" + BLOCKS[2],
         f"{SOURCE}: shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"{SOURCE}: shocks.1.quarter: Input should be a valid integer",
         f"{SOURCE}: shocks.1.factor: Input should be greater than or equal to 0, not -1.0",
@@ -352,7 +360,7 @@ def test_covsim_app_refuses_a_bad_scenario_and_a_busy_port_in_one_line(tmp_path)
     bad.write_text(SMALL.read_text(encoding="utf-8").replace("count = 2", "count = -2", 1), encoding="utf-8")
     r = covsim("app", str(bad))
     assert r.returncode == 2 and r.stderr.splitlines() == [
-        f"error: {bad}: reps.0.count: Input should be greater than or equal to 0, not -2"
+        f"error: {bad}: reps.0.count: Input should be greater than or equal to 0, not -2" + BLOCKS[0]
     ]
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

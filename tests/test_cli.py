@@ -49,7 +49,7 @@ def test_validate_bad_file(tmp_path):
     assert_bad_input(
         covsim("validate", str(bad)),
         f"{bad}: population.customers: Input should be a valid integer, not '5000'",
-        f"{bad}: reps.0.count: Input should be greater than or equal to 0, not -2",
+        f'{bad}: reps.0.count: Input should be greater than or equal to 0, not -2 (in the block of "full_cycle" seats)',
         f"{bad}: metrics.low_value: unknown key",
     )
 

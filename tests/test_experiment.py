@@ -47,6 +47,10 @@ values = [0.3, 0.8]
 """
 
 
+#: How a line about small.toml's first rep group ends: its role names the block.
+FULL_CYCLE = '(in the block of "full_cycle" seats)'
+
+
 def write(tmp_path: Path, text: str = EXPERIMENT, name: str = "exp.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -574,7 +578,7 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
         given = -3 if "set to" in said else -2  # 2 seats scaled by -1
         assert (
             e.value.problems[0]
-            == f"{point}: reps.0.count: Input should be greater than or equal to 0, not {given} ({said})"
+            == f"{point}: reps.0.count: Input should be greater than or equal to 0, not {given} {FULL_CYCLE} ({said})"
         )
     # A team scaled as the docs showed it, without integer = true, was refused even at 1.0 (2 x 1.0 is 2.0, no
     # count), with no word of the key that rounds it; a policy parameter likewise.
@@ -583,7 +587,7 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
         plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
     advice = "; add integer = true to the factor to round what it makes)"
     assert e.value.problems[0].endswith(
-        f"reps.0.count: Input should be a valid integer, not 2.0 (scaled by 1.0 by factor team{advice}"
+        f"reps.0.count: Input should be a valid integer, not 2.0 {FULL_CYCLE} (scaled by 1.0 by factor team{advice}"
     )
     factor = {"name": "book", "target": "policy.accounts_per_rep", "mode": "scale", "values": [0.33]}
     policies = [{"name": "random_books"}]

@@ -59,8 +59,8 @@ def test_negative_count_and_unknown_key_each_get_a_line():
     d["reps"][1]["colour"] = "blue"
     d["workforce"] = {"backfil_weeks": 3}
     assert problems(d) == [
-        "s.toml: reps.0.count: Input should be greater than or equal to 0, not -3",
-        "s.toml: reps.1.colour: unknown key",
+        's.toml: reps.0.count: Input should be greater than or equal to 0, not -3 (in the block of "full_cycle" seats)',
+        's.toml: reps.1.colour: unknown key (in the block of "inside" seats)',
         "s.toml: workforce.backfil_weeks: unknown key (did you mean 'backfill_weeks'?)",
     ]
 
@@ -74,7 +74,7 @@ def test_a_key_in_the_wrong_table_is_said_where_it_belongs():
     d["reps"][0]["quarter"] = 2
     assert problems(d) == [
         "s.toml: population.contract_term_weeks: unknown key (a key of population.segments.*, not of population)",
-        "s.toml: reps.0.quarter: unknown key (a key of shocks.*, not of reps.0)",
+        's.toml: reps.0.quarter: unknown key (a key of shocks.*, not of reps.0) (in the block of "full_cycle" seats)',
         "s.toml: workforce.cost_per_year: unknown key (a key of reps.*, not of workforce)",
         "s.toml: policy.field_segments: unknown key (a policy's parameters go in its params table: "
         "policy.params.field_segments)",
@@ -112,7 +112,7 @@ def test_cross_field_checks():
     d["reps"][0]["region"] = "atlantis"
     d["shocks"] = [{"kind": "demand", "quarter": 9, "factor": 0.7, "segment": "giants"}]
     assert problems(d) == [
-        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local) (in the block of \"full_cycle\" seats)",
         "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.0.segment: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
     ]
@@ -168,7 +168,7 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     assert problems(d) == [
         "s.toml: population.customers: Input should be a valid integer, not 'many'",
         "s.toml: population.segments: shares sum to 1.48, not 1",
-        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local) (in the block of \"full_cycle\" seats)",
         "s.toml: shocks.0.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.0.segment: unknown segment 'giants' (the scenario's: enterprise, mid_market, smb)",
     ]
@@ -181,7 +181,7 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     ]
     assert problems(d)[2:] == [
         "s.toml: shocks.0.share: Input should be less than or equal to 1, not 1.5",
-        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local)",
+        "s.toml: reps.0.region: unknown region 'atlantis' (the scenario's: local) (in the block of \"full_cycle\" seats)",
         "s.toml: shocks.1.quarter: 9 is after the last quarter (4)",
         "s.toml: shocks.3: a scenario has at most one rollout (shocks.2 is one)",
     ]
@@ -191,8 +191,8 @@ def test_a_scenario_s_names_across_tables_are_checked_beside_its_tables_own_prob
     two["reps"][0]["weekly_hours"] = 400
     two["reps"][1]["region"] = "DACH"
     assert problems(two) == [
-        "s.toml: reps.0.weekly_hours: Input should be less than or equal to 80, not 400.0",
-        "s.toml: reps.1.region: unknown region 'DACH' (the scenario's: local)",
+        's.toml: reps.0.weekly_hours: Input should be less than or equal to 80, not 400.0 (in the block of "full_cycle" seats)',
+        "s.toml: reps.1.region: unknown region 'DACH' (the scenario's: local) (in the block of \"inside\" seats)",
     ]
     # A freeze that ends before it starts says both quarters.
     d["shocks"] = [{"kind": "hiring_freeze", "quarter": 3, "until_quarter": 2}]
@@ -381,7 +381,7 @@ def test_an_override_is_validated_again(small):
     with pytest.raises(InputError) as e:
         small.with_overrides("x", **{"reps.0.count": -1, "relationship.monthly_retention": "high"})
     assert e.value.problems == [
-        "x: reps.0.count: Input should be greater than or equal to 0, not -1",
+        'x: reps.0.count: Input should be greater than or equal to 0, not -1 (in the block of "full_cycle" seats)',
         "x: relationship.monthly_retention: Input should be a valid number, not 'high'",
     ]
 

@@ -143,21 +143,24 @@ def test_a_value_with_a_semicolon_is_one_problem_and_several_problems_are_raised
     with pytest.raises(InputError) as e:
         parse_scenario(data, "s.toml")
     # A table's own checks all come at once too (the population's and a rep group's stopped at their first).
-    assert e.value.problems == [
-        "s.toml: name: String should be letters, digits, '_' and '-' only, not 'Q3 plan; draft'",
-        "s.toml: population.segments: shares sum to 1.48, not 1",
-        "s.toml: population.regions: shares sum to 0.9, not 1",
-        "s.toml: reps.1.margin: only a channel partner keeps a margin",
-        "s.toml: reps.1.lane: own_line needs the seats' line",
-        "s.toml: reps.0.region: unknown region 'a; b: c' (the scenario's: local)",  # beside rep group 1's own
-    ]
+    assert (
+        e.value.problems
+        == [
+            "s.toml: name: String should be letters, digits, '_' and '-' only, not 'Q3 plan; draft'",
+            "s.toml: population.segments: shares sum to 1.48, not 1",
+            "s.toml: population.regions: shares sum to 0.9, not 1",
+            's.toml: reps.1.margin: only a channel partner keeps a margin (in the block of "inside" seats)',
+            's.toml: reps.1.lane: own_line needs the seats\' line (in the block of "inside" seats)',
+            "s.toml: reps.0.region: unknown region 'a; b: c' (the scenario's: local) (in the block of \"full_cycle\" seats)",  # beside rep group 1's own
+        ]
+    )
     data["name"], data["population"]["segments"][0]["share"], data["population"]["regions"][0]["share"] = "q3", 0.02, 1
     data["reps"][1] = {"role": "inside", "count": 2, "region": "nope"}
     with pytest.raises(InputError) as e:
         parse_scenario(data, "s.toml")
     assert e.value.problems == [
-        "s.toml: reps.0.region: unknown region 'a; b: c' (the scenario's: local)",
-        "s.toml: reps.1.region: unknown region 'nope' (the scenario's: local)",
+        "s.toml: reps.0.region: unknown region 'a; b: c' (the scenario's: local) (in the block of \"full_cycle\" seats)",
+        "s.toml: reps.1.region: unknown region 'nope' (the scenario's: local) (in the block of \"inside\" seats)",
     ]
 
 

@@ -11,6 +11,8 @@ those a run would write again and drops the mended (:func:`after_change`).
 
 from __future__ import annotations
 
+import re
+
 from sim.app.form import (
     ATTRITION,
     DEMAND,
@@ -30,6 +32,8 @@ from sim.errors import InputError
 from sim.policies import BUILT_IN
 from sim.scenario import Scenario
 
+#: The block a problem's key runs through, as the command line ends its line (``sim.config``).
+BLOCK = re.compile(r' \(in the block (named "[^"]*"|of "[^"]*" seats)\)$')
 #: The words of a shock's numbers, as the page labels them (the key's last part: ``shocks.1.factor``).
 SHOCK_WORDS = {"share": "share leaving", "quarter": "quarter", "factor": "opportunity rates x"}
 
@@ -72,6 +76,7 @@ def worded(problem: str, field: str, source: str) -> str:
     the scenario, or a file's own shock cut off by the page's horizon (beside the quarters), is the file's and
     keeps both; the policies', the replications' and the seed's name no file."""
     key, colon, message = problem.removeprefix(f"{source}: ").partition(": ")
+    message = BLOCK.sub("", message)  # the field places it: ``(in the block of "inside" seats)`` says it again
     if not colon or field in (SCENARIO, POLICIES, REPLICATIONS, SEED) or (field == QUARTERS and key != QUARTERS):
         return problem
     last = key.rsplit(".", 1)[-1]
