@@ -797,6 +797,14 @@ def test_the_resume_hint_is_the_command_as_given_with_the_folder_it_defaulted_to
     )
     monkeypatch.setattr(sys, "argv", [*given[:3], "--out=elsewhere"])
     assert rerun_command(Path("elsewhere")) == "covsim experiment 'my exp.toml' --out=elsewhere"
+    # Called by its path, where the shell's path finds no covsim (or another): the path, as called (a researcher's
+    # ".venv/bin/covsim", told to resume with "covsim", ran nothing without the venv active).
+    venv = str(Path(sys.executable).parent / "covsim")
+    monkeypatch.setattr(sys, "argv", [venv, *given[1:3]])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert rerun_command(Path("o")) == f"{venv} experiment 'my exp.toml' --out o"
+    monkeypatch.setenv("PATH", str(Path(venv).parent))  # the venv active: covsim is this one
+    assert rerun_command(Path("o")) == "covsim experiment 'my exp.toml' --out o"
 
 
 def test_a_long_run_says_each_quarter_it_finishes_and_a_short_one_says_nothing(capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shlex
+import shutil
 import stat
 import sys
 import tomllib
@@ -68,7 +69,20 @@ def rerun_command(out_dir: Path | None = None) -> str:
     args = [a for a in sys.argv[1:] if a != "--fresh"]
     if out_dir is not None and not any(a == "--out" or a.startswith("--out=") for a in args):
         args += ["--out", str(out_dir)]
-    return shlex.join(["covsim", *args])
+    return shlex.join([_program(), *args])
+
+
+def _program() -> str:
+    """How to call this covsim again: ``covsim`` where the shell's path finds this one, else the path it was
+    called by (a researcher's ``.venv/bin/covsim``, printed as ``covsim``, ran nothing without the venv active)."""
+    called = sys.argv[0]
+    if os.path.basename(called) != "covsim" or os.sep not in called:  # ``python -m sim.cli``, or a bare name
+        return "covsim"
+    found = shutil.which("covsim")
+    try:
+        return "covsim" if found and os.path.samefile(found, called) else called
+    except OSError:  # not there any more
+        return called
 
 
 def one_line(text: str) -> str:
