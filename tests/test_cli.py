@@ -963,3 +963,23 @@ def test_a_run_whose_every_policy_misses_most_of_its_opportunities_says_the_team
     r = covsim("run", str(ROOT / "scenarios" / "baseline.toml"), "--policy", "unstructured", "--quarters", "1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1].startswith("Note: Short-handed: unstructured misses most of its opportunities")
+
+
+def test_an_experiment_says_what_its_design_finds_across_its_points_in_the_terminal_too(tmp_path):
+    # A researcher's Morris screening said nothing of its result in the terminal: only report.md's answer had it.
+    experiment = tmp_path / "m.toml"
+    experiment.write_text(
+        f'name = "m"\nscenario = "{SMALL}"\nseed = 3\nreplications = 2\nquarters = 1\nmetrics = ["profit"]\n'
+        '[[policies]]\nname = "unstructured"\n[[policies]]\nname = "segment_tiers"\n'
+        '[[factors]]\nname = "attr"\ntarget = "scenario.workforce.attrition_per_year"\nlow = 0.0\nhigh = 0.4\n'
+        '[[factors]]\nname = "delay"\ntarget = "scenario.workforce.backfill_weeks"\nlow = 4\nhigh = 12\n'
+        'integer = true\n[design]\nkind = "morris"\ntrajectories = 2\n',
+        encoding="utf-8",
+    )
+    r = covsim("experiment", str(experiment), "--out", str(tmp_path / "out"), "--executor", "serial")
+    assert r.returncode == 0, r.stderr
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    finding = report.split(" Across the design: ", 1)[1].split("\n", 1)[0]
+    said = next(line for line in r.stdout.splitlines() if line.startswith("Across the design: "))
+    assert said == "Across the design: " + finding.replace("`", "")
+    assert r.stdout.index(said) > r.stdout.index("Paired differences")  # after the tables it rests on

@@ -303,9 +303,14 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     batch = open_batch(exp, tiny(), tmp_path)
     try:
         assert execute_batch(batch, "serial").failed == 0
-        report = write_report(batch.store, tmp_path).read_text()
+        across: list[str] = []
+        report = write_report(batch.store, tmp_path, across=across).read_text()
     finally:
         batch.store.close()
+    # What the screening finds across the design, for the terminal too (a researcher found it in report.md only).
+    (said,) = across
+    answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
+    assert answer.endswith(f" Across the design: {said}") and said.startswith("In `profit`, ")
     table = pd.read_csv(tmp_path / "morris.csv")
     assert list(table.columns) == list(morris.COLUMNS)
     comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}

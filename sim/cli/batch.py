@@ -114,8 +114,9 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         try:
             _summary(batch)
             writing = True
+            across: list[str] = []
             with report_progress() as step:
-                report = write_report(batch.store, out_dir, step)
+                report = write_report(batch.store, out_dir, step, across)
         except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
             again = " again" if writing else ""
             kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it{again} with: "
@@ -127,6 +128,8 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             what = "the report" if writing else "the summary to the terminal"
             say_error(f"{what} could not be written ({os_error_text(e)}); {kept}covsim report {out_dir}")
             sys.exit(EXIT_FAILED)
+        for finding in across:  # the report's answer ends with it; the terminal's was said before the report
+            click.echo("\nAcross the design: " + finding.replace("`", ""))
         click.echo("\n" + written(report, out_dir))
     if outcome.failed:
         from sim.experiment.batch import user_policy_fingerprints

@@ -116,8 +116,12 @@ def _quiet(_: str) -> None:
     """A step of the report, unreported."""
 
 
-def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _quiet) -> Path:
+def write_report(
+    store: Store, out_dir: Path, step: Callable[[str], None] = _quiet, across: list[str] | None = None
+) -> Path:
     """Write report.md, figures/*.png, results.csv and results.parquet into ``out_dir``; return report.md's path.
+    ``across``, when given, receives what the design finds across its points (a Morris screening's lead, a
+    factorial's interactions: the answer's "Across the design:"), for the terminal to say too.
 
     The files are written all or none: into a hidden staging folder in
     ``out_dir`` first, and moved into place only once every one is done, so a
@@ -133,7 +137,7 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
     stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING))
     try:
         try:
-            ctx, produced = _write(store, out_dir, stage, step)
+            ctx, produced, finding = _write(store, out_dir, stage, step)
         except OSError as e:  # named by the report's own file, not the staging folder about to go
             name = Path(e.filename).name if e.filename else REPORT
             raise OSError(e.errno, f"{e.strerror or e}; the previous report is unchanged", str(out_dir / name)) from e
@@ -152,12 +156,16 @@ def write_report(store: Store, out_dir: Path, step: Callable[[str], None] = _qui
         remove_figures(out_dir, produced)
         if ctx.experiment.design.kind != "morris" or ctx.results.empty:
             (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
+    if across is not None and finding:
+        across.append(finding)
     return out_dir / REPORT
 
 
-def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]) -> tuple[ReportContext, list[str]]:
+def _write(
+    store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
+) -> tuple[ReportContext, list[str], str]:
     """Every file of the report of ``store`` (whose manifest is in ``out_dir``) into ``stage``; returns the
-    context read and the figures drawn."""
+    context read, the figures drawn and what the design finds across its points ("" for none)."""
     step("results")
     ctx = load_context(store, out_dir)
     export_results(ctx, stage)
@@ -194,6 +202,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     lines += ["", *ledger(ctx)]
 
     produced: list[str] = []
+    finding = ""
     if ctx.results.empty:
         lines += [
             "",
@@ -223,7 +232,7 @@ def _write(store: Store, out_dir: Path, stage: Path, step: Callable[[str], None]
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     step(REPORT)
     (stage / REPORT).write_text("\n".join(lines), encoding="utf-8")
-    return ctx, produced
+    return ctx, produced, finding
 
 
 def remove_figures(out_dir: Path, produced: Sequence[str] = ()) -> None:
