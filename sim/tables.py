@@ -13,6 +13,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE, better
 from sim.codes import CAUSES, ROLES, SERVICE_MEANINGS, SERVICES
 from sim.format import (
+    MONEY_SCALES,
     counted,
     difference,
     difference_with_interval,
@@ -161,6 +162,12 @@ def comparison_table(totals: pd.Series, policies: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _as_shown(text: str) -> float:
+    """A money figure as :func:`sim.format.money` shows it (``68.1M``, ``-702.7k``, ``640``), as a number."""
+    scale = dict(MONEY_SCALES).get(text[-1:], 1.0)
+    return float(text.rstrip("".join(dict(MONEY_SCALES))).replace(",", "")) * scale
+
+
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
     """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy made the most profit over
     the run, by how much against the first, and the revenue each captured; of one policy, its profit and revenue;
@@ -183,6 +190,14 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
         f"; {p} {fmt('profit', profit[p])} ({difference('profit', profit[p] - profit[first])} against {first})"
         for p in policies[1:]
     )
+    # 68.1M and 67.1M "(-1.1M against ...)" read as a slip to a VP: said where the figures shown disagree.
+    if any(
+        difference("profit", profit[p] - profit[first])
+        != difference("profit", _as_shown(fmt("profit", profit[p])) - _as_shown(fmt("profit", profit[first])))
+        for p in policies[1:]
+        if math.isfinite(profit[p] - profit[first])
+    ):
+        others += " (each difference of the unrounded figures)"
     tied = [p for p in policies if profit[p] == profit[best]] or [best]  # none: no figure at all (NaN)
     made = "lost the least" if profit[best] < 0 else "made the most profit"  # of a loss, "the most profit" misreads
     most = f"{best} {made}" if len(tied) == 1 else f"{joined(tied)} made the same profit, the most"

@@ -983,3 +983,21 @@ def test_an_experiment_says_what_its_design_finds_across_its_points_in_the_termi
     said = next(line for line in r.stdout.splitlines() if line.startswith("Across the design: "))
     assert said == "Across the design: " + finding.replace("`", "")
     assert r.stdout.index(said) > r.stdout.index("Paired differences")  # after the tables it rests on
+
+
+def test_a_runs_answer_says_when_its_differences_are_of_the_unrounded_figures():
+    # "named_accounts 68.1M; hunter_farmer 67.1M (-1.1M against named_accounts)" read as a slip to a VP.
+    import pandas as pd
+
+    from sim.tables import run_answer
+
+    def answer(a: float, b: float) -> str:
+        return run_answer(
+            pd.Series(
+                {("profit", "a"): a, ("profit", "b"): b, ("revenue_captured", "a"): 1e8, ("revenue_captured", "b"): 1e8}
+            ),
+            ["a", "b"],
+        )
+
+    assert "a 68.1M; b 67.1M (-1.1M against a) (each difference of the unrounded figures). " in answer(68.14e6, 67.06e6)
+    assert "a 68.1M; b 67.1M (-1.0M against a). " in answer(68.1e6, 67.1e6)
