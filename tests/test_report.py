@@ -328,7 +328,9 @@ def test_grid_factor(tmp_path: Path) -> None:
     text = run(exp, tmp_path).read_text()
     assert "### Design point 0: notice = 0.3" in text
     assert "### Design point 1: notice = 0.7" in text
-    assert "`notice`: set `policy.notice` to 0.3, 0.7" in text
+    # The policies it sets, by name: segment_tiers has no notice (a VP read hunter_share's effect on full cycle,
+    # which a share sets too, as none).
+    assert "`notice`: set `policy.notice` to 0.3, 0.7, for `unstructured`\n" in text
     assert (tmp_path / "figures" / "response_notice.png").read_bytes()[:8] == PNG
     assert "](figures/response_notice.png)" in text
     # notice is a lever of the policies, not an uncertainty: its two points are choices in one world, and a

@@ -22,7 +22,7 @@ from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
 from sim.experiment.stats import absent_metrics
 from sim.experiment.store import Store
-from sim.policies import make_policy
+from sim.policies import make_policy, policy_class
 from sim.scenario import parse_scenario
 
 
@@ -75,6 +75,14 @@ class ReportContext:
             return make_policy(entry.name, entry.params).notes(parse_scenario(self.scenario, "the stored scenario"))
         except InputError:
             return []
+
+    @staticmethod
+    def parameters_of(name: str) -> set[str]:
+        """The parameters of policy ``name``; none for a user policy this process cannot load."""
+        try:
+            return set(policy_class(name).parameters())
+        except InputError:
+            return set()
 
     def point_label(self, point: int) -> str:
         """The factor values of a design point (``demand = 0.8, attrition = 0.2``); empty without factors."""
