@@ -398,6 +398,13 @@ class Scenario(Strict):
         digits>``, the digits a hash of the changes: a variant never shares its
         base's name, and the same changes to the same scenario give the same name.
         """
+        if not isinstance(source, str):  # with_overrides({"quarters": 3}) had given the scenario back unchanged
+            raise InputError(
+                [
+                    f"with_overrides: the first argument labels the variant (a string), not {source!r:.40}: "
+                    'give the changes as keywords, with_overrides("label", **{"quarters": 3})'
+                ]
+            )
         if not changes:
             return self
         data = self.model_dump(mode="json")

@@ -67,3 +67,56 @@ def test_run_totals_names_the_columns_a_table_lacks() -> None:
         "run_totals: metrics has no column 'metric' (a tidy table as RunResult.metrics is needed)",
         "run_totals: metrics has no column 'quarter' (a tidy table as RunResult.metrics is needed)",
     ]
+
+
+def test_the_notebook_api_refuses_what_it_had_ignored_or_failed_on_unsaid(tmp_path) -> None:
+    # A newcomer's notebook: each of these had given the scenario back unchanged, an empty frame, a bare KeyError
+    # or TypeError, or a message with nothing to do.
+    from sim.experiment.batch import execute_batch, open_batch
+    from sim.experiment.comparison import comparison
+    from sim.experiment.stats import run_values
+    from sim.policies.contract import check_policy
+
+    small = load_scenario(SMALL)
+    with pytest.raises(InputError) as e:
+        small.with_overrides({"quarters": 3})  # type: ignore[arg-type]
+    assert e.value.problems == [
+        "with_overrides: the first argument labels the variant (a string), not {'quarters': 3}: give the changes as "
+        'keywords, with_overrides("label", **{"quarters": 3})'
+    ]
+    exp = comparison(small.with_overrides("short", quarters=1), "s", ["pooled"], replications=1)
+    batch = open_batch(exp, small.with_overrides("short", quarters=1), str(tmp_path / "out"))  # a str folder
+    try:
+        with pytest.raises(InputError) as e:
+            execute_batch(batch, "thread")  # type: ignore[arg-type]
+        assert e.value.problems == ["executor: 'thread' is none of serial, processes, dask"]
+        assert execute_batch(batch, "serial").failed == 0
+        results = batch.store.results()
+    finally:
+        batch.store.close()
+    assert (tmp_path / "out").is_dir()
+    with pytest.raises(InputError) as e:
+        run_values(results, ["proft", "profit"])
+    assert e.value.problems == ["metrics: unknown metric 'proft' (did you mean 'profit'?)"]
+    assert run_values(results, ["profit"]).shape[0] == 1
+    assert check_policy(make_policy("pooled")) == [
+        "given a Pooled object: give the class, Pooled, or a factory such as lambda: Pooled(...), as each run needs "
+        "a fresh policy"
+    ]
+
+
+def test_a_policys_notes_that_are_no_list_of_strings_are_refused_before_any_run() -> None:
+    # A string returned had been printed a character a line under the policy's results.
+    from sim.policies import policy_notes
+    from sim.policies.pooled import Pooled
+
+    class Noted(Pooled):
+        def notes(self, scenario):  # type: ignore[no-untyped-def]
+            return "one line"
+
+    with pytest.raises(InputError) as e:
+        policy_notes(Noted(), load_scenario(SMALL))
+    assert e.value.problems == ["policy Noted: notes() must return a list of strings, not 'one line'"]
+    assert policy_notes(make_policy("hunter_farmer"), load_scenario(SMALL)) == [
+        "hunter_share 0.333333: 1 of the 2 field closing seats hunt, 1 farm"
+    ]

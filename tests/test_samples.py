@@ -32,6 +32,8 @@ def test_examples_copies_every_sample_and_each_experiment_finds_its_scenario(tmp
     assert _copied(dest) == want
     assert len(want) >= 16 and "scenarios/small.toml" in want and "experiments/mechanisms/books.toml" in want
     assert f"copied {len(want)} files" in r.stdout
+    # Run as python -m sim.cli: the hint names covsim (called by a path the shell's path does not find, that path)
+    assert f"try:  covsim run {dest / 'scenarios' / 'small.toml'}" in r.stdout
     for path in dest.joinpath("experiments").rglob("*.toml"):
         load_experiment(path)  # its relative scenario path resolves in the copy
 

@@ -69,10 +69,10 @@ def rerun_command(out_dir: Path | None = None) -> str:
     args = [a for a in sys.argv[1:] if a != "--fresh"]
     if out_dir is not None and not any(a == "--out" or a.startswith("--out=") for a in args):
         args += ["--out", str(out_dir)]
-    return shlex.join([_program(), *args])
+    return shlex.join([program(), *args])
 
 
-def _program() -> str:
+def program() -> str:
     """How to call this covsim again: ``covsim`` where the shell's path finds this one, else the path it was
     called by (a researcher's ``.venv/bin/covsim``, printed as ``covsim``, ran nothing without the venv active)."""
     called = sys.argv[0]

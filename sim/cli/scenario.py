@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sim.cli.common import (
     loading_libraries,
     one_line,
     param_option,
+    program,
     read_path,
     reported_errors,
     say_notes,
@@ -98,7 +100,7 @@ def run_command(
 
         from sim.compiled import kernels_loaded
         from sim.format import counted
-        from sim.policies import policies_for
+        from sim.policies import policies_for, policy_notes
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.shocks import shock_text
@@ -114,6 +116,7 @@ def run_command(
     with reported_errors():
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
         policies = policies_for(policy_names, params, scenario, str(scenario_file))
+        notes = [policy_notes(p, scenario) for p in policies]  # a user's wrong notes() refused before any run
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if out_dir is not None:
             check_single_out(out_dir, RUN_FILES)
@@ -130,14 +133,14 @@ def run_command(
             click.echo(idle)
         if short := short_handed_run(totals, order):
             click.echo(f"Note: {short}")
-        for policy, result, was_warm in zip(policies, results, warm, strict=True):
+        for said, result, was_warm in zip(notes, results, warm, strict=True):
             click.echo(
                 f"\n{result.policy}: {scenario.name}, seed {result.seed}, "
                 f"{scenario.population.size_words()}, {counted(sum(g.count for g in scenario.reps), 'rep')} "
                 f"({result.seconds:.2f} s{'' if was_warm else ', loading the compiled loops included'}"
                 f"{_policy_time(result.policy_seconds, result.seconds)})"
             )
-            for note in policy.notes(scenario):  # what its parameters make of the team (how many hunt, say)
+            for note in said:  # what its parameters make of the team (how many hunt, say)
                 click.echo(f"  {note}")
             click.echo(quarter_table(result.metrics))
             if scenario.shocks:
@@ -221,5 +224,5 @@ def examples_command(folder: Path) -> None:
     click.echo(
         f"copied {len(written)} files to {folder}/: {counts['scenarios']} scenarios, {counts['experiments']} experiments"
     )
-    click.echo(f"try:  covsim run {folder / 'scenarios' / 'small.toml'}")
+    click.echo(f"try:  {shlex.join([program(), 'run', str(folder / 'scenarios' / 'small.toml')])}")
     click.echo(f"      covsim experiment {folder / 'experiments' / 'mechanisms' / 'books.toml'} --out results/books")

@@ -183,12 +183,14 @@ def engine_fingerprint() -> str:
 
 
 def open_batch(
-    experiment: Experiment, scenario: Scenario, out: Path | None, fresh: bool = False, source: str = ""
+    experiment: Experiment, scenario: Scenario, out: Path | str | None, fresh: bool = False, source: str = ""
 ) -> Batch:
-    """Plan the runs (validating every design point first), open the store, record the plan.
+    """Plan the runs (validating every design point first), open the store in the folder ``out`` (None: in
+    memory), record the plan.
 
     ``source``, the experiment file, is named in front of each problem the plan finds at a design point.
     """
+    out = None if out is None else Path(out)  # a notebook's "out/q1" had failed on its first "/"
     try:
         points, cells, specs = plan_runs(experiment, scenario)
     except InputError as e:

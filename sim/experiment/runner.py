@@ -200,6 +200,8 @@ def run_batch(
     versions = json.dumps(package_versions(), sort_keys=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
+    if pool is None and executor not in EXECUTORS:  # a notebook's "thread" had raised a bare KeyError
+        raise InputError([f"executor: {executor!r} is none of {', '.join(EXECUTORS)}"])
     if run_timeout is not None and (pool is not None or executor != "processes"):
         raise ValueError("run_timeout is for the processes executor only")
     if pool is not None:

@@ -17,7 +17,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.catalogue import CATALOGUE
+from sim.errors import InputError
 from sim.metrics import run_totals
+from sim.policies.hints import did_you_mean
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -34,7 +36,10 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
 
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
-    """One value per (point, policy, replication, metric): the run total of segment ``segment``."""
+    """One value per (point, policy, replication, metric): the run total of segment ``segment``; InputError for a
+    metric no run has of the catalogue's (a notebook's misspelt "proft" had given an empty frame, unsaid)."""
+    if unknown := [m for m in metrics if m not in CATALOGUE]:
+        raise InputError([f"metrics: unknown metric {m!r}{did_you_mean(m, list(CATALOGUE))}" for m in unknown])
     r = results[(results.segment == segment) & results.metric.isin(metrics)]
     totals = run_totals(r, by=("point", "policy", "replication"))
     return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)

@@ -246,6 +246,19 @@ def make_policy(
     return policy
 
 
+def policy_notes(policy: Policy, scenario: Scenario) -> list[str]:
+    """``policy.notes(scenario)``, checked as ``problems()`` is: a list of strings, or InputError naming the
+    policy (a string returned had been printed a character a line)."""
+    label = policy_label(type(policy))
+    try:
+        notes = policy.notes(scenario)
+    except Exception as e:  # a user's notes that raise: its fault, named, not covsim's
+        raise InputError([f"policy {label}: notes() raised {raised(e)}{mistake_hint(type(policy), e)}"]) from None
+    if not isinstance(notes, list | tuple) or not all(isinstance(n, str) for n in notes):
+        raise InputError([f"policy {label}: notes() must return a list of strings, not {notes!r:.60}"])
+    return list(notes)
+
+
 def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str) -> str:
     """A policy's ``problem`` with one of its parameters (``KEY: ...``), named where the parameter was given;
     one left at its default (a segment name of the baseline scenario, say) is said to be the default, with

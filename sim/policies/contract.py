@@ -254,6 +254,14 @@ class _ContractRuns:
         found = _Findings()
         tables = []
         path = _import_path(self.policy)
+        if isinstance(self.policy, Policy):  # an instance: "'X' object is not callable" had said nothing of what to do
+            name = type(self.policy).__name__
+            found.add(
+                "check_constructs",
+                f"given a {name} object: give the class, {name}, or a factory such as "
+                f"lambda: {name}(...), as each run needs a fresh policy",
+            )
+            return found
         if isinstance(self.policy, type):  # what covsim refuses to load by name, said as the command line says it
             try:
                 checked_class(self.policy, "the class", self.policy.__qualname__)

@@ -22,7 +22,7 @@ from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
 from sim.experiment.stats import absent_metrics
 from sim.experiment.store import Store
-from sim.policies import make_policy, policy_class
+from sim.policies import make_policy, policy_class, policy_notes
 from sim.scenario import parse_scenario
 
 
@@ -72,7 +72,7 @@ class ReportContext:
             return []
         entry = self.experiment.policies[index]
         try:
-            return make_policy(entry.name, entry.params).notes(parse_scenario(self.scenario, "the stored scenario"))
+            return policy_notes(make_policy(entry.name, entry.params), parse_scenario(self.scenario, "stored"))
         except InputError:
             return []
 
