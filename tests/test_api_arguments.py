@@ -84,6 +84,12 @@ def test_the_notebook_api_refuses_what_it_had_ignored_or_failed_on_unsaid(tmp_pa
         "with_overrides: the first argument labels the variant (a string), not {'quarters': 3}: give the changes as "
         'keywords, with_overrides("label", **{"quarters": 3})'
     ]
+    with pytest.raises(InputError) as e:  # its quarters had been recorded and the scenario's run
+        open_batch(comparison(small, "s", ["pooled"], replications=1, quarters=1), small, None)
+    assert e.value.problems == [
+        "open_batch: the experiment asks for 1 quarter and the scenario runs 4: give it "
+        "sim.experiment.spec.resolve_base(experiment, scenario), which sets them"
+    ]
     exp = comparison(small.with_overrides("short", quarters=1), "s", ["pooled"], replications=1)
     batch = open_batch(exp, small.with_overrides("short", quarters=1), str(tmp_path / "out"))  # a str folder
     try:

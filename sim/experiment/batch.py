@@ -18,6 +18,7 @@ from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_ve
 from sim.experiment.spec import Experiment, content_hash
 from sim.experiment.store import Store
 from sim.files import atomic_write_text
+from sim.format import counted
 from sim.policies import policy_class
 from sim.scenario import Scenario
 
@@ -191,6 +192,14 @@ def open_batch(
     ``source``, the experiment file, is named in front of each problem the plan finds at a design point.
     """
     out = None if out is None else Path(out)  # a notebook's "out/q1" had failed on its first "/"
+    if experiment.quarters is not None and experiment.quarters != scenario.quarters:  # ran the scenario's, unsaid
+        raise InputError(
+            [
+                f"open_batch: the experiment asks for {counted(experiment.quarters, 'quarter')} and the scenario "
+                f"runs {scenario.quarters}: give it sim.experiment.spec.resolve_base(experiment, scenario), which sets "
+                "them"
+            ]
+        )
     try:
         points, cells, specs = plan_runs(experiment, scenario)
     except InputError as e:
