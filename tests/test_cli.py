@@ -1001,3 +1001,10 @@ def test_a_runs_answer_says_when_its_differences_are_of_the_unrounded_figures():
 
     assert "a 68.1M; b 67.1M (-1.1M against a) (each difference of the unrounded figures). " in answer(68.14e6, 67.06e6)
     assert "a 68.1M; b 67.1M (-1.0M against a). " in answer(68.1e6, 67.1e6)
+
+
+def test_a_run_seed_out_of_range_is_said_as_the_command_lines_option():
+    # It had said "run: seed: ... (or None: the scenario's)", the Python API's words.
+    r = covsim("run", str(SMALL), "--seed", "99999999999999999999")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: Invalid value for '--seed': 99999999999999999999 is not in the range 0<=x<=")

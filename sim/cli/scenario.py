@@ -72,7 +72,9 @@ def policies_command(names: tuple[str, ...]) -> None:
     help="Policy name or package.module:ClassName; repeat to compare. Default: the scenario's.",
 )
 @param_option
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed (default: the scenario's)."
+)  # sim.run.MAX_SEED
 @click.option(
     "--quarters",
     type=click.IntRange(min=1, max=400),
