@@ -107,6 +107,10 @@ def placed(
     return ["\n".join(beside[f]) for f in fields], "\n".join(rest)
 
 
+#: How :func:`nothing_ran`'s line starts.
+NOTHING_RAN = "nothing ran:"
+
+
 def nothing_ran(beside: list[str]) -> str:
     """What a refused run says under its button when every problem is beside its field (one may be out of
     sight, further down the form): that nothing ran, and where to look; "" with none."""
@@ -115,10 +119,6 @@ def nothing_ran(beside: list[str]) -> str:
         return ""
     which = "a problem is" if held == 1 else f"{held} problems are"
     return f"{NOTHING_RAN} {which} shown in red beside {'its field' if held == 1 else 'their fields'} on the left"
-
-
-#: How :func:`nothing_ran`'s line starts.
-NOTHING_RAN = "nothing ran:"
 
 
 def checked(base: Scenario | None, source: str, fields: list[str], settings: Settings) -> tuple[list[str], str]:
