@@ -93,8 +93,8 @@ def _block_name(data: Any, path: str) -> str:
             node = node[int(part)]
             if isinstance(node, dict) and isinstance(node.get("name"), str):
                 said = f' (in the block named "{node["name"]}")'
-            elif path.startswith("reps.") and not path.endswith(".role") and isinstance(node.get("role"), str):
-                said = f' (in the block of "{node["role"]}" seats)'
+            elif isinstance(node, dict) and isinstance(node.get("role"), str) and path.startswith("reps."):
+                said = "" if path.endswith(".role") else f' (in the block of "{node["role"]}" seats)'
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:

@@ -367,26 +367,48 @@ def stress_table(
     return "\n".join(lines)
 
 
-#: Above this miss rate under every policy, ``covsim run`` and the answers of ``compare`` and ``experiment`` say the
-#: team is short-handed [A].
-SHORT_HANDED = 0.5
+#: Above this miss rate under every policy, ``covsim run`` and the answers of ``compare`` and ``experiment`` say
+#: most opportunities are missed [A]; with every policy's utilisation at least ``SHORT_HANDED_USE`` [A], that the
+#: team is short-handed, else that its reps have hours to spare (the misses are leads no rep is given).
+SHORT_HANDED, SHORT_HANDED_USE = 0.5, 0.8
+
+
+def missing_most(rates: list[float], used: list[float], policies: list[str], basis: str) -> str:
+    """What is said when every one of ``policies`` misses more than ``SHORT_HANDED`` of its opportunities (their
+    miss ``rates`` and utilisations ``used``, ``basis`` saying of what they are the means); else "". A VP's
+    comparison at 80% misses under each model had read as a verdict on the models alone; a run whose reps used
+    half their hours, every miss a lead routed to nobody, had been called short-handed, as if hiring would help."""
+    if not rates or not all(r > SHORT_HANDED for r in rates):  # a NaN is no rate above it
+        return ""
+    spread = joined_range(fmt("miss_rate", min(rates)), fmt("miss_rate", max(rates)))
+    use = joined_range(fmt("utilisation", min(used)), fmt("utilisation", max(used))) if used else "-"
+    who, model = (
+        ("every policy misses", "each model does") if len(policies) > 1 else (f"{policies[0]} misses", "the model does")
+    )
+    if used and all(u >= SHORT_HANDED_USE for u in used):
+        return (
+            f"Short-handed: {who} most of its opportunities here (miss rate {spread}, {basis}) with {use} of the "
+            f"selling hours used: the team has far fewer hours than its world's work, so this shows what {model} "
+            "with too few hours."
+        )
+    return (
+        f"Hours to spare: {who} most of its opportunities here (miss rate {spread}, {basis}) with only {use} of the "
+        "selling hours used: the misses are leads no rep is given or reaches (their causes say which), not too few "
+        "hours."
+    )
+
+
+def joined_range(low: str, high: str) -> str:
+    """``low`` alone where the two show alike, else ``low to high``."""
+    return low if low == high else f"{low} to {high}"
 
 
 def short_handed_run(totals: pd.Series, policies: list[str]) -> str:
-    """``covsim run``'s note when every policy misses more than ``SHORT_HANDED`` of its opportunities (the run
-    totals of :func:`whole_run`), as compare's answer says it; else "". A VP's run missed 79% of its opportunities
-    under a model, and only an experiment said so."""
+    """``covsim run``'s note on most opportunities missed (:func:`missing_most`, of the run totals of
+    :func:`whole_run`), as compare's answer says it; else "". A VP's run missed 79% under a model, unsaid."""
     rates = [float(totals.get(("miss_rate", p), float("nan"))) for p in policies]
-    if not rates or not all(r > SHORT_HANDED for r in rates):  # a NaN is no rate above it
-        return ""
-    low, high = fmt("miss_rate", min(rates)), fmt("miss_rate", max(rates))
-    who = "every policy misses" if len(policies) > 1 else f"{policies[0]} misses"
-    return (
-        f"Short-handed: {who} most of its opportunities here (miss rate {low if low == high else f'{low} to {high}'},"
-        " mean of quarters): the team has far fewer hours than its world's work, so this shows what "
-        + ("each model does" if len(policies) > 1 else "the model does")
-        + " with too few hours."
-    )
+    used = [float(totals.get(("utilisation", p), float("nan"))) for p in policies]
+    return missing_most(rates, used, policies, "mean of quarters")
 
 
 def idle_seats_of_run(seats: pd.DataFrame, policies: list[str]) -> str:

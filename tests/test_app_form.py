@@ -170,6 +170,13 @@ def test_a_mended_field_loses_its_line_at_once_and_the_line_under_the_buttons_co
         ["", "replications: 0 is not a whole number from 1 to 100"],
         "nothing ran: a problem is shown in red beside its field on the left",
     )
+    # A field still wrong keeps its line, in the words its new value gets (-1 typed over as -2 had lost it).
+    team = ["team-0"]
+    shown_team, _ = field_errors.checked(small, SOURCE, team, settings(counts=(-1, 2, 1)))
+    assert field_errors.after_change(shown_team, "", small, SOURCE, team, settings(counts=(-2, 2, 1))) == (
+        ["seats: Input should be greater than or equal to 0, not -2"],
+        "",
+    )
     # Nothing new is said while typing: a field made wrong is said at the next Run.
     worse = replace(mended, seed=-3)
     kept = ["", shown[1], ""]

@@ -949,15 +949,23 @@ def test_a_run_whose_every_policy_misses_most_of_its_opportunities_says_the_team
 
     from sim.tables import short_handed_run
 
-    def totals(rates: dict[str, float]) -> pd.Series:
-        return pd.Series({("miss_rate", p): r for p, r in rates.items()})
+    def totals(rates: dict[str, float], used: float = 0.97) -> pd.Series:
+        return pd.Series(
+            {**{("miss_rate", p): r for p, r in rates.items()}, **{("utilisation", p): used for p in rates}}
+        )
 
     assert short_handed_run(totals({"a": 0.64, "b": 0.713}), ["a", "b"]) == (
         "Short-handed: every policy misses most of its opportunities here (miss rate 64.0% to 71.3%, mean of "
-        "quarters): the team has far fewer hours than its world's work, so this shows what each model does with too "
-        "few hours."
+        "quarters) with 97.0% of the selling hours used: the team has far fewer hours than its world's work, so this "
+        "shows what each model does with too few hours."
     )
     assert short_handed_run(totals({"a": 0.8}), ["a"]).startswith("Short-handed: a misses most of its opportunities")
+    # Half the hours used, every miss a lead routed to nobody: hiring would not help.
+    assert short_handed_run(totals({"a": 0.92}, used=0.515), ["a"]) == (
+        "Hours to spare: a misses most of its opportunities here (miss rate 92.0%, mean of quarters) with only 51.5% "
+        "of the selling hours used: the misses are leads no rep is given or reaches (their causes say which), not too "
+        "few hours."
+    )
     assert short_handed_run(totals({"a": 0.64, "b": 0.5}), ["a", "b"]) == ""  # one not above half
     assert short_handed_run(totals({"a": 0.64, "b": float("nan")}), ["a", "b"]) == ""
     r = covsim("run", str(ROOT / "scenarios" / "baseline.toml"), "--policy", "unstructured", "--quarters", "1")

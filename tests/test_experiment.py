@@ -666,6 +666,9 @@ def test_the_commit_recorded_says_when_the_package_had_changes_not_committed(tmp
     assert git_commit(package) == head
     (tmp_path / "README.md").write_text("changed\n")  # outside the package: not the code that ran
     assert git_commit(package) == head
+    (package / "new_module.py").write_text("y = 1\n")  # not yet added: a change all the same
+    assert git_commit(package) == head + "-modified"
+    (package / "new_module.py").unlink()
     (package / "model.py").write_text("x = 2\n")
     assert git_commit(package) == head + "-modified"
     assert git_commit(tmp_path.parent) is None  # not in a checkout

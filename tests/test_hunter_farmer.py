@@ -137,13 +137,13 @@ def test_its_notes_say_how_many_seats_hunt_and_which_of_the_scenarios_roles_they
     notes = {s: make_policy("hunter_farmer", {"hunter_share": s}).notes(team) for s in (0.15, 0.25, 0.3, 0.5)}
     for share in (0.15, 0.25):
         assert notes[share] == [
-            f"hunter_share {share}: 2 of the 10 field closing seats hunt, 8 farm (the hunters: 2 hunter seats of the "
-            "scenario's; the share decides, not their roles)"
+            f"hunter_share {share}: 2 of the 10 field closing seats hunt, 8 farm (hunting: 2 hunter seats; farming: "
+            "1 hunter seat and 7 farmer seats: the share decides, not the scenario's roles)"
         ]
     assert notes[0.3] == ["hunter_share 0.3: 3 of the 10 field closing seats hunt, 7 farm"]  # the roles agree
     assert notes[0.5] == [
-        "hunter_share 0.5: 5 of the 10 field closing seats hunt, 5 farm (the hunters: 3 hunter, 2 farmer seats of "
-        "the scenario's; the share decides, not their roles)"
+        "hunter_share 0.5: 5 of the 10 field closing seats hunt, 5 farm (hunting: 3 hunter seats and 2 farmer "
+        "seats; farming: 5 farmer seats: the share decides, not the scenario's roles)"
     ]
     # They are the seats the plan makes hunters: the pool of new-logo demand when no inside rep answers it.
     model = CoverageModel(

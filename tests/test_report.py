@@ -765,31 +765,45 @@ def test_the_answer_names_seats_a_policy_leaves_idle_that_another_works(tmp_path
 def test_the_answer_says_where_policies_serve_the_accounts_in_no_book_when_they_differ(tmp_path: Path) -> None:
     # A VP compared hunter_farmer, whose accounts in no book waited in a queue of two inside seats, with
     # named_accounts, which left them to the digital channel, and read the queue's misses as the split's.
-    served = {  # (named, queued, digital), and one replication's digital count moved to show means are taken
-        "unstructured": (0, 1000, 0),
-        "segment_tiers": (100, 0, 900),
-        "hunter_farmer": (120, 880, 0),
+    served = {  # (named, queued, digital, digital deals won); one replication's digital count moved: means shown
+        "unstructured": (0, 1000, 0, 0),
+        "segment_tiers": (100, 0, 900, 30),
+        "hunter_farmer": (120, 880, 0, 0),
     }
 
     def service(_: int, policy: str, rep: int) -> dict[str, float]:
-        named, queued, digital = served[policy]
+        named, queued, digital, won = served[policy]
         return {
             "accounts_high_touch": named,
             "accounts_pooled": queued,
-            "accounts_digital": digital + (2 if rep == 0 and digital else 0),
+            "accounts_digital": digital + (4 if rep == 0 and digital else 0),
+            "digital_won": won,
         }
 
     text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, service))
     assert text.endswith(
         " Where the live accounts are served (named: in a rep's book; queued: in a shared queue of reps; digital: "
         "left to the digital channel; means over the replications): `unstructured` 0 named, 1,000 queued, 0 digital; "
-        "`segment_tiers` 100 named, 0 queued, 900 digital; `hunter_farmer` 120 named, 880 queued, 0 digital. A "
-        "shared queue costs rep hours and misses what its reps cannot reach; the digital channel costs none and "
-        "wins less: part of the differences is where each policy puts the accounts in no rep's book (some set it "
-        "with a `rest` parameter), not its books."
+        "`segment_tiers` 100 named, 0 queued, 901 digital; `hunter_farmer` 120 named, 880 queued, 0 digital. A "
+        "shared queue costs rep hours and misses what its reps cannot reach; the digital channel costs no rep hours "
+        "and won 0 of their deals under `unstructured`, 30 under `segment_tiers`, 0 under `hunter_farmer`: part of "
+        "the differences is where each policy puts the accounts in no rep's book, not its books."
     )
-    # Digital shares within a tenth of one another (9% here, none there): nothing said.
-    served["segment_tiers"] = (910, 0, 90)
+    # The digital channel off (it won nothing): not said to win less, but what it did.
+    for policy in served:
+        served[policy] = (*served[policy][:3], 0)
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "off", one_point, service))
+    assert "the digital channel won none of their deals here (it is off, or wins nothing in this world)" in text
+    # Books of different sizes, every account outside them digital under both: the books differ, not the rest.
+    served.update(
+        {"unstructured": (160, 0, 840, 9), "segment_tiers": (900, 0, 100, 1), "hunter_farmer": (500, 0, 500, 5)}
+    )
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "books", one_point, service))
+    assert "Where the live accounts" not in text
+    # Digital shares of the accounts in no book within a tenth of one another (9% here, none there): nothing said.
+    served.update(
+        {"unstructured": (0, 1000, 0, 0), "segment_tiers": (900, 91, 9, 1), "hunter_farmer": (120, 880, 0, 0)}
+    )
     text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "near", one_point, service))
     assert "Where the live accounts" not in text
 
@@ -2264,16 +2278,25 @@ def test_an_answer_not_clear_names_the_clear_differences_beside_it(tmp_path: Pat
 def test_an_answer_says_when_every_policy_misses_most_of_its_opportunities(tmp_path: Path) -> None:
     # A VP's comparison missed 80% of the opportunities under every model, and read as a verdict on the models.
     rates = {"unstructured": 0.82, "segment_tiers": 0.79, "hunter_farmer": 0.6}
+    used = {"unstructured": 0.97, "segment_tiers": 0.95, "hunter_farmer": 0.9}
 
     def short(_: int, policy: str, rep: int) -> dict[str, float]:
-        return {"miss_rate": rates[policy] + (rep - 1.5) / 1000}
+        return {"miss_rate": rates[policy] + (rep - 1.5) / 1000, "utilisation": used[policy]}
 
     said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, short))
     assert said.endswith(
         " Short-handed: every policy misses most of its opportunities here (miss rate 60.0% to 82.0%, means over the "
-        "replications): the team has far fewer hours than its world's work, so this compares what each model does "
-        "with too few hours."
+        "replications) with 90.0% to 97.0% of the selling hours used: the team has far fewer hours than its world's "
+        "work, so this shows what each model does with too few hours."
+    ), said
+    # Reps with hours to spare (a run at half its hours, every miss a lead routed to nobody): not short-handed.
+    used["segment_tiers"] = 0.5
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "idle", one_point, short))
+    assert said.endswith(
+        " Hours to spare: every policy misses most of its opportunities here (miss rate 60.0% to 82.0%, means over the "
+        "replications) with only 50.0% to 97.0% of the selling hours used: the misses are leads no rep is given or "
+        "reaches (their causes say which), not too few hours."
     ), said
     rates["hunter_farmer"] = 0.5  # one policy that misses no more than half: nothing to say
     said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "half", one_point, short))
-    assert "Short-handed" not in said
+    assert "Short-handed" not in said and "Hours to spare" not in said

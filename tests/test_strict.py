@@ -497,3 +497,19 @@ def test_a_misspelt_table_beside_the_table_it_means_is_said_with_that_table():
     with pytest.raises(InputError) as e:
         parse_scenario(data, "s.toml")
     assert e.value.problems == ["s.toml: populaton: unknown key"]
+
+
+def test_a_rep_group_that_is_no_table_is_said_so_not_a_crash():
+    # Naming a rep group's block by its role had read .get of a 1 given for the table.
+    from sim.errors import InputError
+    from sim.scenario import parse_scenario
+    from tests.conftest import small_data
+
+    data = small_data()
+    data["reps"] = [1, {"role": "inside", "count": -1}]
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems[:2] == [
+        "s.toml: reps.0: Input should be a table ({ key = value, ... }), not 1",
+        's.toml: reps.1.count: Input should be greater than or equal to 0, not -1 (in the block of "inside" seats)',
+    ]

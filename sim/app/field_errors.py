@@ -143,9 +143,10 @@ def after_change(
 ) -> tuple[list[str], str]:
     """The error lines still shown once a field or the scenario changed (``base``, the scenario now loaded;
     None: an upload failed): of the lines ``shown`` beside ``fields`` and under the buttons (``shown_rest``),
-    those a run would write again (:func:`checked`). The others were mended, or were about a scenario left
-    (its team, horizon, shocks, a parameter it lacked, that none was loaded), and go; nothing new is added
-    while a field is being typed in. The line saying that nothing ran counts the problems still shown.
+    those a run would write again (:func:`checked`): a field that showed lines shows what a run would write
+    beside it now; the others were mended, or were about a scenario left (its team, horizon, shocks, a parameter
+    it lacked, that none was loaded), and go; a field that showed none stays so while it is typed in. The line
+    saying that nothing ran counts the problems still shown.
     """
     now, rest = checked(base, source, fields, settings)
 
@@ -153,7 +154,8 @@ def after_change(
         still = set(new.splitlines())
         return "\n".join(line for line in (old or "").splitlines() if line in still)
 
-    beside = [kept(o, n) for o, n in zip(shown, now, strict=True)]
+    # A field still wrong keeps its line, in the words its value now gets (-1 typed over as -2 had lost it).
+    beside = [n if o else "" for o, n in zip(shown, now, strict=True)]
     under = kept(shown_rest, rest).splitlines()
     if any(line.startswith(NOTHING_RAN) for line in (shown_rest or "").splitlines()) and nothing_ran(beside):
         under.append(nothing_ran(beside))

@@ -227,4 +227,5 @@ def examples_command(folder: Path) -> None:
         f"copied {len(written)} files to {folder}/: {counts['scenarios']} scenarios, {counts['experiments']} experiments"
     )
     click.echo(f"try:  {shlex.join([program(), 'run', str(folder / 'scenarios' / 'small.toml')])}")
-    click.echo(f"      covsim experiment {folder / 'experiments' / 'mechanisms' / 'books.toml'} --out results/books")
+    books = str(folder / "experiments" / "mechanisms" / "books.toml")
+    click.echo(f"      {shlex.join([program(), 'experiment', books, '--out', 'results/books'])}")

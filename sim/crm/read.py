@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -355,13 +356,21 @@ def _header_width(path: Path, sep: str) -> int:
 def _ragged(path: Path, sep: str) -> list[tuple[int, int]]:
     """Each row (as a spreadsheet numbers them: the header is row 1) with more fields than the header, and its
     number of fields."""
+    with _no_field_limit(), open(path, encoding="utf-8-sig", newline="") as f:
+        rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
+        width = len(next(rows, []))
+        return [(row, len(fields)) for row, fields in enumerate(rows, start=2) if len(fields) > width]
+
+
+@contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """The csv module reading a value of any length, as pandas does (its limit, 128 KB, had hidden the rows past
+    a long cell), and its limit restored after."""
+    limit = csv.field_size_limit(MAX_CSV_BYTES)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
-            width = len(next(rows, []))
-            return [(row, len(fields)) for row, fields in enumerate(rows, start=2) if len(fields) > width]
-    except csv.Error:  # a value past the csv module's field limit (128 KB): pandas' own words are said instead
-        return []
+        yield
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _check_layout(path: Path, where: str, sep: str) -> None:
@@ -407,12 +416,9 @@ def _row_numbers(path: Path, sep: str, records: int) -> np.ndarray:
     """The row of each of the ``records`` pandas read, as a spreadsheet numbers them (the header is row 1): pandas
     skips blank lines, which a spreadsheet shows as rows (the rows after two blank lines were named two rows too
     early). A value over several lines (in quotes) is one row, as in a spreadsheet."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
-            kept = [row for row, fields in enumerate(rows, start=1) if fields][1:]
-    except csv.Error:  # a value past the csv module's field limit (128 KB; pandas has none): numbered as read
-        kept = []
+    with _no_field_limit(), open(path, encoding="utf-8-sig", newline="") as f:
+        rows = csv.reader(f, delimiter=sep, skipinitialspace=True)  # as pandas reads it
+        kept = [row for row, fields in enumerate(rows, start=1) if fields][1:]
     if len(kept) != records:  # read otherwise than Python's csv reads it: numbered as read
         return np.arange(records) + 2
     return np.asarray(kept, dtype=np.int64)

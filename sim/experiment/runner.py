@@ -58,10 +58,13 @@ def git_commit(folder: Path) -> str | None:
         r = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=folder, timeout=5)
         if r.returncode != 0 or not r.stdout.strip():
             return None
-        changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], cwd=folder, timeout=5).returncode
+        # Untracked files too: a new module of the engine is a change a diff does not show.
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."], capture_output=True, text=True, cwd=folder, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return None
-    return r.stdout.strip() + (MODIFIED if changed == 1 else "")
+    return r.stdout.strip() + (MODIFIED if status.returncode == 0 and status.stdout.strip() else "")
 
 
 def _serial(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 
 from sim.codes import Kind, Service, Stage, Status
+from sim.format import counted
 from sim.policies.protocol import CoveragePlan, PlanView, Policy, RouteView, TaskView, TeamView
 from sim.policies.rules import (
     BookRule,
@@ -120,8 +122,13 @@ class HunterFarmer(Policy):
         said = f"hunter_share {self.params.hunter_share:g}: {split}"
         hunters, farmers = closers[:k], closers[k:]
         if self.params.division == "split" and ("farmer" in hunters or "hunter" in farmers):
-            hunting = ", ".join(f"{hunters.count(r)} {r}" for r in dict.fromkeys(hunters))
-            said += f" (the hunters: {hunting or 'no'} seats of the scenario's; the share decides, not their roles)"
+
+            def seats(side: Sequence[str]) -> str:
+                return " and ".join(counted(side.count(r), f"{r} seat") for r in dict.fromkeys(side)) or "none"
+
+            said += (
+                f" (hunting: {seats(hunters)}; farming: {seats(farmers)}: the share decides, not the scenario's roles)"
+            )
         return [said]
 
     def plan(self, view: PlanView, rng: np.random.Generator) -> CoveragePlan:

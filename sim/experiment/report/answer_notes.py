@@ -15,7 +15,7 @@ from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
 from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
-from sim.tables import SHORT_HANDED
+from sim.tables import missing_most
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -318,62 +318,73 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
     )
 
 
-#: Policies are said to serve the accounts in no book differently when their shares of the live accounts left to the
-#: digital channel differ by this much or more [A]: a tenth of the accounts is a difference a VP would want named.
+#: Policies are said to serve the accounts in no book differently when the shares of them they leave to the digital
+#: channel (the rest queued for reps) differ by this much or more [A]: a tenth of them a VP would want named.
 SERVICE_GAP = 0.1
 
 
 def no_book_service(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """`` Where the live accounts are served ...``: when the policies at ``point`` leave shares of the live accounts
-    to the digital channel that differ by ``SERVICE_GAP`` or more, where each puts them (``accounts_<service>``,
-    means over the replications); else "". A shared queue costs rep hours and misses what its reps cannot reach,
-    the digital channel costs none and wins less: a VP had read the misses of hunter_farmer's queue of two inside
-    seats as the split's, against named_accounts, which left the same accounts to the digital channel."""
+    """`` Where the live accounts are served ...``: when the policies at ``point`` leave shares of the accounts in
+    no rep's book to the digital channel (of those and the ones queued for reps) that differ by ``SERVICE_GAP`` or
+    more, where each puts the live accounts (``accounts_<service>``) and what the digital channel won
+    (``digital_won``), means over the replications; else "". A VP had read the misses of hunter_farmer's queue as
+    the split's, against named_accounts, which left the same accounts to the digital channel. Of the accounts in
+    no book only: policies that differ by the size of their books alone differ by their books."""
     names = [f"accounts_{s}" for s in reversed(SERVICES)]
-    at = None if results is None else results[(results.point == point) & results.metric.isin(names)]
-    if at is None or at.empty:  # a store written before these metrics were
+    at = None if results is None else results[(results.point == point) & results.metric.isin([*names, "digital_won"])]
+    if at is None or at.empty or not at.metric.isin(names).any():  # a store written before these metrics were
         return ""
-    means = stats.run_values(at, names).groupby(["policy", "metric"])["value"].mean().unstack()
-    means = means.reindex(index=[p for p in policies if p in means.index], columns=names).dropna()
-    digital = means["accounts_digital"] / means.sum(axis=1)
-    if means.shape[0] < 2 or not digital.max() - digital.min() >= SERVICE_GAP:
+    means = stats.run_values(at, [*names, "digital_won"]).groupby(["policy", "metric"])["value"].mean().unstack()
+    means = means.reindex(index=[p for p in policies if p in means.index], columns=[*names, "digital_won"])
+    means = means.dropna(subset=names)
+    outside = means["accounts_digital"] + means["accounts_pooled"]
+    digital = (means["accounts_digital"] / outside)[outside > 0]
+    if digital.size < 2 or not digital.max() - digital.min() >= SERVICE_GAP:
         return ""
-    words = ("named", "queued", "digital")
     each = "; ".join(
-        f"{quote(p)} " + ", ".join(f"{fmt(m, float(means.loc[p, m]))} {w}" for m, w in zip(names, words, strict=True))
+        f"{quote(p)} "
+        + ", ".join(
+            f"{fmt(m, float(means.loc[p, m]))} {w}" for m, w in zip(names, ("named", "queued", "digital"), strict=True)
+        )
         for p in means.index
+    )
+    won = means["digital_won"].fillna(0.0)
+    channel = (
+        "the digital channel costs no rep hours and won "
+        + ", ".join(
+            f"{fmt('digital_won', float(won[p]))}{' of their deals' if i == 0 else ''} under {quote(p)}"
+            for i, p in enumerate(means.index)
+        )
+        if (won > 0).any()
+        else "the digital channel won none of their deals here (it is off, or wins nothing in this world)"
     )
     return (
         " Where the live accounts are served (named: in a rep's book; queued: in a shared queue of reps; digital: "
         f"left to the digital channel; means over the replications): {each}. A shared queue costs rep hours and "
-        "misses what its reps cannot reach; the digital channel costs none and wins less: part of the differences "
-        f"is where each policy puts the accounts in no rep's book (some set it with a {quote('rest')} parameter), "
-        "not its books."
+        f"misses what its reps cannot reach; {channel}: part of the differences is where each policy puts the "
+        "accounts in no rep's book, not its books."
     )
 
 
 def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
     """What the answer says of the team at ``point`` and the work it is given: its idle seats (:func:`idle_seats`),
-    where the accounts in no book are served (:func:`no_book_service`), and, when every policy misses more than
-    ``SHORT_HANDED`` of its opportunities, that the team is short-handed: a VP's comparison with a miss rate of 80%
-    under each model had read as a verdict on the models alone."""
+    where the accounts in no book are served (:func:`no_book_service`), and, when every policy misses most of its
+    opportunities, whether for want of hours or with hours to spare (``sim.tables.missing_most``)."""
     said = idle_seats(results, point, policies, quote) + no_book_service(results, point, policies, quote)
-    if results is None or results.empty:
+    at = None if results is None else results[(results.point == point) & results.metric.isin(_TEAM_METRICS)]
+    if at is None or at.empty:
         return said
-    at = results[(results.point == point) & (results.metric == "miss_rate")]
-    if at.empty:
+    means = stats.run_values(at, _TEAM_METRICS).groupby(["policy", "metric"])["value"].mean().unstack()
+    means = means.reindex(index=[p for p in policies if p in means.index], columns=_TEAM_METRICS)
+    if means.shape[0] < len(policies):
         return said
-    rates = stats.run_values(at, ["miss_rate"]).groupby("policy")["value"].mean()
-    rates = rates[[p for p in policies if p in rates.index]].dropna()
-    if rates.size < len(policies) or not (rates > SHORT_HANDED).all():
-        return said
-    low, high = (fmt("miss_rate", float(x)) for x in (rates.min(), rates.max()))
-    spread = low if low == high else f"{low} to {high}"
-    return (
-        f"{said} Short-handed: every policy misses most of its opportunities here (miss rate {spread}, means over "
-        "the replications): the team has far fewer hours than its world's work, so this compares what each model "
-        "does with too few hours."
-    )
+    rates, used = (means[m].tolist() for m in _TEAM_METRICS)
+    missing = missing_most(rates, used, [quote(p) for p in policies], "means over the replications")
+    return f"{said} {missing}" if missing else said
+
+
+#: What :func:`team_notes` reads of each policy to say it misses most of its opportunities, and why.
+_TEAM_METRICS = ["miss_rate", "utilisation"]
 
 
 def points_on_profit(

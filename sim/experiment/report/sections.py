@@ -75,7 +75,7 @@ def what_was_run(ctx: ReportContext) -> list[str]:
             extra = ", rounded to whole numbers" if f.integer else ""
             if f.target.startswith("policy."):  # every policy with the parameter: a VP read full_cycle's as none
                 setting = [code(p.key) for p in exp.policies if f.target[7:] in ctx.parameters_of(p.name)]
-                extra += f", for {', '.join(setting)}" if setting else ", for no policy here"
+                extra += f", for {', '.join(setting)}" if setting else ""
             lines.append(f"    - {code(f.name)}: {f.mode} {code(f.target)} to {span}{extra}")
     else:  # one setting of the world: one design point, or one a stress with a suite (as its line below says)
         lines.append("- **Factors:** none" + ("" if exp.suite else " (one design point)"))
