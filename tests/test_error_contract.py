@@ -223,7 +223,7 @@ def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_requ
 def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_it(tmp_path, monkeypatch):
     import sim.experiment.report as report
 
-    def disk_full(store, out_dir, step):
+    def disk_full(store, out_dir, step, across=None):
         raise OSError(28, "No space left on device", str(out_dir / "report.md"))
 
     monkeypatch.setattr(report, "write_report", disk_full)
@@ -1271,7 +1271,7 @@ def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
     args = ("compare", str(SMALL), "--policy", "unstructured", "--quarters", "1", "--replications", "1")
     assert invoke(*args, "--executor", "serial", "--out", str(out)).exit_code == 0
     assert (out / "report.md").exists() and list((out / "figures").iterdir())
-    scenario = load_scenario(SMALL)
+    scenario = load_scenario(SMALL).with_overrides("one quarter", quarters=1, name="small")  # as compare runs it
     batch = opened_batch(comparison(scenario, str(SMALL), ["segment_tiers"], 1, quarters=1), scenario, out, True)
     batch.store.close()
     assert not [name for name in ("report.md", "results.csv", "results.parquet", "figures") if (out / name).exists()]
