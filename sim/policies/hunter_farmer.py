@@ -91,7 +91,7 @@ class HunterFarmer(Policy):
         docs say, rather than refuse the policy."""
         share = self.params.hunter_share
         seats = sum(g.count for g in scenario.reps if g.role in FIELD_CLOSERS)
-        hunters = round(share * seats)
+        hunters = self._hunters(seats)
         if share == self.parameters()["hunter_share"].default or not 0 < share < 1 or 0 < hunters < seats:
             return []
         if seats < 2:
@@ -113,7 +113,7 @@ class HunterFarmer(Policy):
         said nowhere), and which of the scenario's own roles hunt when it names hunters and farmers: the share
         decides, not the roles."""
         closers = [g.role for g in scenario.reps if g.role in FIELD_CLOSERS for _ in range(g.count)]
-        k = round(self.params.hunter_share * len(closers))  # as ``_split`` deals the seats, in the team's order
+        k = self._hunters(len(closers))  # the first k, as ``_split`` deals the seats in the team's order
         if not closers:
             return []
         split = f"{k} of the {len(closers)} field closing seats hunt, {len(closers) - k} farm"
@@ -169,12 +169,16 @@ class HunterFarmer(Policy):
             seat_pool[hunters], seat_pool[farmers] = 0, 1
         return dataclasses.replace(plan, warm=np.full(acc.size, prm.handoff == "warm"), seat_pool=seat_pool)
 
+    def _hunters(self, closers: int) -> int:
+        """How many of ``closers`` field closing seats hunt: ``hunter_share`` of them, rounded (half to even)."""
+        return round(self.params.hunter_share * closers)
+
     def _split(self, team: TeamView) -> tuple[np.ndarray, np.ndarray]:
         """The hunters' and the farmers' seats (as the split would make them under either division). The
         specialists an overlay launch adds with no line of their own farm: they sell the new offering to the
         customers, and the field closers' split stays as it was."""
         seats = np.flatnonzero(np.isin(team.role, FIELD_CLOSERS))
-        k = round(self.params.hunter_share * seats.size)
+        k = self._hunters(seats.size)
         return seats[:k], np.union1d(seats[k:], np.flatnonzero(lineless_specialists(team)))
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

@@ -23,7 +23,7 @@ from sim.experiment.spec import Experiment
 from sim.experiment.stats import absent_metrics
 from sim.experiment.store import Store
 from sim.policies import make_policy, policy_class, policy_notes
-from sim.scenario import parse_scenario
+from sim.scenario import Scenario, parse_scenario
 
 
 @dataclass
@@ -64,6 +64,11 @@ class ReportContext:
         """The design point the single-point tables and figures show: the first with results."""
         return int(self.results["point"].min()) if not self.results.empty else int(self.points["point"].min())
 
+    @cached_property
+    def base_scenario(self) -> Scenario:
+        """The stored scenario, parsed once."""
+        return parse_scenario(self.scenario, "the stored scenario")
+
     def policy_notes(self, index: int) -> list[str]:
         """What policy ``index``'s parameters make of the scenario (``Policy.notes``: how many seats hunt, say),
         with one design point only (a factor may change what they make at each); none for a user policy this
@@ -72,7 +77,7 @@ class ReportContext:
             return []
         entry = self.experiment.policies[index]
         try:
-            return policy_notes(make_policy(entry.name, entry.params), parse_scenario(self.scenario, "stored"))
+            return policy_notes(make_policy(entry.name, entry.params), self.base_scenario)
         except InputError:
             return []
 

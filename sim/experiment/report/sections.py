@@ -6,8 +6,6 @@ Each section is a list of Markdown lines; the tables show the design points
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from sim.experiment import stats
@@ -26,20 +24,12 @@ from sim.format import (
     p_value,
     value_beside,
 )
-from sim.scenario import parse_scenario
 from sim.shocks import shock_text
 
 #: Design points shown one by one in the tables [A]; beyond this, the first and the one the answer cites.
 MAX_POINTS_IN_TABLES = 6
 #: Failed runs listed one by one in the ledger section.
 MAX_FAILED_LISTED = 100
-
-
-def _shock_texts(scenario: dict[str, Any]) -> list[str]:
-    """Each of a stored scenario's shocks in a line (``sim.shocks.shock_text``)."""
-    if not scenario.get("shocks"):
-        return []
-    return [shock_text(s) for s in parse_scenario(scenario, "the stored scenario").shocks]
 
 
 def what_was_run(ctx: ReportContext) -> list[str]:
@@ -79,7 +69,7 @@ def what_was_run(ctx: ReportContext) -> list[str]:
             lines.append(f"    - {code(f.name)}: {f.mode} {code(f.target)} to {span}{extra}")
     else:  # one setting of the world: one design point, or one a stress with a suite (as its line below says)
         lines.append("- **Factors:** none" + ("" if exp.suite else " (one design point)"))
-    shocks = _shock_texts(sc)
+    shocks = [shock_text(s) for s in ctx.base_scenario.shocks] if sc.get("shocks") else []
     own = shocks[: len(shocks) - len(exp.shocks)]  # the scenario's, then the experiment's (``resolve_base``)
     if own:
         lines.append(
