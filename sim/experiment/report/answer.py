@@ -9,13 +9,8 @@ policy) at the point where that difference is smallest. The difference, its
 Bonferroni-adjusted 95% interval and its Holm-adjusted p-value are those of
 the paired-differences table (``stats.paired_differences`` over the family of
 every comparison at that design point); a difference whose interval includes
-0 is not called a win.
-
-An experiment of one policy over the points of a grid (factors only) is
-answered across its points: the point with the best mean, against the first
-design point (or, when that is best, the gap to the closest other point),
-paired by replication (``stats.point_differences``, the family being every
-comparison with the first point), as its paired-differences table shows it.
+0 is not called a win. An experiment of one policy over the points of a grid
+is answered across its points (``grid_answer``).
 """
 
 from __future__ import annotations
@@ -35,14 +30,14 @@ from sim.experiment.report.answer_notes import (
     clearly_better,
     gap_words,
     not_clearly_behind,
-    points_on_profit,
     replications_needed,
     team_notes,
     untested,
 )
-from sim.experiment.report.markdown import finite, value_text
-from sim.experiment.report.why import why, why_between_points, why_values
-from sim.format import counted, difference_beside, difference_interval, joined, p_value
+from sim.experiment.report.grid_answer import compared_point, grid_answer
+from sim.experiment.report.markdown import finite, point_labeller, test_words
+from sim.experiment.report.why import why, why_values
+from sim.format import counted, difference_beside, difference_interval, joined
 
 #: Design points named one by one where another policy is best; beyond this, a count.
 MAX_POINTS_NAMED = 3
@@ -114,7 +109,7 @@ def answer(
     present = [p for p in policies if p in set(values["policy"])]
     if len(policies) < 2:
         one = (values, metric, sign, policies[0], points, factors, quote, results)
-        across = _across_points(*one) if across_points else None
+        across = grid_answer(*one) if across_points else None
         return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
@@ -152,14 +147,14 @@ def answer(
     family = stats.paired_differences(values[values.point == point], baseline)
     row = family[(family.policy == other) & (family.metric == metric)].iloc[0]
     where = "that design point" if multi else "the design point"
-    label = _labeller(points, factors)
+    label = point_labeller(points, factors)
 
     name = f"{quote(winner)}{' (the baseline)' if winner == baseline else ''}"
     diff, low, high = float(row["mean_diff"]), float(row["low_adj"]), float(row["high_adj"])
     defined = finite(low, high)
     clear = defined and (low > 0 or high < 0)  # the interval excludes 0
     ahead = sign * diff > 0 if winner != baseline else sign * diff < 0  # the winner leads in paired comparison
-    stat = _stat(row, int(row["family"]), f"at {where}")
+    stat = test_words(row, int(row["family"]), f"at {where}")
     p_holm = float(row["p_holm"])
     if defined and not clear and finite(p_holm) and p_holm < 0.05:
         stat += "; the Holm p is below 0.05 but the more conservative Bonferroni interval includes 0: borderline, which more replications settle"
@@ -219,9 +214,12 @@ def answer(
             several = f"the closest, {quote(other)}, is {undecided}: {gap}"
             single = f"{name} has the best mean, but {several}"
     behind = baseline if winner != baseline else other  # the policy the winner's lead is measured against
+    # A clear difference is explained either way: the winner's lead, or, where it does worst, the lead over it
+    # (a policy best at most points and clearly behind at one had been left unexplained there).
+    leader, trailer = (winner, behind) if ahead else (behind, winner)
     because = (
-        why(why_values(results, metric), metric, point, winner, behind, where, quote)
-        if clear and ahead and results is not None and not results.empty
+        why(why_values(results, metric), metric, point, leader, trailer, where, quote)
+        if clear and results is not None and not results.empty
         else ""
     )
     idle = team_notes(results, point, present, quote)
@@ -272,7 +270,7 @@ def cited_point(
         return None
     sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
     if across_points:
-        return _across_compared(values, metric, sign)[0]
+        return compared_point(values, metric, sign)[0]
     present = [p for p in policies if p in set(values["policy"])] if not values.empty else []
     if len(policies) < 2 or baseline not in present:
         return None
@@ -349,102 +347,3 @@ def _others(
         listed = where[0] if len(where) == 1 else ", ".join(where[:-1]) + " and " + where[-1]
         parts.append(f"{quote(policy)}{' is best' if not parts else ''} at {listed}")
     return " (" + "; ".join(parts) + ")"
-
-
-def _labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], str]:
-    """A design point's factor values (``team_size = 0.5``), or ``design point 3`` without factors."""
-    table = points.set_index("point") if "point" in points.columns else points
-
-    def label(point: int) -> str:
-        if not factors or point not in table.index:
-            return f"design point {point}"
-        row = table.loc[point]
-        return ", ".join(f"{f} = {value_text(row[f])}" for f in factors)
-
-    return label
-
-
-def _stat(row: pd.Series, family: int, scope: str) -> str:
-    """Which interval and p-value these are, over which family (those of the paired-differences table);
-    ``scope`` says which comparisons (``at the design point``). A comparison with no interval says why
-    instead (:func:`~sim.experiment.report.answer_notes.untested`)."""
-    p = float(row["p_holm"])
-    comparisons = counted(family, "comparison")
-    if not finite(p):
-        return f"Bonferroni-adjusted 95% CI over the {comparisons} {scope}"
-    shown = p_value(p)
-    p_text = f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
-    return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} {scope}"
-
-
-def _across_compared(values: pd.DataFrame, metric: str, sign: float) -> tuple[int | None, int, int, pd.DataFrame]:
-    """One policy across its design points: the point the answer compares with the first (None when there is
-    none), the point with the best mean, the first point with results, and the paired differences of ``metric``
-    against it by point (``stats.point_differences``)."""
-    present = sorted(int(p) for p in values["point"].unique())
-    v = values[(values.metric == metric) & np.isfinite(values["value"])]
-    if len(present) < 2 or v.empty:
-        return None, -1, -1, pd.DataFrame()
-    reference = present[0]
-    best = int((sign * v.groupby("point")["value"].mean()).idxmax())  # ties: the first point
-    family = stats.point_differences(values, reference)
-    rows = family[(family.metric == metric) & np.isfinite(family["mean_diff"].astype(float))].set_index("point")
-    if rows.empty:
-        return None, best, reference, rows
-    compared = best if best != reference else int((sign * rows["mean_diff"]).idxmax())
-    return (compared if compared in rows.index else None), best, reference, rows
-
-
-def _across_points(
-    values: pd.DataFrame,
-    metric: str,
-    sign: float,
-    policy: str,
-    points: pd.DataFrame,
-    factors: Sequence[str],
-    quote: Callable[[str], str],
-    results: pd.DataFrame | None,
-) -> str | None:
-    """The answer of one policy across its design points (None with fewer than two points with results, or when
-    the chosen metric has no paired difference), with profit between the points it compares (from ``results``)."""
-    compared, best, reference, rows = _across_compared(values, metric, sign)
-    if compared is None:
-        return None
-    row = rows.loc[compared]
-    label = _labeller(points, factors)
-    diff, low, high = float(row["mean_diff"]), float(row["low_adj"]), float(row["high_adj"])
-    defined = finite(low, high)
-    clear = defined and (low > 0 or high < 0)  # the interval excludes 0
-    first = f"the first design point, {label(reference)}"
-    undecided = "not distinguishable from the first design point at this replication count"
-    if best != reference:
-        versus = f"{difference_beside(metric, diff, low, high)} against {first}"
-        versus += f" {difference_interval(metric, low, high, beside=diff)}" if defined else ""
-        if clear and sign * diff > 0:
-            body = f"it does best at {label(best)}: {versus}"
-        elif clear:
-            body = f"it has the best mean at {label(best)}, but is worse than {first} in paired comparison: {versus}"
-        elif not defined:
-            body = f"it has the best mean at {label(best)}: {versus}; {untested(row)}"
-        else:
-            body = f"it has the best mean at {label(best)}, {undecided}: {versus}"
-    else:
-        gap = gap_words(metric, diff, low, high, defined)
-        if clear and sign * diff < 0:
-            body = f"it does best at {first}; the closest, {label(compared)}, is {gap}"
-        elif clear:
-            body = f"it has the best mean at {first}, but {label(compared)} does better in paired comparison: {gap}"
-        elif not defined:
-            body = f"it has the best mean at {first}; the closest, {label(compared)}, is {gap}; {untested(row)}"
-        else:
-            body = f"it has the best mean at {first}, but {label(compared)} is {undecided}: {gap}"
-    start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "
-    profit = points_on_profit(results, values, metric, reference, compared, (label(compared), first), quote)
-    if not defined:  # the body says why there is no test
-        return start + body + "." + profit
-    stat = _stat(row, int(row["family"]), "with the first design point")
-    tail = f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
-    winner, other = (best, reference) if best != reference else (reference, compared)
-    ahead = clear and (sign * diff > 0 if best != reference else sign * diff < 0)  # the point named best leads
-    because = why_between_points(results, metric, winner, other, label, quote) if ahead else ""
-    return start + body + tail + because + profit

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.format import difference
+from sim.format import counted, difference, p_value
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.experiment.robustness import Ranking
 
 
@@ -70,3 +72,29 @@ def regret_rows(ranking: Ranking, value: Callable[[float], str], world: Callable
 def amount(metric: str, v: float) -> str:
     """An unsigned amount of a difference: shares in percentage points, others in the metric's format."""
     return difference(metric, v).lstrip("+")
+
+
+def point_labeller(points: pd.DataFrame, factors: Sequence[str]) -> Callable[[int], str]:
+    """A design point's factor values (``team_size = 0.5``), or ``design point 3`` without factors."""
+    table = points.set_index("point") if "point" in points.columns else points
+
+    def label(point: int) -> str:
+        if not factors or point not in table.index:
+            return f"design point {point}"
+        row = table.loc[point]
+        return ", ".join(f"{f} = {value_text(row[f])}" for f in factors)
+
+    return label
+
+
+def test_words(row: pd.Series, family: int, scope: str) -> str:
+    """Which interval and p-value these are, over which family (those of the paired-differences table);
+    ``scope`` says which comparisons (``at the design point``). A comparison with no interval says why
+    instead (``answer_notes.untested``)."""
+    p = float(row["p_holm"])
+    comparisons = counted(family, "comparison")
+    if not finite(p):
+        return f"Bonferroni-adjusted 95% CI over the {comparisons} {scope}"
+    shown = p_value(p)
+    p_text = f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
+    return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} {scope}"
