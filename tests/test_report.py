@@ -1124,6 +1124,30 @@ def test_where_the_best_policy_is_clearly_behind_the_answer_says_why(tmp_path: P
     ) in said, said
 
 
+def test_a_point_a_morris_trajectory_reaches_again_is_counted_once() -> None:
+    from sim.experiment.report.answer import answer, cited_point
+
+    # Points 0 and 2 are one world (a = 0.1), run once: a researcher's answer said "best at 24 of 24 design
+    # points" of 12 worlds. B leads by 1M at a = 0.1 and by 2M at a = 0.2.
+    points = pd.DataFrame({"point": [0, 1, 2], "a": [0.1, 0.2, 0.1]})
+    gain = {0: 1.0, 1: 2.0, 2: 1.0}
+    noise = (0.0, 0.2, -0.2, 0.1)
+    rows = [
+        (pt, p, r, "revenue_captured", (10 + r + (gain[pt] + noise[r] if p == "B" else 0)) * M)
+        for pt in gain
+        for p in ("A", "B")
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], ["A", "B"], "A", points, ["a"], False)
+    assert said.startswith(
+        "Answer: on revenue_captured (higher is better), B is best at 2 of 2 distinct design points (1 more repeat "
+        "one in another trajectory: counted once); its lead over the baseline is clear at 2 of the 2 points"
+    ), said
+    assert "where its difference is smallest, at a = 0.1, it is +1.0M" in said
+    assert cited_point(values, ["revenue_captured"], ["A", "B"], "A") == 0
+
+
 def test_an_unfinished_store_is_answered_on_the_points_every_policy_has_run(tmp_path: Path) -> None:
     exp = experiment(
         replications=4,

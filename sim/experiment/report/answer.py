@@ -120,6 +120,10 @@ def answer(
             f"compare with the baseline {quote(baseline)}."
         )
 
+    # A point a Morris trajectory reaches again is the same world, run once: counted once (a researcher's answer
+    # said "best at 24 of 24 design points" of 12 worlds).
+    repeats = set(points.point[points.duplicated(subset=list(factors))]) if factors and "point" in points else set()
+    values = values[~values.point.isin(repeats)]
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
     best = _best(v, sign, present)
     if best.empty and not v.empty:  # an unfinished store: each policy's runs in other replications
@@ -232,7 +236,10 @@ def answer(
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         return lead + head + single + tail + too + more + also + because + caution + idle
     shown = int(best.shape[0])
-    of = counted(shown, "design point") + (f" with results (of {len(points)})" if shown < len(points) else "")
+    distinct = len(points) - len(repeats)
+    of = counted(shown, "distinct design point" if repeats else "design point")
+    of += f" with results (of {distinct})" if shown < distinct else ""
+    of += f" ({len(repeats)} more repeat one in another trajectory: counted once)" if repeats else ""
     worst = f"where its {'lead' if winner == baseline else 'difference'} is smallest"
     if lead_at[weakest] < 0:  # not a lead at all: behind another policy there
         worst = "where it does worst"
