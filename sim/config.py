@@ -94,12 +94,34 @@ def _block_name(data: Any, path: str) -> str:
             if isinstance(node, dict) and isinstance(node.get("name"), str):
                 said = f' (in the block named "{node["name"]}")'
             elif isinstance(node, dict) and isinstance(node.get("role"), str) and path.startswith("reps."):
-                said = "" if path.endswith(".role") else f' (in the block of "{node["role"]}" seats)'
+                said = (
+                    ""
+                    if path.endswith(".role")
+                    else f' (in the {_nth(data, int(part))}block of "{node["role"]}" seats)'
+                )
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
             break
     return said
+
+
+#: The ordinal words of a rep group among the groups of its role; a later one by its number.
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _nth(data: Any, index: int) -> str:
+    """``"second "`` for the second of two or more rep groups with one role (each group's block was named by role
+    alone, two "field" blocks alike), else ""."""
+    groups = data.get("reps") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        return ""
+    role = groups[index].get("role")
+    same = [i for i, g in enumerate(groups) if isinstance(g, dict) and g.get("role") == role]
+    if len(same) < 2:
+        return ""
+    k = same.index(index)
+    return f"{ORDINALS[k] if k < len(ORDINALS) else f'{k + 1}th'} "
 
 
 def locate(data: Any, path: str) -> list[tuple[Any, Any]]:

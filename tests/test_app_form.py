@@ -157,6 +157,13 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
     assert field_errors.placed(lines[:1], ["seed"], SOURCE, 0, s) == ([""], lines[0])
 
 
+def test_beside_its_field_a_line_drops_the_block_it_names_whichever_of_its_role() -> None:
+    # Two groups of one role are named "the first/second block of ... seats"; beside the seats field, as for one.
+    for block in (BLOCKS[1], ' (in the second block of "inside" seats)', ' (in the block named "west")'):
+        line = f"{SOURCE}: reps.1.count: Input should be a valid integer, not 2.5{block}"
+        assert field_errors.worded(line, "team-1", SOURCE) == "seats: Input should be a valid integer, not 2.5"
+
+
 def test_a_mended_field_loses_its_line_at_once_and_the_line_under_the_buttons_counts_those_left():
     # An analyst mended the quarters and the red line beside them stayed until Run was pressed again.
     small = load_scenario(SMALL)

@@ -65,6 +65,18 @@ def test_negative_count_and_unknown_key_each_get_a_line():
     ]
 
 
+def test_two_rep_groups_of_one_role_are_told_apart_by_their_order():
+    # Two "inside" blocks (one per region, say) had each been "the block of "inside" seats": which one?
+    d = small_data()
+    d["reps"].append({**d["reps"][1], "count": -1})
+    d["reps"][1]["colour"] = "blue"
+    assert problems(d) == [
+        's.toml: reps.1.colour: unknown key (in the first block of "inside" seats)',
+        's.toml: reps.3.count: Input should be greater than or equal to 0, not -1 (in the second block of "inside" '
+        "seats)",
+    ]
+
+
 def test_a_key_in_the_wrong_table_is_said_where_it_belongs():
     # An analyst's keys, each a real key of another table, had been told "unknown key" alone.
     d = small_data()

@@ -33,7 +33,7 @@ from sim.policies import BUILT_IN
 from sim.scenario import Scenario
 
 #: The block a problem's key runs through, as the command line ends its line (``sim.config``).
-BLOCK = re.compile(r' \(in the block (named "[^"]*"|of "[^"]*" seats)\)$')
+BLOCK = re.compile(r' \(in the (\w+ )?block (named "[^"]*"|of "[^"]*" seats)\)$')
 #: The words of a shock's numbers, as the page labels them (the key's last part: ``shocks.1.factor``).
 SHOCK_WORDS = {"share": "share leaving", "quarter": "quarter", "factor": "opportunity rates x"}
 
