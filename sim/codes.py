@@ -95,7 +95,10 @@ class Activity(Codes):
 class Draw(Codes):
     """Purposes of keyed random draws (see ``sim.randomness.keyed_uniform``): an opportunity's, a
     contract's at its renewal date (``UNATTENDED_RENEWAL``), an account's place in the order a
-    rollout moves accounts (``ROLLOUT``), and a realignment's own generator (``REALIGNMENT``)."""
+    rollout moves accounts (``ROLLOUT``), a realignment's own generator (``REALIGNMENT``), and a seat's
+    (``sim.reps``, keyed by the team's own key): its home base and first holder's skill (``SEAT_X``,
+    ``SEAT_Y``, ``SKILL``: normals), each week whether its holder leaves and a new holder's skill (``LEAVE``,
+    ``NEW_SKILL``), and its place in the order an attrition shock vacates seats (``SHOCK_LEAVE``)."""
 
     DAY = 0
     CAPTURE = 1
@@ -106,6 +109,12 @@ class Draw(Codes):
     LINE = 6
     ROLLOUT = 7
     REALIGNMENT = 8
+    SEAT_X = 9
+    SEAT_Y = 10
+    SKILL = 11
+    LEAVE = 12
+    NEW_SKILL = 13
+    SHOCK_LEAVE = 14
 
 
 #: ``line`` of a renewal: it covers the whole contract, every product line.

@@ -78,14 +78,15 @@ def _open_quarter(model: CoverageModel) -> None:
 
 
 def _apply_shocks(model: CoverageModel, quarter: int) -> None:
-    """Every shock scheduled for the start of ``quarter``, in file order; choices from the shock stream."""
-    rng, pop, segments = model.streams.shocks, model.population, model.scenario.segment_names
+    """Every shock scheduled for the start of ``quarter``, in file order."""
+    pop, segments = model.population, model.scenario.segment_names
     for shock in model.scenario.shocks:
         if shock.quarter != quarter:
             continue
         if isinstance(shock, shocks.RepAttrition):
             team, regions = model.team, model.scenario.region_names
-            seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, rng)
+            order = team.shock_order(model.week)
+            seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, order)
             model.team.vacate(seats, model.week)
             model._vacated(seats)
         elif isinstance(shock, shocks.DemandShock) and shock.region:

@@ -1,8 +1,10 @@
 """Random streams: one SeedSequence per run, spawned into named sub-streams.
 
 Common random numbers: every policy run with the same seed draws its
-population, arrivals, churn and rep events from the same streams in the same
-amounts, so differences between policies are differences of policy, not of luck.
+population, arrivals and churn from the same streams in the same amounts, and
+each seat's events by keyed draws (``sim.reps``: a team of another size keeps
+the seats it shares), so differences between policies are differences of
+policy, not of luck.
 
 Draws whose number depends on the policy (the outcome of an opportunity, its
 value, its arrival day) come instead from :func:`keyed_uniform`, a
@@ -38,7 +40,7 @@ from sim.compiled import compiled
 #: changes every result.
 KEY_WEEK_STRIDE = 2**20
 
-STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "shocks", "mesa")
+STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "mesa")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,6 @@ class Streams:
     churn: np.random.Generator
     reps: np.random.Generator
     policy: np.random.Generator
-    shocks: np.random.Generator
     mesa: np.random.Generator
     outcome_key: np.uint64
 

@@ -16,8 +16,9 @@ import mesa
 import numpy as np
 
 from sim.clock import WEEKS_PER_QUARTER, WEEKS_PER_YEAR
-from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, PARTNER, ROLES
+from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, PARTNER, ROLES, Draw
 from sim.policies.protocol import TeamView, read_only
+from sim.randomness import KEY_WEEK_STRIDE, box_muller, keyed_normal, keyed_uniforms, normal_purposes
 from sim.scenario import RepGroup, Scenario
 
 
@@ -159,6 +160,10 @@ class WeekTotals(NamedTuple):
     filled: float
 
 
+#: Seats a group's draw ids leave room for: a seat's id is ``group * SEATS_PER_GROUP + place`` (a group has at most
+#: 100,000 seats, ``RepGroup.count``).
+SEATS_PER_GROUP = 2**17
+
 _VIEW_FIELDS = tuple(f.name for f in fields(TeamView))
 
 
@@ -176,8 +181,13 @@ class Team:
         self._workforce = scenario.workforce
         self._ramp = np.asarray(scenario.workforce.ramp, dtype=np.float64)
         self._attrition = weekly_attrition(scenario.workforce.attrition_per_year)
-        self._rng = rng
+        # A seat's draws are keyed by its group and its place in the group, not drawn in seat order from a
+        # stream: a team of another size (a factor, an overlay's specialists or not) keeps the history of the
+        # seats it shares with this one (drawn in order, one more seat moved every later seat's leaving week).
+        self._key = np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
         self.seats: list[Rep] = []
+        self._ids = np.empty(0, dtype=np.int64)  # each seat's draw id
+        self._groups = 0  # groups added: the file's, then each overlay launch's
         self._constants_changed()
         for group in scenario.reps:
             self.add(group, group.count, hired_week=-WEEKS_PER_QUARTER * len(scenario.workforce.ramp))
@@ -188,14 +198,17 @@ class Team:
     def add(self, group: RepGroup, count: int, hired_week: int) -> None:
         """``count`` new seats of ``group``, holders hired in ``hired_week``, placed in their region."""
         names = [g.name for g in self._regions]
-        rng = self._rng
+        ids = self._groups * SEATS_PER_GROUP + np.arange(count, dtype=np.int64)  # the group's number, the place
+        self._groups += 1
+        dx, dy, z = (keyed_normal(self._key, ids, p) for p in (Draw.SEAT_X, Draw.SEAT_Y, Draw.SKILL))
         for i in range(count):
             r = names.index(group.region) if group.region else i % len(self._regions)
             reg = self._regions[r]
-            x = reg.x_km + 0.5 * reg.radius_km * float(rng.standard_normal())
-            y = reg.y_km + 0.5 * reg.radius_km * float(rng.standard_normal())
-            skill = max(0.1, group.skill_mean + group.skill_sd * float(rng.standard_normal()))
+            x = reg.x_km + 0.5 * reg.radius_km * float(dx[i])
+            y = reg.y_km + 0.5 * reg.radius_km * float(dy[i])
+            skill = max(0.1, group.skill_mean + group.skill_sd * float(z[i]))
             self.seats.append(Rep(self._model, len(self.seats), group, skill, x, y, r, hired_week, self._lines))
+        self._ids = np.concatenate([self._ids, ids])
         self._constants_changed()
 
     def _constants_changed(self) -> None:
@@ -211,6 +224,17 @@ class Team:
         own), starting at the bottom of the ramp."""
         group = RepGroup(role="specialist", count=count, line=line, lane="own_line" if line else "all_lines")
         self.add(group, count, hired_week=week)
+
+    def week_ids(self, week: int) -> np.ndarray:
+        """Each seat's draw id in ``week`` (``sim.randomness.KEY_WEEK_STRIDE``): the same seat of a team of another
+        size has the same."""
+        return self._ids * KEY_WEEK_STRIDE + week
+
+    def shock_order(self, week: int) -> np.ndarray:
+        """A uniform per seat, keyed by the seat and ``week``, by which an attrition shock in ``week`` picks the
+        seats it vacates (the lowest first): a team of another size loses the same seats of those it shares, as
+        far as the share allows."""
+        return keyed_uniforms(self._key, self.week_ids(week), (Draw.SHOCK_LEAVE,))[0]
 
     def vacate(self, seats: np.ndarray, week: int) -> None:
         """The holders of ``seats`` leave in ``week``."""
@@ -283,13 +307,12 @@ class Team:
         while ``frozen``); a seat that empties this week is not filled in the same week.
 
         Returns the seats whose holder left this week. Draws two numbers per
-        seat from the team's stream every week, whatever happens: a uniform
-        (the holder leaves when it is below the weekly attrition probability)
-        and a standard normal (a new holder's skill).
+        seat every week, whatever happens, keyed by the seat and the week
+        (:meth:`week_ids`): a uniform (the holder leaves when it is below the
+        weekly attrition probability) and a standard normal (a new holder's skill).
         """
-        n = len(self.seats)
-        leave = self._rng.random(n)
-        skill = self._rng.standard_normal(n)
+        u = keyed_uniforms(self._key, self.week_ids(week), (Draw.LEAVE, *normal_purposes(Draw.NEW_SKILL)))
+        leave, skill = u[0], box_muller(u[1], u[2])
         # The seats' state read as arrays, and only the seats that change touched: a call per seat and week
         # cost thousands of calls a week at thousands of seats.
         state = self._state()

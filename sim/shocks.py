@@ -184,16 +184,17 @@ def leaving_seats(
     role: np.ndarray,
     region: np.ndarray,
     regions: tuple[str, ...],
-    rng: np.random.Generator,
+    order: np.ndarray,
 ) -> np.ndarray:
     """Seats whose holders leave: ``share`` of the filled seats (of ``role`` and in ``region``, if given; a seat's
-    region is an index into ``regions``), drawn at random, in seat order."""
+    region is an index into ``regions``), those of the lowest ``order`` (a uniform per seat,
+    ``Team.shock_order``: a random choice), in seat order."""
     mask = filled & ((role == shock.role) if shock.role else True)
     if shock.region:
         mask &= region == regions.index(shock.region)
     seats = np.flatnonzero(mask)
     n = round(shock.share * seats.size)
-    return seats[np.sort(rng.choice(seats.size, size=n, replace=False))]
+    return np.sort(seats[np.argsort(order[seats], kind="stable")[:n]])
 
 
 def demand_factors(shock: DemandShock | OverlayLaunch, segments: tuple[str, ...]) -> np.ndarray:

@@ -37,76 +37,76 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "3921742ece9d9b8bd7e87aa24b071834ad60291dda8ff4c3f1447e12ab6f4178",
-        "528a030448c72a5bb2a16bf033c91085f1e60b5870dada253e3caf974426896d",
+        "b957490345a76c9abfe904d438abdc31becdd12c2a7429b19d66c40c0547135a",
+        "27cda35636e66050521089696107d9fab7c77c2199ea7ee2708df5178ad0e900",
     ),
     ("hunter_farmer", 2): (
-        "6e3802904fc90dfd0052c8d66480cb5f916a79f3aa671c1e50a906331128b447",
-        "3cde71f5a52d3ceb44650d3da7aa398a5916b53e364f397b2f5fd5cface7dde8",
+        "389778bb89fd5eb2562c12199a42cc2eb777603927a6fa74b1d0e0555d8ef85e",
+        "1ccb2e877fcd0b0952df6d3ceade700497d1d130a8ac305c0a8ed0b0f4f97a15",
     ),
     ("named_accounts", 1): (
-        "19a864555d8393c944ebfa62b7905b6983ca173f30b91ad51fc0c06399faaec9",
-        "a3f48f765e9859fe69932346016549ea68f96f38e5004cd2012b978bd16b4617",
+        "538a06bc51dad57e0fcb6dc83fe3b0924e1d0ff94d4a7116fb401e14ae073af6",
+        "ef869b94ab9b5bd7a899eb8a880180e22230b02b17869da5cb805ad100f8c0aa",
     ),
     ("named_accounts", 2): (
-        "9209a7887047c69872a14e9353984383649f8e8eac9fbcef5a7c439113022c09",
-        "768a1ff6b24d6371418e9266b13e17decdcf1b0584dda9bdfd1ea1415e350964",
+        "dd963ecf6de9a28f1082b2a7f5a53dda9285af2c39dafafccd51ea01b9210b2c",
+        "901b1e13dc413e7eb35c44f8c0c34de031eac0b3b6802c1d1f66d5b3824cfb5d",
     ),
     ("pooled", 1): (
-        "7c53a2a04ebeb2561e9947825e17d4cf5808c250e11c4299a975cdc8710aa3d2",
-        "b024dd732741d422c36807fb70b120aa36f0ed04e3c6ba0becc2ab532f072c41",
+        "915a502fb487a640743c1c157dea330f732882b64c32b73f807ad5004e70657d",
+        "6bdcaa02020a80ca3562ccc472f3664c53ed33f7777738ad21eecb29d24e8589",
     ),
     ("pooled", 2): (
-        "256ffb431b82ea0908413457f317649460c3f5b0b0f445f5f13a4b3482745d04",
-        "d69135fa8f422f207778b5157045e7eae4cdcc292cdb5d00b49e0e2a01ef139f",
+        "1bc5b38046e5ee926ef5a6bc5bd15a4deabf102fe285bc5ee548dbb36d127aba",
+        "80cba15c83befc2b8005ffba9fc9717229e2c9ef36d6dffe70bb42fc7476ddc6",
     ),
     ("random_books", 1): (
-        "2258c9486908fe7303b473defc9020a0988fbd7905a3c69d9c8db6e74405efe4",
-        "e48528955607966ba0456701f8e2c9591ff428f93423b08aa7a172a2b670606c",
+        "2041d40519316f79fa690fcbcdce24891200aa0ff0cbed51195e9dea634aa906",
+        "5d3ade7030a7766bc80350491aaa695201c2ad631bef40b876ecf771e6ed6368",
     ),
     ("random_books", 2): (
-        "f9e31ef1e732a9dfc59b25df91989497fc20f2c414b294119c374f2cccb95997",
-        "e9254908363c00a0f4026640769854841172695d92ce76640138e3b16feabdb9",
+        "c0c4a35462a50aebfd40f8359faffd3de853af03b81da867fbe99c5f2073fb51",
+        "d8c68e58a3bd208ea084d8994c447753c9a2b7a0ef9cc813432c0d68415e5a2a",
     ),
     ("segment_tiers", 1): (
-        "0ff87659d9c206c5fe3130d88e8a1c8a523d93983aa5a414cc0006c9c53b4d50",
-        "c7eff7fc9e1bfbc0c2a5baabbd4a01c1dde43ee3e6df2e2aef502283d9b5f0c2",
+        "83a2573898be1f858e1ccda62d24a2c91b92e0f23c6a2cda1d05d42790c19927",
+        "8cfb8bbf62b36752ec6db7d4e55e87274594461af9d53561ca36b5130a0ac2d0",
     ),
     ("segment_tiers", 2): (
-        "b90a2d9782e6e5a411a535cfc68fc2ac4a3dc2d8b012178fbda55a14c6d70e32",
-        "17daad4bd507cb4afcdfa7d2ca4271eb96708c5e67dd60380468b53e859178de",
+        "f7d1d300b26c1a5ba639419be237a736043c5341c3ef91d78aafbf2ed28451a1",
+        "8dc742c22db98298b96fb93e0caaf4c2f36f8473628dd07d6a1e4f6eff2c9eba",
     ),
     ("territories", 1): (
-        "75b753351f851f97e08f9ef66f6155181394988658482f32e1981f6b6f970446",
-        "2d6e9df60145ea65bc1a8cba9d574396deb3aa880e82f0d73e95b2e7b2c068e8",
+        "ef29120ee25570b2ab5ccacd0f9e081137444f6a9c217b1ebc74bba04f67e10a",
+        "17782ef6677579b11d67930ee157f8c7274eed9b10763fda590dbbcfe95e6605",
     ),
     ("territories", 2): (
-        "d3d989e8832133407f53c097b5d62ea2bbeb811e4d26ee7770e6b7b7e499fe5e",
-        "5f14baa884361869f6d91deae6ac5973172ebf6a93583a389acb1e6888282917",
+        "056ec108394dd70c8235dc1770a804dc38b9e1758d0593f7718df2aac3fe3f1e",
+        "39cc5a6f96385be386b74990f6ceff63e6dac3baa87a5ab245159b7924f67a6d",
     ),
     ("unstructured", 1): (
-        "20eb7caef4135c87334025277a056f349663fed34588e7b48493705f0d95ccc6",
-        "4be33e7b4ec0f045dec2fd9d910ec7ddd66676055c1741f4e05f9b85d4f75fea",
+        "20041dc8cb106bfbc846ebb117b4a3ba07d7ab9797da2ccd89e6443bd2f75c06",
+        "5eb32c408e4793de198622813bd9e7d87d0e93a134f0562cccd14de3998fb4e3",
     ),
     ("unstructured", 2): (
-        "49e0f59ad8de4a69b83a4d774b64fe47e396c87a1da73254986d4161442b79b2",
-        "be86b3c9d97de4c1faccf332fbb9d889b11e45c7dfe2369ebd9fc4ab1a00cece",
+        "e47f69e5475c4da14cbc2a498284e07d73f178aa8d972d35bd603699a819f23c",
+        "0f3388ad004339414857af324a7d834ba85d70adeee26aaea8cf91a564b1ec87",
     ),
     ("overlay", 1): (
-        "b5370ef1878b125cdf0839ad1efea4b915b16f693c999dc3a80d9d80e78d3f56",
-        "117acbdcb894928381b774d26622a5444980e84f058c35d1fdb3ca99d0cb5017",
+        "79d0974f1db60cfe20fcef30f9e0b7cc3a70c80e9fa61658014604668f7dd92a",
+        "842e2899c64263cad57fae8a689661022674ee669401513f29089e2e824b49b5",
     ),
     ("overlay", 2): (
-        "61da74a6d11a238756b50e772da7ca4c22965c78c0e8298d54296629f2d4dad1",
-        "b3bc4d9d8bc59305807da0537f4420197b4f933ab78139524af28dd0a26dd9fd",
+        "a67584477df51051d591c928fed73507192ce4075bc3f8b93bb3a1529bcff8db",
+        "267913828555898a2d9cf478265fbf8cbd87ce32457f26b9e6dd895adf4d9982",
     ),
     ("value_based", 1): (
-        "e159a0bacba6faf34e0756bce3267aac18c03f28bf6b0f0684da2bee17a98996",
-        "bf0c193ecaba1b9edfc42fbf340ca2b9557d7124549a28bf7cee932205fda710",
+        "1ff99f0e36fef6b90f5346b6edd4a24d9395c6a4efb65dd018486ae6df742fde",
+        "2328d64e3fda13747adaa03f73cb29418c6cdbded0937bf8a988fd33678ee723",
     ),
     ("value_based", 2): (
-        "eb8f5e38e40f0f044762d7fc885296b383cf4bd1670f529b4d046e4409a63c36",
-        "65f87c451097987f95d6d70e33e6a504f7cdfc386b39552b4fd0adf6f3b7fdb5",
+        "3e07d8143336ccd0874cfe7706cfa766fae1e9e1d51c72e1493db63f9e16ba8e",
+        "1d1cebd872b7547099ae2377db52e6f8ae05fdcc073f1f5ecf5204f0838a6ddf",
     ),
 }
 
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "41d500d757e88faf426aca2963392615dd43031b3068056e374ed17bb912b9e2",
-        "453abdbcb0bb9ad2265c8a867d27563a7fc030e71390404f37974d2ff11e125b",
+        "634ede7bd2d75aea01fae6ff23a4d7f9c7717ffe018073194a01157f21e91868",
+        "6db015bdec6cd6baedcffaa10752a3c2f5f472ab6f9369b4577ce85d1fe56d0f",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "273beaa43651ff44396c3f3f0db8e66c6bb990496a8bb7c4b62d679c56a8ca2c",
-        "49507ad371591577fe2e18c993823c682f5542c39f8c6bf0bd865ce9d83c92f5",
+        "2ebd8bba831a05868030a7de4c80ad8ab47efa7a579bcc99ce67059b89e8dcf7",
+        "e63ca01f41c54b62c4f2dfb2c001108f8226e0c1815648e746400c5dd23ff0ae",
     ),
 }
 

@@ -162,7 +162,9 @@ def check_limits(metrics: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_invariants_small_scenario(small, policy, monkeypatch):
-    metrics, audit = run_checked(small, policy, monkeypatch)
+    # Seed 3: every policy misses a few renewals (7 to 171; at seed 5 three structured ones miss none), so the
+    # renewal misses' count is checked under each.
+    metrics, audit = run_checked(small, policy, monkeypatch, seed=3)
     check_accounting(metrics, audit, list(small.segment_names))
     w = wide(metrics)
     # No shock: exactly the accounts live at the quarter's start, at one service level each.

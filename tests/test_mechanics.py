@@ -119,7 +119,9 @@ def test_continuity_a_cold_hand_off_loses_what_a_warm_one_keeps_at_the_warm_ones
 
 def test_continuity_a_realignment_can_be_warm():
     shock = {"kind": "realignment", "quarter": 2, "share": 1.0}
-    base = with_policy(load_scenario(SMALL), "segment_tiers")
+    # No attrition: with one of its two field seats vacant at the shock, every owned account is that seat's, and a
+    # realignment (which shuffles the owners among the accounts) moves none.
+    base = with_policy(load_scenario(SMALL), "segment_tiers").with_overrides(**{"workforce.attrition_per_year": 0.0})
     cold = totals(base.with_overrides(shocks=[shock]))
     warm = totals(base.with_overrides(shocks=[{**shock, "warm": True}]))
     calm = totals(base)
@@ -212,31 +214,37 @@ def test_renewal_opportunities_open_their_notice_before_the_contract_date():
         model.release()
 
 
+#: Seeds over which a renewal mechanism is read: a worked renewal can be lost where an unworked one renews on its own,
+#: so one seed's difference ranges from -124 to +20 churned of about 700 (seeds 1-8), the mean about -55.
+RENEWAL_SEEDS = (1, 2, 3, 4)
+
+
 def test_renewal_worked_renewals_keep_more_customers_than_an_uncovered_base():
-    uncovered = totals(renewal_world(0.3, customers=3000), seed=5)
     covered_scenario = renewal_world(0.3, customers=3000).with_overrides(
         policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
     )
-    covered = totals(covered_scenario, seed=5)
-    assert covered["churned_at_renewal"] < uncovered["churned_at_renewal"]
+    churned = {
+        name: sum(totals(scenario, seed=seed)["churned_at_renewal"] for seed in RENEWAL_SEEDS)
+        for name, scenario in (("uncovered", renewal_world(0.3, customers=3000)), ("covered", covered_scenario))
+    }
+    assert churned["covered"] < churned["uncovered"] - 100  # 3,000 customers a run: about 2,800 churned in all
 
 
 def test_renewal_rate_is_the_share_of_renewal_dates_that_renewed_and_worked_renewals_raise_it():
     # From a sales leader's trial: the rate had to be worked out by hand from two counts.
-    def quarters(scenario):
-        m = run(scenario, seed=5).metrics
+    def quarters(scenario, seed):
+        m = run(scenario, seed=seed).metrics
         wide = m[m.segment == "all"].pivot_table(index="quarter", columns="metric", values="value")
         assert wide.renewal_rate.to_numpy() == pytest.approx(
             1.0 - (wide.churned_at_renewal / wide.renewals_due).to_numpy(), rel=1e-15
         )
         return wide.renewal_rate.mean()
 
-    uncovered = quarters(renewal_world(0.3, customers=3000))
-    covered = quarters(
-        renewal_world(0.3, customers=3000).with_overrides(
-            policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
-        )
+    covered_scenario = renewal_world(0.3, customers=3000).with_overrides(
+        policy={"name": "unstructured", "params": {"notice": 1.0}}, **{"reps.0.count": 20}
     )
+    uncovered = np.mean([quarters(renewal_world(0.3, customers=3000), seed) for seed in RENEWAL_SEEDS])
+    covered = np.mean([quarters(covered_scenario, seed) for seed in RENEWAL_SEEDS])
     assert 0.5 < uncovered < covered < 1.0
 
 

@@ -914,3 +914,23 @@ def test_overlay_a_run_refuses_an_offered_touch_nobody_keeps_naming_the_week():
     world = overlay_world()
     with pytest.raises(PolicyError, match=r"account 0, line 2\).*\(quarter 1, week 4 of 13; view\.week 3\)"):
         run(world, OfferingAnalytics(specialist_accounts=0), 1)
+
+
+def test_specialists_a_policy_gives_no_work_change_no_result() -> None:
+    # A VP priced the overlay against the same scenario without its specialists under segment_tiers (which gives
+    # them no work): drawn in seat order, the six idle seats moved revenue by -4.8M to +9.4M; keyed by seat, by 0.
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    with_them = load_scenario(ROOT / "scenarios" / "overlay.toml", quarters=2)
+    groups = [i for i, g in enumerate(with_them.reps) if g.role == "specialist"]
+    assert len(groups) == 2
+    without = with_them.with_overrides("no-specialists", **{f"reps.{i}.count": 0 for i in groups})
+    figures = []
+    for scenario in (with_them, without):
+        totals = run_totals(run(scenario, make_policy("segment_tiers"), seed=4).metrics)
+        figures.append(totals[totals.segment == "all"].set_index("metric")["value"])
+    assert figures[0]["revenue_captured"] > 0
+    shared = [m for m in figures[1].index if not m.startswith(("cost", "utilisation", "revenue_per_rep", "profit"))]
+    shared = [m for m in shared if m not in ("capacity_hours",) and not m.startswith("hours_role_specialist")]
+    assert figures[0][shared].equals(figures[1][shared])

@@ -149,8 +149,8 @@ def test_unstructured_picks_up_a_typical_lead_about_half_the_weeks_on_the_baseli
     run(load_scenario("scenarios/baseline.toml"), Probe(), seed=1)
     week, lead = np.array(weekly[False]).T
     by_quarter = [lead[week // 13 == q].mean() for q in range(8)]
-    assert round(lead.mean(), 2) == 0.50
-    assert (round(min(by_quarter), 2), round(max(by_quarter), 2)) == (0.42, 0.62)
+    assert round(lead.mean(), 2) == 0.51
+    assert (round(min(by_quarter), 2), round(max(by_quarter), 2)) == (0.49, 0.61)
     assert round(np.array(weekly[True])[:, 1].mean(), 2) == 0.11
 
 
@@ -197,8 +197,10 @@ def test_unstructured_leaves_more_of_the_covered_segments_untouched_and_has_a_hi
     none, tiers = whole("unstructured"), whole("segment_tiers")
     for segment in ("enterprise", "mid_market"):
         assert none[(segment, "never_contacted_share")] > tiers[(segment, "never_contacted_share")]
-    assert none[("enterprise", "never_contacted_share")] > 3 * tiers[("enterprise", "never_contacted_share")]
-    assert none[("all", "rep_lottery")] > 0.3 > 0.05 > tiers[("all", "rep_lottery")]
+    # Over seeds 1-7: 2.7 to 5.2 times as many enterprise accounts never contacted; the lottery 0.39-0.42
+    # against 0 to 0.064 (a seat of segment_tiers' vacant for a while)
+    assert none[("enterprise", "never_contacted_share")] > 2 * tiers[("enterprise", "never_contacted_share")]
+    assert none[("all", "rep_lottery")] > 0.3 > 0.1 > tiers[("all", "rep_lottery")]
 
 
 def test_the_python_api_refuses_a_policy_naming_a_segment_the_scenario_lacks_as_the_command_line_does():

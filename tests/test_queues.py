@@ -443,7 +443,7 @@ def test_erlang_a_pool_whose_seats_are_all_vacant_misses_its_leads_for_the_vacan
             {"kind": "rep_attrition", "quarter": 2, "share": 1.0, "role": "inside"},
             {"kind": "rep_attrition", "quarter": 2, "share": 1.0, "role": "sdr"},
         ],
-        **{"workforce.backfill_weeks": 52},
+        **{"workforce.backfill_weeks": 52, "workforce.attrition_per_year": 0.0},  # the shock's vacancies alone
     )
     model = CoverageModel(world, make_policy("segment_tiers"), 3)
     model.run(13)

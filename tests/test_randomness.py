@@ -132,3 +132,51 @@ def test_buckets_by_bound_hold_each_item_once_in_its_power_of_two_with_the_bucke
     for ids, b, k in zip(th.members, th.bounds, np.unique(level), strict=True):
         assert ids.tolist() == live[level == k].tolist()
         assert b == min(1.0, float(bound[ids].max()))
+
+
+def _seat_histories(scenario, quarters: int = 2):
+    """Each seat's (vacated week, skill) after every week of ``quarters``, and the seats of an attrition shock."""
+    from sim.model import CoverageModel
+    from sim.policies import make_policy
+
+    model = CoverageModel(scenario, make_policy("segment_tiers"), seed=5)
+    team = model.team
+    history = []
+    for week in range(1, 13 * quarters + 1):
+        team.begin_week(week, frozen=False)
+        history.append([(r.filled, r.vacated_week, r.skill, r.x, r.y) for r in team.seats])
+    return history, team.shock_order(3)
+
+
+def test_the_seats_two_teams_share_have_the_same_history() -> None:
+    # Drawn in seat order from one stream, one seat more had moved every later seat's departures: the overlay's
+    # six specialists, who did no work under segment_tiers, moved its revenue by -4.8M to +9.4M over 8 seeds.
+    from sim.scenario import load_scenario
+    from tests.conftest import SMALL
+
+    small = load_scenario(SMALL).with_overrides("often", **{"workforce.attrition_per_year": 0.9})
+    more = small.with_overrides("more", **{"reps.0.count": small.reps[0].count + 3})
+    fewer = small.with_overrides("fewer", **{"reps.0.count": 0})  # the first group gone: the others keep their ids
+    base, order = _seat_histories(small)
+    bigger, bigger_order = _seat_histories(more)
+    smaller, smaller_order = _seat_histories(fewer)
+    n0, n = small.reps[0].count, len(base[0])
+    left = {r[1] for week in base for r in week if not r[0]}
+    assert len(left) > 3  # seats did leave: the histories compared are not all "never"
+    extra = slice(n0, n0 + 3)  # the three seats `more` adds at the end of the first group
+    for week in range(len(base)):
+        assert bigger[week][:n0] + bigger[week][n0 + 3 :] == base[week]
+        assert smaller[week] == base[week][n0:]
+    assert np.array_equal(np.delete(bigger_order, np.arange(n)[extra]), order)
+    assert np.array_equal(smaller_order, order[n0:])
+
+
+def test_an_attrition_shock_vacates_the_seats_of_the_lowest_draw_in_seat_order() -> None:
+    from sim.shocks import RepAttrition, leaving_seats
+
+    shock = RepAttrition(kind="rep_attrition", quarter=2, share=0.5, role="inside")
+    filled = np.array([True, True, False, True, True, True])
+    role = np.array(["inside", "inside", "inside", "inside", "field", "inside"])
+    order = np.array([0.9, 0.1, 0.0, 0.5, 0.05, 0.3])
+    # four filled inside seats (0, 1, 3, 5): half of them, the two lowest draws (1 and 5), in seat order
+    assert leaving_seats(shock, filled, role, np.zeros(6, int), ("local",), order).tolist() == [1, 5]

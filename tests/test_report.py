@@ -1384,6 +1384,8 @@ def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_pat
 
 
 def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> None:
+    from sim.format import difference, difference_beside
+
     text = (compared / "report.md").read_text()
     answer = opening(text)
     r = read_csv(compared / "results.csv")
@@ -1399,7 +1401,16 @@ def test_answer_of_a_simulated_experiment_matches_its_tables(compared: Path) -> 
             line for line in text.splitlines() if line.startswith(f"| `revenue_captured` | {best} - segment_tiers |")
         )
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert f"{cells[3]} against the baseline `segment_tiers` {cells[6]}" in answer
+        # the table's difference, shown in its adjusted interval's unit as the answer shows it (sim.format)
+        wide = r[(r.segment == "all") & (r.metric == "revenue_captured")].pivot_table(
+            index="replication", columns="policy", values="value", aggfunc="sum"
+        )
+        diff = float((wide[best] - wide["segment_tiers"]).mean())
+        assert difference("revenue_captured", diff) == cells[3]
+        scale = {"k": 1e3, "M": 1e6, "B": 1e9}
+        low, high = (float(x[:-1]) * scale[x[-1]] if x[-1] in scale else float(x) for x in cells[6][1:-1].split(", "))
+        shown = difference_beside("revenue_captured", diff, low, high)  # to the interval's unit
+        assert f"{shown} against the baseline `segment_tiers` {cells[6]}" in answer
         assert "p = " + cells[5] in answer or "p < 0.001" in answer
     assert "over 3 paired replications" in answer and "over the 8 comparisons at the design point" in answer
 
