@@ -561,6 +561,17 @@ def test_compare_and_stress_give_policies_their_parameters_as_run_does(tmp_path)
     r = covsim("stress", str(world), *stress, *given, "--out", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
     assert chosen in (tmp_path / "s" / "report.md").read_text()
+    # --param sets the policies under test, not the model in force: a suite file does (the line says how).
+    refused = covsim("stress", str(world), *stress, *given, "--current", "segment_tiers", "--out", str(tmp_path / "x"))
+    assert_bad_input(
+        refused,
+        *(
+            f"--current segment_tiers: parameter {key}, left at its default: unknown segment '{name}' (the "
+            f"scenario's: corporate, midsize, smb) (a suite file sets a model in force's parameters: current = "
+            f'{{ name = "segment_tiers", params = {{ {key} = ... }} }})'
+            for key, name in (("field_segments", "enterprise"), ("pooled_segments", "mid_market"))
+        ),
+    )
 
 
 def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(tmp_path):

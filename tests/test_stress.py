@@ -1641,6 +1641,31 @@ def test_current_is_refused_for_a_scenario_with_a_rollout_of_its_own(tmp_path):
     ]
 
 
+def test_param_sets_the_policies_under_test_and_the_model_in_force_keeps_the_file_s(tmp_path, monkeypatch):
+    # A VP stressed `--policy overlay --param coordinated=true` on a scenario whose overlay is uncoordinated: the
+    # --param had gone to the model in force too, and the rollout was said to change nothing.
+    from click.testing import CliRunner
+
+    import sim.experiment.comparison as comparison
+    from sim.cli import main
+
+    scenario = tmp_path / "own.toml"
+    scenario.write_text(SMALL.read_text() + '\n[policy]\nname = "unstructured"\nparams = { notice = 0.3 }\n')
+    seen = {}
+
+    def caught(*args, **kwargs):
+        seen["suite"], seen["params"] = args[3], kwargs["params"]
+        raise SystemExit(0)
+
+    monkeypatch.setattr(comparison, "stress_experiment", caught)
+    result = CliRunner().invoke(main, ["stress", str(scenario), "--policy", "unstructured", "--param", "notice=0.5"])
+    assert result.exit_code == 0, result.output
+    rollouts = [s for s in seen["suite"] if s.name.startswith("rollout")]
+    assert [dict(s.shocks[0].current.params) for s in rollouts] == [{"notice": 0.3}] * 2  # the file's
+    assert rollouts[0].description.startswith("the model replaces unstructured (notice = 0.3) for every account")
+    assert seen["params"] == {"unstructured": {"notice": 0.5}}  # the policy under test's
+
+
 def test_the_suite_example_in_the_docs_loads_and_fits_the_baseline(tmp_path: Path) -> None:
     from sim.experiment.suite import load_suite_file
 

@@ -35,7 +35,8 @@ DEFAULT_SUITE = "default"
 @click.option(
     "--current",
     default=None,
-    help="The model in force that rollouts start from (default: the scenario's own policy).",
+    help="The model in force that rollouts start from (default: the scenario's own policy), with the scenario's "
+    "parameters if it is its policy, else its defaults: --param sets the policies under test, not it.",
 )
 @click.option(
     "--replications",
@@ -101,7 +102,9 @@ def stress_command(
                 )
             name = current or scenario.policy.name
             where = "--current" if current else f"{scenario_file}: policy"
-            in_force = command_line_params(name, params, scenario, where if current else f"{where}.name")
+            # The model in force is the company's today, as the file (or --current at its defaults) says: --param
+            # sets the policies under test (given to it too, a VP's coordinated overlay rolled out from itself).
+            in_force = command_line_params(name, {}, scenario, where if current else f"{where}.name")
             make_policy(name, in_force, where, scenario)
             suite = default_suite(scenario, name, in_force)
             if problems := suite_problems(suite, scenario, "default suite", str(scenario_file), horizon):

@@ -270,6 +270,11 @@ def _placed(problem: str, at: str, name: str, given: dict[str, Any], where: str)
         return f"{where}: policy {policy_label(cls)}: {problem}"
     if key in given or key not in parameters:
         return param_at(at, problem)
+    if where == "--current":  # --param sets the policies under test, not the model in force
+        return (
+            f"{where} {name}: parameter {key}, left at its default: {rest} (a suite file sets a model in force's "
+            f'parameters: current = {{ name = "{name}", params = {{ {key} = ... }} }})'
+        )
     if where.startswith("--"):
         return f"{where} {name}: parameter {key}, left at its default: {rest} (set it with --param {key}=...)"
     return f"{param_at(at, key)}, left at {name}'s default: {rest}"
