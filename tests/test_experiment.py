@@ -631,6 +631,25 @@ def test_manifest_records_versions_hash_seeds_and_commit(tmp_path):
     assert len(manifest["config_hash"]) == 64
     assert manifest["versions"]["mesa"] == "3.3.1" and manifest["versions"]["covsim"]
     assert "git_commit" in manifest
+    # What a commit marked modified does not say, and what bit-for-bit results need (a researcher's audit).
+    from sim.experiment.batch import engine_fingerprint
+    from sim.experiment.runner import package_versions
+
+    assert manifest["engine_fingerprint"] == engine_fingerprint() and len(manifest["engine_fingerprint"]) == 64
+    import numba
+
+    assert manifest["versions"]["numba"] == numba.__version__
+    assert manifest["versions"]["libc"].startswith("glibc ") and manifest["versions"]["platform"]
+    assert manifest["versions"] == package_versions()
+    from sim.experiment.report import write_report
+
+    store = Store.existing(tmp_path / "o")
+    try:
+        report = write_report(store, tmp_path / "o").read_text()
+    finally:
+        store.close()
+    assert f"- **Code fingerprint** (a hash of covsim's source): `{engine_fingerprint()}`" in report
+    assert "- **Config hash** (experiment, resolved scenario, covsim's code and any user policy's): `" in report
 
 
 def test_the_manifest_records_the_commit_of_the_whole_package(tmp_path, monkeypatch):

@@ -240,6 +240,8 @@ def open_batch(
             "versions": package_versions(),
             # The whole package, the engine's modules too: sim/experiment alone missed a changed model.py.
             "git_commit": git_commit(Path(__file__).resolve().parents[1]),
+            # The source itself, hashed: a commit marked modified does not say which code made the runs.
+            "engine_fingerprint": engine_fingerprint(),
             "written": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")

@@ -33,11 +33,14 @@ from sim.experiment.store import Store
 from sim.experiment.worker import execute
 
 Executor = Literal["serial", "processes", "dask"]
-VERSIONED = ("covsim", "mesa", "numpy", "pandas", "scipy")
+VERSIONED = ("covsim", "mesa", "numpy", "numba", "pandas", "scipy")
 
 
 def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+    """Python's, the packages' a run depends on, and the machine's: results are bit for bit the same only with the
+    same C library (glibc: README, "Reproducibility"), which a researcher's manifest had not recorded."""
+    libc = " ".join(v for v in platform.libc_ver() if v) or "unknown"
+    out = {"python": platform.python_version(), "platform": platform.platform(), "libc": libc}
     for name in VERSIONED:
         try:
             out[name] = version(name)

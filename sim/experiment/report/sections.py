@@ -414,12 +414,17 @@ def reproducibility(ctx: ReportContext) -> list[str]:
         lines.append(f"- **Config hash:** `{ctx.config_hash or '-'}`")
         lines.append(f"- **Root seed:** {ctx.experiment.seed}")
         return lines
-    lines.append(f"- **Config hash** (experiment and resolved scenario): `{m.get('config_hash', ctx.config_hash)}`")
+    lines.append(
+        "- **Config hash** (experiment, resolved scenario, covsim's code and any user policy's): "
+        f"`{m.get('config_hash', ctx.config_hash)}`"
+    )
     lines.append(f"- **Root seed:** {m.get('root_seed', ctx.experiment.seed)}")
     versions = m.get("versions") or {}
     if versions:
         lines.append("- **Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     lines.append(f"- **Git commit:** `{m.get('git_commit') or 'unknown (not a git checkout)'}`")
+    if m.get("engine_fingerprint"):
+        lines.append(f"- **Code fingerprint** (a hash of covsim's source): `{m['engine_fingerprint']}`")
     if m.get("written"):
         # The manifest is written each time the batch is opened, a rerun's too: not when its runs were made.
         lines.append(f"- **Manifest written:** {m['written']} (the batch's last opening: a rerun rewrites it)")
