@@ -116,12 +116,41 @@ def test_the_report_of_a_grid_says_which_factor_changes_the_comparison(tmp_path:
     # so 2.05 +- 0.656 = [+1.39M, +2.71M]
     said = (
         "`segment_tiers`'s difference from `unstructured` changes with `customers`: +1.0M at customers = 300, "
-        "+3.0M at customers = 800 (a change of +2.0M [+1.4M, +2.7M], Bonferroni-adjusted)"
+        "+3.0M at customers = 800 (a change of +2.0M [+1.4M, +2.7M], from the first level to the last, the only "
+        "change tested)"
     )
     assert f"**Does a factor change the comparison?** Yes: {said}." in section
     assert "| customers | segment_tiers - unstructured | 300: +1.0M; 800: +3.0M | +2.0M | [+1.4M, +2.7M] |" in section
     assert "| customers | unstructured | 300: 11.5M; 800: 11.5M | 0 | none (no change in any replication) |" in section
     assert opening(text).endswith(f" Across the design: {said}.")
+
+
+def test_a_clear_change_says_its_levels_between_and_the_family_it_is_adjusted_over(tmp_path: Path) -> None:
+    # A researcher's pooled-queue answer gave the first and last of three levels, and "Bonferroni-adjusted" for an
+    # interval adjusted over one test: no correction was made.
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 500, 800)),),
+    )
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        # segment_tiers leads by 1M, 2M and 3M + noise at the three levels; hunter_farmer by 0.5M, + noise about
+        # 0 at the last (a second change tested, not clear)
+        lead = {"unstructured": 0.0, "segment_tiers": 1.0 + point + (point == 2) * GROWTH[rep]}
+        return (10 + rep + lead.get(policy, 0.5 + (point == 2) * (1.0, -1.0, 0.5, -0.5)[rep])) * M
+
+    text = stored(exp, tmp_path, revenue)
+    section = text[text.index("## Effects of the factors") : text.index("## Figures")]
+    # the change 2 + noise = 2.0, 2.5, 1.5, 2.2; two changes tested: t(1 - 0.05/4, 3) = 4.177, 2.05 +- 0.861
+    half = stats.t.ppf(1 - 0.05 / 4, 3) * np.std([2.0, 2.5, 1.5, 2.2], ddof=1) / 2
+    assert (round(2.05 - half, 1), round(2.05 + half, 1)) == (1.2, 2.9)
+    said = (
+        "`segment_tiers`'s difference from `unstructured` changes with `customers`: +1.0M at customers = 300, "
+        "+2.0M at customers = 500, +3.0M at customers = 800 (a change of +2.0M [+1.2M, +2.9M], from the first level "
+        "to the last, Bonferroni-adjusted over the 2 changes tested)"
+    )
+    assert said in section, section
 
 
 def test_a_grid_whose_comparison_no_factor_changes_says_so_and_other_designs_have_no_section(tmp_path: Path) -> None:

@@ -93,22 +93,28 @@ def _row(r: dict[str, Any], label: str, metric: str, show: Callable[[str, float]
     return [r["factor"], label, by_level, difference_beside(metric, change, low, high), interval]
 
 
+#: A clear interaction's levels said one by one up to this many; beyond, the first and the last.
+MAX_LEVELS_SAID = 4
+
+
 def _moves(r: dict[str, Any], baseline: str, metric: str) -> str:
     """A clear interaction in words: ``segment_tiers``'s difference from ``unstructured`` changes with
     ``team_size``: +471.2k at team_size = 1, +204.4k at team_size = 3 (a change of -266.9k [-514.4k, -19.3k],
-    Bonferroni-adjusted)."""
+    from the first level to the last, Bonferroni-adjusted over the 2 changes tested)."""
     levels, by_level, change, low, high = r["levels"], r["by_level"], r["change"], r["low"], r["high"]
+    # Adjusted over its table's tests, or said to be the only one (a researcher's one test read "Bonferroni-adjusted"
+    # as a correction made); the change is from the first level to the last, the levels between said beside it.
+    family = int(r["family"])
+    adjusted = f"Bonferroni-adjusted over the {family} changes tested" if family > 1 else "the only change tested"
     how = (
         f"{difference(metric, change)}, the same in every replication"
         if r["constant"]
         else f"{difference_beside(metric, change, low, high)} {difference_interval(metric, low, high, beside=change)}, "
-        "Bonferroni-adjusted"
+        f"from the first level to the last, {adjusted}"
     )
-    return (
-        f"{code(r['policy'])}'s difference from {code(baseline)} changes with {code(r['factor'])}: "
-        f"{difference(metric, by_level[0])} at {r['factor']} = {value_text(levels[0])}, "
-        f"{difference(metric, by_level[-1])} at {r['factor']} = {value_text(levels[-1])} (a change of {how})"
-    )
+    shown = range(len(levels)) if len(levels) <= MAX_LEVELS_SAID else (0, len(levels) - 1)
+    at = ", ".join(f"{difference(metric, by_level[i])} at {r['factor']} = {value_text(levels[i])}" for i in shown)
+    return f"{code(r['policy'])}'s difference from {code(baseline)} changes with {code(r['factor'])}: {at} (a change of {how})"
 
 
 def _lead(finding: str, clear: int, rows: int, baseline: str) -> str:
