@@ -1027,3 +1027,19 @@ def test_a_run_seed_out_of_range_is_said_as_the_command_lines_option():
     r = covsim("run", str(SMALL), "--seed", "99999999999999999999")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.startswith("error: Invalid value for '--seed': 99999999999999999999 is not in the range 0<=x<=")
+
+
+def test_a_scenario_whose_own_policy_is_unknown_is_refused_whatever_policy_is_named(tmp_path):
+    # A VP's renamed [policy] ran under `run --policy` and `compare`, where validate and stress refused the file.
+    bad = tmp_path / "renamed.toml"
+    bad.write_text(SMALL.read_text() + '\n[policy]\nname = "overlay_renamed"\n')
+    line = (
+        f"{bad}: policy.name: unknown policy 'overlay_renamed' (did you mean 'overlay'?) (built-in: hunter_farmer, "
+        "named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or "
+        "package.module:ClassName)"
+    )
+    assert_bad_input(covsim("run", str(bad), "--policy", "segment_tiers", "--quarters", "1"), line)
+    both = covsim("compare", str(bad), "--policy", "segment_tiers", "--policy", "nope", "--out", str(tmp_path / "c"))
+    nope = "--policy: unknown policy 'nope' (built-in: " + line.split("(built-in: ")[1]
+    assert_bad_input(both, line, nope)  # said together
+    assert not (tmp_path / "c").exists()

@@ -362,13 +362,20 @@ def scenario_and_params(
     that runs named policies on it (``run``, ``compare``, ``stress``); a scenario with mistakes is said beside the
     options' own: every unknown or repeated ``--policy`` and every malformed ``--param`` (a share that did not sum
     to 1 hid an unknown policy), and a malformed ``--param`` beside the well-formed ones' wrong values."""
-    from sim.policies import policies_for, policy_classes
+    from sim.policies import policies_for, policy_class, policy_classes
     from sim.scenario import load_scenario
+
+    def loaded() -> Scenario:
+        scenario = load_scenario(scenario_file, quarters)
+        # The file's own policy is the file's mistake whatever --policy names (validate and stress refused a file
+        # that run and compare took).
+        policy_class(scenario.policy.name, f"{scenario_file}: policy.name")
+        return scenario
 
     params, malformed = _parsed_params(param_pairs)
     try:
         scenario, *_ = checked_together(
-            lambda: load_scenario(scenario_file, quarters),
+            loaded,
             lambda: check_distinct(policy_names),
             lambda: policy_classes(policy_names),
         )
