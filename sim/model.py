@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import shocks
+from sim import shocks, stopping
 from sim.allocation import Allocation, allocate_hours
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.clock import WEEKS_PER_QUARTER, ends_quarter, quarter_of, starts_quarter, week_in_quarter
@@ -133,6 +133,7 @@ class CoverageModel(mesa.Model):
     def run(self, weeks: int | None = None) -> None:
         for _ in range(self.weeks if weeks is None else weeks):
             self.step()
+            stopping.raise_if_asked()  # a Ctrl-C that numba's compiler swallowed
 
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model (DESIGN §7: Agent._ids) and the references that make it

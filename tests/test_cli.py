@@ -1043,3 +1043,44 @@ def test_a_scenario_whose_own_policy_is_unknown_is_refused_whatever_policy_is_na
     nope = "--policy: unknown policy 'nope' (built-in: " + line.split("(built-in: ")[1]
     assert_bad_input(both, line, nope)  # said together
     assert not (tmp_path / "c").exists()
+
+
+def test_a_stop_a_library_swallowed_is_raised_at_the_next_week() -> None:
+    # A VP's Ctrl-C while numba compiled landed in a ctypes callback, which dropped the KeyboardInterrupt: the run
+    # went on and wrote its results over the folder's earlier ones.
+    from sim import stopping
+    from sim.model import CoverageModel
+    from sim.policies import make_policy
+    from sim.scenario import load_scenario
+
+    model = CoverageModel(load_scenario(SMALL), make_policy("unstructured"), 1)
+    try:
+        model.run(1)  # no stop asked: a week as usual
+        try:
+            stopping.ask(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pass  # as numba's callback drops it
+        with pytest.raises(KeyboardInterrupt):
+            model.run(3)
+        assert model.week == 2  # the week under way when the stop came is finished, no later one begun
+    finally:
+        stopping.forget()
+        model.release()
+    stopping.raise_if_asked()  # forgotten: nothing raised
+
+
+def test_ctrl_c_of_the_command_line_notes_the_stop_and_a_background_job_s_ignored_one_stays_ignored() -> None:
+    # The command line's own handler notes a stop (sim.stopping); a shell's background job, started with Ctrl-C
+    # ignored, keeps ignoring it, as Python's own handling does.
+    probe = (
+        "import signal, sys\n"
+        "from sim.cli import main\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN if sys.argv[1] == 'ignored' else signal.default_int_handler)\n"
+        "try:\n"
+        "    main(['--version'])\n"
+        "except SystemExit:\n"
+        "    print(getattr(signal.getsignal(signal.SIGINT), '__name__', 'SIG_IGN'))\n"
+    )
+    for given, kept in (("ignored", "SIG_IGN"), ("default", "ask")):
+        r = subprocess.run([sys.executable, "-c", probe, given], capture_output=True, text=True, cwd=ROOT)
+        assert r.stdout.split()[-1] == kept, (given, r.stdout, r.stderr)

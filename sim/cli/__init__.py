@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from sim import stopping
 from sim.cli.app import app_command
 from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, INTERRUPTED, one_line, say_error, unexpected_errors
 from sim.cli.crm import backtest_command, calibrate_command
@@ -52,7 +53,11 @@ class _Commands(click.Group):
         readers_may_stop()  # ``covsim ... | head -1`` stops the output, not the work
         # A stop from outside (``kill``, ``timeout``, a service manager) ends the work as Ctrl-C does: what is
         # finished is kept, nothing half-written is left, one line and exit 130.
-        signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C too, by a handler that also notes the stop: numba's compiler swallows the KeyboardInterrupt of a
+        # stop asked while it compiles (``sim.stopping``).
+        signal.signal(signal.SIGTERM, stopping.ask)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job's, ignored, stays so
+            signal.signal(signal.SIGINT, stopping.ask)
         # Every way a command ends comes to one status, and one way out below.
         code: Any
         try:
@@ -88,10 +93,6 @@ class _Commands(click.Group):
                 atexit._run_exitfuncs()
                 _leave(status)
         sys.exit(status)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _end_now(status: int, signum: int, frame: object) -> None:
