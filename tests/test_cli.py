@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -1056,10 +1057,8 @@ def test_a_stop_a_library_swallowed_is_raised_at_the_next_week() -> None:
     model = CoverageModel(load_scenario(SMALL), make_policy("unstructured"), 1)
     try:
         model.run(1)  # no stop asked: a week as usual
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # as numba's callback drops it
             stopping.ask(signal.SIGINT, None)
-        except KeyboardInterrupt:
-            pass  # as numba's callback drops it
         with pytest.raises(KeyboardInterrupt):
             model.run(3)
         assert model.week == 2  # the week under way when the stop came is finished, no later one begun
