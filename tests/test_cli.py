@@ -959,7 +959,7 @@ def test_a_run_whose_every_policy_misses_most_of_its_opportunities_says_the_team
     # A VP's run missed 79% of its opportunities under a model, and only an experiment said so.
     import pandas as pd
 
-    from sim.tables import short_handed_run
+    from sim.run_tables import short_handed_run
 
     def totals(rates: dict[str, float], used: float = 0.97) -> pd.Series:
         return pd.Series(
@@ -1009,7 +1009,7 @@ def test_a_runs_answer_says_when_its_differences_are_of_the_unrounded_figures():
     # "named_accounts 68.1M; hunter_farmer 67.1M (-1.1M against named_accounts)" read as a slip to a VP.
     import pandas as pd
 
-    from sim.tables import run_answer
+    from sim.run_tables import run_answer
 
     def answer(a: float, b: float) -> str:
         return run_answer(

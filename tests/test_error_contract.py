@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 import sim.plots
 import sim.policies.rules
-import sim.tables
+import sim.run_tables
 from sim.cli import main
 from sim.errors import InputError, PolicyError
 from sim.files import atomic_write_all, unwritable
@@ -209,7 +209,7 @@ def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_requ
         raise RuntimeError("index 7 is out of bounds\nfor axis\x1b[2K 0")
 
     # Patched where only the command reads it (a module importing it meanwhile would keep the fake).
-    monkeypatch.setattr(sim.tables, "quarter_table", broken)
+    monkeypatch.setattr(sim.run_tables, "quarter_table", broken)
     result = invoke(*RUN)
     assert result.exit_code == 1
     assert lines_of(result.stderr)[-1] == (

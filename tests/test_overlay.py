@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -934,3 +935,38 @@ def test_specialists_a_policy_gives_no_work_change_no_result() -> None:
     shared = [m for m in figures[1].index if not m.startswith(("cost", "utilisation", "revenue_per_rep", "profit"))]
     shared = [m for m in shared if m not in ("capacity_hours",) and not m.startswith("hours_role_specialist")]
     assert figures[0][shared].equals(figures[1][shared])
+
+
+def test_covsim_run_s_table_has_the_overlay_s_rows_in_a_world_with_product_lines() -> None:
+    # A VP comparing an overlay had the conflicts alone on screen; the coordination hours, the deals decided in
+    # conflict and each line's value and specialist touches had to be asked for metric by metric.
+    from sim.format import fmt
+    from sim.run_tables import comparison_table, whole_run
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT, SMALL
+
+    world = load_scenario(ROOT / "scenarios" / "overlay.toml", quarters=1)
+    metrics = pd.concat(
+        [
+            run(world, make_policy(p, {"coordinated": True} if p == "overlay" else None), seed=2).metrics
+            for p in ("segment_tiers", "overlay")
+        ]
+    )
+    totals, order = whole_run(metrics)
+    table = comparison_table(totals, order).splitlines()
+    start = table.index("Overlay and product lines")
+    rows = {line[:44].strip(): line[44:].split() for line in table[start + 1 :]}
+    assert rows["account-plan (coordination) hours (sum)"] == [
+        fmt("coordination_hours", totals[("coordination_hours", p)]) for p in order
+    ]
+    assert (
+        float(totals[("coordination_hours", "overlay")]) > 0 == float(totals[("coordination_hours", "segment_tiers")])
+    )
+    for line in ("analytics", "core", "security"):
+        assert rows[f"won value, {line}"] == [
+            fmt("revenue_captured", totals[(f"won_value_line:{line}", p)]) for p in order
+        ]
+        assert f"specialist touches, {line}" in rows and f"missed, {line}" in rows
+    # a world with no product lines has none of them
+    small = run(load_scenario(SMALL, quarters=1), make_policy("segment_tiers"), seed=2).metrics
+    assert "Overlay and product lines" not in comparison_table(*whole_run(small))

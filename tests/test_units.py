@@ -311,7 +311,7 @@ def test_a_difference_that_is_not_zero_is_not_shown_as_zero() -> None:
 def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
     import pandas as pd
 
-    from sim.tables import run_answer
+    from sim.run_tables import run_answer
 
     totals = pd.Series(
         {("profit", "a"): 1e6, ("profit", "b"): 1e6, ("revenue_captured", "a"): 6.3e6, ("revenue_captured", "b"): 6.3e6}
@@ -351,7 +351,7 @@ def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
 def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:
     import pandas as pd
 
-    from sim.tables import _main_causes
+    from sim.run_tables import _main_causes
 
     # 1 queue wait in 400 misses printed "queue wait 0%" as the second main cause.
     row = pd.Series({"missed_stalled": 399.0, "missed_queue_wait": 1.0})

@@ -106,7 +106,7 @@ def run_command(
         from sim.policies.rollout import current_policy
         from sim.run import run
         from sim.shocks import shock_text
-        from sim.tables import (
+        from sim.run_tables import (
             comparison_table,
             idle_seats_of_run,
             quarter_table,
