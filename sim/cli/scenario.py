@@ -105,7 +105,6 @@ def run_command(
         from sim.policies import policies_for, policy_notes
         from sim.policies.rollout import current_policy
         from sim.run import run
-        from sim.shocks import shock_text
         from sim.run_tables import (
             comparison_table,
             idle_seats_of_run,
@@ -114,6 +113,7 @@ def run_command(
             short_handed_run,
             whole_run,
         )
+        from sim.shocks import shock_text
 
     with reported_errors():
         scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
