@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
+from sim.catalogue import CATALOGUE
 from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
@@ -264,8 +265,8 @@ def beside_the_answer(
 ) -> str:
     """What the answer has beside it: where profit stands (:func:`on_profit`, of ``bottom``) and, where the lead
     is not clear, the other headline metrics on which the pair it compares (the winner and the baseline; the
-    baseline winning, ``other`` and it) differs clearly at the same adjustment, largest first by how far the
-    interval lies from 0, at most ``MOST_BESIDE``: a VP's answer at one hunter share said revenue and profit were
+    baseline winning, ``other`` and it) differs clearly at the same adjustment, those with a direction of better
+    first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a VP's answer at one hunter share said revenue and profit were
     not distinguishable, and left unsaid 47 fewer new logos and 103 more units of relationship lost, both clear."""
     said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at)
     if clear:
@@ -276,10 +277,14 @@ def beside_the_answer(
     d = d[np.isfinite(d["low_adj"].astype(float)) & ((d["low_adj"] > 0) | (d["high_adj"] < 0))]
     if d.empty:
         return said
-    d = d.assign(apart=np.minimum(d["low_adj"].abs(), d["high_adj"].abs()) / d["mean_diff"].abs())
-    rows = d.sort_values("apart", ascending=False).head(MOST_BESIDE)
+    # Outcomes with a direction of better first (a VP's led with utilisation, neither way better, and left out
+    # 9 more customers), then the clearest; how many more there are is said, not left to a reader to guess.
+    directed = [CATALOGUE[m].higher_is_better is not None if m in CATALOGUE else False for m in d.metric]
+    d = d.assign(apart=np.minimum(d["low_adj"].abs(), d["high_adj"].abs()) / d["mean_diff"].abs(), directed=directed)
+    rows = d.sort_values(["directed", "apart"], ascending=False).head(MOST_BESIDE)
     each = "; ".join(f"{quote(str(r.metric))} {_against(r, str(r.metric))}" for r in rows.itertuples())
-    return f"{said} Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}."
+    more = f" ({len(d) - len(rows)} more in the paired-differences table)" if len(d) > len(rows) else ""
+    return f"{said} Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}{more}."
 
 
 def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
