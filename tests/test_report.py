@@ -2374,19 +2374,19 @@ def test_an_answer_says_when_every_policy_misses_most_of_its_opportunities(tmp_p
 
 
 def test_beside_an_answer_not_clear_come_outcomes_with_a_direction_first_and_how_many_more() -> None:
-    # A VP's "clear beside it" led with utilisation (neither way better), left out 9 more customers, and did not
-    # say that it named three of five.
+    # A VP's "clear beside it" led with utilisation (neither way better), left out 9 more customers and 18 fewer
+    # misses, and did not say that it named three of five.
     from sim.experiment.report.answer_notes import beside_the_answer
     from sim.experiment.stats import paired_differences
 
     spread = (0.0, 0.1, -0.1, 0.05)
-    shifts = {"utilisation": 0.2, "opps_missed": -18.0, "customers": 9.0, "new_logos": 5.0, "churned": -3.0}
+    shifts = {"utilisation": 0.2, "new_logos": 5.0, "opps_missed": -18.0, "customers": 9.0, "churned": -3.0}
     rows = [(0, "A", r, m, 100.0 + r) for m in shifts for r in range(4)]
     rows += [(0, "B", r, m, 100.0 + r + shifts[m] * (1 + spread[r])) for m in shifts for r in range(4)]
     values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
     family = paired_differences(values, "A")
     said = beside_the_answer(family.iloc[:0], family, "revenue_captured", "B", "A", lambda s: s, "B", False)
     named = said.split("adjustment: ")[1]
-    # customers, new_logos and churned have a direction of better; utilisation and opps_missed have none
-    assert sorted(part.split(" ")[0] for part in named.split("; ")) == ["churned", "customers", "new_logos"]
+    # customers, opps_missed and churned have a direction of better; utilisation and new_logos have none
+    assert sorted(part.split(" ")[0] for part in named.split("; ")) == ["churned", "customers", "opps_missed"]
     assert said.endswith(" (2 more in the paired-differences table).")
