@@ -162,13 +162,18 @@ def _money_end(v: float, ends: tuple[float, ...]) -> str:
 
 def _common_decimals(ends: list[float], digits: int) -> int:
     """The decimals both ends of an interval are shown to: as many as the end nearest 0 needs not to show as 0
-    (:func:`_shown_decimals`), but at most one more than two significant digits of the interval's width need
-    (an end that is rounding noise, 1e-9 beside 2.0, is not shown to a millionth), and at least ``digits``."""
+    (:func:`_shown_decimals`) and as two ends that differ need not to show alike, but at most one more than two
+    significant digits of the interval's width need (an end that is rounding noise, 1e-9 beside 2.0, is not shown
+    to a millionth), and at least ``digits``."""
     low, high = ends[:2]  # and the value beside them, if given: none of them shown as 0
     need = max(_shown_decimals(e, digits) for e in ends)
     width = abs(high - low)
     if width > 0:
-        need = min(need, max(digits, 2 - math.floor(math.log10(width))))
+        cap = max(digits, 2 - math.floor(math.log10(width)))
+        need = min(need, cap)
+        # Two ends that differ are not shown alike: "-0.1 pp [-0.1 pp, -0.1 pp]" read as an interval of no width.
+        while need < cap and round(low, need) == round(high, need):
+            need += 1
     return max(need, _whole_decimals(low, high)) if digits == 0 else need
 
 

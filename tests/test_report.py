@@ -993,9 +993,9 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "numbers). Across the design: "
         # the leads move with customers by the same in every replication (the noise is the same at every point)
         "`segment_tiers`'s difference from `unstructured` changes with `customers`: +2.0M at customers = 300, 0 at "
-        "customers = 800 (a change of -2.0M, the same in every replication); `hunter_farmer`'s difference from "
-        "`unstructured` changes with `customers`: +1.0M at customers = 300, +5.0M at customers = 800 (a change of "
-        "+4.0M, the same in every replication)."
+        "customers = 500, 0 at customers = 800 (a change of -2.0M, the same in every replication); `hunter_farmer`'s "
+        "difference from `unstructured` changes with `customers`: +1.0M at customers = 300, +3.0M at customers = 500, "
+        "+5.0M at customers = 800 (a change of +4.0M, the same in every replication)."
     )
     # the count agrees with the robustness table: means 12.5M, 14.5M, 16.5M; 1.0M behind segment_tiers at point 0
     assert "| hunter_farmer | 14.5M | 12.5M (point 0) | 333.3k | 1.0M (point 0) | 2 of 3 |" in text

@@ -360,3 +360,16 @@ def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:
     assert _main_causes(row) == "stalled 100%"
     row["missed_queue_wait"] = 3.0  # 0.75%: it rounds to 1%
     assert _main_causes(row) == "stalled 99%, queue wait 1%"
+
+
+def test_two_ends_of_an_interval_that_differ_are_not_shown_alike() -> None:
+    # A VP's 8-replication compare printed "sla_breach_rate -0.1 pp [-0.1 pp, -0.1 pp]": an interval of no width.
+    from sim.format import difference_with_interval
+
+    assert difference_with_interval("sla_breach_rate", -0.001, -0.0012, -0.0008) == "-0.10 pp [-0.12 pp, -0.08 pp]"
+    # wide enough already: as before
+    assert difference_with_interval("sla_breach_rate", -0.05, -0.09, -0.01) == "-5.0 pp [-9.0 pp, -1.0 pp]"
+    # as many as tell them apart, however narrow
+    assert (
+        difference_with_interval("miss_rate", 0.1, 0.0999999, 0.1000001) == "+10.00000 pp [+9.99999 pp, +10.00001 pp]"
+    )
