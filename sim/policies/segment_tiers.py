@@ -61,7 +61,10 @@ class SegmentTiersParams(Strict):
     books: BookRule = "keep"
     answer_leads: Annotated[
         Literal["first", "last"],
-        Field(description="first: reps answer new leads before other work; last: after deal work and touches"),
+        Field(
+            description="first: reps make first responses (new logos, expansions, renewals) before other work; "
+            "last: after deal work and touches"
+        ),
     ] = "first"
     handoff: HandoffRule = "cold"
     queue_order: QueueOrder = "deadline"
