@@ -140,12 +140,15 @@ def _seat_histories(scenario, quarters: int = 2):
     from sim.policies import make_policy
 
     model = CoverageModel(scenario, make_policy("segment_tiers"), seed=5)
-    team = model.team
-    history = []
-    for week in range(1, 13 * quarters + 1):
-        team.begin_week(week, frozen=False)
-        history.append([(r.filled, r.vacated_week, r.skill, r.x, r.y) for r in team.seats])
-    return history, team.shock_order(3)
+    try:
+        team = model.team
+        history = []
+        for week in range(1, 13 * quarters + 1):
+            team.begin_week(week, frozen=False)
+            history.append([(r.filled, r.vacated_week, r.skill, r.x, r.y) for r in team.seats])
+        return history, team.shock_order(3)
+    finally:
+        model.release()  # else it stays in mesa.Agent._ids for the tests after it in this process
 
 
 def test_the_seats_two_teams_share_have_the_same_history() -> None:
