@@ -368,6 +368,14 @@ _LINE_FAMILIES = {
             "touches the line's specialists made on its accounts in the quarter (a visit or a call each)",
             title="specialist touches",
         ),
+        Metric(
+            "specialist_touches_planned_line",
+            Unit.TOUCHES,
+            "sum",
+            "touches the quarter's plan asked of the line's specialists on its live accounts (the specialist cadence "
+            "of each account with a specialist), against which specialist_touches_line is what they made",
+            title="specialist touches planned",
+        ),
     )
 }
 

@@ -101,6 +101,8 @@ def quarter_rows(
             rows.append((name, line_metric("opps_missed_line", line), _total(tally.missed_line[i], sel)))
             rows.append((name, line_metric("hours_line", line), _total(tally.hours_line[i], sel)))
             rows.append((name, line_metric("specialist_touches_line", line), _total(tally.touches_line[i], sel)))
+            planned = _total(tally.touches_line_planned[i], sel)
+            rows.append((name, line_metric("specialist_touches_planned_line", line), planned))
         if s is None:
             rows.extend((ALL, m, float(v)) for m, v in _team_metrics(tally, gross_margin))
     return rows

@@ -1,10 +1,9 @@
 """The recorder: everything a run tallies while it runs, and the tidy tables made from it.
 
-The engine reports events to the ``Recorder`` (opportunities created, won,
-lost, missed; hours worked; responses; churn); the recorder is the only
-writer of the tallies and the per-account attention arrays. At each quarter's
-end it hands the tallies and an account snapshot to the pure metric functions
-of ``sim.metrics`` and keeps their rows.
+The engine reports events to the ``Recorder`` (opportunities created, won, lost, missed; hours worked;
+responses; churn); the recorder is the only writer of the tallies and the per-account attention arrays. At
+each quarter's end it hands the tallies and an account snapshot to the pure metric functions of
+``sim.metrics`` and keeps their rows.
 """
 
 from __future__ import annotations
@@ -159,13 +158,16 @@ class Recorder:
     # ---- continuity -------------------------------------------------------------
 
     def quarter_plan(self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, plan: CoveragePlan) -> None:
-        """The quarter's plan (after any realignment): where it serves the accounts still ``live``, and their
-        owners against ``before``, the previous plan's (a churned account's owner goes with it: no change of hands)."""
+        """The quarter's plan (after any realignment): where it serves the accounts still ``live``, their owners
+        against ``before`` (a churned account's owner goes with it), and the touches it asks of specialists."""
         t = self.tally
         owned = (before >= 0) & live
         t.add(t.owned_before, segment[owned])
         t.add(t.owner_changed, segment[owned & (plan.owner != before)])
         t.count(t.served, plan.service[live], segment[live])
+        if plan.specialist is not None and plan.specialist_cadence is not None:  # the touches asked of specialists
+            account, line = np.nonzero((plan.specialist_cadence > 0) & (plan.specialist >= 0) & live[:, None])
+            t.count(t.touches_line_planned, line, segment[account], plan.specialist_cadence[account, line])
 
     def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
         """The quarter's plan's books (``SeatLedger.books``)."""

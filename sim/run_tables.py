@@ -147,7 +147,14 @@ def _line_rows(totals: pd.Series) -> list[tuple[str, str]]:
         ("  account-plan (coordination) hours (sum)", "coordination_hours"),
         ("  specialist utilisation", "utilisation_specialist"),
         *[(f"  won value, {line}", line_metric("won_value_line", line)) for line in lines],
-        *[(f"  specialist touches, {line}", line_metric("specialist_touches_line", line)) for line in lines],
+        *[
+            row
+            for line in lines
+            for row in (
+                (f"  specialist touches made, {line}", line_metric("specialist_touches_line", line)),
+                (f"    of those the plan asked, {line}", line_metric("specialist_touches_planned_line", line)),
+            )
+        ],
         *[(f"  missed, {line}", line_metric("opps_missed_line", line)) for line in lines],
     ]
 

@@ -28,6 +28,7 @@ class QuarterTally:
     missed_line: np.ndarray = field(init=False)  # (line, segment), new logos and expansions
     hours_line: np.ndarray = field(init=False)  # (line, segment): its opportunities and its specialists' touches
     touches_line: np.ndarray = field(init=False)  # (line, segment): its specialists' touches made
+    touches_line_planned: np.ndarray = field(init=False)  # (line, segment): those the quarter's plan asked of them
     cycle_weeks: np.ndarray = field(init=False)  # weeks from arrival to close, summed over won and lost deals
     digital_won: np.ndarray = field(init=False)  # (kind, segment): decided by the digital channel, no rep time
     digital_lost: np.ndarray = field(init=False)  # (kind, segment)
@@ -77,6 +78,7 @@ class QuarterTally:
             ("missed_line", (self.n_lines, s)),
             ("hours_line", (self.n_lines, s)),
             ("touches_line", (self.n_lines, s)),
+            ("touches_line_planned", (self.n_lines, s)),
             ("hours", (len(ACTIVITIES), s)),
             ("served", (len(SERVICES), s)),
             ("role_hours", (len(ROLES),)),

@@ -966,7 +966,39 @@ def test_covsim_run_s_table_has_the_overlay_s_rows_in_a_world_with_product_lines
         assert rows[f"won value, {line}"] == [
             fmt("revenue_captured", totals[(f"won_value_line:{line}", p)]) for p in order
         ]
-        assert f"specialist touches, {line}" in rows and f"missed, {line}" in rows
+        assert rows[f"specialist touches made, {line}"] == [
+            fmt(f"specialist_touches_line:{line}", totals[(f"specialist_touches_line:{line}", p)]) for p in order
+        ]
+        assert rows[f"of those the plan asked, {line}"] == [
+            fmt(f"specialist_touches_planned_line:{line}", totals[(f"specialist_touches_planned_line:{line}", p)])
+            for p in order
+        ]
+        assert f"missed, {line}" in rows
     # a world with no product lines has none of them
     small = run(load_scenario(SMALL, quarters=1), make_policy("segment_tiers"), seed=2).metrics
     assert "Overlay and product lines" not in comparison_table(*whole_run(small))
+
+
+def test_the_touches_the_plan_asks_of_each_line_s_specialists_are_counted_beside_those_made() -> None:
+    # A VP's coordinated overlay made 344 of its security specialists' touches over 8 quarters, where the plan asked
+    # for 1,440, and nothing on screen said so.
+    from sim.codes import Status
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    world = load_scenario(ROOT / "scenarios" / "overlay.toml", quarters=1)
+    model = CoverageModel(world, make_policy("overlay", {"coordinated": True}), 3)
+    try:
+        live = model.population.status != Status.CHURNED  # at the quarter's start: no week has run
+        model.run()
+        plan, lines = model.plan, world.line_names
+        metrics = model.metrics_frame()
+    finally:
+        model.release()
+    assert plan.specialist is not None and plan.specialist_cadence is not None
+    got = metrics[(metrics.segment == "all") & (metrics.quarter == 1)].set_index("metric")["value"]
+    for i, line in enumerate(lines):
+        asked = float(plan.specialist_cadence[live & (plan.specialist[:, i] >= 0), i].sum())
+        assert got[f"specialist_touches_planned_line:{line}"] == asked
+        if line != "core":  # the overlay's specialists are of the add-on lines
+            assert asked > 0 and 0 < got[f"specialist_touches_line:{line}"]
