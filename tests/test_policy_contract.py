@@ -1019,6 +1019,28 @@ def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_par
     ]
 
 
+def test_a_parameter_of_another_policy_of_the_module_names_that_policy(tmp_path, monkeypatch, small):
+    # A researcher's subclass had Params of its own; its parent, given the subclass's parameter, was told to take
+    # them as its Params.
+    user_module(
+        tmp_path,
+        monkeypatch,
+        "two_policies",
+        (
+            "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+            "class Base(SegmentTiers):\n    name = 'base'\n"
+            "class UrgentParams(SegmentTiersParams):\n    urgency: float = 1.0\n"
+            "class Urgent(Base):\n    name = 'urgent'\n    Params = UrgentParams\n"
+        ),
+    )
+    with pytest.raises(InputError) as e:
+        policies_for(["two_policies:Base"], {"urgency": 2.0}, small, "s.toml")
+    assert e.value.problems == [
+        "--param urgency: two_policies:Base has no such parameter (urgency is a parameter of two_policies:Urgent, in "
+        "UrgentParams)"
+    ]
+
+
 def test_a_module_that_imports_a_missing_one_is_not_said_to_be_missing_itself(tmp_path, monkeypatch):
     user_module(tmp_path, monkeypatch, "imports_missing", "import no_such_package_xyz\n")
     with pytest.raises(InputError) as e:

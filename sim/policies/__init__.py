@@ -406,11 +406,21 @@ def _declared_elsewhere(names: Sequence[str], key: str) -> str:
                     fields = model.model_fields
                 except (TypeError, NameError):  # a model the strict models cannot read: not this one
                     continue
-                if key in fields:
-                    return (
-                        f" ({key} is declared in {model.__name__}, which is not {policy_label(cls)}'s Params: set "
-                        f"Params = {model.__name__} in the class)"
-                    )
+                if key not in fields:
+                    continue
+                # Another policy of the module that has it: named, not the advice to take its Params (a
+                # researcher's subclass with Params of its own had its parent told to take them).
+                users = [
+                    c
+                    for c in vars(module).values()
+                    if isinstance(c, type) and issubclass(c, Policy) and c is not cls and c.Params is model
+                ]
+                if users:
+                    return f" ({key} is a parameter of {users[0].__module__}:{users[0].__name__}, in {model.__name__})"
+                return (
+                    f" ({key} is declared in {model.__name__}, which is not {policy_label(cls)}'s Params: set "
+                    f"Params = {model.__name__} in the class)"
+                )
     return ""
 
 
