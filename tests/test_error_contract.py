@@ -1278,8 +1278,9 @@ def test_fresh_discards_the_old_report_with_the_old_store(tmp_path):
     assert (out / "store.sqlite").exists() and (out / "manifest.json").exists()
 
 
-def test_a_policy_s_repr_is_one_escaped_line_and_one_that_raises_names_its_class(tmp_path, monkeypatch):
-    # A multi-line repr was printed raw; one that raised was "covsim failed unexpectedly".
+def test_the_progress_line_names_a_policy_as_its_results_do_whatever_its_repr(tmp_path, monkeypatch):
+    # A multi-line repr was printed raw; one that raised was "covsim failed unexpectedly"; a researcher's line said
+    # NextFreeRep() of results labelled next_free_rep. Now the policy's label, with the parameters it was given.
     user_module(
         tmp_path,
         monkeypatch,
@@ -1290,10 +1291,10 @@ def test_a_policy_s_repr_is_one_escaped_line_and_one_that_raises_names_its_class
         "class NoRepr(Unstructured):\n    name = 'no_repr'\n\n"
         "    def __repr__(self):\n        raise RuntimeError('repr boom')\n",
     )
-    result = invoke(*RUN, "--policy", "reprs:Lines", "--policy", "reprs:NoRepr")
+    result = invoke(*RUN, "--policy", "reprs:Lines", "--policy", "reprs:NoRepr", "--param", "notice=0.3")
     assert result.exit_code == 0, result.output
     running = [line for line in lines_of(result.stderr) if line.startswith("running ")]
-    assert running == ["running small under Lines( a=1,\\x1b[31m ) ...", "running small under NoRepr ..."]
+    assert running == ["running small under lines (notice = 0.3) ...", "running small under no_repr (notice = 0.3) ..."]
 
 
 def test_executor_options_that_would_go_unused_are_refused_before_any_folder_is_made(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from sim.cli.common import (
     scenario_and_params,
 )
 from sim.format import printable
+
+if TYPE_CHECKING:
+    from sim.policies.protocol import Policy
 
 
 @click.command("validate")
@@ -202,14 +206,15 @@ def _progress(quarters: int) -> Callable[[int, float], None]:
     return said
 
 
-def _shown(policy: object) -> str:
-    """A policy as ``running ... under`` names it: its repr on one line, escaped; a user's repr that raises, by
-    its class's name."""
-    try:
-        text = one_line(repr(policy))
-    except Exception:
-        text = type(policy).__name__
-    return printable(text)
+def _shown(policy: Policy) -> str:
+    """A policy as ``running ... under`` names it: as its results do (``policy_label``; a researcher's progress
+    line said ``NextFreeRep()`` of results labelled next_free_rep), with the parameters not at their defaults
+    (``segment_tiers (books = redeal)``)."""
+    from sim.policies.protocol import policy_label
+
+    held, default = policy.params.model_dump(mode="json"), type(policy.params)().model_dump(mode="json")
+    given = ", ".join(f"{k} = {v}" for k, v in held.items() if v != default[k])
+    return printable(one_line(policy_label(type(policy)) + (f" ({given})" if given else "")))
 
 
 @click.command("examples")
