@@ -1072,3 +1072,26 @@ factors = [{{ name = "demand", target = "scenario.population.segments.*.new_logo
     captions = [line for line in report.splitlines() if line.startswith("*Figure") and "design point" in line]
     assert len(captions) == 5 and all("at design point 2 (demand = 0.5)" in c for c in captions[:4])
     assert "How the headline metric responds to factor `demand`" in report
+
+
+def test_a_grid_whose_points_make_the_same_runs_is_refused_and_an_integer_value_is_labelled_as_set(tmp_path):
+    # An analyst's team scaled by 1 and 1.02 was 2 seats at both (rounded), run twice and reported as two sizes;
+    # a count of 2.5 ran 2 seats, labelled 2.5.
+    base = EXPERIMENT.replace('target = "policy.notice"\nvalues = [0.3, 0.8]', "")
+    scaled = base.replace(
+        'name = "notice"\n',
+        'name = "team"\ntarget = "scenario.reps.0.count"\nmode = "scale"\ninteger = true\nvalues = [1.0, 1.02, 2.0]\n',
+    )
+    with pytest.raises(InputError) as e:
+        plan_runs(*load_experiment(write(tmp_path, scaled, "scaled.toml")))
+    assert e.value.problems == [
+        "factors: design points 0 (team = 1.0) and 1 (team = 1.02) make the same runs, one world twice: their values "
+        "set the same scenario and parameters (an integer factor rounds what it sets or scales; a factor none of the "
+        "policies reads changes nothing); drop one"
+    ]
+    counted = base.replace(
+        'name = "notice"\n', 'name = "team"\ntarget = "scenario.reps.0.count"\ninteger = true\nvalues = [1, 2.5, 4]\n'
+    )
+    points, _, specs = plan_runs(*load_experiment(write(tmp_path, counted, "counted.toml")))
+    assert [p.values["team"] for p in points] == [1, 2, 4]  # 2.5 rounds to 2 (half to even), as it runs
+    assert sorted({json.loads(s.scenario_json)["reps"][0]["count"] for s in specs.values()}) == [1, 2, 4]

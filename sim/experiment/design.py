@@ -81,7 +81,9 @@ def _factor_points(exp: Experiment) -> list[DesignPoint]:
     if not factors:
         return [DesignPoint(0, {})]
     if exp.design.kind == "grid":
-        combos = itertools.product(*(f.values for f in factors))
+        # An integer factor that sets its values is labelled by what it sets: 2.5 ran 2 reps, labelled 2.5.
+        shown = [[_rounded(f, v) for v in f.values] for f in factors]
+        combos = itertools.product(*shown)
         return [
             DesignPoint(i, {f.name: v for f, v in zip(factors, combo, strict=True)}) for i, combo in enumerate(combos)
         ]
@@ -136,6 +138,12 @@ def morris_positions(exp: Experiment) -> np.ndarray:
                 assert f.low is not None and f.high is not None
                 out[t, j, i] = (values[f.name] - f.low) / (f.high - f.low)
     return out
+
+
+def _rounded(factor: Factor, value: Any) -> Any:
+    """A grid value as it is set: rounded for an integer factor that sets its values (a number)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return round(value) if factor.integer and factor.mode == "set" and number else value
 
 
 def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
@@ -319,4 +327,26 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
                     specs[key] = RunSpec(key, scenario_json, entry.name, params, seed)
         if problems:
             raise InputError(problems)
+    if exp.design.kind == "grid":
+        _distinct_points(points, cells)
     return points, cells, specs
+
+
+def _distinct_points(points: list[DesignPoint], cells: list[Cell]) -> None:
+    """InputError when two points of a grid make the same runs for every policy and replication: one world run
+    twice and reported as two (an analyst's team scaled by 1 and 1.02 was 35 reps at both)."""
+    runs: dict[int, list[str]] = {}
+    for cell in cells:
+        runs.setdefault(cell.point, []).append(cell.run_key)
+    seen: dict[tuple[str, ...], DesignPoint] = {}
+    for point in points:
+        first = seen.setdefault(tuple(runs.get(point.index, [])), point)
+        if first is not point:
+            shown = [", ".join(f"{k} = {toml_text(v)}" for k, v in p.values.items()) for p in (first, point)]
+            raise InputError(
+                [
+                    f"factors: design points {first.index} ({shown[0]}) and {point.index} ({shown[1]}) make the same "
+                    "runs, one world twice: their values set the same scenario and parameters (an integer factor "
+                    "rounds what it sets or scales; a factor none of the policies reads changes nothing); drop one"
+                ]
+            )
