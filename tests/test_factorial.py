@@ -189,3 +189,47 @@ def test_a_grid_whose_comparison_no_factor_changes_says_so_and_other_designs_hav
     ) in text
     plain = stored(experiment(replications=3, metrics=ANSWER_METRICS), tmp_path / "plain", lambda *_: 10 * M)
     assert "## Effects of the factors" not in plain
+
+
+def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_edge(tmp_path: Path) -> None:
+    # An analyst's "how many reps" experiment named the best policy, never a team size, and its profit rose to the
+    # edge of the grid unsaid.
+    exp = experiment(
+        replications=4,
+        metrics=("profit", "revenue_captured"),
+        policies=experiment().policies[:2],  # unstructured, segment_tiers
+        factors=(Factor(name="full_cycle", target="scenario.reps.0.count", values=(1, 2, 3), integer=True),),
+    )
+    noise = (0.0, 0.2, -0.2, 0.1)
+    # unstructured: profit rises with the seats (10, 11, 12 M); segment_tiers: best at 2 (10, 12, 11 M)
+    profit = {"unstructured": (10.0, 11.0, 12.0), "segment_tiers": (10.0, 12.0, 11.0)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return 20 * M
+
+    def misses(point: int, policy: str, rep: int) -> dict[str, float]:
+        return {"profit": (profit[policy][point] + rep + noise[rep] * point) * M}
+
+    said = opening(stored(exp, tmp_path, revenue, misses))
+    note = said[said.index("On team size") :]
+    # small.toml's groups: 2 full-cycle, 2 inside, 1 sdr seats; the factor sets the first to 1, 2, 3
+    assert note.startswith(
+        "On team size (`full_cycle`, on `profit`, which counts each seat's `cost_per_year`, an assumption of the "
+        "scenario; paired 95% t intervals over the replications, not adjusted across policies and levels: where the "
+        "best size lies, not a test): `unstructured` makes the most at full_cycle = 3 (6 seats): +1.0M ["
+    )
+    assert (
+        "against full_cycle = 2 (5 seats); it is the largest team tried, and a larger one may do better still." in note
+    )
+    # segment_tiers' best is inside the grid: a difference on each side, no edge
+    from sim.format import difference_with_interval
+
+    def shown(d: np.ndarray) -> str:
+        half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+        return difference_with_interval("profit", d.mean() * M, (d.mean() - half) * M, (d.mean() + half) * M)
+
+    n = np.array(noise)
+    assert note.endswith(
+        f"`segment_tiers` makes the most at full_cycle = 2 (5 seats): {shown(2.0 + n)} against full_cycle = 1 "
+        f"(4 seats) and {shown(1.0 - n)} against full_cycle = 3 (6 seats)."
+    ), note

@@ -71,6 +71,7 @@ from sim.experiment.report.figures import (
     policy_figure,
     weekly_figure,
 )
+from sim.experiment.report.markdown import code
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
@@ -94,6 +95,7 @@ from sim.experiment.report.stress_sections import (
     suite_section,
     versus_section,
 )
+from sim.experiment.report.team_size import team_size_note
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
 
@@ -226,6 +228,8 @@ def _write(
     else:
         sections, produced, finding = _results_sections(ctx, values, stage, step)
         lines += sections
+        # A team-size factor is a decision: where each policy makes the most, said as part of what the design finds.
+        finding = " ".join(filter(None, [finding, team_size_note(ctx, code)]))
         if finding:  # a sampled design's own answer, across its points, after the one at the first point
             lines[answer_at] += f" Across the design: {finding}"
 

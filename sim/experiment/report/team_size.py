@@ -1,0 +1,136 @@
+"""How many reps: a grid's factor on rep groups' counts, read as the decision it is.
+
+Where a grid factor sets or scales ``scenario.reps.<i>.count`` (or ``*``),
+each policy's profit is read at each of the factor's levels (its mean over the
+replications, and over the other factors' points at that level, as the main
+effects are), with the seats that level makes of the base scenario: the level
+with the most profit, its paired difference from the next level on each side
+(a paired 95% t interval over the replications, not adjusted across the
+policies and levels: a guide to where the optimum lies, not a test), and
+whether it is at an edge of the grid tried, beyond which a team may do better
+still. An analyst's team-size experiment had answered which policy was best,
+at the point where it led least, and never named a team size; profit kept
+rising as the team shrank, to the edge of the grid, unsaid.
+
+Profit counts every seat's ``cost_per_year`` (an assumption of the scenario)
+against the margin on recurring revenue: the note says so, as the answer
+rests on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment import stats
+from sim.experiment.design import DesignPoint, apply_point
+from sim.experiment.report.context import ReportContext
+from sim.experiment.report.markdown import value_text
+from sim.experiment.spec import Factor
+from sim.format import difference_with_interval, joined
+
+#: A factor target that sets or scales rep groups' counts.
+SEATS_TARGET = re.compile(r"^scenario\.reps\.(\d+|\*)\.count$")
+#: What the note is read on: the bottom line, which counts the seats' cost.
+METRIC = "profit"
+
+
+def team_factor(ctx: ReportContext) -> Factor | None:
+    """The first factor of a grid that sets or scales rep groups' counts, with two levels or more; else None."""
+    exp = ctx.experiment
+    if exp.design.kind != "grid" or exp.suite:
+        return None
+    return next((f for f in exp.factors if SEATS_TARGET.match(f.target) and len(set(f.values)) > 1), None)
+
+
+def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
+    """``On team size (...): `a` makes the most profit at team = 1.5 (52 seats), ...``; "" when the design has no
+    team factor or no profit to read (module docstring)."""
+    factor = team_factor(ctx)
+    if factor is None or ctx.results.empty:
+        return ""
+    values = stats.run_values(ctx.results, [METRIC])
+    if values.empty:
+        return ""
+    level_of = ctx.points.set_index("point")[factor.name]
+    levels = list(dict.fromkeys(level_of.loc[sorted(level_of.index)]))
+    seats = _seats(ctx, factor, levels)
+    said = []
+    for policy in ctx.policies:
+        mine = values[values.policy == policy]
+        # replications x levels: the mean over the level's points in each replication (every level present)
+        wide = mine.assign(level=mine.point.map(level_of)).pivot_table(
+            index="replication", columns="level", values="value", aggfunc="mean"
+        )
+        wide = wide.reindex(columns=levels).dropna(how="any")
+        if wide.empty:
+            continue
+        best = int(np.argmax(wide.mean().to_numpy()))
+        said.append(_policy_said(policy, wide, levels, best, seats, factor.name, quote))
+    if not said:
+        return ""
+    return (
+        f"On team size ({quote(factor.name)}, on {quote(METRIC)}, which counts each seat's `cost_per_year`, an "
+        "assumption of the scenario; paired 95% t intervals over the replications, not adjusted across policies "
+        f"and levels: where the best size lies, not a test): {' '.join(said)}"
+    )
+
+
+def _policy_said(
+    policy: str,
+    wide: pd.DataFrame,
+    levels: list[object],
+    best: int,
+    seats: dict[object, int],
+    name: str,
+    quote: Callable[[str], str],
+) -> str:
+    """One policy's sentence: its best level, the differences from its neighbours, and an edge said."""
+
+    def at(i: int) -> str:
+        count = seats.get(levels[i])
+        return f"{name} = {value_text(levels[i])}" + (f" ({count:,} seats)" if count is not None else "")
+
+    against = []
+    for j in (best - 1, best + 1):
+        if 0 <= j < len(levels):
+            mean, low, high = _paired_t((wide[levels[best]] - wide[levels[j]]).to_numpy(dtype=float))
+            against.append(f"{difference_with_interval(METRIC, mean, low, high)} against {at(j)}")
+    said = f"{quote(policy)} makes the most at {at(best)}" + (f": {joined(against)}" if against else "")
+    if best in (0, len(levels) - 1):
+        smallest = _ascending(levels) == (best == 0)
+        said += f"; it is the {'smallest' if smallest else 'largest'} team tried, and a "
+        said += f"{'smaller' if smallest else 'larger'} one may do better still"
+    return said + "."
+
+
+def _paired_t(d: np.ndarray) -> tuple[float, float, float]:
+    """The mean of paired differences ``d`` and its 95% t interval (NaN ends with fewer than 3 or no spread)."""
+    mean = float(d.mean())
+    if d.size < stats.MIN_REPLICATIONS or float(np.ptp(d)) == 0.0:
+        return mean, float("nan"), float("nan")
+    low, high = stats.t_interval(d, 0.95)
+    return mean, float(low), float(high)
+
+
+def _ascending(levels: list[object]) -> bool:
+    """Whether the factor's levels, as numbers, grow from the first to the last (a team grows with them)."""
+    numbers = [float(v) for v in levels if isinstance(v, int | float)]
+    return len(numbers) < 2 or numbers[-1] >= numbers[0]
+
+
+def _seats(ctx: ReportContext, factor: Factor, levels: list[object]) -> dict[object, int]:
+    """The seats of the base scenario at each level of ``factor``, the other factors at their first values (the
+    counts they set are the team factor's alone where no other factor writes them)."""
+    exp = ctx.experiment
+    others = {f.name: f.values[0] for f in exp.factors if f is not factor}
+    out: dict[object, int] = {}
+    for level in levels:
+        point = DesignPoint(0, {**others, factor.name: level})
+        data, _, problems = apply_point(ctx.scenario, exp, point)
+        if not problems:
+            out[level] = sum(int(g.get("count", 0)) for g in data.get("reps", []))
+    return out
