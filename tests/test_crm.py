@@ -622,3 +622,20 @@ def test_a_cutoff_after_the_export_s_end_and_a_workbook_are_said_for_what_they_a
     assert e.value.problems == [
         f"{workbook}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2017-02-30", "2017-02 has 28 days, not 30"),  # an analyst's, in the form asked for: told the form
+        ("2016-02-30", "2016-02 has 29 days, not 30"),
+        ("2017-13-01", "there is no month 13"),
+        ("17-02-01", "YYYY-MM-DD"),
+    ],
+)
+def test_a_cutoff_that_is_no_date_says_why(text: str, why: str) -> None:
+    from sim.crm.layout import parse_cutoff
+
+    with pytest.raises(InputError) as e:
+        parse_cutoff(text)
+    assert e.value.problems == [f"--cutoff: {text!r} is not a date ({why})"]

@@ -8,6 +8,7 @@ FILE_KIND.FIELD=NAME``. How its numbers and dates are written is
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -82,10 +83,21 @@ def parse_cutoff(text: str | None) -> date | None:
         return None
     parsed = parse_date(text.strip())
     if parsed is None:
-        raise InputError([f"--cutoff: {text!r} is not a date (YYYY-MM-DD)"])
+        raise InputError([f"--cutoff: {text!r} is not a date ({_why_not(text.strip())})"])
     if not FIRST_DAY <= parsed <= LAST_DAY:
         raise InputError([f"--cutoff: {text!r} is outside {FIRST_DAY}..{LAST_DAY}, the dates an export may hold"])
     return parsed
+
+
+def _why_not(text: str) -> str:
+    """Why ``text`` is no date: the form wanted, or, in that form, the month or day the calendar lacks (an
+    analyst's 2017-02-30 had been told to write YYYY-MM-DD, which it was)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return "YYYY-MM-DD"
+    year, month, day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    return f"{year}-{month:02d} has {calendar.monthrange(year, month)[1]} days, not {day}"
 
 
 def parse_date(text: str) -> date | None:
