@@ -851,3 +851,17 @@ def test_a_file_given_in_another_s_place_is_said_to_look_swapped(tmp_path: Path)
     with pytest.raises(InputError) as e:  # columns mapped by --column: the user chose them, no guess
         read_table(teams, "pipeline", {"sales_agent": "sales_agent"})
     assert not any("swapped" in p for p in e.value.problems)
+
+
+def test_one_file_given_to_two_options_is_said_so_not_as_files_swapped(tmp_path: Path) -> None:
+    # An analyst's --pipeline accounts.csv, beside --accounts accounts.csv, was asked whether the two were swapped.
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account,sector,year_established,revenue,employees,office_location,subsidiary_of\n")
+    teams = tmp_path / "teams.csv"
+    teams.write_text("sales_agent,manager,regional_office\n")
+    with pytest.raises(InputError) as e:
+        crm.read_export(accounts, tmp_path / "." / "accounts.csv", teams, products=teams)
+    assert e.value.problems == [
+        f"--pipeline: {tmp_path / '.' / 'accounts.csv'} is the file --accounts names too: give each option its own file",
+        f"--products: {teams} is the file --teams names too: give each option its own file",
+    ]

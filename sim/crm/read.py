@@ -100,8 +100,15 @@ def read_export(
     mapping = {k: dict(v) for k, v in (columns or {}).items()}
     tables: dict[str, Table | None] = {"products": None}
     problems: list[str] = []
+    given: dict[Path, str] = {}  # each file by what it resolves to, and the option that named it first
     for kind, path in (("accounts", accounts), ("pipeline", pipeline), ("teams", teams), ("products", products)):
         if path is None:
+            continue
+        # One file named twice is that, not two files swapped (an analyst's --pipeline accounts.csv was said to be
+        # --pipeline and --accounts swapped).
+        first = given.setdefault(Path(path).resolve(), kind)
+        if first != kind:
+            problems.append(f"--{kind}: {path} is the file --{first} names too: give each option its own file")
             continue
         try:
             tables[kind] = read_table(path, kind, mapping.get(kind), formats)
