@@ -336,7 +336,7 @@ def test_grid_factor(tmp_path: Path) -> None:
     # notice is a lever of the policies, not an uncertainty: its two points are choices in one world, and a
     # regret "across worlds" over them (as the report ranked before) would be meaningless.
     assert "## Robustness across design points" in text
-    assert "Every factor of the design is a setting of the policies (`notice`), a lever to choose" in text
+    assert "Every factor of the design is a choice, a policy's setting or the team's size (`notice`), a lever" in text
     assert "is the robust choice on" not in text
     csv = read_csv(tmp_path / "results.csv")
     assert sorted(csv.notice.unique()) == [0.3, 0.7]
@@ -368,7 +368,10 @@ def test_a_policy_lever_is_a_choice_and_the_other_factors_set_the_worlds(tmp_pat
         return (13 if big else 7) * M if notice == 0.7 else (10 if big else 8.5) * M
 
     text = stored(exp, tmp_path, revenue)
-    assert "Each setting of `customers` is a possible world. Each setting of `notice` (a policy's lever)" in text
+    assert (
+        "Each setting of `customers` is a possible world. Each setting of `notice` (a lever: a policy's setting or "
+        "the team's size)"
+    ) in text
     # Regrets: segment_tiers 0 and 1M; unstructured at 0.7 2M and 0; at 0.3 0.5M and 3M.
     assert (
         "On the means (no interval), `segment_tiers` is the robust choice on `revenue_captured`: its largest regret "
@@ -378,6 +381,27 @@ def test_a_policy_lever_is_a_choice_and_the_other_factors_set_the_worlds(tmp_pat
         "| unstructured (notice = 0.7) | 10.0M | 7.0M (customers = 300) | 1.0M | 2.0M (customers = 300) | 1 of 2 |"
         in text
     )
+
+
+def test_a_team_size_is_a_choice_ranked_in_each_world_not_a_world(tmp_path: Path) -> None:
+    # An analyst's team sizes were read as possible worlds and ranked by minimax regret across them.
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")),
+        replications=4,
+        factors=(
+            Factor(name="customers", target="scenario.population.customers", values=(300, 500)),
+            Factor(name="team", target="scenario.reps.0.count", values=(1, 2), integer=True),
+        ),
+    )
+    text = stored(exp, tmp_path, lambda point, policy, rep: (10 + rep + point + (policy == "segment_tiers")) * M)
+    section = text[text.index("## Robustness across design points") :].split("\n## ")[0]
+    assert (
+        "Each setting of `customers` is a possible world. Each setting of `team` (a lever: a policy's setting or the "
+        "team's size) is a choice of its own."
+    ) in section
+    # every policy at each team size, ranked over the two worlds
+    for choice in ("unstructured (team = 1)", "unstructured (team = 2)", "segment_tiers (team = 1)"):
+        assert f"| {choice} |" in section, section
 
 
 def test_a_sampled_lever_meets_one_world_per_setting_and_the_section_says_why_nothing_is_ranked(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from sim.experiment import robustness, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows, value_text
+from sim.experiment.report.team_size import SEATS_TARGET
 from sim.format import counted, fmt, p_value
 from sim.policies import policy_class
 
@@ -49,7 +50,7 @@ def point_stats(values: pd.DataFrame, worlds: Mapping[int, str] | None = None) -
 
 
 def worlds_of(ctx: ReportContext) -> dict[int, str] | None:
-    """Each design point's world, the setting of the factors that are not a policy's lever (``policy.*``:
+    """Each design point's world, the setting of the factors that are not a lever (``_levers``:
     ``n = 300, d = 1.5``), when the design has levers (a world's points are then choices to set against each
     other); None without."""
     levers = _levers(ctx)
@@ -87,14 +88,17 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
         return [
             "## Robustness across design points",
             "",
-            f"Every factor of the design is a setting of the policies ({', '.join(map(code, levers))}), a lever "
-            "to choose, not an uncertainty: the design points are choices in one world, not possible worlds, so "
+            f"Every factor of the design is a choice, a policy's setting or the team's size "
+            f"({', '.join(map(code, levers))}), a lever to choose, not an uncertainty: the design points are choices in one world, not possible worlds, so "
             "there is no regret across worlds to rank. The means and paired differences compare the choices.",
         ]
     if len(ctx.policies) * _settings(ctx, levers) < 2:
         return []
     choices = (
-        f" Each setting of {', '.join(map(code, levers))} (a policy's lever) is a choice of its own." if levers else ""
+        f" Each setting of {', '.join(map(code, levers))} (a lever: a policy's setting or the team's size) is a choice "
+        "of its own."
+        if levers
+        else ""
     )
     lines = [
         "## Robustness across design points",
@@ -130,8 +134,9 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
 
 
 def _levers(ctx: ReportContext) -> list[str]:
-    """The design's factors that set a policy's parameter (``policy.*``): choices, not worlds."""
-    return [f.name for f in ctx.experiment.factors if f.target.startswith("policy.")]
+    """The design's factors that set a policy's parameter (``policy.*``) or the team's size (a rep group's count,
+    ``team_size.SEATS_TARGET``): choices, not worlds (an analyst's team sizes were ranked as possible worlds)."""
+    return [f.name for f in ctx.experiment.factors if f.target.startswith("policy.") or SEATS_TARGET.match(f.target)]
 
 
 def _settings(ctx: ReportContext, levers: list[str]) -> int:
@@ -154,9 +159,13 @@ def _ranking(ctx: ReportContext, per_point: pd.DataFrame, metric: str) -> robust
     setting = ctx.points.set_index("point")
 
     # A lever moves only the policies with that parameter: another's runs are the same at each of its settings.
+    # A team size moves every policy.
     factors = {f.name: f.target.removeprefix("policy.") for f in ctx.experiment.factors}
     entries = {p.key: p.name for p in ctx.experiment.policies}
-    moved = {key: [f for f in levers if factors[f] in policy_class(name).parameters()] for key, name in entries.items()}
+    moved = {
+        key: [f for f in levers if factors[f] in policy_class(name).parameters() or SEATS_TARGET.match(factors[f])]
+        for key, name in entries.items()
+    }
 
     def choice(policy: str, point: int) -> str:
         own = moved.get(policy, [])
