@@ -80,12 +80,12 @@ def _open_quarter(model: CoverageModel) -> None:
 def _apply_shocks(model: CoverageModel, quarter: int) -> None:
     """Every shock scheduled for the start of ``quarter``, in file order."""
     pop, segments = model.population, model.scenario.segment_names
-    for shock in model.scenario.shocks:
+    for i, shock in enumerate(model.scenario.shocks):
         if shock.quarter != quarter:
             continue
         if isinstance(shock, shocks.RepAttrition):
             team, regions = model.team, model.scenario.region_names
-            order = team.shock_order(model.week)
+            order = team.shock_order(model.week, i)
             seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, order)
             model.team.vacate(seats, model.week)
             model._vacated(seats)

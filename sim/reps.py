@@ -160,6 +160,10 @@ class WeekTotals(NamedTuple):
     filled: float
 
 
+#: Apart the purposes of two shocks' seat draws are (``Team.shock_order``): beyond every other purpose of the
+#: team's key, a normal's second uniform's offset (``randomness.normal_purposes``) included.
+SHOCK_PURPOSES = 10_000_000
+
 #: Seats a group's draw ids leave room for: a seat's id is ``group * SEATS_PER_GROUP + place`` (a group has at most
 #: 100,000 seats, ``RepGroup.count``).
 SEATS_PER_GROUP = 2**17
@@ -230,11 +234,12 @@ class Team:
         size has the same."""
         return self._ids * KEY_WEEK_STRIDE + week
 
-    def shock_order(self, week: int) -> np.ndarray:
-        """A uniform per seat, keyed by the seat and ``week``, by which an attrition shock in ``week`` picks the
-        seats it vacates (the lowest first): a team of another size loses the same seats of those it shares, as
-        far as the share allows."""
-        return keyed_uniforms(self._key, self.week_ids(week), (Draw.SHOCK_LEAVE,))[0]
+    def shock_order(self, week: int, shock: int) -> np.ndarray:
+        """A uniform per seat, keyed by the seat, ``week`` and the shock's place in the scenario's list
+        (``shock``), by which an attrition shock picks the seats it vacates (the lowest first): a team of another
+        size loses the same seats of those it shares, as far as the share allows, and a second shock in the same
+        week draws afresh (sharing the first's draws, it had avoided the seats the first left)."""
+        return keyed_uniforms(self._key, self.week_ids(week), (Draw.SHOCK_LEAVE + SHOCK_PURPOSES * shock,))[0]
 
     def vacate(self, seats: np.ndarray, week: int) -> None:
         """The holders of ``seats`` leave in ``week``."""

@@ -146,7 +146,7 @@ def _seat_histories(scenario, quarters: int = 2):
         for week in range(1, 13 * quarters + 1):
             team.begin_week(week, frozen=False)
             history.append([(r.filled, r.vacated_week, r.skill, r.x, r.y) for r in team.seats])
-        return history, team.shock_order(3)
+        return history, team.shock_order(3, 0)
     finally:
         model.release()  # else it stays in mesa.Agent._ids for the tests after it in this process
 
@@ -183,3 +183,44 @@ def test_an_attrition_shock_vacates_the_seats_of_the_lowest_draw_in_seat_order()
     order = np.array([0.9, 0.1, 0.0, 0.5, 0.05, 0.3])
     # four filled inside seats (0, 1, 3, 5): half of them, the two lowest draws (1 and 5), in seat order
     assert leaving_seats(shock, filled, role, np.zeros(6, int), ("local",), order).tolist() == [1, 5]
+
+
+def test_two_attrition_shocks_in_one_week_draw_apart() -> None:
+    # Keyed by the seat and the week alone, a second shock shared the first's draws and avoided the seats the first
+    # had left, the high draws: of 10 hunters and 10 farmers, half the hunters then half of everyone left took 1.5
+    # hunters in the second on average, where a uniform choice takes 2.7.
+    from sim.model import CoverageModel
+    from sim.policies import make_policy
+    from sim.scenario import load_scenario
+    from tests.conftest import SMALL
+
+    model = CoverageModel(load_scenario(SMALL), make_policy("unstructured"), seed=5)
+    try:
+        first, second = model.team.shock_order(13, 0), model.team.shock_order(13, 1)
+        assert first.shape == second.shape == (len(model.team),)
+        assert not np.array_equal(first, second)
+        assert np.array_equal(first, model.team.shock_order(13, 0))  # keyed: the same again
+    finally:
+        model.release()
+    # the choice as a whole: over many keys, a second shock of half of everyone left takes hunters uniformly
+    from sim.codes import Draw
+    from sim.reps import SEATS_PER_GROUP, SHOCK_PURPOSES
+    from sim.shocks import RepAttrition, leaving_seats
+
+    role = np.array(["hunter"] * 10 + ["farmer"] * 10)
+    ids = np.concatenate([np.arange(10), SEATS_PER_GROUP + np.arange(10)]) * randomness.KEY_WEEK_STRIDE + 13
+    hunters = []
+    for key in range(2000):
+        u = keyed_uniforms(np.uint64(key), ids, (Draw.SHOCK_LEAVE, Draw.SHOCK_LEAVE + SHOCK_PURPOSES))
+        filled = np.ones(20, dtype=bool)
+        region = np.zeros(20, dtype=np.int64)
+        out = leaving_seats(
+            RepAttrition(kind="rep_attrition", quarter=2, share=0.5, role="hunter"), filled, role, region, ("r",), u[0]
+        )
+        filled[out] = False
+        out = leaving_seats(
+            RepAttrition(kind="rep_attrition", quarter=2, share=0.5), filled, role, region, ("r",), u[1]
+        )
+        hunters.append(int((role[out] == "hunter").sum()))
+    # 15 seats left (5 hunters): 8 of them taken (7.5 rounds to even), 8 x 5 / 15 = 2.67 hunters on average
+    assert abs(np.mean(hunters) - 8 * 5 / 15) < 0.1
