@@ -55,8 +55,10 @@ class _Commands(click.Group):
         # finished is kept, nothing half-written is left, one line and exit 130.
         # Ctrl-C too, by a handler that also notes the stop: numba's compiler swallows the KeyboardInterrupt of a
         # stop asked while it compiles (``sim.stopping``).
+        stopping.forget()  # a command starts with no stop asked (an earlier one in this process may have had one)
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         signal.signal(signal.SIGTERM, stopping.ask)
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job's, ignored, stays so
+        if handlers[signal.SIGINT] is not signal.SIG_IGN:  # a background job's, ignored, stays so
             signal.signal(signal.SIGINT, stopping.ask)
         # Every way a command ends comes to one status, and one way out below.
         code: Any
@@ -83,7 +85,8 @@ class _Commands(click.Group):
         if args is None:  # the command line itself (not a caller in a process that goes on: a test's runner)
             # The work is done and said: a stop while the process winds down (its libraries' exit handlers) ends
             # it at once with the command's own status, not 130 with no line over results written whole.
-            signal.signal(signal.SIGINT, functools.partial(_end_now, status))
+            if handlers[signal.SIGINT] is not signal.SIG_IGN:  # a background job's stays ignored to the end
+                signal.signal(signal.SIGINT, functools.partial(_end_now, status))
             signal.signal(signal.SIGTERM, functools.partial(_end_now, status))
             # The libraries' exit handlers run (worker pools, Dask's client), then the process leaves without the
             # interpreter's teardown: it took 0.25 s after the last line, and puts back the default Ctrl-C, which
@@ -92,6 +95,10 @@ class _Commands(click.Group):
             if sys.getprofile() is None and sys.gettrace() is None:
                 atexit._run_exitfuncs()
                 _leave(status)
+        else:  # a caller in a process that goes on (a notebook, a test's runner): as it was before the command
+            stopping.forget()
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
         sys.exit(status)
 
 

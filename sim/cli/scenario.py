@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sim import stopping
 from sim.cli.common import (
     RUN_FILES,
     NamedPath,
@@ -169,6 +170,7 @@ def run_command(
                 lambda p: seats.to_csv(p, index=False),
                 lambda p: write_summary_png(metrics, title, p, shocks),
             )
+            stopping.raise_if_asked()  # a Ctrl-C numba swallowed after the last week: nothing written
             atomic_write_all(out_dir, dict(zip(RUN_FILES, writers, strict=True)))
             *first, last = (str(out_dir / name) for name in RUN_FILES)
             click.echo(f"\nwrote {', '.join(first)} and {last}")
