@@ -233,3 +233,30 @@ def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_
         f"`segment_tiers` makes the most at full_cycle = 2 (5 seats): {shown(2.0 + n)} against full_cycle = 1 "
         f"(4 seats) and {shown(1.0 - n)} against full_cycle = 3 (6 seats)."
     ), note
+
+
+def test_team_sizes_listed_out_of_order_are_read_by_size_and_another_count_factor_drops_the_seats(
+    tmp_path: Path,
+) -> None:
+    # A review's grid [2, 1, 3], best at 1, had set 1 beside 3 and not said it was the smallest team tried; and with
+    # a second factor writing the counts, a level's seats were those at that factor's first value alone.
+    exp = experiment(
+        replications=4,
+        metrics=("profit", "revenue_captured"),
+        policies=experiment().policies[:1],  # unstructured
+        factors=(
+            Factor(name="full_cycle", target="scenario.reps.0.count", values=(2, 1, 3), integer=True),
+            Factor(name="inside", target="scenario.reps.1.count", values=(2, 4), integer=True),
+        ),
+    )
+    # points: full_cycle (2, 1, 3) x inside (2, 4); profit falls with the full-cycle seats
+    level = {0: 2, 1: 2, 2: 1, 3: 1, 4: 3, 5: 3}
+
+    def misses(point: int, policy: str, rep: int) -> dict[str, float]:
+        return {"profit": (20 - level[point] + rep + 0.1 * (rep % 2) * level[point]) * M}
+
+    note = opening(stored(exp, tmp_path, lambda *_: 20 * M, misses))
+    note = note[note.index("On team size") :]
+    assert "`unstructured` makes the most at full_cycle = 1: " in note, note
+    assert "against full_cycle = 2; it is the smallest team tried, and a smaller one may do better still." in note
+    assert "seats" not in note.split("): ", 1)[1]  # the counts the other factor sets vary within a level

@@ -56,7 +56,9 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
     if values.empty:
         return ""
     level_of = ctx.points.set_index("point")[factor.name]
-    levels = list(dict.fromkeys(level_of.loc[sorted(level_of.index)]))
+    # By size, whatever order the file lists them in: neighbours and edges are of the team's size (a review's
+    # [2, 1, 3] had set 1 beside 3).
+    levels = sorted(dict.fromkeys(level_of.loc[sorted(level_of.index)]))
     seats = _seats(ctx, factor, levels)
     said = []
     for policy in ctx.policies:
@@ -100,8 +102,8 @@ def _policy_said(
             mean, low, high = _paired_t((wide[levels[best]] - wide[levels[j]]).to_numpy(dtype=float))
             against.append(f"{difference_with_interval(METRIC, mean, low, high)} against {at(j)}")
     said = f"{quote(policy)} makes the most at {at(best)}" + (f": {joined(against)}" if against else "")
-    if best in (0, len(levels) - 1):
-        smallest = _ascending(levels) == (best == 0)
+    if best in (0, len(levels) - 1):  # the levels are in order of size
+        smallest = best == 0
         said += f"; it is the {'smallest' if smallest else 'largest'} team tried, and a "
         said += f"{'smaller' if smallest else 'larger'} one may do better still"
     return said + "."
@@ -116,16 +118,12 @@ def _paired_t(d: np.ndarray) -> tuple[float, float, float]:
     return mean, float(low), float(high)
 
 
-def _ascending(levels: list[object]) -> bool:
-    """Whether the factor's levels, as numbers, grow from the first to the last (a team grows with them)."""
-    numbers = [float(v) for v in levels if isinstance(v, int | float)]
-    return len(numbers) < 2 or numbers[-1] >= numbers[0]
-
-
 def _seats(ctx: ReportContext, factor: Factor, levels: list[object]) -> dict[object, int]:
-    """The seats of the base scenario at each level of ``factor``, the other factors at their first values (the
-    counts they set are the team factor's alone where no other factor writes them)."""
+    """The seats of the base scenario at each level of ``factor``, the other factors at their first values; none
+    where another factor writes the reps too (its points at one level of this one have several team sizes)."""
     exp = ctx.experiment
+    if any(f is not factor and f.target.startswith("scenario.reps") for f in exp.factors):
+        return {}
     others = {f.name: f.values[0] for f in exp.factors if f is not factor}
     out: dict[object, int] = {}
     for level in levels:
