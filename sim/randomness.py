@@ -35,9 +35,9 @@ from sim.compiled import compiled
 #: scenario allows (50 million accounts, ``Population.customers``) the largest key,
 #: ``2 * (account * KEY_WEEK_STRIDE + week) + 1``, is about 1.05e14, far inside
 #: int64 (9.2e18), so the cast to uint64 in :func:`keyed_uniforms` is exact.
-#: A constant, not the run's horizon, so that a run's draws do not depend on how
-#: long it will go on (common random numbers across horizons). Changing it
-#: changes every result.
+#: A seat's ids (``sim.reps``) use it too: ``(group * 2**17 + place) * KEY_WEEK_STRIDE + week``, under
+#: ``groups * 2**37``, as far inside int64. A constant, not the run's horizon, so that a run's draws do not
+#: depend on how long it will go on (common random numbers across horizons). Changing it changes every result.
 KEY_WEEK_STRIDE = 2**20
 
 STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "mesa")

@@ -152,7 +152,7 @@ def _line_rows(totals: pd.Series) -> list[tuple[str, str]]:
             for line in lines
             for row in (
                 (f"  specialist touches made, {line}", line_metric("specialist_touches_line", line)),
-                (f"    of those the plan asked, {line}", line_metric("specialist_touches_planned_line", line)),
+                (f"  specialist touches planned, {line}", line_metric("specialist_touches_planned_line", line)),
             )
         ],
         *[(f"  missed, {line}", line_metric("opps_missed_line", line)) for line in lines],

@@ -1095,3 +1095,19 @@ def test_a_grid_whose_points_make_the_same_runs_is_refused_and_an_integer_value_
     points, _, specs = plan_runs(*load_experiment(write(tmp_path, counted, "counted.toml")))
     assert [p.values["team"] for p in points] == [1, 2, 4]  # 2.5 rounds to 2 (half to even), as it runs
     assert sorted({json.loads(s.scenario_json)["reps"][0]["count"] for s in specs.values()}) == [1, 2, 4]
+
+
+def test_two_stresses_of_a_suite_that_make_the_same_runs_are_the_suite_s_to_mend(tmp_path):
+    from sim.experiment.comparison import stress_experiment
+    from sim.experiment.suite import Stress
+
+    scenario = load_scenario(SMALL, quarters=2)
+    same = {"shocks": [{"kind": "demand", "quarter": 2, "factor": 0.7}]}
+    suite = (Stress(name="cut", **same), Stress(name="also_cut", **same))
+    exp = stress_experiment(scenario, str(SMALL), ["unstructured"], suite, 3)
+    with pytest.raises(InputError) as e:
+        plan_runs(exp, scenario)
+    assert e.value.problems == [
+        "suite: design points 1 (shock = 'cut') and 2 (shock = 'also_cut') make the same runs, one world twice: their "
+        "stresses make the same shocks; drop one"
+    ]

@@ -969,7 +969,7 @@ def test_covsim_run_s_table_has_the_overlay_s_rows_in_a_world_with_product_lines
         assert rows[f"specialist touches made, {line}"] == [
             fmt(f"specialist_touches_line:{line}", totals[(f"specialist_touches_line:{line}", p)]) for p in order
         ]
-        assert rows[f"of those the plan asked, {line}"] == [
+        assert rows[f"specialist touches planned, {line}"] == [
             fmt(f"specialist_touches_planned_line:{line}", totals[(f"specialist_touches_planned_line:{line}", p)])
             for p in order
         ]

@@ -2414,3 +2414,26 @@ def test_beside_an_answer_not_clear_come_outcomes_with_a_direction_first_and_how
     # customers, opps_missed and churned have a direction of better; utilisation and new_logos have none
     assert sorted(part.split(" ")[0] for part in named.split("; ")) == ["churned", "customers", "opps_missed"]
     assert said.endswith(" (2 more in the paired-differences table).")
+
+
+def test_the_tables_cite_the_point_the_answer_cites_where_morris_points_repeat() -> None:
+    # A review: A is best at x = 0 and x = 1, B at x = 2, which points 3 and 4 repeat; counted once, A is the
+    # winner and the answer cites x = 2, while cited_point, counting the repeats, made B the winner and cited another.
+    from sim.experiment.report.answer import answer, cited_point
+
+    points = pd.DataFrame({"point": [0, 1, 2, 3, 4], "x": [0.0, 1.0, 2.0, 2.0, 2.0]})
+    lead = {0: 1.0, 1: 1.0, 2: -1.0, 3: -1.0, 4: -1.0}  # A's lead over B
+    spread = (0.0, 0.2, -0.2, 0.1)
+    rows = [
+        (pt, p, r, "revenue_captured", (10 + r + (lead[pt] + spread[r] if p == "A" else 0.0)) * M)
+        for pt in lead
+        for p in ("A", "B")
+        for r in range(4)
+    ]
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    said = answer(values, ["revenue_captured"], ["A", "B"], "A", points, ["x"], False)
+    assert said.startswith(
+        "Answer: on revenue_captured (higher is better), A (the baseline) is best at 2 of 3 distinct"
+    )
+    assert "at x = 2," in said
+    assert cited_point(values, ["revenue_captured"], ["A", "B"], "A", False, points, ["x"]) == 2

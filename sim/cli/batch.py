@@ -258,7 +258,7 @@ def _summary(batch: Batch) -> None:
         if values.empty:
             return
         # The tables are of the point the answer cites (its figures were of the first, another point's lead).
-        cited = cited_point(values, metrics, order, exp.baseline_label, exp.one_policy_grid)
+        cited = cited_point(values, metrics, order, exp.baseline_label, exp.one_policy_grid, design, factor_names)
         point = int(values.point.min()) if cited is None else cited
         first = values[values.point == point]
         where = ""

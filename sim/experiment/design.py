@@ -343,10 +343,17 @@ def _distinct_points(points: list[DesignPoint], cells: list[Cell]) -> None:
         first = seen.setdefault(tuple(runs.get(point.index, [])), point)
         if first is not point:
             shown = [", ".join(f"{k} = {toml_text(v)}" for k, v in p.values.items()) for p in (first, point)]
+            # Two stresses of a suite alike in all but their names are the suite's to mend, not the factors'.
+            suite = first.values.get("shock") != point.values.get("shock")
             raise InputError(
                 [
-                    f"factors: design points {first.index} ({shown[0]}) and {point.index} ({shown[1]}) make the same "
-                    "runs, one world twice: their values set the same scenario and parameters (an integer factor "
-                    "rounds what it sets or scales; a factor none of the policies reads changes nothing); drop one"
+                    f"{'suite' if suite else 'factors'}: design points {first.index} ({shown[0]}) and {point.index} "
+                    f"({shown[1]}) make the same runs, one world twice: their "
+                    + (
+                        "stresses make the same shocks; drop one"
+                        if suite
+                        else "values set the same scenario and parameters (an integer factor rounds what it sets or "
+                        "scales; a factor none of the policies reads changes nothing); drop one"
+                    )
                 ]
             )

@@ -287,7 +287,9 @@ def _results_sections(
     the figures' paths, and what a Morris or sampled design finds across its points in a sentence (for the
     answer; "" for other designs); ``step`` is told each figure before it is drawn."""
     figures_dir = out_dir / FIGURES
-    cited = cited_point(values, ctx.metrics, ctx.policies, ctx.baseline, ctx.experiment.one_policy_grid)
+    cited = cited_point(
+        values, ctx.metrics, ctx.policies, ctx.baseline, ctx.experiment.one_policy_grid, ctx.points, ctx.factors
+    )
     points, truncated = table_points(ctx, values, cited)
     first = ctx.first_point
     shown = sorted({*points, first})

@@ -120,9 +120,7 @@ def answer(
             f"compare with the baseline {quote(baseline)}."
         )
 
-    # A point a Morris trajectory reaches again is the same world, run once: counted once (a researcher's answer
-    # said "best at 24 of 24 design points" of 12 worlds).
-    repeats = set(points.point[points.duplicated(subset=list(factors))]) if factors and "point" in points else set()
+    repeats = repeated_points(points, factors)
     values = values[~values.point.isin(repeats)]
     v = values[(values.metric == metric) & np.isfinite(values["value"])]
     best = _best(v, sign, present)
@@ -265,13 +263,30 @@ def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int,
     return stats.paired_differences(stats.run_values(at, [BOTTOM_LINE]), baseline) if not at.empty else family
 
 
+def repeated_points(points: pd.DataFrame, factors: Sequence[str]) -> set[int]:
+    """The design points whose factor values an earlier point has: a point a Morris trajectory reaches again is
+    the same world, run once, and counted once (a researcher's answer said "best at 24 of 24 design points" of
+    12 worlds)."""
+    if not factors or "point" not in points:
+        return set()
+    return {int(p) for p in points.point[points.duplicated(subset=list(factors))]}
+
+
 def cited_point(
-    values: pd.DataFrame, metrics: Sequence[str], policies: Sequence[str], baseline: str, across_points: bool = False
+    values: pd.DataFrame,
+    metrics: Sequence[str],
+    policies: Sequence[str],
+    baseline: str,
+    across_points: bool = False,
+    points: pd.DataFrame | None = None,
+    factors: Sequence[str] = (),
 ) -> int | None:
     """The design point whose paired difference :func:`answer` gives, so that the tables can show it: for
     several policies, where the policy best at the most points does worst against the one it is compared with;
     for one policy over a grid (``across_points``), the point it compares with the first. None when the answer
-    gives none."""
+    gives none. ``points`` and ``factors``, the design's, count a repeated point once, as the answer does."""
+    if points is not None:
+        values = values[~values.point.isin(repeated_points(points, factors))]
     metric = chosen_metric(metrics)
     if metric is None:
         return None

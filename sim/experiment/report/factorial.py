@@ -99,8 +99,8 @@ MAX_LEVELS_SAID = 4
 
 def _moves(r: dict[str, Any], baseline: str, metric: str) -> str:
     """A clear interaction in words: ``segment_tiers``'s difference from ``unstructured`` changes with
-    ``team_size``: +471.2k at team_size = 1, +204.4k at team_size = 3 (a change of -266.9k [-514.4k, -19.3k],
-    from the first level to the last, Bonferroni-adjusted over the 2 changes tested)."""
+    ``customers``: +1.0M at customers = 300, +2.0M at customers = 500, +3.0M at customers = 800 (a change of
+    +2.0M [+1.2M, +2.9M], from the first level to the last, Bonferroni-adjusted over the 2 changes tested)."""
     levels, by_level, change, low, high = r["levels"], r["by_level"], r["change"], r["low"], r["high"]
     # Adjusted over its table's tests, or said to be the only one (a researcher's one test read "Bonferroni-adjusted"
     # as a correction made); the change is from the first level to the last, the levels between said beside it.
