@@ -1000,45 +1000,36 @@ def test_a_mistyped_attribute_of_a_view_is_said_with_the_name_it_most_resembles(
         assert f"route() raised AttributeError: {said} {at} (quarter 1, week 1 of 13; view.week 0)" in str(e.value)
 
 
-def test_a_parameter_declared_in_a_model_the_policy_does_not_use_says_to_set_params(tmp_path, monkeypatch, small):
-    user_module(
-        tmp_path,
-        monkeypatch,
-        "forgot_params",
-        (
-            "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+@pytest.mark.parametrize(
+    ("classes", "policy", "key", "said"),
+    [
+        (  # a new user forgot Params = ForgotParams
             "class ForgotParams(SegmentTiersParams):\n    weeks_ahead: int = 4\n"
-            "class Forgot(SegmentTiers):\n    name = 'forgot'\n"
+            "class Forgot(SegmentTiers):\n    name = 'forgot'\n",
+            "Forgot",
+            "weeks_ahead",
+            "weeks_ahead is declared in ForgotParams, which is not forgot's Params: set Params = ForgotParams in the "
+            "class",
         ),
-    )
-    with pytest.raises(InputError) as e:
-        policies_for(["forgot_params:Forgot"], {"weeks_ahead": 3}, small, "s.toml")
-    assert e.value.problems == [
-        "--param weeks_ahead: forgot_params:Forgot has no such parameter (weeks_ahead is declared in ForgotParams, "
-        "which is not forgot's Params: set Params = ForgotParams in the class)"
-    ]
-
-
-def test_a_parameter_of_another_policy_of_the_module_names_that_policy(tmp_path, monkeypatch, small):
-    # A researcher's subclass had Params of its own; its parent, given the subclass's parameter, was told to take
-    # them as its Params.
-    user_module(
-        tmp_path,
-        monkeypatch,
-        "two_policies",
-        (
-            "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+        (  # a researcher's subclass had Params of its own: its parent had been told to take them
             "class Base(SegmentTiers):\n    name = 'base'\n"
             "class UrgentParams(SegmentTiersParams):\n    urgency: float = 1.0\n"
-            "class Urgent(Base):\n    name = 'urgent'\n    Params = UrgentParams\n"
+            "class Urgent(Base):\n    name = 'urgent'\n    Params = UrgentParams\n",
+            "Base",
+            "urgency",
+            "urgency is a parameter of {}:Urgent, in UrgentParams",
         ),
-    )
+    ],
+)
+def test_a_parameter_declared_elsewhere_in_the_module_says_where(
+    tmp_path, monkeypatch, small, classes, policy, key, said
+):
+    imports = "from sim.policies.segment_tiers import SegmentTiers, SegmentTiersParams\n"
+    module = f"params_elsewhere_{key}"  # a module of its own per case: an imported one is kept
+    user_module(tmp_path, monkeypatch, module, imports + classes)
     with pytest.raises(InputError) as e:
-        policies_for(["two_policies:Base"], {"urgency": 2.0}, small, "s.toml")
-    assert e.value.problems == [
-        "--param urgency: two_policies:Base has no such parameter (urgency is a parameter of two_policies:Urgent, in "
-        "UrgentParams)"
-    ]
+        policies_for([f"{module}:{policy}"], {key: 3}, small, "s.toml")
+    assert e.value.problems == [f"--param {key}: {module}:{policy} has no such parameter ({said.format(module)})"]
 
 
 def test_a_module_that_imports_a_missing_one_is_not_said_to_be_missing_itself(tmp_path, monkeypatch):

@@ -1148,21 +1148,26 @@ def test_where_the_best_policy_is_clearly_behind_the_answer_says_why(tmp_path: P
     ) in said, said
 
 
+def _leads_of(leader: str, lead: dict[int, float]) -> pd.DataFrame:
+    """Run values of revenue of policies A and B, 4 replications: ``leader`` ahead of the other by ``lead[point]``
+    (M), with a little noise."""
+    noise = (0.0, 0.2, -0.2, 0.1)
+    rows = [
+        (pt, p, r, "revenue_captured", (10 + r + (lead[pt] + noise[r] if p == leader else 0.0)) * M)
+        for pt in lead
+        for p in ("A", "B")
+        for r in range(4)
+    ]
+    return pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+
+
 def test_a_point_a_morris_trajectory_reaches_again_is_counted_once() -> None:
     from sim.experiment.report.answer import answer, cited_point
 
     # Points 0 and 2 are one world (a = 0.1), run once: a researcher's answer said "best at 24 of 24 design
     # points" of 12 worlds. B leads by 1M at a = 0.1 and by 2M at a = 0.2.
     points = pd.DataFrame({"point": [0, 1, 2], "a": [0.1, 0.2, 0.1]})
-    gain = {0: 1.0, 1: 2.0, 2: 1.0}
-    noise = (0.0, 0.2, -0.2, 0.1)
-    rows = [
-        (pt, p, r, "revenue_captured", (10 + r + (gain[pt] + noise[r] if p == "B" else 0)) * M)
-        for pt in gain
-        for p in ("A", "B")
-        for r in range(4)
-    ]
-    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    values = _leads_of("B", {0: 1.0, 1: 2.0, 2: 1.0})
     said = answer(values, ["revenue_captured"], ["A", "B"], "A", points, ["a"], False)
     assert said.startswith(
         "Answer: on revenue_captured (higher is better), B is best at 2 of 2 distinct design points (1 more repeat "
@@ -2422,15 +2427,7 @@ def test_the_tables_cite_the_point_the_answer_cites_where_morris_points_repeat()
     from sim.experiment.report.answer import answer, cited_point
 
     points = pd.DataFrame({"point": [0, 1, 2, 3, 4], "x": [0.0, 1.0, 2.0, 2.0, 2.0]})
-    lead = {0: 1.0, 1: 1.0, 2: -1.0, 3: -1.0, 4: -1.0}  # A's lead over B
-    spread = (0.0, 0.2, -0.2, 0.1)
-    rows = [
-        (pt, p, r, "revenue_captured", (10 + r + (lead[pt] + spread[r] if p == "A" else 0.0)) * M)
-        for pt in lead
-        for p in ("A", "B")
-        for r in range(4)
-    ]
-    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
+    values = _leads_of("A", {0: 1.0, 1: 1.0, 2: -1.0, 3: -1.0, 4: -1.0})
     said = answer(values, ["revenue_captured"], ["A", "B"], "A", points, ["x"], False)
     assert said.startswith(
         "Answer: on revenue_captured (higher is better), A (the baseline) is best at 2 of 3 distinct"
