@@ -58,7 +58,7 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
     level_of = ctx.points.set_index("point")[factor.name]
     # By size, whatever order the file lists them in: neighbours and edges are of the team's size (a review's
     # [2, 1, 3] had set 1 beside 3).
-    levels = sorted(dict.fromkeys(level_of.loc[sorted(level_of.index)]))
+    levels = sorted(set(level_of))
     seats = _seats(ctx, factor, levels)
     said = []
     for policy in ctx.policies:
