@@ -80,12 +80,14 @@ def _open_quarter(model: CoverageModel) -> None:
 def _apply_shocks(model: CoverageModel, quarter: int) -> None:
     """Every shock scheduled for the start of ``quarter``, in file order."""
     pop, segments = model.population, model.scenario.segment_names
-    for i, shock in enumerate(model.scenario.shocks):
+    attritions = 0  # this quarter's attrition shocks so far: each draws apart, whatever other shocks the file has
+    for shock in model.scenario.shocks:
         if shock.quarter != quarter:
             continue
         if isinstance(shock, shocks.RepAttrition):
             team, regions = model.team, model.scenario.region_names
-            order = team.shock_order(model.week, i)
+            order = team.shock_order(model.week, attritions)
+            attritions += 1
             seats = shocks.leaving_seats(shock, team.filled(), team.roles(), team.regions(), regions, order)
             model.team.vacate(seats, model.week)
             model._vacated(seats)

@@ -235,10 +235,11 @@ class Team:
         return self._ids * KEY_WEEK_STRIDE + week
 
     def shock_order(self, week: int, shock: int) -> np.ndarray:
-        """A uniform per seat, keyed by the seat, ``week`` and the shock's place in the scenario's list
-        (``shock``), by which an attrition shock picks the seats it vacates (the lowest first): a team of another
-        size loses the same seats of those it shares, as far as the share allows, and a second shock in the same
-        week draws afresh (sharing the first's draws, it had avoided the seats the first left)."""
+        """A uniform per seat, keyed by the seat, ``week`` and the shock's place among the attrition shocks of
+        that week (``shock``, 0 for the first), by which an attrition shock picks the seats it vacates (the lowest
+        first): a team of another size loses the same seats of those it shares, as far as the share allows; a
+        second shock in the same week draws afresh (sharing the first's draws, it had avoided the seats the
+        first left); and a shock of another kind before it changes nothing."""
         return keyed_uniforms(self._key, self.week_ids(week), (Draw.SHOCK_LEAVE + SHOCK_PURPOSES * shock,))[0]
 
     def vacate(self, seats: np.ndarray, week: int) -> None:
