@@ -142,7 +142,7 @@ def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
     ``warm_carry`` of it after a warm hand-off (which costs both reps hours), ``cold_carry`` else."""
     pop, plan, rel = model.population, model.plan, model.scenario.relationship
     assert plan.warm is not None  # checked_plan fills it in
-    model.recorder.quarter_plan(pop.segment, pop.status != Status.CHURNED, previous, plan)
+    model.recorder.quarter_plan(pop.segment, pop.status != Status.CHURNED, previous, plan, model._specialist_cells)
     model.recorder.books(plan.owner, pop.status, len(model.team))
     worth = model.scenario.activities.call_stock * rel.personal_share  # at least one call's relationship
     moving, old, new, warm = changes_of_hands(

@@ -157,7 +157,9 @@ class Recorder:
 
     # ---- continuity -------------------------------------------------------------
 
-    def quarter_plan(self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, plan: CoveragePlan) -> None:
+    def quarter_plan(
+        self, segment: np.ndarray, live: np.ndarray, before: np.ndarray, plan: CoveragePlan, cells: np.ndarray
+    ) -> None:
         """The quarter's plan (after any realignment): where it serves the accounts still ``live``, their owners
         against ``before`` (a churned account's owner goes with it), and the touches it asks of specialists."""
         t = self.tally
@@ -165,9 +167,7 @@ class Recorder:
         t.add(t.owned_before, segment[owned])
         t.add(t.owner_changed, segment[owned & (plan.owner != before)])
         t.count(t.served, plan.service[live], segment[live])
-        if plan.specialist is not None and plan.specialist_cadence is not None:  # the touches asked of specialists
-            account, line = np.nonzero((plan.specialist_cadence > 0) & (plan.specialist >= 0) & live[:, None])
-            t.count(t.touches_line_planned, line, segment[account], plan.specialist_cadence[account, line])
+        t.specialist_plan(cells, plan.specialist, plan.specialist_cadence, live, segment)
 
     def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
         """The quarter's plan's books (``SeatLedger.books``)."""

@@ -107,6 +107,23 @@ class QuarterTally:
         ):
             setattr(self, name, np.zeros(s))
 
+    def specialist_plan(
+        self,
+        cells: np.ndarray,
+        specialist: np.ndarray | None,
+        cadence: np.ndarray | None,
+        live: np.ndarray,
+        segment: np.ndarray,
+    ) -> None:
+        """Add the touches a plan asks of its specialists (``touches_line_planned``): the ``cadence`` (accounts x
+        lines) of its flat ``cells`` above 0 whose account is ``live`` and has a ``specialist`` seat. O(cells): a
+        scan of every account and line took 1.3 ms a quarter, 1.6% of the overlay world's run."""
+        if cells.size == 0 or specialist is None or cadence is None:
+            return
+        account, line = np.divmod(cells, cadence.shape[1])
+        on = (specialist[account, line] >= 0) & live[account]
+        self.count(self.touches_line_planned, line[on], segment[account[on]], cadence[account[on], line[on]])
+
     def count(
         self, table: np.ndarray, row: np.ndarray | int, segment: np.ndarray, weight: np.ndarray | float = 1.0
     ) -> None:
