@@ -34,11 +34,19 @@ from tests.conftest import ROOT, SMALL, ctrl_c_as_at_a_terminal
 pytest.importorskip("dash", reason="the what-if page needs the app extra (pip install '.[app]')")
 webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (the dev extra)")
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait  # noqa: E402
+
+
+def WebDriverWait(driver: object, timeout: float, **options: object) -> _WebDriverWait:
+    """Selenium's wait, which also waits through an element the page redraws between its finding and its
+    reading (a StaleElementReferenceException had failed a CI run while a result's summary was redrawn)."""
+    return _WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,), **options)
+
 
 INSTALL = ROOT / ".ci" / "install-chromium"
 POLICIES = ("unstructured", "segment_tiers")
