@@ -2,8 +2,8 @@
 
 A record names the metric once with its one-line definition (the full one is in docs/metrics.md), its unit, how
 a run summarises its quarters, its title in figures and, where it is known, whether more is better. The metric
-functions (``sim.metrics``), the text tables and formats (``sim.run_tables``, ``sim.tables``, ``sim.format``) and the experiment
-report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas or matplotlib, and no import of
+functions (``sim.metrics``), the text tables and formats (``sim.run_tables``, ``sim.tables``, ``sim.format``)
+and the experiment report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas or matplotlib, and no import of
 ``sim.metrics`` (which imports this module).
 """
 

@@ -212,10 +212,9 @@ def _shown(policy: Policy) -> str:
     """A policy as ``running ... under`` names it: as its results do (``policy_label``; a researcher's progress
     line said ``NextFreeRep()`` of results labelled next_free_rep), with the parameters not at their defaults
     (``segment_tiers (books = redeal)``)."""
-    from sim.policies.protocol import policy_label
+    from sim.policies.protocol import not_default, policy_label
 
-    held, default = policy.params.model_dump(mode="json"), type(policy.params)().model_dump(mode="json")
-    given = ", ".join(f"{k} = {v}" for k, v in held.items() if v != default[k])
+    given = ", ".join(f"{k} = {v}" for k, v in not_default(policy.params).items())
     return printable(one_line(policy_label(type(policy)) + (f" ({given})" if given else "")))
 
 

@@ -23,13 +23,13 @@ from sim.config import locate, value_paths
 from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
-from sim.experiment.spec import Experiment, Factor, content_hash, toml_text
+from sim.experiment.spec import Experiment, Factor, content_hash, finite_number, toml_text
 from sim.experiment.suite import UNSHOCKED
 from sim.experiment.targets import missed_target
 from sim.policies import make_policy, policy_class
+from sim.policies.protocol import not_default
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
-from sim.strict import Strict
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,7 @@ def morris_positions(exp: Experiment) -> np.ndarray:
 
 def _rounded(factor: Factor, value: Any) -> Any:
     """A grid value as it is set: rounded for an integer factor that sets its values (a number)."""
-    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return round(value) if factor.integer and factor.mode == "set" and number else value
+    return round(value) if factor.integer and factor.mode == "set" and finite_number(value) else value
 
 
 def _scaled(factors: tuple[Factor, ...], unit: np.ndarray) -> dict[str, Any]:
@@ -273,13 +272,6 @@ def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment)
     return ""
 
 
-def _not_default(params: Strict) -> dict[str, Any]:
-    """A policy's parameters that differ from their defaults, as JSON values (a run's key: the parameters given
-    only at their defaults are no parameters given, as a policy with none written is keyed)."""
-    held, default = params.model_dump(mode="json"), type(params)().model_dump(mode="json")
-    return {k: v for k, v in held.items() if v != default[k]}
-
-
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
     """All cells of the experiment and the distinct runs they need, or InputError."""
     # A policy that cannot be loaded, once by its key (not again at every design point), with the rest.
@@ -319,7 +311,7 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
                 problems += [f"{at}: {p}{_set_by(p, overrides[entry.key], exp)}" for p in e.problems]
                 continue
             # Keyed by what the policy holds, not how the file wrote it: a default written out is the same run.
-            held = {"scenario": scenario_json, "policy": entry.name, "params": _not_default(policy.params)}
+            held = {"scenario": scenario_json, "policy": entry.name, "params": not_default(policy.params)}
             for r, seed in enumerate(seeds):
                 key = content_hash({**held, "seed": seed})
                 cells.append(Cell(point.index, entry.key, r, key))

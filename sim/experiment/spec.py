@@ -103,7 +103,7 @@ def _value_faults(where: str, f: Factor) -> list[str]:
     # 1, 1.0 are one value, as true and 1 are not (a bool sets a switch, a number a quantity); so are 0.1 and 0.2
     # of an integer factor that sets them, which both round to 0.
     rounds = f.integer and f.mode == "set"
-    keys = [(isinstance(v, bool), round(v) if rounds and _number(v) else v) for v in f.values]
+    keys = [(isinstance(v, bool), round(v) if rounds and finite_number(v) else v) for v in f.values]
     for j, (k, v) in enumerate(zip(keys, f.values, strict=True)):
         if keys.count(k) > 1 and keys.index(k) == j:
             first, other = v, f.values[keys.index(k, j + 1)]
@@ -123,7 +123,7 @@ def _overlap(a: str, b: str) -> bool:
     return len(x) == len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y, strict=True))
 
 
-def _number(v: Any) -> TypeGuard[int | float]:
+def finite_number(v: Any) -> TypeGuard[int | float]:
     """Whether ``v`` is a finite number (not a bool), which an integer factor rounds."""
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 

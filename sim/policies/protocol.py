@@ -255,6 +255,13 @@ def defaults_checked(params: type[Strict]) -> None:
 _DEFAULTS_FINE: weakref.WeakSet[type[Strict]] = weakref.WeakSet()
 
 
+def not_default(params: Strict) -> dict[str, Any]:
+    """A policy's parameters that differ from their defaults, as JSON values: what a run is keyed by (those given
+    only at their defaults are no parameters given) and what a progress line names."""
+    held, default = params.model_dump(mode="json"), type(params)().model_dump(mode="json")
+    return {k: v for k, v in held.items() if v != default[k]}
+
+
 def policy_label(cls: type[Policy]) -> str:
     """What results and messages call a policy of class ``cls``, in ``covsim run``, ``compare``, ``stress`` and the
     page alike: the ``name`` the class sets itself, or its class name when it sets none (a subclass of a built-in

@@ -266,8 +266,9 @@ def beside_the_answer(
     """What the answer has beside it: where profit stands (:func:`on_profit`, of ``bottom``) and, where the lead
     is not clear, the other headline metrics on which the pair it compares (the winner and the baseline; the
     baseline winning, ``other`` and it) differs clearly at the same adjustment, those with a direction of better
-    first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a VP's answer at one hunter share said revenue and profit were
-    not distinguishable, and left unsaid 47 fewer new logos and 103 more units of relationship lost, both clear."""
+    first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a
+    VP's answer at one hunter share said revenue and profit were not distinguishable, and left unsaid 47 fewer new
+    logos and 103 more units of relationship lost, both clear."""
     said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at)
     if clear:
         return said

@@ -89,8 +89,8 @@ def regret_section(ctx: ReportContext, per_point: pd.DataFrame) -> list[str]:
             "## Robustness across design points",
             "",
             f"Every factor of the design is a choice, a policy's setting or the team's size "
-            f"({', '.join(map(code, levers))}), a lever to choose, not an uncertainty: the design points are choices in one world, not possible worlds, so "
-            "there is no regret across worlds to rank. The means and paired differences compare the choices.",
+            f"({', '.join(map(code, levers))}), a lever to choose, not an uncertainty: the design points are "
+            "choices in one world, not possible worlds, so there is no regret across worlds to rank. The means and paired differences compare the choices.",
         ]
     if len(ctx.policies) * _settings(ctx, levers) < 2:
         return []

@@ -114,7 +114,8 @@ def _moves(r: dict[str, Any], baseline: str, metric: str) -> str:
     )
     shown = range(len(levels)) if len(levels) <= MAX_LEVELS_SAID else (0, len(levels) - 1)
     at = ", ".join(f"{difference(metric, by_level[i])} at {r['factor']} = {value_text(levels[i])}" for i in shown)
-    return f"{code(r['policy'])}'s difference from {code(baseline)} changes with {code(r['factor'])}: {at} (a change of {how})"
+    moves = f"{code(r['policy'])}'s difference from {code(baseline)} changes with {code(r['factor'])}"
+    return f"{moves}: {at} (a change of {how})"
 
 
 def _lead(finding: str, clear: int, rows: int, baseline: str) -> str:

@@ -99,7 +99,7 @@ def _policy_said(
     against = []
     for j in (best - 1, best + 1):
         if 0 <= j < len(levels):
-            mean, low, high = _paired_t((wide[levels[best]] - wide[levels[j]]).to_numpy(dtype=float))
+            mean, low, high = _paired_t(wide[levels[best]].to_numpy(dtype=float), wide[levels[j]].to_numpy(dtype=float))
             against.append(f"{difference_with_interval(METRIC, mean, low, high)} against {at(j)}")
     said = f"{quote(policy)} makes the most at {at(best)}" + (f": {joined(against)}" if against else "")
     if best in (0, len(levels) - 1):  # the levels are in order of size
@@ -109,13 +109,12 @@ def _policy_said(
     return said + "."
 
 
-def _paired_t(d: np.ndarray) -> tuple[float, float, float]:
-    """The mean of paired differences ``d`` and its 95% t interval (NaN ends with fewer than 3 or no spread)."""
-    mean = float(d.mean())
-    if d.size < stats.MIN_REPLICATIONS or float(np.ptp(d)) == 0.0:
-        return mean, float("nan"), float("nan")
-    low, high = stats.t_interval(d, 0.95)
-    return mean, float(low), float(high)
+def _paired_t(best: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
+    """The mean of the paired differences ``best - other`` and its 95% t interval, read as every paired test is
+    (``stats.read_pairs``: NaN ends with fewer than 3 pairs, or with no spread beyond round-off)."""
+    d, constant = stats.read_pairs(best - other, float(np.abs(np.r_[best, other]).max(initial=0.0)))
+    low, high = (float("nan"), float("nan")) if constant else stats.t_interval(d, 0.95)
+    return float(d.mean()), float(low), float(high)
 
 
 def _seats(ctx: ReportContext, factor: Factor, levels: list[object]) -> dict[object, int]:
