@@ -32,12 +32,16 @@ def money(v: float) -> str:
 
 def recovery_words(verdict: str, quarters: float | None, short: bool = False) -> str:
     """How long a stressed policy's revenue took to come back (``stress.recovery_of``'s verdict and quarters), in
-    words: ``never hurt``, ``1 quarter``, ``not within the horizon``, ``cannot tell at this replication count``;
-    ``short``, for a terminal table's cell: ``1 q``, ``not back``, ``unclear``."""
+    words: ``never hurt``, ``1 quarter``, ``not shown hurt: unclear for 2 quarters, then back``, ``not within the
+    horizon``, ``cannot tell at this replication count``; ``short``, for a terminal table's cell: ``1 q``,
+    ``unclear 2 q, then back``, ``not back``, ``unclear``."""
     if verdict == "never hurt":
         return "never hurt"
     if verdict == "back" and quarters is not None and math.isfinite(quarters):
         return f"{int(quarters)} q" if short else counted(int(quarters), "quarter")
+    if verdict == "not shown hurt" and quarters is not None and math.isfinite(quarters):
+        n = int(quarters)
+        return f"unclear {n} q, then back" if short else f"not shown hurt: unclear for {counted(n, 'quarter')}, then back"
     if verdict == "not back":
         return "not back" if short else "not within the horizon"
     return "unclear" if short else "cannot tell at this replication count"

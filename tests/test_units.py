@@ -246,18 +246,26 @@ def test_potential_bands_are_fifths_by_rank_within_the_segment(accounts) -> None
 
 
 def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
-    from sim.experiment.stress import BACK, NEVER_HURT, NOT_BACK, UNCLEAR
+    from sim.experiment.stress import BACK, NEVER_HURT, NOT_BACK, NOT_SHOWN_HURT, UNCLEAR
     from sim.format import recovery_words as recovery
 
-    verdicts = [(NEVER_HURT, 0), (BACK, 1), (BACK, 3.0), (NOT_BACK, None), (UNCLEAR, None)]
+    verdicts = [(NEVER_HURT, 0), (BACK, 1), (BACK, 3.0), (NOT_SHOWN_HURT, 3), (NOT_BACK, None), (UNCLEAR, None)]
     assert [recovery(v, q) for v, q in verdicts] == [
         "never hurt",
         "1 quarter",
         "3 quarters",
+        "not shown hurt: unclear for 3 quarters, then back",
         "not within the horizon",
         "cannot tell at this replication count",
     ]
-    assert [recovery(v, q, short=True) for v, q in verdicts] == ["never hurt", "1 q", "3 q", "not back", "unclear"]
+    assert [recovery(v, q, short=True) for v, q in verdicts] == [
+        "never hurt",
+        "1 q",
+        "3 q",
+        "unclear 3 q, then back",
+        "not back",
+        "unclear",
+    ]
 
 
 def test_a_count_of_one_is_singular() -> None:

@@ -153,6 +153,7 @@ def impacts(values: pd.DataFrame) -> pd.DataFrame:
 
 #: The verdicts of :func:`recovery_of`.
 NEVER_HURT, BACK, NOT_BACK, UNCLEAR = "never hurt", "back", "not back", "unclear"
+NOT_SHOWN_HURT = "not shown hurt"
 
 
 def recovery_of(
@@ -168,7 +169,10 @@ def recovery_of(
 
     - ``NEVER_HURT``, 0: every quarter from ``first`` on is back;
     - ``BACK``, N: the quarters from ``first`` on are back from the N-th after ``first`` to the horizon's end,
-      at least ``confirmed`` of them (those before are hurt or unclear: back within N quarters);
+      at least ``confirmed`` of them, and one before them is hurt (back within N quarters);
+    - ``NOT_SHOWN_HURT``, N: as ``BACK``, but the N quarters before are unclear, none hurt: nothing shows the
+      stress hurt at all (a surge of leads whose first quarters' intervals straddled -2% read "back in 3 q" as
+      three quarters of damage to a VP);
     - ``NOT_BACK``, None: the last quarter not back is hurt, and fewer than ``confirmed`` quarters follow it;
     - ``UNCLEAR``, None: the last quarter not back is unclear, and fewer than ``confirmed`` quarters follow
       it: the replications cannot tell whether revenue came back within the tolerance."""
@@ -178,7 +182,8 @@ def recovery_of(
         return NEVER_HURT, 0
     last = int(np.flatnonzero(~back)[-1])  # counted from quarter ``first``
     if back.size - (last + 1) >= confirmed:
-        return BACK, last + 1
+        hurt = (high[: last + 1] < -tolerance).any()
+        return (BACK if hurt else NOT_SHOWN_HURT), last + 1
     return (NOT_BACK if high[last] < -tolerance else UNCLEAR), None
 
 

@@ -15,13 +15,14 @@ import numpy as np
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
 from sim.experiment.suite import is_rollout_plan
-from sim.format import counted, difference_beside, difference_interval, joined, no_spread_words
+from sim.format import counted, difference_beside, difference_interval, no_spread_words
 
 
 def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
     """The sentence, or "" without one model in force among the policies or without a rollout plan (a stress of
     rollouts alone) for a policy: ``Against staying with `unstructured`, the model in force, rolled out as
-    `big_bang`, the better plan on the means: `segment_tiers` +1.2M [-0.3M, +2.6M] ... profit over the run``."""
+    `big_bang`, the better plan on the means, profit over the run: `segment_tiers` +1.2M [-0.3M, +2.6M], not clear;
+    ...``."""
     plans = [s for s in f.stresses if is_rollout_plan(f.kinds.get(s, ()))]
     if len(f.in_force) != 1 or not plans:
         return ""
@@ -49,12 +50,30 @@ def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -
         interval = difference_interval(DECISION_METRIC, low, high, beside=mean)
         interval = interval or (f"({no_spread_words(mean, d.size)})" if flat else "")
         where = "" if same_plan else f" rolled out as {q(plan)}"
-        said.append(f"{q(p)}{where} {difference_beside(DECISION_METRIC, mean, low, high)} {interval}".rstrip())
+        said.append(
+            f"{q(p)}{where} {difference_beside(DECISION_METRIC, mean, low, high)} {interval}".rstrip()
+            + _verdict(low, high)
+        )
     picked = ", the better plan on the means" if len(plans) > 1 else ""
     one = f", rolled out as {q(next(iter(pairs.values()))[0])}{picked}" if same_plan else ""
     over = [counted(n, *w) for n, w in ((tests, ("policy", "policies")), (len(plans), ("plan",))) if n > 1]
-    adjusted = f"; Bonferroni-adjusted over the {' and '.join(over)}" if family > 1 else ""
-    return (
-        f"Against staying with {q(current)}, the model in force{one}: {joined(said)} profit over the run (paired, "
-        f"same seeds{adjusted}; an interval that includes 0 is no clear gain or loss)."
+    # Whether to switch at all is its own question: its family is the plans and policies it was asked of, not the
+    # stresses the ranking's intervals are adjusted over (a VP read both beside each other and asked which held).
+    adjusted = (
+        f"Bonferroni-adjusted over the {' and '.join(over)}, not over the stresses as the ranking's intervals are"
+        if family > 1
+        else "not adjusted over the stresses as the ranking's intervals are"
     )
+    return (
+        f"Against staying with {q(current)}, the model in force{one}, profit over the run: {'; '.join(said)} (paired, "
+        f"same seeds; {adjusted}: whether to switch at all is one question)."
+    )
+
+
+def _verdict(low: float, high: float) -> str:
+    """``, a clear loss`` or ``, a clear gain`` where the interval ``[low, high]`` excludes 0, ``, not clear``
+    where it includes it, "" where there is none: said in words, as a VP had read "-15.7M [-25.2M, -6.2M]" beside
+    the ranking's "not clear" and could not tell which held."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return ", a clear loss" if high < 0 else ", a clear gain" if low > 0 else ", not clear"
