@@ -22,16 +22,34 @@ from sim.strict import Field, Problems, Strict, model_validator
 
 
 class RepAttrition(Strict):
-    """A share of seats is vacated at the start of a quarter: ``share`` of the filled seats of ``role`` in
-    ``region``."""
+    """Seats are vacated at the start of a quarter: ``share`` of the filled seats of ``role`` in ``region``, or
+    ``seats`` of them (all that are filled, if fewer)."""
 
     kind: Literal["rep_attrition"]
     quarter: Quarter
-    share: Probability
+    share: Probability = 0.0
+    """The share of the filled seats that leave, rounded to whole seats."""
+    seats: Annotated[int, Field(ge=0, le=100_000)] = 0
+    """How many filled seats leave, instead of a share (a VP's five who quit: 0.18 of 25 filled seats rounded to 4
+    where one of them was vacant already); 0: by ``share``."""
     role: str = ""
     """Only seats of this role; empty for all."""
     region: str = ""
     """Only seats whose home region is this one (a region of ``population.regions``); empty for all."""
+
+    @model_validator(mode="table")
+    @classmethod
+    def _share_or_seats(cls, data: Any) -> list[str]:
+        if not isinstance(data, dict):
+            return []
+        if "share" not in data and "seats" not in data:
+            return ["share: give share (of the filled seats) or seats (how many leave)"]
+        share, seats = data.get("share"), data.get("seats")
+        # Both above 0, each valid on its own (a wrong one is its own problem); a resolved scenario holds both, the
+        # one not given at 0.
+        if isinstance(share, int | float) and isinstance(seats, int) and 0 < share <= 1 and seats > 0:
+            return [f"seats: give share or seats, not both (share {share}, seats {seats})"]
+        return []
 
 
 class HiringFreeze(Strict):
@@ -187,13 +205,13 @@ def leaving_seats(
     order: np.ndarray,
 ) -> np.ndarray:
     """Seats whose holders leave: ``share`` of the filled seats (of ``role`` and in ``region``, if given; a seat's
-    region is an index into ``regions``), those of the lowest ``order`` (a uniform per seat,
-    ``Team.shock_order``: a random choice), in seat order."""
+    region is an index into ``regions``), or ``seats`` of them (all, if fewer are filled), those of the lowest
+    ``order`` (a uniform per seat, ``Team.shock_order``: a random choice), in seat order."""
     mask = filled & ((role == shock.role) if shock.role else True)
     if shock.region:
         mask &= region == regions.index(shock.region)
     seats = np.flatnonzero(mask)
-    n = round(shock.share * seats.size)
+    n = min(shock.seats, seats.size) if shock.seats else round(shock.share * seats.size)
     return np.sort(seats[np.argsort(order[seats], kind="stable")[:n]])
 
 

@@ -185,6 +185,45 @@ def test_an_attrition_shock_vacates_the_seats_of_the_lowest_draw_in_seat_order()
     assert leaving_seats(shock, filled, role, np.zeros(6, int), ("local",), order).tolist() == [1, 5]
 
 
+def test_an_attrition_shock_of_a_count_of_seats_vacates_that_many_filled_seats_or_all() -> None:
+    # A VP's "five hunters quit" as share 0.18 of 25 filled seats left 4 in a replication one was vacant in.
+    from sim.shocks import RepAttrition, leaving_seats
+
+    filled = np.array([True, True, False, True, True, True])
+    role = np.array(["inside", "inside", "inside", "inside", "field", "inside"])
+    order = np.array([0.9, 0.1, 0.0, 0.5, 0.05, 0.3])
+    region = np.zeros(6, int)
+
+    def leaving(seats: int) -> list[int]:
+        shock = RepAttrition(kind="rep_attrition", quarter=2, seats=seats, role="inside")
+        return leaving_seats(shock, filled, role, region, ("local",), order).tolist()
+
+    # the filled inside seats 0, 1, 3, 5 by their draws: 1 (0.1), 5 (0.3), 3 (0.5), 0 (0.9); the vacant seat 2 never
+    assert leaving(1) == [1]
+    assert leaving(3) == [1, 3, 5]
+    assert leaving(9) == [0, 1, 3, 5]  # more than are filled: all of them
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({}, "shocks.0.share: give share (of the filled seats) or seats (how many leave)"),
+        ({"share": 0.2, "seats": 3}, "shocks.0.seats: give share or seats, not both (share 0.2, seats 3)"),
+        ({"seats": -2}, "shocks.0.seats: Input should be greater than or equal to 0, not -2"),
+    ],
+)
+def test_an_attrition_shock_gives_a_share_or_a_count_of_seats(given: dict[str, float], problem: str) -> None:
+    from sim.errors import InputError
+    from sim.scenario import parse_scenario
+    from tests.conftest import small_data
+
+    data = small_data()
+    data["shocks"] = [{"kind": "rep_attrition", "quarter": 2, **given}]
+    with pytest.raises(InputError) as e:
+        parse_scenario(data, "s.toml")
+    assert e.value.problems == [f"s.toml: {problem}"]
+
+
 def test_two_attrition_shocks_in_one_week_draw_apart() -> None:
     # Keyed by the seat and the week alone, a second shock shared the first's draws and avoided the seats the first
     # had left, the high draws: of 10 hunters and 10 farmers, half the hunters then half of everyone left took 1.5

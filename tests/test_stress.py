@@ -1675,8 +1675,9 @@ def test_the_suite_example_in_the_docs_loads_and_fits_the_baseline(tmp_path: Pat
     example = doc.split("### A suite of your own")[1].split("```toml\n")[1].split("```")[0]
     (tmp_path / "suite.toml").write_text(example)
     suite = load_suite_file(tmp_path / "suite.toml")
-    assert suite.description.startswith("What losing a third of the field")
+    assert suite.description.startswith("What losing eight of the field")
     assert [s.name for s in suite.stress] == ["sales_leaders_leave", "phased_from_random_books"]
+    assert suite.stress[0].shocks[0].seats == 8
     baseline = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
     assert suite_problems(suite.stress, baseline, "example") == []
 
