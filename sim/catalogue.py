@@ -415,12 +415,33 @@ class _Catalogue(Mapping[str, Metric]):
 CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 
 
+#: Why a metric with no direction of better has none, by the start of its name (docs/metrics.md, "Direction of
+#: better"): a VP and a director read "neither way is better in itself" beside new logos and a 90th-percentile
+#: response time as a mistake.
+UNDIRECTED_WHY = (
+    (("response_days",), "only answers in time are counted: read it with sla_breach_rate"),
+    (("win_rate",), "a model can raise it by working fewer deals"),
+    (
+        ("hours_", "handoff_hours", "coordination_hours", "capacity_hours", "utilisation", "cost_of_sales"),
+        "an input, worth what it brings",
+    ),
+    (
+        ("won_value_new_logo", "won_value_expansion", "retained_spend", "new_logos", "opps_won"),
+        "a part that trades against the others: revenue and profit say the whole",
+    ),
+)
+
+
 def better(name: str) -> str:
     """Which way is better for metric ``name``, in words. No direction said is a choice, not an omission: more
-    hours or more new logos are better only for what they bring (a sales leader read the silence as a gap)."""
+    hours or more new logos are better only for what they bring (a sales leader read the silence as a gap), and
+    where the reason is one of ``UNDIRECTED_WHY`` it is said."""
     entry = CATALOGUE.get(name)
     higher = None if entry is None else entry.higher_is_better
-    return {True: "higher is better", False: "lower is better", None: "neither way is better in itself"}[higher]
+    if higher is not None:
+        return "higher is better" if higher else "lower is better"
+    why = next((w for starts, w in UNDIRECTED_WHY if name.startswith(starts)), "")
+    return "neither way is better in itself" + (f" ({why})" if why else "")
 
 
 def title(name: str) -> str:

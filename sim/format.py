@@ -41,7 +41,9 @@ def recovery_words(verdict: str, quarters: float | None, short: bool = False) ->
         return f"{int(quarters)} q" if short else counted(int(quarters), "quarter")
     if verdict == "not shown hurt" and quarters is not None and math.isfinite(quarters):
         n = int(quarters)
-        return f"unclear {n} q, then back" if short else f"not shown hurt: unclear for {counted(n, 'quarter')}, then back"
+        return (
+            f"unclear {n} q, then back" if short else f"not shown hurt: unclear for {counted(n, 'quarter')}, then back"
+        )
     if verdict == "not back":
         return "not back" if short else "not within the horizon"
     return "unclear" if short else "cannot tell at this replication count"

@@ -428,7 +428,8 @@ def test_the_results_say_what_each_metric_means():
     # A metric with no direction says so, as the command line's legend does (an analyst read the silence as a gap).
     dl = glossary(["utilisation"]).children[1]
     assert dl.children[1].children.endswith(
-        "[share]. Neither way is better in itself. In the tables: the mean over the run's quarters."
+        "[share]. Neither way is better in itself (an input, worth what it brings). In the tables: the mean over the "
+        "run's quarters."
     )
 
 

@@ -1583,7 +1583,10 @@ def test_the_metrics_legend_names_product_line_metrics_with_their_line():
     # lottery's unit is a fraction, not "probability points" beside 0.389 (a sales leader's trial).
     heading, direction, lottery = metrics_legend(["response_days_mean", "rep_lottery"]).splitlines()
     assert "'-' is undefined for that policy (in a paired row, for it or the baseline)" in heading
-    assert direction.endswith("[business days]; neither way is better in itself")
+    assert direction.endswith(
+        "[business days]; neither way is better in itself (only answers in time are counted: read it with "
+        "sla_breach_rate)"
+    )
     assert lottery.endswith("[standard deviation of a probability, 0 to 0.5]; lower is better")
 
 
