@@ -210,10 +210,14 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
     summary = by_id(browser, "run-summary").text
     assert summary.startswith("2 policies x 3 replications on small-") and "(5,000 accounts, 6 seats, " in summary
     assert "shocks: none), root seed 7, in " in summary
-    headline = {
-        row.find_elements(By.TAG_NAME, "td")[0].text: [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")]
+    # each row's first cell: the metric and, under it, its unit
+    named = [
+        (row.find_elements(By.TAG_NAME, "td")[0].text.split("\n"), [c.text for c in row.find_elements(By.CSS_SELECTOR, "td.value")])
         for row in browser.find_elements(By.CSS_SELECTOR, "#headline tbody tr")
-    }
+    ]  # fmt: skip
+    headline = {name: cells for (name, _), cells in named}
+    units = {name: unit for (name, unit), _ in named}
+    assert units["profit"] == "currency units" and units["miss_rate"] == "share"
     # one line between neighbouring cells, not two: a cell draws its right and bottom lines, the first column
     # its left, the table its top
     cells = browser.find_elements(By.CSS_SELECTOR, "#headline tr > *")

@@ -547,3 +547,58 @@ def test_a_policy_with_no_bar_in_a_panel_is_said_to_be_undefined_there_not_0():
     means = c.detail_means.set_index(["metric", "policy"])["mean"]
     assert means[("owner_changed_share", "segment_tiers")] == 0
     assert ("0, and undefined for unstructured", 0.5, "x2 domain") in marks
+
+
+def test_a_table_names_each_metric_s_unit_and_says_when_holm_and_bonferroni_disagree():
+    # A director read bare 8.1M and 0.14 with the units only in the glossary, and p=0.039 beside an interval that
+    # includes 0 as a clear difference: compare says the corrections disagree at the edge, the page did not.
+    import dataclasses
+
+    from sim.app.layout import table
+    from sim.experiment.stats import HOLM_ALONE
+
+    s = load_scenario(SMALL).with_overrides("s", quarters=2)
+    c = compare(s, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], 3)
+
+    def drawn(c) -> tuple[dict[str, list], list[str]]:
+        wrapper, *notes = table(c, False, "headline").children
+        rows = wrapper.children.children[1].children
+        return {r.id.removeprefix("headline-"): r.children[0].children for r in rows}, [n.children for n in notes]
+
+    cells, _ = drawn(c)
+    assert cells["profit"][0] == "profit" and cells["profit"][1].children == "currency units"
+    assert cells["miss_rate"][1].children == "share"
+    edge = c.paired.copy()
+    edge.loc[edge.metric == "profit", ["p_holm", "low_adj", "high_adj"]] = (0.039, -1.0, 5.0)
+    assert drawn(dataclasses.replace(c, paired=edge))[1] == [HOLM_ALONE]
+    clear = c.paired.copy()
+    clear["p_holm"], clear["low_adj"], clear["high_adj"] = 0.5, -1.0, 1.0  # nothing below 0.05: no note
+    assert drawn(dataclasses.replace(c, paired=clear))[1] == []
+
+
+def test_the_progress_line_of_a_running_comparison_says_about_how_long_is_left():
+    # A director watching "running: 10 of 24 runs, 8.1 s" had no idea how long to wait.
+    from sim.app.callbacks import running_text
+    from sim.app.jobs import Job
+
+    assert running_text(Job("j", started=0.0, total=24, finished=10, ended=8.1)) == (
+        "running: 10 of 24 runs, 8.1 s, about 12 s left"  # 8.1 s / 10 runs x 14 runs = 11.3 s
+    )
+    assert running_text(Job("j", started=0.0, total=24, finished=0, ended=2.0)) == "running: 0 of 24 runs, 2.0 s"
+    assert running_text(Job("j", started=0.0, total=0, ended=0.5)) == "running: 0 of ? runs, 0.5 s"  # not planned yet
+
+
+def test_a_chart_heading_says_whether_its_bars_have_intervals_and_leaves_room_for_its_panels_titles():
+    # "(95% t intervals)" over bars of one replication, which have none; a three-line panel title ran into the
+    # heading, and the rep lottery's long unit over the bars of the panel to its left.
+    from sim.app.charts import means_figure
+
+    s = load_scenario(SMALL).with_overrides("s", quarters=1)
+    metrics = ("response_days_p90", "rep_lottery")
+    for n, said in ((1, "h (no intervals: they need 3 replications)"), (3, "h (95% t intervals)")):
+        fig = means_figure(compare(s, "s", [PolicyChoice("unstructured"), PolicyChoice("pooled")], n), metrics, "h")
+        assert fig.layout.title.text == said
+    titles = [a.text for a in fig.layout.annotations if a.yref == "paper"]
+    assert titles[0] == "response time, 90th<br>percentile (on-time<br>answers)"  # three lines
+    assert fig.layout.margin.t == 50 + 23 * 3
+    assert fig.layout.yaxis2.title.text == "standard deviation of a<br>probability, 0 to 0.5<br>(mean of quarters)"

@@ -8,6 +8,7 @@ until a run, or a switch of scenario that makes it stale, clears it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,16 @@ BLOCKS = {"type": "params", "policy": ALL}
 def stored(scenario: Scenario, source: str) -> dict[str, Any]:
     """A scenario as the page keeps it in the browser: its resolved fields and the name its messages use."""
     return {"source": source, "scenario": scenario.model_dump(mode="json")}
+
+
+def running_text(job: Job) -> str:
+    """The progress line of a running comparison: its runs finished of all, the time so far and, once a run has
+    finished, about how long the rest take at the pace so far (a director had no idea how long to wait)."""
+    of = counted(job.total, "run") if job.total else "? runs"
+    left = ""
+    if 0 < job.finished < job.total:
+        left = f", about {math.ceil(job.seconds / job.finished * (job.total - job.finished))} s left"
+    return f"running: {job.finished} of {of}, {job.seconds:.1f} s{left}"
 
 
 def done_text(job: Job) -> str:
@@ -268,8 +279,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
             return no_update, no_update, "", True, no_update, no_update
         total = str(max(job.total, 1))
         if job.state == "running":
-            of = counted(job.total, "run") if job.total else "? runs"
-            text = f"running: {job.finished} of {of}, {job.seconds:.1f} s"
+            text = running_text(job)
             return str(job.finished), total, text, False, no_update, no_update
         if job.state == "cancelled":
             return str(job.finished), total, "cancelled: nothing is shown", True, no_update, ""

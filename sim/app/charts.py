@@ -20,6 +20,7 @@ from sim.catalogue import title
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import CAUSES
 from sim.experiment.report.figures import axis_scale, mean_curves
+from sim.experiment.stats import MIN_REPLICATIONS
 from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS
 from sim.policies import BUILT_IN
@@ -56,10 +57,13 @@ def wrapped(text: str, width: int = 22) -> str:
 
 
 def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Figure:
-    """One panel per metric: each policy's mean whole-run value (bar) with its 95% t interval."""
+    """One panel per metric: each policy's mean whole-run value (bar) with its 95% t interval; ``heading``, with
+    what its whiskers are (none below ``MIN_REPLICATIONS``: a heading of "95% t intervals" over bars with none
+    read as intervals of no width)."""
     means = pd.concat([c.means, c.detail_means])
     shown = [m for m in metrics if not means.empty and m in set(means.metric)]
-    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=[wrapped(title(m)) for m in shown])
+    titles = [wrapped(title(m)) for m in shown]
+    fig = make_subplots(rows=1, cols=max(len(shown), 1), subplot_titles=titles)
     colour = colours(c.policies)
     for i, metric in enumerate(shown, start=1):
         rows = means[means.metric == metric].set_index("policy").reindex(c.policies)
@@ -81,7 +85,8 @@ def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Fi
                 row=1,
                 col=i,
             )
-        fig.update_yaxes(title_text=unit, title_font={"size": 10}, row=1, col=i)
+        # Wrapped: a long unit ran over the bars of the panel to its left (the rep lottery's).
+        fig.update_yaxes(title_text=wrapped(unit, 26), title_font={"size": 10}, row=1, col=i)
         values = rows["mean"].to_numpy(dtype=float)
         axis = "" if i == 1 else str(i)
         if not (np.abs(values[np.isfinite(values)]) > 0).any():
@@ -99,7 +104,14 @@ def means_figure(c: Comparison, metrics: tuple[str, ...], heading: str) -> go.Fi
                     fig.add_annotation(text="undefined", x=p, y=0, xref=f"x{axis}", yref=f"y{axis}", showarrow=False,
                                        yshift=10, textangle=-90)  # fmt: skip
     fig.update_annotations(font_size=12)
-    fig.update_layout(**{**LAYOUT, "margin": {**MARGIN, "t": 95}}, title=heading)  # room for 2-line titles
+    n = c.experiment.replications
+    whiskers = (
+        "95% t intervals" if n >= MIN_REPLICATIONS else f"no intervals: they need {MIN_REPLICATIONS} replications"
+    )
+    # Room for the panels' titles under the heading, as many lines as the longest has (a third line had run into
+    # the heading).
+    lines = max((t.count("<br>") + 1 for t in titles), default=1)
+    fig.update_layout(**{**LAYOUT, "margin": {**MARGIN, "t": 50 + 23 * lines}}, title=f"{heading} ({whiskers})")
     return fig
 
 
@@ -188,12 +200,12 @@ def weekly_figure(c: Comparison, metric: str) -> go.Figure:
 def figures(c: Comparison) -> dict[str, go.Figure]:
     """Every chart of the page, by its name."""
     return {
-        "revenue": means_figure(c, ("revenue_captured", "profit"), "Revenue captured and profit (95% t intervals)"),
+        "revenue": means_figure(c, ("revenue_captured", "profit"), "Revenue captured and profit"),
         "misses": misses_figure(c),
         "response": means_figure(
             c,
             ("response_days_mean", "response_days_p90", "promised_untouched_share", "rep_lottery"),
-            "Response times and consistency of treatment (95% t intervals)",
+            "Response times and consistency of treatment",
         ),
         "continuity": means_figure(
             c, ("owner_changed_share", "personal_stock_lost"), "Continuity: owners changed and relationship lost"

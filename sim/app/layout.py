@@ -16,7 +16,8 @@ from dash import dcc, html
 from sim.app import form
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.app.glossary import glossary
-from sim.experiment.stats import MIN_REPLICATIONS
+from sim.catalogue import CATALOGUE
+from sim.experiment.stats import HOLM_ALONE, MIN_REPLICATIONS, holm_alone
 from sim.format import counted
 from sim.policies import BUILT_IN, policy_class
 from sim.policies.protocol import policy_summary
@@ -28,6 +29,7 @@ DEFAULT_POLICIES = ["unstructured", "segment_tiers"]
 
 LABEL = {"display": "block", "fontWeight": 600, "marginTop": "10px"}
 HINT = {"color": "#666", "fontSize": "12px"}
+UNIT = {"color": "#888", "fontSize": "11px"}
 NUMBER = {"width": "80px", "marginRight": "8px"}
 INLINE = {"display": "inline-block", "width": "190px", "fontWeight": 600}
 ERROR = {"color": "#b00020", "fontSize": "13px", "whiteSpace": "pre-wrap"}
@@ -132,7 +134,12 @@ def page(scenario_options: list[str], initial: str | None, kept: dict[str, Any] 
             html.Div(
                 id="results",
                 style=FRESH,
-                children=html.P("Set up a comparison on the left and run it.", style=HINT),
+                # Said so that it is true while a first comparison runs too (it read "Set up a comparison on the
+                # left and run it." beside "running: 10 of 24 runs").
+                children=html.P(
+                    "The results show here once a comparison has run: set one up on the left and press Run comparison.",
+                    style=HINT,
+                ),
             ),
         ],
     )
@@ -337,15 +344,25 @@ def table(c: Comparison, detail: bool, id_: str) -> html.Div:
     )
     body = [
         html.Tr(
-            [html.Td(row[0], style={**CELL, **STICKY, "textAlign": "left"})]
+            [html.Td(_metric_cell(row[0]), style={**CELL, **STICKY, "textAlign": "left"})]
             + [html.Td(cell, style=CELL, className="value") for cell in row[1:]],
             id=f"{id_}-{row[0]}",
         )
         for row in c.rows(detail)
     ]
-    return html.Div(
-        html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE), style={"overflowX": "auto"}
-    )
+    paired = c.detail_paired if detail else c.paired
+    # The corrections' disagreement is said under the table, as compare prints it (a director read p=0.039 beside
+    # an interval that includes 0 as a clear difference).
+    note = [html.P(HOLM_ALONE, className="holm-alone", style=HINT)] if holm_alone(paired) else []
+    drawn = html.Table([html.Thead(header), html.Tbody(body)], id=id_, style=TABLE)
+    return html.Div([html.Div(drawn, style={"overflowX": "auto"}), *note])
+
+
+def _metric_cell(metric: str) -> list[Any]:
+    """A table's first cell: the metric's name and, under it, its unit (a director read bare 8.1M, 0.14 and 99.9
+    with the units only in the glossary below)."""
+    entry = CATALOGUE.get(metric)
+    return [metric, *([html.Div(str(entry.unit), className="unit", style=UNIT)] if entry is not None else [])]
 
 
 #: The results' style: as drawn, and dimmed once the form's settings are no longer those they came from.
