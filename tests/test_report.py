@@ -2337,7 +2337,7 @@ def test_a_lead_in_new_logo_value_says_how_many_fewer_new_logos_and_leads(tmp_pa
     said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
     # Paired 95% t intervals of 20, 21, 23, 20 and of -10, -8, -12, -10: [18.7, 23.3] and [-12.6, -7.4].
     assert (
-        "(`unstructured` wins 21 fewer new logos [19, 23], 51% fewer, from 5% fewer new-logo leads: -10 "
+        "(`unstructured` wins 21 fewer new logos [19, 23], 51% fewer, where new-logo leads were 5% fewer: -10 "
         "[-13, -7]; paired 95% intervals)" in said
     ), said
     # On profit, the default answer's metric, the same bookings are said beside its recurring revenue.
@@ -2349,7 +2349,7 @@ def test_a_lead_in_new_logo_value_says_how_many_fewer_new_logos_and_leads(tmp_pa
     )
     assert (
         "Why (paired means at the design point): bookings: new-logo value +3.0M (`unstructured` wins 21 fewer new "
-        "logos [19, 23], 51% fewer, from 5% fewer new-logo leads: -10 [-13, -7]; paired 95% intervals)."
+        "logos [19, 23], 51% fewer, where new-logo leads were 5% fewer: -10 [-13, -7]; paired 95% intervals)."
     ) in opening(profit), opening(profit)
 
 
@@ -2437,3 +2437,37 @@ def test_the_tables_cite_the_point_the_answer_cites_where_morris_points_repeat()
     )
     assert "at x = 2," in said
     assert cited_point(values, ["revenue_captured"], ["A", "B"], "A", False, points, ["x"]) == 2
+
+
+def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> None:
+    # A VP's hunter/farmer split was behind on profit with 174 fewer customers lost at renewal and a higher renewal
+    # rate, the mechanism it is sold on; its Why said none of it.
+    from sim.experiment.report.why import why
+
+    rows = []
+    for rep in range(4):
+        for policy, profit, churned, rate, clash in (
+            ("a", 110.0, 300.0 + rep, 0.80, 10.0),
+            ("b", 100.0, 100.0 - rep, 0.83, 30.0 + rep),
+        ):
+            for metric, value in (
+                ("profit", profit + rep),
+                ("churned", churned),
+                ("renewal_rate", rate + rep / (1000 if policy == "a" else 500)),
+                ("conflicting_engagements", clash),
+            ):
+                rows.append((0, policy, rep, "all", metric, value))
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "segment", "metric", "value"])
+    said = why(values, "profit", 0, "a", "b", "the design point", lambda s: f"`{s}`")
+    # b - a: churned -200 - 2r (mean -203, sd 2.58: t(0.975, 3) x 1.29 = 4.1); renewal rate 0.03 + r/1000 (mean
+    # +3.15 pp, sd 0.129 pp: +-0.21 pp)
+    assert said.endswith(
+        "though behind, `b` keeps customers better: it loses 203 fewer customers to churn [199, 207] and has a "
+        "renewal rate +3.1 pp [+2.9 pp, +3.4 pp] (paired 95% intervals), which the rest outweighs."
+    )
+    # Nothing kept better: nothing said of it; and no Why of this alone where nothing else explains the lead.
+    kept = values.metric.isin(["churned", "renewal_rate"])
+    assert why(values.assign(value=values.value.where(~kept, 1.0)), "profit", 0, "a", "b", "p", str).endswith(
+        "no account plan, which costs the deals open on it wins and relationship."
+    )
+    assert why(values[values.metric != "conflicting_engagements"], "profit", 0, "a", "b", "p", str) == ""

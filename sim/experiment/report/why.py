@@ -34,10 +34,13 @@ it leads (paired means; the answer's own figure is the whole population's):
   many the digital channel (``digital_won``): a lead made by reps winning deals
   a digital channel wins fewer of is a mechanism a sales leader knows, where
   the segments alone had been said;
-- last, the conflicting engagements the policy behind has more of, and the
+- the conflicting engagements the policy behind has more of, and the
   deals decided under their penalty; of a lead in revenue captured, what
   they would come to at the leader's mean value per won deal, against the
-  lead (an estimate: a deal on an account two reps work may be worth more).
+  lead (an estimate: a deal on an account two reps work may be worth more);
+- last, where the policy behind keeps customers clearly better though behind
+  (fewer lost to churn, a higher renewal rate: ``KEPT``), that it does, which
+  the rest outweighs.
 
 A profit lead is located by its recurring revenue by segment, and its
 bookings (revenue captured) by kind are said there beside it, as "bookings:
@@ -54,7 +57,7 @@ from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount, finite
 from sim.experiment.stress import MISS_CAUSES
-from sim.format import difference, difference_interval, money
+from sim.format import difference, difference_interval, difference_with_interval, money
 from sim.metrics import run_totals
 from sim.records import ALL
 
@@ -95,6 +98,10 @@ CONFLICTS, IN_CONFLICT = "conflicting_engagements", "opps_decided_in_conflict"
 #: Of a lead in new-logo value: the prospects won as customers, and the new-logo leads that arose, by which a
 #: shortfall of new logos is told apart as fewer leads or fewer of them won (a VP's Why gave the value alone).
 NEW_LOGOS = ("new_logos", "opps_created_new_logo")
+#: What the policy behind may keep better though it is behind: customers lost to churn and the renewal rate (a
+#: VP's hunter/farmer split was behind on profit with 174 fewer customers lost at renewal, which its Why left out:
+#: the very mechanism the split is sold on).
+KEPT = ("churned", "renewal_rate")
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -104,7 +111,7 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
     wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
-    wanted += [CONFLICTS, IN_CONFLICT, *NEW_LOGOS]
+    wanted += [CONFLICTS, IN_CONFLICT, *NEW_LOGOS, *KEPT]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     wanted += [BOOKINGS, *(m for m, _ in PARTS[BOOKINGS])] if metric in LOCATED_BY else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
@@ -170,6 +177,8 @@ def why(
         pieces.append(missed)
     if clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric)):
         pieces.append(clash)
+    if pieces and metric not in KEPT and (kept := _kept_better(in_all, winner, other, quote)):
+        pieces.append(kept)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
 
 
@@ -208,8 +217,31 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
     return said
 
 
+def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str]) -> str:
+    """``though behind, `other` loses N fewer customers to churn [interval] and renews ... (paired 95% intervals)``
+    from ``d`` (``winner`` minus ``other``, segment all), for each of ``KEPT`` clearly in ``other``'s favour (its
+    interval excluding 0; at least one customer); "" for none."""
+    said = []
+    churned, rate = KEPT
+    if churned in d.index and d.at[churned, "low"] > 0 and d.at[churned, "mean_diff"] >= 1:
+        low, high = (float(d.at[churned, k]) for k in ("low", "high"))
+        fewer = amount(churned, float(d.at[churned, "mean_diff"]))
+        said.append(
+            f"loses {fewer} fewer customers to churn {difference_interval(churned, low, high, signed=False)}"
+        )
+    if rate in d.index and d.at[rate, "high"] < 0:
+        low, high = (-float(d.at[rate, k]) for k in ("high", "low"))
+        said.append(f"has a renewal rate {difference_with_interval(rate, -float(d.at[rate, 'mean_diff']), low, high)}")
+    if not said:
+        return ""
+    return (
+        f"though behind, {quote(other)} keeps customers better: it {' and '.join(said)} (paired 95% "
+        f"interval{'s' if len(said) > 1 else ''}), which the rest outweighs"
+    )
+
+
 def _new_logos(d: pd.DataFrame, mine: pd.Series, other: str, quote: Callable[[str], str]) -> str:
-    """`` (`other` wins N fewer new logos [interval], P% fewer, from Q% fewer new-logo leads: -M [interval])``,
+    """`` (`other` wins N fewer new logos [interval], P% fewer, where new-logo leads were Q% fewer: -M [interval])``,
     from ``d`` (the leader minus ``other``) and ``mine`` (the leader's means), when it wins clearly fewer (the
     interval above 0, at least one); else "". The two shares tell a shortfall of leads from one of leads won."""
     won, leads = NEW_LOGOS
@@ -226,7 +258,8 @@ def _new_logos(d: pd.DataFrame, mine: pd.Series, other: str, quote: Callable[[st
     if finite(x) and mine.get(leads, 0) > 0:
         low, high = -float(d.at[leads, "high"]), -float(d.at[leads, "low"])
         share = f"{abs(x) / mine[leads]:.0%} {'fewer' if x > 0 else 'more'}"
-        said += f", from {share} new-logo leads: {difference(leads, -x)} {difference_interval(leads, low, high)}"
+        # "where", not "from": a 5% shortfall of leads beside 38% fewer logos read as their cause (a VP's).
+        said += f", where new-logo leads were {share}: {difference(leads, -x)} {difference_interval(leads, low, high)}"
     return said + "; paired 95% intervals)"
 
 
