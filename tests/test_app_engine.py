@@ -567,6 +567,9 @@ def test_a_table_names_each_metric_s_unit_and_says_when_holm_and_bonferroni_disa
 
     cells, _ = drawn(c)
     assert cells["profit"][0] == "profit" and cells["profit"][1].children == "currency units"
+    # customers won and lost beside misses and continuity: a fall in customers had been read as churn
+    detail = table(c, True, "detail").children[0].children.children[1].children
+    assert [r.id.removeprefix("detail-") for r in detail][-3:] == ["new_logos", "churned", "renewal_rate"]
     assert cells["miss_rate"][1].children == "share"
     edge = c.paired.copy()
     edge.loc[edge.metric == "profit", ["p_holm", "low_adj", "high_adj"]] = (0.039, -1.0, 5.0)

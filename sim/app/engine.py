@@ -54,6 +54,11 @@ DETAIL_METRICS: tuple[str, ...] = (
     "response_days_mean",
     "owner_changed_share",
     "personal_stock_lost",
+    # Customers won and lost: a director read the headline's fall in customers as churn, where it was fewer new
+    # logos and the split churned less, and the page showed no churn.
+    "new_logos",
+    "churned",
+    "renewal_rate",
 )
 
 

@@ -434,7 +434,8 @@ def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:
         ),
         table(c, False, "headline"),
         html.H4(
-            "Misses by cause, response time and continuity (a family of comparisons of their own)",
+            "Misses by cause, response time, continuity, and customers won and lost (a family of comparisons of "
+            "their own)",
             style={"marginBottom": "4px"},
         ),
         table(c, True, "detail"),
