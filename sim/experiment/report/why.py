@@ -226,9 +226,7 @@ def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str]
     if churned in d.index and d.at[churned, "low"] > 0 and d.at[churned, "mean_diff"] >= 1:
         low, high = (float(d.at[churned, k]) for k in ("low", "high"))
         fewer = amount(churned, float(d.at[churned, "mean_diff"]))
-        said.append(
-            f"loses {fewer} fewer customers to churn {difference_interval(churned, low, high, signed=False)}"
-        )
+        said.append(f"loses {fewer} fewer customers to churn {difference_interval(churned, low, high, signed=False)}")
     if rate in d.index and d.at[rate, "high"] < 0:
         low, high = (-float(d.at[rate, k]) for k in ("high", "low"))
         said.append(f"has a renewal rate {difference_with_interval(rate, -float(d.at[rate, 'mean_diff']), low, high)}")
