@@ -15,8 +15,9 @@ from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.design import design_points
 from sim.experiment.report import write_report
 from sim.experiment.report.design_figures import main_effect
+from sim.experiment.sensitivity import sobol_indices
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, resolve_base
-from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, sobol_indices
+from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS
 from sim.experiment.store import Store
 from sim.format import difference_interval
 from sim.scenario import load_scenario

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.catalogue import CATALOGUE
-from sim.experiment import robustness, stats
+from sim.experiment import robustness, sensitivity, stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows, value_text
@@ -214,7 +214,7 @@ def design_finding(ctx: ReportContext, per_point: pd.DataFrame, metric: str | No
 def sobol(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Sobol' indices, or none and the reason: a failing statistic must not sink the rest of the report."""
     try:
-        return stats.sobol_indices(values, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
+        return sensitivity.sobol_indices(values, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
     except (ArithmeticError, IndexError, ValueError) as e:
         return pd.DataFrame(), f"{type(e).__name__}: {e}"
 
@@ -290,7 +290,7 @@ def sensitivity_section(
         if figure is not None:
             lines += ["", "The figure of these indices is with the others below."]
         return lines
-    corr = stats.rank_correlations(values, ctx.points, ctx.factors)
+    corr = sensitivity.rank_correlations(values, ctx.points, ctx.factors)
     if corr.empty:
         return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
     tests = int(np.isfinite(corr["p"].to_numpy(float)).sum())

@@ -1,0 +1,143 @@
+"""Sensitivity of sampled designs: Sobol' indices (sobol designs), Spearman rank correlations (lhs designs), and
+the share of the variance across a design's points that is its replications' own spread.
+
+Each is computed per policy and metric on the replication means of each
+design point (docs/experiments.md, Statistics). Under common random numbers
+replication r has the same seed at every point, but the draws a seed gives
+change with the factors (more leads draw other arrivals; another team
+size leaves other seats): what is left of a point's mean beyond the factors'
+effects moves from point to point, and the indices credit that variance to
+the factors. :func:`noise_shares` says how large it is.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, CONFIDENCE
+
+
+def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
+    """First-order (Saltelli et al. 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
+
+    Computed per policy and metric on the replication means of each design
+    point of a Saltelli design (blocks A, B and AB_i). The intervals are NaN
+    for a base sample of fewer than ``BOOTSTRAP_MIN_REPLICATIONS`` rows.
+    """
+    means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean()
+    means = means.merge(points[["point", "block", "row"]], on="point")
+    rows = []
+    d = len(factors)
+    for (policy, metric), g in means.groupby(["policy", "metric"], sort=True):
+        table = g.pivot_table(index="row", columns="block", values="value")
+        needed = ["A", "B", *[f"AB{i}" for i in range(d)]]
+        if any(b not in table.columns for b in needed) or table[needed].isna().any().any():
+            continue  # an incomplete design (failed runs): no indices rather than wrong ones
+        f_a = table["A"].to_numpy()[None, :]
+        f_b = table["B"].to_numpy()[None, :]
+        f_ab = np.stack([table[f"AB{i}"].to_numpy()[None, :] for i in range(d)])
+        if np.var(np.r_[f_a.ravel(), f_b.ravel()]) == 0:
+            continue
+        point = _sobol(f_a, f_b, f_ab)
+
+        def statistic(
+            sample: np.ndarray, f_a: np.ndarray = f_a, f_b: np.ndarray = f_b, f_ab: np.ndarray = f_ab
+        ) -> np.ndarray:
+            return _sobol(f_a[:, sample], f_b[:, sample], f_ab[..., sample])
+
+        if f_a.shape[1] < BOOTSTRAP_MIN_REPLICATIONS:
+            # A bootstrap of so few rows covers less than it says (as of so few replications); at 2 rows it has 3
+            # distinct resamples, and its "intervals" had come out of zero width.
+            low = high = np.full(2 * d, np.nan)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # scipy's SobolResult.bootstrap takes no generator, so its intervals changed from run to run:
+                # the same BCa bootstrap over the design's rows, drawn from the experiment's seed.
+                low, high = stats.bootstrap(
+                    [np.arange(f_a.shape[1])],
+                    statistic=statistic,
+                    method="BCa",
+                    n_resamples=999,
+                    confidence_level=CONFIDENCE,
+                    vectorized=False,
+                    rng=np.random.default_rng(seed),
+                ).confidence_interval
+        for i, factor in enumerate(factors):
+            rows.append(
+                {
+                    "policy": policy,
+                    "metric": metric,
+                    "factor": factor,
+                    "first_order": float(point[i]),
+                    "first_low": float(low[i]),
+                    "first_high": float(high[i]),
+                    "total": float(point[d + i]),
+                    "total_low": float(low[d + i]),
+                    "total_high": float(high[d + i]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _sobol(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
+    """First-order then total indices of each factor from the Saltelli blocks (shapes (1, n), (1, n), (d, 1, n)).
+
+    The estimators scipy.stats.sobol_indices uses by default: Saltelli et al.
+    (2010) Table 2 (b) and, for the total index, (f) (Jansen 1999); the
+    variance is taken over blocks A and B only. As scipy does, the mean of f over
+    A and B is first taken off every block (Sobol' & Levitan 1999): the
+    first-order estimator is not invariant to a constant added to f, and a
+    metric far from 0 relative to its spread (revenue, customers) gave
+    first-order indices of 3 to 10 for a factor that explained most of it.
+    """
+    centre = np.mean([f_a, f_b])
+    f_a, f_b, f_ab = f_a - centre, f_b - centre, f_ab - centre
+    var = np.var([f_a, f_b], axis=(0, -1))
+    first = np.mean(f_b * (f_ab - f_a), axis=-1) / var
+    total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
+    return np.r_[np.ravel(first), np.ravel(total)]
+
+
+def rank_correlations(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Spearman rank correlation of each factor with each metric (Latin hypercube designs)."""
+    means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean().merge(points, on="point")
+    rows = []
+    for (policy, metric), g in means.groupby(["policy", "metric"], sort=True):
+        for factor in factors:
+            x, y = g[factor].to_numpy(dtype=float), g["value"].to_numpy(dtype=float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            if ok.sum() < 3 or np.all(y[ok] == y[ok][0]):
+                continue
+            rho, p = stats.spearmanr(x[ok], y[ok])
+            rows.append({"policy": policy, "metric": metric, "factor": factor, "spearman": float(rho), "p": float(p)})
+    return pd.DataFrame(rows)
+
+
+def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
+    """Per policy and metric: the share of the variance of the replication means across the design's points that
+    is the replications' own spread, ``noise_share`` (NaN with one replication, or points that do not vary).
+
+    With R replications at each of P points, ``y[p, r]``: each replication's
+    constant part (its seed's, shared by every point under common random
+    numbers, and so no part of the points' spread) is taken off first, as the
+    Morris noise floor does: the residual ``e = y - ybar[p] - ybar[r] + ybar``
+    has variance ``s2 = sum e^2 / ((P - 1)(R - 1))``, and a point's mean
+    ``s2 / R``; the share is that over the variance of the point means
+    (``ddof = 1``), at most 1. Points with a failed run are left out.
+    """
+    rows = []
+    for (policy, metric), g in values.groupby(["policy", "metric"], sort=True):
+        y = g.pivot_table(index="point", columns="replication", values="value").dropna().to_numpy(dtype=float)
+        p, r = y.shape
+        share = float("nan")
+        if p >= 2 and r >= 2 and (spread := float(np.var(y.mean(axis=1), ddof=1))) > 0:
+            residual = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0) + y.mean()
+            s2 = float((residual**2).sum() / ((p - 1) * (r - 1)))
+            share = min(s2 / r / spread, 1.0)
+        rows.append({"policy": policy, "metric": metric, "noise_share": share})
+    return pd.DataFrame(rows, columns=["policy", "metric", "noise_share"])
