@@ -467,8 +467,8 @@ def test_sobol_indices(sobol: Path) -> None:
     assert "could not be computed" not in text
     assert "| unstructured | `revenue_captured` | customers |" in text
     # the rough-reading note counts the rows whose index, as the table shows it, is outside [0, 1]
-    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| unstructured | `")]
-    shown = [(float(r[3]), float(r[5])) for r in rows if len(r) == 7]
+    rows = [r for line in text.splitlines() if line.startswith("| unstructured | `") and len(r := line.split(" | ")) == 7]
+    shown = [(float(r[3]), float(r[5])) for r in rows]
     outside = sum(not (0 <= first <= 1 and 0 <= total <= 1) for first, total in shown)
     assert len(shown) == 8  # 4 headline metrics x 2 factors
     # A bootstrap over 4 rows is no interval: the table shows none, and says why.
@@ -477,6 +477,22 @@ def test_sobol_indices(sobol: Path) -> None:
     assert "Sobol' sensitivity indices" in text and "without intervals (a base sample too small" in text
     have = "has" if outside == 1 else "have"
     assert f"{outside} of the 8 rows below {have} an index outside [0, 1]" in text
+    # ... and those whose first-order index is above its total, and the metrics whose first-order indices sum above 1
+    above = sum(first > total for first, total in shown)
+    sums = [shown[i][0] + shown[i + 1][0] for i in range(0, 8, 2)]  # each metric's two factors
+    assert f"; {above} {'has' if above == 1 else 'have'} a first-order index above its total" in text
+    over = sum(round(x, 2) > 1 for x in sums)
+    assert f"; in {over} of the 4 (policy, metric) pairs the first-order indices sum to more than 1" in text
+    # The replications' own spread, per metric, as sensitivity.noise_shares gives it from the stored results.
+    from sim.experiment.sensitivity import noise_shares
+    from sim.experiment.stats import run_values
+
+    results = read_csv(sobol / "results.csv")
+    metrics = ["revenue_captured", "opps_missed", "miss_rate", "utilisation"]
+    noise = noise_shares(run_values(results, metrics)).set_index("metric").noise_share
+    for m in metrics:
+        assert f"| unstructured | `{m}` | {noise[m]:.0%} |" in text
+    assert ("**Replication noise:**" in text) == (noise >= 0.2).any()
     assert (sobol / "figures" / "sobol_indices.png").read_bytes()[:8] == PNG
     assert "](figures/sobol_indices.png)" in text
 

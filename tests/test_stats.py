@@ -306,3 +306,21 @@ def test_a_holm_p_below_005_beside_a_bonferroni_interval_with_0_is_explained_not
     assert not holm_alone(pd.DataFrame([{**row, "p_holm": float("nan")}]))  # no test
     assert not holm_alone(pd.DataFrame())
     assert "less strict than Bonferroni's" in HOLM_ALONE
+
+
+def test_the_noise_share_is_the_replications_own_spread_of_the_point_means_less_each_seeds_constant() -> None:
+    from sim.experiment.sensitivity import noise_shares
+
+    def share(y: list[list[float]]) -> float:
+        rows = [(p, r, "a", "m", v) for p, row in enumerate(y) for r, v in enumerate(row)]
+        frame = pd.DataFrame(rows, columns=["point", "replication", "policy", "metric", "value"])
+        return float(noise_shares(frame).noise_share.iloc[0])
+
+    # point means 0 and 3 (variance 4.5); residuals +-0.5, s2 = 1 with 1 degree of freedom, a mean's 0.5
+    assert share([[0, 0], [2, 4]]) == pytest.approx(0.5 / 4.5)
+    # a seed's constant, shared by every point under common random numbers, is no noise across points
+    assert share([[0, 10], [1, 11], [5, 15]]) == 0.0
+    # noise as large as the points' spread: all of it, at most 1
+    assert share([[0, 2], [2, 2]]) == 1.0
+    # one replication, or points that do not vary: no share
+    assert np.isnan(share([[0], [1], [2]])) and np.isnan(share([[1, 2], [2, 1]]))

@@ -236,10 +236,15 @@ def sensitivity_section(
         if problem:
             return [*lines, f"Sobol' indices could not be computed ({code(problem)})."]
         if indices.empty:
-            return [
-                *lines,
-                "No Sobol' indices: the design is incomplete (failed or pending runs) or the metrics do not vary.",
-            ]
+            status = ctx.cells["status"].value_counts() if not ctx.cells.empty else pd.Series(dtype=int)
+            unfinished = int(len(ctx.cells) - status.get("done", 0))
+            why = (
+                f"the design is incomplete ({unfinished} of its {len(ctx.cells)} cells have no finished run: "
+                "every row of every block is needed)"
+                if unfinished
+                else "the metrics do not vary across the design"
+            )
+            return [*lines, f"No Sobol' indices: {why}."]
         n = ctx.experiment.design.samples
         intervals = (
             "with 95% bootstrap intervals (999 resamples)"
@@ -252,18 +257,11 @@ def sensitivity_section(
             "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
             f"et al. 2010) and total (Jansen 1999), {intervals}."
         )
-        # Outside [0, 1] as the table shows them, to two decimals (-0.004 reads -0.00 and is not counted).
-        first, total = (np.array([float(f"{v:.2f}") for v in indices[k]]) for k in ("first_order", "total"))
-        outside = int(np.sum((first < 0) | (first > 1) | (total < 0) | (total > 1)))
-        if outside or n < SOBOL_ADVISED:
-            lines.append(
-                f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
-                f"more), {outside} of the {len(indices)} rows below {'has' if outside == 1 else 'have'} an index "
-                "outside [0, 1], where no true index can be: "
-                f"{'those' if n < stats.BOOTSTRAP_MIN_REPLICATIONS else 'those, and intervals wider than the range,'}"
-                " are the estimators' noise, not effects. "
-                "Raise `design.samples` for indices to rank the factors by."
-            )
+        if rough := _rough(indices, n):
+            lines += ["", rough]
+        noise = sensitivity.noise_shares(values)
+        if said := _noise_said(noise, ctx.experiment.replications):
+            lines += ["", said]
         rows = []
         for p in ctx.policies:
             for metric in ctx.metrics:
@@ -287,10 +285,13 @@ def sensitivity_section(
             "",
             md_table(["policy", "metric", "factor", "first order", "95% CI", "total", "95% CI"], rows, "lllrrrr"),
         ]
+        if noise.noise_share.notna().any():
+            lines += ["", _noise_table(noise, ctx)]
         if figure is not None:
             lines += ["", "The figure of these indices is with the others below."]
         return lines
     corr = sensitivity.rank_correlations(values, ctx.points, ctx.factors)
+    noise = sensitivity.noise_shares(values)
     if corr.empty:
         return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
     tests = int(np.isfinite(corr["p"].to_numpy(float)).sum())
@@ -317,4 +318,80 @@ def sensitivity_section(
                 ]
             )
         lines += ["", f"### {p}", "", md_table(["metric", *ctx.factors], rows)]
+    if said := _noise_said(noise, ctx.experiment.replications, "correlations"):
+        lines += ["", said]
+    if noise.noise_share.notna().any():
+        lines += ["", _noise_table(noise, ctx)]
     return lines
+
+
+#: From this share of a metric's variance across the design being its replications' own spread, the report says
+#: so beside the sensitivity measures [A] (a researcher's 2-replication Sobol' design: 85% of it for profit, whose
+#: first-order index of demand, 1.06, a binned main effect put at about 0.12).
+NOISE_SAID = 0.2
+
+
+def _rough(indices: pd.DataFrame, n: int) -> str:
+    """``**Read these as rough:** ...`` where the base sample ``n`` is under ``SOBOL_ADVISED`` or the estimates
+    break what true indices obey: each in [0, 1], a first-order index no more than its total, a (policy, metric)'s
+    first-order indices summing to no more than 1 (a researcher's 1.06 above its total of 0.78, and 1.35 in all,
+    had gone unsaid); "" where none of it holds."""
+    # As the table shows them, to two decimals (-0.004 reads -0.00 and is not counted).
+    shown = indices.assign(**{k: indices[k].map(lambda v: float(f"{v:.2f}")) for k in ("first_order", "total")})
+    first, total = shown["first_order"], shown["total"]
+    outside = int(((first < 0) | (first > 1) | (total < 0) | (total > 1)).sum())
+    above = int((first > total).sum())
+    sums = shown.groupby(["policy", "metric"])["first_order"].sum()
+    over = int((sums.round(2) > 1).sum())
+    if not (outside or above or over) and n >= SOBOL_ADVISED:
+        return ""
+    broken = [
+        f"{outside} of the {len(indices)} rows below {'has' if outside == 1 else 'have'} an index outside [0, 1]",
+        *([f"{above} {'has' if above == 1 else 'have'} a first-order index above its total"] if above else []),
+        *(
+            [f"in {over} of the {len(sums)} (policy, metric) pairs the first-order indices sum to more than 1"]
+            if over
+            else []
+        ),
+    ]
+    bootstrap = n >= stats.BOOTSTRAP_MIN_REPLICATIONS
+    return (
+        f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
+        f"more), {'; '.join(broken)}, where no true indices can: "
+        f"{'those, and intervals wider than the range,' if bootstrap else 'those'} are the estimators' noise, not "
+        "effects. Raise `design.samples` for indices to rank the factors by."
+    )
+
+
+def _noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices") -> str:
+    """What the replications' own spread does to the sensitivity ``measures`` (indices or correlations): where it
+    is at least ``NOISE_SAID`` of a metric's variance across the design, that the measures credit it to the
+    factors; with one replication, that it cannot be told; else ""."""
+    if replications < 2:
+        return (
+            f"With one replication the replications' own spread cannot be told from the factors' effects: the "
+            f"{measures} include it unseen (docs/experiments.md, Statistics)."
+        )
+    noisy = noise[noise.noise_share >= NOISE_SAID]
+    if noisy.empty:
+        return ""
+    largest = noisy.loc[noisy.noise_share.idxmax()]
+    return (
+        f"**Replication noise:** in {len(noisy)} of the {noise.noise_share.notna().sum()} (policy, metric) pairs, "
+        f"{NOISE_SAID:.0%} or more of the variance of the point means across the design is the replications' own "
+        f"spread (the most, {largest.noise_share:.0%}, for {largest.policy}'s {code(str(largest.metric))}; table "
+        f"below). The {measures} credit that spread to the factors, as a seed's draws change with them (common "
+        f"random numbers pair the runs, they do not hold their draws alike): an index no larger than that share may "
+        f"be noise alone. More replications shrink it (it falls as 1/R; here R = {replications})."
+    )
+
+
+def _noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
+    """Each (policy, metric)'s share of the variance of its point means that is the replications' own spread."""
+    rows = [
+        [p, code(m), "-" if not np.isfinite(v) else f"{v:.0%}"]
+        for p in ctx.policies
+        for m in ctx.metrics
+        for v in noise[(noise.policy == p) & (noise.metric == m)].noise_share
+    ]
+    return md_table(["policy", "metric", "replication noise (share of the variance across points)"], rows, "llr")
