@@ -467,7 +467,9 @@ def test_sobol_indices(sobol: Path) -> None:
     assert "could not be computed" not in text
     assert "| unstructured | `revenue_captured` | customers |" in text
     # the rough-reading note counts the rows whose index, as the table shows it, is outside [0, 1]
-    rows = [r for line in text.splitlines() if line.startswith("| unstructured | `") and len(r := line.split(" | ")) == 7]
+    rows = [
+        r for line in text.splitlines() if line.startswith("| unstructured | `") and len(r := line.split(" | ")) == 7
+    ]
     shown = [(float(r[3]), float(r[5])) for r in rows]
     outside = sum(not (0 <= first <= 1 and 0 <= total <= 1) for first, total in shown)
     assert len(shown) == 8  # 4 headline metrics x 2 factors

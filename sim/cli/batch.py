@@ -303,6 +303,14 @@ def run_batch_or_stop(
     """Run what the batch has not stored; on Ctrl-C, say how much is stored and how to resume."""
     from sim.experiment.batch import execute_batch
 
+    stored = len(batch.store.finished_keys())
+    if (todo := len(batch.specs) - stored) and not sys.stderr.isatty():
+        # Where no progress bar is drawn (a log, a batch job), what is to come, before it comes: a researcher's log
+        # had nothing until "640 runs done" a minute later.
+        click.echo(
+            f"running {counted(todo, 'run')} ({stored:,} of {len(batch.specs):,} already stored) ...",
+            err=True,
+        )
     try:
         return execute_batch(batch, executor, workers, scheduler, run_timeout)  # type: ignore[arg-type]
     except KeyboardInterrupt:

@@ -145,9 +145,16 @@ def experiment_command(
     with loading_libraries():
         from sim.experiment.design import plan_runs
         from sim.experiment.loading import load_experiment
+        from sim.experiment.spec import SOBOL_ADVISED
 
     with reported_errors():
         exp, scenario = load_experiment(experiment_file, plan_runs)
+        if exp.design.kind == "sobol" and exp.design.samples < SOBOL_ADVISED:  # said before the runs, not after
+            click.echo(
+                f"note: {experiment_file}: design.samples: a base sample of {exp.design.samples} is below the "
+                f"{SOBOL_ADVISED} docs/experiments.md advises for Sobol' indices: they will be rough",
+                err=True,
+            )
         check_executor(executor, workers, scheduler, run_timeout)
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)

@@ -143,6 +143,9 @@ MORRIS_LEVELS = 4
 #: Largest r and p a Morris design may ask for (r (k + 1) points; p levels per factor).
 MORRIS_MAX_TRAJECTORIES = 10_000
 MORRIS_MAX_LEVELS = 1_000
+#: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A]: below it
+#: ``covsim experiment`` says so before its runs, and the report beside the indices.
+SOBOL_ADVISED = 64
 
 
 class Design(Strict):

@@ -18,11 +18,9 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows, value_text
 from sim.experiment.report.team_size import SEATS_TARGET
+from sim.experiment.spec import SOBOL_ADVISED
 from sim.format import counted, fmt, p_value
 from sim.policies import policy_class
-
-#: The smallest Sobol' base sample whose indices docs/experiments.md advises reading as estimates [A].
-SOBOL_ADVISED = 64
 
 
 def point_stats(values: pd.DataFrame, worlds: Mapping[int, str] | None = None) -> pd.DataFrame:
