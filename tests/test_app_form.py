@@ -145,15 +145,17 @@ def test_every_problem_is_the_command_lines_line_and_names_its_field():
         "quarters: Input should be greater than or equal to 1, not 0",
         "seats: Input should be greater than or equal to 0, not -1",
         "seats: Input should be a valid integer, not 2.5",
-        "seats: Input should be a valid integer",
+        "seats: empty: a whole number is needed",  # an empty field, not a value of the wrong type
         "share leaving: Input should be less than or equal to 1, not 1.5",
-        "quarter: Input should be a valid integer\nopportunity rates x: Input should be greater than or equal to 0, "
+        "quarter: empty: a whole number is needed\nopportunity rates x: Input should be greater than or equal to 0, "
         "not -1.0",
         "cadence_a: Input should be less than or equal to 13, not 20.0",
         "replications: 0 is not a whole number from 1 to 100",
         "seed: -3 is not a whole number, 0 or more (empty: the scenario's seed)",
     ]
     assert rest == ""
+    empty = form.Settings(**{**vars(s), "replications": None, "seed": None})
+    assert problems(lambda: form.check_run(empty)) == ["replications: empty: a whole number from 1 to 100 is needed"]
     assert field_errors.placed(lines[:1], ["seed"], SOURCE, 0, s) == ([""], lines[0])
 
 

@@ -88,7 +88,17 @@ def worded(problem: str, field: str, source: str) -> str:
         word = key.split(".params.", 1)[-1]
     else:  # the team as a whole, the quarters
         word = field
+    # A value missing is an empty field on the page, not an input of the wrong type (a director's empty seats
+    # field read "Input should be a valid integer").
+    message = EMPTY.get(message, message)
     return f"{word}: {message}"
+
+
+#: What the strict models say of a value missing (no ", not ..."), as a page's empty field is said.
+EMPTY = {
+    "Input should be a valid integer": "empty: a whole number is needed",
+    "Input should be a valid number": "empty: a number is needed",
+}
 
 
 def placed(

@@ -270,10 +270,12 @@ def check_run(settings: Settings) -> tuple[int, int | None]:
     """The replications and the root seed (None: the scenario's), or InputError."""
     problems = []
     r, seed = settings.replications, settings.seed
-    if not _whole(r) or not 1 <= r <= MAX_REPLICATIONS:
-        problems.append(f"{REPLICATIONS}: {_shown(r)} is not a whole number from 1 to {MAX_REPLICATIONS}")
+    if r is None:
+        problems.append(f"{REPLICATIONS}: empty: a whole number from 1 to {MAX_REPLICATIONS} is needed")
+    elif not _whole(r) or not 1 <= r <= MAX_REPLICATIONS:
+        problems.append(f"{REPLICATIONS}: {r!r} is not a whole number from 1 to {MAX_REPLICATIONS}")
     if seed is not None and (not _whole(seed) or seed < 0):
-        problems.append(f"{SEED}: {_shown(seed)} is not a whole number, 0 or more (empty: the scenario's seed)")
+        problems.append(f"{SEED}: {seed!r} is not a whole number, 0 or more (empty: the scenario's seed)")
     if problems:
         raise InputError(problems)
     return int(r), None if seed is None else int(seed)
