@@ -2490,3 +2490,26 @@ def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> Non
         "no account plan, which costs the deals open on it wins and relationship."
     )
     assert why(values[values.metric != "conflicting_engagements"], "profit", 0, "a", "b", "p", str) == ""
+
+
+def test_the_answer_says_when_every_policy_makes_a_loss() -> None:
+    # A director's 100,000 seats on 5,000 accounts read "unstructured ... has the best mean", both losing 17bn.
+    from sim.experiment.report.answer_notes import team_notes
+    from sim.tables import every_loss
+
+    assert every_loss([-2.5e6, -17.4e9], ["`a`", "`b`"]) == (
+        "Every policy makes a loss here (mean profit from -17,400.0M under `b` to -2.5M under `a`): the best is the "
+        "smallest loss, the team's cost above the margin its sales make."
+    )
+    assert every_loss([-2.5e6, 1.0], ["a", "b"]) == "" and every_loss([-1.0], ["a"]) == ""
+    rows = [
+        (0, policy, rep, 1, "all", metric, value)
+        for rep in range(3)
+        for policy, profit in (("a", -3e6 - rep), ("b", -1e6 + rep))
+        for metric, value in (("profit", profit), ("miss_rate", 0.1), ("utilisation", 0.5))
+    ]
+    results = pd.DataFrame(rows, columns=["point", "policy", "replication", "quarter", "segment", "metric", "value"])
+    assert team_notes(results, 0, ["a", "b"], str).endswith(
+        "Every policy makes a loss here (mean profit from -3.0M under a to -1.0M under b): the best is the smallest "
+        "loss, the team's cost above the margin its sales make."
+    )

@@ -16,7 +16,7 @@ from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
 from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
-from sim.tables import missing_most
+from sim.tables import every_loss, missing_most
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -384,13 +384,15 @@ def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], qu
     means = means.reindex(index=[p for p in policies if p in means.index], columns=_TEAM_METRICS)
     if means.shape[0] < len(policies):
         return said
-    rates, used = (means[m].tolist() for m in _TEAM_METRICS)
-    missing = missing_most(rates, used, [quote(p) for p in policies], "means over the replications")
-    return f"{said} {missing}" if missing else said
+    rates, used, profit = (means[m].tolist() for m in _TEAM_METRICS)
+    names = [quote(p) for p in policies]
+    notes = [missing_most(rates, used, names, "means over the replications"), every_loss(profit, names)]
+    return " ".join([said, *(n for n in notes if n)]) if any(notes) else said
 
 
-#: What :func:`team_notes` reads of each policy to say it misses most of its opportunities, and why.
-_TEAM_METRICS = ["miss_rate", "utilisation"]
+#: What :func:`team_notes` reads of each policy to say it misses most of its opportunities, and why, and that
+#: every policy makes a loss.
+_TEAM_METRICS = ["miss_rate", "utilisation", "profit"]
 
 
 def points_on_profit(
