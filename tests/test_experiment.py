@@ -1111,3 +1111,49 @@ def test_two_stresses_of_a_suite_that_make_the_same_runs_are_the_suite_s_to_mend
         "suite: design points 1 (shock = 'cut') and 2 (shock = 'also_cut') make the same runs, one world twice: their "
         "stresses make the same shocks; drop one"
     ]
+
+
+def test_a_sobol_design_with_its_base_sample_doubled_keeps_the_stored_runs_and_halved_reports_on_the_first(
+    tmp_path: Path,
+) -> None:
+    # A scrambled Sobol' sequence drawn from the seed begins with the points of a smaller one: a researcher's 640
+    # runs at N = 32 had been refused as "a different experiment" at N = 64, though every one was a run of it.
+    from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry
+    from tests.conftest import tiny
+
+    def sampled(n: int) -> Experiment:
+        return Experiment(
+            name="tiny-sobol",
+            scenario="tiny",
+            seed=4,
+            replications=1,
+            policies=(PolicyEntry(name="unstructured"),),
+            metrics=("profit",),
+            factors=(
+                Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
+                Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
+            ),
+            design=Design(kind="sobol", samples=n),
+        )
+
+    def run(folder: Path, n: int) -> tuple[int, int, pd.DataFrame]:
+        batch = open_batch(sampled(n), tiny(), folder)
+        try:
+            outcome = execute_batch(batch, "serial")
+            return outcome.done, outcome.skipped, batch.store.results()
+        finally:
+            batch.store.close()
+
+    four, eight = run(tmp_path / "fresh4", 4), run(tmp_path / "fresh8", 8)
+    assert (four[0], eight[0]) == (16, 32)  # N x (2 factors + 2) points
+    assert run(tmp_path / "o", 4)[:2] == (16, 0)
+    done, skipped, results = run(tmp_path / "o", 8)
+    assert (done, skipped) == (16, 16)  # the rows of N = 4 in each block are N = 8's first rows
+    pd.testing.assert_frame_equal(results, eight[2], check_exact=True)
+    # Halved: the first rows alone are read, as points of the smaller plan, and nothing runs.
+    done, skipped, results = run(tmp_path / "o", 4)
+    assert (done, skipped) == (0, 16)
+    pd.testing.assert_frame_equal(results, four[2], check_exact=True)
+    # Another seed is another experiment still.
+    with pytest.raises(InputError, match="the seed"):
+        open_batch(sampled(8).model_copy(update={"seed": 5}), tiny(), tmp_path / "o")

@@ -188,10 +188,10 @@ class Store:
         self, points: list[DesignPoint], cells: list[Cell], specs: dict[str, RunSpec], replications: int
     ) -> int:
         """Record the plan (idempotent: a resumed batch registers the same rows); returns how many replications
-        the store held finished runs of before (0: none). Cells of replications past ``replications`` (an
-        earlier plan had more) are no longer read, nor points past the plan's last (a Morris design's trajectories
-        past its count: its points are numbered trajectory by trajectory); their runs stay stored, for a plan that
-        asks for them again."""
+        the store held finished runs of before (0: none). The plan's points and cells replace those stored: cells
+        of replications past ``replications`` (an earlier plan had more), a Morris design's trajectories past its
+        count and a Sobol' design's rows past its base sample are no longer read; their runs stay stored, for a
+        plan that asks for them again."""
         (done,) = self.db.execute(
             "SELECT COALESCE(MAX(c.replication) + 1, 0) FROM cells c JOIN runs r ON r.run_key = c.run_key "
             "WHERE r.status = 'done'"
@@ -199,8 +199,11 @@ class Store:
         held = max(int(done), int(self.meta("replications_held") or 0))  # the cells of a lower plan are gone
         self.set_meta("replications_held", str(held))
         with self._transaction():
-            self.db.execute("DELETE FROM cells WHERE replication >= ? OR point >= ?", (replications, len(points)))
-            self.db.execute("DELETE FROM points WHERE point >= ?", (len(points),))
+            # The plan's points and cells replace the stored ones: a point's number can name another point in
+            # another plan of the same runs (a Sobol' design's base sample doubled numbers its B block after the
+            # larger A block), while the runs, keyed by what they run, stay for any plan that asks for them.
+            self.db.execute("DELETE FROM cells")
+            self.db.execute("DELETE FROM points")
             self.db.executemany(
                 "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)",
                 [(p.index, p.block, p.row, json.dumps(p.values, sort_keys=True)) for p in points],
