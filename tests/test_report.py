@@ -1228,8 +1228,9 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
     text = stored(exp, tmp_path, revenue)
     # An lhs design's samples are its points (it said "base sample 8", a Sobol' design's words).
     assert "- **Design:** lhs, 8 points\n" in text
-    # One rank correlation varies (segment_tiers' revenue; the rest are constant): its own test, as the report says.
-    assert "Each p-value is its own test, not corrected for the 1 test in these tables" in text
+    # Two rank correlations vary (segment_tiers' revenue and its difference from unstructured's; the rest are
+    # constant): each its own test, as the report says.
+    assert "Each p-value is its own test, not corrected for the 2 tests in these tables" in text
     # A sampled design's own answer across its points joins the answer: unstructured falls 1M behind at half
     # the points, segment_tiers 2M at the other half.
     assert opening(text).endswith(
@@ -2513,3 +2514,31 @@ def test_the_answer_says_when_every_policy_makes_a_loss() -> None:
         "Every policy makes a loss here (mean profit from -3.0M under a to -1.0M under b): the best is the smallest "
         "loss, the team's cost above the margin its sales make."
     )
+
+
+def test_a_sampled_design_s_sensitivity_is_of_each_policy_and_of_its_paired_difference_from_the_baseline(
+    tmp_path: Path,
+) -> None:
+    # A researcher's question is how the factors move the choice between policies, which each policy's own
+    # indices do not say (Morris screens the same differences).
+    from sim.experiment.sensitivity import noise_shares, with_differences
+    from sim.experiment.stats import run_values
+
+    exp = experiment(
+        policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="pooled")),
+        factors=(Factor(name="customers", target="scenario.population.customers", low=300, high=800, integer=True),),
+        design=Design(kind="sobol", samples=4),
+        metrics=("profit",),
+    )
+    text = run(exp, tmp_path).read_text()
+    assert "of each other's paired difference from the baseline (`policy - unstructured`" in text
+    results = read_csv(tmp_path / "results.csv")
+    values = run_values(results, ["profit"])
+    paired = with_differences(values, ["unstructured", "pooled"], "unstructured")
+    d = paired[paired.policy == "pooled - unstructured"].set_index(["point", "replication"]).value
+    wide = values.pivot_table(index=["point", "replication"], columns="policy", values="value")
+    pd.testing.assert_series_equal(d, (wide.pooled - wide.unstructured).rename("value"), check_names=False)
+    # a row of indices and one of replication noise for the difference, beside each policy's own
+    assert text.count("| pooled - unstructured | `profit` | customers |") == 1
+    share = noise_shares(paired).set_index("policy").noise_share["pooled - unstructured"]
+    assert f"| pooled - unstructured | `profit` | {share:.0%} |" in text

@@ -1,5 +1,6 @@
 """Sensitivity of sampled designs: Sobol' indices (sobol designs), Spearman rank correlations (lhs designs), and
-the share of the variance across a design's points that is its replications' own spread.
+the share of the variance across a design's points that is its replications' own spread; of each policy, and of
+each policy's paired difference from the baseline (:func:`with_differences`).
 
 Each is computed per policy and metric on the replication means of each
 design point (docs/experiments.md, Statistics). Under common random numbers
@@ -141,3 +142,20 @@ def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
             share = min(s2 / r / spread, 1.0)
         rows.append({"policy": policy, "metric": metric, "noise_share": share})
     return pd.DataFrame(rows, columns=["policy", "metric", "noise_share"])
+
+
+def with_differences(values: pd.DataFrame, policies: list[str], baseline: str) -> pd.DataFrame:
+    """``values`` (one per point, policy, replication and metric) and, for each policy of ``policies`` but
+    ``baseline``, its paired difference from the baseline as a policy named ``"<policy> - <baseline>"`` (each
+    replication's two runs, on the same seed; none where either failed). A researcher's question is how the
+    factors move the choice between policies, which each policy's own indices do not say (Morris screens the
+    same differences)."""
+    if baseline not in set(values.policy) or len(policies) < 2:
+        return values
+    wide = values.pivot_table(index=["point", "replication", "metric"], columns="policy", values="value")
+    parts = [values]
+    for p in policies:
+        if p != baseline and p in wide.columns:
+            d = (wide[p] - wide[baseline]).dropna().rename("value").reset_index()
+            parts.append(d.assign(policy=f"{p} - {baseline}")[list(values.columns)])
+    return pd.concat(parts, ignore_index=True)

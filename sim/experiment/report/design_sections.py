@@ -212,7 +212,8 @@ def design_finding(ctx: ReportContext, per_point: pd.DataFrame, metric: str | No
 def sobol(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Sobol' indices, or none and the reason: a failing statistic must not sink the rest of the report."""
     try:
-        return sensitivity.sobol_indices(values, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
+        paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
+        return sensitivity.sobol_indices(paired, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
     except (ArithmeticError, IndexError, ValueError) as e:
         return pd.DataFrame(), f"{type(e).__name__}: {e}"
 
@@ -252,16 +253,17 @@ def sensitivity_section(
             f"{1 << (stats.BOOTSTRAP_MIN_REPLICATIONS - 1).bit_length()}: docs/experiments.md, Statistics)"
         )
         lines.append(
-            "Sobol' indices of each headline metric (replication means per design point): first order (Saltelli "
-            f"et al. 2010) and total (Jansen 1999), {intervals}."
+            f"Sobol' indices of each headline metric (replication means per design point){_of_what(ctx)}: first "
+            f"order (Saltelli et al. 2010) and total (Jansen 1999), {intervals}."
         )
         if rough := _rough(indices, n):
             lines += ["", rough]
-        noise = sensitivity.noise_shares(values)
+        paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
+        noise = sensitivity.noise_shares(paired)
         if said := _noise_said(noise, ctx.experiment.replications):
             lines += ["", said]
         rows = []
-        for p in ctx.policies:
+        for p in _compared(ctx):
             for metric in ctx.metrics:
                 g = indices[(indices.policy == p) & (indices.metric == metric)].set_index("factor")
                 for factor in ctx.factors:
@@ -288,18 +290,20 @@ def sensitivity_section(
         if figure is not None:
             lines += ["", "The figure of these indices is with the others below."]
         return lines
-    corr = sensitivity.rank_correlations(values, ctx.points, ctx.factors)
-    noise = sensitivity.noise_shares(values)
+    paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
+    corr = sensitivity.rank_correlations(paired, ctx.points, ctx.factors)
+    noise = sensitivity.noise_shares(paired)
     if corr.empty:
         return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
     tests = int(np.isfinite(corr["p"].to_numpy(float)).sum())
     lines.append(
         "Spearman rank correlation of each factor with each headline metric across design points (replication "
-        "means), with its p-value; |rho| near 1 means the metric moves steadily with the factor. Each p-value is "
+        f"means){_of_what(ctx)}, with its p-value; |rho| near 1 means the metric moves steadily with the factor. "
+        "Each p-value is "
         f"its own test, not corrected for the {counted(tests, 'test')} in these tables (a screening "
         "measure: with many, some fall below 0.05 by chance)."
     )
-    for p in ctx.policies:
+    for p in _compared(ctx):
         c = corr[corr.policy == p]
         if c.empty:
             continue
@@ -384,11 +388,29 @@ def _noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices
     )
 
 
+def _compared(ctx: ReportContext) -> list[str]:
+    """What the sensitivity tables are of: each policy, then each other policy's paired difference from the
+    baseline (``sensitivity.with_differences``)."""
+    others = [f"{p} - {ctx.baseline}" for p in ctx.policies if p != ctx.baseline]
+    return [*ctx.policies, *others] if len(ctx.policies) > 1 else list(ctx.policies)
+
+
+def _of_what(ctx: ReportContext) -> str:
+    """`` of each policy and of each other policy's paired difference from the baseline (...)`` where there are
+    differences (:func:`_compared`), else ""."""
+    if len(ctx.policies) < 2:
+        return ""
+    return (
+        f", of each policy and of each other's paired difference from the baseline (`policy - {ctx.baseline}`, "
+        "each replication's two runs on one seed: how the factors move the choice between them)"
+    )
+
+
 def _noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
     """Each (policy, metric)'s share of the variance of its point means that is the replications' own spread."""
     rows = [
         [p, code(m), "-" if not np.isfinite(v) else f"{v:.0%}"]
-        for p in ctx.policies
+        for p in _compared(ctx)
         for m in ctx.metrics
         for v in noise[(noise.policy == p) & (noise.metric == m)].noise_share
     ]
