@@ -483,7 +483,7 @@ samples = 4
     with pytest.raises(InputError) as e:
         load_experiment(path)
     assert e.value.problems == [
-        f'{path}: factors.1: a sampled design needs low < high (in the block named "b")',
+        f'{path}: factors.1: a sampled design needs low < high, not 3 and 1 (in the block named "b")',
         f"{path}: factors.0.target: 'scenario.population.customerz' matches no value of the resolved scenario (did "
         "you mean 'scenario.population.customers'?)",
         f"{path}: factors.1.target: 'scenario.reps.9.count' matches no value of the resolved scenario "
@@ -1157,3 +1157,17 @@ def test_a_sobol_design_with_its_base_sample_doubled_keeps_the_stored_runs_and_h
     # Another seed is another experiment still.
     with pytest.raises(InputError, match="the seed"):
         open_batch(sampled(8).model_copy(update={"seed": 5}), tiny(), tmp_path / "o")
+
+
+def test_a_sampled_factor_s_value_a_scenario_refuses_names_the_range_it_was_drawn_from():
+    # A researcher's high of 1.5 for a monthly retention below 1 was said at a design point, as if the point were
+    # the mistake.
+    base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "unstructured"}]}
+    factor = {"name": "retention", "target": "scenario.relationship.monthly_retention", "low": 0.6, "high": 1.5}
+    exp = parse_experiment({**base, "factors": [factor], "design": {"kind": "lhs", "samples": 8}})
+    with pytest.raises(InputError) as e:
+        plan_runs(exp, load_scenario(SMALL))
+    (problem,) = e.value.problems
+    assert problem.startswith("design point ")
+    assert ": relationship.monthly_retention: Input should be less than 1, not 1." in problem
+    assert problem.endswith(" by factor retention, drawn from its range 0.6 to 1.5: narrow it)")

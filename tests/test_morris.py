@@ -237,7 +237,7 @@ def test_bad_morris_designs_give_one_line_each() -> None:
     ]
     backwards = [{"name": "share", "target": "scenario.relationship.personal_share", "low": 0.9, "high": 0.4}]
     assert problems(factors=backwards, design={"kind": "morris"})[0] == (
-        "<experiment>: factors.0: a morris design needs low < high (the factor's grid spans them)"
+        "<experiment>: factors.0: a morris design needs low < high, not 0.9 and 0.4 (the factor's grid spans them)"
         ' (in the block named "share")'
     )
     assert problems(factors=FACTORS, design={"kind": "morris", "trajectories": 0}) == [

@@ -247,7 +247,17 @@ def _set_by(problem: str, overrides: dict[str, Any], exp: Experiment) -> str:
     if not problem.startswith("params.") or key not in overrides:
         return ""
     by = [f for f in exp.factors if f.target == f"policy.{key}"]
-    return f" (set to {toml_text(overrides[key])} by factor {by[0].name}{_rounding(problem, by[0])})" if by else ""
+    if not by:
+        return ""
+    return f" (set to {toml_text(overrides[key])} by factor {by[0].name}{_drawn(by[0])}{_rounding(problem, by[0])})"
+
+
+def _drawn(factor: Factor) -> str:
+    """``, drawn from its range 0.6 to 1.5: narrow it`` for a factor a sampled or Morris design draws values of (a
+    researcher's high of 1.5 for a retention below 1 was said at a design point, as if the point were wrong)."""
+    if factor.low is None or factor.high is None:
+        return ""
+    return f", drawn from its range {factor.low:g} to {factor.high:g}: narrow it"
 
 
 def _rounding(problem: str, factor: Factor) -> str:
@@ -268,7 +278,7 @@ def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment)
             if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
                 value = round(value)
             made = "scaled by" if f.mode == "scale" else "set to"
-            return f" ({made} {toml_text(value)} by factor {f.name}{_rounding(problem, f)})"
+            return f" ({made} {toml_text(value)} by factor {f.name}{_drawn(f)}{_rounding(problem, f)})"
     return ""
 
 

@@ -270,7 +270,7 @@ class Experiment(Strict):
                     problems += [f"{where}.{key}: {design} needs low and high" for key in missing]
                 elif f.low is not None and f.high is not None and not f.low < f.high:
                     spans = " (the factor's grid spans them)" if self.design.kind == "morris" else ""
-                    problems.append(f"{where}: {design} needs low < high{spans}")
+                    problems.append(f"{where}: {design} needs low < high, not {f.low:g} and {f.high:g}{spans}")
                 if f.values:
                     problems.append(f"{where}.values: a sampled design draws values (give low and high instead)")
                 elif f.integer and f.low is not None and f.high is not None and f.low < f.high:
