@@ -206,7 +206,9 @@ class Store:
             self.db.execute("DELETE FROM points")
             self.db.executemany(
                 "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)",
-                [(p.index, p.block, p.row, json.dumps(p.values, sort_keys=True)) for p in points],
+                # In the design's order of its factors, which results.csv's columns keep (sorted by name, a
+                # researcher's AB0 block was the second column's, not the first's).
+                [(p.index, p.block, p.row, json.dumps(p.values)) for p in points],
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?)",
