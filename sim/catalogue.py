@@ -419,7 +419,7 @@ CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 #: better"): a VP and a director read "neither way is better in itself" beside new logos and a 90th-percentile
 #: response time as a mistake.
 UNDIRECTED_WHY = (
-    (("response_days",), "only answers in time are counted: read it with sla_breach_rate"),
+    (("response_days_mean", "response_days_p90"), "only answers in time are counted: read it with sla_breach_rate"),
     (("win_rate",), "a model can raise it by working fewer deals"),
     (
         ("hours_", "handoff_hours", "coordination_hours", "capacity_hours", "utilisation", "cost_of_sales"),
@@ -430,6 +430,9 @@ UNDIRECTED_WHY = (
         "a part that trades against the others: revenue and profit say the whole",
     ),
 )
+#: Names ``UNDIRECTED_WHY``'s prefixes take that its reasons are not true of: a cost per unit of revenue nets what
+#: the input brings; a win rate of conflicts only is not raised by working fewer deals.
+UNDIRECTED_NOT = frozenset({"cost_of_sales_ratio", "win_rate_in_conflict"})
 
 
 def better(name: str) -> str:
@@ -440,7 +443,7 @@ def better(name: str) -> str:
     higher = None if entry is None else entry.higher_is_better
     if higher is not None:
         return "higher is better" if higher else "lower is better"
-    why = next((w for starts, w in UNDIRECTED_WHY if name.startswith(starts)), "")
+    why = "" if name in UNDIRECTED_NOT else next((w for starts, w in UNDIRECTED_WHY if name.startswith(starts)), "")
     return "neither way is better in itself" + (f" ({why})" if why else "")
 
 

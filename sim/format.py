@@ -32,18 +32,17 @@ def money(v: float) -> str:
 
 def recovery_words(verdict: str, quarters: float | None, short: bool = False) -> str:
     """How long a stressed policy's revenue took to come back (``stress.recovery_of``'s verdict and quarters), in
-    words: ``never hurt``, ``1 quarter``, ``not shown hurt: unclear for 2 quarters, then back``, ``not within the
-    horizon``, ``cannot tell at this replication count``; ``short``, for a terminal table's cell: ``1 q``,
-    ``unclear 2 q, then back``, ``not back``, ``unclear``."""
+    words: ``never hurt``, ``1 quarter``, ``not shown hurt: back for good after 2 quarters, none clearly hurt
+    before``, ``not within the horizon``, ``cannot tell at this replication count``; ``short``, for a terminal
+    table's cell: ``1 q``, ``no clear hurt``, ``not back``, ``unclear``."""
     if verdict == "never hurt":
         return "never hurt"
     if verdict == "back" and quarters is not None and math.isfinite(quarters):
         return f"{int(quarters)} q" if short else counted(int(quarters), "quarter")
     if verdict == "not shown hurt" and quarters is not None and math.isfinite(quarters):
-        n = int(quarters)
-        return (
-            f"unclear {n} q, then back" if short else f"not shown hurt: unclear for {counted(n, 'quarter')}, then back"
-        )
+        # Of the quarters before it is back for good, none is hurt; some may be back already (not all unclear).
+        after = counted(int(quarters), "quarter")
+        return "no clear hurt" if short else f"not shown hurt: back for good after {after}, none clearly hurt before"
     if verdict == "not back":
         return "not back" if short else "not within the horizon"
     return "unclear" if short else "cannot tell at this replication count"

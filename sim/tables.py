@@ -149,9 +149,7 @@ def stress_table(
     quarters its revenue takes to recover; a stress in ``inert[policy]`` changed none of that policy's runs."""
     d = impacts[impacts.metric == "profit"].set_index(["shock", "policy"])
     rec = recovery.set_index(["shock", "policy"])
-    width = max(30, *(len(p) + 2 for p in order))
-    # The verdict in brackets is of revenue's recovery, not profit's (a VP read "not back" as profit's).
-    lines = [f"{'profit vs unshocked (revenue back?)':<36}" + "".join(f"{p:>{width}}" for p in order)]
+    rows = []
     for shock in stresses:
         cells = []
         for p in order:
@@ -164,7 +162,12 @@ def stress_table(
             known = (shock, p) in rec.index
             said = recovery_words(rec.at[(shock, p), "verdict"], rec.at[(shock, p), "quarters"], True) if known else "-"
             cells.append(f"{pct(d.at[(shock, p), 'relative'])} ({said})")
-        lines.append(f"{shock:<36}" + "".join(f"{c:>{width}}" for c in cells))
+        rows.append((shock, cells))
+    # As wide as the widest cell and two spaces: cells right-aligned with no separator had run together.
+    width = max(30, *(len(p) + 2 for p in order), *(len(c) + 2 for _, cells in rows for c in cells))
+    # The verdict in brackets is of revenue's recovery, not profit's (a VP read "not back" as profit's).
+    lines = [f"{'profit vs unshocked (revenue back?)':<36}" + "".join(f"{p:>{width}}" for p in order)]
+    lines += [f"{shock:<36}" + "".join(f"{c:>{width}}" for c in cells) for shock, cells in rows]
     return "\n".join(lines)
 
 

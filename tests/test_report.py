@@ -478,13 +478,15 @@ def test_sobol_indices(sobol: Path) -> None:
     assert "with no intervals: a bootstrap over the design's 4 rows covers less often than it says" in text
     assert "Sobol' sensitivity indices" in text and "without intervals (a base sample too small" in text
     have = "has" if outside == 1 else "have"
-    assert f"{outside} of the 8 rows below {have} an index outside [0, 1]" in text
+    assert outside and f"{outside} of the 8 rows below {have} an index outside [0, 1]" in text
     # ... and those whose first-order index is above its total, and the metrics whose first-order indices sum above 1
     above = sum(first > total for first, total in shown)
-    sums = [shown[i][0] + shown[i + 1][0] for i in range(0, 8, 2)]  # each metric's two factors
-    assert f"; {above} {'has' if above == 1 else 'have'} a first-order index above its total" in text
-    over = sum(round(x, 2) > 1 for x in sums)
-    assert f"; in {over} of the 4 (policy, metric) pairs the first-order indices sum to more than 1" in text
+    assert above and f"; {above} {'has' if above == 1 else 'have'} a first-order index above its total" in text
+    metrics = [r[1] for r in rows[::2]]  # each metric's two factors, in the table's order
+    sums = [shown[i][0] + shown[i + 1][0] for i in range(0, 8, 2)]
+    over = {f"unstructured's {m}" for m, x in zip(metrics, sums, strict=True) if round(x, 2) > 1}
+    said = text.split("; the first-order indices of ")[1].split(" sum to more than 1")[0]
+    assert over and set(said.replace(" and ", ", ").split(", ")) == over
     # The replications' own spread, per metric, as sensitivity.noise_shares gives it from the stored results.
     from sim.experiment.sensitivity import noise_shares
     from sim.experiment.stats import run_values
@@ -2460,7 +2462,7 @@ def test_the_tables_cite_the_point_the_answer_cites_where_morris_points_repeat()
 
 
 def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> None:
-    # A VP's hunter/farmer split was behind on profit with 174 fewer customers lost at renewal and a higher renewal
+    # A VP's hunter/farmer split was behind on profit with 230 fewer customers lost to churn and a higher renewal
     # rate, the mechanism it is sold on; its Why said none of it.
     from sim.experiment.report.why import why
 
@@ -2503,6 +2505,7 @@ def test_the_answer_says_when_every_policy_makes_a_loss() -> None:
         "smallest loss, the team's cost above the margin its sales make."
     )
     assert every_loss([-2.5e6, 1.0], ["a", "b"]) == "" and every_loss([-1.0], ["a"]) == ""
+    assert every_loss([-2.5e6, float("nan")], ["a", "b"]) == ""  # a policy with no profit is no loss
     rows = [
         (0, policy, rep, 1, "all", metric, value)
         for rep in range(3)
@@ -2542,3 +2545,25 @@ def test_a_sampled_design_s_sensitivity_is_of_each_policy_and_of_its_paired_diff
     assert text.count("| pooled - unstructured | `profit` | customers |") == 1
     share = noise_shares(paired).set_index("policy").noise_share["pooled - unstructured"]
     assert f"| pooled - unstructured | `profit` | {share:.0%} |" in text
+
+
+def test_sobol_indices_are_said_rough_for_each_rule_they_break_and_below_the_advised_base_sample() -> None:
+    from sim.experiment.report.design_sections import _rough
+
+    def indices(*rows: tuple[str, float, float]) -> pd.DataFrame:
+        return pd.DataFrame([{"policy": "p", "metric": m, "first_order": f, "total": t} for m, f, t in rows])
+
+    sane = indices(("m", 0.5, 0.6), ("m", 0.3, 0.4))
+    assert _rough(sane, 64) == ""
+    assert _rough(sane, 32) == (
+        "**Read these as rough:** with a base sample of 32 (docs/experiments.md advises 64 or more), indices are "
+        "noisy even where they look possible."
+    )
+    # no index outside [0, 1] is said of none; a first-order index above its total and a sum above 1 are named
+    broken = indices(("m", 0.7, 0.6), ("m", 0.4, 0.5), ("n", 0.2, 0.3))
+    assert _rough(broken, 64) == (
+        "**Read these as rough:** with a base sample of 64, 1 of the 3 rows below has a first-order index above its "
+        "total; the first-order indices of p's `m` sum to more than 1, where no true indices can: those, and "
+        "intervals wider than the range, are the estimators' noise, not effects. Raise `design.samples` for indices "
+        "to rank the factors by."
+    )

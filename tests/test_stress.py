@@ -92,6 +92,7 @@ H, B, U, N = (-0.15, -0.05), (-0.01, 0.01), (-0.06, 0.02), (np.nan, np.nan)  # h
         ([B, U, U, U, U], 2, (UNCLEAR, None)),  # noise only: no quarter clearly hurt, none clearly back
         ([B, U, U, B, B], 2, (NOT_SHOWN_HURT, 2)),  # clearly back from quarter 4, and never clearly hurt before
         ([B, U, H, B, B], 2, (BACK, 2)),  # back from quarter 4 after a quarter clearly hurt
+        ([B, B, U, B, B], 2, (NOT_SHOWN_HURT, 2)),  # one quarter unclear between two back: none hurt
         ([B, N, N, N], 2, (UNCLEAR, None)),  # too few replications for an interval
     ],
 )
@@ -927,8 +928,8 @@ def test_a_stress_that_changed_nothing_is_said_to_be_empty_not_safe() -> None:
     assert set(f.versus.shock) == {"none", "cut"} and set(f.versus.family) == {2}
     text = stress_answer(f, ["a", "b"], markdown=False)
     assert (
-        "empty (a share of a small team can round to no seat) changed nothing in any run: in this world it is empty, "
-        "so read no safety into it." in text
+        "empty (a share of a small team can round to no seat, and its role or region may have none filled) changed "
+        "nothing in any run: in this world it is empty, so read no safety into it." in text
     )
     table = stress_table(f.impacts, f.recovery, f.stresses[1:], ["a", "b"], f.inert_of).splitlines()
     assert table[1].split() == ["empty", "changed", "nothing", "changed", "nothing"]
@@ -1756,3 +1757,55 @@ def test_a_stress_that_changed_nothing_is_no_world_of_its_own_in_the_regret(tmp_
     # Of 10 worlds: the unshocked run and the 9 stresses that changed something, each with one best policy.
     assert len(best_under) == 2 and all(c.endswith(" of 10") for c in best_under)
     assert sum(int(c.split()[0]) for c in best_under) == 10
+
+
+def test_the_terminal_stress_table_is_as_wide_as_its_widest_cell() -> None:
+    # Cells right-aligned with no separator ran together when a verdict made one wider than the column.
+    from sim.tables import stress_table
+
+    impacts = pd.DataFrame(
+        {"shock": ["s", "s"], "policy": ["a", "b"], "metric": ["profit"] * 2, "relative": [0.123, -0.023]}
+    )
+    long = "a policy with a long label (x = 1)"
+    recovery = pd.DataFrame(
+        {"shock": ["s", "s"], "policy": ["a", long], "verdict": ["unclear", "unclear"], "quarters": [None, None]}
+    )
+    impacts.loc[1, "policy"] = long
+    cell = "+12.3% (unclear)"
+    header, row = stress_table(impacts, recovery, ["s"], ["a", long], {}).splitlines()
+    width = len(long) + 2
+    assert header == f"{'profit vs unshocked (revenue back?)':<36}{'a':>{width}}{long:>{width}}"
+    assert row == f"{'s':<36}{cell:>{width}}{'-2.3% (unclear)':>{width}}"
+    wide = pd.DataFrame({"shock": ["s"], "policy": ["a"], "metric": ["profit"], "relative": [0.123]})
+    said = pd.DataFrame({"shock": ["s"], "policy": ["a"], "verdict": ["not shown hurt"], "quarters": [12]})
+    _, row = stress_table(wide, said, ["s"], ["a"], {}).splitlines()
+    assert row.split("  ")[-1].strip() == "+12.3% (no clear hurt)" and row.startswith("s ")
+
+
+def test_rolling_out_against_staying_says_its_adjustment_only_where_there_is_an_interval() -> None:
+    from sim.experiment.report.stay_put import against_staying
+
+    rollout = {"kind": "rollout", "quarter": 1, "current": {"name": "random_books"}}
+    noise = (0.0, 0.4, -0.3, 0.1)
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return (
+            100.0 + rep + (0.0 if policy == "a" else 3.0 + noise[rep] - (5.0 if shock == "big_bang" else 0.0))
+        ) * 1e5
+
+    f = _synthetic_findings({"big_bang": rollout}, profit)
+    # b - a under big_bang: (-2 + noise) x 1e5: -2.0, -1.6, -2.3, -1.9; mean -195k, sd 28.87k: t(0.975, 3) +-45.9k
+    assert against_staying(f, ["a", "b"], str) == (
+        "Against staying with a, the model in force, rolled out as big_bang, profit over the run: b -195.0k "
+        "[-240.9k, -149.1k], a clear loss (paired, same seeds; not adjusted over the stresses as the ranking's "
+        "intervals are: whether to switch at all is one question)."
+    )
+
+    # the same difference in every replication: no interval, so no adjustment to speak of
+    def flat(shock: str, policy: str, rep: int) -> float:
+        return (100.0 + rep + (0.0 if policy == "a" else 1.0 - (0.5 if shock == "big_bang" else 0.0))) * 1e5
+
+    assert against_staying(_synthetic_findings({"big_bang": rollout}, flat), ["a", "b"], str) == (
+        "Against staying with a, the model in force, rolled out as big_bang, profit over the run: b +50.0k (the "
+        "same in every one of the 4 paired replications) (paired, same seeds)."
+    )

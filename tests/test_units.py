@@ -254,7 +254,7 @@ def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
         "never hurt",
         "1 quarter",
         "3 quarters",
-        "not shown hurt: unclear for 3 quarters, then back",
+        "not shown hurt: back for good after 3 quarters, none clearly hurt before",
         "not within the horizon",
         "cannot tell at this replication count",
     ]
@@ -262,7 +262,7 @@ def test_recovery_in_words_long_for_the_report_and_short_for_the_terminal():
         "never hurt",
         "1 q",
         "3 q",
-        "unclear 3 q, then back",
+        "no clear hurt",
         "not back",
         "unclear",
     ]

@@ -61,7 +61,7 @@ def in_force(tagged: pd.DataFrame, inert: dict[str, list[str]], rollouts: list[s
 
 #: Why a stress whose shocks are all of one kind can change nothing in a world, by that kind.
 INERT_REASONS = {
-    "rep_attrition": "a share of a small team can round to no seat",
+    "rep_attrition": "a share of a small team can round to no seat, and its role or region may have none filled",
     "hiring_freeze": "no seat fell vacant to be filled in its quarters, so the freeze held no hire back",
     "realignment": "it moves accounts that have an owner, and there were none, or too few for its share to round to one",
 }

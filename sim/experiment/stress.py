@@ -170,9 +170,9 @@ def recovery_of(
     - ``NEVER_HURT``, 0: every quarter from ``first`` on is back;
     - ``BACK``, N: the quarters from ``first`` on are back from the N-th after ``first`` to the horizon's end,
       at least ``confirmed`` of them, and one before them is hurt (back within N quarters);
-    - ``NOT_SHOWN_HURT``, N: as ``BACK``, but the N quarters before are unclear, none hurt: nothing shows the
-      stress hurt at all (a surge of leads whose first quarters' intervals straddled -2% read "back in 3 q" as
-      three quarters of damage to a VP);
+    - ``NOT_SHOWN_HURT``, N: as ``BACK``, but none of the N quarters before is hurt (each unclear or back):
+      nothing shows the stress hurt at all (a surge of leads whose first quarters' intervals straddled -2% read
+      "back in 3 q" as three quarters of damage to a VP);
     - ``NOT_BACK``, None: the last quarter not back is hurt, and fewer than ``confirmed`` quarters follow it;
     - ``UNCLEAR``, None: the last quarter not back is unclear, and fewer than ``confirmed`` quarters follow
       it: the replications cannot tell whether revenue came back within the tolerance."""

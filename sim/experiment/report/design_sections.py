@@ -7,6 +7,7 @@ correlations for Latin hypercubes; a grid has neither.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,7 +20,7 @@ from sim.experiment.report.figures import ReportFigure
 from sim.experiment.report.markdown import ci, code, md_table, regret_rows, value_text
 from sim.experiment.report.team_size import SEATS_TARGET
 from sim.experiment.spec import SOBOL_ADVISED
-from sim.format import counted, fmt, p_value
+from sim.format import counted, fmt, joined, p_value
 from sim.policies import policy_class
 
 
@@ -337,32 +338,39 @@ def _rough(indices: pd.DataFrame, n: int) -> str:
     """``**Read these as rough:** ...`` where the base sample ``n`` is under ``SOBOL_ADVISED`` or the estimates
     break what true indices obey: each in [0, 1], a first-order index no more than its total, a (policy, metric)'s
     first-order indices summing to no more than 1 (a researcher's 1.06 above its total of 0.78, and 1.35 in all,
-    had gone unsaid); "" where none of it holds."""
+    had gone unsaid), each said where it happens; "" where none of it holds."""
     # As the table shows them, to two decimals (-0.004 reads -0.00 and is not counted).
     shown = indices.assign(**{k: indices[k].map(lambda v: float(f"{v:.2f}")) for k in ("first_order", "total")})
     first, total = shown["first_order"], shown["total"]
     outside = int(((first < 0) | (first > 1) | (total < 0) | (total > 1)).sum())
     above = int((first > total).sum())
-    sums = shown.groupby(["policy", "metric"])["first_order"].sum()
-    over = int((sums.round(2) > 1).sum())
-    if not (outside or above or over) and n >= SOBOL_ADVISED:
+    sums = shown.groupby(["policy", "metric"], sort=False)["first_order"].sum().round(2)
+    over = [f"{p}'s {code(str(m))}" for (p, m), v in sums.items() if v > 1]
+    rows, broken = f"of the {len(indices)} rows below", []
+    if outside:
+        broken.append(f"{outside} {rows} {'has' if outside == 1 else 'have'} an index outside [0, 1]")
+    if above:
+        some = f"{above} {'' if outside else rows + ' '}{'has' if above == 1 else 'have'}"
+        broken.append(f"{some} a first-order index above its total")
+    if over:
+        broken.append(f"the first-order indices of {_few(over)} sum to more than 1")
+    if not broken and n >= SOBOL_ADVISED:
         return ""
-    broken = [
-        f"{outside} of the {len(indices)} rows below {'has' if outside == 1 else 'have'} an index outside [0, 1]",
-        *([f"{above} {'has' if above == 1 else 'have'} a first-order index above its total"] if above else []),
-        *(
-            [f"in {over} of the {len(sums)} (policy, metric) pairs the first-order indices sum to more than 1"]
-            if over
-            else []
-        ),
-    ]
+    advised = f"with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or more)"
+    if not broken:
+        return f"**Read these as rough:** {advised}, indices are noisy even where they look possible."
     bootstrap = n >= stats.BOOTSTRAP_MIN_REPLICATIONS
     return (
-        f"**Read these as rough:** with a base sample of {n} (docs/experiments.md advises {SOBOL_ADVISED} or "
-        f"more), {'; '.join(broken)}, where no true indices can: "
+        f"**Read these as rough:** {advised if n < SOBOL_ADVISED else f'with a base sample of {n}'}, "
+        f"{'; '.join(broken)}, where no true indices can: "
         f"{'those, and intervals wider than the range,' if bootstrap else 'those'} are the estimators' noise, not "
         "effects. Raise `design.samples` for indices to rank the factors by."
     )
+
+
+def _few(names: list[str], most: int = 3) -> str:
+    """``names`` in words, the first ``most`` and how many more."""
+    return joined(names) if len(names) <= most else f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 def _noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices") -> str:
@@ -378,13 +386,27 @@ def _noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices
     if noisy.empty:
         return ""
     largest = noisy.loc[noisy.noise_share.idxmax()]
+    q = float(largest.noise_share)
+    # The share is (s2/R) / (V + s2/R): s2/R falls as 1/R, the share more slowly, and most slowly where it is
+    # large (a review: 85% at R = 2 is 68% at R = 8, not 21%).
+    if q < 1:
+        enough = math.ceil(replications * q * (1 - NOISE_SAID) / ((1 - q) * NOISE_SAID))
+        need = f"below {NOISE_SAID:.0%} there needs about R = {enough}"
+    else:
+        need = "it is as large as the points' own spread there: far more are needed"
+    reading = (
+        "an index no larger than that share may be noise alone"
+        if measures == "indices"
+        else "a correlation there rests on that spread as much as on the factors"
+    )
     return (
         f"**Replication noise:** in {len(noisy)} of the {noise.noise_share.notna().sum()} (policy, metric) pairs, "
         f"{NOISE_SAID:.0%} or more of the variance of the point means across the design is the replications' own "
-        f"spread (the most, {largest.noise_share:.0%}, for {largest.policy}'s {code(str(largest.metric))}; table "
-        f"below). The {measures} credit that spread to the factors, as a seed's draws change with them (common "
-        f"random numbers pair the runs, they do not hold their draws alike): an index no larger than that share may "
-        f"be noise alone. More replications shrink it (it falls as 1/R; here R = {replications})."
+        f"spread (the most, {q:.0%}, for {largest.policy}'s {code(str(largest.metric))}; table below). The "
+        f"{measures} credit that spread to the factors, as a seed's draws change with them (common random numbers "
+        f"pair the runs, they do not hold their draws alike): {reading}. More replications shrink it: a point "
+        f"mean's noise variance falls as 1/R, the share more slowly (here R = {replications}; {need}, if the "
+        "rest stays as it is)."
     )
 
 

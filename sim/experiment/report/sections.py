@@ -366,9 +366,9 @@ def methods(ctx: ReportContext) -> list[str]:
             "- **Recovery:** per quarter, the mean paired difference of `revenue_captured` relative to the "
             "unshocked mean, with its 95% t interval; a quarter is hurt when its interval lies wholly below -2%, "
             "back when wholly above; recovery is the number of quarters from the stress's first quarter to the "
-            "first from which every quarter is back, when at least two are left before the horizon's end; when "
-            "the last quarter not back is unclear (its interval straddles -2%), the replications cannot tell "
-            "(`sim.experiment.stress.recovery_of`).",
+            "first from which every quarter is back, when at least two are left before the horizon's end, and "
+            '"not shown hurt" when no quarter before that one is hurt; when the last quarter not back is unclear '
+            "(its interval straddles -2%), the replications cannot tell (`sim.experiment.stress.recovery_of`).",
             "- **Regret:** under each stress, the best policy's mean profit minus each policy's; the safer rollout "
             "has the smallest largest regret (minimax regret, Savage 1951), and the answer says whether the "
             "paired intervals of the policies' profit differences, Bonferroni-adjusted over the stresses compared "

@@ -60,13 +60,16 @@ def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -
     # Whether to switch at all is its own question: its family is the plans and policies it was asked of, not the
     # stresses the ranking's intervals are adjusted over (a VP read both beside each other and asked which held).
     adjusted = (
-        f"Bonferroni-adjusted over the {' and '.join(over)}, not over the stresses as the ranking's intervals are"
+        f"; Bonferroni-adjusted over the {' and '.join(over)}, not over the stresses as the ranking's intervals are: "
+        "whether to switch at all is one question"
         if family > 1
-        else "not adjusted over the stresses as the ranking's intervals are"
+        else "; not adjusted over the stresses as the ranking's intervals are: whether to switch at all is one question"
+        if tests
+        else ""  # no interval to adjust (too few replications, or no spread)
     )
     return (
         f"Against staying with {q(current)}, the model in force{one}, profit over the run: {'; '.join(said)} (paired, "
-        f"same seeds; {adjusted}: whether to switch at all is one question)."
+        f"same seeds{adjusted})."
     )
 
 

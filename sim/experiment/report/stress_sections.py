@@ -37,8 +37,8 @@ def impact_section(f: Findings, policies: list[str]) -> list[str]:
         f"noise when it includes 0) and the quarters until it is back within {RECOVERY_TOLERANCE:.0%} of it: a "
         f"quarter is hurt when its interval lies wholly below -{RECOVERY_TOLERANCE:.0%}, back when wholly above, "
         "and recovery is the quarters until every quarter to the horizon's end is back, at least "
-        f"{RECOVERY_CONFIRMED} of them; when the last quarters' intervals straddle -{RECOVERY_TOLERANCE:.0%}, the "
-        "replications cannot tell.",
+        f'{RECOVERY_CONFIRMED} of them ("not shown hurt" when no quarter before them is hurt); when the last '
+        f"quarters' intervals straddle -{RECOVERY_TOLERANCE:.0%}, the replications cannot tell.",
     ]
     rec = f.recovery.set_index(["shock", "policy"])
     for metric in (DECISION_METRIC, RECOVERY_METRIC):

@@ -99,7 +99,7 @@ CONFLICTS, IN_CONFLICT = "conflicting_engagements", "opps_decided_in_conflict"
 #: shortfall of new logos is told apart as fewer leads or fewer of them won (a VP's Why gave the value alone).
 NEW_LOGOS = ("new_logos", "opps_created_new_logo")
 #: What the policy behind may keep better though it is behind: customers lost to churn and the renewal rate (a
-#: VP's hunter/farmer split was behind on profit with 174 fewer customers lost at renewal, which its Why left out:
+#: VP's hunter/farmer split was behind on profit with 230 fewer customers lost to churn, which its Why left out:
 #: the very mechanism the split is sold on).
 KEPT = ("churned", "renewal_rate")
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
