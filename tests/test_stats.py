@@ -320,7 +320,9 @@ def test_the_noise_share_is_the_replications_own_spread_of_the_point_means_less_
     assert share([[0, 0], [2, 4]]) == pytest.approx(0.5 / 4.5)
     # a seed's constant, shared by every point under common random numbers, is no noise across points
     assert share([[0, 10], [1, 11], [5, 15]]) == 0.0
-    # noise as large as the points' spread: all of it, at most 1
+    # noise as large as the points' spread: all of it; larger, above 1 (an estimate)
     assert share([[0, 2], [2, 2]]) == 1.0
+    # point means 1.5 and 2 (variance 0.125); residuals +-0.75, s2 = 2.25, a mean's 1.125: nine times their spread
+    assert share([[0, 3], [2, 2]]) == pytest.approx(9.0)
     # one replication, or points that do not vary: no share
     assert np.isnan(share([[0], [1], [2]])) and np.isnan(share([[1, 2], [2, 1]]))

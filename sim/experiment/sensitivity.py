@@ -25,25 +25,36 @@ from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, CONFIDENCE
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
     """First-order (Saltelli et al. 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
 
-    Computed per policy and metric on the replication means of each design
-    point of a Saltelli design (blocks A, B and AB_i). The intervals are NaN
-    for a base sample of fewer than ``BOOTSTRAP_MIN_REPLICATIONS`` rows.
+    Computed per policy and metric on the design points of a Saltelli design
+    (blocks A, B and AB_i): with one replication on its runs' values; with two
+    or more, on the means of each half of the replications, read against each
+    other (:func:`_sobol`). The intervals are NaN for a base sample of fewer
+    than ``BOOTSTRAP_MIN_REPLICATIONS`` rows. A (policy, metric) whose design is
+    incomplete (a failed run), whose points do not vary, or whose halves show no
+    variance of the factors' own has none.
     """
-    means = values.groupby(["point", "policy", "metric"], as_index=False)["value"].mean()
-    means = means.merge(points[["point", "block", "row"]], on="point")
+    values = values if "replication" in values else values.assign(replication=0)
+    values = values.merge(points[["point", "block", "row"]], on="point")
     rows = []
     d = len(factors)
-    for (policy, metric), g in means.groupby(["policy", "metric"], sort=True):
-        table = g.pivot_table(index="row", columns="block", values="value")
-        needed = ["A", "B", *[f"AB{i}" for i in range(d)]]
-        if any(b not in table.columns for b in needed) or table[needed].isna().any().any():
+    needed = ["A", "B", *[f"AB{i}" for i in range(d)]]
+    for (policy, metric), g in values.groupby(["policy", "metric"], sort=True):
+        replications = sorted(g["replication"].unique())
+        halves = [replications] if len(replications) < 2 else [replications[: len(replications) // 2],
+                                                                 replications[len(replications) // 2 :]]  # fmt: skip
+        tables = [g[g.replication.isin(h)].pivot_table(index="row", columns="block", values="value") for h in halves]
+        if any(b not in t.columns for t in tables for b in needed) or any(t[needed].isna().any().any() for t in tables):
             continue  # an incomplete design (failed runs): no indices rather than wrong ones
-        f_a = table["A"].to_numpy()[None, :]
-        f_b = table["B"].to_numpy()[None, :]
-        f_ab = np.stack([table[f"AB{i}"].to_numpy()[None, :] for i in range(d)])
+        if len({len(t) for t in tables}) > 1:
+            continue
+        f_a = np.stack([t["A"].to_numpy() for t in tables])
+        f_b = np.stack([t["B"].to_numpy() for t in tables])
+        f_ab = np.stack([np.stack([t[f"AB{i}"].to_numpy() for t in tables]) for i in range(d)])
         if np.var(np.r_[f_a.ravel(), f_b.ravel()]) == 0:
             continue
         point = _sobol(f_a, f_b, f_ab)
+        if not np.isfinite(point).all():
+            continue  # no variance of the factors' own between the halves: nothing to divide
 
         def statistic(
             sample: np.ndarray, f_a: np.ndarray = f_a, f_b: np.ndarray = f_b, f_ab: np.ndarray = f_ab
@@ -86,22 +97,47 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
 
 
 def _sobol(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
-    """First-order then total indices of each factor from the Saltelli blocks (shapes (1, n), (1, n), (d, 1, n)).
+    """First-order then total indices of each factor from the Saltelli blocks, of shapes (h, n), (h, n) and
+    (d, h, n): h = 1, the runs' values (one replication), or h = 2, the means of two halves of the replications.
 
-    The estimators scipy.stats.sobol_indices uses by default: Saltelli et al.
-    (2010) Table 2 (b) and, for the total index, (f) (Jansen 1999); the
-    variance is taken over blocks A and B only. As scipy does, the mean of f over
-    A and B is first taken off every block (Sobol' & Levitan 1999): the
-    first-order estimator is not invariant to a constant added to f, and a
-    metric far from 0 relative to its spread (revenue, customers) gave
-    first-order indices of 3 to 10 for a factor that explained most of it.
+    With one: the estimators scipy.stats.sobol_indices uses by default,
+    Saltelli et al. (2010) Table 2 (b) ``mean(f_B (f_ABi - f_A)) / V`` and, for
+    the total index, (f) (Jansen 1999) ``mean((f_A - f_ABi)^2) / 2V``, V the
+    variance over blocks A and B; as scipy does, the mean of f over A and B is
+    first taken off every block (Sobol' & Levitan 1999): the first-order
+    estimator is not invariant to a constant added to f, and a metric far from
+    0 relative to its spread (revenue, customers) gave first-order indices of 3
+    to 10 for a factor that explained most of it.
+
+    With two halves, each factor read from one half against the other: under
+    common random numbers B and AB_i run on the same seeds with factor i at the
+    same value, so the part of a run's value its seed gives, which changes with
+    a factor that changes the draws (demand), is shared by the two, and the
+    first-order estimator credited its variance to that factor (a researcher's
+    first-order index of demand on a paired profit, 0.88, was 0.32 read across
+    seeds). The halves' seeds are apart, so that part averages out of the
+    products: ``f_B`` of one half times ``f_ABi - f_A`` of the other (and the
+    reverse, averaged), ``(f_A - f_ABi)`` of one half times that of the other,
+    and ``V`` the covariance of the halves over A and B, each half less its own
+    mean over A and B (a replication's constant, shared by its points, is none
+    of the factors'). They estimate the indices of the mean response, not of
+    one seed's.
     """
-    centre = np.mean([f_a, f_b])
-    f_a, f_b, f_ab = f_a - centre, f_b - centre, f_ab - centre
-    var = np.var([f_a, f_b], axis=(0, -1))
-    first = np.mean(f_b * (f_ab - f_a), axis=-1) / var
-    total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
-    return np.r_[np.ravel(first), np.ravel(total)]
+    if f_a.shape[0] == 1:
+        centre = np.mean([f_a, f_b])
+        f_a, f_b, f_ab = f_a - centre, f_b - centre, f_ab - centre
+        var = np.var([f_a, f_b], axis=(0, -1))
+        first = np.mean(f_b * (f_ab - f_a), axis=-1) / var
+        total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=-1) / var
+        return np.r_[np.ravel(first), np.ravel(total)]
+    centre = np.concatenate([f_a, f_b], axis=1).mean(axis=1, keepdims=True)  # each half's own
+    a, b, ab = f_a - centre, f_b - centre, f_ab - centre
+    var = float(np.mean(np.concatenate([a[0] * a[1], b[0] * b[1]])))
+    if var <= 0:
+        return np.full(2 * f_ab.shape[0], np.nan)
+    first = 0.5 * (np.mean(b[0] * (ab[:, 1] - a[1]), axis=-1) + np.mean(b[1] * (ab[:, 0] - a[0]), axis=-1)) / var
+    total = 0.5 * np.mean((a[0] - ab[:, 0]) * (a[1] - ab[:, 1]), axis=-1) / var
+    return np.r_[first, total]
 
 
 def rank_correlations(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
@@ -129,7 +165,8 @@ def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
     Morris noise floor does: the residual ``e = y - ybar[p] - ybar[r] + ybar``
     has variance ``s2 = sum e^2 / ((P - 1)(R - 1))``, and a point's mean
     ``s2 / R``; the share is that over the variance of the point means
-    (``ddof = 1``), at most 1. Points with a failed run are left out.
+    (``ddof = 1``): an estimate, above 1 where the point means spread no more
+    than the noise alone would make them. Points with a failed run are left out.
     """
     rows = []
     for (policy, metric), g in values.groupby(["policy", "metric"], sort=True):
@@ -139,7 +176,7 @@ def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
         if p >= 2 and r >= 2 and (spread := float(np.var(y.mean(axis=1), ddof=1))) > 0:
             residual = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0) + y.mean()
             s2 = float((residual**2).sum() / ((p - 1) * (r - 1)))
-            share = min(s2 / r / spread, 1.0)
+            share = s2 / r / spread
         rows.append({"policy": policy, "metric": metric, "noise_share": share})
     return pd.DataFrame(rows, columns=["policy", "metric", "noise_share"])
 

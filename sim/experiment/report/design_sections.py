@@ -254,7 +254,7 @@ def sensitivity_section(
             f"{1 << (stats.BOOTSTRAP_MIN_REPLICATIONS - 1).bit_length()}: docs/experiments.md, Statistics)"
         )
         lines.append(
-            f"Sobol' indices of each headline metric (replication means per design point){_of_what(ctx)}: first "
+            f"Sobol' indices of each headline metric{_of_what(ctx)} ({_read_as(ctx.experiment.replications)}): first "
             f"order (Saltelli et al. 2010) and total (Jansen 1999), {intervals}."
         )
         if rough := _rough(indices, n):
@@ -394,19 +394,32 @@ def _noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices
         need = f"below {NOISE_SAID:.0%} there needs about R = {enough}"
     else:
         need = "it is as large as the points' own spread there: far more are needed"
-    reading = (
-        "an index no larger than that share may be noise alone"
+    # The Sobol' indices read one half of the replications against the other (sensitivity._sobol): the spread
+    # does not bias them, it widens them; a rank correlation of the point means has no such reading.
+    effect = (
+        "The indices read one half of the replications against the other, so that spread is not credited to the "
+        "factors, but it makes them noisier than their intervals over the design's rows alone would be"
         if measures == "indices"
-        else "a correlation there rests on that spread as much as on the factors"
+        else "The correlations are of the point means, that spread and all (a seed's draws change with the "
+        "factors: common random numbers pair the runs, they do not hold their draws alike): a correlation there "
+        "rests on that spread as much as on the factors"
     )
     return (
         f"**Replication noise:** in {len(noisy)} of the {noise.noise_share.notna().sum()} (policy, metric) pairs, "
         f"{NOISE_SAID:.0%} or more of the variance of the point means across the design is the replications' own "
-        f"spread (the most, {q:.0%}, for {largest.policy}'s {code(str(largest.metric))}; table below). The "
-        f"{measures} credit that spread to the factors, as a seed's draws change with them (common random numbers "
-        f"pair the runs, they do not hold their draws alike): {reading}. More replications shrink it: a point "
-        f"mean's noise variance falls as 1/R, the share more slowly (here R = {replications}; {need}, if the "
-        "rest stays as it is)."
+        f"spread (the most, {min(q, 1.0):.0%}, for {largest.policy}'s {code(str(largest.metric))}; table below). "
+        f"{effect}. More replications shrink it: a point mean's noise variance falls as 1/R, the share more slowly "
+        f"(here R = {replications}; {need}, if the rest stays as it is)."
+    )
+
+
+def _read_as(replications: int) -> str:
+    """How the Sobol' indices read the runs (``sensitivity._sobol``)."""
+    if replications < 2:
+        return "each design point's run"
+    return (
+        "the means of one half of the replications at each design point read against the other half's: under "
+        "common random numbers a seed's part of a run that changes with a factor would otherwise be credited to it"
     )
 
 
@@ -431,7 +444,11 @@ def _of_what(ctx: ReportContext) -> str:
 def _noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
     """Each (policy, metric)'s share of the variance of its point means that is the replications' own spread."""
     rows = [
-        [p, code(m), "-" if not np.isfinite(v) else f"{v:.0%}"]
+        [
+            p,
+            code(m),
+            "-" if not np.isfinite(v) else f"{v:.0%}" + (" (no spread of the factors' own seen)" if v >= 1 else ""),
+        ]
         for p in _compared(ctx)
         for m in ctx.metrics
         for v in noise[(noise.policy == p) & (noise.metric == m)].noise_share
