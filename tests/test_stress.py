@@ -690,7 +690,8 @@ def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_dif
     # Revenue 40k and 50k (+-0.8k) below 200k in the one quarter: hurt, with no quarter after it.
     assert text.endswith(
         # Not "is not back ... for every policy", which read as "not for all" (a new user's trial).
-        "Revenue stays short of the unshocked run's at the horizon's end under cut for every policy: the paired 95% "
+        "Revenue stays short of the unshocked run's at the horizon's end under cut for every policy (a quarter's "
+        "revenue, not the run's profit above): the paired 95% "
         "interval of its last quarter not back lies wholly below -2% of the unshocked revenue, and fewer than 2 quarters back within 2% "
         "follow it (each policy and stress on its own interval, not adjusted for the others: among many, one such "
         "by chance is likely)."

@@ -151,8 +151,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
     never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
     if never:
         out.append(
-            f"Revenue stays short of the unshocked run's at the horizon's end {never}: the paired 95% interval of its "
-            f"last quarter not back "
+            f"Revenue stays short of the unshocked run's at the horizon's end {never} (a quarter's revenue, not the "
+            f"run's profit above): the paired 95% interval of its last quarter not back "
             f"lies wholly below -{RECOVERY_TOLERANCE:.0%} of the unshocked revenue, and fewer than "
             f"{RECOVERY_CONFIRMED} quarters back within {RECOVERY_TOLERANCE:.0%} follow it (each policy and stress on "
             "its own interval, not adjusted for the others: among many, one such by chance is likely)."
