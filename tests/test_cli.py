@@ -1121,3 +1121,11 @@ def test_a_sobol_design_below_the_advised_base_sample_is_said_before_its_runs(tm
         "indices: they will be rough",
         "running 4 runs (0 of 4 already stored) ...",
     ]
+
+
+def test_the_progress_line_writes_a_truth_value_as_toml_does():
+    # A new user's --param coordinated=true came back as "(coordinated = True)", Python's spelling.
+    from sim.cli.scenario import _shown
+    from sim.policies import make_policy
+
+    assert _shown(make_policy("overlay", {"coordinated": True})) == "overlay (coordinated = true)"

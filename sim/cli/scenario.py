@@ -214,7 +214,10 @@ def _shown(policy: Policy) -> str:
     (``segment_tiers (books = redeal)``)."""
     from sim.policies.protocol import not_default, policy_label
 
-    given = ", ".join(f"{k} = {v}" for k, v in not_default(policy.params).items())
+    # As TOML and --param write a truth value (a new user's coordinated=true came back as "True").
+    given = ", ".join(
+        f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in not_default(policy.params).items()
+    )
     return printable(one_line(policy_label(type(policy)) + (f" ({given})" if given else "")))
 
 
