@@ -388,10 +388,20 @@ def methods(ctx: ReportContext) -> list[str]:
     if ctx.experiment.design.kind == "sobol":
         lines.append(
             "- **Sobol' indices:** Saltelli's A/B/AB design; first order by Saltelli et al. (2010), total by Jansen "
-            "(1999), on replication means, with bootstrap intervals (999 resamples)."
+            "(1999), with two or more replications on the means of one half of them read against the other's, with "
+            "bootstrap intervals over the design's rows (999 resamples); of each policy and of each other's paired "
+            "difference from the baseline."
         )
     if ctx.experiment.design.kind == "lhs":
-        lines.append("- **Rank correlation:** Spearman's rho between factor values and replication means.")
+        lines.append(
+            "- **Rank correlation:** Spearman's rho between factor values and replication means, of each policy and "
+            "of each other's paired difference from the baseline."
+        )
+    if ctx.experiment.design.kind in ("lhs", "sobol"):
+        lines.append(
+            "- **Replication noise:** the share of the variance of the point means that is the replications' own "
+            "spread, each replication's constant taken off (`sim.experiment.sensitivity.noise_shares`)."
+        )
     if ctx.experiment.design.kind == "morris":
         lines.append(
             "- **Morris screening:** elementary effects on one-at-a-time trajectories (Morris 1991) of each "
