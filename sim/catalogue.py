@@ -418,20 +418,16 @@ CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 #: Why a metric with no direction of better has none, by the start of its name (docs/metrics.md, "Direction of
 #: better"): a VP and a director read "neither way is better in itself" beside new logos and a 90th-percentile
 #: response time as a mistake.
-UNDIRECTED_WHY = (
-    (("response_days_mean", "response_days_p90"), "only answers in time are counted: read it with sla_breach_rate"),
-    (("win_rate",), "a model can raise it by working fewer deals"),
-    (
-        ("hours_", "handoff_hours", "coordination_hours", "capacity_hours", "utilisation", "cost_of_sales"),
-        "an input, worth what it brings",
-    ),
-    (
-        ("won_value_new_logo", "won_value_expansion", "retained_spend", "new_logos", "opps_won"),
-        "a part that trades against the others: revenue and profit say the whole",
-    ),
-)
-#: Names ``UNDIRECTED_WHY``'s prefixes take that its reasons are not true of: a cost per unit of revenue nets what
-#: the input brings; a win rate of conflicts only is not raised by working fewer deals.
+UNDIRECTED_WHY = {
+    ("response_days_mean", "response_days_p90"): "only answers in time are counted: read it with sla_breach_rate",
+    ("win_rate",): "a model can raise it by working fewer deals",
+    ("hours_", "handoff_hours", "coordination_hours", "capacity_hours", "utilisation", "cost_of_sales"): "an input, "
+    "worth what it brings",
+    ("won_value_new_logo", "won_value_expansion", "retained_spend", "new_logos", "opps_won"): "a part that trades "
+    "against the others: revenue and profit say the whole",
+}
+#: Names the prefixes above take that their reasons are not true of (a cost per unit of revenue nets what the input
+#: brings; a win rate of conflicts only is not raised by working fewer deals).
 UNDIRECTED_NOT = frozenset({"cost_of_sales_ratio", "win_rate_in_conflict"})
 
 
@@ -443,7 +439,7 @@ def better(name: str) -> str:
     higher = None if entry is None else entry.higher_is_better
     if higher is not None:
         return "higher is better" if higher else "lower is better"
-    why = "" if name in UNDIRECTED_NOT else next((w for starts, w in UNDIRECTED_WHY if name.startswith(starts)), "")
+    why = "" if name in UNDIRECTED_NOT else next((w for s, w in UNDIRECTED_WHY.items() if name.startswith(s)), "")
     return "neither way is better in itself" + (f" ({why})" if why else "")
 
 

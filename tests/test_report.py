@@ -2548,7 +2548,7 @@ def test_a_sampled_design_s_sensitivity_is_of_each_policy_and_of_its_paired_diff
 
 
 def test_sobol_indices_are_said_rough_for_each_rule_they_break_and_below_the_advised_base_sample() -> None:
-    from sim.experiment.report.design_sections import _rough
+    from sim.experiment.report.sensitivity_notes import rough as _rough
 
     def indices(*rows: tuple[str, float, float]) -> pd.DataFrame:
         return pd.DataFrame([{"policy": "p", "metric": m, "first_order": f, "total": t} for m, f, t in rows])

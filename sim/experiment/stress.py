@@ -141,19 +141,14 @@ def impact_gap(draws: pd.DataFrame, shock: str, metric: str, policy: str, other:
 
 
 def impacts(values: pd.DataFrame) -> pd.DataFrame:
-    """Paired impact of each stress per (shock, policy, metric).
-
-    ``values``: run values with ``shock``, ``policy``, ``replication``,
-    ``metric``, ``value``. Returns shock, policy, metric, n (paired
-    replications), unshocked (its mean), impact (mean of d), low, high (95% t),
-    relative (impact / |unshocked|), worst (the smallest d).
-    """
+    """Paired impact of each stress per (shock, policy, metric). ``values``: run values with ``shock``, ``policy``,
+    ``replication``, ``metric``, ``value``. Returns shock, policy, metric, n (paired replications), unshocked (its
+    mean), impact (mean of d), low, high (95% t), relative (impact / |unshocked|), worst (the smallest d)."""
     return paired_impacts(values)[0]
 
 
 #: The verdicts of :func:`recovery_of`.
-NEVER_HURT, BACK, NOT_BACK, UNCLEAR = "never hurt", "back", "not back", "unclear"
-NOT_SHOWN_HURT = "not shown hurt"
+NEVER_HURT, BACK, NOT_BACK, UNCLEAR, NOT_SHOWN_HURT = "never hurt", "back", "not back", "unclear", "not shown hurt"
 
 
 def recovery_of(
@@ -170,9 +165,8 @@ def recovery_of(
     - ``NEVER_HURT``, 0: every quarter from ``first`` on is back;
     - ``BACK``, N: the quarters from ``first`` on are back from the N-th after ``first`` to the horizon's end,
       at least ``confirmed`` of them, and one before them is hurt (back within N quarters);
-    - ``NOT_SHOWN_HURT``, N: as ``BACK``, but none of the N quarters before is hurt (each unclear or back):
-      nothing shows the stress hurt at all (a surge of leads whose first quarters' intervals straddled -2% read
-      "back in 3 q" as three quarters of damage to a VP);
+    - ``NOT_SHOWN_HURT``, N: as ``BACK``, but none of the N quarters before is hurt (a surge of leads whose first
+      quarters' intervals straddled -2% had read "back in 3 q" to a VP as three quarters of damage);
     - ``NOT_BACK``, None: the last quarter not back is hurt, and fewer than ``confirmed`` quarters follow it;
     - ``UNCLEAR``, None: the last quarter not back is unclear, and fewer than ``confirmed`` quarters follow
       it: the replications cannot tell whether revenue came back within the tolerance."""
@@ -182,8 +176,7 @@ def recovery_of(
         return NEVER_HURT, 0
     last = int(np.flatnonzero(~back)[-1])  # counted from quarter ``first``
     if back.size - (last + 1) >= confirmed:
-        hurt = (high[: last + 1] < -tolerance).any()
-        return (BACK if hurt else NOT_SHOWN_HURT), last + 1
+        return (BACK if (high[: last + 1] < -tolerance).any() else NOT_SHOWN_HURT), last + 1
     return (NOT_BACK if high[last] < -tolerance else UNCLEAR), None
 
 
