@@ -123,3 +123,36 @@ def user_module(tmp_path, monkeypatch, name: str, source: str) -> None:
     """A user's policy module ``name`` of ``source``, importable for the test."""
     (tmp_path / f"{name}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def tiny_two_factor_experiment(name: str, design: Any) -> Any:
+    """An experiment of ``unstructured`` on :func:`tiny` over two scenario factors (personal share, deal sigma),
+    one replication, profit: a design whose store is extended (more Morris trajectories, a larger Sobol' sample)."""
+    from sim.experiment.spec import Experiment, Factor, PolicyEntry
+
+    return Experiment(
+        name=name,
+        scenario="tiny",
+        seed=4,
+        replications=1,
+        policies=(PolicyEntry(name="unstructured"),),
+        metrics=("profit",),
+        factors=(
+            Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
+            Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
+        ),
+        design=design,
+    )
+
+
+def batch_into(experiment: Any, folder: Path) -> tuple[int, int, Any]:
+    """Run ``experiment`` on :func:`tiny` into the store in ``folder``: the runs made, those found stored, and the
+    store's results."""
+    from sim.experiment.batch import execute_batch, open_batch
+
+    batch = open_batch(experiment, tiny(), folder)
+    try:
+        outcome = execute_batch(batch, "serial")
+        return outcome.done, outcome.skipped, batch.store.results()
+    finally:
+        batch.store.close()

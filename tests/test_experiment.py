@@ -1118,31 +1118,14 @@ def test_a_sobol_design_with_its_base_sample_doubled_keeps_the_stored_runs_and_h
 ) -> None:
     # A scrambled Sobol' sequence drawn from the seed begins with the points of a smaller one: a researcher's 640
     # runs at N = 32 had been refused as "a different experiment" at N = 64, though every one was a run of it.
-    from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry
-    from tests.conftest import tiny
+    from sim.experiment.spec import Design, Experiment
+    from tests.conftest import batch_into, tiny, tiny_two_factor_experiment
 
     def sampled(n: int) -> Experiment:
-        return Experiment(
-            name="tiny-sobol",
-            scenario="tiny",
-            seed=4,
-            replications=1,
-            policies=(PolicyEntry(name="unstructured"),),
-            metrics=("profit",),
-            factors=(
-                Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
-                Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
-            ),
-            design=Design(kind="sobol", samples=n),
-        )
+        return tiny_two_factor_experiment("tiny-sobol", Design(kind="sobol", samples=n))
 
     def run(folder: Path, n: int) -> tuple[int, int, pd.DataFrame]:
-        batch = open_batch(sampled(n), tiny(), folder)
-        try:
-            outcome = execute_batch(batch, "serial")
-            return outcome.done, outcome.skipped, batch.store.results()
-        finally:
-            batch.store.close()
+        return batch_into(sampled(n), folder)
 
     four, eight = run(tmp_path / "fresh4", 4), run(tmp_path / "fresh8", 8)
     assert (four[0], eight[0]) == (16, 32)  # N x (2 factors + 2) points

@@ -16,7 +16,7 @@ from sim.experiment.batch import execute_batch, open_batch
 from sim.experiment.design import design_points
 from sim.experiment.report import write_report
 from sim.experiment.spec import Design, Experiment, Factor, PolicyEntry, parse_experiment
-from tests.conftest import tiny
+from tests.conftest import batch_into, tiny, tiny_two_factor_experiment
 
 
 def steps(levels: np.ndarray) -> np.ndarray:
@@ -571,27 +571,10 @@ def test_the_noise_floor_is_the_quantile_of_its_null_distribution_to_within_a_pe
 def test_more_morris_trajectories_keep_the_stored_runs_and_fewer_report_on_the_first(tmp_path: Path) -> None:
     # Trajectories are drawn in turn from the seed: a screening sharpened with more kept none of its runs.
     def screening(trajectories: int) -> Experiment:
-        return Experiment(
-            name="tiny-morris",
-            scenario="tiny",
-            seed=4,
-            replications=1,
-            policies=(PolicyEntry(name="unstructured"),),
-            metrics=("profit",),
-            factors=(
-                Factor(name="personal_share", target="scenario.relationship.personal_share", low=0.4, high=0.9),
-                Factor(name="deal_sigma", target="scenario.population.segments.*.deal_sigma", low=0.2, high=1.0),
-            ),
-            design=Design(kind="morris", trajectories=trajectories),
-        )
+        return tiny_two_factor_experiment("tiny-morris", Design(kind="morris", trajectories=trajectories))
 
     def run(folder: Path, trajectories: int) -> tuple[int, int, pd.DataFrame]:
-        batch = open_batch(screening(trajectories), tiny(), folder)
-        try:
-            outcome = execute_batch(batch, "serial")
-            return outcome.done, outcome.skipped, batch.store.results()
-        finally:
-            batch.store.close()
+        return batch_into(screening(trajectories), folder)
 
     two = run(tmp_path / "fresh2", 2)
     four = run(tmp_path / "fresh4", 4)
