@@ -2594,3 +2594,18 @@ def test_sobol_indices_of_several_replications_read_one_half_of_them_against_the
     assert pooled.at["x0", "first_order"] > 0.2  # the seed's noise credited to x0
     assert abs(split.at["x0", "first_order"] - 1 / 17) < 0.1 and abs(split.at["x1", "first_order"] - 16 / 17) < 0.15
     assert abs(split.at["x1", "total"] - 16 / 17) < 0.15
+
+
+def test_a_sampled_design_writes_its_sensitivity_measures_unrounded_to_sensitivity_csv(sobol: Path) -> None:
+    # A researcher had the Sobol' indices and the replication noise in the report's tables only, rounded (Morris
+    # designs had morris.csv).
+    table = read_csv(sobol / "sensitivity.csv")
+    assert list(table.columns) == ["measure", "policy", "metric", "factor", "value", "low", "high", "p"]
+    assert set(table.measure) == {"first_order", "total", "noise_share"}
+    text = (sobol / "report.md").read_text()
+    first = table[(table.measure == "first_order") & (table.metric == "revenue_captured")].set_index("factor")
+    for factor in ("customers", "notice"):
+        row = next(r for r in text.splitlines() if r.startswith(f"| unstructured | `revenue_captured` | {factor} |"))
+        assert row.split(" | ")[3] == f"{first.at[factor, 'value']:.2f}"
+    noise = table[table.measure == "noise_share"].set_index("metric").value
+    assert f"| unstructured | `opps_missed` | {noise['opps_missed']:.0%} |" in text

@@ -332,10 +332,11 @@ def run_batch_or_stop(
 
 
 def written(report: Path, out_dir: Path) -> str:
-    """The line naming what a report wrote: itself, the results, the screening's table and the figures."""
-    from sim.experiment.report import FIGURES, MORRIS_CSV, RESULTS_CSV, RESULTS_PARQUET
+    """The line naming what a report wrote: itself, the results, the screening's or sensitivity's table and the
+    figures."""
+    from sim.experiment.report import FIGURES, MORRIS_CSV, RESULTS_CSV, RESULTS_PARQUET, SENSITIVITY_CSV
 
-    files = [report, out_dir / RESULTS_CSV, out_dir / MORRIS_CSV]
+    files = [report, out_dir / RESULTS_CSV, out_dir / MORRIS_CSV, out_dir / SENSITIVITY_CSV]
     figures = sorted((out_dir / FIGURES).glob("*.png"))
     named = [str(f) for f in files if f.exists()] + (
         [f"{counted(len(figures), 'figure')} in {out_dir / FIGURES}"] if figures else []

@@ -19,6 +19,8 @@ Files written into ``out_dir``:
   its peeling trade-off as ``figures/discovery_<policy>.png``;
 - ``morris.csv`` (Morris designs): mu*, mu, sigma and the noise floor of the elementary effects
   per factor, metric and comparison (screening);
+- ``sensitivity.csv`` (lhs and sobol designs): the Sobol' indices or rank correlations, and the replication
+  noise, per comparison, metric and factor, unrounded (``export.sensitivity_table``);
 - ``figures/*.png``: the figures embedded in the report.
 
 Modules: context (what the report reads from the store), answer (the sentence
@@ -55,12 +57,19 @@ from sim.experiment.report.design_sections import (
     design_finding,
     point_stats,
     regret_section,
+    sampled_sensitivity,
     sensitivity_section,
-    sobol,
     worlds_of,
 )
 from sim.experiment.report.discovery import SAMPLED, discovery_section
-from sim.experiment.report.export import RESULTS_CSV, RESULTS_PARQUET, export_results
+from sim.experiment.report.export import (
+    RESULTS_CSV,
+    RESULTS_PARQUET,
+    SENSITIVITY_CSV,
+    export_results,
+    sensitivity_table,
+    write_sensitivity_csv,
+)
 from sim.experiment.report.factorial import factorial_section
 from sim.experiment.report.figures import (
     FIGURE_NAMES,
@@ -103,7 +112,7 @@ __all__ = ["FIGURES", "FILES", "REPORT", "remove_figures", "write_report"]
 
 REPORT = "report.md"
 #: The report's files in its folder (its figures are in FIGURES: ``remove_figures``).
-FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV)
+FILES = (REPORT, RESULTS_CSV, RESULTS_PARQUET, MORRIS_CSV, SENSITIVITY_CSV)
 #: The prefix of the hidden folder a report is written into before its files are moved into place.
 STAGING = ".report-"
 
@@ -158,6 +167,8 @@ def write_report(
         remove_figures(out_dir, produced)
         if ctx.experiment.design.kind != "morris" or ctx.results.empty:
             (out_dir / MORRIS_CSV).unlink(missing_ok=True)  # an earlier design's screening would mislead
+        if ctx.experiment.design.kind not in ("lhs", "sobol") or ctx.results.empty:
+            (out_dir / SENSITIVITY_CSV).unlink(missing_ok=True)
     if across is not None and finding:
         across.append(finding)
     return out_dir / REPORT
@@ -309,11 +320,12 @@ def _results_sections(
         lines += ["", *effects]
 
     indices_figure = None
-    indices = None
-    sobol_problem = ""
-    if ctx.experiment.design.kind == "sobol" and ctx.factors:
-        indices, sobol_problem = sobol(ctx, values)
-        indices_figure = sobol_figure(ctx, indices, figures_dir / "sobol_indices.png")
+    measures = None
+    if ctx.experiment.design.kind in ("lhs", "sobol") and ctx.factors:
+        measures = sampled_sensitivity(ctx, values)
+        write_sensitivity_csv(sensitivity_table(measures.indices, measures.correlations, measures.noise), out_dir)
+    if measures is not None and ctx.experiment.design.kind == "sobol":
+        indices_figure = sobol_figure(ctx, measures.indices, figures_dir / "sobol_indices.png")
     finding = design_finding(ctx, per_point, chosen_metric(ctx.metrics)) or interactions
     if ctx.experiment.design.kind == "morris" and ctx.factors:
         screening, problem = morris_screening(ctx, values)
@@ -321,7 +333,7 @@ def _results_sections(
         sensitivity = morris_section(ctx, screening, problem)
         finding = "" if problem else morris_lead(ctx, screening)
     else:
-        sensitivity = sensitivity_section(ctx, values, indices, indices_figure, sobol_problem)
+        sensitivity = sensitivity_section(ctx, measures, indices_figure)
     if sensitivity:
         lines += ["", *sensitivity]
     if ctx.experiment.design.kind in SAMPLED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -209,29 +210,42 @@ def design_finding(ctx: ReportContext, per_point: pd.DataFrame, metric: str | No
     return "" if ranking is None else robust_verdict(ranking, metric)
 
 
-def sobol(ctx: ReportContext, values: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Sobol' indices, or none and the reason: a failing statistic must not sink the rest of the report."""
-    try:
-        paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
-        return sensitivity.sobol_indices(paired, ctx.points, ctx.factors, seed=ctx.experiment.seed), ""
-    except (ArithmeticError, IndexError, ValueError) as e:
-        return pd.DataFrame(), f"{type(e).__name__}: {e}"
+@dataclass(frozen=True)
+class Sensitivity:
+    """A sampled design's sensitivity measures, of each policy and each other's paired difference from the
+    baseline (``sensitivity.with_differences``): Sobol' ``indices`` (sobol designs; empty with the ``problem`` that
+    stopped them), rank ``correlations`` (lhs designs) and the replication ``noise``."""
+
+    indices: pd.DataFrame
+    correlations: pd.DataFrame
+    noise: pd.DataFrame
+    problem: str = ""
 
 
-def sensitivity_section(
-    ctx: ReportContext,
-    values: pd.DataFrame,
-    indices: pd.DataFrame | None,
-    figure: ReportFigure | None,
-    problem: str = "",
-) -> list[str]:
-    """Sobol' indices (given, or the ``problem`` that stopped them) or rank correlations; nothing for a grid."""
+def sampled_sensitivity(ctx: ReportContext, values: pd.DataFrame) -> Sensitivity:
+    """The sensitivity measures of a sampled design's run ``values``; a failing Sobol' statistic gives none and its
+    reason, not a failed report."""
+    paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
+    indices, correlations, problem = pd.DataFrame(), pd.DataFrame(), ""
+    if ctx.experiment.design.kind == "sobol":
+        try:
+            indices = sensitivity.sobol_indices(paired, ctx.points, ctx.factors, seed=ctx.experiment.seed)
+        except (ArithmeticError, IndexError, ValueError) as e:
+            problem = f"{type(e).__name__}: {e}"
+    else:
+        correlations = sensitivity.rank_correlations(paired, ctx.points, ctx.factors)
+    return Sensitivity(indices, correlations, sensitivity.noise_shares(paired), problem)
+
+
+def sensitivity_section(ctx: ReportContext, measures: Sensitivity | None, figure: ReportFigure | None) -> list[str]:
+    """Sobol' indices (or the problem that stopped them) or rank correlations, and the replication noise; nothing
+    for a grid."""
     kind = ctx.experiment.design.kind
-    if kind == "grid" or not ctx.factors:
+    if kind == "grid" or not ctx.factors or measures is None:
         return []
+    indices, problem, noise = measures.indices, measures.problem, measures.noise
     lines = ["## Sensitivity", ""]
     if kind == "sobol":
-        assert indices is not None
         if problem:
             return [*lines, f"Sobol' indices could not be computed ({code(problem)})."]
         if indices.empty:
@@ -258,8 +272,6 @@ def sensitivity_section(
         )
         if rough := notes.rough(indices, n):
             lines += ["", rough]
-        paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
-        noise = sensitivity.noise_shares(paired)
         if said := notes.noise_said(noise, ctx.experiment.replications):
             lines += ["", said]
         rows = []
@@ -290,9 +302,7 @@ def sensitivity_section(
         if figure is not None:
             lines += ["", "The figure of these indices is with the others below."]
         return lines
-    paired = sensitivity.with_differences(values, ctx.policies, ctx.baseline)
-    corr = sensitivity.rank_correlations(paired, ctx.points, ctx.factors)
-    noise = sensitivity.noise_shares(paired)
+    corr = measures.correlations
     if corr.empty:
         return [*lines, "No rank correlations: too few design points with finished runs, or metrics that do not vary."]
     tests = int(np.isfinite(corr["p"].to_numpy(float)).sum())

@@ -1,4 +1,5 @@
-"""The report's exports: ``results.csv`` and ``results.parquet``, the tidy results with their design points."""
+"""The report's exports: ``results.csv`` and ``results.parquet``, the tidy results with their design points, and a
+sampled design's ``sensitivity.csv``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from sim.files import atomic_write
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
+SENSITIVITY_CSV = "sensitivity.csv"
+#: The columns of ``sensitivity.csv``: one row per measure, comparison (a policy or ``policy - baseline``), metric and
+#: factor (none for the replication noise), its value, interval (Sobol' indices) and p-value (rank correlations).
+SENSITIVITY_COLUMNS = ["measure", "policy", "metric", "factor", "value", "low", "high", "p"]
 TIDY_COLUMNS = ["point", "policy", "replication", "seed", "quarter", "segment", "metric", "value"]
 
 
@@ -40,3 +45,28 @@ def export_results(ctx: ReportContext, out_dir: Path) -> None:
     tidy = tidy_results(ctx)
     atomic_write(out_dir / RESULTS_CSV, lambda p: tidy.to_csv(p, index=False))
     atomic_write(out_dir / RESULTS_PARQUET, lambda p: tidy.to_parquet(p, index=False))
+
+
+def sensitivity_table(
+    indices: pd.DataFrame | None, correlations: pd.DataFrame | None, noise: pd.DataFrame
+) -> pd.DataFrame:
+    """The rows of ``sensitivity.csv`` (``SENSITIVITY_COLUMNS``): a sampled design's Sobol' indices (measures
+    ``first_order`` and ``total``), rank correlations (``spearman``) and replication noise (``noise_share``), as the
+    report's tables have them but unrounded, for a researcher's own analysis (Morris designs have ``morris.csv``)."""
+    parts = []
+    for measure, low, high in (("first_order", "first_low", "first_high"), ("total", "total_low", "total_high")):
+        if indices is not None and not indices.empty:
+            i = indices.rename(columns={measure: "value", low: "low", high: "high"})
+            parts.append(i.assign(measure=measure)[["measure", "policy", "metric", "factor", "value", "low", "high"]])
+    if correlations is not None and not correlations.empty:
+        parts.append(correlations.rename(columns={"spearman": "value"}).assign(measure="spearman"))
+    if not noise.empty:
+        parts.append(noise.rename(columns={"noise_share": "value"}).assign(measure="noise_share", factor=""))
+    if not parts:
+        return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
+    return pd.concat(parts, ignore_index=True).reindex(columns=SENSITIVITY_COLUMNS)
+
+
+def write_sensitivity_csv(table: pd.DataFrame, out_dir: Path) -> None:
+    """Write ``table`` (:func:`sensitivity_table`) as ``sensitivity.csv`` in ``out_dir``."""
+    atomic_write(out_dir / SENSITIVITY_CSV, lambda p: table.to_csv(p, index=False))
