@@ -2609,3 +2609,16 @@ def test_a_sampled_design_writes_its_sensitivity_measures_unrounded_to_sensitivi
         assert row.split(" | ")[3] == f"{first.at[factor, 'value']:.2f}"
     noise = table[table.measure == "noise_share"].set_index("metric").value
     assert f"| unstructured | `opps_missed` | {noise['opps_missed']:.0%} |" in text
+
+
+def test_a_comparison_whose_sobol_indices_cannot_be_estimated_is_named_not_left_out_unsaid() -> None:
+    # A review found a paired difference's cost of sales (the same under both policies) left out without a word.
+    from sim.experiment.report.sensitivity_notes import unestimated
+
+    indices = pd.DataFrame({"policy": ["a", "a"], "metric": ["profit", "profit"], "factor": ["x", "y"]})
+    noise = pd.DataFrame({"policy": ["a", "b - a"], "metric": ["profit", "cost_of_sales"], "noise_share": [0.1, 0.0]})
+    assert unestimated(indices, noise) == (
+        "Not in the table: b - a's `cost_of_sales`, whose indices cannot be estimated (it does not vary across the "
+        "design, or its two halves of replications do not vary together: its points' spread is the noise's)."
+    )
+    assert unestimated(indices, noise.iloc[:1]) == ""

@@ -297,6 +297,8 @@ def sensitivity_section(ctx: ReportContext, measures: Sensitivity | None, figure
             "",
             md_table(["policy", "metric", "factor", "first order", "95% CI", "total", "95% CI"], rows, "lllrrrr"),
         ]
+        if left := notes.unestimated(indices, noise):
+            lines += ["", left]
         if noise.noise_share.notna().any():
             lines += ["", notes.noise_table(noise, ctx)]
         if figure is not None:

@@ -141,3 +141,16 @@ def noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
         for v in noise[(noise.policy == p) & (noise.metric == m)].noise_share
     ]
     return md_table(["policy", "metric", "replication noise (share of the variance across points)"], rows, "llr")
+
+
+def unestimated(indices: pd.DataFrame, noise: pd.DataFrame) -> str:
+    """A line naming the (comparison, metric) pairs with run values (rows of ``noise``) but no Sobol' indices, and
+    why, or "": a review found a paired difference's cost of sales left out of the table without a word."""
+    have = set(zip(indices.policy, indices.metric, strict=True)) if not indices.empty else set()
+    left = [f"{p}'s {code(str(m))}" for p, m in zip(noise.policy, noise.metric, strict=True) if (p, m) not in have]
+    if not left:
+        return ""
+    return (
+        f"Not in the table: {few(left)}, whose indices cannot be estimated (it does not vary across the design, or "
+        "its two halves of replications do not vary together: its points' spread is the noise's)."
+    )
