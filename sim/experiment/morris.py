@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as t_dist
 
-from sim.experiment.stats import t_cdf, t_density
+from sim.experiment.stats import residual_variance, t_cdf, t_density
 
 #: Columns of the screening table (``morris.csv``).
 COLUMNS = (
@@ -226,8 +226,7 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
         s1 = x.mean(axis=0).std(ddof=1)
         s2 = 0.0
         if n >= 2:
-            residual = x - x.mean(axis=1, keepdims=True) - x.mean(axis=0) + x.mean()
-            s2 = np.sqrt((residual**2).sum() / ((n - 1) * (reps - 1)))
+            s2 = np.sqrt(residual_variance(x))
         if s2 <= 1e-12 * s1:  # no noise of the trajectories' own: mu* is |c|, whose quantile is Student t's
             out[i] = s1 * t_quantile / np.sqrt(reps)
         else:

@@ -2,13 +2,14 @@
 the share of the variance across a design's points that is its replications' own spread; of each policy, and of
 each policy's paired difference from the baseline (:func:`with_differences`).
 
-Each is computed per policy and metric on the replication means of each
-design point (docs/experiments.md, Statistics). Under common random numbers
-replication r has the same seed at every point, but the draws a seed gives
-change with the factors (more leads draw other arrivals; another team
-size leaves other seats): what is left of a point's mean beyond the factors'
-effects moves from point to point, and the indices credit that variance to
-the factors. :func:`noise_shares` says how large it is.
+Each is computed per policy and metric (docs/experiments.md, Statistics).
+Under common random numbers replication r has the same seed at every point,
+but the draws a seed gives change with the factors (more leads draw other
+arrivals; another team size leaves other seats): what is left of a point's
+mean beyond the factors' effects moves from point to point. Rank correlations
+of the point means rest on it; the Sobol' indices read one half of the
+replications against the other, so that it does not bias them
+(:func:`_sobol`). :func:`noise_shares` says how large it is.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, CONFIDENCE
+from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, CONFIDENCE, residual_variance
 
 
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
@@ -40,8 +41,8 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
     needed = ["A", "B", *[f"AB{i}" for i in range(d)]]
     for (policy, metric), g in values.groupby(["policy", "metric"], sort=True):
         replications = sorted(g["replication"].unique())
-        halves = [replications] if len(replications) < 2 else [replications[: len(replications) // 2],
-                                                                 replications[len(replications) // 2 :]]  # fmt: skip
+        half = len(replications) // 2
+        halves = [replications[:half], replications[half:]] if half else [replications]
         tables = [g[g.replication.isin(h)].pivot_table(index="row", columns="block", values="value") for h in halves]
         if any(b not in t.columns for t in tables for b in needed) or any(t[needed].isna().any().any() for t in tables):
             continue  # an incomplete design (failed runs): no indices rather than wrong ones
@@ -162,9 +163,8 @@ def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
     With R replications at each of P points, ``y[p, r]``: each replication's
     constant part (its seed's, shared by every point under common random
     numbers, and so no part of the points' spread) is taken off first, as the
-    Morris noise floor does: the residual ``e = y - ybar[p] - ybar[r] + ybar``
-    has variance ``s2 = sum e^2 / ((P - 1)(R - 1))``, and a point's mean
-    ``s2 / R``; the share is that over the variance of the point means
+    Morris noise floor does (``stats.residual_variance``, ``s2``), and a point's
+    mean has ``s2 / R``; the share is that over the variance of the point means
     (``ddof = 1``): an estimate, above 1 where the point means spread no more
     than the noise alone would make them. Points with a failed run are left out.
     """
@@ -174,9 +174,7 @@ def noise_shares(values: pd.DataFrame) -> pd.DataFrame:
         p, r = y.shape
         share = float("nan")
         if p >= 2 and r >= 2 and (spread := float(np.var(y.mean(axis=1), ddof=1))) > 0:
-            residual = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0) + y.mean()
-            s2 = float((residual**2).sum() / ((p - 1) * (r - 1)))
-            share = s2 / r / spread
+            share = residual_variance(y) / r / spread
         rows.append({"policy": policy, "metric": metric, "noise_share": share})
     return pd.DataFrame(rows, columns=["policy", "metric", "noise_share"])
 

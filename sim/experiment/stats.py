@@ -350,3 +350,13 @@ def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
         return d
     d = d.drop(columns="point").rename(columns={"policy": "point"}).astype({"point": np.int64})
     return d.sort_values("point", kind="stable", ignore_index=True)  # 2 before 10, not as the names sort
+
+
+def residual_variance(y: np.ndarray) -> float:
+    """The variance left in ``y`` (rows by replications, two or more of each) once each row's and each
+    replication's mean are taken off: ``sum e^2 / ((n - 1)(r - 1))`` of ``e = y - ybar[row] - ybar[rep] + ybar``,
+    the noise of a replication within a row beyond the constant its seed gives every row (common random numbers).
+    The Morris noise floor and a sampled design's noise share read it."""
+    n, r = y.shape
+    residual = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0) + y.mean()
+    return float((residual**2).sum() / ((n - 1) * (r - 1)))
