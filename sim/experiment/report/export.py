@@ -47,18 +47,16 @@ def export_results(ctx: ReportContext, out_dir: Path) -> None:
     atomic_write(out_dir / RESULTS_PARQUET, lambda p: tidy.to_parquet(p, index=False))
 
 
-def sensitivity_table(
-    indices: pd.DataFrame | None, correlations: pd.DataFrame | None, noise: pd.DataFrame
-) -> pd.DataFrame:
+def sensitivity_table(indices: pd.DataFrame, correlations: pd.DataFrame, noise: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``sensitivity.csv`` (``SENSITIVITY_COLUMNS``): a sampled design's Sobol' indices (measures
     ``first_order`` and ``total``), rank correlations (``spearman``) and replication noise (``noise_share``), as the
     report's tables have them but unrounded, for a researcher's own analysis (Morris designs have ``morris.csv``)."""
     parts = []
     for measure, low, high in (("first_order", "first_low", "first_high"), ("total", "total_low", "total_high")):
-        if indices is not None and not indices.empty:
+        if not indices.empty:
             i = indices.rename(columns={measure: "value", low: "low", high: "high"})
             parts.append(i.assign(measure=measure)[["measure", "policy", "metric", "factor", "value", "low", "high"]])
-    if correlations is not None and not correlations.empty:
+    if not correlations.empty:
         parts.append(correlations.rename(columns={"spearman": "value"}).assign(measure="spearman"))
     if not noise.empty:
         parts.append(noise.rename(columns={"noise_share": "value"}).assign(measure="noise_share", factor=""))

@@ -62,8 +62,8 @@ def few(names: list[str], most: int = 3) -> str:
 
 def noise_said(noise: pd.DataFrame, replications: int, measures: str = "indices") -> str:
     """What the replications' own spread does to the sensitivity ``measures`` (indices or correlations): where it
-    is at least ``NOISE_SAID`` of a metric's variance across the design, that the measures credit it to the
-    factors; with one replication, that it cannot be told; else ""."""
+    is at least ``NOISE_SAID`` of a metric's variance across the design, what it does to them and how many
+    replications would bring it below; with one replication, that it cannot be told; else ""."""
     if replications < 2:
         return (
             f"With one replication the replications' own spread cannot be told from the factors' effects: the "
