@@ -2622,3 +2622,29 @@ def test_a_comparison_whose_sobol_indices_cannot_be_estimated_is_named_not_left_
         "design, or its two halves of replications do not vary together: its points' spread is the noise's)."
     )
     assert unestimated(indices, noise.iloc[:1]) == ""
+
+
+def test_a_comparison_with_no_rank_correlation_is_named_under_the_latin_hypercube_tables() -> None:
+    # The LHS tables had left out, unsaid, a comparison whose metric does not vary across the points.
+    from sim.experiment.report.sensitivity_notes import unestimated
+    from sim.experiment.sensitivity import rank_correlations
+
+    points = pd.DataFrame({"point": range(6), "x": [0.1, 0.5, 0.3, 0.9, 0.7, 0.2]})
+    values = pd.DataFrame(
+        {
+            "point": list(range(6)) * 2,
+            "policy": ["a"] * 6 + ["b - a"] * 6,
+            "metric": ["profit"] * 6 + ["cost_of_sales"] * 6,
+            "replication": 0,
+            "value": [1.0, 5.0, 3.0, 9.0, 7.0, 2.0] + [0.0] * 6,
+        }
+    )
+    corr = rank_correlations(values, points, ["x"])
+    assert list(zip(corr.policy, corr.metric, strict=True)) == [("a", "profit")]
+    assert corr.spearman.iloc[0] == pytest.approx(1.0)
+    noise = pd.DataFrame({"policy": ["a", "b - a"], "metric": ["profit", "cost_of_sales"], "noise_share": 0.0})
+    assert unestimated(corr, noise, "lhs") == (
+        "Not in the tables: b - a's `cost_of_sales`: no rank correlation, for want of spread across the design's "
+        "points (or of three points with finished runs)."
+    )
+    assert unestimated(corr, noise.iloc[:1], "lhs") == ""

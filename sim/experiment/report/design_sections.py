@@ -332,6 +332,8 @@ def sensitivity_section(ctx: ReportContext, measures: Sensitivity | None, figure
                 ]
             )
         lines += ["", f"### {p}", "", md_table(["metric", *ctx.factors], rows)]
+    if left := notes.unestimated(corr, noise, "lhs"):
+        lines += ["", left]
     if said := notes.noise_said(noise, ctx.experiment.replications, "correlations"):
         lines += ["", said]
     if noise.noise_share.notna().any():

@@ -143,14 +143,20 @@ def noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
     return md_table(["policy", "metric", "replication noise (share of the variance across points)"], rows, "llr")
 
 
-def unestimated(indices: pd.DataFrame, noise: pd.DataFrame) -> str:
-    """A line naming the (comparison, metric) pairs with run values (rows of ``noise``) but no Sobol' indices, and
-    why, or "": a review found a paired difference's cost of sales left out of the table without a word."""
-    have = set(zip(indices.policy, indices.metric, strict=True)) if not indices.empty else set()
+def unestimated(measures: pd.DataFrame, noise: pd.DataFrame, kind: str = "sobol") -> str:
+    """A line naming the (comparison, metric) pairs with run values (rows of ``noise``) but no Sobol' indices or
+    rank correlations (``kind`` "sobol" or "lhs"), and why, or "": a review found a paired difference's cost of
+    sales left out of the table without a word."""
+    have = set(zip(measures.policy, measures.metric, strict=True)) if not measures.empty else set()
     left = [f"{p}'s {code(str(m))}" for p, m in zip(noise.policy, noise.metric, strict=True) if (p, m) not in have]
     if not left:
         return ""
+    if kind == "sobol":
+        return (
+            f"Not in the table: {few(left)}, whose indices cannot be estimated (it does not vary across the design, "
+            "or its two halves of replications do not vary together: its points' spread is the noise's)."
+        )
     return (
-        f"Not in the table: {few(left)}, whose indices cannot be estimated (it does not vary across the design, or "
-        "its two halves of replications do not vary together: its points' spread is the noise's)."
+        f"Not in the tables: {few(left)}: no rank correlation, for want of spread across the design's points (or "
+        "of three points with finished runs)."
     )
