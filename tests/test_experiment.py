@@ -1137,6 +1137,17 @@ def test_a_sobol_design_with_its_base_sample_doubled_keeps_the_stored_runs_and_h
     done, skipped, results = run(tmp_path / "o", 4)
     assert (done, skipped) == (0, 16)
     pd.testing.assert_frame_equal(results, four[2], check_exact=True)
+    # ... and said, as more replications than asked are (a researcher's halved design had been silent).
+    from sim.experiment.report.context import load_context
+    from sim.experiment.store import Store
+
+    said = "runs of a base sample of 8, and these results use its first 4 rows (ask for samples = 8 to use them all)"
+    for folder, unread in (("o", said), ("fresh8", ""), ("fresh4", "")):
+        store = Store.existing(tmp_path / folder)
+        try:
+            assert load_context(store, tmp_path / folder).rows_unread == unread
+        finally:
+            store.close()
     # Another seed is another experiment still.
     with pytest.raises(InputError, match="the seed"):
         open_batch(sampled(8).model_copy(update={"seed": 5}), tiny(), tmp_path / "o")
@@ -1154,3 +1165,20 @@ def test_a_sampled_factor_s_value_a_scenario_refuses_names_the_range_it_was_draw
     assert problem.startswith("design point ")
     assert ": relationship.monthly_retention: Input should be less than 1, not 1." in problem
     assert problem.endswith(" by factor retention, drawn from its range 0.6 to 1.5: narrow it)")
+
+
+def test_a_store_holding_more_morris_trajectories_or_sobol_rows_than_asked_says_what_to_ask_for() -> None:
+    from sim.experiment.design import unread_rows
+    from sim.experiment.spec import Design
+    from tests.conftest import tiny_two_factor_experiment
+
+    morris = tiny_two_factor_experiment("m", Design(kind="morris", trajectories=4))
+    assert unread_rows(morris, 6) == (
+        "runs of 6 trajectories, and these results use the first 4 (ask for trajectories = 6 to use them all)"
+    )
+    assert unread_rows(morris, 4) == unread_rows(morris, 0) == ""
+    sobol = tiny_two_factor_experiment("s", Design(kind="sobol", samples=16))
+    assert unread_rows(sobol, 32).startswith("runs of a base sample of 32, and these results use its first 16 rows")
+    assert unread_rows(sobol, 16) == ""
+    lhs = tiny_two_factor_experiment("l", Design(kind="lhs", samples=16))
+    assert unread_rows(lhs, 32) == ""  # an LHS of another size is another design: never a prefix of this one

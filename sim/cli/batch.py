@@ -105,6 +105,10 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             f"{batch.experiment.replications}; ask for {batch.replications_stored} to use them all",
             err=True,
         )
+    from sim.experiment.design import unread_rows
+
+    if unread := unread_rows(batch.experiment, int(batch.store.meta("design_rows_held") or 0)):
+        click.echo(f"note: the store holds {unread}", err=True)
     if out_dir is None:
         _summary(batch)
     else:

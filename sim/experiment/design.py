@@ -359,3 +359,21 @@ def _distinct_points(points: list[DesignPoint], cells: list[Cell]) -> None:
                     )
                 ]
             )
+
+
+def unread_rows(experiment: Experiment, held: int) -> str:
+    """What a store holds runs of past the design's own rows (a Sobol' base sample's rows or a Morris design's
+    trajectories, ``held`` of them), in words, and what to ask for to use them, or "": a store with a larger base
+    sample than asked reported on the first rows without a word, where replications said so."""
+    design = experiment.design
+    if design.kind == "sobol" and held > design.samples:
+        return (
+            f"runs of a base sample of {held}, and these results use its first {design.samples} rows (ask for "
+            f"samples = {held} to use them all)"
+        )
+    if design.kind == "morris" and held > design.morris_trajectories:
+        return (
+            f"runs of {held} trajectories, and these results use the first {design.morris_trajectories} (ask for "
+            f"trajectories = {held} to use them all)"
+        )
+    return ""

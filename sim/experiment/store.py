@@ -191,13 +191,21 @@ class Store:
         the store held finished runs of before (0: none). The plan's points and cells replace those stored: cells
         of replications past ``replications`` (an earlier plan had more), a Morris design's trajectories past its
         count and a Sobol' design's rows past its base sample are no longer read; their runs stay stored, for a
-        plan that asks for them again."""
+        plan that asks for them again; the meta ``design_rows_held`` keeps how many such rows (or trajectories) the
+        store holds finished runs of (``design.unread_rows``)."""
         (done,) = self.db.execute(
             "SELECT COALESCE(MAX(c.replication) + 1, 0) FROM cells c JOIN runs r ON r.run_key = c.run_key "
             "WHERE r.status = 'done'"
         ).fetchone()
         held = max(int(done), int(self.meta("replications_held") or 0))  # the cells of a lower plan are gone
         self.set_meta("replications_held", str(held))
+        # Likewise the rows of a sampled design: a Sobol' base sample's rows, a Morris design's trajectories.
+        (rows,) = self.db.execute(
+            "SELECT COALESCE(MAX(CASE WHEN p.block GLOB 'T[0-9]*' THEN CAST(SUBSTR(p.block, 2) AS INTEGER) "
+            "ELSE p.row END) + 1, 0) FROM points p JOIN cells c ON c.point = p.point "
+            "JOIN runs r ON r.run_key = c.run_key WHERE r.status = 'done' AND p.row >= 0"
+        ).fetchone()
+        self.set_meta("design_rows_held", str(max(int(rows), int(self.meta("design_rows_held") or 0))))
         with self._transaction():
             # The plan's points and cells replace the stored ones: a point's number can name another point in
             # another plan of the same runs (a Sobol' design's base sample doubled numbers its B block after the

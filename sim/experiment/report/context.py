@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.experiment.batch import MANIFEST
+from sim.experiment.design import unread_rows
 from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Experiment
 from sim.experiment.stats import absent_metrics
@@ -40,9 +41,15 @@ class ReportContext:
     manifest: dict[str, Any] | None
     config_hash: str | None
     replications_held: int = 0  # replications the store holds finished runs of (more than asked: the first used)
+    design_rows_held: int = 0  # likewise a Sobol' design's base sample rows, a Morris design's trajectories
     policies: list[str] = field(default_factory=list)  # policy labels, in the experiment's order
     factors: list[str] = field(default_factory=list)
     colours: dict[str, str] = field(default_factory=dict)  # policy label -> hex colour
+
+    @property
+    def rows_unread(self) -> str:
+        """The store's runs of a larger design than this report reads, and what to ask for (``unread_rows``)."""
+        return unread_rows(self.experiment, self.design_rows_held)
 
     @property
     def baseline(self) -> str:
@@ -126,6 +133,7 @@ def load_context(store: Store, out_dir: Path) -> ReportContext:
         manifest=manifest,
         config_hash=store.meta("config_hash") or store.meta("experiment_hash"),
         replications_held=int(store.meta("replications_held") or 0),
+        design_rows_held=int(store.meta("design_rows_held") or 0),
     )
     ctx.policies = [p.key for p in experiment.policies]
     ctx.factors = [f.name for f in experiment.factors]

@@ -47,13 +47,13 @@ def what_was_run(ctx: ReportContext) -> list[str]:
         params = ", ".join(f"{k} = {value_text(v)}" for k, v in sorted(p.params.items())) or "default parameters"
         name = f" (policy {code(p.name)})" if p.key != p.name else ""
         lines.append(f"    - {code(p.key)}{name}: {'; '.join([params, *ctx.policy_notes(i)])}")
-    design = exp.design
+    design, held = exp.design, f"; the store holds {u}" if (u := ctx.rows_unread) else ""
     if design.kind == "morris":
         r, k = design.morris_trajectories, len(exp.factors)
-        lines.append(f"- **Design:** morris, {r} trajectories of {k + 1} points, {design.morris_levels} levels")
+        lines.append(f"- **Design:** morris, {r} trajectories of {k + 1} points, {design.morris_levels} levels{held}")
     else:
         size = f", base sample {design.samples}" if design.kind == "sobol" else f", {design.samples} points"
-        lines.append(f"- **Design:** {design.kind}" + (size if design.samples else ""))
+        lines.append(f"- **Design:** {design.kind}" + (size if design.samples else "") + held)
     if exp.factors:
         lines.append("- **Factors:**")
         for f in exp.factors:
