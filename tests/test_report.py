@@ -2648,3 +2648,32 @@ def test_a_comparison_with_no_rank_correlation_is_named_under_the_latin_hypercub
         "points (or of three points with finished runs)."
     )
     assert unestimated(corr, noise.iloc[:1], "lhs") == ""
+
+
+def test_the_sobol_figure_draws_each_paired_difference_and_titles_each_panel_with_its_replication_noise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A researcher's figure showed each policy's indices alone: not the paired difference a choice rests on, nor
+    # how much of the variance is the replications' own.
+    from types import SimpleNamespace
+
+    from sim.experiment.report import design_figures
+
+    drawn: list[Any] = []
+    monkeypatch.setattr(design_figures, "save", lambda fig, path: drawn.append(fig))
+    ctx = SimpleNamespace(metrics=["profit"], policies=["a", "b"], baseline="a", factors=["x", "y"])
+    rows = [
+        {"policy": p, "metric": "profit", "factor": f, "first_order": 0.4, "first_low": 0.3, "first_high": 0.5}
+        | {"total": 0.5, "total_low": 0.4, "total_high": 0.6}
+        for p in ("a", "b", "b - a")
+        for f in ("x", "y")
+    ]
+    noise = pd.DataFrame({"policy": ["a", "b", "b - a"], "metric": "profit", "noise_share": [0.05, np.nan, 0.6]})
+    figure = design_figures.sobol_figure(ctx, pd.DataFrame(rows), noise, tmp_path / "s.png")  # type: ignore[arg-type]
+    assert figure is not None and "per paired difference from the baseline" in figure.caption
+    (fig,) = drawn
+    assert [ax.get_title().rsplit(": ", 1)[1] for ax in fig.axes] == [
+        "a\nreplication noise 5%",
+        "b",
+        "b - a\nreplication noise 60%",
+    ]

@@ -325,7 +325,7 @@ def _results_sections(
         measures = sampled_sensitivity(ctx, values)
         write_sensitivity_csv(sensitivity_table(measures.indices, measures.correlations, measures.noise), out_dir)
     if measures is not None and ctx.experiment.design.kind == "sobol":
-        indices_figure = sobol_figure(ctx, measures.indices, figures_dir / "sobol_indices.png")
+        indices_figure = sobol_figure(ctx, measures.indices, measures.noise, figures_dir / "sobol_indices.png")
     finding = design_finding(ctx, per_point, chosen_metric(ctx.metrics)) or interactions
     if ctx.experiment.design.kind == "morris" and ctx.factors:
         screening, problem = morris_screening(ctx, values)

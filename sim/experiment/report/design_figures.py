@@ -12,6 +12,7 @@ from sim.catalogue import title
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, save
 from sim.experiment.report.markdown import code
+from sim.experiment.report.sensitivity_notes import compared
 from sim.plots import fit_text
 
 #: Headline metrics shown in the factor-response and Sobol' figures.
@@ -124,12 +125,15 @@ def main_effect(x: pd.Series, y: pd.Series, numeric: bool, kind: str) -> tuple[p
     return pd.Series(grouped.index, index=grouped.index), grouped
 
 
-def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> ReportFigure | None:
-    """First-order and total Sobol' indices per policy and headline metric; None without indices."""
+def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, noise: pd.DataFrame, path: Path) -> ReportFigure | None:
+    """First-order and total Sobol' indices per comparison (each policy, then each paired difference from the
+    baseline, the table's rows) and headline metric, each panel titled with its replication ``noise`` share where
+    there is one (a researcher's figure had shown the policies alone, and no noise); None without indices."""
     if indices.empty:
         return None
     metrics = [m for m in ctx.metrics if m in set(indices["metric"])][:MAX_RESPONSE_METRICS]
-    present = [p for p in ctx.policies if p in set(indices["policy"])]
+    present = [p for p in compared(ctx) if p in set(indices["policy"])]
+    shares = {(p, m): v for p, m, v in zip(noise.policy, noise.metric, noise.noise_share, strict=True)}
     fig, axes = plt.subplots(
         len(present), len(metrics), figsize=(3.6 * len(metrics) + 0.4, 3.0 * len(present) + 0.9), squeeze=False
     )
@@ -157,7 +161,9 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
                         ax.errorbar(x + (k - 0.5) * width, v, yerr=[lo, hi], fmt="none", ecolor="0.2", capsize=3, lw=1)
                 ax.axhline(0, color="0.3", lw=0.8)
                 ax.set_xticks(x, ctx.factors, fontsize=8)
-            ax.set_title(f"{title(metric)}: {p}", fontsize=9)
+            share = shares.get((p, metric), np.nan)
+            said = f"\nreplication noise {share:.0%}" if np.isfinite(share) else ""
+            ax.set_title(f"{title(metric)}: {p}{said}", fontsize=9)
             if c == 0:
                 ax.set_ylabel("Sobol' index (share of variance)", fontsize=8)
             ax.tick_params(labelsize=8)
@@ -173,7 +179,8 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, path: Path) -> Repor
         f"{FIGURES}/{path.name}",
         "Sobol' sensitivity indices",
         "Share of the variance of each metric across design points explained by each factor alone (first order) "
-        "and with its interactions (total), per policy, "
+        "and with its interactions (total), per policy and per paired difference from the baseline, each panel "
+        "titled with its replication noise (the share of that variance that is the replications' own spread), "
         + (
             "with 95% bootstrap intervals; small base samples give wide intervals."
             if intervals
