@@ -1182,3 +1182,22 @@ def test_a_store_holding_more_morris_trajectories_or_sobol_rows_than_asked_says_
     assert unread_rows(sobol, 16) == ""
     lhs = tiny_two_factor_experiment("l", Design(kind="lhs", samples=16))
     assert unread_rows(lhs, 32) == ""  # an LHS of another size is another design: never a prefix of this one
+
+
+def test_a_comparison_on_a_world_of_buying_units_says_it_moves_with_the_units(tmp_path: Path) -> None:
+    # An analyst's calibrated comparison gave segment tiers a profit lead of 280k at 44 units an account and 162k
+    # at 88: a policy's books, touches and conflicts count units, and nothing beside the answer said so.
+    from sim.experiment.report.answer import units_caution
+
+    text = SMALL.read_text().replace("customers = 5000", "customers = 5000\nbuying_units = 5", 1)
+    scenario = tmp_path / "units.toml"
+    scenario.write_text(text)
+    args = [sys.executable, "-m", "sim.cli", "compare", str(scenario), "--policy", "unstructured"]
+    args += ["--policy", "segment_tiers", "--quarters", "1", "--replications", "2", "--executor", "serial"]
+    r = subprocess.run([*args, "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    said = "Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units)"
+    (answer,) = [line for line in r.stdout.splitlines() if line.startswith("Answer:")]
+    assert answer.endswith(units_caution(5, 2, str)) and said in answer
+    assert units_caution(5, 2, lambda s: f"`{s}`") in (tmp_path / "o" / "report.md").read_text()
+    assert units_caution(1, 2, str) == units_caution(5, 1, str) == ""  # one unit an account; nothing compared

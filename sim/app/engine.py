@@ -37,7 +37,7 @@ from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
 from sim.experiment.comparison import comparison
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
-from sim.experiment.report.answer import answer
+from sim.experiment.report.answer import answer, units_caution
 from sim.experiment.report.export import tidy_table
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
@@ -346,7 +346,8 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             markdown=False,
             results=results,
             rebase="the Baseline choice on this page",
-        ),
+        )
+        + units_caution(batch.scenario.population.buying_units, len(order), str),
         failures=failures,
         seconds=time.perf_counter() - start,
         reused=reused,

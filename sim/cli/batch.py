@@ -209,7 +209,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
-    from sim.experiment.report.answer import answer, cited_point
+    from sim.experiment.report.answer import answer, cited_point, units_caution
     from sim.experiment.stats import (
         HOLM_ALONE,
         MIN_REPLICATIONS,
@@ -256,6 +256,7 @@ def _summary(batch: Batch) -> None:
             across_points=exp.one_policy_grid,
             results=results,
         )
+        said += units_caution(batch.scenario.population.buying_units, len(order), str)
         click.echo(said)  # the first line a reader gets (``| head -1``)
         if absent:
             click.echo(f"Not shown: {not_shown(absent)}")

@@ -50,7 +50,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 import pandas as pd
 
 from sim.experiment import stats
-from sim.experiment.report.answer import answer, chosen_metric, cited_point
+from sim.experiment.report.answer import answer, chosen_metric, cited_point, units_caution
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -207,7 +207,8 @@ def _write(
             across_points=exp.one_policy_grid,
             results=ctx.results,
         )
-        lines += [said, ""]
+        units = int(ctx.scenario.get("population", {}).get("buying_units", 1))
+        lines += [said + units_caution(units, len(ctx.policies), lambda s: f"`{s}`"), ""]
     answer_at = len(lines) - 2
     if partial := unfinished(ctx.cells.drop_duplicates("run_key")):  # before the answer is taken for the batch's
         lines += [f"**Partial:** {partial}", ""]

@@ -324,6 +324,20 @@ def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:
     return means.eq(means.max(axis=1), axis=0)
 
 
+def units_caution(buying_units: int, policies: int, quote: Callable[[str], str]) -> str:
+    """`` Each account of this world is K buying units ...``: beside an answer comparing policies on a world of
+    more than one buying unit an account (``covsim calibrate --units``), that the comparison moves with K; else
+    "". An analyst's calibrated comparison gave segment tiers a profit lead of 280k at 44 units, 162k at 88."""
+    if buying_units <= 1 or policies < 2:
+        return ""
+    return (
+        f" Each account of this world is {buying_units:,} buying units ({quote('population.buying_units')}, from "
+        f"{quote('covsim calibrate --units')}): a policy's books, touches and conflicts count units, not accounts, "
+        "so this comparison moves with the units chosen (docs/scenario-format.md, 8.5): read it only where it "
+        f"holds at another {quote('--units')} too."
+    )
+
+
 def rebase_how(quote: Callable[[str], str]) -> str:
     """How a reader makes another policy the baseline, on the command line and in an experiment file."""
     return f"the first {quote('--policy')} of {quote('covsim compare')}, or {quote('baseline')} in an experiment file"
