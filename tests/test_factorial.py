@@ -213,15 +213,16 @@ def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_
     said = opening(stored(exp, tmp_path, revenue, misses))
     note = said[said.index("On team size") :]
     # small.toml's groups: 2 full-cycle, 2 inside, 1 sdr seats; the factor sets the first to 1, 2, 3
+    # Each seat's cost a year is said; the scenario's own team (5 seats, full_cycle = 2) is what every other level
+    # is read against, a cut or a hire (a capacity trial's cut was said only beside the best size).
     assert note.startswith(
-        "On team size (`full_cycle`, on `profit`, which counts each seat's `cost_per_year`, an assumption of the "
-        "scenario; paired 95% t intervals over the replications, not adjusted across policies and levels: where the "
-        "best size lies, not a test): `unstructured` makes the most at full_cycle = 3 (6 seats): +1.0M ["
-    )
-    assert (
-        "against full_cycle = 2 (5 seats); it is the largest team tried, and a larger one may do better still." in note
-    )
-    # segment_tiers' best is inside the grid: a difference on each side, no edge
+        "On team size (`full_cycle`, on `profit`, which counts each seat's cost a year (full_cycle 180,000, inside "
+        "110,000, sdr 80,000: assumptions of the scenario); paired 95% t intervals over the replications, each its "
+        "own, not adjusted across policies and levels as the answer's are, so narrower for the same pair: where the "
+        "best size lies and what a cut or a hire does, not a test): `unstructured` makes the most at full_cycle = 3 "
+        "(6 seats); it is the largest team tried, and a larger one may do better still; against the scenario's own "
+        "team, full_cycle = 2 (5 seats): full_cycle = 1 (4 seats) -1.0M ["
+    ), note
     from sim.format import difference_with_interval
 
     def shown(d: np.ndarray) -> str:
@@ -229,9 +230,11 @@ def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_
         return difference_with_interval("profit", d.mean() * M, (d.mean() - half) * M, (d.mean() + half) * M)
 
     n = np.array(noise)
+    assert f"and full_cycle = 3 (6 seats) {shown(1.0 + n)}. `segment_tiers`" in note
+    # segment_tiers' best is the scenario's own team, inside the grid: every other level against it, no edge
     assert note.endswith(
-        f"`segment_tiers` makes the most at full_cycle = 2 (5 seats): {shown(2.0 + n)} against full_cycle = 1 "
-        f"(4 seats) and {shown(1.0 - n)} against full_cycle = 3 (6 seats)."
+        "`segment_tiers` makes the most at the scenario's own team, full_cycle = 2 (5 seats); against it: "
+        f"full_cycle = 1 (4 seats) {shown(-2.0 - n)} and full_cycle = 3 (6 seats) {shown(-1.0 + n)}."
     ), note
 
 
@@ -260,3 +263,30 @@ def test_team_sizes_listed_out_of_order_are_read_by_size_and_another_count_facto
     assert "`unstructured` makes the most at full_cycle = 1: " in note, note
     assert "against full_cycle = 2; it is the smallest team tried, and a smaller one may do better still." in note
     assert "seats" not in note.split("): ", 1)[1]  # the counts the other factor sets vary within a level
+
+
+def test_a_cut_from_the_scenario_s_own_team_says_its_recurring_revenue_by_segment_largest_first() -> None:
+    # A capacity trial's finance team asked which customers feel a cut of reps; the note named no segment.
+    from types import SimpleNamespace
+
+    from sim.experiment.report.team_size import _by_segment, _segments_said
+
+    rows = []
+    for point in (0, 1):  # 42 seats, then 36
+        for rep in range(3):
+            for segment, value in (("enterprise", 10.0 - 4 * point), ("smb", 5.0), ("mid_market", 8.0 - point)):
+                for quarter in (1, 2):  # a flow: summed over the quarters
+                    rows.append(
+                        {"point": point, "policy": "a", "replication": rep, "quarter": quarter, "segment": segment}
+                        | {"metric": "recurring_revenue", "value": (value + rep) * M / 2}
+                    )
+            rows.append(
+                {"point": point, "policy": "a", "replication": rep, "quarter": 1, "segment": "all"}
+                | {"metric": "recurring_revenue", "value": 0.0}
+            )
+    ctx = SimpleNamespace(results=pd.DataFrame(rows))
+    by = _by_segment(ctx, pd.Series({0: 42, 1: 36}))  # type: ignore[arg-type]
+    assert _segments_said(by["a"], 36, 42, lambda s: f"`{s}`") == (
+        "recurring revenue -4.0M in `enterprise`, -1.0M in `mid_market`, 0 in `smb`"
+    )
+    assert _segments_said(pd.DataFrame(), 36, 42, str) == ""

@@ -334,6 +334,8 @@ def test_grid_factor(tmp_path: Path) -> None:
     assert "`notice`: set `policy.notice` to 0.3, 0.7, for `unstructured`\n" in text
     assert (tmp_path / "figures" / "response_notice.png").read_bytes()[:8] == PNG
     assert "](figures/response_notice.png)" in text
+    # A capacity trial read overlapping bars as no effect, where the paired difference was clear.
+    assert "its 95% t interval (overlapping intervals do not by themselves mean no difference: the points run" in text
     # notice is a lever of the policies, not an uncertainty: its two points are choices in one world, and a
     # regret "across worlds" over them (as the report ranked before) would be meaningless.
     assert "## Robustness across design points" in text

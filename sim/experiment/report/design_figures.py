@@ -88,7 +88,12 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
             "replications"
         )
     else:
-        how = "each marker is one design point's mean over replications with its 95% t interval"
+        # A capacity trial read a team size's overlapping bars as no effect, where its paired difference was clear.
+        how = (
+            "each marker is one design point's mean over replications with its 95% t interval (overlapping "
+            "intervals do not by themselves mean no difference: the points run on the same seeds, and the paired "
+            "differences say what is clear)"
+        )
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         f"Response to factor {factor}",

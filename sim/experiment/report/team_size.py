@@ -8,7 +8,10 @@ with the most profit, its paired difference from the next level on each side
 (a paired 95% t interval over the replications, not adjusted across the
 policies and levels: a guide to where the optimum lies, not a test), and
 whether it is at an edge of the grid tried, beyond which a team may do better
-still. An analyst's team-size experiment had answered which policy was best,
+still; then, where a level has the base scenario's own seats, each other
+level against it, a cut or a hire, with its recurring revenue by segment
+(who feels it: a capacity trial's finance team asked what a cut of six reps
+loses and where, and the note had said only the best size). An analyst's team-size experiment had answered which policy was best,
 at the point where it led least, and never named a team size; profit kept
 rising as the team shrank, to the edge of the grid, unsaid.
 
@@ -30,7 +33,8 @@ from sim.experiment.design import DesignPoint, apply_point
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Factor
-from sim.format import difference_with_interval, joined
+from sim.format import difference, difference_with_interval, joined
+from sim.metrics import run_totals
 
 #: A factor target that sets or scales rep groups' counts.
 SEATS_TARGET = re.compile(r"^scenario\.reps\.(\d+|\*)\.count$")
@@ -60,6 +64,11 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
     # [2, 1, 3] had set 1 beside 3).
     levels = sorted(set(level_of))
     seats = _seats(ctx, factor, levels)
+    # The scenario's own team, where a level has its seats: what a cut or a hire is read against (a capacity
+    # trial's cut of 6 reps was said only beside the best size, which was the larger team).
+    own_seats = sum(int(g.get("count", 0)) for g in ctx.scenario.get("reps", []))
+    own = next((i for i, level in enumerate(levels) if seats.get(level) == own_seats), None)
+    recurring = _by_segment(ctx, level_of)
     said = []
     for policy in ctx.policies:
         mine = values[values.policy == policy]
@@ -71,13 +80,15 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
         if wide.empty:
             continue
         best = int(np.argmax(wide.mean().to_numpy()))
-        said.append(_policy_said(policy, wide, levels, best, seats, factor.name, quote))
+        by_segment = recurring.get(policy, pd.DataFrame())
+        said.append(_policy_said(policy, wide, levels, best, own, seats, factor.name, quote, by_segment))
     if not said:
         return ""
     return (
-        f"On team size ({quote(factor.name)}, on {quote(METRIC)}, which counts each seat's `cost_per_year`, an "
-        "assumption of the scenario; paired 95% t intervals over the replications, not adjusted across policies "
-        f"and levels: where the best size lies, not a test): {' '.join(said)}"
+        f"On team size ({quote(factor.name)}, on {quote(METRIC)}, which counts each seat's cost a year "
+        f"({_costs(ctx)}: assumptions of the scenario); paired 95% t intervals over the replications, each its own, "
+        "not adjusted across policies and levels as the answer's are, so narrower for the same pair: where the best "
+        f"size lies and what a cut or a hire does, not a test): {' '.join(said)}"
     )
 
 
@@ -86,27 +97,74 @@ def _policy_said(
     wide: pd.DataFrame,
     levels: list[object],
     best: int,
+    own: int | None,
     seats: dict[object, int],
     name: str,
     quote: Callable[[str], str],
+    by_segment: pd.DataFrame,
 ) -> str:
-    """One policy's sentence: its best level, the differences from its neighbours, and an edge said."""
+    """One policy's sentence: its best level, the differences from its neighbours (but the scenario's own team's),
+    an edge said, then each other level against the scenario's own team (``own``, when a level has its seats),
+    with its recurring revenue by segment (``by_segment``: replications x (level, segment))."""
 
     def at(i: int) -> str:
         count = seats.get(levels[i])
         return f"{name} = {value_text(levels[i])}" + (f" ({count:,} seats)" if count is not None else "")
 
-    against = []
-    for j in (best - 1, best + 1):
-        if 0 <= j < len(levels):
-            mean, low, high = _paired_t(wide[levels[best]].to_numpy(dtype=float), wide[levels[j]].to_numpy(dtype=float))
-            against.append(f"{difference_with_interval(METRIC, mean, low, high)} against {at(j)}")
-    said = f"{quote(policy)} makes the most at {at(best)}" + (f": {joined(against)}" if against else "")
+    def paired(i: int, j: int) -> str:
+        mean, low, high = _paired_t(wide[levels[i]].to_numpy(dtype=float), wide[levels[j]].to_numpy(dtype=float))
+        return difference_with_interval(METRIC, mean, low, high)
+
+    # Beside the best, its neighbours; the scenario's own team is said against every level below instead.
+    near = [] if best == own else [j for j in (best - 1, best + 1) if 0 <= j < len(levels) and j != own]
+    against = [f"{paired(best, j)} against {at(j)}" for j in near]
+    where = f"the scenario's own team, {at(best)}" if best == own else at(best)
+    said = f"{quote(policy)} makes the most at {where}" + (f": {joined(against)}" if against else "")
     if best in (0, len(levels) - 1):  # the levels are in order of size
         smallest = best == 0
         said += f"; it is the {'smallest' if smallest else 'largest'} team tried, and a "
         said += f"{'smaller' if smallest else 'larger'} one may do better still"
-    return said + "."
+    if own is None:
+        return said + "."
+    each = []
+    for j in range(len(levels)):
+        if j != own:
+            segments = _segments_said(by_segment, levels[j], levels[own], quote)
+            each.append(f"{at(j)} {paired(j, own)}" + (f" ({segments})" if segments else ""))
+    head = "against it" if best == own else f"against the scenario's own team, {at(own)}"
+    return f"{said}; {head}: {joined(each)}."
+
+
+def _by_segment(ctx: ReportContext, level_of: pd.Series) -> dict[str, pd.DataFrame]:
+    """Per policy, recurring revenue by segment: replications x (level, segment), each the mean over the level's
+    points in a replication; {} where the results have no segment but ``all``."""
+    r = ctx.results[(ctx.results.metric == "recurring_revenue") & (ctx.results.segment != "all")]
+    if r.empty:
+        return {}
+    totals = run_totals(r, by=("point", "policy", "replication"))
+    totals = totals.assign(level=totals.point.map(level_of))
+    return {
+        str(p): g.pivot_table(index="replication", columns=["level", "segment"], values="value", aggfunc="mean")
+        for p, g in totals.groupby("policy")
+    }
+
+
+def _segments_said(by_segment: pd.DataFrame, level: object, own: object, quote: Callable[[str], str]) -> str:
+    """``recurring revenue -10.1M in enterprise, 0 in smb``: ``level`` less ``own``, paired means over the
+    replications, by segment, largest change first; "" without segments."""
+    if by_segment.empty or level not in by_segment.columns.get_level_values(0):
+        return ""
+    d = (by_segment[level] - by_segment[own]).dropna(how="all").mean()
+    if d.empty:
+        return ""
+    d = d.reindex(d.abs().sort_values(ascending=False).index)
+    return "recurring revenue " + ", ".join(f"{difference('recurring_revenue', v)} in {quote(k)}" for k, v in d.items())
+
+
+def _costs(ctx: ReportContext) -> str:
+    """Each role's ``cost_per_year`` in the base scenario: ``full_cycle 180,000, inside 110,000``."""
+    costs = dict.fromkeys((str(g.get("role", "")), float(g.get("cost_per_year", 0.0))) for g in ctx.scenario["reps"])
+    return ", ".join(f"{role} {cost:,.0f}" for role, cost in costs) or "`cost_per_year`"
 
 
 def _paired_t(best: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
