@@ -2679,3 +2679,22 @@ def test_the_sobol_figure_draws_each_paired_difference_and_titles_each_panel_wit
         "b",
         "b - a\nreplication noise 60%",
     ]
+
+
+def test_profit_agreeing_with_a_lead_over_the_baseline_at_the_point_said_is_behind_too_not_but() -> None:
+    # An overlay's answer, the baseline best across points but behind at the one said, had gone on "But on
+    # profit, the baseline is clearly behind", as if profit disagreed with the revenue lead just given.
+    from sim.experiment.report.answer_notes import on_profit
+
+    def family(revenue: tuple[float, float, float]) -> pd.DataFrame:
+        rows = [("revenue_captured", *revenue), ("profit", 1.7, 0.04, 3.35)]
+        return pd.DataFrame(
+            [{"policy": "b", "metric": m, "mean_diff": d, "low_adj": lo, "high_adj": hi} for m, d, lo, hi in rows]
+        )
+
+    said = on_profit(family((4.5, 0.6, 8.5)), "revenue_captured", "a", "a", str, "b")
+    assert said == (
+        " On profit, the baseline a is clearly behind too: b +2 [+0.04, +3] (the gross margin on recurring "
+        "revenue less the cost of sales)."
+    )
+    assert on_profit(family((-4.5, -8.5, -0.6)), "revenue_captured", "a", "a", str, "b").startswith(" But on profit")
