@@ -34,6 +34,11 @@ def test_validate_prints_resolved_scenario():
     assert r.returncode == 0, r.stderr
     assert 'name = "small"' in r.stdout
     assert "stall_factor = 1.5" in r.stdout  # a default filled in
+    # The verdict, on stderr: stdout stays a scenario file (an analyst saw 266 lines and no word that it was valid).
+    assert r.stderr.splitlines()[-1] == (
+        f"{SMALL}: valid: 5,000 accounts, 5 seats, 4 quarters, policy unstructured (printed above with every default "
+        "filled in)"
+    )
     # The policy's parameters too, those the file leaves out at their defaults (a scenario author found only the
     # ones the file set), and what it prints validates to itself.
     import tomllib

@@ -23,7 +23,7 @@ from sim.cli.common import (
     say_notes,
     scenario_and_params,
 )
-from sim.format import printable
+from sim.format import counted, printable
 
 if TYPE_CHECKING:
     from sim.policies.protocol import Policy
@@ -46,6 +46,14 @@ def validate_command(scenario_file: Path) -> None:
         own = make_policy(scenario.policy.name, dict(scenario.policy.params), scenario=scenario)
         every = {"policy.params": own.params.model_dump(mode="json")}
         click.echo(dump_scenario(scenario.with_overrides(str(scenario_file), name=scenario.name, **every)), nl=False)
+        # The verdict on stderr, so that stdout stays the file as read (an analyst saw 266 lines and no verdict).
+        seats = sum(g.count for g in scenario.reps)
+        click.echo(
+            f"{scenario_file}: valid: {scenario.population.size_words()}, {counted(seats, 'seat')}, "
+            f"{counted(scenario.quarters, 'quarter')}, policy {scenario.policy.name} (printed above with every "
+            "default filled in)",
+            err=True,
+        )
 
 
 @click.command("policies")
