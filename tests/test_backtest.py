@@ -90,8 +90,12 @@ def test_a_window_past_the_exports_last_engagement_is_refused():
     assert e.value.problems == [
         "pipe.csv: the window 2017-06-30 .. 2017-09-28 ends 86 days after the export's last engagement, 2017-07-04 "
         "(its close dates run to 2017-08-31): what came in after it is not in the export, so the comparison would "
-        "be cut short; choose an earlier --cutoff or fewer --quarters"
+        "be cut short; choose a --cutoff on or before 2017-04-07, or fewer --quarters"
     ]
+    # That cut-off's window (the same 91 days) fits; a day later does not.
+    assert actual_outcome(cleaned, date(2017, 4, 7), date(2017, 7, 7)).opportunities == 3
+    with pytest.raises(InputError):
+        actual_outcome(cleaned, date(2017, 4, 8), date(2017, 7, 8))
     # Up to the longest gap between engagement days after the last: a day with none is the export's too.
     assert actual_outcome(cleaned, date(2017, 6, 30), date(2017, 7, 7)).opportunities == 3
     with pytest.raises(InputError):
@@ -218,6 +222,11 @@ def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
         "raised 50 a run, 78% of them never engaged (missed unanswered)."
     )
     assert not summary_lines(result)[-1].startswith("opportunities:")  # the export's side has no such count
+    # What no measure tests is said: an analyst read lost_deals as customers lost, and churn as checked.
+    assert summary_lines(result)[-1] == (
+        "not tested: churn and renewals (the export records neither): the customers a run loses follow the "
+        "calibrated churn_per_year, the baseline scenario's assumption [A]; lost_deals are deals lost, not customers."
+    )
 
 
 @pytest.mark.parametrize("rate", [0.5, 5.0, 26.0, 86.6, 200.0])

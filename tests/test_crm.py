@@ -289,6 +289,23 @@ def test_cutoff_uses_fewer_opportunities() -> None:
 
 
 @needs_data
+def test_an_open_stage_carrying_a_close_date_is_named_by_its_stage_and_row(tmp_path: Path) -> None:
+    # An analyst's misspelt stage 'Wonn', on a row with a close date and value, was read as open, and the note said
+    # "1 open deals carry ..." with neither the row nor the stage.
+    lines = (DATA / FILES["pipeline"]).read_text().splitlines(keepends=True)
+    won = next(i for i, line in enumerate(lines) if ",Won," in line)
+    lines[won] = lines[won].replace(",Won,", ",Wonn,", 1)
+    (tmp_path / "pipeline.csv").write_text("".join(lines))
+    files = [DATA / FILES["accounts"], tmp_path / "pipeline.csv", DATA / FILES["teams"], DATA / FILES["products"]]
+    _, notes = crm.clean(crm.read_export(*files))
+    (line,) = [n for n in notes if "carries a close_date or close_value" in n]
+    assert line == (
+        f"pipeline.csv: 1 open deal (Wonn 1; row {won + 1}) carries a close_date or close_value: ignored, the stage "
+        "says it is open (a stage other than Won, Closed Won, Lost or Closed Lost is open)"
+    )
+
+
+@needs_data
 def test_the_stage_counts_add_up_to_the_opportunities_said_when_a_row_repeats(tmp_path: Path) -> None:
     # With one row given twice the line said 8,801 opportunities over stage counts that add up to 8,800.
     lines = (DATA / FILES["pipeline"]).read_text().splitlines(keepends=True)

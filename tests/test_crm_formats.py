@@ -506,6 +506,12 @@ def test_space_grouped_thousands_with_a_decimal_comma_are_european(tmp_path: Pat
             "missing column 'close_value' (needed as pipeline.close_value; the file has 'Close Value': "
             "--column pipeline.close_value='Close Value')",
         ),
+        # A misspelling is named too (an analyst's 'close_vlaue' was not).
+        (
+            HEADER.replace("close_value", "close_vlaue"),
+            "missing column 'close_value' (needed as pipeline.close_value; the file has 'close_vlaue': "
+            "--column pipeline.close_value='close_vlaue')",
+        ),
     ],
 )
 def test_a_file_pandas_would_misread_is_refused_with_its_shape(tmp_path: Path, text: str, problem: str) -> None:

@@ -180,12 +180,14 @@ def actual_outcome(cleaned: Cleaned, start: date, end: date) -> Outcome:
     if len(days) and pd.Timestamp(end) - pd.Timedelta(days=1) > latest + gap:
         closes = pipe["close_date"].max()
         later = f" (its close dates run to {closes.date()})" if closes > latest else ""
+        # The latest cut-off whose window fits, said (an analyst had to guess it).
+        fits = (latest + gap + pd.Timedelta(days=1) - (pd.Timestamp(end) - pd.Timestamp(start))).date()
         raise InputError(
             [
                 f"{cleaned.paths['pipeline']}: the window {start} .. {end - timedelta(days=1)} ends "
                 f"{(pd.Timestamp(end) - pd.Timedelta(days=1) - latest).days} days after the export's last "
                 f"engagement, {latest.date()}{later}: what came in after it is not in the export, so the "
-                "comparison would be cut short; choose an earlier --cutoff or fewer --quarters"
+                f"comparison would be cut short; choose a --cutoff on or before {fits}, or fewer --quarters"
             ]
         )
     cohort = pipe[pipe["known"] & (engaged >= pd.Timestamp(start)) & (engaged < pd.Timestamp(end))]
@@ -398,6 +400,11 @@ def summary_lines(bt: Backtest) -> list[str]:
     )
     lines.append(
         "simulated: new-logo and expansion deals only; the export has no renewals, so the model's are left out."
+    )
+    # lost_deals had been read as customers lost (an analyst's trial): what no measure here tests, said.
+    lines.append(
+        "not tested: churn and renewals (the export records neither): the customers a run loses follow the "
+        "calibrated churn_per_year, the baseline scenario's assumption [A]; lost_deals are deals lost, not customers."
     )
     created = float(np.mean([o.created for o in bt.simulated])) if bt.simulated else math.nan
     engaged = float(t.loc[t.measure == "opportunities", "simulated_mean"].iloc[0])

@@ -222,9 +222,14 @@ def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
     is_open = pipe["status"] == "open"
     open_close = is_open & (pipe["close_date"].notna() | pipe["close_value"].notna())
     if open_close.any():
+        # Named by row and stage: an analyst's misspelt 'Wonn' with a close date and value was read as open, and
+        # the note named neither the row nor the stage.
+        stages = count_list(Counter(pipe.loc[open_close, "deal_stage"]))
+        one = open_close.sum() == 1
         report.note(
-            f"{where}: {int(open_close.sum()):,} open deals carry a close_date or close_value: ignored, "
-            f"the stage says they are open"
+            f"{where}: {counted(int(open_close.sum()), 'open deal')} ({stages}; {rows_named(pipe[open_close])}) "
+            f"{'carries' if one else 'carry'} a close_date or close_value: ignored, the stage says "
+            f"{'it is' if one else 'they are'} open (a stage other than Won, Closed Won, Lost or Closed Lost is open)"
         )
         pipe.loc[open_close, ["close_date", "close_value"]] = [pd.NaT, np.nan]
     open_missing = is_open & pipe["close_date"].isna() & pipe["close_value"].isna()

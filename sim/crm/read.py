@@ -8,6 +8,7 @@ or column, a bad number or date each give one line naming the file, the row
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -190,6 +191,8 @@ def read_table(
         col = columns.get(fld, fld)
         if col not in raw.columns and fld not in columns:
             like = [c for c in raw.columns if _plain(c) == _plain(col)]
+            # Or a misspelling of it (an analyst's `close_vlaue` was not named), of a column no other field reads.
+            like = like or difflib.get_close_matches(col, [c for c in raw.columns if c not in FIELDS[kind]], 1, 0.8)
             option = f"--column {kind}.{fld}={like[0]!r}" if like else f"--column {kind}.{fld}=NAME"
             problems.append(
                 f"{where}: missing column {col!r} (needed as {kind}.{fld}; "
