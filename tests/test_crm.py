@@ -111,6 +111,8 @@ def test_figures_match_the_data(cli_run) -> None:
     assert "accounts: the export's, by segment; potential and opps/yr are per buying unit (each account is" in (
         result.stdout
     )
+    # Which columns are assumed, said under the table (measured and assumed ones had read alike to an analyst).
+    assert "\n[A] effort h (the export records no effort) and potential, with the value share from it" in result.stdout
     # Every closed deal has an account: the segment-weighted win rate is the same figure.
     closed = sum(s.closed for s in cal.segments)
     weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed

@@ -180,6 +180,12 @@ def summary_lines(cal: Calibration) -> list[str]:
             f"accounts: the export's, by segment; potential and opps/yr are per buying unit (each account "
             f"is {cal.units} in the scenario)."
         )
+    # Measured and assumed columns side by side had read alike to an analyst.
+    lines.append(
+        "[A] effort h (the export records no effort) and potential, with the value share from it (won value over "
+        "an assumed share of wallet): assumptions, each number in the written file's header; the other columns "
+        "are the export's."
+    )
     return lines
 
 
