@@ -221,11 +221,11 @@ def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
         "opportunities: those a rep engaged (answered in time), as the export holds only engaged ones; the model "
         "raised 50 a run, 78% of them never engaged (missed unanswered)."
     )
-    assert not summary_lines(result)[-1].startswith("opportunities:")  # the export's side has no such count
     # What no measure tests is said: an analyst read lost_deals as customers lost, and churn as checked.
     assert summary_lines(result)[-1] == (
-        "not tested: churn and renewals (the export records neither): the customers a run loses follow the "
-        "calibrated churn_per_year, the baseline scenario's assumption [A]; lost_deals are deals lost, not customers."
+        "not tested: churn (the export records none): the customers a run loses follow the calibrated scenario's "
+        "churn_per_year, copied from the baseline scenario [A] (with buying units, units lost); lost_deals are "
+        "deals lost, not customers."
     )
 
 

@@ -112,7 +112,9 @@ def test_figures_match_the_data(cli_run) -> None:
         result.stdout
     )
     # Which columns are assumed, said under the table (measured and assumed ones had read alike to an analyst).
-    assert "\n[A] effort h (the export records no effort) and potential, with the value share from it" in result.stdout
+    assert "\n[A] effort h (the export records no effort) and potential (annual won value / an assumed share" in (
+        result.stdout
+    )
     # Every closed deal has an account: the segment-weighted win rate is the same figure.
     closed = sum(s.closed for s in cal.segments)
     weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed

@@ -1201,3 +1201,54 @@ def test_a_comparison_on_a_world_of_buying_units_says_it_moves_with_the_units(tm
     assert answer.endswith(units_caution(5, 2, str)) and said in answer
     assert units_caution(5, 2, lambda s: f"`{s}`") in (tmp_path / "o" / "report.md").read_text()
     assert units_caution(1, 2, str) == units_caution(5, 1, str) == ""  # one unit an account; nothing compared
+
+
+def test_a_sobol_store_with_unfinished_rows_counts_only_whole_rows_down_to_a_base_sample_one_may_ask_for(
+    tmp_path: Path,
+) -> None:
+    # A review: rows 5 to 7 of block A failed, the store said "a base sample of 5" and "ask for samples = 5", which
+    # a Sobol' design refuses (not a power of 2).
+    from sim.experiment.design import unread_rows
+    from sim.experiment.spec import Design, Experiment
+    from sim.experiment.store import STORE_NAME
+    from tests.conftest import batch_into, tiny_two_factor_experiment
+
+    def sampled(n: int) -> Experiment:
+        return tiny_two_factor_experiment("tiny-sobol", Design(kind="sobol", samples=n))
+
+    batch_into(sampled(8), tmp_path / "o")
+    with sqlite3.connect(tmp_path / "o" / STORE_NAME) as db:
+        db.execute(
+            "UPDATE runs SET status = 'failed' WHERE run_key IN (SELECT c.run_key FROM cells c JOIN points p "
+            "ON p.point = c.point WHERE p.block = 'A' AND p.row >= 5)"
+        )
+    batch_into(sampled(2), tmp_path / "o")
+    store = Store.existing(tmp_path / "o")
+    try:
+        held = int(store.meta("design_rows_held") or 0)
+    finally:
+        store.close()
+    assert held == 4  # rows 0-4 whole: 5, down to a power of 2
+    assert unread_rows(sampled(2), held).endswith("(ask for samples = 4 to use them all)")
+
+
+def test_a_morris_store_with_more_trajectories_than_asked_holds_them_and_says_so(tmp_path: Path) -> None:
+    from sim.experiment.design import unread_rows
+    from sim.experiment.report.context import load_context
+    from sim.experiment.spec import Design, Experiment
+    from tests.conftest import batch_into, tiny_two_factor_experiment
+
+    def screening(r: int) -> Experiment:
+        return tiny_two_factor_experiment("tiny-morris", Design(kind="morris", trajectories=r))
+
+    batch_into(screening(3), tmp_path / "o")
+    assert batch_into(screening(2), tmp_path / "o")[0] == 0  # every run of the first 2 trajectories stored
+    store = Store.existing(tmp_path / "o")
+    try:
+        assert (
+            load_context(store, tmp_path / "o").rows_unread
+            == unread_rows(screening(2), 3)
+            == ("runs of 3 trajectories, and these results use the first 2 (ask for trajectories = 3 to use them all)")
+        )
+    finally:
+        store.close()

@@ -221,7 +221,7 @@ def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_
         "own, not adjusted across policies and levels as the answer's are, so narrower for the same pair: where the "
         "best size lies and what a cut or a hire does, not a test): `unstructured` makes the most at full_cycle = 3 "
         "(6 seats); it is the largest team tried, and a larger one may do better still; against the scenario's own "
-        "team, full_cycle = 2 (5 seats): full_cycle = 1 (4 seats) -1.0M ["
+        "team, full_cycle = 2 (5 seats): at full_cycle = 1 (4 seats), `profit` -1.0M ["
     ), note
     from sim.format import difference_with_interval
 
@@ -230,11 +230,11 @@ def test_a_team_size_factor_says_where_each_policy_makes_the_most_profit_and_an_
         return difference_with_interval("profit", d.mean() * M, (d.mean() - half) * M, (d.mean() + half) * M)
 
     n = np.array(noise)
-    assert f"and full_cycle = 3 (6 seats) {shown(1.0 + n)}. `segment_tiers`" in note
+    assert f"; at full_cycle = 3 (6 seats), `profit` {shown(1.0 + n)}. `segment_tiers`" in note
     # segment_tiers' best is the scenario's own team, inside the grid: every other level against it, no edge
     assert note.endswith(
-        "`segment_tiers` makes the most at the scenario's own team, full_cycle = 2 (5 seats); against it: "
-        f"full_cycle = 1 (4 seats) {shown(-2.0 - n)} and full_cycle = 3 (6 seats) {shown(-1.0 + n)}."
+        "`segment_tiers` makes the most at the scenario's own team, full_cycle = 2 (5 seats); against it: at "
+        f"full_cycle = 1 (4 seats), `profit` {shown(-2.0 - n)}; at full_cycle = 3 (6 seats), `profit` {shown(-1.0 + n)}."
     ), note
 
 
@@ -290,3 +290,36 @@ def test_a_cut_from_the_scenario_s_own_team_says_its_recurring_revenue_by_segmen
         "recurring revenue -4.0M in `enterprise`, -1.0M in `mid_market`, 0 in `smb`"
     )
     assert _segments_said(pd.DataFrame(), 36, 42, str) == ""
+
+
+def test_a_cost_factor_beside_the_team_size_keeps_its_seats_and_is_said_and_a_fixed_difference_says_so(
+    tmp_path: Path,
+) -> None:
+    # A review: a second factor on a group's cost (the one the docs advise) dropped the seats and the own-team
+    # comparison, and the note quoted the base's costs as if every point ran at them; and a difference the same in
+    # every replication (a seat's cost alone) was printed bare, with no word why it has no interval.
+    exp = experiment(
+        replications=3,
+        metrics=("profit", "revenue_captured"),
+        policies=experiment().policies[:1],  # unstructured
+        factors=(
+            Factor(name="full_cycle", target="scenario.reps.0.count", values=(2, 3), integer=True),
+            Factor(name="fc_cost", target="scenario.reps.0.cost_per_year", values=(180000, 120000)),
+        ),
+    )
+    # points: full_cycle (2, 3) x fc_cost (180k, 120k); one more seat costs 1.0M in every replication
+
+    def misses(point: int, policy: str, rep: int) -> dict[str, float]:
+        return {"profit": (20 + rep - (point >= 2)) * M}
+
+    note = opening(stored(exp, tmp_path, lambda *_: 20 * M, misses))
+    note = note[note.index("On team size") :]
+    assert (
+        "(full_cycle 180,000, inside 110,000, sdr 80,000 in the base scenario, assumptions, and set by `fc_cost`"
+        in (note)
+    )
+    assert note.endswith(
+        "`unstructured` makes the most at the scenario's own team, full_cycle = 2 (5 seats); it is the smallest team "
+        "tried, and a smaller one may do better still; against it: at full_cycle = 3 (6 seats), `profit` -1.0M (the "
+        "same in every replication)."
+    ), note

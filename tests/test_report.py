@@ -2670,14 +2670,15 @@ def test_the_sobol_figure_draws_each_paired_difference_and_titles_each_panel_wit
         for p in ("a", "b", "b - a")
         for f in ("x", "y")
     ]
-    noise = pd.DataFrame({"policy": ["a", "b", "b - a"], "metric": "profit", "noise_share": [0.05, np.nan, 0.6]})
+    noise = pd.DataFrame({"policy": ["a", "b", "b - a"], "metric": "profit", "noise_share": [0.05, np.nan, 1.96]})
     figure = design_figures.sobol_figure(ctx, pd.DataFrame(rows), noise, tmp_path / "s.png")  # type: ignore[arg-type]
     assert figure is not None and "per paired difference from the baseline" in figure.caption
     (fig,) = drawn
-    assert [ax.get_title().rsplit(": ", 1)[1] for ax in fig.axes] == [
-        "a\nreplication noise 5%",
+    # (titles as words: a long one is wrapped to its panel's width)
+    assert [" ".join(ax.get_title().rsplit(": ", 1)[1].split()) for ax in fig.axes] == [
+        "a replication noise 5%",
         "b",
-        "b - a\nreplication noise 60%",
+        "b - a replication noise 196% (no spread of the factors' own seen)",
     ]
 
 

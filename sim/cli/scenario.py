@@ -50,8 +50,8 @@ def validate_command(scenario_file: Path) -> None:
         seats = sum(g.count for g in scenario.reps)
         click.echo(
             f"{scenario_file}: valid: {scenario.population.size_words()}, {counted(seats, 'seat')}, "
-            f"{counted(scenario.quarters, 'quarter')}, policy {scenario.policy.name} (printed above with every "
-            "default filled in)",
+            f"{counted(scenario.quarters, 'quarter')}, policy {scenario.policy.name} (the resolved scenario, every "
+            "default filled in, is on stdout)",
             err=True,
         )
 

@@ -403,8 +403,9 @@ def summary_lines(bt: Backtest) -> list[str]:
     )
     # lost_deals had been read as customers lost (an analyst's trial): what no measure here tests, said.
     lines.append(
-        "not tested: churn and renewals (the export records neither): the customers a run loses follow the "
-        "calibrated churn_per_year, the baseline scenario's assumption [A]; lost_deals are deals lost, not customers."
+        "not tested: churn (the export records none): the customers a run loses follow the calibrated scenario's "
+        "churn_per_year, copied from the baseline scenario [A] (with buying units, units lost); lost_deals are "
+        "deals lost, not customers."
     )
     created = float(np.mean([o.created for o in bt.simulated])) if bt.simulated else math.nan
     engaged = float(t.loc[t.measure == "opportunities", "simulated_mean"].iloc[0])

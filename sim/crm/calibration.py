@@ -109,7 +109,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         notes.append(
             f"--units {units}: each account is modelled as {units} buying units (population {accounts:,} x {units} = "
             f"{accounts * units:,}): opportunity rates, potentials and renewal effort / {units}, value shares x "
-            f"{units}, so each account's opportunities, wallet, deal sizes and renewal work are those of the data "
+            f"{units}, so each account's opportunities, wallet, deal sizes and renewal effort are those of the data "
             f"and its one contract; a run's customers and accounts count buying units ({accounts * units:,}), not "
             "the export's accounts, and so do a policy's books and touches: a comparison of policies moves with "
             "--units (docs/scenario-format.md, 8.5)"

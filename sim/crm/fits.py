@@ -182,8 +182,8 @@ def summary_lines(cal: Calibration) -> list[str]:
         )
     # Measured and assumed columns side by side had read alike to an analyst.
     lines.append(
-        "[A] effort h (the export records no effort) and potential, with the value share from it (won value over "
-        "an assumed share of wallet): assumptions, each number in the written file's header; the other columns "
+        "[A] effort h (the export records no effort) and potential (annual won value / an assumed share of wallet), "
+        "with the value share from it: assumptions, each number in the written file's header; the other columns "
         "are the export's."
     )
     return lines

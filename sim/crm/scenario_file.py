@@ -375,7 +375,9 @@ def _write_renewal(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
     units comes up for renewal ``units`` times a term: at the expansion's full effort each, an analyst's
     calibrated world spent 44 renewals' hours a year on each customer account, which filled the reps' weeks and
     made a comparison of policies turn on ``--units`` (segment tiers' lead in profit 29k at 1 unit, 426k at 44,
-    581k at 88). Divided, an account's renewal work is one renewal's, whatever the units."""
+    581k at 88). Divided, an account's renewal effort is one renewal's, whatever the units; each unit's renewal
+    still takes its own first response (``activities.response_hours``, one for every kind of opportunity), which
+    grows with the units (docs/scenario-format.md, 8.5)."""
     renewal: dict[str, Any] = {}
     w.header("[population.segments.renewal]")
     w.comment(
@@ -384,7 +386,10 @@ def _write_renewal(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
     )
     effort, said = round(s.effort_hours, 1), "[A] as expansion (no renewal in the export)"
     if cal.units > 1:  # each buying unit renews its share of the account's one contract
-        effort, said = _sig(effort / cal.units, 3), f"{said} / {cal.units} buying units: one renewal's work an account"
+        effort, said = (
+            _sig(effort / cal.units, 3),
+            f"{said} / {cal.units} buying units: one renewal's effort an account",
+        )
     w.key(renewal, "effort_hours", effort, said)
     w.key(renewal, "cycle_weeks", s.cycle_weeks, "[A] as expansion (no renewal in the export)")
     w.key(renewal, "value_share", 1.0, "[A] a renewal a rep wins renews the whole spend")

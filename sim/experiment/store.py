@@ -200,12 +200,7 @@ class Store:
         held = max(int(done), int(self.meta("replications_held") or 0))  # the cells of a lower plan are gone
         self.set_meta("replications_held", str(held))
         # Likewise the rows of a sampled design: a Sobol' base sample's rows, a Morris design's trajectories.
-        (rows,) = self.db.execute(
-            "SELECT COALESCE(MAX(CASE WHEN p.block GLOB 'T[0-9]*' THEN CAST(SUBSTR(p.block, 2) AS INTEGER) "
-            "ELSE p.row END) + 1, 0) FROM points p JOIN cells c ON c.point = p.point "
-            "JOIN runs r ON r.run_key = c.run_key WHERE r.status = 'done' AND p.row >= 0"
-        ).fetchone()
-        self.set_meta("design_rows_held", str(max(int(rows), int(self.meta("design_rows_held") or 0))))
+        self.set_meta("design_rows_held", str(max(self._rows_done(), int(self.meta("design_rows_held") or 0))))
         with self._transaction():
             # The plan's points and cells replace the stored ones: a point's number can name another point in
             # another plan of the same runs (a Sobol' design's base sample doubled numbers its B block after the
@@ -230,6 +225,22 @@ class Store:
                 ],
             )
         return held
+
+    def _rows_done(self) -> int:
+        """How many of the stored plan's first design rows have every run done: a Morris design's trajectories
+        (blocks ``T<t>``), or a Sobol' design's rows (each in every block), down to a power of 2, the base sample
+        a plan may ask for (a review's interrupted store had said "ask for samples = 5"); 0 for other designs."""
+        done: dict[int, bool] = {}
+        morris = False
+        for block, row, ok in self.db.execute(
+            "SELECT p.block, p.row, MIN(r.status = 'done') FROM points p JOIN cells c ON c.point = p.point "
+            "JOIN runs r ON r.run_key = c.run_key WHERE p.row >= 0 GROUP BY p.point"
+        ):
+            morris = block[:1] == "T"
+            unit = int(block[1:]) if morris else int(row)
+            done[unit] = done.get(unit, True) and bool(ok)
+        rows = next(i for i in range(len(done) + 1) if not done.get(i, False))  # the first row not done
+        return rows if morris or rows == 0 else 1 << (rows.bit_length() - 1)
 
     def finished_keys(self) -> set[str]:
         """The finished runs of the plan's cells."""

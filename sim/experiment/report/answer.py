@@ -333,8 +333,9 @@ def units_caution(buying_units: int, policies: int, quote: Callable[[str], str])
     return (
         f" Each account of this world is {buying_units:,} buying units ({quote('population.buying_units')}, from "
         f"{quote('covsim calibrate --units')}): customers and churn count units, not accounts, and so do a policy's "
-        "books, touches and conflicts, so this comparison moves with the units chosen (docs/scenario-format.md, 8.5): read it only where it "
-        f"holds at another {quote('--units')} too."
+        "books, touches and conflicts, so this comparison moves with the units chosen (docs/scenario-format.md, "
+        f"8.5): read it only where it holds at another number of units too ({quote('--units')}, or "
+        f"{quote('population.buying_units')})."
     )
 
 

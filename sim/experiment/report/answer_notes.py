@@ -240,7 +240,10 @@ def on_profit(
         # of profit agreeing with the revenue lead just given): then it is behind "too", not "but".
         m = _adjusted(family, metric)
         sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
-        if ((m.policy == other) & (sign * m.low_adj > 0) & (sign * m.high_adj > 0)).any():
+        if (
+            other in set(ahead.policy)
+            and ((m.policy == other) & (sign * m.low_adj > 0) & (sign * m.high_adj > 0)).any()
+        ):
             return f" On {quote(BOTTOM_LINE)}{at}, the baseline {quote(baseline)} is clearly behind too: {each} ({PROFIT_IS})."
         return (
             f" But on {quote(BOTTOM_LINE)}{at}, the baseline {quote(baseline)} is clearly behind: {each} ({PROFIT_IS})."

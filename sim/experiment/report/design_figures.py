@@ -12,7 +12,7 @@ from sim.catalogue import title
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, save
 from sim.experiment.report.markdown import code
-from sim.experiment.report.sensitivity_notes import compared
+from sim.experiment.report.sensitivity_notes import compared, noise_words
 from sim.plots import fit_text
 
 #: Headline metrics shown in the factor-response and Sobol' figures.
@@ -167,7 +167,8 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, noise: pd.DataFrame,
                 ax.axhline(0, color="0.3", lw=0.8)
                 ax.set_xticks(x, ctx.factors, fontsize=8)
             share = shares.get((p, metric), np.nan)
-            said = f"\nreplication noise {share:.0%}" if np.isfinite(share) else ""
+            # As the noise table says it: past 100%, no spread of the factors' own (a review's 196% read bare)
+            said = f"\nreplication noise {noise_words(share)}" if np.isfinite(share) else ""
             ax.set_title(f"{title(metric)}: {p}{said}", fontsize=9)
             if c == 0:
                 ax.set_ylabel("Sobol' index (share of variance)", fontsize=8)

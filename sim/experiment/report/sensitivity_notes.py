@@ -128,14 +128,17 @@ def of_what(ctx: ReportContext) -> str:
     )
 
 
+def noise_words(share: float) -> str:
+    """A replication noise share in words: ``34%``, ``196% (no spread of the factors' own seen)``, or ``-``."""
+    if not np.isfinite(share):
+        return "-"
+    return f"{share:.0%}" + (" (no spread of the factors' own seen)" if share >= 1 else "")
+
+
 def noise_table(noise: pd.DataFrame, ctx: ReportContext) -> str:
     """Each (policy, metric)'s share of the variance of its point means that is the replications' own spread."""
     rows = [
-        [
-            p,
-            code(m),
-            "-" if not np.isfinite(v) else f"{v:.0%}" + (" (no spread of the factors' own seen)" if v >= 1 else ""),
-        ]
+        [p, code(m), noise_words(v)]
         for p in compared(ctx)
         for m in ctx.metrics
         for v in noise[(noise.policy == p) & (noise.metric == m)].noise_share

@@ -38,6 +38,8 @@ from sim.metrics import run_totals
 
 #: A factor target that sets or scales rep groups' counts.
 SEATS_TARGET = re.compile(r"^scenario\.reps\.(\d+|\*)\.count$")
+#: A factor target that sets rep groups' costs.
+COST_TARGET = re.compile(r"^scenario\.reps\.(\d+|\*)\.cost_per_year$")
 #: What the note is read on: the bottom line, which counts the seats' cost.
 METRIC = "profit"
 
@@ -63,11 +65,13 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
     # By size, whatever order the file lists them in: neighbours and edges are of the team's size (a review's
     # [2, 1, 3] had set 1 beside 3).
     levels = sorted(set(level_of))
-    seats = _seats(ctx, factor, levels)
-    # The scenario's own team, where a level has its seats: what a cut or a hire is read against (a capacity
-    # trial's cut of 6 reps was said only beside the best size, which was the larger team).
-    own_seats = sum(int(g.get("count", 0)) for g in ctx.scenario.get("reps", []))
-    own = next((i for i, level in enumerate(levels) if seats.get(level) == own_seats), None)
+    teams = _teams(ctx, factor, levels)
+    seats = {level: sum(team) for level, team in teams.items()}
+    # The scenario's own team, where a level has its seats group by group (not only their total: 4 + 2 and 3 + 3
+    # are both 6): what a cut or a hire is read against (a capacity trial's cut of 6 reps was said only beside the
+    # best size, which was the larger team).
+    base = tuple(int(g.get("count", 0)) for g in ctx.scenario.get("reps", []))
+    own = next((i for i, level in enumerate(levels) if teams.get(level) == base), None)
     recurring = _by_segment(ctx, level_of)
     said = []
     for policy in ctx.policies:
@@ -81,12 +85,14 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
             continue
         best = int(np.argmax(wide.mean().to_numpy()))
         by_segment = recurring.get(policy, pd.DataFrame())
+        if not by_segment.empty:  # the replications the profit figures rest on
+            by_segment = by_segment.loc[by_segment.index.intersection(wide.index)]
         said.append(_policy_said(policy, wide, levels, best, own, seats, factor.name, quote, by_segment))
     if not said:
         return ""
     return (
         f"On team size ({quote(factor.name)}, on {quote(METRIC)}, which counts each seat's cost a year "
-        f"({_costs(ctx)}: assumptions of the scenario); paired 95% t intervals over the replications, each its own, "
+        f"({_costs(ctx, quote)}); paired 95% t intervals over the replications, each its own, "
         "not adjusted across policies and levels as the answer's are, so narrower for the same pair: where the best "
         f"size lies and what a cut or a hire does, not a test): {' '.join(said)}"
     )
@@ -113,7 +119,12 @@ def _policy_said(
 
     def paired(i: int, j: int) -> str:
         mean, low, high = _paired_t(wide[levels[i]].to_numpy(dtype=float), wide[levels[j]].to_numpy(dtype=float))
-        return difference_with_interval(METRIC, mean, low, high)
+        said = difference_with_interval(METRIC, mean, low, high)
+        if np.isfinite(low) or not np.isfinite(mean):
+            return said
+        # No interval: say why, as the tables do (a seat's cost alone, the same in every replication, read bare).
+        few = len(wide) < stats.MIN_REPLICATIONS
+        return f"{said} ({'no interval: too few replications' if few else 'the same in every replication'})"
 
     # Beside the best, its neighbours; the scenario's own team is said against every level below instead.
     near = [] if best == own else [j for j in (best - 1, best + 1) if 0 <= j < len(levels) and j != own]
@@ -130,9 +141,9 @@ def _policy_said(
     for j in range(len(levels)):
         if j != own:
             segments = _segments_said(by_segment, levels[j], levels[own], quote)
-            each.append(f"{at(j)} {paired(j, own)}" + (f" ({segments})" if segments else ""))
+            each.append(f"at {at(j)}, {quote(METRIC)} {paired(j, own)}" + (f" ({segments})" if segments else ""))
     head = "against it" if best == own else f"against the scenario's own team, {at(own)}"
-    return f"{said}; {head}: {joined(each)}."
+    return f"{said}; {head}: {'; '.join(each)}."
 
 
 def _by_segment(ctx: ReportContext, level_of: pd.Series) -> dict[str, pd.DataFrame]:
@@ -161,10 +172,16 @@ def _segments_said(by_segment: pd.DataFrame, level: object, own: object, quote: 
     return "recurring revenue " + ", ".join(f"{difference('recurring_revenue', v)} in {quote(k)}" for k, v in d.items())
 
 
-def _costs(ctx: ReportContext) -> str:
-    """Each role's ``cost_per_year`` in the base scenario: ``full_cycle 180,000, inside 110,000``."""
+def _costs(ctx: ReportContext, quote: Callable[[str], str]) -> str:
+    """Each role's ``cost_per_year`` in the base scenario (``full_cycle 180,000, inside 110,000: assumptions of
+    the scenario``), and the factors that set some of them at the design's points (a review's second factor on a
+    group's cost had been left unsaid beside the base's figures)."""
     costs = dict.fromkeys((str(g.get("role", "")), float(g.get("cost_per_year", 0.0))) for g in ctx.scenario["reps"])
-    return ", ".join(f"{role} {cost:,.0f}" for role, cost in costs) or "`cost_per_year`"
+    said = ", ".join(f"{role} {cost:,.0f}" for role, cost in costs) or "`cost_per_year`"
+    varied = [quote(f.name) for f in ctx.experiment.factors if COST_TARGET.match(f.target)]
+    if varied:
+        return f"{said} in the base scenario, assumptions, and set by {joined(varied)} at the design's points"
+    return f"{said}: assumptions of the scenario"
 
 
 def _paired_t(best: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
@@ -175,17 +192,18 @@ def _paired_t(best: np.ndarray, other: np.ndarray) -> tuple[float, float, float]
     return float(d.mean()), float(low), float(high)
 
 
-def _seats(ctx: ReportContext, factor: Factor, levels: list[object]) -> dict[object, int]:
-    """The seats of the base scenario at each level of ``factor``, the other factors at their first values; none
-    where another factor writes the reps too (its points at one level of this one have several team sizes)."""
+def _teams(ctx: ReportContext, factor: Factor, levels: list[object]) -> dict[object, tuple[int, ...]]:
+    """The seats of each group of the base scenario's reps at each level of ``factor``, the other factors at their
+    first values; none where another factor sets the counts too (its points at one level of this one have several
+    teams). A factor on the groups' costs leaves the seats as they are."""
     exp = ctx.experiment
-    if any(f is not factor and f.target.startswith("scenario.reps") for f in exp.factors):
+    if any(f is not factor and SEATS_TARGET.match(f.target) for f in exp.factors):
         return {}
     others = {f.name: f.values[0] for f in exp.factors if f is not factor}
-    out: dict[object, int] = {}
+    out: dict[object, tuple[int, ...]] = {}
     for level in levels:
         point = DesignPoint(0, {**others, factor.name: level})
         data, _, problems = apply_point(ctx.scenario, exp, point)
         if not problems:
-            out[level] = sum(int(g.get("count", 0)) for g in data.get("reps", []))
+            out[level] = tuple(int(g.get("count", 0)) for g in data.get("reps", []))
     return out
