@@ -412,7 +412,9 @@ class Scenario(Strict):
         for path, value in changes.items():
             places = locate(data, path)
             if not places:
-                unknown.append(f"{source}: {path}: names no field of the scenario")
+                from sim.experiment.targets import path_hint  # on the error's path only
+
+                unknown.append(f"{source}: {path}: names no field of the scenario{path_hint(data, path, '')}")
             for container, key in places:
                 container[key] = value
         if unknown:

@@ -105,6 +105,11 @@ def test_the_notebook_api_refuses_what_it_had_ignored_or_failed_on_unsaid(tmp_pa
         run_values(results, ["proft", "profit"])
     assert e.value.problems == ["metrics: unknown metric 'proft' (did you mean 'profit'?)"]
     assert run_values(results, ["profit"]).shape[0] == 1
+    # A misspelt segment, as a misspelt metric: said, not an empty frame (a researcher's next line failed on it).
+    with pytest.raises(InputError) as e:
+        run_values(results, ["revenue_captured"], segment="enterprize")
+    assert e.value.problems == ["segment: no segment 'enterprize' in these results (did you mean 'enterprise'?)"]
+    assert run_values(results, ["revenue_captured"], segment="enterprise").shape[0] == 1
     assert check_policy(make_policy("pooled")) == [
         "given a Pooled object: give the class, Pooled, or a factory such as lambda: Pooled(...), as each run needs "
         "a fresh policy"

@@ -1252,3 +1252,44 @@ def test_a_morris_store_with_more_trajectories_than_asked_holds_them_and_says_so
         )
     finally:
         store.close()
+
+
+def test_a_policy_typed_in_at_a_prompt_runs_in_memory_and_a_store_in_a_folder_says_why_it_cannot(
+    tmp_path: Path,
+) -> None:
+    # A researcher's policy defined in `python -c` (as in a notebook's cell) ended a batch in a traceback from
+    # inspect ("source code not available"; from stdin, a file '<stdin>' not found).
+    script = (
+        "import sim\n"
+        "from sim.errors import InputError\n"
+        "from sim.scenario import load_scenario\n"
+        "from sim.experiment.comparison import comparison\n"
+        "from sim.experiment.batch import open_batch, execute_batch\n"
+        "from sim.policies.segment_tiers import SegmentTiers\n"
+        "class Inline(SegmentTiers):\n"
+        "    name = 'inline'\n"
+        f"two = load_scenario({str(SMALL)!r}, quarters=1)\n"
+        "exp = comparison(two, 'small.toml', ['segment_tiers', '__main__:Inline'], replications=2)\n"
+        "b = open_batch(exp, two, None)\n"
+        "print(execute_batch(b, executor='serial').done)\n"
+        "b.store.close()\n"
+        "try:\n"
+        f"    open_batch(exp, two, {str(tmp_path / 'o')!r})\n"
+        "except InputError as e:\n"
+        "    print(e.problems)\n"
+    )
+    for how in (["-c", script], ["-"]):
+        r = subprocess.run(
+            [sys.executable, *how], input=script if how == ["-"] else None, capture_output=True, text=True, cwd=ROOT
+        )
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+        done, problems = r.stdout.splitlines()
+        assert done == "4"  # 2 policies x 2 replications, in memory
+        assert problems == str(
+            [
+                "policy __main__:Inline: its code is in no file (typed in a notebook or at a prompt), so a store in a "
+                "folder could not tell when it changes: put the class in a module (my_policies.py, then "
+                "'my_policies:Inline'), or run the batch in memory (out = None)"
+            ]
+        )
+    assert not (tmp_path / "o").exists()  # nothing half-made

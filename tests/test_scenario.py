@@ -382,10 +382,17 @@ def test_an_override_with_a_star_changes_every_item(small):
 
 def test_an_override_path_that_names_nothing_is_an_error(small):
     with pytest.raises(InputError) as e:
-        small.with_overrides("x", **{"population.customerz": 5, "reps.7.count": 1, "quarters": 2})
+        small.with_overrides(
+            "x",
+            **{"population.customerz": 5, "reps.7.count": 1, "quarters": 2, "population.segments.smb.share": 0.5},
+        )
+    # With what each may have meant, as a factor's target says it (a notebook's misspelling had no hint, and a
+    # segment named in place of its number none either).
     assert e.value.problems == [
-        "x: population.customerz: names no field of the scenario",
-        "x: reps.7.count: names no field of the scenario",
+        "x: population.customerz: names no field of the scenario (did you mean 'population.customers'?)",
+        "x: reps.7.count: names no field of the scenario (reps has 3 entries, 0..2; reps.* sets every one)",
+        "x: population.segments.smb.share: names no field of the scenario (an entry is named by its number: "
+        f"population.segments.{[g.name for g in small.population.segments].index('smb')}.share for 'smb')",
     ]
 
 

@@ -169,12 +169,21 @@ def _policy_files(cls: type) -> list[tuple[str, Path]]:
     return sorted((label, f) for f, label in named.items() if package not in f.parents)
 
 
+def _typed_in(name: str) -> bool:
+    """Whether a user policy's module has no file at all (``python -c``, a prompt, a notebook's cell), not one
+    compiled (a file all the same)."""
+    module = sys.modules.get(policy_class(name).__module__)
+    return not Path(str(getattr(module, "__file__", None) or "")).is_file()
+
+
 def _source(obj: object) -> str | None:
-    """The source file of a class or module, None for one without (built in, compiled)."""
+    """The source file of a class or module, None for one without (built in, compiled, or typed in: a class of
+    ``python -c`` or of a notebook's cell, whose "file" is ``<stdin>`` or none, had ended a batch in a traceback)."""
     try:
-        return inspect.getsourcefile(obj)  # type: ignore[arg-type]
-    except TypeError:
+        found = inspect.getsourcefile(obj)  # type: ignore[arg-type]
+    except (TypeError, OSError):
         return None
+    return found if found is not None and Path(found).is_file() else None
 
 
 @functools.cache
@@ -214,6 +223,16 @@ def open_batch(
     # The inputs read once (a user policy's package is hashed file by file): the config hash, the store's
     # identity and a hash of each input, by what a reader calls it, all from them.
     files = user_policy_files(experiment)
+    if out is not None and (typed := [n for n, hashed in files.items() if not hashed and _typed_in(n)]):
+        # A store in a folder is resumed only by the same code: code with no file cannot be told apart.
+        raise InputError(
+            [
+                f"policy {name}: its code is in no file (typed in a notebook or at a prompt), so a store in a folder "
+                "could not tell when it changes: put the class in a module (my_policies.py, then "
+                f"'my_policies:{name.partition(':')[2]}'), or run the batch in memory (out = None)"
+                for name in typed
+            ]
+        )
     identity = _identity(experiment, scenario, files)
     digest = experiment_hash(experiment, scenario, identity)
     plan = identity["experiment"]

@@ -22,8 +22,10 @@ def comparison(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     metrics: Sequence[str] = (),
 ) -> Experiment:
-    """The experiment ``covsim compare`` runs: ``policies`` on the scenario of ``scenario_file``, paired, summarised
-    on ``metrics`` (none: ``HEADLINE_METRICS``; checked by ``spec.metric_faults``).
+    """The experiment ``covsim compare`` runs: ``policies``, paired, summarised on ``metrics`` (none:
+    ``HEADLINE_METRICS``; checked by ``spec.metric_faults``). The runs are of the Scenario given to ``open_batch``
+    with it (``scenario`` here gives the seed and name); ``scenario_file`` is the name the report and manifest give
+    its file, a label only (a researcher read that the file's scenario runs, not a variant made in code).
 
     Each policy runs with its entry of ``params`` (none: its defaults; the command line's are resolved and
     checked by ``sim.policies.policy_params``) and is labelled by ``sim.policies.policy_label`` (a user policy by

@@ -12,11 +12,36 @@ def missed_target(data: dict[str, Any], target: str) -> str:
     """``'scenario.x' matches no value of the resolved scenario (did you mean ...?)``: what is said of a factor's
     scenario ``target`` that names no value of the scenario ``data`` (its JSON dump): the array it indexes past
     the end, or the paths it is spelt most like."""
-    path = target.removeprefix("scenario.")
-    paths = [f"scenario.{p}" for p in value_paths(data) if _same_indices(p, path)]
-    return f"{target!r} matches no value of the resolved scenario" + (
-        _past_the_end(data, path) or did_you_mean(target, paths)
-    )
+    return f"{target!r} matches no value of the resolved scenario" + path_hint(data, target.removeprefix("scenario."))
+
+
+def path_hint(data: dict[str, Any], path: str, prefix: str = "scenario.") -> str:
+    """What a dotted ``path`` that names no value of the scenario ``data`` may have meant, each path written with
+    ``prefix``: the array it indexes past the end, or the paths it is spelt most like; "" if none is close (a
+    notebook's ``with_overrides`` of "population.customer" had been given no hint)."""
+    paths = [f"{prefix}{p}" for p in value_paths(data) if _same_indices(p, path)]
+    return _by_name(data, path, prefix) or _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", paths)
+
+
+def _by_name(data: Any, path: str, prefix: str) -> str:
+    """`` (an entry is named by its number: population.segments.0.churn_per_year for 'enterprise')`` where ``path``
+    names an array's entry by its ``name``, else "": a researcher's "population.segments.enterprise..." had been
+    offered another segment's number, spelt most like it."""
+    parts = path.split(".")
+    for k, part in enumerate(parts):
+        if isinstance(data, list) and not part.isdigit() and part != "*":
+            i = next((i for i, x in enumerate(data) if isinstance(x, dict) and x.get("name") == part), None)
+            if i is None:
+                return ""
+            meant = ".".join([*parts[:k], str(i), *parts[k + 1 :]])
+            return f" (an entry is named by its number: {prefix}{meant} for {part!r})"
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return ""
+    return ""
 
 
 def _same_indices(candidate: str, typed: str) -> bool:
@@ -26,7 +51,7 @@ def _same_indices(candidate: str, typed: str) -> bool:
     return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
 
 
-def _past_the_end(data: Any, path: str) -> str:
+def _past_the_end(data: Any, path: str, prefix: str = "scenario.") -> str:
     """`` (scenario.population.segments has 3 entries, 0..2; scenario.population.segments.* sets every one)`` where
     ``path`` indexes an array past its
     end, else "": a researcher's segments.5 was offered segments.*, which would vary every segment."""
@@ -35,7 +60,7 @@ def _past_the_end(data: Any, path: str) -> str:
         if isinstance(data, list) and part.isdigit() and int(part) >= len(data):
             where, n = ".".join(at), len(data)
             size = f"{n} entries, 0..{n - 1}" if n else "no entries"
-            return f" (scenario.{where} has {size}; scenario.{where}.* sets every one)"
+            return f" ({prefix}{where} has {size}; {prefix}{where}.* sets every one)"
         if isinstance(data, list) and part.isdigit():
             data = data[int(part)]
         elif isinstance(data, dict) and part in data:
