@@ -83,8 +83,8 @@ def kernels_loaded() -> int:
 
 #: What stderr is told when a process first compiles a loop (rather than loading it from numba's cache).
 COMPILING = (
-    "compiling covsim's loops for this machine (half a minute to a minute and a half, once after an install "
-    "or an update; later runs load them in under a second) ..."
+    "compiling covsim's loops for this machine (after an install or an update, half a minute to a minute and a "
+    "half; a loop first met in a later run, seconds; runs after load them from the cache in under a second) ..."
 )
 
 
