@@ -391,6 +391,12 @@ def test_a_suite_s_problems_come_in_one_pass(tmp_path: Path) -> None:
         f"error: {path}: stress.1 (y): shocks.0.share: Input should be less than or equal to 1, not 1.5",
         f"error: {path}: stress.1 (y): name 'y' is used twice",
     ]
+    # A malformed stress named as the unshocked run: both said (the name had waited for the key to be mended).
+    result = stress('[[stress]]\nname = "none"\nshocks = [{ kind = "demand", quartr = 2, factor = 0.7 }]\n')
+    assert result.stderr.splitlines() == [
+        f"error: {path}: stress.0 (none): shocks.0.quartr: unknown key (did you mean 'quarter'?)",
+        f"error: {path}: stress.0 (none): name 'none' is the unshocked reference run; name the stress otherwise",
+    ]
     # One stress with a malformed shock: its other shocks are checked on the scenario beside it, by their numbers.
     result = stress(
         '[[stress]]\nname = "two"\nshocks = [{ kind = "rep_attrition", quarter = 2, share = 1.5 },\n'

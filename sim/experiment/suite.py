@@ -303,7 +303,7 @@ def suite_problems(
     for i, stress in numbered.items():
         where = f"{source}: stress.{i} ({stress.name})"
         if stress.name == UNSHOCKED:
-            problems.append(f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise")
+            problems.append(_reserved(where))
         elif names.index(stress.name) != i:
             problems.append(_twice(source, i, stress.name))
         shocks = [s.model_dump(mode="json") for s in (*scenario.shocks, *stress.shocks)]
@@ -327,7 +327,16 @@ def suite_problems(
                 except InputError as e:
                     problems += e.problems
     malformed = [i for i, name in enumerate(names) if i not in numbered and isinstance(name, str)]
-    return problems + [_twice(source, i, str(names[i])) for i in malformed if names.index(names[i]) != i]
+    for i in malformed:  # said beside the stress's own fault, not only once it is mended (a misspelt key had hid it)
+        if names[i] == UNSHOCKED:
+            problems.append(_reserved(f"{source}: stress.{i} ({UNSHOCKED})"))
+        elif names.index(names[i]) != i:
+            problems.append(_twice(source, i, str(names[i])))
+    return problems
+
+
+def _reserved(where: str) -> str:
+    return f"{where}: name {UNSHOCKED!r} is the unshocked reference run; name the stress otherwise"
 
 
 def _twice(source: str, i: int, name: str) -> str:
