@@ -84,7 +84,7 @@ def kernels_loaded() -> int:
 #: What stderr is told when a process first compiles a loop (rather than loading it from numba's cache).
 COMPILING = (
     "compiling covsim's loops for this machine (after an install or an update, half a minute to a minute and a "
-    "half; a loop first met in a later run, seconds; runs after load them from the cache in under a second) ..."
+    "half; a loop first met in a later run, seconds; later runs load them from the cache in under a second) ..."
 )
 
 

@@ -1196,9 +1196,14 @@ def test_a_comparison_on_a_world_of_buying_units_says_it_moves_with_the_units(tm
     args += ["--policy", "segment_tiers", "--quarters", "1", "--replications", "2", "--executor", "serial"]
     r = subprocess.run([*args, "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    said = "Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units)"
+    said = (
+        " Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units): "
+        "customers and churn count units, not accounts, and so do a policy's books, touches and conflicts, so this "
+        "comparison moves with the units chosen (docs/scenario-format.md, 8.5): read it only where it holds at "
+        "another number of units too (--units, or population.buying_units)."
+    )
     (answer,) = [line for line in r.stdout.splitlines() if line.startswith("Answer:")]
-    assert answer.endswith(units_caution(5, 2, str)) and said in answer
+    assert answer.endswith(said) and units_caution(5, 2, str) == said
     assert units_caution(5, 2, lambda s: f"`{s}`") in (tmp_path / "o" / "report.md").read_text()
     assert units_caution(1, 2, str) == units_caution(5, 1, str) == ""  # one unit an account; nothing compared
 
@@ -1277,14 +1282,27 @@ def test_a_policy_typed_in_at_a_prompt_runs_in_memory_and_a_store_in_a_folder_sa
         f"    open_batch(exp, two, {str(tmp_path / 'o')!r})\n"
         "except InputError as e:\n"
         "    print(e.problems)\n"
+        "b = open_batch(exp, two, None)\n"
+        "try:\n"
+        "    execute_batch(b, executor='processes', workers=1)\n"
+        "except InputError as e:\n"
+        "    print(e.problems)\n"
+        "b.store.close()\n"
     )
     for how in (["-c", script], ["-"]):
         r = subprocess.run(
             [sys.executable, *how], input=script if how == ["-"] else None, capture_output=True, text=True, cwd=ROOT
         )
         assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
-        done, problems = r.stdout.splitlines()
+        done, problems, workers = r.stdout.splitlines()
         assert done == "4"  # 2 policies x 2 replications, in memory
+        # a worker process cannot import it: said, where each run had failed in a worker, unsaid
+        assert workers == str(
+            [
+                "policy __main__:Inline: typed in, so a worker process cannot import it: run the batch with "
+                "executor='serial', or put the class in a module"
+            ]
+        )
         assert problems == str(
             [
                 "policy __main__:Inline: its code is in no file (typed in a notebook or at a prompt), so a store in a "
@@ -1293,3 +1311,18 @@ def test_a_policy_typed_in_at_a_prompt_runs_in_memory_and_a_store_in_a_folder_sa
             ]
         )
     assert not (tmp_path / "o").exists()  # nothing half-made
+    # Typed in over a base class kept in a file: its own code is in no fingerprint all the same (a review's store
+    # in a folder took it, and an edit of the typed-in class resumed the stale runs).
+    (tmp_path / "mybase.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\n\n\nclass MyBase(SegmentTiers):\n    name = 'mybase'\n"
+    )
+    based = script.replace("from sim.policies.segment_tiers import SegmentTiers", "from mybase import MyBase")
+    based = based.replace("class Inline(SegmentTiers):", "class Inline(MyBase):")
+    r = subprocess.run(
+        [sys.executable, "-c", based],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
+    )
+    assert r.returncode == 0 and r.stdout.splitlines()[1] == problems, r.stderr

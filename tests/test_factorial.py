@@ -260,7 +260,7 @@ def test_team_sizes_listed_out_of_order_are_read_by_size_and_another_count_facto
 
     note = opening(stored(exp, tmp_path, lambda *_: 20 * M, misses))
     note = note[note.index("On team size") :]
-    assert "`unstructured` makes the most at full_cycle = 1: " in note, note
+    assert "`unstructured` makes the most at full_cycle = 1: `profit` +" in note, note  # labelled, as against its own
     assert "against full_cycle = 2; it is the smallest team tried, and a smaller one may do better still." in note
     assert "seats" not in note.split("): ", 1)[1]  # the counts the other factor sets vary within a level
 
@@ -315,8 +315,8 @@ def test_a_cost_factor_beside_the_team_size_keeps_its_seats_and_is_said_and_a_fi
     note = opening(stored(exp, tmp_path, lambda *_: 20 * M, misses))
     note = note[note.index("On team size") :]
     assert (
-        "(full_cycle 180,000, inside 110,000, sdr 80,000 in the base scenario, assumptions, and set by `fc_cost`"
-        in (note)
+        "each seat's cost a year (full_cycle 180,000 (set by `fc_cost` at the design's points), inside 110,000, sdr "
+        "80,000: assumptions of the scenario)" in note
     )
     assert note.endswith(
         "`unstructured` makes the most at the scenario's own team, full_cycle = 2 (5 seats); it is the smallest team "

@@ -2699,3 +2699,12 @@ def test_profit_agreeing_with_a_lead_over_the_baseline_at_the_point_said_is_behi
         "revenue less the cost of sales)."
     )
     assert on_profit(family((-4.5, -8.5, -0.6)), "revenue_captured", "a", "a", str, "b").startswith(" But on profit")
+    # b ahead on revenue, but c alone ahead on profit: that is no "too" of b's lead.
+    other = family((4.5, 0.6, 8.5))
+    other = pd.concat(
+        [
+            other.assign(mean_diff=[4.5, 0.1], low_adj=[0.6, -1.0], high_adj=[8.5, 1.2]),
+            pd.DataFrame([{"policy": "c", "metric": "profit", "mean_diff": 2.0, "low_adj": 0.5, "high_adj": 3.5}]),
+        ]
+    )
+    assert on_profit(other, "revenue_captured", "a", "a", str, "b").startswith(" But on profit, the baseline a is")

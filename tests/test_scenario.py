@@ -394,6 +394,28 @@ def test_an_override_path_that_names_nothing_is_an_error(small):
         "x: population.segments.smb.share: names no field of the scenario (an entry is named by its number: "
         f"population.segments.{[g.name for g in small.population.segments].index('smb')}.share for 'smb')",
     ]
+    # An entry's name misspelt, a rep group by its role, the rest of the path misspelt too, a word that is no
+    # entry: never another entry's number (a review's "enterprize" had been offered smb's, "inside" the SDRs').
+    names = [g.name for g in small.population.segments]
+    for path, hint in [
+        (
+            "population.segments.enterprize.share",
+            f"an entry is named by its number: population.segments.{names.index('enterprise')}.share for 'enterprise'",
+        ),
+        (
+            "population.segments.mid-market.share",
+            f"an entry is named by its number: population.segments.{names.index('mid_market')}.share for 'mid_market'",
+        ),
+        (
+            "reps.inside.count",
+            f"an entry is named by its number: reps.{[g.role for g in small.reps].index('inside')}.count for 'inside'",
+        ),
+        ("population.segments.smb.shar", f"did you mean 'population.segments.{names.index('smb')}.share'?"),
+        ("population.segments.nothing.share", "did you mean 'population.segments.*.share'?"),
+    ]:
+        with pytest.raises(InputError) as e:
+            small.with_overrides("x", **{path: 0.5})
+        assert e.value.problems == [f"x: {path}: names no field of the scenario ({hint})"]
 
 
 def test_an_override_is_validated_again(small):

@@ -170,10 +170,11 @@ def _policy_files(cls: type) -> list[tuple[str, Path]]:
 
 
 def _typed_in(name: str) -> bool:
-    """Whether a user policy's module has no file at all (``python -c``, a prompt, a notebook's cell), not one
-    compiled (a file all the same)."""
-    module = sys.modules.get(policy_class(name).__module__)
-    return not Path(str(getattr(module, "__file__", None) or "")).is_file()
+    """Whether a user policy's class was typed in, its module without a file (``python -c``, a notebook's cell) or
+    with a made-up one (``<stdin>``); not one compiled or in a zip, a file all the same. Its own code is in no
+    fingerprint, whatever base class of a file it inherits from."""
+    file = getattr(sys.modules.get(policy_class(name).__module__), "__file__", None)
+    return file is None or Path(str(file)).name.startswith("<")
 
 
 def _source(obj: object) -> str | None:
@@ -223,7 +224,7 @@ def open_batch(
     # The inputs read once (a user policy's package is hashed file by file): the config hash, the store's
     # identity and a hash of each input, by what a reader calls it, all from them.
     files = user_policy_files(experiment)
-    if out is not None and (typed := [n for n, hashed in files.items() if not hashed and _typed_in(n)]):
+    if out is not None and (typed := [n for n in files if _typed_in(n)]):
         # A store in a folder is resumed only by the same code: code with no file cannot be told apart.
         raise InputError(
             [
@@ -279,5 +280,16 @@ def execute_batch(
     scheduler: str | None = None,
     run_timeout: float | None = None,
 ) -> BatchOutcome:
-    """Run what is not yet stored. Ctrl-C stops cleanly: finished runs stay stored."""
+    """Run what is not yet stored. Ctrl-C stops cleanly: finished runs stay stored. A policy typed in (at a
+    prompt, in a notebook's cell) runs in this process only: a worker cannot import it (a review's runs had each
+    failed in a worker, unsaid)."""
+    typed = [n for n in sorted({p.name for p in batch.experiment.policies if ":" in p.name}) if _typed_in(n)]
+    if typed and executor != "serial":
+        raise InputError(
+            [
+                f"policy {name}: typed in, so a worker process cannot import it: run the batch with "
+                "executor='serial', or put the class in a module"
+                for name in typed
+            ]
+        )
     return run_batch(batch.store, batch.specs, executor, workers, scheduler, run_timeout=run_timeout)

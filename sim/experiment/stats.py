@@ -40,8 +40,8 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
     metric no run has of the catalogue's (a notebook's misspelt "proft" had given an empty frame, unsaid)."""
     if unknown := [m for m in metrics if m not in CATALOGUE]:
         raise InputError([f"metrics: unknown metric {m!r}{did_you_mean(m, list(CATALOGUE))}" for m in unknown])
-    segments = set(results.segment) if "segment" in results.columns else set()
-    if segments and segment not in segments:  # a notebook's misspelt "enterprize" had given an empty frame, unsaid
+    segments = results["segment"].unique() if not results.empty else ()
+    if len(segments) and segment not in segments:  # a notebook's misspelt "enterprize" had given an empty frame, unsaid
         raise InputError([f"segment: no segment {segment!r} in these results{did_you_mean(segment, sorted(segments))}"])
     r = results[(results.segment == segment) & results.metric.isin(metrics)]
     totals = run_totals(r, by=("point", "policy", "replication"))

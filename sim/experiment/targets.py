@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
-from sim.config import value_paths
+from sim.config import locate, value_paths
 from sim.policies.hints import did_you_mean
 
 
@@ -17,38 +18,46 @@ def missed_target(data: dict[str, Any], target: str) -> str:
 
 def path_hint(data: dict[str, Any], path: str, prefix: str = "scenario.") -> str:
     """What a dotted ``path`` that names no value of the scenario ``data`` may have meant, each path written with
-    ``prefix``: the array it indexes past the end, or the paths it is spelt most like; "" if none is close (a
-    notebook's ``with_overrides`` of "population.customer" had been given no hint)."""
+    ``prefix``: an array's entry named by its name or role (or a misspelling of it) where its number goes, the
+    array it indexes past the end, or the paths it is spelt most like; "" if none is close (a notebook's
+    ``with_overrides`` of "population.customer" had been given no hint)."""
+    named = _by_name(data, path)
+    if named is not None:
+        meant, entry = named
+        if locate(data, meant):
+            return f" (an entry is named by its number: {prefix}{meant} for {entry!r})"
+        path = meant  # the rest of it misspelt too: the hint is of the path with the entry's number
     paths = [f"{prefix}{p}" for p in value_paths(data) if _same_indices(p, path)]
-    return _by_name(data, path, prefix) or _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", paths)
+    return _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", paths)
 
 
-def _by_name(data: Any, path: str, prefix: str) -> str:
-    """`` (an entry is named by its number: population.segments.0.churn_per_year for 'enterprise')`` where ``path``
-    names an array's entry by its ``name``, else "": a researcher's "population.segments.enterprise..." had been
-    offered another segment's number, spelt most like it."""
+def _by_name(data: Any, path: str) -> tuple[str, str] | None:
+    """``path`` with the array entry it names by its ``name`` or ``role`` (or one spelt most like it) given by its
+    number, and that entry's name; None where it names none so: a researcher's "population.segments.enterprise..."
+    had been offered another segment's number, spelt most like it, and a review's "reps.inside..." the SDRs'."""
     parts = path.split(".")
     for k, part in enumerate(parts):
         if isinstance(data, list) and not part.isdigit() and part != "*":
-            i = next((i for i, x in enumerate(data) if isinstance(x, dict) and x.get("name") == part), None)
-            if i is None:
-                return ""
-            meant = ".".join([*parts[:k], str(i), *parts[k + 1 :]])
-            return f" (an entry is named by its number: {prefix}{meant} for {part!r})"
+            names = [str(x.get("name", x.get("role", ""))) if isinstance(x, dict) else "" for x in data]
+            close = part if part in names else next(iter(difflib.get_close_matches(part, names, 1, 0.75)), None)
+            if close is None:
+                return None
+            return ".".join([*parts[:k], str(names.index(close)), *parts[k + 1 :]]), close
         if isinstance(data, list) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         elif isinstance(data, dict) and part in data:
             data = data[part]
         else:
-            return ""
-    return ""
+            return None
+    return None
 
 
 def _same_indices(candidate: str, typed: str) -> bool:
     """Whether ``candidate`` (a path of :func:`sim.config.value_paths`) keeps the array indices ``typed`` gives:
-    a suggestion for ``reps.9.count`` (no group 9) is ``reps.*.count``, not another group's ``reps.2.count``."""
+    a suggestion for ``reps.9.count`` (no group 9) is ``reps.*.count``, not another group's ``reps.2.count``; nor
+    is a number put where a word was typed (a review's "segments.nothing" had been offered segment 2)."""
     a, b = candidate.split("."), typed.split(".")
-    return all(not (x.isdigit() and y.isdigit()) or x == y for x, y in zip(a, b, strict=False))
+    return all(not x.isdigit() or x == y for x, y in zip(a, b, strict=False))
 
 
 def _past_the_end(data: Any, path: str, prefix: str = "scenario.") -> str:

@@ -33,7 +33,7 @@ from sim.experiment.design import DesignPoint, apply_point
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import value_text
 from sim.experiment.spec import Factor
-from sim.format import difference, difference_with_interval, joined
+from sim.format import difference, difference_with_interval, joined, no_spread_words
 from sim.metrics import run_totals
 
 #: A factor target that sets or scales rep groups' counts.
@@ -124,11 +124,11 @@ def _policy_said(
             return said
         # No interval: say why, as the tables do (a seat's cost alone, the same in every replication, read bare).
         few = len(wide) < stats.MIN_REPLICATIONS
-        return f"{said} ({'no interval: too few replications' if few else 'the same in every replication'})"
+        return f"{said} ({'no interval: too few replications' if few else no_spread_words(mean)})"
 
     # Beside the best, its neighbours; the scenario's own team is said against every level below instead.
     near = [] if best == own else [j for j in (best - 1, best + 1) if 0 <= j < len(levels) and j != own]
-    against = [f"{paired(best, j)} against {at(j)}" for j in near]
+    against = [f"{quote(METRIC)} {paired(best, j)} against {at(j)}" for j in near]
     where = f"the scenario's own team, {at(best)}" if best == own else at(best)
     said = f"{quote(policy)} makes the most at {where}" + (f": {joined(against)}" if against else "")
     if best in (0, len(levels) - 1):  # the levels are in order of size
@@ -176,12 +176,24 @@ def _costs(ctx: ReportContext, quote: Callable[[str], str]) -> str:
     """Each role's ``cost_per_year`` in the base scenario (``full_cycle 180,000, inside 110,000: assumptions of
     the scenario``), and the factors that set some of them at the design's points (a review's second factor on a
     group's cost had been left unsaid beside the base's figures)."""
-    costs = dict.fromkeys((str(g.get("role", "")), float(g.get("cost_per_year", 0.0))) for g in ctx.scenario["reps"])
-    said = ", ".join(f"{role} {cost:,.0f}" for role, cost in costs) or "`cost_per_year`"
-    varied = [quote(f.name) for f in ctx.experiment.factors if COST_TARGET.match(f.target)]
-    if varied:
-        return f"{said} in the base scenario, assumptions, and set by {joined(varied)} at the design's points"
-    return f"{said}: assumptions of the scenario"
+    groups = ctx.scenario["reps"]
+    setters = {
+        i: [quote(f.name) for f in ctx.experiment.factors if _sets_cost(f.target, i)] for i in range(len(groups))
+    }
+    costs = dict.fromkeys(
+        (str(g.get("role", "")), float(g.get("cost_per_year", 0.0)), ", ".join(setters[i]))
+        for i, g in enumerate(groups)
+    )
+    said = ", ".join(
+        f"{role} {cost:,.0f}" + (f" (set by {by} at the design's points)" if by else "") for role, cost, by in costs
+    )
+    return f"{said}: assumptions of the scenario" if said else "`cost_per_year`"
+
+
+def _sets_cost(target: str, group: int) -> bool:
+    """Whether a factor's ``target`` sets the ``cost_per_year`` of rep group ``group``."""
+    found = COST_TARGET.match(target)
+    return found is not None and found[1] in ("*", str(group))
 
 
 def _paired_t(best: np.ndarray, other: np.ndarray) -> tuple[float, float, float]:
