@@ -43,11 +43,8 @@ def _by_name(data: Any, path: str) -> tuple[str, str] | None:
             if close is None:
                 return None
             return ".".join([*parts[:k], str(names.index(close)), *parts[k + 1 :]]), close
-        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
+        data = _child(data, part)
+        if data is _NONE:
             return None
     return None
 
@@ -70,11 +67,21 @@ def _past_the_end(data: Any, path: str, prefix: str = "scenario.") -> str:
             where, n = ".".join(at), len(data)
             size = f"{n} entries, 0..{n - 1}" if n else "no entries"
             return f" ({prefix}{where} has {size}; {prefix}{where}.* sets every one)"
-        if isinstance(data, list) and part.isdigit():
-            data = data[int(part)]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
+        data = _child(data, part)
+        if data is _NONE:
             return ""
         at.append(part)
     return ""
+
+
+#: What :func:`_child` gives where a path's part names nothing.
+_NONE = object()
+
+
+def _child(data: Any, part: str) -> Any:
+    """The entry of an array (``part`` a number in range) or the value of a table ``part`` names, else ``_NONE``."""
+    if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        return data[int(part)]
+    if isinstance(data, dict) and part in data:
+        return data[part]
+    return _NONE
