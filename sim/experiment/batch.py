@@ -118,8 +118,13 @@ def user_policy_files(experiment: Experiment) -> dict[str, list[tuple[str, str]]
         name: [
             (label, hashlib.sha256(path.read_bytes()).hexdigest()) for label, path in _policy_files(policy_class(name))
         ]
-        for name in sorted({p.name for p in experiment.policies if ":" in p.name})
+        for name in user_policy_names(experiment)
     }
+
+
+def user_policy_names(experiment: Experiment) -> list[str]:
+    """The user policies (``package.module:ClassName``) the experiment runs, each once, in name order."""
+    return sorted({p.name for p in experiment.policies if ":" in p.name})
 
 
 def user_policy_fingerprints(
@@ -283,7 +288,7 @@ def execute_batch(
     """Run what is not yet stored. Ctrl-C stops cleanly: finished runs stay stored. A policy typed in (at a
     prompt, in a notebook's cell) runs in this process only: a worker cannot import it (a review's runs had each
     failed in a worker, unsaid)."""
-    typed = [n for n in sorted({p.name for p in batch.experiment.policies if ":" in p.name}) if _typed_in(n)]
+    typed = [n for n in user_policy_names(batch.experiment) if _typed_in(n)]
     if typed and executor != "serial":
         raise InputError(
             [

@@ -44,7 +44,8 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
             if mended is not None
             else [*_policy_names(data, path), *_target_names(data, path)]
         )
-        if mended is not None and any(not _given(mended[0], r) and r not in NO_BEARING for r in mended[1]):
+        # A renamed key is at its path in the mended file; a dropped one is not.
+        if mended is not None and any(not locate(mended[0], r) and r not in NO_BEARING for r in mended[1]):
             # A wrong value's default stood in: what the later checks find may be the default's, not the file's
             # ("a grid design needs values" of a misspelt lhs), so only the names they check are said.
             later = [p for p in later if _of_a_name(p, path)]
@@ -137,19 +138,6 @@ def _target_names(data: dict[str, Any], path: Path) -> list[str]:
         ):
             problems.append(f"{path}: factors.{i}.target: {missed_target(base, target)}")
     return problems
-
-
-def _given(data: dict[str, Any], dotted: str) -> bool:
-    """Whether the key at the ``dotted`` path is in ``data`` (a renamed key is; a dropped one is not)."""
-    node: Any = data
-    for part in dotted.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
-    return True
 
 
 def _of_a_name(problem: str, path: Path) -> bool:

@@ -40,10 +40,11 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
     metric no run has of the catalogue's (a notebook's misspelt "proft" had given an empty frame, unsaid)."""
     if unknown := [m for m in metrics if m not in CATALOGUE]:
         raise InputError([f"metrics: unknown metric {m!r}{did_you_mean(m, list(CATALOGUE))}" for m in unknown])
-    segments = results["segment"].unique() if not results.empty else ()
-    if len(segments) and segment not in segments:  # a notebook's misspelt "enterprize" had given an empty frame, unsaid
-        raise InputError([f"segment: no segment {segment!r} in these results{did_you_mean(segment, sorted(segments))}"])
     r = results[(results.segment == segment) & results.metric.isin(metrics)]
+    # Looked for only where nothing was found, not on every call: a notebook's misspelt "enterprize" had given an
+    # empty frame, unsaid.
+    if r.empty and not results.empty and segment not in (segments := results["segment"].unique()):
+        raise InputError([f"segment: no segment {segment!r} in these results{did_you_mean(segment, sorted(segments))}"])
     totals = run_totals(r, by=("point", "policy", "replication"))
     return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)
 
