@@ -11,7 +11,14 @@ the run went on, finished, and wrote its results over a folder's earlier ones
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 _asked = False
+#: The stops :func:`held` holds back.
+STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def ask(signum: int, frame: object) -> None:
@@ -31,3 +38,50 @@ def forget() -> None:
     """Clear a stop asked (a test's, or a caller's that handled it and goes on)."""
     global _asked
     _asked = False
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while processes start; a stop given meanwhile is acted on once they are up.
+
+    A stop raised inside ``Process.start`` (between the fork and the writing of
+    what the new process needs) left it reading an empty pipe: its traceback
+    ("EOFError: Ran out of input") came under the what-if page's "stopped"
+    line. Meanwhile a stop is only noted (any thread of this process may take
+    the signal; Python runs the handler in this one), then given to the
+    handler it was held from: the command line's raises KeyboardInterrupt, a
+    default action ends the process as it would have. Processes started
+    meanwhile are born with Ctrl-C blocked (a thread's mask is what a process
+    it starts inherits): one given to the whole terminal group while they start
+    never ends in their traceback; each unblocks it once it ignores or handles
+    it. A start that failed with a stop given (a Dask worker the Ctrl-C ended
+    as it started) is the stop, not its failure. In another thread than the
+    main one (signals are handled in the main one) nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    given: list[int] = []
+    previous = {s: signal.getsignal(s) for s in STOPS}
+    # Kept as they are: an ignored stop (a background job's Ctrl-C) and a handler set outside Python (None).
+    for s, handler in previous.items():
+        if handler is not None and handler is not signal.SIG_IGN:
+            signal.signal(s, lambda signum, frame: given.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    except Exception:
+        if not given:
+            raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C left pending is noted as it is let through
+        for s, handler in previous.items():
+            if handler is not None:
+                signal.signal(s, handler)
+    if given:
+        stop = signal.Signals(given[0])
+        handler = previous[stop]
+        if callable(handler):
+            handler(stop, None)
+        else:  # the default action (ending the process)
+            signal.raise_signal(stop)

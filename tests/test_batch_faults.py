@@ -281,14 +281,14 @@ def test_a_ctrl_c_while_a_dask_cluster_starts_is_held_back_not_lost():
     import signal
     import threading
 
-    from sim.experiment.runner import sigint_held
+    from sim.stopping import held
 
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)  # a thread that does not block Ctrl-C
     other.start()
     reached, masked = [], []
     try:
-        with pytest.raises(KeyboardInterrupt), sigint_held():
+        with pytest.raises(KeyboardInterrupt), held():
             masked.append(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.2)  # time for it to be taken, by either thread
@@ -299,6 +299,38 @@ def test_a_ctrl_c_while_a_dask_cluster_starts_is_held_back_not_lost():
     assert masked == [True]  # what a process started now inherits
     assert reached == ["after the signal, inside"]
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_a_sigterm_while_processes_start_is_given_to_its_handler_once_they_are_up():
+    # Raised inside Process.start, it left the new process reading an empty pipe: "EOFError: Ran out of input"
+    # under the what-if page's "stopped" line.
+    import signal
+
+    from sim.stopping import held
+
+    taken: list[tuple[str, int]] = []
+
+    def mine(signum: int, frame: object) -> None:
+        taken.append(("handler", signum))
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # time for it to be taken
+            taken.append(("inside", 0))
+        assert taken == [("inside", 0), ("handler", signal.SIGTERM)]
+        assert signal.getsignal(signal.SIGTERM) is mine  # put back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    # Held from the default action, the process ends by it once the block is done.
+    code = (
+        "import os, signal, sys, time; from sim.stopping import held\n"
+        "with held():\n    os.kill(os.getpid(), signal.SIGTERM); time.sleep(0.2); print('inside', flush=True)\n"
+        "print('not reached')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert (r.returncode, r.stdout) == (-signal.SIGTERM, "inside\n")
 
 
 def test_a_dask_worker_stopped_with_ctrl_c_leaves_quietly():

@@ -8,6 +8,7 @@ output files left half-written. Output folders are checked before any work.
 from __future__ import annotations
 
 import re
+import signal
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -216,8 +217,12 @@ def test_an_unexpected_failure_is_one_line_with_exit_1_and_the_traceback_on_requ
         "error: covsim failed unexpectedly (RuntimeError: index 7 is out of bounds for axis\\x1b[2K 0); "
         "rerun with COVSIM_TRACEBACK=1 to see where, and please report it"
     )
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
     shown = invoke(*RUN, env={"COVSIM_TRACEBACK": "1"})
     assert isinstance(shown.exception, RuntimeError)
+    # The caller's process goes on with its own stop handlers (covsim's had stayed: a later SIGTERM to a test
+    # runner raised KeyboardInterrupt).
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)] == handlers
 
 
 def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_it(tmp_path, monkeypatch):

@@ -79,6 +79,10 @@ class _Commands(click.Group):
             code = EXIT_INTERRUPTED
         except SystemExit as e:  # a command's own exit status (1 for failed runs, 2 for bad input, 130)
             code = e.code
+        except BaseException:  # a failure shown with its traceback (COVSIM_TRACEBACK=1)
+            if args is not None:  # a caller's process goes on with its own handlers
+                _put_back(handlers)
+            raise
         if isinstance(code, str):  # as Python says such an exit: the text, status 1
             print(code, file=sys.stderr)
         status = code if isinstance(code, int) else 0 if code is None else 1
@@ -96,10 +100,15 @@ class _Commands(click.Group):
                 atexit._run_exitfuncs()
                 _leave(status)
         else:  # a caller in a process that goes on (a notebook, a test's runner): as it was before the command
-            stopping.forget()
-            for signum, handler in handlers.items():
-                signal.signal(signum, handler)
+            _put_back(handlers)
         sys.exit(status)
+
+
+def _put_back(handlers: dict[signal.Signals, Any]) -> None:
+    """A caller's stop handlers back, and no stop noted, as before the command."""
+    stopping.forget()
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def _end_now(status: int, signum: int, frame: object) -> None:

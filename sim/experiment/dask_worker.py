@@ -1,6 +1,6 @@
 """Loaded by each worker process of covsim's local Dask cluster when it starts (the cluster's ``preload``).
 
-The worker is born with Ctrl-C held back (``runner.sigint_held``), so one
+The worker is born with Ctrl-C held back (``sim.stopping.held``), so one
 given to the terminal while it starts does not end in its traceback; once it
 is up, a Ctrl-C (the terminal's, to every process of the group: the batch
 stops the cluster itself) makes it leave at once and quietly: it holds

@@ -23,14 +23,16 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Generator, Iterable
+from contextlib import suppress
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from multiprocessing.context import SpawnProcess
 from types import TracebackType
 from typing import cast
 
+from sim import stopping
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.worker import failed, serve
 
@@ -44,31 +46,15 @@ CLOSED = "the worker pool was closed while runs were out"
 Worker = tuple[Connection, SpawnProcess]
 
 
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while worker processes start.
-
-    They inherit "ignored" from birth, so a Ctrl-C to the whole terminal group
-    reaches only this process, which stops the batch cleanly. (Signals can be
-    set from the main thread only; started from another thread, a worker sets
-    its own in :func:`sim.experiment.worker.serve`.)
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def start_worker(announce: bool = False) -> Worker:
     """A new worker process (:func:`sim.experiment.worker.serve`) and this end of its pipe; ``announce``: it
     may tell the terminal when it compiles covsim's loops (one worker of a pool does, not every one)."""
     mine, theirs = SPAWN.Pipe()
     process = SPAWN.Process(target=serve, args=(theirs, os.getpid(), announce), daemon=True)
-    with _sigint_ignored():
+    # multiprocessing's resource tracker first, as it starts: its own start lets Ctrl-C through this thread's
+    # mask, which the worker must be born with blocked.
+    resource_tracker.ensure_running()
+    with stopping.held():
         process.start()
     theirs.close()  # the worker now holds the only other end: its death is an EOF here
     return mine, process

@@ -14,18 +14,17 @@ import json
 import logging
 import os
 import platform
-import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
 
+from sim import stopping
 from sim.errors import InputError
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
@@ -94,31 +93,6 @@ def _processes(
         yield from pool.map(specs, limit=limit)
 
 
-@contextmanager
-def sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back while processes start (seconds, for a Dask cluster): they are born with it blocked (a
-    thread's mask is what a process it starts inherits), and so never see it, while this process notes a
-    Ctrl-C given meanwhile (any of its threads may take the signal; Python runs the handler in this one) and
-    raises it as soon as they are up."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    given: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: given.append(signum))
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    except Exception:
-        if given:  # what failed for it (a Dask worker the Ctrl-C ended as it started: its nanny fails to start)
-            raise KeyboardInterrupt from None
-        raise
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        signal.signal(signal.SIGINT, previous)
-    if given:
-        raise KeyboardInterrupt
-
-
 def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generator[RunOutput]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -137,7 +111,7 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None) -> Generato
         # ``sync``) that tell a user nothing; a run's failure comes with its result, and a worker's is logged.
         for name in ("distributed", "tornado.application"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        with sigint_held():
+        with stopping.held():
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -37,6 +37,7 @@ def _worker_setup(batch_pid: int) -> None:
     worker was still starting has already left it to another parent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # born with it blocked (``stopping.held``)
     readers_may_stop()  # a policy that prints, under ``covsim compare ... | head -1``
 
     def watch() -> None:
