@@ -2486,7 +2486,7 @@ def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> Non
     # b - a: churned -200 - 2r (mean -203, sd 2.58: t(0.975, 3) x 1.29 = 4.1); renewal rate 0.03 + r/1000 (mean
     # +3.15 pp, sd 0.129 pp: +-0.21 pp)
     assert said.endswith(
-        "though behind, `b` keeps customers better: it loses 203 fewer customers to churn [199, 207] and has a "
+        "though behind, `b` churns less: it loses 203 fewer customers to churn [199, 207] and has a "
         "renewal rate +3.1 pp [+2.9 pp, +3.4 pp] (paired 95% intervals), which the rest outweighs."
     )
     # Nothing kept better: nothing said of it; and no Why of this alone where nothing else explains the lead.
@@ -2708,3 +2708,38 @@ def test_profit_agreeing_with_a_lead_over_the_baseline_at_the_point_said_is_behi
         ]
     )
     assert on_profit(other, "revenue_captured", "a", "a", str, "b").startswith(" But on profit, the baseline a is")
+
+
+def test_an_answer_on_named_metrics_says_where_the_default_family_gives_profit_another_verdict():
+    # A policy author's trial: the same stored runs called segment_tiers' profit lead "ahead too" [+2.3M, +14.2M]
+    # beside two named metrics (profit a family of its own) and not distinguishable [-3.0M, +19.5M] by default
+    # (a family of 11): either verdict, by the choice of metrics, with nothing said.
+    from sim.experiment import stats
+    from sim.experiment.report.family_check import default_family_note, verdict
+    from sim.experiment.spec import HEADLINE_METRICS
+
+    rng = np.random.default_rng(7)
+    profit_lead = np.array([0.2, 1.8, 0.5, 1.5, 1.0]) * 1e6  # mean 1.0M, sd 0.65M: clear alone, not among 11
+    rows = []
+    for metric in HEADLINE_METRICS:
+        for r in range(5):
+            base = rng.normal(100.0, 10.0)
+            other = profit_lead[r] if metric == "profit" else rng.normal(0.0, 10.0)
+            rows += [(0, "a", r, 1, "all", metric, base), (0, "b", r, 1, "all", metric, base + other)]
+    results = pd.DataFrame(rows, columns=["point", "policy", "replication", "quarter", "segment", "metric", "value"])
+    alone = stats.paired_differences(stats.run_values(results, ["profit"]), "a")
+    every = stats.paired_differences(stats.run_values(results, list(HEADLINE_METRICS)), "a")
+    assert verdict(alone.iloc[0]) == "ahead of"
+    assert verdict(every[every.metric == "profit"].iloc[0]) == "not distinguishable from"
+    note = default_family_note(results, 0, ["customers"], alone, ("b", "a"), lambda s: f"`{s}`")
+    r = every[every.metric == "profit"].iloc[0]
+    assert note == (
+        f" With the default headline metrics (a family of {int(r.family)} comparisons, as a comparison that names "
+        "none has), the same runs put `b` not distinguishable from the baseline on `profit`: "
+        f"+1.0M [{r.low_adj / 1e6:+.1f}M, {r.high_adj / 1e6:+.1f}M]. An interval widens with its family's size: "
+        "name the metrics before looking at the results (docs/experiments.md, the answer)."
+    )
+    assert int(r.family) == len(HEADLINE_METRICS)
+    # The same verdict, or the default metrics themselves: nothing to say.
+    assert default_family_note(results, 0, ["customers"], every, ("b", "a"), str) == ""
+    assert default_family_note(results, 0, list(HEADLINE_METRICS), alone, ("b", "a"), str) == ""

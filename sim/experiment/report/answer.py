@@ -34,6 +34,7 @@ from sim.experiment.report.answer_notes import (
     team_notes,
     untested,
 )
+from sim.experiment.report.family_check import default_family_note
 from sim.experiment.report.grid_answer import compared_point, grid_answer
 from sim.experiment.report.markdown import finite, point_labeller, test_words
 from sim.experiment.report.why import why, why_values
@@ -229,6 +230,7 @@ def answer(
     # something it could contradict; beside one not clear, where it may be the one clear difference.
     bottom, at = _bottom_line(family, results, point, baseline), f" at {label(point)}" if multi else ""
     caution = beside_the_answer(bottom, family, metric, winner, baseline, quote, other, clear and ahead, at)
+    caution += default_family_note(results, point, metrics, bottom, (other, baseline), quote, at)
     if not multi:
         also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""

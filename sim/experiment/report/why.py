@@ -233,7 +233,7 @@ def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str]
     if not said:
         return ""
     return (
-        f"though behind, {quote(other)} keeps customers better: it {' and '.join(said)} (paired 95% "
+        f"though behind, {quote(other)} churns less: it {' and '.join(said)} (paired 95% "
         f"interval{'s' if len(said) > 1 else ''}), which the rest outweighs"
     )
 
