@@ -341,6 +341,34 @@ def test_a_phased_rollout_moves_a_further_third_of_the_accounts_each_quarter_to_
             assert differ[side].sum() > 200 and differ[~side].sum() > 200
 
 
+def test_a_phased_rollout_interleaves_the_two_models_tasks_each_in_its_model_s_order():
+    # unstructured's priorities run about 0 to 3, the standard priority's 10 to 31: merged as they were, no task
+    # of an account not yet moved came before the median task of a moved one (0 of 70 here), and a stress trial's
+    # phased rollout paid for it (20.2M behind a big-bang one, 14.9M with the tasks interleaved).
+    from sim.policies.rollout import standing
+
+    assert standing(np.array([31.0, 10.0, 20.0, -1.0, 0.0, 20.0])).tolist() == [1.0, 0.25, 0.75, -1.0, 0.0, 0.75]
+    s = scenario([rollout(quarter=2, quarters=3, current={"name": "unstructured"})], quarters=2)
+    model = CoverageModel(s, make_policy("segment_tiers"), 1)
+    asked, seen = model.policy.prioritise, []
+
+    def recorded(view, rng):
+        out = asked(view, rng)
+        seen.append((np.array(view.tasks.customer), out))
+        return out
+
+    model.policy.prioritise = recorded
+    try:
+        model.run(14)  # the first week of quarter 2, a third of the accounts moved
+    finally:
+        model.release()
+    customer, priority = seen[-1]
+    moved, taken = rollout_rank(5000)[customer] < 1667, priority > 0
+    new, current = priority[moved & taken], priority[~moved & taken]
+    assert new.size > 50 and current.size > 50
+    assert 0.3 < (current > np.median(new)).mean() < 0.8
+
+
 def test_a_big_bang_rollout_moves_every_account_at_once():
     s = scenario([rollout(quarter=2, quarters=1)], quarters=3)
     owners, model = plans_in_force(s, Regions(), 1)
