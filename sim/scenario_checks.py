@@ -74,10 +74,13 @@ def _shock_problems(
         if opportunity == "renewal":
             problems.append(f"{where}.opportunity: renewals come due on contract dates, not at a rate to shock")
         elif opportunity and opportunity not in OPPORTUNITY_KINDS:
-            problems.append(f"{where}.opportunity: unknown kind {opportunity!r}")
+            rated = [k for k in OPPORTUNITY_KINDS if k != "renewal"]
+            problems.append(f"{where}.opportunity: unknown kind {opportunity!r} (a rate's kinds: {', '.join(rated)})")
         role = getattr(s, "role", "")
         if role and role not in ROLES:
-            problems.append(f"{where}.role: unknown role {role!r}")
+            # A sales leader names the reps by the segment they serve ("enterprise"); a shock names their role.
+            serve = f"; {role!r} is a segment: name the role of its reps" if segments and role in segments else ""
+            problems.append(f"{where}.role: {_unknown('role', role, tuple(sorted(roles or ROLES)))}{serve}")
         elif role and roles is not None and role not in roles:
             problems.append(f"{where}.role: no group of reps has role {role!r}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:

@@ -258,6 +258,21 @@ def test_unknown_targets_are_one_line_each_naming_the_key():
     ]
 
 
+def test_an_unknown_role_or_kind_lists_what_the_scenario_has():
+    # A stress trial's "enterprise" (the segment a sales leader names the reps by) and "inbound" had been told
+    # only that they were unknown.
+    quits = {"kind": "rep_attrition", "quarter": 2, "seats": 2}
+    assert problems([{**quits, "role": "enterprise"}, {**quits, "role": "ninja"}]) == [
+        "test: shocks.0.role: unknown role 'enterprise' (the scenario's: full_cycle, inside, sdr); 'enterprise' is "
+        "a segment: name the role of its reps",
+        "test: shocks.1.role: unknown role 'ninja' (the scenario's: full_cycle, inside, sdr)",
+    ]
+    demand = {"kind": "demand", "quarter": 2, "factor": 0.7, "opportunity": "inbound"}
+    assert problems([demand]) == [
+        "test: shocks.0.opportunity: unknown kind 'inbound' (a rate's kinds: new_logo, expansion)"
+    ]
+
+
 def test_specialist_attrition_is_valid_once_an_overlay_launch_adds_specialists():
     launch = {"kind": "overlay_launch", "quarter": 1, "specialists": 2}
     attrition = {"kind": "rep_attrition", "quarter": 2, "share": 0.5, "role": "specialist"}
