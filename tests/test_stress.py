@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from sim.cli import main
 from sim.errors import InputError
 from sim.experiment import robustness
+from sim.experiment.rollout_plans import rollout_choices
 from sim.experiment.stress import (
     BACK,
     NEVER_HURT,
@@ -25,7 +26,6 @@ from sim.experiment.stress import (
     quarterly_gaps,
     recovery,
     recovery_of,
-    rollout_choices,
 )
 from sim.experiment.suite import default_suite, load_suite, suite_problems
 from sim.format import difference
@@ -213,6 +213,29 @@ def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> No
     assert not d.at["phased", "constant"] and d.at["phased", "family"] == 1  # the one test of the family
     assert d.at["phased", "low_adj"] > 0
     assert rollout_choices(v, ["big"]) == []
+
+
+def test_rollout_plans_are_ranked_only_against_plans_from_the_same_model_in_force() -> None:
+    # A stress trial's suite rolled out from unstructured and from random_books: "No rollout plan is clearly
+    # better: bb_from_unstructured leads bb_from_random_books", though which model is in force is no choice.
+    v = values_frame(
+        {
+            ("big_u", "a"): [10.0, 20.0, 30.0],
+            ("phased_u", "a"): [9.0, 18.5, 28.0],
+            ("big_r", "a"): [30.0, 40.0, 50.0],
+            ("phased_r", "a"): [31.0, 41.5, 52.0],
+        }
+    )
+    origin = {"big_u": "unstructured", "phased_u": "unstructured", "big_r": "random_books", "phased_r": "random_books"}
+    plans = ["big_u", "phased_u", "big_r", "phased_r"]
+    (u, r) = rollout_choices(v, plans, rolled_from=origin)
+    assert (u.rolled_from, u.better, u.worse, u.diff) == ("unstructured", "big_u", "phased_u", pytest.approx(1.5))
+    assert (r.rolled_from, r.better, r.worse, r.diff) == ("random_books", "phased_r", "big_r", pytest.approx(1.5))
+    # Without their origins (one model in force), the best and the next of all four.
+    (one,) = rollout_choices(v, plans)
+    assert (one.better, one.worse) == ("phased_r", "big_r")
+    # A model in force with one plan has nothing to choose between.
+    assert [c.rolled_from for c in rollout_choices(v, plans[:3], rolled_from=origin)] == ["unstructured"]
 
 
 # ---- suites ----------------------------------------------------------------------------
@@ -1545,6 +1568,38 @@ def test_the_rollout_plan_s_tables_keep_the_suite_s_and_the_policies_order(tmp_p
     ]
     plan = report.split("## Rollout plan")[1].split("What the change of hands cost")[0]
     assert plan.index("| segment_tiers |") < plan.index("| hunter_farmer |")
+
+
+def test_rollout_plans_from_two_models_in_force_are_said_with_their_model(tmp_path: Path) -> None:
+    plans = ""
+    for start in ("unstructured", "random_books"):
+        for name, quarters in (("big", 1), ("phased", 2)):
+            plans += (
+                f'[[stress]]\nname = "{name}_{start}"\nshocks = [{{ kind = "rollout", quarter = 2, quarters = {quarters}, '
+                f'current = {{ name = "{start}" }} }}]\n'
+            )
+    (tmp_path / "suite.toml").write_text(plans)
+    out = tmp_path / "out"
+    args = [
+        "stress",
+        str(SMALL),
+        "--policy",
+        "segment_tiers",
+        "--quarters",
+        "3",
+        "--suite",
+        str(tmp_path / "suite.toml"),
+    ]
+    result = CliRunner().invoke(main, [*args, "--replications", "3", "--executor", "serial", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    answer = report.split("## What was run")[0]
+    for start in ("unstructured", "random_books"):
+        said = f"For `segment_tiers`, rolling out from `{start}`, roll out as "
+        assert said in answer
+        pair = answer.split(said)[1].split(":")[0]
+        assert pair.count(start) == 2, pair  # both plans from that model
+        assert f"| segment_tiers (from {start}) |" in report.split("## Rollout plan")[1]
 
 
 def test_a_stress_with_a_rollout_is_read_from_the_rollout_even_with_an_earlier_shock(tmp_path: Path) -> None:

@@ -36,13 +36,12 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
+from sim.experiment.rollout_plans import DECISION_METRIC, RolloutChoice, rollout_choices
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.stress_sources import money_sources
 from sim.experiment.suite import UNSHOCKED, Stress, is_rollout_plan
 from sim.shocks import ModelRollout
 
-#: The metric a stress test decides on: profit over the horizon (currency units).
-DECISION_METRIC = "profit"
 #: The metric recovery is read from, quarter by quarter: the quarter's sales result (won value and retained
 #: spend), which answers "how long until we are back to plan?".
 RECOVERY_METRIC = "revenue_captured"
@@ -282,55 +281,6 @@ def policy_differences(values: pd.DataFrame, policy: str, metric: str = DECISION
 
 
 @dataclass(frozen=True)
-class RolloutChoice:
-    """Which rollout plan costs a policy less: the paired difference of ``metric`` between two rollout stresses.
-
-    better, worse: the stresses; diff, low, high: mean of ``x(better) - x(worse)`` over replications with its
-    95% t interval (positive: ``better`` keeps more); clear: the interval excludes 0. constant: the difference
-    is the same in every replication (round-off aside), which is no test (no interval), as in ``covsim compare``.
-    """
-
-    policy: str
-    better: str
-    worse: str
-    diff: float
-    low: float
-    high: float
-    n: int  # the replications paired
-    constant: bool = False
-
-    @property
-    def clear(self) -> bool:
-        return bool(self.low > 0)
-
-
-def rollout_choices(
-    values: pd.DataFrame,
-    rollouts: list[str],
-    metric: str = DECISION_METRIC,
-    inert: dict[str, list[str]] | None = None,
-) -> list[RolloutChoice]:
-    """For each policy, the best of the ``rollouts`` stresses (plans) on ``metric`` against the next best, paired;
-    of those that change its runs (``inert``, per policy: :func:`inert_by_policy`), as a rollout of the model a
-    policy is is no plan for it."""
-    if len(rollouts) < 2:
-        return []
-    r = values[(values.metric == metric) & values.shock.isin(rollouts)]
-    out = []
-    for policy, g in r.groupby("policy", sort=False):
-        g = g[~g.shock.isin((inert or {}).get(str(policy), []))]
-        wide = g.pivot_table(index="replication", columns="shock", values="value").dropna()
-        if wide.shape[1] < 2 or wide.empty:
-            continue
-        order = wide.mean().sort_values(ascending=False).index
-        pair = wide[[order[0], order[1]]].to_numpy()
-        d, flat = read_pairs(pair[:, 0] - pair[:, 1], float(np.abs(pair).max()))
-        lo, hi = (np.nan, np.nan) if flat else t_interval(d)
-        out.append(RolloutChoice(str(policy), str(order[0]), str(order[1]), float(d.mean()), lo, hi, d.size, flat))
-    return out
-
-
-@dataclass(frozen=True)
 class Findings:
     """Everything a stress test found, from its stored results.
 
@@ -429,7 +379,12 @@ def analyse(
         recovery=recovery(gaps, first),
         ranking=ranking,
         versus=policy_differences(live, ranking.robust) if ranking is not None else pd.DataFrame(),
-        rollouts=rollout_choices(values[~values.policy.isin(unmoved)], plans, inert=inert_of),
+        rollouts=rollout_choices(
+            values[~values.policy.isin(unmoved)],
+            plans,
+            inert=inert_of,
+            rolled_from={s.name: s.rolled_from for s in suite},
+        ),
         inert=inert,
         inert_of=inert_of,
         rollout_stresses=rollouts,

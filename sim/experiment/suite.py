@@ -78,6 +78,16 @@ class Stress(Strict):
             return self.description
         return "; ".join(shock_text(shock) for shock in self.shocks)
 
+    @property
+    def rolled_from(self) -> str:
+        """The model in force its rollout starts from, by its policy's name and the parameters given ("" without a
+        rollout): plans from different models answer different questions."""
+        for x in self.shocks:
+            if isinstance(x, ModelRollout):
+                given = ", ".join(f"{k} = {v}" for k, v in sorted(x.current.params.items()))
+                return f"{x.current.name} ({given})" if given else x.current.name
+        return ""
+
 
 class SuiteFile(Strict):
     """A validated suite file: its stresses and what it is for (``description``, the report's opening line)."""

@@ -11,6 +11,7 @@ import pandas as pd
 from sim.experiment.inert import why_inert
 from sim.experiment.report.markdown import amount, code
 from sim.experiment.report.stay_put import against_staying
+from sim.experiment.rollout_plans import RolloutChoice
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
 from sim.experiment.stress import (
     DECISION_METRIC,
@@ -20,7 +21,6 @@ from sim.experiment.stress import (
     RECOVERY_TOLERANCE,
     UNCLEAR,
     Findings,
-    RolloutChoice,
     impact_gap,
 )
 from sim.experiment.stress_sources import where_it_went
@@ -223,9 +223,11 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         verb = "Whichever policy, roll out as" if clear else "On the means, every policy does better rolled out as"
         out.append(f"{verb} {q(better)} rather than {q(worse)}: {each}.")
     else:
+        several = len({c.rolled_from for c in rollouts}) > 1  # each plan against those from its model in force
         for c in rollouts:
+            since = f", rolling out from {q(c.rolled_from)}" if several else ""
             out.append(
-                f"For {q(c.policy)}, roll out as {q(c.better)} rather than {q(c.worse)}: "
+                f"For {q(c.policy)}{since}, roll out as {q(c.better)} rather than {q(c.worse)}: "
                 f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else f' ({unclear_why(c)}: no clear difference)'}."
             )
     return lead + " ".join(out)
