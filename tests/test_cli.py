@@ -1139,3 +1139,21 @@ def test_the_progress_line_writes_a_truth_value_as_toml_does():
     from sim.policies import make_policy
 
     assert _shown(make_policy("overlay", {"coordinated": True})) == "overlay (coordinated = true)"
+
+
+def test_a_misspelt_module_of_the_folder_covsim_runs_in_is_offered_the_file_it_may_have_meant(tmp_path):
+    # A policy author's 'tierd_sla:TieredSLA' for tiered_sla.py had been told only that there is no such module.
+    (tmp_path / "tiered_sla.py").write_text("from sim.policies.unstructured import Unstructured as TieredSLA\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "policies", "tierd_sla:TieredSLA"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert (r.returncode, r.stderr) == (
+        2,
+        "error: covsim policies: cannot import 'tierd_sla': No module named 'tierd_sla' (covsim looks on the Python "
+        "path, then in the folder it runs in; did you mean 'tiered_sla'?)\n",
+    )

@@ -336,6 +336,15 @@ def test_bad_experiment_files(tmp_path):
     assert r.stderr.strip() == (
         f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'"
     )
+    # A misspelt one is offered the parameter it may have meant, as a --param is (a policy author's 'digital_shar').
+    misspelt = fixed.replace('target = "policy.nonsense"', 'target = "policy.notise"')
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, misspelt))],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.stderr.strip().endswith("has a parameter 'notise' (did you mean 'notice'?)"), r.stderr
     with pytest.raises(InputError) as e:
         parse_experiment({"name": "x", "scenario": "s", "policies": [], "design": {"kind": "sobol", "samples": 6}})
     assert e.value.problems == [

@@ -27,6 +27,7 @@ from sim.experiment.spec import Experiment, Factor, content_hash, finite_number,
 from sim.experiment.suite import UNSHOCKED
 from sim.experiment.targets import missed_target
 from sim.policies import make_policy, policy_class
+from sim.policies.hints import did_you_mean
 from sim.policies.protocol import not_default
 from sim.policies.rollout import current_policy
 from sim.scenario import Scenario, parse_scenario
@@ -221,7 +222,11 @@ def apply_point(
             known = [p for p in exp.policies if p.name not in unknown]
             takers = [p for p in known if path in policy_class(p.name).parameters()]
             if not takers and len(known) == len(exp.policies):
-                problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}")
+                every = sorted({k for p in known for k in policy_class(p.name).parameters()})
+                problems.append(
+                    f"factors.{i}.target: no policy in the experiment has a parameter {path!r}"
+                    + did_you_mean(path, every)
+                )
             for p in takers:
                 declared = policy_class(p.name).parameters()[path]
                 current = p.params.get(path, declared.default)

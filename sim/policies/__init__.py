@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, raised
 from sim.format import joined
-from sim.policies.hints import did_you_mean, import_hint, mistake_hint
+from sim.policies.hints import closest, did_you_mean, import_hint, mistake_hint
 from sim.policies.hunter_farmer import HunterFarmer
 from sim.policies.named_accounts import NamedAccounts
 from sim.policies.overlay import Overlay
@@ -97,10 +97,13 @@ def policy_class(name: str, where: str = "policy.name") -> type[Policy]:
             raise InputError([f"{where}: cannot import {module_name!r}: {raised(e)}{import_hint(e)}"]) from None
         if module_name in BUILT_IN:  # pooled:Pooled, where no module of the user's is named so
             raise InputError([f"{where}: {name!r}: a built-in policy is named alone: {module_name}"]) from None
+        # A misspelt file of the folder covsim runs in (a policy author's 'tierd_sla' for tiered_sla.py).
+        here = closest(module_name, sorted(f.stem for f in Path.cwd().glob("*.py"))) if "." not in module_name else None
+        mean = f"; did you mean {here!r}?" if here else ""
         raise InputError(
             [
                 f"{where}: cannot import {module_name!r}: {e} (covsim looks on the Python path, then in the folder "
-                "it runs in)"
+                f"it runs in{mean})"
             ]
         ) from None
     except (Exception, SystemExit) as e:  # any import failure is the user's module, reported in one line
