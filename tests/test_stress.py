@@ -1871,3 +1871,16 @@ def test_rolling_out_against_staying_says_its_adjustment_only_where_there_is_an_
         "Against staying with a, the model in force, rolled out as big_bang, profit over the run: b +50.0k (the "
         "same in every one of the 4 paired replications) (paired, same seeds)."
     )
+
+
+def test_the_model_in_force_picked_as_safer_is_the_one_to_stay_with_not_a_rollout() -> None:
+    from sim.experiment.report.stay_put import safer_pick
+
+    quote = lambda s: f"`{s}`"  # noqa: E731
+    assert safer_pick("unstructured", ["unstructured"], True, quote) == (
+        "Staying with `unstructured`, the model in force, is safer"
+    )
+    assert safer_pick("unstructured", ["unstructured"], False, str) == (
+        "On the means, staying with unstructured, the model in force, looks safer"
+    )
+    assert safer_pick("segment_tiers", ["unstructured"], True, quote) == "`segment_tiers` is the safer rollout"

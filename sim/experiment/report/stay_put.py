@@ -80,3 +80,14 @@ def _verdict(low: float, high: float) -> str:
     if not (np.isfinite(low) and np.isfinite(high)):
         return ""
     return ", a clear loss" if high < 0 else ", a clear gain" if low > 0 else ", not clear"
+
+
+def safer_pick(policy: str, in_force: list[str], clear: bool, q: Callable[[str], str]) -> str:
+    """How the stress answer opens on its safer pick: "``policy`` is the safer rollout", or, its lead not clear,
+    "On the means, ``policy`` looks the safer rollout"; the model in force, which is not rolled out, is "safer to
+    stay with" ("Staying with ``policy``, the model in force, is safer": a stress trial's answer had
+    "unstructured is the safer rollout")."""
+    if policy in in_force:
+        who = f"staying with {q(policy)}, the model in force,"
+        return f"S{who[1:]} is safer" if clear else f"On the means, {who} looks safer"
+    return f"{q(policy)} is the safer rollout" if clear else f"On the means, {q(policy)} looks the safer rollout"

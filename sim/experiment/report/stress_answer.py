@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.experiment.inert import why_inert
 from sim.experiment.report.markdown import amount, code
-from sim.experiment.report.stay_put import against_staying
+from sim.experiment.report.stay_put import against_staying, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
 from sim.experiment.stress import (
@@ -55,7 +55,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             which = "the policy nearest it" if named == nearer[0] else "not clearly behind it"
             gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
         # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
-        is_safer = f"{q(safe)} is the safer rollout" if clear else f"On the means, {q(safe)} looks the safer rollout"
+        is_safer = safer_pick(safe, f.in_force, clear, q)
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
         every = (
             "under every stress (and without one)"
