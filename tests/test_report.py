@@ -2190,7 +2190,7 @@ def test_the_report_of_an_unfinished_batch_says_its_answer_is_of_part_of_it(tmp_
     assert lines[answer + 2] == f"**Partial:** {said}"
     # Failed runs are said apart from pending ones, and none done said as none done (a review: "none yet" read
     # as pending where every run had failed).
-    from sim.experiment.report.sections import unfinished
+    from sim.experiment.report.ledger import unfinished
 
     runs = pd.DataFrame({"status": ["done", "failed", "pending", "pending"]})
     assert unfinished(runs) == (
@@ -2743,3 +2743,26 @@ def test_an_answer_on_named_metrics_says_where_the_default_family_gives_profit_a
     # The same verdict, or the default metrics themselves: nothing to say.
     assert default_family_note(results, 0, ["customers"], every, ("b", "a"), str) == ""
     assert default_family_note(results, 0, list(HEADLINE_METRICS), alone, ("b", "a"), str) == ""
+
+
+def test_the_ledger_says_the_time_the_failed_runs_took_beside_the_finished_runs_total(tmp_path: Path) -> None:
+    # A policy author's report said "Run time: 0.6 s in total" after 16 s of waiting on runs stopped at a 5 s limit.
+    from sim.experiment.jobs import RunOutput
+
+    b = batch(experiment(replications=3, metrics=ANSWER_METRICS), tmp_path)
+    try:
+        keys = b.store.frame("SELECT DISTINCT run_key FROM cells ORDER BY run_key")["run_key"]
+        for i, key in enumerate(keys):
+            if i < 2:
+                b.store.record(
+                    RunOutput(str(key), "failed", "stopped at its time limit", 0.0, 5.0, 5.0, [], [], []),
+                    versions="test",
+                )
+            else:
+                rows = [(1, "all", "revenue_captured", 1e6 + i)]
+                b.store.record(RunOutput(str(key), "done", "", 0.0, 0.1, 0.1, rows, [], []), versions="test")
+        text = write_report(b.store, tmp_path).read_text()
+    finally:
+        b.store.close()
+    assert f"Run time: {0.1 * (len(keys) - 2):.1f} s in total, 0.10 s median per run." in text
+    assert "The failed runs took 10.0 s more (one stopped at its time limit: about its limit)." in text

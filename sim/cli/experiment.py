@@ -172,7 +172,7 @@ def report_command(out_dir: Path) -> None:
     stress test."""
     with loading_libraries():
         from sim.experiment.report import write_report
-        from sim.experiment.report.sections import unfinished
+        from sim.experiment.report.ledger import unfinished
         from sim.experiment.store import STORE_NAME, Store
 
     with reported_errors():

@@ -80,17 +80,16 @@ from sim.experiment.report.figures import (
     policy_figure,
     weekly_figure,
 )
+from sim.experiment.report.ledger import ledger, unfinished
 from sim.experiment.report.markdown import code
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
-    ledger,
     means_section,
     methods,
     paired_section,
     reproducibility,
     table_points,
-    unfinished,
     what_was_run,
 )
 from sim.experiment.report.stress_answer import stress_answer
