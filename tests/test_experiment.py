@@ -309,16 +309,17 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(tmp_path, sig):
     assert ledger.run_key.is_unique and (ledger.status == "done").all()
 
 
+def refused(tmp_path, text: str) -> subprocess.CompletedProcess[str]:
+    """``covsim experiment`` of ``text`` written as tmp_path's exp.toml, run in tmp_path."""
+    command = [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, text))]
+    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+
 def test_bad_experiment_files(tmp_path):
     bad = EXPERIMENT.replace("replications = 3", 'replications = "3"').replace(
         'target = "policy.notice"', 'target = "policy.nonsense"'
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, bad))],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    r = refused(tmp_path, bad)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     # Both at once: the wrong value left to its default, the checks after it still run.
     assert r.stderr.strip().splitlines() == [
@@ -326,24 +327,14 @@ def test_bad_experiment_files(tmp_path):
         f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'",
     ]
     fixed = bad.replace('replications = "3"', "replications = 3")
-    r = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, fixed))],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    r = refused(tmp_path, fixed)
     assert r.returncode == 2
     assert r.stderr.strip() == (
         f"error: {tmp_path / 'exp.toml'}: factors.0.target: no policy in the experiment has a parameter 'nonsense'"
     )
     # A misspelt one is offered the parameter it may have meant, as a --param is (a policy author's 'digital_shar').
     misspelt = fixed.replace('target = "policy.nonsense"', 'target = "policy.notise"')
-    r = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, misspelt))],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    r = refused(tmp_path, misspelt)
     assert r.stderr.strip().endswith("has a parameter 'notise' (did you mean 'notice'?)"), r.stderr
     with pytest.raises(InputError) as e:
         parse_experiment({"name": "x", "scenario": "s", "policies": [], "design": {"kind": "sobol", "samples": 6}})

@@ -1570,6 +1570,16 @@ def test_the_rollout_plan_s_tables_keep_the_suite_s_and_the_policies_order(tmp_p
     assert plan.index("| segment_tiers |") < plan.index("| hunter_farmer |")
 
 
+def suite_report(tmp_path: Path, quarters: int, replications: int) -> str:
+    """The report of ``segment_tiers`` stressed by ``tmp_path``'s suite.toml on the small scenario (serial)."""
+    out, suite = tmp_path / "out", str(tmp_path / "suite.toml")
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--quarters", str(quarters), "--suite", suite]
+    args += ["--replications", str(replications), "--executor", "serial", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return (out / "report.md").read_text()
+
+
 def test_rollout_plans_from_two_models_in_force_are_said_with_their_model(tmp_path: Path) -> None:
     plans = ""
     for start in ("unstructured", "random_books"):
@@ -1579,20 +1589,7 @@ def test_rollout_plans_from_two_models_in_force_are_said_with_their_model(tmp_pa
                 f'current = {{ name = "{start}" }} }}]\n'
             )
     (tmp_path / "suite.toml").write_text(plans)
-    out = tmp_path / "out"
-    args = [
-        "stress",
-        str(SMALL),
-        "--policy",
-        "segment_tiers",
-        "--quarters",
-        "3",
-        "--suite",
-        str(tmp_path / "suite.toml"),
-    ]
-    result = CliRunner().invoke(main, [*args, "--replications", "3", "--executor", "serial", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    report = (out / "report.md").read_text()
+    report = suite_report(tmp_path, quarters=3, replications=3)
     answer = report.split("## What was run")[0]
     for start in ("unstructured", "random_books"):
         said = f"For `segment_tiers`, rolling out from `{start}`, roll out as "
