@@ -296,3 +296,8 @@ def after_colon(sentence: str) -> str:
     -> ``the gap is clear``), as it is where it is a name (a policy's, which may be upper case)."""
     first, _, rest = sentence.partition(" ")
     return f"{first.lower()} {rest}" if first in ("The", "Where", "Neither", "With", "Their") else sentence
+
+
+def toml_text(v: object) -> str:
+    """A value as a TOML file writes it: ``true``, ``'keep'``, ``2.5``."""
+    return str(v).lower() if isinstance(v, bool) else repr(v)

@@ -80,7 +80,8 @@ def _shock_problems(
         if role and role not in ROLES:
             # A sales leader names the reps by the segment they serve ("enterprise"); a shock names their role.
             serve = f"; {role!r} is a segment: name the role of its reps" if segments and role in segments else ""
-            problems.append(f"{where}.role: {_unknown('role', role, tuple(sorted(roles or ROLES)))}{serve}")
+            known = f"the scenario's: {', '.join(sorted(roles))}" if roles else f"the roles: {', '.join(ROLES)}"
+            problems.append(f"{where}.role: unknown role {role!r} ({known}){serve}")
         elif role and roles is not None and role not in roles:
             problems.append(f"{where}.role: no group of reps has role {role!r}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:

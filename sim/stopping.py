@@ -48,40 +48,50 @@ def held() -> Iterator[None]:
     what the new process needs) left it reading an empty pipe: its traceback
     ("EOFError: Ran out of input") came under the what-if page's "stopped"
     line. Meanwhile a stop is only noted (any thread of this process may take
-    the signal; Python runs the handler in this one), then given to the
-    handler it was held from: the command line's raises KeyboardInterrupt, a
-    default action ends the process as it would have. Processes started
-    meanwhile are born with Ctrl-C blocked (a thread's mask is what a process
-    it starts inherits): one given to the whole terminal group while they start
-    never ends in their traceback; each unblocks it once it ignores or handles
-    it. A start that failed with a stop given (a Dask worker the Ctrl-C ended
-    as it started) is the stop, not its failure. In another thread than the
-    main one (signals are handled in the main one) nothing is held.
+    the signal; Python runs the handler in the main one), then given to the
+    handler it was held from, each stop once in the order noted: the command
+    line's raises KeyboardInterrupt, a default action ends the process as it
+    would have. Processes started meanwhile are born with Ctrl-C blocked (a
+    thread's mask is what a process or thread it starts inherits): one given to
+    the whole terminal group while they start never ends in their traceback;
+    each unblocks it once it ignores or handles it. multiprocessing's resource
+    tracker is started first, as its own start unblocks Ctrl-C in the thread
+    that starts it (a Dask cluster's workers had been born with it unblocked).
+    A start that failed with a stop given (a Dask worker the Ctrl-C ended as
+    it started) is the stop, not its failure; where the held-from handler only
+    notes the stop and returns, the failure is raised after it. In another
+    thread than the main one, where signals cannot be handled, only the mask
+    is held.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    from multiprocessing import resource_tracker  # here: every command imports this module, few start processes
+
+    main = threading.current_thread() is threading.main_thread()
     given: list[int] = []
-    previous = {s: signal.getsignal(s) for s in STOPS}
+    previous = {s: signal.getsignal(s) for s in STOPS} if main else {}
     # Kept as they are: an ignored stop (a background job's Ctrl-C) and a handler set outside Python (None).
-    for s, handler in previous.items():
-        if handler is not None and handler is not signal.SIG_IGN:
-            signal.signal(s, lambda signum, frame: given.append(signum))
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held_from = {s: h for s, h in previous.items() if h is not None and h is not signal.SIG_IGN}
+    for s in held_from:
+        signal.signal(s, lambda signum, frame: given.append(signum))
+    failure: Exception | None = None
     try:
-        yield
-    except Exception:
+        resource_tracker.ensure_running()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C left pending is noted as it is let through
+    except Exception as e:
         if not given:
             raise
+        failure = e
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C left pending is noted as it is let through
-        for s, handler in previous.items():
-            if handler is not None:
-                signal.signal(s, handler)
-    if given:
-        stop = signal.Signals(given[0])
-        handler = previous[stop]
+        for s, handler in held_from.items():
+            signal.signal(s, handler)
+    for stop in map(signal.Signals, dict.fromkeys(given)):
+        handler = held_from[stop]
         if callable(handler):
             handler(stop, None)
         else:  # the default action (ending the process)
             signal.raise_signal(stop)
+    if failure is not None:
+        raise failure

@@ -335,6 +335,98 @@ def test_a_sigterm_while_processes_start_is_given_to_its_handler_once_they_are_u
     assert (r.returncode, r.stdout) == (-signal.SIGTERM, "inside\n")
 
 
+def test_held_gives_each_stop_once_and_raises_a_failure_its_handler_let_pass():
+    # A handler that only notes a stop (a graceful-shutdown flag) returned, and the block's failure was dropped: a
+    # Dask cluster that failed to start left `cluster` unset, a worker that never started was returned.
+    import signal
+
+    from sim.stopping import held
+
+    taken: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        taken.append(signum)
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(RuntimeError, match="did not start"), held():
+            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):
+                os.kill(os.getpid(), s)
+            time.sleep(0.2)
+            raise RuntimeError("did not start")
+        assert sorted(taken) == [signal.SIGINT, signal.SIGTERM]  # each once (a Ctrl-C held in the mask comes later)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_processes_started_while_held_are_born_with_ctrl_c_blocked(monkeypatch, where):
+    # What a process inherits is the mask of the thread that starts it. multiprocessing's resource tracker, on
+    # its first start, unblocks Ctrl-C in its thread: Dask's workers, started from its event loop's thread, had
+    # been born with it unblocked. In a thread (the what-if page replacing a worker) the mask is held too.
+    import signal
+    import threading
+    from multiprocessing import popen_spawn_posix, resource_tracker
+
+    from sim.experiment.pool import start_worker
+
+    masks = []
+    launch = popen_spawn_posix.Popen._launch
+
+    def recorded(self, process_obj):
+        masks.append(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+        return launch(self, process_obj)
+
+    monkeypatch.setattr(popen_spawn_posix.Popen, "_launch", recorded)
+    # The tracker not yet running, as in a fresh process: stopped here, it is started again when needed.
+    monkeypatch.setattr(resource_tracker._resource_tracker, "_fd", None)
+    workers = []
+    if where == "main":
+        workers.append(start_worker())
+    else:
+        other = threading.Thread(target=lambda: workers.append(start_worker()))
+        other.start()
+        other.join()
+    for connection, process in workers:
+        connection.send(None)  # the worker's end of its loop
+        process.join(30)
+    assert masks == [True]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # this thread's, put back
+
+
+def test_a_stop_landing_inside_a_worker_s_start_comes_once_the_worker_has_what_it_needs(monkeypatch):
+    # Raised between the fork and the writing of the worker's preparation data, it left the worker reading an
+    # empty pipe: "EOFError: Ran out of input", and exit code 1.
+    import multiprocessing
+    import signal
+    from multiprocessing import popen_spawn_posix
+
+    from sim import stopping
+    from sim.experiment.pool import start_worker
+
+    launch = popen_spawn_posix.Popen._launch
+
+    def stopped_inside(self, process_obj):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)  # taken by now, by whichever thread
+        return launch(self, process_obj)
+
+    monkeypatch.setattr(popen_spawn_posix.Popen, "_launch", stopped_inside)
+    before = set(multiprocessing.active_children())
+    previous = signal.signal(signal.SIGTERM, stopping.ask)  # the command line's handler
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            start_worker()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stopping.forget()
+    (worker,) = set(multiprocessing.active_children()) - before
+    worker.join(30)
+    # It read what it needed, then left quietly as its batch's end of the pipe closed (an empty pipe: exit 1).
+    assert worker.exitcode == 0
+
+
 def test_a_dask_worker_stopped_with_ctrl_c_leaves_quietly():
     # Born with Ctrl-C held back, it is ended at once by the one given meanwhile, once its preload is loaded.
     code = (

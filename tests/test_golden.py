@@ -132,8 +132,8 @@ ROLLOUT_PINNED = {
         "6db015bdec6cd6baedcffaa10752a3c2f5f472ab6f9369b4577ce85d1fe56d0f",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "5985c40e05d99783ded98743793ad75cc5f826335c1178546073ffcf2b953097",
-        "0f14c31d4623282d4c2095dbf3c6265993b3be1ba5f4e838d1e95c9898c2e981",
+        "2ebd8bba831a05868030a7de4c80ad8ab47efa7a579bcc99ce67059b89e8dcf7",
+        "e63ca01f41c54b62c4f2dfb2c001108f8226e0c1815648e746400c5dd23ff0ae",
     ),
 }
 

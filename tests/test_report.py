@@ -2743,6 +2743,12 @@ def test_an_answer_on_named_metrics_says_where_the_default_family_gives_profit_a
     # The same verdict, or the default metrics themselves: nothing to say.
     assert default_family_note(results, 0, ["customers"], every, ("b", "a"), str) == ""
     assert default_family_note(results, 0, list(HEADLINE_METRICS), alone, ("b", "a"), str) == ""
+    # In the answer itself, after where profit stands in a family of its own (one comparison).
+    from sim.experiment.report.answer import answer
+
+    points = pd.DataFrame({"point": [0]})
+    said = answer(stats.run_values(results, ["customers"]), ["customers"], ["a", "b"], "a", points, [], results=results)
+    assert note in said and "on `profit`, the baseline `a` is clearly behind" in said.split(note)[0]
 
 
 def test_the_ledger_says_the_time_the_failed_runs_took_beside_the_finished_runs_total(tmp_path: Path) -> None:

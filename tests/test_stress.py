@@ -1881,3 +1881,20 @@ def test_the_model_in_force_picked_as_safer_is_the_one_to_stay_with_not_a_rollou
         "On the means, staying with unstructured, the model in force, looks safer"
     )
     assert safer_pick("segment_tiers", ["unstructured"], True, quote) == "`segment_tiers` is the safer rollout"
+
+
+def test_a_rollout_s_model_in_force_is_named_by_its_name_and_the_parameters_set_off_their_defaults(
+    tmp_path: Path,
+) -> None:
+    # A parameter given at its default is the same model in force as one left out (plans from the two are one
+    # choice); the others as a TOML file has them.
+    text = ""
+    for name, params in (("plain", "{}"), ("at_default", "{ notice = 0.14 }"), ("other", "{ notice = 0.3 }")):
+        text += (
+            f'[[stress]]\nname = "{name}"\nshocks = [{{ kind = "rollout", quarter = 2, '
+            f'current = {{ name = "unstructured", params = {params} }} }}]\n'
+        )
+    text += '[[stress]]\nname = "no_rollout"\nshocks = [{ kind = "demand", quarter = 2, factor = 0.5 }]\n'
+    (tmp_path / "suite.toml").write_text(text)
+    froms = [s.rolled_from for s in load_suite(tmp_path / "suite.toml")]
+    assert froms == ["unstructured", "unstructured", "unstructured (notice = 0.3)", ""]

@@ -359,10 +359,14 @@ def test_a_phased_rollout_moves_a_further_third_of_the_accounts_each_quarter_to_
 def test_a_phased_rollout_interleaves_the_two_models_tasks_each_in_its_model_s_order():
     # unstructured's priorities run about 0 to 3, the standard priority's 10 to 31: merged as they were, no task
     # of an account not yet moved came before the median task of a moved one (0 of 70 here), and a stress trial's
-    # phased rollout paid for it (20.2M behind a big-bang one, 14.9M with the tasks interleaved).
-    from sim.policies.rollout import standing
+    # phased rollout paid for it (20.2M behind a big-bang one; 14.9M with the tasks interleaved).
+    from sim.policies.rollout import on_scale_of
 
-    assert standing(np.array([31.0, 10.0, 20.0, -1.0, 0.0, 20.0])).tolist() == [1.0, 0.25, 0.75, -1.0, 0.0, 0.75]
+    new = np.array([31.0, 10.0, 20.0, 30.0, 0.0, 20.5])  # one declined: its scale is 10, 20, 20.5, 30, 31
+    current = np.array([0.2, 3.0, 0.5, -1.0, 0.9, 0.5])  # one declined: standings 1/5, 5/5, 3/5, -, 4/5, 3/5
+    assert on_scale_of(current, new).tolist() == [10.0, 31.0, 20.5, -1.0, 30.0, 20.5]
+    assert on_scale_of(new, new).tolist() == new.tolist()  # the same priorities: left as they are
+    assert on_scale_of(current, np.zeros(6)).tolist() == current.tolist()  # nothing on the scale: as they are
     s = scenario([rollout(quarter=2, quarters=3, current={"name": "unstructured"})], quarters=2)
     model = CoverageModel(s, make_policy("segment_tiers"), 1)
     asked, seen = model.policy.prioritise, []

@@ -108,7 +108,8 @@ def _put_back(handlers: dict[signal.Signals, Any]) -> None:
     """A caller's stop handlers back, and no stop noted, as before the command."""
     stopping.forget()
     for signum, handler in handlers.items():
-        signal.signal(signum, handler)
+        if handler is not None:  # one set outside Python cannot be put back from it
+            signal.signal(signum, handler)
 
 
 def _end_now(status: int, signum: int, frame: object) -> None:

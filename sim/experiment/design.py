@@ -23,9 +23,10 @@ from sim.config import locate, value_paths
 from sim.errors import InputError
 from sim.experiment import morris
 from sim.experiment.jobs import RunSpec
-from sim.experiment.spec import Experiment, Factor, content_hash, finite_number, toml_text
+from sim.experiment.spec import Experiment, Factor, content_hash, finite_number
 from sim.experiment.suite import UNSHOCKED
 from sim.experiment.targets import missed_target
+from sim.format import toml_text
 from sim.policies import make_policy, policy_class
 from sim.policies.hints import did_you_mean
 from sim.policies.protocol import not_default

@@ -25,7 +25,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from contextlib import suppress
-from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from multiprocessing.context import SpawnProcess
@@ -51,9 +50,6 @@ def start_worker(announce: bool = False) -> Worker:
     may tell the terminal when it compiles covsim's loops (one worker of a pool does, not every one)."""
     mine, theirs = SPAWN.Pipe()
     process = SPAWN.Process(target=serve, args=(theirs, os.getpid(), announce), daemon=True)
-    # multiprocessing's resource tracker first, as it starts: its own start lets Ctrl-C through this thread's
-    # mask, which the worker must be born with blocked.
-    resource_tracker.ensure_running()
     with stopping.held():
         process.start()
     theirs.close()  # the worker now holds the only other end: its death is an EOF here

@@ -21,6 +21,7 @@ from sim.codes import ROLES
 from sim.config import Name, PolicyParam, require_kind, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
+from sim.format import toml_text
 from sim.policies import policy_class, policy_label
 from sim.policies.hints import did_you_mean
 from sim.scenario import Scenario
@@ -126,11 +127,6 @@ def _overlap(a: str, b: str) -> bool:
 def finite_number(v: Any) -> TypeGuard[int | float]:
     """Whether ``v`` is a finite number (not a bool), which an integer factor rounds."""
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def toml_text(v: Any) -> str:
-    """A value as a TOML file writes it: ``true``, ``'keep'``, ``2.5``."""
-    return str(v).lower() if isinstance(v, bool) else repr(v)
 
 
 #: The most points a grid design may have, as for a sampled design's samples [A]: a grid of millions of

@@ -24,7 +24,8 @@ from typing import Any
 
 from sim.config import Name, read_toml, require_kind, validate_strict
 from sim.errors import InputError
-from sim.policies import make_policy
+from sim.format import toml_text
+from sim.policies import make_policy, policy_class
 from sim.policies.rollout import rollout_of
 from sim.scenario import Scenario
 from sim.shocks import ModelRollout, Shock, attributed, shock_text
@@ -84,8 +85,15 @@ class Stress(Strict):
         rollout): plans from different models answer different questions."""
         for x in self.shocks:
             if isinstance(x, ModelRollout):
-                given = ", ".join(f"{k} = {v}" for k, v in sorted(x.current.params.items()))
-                return f"{x.current.name} ({given})" if given else x.current.name
+                try:  # a parameter given at its default is the same model as one left out
+                    declared = policy_class(x.current.name).parameters()
+                except InputError:  # a suite not yet checked: as given
+                    declared = {}
+                given = sorted(
+                    (k, v) for k, v in x.current.params.items() if k not in declared or v != declared[k].default
+                )
+                shown = ", ".join(f"{k} = {toml_text(v)}" for k, v in given)
+                return f"{x.current.name} ({shown})" if shown else x.current.name
         return ""
 
 

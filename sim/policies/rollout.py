@@ -70,13 +70,13 @@ class Rollout(Policy):
       account (``tasks.customer``); ``touches``: each side's offers, kept for
       its own accounts; ``problems``: both policies'. The two models'
       priorities are on scales of their own (the standard priority's 10 to
-      31, ``unstructured``'s about 0 to 3): taken as they are, every task of
-      a moved account came before every task of one not yet moved (a stress
-      trial's phased rollout lost 20.2M against a big-bang one, 14.9M
-      with this rule). Each side's are taken as their :func:`standing` in
-      its model's order of the week's tasks instead, so that a seat working
-      accounts of both models interleaves its two lists, each in its
-      model's order.
+      31, ``unstructured``'s mostly below 6 with a tail above 31): taken as
+      they are, almost every task of a moved account came before every task
+      of one not yet moved. The current model's are put on the new one's
+      scale (:func:`on_scale_of`), so that a seat working accounts of both
+      models interleaves its two lists, each in its model's order, and a
+      channel partner's tasks (on the standard priority, whatever the
+      policy) compare with the new model's as in its own runs.
 
     Both policies see the plan in force (the merged one) and, when planning,
     the previous merged plan. Build it with :meth:`of`, which names it as the
@@ -166,7 +166,7 @@ class Rollout(Policy):
         current_view, new_view = self._task_views(view)
         current = self._prioritised(self.current, current_view, rng)
         new = self._prioritised(self.new, new_view, rng)
-        return np.where(self._rank_of(view.tasks.customer, n) < moved, standing(new), standing(current))
+        return np.where(self._rank_of(view.tasks.customer, n) < moved, new, on_scale_of(current, new))
 
     def touches(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         return self._offers(view, rng, self._offered, 1)
@@ -342,14 +342,18 @@ def in_force(current: Policy, new: Policy) -> bool:
     return type(current) is type(new) and current.params == new.params
 
 
-def standing(priority: np.ndarray) -> np.ndarray:
-    """Each task's priority as its standing in the order a policy gave the week's tasks (all of them: each side
-    of a rollout prioritises every task): among the tasks it does not decline (priority > 0), the share with a
-    priority at or below its own, in (0, 1]. The order is kept, ties stay tied, and a declined task keeps its
-    priority (<= 0); two policies that give the same priorities give the same standings, so a rollout between
-    two models of one scale orders the tasks as either would."""
-    out = priority.astype(float)
-    take = priority > 0
-    kept = priority[take]
-    out[take] = np.searchsorted(np.sort(kept), kept, side="right") / max(kept.size, 1)
+def on_scale_of(priority: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``priority`` (one policy's, of the week's tasks) put on the scale of ``reference`` (another's, of the same
+    tasks): each task it does not decline (priority > 0) takes the value that stands as high among
+    ``reference``'s non-declined priorities as it stands among its own (the k-th lowest of n takes the
+    ceil(k m / n)-th lowest of m), so its order is kept and ties stay tied; a declined task keeps its priority,
+    and with nothing ``reference`` does not decline ``priority`` is kept as it is. Two policies that give the same
+    priorities leave them as they are (the k-th of n takes the k-th)."""
+    out, take = priority.astype(float), priority > 0
+    scale = np.sort(reference[reference > 0])
+    if scale.size == 0 or not take.any():
+        return out
+    own = priority[take]
+    k = np.searchsorted(np.sort(own), own, side="right")  # how many of its own are at or below each (1 .. n)
+    out[take] = scale[(k * scale.size + own.size - 1) // own.size - 1]
     return out

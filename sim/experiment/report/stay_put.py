@@ -84,9 +84,9 @@ def _verdict(low: float, high: float) -> str:
 
 def safer_pick(policy: str, in_force: list[str], clear: bool, q: Callable[[str], str]) -> str:
     """How the stress answer opens on its safer pick: "``policy`` is the safer rollout", or, its lead not clear,
-    "On the means, ``policy`` looks the safer rollout"; the model in force, which is not rolled out, is "safer to
-    stay with" ("Staying with ``policy``, the model in force, is safer": a stress trial's answer had
-    "unstructured is the safer rollout")."""
+    "On the means, ``policy`` looks the safer rollout"; the model in force, which is not rolled out, is the one to
+    stay with ("Staying with ``policy``, the model in force, is safer", or "On the means, staying with ... looks
+    safer": a stress trial's answer had "unstructured is the safer rollout")."""
     if policy in in_force:
         who = f"staying with {q(policy)}, the model in force,"
         return f"S{who[1:]} is safer" if clear else f"On the means, {who} looks safer"
