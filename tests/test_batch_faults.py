@@ -360,7 +360,7 @@ def test_held_gives_each_stop_once_and_raises_a_failure_its_handler_let_pass():
             signal.signal(s, handler)
 
 
-@pytest.mark.parametrize("where", ["main", "thread"])
+@pytest.mark.parametrize("where", ["main", "thread", "dask"])
 def test_processes_started_while_held_are_born_with_ctrl_c_blocked(monkeypatch, where):
     # What a process inherits is the mask of the thread that starts it. multiprocessing's resource tracker, on
     # its first start, unblocks Ctrl-C in its thread: Dask's workers, started from its event loop's thread, had
@@ -384,14 +384,26 @@ def test_processes_started_while_held_are_born_with_ctrl_c_blocked(monkeypatch, 
     workers = []
     if where == "main":
         workers.append(start_worker())
-    else:
+    elif where == "thread":
         other = threading.Thread(target=lambda: workers.append(start_worker()))
         other.start()
         other.join()
+    else:  # as the runner starts its cluster: its workers are started from Dask's event loop's thread
+        import logging
+
+        from dask.distributed import LocalCluster
+
+        from sim.stopping import held
+
+        with held():
+            cluster = LocalCluster(
+                n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+            )
+        cluster.close()
     for connection, process in workers:
         connection.send(None)  # the worker's end of its loop
         process.join(30)
-    assert masks == [True]
+    assert masks and all(masks), masks
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # this thread's, put back
 
 
