@@ -2772,3 +2772,33 @@ def test_the_ledger_says_the_time_the_failed_runs_took_beside_the_finished_runs_
         b.store.close()
     assert f"Run time: {0.1 * (len(keys) - 2):.1f} s in total, 0.10 s median per run." in text
     assert "The failed runs took 10.0 s more (one stopped at its time limit: about its limit)." in text
+
+
+def test_the_why_says_where_the_policy_behind_spends_its_reps_hours_otherwise() -> None:
+    # A policy author's field reps spent their hours on queue deals rather than on the visits to their books (deal
+    # work +12,103 hours, visits -8,332): no Why had said where the hours went.
+    from sim.experiment.report.why import why
+
+    rows = []
+    for rep in range(4):
+        for policy, profit, work, visit, call in (("a", 110.0, 500.0, 300.0, 100.0), ("b", 100.0, 700.0, 100.0, 96.0)):
+            for metric, value in (
+                ("profit", profit + rep),
+                ("conflicting_engagements", 10.0 if policy == "a" else 30.0 + rep),
+                ("hours_work", work + rep),
+                ("hours_visit", visit - 2 * rep),
+                ("hours_call", call + rep / 10),  # a small shift: not said
+                ("hours_total", work + visit + call),
+            ):
+                rows.append((0, policy, rep, "all", metric, value))
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "segment", "metric", "value"])
+    said = why(values, "profit", 0, "a", "b", "the design point", lambda s: f"`{s}`")
+    # b - a the same in every replication (deal work +200, visits -200): no interval, so no clear shift to say.
+    assert "`b`'s reps spend their hours otherwise" not in said
+    varied = values.assign(value=values.value + np.where(values.policy == "b", values.replication * 3.0, 0.0))
+    said = why(varied, "profit", 0, "a", "b", "the design point", lambda s: f"`{s}`")
+    # b - a: deal work 200 + 3r (mean 204.5, sd 3.87: t(0.975, 3) x 1.94 = 6.2); visits -200 + 3r (195.5 fewer)
+    assert said.endswith(
+        "`b`'s reps spend their hours otherwise: 204 more on deal work [198, 211], 196 fewer on visits [189, 202] "
+        "(hours; paired 95% intervals)."
+    )
