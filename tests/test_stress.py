@@ -200,7 +200,7 @@ def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> No
             ("phased", "b"): [8.0, 18.0, 28.0],
         }
     )
-    (a, b) = sorted(rollout_choices(v, ["big", "phased"]), key=lambda c: c.policy)
+    (a, b) = sorted(rollout_choices(v, ["big", "phased"], "profit"), key=lambda c: c.policy)
     assert (a.better, a.worse, a.diff) == ("phased", "big", pytest.approx(6.1 / 3))
     assert a.clear  # differences 2, 2.2, 1.9: a tight interval above 0
     assert (b.better, b.worse, b.diff) == ("big", "phased", 1.0)
@@ -212,7 +212,7 @@ def test_policy_differences_and_rollout_choice_are_paired_by_replication() -> No
     assert d.at["big", "constant"] and np.isnan(d.at["big", "low_adj"])  # a - b is 1 in every replication
     assert not d.at["phased", "constant"] and d.at["phased", "family"] == 1  # the one test of the family
     assert d.at["phased", "low_adj"] > 0
-    assert rollout_choices(v, ["big"]) == []
+    assert rollout_choices(v, ["big"], "profit") == []
 
 
 def test_rollout_plans_are_ranked_only_against_plans_from_the_same_model_in_force() -> None:
@@ -228,14 +228,14 @@ def test_rollout_plans_are_ranked_only_against_plans_from_the_same_model_in_forc
     )
     origin = {"big_u": "unstructured", "phased_u": "unstructured", "big_r": "random_books", "phased_r": "random_books"}
     plans = ["big_u", "phased_u", "big_r", "phased_r"]
-    (u, r) = rollout_choices(v, plans, rolled_from=origin)
+    (u, r) = rollout_choices(v, plans, "profit", rolled_from=origin)
     assert (u.rolled_from, u.better, u.worse, u.diff) == ("unstructured", "big_u", "phased_u", pytest.approx(1.5))
     assert (r.rolled_from, r.better, r.worse, r.diff) == ("random_books", "phased_r", "big_r", pytest.approx(1.5))
     # Without their origins (one model in force), the best and the next of all four.
-    (one,) = rollout_choices(v, plans)
+    (one,) = rollout_choices(v, plans, "profit")
     assert (one.better, one.worse) == ("phased_r", "big_r")
     # A model in force with one plan has nothing to choose between.
-    assert [c.rolled_from for c in rollout_choices(v, plans[:3], rolled_from=origin)] == ["unstructured"]
+    assert [c.rolled_from for c in rollout_choices(v, plans[:3], "profit", rolled_from=origin)] == ["unstructured"]
 
 
 # ---- suites ----------------------------------------------------------------------------

@@ -15,9 +15,6 @@ import pandas as pd
 
 from sim.experiment.stats import read_pairs, t_interval
 
-#: The metric a stress test decides on: profit over the horizon (currency units).
-DECISION_METRIC = "profit"
-
 
 @dataclass(frozen=True)
 class RolloutChoice:
@@ -46,7 +43,7 @@ class RolloutChoice:
 def rollout_choices(
     values: pd.DataFrame,
     rollouts: list[str],
-    metric: str = DECISION_METRIC,
+    metric: str,
     inert: dict[str, list[str]] | None = None,
     rolled_from: dict[str, str] | None = None,
 ) -> list[RolloutChoice]:

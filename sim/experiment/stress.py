@@ -36,12 +36,14 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
-from sim.experiment.rollout_plans import DECISION_METRIC, RolloutChoice, rollout_choices
+from sim.experiment.rollout_plans import RolloutChoice, rollout_choices
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.stress_sources import money_sources
 from sim.experiment.suite import UNSHOCKED, Stress, is_rollout_plan
 from sim.shocks import ModelRollout
 
+#: The metric a stress test decides on: profit over the horizon (currency units).
+DECISION_METRIC = "profit"
 #: The metric recovery is read from, quarter by quarter: the quarter's sales result (won value and retained
 #: spend), which answers "how long until we are back to plan?".
 RECOVERY_METRIC = "revenue_captured"
@@ -319,6 +321,11 @@ class Findings:
     expected_runs: int
     sources: pd.DataFrame
 
+    @property
+    def plans_from_several(self) -> bool:
+        """Whether the rollout plans ranked start from more than one model in force (each is then named with it)."""
+        return len({c.rolled_from for c in self.rollouts}) > 1
+
 
 def acting_impacts(
     tagged: pd.DataFrame, points: pd.DataFrame, first_quarter: dict[str, int]
@@ -382,6 +389,7 @@ def analyse(
         rollouts=rollout_choices(
             values[~values.policy.isin(unmoved)],
             plans,
+            DECISION_METRIC,
             inert=inert_of,
             rolled_from={s.name: s.rolled_from for s in suite},
         ),

@@ -223,9 +223,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         verb = "Whichever policy, roll out as" if clear else "On the means, every policy does better rolled out as"
         out.append(f"{verb} {q(better)} rather than {q(worse)}: {each}.")
     else:
-        several = len({c.rolled_from for c in rollouts}) > 1  # each plan against those from its model in force
         for c in rollouts:
-            since = f", rolling out from {q(c.rolled_from)}" if several else ""
+            since = f", rolling out from {q(c.rolled_from)}" if f.plans_from_several else ""
             out.append(
                 f"For {q(c.policy)}{since}, roll out as {q(c.better)} rather than {q(c.worse)}: "
                 f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else f' ({unclear_why(c)}: no clear difference)'}."

@@ -212,10 +212,9 @@ def rollout_section(f: Findings, policies: list[str]) -> list[str]:
     if not f.rollouts:
         return []
     order = {p: i for i, p in enumerate(policies)}
-    several = len({c.rolled_from for c in f.rollouts}) > 1  # plans from different models in force
     rows = [
         [
-            c.policy + (f" (from {c.rolled_from})" if several else ""),
+            c.policy + (f" (from {c.rolled_from})" if f.plans_from_several else ""),
             code(c.better),
             code(c.worse),
             difference(DECISION_METRIC, c.diff),

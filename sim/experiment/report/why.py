@@ -258,10 +258,8 @@ def _hours(d: pd.DataFrame, at: pd.DataFrame, winner: str, other: str, quote: Ca
         if m in d.index and (d.at[m, "low"] > 0 or d.at[m, "high"] < 0)
     ]
     shifts = [x for x in shifts if finite(total) and abs(x[1]) >= HOURS_SAID * total]
-    rise, fall = (
-        max(x, key=lambda x: abs(x[1]), default=None)
-        for x in ([x for x in shifts if x[1] > 0], [x for x in shifts if x[1] < 0])
-    )
+    rise = max((x for x in shifts if x[1] > 0), key=lambda x: x[1], default=None)
+    fall = min((x for x in shifts if x[1] < 0), key=lambda x: x[1], default=None)
     said = []
     for words, diff, low, high in (x for x in (rise, fall) if x is not None):
         ends = (low, high) if diff > 0 else (-high, -low)
