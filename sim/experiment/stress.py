@@ -36,6 +36,7 @@ from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.experiment import robustness
 from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
+from sim.experiment.on_top import on_top
 from sim.experiment.rollout_plans import RolloutChoice, rollout_choices
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
 from sim.experiment.stress_sources import money_sources
@@ -298,7 +299,8 @@ class Findings:
     is, say);
     rollout_stresses: the stresses that roll a model out; unfinished: those whose rollout has not reached every
     account by the horizon, with the share it has (``1/3``); kinds: the kinds of each stress's shocks;
-    expected_runs: the runs the design asks for; sources: where the money went (``stress_sources``).
+    expected_runs: the runs the design asks for; sources: where the money went (``stress_sources``); added: what
+    each stress of a rollout and other shocks costs on top of its plan alone, where the suite has it (``on_top``).
     """
 
     stresses: list[str]
@@ -320,6 +322,7 @@ class Findings:
     in_force: list[str]
     expected_runs: int
     sources: pd.DataFrame
+    added: pd.DataFrame
 
     @property
     def plans_from_several(self) -> bool:
@@ -408,4 +411,5 @@ def analyse(
         * (policies or results.policy.nunique())
         * (replications or results.replication.nunique()),
         sources=money_sources(tagged, first),
+        added=on_top(tagged, suite, DECISION_METRIC),
     )

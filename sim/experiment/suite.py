@@ -83,18 +83,20 @@ class Stress(Strict):
     def rolled_from(self) -> str:
         """The model in force its rollout starts from, by its policy's name and the parameters given ("" without a
         rollout): plans from different models answer different questions."""
-        for x in self.shocks:
-            if isinstance(x, ModelRollout):
-                try:  # a parameter given at its default is the same model as one left out
-                    declared = policy_class(x.current.name).parameters()
-                except InputError:  # a suite not yet checked: as given
-                    declared = {}
-                given = sorted(
-                    (k, v) for k, v in x.current.params.items() if k not in declared or v != declared[k].default
-                )
-                shown = ", ".join(f"{k} = {toml_text(v)}" for k, v in given)
-                return f"{x.current.name} ({shown})" if shown else x.current.name
-        return ""
+        return next((model_in_force(x) for x in self.shocks if isinstance(x, ModelRollout)), "")
+
+
+def model_in_force(rollout: ModelRollout) -> str:
+    """The model a rollout starts from, by its policy's name and the parameters given off their defaults, as TOML
+    has them: ``random_books (accounts_per_rep = 80)``; a parameter given at its default is the same model."""
+    try:
+        declared = policy_class(rollout.current.name).parameters()
+    except InputError:  # a suite not yet checked: as given
+        declared = {}
+    params = rollout.current.params
+    given = sorted((k, v) for k, v in params.items() if k not in declared or v != declared[k].default)
+    shown = ", ".join(f"{k} = {toml_text(v)}" for k, v in given)
+    return f"{rollout.current.name} ({shown})" if shown else rollout.current.name
 
 
 class SuiteFile(Strict):

@@ -82,6 +82,7 @@ from sim.experiment.report.figures import (
 )
 from sim.experiment.report.ledger import ledger, unfinished
 from sim.experiment.report.markdown import code
+from sim.experiment.report.on_top import on_top_section
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
@@ -274,6 +275,7 @@ def _stress_sections(
         stress_regret_section(findings),
         versus_section(findings),
         rollout_section(findings, ctx.policies),
+        on_top_section(findings, ctx.policies),
     ):
         if section:
             lines += ["", *section]

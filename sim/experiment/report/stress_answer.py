@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.experiment.inert import why_inert
 from sim.experiment.report.markdown import amount, code
+from sim.experiment.report.on_top import on_top_sentences
 from sim.experiment.report.stay_put import against_staying, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
@@ -30,7 +31,7 @@ from sim.format import after_colon, counted, difference, difference_interval, jo
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
     """The sentences the report and the terminal open with: the safer rollout and why, the stress that hurts
-    most, what does not recover, and the better rollout plan."""
+    most, what does not recover, the better rollout plan, and what shocks add on top of a rollout."""
     q: Callable[[str], str] = code if markdown else (lambda s: s)
     lead = "**Answer:** " if markdown else "Answer: "
     profit = f.impacts[(f.impacts.metric == DECISION_METRIC) & (f.impacts.n > 0)]
@@ -229,7 +230,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"For {q(c.policy)}{since}, roll out as {q(c.better)} rather than {q(c.worse)}: "
                 f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else f' ({unclear_why(c)}: no clear difference)'}."
             )
-    return lead + " ".join(out)
+    return lead + " ".join(out + on_top_sentences(f, policies, q))
 
 
 def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
