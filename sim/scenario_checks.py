@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
-from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift
+from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift, RepAttrition
 from sim.strict_types import INVALID
 
 Names = tuple[str, ...] | None
@@ -84,6 +84,16 @@ def _shock_problems(
             problems.append(f"{where}.role: unknown role {role!r} ({known}){serve}")
         elif role and roles is not None and role not in roles:
             problems.append(f"{where}.role: no group of reps has role {role!r}")
+        if isinstance(s, RepAttrition) and s.seats and roles is not None and s.role in ("", *roles):
+            # Seats spread over every region may be in any: an upper bound, so that no possible case is refused.
+            most = sum(g.count for g in reps if s.role in ("", g.role) and s.region in ("", g.region or s.region))
+            most += sum(
+                x.specialists for x in shocks.values() if isinstance(x, OverlayLaunch) and s.role in ("", "specialist")
+            )
+            if s.seats > most:
+                of = " ".join(x for x in (s.role, "seat" if most == 1 else "seats") if x)
+                place = f" in region {s.region!r}" if s.region else ""
+                problems.append(f"{where}.seats: {s.seats} seats leave, but the team has {most} {of}{place}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
             problems.append(f"{where}.until_quarter: {s.until_quarter} is before the shock's quarter ({s.quarter})")
     rollouts = [i for i, s in shocks.items() if isinstance(s, ModelRollout)]

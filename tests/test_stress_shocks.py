@@ -273,6 +273,27 @@ def test_an_unknown_role_or_kind_lists_what_the_scenario_has():
     ]
 
 
+def test_more_seats_leaving_than_the_team_has_is_refused():
+    # A stress trial's ten quitting closers of a team of eight had been cut to all eight, unsaid.
+    quits = {"kind": "rep_attrition", "quarter": 2}
+    assert problems([{**quits, "seats": 3, "role": "full_cycle"}, {**quits, "seats": 6}]) == [
+        "test: shocks.0.seats: 3 seats leave, but the team has 2 full_cycle seats",
+        "test: shocks.1.seats: 6 seats leave, but the team has 5 seats",
+    ]
+    # Seats spread over every region may be in the one named; specialists an overlay launches count.
+    assert problems([{**quits, "seats": 2, "role": "sdr", "region": "local"}]) == [
+        "test: shocks.0.seats: 2 seats leave, but the team has 1 sdr seat in region 'local'"
+    ]
+    launch = {"kind": "overlay_launch", "quarter": 1, "specialists": 2}
+    assert [s.seats for s in scenario([{**quits, "seats": 5, "region": "local"}]).shocks] == [5]
+    assert scenario([launch, {**quits, "seats": 2, "role": "specialist"}]).shocks[1].seats == 2
+    assert scenario([launch, {**quits, "seats": 7}]).shocks[1].seats == 7
+    # An unknown role is said once, as unknown.
+    assert problems([{**quits, "seats": 9, "role": "ninja"}]) == [
+        "test: shocks.0.role: unknown role 'ninja' (the scenario's: full_cycle, inside, sdr)"
+    ]
+
+
 def test_specialist_attrition_is_valid_once_an_overlay_launch_adds_specialists():
     launch = {"kind": "overlay_launch", "quarter": 1, "specialists": 2}
     attrition = {"kind": "rep_attrition", "quarter": 2, "share": 0.5, "role": "specialist"}
