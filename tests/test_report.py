@@ -1311,6 +1311,31 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
     )
 
 
+def test_answer_names_a_policy_clearly_worse_than_the_baseline(tmp_path: Path) -> None:
+    # A new user's three policies: the best mean not clearly ahead, and a third policy clearly behind the baseline
+    # on the metric, which the answer had left unsaid (28.0M of profit behind).
+    swings = {"unstructured": (0, 0, 0, 0), "hunter_farmer": (12, -4, 10, -2), "segment_tiers": (-1, -1, -1, -1.2)}
+
+    def revenue(point: int, policy: str, rep: int) -> float:
+        return (10 + rep + swings[policy][rep]) * M
+
+    answer = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, revenue))
+    assert "`hunter_farmer` has the best mean but is not distinguishable from the baseline" in answer
+    assert "Clearly better" not in answer
+    assert answer.endswith(
+        "rough guide). Clearly worse than the baseline, at the same adjustment: `segment_tiers` -1.1M "
+        "[-1.3M, -0.8M]."
+    )
+
+    # The baseline clearly best: the others are said not clearly behind it or are clearly behind, not twice.
+    def behind(point: int, policy: str, rep: int) -> float:
+        gap = {"unstructured": (0, 0, 0, 0), "hunter_farmer": (1, 1.1, 0.9, 1.05), "segment_tiers": (3, 3.2, 2.9, 3.1)}
+        return (10 + rep - gap[policy][rep]) * M
+
+    best = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "best", behind))
+    assert "Clearly worse" not in best and "`unstructured` (the baseline) does best" in best
+
+
 def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     # hunter_farmer leads on revenue (+3M, clear) but loses 2M, 2M, 3M, 1M of profit; with the baseline best
     # on revenue, another policy clearly ahead of it on profit is named.
@@ -2499,7 +2524,7 @@ def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> Non
 
 def test_the_answer_says_when_every_policy_makes_a_loss() -> None:
     # A director's 100,000 seats on 5,000 accounts read "unstructured ... has the best mean", both losing 17bn.
-    from sim.experiment.report.answer_notes import team_notes
+    from sim.experiment.report.team_notes import team_notes
     from sim.tables import every_loss
 
     assert every_loss([-2.5e6, -17.4e9], ["`a`", "`b`"]) == (

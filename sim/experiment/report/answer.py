@@ -27,16 +27,16 @@ from sim.experiment.report.answer_notes import (
     also_ahead,
     beside_the_answer,
     clear_at,
-    clearly_better,
+    clearly_apart,
     gap_words,
     not_clearly_behind,
     replications_needed,
-    team_notes,
     untested,
 )
 from sim.experiment.report.family_check import default_family_note
 from sim.experiment.report.grid_answer import compared_point, grid_answer
 from sim.experiment.report.markdown import finite, point_labeller, test_words
+from sim.experiment.report.team_notes import team_notes
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference_beside, difference_interval, joined
 
@@ -232,7 +232,9 @@ def answer(
     caution = beside_the_answer(bottom, family, metric, winner, baseline, quote, other, clear and ahead, at)
     caution += default_family_note(results, point, metrics, bottom, (other, baseline), quote, at)
     if not multi:
-        also = "" if clear and ahead else clearly_better(family, metric, sign, {winner, baseline, other}, quote)
+        # The baseline clearly best: every other policy is said not clearly behind it, or is clearly behind.
+        also = clearly_apart(family, metric, sign, {winner, baseline, other}, quote, better=not (clear and ahead))
+        also = "" if winner == baseline and clear and ahead else also
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         return lead + head + single + tail + too + more + also + because + caution + idle
     shown = int(best.shape[0])

@@ -1,6 +1,6 @@
-"""What the answer adds after its first sentence: the policies clearly better than the baseline, a rough guide to
-the replications a difference would need, where profit stands, and the seats a policy leaves idle
-(``answer.answer``)."""
+"""What the answer adds after its first sentence: the policies clearly better or worse than the baseline, a rough
+guide to the replications a difference would need, and where profit stands (``answer.answer``; what it says of the
+team is ``team_notes``)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from sim.catalogue import CATALOGUE
-from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
 from sim.experiment.report.markdown import amount
-from sim.format import counted, difference, difference_interval, difference_with_interval, fmt, joined, no_spread_words
-from sim.tables import every_loss, missing_most
+from sim.format import counted, difference, difference_interval, difference_with_interval, no_spread_words
 
 #: Beyond this many replications the rough guide says only that the difference may well be nothing.
 MOST_REPLICATIONS_SUGGESTED = 10_000
@@ -80,17 +78,23 @@ def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float,
     )
 
 
-def clearly_better(family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str]) -> str:
-    """`` Clearly better than the baseline: ...``: the policies not ``named`` already whose paired difference
-    from the baseline on ``metric`` is better with its adjusted interval excluding 0, best first (when the
-    policy with the best mean is not clearly ahead, these are the answer a reader is after); else ""."""
+def clearly_apart(
+    family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str], better: bool = True
+) -> str:
+    """`` Clearly better than the baseline: ... Clearly worse than the baseline: ...``: the policies not ``named``
+    already whose paired difference from the baseline on ``metric`` has its adjusted interval excluding 0, best
+    first (when the policy with the best mean is not clearly ahead, the better are the answer a reader is after;
+    the worse had gone unsaid beside a best mean not clearly ahead, a policy 28.0M behind in profit among them);
+    the better left out unless ``better``; "" when there are none."""
     d = _adjusted(family, metric)
-    d = d[~d.policy.isin(named)]
-    d = d[(d["low_adj"] > 0) if sign > 0 else (d["high_adj"] < 0)]
-    if d.empty:
-        return ""
-    d = d.assign(better=sign * d["mean_diff"]).sort_values("better", ascending=False)
-    return f" Clearly better than the baseline, at the same adjustment: {_each(d, metric, quote)}."
+    d = d[~d.policy.isin(named)].assign(better=lambda x: sign * x["mean_diff"]).sort_values("better", ascending=False)
+    above, below = (d["low_adj"] > 0, d["high_adj"] < 0) if sign > 0 else (d["high_adj"] < 0, d["low_adj"] > 0)
+    said = [("better", d[above])] if better else []
+    return "".join(
+        f" Clearly {word} than the baseline, at the same adjustment: {_each(rows, metric, quote)}."
+        for word, rows in [*said, ("worse", d[below])]
+        if not rows.empty
+    )
 
 
 def not_clearly_behind(
@@ -295,114 +299,6 @@ def beside_the_answer(
     each = "; ".join(f"{quote(str(r.metric))} {_against(r, str(r.metric))}" for r in rows.itertuples())
     more = f" ({len(d) - len(rows)} more in the paired-differences table)" if len(d) > len(rows) else ""
     return f"{said} Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}{more}."
-
-
-def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """`` `a` gives its specialist seats no work ...``: the policies that leave a role's seats idle at ``point``
-    (no hours in any run, though the seats are there: their utilisation is defined) while another policy works
-    them; else "". Those seats count in the idle policy's cost of sales and utilisation all the same, which a
-    sales leader reads as a mechanism only when told (a compare of an overlay showed segment_tiers 11.7 pp less
-    utilised, its six specialists idle, with nothing to say why)."""
-    if results is None or results.empty:
-        return ""
-    names = [f"{kind}_{r}" for r in ROLES for kind in ("hours_role", "utilisation")]
-    at = results[(results.point == point) & results.metric.isin(names)]
-    if at.empty:
-        return ""
-    v = stats.run_values(at, names)
-    said = []
-    for role in ROLES:
-        hours = v[v.metric == f"hours_role_{role}"].groupby("policy")["value"]
-        seated = (
-            v[v.metric == f"utilisation_{role}"].groupby("policy")["value"].apply(lambda x: bool(np.isfinite(x).any()))
-        )
-        worked = [p for p in policies if p in hours.groups and hours.get_group(p).max() > 0]
-        idle = [p for p in policies if seated.get(p, False) and p in hours.groups and hours.get_group(p).max() == 0]
-        if worked and idle:
-            gives = "gives its" if len(idle) == 1 else "give their"
-            works = "works" if len(worked) == 1 else "work"
-            said.append(
-                f"{joined([quote(p) for p in idle])} {gives} {role} seats no work (no hours in any run; "
-                f"{joined([quote(p) for p in worked])} {works} them)"
-            )
-    if not said:
-        return ""
-    return (
-        f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
-        "the policy that leaves them idle."
-    )
-
-
-#: Policies are said to serve the accounts in no book differently when the shares of them they leave to the digital
-#: channel (the rest queued for reps) differ by this much or more [A]: a tenth of them a VP would want named.
-SERVICE_GAP = 0.1
-
-
-def no_book_service(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """`` Where the live accounts are served ...``: when the policies at ``point`` leave shares of the accounts in
-    no rep's book to the digital channel (of those and the ones queued for reps) that differ by ``SERVICE_GAP`` or
-    more, where each puts the live accounts (``accounts_<service>``) and what the digital channel won
-    (``digital_won``), means over the replications; else "". A VP had read the misses of hunter_farmer's queue as
-    the split's, against named_accounts, which left the same accounts to the digital channel. Of the accounts in
-    no book only: policies that differ by the size of their books alone differ by their books."""
-    names = [f"accounts_{s}" for s in reversed(SERVICES)]
-    at = None if results is None else results[(results.point == point) & results.metric.isin([*names, "digital_won"])]
-    if at is None or at.empty or not at.metric.isin(names).any():  # a store written before these metrics were
-        return ""
-    means = stats.run_values(at, [*names, "digital_won"]).groupby(["policy", "metric"])["value"].mean().unstack()
-    means = means.reindex(index=[p for p in policies if p in means.index], columns=[*names, "digital_won"])
-    means = means.dropna(subset=names)
-    outside = means["accounts_digital"] + means["accounts_pooled"]
-    digital = (means["accounts_digital"] / outside)[outside > 0]
-    if digital.size < 2 or not digital.max() - digital.min() >= SERVICE_GAP:
-        return ""
-    each = "; ".join(
-        f"{quote(p)} "
-        + ", ".join(
-            f"{fmt(m, float(means.loc[p, m]))} {w}" for m, w in zip(names, ("named", "queued", "digital"), strict=True)
-        )
-        for p in means.index
-    )
-    won = means["digital_won"].fillna(0.0)
-    channel = (
-        "the digital channel costs no rep hours and won "
-        + ", ".join(
-            f"{fmt('digital_won', float(won[p]))}{' of their deals' if i == 0 else ''} under {quote(p)}"
-            for i, p in enumerate(means.index)
-        )
-        if (won > 0).any()
-        else "the digital channel won none of their deals here (it is off, or wins nothing in this world)"
-    )
-    return (
-        " Where the live accounts are served (named: in a rep's book; queued: in a shared queue of reps; digital: "
-        f"left to the digital channel; means over the replications): {each}. A shared queue costs rep hours and "
-        f"misses what its reps cannot reach; {channel}: part of the differences is where each policy puts the "
-        "accounts in no rep's book, not its books."
-    )
-
-
-def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """What the answer says of the team at ``point`` and the work it is given: its idle seats (:func:`idle_seats`),
-    where the accounts in no book are served (:func:`no_book_service`), when every policy misses most of its
-    opportunities, whether for want of hours or with hours to spare (``sim.tables.missing_most``), and when every
-    policy makes a loss (``sim.tables.every_loss``)."""
-    said = idle_seats(results, point, policies, quote) + no_book_service(results, point, policies, quote)
-    at = None if results is None else results[(results.point == point) & results.metric.isin(_TEAM_METRICS)]
-    if at is None or at.empty:
-        return said
-    means = stats.run_values(at, _TEAM_METRICS).groupby(["policy", "metric"])["value"].mean().unstack()
-    means = means.reindex(index=[p for p in policies if p in means.index], columns=_TEAM_METRICS)
-    if means.shape[0] < len(policies):
-        return said
-    rates, used, profit = (means[m].tolist() for m in _TEAM_METRICS)
-    names = [quote(p) for p in policies]
-    notes = [missing_most(rates, used, names, "means over the replications"), every_loss(profit, names)]
-    return " ".join([said, *(n for n in notes if n)]) if any(notes) else said
-
-
-#: What :func:`team_notes` reads of each policy to say it misses most of its opportunities, and why, and that
-#: every policy makes a loss.
-_TEAM_METRICS = ["miss_rate", "utilisation", "profit"]
 
 
 def points_on_profit(
