@@ -242,7 +242,7 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     assert result.exit_code == 1
     assert lines_of(result.stderr)[-1] == (
         f"error: the report could not be written ({out / 'report.md'}: No space left on device); "
-        f"4 runs stored in {out}; write it again with: covsim report {out}"
+        f"4 runs stored in {out}; write it with: covsim report {out}"
     )
     assert (out / "store.sqlite").exists()
     assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]  # closed: no -wal, -shm
@@ -265,7 +265,7 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
     line, out = ends("cmp2", 130)
     assert (
         line
-        == f"interrupted while writing the report; 4 runs stored in {out}; write it again with: covsim report {out}"
+        == f"interrupted while writing the report; 4 runs stored in {out}; write it with: covsim report {out}"
     )
     # SQLite's side files stayed beside a store whose report was stopped: copying store.sqlite alone then
     # missed what they held. The store is closed on the way out, as after a finished command.

@@ -336,6 +336,11 @@ def test_bad_experiment_files(tmp_path):
     misspelt = fixed.replace('target = "policy.nonsense"', 'target = "policy.notise"')
     r = refused(tmp_path, misspelt)
     assert r.stderr.strip().endswith("has a parameter 'notise' (did you mean 'notice'?)"), r.stderr
+    # A built-in's parameter of a policy not in the file is said to be that policy's (not 'tier_a_share'?).
+    r = refused(tmp_path, fixed.replace('target = "policy.nonsense"', 'target = "policy.coordinated"'))
+    assert r.stderr.strip().endswith("has a parameter 'coordinated' (overlay has it: add it to policies)"), r.stderr
+    r = refused(tmp_path, fixed.replace('target = "policy.nonsense"', 'target = "policy.cadence_a"'))
+    assert r.stderr.strip().endswith("'cadence_a' (segment_tiers and overlay have it: add one to policies)"), r.stderr
     with pytest.raises(InputError) as e:
         parse_experiment({"name": "x", "scenario": "s", "policies": [], "design": {"kind": "sobol", "samples": 6}})
     assert e.value.problems == [

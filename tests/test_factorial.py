@@ -172,8 +172,9 @@ def test_a_grid_whose_comparison_no_factor_changes_says_so_and_other_designs_hav
     )
     section = text[text.index("## Effects of the factors") : text.index("## Figures")]
     assert (
-        "**Does a factor change the comparison?** No: no policy's difference from `unstructured` changes clearly "
-        "from a factor's first level to its last (no interval excludes 0) at these replications."
+        "**Does a factor change the comparison?** Not shown at these replications: no policy's difference from "
+        "`unstructured` changes clearly from a factor's first level to its last (no interval excludes 0), which is "
+        "no evidence that none does."
     ) in section
     assert " Left out: `hunter_farmer`, with no value at some design point (runs pending or failed there" in section
     assert "hunter_farmer" not in section.split("Left out:")[1].split("\n", 1)[1]  # in no table

@@ -122,8 +122,7 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             with report_progress() as step:
                 report = write_report(batch.store, out_dir, step, across)
         except (OSError, KeyboardInterrupt) as e:  # the runs are stored: say so, and how to write the report
-            again = " again" if writing else ""
-            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it{again} with: "
+            kept = f"{counted(len(batch.store.finished_keys()), 'run')} stored in {out_dir}; write it with: "
             batch.store.close()  # SQLite folds its side files (-wal, -shm) into the store and removes them
             if isinstance(e, KeyboardInterrupt):
                 when = "while writing the report" if writing else "before the report was written"

@@ -26,8 +26,8 @@ from sim.experiment.jobs import RunSpec
 from sim.experiment.spec import Experiment, Factor, content_hash, finite_number
 from sim.experiment.suite import UNSHOCKED
 from sim.experiment.targets import missed_target
-from sim.format import toml_text
-from sim.policies import make_policy, policy_class
+from sim.format import joined, toml_text
+from sim.policies import BUILT_IN, make_policy, policy_class
 from sim.policies.hints import did_you_mean
 from sim.policies.protocol import not_default
 from sim.policies.rollout import current_policy
@@ -224,10 +224,16 @@ def apply_point(
             takers = [p for p in known if path in policy_class(p.name).parameters()]
             if not takers and len(known) == len(exp.policies):
                 every = sorted({k for p in known for k in policy_class(p.name).parameters()})
-                problems.append(
-                    f"factors.{i}.target: no policy in the experiment has a parameter {path!r}"
-                    + did_you_mean(path, every)
+                # A built-in's parameter named for a policy not in the file: say whose it is (a researcher's
+                # hunter_share had been offered 'tier_a_share').
+                owners = [n for n, c in BUILT_IN.items() if path in c.parameters()]
+                one = len(owners) == 1
+                hint = (
+                    f" ({joined(owners)} {'has' if one else 'have'} it: add {'it' if one else 'one'} to policies)"
+                    if owners
+                    else did_you_mean(path, every)
                 )
+                problems.append(f"factors.{i}.target: no policy in the experiment has a parameter {path!r}{hint}")
             for p in takers:
                 declared = policy_class(p.name).parameters()[path]
                 current = p.params.get(path, declared.default)

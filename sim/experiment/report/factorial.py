@@ -122,8 +122,8 @@ def _lead(finding: str, clear: int, rows: int, baseline: str) -> str:
     """The section's first sentence: the clear changes of a policy's difference and how many are not, or none."""
     if not finding:
         return (
-            f"No: no policy's difference from {code(baseline)} changes clearly from a factor's first level to its "
-            "last (no interval excludes 0) at these replications."
+            f"Not shown at these replications: no policy's difference from {code(baseline)} changes clearly from a "
+            "factor's first level to its last (no interval excludes 0), which is no evidence that none does."
         )
     rest = f" The other {rows - clear} of the {rows} changes are not clear." if rows > clear else ""
     return f"Yes: {finding}{rest}"
