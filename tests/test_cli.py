@@ -788,6 +788,22 @@ def test_an_unknown_policy_in_the_file_is_the_file_s_mistake_not_policy_s(tmp_pa
     )
 
 
+def test_an_unknown_policy_in_the_file_is_said_with_the_file_s_other_mistakes(tmp_path):
+    # A new user's file with five slips: the misspelt [policy] came only once the others were mended.
+    path = tmp_path / "s.toml"
+    text = SMALL.read_text().replace("customers = 5000", "custmers = 5000") + '\n[policy]\nname = "pooledd"\n'
+    path.write_text(text)
+    unknown = (
+        f"{path}: policy.name: unknown policy 'pooledd' (did you mean 'pooled'?) (built-in: hunter_farmer, "
+        "named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or "
+        "package.module:ClassName)"
+    )
+    typo = "population.custmers: unknown key (did you mean 'customers'?)"
+    assert_bad_input(covsim("validate", str(path)), f"{path}: {typo}", unknown)
+    r = covsim("run", str(path), "--quarters", "1", "--policy", "pooled")
+    assert_bad_input(r, f"{path} (with --quarters 1): {typo}", unknown)
+
+
 def test_a_file_given_to_the_wrong_command_is_named_for_what_it_is(tmp_path):
     # covsim run on an experiment file gave nine lines ("replications: unknown key (did you mean
     # 'relationship'?)"), covsim experiment on a scenario "scenario: Field required" and more.
