@@ -263,10 +263,7 @@ def test_a_report_that_cannot_be_written_names_what_is_stored_and_how_to_write_i
 
     monkeypatch.setattr(report, "write_report", raising(KeyboardInterrupt()))
     line, out = ends("cmp2", 130)
-    assert (
-        line
-        == f"interrupted while writing the report; 4 runs stored in {out}; write it with: covsim report {out}"
-    )
+    assert line == f"interrupted while writing the report; 4 runs stored in {out}; write it with: covsim report {out}"
     # SQLite's side files stayed beside a store whose report was stopped: copying store.sqlite alone then
     # missed what they held. The store is closed on the way out, as after a finished command.
     assert sorted(f.name for f in out.glob("store.sqlite*")) == ["store.sqlite"]

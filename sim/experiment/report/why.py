@@ -34,6 +34,8 @@ it leads (paired means; the answer's own figure is the whole population's):
   many the digital channel (``digital_won``): a lead made by reps winning deals
   a digital channel wins fewer of is a mechanism a sales leader knows, where
   the segments alone had been said;
+- where more is better, **the segment the leader gives back** at least ``GIVEN_BACK`` of its best segment's lead
+  in: its bookings by kind there, the new logos it wins fewer of and the miss cause it misses more by;
 - the conflicting engagements the policy behind has more of, and the
   deals decided under their penalty; of a lead in revenue captured, what
   they would come to at the leader's mean value per won deal, against the
@@ -107,6 +109,9 @@ KEPT = ("churned", "renewal_rate")
 HOURS = {"hours_response": "first responses", "hours_work": "deal work", "hours_visit": "visits", "hours_call": "calls"}
 #: A shift of hours below this share of the team's hours is not said [A].
 HOURS_SAID = 0.05
+#: A segment where the leader falls behind by at least this share of its lead in its best segment is explained too
+#: [A]: a lead made in one segment and half given back in another is two mechanisms, not one.
+GIVEN_BACK = 0.5
 #: Below this share of a lead in money, the misses of a cause are too few to explain it [A] (an analyst's answer
 #: explained a 2.7M lead by 3 missed deals).
 SMALL_PART = 0.1
@@ -132,7 +137,7 @@ def why(
     if at.empty:
         return ""
     sign = 1.0 if CATALOGUE[metric].higher_is_better else -1.0
-    pieces, top = [], ALL
+    pieces, top, leads = [], ALL, {}
     segments = [s for s in dict.fromkeys(at.segment) if s != ALL]
     split, located = LOCATED_BY.get(metric, (metric, ""))
     if CATALOGUE[split].aggregate == "sum" and len(segments) >= 2:
@@ -180,6 +185,8 @@ def why(
         missed = _won_more(there, winner, other, place, quote)
     if missed:
         pieces.append(missed)
+    if back := _given_back(at, leads if top != ALL else {}, winner, other, booked, sign, quote):
+        pieces.append(back)
     if clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric)):
         pieces.append(clash)
     if pieces and (hours := _hours(in_all, at, winner, other, quote)):
@@ -187,6 +194,39 @@ def why(
     if pieces and metric not in KEPT and (kept := _kept_better(in_all, winner, other, quote)):
         pieces.append(kept)
     return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
+
+
+def _given_back(
+    at: pd.DataFrame,
+    leads: dict[str, float],
+    winner: str,
+    other: str,
+    booked: str,
+    sign: float,
+    quote: Callable[[str], str],
+) -> str:
+    """``in `smb`, where it gives 9.4M back, bookings: ...``: the segment where ``winner`` falls furthest behind
+    ``other`` (``leads``: its paired mean difference by segment, on a metric where higher is better), when that is
+    at least ``GIVEN_BACK`` of its lead in its best segment: its bookings by kind there, the new logos it wins
+    fewer of, and the miss cause it misses more by (a new user's pooled queue, ahead on profit, gave 9.4M back in
+    smb, winning 953 fewer new logos, which the Why had named only as a segment's figure); else ""."""
+    if sign < 0 or len(leads) < 2 or booked not in PARTS:
+        return ""
+    best, back = max(leads, key=leads.__getitem__), min(leads, key=leads.__getitem__)
+    if not (leads[back] < 0 and -leads[back] >= GIVEN_BACK * leads[best]):
+        return ""
+    d = _paired(at, back, other, winner)  # there ``other`` leads
+    kinds = [(words, -_mean(d, m)) for m, words in PARTS[booked] if finite(_mean(d, m))]
+    said = ", ".join(f"{words} {difference(booked, v)}" for words, v in kinds)
+    if kinds and kinds[0][0] == PARTS[booked][0][1] and kinds[0][1] == min(v for _, v in kinds):  # new logos most
+        mine = at[(at.segment == back) & (at.policy == other)].groupby("metric")["value"].mean()
+        said += _new_logos(d, mine, winner, quote)
+    missed = _cause(d, winner, other, "there, " if said else "", quote)
+    if not said + missed:  # nothing to say of it beyond its figure
+        return ""
+    return f"in {quote(back)}, where {quote(winner)} gives {money(-leads[back])} back, " + "; ".join(
+        x for x in (f"bookings: {said}" if said else "", missed) if x
+    )
 
 
 def _worth(at: pd.DataFrame, segment: str, policy: str) -> float:
