@@ -113,6 +113,39 @@ def fmt(metric: str, v: float) -> str:
     return _SHOW[entry.unit](v) if entry else number(v, 3)
 
 
+#: The most decimals beyond :func:`fmt`'s that values set side by side take to show apart (:func:`fmt_apart`) [A].
+MORE_DECIMALS = 3
+
+
+def fmt_apart(metric: str, values: list[float]) -> list[str]:
+    """``values`` set side by side (a factor's means by level), as :func:`fmt` shows them, or with up to
+    ``MORE_DECIMALS`` more decimals where it shows two that differ alike (money in the unit of the largest): a
+    researcher's table read ``0.7: 6.6M; 0.84: 6.6M; 0.95: 6.6M`` beside a change of +61.5k. Values that even
+    those do not tell apart are shown as :func:`fmt` shows them."""
+    shown = [fmt(metric, v) for v in values]
+    finite = [v for v in values if math.isfinite(v)]
+    entry = CATALOGUE.get(metric)
+    unit = entry.unit if entry else None
+    top = max((abs(v) for v in finite), default=0.0)
+    suffix, scale = next(((s, d) for s, d in MONEY_SCALES if top >= d), ("", 1.0))
+
+    def more(v: float, extra: int) -> str:
+        if not math.isfinite(v):
+            return "-"
+        if unit is Unit.CURRENCY:
+            return f"{v / scale:,.{1 + extra}f}{suffix}" if suffix else number(v, extra)
+        if unit is Unit.SHARE:
+            return f"{100 * v:.{1 + extra}f}%"
+        return number(v, (3 if unit is None else _DIGITS[unit]) + extra)
+
+    apart = len(set(finite))
+    for extra in range(MORE_DECIMALS + 1):
+        out = shown if extra == 0 else [more(v, extra) for v in values]
+        if len({x for x, v in zip(out, values, strict=True) if math.isfinite(v)}) == apart:
+            return out
+    return shown
+
+
 def difference(metric: str, v: float, ends: tuple[float, ...] | None = None) -> str:
     """A difference, signed: of shares in percentage points (``+9.8 pp``, not a relative ``+9.8%``), of
     others in the metric's own format, but to two significant digits where that would show a difference that is

@@ -110,11 +110,14 @@ def test_a_hunter_share_that_rounds_to_no_hunter_or_no_farmer_is_refused():
         make_policy("hunter_farmer", {"hunter_share": 0.01}, scenario=scenario)
     assert e.value.problems == [
         "policy.params.hunter_share: 0.01 of the 28 field closing seats rounds to no hunter (a hunter needs a share "
-        "above 0.0179)"
+        "above 0.0179; 0 makes every seat a farmer)"
     ]
+    # A new user's 0.99 was refused while 1 ran: the message says that 1 is how to ask for no farmer.
     assert make_policy("hunter_farmer", {"hunter_share": 0.99}).problems(scenario) == [
-        "hunter_share: 0.99 of the 28 field closing seats rounds to no farmer (a farmer needs a share below 0.982)"
+        "hunter_share: 0.99 of the 28 field closing seats rounds to no farmer (a farmer needs a share below 0.982; 1 "
+        "makes every seat a hunter)"
     ]
+    assert make_policy("hunter_farmer", {"hunter_share": 1.0}).problems(scenario) == []
 
 
 def test_a_team_of_one_closer_runs_unsplit_its_farmer_answering_its_own_pool():

@@ -381,3 +381,18 @@ def test_two_ends_of_an_interval_that_differ_are_not_shown_alike() -> None:
     assert (
         difference_with_interval("miss_rate", 0.1, 0.0999999, 0.1000001) == "+10.00000 pp [+9.99999 pp, +10.00001 pp]"
     )
+
+
+def test_means_set_side_by_side_show_their_differences() -> None:
+    # A researcher's effects table read "0.7: 6.6M; 0.84: 6.6M; 0.95: 6.6M" beside a change of +61.5k.
+    from sim.format import fmt_apart
+
+    assert fmt_apart("profit", [6_580_100.0, 6_610_400.0, 6_641_600.0]) == ["6.58M", "6.61M", "6.64M"]
+    assert fmt_apart("profit", [6_580_100.0, 6_581_400.0]) == ["6.580M", "6.581M"]
+    assert fmt_apart("profit", [11.5e6, 11.5e6]) == ["11.5M", "11.5M"]  # the same: as fmt shows them
+    assert fmt_apart("profit", [12.5e6, 14.55e6]) == ["12.5M", "14.6M"]  # apart at fmt's precision already
+    assert fmt_apart("profit", [1_000.0, 1_000.04]) == ["1.0k", "1.0k"]  # 3 more decimals show them alike: as fmt
+    assert fmt_apart("profit", [999.0, 2_000_400.0]) == ["999", "2.0M"]
+    assert fmt_apart("miss_rate", [0.6251, 0.6254]) == ["62.51%", "62.54%"]
+    assert fmt_apart("opps_missed", [34_788.2, 34_788.4]) == ["34,788.2", "34,788.4"]
+    assert fmt_apart("profit", [float("nan"), 2e6, 2.04e6]) == ["-", "2.00M", "2.04M"]

@@ -54,6 +54,8 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
         scenario = _base_scenario(path, experiment.scenario)
     except InputError as e:  # the policies' names need no scenario: said beside it
         raise InputError([*e.problems, *_policy_names(data, path)]) from None
+    if "seed" not in data:  # the scenario's, as covsim compare's: a study as a file and as a compare is one study
+        experiment = experiment.model_copy(update={"seed": scenario.seed})
     problems = _metric_problems(experiment, scenario, path)
     if problems:
         raise InputError([*problems, *_plan_problems(experiment, scenario, path, planner)])

@@ -206,7 +206,8 @@ class Experiment(Strict):
     scenario: str
     """Base scenario file, relative to the experiment file."""
     seed: Annotated[int, Field(ge=0)] = 0
-    """Root seed: replication r of every design point and policy uses the same streams."""
+    """Root seed: replication r of every design point and policy uses the same streams. An experiment file without
+    one takes its base scenario's (``loading.load_experiment``), as ``covsim compare`` does."""
     replications: Annotated[int, Field(ge=1, le=100_000)] = 10
     quarters: Annotated[int, Field(ge=1, le=400)] | None = None
     policies: Annotated[tuple[PolicyEntry, ...], Field(min_length=1)]

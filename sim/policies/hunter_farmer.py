@@ -101,10 +101,11 @@ class HunterFarmer(Policy):
                 + (": no account would be named, every deal going to the rest" if seats == 0 else "")
                 + " (leave hunter_share at its default for no split)"
             ]
+        # 0 and 1 are asked for on purpose; a share that rounds to them is most likely a slip (0.01 of 28 seats).
         side, bound = (
-            ("no hunter", f"a hunter needs a share above {0.5 / seats:.3g}")
+            ("no hunter", f"a hunter needs a share above {0.5 / seats:.3g}; 0 makes every seat a farmer")
             if hunters == 0
-            else ("no farmer", f"a farmer needs a share below {1 - 0.5 / seats:.3g}")
+            else ("no farmer", f"a farmer needs a share below {1 - 0.5 / seats:.3g}; 1 makes every seat a hunter")
         )
         return [f"hunter_share: {share:g} of the {seats} field closing seats rounds to {side} ({bound})"]
 

@@ -13,7 +13,7 @@ from sim.experiment.effects import factor_effects
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, md_table, value_text
 from sim.experiment.stats import MIN_REPLICATIONS
-from sim.format import difference, difference_beside, difference_interval, fmt, joined
+from sim.format import difference, difference_beside, difference_interval, fmt_apart, joined
 
 
 def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | None) -> tuple[list[str], str]:
@@ -63,7 +63,7 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
             "",
             md_table(
                 ["factor", "comparison", "difference by level", "change", "Bonferroni 95% CI"],
-                [_row(r, f"{r['policy']} - {ctx.baseline}", metric, difference) for r in interaction],
+                [_row(r, f"{r['policy']} - {ctx.baseline}", metric, differences) for r in interaction],
                 "lllrr",
             ),
         ]
@@ -74,17 +74,22 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
         "",
         md_table(
             ["factor", "policy", "mean by level", "change", "Bonferroni 95% CI"],
-            [_row(r, r["policy"], metric, fmt) for r in effects[effects.kind == "main"].to_dict("records")],
+            [_row(r, r["policy"], metric, fmt_apart) for r in effects[effects.kind == "main"].to_dict("records")],
             "lllrr",
         ),
     ]
     return lines, finding
 
 
-def _row(r: dict[str, Any], label: str, metric: str, show: Callable[[str, float], str]) -> list[str]:
-    """A table's row: the factor, ``label``, the means at each level as ``show`` shows them, the change and its
+def differences(metric: str, values: list[float]) -> list[str]:
+    """Differences by level, each as :func:`sim.format.difference` shows it."""
+    return [difference(metric, v) for v in values]
+
+
+def _row(r: dict[str, Any], label: str, metric: str, show: Callable[[str, list[float]], list[str]]) -> list[str]:
+    """A table's row: the factor, ``label``, the values at each level as ``show`` shows them, the change and its
     interval."""
-    by_level = "; ".join(f"{value_text(v)}: {show(metric, m)}" for v, m in zip(r["levels"], r["by_level"], strict=True))
+    by_level = "; ".join(f"{value_text(v)}: {m}" for v, m in zip(r["levels"], show(metric, r["by_level"]), strict=True))
     change, low, high = r["change"], r["low"], r["high"]
     if r["constant"]:
         interval = "none (the same change in every replication)" if change else "none (no change in any replication)"
