@@ -804,6 +804,28 @@ def test_an_unknown_policy_in_the_file_is_said_with_the_file_s_other_mistakes(tm
     assert_bad_input(r, f"{path} (with --quarters 1): {typo}", unknown)
 
 
+def test_validate_checks_an_experiment_file_and_says_its_runs_running_none(tmp_path):
+    # A researcher had no way to check an experiment file, or see how many runs it asks for, before it started.
+    experiment = SMALL.parents[1] / "experiments" / "factorial.toml"
+    r = covsim("validate", str(experiment), cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    assert r.stderr.strip() == (
+        f"{experiment}: valid: an experiment of 3 policies on small (5,000 accounts, 4 quarters), grid design of 2 "
+        "factors: 9 design points, 4 replications, root seed 11: 108 cells from 108 distinct runs; nothing was run "
+        "(run it with covsim experiment)"
+    )
+    assert list(tmp_path.iterdir()) == []  # no store, no out folder
+    # A mistake at a design point is the file's, as covsim experiment says it, and nothing is written either.
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        experiment.read_text().replace('scenario = "../scenarios/small.toml"', f'scenario = "{SMALL}"')
+        + '\n[[factors]]\nname = "books"\ntarget = "policy.accounts_per_rep"\nvalues = [0.5]\n'
+    )
+    r = covsim("validate", str(bad), cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: {bad}: policies."), r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
 def test_a_file_given_to_the_wrong_command_is_named_for_what_it_is(tmp_path):
     # covsim run on an experiment file gave nine lines ("replications: unknown key (did you mean
     # 'relationship'?)"), covsim experiment on a scenario "scenario: Field required" and more.

@@ -32,13 +32,19 @@ if TYPE_CHECKING:
 @click.command("validate")
 @click.argument("scenario_file", type=read_path())  # read_toml refuses a folder in one line
 def validate_command(scenario_file: Path) -> None:
-    """Check a scenario file and print it with every default filled in."""
+    """Check a scenario file and print it with every default filled in; or check an experiment file and say the
+    runs it asks for, running none."""
     with loading_libraries():
+        from sim.config import read_toml
         from sim.policies import make_policy
         from sim.policies.rollout import check_scenario_policies
         from sim.scenario import dump_scenario, load_scenario
 
     with reported_errors():
+        data = read_toml(scenario_file)
+        if "policies" in data or isinstance(data.get("scenario"), str):  # an experiment file's marks
+            _validate_experiment(scenario_file)
+            return
         scenario = load_scenario(scenario_file)
         check_scenario_policies(scenario, f"{scenario_file}: ")
         say_notes(scenario, str(scenario_file))
@@ -54,6 +60,30 @@ def validate_command(scenario_file: Path) -> None:
             "default filled in, is on stdout)",
             err=True,
         )
+
+
+def _validate_experiment(path: Path) -> None:
+    """Check an experiment file as ``covsim experiment`` would, every design point's scenario and policies too,
+    and say on stderr the runs it asks for (a researcher had no way to see them before they started)."""
+    from sim.errors import InputError
+    from sim.experiment.design import plan_runs
+    from sim.experiment.loading import load_experiment
+
+    exp, scenario = load_experiment(path, plan_runs)
+    try:
+        points, cells, specs = plan_runs(exp, scenario)
+    except InputError as e:  # named by the file, as covsim experiment names them
+        raise InputError([f"{path}: {problem}" for problem in e.problems]) from None
+    design = f"{exp.design.kind} design" + (f" of {counted(len(exp.factors), 'factor')}" if exp.factors else "")
+    stresses = f", {counted(len(exp.suite), 'stress', 'stresses')} and the unshocked run" if exp.suite else ""
+    click.echo(
+        f"{path}: valid: an experiment of {counted(len(exp.policies), 'policy', 'policies')} on {scenario.name} "
+        f"({scenario.population.size_words()}, {counted(scenario.quarters, 'quarter')}), {design}: "
+        f"{counted(len(points), 'design point')}{stresses}, {counted(exp.replications, 'replication')}, root seed "
+        f"{exp.seed}: {counted(len(cells), 'cell')} from {counted(len(specs), 'distinct run')}; nothing was run "
+        "(run it with covsim experiment)",
+        err=True,
+    )
 
 
 @click.command("policies")
