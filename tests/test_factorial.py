@@ -73,7 +73,19 @@ def test_the_main_effect_is_each_policy_s_change_bonferroni_adjusted_over_its_ta
     # The policy's a: +2 + GROWTH[rep], a test; its b: +2 in every replication, none. One test in the family.
     pa = row(t, "main", "a", "p")
     assert pa.family == 1 and pa.change == pytest.approx(2.05)
-    assert set(t.kind) == {"main", "interaction"} and len(t) == 2 * 2 + 2 * 1
+    assert set(t.kind) == {"main", "interaction", "policy"} and len(t) == 2 * 2 + 2 * 1 + 1
+
+
+def test_a_policy_s_main_effect_is_its_difference_from_the_baseline_averaged_over_the_design() -> None:
+    # A researcher's paper reports the policy effect over the whole design; the answer cites the weakest point.
+    t = factor_effects(values(), POINTS, ["a", "b"], "base", "revenue_captured")
+    r = row(t, "policy", "", "p")
+    # Per replication: 1 at the three points of a = 1, 3 + GROWTH at the three of a = 2: mean 2 + GROWTH / 2.
+    d = 2.0 + np.array(GROWTH) / 2
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert r.levels == ["all"] and r.n == 4 and r.family == 1 and not r.constant
+    assert r.change == pytest.approx(d.mean()) and r.by_level == pytest.approx([d.mean()])
+    assert (r.low, r.high) == pytest.approx((d.mean() - half, d.mean() + half))
 
 
 def test_a_replication_with_a_value_missing_at_one_point_is_left_out_of_every_contrast() -> None:
@@ -120,6 +132,11 @@ def test_the_report_of_a_grid_says_which_factor_changes_the_comparison(tmp_path:
         "change tested)"
     )
     assert f"**Does a factor change the comparison?** Yes: {said}." in section
+    # Over the design: 1M at 300 and 3M + noise at 800, averaged: 2M + noise / 2 (mean 2.025M, sd 0.206M).
+    assert (
+        "**Over the whole design** (each policy's difference from `unstructured` averaged over the 2 design points "
+        "within each replication, its main effect; 95% t interval): `segment_tiers` +2.0M [+1.7M, +2.4M]."
+    ) in section
     assert "| customers | segment_tiers - unstructured | 300: +1.0M; 800: +3.0M | +2.0M | [+1.4M, +2.7M] |" in section
     assert "| customers | unstructured | 300: 11.5M; 800: 11.5M | 0 | none (no change in any replication) |" in section
     assert opening(text).endswith(f" Across the design: {said}.")

@@ -39,6 +39,9 @@ def factor_effects(
     - ``kind == "interaction"``, one row per factor and policy other than ``baseline``: ``by_level``, the mean
       difference policy - baseline at each level; ``change``, how much that difference moves from the first
       level to the last (a difference of differences).
+    - ``kind == "policy"``, one row per policy other than ``baseline`` (``factor`` empty, ``levels`` ``["all"]``):
+      the policy's main effect, its difference from the baseline averaged over every design point within each
+      replication, as ``change`` (a researcher's paper reports it; the answer cites the weakest point).
 
     ``low``/``high``: the change's t interval, Bonferroni-adjusted over the ``family`` of rows of its kind that
     are tests (fewer than 3 replications, or a change the same in every replication, ``constant``, is none);
@@ -66,15 +69,28 @@ def factor_effects(
         for p in others:
             scale = np.maximum(np.abs(means[p]), np.abs(means[baseline]))  # round-off is of the larger side
             rows.append(_row("interaction", factor, p, levels, means[p] - means[baseline], scale))
-    return _intervals(pd.DataFrame(rows), metric) if rows else pd.DataFrame(columns=COLUMNS)
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS)
+    for p in others:  # the policy's main effect: its difference from the baseline, over every point alike
+        mine, base = wide[p].to_numpy(dtype=float), wide[baseline].to_numpy(dtype=float)
+        scale = np.maximum(np.abs(mine), np.abs(base))
+        rows.append(_row("policy", "", p, ["all"], (mine - base).mean(axis=1, keepdims=True), scale, averaged=True))
+    return _intervals(pd.DataFrame(rows), metric)
 
 
 def _row(
-    kind: str, factor: str, policy: str, levels: list[object], y: np.ndarray, scale: np.ndarray | None = None
+    kind: str,
+    factor: str,
+    policy: str,
+    levels: list[object],
+    y: np.ndarray,
+    scale: np.ndarray | None = None,
+    averaged: bool = False,
 ) -> dict[str, object]:
     """A row of the table from ``y`` (replications x levels); ``scale``: the values ``y`` is differences of,
-    which decide whether its change has no spread beyond round-off (``y`` itself where None)."""
-    contrast = y[:, -1] - y[:, 0]
+    which decide whether its change has no spread beyond round-off (``y`` itself where None); ``averaged``: the
+    row's figure is ``y``'s one level itself (a policy's main effect), not a change between levels."""
+    contrast = y[:, 0] if averaged else y[:, -1] - y[:, 0]
     contrast, constant = read_pairs(contrast, float(np.abs(y if scale is None else scale).max(initial=0.0)))
     return {
         "kind": kind,

@@ -13,7 +13,15 @@ from sim.experiment.effects import factor_effects
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, md_table, value_text
 from sim.experiment.stats import MIN_REPLICATIONS
-from sim.format import difference, difference_beside, difference_interval, fmt_apart, joined
+from sim.format import (
+    counted,
+    difference,
+    difference_beside,
+    difference_interval,
+    difference_with_interval,
+    fmt_apart,
+    joined,
+)
 
 
 def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | None) -> tuple[list[str], str]:
@@ -26,7 +34,10 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
         return [], ""
     order = {p: i for i, p in enumerate(ctx.policies)}
     effects = effects.sort_values("policy", key=lambda s: s.map(order), kind="stable")
-    effects = effects.sort_values("factor", key=lambda s: s.map(ctx.factors.index), kind="stable")
+    # The policies' main effects (no factor) first, then each factor's rows in the file's order.
+    effects = effects.sort_values(
+        "factor", key=lambda s: s.map(lambda f: ctx.factors.index(f) if f else -1), kind="stable"
+    )
     n = int(effects["n"].iloc[0])
     had = set(values.loc[values.metric == metric, "policy"])
     left_out = [code(p) for p in ctx.policies if p in had and p not in set(effects.policy)]
@@ -46,6 +57,7 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
             f" Left out: {joined(left_out)}, with no value at some design point (runs pending or failed there, or "
             "the metric undefined)."
         )
+    lines += _over_the_design(effects[effects.kind == "policy"].to_dict("records"), ctx, metric)
     interaction = effects[effects.kind == "interaction"].to_dict("records")
     # A change the same in every replication and not 0 is no test, but no doubt either: said with the clear ones.
     clear = [r for r in interaction if (r["constant"] and r["change"]) or (r["low"] > 0 or r["high"] < 0)]
@@ -79,6 +91,36 @@ def factorial_section(ctx: ReportContext, values: pd.DataFrame, metric: str | No
         ),
     ]
     return lines, finding
+
+
+def _over_the_design(rows: list[dict[str, Any]], ctx: ReportContext, metric: str) -> list[str]:
+    """``**Over the whole design** (...): `a` +419.6k [+330.2k, +509.0k]; ...``: each policy's difference from the
+    baseline averaged over every design point within a replication (its main effect), with its interval."""
+    if not rows:
+        return []
+    each = "; ".join(
+        f"{code(r['policy'])} "
+        + (
+            f"{difference(metric, r['change'])}, the same in every replication"
+            if r["constant"]
+            else difference_with_interval(metric, r["change"], r["low"], r["high"])
+        )
+        for r in rows
+    )
+    family = int(rows[0]["family"])
+    intervals = (
+        f"95% t intervals, Bonferroni-adjusted over the {family} policies"
+        if family > 1
+        else "95% t interval"
+        if family
+        else f"no interval with {counted(int(rows[0]['n']), 'replication')}"
+    )
+    return [
+        "",
+        f"**Over the whole design** (each policy's difference from {code(ctx.baseline)} averaged over the "
+        f"{counted(len(ctx.points), 'design point')} within each replication, its main effect; {intervals}): "
+        f"{each}.",
+    ]
 
 
 def differences(metric: str, values: list[float]) -> list[str]:
