@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dash import Dash
+from flask import cli as flask_cli
 
 from sim.app import callbacks, form, layout
 from sim.app.engine import RunCache, warm_up_spec
@@ -99,6 +100,10 @@ def serve(path: Path | None, host: str, port: int, workers: int | None, ready: C
     with WorkerPool(size, warm_up_spec()) as pool:
         app = create_app(path, pool)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        # The page's own line says where it is: Dash's and Flask's banners beside it read as three servers (a new
+        # user's).
+        app.logger.setLevel(logging.WARNING)
+        flask_cli.show_server_banner = lambda *_args, **_kwargs: None
         shown = f"[{host}]" if ":" in host else host
         ready(f"http://{shown}:{port}/")
         app.run(host=host, port=port, debug=False)
