@@ -436,27 +436,9 @@ def load_scenario(path: Path | str, quarters: int | None = None) -> Scenario:
     set before it is validated: a shock of the file in a quarter past its own horizon but not past ``quarters``
     is the file's to hold, and one past ``quarters`` is said as past the horizon --quarters set."""
     data = read_toml(path)
-    source = str(path) if quarters is None else f"{path} (with --quarters {quarters})"
-    try:
-        return parse_scenario(data if quarters is None else {**data, "quarters": quarters}, source)
-    except InputError as e:
-        # A misspelt policy is said with the file's other mistakes, not after they are mended (a new user's
-        # "pooledd"); a valid file's policy is checked by the command that runs it.
-        raise InputError([*e.problems, *_policy_problems(data, str(path))]) from None
-
-
-def _policy_problems(data: dict[str, Any], source: str) -> list[str]:
-    """The problem of the ``[policy]`` name of a file's ``data``, if it is a name and no policy's."""
-    from sim.policies import policy_class  # the policies read scenarios: imported when needed
-
-    name = data.get("policy", {}).get("name") if isinstance(data.get("policy"), dict) else None
-    if not isinstance(name, str):
-        return []
-    try:
-        policy_class(name, f"{source}: policy.name")
-    except InputError as e:
-        return e.problems
-    return []
+    if quarters is None:
+        return parse_scenario(data, str(path))
+    return parse_scenario({**data, "quarters": quarters}, f"{path} (with --quarters {quarters})")
 
 
 def dump_scenario(scenario: Scenario) -> str:

@@ -26,7 +26,8 @@ from sim.errors import InputError
 from sim.experiment.pool import WorkerPool
 from sim.policies.rollout import check_scenario_policies
 from sim.sample_files import samples
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
+from sim.scenario_file import load_scenario_file
 
 #: The scenario the page opens with when the command names none.
 DEFAULT_SCENARIO = "scenarios/small.toml"
@@ -44,7 +45,7 @@ def opening(path: Path | None) -> tuple[str | None, Scenario, str]:
     name = path.as_posix()
     if name in form.shipped_scenarios() and (not path.exists() or _same_as_shipped(path, name)):
         return name, form.load_shipped(name), name
-    scenario = load_scenario(path)
+    scenario = load_scenario_file(path)
     check_scenario_policies(scenario, f"{path}: ")  # refused as ``covsim validate`` refuses it
     return None, scenario, str(path)
 

@@ -358,15 +358,15 @@ def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
 def scenario_and_params(
     scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...], quarters: int | None
 ) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario, over ``--quarters`` when given (``load_scenario``), and the ``--param`` values of a command
+    """The scenario, over ``--quarters`` when given (``load_scenario_file``), and the ``--param`` values of a command
     that runs named policies on it (``run``, ``compare``, ``stress``); a scenario with mistakes is said beside the
     options' own: every unknown or repeated ``--policy`` and every malformed ``--param`` (a share that did not sum
     to 1 hid an unknown policy), and a malformed ``--param`` beside the well-formed ones' wrong values."""
     from sim.policies import policies_for, policy_class, policy_classes
-    from sim.scenario import load_scenario
+    from sim.scenario_file import load_scenario_file
 
     def loaded() -> Scenario:
-        scenario = load_scenario(scenario_file, quarters)
+        scenario = load_scenario_file(scenario_file, quarters)
         # The file's own policy is the file's mistake whatever --policy names (validate and stress refused a file
         # that run and compare took).
         policy_class(scenario.policy.name, f"{scenario_file}: policy.name")

@@ -38,14 +38,15 @@ def validate_command(scenario_file: Path) -> None:
         from sim.config import read_toml
         from sim.policies import make_policy
         from sim.policies.rollout import check_scenario_policies
-        from sim.scenario import dump_scenario, load_scenario
+        from sim.scenario import dump_scenario
+        from sim.scenario_file import load_scenario_file
 
     with reported_errors():
         data = read_toml(scenario_file)
         if "policies" in data or isinstance(data.get("scenario"), str):  # an experiment file's marks
             _validate_experiment(scenario_file)
             return
-        scenario = load_scenario(scenario_file)
+        scenario = load_scenario_file(scenario_file)
         check_scenario_policies(scenario, f"{scenario_file}: ")
         say_notes(scenario, str(scenario_file))
         # The policy's parameters too, each at the value it runs with (the file's, or the policy's default).
