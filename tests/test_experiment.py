@@ -1205,7 +1205,8 @@ def test_a_comparison_on_a_world_of_buying_units_says_it_moves_with_the_units(tm
         " Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units): "
         "customers and churn count units, not accounts, and so do a policy's books, touches and conflicts, so this "
         "comparison moves with the units chosen (docs/scenario-format.md, 8.5): read it only where it holds at "
-        "another number of units too (--units, or population.buying_units)."
+        "another number of units too, calibrated again with --units (editing population.buying_units changes only "
+        "its label) and with the policies' book sizes (accounts_per_rep, in units) scaled alike."
     )
     (answer,) = [line for line in r.stdout.splitlines() if line.startswith("Answer:")]
     assert answer.endswith(said) and units_caution(5, 2, str) == said

@@ -175,9 +175,14 @@ def _match_accounts(pipe: pd.DataFrame, where: str, acc: pd.DataFrame, accounts:
     no_account = pipe["account"] == ""
     if no_account.any():
         by_stage = Counter(pipe.loc[no_account, "deal_stage"])
+        # Not in the simulated workload either: the model's opportunities arrive at accounts (a revenue analyst
+        # found a run's opportunities a year matched those with an account alone).
+        engaged = pipe["engage_date"].notna()
+        share = (no_account & engaged).sum() / max(int(engaged.sum()), 1)
         report.note(
             f"{where}: {_opportunities_have(int(no_account.sum()))} no account ({count_list(by_stage)}): "
-            f"kept in team-level counts, set aside from per-segment rates"
+            f"kept in team-level counts, set aside from per-segment rates, and so from the simulated workload "
+            f"(opportunities arrive at accounts): {share:.0%} of the engaged opportunities, which a run does not have"
         )
         report.set_aside_rows("no_account", int(no_account.sum()))
     account_fixes = {}
@@ -221,6 +226,8 @@ def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
     and the open deals without either (counted as open, out of win rates, cycle lengths and won value)."""
     is_open = pipe["status"] == "open"
     open_close = is_open & (pipe["close_date"].notna() | pipe["close_value"].notna())
+    # Before those are cleared: they are said above, not again among the open deals with neither.
+    open_missing = is_open & pipe["close_date"].isna() & pipe["close_value"].isna()
     if open_close.any():
         # Named by row and stage: an analyst's misspelt 'Wonn' with a close date and value was read as open, and
         # the note named neither the row nor the stage.
@@ -230,16 +237,32 @@ def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
             f"{where}: {counted(int(open_close.sum()), 'open deal')} ({stages}; {rows_named(pipe[open_close])}) "
             f"{'carries' if one else 'carry'} a close_date or close_value: ignored, the stage says "
             f"{'it is' if one else 'they are'} open (a stage other than Won, Closed Won, Lost or Closed Lost is open)"
+            + _looks_closed(pipe.loc[open_close, "deal_stage"])
         )
         pipe.loc[open_close, ["close_date", "close_value"]] = [pd.NaT, np.nan]
-    open_missing = is_open & pipe["close_date"].isna() & pipe["close_value"].isna()
     if open_missing.any():
         report.note(
             f"{where}: {int(open_missing.sum()):,} open deals ({count_list(Counter(pipe.loc[open_missing, 'deal_stage']))}) "
             f"have no close_date or close_value: counted as open, excluded from win rates, cycle lengths and "
-            f"won value"
+            f"won value" + _looks_closed(pipe.loc[open_missing, "deal_stage"])
         )
     return pipe
+
+
+#: Words of a stage name that a CRM's closed stages carry ("Closed Lost - No Budget", "Disqualified") [A].
+CLOSED_WORDS = ("won", "lost", "closed", "disqualif")
+
+
+def _looks_closed(stages: pd.Series) -> str:
+    """``; 'Disqualified' reads as closed: ...``, for the stages among ``stages`` whose names carry a closed
+    stage's word (a revenue analyst's 'Closed Lost - No Budget' was counted open, raising the win rate); else ""."""
+    closed = sorted({repr(str(v)) for v in stages.dropna() if any(w in str(v).lower() for w in CLOSED_WORDS)})
+    if not closed:
+        return ""
+    return (
+        f"; {name_list(closed)} {'reads' if len(closed) == 1 else 'read'} as closed: write {'its' if len(closed) == 1 else 'their'} "
+        "rows' stage as Won or Lost in the file to count them so"
+    )
 
 
 def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: Report) -> pd.DataFrame:

@@ -184,7 +184,8 @@ def summary_lines(cal: Calibration) -> list[str]:
     lines.append(
         "[A] effort h (the export records no effort) and potential (annual won value / an assumed share of wallet), "
         "with the value share from it: assumptions, each number in the written file's header; the other columns "
-        "are the export's."
+        "are the export's. Assumed too, in the header: churn, renewals and contracts, rep costs and margin, and "
+        "the digital channel (on, as by default: the export shows none)."
     )
     return lines
 

@@ -331,15 +331,18 @@ def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:
 def units_caution(buying_units: int, policies: int, quote: Callable[[str], str]) -> str:
     """`` Each account of this world is K buying units ...``: beside an answer comparing policies on a world of
     more than one buying unit an account (``covsim calibrate --units``), that the comparison moves with K; else
-    "". An analyst's calibrated comparison gave segment tiers a profit lead of 280k at 44 units, 162k at 88."""
+    "". An analyst's calibrated comparison gave segment tiers a profit lead of 280k at 44 units, 162k at 88; another
+    had edited the label, which changes no run, and doubled the units with books of the same size, half of every
+    unit left to the digital channel."""
     if buying_units <= 1 or policies < 2:
         return ""
     return (
         f" Each account of this world is {buying_units:,} buying units ({quote('population.buying_units')}, from "
         f"{quote('covsim calibrate --units')}): customers and churn count units, not accounts, and so do a policy's "
         "books, touches and conflicts, so this comparison moves with the units chosen (docs/scenario-format.md, "
-        f"8.5): read it only where it holds at another number of units too ({quote('--units')}, or "
-        f"{quote('population.buying_units')})."
+        f"8.5): read it only where it holds at another number of units too, calibrated again with "
+        f"{quote('--units')} (editing {quote('population.buying_units')} changes only its label) and with the "
+        f"policies' book sizes ({quote('accounts_per_rep')}, in units) scaled alike."
     )
 
 
