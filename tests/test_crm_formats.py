@@ -889,3 +889,27 @@ def test_an_open_stage_whose_name_reads_as_closed_is_named_with_how_to_count_it(
         "file to count them so"
     )
     assert _looks_closed(pd.Series(["Engaging", "Prospecting"])) == ""
+
+
+def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(tmp_path: Path) -> None:
+    # A revenue analyst's export closes nothing before 2017-03-01, engagements starting 2016-10-20: the deals
+    # engaged before then have long cycles (92 days against 16), which lengthen the median, unsaid.
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\n")
+    early = [
+        ("2016-10-03", "2017-03-01", "100"),
+        ("2016-11-02", "2017-03-02", "100"),
+        ("2016-12-01", "2017-03-03", "100"),
+    ]
+    later = [(f"2017-03-{d:02d}", f"2017-03-{d + 5:02d}", "100") for d in range(2, 6)]  # 5 days each
+    export = crm.read_export(accounts, pipeline(tmp_path, early + later[:2]), teams)  # 149, 120, 92, 5, 5 days
+    _, notes = crm.clean(export)
+    (line,) = [n for n in notes if "no deal closes before" in n]
+    assert line == (
+        "pipeline.csv: no deal closes before 2017-03-01, 149 days after the first engage_date (2016-10-03): the 3 "
+        "deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the median cycle "
+        "(92 days) is likely longer than the team's (closes logged only from a later date; docs/validation.md)"
+    )
+    # Closes from the start, or early deals too few to move the median: nothing said.
+    for name, some in (("later.csv", later), ("few.csv", early[:1] + later)):
+        export = crm.read_export(accounts, pipeline(tmp_path, some, name), teams)
+        assert not [n for n in crm.clean(export)[1] if "no deal closes before" in n], name
