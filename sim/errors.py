@@ -15,6 +15,11 @@ class InputError(Exception):
         self.problems = list(problems)
 
 
+class FailedRuns(UserWarning):
+    """Runs of a batch failed (``BatchOutcome.failed``): warned by the Python API, where an outcome not printed had
+    left a notebook's differences empty, unsaid; the command line says them itself, and exits 1."""
+
+
 class PolicyError(Exception):
     """A coverage policy broke its contract (wrong shape, invalid rep, mutated its view)."""
 

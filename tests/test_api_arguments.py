@@ -131,3 +131,81 @@ def test_a_policys_notes_that_are_no_list_of_strings_are_refused_before_any_run(
     assert policy_notes(make_policy("hunter_farmer"), load_scenario(SMALL)) == [
         "hunter_share 0.333333: 1 of the 2 field closing seats hunt, 1 farm"
     ]
+
+
+def test_the_statistics_api_refuses_a_misspelt_baseline_and_frames_of_another_kind(tmp_path) -> None:
+    # A data scientist's notebook: a misspelt baseline gave an empty frame (read as no differences), a str of
+    # metrics six "unknown metric 'p'" lines, a run's metrics table a message naming another function, a path for
+    # a Scenario an AttributeError, and parameters keyed by a policy's label were dropped unsaid.
+    from sim.experiment.batch import execute_batch, open_batch
+    from sim.experiment.comparison import comparison
+    from sim.experiment.stats import paired_differences, run_values
+
+    small = load_scenario(SMALL).with_overrides("short", quarters=1)
+    with pytest.raises(InputError) as e:
+        comparison(str(SMALL), "s", ["pooled"], replications=2)  # type: ignore[arg-type]
+    assert e.value.problems == [
+        "comparison: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), not "
+        f"str '{SMALL}'"
+    ]
+    with pytest.raises(InputError) as e:
+        comparison(small, "s", "pooled", replications=2)
+    assert e.value.problems == ["comparison: policies: a list of names is needed, not the str 'pooled'"]
+    with pytest.raises(InputError) as e:
+        comparison(small, "s", ["pooled", "segment_tiers"], replications=2, params={"segment_tier": {"cadence_a": 2}})
+    assert e.value.problems == [
+        "comparison: params: 'segment_tier' is no policy compared (key each by its name or label: pooled, "
+        "segment_tiers)"
+    ]
+    with pytest.raises(InputError) as e:
+        comparison(small, "s", ["pooled"], replications="3")  # type: ignore[arg-type]
+    assert e.value.problems == ["comparison: replications: Input should be a valid integer, not '3'"]
+    exp = comparison(
+        small, "s", ["pooled", "segment_tiers"], replications=3, params={"segment_tiers": {"cadence_a": 2}}
+    )
+    assert [dict(p.params) for p in exp.policies] == [{}, {"cadence_a": 2}]
+    batch = open_batch(exp, small, None)
+    execute_batch(batch, "serial")
+    results = batch.store.results()
+    batch.store.close()
+    values = run_values(results, ["profit"])
+    with pytest.raises(InputError) as e:
+        paired_differences(values, "pooledd")
+    assert e.value.problems == [
+        "paired_differences: baseline 'pooledd' is no policy of these values (did you mean 'pooled'?) (theirs: "
+        "pooled, segment_tiers)"
+    ]
+    with pytest.raises(InputError) as e:
+        paired_differences(results, "pooled")  # the tidy results, not their run values
+    assert e.value.problems == [
+        "paired_differences: values holds more than one value per point, policy, replication and metric: "
+        "run_values(results, metrics) gives them, from a batch's results"
+    ]
+    with pytest.raises(InputError) as e:
+        paired_differences(values.drop(columns="replication"), "pooled")
+    assert e.value.problems[0].startswith("paired_differences: values has no column 'replication': run_values")
+    assert list(paired_differences(values, "pooled").policy) == ["segment_tiers"]
+    with pytest.raises(InputError) as e:
+        run_values(results, "profit")  # type: ignore[arg-type]
+    assert e.value.problems == ["metrics: a list of metric names is needed, not the str 'profit' (write ['profit'])"]
+    one = run(small, make_policy("pooled"), seed=1).metrics
+    with pytest.raises(InputError) as e:
+        run_values(one, ["profit"])
+    assert e.value.problems[0].startswith("run_values: results has no column 'point': a batch's results are needed")
+
+
+def test_a_batch_with_failed_runs_warns_in_the_python_api() -> None:
+    # A notebook that did not print the outcome read an empty table of differences, its runs having failed unsaid.
+    from sim.errors import FailedRuns
+    from sim.experiment.batch import execute_batch, open_batch
+    from sim.experiment.comparison import comparison
+
+    small = load_scenario(SMALL).with_overrides("short", quarters=1)
+    exp = comparison(small, "s", ["unstructured", "tests.failing_policy:SometimesFails"], replications=4)
+    batch = open_batch(exp, small, None)
+    try:
+        with pytest.warns(FailedRuns, match=r"^\d of 8 runs failed, and their cells have no result \(the first: "):
+            outcome = execute_batch(batch, "serial")
+    finally:
+        batch.store.close()
+    assert 0 < outcome.failed < 4 and "planning failed on purpose" in outcome.errors[0][1]

@@ -41,7 +41,7 @@ from sim.experiment.report.answer import answer, units_caution
 from sim.experiment.report.export import tidy_table
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
-from sim.experiment.stats import describe, paired_differences, run_values
+from sim.experiment.stats import describe, paired_against, run_values
 from sim.policies import policy_class
 from sim.sample_files import samples
 from sim.scenario import Scenario, parse_scenario
@@ -333,9 +333,9 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
         weekly=batch.store.weekly(),
         lorenz=batch.store.lorenz(),
         means=describe(values, bootstrap=False) if not values.empty else empty,
-        paired=paired_differences(values, exp.baseline_label) if not values.empty else empty,
+        paired=paired_against(values, exp.baseline_label) if not values.empty else empty,
         detail_means=describe(details, bootstrap=False) if not details.empty else empty,
-        detail_paired=paired_differences(details, exp.baseline_label) if not details.empty else empty,
+        detail_paired=paired_against(details, exp.baseline_label) if not details.empty else empty,
         answer=answer(
             values,
             exp.metrics,

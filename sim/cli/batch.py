@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,7 +22,7 @@ from sim.cli.common import (
     report_progress,
     say_error,
 )
-from sim.errors import InputError
+from sim.errors import FailedRuns, InputError
 from sim.format import counted, not_shown
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ def _summary(batch: Batch) -> None:
         absent_metrics,
         describe,
         holm_alone,
-        paired_differences,
+        paired_against,
         run_values,
     )
     from sim.tables import differences_table, means_table, metrics_legend
@@ -289,7 +290,7 @@ def _summary(batch: Batch) -> None:
                 else f"no intervals or p-values: they need at least {MIN_REPLICATIONS} replications"
             )
             click.echo(f"\nPaired differences (common random numbers), {statistics}:")
-            paired = paired_differences(first, exp.baseline_label)
+            paired = paired_against(first, exp.baseline_label)
             click.echo(differences_table(paired, metrics, exp.baseline_label, order, set(first.policy)))
             if holm_alone(paired):
                 click.echo(HOLM_ALONE)
@@ -316,7 +317,9 @@ def run_batch_or_stop(
             err=True,
         )
     try:
-        return execute_batch(batch, executor, workers, scheduler, run_timeout)  # type: ignore[arg-type]
+        with warnings.catch_warnings():  # the command line says failed runs itself, and exits 1
+            warnings.simplefilter("ignore", FailedRuns)
+            return execute_batch(batch, executor, workers, scheduler, run_timeout)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         stored = len(batch.store.finished_keys())
         in_memory = batch.store.folder is None

@@ -257,12 +257,9 @@ def _looks_closed(stages: pd.Series) -> str:
     """``; 'Disqualified' reads as closed: ...``, for the stages among ``stages`` whose names carry a closed
     stage's word (a revenue analyst's 'Closed Lost - No Budget' was counted open, raising the win rate); else ""."""
     closed = sorted({repr(str(v)) for v in stages.dropna() if any(w in str(v).lower() for w in CLOSED_WORDS)})
-    if not closed:
-        return ""
-    return (
-        f"; {name_list(closed)} {'reads' if len(closed) == 1 else 'read'} as closed: write {'its' if len(closed) == 1 else 'their'} "
-        "rows' stage as Won or Lost in the file to count them so"
-    )
+    one = len(closed) == 1
+    said = f"{'reads' if one else 'read'} as closed: write {'its' if one else 'their'} rows' stage as Won or Lost"
+    return f"; {name_list(closed)} {said} in the file to count them so" if closed else ""
 
 
 def _engage_dates(pipe: pd.DataFrame, where: str, cutoff: date | None, report: Report) -> pd.DataFrame:

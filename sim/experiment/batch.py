@@ -7,11 +7,12 @@ import hashlib
 import inspect
 import json
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.errors import FailedRuns, InputError
 from sim.experiment.design import plan_runs, replication_seeds
 from sim.experiment.jobs import RunSpec
 from sim.experiment.runner import BatchOutcome, Executor, git_commit, package_versions, run_batch
@@ -297,4 +298,13 @@ def execute_batch(
                 for name in typed
             ]
         )
-    return run_batch(batch.store, batch.specs, executor, workers, scheduler, run_timeout=run_timeout)
+    outcome = run_batch(batch.store, batch.specs, executor, workers, scheduler, run_timeout=run_timeout)
+    if outcome.failed:
+        first = outcome.errors[0][1] if outcome.errors else ""
+        warnings.warn(
+            f"{outcome.failed:,} of {outcome.total:,} runs failed, and their cells have no result (the first: "
+            f"{first}); BatchOutcome.errors holds each",
+            FailedRuns,
+            stacklevel=2,
+        )
+    return outcome

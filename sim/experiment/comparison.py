@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.config import format_validation_error
+from sim.errors import InputError
 from sim.experiment.spec import HEADLINE_METRICS, Experiment, PolicyEntry
 from sim.experiment.suite import Stress
 from sim.policies import make_policy, policy_class, policy_label
 from sim.scenario import Scenario
+from sim.strict import ValidationError
 
 
 def comparison(
@@ -33,20 +36,45 @@ def comparison(
     (None: the scenario's) is recorded as the horizon. A name that is not a policy is an InputError naming
     ``--policy``.
     """
+    # Arguments of the wrong kind, from the Python API, said as run() says them (a notebook's path for a Scenario
+    # had given an AttributeError, a str of policies "unknown policy 's'").
+    if not isinstance(scenario, Scenario):
+        raise InputError(
+            [
+                "comparison: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), "
+                f"not {type(scenario).__name__} {scenario!r}"
+            ]
+        )
+    if isinstance(policies, str):
+        raise InputError([f"comparison: policies: a list of names is needed, not the str {policies!r}"])
     for name in policies:
         make_policy(name, {}, where="--policy")
-    given = params or {}
-    return Experiment(
-        name=f"compare-{scenario.name}",
-        scenario=scenario_file,
-        seed=scenario.seed if seed is None else seed,
-        replications=replications,
-        quarters=quarters,
-        policies=tuple(
-            PolicyEntry(name=n, label=policy_label(policy_class(n)), params=dict(given.get(n, {}))) for n in policies
-        ),
-        metrics=tuple(metrics) or HEADLINE_METRICS,
-    )
+    labels = {n: policy_label(policy_class(n)) for n in policies}
+    given = dict(params or {})
+    # Keyed by a policy's name or by its label (the name every result gives it); a key of neither had been dropped.
+    if stray := [k for k in given if k not in labels and k not in labels.values()]:
+        raise InputError(
+            [
+                f"comparison: params: {k!r} is no policy compared (key each by its name or label: "
+                f"{', '.join(dict.fromkeys([*labels, *labels.values()]))})"
+                for k in stray
+            ]
+        )
+    try:
+        return Experiment(
+            name=f"compare-{scenario.name}",
+            scenario=scenario_file,
+            seed=scenario.seed if seed is None else seed,
+            replications=replications,
+            quarters=quarters,
+            policies=tuple(
+                PolicyEntry(name=n, label=labels[n], params=dict(given.get(n, given.get(labels[n], {}))))
+                for n in policies
+            ),
+            metrics=tuple(metrics) or HEADLINE_METRICS,
+        )
+    except ValidationError as e:  # replications "3", a seed below 0: one line each, as the command line says them
+        raise InputError(format_validation_error("comparison", e)) from None
 
 
 def stress_experiment(

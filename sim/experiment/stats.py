@@ -36,8 +36,19 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
 
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
-    """One value per (point, policy, replication, metric): the run total of segment ``segment``; InputError for a
-    metric no run has of the catalogue's (a notebook's misspelt "proft" had given an empty frame, unsaid)."""
+    """One value per (point, policy, replication, metric): the run total of segment ``segment``, of the metrics the
+    runs have (a metric of the catalogue that no run recorded, of a line or a role the scenario lacks, has no row);
+    InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
+    frame, unsaid), for ``metrics`` given as one str, and for ``results`` that are no batch's."""
+    if isinstance(metrics, str):  # iterated, a name is its letters: "unknown metric 'p'", six times over
+        raise InputError([f"metrics: a list of metric names is needed, not the str {metrics!r} (write [{metrics!r}])"])
+    if not isinstance(results, pd.DataFrame) or "point" not in results.columns:
+        raise InputError(
+            [
+                "run_values: results has no column 'point': a batch's results are needed (batch.store.results()); "
+                "a run's RunResult.metrics is summed over its quarters by sim.metrics.run_totals"
+            ]
+        )
     if unknown := [m for m in metrics if m not in CATALOGUE]:
         raise InputError([f"metrics: unknown metric {m!r}{did_you_mean(m, list(CATALOGUE))}" for m in unknown])
     r = results[(results.segment == segment) & results.metric.isin(metrics)]
@@ -227,8 +238,41 @@ def read_pairs(d: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
     return d, constant
 
 
+#: The columns of :func:`run_values`' frame, which the paired comparisons read.
+VALUE_COLUMNS = ("point", "policy", "replication", "metric", "value")
+
+
 def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Policy minus baseline, paired by (point, replication) (common random numbers).
+    """:func:`paired_against` for a caller's own values (the Python API): InputError where ``values`` is not a frame
+    of :func:`run_values`' columns, or ``baseline`` is no policy of it (a notebook's misspelt baseline had given an
+    empty frame, read as no differences)."""
+    if not isinstance(values, pd.DataFrame):
+        had = "is no DataFrame"
+    elif missing := [c for c in VALUE_COLUMNS if c not in values.columns]:
+        had = f"has no column {', '.join(map(repr, missing))}"
+    elif values.duplicated(list(VALUE_COLUMNS[:-1])).any():  # a batch's tidy results, by quarter and segment
+        had = "holds more than one value per point, policy, replication and metric"
+    else:
+        had = ""
+    if had:
+        raise InputError(
+            [f"paired_differences: values {had}: run_values(results, metrics) gives them, from a batch's results"]
+        )
+    policies = sorted(set(values["policy"]))
+    if not isinstance(baseline, str) or (policies and baseline not in policies):
+        hint = did_you_mean(baseline, policies) if isinstance(baseline, str) else ""
+        raise InputError(
+            [
+                f"paired_differences: baseline {baseline!r} is no policy of these values{hint} "
+                f"(theirs: {', '.join(policies)})"
+            ]
+        )
+    return paired_against(values, baseline)
+
+
+def paired_against(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Policy minus baseline, paired by (point, replication) (common random numbers); empty where ``baseline`` has
+    no value (the report's own calls, on a point or a metric whose baseline runs are pending or failed).
 
     Per (point, policy, metric): mean difference, the standard deviation of the
     differences (``sd``, NaN where there is no test), its t CI, the paired t-test
@@ -349,7 +393,7 @@ def point_differences(values: pd.DataFrame, reference: int) -> pd.DataFrame:
     metric, n, mean_diff, low, high, p, p_holm, low_adj, high_adj, family, constant. ``values`` as :func:`run_values` gives them, of one policy."""
     if values["policy"].nunique() > 1:
         raise ValueError("point_differences compares the design points of one policy")
-    d = paired_differences(values.assign(policy=values["point"].astype(str), point=0), str(reference))
+    d = paired_against(values.assign(policy=values["point"].astype(str), point=0), str(reference))
     if d.empty:
         return d
     d = d.drop(columns="point").rename(columns={"policy": "point"}).astype({"point": np.int64})

@@ -136,7 +136,7 @@ def answer(
     multi = len(points) > 1
 
     # the winner's paired difference (or the baseline's lead) at every point, on this metric alone ...
-    paired = stats.paired_differences(v, baseline)
+    paired = stats.paired_against(v, baseline)
     lead_at = _lead(paired, winner, baseline, sign)
     if lead_at.empty:
         return (
@@ -147,7 +147,7 @@ def answer(
     weakest = lead_at.idxmin()  # ... its weakest case ...
     point, other = int(weakest[0]), str(weakest[1])
     # ... and that point's comparison within its whole family, exactly as in the paired-differences table
-    family = stats.paired_differences(values[values.point == point], baseline)
+    family = stats.paired_against(values[values.point == point], baseline)
     row = family[(family.policy == other) & (family.metric == metric)].iloc[0]
     where = "that design point" if multi else "the design point"
     label = point_labeller(points, factors)
@@ -264,7 +264,7 @@ def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int,
     if (family.metric == BOTTOM_LINE).any() or results is None or results.empty:
         return family
     at = results[(results.point == point) & (results.metric == BOTTOM_LINE)]
-    return stats.paired_differences(stats.run_values(at, [BOTTOM_LINE]), baseline) if not at.empty else family
+    return stats.paired_against(stats.run_values(at, [BOTTOM_LINE]), baseline) if not at.empty else family
 
 
 def repeated_points(points: pd.DataFrame, factors: Sequence[str]) -> set[int]:
@@ -304,7 +304,7 @@ def cited_point(
     best = _best(v, sign, present)
     if best.empty:
         return None
-    lead_at = _lead(stats.paired_differences(v, baseline), _winner(best)[0], baseline, sign)
+    lead_at = _lead(stats.paired_against(v, baseline), _winner(best)[0], baseline, sign)
     return None if lead_at.empty else int(lead_at.idxmin()[0])
 
 

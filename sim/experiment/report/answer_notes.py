@@ -55,7 +55,7 @@ def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float,
     there, where 11 of its 16 points had none)."""
     clear = tested = 0
     # One call: its families are per point already (every comparison at a point), as each point's table has them.
-    every = stats.paired_differences(values, baseline)
+    every = stats.paired_against(values, baseline)
     every = every[every.metric == metric].set_index(["point", "policy"])
     for point, other in lead_at.index:
         if (point, other) not in every.index:

@@ -51,7 +51,7 @@ def default_family_note(
     here = results[results.point == point]
     if mine.empty or here.empty:
         return ""
-    default = stats.paired_differences(stats.run_values(here, list(HEADLINE_METRICS)), baseline)
+    default = stats.paired_against(stats.run_values(here, list(HEADLINE_METRICS)), baseline)
     if default.empty:
         return ""
     theirs = default[(default.metric == BOTTOM_LINE) & (default.policy == policy)]

@@ -181,7 +181,7 @@ def paired_section(ctx: ReportContext, values: pd.DataFrame, points: list[int], 
         return _across_points(ctx, values) if compared else [*lines, "One policy only: there is nothing to compare."]
     if ctx.baseline not in present:
         return [*lines, f"The baseline {code(ctx.baseline)} has no finished run: no paired comparison."]
-    paired = stats.paired_differences(values[values.point.isin(points)], ctx.baseline)
+    paired = stats.paired_against(values[values.point.isin(points)], ctx.baseline)
     if paired.empty:
         return [*lines, "No policy other than the baseline has a finished run: no paired comparison."]
     lines.append(

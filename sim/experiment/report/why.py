@@ -354,7 +354,7 @@ def why_between_points(
 
 def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataFrame:
     """``winner`` minus ``other`` in ``segment``, paired by replication, one row per metric."""
-    d = stats.paired_differences(at[at.segment == segment].drop(columns="segment"), other)
+    d = stats.paired_against(at[at.segment == segment].drop(columns="segment"), other)
     return d[d.policy == winner].set_index("metric") if not d.empty else d
 
 
