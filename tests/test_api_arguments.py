@@ -165,6 +165,8 @@ def test_the_statistics_api_refuses_a_misspelt_baseline_and_frames_of_another_ki
     )
     assert [dict(p.params) for p in exp.policies] == [{}, {"cadence_a": 2}]
     batch = open_batch(exp, small, None)
+    # Shown in a notebook's cell: what it is, not every run's whole scenario (tens of kB).
+    assert repr(batch) == f"Batch('compare-{small.name}': 6 cells, 6 distinct runs, store in memory)"
     execute_batch(batch, "serial")
     results = batch.store.results()
     batch.store.close()

@@ -37,6 +37,14 @@ class Batch:
     cells: int
     replications_stored: int  # replications the store held finished runs of before this plan (0: none)
 
+    def __repr__(self) -> str:
+        # Short: each run's spec holds its whole scenario, and a notebook cell showing a batch printed tens of kB.
+        where = self.store.folder or "memory"
+        return (
+            f"Batch({self.experiment.name!r}: {self.cells:,} cells, {len(self.specs):,} distinct runs, store in "
+            f"{where})"
+        )
+
 
 def experiment_hash(experiment: Experiment, scenario: Scenario, identity: dict[str, object] | None = None) -> str:
     """What an experiment's results are a function of: the experiment, its scenario, the engine's code and
