@@ -14,6 +14,7 @@ from sim.errors import InputError
 from sim.model import CoverageModel
 from sim.policies import Policy, make_policy, policy_label
 from sim.scenario import Scenario
+from sim.simd import warn_if_avx512
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def run(
     """
     if problems := argument_problems(scenario, policy, seed):
         raise InputError(problems)
+    warn_if_avx512()
     if quarters is not None and quarters != scenario.quarters:
         scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)
     if policy is None:

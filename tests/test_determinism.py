@@ -16,6 +16,7 @@ from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.run import run
 from sim.simd import AVX512_TARGETS, C_LIBRARY_TARGETS, avx512_in_use
+from tests.conftest import SMALL
 
 
 def test_same_seed_gives_identical_table(small):
@@ -131,7 +132,7 @@ def test_importing_sim_first_turns_numpys_avx512_loops_off_and_keeps_the_users_o
     assert _fresh(code.format("NPY_DISABLE_CPU_FEATURES"), NPY_ENABLE_CPU_FEATURES="X86_V3") == ["[]", "None"]
 
 
-def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_and_its_workers_are_not_affected():
+def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_as_a_run_starts_and_its_workers_not_affected():
     code = (
         "import numpy, os; from sim.simd import AVX512_TARGETS, C_LIBRARY_TARGETS, avx512_in_use; print(bool(avx512_in_use())); import sim; "
         "print(os.environ.get('NPY_DISABLE_CPU_FEATURES'))"
@@ -139,7 +140,15 @@ def test_numpy_imported_before_sim_with_avx512_loops_is_warned_of_and_its_worker
     lines = _fresh(code)
     on_avx512 = lines[0] == "True"  # this machine's processor has AVX-512 and numpy uses it
     assert lines[1] == ("X86_V4 AVX512_ICL AVX512_SPR" if X86 else "None")  # set for the processes it starts
-    assert len(lines) == (3 if on_avx512 else 2)
+    # Not at import: a script that only reads results runs nothing its loops could change (a researcher's was warned).
+    assert len(lines) == 2
+    # As the first run starts, once.
+    ran = code + (
+        f"; from sim.run import run; from sim.scenario import load_scenario; s = load_scenario('{SMALL}', "
+        "quarters=1).with_overrides('tiny', **{'population.customers': 200}); run(s, seed=1); run(s, seed=2)"
+    )
+    lines = _fresh(ran)
+    assert len(lines) == (3 if on_avx512 else 2), lines
     if on_avx512:
         assert "numpy was imported before covsim and uses its AVX-512 loops" in lines[2]
     # Turned off by the variable before Python starts, nothing to warn of.
