@@ -599,3 +599,18 @@ def test_covsim_validate_and_run_name_a_bad_current_model(tmp_path):
     line = f"{path}: shocks.0.current.params.bogus: unknown parameter"
     assert_bad_input(covsim("validate", str(path)), line)
     assert_bad_input(covsim("run", str(path), "--policy", "territories"), line)
+
+
+def test_a_vacant_seat_s_book_goes_dark_under_keep_and_is_covered_under_cover():
+    # A stress trial's quits left each vacated book dark for its vacancy: with books = "cover" the plan deals the
+    # team's books over the seats filled at the quarter's start, and the leads of those accounts are not missed
+    # as vacancy.
+    quits = {"kind": "rep_attrition", "quarter": 2, "seats": 1, "role": "full_cycle"}
+    world = scenario([quits], quarters=2)
+    missed = {}
+    for books in ("keep", "cover"):
+        result = run(world, make_policy("segment_tiers", {"books": books}), seed=4)
+        m = result.metrics[(result.metrics.segment == "all") & (result.metrics.metric == "missed_vacancy")]
+        missed[books] = m.set_index("quarter").value
+    assert missed["keep"][1] == missed["cover"][1] == 0  # before the quits: the same run, no vacancy
+    assert missed["keep"][2] == 7 and missed["cover"][2] == 0  # the quitter's book: 7 leads missed, or none

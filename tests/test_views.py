@@ -346,6 +346,21 @@ def test_the_book_helpers_take_seats_as_indices_or_a_mask_and_refuse_anything_el
     assert set(nearest_seat(acc, team, customers, inside).tolist()) == {2, 3}
     named, owner = deal_books(acc, team, customers, inside, 50, "keep", None)
     assert named.size == 100 and np.bincount(owner, minlength=5).tolist() == [0, 0, 50, 50, 0]
+    # A seat vacant at the plan: "keep" leaves it its book, dark until it is filled again; "cover" deals the team's
+    # books over the filled seats, the best-ranked accounts first (a stress trial's quits left a book dark for the
+    # vacancy), keeping owners where they can.
+    import dataclasses
+
+    previous = empty_plan(acc.size)
+    previous.owner[named] = owner
+    vacant = dataclasses.replace(team, filled=team.filled & (np.arange(team.filled.size) != 3))
+    kept, by_keep = deal_books(acc, vacant, customers, seats, 50, "keep", previous)
+    assert np.array_equal(by_keep[np.argsort(kept)], owner[np.argsort(named)])  # seat 3, vacant, keeps its 50
+    covered, by_cover = deal_books(acc, vacant, customers, seats, 50, "cover", previous)
+    assert np.bincount(by_cover, minlength=5).tolist() == [0, 0, 50, 0, 0]
+    assert sorted(covered) == list(range(50))  # the best-ranked 50 of the 100 named, whoever held them
+    everyone_vacant = dataclasses.replace(team, filled=np.zeros_like(team.filled))
+    assert np.array_equal(deal_books(acc, everyone_vacant, customers, seats, 50, "cover", previous)[1], by_keep)
     for wrong, said in ((inside[:-1], r"bool of shape \(4,\)"), (seats.astype(float), "float64"), ([7], "int64")):
         with pytest.raises(PolicyError, match=rf"^nearest_seat: seats must be seat indices \(0\.\.4\) .*got {said}"):
             nearest_seat(acc, team, customers, np.asarray(wrong))

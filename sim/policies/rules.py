@@ -22,8 +22,12 @@ if TYPE_CHECKING:
 
 #: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
 BookRule = Annotated[
-    Literal["keep", "redeal"],
-    Field(description="keep: accounts stay with their previous owner where it can; redeal: books dealt afresh"),
+    Literal["keep", "redeal", "cover"],
+    Field(
+        description="keep: accounts stay with their previous owner where it can, a vacant seat's too; redeal: "
+        "books dealt afresh; cover: as keep, but a seat vacant at the plan gets no book (its accounts dealt over "
+        "the filled seats)"
+    ),
 ]
 
 #: A policy parameter: the order in which a pool's shared queue is answered.
@@ -190,10 +194,14 @@ def deal_books(
     previous: CoveragePlan | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Books by ``assign_books``; under the ``rule`` "keep", accounts stay with their ``previous`` owners where
-    they can (``keep_owners``). Returns (accounts assigned, their seats)."""
+    they can (``keep_owners``); under "cover" too, over the seats filled at the plan only (a vacant seat's book
+    is dealt over the others, as a manager covers a departed rep's territory, rather than left dark until the
+    seat is filled again). Returns (accounts assigned, their seats)."""
     seats = seat_indices(seats, team.x.size, "deal_books")
+    if rule == "cover" and team.filled[seats].any():
+        seats = seats[team.filled[seats]]
     named, owner = assign_books(accounts, team, candidates, seats, book_size)
-    if rule == "keep" and previous is not None:
+    if rule in ("keep", "cover") and previous is not None:
         owner = keep_owners(named, owner, previous.owner, seats, book_size)
     return named, owner
 
