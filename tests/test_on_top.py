@@ -73,13 +73,40 @@ def test_what_the_other_shocks_add_is_the_paired_difference_from_the_plan_alone(
 
     answer = stress_answer(f, ["a", "b"], markdown=False)
     assert (
-        "On top of rolling out as big_bang, the rest of big_bang_quits (rep_attrition) changes profit, against "
-        "big_bang alone on the same seeds from quarter 1 on, by: a -2.0k [-2.5k, -1.6k], a clear loss; b -500, "
-        "the same in every one of the 4 paired replications, no test (each on its own 95% interval)."
+        "On top of rolling out as big_bang, the other shocks of big_bang_quits (rep attrition) change profit, "
+        "against big_bang alone on the same seeds from quarter 1 on, by: a -2.0k [-2.5k, -1.6k], a clear loss "
+        "(-3.0k on their own, as quits); b -500, the same in every one of the 4 paired replications, no test "
+        "(-3.0k on their own, as quits) (each on its own 95% interval)."
     ) in answer
     table = "\n".join(on_top_section(f, ["b", "a"]))
     assert "| `big_bang_quits` | `big_bang` | b | -500 | - | -0.5% | 4 |" in table
     assert table.index("| b |") < table.index("| a |")  # in the policies' order
+
+
+def test_the_model_in_force_has_no_row_and_shocks_that_changed_nothing_are_said_so() -> None:
+    # A VP's answer had said what quits add "on top of rolling out" for the model that stays, and "0, identical"
+    # where 20% of a two-seat role rounded to no seat.
+    def profit(shock: str, policy: str, rep: int) -> float:
+        rolled = policy == "b" and shock.startswith("big_bang")  # a is the model in force: nothing rolls out for it
+        return 1000.0 * (100.0 + rep - 5.0 * rolled + NOISE[rep])
+
+    f = _synthetic_findings({"big_bang": ROLLOUT, "big_bang_quits": [ROLLOUT, QUITS]}, profit)
+    assert f.in_force == ["a"] and set(f.added.policy) == {"a", "b"}
+    answer = stress_answer(f, ["a", "b"], markdown=False)
+    assert "by: b 0, the other shocks changed nothing in any run." in answer and "by: a" not in answer
+    assert "| a |" not in "\n".join(on_top_section(f, ["a", "b"]))
+
+
+def test_the_stress_that_hurts_most_is_not_a_rollout_plan() -> None:
+    # A VP's one-policy suite opened "The stress that hurts most is phased": a plan's impact is against having had
+    # the policy from the first quarter, which no rollout can have.
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return 1000.0 * (100.0 + rep + {"none": 0.0, "big_bang": -9.0, "quits": -2.0}[shock] - NOISE[rep])
+
+    f = _synthetic_findings({"big_bang": ROLLOUT, "quits": QUITS}, profit, policies=("b",))
+    assert "The stress that hurts most is quits (profit -2.0% for b)" in stress_answer(f, ["b"], markdown=False)
+    plans_only = _synthetic_findings({"big_bang": ROLLOUT}, profit, policies=("b",))
+    assert "hurts most" not in stress_answer(plans_only, ["b"], markdown=False)
 
 
 def test_a_stress_with_no_plan_alone_in_the_suite_adds_no_sentence_or_table() -> None:
@@ -108,7 +135,7 @@ def test_the_stress_command_reports_what_quits_add_on_top_of_a_rollout(tmp_path:
     args += ["--replications", "3", "--quarters", "3", "--executor", "serial", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "On top of rolling out as big_bang, the rest of big_bang_plus_quits (rep_attrition)" in result.output
+    assert "On top of rolling out as big_bang, the other shocks of big_bang_plus_quits (rep attrition)" in result.output
     # The figure is the stored runs' profit from the rollout's quarter on (the first a shock acts in), paired.
     runs = pd.read_csv(tmp_path / "out" / "results.csv")
     runs = runs[(runs.segment == "all") & (runs.metric == "profit") & (runs.quarter >= 2)]

@@ -37,6 +37,7 @@ ON_TOP_COLUMNS = [
     "high",
     "relative",
     "constant",
+    "alone",
 ]
 
 
@@ -57,17 +58,29 @@ def plans_beneath(suite: Sequence[Stress]) -> dict[str, str]:
     }
 
 
+def shocks_alone(suite: Sequence[Stress]) -> dict[str, str]:
+    """Per stress of :func:`plans_beneath`, the suite's stress of its other shocks alone, with no rollout, where
+    there is one: ``{"big_bang_plus_quits": "quits"}`` (its impact beside what they add on top of the rollout says
+    whether they cost more or less while it runs)."""
+
+    def others(s: Stress) -> tuple[str, ...]:
+        return tuple(x.model_dump_json() for x in s.shocks if not isinstance(x, ModelRollout))
+
+    alone = {others(s): s.name for s in suite if len(others(s)) == len(s.shocks)}
+    return {name: alone[others(s)] for s in suite if (name := s.name) in plans_beneath(suite) and others(s) in alone}
+
+
 def on_top(tagged: pd.DataFrame, suite: Sequence[Stress], metric: str) -> pd.DataFrame:
     """Per (stress, policy) of :func:`plans_beneath`: the paired difference of ``metric`` (segment ``all``,
     over the quarters from the stress's first shock on: flows summed, stocks at the last) of the stress less its
     plan alone, as ``diff`` (mean) with its 95% t interval ``low``, ``high`` and ``n`` paired replications;
     ``plan_mean`` the plan's mean and ``relative`` the difference over its magnitude. A difference the same in
     every replication, round-off aside (``constant``: the other shocks moved nothing, say), is no test
-    (``stats.read_pairs``): no interval. ``first``: the quarter read from. ``tagged``: tidy results with
-    ``shock``."""
+    (``stats.read_pairs``): no interval. ``first``: the quarter read from; ``alone``: the suite's stress of the
+    other shocks alone (:func:`shocks_alone`), or "". ``tagged``: tidy results with ``shock``."""
     rows = []
     wanted = tagged[(tagged.segment == "all") & (tagged.metric == metric)]
-    beneath = plans_beneath(suite)
+    beneath, alone = plans_beneath(suite), shocks_alone(suite)
     for stress in suite:
         plan = beneath.get(stress.name)
         if plan is None:
@@ -86,5 +99,6 @@ def on_top(tagged: pd.DataFrame, suite: Sequence[Stress], metric: str) -> pd.Dat
             low, high = (np.nan, np.nan) if constant else t_interval(d)
             base, mean = float(x[:, 0].mean()), float(d.mean())
             relative = mean / abs(base) if base else np.nan
-            rows.append([stress.name, plan, first, policy, metric, d.size, base, mean, low, high, relative, constant])
+            row = [stress.name, plan, first, policy, metric, d.size, base, mean, low, high, relative, constant]
+            rows.append([*row, alone.get(stress.name, "")])
     return pd.DataFrame(rows, columns=ON_TOP_COLUMNS)

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.inert import why_inert
+from sim.experiment.report.hurts_most import hurts_most
 from sim.experiment.report.markdown import amount, code
 from sim.experiment.report.on_top import on_top_sentences
 from sim.experiment.report.stay_put import against_staying, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
-from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, t_interval
+from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
     DECISION_METRIC,
     MISS_CAUSES,
@@ -24,9 +25,8 @@ from sim.experiment.stress import (
     Findings,
     impact_gap,
 )
-from sim.experiment.stress_sources import where_it_went
 from sim.experiment.suite import UNSHOCKED
-from sim.format import after_colon, counted, difference, difference_interval, joined, money, no_spread_words, pct
+from sim.format import after_colon, counted, difference, difference_interval, joined, money, no_spread_words
 
 
 def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> str:
@@ -80,7 +80,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
             out += [why, gap] if why else [gap]
     elif len(policies) == 1:
-        out.append(f"With one policy, {q(policies[0])}, there is no choice to rank; here is what hurts it.")
+        out.append(f"With one policy, {q(policies[0])}, there is no choice of policy to rank.")
     else:
         ran = [q(p) for p in policies if p in set(profit.policy)]
         out.append(
@@ -89,43 +89,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         )
     if stay := against_staying(f, policies, q):
         out.append(stay)
-    # By the profit it costs: stresses that start in other quarters act over other spans, so their relative
-    # impacts (each of the unshocked profit over its own quarters) do not rank them.
-    worst = profit.loc[profit["impact"].astype(float).fillna(np.inf).idxmin()]
-    by_policy = profit[profit.shock == worst.shock].set_index("policy")
-    each = ", ".join(
-        f"{pct(by_policy.at[p, 'relative'])} for {q(p)}" + (" (a gain)" if by_policy.at[p, "relative"] > 0 else "")
-        for p in policies
-        if p in by_policy.index
-    )
-    if not worst.impact < 0:
-        out.append(f"No stress lowers profit on average: the least favourable, {q(str(worst.shock))}, gives {each}.")
-    else:
-        # Picked as the worst of every (stress, policy) pair that is a test, so judged at the Bonferroni level
-        # over them: on its own 95% interval the worst of 20 pairs with no true effect looked a clear loss in about
-        # one suite in six (a researcher's audit). A pair with no spread (a stress that changed nothing) is none.
-        pairs = int((profit["high"].astype(float) - profit["low"].astype(float) > 0).sum())
-        d = f.draws
-        x = d[(d.shock == worst.shock) & (d.policy == worst.policy) & (d.metric == DECISION_METRIC)]["d"]
-        high = t_interval(x.to_numpy(dtype=float), 1 - (1 - CONFIDENCE) / max(pairs, 1))[1]
-        adjusted = (
-            f", Bonferroni-adjusted over the {pairs} stress and policy pairs it is the worst of," if pairs > 1 else ""
-        )
-        if not np.isfinite(worst.high):
-            unsure = f"; with {counted(int(worst.n), 'replication')} there is no interval to say how sure"
-        elif high < 0:
-            unsure = ""
-        else:
-            # Every replication a loss is said beside it: a VP read "not clearly a loss" where each of 5 lost 1-3M.
-            # "Not clearly a loss" read as doubt that it was one; it is the replications that are too few to say.
-            every = ", though it fell in every one of them" if (x < 0).all() else ""
-            unsure = (
-                f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0: at "
-                f"{counted(x.size, 'replication')} the loss is not shown beyond the noise{every} (more replications "
-                "narrow the interval)"
-            )
-        went = where_it_went(f.sources, f.impacts, str(worst.shock), str(worst.policy), q)
-        out.append(f"The stress that hurts most is {q(str(worst.shock))} (profit {each}){unsure}. {went}".strip())
+    if worst := hurts_most(f, profit, policies, q):
+        out.append(worst)
     if f.in_force:
         its, it_is = ("its", "it is") if len(f.in_force) == 1 else ("their", "each is")
         out.append(
