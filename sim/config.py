@@ -191,16 +191,23 @@ _FILE_KINDS = {
 }
 
 
-def require_kind(data: dict[str, Any], kind: str, source: str) -> None:
-    """InputError in one line when ``data`` is plainly a file of another kind than ``kind`` (``scenario``,
-    ``experiment``, ``suite``), which its schema would refuse key by key, none of them the mistake."""
+def file_kind(data: dict[str, Any]) -> str | None:
+    """The one kind of covsim file (``scenario``, ``experiment``, ``suite``) whose marks ``data`` bears; None with
+    none, or with those of two kinds (one of them with a mistake, which its own schema says)."""
     marks = {
         "scenario": "population" in data or "reps" in data,
         "experiment": "policies" in data or isinstance(data.get("scenario"), str),
         "suite": isinstance(data.get("stress"), list | dict),
     }
-    (found, *others) = [k for k, marked in marks.items() if marked] or [kind]
-    if found != kind and not others:  # a file with the marks of two kinds is one of them with a mistake: its own
+    found = [k for k, marked in marks.items() if marked]
+    return found[0] if len(found) == 1 else None
+
+
+def require_kind(data: dict[str, Any], kind: str, source: str) -> None:
+    """InputError in one line when ``data`` is plainly a file of another kind than ``kind`` (``scenario``,
+    ``experiment``, ``suite``), which its schema would refuse key by key, none of them the mistake."""
+    found = file_kind(data)
+    if found is not None and found != kind:
         raise InputError([f"{source}: {_FILE_KINDS[found][0]}, not {_FILE_KINDS[kind][0]}: {_FILE_KINDS[found][1]}"])
 
 

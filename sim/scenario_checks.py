@@ -85,7 +85,8 @@ def _shock_problems(
             problems.append(f"{where}.role: unknown role {role!r} ({known}){serve}")
         elif role and roles is not None and role not in roles:
             problems.append(f"{where}.role: no group of reps has role {role!r}")
-        if isinstance(s, RepAttrition) and s.seats and roles is not None and s.role in ("", *roles):
+        known_region = not region or regions is None or region in regions  # an unknown one is said above
+        if isinstance(s, RepAttrition) and s.seats and roles is not None and s.role in ("", *roles) and known_region:
             # Seats spread over every region may be in any: an upper bound, so that no possible case is refused.
             most = sum(g.count for g in reps if s.role in ("", g.role) and s.region in ("", g.region or s.region))
             most += sum(
@@ -152,7 +153,8 @@ def _arrival_ceiling(scenario: Any) -> list[str]:
         lost = {k: 1 + WEEKS_PER_YEAR * math.expm1(-r / WEEKS_PER_YEAR) / r for k, r in rates.items() if r > 0}
         if said := [k for k, x in lost.items() if x > ARRIVALS_LOST_NOTED]:
             each = "; ".join(
-                f"{k}.rate_per_year {rates[k]:g} a year gives at most {rates[k] * (1 - lost[k]):.3g} ({lost[k]:.0%} lost)"
+                f"{k}.rate_per_year {rates[k]:g} a year gives an account at the median potential at most "
+                f"{rates[k] * (1 - lost[k]):.3g} ({lost[k]:.0%} lost)"
                 for k in said
             )
             notes.append(

@@ -23,7 +23,8 @@ from sim.strict import Field, Problems, Strict, model_validator
 
 class RepAttrition(Strict):
     """Seats are vacated at the start of a quarter: ``share`` of the filled seats of ``role`` in ``region``, or
-    ``seats`` of them (all that are filled, if fewer)."""
+    ``seats`` of them (no more than the team has, which the scenario's checks refuse; all that are filled, if a
+    vacancy leaves fewer)."""
 
     kind: Literal["rep_attrition"]
     quarter: Quarter

@@ -157,6 +157,12 @@ def test_the_statistics_api_refuses_a_misspelt_baseline_and_frames_of_another_ki
         "comparison: params: 'segment_tier' is no policy compared (key each by its name or label: pooled, "
         "segment_tiers)"
     ]
+    with pytest.raises(InputError) as e:  # one user policy's name and label both: one would be dropped
+        comparison(small, "s", ["tests.failing_policy:SometimesFails"], replications=2, params={
+            "tests.failing_policy:SometimesFails": {}, "sometimes_fails": {}})  # fmt: skip
+    assert e.value.problems == [
+        "comparison: params: 'tests.failing_policy:SometimesFails' and 'sometimes_fails' name one policy: give one"
+    ]
     with pytest.raises(InputError) as e:
         comparison(small, "s", ["pooled"], replications="3")  # type: ignore[arg-type]
     assert e.value.problems == ["comparison: replications: Input should be a valid integer, not '3'"]

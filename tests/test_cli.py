@@ -810,9 +810,9 @@ def test_validate_checks_an_experiment_file_and_says_its_runs_running_none(tmp_p
     r = covsim("validate", str(experiment), cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == "", r.stderr
     assert r.stderr.strip() == (
-        f"{experiment}: valid: an experiment of 3 policies on small (5,000 accounts, 4 quarters), grid design of 2 "
-        "factors: 9 design points, 4 replications, root seed 11: 108 cells from 108 distinct runs; nothing was run "
-        "(run it with covsim experiment)"
+        f"{experiment}: valid: an experiment of 3 policies on small (5,000 accounts, 4 quarters, before its "
+        "factors), grid design of 2 factors: 9 design points, 4 replications, root seed 11: 108 cells from 108 "
+        "distinct runs; nothing was run (run it with covsim experiment)"
     )
     assert list(tmp_path.iterdir()) == []  # no store, no out folder
     # A mistake at a design point is the file's, as covsim experiment says it, and nothing is written either.
@@ -824,6 +824,10 @@ def test_validate_checks_an_experiment_file_and_says_its_runs_running_none(tmp_p
     r = covsim("validate", str(bad), cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith(f"error: {bad}: policies."), r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+    # A scenario with a slip that an experiment file has ([policies]) is the scenario's to say (a review's).
+    slip = tmp_path / "slip.toml"
+    slip.write_text(SMALL.read_text() + '\n[policies]\nname = "pooled"\n')
+    assert_bad_input(covsim("validate", str(slip)), f"{slip}: policies: unknown key")
 
 
 def test_a_file_given_to_the_wrong_command_is_named_for_what_it_is(tmp_path):
@@ -1004,8 +1008,9 @@ def test_a_rate_above_what_weekly_arrivals_give_is_noted():
     fast = small.with_overrides("fast", **{"population.segments.0.expansion.rate_per_year": 94.0})
     assert scenario_notes(fast) == [
         "population.segments.0 (enterprise): the model raises at most one opportunity per account and week: "
-        "expansion.rate_per_year 94 a year gives at most 43.5 (54% lost), and more is lost once a relationship "
-        "lifts it (model each account as buying units: covsim calibrate --units, docs/scenario-format.md 8.5)"
+        "expansion.rate_per_year 94 a year gives an account at the median potential at most 43.5 (54% lost), and "
+        "more is lost once a relationship lifts it (model each account as buying units: covsim calibrate --units, "
+        "docs/scenario-format.md 8.5)"
     ]
     assert scenario_notes(small.with_overrides("slow", **{"population.segments.0.expansion.rate_per_year": 2.6})) == []
 

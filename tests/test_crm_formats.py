@@ -10,6 +10,7 @@ import csv
 import subprocess
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -909,6 +910,14 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
         "deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the median cycle "
         "(92 days) is likely longer than the team's (closes logged only from a later date; docs/validation.md)"
     )
+    # Of the deals the calibration reads: with a cut-off, those engaged before it (a review's: the note had counted
+    # the whole export). Three more deals of 5 days engaged after 2017-03-15 pull the whole export's median to 5
+    # days; cut there, the median is 92 again.
+    more = [(f"2017-03-{d}", f"2017-03-{d + 5}", "100") for d in (20, 21, 22)]
+    whole = crm.read_export(accounts, pipeline(tmp_path, early + later[:2] + more, "more.csv"), teams)
+    assert not [n for n in crm.clean(whole)[1] if "no deal closes before" in n]
+    (line,) = [n for n in crm.clean(whole, date(2017, 3, 15))[1] if "no deal closes before" in n]
+    assert "the 3 deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5" in line
     # Closes from the start, or early deals too few to move the median: nothing said.
     for name, some in (("later.csv", later), ("few.csv", early[:1] + later)):
         export = crm.read_export(accounts, pipeline(tmp_path, some, name), teams)

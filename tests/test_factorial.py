@@ -341,3 +341,18 @@ def test_a_cost_factor_beside_the_team_size_keeps_its_seats_and_is_said_and_a_fi
         "tried, and a smaller one may do better still; against it: at full_cycle = 3 (6 seats), `profit` -1.0M (the "
         "same in every replication)."
     ), note
+
+
+def test_over_the_whole_design_a_difference_with_no_spread_is_said_to_be_no_test(tmp_path: Path) -> None:
+    # A review's: a policy the same as the baseline but for a constant had read "no interval with 3 replications".
+    exp = experiment(
+        replications=4,
+        metrics=ANSWER_METRICS,
+        policies=experiment().policies[:2],
+        factors=(Factor(name="customers", target="scenario.population.customers", values=(300, 800)),),
+    )
+    text = stored(exp, tmp_path, lambda point, policy, rep: (10 + rep + (policy != "unstructured")) * M)
+    assert (
+        "its main effect; no test: each the same in every replication): `segment_tiers` +1.0M, the same in every "
+        "replication."
+    ) in text

@@ -288,9 +288,12 @@ def test_more_seats_leaving_than_the_team_has_is_refused():
     assert [s.seats for s in scenario([{**quits, "seats": 5, "region": "local"}]).shocks] == [5]
     assert scenario([launch, {**quits, "seats": 2, "role": "specialist"}]).shocks[1].seats == 2
     assert scenario([launch, {**quits, "seats": 7}]).shocks[1].seats == 7
-    # An unknown role is said once, as unknown.
+    # An unknown role or region is said once, as unknown.
     assert problems([{**quits, "seats": 9, "role": "ninja"}]) == [
         "test: shocks.0.role: unknown role 'ninja' (the scenario's: full_cycle, inside, sdr)"
+    ]
+    assert problems([{**quits, "seats": 9, "region": "nowhere"}]) == [
+        "test: shocks.0.region: unknown region 'nowhere' (the scenario's: local)"
     ]
 
 

@@ -35,7 +35,7 @@ def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in; or check an experiment file and say the
     runs it asks for, running none."""
     with loading_libraries():
-        from sim.config import read_toml
+        from sim.config import file_kind, read_toml
         from sim.policies import make_policy
         from sim.policies.rollout import check_scenario_policies
         from sim.scenario import dump_scenario
@@ -43,7 +43,7 @@ def validate_command(scenario_file: Path) -> None:
 
     with reported_errors():
         data = read_toml(scenario_file)
-        if "policies" in data or isinstance(data.get("scenario"), str):  # an experiment file's marks
+        if file_kind(data) == "experiment":  # a scenario with a slip, [policies] say, is a scenario's to say
             _validate_experiment(scenario_file)
             return
         scenario = load_scenario_file(scenario_file)
@@ -75,11 +75,14 @@ def _validate_experiment(path: Path) -> None:
         points, cells, specs = plan_runs(exp, scenario)
     except InputError as e:  # named by the file, as covsim experiment names them
         raise InputError([f"{path}: {problem}" for problem in e.problems]) from None
+    say_notes(scenario, str(path))
     design = f"{exp.design.kind} design" + (f" of {counted(len(exp.factors), 'factor')}" if exp.factors else "")
-    stresses = f", {counted(len(exp.suite), 'stress', 'stresses')} and the unshocked run" if exp.suite else ""
+    stresses = f" ({counted(len(exp.suite), 'stress', 'stresses')} and the unshocked run)" if exp.suite else ""
+    # The base scenario's size and horizon, which a factor on the scenario may vary from point to point.
+    varied = ", before its factors" if any(f.target.startswith("scenario.") for f in exp.factors) else ""
     click.echo(
         f"{path}: valid: an experiment of {counted(len(exp.policies), 'policy', 'policies')} on {scenario.name} "
-        f"({scenario.population.size_words()}, {counted(scenario.quarters, 'quarter')}), {design}: "
+        f"({scenario.population.size_words()}, {counted(scenario.quarters, 'quarter')}{varied}), {design}: "
         f"{counted(len(points), 'design point')}{stresses}, {counted(exp.replications, 'replication')}, root seed "
         f"{exp.seed}: {counted(len(cells), 'cell')} from {counted(len(specs), 'distinct run')}; nothing was run "
         "(run it with covsim experiment)",

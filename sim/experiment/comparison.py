@@ -52,6 +52,14 @@ def comparison(
     labels = {n: policy_label(policy_class(n)) for n in policies}
     given = dict(params or {})
     # Keyed by a policy's name or by its label (the name every result gives it); a key of neither had been dropped.
+    # Both a policy's name and its label given: one would be dropped, unsaid.
+    twice = [
+        f"comparison: params: {n!r} and {b!r} name one policy: give one"
+        for n, b in labels.items()
+        if n != b and n in given and b in given
+    ]
+    if twice:
+        raise InputError(twice)
     if stray := [k for k in given if k not in labels and k not in labels.values()]:
         raise InputError(
             [

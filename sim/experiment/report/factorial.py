@@ -107,13 +107,15 @@ def _over_the_design(rows: list[dict[str, Any]], ctx: ReportContext, metric: str
         )
         for r in rows
     )
-    family = int(rows[0]["family"])
+    family, n = int(rows[0]["family"]), int(rows[0]["n"])
     intervals = (
         f"95% t intervals, Bonferroni-adjusted over the {family} policies"
         if family > 1
         else "95% t interval"
         if family
-        else f"no interval with {counted(int(rows[0]['n']), 'replication')}"
+        else f"no interval with {counted(n, 'replication')}"
+        if n < MIN_REPLICATIONS
+        else "no test: each the same in every replication"
     )
     return [
         "",

@@ -213,7 +213,7 @@ def _given_back(
     if sign < 0 or len(leads) < 2 or booked not in PARTS:
         return ""
     best, back = max(leads, key=leads.__getitem__), min(leads, key=leads.__getitem__)
-    if not (leads[back] < 0 and -leads[back] >= GIVEN_BACK * leads[best]):
+    if not (leads[best] > 0 > leads[back] and -leads[back] >= GIVEN_BACK * leads[best]):  # a lead to give back
         return ""
     d = _paired(at, back, other, winner)  # there ``other`` leads
     kinds = [(words, -_mean(d, m)) for m, words in PARTS[booked] if finite(_mean(d, m))]

@@ -1,0 +1,30 @@
+"""An export whose closes start long after its engagements: the deals engaged before its first close closed only
+from it on, so their cycles are long, and the calibrated median cycle is lengthened by them (docs/validation.md,
+the backtest's cause 2)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.crm.notes import Report
+
+
+def late_first_close(pipe: pd.DataFrame, dated: pd.Series, where: str, report: Report) -> None:
+    """Reports an export whose first close comes later after its first engagement than the median cycle: the
+    deals engaged before it closed only from it on, so their cycles are long and lengthen the median (a revenue
+    analyst's export closes nothing before 2017-03-01, engagements starting 2016-10-20; docs/validation.md)."""
+    if not dated.any():
+        return
+    days = (pipe["close_date"] - pipe["engage_date"]).dt.days
+    first_close, first_engage = pipe.loc[dated, "close_date"].min(), pipe.loc[dated, "engage_date"].min()
+    early = dated & (pipe["engage_date"] < first_close)
+    gap, median = (first_close - first_engage).days, float(days[dated].median())
+    later = float(days[dated & ~early].median()) if (dated & ~early).any() else median
+    if gap > median and early.any() and median > later:  # the early deals lengthen the median
+        report.note(
+            f"{where}: no deal closes before {first_close:%Y-%m-%d}, {gap} days after the first engage_date "
+            f"({first_engage:%Y-%m-%d}): the {int(early.sum()):,} deals engaged before it have a median cycle of "
+            f"{days[early].median():g} days, the {int((dated & ~early).sum()):,} engaged from it on {later:g}, so "
+            f"the median cycle ({median:g} days) is likely longer than the "
+            "team's (closes logged only from a later date; docs/validation.md)"
+        )
