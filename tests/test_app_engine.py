@@ -382,7 +382,7 @@ def test_the_page_stopped_while_it_starts_stops_as_when_it_serves():
 def test_a_ctrl_c_that_python_wrapped_in_another_error_is_an_interrupt(monkeypatch):
     from click.testing import CliRunner
 
-    import sim.scenario
+    import sim.scenario_file
     from sim.cli import main
 
     def wrapped(*_: object) -> None:
@@ -391,7 +391,7 @@ def test_a_ctrl_c_that_python_wrapped_in_another_error_is_an_interrupt(monkeypat
         except KeyboardInterrupt as e:  # as Python wraps an error in a class's __set_name__
             raise RuntimeError("Error calling __set_name__") from e
 
-    monkeypatch.setattr(sim.scenario, "load_scenario", wrapped)
+    monkeypatch.setattr(sim.scenario_file, "load_scenario", wrapped)
     result = CliRunner().invoke(main, ["validate", "scenarios/small.toml"])
     assert result.exit_code == 130
     assert result.stderr.strip().startswith("interrupted: nothing half-written is left")

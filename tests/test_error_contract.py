@@ -1244,7 +1244,7 @@ def test_a_malformed_param_is_said_beside_the_well_formed_ones_wrong_values(comm
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
         "error: --param 'noequals': expected KEY=VALUE",
-        "error: --param books: Input should be 'keep' or 'redeal', not 'redealx' (did you mean 'redeal'?)",
+        "error: --param books: Input should be 'keep', 'redeal' or 'cover', not 'redealx' (did you mean 'redeal'?)",
     ]
 
 

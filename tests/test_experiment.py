@@ -358,7 +358,7 @@ def test_every_policy_a_design_point_refuses_is_named_at_once_and_a_misspelt_met
     experiment = parse_experiment({**base, "policies": policies})
     with pytest.raises(InputError) as e:
         plan_runs(experiment, load_scenario(SMALL))
-    refused = "params.books: Input should be 'keep' or 'redeal', not 're-deal' (did you mean 'redeal'?)"
+    refused = "params.books: Input should be 'keep', 'redeal' or 'cover', not 're-deal' (did you mean 'redeal'?)"
     assert e.value.problems == [
         f"policies.0 (a) at design point 0: {refused}",
         f"policies.2 (c) at design point 0: {refused}",
@@ -455,7 +455,7 @@ def test_a_plan_s_problems_come_in_one_round_factors_first_then_the_policies():
         "'scenario.reps.*.count'?)",
         "factors.1.target: no policy in the experiment has a parameter 'nonsense'",
         "factors.2.values: 2 x 1e+308 is inf, which has no whole number to round to (is the value too large?)",
-        "policies.0 (a) at design point 0: params.books: Input should be 'keep' or 'redeal', not 're-deal' (did you "
+        "policies.0 (a) at design point 0: params.books: Input should be 'keep', 'redeal' or 'cover', not 're-deal' (did you "
         "mean 'redeal'?)",
     ]
 
