@@ -20,30 +20,24 @@ from sim.strict import Field, Strict
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
-#: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh.
-BookRule = Annotated[
-    Literal["keep", "redeal", "cover"],
-    Field(
-        description="keep: accounts stay with their previous owner where it can, a vacant seat's too; redeal: "
-        "books dealt afresh; cover: as keep, but a seat vacant at the plan gets no book (its accounts dealt over "
-        "the filled seats)"
-    ),
-]
+BOOK_RULES = (
+    "keep: accounts stay with their previous owner where it can, a vacant seat's too; redeal: books dealt afresh; "
+    "cover: as keep, but a seat vacant at the plan gets no book (its accounts dealt over the filled seats)"
+)
+#: A policy parameter: whether books are kept from quarter to quarter (``keep_owners``) or dealt afresh, and
+#: a vacant seat's (``BOOK_RULES``, as ``covsim policies`` says them).
+BookRule = Annotated[Literal["keep", "redeal", "cover"], Field(description=BOOK_RULES)]
 
+QUEUE_ORDERS = (
+    "order of a shared queue: deadline (earliest service deadline first, so first come first served within one "
+    "service window) or value (highest expected value first)"
+)
 #: A policy parameter: the order in which a pool's shared queue is answered.
-QueueOrder = Annotated[
-    Literal["deadline", "value"],
-    Field(
-        description="order of a shared queue: deadline (earliest service deadline first, so first come first "
-        "served within one service window) or value (highest expected value first)"
-    ),
-]
+QueueOrder = Annotated[Literal["deadline", "value"], Field(description=QUEUE_ORDERS)]
 
 #: A policy parameter: how an account that changes owner is handed over (``CoveragePlan.warm``).
-HandoffRule = Annotated[
-    Literal["cold", "warm"],
-    Field(description="how an account that changes owner is handed over: warm (an introduction) or cold"),
-]
+HANDOFFS = "how an account that changes owner is handed over: warm (an introduction) or cold"
+HandoffRule = Annotated[Literal["cold", "warm"], Field(description=HANDOFFS)]
 
 
 def generalist_closers(team: TeamView, filled_only: bool = False) -> np.ndarray:
@@ -194,12 +188,10 @@ def deal_books(
     previous: CoveragePlan | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Books by ``assign_books``; under the ``rule`` "keep", accounts stay with their ``previous`` owners where
-    they can (``keep_owners``); under "cover" too, over the seats filled at the plan only (a vacant seat's book
-    is dealt over the others, as a manager covers a departed rep's territory, rather than left dark until the
-    seat is filled again). Returns (accounts assigned, their seats)."""
+    they can (``keep_owners``); under "cover" too, over the seats filled at the plan only (as a manager covers a
+    departed rep's territory, rather than leave it dark). Returns (accounts assigned, their seats)."""
     seats = seat_indices(seats, team.x.size, "deal_books")
-    if rule == "cover" and team.filled[seats].any():
-        seats = seats[team.filled[seats]]
+    seats = seats[team.filled[seats]] if rule == "cover" and team.filled[seats].any() else seats
     named, owner = assign_books(accounts, team, candidates, seats, book_size)
     if rule in ("keep", "cover") and previous is not None:
         owner = keep_owners(named, owner, previous.owner, seats, book_size)
