@@ -67,7 +67,8 @@ def shocks_alone(suite: Sequence[Stress]) -> dict[str, str]:
         return tuple(x.model_dump_json() for x in s.shocks if not isinstance(x, ModelRollout))
 
     alone = {others(s): s.name for s in suite if len(others(s)) == len(s.shocks)}
-    return {name: alone[others(s)] for s in suite if (name := s.name) in plans_beneath(suite) and others(s) in alone}
+    beneath = plans_beneath(suite)
+    return {s.name: alone[others(s)] for s in suite if s.name in beneath and others(s) in alone}
 
 
 def on_top(tagged: pd.DataFrame, suite: Sequence[Stress], metric: str) -> pd.DataFrame:
