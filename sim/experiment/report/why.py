@@ -250,7 +250,9 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
     said = (
         f"{quote(other)} has {amount(CONFLICTS, more)} more conflicting engagements than {quote(winner)} "
         f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
-        "working it in one week with no account plan, which costs the deals open on it wins and relationship"
+        "working it in one week with no account plan, which costs the deals open on it wins and relationship "
+        f"(by {quote('relationship.conflict_penalty')}, an assumption [A] that can turn such a comparison: "
+        "docs/validation.md, Overlays)"
     )
     decided = -_mean(d, IN_CONFLICT)
     if finite(decided) and decided >= 1:
