@@ -331,6 +331,14 @@ def after_colon(sentence: str) -> str:
     return f"{first.lower()} {rest}" if first in ("The", "Where", "Neither", "With", "Their") else sentence
 
 
+def clear_words(low: float, high: float) -> str:
+    """Whether a difference's interval ``[low, high]`` excludes 0, in words: ``a clear loss``, ``a clear gain`` or
+    ``not clear``; "" where there is no interval."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return "a clear loss" if high < 0 else "a clear gain" if low > 0 else "not clear"
+
+
 def toml_text(v: object) -> str:
     """A value as a TOML file writes it: ``true``, ``'keep'``, ``2.5``."""
     return str(v).lower() if isinstance(v, bool) else repr(v)

@@ -103,12 +103,7 @@ MAX_SEED = 2**63 - 1
 def argument_problems(scenario: object, policy: object, seed: object) -> list[str]:
     """What is wrong with :func:`run`'s arguments, a line each (a researcher's ``run("small.toml", ...)`` had
     raised AttributeError from deep inside the engine)."""
-    problems = []
-    if not isinstance(scenario, Scenario):
-        problems.append(
-            f"run: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), not "
-            f"{_kind(scenario)}"
-        )
+    problems = scenario_problems(scenario, "run")
     if isinstance(policy, type) and issubclass(policy, Policy):
         problems.append(
             f"run: policy: a policy object is needed, not the class {policy.__name__} (build one: "
@@ -124,6 +119,17 @@ def argument_problems(scenario: object, policy: object, seed: object) -> list[st
     ):
         problems.append(f"run: seed: a whole number from 0 to 2**63 - 1 (or None: the scenario's), not {_kind(seed)}")
     return problems
+
+
+def scenario_problems(scenario: object, where: str) -> list[str]:
+    """The line said where ``where`` (``run``, ``comparison``) is given something other than a Scenario (a
+    researcher's file name), else none."""
+    if isinstance(scenario, Scenario):
+        return []
+    return [
+        f"{where}: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), not "
+        f"{_kind(scenario)}"
+    ]
 
 
 def _kind(x: object) -> str:

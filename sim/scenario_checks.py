@@ -138,9 +138,15 @@ def scenario_notes(scenario: Any) -> list[str]:
     return notes + _arrival_ceiling(scenario) + _idle_teams(scenario) + _out_of_reach(scenario)
 
 
-#: The share of a rate the model's weekly arrivals may fall short of before a note says so [A]: as ``covsim
-#: calibrate`` picks its buying units (``sim.crm.calibration.BERNOULLI_SHORTFALL``).
+#: The share of a rate the model's weekly arrivals may fall short of before a note says so [A]; ``covsim
+#: calibrate`` picks its buying units to keep within it (``sim.crm.calibration.BERNOULLI_SHORTFALL``).
 ARRIVALS_LOST_NOTED = 0.05
+
+
+def arrivals_a_year(rate_per_year: float) -> float:
+    """The most opportunities a rate of ``rate_per_year`` gives an account a year: the model raises at most one per
+    account and week, with probability ``1 - exp(-rate / 52)`` (ODD 9)."""
+    return -WEEKS_PER_YEAR * math.expm1(-rate_per_year / WEEKS_PER_YEAR)
 
 
 def _arrival_ceiling(scenario: Any) -> list[str]:
@@ -150,7 +156,7 @@ def _arrival_ceiling(scenario: Any) -> list[str]:
     notes = []
     for i, s in enumerate(scenario.population.segments):
         rates = {kind: getattr(s, kind).rate_per_year for kind in ("new_logo", "expansion")}
-        lost = {k: 1 + WEEKS_PER_YEAR * math.expm1(-r / WEEKS_PER_YEAR) / r for k, r in rates.items() if r > 0}
+        lost = {k: 1 - arrivals_a_year(r) / r for k, r in rates.items() if r > 0}
         if said := [k for k, x in lost.items() if x > ARRIVALS_LOST_NOTED]:
             each = "; ".join(
                 f"{k}.rate_per_year {rates[k]:g} a year gives an account at the median potential at most "

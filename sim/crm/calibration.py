@@ -17,7 +17,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sim.clock import WEEKS_PER_YEAR
 from sim.crm.cleaning import Cleaned
 from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
 from sim.crm.names import identifier, unique_names
@@ -25,6 +24,7 @@ from sim.crm.notes import name_list
 from sim.errors import InputError
 from sim.format import counted
 from sim.scenario import MAX_CATEGORIES, MAX_CUSTOMERS, MAX_VALUE_SHARE
+from sim.scenario_checks import ARRIVALS_LOST_NOTED, arrivals_a_year
 from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
@@ -41,8 +41,9 @@ MIN_SIGMA = 0.1
 CHURN_PER_YEAR = {"enterprise": 0.05, "mid_market": 0.08, "smb": 0.12}
 DEFAULT_CHURN = 0.08
 DAYS_PER_YEAR = 365.25
-#: Largest shortfall of the model's Bernoulli weekly arrivals below the rate that units_for allows.
-BERNOULLI_SHORTFALL = 0.05
+#: Largest shortfall of the model's Bernoulli weekly arrivals below the rate that units_for allows: the one a
+#: scenario's note names (``sim.scenario_checks``).
+BERNOULLI_SHORTFALL = ARRIVALS_LOST_NOTED
 TOP_LIFT = float(Adbudg.model_fields["a"].default)  # the default response ceiling
 
 
@@ -116,7 +117,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         )
     for f in fits:
         if f.rate_per_year > 26:
-            weekly = WEEKS_PER_YEAR * (1 - math.exp(-f.rate_per_year / WEEKS_PER_YEAR))
+            weekly = arrivals_a_year(f.rate_per_year)
             notes.append(
                 f"segment {f.name}: {f.rate_per_year:.1f} opportunities per account-year; the model raises at most "
                 f"one per account and week (1 - exp(-rate/52) a week), about {weekly:.1f} a year at this rate, "
@@ -178,9 +179,9 @@ def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
     ADBUDG ceiling), so the bound holds for well-served accounts too.
     """
     limit = BERNOULLI_SHORTFALL if shortfall is None else shortfall
-    weekly = rate_per_year * TOP_LIFT / WEEKS_PER_YEAR
+    top = rate_per_year * TOP_LIFT
     k = 1
-    while weekly / k > 0 and 1 - (-math.expm1(-weekly / k)) / (weekly / k) > limit:
+    while top / k > 0 and 1 - arrivals_a_year(top / k) / (top / k) > limit:
         k += 1
     return k
 

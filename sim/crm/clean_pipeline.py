@@ -54,9 +54,7 @@ def clean_pipeline(
     pipe = _closed_deals(pipe, where, report)
     if cutoff is not None:
         pipe = _as_of_cutoff(pipe, where, cutoff, table.path, report)
-    # Of the deals the calibration reads: after the cut-off, as a review found the note had counted all of them.
-    closed = pipe["status"] != "open"
-    late_first_close(pipe, closed & pipe["close_date"].notna() & pipe["engage_date"].notna(), where, report)
+    late_first_close(pipe, where, report)  # of the deals the calibration reads: after the cut-off
     if pipe.empty:
         raise InputError([f"{table.path}: no opportunity"])
     return pipe, no_deal

@@ -11,6 +11,7 @@ from sim.errors import InputError
 from sim.experiment.spec import HEADLINE_METRICS, Experiment, PolicyEntry
 from sim.experiment.suite import Stress
 from sim.policies import make_policy, policy_class, policy_label
+from sim.run import scenario_problems
 from sim.scenario import Scenario
 from sim.strict import ValidationError
 
@@ -38,13 +39,8 @@ def comparison(
     """
     # Arguments of the wrong kind, from the Python API, said as run() says them (a notebook's path for a Scenario
     # had given an AttributeError, a str of policies "unknown policy 's'").
-    if not isinstance(scenario, Scenario):
-        raise InputError(
-            [
-                "comparison: scenario: a Scenario is needed (sim.scenario.load_scenario(path) reads one from a file), "
-                f"not {type(scenario).__name__} {scenario!r}"
-            ]
-        )
+    if problems := scenario_problems(scenario, "comparison"):
+        raise InputError(problems)
     if isinstance(policies, str):
         raise InputError([f"comparison: policies: a list of names is needed, not the str {policies!r}"])
     for name in policies:

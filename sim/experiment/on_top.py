@@ -50,12 +50,9 @@ def plans_beneath(suite: Sequence[Stress]) -> dict[str, str]:
         named = (x.model_copy(update={"current": model_in_force(x)}) for x in s.shocks if isinstance(x, ModelRollout))
         return tuple(x.model_dump_json() for x in named)
 
-    plans = {rollout(s): s.name for s in suite if is_rollout_plan(x.kind for x in s.shocks)}
-    return {
-        s.name: plans[rollout(s)]
-        for s in suite
-        if rollout(s) and len(rollout(s)) < len(s.shocks) and rollout(s) in plans
-    }
+    rollouts = {s.name: rollout(s) for s in suite}
+    plans = {rollouts[s.name]: s.name for s in suite if is_rollout_plan(x.kind for x in s.shocks)}
+    return {s.name: plans[r] for s in suite if (r := rollouts[s.name]) and len(r) < len(s.shocks) and r in plans}
 
 
 def shocks_alone(suite: Sequence[Stress]) -> dict[str, str]:

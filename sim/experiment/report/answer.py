@@ -233,8 +233,12 @@ def answer(
     caution += default_family_note(results, point, metrics, bottom, (other, baseline), quote, at)
     if not multi:
         # The baseline clearly best: every other policy is said not clearly behind it, or is clearly behind.
-        also = clearly_apart(family, metric, sign, {winner, baseline, other}, quote, better=not (clear and ahead))
-        also = "" if winner == baseline and clear and ahead else also
+        said = {winner, baseline, other}
+        also = (
+            ""
+            if winner == baseline and clear and ahead
+            else clearly_apart(family, metric, sign, said, quote, better=not (clear and ahead))
+        )
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         return lead + head + single + tail + too + more + also + because + caution + idle
     shown = int(best.shape[0])

@@ -12,6 +12,7 @@ from sim.experiment.report.markdown import code, md_table
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import DECISION_METRIC, Findings
 from sim.format import (
+    clear_words,
     counted,
     difference,
     difference_interval,
@@ -28,11 +29,9 @@ def _verdict(r: pd.Series) -> str:
         return "the other shocks changed nothing in any run"
     if r["constant"]:
         return f"{no_spread_words(r['diff'], int(r['n']))}, no test"
-    if not np.isfinite(r["low"]):
-        return f"no interval with {counted(int(r['n']), 'paired replication')} (one needs {MIN_REPLICATIONS})"
-    if r["high"] < 0:
-        return "a clear loss"
-    return "a clear gain" if r["low"] > 0 else "not clear"
+    return clear_words(r["low"], r["high"]) or (
+        f"no interval with {counted(int(r['n']), 'paired replication')} (one needs {MIN_REPLICATIONS})"
+    )
 
 
 def _rows(f: Findings, policies: list[str]) -> list[tuple[str, str, list[pd.Series]]]:

@@ -15,7 +15,7 @@ import numpy as np
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
 from sim.experiment.suite import is_rollout_plan
-from sim.format import counted, difference_beside, difference_interval, no_spread_words
+from sim.format import clear_words, counted, difference_beside, difference_interval, no_spread_words
 
 
 def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
@@ -77,9 +77,7 @@ def _verdict(low: float, high: float) -> str:
     """``, a clear loss`` or ``, a clear gain`` where the interval ``[low, high]`` excludes 0, ``, not clear``
     where it includes it, "" where there is none: said in words, as a VP had read "-15.7M [-25.2M, -6.2M]" beside
     the ranking's "not clear" and could not tell which held."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return ""
-    return ", a clear loss" if high < 0 else ", a clear gain" if low > 0 else ", not clear"
+    return f", {words}" if (words := clear_words(low, high)) else ""
 
 
 def safer_pick(policy: str, in_force: list[str], clear: bool, q: Callable[[str], str]) -> str:
