@@ -24,9 +24,10 @@ channel is never used). A week, in the engine's order:
    relationship it held loses it but for ``handoff.cold_carry``, which stays
    as company stock;
 3. + 4. customers (``shuffle_do("step")``): stock and its personal part decay
-   by ``monthly_retention ** (12/52)``; one arrival at most, with probability
-   ``1 - exp(-lambda)``, lambda = rate/52 x (potential/median)^potential_exponent
-   x ``b + rho (y(x) - b)``, a new logo for a prospect, an expansion for a
+   by ``monthly_retention ** (12/52)``; a Poisson count of arrivals (at least
+   one with probability ``1 - exp(-lambda)``, then how many by a second draw),
+   lambda = rate/52 x (potential/median)^potential_exponent
+   x ``b + rho (y(x) - b)``, new logos for a prospect, expansions for a
    customer; then a customer's renewal opens ``renewal_notice_weeks`` before
    its renewal date (in week 0 every renewal already inside its notice opens,
    but for those due in week 0 itself). Renewal dates: initial customers
@@ -252,6 +253,20 @@ class Opportunity:
     closed: bool = False
 
 
+def count_given_one(lam: float, u: float) -> int:
+    """A Poisson(``lam``) count given that it is at least one, picked by the uniform ``u`` from its
+    distribution function (``sim.demand._counted``, written again as one agent's draw)."""
+    caught = -math.expm1(-lam)
+    k, cdf = 1, math.exp(math.log(lam) - lam) / caught
+    while u >= cdf:
+        k += 1
+        step = math.exp(k * math.log(lam) - lam - math.lgamma(k + 1.0)) / caught
+        if step == 0.0 and k > lam:
+            break
+        cdf += step
+    return k
+
+
 class Customer(mesa.Agent):
     """One account: prospect, customer or churned."""
 
@@ -288,7 +303,7 @@ class Customer(mesa.Agent):
         self.closers_quarter = 0
 
     def step(self) -> None:
-        """Relationship carry-over, at most one new opportunity this week, and a renewal opening."""
+        """Relationship carry-over, this week's new opportunities, and a renewal opening."""
         if self.status == CHURNED:
             return
         model = self.model
@@ -298,7 +313,8 @@ class Customer(mesa.Agent):
         lam = model.weekly_rates[self.segment][kind] * self.size_factor
         lam *= model.demand_lift(self.stock, self.responsiveness)
         if self.random.random() < -math.expm1(-lam):
-            model.new_opportunity(self, kind)
+            for _ in range(count_given_one(lam, self.random.random())):
+                model.new_opportunity(self, kind)
         if self.renewal_opens == model.week:
             model.new_opportunity(self, RENEWAL)
 

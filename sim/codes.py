@@ -98,7 +98,8 @@ class Draw(Codes):
     rollout moves accounts (``ROLLOUT``), a realignment's own generator (``REALIGNMENT``), and a seat's
     (``sim.reps``, keyed by the team's own key): its home base and first holder's skill (``SEAT_X``,
     ``SEAT_Y``, ``SKILL``: normals), each week whether its holder leaves and a new holder's skill (``LEAVE``,
-    ``NEW_SKILL``), and its place in the order an attrition shock vacates seats (``SHOCK_LEAVE``)."""
+    ``NEW_SKILL``), and its place in the order an attrition shock vacates seats (``SHOCK_LEAVE``); and how many
+    opportunities an account that has one this week has (``ARRIVALS``)."""
 
     DAY = 0
     CAPTURE = 1
@@ -115,6 +116,7 @@ class Draw(Codes):
     LEAVE = 12
     NEW_SKILL = 13
     SHOCK_LEAVE = 14
+    ARRIVALS = 15
 
 
 #: ``line`` of a renewal: it covers the whole contract, every product line.

@@ -8,16 +8,17 @@ scenario's segment x opportunity-kind tables the engine reads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import OPPORTUNITY_KINDS, Kind, Status
+from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
 from sim.compiled import compiled
 from sim.numpy_exact import power
 from sim.population import Population
-from sim.randomness import Thinning
+from sim.randomness import Thinning, account_week, keyed_uniform
 from sim.response import churn_relief, weekly_hazard
 from sim.scenario import Scenario
 from sim.selling import Adbudg
@@ -171,8 +172,16 @@ class Demand:
         self.lifted_rate[customers] = 0.0
         self.hazard0[customers] = 0.0
 
-    def arrivals(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
-        """This week's accounts with a new opportunity (a new logo for a prospect, an expansion for a customer)."""
+    def arrivals(
+        self, pop: Population, rng: np.random.Generator, key: np.uint64, week: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This week's new opportunities (a new logo for a prospect, an expansion for a customer): the account
+        of each, once per opportunity, and its place among the account's opportunities of the week (0 for the
+        first), as a Poisson process at each account's intensity gives them.
+
+        Whether an account has any is drawn from ``rng`` (thinned: ``1 - exp(-rate x lift)``), how many it has
+        then by a keyed draw (``Draw.ARRIVALS``: a zero-truncated Poisson count), so the first arrivals are
+        the same draws as when the model raised at most one an account and week (until 6 December 2026)."""
         c, bound, u = self._arrival_draws.candidates(rng)
         fn = self._response
         # (adbudg, a, b, shape, d, z, cap) of either response.
@@ -182,12 +191,21 @@ class Demand:
             else (False, 0.0, fn.b, fn.e, 0.0, fn.z, fn.cap)
         )
         # One compiled pass over the candidates (``_arrived``) where numpy took a dozen calls.
-        kept, exceeded = compiled(_arrived)(
+        kept, intensity, exceeded = compiled(_arrived)(
             c, bound, u, pop.ever_touched, pop.stock, pop.responsiveness, self.lifted_rate, *response
         )
         if exceeded:
             raise RuntimeError("an arrival probability exceeded its bound (an engine bug)")
-        return kept
+        if kept.size == 0:
+            return kept, np.zeros(0, dtype=np.int64)
+        more = keyed_uniform(key, account_week(kept, week), Draw.ARRIVALS)
+        accounts, place, most = compiled(_counted)(kept, intensity, more, MOST_ARRIVALS)
+        if most:
+            raise ValueError(
+                f"an account's weekly opportunity intensity ({intensity.max():.3g}) gives more than "
+                f"{MOST_ARRIVALS:,} opportunities in a week: check the scenario's rates and potentials"
+            )
+        return accounts, place
 
     def churning(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
         """Customers who leave this week, at a hazard the relationship relieves."""
@@ -263,9 +281,10 @@ def _arrived(
     d: float,
     z: float,
     cap: float,
-) -> tuple[np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """The candidates ``c`` (picked at their ``bound``) whose uniform ``u`` keeps them at their arrival
-    probability ``1 - exp(-rate * lift)``, and whether any probability exceeded its bound (an engine bug).
+    probability ``1 - exp(-rate * lift)``, the intensity ``rate * lift`` of each kept, and whether any
+    probability exceeded its bound (an engine bug).
 
     The lift is the response's base ``b`` for an account never touched (no stock to lift it), else
     ``sim.response.demand_lift`` of its stock: ADBUDG ``b + (a - b) x^shape / (d + x^shape)`` or power
@@ -285,6 +304,7 @@ def _arrived(
         if touched[j]:
             held[j], realised[j] = stock[c[j]], responsiveness[c[j]]
     keep = np.zeros(n, dtype=np.bool_)
+    lam = np.empty(n)
     count = 0
     exceeded = False
     for j in range(n):
@@ -293,6 +313,7 @@ def _arrived(
             xs = power(max(held[j], 0.0), shape)  # as numpy raises an array to a scalar power
             y = b + (a - b) * xs / (d + xs) if adbudg else min(cap, b + z * xs)
             lift = b + realised[j] * (y - b)
+        lam[j] = rate[j] * lift
         # 1 - exp(-r) <= r, and the C library's expm1 is within an ulp: a uniform well above r x (1 + 1e-12)
         # is above p too (and so is the bound, u < 1), so the draw is decided without the exponential (most are).
         if u[j] * bound[j] > rate[j] * lift * (1.0 + 1e-12):
@@ -303,10 +324,51 @@ def _arrived(
         if u[j] * bound[j] < p:
             keep[j] = True
             count += 1
-    out = np.empty(count, dtype=np.int64)
+    out, intensity = np.empty(count, dtype=np.int64), np.empty(count)
     k = 0
     for j in range(c.size):
         if keep[j]:
-            out[k] = c[j]
+            out[k], intensity[k] = c[j], lam[j]
             k += 1
-    return out, exceeded
+    return out, intensity, exceeded
+
+
+#: Most opportunities one account may have in a week: the arrivals' draw ids leave room for this many
+#: (``sim.randomness.ARRIVAL_PLACE_STRIDE``); an intensity that gives more is a scenario error, not a draw.
+MOST_ARRIVALS = 65_535
+
+
+def _counted(kept: np.ndarray, intensity: np.ndarray, u: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Each account of ``kept`` once per opportunity it has this week, and each opportunity's place among its
+    account's (0 for the first): given at least one, a Poisson(``intensity``) count is zero-truncated, and the
+    uniform ``u`` picks it by its distribution function, ``P(k) = exp(k ln l - l - ln k!) / (1 - exp(-l))``.
+    Also whether some count would pass ``most``. Compiled by numba (``sim.compiled``).
+
+    At the usual intensities (0.01 a week) 1 is picked at the first comparison: ``P(1) = l / (exp(l) - 1)``."""
+    n = kept.size
+    count = np.ones(n, dtype=np.int64)
+    over = False
+    for j in range(n):
+        lam = intensity[j]
+        caught = -np.expm1(-lam)  # P(at least one)
+        k = 1
+        cdf = math.exp(math.log(lam) - lam) / caught
+        while u[j] >= cdf and k < most:
+            k += 1
+            step = math.exp(k * math.log(lam) - lam - math.lgamma(k + 1.0)) / caught
+            if step == 0.0 and k > lam:
+                break  # the rest of the tail is below what a double holds: u fell in rounding's gap
+            cdf += step
+        if u[j] >= cdf and k >= most:
+            over = True
+        count[j] = k
+    total = 0
+    for j in range(n):
+        total += count[j]
+    accounts, place = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    at = 0
+    for j in range(n):
+        for i in range(count[j]):
+            accounts[at], place[at] = kept[j], i
+            at += 1
+    return accounts, place, over

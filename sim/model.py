@@ -218,13 +218,13 @@ class CoverageModel(mesa.Model):
         """New-logo and expansion opportunities at the accounts' intensities, and renewals opening on
         contract dates (except on digital accounts, whose contracts renew by themselves)."""
         pop, scenario, plan = self.population, self.scenario, self.plan
-        arrived = self.demand.arrivals(pop, self.streams.arrivals)
+        arrived, place = self.demand.arrivals(pop, self.streams.arrivals, self.streams.outcome_key, w)
         renewing = pop.renewals_opening(w)
         renewing = renewing[~((plan.service[renewing] == Service.DIGITAL) & scenario.digital.enabled)]
         if arrived.size == 0 and renewing.size == 0:
             return
         columns = new_opportunities(
-            scenario, self.terms, pop, plan.service, w, arrived, renewing, self.streams.outcome_key
+            scenario, self.terms, pop, plan.service, w, arrived, place, renewing, self.streams.outcome_key
         )
         self.book.add(**columns)
         self.recorder.created(columns["kind"], columns["segment"])

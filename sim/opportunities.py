@@ -53,9 +53,10 @@ _BLOCKS = {dt: tuple(n for n, d in _DTYPES.items() if d is dt) for dt in dict.fr
 class OpportunityBook:
     """Open opportunities, one entry per opportunity, and the only writer of their arrays.
 
-    key: ``2 * account_week(customer, arrival week)``, plus 1 for a renewal
-    (``sim.randomness``: unique, at most one arrival and one renewal per
-    customer-week; the same whatever the run's horizon), names its keyed
+    key: ``2 * account_week(customer, arrival week)``, plus 1 for a renewal,
+    plus ``place x ARRIVAL_PLACE_STRIDE`` for an account's later arrivals of
+    the week (``sim.randomness``: unique; the same whatever the run's
+    horizon), names its keyed
     random draws; kind: ``Kind``; line: the
     product line (``WHOLE_CONTRACT`` for a renewal); stage:
     ``Stage``; digital: taken by the self-service channel; day: arrival in

@@ -17,7 +17,7 @@ from sim.compiled import compiled
 from sim.demand import SegmentTerms
 from sim.opportunities import NEW_COLUMNS, OpportunityBook
 from sim.population import Population
-from sim.randomness import account_week, keyed_uniforms, normal_purposes
+from sim.randomness import ARRIVAL_PLACE_STRIDE, account_week, keyed_uniforms, normal_purposes
 from sim.scenario import Scenario
 
 #: ``due`` of an opportunity with no fixed date (new logos and expansions).
@@ -31,12 +31,13 @@ def new_opportunities(
     service: np.ndarray,
     week: int,
     arrived: np.ndarray,
+    place: np.ndarray,
     renewing: np.ndarray,
     outcome_key: np.uint64,
 ) -> dict[str, np.ndarray]:
     """The book's columns of this week's new opportunities: a new-logo or expansion opportunity on each
-    account ``arrived``, then a renewal opportunity on each customer ``renewing`` (``service``: every
-    account's service level).
+    account ``arrived`` (an account once per opportunity, ``place`` its place among them: 0, 1, ...), then a
+    renewal opportunity on each customer ``renewing`` (``service``: every account's service level).
 
     A prospect's opportunity is a new logo, a customer's an expansion; its product line is drawn in
     proportion to the account's wallet on each line (an expansion: its untapped wallet, or the wallet where
@@ -46,12 +47,15 @@ def new_opportunities(
     renewal date; its work must be done by the renewal date (``due``). Every opportunity's effort and cycle
     scale together around the segment's medians (lognormal, ``deal_sigma``).
 
-    The draws are keyed to the account and week (even keys: arrivals; odd: renewals), so they do not
-    depend on what else happened in the week. One compiled pass (``_opened``) where numpy took some sixty
+    The draws are keyed to the account and week (even keys: arrivals; odd: renewals; an account's later
+    arrivals of the week the first's key plus ``place x ARRIVAL_PLACE_STRIDE``), so they do not depend on
+    what else happened in the week. One compiled pass (``_opened``) where numpy took some sixty
     calls, in numpy's order of operations (tests/test_kernels.py).
     """
     line = (Draw.LINE,) if pop.lines > 1 else ()
     key_a = 2 * account_week(arrived, week)
+    if place.any():
+        key_a += place * ARRIVAL_PLACE_STRIDE
     key_r = 2 * account_week(renewing, week) + 1
     u_a = keyed_uniforms(outcome_key, key_a, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line))
     u_r = keyed_uniforms(outcome_key, key_r, (Draw.DAY, *normal_purposes(Draw.DEAL)))

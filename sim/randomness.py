@@ -40,6 +40,12 @@ from sim.compiled import compiled
 #: depend on how long it will go on (common random numbers across horizons). Changing it changes every result.
 KEY_WEEK_STRIDE = 2**20
 
+#: The draw id of an account's second, third, ... opportunity of a week: the first's plus its place (1, 2, ...)
+#: times this (``sim.outcomes.new_opportunities``). Above every first arrival's and renewal's id
+#: (``2 * account_week + 1`` < 1.05e14 < 2**47, above), and 65,535 places
+#: (``sim.demand.MOST_ARRIVALS``) stay inside int64.
+ARRIVAL_PLACE_STRIDE = 2**47
+
 STREAMS = ("population", "arrivals", "churn", "reps", "policy", "outcomes", "mesa")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.clock import WEEKS_PER_YEAR
 from sim.codes import CLOSING_ROLES, FIELD_ROLES, OPPORTUNITY_KINDS, ROLES
 from sim.shocks import MAX_SHIFT, HiringFreeze, ModelRollout, OverlayLaunch, PotentialShift, RepAttrition
 from sim.strict_types import INVALID
@@ -122,8 +121,8 @@ def scenario_notes(scenario: Any) -> list[str]:
     """What a valid scenario holds that is most likely a slip, said beside it but not refused: a won deal's
     ``value_share`` above 1 (more than the untapped wallet; a renewal's above ``RENEWAL_SHARE_NOTED``), which a
     percentage typed as a share gives (20 for 0.2: revenue captured came out at several times the whole
-    potential, unsaid) and ``covsim calibrate --units`` writes on purpose; a rate the weekly arrivals cannot give
-    (:func:`_arrival_ceiling`), a team with idle seats or no closer, and a region too wide to visit."""
+    potential, unsaid) and ``covsim calibrate --units`` writes on purpose; a team with idle seats or no closer,
+    and a region too wide to visit."""
     notes = []
     for i, s in enumerate(scenario.population.segments):
         for kind in ("new_logo", "expansion", "renewal"):
@@ -135,40 +134,7 @@ def scenario_notes(scenario: Any) -> list[str]:
                     f"worth {share:g} times {of} (a share is written 0.2 for 20%; calibrate --units writes shares "
                     "above 1 on purpose)"
                 )
-    return notes + _arrival_ceiling(scenario) + _idle_teams(scenario) + _out_of_reach(scenario)
-
-
-#: The share of a rate the model's weekly arrivals may fall short of before a note says so [A]; ``covsim
-#: calibrate`` picks its buying units to keep within it (``sim.crm.calibration.BERNOULLI_SHORTFALL``).
-ARRIVALS_LOST_NOTED = 0.05
-
-
-def arrivals_a_year(rate_per_year: float) -> float:
-    """The most opportunities a rate of ``rate_per_year`` gives an account a year: the model raises at most one per
-    account and week, with probability ``1 - exp(-rate / 52)`` (ODD 9)."""
-    return -WEEKS_PER_YEAR * math.expm1(-rate_per_year / WEEKS_PER_YEAR)
-
-
-def _arrival_ceiling(scenario: Any) -> list[str]:
-    """A rate above what the model's arrivals give: at most one opportunity per account and week, so a rate ``r``
-    a year gives at most ``52 (1 - exp(-r / 52))``, before any relationship lifts it (a revenue analyst's scenario
-    calibrated with ``--units 1`` lost about 45% of its arrivals, which only calibrate's own output had said)."""
-    notes = []
-    for i, s in enumerate(scenario.population.segments):
-        rates = {kind: getattr(s, kind).rate_per_year for kind in ("new_logo", "expansion")}
-        lost = {k: 1 - arrivals_a_year(r) / r for k, r in rates.items() if r > 0}
-        if said := [k for k, x in lost.items() if x > ARRIVALS_LOST_NOTED]:
-            each = "; ".join(
-                f"{k}.rate_per_year {rates[k]:g} a year gives an account at the median potential at most "
-                f"{rates[k] * (1 - lost[k]):.3g} ({lost[k]:.0%} lost)"
-                for k in said
-            )
-            notes.append(
-                f"population.segments.{i} ({s.name}): the model raises at most one opportunity per account and week: "
-                f"{each}, and more is lost once a relationship lifts it (model each account as buying units: covsim "
-                "calibrate --units, docs/scenario-format.md 8.5)"
-            )
-    return notes
+    return notes + _idle_teams(scenario) + _out_of_reach(scenario)
 
 
 def _idle_teams(scenario: Any) -> list[str]:

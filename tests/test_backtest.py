@@ -229,17 +229,6 @@ def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
     )
 
 
-@pytest.mark.parametrize("rate", [0.5, 5.0, 26.0, 86.6, 200.0])
-def test_units_for_is_the_fewest_units_within_the_shortfall(rate):
-    def shortfall(k: int) -> float:
-        lam = rate * crm.TOP_LIFT / 52 / k
-        return 1 - (-math.expm1(-lam)) / lam
-
-    k = crm.units_for(rate)
-    assert shortfall(k) <= crm.BERNOULLI_SHORTFALL
-    assert k == 1 or shortfall(k - 1) > crm.BERNOULLI_SHORTFALL
-
-
 def _export() -> crm.Export:
     return crm.read_export(*(DATA / FILES[k] for k in ("accounts", "pipeline", "teams", "products")))
 
@@ -260,11 +249,8 @@ def test_backtest_of_the_shared_export_is_reproducible_and_counts_the_real_windo
     assert a.actual.won_deals == len(won)
     assert a.actual.lost_deals == len(lost)
     assert a.actual.won_value == pytest.approx(won["close_value"].sum())
-    # The simulated side: buying units chosen to keep arrivals within 5%, and real runs behind it.
-    assert a.units == max(
-        crm.units_for(s.rate_per_year) for s in crm.calibrate(crm.clean(_export(), date(2017, 6, 30))[0]).segments
-    )
-    assert a.scenario.population.customers == 85 * a.units
+    # The simulated side: each account one (no buying units unless asked), and real runs behind it.
+    assert a.units == 1 and a.scenario.population.customers == 85
     t = a.table().set_index("measure")
     assert np.all(t["simulated_mean"] > 0)
     assert (

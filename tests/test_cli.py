@@ -997,24 +997,6 @@ def test_a_team_with_no_selling_hours_or_no_closer_is_noted():
     assert r.returncode == 0 and "note:" not in r.stderr
 
 
-def test_a_rate_above_what_weekly_arrivals_give_is_noted():
-    # A revenue analyst's scenario calibrated with --units 1 lost about 45% of its arrivals, which only calibrate's
-    # own output had said: compare and run said nothing.
-    from sim.scenario import load_scenario
-    from sim.scenario_checks import scenario_notes
-
-    small = load_scenario(SMALL)
-    # 94 a year: at most 52 (1 - exp(-94 / 52)) = 43.5, 54% lost; 2.6 a year loses 2.5%, under the 5% noted.
-    fast = small.with_overrides("fast", **{"population.segments.0.expansion.rate_per_year": 94.0})
-    assert scenario_notes(fast) == [
-        "population.segments.0 (enterprise): the model raises at most one opportunity per account and week: "
-        "expansion.rate_per_year 94 a year gives an account at the median potential at most 43.5 (54% lost), and "
-        "more is lost once a relationship lifts it (model each account as buying units: covsim calibrate --units, "
-        "docs/scenario-format.md 8.5)"
-    ]
-    assert scenario_notes(small.with_overrides("slow", **{"population.segments.0.expansion.rate_per_year": 2.6})) == []
-
-
 def test_a_compare_report_says_what_each_policys_parameters_make_of_the_team(tmp_path):
     # A VP could not find how many hunters a hunter_share made: the report's list of policies says it, where one
     # design point leaves no doubt of the team.

@@ -89,9 +89,9 @@ def test_calibrated_scenario_validates_and_runs(cli_run) -> None:
     assert check.returncode == 0, check.stderr
     scenario = load_scenario(out)
     assert scenario.policy.name == "unstructured" and scenario.quarters == 4 and scenario.seed == 0
-    # Its customers are buying units, and a run's header says so (it had said "3,740 accounts" of 85 accounts).
-    assert scenario.population.buying_units == 44 and scenario.population.customers == 85 * 44
-    assert scenario.population.size_words() == "3,740 buying units (44 an account)"
+    # Each account of the export is one of the scenario (until 6 December 2026, 44 buying units by default).
+    assert scenario.population.buying_units == 1 and scenario.population.customers == 85
+    assert scenario.population.size_words() == "85 accounts"
     metrics = run(scenario, quarters=1).metrics
     assert set(metrics["quarter"]) == {1}
     won = metrics[(metrics.metric == "opps_won") & (metrics.segment == "all")]["value"]
@@ -107,10 +107,8 @@ def test_figures_match_the_data(cli_run) -> None:
     assert (team.won, team.lost) == (4238, 2473)
     assert team.win_rate == pytest.approx(4238 / (4238 + 2473))
     assert "4,238 won / 6,711 closed = 63.2% win rate" in result.stdout
-    # Its potentials and rates are of buying units, which the table's accounts column is not: said under it.
-    assert "accounts: the export's, by segment; potential and opps/yr are per buying unit (each account is" in (
-        result.stdout
-    )
+    # Each account is one account of the scenario: no word of buying units under the table.
+    assert "per buying unit" not in result.stdout
     # Which columns are assumed, said under the table (measured and assumed ones had read alike to an analyst).
     assert "\n[A] effort h (the export records no effort) and potential (annual won value / an assumed share" in (
         result.stdout
@@ -128,11 +126,11 @@ def test_figures_match_the_data(cli_run) -> None:
 
     data = tomllib.loads(out.read_text(encoding="utf-8"))
     pop = data["population"]
-    # By default each account is 44 buying units: the fewest that keep arrivals within 5% of the rates.
-    units = crm.units_for(max(s.rate_per_year for s in cal.segments))
-    assert units == 44
-    assert f"--units {units} chosen: the fewest buying units per account" in result.stdout
-    assert pop["customers"] == 85 * units
+    # By default each account is one: its opportunities arrive as a Poisson count a week, 94 a year in the
+    # enterprise segment (until 6 December 2026, at most one a week, each account was 44 buying units).
+    units = 1
+    assert pop["customers"] == 85
+    assert pop["segments"][0]["expansion"]["rate_per_year"] == pytest.approx(94.06, abs=0.01)
     assert [s["name"] for s in pop["segments"]] == ["enterprise", "mid_market", "smb"]
     assert [s["share"] for s in pop["segments"]] == pytest.approx([0.2, 0.4, 0.4])
     # 35 agents -> 35 full-cycle seats over 3 regions (the regional offices).
@@ -141,11 +139,7 @@ def test_figures_match_the_data(cli_run) -> None:
     assert sorted(r["name"] for r in pop["regions"]) == ["Central", "East", "West"]
     assert sorted(g["region"] for g in data["reps"]) == ["Central", "East", "West"]
     assert "seats: 35 agents in 3 regions" in result.stdout
-    # The population is of buying units: the headline says so, beside the export's own count of accounts.
-    assert (
-        "population 3,740 buying units (85 accounts x 44 each; the export has 85 accounts with a revenue)"
-        in result.stdout
-    )
+    assert "population 85 accounts\n" in result.stdout
     assert "# median of 17 account potentials, 17 of them each account's annual won value" in out.read_text()
     for seg, fit in zip(pop["segments"], cal.segments, strict=True):
         for kind in ("new_logo", "expansion"):
@@ -155,7 +149,7 @@ def test_figures_match_the_data(cli_run) -> None:
         # No renewals in the export: the renewal table is the expansion's effort and cycle, the whole spend renewed;
         # the contract keys are the model's defaults (no contract dates in the export). Each buying unit renews its
         # share of the account's one contract: the effort is divided among them (at the expansion's full effort
-        # each, an account's renewal work had grown with --units, 44-fold here).
+        # each, an account's renewal work had grown with --units); here one unit renews the whole.
         assert seg["renewal"] == {
             "effort_hours": pytest.approx(seg["expansion"]["effort_hours"] / units, rel=5e-3),
             "cycle_weeks": seg["expansion"]["cycle_weeks"],

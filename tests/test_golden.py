@@ -37,76 +37,76 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "b957490345a76c9abfe904d438abdc31becdd12c2a7429b19d66c40c0547135a",
-        "27cda35636e66050521089696107d9fab7c77c2199ea7ee2708df5178ad0e900",
+        "3bda8e907f893d200246c3a6c2afb384cd73e01d149a6ec2c2e2af7f530408fe",
+        "01b081474acf56b1fc291d0bc2d04d70be15692585c8c6d829ee27ec0f089a31",
     ),
     ("hunter_farmer", 2): (
-        "389778bb89fd5eb2562c12199a42cc2eb777603927a6fa74b1d0e0555d8ef85e",
-        "1ccb2e877fcd0b0952df6d3ceade700497d1d130a8ac305c0a8ed0b0f4f97a15",
+        "34184b36893cdf99c438035c515668e57121fbc77da749d012a1450df3245a7c",
+        "5359c98b807f6823b4ffa75fb460d29c119db594e913c09329144426adfbdd35",
     ),
     ("named_accounts", 1): (
-        "538a06bc51dad57e0fcb6dc83fe3b0924e1d0ff94d4a7116fb401e14ae073af6",
-        "ef869b94ab9b5bd7a899eb8a880180e22230b02b17869da5cb805ad100f8c0aa",
+        "b47f5cf197f57d11a25121921c1ae57f672e64ea841a112bab0d3ea6488ec570",
+        "0a77e7aa39354a6dcdbca811627bb613721f5d3681f401c1be0a691027043d6f",
     ),
     ("named_accounts", 2): (
-        "dd963ecf6de9a28f1082b2a7f5a53dda9285af2c39dafafccd51ea01b9210b2c",
-        "901b1e13dc413e7eb35c44f8c0c34de031eac0b3b6802c1d1f66d5b3824cfb5d",
+        "606b554168c6fc4191c76b2f6751ca6803295f85ff5735e132f9bc2d5b097ba6",
+        "ac287f5809cf91590226f7c95bbe4139a024d6992db44684f98a436f9db53ab5",
     ),
     ("pooled", 1): (
-        "915a502fb487a640743c1c157dea330f732882b64c32b73f807ad5004e70657d",
-        "6bdcaa02020a80ca3562ccc472f3664c53ed33f7777738ad21eecb29d24e8589",
+        "7dec0b21fd60acb1fca08266445534fe60a5c521019b2acc17e08709264a3304",
+        "2c544a4fd68248fd62cd22ec626cf612708d02b6aa9c5fabc087d816b620116b",
     ),
     ("pooled", 2): (
-        "1bc5b38046e5ee926ef5a6bc5bd15a4deabf102fe285bc5ee548dbb36d127aba",
-        "80cba15c83befc2b8005ffba9fc9717229e2c9ef36d6dffe70bb42fc7476ddc6",
+        "3b611b42a4532eeba7f23e4c1f34bbc11c51349afa41ebc635b515cf7bb05986",
+        "ebd34289916bc0ef071c765ab0817d4c076c7eaa211bfa5e57ab8cf2bc937b45",
     ),
     ("random_books", 1): (
-        "2041d40519316f79fa690fcbcdce24891200aa0ff0cbed51195e9dea634aa906",
-        "5d3ade7030a7766bc80350491aaa695201c2ad631bef40b876ecf771e6ed6368",
+        "35c0fd565888ed01bb31d15dda50be803d19fcec91aa590679ed72d49b35df78",
+        "fb6cd1910a3c14d3716501c139b681c1bd8bd8ea04a46f0a9070dcc7b9d44c06",
     ),
     ("random_books", 2): (
-        "c0c4a35462a50aebfd40f8359faffd3de853af03b81da867fbe99c5f2073fb51",
-        "d8c68e58a3bd208ea084d8994c447753c9a2b7a0ef9cc813432c0d68415e5a2a",
+        "14c0ead417418f29f7ea90e4417f1969db2aed4253e2d62807649c7839f7706c",
+        "95246bf34e8db32d035c2740cc533b873b4ab00b553d4155e3de27c9ad3eccc9",
     ),
     ("segment_tiers", 1): (
-        "83a2573898be1f858e1ccda62d24a2c91b92e0f23c6a2cda1d05d42790c19927",
-        "8cfb8bbf62b36752ec6db7d4e55e87274594461af9d53561ca36b5130a0ac2d0",
+        "c2d1cbc97950cddb25701244468588d4f8f0f87bbadf4ee824162161ac0699c9",
+        "c14175d23223af5c1113efa0e443817bce47a4ff1d161f6baa576d98005a681b",
     ),
     ("segment_tiers", 2): (
-        "f7d1d300b26c1a5ba639419be237a736043c5341c3ef91d78aafbf2ed28451a1",
-        "8dc742c22db98298b96fb93e0caaf4c2f36f8473628dd07d6a1e4f6eff2c9eba",
+        "8c075e8df2d35a84e4300b753fb239f812c2ce6d5cd9bee81bd5d584d58a825d",
+        "c4c0d324bd6aa9cfc5c91fe7303b74b43648297c27a5ae196531cbc5d7b71068",
     ),
     ("territories", 1): (
-        "ef29120ee25570b2ab5ccacd0f9e081137444f6a9c217b1ebc74bba04f67e10a",
-        "17782ef6677579b11d67930ee157f8c7274eed9b10763fda590dbbcfe95e6605",
+        "46948f077ccba498873c5235e87932b40d32b4a8cd97a5354029dfecc8cc9feb",
+        "e0d82cd8e98bce5c68de6fd201bb5ce04b98a07177ef05679857a271b26b2399",
     ),
     ("territories", 2): (
-        "056ec108394dd70c8235dc1770a804dc38b9e1758d0593f7718df2aac3fe3f1e",
-        "39cc5a6f96385be386b74990f6ceff63e6dac3baa87a5ab245159b7924f67a6d",
+        "4eb25aff3df6aeb8ee56422865cfa7c64f121f8331d8b179261e0d775841ccf0",
+        "8f7f4fb471d82e3f54fb3ccb834828cdd4bc8346b32674675bbf1488555c7a86",
     ),
     ("unstructured", 1): (
-        "20041dc8cb106bfbc846ebb117b4a3ba07d7ab9797da2ccd89e6443bd2f75c06",
-        "5eb32c408e4793de198622813bd9e7d87d0e93a134f0562cccd14de3998fb4e3",
+        "3ba4910b5da9e1e248e5ee0cb7d84b20bf922dde320e082a4d3cc6599ad1e070",
+        "7eceddf8e149bdecb0531f8d19cc498c9969277b25fb0a671606b7a4dc830adf",
     ),
     ("unstructured", 2): (
-        "e47f69e5475c4da14cbc2a498284e07d73f178aa8d972d35bd603699a819f23c",
-        "0f3388ad004339414857af324a7d834ba85d70adeee26aaea8cf91a564b1ec87",
+        "2d72338ad062a2a49a547f185d39cc6848edc21936aad1f4563776eda7179632",
+        "fa44ffd02ab43df31d1e68b1c654241a2cca8bb4fc452627555f6e55b06f207c",
     ),
     ("overlay", 1): (
-        "79d0974f1db60cfe20fcef30f9e0b7cc3a70c80e9fa61658014604668f7dd92a",
-        "842e2899c64263cad57fae8a689661022674ee669401513f29089e2e824b49b5",
+        "a65f92a16c7bd8714a6964bb11df11cb2b0efe8224b728b13b0996cc48a78b2b",
+        "50bde4f9f627dce173ce266bc43837fe3acd78913eb137beb4945cc792185c5e",
     ),
     ("overlay", 2): (
-        "a67584477df51051d591c928fed73507192ce4075bc3f8b93bb3a1529bcff8db",
-        "267913828555898a2d9cf478265fbf8cbd87ce32457f26b9e6dd895adf4d9982",
+        "c26c3ce32caa76b7d3e12369fdc4711cd3d4b7b5fec1c49dc2bd68170e2d2a33",
+        "f56483d2bd618033c62739e0773ba9fe47919abd970bad16d27b074b69f3b4ef",
     ),
     ("value_based", 1): (
-        "1ff99f0e36fef6b90f5346b6edd4a24d9395c6a4efb65dd018486ae6df742fde",
-        "2328d64e3fda13747adaa03f73cb29418c6cdbded0937bf8a988fd33678ee723",
+        "d121c3a3a923ac732b141635ebe165337e4fc4ffdfc0e02677c364249ac81221",
+        "fe019b8a0027c192af70508749db107afa9318ef24357a60ceea41980b9cd733",
     ),
     ("value_based", 2): (
-        "3e07d8143336ccd0874cfe7706cfa766fae1e9e1d51c72e1493db63f9e16ba8e",
-        "1d1cebd872b7547099ae2377db52e6f8ae05fdcc073f1f5ecf5204f0838a6ddf",
+        "91dd0d96efe1c132e71aad916d293006a5793d0cda5de1865d9a89fbf2396af5",
+        "2ca778aa77d14a16a916a80399ccbbc1f2156f7a724b24f4d01da3f92053c866",
     ),
 }
 
@@ -128,12 +128,12 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "634ede7bd2d75aea01fae6ff23a4d7f9c7717ffe018073194a01157f21e91868",
-        "6db015bdec6cd6baedcffaa10752a3c2f5f472ab6f9369b4577ce85d1fe56d0f",
+        "c520b006f4cca4af581ceaba36db8c2f33dcf9b30978eb141707120d25124ca1",
+        "864da88e24c9ef7469674857f6fb70cad4811bdbd36bac3188d785bdbc85920a",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "2ebd8bba831a05868030a7de4c80ad8ab47efa7a579bcc99ce67059b89e8dcf7",
-        "e63ca01f41c54b62c4f2dfb2c001108f8226e0c1815648e746400c5dd23ff0ae",
+        "5ee8d5984f4cd14277edc9dc4e03ad915098168e0afc4f7ee6d41f8926be9710",
+        "fc1951e135d1d045f2fccf5ad63ba516ff400da4d00cf8ac93696cfd5ccbdf8c",
     ),
 }
 

@@ -39,7 +39,15 @@ from sim.policies.segment_tiers import SegmentTiers
 from sim.policies.unstructured import Unstructured, pickup_chance
 from sim.policies.value_based import base_value, expected_wallet
 from sim.population import NO_DATE, Population
-from sim.randomness import Thinning, account_week, box_muller, keyed_uniforms, normal_purposes, shuffled_categories
+from sim.randomness import (
+    ARRIVAL_PLACE_STRIDE,
+    Thinning,
+    account_week,
+    box_muller,
+    keyed_uniforms,
+    normal_purposes,
+    shuffled_categories,
+)
 from sim.recorder import Recorder
 from sim.response import demand_lift, speed_multiplier, win_probability
 from sim.run import run
@@ -1351,10 +1359,10 @@ def _columns_reference(
     }
 
 
-def new_opportunities_reference(scenario, terms, pop, service, week, arrived, renewing, outcome_key):
+def new_opportunities_reference(scenario, terms, pop, service, week, arrived, place, renewing, outcome_key):
     new = []
     line = (Draw.LINE,) if pop.lines > 1 else ()
-    key = 2 * account_week(arrived, week)
+    key = 2 * account_week(arrived, week) + place * ARRIVAL_PLACE_STRIDE
     u = keyed_uniforms(outcome_key, key, (Draw.DAY, Draw.CAPTURE, *normal_purposes(Draw.DEAL), *line))
     new.append(arrival_columns_reference(scenario, terms, pop, service[arrived], week, arrived, key, u))
     key = 2 * account_week(renewing, week) + 1
@@ -1402,14 +1410,14 @@ def test_compiled_arrivals_equal_the_numpy_they_replaced(scenario, response, mon
 
     arrivals = Demand.arrivals
 
-    def checked(self, pop, rng):
+    def checked(self, pop, rng, key, week):
         twin = np.random.default_rng()  # the same candidates, drawn from a copy of the generator
         twin.bit_generator.state = rng.bit_generator.state
         c, bound, u = self._arrival_draws.candidates(twin)
-        got = arrivals(self, pop, rng)
-        assert got.tobytes() == arrivals_reference(self, pop, c, bound, u).tobytes()
+        got, place = arrivals(self, pop, rng, key, week)
+        assert got[place == 0].tobytes() == arrivals_reference(self, pop, c, bound, u).tobytes()
         kept.append(got.size)
-        return got
+        return got, place
 
     monkeypatch.setattr(sim.model, "new_opportunities", both)
     monkeypatch.setattr(Demand, "arrivals", checked)
@@ -1436,11 +1444,12 @@ def test_compiled_arrival_draws_decide_at_the_edge_as_numpy(seed, scale):
     edge = np.array([np.nextafter(p[i], np.inf if k > 0 else 0.0) if k else p[i] for i, k in enumerate(ulps)])
     u = np.where(rng.random(n) < 0.7, edge / np.where(bound > 0, bound, 1.0), rng.random(n))
     c = np.arange(n)
-    kept, exceeded = compiled(sim.demand._arrived)(
+    kept, intensity, exceeded = compiled(sim.demand._arrived)(
         c, bound, u, touched, stock, realised, rate, True, 2.5, 1.0, 1.5, 2.0, 0.0, 0.0
     )
     assert not exceeded
     assert kept.tobytes() == c[u * bound < p].tobytes()
+    assert intensity.tobytes() == (rate * lift)[u * bound < p].tobytes()
 
 
 def seat_movers_reference(result, kept, owner, seats, room):

@@ -252,8 +252,8 @@ def test_erlang_c_mean_wait_and_chance_of_waiting(servers, arrivals_per_hour):
 def test_erlang_engine_pool_of_one_sdr_is_an_md1_queue(monkeypatch):
     """In the engine, a pool of one SDR answering Poisson leads is an M/D/1 queue across weeks.
 
-    Leads arrive at uniformly random moments of each week, Bernoulli per account and week (Poisson in the
-    limit, as here: 40,000 accounts at 0.5 a year, over 16 quarters); each first response costs
+    Leads arrive at uniformly random moments of each week, a Poisson count per account and week (40,000
+    accounts at 0.5 a year, over 16 quarters); each first response costs
     ``response_hours`` of the SDR's hours, spread evenly over its 5 business days, so its service time is
     deterministic. The mean wait is then Pollaczek-Khinchine's rho s / (2 (1 - rho)), which is Erlang C's
     wait for one server scaled by (1 + cs^2) / 2 with cs = 0. The queue carries over weeks: a lead
@@ -407,7 +407,7 @@ def test_erlang_answers_from_a_queue_are_no_conflicting_engagement():
         def route(self, view, rng):  # type: ignore[no-untyped-def]
             return np.where(view.pending.stage == 0, (view.pending.customer + view.week) % 2, -1)
 
-    certain = 52 * 50.0
+    certain = 52 * 4.0  # four leads a week an account (at least one in 98% of its weeks)
     scenario = tiny(
         customers=4,
         segment={"new_logo": kind(certain, win=1.0), "expansion": kind(certain, win=1.0)},

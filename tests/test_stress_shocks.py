@@ -181,7 +181,7 @@ def test_a_demand_shock_on_one_region_scales_the_rates_of_its_accounts_only():
         counts = []
         for m in (calm, shocked):
             rng = np.random.default_rng(0)
-            draws = [m.demand.arrivals(m.population, rng) for _ in range(200)]
+            draws = [m.demand.arrivals(m.population, rng, np.uint64(5), w)[0] for w in range(200)]
             counts.append(np.bincount(pop.region[np.concatenate(draws)], minlength=2).astype(float))
         for region, f in ((0, 1.0), (1, 0.5)):
             n0, n1 = counts[0][region], counts[1][region]

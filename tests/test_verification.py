@@ -5,13 +5,12 @@ a closed-form probability law) and checks the engine against it:
 
 a. nobody answers        -> nothing is won, every opportunity is missed as "no owner";
 b. capacity is ample     -> no opportunity is missed for capacity, lateness or stalling;
-c. opportunity arrivals  -> Bernoulli / Poisson-binomial counts, renewal share;
+c. opportunity arrivals  -> Poisson counts, renewal share;
 d. response functions    -> defining points, and the demand lift inside a run;
 e. relationship decay    -> monthly_retention ** (12 k / 52), half-life;
 f. churn hazard          -> 1 - churn_per_year a year untouched, relief by the stock.
 
-Statistical checks use fixed seeds and 99.9% intervals of the exact (or
-normal-approximated Poisson-binomial) law, so they are deterministic and
+Statistical checks use fixed seeds and 99.9% intervals of the exact law, so they are deterministic and
 would fail only if the mechanism were wrong (or, for a new seed, once in a
 thousand). Every test says in a comment what breakage it catches; those claims
 were checked by running the file against deliberately broken copies of the
@@ -39,6 +38,7 @@ import pytest
 from scipy import stats
 
 from sim.codes import Status
+from sim.compiled import compiled
 from sim.model import CoverageModel
 from sim.policies import make_policy
 from sim.response import demand_lift, half_life_weeks, response_multiplier, weekly_decay
@@ -72,12 +72,10 @@ def assert_binomial(observed: float, n: int, p: float) -> None:
     assert lo <= observed <= hi, f"{observed} outside [{lo}, {hi}] of Binomial({n}, {p:.6g}), mean {n * p:.1f}"
 
 
-def assert_poisson_binomial(observed: float, p: np.ndarray, repeats: int) -> None:
-    """``observed`` is a sum of independent Bernoulli(p_i), each repeated ``repeats`` times:
-    inside the 99.9% normal interval of its exact mean and variance (counts are in the thousands)."""
-    mean = repeats * float(p.sum())
-    sd = math.sqrt(repeats * float(np.sum(p * (1 - p))))
-    assert abs(observed - mean) <= Z * sd, f"{observed} vs expected {mean:.1f} +- {Z * sd:.1f}"
+def assert_poisson(observed: float, mean: float) -> None:
+    """``observed`` lies in the central 99.9% interval of Poisson(mean)."""
+    lo, hi = stats.poisson.interval(LEVEL, mean)
+    assert lo <= observed <= hi, f"{observed} outside [{lo}, {hi}] of Poisson({mean:.1f})"
 
 
 def model_for(scenario: Scenario, policy: dict[str, Any] | None = None, seed: int = 5) -> CoverageModel:
@@ -287,13 +285,13 @@ def test_the_same_world_short_of_capacity_does_miss_for_capacity(policy):
     assert total(r.metrics, "missed_owner_at_capacity") + total(r.metrics, "missed_stalled") > 0
 
 
-# ---- c. arrivals: Bernoulli / Poisson-binomial counts -----------------------------------------
+# ---- c. arrivals: Poisson counts ----------------------------------------------------------------
 
 
 def untouched_world(customers: int, segment: dict[str, Any], quarters: int = 2, b: float = 1.25) -> Scenario:
     """Nobody answers, no digital channel, statuses never change (no churn, so contracts
-    renew on their own): every account-week is an independent Bernoulli trial with the
-    same probability all run. The response function's b (the multiplier at zero stock)
+    renew on their own): every account-week draws an independent Poisson count at the
+    same intensity all run. The response function's b (the multiplier at zero stock)
     is not 1, so the test sees that new-logo and expansion rates are multiplied by it and
     renewals (on contract dates) are not."""
     return tiny(
@@ -306,23 +304,47 @@ def untouched_world(customers: int, segment: dict[str, Any], quarters: int = 2, 
     )
 
 
-def test_new_logo_arrivals_are_binomial_with_the_stated_weekly_probability():
+@pytest.mark.parametrize("rate", [2.0, 40.0])
+def test_new_logo_arrivals_are_poisson_at_the_stated_weekly_intensity(rate):
     # Identical prospects (potential_sigma 0): created opportunities over W weeks are
-    # Binomial(n W, p), p = 1 - exp(-(rate / 52) x b).
-    # Catches: a wrong time unit (rate not divided by 52), a Poisson count instead of
-    # at-most-one-a-week, b not applied, arrivals drawn twice or skipped in some week.
-    n, rate, b = 8000, 2.0, 1.25
+    # Poisson(n W lambda), lambda = (rate / 52) x b. At 40 a year (lambda 0.96 a week, as an
+    # account of the shared CRM export has) at most one an account and week would give 37% fewer.
+    # Catches: a wrong time unit (rate not divided by 52), at most one a week instead of a
+    # Poisson count, b not applied, arrivals drawn twice or skipped in some week.
+    n, b = 8000 if rate < 10 else 800, 1.25
     scenario = untouched_world(n, {"new_logo": kind(rate)}, b=b)
     m = run(scenario).metrics
-    p = -math.expm1(-(rate / 52) * b)
-    assert_binomial(total(m, "opps_created"), n * scenario.weeks, p)
+    assert_poisson(total(m, "opps_created"), n * scenario.weeks * (rate / 52) * b)
     assert total(m, "opps_created") == total(m, "opps_missed") + last(m, "opps_open")
 
 
+def test_an_accounts_opportunities_of_a_week_are_a_zero_truncated_poisson_count():
+    # Given at least one, an account's count is zero-truncated Poisson: at lambda 1.5 and 0.01, the
+    # shares of 1, 2, 3 and more over 20,000 draws against P(k) = e^-l l^k / k! / (1 - e^-l), by a
+    # chi-square test at 99.9%. Catches: a plain Poisson (zeros dropped later), an off-by-one place.
+    from sim.demand import _counted
+
+    for lam in (1.5, 0.01):
+        n = 20_000
+        u = np.random.default_rng(11).random(n)
+        accounts, place, over = compiled(_counted)(np.arange(n), np.full(n, lam), u, 65_535)
+        assert not over
+        count = np.bincount(accounts, minlength=n)
+        assert count.min() == 1 and np.array_equal(place, np.concatenate([np.arange(c) for c in count]))
+        top = 4 if lam > 1 else 2  # the last cell holds top and more
+        observed = np.bincount(np.minimum(count, top), minlength=top + 1)[1:]
+        k = np.arange(1, top)
+        p = stats.poisson.pmf(k, lam) / -math.expm1(-lam)
+        expected = n * np.append(p, 1 - p.sum())
+        assert stats.chisquare(observed, expected).pvalue > 1 - LEVEL, (lam, observed, expected)
+    # An intensity that would give more than the draw ids leave room for is said, not drawn.
+    assert compiled(_counted)(np.arange(1), np.array([1e6]), np.array([0.5]), 65_535)[2]
+
+
 def test_arrivals_scale_with_potential_as_stated():
-    # Lognormal potentials (sigma 0.8, exponent 0.5): the count is Poisson-binomial with
-    # p_i = 1 - exp(-(rate / 52) (potential_i / median) ^ 0.5 x b), summed over the
-    # population the engine generated. Catches: a wrong exponent or median, potential
+    # Lognormal potentials (sigma 0.8, exponent 0.5): the count is Poisson with mean
+    # W sum_i (rate / 52) (potential_i / median) ^ 0.5 x b, over the population the engine
+    # generated. Catches: a wrong exponent or median, potential
     # not used.
     n, rate, b, median = 8000, 2.0, 1.25, 10_000.0
     scenario = untouched_world(n, {"new_logo": kind(rate), "potential_sigma": 0.8}, b=b)
@@ -332,20 +354,19 @@ def test_arrivals_scale_with_potential_as_stated():
     model.run()
     created = float(model.metrics_frame().query("metric == 'opps_created' and segment == 'all'").value.sum())
     model.release()
-    p = -np.expm1(-(rate / 52) * (potential / median) ** 0.5 * b)
-    assert_poisson_binomial(created, p, scenario.weeks)
+    assert_poisson(created, scenario.weeks * float(np.sum((rate / 52) * (potential / median) ** 0.5 * b)))
     # ...and the exponent matters at this size: E[(potential / median)^0.5] is
     # exp(0.08) = 1.083 here, so the count is outside the interval of the unscaled law.
-    unscaled = scenario.weeks * n * -math.expm1(-(rate / 52) * b)
+    unscaled = scenario.weeks * n * (rate / 52) * b
     assert abs(created - unscaled) > Z * math.sqrt(unscaled)
 
 
 def test_renewal_openings_are_exactly_the_contract_dates_and_expansions_are_binomial():
     # Identical customers (customer_share 1, sigma 0) with expansion demand, 52-week contracts
-    # and 8 weeks' notice, one quarter. Per week P(an expansion) = 1 - exp(-(r_e / 52) b);
+    # and 8 weeks' notice, one quarter. Per week an expansion count is Poisson((r_e / 52) b);
     # renewals are not drawn at all: week 0 opens every contract due in weeks 1 to 8 (one due
     # in week 0 cannot be worked in time), week w > 0 those due in week w + 8, so the quarter
-    # opens exactly those due in weeks 1 to 20.
+    # opens exactly those due in weeks 1 to 20. Expansions are Poisson(n W (r_e / 52) b).
     # Catches: renewals arriving at a rate or lifted by b, a wrong notice, openings skipped
     # or repeated, renewals opened for contracts whose date is beyond the notice.
     n, r_e, b = 5000, 2.0, 1.25
@@ -361,7 +382,7 @@ def test_renewal_openings_are_exactly_the_contract_dates_and_expansions_are_bino
     assert new_logo == 0
     assert renewals == due_by_20
     assert abs(renewals - n * 20 / 52) < Z * math.sqrt(n * 20 / 52)  # dates spread evenly over the term
-    assert_binomial(expansion, n * scenario.weeks, -math.expm1(-(r_e / 52) * b))
+    assert_poisson(expansion, n * scenario.weeks * (r_e / 52) * b)
 
 
 # ---- d. response functions ----------------------------------------------------------------------
@@ -473,7 +494,7 @@ def warm_and_cold(response: dict[str, Any]) -> Scenario:
 def test_a_warm_population_arrives_at_the_lifted_rate(response):
     # The "warm" accounts' stock is held at X when arrivals are drawn (set to X / decay
     # before each step; the step decays it first), the "cold" ones have none. Expected:
-    # cold p = 1 - exp(-rate/52 x b); warm p_i = 1 - exp(-rate/52 x (b + rho_i (y(X) - b)))
+    # Poisson counts at cold intensity rate/52 x b, warm ones rate/52 x (b + rho_i (y(X) - b))
     # with y written out here from its definition, rho_i the engine's own draws.
     # The engine computes the lift only for accounts marked as ever touched (stock is
     # built only by touches, so an untouched account has none); the test marks them.
@@ -500,12 +521,10 @@ def test_a_warm_population_arrives_at_the_lifted_rate(response):
     model.release()
     cold_created, warm_created = total(m, "opps_created", "cold"), total(m, "opps_created", "warm")
     n_cold = int((~warm).sum())
-    p_cold = -math.expm1(-rate * b)
-    assert_binomial(cold_created, n_cold * scenario.weeks, p_cold)
-    p_warm = -np.expm1(-rate * (b + rho * (y - b)))
-    assert_poisson_binomial(warm_created, p_warm, scenario.weeks)
+    assert_poisson(cold_created, n_cold * scenario.weeks * rate * b)
+    assert_poisson(warm_created, scenario.weeks * float(np.sum(rate * (b + rho * (y - b)))))
     # The lift is visible: far above what the warm accounts would give without it.
-    assert warm_created > stats.binom.ppf(LEVEL, int(warm.sum()) * scenario.weeks, p_cold)
+    assert warm_created > stats.poisson.ppf(LEVEL, int(warm.sum()) * scenario.weeks * rate * b)
 
 
 # ---- e. relationship decay ------------------------------------------------------------------------

@@ -128,10 +128,10 @@ def _export_args(
 @click.option(
     "--units",
     type=click.IntRange(min=1, max=1000),
-    default=None,
-    help="Model each account as this many buying units, dividing its opportunity rate and wallet among them "
-    "(default: the fewest that keep the model's arrivals, at most one per unit and week, within 5% of the "
-    "data's rates; 1 models each account as one).",
+    default=1,
+    show_default=True,
+    help="Model each account as this many buying units (independent accounts of the scenario, as a group's "
+    "divisions that buy apart), dividing its opportunity rate and wallet among them; 1 models each account as one.",
 )
 def calibrate_command(
     accounts_file: Path,
@@ -144,12 +144,11 @@ def calibrate_command(
     date_format: str,
     cutoff: str | None,
     customers: int | None,
-    units: int | None,
+    units: int,
 ) -> None:
     """Calibrate a scenario from a CRM export (accounts, pipeline, teams, products)."""
     with loading_libraries():
         from sim.crm import (
-            auto_units,
             calibrate,
             check_population,
             check_scenario_text,
@@ -177,22 +176,15 @@ def calibrate_command(
         )
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
-        chosen = auto_units(cleaned) if units is None else units
-        calibration = calibrate(cleaned, customers, chosen)
+        calibration = calibrate(cleaned, customers, units)
         check_population(calibration)
         all_notes = [*notes, *calibration.notes]
-        if units is None:
-            all_notes.append(
-                f"--units {chosen} chosen: the fewest buying units per account that keep every segment's arrivals "
-                "(at most one opportunity per unit and week) within 5% of its rate; --units 1 models each account "
-                "as one"
-            )
         # The command line goes into the scenario's header, so the file says how to write it again.
         args = _export_args(
             accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
         )
         args += (["--cutoff", cutoff] if cutoff else []) + (["--customers", str(customers)] if customers else [])
-        args += (["--units", str(units)] if units else []) + ["--out", str(out_file)]
+        args += (["--units", str(units)] if units > 1 else []) + ["--out", str(out_file)]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), shlex.join(args))
         check_scenario_text(text, data, str(out_file))
         click.echo(calibration_answer(calibration) + "\n")  # the answer first
@@ -216,8 +208,9 @@ def calibrate_command(
 @click.option(
     "--units",
     type=click.IntRange(min=1, max=1000),
-    default=None,
-    help="Buying units per account (default: enough to keep the model's arrivals within 5% of the data's rates).",
+    default=1,
+    show_default=True,
+    help="Buying units per account, as covsim calibrate --units.",
 )
 @click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
 @click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
@@ -233,7 +226,7 @@ def backtest_command(
     cutoff: str,
     quarters: int,
     seeds: int,
-    units: int | None,
+    units: int,
     policy_name: str | None,
     param_pairs: tuple[str, ...],
     out_dir: Path | None,
@@ -287,15 +280,15 @@ def backtest_command(
                 bars[0].update(1)
 
             # The scenario it writes is the calibration at the cut-off: the header gives the calibrate command that
-            # writes it again, with the buying units the backtest chose (and its name: calibrate names a scenario
-            # for its file, so the file is backtest.toml, as the scenario is named).
+            # writes it again, with its buying units (and its name: calibrate names a scenario for its file, so the
+            # file is backtest.toml, as the scenario is named).
             words = _export_args(
                 accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
             )
             written = ["--out", str(out_dir / "backtest.toml")] if out_dir is not None else []
 
             def command(k: int) -> str:
-                return shlex.join([*words, "--cutoff", str(cutoff), "--units", str(k), *written])
+                return shlex.join([*words, "--cutoff", str(cutoff), *(["--units", str(k)] if k > 1 else []), *written])
 
             result = backtest(
                 export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress, command=command

@@ -29,7 +29,7 @@ exported here, so ``sim.crm.cleaning`` is always the module and ``crm.clean``
 always the function.
 """
 
-from sim.crm.calibration import BERNOULLI_SHORTFALL, TOP_LIFT, auto_units, calibrate, check_population, units_for
+from sim.crm.calibration import calibrate, check_population
 from sim.crm.cleaning import KNOWN_SECTORS, Cleaned, clean
 from sim.crm.fits import Calibration, Office, SegmentFit, TeamFit, summary_lines
 from sim.crm.formats import Formats, parse_formats
@@ -39,9 +39,7 @@ from sim.crm.read import Export, Table, read_export, read_table
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
 
 __all__ = [
-    "BERNOULLI_SHORTFALL",
     "KNOWN_SECTORS",
-    "TOP_LIFT",
     "Calibration",
     "Cleaned",
     "Export",
@@ -50,7 +48,6 @@ __all__ = [
     "SegmentFit",
     "Table",
     "TeamFit",
-    "auto_units",
     "calibrate",
     "check_population",
     "check_scenario_text",
@@ -64,5 +61,4 @@ __all__ = [
     "scenario_name",
     "scenario_toml",
     "summary_lines",
-    "units_for",
 ]

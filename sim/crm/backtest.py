@@ -38,7 +38,7 @@ import pandas as pd
 
 from sim.clock import WEEKS_PER_QUARTER
 from sim.codes import Kind
-from sim.crm.calibration import auto_units, calibrate
+from sim.crm.calibration import calibrate
 from sim.crm.cleaning import Cleaned, clean
 from sim.crm.read import Export
 from sim.crm.scenario_file import check_scenario_text, scenario_toml
@@ -301,20 +301,20 @@ def backtest(
     cutoff: date,
     quarters: int,
     seeds: Sequence[int],
-    units: int | None = None,
+    units: int = 1,
     policy: Callable[[Scenario], Policy] | None = None,
     progress: Callable[[int, int], None] | None = None,
     command: Callable[[int], str] | None = None,
 ) -> Backtest:
     """Calibrate on what was known at ``cutoff``, simulate ``quarters`` after it once per seed, compare.
 
-    ``units`` None picks them with :func:`auto_units`; ``policy`` builds the
+    ``units``: buying units per account (``calibrate``); ``policy`` builds the
     policy for the calibrated scenario (default: the scenario's own);
     ``command(units)`` is the command line that writes the calibrated scenario
     again, for its header (None: none there).
     """
     cleaned_cut, notes = clean(export, cutoff)
-    k = auto_units(cleaned_cut) if units is None else units
+    k = units
     calibration = calibrate(cleaned_cut, units=k)
     all_notes = [*notes, *calibration.notes]
     text, data = scenario_toml(calibration, all_notes, "backtest", command(k) if command is not None else "")

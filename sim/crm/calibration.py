@@ -24,8 +24,6 @@ from sim.crm.notes import name_list
 from sim.errors import InputError
 from sim.format import counted
 from sim.scenario import MAX_CATEGORIES, MAX_CUSTOMERS, MAX_VALUE_SHARE
-from sim.scenario_checks import ARRIVALS_LOST_NOTED, arrivals_a_year
-from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
 SHARE_OF_WALLET = 0.3
@@ -41,18 +39,15 @@ MIN_SIGMA = 0.1
 CHURN_PER_YEAR = {"enterprise": 0.05, "mid_market": 0.08, "smb": 0.12}
 DEFAULT_CHURN = 0.08
 DAYS_PER_YEAR = 365.25
-#: Largest shortfall of the model's Bernoulli weekly arrivals below the rate that units_for allows: the one a
-#: scenario's note names (``sim.scenario_checks``).
-BERNOULLI_SHORTFALL = ARRIVALS_LOST_NOTED
-TOP_LIFT = float(Adbudg.model_fields["a"].default)  # the default response ceiling
 
 
 def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) -> Calibration:
     """Segment the accounts and fit every scenario number from the cleaned export.
 
-    ``units`` models each account as that many buying units (see
-    :func:`units_for`): opportunity rates and potentials are divided among
-    them, value shares multiplied so that deal sizes stay those of the data.
+    ``units`` models each account as that many buying units (independent
+    accounts of the scenario, as the divisions of a group buying apart):
+    opportunity rates and potentials are divided among them, value shares
+    multiplied so that deal sizes stay those of the data.
     ``customers`` is the accounts of the scenario (None: the file's), each of
     ``units`` buying units: the scenario's customers are their product.
     """
@@ -115,15 +110,6 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             "the export's accounts, and so do a policy's books and touches: a comparison of policies moves with "
             "--units (docs/scenario-format.md, 8.5)"
         )
-    for f in fits:
-        if f.rate_per_year > 26:
-            weekly = arrivals_a_year(f.rate_per_year)
-            notes.append(
-                f"segment {f.name}: {f.rate_per_year:.1f} opportunities per account-year; the model raises at most "
-                f"one per account and week (1 - exp(-rate/52) a week), about {weekly:.1f} a year at this rate, "
-                f"before the relationship lift: --units {units_for(f.rate_per_year * units)} would keep within "
-                f"{BERNOULLI_SHORTFALL:.0%} of the rate"
-            )
     industries, note = industry_names(acc["sector"])
     notes += note
     if accounts != n_total:
@@ -159,31 +145,6 @@ def check_population(cal: Calibration) -> None:
                 f"scenario holds ({MAX_CUSTOMERS:,}); give fewer accounts or units"
             ]
         )
-
-
-def auto_units(cleaned: Cleaned) -> int:
-    """Buying units per account that bring every segment's arrivals within BERNOULLI_SHORTFALL (see units_for):
-    the default of ``covsim calibrate`` and ``covsim backtest``."""
-    one = calibrate(cleaned)
-    return max(units_for(s.rate_per_year) for s in one.segments)
-
-
-def units_for(rate_per_year: float, shortfall: float | None = None) -> int:
-    """Buying units per account that keep the model's weekly arrivals within ``shortfall`` of ``rate_per_year``.
-
-    The model raises at most one opportunity per account and week, with
-    probability ``1 - exp(-lambda)`` for a weekly intensity ``lambda``; the
-    expected count falls short of ``lambda`` by about ``lambda / 2``. Splitting
-    an account into ``k`` units divides ``lambda`` by ``k``. The intensity
-    checked is the rate at the relationship's top lift (2.5, the default
-    ADBUDG ceiling), so the bound holds for well-served accounts too.
-    """
-    limit = BERNOULLI_SHORTFALL if shortfall is None else shortfall
-    top = rate_per_year * TOP_LIFT
-    k = 1
-    while top / k > 0 and 1 - arrivals_a_year(top / k) / (top / k) > limit:
-        k += 1
-    return k
 
 
 def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) -> tuple[TeamFit, float]:
