@@ -156,3 +156,19 @@ def batch_into(experiment: Any, folder: Path) -> tuple[int, int, Any]:
         return outcome.done, outcome.skipped, batch.store.results()
     finally:
         batch.store.close()
+
+
+@pytest.fixture
+def first_arrivals_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each account's first new opportunity of a week only, its others dropped: with a certain rate
+    (``tests.test_hand_checked.CERTAIN``) exactly one a week, as the hand-checked worlds count. The engine
+    raises a Poisson count (50 a week at that rate); these worlds are about what follows one lead a week."""
+    from sim.demand import Demand
+
+    arrivals = Demand.arrivals
+
+    def first(self: Demand, pop: Any, rng: Any, key: Any, week: int) -> tuple[Any, Any]:
+        accounts, place = arrivals(self, pop, rng, key, week)
+        return accounts[place == 0], place[place == 0]
+
+    monkeypatch.setattr(Demand, "arrivals", first)

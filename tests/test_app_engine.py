@@ -72,7 +72,7 @@ def test_the_engine_gives_the_numbers_covsim_compare_prints(pool, cli):
     # the tidy results, byte for byte as compare's results.csv
     assert result.tidy_csv() == (out / "results.csv").read_text(encoding="utf-8")
     # pinned: the small world's revenue under segment tiers, its root seed 7, 3 replications
-    assert row[1] == "17.4M [8.5M, 26.3M]"
+    assert row[1] == "17.7M [8.2M, 27.2M]"
 
 
 MINE = "examples.nearest_rep:NearestRep"  # a user's policy, by its import path (docs/app.md)

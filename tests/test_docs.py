@@ -512,11 +512,11 @@ def test_the_worked_queue_example_in_docs_model_prints_what_it_says() -> None:
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines == [
-        "2 inside reps: mean first response 0.005 business days; 74 deals stalled",
-        "1 inside reps: mean first response 0.006 business days; 147 deals stalled",
-        "0 inside reps: mean first response 0.011 business days; 232 deals stalled",
+        "2 inside reps: mean first response 0.005 business days; 75 deals stalled",
+        "1 inside reps: mean first response 0.006 business days; 148 deals stalled",
+        "0 inside reps: mean first response 0.011 business days; 233 deals stalled",
     ]
-    assert "It prints `2 inside reps: mean first response 0.005 business days; 74 deals stalled`" in " ".join(
+    assert "It prints `2 inside reps: mean first response 0.005 business days; 75 deals stalled`" in " ".join(
         doc.split()
     )
-    assert "then 0.006 and 147 with one, 0.011 and 232 with none" in " ".join(doc.split())
+    assert "then 0.006 and 148 with one, 0.011 and 233 with none" in " ".join(doc.split())

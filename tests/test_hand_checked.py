@@ -1,7 +1,9 @@
 """Tiny scenarios whose results are worked out by hand in each test.
 
-A rate of 52 x 50 a year makes the weekly arrival probability 1 - exp(-50),
-which is 1.0 in floating point: every account has an opportunity every week.
+A rate of 52 x 50 a year makes the weekly chance of an opportunity 1 - exp(-50),
+which is 1.0 in floating point, and the tests keep each account's first
+opportunity of a week only (``first_arrivals_only``): every account has one
+opportunity every week.
 A win probability of 1 is clipped to 1 - 1e-9 on the log-odds scale, so every
 decided deal is won. Potentials have no spread (sigma 0), values no noise.
 """
@@ -20,6 +22,8 @@ from sim.run import run
 from tests.conftest import kind, tiny
 
 CERTAIN = 52 * 50.0
+
+pytestmark = pytest.mark.usefixtures("first_arrivals_only")
 
 
 def quarter_one(result, metric: str, segment: str = "all") -> float:

