@@ -16,6 +16,7 @@ import numpy as np
 from sim.clock import WEEKS_PER_YEAR
 from sim.codes import OPPORTUNITY_KINDS, Draw, Kind, Status
 from sim.compiled import compiled
+from sim.errors import InputError
 from sim.numpy_exact import power
 from sim.population import Population
 from sim.randomness import Thinning, account_week, keyed_uniform
@@ -201,9 +202,13 @@ class Demand:
         more = keyed_uniform(key, account_week(kept, week), Draw.ARRIVALS)
         accounts, place, most = compiled(_counted)(kept, intensity, more, MOST_ARRIVALS)
         if most:
-            raise ValueError(
-                f"an account's weekly opportunity intensity ({intensity.max():.3g}) gives more than "
-                f"{MOST_ARRIVALS:,} opportunities in a week: check the scenario's rates and potentials"
+            raise InputError(
+                [
+                    f"population.segments: an account's weekly opportunity intensity ({intensity.max():.3g}, its "
+                    f"rate_per_year / 52 x (potential / potential_median) ^ potential_exponent x the relationship's "
+                    f"lift) gives more than {MOST_ARRIVALS:,} opportunities in a week: lower its rate, "
+                    "potential_sigma or potential_exponent"
+                ]
             )
         return accounts, place
 

@@ -62,12 +62,15 @@ MAX_CATEGORIES = 100
 #: The largest distance a region may spread over, km [A]: half the earth's circumference; a larger one is a
 #: typing error (1e308 overflowed the location draws).
 MAX_KM = 20_000.0
+#: The highest opportunity rate a year [A]: 100 a week at the median potential, 55 times the CRM export's busiest
+#: segment; arrivals are a Poisson count a week, so 1e7 would raise millions of opportunities a week, not refuse.
+MAX_RATE = 5_200.0
 
 
 class OpportunityKind(Strict):
     """One kind of opportunity raised at a rate (new logo or expansion) in one segment."""
 
-    rate_per_year: NonNegative
+    rate_per_year: Annotated[float, Field(ge=0.0, le=MAX_RATE)]
     """Opportunities per account-year of median potential with no relationship; scales with potential."""
     effort_hours: Positive
     """Median rep hours needed after the first response to bring it to a decision (each deal draws its own)."""

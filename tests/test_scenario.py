@@ -534,3 +534,31 @@ def test_a_missing_team_is_one_line():
     d = small_data()
     del d["reps"]
     assert problems(d) == ["s.toml: reps: Field required"]
+
+
+def test_an_opportunity_rate_past_a_hundred_a_week_is_refused_and_a_flood_of_one_account_is_said():
+    # Arrivals are a Poisson count a week: a rate of 1e7 a year (a slip of units) would have raised some 190,000
+    # opportunities a week an account, not refused. Within the bound, an account's tail of potential can still
+    # pass what the draw ids leave room for in a week: one line naming what to lower, not "failed unexpectedly".
+    from sim.model import CoverageModel
+    from sim.policies import make_policy
+
+    d = small_data()
+    d["population"]["segments"][0]["new_logo"]["rate_per_year"] = 1e7
+    assert problems(d) == [
+        "s.toml: population.segments.0.new_logo.rate_per_year: Input should be less than or equal to 5200, not "
+        '10000000.0 (in the block named "enterprise")'
+    ]
+    d["population"]["segments"][0]["new_logo"]["rate_per_year"] = 5200
+    d["population"]["segments"][0].update(potential_sigma=5.0, potential_exponent=3.0, customer_share=0.0)
+    model = CoverageModel(parse_scenario(d, "flood"), make_policy("unstructured"), 1)
+    try:
+        with pytest.raises(InputError) as e:
+            model.step()
+    finally:
+        model.release()
+    (line,) = e.value.problems
+    assert line.startswith("population.segments: an account's weekly opportunity intensity (")
+    assert line.endswith(
+        "gives more than 65,535 opportunities in a week: lower its rate, potential_sigma or potential_exponent"
+    )
