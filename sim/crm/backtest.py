@@ -314,10 +314,9 @@ def backtest(
     again, for its header (None: none there).
     """
     cleaned_cut, notes = clean(export, cutoff)
-    k = units
-    calibration = calibrate(cleaned_cut, units=k)
+    calibration = calibrate(cleaned_cut, units=units)
     all_notes = [*notes, *calibration.notes]
-    text, data = scenario_toml(calibration, all_notes, "backtest", command(k) if command is not None else "")
+    text, data = scenario_toml(calibration, all_notes, "backtest", command(units) if command is not None else "")
     scenario = check_scenario_text(text, data, "backtest")
     scenario = scenario.with_overrides(
         f"{scenario.name} ({counted(quarters, 'quarter')} from {cutoff})", quarters=quarters
@@ -336,7 +335,7 @@ def backtest(
         cutoff=cutoff,
         end=end,
         quarters=quarters,
-        units=k,
+        units=units,
         scenario=scenario,
         scenario_text=text,
         notes=tuple(all_notes),
