@@ -157,11 +157,11 @@ def test_a_comparison_whose_run_never_ends_is_cancelled_at_once_and_the_pool_kee
 def test_an_unknown_policy_is_refused_before_any_run():
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("tiers")], 3)
-    assert e.value.problems[0].startswith("--policy: unknown policy 'tiers'")
+    assert e.value.problems[0].startswith("comparison: policies: unknown policy 'tiers'")
     with pytest.raises(InputError) as e:
         experiment_for(load_scenario(SMALL), "s", [PolicyChoice("unstructured"), PolicyChoice("nowhere:Mine")], 3)
     assert e.value.problems == [
-        "--policy: cannot import 'nowhere': No module named 'nowhere' (covsim looks on the Python path, then in the "
+        "comparison: policies: cannot import 'nowhere': No module named 'nowhere' (covsim looks on the Python path, then in the "
         "folder it runs in)"
     ]
 

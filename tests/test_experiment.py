@@ -758,8 +758,8 @@ def test_comparison_of_policies_on_a_scenario(small):
     assert (again.seed, again.quarters) == (11, 1)
     with pytest.raises(InputError) as e:
         comparison(small, "s.toml", ["unstructured", "nope"], 2)
-    assert e.value.problems == [
-        "--policy: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
+    assert e.value.problems == [  # the Python API's words, not the command line's --policy
+        "comparison: policies: unknown policy 'nope' (built-in: hunter_farmer, named_accounts, overlay, pooled, random_books, segment_tiers, territories, unstructured, value_based; or package.module:ClassName)"
     ]
 
 

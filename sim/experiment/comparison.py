@@ -35,7 +35,7 @@ def comparison(
     checked by ``sim.policies.policy_params``) and is labelled by ``sim.policies.policy_label`` (a user policy by
     its ``name``, as ``covsim run`` labels it); the first is the baseline. The root seed is ``seed`` or else the scenario's; ``quarters``
     (None: the scenario's) is recorded as the horizon. A name that is not a policy is an InputError naming
-    ``--policy``.
+    ``comparison: policies`` (the command line checks its ``--policy`` names before).
     """
     # Arguments of the wrong kind, from the Python API, said as run() says them (a notebook's path for a Scenario
     # had given an AttributeError, a str of policies "unknown policy 's'").
@@ -43,9 +43,9 @@ def comparison(
         raise InputError(problems)
     if isinstance(policies, str):
         raise InputError([f"comparison: policies: a list of names is needed, not the str {policies!r}"])
-    for name in policies:
-        make_policy(name, {}, where="--policy")
-    labels = {n: policy_label(policy_class(n)) for n in policies}
+    labels = {n: policy_label(policy_class(n, "comparison: policies")) for n in policies}
+    for name in policies:  # a user policy that cannot be built with its defaults, before any run
+        make_policy(name, {}, where="comparison: policies")
     given = dict(params or {})
     # Keyed by a policy's name or by its label (the name every result gives it); a key of neither had been dropped.
     # Both a policy's name and its label given: one would be dropped, unsaid.
