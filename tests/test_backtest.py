@@ -224,9 +224,13 @@ def test_seed_table_has_a_row_per_seed_and_a_column_per_measure(small):
     # What no measure tests is said: an analyst read lost_deals as customers lost, and churn as checked.
     assert summary_lines(result)[-1] == (
         "not tested: churn (the export records none): the customers a run loses follow the calibrated scenario's "
-        "churn_per_year, copied from the baseline scenario [A] (with buying units, units lost); lost_deals are "
-        "deals lost, not customers."
+        "churn_per_year, copied from the baseline scenario [A]; lost_deals are deals lost, not customers."
     )
+    # Buying units are said only where there are some (each account one had read "1 buying unit per account").
+    assert "buying unit" not in summary_lines(result)[0]
+    units = dataclasses.replace(result, units=44)
+    assert summary_lines(units)[0].endswith("; 44 buying units per account")
+    assert "[A] (with buying units, units lost); lost_deals" in summary_lines(units)[-1]
 
 
 def _export() -> crm.Export:

@@ -922,3 +922,14 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
     for name, some in (("later.csv", later), ("few.csv", early[:1] + later)):
         export = crm.read_export(accounts, pipeline(tmp_path, some, name), teams)
         assert not [n for n in crm.clean(export)[1] if "no deal closes before" in n], name
+
+
+def test_calibrate_says_the_relationship_lifts_the_export_s_rates(tmp_path: Path) -> None:
+    # A calibrated world raised 1.4-1.65 times the shared export's expansions, by policy, as the model lifts an
+    # account's observed rate with the relationship it builds: calibrate says so among its data checks.
+    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n")
+    rows = [(f"2017-0{m}-0{d}", f"2017-0{m + 1}-0{d}", "100") for m in range(1, 7) for d in range(1, 4)]
+    cleaned, _ = crm.clean(crm.read_export(accounts, pipeline(tmp_path, rows), teams))
+    (said,) = [n for n in crm.calibrate(cleaned).notes if n.startswith("opportunity rates (rate_per_year)")]
+    assert "reads as an account's rate with no relationship" in said
+    assert "up to 2.5 times (relationship.response.a [A])" in said

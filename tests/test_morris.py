@@ -235,6 +235,15 @@ def test_bad_morris_designs_give_one_line_each() -> None:
         "<experiment>: design.trajectories: 10 asked for, but a 4-level grid of 1 factor(s) has only 4 different "
         "trajectories (use fewer, or more levels)",
     ]
+    # A grid's values where a range is drawn from: one slip, one line (it had been three: low, high and values).
+    listed = [{"name": "share", "target": "scenario.relationship.personal_share", "values": [0.2, 0.6]}]
+    for kind in ("morris", "lhs"):
+        said = [p for p in problems(factors=listed, design={"kind": kind}) if p.startswith("<experiment>: factors.0")]
+        design = "a morris design" if kind == "morris" else "a sampled design"
+        assert said == [
+            f"<experiment>: factors.0.values: {design} draws values between low and high: give those instead "
+            '(in the block named "share")'
+        ]
     backwards = [{"name": "share", "target": "scenario.relationship.personal_share", "low": 0.9, "high": 0.4}]
     assert problems(factors=backwards, design={"kind": "morris"})[0] == (
         "<experiment>: factors.0: a morris design needs low < high, not 0.9 and 0.4 (the factor's grid spans them)"

@@ -378,7 +378,8 @@ def summary_lines(bt: Backtest) -> list[str]:
     t = bt.table()
     lines = [
         f"window {bt.cutoff} .. {bt.end - timedelta(days=1)} ({counted(bt.quarters, 'quarter')} of "
-        f"{WEEKS_PER_QUARTER} weeks); {counted(len(bt.seeds), 'seed')}; {counted(bt.units, 'buying unit')} per account",
+        f"{WEEKS_PER_QUARTER} weeks); {counted(len(bt.seeds), 'seed')}"
+        + (f"; {bt.units} buying units per account" if bt.units > 1 else ""),
         "",
         f"{'measure':<14} {'actual':>12} {'simulated':>12} {f'{INTERVAL:.0%} of seeds':>25} {'rel err':>8}  inside",
         "-" * 82,
@@ -403,8 +404,8 @@ def summary_lines(bt: Backtest) -> list[str]:
     # lost_deals had been read as customers lost (an analyst's trial): what no measure here tests, said.
     lines.append(
         "not tested: churn (the export records none): the customers a run loses follow the calibrated scenario's "
-        "churn_per_year, copied from the baseline scenario [A] (with buying units, units lost); lost_deals are "
-        "deals lost, not customers."
+        f"churn_per_year, copied from the baseline scenario [A]{' (with buying units, units lost)' if bt.units > 1 else ''}; "
+        "lost_deals are deals lost, not customers."
     )
     created = float(np.mean([o.created for o in bt.simulated])) if bt.simulated else math.nan
     engaged = float(t.loc[t.measure == "opportunities", "simulated_mean"].iloc[0])

@@ -262,14 +262,16 @@ class Experiment(Strict):
             problems += _value_faults(where, f)
             if self.design.kind != "grid":
                 design = "a morris design" if self.design.kind == "morris" else "a sampled design"
-                # A bound left out is named as such (a missing low had read as "needs low < high").
-                if missing := [key for key in ("low", "high") if getattr(f, key) is None]:
+                # A bound left out is named as such (a missing low had read as "needs low < high"); values given
+                # instead of both are one slip, said once below (it had been three lines).
+                missing = [key for key in ("low", "high") if getattr(f, key) is None]
+                if missing and not (f.values and len(missing) == 2):
                     problems += [f"{where}.{key}: {design} needs low and high" for key in missing]
                 elif f.low is not None and f.high is not None and not f.low < f.high:
                     spans = " (the factor's grid spans them)" if self.design.kind == "morris" else ""
                     problems.append(f"{where}: {design} needs low < high, not {f.low:g} and {f.high:g}{spans}")
                 if f.values:
-                    problems.append(f"{where}.values: a sampled design draws values (give low and high instead)")
+                    problems.append(f"{where}.values: {design} draws values between low and high: give those instead")
                 elif f.integer and f.low is not None and f.high is not None and f.low < f.high:
                     # Rounded, the design's values collapse onto the whole numbers of the range: too few of
                     # them and the factor never changes (or a Morris step rounds to nothing), so its indices
