@@ -261,8 +261,8 @@ def count_given_one(lam: float, u: float) -> int:
     while u >= cdf:
         k += 1
         step = math.exp(k * math.log(lam) - lam - math.lgamma(k + 1.0)) / caught
-        if step == 0.0 and k > lam:
-            break
+        if k > lam and step * (k + 1.0) / (k + 1.0 - lam) <= cdf * 2.0**-53:
+            return k - 1  # u fell in the rounding gap above the summed tail: the last count that could move it
         cdf += step
     return k
 

@@ -1,4 +1,4 @@
-"""Demand: each account's weekly chance of an opportunity and of churning, and the draws of both.
+"""Demand: each account's weekly intensity of opportunities and chance of churning, and the draws of both.
 
 ``Demand`` owns the per-account intensities (recomputed when an account's
 status, a segment's demand or a potential changes) and the thinned draws that
@@ -114,6 +114,7 @@ class Demand:
         self._terms = terms
         self._response = scenario.relationship.response
         self._relationship = scenario.relationship
+        self._segment_names = scenario.segment_names
         n = pop.size
         self.factor = np.ones((len(scenario.population.segments), len(OPPORTUNITY_KINDS)))
         self.regional: np.ndarray | None = None
@@ -147,7 +148,7 @@ class Demand:
         fn = self._response
         # Whatever its status and relationship, an account's weekly intensity is at most its top rate times this.
         top_lift = max(fn.a, fn.b) if isinstance(fn, Adbudg) else fn.cap
-        most = compiled(_intensities)(
+        most, peak, at = compiled(_intensities)(
             np.empty(0, dtype=np.int64) if idx is None else idx.astype(np.int64, copy=False),
             idx is None,
             pop.segment,
@@ -165,6 +166,17 @@ class Demand:
             self.hazard0,
         )
         if idx is None:
+            if peak > MOST_INTENSITY:  # refused before a run draws it, whatever the seed and policy
+                s = int(pop.segment[at])
+                raise InputError(
+                    [
+                        f"population.segments.{s} ({self._segment_names[s]}): an account's weekly opportunity "
+                        f"intensity reaches {peak:.3g} at the relationship's top lift (rate_per_year / 52 x "
+                        f"(potential / potential_median) ^ potential_exponent x {top_lift:g}, and any demand or "
+                        f"potential shock), more than {MOST_INTENSITY:,} a week: lower its rate, potential_sigma "
+                        "or potential_exponent"
+                    ]
+                )
             # The arrival draws' bounds depend on the scenario alone, never on what a policy did.
             self._arrival_draws = Thinning.by_bound(most)
 
@@ -241,10 +253,11 @@ def _intensities(
     top_lift: float,
     lifted_rate: np.ndarray,
     hazard0: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, float, int]:
     """``Demand.refresh`` of the accounts ``idx`` (of every account if ``every``), in place of their
     ``lifted_rate`` and ``hazard0``; with ``every``, returns each account's bound on its weekly arrival
-    probability, ``1 - exp(-top rate x top_lift)`` widened by 1e-9 of itself (empty otherwise).
+    probability, ``1 - exp(-top rate x top_lift)`` widened by 1e-9 of itself (empty otherwise), and the largest
+    top intensity ``top rate x top_lift`` with its account (0 and 0 otherwise).
 
     A prospect's rate is its segment's new-logo rate, a customer's the expansion rate (times the regional
     factor once a shock set one), scaled by ``(potential / median) ** exponent``; a churned account has
@@ -254,6 +267,7 @@ def _intensities(
     """
     count = segment.size if every else idx.size
     most = np.empty(count if every else 0)
+    peak, at = 0.0, 0
     for j in range(count):
         i = j if every else idx[j]
         s = segment[i]
@@ -267,8 +281,11 @@ def _intensities(
         hazard0[i] = base_hazard[s] if st == _CUSTOMER else 0.0
         if every:
             # np.maximum, not max: a NaN rate (a zero rate times an infinite shock) stays NaN, as in numpy.
-            most[j] = -np.expm1(-(np.maximum(new_logo, expansion) * scale * top_lift)) * (1.0 + 1e-9)
-    return most
+            top = np.maximum(new_logo, expansion) * scale * top_lift
+            most[j] = -np.expm1(-top) * (1.0 + 1e-9)
+            if top > peak:  # an infinite one too; a NaN one (0 x an infinite shock) is no larger
+                peak, at = top, j
+    return most, peak, at
 
 
 def _arrived(
@@ -341,6 +358,9 @@ def _arrived(
 #: Most opportunities one account may have in a week: the arrivals' draw ids leave room for this many
 #: (``sim.randomness.ARRIVAL_PLACE_STRIDE``); an intensity that gives more is a scenario error, not a draw.
 MOST_ARRIVALS = 65_535
+#: The largest weekly intensity an account may reach at the relationship's top lift, refused when a run starts:
+#: half of MOST_ARRIVALS, which a Poisson count of that mean passes with a chance far below a double's precision.
+MOST_INTENSITY = MOST_ARRIVALS // 2
 
 
 def _counted(kept: np.ndarray, intensity: np.ndarray, u: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -355,14 +375,20 @@ def _counted(kept: np.ndarray, intensity: np.ndarray, u: np.ndarray, most: int) 
     over = False
     for j in range(n):
         lam = intensity[j]
+        if not lam < math.inf:  # refused when the run starts (MOST_INTENSITY); never drawn as one
+            over = True
+            continue
         caught = -np.expm1(-lam)  # P(at least one)
         k = 1
         cdf = math.exp(math.log(lam) - lam) / caught
         while u[j] >= cdf and k < most:
             k += 1
             step = math.exp(k * math.log(lam) - lam - math.lgamma(k + 1.0)) / caught
-            if step == 0.0 and k > lam:
-                break  # the rest of the tail is below what a double holds: u fell in rounding's gap
+            # Past the mode the tail from k on is at most step x (k + 1) / (k + 1 - lam): once that cannot move the
+            # sum, u fell in rounding's gap above it, and the count is the last that could.
+            if k > lam and step * (k + 1.0) / (k + 1.0 - lam) <= cdf * 2.0**-53:
+                k -= 1
+                break
             cdf += step
         if u[j] >= cdf and k >= most:
             over = True

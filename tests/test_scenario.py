@@ -539,7 +539,8 @@ def test_a_missing_team_is_one_line():
 def test_an_opportunity_rate_past_a_hundred_a_week_is_refused_and_a_flood_of_one_account_is_said():
     # Arrivals are a Poisson count a week: a rate of 1e7 a year (a slip of units) would have raised some 190,000
     # opportunities a week an account, not refused. Within the bound, an account's tail of potential can still
-    # pass what the draw ids leave room for in a week: one line naming what to lower, not "failed unexpectedly".
+    # pass what the draw ids leave room for in a week: one line naming the segment and what to lower, as the run
+    # starts (whatever its seed and policy), not "failed unexpectedly" in some week.
     from sim.model import CoverageModel
     from sim.policies import make_policy
 
@@ -551,14 +552,14 @@ def test_an_opportunity_rate_past_a_hundred_a_week_is_refused_and_a_flood_of_one
     ]
     d["population"]["segments"][0]["new_logo"]["rate_per_year"] = 5200
     d["population"]["segments"][0].update(potential_sigma=5.0, potential_exponent=3.0, customer_share=0.0)
-    model = CoverageModel(parse_scenario(d, "flood"), make_policy("unstructured"), 1)
-    try:
-        with pytest.raises(InputError) as e:
-            model.step()
-    finally:
-        model.release()
+    with pytest.raises(InputError) as e:
+        CoverageModel(parse_scenario(d, "flood"), make_policy("unstructured"), 1)
     (line,) = e.value.problems
-    assert line.startswith("population.segments: an account's weekly opportunity intensity (")
-    assert line.endswith(
-        "gives more than 65,535 opportunities in a week: lower its rate, potential_sigma or potential_exponent"
+    assert line.startswith("population.segments.0 (enterprise): an account's weekly opportunity intensity reaches ")
+    assert line.endswith("more than 32,767 a week: lower its rate, potential_sigma or potential_exponent")
+    # An exponent so large that an intensity is infinite is refused too (it had been drawn as one a week).
+    d["population"]["segments"][0].update(
+        potential_sigma=1.0, potential_exponent=1e6, new_logo=d["population"]["segments"][1]["new_logo"]
     )
+    with pytest.raises(InputError, match="intensity reaches inf"):
+        CoverageModel(parse_scenario(d, "infinite"), make_policy("unstructured"), 1)

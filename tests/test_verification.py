@@ -307,8 +307,8 @@ def untouched_world(customers: int, segment: dict[str, Any], quarters: int = 2, 
 @pytest.mark.parametrize("rate", [2.0, 40.0])
 def test_new_logo_arrivals_are_poisson_at_the_stated_weekly_intensity(rate):
     # Identical prospects (potential_sigma 0): created opportunities over W weeks are
-    # Poisson(n W lambda), lambda = (rate / 52) x b. At 40 a year (lambda 0.96 a week, as an
-    # account of the shared CRM export has) at most one an account and week would give 37% fewer.
+    # Poisson(n W lambda), lambda = (rate / 52) x b. At 40 a year (lambda 0.96 a week; an account
+    # of the shared CRM export has 1.15 to 1.81) at most one an account and week would give 35.8% fewer.
     # Catches: a wrong time unit (rate not divided by 52), at most one a week instead of a
     # Poisson count, b not applied, arrivals drawn twice or skipped in some week.
     n, b = 8000 if rate < 10 else 800, 1.25
@@ -337,8 +337,46 @@ def test_an_accounts_opportunities_of_a_week_are_a_zero_truncated_poisson_count(
         p = stats.poisson.pmf(k, lam) / -math.expm1(-lam)
         expected = n * np.append(p, 1 - p.sum())
         assert stats.chisquare(observed, expected).pvalue > 1 - LEVEL, (lam, observed, expected)
-    # An intensity that would give more than the draw ids leave room for is said, not drawn.
-    assert compiled(_counted)(np.arange(1), np.array([1e6]), np.array([0.5]), 65_535)[2]
+    # An intensity that would give more than the draw ids leave room for is said, not drawn; an infinite one too.
+    for lam in (1e6, math.inf):
+        assert compiled(_counted)(np.arange(1), np.array([lam]), np.array([0.5]), 65_535)[2]
+    # A uniform in the rounding gap above the summed distribution gets the last count of any chance, not one
+    # far out in the tail (lambda 5 had given 253, where P(N > 40) is below 1e-20).
+    top = 1.0 - 2.0**-53
+    for lam in (0.001, 5.0, 300.0):
+        (count,) = np.bincount(compiled(_counted)(np.arange(1), np.array([lam]), np.array([top]), 65_535)[0])
+        assert count <= stats.poisson.isf(1e-16, lam) + 1, (lam, count)
+
+
+def test_the_draw_ids_of_an_accounts_later_opportunities_of_a_week_meet_no_other():
+    # The first arrival's id is 2 x account_week, a renewal's that + 1; later arrivals add place x the stride, which
+    # lies above every first id at the largest population and horizon, and 65,535 places stay inside int64.
+    from sim.demand import MOST_ARRIVALS
+    from sim.randomness import ARRIVAL_PLACE_STRIDE, KEY_WEEK_STRIDE, account_week
+    from sim.scenario import MAX_CUSTOMERS
+
+    largest = 2 * int(account_week(np.array([MAX_CUSTOMERS - 1]), KEY_WEEK_STRIDE - 1)[0]) + 1
+    assert largest < ARRIVAL_PLACE_STRIDE
+    assert MOST_ARRIVALS * ARRIVAL_PLACE_STRIDE + largest < 2**63
+    # In a run whose accounts have several opportunities a week: every opportunity's key is its own.
+    from sim.opportunities import OpportunityBook
+
+    keys: list[np.ndarray] = []
+    add = OpportunityBook.add
+
+    def kept(self, **columns):  # type: ignore[no-untyped-def]
+        keys.append(np.asarray(columns["key"]).copy())
+        return add(self, **columns)
+
+    scenario = untouched_world(300, {"new_logo": kind(200.0), "customer_share": 0.5, "expansion": kind(150.0)})
+    OpportunityBook.add = kept
+    try:
+        run(scenario)
+    finally:
+        OpportunityBook.add = add
+    every = np.concatenate(keys)
+    assert every.size > 20_000 and np.unique(every).size == every.size
+    assert (every >= ARRIVAL_PLACE_STRIDE).sum() > 5_000  # later arrivals of a week there are
 
 
 def test_arrivals_scale_with_potential_as_stated():
@@ -361,7 +399,7 @@ def test_arrivals_scale_with_potential_as_stated():
     assert abs(created - unscaled) > Z * math.sqrt(unscaled)
 
 
-def test_renewal_openings_are_exactly_the_contract_dates_and_expansions_are_binomial():
+def test_renewal_openings_are_exactly_the_contract_dates_and_expansions_are_poisson():
     # Identical customers (customer_share 1, sigma 0) with expansion demand, 52-week contracts
     # and 8 weeks' notice, one quarter. Per week an expansion count is Poisson((r_e / 52) b);
     # renewals are not drawn at all: week 0 opens every contract due in weeks 1 to 8 (one due
