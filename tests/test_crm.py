@@ -128,7 +128,6 @@ def test_figures_match_the_data(cli_run) -> None:
     pop = data["population"]
     # By default each account is one: its opportunities arrive as a Poisson count a week, 94 a year in the
     # enterprise segment (until 6 December 2026, at most one a week, each account was 44 buying units).
-    units = 1
     assert pop["customers"] == 85
     assert pop["segments"][0]["expansion"]["rate_per_year"] == pytest.approx(94.06, abs=0.01)
     assert [s["name"] for s in pop["segments"]] == ["enterprise", "mid_market", "smb"]
@@ -145,13 +144,12 @@ def test_figures_match_the_data(cli_run) -> None:
         for kind in ("new_logo", "expansion"):
             assert seg[kind]["win_probability"] == pytest.approx(fit.won / fit.closed, abs=1e-4)
             per_account = fit.engaged / (fit.accounts * team.span_years)
-            assert seg[kind]["rate_per_year"] == pytest.approx(per_account / units, rel=1e-3)
+            assert seg[kind]["rate_per_year"] == pytest.approx(per_account, rel=1e-3)
         # No renewals in the export: the renewal table is the expansion's effort and cycle, the whole spend renewed;
-        # the contract keys are the model's defaults (no contract dates in the export). Each buying unit renews its
-        # share of the account's one contract: the effort is divided among them (at the expansion's full effort
-        # each, an account's renewal work had grown with --units); here one unit renews the whole.
+        # the contract keys are the model's defaults (no contract dates in the export). With --units the effort is
+        # divided among the units (test_units_divide_rates_and_wallets_but_keep_deal_sizes).
         assert seg["renewal"] == {
-            "effort_hours": pytest.approx(seg["expansion"]["effort_hours"] / units, rel=5e-3),
+            "effort_hours": pytest.approx(seg["expansion"]["effort_hours"], rel=5e-3),
             "cycle_weeks": seg["expansion"]["cycle_weeks"],
             "value_share": 1.0,
         }
@@ -414,6 +412,10 @@ def test_units_divide_rates_and_wallets_but_keep_deal_sizes():
     assert any(n.startswith("--units 10: each account is modelled as 10 buying units") for n in ten.notes)
     text, data = crm.scenario_toml(ten, ten.notes)
     assert crm.check_scenario_text(text, data, "units").population.customers == 850
+    # Each unit renews its share of the account's one contract: the renewal effort is divided among the units.
+    _, whole = crm.scenario_toml(one, one.notes)
+    for a, b in zip(whole["population"]["segments"], data["population"]["segments"], strict=True):
+        assert b["renewal"]["effort_hours"] == pytest.approx(a["renewal"]["effort_hours"] / 10, rel=5e-3)
     with pytest.raises(InputError, match="--units"):
         crm.calibrate(cleaned, units=0)
 

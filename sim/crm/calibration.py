@@ -21,6 +21,7 @@ from sim.crm.cleaning import Cleaned
 from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
+from sim.crm.shared_accounts import shared_weeks
 from sim.errors import InputError
 from sim.format import counted
 from sim.scenario import MAX_CATEGORIES, MAX_CUSTOMERS, MAX_VALUE_SHARE
@@ -120,6 +121,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         "export did, the more so the more a policy covers (on the shared export 1.4 to 1.65 times its expansions "
         "over four quarters, by policy; `covsim backtest` says how many a run raises; docs/scenario-format.md 8.5)"
     )
+    notes += shared_weeks(pipe, files["pipeline"])
     industries, note = industry_names(acc["sector"])
     notes += note
     if accounts != n_total:
