@@ -1199,3 +1199,16 @@ def test_a_misspelt_module_of_the_folder_covsim_runs_in_is_offered_the_file_it_m
         "error: covsim policies: cannot import 'tierd_sla': No module named 'tierd_sla' (covsim looks on the Python "
         "path, then in the folder it runs in; did you mean 'tiered_sla'?)\n",
     )
+
+
+def test_a_number_option_given_words_says_it_wants_a_whole_number_or_a_number():
+    # click's own types said "'abc' is not a valid integer range" (an analyst's --units abc) and "float range".
+    for args, said in (
+        (["--replications", "abc"], "Invalid value for '--replications': 'abc' is not a whole number."),
+        (["--replications", "2.5"], "Invalid value for '--replications': '2.5' is not a whole number."),
+        (["--run-timeout", "soon"], "Invalid value for '--run-timeout': 'soon' is not a number."),
+        (["--replications", "0"], "Invalid value for '--replications': 0 is not in the range x>=1."),
+    ):
+        r = covsim("compare", str(SMALL), "--policy", "unstructured", *args)
+        assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+    assert "--replications WHOLE NUMBER" in covsim("compare", "--help").stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import loading_libraries, read_path, reported_errors
+from sim.cli.common import Whole, loading_libraries, read_path, reported_errors
 from sim.errors import InputError, interrupted
 
 #: The address the page listens on unless told otherwise: this machine only.
@@ -19,10 +19,8 @@ LOCALHOST = "127.0.0.1"
 @click.command("app")
 @click.argument("scenario_file", required=False, type=read_path())
 @click.option("--host", default=LOCALHOST, show_default=True, help="Address to listen on (this machine only).")
-@click.option(
-    "--port", type=click.IntRange(min=1, max=65535), default=8050, show_default=True, help="Port the page listens on."
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
+@click.option("--port", type=Whole(min=1, max=65535), default=8050, show_default=True, help="Port the page listens on.")
+@click.option("--workers", type=Whole(min=1), default=None, help="Worker processes (default: cores).")
 def app_command(scenario_file: Path | None, host: str, port: int, workers: int | None) -> None:
     """The what-if page: pick or upload a scenario, set the team, policies and shocks, compare in a browser.
 

@@ -16,6 +16,8 @@ import click
 from sim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    Amount,
+    Whole,
     one_line,
     os_error_text,
     param_option,
@@ -40,7 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: going on; the same command retries it.
 run_timeout_option = click.option(
     "--run-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Amount(min=0, min_open=True),
     default=None,
     metavar="SECONDS",
     help="Stop a run after this long and record it as failed (--executor processes; default: no limit).",
@@ -52,9 +54,7 @@ def paired_batch_options(command: F) -> F:
     root seed, starting again and a run's time limit."""
     for option in reversed(
         (
-            click.option(
-                "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores)."
-            ),
+            click.option("--workers", type=Whole(min=1), default=None, help="Worker processes (default: cores)."),
             click.option(
                 "--executor",
                 type=EXECUTOR_CHOICE,
@@ -62,9 +62,7 @@ def paired_batch_options(command: F) -> F:
                 show_default=True,
                 help="Where runs execute: this process, worker processes, or a Dask cluster.",
             ),
-            click.option(
-                "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's)."
-            ),
+            click.option("--seed", type=Whole(min=0), default=None, help="Root seed (default: the scenario's)."),
             click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
             run_timeout_option,
             param_option,

@@ -14,6 +14,7 @@ import click
 from sim.cli.common import (
     BACKTEST_FILES,
     NamedPath,
+    Whole,
     check_out,
     check_single_out,
     checked_together,
@@ -120,14 +121,14 @@ def _export_args(
 @click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
 @click.option(
     "--customers",
-    type=click.IntRange(min=1, max=50_000_000),
+    type=Whole(min=1, max=50_000_000),
     default=None,
     help="Accounts in the scenario, each of --units buying units (default: those in the accounts file); segment "
     "shares and per-account rates are kept.",
 )
 @click.option(
     "--units",
-    type=click.IntRange(min=1, max=1000),
+    type=Whole(min=1, max=1000),
     default=1,
     show_default=True,
     help="Model each account as this many buying units (independent accounts of the scenario, as a group's "
@@ -201,13 +202,11 @@ def calibrate_command(
 @click.command("backtest")
 @_crm_export_options
 @click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
-@click.option(
-    "--quarters", type=click.IntRange(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it."
-)
-@click.option("--seeds", type=click.IntRange(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
+@click.option("--quarters", type=Whole(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it.")
+@click.option("--seeds", type=Whole(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
 @click.option(
     "--units",
-    type=click.IntRange(min=1, max=1000),
+    type=Whole(min=1, max=1000),
     default=1,
     show_default=True,
     help="Buying units per account, as covsim calibrate --units.",

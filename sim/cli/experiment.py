@@ -18,6 +18,7 @@ from sim.cli.batch import (
 )
 from sim.cli.common import (
     NamedPath,
+    Whole,
     check_report_out,
     loading_libraries,
     read_path,
@@ -40,13 +41,13 @@ from sim.errors import InputError
 )
 @click.option(
     "--replications",
-    type=click.IntRange(min=1),
+    type=Whole(min=1),
     default=10,
     show_default=True,
     help="Runs of each policy, on common random numbers (3 or more for intervals).",
 )
 @click.option(
-    "--quarters", type=click.IntRange(min=1, max=400), default=None, help="Quarters to simulate (default: the file's)."
+    "--quarters", type=Whole(min=1, max=400), default=None, help="Quarters to simulate (default: the file's)."
 )
 @click.option(
     "--out",
@@ -121,7 +122,7 @@ def compare_command(
     default=None,
     help="Default: out/<experiment name>.",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers (default: cores).")
+@click.option("--workers", type=Whole(min=1), default=None, help="Workers (default: cores).")
 @click.option(
     "--executor",
     type=EXECUTOR_CHOICE,

@@ -13,6 +13,7 @@ from sim import stopping
 from sim.cli.common import (
     RUN_FILES,
     NamedPath,
+    Whole,
     check_single_out,
     loading_libraries,
     one_line,
@@ -120,11 +121,11 @@ def policies_command(names: tuple[str, ...]) -> None:
 )
 @param_option
 @click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed (default: the scenario's)."
+    "--seed", type=Whole(0, 2**63 - 1), default=None, help="Seed (default: the scenario's)."
 )  # sim.run.MAX_SEED
 @click.option(
     "--quarters",
-    type=click.IntRange(min=1, max=400),
+    type=Whole(min=1, max=400),
     default=None,
     help="Horizon in quarters (default: the scenario's).",
 )

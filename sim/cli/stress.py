@@ -9,6 +9,7 @@ import click
 from sim.cli.batch import check_executor, finish_batch, opened_batch, paired_batch_options, run_batch_or_stop
 from sim.cli.common import (
     NamedPath,
+    Whole,
     check_report_out,
     loading_libraries,
     read_path,
@@ -40,13 +41,13 @@ DEFAULT_SUITE = "default"
 )
 @click.option(
     "--replications",
-    type=click.IntRange(min=1),
+    type=Whole(min=1),
     default=5,
     show_default=True,
     help="Runs of each policy under each stress, on common random numbers (3 or more for intervals).",
 )
 @click.option(
-    "--quarters", type=click.IntRange(min=2, max=400), default=None, help="Quarters to simulate (default: the file's)."
+    "--quarters", type=Whole(min=2, max=400), default=None, help="Quarters to simulate (default: the file's)."
 )
 @click.option(
     "--out",
