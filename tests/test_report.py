@@ -696,6 +696,17 @@ def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_
         "`relationship.conflict_penalty`, an assumption [A] that can turn such a comparison: docs/validation.md, "
         "Overlays)."
     ), said
+
+    # Where the leader keeps accounts coordinated, the hours its account plans took are said with the assumption
+    # that sizes them (a VP's trial: the Why named the conflicts' cost and not the plans').
+    def planned(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {**misses(_, policy, rep), "coordination_hours": 300.0 + rep if policy == "hunter_farmer" else 0.0}
+
+    said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "plans", one_point, planned))
+    assert said.endswith(
+        "Overlays); `hunter_farmer` spent 302 more hours on account plans, which keep an account's reps "
+        "coordinated (by `relationship.coordination_hours`, an assumption [A] too)."
+    ), said
     # Nor when the leader misses more in all: 300 fewer stalled, but 1,000 more with no owner.
     offset = {"hunter_farmer": (1100.0, 100.0), "unstructured": (100.0, 400.0), "segment_tiers": (500.0, 300.0)}
 

@@ -96,7 +96,7 @@ WON = ("opps_won", "digital_won")
 #: overlay's mechanism, which a VP's Why left out beside 379 fewer of them; and the deals decided under its
 #: penalty, by which its part of a lead is sized (a VP's 18.4M lead was said to be 12 more conflicts, which
 #: decided 18 deals).
-CONFLICTS, IN_CONFLICT = "conflicting_engagements", "opps_decided_in_conflict"
+CONFLICTS, IN_CONFLICT, PLANS = "conflicting_engagements", "opps_decided_in_conflict", "coordination_hours"
 #: Of a lead in new-logo value: the prospects won as customers, and the new-logo leads that arose, by which a
 #: shortfall of new logos is told apart as fewer leads or fewer of them won (a VP's Why gave the value alone).
 NEW_LOGOS = ("new_logos", "opps_created_new_logo")
@@ -121,7 +121,7 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
     wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
-    wanted += [CONFLICTS, IN_CONFLICT, *NEW_LOGOS, *KEPT, *HOURS, "hours_total"]
+    wanted += [CONFLICTS, IN_CONFLICT, PLANS, *NEW_LOGOS, *KEPT, *HOURS, "hours_total"]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     wanted += [BOOKINGS, *(m for m, _ in PARTS[BOOKINGS])] if metric in LOCATED_BY else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
@@ -263,6 +263,13 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
                 f"{money(worth)}, they would come to about {money(decided * worth)}, "
                 f"{decided * worth / lead:.0%} of the lead (a deal on an account two reps work may be worth more)"
             )
+    # What avoiding them cost, where the leader coordinates accounts: hours of an assumed size too (a VP's trial).
+    planned = _mean(d, PLANS)
+    if finite(planned) and planned >= 1:
+        said += (
+            f"; {quote(winner)} spent {amount(PLANS, planned)} more hours on account plans, which keep "
+            f"an account's reps coordinated (by {quote('relationship.coordination_hours')}, an assumption [A] too)"
+        )
     return said
 
 
