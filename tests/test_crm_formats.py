@@ -924,13 +924,26 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
         assert not [n for n in crm.clean(export)[1] if "no deal closes before" in n], name
 
 
+def half_year(tmp_path: Path, agents: str = "Ann") -> tuple[Path, Path, Path]:
+    """Accounts, pipeline and teams files of Acme's won deals on days 1-3 of January to June 2017, Ann's (and the
+    other ``agents``' seats)."""
+    seats = "".join(f"{a},East\n" for a in agents.split(","))
+    accounts, teams = small_export(
+        tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n", "sales_agent,regional_office\n" + seats
+    )
+    rows = [(f"2017-0{m}-0{d}", f"2017-0{m + 1}-0{d}", "100") for m in range(1, 7) for d in range(1, 4)]
+    return accounts, pipeline(tmp_path, rows), teams
+
+
+def calibrated_notes(accounts: Path, path: Path, teams: Path) -> list[str]:
+    return list(crm.calibrate(crm.clean(crm.read_export(accounts, path, teams))[0]).notes)
+
+
 def test_calibrate_says_the_relationship_lifts_the_export_s_rates(tmp_path: Path) -> None:
     # A calibrated world raised 1.4-1.65 times the shared export's expansions, by policy, as the model lifts an
     # account's observed rate with the relationship it builds: calibrate says so among its data checks.
-    accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n")
-    rows = [(f"2017-0{m}-0{d}", f"2017-0{m + 1}-0{d}", "100") for m in range(1, 7) for d in range(1, 4)]
-    cleaned, _ = crm.clean(crm.read_export(accounts, pipeline(tmp_path, rows), teams))
-    (said,) = [n for n in crm.calibrate(cleaned).notes if n.startswith("opportunity rates (rate_per_year)")]
+    notes = calibrated_notes(*half_year(tmp_path))
+    (said,) = [n for n in notes if n.startswith("opportunity rates (rate_per_year)")]
     assert "reads as an account's rate with no relationship" in said
     assert "up to 2.5 times (relationship.response.a [A])" in said
 
@@ -938,23 +951,15 @@ def test_calibrate_says_the_relationship_lifts_the_export_s_rates(tmp_path: Path
 def test_calibrate_says_when_the_export_s_agents_shared_an_account_s_weeks(tmp_path: Path) -> None:
     # The model counts two closing reps on one account in a week as a conflict at an assumed cost; in the shared
     # export 55% of account-weeks had two or more agents, and unstructured decided 98.6% of its deals in conflict.
-    accounts, teams = small_export(
-        tmp_path,
-        "account,sector,revenue\nAcme,tech,1200\nBolt,retail,800\n",
-        "sales_agent,regional_office\nAnn,East\nBob,East\n",
-    )
-    rows = [(f"2017-0{m}-0{d}", f"2017-0{m + 1}-0{d}", "100") for m in range(1, 7) for d in range(1, 4)]
-    path = pipeline(tmp_path, rows)
-    cleaned, _ = crm.clean(crm.read_export(accounts, path, teams))
-    assert not [n for n in crm.calibrate(cleaned).notes if "account-weeks" in n]  # Ann alone: nothing to say
+    accounts, path, teams = half_year(tmp_path, "Ann,Bob")
+    assert not [n for n in calibrated_notes(accounts, path, teams) if "account-weeks" in n]  # Ann alone: nothing
     lines = path.read_text().splitlines(keepends=True)
     # Bob takes the second deal of each month (day 2). Weeks count from 2017-01-01: days 1-3 of a month fall in
     # one week but in April (1 April is day 90, week 12; 2 and 3 April week 13), so 7 account-weeks, 6 of them
     # with Ann and Bob: 86%, 13 agents over 7 weeks a mean of 1.9.
     lines[2::3] = [line.replace(",Ann,", ",Bob,") for line in lines[2::3]]
     path.write_text("".join(lines))
-    cleaned, _ = crm.clean(crm.read_export(accounts, path, teams))
-    (said,) = [n for n in crm.calibrate(cleaned).notes if "account-weeks" in n]
+    (said,) = [n for n in calibrated_notes(accounts, path, teams) if "account-weeks" in n]
     assert said.startswith(
         "pipeline.csv: in 86% of the 7 account-weeks with an engagement, two or more agents engaged the account "
         "(mean 1.9): the model counts two closing reps"

@@ -181,33 +181,32 @@ class NamedPath(click.Path):
         return super().convert(value, param, ctx)
 
 
-class Whole(click.IntRange):
-    """A whole number in a range: ``--units abc`` says "'abc' is not a whole number", where click's own type
-    said "is not a valid integer range"."""
+class _Worded(click.ParamType):
+    """A number type that says what a word given it is not (``said``, as ``parse`` reads it), where click's own
+    said "'abc' is not a valid integer range" (an analyst's ``--units abc``) or "float range"."""
 
-    name = "whole number"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str):
-            try:
-                int(value)
-            except ValueError:
-                self.fail(f"{value!r} is not a whole number.", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-class Amount(click.FloatRange):
-    """A number in a range (``--run-timeout abc``: "'abc' is not a number", not "a valid float range")."""
-
-    name = "number"
+    said = ""
+    parse: Callable[[str], object] = staticmethod(float)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
             try:
-                float(value)
+                self.parse(value)
             except ValueError:
-                self.fail(f"{value!r} is not a number.", param, ctx)
+                self.fail(f"{value!r} is not {self.said}.", param, ctx)
         return super().convert(value, param, ctx)
+
+
+class Whole(_Worded, click.IntRange):
+    """A whole number in a range (``--help`` shows WHOLE NUMBER)."""
+
+    name, said, parse = "whole number", "a whole number", staticmethod(int)
+
+
+class Amount(_Worded, click.FloatRange):
+    """A number in a range (``--help`` shows NUMBER)."""
+
+    name, said = "number", "a number"
 
 
 def read_path() -> NamedPath:
