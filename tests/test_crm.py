@@ -156,8 +156,12 @@ def test_figures_match_the_data(cli_run) -> None:
         for key in ("contract_term_weeks", "renewal_notice_weeks", "mid_term_churn_share", "deal_sigma"):
             assert seg[key] == Segment.model_fields[key].default, key
         assert seg["potential_sigma"] >= 0.1
-    # Engaged opportunities with an account: 8,800 - 1,425 without an account - 163 never engaged.
+    # Engaged opportunities with an account: 8,800 - 1,425 without an account - 163 never engaged; the header says
+    # them beside the 8,800 read (it had said "Opportunities used: 8,800", where the rates count 7,212).
     assert sum(s.engaged for s in cal.segments) == 8800 - 1425 - 163
+    assert "# Opportunities read: 8,800, 7,212 of them engaged at an account of the file, which the rates count;" in (
+        out.read_text()
+    )
     # "technolgy" is read as "technology" among the industries.
     assert "technology" in pop["industries"] and "technolgy" not in pop["industries"]
 

@@ -965,3 +965,14 @@ def test_calibrate_says_when_the_export_s_agents_shared_an_account_s_weeks(tmp_p
         "(mean 1.9): the model counts two closing reps"
     )
     assert "(relationship.conflict_penalty and conflict_stock_loss, assumptions [A])" in said
+
+
+def test_the_written_scenario_s_header_says_the_opportunities_read_and_those_the_rates_count(tmp_path: Path) -> None:
+    # It had said "Opportunities used: 8,800" of the shared export, whose rates count the 7,212 engaged at an account.
+    accounts, path, teams = half_year(tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace(",Acme,", ",Nobody,")  # an opportunity at no account of the file: read, not counted
+    path.write_text("".join(lines))
+    cal = crm.calibrate(crm.clean(crm.read_export(accounts, path, teams))[0])
+    text, _ = crm.scenario_toml(cal, cal.notes)
+    assert "# Opportunities read: 18, 17 of them engaged at an account of the file, which the rates count;" in text

@@ -116,7 +116,8 @@ def _write_header(w: _Writer, cal: Calibration, notes: Sequence[str], command: s
     w.comment(
         f"{WRITTEN_BY.removeprefix('# ')} from a CRM export: {', '.join(cal.files.values())}.",
         *([f"Command: {command}"] if command else []),
-        f"Opportunities used: {t.opportunities:,}{cut}; engage dates {_window(cal)} ({t.span_days} days = "
+        f"Opportunities read: {t.opportunities:,}{cut}, {sum(s.engaged for s in cal.segments):,} of them engaged at an "
+        f"account of the file, which the rates count; engage dates {_window(cal)} ({t.span_days} days = "
         f"{t.span_years:.3f} years, the span every annual figure is computed over).",
         "",
         "Data checks (what was fixed, inferred or set aside, and why):",
