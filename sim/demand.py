@@ -213,15 +213,8 @@ class Demand:
             return kept, np.zeros(0, dtype=np.int64)
         more = keyed_uniform(key, account_week(kept, week), Draw.ARRIVALS)
         accounts, place, most = compiled(_counted)(kept, intensity, more, MOST_ARRIVALS)
-        if most:
-            raise InputError(
-                [
-                    f"population.segments: an account's weekly opportunity intensity ({intensity.max():.3g}, its "
-                    f"rate_per_year / 52 x (potential / potential_median) ^ potential_exponent x the relationship's "
-                    f"lift) gives more than {MOST_ARRIVALS:,} opportunities in a week: lower its rate, "
-                    "potential_sigma or potential_exponent"
-                ]
-            )
+        if most:  # intensities are bounded by MOST_INTENSITY as a run starts (refresh), where a scenario is told
+            raise RuntimeError("an account's weekly count passed the draw ids' room (an engine bug)")
         return accounts, place
 
     def churning(self, pop: Population, rng: np.random.Generator) -> np.ndarray:
