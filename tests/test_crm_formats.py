@@ -894,7 +894,8 @@ def test_an_open_stage_whose_name_reads_as_closed_is_named_with_how_to_count_it(
 
 def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(tmp_path: Path) -> None:
     # A revenue analyst's export closes nothing before 2017-03-01, engagements starting 2016-10-20: the deals
-    # engaged before then have long cycles (92 days against 16), which lengthen the median, unsaid.
+    # engaged before then have long cycles (92 days against 16), which lengthened the median, unsaid (the cycle is
+    # now fitted with them entered late: tests/test_cycle_fit.py).
     accounts, teams = small_export(tmp_path, "account,sector,revenue\nAcme,tech,1200\n")
     early = [
         ("2016-10-03", "2017-03-01", "100"),
@@ -907,8 +908,9 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
     (line,) = [n for n in notes if "no deal closes before" in n]
     assert line == (
         "pipeline.csv: no deal closes before 2017-03-01, 149 days after the first engage_date (2016-10-03): the 3 "
-        "deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the median cycle "
-        "(92 days) is likely longer than the team's (closes logged only from a later date; docs/validation.md)"
+        "deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the closed deals' "
+        "median (92 days) would overstate the team's; the cycle fit counts each of those only from its age on that "
+        "date, as a close before it would not have been logged (docs/validation.md)"
     )
     # Of the deals the calibration reads: with a cut-off, those engaged before it (a review's: the note had counted
     # the whole export). Three more deals of 5 days engaged after 2017-03-15 pull the whole export's median to 5

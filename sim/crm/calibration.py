@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.crm.cleaning import Cleaned
+from sim.crm.cycle_fit import FEW_CYCLES, fit_cycle, seen_until
 from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
@@ -29,7 +30,8 @@ from sim.selling import Adbudg
 
 #: Assumed share of an account's annual wallet that the company wins [A].
 SHARE_OF_WALLET = 0.3
-#: Assumed rep hours per deal of the team's median cycle length [A]; scaled by a segment's cycle.
+#: Assumed mean rep hours per deal of a segment whose median cycle is the team's [A]; scaled by a segment's
+#: median cycle. The scenario names the median deal's hours, the mean / exp(deal_sigma^2 / 2) (lognormal).
 EFFORT_HOURS = 10.0
 #: Segments by account revenue, largest first: enterprise above the 0.8 quantile of revenue (top 20%),
 #: mid_market above the 0.4 quantile (next 40%), smb the rest (bottom 40%).
@@ -66,7 +68,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
                 "pipeline.account=NAME): nothing to calibrate the segments on"
             ]
         )
-    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff)
+    end = seen_until(pipe, cleaned.cutoff)  # where open deals' cycles are censored
+    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, end)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
@@ -79,7 +82,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             notes.append(f"segment {seg_name}: no account in its revenue band: left out of the scenario")
             continue
         fit, fit_notes = _fit_segment(
-            seg_name, members, pipe[segment_of == seg_name], n_total, units, team, team_deal_mean, overall_ratio
+            seg_name, members, pipe[segment_of == seg_name], n_total, units, team, team_deal_mean, overall_ratio, end
         )
         fits.append(fit)
         notes += fit_notes
@@ -159,7 +162,9 @@ def check_population(cal: Calibration) -> None:
         )
 
 
-def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) -> tuple[TeamFit, float]:
+def _team_fit(
+    pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None, end: pd.Timestamp
+) -> tuple[TeamFit, float]:
     """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
     InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
     rate, sales cycle or deal size."""
@@ -170,9 +175,9 @@ def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) ->
     first, last = engaged["engage_date"].min(), engaged["engage_date"].max()
     span_days = int((last - first).days) + 1
 
-    closed = pipe[pipe["status"] != "open"]
-    cycles = (closed["close_date"] - closed["engage_date"]).dt.days.dropna()
-    cycle_days = _median(cycles)
+    # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
+    # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
+    cycle = fit_cycle(pipe[pipe["known"]], end)
     won_valued = pipe[(pipe["status"] == "won") & pipe["close_value"].notna()]
     deal_median = _median(won_valued["close_value"])
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
@@ -187,7 +192,7 @@ def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) ->
                 else f"{paths['pipeline']}: no closed (won or lost) deal: no win rate to calibrate"
             ]
         )
-    if math.isnan(cycle_days):
+    if cycle is None:
         raise InputError([f"{paths['pipeline']}: no closed deal with engage and close dates: no sales cycle"])
     if math.isnan(deal_median):
         raise InputError([f"{paths['pipeline']}: no won deal with a close_value: no deal size to calibrate"])
@@ -201,8 +206,7 @@ def _team_fit(pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None) ->
         lost=lost,
         open=int((pipe["status"] == "open").sum()),
         win_rate=won / (won + lost),
-        cycle_days=cycle_days,
-        cycle_deals=len(cycles),
+        cycle=cycle,
         deal_median=deal_median,
         won_value=float(won_valued["close_value"].sum()),
         first_engage=str(first.date()),
@@ -244,11 +248,12 @@ def _fit_segment(
     team: TeamFit,
     team_deal_mean: float,
     overall_ratio: float,
+    end: pd.Timestamp,
 ) -> tuple[SegmentFit, list[str]]:
     """One segment's figures from its accounts (``members``, see :func:`_account_figures`) and their
     opportunities, and a note per team-level fallback: the segment has no won deal, closed deal, dated
     closed deal or valued won deal of its own. ``overall_ratio``: the median won value per unit of
-    revenue of all accounts."""
+    revenue of all accounts; ``end``: the last day the export saw, where open deals' cycles are censored."""
     notes = []
     n = len(members)
     ratio = _median(members["ratio"].dropna())
@@ -296,11 +301,13 @@ def _fit_segment(
     else:
         win, win_source = team.win_rate, "team"
         notes.append(f"segment {name}: no closed deal: team-level win rate {team.win_rate:.1%} used")
-    cycles = (closed["close_date"] - closed["engage_date"]).dt.days.dropna()
-    cycle_days = _median(cycles)
-    if math.isnan(cycle_days):
-        cycle_days = team.cycle_days
-        notes.append(f"segment {name}: no closed deal with dates: team-level cycle {team.cycle_days:g} days used")
+    cycle = fit_cycle(seg_pipe, end)
+    if cycle is None or not cycle.fitted:
+        cycle = team.cycle
+        notes.append(
+            f"segment {name}: fewer than {FEW_CYCLES} closed deals with dates: team-level cycle {team.cycle_days:.0f} "
+            f"days and spread {team.cycle.sigma:.2f} used"
+        )
     won_valued = closed[(closed["status"] == "won") & closed["close_value"].notna()]
     deal = _median(won_valued["close_value"])
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
@@ -343,16 +350,15 @@ def _fit_segment(
         won=n_won,
         win_probability=win,
         win_source=win_source,
-        cycle_days=cycle_days,
-        cycle_deals=len(cycles),
-        cycle_weeks=max(1, round(cycle_days / 7)),
+        cycle=cycle,
+        cycle_weeks=max(1, round(cycle.median_days / 7)),
         won_values=len(won_valued),
         deal_median=deal,
         deal_mean=deal_mean,
         value_sigma=value_sigma,
         value_share_new=shares["new_logo"],
         value_share_expansion=shares["expansion"],
-        effort_hours=EFFORT_HOURS * cycle_days / team.cycle_days,
+        effort_hours=EFFORT_HOURS * cycle.median_days / team.cycle_days * math.exp(-(cycle.sigma**2) / 2),
         churn_per_year=CHURN_PER_YEAR.get(name, DEFAULT_CHURN),
         first_engage=str(dates.min().date()) if len(dates) else "-",
         last_engage=str(dates.max().date()) if len(dates) else "-",

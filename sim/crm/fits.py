@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from sim.crm.cycle_fit import CycleFit
 from sim.format import counted
 
 
@@ -37,8 +38,7 @@ class SegmentFit:
     won: int
     win_probability: float
     win_source: str
-    cycle_days: float
-    cycle_deals: int
+    cycle: CycleFit
     cycle_weeks: int
     won_values: int
     deal_median: float
@@ -51,10 +51,16 @@ class SegmentFit:
     first_engage: str
     last_engage: str
 
+    @property
+    def cycle_days(self) -> float:
+        """The median cycle, days (the fitted lognormal's)."""
+        return self.cycle.median_days
+
 
 @dataclass(frozen=True)
 class TeamFit:
-    """Team-level figures (every opportunity, with an account or not)."""
+    """Team-level figures (every opportunity, with an account or not; the cycle of those at an account of the
+    accounts file, which the segments' are fitted from)."""
 
     opportunities: int
     with_account: int
@@ -64,14 +70,18 @@ class TeamFit:
     lost: int
     open: int
     win_rate: float
-    cycle_days: float
-    cycle_deals: int
+    cycle: CycleFit
     deal_median: float
     won_value: float
     first_engage: str
     last_engage: str
     span_days: int
     span_years: float
+
+    @property
+    def cycle_days(self) -> float:
+        """The median cycle, days (the fitted lognormal's)."""
+        return self.cycle.median_days
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ class Calibration:
 #: export's deals, which only the backtest's part of docs/validation.md said).
 LEVELS = (
     "Read its runs for how coverage models compare more than as a forecast: on the public export's backtest "
-    "(docs/validation.md) the calibrated world wins far fewer deals than the export did after the cut-off; "
+    "(docs/validation.md) the calibrated world wins fewer deals than the export did after the cut-off; "
     "`covsim backtest` measures it on yours."
 )
 
@@ -138,6 +148,16 @@ def calibration_answer(cal: Calibration) -> str:
     return said + f" {LEVELS}"
 
 
+def cycle_words(c: CycleFit) -> str:
+    """What a cycle was fitted from, in words."""
+    if not c.fitted:
+        return f"median of {counted(c.closed, 'closed deal')}, too few to fit a spread: the model's default [A]"
+    return (
+        f"lognormal fit over {counted(c.closed, 'closed deal')}, {c.censored:,} open censored, {c.late:,} engaged "
+        "before the first close entered late"
+    )
+
+
 def summary_lines(cal: Calibration) -> list[str]:
     """A short table of the calibrated numbers per segment, and the team-level figures."""
     t = cal.team
@@ -145,8 +165,8 @@ def summary_lines(cal: Calibration) -> list[str]:
     lines = [
         f"team: {counted(t.opportunities, 'opportunity', 'opportunities')}{cut} ({t.with_account:,} with an account, "
         f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
-        f"{t.open:,} open; median cycle {t.cycle_days:g} days ({t.cycle_days / 7:.1f} weeks) over "
-        f"{counted(t.cycle_deals, 'closed deal')}; median won deal {t.deal_median:,.0f}; engage dates "
+        f"{t.open:,} open; median cycle {t.cycle_days:.0f} days ({t.cycle_days / 7:.1f} weeks), spread "
+        f"{t.cycle.sigma:.2f} (at an account: {cycle_words(t.cycle)}); median won deal {t.deal_median:,.0f}; engage dates "
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
@@ -159,14 +179,14 @@ def summary_lines(cal: Calibration) -> list[str]:
         ),
         "",
         f"{'segment':<11} {'accounts':>8} {'share':>6} {'customers':>9} {'potential':>10} {'sigma':>6} "
-        f"{'opps/yr':>8} {'win':>6} {'cycle wk':>8} {'deal med':>8} {'deal mean':>9} {'value share':>11} "
+        f"{'opps/yr':>8} {'win':>6} {'cycle wk':>8} {'spread':>6} {'deal med':>8} {'deal mean':>9} {'value share':>11} "
         f"{'effort h':>8}",
     ]
     for s in cal.segments:
         lines.append(
             f"{s.name:<11} {s.accounts:>8} {s.share:>6.1%} {s.customer_share:>9.1%} {s.potential_median:>10,.0f} "
             f"{s.potential_sigma:>6.2f} {s.rate_per_year:>8.2f} {s.win_probability:>6.1%} {s.cycle_weeks:>8} "
-            f"{s.deal_median:>8,.0f} {s.deal_mean:>9,.0f} {s.value_share_new:>11.5f} {s.effort_hours:>8.1f}"
+            f"{s.cycle.sigma:>6.2f} {s.deal_median:>8,.0f} {s.deal_mean:>9,.0f} {s.value_share_new:>11.5f} {s.effort_hours:>8.1f}"
         )
     closed = sum(s.closed for s in cal.segments)
     won = sum(s.won for s in cal.segments)

@@ -16,9 +16,9 @@ from typing import Any
 import tomli_w
 
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
-from sim.crm.fits import Calibration, Office, SegmentFit
+from sim.crm.fits import Calibration, Office, SegmentFit, cycle_words
 from sim.format import printable
-from sim.scenario import MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
+from sim.scenario import MAX_SIGMA, MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
 
 QUARTERS = 4
 SEED = 0
@@ -136,15 +136,16 @@ def _write_assumptions(w: _Writer, cal: Calibration) -> None:
         "Assumptions (not in the export):",
         f"  [A] share of wallet {SHARE_OF_WALLET}: an account's annual wallet (potential) is its annualised won value",
         f"      / {SHARE_OF_WALLET}; accounts with no won deal: segment median (won value per revenue) x revenue / {SHARE_OF_WALLET}.",
-        f"  [A] effort: {EFFORT_HOURS:g} rep hours per deal of the team's median cycle ({t.cycle_days:g} days), scaled by the",
-        "      segment's median cycle (the export records no activity or time).",
+        f"  [A] effort: {EFFORT_HOURS:g} rep hours a deal on average at the team's median cycle ({t.cycle_days:.0f} days), scaled by",
+        "      the segment's median cycle; effort_hours is the median deal's, the mean / exp(deal_sigma^2 / 2)",
+        "      (the export records no activity or time).",
         "  [A] churn_per_year: the baseline scenario's values (the export shows no churn).",
         "  The export has no new-logo / expansion / renewal field: accounts with a won deal are customers, and",
         "  new_logo (prospects) and expansion (customers) share the segment's rate, win rate and cycle.",
         "  [A] renewals and contracts: the export has no renewals and no contract dates. Renewals take the",
         "      expansion's effort (with --units, divided among an account's buying units, each renewing its share",
         "      of the one contract) and cycle and renew the whole spend (value_share 1.0); contract_term_weeks,",
-        "      renewal_notice_weeks, mid_term_churn_share and deal_sigma are the model's defaults: a run has",
+        "      renewal_notice_weeks and mid_term_churn_share are the model's defaults: a run has",
         "      renewals the export does not show, taking rep hours (`covsim backtest` leaves them out).",
         f"  [A] money: the export has no costs. A rep costs {cost:,.0f} a year and gross_margin is {margin:g} (defaults): profit is",
         f"      {margin:g} x recurring revenue less the team's cost; set [[reps]] cost_per_year and [metrics] gross_margin",
@@ -224,7 +225,7 @@ def _write_segment(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
     seg = _write_segment_accounts(w, cal, s)
     _write_potentials(w, cal, s, seg)
     _write_customers(w, cal, s, seg)
-    _write_contracts(w, seg)
+    _write_contracts(w, seg, s, cal.files["pipeline"])
     seg["new_logo"] = _write_opportunities(w, cal, s, "new_logo")
     seg["expansion"] = _write_opportunities(w, cal, s, "expansion")
     seg["renewal"] = _write_renewal(w, cal, s)
@@ -346,15 +347,15 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
         table,
         "effort_hours",
         round(s.effort_hours, 1),
-        f"[A] {EFFORT_HOURS:g} h per deal x segment median cycle {s.cycle_days:g} days / team median "
-        f"{t.cycle_days:g} days",
+        f"[A] {EFFORT_HOURS:g} h a deal on average x segment median cycle {s.cycle_days:.0f} days / team median "
+        f"{t.cycle_days:.0f} days / exp(deal_sigma^2 / 2): the median deal's",
     )
     w.key(
         table,
         "cycle_weeks",
         s.cycle_weeks,
-        f"{pipe}: median {s.cycle_days:g} days engage_date -> close_date over {s.cycle_deals:,} closed deals, "
-        f"/ 7, rounded (at least 1)",
+        f"{pipe}: median {s.cycle_days:.1f} days engage_date -> close_date, / 7, rounded (at least 1): a "
+        f"{cycle_words(s.cycle)} (sim/crm/cycle_fit.py)",
     )
     win_text = (
         f"{pipe}: {s.won:,} won of {s.closed:,} closed deals with an account in the segment "
@@ -370,13 +371,9 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
 
 def _write_renewal(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any]:
     """A segment's ``renewal`` table [A]: the export has no renewals, so the expansion's effort and cycle, the
-    effort divided among an account's buying units. Each unit has its own contract, so an account of ``units``
-    units comes up for renewal ``units`` times a term: at the expansion's full effort each, an analyst's
-    calibrated world spent 44 renewals' hours a year on each customer account, which filled the reps' weeks and
-    made a comparison of policies turn on ``--units`` (segment tiers' lead in profit 29k at 1 unit, 426k at 44,
-    581k at 88). Divided, an account's renewal effort is one renewal's, whatever the units; each unit's renewal
-    still takes its own first response (``activities.response_hours``, one for every kind of opportunity), which
-    grows with the units (docs/scenario-format.md, 8.5)."""
+    effort divided among an account's buying units, each of which has a contract: so an account's renewal effort
+    is one renewal's whatever the units (at the full effort each, a comparison of policies turned on ``--units``);
+    each unit's renewal still takes its own first response (docs/scenario-format.md, 8.5)."""
     renewal: dict[str, Any] = {}
     w.header("[population.segments.renewal]")
     w.comment(
@@ -395,20 +392,19 @@ def _write_renewal(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
     return renewal
 
 
-def _write_contracts(w: _Writer, seg: dict[str, Any]) -> None:
-    """A segment's contract keys and deal spread: the model's defaults [A] (the export has no contract dates)."""
+def _write_contracts(w: _Writer, seg: dict[str, Any], s: SegmentFit, pipe: str) -> None:
+    """A segment's contract keys, the model's defaults [A] (the export has no contract dates), and its deal
+    spread, the fitted cycle's."""
     no_dates = "[A] the model's default: the export has no contract dates"
     comments: dict[str, tuple[str, ...]] = {
         "contract_term_weeks": (f"{no_dates} (a contract comes up for renewal this often)",),
         "renewal_notice_weeks": (f"{no_dates} (a renewal opportunity opens this long before the date)",),
         "mid_term_churn_share": (f"{no_dates} (share of churn_per_year that happens between renewal dates)",),
-        "deal_sigma": (
-            "[A] the model's default: the export records no effort per deal (lognormal spread of each deal's",
-            "hours and weeks around the effort_hours and cycle_weeks below)",
-        ),
     }
     for key, lines in comments.items():
         w.key(seg, key, Segment.model_fields[key].default, *lines)
+    spread = f"{pipe}: the spread of the cycle's {cycle_words(s.cycle)} (sim/crm/cycle_fit.py);"
+    w.key(seg, "deal_sigma", _sig(min(s.cycle.sigma, MAX_SIGMA), 3), spread, "[A] a deal's hours scale with its weeks")
 
 
 def _write_rep_group(w: _Writer, cal: Calibration, office: Office) -> dict[str, Any]:
