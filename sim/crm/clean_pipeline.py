@@ -246,8 +246,9 @@ def _open_deals(pipe: pd.DataFrame, where: str, report: Report) -> pd.DataFrame:
     if open_missing.any():
         report.note(
             f"{where}: {int(open_missing.sum()):,} open deals ({count_list(Counter(pipe.loc[open_missing, 'deal_stage']))}) "
-            f"have no close_date or close_value: counted as open, excluded from win rates, cycle lengths and "
-            f"won value" + _looks_closed(pipe.loc[open_missing, "deal_stage"])
+            f"have no close_date or close_value: counted as open: out of win rates and won value, in the cycle fit "
+            "as still open (censored) if engaged at an account of the file"
+            + _looks_closed(pipe.loc[open_missing, "deal_stage"])
         )
     return pipe
 
