@@ -190,7 +190,9 @@ def test_summary_reports_every_flaw(cli_run) -> None:
     assert re.search(r"5 of 35 agents have no opportunity .*kept as seats", text)
     for agent in ("Mei-Mei Johns", "Elizabeth Anderson", "Natalya Ivanova", "Carol Thompson", "Carl Lin"):
         assert agent in text
-    assert re.search(r"2,089 open deals .*counted as open: out of win rates and won value, in the cycle fit as still open", text)
+    assert re.search(
+        r"2,089 open deals .*counted as open: out of win rates and won value, in the cycle fit as still open", text
+    )
     assert "countries" in text  # office_location is not a sales office
     # Per-segment summary table.
     for segment in ("enterprise", "mid_market", "smb"):
