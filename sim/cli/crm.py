@@ -120,6 +120,13 @@ def _export_args(
 @click.option("--out", "out_file", type=NamedPath(), required=True, help="Scenario to write.")
 @click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
 @click.option(
+    "--rates-from",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Count opportunity rates from this date (default: the first engage date), as when a CRM's first months "
+    "record less than the team did.",
+)
+@click.option(
     "--customers",
     type=Whole(min=1, max=50_000_000),
     default=None,
@@ -144,6 +151,7 @@ def calibrate_command(
     number_format: str,
     date_format: str,
     cutoff: str | None,
+    rates_from: str | None,
     customers: int | None,
     units: int,
 ) -> None:
@@ -169,22 +177,24 @@ def calibrate_command(
     inputs = {"--accounts": accounts_file, "--pipeline": pipeline_file, "--teams": teams_file}
     inputs |= {"--products": products_file} if products_file else {}
     with reported_errors():
-        columns, cutoff_date, formats, _ = checked_together(
+        columns, cutoff_date, rates_date, formats, _ = checked_together(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
+            lambda: parse_cutoff(rates_from, "--rates-from"),
             lambda: parse_formats(number_format, date_format),
             lambda: _check_scenario_out(out_file, inputs),
         )
         export = read_export(accounts_file, pipeline_file, teams_file, products_file, columns, formats)
         cleaned, notes = clean(export, cutoff_date)
-        calibration = calibrate(cleaned, customers, units)
+        calibration = calibrate(cleaned, customers, units, rates_date)
         check_population(calibration)
         all_notes = [*notes, *calibration.notes]
         # The command line goes into the scenario's header, so the file says how to write it again.
         args = _export_args(
             accounts_file, pipeline_file, teams_file, products_file, column_pairs, number_format, date_format
         )
-        args += (["--cutoff", cutoff] if cutoff else []) + (["--customers", str(customers)] if customers else [])
+        args += (["--cutoff", cutoff] if cutoff else []) + (["--rates-from", rates_from] if rates_from else [])
+        args += ["--customers", str(customers)] if customers else []
         args += (["--units", str(units)] if units > 1 else []) + ["--out", str(out_file)]
         text, data = scenario_toml(calibration, all_notes, scenario_name(out_file.stem), shlex.join(args))
         check_scenario_text(text, data, str(out_file))
@@ -202,6 +212,13 @@ def calibrate_command(
 @click.command("backtest")
 @_crm_export_options
 @click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
+@click.option(
+    "--rates-from",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Count opportunity rates from this date (default: the first engage date), as when a CRM's first months "
+    "record less than the team did.",
+)
 @click.option("--quarters", type=Whole(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it.")
 @click.option("--seeds", type=Whole(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
 @click.option(
@@ -223,6 +240,7 @@ def backtest_command(
     number_format: str,
     date_format: str,
     cutoff: str,
+    rates_from: str | None,
     quarters: int,
     seeds: int,
     units: int,
@@ -246,9 +264,10 @@ def backtest_command(
             check_single_out(out_dir, BACKTEST_FILES)
 
     with reported_errors():
-        columns, cutoff_date, formats, params, _, _ = checked_together(
+        columns, cutoff_date, rates_date, formats, params, _, _ = checked_together(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
+            lambda: parse_cutoff(rates_from, "--rates-from"),
             lambda: parse_formats(number_format, date_format),
             lambda: parse_params(param_pairs),
             policy_known,
@@ -286,11 +305,21 @@ def backtest_command(
             )
             written = ["--out", str(out_dir / "backtest.toml")] if out_dir is not None else []
 
+            words += ["--cutoff", str(cutoff)] + (["--rates-from", rates_from] if rates_from else [])
+
             def command(k: int) -> str:
-                return shlex.join([*words, "--cutoff", str(cutoff), *(["--units", str(k)] if k > 1 else []), *written])
+                return shlex.join([*words, *(["--units", str(k)] if k > 1 else []), *written])
 
             result = backtest(
-                export, cutoff_date, quarters, range(1, seeds + 1), units, policy, progress=progress, command=command
+                export,
+                cutoff_date,
+                quarters,
+                range(1, seeds + 1),
+                units,
+                policy,
+                progress=progress,
+                command=command,
+                rates_from=rates_date,
             )
         click.echo(verdict(result) + "\n")
         click.echo("Data checks (calibration):")

@@ -305,16 +305,18 @@ def backtest(
     policy: Callable[[Scenario], Policy] | None = None,
     progress: Callable[[int, int], None] | None = None,
     command: Callable[[int], str] | None = None,
+    rates_from: date | None = None,
 ) -> Backtest:
     """Calibrate on what was known at ``cutoff``, simulate ``quarters`` after it once per seed, compare.
 
     ``units``: buying units per account (``calibrate``); ``policy`` builds the
     policy for the calibrated scenario (default: the scenario's own);
     ``command(units)`` is the command line that writes the calibrated scenario
-    again, for its header (None: none there).
+    again, for its header (None: none there); ``rates_from``: the day opportunity
+    rates count from (``calibrate``).
     """
     cleaned_cut, notes = clean(export, cutoff)
-    calibration = calibrate(cleaned_cut, units=units)
+    calibration = calibrate(cleaned_cut, units=units, rates_from=rates_from)
     all_notes = [*notes, *calibration.notes]
     text, data = scenario_toml(calibration, all_notes, "backtest", command(units) if command is not None else "")
     scenario = check_scenario_text(text, data, "backtest")

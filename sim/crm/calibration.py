@@ -22,6 +22,7 @@ from sim.crm.cycle_fit import FEW_CYCLES, fit_cycle, seen_until
 from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
+from sim.crm.rate_trend import trend_note
 from sim.crm.shared_accounts import shared_weeks
 from sim.errors import InputError
 from sim.format import counted
@@ -45,7 +46,9 @@ DEFAULT_CHURN = 0.08
 DAYS_PER_YEAR = 365.25
 
 
-def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) -> Calibration:
+def calibrate(
+    cleaned: Cleaned, customers: int | None = None, units: int = 1, rates_from: date | None = None
+) -> Calibration:
     """Segment the accounts and fit every scenario number from the cleaned export.
 
     ``units`` models each account as that many buying units (independent
@@ -54,6 +57,8 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
     multiplied so that deal sizes stay those of the data.
     ``customers`` is the accounts of the scenario (None: the file's), each of
     ``units`` buying units: the scenario's customers are their product.
+    ``rates_from`` counts opportunity rates from that day (None: the first
+    engage date), as after a CRM's adoption; other yearly figures keep the whole span.
     """
     if units < 1:
         raise InputError([f"--units: must be at least 1, got {units}"])
@@ -69,7 +74,7 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
             ]
         )
     end = seen_until(pipe, cleaned.cutoff)  # where open deals' cycles are censored
-    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, end)
+    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, end, rates_from)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
@@ -124,6 +129,9 @@ def calibrate(cleaned: Cleaned, customers: int | None = None, units: int = 1) ->
         "export did, the more so the more a policy covers (on the shared export 1.4 to 1.65 times its expansions "
         "over four quarters, by policy; `covsim backtest` says how many a run raises; docs/scenario-format.md 8.5)"
     )
+    counted_from = pd.Timestamp(team.rates_from)
+    at_account = pipe.loc[pipe["known"] & (pipe["engage_date"] >= counted_from), "engage_date"]
+    notes += trend_note(at_account, counted_from, pd.Timestamp(team.last_engage), files["pipeline"])
     notes += shared_weeks(pipe, files["pipeline"])
     industries, note = industry_names(acc["sector"])
     notes += note
@@ -163,17 +171,26 @@ def check_population(cal: Calibration) -> None:
 
 
 def _team_fit(
-    pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None, end: pd.Timestamp
+    pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None, end: pd.Timestamp, rates_from: date | None
 ) -> tuple[TeamFit, float]:
     """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
     InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
-    rate, sales cycle or deal size."""
+    rate, sales cycle or deal size, or ``rates_from`` lies outside its engage dates."""
     # The time span every annual figure is computed over: the engage dates of the opportunities used.
     engaged = pipe[pipe["engage_date"].notna()]
     if engaged.empty:
         raise InputError([f"{paths['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])
     first, last = engaged["engage_date"].min(), engaged["engage_date"].max()
     span_days = int((last - first).days) + 1
+    counted_from = first if rates_from is None else pd.Timestamp(rates_from)
+    if rates_from is not None and not first < counted_from <= last:
+        before = f" before --cutoff {cutoff}" if cutoff is not None else ""
+        raise InputError(
+            [
+                f"--rates-from {rates_from}: the engage dates{before} run {first.date()}..{last.date()}: give a day "
+                "after the first and on or before the last"
+            ]
+        )
 
     # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
     # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
@@ -213,6 +230,8 @@ def _team_fit(
         last_engage=str(last.date()),
         span_days=span_days,
         span_years=span_days / DAYS_PER_YEAR,
+        rates_from=str(counted_from.date()),
+        rate_years=((last - counted_from).days + 1) / DAYS_PER_YEAR,
     )
     return team, deal_mean
 
@@ -287,6 +306,7 @@ def _fit_segment(
     sigma = float(np.std(np.log(good), ddof=1)) if good.size > 1 else 0.0
 
     engaged = seg_pipe[seg_pipe["engage_date"].notna()]
+    in_rate = engaged[engaged["engage_date"] >= pd.Timestamp(team.rates_from)]  # those the rate counts
     closed = seg_pipe[seg_pipe["status"] != "open"]
     n_won = int((closed["status"] == "won").sum())
     if len(closed):
@@ -344,8 +364,8 @@ def _fit_segment(
         potentials_from_won=int((~fallback).sum()),
         potentials_from_revenue=int(fallback.sum()),
         won_per_revenue=ratio,
-        engaged=len(engaged),
-        rate_per_year=len(engaged) / (n * team.span_years) / units,
+        engaged=len(in_rate),
+        rate_per_year=len(in_rate) / (n * team.rate_years) / units,
         closed=len(closed),
         won=n_won,
         win_probability=win,

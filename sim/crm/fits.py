@@ -32,7 +32,7 @@ class SegmentFit:
     potentials_from_won: int
     potentials_from_revenue: int
     won_per_revenue: float
-    engaged: int
+    engaged: int  # engaged opportunities the rate counts (from TeamFit.rates_from)
     rate_per_year: float
     closed: int
     won: int
@@ -77,6 +77,8 @@ class TeamFit:
     last_engage: str
     span_days: int
     span_years: float
+    rates_from: str  # the first day opportunity rates count (the first engage date, or --rates-from)
+    rate_years: float  # from it to the last engage date
 
     @property
     def cycle_days(self) -> float:
@@ -167,7 +169,8 @@ def summary_lines(cal: Calibration) -> list[str]:
         f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
         f"{t.open:,} open; median cycle {t.cycle_days:.0f} days ({t.cycle_days / 7:.1f} weeks), spread "
         f"{t.cycle.sigma:.2f} (at an account: {cycle_words(t.cycle)}); median won deal {t.deal_median:,.0f}; engage dates "
-        f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)",
+        f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)"
+        + (f"; rates counted from {t.rates_from} ({t.rate_years:.3f} years)" if t.rates_from != t.first_engage else ""),
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("
         + ", ".join(f"{o.region} {o.agents}" for o in cal.offices)
         + f"); population {cal.customers:,} "

@@ -77,15 +77,16 @@ def parse_columns(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2099, 12, 31)
 
 
-def parse_cutoff(text: str | None) -> date | None:
-    """``--cutoff YYYY-MM-DD``, between FIRST_DAY and LAST_DAY, or InputError."""
+def parse_cutoff(text: str | None, option: str = "--cutoff") -> date | None:
+    """A day given as ``option YYYY-MM-DD`` (``--cutoff``, ``--rates-from``), between FIRST_DAY and LAST_DAY, or
+    InputError."""
     if text is None:
         return None
     parsed = parse_date(text.strip())
     if parsed is None:
-        raise InputError([f"--cutoff: {text!r} is not a date ({_why_not(text.strip())})"])
+        raise InputError([f"{option}: {text!r} is not a date ({_why_not(text.strip())})"])
     if not FIRST_DAY <= parsed <= LAST_DAY:
-        raise InputError([f"--cutoff: {text!r} is outside {FIRST_DAY}..{LAST_DAY}, the dates an export may hold"])
+        raise InputError([f"{option}: {text!r} is outside {FIRST_DAY}..{LAST_DAY}, the dates an export may hold"])
     return parsed
 
 

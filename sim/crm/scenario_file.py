@@ -113,12 +113,13 @@ def _write_header(w: _Writer, cal: Calibration, notes: Sequence[str], command: s
     """The header comments: the files and command the scenario came from, the span used, and the data checks."""
     t = cal.team
     cut = f", engaged before --cutoff {cal.cutoff}" if cal.cutoff else ""
+    late = f" from {t.rates_from} ({t.rate_years:.3f} years)" if t.rates_from != t.first_engage else ""
     w.comment(
         f"{WRITTEN_BY.removeprefix('# ')} from a CRM export: {', '.join(cal.files.values())}.",
         *([f"Command: {command}"] if command else []),
         f"Opportunities read: {t.opportunities:,}{cut}, {sum(s.engaged for s in cal.segments):,} of them engaged at an "
-        f"account of the file, which the rates count; engage dates {_window(cal)} ({t.span_days} days = "
-        f"{t.span_years:.3f} years, the span every annual figure is computed over).",
+        f"account of the file, which the rates count{late}; engage dates {_window(cal)} ({t.span_days} days = "
+        f"{t.span_years:.3f} years, the span every {'other ' if late else ''}annual figure is computed over).",
         "",
         "Data checks (what was fixed, inferred or set aside, and why):",
     )
@@ -339,8 +340,8 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
         table,
         "rate_per_year",
         _sig(s.rate_per_year),
-        f"{pipe}: {s.engaged:,} engaged opportunities with an account in the segment / ({s.accounts} accounts x "
-        f"{t.span_years:.3f} years){_per_unit(cal)};",
+        f"{pipe}: {s.engaged:,} engaged opportunities with an account in the segment from {t.rates_from} / "
+        f"({s.accounts} accounts x {t.rate_years:.3f} years){_per_unit(cal)};",
         f"the export does not tell new logos from expansions: the same rate for {who}",
     )
     w.key(
