@@ -75,6 +75,10 @@ def test_rate_trend_is_not_said_of_a_steady_export_or_a_short_one(tmp_path: Path
     accounts, pipe, teams = ramp(tmp_path, early=1, late=4)
     (note,) = trend_notes(crm.calibrate(crm.clean(crm.read_export(accounts, pipe, teams))[0]).notes)
     assert "the rates are that average, above the team's recent rate" in note
+    assert note.endswith(
+        "if the last months are an export cut short (deals not yet entered) rather than demand falling, a --cutoff "
+        "before them leaves them out (docs/scenario-format.md 8.4)"
+    )
     # Under two quarters of engagements: a quarter against the average is mostly itself.
     rows = [(str(START + timedelta(days=d)), str(START + timedelta(days=d + 5)), "100") for d in range(0, 150)]
     rows = rows[:30:3] + rows[30:]

@@ -1,6 +1,6 @@
 """An export whose engagements grew or shrank over its span: the calibrated opportunity rates are the span's
-average, so the data checks say how the span's last quarter compares, and how to count the rates from a later
-date (``--rates-from``; docs/scenario-format.md 8.4)."""
+average, so the data checks say how the span's last quarter compares, and what leaves out months that are no
+demand (``--rates-from`` a later date, ``--cutoff`` an earlier one; docs/scenario-format.md 8.4)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ RECENT_DAYS = 91
 #: A recent rate this many times the span's, or its inverse, is said [A]: a quarter a fifth off the average is
 #: within what seasons give; a quarter more off than that changes every comparison's workload.
 TREND_RATIO = 1.25
+#: What to do about it: the early months of a CRM's adoption, or the last of an export entered late, are no demand.
+GREW = "if the early months are the CRM's adoption rather than demand, --rates-from DATE counts the rates from a later date"
+SHRANK = (
+    "if the last months are an export cut short (deals not yet entered) rather than demand falling, a --cutoff "
+    "before them leaves them out"
+)
 #: Months listed one by one; a longer span lists its first and last three.
 MONTHS_SAID = 15
 
@@ -37,7 +43,5 @@ def trend_note(engaged: pd.Series, first: pd.Timestamp, last: pd.Timestamp, wher
         f"{where}: engagements at an account ran at {recent:,.0f} a year over the last {RECENT_DAYS} days "
         f"({start:%Y-%m-%d}..{last:%Y-%m-%d}), against {average:,.0f} over the {counted(days, 'day')} the rates "
         f"count from {first:%Y-%m-%d}: the rates are that average, {'below' if grew else 'above'} the team's recent "
-        f"rate (by month: {', '.join(months)}); if the early months are the CRM's "
-        "adoption rather than demand, --rates-from DATE counts the rates from a later date (docs/scenario-format.md "
-        "8.4)"
+        f"rate (by month: {', '.join(months)}); {GREW if grew else SHRANK} (docs/scenario-format.md 8.4)"
     ]
