@@ -78,7 +78,7 @@ def test_calibrated_scenario_validates_and_runs(cli_run) -> None:
     assert f"wrote {out}" in result.stdout
     # The answer first (it opened with "Data checks:" and the base's caveat was their tenth line).
     assert result.stdout.splitlines()[0] == (
-        "Calibrated 85 accounts in 3 segments and 35 reps, on a 63.2% win rate, a 3.6-week median cycle and a "
+        "Calibrated 85 accounts in 3 segments and 35 reps, on a 63.2% win rate, a fitted 3.6-week median cycle and a "
         "median won deal of 1,117 (4,238 won of 6,711 closed deals). Every account is a customer: the scenario has "
         "no prospects to hunt (Data checks). Read its runs for how coverage models compare more than as a "
         "forecast: on the public export's backtest (docs/validation.md) the calibrated world wins fewer deals "
@@ -117,21 +117,35 @@ def test_figures_match_the_data(cli_run) -> None:
     closed = sum(s.closed for s in cal.segments)
     weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed
     assert closed == 6711 and weighted == pytest.approx(4238 / 6711)
-    # The cycle is a lognormal fitted with the deals still open censored at the export's end and those engaged
-    # before its first close (2017-03-01) entered late: a median of 25 days, where the closed deals' median is 45
-    # (lengthened by the early deals, cut short by the open ones), spread 1.43. Counted at an account of the file:
-    # 6,711 closed, 501 open (Engaging; 1,088 more have no account), 1,046 engaged before 2017-03-01.
-    assert (team.cycle.closed, team.cycle.censored, team.cycle.late) == (6711, 501, 1046)
-    assert team.cycle_days == pytest.approx(25.44, abs=0.01) and team.cycle.sigma == pytest.approx(1.432, abs=1e-3)
-    assert "median cycle 25 days (3.6 weeks), spread 1.43 (at an account: lognormal fit over 6,711 closed " in (
+    # The cycle is a lognormal fitted with the deals still open censored at the export's last engage date and,
+    # as its closes start only on 2017-03-01, those engaged before then entered late: a median of 25 days, spread
+    # 1.43, where the closed deals' median is 45 and the product-limit median with the same censoring and late
+    # entry 34 (the cycles have two humps: the data checks say so). Counted at an account of the file: 6,711
+    # closed, 501 open (Engaging; 1,088 more have no account), 1,046 engaged before 2017-03-01; 399 open deals
+    # are older than the longest closed cycle, 138 days.
+    c = team.cycle
+    assert (c.closed, c.censored, c.late, c.stale, c.longest_days, c.product_limit_days) == (
+        6711,
+        501,
+        1046,
+        399,
+        138,
+        34,
+    )
+    assert c.median_days == pytest.approx(25.40, abs=0.01) and c.sigma == pytest.approx(1.430, abs=1e-3)
+    assert "cycle: fitted median 25 days (3.6 weeks), spread 1.43 (at an account: lognormal fit over 6,711 closed " in (
         result.stdout
     )
+    assert "the product-limit median, with the same open deals and late entries, is 34 days" in result.stdout
     assert [s.cycle_weeks for s in cal.segments] == [3, 4, 4]
-    assert [round(s.cycle.sigma, 2) for s in cal.segments] == [1.41, 1.40, 1.49]
+    assert [round(s.cycle.sigma, 2) for s in cal.segments] == [1.40, 1.40, 1.49]
+    assert [s.cycle.product_limit_days for s in cal.segments] == [17, 43, 32]
     # Effort [A]: 10 h a deal on average at the team's median cycle, scaled by the segment's; the file names the
     # median deal's hours, so that the mean of the deals a run draws (deal_sigma) is that average.
     for s in cal.segments:
-        assert s.effort_hours * math.exp(s.cycle.sigma**2 / 2) == pytest.approx(10 * s.cycle_days / team.cycle_days)
+        assert s.effort_hours * math.exp(s.cycle.sigma**2 / 2) == pytest.approx(
+            10 * s.cycle.median_days / c.median_days
+        )
     assert (team.first_engage, team.last_engage) == ("2016-10-20", "2017-12-27")
     assert team.deal_median == 1117
 

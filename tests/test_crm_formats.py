@@ -908,9 +908,10 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
     (line,) = [n for n in notes if "no deal closes before" in n]
     assert line == (
         "pipeline.csv: no deal closes before 2017-03-01, 149 days after the first engage_date (2016-10-03): the 3 "
-        "deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the closed deals' "
-        "median (92 days) would overstate the team's; the cycle fit counts each of those only from its age on that "
-        "date, as a close before it would not have been logged (docs/validation.md)"
+        "closed deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the closed "
+        "deals' median (92 days) would overstate the team's; the cycle fit counts each deal engaged before it (open "
+        "ones too) only from its age on that date, as a close before it would not have been logged "
+        "(docs/validation.md)"
     )
     # Of the deals the calibration reads: with a cut-off, those engaged before it (a review's: the note had counted
     # the whole export). Three more deals of 5 days engaged after 2017-03-15 pull the whole export's median to 5
@@ -919,7 +920,7 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
     whole = crm.read_export(accounts, pipeline(tmp_path, early + later[:2] + more, "more.csv"), teams)
     assert not [n for n in crm.clean(whole)[1] if "no deal closes before" in n]
     (line,) = [n for n in crm.clean(whole, date(2017, 3, 15))[1] if "no deal closes before" in n]
-    assert "the 3 deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5" in line
+    assert "the 3 closed deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5" in line
     # Closes from the start, or early deals too few to move the median: nothing said.
     for name, some in (("later.csv", later), ("few.csv", early[:1] + later)):
         export = crm.read_export(accounts, pipeline(tmp_path, some, name), teams)

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from sim.crm.cleaning import Cleaned
-from sim.crm.cycle_fit import FEW_CYCLES, fit_cycle, seen_until
+from sim.crm.cycle_fit import CycleFit, cycle_notes, fit_cycle, seen_until
 from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, wilson
+from sim.crm.late_closes import closes_logged_from
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
 from sim.crm.rate_trend import trend_note
@@ -73,8 +74,13 @@ def calibrate(
                 "pipeline.account=NAME): nothing to calibrate the segments on"
             ]
         )
-    end = seen_until(pipe, cleaned.cutoff)  # where open deals' cycles are censored
-    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, end, rates_from)
+    # Open deals are censored where the export stops seeing them; where its closes start late, early deals enter late.
+    end, logged_from = seen_until(pipe, cleaned.cutoff), closes_logged_from(pipe)
+
+    def cycle_of(deals: pd.DataFrame) -> CycleFit | None:
+        return fit_cycle(deals, end, logged_from)
+
+    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, cycle_of, rates_from)
     acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
@@ -87,7 +93,15 @@ def calibrate(
             notes.append(f"segment {seg_name}: no account in its revenue band: left out of the scenario")
             continue
         fit, fit_notes = _fit_segment(
-            seg_name, members, pipe[segment_of == seg_name], n_total, units, team, team_deal_mean, overall_ratio, end
+            seg_name,
+            members,
+            pipe[segment_of == seg_name],
+            n_total,
+            units,
+            team,
+            team_deal_mean,
+            overall_ratio,
+            cycle_of,
         )
         fits.append(fit)
         notes += fit_notes
@@ -132,6 +146,7 @@ def calibrate(
     counted_from = pd.Timestamp(team.rates_from)
     at_account = pipe.loc[pipe["known"] & (pipe["engage_date"] >= counted_from), "engage_date"]
     notes += trend_note(at_account, counted_from, pd.Timestamp(team.last_engage), files["pipeline"])
+    notes += cycle_notes(team.cycle, files["pipeline"])
     notes += shared_weeks(pipe, files["pipeline"])
     industries, note = industry_names(acc["sector"])
     notes += note
@@ -171,7 +186,11 @@ def check_population(cal: Calibration) -> None:
 
 
 def _team_fit(
-    pipe: pd.DataFrame, paths: dict[str, str], cutoff: date | None, end: pd.Timestamp, rates_from: date | None
+    pipe: pd.DataFrame,
+    paths: dict[str, str],
+    cutoff: date | None,
+    cycle_of: Callable[[pd.DataFrame], CycleFit | None],
+    rates_from: date | None,
 ) -> tuple[TeamFit, float]:
     """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
     InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
@@ -194,7 +213,7 @@ def _team_fit(
 
     # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
     # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
-    cycle = fit_cycle(pipe[pipe["known"]], end)
+    cycle = cycle_of(pipe[pipe["known"]])
     won_valued = pipe[(pipe["status"] == "won") & pipe["close_value"].notna()]
     deal_median = _median(won_valued["close_value"])
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
@@ -267,12 +286,12 @@ def _fit_segment(
     team: TeamFit,
     team_deal_mean: float,
     overall_ratio: float,
-    end: pd.Timestamp,
+    cycle_of: Callable[[pd.DataFrame], CycleFit | None],
 ) -> tuple[SegmentFit, list[str]]:
     """One segment's figures from its accounts (``members``, see :func:`_account_figures`) and their
     opportunities, and a note per team-level fallback: the segment has no won deal, closed deal, dated
     closed deal or valued won deal of its own. ``overall_ratio``: the median won value per unit of
-    revenue of all accounts; ``end``: the last day the export saw, where open deals' cycles are censored."""
+    revenue of all accounts; ``cycle_of``: the export's cycle fit (``sim.crm.cycle_fit``) of a set of deals."""
     notes = []
     n = len(members)
     ratio = _median(members["ratio"].dropna())
@@ -321,13 +340,13 @@ def _fit_segment(
     else:
         win, win_source = team.win_rate, "team"
         notes.append(f"segment {name}: no closed deal: team-level win rate {team.win_rate:.1%} used")
-    cycle = fit_cycle(seg_pipe, end)
-    if cycle is None or not cycle.fitted:
-        cycle = team.cycle
+    cycle, cycle_source = cycle_of(seg_pipe), "segment"
+    if cycle is None or cycle.unfitted:
         notes.append(
-            f"segment {name}: fewer than {FEW_CYCLES} closed deals with dates: team-level cycle {team.cycle_days:.0f} "
-            f"days and spread {team.cycle.sigma:.2f} used"
+            f"segment {name}: {'no closed deal with dates' if cycle is None else cycle.unfitted}: the team's cycle "
+            f"used (median {team.cycle.median_days:.0f} days, spread {team.cycle.sigma:.2f})"
         )
+        cycle, cycle_source = team.cycle, "team"
     won_valued = closed[(closed["status"] == "won") & closed["close_value"].notna()]
     deal = _median(won_valued["close_value"])
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
@@ -371,6 +390,7 @@ def _fit_segment(
         win_probability=win,
         win_source=win_source,
         cycle=cycle,
+        cycle_source=cycle_source,
         cycle_weeks=max(1, round(cycle.median_days / 7)),
         won_values=len(won_valued),
         deal_median=deal,
@@ -378,7 +398,7 @@ def _fit_segment(
         value_sigma=value_sigma,
         value_share_new=shares["new_logo"],
         value_share_expansion=shares["expansion"],
-        effort_hours=EFFORT_HOURS * cycle.median_days / team.cycle_days * math.exp(-(cycle.sigma**2) / 2),
+        effort_hours=EFFORT_HOURS * cycle.median_days / team.cycle.median_days * math.exp(-(cycle.sigma**2) / 2),
         churn_per_year=CHURN_PER_YEAR.get(name, DEFAULT_CHURN),
         first_engage=str(dates.min().date()) if len(dates) else "-",
         last_engage=str(dates.max().date()) if len(dates) else "-",

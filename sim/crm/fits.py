@@ -39,6 +39,7 @@ class SegmentFit:
     win_probability: float
     win_source: str
     cycle: CycleFit
+    cycle_source: str  # segment: its own deals'; team: too few of them, the team's
     cycle_weeks: int
     won_values: int
     deal_median: float
@@ -52,9 +53,9 @@ class SegmentFit:
     last_engage: str
 
     @property
-    def cycle_days(self) -> float:
-        """The median cycle, days (the fitted lognormal's)."""
-        return self.cycle.median_days
+    def cycle_whose(self) -> str:
+        """Whose fitted cycle this is, in words: its own, or the team's (too few closed deals of its own)."""
+        return "fitted" if self.cycle_source == "segment" else "the team's fitted"
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,6 @@ class TeamFit:
     span_years: float
     rates_from: str  # the first day opportunity rates count (the first engage date, or --rates-from)
     rate_years: float  # from it to the last engage date
-
-    @property
-    def cycle_days(self) -> float:
-        """The median cycle, days (the fitted lognormal's)."""
-        return self.cycle.median_days
 
 
 @dataclass(frozen=True)
@@ -137,7 +133,7 @@ def calibration_answer(cal: Calibration) -> str:
     said = (
         f"Calibrated {counted(cal.accounts_in_file, 'account')} in {counted(len(cal.segments), 'segment')} and "
         f"{counted(seats, 'rep')}, on a "
-        f"{t.win_rate:.1%} win rate, a {t.cycle_days / 7:.1f}-week median cycle and a median won deal of "
+        f"{t.win_rate:.1%} win rate, a fitted {t.cycle.median_days / 7:.1f}-week median cycle and a median won deal of "
         f"{t.deal_median:,.0f} ({t.won:,} won of {counted(t.won + t.lost, 'closed deal')})."
     )
     cautions = sum(0 < sg.closed < FEW_CLOSED for sg in cal.segments)  # the calibration's caution notes
@@ -152,12 +148,10 @@ def calibration_answer(cal: Calibration) -> str:
 
 def cycle_words(c: CycleFit) -> str:
     """What a cycle was fitted from, in words."""
-    if not c.fitted:
-        return f"median of {counted(c.closed, 'closed deal')}, too few to fit a spread: the model's default [A]"
-    return (
-        f"lognormal fit over {counted(c.closed, 'closed deal')}, {c.censored:,} open censored, {c.late:,} engaged "
-        "before the first close entered late"
-    )
+    if c.unfitted:
+        return f"median of {counted(c.closed, 'closed deal')} ({c.unfitted}), the model's default spread [A]"
+    late = f", {c.late:,} engaged before the first logged close entered late" if c.late else ""
+    return f"lognormal fit over {counted(c.closed, 'closed deal')}, {c.censored:,} open censored{late}"
 
 
 def summary_lines(cal: Calibration) -> list[str]:
@@ -167,8 +161,9 @@ def summary_lines(cal: Calibration) -> list[str]:
     lines = [
         f"team: {counted(t.opportunities, 'opportunity', 'opportunities')}{cut} ({t.with_account:,} with an account, "
         f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
-        f"{t.open:,} open; median cycle {t.cycle_days:.0f} days ({t.cycle_days / 7:.1f} weeks), spread "
-        f"{t.cycle.sigma:.2f} (at an account: {cycle_words(t.cycle)}); median won deal {t.deal_median:,.0f}; engage dates "
+        f"{t.open:,} open; cycle: fitted median {t.cycle.median_days:.0f} days ({t.cycle.median_days / 7:.1f} weeks), "
+        f"spread {t.cycle.sigma:.2f} (at an account: {cycle_words(t.cycle)}; product-limit median "
+        f"{t.cycle.product_limit_days:.0f} days); median won deal {t.deal_median:,.0f}; engage dates "
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)"
         + (f"; rates counted from {t.rates_from} ({t.rate_years:.3f} years)" if t.rates_from != t.first_engage else ""),
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("

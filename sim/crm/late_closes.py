@@ -1,6 +1,6 @@
 """An export whose closes start long after its engagements: the deals engaged before its first close closed only
-from it on, so their cycles are long; the cycle fit enters them late (sim/crm/cycle_fit.py), and the calibration
-says so (docs/validation.md, the backtest's cause 2)."""
+from it on, so their cycles are long; the cycle fit enters them late (``sim.crm.cycle_fit``), and the data checks
+say so (docs/validation.md, the backtest's cause 2)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,47 @@ import pandas as pd
 from sim.crm.notes import Report
 
 
-def late_first_close(pipe: pd.DataFrame, where: str, report: Report) -> None:
-    """Reports an export whose first close comes later after its first engagement than the median cycle: the
-    deals engaged before it closed only from it on, so their cycles are long (a revenue analyst's export closes
-    nothing before 2017-03-01, engagements starting 2016-10-20; docs/validation.md), and a median of the closed
-    deals would be lengthened by them; the cycle fit counts each from its age on the first close. Of the closed
-    deals of ``pipe`` with both dates (after a cut-off, those the calibration reads)."""
+def _first_closes(pipe: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Timestamp] | None:
+    """The closed deals of ``pipe`` with both dates, their cycles (days), and the first close (None: no such deal)."""
     dated = (pipe["status"] != "open") & pipe["close_date"].notna() & pipe["engage_date"].notna()
     if not dated.any():
-        return
-    days = (pipe["close_date"] - pipe["engage_date"]).dt.days
-    first_close, first_engage = pipe.loc[dated, "close_date"].min(), pipe.loc[dated, "engage_date"].min()
+        return None
+    return dated, (pipe["close_date"] - pipe["engage_date"]).dt.days, pipe.loc[dated, "close_date"].min()
+
+
+def closes_logged_from(pipe: pd.DataFrame) -> pd.Timestamp | None:
+    """The day an export's closes start, where they start later after its first engagement than the closed
+    deals' median cycle and the deals engaged before it are the slow ones (their closes before it were not
+    logged); None where closes start with the engagements."""
+    found = _first_closes(pipe)
+    if found is None:
+        return None
+    dated, days, first_close = found
     early = dated & (pipe["engage_date"] < first_close)
-    gap, median = (first_close - first_engage).days, float(days[dated].median())
+    gap = (first_close - pipe.loc[dated, "engage_date"].min()).days
+    median = float(days[dated].median())
     later = float(days[dated & ~early].median()) if (dated & ~early).any() else median
-    if gap > median and early.any() and median > later:  # the early deals lengthen the median
-        report.note(
-            f"{where}: no deal closes before {first_close:%Y-%m-%d}, {gap} days after the first engage_date "
-            f"({first_engage:%Y-%m-%d}): the {int(early.sum()):,} deals engaged before it have a median cycle of "
-            f"{days[early].median():g} days, the {int((dated & ~early).sum()):,} engaged from it on {later:g}, so "
-            f"the closed deals' median ({median:g} days) would overstate the team's; the cycle fit counts each of those only "
-            "from its age on that date, as a close before it would not have been logged (docs/validation.md)"
-        )
+    return first_close if gap > median and early.any() and median > later else None
+
+
+def late_first_close(pipe: pd.DataFrame, where: str, report: Report) -> None:
+    """Reports an export whose closes start late (:func:`closes_logged_from`; a revenue analyst's export closes
+    nothing before 2017-03-01, engagements starting 2016-10-20: docs/validation.md): the deals engaged before
+    the first close have long cycles, which would lengthen a median of the closed deals; the cycle fit enters
+    each at its age on the first close. Of the closed deals of ``pipe`` with both dates (after a cut-off, those
+    the calibration reads)."""
+    first_close = closes_logged_from(pipe)
+    found = _first_closes(pipe)
+    if first_close is None or found is None:
+        return
+    dated, days, _ = found
+    early = dated & (pipe["engage_date"] < first_close)
+    first_engage = pipe.loc[dated, "engage_date"].min()
+    report.note(
+        f"{where}: no deal closes before {first_close:%Y-%m-%d}, {(first_close - first_engage).days} days after the "
+        f"first engage_date ({first_engage:%Y-%m-%d}): the {int(early.sum()):,} closed deals engaged before it have a "
+        f"median cycle of {days[early].median():g} days, the {int((dated & ~early).sum()):,} engaged from it on "
+        f"{days[dated & ~early].median():g}, so the closed deals' median ({days[dated].median():g} days) would "
+        "overstate the team's; the cycle fit counts each deal engaged before it (open ones too) only from its age "
+        "on that date, as a close before it would not have been logged (docs/validation.md)"
+    )

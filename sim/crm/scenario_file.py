@@ -18,7 +18,7 @@ import tomli_w
 from sim.crm.calibration import EFFORT_HOURS, MIN_SIGMA, SHARE_OF_WALLET
 from sim.crm.fits import Calibration, Office, SegmentFit, cycle_words
 from sim.format import printable
-from sim.scenario import MAX_SIGMA, MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
+from sim.scenario import MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
 
 QUARTERS = 4
 SEED = 0
@@ -137,7 +137,7 @@ def _write_assumptions(w: _Writer, cal: Calibration) -> None:
         "Assumptions (not in the export):",
         f"  [A] share of wallet {SHARE_OF_WALLET}: an account's annual wallet (potential) is its annualised won value",
         f"      / {SHARE_OF_WALLET}; accounts with no won deal: segment median (won value per revenue) x revenue / {SHARE_OF_WALLET}.",
-        f"  [A] effort: {EFFORT_HOURS:g} rep hours a deal on average at the team's median cycle ({t.cycle_days:.0f} days), scaled by",
+        f"  [A] effort: {EFFORT_HOURS:g} rep hours a deal on average at the team's median cycle ({t.cycle.median_days:.1f} days), scaled by",
         "      the segment's median cycle; effort_hours is the median deal's, the mean / exp(deal_sigma^2 / 2)",
         "      (the export records no activity or time).",
         "  [A] churn_per_year: the baseline scenario's values (the export shows no churn).",
@@ -347,16 +347,16 @@ def _write_opportunities(w: _Writer, cal: Calibration, s: SegmentFit, kind: str)
     w.key(
         table,
         "effort_hours",
-        round(s.effort_hours, 1),
-        f"[A] {EFFORT_HOURS:g} h a deal on average x segment median cycle {s.cycle_days:.0f} days / team median "
-        f"{t.cycle_days:.0f} days / exp(deal_sigma^2 / 2): the median deal's",
+        _sig(s.effort_hours, 3),
+        f"[A] {EFFORT_HOURS:g} h a deal on average x segment median cycle {s.cycle.median_days:.1f} days / team "
+        f"median {t.cycle.median_days:.1f} days / exp(deal_sigma^2 / 2): the median deal's",
     )
     w.key(
         table,
         "cycle_weeks",
         s.cycle_weeks,
-        f"{pipe}: median {s.cycle_days:.1f} days engage_date -> close_date, / 7, rounded (at least 1): a "
-        f"{cycle_words(s.cycle)} (sim/crm/cycle_fit.py)",
+        f"{pipe}: {s.cycle_whose} median {s.cycle.median_days:.1f} days engage_date -> close_date, / 7, rounded "
+        f"(at least 1): {cycle_words(s.cycle)} (sim/crm/cycle_fit.py)",
     )
     win_text = (
         f"{pipe}: {s.won:,} won of {s.closed:,} closed deals with an account in the segment "
@@ -381,7 +381,7 @@ def _write_renewal(w: _Writer, cal: Calibration, s: SegmentFit) -> dict[str, Any
         "[A] the export has no renewals: these are assumptions. Renewals still come due on the contract dates",
         "(contract_term_weeks above), so a simulated world has renewals the export does not show.",
     )
-    effort, said = round(s.effort_hours, 1), "[A] as expansion (no renewal in the export)"
+    effort, said = _sig(s.effort_hours, 3), "[A] as expansion (no renewal in the export)"
     if cal.units > 1:  # each buying unit renews its share of the account's one contract
         effort, said = (
             _sig(effort / cal.units, 3),
@@ -404,8 +404,8 @@ def _write_contracts(w: _Writer, seg: dict[str, Any], s: SegmentFit, pipe: str) 
     }
     for key, lines in comments.items():
         w.key(seg, key, Segment.model_fields[key].default, *lines)
-    spread = f"{pipe}: the spread of the cycle's {cycle_words(s.cycle)} (sim/crm/cycle_fit.py);"
-    w.key(seg, "deal_sigma", _sig(min(s.cycle.sigma, MAX_SIGMA), 3), spread, "[A] a deal's hours scale with its weeks")
+    spread = f"{pipe}: the spread of the {s.cycle_whose} cycle: {cycle_words(s.cycle)} (sim/crm/cycle_fit.py);"
+    w.key(seg, "deal_sigma", _sig(s.cycle.sigma, 3), spread, "[A] a deal's hours scale with its weeks")
 
 
 def _write_rep_group(w: _Writer, cal: Calibration, office: Office) -> dict[str, Any]:
