@@ -115,17 +115,21 @@ def _export_args(
     return args
 
 
-@click.command("calibrate")
-@_crm_export_options
-@click.option("--out", "out_file", type=NamedPath(), required=True, help="Scenario to write.")
-@click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
-@click.option(
+#: ``--rates-from``, of calibrate and backtest alike.
+_rates_from = click.option(
     "--rates-from",
     default=None,
     metavar="YYYY-MM-DD",
     help="Count opportunity rates from this date (default: the first engage date), as when a CRM's first months "
     "record less than the team did.",
 )
+
+
+@click.command("calibrate")
+@_crm_export_options
+@click.option("--out", "out_file", type=NamedPath(), required=True, help="Scenario to write.")
+@click.option("--cutoff", default=None, metavar="YYYY-MM-DD", help="Use only opportunities engaged before this date.")
+@_rates_from
 @click.option(
     "--customers",
     type=Whole(min=1, max=50_000_000),
@@ -212,13 +216,7 @@ def calibrate_command(
 @click.command("backtest")
 @_crm_export_options
 @click.option("--cutoff", required=True, metavar="YYYY-MM-DD", help="Calibrate on what was known before this date.")
-@click.option(
-    "--rates-from",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="Count opportunity rates from this date (default: the first engage date), as when a CRM's first months "
-    "record less than the team did.",
-)
+@_rates_from
 @click.option("--quarters", type=Whole(min=1, max=8), default=2, show_default=True, help="Quarters simulated after it.")
 @click.option("--seeds", type=Whole(min=2, max=1000), default=20, show_default=True, help="Runs (seeds 1..N).")
 @click.option(
