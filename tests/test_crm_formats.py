@@ -908,10 +908,10 @@ def test_closes_that_start_long_after_the_engagements_are_said_with_both_cycles(
     (line,) = [n for n in notes if "no deal closes before" in n]
     assert line == (
         "pipeline.csv: no deal closes before 2017-03-01, 149 days after the first engage_date (2016-10-03): the 3 "
-        "closed deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5, so the closed "
-        "deals' median (92 days) would overstate the team's; the cycle fit counts each deal engaged before it (open "
-        "ones too) only from its age on that date, as a close before it would not have been logged "
-        "(docs/validation.md)"
+        "closed deals engaged before it have a median cycle of 120 days, the 2 engaged from it on 5: a close before "
+        "it would not have been logged, so a median of the closed deals (92 days) mixes the slow early deals with the "
+        "quick later ones; the cycle fit counts each deal engaged before it (open ones too) only from its age on that "
+        "date (docs/validation.md)"
     )
     # Of the deals the calibration reads: with a cut-off, those engaged before it (a review's: the note had counted
     # the whole export). Three more deals of 5 days engaged after 2017-03-15 pull the whole export's median to 5

@@ -194,9 +194,19 @@ def test_cycle_notes_say_a_lognormal_far_from_the_data_and_stale_open_deals() ->
     assert fit is not None and fit.product_limit_days == 2 and (fit.stale, fit.longest_days) == (3, 60)
     shape, stale = cycle_notes(fit, "p.csv")
     assert shape.startswith(
-        f"p.csv: sales cycle: the fitted lognormal's median, {fit.median_days:.0f} days (spread {fit.sigma:.2f}), is "
-        "not the data's: the product-limit median, with the same open deals and late entries, is 2 days"
+        "p.csv: sales cycle: half the deals close within 2 days (counting the open ones as still open), but the fitted "
+        f"cycle the scenario draws from, a smooth curve of median {fit.median_days:.0f} days (spread {fit.sigma:.2f}), "
+        "puts its middle elsewhere"
     )
     assert stale.startswith(
-        "p.csv: sales cycle: 3 of the 3 open deals at an account are older than the longest closed cycle (60 days)"
+        "p.csv: sales cycle: 3 open deals at an account are older than the longest closed cycle (60 days), of 3 open "
+        "deals: counted as still open, they lengthen the cycle"
     )
+    # Where half never close within the longest cycle, that is said, and one stale deal is one.
+    rows = [("2017-01-02", "2017-01-04", "won")] * 2 + [("2017-01-02", None, "open")]
+    few = pd.DataFrame(rows, columns=["engage_date", "close_date", "status"])
+    few[["engage_date", "close_date"]] = few[["engage_date", "close_date"]].apply(pd.to_datetime)
+    fit = fit_cycle(few, pd.Timestamp("2017-07-21"), None)
+    assert fit is not None
+    notes = cycle_notes(fit, "p.csv")
+    assert notes[-1].startswith("p.csv: sales cycle: 1 open deal at an account is older than the longest closed cycle")

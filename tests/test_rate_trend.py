@@ -110,25 +110,38 @@ def test_rates_from_writes_its_counted_span_and_command(tmp_path: Path) -> None:
     assert rate == pytest.approx(365.25, rel=1e-3)
 
 
+TOO_LATE = "give a day on or after the first that leaves at least 91 days to count the rates over [A], a season's "
+
+
 @pytest.mark.parametrize(
     ("given", "said"),
     [
         ("2017-13-01", "--rates-from: '2017-13-01' is not a date (there is no month 13)"),
-        # Not after the first engage date, or past the last: no rates to count, or nothing left out.
-        ("2017-01-02", "--rates-from 2017-01-02: the engage dates run 2017-01-02..2017-08-29: give a day after the "
-         "first and on or before the last"),
-        ("2017-09-01", "--rates-from 2017-09-01: the engage dates run 2017-01-02..2017-08-29: give a day after the "
-         "first and on or before the last"),
+        # Before the first engage date, past the last, or too near it: a few days' engagements made a rate of 0
+        # or of hundreds a year (an analyst's trial).
+        ("2017-01-01", f"--rates-from 2017-01-01: the engage dates run 2017-01-02..2017-08-29: {TOO_LATE}"),
+        ("2017-09-01", f"--rates-from 2017-09-01: the engage dates run 2017-01-02..2017-08-29: {TOO_LATE}"),
+        ("2017-06-01", f"--rates-from 2017-06-01: the engage dates run 2017-01-02..2017-08-29: {TOO_LATE}"),
     ],
-)  # fmt: skip
+)
 def test_rates_from_outside_the_engage_dates_is_refused_in_one_line(tmp_path: Path, given: str, said: str) -> None:
     accounts, pipe, teams = ramp(tmp_path, early=4, late=1)
     out = tmp_path / "ramp.toml"
     files = ["--accounts", str(accounts), "--pipeline", str(pipe), "--teams", str(teams)]
     result = calibrate(*files, "--rates-from", given, "--out", str(out))
     assert result.returncode == 2
-    assert result.stderr == f"error: {said}\n"
+    assert result.stderr.startswith(f"error: {said}") and result.stderr.count("\n") == 1
     assert not out.exists() and not list(tmp_path.glob(".*"))
+
+
+def test_rates_from_the_first_engage_date_or_the_last_that_leaves_a_season_is_taken(tmp_path: Path) -> None:
+    # The default is the first engage date, which may be given; 2017-05-31 leaves 91 days to 2017-08-29.
+    accounts, pipe, teams = ramp(tmp_path, early=4, late=1)
+    cleaned, _ = crm.clean(crm.read_export(accounts, pipe, teams))
+    first = crm.calibrate(cleaned, rates_from=date(2017, 1, 2))
+    assert first.segments[0].rate_per_year == crm.calibrate(cleaned).segments[0].rate_per_year
+    last = crm.calibrate(cleaned, rates_from=date(2017, 5, 31))
+    assert last.segments[0].engaged == 91 and last.team.rate_years == pytest.approx(91 / 365.25)
 
 
 def test_rates_from_after_the_cutoff_names_the_cutoff(tmp_path: Path) -> None:
@@ -140,7 +153,7 @@ def test_rates_from_after_the_cutoff_names_the_cutoff(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "error: --rates-from 2017-07-01: the engage dates before --cutoff 2017-06-01 run 2017-01-02..2017-05-31: "
-        "give a day after the first and on or before the last\n"
+        f"{TOO_LATE}worth (a few days' engagements had made a rate of 0 or of hundreds a year)\n"
     )
 
 

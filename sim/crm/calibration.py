@@ -23,7 +23,7 @@ from sim.crm.fits import FEW_CLOSED, Calibration, Office, SegmentFit, TeamFit, w
 from sim.crm.late_closes import closes_logged_from
 from sim.crm.names import identifier, unique_names
 from sim.crm.notes import name_list
-from sim.crm.rate_trend import trend_note
+from sim.crm.rate_trend import rates_counted_from, trend_note
 from sim.crm.shared_accounts import shared_weeks
 from sim.errors import InputError
 from sim.format import counted
@@ -201,15 +201,7 @@ def _team_fit(
         raise InputError([f"{paths['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])
     first, last = engaged["engage_date"].min(), engaged["engage_date"].max()
     span_days = int((last - first).days) + 1
-    counted_from = first if rates_from is None else pd.Timestamp(rates_from)
-    if rates_from is not None and not first < counted_from <= last:
-        before = f" before --cutoff {cutoff}" if cutoff is not None else ""
-        raise InputError(
-            [
-                f"--rates-from {rates_from}: the engage dates{before} run {first.date()}..{last.date()}: give a day "
-                "after the first and on or before the last"
-            ]
-        )
+    counted_from = rates_counted_from(first, last, rates_from, cutoff)
 
     # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
     # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
@@ -326,6 +318,11 @@ def _fit_segment(
 
     engaged = seg_pipe[seg_pipe["engage_date"].notna()]
     in_rate = engaged[engaged["engage_date"] >= pd.Timestamp(team.rates_from)]  # those the rate counts
+    if in_rate.empty and not engaged.empty:
+        notes.append(
+            f"segment {name}: none of its {counted(len(engaged), 'engaged opportunity', 'engaged opportunities')} "
+            f"was engaged from --rates-from {team.rates_from}: its rate is 0, a segment with no demand"
+        )
     closed = seg_pipe[seg_pipe["status"] != "open"]
     n_won = int((closed["status"] == "won").sum())
     if len(closed):

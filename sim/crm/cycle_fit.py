@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from sim.format import counted
 from sim.scenario import MAX_SIGMA, Segment
 
 #: The fewest closed deals with dates a cycle's spread is fitted from: one deal's cycle says nothing of a spread.
@@ -183,21 +184,22 @@ def cycle_notes(fit: CycleFit, where: str) -> list[str]:
     ratio = fit.median_days / fit.product_limit_days
     if not 1 / SHAPE_RATIO <= ratio <= SHAPE_RATIO:  # NaN (no product-limit median) compares false: said
         data = (
-            f"{fit.product_limit_days:.0f} days"
+            f"half the deals close within {fit.product_limit_days:.0f} days"
             if math.isfinite(fit.product_limit_days)
-            else "past the longest closed cycle (its curve stays above a half)"
+            else "fewer than half the deals close within the longest closed cycle"
         )
         notes.append(
-            f"{where}: sales cycle: the fitted lognormal's median, {fit.median_days:.0f} days (spread "
-            f"{fit.sigma:.2f}), is not the data's: the product-limit median, with the same open deals and late "
-            f"entries, is {data}; the cycles are not lognormal (the shared export's have two humps, two in "
-            "five closed deals closing within two weeks), and the fit places the lognormal that best matches the whole curve "
-            "(docs/validation.md, the backtest)"
+            f"{where}: sales cycle: {data} (counting the open ones as still open), but the fitted cycle the scenario draws from, a smooth curve of median {fit.median_days:.0f} days "
+            f"(spread {fit.sigma:.2f}), puts its middle elsewhere: the export's cycles are not one smooth curve (the "
+            "shared export's fall in two groups, two in five closed deals within two weeks and most of the rest in "
+            "two to four months), and the curve is the one that best matches all of them; read the backtest for what "
+            "it gets right (docs/validation.md)"
         )
     if fit.stale:
         notes.append(
-            f"{where}: sales cycle: {fit.stale:,} of the {fit.censored:,} open deals at an account are older than "
-            f"the longest closed cycle ({fit.longest_days:g} days): counted as still open, they widen the fitted "
+            f"{where}: sales cycle: {counted(fit.stale, 'open deal')} at an account "
+            f"{'is' if fit.stale == 1 else 'are'} older than the longest closed cycle ({fit.longest_days:g} days), "
+            f"of {counted(fit.censored, 'open deal')}: counted as still open, they lengthen the cycle and widen its "
             "spread (deal_sigma); if they are stale entries rather than live deals, close or remove them in the "
             "export"
         )

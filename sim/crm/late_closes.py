@@ -49,7 +49,8 @@ def late_first_close(pipe: pd.DataFrame, where: str, report: Report) -> None:
         f"{where}: no deal closes before {first_close:%Y-%m-%d}, {(first_close - first_engage).days} days after the "
         f"first engage_date ({first_engage:%Y-%m-%d}): the {int(early.sum()):,} closed deals engaged before it have a "
         f"median cycle of {days[early].median():g} days, the {int((dated & ~early).sum()):,} engaged from it on "
-        f"{days[dated & ~early].median():g}, so the closed deals' median ({days[dated].median():g} days) would "
-        "overstate the team's; the cycle fit counts each deal engaged before it (open ones too) only from its age "
-        "on that date, as a close before it would not have been logged (docs/validation.md)"
+        f"{days[dated & ~early].median():g}: a close before it would not have been logged, so a median of the "
+        f"closed deals ({days[dated].median():g} days) mixes the slow early deals with the quick later ones; the "
+        "cycle fit counts each deal engaged before it (open ones too) only from its age on that date "
+        "(docs/validation.md)"
     )

@@ -4,8 +4,11 @@ demand (``--rates-from`` a later date, ``--cutoff`` an earlier one; docs/scenari
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
+from sim.errors import InputError
 from sim.format import counted
 
 #: The recent stretch a span's average rate is compared with: a quarter of 13 weeks [A].
@@ -21,6 +24,25 @@ SHRANK = (
 )
 #: Months listed one by one; a longer span lists its first and last three.
 MONTHS_SAID = 15
+
+
+def rates_counted_from(
+    first: pd.Timestamp, last: pd.Timestamp, rates_from: date | None, cutoff: date | None
+) -> pd.Timestamp:
+    """The first day opportunity rates count, of engage dates ``first``..``last`` (before ``cutoff``, if one):
+    ``rates_from`` (``--rates-from``), or ``first``; InputError where that leaves fewer than ``RECENT_DAYS``."""
+    if rates_from is None:
+        return first
+    if not first <= pd.Timestamp(rates_from) <= last - pd.Timedelta(days=RECENT_DAYS - 1):
+        before = f" before --cutoff {cutoff}" if cutoff is not None else ""
+        raise InputError(
+            [
+                f"--rates-from {rates_from}: the engage dates{before} run {first.date()}..{last.date()}: give a day "
+                f"on or after the first that leaves at least {RECENT_DAYS} days to count the rates over [A], a "
+                "season's worth (a few days' engagements had made a rate of 0 or of hundreds a year)"
+            ]
+        )
+    return pd.Timestamp(rates_from)
 
 
 def trend_note(engaged: pd.Series, first: pd.Timestamp, last: pd.Timestamp, where: str) -> list[str]:
