@@ -141,6 +141,10 @@ def test_figures_match_the_data(cli_run) -> None:
         in (result.stdout)
     )
     assert [s.cycle_weeks for s in cal.segments] == [3, 4, 4]
+    # Won value a year, behind the potentials, is over the days wins were logged: 2017-03-01..2017-12-27, the
+    # export's first close to its last engagement (over the 1.188-year engage span it had understated them by 30%).
+    assert team.won_years == pytest.approx(302 / 365.25)
+    assert "sum of won close_value / 0.827 years, from the first close: none logged before it" in out.read_text()
     assert [round(s.cycle.sigma, 2) for s in cal.segments] == [1.40, 1.40, 1.49]
     assert [s.cycle.product_limit_days for s in cal.segments] == [17, 43, 32]
     # Effort [A]: 10 h a deal on average at the team's median cycle, scaled by the segment's; the file names the

@@ -65,6 +65,9 @@ def test_rate_trend_is_said_when_the_last_quarter_runs_far_from_the_average(tmp_
     # Other yearly figures keep the whole span: the won value a year, and so the potential.
     assert late.segments[0].potential_median == cal.segments[0].potential_median
     assert late.team.span_years == cal.team.span_years
+    # Closes start 10 days after the first engagement, the cycle's length: no late logging, won value a year over
+    # the whole span.
+    assert cal.team.won_years == cal.team.span_years
 
 
 def test_rate_trend_is_not_said_of_a_steady_export_or_a_short_one(tmp_path: Path) -> None:

@@ -74,14 +74,13 @@ def calibrate(
                 "pipeline.account=NAME): nothing to calibrate the segments on"
             ]
         )
-    # Open deals are censored where the export stops seeing them; where its closes start late, early deals enter late.
-    end, logged_from = seen_until(pipe, cleaned.cutoff), closes_logged_from(pipe)
+    end, logged_from = seen_until(pipe, cleaned.cutoff), closes_logged_from(pipe)  # sim.crm.cycle_fit
 
     def cycle_of(deals: pd.DataFrame) -> CycleFit | None:
         return fit_cycle(deals, end, logged_from)
 
-    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, cycle_of, rates_from)
-    acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.span_years)
+    team, team_deal_mean = _team_fit(pipe, cleaned.paths, cleaned.cutoff, (end, logged_from), rates_from)
+    acc, (q_lo, q_hi) = _account_figures(cleaned.accounts, pipe, team.won_years)
     overall_ratio = _median(acc["ratio"].dropna())
     segment_of = pipe["account"].map(dict(zip(acc["account"], acc["segment"], strict=True)))
 
@@ -189,12 +188,13 @@ def _team_fit(
     pipe: pd.DataFrame,
     paths: dict[str, str],
     cutoff: date | None,
-    cycle_of: Callable[[pd.DataFrame], CycleFit | None],
+    seen: tuple[pd.Timestamp, pd.Timestamp | None],
     rates_from: date | None,
 ) -> tuple[TeamFit, float]:
     """The team-level figures of every opportunity kept (as of ``cutoff``), and the mean won deal (currency);
     InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
-    rate, sales cycle or deal size, or ``rates_from`` lies outside its engage dates."""
+    rate, sales cycle or deal size, or ``rates_from`` lies outside its engage dates. ``seen``: the last day the
+    export saw (``seen_until``) and the day its closes start where they start late (``closes_logged_from``)."""
     # The time span every annual figure is computed over: the engage dates of the opportunities used.
     engaged = pipe[pipe["engage_date"].notna()]
     if engaged.empty:
@@ -205,7 +205,8 @@ def _team_fit(
 
     # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
     # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
-    cycle = cycle_of(pipe[pipe["known"]])
+    end, logged_from = seen
+    cycle = fit_cycle(pipe[pipe["known"]], end, logged_from)
     won_valued = pipe[(pipe["status"] == "won") & pipe["close_value"].notna()]
     deal_median = _median(won_valued["close_value"])
     deal_mean = float(won_valued["close_value"].mean()) if len(won_valued) else math.nan
@@ -241,6 +242,8 @@ def _team_fit(
         last_engage=str(last.date()),
         span_days=span_days,
         span_years=span_days / DAYS_PER_YEAR,
+        # Over the days wins were logged: the engage span had understated the shared export's potentials by a third.
+        won_years=span_days / DAYS_PER_YEAR if logged_from is None else ((end - logged_from).days + 1) / DAYS_PER_YEAR,
         rates_from=str(counted_from.date()),
         rate_years=((last - counted_from).days + 1) / DAYS_PER_YEAR,
     )

@@ -78,6 +78,7 @@ class TeamFit:
     last_engage: str
     span_days: int
     span_years: float
+    won_years: float  # what won value a year is over: the span, or from the first close where closes start late
     rates_from: str  # the first day opportunity rates count (the first engage date, or --rates-from)
     rate_years: float  # from it to the last engage date
 

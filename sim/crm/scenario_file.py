@@ -268,7 +268,9 @@ def _write_potentials(w: _Writer, cal: Calibration, s: SegmentFit, seg: dict[str
         round(s.potential_median),
         f"median of {s.accounts} account potentials, {s.potentials_from_won} of them each account's annual won "
         f"value / share of wallet {SHARE_OF_WALLET} [A]",
-        f"({pipe}: sum of won close_value / {cal.team.span_years:.3f} years); {fallback}{_per_unit(cal)}",
+        f"({pipe}: sum of won close_value / {cal.team.won_years:.3f} years"
+        + (", from the first close: none logged before it" if cal.team.won_years != cal.team.span_years else "")
+        + f"); {fallback}{_per_unit(cal)}",
     )
     w.key(
         seg,
