@@ -115,11 +115,16 @@ def test_an_export_is_seen_until_its_cutoff_or_its_last_date() -> None:
             "status": ["won", "open"],
         }
     )
-    # Its last engage date, not its last close: one close typed a year late would stretch every open deal's age.
-    assert seen_until(deals, None) == pd.Timestamp("2017-03-01")
+    assert seen_until(deals, None) == pd.Timestamp("2017-04-10")  # its last date, a close here
+    # A last close more than a month after every other is a date typed wrong, not the export's end; and a deal
+    # closed after the end is open on it, as with a cut-off (whether a deal is censored is not its outcome's).
+    stray = pd.concat([deals, deals.iloc[:1].assign(close_date=pd.Timestamp("2018-04-10"))], ignore_index=True)
+    assert seen_until(stray, None) == pd.Timestamp("2017-04-10")
+    fit = fit_cycle(stray, seen_until(stray, None), None)
+    assert fit is not None and (fit.closed, fit.censored) == (1, 2)
     assert seen_until(deals, pd.Timestamp("2017-02-01").date()) == pd.Timestamp("2017-02-01")
     # The open deal is censored there: seen longer, a longer median.
-    short = fit_cycle(pd.concat([deals] * 3, ignore_index=True), pd.Timestamp("2017-03-02"), None)
+    short = fit_cycle(pd.concat([deals] * 3, ignore_index=True), pd.Timestamp("2017-04-10"), None)
     long = fit_cycle(pd.concat([deals] * 3, ignore_index=True), pd.Timestamp("2017-12-31"), None)
     assert short is not None and long is not None and long.median_days > short.median_days
 
@@ -210,3 +215,36 @@ def test_cycle_notes_say_a_lognormal_far_from_the_data_and_stale_open_deals() ->
     assert fit is not None
     notes = cycle_notes(fit, "p.csv")
     assert notes[-1].startswith("p.csv: sales cycle: 1 open deal at an account is older than the longest closed cycle")
+
+
+def dated(rows: list[tuple[str, str | None]]) -> pd.DataFrame:
+    """Deals engaged and closed on these dates (None: open), won when closed."""
+    deals = pd.DataFrame(
+        [(e, c, "won" if c else "open") for e, c in rows], columns=["engage_date", "close_date", "status"]
+    )
+    deals[["engage_date", "close_date"]] = deals[["engage_date", "close_date"]].apply(pd.to_datetime)
+    return deals
+
+
+def test_product_limit_median_drops_censored_deals_from_those_at_risk() -> None:
+    # Two close on day 1, two are open at 5 days, one closes on day 10 and one on day 20. At risk on day 1: 6
+    # (survival 4/6); on day 10: 2, the censored having left (survival 4/6 x 1/2 = 1/3): the median is 10 days.
+    # Were the censored still at risk on day 10 (4), survival would stay 4/6 x 3/4 = 1/2 there, and 20 be the median.
+    rows = [("2017-01-02", "2017-01-03")] * 2 + [("2017-01-09", None)] * 2
+    rows += [("2017-01-02", "2017-01-12"), ("2017-01-02", "2017-01-22")]
+    fit = fit_cycle(dated(rows), pd.Timestamp("2017-01-14"), None)
+    assert fit is not None and fit.product_limit_days == 10
+
+
+def test_closes_logged_from_wants_a_late_start_and_slow_early_deals() -> None:
+    early = [("2016-10-03", "2017-03-01"), ("2016-11-02", "2017-03-02"), ("2016-12-01", "2017-03-03")]
+    quick = [("2017-03-02", "2017-03-07"), ("2017-03-03", "2017-03-08")]
+    assert closes_logged_from(dated(early + quick)) == pd.Timestamp("2017-03-01")
+    # Just after the first close none engaged from it on has closed yet: still a late start (a review's cut-off
+    # of 2017-03-02 had fitted a 622-day median).
+    assert closes_logged_from(dated([*early, ("2017-03-02", None)])) == pd.Timestamp("2017-03-01")
+    # Closes start with the engagements: no late start, however slow.
+    assert closes_logged_from(dated([("2017-01-02", "2017-01-05"), ("2017-01-02", "2017-04-01")])) is None
+    # A late start whose later deals are as slow as the early ones: nothing missing.
+    slow = [("2017-03-02", "2017-08-02"), ("2017-03-03", "2017-08-03"), ("2017-03-04", "2017-08-30")]
+    assert closes_logged_from(dated(early + slow)) is None

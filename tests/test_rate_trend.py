@@ -203,3 +203,32 @@ def test_backtest_rates_from_is_in_the_written_command(tmp_path: Path) -> None:
     header = (tmp_path / "bt" / "backtest.toml").read_text(encoding="utf-8").splitlines()[1]
     assert "--cutoff 2017-06-30 --rates-from 2017-03-01 --out" in header
     assert "which the rates count from 2017-03-01" in (tmp_path / "bt" / "backtest.toml").read_text(encoding="utf-8")
+
+
+def every(step: int, start: int, stop: int) -> list[date]:
+    return [START + timedelta(days=d) for d in range(start, stop, step)]
+
+
+@pytest.mark.parametrize(
+    ("recent_per_day", "said"),
+    # 182 days: one a day over the first 91, then n a day over the last 91; the span's rate is (1 + n) / 2 a day,
+    # so the last quarter runs at 2n / (1 + n) times it: 1.2 at n = 1.5 (not said), 1.33 at n = 2 (said).
+    [(1.5, False), (2, True)],
+)
+def test_rate_trend_is_said_past_a_quarter_off_the_average(recent_per_day: float, said: bool) -> None:
+    days = every(1, 0, 91) + [START + timedelta(days=91 + i // recent_per_day) for i in range(int(91 * recent_per_day))]
+    engaged = pd.Series(pd.to_datetime(days))
+    assert bool(trend_note(engaged, engaged.min(), engaged.max(), "p.csv")) is said
+
+
+def test_rate_trend_needs_two_quarters_and_counts_from_the_day_given() -> None:
+    # Four times the rate over the last 91 of 181 days: too short a stretch to say anything of.
+    days = every(4, 0, 90) + every(1, 90, 181)
+    engaged = pd.Series(pd.to_datetime(days))
+    assert trend_note(engaged, engaged.min(), engaged.max(), "p.csv") == []
+    # Counted from a later day the stretch is the one named: here 182 days from day 90, steady.
+    steady = pd.Series(pd.to_datetime(every(4, 0, 90) + every(1, 90, 272)))
+    counted = steady[steady >= pd.Timestamp(START + timedelta(days=90))]
+    assert trend_note(counted, counted.min(), counted.max(), "p.csv") == []
+    (note,) = trend_note(steady, steady.min(), steady.max(), "p.csv")
+    assert "over the 272 days the rates count from 2017-01-02" in note

@@ -203,8 +203,7 @@ def _team_fit(
     span_days = int((last - first).days) + 1
     counted_from = rates_counted_from(first, last, rates_from, cutoff)
 
-    # Over the deals the segments' cycles are fitted from, so that a segment's effort scales by its cycle's ratio
-    # to theirs (the export's 1,088 open deals with no account had made the team's median 37 days, theirs 23-27).
+    # Over the deals the segments' are fitted from, so that a segment's effort scales by its cycle's ratio to theirs.
     end, logged_from = seen
     cycle = fit_cycle(pipe[pipe["known"]], end, logged_from)
     won_valued = pipe[(pipe["status"] == "won") & pipe["close_value"].notna()]
@@ -341,10 +340,11 @@ def _fit_segment(
         win, win_source = team.win_rate, "team"
         notes.append(f"segment {name}: no closed deal: team-level win rate {team.win_rate:.1%} used")
     cycle, cycle_source = cycle_of(seg_pipe), "segment"
-    if cycle is None or cycle.unfitted:
+    if cycle is None or cycle.unfitted or cycle.closed < FEW_CLOSED:  # 3 deals had fitted a spread of 4.5 (a review)
+        why = cycle.unfitted if cycle and cycle.unfitted else f"fewer than {FEW_CLOSED} closed deals with dates [A]"
         notes.append(
-            f"segment {name}: {'no closed deal with dates' if cycle is None else cycle.unfitted}: the team's cycle "
-            f"used (median {team.cycle.median_days:.0f} days, spread {team.cycle.sigma:.2f})"
+            f"segment {name}: {why}: the team's cycle used (median {team.cycle.median_days:.0f} days, spread "
+            f"{team.cycle.sigma:.2f})"
         )
         cycle, cycle_source = team.cycle, "team"
     won_valued = closed[(closed["status"] == "won") & closed["close_value"].notna()]

@@ -39,6 +39,8 @@ FEW_CYCLES = 2
 #: A fitted median this many times the product-limit one, or less than its inverse, is said: the cycles are not
 #: lognormal [A] (the public export's: 25 days against 34; 29 against 57 at the backtest's cut-off).
 SHAPE_RATIO = 1.25
+#: A last close date this long after every other is read as a date typed wrong, not the export's end [A].
+STRAY_DAYS = 31
 #: The bounds of a fit: a median of half a day to 104 weeks (the longest cycle_weeks a scenario names), a spread
 #: of 0.01 to the most a scenario names. A fit that ends at one is no fit: the data do not place it.
 MEDIAN_DAYS = (0.5, 728.0)
@@ -63,12 +65,20 @@ class CycleFit:
     longest_days: float  # the longest closed cycle
     stale: int  # open deals older than it
     unfitted: str = ""
+    clipped: bool = False  # an unfitted median past the longest cycle a scenario names, cut to it
 
 
 def seen_until(pipe: pd.DataFrame, cutoff: date | None) -> pd.Timestamp:
-    """The last day an export saw its deals, where open ones are censored: the cut-off, else its last engage
-    date (not its last close date, which one close date typed a year late would move by a year)."""
-    return pd.Timestamp(cutoff) if cutoff is not None else pipe["engage_date"].max()
+    """The last day an export saw its deals, where open ones are censored: the cut-off, else its last engage or
+    close date, less any last close dates more than ``STRAY_DAYS`` after every other (one close date typed a
+    year late had moved every open deal's age by a year)."""
+    if cutoff is not None:
+        return pd.Timestamp(cutoff)
+    closes = list(pipe["close_date"].dropna().drop_duplicates().sort_values())
+    while len(closes) > 1 and closes[-1] - closes[-2] > pd.Timedelta(days=STRAY_DAYS):
+        closes.pop()
+    last = pipe["engage_date"].max()
+    return max(last, closes[-1]) if closes else last
 
 
 @dataclass(frozen=True)
@@ -86,9 +96,12 @@ class _Sample:
 
 
 def _sample(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp | None) -> _Sample:
+    """The arrays of ``deals`` for :func:`fit_cycle`: a deal closed after ``end`` is open on it, as with a cut-off
+    (whether a deal is censored must not depend on how it ended: 102 closes after the shared export's last
+    engagement had been counted as closes, open deals of the same age as open)."""
     e, c = deals["engage_date"], deals["close_date"]
-    closed = (deals["status"] != "open") & c.notna() & e.notna()
-    used = closed | ((deals["status"] == "open") & e.notna() & (e <= end))
+    closed = (deals["status"] != "open") & c.notna() & e.notna() & (c <= end)
+    used = closed | ((deals["status"] == "open") | c.notna()) & e.notna() & (e <= end)
     e, c, done = e[used], c[used], closed[used].to_numpy()
     day = np.timedelta64(1, "D")
     days = np.where(done, (c - e).to_numpy() / day, (end - e).to_numpy() / day).astype(float)
@@ -109,6 +122,7 @@ def _log_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _minus_log_likelihood(theta: np.ndarray, s: _Sample) -> float:
+    """Minus the log-likelihood of ``s`` under a lognormal of log median ``theta[0]`` and log spread ``theta[1]``."""
     mu, sigma = theta[0], math.exp(theta[1])
     z_lo = (s.lo - mu) / sigma
     with np.errstate(divide="ignore"):
@@ -126,8 +140,8 @@ def log_likelihood(
 
 
 def _product_limit_median(s: _Sample) -> float:
-    """The day the product-limit survival curve first falls to a half (NaN: never). At risk on day t: the deals
-    entered by t, less those ended before it (a deal never ends before it enters)."""
+    """The cycle, in whole days, at which the product-limit survival curve first falls to a half (NaN: never).
+    At risk at t: the deals entered by t, less those ended before it (a deal never ends before it enters)."""
     t, died = np.unique(s.days[s.done], return_counts=True)
     at_risk = np.searchsorted(np.sort(s.entry_days), t, "right") - np.searchsorted(np.sort(s.days), t, "left")
     half = np.flatnonzero(np.cumprod(1.0 - died / at_risk) <= 0.5)
@@ -146,8 +160,10 @@ def fit_cycle(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp 
         return None
     closed = s.days[s.done]
     # Until fitted, the closed deals' median (a close is mid-day of its day) with the model's default spread.
+    median = float(np.median(closed) + 0.5)
     unfitted = CycleFit(
-        median_days=float(np.clip(np.median(closed) + 0.5, *MEDIAN_DAYS)),
+        median_days=float(np.clip(median, *MEDIAN_DAYS)),
+        clipped=median > MEDIAN_DAYS[1],
         sigma=Segment.model_fields["deal_sigma"].default,
         closed=closed.size,
         censored=int((~s.done).sum()),
@@ -176,24 +192,21 @@ def cycle_notes(fit: CycleFit, where: str) -> list[str]:
     """The data checks on the team's cycle ``fit`` (of ``where``, the pipeline): no fit, a lognormal far from the
     product-limit median, open deals older than every closed cycle."""
     if fit.unfitted:
+        clipped = f" (clipped to {MEDIAN_DAYS[1]:g}, the longest a scenario names)" if fit.clipped else ""
         return [
-            f"{where}: sales cycle: {fit.unfitted}: the closed deals' median, {fit.median_days:g} days, with the "
-            f"model's default spread, deal_sigma {fit.sigma:g} [A]"
+            f"{where}: sales cycle: {fit.unfitted}: the closed deals' median, {fit.median_days:g} days{clipped}, "
+            f"with the model's default spread, deal_sigma {fit.sigma:g} [A]"
         ]
     notes = []
-    ratio = fit.median_days / fit.product_limit_days
-    if not 1 / SHAPE_RATIO <= ratio <= SHAPE_RATIO:  # NaN (no product-limit median) compares false: said
-        data = (
-            f"half the deals close within {fit.product_limit_days:.0f} days"
-            if math.isfinite(fit.product_limit_days)
-            else "fewer than half the deals close within the longest closed cycle"
-        )
+    # The product-limit median t is a close within day t: its middle, t + 0.5 days, against the fit's.
+    ratio = fit.median_days / (fit.product_limit_days + 0.5)
+    if math.isfinite(ratio) and not 1 / SHAPE_RATIO <= ratio <= SHAPE_RATIO:
         notes.append(
-            f"{where}: sales cycle: {data} (counting the open ones as still open), but the fitted cycle the scenario draws from, a smooth curve of median {fit.median_days:.0f} days "
-            f"(spread {fit.sigma:.2f}), puts its middle elsewhere: the export's cycles are not one smooth curve (the "
-            "shared export's fall in two groups, two in five closed deals within two weeks and most of the rest in "
-            "two to four months), and the curve is the one that best matches all of them; read the backtest for what "
-            "it gets right (docs/validation.md)"
+            f"{where}: sales cycle: half the deals close within {fit.product_limit_days:.0f} days (counting the "
+            "open ones as still open), but the fitted cycle the scenario draws from, a smooth curve of median "
+            f"{fit.median_days:.0f} days (spread {fit.sigma:.2f}), puts its middle elsewhere: the cycles are not one "
+            "smooth curve (two groups, quick deals and slow ones?), and the curve is the one that best matches all "
+            "of them; read the backtest for what it gets right (docs/validation.md)"
         )
     if fit.stale:
         notes.append(

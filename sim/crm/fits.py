@@ -134,7 +134,8 @@ def calibration_answer(cal: Calibration) -> str:
     said = (
         f"Calibrated {counted(cal.accounts_in_file, 'account')} in {counted(len(cal.segments), 'segment')} and "
         f"{counted(seats, 'rep')}, on a "
-        f"{t.win_rate:.1%} win rate, a fitted {t.cycle.median_days / 7:.1f}-week median cycle and a median won deal of "
+        f"{t.win_rate:.1%} win rate, a {'' if t.cycle.unfitted else 'fitted '}{t.cycle.median_days / 7:.1f}-week median "
+        f"cycle and a median won deal of "
         f"{t.deal_median:,.0f} ({t.won:,} won of {counted(t.won + t.lost, 'closed deal')})."
     )
     cautions = sum(0 < sg.closed < FEW_CLOSED for sg in cal.segments)  # the calibration's caution notes
@@ -164,7 +165,8 @@ def summary_lines(cal: Calibration) -> list[str]:
         f"{t.without_account:,} without), {t.won:,} won / {t.won + t.lost:,} closed = {t.win_rate:.1%} win rate, "
         f"{t.open:,} open; cycle: fitted median {t.cycle.median_days:.0f} days ({t.cycle.median_days / 7:.1f} weeks), "
         f"spread {t.cycle.sigma:.2f} (at an account: {cycle_words(t.cycle)}; product-limit median "
-        f"{t.cycle.product_limit_days:.0f} days); median won deal {t.deal_median:,.0f}; engage dates "
+        f"{f'{t.cycle.product_limit_days:.0f} days' if math.isfinite(t.cycle.product_limit_days) else 'none'}); "
+        f"median won deal {t.deal_median:,.0f}; engage dates "
         f"{t.first_engage}..{t.last_engage} ({t.span_years:.3f} years)"
         + (f"; rates counted from {t.rates_from} ({t.rate_years:.3f} years)" if t.rates_from != t.first_engage else ""),
         f"seats: {sum(o.agents for o in cal.offices)} agents in {len(cal.offices)} regions ("

@@ -20,16 +20,17 @@ def _first_closes(pipe: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Timestam
 def closes_logged_from(pipe: pd.DataFrame) -> pd.Timestamp | None:
     """The day an export's closes start, where they start later after its first engagement than the closed
     deals' median cycle and the deals engaged before it are the slow ones (their closes before it were not
-    logged); None where closes start with the engagements."""
+    logged), or none engaged from it on has closed yet; None where closes start with the engagements."""
     found = _first_closes(pipe)
     if found is None:
         return None
     dated, days, first_close = found
     early = dated & (pipe["engage_date"] < first_close)
-    gap = (first_close - pipe.loc[dated, "engage_date"].min()).days
     median = float(days[dated].median())
-    later = float(days[dated & ~early].median()) if (dated & ~early).any() else median
-    return first_close if gap > median and early.any() and median > later else None
+    if not ((first_close - pipe.loc[dated, "engage_date"].min()).days > median and early.any()):
+        return None
+    later = dated & ~early  # just after the first close, none of them may have closed yet (a review's cut-offs)
+    return first_close if not later.any() or median > float(days[later].median()) else None
 
 
 def late_first_close(pipe: pd.DataFrame, where: str, report: Report) -> None:
@@ -43,14 +44,18 @@ def late_first_close(pipe: pd.DataFrame, where: str, report: Report) -> None:
     if first_close is None or found is None:
         return
     dated, days, _ = found
-    early = dated & (pipe["engage_date"] < first_close)
-    first_engage = pipe.loc[dated, "engage_date"].min()
+    early, first_engage = dated & (pipe["engage_date"] < first_close), pipe.loc[dated, "engage_date"].min()
+    later = dated & ~early
+    rest = (
+        f"the {int(later.sum()):,} engaged from it on {days[later].median():g}"
+        if later.any()
+        else "none engaged from it on has closed yet"
+    )
     report.note(
         f"{where}: no deal closes before {first_close:%Y-%m-%d}, {(first_close - first_engage).days} days after the "
         f"first engage_date ({first_engage:%Y-%m-%d}): the {int(early.sum()):,} closed deals engaged before it have a "
-        f"median cycle of {days[early].median():g} days, the {int((dated & ~early).sum()):,} engaged from it on "
-        f"{days[dated & ~early].median():g}: a close before it would not have been logged, so a median of the "
-        f"closed deals ({days[dated].median():g} days) mixes the slow early deals with the quick later ones; the "
-        "cycle fit counts each deal engaged before it (open ones too) only from its age on that date "
+        f"median cycle of {days[early].median():g} days, {rest}: a close before it would not have been logged, so a "
+        f"median of the closed deals ({days[dated].median():g} days) mixes the slow early deals with the quick later "
+        "ones; the cycle fit counts each deal engaged before it (open ones too) only from its age on that date "
         "(docs/validation.md)"
     )
