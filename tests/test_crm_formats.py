@@ -968,6 +968,10 @@ def test_calibrate_says_when_the_export_s_agents_shared_an_account_s_weeks(tmp_p
         "(mean 1.9): the model counts two closing reps"
     )
     assert "(relationship.conflict_penalty and conflict_stock_loss, assumptions [A])" in said
+    # It says what to do: on the shared export that assumed cost turns segment_tiers against unstructured.
+    assert said.endswith(
+        "compare again with conflict_penalty and conflict_stock_loss set to 0 before reading a ranking"
+    )
 
 
 def test_the_written_scenario_s_header_says_the_opportunities_read_and_those_the_rates_count(tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ def shared_weeks(pipe: pd.DataFrame, where: str) -> list[str]:
         f"the account (mean {agents.mean():.1f}): the model counts two closing reps working an account in one week "
         "without an account plan as a conflicting engagement, which costs its open deals win odds and relationship "
         "(relationship.conflict_penalty and conflict_stock_loss, assumptions [A]), so a policy whose reps work "
-        "accounts so (unstructured, the scenario's own) pays for what this team did routinely: read its comparisons "
-        "with that cost in mind (docs/validation.md, Overlays)"
+        "accounts so (unstructured, the scenario's own) pays for what this team did routinely, and that assumed cost "
+        "can decide a comparison (on the shared export it does: segment_tiers ahead of unstructured with it, clearly "
+        "behind without it; docs/scenario-format.md 8.5): compare again with conflict_penalty and "
+        "conflict_stock_loss set to 0 before reading a ranking"
     ]
