@@ -1,6 +1,7 @@
-"""An export whose engagements grew or shrank over its span: the calibrated opportunity rates are the span's
-average, so the data checks say how the span's last quarter compares, and what leaves out months that are no
-demand (``--rates-from`` a later date, ``--cutoff`` an earlier one; docs/scenario-format.md 8.4)."""
+"""The stretch of engage dates opportunity rates are counted over (``--rates-from``), and an export whose
+engagements grew or shrank over it: the calibrated rates are the stretch's average, so the data checks say how its
+last quarter compares, and what leaves out months that are no demand (``--rates-from`` a later date, ``--cutoff``
+an earlier one; docs/scenario-format.md 8.4)."""
 
 from __future__ import annotations
 
