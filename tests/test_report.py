@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -675,7 +676,9 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     assert "Why:" not in opening(same)
 
 
-def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_has_more_of(tmp_path: Path) -> None:
+def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_has_more_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A VP's overlay experiment: coordinated led by 2.9M, and the Why gave segments and kinds of deal, never the
     # 379 conflicting engagements the uncoordinated overlay had more of. unstructured has 40, 42, 37, 39 more.
     from sim.format import fmt
@@ -696,6 +699,26 @@ def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_
         "`relationship.conflict_penalty`, an assumption [A] that can turn such a comparison: docs/validation.md, "
         "Overlays)."
     ), said
+
+    # In a world whose conflicts cost nothing (both costs at 0: an analyst's), they are no reason, and none is left.
+    import tomllib
+
+    import tomli_w
+
+    world = tomllib.loads(Path(SMALL).read_text(encoding="utf-8"))
+    world.setdefault("relationship", {}).update(conflict_penalty=0.0, conflict_stock_loss=0.0)
+    (tmp_path / "free.toml").write_text(tomli_w.dumps(world), encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(sys.modules[__name__], "SMALL", tmp_path / "free.toml")  # the world batch() opens
+        free = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "free", one_point, misses))
+    assert "Why" not in free, free
+    # A factor that sets either cost leaves the sentence in: some points may pay it.
+    from sim.engagement import conflicts_cost
+
+    zero = {"conflict_penalty": 0.0, "conflict_stock_loss": 0}
+    assert not conflicts_cost(zero, ["scenario.population.segments.*.share"])
+    assert conflicts_cost(zero, ["scenario.relationship.conflict_penalty"])
+    assert conflicts_cost({"conflict_stock_loss": 0.0}, [])  # the penalty's default, 0.5, costs
 
     # Where the leader keeps accounts coordinated, the hours its account plans took are said with the assumption
     # that sizes them (a VP's trial: the Why named the conflicts' cost and not the plans').

@@ -33,6 +33,7 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.config import parse_toml
+from sim.engagement import conflicts_cost
 from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
 from sim.experiment.comparison import comparison
 from sim.experiment.jobs import RunOutput, RunSpec
@@ -346,6 +347,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             markdown=False,
             results=results,
             rebase="the Baseline choice on this page",
+            conflicts_cost=conflicts_cost(vars(batch.scenario.relationship), ()),
         )
         + units_caution(batch.scenario.population.buying_units, len(order), str),
         failures=failures,

@@ -68,6 +68,7 @@ def answer(
     across_points: bool = False,
     results: pd.DataFrame | None = None,
     rebase: str = "",
+    conflicts_cost: bool = True,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -77,7 +78,8 @@ def answer(
     answered across its points (a sampled design's points are not compared:
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
     segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
-    the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too.
+    the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too;
+    ``conflicts_cost``: ``why.conflicts_cost`` of the world compared.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     rebase = rebase or rebase_how(quote)
@@ -221,7 +223,7 @@ def answer(
     # (a policy best at most points and clearly behind at one had been left unexplained there).
     leader, trailer = (winner, behind) if ahead else (behind, winner)
     because = (
-        why(why_values(results, metric), metric, point, leader, trailer, where, quote)
+        why(why_values(results, metric), metric, point, leader, trailer, where, quote, conflicts_cost)
         if clear and results is not None and not results.empty
         else ""
     )

@@ -10,14 +10,11 @@ it leads (paired means; the answer's own figure is the whole population's):
   largest lead first, so that a lead made in one segment and given back in
   another shows; for profit, which has no value by segment, the difference
   in recurring revenue, on which its margin is made (``LOCATED_BY``);
-- **by kind**, for ``revenue_captured``, in the segment with the largest lead:
-  new-logo value, expansion value and renewals a rep won (``retained_spend``),
-  which add up to it. A lead in renewals a rep won can be partly how revenue is
-  counted: a contract that renews on its own (the digital channel's, or one
-  nobody covered) counts in recurring revenue, not in revenue captured; a lead
-  in new-logo value comes with the new logos and new-logo leads the policy
-  behind has fewer of (``NEW_LOGOS``); and the difference in recurring
-  revenue in all, beside it;
+- **by kind**, for ``revenue_captured``, in the segment with the largest lead: new-logo value, expansion value
+  and renewals a rep won (``retained_spend``), which add up to it. A lead in renewals a rep won can be partly how
+  revenue is counted: a contract that renews on its own (the digital channel's, or one nobody covered) counts in
+  recurring revenue, not in revenue captured; a lead in new-logo value comes with the new logos and new-logo leads
+  the policy behind has fewer of (``NEW_LOGOS``); and the difference in recurring revenue in all, beside it;
 - **the miss cause** by which the policy behind misses most more opportunities
   than the leader there (its paired 95% t interval, Bonferroni-adjusted over
   the causes tested, above 0; at least one opportunity), when it also misses
@@ -34,19 +31,16 @@ it leads (paired means; the answer's own figure is the whole population's):
   many the digital channel (``digital_won``): a lead made by reps winning deals
   a digital channel wins fewer of is a mechanism a sales leader knows, where
   the segments alone had been said;
-- where more is better, **the segment the leader gives back** at least ``GIVEN_BACK`` of its best segment's lead
-  in: its bookings by kind there, the new logos it wins fewer of and the miss cause it misses more by;
-- the conflicting engagements the policy behind has more of, and the
-  deals decided under their penalty; of a lead in revenue captured, what
-  they would come to at the leader's mean value per won deal, against the
-  lead (an estimate: a deal on an account two reps work may be worth more);
-- last, where the policy behind keeps customers clearly better though behind
-  (fewer lost to churn, a higher renewal rate: ``KEPT``), that it does, which
-  the rest outweighs.
+- where more is better, **the segment the leader gives back** at least ``GIVEN_BACK`` of its best segment's lead in:
+  its bookings by kind there, the new logos it wins fewer of and the miss cause it misses more by;
+- where conflicts cost anything, the conflicting engagements the policy behind has more of, and the deals decided
+  under their penalty; of a lead in revenue captured, what they would come to at the leader's mean value per won
+  deal, against the lead (an estimate: a deal on an account two reps work may be worth more);
+- last, where the policy behind keeps customers clearly better though behind (fewer lost to churn, a higher
+  renewal rate: ``KEPT``), that it does, which the rest outweighs.
 
-A profit lead is located by its recurring revenue by segment, and its
-bookings (revenue captured) by kind are said there beside it, as "bookings:
-new-logo value ...", with the new-logo clause.
+A profit lead is located by its recurring revenue by segment, and its bookings (revenue captured) by kind are
+said there beside it, as "bookings: new-logo value ...", with the new-logo clause.
 """
 
 from __future__ import annotations
@@ -128,11 +122,18 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
 
 
 def why(
-    values: pd.DataFrame, metric: str, point: int, winner: str, other: str, where: str, quote: Callable[[str], str]
+    values: pd.DataFrame,
+    metric: str,
+    point: int,
+    winner: str,
+    other: str,
+    where: str,
+    quote: Callable[[str], str],
+    conflicts_cost: bool = True,
 ) -> str:
     """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
     and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
-    ``values``: :func:`why_values`."""
+    ``values``: :func:`why_values`; ``conflicts_cost``: ``sim.engagement.conflicts_cost`` of the world."""
     at = values[(values.point == point) & values.policy.isin([winner, other])]
     if at.empty:
         return ""
@@ -187,7 +188,7 @@ def why(
         pieces.append(missed)
     if back := _given_back(at, leads if top != ALL else {}, winner, other, booked, sign, quote):
         pieces.append(back)
-    if clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric)):
+    if conflicts_cost and (clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric))):
         pieces.append(clash)
     if pieces and (hours := _hours(in_all, at, winner, other, quote)):
         pieces.append(hours)
