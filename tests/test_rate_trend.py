@@ -104,7 +104,7 @@ def test_rates_from_writes_its_counted_span_and_command(tmp_path: Path) -> None:
         "150 of them engaged at an account of the file, which the rates count from 2017-05-02 (0.329 years)" not in text
     )
     assert "120 of them engaged at an account of the file, which the rates count from 2017-05-02 (0.329 years)" in text
-    assert "the span every other annual figure is computed over" in text
+    assert "the span a yearly figure is computed over where its comment names no other" in text
     assert (
         "# pipeline.csv: 120 engaged opportunities with an account in the segment from 2017-05-02 / (1 accounts x "
         in (text)

@@ -195,7 +195,7 @@ def _team_fit(
     InputError, naming the pipeline's path (``paths``), when the export gives no time span (no engage date), win
     rate, sales cycle or deal size, or ``rates_from`` lies outside its engage dates. ``seen``: the last day the
     export saw (``seen_until``) and the day its closes start where they start late (``closes_logged_from``)."""
-    # The time span every annual figure is computed over: the engage dates of the opportunities used.
+    # The time span yearly figures are computed over (rates from --rates-from, won value from a late first close).
     engaged = pipe[pipe["engage_date"].notna()]
     if engaged.empty:
         raise InputError([f"{paths['pipeline']}: no opportunity has an engage_date: no time span to calibrate rates"])

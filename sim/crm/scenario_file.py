@@ -119,7 +119,7 @@ def _write_header(w: _Writer, cal: Calibration, notes: Sequence[str], command: s
         *([f"Command: {command}"] if command else []),
         f"Opportunities read: {t.opportunities:,}{cut}, {sum(s.engaged for s in cal.segments):,} of them engaged at an "
         f"account of the file, which the rates count{late}; engage dates {_window(cal)} ({t.span_days} days = "
-        f"{t.span_years:.3f} years, the span every {'other ' if late else ''}annual figure is computed over).",
+        f"{t.span_years:.3f} years, the span a yearly figure is computed over where its comment names no other).",
         "",
         "Data checks (what was fixed, inferred or set aside, and why):",
     )
