@@ -134,6 +134,9 @@ def test_figures_match_the_data(cli_run) -> None:
         "sales cycle: half the deals close within 34 days (counting the open ones as still open), but the fitted "
         in (result.stdout)
     )
+    # The stale ones by spreadsheet row (row 27: an Engaging deal of 2016-11-10), to close or remove in the export
+    # (an analyst's trial: the check had named none).
+    assert "close or remove them in the export (rows 27, 66, 81, 87, 91, 92, 109, 174 and 404 more)" in result.stdout
     assert [s.cycle_weeks for s in cal.segments] == [3, 4, 4]
     # Won value a year, behind the potentials, is over the days wins were logged: 2017-03-01..2017-12-27, the
     # export's first close to its last date (over the 1.188-year engage span it had understated them by 30%).

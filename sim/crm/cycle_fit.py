@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from sim.crm.notes import rows_named
 from sim.format import counted
 from sim.scenario import MAX_SIGMA, Segment
 
@@ -64,6 +65,7 @@ class CycleFit:
     product_limit_days: float
     longest_days: float  # the longest closed cycle
     stale: int  # open deals older than it
+    stale_rows: str  # their rows in the file ("rows 12, 40, ... and 9 more"; "" where the deals have none)
     unfitted: str = ""
     clipped: bool = False  # an unfitted median past the longest cycle a scenario names, cut to it
 
@@ -93,6 +95,7 @@ class _Sample:
     entry: np.ndarray
     days: np.ndarray  # a closed deal's cycle, an open one's age, whole days
     entry_days: np.ndarray
+    rows: pd.DataFrame  # the deals used, with their file rows where the export has them (column ``row``)
 
 
 def _sample(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp | None) -> _Sample:
@@ -103,6 +106,7 @@ def _sample(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp | 
     closed = (deals["status"] != "open") & c.notna() & e.notna() & (c <= end)
     used = closed | ((deals["status"] == "open") | c.notna()) & e.notna() & (e <= end)
     e, c, done = e[used], c[used], closed[used].to_numpy()
+    rows = deals.loc[used, deals.columns.intersection(["row"])]
     day = np.timedelta64(1, "D")
     days = np.where(done, (c - e).to_numpy() / day, (end - e).to_numpy() / day).astype(float)
     entry = np.zeros(days.size) if logged_from is None else np.maximum((logged_from - e).to_numpy() / day, 0.0)
@@ -110,7 +114,7 @@ def _sample(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp | 
     with np.errstate(divide="ignore"):  # a same-day close: its interval starts at a cycle of 0 (log -inf)
         lo = np.log(np.where(done, days, np.maximum(days, 0.5)))
     hi = np.log(np.where(done, days + 1.0, np.inf))
-    return _Sample(done, lo, hi, late, np.log(np.where(late, entry, 1.0)), days, entry)
+    return _Sample(done, lo, hi, late, np.log(np.where(late, entry, 1.0)), days, entry, rows)
 
 
 def _log_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -161,6 +165,7 @@ def fit_cycle(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp 
     closed = s.days[s.done]
     # Until fitted, the closed deals' median (a close is mid-day of its day) with the model's default spread.
     median = float(np.median(closed) + 0.5)
+    stale = ~s.done & (s.days > closed.max())  # open deals older than every closed cycle
     unfitted = CycleFit(
         median_days=float(np.clip(median, *MEDIAN_DAYS)),
         clipped=median > MEDIAN_DAYS[1],
@@ -170,7 +175,8 @@ def fit_cycle(deals: pd.DataFrame, end: pd.Timestamp, logged_from: pd.Timestamp 
         late=int(s.late.sum()),
         product_limit_days=_product_limit_median(s),
         longest_days=float(closed.max()),
-        stale=int((~s.done & (s.days > closed.max())).sum()),
+        stale=int(stale.sum()),
+        stale_rows=rows_named(s.rows[stale]) if "row" in s.rows else "",
     )
     if closed.size < FEW_CYCLES:
         return replace(unfitted, unfitted=f"fewer than {FEW_CYCLES} closed deals")
@@ -214,6 +220,6 @@ def cycle_notes(fit: CycleFit, where: str) -> list[str]:
             f"{'is' if fit.stale == 1 else 'are'} older than the longest closed cycle ({fit.longest_days:g} days), "
             f"of {counted(fit.censored, 'open deal')}: counted as still open, they lengthen the cycle and widen its "
             "spread (deal_sigma); if they are stale entries rather than live deals, close or remove them in the "
-            "export"
+            f"export{f' ({fit.stale_rows})' if fit.stale_rows else ''}"
         )
     return notes
