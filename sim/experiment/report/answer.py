@@ -79,7 +79,7 @@ def answer(
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
     segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
     the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too;
-    ``conflicts_cost``: ``why.conflicts_cost`` of the world compared.
+    ``conflicts_cost``: ``sim.engagement.conflicts_cost`` of the world compared.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     rebase = rebase or rebase_how(quote)
