@@ -139,7 +139,7 @@ def test_the_statistics_api_refuses_a_misspelt_baseline_and_frames_of_another_ki
     # a Scenario an AttributeError, and parameters keyed by a policy's label were dropped unsaid.
     from sim.experiment.batch import execute_batch, open_batch
     from sim.experiment.comparison import comparison
-    from sim.experiment.stats import paired_differences, run_values
+    from sim.experiment.stats import describe, paired_differences, run_values
 
     small = load_scenario(SMALL).with_overrides("short", quarters=1)
     with pytest.raises(InputError) as e:
@@ -193,6 +193,18 @@ def test_the_statistics_api_refuses_a_misspelt_baseline_and_frames_of_another_ki
         paired_differences(values.drop(columns="replication"), "pooled")
     assert e.value.problems[0].startswith("paired_differences: values has no column 'replication': run_values")
     assert list(paired_differences(values, "pooled").policy) == ["segment_tiers"]
+    with pytest.raises(InputError) as e:
+        paired_differences(values, ["pooled"])  # type: ignore[arg-type]
+    assert e.value.problems == ["paired_differences: baseline: one policy's name is needed, not list ['pooled']"]
+    with pytest.raises(InputError) as e:  # read as 24 replications of a quarter's value, plausible and wrong
+        describe(results)
+    assert e.value.problems == [
+        "describe: values holds more than one value per point, policy, replication and metric: "
+        "run_values(results, metrics) gives them, from a batch's results"
+    ]
+    described = describe(values, bootstrap=False)
+    assert list(described.n) == [3, 3]
+    assert described["mean"].tolist() == pytest.approx(values.groupby("policy")["value"].mean().tolist(), rel=1e-12)
     with pytest.raises(InputError) as e:
         run_values(results, "profit")  # type: ignore[arg-type]
     assert e.value.problems == ["metrics: a list of metric names is needed, not the str 'profit' (write ['profit'])"]

@@ -36,9 +36,9 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
 
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
-    """One value per (point, policy, replication, metric): the run total of segment ``segment``, of the metrics the
-    runs have (a metric of the catalogue that no run recorded, of a line or a role the scenario lacks, has no row);
-    InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
+    """One value per (point, policy, replication, metric), with the replication's ``seed``: the run total of segment
+    ``segment``, of the metrics the runs have (a metric of the catalogue that no run recorded, of a line or a role
+    the scenario lacks, has no row); InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
     frame, unsaid), for ``metrics`` given as one str, and for ``results`` that are no batch's."""
     if isinstance(metrics, str):  # iterated, a name is its letters: "unknown metric 'p'", six times over
         raise InputError([f"metrics: a list of metric names is needed, not the str {metrics!r} (write [{metrics!r}])"])
@@ -56,7 +56,9 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
     # empty frame, unsaid.
     if r.empty and not results.empty and segment not in (segments := results["segment"].unique()):
         raise InputError([f"segment: no segment {segment!r} in these results{did_you_mean(segment, sorted(segments))}"])
-    totals = run_totals(r, by=("point", "policy", "replication"))
+    # The seed beside its replication (one per replication, in every policy and point): a run cited or rerun by it.
+    by = ("point", "policy", "replication", "seed") if "seed" in r.columns else ("point", "policy", "replication")
+    totals = run_totals(r, by=by)
     return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)
 
 
@@ -174,8 +176,10 @@ def describe(values: pd.DataFrame, bootstrap: bool = True) -> pd.DataFrame:
 
     The bootstrap takes most of the time (a few milliseconds a metric): the
     terminal's tables and the page, which show t intervals only, leave it out
-    (no ``boot_low`` and ``boot_high`` columns).
+    (no ``boot_low`` and ``boot_high`` columns). InputError where ``values`` is not :func:`run_values`' frame
+    (:func:`check_values`).
     """
+    check_values(values, "describe")
     rows = []
     for (point, policy, metric), g in values.groupby(["point", "policy", "metric"], sort=True):
         x = g["value"].to_numpy(dtype=float)
@@ -242,29 +246,36 @@ def read_pairs(d: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
 VALUE_COLUMNS = ("point", "policy", "replication", "metric", "value")
 
 
-def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """:func:`paired_against` for a caller's own values (the Python API): InputError where ``values`` is not a frame
-    of :func:`run_values`' columns, or ``baseline`` is no policy of it (a notebook's misspelt baseline had given an
-    empty frame, read as no differences)."""
+def check_values(values: pd.DataFrame, caller: str) -> None:
+    """InputError naming ``caller`` where ``values`` is not a frame of :func:`run_values`' columns with one value per
+    point, policy, replication and metric (a batch's tidy results, by quarter and segment, had been read by
+    ``describe`` as 24 replications of a quarter's value: plausible, and wrong)."""
     if not isinstance(values, pd.DataFrame):
         had = "is no DataFrame"
     elif missing := [c for c in VALUE_COLUMNS if c not in values.columns]:
         had = f"has no column {', '.join(map(repr, missing))}"
-    elif values.duplicated(list(VALUE_COLUMNS[:-1])).any():  # a batch's tidy results, by quarter and segment
+    elif values.duplicated(list(VALUE_COLUMNS[:-1])).any():
         had = "holds more than one value per point, policy, replication and metric"
     else:
-        had = ""
-    if had:
-        raise InputError(
-            [f"paired_differences: values {had}: run_values(results, metrics) gives them, from a batch's results"]
-        )
+        return
+    raise InputError([f"{caller}: values {had}: run_values(results, metrics) gives them, from a batch's results"])
+
+
+def paired_differences(values: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """:func:`paired_against` for a caller's own values (the Python API): InputError where ``values`` is not a frame
+    of :func:`run_values`' columns (:func:`check_values`), or ``baseline`` is no policy of it (a notebook's
+    misspelt baseline had given an empty frame, read as no differences)."""
+    check_values(values, "paired_differences")
     policies = sorted(set(values["policy"]))
-    if not isinstance(baseline, str) or (policies and baseline not in policies):
-        hint = did_you_mean(baseline, policies) if isinstance(baseline, str) else ""
+    if not isinstance(baseline, str):
+        raise InputError(
+            [f"paired_differences: baseline: one policy's name is needed, not {type(baseline).__name__} {baseline!r}"]
+        )
+    if policies and baseline not in policies:
         raise InputError(
             [
-                f"paired_differences: baseline {baseline!r} is no policy of these values{hint} "
-                f"(theirs: {', '.join(policies)})"
+                f"paired_differences: baseline {baseline!r} is no policy of these values"
+                f"{did_you_mean(baseline, policies)} (theirs: {', '.join(policies)})"
             ]
         )
     return paired_against(values, baseline)
