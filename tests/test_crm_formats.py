@@ -970,7 +970,8 @@ def test_calibrate_says_when_the_export_s_agents_shared_an_account_s_weeks(tmp_p
     assert "(relationship.conflict_penalty and conflict_stock_loss, assumptions [A])" in said
     # It says what to do: on the shared export that assumed cost turns segment_tiers against unstructured.
     assert said.endswith(
-        "compare again with conflict_penalty and conflict_stock_loss set to 0 before reading a ranking"
+        "compare again with both set to 0 before reading a ranking (covsim compare ... --set "
+        "relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0)"
     )
 
 

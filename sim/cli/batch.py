@@ -24,6 +24,7 @@ from sim.cli.common import (
     report_progress,
     say_error,
 )
+from sim.cli.field_sets import set_option
 from sim.errors import FailedRuns, InputError
 from sim.format import counted, not_shown
 
@@ -51,7 +52,7 @@ run_timeout_option = click.option(
 
 def paired_batch_options(command: F) -> F:
     """The options of a batch built from the command line (``compare``, ``stress``): where runs execute, the
-    root seed, starting again and a run's time limit."""
+    root seed, starting again, a run's time limit, the policies' parameters and the scenario's ``--set`` fields."""
     for option in reversed(
         (
             click.option("--workers", type=Whole(min=1), default=None, help="Worker processes (default: cores)."),
@@ -66,6 +67,7 @@ def paired_batch_options(command: F) -> F:
             click.option("--fresh", is_flag=True, help="Discard what --out holds and start again."),
             run_timeout_option,
             param_option,
+            set_option,
         )
     ):
         command = option(command)

@@ -8,7 +8,6 @@ import shlex
 import shutil
 import stat
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -352,21 +351,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def _parsed_params(pairs: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
     """:func:`parse_params`' well-formed pairs, and a line for each other one (no ``=``, a key given twice)."""
-    params: dict[str, Any] = {}
-    problems = []
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            problems.append(f"--param {pair!r}: expected KEY=VALUE")
-            continue
-        if key in params:
-            problems.append(f"--param {key}: given twice (once is enough; the last would silently win)")
-            continue
-        try:
-            params[key] = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            params[key] = raw
-    return params, problems
+    from sim.cli.field_sets import parsed_pairs
+
+    return parsed_pairs(pairs, "--param")
 
 
 def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
@@ -384,12 +371,18 @@ def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
 
 
 def scenario_and_params(
-    scenario_file: Path, policy_names: tuple[str, ...], param_pairs: tuple[str, ...], quarters: int | None
+    scenario_file: Path,
+    policy_names: tuple[str, ...],
+    param_pairs: tuple[str, ...],
+    quarters: int | None,
+    set_pairs: tuple[str, ...] = (),
 ) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario, over ``--quarters`` when given (``load_scenario_file``), and the ``--param`` values of a command
-    that runs named policies on it (``run``, ``compare``, ``stress``); a scenario with mistakes is said beside the
-    options' own: every unknown or repeated ``--policy`` and every malformed ``--param`` (a share that did not sum
-    to 1 hid an unknown policy), and a malformed ``--param`` beside the well-formed ones' wrong values."""
+    """The scenario, over ``--quarters`` when given (``load_scenario_file``) and with its ``--set`` fields, and the
+    ``--param`` values of a command that runs named policies on it (``run``, ``compare``, ``stress``); a scenario
+    with mistakes is said beside the options' own: every unknown or repeated ``--policy``, every malformed ``--set``
+    and ``--param`` (a share that did not sum to 1 hid an unknown policy), and a malformed ``--param`` beside the
+    well-formed ones' wrong values."""
+    from sim.cli.field_sets import parse_sets, with_sets
     from sim.policies import policies_for, policy_class, policy_classes
     from sim.scenario_file import load_scenario_file
 
@@ -402,13 +395,15 @@ def scenario_and_params(
 
     params, malformed = _parsed_params(param_pairs)
     try:
-        scenario, *_ = checked_together(
+        scenario, sets, *_ = checked_together(
             loaded,
+            lambda: parse_sets(set_pairs),
             lambda: check_distinct(policy_names),
             lambda: policy_classes(policy_names),
         )
     except InputError as e:
         raise InputError([*e.problems, *malformed]) from None
+    scenario = with_sets(scenario, sets, str(scenario_file))
     if malformed:  # the well-formed values are checked beside them, not after they are mended
         try:
             policies_for(policy_names, params, scenario, str(scenario_file))

@@ -24,11 +24,16 @@ from sim.cli.common import (
     read_path,
     reported_errors,
 )
+from sim.cli.field_sets import parse_sets, set_option, with_sets
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.policies import Policy
     from sim.scenario import Scenario
+
+
+#: ``backtest`` sets these with options of its own.
+BACKTEST_OWN = {"quarters": "--quarters", "seed": "--seeds", "policy": "--policy and --param"}
 
 
 def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -228,6 +233,7 @@ def calibrate_command(
 )
 @click.option("--policy", "policy_name", default=None, help="Coverage policy (default: the calibrated scenario's).")
 @click.option("--param", "param_pairs", multiple=True, metavar="KEY=VALUE", help="A parameter of --policy.")
+@set_option
 @click.option("--out", "out_dir", type=NamedPath(), default=None, help="Folder for the results.")
 def backtest_command(
     accounts_file: Path,
@@ -244,6 +250,7 @@ def backtest_command(
     units: int,
     policy_name: str | None,
     param_pairs: tuple[str, ...],
+    set_pairs: tuple[str, ...],
     out_dir: Path | None,
 ) -> None:
     """Calibrate on a CRM export before --cutoff, simulate the quarters after it, compare with what happened."""
@@ -262,12 +269,13 @@ def backtest_command(
             check_single_out(out_dir, BACKTEST_FILES)
 
     with reported_errors():
-        columns, cutoff_date, rates_date, formats, params, _, _ = checked_together(
+        columns, cutoff_date, rates_date, formats, params, sets, _, _ = checked_together(
             lambda: parse_columns(column_pairs),
             lambda: parse_cutoff(cutoff),
             lambda: parse_cutoff(rates_from, "--rates-from"),
             lambda: parse_formats(number_format, date_format),
             lambda: parse_params(param_pairs),
+            lambda: parse_sets(set_pairs, BACKTEST_OWN),
             policy_known,
             out_usable,
         )
@@ -318,12 +326,15 @@ def backtest_command(
                 progress=progress,
                 command=command,
                 rates_from=rates_date,
+                adjust=(lambda s: with_sets(s, sets, "the calibrated scenario")) if sets else None,
             )
         click.echo(verdict(result) + "\n")
         click.echo("Data checks (calibration):")
         for note in result.notes:
             click.echo(f"  - {printable(note)}")
         label = policy_name or result.scenario.policy.name
+        if sets:
+            label += f" (--set {' '.join(set_pairs)})"
         click.echo(f"\nbacktest of {label} on {pipeline_file}")
         for line in summary_lines(result):
             click.echo(line)
@@ -343,3 +354,5 @@ def backtest_command(
             )
             atomic_write_all(out_dir, dict(zip(BACKTEST_FILES, writers, strict=True)))
             click.echo(f"\nwrote {out_dir}/{', '.join(BACKTEST_FILES)}")
+            if sets:
+                click.echo("(backtest.toml is the calibration as written, without --set: its runs had them)")

@@ -27,6 +27,7 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
+from sim.cli.field_sets import sets_said
 from sim.errors import InputError
 
 
@@ -77,6 +78,7 @@ def compare_command(
     fresh: bool,
     run_timeout: float | None,
     param_pairs: tuple[str, ...],
+    set_pairs: tuple[str, ...],
 ) -> None:
     """Compare policies over replications with common random numbers (paired)."""
     with loading_libraries():
@@ -87,7 +89,7 @@ def compare_command(
     with reported_errors():
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
         try:
-            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
+            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         except InputError as e:  # the metrics the catalogue lacks beside them (their lines and roles need it)
             raise InputError(
                 [*(f"--metric {metric_names[i]}: {f}" for i, f in metric_faults(metric_names)), *e.problems]
@@ -100,8 +102,9 @@ def compare_command(
             raise InputError([*problems, *e.problems]) from None
         if problems:
             raise InputError(problems)
+        said = sets_said(set_pairs, str(scenario_file))
         experiment = comparison(
-            scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names
+            scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names, said
         )
         check_executor(executor, workers, run_timeout=run_timeout)
         if out_dir is not None:

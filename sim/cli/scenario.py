@@ -24,6 +24,7 @@ from sim.cli.common import (
     say_notes,
     scenario_and_params,
 )
+from sim.cli.field_sets import set_option
 from sim.format import counted, printable
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ def policies_command(names: tuple[str, ...]) -> None:
     help="Policy name or package.module:ClassName; repeat to compare. Default: the scenario's.",
 )
 @param_option
+@set_option
 @click.option(
     "--seed", type=Whole(0, 2**63 - 1), default=None, help="Seed (default: the scenario's)."
 )  # sim.run.MAX_SEED
@@ -140,6 +142,7 @@ def run_command(
     scenario_file: Path,
     policy_names: tuple[str, ...],
     param_pairs: tuple[str, ...],
+    set_pairs: tuple[str, ...],
     seed: int | None,
     quarters: int | None,
     out_dir: Path | None,
@@ -164,7 +167,7 @@ def run_command(
         from sim.shocks import shock_text
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         policies = policies_for(policy_names, params, scenario, str(scenario_file))
         notes = [policy_notes(p, scenario) for p in policies]  # a user's wrong notes() refused before any run
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it

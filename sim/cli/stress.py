@@ -17,6 +17,7 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
+from sim.cli.field_sets import sets_said
 from sim.config import read_toml
 from sim.errors import InputError
 
@@ -71,6 +72,7 @@ def stress_command(
     fresh: bool,
     run_timeout: float | None,
     param_pairs: tuple[str, ...],
+    set_pairs: tuple[str, ...],
 ) -> None:
     """Stress-test policies: each shock of a suite against the unshocked run, on common random numbers.
 
@@ -86,7 +88,7 @@ def stress_command(
         from sim.policies.rollout import rollout_of
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters)
+        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
         # A shock past the horizon is past the one --quarters set, not the file's.
         horizon = f"with --quarters {quarters}" if quarters is not None else ""
@@ -135,7 +137,7 @@ def stress_command(
             replications,
             seed,
             params=chosen,
-            description=description,
+            description=" ".join(filter(None, (description, sets_said(set_pairs, str(scenario_file))))),
         )
         check_executor(executor, workers, run_timeout=run_timeout)
         out_dir = out_dir or Path("out") / experiment.name

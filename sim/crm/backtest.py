@@ -306,6 +306,7 @@ def backtest(
     progress: Callable[[int, int], None] | None = None,
     command: Callable[[int], str] | None = None,
     rates_from: date | None = None,
+    adjust: Callable[[Scenario], Scenario] | None = None,
 ) -> Backtest:
     """Calibrate on what was known at ``cutoff``, simulate ``quarters`` after it once per seed, compare.
 
@@ -313,7 +314,8 @@ def backtest(
     policy for the calibrated scenario (default: the scenario's own);
     ``command(units)`` is the command line that writes the calibrated scenario
     again, for its header (None: none there); ``rates_from``: the day opportunity
-    rates count from (``calibrate``).
+    rates count from (``calibrate``); ``adjust`` changes the calibrated scenario
+    before it runs (``--set``: an assumption tested), not the text written.
     """
     cleaned_cut, notes = clean(export, cutoff)
     calibration = calibrate(cleaned_cut, units=units, rates_from=rates_from)
@@ -323,6 +325,8 @@ def backtest(
     scenario = scenario.with_overrides(
         f"{scenario.name} ({counted(quarters, 'quarter')} from {cutoff})", quarters=quarters
     )
+    if adjust is not None:
+        scenario = adjust(scenario)
 
     end = window_end(cutoff, quarters)
     final, _ = clean(export, None)

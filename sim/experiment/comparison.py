@@ -25,9 +25,10 @@ def comparison(
     quarters: int | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     metrics: Sequence[str] = (),
+    description: str = "",
 ) -> Experiment:
     """The experiment ``covsim compare`` runs: ``policies``, paired, summarised on ``metrics`` (none:
-    ``HEADLINE_METRICS``; checked by ``spec.metric_faults``). The runs are of the Scenario given to ``open_batch``
+    ``HEADLINE_METRICS``; checked by ``spec.metric_faults``), its report opening with ``description``. The runs are of the Scenario given to ``open_batch``
     with it (``scenario`` here gives the seed and name); ``scenario_file`` is the name the report and manifest give
     its file, a label only (a researcher read that the file's scenario runs, not a variant made in code).
 
@@ -76,6 +77,7 @@ def comparison(
                 for n in policies
             ),
             metrics=tuple(metrics) or HEADLINE_METRICS,
+            description=description,
         )
     except ValidationError as e:  # replications "3", a seed below 0: one line each, as the command line says them
         raise InputError(format_validation_error("comparison", e)) from None

@@ -1,0 +1,94 @@
+"""``--set PATH=VALUE``: a scenario field changed for one command (``run``, ``compare``, ``stress``, ``backtest``),
+as an experiment's factor changes it, without editing the file (an analyst testing an assumed number, the
+conflict penalty of a calibrated world say, had to copy and edit the file for each try)."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+set_option = click.option(
+    "--set",
+    "set_pairs",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help=(
+        "A scenario field for this command only (repeatable), by its dotted path in the file, e.g. "
+        "relationship.conflict_penalty=0 or population.segments.*.churn_per_year=0.05 (docs/scenario-format.md)."
+    ),
+)
+
+#: Fields ``run``, ``compare`` and ``stress`` set with an option of their own: one way to say a thing.
+OWN_OPTION = {"quarters": "--quarters", "seed": "--seed", "policy": "--policy and --param"}
+
+
+def parsed_pairs(pairs: tuple[str, ...], option: str) -> tuple[dict[str, Any], list[str]]:
+    """``KEY=VALUE`` pairs of ``option``, VALUE read as a TOML value (42, 0.5, true, "text") or else as text; and a
+    line for each malformed one (no ``=``, a key given twice)."""
+    values: dict[str, Any] = {}
+    problems = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"{option} {pair!r}: expected KEY=VALUE")
+            continue
+        if key in values:
+            problems.append(f"{option} {key}: given twice (once is enough; the last would silently win)")
+            continue
+        try:
+            values[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            values[key] = raw
+    return values, problems
+
+
+def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict[str, Any]:
+    """The ``--set`` pairs by path; InputError with a line for each malformed one or one that ``own`` (top-level
+    field: the command's option for it) says an option of the command sets."""
+    sets, problems = parsed_pairs(pairs, "--set")
+    for path in sets:
+        head = path.split(".")[0]
+        if head in own:
+            problems.append(f"--set {path}: give {own[head]} instead")
+    if problems:
+        raise InputError(problems)
+    return sets
+
+
+def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario:
+    """``scenario`` with the ``--set`` fields changed and validated again (InputError: one ``--set PATH: ...`` line
+    per problem), and a line on stderr naming each field's value in ``source`` and the one the command runs with.
+
+    The variant is named ``<name>-<8 hex digits>`` (``Scenario.with_overrides``): its results never pass for
+    the file's."""
+    if not sets:
+        return scenario
+    from sim.config import locate
+
+    data = scenario.model_dump(mode="json")
+    before = {path: sorted({_shown(c[k]) for c, k in locate(data, path)}) for path in sets}
+    variant = scenario.with_overrides("--set", **sets)
+    changes = [f"{path} {' / '.join(before[path])} -> {_shown(value)}" for path, value in sets.items()]
+    click.echo(f"--set: {source} run as {variant.name}, with {'; '.join(changes)}", err=True)
+    return variant
+
+
+def _shown(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def sets_said(set_pairs: tuple[str, ...], source: str) -> str:
+    """The sentence a batch's report opens with when ``--set`` changed its scenario (a report had named the file
+    alone, as if its values had run)."""
+    if not set_pairs:
+        return ""
+    given = ", ".join(f"`{pair.strip()}`" for pair in set_pairs)
+    return f"Run with scenario fields set on the command line over the values in `{source}`: --set {given}."
