@@ -696,7 +696,9 @@ def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_
         f"`hunter_farmer` [{fmt('conflicting_engagements', d.mean() - half)}, "
         f"{fmt('conflicting_engagements', d.mean() + half)}] (paired 95% interval): two reps of one account working "
         "it in one week with no account plan, which costs the deals open on it wins and relationship (by "
-        "`relationship.conflict_penalty`, an assumption [A] that can turn such a comparison: docs/validation.md, "
+        "`relationship.conflict_penalty`, an assumption [A] that can turn such a comparison: `--set "
+        "relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0` compares without it; "
+        "docs/validation.md, "
         "Overlays)."
     ), said
 
@@ -2398,7 +2400,9 @@ def test_a_why_sizes_the_conflicts_by_the_deals_they_decided(tmp_path: Path) -> 
     said = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, misses))
     assert said.endswith(
         "which costs the deals open on it wins and relationship (by `relationship.conflict_penalty`, an assumption "
-        "[A] that can turn such a comparison: docs/validation.md, Overlays); 5 more of its deals were decided in "
+        "[A] that can turn such a comparison: `--set relationship.conflict_penalty=0 --set "
+        "relationship.conflict_stock_loss=0` compares without it; docs/validation.md, Overlays); 5 more of its "
+        "deals were decided in "
         "conflict: even "
         "had the conflict cost it every one, at `hunter_farmer`'s mean value per won deal, 145.0k, they would come "
         "to about 725.0k, 24% of the lead (a deal on an account two reps work may be worth more)."
@@ -2555,7 +2559,8 @@ def test_the_why_says_what_the_policy_behind_keeps_better_though_behind() -> Non
     kept = values.metric.isin(["churned", "renewal_rate"])
     assert why(values.assign(value=values.value.where(~kept, 1.0)), "profit", 0, "a", "b", "p", str).endswith(
         "no account plan, which costs the deals open on it wins and relationship (by relationship.conflict_penalty, "
-        "an assumption [A] that can turn such a comparison: docs/validation.md, Overlays)."
+        "an assumption [A] that can turn such a comparison: --set relationship.conflict_penalty=0 --set "
+        "relationship.conflict_stock_loss=0 compares without it; docs/validation.md, Overlays)."
     )
     assert why(values[values.metric != "conflicting_engagements"], "profit", 0, "a", "b", "p", str) == ""
 

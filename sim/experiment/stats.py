@@ -36,8 +36,8 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
 
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
-    """One value per (point, policy, replication, metric), with the replication's ``seed``: the run total of segment
-    ``segment``, of the metrics the runs have (a metric of the catalogue that no run recorded, of a line or a role
+    """One value per (point, policy, replication, metric): the run total of segment ``segment``, of the metrics the
+    runs have (a metric of the catalogue that no run recorded, of a line or a role
     the scenario lacks, has no row); InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
     frame, unsaid), for ``metrics`` given as one str, and for ``results`` that are no batch's."""
     if isinstance(metrics, str):  # iterated, a name is its letters: "unknown metric 'p'", six times over
@@ -56,9 +56,7 @@ def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segm
     # empty frame, unsaid.
     if r.empty and not results.empty and segment not in (segments := results["segment"].unique()):
         raise InputError([f"segment: no segment {segment!r} in these results{did_you_mean(segment, sorted(segments))}"])
-    # The seed beside its replication (one per replication, in every policy and point): a run cited or rerun by it.
-    by = ("point", "policy", "replication", "seed") if "seed" in r.columns else ("point", "policy", "replication")
-    totals = run_totals(r, by=by)
+    totals = run_totals(r, by=("point", "policy", "replication"))
     return totals.drop(columns="segment").sort_values(["point", "policy", "metric", "replication"], ignore_index=True)
 
 

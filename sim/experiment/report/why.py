@@ -253,7 +253,8 @@ def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], 
         f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
         "working it in one week with no account plan, which costs the deals open on it wins and relationship "
         f"(by {quote('relationship.conflict_penalty')}, an assumption [A] that can turn such a comparison: "
-        "docs/validation.md, Overlays)"
+        f"{quote('--set relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0')} compares "
+        "without it; docs/validation.md, Overlays)"
     )
     decided = -_mean(d, IN_CONFLICT)
     if finite(decided) and decided >= 1:
