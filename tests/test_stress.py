@@ -740,7 +740,7 @@ def test_a_clear_gap_is_read_from_intervals_adjusted_over_the_stresses() -> None
         series[(stress, "b")] = {"profit": plus(b, hit), "revenue_captured": [200e3] * 4}
     text = stress_answer_of(series)
     assert (
-        "a's lead is not clear: under no stress does the paired interval of the two policies' profit difference "
+        "a's lead over b is not clear: under no stress does the paired interval of the two policies' profit difference "
         "exclude 0 (Bonferroni-adjusted 95% intervals over the 4 stresses compared, the unshocked run included), so more "
         "replications are needed before calling a safer."
     ) in text
@@ -905,7 +905,7 @@ def test_the_safer_rollout_is_hedged_while_its_lead_over_the_nearest_policy_is_n
     assert text.startswith("Answer: On the means, a looks the safer rollout:")
     # a - c = 21 + noise: clear; a - b = 1 - noise (1, -1, 3, 0): not clear
     assert "than c (paired, same seeds;" in text
-    assert "Against b, the policy nearest it: a's lead is not clear: under no stress does the paired interval" in text
+    assert "Against b, the policy nearest it: a's lead over b is not clear: under no stress does the paired" in text
 
     # With a fourth, d, behind b but not clearly behind a, the answer is hedged on d's account.
     def four(shock: str, policy: str, rep: int) -> float:
@@ -916,7 +916,7 @@ def test_the_safer_rollout_is_hedged_while_its_lead_over_the_nearest_policy_is_n
     f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, four, ("a", "b", "c", "d"))
     text = stress_answer(f, ["a", "b", "c", "d"], markdown=False)
     assert text.startswith("Answer: On the means, a looks the safer rollout:")
-    assert "Against d, not clearly behind it: a's lead is not clear" in text
+    assert "Against d, not clearly behind it: a's lead over d is not clear" in text
     # With two policies, a and c, the lead is clear and said so.
     f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, profit, ("a", "c"))
     assert stress_answer(f, ["a", "c"], markdown=False).startswith("Answer: a is the safer rollout:")
@@ -1509,7 +1509,7 @@ def test_the_safer_rollout_is_called_so_only_when_its_lead_is_clear() -> None:
     # Without a clear gap (b's cut the same as a's, give or take), the means alone only make a look safer.
     text = profit_answer([0.0, 1e3, -1e3, 0.0], [-1e3, -2e3, -1e3, -2e3], [-1e3, -5e3, 2e3, -3e3])
     assert text.startswith("Answer: On the means, ") and " looks the safer rollout: " in text
-    assert "lead is not clear: under no stress" in text
+    assert "lead over b is not clear: under no stress" in text
 
 
 def test_rollouts_from_two_models_in_force_compare_for_each_policy_only_the_plans_that_move_it() -> None:
@@ -1898,3 +1898,48 @@ def test_a_rollout_s_model_in_force_is_named_by_its_name_and_the_parameters_set_
     (tmp_path / "suite.toml").write_text(text)
     froms = [s.rolled_from for s in load_suite(tmp_path / "suite.toml")]
     assert froms == ["unstructured", "unstructured", "unstructured (notice = 0.3)", ""]
+
+
+def test_the_safer_rollout_is_the_rollouts_pick_where_the_whole_suite_picks_another() -> None:
+    # A stress trial: "segment_tiers looks the safer rollout" by the whole suite, while the pool made more profit
+    # under every rollout; stresses without a rollout run each model from the first quarter, which no switch has.
+    from sim.experiment.report.stress_answer import stress_answer
+
+    demand = {"kind": "demand", "quarter": 1, "factor": 0.8}
+    rollout = {"kind": "rollout", "quarter": 1}
+    mean = {
+        "none": {"a": 110.0, "b": 100.0},
+        "cut": {"a": 100.0, "b": 80.0},
+        "cut_again": {"a": 100.0, "b": 80.0},  # the same shock again in this world: the same runs
+        "big": {"a": 90.0, "b": 95.0},
+        "big_cut": {"a": 85.0, "b": 88.0},
+    }
+    noise = (0.0, 1.0, -1.0, 0.5)
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return mean[shock][policy] + rep + (noise[rep] if policy == "b" else 0.0)
+
+    shocks = {"cut": demand, "cut_again": {**demand, "factor": 0.81}, "big": rollout, "big_cut": [rollout, demand]}
+    f = _synthetic_findings(shocks, profit)
+    assert f.same_as == {"cut_again": "cut"}
+    assert f.ranking.worlds == 4 and f.ranking.robust == "a"  # cut_again is no world of its own
+    text = stress_answer(f, ["a", "b"], markdown=False)
+    assert text.startswith("Answer: On the means, a looks the safer model over the whole suite: ")
+    assert (
+        "Over the rollouts alone (big and big_cut: a switch from the model in force, where the other stresses run "
+        "each model from the first quarter), b is the safer rollout on the means: it has the best profit under "
+        "every one, while a falls up to 5 behind (under big)."
+    ) in text
+    assert "In this world cut_again ran as cut in every run, number for number: the two are one shock" in text
+    from sim.experiment.report.stress_sections import stress_regret_section
+
+    assert "`cut_again` ran as `cut`, number for number, and is left out: the same world again." in "\n".join(
+        stress_regret_section(f)
+    )
+    # The loss a rollout combined with another shock shows is mostly the rollout's: not the stress that hurts most.
+    assert "The stress that hurts most is cut (profit -9.0% for a, -19.7% for b)." in text
+    # Where the rollouts pick the same policy as the whole suite, the answer calls it the safer rollout, as before.
+    mean["big"] = {"a": 96.0, "b": 95.0}
+    mean["big_cut"] = {"a": 90.0, "b": 88.0}
+    text = stress_answer(_synthetic_findings(shocks, profit), ["a", "b"], markdown=False)
+    assert text.startswith("Answer: a is the safer rollout: ") and "Over the rollouts alone" not in text

@@ -1,4 +1,5 @@
-"""Which stresses changed nothing: a stress whose every run is its unshocked partner, number for number.
+"""Which stresses changed nothing: a stress whose every run is its unshocked partner, number for number (or,
+repeating another, that stress's run).
 
 A rollout of the model a policy is, or a shock that touches nothing in this
 world (a hiring freeze with no vacancy), leaves the runs as they were: such
@@ -8,9 +9,48 @@ no rollout plan to choose. Pure functions of the stored results.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.experiment.suite import UNSHOCKED
+
+
+def _with_setting(tagged: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """``tagged`` with ``setting``: the design point's factor values as one text (an experiment file may vary
+    factors beside its suite), which pairs each stressed run with the unshocked run of the same settings."""
+    factors = [c for c in points.columns if c not in ("point", "block", "row", "shock")]
+    setting = points.set_index("point")[factors].astype(str).agg("|".join, axis=1) if factors else None
+    return tagged.assign(setting=tagged["point"].map(setting) if setting is not None else "")
+
+
+#: The columns that name one value of a run, the stress aside.
+_KEY = ["setting", "policy", "replication", "quarter", "segment", "metric"]
+
+
+def same_runs(tagged: pd.DataFrame, points: pd.DataFrame) -> dict[str, str]:
+    """Each stress whose every run is, number for number, the run of an earlier stress of the suite (not the
+    unshocked run: :func:`inert_stresses`), mapped to that stress: in this world the two are one shock (10% and
+    20% of a team of 7 both round to one seat), and one world counted twice in the regret (a trial's "best under
+    8 of 11")."""
+    tagged = _with_setting(tagged, points)
+    seen: dict[int, str] = {}
+    out = {}
+    for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
+        ordered = g.sort_values(_KEY)
+        digest = int(pd.util.hash_pandas_object(ordered[[*_KEY, "value"]], index=False).sum())
+        if digest in seen and _equal(ordered, tagged[tagged.shock == seen[digest]].sort_values(_KEY)):
+            out[str(shock)] = seen[digest]
+        else:
+            seen.setdefault(digest, str(shock))
+    return out
+
+
+def _equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two stresses' runs, sorted by :data:`_KEY`, hold the same values (a hash's match, confirmed)."""
+    if len(a) != len(b) or not (a[_KEY].to_numpy() == b[_KEY].to_numpy()).all():
+        return False
+    x, y = a["value"].to_numpy(dtype=float), b["value"].to_numpy(dtype=float)
+    return bool(((x == y) | (np.isnan(x) & np.isnan(y))).all())
 
 
 def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
@@ -18,14 +58,11 @@ def inert_stresses(tagged: pd.DataFrame, points: pd.DataFrame) -> list[str]:
     in this world. ``tagged``: tidy results with ``shock``; ``points``: the design, whose factor columns (an
     experiment file may vary factors beside its suite) pair each stressed run with the unshocked run of the
     same settings."""
-    factors = [c for c in points.columns if c not in ("point", "block", "row", "shock")]
-    setting = points.set_index("point")[factors].astype(str).agg("|".join, axis=1) if factors else None
-    tagged = tagged.assign(setting=tagged["point"].map(setting) if setting is not None else "")
-    key = ["setting", "policy", "replication", "quarter", "segment", "metric"]
-    base = tagged[tagged.shock == UNSHOCKED].set_index(key)["value"]
+    tagged = _with_setting(tagged, points)
+    base = tagged[tagged.shock == UNSHOCKED].set_index(_KEY)["value"]
     inert = []
     for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
-        v = g.set_index(key)["value"]
+        v = g.set_index(_KEY)["value"]
         b = base.reindex(v.index)
         if len(v) and bool(((v == b) | (v.isna() & b.isna())).all()):
             inert.append(str(shock))

@@ -35,7 +35,7 @@ import pandas as pd
 from sim.catalogue import CATALOGUE
 from sim.codes import CAUSES
 from sim.experiment import robustness
-from sim.experiment.inert import in_force, inert_by_policy, inert_of_all
+from sim.experiment.inert import in_force, inert_by_policy, inert_of_all, same_runs
 from sim.experiment.on_top import on_top
 from sim.experiment.rollout_plans import RolloutChoice, rollout_choices
 from sim.experiment.stats import CONFIDENCE, read_pairs, run_values, t_interval
@@ -296,7 +296,8 @@ class Findings:
     each policy does best with among those that change its runs (empty without two), but for the policies
     ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`),
     inert_of: per policy, those that changed none of its runs (:func:`inert_by_policy`: a rollout of the model it
-    is, say);
+    is, say); same_as: each stress whose runs are an earlier one's, number for number, and that one
+    (:func:`same_runs`: out of the ranking as a world of its own);
     rollout_stresses: the stresses that roll a model out; unfinished: those whose rollout has not reached every
     account by the horizon, with the share it has (``1/3``); kinds: the kinds of each stress's shocks;
     expected_runs: the runs the design asks for; sources: where the money went (``stress_sources``); added: what
@@ -316,6 +317,7 @@ class Findings:
     rollouts: list[RolloutChoice]
     inert: list[str]
     inert_of: dict[str, list[str]]
+    same_as: dict[str, str]
     rollout_stresses: list[str]
     unfinished: dict[str, str]
     kinds: dict[str, list[str]]
@@ -371,9 +373,11 @@ def analyse(
     inert_of = inert_by_policy(tagged, points)
     inert = inert_of_all(tagged, inert_of)
     unmoved = in_force(tagged, inert_of, plans)  # a rollout of the model in force: nothing to choose between
+    same = {s: t for s, t in same_runs(tagged, points).items() if s not in inert}
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family, and no world
-    # of its own in the regret (it had counted the unshocked run twice in "best under").
-    live = values[~values.shock.isin(inert)]
+    # of its own in the regret (it had counted the unshocked run twice in "best under"); one that repeats another's
+    # runs is that stress again.
+    live = values[~values.shock.isin([*inert, *same])]
     try:
         ranking = stress_regret(live) if values.policy.nunique() > 1 else None
     except ValueError:  # no stress has a replication every policy finished
@@ -398,6 +402,7 @@ def analyse(
         ),
         inert=inert,
         inert_of=inert_of,
+        same_as=same,
         rollout_stresses=rollouts,
         unfinished={
             s.name: f"{k}/{x.quarters}"

@@ -1,5 +1,5 @@
 """The stress answer's sentence on the stress that hurts most: the stress and policy with the largest loss of profit,
-among the stresses that are not rollout plans, with every policy's relative impact under it and how sure the loss
+among the stresses that roll no model out, with every policy's relative impact under it and how sure the loss
 is (definitions in ``sim.experiment.stress`` and docs/stress-testing.md)."""
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ import pandas as pd
 from sim.experiment.stats import CONFIDENCE, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
 from sim.experiment.stress_sources import where_it_went
-from sim.experiment.suite import is_rollout_plan
 from sim.format import counted, pct
 
 
 def hurts_most(f: Findings, profit: pd.DataFrame, policies: list[str], q: Callable[[str], str]) -> str:
     """``The stress that hurts most is X (profit ...)``, or that no stress lowers profit, from the paired profit
-    impacts ``profit`` (``f.impacts`` of the decision metric with pairs); "" when every stress is a rollout plan.
-    A rollout plan's impact is against the policy in place from the first quarter, which no rollout can have
-    (a VP's one-policy suite had opened "the stress that hurts most is phased"): what a rollout costs is the
-    rollout plan's and against-staying's to say."""
-    profit = profit[[not is_rollout_plan(f.kinds.get(str(s), [])) for s in profit.shock]]
+    impacts ``profit`` (``f.impacts`` of the decision metric with pairs); "" when every stress rolls a model out.
+    A rollout's impact is against the policy in place from the first quarter, which no rollout can have (a VP's
+    one-policy suite had opened "the stress that hurts most is phased", and a trial's "big_bang_plus_quits", most
+    of whose -13.8% was the rollout's): what a rollout costs is the rollout plan's and against-staying's to say,
+    what other shocks add to it the on-top sentence's."""
+    profit = profit[~profit.shock.isin(f.rollout_stresses)]
     if profit.empty:
         return ""
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative

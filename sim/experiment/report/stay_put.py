@@ -13,9 +13,17 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.experiment.stats import CONFIDENCE, MIN_REPLICATIONS, read_pairs, t_interval
-from sim.experiment.stress import DECISION_METRIC, Findings
+from sim.experiment.stress import DECISION_METRIC, Findings, stress_regret
 from sim.experiment.suite import is_rollout_plan
-from sim.format import clear_words, counted, difference_beside, difference_interval, no_spread_words
+from sim.format import (
+    clear_words,
+    counted,
+    difference_beside,
+    difference_interval,
+    joined,
+    money,
+    no_spread_words,
+)
 
 
 def against_staying(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
@@ -80,12 +88,49 @@ def _verdict(low: float, high: float) -> str:
     return f", {words}" if (words := clear_words(low, high)) else ""
 
 
-def safer_pick(policy: str, in_force: list[str], clear: bool, q: Callable[[str], str]) -> str:
+def safer_pick(
+    policy: str, in_force: list[str], clear: bool, q: Callable[[str], str], noun: str = "the safer rollout"
+) -> str:
     """How the stress answer opens on its safer pick: "``policy`` is the safer rollout", or, its lead not clear,
-    "On the means, ``policy`` looks the safer rollout"; the model in force, which is not rolled out, is the one to
-    stay with ("Staying with ``policy``, the model in force, is safer", or "On the means, staying with ... looks
-    safer": a stress trial's answer had "unstructured is the safer rollout")."""
+    "On the means, ``policy`` looks the safer rollout" (``noun``: what it is the safer of); the model in force,
+    which is not rolled out, is the one to stay with ("Staying with ``policy``, the model in force, is safer", or
+    "On the means, staying with ... looks safer": a stress trial's answer had "unstructured is the safer
+    rollout")."""
     if policy in in_force:
         who = f"staying with {q(policy)}, the model in force,"
         return f"S{who[1:]} is safer" if clear else f"On the means, {who} looks safer"
-    return f"{q(policy)} is the safer rollout" if clear else f"On the means, {q(policy)} looks the safer rollout"
+    return f"{q(policy)} is {noun}" if clear else f"On the means, {q(policy)} looks {noun}"
+
+
+def rollouts_pick(f: Findings, safe: str, q: Callable[[str], str]) -> str:
+    """The sentence on the rollout stresses alone where their pick (least maximum regret among them) is not
+    ``safe``, the whole suite's; else "". The other stresses run each model from the first quarter, which a
+    switch next quarter cannot have: a stress trial's answer named the whole suite's pick "the safer rollout"
+    where another policy made more profit under every rollout."""
+    worlds = [s for s in f.rollout_stresses if s not in f.inert]
+    if not worlds:
+        return ""
+    try:
+        ranking = stress_regret(f.values[f.values.shock.isin(worlds)])
+    except ValueError:  # no rollout with a replication every policy finished
+        return ""
+    t, pick = ranking.table, ranking.robust
+    if pick == safe or safe not in t.index or pick in f.in_force:
+        return ""
+    shortfall = t.at[pick, "max_regret"]
+    stays = (
+        "it has the best profit under every one"
+        if shortfall <= 0
+        else f"its profit stays within {money(shortfall)} of the best policy's under each "
+        f"({_under_named(str(t.at[pick, 'max_regret_world']), q)} at most)"
+    )
+    return (
+        f"Over the rollouts alone ({joined([q(w) for w in worlds])}: a switch from the model in force, where the "
+        f"other stresses run each model from the first quarter), {q(pick)} is the safer rollout on the means: "
+        f"{stays}, while {q(safe)} falls up to {money(t.at[safe, 'max_regret'])} behind "
+        f"({_under_named(str(t.at[safe, 'max_regret_world']), q)})."
+    )
+
+
+def _under_named(stress: str, q: Callable[[str], str]) -> str:
+    return f"under {q(stress)}"

@@ -12,7 +12,7 @@ from sim.experiment.inert import why_inert
 from sim.experiment.report.hurts_most import hurts_most
 from sim.experiment.report.markdown import amount, code
 from sim.experiment.report.on_top import on_top_sentences
-from sim.experiment.report.stay_put import against_staying, safer_pick
+from sim.experiment.report.stay_put import against_staying, rollouts_pick, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
 from sim.experiment.stats import MIN_REPLICATIONS
 from sim.experiment.stress import (
@@ -54,13 +54,20 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if named := next((p for p in nearer if not gaps[p][0]), nearer[0] if nearer else None):
             clear = clear and all(c for c, _ in gaps.values())
             which = "the policy nearest it" if named == nearer[0] else "not clearly behind it"
-            gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
-        # The verdict as strong as the intervals allow: on the means alone the pick only looks safer.
-        is_safer = safer_pick(safe, f.in_force, clear, q)
+            if gaps[named][1] == gap.replace(q(worst_other), q(named)):  # a trial read it twice, word for word
+                gap += f" Against {q(named)}, {which}, the same holds."
+            else:
+                gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
+        # The verdict as strong as the intervals allow: on the means alone the pick only looks safer. Where the
+        # rollouts alone pick another, the whole suite's pick is the safer model, not rollout.
+        turned = rollouts_pick(f, safe, q)
+        is_safer = safer_pick(
+            safe, f.in_force, clear, q, "the safer model over the whole suite" if turned else "the safer rollout"
+        )
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
         every = (
             "under every stress (and without one)"
-            if f.ranking.worlds == len(f.stresses) - len(f.inert)
+            if f.ranking.worlds == len(f.stresses) - len(f.inert) - len(f.same_as)
             else "under every stress that every policy finished"
         )
         if t["max_regret"].max() <= 0:  # every policy the best everywhere: the same profits, nothing to rank
@@ -76,6 +83,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
                 f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
             )
+        if turned:
+            out.append(turned)
         if t["max_regret"].max() > 0:
             why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
             out += [why, gap] if why else [gap]
@@ -105,6 +114,13 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"{joined(said)} changed nothing in any run: in this world {'it is' if len(empty) == 1 else 'they are'} "
             f"empty, so read no safety into {'it' if len(empty) == 1 else 'them'}."
         )
+    if f.same_as:
+        said = joined([f"{q(s)} ran as {q(t)}" for s, t in f.same_as.items()])
+        out.append(
+            f"In this world {said} in every run, number for number: "
+            f"{'the two are one shock' if len(f.same_as) == 1 else 'each pair is one shock'}, counted once in the "
+            "ranking and the recovery."
+        )
     for stress in (s for s in f.stresses if s not in f.inert and s not in f.rollout_stresses):
         # Empty for some policies only: a realignment moves no account of a policy that owns none (a VP's suite).
         if unmoved := [q(p) for p in policies if stress in f.inert_of.get(p, ())]:
@@ -112,7 +128,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{q(stress)} changed nothing for {joined(unmoved)} ({why_inert(f.kinds.get(stress, []))}): "
                 f"{'its' if len(unmoved) == 1 else 'their'} rows are the unshocked run, so read no safety into them."
             )
-    live = f.recovery[~f.recovery.shock.isin(f.inert)]
+    live = f.recovery[~f.recovery.shock.isin([*f.inert, *f.same_as])]
     present = [p for p in policies if p in set(f.recovery.policy)]
     never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
     if never:
@@ -311,7 +327,8 @@ def _clear_or_not(v: pd.DataFrame, safe: str, other: str, adjusted: str, q: Call
         )
     if ahead.empty and behind.empty:
         return False, (
-            f"{q(safe)}'s lead is not clear: under no stress does the paired interval of the two policies' profit "
+            f"{q(safe)}'s lead over {q(other)} is not clear: under no stress does the paired interval of the two "
+            "policies' profit "
             f"difference exclude 0 ({adjusted}), so more replications are needed before calling {q(safe)} safer."
         )
     if ahead.empty:
@@ -343,7 +360,8 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
     (Bonferroni over the causes) and ``other`` has clearly more extra misses in all (else its misses would be
     read against its profit), or, failing that, to the personal relationship the stress cost it beyond
     ``safe`` (a clear difference of at least one touch-equivalent). "" for the unshocked run."""
-    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock) and s not in f.inert]  # inert: no comparison
+    # Inert, or the same as another: no comparison of its own.
+    stressed = [s for s in f.stresses[1:] if s in set(f.draws.shock) and s not in f.inert and s not in f.same_as]
     if stress not in stressed:
         return ""
     # The family: the stresses among which this one was picked whose change of the gap is a test at all.

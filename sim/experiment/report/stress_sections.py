@@ -165,6 +165,10 @@ def stress_regret_section(f: Findings) -> list[str]:
             "out: the unshocked run again, not a world of its own."
             if f.inert
             else ""
+        )
+        + "".join(
+            f" {code(s)} ran as {code(t)}, number for number, and is left out: the same world again."
+            for s, t in f.same_as.items()
         ),
         "",
         md_table(["policy", "mean profit", "worst case", "mean regret", "largest regret", "best under"], rows),
