@@ -1726,6 +1726,15 @@ def test_param_sets_the_policies_under_test_and_the_model_in_force_keeps_the_fil
     assert [dict(s.shocks[0].current.params) for s in rollouts] == [{"notice": 0.3}] * 2  # the file's
     assert rollouts[0].description.startswith("the model replaces unstructured (notice = 0.3) for every account")
     assert seen["params"] == {"unstructured": {"notice": 0.5}}  # the policy under test's
+    # The file's policy with no params, under test with one: the model in force's value of it is named, its
+    # default (a trial read "the model replaces overlay" of a coordinated overlay rolled out from the plain one).
+    overlay = ROOT / "scenarios" / "overlay.toml"
+    result = CliRunner().invoke(main, ["stress", str(overlay), "--policy", "overlay", "--param", "coordinated=true"])
+    assert result.exit_code == 0, result.output
+    rollouts = [s for s in seen["suite"] if s.name.startswith("rollout")]
+    assert [dict(s.shocks[0].current.params) for s in rollouts] == [{"coordinated": False}] * 2
+    assert rollouts[0].description.startswith("the model replaces overlay (coordinated = false) for every account")
+    assert seen["params"] == {"overlay": {"coordinated": True}}
 
 
 def test_the_suite_example_in_the_docs_loads_and_fits_the_baseline(tmp_path: Path) -> None:

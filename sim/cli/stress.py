@@ -108,7 +108,12 @@ def stress_command(
             # The model in force is the company's today, as the file (or --current at its defaults) says: --param
             # sets the policies under test (given to it too, a VP's coordinated overlay rolled out from itself).
             in_force = command_line_params(name, {}, scenario, where if current else f"{where}.name")
-            make_policy(name, in_force, where, scenario)
+            model = make_policy(name, in_force, where, scenario)
+            if (tested := chosen.get(name)) is not None and tested != in_force:
+                # Under test with other parameters: the model in force's values of them said, its defaults too (a
+                # trial read "the model replaces overlay" of a coordinated overlay rolled out from the uncoordinated).
+                defaults = model.params.model_dump(mode="json")
+                in_force = {**{k: defaults[k] for k in tested if k in defaults}, **in_force}
             suite = default_suite(scenario, name, in_force)
             if problems := suite_problems(suite, scenario, "default suite", str(scenario_file), horizon):
                 raise InputError(problems)

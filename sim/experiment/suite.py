@@ -227,7 +227,9 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     seats = sum(g.count for g in scenario.reps)  # each leaving share is of the seats filled then: these, when all are
     rollout = {"kind": "rollout", "quarter": q, "current": {"name": current, "params": current_params or {}}}
     # The model in force with the parameters the file gives it (a VP could not tell which overlay it was).
-    given = ", ".join(f"{k} = {v}" for k, v in (current_params or {}).items())
+    given = ", ".join(
+        f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in (current_params or {}).items()
+    )
     current = f"{current} ({given})" if given else current
     entries: list[dict[str, Any]] = [
         *(
