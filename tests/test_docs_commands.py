@@ -279,13 +279,19 @@ def test_the_readme_s_contract_test_runs_in_a_user_s_pytest_without_a_warning(tm
 def test_the_python_api_page_s_example_runs_as_written() -> None:
     """docs/python-api.md's comparison, run from the repository root: it runs, and prints what its tables list."""
     doc = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
-    (snippet,) = re.findall(r"```python\n(.*?)```", doc, re.S)
+    snippet, again = re.findall(r"```python\n(.*?)```", doc, re.S)
     r = subprocess.run(
         [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "10 0", r.stdout  # 2 policies x 5 replications, none failed
     assert re.search(r"segment_tiers\s+miss_rate\s+5\s", r.stdout) and "p_holm" in r.stdout, r.stdout
+    # The second: one replication of a batch run again by its seed gives the batch's figure, and its seats.
+    r = subprocess.run(
+        [sys.executable, "-c", again], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "True" and "utilisation" in r.stdout, r.stdout
     # Every column the page's tables name for the statistics is one the functions give.
     import pandas as pd
 
@@ -298,7 +304,7 @@ def test_the_python_api_page_s_example_runs_as_written() -> None:
     for function, row in ((describe, "describe(values)"), (paired_differences, "paired_differences(values")):
         line = next(x for x in doc.splitlines() if x.startswith(f"| `sim.experiment.stats.{row}"))
         cells = line.split(" | ")[1]
-        named = set(re.findall(r"`(\w+)`", cells)) - {"baseline", "policy"}
+        named = set(re.findall(r"`(\w+)`", cells)) - {"baseline", "policy", "run_values"}
         columns = set((function(frame, "a") if function is paired_differences else function(frame)).columns)
         assert named <= columns, named - columns
 
