@@ -9,6 +9,7 @@ from numbers import Integral
 
 import pandas as pd
 
+from sim.account_table import accounts_frame
 from sim.clock import WEEKS_PER_QUARTER
 from sim.errors import InputError
 from sim.model import CoverageModel
@@ -27,7 +28,8 @@ class RunResult:
     seats: each seat's load by quarter (policy, seed, quarter, seat, role, owned_accounts, owned_customers,
     weeks_filled, capacity_hours, hours, utilisation);
     seconds: wall-clock time of the simulation;
-    policy_seconds: the part of it in the policy's own calls (its plan, route, touches and prioritise).
+    policy_seconds: the part of it in the policy's own calls (its plan, route, touches and prioritise);
+    accounts: one row per account at the run's end (``sim.account_table``), when asked for, else None.
     """
 
     scenario: str
@@ -39,6 +41,7 @@ class RunResult:
     seats: pd.DataFrame
     seconds: float
     policy_seconds: float
+    accounts: pd.DataFrame | None = None
 
 
 def run(
@@ -47,6 +50,7 @@ def run(
     seed: int | None = None,
     quarters: int | None = None,
     progress: Callable[[int, float], None] | None = None,
+    accounts: bool = False,
 ) -> RunResult:
     """Simulate ``scenario`` under ``policy`` (default: the scenario's own) with ``seed`` (default: the
     scenario's own, ``scenario.seed``), over ``quarters`` (default: the scenario's).
@@ -58,7 +62,8 @@ def run(
     what the scenario lacks (``Policy.problems``: a segment it does not have)
     is refused with an InputError, as the command line refuses it. ``progress``, if given, is called after
     each quarter with the quarters done and the seconds since the run started (stepping a quarter at a time
-    changes no result).
+    changes no result). ``accounts``: keep one row per account at the run's end (``RunResult.accounts``; a
+    table of the accounts' size, so not by default).
     """
     if problems := argument_problems(scenario, policy, seed):
         raise InputError(problems)
@@ -73,6 +78,7 @@ def run(
             raise InputError([f"policy {policy_label(type(policy))}: params.{p}" for p in problems])
     start = time.perf_counter()
     model = CoverageModel(scenario, policy, seed)
+    at_start = model.population.status.copy() if accounts else None
     try:
         if progress is None:
             model.run()
@@ -91,6 +97,7 @@ def run(
             seats=model.seats_frame(),
             seconds=seconds,
             policy_seconds=model.policy_seconds,
+            accounts=accounts_frame(model, at_start) if at_start is not None else None,
         )
     finally:
         model.release()

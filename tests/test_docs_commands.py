@@ -279,19 +279,26 @@ def test_the_readme_s_contract_test_runs_in_a_user_s_pytest_without_a_warning(tm
 def test_the_python_api_page_s_example_runs_as_written() -> None:
     """docs/python-api.md's comparison, run from the repository root: it runs, and prints what its tables list."""
     doc = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
-    snippet, again = re.findall(r"```python\n(.*?)```", doc, re.S)
+    snippet, table, again = re.findall(r"```python\n(.*?)```", doc, re.S)
     r = subprocess.run(
         [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "10 0", r.stdout  # 2 policies x 5 replications, none failed
     assert re.search(r"segment_tiers\s+miss_rate\s+5\s", r.stdout) and "p_holm" in r.stdout, r.stdout
-    # The second: one replication of a batch run again by its seed gives the batch's figure, and its seats.
+    # The third: one replication of a batch run again by its seed gives the batch's figure, and its seats.
     r = subprocess.run(
         [sys.executable, "-c", again], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "True" and "utilisation" in r.stdout, r.stdout
+    # The accounts' table, as the page says: 35 churned in all, by segment.
+    r = subprocess.run(
+        [sys.executable, "-c", table], cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert r.returncode == 0, r.stderr
+    churned = [int(line.split()[-1]) for line in r.stdout.splitlines() if "churned" in line]
+    assert len(churned) == 3 and sum(churned) == 35, r.stdout
     # Every column the page's tables name for the statistics is one the functions give.
     import pandas as pd
 

@@ -115,9 +115,9 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"empty, so read no safety into {'it' if len(empty) == 1 else 'them'}."
         )
     if f.same_as:
-        said = joined([f"{q(s)} ran as {q(t)}" for s, t in f.same_as.items()])
+        repeats = joined([f"{q(s)} ran as {q(t)}" for s, t in f.same_as.items()])
         out.append(
-            f"In this world {said} in every run, number for number: "
+            f"In this world {repeats} in every run, number for number: "
             f"{'the two are one shock' if len(f.same_as) == 1 else 'each pair is one shock'}, counted once in the "
             "ranking and the recovery."
         )
