@@ -134,7 +134,40 @@ def scenario_notes(scenario: Any) -> list[str]:
                     f"worth {share:g} times {of} (a share is written 0.2 for 20%; calibrate --units writes shares "
                     "above 1 on purpose)"
                 )
-    return notes + _idle_teams(scenario) + _out_of_reach(scenario)
+    return notes + _idle_teams(scenario) + _out_of_reach(scenario) + _flooded(scenario)
+
+
+#: Opportunities a week per selling hour of the team from which a scenario is said to be flooded [A]: the shipped
+#: worlds raise 0.1-0.4, and the run's time and memory grow with the opportunities (2,000 accounts at the highest
+#: rate a segment may have, 230 a selling hour, took 49 s and 0.7 GB a quarter; 100,000 ran out of memory).
+FLOODED = 10.0
+
+
+def _flooded(scenario: Any) -> list[str]:
+    """A world that raises far more opportunities than its team has hours, which a rate typed per week, or per
+    account where the file means per segment, gives: valid, but nearly every lead goes unanswered and the run
+    takes minutes to hours where the same team with a sane rate takes seconds."""
+    pop = scenario.population
+    # Expected arrivals a week with no relationship: a segment's rate is per account-year of median potential, and
+    # the lognormal potential's mean is its median times exp(sigma^2 / 2); prospects raise new logos, customers
+    # expansions.
+    weekly = sum(
+        pop.customers
+        * g.share
+        * (g.customer_share * g.expansion.rate_per_year + (1 - g.customer_share) * g.new_logo.rate_per_year)
+        * math.exp(g.potential_sigma**2 / 2)
+        / 52
+        for g in pop.segments
+    )
+    hours = sum(g.count * g.selling_hours for g in scenario.reps)
+    if hours <= 0 or weekly / hours < FLOODED:
+        return []
+    return [
+        f"population.segments: the opportunity rates raise about {weekly:,.0f} opportunities a week, "
+        f"{weekly / hours:,.0f} for each of the team's {hours:,.0f} selling hours (the shipped worlds: under 1): "
+        "nearly all go unanswered, and the run's time and memory grow with them (minutes to hours; rate_per_year "
+        "is per account-year of median potential, not per segment)"
+    ]
 
 
 def _idle_teams(scenario: Any) -> list[str]:
