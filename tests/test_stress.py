@@ -481,6 +481,7 @@ def test_stress_command_answers_first_and_writes_the_report(stressed: tuple[Path
     for heading in ("## The suite", "## Impact of each stress", "## Extra missed opportunities", "## Regret"):
         assert heading in text
     assert "- **Factors:** none\n" in text  # not "(one design point)" above a count of 3: one a stress
+    assert "* A rollout" not in text  # a suite with no rollout marks none
     # The intervals the answer reads ("the gap is clear under ..." or "under no stress ..."), one row a stress.
     versus = text.split("## The minimax-regret policy, ", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in versus.splitlines() if line.startswith("| `")]
@@ -1802,7 +1803,10 @@ def test_a_rollout_not_finished_by_the_horizon_is_said_beside_the_plans_it_compa
         "plans are compared over a rollout not finished."
     )
     assert said in result.output
-    assert said.replace("rollout_phased", "`rollout_phased`") in (tmp_path / "o" / "report.md").read_text()
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert said.replace("rollout_phased", "`rollout_phased`") in report
+    # The heatmap marks the rollouts, whose impact is against having had the model from the first quarter.
+    assert "* A rollout: against having had each model from the first quarter, which no rollout can have" in report
     # Over 4 quarters it reaches every account in quarter 4: nothing to say.
     result = CliRunner().invoke(
         main, [*args[:4], "--quarters", "4", "--replications", "3", "--out", str(tmp_path / "q4")]

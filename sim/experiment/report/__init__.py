@@ -282,7 +282,9 @@ def _stress_sections(
         if section:
             lines += ["", *section]
     step("stress_impact.png")
-    impact = impact_figure(ctx, findings.impacts, findings.stresses, figures_dir / "stress_impact.png")
+    impact = impact_figure(
+        ctx, findings.impacts, findings.stresses, figures_dir / "stress_impact.png", tuple(findings.rollout_stresses)
+    )
     step("stress_series.png")
     series = series_figure(
         ctx, findings.gaps, findings.first_quarter, findings.stresses, figures_dir / "stress_series.png"

@@ -19,8 +19,12 @@ from sim.plots import fit_text
 STRESS_FIGURE_NAMES = ("stress_impact", "stress_series")
 
 
-def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str], path: Path) -> ReportFigure | None:
-    """A heatmap of each stress's mean relative impact on profit, per policy, annotated with the value."""
+def impact_figure(
+    ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str], path: Path, rollouts: tuple[str, ...] = ()
+) -> ReportFigure | None:
+    """A heatmap of each stress's mean relative impact on profit, per policy, annotated with the value; the
+    ``rollouts`` stresses marked, as their impact is against having had the model from the first quarter (a trial
+    read a red big-bang cell as the switch's loss, where the answer gave it +1.2M against staying)."""
     d = impacts[impacts.metric == DECISION_METRIC]
     if d.empty:
         return None
@@ -44,7 +48,8 @@ def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str]
                 color="white" if abs(v) > 0.6 * top else "black",
             )
     ax.set_xticks(range(wide.shape[1]), list(wide.columns), fontsize=8)
-    ax.set_yticks(range(wide.shape[0]), list(wide.index), fontsize=8)
+    marked = [f"{w} *" if w in rollouts else str(w) for w in wide.index]
+    ax.set_yticks(range(wide.shape[0]), marked, fontsize=8)
     ax.xaxis.tick_top()
     bar = fig.colorbar(image, ax=ax, fraction=0.05)
     bar.set_label("profit vs unshocked run, %", fontsize=8)
@@ -57,7 +62,13 @@ def impact_figure(ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str]
         "Impact of each stress on profit, by policy",
         "Mean paired difference of profit between the stressed and the unshocked run (same seeds), over the "
         "quarters from the stress's first on, as a percentage of the unshocked profit of those quarters; red is a "
-        "loss, blue a gain. The intervals are in the impact table.",
+        "loss, blue a gain. The intervals are in the impact table."
+        + (
+            " * A rollout: against having had each model from the first quarter, which no rollout can have; "
+            "against staying with the model in force, the answer says."
+            if any(w in rollouts for w in wide.index)
+            else ""
+        ),
     )
 
 
