@@ -1956,3 +1956,18 @@ def test_the_safer_rollout_is_the_rollouts_pick_where_the_whole_suite_picks_anot
     mean["big_cut"] = {"a": 90.0, "b": 88.0}
     text = stress_answer(_synthetic_findings(shocks, profit), ["a", "b"], markdown=False)
     assert text.startswith("Answer: a is the safer rollout: ") and "Over the rollouts alone" not in text
+
+
+def test_a_policy_s_runs_that_repeat_another_stress_s_are_said_once_under_the_stress_without_a_rollout() -> None:
+    # The model in force rolled out with quits is the quits alone, run for run: a trial's answer listed both.
+    demand = {"kind": "demand", "quarter": 1, "factor": 0.8}
+    rollout = {"kind": "rollout", "quarter": 1}
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        hit = {"none": 0.0, "big_cut": 10.0 if policy == "a" else 30.0, "cut": 10.0, "big": 0.0 if policy == "a" else 5}
+        return 100.0 + rep - hit[shock] + (1.0 if policy == "b" else 0.0)
+
+    f = _synthetic_findings({"big_cut": [rollout, demand], "cut": demand, "big": rollout}, profit)
+    # For a, big_cut (a rollout, listed first) repeats cut: cut is kept; for b nothing repeats.
+    assert f.same_of == {"a": {"big_cut": "cut"}, "b": {}} and f.same_as == {}
+    assert f.in_force == ["a"]

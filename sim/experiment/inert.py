@@ -27,18 +27,21 @@ def _with_setting(tagged: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 _KEY = ["setting", "policy", "replication", "quarter", "segment", "metric"]
 
 
-def same_runs(tagged: pd.DataFrame, points: pd.DataFrame) -> dict[str, str]:
+def same_runs(tagged: pd.DataFrame, points: pd.DataFrame, last: list[str] | None = None) -> dict[str, str]:
     """Each stress whose every run is, number for number, the run of an earlier stress of the suite (not the
     unshocked run: :func:`inert_stresses`), mapped to that stress: in this world the two are one shock (10% and
     20% of a team of 7 both round to one seat), and one world counted twice in the regret (a trial's "best under
-    8 of 11")."""
+    8 of 11"). The stresses of ``last`` count as later than the others (a rollout with quits is the quits alone
+    for the model in force, not the other way round)."""
     tagged = _with_setting(tagged, points)
     seen: dict[int, str] = {}
     out = {}
-    for shock, g in tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False):
-        ordered = g.sort_values(_KEY)
+    groups = dict(list(tagged[tagged.shock != UNSHOCKED].groupby("shock", sort=False)))
+    later = set(last or ())
+    for shock in sorted(groups, key=lambda s: s in later):  # stable: the suite's order otherwise
+        ordered = groups[shock].sort_values(_KEY)
         digest = int(pd.util.hash_pandas_object(ordered[[*_KEY, "value"]], index=False).sum())
-        if digest in seen and _equal(ordered, tagged[tagged.shock == seen[digest]].sort_values(_KEY)):
+        if digest in seen and _equal(ordered, groups[seen[digest]].sort_values(_KEY)):
             out[str(shock)] = seen[digest]
         else:
             seen.setdefault(digest, str(shock))

@@ -297,7 +297,8 @@ class Findings:
     ``in_force`` (:func:`in_force`); inert: the stresses that changed nothing in any run (:func:`inert_of_all`),
     inert_of: per policy, those that changed none of its runs (:func:`inert_by_policy`: a rollout of the model it
     is, say); same_as: each stress whose runs are an earlier one's, number for number, and that one
-    (:func:`same_runs`: out of the ranking as a world of its own);
+    (:func:`same_runs`: out of the ranking as a world of its own), and same_of the same per policy (a rollout
+    with quits is the quits alone for the model in force);
     rollout_stresses: the stresses that roll a model out; unfinished: those whose rollout has not reached every
     account by the horizon, with the share it has (``1/3``); kinds: the kinds of each stress's shocks;
     expected_runs: the runs the design asks for; sources: where the money went (``stress_sources``); added: what
@@ -318,6 +319,7 @@ class Findings:
     inert: list[str]
     inert_of: dict[str, list[str]]
     same_as: dict[str, str]
+    same_of: dict[str, dict[str, str]]
     rollout_stresses: list[str]
     unfinished: dict[str, str]
     kinds: dict[str, list[str]]
@@ -373,7 +375,8 @@ def analyse(
     inert_of = inert_by_policy(tagged, points)
     inert = inert_of_all(tagged, inert_of)
     unmoved = in_force(tagged, inert_of, plans)  # a rollout of the model in force: nothing to choose between
-    same = {s: t for s, t in same_runs(tagged, points).items() if s not in inert}
+    same = {s: t for s, t in same_runs(tagged, points, rollouts).items() if s not in inert}
+    same_of = {str(p): same_runs(g, points, rollouts) for p, g in tagged.groupby("policy", sort=False)}
     # A stress that changed nothing is the unshocked run again: no comparison of its own in a family, and no world
     # of its own in the regret (it had counted the unshocked run twice in "best under"); one that repeats another's
     # runs is that stress again.
@@ -403,6 +406,7 @@ def analyse(
         inert=inert,
         inert_of=inert_of,
         same_as=same,
+        same_of=same_of,
         rollout_stresses=rollouts,
         unfinished={
             s.name: f"{k}/{x.quarters}"

@@ -128,7 +128,11 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{q(stress)} changed nothing for {joined(unmoved)} ({why_inert(f.kinds.get(stress, []))}): "
                 f"{'its' if len(unmoved) == 1 else 'their'} rows are the unshocked run, so read no safety into them."
             )
-    live = f.recovery[~f.recovery.shock.isin([*f.inert, *f.same_as])]
+    # A policy's runs that repeat another stress's are said once, under the first (a trial read "under
+    # big_bang_plus_quits for unstructured; under quits for unstructured" of the model in force's same runs).
+    repeated = {(p, s) for p, same in f.same_of.items() for s in same}
+    live = f.recovery[~f.recovery.shock.isin(f.inert)]
+    live = live.loc[np.array([(p, s) not in repeated for p, s in zip(live.policy, live.shock, strict=True)], bool)]
     present = [p for p in policies if p in set(f.recovery.policy)]
     never = _which(live[live.verdict == NOT_BACK], present, f.stresses, q)
     if never:
