@@ -67,6 +67,8 @@ def run(
     """
     if problems := argument_problems(scenario, policy, seed):
         raise InputError(problems)
+    if not isinstance(accounts, bool):  # "no", a non-empty string, had kept the table
+        raise InputError([f"run: accounts: True or False, not {_kind(accounts)}"])
     warn_if_avx512()
     if quarters is not None and quarters != scenario.quarters:
         scenario = scenario.with_overrides(f"{scenario.name} (quarters={quarters})", quarters=quarters)

@@ -148,14 +148,14 @@ def _flooded(scenario: Any) -> list[str]:
     account where the file means per segment, gives: valid, but nearly every lead goes unanswered and the run
     takes minutes to hours where the same team with a sane rate takes seconds."""
     pop = scenario.population
-    # Expected arrivals a week with no relationship: a segment's rate is per account-year of median potential, and
-    # the lognormal potential's mean is its median times exp(sigma^2 / 2); prospects raise new logos, customers
-    # expansions.
+    # Expected arrivals a week with no relationship: a segment's rate is per account-year of median potential,
+    # scaled by (potential / median) ** potential_exponent, whose mean over the lognormal potential is
+    # exp((exponent x sigma)^2 / 2); prospects raise new logos, customers expansions.
     weekly = sum(
         pop.customers
         * g.share
         * (g.customer_share * g.expansion.rate_per_year + (1 - g.customer_share) * g.new_logo.rate_per_year)
-        * math.exp(g.potential_sigma**2 / 2)
+        * math.exp((g.potential_exponent * g.potential_sigma) ** 2 / 2)
         / 52
         for g in pop.segments
     )

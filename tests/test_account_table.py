@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.account_table import ACCOUNT_COLUMNS
+from sim.errors import InputError
 from sim.policies import make_policy
 from sim.run import run
 from sim.scenario import load_scenario
@@ -40,6 +41,9 @@ def test_the_accounts_table_agrees_with_the_run_s_totals_and_changes_no_result(w
     assert (a.personal <= a.relationship + 1e-9).all() and (a.spend <= a.potential + 1e-9).all()
     by_segment = a.groupby("segment", observed=True).size()
     assert list(by_segment.index) == list(world.segment_names)
+    with pytest.raises(InputError) as e:  # a non-empty string had kept the table
+        run(world, policy, seed=3, accounts="no")  # type: ignore[arg-type]
+    assert e.value.problems == ["run: accounts: True or False, not str 'no'"]
     # Asked for or not, the run is the same; not asked for, there is no table.
     without = run(world, policy, seed=3)
     assert without.accounts is None

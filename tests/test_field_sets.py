@@ -43,6 +43,14 @@ def test_run_with_set_runs_the_variant_and_says_each_value_it_changed(tmp_path) 
             [f"error: --set {PENALTY}: given twice (once is enough; the last would silently win)"],
         ),
         (
+            ["name=small", "reps.0.count=10", "reps.*.count=4"],
+            [
+                "error: --set name: a variant is named by its changes (the file's name and a hash), so that its "
+                "results never pass for the file's",
+                "error: --set reps.*.count: writes a value --set reps.0.count writes too",
+            ],
+        ),
+        (
             ["quarters=3", "seed=1", "policy.name=pooled"],
             [
                 "error: --set quarters: give --quarters instead",
@@ -122,10 +130,15 @@ def test_backtest_with_set_runs_the_calibrated_world_with_the_assumption_changed
     assert default.returncode == 0 and zero.returncode == 0, zero.stderr
     assert f"{PENALTY} 0.5 -> 0; relationship.conflict_stock_loss 0.1 -> 0" in zero.stderr
     assert "backtest of unstructured (--set " in zero.stdout
-    assert "(backtest.toml is the calibration as written, without --set: its runs had them)" in zero.stdout
+    assert "(backtest.toml is the calibration as written; its first line names the --set its runs had)" in zero.stdout
     # Without the conflict cost, unstructured (98.6% of its deals decided in conflict) wins more of its deals.
     rate = {k: pd.read_csv(tmp_path / k / "backtest.csv").set_index("measure").loc["win_rate"] for k in "ab"}
     assert rate["b"]["simulated_mean"] > rate["a"]["simulated_mean"] + 0.1
     assert rate["b"]["actual"] == rate["a"]["actual"]
+    # The written file is the calibration, its first line naming the --set its runs had.
     written = [(tmp_path / k / "backtest.toml").read_text() for k in "ab"]
-    assert written[0] == written[1].replace(str(tmp_path / "b"), str(tmp_path / "a"))
+    first, rest = written[1].split("\n", 1)
+    assert first == (
+        f"# The backtest's runs had, over this file: --set {PENALTY}=0 --set relationship.conflict_stock_loss=0"
+    )
+    assert written[0] == rest.replace(str(tmp_path / "b"), str(tmp_path / "a"))

@@ -1971,3 +1971,43 @@ def test_a_policy_s_runs_that_repeat_another_stress_s_are_said_once_under_the_st
     # For a, big_cut (a rollout, listed first) repeats cut: cut is kept; for b nothing repeats.
     assert f.same_of == {"a": {"big_cut": "cut"}, "b": {}} and f.same_as == {}
     assert f.in_force == ["a"]
+
+
+def test_the_nearest_policy_s_verdict_is_not_repeated_word_for_word() -> None:
+    # A trial read "a's lead is not clear: under no stress ..." twice, the second after "Against b, ...".
+    from sim.experiment.report.stress_answer import stress_answer
+
+    noise = (0.0, 2.0, -2.0, 1.0)
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        cut = 10.0 if shock == "cut" else 0.0
+        return 100.0 + rep - cut + {"a": 1.0, "b": noise[rep], "c": -1.5 * noise[rep] - 0.5}[policy]
+
+    f = _synthetic_findings({"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}}, profit, ("a", "b", "c"))
+    text = stress_answer(f, ["a", "b", "c"], markdown=False)
+    assert "a's lead over c is not clear: under no stress does the paired interval" in text
+    assert "Against b, the policy nearest it, the same holds." in text
+    assert text.count("under no stress does the paired interval") == 1
+
+
+def test_over_the_rollouts_alone_staying_with_the_model_in_force_can_be_the_safer_choice() -> None:
+    # A reviewer's suite: the model in force beat every rollout, and the answer still called the other policy
+    # the safer rollout.
+    from sim.experiment.report.stress_answer import stress_answer
+
+    noise = (0.0, 2.0, -2.0, 1.0)
+    mean = {"none": {"u": 100.0, "b": 110.0}, "cut": {"u": 80.0, "b": 100.0}, "big": {"u": 100.0, "b": 95.0}}
+
+    def profit(shock: str, policy: str, rep: int) -> float:
+        return mean[shock][policy] + rep + (noise[rep] if policy == "b" else 0.0)
+
+    shocks = {"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}, "big": {"kind": "rollout", "quarter": 1}}
+    f = _synthetic_findings(shocks, profit, ("u", "b"))
+    assert f.in_force == ["u"] and f.ranking.robust == "b"
+    text = stress_answer(f, ["u", "b"], markdown=False)
+    assert text.startswith("Answer: On the means, b looks the safer model over the whole suite: ")
+    assert (
+        "Over the rollouts alone (big: a switch from the model in force, where the other stresses run each model "
+        "from the first quarter), staying with u, the model in force, is safer on the means: it has the best profit "
+        "under every one, while b falls up to 5 behind (under big)."
+    ) in text

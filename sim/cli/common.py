@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sim.cli.field_sets import parsed_pairs
 from sim.errors import InputError, PolicyError, interrupted
 from sim.format import printable
 
@@ -343,17 +344,10 @@ def loading_libraries() -> Iterator[None]:
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs; VALUE is read as a TOML value (42, 0.5, true, "text") or else as text."""
-    params, problems = _parsed_params(pairs)
+    params, problems = parsed_pairs(pairs, "--param")
     if problems:
         raise InputError(problems)
     return params
-
-
-def _parsed_params(pairs: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
-    """:func:`parse_params`' well-formed pairs, and a line for each other one (no ``=``, a key given twice)."""
-    from sim.cli.field_sets import parsed_pairs
-
-    return parsed_pairs(pairs, "--param")
 
 
 def checked_together(*checks: Callable[[], Any]) -> tuple[Any, ...]:
@@ -393,7 +387,7 @@ def scenario_and_params(
         policy_class(scenario.policy.name, f"{scenario_file}: policy.name")
         return scenario
 
-    params, malformed = _parsed_params(param_pairs)
+    params, malformed = parsed_pairs(param_pairs, "--param")
     try:
         scenario, sets, *_ = checked_together(
             loaded,
@@ -410,7 +404,7 @@ def scenario_and_params(
         except InputError as e:
             raise InputError([*malformed, *e.problems]) from None
         raise InputError(malformed)
-    say_notes(scenario, str(scenario_file))
+    say_notes(scenario, f"{scenario_file} with --set" if sets else str(scenario_file))
     return scenario, params
 
 

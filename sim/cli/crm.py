@@ -24,7 +24,7 @@ from sim.cli.common import (
     read_path,
     reported_errors,
 )
-from sim.cli.field_sets import parse_sets, set_option, with_sets
+from sim.cli.field_sets import OWN_OPTION, parse_sets, set_option, with_sets
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 #: ``backtest`` sets these with options of its own.
-BACKTEST_OWN = {"quarters": "--quarters", "seed": "--seeds", "policy": "--policy and --param"}
+BACKTEST_OWN = {**OWN_OPTION, "seed": "--seeds"}
 
 
 def _crm_export_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -346,13 +346,16 @@ def backtest_command(
             from sim.format import counted
 
             title = f"Backtest {result.cutoff} + {counted(quarters, 'quarter')}, {label}, {counted(seeds, 'seed')}"
+            # The file is the calibration as written; its runs had the --set fields, said first (a reviewer found
+            # no mark of them in the folder).
+            set_line = f"# The backtest's runs had, over this file: --set {' --set '.join(set_pairs)}\n" if sets else ""
             writers = (
                 lambda p: table.to_csv(p, index=False),
                 lambda p: seed_table.to_csv(p, index=False),
                 lambda p: write_backtest_png(table, seed_table, title, p),
-                lambda p: p.write_text(result.scenario_text, encoding="utf-8"),
+                lambda p: p.write_text(set_line + result.scenario_text, encoding="utf-8"),
             )
             atomic_write_all(out_dir, dict(zip(BACKTEST_FILES, writers, strict=True)))
             click.echo(f"\nwrote {out_dir}/{', '.join(BACKTEST_FILES)}")
             if sets:
-                click.echo("(backtest.toml is the calibration as written, without --set: its runs had them)")
+                click.echo("(backtest.toml is the calibration as written; its first line names the --set its runs had)")

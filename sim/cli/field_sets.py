@@ -27,6 +27,8 @@ set_option = click.option(
 
 #: Fields ``run``, ``compare`` and ``stress`` set with an option of their own: one way to say a thing.
 OWN_OPTION = {"quarters": "--quarters", "seed": "--seed", "policy": "--policy and --param"}
+#: Why ``--set`` does not set the variant's name: named by its changes, its results never pass for the file's.
+NAMED = "a variant is named by its changes (the file's name and a hash), so that its results never pass for the file's"
 
 
 def parsed_pairs(pairs: tuple[str, ...], option: str) -> tuple[dict[str, Any], list[str]]:
@@ -53,11 +55,18 @@ def parsed_pairs(pairs: tuple[str, ...], option: str) -> tuple[dict[str, Any], l
 def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict[str, Any]:
     """The ``--set`` pairs by path; InputError with a line for each malformed one or one that ``own`` (top-level
     field: the command's option for it) says an option of the command sets."""
+    from sim.config import paths_overlap  # here, not at start-up: the scenario's library
+
     sets, problems = parsed_pairs(pairs, "--set")
-    for path in sets:
+    for i, path in enumerate(sets):
         head = path.split(".")[0]
         if head in own:
             problems.append(f"--set {path}: give {own[head]} instead")
+        elif head == "name":
+            problems.append(f"--set {path}: {NAMED}")
+        # Two paths writing one value: which wins would depend on their order, which the variant's name does not.
+        problems += [f"--set {path}: writes a value --set {other} writes too" for other in list(sets)[:i]
+                     if paths_overlap(path, other)]  # fmt: skip
     if problems:
         raise InputError(problems)
     return sets
@@ -72,17 +81,14 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario
     if not sets:
         return scenario
     from sim.config import locate
+    from sim.format import toml_text
 
     data = scenario.model_dump(mode="json")
-    before = {path: sorted({_shown(c[k]) for c, k in locate(data, path)}) for path in sets}
+    before = {path: sorted({toml_text(c[k]) for c, k in locate(data, path)}) for path in sets}
     variant = scenario.with_overrides("--set", **sets)
-    changes = [f"{path} {' / '.join(before[path])} -> {_shown(value)}" for path, value in sets.items()]
+    changes = [f"{path} {' / '.join(before[path])} -> {toml_text(value)}" for path, value in sets.items()]
     click.echo(f"--set: {source} run as {variant.name}, with {'; '.join(changes)}", err=True)
     return variant
-
-
-def _shown(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def sets_said(set_pairs: tuple[str, ...], source: str) -> str:

@@ -37,8 +37,8 @@ def absent_metrics(metrics: Sequence[str], results: pd.DataFrame) -> list[str]:
 
 def run_values(results: pd.DataFrame, metrics: list[str] | tuple[str, ...], segment: str = "all") -> pd.DataFrame:
     """One value per (point, policy, replication, metric): the run total of segment ``segment``, of the metrics the
-    runs have (a metric of the catalogue that no run recorded, of a line or a role
-    the scenario lacks, has no row); InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
+    runs have (a metric of the catalogue that no run recorded, of a line or a role the scenario lacks, has no row);
+    InputError for a name that is no metric of the catalogue (a notebook's misspelt "proft" had given an empty
     frame, unsaid), for ``metrics`` given as one str, and for ``results`` that are no batch's."""
     if isinstance(metrics, str):  # iterated, a name is its letters: "unknown metric 'p'", six times over
         raise InputError([f"metrics: a list of metric names is needed, not the str {metrics!r} (write [{metrics!r}])"])

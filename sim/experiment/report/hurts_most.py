@@ -22,7 +22,8 @@ def hurts_most(f: Findings, profit: pd.DataFrame, policies: list[str], q: Callab
     one-policy suite had opened "the stress that hurts most is phased", and a trial's "big_bang_plus_quits", most
     of whose -13.8% was the rollout's): what a rollout costs is the rollout plan's and against-staying's to say,
     what other shocks add to it the on-top sentence's."""
-    profit = profit[~profit.shock.isin(f.rollout_stresses)]
+    # A stress that repeats another's runs is that stress again: not a pair of its own in the family.
+    profit = profit[~profit.shock.isin([*f.rollout_stresses, *f.same_as])]
     if profit.empty:
         return ""
     # By the profit it costs: stresses that start in other quarters act over other spans, so their relative

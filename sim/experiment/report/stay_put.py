@@ -107,7 +107,7 @@ def rollouts_pick(f: Findings, safe: str, q: Callable[[str], str]) -> str:
     ``safe``, the whole suite's; else "". The other stresses run each model from the first quarter, which a
     switch next quarter cannot have: a stress trial's answer named the whole suite's pick "the safer rollout"
     where another policy made more profit under every rollout."""
-    worlds = [s for s in f.rollout_stresses if s not in f.inert]
+    worlds = [s for s in f.rollout_stresses if s not in f.inert and s not in f.same_as]
     if not worlds:
         return ""
     try:
@@ -115,22 +115,28 @@ def rollouts_pick(f: Findings, safe: str, q: Callable[[str], str]) -> str:
     except ValueError:  # no rollout with a replication every policy finished
         return ""
     t, pick = ranking.table, ranking.robust
-    if pick == safe or safe not in t.index or pick in f.in_force:
+    if pick == safe or safe not in t.index:
         return ""
     shortfall = t.at[pick, "max_regret"]
     stays = (
         "it has the best profit under every one"
         if shortfall <= 0
         else f"its profit stays within {money(shortfall)} of the best policy's under each "
-        f"({_under_named(str(t.at[pick, 'max_regret_world']), q)} at most)"
+        f"(under {q(str(t.at[pick, 'max_regret_world']))} at most)"
+    )
+    # The model in force is not rolled out: staying with it is the pick (a reviewer's suite where it beat them).
+    safer = (
+        f"staying with {q(pick)}, the model in force, is safer"
+        if pick in f.in_force
+        else f"{q(pick)} is the safer rollout"
+    )
+    others = (
+        "the other stresses run"
+        if len(worlds) < len(f.stresses) - len(f.inert) - len(f.same_as) - 1
+        else "the run without a stress runs"
     )
     return (
-        f"Over the rollouts alone ({joined([q(w) for w in worlds])}: a switch from the model in force, where the "
-        f"other stresses run each model from the first quarter), {q(pick)} is the safer rollout on the means: "
-        f"{stays}, while {q(safe)} falls up to {money(t.at[safe, 'max_regret'])} behind "
-        f"({_under_named(str(t.at[safe, 'max_regret_world']), q)})."
+        f"Over the rollouts alone ({joined([q(w) for w in worlds])}: a switch from the model in force, where "
+        f"{others} each model from the first quarter), {safer} on the means: {stays}, while {q(safe)} falls up "
+        f"to {money(t.at[safe, 'max_regret'])} behind (under {q(str(t.at[safe, 'max_regret_world']))})."
     )
-
-
-def _under_named(stress: str, q: Callable[[str], str]) -> str:
-    return f"under {q(stress)}"

@@ -54,7 +54,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if named := next((p for p in nearer if not gaps[p][0]), nearer[0] if nearer else None):
             clear = clear and all(c for c, _ in gaps.values())
             which = "the policy nearest it" if named == nearer[0] else "not clearly behind it"
-            if gaps[named][1] == gap.replace(q(worst_other), q(named)):  # a trial read it twice, word for word
+            # The same verdict but for the policy it names: a trial read it twice, word for word.
+            if gaps[named][1].partition(": ")[2] == gap.partition(": ")[2]:
                 gap += f" Against {q(named)}, {which}, the same holds."
             else:
                 gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
@@ -83,11 +84,11 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"{money(t.at[safe, 'max_regret'])} of the best policy's (its largest shortfall "
                 f"{_under(str(t.at[safe, 'max_regret_world']), q=q)}), while {behind}."
             )
-        if turned:
-            out.append(turned)
         if t["max_regret"].max() > 0:
             why = _mechanism(f, safe, worst_other, str(t.at[worst_other, "max_regret_world"]), q)
             out += [why, gap] if why else [gap]
+        if turned:  # after the why, whose "that gap" is the opening sentence's
+            out.append(turned)
     elif len(policies) == 1:
         out.append(f"With one policy, {q(policies[0])}, there is no choice of policy to rank.")
     else:
