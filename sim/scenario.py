@@ -404,7 +404,7 @@ class Scenario(Strict):
         if not isinstance(source, str):  # with_overrides({"quarters": 3}) had given the scenario back unchanged
             raise InputError(
                 [
-                    f"with_overrides: the first argument labels the variant (a string), not {source!r:.40}: "
+                    f"with_overrides: the first argument names where the variant's errors are said (a string, not its name), not {source!r:.40}: "
                     'give the changes as keywords, with_overrides("label", **{"quarters": 3})'
                 ]
             )

@@ -81,7 +81,7 @@ def test_the_notebook_api_refuses_what_it_had_ignored_or_failed_on_unsaid(tmp_pa
     with pytest.raises(InputError) as e:
         small.with_overrides({"quarters": 3})  # type: ignore[arg-type]
     assert e.value.problems == [
-        "with_overrides: the first argument labels the variant (a string), not {'quarters': 3}: give the changes as "
+        "with_overrides: the first argument names where the variant's errors are said (a string, not its name), not {'quarters': 3}: give the changes as "
         'keywords, with_overrides("label", **{"quarters": 3})'
     ]
     with pytest.raises(InputError) as e:  # its quarters had been recorded and the scenario's run

@@ -20,9 +20,9 @@ def test_run_with_set_runs_the_variant_and_says_each_value_it_changed(tmp_path) 
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     variant = load_scenario(SMALL, quarters=1).with_overrides("--set", **{PENALTY: 0, "reps.*.count": 4})
-    # The file's values (two rep blocks of 1 and 2 seats) and the ones it ran with, and the variant's own name.
+    # The file's values (rep blocks of 2, 2 and 1 seats) and the ones it ran with, and the variant's own name.
     assert lines_of(result.stderr)[0] == (
-        f"--set: {SMALL} run as {variant.name}, with {PENALTY} 0.5 -> 0; reps.*.count 1 / 2 -> 4"
+        f"--set: {SMALL} run as {variant.name}, with {PENALTY} 0.5 -> 0; reps.*.count 2, 2, 1 -> 4"
     )
     assert variant.name != load_scenario(SMALL).name and f": {variant.name}, seed 7" in result.stdout
     # What ran is the variant: the Python API's run of it gives the same figures (CSV round-trip aside).

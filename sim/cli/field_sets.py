@@ -84,9 +84,14 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario
     from sim.format import toml_text
 
     data = scenario.model_dump(mode="json")
-    before = {path: sorted({toml_text(c[k]) for c, k in locate(data, path)}) for path in sets}
+    # Each value the path names, in the file's order ("2, 2, 1" for reps.*.count), once where all are one.
+    before = {path: [toml_text(c[k]) for c, k in locate(data, path)] for path in sets}
     variant = scenario.with_overrides("--set", **sets)
-    changes = [f"{path} {' / '.join(before[path])} -> {toml_text(value)}" for path, value in sets.items()]
+    changes = [
+        f"{path} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
+        for path, value in sets.items()
+        if (v := before[path])
+    ]
     click.echo(f"--set: {source} run as {variant.name}, with {'; '.join(changes)}", err=True)
     return variant
 
