@@ -890,6 +890,12 @@ def test_a_long_run_says_each_quarter_it_finishes_and_a_short_one_says_nothing(c
     for done in range(1, 9):
         quick(done, 0.5 * done)  # 4 s in all
     assert capsys.readouterr().err == "" and PROGRESS_FROM_S > 4
+    # The first run of an install: 40 s compiling in the first quarter, then 0.1 s a quarter: nothing left to wait
+    # for, so nothing said (a new user got six lines at once, each "about 0 s left").
+    compiled = _progress(8)
+    for done in range(1, 9):
+        compiled(done, 40.0 + 0.1 * (done - 1))
+    assert capsys.readouterr().err == ""
 
 
 def test_run_steps_a_quarter_at_a_time_with_a_progress_callback_and_gives_the_same_result():

@@ -248,7 +248,9 @@ def _progress(quarters: int) -> Callable[[int, float], None]:
     def said(done: int, seconds: float) -> None:
         left = (seconds - last[0]) * (quarters - done)
         last[0] = seconds
-        if done > 1 and done < quarters and seconds + left >= PROGRESS_FROM_S:
+        # Not once a quarter is a blink: after the first run's compiling, a new user got six lines at once, each
+        # "about 0 s left".
+        if done > 1 and done < quarters and seconds + left >= PROGRESS_FROM_S and left >= 1.0:
             click.echo(f"  quarter {done} of {quarters} done ({seconds:.1f} s; about {left:.0f} s left)", err=True)
 
     return said
