@@ -1913,6 +1913,12 @@ def test_a_rollout_s_model_in_force_is_named_by_its_name_and_the_parameters_set_
     assert froms == ["unstructured", "unstructured", "unstructured (notice = 0.3)", ""]
 
 
+def _by_means(mean: dict, noise: tuple[float, ...]):
+    """Profit of (shock, policy, replication) for :func:`_synthetic_findings`: ``mean[shock][policy]`` plus the
+    replication, and policy b's own ``noise`` (so that the pairs have spread)."""
+    return lambda shock, policy, rep: mean[shock][policy] + rep + (noise[rep] if policy == "b" else 0.0)
+
+
 def test_the_safer_rollout_is_the_rollouts_pick_where_the_whole_suite_picks_another() -> None:
     # A stress trial: "segment_tiers looks the safer rollout" by the whole suite, while the pool made more profit
     # under every rollout; stresses without a rollout run each model from the first quarter, which no switch has.
@@ -1927,11 +1933,7 @@ def test_the_safer_rollout_is_the_rollouts_pick_where_the_whole_suite_picks_anot
         "big": {"a": 90.0, "b": 95.0},
         "big_cut": {"a": 85.0, "b": 88.0},
     }
-    noise = (0.0, 1.0, -1.0, 0.5)
-
-    def profit(shock: str, policy: str, rep: int) -> float:
-        return mean[shock][policy] + rep + (noise[rep] if policy == "b" else 0.0)
-
+    profit = _by_means(mean, (0.0, 1.0, -1.0, 0.5))
     shocks = {"cut": demand, "cut_again": {**demand, "factor": 0.81}, "big": rollout, "big_cut": [rollout, demand]}
     f = _synthetic_findings(shocks, profit)
     assert f.same_as == {"cut_again": "cut"}
@@ -1995,14 +1997,9 @@ def test_over_the_rollouts_alone_staying_with_the_model_in_force_can_be_the_safe
     # the safer rollout.
     from sim.experiment.report.stress_answer import stress_answer
 
-    noise = (0.0, 2.0, -2.0, 1.0)
     mean = {"none": {"u": 100.0, "b": 110.0}, "cut": {"u": 80.0, "b": 100.0}, "big": {"u": 100.0, "b": 95.0}}
-
-    def profit(shock: str, policy: str, rep: int) -> float:
-        return mean[shock][policy] + rep + (noise[rep] if policy == "b" else 0.0)
-
     shocks = {"cut": {"kind": "demand", "quarter": 1, "factor": 0.8}, "big": {"kind": "rollout", "quarter": 1}}
-    f = _synthetic_findings(shocks, profit, ("u", "b"))
+    f = _synthetic_findings(shocks, _by_means(mean, (0.0, 2.0, -2.0, 1.0)), ("u", "b"))
     assert f.in_force == ["u"] and f.ranking.robust == "b"
     text = stress_answer(f, ["u", "b"], markdown=False)
     assert text.startswith("Answer: On the means, b looks the safer model over the whole suite: ")
