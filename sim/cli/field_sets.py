@@ -53,8 +53,9 @@ def parsed_pairs(pairs: tuple[str, ...], option: str) -> tuple[dict[str, Any], l
 
 
 def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict[str, Any]:
-    """The ``--set`` pairs by path; InputError with a line for each malformed one or one that ``own`` (top-level
-    field: the command's option for it) says an option of the command sets."""
+    """The ``--set`` pairs by path; InputError with a line for each malformed one, one that ``own`` (top-level
+    field: the command's option for it) says an option of the command sets, one naming the variant, and one that
+    writes a value an earlier one writes."""
     from sim.config import paths_overlap  # here, not at start-up: the scenario's library
 
     sets, problems = parsed_pairs(pairs, "--set")
