@@ -48,3 +48,25 @@ def test_the_accounts_table_agrees_with_the_run_s_totals_and_changes_no_result(w
     without = run(world, policy, seed=3)
     assert without.accounts is None
     pd.testing.assert_frame_equal(without.metrics, m)
+
+
+def test_run_writes_accounts_csv_when_asked_and_no_stale_one_is_left(tmp_path) -> None:
+    from tests.test_error_contract import invoke, lines_of
+
+    out = tmp_path / "run"
+    args = ["run", str(SMALL), "--quarters", "2", "--policy", "segment_tiers", "--policy", "pooled"]
+    result = invoke(*args, "--out", str(out), "--accounts")
+    assert result.exit_code == 0, result.stderr
+    accounts, metrics = pd.read_csv(out / "accounts.csv"), pd.read_csv(out / "metrics.csv")
+    assert list(accounts.columns) == list(ACCOUNT_COLUMNS) and len(accounts) == 2 * 5_000
+    churned = metrics[(metrics.metric == "churned") & (metrics.segment == "all")].groupby("policy").value.sum()
+    assert (accounts.status == "churned").groupby(accounts.policy).sum().to_dict() == churned.to_dict()
+    assert "accounts.csv" in result.stdout.splitlines()[-1]
+    # Without --out there is nowhere to write it: one line, exit 2, nothing run.
+    bare = invoke(*args, "--accounts")
+    assert bare.exit_code == 2 and lines_of(bare.stderr) == [
+        "error: --accounts: give --out, the folder accounts.csv is written to; nothing was run"
+    ]
+    # A run without it into the same folder leaves no accounts.csv of another run beside its files.
+    again = invoke(*args, "--out", str(out))
+    assert again.exit_code == 0 and not (out / "accounts.csv").exists()

@@ -25,6 +25,7 @@ from sim.cli.common import (
     scenario_and_params,
 )
 from sim.cli.field_sets import set_option
+from sim.errors import InputError
 from sim.format import counted, printable
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ def validate_command(scenario_file: Path) -> None:
 def _validate_experiment(path: Path) -> None:
     """Check an experiment file as ``covsim experiment`` would, every design point's scenario and policies too,
     and say on stderr the runs it asks for (a researcher had no way to see them before they started)."""
-    from sim.errors import InputError
     from sim.experiment.design import plan_runs
     from sim.experiment.loading import load_experiment
 
@@ -138,6 +138,12 @@ def policies_command(names: tuple[str, ...]) -> None:
     default=None,
     help="Write metrics.csv, weekly.csv, seats.csv (each rep's load) and summary.png here.",
 )
+@click.option(
+    "--accounts",
+    "with_accounts",
+    is_flag=True,
+    help="With --out, write accounts.csv too: one row per account at the run's end (docs/python-api.md).",
+)
 def run_command(
     scenario_file: Path,
     policy_names: tuple[str, ...],
@@ -146,6 +152,7 @@ def run_command(
     seed: int | None,
     quarters: int | None,
     out_dir: Path | None,
+    with_accounts: bool,
 ) -> None:
     """Run a scenario under one or more policies and summarise it quarter by quarter."""
     with loading_libraries():
@@ -171,13 +178,15 @@ def run_command(
         policies = policies_for(policy_names, params, scenario, str(scenario_file))
         notes = [policy_notes(p, scenario) for p in policies]  # a user's wrong notes() refused before any run
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
+        if with_accounts and out_dir is None:
+            raise InputError([f"--accounts: give --out, the folder {ACCOUNTS_FILE} is written to; nothing was run"])
         if out_dir is not None:
             check_single_out(out_dir, RUN_FILES)
         results, warm = [], []
         for policy in policies:
             click.echo(f"running {scenario.name} under {_shown(policy)} ...", err=True)
             loaded = kernels_loaded()
-            results.append(run(scenario, policy, seed, progress=_progress(scenario.quarters)))
+            results.append(run(scenario, policy, seed, progress=_progress(scenario.quarters), accounts=with_accounts))
             warm.append(kernels_loaded() == loaded)  # else this run loaded compiled loops (once each per process)
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         totals, order = whole_run(metrics)
@@ -216,11 +225,20 @@ def run_command(
                 lambda p: seats.to_csv(p, index=False),
                 lambda p: write_summary_png(metrics, title, p, shocks),
             )
+            files = dict(zip(RUN_FILES, writers, strict=True))
+            if with_accounts:
+                table = pd.concat([r.accounts for r in results], ignore_index=True)
+                files[ACCOUNTS_FILE] = lambda p: table.to_csv(p, index=False)
             stopping.raise_if_asked()  # a Ctrl-C numba swallowed after the last week: nothing written
-            atomic_write_all(out_dir, dict(zip(RUN_FILES, writers, strict=True)))
-            *first, last = (str(out_dir / name) for name in RUN_FILES)
+            atomic_write_all(out_dir, files)
+            if not with_accounts:  # an earlier run's, read beside these files, would pass for this run's
+                (out_dir / ACCOUNTS_FILE).unlink(missing_ok=True)
+            *first, last = (str(out_dir / name) for name in files)
             click.echo(f"\nwrote {', '.join(first)} and {last}")
 
+
+#: ``run --accounts``' file: one row per account at the run's end (``sim.account_table``).
+ACCOUNTS_FILE = "accounts.csv"
 
 #: The share of a run's time, and the seconds, in the policy's own calls from which the run's line says it: a slow
 #: policy is then the first thing to look at; in a short run a policy's first call loading its compiled loops
