@@ -135,13 +135,6 @@ def locate(data: Any, path: str) -> list[tuple[Any, Any]]:
     return _locate(data, path.split("."))
 
 
-def paths_overlap(a: str, b: str) -> bool:
-    """Whether dotted paths ``a`` and ``b`` (:func:`locate`'s) write a value in common: part by part the same or
-    one of them ``*`` (every list item or key), one path's table holding the other's value included."""
-    x, y = a.split("."), b.split(".")
-    return all(p == q or "*" in (p, q) for p, q in zip(x, y, strict=False))
-
-
 def value_paths(data: Any) -> list[str]:
     """Every dotted path to a value (not a table or an array) in data as read from TOML, an array's items by
     index and by ``*``: what :func:`locate` can name, for suggesting the path a mistyped one meant."""

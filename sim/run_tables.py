@@ -173,7 +173,9 @@ def comparison_table(totals: pd.Series, policies: list[str]) -> str:
         values = [float(totals.get((metric, p), float("nan"))) for p in policies]
         lines.append(f"{label:<{label_w}}" + "".join(f"{fmt(metric, v):>{width}}" for v in values))
     if len(rows) > len(COMPARISON_ROWS):  # a new user's lines summed to a seventh of revenue captured
-        lines.append("by line: new logos and expansions; a renewal belongs to no line (docs/metrics.md)")
+        lines.append(
+            "won value and missed by line: new logos and expansions; a renewal is in no line (docs/metrics.md)"
+        )
     return "\n".join(lines)
 
 

@@ -55,18 +55,28 @@ def test_run_writes_accounts_csv_when_asked_and_no_stale_one_is_left(tmp_path) -
 
     out = tmp_path / "run"
     args = ["run", str(SMALL), "--quarters", "2", "--policy", "segment_tiers", "--policy", "pooled"]
-    result = invoke(*args, "--out", str(out), "--accounts")
+    result = invoke(*args, "--out", str(out), "--per-account")
     assert result.exit_code == 0, result.stderr
-    accounts, metrics = pd.read_csv(out / "accounts.csv"), pd.read_csv(out / "metrics.csv")
+    accounts, metrics = pd.read_csv(out / "per_account.csv"), pd.read_csv(out / "metrics.csv")
     assert list(accounts.columns) == list(ACCOUNT_COLUMNS) and len(accounts) == 2 * 5_000
     churned = metrics[(metrics.metric == "churned") & (metrics.segment == "all")].groupby("policy").value.sum()
     assert (accounts.status == "churned").groupby(accounts.policy).sum().to_dict() == churned.to_dict()
-    assert "accounts.csv" in result.stdout.splitlines()[-1]
+    assert "per_account.csv" in result.stdout.splitlines()[-1]
     # Without --out there is nowhere to write it: one line, exit 2, nothing run.
-    bare = invoke(*args, "--accounts")
+    bare = invoke(*args, "--per-account")
     assert bare.exit_code == 2 and lines_of(bare.stderr) == [
-        "error: --accounts: give --out, the folder accounts.csv is written to; nothing was run"
+        "error: --per-account: give --out, the folder per_account.csv is written to; nothing was run"
     ]
-    # A run without it into the same folder leaves no accounts.csv of another run beside its files.
+    # A run without it into the same folder leaves no per_account.csv of an earlier run beside its files; a file
+    # of that name it did not write stays (a reviewer's run had deleted a CRM export's accounts.csv).
     again = invoke(*args, "--out", str(out))
-    assert again.exit_code == 0 and not (out / "accounts.csv").exists()
+    assert again.exit_code == 0 and not (out / "per_account.csv").exists()
+    (out / "per_account.csv").write_text("mine,not covsim's\n")
+    (out / "accounts.csv").write_text("account,sector,revenue\n")
+    assert invoke(*args, "--out", str(out)).exit_code == 0
+    assert (out / "per_account.csv").read_text() == "mine,not covsim's\n" and (out / "accounts.csv").exists()
+    # A folder where the file goes is refused before anything runs.
+    (out / "per_account.csv").unlink()
+    (out / "per_account.csv").mkdir()
+    refused = invoke(*args, "--out", str(out), "--per-account")
+    assert refused.exit_code == 2 and "per_account.csv" in refused.stderr and "running" not in refused.stderr

@@ -975,10 +975,12 @@ def test_covsim_run_s_table_has_the_overlay_s_rows_in_a_world_with_product_lines
             for p in order
         ]
         assert f"missed, {line}" in rows
-    assert table[-1] == "by line: new logos and expansions; a renewal belongs to no line (docs/metrics.md)"
+    assert table[-1] == (
+        "won value and missed by line: new logos and expansions; a renewal is in no line (docs/metrics.md)"
+    )
     # a world with no product lines has none of them
     small = run(load_scenario(SMALL, quarters=1), make_policy("segment_tiers"), seed=2).metrics
-    assert "Overlay and product lines" not in (plain := comparison_table(*whole_run(small))) and "by line" not in plain
+    assert "Overlay and product lines" not in (plain := comparison_table(*whole_run(small))) and "by line:" not in plain
 
 
 def test_the_touches_the_plan_asks_of_each_line_s_specialists_are_counted_beside_those_made() -> None:

@@ -54,20 +54,15 @@ def parsed_pairs(pairs: tuple[str, ...], option: str) -> tuple[dict[str, Any], l
 
 def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict[str, Any]:
     """The ``--set`` pairs by path; InputError with a line for each malformed one, one that ``own`` (top-level
-    field: the command's option for it) says an option of the command sets, one naming the variant, and one that
-    writes a value an earlier one writes."""
-    from sim.config import paths_overlap  # here, not at start-up: the scenario's library
-
+    field: the command's option for it) says an option of the command sets, and one naming the variant (one that
+    writes a value an earlier one writes is :func:`with_sets`' to find, in the scenario)."""
     sets, problems = parsed_pairs(pairs, "--set")
-    for i, path in enumerate(sets):
+    for path in sets:
         head = path.split(".")[0]
         if head in own:
             problems.append(f"--set {path}: give {own[head]} instead")
         elif head == "name":
             problems.append(f"--set {path}: {NAMED}")
-        # Two paths writing one value: which wins would depend on their order, which the variant's name does not.
-        problems += [f"--set {path}: writes a value --set {other} writes too" for other in list(sets)[:i]
-                     if paths_overlap(path, other)]  # fmt: skip
     if problems:
         raise InputError(problems)
     return sets
@@ -85,8 +80,14 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario
     from sim.format import toml_text
 
     data = scenario.model_dump(mode="json")
+    places = {path: locate(data, path) for path in sets}
+    # Two paths writing one value: which wins would depend on their order, which the variant's name does not.
+    paths = list(sets)
+    if clashes := [f"--set {b}: writes a value --set {a} writes too" for i, b in enumerate(paths) for a in paths[:i]
+                   if _write_together(places[a], places[b])]:  # fmt: skip
+        raise InputError(clashes)
     # Each value the path names, in the file's order ("2, 2, 1" for reps.*.count), once where all are one.
-    before = {path: [toml_text(c[k]) for c, k in locate(data, path)] for path in sets}
+    before = {path: [toml_text(c[k]) for c, k in places[path]] for path in sets}
     variant = scenario.with_overrides("--set", **sets)
     changes = [
         f"{path} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
@@ -95,6 +96,23 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario
     ]
     click.echo(f"--set: {source} run as {variant.name}, with {'; '.join(changes)}", err=True)
     return variant
+
+
+def _write_together(a: list[tuple[Any, Any]], b: list[tuple[Any, Any]]) -> bool:
+    """Whether two paths' places (``locate``'s (container, key) pairs) share one, or one's value holds the other's
+    container (a table set whole beside a value in it)."""
+
+    def inside(value: Any) -> set[int]:  # the ids of every table and list within a value, itself included
+        if isinstance(value, dict | list):
+            items = value.values() if isinstance(value, dict) else value
+            return {id(value)}.union(*(inside(v) for v in items))
+        return set()
+
+    mine = {(id(c), k) for c, k in a}
+    if any((id(c), k) in mine for c, k in b):
+        return True
+    held_a, held_b = set().union(*(inside(c[k]) for c, k in a)), set().union(*(inside(c[k]) for c, k in b))
+    return any(id(c) in held_a for c, _ in b) or any(id(c) in held_b for c, _ in a)
 
 
 def sets_said(set_pairs: tuple[str, ...], source: str) -> str:

@@ -14,6 +14,7 @@ from sim.cli.common import (
     RUN_FILES,
     NamedPath,
     Whole,
+    check_out,
     check_single_out,
     loading_libraries,
     one_line,
@@ -30,6 +31,22 @@ from sim.format import counted, printable
 
 if TYPE_CHECKING:
     from sim.policies.protocol import Policy
+
+
+#: ``run --per-account``'s file: one row per account at the run's end (``sim.account_table``); not
+#: ``accounts.csv``, the name of a CRM export's accounts file.
+ACCOUNTS_FILE = "per_account.csv"
+
+
+def own_accounts_file(path: Path) -> bool:
+    """Whether ``path`` is a file ``run --per-account`` wrote: its header is the table's columns."""
+    from sim.account_table import ACCOUNT_COLUMNS
+
+    try:
+        with path.open(encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n") == ",".join(ACCOUNT_COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 @click.command("validate")
@@ -139,10 +156,10 @@ def policies_command(names: tuple[str, ...]) -> None:
     help="Write metrics.csv, weekly.csv, seats.csv (each rep's load) and summary.png here.",
 )
 @click.option(
-    "--accounts",
+    "--per-account",
     "with_accounts",
     is_flag=True,
-    help="With --out, write accounts.csv too: one row per account at the run's end (docs/python-api.md).",
+    help=f"With --out, write {ACCOUNTS_FILE} too: one row per account at the run's end (docs/python-api.md).",
 )
 def run_command(
     scenario_file: Path,
@@ -179,9 +196,10 @@ def run_command(
         notes = [policy_notes(p, scenario) for p in policies]  # a user's wrong notes() refused before any run
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it
         if with_accounts and out_dir is None:
-            raise InputError([f"--accounts: give --out, the folder {ACCOUNTS_FILE} is written to; nothing was run"])
+            raise InputError([f"--per-account: give --out, the folder {ACCOUNTS_FILE} is written to; nothing was run"])
         if out_dir is not None:
             check_single_out(out_dir, RUN_FILES)
+            check_out(out_dir, "--out", files=(ACCOUNTS_FILE,))  # a folder where it goes: refused before the run
         results, warm = [], []
         for policy in policies:
             click.echo(f"running {scenario.name} under {_shown(policy)} ...", err=True)
@@ -231,14 +249,12 @@ def run_command(
                 files[ACCOUNTS_FILE] = lambda p: table.to_csv(p, index=False)
             stopping.raise_if_asked()  # a Ctrl-C numba swallowed after the last week: nothing written
             atomic_write_all(out_dir, files)
-            if not with_accounts:  # an earlier run's, read beside these files, would pass for this run's
-                (out_dir / ACCOUNTS_FILE).unlink(missing_ok=True)
+            if not with_accounts and own_accounts_file(out_dir / ACCOUNTS_FILE):
+                # An earlier run's, beside these files, would pass for this run's; a file of another's stays.
+                (out_dir / ACCOUNTS_FILE).unlink()
             *first, last = (str(out_dir / name) for name in files)
             click.echo(f"\nwrote {', '.join(first)} and {last}")
 
-
-#: ``run --accounts``' file: one row per account at the run's end (``sim.account_table``).
-ACCOUNTS_FILE = "accounts.csv"
 
 #: The share of a run's time, and the seconds, in the policy's own calls from which the run's line says it: a slow
 #: policy is then the first thing to look at; in a short run a policy's first call loading its compiled loops

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeGuard
 
 from sim.catalogue import CATALOGUE
 from sim.codes import ROLES
-from sim.config import Name, PolicyParam, paths_overlap, require_kind, validate_strict
+from sim.config import Name, PolicyParam, require_kind, validate_strict
 from sim.errors import InputError
 from sim.experiment.suite import UNSHOCKED, Stress
 from sim.format import toml_text
@@ -116,6 +116,12 @@ def _value_faults(where: str, f: Factor) -> list[str]:
             else:
                 out.append(f"{where}.values: {toml_text(v)} is listed more than once (each value is one design point)")
     return out
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether targets ``a`` and ``b`` write a value in common (``*`` matches every list item or key)."""
+    x, y = a.split("."), b.split(".")
+    return len(x) == len(y) and all(p == q or "*" in (p, q) for p, q in zip(x, y, strict=True))
 
 
 def finite_number(v: Any) -> TypeGuard[int | float]:
@@ -233,7 +239,7 @@ class Experiment(Strict):
         # labelled with the first's value (a researcher's team = 1 ran with 2 reps, scaled by another factor).
         for j, later in enumerate(self.factors):
             for i, f in enumerate(self.factors[:j]):
-                if paths_overlap(f.target, later.target):
+                if _overlap(f.target, later.target):
                     problems.append(
                         f"factors.{j}.target: {later.target} writes a value factors.{i} ({f.name!r}, {f.target}) "
                         "writes too: one would overwrite the other at every point (vary each value by one factor)"

@@ -54,8 +54,13 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         if named := next((p for p in nearer if not gaps[p][0]), nearer[0] if nearer else None):
             clear = clear and all(c for c, _ in gaps.values())
             which = "the policy nearest it" if named == nearer[0] else "not clearly behind it"
-            # The same verdict but for the policy it names: a trial read it twice, word for word.
-            if gaps[named][1].partition(": ")[2] == gap.partition(": ")[2]:
+            # Not clear against either, over the same stresses: a trial read it twice, word for word.
+            unclear = f"{q(safe)}'s lead over"
+            if (
+                gap.startswith(unclear)
+                and gaps[named][1].startswith(unclear)
+                and (gaps[named][1].partition(": ")[2] == gap.partition(": ")[2])
+            ):
                 gap += f" Against {q(named)}, {which}, the same holds."
             else:
                 gap += f" Against {q(named)}, {which}: {after_colon(gaps[named][1])}"
