@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sim.catalogue import CATALOGUE
 from sim.units import Unit
@@ -342,3 +342,9 @@ def clear_words(low: float, high: float) -> str:
 def toml_text(v: object) -> str:
     """A value as a TOML file writes it: ``true``, ``'keep'``, ``2.5``."""
     return str(v).lower() if isinstance(v, bool) else repr(v)
+
+
+def params_text(params: Mapping[str, object]) -> str:
+    """Policy parameters as a run names them, ``books = redeal, coordinated = false``: a truth value as TOML and
+    ``--param`` write it (a new user's coordinated=true had come back as "True"), anything else as it prints."""
+    return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())

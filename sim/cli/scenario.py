@@ -27,7 +27,7 @@ from sim.cli.common import (
 )
 from sim.cli.field_sets import set_option
 from sim.errors import InputError
-from sim.format import counted, printable
+from sim.format import counted, params_text, printable
 
 if TYPE_CHECKING:
     from sim.policies.protocol import Policy
@@ -296,10 +296,7 @@ def _shown(policy: Policy) -> str:
     (``segment_tiers (books = redeal)``)."""
     from sim.policies.protocol import not_default, policy_label
 
-    # As TOML and --param write a truth value (a new user's coordinated=true came back as "True").
-    given = ", ".join(
-        f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in not_default(policy.params).items()
-    )
+    given = params_text(not_default(policy.params))
     return printable(one_line(policy_label(type(policy)) + (f" ({given})" if given else "")))
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sim.config import Name, read_toml, require_kind, validate_strict
 from sim.errors import InputError
-from sim.format import toml_text
+from sim.format import params_text, toml_text
 from sim.policies import make_policy, policy_class
 from sim.policies.rollout import rollout_of
 from sim.scenario import Scenario
@@ -227,9 +227,7 @@ def default_suite(scenario: Scenario, current: str, current_params: dict[str, An
     seats = sum(g.count for g in scenario.reps)  # each leaving share is of the seats filled then: these, when all are
     rollout = {"kind": "rollout", "quarter": q, "current": {"name": current, "params": current_params or {}}}
     # The model in force with the parameters the file gives it (a VP could not tell which overlay it was).
-    given = ", ".join(
-        f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in (current_params or {}).items()
-    )
+    given = params_text(current_params or {})
     current = f"{current} ({given})" if given else current
     entries: list[dict[str, Any]] = [
         *(
