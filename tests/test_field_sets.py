@@ -147,7 +147,7 @@ def test_backtest_with_set_runs_the_calibrated_world_with_the_assumption_changed
                   "--out", str(tmp_path / "b"))  # fmt: skip
     assert default.returncode == 0 and zero.returncode == 0, zero.stderr
     assert f"{PENALTY} 0.5 -> 0; relationship.conflict_stock_loss 0.1 -> 0" in zero.stderr
-    assert "backtest of unstructured (--set " in zero.stdout
+    assert f"backtest of unstructured (--set {PENALTY}=0 --set relationship.conflict_stock_loss=0) on " in zero.stdout
     assert "(backtest.toml is the calibration as written; its first line names the --set its runs had)" in zero.stdout
     # Without the conflict cost, unstructured (98.6% of its deals decided in conflict) wins more of its deals.
     rate = {k: pd.read_csv(tmp_path / k / "backtest.csv").set_index("measure").loc["win_rate"] for k in "ab"}

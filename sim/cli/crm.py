@@ -24,7 +24,7 @@ from sim.cli.common import (
     read_path,
     reported_errors,
 )
-from sim.cli.field_sets import OWN_OPTION, parse_sets, set_option, with_sets
+from sim.cli.field_sets import OWN_OPTION, as_options, parse_sets, set_option, with_sets
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -334,7 +334,7 @@ def backtest_command(
             click.echo(f"  - {printable(note)}")
         label = policy_name or result.scenario.policy.name
         if sets:
-            label += f" (--set {' '.join(set_pairs)})"
+            label += f" ({as_options(set_pairs)})"
         click.echo(f"\nbacktest of {label} on {pipeline_file}")
         for line in summary_lines(result):
             click.echo(line)
@@ -348,7 +348,7 @@ def backtest_command(
             title = f"Backtest {result.cutoff} + {counted(quarters, 'quarter')}, {label}, {counted(seeds, 'seed')}"
             # The file is the calibration as written; its runs had the --set fields, said first (a reviewer found
             # no mark of them in the folder).
-            set_line = f"# The backtest's runs had, over this file: --set {' --set '.join(set_pairs)}\n" if sets else ""
+            set_line = f"# The backtest's runs had, over this file: {as_options(set_pairs)}\n" if sets else ""
             writers = (
                 lambda p: table.to_csv(p, index=False),
                 lambda p: seed_table.to_csv(p, index=False),

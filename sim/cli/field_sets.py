@@ -115,6 +115,11 @@ def _write_together(a: list[tuple[Any, Any]], b: list[tuple[Any, Any]]) -> bool:
     return any(id(c) in held_a for c, _ in b) or any(id(c) in held_b for c, _ in a)
 
 
+def as_options(set_pairs: tuple[str, ...]) -> str:
+    """The ``--set`` pairs as the command line gives them: ``--set a=1 --set b=2``."""
+    return " ".join(f"--set {pair}" for pair in set_pairs)
+
+
 def sets_said(set_pairs: tuple[str, ...], source: str) -> str:
     """The sentence a batch's report opens with when ``--set`` changed its scenario (a report had named the file
     alone, as if its values had run)."""
