@@ -114,6 +114,9 @@ def _plan(model: CoverageModel, quarter: int) -> np.ndarray:
     team = model.team.week(model.week).view
     view = PlanView(quarter=quarter, accounts=model._accounts, team=team, previous=model.plan, selling=model.selling)
     plan = model.ask("plan", view)
+    # The plan in force goes before the new one is checked and copied (its owners stay, for the hand-over): at
+    # 10M accounts, its cadence, service levels and flags beside the policy's plan and the copy made a run's peak.
+    del view, model.plan
     model.plan = read_only_plan(
         checked_plan(plan, model.population.size, len(model.team), model.label, model.population.lines, team)
     )

@@ -27,6 +27,7 @@ from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
 from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
+from sim.metrics import lorenz_curve
 from sim.model import CoverageModel
 from sim.numpy_exact import median, pairwise_sum, power
 from sim.opportunities import _NAMES, OpportunityBook
@@ -1775,3 +1776,54 @@ def test_treated_takes_in_time_as_a_python_or_numpy_scalar_or_an_array():
     customer, by, in_time = rec.tally.treated()
     assert customer.tolist() == [1, 2, 3, 4, 5, 6] and by.tolist() == [0, -1, 1, 0, 0, 1]
     assert in_time.dtype == bool and in_time.tolist() == [True, True, False, True, False, True]
+
+
+def _lorenz_reference(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """``sim.metrics.lorenz_curve`` as it was: the whole grid and running shares, arrays of the accounts' size."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    total = x.sum()
+    if x.size == 0 or total <= 0:
+        return np.asarray(shares, dtype=np.float64).copy()
+    cum = np.r_[0.0, np.cumsum(x)] / total
+    return np.interp(shares, np.linspace(0.0, 1.0, x.size + 1), cum)
+
+
+LORENZ_GRID = np.unique(np.r_[np.linspace(0.0, 1.0, 21), 1.0 - np.logspace(-4, -1.5, 6)])  # the recorder's
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 3_000),
+    st.floats(0.0, 1.0),
+    st.lists(st.floats(-0.5, 1.5) | st.just(float("nan")), max_size=8),
+    st.integers(0, 2**32 - 1),
+)
+def test_lorenz_curve_read_near_each_share_is_the_whole_grids(accounts, idle, shares, seed):
+    """The Lorenz curve read near each share (a 10M run's peak memory had been its grid) gives the numbers of
+    np.interp over the whole grid, bit for bit: the recorder's shares, any others, and those off the curve."""
+    rng = np.random.default_rng(seed)
+    hours = np.round(rng.exponential(3.0, accounts), 2) * (rng.random(accounts) >= idle)  # ties, and zeros
+    points = np.r_[LORENZ_GRID, np.array(shares, dtype=np.float64), rng.random(4)]
+    assert np.array_equal(lorenz_curve(hours, points), _lorenz_reference(hours, points), equal_nan=True)
+
+
+def test_lorenz_curve_at_a_million_accounts_and_none():
+    rng = np.random.default_rng(5)
+    hours = rng.exponential(1.0, 1_000_003) * (rng.random(1_000_003) < 0.2)
+    assert np.array_equal(lorenz_curve(hours, LORENZ_GRID), _lorenz_reference(hours, LORENZ_GRID))
+    assert lorenz_curve(hours, np.float64(0.5)).shape == ()
+    assert np.array_equal(lorenz_curve(np.zeros(4), LORENZ_GRID), LORENZ_GRID)  # nobody's hours: the diagonal
+    assert np.array_equal(lorenz_curve(np.empty(0), LORENZ_GRID), LORENZ_GRID)
+
+
+def test_lorenz_curve_needs_one_copy_of_the_values():
+    import tracemalloc
+
+    hours = np.random.default_rng(2).exponential(1.0, 1_000_000)
+    tracemalloc.start()
+    try:
+        lorenz_curve(hours, LORENZ_GRID)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert hours.nbytes <= peak < 1.2 * hours.nbytes  # the sorted copy, its running sums written over it

@@ -71,3 +71,33 @@ def test_a_finished_run_s_arrays_go_at_once_not_at_the_next_garbage_collection()
         assert [a() for a in arrays] == [None, None]
     finally:
         gc.enable()
+
+
+def test_the_plan_in_force_goes_before_the_next_is_checked_and_copied(monkeypatch):
+    # At 10M accounts the plan in force (cadence, service levels, flags) beside the policy's new plan and its
+    # checked copy made a run's peak memory: it is dropped first, only its owners kept for the hand-over.
+    import sim.quarter_start
+    from sim.model import CoverageModel
+
+    policy = make_policy("segment_tiers", {"field_segments": "only", "pooled_segments": ""})
+    model = CoverageModel(tiny(customers=50), policy, 1)
+    model.run(13)
+    in_force = [model.plan.cadence, model.plan.service, model.plan.coordinated]
+    held = [weakref.ref(a) for a in in_force] + [weakref.ref(a.base) for a in in_force if a.base is not None]
+    owners = weakref.ref(model.plan.owner)
+    del in_force
+    seen = []
+    checked = sim.quarter_start.checked_plan
+
+    def checking(*args, **kwargs):
+        seen.append(([r() is None for r in held], owners() is not None))
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(sim.quarter_start, "checked_plan", checking)
+    gc.disable()
+    try:
+        model.run(1)
+    finally:
+        gc.enable()
+        model.release()
+    assert seen == [([True] * len(held), True)]
