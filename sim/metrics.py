@@ -325,21 +325,16 @@ def gini_of_positive(positive: np.ndarray, n: int) -> float:
 
 
 def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Share of the total held by the smallest ``shares`` of ``values`` (the Lorenz curve
-    at those points, linearly interpolated); the diagonal when the total is 0."""
+    """Share of the total held by the smallest ``shares`` of ``values`` (the Lorenz curve at those points,
+    linearly interpolated; the diagonal when the total is 0): np.interp over linspace(0, 1, n + 1) and the running
+    shares, read at the five points around each share (whole, those arrays made a 10M run's peak memory), which
+    are linspace's own (j * (1 / n), the last 1.0): the same numbers to the bit."""
     x = np.sort(np.asarray(values, dtype=np.float64))
-    total = x.sum()
-    shares = np.asarray(shares, dtype=np.float64)
-    if x.size == 0 or total <= 0:
+    total, shares, n = x.sum(), np.asarray(shares, dtype=np.float64), x.size
+    if n == 0 or total <= 0:
         return shares.copy()
-    n = x.size
-    # The curve is np.interp(shares, np.linspace(0, 1, n + 1), np.r_[0, np.cumsum(x)] / total), read only
-    # near each share: those three arrays of the accounts' size, beside the sorted copy, had made a 10M
-    # run's peak memory. The running sums overwrite the copy; the grid's points are linspace's own (j * (1 /
-    # n), the last 1.0), so each share falls in the same interval and the numbers are the same to the bit.
-    np.cumsum(x, out=x)
+    np.cumsum(x, out=x)  # the running sums, over the sorted copy
     flat = shares.ravel()
-    # Five grid points around each share's (rounding moves it by one at most), inside 0 .. n.
     near = np.clip(np.nan_to_num(flat) * n, 0.0, float(n)).astype(np.int64)
     at = np.clip(near[:, None] + np.arange(-2, 3), 0, n)
     grid = at * (1.0 / n)

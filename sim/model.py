@@ -268,7 +268,7 @@ class CoverageModel(mesa.Model):
             self.plan,
             touch,
             extra,
-            rec.touches,
+            rec.owner_touches(touch),
             self.scenario,
             self._specialist_cells,
             cells,

@@ -28,11 +28,12 @@ class Recorder:
     """The tallies of the current quarter, attention per account, and every row recorded so far.
 
     Per account, this quarter: touches (tasks done), touch_hours; line_touches (accounts x lines, made on the
-    first one): the touches of each line's specialist. Over the run: touch_hours_run; last_conflict, the last
-    week of conflicting engagement (-1: none; ``sim.engagement``); most_over_capacity, the most hours any seat
-    worked beyond its capacity in any week (0 while the engine keeps every seat within its hours; the policy
-    contract checks it). Low-value accounts are those below the scenario's quantile of potential at the start.
-    ``line_names``: the product lines whose metrics are kept (``Scenario.reported_lines``).
+    first one) and specialist_touches (their sum per account): the touches of each line's specialist. Over the
+    run: touch_hours_run; last_conflict, the last week of conflicting engagement (-1: none; ``sim.engagement``);
+    most_over_capacity, the most hours any seat worked beyond its capacity in any week (0 while the engine keeps
+    every seat within its hours; the policy contract checks it). Low-value accounts are those below the
+    scenario's quantile of potential at the start. ``line_names``: the product lines whose metrics are kept
+    (``Scenario.reported_lines``).
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class Recorder:
         self.touches = np.zeros(n, dtype=np.int64)
         self.touch_hours = np.zeros(n)
         self.line_touches: np.ndarray | None = None
+        self.specialist_touches: np.ndarray | None = None
 
     # ---- opportunities ----------------------------------------------------------
 
@@ -192,20 +194,11 @@ class Recorder:
     # ---- effort -----------------------------------------------------------------
 
     def effort(
-        self,
-        seats: SeatWeek,
-        segment_of: np.ndarray,
-        tasks: Tasks,
-        seat: np.ndarray,
-        done: np.ndarray,
-        travel: np.ndarray,
+        self, seats: SeatWeek, segment: np.ndarray, tasks: Tasks, seat: np.ndarray, done: np.ndarray, travel: np.ndarray
     ) -> None:
-        """Hours and attention of the ``done`` tasks this week, done by ``seat``.
-
-        ``segment_of``: every account's segment; ``travel``: hours of each
-        task's cost spent travelling. Hours on a product line are those of
-        tasks with a line (its opportunities' and its specialists' touches).
-        """
+        """Hours and attention of the ``done`` tasks this week, done by ``seat`` (``segment``: every account's
+        segment; ``travel``: the hours of each task's cost spent travelling); hours on a product line are those of
+        tasks with a line (its opportunities' and its specialists' touches)."""
         t = self.tally
         # One compiled pass (``_effort``) over the tasks done, where numpy took some twenty calls a week.
         over = compiled(_effort)(
@@ -216,7 +209,7 @@ class Recorder:
             tasks.cost,
             travel,
             tasks.line,
-            segment_of,
+            segment,
             seats.field,
             seats.role_index,
             self.low_value,
@@ -237,9 +230,15 @@ class Recorder:
         """Touches made this week by the specialists of ``line`` on ``customer`` (pairs may repeat)."""
         if customer.size == 0:
             return
-        if self.line_touches is None:
+        if self.line_touches is None or self.specialist_touches is None:
             self.line_touches = np.zeros((self.touch_hours.size, self.lines), dtype=np.int32)
+            self.specialist_touches = np.zeros(self.touch_hours.size, dtype=np.int64)
         np.add.at(self.line_touches, (customer, line), 1)
+        np.add.at(self.specialist_touches, customer, 1)
+
+    def owner_touches(self, accounts: np.ndarray) -> np.ndarray:
+        """Touches made this quarter on ``accounts`` less their specialists' (what an owner's cadence counts)."""
+        return self.touches[accounts] - (0 if self.specialist_touches is None else self.specialist_touches[accounts])
 
     def conflicted(self, customers: np.ndarray, week: int) -> None:
         """``customers`` had a week of conflicting engagement in ``week`` (``sim.engagement``)."""
@@ -304,8 +303,8 @@ class Recorder:
         return _with_run_keys(pd.DataFrame(self.weekly, columns=WeeklyRow._fields), policy, seed)
 
     def lorenz_frame(self, segment: np.ndarray) -> pd.DataFrame:
-        """Lorenz curves of attention over the run: share of rep hours received by the
-        least-attended share of accounts, per segment and for all (``segment``: every account's)."""
+        """Lorenz curves of attention over the run: share of rep hours received by the least-attended share of
+        accounts, per segment and for all (``segment``: every account's)."""
         rows = []
         # Attention is concentrated on few accounts: sample the top tail finely.
         grid = np.unique(np.r_[np.linspace(0.0, 1.0, 21), 1.0 - np.logspace(-4, -1.5, 6)])

@@ -81,7 +81,7 @@ def week_tasks(
     plan: CoveragePlan,
     cadenced: np.ndarray,
     offered: np.ndarray,
-    touches: np.ndarray,
+    owner_touches: np.ndarray,
     scenario: Scenario,
     specialist_cells: np.ndarray,
     offered_cells: np.ndarray,
@@ -94,7 +94,8 @@ def week_tasks(
     responded deals with a closer and effort outstanding, from the week after
     the response, costing the rep ``chunk / skill`` hours (a skilled rep
     needs fewer). Touches: planned cadence of the accounts ``cadenced`` that
-    is behind schedule (``touches`` done this quarter), and the accounts the
+    is behind schedule (``owner_touches``: each one's this quarter, those of
+    its specialists left out), and the accounts the
     policy ``offered`` a touch this week whatever their cadence (among
     ``cadenced``), for owners in filled seats; and the overlay's: each
     (account, line) of ``specialist_cells`` (flat indices into the plan's
@@ -105,8 +106,6 @@ def week_tasks(
     """
     b, activities = book, scenario.activities
     c = cadenced
-    # A specialist's touches serve its own cadence, not the owner's.
-    got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
     extra_c = extra_seat = extra_line = np.empty(0, dtype=np.int64)
     cells = specialist_cells if offered_cells.size == 0 else distinct(np.concatenate([specialist_cells, offered_cells]))
     if cells.size:
@@ -166,7 +165,7 @@ def week_tasks(
         pop.x,
         pop.y,
         np.asarray(c, dtype=np.int64),
-        np.asarray(got, dtype=np.int64),
+        np.asarray(owner_touches, dtype=np.int64),
         plan.cadence,
         plan.owner,
         offered if offered.flags.writeable else offered.copy(),  # one compiled version, whoever offered it

@@ -841,7 +841,7 @@ def week_tasks_reference(
     plan,
     cadenced,
     offered,
-    touches,
+    owner_touches,
     scenario,
     specialist_cells,
     offered_cells,
@@ -860,9 +860,7 @@ def week_tasks_reference(
     owner = plan.owner[c]
     due = (owner >= 0) & (pop.status[c] != Status.CHURNED)
     due &= at_seat_reference(seats.filled, owner, False)
-    # A specialist's touches serve its own cadence, not the owner's.
-    got = touches[c] if line_touches is None else touches[c] - line_touches[c].sum(axis=1)
-    behind = _behind(got, plan.cadence[c], week)
+    behind = _behind(owner_touches, plan.cadence[c], week)  # Recorder.owner_touches, checked beside this
     due &= (behind | np.isin(c, offered)) if offered.size else behind
     c, owner = c[due], owner[due]
     touch_line = np.full(c.size, WHOLE_CONTRACT, dtype=np.int64)
@@ -1008,6 +1006,17 @@ def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, mon
         return got
 
     monkeypatch.setattr(sim.model, "week_tasks", both)
+    owners_touches, with_specialists = Recorder.owner_touches, []
+
+    def owner_touches(recorder, accounts):
+        """The owner's touches as week_tasks counted them in numpy: a specialist's serve its own cadence."""
+        got, lines = owners_touches(recorder, accounts), recorder.line_touches
+        want = recorder.touches[accounts] - (0 if lines is None else lines[accounts].sum(axis=1))
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        with_specialists.append(lines is not None and lines[accounts].any())
+        return got
+
+    monkeypatch.setattr(Recorder, "owner_touches", owner_touches)
     shocks = [{"kind": "rep_attrition", "quarter": 2, "share": 0.4}] if scenario == "attrition" else None
     s = load_scenario("scenarios/small.toml" if shocks else scenario).with_overrides(
         "kernel-check", quarters=2, **{"population.customers": 5000}, **({"shocks": shocks} if shocks else {})
@@ -1016,6 +1025,7 @@ def test_compiled_week_tasks_equal_the_numpy_they_replaced(scenario, policy, mon
     tasks, vacant = np.array(weeks).T
     assert tasks.size == 26 and tasks.sum() > 0
     assert vacant.sum() > 0 or scenario != "attrition"
+    assert len(with_specialists) == 26 and (any(with_specialists) or "overlay" not in scenario)
 
 
 def value_estimate_reference(terms, pop, c, kind, line):

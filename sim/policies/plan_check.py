@@ -174,6 +174,15 @@ def _checked_overlay(
         raise PolicyError(f"{where}_cadence has shape {cadence.shape}, expected {shape}: accounts x product lines")
     if cadence.size and not _of_kind(cadence, np.float64):
         raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
+    # Every seat fit for each line (a closer paid on it); without the team, every seat.
+    unfit = np.zeros((seats, lines), dtype=bool) if team is None else ~(team.can_close[:, None] & team.lane_lines)
+    usual = all(
+        a.dtype == t and a.flags.writeable and a.flags.c_contiguous for a, t in ((seat, np.int64), (cadence, float))
+    )
+    if usual:  # one compiled pass copies both and checks all below (some 3.6 ms a quarter in numpy at 100k)
+        copied, cadence_copied, fine = compiled(_overlay_copied)(seat, cadence, seats, _MOST, unfit)
+        if fine:
+            return {"specialist": copied, "specialist_cadence": cadence_copied}
     cadence = cadence.astype(np.float64)
     if not ((cadence >= 0) & (cadence <= _MOST)).all():  # a NaN is neither
         raise PolicyError(f"{where}_cadence {_CADENCE}")
@@ -185,9 +194,8 @@ def _checked_overlay(
         )
     if team is not None:
         for column in range(lines):  # a line at a time: a gather per line, not per cell
-            unfit = ~(team.can_close & team.lane_lines[:, column])  # per seat
             named = seat[:, column]
-            if unfit.any() and (wrong := (named >= 0) & unfit[np.maximum(named, 0)]).any():
+            if unfit[:, column].any() and (wrong := (named >= 0) & unfit[np.maximum(named, 0), column]).any():
                 account = int(np.flatnonzero(wrong)[0])
                 first = int(named[account])
                 why = "cannot close a deal" if not team.can_close[first] else "is not paid on that line (its lane)"
@@ -197,3 +205,22 @@ def _checked_overlay(
                     "that closes deals and is paid on the line"
                 )
     return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence}
+
+
+def _overlay_copied(
+    seat: np.ndarray, cadence: np.ndarray, seats: int, most: float, unfit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Copies of a plan's ``specialist`` and ``specialist_cadence`` (accounts x lines) and whether every cell
+    passes ``_checked_overlay``'s checks: a seat from -1 to ``seats`` - 1, not ``unfit`` (seats x lines) for
+    its line; a cadence from 0 to ``most`` (a NaN is not), and none without a seat. Compiled (``sim.compiled``);
+    where a cell fails, numpy's checks find it and say which."""
+    copied, cadence_copied = np.empty_like(seat), np.empty_like(cadence)
+    fine = True
+    for i in range(seat.shape[0]):
+        for line in range(seat.shape[1]):
+            s, c = seat[i, line], cadence[i, line]
+            copied[i, line], cadence_copied[i, line] = s, c
+            fine &= (s >= -1) & (s < seats) & (c >= 0.0) & (c <= most) & ((s >= 0) | ~(c > 0.0))
+            if 0 <= s < seats:
+                fine &= ~unfit[s, line]
+    return copied, cadence_copied, fine
