@@ -16,6 +16,8 @@ routes to the pool it planned (``Tasks.pool``, ``CoveragePlan.seat_pool``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from sim.allocation import Queues
@@ -41,23 +43,65 @@ def lane_queues(
     of its pool is paid on stays in its pool's queue (``checked_route``
     refuses such a route).
     """
-    seat_pool = queues.seat_pool
-    pooled = np.flatnonzero(seat_pool >= 0)
+    seat_pool = np.ascontiguousarray(queues.seat_pool, dtype=np.int64)
     unstaffed = np.zeros(queues.pool.size, dtype=bool)
+    pools = int(max(seat_pool.max(initial=-1), queues.pool.max(initial=-1))) + 1
+    split = _split_queues(
+        seat_pool.tobytes(),
+        np.ascontiguousarray(lane_lines, dtype=bool).tobytes(),
+        np.ascontiguousarray(lane_kinds, dtype=bool).tobytes(),
+        np.ascontiguousarray(filled, dtype=bool).tobytes(),
+        (capacity > 0).tobytes(),
+        lane_lines.shape[1],
+        pools,
+    )
+    if split is None:
+        return queues, unstaffed  # no pooled seat, or every pool of one lane
+    split_seat_pool, queue_pool, queue_lines, queue_kinds, number, staffed = split
+    task_pool = queues.pool.copy()
+    waiting = np.flatnonzero(task_pool >= 0)
+    column = np.where(line[waiting] >= 0, line[waiting], lane_lines.shape[1] - 1)
+    paid = (queue_pool[:, None] == task_pool[None, waiting]) & queue_lines[:, column] & queue_kinds[:, kind[waiting]]
+    found = paid.any(axis=0)
+    chosen = paid.argmax(axis=0)[found]
+    task_pool[waiting[found]] = number[chosen]
+    unstaffed[waiting[found]] = ~staffed[chosen]
+    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool.copy()), unstaffed
+
+
+@functools.lru_cache(maxsize=16)
+def _split_queues(
+    seat_pool_bytes: bytes,
+    lane_lines_bytes: bytes,
+    lane_kinds_bytes: bytes,
+    filled_bytes: bytes,
+    working_bytes: bytes,
+    lines: int,
+    pools: int,
+) -> tuple[np.ndarray, ...] | None:
+    """The seats' side of ``lane_queues``, from the bytes of its small per-seat arrays (the same from week to
+    week while the plan and the team stand, so kept: it took most of the overlay world's 0.2 ms a week): each
+    seat's queue, and the queues in the order a lead tries them (with hours, then staffed, then the narrowest
+    lane, then the lower number) with their pool, lanes, number and whether staffed; None where no pool has
+    seats of two lanes. ``pools``: one past the highest pool of a seat or a task (the others' numbers start
+    there)."""
+    seat_pool = np.frombuffer(seat_pool_bytes, dtype=np.int64)
+    lane_lines = np.frombuffer(lane_lines_bytes, dtype=bool).reshape(seat_pool.size, lines)
+    lane_kinds = np.frombuffer(lane_kinds_bytes, dtype=bool).reshape(seat_pool.size, -1)
+    filled, working = np.frombuffer(filled_bytes, dtype=bool), np.frombuffer(working_bytes, dtype=bool)
+    pooled = np.flatnonzero(seat_pool >= 0)
     if pooled.size == 0:
-        return queues, unstaffed
+        return None
     lanes = np.concatenate([lane_lines[pooled], lane_kinds[pooled]], axis=1)
-    # Seats of one pool and one lane answer one queue; numbered as the docstring says.
+    # Seats of one pool and one lane answer one queue; numbered as lane_queues' docstring says.
     keys = np.concatenate([seat_pool[pooled, None], lanes.astype(np.int64)], axis=1)
     unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     if unique.shape[0] == np.unique(seat_pool[pooled]).size:
-        return queues, unstaffed  # every pool of one lane
-    order = np.argsort(first, kind="stable")  # the queues in the order of their first seat
-    pools = int(max(seat_pool.max(), queues.pool.max(initial=-1))) + 1
+        return None
     number = np.empty(unique.shape[0], dtype=np.int64)
     taken: set[int] = set()
     extra = pools
-    for q in order:
+    for q in np.argsort(first, kind="stable"):  # the queues in the order of their first seat
         p = int(unique[q, 0])
         if p in taken:
             number[q], extra = extra, extra + 1
@@ -66,26 +110,13 @@ def lane_queues(
             taken.add(p)
     split_seat_pool = seat_pool.copy()
     split_seat_pool[pooled] = number[inverse.ravel()]
-    lines = lane_lines.shape[1]
-    queue_pool = unique[:, 0]
     queue_lines, queue_kinds = unique[:, 1 : 1 + lines].astype(bool), unique[:, 1 + lines :].astype(bool)
     breadth = queue_lines.sum(axis=1) * queue_kinds.sum(axis=1)
-    staffed, working = np.zeros(unique.shape[0], dtype=bool), np.zeros(unique.shape[0], dtype=bool)
+    staffed, staffed_working = np.zeros(unique.shape[0], dtype=bool), np.zeros(unique.shape[0], dtype=bool)
     staffed[inverse.ravel()[filled[pooled]]] = True
-    working[inverse.ravel()[filled[pooled] & (capacity[pooled] > 0)]] = True
-    task_pool = queues.pool.copy()
-    waiting = np.flatnonzero(task_pool >= 0)
-    column = np.where(line[waiting] >= 0, line[waiting], lines - 1)
-    # The queues in the order a lead tries them: with hours, then staffed, then the narrowest lane, then the
-    # lower number.
-    rank = np.lexsort((number, breadth, ~staffed, ~working))
-    paid = (
-        (queue_pool[rank, None] == task_pool[None, waiting])
-        & queue_lines[rank][:, column]
-        & queue_kinds[rank][:, kind[waiting]]
-    )
-    found = paid.any(axis=0)
-    chosen = paid.argmax(axis=0)[found]
-    task_pool[waiting[found]] = number[rank][chosen]
-    unstaffed[waiting[found]] = ~staffed[rank][chosen]
-    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool), unstaffed
+    staffed_working[inverse.ravel()[filled[pooled] & working[pooled]]] = True
+    rank = np.lexsort((number, breadth, ~staffed, ~staffed_working))
+    ranked = (split_seat_pool, unique[rank, 0], queue_lines[rank], queue_kinds[rank], number[rank], staffed[rank])
+    for a in ranked:
+        a.flags.writeable = False  # kept for later weeks: nobody may change them
+    return ranked

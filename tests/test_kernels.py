@@ -59,6 +59,7 @@ from sim.tally import AccountQuarter, QuarterTally
 from sim.tasks import TaskList, _behind, at_seat
 from tests.conftest import ROOT, tiny
 from tests.test_golden import golden_scenario
+from tests.test_overlay import LINES as OVERLAY_LINES
 
 ACCOUNTS = 6
 
@@ -1837,3 +1838,97 @@ def test_lorenz_curve_needs_one_copy_of_the_values():
     finally:
         tracemalloc.stop()
     assert hours.nbytes <= peak < 1.2 * hours.nbytes  # the sorted copy, its running sums written over it
+
+
+def lane_queues_reference(
+    queues: Queues,
+    line: np.ndarray,
+    kind: np.ndarray,
+    lane_lines: np.ndarray,
+    lane_kinds: np.ndarray,
+    filled: np.ndarray,
+    capacity: np.ndarray,
+) -> tuple[Queues, np.ndarray]:
+    """``sim.lane_queues.lane_queues`` as it was before its seats' side was kept from week to week."""
+    seat_pool = queues.seat_pool
+    pooled = np.flatnonzero(seat_pool >= 0)
+    unstaffed = np.zeros(queues.pool.size, dtype=bool)
+    if pooled.size == 0:
+        return queues, unstaffed
+    lanes = np.concatenate([lane_lines[pooled], lane_kinds[pooled]], axis=1)
+    # Seats of one pool and one lane answer one queue; numbered as the docstring says.
+    keys = np.concatenate([seat_pool[pooled, None], lanes.astype(np.int64)], axis=1)
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    if unique.shape[0] == np.unique(seat_pool[pooled]).size:
+        return queues, unstaffed  # every pool of one lane
+    order = np.argsort(first, kind="stable")  # the queues in the order of their first seat
+    pools = int(max(seat_pool.max(), queues.pool.max(initial=-1))) + 1
+    number = np.empty(unique.shape[0], dtype=np.int64)
+    taken: set[int] = set()
+    extra = pools
+    for q in order:
+        p = int(unique[q, 0])
+        if p in taken:
+            number[q], extra = extra, extra + 1
+        else:
+            number[q] = p
+            taken.add(p)
+    split_seat_pool = seat_pool.copy()
+    split_seat_pool[pooled] = number[inverse.ravel()]
+    lines = lane_lines.shape[1]
+    queue_pool = unique[:, 0]
+    queue_lines, queue_kinds = unique[:, 1 : 1 + lines].astype(bool), unique[:, 1 + lines :].astype(bool)
+    breadth = queue_lines.sum(axis=1) * queue_kinds.sum(axis=1)
+    staffed, working = np.zeros(unique.shape[0], dtype=bool), np.zeros(unique.shape[0], dtype=bool)
+    staffed[inverse.ravel()[filled[pooled]]] = True
+    working[inverse.ravel()[filled[pooled] & (capacity[pooled] > 0)]] = True
+    task_pool = queues.pool.copy()
+    waiting = np.flatnonzero(task_pool >= 0)
+    column = np.where(line[waiting] >= 0, line[waiting], lines - 1)
+    # The queues in the order a lead tries them: with hours, then staffed, then the narrowest lane, then the
+    # lower number.
+    rank = np.lexsort((number, breadth, ~staffed, ~working))
+    paid = (
+        (queue_pool[rank, None] == task_pool[None, waiting])
+        & queue_lines[rank][:, column]
+        & queue_kinds[rank][:, kind[waiting]]
+    )
+    found = paid.any(axis=0)
+    chosen = paid.argmax(axis=0)[found]
+    task_pool[waiting[found]] = number[rank][chosen]
+    unstaffed[waiting[found]] = ~staffed[rank][chosen]
+    return Queues(pool=task_pool, arrival=queues.arrival, seat_pool=split_seat_pool), unstaffed
+
+
+def test_lane_queues_kept_from_week_to_week_equal_those_worked_out_every_week(monkeypatch):
+    """The seats' side of the lane queues, kept while the plan and the team stand, gives every week's queues as
+    working them out afresh did: the overlay world with a rep attrition (vacant seats, then hires at the bottom
+    of their ramp), and the test's own pools of several lanes."""
+    import sim.tasks
+
+    kept, calls = sim.tasks.lane_queues, []
+
+    def both(*args):
+        got, want = kept(*args), lane_queues_reference(*args)
+        for a, b in ((got[0].pool, want[0].pool), (got[0].seat_pool, want[0].seat_pool), (got[1], want[1])):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        split = got[0] is not args[0]
+        assert got[0].seat_pool.flags.writeable or not split  # a copy: the kept one stays as it is
+        calls.append(split)
+        return got
+
+    monkeypatch.setattr(sim.tasks, "lane_queues", both)
+    shocks = [{"kind": "rep_attrition", "quarter": 2, "share": 0.4}]
+    overlay = load_scenario("scenarios/overlay.toml").with_overrides(
+        "lanes-check", quarters=3, shocks=shocks, **{"population.customers": 5000}
+    )
+    run(overlay, make_policy("overlay"), seed=2)  # its pools are of one lane
+    assert len(calls) == 39 and not any(calls)
+    # SDRs paid on new logos alone, pooled with the inside reps; inside reps paid on one line alone
+    for lane in ({"reps.2.paid_on_kinds": ["new_logo"]}, {"reps.1.lane": "own_line", "reps.1.line": "security"}):
+        calls.clear()
+        world = load_scenario("scenarios/small.toml").with_overrides(
+            "lanes", quarters=3, shocks=shocks, **{"population.lines": OVERLAY_LINES, **lane}
+        )
+        run(world, make_policy("segment_tiers"), seed=2)
+        assert len(calls) == 39 and all(calls)
