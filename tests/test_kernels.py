@@ -1574,7 +1574,20 @@ def base_value_reference(accounts, selling, customers):
     scale = (accounts.potential[customers] / selling.potential_median[seg]) ** selling.potential_exponent[seg]
     per_deal = selling.win_probability[seg, kind] * selling.value_share[seg, kind]
     quarterly = selling.rate_per_year[seg, kind] / 4 * scale
-    return np.where(status == Status.CHURNED, 0.0, quarterly * per_deal * expected_wallet(accounts, customers))
+    return np.where(
+        status == Status.CHURNED, 0.0, quarterly * per_deal * expected_wallet_reference(accounts, customers)
+    )
+
+
+def expected_wallet_reference(accounts, customers):
+    """``value_based.expected_wallet`` as numpy works it out over a table of lines, one line or several."""
+    wallet = accounts.potential[customers, None] * accounts.line_share[customers]
+    untapped = np.maximum(wallet - accounts.line_spend[customers], 0.0)
+    total = untapped.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_untapped = np.where(total > 0, (untapped**2).sum(axis=1) / total, 0.0)
+    by_share = (accounts.line_share[customers] * untapped).sum(axis=1)
+    return np.where(accounts.status[customers] == Status.PROSPECT, by_share, by_untapped)
 
 
 def test_product_lines_stay_within_the_block_of_numpys_pairwise_sum():
@@ -1598,6 +1611,8 @@ def test_compiled_base_value_equals_the_numpy_it_replaced(scenario):
     assert {Status.PROSPECT, Status.CUSTOMER, Status.CHURNED} <= set(accounts.status.tolist())
     got, want = base_value(accounts, selling, every), base_value_reference(accounts, selling, every)
     assert got.tobytes() == want.tobytes() and (got[accounts.status == Status.CHURNED] == 0).all()
+    wallet = expected_wallet(accounts, every)  # one line (the baseline) or three (the overlay world)
+    assert wallet.tobytes() == expected_wallet_reference(accounts, every).tobytes() and (wallet > 0).sum() > 10_000
     assert (got > 0).sum() > 10_000
 
 

@@ -267,12 +267,19 @@ def expected_wallet(accounts: Accounts, customers: np.ndarray) -> np.ndarray:
     """The untapped wallet (currency a year) a deal of each of ``customers`` draws its value from, averaged
     over the product line it sells: a new logo's line in proportion to the line's share of the wallet, an
     expansion's to its untapped wallet (as the engine draws them, ``sim.outcomes.arrival_columns``)."""
-    wallet = accounts.potential[customers, None] * accounts.line_share[customers]
-    untapped = np.maximum(wallet - accounts.line_spend[customers], 0.0)
-    total = untapped.sum(axis=1)
+    share, spend = accounts.line_share, accounts.line_spend
+    if share.shape[1] == 1:
+        # One line (the usual world): each sum over the lines below is its one term, the same number without
+        # numpy's passes along rows of one (a quarter of value_based's plan on the baseline).
+        share = share[customers, 0]
+        untapped = np.maximum(accounts.potential[customers] * share - spend[customers, 0], 0.0)
+        total, squares, by_share = untapped, untapped**2, share * untapped
+    else:
+        untapped = np.maximum(accounts.potential[customers, None] * share[customers] - spend[customers], 0.0)
+        total, squares = untapped.sum(axis=1), (untapped**2).sum(axis=1)
+        by_share = (share[customers] * untapped).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_untapped = np.where(total > 0, (untapped**2).sum(axis=1) / total, 0.0)
-    by_share = (accounts.line_share[customers] * untapped).sum(axis=1)
+        by_untapped = np.where(total > 0, squares / total, 0.0)
     return np.where(accounts.status[customers] == Status.PROSPECT, by_share, by_untapped)
 
 
