@@ -439,6 +439,6 @@ class CoverageModel(mesa.Model):
         """The weekly series: policy, seed, week, metric, value."""
         return self.recorder.weekly_frame(policy_label or self.label, self.seed_used)
 
-    def lorenz_frame(self) -> pd.DataFrame:
-        """Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours)."""
-        return self.recorder.lorenz_frame(self.population.segment)
+    def lorenz_frame(self, policy_label: str | None = None) -> pd.DataFrame:
+        """Lorenz curves of rep attention over the run: policy, seed, segment, share_of_accounts, share_of_hours."""
+        return self.recorder.lorenz_frame(self.population.segment, policy_label or self.label, self.seed_used)

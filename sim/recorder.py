@@ -302,7 +302,7 @@ class Recorder:
         """The weekly series: policy, seed, week, metric, value."""
         return _with_run_keys(pd.DataFrame(self.weekly, columns=WeeklyRow._fields), policy, seed)
 
-    def lorenz_frame(self, segment: np.ndarray) -> pd.DataFrame:
+    def lorenz_frame(self, segment: np.ndarray, policy: str, seed: int) -> pd.DataFrame:
         """Lorenz curves of attention over the run: share of rep hours received by the least-attended share of
         accounts, per segment and for all (``segment``: every account's)."""
         rows = []
@@ -312,7 +312,7 @@ class Recorder:
             hours = self.touch_hours_run if s is None else self.touch_hours_run[segment == s]
             for share, value in zip(grid, lorenz_curve(hours, grid), strict=True):
                 rows.append(LorenzRow(name, float(share), float(value)))
-        return pd.DataFrame(rows, columns=LORENZ_COLUMNS)
+        return _with_run_keys(pd.DataFrame(rows, columns=LORENZ_COLUMNS), policy, seed)
 
 
 def _by_line(

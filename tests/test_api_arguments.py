@@ -49,6 +49,21 @@ def test_run_takes_numpy_integer_seeds_and_none_for_the_scenario_s() -> None:
     assert run(small, None, None, quarters=1).seed == small.seed
 
 
+def test_every_table_of_a_run_names_its_policy_and_seed() -> None:
+    # The Lorenz table had none: a researcher's curves of two runs put together could not be told apart.
+    scenario = load_scenario(SMALL)
+    tables = [
+        run(scenario, make_policy(name), seed=seed, quarters=1) for name, seed in (("unstructured", 3), ("pooled", 4))
+    ]
+    lorenz = pd.concat([t.lorenz for t in tables])
+    assert list(lorenz.columns[:2]) == ["policy", "seed"]
+    per_run = 27 * (len(scenario.segment_names) + 1)  # the recorder's 27 shares, per segment and for all
+    assert lorenz.groupby(["policy", "seed"]).size().to_dict() == {("pooled", 4): per_run, ("unstructured", 3): per_run}
+    for t in tables:
+        for frame in (t.metrics, t.weekly, t.seats, t.lorenz):
+            assert set(zip(frame.policy, frame.seed, strict=True)) == {(t.policy, t.seed)}
+
+
 def test_make_policy_names_a_name_or_params_of_the_wrong_kind() -> None:
     with pytest.raises(InputError) as e:
         make_policy(3)  # type: ignore[arg-type]
