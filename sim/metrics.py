@@ -335,7 +335,7 @@ def lorenz_curve(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
         return shares.copy()
     np.cumsum(x, out=x)  # the running sums, over the sorted copy
     flat = shares.ravel()
-    near = np.clip(np.nan_to_num(flat) * n, 0.0, float(n)).astype(np.int64)
+    near = np.clip(np.clip(np.nan_to_num(flat), -1.0, 2.0) * n, 0.0, float(n)).astype(np.int64)
     at = np.clip(near[:, None] + np.arange(-2, 3), 0, n)
     grid = at * (1.0 / n)
     grid[at == n] = 1.0

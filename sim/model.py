@@ -90,6 +90,7 @@ class CoverageModel(mesa.Model):
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
         self.policy_seconds = 0.0  # wall-clock seconds in the policy's own calls (all of its methods)
+        self._fault = ""  # the policy's fault that stopped the run, if one did
 
     def ask(self, method: str, view: Any) -> Any:
         """The policy's answer to ``method`` on ``view`` (``sim.policies.protocol.ask``), its time counted."""
@@ -102,15 +103,19 @@ class CoverageModel(mesa.Model):
     # ---- the week ---------------------------------------------------------------
 
     def step(self) -> None:
-        """One week; a policy's fault is a PolicyError that names the quarter and week it came in."""
+        """One week; a policy's fault is a PolicyError that names the quarter and week it came in, and the model
+        steps no more (its week was left half done: shocks applied, say, and a new plan refused)."""
+        if self._fault:
+            raise PolicyError(f"{self._fault}; the run stopped there: build a new model")
         try:
             self._week()
         except PolicyError as e:
             w = self.week
             # view.week too: a policy's own code counts weeks from 0 over the whole run.
-            raise PolicyError(
+            self._fault = (
                 f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER}; view.week {w})"
-            ) from e
+            )
+            raise PolicyError(self._fault) from e
 
     def _week(self) -> None:
         """One week, in this order (the same every week)."""

@@ -24,7 +24,7 @@ class RunResult:
 
     metrics: tidy table (policy, seed, quarter, segment, metric, value);
     weekly: weekly time series (policy, seed, week, metric, value);
-    lorenz: Lorenz curves of rep attention over the run (segment, share_of_accounts, share_of_hours);
+    lorenz: Lorenz curves of rep attention over the run (policy, seed, segment, share_of_accounts, share_of_hours);
     seats: each seat's load by quarter (policy, seed, quarter, seat, role, owned_accounts, owned_customers,
     weeks_filled, capacity_hours, hours, utilisation);
     seconds: wall-clock time of the simulation;

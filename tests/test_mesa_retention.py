@@ -7,6 +7,7 @@ import tracemalloc
 import weakref
 
 import mesa
+import numpy as np
 
 from sim.policies import make_policy
 from sim.run import run
@@ -101,3 +102,34 @@ def test_the_plan_in_force_goes_before_the_next_is_checked_and_copied(monkeypatc
         gc.enable()
         model.release()
     assert seen == [([True] * len(held), True)]
+
+
+def test_a_model_whose_policy_failed_steps_no_more():
+    # The plan in force goes before the new one is checked: a model whose new plan was refused has none, and
+    # stepping it again had raised AttributeError (and before that, applied the quarter's shocks twice).
+    import dataclasses
+
+    import pytest
+
+    from sim.errors import PolicyError
+    from sim.model import CoverageModel
+    from sim.policies.segment_tiers import SegmentTiers
+
+    class SecondQuarterWrong(SegmentTiers):
+        name = "second_quarter_wrong"
+
+        def plan(self, view, rng):
+            plan = super().plan(view, rng)
+            if view.quarter == 2:
+                plan = dataclasses.replace(plan, owner=np.full(view.accounts.size, 10**6))
+            return plan
+
+    model = CoverageModel(tiny(customers=50), SecondQuarterWrong(field_segments="only", pooled_segments=""), 1)
+    model.run(13)
+    fault = r"plan.owner holds a seat outside -1..\d+ \(the first: account 0, 1000000\) \(quarter 2, week 1 of 13"
+    with pytest.raises(PolicyError, match=fault):
+        model.step()
+    with pytest.raises(PolicyError, match=fault + r".*; the run stopped there: build a new model"):
+        model.step()
+    assert model.week == 13
+    model.release()

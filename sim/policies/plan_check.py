@@ -167,22 +167,23 @@ def _checked_overlay(
         raise PolicyError(f"{where} has shape {seat.shape}, expected {shape}: accounts x product lines")
     if seat.size and not _of_kind(seat, np.int64):
         raise PolicyError(f"{where} must hold integer seat indices, got dtype {seat.dtype}")
-    if not ((seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
-        raise PolicyError(f"{where} holds a seat outside -1..{seats - 1}")
     cadence = np.zeros(shape) if plan.specialist_cadence is None else np.asarray(plan.specialist_cadence)
-    if cadence.shape != shape:
-        raise PolicyError(f"{where}_cadence has shape {cadence.shape}, expected {shape}: accounts x product lines")
-    if cadence.size and not _of_kind(cadence, np.float64):
-        raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
     # Every seat fit for each line (a closer paid on it); without the team, every seat.
     unfit = np.zeros((seats, lines), dtype=bool) if team is None else ~(team.can_close[:, None] & team.lane_lines)
-    usual = all(
+    usual = cadence.shape == shape and all(
         a.dtype == t and a.flags.writeable and a.flags.c_contiguous for a, t in ((seat, np.int64), (cadence, float))
     )
     if usual:  # one compiled pass copies both and checks all below (some 3.6 ms a quarter in numpy at 100k)
         copied, cadence_copied, fine = compiled(_overlay_copied)(seat, cadence, seats, _MOST, unfit)
         if fine:
             return {"specialist": copied, "specialist_cadence": cadence_copied}
+    # numpy's checks, in this order, to say what fails
+    if not ((seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
+        raise PolicyError(f"{where} holds a seat outside -1..{seats - 1}")
+    if cadence.shape != shape:
+        raise PolicyError(f"{where}_cadence has shape {cadence.shape}, expected {shape}: accounts x product lines")
+    if cadence.size and not _of_kind(cadence, np.float64):
+        raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
     cadence = cadence.astype(np.float64)
     if not ((cadence >= 0) & (cadence <= _MOST)).all():  # a NaN is neither
         raise PolicyError(f"{where}_cadence {_CADENCE}")
