@@ -1443,6 +1443,8 @@ def test_with_two_replications_the_answer_says_there_is_no_interval_rather_than_
         "With 2 paired replications the two policies' profit difference has no interval (one needs at least 3)" in text
     )
     assert "intervals over the 0 stresses" not in text and "straddle" not in text
+    # Its opening says first that nothing can be told yet: a VP read the pick of 2 replications, another of 5.
+    assert text.startswith("Answer: Too few replications to tell yet; on the means, a looks the safer rollout: ")
 
 
 def profit_answer(b_over_a: list[float], cut_a: list[float], cut_b: list[float]) -> str:

@@ -82,11 +82,12 @@ def where_it_went(
 
 def _most(parts: pd.Series) -> str:
     """The part that fell most of a fall of ``parts.sum()`` (< 0), in words: ``4.5M of it in enterprise``, ``nearly
-    all of it in enterprise`` (the same at the precision shown), or, when the others rose, ``more than all of it:
-    enterprise -4.9M, the others up 0.2M``."""
+    all of it in enterprise`` (the same at the precision shown), or, when the others rose, ``more than all of it in
+    enterprise, as the others rose 0.2M`` (its own fall, rounded apart, had not added up with the two others
+    shown: a total of -2.3M, "enterprise -2.4M, the others up 4.8k")."""
     name = str(parts.idxmin())
     most, total = float(parts[name]), float(parts.sum())
     if most < total and money(total - most) != "0" and money(most) != money(total):  # a rise that shows
-        return f"more than all of it: {name} -{money(-most)}, the others up {money(total - most)}"
+        return f"more than all of it in {name}, as the others rose {money(total - most)}"
     share = "all" if most == total else "nearly all" if money(most) == money(total) else money(-most)
     return f"{share} of it in {name}"

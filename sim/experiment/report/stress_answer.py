@@ -70,6 +70,8 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
         is_safer = safer_pick(
             safe, f.in_force, clear, q, "the safer model over the whole suite" if turned else "the safer rollout"
         )
+        if not _has_interval(f, worst_other):  # a VP read the pick of 2 replications, and another of 5
+            is_safer = f"Too few replications to tell yet; {is_safer[0].lower()}{is_safer[1:]}"
         # "Every stress" only when every one is ranked: a stress a policy has no result under is left out.
         every = (
             "under every stress (and without one)"
@@ -292,6 +294,13 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
         where = _under(*map(str, flat.shock), q=q)
         said += f" {where[0].upper()}{where[1:]} the difference is {_same_in_every(flat)} (no spread, so no test)."
     return clear, said
+
+
+def _has_interval(f: Findings, other: str) -> bool:
+    """Whether the pick's profit difference from ``other`` has an interval, or no spread, under some stress:
+    without either (too few paired replications) nothing tells the pick from chance."""
+    v = f.versus[f.versus.other == other]
+    return not v.empty and (int(v["family"].max()) > 0 or bool(v.constant.astype(bool).any()))
 
 
 def _same_in_every(flat: pd.DataFrame) -> str:
