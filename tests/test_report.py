@@ -1341,7 +1341,9 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
         "over 4 paired replications (common random numbers). With about 30 paired replications a difference of "
         "this size would be at the edge of clear (about an even chance, if it and its spread stay as they are: a "
         "rough guide). Clearly better than the baseline, at the same adjustment: `segment_tiers` +1.1M "
-        "[+0.8M, +1.3M]."
+        "[+0.8M, +1.3M]. The comparison does not test `hunter_farmer`, the best mean, against it (to do so, make "
+        "`hunter_farmer` the baseline: the first `--policy` of `covsim compare`, or `baseline` in an experiment "
+        "file)."
     )
     # When the best mean is clearly ahead, no such sentence.
     assert "Clearly better" not in opening(

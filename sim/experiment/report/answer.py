@@ -239,7 +239,15 @@ def answer(
         also = (
             ""
             if winner == baseline and clear and ahead
-            else clearly_apart(family, metric, sign, said, quote, better=not (clear and ahead))
+            else clearly_apart(
+                family,
+                metric,
+                sign,
+                said,
+                quote,
+                not (clear and ahead),
+                (winner, rebase) if winner != baseline else None,
+            )
         )
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
         return lead + head + single + tail + too + more + also + because + caution + idle

@@ -79,22 +79,38 @@ def clear_at(values: pd.DataFrame, lead_at: pd.Series, metric: str, sign: float,
 
 
 def clearly_apart(
-    family: pd.DataFrame, metric: str, sign: float, named: set[str], quote: Callable[[str], str], better: bool = True
+    family: pd.DataFrame,
+    metric: str,
+    sign: float,
+    named: set[str],
+    quote: Callable[[str], str],
+    better: bool = True,
+    untested: tuple[str, str] | None = None,
 ) -> str:
     """`` Clearly better than the baseline: ... Clearly worse than the baseline: ...``: the policies not ``named``
     already whose paired difference from the baseline on ``metric`` has its adjusted interval excluding 0, best
     first (when the policy with the best mean is not clearly ahead, the better are the answer a reader is after;
     the worse had gone unsaid beside a best mean not clearly ahead, a policy 28.0M behind in profit among them);
-    the better left out unless ``better``; "" when there are none."""
+    the better left out unless ``better``; "" when there are none. ``untested``: the policy of the best mean and
+    how to make it the baseline, said not tested against the clearly better (a VP read "Clearly better than the
+    baseline: `hunter_farmer`" beside the best mean not clearly ahead as "pick hunter_farmer")."""
     d = _adjusted(family, metric)
     d = d[~d.policy.isin(named)].assign(better=lambda x: sign * x["mean_diff"]).sort_values("better", ascending=False)
     above, below = (d["low_adj"] > 0, d["high_adj"] < 0) if sign > 0 else (d["high_adj"] < 0, d["low_adj"] > 0)
     said = [("better", d[above])] if better else []
-    return "".join(
+    out = "".join(
         f" Clearly {word} than the baseline, at the same adjustment: {_each(rows, metric, quote)}."
         for word, rows in [*said, ("worse", d[below])]
         if not rows.empty
     )
+    if better and untested and not d[above].empty:
+        best, rebase = untested
+        one = len(d[above]) == 1
+        out += (
+            f" The comparison does not test {quote(best)}, the best mean, against {'it' if one else 'them'} (to do "
+            f"so, make {quote(best)} the baseline: {rebase})."
+        )
+    return out
 
 
 def not_clearly_behind(
