@@ -1374,6 +1374,16 @@ def test_answer_names_a_policy_clearly_worse_than_the_baseline(tmp_path: Path) -
     best = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "best", behind))
     assert "Clearly worse" not in best and "`unstructured` (the baseline) does best" in best
 
+    # The baseline the best mean, the closest not clearly behind it, and another not either: said, not left out
+    # (a VP's answer named no more the policy that had been clearly worse before a --set, now not clearly).
+    def unclear(point: int, policy: str, rep: int) -> float:
+        gap = {"unstructured": (0, 0, 0, 0), "segment_tiers": (1, -1, 2, -0.5), "hunter_farmer": (12, -4, 10, -2)}
+        return (10 + rep - gap[policy][rep]) * M
+
+    neither = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "neither", unclear))
+    assert "`unstructured` (the baseline) has the best mean, but the closest, `segment_tiers`, is not" in neither
+    assert " Not clearly behind `unstructured`, at the same adjustment: `hunter_farmer` -4.0M [" in neither
+
 
 def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     # hunter_farmer leads on revenue (+3M, clear) but loses 2M, 2M, 3M, 1M of profit; with the baseline best

@@ -177,6 +177,8 @@ def answer(
             if winner != baseline
             else not_clearly_behind(family, metric, sign, {baseline, other}, baseline, quote, opening)
         )
+    elif winner == baseline and defined:  # the closest not clearly behind: the others neither, if so (a VP missed one)
+        too = not_clearly_behind(family, metric, sign, {baseline, other}, baseline, quote, opening)
     if winner != baseline:
         versus = f"{difference_beside(metric, diff, low, high)} against the baseline {quote(baseline)}"
         versus += f" {difference_interval(metric, low, high, beside=diff)}" if defined else ""
