@@ -1809,6 +1809,8 @@ def test_a_rollout_not_finished_by_the_horizon_is_said_beside_the_plans_it_compa
     assert said.replace("rollout_phased", "`rollout_phased`") in report
     # The heatmap marks the rollouts, whose impact is against having had the model from the first quarter.
     assert "* A rollout: against having had each model from the first quarter, which no rollout can have" in report
+    # The model in force (the scenario's unstructured) is not compared: the answer has no sentence on staying.
+    assert "against staying with the model in force, compare it too (a --policy of its own), and the answer" in report
     # Over 4 quarters it reaches every account in quarter 4: nothing to say.
     result = CliRunner().invoke(
         main, [*args[:4], "--quarters", "4", "--replications", "3", "--out", str(tmp_path / "q4")]

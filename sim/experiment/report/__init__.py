@@ -282,8 +282,16 @@ def _stress_sections(
         if section:
             lines += ["", *section]
     step("stress_impact.png")
+    # Against staying: the answer compares with the model in force only where it is one of the policies (a VP read
+    # the caption's promise of a sentence the answer did not have).
+    staying = "the answer says" if findings.in_force else "compare it too (a --policy of its own), and the answer says"
     impact = impact_figure(
-        ctx, findings.impacts, findings.stresses, figures_dir / "stress_impact.png", tuple(findings.rollout_stresses)
+        ctx,
+        findings.impacts,
+        findings.stresses,
+        figures_dir / "stress_impact.png",
+        tuple(findings.rollout_stresses),
+        staying,
     )
     step("stress_series.png")
     series = series_figure(

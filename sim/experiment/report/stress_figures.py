@@ -20,11 +20,17 @@ STRESS_FIGURE_NAMES = ("stress_impact", "stress_series")
 
 
 def impact_figure(
-    ctx: ReportContext, impacts: pd.DataFrame, stresses: list[str], path: Path, rollouts: tuple[str, ...] = ()
+    ctx: ReportContext,
+    impacts: pd.DataFrame,
+    stresses: list[str],
+    path: Path,
+    rollouts: tuple[str, ...] = (),
+    staying: str = "the answer says",
 ) -> ReportFigure | None:
     """A heatmap of each stress's mean relative impact on profit, per policy, annotated with the value; the
     ``rollouts`` stresses marked, as their impact is against having had the model from the first quarter (a trial
-    read a red big-bang cell as the switch's loss, where the answer gave it +1.2M against staying)."""
+    read a red big-bang cell as the switch's loss, where the answer gave it +1.2M against staying); ``staying``:
+    where the comparison with staying with the model in force is to be read."""
     d = impacts[impacts.metric == DECISION_METRIC]
     if d.empty:
         return None
@@ -65,7 +71,7 @@ def impact_figure(
         "loss, blue a gain. The intervals are in the impact table."
         + (
             " * A rollout: against having had each model from the first quarter, which no rollout can have; "
-            "against staying with the model in force, the answer says."
+            f"against staying with the model in force, {staying}."
             if any(w in rollouts for w in wide.index)
             else ""
         ),
