@@ -297,8 +297,7 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
 
 
 def _has_interval(f: Findings, other: str) -> bool:
-    """Whether the pick's profit difference from ``other`` has an interval, or no spread, under some stress:
-    without either (too few paired replications) nothing tells the pick from chance."""
+    """Whether the pick's profit difference from ``other`` has an interval, or no spread, under some stress."""
     v = f.versus[f.versus.other == other]
     return not v.empty and (int(v["family"].max()) > 0 or bool(v.constant.astype(bool).any()))
 
@@ -407,12 +406,12 @@ def _mechanism(f: Findings, safe: str, other: str, stress: str, q: Callable[[str
             unsure = "an interval that includes 0"
         else:
             unsure = f"with {counted(int(g['n']), 'replication')} there is no interval to say more"
+        # The change of a stress from a later quarter is of the quarters from then on: a VP added it to the run's gap.
+        span = f" (from quarter {first} on)" if (first := f.first_quarter.get(stress, 1)) > 1 else ""
         return (
             f"That gap is not clearly the stress's: without it {q(other)} is {money(abs(without))} "
-            f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and "
-            f"the change {q(stress)} makes to the profit of {q(other)} differs from the change it makes to that of "
-            f"{q(safe)} by {change}{how}, "
-            f"{unsure}."
+            f"{'behind' if without >= 0 else 'ahead of'} {q(safe)}, and the change {q(stress)} makes to the profit of "
+            f"{q(other)}{span} differs from the change it makes to that of {q(safe)} by {change}{how}, {unsure}."
         )
     more, ends = ("more", (-g["high"], -g["low"])) if g["diff"] < 0 else ("less", (g["low"], g["high"]))
     said = (
