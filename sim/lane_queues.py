@@ -86,12 +86,12 @@ def _split_queues(
     seats of two lanes. ``pools``: one past the highest pool of a seat or a task (the others' numbers start
     there)."""
     seat_pool = np.frombuffer(seat_pool_bytes, dtype=np.int64)
+    pooled = np.flatnonzero(seat_pool >= 0)
+    if pooled.size == 0:  # no seat answers a queue (a team of none included)
+        return None
     lane_lines = np.frombuffer(lane_lines_bytes, dtype=bool).reshape(seat_pool.size, lines)
     lane_kinds = np.frombuffer(lane_kinds_bytes, dtype=bool).reshape(seat_pool.size, -1)
     filled, working = np.frombuffer(filled_bytes, dtype=bool), np.frombuffer(working_bytes, dtype=bool)
-    pooled = np.flatnonzero(seat_pool >= 0)
-    if pooled.size == 0:
-        return None
     lanes = np.concatenate([lane_lines[pooled], lane_kinds[pooled]], axis=1)
     # Seats of one pool and one lane answer one queue; numbered as lane_queues' docstring says.
     keys = np.concatenate([seat_pool[pooled, None], lanes.astype(np.int64)], axis=1)

@@ -615,6 +615,13 @@ def test_lane_queues_split_a_pool_by_lane_and_send_each_lead_to_the_narrowest_on
     # a pool of one lane is left as it is
     same, unstaffed = lane_queues(queues, line, kind, lane_lines, np.ones((4, 3), dtype=bool), filled, hours)
     assert same is queues and not unstaffed.any()
+    # a team of no seats (a direct caller's): nothing to split
+    empty = Queues(pool=np.full(2, -1), arrival=np.zeros(2), seat_pool=np.empty(0, dtype=np.int64))
+    nobody = np.empty((0, 2), dtype=bool)
+    none, unstaffed = lane_queues(
+        empty, line[:2], kind[:2], nobody, np.empty((0, 3), dtype=bool), nobody[:, 0], np.empty(0)
+    )
+    assert none is empty and not unstaffed.any()
 
 
 def test_overlay_an_experiment_naming_a_line_the_scenario_lacks_is_refused(tmp_path):
