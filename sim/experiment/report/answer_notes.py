@@ -105,11 +105,7 @@ def clearly_apart(
     )
     if better and untested and not d[above].empty:
         best, rebase = untested
-        one = len(d[above]) == 1
-        out += (
-            f" The comparison does not test {quote(best)}, the best mean, against {'it' if one else 'them'} (to do "
-            f"so, make {quote(best)} the baseline: {rebase})."
-        )
+        out += f" The comparison {_not_tested(best, ', the best mean,', len(d[above]), quote, rebase)}."
     return out
 
 
@@ -161,8 +157,17 @@ def also_ahead(
     one = len(each) == 1
     return (
         f" {where}{listed} {'is' if one else 'are'} clearly ahead of the baseline too, at the same adjustment; the "
-        f"comparison does not test {quote(winner)} against {'it' if one else 'them'} (to do so, make {quote(winner)} "
-        f"the baseline: {rebase})."
+        f"comparison {_not_tested(winner, '', len(each), quote, rebase)}."
+    )
+
+
+def _not_tested(policy: str, said: str, others: int, quote: Callable[[str], str], rebase: str) -> str:
+    """``does not test `a` against it (to do so, make `a` the baseline: ...)``: each policy of a comparison is
+    tested against the baseline only (``said``: what follows the name; ``others``: how many it is not tested
+    against; ``rebase``: how to make it the baseline)."""
+    return (
+        f"does not test {quote(policy)}{said} against {'it' if others == 1 else 'them'} (to do so, make "
+        f"{quote(policy)} the baseline: {rebase})"
     )
 
 

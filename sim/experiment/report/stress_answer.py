@@ -278,7 +278,7 @@ def _clear_gap(f: Findings, safe: str, other: str, q: Callable[[str], str]) -> t
             f"Their profit difference is {_same_in_every(flat)} {where} (no spread, so no test, as in `covsim "
             "compare`): the pick rests on the means."
         )
-    if m == 0:  # no interval at all: too few replications with both policies' runs
+    if not _has_interval(f, other):  # too few replications with both policies' runs
         both = f.values[(f.values.metric == DECISION_METRIC) & f.values.policy.isin([safe, other])].dropna()
         n = int((both.groupby(["shock", "replication"]).policy.nunique() == 2).groupby("shock").sum().max())
         return False, (
