@@ -187,9 +187,8 @@ class CoverageModel(mesa.Model):
     def _touch(self, customers: np.ndarray, seats: np.ndarray, amount: np.ndarray | float) -> None:
         """Rep work adds relationship stock (personal with the covering rep; see ``Population.touch``)."""
         rel, plan = self.scenario.relationship, self.plan
-        specialist = None if plan.specialist is None else (plan.specialist[customers] == seats[:, None]).any(axis=1)
         c, lost = self.population.touch(
-            customers, seats, amount, plan.owner[customers], rel.personal_share, rel.handoff.cold_carry, specialist
+            customers, seats, amount, plan.owner, rel.personal_share, rel.handoff.cold_carry, plan.specialist
         )
         self.recorder.personal_lost(self.population.segment[c], lost)
 

@@ -146,10 +146,14 @@ def _opened(
     weight = np.empty(lines)
     # The accounts' columns gathered first, every load independent (each a cache miss), then the arithmetic.
     service_of, status_of, potential_of, spend_of = np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n)
+    share_of, line_spend_of = np.empty((n, lines)), np.empty((n, lines))  # the rows of the line arrays
     for j in range(n):
         c = renewing[j - na] if j >= na else arrived[j]
         customer[j], seg_out[j], service_of[j], status_of[j] = c, segment[c], service[c], status[c]
         potential_of[j], spend_of[j] = potential[c], spend[c]
+        if lines > 1:
+            for q in range(lines):
+                share_of[j, q], line_spend_of[j, q] = line_share[c, q], line_spend[c, q]
     for j in range(n):
         renewal = j >= na
         c, sg, sv = customer[j], seg_out[j], service_of[j]
@@ -173,12 +177,12 @@ def _opened(
                 # Drawn in proportion to the untapped wallet on each line (an expansion with some), else the wallet.
                 room = False
                 for q in range(lines):
-                    weight[q] = max(potential_of[j] * line_share[c, q] - line_spend[c, q], 0.0)
+                    weight[q] = max(potential_of[j] * share_of[j, q] - line_spend_of[j, q], 0.0)
                     room = room or weight[q] > 0
                 room = room and k == _EXPANSION
                 total = 0.0
                 for q in range(lines):
-                    total += weight[q] if room else line_share[c, q]
+                    total += weight[q] if room else share_of[j, q]
                     weight[q] = total
                 for q in range(lines):
                     if weight[q] < u_a[4, j] * total:
@@ -197,7 +201,7 @@ def _opened(
         # spend for a renewal.
         lc = max(ln, 0)
         wallet, spent = (
-            (potential_of[j] * line_share[c, lc], line_spend[c, lc]) if lines > 1 else (potential_of[j], spend_of[j])
+            (potential_of[j] * share_of[j, lc], line_spend_of[j, lc]) if lines > 1 else (potential_of[j], spend_of[j])
         )
         base = spend_of[j] if k == _RENEWAL else max(wallet - spent, 0.0)
         expected[j] = base_win[sg, k] * (value_share[sg, k] * base)

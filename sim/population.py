@@ -201,20 +201,20 @@ class Population:
         customers: np.ndarray,
         seats: np.ndarray,
         amount: np.ndarray | float,
-        owners: np.ndarray,
+        owner: np.ndarray,
         personal_share: float,
         carry: float,
-        specialist: np.ndarray | None = None,
+        specialists: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Add relationship stock from rep work by ``seats`` on ``customers`` (which may repeat).
 
-        ``owners``: each account's planned owner (-1: none). An owner's touch,
+        ``owner``: each account's planned owner (-1: none), indexed by account. An owner's touch,
         or any rep's on an account nobody owns, adds ``personal_share`` of the
         stock to the personal part, held with that rep (so an SDR's or a pooled
         responder's, under the built-ins, whose pooled accounts have no owner); a rep who is
         not the owner (one still working a deal it took before the account changed hands, a
-        specialist) adds the company part only, unless it is the account's ``specialist`` for a line (a mask
-        over the touches): a specialist's whole touch builds the company part
+        specialist) adds the company part only, unless it is one of the account's ``specialists`` (the plan's
+        seat per account and line, -1: none; None: no specialists): a specialist's whole touch builds the company part
         (a personal stock per specialist is not kept, so a specialist's
         relationship survives a change of owner). On an unowned account a new
         rep takes over the personal relationship with no hand-off (``carry``). Returns each account's
@@ -228,8 +228,8 @@ class Population:
             customers.astype(np.int64, copy=False),
             seats.astype(np.int64, copy=False),
             amount,
-            owners.astype(np.int64, copy=False),
-            _NO_SPECIALIST if specialist is None else specialist,
+            owner.astype(np.int64, copy=False),
+            _NO_SPECIALISTS if specialists is None else specialists.astype(np.int64, copy=False),
             personal_share,
             carry,
             self.holder,
@@ -381,16 +381,16 @@ class Population:
 _ONE_LINE = np.ones((1, 1))
 
 
-#: ``Population.touch``'s specialist mask when no touch is a specialist's.
-_NO_SPECIALIST = np.zeros(0, dtype=bool)
+#: ``Population.touch``'s specialists when the plan has none.
+_NO_SPECIALISTS = np.zeros((0, 0), dtype=np.int64)
 
 
 def _touch(
     customers: np.ndarray,
     seats: np.ndarray,
     amount: np.ndarray,
-    owners: np.ndarray,
-    specialist: np.ndarray,
+    owner: np.ndarray,
+    specialists: np.ndarray,
     personal_share: float,
     carry: float,
     holder: np.ndarray,
@@ -407,14 +407,14 @@ def _touch(
     these touches) hand each such account, once, to the last of them
     (:meth:`Population.hand_over`, accounts in ascending order); then each
     touch adds its stock, in the order given: all of it to the company part
-    by anyone else but an account's specialist (``specialist``, a mask over
-    the touches; empty: none).
+    by anyone else but one of an account's ``specialists`` (its row of seats; no rows: none).
     """
     n = customers.size
     mine = np.empty(n, dtype=np.bool_)  # by the owner, or on an account nobody owns: builds the personal part
     moved = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        mine[i] = owners[i] < 0 or seats[i] == owners[i]
+        o = owner[customers[i]]
+        mine[i] = o < 0 or seats[i] == o
         moved[i] = mine[i] and holder[customers[i]] != seats[i]
     which = np.flatnonzero(moved)
     order = which[np.argsort(customers[which], kind="mergesort")]  # by account, ties in the order given
@@ -431,7 +431,10 @@ def _touch(
         personal[a] = personal[a] - lost[k] if seat >= 0 else 0.0
         holder[a] = seat
     for i in range(n):
-        partial = not mine[i] and not (specialist.size > 0 and specialist[i])
+        partial = not mine[i]
+        if partial and specialists.shape[0] > 0:
+            for line in range(specialists.shape[1]):
+                partial = partial and specialists[customers[i], line] != seats[i]
         stock[customers[i]] += amount[i] * (1.0 - personal_share) if partial else amount[i]
     for i in range(n):
         if mine[i]:

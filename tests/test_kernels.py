@@ -100,7 +100,7 @@ touches = st.integers(0, 12).flatmap(
         st.lists(st.integers(0, 3), min_size=n, max_size=n),
         st.lists(st.floats(0.01, 5.0), min_size=n, max_size=n),
         st.lists(st.integers(-1, 3), min_size=ACCOUNTS, max_size=ACCOUNTS),
-        st.lists(st.booleans(), min_size=n, max_size=n),
+        st.lists(st.integers(-1, 3), min_size=2 * ACCOUNTS, max_size=2 * ACCOUNTS),  # two lines' specialists
         st.booleans(),
         st.integers(0, 2**16),
     )
@@ -110,14 +110,16 @@ touches = st.integers(0, 12).flatmap(
 @settings(max_examples=150, deadline=None)
 @given(touches, st.sampled_from([0.0, 0.3, 0.75]), st.sampled_from([0.0, 0.2, 1.0]))
 def test_compiled_touch_equals_the_numpy_it_replaced(case, personal_share, carry):
-    customers, seats, amounts, owner_of, specialist, scalar, seed = case
+    customers, seats, amounts, owner_of, specialist_of, scalar, seed = case
     customers, seats = np.array(customers, dtype=np.int64), np.array(seats, dtype=np.int64)
     amount = float(amounts[0]) if scalar and amounts else np.array(amounts, dtype=np.float64)
-    owners = np.array(owner_of, dtype=np.int64)[customers]
-    spec = np.array(specialist, dtype=bool) if seed % 2 else None
+    owner = np.array(owner_of, dtype=np.int64)
+    specialists = np.array(specialist_of, dtype=np.int64).reshape(ACCOUNTS, 2) if seed % 2 else None
+    # The numpy code took the owners and whether each touch was a specialist's per touch.
+    spec = None if specialists is None else (specialists[customers] == seats[:, None]).any(axis=1)
     got, want = fresh(seed), fresh(seed)
-    c1, lost1 = got.touch(customers, seats, amount, owners, personal_share, carry, spec)
-    c2, lost2 = touch_reference(want, customers, seats, amount, owners, personal_share, carry, spec)
+    c1, lost1 = got.touch(customers, seats, amount, owner, personal_share, carry, specialists)
+    c2, lost2 = touch_reference(want, customers, seats, amount, owner[customers], personal_share, carry, spec)
     assert c1.tolist() == c2.tolist()
     assert lost1.tobytes() == lost2.tobytes()
     for name in ("stock", "personal", "holder", "ever_touched"):
@@ -128,7 +130,7 @@ def test_compiled_touch_hands_an_unowned_account_to_the_last_rep_that_touched_it
     pop = fresh(1)
     pop.holder[:] = -1
     pop.personal[:] = 1.0
-    c, lost = pop.touch(np.array([2, 2, 2]), np.array([1, 3, 0]), 1.0, np.full(3, -1), 0.5, 0.25)
+    c, lost = pop.touch(np.array([2, 2, 2]), np.array([1, 3, 0]), 1.0, np.full(ACCOUNTS, -1), 0.5, 0.25)
     assert c.tolist() == [2] and lost.tolist() == [0.75]
     assert pop.holder[2] == 0  # the last of the three
     assert pop.personal[2] == 0.25 + 3 * 0.5
