@@ -23,6 +23,14 @@ import numpy as np
 from sim.allocation import Queues
 
 
+def narrow_lane_pooled(seat_pool: np.ndarray, lane_lines: np.ndarray, lane_kinds: np.ndarray) -> bool:
+    """Whether a pooled seat (``seat_pool`` >= 0) is not paid on every line and kind: only then can a pool have
+    seats of two lanes to split (an overlay's specialists, paid on their own line, are seldom pooled; checking
+    here spares their weeks ``lane_queues``)."""
+    pooled = seat_pool >= 0
+    return not (lane_lines[pooled].all() and lane_kinds[pooled].all())
+
+
 def lane_queues(
     queues: Queues,
     line: np.ndarray,

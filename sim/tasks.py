@@ -17,7 +17,7 @@ from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
 from sim.codes import Stage, Status, TaskKind
 from sim.compiled import compiled
 from sim.distinct import distinct
-from sim.lane_queues import lane_queues
+from sim.lane_queues import lane_queues, narrow_lane_pooled
 from sim.opportunities import OpportunityBook
 from sim.policies.protocol import CoveragePlan, Tasks, read_only
 from sim.population import Population
@@ -195,7 +195,7 @@ def week_tasks(
         seat_pool=plan.seat_pool if plan.seat_pool is not None else np.full(seats.size, -1),
     )
     unstaffed = np.zeros(rep.size, dtype=bool)
-    if plan.seat_pool is not None and not (seats.lane_lines.all() and seats.lane_kinds.all()):
+    if plan.seat_pool is not None and narrow_lane_pooled(plan.seat_pool, seats.lane_lines, seats.lane_kinds):
         # Reps of one pool but different lanes answer a queue each (sim.lane_queues).
         deal = opportunity >= 0
         deal_kind = np.zeros(opportunity.size, dtype=np.int64)

@@ -1939,8 +1939,8 @@ def test_lane_queues_kept_from_week_to_week_equal_those_worked_out_every_week(mo
     overlay = load_scenario("scenarios/overlay.toml").with_overrides(
         "lanes-check", quarters=3, shocks=shocks, **{"population.customers": 5000}
     )
-    run(overlay, make_policy("overlay"), seed=2)  # its pools are of one lane
-    assert len(calls) == 39 and not any(calls)
+    run(overlay, make_policy("overlay"), seed=2)  # its pools are of one lane: no week asks for a split
+    assert calls == []
     # SDRs paid on new logos alone, pooled with the inside reps; inside reps paid on one line alone
     for lane in ({"reps.2.paid_on_kinds": ["new_logo"]}, {"reps.1.lane": "own_line", "reps.1.line": "security"}):
         calls.clear()
@@ -1949,3 +1949,52 @@ def test_lane_queues_kept_from_week_to_week_equal_those_worked_out_every_week(mo
         )
         run(world, make_policy("segment_tiers"), seed=2)
         assert len(calls) == 39 and all(calls)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(-1, 2), min_size=n, max_size=n),
+            st.lists(st.booleans(), min_size=3 * n, max_size=3 * n),
+            st.lists(st.booleans(), min_size=3 * n, max_size=3 * n),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+            st.lists(st.integers(-1, 2), min_size=1, max_size=8),
+        )
+    )
+)
+def test_lane_queues_split_nothing_where_no_pooled_seat_is_narrow(case):
+    """Where every pooled seat is paid on everything, whatever the others, ``narrow_lane_pooled`` (the check
+    that spares a week ``lane_queues``) says so, and ``lane_queues`` would indeed split nothing."""
+    from sim.allocation import Queues
+    from sim.lane_queues import lane_queues, narrow_lane_pooled
+
+    pools, lines, kinds, filled, task_pools = case
+    n = len(pools)
+    seat_pool = np.array(pools, dtype=np.int64)
+    lane_lines, lane_kinds = np.array(lines).reshape(n, 3), np.array(kinds).reshape(n, 3)
+    lane_lines[seat_pool >= 0] = lane_kinds[seat_pool >= 0] = True  # the unpooled seats' lanes are any
+    assert not narrow_lane_pooled(seat_pool, lane_lines, lane_kinds)
+    t = len(task_pools)
+    queues = Queues(pool=np.array(task_pools, dtype=np.int64), arrival=np.zeros(t), seat_pool=seat_pool)
+    got, unstaffed = lane_queues(
+        queues,
+        np.zeros(t, dtype=np.int64),
+        np.zeros(t, dtype=np.int64),
+        lane_lines,
+        lane_kinds,
+        np.array(filled),
+        np.ones(n),
+    )
+    assert got is queues and not unstaffed.any()
+
+
+def test_lane_queues_narrow_lane_pooled_finds_a_pooled_seat_of_a_narrow_lane():
+    from sim.lane_queues import narrow_lane_pooled
+
+    wide, narrow = np.ones((2, 3), dtype=bool), np.array([[True, True, True], [True, False, True]])
+    kinds = np.ones((2, 3), dtype=bool)
+    assert not narrow_lane_pooled(np.array([0, -1]), narrow, kinds)  # the narrow seat is not pooled
+    assert narrow_lane_pooled(np.array([0, 0]), narrow, kinds)
+    assert narrow_lane_pooled(np.array([-1, 0]), wide, np.array([[True] * 3, [True, False, False]]))
+    assert not narrow_lane_pooled(np.array([0, 1]), wide, kinds)
