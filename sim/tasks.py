@@ -23,6 +23,7 @@ from sim.policies.protocol import CoveragePlan, Tasks, read_only
 from sim.population import Population
 from sim.reps import SeatWeek
 from sim.scenario import Scenario
+from sim.specialist_due import due_cells
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,9 @@ def week_tasks(
     extra_c = extra_seat = extra_line = np.empty(0, dtype=np.int64)
     cells = specialist_cells if offered_cells.size == 0 else distinct(np.concatenate([specialist_cells, offered_cells]))
     if cells.size:
-        assert plan.specialist is not None and plan.specialist_cadence is not None
-        sc, sl = np.divmod(cells, pop.lines)
-        sp = plan.specialist[sc, sl]
-        done = line_touches[sc, sl] if line_touches is not None else 0
-        on = (sp >= 0) & (pop.status[sc] != Status.CHURNED) & at_seat(seats.filled, sp, False)
-        due = _behind(done, plan.specialist_cadence[sc, sl], week)
-        on &= due if offered_cells.size == 0 else due | np.isin(cells, offered_cells, assume_unique=True)
-        extra_c, extra_seat, extra_line = sc[on], sp[on].astype(np.int64), sl[on]
+        extra_c, extra_seat, extra_line = due_cells(
+            week, cells, offered_cells, pop.lines, plan, pop.status, seats.filled, line_touches
+        )
     # One compiled pass over the book and the touches (``_assemble``) where numpy took some eighty calls.
     (
         opportunity,
@@ -415,12 +411,6 @@ def _assemble(
         arrival,
         engages,
     )
-
-
-def _behind(done: np.ndarray | int, cadence: np.ndarray, week: int) -> np.ndarray:
-    """Whether ``done`` touches this quarter fall short of a ``cadence`` a quarter, spread evenly, by the
-    end of ``week``."""
-    return done < cadence * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
 
 
 def answer_day(week: int, start: np.ndarray, capacity: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import sim.outcomes
 import sim.policies.unstructured
 from sim.allocation import Queues
 from sim.clock import BUSINESS_DAYS_PER_WEEK as DAYS
+from sim.clock import WEEKS_PER_QUARTER, week_in_quarter
 from sim.codes import WHOLE_CONTRACT, Activity, Cause, Draw, Kind, Service, Stage, Status, TaskKind
 from sim.compiled import compiled
 from sim.demand import Demand, SegmentTerms
@@ -56,7 +57,7 @@ from sim.scenario import MAX_CATEGORIES, Scenario, load_scenario
 from sim.selling import Adbudg
 from sim.spend import segment_totals
 from sim.tally import AccountQuarter, QuarterTally
-from sim.tasks import TaskList, _behind, at_seat
+from sim.tasks import TaskList, at_seat
 from tests.conftest import ROOT, tiny
 from tests.test_golden import golden_scenario
 from tests.test_overlay import LINES as OVERLAY_LINES
@@ -833,6 +834,12 @@ def _check_at_seat(per_seat, seat, default):
         return
     got, want = at_seat(per_seat, seat, default), at_seat_reference(per_seat, seat, default)
     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def _behind(done, cadence, week):
+    """Whether ``done`` touches this quarter fall short of a ``cadence`` a quarter, spread evenly, by the end of
+    ``week`` (``sim.tasks._behind`` of the numpy code)."""
+    return done < cadence * (week_in_quarter(week) + 1) / WEEKS_PER_QUARTER
 
 
 def week_tasks_reference(
