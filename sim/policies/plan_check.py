@@ -94,6 +94,8 @@ def checked_plan(
     overlay = _checked_overlay(plan, accounts, seats, lines, policy, team)
     if overlay["specialist"] is None:
         alone = compiled(_coordinated_alone)(out["coordinated"], out["owner"])
+    elif not out["coordinated"].any():  # an uncoordinated overlay: nothing to look for, over every line
+        alone = False
     else:
         covered = out["owner"] >= 0
         for column in overlay["specialist"].T:  # a line at a time: any(axis=1) over 3 lines took 1.2 ms at 100k
