@@ -16,6 +16,12 @@ from sim.errors import InputError
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
 
+#: What a CSV file given as a scenario is told (the what-if page says as much of an uploaded one).
+CSV_NOT_SCENARIO = (
+    "a CSV file, not a scenario file (TOML); a CRM export is made into a scenario with covsim calibrate "
+    "(docs/scenario-format.md, section 8)"
+)
+
 
 def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenario:
     """``load_scenario``, or InputError with the file's problems and, where its ``[policy]`` names no policy, that
@@ -23,11 +29,19 @@ def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenari
     try:
         return load_scenario(path, quarters)
     except InputError as e:
-        try:
-            data = read_toml(path)
-        except InputError:  # the file does not read (its syntax, say): that is its one problem
-            raise e from None
+        data = read_scenario_toml(path)  # a file that does not read (its syntax, say): that is its one problem
         raise InputError([*e.problems, *_policy_problems(data, str(path))]) from None
+
+
+def read_scenario_toml(path: Path | str) -> dict[str, Any]:
+    """``read_toml`` of a file given as a scenario; a CSV file that does not read is told where a CRM export goes
+    (an analyst's ``covsim run accounts.csv`` had been told of a TOML syntax error)."""
+    try:
+        return read_toml(path)
+    except InputError:
+        if Path(path).suffix.lower() == ".csv":
+            raise InputError([f"{path}: {CSV_NOT_SCENARIO}"]) from None
+        raise
 
 
 def _policy_problems(data: dict[str, Any], source: str) -> list[str]:

@@ -1249,3 +1249,16 @@ def test_a_number_option_given_words_says_it_wants_a_whole_number_or_a_number():
         r = covsim("compare", str(SMALL), "--policy", "unstructured", *args)
         assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
     assert "--replications WHOLE NUMBER" in covsim("compare", "--help").stdout
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "compare"])
+def test_a_crm_export_given_as_a_scenario_is_sent_to_calibrate_in_one_line(tmp_path, command):
+    """An analyst's first try, ``covsim run accounts.csv``, had been told of a TOML syntax error."""
+    export = tmp_path / "accounts.csv"
+    export.write_text("account,sector,year_established,revenue,employees\nAcme,software,1990,100.5,200\n")
+    more = ["--policy", "unstructured", "--policy", "segment_tiers"] if command == "compare" else []
+    assert_bad_input(
+        covsim(command, str(export), *more),
+        f"{export}: a CSV file, not a scenario file (TOML); a CRM export is made into a scenario with covsim "
+        "calibrate (docs/scenario-format.md, section 8)",
+    )

@@ -55,14 +55,14 @@ def validate_command(scenario_file: Path) -> None:
     """Check a scenario file and print it with every default filled in; or check an experiment file and say the
     runs it asks for, running none."""
     with loading_libraries():
-        from sim.config import file_kind, read_toml
+        from sim.config import file_kind
         from sim.policies import make_policy
         from sim.policies.rollout import check_scenario_policies
         from sim.scenario import dump_scenario
-        from sim.scenario_file import load_scenario_file
+        from sim.scenario_file import load_scenario_file, read_scenario_toml
 
     with reported_errors():
-        data = read_toml(scenario_file)
+        data = read_scenario_toml(scenario_file)
         if file_kind(data) == "experiment":  # a scenario with a slip, [policies] say, is a scenario's to say
             _validate_experiment(scenario_file)
             return
