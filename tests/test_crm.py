@@ -110,9 +110,10 @@ def test_figures_match_the_data(cli_run) -> None:
     # Each account is one account of the scenario: no word of buying units under the table.
     assert "per buying unit" not in result.stdout
     # Which columns are assumed, said under the table (measured and assumed ones had read alike to an analyst).
-    assert "\n[A] effort h (the export records no effort) and potential (annual won value / an assumed share" in (
-        result.stdout
-    )
+    assert (
+        "\n[A] effort h (the median deal's rep hours, from an assumed mean: the export records no effort) and "
+        "potential (a year's wallet: annual won value / an assumed share of wallet)"
+    ) in result.stdout
     # Every closed deal has an account: the segment-weighted win rate is the same figure.
     closed = sum(s.closed for s in cal.segments)
     weighted = sum(s.win_probability * s.closed for s in cal.segments) / closed

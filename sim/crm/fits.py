@@ -203,9 +203,10 @@ def summary_lines(cal: Calibration) -> list[str]:
         )
     # Measured and assumed columns side by side had read alike to an analyst.
     lines.append(
-        "[A] effort h (the export records no effort) and potential (annual won value / an assumed share of wallet), "
-        "with the value share from it: assumptions, each number in the written file's header; the other columns "
-        "are the export's. Assumed too, in the header: churn, renewals and contracts, rep costs and margin, and "
+        "[A] effort h (the median deal's rep hours, from an assumed mean: the export records no effort) and "
+        "potential (a year's wallet: annual won value / an assumed share of wallet), with the value share from it: "
+        "assumptions, each number in the written file's header; the other columns are the export's (deals in the "
+        "export's currency). Assumed too, in the header: churn, renewals and contracts, rep costs and margin, and "
         "the digital channel (on, as by default: the export shows none)."
     )
     return lines

@@ -30,7 +30,7 @@ def shared_weeks(pipe: pd.DataFrame, where: str) -> list[str]:
         "without an account plan as a conflicting engagement, which costs its open deals win odds and relationship "
         "(relationship.conflict_penalty and conflict_stock_loss, assumptions [A]), so a policy whose reps work "
         "accounts so (unstructured, the scenario's own) pays for what this team did routinely, and that assumed cost "
-        "can decide a comparison (on the shared export it does: segment_tiers ahead of unstructured with it, clearly "
-        "behind without it; docs/scenario-format.md 8.5): compare again with both set to 0 before reading a "
+        "can decide a comparison (on the shared export it does, at 10 replications: segment_tiers clearly ahead of "
+        "unstructured with it, clearly behind without it, where 5 tell neither; docs/scenario-format.md 8.5): compare again with both set to 0 before reading a "
         "ranking (covsim compare ... --set relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0)"
     ]
