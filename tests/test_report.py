@@ -920,6 +920,15 @@ def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_pat
     assert opening(text).endswith("(paired 95% interval; every cause is in results.csv).")
 
 
+#: The Why's sentence of the relationship's lifts in the small world (both lifts at their defaults).
+LIFTS = (
+    "a relationship raises an account's opportunities (`relationship.response`) and win odds "
+    "(`relationship.win_weight`) by assumed amounts [A], which a CRM export cannot calibrate (`--set "
+    "relationship.response.a=1 --set relationship.win_weight=0` compares without them; docs/validation.md, "
+    "Relationship lifts)"
+)
+
+
 def test_a_lead_no_miss_cause_explains_is_explained_by_the_deals_won_by_reps_and_by_the_digital_channel(
     tmp_path: Path,
 ) -> None:
@@ -935,7 +944,7 @@ def test_a_lead_no_miss_cause_explains_is_explained_by_the_deals_won_by_reps_and
     text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, counts))
     assert text.endswith(
         "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval): 90 more by its reps, "
-        "30 fewer by the digital channel."
+        f"30 fewer by the digital channel; {LIFTS}."
     ), text
     # As many deals won: nothing is said of them.
     same = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "same", one_point,
@@ -2923,3 +2932,67 @@ def test_the_why_explains_a_segment_where_the_leader_gives_much_of_its_lead_back
         value=values.value.where(~((values.segment == "smb") & (values.policy == "b")), values.value * 0.7)
     )
     assert "gives" not in why(small, "profit", 0, "a", "b", "p", str)
+
+
+def test_a_lead_with_more_opportunities_or_deals_names_the_relationship_lifts_it_may_rest_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An analyst's calibrated comparison: named_accounts' +0.9M over unstructured fell to +346k without the
+    conflicts' cost and vanished without the relationship's lifts too, where the Why had named the conflicts alone.
+    Here hunter_farmer's accounts raise 200, 210, 190, 205 more opportunities (mean 201.25, sd 8.54: t(0.975, 3)
+    x 8.54 / 2 = 13.6) and its reps win 60 more deals."""
+    import sys
+    import tomllib
+
+    import tomli_w
+
+    created = {"unstructured": [1000, 1000, 1010, 995], "hunter_farmer": [1200, 1210, 1200, 1200]}
+    created["segment_tiers"] = [1000] * 4
+    won = {"unstructured": [100, 102, 98, 101], "hunter_farmer": [160, 161, 163, 158], "segment_tiers": [100] * 4}
+
+    def counts(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"opps_created": created[policy][rep], "opps_won": won[policy][rep]}
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "lifts", one_point, counts))
+    assert text.endswith(
+        "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval); `hunter_farmer`'s "
+        f"accounts raise 201 more opportunities than `unstructured`'s [188, 215] (paired 95% interval): {LIFTS}."
+    ), text
+    # A world whose relationship lifts nothing (a flat response, no win weight): no word of it.
+    world = tomllib.loads(Path(SMALL).read_text(encoding="utf-8"))
+    world.setdefault("relationship", {}).update(win_weight=0.0, response={"kind": "adbudg", "a": 1.0, "b": 1.0})
+    (tmp_path / "flat.toml").write_text(tomli_w.dumps(world), encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "SMALL", tmp_path / "flat.toml")  # the world batch() opens
+    flat = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "flat", one_point, counts))
+    assert "relationship raises" not in flat and "more opportunities than" not in flat, flat
+
+
+WIN_OFF = "--set relationship.win_weight=0"
+
+
+@pytest.mark.parametrize(
+    ("relationship", "targets", "arrival", "win"),
+    [
+        ({}, [], "--set relationship.response.a=1", WIN_OFF),
+        ({"win_weight": 0.0, "response": {"kind": "adbudg", "a": 2.0, "b": 2.0}}, [], "", ""),
+        ({"response": {"kind": "adbudg", "a": 3.0, "b": 0.5}}, [], "--set relationship.response.a=0.5", WIN_OFF),
+        ({"response": {"kind": "adbudg", "a": 3.0, "b": 0.0}}, [], "", WIN_OFF),  # a flat curve at 0: no a of 0
+        ({"response": {"kind": "power"}}, [], "--set relationship.response.z=0", WIN_OFF),
+        ({"response": {"kind": "power", "z": 0.0}, "win_weight": 0}, [], "", ""),
+        (
+            {"response": {"kind": "power", "z": 0.0}, "win_weight": 0},
+            ["scenario.relationship.response.z", "scenario.relationship.win_weight"],
+            "--set relationship.response.z=0",
+            WIN_OFF,
+        ),
+    ],
+)
+def test_the_relationship_lifts_a_world_has_are_found_from_its_relationship_table(relationship, targets, arrival, win):
+    from sim.experiment.report.assumed import assumed
+
+    got = assumed(relationship, targets)
+    assert (got.arrival_off, got.win_off) == (arrival, win)
+    if not relationship:  # the default world, given as a model's fields too
+        from sim.selling import Relationship
+
+        assert assumed(vars(Relationship()), targets) == assumed(relationship, targets)

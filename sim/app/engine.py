@@ -33,12 +33,12 @@ import pandas as pd
 
 from sim.codes import CAUSES
 from sim.config import parse_toml
-from sim.engagement import conflicts_cost
 from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
 from sim.experiment.comparison import comparison
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer, units_caution
+from sim.experiment.report.assumed import assumed
 from sim.experiment.report.export import tidy_table
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
@@ -347,7 +347,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             markdown=False,
             results=results,
             rebase="the Baseline choice on this page",
-            conflicts_cost=conflicts_cost(vars(batch.scenario.relationship), ()),
+            world=assumed(vars(batch.scenario.relationship), ()),
         )
         + units_caution(batch.scenario.population.buying_units, len(order), str),
         failures=failures,

@@ -49,9 +49,9 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 
 import pandas as pd
 
-from sim.engagement import conflicts_cost
 from sim.experiment import stats
 from sim.experiment.report.answer import answer, chosen_metric, cited_point, units_caution
+from sim.experiment.report.assumed import assumed
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -207,7 +207,7 @@ def _write(
             ctx.factors,
             across_points=exp.one_policy_grid,
             results=ctx.results,
-            conflicts_cost=conflicts_cost(ctx.scenario.get("relationship", {}), [f.target for f in exp.factors]),
+            world=assumed(ctx.scenario.get("relationship", {}), [f.target for f in exp.factors]),
         )
         units = int(ctx.scenario.get("population", {}).get("buying_units", 1))
         lines += [said + units_caution(units, len(ctx.policies), lambda s: f"`{s}`"), ""]

@@ -33,6 +33,7 @@ from sim.experiment.report.answer_notes import (
     replications_needed,
     untested,
 )
+from sim.experiment.report.assumed import UNSAID, Assumed
 from sim.experiment.report.family_check import default_family_note
 from sim.experiment.report.grid_answer import compared_point, grid_answer
 from sim.experiment.report.markdown import finite, point_labeller, test_words
@@ -68,7 +69,7 @@ def answer(
     across_points: bool = False,
     results: pd.DataFrame | None = None,
     rebase: str = "",
-    conflicts_cost: bool = True,
+    world: Assumed = UNSAID,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -79,7 +80,7 @@ def answer(
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
     segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
     the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too;
-    ``conflicts_cost``: ``sim.engagement.conflicts_cost`` of the world compared.
+    ``world``: what the world compared assumes (``assumed.assumed``), which a Why says beside a lead.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     rebase = rebase or rebase_how(quote)
@@ -225,7 +226,7 @@ def answer(
     # (a policy best at most points and clearly behind at one had been left unexplained there).
     leader, trailer = (winner, behind) if ahead else (behind, winner)
     because = (
-        why(why_values(results, metric), metric, point, leader, trailer, where, quote, conflicts_cost)
+        why(why_values(results, metric), metric, point, leader, trailer, where, quote, world)
         if clear and results is not None and not results.empty
         else ""
     )

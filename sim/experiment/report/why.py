@@ -33,6 +33,9 @@ it leads (paired means; the answer's own figure is the whole population's):
   the segments alone had been said;
 - where more is better, **the segment the leader gives back** at least ``GIVEN_BACK`` of its best segment's lead in:
   its bookings by kind there, the new logos it wins fewer of and the miss cause it misses more by;
+- where more is better and a relationship lifts an account's opportunities or win odds, that it does, by assumed
+  curves (``assumed.relationship_lifts``), beside the opportunities the leader's accounts raise more of, when it
+  has clearly more of them or of the deals won;
 - where conflicts cost anything, the conflicting engagements the policy behind has more of, and the deals decided
   under their penalty; of a lead in revenue captured, what they would come to at the leader's mean value per won
   deal, against the lead (an estimate: a deal on an account two reps work may be worth more);
@@ -51,6 +54,17 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
+from sim.experiment.report.assumed import (
+    CONFLICTS,
+    CREATED,
+    IN_CONFLICT,
+    PLANS,
+    UNSAID,
+    Assumed,
+    conflicts,
+    mean_difference,
+    relationship_lifts,
+)
 from sim.experiment.report.markdown import amount, finite
 from sim.experiment.stress import MISS_CAUSES
 from sim.format import difference, difference_interval, difference_with_interval, money
@@ -86,11 +100,6 @@ RENEWALS_DECIDED = "whose contracts are decided on their date with no rep"
 RENEWALS_LEAVE = f"{RENEWALS_DECIDED}: what renews on its own counts in recurring revenue, not in revenue captured"
 #: The deals won, and those the digital channel won with no rep.
 WON = ("opps_won", "digital_won")
-#: Two or more closing reps of one account working it in one week with no account plan (docs/metrics.md): the
-#: overlay's mechanism, which a VP's Why left out beside 379 fewer of them; and the deals decided under its
-#: penalty, by which its part of a lead is sized (a VP's 18.4M lead was said to be 12 more conflicts, which
-#: decided 18 deals).
-CONFLICTS, IN_CONFLICT, PLANS = "conflicting_engagements", "opps_decided_in_conflict", "coordination_hours"
 #: Of a lead in new-logo value: the prospects won as customers, and the new-logo leads that arose, by which a
 #: shortfall of new logos is told apart as fewer leads or fewer of them won (a VP's Why gave the value alone).
 NEW_LOGOS = ("new_logos", "opps_created_new_logo")
@@ -115,7 +124,7 @@ def why_values(results: pd.DataFrame, metric: str | None) -> pd.DataFrame:
     """Run values of what explains a lead on ``metric`` (the answer's; None: the misses alone): it, its parts and
     the misses, one per (point, policy, replication, segment, metric), segment ``all`` included."""
     wanted = [*([metric] if metric else []), *(m for m, _ in PARTS.get(metric or "", ())), *MISSES, *WON]
-    wanted += [CONFLICTS, IN_CONFLICT, PLANS, *NEW_LOGOS, *KEPT, *HOURS, "hours_total"]
+    wanted += [CONFLICTS, IN_CONFLICT, PLANS, CREATED, *NEW_LOGOS, *KEPT, *HOURS, "hours_total"]
     wanted += [RECURRING] if metric in ("revenue_captured", *LOCATED_BY) else []
     wanted += [BOOKINGS, *(m for m, _ in PARTS[BOOKINGS])] if metric in LOCATED_BY else []
     return run_totals(results[results.metric.isin(wanted)], by=("point", "policy", "replication"))
@@ -129,11 +138,11 @@ def why(
     other: str,
     where: str,
     quote: Callable[[str], str],
-    conflicts_cost: bool = True,
+    world: Assumed = UNSAID,
 ) -> str:
     """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
     and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
-    ``values``: :func:`why_values`; ``conflicts_cost``: ``sim.engagement.conflicts_cost`` of the world."""
+    ``values``: :func:`why_values`; ``world``: what the world compared assumes (``assumed.assumed``)."""
     at = values[(values.point == point) & values.policy.isin([winner, other])]
     if at.empty:
         return ""
@@ -142,7 +151,7 @@ def why(
     segments = [s for s in dict.fromkeys(at.segment) if s != ALL]
     split, located = LOCATED_BY.get(metric, (metric, ""))
     if CATALOGUE[split].aggregate == "sum" and len(segments) >= 2:
-        leads = {s: _mean(_paired(at, s, winner, other), split) for s in segments}
+        leads = {s: mean_difference(_paired(at, s, winner, other), split) for s in segments}
         leads = {s: v for s, v in leads.items() if finite(v)}
         if leads:
             order = sorted(leads, key=lambda s: -sign * leads[s])
@@ -157,7 +166,7 @@ def why(
     # Of a profit lead, the bookings by kind beside its recurring revenue: the deals behind it (profit, the default
     # answer, had been explained by segment and misses alone).
     booked = BOOKINGS if metric in LOCATED_BY else metric
-    kinds = [(words, _mean(there, m)) for m, words in PARTS.get(booked, ())]
+    kinds = [(words, mean_difference(there, m)) for m, words in PARTS.get(booked, ())]
     kinds = [(words, v) for words, v in kinds if finite(v)]
     if kinds:
         inside = ("" if top == ALL else f"in {quote(top)}, ") + ("bookings: " if booked != metric else "")
@@ -168,7 +177,7 @@ def why(
         elif largest == PARTS["revenue_captured"][0][1] and sign > 0:
             mine = at[(at.segment == top) & (at.policy == winner)].groupby("metric")["value"].mean()
             pieces[-1] += _new_logos(there, mine, other, quote)
-    recurring = _mean(in_all, RECURRING) if metric == "revenue_captured" else float("nan")
+    recurring = mean_difference(in_all, RECURRING) if metric == "revenue_captured" else float("nan")
     if finite(recurring):
         pieces.append(
             f"in recurring revenue, which counts contracts that renew without a rep too, "
@@ -180,7 +189,7 @@ def why(
     worth, worth_all = (
         _worth(at, segment, winner) if metric == "revenue_captured" else float("nan") for segment in (top, ALL)
     )
-    lead = sign * _mean(there, metric)
+    lead = sign * mean_difference(there, metric)
     missed = _cause(there, other, winner, place, quote, worth, lead, top != ALL, metric == "revenue_captured")
     if not missed and sign > 0:  # a lead no miss cause explains: the deals won, by reps and by the digital channel
         missed = _won_more(there, winner, other, place, quote)
@@ -188,7 +197,11 @@ def why(
         pieces.append(missed)
     if back := _given_back(at, leads if top != ALL else {}, winner, other, booked, sign, quote):
         pieces.append(back)
-    if conflicts_cost and (clash := _conflicts(in_all, winner, other, quote, worth_all, sign * _mean(in_all, metric))):
+    if sign > 0 and (lifted := relationship_lifts(in_all, winner, other, quote, world)):
+        pieces.append(lifted)
+    if world.conflicts_cost and (
+        clash := conflicts(in_all, winner, other, quote, worth_all, sign * mean_difference(in_all, metric))
+    ):
         pieces.append(clash)
     if pieces and (hours := _hours(in_all, at, winner, other, quote)):
         pieces.append(hours)
@@ -217,7 +230,7 @@ def _given_back(
     if not (leads[best] > 0 > leads[back] and -leads[back] >= GIVEN_BACK * leads[best]):  # a lead to give back
         return ""
     d = _paired(at, back, other, winner)  # there ``other`` leads
-    kinds = [(words, -_mean(d, m)) for m, words in PARTS[booked] if finite(_mean(d, m))]
+    kinds = [(words, -mean_difference(d, m)) for m, words in PARTS[booked] if finite(mean_difference(d, m))]
     said = ", ".join(f"{words} {difference(booked, v)}" for words, v in kinds)
     if kinds and kinds[0][0] == PARTS[booked][0][1] and kinds[0][1] == min(v for _, v in kinds):  # new logos most
         mine = at[(at.segment == back) & (at.policy == other)].groupby("metric")["value"].mean()
@@ -238,41 +251,6 @@ def _worth(at: pd.DataFrame, segment: str, policy: str) -> float:
         if mine.get("opps_won", 0) > 0
         else float("nan")
     )
-
-
-def _conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], worth: float, lead: float) -> str:
-    """``other`` has N more conflicting engagements than ``winner`` [paired 95% interval], and what each costs,
-    from ``d`` (``winner`` minus ``other``, segment all) when the interval is below 0 and N at least one; else ""
-    (the leader having more is no reason for its lead). With ``worth`` (the leader's mean value per won deal) and
-    ``lead`` (in money), the most the extra deals decided in conflict could come to, as a share of the lead."""
-    if CONFLICTS not in d.index or not (d.at[CONFLICTS, "high"] < 0 and d.at[CONFLICTS, "mean_diff"] <= -1):
-        return ""
-    more, low, high = (-float(d.at[CONFLICTS, k]) for k in ("mean_diff", "high", "low"))
-    said = (
-        f"{quote(other)} has {amount(CONFLICTS, more)} more conflicting engagements than {quote(winner)} "
-        f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
-        "working it in one week with no account plan, which costs the deals open on it wins and relationship "
-        f"(by {quote('relationship.conflict_penalty')}, an assumption [A] that can turn such a comparison: "
-        f"{quote('--set relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0')} compares "
-        "without it; docs/validation.md, Overlays)"
-    )
-    decided = -_mean(d, IN_CONFLICT)
-    if finite(decided) and decided >= 1:
-        said += f"; {amount(IN_CONFLICT, decided)} more of its deals were decided in conflict"
-        if finite(worth, lead) and lead > 0:
-            said += (
-                f": even had the conflict cost it every one, at {quote(winner)}'s mean value per won deal, "
-                f"{money(worth)}, they would come to about {money(decided * worth)}, "
-                f"{decided * worth / lead:.0%} of the lead (a deal on an account two reps work may be worth more)"
-            )
-    # What avoiding them cost, where the leader coordinates accounts: hours of an assumed size too (a VP's trial).
-    planned = _mean(d, PLANS)
-    if finite(planned) and planned >= 1:
-        said += (
-            f"; {quote(winner)} spent {amount(PLANS, planned)} more hours on account plans, which keep "
-            f"an account's reps coordinated (by {quote('relationship.coordination_hours')}, an assumption [A] too)"
-        )
-    return said
 
 
 def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str]) -> str:
@@ -369,10 +347,6 @@ def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataF
     return d[d.policy == winner].set_index("metric") if not d.empty else d
 
 
-def _mean(d: pd.DataFrame, metric: str) -> float:
-    return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
-
-
 def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Callable[[str], str]) -> str:
     """``winner`` wins N more deals than ``other`` [paired 95% interval], N1 by its reps and N2 by the digital
     channel, from ``d`` (``winner`` minus ``other``): when the interval is above 0 and N at least one; else ""."""
@@ -383,7 +357,7 @@ def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Calla
         f"{there}{quote(winner)} wins {amount('opps_won', more)} more deals than {quote(other)} "
         f"{difference_interval('opps_won', low, high, signed=False)} (paired 95% interval)"
     )
-    digital = _mean(d, "digital_won")
+    digital = mean_difference(d, "digital_won")
     if finite(digital) and abs(digital) >= 1:
         reps = more - digital
         said += (
@@ -441,7 +415,7 @@ def _cause(
         )
     # Last, so that "they" above stays the cause's misses; the renewals as counted, which may exceed the extra
     # misses in all (the policy behind missing fewer new logos).
-    extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -_mean(d, RENEWALS_MISSED)
+    extra, renewals = -float(d.at["opps_missed", "mean_diff"]), -mean_difference(d, RENEWALS_MISSED)
     if finite(renewals) and renewals >= 1:
         said += (
             f"; it misses {amount(RENEWALS_MISSED, renewals)} more renewals ({amount('opps_missed', extra)} more "

@@ -1,0 +1,143 @@
+"""What a lead may rest on that the model assumes [A]: the cost of conflicting engagement, the hours of account
+plans, and the lifts a relationship gives an account's opportunities and win odds.
+
+The Why of an answer (``sim.experiment.report.why``) says each of these beside the lead it helps explain, with the
+``--set`` that compares without it, where the world compared has it: on a world calibrated from the shared CRM
+export, ``named_accounts``' profit lead over ``unstructured`` (+0.9M) fell to +346k without the conflicts' cost and
+vanished (-55k, not distinguishable) without the relationship's lifts as well, where the answer had named the
+conflicts' cost alone (an analyst's trial; docs/validation.md, "Relationship lifts").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sim.engagement import conflicts_cost
+from sim.experiment.report.markdown import amount, finite
+from sim.format import difference_interval, money
+from sim.selling import Adbudg, Power, Relationship
+
+#: Two or more closing reps of one account working it in one week with no account plan (docs/metrics.md): the
+#: overlay's mechanism, which a VP's Why left out beside 379 fewer of them; and the deals decided under its
+#: penalty, by which its part of a lead is sized (a VP's 18.4M lead was said to be 12 more conflicts, which
+#: decided 18 deals).
+CONFLICTS, IN_CONFLICT, PLANS = "conflicting_engagements", "opps_decided_in_conflict", "coordination_hours"
+#: The opportunities that arose and the deals won, which a relationship's lifts raise.
+CREATED, WON = "opps_created", "opps_won"
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """The assumed mechanisms of the world compared that can decide a comparison: whether conflicting engagement
+    costs anything (``sim.engagement.conflicts_cost``), and the ``--set`` arguments that switch off the lift a
+    relationship gives an account's opportunities (``arrival_off``) and its win odds (``win_off``); "" where the
+    world has no such lift."""
+
+    conflicts_cost: bool = True
+    arrival_off: str = ""
+    win_off: str = ""
+
+
+#: What a Why assumes of a world it is told nothing of: conflicts cost (their default) and no lift is said.
+UNSAID = Assumed()
+
+
+def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
+    """The :class:`Assumed` of a world of this ``relationship`` table (a scenario's, as a mapping or a model's
+    ``vars``; a key it lacks has its default) under a design whose factors set ``targets`` (``scenario.<path>``):
+    a lift a factor sets is taken to be there (some points may have it)."""
+    targets = list(targets)
+    set_by = {k: any(t.startswith(f"scenario.relationship.{k}") for t in targets) for k in ("response", "win_weight")}
+    response = relationship.get("response", Relationship.model_fields["response"].default)
+    fields = dict(response) if isinstance(response, Mapping) else vars(response)
+    model = Power if fields.get("kind") == "power" else Adbudg
+    shape = {k: fields.get(k, f.default) for k, f in model.model_fields.items()}
+    if model is Power:  # y = b + z x^e: flat where z is 0
+        arrival = "--set relationship.response.z=0" if shape["z"] != 0 or set_by["response"] else ""
+    else:  # y = b + (a - b) x^c / (d + x^c): flat where a is b (a must stay above 0)
+        lifts = shape["a"] != shape["b"] or set_by["response"]
+        arrival = f"--set relationship.response.a={shape['b']:g}" if lifts and shape["b"] > 0 else ""
+    weight = float(relationship.get("win_weight", Relationship.model_fields["win_weight"].default))
+    win = "--set relationship.win_weight=0" if weight != 0 or set_by["win_weight"] else ""
+    return Assumed(conflicts_cost(relationship, targets), arrival, win)
+
+
+def mean_difference(d: pd.DataFrame, metric: str) -> float:
+    """The paired mean difference of ``metric`` in ``d`` (NaN: not there)."""
+    return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
+
+
+def _clearly_more(d: pd.DataFrame, metric: str) -> bool:
+    """Whether the leader has at least one more of ``metric`` than the policy behind, its interval above 0."""
+    return metric in d.index and d.at[metric, "low"] > 0 and d.at[metric, "mean_diff"] >= 1
+
+
+def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], lifts: Assumed) -> str:
+    """That the relationship ``winner``'s reps build raises an account's opportunities and win odds by assumed
+    curves, with the ``--set`` that compares without them, from ``d`` (``winner`` minus ``other``, segment all):
+    where the world has such a lift and ``winner`` has clearly more opportunities arising or deals won (the
+    opportunities said first, where clear); else ""."""
+    parts = [
+        (off, words)
+        for off, words in (
+            (lifts.arrival_off, f"opportunities ({quote('relationship.response')})"),
+            (lifts.win_off, f"win odds ({quote('relationship.win_weight')})"),
+        )
+        if off
+    ]
+    if not parts or not (_clearly_more(d, CREATED) or _clearly_more(d, WON)):
+        return ""
+    said = ""
+    if _clearly_more(d, CREATED):
+        low, high = (float(d.at[CREATED, k]) for k in ("low", "high"))
+        said = (
+            f"{quote(winner)}'s accounts raise {amount(CREATED, mean_difference(d, CREATED))} more opportunities than "
+            f"{quote(other)}'s {difference_interval(CREATED, low, high, signed=False)} (paired 95% interval): "
+        )
+    switched = " ".join(off for off, _ in parts)
+    return said + (
+        "a relationship raises an account's "
+        + " and ".join(words for _, words in parts)
+        + f" by assumed amounts [A], which a CRM export cannot calibrate ({quote(switched)} compares without "
+        + ("it" if len(parts) == 1 else "them")
+        + "; docs/validation.md, Relationship lifts)"
+    )
+
+
+def conflicts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], worth: float, lead: float) -> str:
+    """``other`` has N more conflicting engagements than ``winner`` [paired 95% interval], and what each costs,
+    from ``d`` (``winner`` minus ``other``, segment all) when the interval is below 0 and N at least one; else ""
+    (the leader having more is no reason for its lead). With ``worth`` (the leader's mean value per won deal) and
+    ``lead`` (in money), the most the extra deals decided in conflict could come to, as a share of the lead."""
+    if CONFLICTS not in d.index or not (d.at[CONFLICTS, "high"] < 0 and d.at[CONFLICTS, "mean_diff"] <= -1):
+        return ""
+    more, low, high = (-float(d.at[CONFLICTS, k]) for k in ("mean_diff", "high", "low"))
+    said = (
+        f"{quote(other)} has {amount(CONFLICTS, more)} more conflicting engagements than {quote(winner)} "
+        f"{difference_interval(CONFLICTS, low, high, signed=False)} (paired 95% interval): two reps of one account "
+        "working it in one week with no account plan, which costs the deals open on it wins and relationship "
+        f"(by {quote('relationship.conflict_penalty')}, an assumption [A] that can turn such a comparison: "
+        f"{quote('--set relationship.conflict_penalty=0 --set relationship.conflict_stock_loss=0')} compares "
+        "without it; docs/validation.md, Overlays)"
+    )
+    decided = -mean_difference(d, IN_CONFLICT)
+    if finite(decided) and decided >= 1:
+        said += f"; {amount(IN_CONFLICT, decided)} more of its deals were decided in conflict"
+        if finite(worth, lead) and lead > 0:
+            said += (
+                f": even had the conflict cost it every one, at {quote(winner)}'s mean value per won deal, "
+                f"{money(worth)}, they would come to about {money(decided * worth)}, "
+                f"{decided * worth / lead:.0%} of the lead (a deal on an account two reps work may be worth more)"
+            )
+    # What avoiding them cost, where the leader coordinates accounts: hours of an assumed size too (a VP's trial).
+    planned = mean_difference(d, PLANS)
+    if finite(planned) and planned >= 1:
+        said += (
+            f"; {quote(winner)} spent {amount(PLANS, planned)} more hours on account plans, which keep "
+            f"an account's reps coordinated (by {quote('relationship.coordination_hours')}, an assumption [A] too)"
+        )
+    return said
