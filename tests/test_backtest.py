@@ -119,10 +119,15 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
 
     def bt(rows):
         columns = ["measure", "error", "actual_inside"]
-        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns), seeds=range(1, 21))
+        scenario = SimpleNamespace(policy=SimpleNamespace(name="unstructured"))
+        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns), seeds=range(1, 21), scenario=scenario)
 
+    tested = (
+        " It tests the model under unstructured, the team's own way of working, not a lead of another policy over "
+        "it, which rests on mechanisms the export does not show (docs/validation.md, Relationship lifts)."
+    )
     every = bt([("opportunities", 0.01, True), ("win_rate", -0.002, True)])
-    assert verdict(every).endswith("in 2 of 2 measures: the model reproduces the window.")
+    assert verdict(every).endswith("in 2 of 2 measures: the model reproduces the window." + tested)
     # No lost deal in the window: its error is undefined, and the measure is outside all the same.
     some = bt([("opportunities", 0.004, False), ("lost_deals", float("nan"), False), ("win_rate", 0.1, True)])
     assert verdict(some) == (
@@ -130,10 +135,10 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
         "against actual): opportunities +0.4% and lost_deals (no actual value to compare). So the calibrated model "
         "does not reproduce the window on those measures: do not forecast with it, and read a comparison of policies "
         "on it as one of their mechanisms in a world that differs from yours on those measures (docs/validation.md "
-        "says why)."
+        "says why)." + tested
     )
     # Two seeds' 95% interval is about their range: the verdict says so (an analyst read 0 of 6 inside as a finding).
-    few = SimpleNamespace(table=some.table, seeds=(1, 2))
+    few = SimpleNamespace(table=some.table, seeds=(1, 2), scenario=some.scenario)
     assert verdict(few).startswith(
         "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures (with 2 seeds that interval is "
         "little more than their range: give --seeds 20 or more to judge by it); outside it"

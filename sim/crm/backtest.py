@@ -362,8 +362,13 @@ def verdict(bt: Backtest) -> str:
             f" (with {counted(len(bt.seeds), 'seed')} that interval is little more than their range: give --seeds "
             f"{FEW_SEEDS} or more to judge by it)"
         )
+    # What a backtest can test (an analyst read one as testing the policies compared on the calibrated world).
+    tested = (
+        f" It tests the model under {bt.scenario.policy.name}, the team's own way of working, not a lead of another "
+        "policy over it, which rests on mechanisms the export does not show (docs/validation.md, Relationship lifts)."
+    )
     if inside == len(t):
-        return head + ": the model reproduces the window."
+        return head + ": the model reproduces the window." + tested
     outside = t[~t["actual_inside"]]
     off = outside[np.isfinite(outside["error"])]
     off = off.loc[off["error"].abs().sort_values(ascending=False).index]
@@ -375,7 +380,7 @@ def verdict(bt: Backtest) -> str:
         head + f"; outside it (simulated mean against actual): {joined(parts)}. So the calibrated model does not "
         "reproduce the window on those measures: do not forecast with it, and read a comparison of policies on it "
         "as one of their mechanisms in a world that differs from yours on those measures (docs/validation.md says "
-        "why)."
+        "why)." + tested
     )
 
 
