@@ -185,6 +185,10 @@ def _as_shown(text: str) -> float:
     return float(text.rstrip("".join(dict(MONEY_SCALES))).replace(",", "")) * scale
 
 
+#: The parts revenue captured adds up to: new-logo and expansion value won, and renewals reps won.
+REVENUE_PARTS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
+
+
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
     """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy made the most profit over
     the run, by how much against the first, and the revenue each captured; of one policy, its profit and revenue;
@@ -194,13 +198,22 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
     profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
     revenue = {p: float(totals.get(("revenue_captured", p), float("nan"))) for p in policies}
     if len(policies) == 1:
+        # Its parts, where the run has them: a CRM analyst's export had no renewals, and 60% of the run's revenue
+        # was renewals reps won, which the sentence had not told apart.
+        new, grown, renewed = (float(totals.get((m, first), float("nan"))) for m in REVENUE_PARTS)
+        parts = (
+            f": new logos {fmt('revenue_captured', new)} and expansions {fmt('revenue_captured', grown)} won (by "
+            f"reps, partners or the digital channel), renewals reps won {fmt('revenue_captured', renewed)}"
+            if math.isfinite(new + grown + renewed)
+            else " (the new logos and expansions won, by reps, partners or the digital channel, and the renewals "
+            "reps won)"
+        )
         return (
             # Profit is not a margin on revenue captured: "56.9M of revenue, at a profit of 35.8M" read as 63%.
             f"Answer: over the run, {first} made a {'loss' if profit[first] < 0 else 'profit'} of "
             f"{fmt('profit', abs(profit[first]))}, the margin on all "
             f"recurring revenue less the cost of sales; it captured {fmt('revenue_captured', revenue[first])} of "
-            "revenue (the new logos and expansions won, by reps, partners or the digital channel, and the renewals "
-            "reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
+            f"revenue{parts}. One seed, so no interval: `covsim compare` replicates and compares policies."
         )
     best = max(policies, key=lambda p: profit[p] if math.isfinite(profit[p]) else -math.inf)
     others = "".join(

@@ -354,6 +354,14 @@ def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
         "it captured 6.3M of revenue (the new logos and expansions won, by reps, partners or the digital channel, and "
         "the renewals reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
     )
+    # With the parts it adds up to (a CRM analyst's revenue was 60% renewals reps won, which it had not said).
+    for metric, value in zip(("won_value_new_logo", "won_value_expansion", "retained_spend"), (0.0, 2.5e6, 3.8e6)):
+        totals[(metric, "a")] = value
+    assert run_answer(totals, ["a"]) == (
+        "Answer: over the run, a made a profit of 1.0M, the margin on all recurring revenue less the cost of sales; "
+        "it captured 6.3M of revenue: new logos 0 and expansions 2.5M won (by reps, partners or the digital "
+        "channel), renewals reps won 3.8M. One seed, so no interval: `covsim compare` replicates and compares policies."
+    )
 
 
 def test_a_cause_that_rounds_to_0_percent_is_no_main_cause_of_misses() -> None:
