@@ -355,7 +355,8 @@ def test_covsim_run_names_a_tie_for_the_most_profit_as_a_tie() -> None:
         "the renewals reps won). One seed, so no interval: `covsim compare` replicates and compares policies."
     )
     # With the parts it adds up to (a CRM analyst's revenue was 60% renewals reps won, which it had not said).
-    for metric, value in zip(("won_value_new_logo", "won_value_expansion", "retained_spend"), (0.0, 2.5e6, 3.8e6)):
+    parts = ("won_value_new_logo", "won_value_expansion", "retained_spend")
+    for metric, value in zip(parts, (0.0, 2.5e6, 3.8e6), strict=True):
         totals[(metric, "a")] = value
     assert run_answer(totals, ["a"]) == (
         "Answer: over the run, a made a profit of 1.0M, the margin on all recurring revenue less the cost of sales; "
