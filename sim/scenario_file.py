@@ -39,7 +39,7 @@ def read_scenario_toml(path: Path | str) -> dict[str, Any]:
     try:
         return read_toml(path)
     except InputError:
-        if Path(path).suffix.lower() == ".csv":
+        if Path(path).suffix.lower() == ".csv" and Path(path).is_file():  # a missing one is said to be missing
             raise InputError([f"{path}: {CSV_NOT_SCENARIO}"]) from None
         raise
 

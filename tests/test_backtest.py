@@ -120,14 +120,24 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
     def bt(rows):
         columns = ["measure", "error", "actual_inside"]
         scenario = SimpleNamespace(policy=SimpleNamespace(name="unstructured"))
-        return SimpleNamespace(table=lambda: pd.DataFrame(rows, columns=columns), seeds=range(1, 21), scenario=scenario)
+        table = lambda: pd.DataFrame(rows, columns=columns)  # noqa: E731
+        return SimpleNamespace(table=table, seeds=range(1, 21), scenario=scenario, policy="")
 
     tested = (
         " It tests the model under unstructured, the team's own way of working, not a lead of another policy over "
         "it, which rests on mechanisms the export does not show (docs/validation.md, Relationship lifts)."
     )
     every = bt([("opportunities", 0.01, True), ("win_rate", -0.002, True)])
+    every.policy = ""
     assert verdict(every).endswith("in 2 of 2 measures: the model reproduces the window." + tested)
+    # Another policy than the scenario's (--policy) is said to be one (a reviewer's: it had been named unstructured).
+    every.policy = "named_accounts"
+    assert verdict(every).endswith(
+        "the model reproduces the window. It ran named_accounts, not the team's own way of working (unstructured, "
+        "the calibrated scenario's): a difference from what happened is the policy's as much as the model's."
+    )
+    every.policy = "unstructured"  # named, and the scenario's own
+    assert verdict(every).endswith(tested)
     # No lost deal in the window: its error is undefined, and the measure is outside all the same.
     some = bt([("opportunities", 0.004, False), ("lost_deals", float("nan"), False), ("win_rate", 0.1, True)])
     assert verdict(some) == (
@@ -138,7 +148,7 @@ def test_the_verdict_says_reproduced_only_when_every_measure_is_inside():
         "says why)." + tested
     )
     # Two seeds' 95% interval is about their range: the verdict says so (an analyst read 0 of 6 inside as a finding).
-    few = SimpleNamespace(table=some.table, seeds=(1, 2), scenario=some.scenario)
+    few = SimpleNamespace(table=some.table, seeds=(1, 2), scenario=some.scenario, policy="")
     assert verdict(few).startswith(
         "Answer: what happened lies inside the seeds' 95% interval in 1 of 3 measures (with 2 seeds that interval is "
         "little more than their range: give --seeds 20 or more to judge by it); outside it"

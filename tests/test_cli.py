@@ -1262,3 +1262,6 @@ def test_a_crm_export_given_as_a_scenario_is_sent_to_calibrate_in_one_line(tmp_p
         f"{export}: a CSV file, not a scenario file (TOML); a CRM export is made into a scenario with covsim "
         "calibrate (docs/scenario-format.md, section 8)",
     )
+    # A path mistyped is not found, CSV or not (a reviewer's: it had been called a CSV file).
+    typo = tmp_path / "acounts.csv"
+    assert_bad_input(covsim(command, str(typo), *more), f"{typo}: file not found (did you mean {export}?)")

@@ -922,8 +922,8 @@ def test_a_miss_cause_too_small_to_explain_a_lead_in_money_is_said_to_be(tmp_pat
 
 #: The Why's sentence of the relationship's lifts in the small world (both lifts at their defaults).
 LIFTS = (
-    "a relationship raises an account's opportunities (`relationship.response`) and win odds "
-    "(`relationship.win_weight`) by assumed amounts [A], which a CRM export cannot calibrate (`--set "
+    "the lead may rest on what a relationship does: it raises an account's opportunities (`relationship.response`) "
+    "and win odds (`relationship.win_weight`) by amounts assumed [A], which a CRM export cannot calibrate (`--set "
     "relationship.response.a=1 --set relationship.win_weight=0` compares without them; docs/validation.md, "
     "Relationship lifts)"
 )
@@ -946,6 +946,17 @@ def test_a_lead_no_miss_cause_explains_is_explained_by_the_deals_won_by_reps_and
         "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval): 90 more by its reps, "
         f"30 fewer by the digital channel; {LIFTS}."
     ), text
+    # More deals won by the digital channel, which wins with no relationship: no word of the lifts (a reviewer's:
+    # 25 more deals won, 51 more of them digital, had been put down to the relationship).
+    digital_more = {**digital, "hunter_farmer": [110, 112, 110, 109]}
+
+    def by_digital(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"opps_won": won[policy][rep], "digital_won": digital_more[policy][rep]}
+
+    text = opening(
+        stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "digital", one_point, by_digital)
+    )
+    assert "more deals than" in text and "relationship does" not in text, text
     # As many deals won: nothing is said of them.
     same = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "same", one_point,
                           lambda _, policy, rep: {"opps_won": 100.0 + rep}))  # fmt: skip
@@ -2955,8 +2966,9 @@ def test_a_lead_with_more_opportunities_or_deals_names_the_relationship_lifts_it
 
     text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "lifts", one_point, counts))
     assert text.endswith(
-        "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval); `hunter_farmer`'s "
-        f"accounts raise 201 more opportunities than `unstructured`'s [188, 215] (paired 95% interval): {LIFTS}."
+        "`hunter_farmer` wins 60 more deals than `unstructured` [55, 66] (paired 95% interval); under "
+        f"`hunter_farmer`, 201 more opportunities arise than under `unstructured` [188, 215] (paired 95% interval), "
+        f"and {LIFTS}."
     ), text
     # A world whose relationship lifts nothing (a flat response, no win weight): no word of it.
     world = tomllib.loads(Path(SMALL).read_text(encoding="utf-8"))
@@ -2977,6 +2989,13 @@ WIN_OFF = "--set relationship.win_weight=0"
         ({"win_weight": 0.0, "response": {"kind": "adbudg", "a": 2.0, "b": 2.0}}, [], "", ""),
         ({"response": {"kind": "adbudg", "a": 3.0, "b": 0.5}}, [], "--set relationship.response.a=0.5", WIN_OFF),
         ({"response": {"kind": "adbudg", "a": 3.0, "b": 0.0}}, [], "", WIN_OFF),  # a flat curve at 0: no a of 0
+        # Its b as it reads back (``:g`` had printed 1.23457, and the curve stayed off flat).
+        (
+            {"response": {"kind": "adbudg", "a": 3.0, "b": 1.23456789}},
+            [],
+            "--set relationship.response.a=1.23456789",
+            WIN_OFF,
+        ),
         ({"response": {"kind": "power"}}, [], "--set relationship.response.z=0", WIN_OFF),
         ({"response": {"kind": "power", "z": 0.0}, "win_weight": 0}, [], "", ""),
         (
@@ -2992,7 +3011,27 @@ def test_the_relationship_lifts_a_world_has_are_found_from_its_relationship_tabl
 
     got = assumed(relationship, targets)
     assert (got.arrival_off, got.win_off) == (arrival, win)
+    assert not got.falls
+    assert assumed({"response": {"kind": "adbudg", "a": 0.5, "b": 1.0}}, []).falls  # lowers what it "raises"
     if not relationship:  # the default world, given as a model's fields too
         from sim.selling import Relationship
 
         assert assumed(vars(Relationship()), targets) == assumed(relationship, targets)
+
+
+def test_a_falling_response_curve_is_said_to_change_opportunities_not_raise_them() -> None:
+    import pandas as pd
+
+    from sim.experiment.report.assumed import assumed, relationship_lifts
+
+    d = pd.DataFrame({"mean_diff": [50.0, 0.0], "low": [40.0, -1.0], "high": [60.0, 1.0]}, index=["opps_created", "x"])
+    falling = assumed({"response": {"kind": "adbudg", "a": 0.5, "b": 1.0}, "win_weight": 0.0}, [])
+    said = relationship_lifts(d, "a", "b", str, falling)
+    assert said == (
+        "under a, 50 more opportunities arise than under b [40, 60] (paired 95% interval), and the lead may rest on "
+        "what a relationship does: it changes an account's opportunities (relationship.response) by amounts assumed "
+        "[A], which a CRM export cannot calibrate (--set relationship.response.a=1 compares without it; "
+        "docs/validation.md, Relationship lifts)"
+    )
+    # Nor where nothing is clearly more: an interval that reaches 0.
+    assert relationship_lifts(d.assign(low=[-5.0, -1.0]), "a", "b", str, falling) == ""

@@ -114,6 +114,7 @@ class Backtest:
     actual: Outcome
     simulated: tuple[Outcome, ...]  # one per seed
     seeds: tuple[int, ...]
+    policy: str = ""  # the policy that ran ("": the scenario's own)
 
     def table(self) -> pd.DataFrame:
         """measure, unit, actual, simulated mean, its seed interval, the error of the mean and whether
@@ -348,6 +349,7 @@ def backtest(
         actual=actual,
         simulated=tuple(simulated),
         seeds=tuple(seeds),
+        policy=policy(scenario).name if policy else "",
     )
 
 
@@ -363,9 +365,13 @@ def verdict(bt: Backtest) -> str:
             f"{FEW_SEEDS} or more to judge by it)"
         )
     # What a backtest can test (an analyst read one as testing the policies compared on the calibrated world).
+    own = bt.scenario.policy.name
     tested = (
-        f" It tests the model under {bt.scenario.policy.name}, the team's own way of working, not a lead of another "
-        "policy over it, which rests on mechanisms the export does not show (docs/validation.md, Relationship lifts)."
+        f" It tests the model under {own}, the team's own way of working, not a lead of another policy over it, "
+        "which rests on mechanisms the export does not show (docs/validation.md, Relationship lifts)."
+        if bt.policy in ("", own)
+        else f" It ran {bt.policy}, not the team's own way of working ({own}, the calibrated scenario's): a "
+        "difference from what happened is the policy's as much as the model's."
     )
     if inside == len(t):
         return head + ": the model reproduces the window." + tested

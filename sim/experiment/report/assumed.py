@@ -26,8 +26,8 @@ from sim.selling import Adbudg, Power, Relationship
 #: penalty, by which its part of a lead is sized (a VP's 18.4M lead was said to be 12 more conflicts, which
 #: decided 18 deals).
 CONFLICTS, IN_CONFLICT, PLANS = "conflicting_engagements", "opps_decided_in_conflict", "coordination_hours"
-#: The opportunities that arose and the deals won, which a relationship's lifts raise.
-CREATED, WON = "opps_created", "opps_won"
+#: The opportunities that arose, the deals won and those of them the digital channel won with no rep.
+CREATED, WON, DIGITAL_WON = "opps_created", "opps_won", "digital_won"
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,13 @@ class Assumed:
     """The assumed mechanisms of the world compared that can decide a comparison: whether conflicting engagement
     costs anything (``sim.engagement.conflicts_cost``), and the ``--set`` arguments that switch off the lift a
     relationship gives an account's opportunities (``arrival_off``) and its win odds (``win_off``); "" where the
-    world has no such lift."""
+    world has no such lift; ``falls``: the opportunities' curve falls with the relationship (an ADBUDG ``a`` below
+    its ``b``)."""
 
     conflicts_cost: bool = True
     arrival_off: str = ""
     win_off: str = ""
+    falls: bool = False
 
 
 #: What a Why assumes of a world it is told nothing of: conflicts cost (their default) and no lift is said.
@@ -56,14 +58,21 @@ def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
     fields = dict(response) if isinstance(response, Mapping) else vars(response)
     model = Power if fields.get("kind") == "power" else Adbudg
     shape = {k: fields.get(k, f.default) for k, f in model.model_fields.items()}
+    falls = False
     if model is Power:  # y = b + z x^e: flat where z is 0
         arrival = "--set relationship.response.z=0" if shape["z"] != 0 or set_by["response"] else ""
-    else:  # y = b + (a - b) x^c / (d + x^c): flat where a is b (a must stay above 0)
+    else:  # y = b + (a - b) x^c / (d + x^c): flat where a is b (a must stay above 0: a curve from 0 has no --set)
         lifts = shape["a"] != shape["b"] or set_by["response"]
-        arrival = f"--set relationship.response.a={shape['b']:g}" if lifts and shape["b"] > 0 else ""
+        arrival = f"--set relationship.response.a={_number(shape['b'])}" if lifts and shape["b"] > 0 else ""
+        falls = shape["a"] < shape["b"]
     weight = float(relationship.get("win_weight", Relationship.model_fields["win_weight"].default))
     win = "--set relationship.win_weight=0" if weight != 0 or set_by["win_weight"] else ""
-    return Assumed(conflicts_cost(relationship, targets), arrival, win)
+    return Assumed(conflicts_cost(relationship, targets), arrival, win, falls)
+
+
+def _number(x: float) -> str:
+    """``x`` as a --set value that reads back as the same float (1 for 1.0; ``:g`` had rounded 1.23456789)."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def mean_difference(d: pd.DataFrame, metric: str) -> float:
@@ -77,10 +86,11 @@ def _clearly_more(d: pd.DataFrame, metric: str) -> bool:
 
 
 def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], lifts: Assumed) -> str:
-    """That the relationship ``winner``'s reps build raises an account's opportunities and win odds by assumed
-    curves, with the ``--set`` that compares without them, from ``d`` (``winner`` minus ``other``, segment all):
-    where the world has such a lift and ``winner`` has clearly more opportunities arising or deals won (the
-    opportunities said first, where clear); else ""."""
+    """That ``winner``'s lead may rest on what a relationship does, an account's opportunities and win odds moved by
+    assumed curves, with the ``--set`` that compares without them, from ``d`` (``winner`` minus ``other``, segment
+    all): where the world has such a lift and ``winner`` has clearly more opportunities arising, or clearly more
+    deals won with no fewer of them by the digital channel (which wins with no relationship); the opportunities
+    said first, where clear; else ""."""
     parts = [
         (off, words)
         for off, words in (
@@ -89,20 +99,21 @@ def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable
         )
         if off
     ]
-    if not parts or not (_clearly_more(d, CREATED) or _clearly_more(d, WON)):
+    by_reps = _clearly_more(d, WON) and not mean_difference(d, DIGITAL_WON) > 0
+    if not parts or not (_clearly_more(d, CREATED) or by_reps):
         return ""
     said = ""
     if _clearly_more(d, CREATED):
         low, high = (float(d.at[CREATED, k]) for k in ("low", "high"))
         said = (
-            f"{quote(winner)}'s accounts raise {amount(CREATED, mean_difference(d, CREATED))} more opportunities than "
-            f"{quote(other)}'s {difference_interval(CREATED, low, high, signed=False)} (paired 95% interval): "
+            f"under {quote(winner)}, {amount(CREATED, mean_difference(d, CREATED))} more opportunities arise than "
+            f"under {quote(other)} {difference_interval(CREATED, low, high, signed=False)} (paired 95% interval), and "
         )
     switched = " ".join(off for off, _ in parts)
     return said + (
-        "a relationship raises an account's "
+        f"the lead may rest on what a relationship does: it {'changes' if lifts.falls else 'raises'} an account's "
         + " and ".join(words for _, words in parts)
-        + f" by assumed amounts [A], which a CRM export cannot calibrate ({quote(switched)} compares without "
+        + f" by amounts assumed [A], which a CRM export cannot calibrate ({quote(switched)} compares without "
         + ("it" if len(parts) == 1 else "them")
         + "; docs/validation.md, Relationship lifts)"
     )
