@@ -221,6 +221,8 @@ class Population:
         personal stock lost that way (indexed like the unique accounts that
         changed hands: see :meth:`hand_over`), as (accounts, lost).
         """
+        if owner.shape != self.holder.shape:  # the kernel reads it by account: a per-touch copy would misread
+            raise ValueError(f"touch: owner holds {owner.shape}, expected one per account ({self.holder.size},)")
         amount = np.asarray(amount, dtype=np.float64)
         if amount.ndim == 0:
             amount = np.full(customers.shape, amount)

@@ -132,6 +132,9 @@ def test_compiled_touch_hands_an_unowned_account_to_the_last_rep_that_touched_it
     pop.holder[:] = -1
     pop.personal[:] = 1.0
     c, lost = pop.touch(np.array([2, 2, 2]), np.array([1, 3, 0]), 1.0, np.full(ACCOUNTS, -1), 0.5, 0.25)
+    # Owners given per touch, as the touch took them before it read them by account, are refused (a reviewer's).
+    with pytest.raises(ValueError, match="touch: owner holds"):
+        pop.touch(np.array([2, 2, 2]), np.array([1, 3, 0]), 1.0, np.full(3, -1), 0.5, 0.25)
     assert c.tolist() == [2] and lost.tolist() == [0.75]
     assert pop.holder[2] == 0  # the last of the three
     assert pop.personal[2] == 0.25 + 3 * 0.5
