@@ -80,8 +80,9 @@ def mean_difference(d: pd.DataFrame, metric: str) -> float:
     return float(d.at[metric, "mean_diff"]) if metric in d.index else float("nan")
 
 
-def _clearly_more(d: pd.DataFrame, metric: str) -> bool:
-    """Whether the leader has at least one more of ``metric`` than the policy behind, its interval above 0."""
+def clearly_more(d: pd.DataFrame, metric: str) -> bool:
+    """Whether the leader has at least one more of ``metric`` than the policy behind in ``d`` (paired differences,
+    the leader minus the other), its interval above 0."""
     return metric in d.index and d.at[metric, "low"] > 0 and d.at[metric, "mean_diff"] >= 1
 
 
@@ -99,11 +100,11 @@ def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable
         )
         if off
     ]
-    by_reps = _clearly_more(d, WON) and not mean_difference(d, DIGITAL_WON) > 0
-    if not parts or not (_clearly_more(d, CREATED) or by_reps):
+    by_reps = clearly_more(d, WON) and not mean_difference(d, DIGITAL_WON) > 0
+    if not parts or not (clearly_more(d, CREATED) or by_reps):
         return ""
     said = ""
-    if _clearly_more(d, CREATED):
+    if clearly_more(d, CREATED):
         low, high = (float(d.at[CREATED, k]) for k in ("low", "high"))
         said = (
             f"under {quote(winner)}, {amount(CREATED, mean_difference(d, CREATED))} more opportunities arise than "

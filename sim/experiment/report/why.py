@@ -61,6 +61,7 @@ from sim.experiment.report.assumed import (
     PLANS,
     UNSAID,
     Assumed,
+    clearly_more,
     conflicts,
     mean_difference,
     relationship_lifts,
@@ -259,7 +260,7 @@ def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str]
     interval excluding 0; at least one customer); "" for none."""
     said = []
     churned, rate = KEPT
-    if churned in d.index and d.at[churned, "low"] > 0 and d.at[churned, "mean_diff"] >= 1:
+    if clearly_more(d, churned):
         low, high = (float(d.at[churned, k]) for k in ("low", "high"))
         fewer = amount(churned, float(d.at[churned, "mean_diff"]))
         said.append(f"loses {fewer} fewer customers to churn {difference_interval(churned, low, high, signed=False)}")
@@ -304,7 +305,7 @@ def _new_logos(d: pd.DataFrame, mine: pd.Series, other: str, quote: Callable[[st
     from ``d`` (the leader minus ``other``) and ``mine`` (the leader's means), when it wins clearly fewer (the
     interval above 0, at least one); else "". The two shares tell a shortfall of leads from one of leads won."""
     won, leads = NEW_LOGOS
-    if won not in d.index or not (d.at[won, "low"] > 0 and d.at[won, "mean_diff"] >= 1):
+    if not clearly_more(d, won):
         return ""
     fewer = float(d.at[won, "mean_diff"])
     said = (
@@ -350,7 +351,7 @@ def _paired(at: pd.DataFrame, segment: str, winner: str, other: str) -> pd.DataF
 def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Callable[[str], str]) -> str:
     """``winner`` wins N more deals than ``other`` [paired 95% interval], N1 by its reps and N2 by the digital
     channel, from ``d`` (``winner`` minus ``other``): when the interval is above 0 and N at least one; else ""."""
-    if "opps_won" not in d.index or not (d.at["opps_won", "low"] > 0 and d.at["opps_won", "mean_diff"] >= 1):
+    if not clearly_more(d, "opps_won"):
         return ""
     more, low, high = (float(d.at["opps_won", k]) for k in ("mean_diff", "low", "high"))
     said = (
