@@ -2979,6 +2979,38 @@ def test_a_lead_with_more_opportunities_or_deals_names_the_relationship_lifts_it
     assert "relationship raises" not in flat and "more opportunities than" not in flat, flat
 
 
+def test_the_relationship_lifts_are_read_in_the_segment_where_the_lead_is_made() -> None:
+    """small.toml's segment_tiers led unstructured by +0.59M (+175k with the lifts off) with 16 more opportunities
+    in enterprise, where its lead was made, and 212 fewer in all: the Why, reading all alone, said nothing of the
+    lifts. Here a's enterprise raises 16 + r more (mean 17.5, sd 1.29: t(0.975, 3) x 0.645 = 2.05), its smb 230 + 2r
+    fewer."""
+    from sim.experiment.report.assumed import Assumed
+    from sim.experiment.report.why import why
+
+    lifts = Assumed(arrival_off="--set relationship.response.a=1")
+    rows = []
+    for rep in range(4):
+        for policy, (ent, smb) in (("a", (30.0, 5.0)), ("b", (20.0, 6.0))):
+            for segment, metric, value in (
+                ("all", "profit", 100.0 + (20.0 if policy == "a" else 0.0) + rep),
+                ("ent", "recurring_revenue", ent * 1e6),
+                ("smb", "recurring_revenue", smb * 1e6),
+                ("ent", "opps_created", 100.0 + (16.0 + rep if policy == "a" else 0.0)),
+                ("smb", "opps_created", 1000.0 - (230.0 + 2 * rep if policy == "a" else 0.0)),
+                ("all", "opps_created", 1100.0 - (214.0 + rep if policy == "a" else 0.0)),
+            ):
+                rows.append((0, policy, rep, segment, metric, value))
+    values = pd.DataFrame(rows, columns=["point", "policy", "replication", "segment", "metric", "value"])
+    said = why(values, "profit", 0, "a", "b", "the design point", lambda s: f"`{s}`", world=lifts)
+    assert (
+        "in `ent`, under `a`, 18 more opportunities arise than under `b` [15, 20] (paired 95% interval), and the lead "
+        "may rest on what a relationship does: it raises an account's opportunities (`relationship.response`)"
+    ) in said, said
+    # Where the segment of the lead raises none more, all is read: here fewer in all too, so nothing is said.
+    flat = values[~((values.segment == "ent") & (values.metric == "opps_created"))]
+    assert "relationship does" not in why(flat, "profit", 0, "a", "b", "p", str, world=lifts)
+
+
 WIN_OFF = "--set relationship.win_weight=0"
 
 

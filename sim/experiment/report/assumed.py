@@ -86,12 +86,14 @@ def clearly_more(d: pd.DataFrame, metric: str) -> bool:
     return metric in d.index and d.at[metric, "low"] > 0 and d.at[metric, "mean_diff"] >= 1
 
 
-def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], lifts: Assumed) -> str:
+def relationship_lifts(
+    d: pd.DataFrame, winner: str, other: str, quote: Callable[[str], str], lifts: Assumed, there: str = ""
+) -> str:
     """That ``winner``'s lead may rest on what a relationship does, an account's opportunities and win odds moved by
-    assumed curves, with the ``--set`` that compares without them, from ``d`` (``winner`` minus ``other``, segment
-    all): where the world has such a lift and ``winner`` has clearly more opportunities arising, or clearly more
-    deals won with no fewer of them by the digital channel (which wins with no relationship); the opportunities
-    said first, where clear; else ""."""
+    assumed curves, with the ``--set`` that compares without them, from ``d`` (``winner`` minus ``other``, in one
+    segment or all; ``there``: its words, such as "in `enterprise`, "): where the world has such a lift and
+    ``winner`` has clearly more opportunities arising, or clearly more deals won with no more of them by the digital
+    channel (which wins with no relationship); the opportunities said first, where clear; else ""."""
     parts = [
         (off, words)
         for off, words in (
@@ -107,7 +109,7 @@ def relationship_lifts(d: pd.DataFrame, winner: str, other: str, quote: Callable
     if clearly_more(d, CREATED):
         low, high = (float(d.at[CREATED, k]) for k in ("low", "high"))
         said = (
-            f"under {quote(winner)}, {amount(CREATED, mean_difference(d, CREATED))} more opportunities arise than "
+            f"{there}under {quote(winner)}, {amount(CREATED, mean_difference(d, CREATED))} more opportunities arise than "
             f"under {quote(other)} {difference_interval(CREATED, low, high, signed=False)} (paired 95% interval), and "
         )
     switched = " ".join(off for off, _ in parts)
