@@ -1,10 +1,9 @@
 """The metric catalogue: one record per metric a run emits, with everything known about it.
 
-A record names the metric once with its one-line definition (the full one is in docs/metrics.md), its unit, how
-a run summarises its quarters, its title in figures and, where it is known, whether more is better. The metric
-functions (``sim.metrics``), the text tables and formats (``sim.run_tables``, ``sim.tables``, ``sim.format``)
-and the experiment report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas or matplotlib, and no import of
-``sim.metrics`` (which imports this module).
+A record names the metric once with its one-line definition (the full one is in docs/metrics.md), its unit, how a
+run summarises its quarters, its title in figures and, where it is known, whether more is better. The metric functions
+(``sim.metrics``), text tables and formats (``sim.run_tables``, ``sim.tables``, ``sim.format``) and the experiment
+report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas, matplotlib or ``sim.metrics``.
 """
 
 from __future__ import annotations
@@ -415,6 +414,8 @@ class _Catalogue(Mapping[str, Metric]):
 CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 
 
+#: The metrics revenue captured is the sum of, by kind of deal: how the Why, the stress test and ``covsim run`` split it.
+REVENUE_PARTS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
 #: Why a metric with no direction of better has none, by the start of its name (docs/metrics.md, "Direction of
 #: better"): a VP and a director read "neither way is better in itself" beside new logos and a 90th-percentile
 #: response time as a mistake.
@@ -423,8 +424,8 @@ UNDIRECTED_WHY = {
     ("win_rate",): "a model can raise it by working fewer deals",
     ("hours_", "handoff_hours", "coordination_hours", "capacity_hours", "utilisation", "cost_of_sales"): "an input, "
     "worth what it brings",
-    ("won_value_new_logo", "won_value_expansion", "retained_spend", "new_logos", "opps_won"): "a part that trades "
-    "against the others: revenue and profit say the whole",
+    (*REVENUE_PARTS, "new_logos", "opps_won"): "a part that trades against the others: revenue and profit say "
+    "the whole",
 }
 #: Names the prefixes above take that their reasons are not true of (a cost per unit of revenue nets what the input
 #: brings; a win rate of conflicts only is not raised by working fewer deals).

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from sim.catalogue import line_metric
+from sim.catalogue import REVENUE_PARTS, line_metric
 from sim.codes import CAUSES, ROLES, SERVICE_MEANINGS, SERVICES
 from sim.format import MONEY_SCALES, difference, fmt, joined
 from sim.metrics import run_totals
@@ -186,9 +186,6 @@ def _as_shown(text: str) -> float:
 
 
 #: The parts revenue captured adds up to: new-logo and expansion value won, and renewals reps won.
-REVENUE_PARTS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
-
-
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
     """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy made the most profit over
     the run, by how much against the first, and the revenue each captured; of one policy, its profit and revenue;

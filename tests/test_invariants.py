@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, REVENUE_PARTS
 from sim.codes import CAUSES, ROLES, SERVICES, Kind, Status
 from sim.model import CoverageModel
 from sim.opportunities import _BLOCKS, _DTYPES, _NAMES, NEW_COLUMNS, OpportunityBook
@@ -129,6 +129,8 @@ def check_accounting(metrics: pd.DataFrame, audit: Audit, segments: list[str]) -
             kinds = row.opps_created_new_logo + row.opps_created_expansion + row.opps_created_renewal
             assert kinds == row.opps_created, (segment, q)
             assert 0 <= row.opps_missed_renewal <= row.opps_missed
+            # Revenue captured is its parts (the Why, the stress test and covsim run split it by them).
+            assert row.revenue_captured == pytest.approx(sum(row[m] for m in REVENUE_PARTS)), (segment, q)
             opened_before = row.opps_open
         # The plan serves every account live at the quarter's start at one service level: those live at the
         # previous quarter's end, less any a shock at this one's start churned.

@@ -17,13 +17,14 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sim.catalogue import REVENUE_PARTS
 from sim.experiment.suite import UNSHOCKED
 from sim.format import money
 
 #: The customers' spend recognised, per quarter (by segment: whose spend a stress took).
 SPEND = "recurring_revenue"
 #: The parts of the bookings (``revenue_captured``), by kind of deal, as the report names them.
-BOOKINGS = {"won_value_new_logo": "new logos", "won_value_expansion": "expansion", "retained_spend": "renewals won"}
+BOOKINGS = dict(zip(REVENUE_PARTS, ("new logos", "expansion", "renewals won"), strict=True))
 #: The columns of :func:`money_sources`.
 SOURCE_COLUMNS = ["shock", "policy", "segment", "metric", "impact"]
 

@@ -52,7 +52,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.catalogue import CATALOGUE
+from sim.catalogue import CATALOGUE, REVENUE_PARTS
 from sim.experiment import stats
 from sim.experiment.report.assumed import (
     CONFLICTS,
@@ -74,10 +74,8 @@ from sim.records import ALL
 
 #: The parts a metric is the sum of, each with what it is in words.
 PARTS = {
-    "revenue_captured": (
-        ("won_value_new_logo", "new-logo value"),
-        ("won_value_expansion", "expansion value"),
-        ("retained_spend", "renewals a rep won"),
+    "revenue_captured": tuple(
+        zip(REVENUE_PARTS, ("new-logo value", "expansion value", "renewals a rep won"), strict=True)
     )
 }
 RENEWALS_WON = PARTS["revenue_captured"][2][1]
