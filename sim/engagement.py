@@ -13,14 +13,10 @@ to keep one (``planned_accounts``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 import numpy as np
 
 from sim.compiled import compiled
 from sim.radix import radix_sort
-from sim.selling import Relationship
 
 
 def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
@@ -79,13 +75,3 @@ def _sorted(keys: np.ndarray) -> np.ndarray:
     of a week's few thousand keys cost three times as much in branches the processor could not predict."""
     out, _ = radix_sort(keys.copy().view(np.uint64), np.empty(0, dtype=np.int64))
     return out.view(np.int64)
-
-
-def conflicts_cost(relationship: Mapping[str, Any], targets: Iterable[str]) -> bool:
-    """Whether a conflicting engagement costs anything in a world of this ``relationship`` table (a scenario's;
-    a key it lacks has its default) under a design whose factors set ``targets`` (``scenario.<path>``): False
-    only where ``conflict_penalty`` and ``conflict_stock_loss`` are both 0 and no factor sets either."""
-    keys = ("conflict_penalty", "conflict_stock_loss")
-    if any(t.startswith(f"scenario.relationship.{k}") for t in targets for k in keys):
-        return True
-    return any(float(relationship.get(k, Relationship.model_fields[k].default)) != 0 for k in keys)

@@ -715,7 +715,7 @@ def test_a_clear_lead_s_why_names_the_conflicting_engagements_the_policy_behind_
         free = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "free", one_point, misses))
     assert "Why" not in free, free
     # A factor that sets either cost leaves the sentence in: some points may pay it.
-    from sim.engagement import conflicts_cost
+    from sim.experiment.report.assumed import conflicts_cost
 
     zero = {"conflict_penalty": 0.0, "conflict_stock_loss": 0}
     assert not conflicts_cost(zero, ["scenario.population.segments.*.share"])

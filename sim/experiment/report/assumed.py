@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from sim.engagement import conflicts_cost
 from sim.experiment.report.markdown import amount, finite
 from sim.format import difference_interval, money
 from sim.selling import Adbudg, Power, Relationship
@@ -33,7 +32,7 @@ CREATED, WON, DIGITAL_WON = "opps_created", "opps_won", "digital_won"
 @dataclass(frozen=True)
 class Assumed:
     """The assumed mechanisms of the world compared that can decide a comparison: whether conflicting engagement
-    costs anything (``sim.engagement.conflicts_cost``), and the ``--set`` arguments that switch off the lift a
+    costs anything (:func:`conflicts_cost`), and the ``--set`` arguments that switch off the lift a
     relationship gives an account's opportunities (``arrival_off``) and its win odds (``win_off``); "" where the
     world has no such lift; ``falls``: the opportunities' curve falls with the relationship (an ADBUDG ``a`` below
     its ``b``)."""
@@ -53,7 +52,7 @@ def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
     ``vars``; a key it lacks has its default) under a design whose factors set ``targets`` (``scenario.<path>``):
     a lift a factor sets is taken to be there (some points may have it)."""
     targets = list(targets)
-    set_by = {k: any(t.startswith(f"scenario.relationship.{k}") for t in targets) for k in ("response", "win_weight")}
+    set_by = {k: _set_by(targets, k) for k in ("response", "win_weight")}
     response = relationship.get("response", Relationship.model_fields["response"].default)
     fields = dict(response) if isinstance(response, Mapping) else vars(response)
     model = Power if fields.get("kind") == "power" else Adbudg
@@ -68,6 +67,22 @@ def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
     weight = float(relationship.get("win_weight", Relationship.model_fields["win_weight"].default))
     win = "--set relationship.win_weight=0" if weight != 0 or set_by["win_weight"] else ""
     return Assumed(conflicts_cost(relationship, targets), arrival, win, falls)
+
+
+def conflicts_cost(relationship: Mapping[str, Any], targets: Iterable[str]) -> bool:
+    """Whether a conflicting engagement costs anything in a world of this ``relationship`` table (as
+    :func:`assumed` reads it) under a design whose factors set ``targets``: False only where ``conflict_penalty``
+    and ``conflict_stock_loss`` are both 0 and no factor sets either."""
+    keys = ("conflict_penalty", "conflict_stock_loss")
+    targets = list(targets)
+    if any(_set_by(targets, k) for k in keys):
+        return True
+    return any(float(relationship.get(k, Relationship.model_fields[k].default)) != 0 for k in keys)
+
+
+def _set_by(targets: list[str], key: str) -> bool:
+    """Whether a factor of ``targets`` (``scenario.<path>``) sets ``relationship.<key>`` or a field of it."""
+    return any(t.startswith(f"scenario.relationship.{key}") for t in targets)
 
 
 def _number(x: float) -> str:
