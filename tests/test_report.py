@@ -3051,6 +3051,32 @@ def test_the_relationship_lifts_a_world_has_are_found_from_its_relationship_tabl
         assert assumed(vars(Relationship()), targets) == assumed(relationship, targets)
 
 
+def test_the_lifts_said_at_a_design_point_are_those_its_factors_leave_there() -> None:
+    """A researcher's answer at ``win_weight = 0`` named the win-odds lift and a --set that changed nothing."""
+    import pandas as pd
+
+    from sim.experiment.report.assumed import assumed_by_point
+    from sim.experiment.spec import Factor
+
+    factors = [
+        Factor(name="w", target="scenario.relationship.win_weight", values=(0.0, 2.0)),
+        Factor(name="a", target="scenario.relationship.response.a", mode="scale", values=(1.0, 0.4)),
+        Factor(name="n", target="scenario.population.customers", values=(100, 200)),
+    ]
+    points = pd.DataFrame({"point": [0, 1, 2], "w": [0.0, 2.0, 0.0], "a": [1.0, 1.0, 0.4], "n": [100, 200, 100]})
+    got = assumed_by_point({}, factors, points)
+    assert (got[0].arrival_off, got[0].win_off) == ("--set relationship.response.a=1", "")
+    assert (got[1].arrival_off, got[1].win_off) == ("--set relationship.response.a=1", WIN_OFF)
+    # a scaled by 0.4: 2.5 x 0.4 = 1.0, the curve's b: flat, nothing to switch off.
+    assert (got[2].arrival_off, got[2].win_off, got[2].falls) == ("", "", False)
+    assert all(x.conflicts_cost for x in got.values())
+    # A value the table cannot hold as a number: what the factors' targets presume (a lift a factor sets is there).
+    odd = assumed_by_point({"win_weight": 0.0}, factors[:1], pd.DataFrame({"point": [0], "w": ["high"]}))
+    assert odd[0].win_off == WIN_OFF
+    # No factor: the world's own, at every point.
+    assert assumed_by_point({"win_weight": 0.0}, [], points)[1].win_off == ""
+
+
 def test_a_falling_response_curve_is_said_to_change_opportunities_not_raise_them() -> None:
     import pandas as pd
 

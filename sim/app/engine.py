@@ -38,7 +38,7 @@ from sim.experiment.comparison import comparison
 from sim.experiment.jobs import RunOutput, RunSpec
 from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer, units_caution
-from sim.experiment.report.assumed import assumed
+from sim.experiment.report.assumed import assumed_by_point
 from sim.experiment.report.export import tidy_table
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
@@ -347,7 +347,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             markdown=False,
             results=results,
             rebase="the Baseline choice on this page",
-            world=assumed(vars(batch.scenario.relationship), ()),
+            worlds=assumed_by_point(vars(batch.scenario.relationship), (), points),
         )
         + units_caution(batch.scenario.population.buying_units, len(order), str),
         failures=failures,

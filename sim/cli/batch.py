@@ -210,7 +210,7 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
     from sim.experiment.report.answer import answer, cited_point, units_caution
-    from sim.experiment.report.assumed import assumed
+    from sim.experiment.report.assumed import assumed_by_point
     from sim.experiment.stats import (
         HOLM_ALONE,
         MIN_REPLICATIONS,
@@ -256,7 +256,7 @@ def _summary(batch: Batch) -> None:
             markdown=False,
             across_points=exp.one_policy_grid,
             results=results,
-            world=assumed(vars(batch.scenario.relationship), [f.target for f in exp.factors]),
+            worlds=assumed_by_point(vars(batch.scenario.relationship), exp.factors, design),
         )
         said += units_caution(batch.scenario.population.buying_units, len(order), str)
         click.echo(said)  # the first line a reader gets (``| head -1``)

@@ -51,7 +51,7 @@ import pandas as pd
 
 from sim.experiment import stats
 from sim.experiment.report.answer import answer, chosen_metric, cited_point, units_caution
-from sim.experiment.report.assumed import assumed
+from sim.experiment.report.assumed import assumed_by_point
 from sim.experiment.report.context import ReportContext, load_context
 from sim.experiment.report.design_figures import response_figure, sobol_figure
 from sim.experiment.report.design_sections import (
@@ -207,7 +207,7 @@ def _write(
             ctx.factors,
             across_points=exp.one_policy_grid,
             results=ctx.results,
-            world=assumed(ctx.scenario.get("relationship", {}), [f.target for f in exp.factors]),
+            worlds=assumed_by_point(ctx.scenario.get("relationship", {}), exp.factors, ctx.points),
         )
         units = int(ctx.scenario.get("population", {}).get("buying_units", 1))
         lines += [said + units_caution(units, len(ctx.policies), lambda s: f"`{s}`"), ""]

@@ -15,7 +15,7 @@ is answered across its points (``grid_answer``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,7 +69,7 @@ def answer(
     across_points: bool = False,
     results: pd.DataFrame | None = None,
     rebase: str = "",
-    world: Assumed = UNSAID,
+    worlds: Mapping[int, Assumed] | None = None,
 ) -> str:
     """The answer sentence, from run values (``stats.run_values``) of every design point.
 
@@ -80,7 +80,8 @@ def answer(
     its answer is the sensitivity section's); ``results``: the tidy results ``values`` come from, by
     segment, from which a clear lead is explained (``why.why``); ``rebase``: how a reader makes another policy
     the baseline (default: :func:`rebase_how`), said when other policies are clearly ahead of it too;
-    ``world``: what the world compared assumes (``assumed.assumed``), which a Why says beside a lead.
+    ``worlds``: what the world compared assumes at each point (``assumed.assumed_by_point``), which a Why says
+    beside a lead there.
     """
     quote: Callable[[str], str] = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     rebase = rebase or rebase_how(quote)
@@ -226,7 +227,9 @@ def answer(
     # (a policy best at most points and clearly behind at one had been left unexplained there).
     leader, trailer = (winner, behind) if ahead else (behind, winner)
     because = (
-        why(why_values(results, metric), metric, point, leader, trailer, where, quote, world)
+        why(
+            why_values(results, metric), metric, point, leader, trailer, where, quote, (worlds or {}).get(point, UNSAID)
+        )
         if clear and results is not None and not results.empty
         else ""
     )

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from sim.config import locate
 from sim.experiment.report.markdown import amount, finite
+from sim.experiment.spec import Factor
 from sim.format import difference_interval, money
 from sim.selling import Adbudg, Power, Relationship
 
@@ -67,6 +69,31 @@ def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
     weight = float(relationship.get("win_weight", Relationship.model_fields["win_weight"].default))
     win = "--set relationship.win_weight=0" if weight != 0 or set_by["win_weight"] else ""
     return Assumed(conflicts_cost(relationship, targets), arrival, win, falls)
+
+
+def assumed_by_point(
+    relationship: Mapping[str, Any], factors: Iterable[Factor], points: pd.DataFrame
+) -> dict[int, Assumed]:
+    """Each design point's :class:`Assumed` (``points``: the design, a ``point`` column and one per factor name): the
+    ``relationship`` table with what the ``factors`` set of it there (a researcher's answer at ``win_weight = 0``
+    had named the win-odds lift and a ``--set`` that changed nothing). Where a point's table cannot be made, what
+    :func:`assumed` presumes of the factors' targets (a lift a factor sets is there)."""
+    factors = list(factors)
+    presumed = assumed(relationship, [f.target for f in factors])
+    prefix = "scenario.relationship."
+    own = [f for f in factors if f.target.startswith(prefix)]
+    out = {}
+    for row in points.to_dict("records"):
+        try:
+            table = Relationship.model_validate(dict(relationship)).model_dump()
+            for f in own:
+                for container, key in locate(table, f.target.removeprefix(prefix)):
+                    value = row[f.name]
+                    container[key] = container[key] * value if f.mode == "scale" else value
+            out[int(row["point"])] = assumed(table, [])
+        except (KeyError, TypeError, ValueError):  # a factor the table does not hold as a number: presumed
+            out[int(row["point"])] = presumed
+    return out
 
 
 def conflicts_cost(relationship: Mapping[str, Any], targets: Iterable[str]) -> bool:
