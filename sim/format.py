@@ -256,11 +256,19 @@ def difference_with_interval(metric: str, v: float, low: float, high: float) -> 
 
 
 def p_value(p: float) -> str:
-    """A p-value to 3 decimals, ``<0.001`` below that; ``-`` when undefined (the report's tables, its answer and
-    the terminal's alike: the terminal wrote p=1 and p=7.79e-05 beside the answer's p = 1.000)."""
+    """A p-value to 3 decimals (more where 3 would show 0.050 of a p on either side of it), ``<0.001`` below that;
+    ``-`` when undefined (the report's tables, its answer and the terminal's alike: the terminal wrote p=1 and
+    p=7.79e-05 beside the answer's p = 1.000)."""
     if not math.isfinite(p):
         return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    if p < 0.001:
+        return "<0.001"
+    # Beside 0.05 the digits that say which side it is on (a researcher read "p = 0.050 ...; the Holm p is below
+    # 0.05" of 0.0496).
+    digits = 3
+    while digits < 8 and p != 0.05 and float(f"{p:.{digits}f}") == 0.05:
+        digits += 1
+    return f"{p:.{digits}f}"
 
 
 def no_spread_words(diff: float, replications: int | None = None) -> str:

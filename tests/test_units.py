@@ -405,3 +405,11 @@ def test_means_set_side_by_side_show_their_differences() -> None:
     assert fmt_apart("miss_rate", [0.6251, 0.6254]) == ["62.51%", "62.54%"]
     assert fmt_apart("opps_missed", [34_788.2, 34_788.4]) == ["34,788.2", "34,788.4"]
     assert fmt_apart("profit", [float("nan"), 2e6, 2.04e6]) == ["-", "2.00M", "2.04M"]
+
+
+def test_a_p_value_beside_0_05_is_shown_to_the_digit_that_says_its_side() -> None:
+    # A researcher's answer: "Holm-adjusted p = 0.050 ...; the Holm p is below 0.05" of 0.0496.
+    from sim.format import p_value
+
+    shown = [p_value(p) for p in (0.04959, 0.0504, 0.04996, 0.05, 0.0449, 0.5, 0.0009, float("nan"))]
+    assert shown == ["0.0496", "0.0504", "0.04996", "0.050", "0.045", "0.500", "<0.001", "-"]
