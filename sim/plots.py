@@ -64,6 +64,10 @@ def _heading(metric: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: The rows the labels of shocks in successive quarters take in turn, each below the last [A].
+SHOCK_ROWS = 4
+
+
 def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int, str]] = ()) -> plt.Figure:
     """Six panels: revenue, misses by cause, customers, promises kept, response time, utilisation; each
     quarterly panel marks the start of every quarter a shock acts in (``shocks``: (quarter, kind))."""
@@ -83,13 +87,14 @@ def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        for quarter, kinds in marked.items():  # a shock acts from its quarter's first week
+        for i, (quarter, kinds) in enumerate(sorted(marked.items())):  # a shock acts from its quarter's first week
             ax.axvline(quarter - 0.5, color="#555555", lw=1, ls="--")
             ax.annotate(
                 ", ".join(kinds),
                 (quarter - 0.5, 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(3, -3),
+                # Each one a line below the last: a VP's shocks in quarters 3 and 4 were printed over each other.
+                xytext=(3, -3 - 9 * (i % SHOCK_ROWS)),
                 textcoords="offset points",
                 va="top",
                 fontsize=7,

@@ -615,6 +615,17 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    # Shocks in successive quarters: a VP's "rep attrition, hiring freeze" and "demand" were drawn over each other.
+    six = pd.concat([metrics, metrics.assign(quarter=metrics.quarter + 3)])  # six quarters, as the VP's
+    fig = summary_figure(six, "t", [(3, "rep_attrition"), (3, "hiring_freeze"), (4, "demand")])
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in (ax for ax in fig.axes if ax.get_xlabel() == "quarter"):
+            labels = [t.get_window_extent(renderer) for t in ax.texts]
+            assert len(labels) == 2 and not labels[0].overlaps(labels[1])
+    finally:
+        plt.close(fig)
     five = pd.concat([metrics.assign(policy=name) for name in ("random_books", "named_accounts", "territories")])
     fig = summary_figure(five, "t")
     try:
