@@ -825,7 +825,13 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     assert t_interval(np.array([-1.0, -1.3, -0.7]))[1] < 0
     text = stress_answer(analyse(tidy(gentle), points[points.point != 1], suite.stress[1:]), ["a", "b"], markdown=False)
     # ... though each replication lost, which is said beside it (a VP read "not clearly a loss" as no loss).
-    assert hurt.replace("the noise (", "the noise, though it fell in every one of them (") in text
+    # And that the table's interval of the pair alone excludes 0 (a VP read the two as a contradiction).
+    alone = hurt.replace(
+        "includes 0:",
+        "includes 0 (the table's interval of this pair alone, [-2, -0.3], excludes 0; picked as the worst of 2, the "
+        "loss is held to the wider one):",
+    )
+    assert alone.replace("the noise (", "the noise, though it fell in every one of them (") in text, text
     # A stress that changed nothing (cut, its runs the unshocked ones here) adds no test to the family: still 2.
     inert = gentle + [(1, *r[1:]) for r in gentle if r[0] == 0]
     text = stress_answer(analyse(tidy(inert), points, suite.stress), ["a", "b"], markdown=False)

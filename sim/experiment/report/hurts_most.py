@@ -12,7 +12,7 @@ import pandas as pd
 from sim.experiment.stats import CONFIDENCE, t_interval
 from sim.experiment.stress import DECISION_METRIC, Findings
 from sim.experiment.stress_sources import where_it_went
-from sim.format import counted, pct
+from sim.format import counted, difference_interval, pct
 
 
 def hurts_most(f: Findings, profit: pd.DataFrame, policies: list[str], q: Callable[[str], str]) -> str:
@@ -55,8 +55,16 @@ def hurts_most(f: Findings, profit: pd.DataFrame, policies: list[str], q: Callab
         # Every replication a loss is said beside it: a VP read "not clearly a loss" where each of 5 lost 1-3M.
         # "Not clearly a loss" read as doubt that it was one; it is the replications that are too few to say.
         every = ", though it fell in every one of them" if (x < 0).all() else ""
+        # The table's interval is the pair's alone: a VP read "not shown beyond the noise" beside a table's
+        # [-2.8M, -0.5M] as a contradiction.
+        alone = (
+            f" (the table's interval of this pair alone, {difference_interval(DECISION_METRIC, worst.low, worst.high)}"
+            f", excludes 0; picked as the worst of {pairs}, the loss is held to the wider one)"
+            if adjusted and worst.high < 0
+            else ""
+        )
         unsure = (
-            f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0: at "
+            f"; the paired 95% interval of {q(str(worst.policy))}'s change{adjusted} includes 0{alone}: at "
             f"{counted(x.size, 'replication')} the loss is not shown beyond the noise{every} (more replications "
             "narrow the interval)"
         )
