@@ -14,6 +14,9 @@ from sim.units import UNIT_BOUNDS, Unit
 #: stocks take their last quarter (``last``), rates, shares and statistics are the unweighted mean of the quarters
 #: where they are defined (``mean``).
 Aggregate = Literal["sum", "last", "mean"]
+#: A run total of each kind, in words, as the tables' legends and the figures' axes say it (a researcher read a miss
+#: rate's whole-run figure as the share of all opportunities, where it is the mean of the quarters' rates).
+WHOLE_RUN: dict[str, str] = {"sum": "total over the run", "last": "at the end of the run", "mean": "mean of quarters"}
 
 
 def spaced(name: str) -> str:

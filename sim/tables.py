@@ -25,6 +25,7 @@ from sim.format import (
     recovery_words,
     value_beside,
 )
+from sim.metric_record import WHOLE_RUN
 
 
 def no_paired(compared: Sequence[str], finished: Collection[str]) -> str:
@@ -123,8 +124,8 @@ def differences_table(
 
 
 def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
-    """What each metric of the tables is, in words: its title, unit and better direction (docs/metrics.md
-    defines each)."""
+    """What each metric of the tables is, in words: its title, unit, run total and better direction
+    (docs/metrics.md defines each)."""
     lines = [
         "Metrics (docs/metrics.md defines each; '-' is undefined for that policy (in a paired row, for it or the "
         "baseline), or an interval too few runs give):"
@@ -134,7 +135,7 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
         entry = CATALOGUE.get(m)  # a product line's metric (family:line) is titled with its line
         if entry is None:
             continue
-        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}]; {better(m)}")
+        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}, {WHOLE_RUN[entry.aggregate]}]; {better(m)}")
     return "\n".join(lines)
 
 

@@ -428,25 +428,23 @@ def test_the_results_say_what_each_metric_means():
         (
             "revenue_captured: revenue captured (won + renewals a rep won)",
             "won value of new logos and expansions plus retained renewal value, in the quarter (currency) "
-            "[currency units]. Higher is better. In the tables: summed over the run's quarters.",
+            "[currency units]. Higher is better. In the tables: total over the run.",
         ),
         (
             "missed_stalled: missed stalled",
             "opportunities missed in the quarter: answered in time, but its effort was not delivered before its "
-            "deadline (docs/metrics.md) [opportunities]. Lower is better. In the tables: summed over the run's "
-            "quarters.",
+            "deadline (docs/metrics.md) [opportunities]. Lower is better. In the tables: total over the run.",
         ),
         (
             "won_value_line:a: won value (a)",
             "won value of the line's new logos and expansions in the quarter (currency) [currency units]. "
-            "Higher is better. In the tables: summed over the run's quarters.",
+            "Higher is better. In the tables: total over the run.",
         ),
     ]
     # A metric with no direction says so, as the command line's legend does (an analyst read the silence as a gap).
     dl = glossary(["utilisation"]).children[1]
     assert dl.children[1].children.endswith(
-        "[share]. Neither way is better in itself (an input, worth what it brings). In the tables: the mean over the "
-        "run's quarters."
+        "[share]. Neither way is better in itself (an input, worth what it brings). In the tables: mean of quarters."
     )
 
 

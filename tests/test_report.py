@@ -1702,10 +1702,11 @@ def test_the_metrics_legend_names_product_line_metrics_with_their_line():
     heading, direction, lottery = metrics_legend(["response_days_mean", "rep_lottery"]).splitlines()
     assert "'-' is undefined for that policy (in a paired row, for it or the baseline)" in heading
     assert direction.endswith(
-        "[business days]; neither way is better in itself (only answers in time are counted: read it with "
+        "[business days, mean of quarters]; neither way is better in itself (only answers in time are counted: "
+        "read it with "
         "sla_breach_rate)"
     )
-    assert lottery.endswith("[standard deviation of a probability, 0 to 0.5]; lower is better")
+    assert lottery.endswith("[standard deviation of a probability, 0 to 0.5, mean of quarters]; lower is better")
 
 
 def test_too_few_replications_give_no_interval_and_a_warning_instead():

@@ -7,14 +7,7 @@ from collections.abc import Sequence
 from dash import html
 
 from sim.catalogue import CATALOGUE, better
-
-#: How the tables give a metric defined per quarter, by its run total (docs/metrics.md, section 2): a trial read a
-#: whole run's revenue by a definition that says "in the quarter".
-WHOLE_RUN = {
-    "sum": "summed over the run's quarters",
-    "last": "at the run's last quarter",
-    "mean": "the mean over the run's quarters",
-}
+from sim.metric_record import WHOLE_RUN
 
 
 def glossary(metrics: Sequence[str]) -> html.Details:
@@ -25,7 +18,9 @@ def glossary(metrics: Sequence[str]) -> html.Details:
         entry = CATALOGUE.get(m)
         if entry is None:  # not a metric of the catalogue (a product line's are: titled with their line)
             continue
-        # As the command line's legend says it: a metric with no direction says so (it had said nothing).
+        # As the command line's legend says it: a metric with no direction says so (it had said nothing); and
+        # the run total the tables give (docs/metrics.md, section 2: a trial read a whole run's revenue by a
+        # definition that says "in the quarter").
         items += [
             html.Dt(f"{m}: {entry.title}"),
             html.Dd(

@@ -24,6 +24,7 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import finite
 from sim.files import atomic_write
 from sim.format import MONEY_SCALES, counted
+from sim.metric_record import WHOLE_RUN
 from sim.metrics import run_totals
 from sim.plots import CAUSE_COLOURS, fit_text
 from sim.records import ALL
@@ -33,9 +34,6 @@ FIGURES = "figures"
 DPI = 120
 #: Figures with fixed names (besides response_<factor>.png).
 FIGURE_NAMES = ("policy_comparison", "missed_by_cause", "lorenz_attention", "weekly_series", "sobol_indices")
-
-#: How a run total is formed (the catalogue's ``aggregate``), for axis labels.
-_HOW = {"sum": "total over the run", "last": "at the end of the run", "mean": "mean of quarters"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def axis_scale(metric: str, values: np.ndarray) -> tuple[float, str]:
     Shares are shown in %, money in k or M by the largest value.
     """
     entry = CATALOGUE.get(metric)
-    how = _HOW[entry.aggregate if entry else "sum"]
+    how = WHOLE_RUN[entry.aggregate if entry else "sum"]
     unit = entry.unit if entry else None
     if unit is Unit.SHARE:
         return 0.01, f"% ({how})"
