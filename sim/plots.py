@@ -30,8 +30,8 @@ _CHAR_EMS = 0.55
 
 
 def fit_text(fig: plt.Figure) -> None:
-    """Wrap the figure's own texts (its title) to its width, and each visible panel's title to the panel's
-    width and its y label to the panel's height, each at its own font size. Call it once every text is set,
+    """Wrap the figure's own texts (its title) to its width, and each visible panel's title and x label to the
+    panel's width and its y label to the panel's height, each at its own font size. Call it once every text is set,
     before the figure is laid out: a long metric unit ran into the panel above, a long title off the figure's
     two edges."""
     width, height = fig.get_size_inches()
@@ -51,6 +51,7 @@ def fit_text(fig: plt.Figure) -> None:
         rows, cols = spec.get_gridspec().get_geometry()
         fill(ax.title, width * len(spec.colspan) / cols * 0.9)
         fill(ax.yaxis.label, height * len(spec.rowspan) / rows * 0.75)
+        fill(ax.xaxis.label, width * len(spec.colspan) / cols * 0.75)
 
 
 def _series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:

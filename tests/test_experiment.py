@@ -1075,7 +1075,7 @@ factors = [{{ name = "demand", target = "scenario.population.segments.*.new_logo
     assert said in r.stdout and "at design point 0" not in r.stdout
     report = (tmp_path / "o" / "report.md").read_text()
     captions = [line for line in report.splitlines() if line.startswith("*Figure") and "design point" in line]
-    assert len(captions) == 5 and all("at design point 2 (demand = 0.5)" in c for c in captions[:4])
+    assert len(captions) == 6 and all("at design point 2 (demand = 0.5)" in c for c in captions[:5])
     assert "How the headline metric responds to factor `demand`" in report
 
 

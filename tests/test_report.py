@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.catalogue import CATALOGUE, title
 from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.design import design_points
 from sim.experiment.report import write_report
@@ -22,6 +23,7 @@ from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS
 from sim.experiment.store import Store
 from sim.format import difference_interval
 from sim.scenario import load_scenario
+from sim.units import Unit
 from tests.conftest import SMALL
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -117,12 +119,56 @@ def test_parquet_equals_csv(compared: Path) -> None:
 
 def test_figures_are_pngs_and_embedded(compared: Path) -> None:
     text = (compared / "report.md").read_text()
-    names = ["policy_comparison", "missed_by_cause", "lorenz_attention", "weekly_series"]
+    names = ["policy_comparison", "paired_differences", "missed_by_cause", "lorenz_attention", "weekly_series"]
     for name in names:
         path = compared / "figures" / f"{name}.png"
         assert path.read_bytes()[:8] == PNG
         assert f"](figures/{name}.png)" in text
     assert not list((compared / "figures").glob(".*"))  # no temporary left behind
+
+
+def test_the_paired_differences_figure_draws_the_intervals_the_paired_table_gives(
+    compared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A VP read "no difference" from the policies' own overlapping intervals beside an answer that called a lead
+    clear: this figure draws each difference from the baseline with its Bonferroni interval, as the table does."""
+    import sys
+
+    from sim.experiment import stats
+
+    drawn: list = []
+    # The module (the package's name for it is its function).
+    monkeypatch.setattr(sys.modules["sim.experiment.report.paired_figure"], "save", lambda fig, _: drawn.append(fig))
+    store = Store.existing(compared)
+    try:
+        write_report(store, compared, lambda _: None)
+        values = stats.run_values(store.results(), list(METRICS))
+    finally:
+        store.close()
+    (fig,) = drawn
+    paired = stats.paired_against(values, "segment_tiers").set_index(["metric", "policy"])
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().replace("\n", " ") for ax in panels] == [title(m) for m in METRICS]
+    bars = 0
+    for ax, metric in zip(panels, METRICS, strict=True):
+        for row, policy in enumerate(p for p in POLICIES if p != "segment_tiers"):
+            r = paired.loc[(metric, policy)]
+            (dot,) = [line for line in ax.lines if line.get_marker() == "o" and list(line.get_ydata()) == [row]]
+            scale = r.mean_diff / dot.get_xdata()[0]  # the axis's unit: M, k, 1, or percentage points
+            if CATALOGUE[metric].unit is Unit.SHARE:
+                assert scale == pytest.approx(0.01)
+            if not np.isfinite(r.low_adj):
+                continue  # no interval (no spread): a dot alone
+            (bar,) = [c for c in ax.collections if c.get_segments()[0][0][1] == row]
+            (x0, _), (x1, _) = bar.get_segments()[0]
+            assert (x0 * scale, x1 * scale) == pytest.approx((r.low_adj, r.high_adj), rel=1e-9), (metric, policy)
+            bars += 1
+    assert bars >= 4
+    # The left column names the comparisons; the caption says what a bar clear of 0 means.
+    names = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert names == ["unstructured - segment_tiers", "hunter_farmer - segment_tiers"]
+    text = (compared / "report.md").read_text()
+    assert "a bar clear of the dashed line at 0 is a clear difference" in text
 
 
 def test_torn_and_leftover_files_do_not_break_the_report(tmp_path: Path) -> None:
@@ -1775,6 +1821,7 @@ def test_report_writing_names_each_part_before_making_it(compared: Path) -> None
         "results",
         "statistics",
         "policy_comparison.png",
+        "paired_differences.png",
         "missed_by_cause.png",
         "lorenz_attention.png",
         "weekly_series.png",

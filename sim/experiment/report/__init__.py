@@ -84,6 +84,7 @@ from sim.experiment.report.figures import (
 from sim.experiment.report.ledger import ledger, unfinished
 from sim.experiment.report.markdown import code
 from sim.experiment.report.on_top import on_top_section
+from sim.experiment.report.paired_figure import paired_figure
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
 from sim.experiment.report.sections import (
     figure_lines,
@@ -361,6 +362,7 @@ def _results_sections(
     at = cited if cited in shown else first
     drawers: list[tuple[str, Callable[[Path], ReportFigure | None]]] = [
         ("policy_comparison.png", lambda path: policy_figure(ctx, described, at, path)),
+        ("paired_differences.png", lambda path: paired_figure(ctx, values, at, path)),
         ("missed_by_cause.png", lambda path: missed_figure(ctx, at, path)),
         ("lorenz_attention.png", lambda path: lorenz_figure(ctx, ctx.lorenz, at, path)),
         ("weekly_series.png", lambda path: weekly_figure(ctx, ctx.weekly, at, path)),

@@ -1,4 +1,5 @@
-"""The report's figures of one design point: policies compared, misses by cause, attention, weekly series.
+"""The report's figures of one design point: policies compared, misses by cause, attention, weekly series (the
+paired differences' is ``sim.experiment.report.paired_figure``).
 
 Also what every figure shares: the figure record the report embeds, saving,
 panel grids, and axis units and scales from the metric catalogue. Figures are
@@ -33,7 +34,14 @@ from sim.units import Unit
 FIGURES = "figures"
 DPI = 120
 #: Figures with fixed names (besides response_<factor>.png).
-FIGURE_NAMES = ("policy_comparison", "missed_by_cause", "lorenz_attention", "weekly_series", "sobol_indices")
+FIGURE_NAMES = (
+    "policy_comparison",
+    "paired_differences",
+    "missed_by_cause",
+    "lorenz_attention",
+    "weekly_series",
+    "sobol_indices",
+)
 
 
 @dataclass(frozen=True)
