@@ -2032,3 +2032,50 @@ def test_the_change_a_later_stress_makes_is_said_to_be_of_its_quarters(tmp_path:
         "without it segment_tiers is 128.5k behind hunter_farmer, and the change rollout_phased makes to the profit "
         "of segment_tiers (from quarter 2 on) differs from the change it makes to that of hunter_farmer by -154.1k"
     ) in result.output
+
+
+def test_a_gain_a_stress_makes_by_the_pay_of_the_seats_it_empties_is_said_with_what_the_model_leaves_out() -> None:
+    """A VP saw a policy's profit rise under rep attrition and no answer said why. Here 'quit' (rep attrition)
+    saves b 30 of cost of sales in every replication while its recurring revenue falls 10 (margin 0.7: -7), so its
+    profit rises 23 (of about 200, +11.5%); a's falls. 'slump' (demand) lowers both."""
+    from sim.config import validate_strict
+    from sim.experiment.report.stress_answer import stress_answer
+    from sim.experiment.stress import analyse
+    from sim.experiment.suite import SuiteFile
+
+    quit_ = {"kind": "rep_attrition", "quarter": 1, "share": 0.2}
+    slump = {"kind": "demand", "quarter": 1, "factor": 0.5}
+    suite = validate_strict(
+        SuiteFile, {"stress": [{"name": "quit", "shocks": [quit_]}, {"name": "slump", "shocks": [slump]}]}, "t"
+    )
+    points = pd.DataFrame({"point": [0, 1, 2], "block": "", "row": -1, "shock": ["none", "quit", "slump"]})
+
+    def answer(saved: float, lost: float) -> str:
+        """The answer where quit saves b ``saved`` of cost and loses it ``lost`` of recurring revenue."""
+        rows = []
+        for point, stress in enumerate(("none", "quit", "slump")):
+            for policy in ("a", "b"):
+                for rep in range(3):
+                    b_quits = stress == "quit" and policy == "b"
+                    fall = {"none": 0.0, "quit": lost if b_quits else 40.0, "slump": 50.0}[stress] + rep * 0.5
+                    revenue, cost = 1000.0 - fall, 500.0 - (saved if b_quits else 0.0)
+                    rows += [
+                        (point, policy, rep, 1, "profit", 0.7 * revenue - cost),
+                        (point, policy, rep, 1, "cost_of_sales", cost),
+                        (point, policy, rep, 1, "recurring_revenue", revenue),
+                        (point, policy, rep, 1, "revenue_captured", 200.0),
+                    ]
+        frame = tidy(rows)
+        by_segment = frame[frame.metric == "recurring_revenue"].assign(segment="smb")
+        return stress_answer(analyse(pd.concat([frame, by_segment]), points, suite.stress), ["a", "b"], markdown=False)
+
+    text = answer(saved=30.0, lost=10.0)
+    assert (
+        "Under quit, b's profit rises on the means (+11.5%): its cost of sales falls 30, the pay of the seats the "
+        "stress leaves empty, while its recurring revenue falls 10; the model counts no cost of a vacancy beyond the "
+        "pay it saves and the sales it loses (no recruiting, severance or managers' time [A]), so such a gain is what "
+        "it leaves out, not a reason to lose reps."
+    ) in text, text
+    # A gain its revenue makes more than the pay saved (+40 of revenue, +28 of margin, 10 saved), or no gain: not said.
+    assert "profit rises on the means" not in answer(saved=10.0, lost=-40.0)
+    assert "profit rises on the means" not in answer(saved=5.0, lost=10.0)
