@@ -1332,3 +1332,51 @@ def test_a_policy_typed_in_at_a_prompt_runs_in_memory_and_a_store_in_a_folder_sa
         env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
     )
     assert r.returncode == 0 and r.stdout.splitlines()[1] == problems, r.stderr
+
+
+def test_an_experiment_runs_with_scenario_fields_set_on_the_command_line_and_refuses_what_they_cannot_set(tmp_path):
+    """A researcher re-ran a whole design under an assumed number by copying and editing its scenario (`covsim
+    experiment` had no --set)."""
+    path = write(tmp_path)
+    base = ["experiment", str(path), "--executor", "serial"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sim.cli", *base, *args], capture_output=True, text=True, cwd=ROOT)
+
+    r = cli("--set", "relationship.win_weight=0", "--out", str(tmp_path / "set"))
+    assert r.returncode == 0, r.stderr
+    assert f"--set: {SMALL} run as small-" in r.stderr and "relationship.win_weight 1.0 -> 0" in r.stderr
+    report = (tmp_path / "set" / "report.md").read_text()
+    assert report.startswith(
+        f"# t\n\nRun with scenario fields set on the command line over the values in `{SMALL}`: --set "
+        "`relationship.win_weight=0`."
+    )
+    assert experiment_cli(path, tmp_path / "plain").returncode == 0
+    # The same design, seeds and policies: only the win weight differs, and it moves the runs.
+    with_set, plain = results_of(tmp_path / "set"), results_of(tmp_path / "plain")
+    won = [r[(r.metric == "opps_won") & (r.segment == "all")].value.sum() for r in (with_set, plain)]
+    assert len(with_set) == len(plain) and won[0] != won[1]
+    # Rerun as it was, it resumes; without the --set, its folder holds another experiment.
+    r = cli("--set", "relationship.win_weight=0", "--out", str(tmp_path / "set"))
+    assert r.returncode == 0 and "0 runs done, 9 already stored" in r.stderr, r.stderr
+    r = cli("--out", str(tmp_path / "set"))
+    assert r.returncode == 2 and "holds results of a different experiment" in r.stderr
+    # What the experiment file sets, and a field a factor writes at every point, are refused, one line each.
+    factor = EXPERIMENT.replace('target = "policy.notice"', 'target = "scenario.relationship.win_weight"')
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "experiment", str(write(tmp_path, factor, "f.toml")), "--set", "seed=4",
+         "--set", "relationship.win_weight=0", "--out", str(tmp_path / "no")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert (r.returncode, r.stderr) == (2, "error: --set seed: give the experiment file's seed instead\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "experiment", str(tmp_path / "f.toml"), "--set",
+         "relationship.win_weight=0", "--set", "relationship.nope=1", "--out", str(tmp_path / "no")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 2 and r.stderr.splitlines() == [
+        "error: --set relationship.win_weight: factor notice sets it at every design point "
+        "(scenario.relationship.win_weight): vary it there, or drop the factor",
+        "error: --set: relationship.nope: names no field of the scenario (did you mean 'relationship.win_weight'?)",
+    ], r.stderr
+    assert not (tmp_path / "no").exists()

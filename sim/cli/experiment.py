@@ -27,7 +27,7 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
-from sim.cli.field_sets import sets_said
+from sim.cli.field_sets import EXPERIMENT_OWN, parse_sets, set_option, sets_said, with_sets
 from sim.errors import InputError
 
 
@@ -136,6 +136,7 @@ def compare_command(
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (with --executor dask).")
 @click.option("--fresh", is_flag=True, help="Discard what --out holds and start again.")
 @run_timeout_option
+@set_option
 def experiment_command(
     experiment_file: Path,
     out_dir: Path | None,
@@ -144,6 +145,7 @@ def experiment_command(
     scheduler: str | None,
     fresh: bool,
     run_timeout: float | None,
+    set_pairs: tuple[str, ...],
 ) -> None:
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
@@ -152,7 +154,22 @@ def experiment_command(
         from sim.experiment.spec import SOBOL_ADVISED
 
     with reported_errors():
-        exp, scenario = load_experiment(experiment_file, plan_runs)
+        try:
+            sets = parse_sets(set_pairs, EXPERIMENT_OWN)
+            problems = []
+        except InputError as e:  # said beside the file's own
+            sets, problems = {}, e.problems
+        try:
+            exp, scenario = load_experiment(experiment_file, plan_runs)
+        except InputError as e:
+            raise InputError([*problems, *e.problems]) from None
+        if problems:
+            raise InputError(problems)
+        if sets:  # a researcher re-ran a design under an assumed number by copying and editing its scenario
+            source = str(experiment_file.parent / exp.scenario)
+            scenario = with_sets(scenario, sets, source, exp.factors)
+            opening = "\n\n".join(x for x in (sets_said(set_pairs, source), exp.description) if x)
+            exp = exp.model_copy(update={"description": opening})
         if exp.design.kind == "sobol" and exp.design.samples < SOBOL_ADVISED:  # said before the runs, not after
             click.echo(
                 f"note: {experiment_file}: design.samples: a base sample of {exp.design.samples} is below the "

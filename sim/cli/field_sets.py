@@ -1,4 +1,5 @@
-"""``--set PATH=VALUE``: a scenario field changed for one command (``run``, ``compare``, ``stress``, ``backtest``),
+"""``--set PATH=VALUE``: a scenario field changed for one command (``run``, ``compare``, ``stress``, ``backtest``,
+``experiment``),
 as an experiment's factor changes it, without editing the file (an analyst testing an assumed number, the
 conflict penalty of a calibrated world say, had to copy and edit the file for each try)."""
 
@@ -12,6 +13,9 @@ import click
 from sim.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sim.experiment.spec import Factor
     from sim.scenario import Scenario
 
 set_option = click.option(
@@ -27,6 +31,13 @@ set_option = click.option(
 
 #: Fields ``run``, ``compare`` and ``stress`` set with an option of their own: one way to say a thing.
 OWN_OPTION = {"quarters": "--quarters", "seed": "--seed", "policy": "--policy and --param"}
+#: Fields an experiment file sets for its scenario.
+EXPERIMENT_OWN = {
+    "quarters": "the experiment file's quarters",
+    "seed": "the experiment file's seed",
+    "policy": "the experiment file's [[policies]]",
+    "shocks": "the experiment file's [[shocks]] or [[suite]]",
+}
 #: Why ``--set`` does not set the variant's name: named by its changes, its results never pass for the file's.
 NAMED = "a variant is named by its changes (the file's name and a hash), so that its results never pass for the file's"
 
@@ -68,9 +79,10 @@ def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict
     return sets
 
 
-def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario:
+def with_sets(scenario: Scenario, sets: dict[str, Any], source: str, factors: Sequence[Factor] = ()) -> Scenario:
     """``scenario`` with the ``--set`` fields changed and validated again (InputError: one ``--set PATH: ...`` line
-    per problem), and a line on stderr naming each field's value in ``source`` and the one the command runs with.
+    per problem, a path an experiment's ``factors`` write too among them), and a line on stderr naming each field's
+    value in ``source`` and the one the command runs with.
 
     The variant is named ``<name>-<8 hex digits>`` (``Scenario.with_overrides``): its results never pass for
     the file's."""
@@ -83,12 +95,24 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str) -> Scenario
     places = {path: locate(data, path) for path in sets}
     # Two paths writing one value: which wins would depend on their order, which the variant's name does not.
     paths = list(sets)
-    if clashes := [f"--set {b}: writes a value --set {a} writes too" for i, b in enumerate(paths) for a in paths[:i]
-                   if _write_together(places[a], places[b])]:  # fmt: skip
-        raise InputError(clashes)
+    clashes = [f"--set {b}: writes a value --set {a} writes too" for i, b in enumerate(paths) for a in paths[:i]
+               if _write_together(places[a], places[b])]  # fmt: skip
+    # A factor's value would win at every design point, and the --set change nothing.
+    targets = [(f, locate(data, f.target.partition(".")[2])) for f in factors if f.target.startswith("scenario.")]
+    clashes += [
+        f"--set {path}: factor {f.name} sets it at every design point ({f.target}): vary it there, or drop the factor"
+        for path in sets
+        for f, written in targets
+        if _write_together(places[path], written)
+    ]
     # Each value the path names, in the file's order ("2, 2, 1" for reps.*.count), once where all are one.
     before = {path: [toml_text(c[k]) for c, k in places[path]] for path in sets}
-    variant = scenario.with_overrides("--set", **sets)
+    try:
+        variant = scenario.with_overrides("--set", **sets)
+    except InputError as e:
+        raise InputError([*clashes, *e.problems]) from None
+    if clashes:
+        raise InputError(clashes)
     changes = [
         f"{path} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
         for path, value in sets.items()
