@@ -268,7 +268,10 @@ def p_value(p: float) -> str:
     digits = 3
     while digits < 8 and p != 0.05 and float(f"{p:.{digits}f}") == 0.05:
         digits += 1
-    return f"{p:.{digits}f}"
+    shown = f"{p:.{digits}f}"
+    if float(shown) == 0.05 and p != 0.05:  # within 5e-9 of it: its side alone
+        return "<0.05" if p < 0.05 else ">0.05"
+    return shown
 
 
 def no_spread_words(diff: float, replications: int | None = None) -> str:

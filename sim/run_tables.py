@@ -185,7 +185,6 @@ def _as_shown(text: str) -> float:
     return float(text.rstrip("".join(dict(MONEY_SCALES))).replace(",", "")) * scale
 
 
-#: The parts revenue captured adds up to: new-logo and expansion value won, and renewals reps won.
 def run_answer(totals: pd.Series, policies: list[str]) -> str:
     """The sentence ``covsim run`` opens with (:func:`whole_run`'s totals): which policy made the most profit over
     the run, by how much against the first, and the revenue each captured; of one policy, its profit and revenue;

@@ -98,7 +98,7 @@ def difference_cell(metric: str, r: pd.Series) -> str:
         same = no_spread_words(r["mean_diff"])
         return same if r["mean_diff"] == 0 else f"{difference(metric, r['mean_diff'])} ({same})"
     shown = p_value(r["p_holm"])
-    p_text = "" if shown == "-" else f" p{shown}" if shown.startswith("<") else f" p={shown}"
+    p_text = "" if shown == "-" else f" p{shown}" if shown[:1] in ("<", ">") else f" p={shown}"
     from sim.experiment.stats import MIN_REPLICATIONS  # here: ``covsim run`` imports this module, not scipy
 
     if not math.isfinite(r["low_adj"]) and "n" in r and r["n"] < MIN_REPLICATIONS:
@@ -135,7 +135,7 @@ def metrics_legend(metrics: list[str] | tuple[str, ...]) -> str:
         entry = CATALOGUE.get(m)  # a product line's metric (family:line) is titled with its line
         if entry is None:
             continue
-        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}, {WHOLE_RUN[entry.aggregate]}]; {better(m)}")
+        lines.append(f"  {m:<{width}}  {entry.title} [{entry.unit}], {WHOLE_RUN[entry.aggregate]}; {better(m)}")
     return "\n".join(lines)
 
 

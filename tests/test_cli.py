@@ -363,16 +363,16 @@ def test_compare_prints_the_answer_first_and_the_report_opens_with_it(tmp_path):
     # Under the tables, each metric in words, so that rep_lottery or a '-' needs no manual.
     legend = r.stdout[r.stdout.index("Metrics (docs/metrics.md defines each") :].splitlines()
     assert " ".join(legend[1].split()) == (
-        "profit profit (margin on recurring revenue less the cost of sales) [currency units, total over the run]; "
+        "profit profit (margin on recurring revenue less the cost of sales) [currency units], total over the run; "
         "higher is better"
     )
     assert " ".join(legend[2].split()) == (
-        "revenue_captured revenue captured (won + renewals a rep won) [currency units, total over the run]; higher is "
+        "revenue_captured revenue captured (won + renewals a rep won) [currency units], total over the run; higher is "
         "better"
     )
     assert any(line.split()[0] == "rep_lottery" and "lower is better" in line for line in legend[1:])
     # A rate's whole-run figure is the mean of its quarters (a researcher read a miss rate's as the share of all).
-    assert any(line.split()[0] == "miss_rate" and "[share, mean of quarters]" in line for line in legend[1:])
+    assert any(line.split()[0] == "miss_rate" and "[share], mean of quarters;" in line for line in legend[1:])
     # Both compare and report, which writes it all again, name every file they write.
     figures = len(list((out / "figures").glob("*.png")))
     wrote = f"wrote {out / 'report.md'}, {out / 'results.csv'}, {figures} figures in {out / 'figures'} and "

@@ -171,6 +171,44 @@ def test_the_paired_differences_figure_draws_the_intervals_the_paired_table_give
     assert "a bar clear of the dashed line at 0 is a clear difference" in text
 
 
+def test_the_paired_figure_marks_comparisons_too_few_runs_leave_without_an_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reviewer's: with runs failed, a comparison of 1 or 2 pairs was drawn as a dot with no bar, captioned as
+    the same in every replication, under a title of 3 replications; and a first panel with no data took its row's
+    names with it."""
+    import sys
+    from types import SimpleNamespace
+
+    from sim.experiment.report.paired_figure import paired_figure
+
+    drawn: list = []
+    monkeypatch.setattr(sys.modules["sim.experiment.report.paired_figure"], "save", lambda fig, _: drawn.append(fig))
+    rows = [
+        (policy, rep, metric, value)
+        for rep in range(4)
+        for policy, shift in (("base", 0.0), ("a", 10.0), ("b", 20.0))
+        if not (policy == "b" and rep > 1)  # b's last two runs failed: 2 pairs
+        for metric, value in (("revenue_captured", 100.0 + shift + rep * (policy == "a")), ("miss_rate", np.nan))
+    ]
+    values = pd.DataFrame(rows, columns=["policy", "replication", "metric", "value"]).assign(point=0)
+    ctx = SimpleNamespace(
+        baseline="base",
+        policies=["base", "a", "b"],
+        metrics=["miss_rate", "revenue_captured"],
+        colours={"base": "C0", "a": "C1", "b": "C2"},
+        point_label=lambda _: "",
+    )
+    figure = paired_figure(ctx, values, 0, tmp_path / "paired_differences.png")
+    (fig,) = drawn
+    empty, revenue = fig.axes[:2]
+    assert [t.get_text() for t in empty.get_yticklabels()] == ["a - base", "b - base"]  # no data, yet named
+    dots = {line.get_ydata()[0]: line.get_fillstyle() for line in revenue.lines if line.get_marker() == "o"}
+    assert dots == {0: "full", 1: "none"}  # a with its bar; b open, 2 pairs
+    assert "over 2 to 4 replications" in figure.caption
+    assert "an open dot, a comparison with fewer than 3 paired replications" in figure.caption
+
+
 def test_torn_and_leftover_files_do_not_break_the_report(tmp_path: Path) -> None:
     exp = experiment(policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")))
     b = batch(exp, tmp_path)
@@ -1748,11 +1786,11 @@ def test_the_metrics_legend_names_product_line_metrics_with_their_line():
     heading, direction, lottery = metrics_legend(["response_days_mean", "rep_lottery"]).splitlines()
     assert "'-' is undefined for that policy (in a paired row, for it or the baseline)" in heading
     assert direction.endswith(
-        "[business days, mean of quarters]; neither way is better in itself (only answers in time are counted: "
+        "[business days], mean of quarters; neither way is better in itself (only answers in time are counted: "
         "read it with "
         "sla_breach_rate)"
     )
-    assert lottery.endswith("[standard deviation of a probability, 0 to 0.5, mean of quarters]; lower is better")
+    assert lottery.endswith("[standard deviation of a probability, 0 to 0.5], mean of quarters; lower is better")
 
 
 def test_too_few_replications_give_no_interval_and_a_warning_instead():
@@ -3100,29 +3138,37 @@ def test_the_relationship_lifts_a_world_has_are_found_from_its_relationship_tabl
 
 
 def test_the_lifts_said_at_a_design_point_are_those_its_factors_leave_there() -> None:
-    """A researcher's answer at ``win_weight = 0`` named the win-odds lift and a --set that changed nothing."""
+    """A researcher's answer at ``win_weight = 0`` named the win-odds lift and a --set that changed nothing. The
+    factors are applied as the plan applies them: through a wildcard, past a field that is no number (a reviewer's
+    ``scenario.*.win_weight`` and ``relationship.response.*`` scaled had been misread), rounded when integer."""
     import pandas as pd
 
     from sim.experiment.report.assumed import assumed_by_point
     from sim.experiment.spec import Factor
 
+    world = load_scenario(SMALL).model_dump(mode="json")  # the default relationship: a = 2.5, b = 1, weight 1
     factors = [
-        Factor(name="w", target="scenario.relationship.win_weight", values=(0.0, 2.0)),
-        Factor(name="a", target="scenario.relationship.response.a", mode="scale", values=(1.0, 0.4)),
+        Factor(name="w", target="scenario.*.win_weight", values=(0.0, 2.0)),
+        Factor(name="a", target="scenario.relationship.response.*", mode="scale", values=(1.0, 0.4)),
         Factor(name="n", target="scenario.population.customers", values=(100, 200)),
     ]
-    points = pd.DataFrame({"point": [0, 1, 2], "w": [0.0, 2.0, 0.0], "a": [1.0, 1.0, 0.4], "n": [100, 200, 100]})
-    got = assumed_by_point({}, factors, points)
+    points = pd.DataFrame(
+        {"point": [0, 1, 2], "block": "", "row": -1, "w": [0.0, 2.0, 0.0], "a": [1.0, 1.0, 0.4], "n": [100, 200, 100]}
+    )
+    got = assumed_by_point(world, factors, points)
     assert (got[0].arrival_off, got[0].win_off) == ("--set relationship.response.a=1", "")
     assert (got[1].arrival_off, got[1].win_off) == ("--set relationship.response.a=1", WIN_OFF)
-    # a scaled by 0.4: 2.5 x 0.4 = 1.0, the curve's b: flat, nothing to switch off.
-    assert (got[2].arrival_off, got[2].win_off, got[2].falls) == ("", "", False)
+    # Every number of the curve scaled by 0.4 (its kind, a word, passed over): a = 1.0 against b = 0.4.
+    assert (got[2].arrival_off, got[2].win_off, got[2].falls) == ("--set relationship.response.a=0.4", "", False)
     assert all(x.conflicts_cost for x in got.values())
+    # An integer factor rounds what it scales: 1 x 0.4 is 0, no win lift, as the runs had.
+    rounded = Factor(name="w", target="scenario.relationship.win_weight", mode="scale", integer=True, values=(0.4,))
+    assert assumed_by_point(world, [rounded], pd.DataFrame({"point": [0], "w": [0.4]}))[0].win_off == ""
     # A value the table cannot hold as a number: what the factors' targets presume (a lift a factor sets is there).
-    odd = assumed_by_point({"win_weight": 0.0}, factors[:1], pd.DataFrame({"point": [0], "w": ["high"]}))
-    assert odd[0].win_off == WIN_OFF
+    odd = world | {"relationship": {**world["relationship"], "win_weight": 0.0}}
+    assert assumed_by_point(odd, factors[:1], pd.DataFrame({"point": [0], "w": ["high"]}))[0].win_off == WIN_OFF
     # No factor: the world's own, at every point.
-    assert assumed_by_point({"win_weight": 0.0}, [], points)[1].win_off == ""
+    assert assumed_by_point(odd, [], points)[1].win_off == ""
 
 
 def test_a_falling_response_curve_is_said_to_change_opportunities_not_raise_them() -> None:

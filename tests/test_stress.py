@@ -828,8 +828,8 @@ def test_the_answer_reads_no_miss_cause_against_the_profit_and_says_a_gain_is_no
     # And that the table's interval of the pair alone excludes 0 (a VP read the two as a contradiction).
     alone = hurt.replace(
         "includes 0:",
-        "includes 0 (the table's interval of this pair alone, [-2, -0.3], excludes 0; picked as the worst of 2, the "
-        "loss is held to the wider one):",
+        "includes 0 (the report's impact table gives this pair alone [-2, -0.3], which excludes 0; picked as the "
+        "worst of 2, the loss is held to the wider one):",
     )
     assert alone.replace("the noise (", "the noise, though it fell in every one of them (") in text, text
     # A stress that changed nothing (cut, its runs the unshocked ones here) adds no test to the family: still 2.

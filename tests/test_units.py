@@ -413,3 +413,5 @@ def test_a_p_value_beside_0_05_is_shown_to_the_digit_that_says_its_side() -> Non
 
     shown = [p_value(p) for p in (0.04959, 0.0504, 0.04996, 0.05, 0.0449, 0.5, 0.0009, float("nan"))]
     assert shown == ["0.0496", "0.0504", "0.04996", "0.050", "0.045", "0.500", "<0.001", "-"]
+    # Within 5e-9 of 0.05 (a reviewer's 0.0500000001 had read 0.05000000): its side alone.
+    assert (p_value(0.0500000001), p_value(0.0499999999)) == (">0.05", "<0.05")

@@ -347,7 +347,7 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
             markdown=False,
             results=results,
             rebase="the Baseline choice on this page",
-            worlds=assumed_by_point(vars(batch.scenario.relationship), (), points),
+            worlds=assumed_by_point(batch.scenario.model_dump(mode="json"), (), points),
         )
         + units_caution(batch.scenario.population.buying_units, len(order), str),
         failures=failures,

@@ -256,7 +256,7 @@ def _summary(batch: Batch) -> None:
             markdown=False,
             across_points=exp.one_policy_grid,
             results=results,
-            worlds=assumed_by_point(vars(batch.scenario.relationship), exp.factors, design),
+            worlds=assumed_by_point(batch.scenario.model_dump(mode="json"), exp.factors, design),
         )
         said += units_caution(batch.scenario.population.buying_units, len(order), str)
         click.echo(said)  # the first line a reader gets (``| head -1``)

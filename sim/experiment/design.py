@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,6 +186,18 @@ def _apply(data: dict[str, Any], path: str, factor: Factor, value: Any, where: s
         container[key] = _factored(current, value, factor, where)
         changed += 1
     return changed
+
+
+def scenario_at(base: dict[str, Any], factors: Sequence[Factor], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The scenario data ``base`` with each ``scenario.*`` factor's value at a design point (``values``, by factor
+    name) set or scaled as the plan sets it, wildcards, values that are not numbers and integer rounding alike
+    (InputError: a value an integer factor cannot round)."""
+    data = copy.deepcopy(base)
+    for i, f in enumerate(factors):
+        section, _, path = f.target.partition(".")
+        if section == "scenario":
+            _apply(data, path, f, values[f.name], f"factors.{i}.values")
+    return data
 
 
 def apply_point(

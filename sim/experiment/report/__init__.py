@@ -208,7 +208,7 @@ def _write(
             ctx.factors,
             across_points=exp.one_policy_grid,
             results=ctx.results,
-            worlds=assumed_by_point(ctx.scenario.get("relationship", {}), exp.factors, ctx.points),
+            worlds=assumed_by_point(ctx.scenario, exp.factors, ctx.points),
         )
         units = int(ctx.scenario.get("population", {}).get("buying_units", 1))
         lines += [said + units_caution(units, len(ctx.policies), lambda s: f"`{s}`"), ""]

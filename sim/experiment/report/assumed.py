@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import locate
+from sim.errors import InputError
+from sim.experiment.design import scenario_at
 from sim.experiment.report.markdown import amount, finite
 from sim.experiment.spec import Factor
 from sim.format import difference_interval, money
@@ -72,26 +73,22 @@ def assumed(relationship: Mapping[str, Any], targets: Iterable[str]) -> Assumed:
 
 
 def assumed_by_point(
-    relationship: Mapping[str, Any], factors: Iterable[Factor], points: pd.DataFrame
+    scenario: Mapping[str, Any], factors: Iterable[Factor], points: pd.DataFrame
 ) -> dict[int, Assumed]:
-    """Each design point's :class:`Assumed` (``points``: the design, a ``point`` column and one per factor name): the
-    ``relationship`` table with what the ``factors`` set of it there (a researcher's answer at ``win_weight = 0``
-    had named the win-odds lift and a ``--set`` that changed nothing). Where a point's table cannot be made, what
-    :func:`assumed` presumes of the factors' targets (a lift a factor sets is there)."""
-    factors = list(factors)
-    presumed = assumed(relationship, [f.target for f in factors])
-    prefix = "scenario.relationship."
-    own = [f for f in factors if f.target.startswith(prefix)]
+    """Each design point's :class:`Assumed` (``points``: the design, a ``point`` column and one per factor name): of
+    the relationship table of the ``scenario`` data (as read from TOML, or a model's JSON dump) with the ``factors``
+    applied there as the plan applies them (a researcher's answer at ``win_weight = 0`` had named the win-odds lift
+    and a --set that changed nothing). Where a point's table cannot be made, what :func:`assumed` presumes of the
+    factors' targets (a lift a factor sets is there)."""
+    factors = [f for f in factors if f.target.startswith("scenario.")]
+    base = dict(scenario)
+    presumed = assumed(base.get("relationship", {}), [f.target for f in factors])
     out = {}
     for row in points.to_dict("records"):
         try:
-            table = Relationship.model_validate(dict(relationship)).model_dump()
-            for f in own:
-                for container, key in locate(table, f.target.removeprefix(prefix)):
-                    value = row[f.name]
-                    container[key] = container[key] * value if f.mode == "scale" else value
-            out[int(row["point"])] = assumed(table, [])
-        except (KeyError, TypeError, ValueError):  # a factor the table does not hold as a number: presumed
+            data = scenario_at(base, factors, row) if factors else base
+            out[int(row["point"])] = assumed(data.get("relationship", {}), [])
+        except (KeyError, TypeError, ValueError, InputError):  # a value the table cannot hold: presumed
             out[int(row["point"])] = presumed
     return out
 
@@ -108,8 +105,10 @@ def conflicts_cost(relationship: Mapping[str, Any], targets: Iterable[str]) -> b
 
 
 def _set_by(targets: list[str], key: str) -> bool:
-    """Whether a factor of ``targets`` (``scenario.<path>``) sets ``relationship.<key>`` or a field of it."""
-    return any(t.startswith(f"scenario.relationship.{key}") for t in targets)
+    """Whether a factor of ``targets`` (``scenario.<path>``, ``*`` any key) sets ``relationship.<key>``, a field of it
+    or the table that holds it."""
+    parts = ["scenario", "relationship", *key.split(".")]
+    return any(all(a in ("*", b) for a, b in zip(t.split("."), parts, strict=False)) for t in targets)
 
 
 def _number(x: float) -> str:

@@ -61,8 +61,9 @@ def hurts_most(f: Findings, profit: pd.DataFrame, policies: list[str], q: Callab
         # The table's interval is the pair's alone: a VP read "not shown beyond the noise" beside a table's
         # [-2.8M, -0.5M] as a contradiction.
         alone = (
-            f" (the table's interval of this pair alone, {difference_interval(DECISION_METRIC, worst.low, worst.high)}"
-            f", excludes 0; picked as the worst of {pairs}, the loss is held to the wider one)"
+            f" (the report's impact table gives this pair alone "
+            f"{difference_interval(DECISION_METRIC, worst.low, worst.high)}"
+            f", which excludes 0; picked as the worst of {pairs}, the loss is held to the wider one)"
             if adjusted and worst.high < 0
             else ""
         )

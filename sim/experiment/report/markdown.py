@@ -96,5 +96,5 @@ def test_words(row: pd.Series, family: int, scope: str) -> str:
     if not finite(p):
         return f"Bonferroni-adjusted 95% CI over the {comparisons} {scope}"
     shown = p_value(p)
-    p_text = f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
+    p_text = f"p {shown[0]} {shown[1:]}" if shown[:1] in ("<", ">") else f"p = {shown}"
     return f"Bonferroni-adjusted 95% CI and Holm-adjusted {p_text}, over the {comparisons} {scope}"
