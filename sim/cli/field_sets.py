@@ -95,11 +95,12 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str, factors: Se
     places = {path: locate(data, path) for path in sets}
     # Two paths writing one value: which wins would depend on their order, which the variant's name does not.
     paths = list(sets)
-    clashes = [f"--set {b}: writes a value --set {a} writes too" for i, b in enumerate(paths) for a in paths[:i]
-               if _write_together(places[a], places[b])]  # fmt: skip
-    # A factor's value would win at every design point, and the --set change nothing.
+    if clashes := [f"--set {b}: writes a value --set {a} writes too" for i, b in enumerate(paths) for a in paths[:i]
+                   if _write_together(places[a], places[b])]:  # fmt: skip
+        raise InputError(clashes)
+    # A factor's value would win at every design point, and the --set change nothing: said beside the values' own.
     targets = [(f, locate(data, f.target.partition(".")[2])) for f in factors if f.target.startswith("scenario.")]
-    clashes += [
+    shadowed = [
         f"--set {path}: factor {f.name} sets it at every design point ({f.target}): vary it there, or drop the factor"
         for path in sets
         for f, written in targets
@@ -110,9 +111,9 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str, factors: Se
     try:
         variant = scenario.with_overrides("--set", **sets)
     except InputError as e:
-        raise InputError([*clashes, *e.problems]) from None
-    if clashes:
-        raise InputError(clashes)
+        raise InputError([*shadowed, *e.problems]) from None
+    if shadowed:
+        raise InputError(shadowed)
     changes = [
         f"{path} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
         for path, value in sets.items()
