@@ -105,7 +105,7 @@ COMPARISON_ROWS: list[tuple[str, str]] = [
     ("  response time, p90 (days, on-time answers)", "response_days_p90"),
     ("  response time, sd across reps", "response_days_rep_sd"),
     ("  rep lottery (sd of on-time answer by who picked up)", "rep_lottery"),
-    ("  SLA breach rate (unanswered in time; unowned leads too)", "sla_breach_rate"),
+    ("  SLA breach (unanswered in window, unowned too)", "sla_breach_rate"),
     ("  conflicting engagements (sum)", "conflicting_engagements"),
     ("Continuity", ""),
     ("  accounts changing owner (mean of quarters)", "owner_changed_share"),
