@@ -2849,7 +2849,7 @@ def test_the_sobol_figure_draws_each_paired_difference_and_titles_each_panel_wit
     from sim.experiment.report import design_figures
 
     drawn: list[Any] = []
-    monkeypatch.setattr(design_figures, "save", lambda fig, path: drawn.append(fig))
+    monkeypatch.setattr(design_figures, "save", lambda fig, path, **_: drawn.append(fig))
     ctx = SimpleNamespace(metrics=["profit"], policies=["a", "b"], baseline="a", factors=["x", "y"])
     rows = [
         {"policy": p, "metric": "profit", "factor": f, "first_order": 0.4, "first_low": 0.3, "first_high": 0.5}

@@ -13,7 +13,6 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, save
 from sim.experiment.report.markdown import code
 from sim.experiment.report.sensitivity_notes import compared, noise_words
-from sim.plots import fit_text
 
 #: Headline metrics shown in the factor-response and Sobol' figures.
 MAX_RESPONSE_METRICS = 4
@@ -77,9 +76,7 @@ def response_figure(ctx: ReportContext, per_point: pd.DataFrame, factor: str, pa
     target = next(f for f in ctx.experiment.factors if f.name == factor).target
     shown = "main effect over all points" if several else "mean per design point with 95% t intervals"
     fig.suptitle(f"Response to factor {factor} ({target}): {shown}", fontsize=11)
-    fit_text(fig)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    save(fig, path)
+    save(fig, path, bottom=0.05)
     if several:
         levels = "each level" if kind == "grid" else f"each of up to {MAIN_EFFECT_BINS} bins of equal count"
         how = (
@@ -178,9 +175,7 @@ def sobol_figure(ctx: ReportContext, indices: pd.DataFrame, noise: pd.DataFrame,
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
     fig.suptitle(f"Sobol' sensitivity indices {shown}", fontsize=11)
-    fit_text(fig)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    save(fig, path)
+    save(fig, path, bottom=0.05)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         "Sobol' sensitivity indices",

@@ -53,9 +53,12 @@ class ReportFigure:
     caption: str
 
 
-def save(fig: plt.Figure, path: Path) -> None:
-    """Write ``fig`` to ``path`` as PNG (atomically) and close it."""
+def save(fig: plt.Figure, path: Path, bottom: float = 0.0) -> None:
+    """Fit ``fig``'s texts (``sim.plots.fit_text``), lay it out (``bottom``: the share of its height kept below the
+    panels, for what a figure draws there), write it to ``path`` as PNG (atomically) and close it."""
     try:
+        fit_text(fig)
+        fig.tight_layout(rect=(0, bottom, 1, 1))
         atomic_write(path, lambda p: fig.savefig(p, dpi=DPI, format="png"))
     finally:
         plt.close(fig)
@@ -150,8 +153,6 @@ def policy_figure(ctx: ReportContext, described: pd.DataFrame, point: int, path:
         + point_note(ctx, point),
         fontsize=12,
     )
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     if not bars:
         return ReportFigure(
@@ -197,9 +198,7 @@ def missed_figure(ctx: ReportContext, point: int, path: Path) -> ReportFigure | 
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, title="cause of the miss", loc="lower center", ncol=len(CAUSES), fontsize=8)
     fig.suptitle(f"Missed opportunities by cause and segment (mean per run){point_note(ctx, point)}", fontsize=12)
-    fit_text(fig)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    save(fig, path)
+    save(fig, path, bottom=0.06)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
         "Missed opportunities by cause and segment",
@@ -254,8 +253,6 @@ def lorenz_figure(ctx: ReportContext, lorenz: pd.DataFrame, point: int, path: Pa
     ax2.grid(alpha=0.3, which="major")
     n = lz.groupby("policy")["replication"].nunique().max()
     fig.suptitle(f"Attention across accounts, whole run (mean of {counted(n, 'replication')}){point_note(ctx, point)}")
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
@@ -311,8 +308,6 @@ def weekly_figure(ctx: ReportContext, weekly: pd.DataFrame, point: int, path: Pa
         f"{point_note(ctx, point)}",
         fontsize=11,
     )
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     return ReportFigure(
         f"{FIGURES}/{path.name}",

@@ -20,7 +20,6 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, axis_scale, no_data, panel_grid, point_note, save
 from sim.experiment.report.markdown import finite
 from sim.format import counted
-from sim.plots import fit_text
 from sim.units import Unit
 
 
@@ -86,8 +85,6 @@ def paired_figure(ctx: ReportContext, values: pd.DataFrame, point: int, path: Pa
         + point_note(ctx, point),
         fontsize=12,
     )
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     drawn = (
         "with its Bonferroni-adjusted 95% interval over the comparisons at this design point (bars), as the answer "

@@ -13,7 +13,6 @@ from sim.experiment.report.context import ReportContext
 from sim.experiment.report.figures import FIGURES, ReportFigure, panel_grid, save
 from sim.experiment.stress import DECISION_METRIC, RECOVERY_METRIC, RECOVERY_TOLERANCE
 from sim.format import pct
-from sim.plots import fit_text
 
 #: Figures the stress report draws (fixed names).
 STRESS_FIGURE_NAMES = ("stress_impact", "stress_series")
@@ -60,8 +59,6 @@ def impact_figure(
     bar = fig.colorbar(image, ax=ax, fraction=0.05)
     bar.set_label("profit vs unshocked run, %", fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
@@ -109,8 +106,6 @@ def series_figure(
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle("Quarterly revenue captured against the unshocked run, from each stress's first quarter", fontsize=11)
-    fit_text(fig)
-    fig.tight_layout()
     save(fig, path)
     return ReportFigure(
         f"{FIGURES}/{path.name}",
