@@ -199,8 +199,10 @@ def why(
     # Read where the lead is made first: a lead made in enterprise on accounts a relationship lifts can come with
     # fewer opportunities in all (small.toml's segment_tiers: 16 more in enterprise, 212 fewer in all, and its
     # +0.59M lead +175k with the lifts off), where the Why had said nothing of them.
-    lifted = relationship_lifts(there, winner, other, quote, world, f"in {quote(top)}, ") if top != ALL else ""
-    if sign > 0 and (lifted := lifted or relationship_lifts(in_all, winner, other, quote, world)):
+    if sign > 0 and (
+        lifted := (relationship_lifts(there, winner, other, quote, world, f"in {quote(top)}, ") if top != ALL else "")
+        or relationship_lifts(in_all, winner, other, quote, world)
+    ):
         pieces.append(lifted)
     if world.conflicts_cost and (
         clash := conflicts(in_all, winner, other, quote, worth_all, sign * mean_difference(in_all, metric))
