@@ -88,15 +88,19 @@ def summary_figure(metrics: pd.DataFrame, title: str, shocks: Sequence[tuple[int
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+        middle = (s.index.min() + s.index.max()) / 2 if len(s.index) else 0.0
         for i, (quarter, kinds) in enumerate(sorted(marked.items())):  # a shock acts from its quarter's first week
             ax.axvline(quarter - 0.5, color="#555555", lw=1, ls="--")
+            # Right of its line in the first half, left of it in the second: a late quarter's ran past the panel.
+            left = quarter - 0.5 > middle
             ax.annotate(
                 ", ".join(kinds),
                 (quarter - 0.5, 1.0),
                 xycoords=("data", "axes fraction"),
                 # Each one a line below the last: a VP's shocks in quarters 3 and 4 were printed over each other.
-                xytext=(3, -3 - 9 * (i % SHOCK_ROWS)),
+                xytext=(-3 if left else 3, -3 - 9 * (i % SHOCK_ROWS)),
                 textcoords="offset points",
+                ha="right" if left else "left",
                 va="top",
                 fontsize=7,
                 color="#555555",

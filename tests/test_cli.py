@@ -630,6 +630,19 @@ def test_a_run_with_shocks_says_when_they_act_on_the_terminal_and_in_its_figure(
             assert len(labels) == 2 and not labels[0].overlaps(labels[1])
     finally:
         plt.close(fig)
+    # A shock in the last quarter: its label ran past the panel's right edge; it now stands left of its line.
+    fig = summary_figure(six, "t", [(2, "demand"), (6, "rep_attrition"), (6, "hiring_freeze")])
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in (ax for ax in fig.axes if ax.get_xlabel() == "quarter"):
+            panel = ax.get_window_extent(renderer)
+            first, last = (t.get_window_extent(renderer) for t in ax.texts)
+            assert panel.x0 <= first.x0 and last.x1 <= panel.x1
+            assert first.x0 >= ax.transData.transform((1.5, 0))[0]  # right of quarter 2's line
+            assert last.x1 <= ax.transData.transform((5.5, 0))[0]  # left of quarter 6's line
+    finally:
+        plt.close(fig)
     five = pd.concat([metrics.assign(policy=name) for name in ("random_books", "named_accounts", "territories")])
     fig = summary_figure(five, "t")
     try:
