@@ -209,6 +209,45 @@ def test_the_paired_figure_marks_comparisons_too_few_runs_leave_without_an_inter
     assert "an open dot, a comparison with fewer than 3 paired replications" in figure.caption
 
 
+def test_the_paired_figure_of_eight_policies_keeps_its_title_clear_of_the_panels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reviewer's: with eight policies the figure's title nearly touched the panels' two-line titles (the layout
+    left them a few points apart on the tall figure); at least ``TITLE_GAP`` now."""
+    import sys
+    from types import SimpleNamespace
+
+    from sim.experiment.report import figures
+    from sim.experiment.report.paired_figure import paired_figure
+
+    module = sys.modules["sim.experiment.report.paired_figure"]
+    drawn: list = []
+    monkeypatch.setattr(module, "save", lambda fig, path: (drawn.append(fig), figures.save(fig, path)))
+    monkeypatch.setattr(figures.plt, "close", lambda fig: None)  # measured after save laid it out and wrote it
+    policies = ["unstructured", *(f"policy_{i}" for i in range(7))]
+    metrics = ["profit", "revenue_captured", "recurring_revenue", "opps_missed", "customers"]
+    values = pd.DataFrame(
+        [(p, rep, m, 100.0 + i * rep) for i, p in enumerate(policies) for rep in range(5) for m in metrics],
+        columns=["policy", "replication", "metric", "value"],
+    ).assign(point=0)
+    ctx = SimpleNamespace(
+        baseline="unstructured",
+        policies=policies,
+        metrics=metrics,
+        colours={p: f"C{i}" for i, p in enumerate(policies)},
+        point_label=lambda _: "",
+    )
+    assert paired_figure(ctx, values, 0, tmp_path / "paired_differences.png") is not None
+    (fig,) = drawn
+    renderer = fig.canvas.get_renderer()
+    top = max(ax.get_tightbbox(renderer).y1 for ax in fig.axes if ax.get_visible())
+    gap = (fig._suptitle.get_window_extent(renderer).y0 - top) / fig.dpi
+    monkeypatch.undo()
+    figures.plt.close(fig)
+    assert gap >= figures.TITLE_GAP - 1e-6
+    assert (tmp_path / "paired_differences.png").read_bytes()[:8] == PNG
+
+
 def test_torn_and_leftover_files_do_not_break_the_report(tmp_path: Path) -> None:
     exp = experiment(policies=(PolicyEntry(name="unstructured"), PolicyEntry(name="segment_tiers")))
     b = batch(exp, tmp_path)
