@@ -282,11 +282,14 @@ def _line_of(raw: bytes, message: str) -> str:
 _SYNTAX_HINTS = (
     (r"=\s*-?[\d.]+\s*%", "a share is written 0.1 for 10%, with no % sign", False),
     (r"=\s*-?\d{1,3}(,\d{3})+\b", "a number takes no thousands commas: 20000 or 20_000", False),
+    # The tables the files hold a list of (scenarios, experiments, stress suites): [[reps]] for each, where a
+    # single table such as [policy] is declared once (an analyst told to write [[policy]] was then refused it).
     (
-        r"^\[([^\[\]]+)\]$",
-        "declare [{0}] once, merging the two, or, for a list of them such as [[reps]], write [[{0}]] for each",
+        r"^\[(reps|shocks|population\.segments|population\.regions|population\.lines|policies|factors)\]$",
+        "a list of them is written [[{0}]] for each",
         True,
     ),
+    (r"^\[([^\[\]]+)\]$", "declare [{0}] once, merging the two", True),
     (r"=\s*\{[^}]*$", "an inline table {{ ... }} stays on one line: split it into a [table] instead", False),
     (r"=\s*(True|False|TRUE|FALSE)\s*(#.*)?$", "TOML writes true and false in lower case", False),
     (r"^([\w.-]+)\s*=\s*([A-Za-z_][\w-]*)\s*(#.*)?$", 'a text value is quoted: {0} = "{1}"', False),

@@ -94,7 +94,8 @@ def _shock_problems(
             if s.seats > most:
                 of = " ".join(x for x in (s.role, "seat" if most == 1 else "seats") if x)
                 place = f" in region {s.region!r}" if s.region else ""
-                problems.append(f"{where}.seats: {s.seats} seats leave, but the team has {most} {of}{place}")
+                leave = "1 seat leaves" if s.seats == 1 else f"{s.seats} seats leave"
+                problems.append(f"{where}.seats: {leave}, but the team has {most} {of}{place}")
         if isinstance(s, HiringFreeze) and s.until_quarter < s.quarter:
             problems.append(f"{where}.until_quarter: {s.until_quarter} is before the shock's quarter ({s.quarter})")
     rollouts = [i for i, s in shocks.items() if isinstance(s, ModelRollout)]

@@ -1279,6 +1279,16 @@ def test_a_number_option_given_words_says_it_wants_a_whole_number_or_a_number():
     assert "--replications WHOLE NUMBER" in covsim("compare", "--help").stdout
 
 
+def test_a_crm_export_given_as_a_stress_suite_is_said_to_be_a_csv_file(tmp_path):
+    """An analyst's export given to --suite had been told of a TOML syntax error on its header."""
+    export = tmp_path / "accounts.csv"
+    export.write_text("account,sector,year_established,revenue,employees\nAcme,software,1990,100.5,200\n")
+    assert_bad_input(
+        covsim("stress", str(SMALL), "--policy", "pooled", "--suite", str(export)),
+        f"{export}: a CSV file, not a stress suite (a TOML file: docs/stress-testing.md)",
+    )
+
+
 @pytest.mark.parametrize("command", ["run", "validate", "compare"])
 def test_a_crm_export_given_as_a_scenario_is_sent_to_calibrate_in_one_line(tmp_path, command):
     """An analyst's first try, ``covsim run accounts.csv``, had been told of a TOML syntax error."""

@@ -984,3 +984,15 @@ def test_the_written_scenario_s_header_says_the_opportunities_read_and_those_the
     cal = crm.calibrate(crm.clean(crm.read_export(accounts, path, teams))[0])
     text, _ = crm.scenario_toml(cal, cal.notes)
     assert "# Opportunities read: 18, 17 of them engaged at an account of the file, which the rates count;" in text
+
+
+def test_a_scenario_given_for_an_export_file_is_said_to_be_one_in_one_line(tmp_path: Path) -> None:
+    # An analyst's scenario given as --accounts was read as a CSV: thirteen lines of rows "with 6 fields where the
+    # header has 1".
+    scenario = tmp_path / "acme.toml"
+    scenario.write_text((ROOT / "scenarios" / "small.toml").read_text())
+    with pytest.raises(InputError) as e:
+        crm.read_table(scenario, "accounts")
+    assert e.value.problems == [
+        f"{scenario}: a TOML file (a scenario's or an experiment's), not a CSV file of the CRM export"
+    ]

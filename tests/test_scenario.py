@@ -497,10 +497,14 @@ def test_a_renewal_notice_not_shorter_than_the_term_gives_both_and_the_default()
         ("name = acme", '(a text value is quoted: name = "acme")'),
         ("enabled = True", "(TOML writes true and false in lower case)"),  # not told to quote it
         ("x = { a = 1,\n b = 2 }", "(an inline table { ... } stays on one line: split it into a [table] instead)"),
+        ("[reps]\na = 1\n[reps]", "(a list of them is written [[reps]] for each)"),
         (
-            "[reps]\na = 1\n[reps]",
-            "(declare [reps] once, merging the two, or, for a list of them such as [[reps]], write [[reps]] for each)",
+            "[[population.segments]]\n[population.segments]",
+            "(a list of them is written [[population.segments]] for each)",
         ),
+        # A single table is declared once: an analyst told to write [[policy]] was then refused a list of them.
+        ("[policy]\na = 1\n[policy]", "(declare [policy] once, merging the two)"),
+        ("[workforce]\n[workforce]", "(declare [workforce] once, merging the two)"),
     ],
 )
 def test_a_toml_slip_says_what_to_write_instead(line, said):

@@ -284,6 +284,13 @@ def test_more_seats_leaving_than_the_team_has_is_refused():
     assert problems([{**quits, "seats": 2, "role": "sdr", "region": "local"}]) == [
         "test: shocks.0.seats: 2 seats leave, but the team has 1 sdr seat in region 'local'"
     ]
+    # One seat of a region with none of the role (an analyst's "1 seats leave").
+    data = small_data()
+    data["population"]["regions"] = [{**data["population"]["regions"][0], "share": 0.5}, {"name": "west", "share": 0.5}]
+    data["reps"] = [{**g, "region": "local"} for g in data["reps"]]
+    assert problems(
+        [{**quits, "seats": 1, "role": "sdr", "region": "west"}], population=data["population"], reps=data["reps"]
+    ) == ["test: shocks.0.seats: 1 seat leaves, but the team has 0 sdr seats in region 'west'"]
     launch = {"kind": "overlay_launch", "quarter": 1, "specialists": 2}
     assert [s.seats for s in scenario([{**quits, "seats": 5, "region": "local"}]).shocks] == [5]
     assert scenario([launch, {**quits, "seats": 2, "role": "specialist"}]).shocks[1].seats == 2

@@ -136,6 +136,8 @@ def read_table(
     columns = dict(columns or {})
     where = str(path)
     require_regular_file(Path(path), MAX_CSV_BYTES, "a CRM export file")
+    if Path(path).suffix.lower() == ".toml":  # a scenario given for the export: its lines said as ragged rows
+        raise InputError([f"{where}: a TOML file (a scenario's or an experiment's), not a CSV file of the CRM export"])
     try:  # the signatures of .xlsx (a ZIP file) and .xls: a workbook read as text fails in ways that misname it
         if _starts(Path(path), 4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
             raise InputError([f"{where}: a spreadsheet workbook (Excel), not a CSV file: save the sheet as CSV UTF-8"])

@@ -140,8 +140,16 @@ def _by_stress(problems: list[str], source: str) -> list[str]:
 
 
 def _read(path: Path | str) -> dict[str, Any]:
-    """A suite file's tables, or InputError for a file that is no TOML or of another kind."""
-    data = read_toml(path)
+    """A suite file's tables, or InputError for a file that is no TOML or of another kind (a CSV file said as
+    one: an analyst's CRM export given as a suite had been told of a TOML syntax error on its header)."""
+    try:
+        data = read_toml(path)
+    except InputError:
+        if Path(path).suffix.lower() == ".csv":
+            raise InputError(
+                [f"{path}: a CSV file, not a stress suite (a TOML file: docs/stress-testing.md)"]
+            ) from None
+        raise
     require_kind(data, "suite", str(path))
     return data
 
