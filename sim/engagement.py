@@ -19,11 +19,19 @@ from sim.compiled import compiled
 from sim.radix import radix_sort
 
 
-def conflicting_accounts(customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
+def conflicting_accounts(
+    customer: np.ndarray, seat: np.ndarray, coordinated: np.ndarray, joins: np.ndarray | None = None
+) -> np.ndarray:
     """Accounts (sorted, distinct) that two or more distinct ``seat``\\ s worked this week and whose plan
-    is not ``coordinated`` (a mask over accounts); ``customer``, ``seat``: one entry per engaging task done."""
+    is not ``coordinated`` (a mask over accounts); ``customer``, ``seat``: one entry per engaging task done.
+    ``joins`` (a mask over seats, which ``seat`` then indexes; None: every seat): the seats that join a
+    coordinated account's plan. A coordinated account one of whose seats that worked it this week does not
+    join its plan is no better coordinated than any other: a specialist keeping to its own lane."""
     if customer.size < 2:
         return np.empty(0, dtype=np.int64)
+    if joins is not None and (loose := ~joins[seat]).any():
+        coordinated = coordinated.copy()
+        coordinated[customer[loose]] = False
     return compiled(_clashes)(
         np.ascontiguousarray(customer, dtype=np.int64), np.ascontiguousarray(seat, dtype=np.int64), coordinated
     )

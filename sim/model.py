@@ -321,7 +321,8 @@ class CoverageModel(mesa.Model):
         """Accounts two or more closing reps worked this week without coordination (recorded: their open
         deals are decided with ``conflict_penalty``); returns them."""
         engaged &= seats.can_close[np.maximum(rep, 0)]
-        clash = conflicting_accounts(tasks.customer[engaged], rep[engaged], self.plan.coordinated)
+        joins = None if self.plan.lanes_join else np.all(seats.lane_lines, axis=1)  # paid on every line: joins
+        clash = conflicting_accounts(tasks.customer[engaged], rep[engaged], self.plan.coordinated, joins)
         self.recorder.conflicted(clash, w)
         return clash
 

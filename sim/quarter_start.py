@@ -159,8 +159,9 @@ def _hand_over(model: CoverageModel, previous: np.ndarray) -> None:
 
 
 def _coordinate(model: CoverageModel) -> None:
-    """Each coordinated account costs every distinct seat of its team (owner, specialists)
-    ``coordination_hours`` over the quarter, a seat vacant at its start excepted. A seat keeps as many account
+    """Each coordinated account costs every distinct seat of its team (owner, specialists) that joins its plan
+    (all, or with the plan's ``lanes_join`` False those paid on every line) ``coordination_hours`` over the
+    quarter, a seat vacant at its start excepted. A seat keeps as many account
     plans as its hours for them pay for (``Team.plan_budget``), the accounts of highest potential first; an
     account a seat of its team has no hours left to plan is not coordinated this quarter (the plan in force
     says so), so that a plan is never made for nothing."""
@@ -168,6 +169,10 @@ def _coordinate(model: CoverageModel) -> None:
     c = np.flatnonzero(plan.coordinated)
     c = c[np.argsort(-model.population.potential[c], kind="stable")]
     team = plan.owner[c, None] if plan.specialist is None else np.column_stack([plan.owner[c], plan.specialist[c]])
+    if not plan.lanes_join:  # a seat paid on its own line plans with no one: no hours, and no plan
+        team[(team >= 0) & ~model.team.paid_on_every_line()[team]] = -1
+        joined = (team >= 0).any(axis=1)
+        c, team = c[joined], team[joined]
     team = np.sort(team, axis=1)
     team[:, 1:][team[:, 1:] == team[:, :-1]] = -1  # a seat in two places of one team plans the account once
     team[(team >= 0) & ~model.team.filled()[team]] = -1  # a vacant seat works nothing: the others plan without it

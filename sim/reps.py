@@ -300,6 +300,11 @@ class Team:
         """Whether each seat has a holder now (the caller's own array)."""
         return self._state().filled.copy()
 
+    def paid_on_every_line(self) -> np.ndarray:
+        """Whether each seat is paid on every product line (its lane ``all_lines``): it joins the plan of a
+        coordinated account it works, whatever the plan's ``lanes_join``."""
+        return np.asarray(self._constants["lane_lines"].all(axis=1))
+
     def roles(self) -> np.ndarray:
         """Each seat's role name."""
         return self._constants["role"]

@@ -168,6 +168,12 @@ def test_overlay_conflicts_are_two_distinct_seats_on_an_account_in_one_week():
     coordinated[9] = True
     assert conflicting_accounts(customer, seat, coordinated).tolist() == [7]
     assert conflicting_accounts(customer[:1], seat[:1], coordinated).size == 0
+    # Seat 4 keeps out of account plans (paid on its own line, a plan that does not bind it): 9 clashes again.
+    joins = np.array([True, True, True, True, False])
+    assert conflicting_accounts(customer, seat, coordinated, joins).tolist() == [7, 9]
+    coordinated[7] = True  # seats 1 and 2 both join: 7 is coordinated
+    assert conflicting_accounts(customer, seat, coordinated, joins).tolist() == [9]
+    assert coordinated.tolist() == [False] * 7 + [True, False, True]  # the plan's own mask left as it was
 
 
 @settings(max_examples=200, deadline=None)
@@ -182,6 +188,16 @@ def test_overlay_conflicts_are_those_of_distinct_pairs(seed, n, accounts, seats)
     expected = sorted(c for c, k in seats_of.items() if k >= 2 and not coordinated[c])
     got = conflicting_accounts(customer, seat, coordinated)
     assert got.dtype == np.int64 and got.tolist() == expected
+    # With seats that keep out of plans: a coordinated account is exempt only if every seat that worked it joins.
+    seat = np.abs(seat)
+    joins = rng.random(seats + 2) < 0.5
+    pairs = {(int(c), int(s)) for c, s in zip(customer, seat, strict=True)}
+    expected = sorted(
+        c
+        for c in {a for a, _ in pairs}
+        if len(on := [s for a, s in pairs if a == c]) >= 2 and not (coordinated[c] and all(joins[s] for s in on))
+    )
+    assert conflicting_accounts(customer, seat, coordinated, joins).tolist() == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -211,6 +227,40 @@ def test_overlay_an_uncoordinated_overlay_makes_conflicts_that_cost_relationship
     assert loose["opps_decided_in_conflict"] > 0 and tight["opps_decided_in_conflict"] == 0
     # The relationship the conflicts cost is reported (it showed in no metric: a policy writer's trial).
     assert loose["conflict_stock_lost"] > 0 and tight["conflict_stock_lost"] == 0
+
+
+def test_lane_a_specialist_paid_on_its_own_line_joins_an_account_plan_only_where_the_plan_binds_it():
+    """Pay decides who coordinates (DESIGN §2): an account plan that does not bind the specialists paid on their own
+    line leaves their work beside the owner a conflicting engagement, at the owner's plan hours alone; specialists
+    paid on every line join it either way."""
+    world = overlay_world(**{"relationship.coordination_hours": 0.5})
+    bound = totals(world, "overlay", coordinated=True)
+    loose = totals(world, "overlay")
+    apart = totals(world, "overlay", coordinated=True, lanes_join=False)
+    assert bound["conflicting_engagements"] == 0 and loose["conflicting_engagements"] > 20
+    # The specialists are the second seat on every clash of this world: not binding them leaves the clashes
+    # (the same worlds and draws, the same work up to what the plans' hours take).
+    assert apart["conflicting_engagements"] >= 0.8 * loose["conflicting_engagements"]
+    assert apart["opps_decided_in_conflict"] > 0 and apart["conflict_stock_lost"] > 0
+    # Only the owners plan: each coordinated account costs one seat's hours, not its whole team's.
+    assert 0 < apart["coordination_hours"] < 0.6 * bound["coordination_hours"]
+    # Paid on every line, the specialists join the plan whether or not it binds them.
+    paid_on_all = overlay_world("all_lines", **{"relationship.coordination_hours": 0.5})
+    joined = totals(paid_on_all, "overlay", coordinated=True, lanes_join=False)
+    assert pd.Series(joined).equals(pd.Series(totals(paid_on_all, "overlay", coordinated=True)))  # NaN as NaN
+    assert joined["conflicting_engagements"] == 0
+
+
+def test_lane_a_plan_s_lanes_join_must_be_a_truth_value():
+    model = CoverageModel(overlay_world(quarters=1), make_policy("overlay", {"coordinated": True}), 3)
+    plan = model.plan
+    with pytest.raises(PolicyError, match=r"plan.lanes_join must be True or False .* got str"):
+        checked_plan(_with(plan, lanes_join="no"), plan.owner.size, len(model.team), "p", 3)
+    assert (
+        checked_plan(_with(plan, lanes_join=np.bool_(False)), plan.owner.size, len(model.team), "p", 3).lanes_join
+        is False
+    )
+    model.release()
 
 
 def test_overlay_a_conflicting_week_strains_the_relationship():

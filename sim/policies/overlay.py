@@ -27,6 +27,14 @@ class OverlayParams(SegmentTiersParams):
             "at relationship.coordination_hours per distinct seat of its team, account and quarter"
         ),
     ] = False
+    lanes_join: Annotated[
+        bool,
+        Field(
+            description="with coordinated: the specialists paid on their own line join the account plan (true: the "
+            "plan binds them, as a shared account goal would; false: they keep to their lane, plan with no one and "
+            "pay no plan hours, and their work beside the owner stays a conflicting engagement)"
+        ),
+    ] = True
     owners: Annotated[
         Literal["generalists", "everyone"],
         Field(
@@ -57,7 +65,9 @@ class Overlay(SegmentTiers):
     With ``coordinated`` each named account with a specialist keeps a
     quarterly account plan: its reps working it in one week is no
     conflicting engagement, and the plan costs each of them
-    ``relationship.coordination_hours``. Every rep pursues only what its lane
+    ``relationship.coordination_hours``; with ``lanes_join`` false a specialist
+    paid on its own line keeps out of the plan (a seat paid on every line
+    joins it either way). Every rep pursues only what its lane
     pays (``reps.lane``): a specialist paid on its own line that owns an
     account leaves the account's other lines and its renewals alone.
     """
@@ -91,7 +101,9 @@ class Overlay(SegmentTiers):
         if prm.coordinated:
             for column in specialist.T:
                 coordinated |= column >= 0
-        return dataclasses.replace(plan, specialist=specialist, specialist_cadence=cadence, coordinated=coordinated)
+        return dataclasses.replace(
+            plan, specialist=specialist, specialist_cadence=cadence, coordinated=coordinated, lanes_join=prm.lanes_join
+        )
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:
         handler = super().route(view, rng)

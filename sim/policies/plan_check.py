@@ -23,8 +23,9 @@ from sim.policies.views import CoveragePlan, TeamView, read_only
 def read_only_plan(plan: CoveragePlan) -> CoveragePlan:
     """The checked ``plan`` with every array read-only (the plan in force, as policies see it)."""
     assert plan.warm is not None and plan.seat_pool is not None  # checked_plan fills them in
-    arrays = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
-    return dataclasses.replace(plan, **{k: read_only(a) for k, a in arrays.items() if a is not None})
+    arrays: dict[str, Any] = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
+    held: dict[str, Any] = {k: read_only(a) for k, a in arrays.items() if isinstance(a, np.ndarray)}
+    return dataclasses.replace(plan, **held)
 
 
 def checked_plan(
@@ -106,7 +107,12 @@ def checked_plan(
             f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "
             "an account plan of the reps who cover the account"
         )
-    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay)
+    if not isinstance(plan.lanes_join, bool | np.bool_):
+        raise PolicyError(
+            f"policy {policy}: plan.lanes_join must be True or False (whether seats paid on their own line join a "
+            f"coordinated account's plan), got {type(plan.lanes_join).__name__}"
+        )
+    return CoveragePlan(**out, seat_pool=pools.astype(np.int64, copy=True), **overlay, lanes_join=bool(plan.lanes_join))
 
 
 #: The most touches a quarter a cadence can ask: the engine lists at most one touch an account (or an account's

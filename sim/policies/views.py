@@ -196,7 +196,15 @@ class CoveragePlan:
     coordinated account's team keeps an account plan: working it in the
     same week is then no conflicting engagement, and the plan costs each
     distinct seat of the team ``relationship.coordination_hours`` a quarter; only an
-    account with a team can be coordinated.
+    account with a team can be coordinated. Who joins an account plan is set by
+    pay: a seat paid on every line (``reps.lane = "all_lines"``) joins it; a
+    seat paid on its own line only (``"own_line"``, "focus on my own lane")
+    joins only where the plan makes it, ``lanes_join`` (a scalar, True by
+    default: the plan binds every seat of the team, as a shared account goal
+    would). With ``lanes_join`` False such a seat keeps to its lane: it
+    plans with no one and pays no plan hours, and its work on a coordinated
+    account in a week another closing rep works it is a conflicting
+    engagement all the same.
     """
 
     owner: np.ndarray
@@ -207,6 +215,7 @@ class CoveragePlan:
     seat_pool: np.ndarray | None = None
     specialist: np.ndarray | None = None
     specialist_cadence: np.ndarray | None = None
+    lanes_join: bool = True
 
 
 def queue(pool: int | np.ndarray) -> int | np.ndarray:
