@@ -159,6 +159,33 @@ def test_speed_to_lead_no_response_comes_before_its_lead_and_a_busy_rep_answers_
     assert mean_delay(8.0) > mean_delay(0.5)
 
 
+def test_speed_to_lead_a_later_answer_wins_fewer_new_logos_in_a_run():
+    """The curve at work in the engine, not only its values (an acceptance audit's gap): the same worlds and draws
+    with the new-logo curve on (floor 0.4) and flat (floor 1), for a rep with time to spare and a busy one. On, the
+    reps' new-logo win rate falls in every run, and falls further where the busy rep answers later."""
+
+    def run_of(floor: float, hours: float, seed: int) -> tuple[float, float]:
+        world = tiny(
+            customers=400, quarters=2, segment={"new_logo": kind(3.0, effort=hours, cycle=1), "expansion": kind(0.0)}
+        ).with_overrides("curve", **{"service.speed_to_lead.new_logo.floor": floor})
+        t = run_totals(run(world, make_policy("unstructured", {"notice": 1.0}), seed).metrics)
+        t = t[t.segment == "all"].set_index("metric").value
+        return float(t["win_rate_new_logo_reps"]), float(t["response_days_mean"])
+
+    kept = {}  # the curve's win rate as a share of the flat one's, by the rep's hours a lead
+    for hours in (0.5, 8.0):
+        shares, days = [], []
+        for seed in (1, 2, 3):
+            (on, delay), (flat, _) = run_of(0.4, hours, seed), run_of(1.0, hours, seed)
+            assert on < flat, (hours, seed)
+            shares.append(on / flat)
+            days.append(delay)
+        kept[hours] = (float(np.mean(shares)), float(np.mean(days)))
+    (idle, idle_days), (busy, busy_days) = kept[0.5], kept[8.0]
+    assert busy_days > 1.5 * idle_days  # the busy rep answers later ...
+    assert busy < idle - 0.04  # ... and keeps less of the win rate a prompt answer has (0.76 against 0.84)
+
+
 # ---- renewals -------------------------------------------------------------------
 
 
