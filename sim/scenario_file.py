@@ -14,7 +14,7 @@ from typing import Any
 from sim.config import read_toml
 from sim.errors import InputError
 from sim.policies import policy_class
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, parse_scenario
 
 #: What a CSV file given as a scenario is told (the what-if page says as much of an uploaded one).
 CSV_NOT_SCENARIO = (
@@ -25,12 +25,53 @@ CSV_NOT_SCENARIO = (
 
 def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenario:
     """``load_scenario``, or InputError with the file's problems and, where its ``[policy]`` names no policy, that
-    one beside them."""
+    one beside them. Over ``quarters`` (``--quarters``) shorter than the file's shocks reach, the shocks after it
+    are left out of the run (``shocks_left_out`` says which), a rollout's excepted: its quarters before the new
+    model run the current one, which leaving it out would not. The file is checked first at a horizon that
+    holds them all, so that each problem names the shock by its place in the file."""
     try:
-        return load_scenario(path, quarters)
+        past = {} if quarters is None else shocks_left_out(read_scenario_toml(path), quarters)
+        if quarters is None or not past:
+            return load_scenario(path, quarters)
+        data, source = read_scenario_toml(path), f"{path} (with --quarters {quarters})"
+        parse_scenario({**data, "quarters": max(quarters, *past.values())}, source)  # every shock, as numbered
+        kept = [s for i, s in enumerate(data["shocks"]) if i not in past]
+        return parse_scenario({**data, "quarters": quarters, "shocks": kept}, source)
     except InputError as e:
         data = read_scenario_toml(path)  # a file that does not read (its syntax, say): that is its one problem
         raise InputError([*e.problems, *_policy_problems(data, str(path))]) from None
+
+
+def shocks_left_out(data: dict[str, Any], quarters: int) -> dict[int, int]:
+    """The shocks of a scenario file's ``data`` (by their place in the file) that a run of ``quarters`` leaves out,
+    each with its quarter: those after its last quarter, but a rollout (refused there). A file's own horizon holds
+    its shocks (checked), so that only a shorter ``--quarters`` leaves any out: an analyst's quick look at two
+    quarters of a file with a freeze in the third had been refused until the file was edited."""
+    shocks = data.get("shocks")
+    if not isinstance(shocks, list) or not isinstance(quarters, int):
+        return {}
+    return {
+        i: s["quarter"]
+        for i, s in enumerate(shocks)
+        if isinstance(s, dict)
+        and isinstance(s.get("quarter"), int)
+        and not isinstance(s.get("quarter"), bool)
+        and s["quarter"] > quarters
+        and s.get("kind") != "rollout"
+    }
+
+
+def left_out_notes(path: Path | str, quarters: int | None) -> list[str]:
+    """``shocks.2: hiring_freeze in quarter 3 is after the run's last quarter (--quarters 2): left out of it``, for
+    each shock of the file at ``path`` a run over ``quarters`` leaves out."""
+    if quarters is None:
+        return []
+    data = read_scenario_toml(path)
+    return [
+        f"shocks.{i}: {data['shocks'][i].get('kind', 'shock')} in quarter {q} is after the run's last quarter "
+        f"(--quarters {quarters}): left out of it"
+        for i, q in shocks_left_out(data, quarters).items()
+    ]
 
 
 def read_scenario_toml(path: Path | str) -> dict[str, Any]:

@@ -233,9 +233,31 @@ def test_policies_names_every_unknown_policy_at_once():
     )
 
 
-def test_quarters_override_that_breaks_a_shock_is_one_line(tmp_path):
+def test_quarters_shorter_than_the_file_s_shocks_leaves_them_out_with_a_note(tmp_path):
+    # Two analysts' quick look at two quarters of a file with shocks in the third had been refused until they
+    # edited the file: the shocks after --quarters are left out, each said in a note.
+    freeze = '\n[[shocks]]\nkind = "hiring_freeze"\nquarter = 1\nuntil_quarter = 4\n'
+    demand = '\n[[shocks]]\nkind = "demand"\nquarter = 3\nfactor = 0.5\n'
     path = tmp_path / "s.toml"
-    path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "demand"\nquarter = 3\nfactor = 0.5\n')
+    path.write_text(SMALL.read_text() + freeze + demand)
+    r = covsim("run", str(path), "--quarters", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert (
+        f"note: {path}: shocks.1: demand in quarter 3 is after the run's last quarter (--quarters 2): left out of it"
+        in r.stderr.splitlines()
+    )
+    assert "shocks (from the quarter's first week): hiring_freeze in quarter 1" in r.stdout
+    short = path.with_name("short.toml")
+    short.write_text(SMALL.read_text().replace("quarters = 4", "quarters = 2") + freeze)
+    same = covsim("run", str(short), "--out", str(tmp_path / "p"))
+    assert same.returncode == 0, same.stderr
+    assert (tmp_path / "o" / "metrics.csv").read_text() == (tmp_path / "p" / "metrics.csv").read_text()
+    # A shock left out is still checked, by its place in the file; a rollout after the run is refused (its
+    # quarters before the new model run the current one, which leaving it out would not).
+    path.write_text(SMALL.read_text() + freeze + demand.replace("0.5", "-1"))
+    r = covsim("run", str(path), "--quarters", "2")
+    assert r.returncode == 2 and "shocks.1.factor" in r.stderr, r.stderr
+    path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "rollout"\nquarter = 3\ncurrent = { name = "pooled" }\n')
     r = covsim("run", str(path), "--quarters", "2")
     assert_bad_input(r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2)")
 

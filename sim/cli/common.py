@@ -378,7 +378,7 @@ def scenario_and_params(
     well-formed ones' wrong values."""
     from sim.cli.field_sets import parse_sets, with_sets
     from sim.policies import policies_for, policy_class, policy_classes
-    from sim.scenario_file import load_scenario_file
+    from sim.scenario_file import left_out_notes, load_scenario_file
 
     def loaded() -> Scenario:
         scenario = load_scenario_file(scenario_file, quarters)
@@ -405,6 +405,8 @@ def scenario_and_params(
             raise InputError([*malformed, *e.problems]) from None
         raise InputError(malformed)
     say_notes(scenario, f"{scenario_file} with --set" if sets else str(scenario_file))
+    for note in left_out_notes(scenario_file, quarters):
+        click.echo(f"note: {scenario_file}: {note}", err=True)
     return scenario, params
 
 
