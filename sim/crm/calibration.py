@@ -36,10 +36,10 @@ SHARE_OF_WALLET = 0.3
 #: median cycle. The scenario names the median deal's hours, the mean / exp(deal_sigma^2 / 2) (lognormal).
 EFFORT_HOURS = 10.0
 #: Segments by account revenue, largest first: enterprise above the 0.8 quantile of revenue (top 20%),
-#: mid_market above the 0.4 quantile (next 40%), smb the rest (bottom 40%).
+#: mid_market above the 0.4 quantile (next 40%), smb the rest (bottom 40%); the cut points are [A].
 SEGMENTS = ("enterprise", "mid_market", "smb")
 SEGMENT_QUANTILES = (0.4, 0.8)
-#: Smallest potential_sigma fitted: a segment whose potentials (nearly) agree still varies a little.
+#: Smallest potential_sigma fitted: a segment whose potentials (nearly) agree still varies a little [A].
 MIN_SIGMA = 0.1
 #: Annual churn of an untouched customer: not in the export; the baseline scenario's assumption [A].
 CHURN_PER_YEAR = {"enterprise": 0.05, "mid_market": 0.08, "smb": 0.12}

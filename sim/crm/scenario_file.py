@@ -20,6 +20,8 @@ from sim.crm.fits import Calibration, Office, SegmentFit, cycle_words
 from sim.format import printable
 from sim.scenario import MetricsConfig, RepGroup, Scenario, Segment, parse_scenario
 
+#: The written scenario's horizon, seed and policy [A]: a year, the first seed, and the coverage with no structure
+#: (the export records no coverage model); each is a line of the file to change.
 QUARTERS = 4
 SEED = 0
 POLICY = "unstructured"
