@@ -257,7 +257,16 @@ def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         raise InputError([f"{source}: TOML syntax error: {e}{_line_of(raw, str(e))}"]) from None
     except UnicodeDecodeError as e:
-        raise InputError([f"{source}: cannot read: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+        # Said by line, and UTF-16 for what it is (an analyst's "invalid start byte at byte 110" named no line).
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError([f"{source}: UTF-16 text, not UTF-8: save it as UTF-8"]) from None
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(
+            [
+                f"{source}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}, as in a file saved as Latin-1 "
+                "or Windows-1252): save it as UTF-8"
+            ]
+        ) from None
     except RecursionError:
         # tomllib parses nested arrays and inline tables recursively.
         raise InputError([f"{source}: arrays or tables nested too deeply to read"]) from None

@@ -567,3 +567,17 @@ def test_an_opportunity_rate_past_a_hundred_a_week_is_refused_and_a_flood_of_one
     )
     with pytest.raises(InputError, match="intensity reaches inf"):
         CoverageModel(parse_scenario(d, "infinite"), make_policy("unstructured"), 1)
+
+
+def test_a_file_that_is_not_utf8_is_said_by_its_line_and_utf16_for_what_it_is():
+    # An analyst's Latin-1 scenario was said "not UTF-8 text (invalid start byte at byte 110)", naming no line.
+    from sim.config import parse_toml
+
+    with pytest.raises(InputError) as e:
+        parse_toml('kind = "scenario"\nname = "Acme"\ndescription = "caf\u00e9"\n'.encode("latin-1"), "s.toml")
+    assert e.value.problems == [
+        "s.toml: line 3: not UTF-8 text (byte 0xe9, as in a file saved as Latin-1 or Windows-1252): save it as UTF-8"
+    ]
+    with pytest.raises(InputError) as e:
+        parse_toml('kind = "scenario"\n'.encode("utf-16"), "s.toml")
+    assert e.value.problems == ["s.toml: UTF-16 text, not UTF-8: save it as UTF-8"]
