@@ -1301,6 +1301,19 @@ def test_a_number_option_given_words_says_it_wants_a_whole_number_or_a_number():
     assert "--replications WHOLE NUMBER" in covsim("compare", "--help").stdout
 
 
+def test_a_run_into_an_earlier_run_s_folder_says_it_replaces_its_files(tmp_path):
+    # An analyst's three policies' results in a folder went for one policy's, with exit 0 and no word.
+    out = tmp_path / "o"
+    first = covsim("run", str(SMALL), "--quarters", "1", "--out", str(out))
+    assert first.returncode == 0 and "replace" not in first.stderr, first.stderr
+    again = covsim("run", str(SMALL), "--quarters", "1", "--policy", "pooled", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.splitlines()[-1] == (
+        f"note: --out {out}: these replace an earlier run's metrics.csv, weekly.csv, seats.csv, summary.png"
+    )
+    assert set(pd.read_csv(out / "metrics.csv").policy) == {"pooled"}
+
+
 def test_a_crm_export_given_as_a_stress_suite_is_said_to_be_a_csv_file(tmp_path):
     """An analyst's export given to --suite had been told of a TOML syntax error on its header."""
     export = tmp_path / "accounts.csv"

@@ -248,12 +248,15 @@ def run_command(
                 table = pd.concat([r.accounts for r in results], ignore_index=True)
                 files[ACCOUNTS_FILE] = lambda p: table.to_csv(p, index=False)
             stopping.raise_if_asked()  # a Ctrl-C numba swallowed after the last week: nothing written
+            earlier = [name for name in RUN_FILES if (out_dir / name).is_file()]
             atomic_write_all(out_dir, files)
             if not with_accounts and own_accounts_file(out_dir / ACCOUNTS_FILE):
                 # An earlier run's, beside these files, would pass for this run's; a file of another's stays.
                 (out_dir / ACCOUNTS_FILE).unlink()
             *first, last = (str(out_dir / name) for name in files)
             click.echo(f"\nwrote {', '.join(first)} and {last}")
+            if earlier:  # an analyst's three policies' results went for one policy's without a word
+                click.echo(f"note: --out {out_dir}: these replace an earlier run's {', '.join(earlier)}", err=True)
 
 
 #: The share of a run's time, and the seconds, in the policy's own calls from which the run's line says it: a slow
