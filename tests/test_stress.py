@@ -682,7 +682,7 @@ def test_a_gap_with_no_replication_finished_with_and_without_the_stress_is_not_r
         "b falls up to 10.0k behind the best (under freeze). Whether that gap is the stress's cannot be said yet: "
         "no replication has finished runs of both policies with and without freeze."
     ) in text
-    assert " - " not in text
+    assert not any(" - " in line.removeprefix("  - ") for line in text.splitlines())  # an empty value's dash
 
 
 def test_a_gap_the_stress_widened_is_put_down_to_the_miss_cause_that_clearly_differs() -> None:
@@ -1028,9 +1028,16 @@ def test_a_profit_gap_the_same_in_every_replication_is_no_test_as_in_compare() -
     same = _synthetic_findings(
         {"cut": {"kind": "demand", "quarter": 1, "factor": 0.5}}, lambda s, p, r: 100.0 + r - 10.0 * (s == "cut")
     )
+    # The answer first, then a line a finding (a VP's and an analyst's 550-word paragraph), in Markdown a list.
+    terminal, markdown = stress_answer(same, ["a", "b"], markdown=False), stress_answer(same, ["a", "b"])
+    first, *rest = terminal.splitlines()
+    assert first.startswith("Answer: ") and rest and all(line.startswith("  - ") for line in rest)
+    top, blank, *items = markdown.splitlines()
+    assert top.startswith("**Answer:** ") and blank == "" and len(items) == len(rest)
+    assert all(item.startswith("- ") for item in items)
     assert stress_answer(same, ["a", "b"], markdown=False).startswith(
-        "Answer: a and b make the same mean profit under every stress (and without one): neither is safer. The stress "
-        "that hurts most is cut"
+        "Answer: a and b make the same mean profit under every stress (and without one): neither is safer.\n  - The "
+        "stress that hurts most is cut"
     )
 
 

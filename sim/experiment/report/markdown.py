@@ -44,6 +44,21 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = 
     return "\n".join(lines)
 
 
+def answer_text(lead: str, findings: Sequence[str], markdown: bool = True) -> str:
+    """An answer: ``lead`` and its first finding, then each other finding on a line of its own (a list item in
+    Markdown, an indented dash on a terminal): one paragraph of 550 words had read as a wall to a VP and an
+    analyst alike."""
+    first, *rest = findings
+    return (
+        lead
+        + first
+        + "".join(
+            ("\n\n- " if markdown and i == 0 else "\n- " if markdown else "\n  - ") + part
+            for i, part in enumerate(rest)
+        )
+    )
+
+
 def code(text: str) -> str:
     """``text`` as a Markdown code span."""
     return f"`{text}`"

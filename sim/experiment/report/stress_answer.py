@@ -1,5 +1,4 @@
-"""The stress report's answer: the safer rollout and why, the stress that hurts most, what does not recover,
-and the better rollout plan, in sentences (definitions in ``sim.experiment.stress``)."""
+"""The stress report's answer: the safer rollout and why, what hurts most, what does not recover, the better plan."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import pandas as pd
 
 from sim.experiment.inert import why_inert
 from sim.experiment.report.hurts_most import hurts_most
-from sim.experiment.report.markdown import amount, code
+from sim.experiment.report.markdown import amount, answer_text, code
 from sim.experiment.report.on_top import on_top_sentences
 from sim.experiment.report.stay_put import against_staying, rollouts_pick, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
@@ -104,6 +103,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
             f"No stress has a replication that every policy finished, so the policies are not ranked; here is "
             f"what hurts {joined(ran)}."
         )
+    out = [" ".join(out)]  # the choice of policy and why, the answer's first item (``answer_text``)
     if stay := against_staying(f, policies, q):
         out.append(stay)
     if worst := hurts_most(f, profit, policies, q):
@@ -223,7 +223,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
                 f"For {q(c.policy)}{since}, roll out as {q(c.better)} rather than {q(c.worse)}: "
                 f"{money(c.diff)} more profit{interval(c)}{'' if c.clear else f' ({unclear_why(c)}: no clear difference)'}."
             )
-    return lead + " ".join(out + on_top_sentences(f, policies, q))
+    return answer_text(lead, out + on_top_sentences(f, policies, q), markdown)
 
 
 def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
