@@ -90,11 +90,11 @@ class CoverageModel(mesa.Model):
         self._account_mark = np.zeros(n, dtype=bool)  # scratch, all False between uses
         self.selling = Selling.of(scenario, self.decay)
         self.policy_seconds = 0.0  # wall-clock seconds in the policy's own calls (all of its methods)
-        self._fault = ""  # the policy's fault that stopped the run, if one did
+        self._fault, self._asked = "", ""  # the policy's fault that stopped the run, if one did; its method last asked
 
     def ask(self, method: str, view: Any) -> Any:
         """The policy's answer to ``method`` on ``view`` (``sim.policies.protocol.ask``), its time counted."""
-        start = time.perf_counter()
+        start, self._asked = time.perf_counter(), method  # the method whose answer a fault is in
         try:
             return ask(self.policy, method, view, self.streams.policy)
         finally:
@@ -110,11 +110,9 @@ class CoverageModel(mesa.Model):
         try:
             self._week()
         except PolicyError as e:
-            w = self.week
-            # view.week too: a policy's own code counts weeks from 0 over the whole run.
-            self._fault = (
-                f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER}; view.week {w})"
-            )
+            w = self.week  # and view.week, as a policy's own code counts weeks (0 on), but in plan(): its view has none
+            seen = "" if self._asked == "plan" else f"; view.week {w}"
+            self._fault = f"{e} (quarter {quarter_of(w)}, week {week_in_quarter(w) + 1} of {WEEKS_PER_QUARTER}{seen})"
             raise PolicyError(self._fault) from e
 
     def _week(self) -> None:

@@ -1380,3 +1380,16 @@ def test_an_experiment_runs_with_scenario_fields_set_on_the_command_line_and_ref
         "error: --set: relationship.nope: names no field of the scenario (did you mean 'relationship.win_weight'?)",
     ], r.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_a_metric_named_with_its_words_in_another_order_is_offered_the_metric():
+    # A policy author's --metric specialist_utilisation, as the run table's label reads, got no suggestion.
+    from sim.experiment.spec import metric_faults
+
+    assert metric_faults(["specialist_utilisation", "profit"]) == [
+        (
+            0,
+            "unknown metric 'specialist_utilisation' (did you mean 'utilisation_specialist'?) (docs/metrics.md "
+            "lists every metric)",
+        )
+    ]

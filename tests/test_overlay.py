@@ -402,7 +402,9 @@ class _CoordinatesNobody(Policy):
 
 def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked():
     plan = _CoordinatesNobody().plan(_plan_view(), np.random.default_rng(0))
-    with pytest.raises(PolicyError, match="coordinated marks accounts with no owner and no specialist"):
+    with pytest.raises(
+        PolicyError, match=r"coordinated marks 1 account with no owner and no specialist \(the first: account 0\)"
+    ):
         checked_plan(plan, 10, 2, "p", 3)
     ok = CoveragePlan(
         owner=np.full(10, -1), service=np.zeros(10, np.int8), cadence=np.zeros(10), coordinated=np.zeros(10, bool)
@@ -412,14 +414,14 @@ def test_overlay_coordination_needs_an_account_team_and_specialists_are_checked(
         ({"specialist": np.full((10, 2), -1)}, r"plan\.specialist has shape \(10, 2\), expected \(10, 3\)"),
         ({"specialist": np.full((3, 10), -1)}, r"has shape \(3, 10\), expected \(10, 3\): accounts x product lines"),
         ({"specialist": np.full((10, 3), 1.0)}, "plan.specialist must hold integer seat indices, got dtype float64"),
-        ({"specialist": np.full((10, 3), 2)}, r"outside -1\.\.1"),
+        ({"specialist": np.full((10, 3), 2)}, r"outside -1\.\.1 \(the first: account 0, line 0, 2\)"),
         (
             {"specialist": np.full((10, 3), 1), "specialist_cadence": -np.ones((10, 3))},
             r"plan.specialist_cadence must be from 0 to 13 \(touches a quarter, at most one a week\)",
         ),
         (
             {"specialist": np.full((10, 3), 1), "specialist_cadence": np.full((10, 3), 13.5)},
-            r"plan.specialist_cadence must be from 0 to 13 \(touches a quarter",
+            r"plan.specialist_cadence must be from 0 to 13 \(touches a quarter.*\(the first: account 0, line 0, 13.5\)",
         ),
         (  # cast to 1.0 and accepted, where plan.cadence refuses booleans
             {"specialist": np.full((10, 3), 1), "specialist_cadence": np.ones((10, 3), bool)},

@@ -311,7 +311,7 @@ def test_minus_inf_declines_a_task_and_passes():
         (
             WritesReadOnly,
             "check_runs",
-            "read-only (every array a policy is shown is read-only: change a copy, as np.array(view.free) makes)",
+            "read-only (every array a policy is shown is read-only: change a copy of it, as np.array(...) makes)",
             (),
         ),
         (UsesGlobalRandom, "check_deterministic_call", "route() is not deterministic", ("check_deterministic_run",)),
@@ -653,7 +653,11 @@ CADENCE = "plan.cadence must be from 0 to 13 (touches a quarter, at most one a w
         # A cadence of weekly touches a year (52) would have been kept as 13, one a week, unsaid.
         ("cadence", np.array([2.0, 52.0, 0.0, 0.0]), CADENCE),
         ("cadence", np.array([2, 14, 0, 0]), CADENCE),
-        ("coordinated", np.array([False, False, True, False]), "plan.coordinated marks accounts with no owner"),
+        (
+            "coordinated",
+            np.array([False, False, True, False]),
+            "plan.coordinated marks 1 account with no owner and no specialist (the first: account 2)",
+        ),
         ("owner", np.array([0, 2, 1, 1], dtype=np.int32), "plan.owner holds a seat outside -1..1"),
         ("owner", np.array([0, 2, 1, 1], dtype=np.uint64), "plan.owner holds a seat outside -1..1"),
         ("cadence", np.array([2.0, np.nan, 0.0, 0.0], dtype=np.float32), CADENCE),

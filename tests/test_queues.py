@@ -530,7 +530,10 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
 
     queue = lambda pool: -2 - pool  # noqa: E731
     assert fault([queue(0), queue(2), 1, 3], [awaiting, awaiting, in_work, awaiting], [1, 0, 0, 0]) is None
-    assert fault([4, queue(5)], [awaiting] * 2, [0, 0]) == "returned a seat outside -1..3"
+    # The first fault's row and seat named, as a plan's faults name the first account (a policy author's wish).
+    assert fault([1, 4, queue(5)], [awaiting] * 3, [0, 0, 0]) == (
+        "returned a seat outside -1..3 (the first: pending opportunity 1, seat 4)"
+    )
     assert fault([queue(1), queue(3), queue(0)], [awaiting] * 3, [0, 0, 0]).startswith(
         "put an opportunity in the queue of pool 3 (-5: queue(p) is -2 - p),"
     )
@@ -548,5 +551,7 @@ def test_a_route_s_first_fault_is_named_with_the_pool_at_fault():
     team.lane_kinds = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 1, 1]], dtype=bool)
     assert fault([queue(2), queue(0)], [awaiting] * 2, [1, 1]).startswith("queued for pool 0 a lead that no seat")
     team.lane_kinds = np.array([[1, 1, 1], [1, 0, 0], [1, 0, 0], [1, 1, 1]], dtype=bool)
-    assert fault([queue(0), 3], [awaiting, in_work], [0, 0]) == "gave a deal to a seat that cannot close (an SDR)"
+    assert fault([queue(0), 3], [awaiting, in_work], [0, 0]) == (
+        "gave a deal to a seat that cannot close (an SDR) (the first: pending opportunity 1, seat 3)"
+    )
     assert fault([queue(2), 3], [awaiting, in_work], [2, 0]).startswith("queued for pool 2")  # lanes come first

@@ -139,11 +139,18 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         from sim.experiment.batch import user_policy_fingerprints
 
         click.echo("", err=True)
-        for key, error in outcome.errors[:10]:
+        # A fault said once with the runs it failed (a policy author's one bug had been said once a replication).
+        same: dict[str, list[str]] = {}
+        for key, error in outcome.errors:
             spec = batch.specs.get(key)
-            which = f" ({spec.policy}, seed {spec.seed})" if spec is not None else ""
-            say_error(f"run {key[:12]}{which}: {one_line(error)}")
-        more = f" ({outcome.failed - 10} more in the report)" if outcome.failed > 10 else ""
+            same.setdefault(one_line(error), []).append(
+                f"{key[:12]} ({spec.policy}, seed {spec.seed})" if spec is not None else key[:12]
+            )
+        for error, runs in list(same.items())[:10]:
+            of = f"run {runs[0]}" if len(runs) == 1 else f"{len(runs)} runs ({runs[0]}, and {len(runs) - 1} more)"
+            say_error(f"{of}: {error}")
+        said = sum(len(runs) for runs in list(same.values())[:10])
+        more = f" ({outcome.failed - said} more in the report)" if outcome.failed > said else ""
         kept = (
             f"the others are stored. Fix the cause and resume with: {resume_hint}"
             if batch.store.folder is not None

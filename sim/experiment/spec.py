@@ -396,6 +396,9 @@ def metric_faults(
             # metrics that have it in their names, up to a few.
             word = metric.partition(":")[0]
             close = did_you_mean(word, list(CATALOGUE), cutoff=0.75)
+            # Its words in another order (a policy author's specialist_utilisation for utilisation_specialist).
+            if not close and (turned := [m for m in CATALOGUE if sorted(m.split("_")) == sorted(word.split("_"))]):
+                close = f" (did you mean {turned[0]!r}?)"
             named = [m for m in CATALOGUE if ":" not in m and word and word.lower() in m]
             if not close and 0 < len(named) <= MOST_NAMED:
                 close = f" (metrics with {word!r} in their names: {', '.join(named)})"

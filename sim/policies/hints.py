@@ -70,7 +70,8 @@ def read_only_hint(e: BaseException) -> str:
     """`` (what a policy is shown is read-only: ...)`` for numpy's refusal to write into a view's array (a policy
     that set ``view.free[0] = 0`` was told only "assignment destination is read-only"), else ""."""
     if isinstance(e, ValueError) and "read-only" in str(e):
-        return " (every array a policy is shown is read-only: change a copy, as np.array(view.free) makes)"
+        # numpy does not say which array: a policy writing view.plan.owner had been pointed at view.free.
+        return " (every array a policy is shown is read-only: change a copy of it, as np.array(...) makes)"
     return ""
 
 

@@ -103,9 +103,14 @@ def checked_plan(
             covered |= column >= 0
         alone = bool((out["coordinated"] & ~covered).any())
     if alone:
+        covered = out["owner"] >= 0
+        for column in () if overlay["specialist"] is None else overlay["specialist"].T:
+            covered |= column >= 0
+        lone = np.flatnonzero(out["coordinated"] & ~covered)
         raise PolicyError(
-            f"policy {policy}: plan.coordinated marks accounts with no owner and no specialist: coordination is "
-            "an account plan of the reps who cover the account"
+            f"policy {policy}: plan.coordinated marks {lone.size} account{'' if lone.size == 1 else 's'} with no "
+            f"owner and no specialist (the first: account {int(lone[0])}): coordination is an account plan of the "
+            "reps who cover the account"
         )
     if not isinstance(plan.lanes_join, bool | np.bool_):
         raise PolicyError(
@@ -186,15 +191,15 @@ def _checked_overlay(
         if fine:
             return {"specialist": copied, "specialist_cadence": cadence_copied}
     # numpy's checks, in this order, to say what fails
-    if not ((seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
-        raise PolicyError(f"{where} holds a seat outside -1..{seats - 1}")
+    if not (inside := (seat >= -1) & (seat < seats)).all():  # not min() and max(): -1 is no unsigned integer
+        raise PolicyError(f"{where} holds a seat outside -1..{seats - 1}{_first_cell(seat, ~inside)}")
     if cadence.shape != shape:
         raise PolicyError(f"{where}_cadence has shape {cadence.shape}, expected {shape}: accounts x product lines")
     if cadence.size and not _of_kind(cadence, np.float64):
         raise PolicyError(f"{where}_cadence must hold numbers, got dtype {cadence.dtype}")
     cadence = cadence.astype(np.float64)
-    if not ((cadence >= 0) & (cadence <= _MOST)).all():  # a NaN is neither
-        raise PolicyError(f"{where}_cadence {_CADENCE}")
+    if not (inside := (cadence >= 0) & (cadence <= _MOST)).all():  # a NaN is neither
+        raise PolicyError(f"{where}_cadence {_CADENCE}{_first_cell(cadence, ~inside)}")
     if ((cadence > 0) & (seat < 0)).any():  # a touch nobody keeps, dropped unsaid
         alone = np.argwhere((cadence > 0) & (seat < 0))
         raise PolicyError(
@@ -214,6 +219,12 @@ def _checked_overlay(
                     "that closes deals and is paid on the line"
                 )
     return {"specialist": seat.astype(np.int64, copy=True), "specialist_cadence": cadence}
+
+
+def _first_cell(a: np.ndarray, wrong: np.ndarray) -> str:
+    """`` (the first: account 7, line 1, 52.0)``: the first (account, line) cell of ``a`` marked ``wrong``."""
+    account, line = (int(x) for x in np.argwhere(wrong)[0])
+    return f" (the first: account {account}, line {line}, {a[account, line].item()!r})"
 
 
 def _overlay_copied(

@@ -337,6 +337,12 @@ def checked_route(
     )
     if fault:
         said = _ROUTE_FAULTS[fault].format(pool=pool, code=-2 - pool, last=team.size - 1)
+        if fault in (1, 5):  # the first such opportunity, as a plan's faults name the first account
+            wrong = (
+                h >= team.size if fault == 1 else (pending.stage == _IN_WORK) & (h >= 0) & ~team.can_close[h.clip(0)]
+            )
+            i = int(np.flatnonzero(wrong)[0])
+            said += f" (the first: pending opportunity {i}, seat {int(h[i])})"
         raise PolicyError(f"policy {policy}: route() {said}")
     return h
 
