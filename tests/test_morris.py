@@ -501,13 +501,14 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
         f"In `profit`, 2 factors stand out from the noise in {what}, the largest `b`: mu* = 169.0k per "
         "whole range of the factor (mu = -84.5k, noise floor 100.0k; its replications' mean effects -169.0k to "
         "-42.2k; rank 2 by mu*, the factor above it within its floor), then `d` (20.0k, floor 10.0k); the other 2 "
-        f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): not "
-        "distinguishable from noise at 2 replications a point."
+        f"factors' mu* are within their noise floors ({floor_is}; the largest, `a`'s 256.2k, against 300.0k): mu* "
+        "does not tell them from noise at 2 replications a point."
     )
     assert lead({f: 400e3 for f in mu_star}) == (
         f"In `profit`, no factor stands out from the noise in {what}: every factor's mu* is within its noise floor "
-        f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so none is distinguishable from noise at 2 "
-        "replications a point."
+        f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so mu* tells none from noise at 2 replications a "
+        "point: an effect of one sign in every replication (the table's last column) may still be real, which a "
+        "test of mu, not mu*, would say."
     )
     ranked = (
         f"In `profit`, {what} is most sensitive to `a`: mu* = 256.2k per whole range of the factor (mu = -128.1k), "
@@ -536,8 +537,8 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     # a factor with no floor (its effects lack two replications) is judged by none: not counted within its floor
     assert lead({"a": float("nan"), "b": 100e3, "c": 150e3, "d": 10e3}).endswith(
         "the other factor's mu* is within its noise floor ("
-        f"{floor_is}; the largest, `c`'s 138.4k, against 150.0k): not distinguishable from noise at 2 replications "
-        "a point."
+        f"{floor_is}; the largest, `c`'s 138.4k, against 150.0k): mu* does not tell it from noise at 2 "
+        "replications a point."
     )
 
 
@@ -605,3 +606,16 @@ def test_more_morris_trajectories_keep_the_stored_runs_and_fewer_report_on_the_f
             tiny(),
             tmp_path / "o",
         )
+
+
+def test_a_factor_with_no_effect_in_any_run_is_not_counted_in_the_floors_level():
+    # A researcher's screening had a factor that changed nothing (floor 0): counted among the k of Sidak's level,
+    # it raised every other factor's floor (195.1k with k = 4 against 204.1k with k = 5).
+    rng = np.random.default_rng(3)
+    live = rng.normal(size=(6, 4, 4))
+    with_idle = np.concatenate([live, np.zeros((6, 1, 4))], axis=1)
+    floors = morris.noise_floor(with_idle)
+    assert floors[4] == 0.0
+    np.testing.assert_allclose(floors[:4], morris.noise_floor(live), rtol=1e-12)
+    # A fifth factor that moves is counted: the four floors rise.
+    assert (morris.noise_floor(np.concatenate([live, rng.normal(size=(6, 1, 4))], axis=1))[:4] > floors[:4]).all()

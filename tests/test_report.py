@@ -2797,6 +2797,20 @@ def test_sobol_indices_are_said_rough_for_each_rule_they_break_and_below_the_adv
     )
 
 
+def test_a_sobol_index_with_no_interval_where_intervals_are_given_is_said_uncertain_not_precise() -> None:
+    # A researcher read the table's '-' intervals, which the bootstrap leaves where some resamples give no index (the
+    # halves' shared variance not positive), as the most precise indices of the table: they are the least.
+    from sim.experiment.report.sensitivity_notes import without_interval
+
+    nan = float("nan")
+    rows = pd.DataFrame({"first_low": [0.1, nan, 0.2], "total_low": [0.2, 0.3, nan], "first_order": [0.4, 0.9, 0.5]})
+    said = without_interval(rows, 64)
+    assert said.startswith("'-' in an interval column (2 rows): in some of the 999 bootstrap resamples")
+    assert "read such an index as very uncertain, not as precise" in said
+    assert without_interval(rows, 16) == ""  # no intervals at all below 30 rows: said where the table opens
+    assert without_interval(rows.fillna(0.0), 64) == ""
+
+
 def test_sobol_indices_of_several_replications_read_one_half_of_them_against_the_other() -> None:
     # Under common random numbers B and AB_i share their seeds and factor i's value: a seed's part of a run's value
     # that changes with a factor (demand changes the draws) was credited to that factor's first-order index (a

@@ -203,7 +203,7 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     freedom and d / (s_2 / sqrt(R)) a normal vector over the chi root of its degrees: the floor is the
     quantile of M = mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| at the level 0.95^(1/k) of Sidak
     (1967, "Rectangular confidence regions for the means of multivariate normal distributions", JASA
-    62(318):626-633) over the k factors with a floor. Its distribution is integrated over T exactly and over
+    62(318):626-633) over the k factors with a floor (not one whose effect is 0 in every run). Its distribution is integrated over T exactly and over
     (D, V) by ``NOISE_SIMULATIONS`` draws from ``NOISE_SEED`` (:func:`_floor`): T's long tail (Cauchy's, at 2
     replications) no longer rests on the few draws past the quantile. With no noise of the trajectories' own
     (s_2 = 0), it is Student t's quantile itself. Only a factor's trajectories with every replication of its
@@ -218,7 +218,9 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     if not usable.any():
         return out
     sims = int(np.clip(NOISE_DRAWS // r, 200, NOISE_SIMULATIONS))
-    level = NOISE_CONFIDENCE ** (1.0 / usable.sum())
+    # A factor whose effect is 0 in every run cannot pass its floor (0): it is no comparison the level allows for.
+    moved = np.array([bool(np.any(e[complete[:, i], i, :] != 0.0)) for i in range(k)])
+    level = NOISE_CONFIDENCE ** (1.0 / max(int((usable & moved).sum()), 1))
     t_quantile = float(t_dist.ppf((1.0 + level) / 2.0, reps - 1))
     for i in np.flatnonzero(usable):
         x = e[complete[:, i], i, :]  # (trajectories, replications)

@@ -299,6 +299,8 @@ def sensitivity_section(ctx: ReportContext, measures: Sensitivity | None, figure
         ]
         if left := notes.unestimated(indices, noise):
             lines += ["", left]
+        if lost := notes.without_interval(indices, n):
+            lines += ["", lost]
         if noise.noise_share.notna().any():
             lines += ["", notes.noise_table(noise, ctx)]
         if figure is not None:

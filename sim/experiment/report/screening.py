@@ -105,7 +105,9 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
         return (
             f"In {code(m)}, no factor stands out from the noise in {what}: every factor's mu* is within its noise "
             f"floor ({FLOOR_IS}; the largest, {code(str(first.factor))}'s {_effect(m, float(first.mu_star))}, "
-            f"against {_effect(m, float(first.noise_floor))}), so none is distinguishable from noise {at}."
+            f"against {_effect(m, float(first.noise_floor))}), so mu* tells none from noise {at}: an effect of one "
+            "sign in every replication (the table's last column) may still be real, which a test of mu, not mu*, "
+            "would say."
         )
     said = f"In {code(m)}, {_ranking(m, what, above, floors=True)}"
     if within.empty:
@@ -115,8 +117,8 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     others = "the other factor's mu* is" if one else f"the other {len(within)} factors' mu* are"
     return (
         f"{said}; {others} within {'its noise floor' if one else 'their noise floors'} ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
-        f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): not distinguishable "
-        f"from noise {at}."
+        f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): mu* does not tell "
+        f"{'it' if one else 'them'} from noise {at}."
     )
 
 
@@ -203,7 +205,9 @@ def _noise_paragraph(ctx: ReportContext) -> str:
         "replications' mean effects (Student t, replications - 1 degrees of freedom) and each trajectory's own "
         "part from the rest of the spread, and takes the quantile of the mu* they give with no effect at a "
         "level that allows for the number of factors (Sidak 1967). A factor whose mu* is not above its floor is "
-        "not distinguishable from noise at this replication count: its rank says nothing. The floor takes the "
+        "not told from noise by mu* at this replication count: its rank says nothing (an effect of one sign in "
+        "every replication, the last column, may still be real: mu* is the size of the effects, not a test of "
+        "their mean). The floor takes the "
         "noise as normal and the seed as moving every trajectory alike; a skewed seed effect, or one that moves "
         "trajectories in different directions, passes it far more often than 5% (docs/experiments.md): read a "
         "factor above its floor as a lead to check with another seed, and look at its replications' mean effects "

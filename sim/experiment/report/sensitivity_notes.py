@@ -13,7 +13,7 @@ from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, md_table
 from sim.experiment.spec import SOBOL_ADVISED
-from sim.format import joined
+from sim.format import counted, joined
 
 #: From this share of a metric's variance across the design being its replications' own spread, the report says
 #: so beside the sensitivity measures [A] (a researcher's 2-replication Sobol' design: 85% of it for profit, whose
@@ -52,6 +52,23 @@ def rough(indices: pd.DataFrame, n: int) -> str:
         f"{'; '.join(broken)}, where no true indices can: "
         f"{'those, and intervals wider than the range,' if bootstrap else 'those'} are the estimators' noise, not "
         "effects. Raise `design.samples` for indices to rank the factors by."
+    )
+
+
+def without_interval(indices: pd.DataFrame, n: int) -> str:
+    """What a '-' in an interval column of the Sobol' table means where a base sample of ``n`` rows has intervals:
+    some bootstrap resamples gave no index (the halves' shared variance not positive), and the bootstrap gives
+    none then (a researcher read the table's least certain indices, with no interval, as its most precise)."""
+    if n < stats.BOOTSTRAP_MIN_REPLICATIONS or indices.empty:
+        return ""
+    lost = int((indices["first_low"].isna() | indices["total_low"].isna()).sum())
+    if not lost:
+        return ""
+    return (
+        f"'-' in an interval column ({counted(lost, 'row')}): in some of the 999 bootstrap resamples of the design's "
+        "rows the two halves of the replications shared no variance (the index's divisor, V, was not positive), so "
+        "the index is undefined there and no interval is given: read such an index as very uncertain, not as "
+        "precise (more replications, or a larger `design.samples`)."
     )
 
 
