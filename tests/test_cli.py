@@ -1301,6 +1301,20 @@ def test_a_number_option_given_words_says_it_wants_a_whole_number_or_a_number():
     assert "--replications WHOLE NUMBER" in covsim("compare", "--help").stdout
 
 
+def test_a_store_resumes_whatever_path_names_the_same_scenario(tmp_path):
+    # A researcher's absolute path to the file a relative one had named was refused: "the scenario file's path
+    # changed since its runs". The runs are a function of the scenario, not of its path.
+    out = str(tmp_path / "c")
+    args = ["--policy", "unstructured", "--policy", "pooled", "--replications", "2", "--quarters", "1", "--out", out]
+    first = covsim("compare", "scenarios/small.toml", *args)
+    assert first.returncode == 0, first.stderr
+    copy = tmp_path / "elsewhere.toml"
+    copy.write_text(SMALL.read_text())
+    again = covsim("compare", str(copy), *args)
+    assert again.returncode == 0, again.stderr
+    assert "0 runs done, 4 already stored" in again.stderr, again.stderr
+
+
 def test_a_run_into_an_earlier_run_s_folder_says_it_replaces_its_files(tmp_path):
     # An analyst's three policies' results in a folder went for one policy's, with exit 0 and no word.
     out = tmp_path / "o"

@@ -73,7 +73,6 @@ IDENTITY_NAMES = {
 #: What a reader calls each key of the experiment in such a refusal: a compare or a stress test has no experiment
 #: file of its own, and "the experiment file changed" did not say that other policies were given.
 EXPERIMENT_NAMES = {
-    "scenario": "the scenario file's path",
     "policies": "the policies or their parameters",
     "suite": "the stress suite",
     "baseline": "the baseline",
@@ -104,6 +103,9 @@ def _identity(
     # The horizon is the resolved scenario's (its quarters): --quarters 4 on a scenario of 4 quarters makes the
     # same runs as none, and was refused as "a different experiment" naming nothing. No run reads the description.
     del plan["replications"], plan["metrics"], plan["baseline"], plan["quarters"], plan["description"], plan["name"]
+    # Nor the scenario file's path: its content is the identity's (a researcher's absolute path to the same file
+    # had been refused as "the scenario file's path changed since its runs").
+    del plan["scenario"]
     for stress in plan["suite"]:
         del stress["description"]
     if plan["design"]["kind"] == "morris":
