@@ -485,11 +485,11 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     )
     mu_star = {"a": 256.2e3, "b": 169.0e3, "c": 138.4e3, "d": 20e3}
 
-    def lead(floors: dict[str, float]) -> str:
+    def lead(floors: dict[str, float], mu_p: dict[str, float] | None = None) -> str:
         rows = [
             {"factor": f, "metric": "profit", "comparison": "segment_tiers - unstructured", "mu_star": v, "mu": -v / 2,
              "sigma": 1.0, "rank": i + 1, "effects": 9, "noise_floor": floors[f], "replication_min": -v,
-             "replication_max": -v / 4}
+             "replication_max": -v / 4, "mu_p": (mu_p or {}).get(f, float("nan"))}
             for i, (f, v) in enumerate(mu_star.items())
         ]  # fmt: skip
         return morris_lead(ctx, pd.DataFrame(rows, columns=list(morris.COLUMNS)))
@@ -507,8 +507,15 @@ def test_the_lead_ranks_only_factors_above_their_noise_floors() -> None:
     assert lead({f: 400e3 for f in mu_star}) == (
         f"In `profit`, no factor stands out from the noise in {what}: every factor's mu* is within its noise floor "
         f"({floor_is}; the largest, `a`'s 256.2k, against 400.0k), so mu* tells none from noise at 2 replications a "
-        "point: an effect of one sign in every replication (the table's last column) may still be real, which a "
-        "test of mu, not mu*, would say."
+        "point."
+    )
+    # A researcher's factor of one sign in every replication (p = 0.007) sat within its mu* floor, said to be noise:
+    # the t test of mu names it, at 5% over the factors with a test (1 - 0.95^(1/4) = 0.0127).
+    tested = {"a": 0.2, "b": 0.007, "c": 0.02, "d": 0.5}
+    assert lead({f: 400e3 for f in mu_star}, tested).endswith(
+        "so mu* tells none from noise at 2 replications a point; yet the t test of mu over the replications finds "
+        "`b`'s (-84.5k, p=0.007) mean effect clear (p below 0.0127, 5% over the 4 factors): of a size mu* does not "
+        "tell from noise, but of one sign, over these trajectories."
     )
     ranked = (
         f"In `profit`, {what} is most sensitive to `a`: mu* = 256.2k per whole range of the factor (mu = -128.1k), "
@@ -619,3 +626,14 @@ def test_a_factor_with_no_effect_in_any_run_is_not_counted_in_the_floors_level()
     np.testing.assert_allclose(floors[:4], morris.noise_floor(live), rtol=1e-12)
     # A fifth factor that moves is counted: the four floors rise.
     assert (morris.noise_floor(np.concatenate([live, rng.normal(size=(6, 1, 4))], axis=1))[:4] > floors[:4]).all()
+
+
+def test_mu_s_t_test_is_student_s_on_the_replications_mean_effects() -> None:
+    from scipy import stats as st
+
+    by_replication = np.array([[161.0, 262.7, 129.0, 212.2], [1.0, -1.0, 2.0, -2.0], [5.0, 5.0, 5.0, 5.0]])
+    p = morris._mu_p(by_replication)
+    assert p[0] == pytest.approx(st.ttest_1samp(by_replication[0], 0.0).pvalue, rel=1e-12)  # the researcher's t 6.51
+    assert p[0] < 0.0102 and p[1] == pytest.approx(1.0)
+    assert np.isnan(p[2])  # no spread: no test
+    assert np.isnan(morris._mu_p(np.array([[3.0, np.nan]])))[0]  # one replication: none

@@ -59,6 +59,7 @@ COLUMNS = (
     "noise_floor",
     "replication_min",
     "replication_max",
+    "mu_p",
 )
 #: The share of designs of pure noise in which no factor's mu* passes its noise floor (:func:`noise_floor`).
 NOISE_CONFIDENCE = 0.95
@@ -330,6 +331,17 @@ def ranks(mu_star: np.ndarray) -> np.ndarray:
     return out
 
 
+def _mu_p(by_replication: np.ndarray) -> np.ndarray:
+    """Per factor (rows of ``by_replication``, its replications' mean effects, NaN: missing), the two-sided p of
+    Student's t test of their mean against 0; NaN with fewer than 2 values, or all equal."""
+    out = np.full(by_replication.shape[0], np.nan)
+    for i, x in enumerate(by_replication):
+        x = x[np.isfinite(x)]
+        if x.size >= 2 and (sd := float(np.std(x, ddof=1))) > 0:
+            out[i] = 2.0 * float(t_dist.sf(abs(float(np.mean(x))) / (sd / np.sqrt(x.size)), x.size - 1))
+    return out
+
+
 def screening(
     values: pd.DataFrame,
     points: pd.DataFrame,
@@ -355,7 +367,10 @@ def screening(
     (:func:`noise_floor`); ``replication_min`` and ``replication_max``: the
     smallest and largest of the replications' mean effects over the
     trajectories (one seed far from the others, or effects of both signs, is
-    what the floor's assumptions miss). Columns: :data:`COLUMNS`.
+    what the floor's assumptions miss); ``mu_p``: the two-sided p of Student's t test that the mean effect is 0,
+    on the replications' mean effects (R - 1 degrees of freedom; NaN with fewer than 2 replications or none
+    apart): a test of mu over these trajectories, where mu* is a size with a floor (a researcher's factor of one
+    sign in every replication, p = 0.007, sat within its mu* floor). Columns: :data:`COLUMNS`.
     """
     unit = np.asarray(unit, dtype=float)
     r, steps, _k = unit.shape
@@ -395,6 +410,7 @@ def screening(
             by_replication = np.nanmean(per_replication, axis=0)  # (k, R): each replication's mean effect
             lowest, highest = np.nanmin(by_replication, axis=1), np.nanmax(by_replication, axis=1)
         floor = noise_floor(per_replication)
+        mu_p = _mu_p(by_replication)
         rank = ranks(summary["mu_star"])
         for i, factor in enumerate(factors):
             rows.append(
@@ -410,6 +426,7 @@ def screening(
                     "noise_floor": float(floor[i]),
                     "replication_min": float(lowest[i]),
                     "replication_max": float(highest[i]),
+                    "mu_p": float(mu_p[i]),
                 }
             )
     return pd.DataFrame(rows, columns=list(COLUMNS))

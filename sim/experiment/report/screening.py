@@ -19,7 +19,7 @@ from sim.experiment.design import morris_positions, morris_unit
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, finite, md_table
 from sim.files import atomic_write
-from sim.format import counted, difference, fmt, number
+from sim.format import counted, difference, fmt, joined, number, p_value
 from sim.units import Unit
 
 MORRIS_CSV = "morris.csv"
@@ -105,9 +105,8 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
         return (
             f"In {code(m)}, no factor stands out from the noise in {what}: every factor's mu* is within its noise "
             f"floor ({FLOOR_IS}; the largest, {code(str(first.factor))}'s {_effect(m, float(first.mu_star))}, "
-            f"against {_effect(m, float(first.noise_floor))}), so mu* tells none from noise {at}: an effect of one "
-            "sign in every replication (the table's last column) may still be real, which a test of mu, not mu*, "
-            "would say."
+            f"against {_effect(m, float(first.noise_floor))}), so mu* tells none from noise {at}"
+            + (_signed(m, within, top) or ".")
         )
     said = f"In {code(m)}, {_ranking(m, what, above, floors=True)}"
     if within.empty:
@@ -118,7 +117,41 @@ def morris_lead(ctx: ReportContext, table: pd.DataFrame) -> str:
     return (
         f"{said}; {others} within {'its noise floor' if one else 'their noise floors'} ({FLOOR_IS}; the largest, {code(str(first.factor))}'s "
         f"{_effect(m, float(first.mu_star))}, against {_effect(m, float(first.noise_floor))}): mu* does not tell "
-        f"{'it' if one else 'them'} from noise {at}."
+        f"{'it' if one else 'them'} from noise {at}" + (_signed(m, within, top) or ".")
+    )
+
+
+def _p(p: float) -> str:
+    """``p=0.012`` or ``p<0.001``, as the paired tables write a p."""
+    said = p_value(float(p))
+    return f"p{'' if said.startswith('<') else '='}{said}"
+
+
+def sign_level(rows: pd.DataFrame) -> float:
+    """The p below which a factor's mu is called clear by its t test (``morris.screening``'s ``mu_p``): 5% over
+    the factors of ``rows`` that have a test (Sidak's 1 - 0.95^(1/k)), as the floors hold 95% over them."""
+    k = int(np.isfinite(rows["mu_p"].to_numpy(dtype=float)).sum())
+    return 1.0 - 0.95 ** (1.0 / k) if k else 0.0
+
+
+def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
+    """``: yet the t test of mu finds `x`'s ... clear (...)`` for the factors within their floor whose mean effect
+    the test calls clear at ``sign_level`` over ``rows`` (a researcher's factor of one sign in every replication
+    sat within its mu* floor: mu* is a size, not a test of the mean); "" for none."""
+    level = sign_level(rows)
+    clear = within[within["mu_p"].to_numpy(dtype=float) < level]
+    if clear.empty:
+        return ""
+    named = joined(
+        [
+            f"{code(str(r.factor))}'s ({_effect(metric, float(r.mu), signed=True)}, {_p(r.mu_p)})"
+            for r in clear.itertuples()
+        ]
+    )
+    return (
+        f"; yet the t test of mu over the replications finds {named} mean effect clear (p below {level:.4f}, 5% "
+        f"over the {int(np.isfinite(rows['mu_p'].to_numpy(dtype=float)).sum())} factors): of a size mu* does not "
+        "tell from noise, but of one sign, over these trajectories."
     )
 
 
@@ -212,7 +245,11 @@ def _noise_paragraph(ctx: ReportContext) -> str:
         "trajectories in different directions, passes it far more often than 5% (docs/experiments.md): read a "
         "factor above its floor as a lead to check with another seed, and look at its replications' mean effects "
         "over the trajectories (the last column: one seed far from the others, or both signs, is the warning). "
-        "More replications lower the floors."
+        "More replications lower the floors. **mu's t test:** Student's t of the replications' mean effects "
+        "against 0 (replications - 1 degrees of freedom), a test of the mean effect over these trajectories "
+        "where mu* is a size: `clear` below the p that holds 5% over the factors with a test (Sidak), as the "
+        "floors do; a factor within its floor with a clear mu moves the metric by less than the floor, but in "
+        "one direction."
         f"{few}"
     )
 
@@ -278,6 +315,9 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                         if row.mu_star > row.noise_floor
                         else "no",
                         _spread(metric, row),
+                        "-"
+                        if not finite(row.mu_p)
+                        else _p(float(row.mu_p)) + (", clear" if row.mu_p < sign_level(g) else ""),
                     ]
                 )
     lines += [
@@ -295,9 +335,10 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                 "noise floor",
                 "above it",
                 "replications' mean effects",
+                "mu's t test",
             ],
             rows,
-            "llrlrrrrrlr",
+            "llrlrrrrrlrl",
         ),
     ]
     return lines
