@@ -997,6 +997,31 @@ def test_specialists_a_policy_gives_no_work_change_no_result() -> None:
     assert figures[0][shared].equals(figures[1][shared])
 
 
+def test_covsim_run_of_one_policy_in_a_world_of_product_lines_shows_its_whole_run_overlay_rows(tmp_path) -> None:
+    # A policy author's one-policy run of the overlay world showed no overlay figure: they are whole-run rows.
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", "scenarios/overlay.toml", "--policy", "overlay", "--quarters", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "Whole run (1 quarter, segment all):" in lines and "Overlay and product lines" in lines
+    small = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", "scenarios/small.toml", "--quarters", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert small.returncode == 0 and "Whole run" not in small.stdout  # one line, one policy: the quarters say all
+
+
 def test_covsim_run_s_table_has_the_overlay_s_rows_in_a_world_with_product_lines() -> None:
     # A VP comparing an overlay had the conflicts alone on screen; the coordination hours, the deals decided in
     # conflict and each line's value and specialist touches had to be asked for metric by metric.

@@ -226,8 +226,11 @@ def run_command(
             if scenario.shocks:
                 acting = "; ".join(shock_text(x) for x in scenario.shocks)
                 click.echo(f"shocks (from the quarter's first week): {acting}")
-        if len(results) > 1:
-            click.echo(f"\nSide by side, whole run ({counted(scenario.quarters, 'quarter')}, segment all):")
+        # One policy in a world of product lines too: its overlay rows are in no quarter's table (a policy author
+        # had to read them from metrics.csv).
+        if len(results) > 1 or len(scenario.population.lines) > 1:
+            side = "Side by side, whole run" if len(results) > 1 else "Whole run"
+            click.echo(f"\n{side} ({counted(scenario.quarters, 'quarter')}, segment all):")
             click.echo(comparison_table(totals, order))
         if out_dir is not None:
             from sim.files import atomic_write_all
