@@ -30,10 +30,11 @@ def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenari
     model run the current one, which leaving it out would not. The file is checked first at a horizon that
     holds them all, so that each problem names the shock by its place in the file."""
     try:
-        past = {} if quarters is None else shocks_left_out(read_scenario_toml(path), quarters)
-        if quarters is None or not past:
-            return load_scenario(path, quarters)
+        if quarters is None:
+            return load_scenario(path)
         data, source = read_scenario_toml(path), f"{path} (with --quarters {quarters})"
+        if not (past := shocks_left_out(data, quarters)):
+            return parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
         parse_scenario({**data, "quarters": max(quarters, *past.values())}, source)  # every shock, as numbered
         kept = [s for i, s in enumerate(data["shocks"]) if i not in past]
         return parse_scenario({**data, "quarters": quarters, "shocks": kept}, source)
