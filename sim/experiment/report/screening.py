@@ -135,7 +135,7 @@ def sign_level(rows: pd.DataFrame) -> float:
 
 
 def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
-    """``: yet the t test of mu finds `x`'s ... clear (...)`` for the factors within their floor whose mean effect
+    """``; yet the t test of mu ... finds `x`'s (...) mean effect clear ...`` for the factors within their floor whose mean effect
     the test calls clear at ``sign_level`` over ``rows`` (a researcher's factor of one sign in every replication
     sat within its mu* floor: mu* is a size, not a test of the mean); "" for none."""
     level = sign_level(rows)
@@ -238,13 +238,13 @@ def _noise_paragraph(ctx: ReportContext) -> str:
         "replications' mean effects (Student t, replications - 1 degrees of freedom) and each trajectory's own "
         "part from the rest of the spread, and takes the quantile of the mu* they give with no effect at a "
         "level that allows for the number of factors (Sidak 1967). A factor whose mu* is not above its floor is "
-        "not told from noise by mu* at this replication count: its rank says nothing (an effect of one sign in "
-        "every replication, the last column, may still be real: mu* is the size of the effects, not a test of "
-        "their mean). The floor takes the "
+        "not told from noise by mu* at this replication count: its rank says nothing (mu's t test, the last "
+        "column, says whether its mean effect is clear all the same). The floor takes the "
         "noise as normal and the seed as moving every trajectory alike; a skewed seed effect, or one that moves "
         "trajectories in different directions, passes it far more often than 5% (docs/experiments.md): read a "
         "factor above its floor as a lead to check with another seed, and look at its replications' mean effects "
-        "over the trajectories (the last column: one seed far from the others, or both signs, is the warning). "
+        "over the trajectories (the column before the last: one seed far from the others, or both signs, is the "
+        "warning). "
         "More replications lower the floors. **mu's t test:** Student's t of the replications' mean effects "
         "against 0 (replications - 1 degrees of freedom), a test of the mean effect over these trajectories "
         "where mu* is a size: `clear` below the p that holds 5% over the factors with a test (Sidak), as the "
