@@ -260,10 +260,11 @@ def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
         # Said by line, and UTF-16 for what it is (an analyst's "invalid start byte at byte 110" named no line).
         if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise InputError([f"{source}: UTF-16 text, not UTF-8: save it as UTF-8"]) from None
-        line = raw[: e.start].count(b"\n") + 1
+        at = e.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)  # utf-8-sig counts from after the mark
+        line = raw[:at].count(b"\n") + 1
         raise InputError(
             [
-                f"{source}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}, as in a file saved as Latin-1 "
+                f"{source}: line {line}: not UTF-8 text (byte 0x{raw[at]:02x}, as in a file saved as Latin-1 "
                 "or Windows-1252): save it as UTF-8"
             ]
         ) from None
@@ -294,7 +295,7 @@ _SYNTAX_HINTS = (
     # The tables the files hold a list of (scenarios, experiments, stress suites): [[reps]] for each, where a
     # single table such as [policy] is declared once (an analyst told to write [[policy]] was then refused it).
     (
-        r"^\[(reps|shocks|population\.segments|population\.regions|population\.lines|policies|factors)\]$",
+        r"^\[(reps|shocks|population\.segments|population\.regions|population\.lines|policies|factors|stress)\]$",
         "a list of them is written [[{0}]] for each",
         True,
     ),

@@ -171,7 +171,10 @@ def _coordinate(model: CoverageModel) -> None:
     team = plan.owner[c, None] if plan.specialist is None else np.column_stack([plan.owner[c], plan.specialist[c]])
     if not plan.lanes_join:  # a seat paid on its own line plans with no one: no hours, and no plan
         team[(team >= 0) & ~model.team.paid_on_every_line()[team]] = -1
-        joined = (team >= 0).any(axis=1)
+        if not (joined := (team >= 0).any(axis=1)).all():  # nobody of the team joins: the account has no plan
+            coordinated = np.array(plan.coordinated)
+            coordinated[c[~joined]] = False
+            model.plan = plan = read_only_plan(dataclasses.replace(plan, coordinated=coordinated))
         c, team = c[joined], team[joined]
     team = np.sort(team, axis=1)
     team[:, 1:][team[:, 1:] == team[:, :-1]] = -1  # a seat in two places of one team plans the account once

@@ -27,15 +27,21 @@ def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenari
     """``load_scenario``, or InputError with the file's problems and, where its ``[policy]`` names no policy, that
     one beside them. Over ``quarters`` (``--quarters``) shorter than the file's shocks reach, the shocks after it
     are left out of the run (``shocks_left_out`` says which), a rollout's excepted: its quarters before the new
-    model run the current one, which leaving it out would not. The file is checked first at a horizon that
-    holds them all, so that each problem names the shock by its place in the file."""
+    model run the current one, which leaving it out would not. The whole file is checked first, at the run's
+    horizon, so that each problem names a shock by its place in the file."""
     try:
         if quarters is None:
             return load_scenario(path)
         data, source = read_scenario_toml(path), f"{path} (with --quarters {quarters})"
         if not (past := shocks_left_out(data, quarters)):
             return parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
-        parse_scenario({**data, "quarters": max(quarters, *past.values())}, source)  # every shock, as numbered
+        try:  # every shock, numbered as in the file, at the run's horizon: all but the left-out ones' quarters
+            parse_scenario({**data, "quarters": quarters}, source)
+        except InputError as e:
+            if faults := [
+                p for p in e.problems if not any(p.startswith(f"{source}: shocks.{i}.quarter: ") for i in past)
+            ]:
+                raise InputError(faults) from None
         kept = [s for i, s in enumerate(data["shocks"]) if i not in past]
         return parse_scenario({**data, "quarters": quarters, "shocks": kept}, source)
     except InputError as e:
@@ -60,6 +66,26 @@ def shocks_left_out(data: dict[str, Any], quarters: int) -> dict[int, int]:
         and s["quarter"] > quarters
         and s.get("kind") != "rollout"
     }
+
+
+def sets_in_run(sets: dict[str, Any], past: dict[int, int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``--set`` values by path with each ``shocks.N...`` path, which counts the file's shocks, counting the run's
+    (the ``past`` ones left out: ``shocks_left_out``), and each such path's as given; or InputError for one that
+    sets a shock left out (a review's ``--set shocks.1.factor`` had changed the file's shocks.2 under --quarters)."""
+    out, given, problems = {}, {}, []
+    for path, value in sets.items():
+        head, _, rest = path.partition(".")
+        place, _, tail = rest.partition(".")
+        if head != "shocks" or not place.isdigit() or not past:
+            out[path] = value
+        elif int(place) in past:
+            problems.append(f"--set {path}: shocks.{place} is after the run's last quarter: left out of it")
+        else:
+            moved = ".".join(x for x in (head, str(int(place) - sum(i < int(place) for i in past)), tail) if x)
+            out[moved], given[moved] = value, path
+    if problems:
+        raise InputError(problems)
+    return out, given
 
 
 def left_out_notes(path: Path | str, quarters: int | None) -> list[str]:

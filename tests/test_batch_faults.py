@@ -494,6 +494,35 @@ def test_a_policy_whose_every_run_failed_is_named_where_the_paired_differences_w
     )
 
 
+def test_one_fault_whose_first_row_differs_by_run_is_said_once(tmp_path):
+    # A review's: the route fault names its first row, which differs from one seed to the next, and the grouping
+    # of one fault over its runs said it once a run again.
+    (tmp_path / "strays.py").write_text(
+        "from sim.policies.segment_tiers import SegmentTiers\n\n\n"
+        "class Strays(SegmentTiers):\n"
+        "    name = 'strays'\n\n"
+        "    def route(self, view, rng):\n"
+        "        h = super().route(view, rng)\n"
+        "        if h.size:\n"
+        "            h[int(rng.integers(h.size))] = view.team.size\n"
+        "        return h\n"
+    )
+    cmd = [sys.executable, "-m", "sim.cli", "compare", str(SMALL), "--policy", "unstructured", "--policy"]
+    cmd += ["strays:Strays", "--replications", "3", "--quarters", "1", "--executor", "serial"]
+    r = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}"},
+    )
+    assert r.returncode == 1, r.stderr
+    said = [line for line in r.stderr.splitlines() if "route() returned a seat outside" in line]
+    assert len(said) == 1 and said[0].startswith("error: 3 runs ("), r.stderr
+    assert "(the first: pending opportunity " in said[0]  # the first run's own
+
+
 def test_no_paired_comparisons_says_why():
     from sim.tables import no_paired
 

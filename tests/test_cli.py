@@ -260,6 +260,21 @@ def test_quarters_shorter_than_the_file_s_shocks_leaves_them_out_with_a_note(tmp
     path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "rollout"\nquarter = 3\ncurrent = { name = "pooled" }\n')
     r = covsim("run", str(path), "--quarters", "2")
     assert_bad_input(r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2)")
+    # A review's: a rollout after shocks left out was named by its place in the shortened list, at a horizon not
+    # the run's; and --set shocks.1 changed the file's shocks.2.
+    rollout = '\n[[shocks]]\nkind = "rollout"\nquarter = 4\ncurrent = { name = "pooled" }\n'
+    path.write_text(SMALL.read_text() + freeze.replace("quarter = 1", "quarter = 3") + demand + rollout)
+    r = covsim("run", str(path), "--quarters", "2")
+    assert_bad_input(r, f"{path} (with --quarters 2): shocks.2.quarter: 4 is after the last quarter (2)")
+    early = demand.replace("quarter = 3", "quarter = 1")
+    path.write_text(SMALL.read_text() + freeze.replace("quarter = 1", "quarter = 3") + early + early)
+    r = covsim("run", str(path), "--quarters", "2", "--set", "shocks.2.factor=0.9")
+    assert r.returncode == 0 and "with shocks.2.factor 0.5 -> 0.9" in r.stderr, r.stderr  # as given, the file's place
+    assert "demand in quarter 1, factor 0.5; demand in quarter 1, factor 0.9" in r.stdout, r.stdout
+    assert_bad_input(
+        covsim("run", str(path), "--quarters", "2", "--set", "shocks.0.until_quarter=4"),
+        "--set shocks.0.until_quarter: shocks.0 is after the run's last quarter: left out of it",
+    )
 
 
 def test_quarters_override_that_reaches_a_shock_past_the_file_s_horizon_runs_it(tmp_path):

@@ -635,5 +635,6 @@ def test_mu_s_t_test_is_student_s_on_the_replications_mean_effects() -> None:
     p = morris._mu_p(by_replication)
     assert p[0] == pytest.approx(st.ttest_1samp(by_replication[0], 0.0).pvalue, rel=1e-12)  # the researcher's t 6.51
     assert p[0] < 0.0102 and p[1] == pytest.approx(1.0)
-    assert np.isnan(p[2])  # no spread: no test
+    assert p[2] == 0.0  # the same effect in every replication: no spread, the clearest case
+    assert np.isnan(morris._mu_p(np.zeros((1, 4))))[0]  # no effect at all: no test
     assert np.isnan(morris._mu_p(np.array([[3.0, np.nan]])))[0]  # one replication: none

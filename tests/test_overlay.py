@@ -251,6 +251,34 @@ def test_lane_a_specialist_paid_on_its_own_line_joins_an_account_plan_only_where
     assert joined["conflicting_engagements"] == 0
 
 
+def test_lane_a_phased_rollout_keeps_the_new_model_s_lanes_join_and_a_team_that_joins_nothing_has_no_plan():
+    # A review's: a phased rollout merged the two plans into one with lanes_join True, whatever both said.
+    apart = {"name": "overlay", "params": {"coordinated": True, "lanes_join": False}}
+    rollout = {"kind": "rollout", "quarter": 2, "quarters": 3, "current": apart}
+    world = overlay_world(quarters=4, shocks=[rollout], **{"relationship.coordination_hours": 0.5})
+    policy = with_rollout(make_policy("overlay", {"coordinated": True, "lanes_join": False}), world)
+    model = CoverageModel(world, policy, seed=1)
+    for _ in range(4):
+        model.run(13)
+        assert model.plan.lanes_join is False
+    model.release()
+    # Specialists who own books (owners = everyone) and keep to their lanes: an account whose team is theirs alone
+    # has no plan in force, coordinated or not (it had stayed marked coordinated, planned by nobody).
+    model = CoverageModel(
+        overlay_world(quarters=1),
+        make_policy("overlay", {"coordinated": True, "lanes_join": False, "owners": "everyone"}),
+        1,
+    )
+    model.step()
+    plan, paid = model.plan, model.team.paid_on_every_line()
+    team = np.column_stack([plan.owner, plan.specialist])
+    nobody = ((team < 0) | ~paid[np.maximum(team, 0)]).all(axis=1)
+    assert (nobody & (plan.specialist >= 0).any(axis=1)).any()  # such accounts exist in this world
+    assert not plan.coordinated[nobody].any()
+    assert plan.coordinated[~nobody & (plan.specialist >= 0).any(axis=1) & (plan.owner >= 0)].all()
+    model.release()
+
+
 def test_lane_a_plan_s_lanes_join_must_be_a_truth_value():
     model = CoverageModel(overlay_world(quarters=1), make_policy("overlay", {"coordinated": True}), 3)
     plan = model.plan

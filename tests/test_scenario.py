@@ -505,6 +505,7 @@ def test_a_renewal_notice_not_shorter_than_the_term_gives_both_and_the_default()
         # A single table is declared once: an analyst told to write [[policy]] was then refused a list of them.
         ("[policy]\na = 1\n[policy]", "(declare [policy] once, merging the two)"),
         ("[workforce]\n[workforce]", "(declare [workforce] once, merging the two)"),
+        ("[stress]\n[stress]", "(a list of them is written [[stress]] for each)"),  # a suite's
     ],
 )
 def test_a_toml_slip_says_what_to_write_instead(line, said):
@@ -581,3 +582,7 @@ def test_a_file_that_is_not_utf8_is_said_by_its_line_and_utf16_for_what_it_is():
     with pytest.raises(InputError) as e:
         parse_toml('kind = "scenario"\n'.encode("utf-16"), "s.toml")
     assert e.value.problems == ["s.toml: UTF-16 text, not UTF-8: save it as UTF-8"]
+    # After a byte-order mark (a review's: counted from after it, the line and byte were another's).
+    with pytest.raises(InputError) as e:
+        parse_toml(b"\xef\xbb\xbfa = 1\nb = 2\n\xe9\n", "s.toml")
+    assert e.value.problems[0].startswith("s.toml: line 3: not UTF-8 text (byte 0xe9,")

@@ -5,6 +5,7 @@ report, the failed runs, the resume hint)."""
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -139,18 +140,19 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
         from sim.experiment.batch import user_policy_fingerprints
 
         click.echo("", err=True)
-        # A fault said once with the runs it failed (a policy author's one bug had been said once a replication).
-        same: dict[str, list[str]] = {}
+        # A fault said once with the runs it failed (a policy author's one bug had been said once a replication),
+        # as the first of them says it: where it names the first row it failed on, each run names its own.
+        same: dict[str, list[tuple[str, str]]] = {}
         for key, error in outcome.errors:
             spec = batch.specs.get(key)
-            same.setdefault(one_line(error), []).append(
-                f"{key[:12]} ({spec.policy}, seed {spec.seed})" if spec is not None else key[:12]
-            )
-        for error, runs in list(same.items())[:10]:
-            of = f"run {runs[0]}" if len(runs) == 1 else f"{len(runs)} runs ({runs[0]}, and {len(runs) - 1} more)"
-            say_error(f"{of}: {error}")
-        said = sum(len(runs) for runs in list(same.values())[:10])
-        more = f" ({outcome.failed - said} more in the report)" if outcome.failed > said else ""
+            run = f"{key[:12]} ({spec.policy}, seed {spec.seed})" if spec is not None else key[:12]
+            said = one_line(error)
+            same.setdefault(re.sub(r" \(the first: [^)]*\)", "", said), []).append((run, said))
+        for runs in list(same.values())[:10]:
+            (first, error), others = runs[0], len(runs) - 1
+            say_error(f"{f'run {first}' if not others else f'{len(runs)} runs ({first}, and {others} more)'}: {error}")
+        shown = sum(len(runs) for runs in list(same.values())[:10])
+        more = f" ({outcome.failed - shown} more in the report)" if outcome.failed > shown else ""
         kept = (
             f"the others are stored. Fix the cause and resume with: {resume_hint}"
             if batch.store.folder is not None

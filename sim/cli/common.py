@@ -378,7 +378,7 @@ def scenario_and_params(
     well-formed ones' wrong values."""
     from sim.cli.field_sets import parse_sets, with_sets
     from sim.policies import policies_for, policy_class, policy_classes
-    from sim.scenario_file import left_out_notes, load_scenario_file
+    from sim.scenario_file import left_out_notes, load_scenario_file, read_scenario_toml, sets_in_run, shocks_left_out
 
     def loaded() -> Scenario:
         scenario = load_scenario_file(scenario_file, quarters)
@@ -397,7 +397,10 @@ def scenario_and_params(
         )
     except InputError as e:
         raise InputError([*e.problems, *malformed]) from None
-    scenario = with_sets(scenario, sets, str(scenario_file))
+    given: dict[str, str] = {}  # a shock's place counts the file's shocks, of which --quarters may leave some out
+    if sets and quarters is not None:
+        sets, given = sets_in_run(sets, shocks_left_out(read_scenario_toml(scenario_file), quarters))
+    scenario = with_sets(scenario, sets, str(scenario_file), said_as=given)
     if malformed:  # the well-formed values are checked beside them, not after they are mended
         try:
             policies_for(policy_names, params, scenario, str(scenario_file))

@@ -13,7 +13,7 @@ import click
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sim.experiment.spec import Factor
     from sim.scenario import Scenario
@@ -79,13 +79,20 @@ def parse_sets(pairs: tuple[str, ...], own: dict[str, str] = OWN_OPTION) -> dict
     return sets
 
 
-def with_sets(scenario: Scenario, sets: dict[str, Any], source: str, factors: Sequence[Factor] = ()) -> Scenario:
+def with_sets(
+    scenario: Scenario,
+    sets: dict[str, Any],
+    source: str,
+    factors: Sequence[Factor] = (),
+    said_as: Mapping[str, str] | None = None,
+) -> Scenario:
     """``scenario`` with the ``--set`` fields changed and validated again (InputError: one ``--set PATH: ...`` line
     per problem, a path an experiment's ``factors`` write too among them), and a line on stderr naming each field's
     value in ``source`` and the one the command runs with.
 
     The variant is named ``<name>-<8 hex digits>`` (``Scenario.with_overrides``): its results never pass for
-    the file's."""
+    the file's. ``said_as``: a path as the command line gave it, where it names the field otherwise (a shock's
+    place in the file, where --quarters leaves shocks out)."""
     if not sets:
         return scenario
     from sim.config import locate
@@ -115,7 +122,7 @@ def with_sets(scenario: Scenario, sets: dict[str, Any], source: str, factors: Se
     if shadowed:
         raise InputError(shadowed)
     changes = [
-        f"{path} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
+        f"{(said_as or {}).get(path, path)} {v[0] if len(set(v)) == 1 else ', '.join(v)} -> {toml_text(value)}"
         for path, value in sets.items()
         if (v := before[path])
     ]

@@ -252,6 +252,8 @@ def run_command(
                 files[ACCOUNTS_FILE] = lambda p: table.to_csv(p, index=False)
             stopping.raise_if_asked()  # a Ctrl-C numba swallowed after the last week: nothing written
             earlier = [name for name in RUN_FILES if (out_dir / name).is_file()]
+            if not with_accounts and own_accounts_file(out_dir / ACCOUNTS_FILE):
+                earlier.append(f"{ACCOUNTS_FILE} (removed: this run wrote none)")
             atomic_write_all(out_dir, files)
             if not with_accounts and own_accounts_file(out_dir / ACCOUNTS_FILE):
                 # An earlier run's, beside these files, would pass for this run's; a file of another's stays.

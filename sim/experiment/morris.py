@@ -333,12 +333,15 @@ def ranks(mu_star: np.ndarray) -> np.ndarray:
 
 def _mu_p(by_replication: np.ndarray) -> np.ndarray:
     """Per factor (rows of ``by_replication``, its replications' mean effects, NaN: missing), the two-sided p of
-    Student's t test of their mean against 0; NaN with fewer than 2 values, or all equal."""
+    Student's t test of their mean against 0; NaN with fewer than 2 values or all 0, and 0 where every one is the
+    same other value (no spread: the clearest case, not one with no test)."""
     out = np.full(by_replication.shape[0], np.nan)
     for i, x in enumerate(by_replication):
         x = x[np.isfinite(x)]
-        if x.size >= 2 and (sd := float(np.std(x, ddof=1))) > 0:
-            out[i] = 2.0 * float(t_dist.sf(abs(float(np.mean(x))) / (sd / np.sqrt(x.size)), x.size - 1))
+        if x.size < 2 or not x.any():
+            continue
+        sd = float(np.std(x, ddof=1))
+        out[i] = 2.0 * float(t_dist.sf(abs(float(np.mean(x))) / (sd / np.sqrt(x.size)), x.size - 1)) if sd > 0 else 0.0
     return out
 
 

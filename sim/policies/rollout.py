@@ -145,6 +145,8 @@ class Rollout(Policy):
             seat_pool=np.where(new_pools >= 0, new_pools, pooled_by_current),
             specialist=specialist,
             specialist_cadence=specialist_cadence,
+            # One rule a team's pay: the new model's from its first quarter (a review found it reset to True).
+            lanes_join=new.lanes_join,
         )
 
     def route(self, view: RouteView, rng: np.random.Generator) -> np.ndarray:

@@ -149,7 +149,8 @@ def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
         ]
     )
     return (
-        f"; yet the t test of mu over the replications finds {named} mean effect clear (p below {level:.4f}, 5% "
+        f"; yet the t test of mu over the replications finds {named} mean effect{'s' if len(clear) > 1 else ''} "
+        f"clear (p below {level:.4f}, 5% "
         f"over the {int(np.isfinite(rows['mu_p'].to_numpy(dtype=float)).sum())} factors): of a size mu* does not "
         "tell from noise, but of one sign, over these trajectories."
     )

@@ -66,9 +66,10 @@ def without_interval(indices: pd.DataFrame, n: int) -> str:
         return ""
     return (
         f"'-' in an interval column ({counted(lost, 'row')}): in some of the 999 bootstrap resamples of the design's "
-        "rows the two halves of the replications shared no variance (the index's divisor, V, was not positive), so "
-        "the index is undefined there and no interval is given: read such an index as very uncertain, not as "
-        "precise (more replications, or a larger `design.samples`)."
+        "rows the index was undefined (the variance it is a share of was not positive; with several replications, "
+        "what their two halves share), or the resamples gave the bootstrap nothing to form an interval from, so "
+        "none is given: read such an index as very uncertain, not as precise (more replications, or a larger "
+        "`design.samples`)."
     )
 
 
