@@ -248,6 +248,18 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     return parse_toml(raw, str(path))
 
 
+def read_toml_not_csv(path: Path | str, csv_is: str) -> dict[str, Any]:
+    """``read_toml``, where a CSV file (an existing ``.csv`` that does not read) is said in one line as ``csv_is``
+    (a CRM export given as a scenario or a suite had been told of a TOML syntax error on its header; a missing
+    file is said to be missing)."""
+    try:
+        return read_toml(path)
+    except InputError:
+        if Path(path).suffix.lower() == ".csv" and Path(path).is_file():
+            raise InputError([f"{path}: {csv_is}"]) from None
+        raise
+
+
 def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
     """The tables of TOML text given as bytes (a file's, or an upload's), or InputError with one line naming
     ``source`` (and line and column, for syntax): the same lines :func:`read_toml` gives for a file."""

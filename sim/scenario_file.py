@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.config import read_toml
+from sim.config import read_toml_not_csv
 from sim.errors import InputError
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario, parse_scenario
@@ -88,12 +88,9 @@ def sets_in_run(sets: dict[str, Any], past: dict[int, int]) -> tuple[dict[str, A
     return out, given
 
 
-def left_out_notes(path: Path | str, quarters: int | None) -> list[str]:
+def left_out_notes(data: dict[str, Any], quarters: int) -> list[str]:
     """``shocks.2: hiring_freeze in quarter 3 is after the run's last quarter (--quarters 2): left out of it``, for
-    each shock of the file at ``path`` a run over ``quarters`` leaves out."""
-    if quarters is None:
-        return []
-    data = read_scenario_toml(path)
+    each shock of a scenario file's ``data`` a run over ``quarters`` leaves out."""
     return [
         f"shocks.{i}: {data['shocks'][i].get('kind', 'shock')} in quarter {q} is after the run's last quarter "
         f"(--quarters {quarters}): left out of it"
@@ -102,14 +99,9 @@ def left_out_notes(path: Path | str, quarters: int | None) -> list[str]:
 
 
 def read_scenario_toml(path: Path | str) -> dict[str, Any]:
-    """``read_toml`` of a file given as a scenario; a CSV file that does not read is told where a CRM export goes
-    (an analyst's ``covsim run accounts.csv`` had been told of a TOML syntax error)."""
-    try:
-        return read_toml(path)
-    except InputError:
-        if Path(path).suffix.lower() == ".csv" and Path(path).is_file():  # a missing one is said to be missing
-            raise InputError([f"{path}: {CSV_NOT_SCENARIO}"]) from None
-        raise
+    """``read_toml`` of a file given as a scenario; a CSV file is told where a CRM export goes (an analyst's
+    ``covsim run accounts.csv`` had been told of a TOML syntax error)."""
+    return read_toml_not_csv(path, CSV_NOT_SCENARIO)
 
 
 def _policy_problems(data: dict[str, Any], source: str) -> list[str]:

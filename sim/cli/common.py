@@ -397,9 +397,11 @@ def scenario_and_params(
         )
     except InputError as e:
         raise InputError([*e.problems, *malformed]) from None
-    given: dict[str, str] = {}  # a shock's place counts the file's shocks, of which --quarters may leave some out
+    # --quarters may leave some of the file's shocks out: a --set shock's place counts the file's, and a note says each.
+    data = {} if quarters is None else read_scenario_toml(scenario_file)
+    given: dict[str, str] = {}
     if sets and quarters is not None:
-        sets, given = sets_in_run(sets, shocks_left_out(read_scenario_toml(scenario_file), quarters))
+        sets, given = sets_in_run(sets, shocks_left_out(data, quarters))
     scenario = with_sets(scenario, sets, str(scenario_file), said_as=given)
     if malformed:  # the well-formed values are checked beside them, not after they are mended
         try:
@@ -408,7 +410,7 @@ def scenario_and_params(
             raise InputError([*malformed, *e.problems]) from None
         raise InputError(malformed)
     say_notes(scenario, f"{scenario_file} with --set" if sets else str(scenario_file))
-    for note in left_out_notes(scenario_file, quarters):
+    for note in [] if quarters is None else left_out_notes(data, quarters):
         click.echo(f"note: {scenario_file}: {note}", err=True)
     return scenario, params
 

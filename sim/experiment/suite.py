@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.config import Name, read_toml, require_kind, validate_strict
+from sim.config import Name, read_toml_not_csv, require_kind, validate_strict
 from sim.errors import InputError
 from sim.format import params_text, toml_text
 from sim.policies import make_policy, policy_class
@@ -142,14 +142,7 @@ def _by_stress(problems: list[str], source: str) -> list[str]:
 def _read(path: Path | str) -> dict[str, Any]:
     """A suite file's tables, or InputError for a file that is no TOML or of another kind (a CSV file said as
     one: an analyst's CRM export given as a suite had been told of a TOML syntax error on its header)."""
-    try:
-        data = read_toml(path)
-    except InputError:
-        if Path(path).suffix.lower() == ".csv":
-            raise InputError(
-                [f"{path}: a CSV file, not a stress suite (a TOML file: docs/stress-testing.md)"]
-            ) from None
-        raise
+    data = read_toml_not_csv(path, "a CSV file, not a stress suite (a TOML file: docs/stress-testing.md)")
     require_kind(data, "suite", str(path))
     return data
 

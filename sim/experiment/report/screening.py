@@ -127,18 +127,18 @@ def _p(p: float) -> str:
     return f"p{'' if said.startswith('<') else '='}{said}"
 
 
-def sign_level(rows: pd.DataFrame) -> float:
+def sign_level(rows: pd.DataFrame) -> tuple[float, int]:
     """The p below which a factor's mu is called clear by its t test (``morris.screening``'s ``mu_p``): 5% over
-    the factors of ``rows`` that have a test (Sidak's 1 - 0.95^(1/k)), as the floors hold 95% over them."""
+    the k factors of ``rows`` that have a test (Sidak's 1 - 0.95^(1/k)), as the floors hold 95% over them; and k."""
     k = int(np.isfinite(rows["mu_p"].to_numpy(dtype=float)).sum())
-    return 1.0 - 0.95 ** (1.0 / k) if k else 0.0
+    return (1.0 - 0.95 ** (1.0 / k) if k else 0.0), k
 
 
 def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
     """``; yet the t test of mu ... finds `x`'s (...) mean effect clear ...`` for the factors within their floor whose mean effect
     the test calls clear at ``sign_level`` over ``rows`` (a researcher's factor of one sign in every replication
     sat within its mu* floor: mu* is a size, not a test of the mean); "" for none."""
-    level = sign_level(rows)
+    level, tested = sign_level(rows)
     clear = within[within["mu_p"].to_numpy(dtype=float) < level]
     if clear.empty:
         return ""
@@ -151,7 +151,7 @@ def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
     return (
         f"; yet the t test of mu over the replications finds {named} mean effect{'s' if len(clear) > 1 else ''} "
         f"clear (p below {level:.4f}, 5% "
-        f"over the {int(np.isfinite(rows['mu_p'].to_numpy(dtype=float)).sum())} factors): of a size mu* does not "
+        f"over the {tested} factors): of a size mu* does not "
         "tell from noise, but of one sign, over these trajectories."
     )
 
@@ -293,6 +293,7 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
     for comparison in comparisons:
         for metric in metrics:
             g = ranked[(ranked.comparison == comparison) & (ranked.metric == metric)].sort_values("rank")
+            level, _ = sign_level(g)
             for _, row in g.iterrows():
                 mu_star, floor = _apart(metric, float(row.mu_star), float(row.noise_floor))
                 rows.append(
@@ -316,9 +317,7 @@ def morris_section(ctx: ReportContext, table: pd.DataFrame, problem: str = "") -
                         if row.mu_star > row.noise_floor
                         else "no",
                         _spread(metric, row),
-                        "-"
-                        if not finite(row.mu_p)
-                        else _p(float(row.mu_p)) + (", clear" if row.mu_p < sign_level(g) else ""),
+                        "-" if not finite(row.mu_p) else _p(float(row.mu_p)) + (", clear" if row.mu_p < level else ""),
                     ]
                 )
     lines += [
