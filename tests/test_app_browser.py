@@ -245,8 +245,11 @@ def test_the_page_compares_two_policies_with_the_numbers_of_covsim_compare(page,
     r = cli(*args, "--executor", "serial", "--out", str(out))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert answer in lines
-    assert answer.startswith("Answer: on profit (higher is better), ")
+    # the page's answer: its first line, then each finding an item of a list, as the terminal prints them
+    first, *findings = answer.split("\n")
+    assert first.startswith("Answer: on profit (higher is better), ") and findings
+    assert "\n".join([first, *(f"  - {f}" for f in findings)]) in r.stdout
+    assert [li.text for li in by_id(browser, "answer").find_elements(By.TAG_NAME, "li")] == findings
     assert len(headline) == 12
     for metric, cells in headline.items():
         assert f"{metric:<26}" + "".join(f"{c:>30}" for c in cells[:2]) in lines, metric

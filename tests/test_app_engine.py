@@ -59,7 +59,7 @@ def test_the_engine_gives_the_numbers_covsim_compare_prints(pool, cli):
     assert seen == [(i, 6) for i in range(7)]  # once planned, then 2 policies x 3 replications as each is stored
     assert result.failures == []
     lines = stdout.splitlines()
-    assert result.answer in lines
+    assert f"\n{stdout}".count(f"\n{result.answer}\n") == 1 and "\n  - " in result.answer  # finding by finding
     # every row of the means and the differences tables, cell for cell as the terminal prints them
     means = [line for line in lines if line.startswith("revenue_captured ")]
     assert len(means) == 2
@@ -92,7 +92,7 @@ def test_a_user_policy_gives_the_numbers_covsim_compare_prints_for_its_import_pa
     result = compare(scenario, "scenarios/small.toml", choices, 3, pool=pool, runs=RunCache())
     assert result.failures == [] and result.policies == ["unstructured", "nearest_rep"]
     lines = r.stdout.splitlines()
-    assert result.answer in lines
+    assert f"\n{r.stdout}".count(f"\n{result.answer}\n") == 1
     for metric, *cells in result.rows():
         assert f"{metric:<26}" + "".join(f"  {c:>28}" for c in cells[:2]) in lines, metric
         assert f"{metric:<26}" + f"  {cells[2]:>38}" in lines, metric
@@ -450,7 +450,7 @@ def test_the_results_say_what_each_metric_means():
 
 def test_the_run_summary_names_each_shock_with_its_size():
     # The page's summary under the answer said "Q2 demand" whatever factor the form had set.
-    from sim.app.layout import results
+    from sim.app.results import results
 
     shocked = load_scenario(SMALL).with_overrides(
         "s", shocks=[{"kind": "demand", "quarter": 2, "factor": 0.7}], quarters=2
@@ -519,14 +519,14 @@ def test_a_pool_closed_while_a_comparison_runs_stops_its_workers_and_starts_none
 
 def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_shows():
     # The answer read "none yet: no run has finished", as if still running, and "4 runs failed:" named 3.
-    from sim.app.layout import results
+    from sim.app.results import answer_block, results
 
     scenario = load_scenario(SMALL).with_overrides("short", quarters=1)
     failing = [PolicyChoice("tests.failing_policy:AlwaysFails"), PolicyChoice("tests.failing_policy:AlwaysFailsToo")]
     c = compare(scenario, "s", failing, 2)
     assert len(c.failures) == 4
     drawn = results(c, {})
-    assert drawn[0].children == "Answer: none: every run failed (below)."
+    assert [p.children for p in drawn[0].children] == ["Answer: none: every run failed (below)."]
     assert drawn[1].children.startswith("4 runs failed, the first 3: ")
     assert drawn[1].children.count("planning failed on purpose in quarter 1") == 3
     # Nothing more: no tables of headers only, no empty charts (a trial met both).
@@ -534,7 +534,12 @@ def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_sh
     # One failed run of four: the report's answer, and the one error named without "the first".
     flaky = compare(scenario, "s", [PolicyChoice("unstructured"), PolicyChoice("tests.failing_policy:AlwaysFails")], 1)
     drawn = results(flaky, {})
-    assert drawn[0].children == flaky.answer and not flaky.answer.startswith("Answer: none: every run")
+    assert not flaky.answer.startswith("Answer: none: every run") and "\n" not in flaky.answer  # one line
+    assert drawn[0].id == "answer" and [p.children for p in drawn[0].children] == [flaky.answer]
+    # An answer with findings: its first line, then a list of them, an item each, as the terminal prints them.
+    block = answer_block("Answer: x.\n  - One.\n  - Two: a - b.")
+    assert block.children[0].children == "Answer: x."
+    assert [item.children for item in block.children[1].children] == ["One.", "Two: a - b."]
     assert drawn[1].children.startswith("1 run failed: ")
 
 
@@ -569,7 +574,7 @@ def test_a_table_names_each_metric_s_unit_and_says_when_holm_and_bonferroni_disa
     # includes 0 as a clear difference: compare says the corrections disagree at the edge, the page did not.
     import dataclasses
 
-    from sim.app.layout import table
+    from sim.app.results import table
     from sim.experiment.stats import HOLM_ALONE
 
     s = load_scenario(SMALL).with_overrides("s", quarters=2)

@@ -185,6 +185,58 @@ def test_run_several_policies_side_by_side(tmp_path):
     assert row.split()[-2] == "5,000"
 
 
+def test_run_why_says_what_the_profit_lead_is_made_of(tmp_path):
+    # A sales leader's run said which policy made more profit, not why: the Why under the answer, from the one run
+    # of each, checked against the runs' own metrics (a CLI run and the API's give the same runs).
+    from sim.experiment.stress import MISS_CAUSES
+    from sim.format import difference
+    from sim.policies import make_policy
+    from sim.run import run
+    from sim.run_tables import run_why, whole_run
+    from sim.scenario import load_scenario
+
+    r = covsim("run", str(SMALL), "--policy", "unstructured", "--policy", "segment_tiers", "--quarters", "4")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("Answer: over the run, segment_tiers made the most profit")
+    assert lines[1].startswith("  - Why (one seed each, so no interval): segment_tiers against unstructured, ")
+    scenario = load_scenario(SMALL)
+    runs = [run(scenario, make_policy(p), seed=scenario.seed, quarters=4) for p in ("unstructured", "segment_tiers")]
+    metrics = pd.concat([x.metrics for x in runs], ignore_index=True)
+    totals, order = whole_run(metrics)
+    said = run_why(metrics, totals, order, scenario.relationship)
+    assert lines[1] == f"  - {said}"
+    # The lead on recurring revenue by segment, largest first ...
+    by = metrics.groupby(["metric", "segment", "policy"])["value"].sum()
+    lead = (
+        by["recurring_revenue"].xs("segment_tiers", level="policy")
+        - by["recurring_revenue"].xs("unstructured", level="policy")
+    ).drop("all")
+    lead = lead.sort_values(ascending=False)
+    assert (
+        "on recurring revenue, on which profit's margin is made, "
+        + ", ".join(f"{difference('recurring_revenue', v)} in {s}" for s, v in lead.items())
+        in said
+    )
+    # ... and, where it is made, the misses the policy behind has more of, with the cause of the most more.
+    top = lead.index[0]
+    more = {m: by[m][top]["unstructured"] - by[m][top]["segment_tiers"] for m in ("opps_missed", *MISS_CAUSES)}
+    cause = max(MISS_CAUSES, key=lambda m: more[m])
+    assert more["opps_missed"] >= 1 and more[cause] >= 1  # the case the sentence is said of
+    assert said.endswith(
+        f"unstructured misses {more['opps_missed']:,.0f} more opportunities than segment_tiers, "
+        f"{cause.removeprefix('missed_').replace('_', ' ')} above all: {more[cause]:,.0f} more."
+    )
+    # Against the next best when the first policy made the most; nothing of one policy, or of a tie.
+    assert run_why(metrics, totals, ["segment_tiers", "unstructured"], scenario.relationship).startswith(
+        "Why (one seed each, so no interval): segment_tiers against unstructured, "
+    )
+    assert run_why(metrics, totals, ["segment_tiers"], scenario.relationship) == ""
+    tied = totals.copy()
+    tied[("profit", "unstructured")] = tied[("profit", "segment_tiers")]
+    assert run_why(metrics, tied, order, scenario.relationship) == ""
+
+
 def test_run_user_policy_from_the_working_folder():
     r = covsim("run", str(SMALL), "--policy", "examples.nearest_rep:NearestRep", "--quarters", "1")
     assert r.returncode == 0, r.stderr
@@ -1013,7 +1065,8 @@ def test_run_says_which_seats_a_policy_gives_no_work():
         "run", str(SMALL), "--policy", "named_accounts", "--policy", "territories", "--param", "rest=digital",
         "--quarters", "1",
     )  # fmt: skip
-    assert both.stdout.splitlines()[1] == (
+    assert both.stdout.splitlines()[1].startswith("  - Why (one seed each, so no interval): ")  # the answer's
+    assert both.stdout.splitlines()[2] == (
         "Note: named_accounts gives its sdr seat no work in the run; territories gives its sdr and inside seats no "
         "work in the run: those seats count in each one's cost of sales and utilisation all the same."
     )
@@ -1158,7 +1211,7 @@ def test_an_experiment_says_what_its_design_finds_across_its_points_in_the_termi
     r = covsim("experiment", str(experiment), "--out", str(tmp_path / "out"), "--executor", "serial")
     assert r.returncode == 0, r.stderr
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    finding = report.split(" Across the design: ", 1)[1].split("\n", 1)[0]
+    finding = report.split("\n- Across the design: ", 1)[1].split("\n", 1)[0]
     said = next(line for line in r.stdout.splitlines() if line.startswith("Across the design: "))
     assert said == "Across the design: " + finding.replace("`", "")
     assert r.stdout.index(said) > r.stdout.index("Paired differences")  # after the tables it rests on

@@ -1202,15 +1202,19 @@ def test_a_comparison_on_a_world_of_buying_units_says_it_moves_with_the_units(tm
     r = subprocess.run([*args, "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     said = (
-        " Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units): "
+        "Each account of this world is 5 buying units (population.buying_units, from covsim calibrate --units): "
         "customers and churn count units, not accounts, and so do a policy's books, touches and conflicts, so this "
         "comparison moves with the units chosen (docs/scenario-format.md, 8.5): read it only where it holds at "
         "another number of units too, calibrated again with --units (editing population.buying_units changes only "
         "its label) and with the policies' book sizes (accounts_per_rep, in units) scaled alike."
     )
-    (answer,) = [line for line in r.stdout.splitlines() if line.startswith("Answer:")]
-    assert answer.endswith(said) and units_caution(5, 2, str) == said
-    assert units_caution(5, 2, lambda s: f"`{s}`") in (tmp_path / "o" / "report.md").read_text()
+    # The answer's last finding, on a line of its own (the terminal's "  - ", the report's list item).
+    lines = r.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Answer:"))
+    last = next(i for i in range(at + 1, len(lines)) if not lines[i].startswith("  - ")) - 1
+    assert lines[last] == f"  - {said}" and units_caution(5, 2, str) == said
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert f"\n- {units_caution(5, 2, lambda s: f'`{s}`')}\n" in report
     assert units_caution(1, 2, str) == units_caution(5, 1, str) == ""  # one unit an account; nothing compared
 
 

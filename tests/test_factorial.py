@@ -139,7 +139,7 @@ def test_the_report_of_a_grid_says_which_factor_changes_the_comparison(tmp_path:
     ) in section
     assert "| customers | segment_tiers - unstructured | 300: +1.0M; 800: +3.0M | +2.0M | [+1.4M, +2.7M] |" in section
     assert "| customers | unstructured | 300: 11.5M; 800: 11.5M | 0 | none (no change in any replication) |" in section
-    assert opening(text).endswith(f" Across the design: {said}.")
+    assert opening(text).endswith(f"\n- Across the design: {said}.")
 
 
 def test_a_clear_change_says_its_levels_between_and_the_family_it_is_adjusted_over(tmp_path: Path) -> None:

@@ -318,8 +318,8 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
         batch.store.close()
     # What the screening finds across the design, for the terminal too (a researcher found it in report.md only).
     (said,) = across
-    answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
-    assert answer.endswith(f" Across the design: {said}") and said.startswith("In `profit`, ")
+    answer = report[report.index("**Answer:** ") : report.index("## What was run")]
+    assert answer.endswith(f"\n- Across the design: {said}\n\n") and said.startswith("In `profit`, ")  # its last
     table = pd.read_csv(tmp_path / "morris.csv")
     assert list(table.columns) == list(morris.COLUMNS)
     comparisons = {"unstructured", "segment_tiers", "segment_tiers - unstructured"}
@@ -363,8 +363,8 @@ def test_a_tiny_morris_experiment_writes_its_screening(tmp_path: Path) -> None:
     )
     assert lead in report
     # ... and the answer the report opens with says it too, after the answer at the first point.
-    answer = next(line for line in report.splitlines() if line.startswith("**Answer:** "))
-    assert f" Across the design: {lead}" in answer
+    answer = report[report.index("**Answer:** ") : report.index("## What was run")]
+    assert f"\n- Across the design: {lead}" in answer
     assert "| segment_tiers - unstructured | `profit` | 1 |" in report
     assert "With 2 replications the seed's shared part rests on one degree of freedom" in report
     assert "The floor takes the noise as normal and the seed as moving every trajectory alike" in report

@@ -729,13 +729,17 @@ def test_a_mean_that_is_the_same_in_every_run_has_no_interval_in_the_report(tmp_
 
 
 def opening(text: str) -> str:
-    """The answer: the paragraph after the title and description, before "What was run"."""
+    """The answer: the paragraph after the title and description, and the list of its other findings, before
+    "What was run"."""
     head = text[: text.index("## What was run")].strip().split("\n\n")
     assert head[0] == "# report-test" and head[1] == "A small experiment for the report tests."
-    assert head[2].startswith("**Answer:** ")
+    assert head[2].startswith("**Answer:** ") and "\n" not in head[2]  # the answer itself: one line
+    found = head[3:4] if len(head) > 3 and head[3].startswith("- ") else []
+    assert all(line.startswith("- ") for item in found for line in item.split("\n")), found  # a finding a line
     # After it, of a store with runs not done, how many it rests on; nothing else.
-    assert len(head) == 3 or (len(head) == 4 and head[3].startswith("**Partial:** "))
-    return head[2]
+    rest = head[3 + len(found) :]
+    assert rest == [] or (len(rest) == 1 and rest[0].startswith("**Partial:** ")), rest
+    return "\n\n".join(head[2 : 3 + len(found)])
 
 
 #: Paired differences against unstructured, per replication: segment_tiers +1 on average, hunter_farmer +3.
@@ -783,7 +787,7 @@ def test_a_clear_lead_is_explained_by_the_miss_cause_that_separates_the_two(tmp_
     d = np.array([40.0, 42.0, 37.0, 39.0])
     half = scipy_stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
     why = (
-        f" Why (paired means at the design point): `unstructured` misses {fmt('missed_stalled', d.mean())} more "
+        f"\n\n- Why (paired means at the design point): `unstructured` misses {fmt('missed_stalled', d.mean())} more "
         "opportunities "
         f"(stalled) than `hunter_farmer` [{fmt('missed_stalled', d.mean() - half)}, "
         f"{fmt('missed_stalled', d.mean() + half)}] (paired 95% interval; every cause is in results.csv)."
@@ -1218,7 +1222,7 @@ def test_answer_over_several_design_points(tmp_path: Path) -> None:
         "`unstructured` [-0.1M, +2.1M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.049, over the 4 "
         "comparisons at that design point; the Holm p is below 0.05 but the more conservative Bonferroni interval "
         "includes 0: borderline, which more replications settle), over 4 paired replications (common random "
-        "numbers). Across the design: "
+        "numbers).\n\n- Across the design: "
         # the leads move with customers by the same in every replication (the noise is the same at every point)
         "`segment_tiers`'s difference from `unstructured` changes with `customers`: +2.0M at customers = 300, 0 at "
         "customers = 500, 0 at customers = 800 (a change of -2.0M, the same in every replication); `hunter_farmer`'s "
@@ -1419,7 +1423,7 @@ def test_scenario_discovery_on_too_few_design_points_asks_for_more_samples(tmp_p
     # A sampled design's own answer across its points joins the answer: unstructured falls 1M behind at half
     # the points, segment_tiers 2M at the other half.
     assert opening(text).endswith(
-        " Across the design: on the means (no interval), `unstructured` is the robust choice on `revenue_captured`: "
+        "\n\n- Across the design: on the means (no interval), `unstructured` is the robust choice on `revenue_captured`: "
         "its largest regret over 8 worlds is 1.0M, the smallest, and it also has the best mean and worst case."
     )
     assert (
@@ -1458,7 +1462,7 @@ def test_answer_when_the_interval_includes_zero(tmp_path: Path) -> None:
         "**Answer:** on `revenue_captured` (higher is better), `segment_tiers` has the best mean but is not "
         "distinguishable from the baseline at this replication count: +0.5M against the baseline `unstructured` "
         "[-4.5M, +5.5M] (Bonferroni-adjusted 95% CI and Holm-adjusted p = 0.703, over the 2 comparisons at the "
-        "design point), over 4 paired replications (common random numbers). With about 117 paired replications a "
+        "design point), over 4 paired replications (common random numbers).\n\n- With about 117 paired replications a "
         "difference of this size would be at the edge of clear (about an even chance, if it and its spread stay "
         "as they are: a rough guide)."
     )
@@ -1481,9 +1485,9 @@ def test_answer_names_a_policy_clearly_better_than_the_baseline_when_the_best_me
     # segment_tiers - unstructured: 1, 1, 1, 1.2 (M): mean 1.05, sd 0.1; Bonferroni over 4: 1.05 +- 5.392 x 0.05
     # (hunter_farmer: +4M, sd 8.16: the fewest n with t(1 - 0.05/8, n - 1) x 8.16 / sqrt(n) < 4 is 30)
     assert answer.endswith(
-        "over 4 paired replications (common random numbers). With about 30 paired replications a difference of "
+        "over 4 paired replications (common random numbers).\n\n- With about 30 paired replications a difference of "
         "this size would be at the edge of clear (about an even chance, if it and its spread stay as they are: a "
-        "rough guide). Clearly better than the baseline, at the same adjustment: `segment_tiers` +1.1M "
+        "rough guide).\n- Clearly better than the baseline, at the same adjustment: `segment_tiers` +1.1M "
         "[+0.8M, +1.3M]. The comparison does not test `hunter_farmer`, the best mean, against it (to do so, make "
         "`hunter_farmer` the baseline: the first `--policy` of `covsim compare`, or `baseline` in an experiment "
         "file)."
@@ -1506,7 +1510,7 @@ def test_answer_names_a_policy_clearly_worse_than_the_baseline(tmp_path: Path) -
     assert "`hunter_farmer` has the best mean but is not distinguishable from the baseline" in answer
     assert "Clearly better" not in answer
     assert answer.endswith(
-        "rough guide). Clearly worse than the baseline, at the same adjustment: `segment_tiers` -1.1M [-1.3M, -0.8M]."
+        "rough guide).\n- Clearly worse than the baseline, at the same adjustment: `segment_tiers` -1.1M [-1.3M, -0.8M]."
     )
 
     # The baseline clearly best: the others are said not clearly behind it or are clearly behind, not twice.
@@ -2102,7 +2106,7 @@ def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best(
         "**Answer:** on `revenue_captured` (higher is better), `B` has the best mean and is clearly ahead of the "
         "baseline: +3.0M against the baseline `A` [+2.6M, +3.4M] (Bonferroni-adjusted 95% CI and Holm-adjusted "
         "p < 0.001, over the 3 comparisons at the design point), over 4 paired replications (common random "
-        "numbers). `C` (+2.0M [+1.8M, +2.2M]) is clearly ahead of the baseline too, at the same adjustment; the "
+        "numbers).\n\n- `C` (+2.0M [+1.8M, +2.2M]) is clearly ahead of the baseline too, at the same adjustment; the "
         "comparison does not test `B` against it (to do so, make `B` the baseline: the first `--policy` of "
         "`covsim compare`, or `baseline` in an experiment file)."
     )
@@ -2136,7 +2140,7 @@ def test_other_policies_clearly_ahead_of_the_baseline_are_named_beside_the_best(
     points = pd.DataFrame({"point": [0, 1], "x": [1, 2]})
     said = answer(values, ["revenue_captured"], list(runs), "A", points, ["x"], False)
     assert "B is best at 2 of 2 design points" in said and "where its difference is smallest, at x = 2, it is" in said
-    assert "(common random numbers). At that design point, C (+2.0M [" in said
+    assert "(common random numbers).\n  - At that design point, C (+2.0M [" in said
     assert said.endswith(
         "is clearly ahead of the baseline too, at the same adjustment; the comparison does not test B "
         "against it (to do so, make B the baseline: the first --policy of covsim compare, or baseline in an "
@@ -2406,7 +2410,8 @@ def test_the_report_of_an_unfinished_batch_says_its_answer_is_of_part_of_it(tmp_
     assert result.stderr.splitlines()[-1] == f"note: {said}"
     lines = (tmp_path / "report.md").read_text().splitlines()
     answer = next(i for i, line in enumerate(lines) if line.startswith("**Answer:**"))
-    assert lines[answer + 2] == f"**Partial:** {said}"
+    partial = lines.index(f"**Partial:** {said}")  # after the answer and its findings, a blank line before it
+    assert all(line.startswith("- ") for line in lines[answer + 1 : partial - 1] if line) and not lines[partial - 1]
     # Failed runs are said apart from pending ones, and none done said as none done (a review: "none yet" read
     # as pending where every run had failed).
     from sim.experiment.report.ledger import unfinished
@@ -2445,7 +2450,7 @@ def test_profit_without_an_interval_is_said_beside_the_answer_and_answers_when_n
                   results=two)  # fmt: skip
     assert said == (
         "Answer: on revenue_captured (higher is better), B has the best mean: +1.5M against the baseline A; with 2 "
-        "paired replications a difference cannot be tested (a test needs at least 3). On profit (the gross margin on "
+        "paired replications a difference cannot be tested (a test needs at least 3).\n  - On profit (the gross margin on "
         "recurring revenue less the cost of sales), B is -1.3M against the baseline; with 2 paired replications a "
         "difference cannot be tested (a test needs at least 3)."
     )

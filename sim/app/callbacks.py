@@ -14,7 +14,7 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, no_update
 
-from sim.app import charts, field_errors, form, layout
+from sim.app import charts, field_errors, form, layout, results
 from sim.app.engine import RunCache, compare
 from sim.app.jobs import Busy, Job, Jobs
 from sim.errors import InputError
@@ -302,7 +302,7 @@ def register(app: Dash, pool: WorkerPool | None, jobs: Jobs, runs: RunCache | No
         job = jobs.get(job_id)
         if job is None or job.result is None:
             return no_update, True, no_update, no_update, no_update
-        drawn = layout.results(job.result, charts.figures(job.result))
+        drawn = results.results(job.result, charts.figures(job.result))
         none = job.result.results.empty  # every run failed: no results to download (a header row had been)
         if ran_on is None:  # followed (a reload, or another's settings): its settings are not the form's
             return drawn, none, layout.FOLLOWED_NOTE, layout.STALE, ""

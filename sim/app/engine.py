@@ -40,6 +40,7 @@ from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer, units_caution
 from sim.experiment.report.assumed import assumed_by_point
 from sim.experiment.report.export import tidy_table
+from sim.experiment.report.markdown import with_finding
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
 from sim.experiment.stats import describe, paired_against, run_values
@@ -337,19 +338,22 @@ def summarise(batch: Batch, failures: list[tuple[str, str]], start: float, reuse
         paired=paired_against(values, exp.baseline_label) if not values.empty else empty,
         detail_means=describe(details, bootstrap=False) if not details.empty else empty,
         detail_paired=paired_against(details, exp.baseline_label) if not details.empty else empty,
-        answer=answer(
-            values,
-            exp.metrics,
-            order,
-            exp.baseline_label,
-            points,
-            [],
+        answer=with_finding(
+            answer(
+                values,
+                exp.metrics,
+                order,
+                exp.baseline_label,
+                points,
+                [],
+                markdown=False,
+                results=results,
+                rebase="the Baseline choice on this page",
+                worlds=assumed_by_point(batch.scenario.model_dump(mode="json"), (), points),
+            ),
+            units_caution(batch.scenario.population.buying_units, len(order), str),
             markdown=False,
-            results=results,
-            rebase="the Baseline choice on this page",
-            worlds=assumed_by_point(batch.scenario.model_dump(mode="json"), (), points),
-        )
-        + units_caution(batch.scenario.population.buying_units, len(order), str),
+        ),
         failures=failures,
         seconds=time.perf_counter() - start,
         reused=reused,

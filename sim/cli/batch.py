@@ -220,6 +220,7 @@ def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
     from sim.experiment.report.answer import answer, cited_point, units_caution
     from sim.experiment.report.assumed import assumed_by_point
+    from sim.experiment.report.markdown import with_finding
     from sim.experiment.stats import (
         HOLM_ALONE,
         MIN_REPLICATIONS,
@@ -267,7 +268,7 @@ def _summary(batch: Batch) -> None:
             results=results,
             worlds=assumed_by_point(batch.scenario.model_dump(mode="json"), exp.factors, design),
         )
-        said += units_caution(batch.scenario.population.buying_units, len(order), str)
+        said = with_finding(said, units_caution(batch.scenario.population.buying_units, len(order), str), False)
         click.echo(said)  # the first line a reader gets (``| head -1``)
         if absent:
             click.echo(f"Not shown: {not_shown(absent)}")

@@ -176,6 +176,7 @@ def run_command(
         import pandas as pd
 
         from sim.compiled import kernels_loaded
+        from sim.experiment.report.markdown import with_finding
         from sim.format import counted
         from sim.policies import policies_for, policy_notes
         from sim.policies.rollout import current_policy
@@ -185,6 +186,7 @@ def run_command(
             idle_seats_of_run,
             quarter_table,
             run_answer,
+            run_why,
             short_handed_run,
             whole_run,
         )
@@ -208,7 +210,8 @@ def run_command(
             warm.append(kernels_loaded() == loaded)  # else this run loaded compiled loops (once each per process)
         metrics = pd.concat([r.metrics for r in results], ignore_index=True)
         totals, order = whole_run(metrics)
-        click.echo(run_answer(totals, order))  # the answer first, then the tables it rests on
+        why = run_why(metrics, totals, order, scenario.relationship)
+        click.echo(with_finding(run_answer(totals, order), why, markdown=False))  # first, then the tables it rests on
         if idle := idle_seats_of_run(pd.concat([r.seats for r in results], ignore_index=True), order):
             click.echo(idle)
         if short := short_handed_run(totals, order):

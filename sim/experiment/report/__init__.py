@@ -82,7 +82,7 @@ from sim.experiment.report.figures import (
     weekly_figure,
 )
 from sim.experiment.report.ledger import ledger, unfinished
-from sim.experiment.report.markdown import code
+from sim.experiment.report.markdown import code, with_finding
 from sim.experiment.report.on_top import on_top_section
 from sim.experiment.report.paired_figure import paired_figure
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv
@@ -211,7 +211,7 @@ def _write(
             worlds=assumed_by_point(ctx.scenario, exp.factors, ctx.points),
         )
         units = int(ctx.scenario.get("population", {}).get("buying_units", 1))
-        lines += [said + units_caution(units, len(ctx.policies), lambda s: f"`{s}`"), ""]
+        lines += [with_finding(said, units_caution(units, len(ctx.policies), lambda s: f"`{s}`")), ""]
     answer_at = len(lines) - 2
     if partial := unfinished(ctx.cells.drop_duplicates("run_key")):  # before the answer is taken for the batch's
         lines += [f"**Partial:** {partial}", ""]
@@ -246,7 +246,7 @@ def _write(
         # A team-size factor is a decision: where each policy makes the most, said as part of what the design finds.
         finding = " ".join(filter(None, [finding, team_size_note(ctx, code)]))
         if finding:  # a sampled design's own answer, across its points, after the one at the first point
-            lines[answer_at] += f" Across the design: {finding}"
+            lines[answer_at] = with_finding(lines[answer_at], f"Across the design: {finding}")
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     step(REPORT)

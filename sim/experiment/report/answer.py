@@ -36,7 +36,7 @@ from sim.experiment.report.answer_notes import (
 from sim.experiment.report.assumed import UNSAID, Assumed
 from sim.experiment.report.family_check import default_family_note
 from sim.experiment.report.grid_answer import compared_point, grid_answer
-from sim.experiment.report.markdown import finite, point_labeller, test_words
+from sim.experiment.report.markdown import answer_text, finite, point_labeller, test_words
 from sim.experiment.report.team_notes import team_notes
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference_beside, difference_interval, joined
@@ -238,7 +238,7 @@ def answer(
     # something it could contradict; beside one not clear, where it may be the one clear difference.
     bottom, at = _bottom_line(family, results, point, baseline), f" at {label(point)}" if multi else ""
     caution = beside_the_answer(bottom, family, metric, winner, baseline, quote, other, clear and ahead, at)
-    caution += default_family_note(results, point, metrics, bottom, (other, baseline), quote, at)
+    family_note = default_family_note(results, point, metrics, bottom, (other, baseline), quote, at)
     if not multi:
         # The baseline clearly best: every other policy is said not clearly behind it, or is clearly behind.
         said = {winner, baseline, other}
@@ -256,7 +256,8 @@ def answer(
             )
         )
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
-        return lead + head + single + tail + too + more + also + because + caution + idle
+        findings = [head + single + tail, too, more, also, because, caution, family_note, idle]
+        return answer_text(lead, findings, markdown)
     shown = int(best.shape[0])
     distinct = len(points) - len(repeats)
     of = counted(shown, "distinct design point" if repeats else "design point")
@@ -275,7 +276,8 @@ def answer(
     wins = f"best at {alone} of {of}" if alone else f"best alone at none of {of}"
     best_at = f"{name} is {wins}{ties}{as_many}{_others(best, winner, present, label, quote)}"
     best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
-    return f"{lead}{head}{best_at}; {worst}, at {label(point)}, {several}{tail}{too}{because}{caution}{idle}"
+    first = f"{head}{best_at}; {worst}, at {label(point)}, {several}{tail}"
+    return answer_text(lead, [first, too, because, caution, family_note, idle], markdown)
 
 
 def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int, baseline: str) -> pd.DataFrame:
@@ -349,15 +351,15 @@ def _best(v: pd.DataFrame, sign: float, present: list[str]) -> pd.DataFrame:
 
 
 def units_caution(buying_units: int, policies: int, quote: Callable[[str], str]) -> str:
-    """`` Each account of this world is K buying units ...``: beside an answer comparing policies on a world of
-    more than one buying unit an account (``covsim calibrate --units``), that the comparison moves with K; else
-    "". An analyst's calibrated comparison gave segment tiers a profit lead of 280k at 44 units, 162k at 88; another
-    had edited the label, which changes no run, and doubled the units with books of the same size, half of every
-    unit left to the digital channel."""
+    """``Each account of this world is K buying units ...``, a finding of its own (``with_finding``) beside an
+    answer comparing policies on a world of more than one buying unit an account (``covsim calibrate --units``),
+    that the comparison moves with K; else "". An analyst's calibrated comparison gave segment tiers a profit lead
+    of 280k at 44 units, 162k at 88; another had edited the label, which changes no run, and doubled the units with
+    books of the same size, half of every unit left to the digital channel."""
     if buying_units <= 1 or policies < 2:
         return ""
     return (
-        f" Each account of this world is {buying_units:,} buying units ({quote('population.buying_units')}, from "
+        f"Each account of this world is {buying_units:,} buying units ({quote('population.buying_units')}, from "
         f"{quote('covsim calibrate --units')}): customers and churn count units, not accounts, and so do a policy's "
         "books, touches and conflicts, so this comparison moves with the units chosen (docs/scenario-format.md, "
         f"8.5): read it only where it holds at another number of units too, calibrated again with "

@@ -43,7 +43,8 @@ it leads (paired means; the answer's own figure is the whole population's):
   renewal rate: ``KEPT``), that it does, which the rest outweighs.
 
 A profit lead is located by its recurring revenue by segment, and its bookings (revenue captured) by kind are
-said there beside it, as "bookings: new-logo value ...", with the new-logo clause.
+said there beside it, as "bookings: new-logo value ...", with the new-logo clause. Of one run each (``covsim
+run``), no piece that needs an interval is said, and the miss cause is the one of the most more, untested.
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ def why(
 ) -> str:
     """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
     and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
-    ``values``: :func:`why_values`; ``world``: what the world compared assumes (``assumed.assumed``)."""
+    ``values``: :func:`why_values`; ``world``: what the world compared assumes (``assumed.assumed``). Of one run
+    each (``covsim run``): ``Why (one seed each, so no interval): ...``."""
     at = values[(values.point == point) & values.policy.isin([winner, other])]
     if at.empty:
         return ""
@@ -212,7 +214,8 @@ def why(
         pieces.append(hours)
     if pieces and metric not in KEPT and (kept := _kept_better(in_all, winner, other, quote)):
         pieces.append(kept)
-    return f" Why (paired means at {where}): " + "; ".join(pieces) + "." if pieces else ""
+    heading = "one seed each, so no interval" if (in_all["n"] == 1).all() else f"paired means at {where}"
+    return f" Why ({heading}): " + "; ".join(pieces) + "." if pieces else ""
 
 
 def _given_back(
@@ -372,6 +375,22 @@ def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Calla
     return said
 
 
+def _more_misses(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
+    """Of one run each, untested: ``other`` misses N more opportunities than ``winner``, and the cause it misses
+    most more by (``d``: ``winner`` minus ``other``), when it misses more in all; else ""."""
+    extra = -mean_difference(d, "opps_missed")
+    causes = {c: -mean_difference(d, c) for c in MISS_CAUSES if c in d.index}
+    causes = {c: v for c, v in causes.items() if finite(v) and v >= 1}
+    if not (finite(extra) and extra >= 1 and causes):
+        return ""
+    cause = max(causes, key=lambda c: causes[c])
+    words = cause.removeprefix("missed_").replace("_", " ")
+    return (
+        f"{there}{quote(other)} misses {amount('opps_missed', extra)} more opportunities than {quote(winner)}, "
+        f"{words} above all: {amount(cause, causes[cause])} more"
+    )
+
+
 def _cause(
     d: pd.DataFrame,
     other: str,
@@ -389,6 +408,8 @@ def _cause(
     (``SMALL_PART``); ``in_segment``: all of it is of one segment; ``captured``: the lead is in revenue captured,
     beside which what a missed renewal leaves is said in full (of another metric, a renewals lead's above all, where
     revenue captured is not in question, its first half)."""
+    if "opps_missed" in d.index and d.at["opps_missed", "n"] == 1:  # one run each (covsim run): no test
+        return _more_misses(d, other, winner, there, quote)
     if "opps_missed" not in d.index or not d.at["opps_missed", "high"] < 0:
         return ""
     # The cause is picked among the causes for the most misses, so each is judged at the Bonferroni level over
