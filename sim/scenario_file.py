@@ -23,16 +23,17 @@ CSV_NOT_SCENARIO = (
 )
 
 
-def load_scenario_file(path: Path | str, quarters: int | None = None) -> Scenario:
+def load_scenario_file(path: Path | str, quarters: int | None = None, horizon: str = "") -> Scenario:
     """``load_scenario``, or InputError with the file's problems and, where its ``[policy]`` names no policy, that
     one beside them. Over ``quarters`` (``--quarters``) shorter than the file's shocks reach, the shocks after it
     are left out of the run (``shocks_left_out`` says which), a rollout's excepted: its quarters before the new
     model run the current one, which leaving it out would not. The whole file is checked first, at the run's
-    horizon, so that each problem names a shock by its place in the file."""
+    horizon, so that each problem names a shock by its place in the file. ``horizon``: what set ``quarters``, in the
+    words of each problem's source (default ``--quarters N``; an experiment's ``quarters = N of FILE``)."""
     try:
         if quarters is None:
             return load_scenario(path)
-        data, source = read_scenario_toml(path), f"{path} (with --quarters {quarters})"
+        data, source = read_scenario_toml(path), f"{path} (with {horizon or f'--quarters {quarters}'})"
         if not (past := shocks_left_out(data, quarters)):
             return parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
         try:  # every shock, numbered as in the file, at the run's horizon: all but the left-out ones' quarters
@@ -88,12 +89,13 @@ def sets_in_run(sets: dict[str, Any], past: dict[int, int]) -> tuple[dict[str, A
     return out, given
 
 
-def left_out_notes(data: dict[str, Any], quarters: int) -> list[str]:
+def left_out_notes(data: dict[str, Any], quarters: int, horizon: str = "") -> list[str]:
     """``shocks.2: hiring_freeze in quarter 3 is after the run's last quarter (--quarters 2): left out of it``, for
-    each shock of a scenario file's ``data`` a run over ``quarters`` leaves out."""
+    each shock of a scenario file's ``data`` a run over ``quarters`` leaves out (``horizon``: what set it, as
+    :func:`load_scenario_file` takes it)."""
     return [
         f"shocks.{i}: {data['shocks'][i].get('kind', 'shock')} in quarter {q} is after the run's last quarter "
-        f"(--quarters {quarters}): left out of it"
+        f"({horizon or f'--quarters {quarters}'}): left out of it"
         for i, q in shocks_left_out(data, quarters).items()
     ]
 

@@ -150,7 +150,7 @@ def experiment_command(
     """Run an experiment file; rerunning the same command resumes it."""
     with loading_libraries():
         from sim.experiment.design import plan_runs
-        from sim.experiment.loading import load_experiment
+        from sim.experiment.loading import left_out, load_experiment
         from sim.experiment.spec import SOBOL_ADVISED
 
     with reported_errors():
@@ -176,6 +176,8 @@ def experiment_command(
                 f"{SOBOL_ADVISED} docs/experiments.md advises for Sobol' indices: they will be rough",
                 err=True,
             )
+        for note in left_out(experiment_file, exp):
+            click.echo(f"note: {note}", err=True)
         check_executor(executor, workers, scheduler, run_timeout)
         out_dir = out_dir or Path("out") / exp.name
         check_report_out(out_dir, fresh=fresh)

@@ -87,7 +87,7 @@ def _validate_experiment(path: Path) -> None:
     """Check an experiment file as ``covsim experiment`` would, every design point's scenario and policies too,
     and say on stderr the runs it asks for (a researcher had no way to see them before they started)."""
     from sim.experiment.design import plan_runs
-    from sim.experiment.loading import load_experiment
+    from sim.experiment.loading import left_out, load_experiment
 
     exp, scenario = load_experiment(path, plan_runs)
     try:
@@ -95,6 +95,8 @@ def _validate_experiment(path: Path) -> None:
     except InputError as e:  # named by the file, as covsim experiment names them
         raise InputError([f"{path}: {problem}" for problem in e.problems]) from None
     say_notes(scenario, str(path))
+    for note in left_out(path, exp):
+        click.echo(f"note: {note}", err=True)
     design = f"{exp.design.kind} design" + (f" of {counted(len(exp.factors), 'factor')}" if exp.factors else "")
     stresses = f" ({counted(len(exp.suite), 'stress', 'stresses')} and the unshocked run)" if exp.suite else ""
     # The base scenario's size and horizon, which a factor on the scenario may vary from point to point.

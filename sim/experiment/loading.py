@@ -22,6 +22,7 @@ from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, par
 from sim.experiment.targets import missed_target
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
+from sim.scenario_file import left_out_notes, load_scenario_file, read_scenario_toml, shocks_left_out
 from sim.strict import without_bad_keys
 
 
@@ -51,7 +52,7 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
             later = [p for p in later if _of_a_name(p, path)]
         raise InputError([*e.problems, *later]) from None
     try:
-        scenario = _base_scenario(path, experiment.scenario)
+        scenario = _base_scenario(path, experiment.scenario, experiment.quarters)
     except InputError as e:  # the policies' names need no scenario: said beside it
         raise InputError([*e.problems, *_policy_names(data, path)]) from None
     if "seed" not in data:  # the scenario's, as covsim compare's: a study as a file and as a compare is one study
@@ -170,22 +171,41 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
         except InputError:
             return [*found, *names]
     try:
-        scenario = _base_scenario(path, experiment.scenario)
+        scenario = _base_scenario(path, experiment.scenario, experiment.quarters)
     except InputError as e:  # the policies' names need no scenario: said beside it
         return [*found, *e.problems, *_policy_names(data, path)]
     return [*found, *_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
 
 
-def _base_scenario(path: Path, named: str) -> Scenario:
+def _base_scenario(path: Path, named: str, quarters: int | None = None) -> Scenario:
     """The scenario the experiment file at ``path`` names; one it cannot read as a file (missing, a folder, a
-    name too long) is said at the experiment's key that names it, the scenario's own mistakes in its lines."""
+    name too long) is said at the experiment's key that names it, the scenario's own mistakes in its lines. Over the
+    experiment's ``quarters``, shorter than the scenario's own shocks reach, those after it are left out, as
+    ``--quarters`` leaves them out of ``covsim compare`` (:func:`left_out`); an experiment's own shocks are not."""
     where = path.parent / named
     try:
-        return load_scenario(where)
+        if quarters is None or not shocks_left_out(read_scenario_toml(where), quarters):
+            return load_scenario(where)
+        return load_scenario_file(where, quarters, _horizon(path, quarters))
     except InputError as e:
         if os.path.isfile(where):
             raise
         raise InputError([f"{path}: scenario: {p}" for p in e.problems]) from None
+
+
+def left_out(path: Path | str, experiment: Experiment) -> list[str]:
+    """``SCENARIO: shocks.0: hiring_freeze in quarter 3 is after the run's last quarter (quarters = 2 of FILE): left
+    out of it``, for each of the scenario's own shocks the experiment file at ``path`` leaves out by its
+    ``quarters``: a note, as ``covsim compare --quarters`` says one (a researcher's file had been refused)."""
+    if experiment.quarters is None:
+        return []
+    where = Path(path).parent / experiment.scenario
+    notes = left_out_notes(read_scenario_toml(where), experiment.quarters, _horizon(path, experiment.quarters))
+    return [f"{where}: {note}" for note in notes]
+
+
+def _horizon(path: Path | str, quarters: int) -> str:
+    return f"quarters = {quarters} of {path}"
 
 
 def _metric_problems(experiment: Experiment, scenario: Scenario, path: Path) -> list[str]:
