@@ -100,6 +100,19 @@ def left_out_notes(data: dict[str, Any], quarters: int, horizon: str = "") -> li
     ]
 
 
+def left_out_said(data: dict[str, Any], quarters: int, source: str, horizon: str = "") -> str:
+    """The sentence a batch's report opens with when its horizon left shocks of the scenario file out (the
+    terminal's notes, :func:`left_out_notes`, are gone once the report is read), or ""."""
+    past = shocks_left_out(data, quarters)
+    if not past:
+        return ""
+    each = "; ".join(f"`shocks.{i}` ({data['shocks'][i].get('kind', 'shock')} in quarter {q})" for i, q in past.items())
+    return (
+        f"Left out of every run, after the runs' last quarter ({horizon or f'--quarters {quarters}'}): {each} of "
+        f"`{source}`."
+    )
+
+
 def read_scenario_toml(path: Path | str) -> dict[str, Any]:
     """``read_toml`` of a file given as a scenario; a CSV file is told where a CRM export goes (an analyst's
     ``covsim run accounts.csv`` had been told of a TOML syntax error)."""

@@ -304,6 +304,17 @@ def test_quarters_shorter_than_the_file_s_shocks_leaves_them_out_with_a_note(tmp
     same = covsim("run", str(short), "--out", str(tmp_path / "p"))
     assert same.returncode == 0, same.stderr
     assert (tmp_path / "o" / "metrics.csv").read_text() == (tmp_path / "p" / "metrics.csv").read_text()
+    # A batch's report says what the horizon left out (the terminal's note is gone once the report is read).
+    args = ["--policy", "unstructured", "--policy", "segment_tiers", "--replications", "1", "--executor", "serial"]
+    r = covsim("compare", str(path), *args, "--quarters", "2", "--out", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    opening = (tmp_path / "c" / "report.md").read_text().split("\n\n")[1]
+    assert opening == (
+        f"Left out of every run, after the runs' last quarter (--quarters 2): `shocks.1` (demand in quarter 3) of "
+        f"`{path}`."
+    )
+    r = covsim("compare", str(path), *args, "--quarters", "3", "--out", str(tmp_path / "d"))
+    assert r.returncode == 0 and "Left out" not in (tmp_path / "d" / "report.md").read_text()
     # A shock left out is still checked, by its place in the file; a rollout after the run is refused (its
     # quarters before the new model run the current one, which leaving it out would not).
     path.write_text(SMALL.read_text() + freeze + demand.replace("0.5", "-1"))

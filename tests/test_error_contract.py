@@ -396,6 +396,13 @@ def test_an_unknown_policy_is_said_once_by_its_key_and_a_shock_by_the_file_it_is
     assert result.exit_code == 0 and lines_of(result.stderr)[0] == note
     _, base = load_experiment(experiment)
     assert base.quarters == 1 and base.shocks == ()
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "ran"), "--executor", "serial")
+    assert result.exit_code == 0 and note in lines_of(result.stderr)
+    # ... and its report opens by saying so (the note is gone once the report is read).
+    assert (tmp_path / "ran" / "report.md").read_text().split("\n\n")[1] == (
+        f"Left out of every run, after the runs' last quarter (quarters = 1 of {experiment}): `shocks.0` (demand in "
+        f"quarter 3) of `{shocked}`."
+    )
     shocked.write_text(shocked.read_text().replace("factor = 0.9", "factor = -1"))
     result = invoke("validate", str(experiment))
     assert result.exit_code == 2 and lines_of(result.stderr) == [

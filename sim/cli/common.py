@@ -370,15 +370,23 @@ def scenario_and_params(
     param_pairs: tuple[str, ...],
     quarters: int | None,
     set_pairs: tuple[str, ...] = (),
-) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario, over ``--quarters`` when given (``load_scenario_file``) and with its ``--set`` fields, and the
-    ``--param`` values of a command that runs named policies on it (``run``, ``compare``, ``stress``); a scenario
+) -> tuple[Scenario, dict[str, Any], str]:
+    """The scenario, over ``--quarters`` when given (``load_scenario_file``) and with its ``--set`` fields, the
+    ``--param`` values of a command that runs named policies on it (``run``, ``compare``, ``stress``), and what a
+    batch's report opens with of them: the ``--set`` fields and the shocks ``--quarters`` left out; a scenario
     with mistakes is said beside the options' own: every unknown or repeated ``--policy``, every malformed ``--set``
     and ``--param`` (a share that did not sum to 1 hid an unknown policy), and a malformed ``--param`` beside the
     well-formed ones' wrong values."""
-    from sim.cli.field_sets import parse_sets, with_sets
+    from sim.cli.field_sets import parse_sets, sets_said, with_sets
     from sim.policies import policies_for, policy_class, policy_classes
-    from sim.scenario_file import left_out_notes, load_scenario_file, read_scenario_toml, sets_in_run, shocks_left_out
+    from sim.scenario_file import (
+        left_out_notes,
+        left_out_said,
+        load_scenario_file,
+        read_scenario_toml,
+        sets_in_run,
+        shocks_left_out,
+    )
 
     def loaded() -> Scenario:
         scenario = load_scenario_file(scenario_file, quarters)
@@ -412,7 +420,8 @@ def scenario_and_params(
     say_notes(scenario, f"{scenario_file} with --set" if sets else str(scenario_file))
     for note in [] if quarters is None else left_out_notes(data, quarters):
         click.echo(f"note: {scenario_file}: {note}", err=True)
-    return scenario, params
+    left = "" if quarters is None else left_out_said(data, quarters, str(scenario_file))
+    return scenario, params, " ".join(filter(None, (sets_said(set_pairs, str(scenario_file)), left)))
 
 
 def say_notes(scenario: Scenario, source: str) -> None:

@@ -89,7 +89,7 @@ def compare_command(
     with reported_errors():
         metric_names = tuple(dict.fromkeys(metric_names))  # a metric given twice is one
         try:
-            scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
+            scenario, params, said = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         except InputError as e:  # the metrics the catalogue lacks beside them (their lines and roles need it)
             raise InputError(
                 [*(f"--metric {metric_names[i]}: {f}" for i, f in metric_faults(metric_names)), *e.problems]
@@ -102,7 +102,6 @@ def compare_command(
             raise InputError([*problems, *e.problems]) from None
         if problems:
             raise InputError(problems)
-        said = sets_said(set_pairs, str(scenario_file))
         experiment = comparison(
             scenario, str(scenario_file), policy_names, replications, seed, quarters, params, metric_names, said
         )
@@ -165,18 +164,20 @@ def experiment_command(
             raise InputError([*problems, *e.problems]) from None
         if problems:
             raise InputError(problems)
+        source = str(experiment_file.parent / exp.scenario)
         if sets:  # a researcher re-ran a design under an assumed number by copying and editing its scenario
-            source = str(experiment_file.parent / exp.scenario)
             scenario = with_sets(scenario, sets, source, exp.factors)
-            opening = "\n\n".join(x for x in (sets_said(set_pairs, source), exp.description) if x)
-            exp = exp.model_copy(update={"description": opening})
+        notes, left = left_out(experiment_file, exp)
+        # The report opens with what the runs' scenario is not the file's by: --set fields, shocks left out.
+        if said := " ".join(filter(None, (sets_said(set_pairs, source), left))):
+            exp = exp.model_copy(update={"description": "\n\n".join(filter(None, (said, exp.description)))})
         if exp.design.kind == "sobol" and exp.design.samples < SOBOL_ADVISED:  # said before the runs, not after
             click.echo(
                 f"note: {experiment_file}: design.samples: a base sample of {exp.design.samples} is below the "
                 f"{SOBOL_ADVISED} docs/experiments.md advises for Sobol' indices: they will be rough",
                 err=True,
             )
-        for note in left_out(experiment_file, exp):
+        for note in notes:
             click.echo(f"note: {note}", err=True)
         check_executor(executor, workers, scheduler, run_timeout)
         out_dir = out_dir or Path("out") / exp.name

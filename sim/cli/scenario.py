@@ -95,7 +95,7 @@ def _validate_experiment(path: Path) -> None:
     except InputError as e:  # named by the file, as covsim experiment names them
         raise InputError([f"{path}: {problem}" for problem in e.problems]) from None
     say_notes(scenario, str(path))
-    for note in left_out(path, exp):
+    for note in left_out(path, exp)[0]:
         click.echo(f"note: {note}", err=True)
     design = f"{exp.design.kind} design" + (f" of {counted(len(exp.factors), 'factor')}" if exp.factors else "")
     stresses = f" ({counted(len(exp.suite), 'stress', 'stresses')} and the unshocked run)" if exp.suite else ""
@@ -195,7 +195,7 @@ def run_command(
         from sim.shocks import shock_text
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
+        scenario, params, _ = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         policies = policies_for(policy_names, params, scenario, str(scenario_file))
         notes = [policy_notes(p, scenario) for p in policies]  # a user's wrong notes() refused before any run
         current_policy(scenario, f"{scenario_file}: ")  # a rollout shock's model in force before it

@@ -17,7 +17,6 @@ from sim.cli.common import (
     rerun_command,
     scenario_and_params,
 )
-from sim.cli.field_sets import sets_said
 from sim.config import read_toml
 from sim.errors import InputError
 
@@ -88,7 +87,7 @@ def stress_command(
         from sim.policies.rollout import rollout_of
 
     with reported_errors():
-        scenario, params = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
+        scenario, params, said = scenario_and_params(scenario_file, policy_names, param_pairs, quarters, set_pairs)
         chosen = policy_params(policy_names, params, scenario, str(scenario_file))  # before the suite's checks
         # A shock past the horizon is past the one --quarters set, not the file's.
         horizon = f"with --quarters {quarters}" if quarters is not None else ""
@@ -142,7 +141,7 @@ def stress_command(
             replications,
             seed,
             params=chosen,
-            description=" ".join(filter(None, (description, sets_said(set_pairs, str(scenario_file))))),
+            description=" ".join(filter(None, (description, said))),
         )
         check_executor(executor, workers, run_timeout=run_timeout)
         out_dir = out_dir or Path("out") / experiment.name

@@ -22,7 +22,7 @@ from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, par
 from sim.experiment.targets import missed_target
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
-from sim.scenario_file import left_out_notes, load_scenario_file, read_scenario_toml, shocks_left_out
+from sim.scenario_file import left_out_notes, left_out_said, load_scenario_file, read_scenario_toml, shocks_left_out
 from sim.strict import without_bad_keys
 
 
@@ -193,15 +193,17 @@ def _base_scenario(path: Path, named: str, quarters: int | None = None) -> Scena
         raise InputError([f"{path}: scenario: {p}" for p in e.problems]) from None
 
 
-def left_out(path: Path | str, experiment: Experiment) -> list[str]:
+def left_out(path: Path | str, experiment: Experiment) -> tuple[list[str], str]:
     """``SCENARIO: shocks.0: hiring_freeze in quarter 3 is after the run's last quarter (quarters = 2 of FILE): left
     out of it``, for each of the scenario's own shocks the experiment file at ``path`` leaves out by its
-    ``quarters``: a note, as ``covsim compare --quarters`` says one (a researcher's file had been refused)."""
+    ``quarters`` (a note, as ``covsim compare --quarters`` says one: a researcher's file had been refused), and the
+    sentence its report opens with of them (``scenario_file.left_out_said``; "" for none)."""
     if experiment.quarters is None:
-        return []
-    where = Path(path).parent / experiment.scenario
-    notes = left_out_notes(read_scenario_toml(where), experiment.quarters, _horizon(path, experiment.quarters))
-    return [f"{where}: {note}" for note in notes]
+        return [], ""
+    where, horizon = Path(path).parent / experiment.scenario, _horizon(path, experiment.quarters)
+    data = read_scenario_toml(where)
+    notes = [f"{where}: {note}" for note in left_out_notes(data, experiment.quarters, horizon)]
+    return notes, left_out_said(data, experiment.quarters, str(where), horizon)
 
 
 def _horizon(path: Path | str, quarters: int) -> str:
