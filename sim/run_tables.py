@@ -250,7 +250,7 @@ def run_answer(totals: pd.Series, policies: list[str]) -> str:
 
 
 def run_why(metrics: pd.DataFrame, totals: pd.Series, policies: list[str], relationship: object) -> str:
-    """``Why (one seed each, so no interval): ...``, beside :func:`run_answer`'s sentence: what the profit lead of
+    """``Why (one seed each): ...``, beside :func:`run_answer`'s sentence: what the profit lead of
     the policy that made the most is made of against the first policy (against the next best, when it is the first),
     by segment, kind of deal and miss cause, from the one run of each (``why.why``); "" when nothing is said.
     ``relationship``: the scenario's relationship table, whose assumed lifts the Why names where they act. A sales

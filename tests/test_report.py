@@ -958,8 +958,8 @@ def test_the_answer_names_seats_a_policy_leaves_idle_that_another_works(tmp_path
 
     text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, seats))
     assert text.endswith(
-        " Idle seats: `segment_tiers` gives its specialist seats no work (no hours in any run; `hunter_farmer` works "
-        "them). They are paid all the same: in the cost of sales and the utilisation of the policy that leaves them "
+        "\n- Idle seats: `segment_tiers` gives no specialist seat any work (no hours in any run; `hunter_farmer` works "
+        "the role). They are paid all the same: in the cost of sales and the utilisation of the policy that leaves them "
         "idle."
     )
 
@@ -2622,8 +2622,8 @@ def test_an_answer_not_clear_names_the_clear_differences_beside_it(tmp_path: Pat
     d = -np.array([40.0, 42.0, 37.0, 39.0])
     half = stats.t.ppf(1 - 0.05 / 8, 3) * d.std(ddof=1) / 2  # Bonferroni over the family's 4 comparisons
     assert said.endswith(
-        " Clear beside it, `hunter_farmer` against the baseline at the same adjustment: `opps_missed` -40 "
-        f"[{d.mean() - half:.0f}, {d.mean() + half:.0f}]."
+        "\n- Clear beside it, `hunter_farmer` against the baseline at the same adjustment: `opps_missed` -40 "
+        f"[{d.mean() - half:.0f}, {d.mean() + half:.0f}] (better)."  # fewer misses: said as better
     ), said
     # A clear lead has nothing beside it of this kind.
     clear = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "clear", one_point, misses))
@@ -2664,16 +2664,19 @@ def test_beside_an_answer_not_clear_come_outcomes_with_a_direction_first_and_how
     from sim.experiment.stats import paired_differences
 
     spread = (0.0, 0.1, -0.1, 0.05)
-    shifts = {"utilisation": 0.2, "new_logos": 5.0, "opps_missed": -18.0, "customers": 9.0, "churned": -3.0}
+    shifts = {"utilisation": 0.2, "new_logos": 5.0, "opps_missed": -18.0, "customers": 9.0, "churned": 3.0}
     rows = [(0, "A", r, m, 100.0 + r) for m in shifts for r in range(4)]
     rows += [(0, "B", r, m, 100.0 + r + shifts[m] * (1 + spread[r])) for m in shifts for r in range(4)]
     values = pd.DataFrame(rows, columns=["point", "policy", "replication", "metric", "value"])
     family = paired_differences(values, "A")
-    said = beside_the_answer(family.iloc[:0], family, "revenue_captured", "B", "A", lambda s: s, "B", False)
+    (said,) = beside_the_answer(family.iloc[:0], family, "revenue_captured", "B", "A", lambda s: s, "B", False)[1:]
     named = said.split("adjustment: ")[1]
     # customers, opps_missed and churned have a direction of better; utilisation and new_logos have none
     assert sorted(part.split(" ")[0] for part in named.split("; ")) == ["churned", "customers", "opps_missed"]
     assert said.endswith(" (2 more in the paired-differences table).")
+    # Each said as B fares by it: fewer misses and more customers better, more churned worse.
+    ways = {part.split(" ")[0]: part.rsplit(" ", 1)[1].rstrip(".") for part in named.split(" (2 more")[0].split("; ")}
+    assert ways == {"opps_missed": "(better)", "customers": "(better)", "churned": "(worse)"}
 
 
 def test_the_tables_cite_the_point_the_answer_cites_where_morris_points_repeat() -> None:
@@ -2745,7 +2748,7 @@ def test_the_answer_says_when_every_policy_makes_a_loss() -> None:
         for metric, value in (("profit", profit), ("miss_rate", 0.1), ("utilisation", 0.5))
     ]
     results = pd.DataFrame(rows, columns=["point", "policy", "replication", "quarter", "segment", "metric", "value"])
-    assert team_notes(results, 0, ["a", "b"], str).endswith(
+    assert team_notes(results, 0, ["a", "b"], str)[-1] == (
         "Every policy makes a loss here (mean profit from -3.0M under a to -1.0M under b): the best is the smallest "
         "loss, the team's cost above the margin its sales make."
     )

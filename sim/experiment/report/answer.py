@@ -256,7 +256,7 @@ def answer(
             )
         )
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
-        findings = [head + single + tail, too, more, also, because, caution, family_note, idle]
+        findings = [head + single + tail, too, more, also, because, *caution, family_note, *idle]
         return answer_text(lead, findings, markdown)
     shown = int(best.shape[0])
     distinct = len(points) - len(repeats)
@@ -277,7 +277,7 @@ def answer(
     best_at = f"{name} is {wins}{ties}{as_many}{_others(best, winner, present, label, quote)}"
     best_at += clear_at(values, lead_at, metric, sign, winner, baseline)
     first = f"{head}{best_at}; {worst}, at {label(point)}, {several}{tail}"
-    return answer_text(lead, [first, too, because, caution, family_note, idle], markdown)
+    return answer_text(lead, [first, too, because, *caution, family_note, *idle], markdown)
 
 
 def _bottom_line(family: pd.DataFrame, results: pd.DataFrame | None, point: int, baseline: str) -> pd.DataFrame:

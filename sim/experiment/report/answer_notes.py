@@ -296,8 +296,8 @@ def beside_the_answer(
     other: str,
     clear: bool,
     at: str = "",
-) -> str:
-    """What the answer has beside it: where profit stands (:func:`on_profit`, of ``bottom``) and, where the lead
+) -> list[str]:
+    """What the answer has beside it, each a finding of its own: where profit stands (:func:`on_profit`, of ``bottom``) and, where the lead
     is not clear, the other headline metrics on which the pair it compares (the winner and the baseline; the
     baseline winning, ``other`` and it) differs clearly at the same adjustment, those with a direction of better
     first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a
@@ -305,21 +305,31 @@ def beside_the_answer(
     logos and 103 more units of relationship lost, both clear."""
     said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at)
     if clear:
-        return said
+        return [said]
     pair = winner if winner != baseline else other
     shown = {metric, BOTTOM_LINE} if said else {metric}  # what the answer has said of the pair already
     d = family[(family.policy == pair) & ~family.metric.isin(shown)]
     d = d[np.isfinite(d["low_adj"].astype(float)) & ((d["low_adj"] > 0) | (d["high_adj"] < 0))]
     if d.empty:
-        return said
+        return [said]
     # Outcomes with a direction of better first (a VP's led with utilisation, neither way better, and left out
     # 9 more customers), then the clearest; how many more there are is said, not left to a reader to guess.
     directed = [CATALOGUE[m].higher_is_better is not None if m in CATALOGUE else False for m in d.metric]
     d = d.assign(apart=np.minimum(d["low_adj"].abs(), d["high_adj"].abs()) / d["mean_diff"].abs(), directed=directed)
     rows = d.sort_values(["directed", "apart"], ascending=False).head(MOST_BESIDE)
-    each = "; ".join(f"{quote(str(r.metric))} {_against(r, str(r.metric))}" for r in rows.itertuples())
+    each = "; ".join(
+        f"{quote(str(r.metric))} {_against(r, str(r.metric))}{_which_way(str(r.metric), float(r.mean_diff))}"
+        for r in rows.itertuples()
+    )
     more = f" ({len(d) - len(rows)} more in the paired-differences table)" if len(d) > len(rows) else ""
-    return f"{said} Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}{more}."
+    return [said, f"Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}{more}."]
+
+
+def _which_way(metric: str, diff: float) -> str:
+    """`` (better)`` or `` (worse)``: a difference of a metric with a direction of better, as the policy it is of
+    fares (a VP read "opps_missed +333" beside the answer as good news); else ""."""
+    higher = CATALOGUE[metric].higher_is_better if metric in CATALOGUE else None
+    return "" if higher is None or diff == 0 else " (better)" if (diff > 0) == higher else " (worse)"
 
 
 def points_on_profit(

@@ -37,11 +37,12 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
         worked = [p for p in policies if p in hours.groups and hours.get_group(p).max() > 0]
         idle = [p for p in policies if seated.get(p, False) and p in hours.groups and hours.get_group(p).max() == 0]
         if worked and idle:
-            gives = "gives its" if len(idle) == 1 else "give their"
+            # "no ... seat any work": one seat or several (a trial read "its sdr seats" of small.toml's one).
+            gives = "gives" if len(idle) == 1 else "give"
             works = "works" if len(worked) == 1 else "work"
             said.append(
-                f"{joined([quote(p) for p in idle])} {gives} {role} seats no work (no hours in any run; "
-                f"{joined([quote(p) for p in worked])} {works} them)"
+                f"{joined([quote(p) for p in idle])} {gives} no {role} seat any work (no hours in any run; "
+                f"{joined([quote(p) for p in worked])} {works} the role)"
             )
     if not said:
         return ""
@@ -99,23 +100,23 @@ def no_book_service(results: pd.DataFrame | None, point: int, policies: list[str
     )
 
 
-def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """What the answer says of the team at ``point`` and the work it is given: its idle seats (:func:`idle_seats`),
-    where the accounts in no book are served (:func:`no_book_service`), when every policy misses most of its
-    opportunities, whether for want of hours or with hours to spare (``sim.tables.missing_most``), and when every
-    policy makes a loss (``sim.tables.every_loss``)."""
-    said = idle_seats(results, point, policies, quote) + no_book_service(results, point, policies, quote)
+def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> list[str]:
+    """What the answer says of the team at ``point`` and the work it is given, each a finding of its own (one
+    answer's list item had held two): its idle seats (:func:`idle_seats`), where the accounts in no book are served
+    (:func:`no_book_service`), when every policy misses most of its opportunities, whether for want of hours or
+    with hours to spare (``sim.tables.missing_most``), and when every policy makes a loss (``sim.tables.every_loss``)."""
+    said = [idle_seats(results, point, policies, quote), no_book_service(results, point, policies, quote)]
     at = None if results is None else results[(results.point == point) & results.metric.isin(_TEAM_METRICS)]
     if at is None or at.empty:
-        return said
+        return [s for s in said if s]
     means = stats.run_values(at, _TEAM_METRICS).groupby(["policy", "metric"])["value"].mean().unstack()
     means = means.reindex(index=[p for p in policies if p in means.index], columns=_TEAM_METRICS)
     if means.shape[0] < len(policies):
-        return said
+        return [s for s in said if s]
     rates, used, profit = (means[m].tolist() for m in _TEAM_METRICS)
     names = [quote(p) for p in policies]
-    notes = [missing_most(rates, used, names, "means over the replications"), every_loss(profit, names)]
-    return " ".join([said, *(n for n in notes if n)]) if any(notes) else said
+    said += [missing_most(rates, used, names, "means over the replications"), every_loss(profit, names)]
+    return [s for s in said if s]
 
 
 #: What :func:`team_notes` reads of each policy to say it misses most of its opportunities, and why, and that

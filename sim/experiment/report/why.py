@@ -142,8 +142,7 @@ def why(
 ) -> str:
     """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
     and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
-    ``values``: :func:`why_values`; ``world``: what the world compared assumes (``assumed.assumed``). Of one run
-    each (``covsim run``): ``Why (one seed each, so no interval): ...``."""
+    ``values``: :func:`why_values`; ``world``: its assumptions (``assumed.assumed``); of one run each: ``Why (one seed each): ...``."""
     at = values[(values.point == point) & values.policy.isin([winner, other])]
     if at.empty:
         return ""
@@ -214,7 +213,7 @@ def why(
         pieces.append(hours)
     if pieces and metric not in KEPT and (kept := _kept_better(in_all, winner, other, quote)):
         pieces.append(kept)
-    heading = "one seed each, so no interval" if (in_all["n"] == 1).all() else f"paired means at {where}"
+    heading = "one seed each" if (in_all["n"] == 1).all() else f"paired means at {where}"
     return f" Why ({heading}): " + "; ".join(pieces) + "." if pieces else ""
 
 
@@ -376,19 +375,20 @@ def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Calla
 
 
 def _more_misses(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
-    """Of one run each, untested: ``other`` misses N more opportunities than ``winner``, and the cause it misses
-    most more by (``d``: ``winner`` minus ``other``), when it misses more in all; else ""."""
+    """Of one run each, untested: ``other`` misses N more opportunities than ``winner`` (``d``: the difference), the
+    cause of the most more, and of the most fewer where those offset it ("117 more, no owner: 135 more"); else ""."""
     extra = -mean_difference(d, "opps_missed")
-    causes = {c: -mean_difference(d, c) for c in MISS_CAUSES if c in d.index}
-    causes = {c: v for c, v in causes.items() if finite(v) and v >= 1}
-    if not (finite(extra) and extra >= 1 and causes):
+    more = -d["mean_diff"].reindex([c for c in MISS_CAUSES if c in d.index]).dropna()
+    if more.empty or not (finite(extra) and extra >= 1 and more.max() >= 1):
         return ""
-    cause = max(causes, key=lambda c: causes[c])
-    words = cause.removeprefix("missed_").replace("_", " ")
-    return (
-        f"{there}{quote(other)} misses {amount('opps_missed', extra)} more opportunities than {quote(winner)}, "
-        f"{words} above all: {amount(cause, causes[cause])} more"
-    )
+    most, least = str(more.idxmax()), str(more.idxmin())
+    said = f"{there}{quote(other)} misses {amount('opps_missed', extra)} more opportunities than {quote(winner)}, "
+    said += f"{_words(most)} above all: {amount(most, more[most])} more"
+    return said + (f", {_words(least)} {amount(least, -more[least])} fewer" if more[most] > extra else "")
+
+
+def _words(cause: str) -> str:
+    return cause.removeprefix("missed_").replace("_", " ")  # missed_no_owner: "no owner"
 
 
 def _cause(
@@ -425,7 +425,7 @@ def _cause(
         return ""
     cause = str(causes["mean_diff"].idxmin())
     top = causes.loc[cause]
-    words = cause.removeprefix("missed_").replace("_", " ")
+    words = _words(cause)
     adjusted = f"Bonferroni-adjusted 95% interval over the {m} causes" if m > 1 else "paired 95% interval"
     said = (
         f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
