@@ -34,15 +34,16 @@ def load_scenario_file(path: Path | str, quarters: int | None = None, horizon: s
         if quarters is None:
             return load_scenario(path)
         data, source = read_scenario_toml(path), f"{path} (with {horizon or f'--quarters {quarters}'})"
-        if not (past := shocks_left_out(data, quarters)):
-            return parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
+        past = shocks_left_out(data, quarters)
         try:  # every shock, numbered as in the file, at the run's horizon: all but the left-out ones' quarters
-            parse_scenario({**data, "quarters": quarters}, source)
+            whole = parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
         except InputError as e:
             if faults := [
                 p for p in e.problems if not any(p.startswith(f"{source}: shocks.{i}.quarter: ") for i in past)
             ]:
-                raise InputError(faults) from None
+                raise InputError([_rollout_kept(p, data, source) for p in faults]) from None
+        if not past:
+            return whole
         kept = [s for i, s in enumerate(data["shocks"]) if i not in past]
         return parse_scenario({**data, "quarters": quarters, "shocks": kept}, source)
     except InputError as e:
@@ -50,11 +51,36 @@ def load_scenario_file(path: Path | str, quarters: int | None = None, horizon: s
         raise InputError([*e.problems, *_policy_problems(data, str(path))]) from None
 
 
+def _rollout_kept(problem: str, data: dict[str, Any], source: str) -> str:
+    """``problem`` with why a rollout past a shortened horizon is refused where another shock is left out (a trial
+    was told one and not the other, with no reason)."""
+    shocks = data.get("shocks")
+    listed = shocks if isinstance(shocks, list) else []
+    rollouts = [i for i, s in enumerate(listed) if isinstance(s, dict) and s.get("kind") == "rollout"]
+    if not any(problem.startswith(f"{source}: shocks.{i}.quarter: ") for i in rollouts):
+        return problem
+    return f"{problem}: {ROLLOUT_KEPT}"
+
+
+#: Why a rollout past a shortened horizon is refused, where another shock is left out.
+ROLLOUT_KEPT = (
+    "a rollout is not left out, as other shocks are, since the quarters before it run the model in force, which "
+    "leaving it out would not; give more quarters, or run the current model alone"
+)
+
+
 def shocks_left_out(data: dict[str, Any], quarters: int) -> dict[int, int]:
     """The shocks of a scenario file's ``data`` (by their place in the file) that a run of ``quarters`` leaves out,
-    each with its quarter: those after its last quarter, but a rollout (refused there). A file's own horizon holds
-    its shocks (checked), so that only a shorter ``--quarters`` leaves any out: an analyst's quick look at two
-    quarters of a file with a freeze in the third had been refused until the file was edited."""
+    each with its quarter: those after its last quarter (:func:`shocks_past`), but a rollout (refused there). A
+    file's own horizon holds its shocks (checked), so that only a shorter ``--quarters`` leaves any out: an
+    analyst's quick look at two quarters of a file with a freeze in the third had been refused until the file was
+    edited."""
+    return {i: q for i, q in shocks_past(data, quarters).items() if data["shocks"][i].get("kind") != "rollout"}
+
+
+def shocks_past(data: dict[str, Any], quarters: int) -> dict[int, int]:
+    """The shocks of a scenario file's ``data`` (by their place in the file) after the last of ``quarters``, each
+    with its quarter."""
     shocks = data.get("shocks")
     if not isinstance(shocks, list) or not isinstance(quarters, int):
         return {}
@@ -65,7 +91,6 @@ def shocks_left_out(data: dict[str, Any], quarters: int) -> dict[int, int]:
         and isinstance(s.get("quarter"), int)
         and not isinstance(s.get("quarter"), bool)
         and s["quarter"] > quarters
-        and s.get("kind") != "rollout"
     }
 
 

@@ -289,6 +289,8 @@ def test_policies_names_every_unknown_policy_at_once():
 
 
 def test_quarters_shorter_than_the_file_s_shocks_leaves_them_out_with_a_note(tmp_path):
+    from sim.scenario_file import ROLLOUT_KEPT  # why a rollout is refused, where another shock is left out
+
     # Two analysts' quick look at two quarters of a file with shocks in the third had been refused until they
     # edited the file: the shocks after --quarters are left out, each said in a note.
     freeze = '\n[[shocks]]\nkind = "hiring_freeze"\nquarter = 1\nuntil_quarter = 4\n'
@@ -325,13 +327,17 @@ def test_quarters_shorter_than_the_file_s_shocks_leaves_them_out_with_a_note(tmp
     assert r.returncode == 2 and "shocks.1.factor" in r.stderr, r.stderr
     path.write_text(SMALL.read_text() + '\n[[shocks]]\nkind = "rollout"\nquarter = 3\ncurrent = { name = "pooled" }\n')
     r = covsim("run", str(path), "--quarters", "2")
-    assert_bad_input(r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2)")
+    assert_bad_input(
+        r, f"{path} (with --quarters 2): shocks.0.quarter: 3 is after the last quarter (2): {ROLLOUT_KEPT}"
+    )
     # A review's: a rollout after shocks left out was named by its place in the shortened list, at a horizon not
     # the run's; and --set shocks.1 changed the file's shocks.2.
     rollout = '\n[[shocks]]\nkind = "rollout"\nquarter = 4\ncurrent = { name = "pooled" }\n'
     path.write_text(SMALL.read_text() + freeze.replace("quarter = 1", "quarter = 3") + demand + rollout)
     r = covsim("run", str(path), "--quarters", "2")
-    assert_bad_input(r, f"{path} (with --quarters 2): shocks.2.quarter: 4 is after the last quarter (2)")
+    assert_bad_input(
+        r, f"{path} (with --quarters 2): shocks.2.quarter: 4 is after the last quarter (2): {ROLLOUT_KEPT}"
+    )
     early = demand.replace("quarter = 3", "quarter = 1")
     path.write_text(SMALL.read_text() + freeze.replace("quarter = 1", "quarter = 3") + early + early)
     r = covsim("run", str(path), "--quarters", "2", "--set", "shocks.2.factor=0.9")

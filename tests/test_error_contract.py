@@ -368,6 +368,7 @@ def test_an_experiment_s_mistakes_of_every_stage_are_listed_at_once(tmp_path):
 
 def test_an_unknown_policy_is_said_once_by_its_key_and_a_shock_by_the_file_it_is_in(tmp_path):
     from sim.experiment.loading import load_experiment
+    from sim.scenario_file import ROLLOUT_KEPT
 
     experiment = tmp_path / "e.toml"
     head = f'name = "e"\nscenario = "{SMALL}"\nquarters = 1\n'
@@ -408,18 +409,30 @@ def test_an_unknown_policy_is_said_once_by_its_key_and_a_shock_by_the_file_it_is
     assert result.exit_code == 2 and lines_of(result.stderr) == [
         f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.factor: Input should be greater than or equal to 0, not -1.0"
     ]
-    # The experiment's own shock past its horizon is refused beside it.
+    # With shocks of the experiment's own, or a factor on a scenario shock, none is left out (both count the
+    # file's shocks, which leaving some out would renumber: a review's factor on shocks.1 set the file's shocks.2):
+    # each past the horizon is refused, said in its file.
     shocked.write_text(shocked.read_text().replace("factor = -1", "factor = 0.9"))
     experiment.write_text(head.replace(str(SMALL), str(shocked)) + good + shock)
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
-    assert lines_of(result.stderr) == [f"error: {experiment}: shocks.0.quarter: 5 is after the last quarter (1)"]
+    assert lines_of(result.stderr) == [
+        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)",
+        f"error: {experiment}: shocks.0.quarter: 5 is after the last quarter (1)",
+    ]
+    on_shock = '[[factors]]\nname = "f"\ntarget = "scenario.shocks.0.factor"\nvalues = [0.8, 0.9]\n'
+    experiment.write_text(head.replace(str(SMALL), str(shocked)) + good + on_shock)
+    result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert lines_of(result.stderr) == [
+        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)"
+    ]
     # A rollout of the scenario's past it is refused: its quarters before the new model run the current one.
     rolled = '[[shocks]]\nkind = "rollout"\nquarter = 3\ncurrent = { name = "random_books" }\n'
     shocked.write_text(SMALL.read_text() + "\n" + rolled)
     experiment.write_text(head.replace(str(SMALL), str(shocked)) + good)
     result = invoke("experiment", str(experiment), "--out", str(tmp_path / "out"))
     assert lines_of(result.stderr) == [
-        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1)"
+        f"error: {shocked} (with quarters = 1 of {experiment}): shocks.0.quarter: 3 is after the last quarter (1): "
+        + ROLLOUT_KEPT
     ]
     rollout = '[[shocks]]\nkind = "rollout"\nquarter = 2\ncurrent = { name = "random_books" }\n'
     shocked.write_text(SMALL.read_text() + "\n" + rollout)

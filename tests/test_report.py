@@ -372,7 +372,7 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     by = r.groupby(["point", "replication"])["value"].sum().unstack("point")
     diff = float((by[1] - by[0]).mean())
     better, worse = ("notice = 0.4", "notice = 0.02") if diff > 0 else ("notice = 0.02", "notice = 0.4")
-    answer = next(line for line in text.splitlines() if line.startswith("**Answer:** "))
+    answer = text[text.index("**Answer:** ") : text.index("## What was run")].strip()  # its sentence and findings
     assert answer.startswith(
         "**Answer:** on `revenue_captured` (higher is better), one policy, `unstructured`, over 2 design points: "
     )
@@ -397,8 +397,8 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
     state = "behind" if d.mean() + half < 0 else "ahead of" if d.mean() - half > 0 else "not distinguishable from"
     expected = difference_beside("profit", d.mean(), d.mean() - half, d.mean() + half)
-    assert answer.endswith(
-        f" On `profit` (the gross margin on recurring revenue less the cost of sales), notice = 0.4 is {state} the first "
+    assert answer.endswith(  # a finding of its own, on its own line
+        f"\n- On `profit` (the gross margin on recurring revenue less the cost of sales), notice = 0.4 is {state} the first "
         f"design point, notice = 0.02: {expected} {difference_interval('profit', d.mean() - half, d.mean() + half)}."
     ), answer
 
@@ -2486,7 +2486,7 @@ def test_one_policy_s_profit_beside_its_answer_is_at_the_table_s_adjustment_when
     # The answer had given profit in a family of its own where the table, profit a headline metric, adjusts it over
     # every comparison: two intervals for one difference (a researcher's check).
     text = run(notice_grid(("revenue_captured", "profit")), tmp_path).read_text()
-    answer = next(line for line in text.splitlines() if line.startswith("**Answer:** "))
+    answer = text[text.index("**Answer:** ") : text.index("## What was run")]  # its sentence and findings
     row = next(line for line in text.splitlines() if line.startswith("| `profit` | notice = 0.4 (point 1) - point 0 |"))
     adjusted = row.split(" | ")[-1].rstrip(" |")
     assert f" the first design point, notice = 0.02: {row.split(' | ')[3]} {adjusted}." in answer, (answer, row)
@@ -2672,10 +2672,11 @@ def test_beside_an_answer_not_clear_come_outcomes_with_a_direction_first_and_how
     (said,) = beside_the_answer(family.iloc[:0], family, "revenue_captured", "B", "A", lambda s: s, "B", False)[1:]
     named = said.split("adjustment: ")[1]
     # customers, opps_missed and churned have a direction of better; utilisation and new_logos have none
+    assert said.endswith("; 2 more in the paired-differences table.")
+    named = named.removesuffix("; 2 more in the paired-differences table.")
     assert sorted(part.split(" ")[0] for part in named.split("; ")) == ["churned", "customers", "opps_missed"]
-    assert said.endswith(" (2 more in the paired-differences table).")
     # Each said as B fares by it: fewer misses and more customers better, more churned worse.
-    ways = {part.split(" ")[0]: part.rsplit(" ", 1)[1].rstrip(".") for part in named.split(" (2 more")[0].split("; ")}
+    ways = {part.split(" ")[0]: part.rsplit(" ", 1)[1] for part in named.split("; ")}
     assert ways == {"opps_missed": "(better)", "customers": "(better)", "churned": "(worse)"}
 
 

@@ -141,7 +141,7 @@ def stress_command(
             replications,
             seed,
             params=chosen,
-            description=" ".join(filter(None, (description, said))),
+            description="\n\n".join(filter(None, (description, said))),  # each a paragraph of its own
         )
         check_executor(executor, workers, run_timeout=run_timeout)
         out_dir = out_dir or Path("out") / experiment.name

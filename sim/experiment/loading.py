@@ -22,7 +22,7 @@ from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, par
 from sim.experiment.targets import missed_target
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
-from sim.scenario_file import left_out_notes, left_out_said, load_scenario_file, read_scenario_toml, shocks_left_out
+from sim.scenario_file import left_out_notes, left_out_said, load_scenario_file, read_scenario_toml, shocks_past
 from sim.strict import without_bad_keys
 
 
@@ -52,7 +52,7 @@ def load_experiment(path: Path | str, planner: Planner | None = None) -> tuple[E
             later = [p for p in later if _of_a_name(p, path)]
         raise InputError([*e.problems, *later]) from None
     try:
-        scenario = _base_scenario(path, experiment.scenario, experiment.quarters)
+        scenario = _base_scenario(path, experiment.scenario, _leaving_out(experiment))
     except InputError as e:  # the policies' names need no scenario: said beside it
         raise InputError([*e.problems, *_policy_names(data, path)]) from None
     if "seed" not in data:  # the scenario's, as covsim compare's: a study as a file and as a compare is one study
@@ -171,7 +171,7 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
         except InputError:
             return [*found, *names]
     try:
-        scenario = _base_scenario(path, experiment.scenario, experiment.quarters)
+        scenario = _base_scenario(path, experiment.scenario, _leaving_out(experiment))
     except InputError as e:  # the policies' names need no scenario: said beside it
         return [*found, *e.problems, *_policy_names(data, path)]
     return [*found, *_metric_problems(experiment, scenario, path), *_plan_problems(experiment, scenario, path, planner)]
@@ -180,11 +180,12 @@ def _later_problems(data: dict[str, Any], renamed: list[str], path: Path, planne
 def _base_scenario(path: Path, named: str, quarters: int | None = None) -> Scenario:
     """The scenario the experiment file at ``path`` names; one it cannot read as a file (missing, a folder, a
     name too long) is said at the experiment's key that names it, the scenario's own mistakes in its lines. Over the
-    experiment's ``quarters``, shorter than the scenario's own shocks reach, those after it are left out, as
-    ``--quarters`` leaves them out of ``covsim compare`` (:func:`left_out`); an experiment's own shocks are not."""
+    experiment's ``quarters`` (``quarters``: None where :func:`_leaving_out` refuses), shorter than the scenario's
+    own shocks reach, those after it are left out, as ``--quarters`` leaves them out of ``covsim compare``
+    (:func:`left_out`); an experiment's own shocks are not."""
     where = path.parent / named
     try:
-        if quarters is None or not shocks_left_out(read_scenario_toml(where), quarters):
+        if quarters is None or not shocks_past(read_scenario_toml(where), quarters):
             return load_scenario(where)
         return load_scenario_file(where, quarters, _horizon(path, quarters))
     except InputError as e:
@@ -198,12 +199,20 @@ def left_out(path: Path | str, experiment: Experiment) -> tuple[list[str], str]:
     out of it``, for each of the scenario's own shocks the experiment file at ``path`` leaves out by its
     ``quarters`` (a note, as ``covsim compare --quarters`` says one: a researcher's file had been refused), and the
     sentence its report opens with of them (``scenario_file.left_out_said``; "" for none)."""
-    if experiment.quarters is None:
+    if (quarters := _leaving_out(experiment)) is None:
         return [], ""
-    where, horizon = Path(path).parent / experiment.scenario, _horizon(path, experiment.quarters)
+    where, horizon = Path(path).parent / experiment.scenario, _horizon(path, quarters)
     data = read_scenario_toml(where)
-    notes = [f"{where}: {note}" for note in left_out_notes(data, experiment.quarters, horizon)]
-    return notes, left_out_said(data, experiment.quarters, str(where), horizon)
+    notes = [f"{where}: {note}" for note in left_out_notes(data, quarters, horizon)]
+    return notes, left_out_said(data, quarters, str(where), horizon)
+
+
+def _leaving_out(experiment: Experiment) -> int | None:
+    """The experiment's ``quarters`` where the scenario's shocks past it may be left out; None where they are
+    refused: with shocks of the experiment's own, or a factor on a scenario shock, both numbered by the file's
+    shocks, which leaving some out would renumber (a review's factor on shocks.1 had set the file's shocks.2)."""
+    own = experiment.shocks or any(f.target.startswith("scenario.shocks") for f in experiment.factors)
+    return None if own else experiment.quarters
 
 
 def _horizon(path: Path | str, quarters: int) -> str:

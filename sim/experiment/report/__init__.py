@@ -244,9 +244,11 @@ def _write(
         sections, produced, finding = _results_sections(ctx, values, stage, step)
         lines += sections
         # A team-size factor is a decision: where each policy makes the most, said as part of what the design finds.
-        finding = " ".join(filter(None, [finding, team_size_note(ctx, code)]))
+        team = team_size_note(ctx, code)
         if finding:  # a sampled design's own answer, across its points, after the one at the first point
             lines[answer_at] = with_finding(lines[answer_at], f"Across the design: {finding}")
+        lines[answer_at] = with_finding(lines[answer_at], team)  # a finding of its own
+        finding = " ".join(filter(None, [finding, team]))  # the terminal says both after its tables
 
     lines += ["", *methods(ctx), "", *reproducibility(ctx), ""]
     step(REPORT)

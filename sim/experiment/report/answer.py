@@ -115,7 +115,8 @@ def answer(
     if len(policies) < 2:
         one = (values, metric, sign, policies[0], points, factors, quote, results)
         across = grid_answer(*one) if across_points else None
-        return lead + head + (across or f"there is one policy only, {quote(policies[0])}: nothing to compare.")
+        first, *rest = across or [f"there is one policy only, {quote(policies[0])}: nothing to compare."]
+        return answer_text(lead, [head + first, *rest], markdown)
     if baseline not in present:
         return lead + head + f"the baseline {quote(baseline)} has no finished run: no paired comparison, no answer."
     if len(present) < 2:  # every other policy's runs failed (or are pending)
@@ -243,7 +244,7 @@ def answer(
         # The baseline clearly best: every other policy is said not clearly behind it, or is clearly behind.
         said = {winner, baseline, other}
         also = (
-            ""
+            []
             if winner == baseline and clear and ahead
             else clearly_apart(
                 family,
@@ -256,7 +257,7 @@ def answer(
             )
         )
         more = replications_needed(diff, float(row["sd"]), n, int(row["family"])) if defined and not clear else ""
-        findings = [head + single + tail, too, more, also, because, *caution, family_note, *idle]
+        findings = [head + single + tail, too, more, *also, because, *caution, family_note, *idle]
         return answer_text(lead, findings, markdown)
     shown = int(best.shape[0])
     distinct = len(points) - len(repeats)

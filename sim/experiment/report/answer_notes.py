@@ -86,27 +86,27 @@ def clearly_apart(
     quote: Callable[[str], str],
     better: bool = True,
     untested: tuple[str, str] | None = None,
-) -> str:
-    """`` Clearly better than the baseline: ... Clearly worse than the baseline: ...``: the policies not ``named``
+) -> list[str]:
+    """``Clearly better than the baseline: ...``, ``Clearly worse than the baseline: ...``, each a finding: the
+    policies not ``named``
     already whose paired difference from the baseline on ``metric`` has its adjusted interval excluding 0, best
     first (when the policy with the best mean is not clearly ahead, the better are the answer a reader is after;
     the worse had gone unsaid beside a best mean not clearly ahead, a policy 28.0M behind in profit among them);
-    the better left out unless ``better``; "" when there are none. ``untested``: the policy of the best mean and
+    the better left out unless ``better``; none when there are none. ``untested``: the policy of the best mean and
     how to make it the baseline, said not tested against the clearly better (a VP read "Clearly better than the
     baseline: `hunter_farmer`" beside the best mean not clearly ahead as "pick hunter_farmer")."""
     d = _adjusted(family, metric)
     d = d[~d.policy.isin(named)].assign(better=lambda x: sign * x["mean_diff"]).sort_values("better", ascending=False)
     above, below = (d["low_adj"] > 0, d["high_adj"] < 0) if sign > 0 else (d["high_adj"] < 0, d["low_adj"] > 0)
-    said = [("better", d[above])] if better else []
-    out = "".join(
-        f" Clearly {word} than the baseline, at the same adjustment: {_each(rows, metric, quote)}."
-        for word, rows in [*said, ("worse", d[below])]
+    out = {
+        word: f"Clearly {word} than the baseline, at the same adjustment: {_each(rows, metric, quote)}."
+        for word, rows in (("better", d[above] if better else d[above].iloc[:0]), ("worse", d[below]))
         if not rows.empty
-    )
-    if better and untested and not d[above].empty:
+    }
+    if "better" in out and untested:  # beside the better, of which it speaks, not after the worse
         best, rebase = untested
-        out += f" The comparison {_not_tested(best, ', the best mean,', len(d[above]), quote, rebase)}."
-    return out
+        out["better"] += f" The comparison {_not_tested(best, ', the best mean,', len(d[above]), quote, rebase)}."
+    return list(out.values())
 
 
 def not_clearly_behind(
@@ -321,7 +321,7 @@ def beside_the_answer(
         f"{quote(str(r.metric))} {_against(r, str(r.metric))}{_which_way(str(r.metric), float(r.mean_diff))}"
         for r in rows.itertuples()
     )
-    more = f" ({len(d) - len(rows)} more in the paired-differences table)" if len(d) > len(rows) else ""
+    more = f"; {len(d) - len(rows)} more in the paired-differences table" if len(d) > len(rows) else ""
     return [said, f"Clear beside it{at}, {quote(pair)} against the baseline at the same adjustment: {each}{more}."]
 
 

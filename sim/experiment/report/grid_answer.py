@@ -49,9 +49,10 @@ def grid_answer(
     factors: Sequence[str],
     quote: Callable[[str], str],
     results: pd.DataFrame | None,
-) -> str | None:
+) -> list[str] | None:
     """The answer of one policy across its design points (None with fewer than two points with results, or when
-    the chosen metric has no paired difference), with profit between the points it compares (from ``results``)."""
+    the chosen metric has no paired difference), then its findings: why, and profit between the points it compares
+    (from ``results``), each to go on a line of its own (``markdown.answer_text``)."""
     compared, best, reference, rows = compared_point(values, metric, sign)
     if compared is None:
         return None
@@ -86,10 +87,10 @@ def grid_answer(
     start = f"one policy, {quote(policy)}, over {counted(values['point'].nunique(), 'design point')}: "
     profit = points_on_profit(results, values, metric, reference, compared, (label(compared), first), quote)
     if not defined:  # the body says why there is no test
-        return start + body + "." + profit
+        return [start + body + ".", profit]
     stat = test_words(row, int(row["family"]), "with the first design point")
     tail = f" ({stat}), over {counted(int(row['n']), 'paired replication')} (common random numbers)."
     winner, other = (best, reference) if best != reference else (reference, compared)
     ahead = clear and (sign * diff > 0 if best != reference else sign * diff < 0)  # the point named best leads
     because = why_between_points(results, metric, winner, other, label, quote) if ahead else ""
-    return start + body + tail + because + profit
+    return [start + body + tail, because, profit]

@@ -16,7 +16,7 @@ from sim.tables import every_loss, missing_most
 
 
 def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
-    """`` `a` gives its specialist seats no work ...``: the policies that leave a role's seats idle at ``point``
+    """`` `a` gives no specialist seat any work ...``: the policies that leave a role's seats idle at ``point``
     (no hours in any run, though the seats are there: their utilisation is defined) while another policy works
     them; else "". Those seats count in the idle policy's cost of sales and utilisation all the same, which a
     sales leader reads as a mechanism only when told (a compare of an overlay showed segment_tiers 11.7 pp less

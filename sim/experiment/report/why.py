@@ -376,7 +376,7 @@ def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Calla
 
 def _more_misses(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
     """Of one run each, untested: ``other`` misses N more opportunities than ``winner`` (``d``: the difference), the
-    cause of the most more, and of the most fewer where those offset it ("117 more, no owner: 135 more"); else ""."""
+    cause of the most more, and of the most fewer where it offsets part ("..., stalled 44 fewer"); else ""."""
     extra = -mean_difference(d, "opps_missed")
     more = -d["mean_diff"].reindex([c for c in MISS_CAUSES if c in d.index]).dropna()
     if more.empty or not (finite(extra) and extra >= 1 and more.max() >= 1):
