@@ -33,7 +33,7 @@ def load_scenario_file(path: Path | str, quarters: int | None = None, horizon: s
     try:
         if quarters is None:
             return load_scenario(path)
-        data, source = read_scenario_toml(path), f"{path} (with {horizon or f'--quarters {quarters}'})"
+        data, source = read_scenario_toml(path), f"{path} (with {_set_by(quarters, horizon)})"
         past = shocks_left_out(data, quarters)
         try:  # every shock, numbered as in the file, at the run's horizon: all but the left-out ones' quarters
             whole = parse_scenario({**data, "quarters": quarters}, source)  # as load_scenario, the file read once
@@ -120,7 +120,7 @@ def left_out_notes(data: dict[str, Any], quarters: int, horizon: str = "") -> li
     :func:`load_scenario_file` takes it)."""
     return [
         f"shocks.{i}: {data['shocks'][i].get('kind', 'shock')} in quarter {q} is after the run's last quarter "
-        f"({horizon or f'--quarters {quarters}'}): left out of it"
+        f"({_set_by(quarters, horizon)}): left out of it"
         for i, q in shocks_left_out(data, quarters).items()
     ]
 
@@ -132,10 +132,13 @@ def left_out_said(data: dict[str, Any], quarters: int, source: str, horizon: str
     if not past:
         return ""
     each = "; ".join(f"`shocks.{i}` ({data['shocks'][i].get('kind', 'shock')} in quarter {q})" for i, q in past.items())
-    return (
-        f"Left out of every run, after the runs' last quarter ({horizon or f'--quarters {quarters}'}): {each} of "
-        f"`{source}`."
-    )
+    return f"Left out of every run, after the runs' last quarter ({_set_by(quarters, horizon)}): {each} of `{source}`."
+
+
+def _set_by(quarters: int, horizon: str) -> str:
+    """What set a run's ``quarters``, in words: ``horizon`` (an experiment's ``quarters = N of FILE``), or
+    ``--quarters N``."""
+    return horizon or f"--quarters {quarters}"
 
 
 def read_scenario_toml(path: Path | str) -> dict[str, Any]:
