@@ -87,14 +87,13 @@ def clearly_apart(
     better: bool = True,
     untested: tuple[str, str] | None = None,
 ) -> list[str]:
-    """``Clearly better than the baseline: ...``, ``Clearly worse than the baseline: ...``, each a finding: the
-    policies not ``named``
-    already whose paired difference from the baseline on ``metric`` has its adjusted interval excluding 0, best
-    first (when the policy with the best mean is not clearly ahead, the better are the answer a reader is after;
-    the worse had gone unsaid beside a best mean not clearly ahead, a policy 28.0M behind in profit among them);
-    the better left out unless ``better``; none when there are none. ``untested``: the policy of the best mean and
-    how to make it the baseline, said not tested against the clearly better (a VP read "Clearly better than the
-    baseline: `hunter_farmer`" beside the best mean not clearly ahead as "pick hunter_farmer")."""
+    """``Clearly better than the baseline: ...``, ``Clearly worse than the baseline: ...``, each a finding: the policies
+    not ``named`` already whose paired difference from the baseline on ``metric`` has its adjusted interval excluding 0,
+    best first (when the policy with the best mean is not clearly ahead, the better are the answer a reader is after;
+    the worse had gone unsaid beside a best mean not clearly ahead, a policy 28.0M behind in profit among them); the
+    better left out unless ``better``; none when there are none. ``untested``: the policy of the best mean and how to
+    make it the baseline, said not tested against the clearly better (a VP read "Clearly better than the baseline:
+    `hunter_farmer`" beside the best mean not clearly ahead as "pick hunter_farmer")."""
     d = _adjusted(family, metric)
     d = d[~d.policy.isin(named)].assign(better=lambda x: sign * x["mean_diff"]).sort_values("better", ascending=False)
     above, below = (d["low_adj"] > 0, d["high_adj"] < 0) if sign > 0 else (d["high_adj"] < 0, d["low_adj"] > 0)
@@ -297,12 +296,12 @@ def beside_the_answer(
     clear: bool,
     at: str = "",
 ) -> list[str]:
-    """What the answer has beside it, each a finding of its own: where profit stands (:func:`on_profit`, of ``bottom``) and, where the lead
-    is not clear, the other headline metrics on which the pair it compares (the winner and the baseline; the
-    baseline winning, ``other`` and it) differs clearly at the same adjustment, those with a direction of better
-    first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a
-    VP's answer at one hunter share said revenue and profit were not distinguishable, and left unsaid 47 fewer new
-    logos and 103 more units of relationship lost, both clear."""
+    """What the answer has beside it, each a finding of its own: where profit stands (:func:`on_profit`, of ``bottom``)
+    and, where the lead is not clear, the other headline metrics on which the pair it compares (the winner and the
+    baseline; the baseline winning, ``other`` and it) differs clearly at the same adjustment, those with a direction of
+    better first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a
+    VP's answer at one hunter share said revenue and profit were not distinguishable, and left unsaid 47 fewer new logos
+    and 103 more units of relationship lost, both clear."""
     said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at)
     if clear:
         return [said]

@@ -104,7 +104,8 @@ def team_notes(results: pd.DataFrame | None, point: int, policies: list[str], qu
     """What the answer says of the team at ``point`` and the work it is given, each a finding of its own (one
     answer's list item had held two): its idle seats (:func:`idle_seats`), where the accounts in no book are served
     (:func:`no_book_service`), when every policy misses most of its opportunities, whether for want of hours or
-    with hours to spare (``sim.tables.missing_most``), and when every policy makes a loss (``sim.tables.every_loss``)."""
+    with hours to spare (``sim.tables.missing_most``), and when every policy makes a loss
+    (``sim.tables.every_loss``)."""
     said = [idle_seats(results, point, policies, quote), no_book_service(results, point, policies, quote)]
     at = None if results is None else results[(results.point == point) & results.metric.isin(_TEAM_METRICS)]
     if at is None or at.empty:

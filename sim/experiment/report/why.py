@@ -140,9 +140,9 @@ def why(
     quote: Callable[[str], str],
     world: Assumed = UNSAID,
 ) -> str:
-    """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment
-    and by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say.
-    ``values``: :func:`why_values`; ``world``: its assumptions (``assumed.assumed``); of one run each: ``Why (one seed each): ...``."""
+    """`` Why (paired means at ...): ...``: ``winner``'s lead over ``other`` on ``metric`` at ``point`` by segment and
+    by kind, and the miss cause behind it (module docstring); "" when none of them has anything to say. ``values``:
+    :func:`why_values`; ``world``: its assumptions (``assumed.assumed``); one run each: ``Why (one seed each)``."""
     at = values[(values.point == point) & values.policy.isin([winner, other])]
     if at.empty:
         return ""
