@@ -44,7 +44,8 @@ it leads (paired means; the answer's own figure is the whole population's):
 
 A profit lead is located by its recurring revenue by segment, and its bookings (revenue captured) by kind are
 said there beside it, as "bookings: new-logo value ...", with the new-logo clause. Of one run each (``covsim
-run``), no piece that needs an interval is said, and the miss cause is the one of the most more, untested.
+run``), the miss cause and what the policy behind keeps better are said untested (``one_run``), and no other
+piece that needs an interval.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ import pandas as pd
 
 from sim.catalogue import CATALOGUE, REVENUE_PARTS
 from sim.experiment import stats
+from sim.experiment.report import one_run
 from sim.experiment.report.assumed import (
     CONFLICTS,
     CREATED,
@@ -264,6 +266,8 @@ def _kept_better(d: pd.DataFrame, winner: str, other: str, quote: Callable[[str]
     """``though behind, `other` loses N fewer customers to churn [interval] and renews ... (paired 95% intervals)``
     from ``d`` (``winner`` minus ``other``, segment all), for each of ``KEPT`` clearly in ``other``'s favour (its
     interval excluding 0; at least one customer); "" for none."""
+    if "n" in d.columns and (d["n"] == 1).all():  # one run each (covsim run): no test
+        return one_run.kept_better(d, other, quote, KEPT)
     said = []
     churned, rate = KEPT
     if clearly_more(d, churned):
@@ -374,23 +378,6 @@ def _won_more(d: pd.DataFrame, winner: str, other: str, there: str, quote: Calla
     return said
 
 
-def _more_misses(d: pd.DataFrame, other: str, winner: str, there: str, quote: Callable[[str], str]) -> str:
-    """Of one run each, untested: ``other`` misses N more opportunities than ``winner`` (``d``: the difference), the
-    cause of the most more, and of the most fewer where it offsets part ("..., stalled 44 fewer"); else ""."""
-    extra = -mean_difference(d, "opps_missed")
-    more = -d["mean_diff"].reindex([c for c in MISS_CAUSES if c in d.index]).dropna()
-    if more.empty or not (finite(extra) and extra >= 1 and more.max() >= 1):
-        return ""
-    most, least = str(more.idxmax()), str(more.idxmin())
-    said = f"{there}{quote(other)} misses {amount('opps_missed', extra)} more opportunities than {quote(winner)}, "
-    said += f"{_words(most)} above all: {amount(most, more[most])} more"
-    return said + (f", {_words(least)} {amount(least, -more[least])} fewer" if more[most] > extra else "")
-
-
-def _words(cause: str) -> str:
-    return cause.removeprefix("missed_").replace("_", " ")  # missed_no_owner: "no owner"
-
-
 def _cause(
     d: pd.DataFrame,
     other: str,
@@ -409,7 +396,7 @@ def _cause(
     beside which what a missed renewal leaves is said in full (of another metric, a renewals lead's above all, where
     revenue captured is not in question, its first half)."""
     if "opps_missed" in d.index and d.at["opps_missed", "n"] == 1:  # one run each (covsim run): no test
-        return _more_misses(d, other, winner, there, quote)
+        return one_run.more_misses(d, other, winner, there, quote)
     if "opps_missed" not in d.index or not d.at["opps_missed", "high"] < 0:
         return ""
     # The cause is picked among the causes for the most misses, so each is judged at the Bonferroni level over
@@ -425,7 +412,7 @@ def _cause(
         return ""
     cause = str(causes["mean_diff"].idxmin())
     top = causes.loc[cause]
-    words = _words(cause)
+    words = one_run.cause_words(cause)
     adjusted = f"Bonferroni-adjusted 95% interval over the {m} causes" if m > 1 else "paired 95% interval"
     said = (
         f"{there}{quote(other)} misses {amount(cause, -float(top.mean_diff))} more opportunities ({words}) than "
