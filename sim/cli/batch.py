@@ -148,10 +148,11 @@ def finish_batch(batch: Batch, outcome: BatchOutcome, out_dir: Path | None, resu
             run = f"{key[:12]} ({spec.policy}, seed {spec.seed})" if spec is not None else key[:12]
             said = one_line(error)
             same.setdefault(re.sub(r" \(the first: [^)]*\)", "", said), []).append((run, said))
-        for runs in list(same.values())[:10]:
+        said_ten = list(same.values())[:10]
+        for runs in said_ten:
             (first, error), others = runs[0], len(runs) - 1
             say_error(f"{f'run {first}' if not others else f'{len(runs)} runs ({first}, and {others} more)'}: {error}")
-        shown = sum(len(runs) for runs in list(same.values())[:10])
+        shown = sum(len(runs) for runs in said_ten)
         more = f" ({outcome.failed - shown} more in the report)" if outcome.failed > shown else ""
         kept = (
             f"the others are stored. Fix the cause and resume with: {resume_hint}"

@@ -204,8 +204,9 @@ def noise_floor(effects: np.ndarray) -> np.ndarray:
     freedom and d / (s_2 / sqrt(R)) a normal vector over the chi root of its degrees: the floor is the
     quantile of M = mean_t |s_1 / sqrt(R) T + s_2 / sqrt(R) D_t / sqrt(V)| at the level 0.95^(1/k) of Sidak
     (1967, "Rectangular confidence regions for the means of multivariate normal distributions", JASA
-    62(318):626-633) over the k factors with a floor (not one whose effect is 0 in every run). Its distribution is integrated over T exactly and over
-    (D, V) by ``NOISE_SIMULATIONS`` draws from ``NOISE_SEED`` (:func:`_floor`): T's long tail (Cauchy's, at 2
+    62(318):626-633) over the k factors with a floor (not one whose effect is 0 in every run). Its distribution is
+    integrated over T exactly and over (D, V) by ``NOISE_SIMULATIONS`` draws from ``NOISE_SEED`` (:func:`_floor`):
+    T's long tail (Cauchy's, at 2
     replications) no longer rests on the few draws past the quantile. With no noise of the trajectories' own
     (s_2 = 0), it is Student t's quantile itself. Only a factor's trajectories with every replication of its
     effect take part. The shared part has R - 1 degrees of freedom, so with 2 replications its floor is wide

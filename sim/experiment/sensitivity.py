@@ -22,6 +22,9 @@ from scipy import stats
 
 from sim.experiment.stats import BOOTSTRAP_MIN_REPLICATIONS, CONFIDENCE, residual_variance
 
+#: The bootstrap resamples of a Sobol' design's rows behind each index's interval.
+SOBOL_RESAMPLES = 999
+
 
 def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str], seed: int) -> pd.DataFrame:
     """First-order (Saltelli et al. 2010) and total (Jansen 1999) Sobol' indices, with bootstrap CIs.
@@ -75,7 +78,7 @@ def sobol_indices(values: pd.DataFrame, points: pd.DataFrame, factors: list[str]
                     [np.arange(f_a.shape[1])],
                     statistic=statistic,
                     method="BCa",
-                    n_resamples=999,
+                    n_resamples=SOBOL_RESAMPLES,
                     confidence_level=CONFIDENCE,
                     vectorized=False,
                     rng=np.random.default_rng(seed),

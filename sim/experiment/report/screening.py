@@ -135,9 +135,9 @@ def sign_level(rows: pd.DataFrame) -> tuple[float, int]:
 
 
 def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
-    """``; yet the t test of mu ... finds `x`'s (...) mean effect clear ...`` for the factors within their floor whose mean effect
-    the test calls clear at ``sign_level`` over ``rows`` (a researcher's factor of one sign in every replication
-    sat within its mu* floor: mu* is a size, not a test of the mean); "" for none."""
+    """``; yet the t test of mu ... finds `x`'s (...) mean effect clear ...`` for the factors within their floor
+    whose mean effect the test calls clear at ``sign_level`` over ``rows`` (a researcher's factor of one sign in
+    every replication sat within its mu* floor: mu* is a size, not a test of the mean); "" for none."""
     level, tested = sign_level(rows)
     clear = within[within["mu_p"].to_numpy(dtype=float) < level]
     if clear.empty:
@@ -150,9 +150,8 @@ def _signed(metric: str, within: pd.DataFrame, rows: pd.DataFrame) -> str:
     )
     return (
         f"; yet the t test of mu over the replications finds {named} mean effect{'s' if len(clear) > 1 else ''} "
-        f"clear (p below {level:.4f}, 5% "
-        f"over the {tested} factors): of a size mu* does not "
-        "tell from noise, but of one sign, over these trajectories."
+        f"clear (p below {level:.4f}, 5% over the {tested} factors): of a size mu* does not tell from noise, but of "
+        "one sign, over these trajectories."
     )
 
 

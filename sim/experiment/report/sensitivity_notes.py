@@ -12,6 +12,7 @@ import pandas as pd
 from sim.experiment import stats
 from sim.experiment.report.context import ReportContext
 from sim.experiment.report.markdown import code, md_table
+from sim.experiment.sensitivity import SOBOL_RESAMPLES
 from sim.experiment.spec import SOBOL_ADVISED
 from sim.format import counted, joined
 
@@ -65,8 +66,8 @@ def without_interval(indices: pd.DataFrame, n: int) -> str:
     if not lost:
         return ""
     return (
-        f"'-' in an interval column ({counted(lost, 'row')}): in some of the 999 bootstrap resamples of the design's "
-        "rows the index was undefined (the variance it is a share of was not positive; with several replications, "
+        f"'-' in an interval column ({counted(lost, 'row')}): in some of the {SOBOL_RESAMPLES} bootstrap resamples of "
+        "the design's rows the index was undefined (the variance it is a share of was not positive; with several replications, "
         "what their two halves share), or the resamples gave the bootstrap nothing to form an interval from, so "
         "none is given: read such an index as very uncertain, not as precise (more replications, or a larger "
         "`design.samples`)."
