@@ -255,13 +255,14 @@ def run_why(metrics: pd.DataFrame, totals: pd.Series, policies: list[str], relat
     by segment, kind of deal and miss cause, from the one run of each (``why.why``); "" when nothing is said.
     ``relationship``: the scenario's relationship table, whose assumed lifts the Why names where they act. A sales
     leader's run said which policy made more, not why."""
-    from sim.experiment.report.assumed import assumed
-    from sim.experiment.report.why import why, why_values
-
     profit = {p: float(totals.get(("profit", p), float("nan"))) for p in policies}
     ranked = sorted((p for p in policies if math.isfinite(profit[p])), key=lambda p: -profit[p])
     if len(ranked) < 2 or profit[ranked[0]] == profit[ranked[1]]:
         return ""
+    # Here, not above: the report package loads matplotlib and scipy, which a run of one policy never needs.
+    from sim.experiment.report.assumed import assumed
+    from sim.experiment.report.why import why, why_values
+
     other = policies[0] if ranked[0] != policies[0] and policies[0] in ranked else ranked[1]
     values = why_values(metrics.assign(point=0, replication=0), "profit")
     return why(values, "profit", 0, ranked[0], other, "", str, assumed(vars(relationship), [])).strip()

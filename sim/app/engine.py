@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.answer_layout import with_finding
 from sim.codes import CAUSES
 from sim.config import parse_toml
 from sim.experiment.batch import Batch, open_batch, user_policy_fingerprints
@@ -40,7 +41,6 @@ from sim.experiment.pool import WorkerPool
 from sim.experiment.report.answer import answer, units_caution
 from sim.experiment.report.assumed import assumed_by_point
 from sim.experiment.report.export import tidy_table
-from sim.experiment.report.markdown import with_finding
 from sim.experiment.runner import BatchOutcome, package_versions, run_batch
 from sim.experiment.spec import Experiment, PolicyEntry
 from sim.experiment.stats import describe, paired_against, run_values

@@ -7,11 +7,11 @@ from typing import Any
 
 from dash import dcc, html
 
+from sim.answer_layout import FINDING
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.app.glossary import glossary
 from sim.app.layout import CELL, ERROR, HINT, STICKY, TABLE, UNIT
 from sim.catalogue import CATALOGUE
-from sim.experiment.report.markdown import FINDING
 from sim.experiment.stats import HOLM_ALONE, MIN_REPLICATIONS, holm_alone
 from sim.format import counted
 from sim.shocks import shock_text

@@ -219,9 +219,9 @@ def _check_reachable(address: str, seconds: float = 5.0) -> None:
 
 def _summary(batch: Batch) -> None:
     """The answer, the means and the paired differences (or a stress suite's table) to the terminal."""
+    from sim.answer_layout import with_finding
     from sim.experiment.report.answer import answer, cited_point, units_caution
     from sim.experiment.report.assumed import assumed_by_point
-    from sim.experiment.report.markdown import with_finding
     from sim.experiment.stats import (
         HOLM_ALONE,
         MIN_REPLICATIONS,

@@ -177,8 +177,8 @@ def run_command(
     with loading_libraries():
         import pandas as pd
 
+        from sim.answer_layout import with_finding
         from sim.compiled import kernels_loaded
-        from sim.experiment.report.markdown import with_finding
         from sim.format import counted
         from sim.policies import policies_for, policy_notes
         from sim.policies.rollout import current_policy

@@ -49,6 +49,7 @@ matplotlib.use("Agg")  # files only: no display is needed or assumed (before any
 
 import pandas as pd
 
+from sim.answer_layout import with_finding
 from sim.experiment import stats
 from sim.experiment.report.answer import answer, chosen_metric, cited_point, units_caution
 from sim.experiment.report.assumed import assumed_by_point
@@ -82,7 +83,7 @@ from sim.experiment.report.figures import (
     weekly_figure,
 )
 from sim.experiment.report.ledger import ledger, unfinished
-from sim.experiment.report.markdown import code, with_finding
+from sim.experiment.report.markdown import code
 from sim.experiment.report.on_top import on_top_section
 from sim.experiment.report.paired_figure import paired_figure
 from sim.experiment.report.screening import MORRIS_CSV, morris_lead, morris_screening, morris_section, write_morris_csv

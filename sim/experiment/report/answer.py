@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.answer_layout import answer_text
 from sim.catalogue import CATALOGUE
 from sim.experiment import stats
 from sim.experiment.report.answer_notes import (
@@ -36,7 +37,7 @@ from sim.experiment.report.answer_notes import (
 from sim.experiment.report.assumed import UNSAID, Assumed
 from sim.experiment.report.family_check import default_family_note
 from sim.experiment.report.grid_answer import compared_point, grid_answer
-from sim.experiment.report.markdown import answer_text, finite, point_labeller, test_words
+from sim.experiment.report.markdown import finite, point_labeller, test_words
 from sim.experiment.report.team_notes import team_notes
 from sim.experiment.report.why import why, why_values
 from sim.format import counted, difference_beside, difference_interval, joined

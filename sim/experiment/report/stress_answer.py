@@ -7,9 +7,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sim.answer_layout import answer_text
 from sim.experiment.inert import why_inert
 from sim.experiment.report.hurts_most import hurts_most
-from sim.experiment.report.markdown import amount, answer_text, code
+from sim.experiment.report.markdown import amount, code
 from sim.experiment.report.on_top import on_top_sentences
 from sim.experiment.report.stay_put import against_staying, rollouts_pick, safer_pick
 from sim.experiment.rollout_plans import RolloutChoice
