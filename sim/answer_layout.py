@@ -1,5 +1,6 @@
-"""How an answer is laid out as text: its sentence on a line of its own, then a finding a line. Light to import
-(``covsim run`` lays out its answer with it; the report package loads matplotlib and scipy)."""
+"""How an answer is laid out as text: its sentence on a line of its own, then a finding a line, each finding's
+parts after its first on lines under it. Light to import (``covsim run`` lays out its answer with it, and the
+report package loads matplotlib and scipy)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def answer_text(lead: str, findings: Sequence[str], markdown: bool = True) -> st
 
 #: What opens each finding after the first on a terminal (in Markdown: a list item, "- ").
 FINDING = "\n  - "
+#: What opens each part of a finding after its first, under it: an item of a list nested in the finding's, on a
+#: terminal as in Markdown (where four spaces nest it). The Why of a lead, one item of up to 230 words, had read as
+#: a wall of its own to a VP.
+SUB_FINDING = "\n    - "
 
 
 def with_finding(answer: str, finding: str, markdown: bool = True) -> str:

@@ -540,6 +540,11 @@ def test_a_comparison_whose_every_run_failed_says_so_and_counts_the_errors_it_sh
     block = answer_block("Answer: x.\n  - One.\n  - Two: a - b.")
     assert block.children[0].children == "Answer: x."
     assert [item.children for item in block.children[1].children] == ["One.", "Two: a - b."]
+    # A finding's parts after its first (the Why's pieces): a list nested in its item, as the terminal indents them.
+    block = answer_block("Answer: x.\n  - One.\n  - Why: a;\n    - b;\n    - c - d.")
+    one, why = block.children[1].children
+    assert one.children == "One." and why.children[0] == "Why: a;"
+    assert [item.children for item in why.children[1].children] == ["b;", "c - d."]
     assert drawn[1].children.startswith("1 run failed: ")
 
 

@@ -188,6 +188,7 @@ def test_run_several_policies_side_by_side(tmp_path):
 def test_run_why_says_what_the_profit_lead_is_made_of(tmp_path):
     # A sales leader's run said which policy made more profit, not why: the Why under the answer, from the one run
     # of each, checked against the runs' own metrics (a CLI run and the API's give the same runs).
+    from sim.answer_layout import SUB_FINDING
     from sim.experiment.stress import MISS_CAUSES
     from sim.format import difference
     from sim.policies import make_policy
@@ -205,7 +206,14 @@ def test_run_why_says_what_the_profit_lead_is_made_of(tmp_path):
     metrics = pd.concat([x.metrics for x in runs], ignore_index=True)
     totals, order = whole_run(metrics)
     said = run_why(metrics, totals, order, scenario.relationship)
-    assert lines[1] == f"  - {said}"
+    # One piece a line: the first on the Why's, each other an item under it (one item of ~150 words read as a wall).
+    pieces = said.split(f";{SUB_FINDING}")
+    assert len(pieces) == 4 and lines[1 : 1 + len(pieces)] == [
+        f"  - {pieces[0]};",
+        *(f"    - {p};" for p in pieces[1:-1]),
+        f"    - {pieces[-1]}",
+    ]
+    said = "; ".join(pieces)  # the pieces read as one sentence, as below
     # The lead on recurring revenue by segment, largest first ...
     by = metrics.groupby(["metric", "segment", "policy"])["value"].sum()
     lead = (
@@ -1109,8 +1117,10 @@ def test_run_says_which_seats_a_policy_gives_no_work():
         "run", str(SMALL), "--policy", "named_accounts", "--policy", "territories", "--param", "rest=digital",
         "--quarters", "1",
     )  # fmt: skip
-    assert both.stdout.splitlines()[1].startswith("  - Why (one seed each): ")  # the answer's
-    assert both.stdout.splitlines()[2] == (
+    lines = both.stdout.splitlines()
+    assert lines[1].startswith("  - Why (one seed each): ")  # the answer's, its pieces under it, then the note
+    note = 2 + sum(1 for _ in itertools.takewhile(lambda line: line.startswith("    - "), lines[2:]))
+    assert note > 2 and lines[note] == (
         "Note: named_accounts gives its sdr seat no work in the run; territories gives its sdr and inside seats no "
         "work in the run: those seats count in each one's cost of sales and utilisation all the same."
     )

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.answer_layout import SUB_FINDING
 from sim.catalogue import CATALOGUE, title
 from sim.experiment.batch import Batch, execute_batch, open_batch
 from sim.experiment.design import design_points
@@ -730,16 +731,19 @@ def test_a_mean_that_is_the_same_in_every_run_has_no_interval_in_the_report(tmp_
 
 def opening(text: str) -> str:
     """The answer: the paragraph after the title and description, and the list of its other findings, before
-    "What was run"."""
+    "What was run"; each finding's parts after its first (the Why's pieces, nested items under it) read back into
+    its sentence, as ``"; "`` joins them (their layout is tested on its own)."""
     head = text[: text.index("## What was run")].strip().split("\n\n")
     assert head[0] == "# report-test" and head[1] == "A small experiment for the report tests."
     assert head[2].startswith("**Answer:** ") and "\n" not in head[2]  # the answer itself: one line
     found = head[3:4] if len(head) > 3 and head[3].startswith("- ") else []
-    assert all(line.startswith("- ") for item in found for line in item.split("\n")), found  # a finding a line
+    # A finding a line, or a part of the finding above it a line.
+    assert all(line.startswith(("- ", "    - ")) for item in found for line in item.split("\n")), found
+    found = [item.replace(f";{SUB_FINDING}", "; ") for item in found]
     # After it, of a store with runs not done, how many it rests on; nothing else.
     rest = head[3 + len(found) :]
     assert rest == [] or (len(rest) == 1 and rest[0].startswith("**Partial:** ")), rest
-    return "\n\n".join(head[2 : 3 + len(found)])
+    return "\n\n".join([head[2], *found])
 
 
 #: Paired differences against unstructured, per replication: segment_tiers +1 on average, hunter_farmer +3.

@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from sim.answer_layout import FINDING
+from sim.answer_layout import FINDING, SUB_FINDING
 from sim.app.engine import DETAIL_METRICS, Comparison
 from sim.app.glossary import glossary
 from sim.app.layout import CELL, ERROR, HINT, STICKY, TABLE, UNIT
@@ -61,11 +61,18 @@ def answer_block(answer: str) -> Any:
     """The answer as the terminal prints it: its first line, then each other finding as an item of a list (a
     paragraph of them had read as a wall)."""
     first, *findings = answer.split(FINDING)
+    items = [html.Li(_with_parts(f.split(SUB_FINDING))) for f in findings]
     return html.Div(
-        [html.P(first, style={"marginTop": "0"}), *([html.Ul([html.Li(f) for f in findings])] if findings else [])],
+        [html.P(first, style={"marginTop": "0"}), *([html.Ul(items)] if items else [])],
         id="answer",
         style={"fontSize": "15px", "maxWidth": "1000px"},
     )
+
+
+def _with_parts(parts: list[str]) -> Any:
+    """A finding's item: its first part, and the others as a list nested under it (the Why's pieces)."""
+    first, *rest = parts
+    return [first, html.Ul([html.Li(p) for p in rest])] if rest else first
 
 
 def results(c: Comparison, graphs: dict[str, Any]) -> list[Any]:

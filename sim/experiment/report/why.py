@@ -54,6 +54,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from sim.answer_layout import SUB_FINDING
 from sim.catalogue import CATALOGUE, REVENUE_PARTS
 from sim.experiment import stats
 from sim.experiment.report import one_run
@@ -216,7 +217,8 @@ def why(
     if pieces and metric not in KEPT and (kept := _kept_better(in_all, winner, other, quote)):
         pieces.append(kept)
     heading = "one seed each" if (in_all["n"] == 1).all() else f"paired means at {where}"
-    return f" Why ({heading}): " + "; ".join(pieces) + "." if pieces else ""
+    # Each piece after the first under it, a nested item: a sales leader reads a mechanism a line.
+    return f" Why ({heading}): " + f";{SUB_FINDING}".join(pieces) + "." if pieces else ""
 
 
 def _given_back(
