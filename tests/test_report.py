@@ -400,7 +400,8 @@ def test_one_policy_over_a_grid_is_compared_across_its_design_points(tmp_path: P
     expected = difference_beside("profit", d.mean(), d.mean() - half, d.mean() + half)
     assert answer.endswith(  # a finding of its own, on its own line
         f"\n- On `profit` (the gross margin on recurring revenue less the cost of sales), notice = 0.4 is {state} the first "
-        f"design point, notice = 0.02: {expected} {difference_interval('profit', d.mean() - half, d.mean() + half)}."
+        f"design point, notice = 0.02: {expected} {difference_interval('profit', d.mean() - half, d.mean() + half)}, "
+        "a paired 95% t interval."
     ), answer
 
 
@@ -1556,14 +1557,14 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     assert "But on" not in answer
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is not "
-        "distinguishable from the baseline: -2.0M [-4.4M, +0.4M]."
+        "distinguishable from the baseline: -2.0M [-4.4M, +0.4M], at the answer's adjustment."
     )
     clear = {"hunter_farmer": (2, 2, 2.2, 1.8), "unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(exp, tmp_path / "clear", one_point, lambda _, p, r: {"profit": (5 + r - clear[p][r]) * M}))
     # d = -2, -2, -2.2, -1.8 (M): mean -2, sd 0.1633; 5.84 x 0.1633 / 2 = 0.477
     assert answer.endswith(
-        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the gross margin on "
-        "recurring revenue less the cost of sales: look at both before choosing)."
+        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M], at the answer's adjustment (the gross margin "
+        "on recurring revenue less the cost of sales: look at both before choosing)."
     )
     # With profit not a headline metric, the stored runs still hold it: its comparisons are a family of their
     # own, here one test (segment_tiers' profit is the baseline's): t(0.975, 3) = 3.182 x 0.1633 / 2 = 0.26.
@@ -1576,16 +1577,16 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
         "policy clearly ahead of the baseline"
     )
     assert answer.endswith(
-        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.3M, -1.7M] (the gross "
-        "margin on recurring revenue less the cost of sales: look at both before choosing)."
+        " But on `profit`, `hunter_farmer` is behind the baseline: -2.0M [-2.3M, -1.7M], a paired 95% t interval "
+        "(the gross margin on recurring revenue less the cost of sales: look at both before choosing)."
     )
     base = experiment(replications=4, metrics=(*ANSWER_METRICS, "profit"), baseline="hunter_farmer")
     ahead = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (-2, -2, -2.2, -1.8), "segment_tiers": (0, 0, 0, 0)}
     answer = opening(stored(base, tmp_path / "base", one_point, lambda _, p, r: {"profit": (5 + r - ahead[p][r]) * M}))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline)")
     assert answer.endswith(
-        " But on `profit`, the baseline `hunter_farmer` is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M] (the "
-        "gross margin on recurring revenue less the cost of sales)."
+        " But on `profit`, the baseline `hunter_farmer` is clearly behind: `unstructured` +2.0M [+1.5M, +2.5M], at the answer's adjustment "
+        "(the gross margin on recurring revenue less the cost of sales)."
     )
     # A lead on profit too is said with its size: a sales leader had repeated a lead of 7.1M in revenue captured
     # where profit differed by 0.3M, which the answer did not give.
@@ -1593,7 +1594,7 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     answer = opening(stored(exp, tmp_path / "gain", one_point, lambda _, p, r: {"profit": (5 + r - gain[p][r]) * M}))
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is ahead too: "
-        "+2.0M [+1.5M, +2.5M]."
+        "+2.0M [+1.5M, +2.5M], at the answer's adjustment."
     )
     # The baseline best on revenue: the profit of the closest policy against it, behind too or not distinguishable.
     lost = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (0, 0, 0, 0), "segment_tiers": (2, 2, 2.2, 1.8)}
@@ -1601,14 +1602,14 @@ def test_a_revenue_lead_that_costs_profit_says_so(tmp_path: Path) -> None:
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` (the baseline)")
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `segment_tiers` is behind the "
-        "baseline too: -2.0M [-2.5M, -1.5M]."
+        "baseline too: -2.0M [-2.5M, -1.5M], at the answer's adjustment."
     )
     even = {"hunter_farmer": (0, 0, 0, 0), "unstructured": (0, 0, 0, 0), "segment_tiers": (2, -2, 1, -1)}
     answer = opening(stored(base, tmp_path / "even", one_point, lambda _, p, r: {"profit": (5 + r - even[p][r]) * M}))
     # d = -2, 2, -1, 1 (M): mean 0, sd 1.826; Bonferroni over 5: 5.84 x 1.826 / 2 = 5.3
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `segment_tiers` is not "
-        "distinguishable from the baseline: 0 [-5.3M, +5.3M]."
+        "distinguishable from the baseline: 0 [-5.3M, +5.3M], at the answer's adjustment."
     )
 
 
@@ -1629,7 +1630,7 @@ def test_a_revenue_lead_that_is_not_clear_is_given_a_clear_profit_difference(tmp
     assert "is not distinguishable from the baseline" in answer
     assert answer.endswith(
         " On `profit` (the gross margin on recurring revenue less the cost of sales), `hunter_farmer` is clearly "
-        "ahead of the baseline: +2.0M [+1.5M, +2.5M]."
+        "ahead of the baseline: +2.0M [+1.5M, +2.5M], at the answer's adjustment."
     )
 
 
@@ -1656,8 +1657,8 @@ def test_a_clear_lead_across_design_points_is_checked_against_profit_too(tmp_pat
     answer = opening(stored(exp, tmp_path, one_point, lambda _, p, r: {"profit": (5 + r - loss[p][r]) * M}))
     assert answer.startswith("**Answer:** on `revenue_captured` (higher is better), `hunter_farmer` is best at 2 of 2")
     assert answer.endswith(
-        " But on `profit` at customers = 300, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M] (the "
-        "gross margin on recurring revenue less the cost of sales: look at both before choosing)."
+        " But on `profit` at customers = 300, `hunter_farmer` is behind the baseline: -2.0M [-2.5M, -1.5M], at the answer's adjustment "
+        "(the gross margin on recurring revenue less the cost of sales: look at both before choosing)."
     )
 
 
@@ -2493,7 +2494,10 @@ def test_one_policy_s_profit_beside_its_answer_is_at_the_table_s_adjustment_when
     answer = text[text.index("**Answer:** ") : text.index("## What was run")]  # its sentence and findings
     row = next(line for line in text.splitlines() if line.startswith("| `profit` | notice = 0.4 (point 1) - point 0 |"))
     adjusted = row.split(" | ")[-1].rstrip(" |")
-    assert f" the first design point, notice = 0.02: {row.split(' | ')[3]} {adjusted}." in answer, (answer, row)
+    assert (
+        f" the first design point, notice = 0.02: {row.split(' | ')[3]} {adjusted}, at the answer's adjustment."
+        in answer
+    ), (answer, row)
 
 
 def test_terminal_paired_cell_with_too_few_pairs_for_an_interval_says_how_few():
@@ -2948,8 +2952,8 @@ def test_profit_agreeing_with_a_lead_over_the_baseline_at_the_point_said_is_behi
 
     said = on_profit(family((4.5, 0.6, 8.5)), "revenue_captured", "a", "a", str, "b")
     assert said == (
-        " On profit, the baseline a is clearly behind too: b +2 [+0.04, +3] (the gross margin on recurring "
-        "revenue less the cost of sales)."
+        " On profit, the baseline a is clearly behind too: b +2 [+0.04, +3], at the answer's adjustment (the gross margin on "
+        "recurring revenue less the cost of sales)."
     )
     assert on_profit(family((-4.5, -8.5, -0.6)), "revenue_captured", "a", "a", str, "b").startswith(" But on profit")
     # b ahead on revenue, but c alone ahead on profit: that is no "too" of b's lead.
@@ -2961,6 +2965,26 @@ def test_profit_agreeing_with_a_lead_over_the_baseline_at_the_point_said_is_behi
         ]
     )
     assert on_profit(other, "revenue_captured", "a", "a", str, "b").startswith(" But on profit, the baseline a is")
+
+
+def test_profit_beside_an_answer_says_how_its_interval_is_adjusted() -> None:
+    # "On profit ... +586.8k [+239.6k, +934.0k]" beside a revenue answer: at the answer's adjustment, or over
+    # profit's own comparisons when it is no headline metric? A researcher could not tell from the words.
+    from sim.experiment.report.answer_notes import on_profit
+
+    def profit(family: int) -> pd.DataFrame:
+        row = {"policy": "b", "metric": "profit", "mean_diff": 2.0, "low_adj": 0.5, "high_adj": 3.0, "family": family}
+        return pd.DataFrame([row])
+
+    def said(family: int, own: bool) -> str:
+        return on_profit(profit(family), "revenue_captured", "b", "a", str, "a", own=own)
+
+    assert said(3, own=False) == (
+        " On profit (the gross margin on recurring revenue less the cost of sales), b is ahead too: +2 [+0.5, +3], "
+        "at the answer's adjustment."
+    )
+    assert said(3, own=True).endswith(": +2 [+0.5, +3], Bonferroni-adjusted over the 3 comparisons on profit.")
+    assert said(1, own=True).endswith(": +2 [+0.5, +3], a paired 95% t interval.")
 
 
 def test_an_answer_on_named_metrics_says_where_the_default_family_gives_profit_another_verdict():

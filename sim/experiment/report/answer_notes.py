@@ -204,6 +204,15 @@ BOTTOM_LINE = "profit"
 PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
+def _adjustment(r: Any, own: bool) -> str:
+    """How a profit interval beside an answer is adjusted, said after it (a researcher could not tell): at the
+    answer's adjustment (profit a headline metric), else over profit's own family of comparisons (``own``)."""
+    if not own:
+        return ", at the answer's adjustment"
+    m = int(r.family)
+    return f", Bonferroni-adjusted over the {m} comparisons on profit" if m > 1 else ", a paired 95% t interval"
+
+
 def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], str], at: str = "") -> str:
     """``policy``'s profit difference from the baseline where it has no interval (too few replications, or no
     spread), with why it is not tested: it had been left out, and the answer then gave revenue alone."""
@@ -224,8 +233,9 @@ def on_profit(
     other: str,
     clear: bool = True,
     at: str = "",
+    own: bool = False,
 ) -> str:
-    """Where profit stands, at the same adjustment, when the answer's metric is not profit, so that a lead is
+    """Where profit stands, at the same adjustment (``own``: in a family of its own), when the answer's metric is not profit, so that a lead is
     never read without the bottom line beside it: a caution when profit says otherwise (the winner clearly
     behind the baseline on profit, or, the baseline winning, another policy clearly ahead of it), else the
     profit difference of the pair the answer compared (the winner and the baseline; the baseline winning, it and
@@ -244,7 +254,7 @@ def on_profit(
         if mine.empty:
             return _untested_profit(family, winner, quote, at)
         r = mine.iloc[0]
-        gap = _against(r, BOTTOM_LINE)
+        gap = _against(r, BOTTOM_LINE) + _adjustment(r, own)
         if r.high_adj < 0:
             return (
                 f" But on {quote(BOTTOM_LINE)}{at}, {quote(winner)} is behind the baseline: {gap} "
@@ -259,7 +269,7 @@ def on_profit(
         return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(winner)} {state}: {gap}."
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if not ahead.empty:
-        each = _each(ahead, BOTTOM_LINE, quote)
+        each = _each(ahead, BOTTOM_LINE, quote) + _adjustment(ahead.iloc[0], own)
         # The baseline best across points may be behind at the point said (an overlay's answer had said "But"
         # of profit agreeing with the revenue lead just given): then it is behind "too", not "but".
         m = _adjusted(family, metric)
@@ -278,7 +288,7 @@ def on_profit(
     r = closest.iloc[0]
     behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
     state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
-    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}."
+    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}{_adjustment(r, own)}."
 
 
 #: The most metrics "clear beside it" names [A].
@@ -302,7 +312,7 @@ def beside_the_answer(
     better first, then largest first by how far the interval lies from 0, at most ``MOST_BESIDE`` (and how many more): a
     VP's answer at one hunter share said revenue and profit were not distinguishable, and left unsaid 47 fewer new logos
     and 103 more units of relationship lost, both clear."""
-    said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at)
+    said = on_profit(bottom, metric, winner, baseline, quote, other, clear, at, own=bottom is not family)
     if clear:
         return [said]
     pair = winner if winner != baseline else other
@@ -358,7 +368,7 @@ def points_on_profit(
     if not (np.isfinite(float(r.low_adj)) and np.isfinite(float(r.high_adj))):
         return f"{on} is {difference(BOTTOM_LINE, float(r.mean_diff))} against {first}; {untested(r)}."
     state = "behind" if r.high_adj < 0 else "not distinguishable from" if r.low_adj <= 0 else "ahead of"
-    return f"{on} is {state} {first}: {_against(r, BOTTOM_LINE)}."
+    return f"{on} is {state} {first}: {_against(r, BOTTOM_LINE)}{_adjustment(r, not headline)}."
 
 
 def gap_words(metric: str, diff: float, low: float, high: float, defined: bool) -> str:
