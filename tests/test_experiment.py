@@ -933,6 +933,10 @@ def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
     for typed, meant in (
         ("scenario.reps.0.cuont", "scenario.reps.0.count"),
         ("scenario.rep.*.count", "scenario.reps.*.count"),
+        # A "*" typed over a table's keys stays in the hint: it had offered segments.*.new_logo.rate_per_year for
+        # every kind of demand, which validate took, varying new-logo demand alone (a researcher's trial).
+        ("scenario.population.segments.*.*.rate_per_yaer", "scenario.population.segments.*.*.rate_per_year"),
+        ("scenario.population.segmnets.*.*.rate_per_year", "scenario.population.segments.*.*.rate_per_year"),
     ):
         factors = [{"name": "f", "target": typed, "values": [1, 2]}]
         with pytest.raises(InputError) as e:

@@ -27,8 +27,19 @@ def path_hint(data: dict[str, Any], path: str, prefix: str = "scenario.") -> str
         if locate(data, meant):
             return f" (an entry is named by its number: {prefix}{meant} for {entry!r})"
         path = meant  # the rest of it misspelt too: the hint is of the path with the entry's number
-    paths = [f"{prefix}{p}" for p in value_paths(data) if _same_indices(p, path)]
-    return _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", paths)
+    paths = dict.fromkeys(f"{prefix}{_wild_as_typed(p, path)}" for p in value_paths(data) if _same_indices(p, path))
+    return _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", list(paths))
+
+
+def _wild_as_typed(candidate: str, typed: str) -> str:
+    """``candidate`` with a ``*`` wherever ``typed`` has one: a researcher's misspelt
+    ``segments.*.*.rate_per_yaer`` (every kind of demand) had been offered ``segments.*.new_logo.rate_per_year``,
+    which ``validate`` accepts and which varies new-logo demand alone, unsaid."""
+    parts = candidate.split(".")
+    for i, part in enumerate(typed.split(".")[: len(parts)]):
+        if part == "*":
+            parts[i] = "*"
+    return ".".join(parts)
 
 
 def _by_name(data: Any, path: str) -> tuple[str, str] | None:
