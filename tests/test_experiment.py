@@ -571,10 +571,13 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
     # factor over every group says what it scaled by.
     base = {"name": "x", "scenario": "s", "seed": 1, "policies": [{"name": "unstructured"}]}
     for factor, said in [
-        ({"name": "team", "target": "scenario.reps.0.count", "values": [2, -3]}, "set to -3 by factor team"),
+        (
+            {"name": "team", "target": "scenario.reps.0.count", "values": [2, -3]},
+            "set to -3 by factor team, factors.0.values.1",
+        ),
         (
             {"name": "team", "target": "scenario.reps.*.count", "mode": "scale", "values": [-1]},
-            "scaled by -1 by factor team",
+            "scaled by -1 by factor team, factors.0.values.0; 2 more values it scaled are refused too",
         ),
     ]:
         with pytest.raises(InputError) as e:
@@ -585,6 +588,16 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
             e.value.problems[0]
             == f"{point}: reps.0.count: Input should be greater than or equal to 0, not {given} {FULL_CYCLE} ({said})"
         )
+    # One line a factor's value, at a point said by its values: a researcher's demand of -0.5 had given six, one a
+    # rate it scaled, none naming the value's place in the file, the point as a Python dict.
+    factor = {"name": "demand", "target": "scenario.population.segments.*.*.rate_per_year", "mode": "scale"}
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "factors": [{**factor, "values": [1.0, -0.5]}]}), load_scenario(SMALL))
+    (problem,) = e.value.problems
+    assert problem.startswith("design point 1 (demand = -0.5): population.segments.0.new_logo.rate_per_year: ")
+    assert problem.endswith(
+        "(scaled by -0.5 by factor demand, factors.0.values.1; 5 more values it scaled are refused too)"
+    )
     # A team scaled as the docs showed it, without integer = true, was refused even at 1.0 (2 x 1.0 is 2.0, no
     # count), with no word of the key that rounds it; a policy parameter likewise.
     factor = {"name": "team", "target": "scenario.reps.*.count", "mode": "scale", "values": [1.0, 1.5]}
@@ -592,7 +605,8 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
         plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
     advice = "; add integer = true to the factor to round what it makes)"
     assert e.value.problems[0].endswith(
-        f"reps.0.count: Input should be a valid integer, not 2.0 {FULL_CYCLE} (scaled by 1.0 by factor team{advice}"
+        f"reps.0.count: Input should be a valid integer, not 2.0 {FULL_CYCLE} (scaled by 1.0 by factor team, "
+        f"factors.0.values.0; 2 more values it scaled are refused too{advice}"
     )
     factor = {"name": "book", "target": "policy.accounts_per_rep", "mode": "scale", "values": [0.33]}
     policies = [{"name": "random_books"}]

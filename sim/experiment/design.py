@@ -292,19 +292,42 @@ def _rounding(problem: str, factor: Factor) -> str:
     return "; add integer = true to the factor to round what it makes"
 
 
-def _scenario_set_by(problem: str, at: str, point: DesignPoint, exp: Experiment) -> str:
-    """`` (set to -3 by factor team)`` when ``problem`` (``<at>: reps.0.count: ...``) is of a scenario value a
-    factor set (or scaled) at the design point: the factor's value is the mistake, not the scenario file."""
-    key = problem.removeprefix(f"{at}: ").partition(":")[0]
-    for f in exp.factors:
-        pattern = f.target.removeprefix("scenario.")
-        if f.target.startswith("scenario.") and re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key):
-            value = point.values[f.name]
-            if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
-                value = round(value)
-            made = "scaled by" if f.mode == "scale" else "set to"
-            return f" ({made} {toml_text(value)} by factor {f.name}{_drawn(f)}{_rounding(problem, f)})"
-    return ""
+def _scenario_problems(problems: list[str], at: str, point: DesignPoint, exp: Experiment) -> list[str]:
+    """The scenario's ``problems`` at a design point (each ``<at>: reps.0.count: ...``), each of a value a factor
+    set (or scaled) there with `` (set to -3 by factor team, factors.0.values.1)``: the factor's value is the
+    mistake, not the scenario file; of one factor, the first and how many more (a researcher's demand of -0.5 had
+    given six lines, one a rate it scaled, none naming the value's place in the file)."""
+    out: list[str] = []
+    by_factor: dict[int, list[str]] = {}
+    for problem in problems:
+        key = problem.removeprefix(f"{at}: ").partition(":")[0]
+        i = next((i for i, f in enumerate(exp.factors) if _sets(f, key)), None)
+        if i is None:
+            out.append(problem)
+        elif i not in by_factor:
+            by_factor[i] = [problem]
+            out.append(problem)
+        else:
+            by_factor[i].append(problem)
+    for i, (first, *more) in by_factor.items():
+        f = exp.factors[i]
+        value = point.values[f.name]
+        if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
+            value = round(value)
+        made = "scaled by" if f.mode == "scale" else "set to"
+        place = f", factors.{i}.values.{f.values.index(value)}" if value in f.values else ""  # a drawn one: its range
+        others = f"; {len(more)} more values it {made.split()[0]} are refused too" if more else ""
+        said = f" ({made} {toml_text(value)} by factor {f.name}{place}{_drawn(f)}{others}{_rounding(first, f)})"
+        out[out.index(first)] = first + said
+    return out
+
+
+def _sets(factor: Factor, key: str) -> bool:
+    """Whether ``factor`` sets (or scales) the scenario value at dotted ``key``."""
+    pattern = factor.target.removeprefix("scenario.")
+    return factor.target.startswith("scenario.") and bool(
+        re.fullmatch(re.escape(pattern).replace(r"\*", r"[^.]+"), key)
+    )
 
 
 def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[Cell], dict[str, RunSpec]]:
@@ -328,12 +351,13 @@ def plan_runs(exp: Experiment, base: Scenario) -> tuple[list[DesignPoint], list[
         # there (or, if it is valid, every policy's), not the first found alone.
         data, overrides, problems = apply_point(base_data, exp, point, frozenset(unloaded))
         problems = [*unknown, *problems]
-        at = f"design point {point.index} {point.values}"
+        values = ", ".join(f"{name} = {toml_text(v)}" for name, v in point.values.items())
+        at = f"design point {point.index} ({values})" if values else f"design point {point.index}"
         try:
             scenario = parse_scenario(data, at)
             current_policy(scenario, f"design point {point.index}: ")  # a rollout shock's model in force before it
         except InputError as e:
-            raise InputError([*problems, *(p + _scenario_set_by(p, at, point, exp) for p in e.problems)]) from None
+            raise InputError([*problems, *_scenario_problems(e.problems, at, point, exp)]) from None
         scenario_json = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
         for i, entry in enumerate(exp.policies):
             if entry.name in unloaded:
