@@ -2976,8 +2976,8 @@ def test_profit_beside_an_answer_says_how_its_interval_is_adjusted() -> None:
         row = {"policy": "b", "metric": "profit", "mean_diff": 2.0, "low_adj": 0.5, "high_adj": 3.0, "family": family}
         return pd.DataFrame([row])
 
-    def said(family: int, own: bool) -> str:
-        return on_profit(profit(family), "revenue_captured", "b", "a", str, "a", own=own)
+    def said(family: int, own: bool, at: str = "") -> str:
+        return on_profit(profit(family), "revenue_captured", "b", "a", str, "a", at=at, own=own)
 
     assert said(3, own=False) == (
         " On profit (the gross margin on recurring revenue less the cost of sales), b is ahead too: +2 [+0.5, +3], "
@@ -2985,6 +2985,12 @@ def test_profit_beside_an_answer_says_how_its_interval_is_adjusted() -> None:
     )
     assert said(3, own=True).endswith(": +2 [+0.5, +3], Bonferroni-adjusted over the 3 comparisons on profit.")
     assert said(1, own=True).endswith(": +2 [+0.5, +3], a paired 95% t interval.")
+    # At the one design point of many the answer cites, as the answer says of its own interval (a researcher read
+    # "behind" at the worst of 160 points, from an unadjusted interval, as a finding).
+    assert said(1, own=True, at=" at x = 1").endswith(
+        ": +2 [+0.5, +3], a paired 95% t interval at that point alone, not adjusted across points."
+    )
+    assert said(3, own=False, at=" at x = 1").endswith(": +2 [+0.5, +3], at the answer's adjustment.")
 
 
 def test_an_answer_on_named_metrics_says_where_the_default_family_gives_profit_another_verdict():

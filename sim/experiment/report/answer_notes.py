@@ -204,13 +204,16 @@ BOTTOM_LINE = "profit"
 PROFIT_IS = "the gross margin on recurring revenue less the cost of sales"
 
 
-def _adjustment(r: Any, own: bool) -> str:
+def _adjustment(r: Any, own: bool, at: str = "") -> str:
     """How a profit interval beside an answer is adjusted, said after it (a researcher could not tell): at the
-    answer's adjustment (profit a headline metric), else over profit's own family of comparisons (``own``)."""
+    answer's adjustment (profit a headline metric), else over profit's own family of comparisons (``own``), at
+    the one design point the answer cites (``at``), not across the design's points, as the answer says of its own:
+    a researcher read "behind" at the worst of 160 points, from a paired 95% t interval, as a finding."""
     if not own:
         return ", at the answer's adjustment"
     m = int(r.family)
-    return f", Bonferroni-adjusted over the {m} comparisons on profit" if m > 1 else ", a paired 95% t interval"
+    said = f", Bonferroni-adjusted over the {m} comparisons on profit" if m > 1 else ", a paired 95% t interval"
+    return said + (" at that point alone, not adjusted across points" if at else "")
 
 
 def _untested_profit(family: pd.DataFrame, policy: str, quote: Callable[[str], str], at: str = "") -> str:
@@ -254,7 +257,7 @@ def on_profit(
         if mine.empty:
             return _untested_profit(family, winner, quote, at)
         r = mine.iloc[0]
-        gap = _against(r, BOTTOM_LINE) + _adjustment(r, own)
+        gap = _against(r, BOTTOM_LINE) + _adjustment(r, own, at)
         if r.high_adj < 0:
             return (
                 f" But on {quote(BOTTOM_LINE)}{at}, {quote(winner)} is behind the baseline: {gap} "
@@ -269,7 +272,7 @@ def on_profit(
         return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(winner)} {state}: {gap}."
     ahead = d[d["low_adj"] > 0].sort_values("mean_diff", ascending=False)
     if not ahead.empty:
-        each = _each(ahead, BOTTOM_LINE, quote) + _adjustment(ahead.iloc[0], own)
+        each = _each(ahead, BOTTOM_LINE, quote) + _adjustment(ahead.iloc[0], own, at)
         # The baseline best across points may be behind at the point said (an overlay's answer had said "But"
         # of profit agreeing with the revenue lead just given): then it is behind "too", not "but".
         m = _adjusted(family, metric)
@@ -288,7 +291,7 @@ def on_profit(
     r = closest.iloc[0]
     behind = "is behind the baseline too" if clear else "is clearly behind the baseline"
     state = behind if r.high_adj < 0 else "is not distinguishable from the baseline"
-    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}{_adjustment(r, own)}."
+    return f" On {quote(BOTTOM_LINE)}{at} ({PROFIT_IS}), {quote(other)} {state}: {_against(r, BOTTOM_LINE)}{_adjustment(r, own, at)}."
 
 
 #: The most metrics "clear beside it" names [A].
