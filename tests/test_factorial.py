@@ -281,6 +281,8 @@ def test_team_sizes_listed_out_of_order_are_read_by_size_and_another_count_facto
     assert "`unstructured` makes the most at full_cycle = 1: `profit` +" in note, note  # labelled, as against its own
     assert "against full_cycle = 2; it is the smallest team tried, and a smaller one may do better still." in note
     assert "seats" not in note.split("): ", 1)[1]  # the counts the other factor sets vary within a level
+    # A size's profit is the mean over its points: a researcher read one level's as one world's.
+    assert "; each size's profit the mean over its 2 design points, across `inside`; paired 95% t" in note, note
 
 
 def test_a_cut_from_the_scenario_s_own_team_says_its_recurring_revenue_by_segment_largest_first() -> None:

@@ -90,9 +90,17 @@ def team_size_note(ctx: ReportContext, quote: Callable[[str], str]) -> str:
         said.append(_policy_said(policy, wide, levels, best, own, seats, factor.name, quote, by_segment))
     if not said:
         return ""
+    # A level of several points is their mean: a researcher read one level's profit as one world's.
+    others = [f for f in ctx.factors if f != factor.name]
+    many = int(level_of.value_counts().max()) if others else 1
+    over = (
+        f"; each size's profit the mean over its {many} design points, across {joined([quote(f) for f in others])}"
+        if many > 1
+        else ""
+    )
     return (
         f"On team size ({quote(factor.name)}, on {quote(METRIC)}, which counts each seat's cost a year "
-        f"({_costs(ctx, quote)}); paired 95% t intervals over the replications, each its own, "
+        f"({_costs(ctx, quote)}){over}; paired 95% t intervals over the replications, each its own, "
         "not adjusted across policies and levels as the answer's are, so narrower for the same pair: where the best "
         f"size lies and what a cut or a hire does, not a test): {' '.join(said)}"
     )
