@@ -272,6 +272,21 @@ _METRICS = (
         Metric(f"utilisation_{r}", Unit.SHARE, "mean", f"hours / capacity of {r} seats (segment all only)")
         for r in ROLES
     ),
+    *(
+        Metric(
+            f"seats_{r}", Unit.SEATS, "last", f"{r} seats filled at some time since the run's start (segment all only)"
+        )
+        for r in ROLES
+    ),
+    *(
+        Metric(
+            f"idle_seats_{r}",
+            Unit.SEATS,
+            "last",
+            f"of seats_{r}, those that have worked no hour since the run's start, paid all the same (segment all only)",
+        )
+        for r in ROLES
+    ),
     Metric(
         "cost_of_sales",
         Unit.CURRENCY,

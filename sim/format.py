@@ -97,6 +97,7 @@ _DIGITS: dict[Unit, int] = {
     Unit.RATIO: 3,
     Unit.STOCK: 1,
     Unit.TOUCHES: 0,
+    Unit.SEATS: 0,
 }
 
 #: How a value of each unit is shown.

@@ -269,6 +269,9 @@ def _team_metrics(t: QuarterTally, gross_margin: float) -> Iterator[tuple[str, f
         if t.role_capacity[i] > 0:
             yield f"hours_role_{role}", float(t.role_hours[i])
             yield f"utilisation_{role}", ratio(float(t.role_hours[i]), float(t.role_capacity[i]))
+        if t.role_seats[i] > 0:
+            yield f"seats_{role}", float(t.role_seats[i])
+            yield f"idle_seats_{role}", float(t.role_idle[i])
     yield "cost_of_sales", cost
     yield "cost_of_sales_ratio", ratio(cost, revenue)
     yield "revenue_per_rep", ratio(revenue, t.filled_seat_weeks / WEEKS_PER_QUARTER)

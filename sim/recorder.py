@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import WEEKS_PER_YEAR
-from sim.codes import Activity, TaskKind
+from sim.codes import ROLES, Activity, TaskKind
 from sim.compiled import compiled
 from sim.metrics import lorenz_curve, potential_bands, quantile, quarter_rows
 from sim.outcomes import Decisions
@@ -282,6 +282,7 @@ class Recorder:
             segment_potential=pop.segment_potential,
             open_opportunities=np.bincount(open_segments, minlength=len(self.segment_names)).astype(np.float64),
         )
+        self.tally.role_seats[:], self.tally.role_idle[:] = self.seat_ledger.since_start(ROLES)
         for segment, metric, value in quarter_rows(
             self.tally, accounts, self.segment_names, gross_margin, self.line_names
         ):

@@ -35,6 +35,8 @@ class SeatLedger:
         self._owned = np.zeros(0, dtype=np.int64)
         self._customers = np.zeros(0, dtype=np.int64)
         self._role = np.empty(0, dtype=object)
+        self._ever_filled = np.zeros(0, dtype=bool)  # before this quarter: filled some week
+        self._ever_worked = np.zeros(0, dtype=bool)  # ... and worked some hour
         self._quarters: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
 
     def books(self, owner: np.ndarray, status: np.ndarray, seats: int) -> None:
@@ -57,9 +59,23 @@ class SeatLedger:
         self._filled[:n] += filled
         self._role = role
 
+    def since_start(self, roles: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Per role of ``roles``: the seats filled some week since the run's start, this quarter's included, and
+        those of them that have worked no hour since then (a hunter with no prospects to hunt)."""
+        n = self._role.size
+        filled = self._ever_filled[:n] | (self._filled[:n] > 0)
+        idle = filled & ~(self._ever_worked[:n] | (self.hours[:n] > 0))
+        of_role = [self._role == r for r in roles]
+        return (
+            np.array([np.count_nonzero(filled & m) for m in of_role], dtype=np.float64),
+            np.array([np.count_nonzero(idle & m) for m in of_role], dtype=np.float64),
+        )
+
     def end_quarter(self, quarter: int) -> None:
         """File the quarter's books and sums, and start the next from zero."""
         n = self._role.size
+        self._ever_filled[:n] |= self._filled[:n] > 0
+        self._ever_worked[:n] |= self.hours[:n] > 0
         columns = {
             "owned_accounts": _padded(self._owned, n),
             "owned_customers": _padded(self._customers, n),
@@ -94,6 +110,8 @@ class SeatLedger:
             self.hours = np.concatenate([self.hours, np.zeros(more)])
             self._capacity = np.concatenate([self._capacity, np.zeros(more)])
             self._filled = np.concatenate([self._filled, np.zeros(more, dtype=np.int64)])
+            self._ever_filled = np.concatenate([self._ever_filled, np.zeros(more, dtype=bool)])
+            self._ever_worked = np.concatenate([self._ever_worked, np.zeros(more, dtype=bool)])
 
 
 def _padded(a: np.ndarray, n: int) -> np.ndarray:

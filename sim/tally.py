@@ -53,6 +53,8 @@ class QuarterTally:
     churned_at_renewal: np.ndarray = field(init=False)  # ... that ended there (renewal lost or not renewed)
     role_hours: np.ndarray = field(init=False)  # (role,)
     role_capacity: np.ndarray = field(init=False)  # (role,)
+    role_seats: np.ndarray = field(init=False)  # (role,): seats filled at some time since the run's start
+    role_idle: np.ndarray = field(init=False)  # (role,): ... that have worked no hour since then
     seat_cost: float = 0.0  # cost of filled seats, prorated by week
     coordination_hours: float = 0.0  # hours the seats spent on account plans
     filled_seat_weeks: float = 0.0  # own team, partners excluded
@@ -83,6 +85,8 @@ class QuarterTally:
             ("served", (len(SERVICES), s)),
             ("role_hours", (len(ROLES),)),
             ("role_capacity", (len(ROLES),)),
+            ("role_seats", (len(ROLES),)),
+            ("role_idle", (len(ROLES),)),
         ):
             setattr(self, name, np.zeros(shape))
         for name in (

@@ -23,6 +23,7 @@ class Unit(StrEnum):
     RATIO = "ratio"
     STOCK = "touch-equivalents"
     TOUCHES = "touches"
+    SEATS = "seats"
 
 
 #: The values a metric of each unit can take, (lowest, highest), None where a side has no bound: the range a
@@ -41,4 +42,5 @@ UNIT_BOUNDS: dict[Unit, tuple[float | None, float | None]] = {
     Unit.RATIO: (0.0, None),
     Unit.STOCK: (0.0, None),
     Unit.TOUCHES: (0.0, None),
+    Unit.SEATS: (0.0, None),
 }

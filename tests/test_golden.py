@@ -37,75 +37,75 @@ SHOCKS = [
 PINNED = {
     # (policy, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("hunter_farmer", 1): (
-        "3bda8e907f893d200246c3a6c2afb384cd73e01d149a6ec2c2e2af7f530408fe",
+        "2a397902ee83a26b2086dabc3360c96309fc6fc084de9c9ec3a5cdbb1740748a",
         "01b081474acf56b1fc291d0bc2d04d70be15692585c8c6d829ee27ec0f089a31",
     ),
     ("hunter_farmer", 2): (
-        "34184b36893cdf99c438035c515668e57121fbc77da749d012a1450df3245a7c",
+        "6bca3f047568cc851282b8fca2f2c3ac8f2112c87b7f5e8658d069c375703272",
         "5359c98b807f6823b4ffa75fb460d29c119db594e913c09329144426adfbdd35",
     ),
     ("named_accounts", 1): (
-        "b47f5cf197f57d11a25121921c1ae57f672e64ea841a112bab0d3ea6488ec570",
+        "297f1a4d5e7bb75393586542891b0c3f92d385dc88288d22678bc76b5b3615cb",
         "0a77e7aa39354a6dcdbca811627bb613721f5d3681f401c1be0a691027043d6f",
     ),
     ("named_accounts", 2): (
-        "606b554168c6fc4191c76b2f6751ca6803295f85ff5735e132f9bc2d5b097ba6",
+        "ab29318f43e32fc7c12abb4158e94f0471257c9db2773b66e5e614991217b7b4",
         "ac287f5809cf91590226f7c95bbe4139a024d6992db44684f98a436f9db53ab5",
     ),
     ("pooled", 1): (
-        "7dec0b21fd60acb1fca08266445534fe60a5c521019b2acc17e08709264a3304",
+        "1dfa9ab677331bb866f35eb7a19266d6f91f12ce536b7b375986fb580c1624ff",
         "2c544a4fd68248fd62cd22ec626cf612708d02b6aa9c5fabc087d816b620116b",
     ),
     ("pooled", 2): (
-        "3b611b42a4532eeba7f23e4c1f34bbc11c51349afa41ebc635b515cf7bb05986",
+        "158fb31cc00087a13cd8ca0cff2e72512ce3a7d63353309958d9fa04b1d9998b",
         "ebd34289916bc0ef071c765ab0817d4c076c7eaa211bfa5e57ab8cf2bc937b45",
     ),
     ("random_books", 1): (
-        "35c0fd565888ed01bb31d15dda50be803d19fcec91aa590679ed72d49b35df78",
+        "af8a2e3d1ebfb6358e76acc47932668f6b9029b7fc5243e543e4a0b1181b677a",
         "fb6cd1910a3c14d3716501c139b681c1bd8bd8ea04a46f0a9070dcc7b9d44c06",
     ),
     ("random_books", 2): (
-        "14c0ead417418f29f7ea90e4417f1969db2aed4253e2d62807649c7839f7706c",
+        "e5b87e78f435596bc578e7ebb7a890fbfc3ee8e91b894ac54c33b72b0e604833",
         "95246bf34e8db32d035c2740cc533b873b4ab00b553d4155e3de27c9ad3eccc9",
     ),
     ("segment_tiers", 1): (
-        "c2d1cbc97950cddb25701244468588d4f8f0f87bbadf4ee824162161ac0699c9",
+        "41919f6345a3feca0f3f400b1e9690bcb5a20d8e4f2c06e0d1c8423d95d1e947",
         "c14175d23223af5c1113efa0e443817bce47a4ff1d161f6baa576d98005a681b",
     ),
     ("segment_tiers", 2): (
-        "8c075e8df2d35a84e4300b753fb239f812c2ce6d5cd9bee81bd5d584d58a825d",
+        "d920995f1e66ebe0f1ed5b49873c9bbe58da3f4ecfb2295f39b3e9ee55b2b791",
         "c4c0d324bd6aa9cfc5c91fe7303b74b43648297c27a5ae196531cbc5d7b71068",
     ),
     ("territories", 1): (
-        "46948f077ccba498873c5235e87932b40d32b4a8cd97a5354029dfecc8cc9feb",
+        "0988fba5cfdefa505ed32b80b33e3a74efc0c12d084e5205aaa92b79b20ae0fc",
         "e0d82cd8e98bce5c68de6fd201bb5ce04b98a07177ef05679857a271b26b2399",
     ),
     ("territories", 2): (
-        "4eb25aff3df6aeb8ee56422865cfa7c64f121f8331d8b179261e0d775841ccf0",
+        "202dba1b52e2a95b8f5699da360496d3c71c267f812dc0e55a0b8702eedfb0b3",
         "8f7f4fb471d82e3f54fb3ccb834828cdd4bc8346b32674675bbf1488555c7a86",
     ),
     ("unstructured", 1): (
-        "3ba4910b5da9e1e248e5ee0cb7d84b20bf922dde320e082a4d3cc6599ad1e070",
+        "7523633ee6ecf594128851c7e2bae1a374643a0dc3a23dfe5141fe2f40eb5bb2",
         "7eceddf8e149bdecb0531f8d19cc498c9969277b25fb0a671606b7a4dc830adf",
     ),
     ("unstructured", 2): (
-        "2d72338ad062a2a49a547f185d39cc6848edc21936aad1f4563776eda7179632",
+        "8907fffeda2bd591f24e81712a079e478b0914bcba40925f3818ef32a15bd8a3",
         "fa44ffd02ab43df31d1e68b1c654241a2cca8bb4fc452627555f6e55b06f207c",
     ),
     ("overlay", 1): (
-        "a65f92a16c7bd8714a6964bb11df11cb2b0efe8224b728b13b0996cc48a78b2b",
+        "376aa235fac2c9a369fb9cd21302f4eac66e92486528cf036b4278048e74ed70",
         "50bde4f9f627dce173ce266bc43837fe3acd78913eb137beb4945cc792185c5e",
     ),
     ("overlay", 2): (
-        "c26c3ce32caa76b7d3e12369fdc4711cd3d4b7b5fec1c49dc2bd68170e2d2a33",
+        "eae76f0d0053822c090280d3e1b389d7964c0ea6fbbe2b4919001f3203ede187",
         "f56483d2bd618033c62739e0773ba9fe47919abd970bad16d27b074b69f3b4ef",
     ),
     ("value_based", 1): (
-        "d121c3a3a923ac732b141635ebe165337e4fc4ffdfc0e02677c364249ac81221",
+        "e6e72caba74f45a4fcc44c863350cd40ca6a7eb17bd07f57e9fc8ed0ed429776",
         "fe019b8a0027c192af70508749db107afa9318ef24357a60ceea41980b9cd733",
     ),
     ("value_based", 2): (
-        "91dd0d96efe1c132e71aad916d293006a5793d0cda5de1865d9a89fbf2396af5",
+        "542a499b1c8fd02a2ee8e64e99ec47420c5634de505572a04083431e28f24809",
         "2ca778aa77d14a16a916a80399ccbbc1f2156f7a724b24f4d01da3f92053c866",
     ),
 }
@@ -128,11 +128,11 @@ ROLLOUTS = (("random_books", "segment_tiers", 1), ("pooled", "hunter_farmer", 2)
 ROLLOUT_PINNED = {
     # (current, new, seed): (sha256 of metrics.csv, sha256 of weekly.csv)
     ("random_books", "segment_tiers", 1): (
-        "c520b006f4cca4af581ceaba36db8c2f33dcf9b30978eb141707120d25124ca1",
+        "4c45f869b22f3ce9c660c6da493cf9619bddcf2ad70a68e995d25a9f4e361a1a",
         "864da88e24c9ef7469674857f6fb70cad4811bdbd36bac3188d785bdbc85920a",
     ),
     ("pooled", "hunter_farmer", 2): (
-        "5ee8d5984f4cd14277edc9dc4e03ad915098168e0afc4f7ee6d41f8926be9710",
+        "0b483741383a4f87c96aa239310fa22156f86f24e362fcbd5ea8c866531ad230",
         "fc1951e135d1d045f2fccf5ad63ba516ff400da4d00cf8ac93696cfd5ccbdf8c",
     ),
 }

@@ -979,6 +979,29 @@ def test_the_answer_names_seats_a_policy_leaves_idle_that_another_works(tmp_path
     assert "Idle seats" not in text
 
 
+def test_the_answer_names_some_seats_of_a_role_a_policy_never_gives_work(tmp_path: Path) -> None:
+    # A calibrated team's 12 hunters of 35 full-cycle seats, with no prospects to hunt: covsim run said so, the
+    # compare of the same split said nothing, and a VP would read "not distinguishable" as a fair test of it.
+    idle = {"unstructured": (0, 0, 0, 0), "segment_tiers": (0, 0, 0, 0), "hunter_farmer": (12, 12, 11, 13)}
+
+    def seats(_: int, policy: str, rep: int) -> dict[str, float]:
+        return {"seats_full_cycle": 35.0, "idle_seats_full_cycle": float(idle[policy][rep])}
+
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, seats))
+    assert text.endswith(
+        "\n- Idle seats: `hunter_farmer` gives 12 of its 35 full_cycle seats no work all run (means over the "
+        "replications). They are paid all the same: in the cost of sales and the utilisation of the policy that "
+        "leaves them idle."
+    ), text
+    # A mean that is not a whole count is said as about one; a role all of whose seats are idle is the other note's.
+    idle["hunter_farmer"] = (12, 12, 11, 12)
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "about", one_point, seats))
+    assert "`hunter_farmer` gives about 12 of its 35 full_cycle seats no work all run" in text, text
+    idle["hunter_farmer"] = (35, 35, 35, 35)
+    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "all", one_point, seats))
+    assert "Idle seats" not in text
+
+
 def test_the_answer_says_where_policies_serve_the_accounts_in_no_book_when_they_differ(tmp_path: Path) -> None:
     # A VP compared hunter_farmer, whose accounts in no book waited in a queue of two inside seats, with
     # named_accounts, which left them to the digital channel, and read the queue's misses as the split's.

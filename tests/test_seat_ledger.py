@@ -85,3 +85,28 @@ def test_a_seat_s_book_tells_a_hunter_from_a_farmer_where_the_role_does_not():
     assert (run(scenario, make_policy("unstructured"), seed=2).seats[["owned_accounts", "owned_customers"]] == 0).all(
         axis=None
     )  # nobody owns anything
+
+
+@pytest.mark.parametrize(("policy", "params"), [("territories", {"rest": "digital"}), ("hunter_farmer", {})])
+def test_the_idle_seats_of_a_role_are_those_its_seats_table_shows_with_no_hour_since_the_start(policy, params):
+    # A calibrated team's hunters with no prospects: covsim run said it from the seats' table, a compare had no
+    # metric to say it from. territories with the rest digital leaves the inside reps and the SDR idle all run.
+    data = small_data()
+    data["quarters"] = 3
+    result = run(parse_scenario(data), make_policy(policy, params), seed=4)
+    seats = result.seats
+    for quarter in (1, 2, 3):
+        so_far = (
+            seats[seats.quarter <= quarter]
+            .groupby("seat")
+            .agg(role=("role", "first"), hours=("hours", "sum"), filled=("weeks_filled", "sum"))
+        )
+        so_far = so_far[so_far.filled > 0]
+        for role, g in so_far.groupby("role"):
+            m = result.metrics
+            at = m[(m.quarter == quarter) & (m.segment == "all")].set_index("metric").value
+            assert at[f"seats_{role}"] == len(g)
+            assert at[f"idle_seats_{role}"] == int((g.hours == 0).sum())
+    idle = result.metrics[result.metrics.metric.str.startswith("idle_seats_") & (result.metrics.quarter == 3)]
+    expected = {"idle_seats_inside": 2.0, "idle_seats_sdr": 1.0} if policy == "territories" else {}
+    assert {k: v for k, v in zip(idle.metric, idle.value, strict=True) if v} == expected
