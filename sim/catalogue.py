@@ -1,9 +1,8 @@
 """The metric catalogue: one record per metric a run emits, with everything known about it.
 
-A record names the metric once with its one-line definition (the full one is in docs/metrics.md), its unit, how a
-run summarises its quarters, its title in figures and, where it is known, whether more is better. The metric functions
-(``sim.metrics``), text tables and formats (``sim.run_tables``, ``sim.tables``, ``sim.format``) and the experiment
-report read it; nothing else keeps metric metadata. Pure data: no numpy, pandas, matplotlib or ``sim.metrics``.
+A record names a metric once: its one-line definition (docs/metrics.md has the full one), unit, how a run summarises
+its quarters, figure title and, where known, whether more is better. ``sim.metrics``, the tables, formats and report
+read it; nothing else keeps metric metadata. Pure data: no numpy, pandas or matplotlib.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ _METRICS = (
         title="revenue captured (won + renewals a rep won)",
         higher_is_better=True,
     ),
-    Metric(
-        "won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter (currency)"
-    ),
+    Metric("won_value_new_logo", Unit.CURRENCY, "sum", "first-year value of new-logo deals won in the quarter"),
     Metric("won_value_expansion", Unit.CURRENCY, "sum", "added annual spend from expansions won in quarter (currency)"),
     Metric(  # no direction: more of it can be renewals worked that would have renewed anyway (docs/metrics.md)
         "retained_spend",
@@ -267,25 +264,15 @@ _METRICS = (
     Metric(
         "utilisation", Unit.SHARE, "mean", "hours_total / capacity_hours (segment all only)", title="rep utilisation"
     ),
-    *(Metric(f"hours_role_{r}", Unit.HOURS, "sum", f"hours worked by {r} seats (segment all only)") for r in ROLES),
     *(
-        Metric(f"utilisation_{r}", Unit.SHARE, "mean", f"hours / capacity of {r} seats (segment all only)")
+        m
         for r in ROLES
-    ),
-    *(
-        Metric(
-            f"seats_{r}", Unit.SEATS, "last", f"{r} seats filled at some time since the run's start (segment all only)"
+        for m in (
+            Metric(f"hours_role_{r}", Unit.HOURS, "sum", f"hours worked by {r} seats (segment all only)"),
+            Metric(f"utilisation_{r}", Unit.SHARE, "mean", f"hours / capacity of {r} seats (segment all only)"),
+            Metric(f"seats_{r}", Unit.SEATS, "last", f"{r} seats filled some week since the start (segment all only)"),
+            Metric(f"idle_seats_{r}", Unit.SEATS, "last", f"of seats_{r}, those with no hour of work since the start"),
         )
-        for r in ROLES
-    ),
-    *(
-        Metric(
-            f"idle_seats_{r}",
-            Unit.SEATS,
-            "last",
-            f"of seats_{r}, those that have worked no hour since the run's start, paid all the same (segment all only)",
-        )
-        for r in ROLES
     ),
     Metric(
         "cost_of_sales",
@@ -431,9 +418,8 @@ CATALOGUE: Mapping[str, Metric] = _Catalogue(_METRICS)
 
 #: The metrics revenue captured is the sum of, by kind of deal: how the Why, the stress test and ``covsim run`` split it.
 REVENUE_PARTS = ("won_value_new_logo", "won_value_expansion", "retained_spend")
-#: Why a metric with no direction of better has none, by the start of its name (docs/metrics.md, "Direction of
-#: better"): a VP and a director read "neither way is better in itself" beside new logos and a 90th-percentile
-#: response time as a mistake.
+#: Why a metric with no direction of better has none, by the start of its name (docs/metrics.md): a VP and a
+#: director read "neither way is better in itself" beside new logos and a 90th-percentile response time as a mistake.
 UNDIRECTED_WHY = {
     ("response_days_mean", "response_days_p90"): "only answers in time are counted: read it with sla_breach_rate",
     ("win_rate",): "a model can raise it by working fewer deals",
@@ -448,9 +434,8 @@ UNDIRECTED_NOT = frozenset({"cost_of_sales_ratio", "win_rate_in_conflict"})
 
 
 def better(name: str) -> str:
-    """Which way is better for metric ``name``, in words. No direction said is a choice, not an omission: more
-    hours or more new logos are better only for what they bring (a sales leader read the silence as a gap), and
-    where the reason is one of ``UNDIRECTED_WHY`` it is said."""
+    """Which way is better for metric ``name``, in words. No direction is a choice, not an omission: more hours or
+    new logos are better only for what they bring (a sales leader read the silence as a gap); ``UNDIRECTED_WHY``."""
     entry = CATALOGUE.get(name)
     higher = None if entry is None else entry.higher_is_better
     if higher is not None:

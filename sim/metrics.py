@@ -1,9 +1,8 @@
 """Metrics: pure functions from a quarter's tallies and account snapshot to tidy rows.
 
-Every metric has one function here, one record in ``sim.catalogue`` and one
-entry in docs/metrics.md. Rows are ``(segment, metric, value)``; the segment ``all`` is
-the whole population. A value is NaN where the metric is undefined (a rate with
-nothing to divide by), never a made-up zero.
+Every metric has one function here, one record in ``sim.catalogue`` and one entry in docs/metrics.md. Rows are
+``(segment, metric, value)``; the segment ``all`` is the whole population. A value is NaN where the metric is
+undefined (a rate with nothing to divide by), never a made-up zero.
 """
 
 from __future__ import annotations
@@ -270,8 +269,7 @@ def _team_metrics(t: QuarterTally, gross_margin: float) -> Iterator[tuple[str, f
             yield f"hours_role_{role}", float(t.role_hours[i])
             yield f"utilisation_{role}", ratio(float(t.role_hours[i]), float(t.role_capacity[i]))
         if t.role_seats[i] > 0:
-            yield f"seats_{role}", float(t.role_seats[i])
-            yield f"idle_seats_{role}", float(t.role_idle[i])
+            yield from ((f"seats_{role}", float(t.role_seats[i])), (f"idle_seats_{role}", float(t.role_idle[i])))
     yield "cost_of_sales", cost
     yield "cost_of_sales_ratio", ratio(cost, revenue)
     yield "revenue_per_rep", ratio(revenue, t.filled_seat_weeks / WEEKS_PER_QUARTER)

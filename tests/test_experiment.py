@@ -588,6 +588,11 @@ def test_a_scenario_value_a_factor_sets_wrongly_names_the_factor_and_its_value()
             e.value.problems[0]
             == f"{point}: reps.0.count: Input should be greater than or equal to 0, not {given} {FULL_CYCLE} ({said})"
         )
+    # The value's place as the file lists it: a review's integer factor's -3.4, applied as -3, had lost it.
+    factor = {"name": "team", "target": "scenario.reps.0.count", "values": [2, -3.4], "integer": True}
+    with pytest.raises(InputError) as e:
+        plan_runs(parse_experiment({**base, "factors": [factor]}), load_scenario(SMALL))
+    assert e.value.problems[0].endswith("(set to -3 by factor team, factors.0.values.1)"), e.value.problems
     # One line a factor's value, at a point said by its values: a researcher's demand of -0.5 had given six, one a
     # rate it scaled, none naming the value's place in the file, the point as a Python dict.
     factor = {"name": "demand", "target": "scenario.population.segments.*.*.rate_per_year", "mode": "scale"}
@@ -951,6 +956,10 @@ def test_a_mistyped_scenario_target_is_given_the_path_it_likely_meant() -> None:
         # every kind of demand, which validate took, varying new-logo demand alone (a researcher's trial).
         ("scenario.population.segments.*.*.rate_per_yaer", "scenario.population.segments.*.*.rate_per_year"),
         ("scenario.population.segmnets.*.*.rate_per_year", "scenario.population.segments.*.*.rate_per_year"),
+        # ... and only where the paths line up: a review's "population.*.custmers" had been offered every segment's
+        # customer share, and "segments.*.*.nam" a path ending in a "*".
+        ("scenario.population.*.custmers", "scenario.population.customers"),
+        ("scenario.population.segments.*.*.nam", "scenario.population.segments.*.name"),
     ):
         factors = [{"name": "f", "target": typed, "values": [1, 2]}]
         with pytest.raises(InputError) as e:

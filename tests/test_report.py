@@ -993,13 +993,18 @@ def test_the_answer_names_some_seats_of_a_role_a_policy_never_gives_work(tmp_pat
         "replications). They are paid all the same: in the cost of sales and the utilisation of the policy that "
         "leaves them idle."
     ), text
-    # A mean that is not a whole count is said as about one; a role all of whose seats are idle is the other note's.
-    idle["hunter_farmer"] = (12, 12, 11, 12)
-    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "about", one_point, seats))
-    assert "`hunter_farmer` gives about 12 of its 35 full_cycle seats no work all run" in text, text
-    idle["hunter_farmer"] = (35, 35, 35, 35)
-    text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / "all", one_point, seats))
-    assert "Idle seats" not in text
+    # A mean that is not a whole count is said to a tenth (a review's 34.75 of 35 had read "about 35 of its 35"); a
+    # mean below one seat is not said; a role all of whose seats are idle is the other note's.
+    for counts, said in (((12, 12, 11, 12), "11.8 of its 35"), ((35, 35, 34, 35), "34.8 of its 35")):
+        idle["hunter_farmer"] = counts
+        text = opening(stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / said, one_point, seats))
+        assert f"`hunter_farmer` gives {said} full_cycle seats no work all run" in text, text
+    for n, counts in enumerate(((1, 0, 1, 0), (35, 35, 35, 35))):
+        idle["hunter_farmer"] = counts
+        text = opening(
+            stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path / f"no{n}", one_point, seats)
+        )
+        assert "Idle seats" not in text, text
 
 
 def test_the_answer_says_where_policies_serve_the_accounts_in_no_book_when_they_differ(tmp_path: Path) -> None:
@@ -1140,6 +1145,11 @@ def test_a_clear_lead_is_explained_by_segment_by_kind_of_deal_and_by_the_misses_
         return rows
 
     text = stored(experiment(replications=4, metrics=ANSWER_METRICS), tmp_path, one_point, segments=segments)
+    # In report.md, each piece after the first a list item nested under the Why's (four spaces: CommonMark nests it).
+    assert (
+        "\n- Why (paired means at the design point): `hunter_farmer` against `unstructured`, +4.0M in `enterprise`, "
+        "-1.0M in `smb`;\n    - in `enterprise`, new-logo value +1.0M, "
+    ) in text, text
     assert opening(text).endswith(
         " Why (paired means at the design point): `hunter_farmer` against `unstructured`, +4.0M in `enterprise`, "
         f"-1.0M in `smb`; in `enterprise`, new-logo value +1.0M, expansion value {difference('revenue_captured', 0)}, "

@@ -311,15 +311,22 @@ def _scenario_problems(problems: list[str], at: str, point: DesignPoint, exp: Ex
             by_factor[i].append(problem)
     for i, (first, *more) in by_factor.items():
         f = exp.factors[i]
-        value = point.values[f.name]
+        listed = value = point.values[f.name]
         if f.mode == "set" and f.integer and isinstance(value, float):  # as it was applied: -3.4 set -3
             value = round(value)
         made = "scaled by" if f.mode == "scale" else "set to"
-        place = f", factors.{i}.values.{f.values.index(value)}" if value in f.values else ""  # a drawn one: its range
+        # The value as the file lists it (an integer factor's -3.4 is the point's -3); a drawn one: its range.
+        j = next((j for j, v in enumerate(f.values) if v == listed or (f.integer and _rounds_to(v, listed))), None)
+        place = f", factors.{i}.values.{j}" if j is not None else ""
         others = f"; {len(more)} more values it {made.split()[0]} are refused too" if more else ""
         said = f" ({made} {toml_text(value)} by factor {f.name}{place}{_drawn(f)}{others}{_rounding(first, f)})"
         out[out.index(first)] = first + said
     return out
+
+
+def _rounds_to(listed: object, value: object) -> bool:
+    """Whether a factor's ``listed`` value rounds to the design point's ``value`` (``integer = true``)."""
+    return isinstance(listed, float) and math.isfinite(listed) and round(listed) == value
 
 
 def _sets(factor: Factor, key: str) -> bool:

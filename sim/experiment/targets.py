@@ -27,19 +27,21 @@ def path_hint(data: dict[str, Any], path: str, prefix: str = "scenario.") -> str
         if locate(data, meant):
             return f" (an entry is named by its number: {prefix}{meant} for {entry!r})"
         path = meant  # the rest of it misspelt too: the hint is of the path with the entry's number
-    paths = dict.fromkeys(f"{prefix}{_wild_as_typed(p, path)}" for p in value_paths(data) if _same_indices(p, path))
-    return _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", list(paths))
+    candidates = [p for p in value_paths(data) if _same_indices(p, path)]
+    wild = [w for p in candidates if (w := _wild_as_typed(p, path)) is not None]
+    paths = [f"{prefix}{p}" for p in dict.fromkeys([*wild, *candidates])]
+    return _past_the_end(data, path, prefix) or did_you_mean(f"{prefix}{path}", paths)
 
 
-def _wild_as_typed(candidate: str, typed: str) -> str:
-    """``candidate`` with a ``*`` wherever ``typed`` has one: a researcher's misspelt
-    ``segments.*.*.rate_per_yaer`` (every kind of demand) had been offered ``segments.*.new_logo.rate_per_year``,
-    which ``validate`` accepts and which varies new-logo demand alone, unsaid."""
-    parts = candidate.split(".")
-    for i, part in enumerate(typed.split(".")[: len(parts)]):
-        if part == "*":
-            parts[i] = "*"
-    return ".".join(parts)
+def _wild_as_typed(candidate: str, typed: str) -> str | None:
+    """``candidate`` with a ``*`` wherever ``typed`` has one before its last part, where the two have as many
+    parts (else None): a researcher's misspelt ``segments.*.*.rate_per_yaer`` (every kind of demand) had been
+    offered ``segments.*.new_logo.rate_per_year`` alone, which ``validate`` accepts and which varies new-logo
+    demand alone, unsaid. Offered beside the candidates as they are, it wins only where it is the closer."""
+    parts, typed_parts = candidate.split("."), typed.split(".")
+    if len(parts) != len(typed_parts) or "*" not in typed_parts[:-1]:
+        return None
+    return ".".join("*" if t == "*" else p for p, t in zip(parts[:-1], typed_parts[:-1], strict=True)) + f".{parts[-1]}"
 
 
 def _by_name(data: Any, path: str) -> tuple[str, str] | None:

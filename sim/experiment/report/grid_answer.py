@@ -52,7 +52,7 @@ def grid_answer(
 ) -> list[str] | None:
     """The answer of one policy across its design points (None with fewer than two points with results, or when
     the chosen metric has no paired difference), then its findings: why, and profit between the points it compares
-    (from ``results``), each to go on a line of its own (``markdown.answer_text``)."""
+    (from ``results``), each to go on a line of its own (``answer_layout.answer_text``)."""
     compared, best, reference, rows = compared_point(values, metric, sign)
     if compared is None:
         return None

@@ -86,7 +86,7 @@ def seats_saved(f: Findings, profit: pd.DataFrame, q: Callable[[str], str]) -> s
     """``Under X, P's profit rises on the means (+1.2%): ...``: of the stresses that leave seats empty (``EMPTYING``),
     the largest profit gain on the means (``profit``: as :func:`hurts_most` reads it) that the pay saved on those
     seats makes, its cost of sales falling by more than the gain, with what the model leaves out of a vacancy's
-    cost; "" for none. A VP saw a policy gain under rep attrition and a hiring freeze, and no answer said why."""
+    cost, then every other such gain by its stress, policy and share; "" for none. A VP saw a policy gain under rep attrition and a hiring freeze, and no answer said why."""
     emptying = [s for s, kinds in f.kinds.items() if EMPTYING & set(kinds)]
     gains = profit[profit.shock.isin(emptying) & (profit["impact"].astype(float) > 0)]
     saved = []  # (row, recurring revenue's change, cost of sales' change) of each gain the pay saved makes

@@ -228,8 +228,7 @@ def stress_answer(f: Findings, policies: list[str], markdown: bool = True) -> st
 
 
 def _unfinished(f: Findings, policies: list[str], q: Callable[[str], str]) -> str:
-    """A sentence on the runs with no result (failed, or not run yet), and what the ranking does without them;
-    "" when every run the design asks for finished."""
+    """The runs with no result (failed, or not run yet) and what the ranking does without them; "" for none."""
     v = f.values[(f.values.metric == DECISION_METRIC) & f.values.value.notna()]
     done = len(v[["point", "policy", "replication"]].drop_duplicates())
     if done >= f.expected_runs:

@@ -26,9 +26,21 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
         return ""
     names = [f"{kind}_{r}" for r in ROLES for kind in ("hours_role", "utilisation")]
     at = results[(results.point == point) & results.metric.isin(names)]
-    v = stats.run_values(at, names) if not at.empty else at
+    said = [] if at.empty else _idle_roles(stats.run_values(at, names), policies, quote)
+    said += _idle_of_a_role(results, point, policies, quote)
+    if not said:
+        return ""
+    return (
+        f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
+        "the policy that leaves them idle."
+    )
+
+
+def _idle_roles(v: pd.DataFrame, policies: list[str], quote: Callable[[str], str]) -> list[str]:
+    """The roles whose every seat one policy leaves without an hour in any run while another works them (``v``:
+    run values of ``hours_role_*`` and ``utilisation_*``)."""
     said = []
-    for role in ROLES if not at.empty else ():
+    for role in ROLES:
         hours = v[v.metric == f"hours_role_{role}"].groupby("policy")["value"]
         seated = (
             v[v.metric == f"utilisation_{role}"].groupby("policy")["value"].apply(lambda x: bool(np.isfinite(x).any()))
@@ -43,13 +55,7 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
                 f"{joined([quote(p) for p in idle])} {gives} no {role} seat any work (no hours in any run; "
                 f"{joined([quote(p) for p in worked])} {works} the role)"
             )
-    said += _idle_of_a_role(results, point, policies, quote)
-    if not said:
-        return ""
-    return (
-        f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
-        "the policy that leaves them idle."
-    )
+    return said
 
 
 def _idle_of_a_role(results: pd.DataFrame, point: int, policies: list[str], quote: Callable[[str], str]) -> list[str]:
@@ -67,16 +73,17 @@ def _idle_of_a_role(results: pd.DataFrame, point: int, policies: list[str], quot
         parts = []
         for role in ROLES:
             seats, idle = (float(mean.get((policy, f"{kind}_{role}"), np.nan)) for kind in ("seats", "idle_seats"))
-            if np.isfinite(seats) and np.isfinite(idle) and 0.5 <= idle < seats:
-                parts.append(f"{_about(idle)} of its {_about(seats)} {role} seats")
+            if np.isfinite(seats) and np.isfinite(idle) and 1 <= idle < seats:
+                parts.append(f"{_mean_count(idle)} of its {_mean_count(seats)} {role} seat{'s' * (seats != 1)}")
         if parts:
             said.append(f"{quote(policy)} gives {joined(parts)} no work all run (means over the replications)")
     return said
 
 
-def _about(count: float) -> str:
-    """A mean count of seats: ``12``, or ``about 12`` where the replications differ."""
-    return f"{count:,.0f}" if count == round(count) else f"about {count:,.0f}"
+def _mean_count(count: float) -> str:
+    """A mean count of seats: ``12``, or ``34.8`` where the replications differ (rounded, 34.75 of 35 had read
+    "about 35 of its 35")."""
+    return f"{count:,.0f}" if count == round(count) else f"{count:,.1f}"
 
 
 #: Policies are said to serve the accounts in no book differently when the shares of them they leave to the digital
