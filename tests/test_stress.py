@@ -2093,3 +2093,19 @@ def test_a_gain_a_stress_makes_by_the_pay_of_the_seats_it_empties_is_said_with_w
     # A gain its revenue makes more than the pay saved (+40 of revenue, +28 of margin, 10 saved), or no gain: not said.
     assert "profit rises on the means" not in answer(saved=10.0, lost=-40.0)
     assert "profit rises on the means" not in answer(saved=5.0, lost=10.0)
+
+
+def test_a_stress_answer_names_the_seats_a_policy_leaves_idle_without_a_stress(tmp_path: Path) -> None:
+    # An analyst's stress of a hunter/farmer split on a calibrated team (every account a customer) said nothing of
+    # its hunters with no prospects to hunt, which covsim run had said: here one of the two full-cycle seats hunts.
+    args = ["stress", str(SMALL), "--policy", "segment_tiers", "--policy", "hunter_farmer", "--replications", "2"]
+    args += ["--quarters", "2", "--set", "population.segments.*.customer_share=1.0", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    said = (
+        "Idle seats without a stress: {q}hunter_farmer{q} gives 1 of its 2 full_cycle seats no work all run (means "
+        "over the replications). They are paid all the same: in the cost of sales and the utilisation of the policy "
+        "that leaves them idle."
+    )
+    assert f"\n  - {said.format(q='')}\n" in result.output, result.output
+    assert f"\n- {said.format(q='`')}\n" in (tmp_path / "o" / "report.md").read_text()

@@ -237,12 +237,14 @@ def _summary(batch: Batch) -> None:
     results = batch.store.results()
     if not results.empty and exp.suite:
         from sim.experiment.report.stress_answer import stress_answer
+        from sim.experiment.report.team_notes import unshocked_idle
         from sim.experiment.stress import DECISION_METRIC, analyse
         from sim.tables import stress_table
 
         order = [p.key for p in exp.policies]
         findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
-        click.echo(stress_answer(findings, order, markdown=False))
+        idle = unshocked_idle(results, batch.store.points(), order, str)
+        click.echo(with_finding(stress_answer(findings, order, markdown=False), idle, markdown=False))
         shown = findings.impacts[findings.impacts.metric == DECISION_METRIC]  # the table's metric: its pairs
         fewest = int(shown["n"].min()) if not shown.empty else exp.replications
         fewer = f", as few as {fewest} for some" if fewest < exp.replications else ""

@@ -107,6 +107,7 @@ from sim.experiment.report.stress_sections import (
     suite_section,
     versus_section,
 )
+from sim.experiment.report.team_notes import unshocked_idle
 from sim.experiment.report.team_size import team_size_note
 from sim.experiment.store import Store
 from sim.experiment.stress import Findings, analyse
@@ -198,7 +199,8 @@ def _write(
     )
     values = stats.run_values(ctx.results, ctx.metrics) if not ctx.results.empty else pd.DataFrame()
     if findings is not None:
-        lines += [stress_answer(findings, ctx.policies), ""]
+        idle = unshocked_idle(ctx.results, ctx.points, ctx.policies, code)  # the answer's notes of the team
+        lines += [with_finding(stress_answer(findings, ctx.policies), idle), ""]
     else:
         said = answer(
             values,

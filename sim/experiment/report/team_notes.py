@@ -11,11 +11,14 @@ import pandas as pd
 
 from sim.codes import ROLES, SERVICES
 from sim.experiment import stats
+from sim.experiment.suite import UNSHOCKED
 from sim.format import fmt, joined
 from sim.tables import every_loss, missing_most
 
 
-def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str]) -> str:
+def idle_seats(
+    results: pd.DataFrame | None, point: int, policies: list[str], quote: Callable[[str], str], where: str = ""
+) -> str:
     """`` `a` gives no specialist seat any work ...``: the policies that leave a role's seats idle at ``point``
     (no hours in any run, though the seats are there: their utilisation is defined) while another policy works
     them, and some seats of a role it never gives an hour of work all run (:func:`_idle_of_a_role`); else "".
@@ -31,9 +34,18 @@ def idle_seats(results: pd.DataFrame | None, point: int, policies: list[str], qu
     if not said:
         return ""
     return (
-        f" Idle seats: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
+        f" Idle seats{where}: {'; '.join(said)}. They are paid all the same: in the cost of sales and the utilisation of "
         "the policy that leaves them idle."
     )
+
+
+def unshocked_idle(
+    results: pd.DataFrame, points: pd.DataFrame, policies: list[str], quote: Callable[[str], str]
+) -> str:
+    """:func:`idle_seats` of a stress test, in its runs without a stress: an analyst's stress of a hunter/farmer
+    split on a calibrated team said nothing of its 12 hunters with no prospects to hunt; "" for none."""
+    unshocked = points.point[points["shock"] == UNSHOCKED] if "shock" in points else pd.Series(dtype=int)
+    return "" if unshocked.empty else idle_seats(results, int(unshocked.iloc[0]), policies, quote, " without a stress")
 
 
 def _idle_roles(v: pd.DataFrame, policies: list[str], quote: Callable[[str], str]) -> list[str]:
