@@ -114,25 +114,21 @@ def sets_in_run(sets: dict[str, Any], past: dict[int, int]) -> tuple[dict[str, A
     return out, given
 
 
-def left_out_notes(data: dict[str, Any], quarters: int, horizon: str = "") -> list[str]:
-    """``shocks.2: hiring_freeze in quarter 3 is after the run's last quarter (--quarters 2): left out of it``, for
-    each shock of a scenario file's ``data`` a run over ``quarters`` leaves out (``horizon``: what set it, as
-    :func:`load_scenario_file` takes it)."""
-    return [
-        f"shocks.{i}: {data['shocks'][i].get('kind', 'shock')} in quarter {q} is after the run's last quarter "
-        f"({_set_by(quarters, horizon)}): left out of it"
-        for i, q in shocks_left_out(data, quarters).items()
-    ]
-
-
-def left_out_said(data: dict[str, Any], quarters: int, source: str, horizon: str = "") -> str:
-    """The sentence a batch's report opens with when its horizon left shocks of the scenario file out (the
-    terminal's notes, :func:`left_out_notes`, are gone once the report is read), or ""."""
-    past = shocks_left_out(data, quarters)
+def left_out(data: dict[str, Any], quarters: int, source: str, horizon: str = "") -> tuple[list[str], str]:
+    """Of each shock of the scenario file ``source`` (its ``data``) a run over ``quarters`` leaves out, a note for
+    the terminal (``SOURCE: shocks.2: hiring_freeze in quarter 3 is after the run's last quarter (--quarters 2):
+    left out of it``), and the sentence a batch's report opens with of them, or "" (the notes are gone once the
+    report is read). ``horizon``: what set ``quarters``, as :func:`load_scenario_file` takes it."""
+    past, by = shocks_left_out(data, quarters), _set_by(quarters, horizon)
     if not past:
-        return ""
-    each = "; ".join(f"`shocks.{i}` ({data['shocks'][i].get('kind', 'shock')} in quarter {q})" for i, q in past.items())
-    return f"Left out of every run, after the runs' last quarter ({_set_by(quarters, horizon)}): {each} of `{source}`."
+        return [], ""
+    kind = {i: data["shocks"][i].get("kind", "shock") for i in past}
+    notes = [
+        f"{source}: shocks.{i}: {kind[i]} in quarter {q} is after the run's last quarter ({by}): left out of it"
+        for i, q in past.items()
+    ]
+    each = "; ".join(f"`shocks.{i}` ({kind[i]} in quarter {q})" for i, q in past.items())
+    return notes, f"Left out of every run, after the runs' last quarter ({by}): {each} of `{source}`."
 
 
 def _set_by(quarters: int, horizon: str) -> str:

@@ -242,8 +242,9 @@ def _summary(batch: Batch) -> None:
         from sim.tables import stress_table
 
         order = [p.key for p in exp.policies]
-        findings = analyse(results, batch.store.points(), exp.suite, len(exp.policies), exp.replications)
-        idle = unshocked_idle(results, batch.store.points(), order, str)
+        points = batch.store.points()
+        findings = analyse(results, points, exp.suite, len(exp.policies), exp.replications)
+        idle = unshocked_idle(results, points, order, str)
         click.echo(with_finding(stress_answer(findings, order, markdown=False), idle, markdown=False))
         shown = findings.impacts[findings.impacts.metric == DECISION_METRIC]  # the table's metric: its pairs
         fewest = int(shown["n"].min()) if not shown.empty else exp.replications

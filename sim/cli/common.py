@@ -379,14 +379,7 @@ def scenario_and_params(
     well-formed ones' wrong values."""
     from sim.cli.field_sets import parse_sets, sets_said, with_sets
     from sim.policies import policies_for, policy_class, policy_classes
-    from sim.scenario_file import (
-        left_out_notes,
-        left_out_said,
-        load_scenario_file,
-        read_scenario_toml,
-        sets_in_run,
-        shocks_left_out,
-    )
+    from sim.scenario_file import left_out, load_scenario_file, read_scenario_toml, sets_in_run, shocks_left_out
 
     def loaded() -> Scenario:
         scenario = load_scenario_file(scenario_file, quarters)
@@ -418,9 +411,9 @@ def scenario_and_params(
             raise InputError([*malformed, *e.problems]) from None
         raise InputError(malformed)
     say_notes(scenario, f"{scenario_file} with --set" if sets else str(scenario_file))
-    for note in [] if quarters is None else left_out_notes(data, quarters):
-        click.echo(f"note: {scenario_file}: {note}", err=True)
-    left = "" if quarters is None else left_out_said(data, quarters, str(scenario_file))
+    notes, left = ([], "") if quarters is None else left_out(data, quarters, str(scenario_file))
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     return scenario, params, " ".join(filter(None, (sets_said(set_pairs, str(scenario_file)), left)))
 
 

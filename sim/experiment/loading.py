@@ -22,7 +22,8 @@ from sim.experiment.spec import HEADLINE_METRICS, Experiment, metric_faults, par
 from sim.experiment.targets import missed_target
 from sim.policies import policy_class
 from sim.scenario import Scenario, load_scenario
-from sim.scenario_file import left_out_notes, left_out_said, load_scenario_file, read_scenario_toml, shocks_past
+from sim.scenario_file import left_out as left_out_of_file
+from sim.scenario_file import load_scenario_file, read_scenario_toml, shocks_past
 from sim.strict import without_bad_keys
 
 
@@ -198,13 +199,11 @@ def left_out(path: Path | str, experiment: Experiment) -> tuple[list[str], str]:
     """``SCENARIO: shocks.0: hiring_freeze in quarter 3 is after the run's last quarter (quarters = 2 of FILE): left
     out of it``, for each of the scenario's own shocks the experiment file at ``path`` leaves out by its
     ``quarters`` (a note, as ``covsim compare --quarters`` says one: a researcher's file had been refused), and the
-    sentence its report opens with of them (``scenario_file.left_out_said``; "" for none)."""
+    sentence its report opens with of them (``scenario_file.left_out``; "" for none)."""
     if (quarters := _leaving_out(experiment)) is None:
         return [], ""
-    where, horizon = Path(path).parent / experiment.scenario, _horizon(path, quarters)
-    data = read_scenario_toml(where)
-    notes = [f"{where}: {note}" for note in left_out_notes(data, quarters, horizon)]
-    return notes, left_out_said(data, quarters, str(where), horizon)
+    where = Path(path).parent / experiment.scenario
+    return left_out_of_file(read_scenario_toml(where), quarters, str(where), _horizon(path, quarters))
 
 
 def _leaving_out(experiment: Experiment) -> int | None:
